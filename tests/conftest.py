@@ -1,0 +1,18 @@
+"""Shared fixtures: where the published reference data lives, and temporary output folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, the published data sets the project must reproduce (never copied here)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"reference data not found at {SHARED_DATA}: tests need ../shared/data beside the repository")
+    return SHARED_DATA
