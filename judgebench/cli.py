@@ -7,6 +7,7 @@ turned into its exit code; a traceback means a bug in judgebench.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -17,6 +18,59 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+_RUN_HELP = "Judge model answers pairwise in both orders and print a leaderboard (see README: Configuration)."
+
+
+@app.command(help=_RUN_HELP)
+def run(
+    config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (examples/quickstart.toml)."),
+    questions: Path | None = typer.Option(None, help="Questions file or directory."),
+    answers: list[Path] | None = typer.Option(None, help="Answers file(s) or directories; repeat the flag."),
+    format: str | None = typer.Option(None, help="Input format: generic, arena-hard, alpaca-eval, mt-bench."),
+    references: Path | None = typer.Option(None, help="Reference answers (MT-Bench format)."),
+    model: list[str] | None = typer.Option(None, "--model", help="Judge only these models; repeat the flag."),
+    allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
+                                              help="Skip (and count) questions a model did not answer."),
+    engine: str | None = typer.Option(None, help="Judge engine: openai (any OpenAI-compatible API) or vllm."),
+    judge: str | None = typer.Option(None, help="A judge preset (`judgebench judges` lists them)."),
+    judge_model: str | None = typer.Option(None, help="Judge model name (or path, for --engine vllm)."),
+    base_url: str | None = typer.Option(None, help="Base URL of an OpenAI-compatible server."),
+    api_key_env: str | None = typer.Option(None, help="Name of the environment variable holding the API key."),
+    concurrency: int | None = typer.Option(None, help="Requests in flight at once (OpenAI engine)."),
+    template: str | None = typer.Option(None, help="Template name (pairwise-5, pairwise-3, logprob, ...) or file."),
+    pairs: str | None = typer.Option(None, help="baseline, all or sample."),
+    baseline: str | None = typer.Option(None, help="Baseline model (pairs=baseline)."),
+    opponents: int | None = typer.Option(None, help="Opponents per model and question (pairs=sample)."),
+    swap: str | None = typer.Option(None, help="both, consistent or random-one."),
+    store: Path | None = typer.Option(None, help="SQLite store of judgments (resumable cache)."),
+    out: Path | None = typer.Option(None, help="Output directory for leaderboard files and judgments.jsonl."),
+    seed: int | None = typer.Option(None, help="Seed for sampling, random-one orders and bootstrap."),
+    method: str | None = typer.Option(None, help="bt, elo or winrate."),
+    interval: str | None = typer.Option(None, help="bootstrap or sandwich."),
+    rounds: int | None = typer.Option(None, help="Bootstrap replicates."),
+    confidence: float | None = typer.Option(None, help="Confidence level of intervals."),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Show the progress bar."),
+) -> None:
+    from judgebench.config import load_config
+    from judgebench.console import run_and_report
+
+    overrides = dict(questions=questions, answers=answers or None, format=format, references=references,
+                     models=model or None, allow_missing=allow_missing, template=template, pairs=pairs,
+                     baseline=baseline, opponents=opponents, swap=swap, store=store, out=out, seed=seed,
+                     method=method, interval=interval, rounds=rounds, confidence=confidence, progress=progress)
+    judge_overrides = dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
+                           api_key_env=api_key_env, concurrency=concurrency)
+    exit_code = run_and_report(load_config(config, overrides, judge_overrides))
+    raise typer.Exit(exit_code)
+
+
+@app.command(help="List the judge presets usable with --judge.")
+def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML).")) -> None:
+    from judgebench.console import print_presets
+
+    print_presets(judges_file)
 
 
 def main() -> None:

@@ -1,0 +1,251 @@
+"""Run an evaluation: plan games, send only what the store lacks, commit each result, combine outcomes.
+
+This is the one module that does I/O with engines and the store. Everything it computes afterwards
+(outcomes, position bias, the win-rate table) comes from plain functions in verdicts.py and ratings/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from judgebench.config import JudgeConfig, RunConfig
+from judgebench.engines.base import Completion, Engine, JudgeRequest
+from judgebench.pairing import plan_pairs, presentation_orders
+from judgebench.prompts import Template, build_request, load_template
+from judgebench.records import FAILED, OK, UNPARSED, Dataset
+from judgebench.store import JudgmentRow, Store
+from judgebench.verdicts import Combined, combine, first_slot_win_rate, parse_completion, position_consistency
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """One planned game: a pair's presentation order and the request that judges it."""
+
+    question_id: str
+    first: str
+    second: str
+    request: JudgeRequest
+
+
+@dataclass
+class Tally:
+    """Running totals shown by the progress bar and in the summary."""
+
+    total: int = 0
+    done: int = 0
+    ok: int = 0
+    unparsed: int = 0
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class RunResult:
+    """What a run produced; `games` are the ok games of this run's plan, `combined` their outcomes."""
+
+    config: RunConfig
+    planned: int
+    reused: int
+    tally: Tally
+    games: pd.DataFrame
+    combined: Combined
+    judgments: pd.DataFrame
+    interrupted: bool = False
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_failed(self) -> int:
+        return int((self.judgments["status"] == FAILED).sum())
+
+    @property
+    def n_unparsed(self) -> int:
+        return int((self.judgments["status"] == UNPARSED).sum())
+
+
+def plan_games(dataset: Dataset, config: RunConfig, template: Template) -> list[GameSpec]:
+    """Every game of the run, in plan order: pairs from pairing.py, orders from the swap policy."""
+    params = template.sampling_params(config.max_tokens, config.temperature)
+    judge_model = config.judge.name
+    specs = []
+    for pair in plan_pairs(dataset, config.pairs, config.baseline, config.opponents, config.seed):
+        question = dataset.questions[pair.question_id]
+        for first, second in presentation_orders(pair, config.swap, config.seed):
+            request = build_request(template, judge_model, params, question,
+                                    dataset.answers[(pair.question_id, first)],
+                                    dataset.answers[(pair.question_id, second)])
+            specs.append(GameSpec(pair.question_id, first, second, request))
+    return specs
+
+
+def game_cost(judge: JudgeConfig, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """Price of one completion in USD, when the judge's prices per million tokens are known."""
+    if judge.price_in_per_mtok is None and judge.price_out_per_mtok is None:
+        return None
+    return (prompt_tokens * (judge.price_in_per_mtok or 0.0)
+            + completion_tokens * (judge.price_out_per_mtok or 0.0)) / 1e6
+
+
+def judgment_row(spec: GameSpec, completion: Completion, template: Template, judge: JudgeConfig) -> JudgmentRow:
+    """The stored record of one completion, with its verdict parsed under the template."""
+    parsed = parse_completion(template, completion.text, completion.top_logprobs, completion.error)
+    error = completion.error
+    if parsed.status == UNPARSED:
+        error = f"no verdict of the template '{template.name}' in the judge's output"
+    return JudgmentRow(
+        key=spec.request.key, question_id=spec.question_id, first=spec.first, second=spec.second,
+        judge=judge.name, template=template.name, status=parsed.status, label=parsed.label,
+        p_first=parsed.p_first, weight=parsed.weight, raw=completion.text, logprobs=completion.top_logprobs,
+        error=error, prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
+        cost=game_cost(judge, completion.prompt_tokens, completion.completion_tokens),
+        latency_s=completion.latency_s,
+        request={"model": spec.request.model, "params": spec.request.params,
+                 "messages": list(spec.request.messages)},
+    )
+
+
+async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,
+                     tally: Tally, on_progress: Callable[[Tally], None] | None = None) -> None:
+    """Stream the requests through the engine, committing each judgment as it arrives."""
+    by_key = {spec.request.key: spec for spec in specs}
+    stream = engine.stream([spec.request for spec in specs])
+    try:
+        async for completion in stream:
+            row = judgment_row(by_key[completion.key], completion, template, judge)
+            store.put(row)
+            tally.done += 1
+            tally.ok += row.status == OK
+            tally.unparsed += row.status == UNPARSED
+            tally.failed += row.status == FAILED
+            tally.prompt_tokens += completion.prompt_tokens
+            tally.completion_tokens += completion.completion_tokens
+            tally.cost += row.cost or 0.0
+            if on_progress is not None:
+                on_progress(tally)
+    finally:
+        await stream.aclose()
+
+
+def build_engine(judge: JudgeConfig) -> Engine:
+    """The engine a judge configuration asks for (heavy imports happen only here)."""
+    if judge.engine == "openai":
+        from judgebench.engines.openai_api import OpenAIEngine
+
+        return OpenAIEngine(
+            judge.model, base_url=judge.base_url, api_key=judge.api_key, api_key_env=judge.api_key_env,
+            concurrency=judge.concurrency, timeout_s=judge.timeout_s, max_attempts=judge.max_attempts,
+            price_in_per_mtok=judge.price_in_per_mtok, price_out_per_mtok=judge.price_out_per_mtok,
+        )
+    from judgebench.engines.vllm_local import engine_from_config
+
+    return engine_from_config(judge)
+
+
+def _games_frame(specs: list[GameSpec], judgments: pd.DataFrame) -> pd.DataFrame:
+    """The ok games of this plan, with each game's verdict looked up by its key."""
+    ok = judgments[judgments["status"] == OK].set_index("key")
+    rows = [(s.question_id, s.first, s.second, s.request.key) for s in specs if s.request.key in ok.index]
+    frame = pd.DataFrame(rows, columns=["question_id", "first", "second", "key"])
+    frame["p_first"] = ok["p_first"].reindex(frame["key"]).to_numpy(dtype=float)
+    frame["weight"] = ok["weight"].reindex(frame["key"]).fillna(1.0).to_numpy(dtype=float)
+    return frame
+
+
+async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
+                    on_progress: Callable[[Tally], None] | None = None,
+                    on_start: Callable[[Tally], None] | None = None) -> RunResult:
+    """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
+
+    Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is already committed, and the result is
+    marked `interrupted`.
+    """
+    template = load_template(config.template)
+    specs = plan_games(dataset, config, template)
+    keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
+    interrupted = False
+    with Store(config.store) as store:
+        to_send = store.to_send(keys, config.max_unparsed_attempts)
+        unique_specs = {spec.request.key: spec for spec in specs}
+        pending = [unique_specs[key] for key in keys if key in to_send]
+        tally = Tally(total=len(pending))
+        if on_start is not None:
+            on_start(tally)
+        if pending:
+            own_engine = engine is None
+            engine = engine or build_engine(config.judge)
+            interrupted = await _send_until_stopped(engine, pending, store, template, config.judge, tally,
+                                                    on_progress)
+            if own_engine:
+                await engine.aclose()
+        judgments = store.judgments(keys)
+    games = _games_frame(specs, judgments)
+    combined = combine(games, swap=config.swap, seed=config.seed,
+                       baseline=config.baseline if config.pairs == "baseline" else None)
+    diagnostics = {
+        "position_consistency": position_consistency(combined.outcomes),
+        "first_slot_win_rate": first_slot_win_rate(games),
+        "n_inconsistent": combined.n_inconsistent,
+        "n_incomplete": combined.n_incomplete,
+        "skipped": dict(dataset.skipped),
+    }
+    return RunResult(config, planned=len(specs), reused=len(keys) - len(pending), tally=tally, games=games,
+                     combined=combined, judgments=judgments, interrupted=interrupted, diagnostics=diagnostics)
+
+
+async def _send_until_stopped(engine: Engine, pending: list[GameSpec], store: Store, template: Template,
+                              judge: JudgeConfig, tally: Tally, on_progress) -> bool:
+    """Run `send_games` as a task that SIGINT/SIGTERM cancel cleanly; True when it was stopped early."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(send_games(engine, pending, store, template, judge, tally, on_progress))
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        stopped = True
+        task.cancel()
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signal support
+            pass
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+    return stopped
+
+
+def run(config: RunConfig, *, engine: Engine | None = None,
+        on_progress: Callable[[Tally], None] | None = None) -> RunResult:
+    """Load the data, judge what is missing, and return the result (the Python API of `judgebench run`)."""
+    from judgebench.datasets import load_dataset
+
+    dataset = load_dataset(config.questions, config.answers, format=config.format,
+                           allow_missing=config.allow_missing, models=config.models, references=config.references)
+    return asyncio.run(run_async(config, dataset, engine=engine, on_progress=on_progress))
+
+
+def write_judgments(result: RunResult, out: Path) -> Path:
+    """All judgments of the run's plan (failed and unparsed included) as judgments.jsonl in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "judgments.jsonl"
+    with Store(result.config.store) as store:
+        store.export_jsonl(path, result.judgments["key"])
+    return path

@@ -1,0 +1,181 @@
+"""From the judge's output to verdicts, and from two games to one outcome.
+
+- `parse_text`: the label is the *last* verdict marker of the template's vocabulary in the judge's own
+  output (judges often restate the options before concluding). No marker: unparsed.
+- `parse_logprobs`: the probability that the first answer is better is the template's verdict tokens'
+  probability mass, normalised over those tokens only, at the first generated position.
+- `combine`: the swap policy turning the games of a pair (one per presentation order) into an outcome,
+  keeping the per-order probabilities so position bias stays measurable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from judgebench.prompts import Template
+from judgebench.records import FAILED, OK, OUTCOME_COLUMNS, UNPARSED, Pair
+
+SWAP_POLICIES = ("both", "consistent", "random-one")
+_BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,16}?)\s*\]\]")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The verdict read from one completion: status ok with label and p_first, or unparsed."""
+
+    status: str
+    label: str | None = None
+    p_first: float | None = None
+    weight: float = 1.0
+
+
+def parse_text(template: Template, text: str | None) -> Parsed:
+    """The last verdict of the template's vocabulary in the judge's output.
+
+    Bracketed markers tolerate spaces inside the brackets ("[[ A > B ]]"); other labels of three or more
+    characters are found anywhere; one- or two-character labels ("A", "B") must be the whole output,
+    since a letter inside prose is not a verdict.
+    """
+    if not text:
+        return Parsed(UNPARSED)
+    vocabulary = template.verdicts
+    found: list[tuple[int, int, str]] = []  # (end position, length, label)
+    for match in _BRACKETED.finditer(text):
+        candidate = "[[" + re.sub(r"\s+", "", match.group(1)) + "]]"
+        if candidate in vocabulary:
+            found.append((match.end(), len(candidate), candidate))
+    for label in vocabulary:
+        if len(label) >= 3 and (position := text.rfind(label)) >= 0:
+            found.append((position + len(label), len(label), label))
+    stripped = text.strip().strip(".").strip()
+    if not found and stripped in vocabulary:
+        found.append((len(text), len(stripped), stripped))
+    if not found:
+        return Parsed(UNPARSED)
+    label = max(found)[2]
+    verdict = vocabulary[label]
+    return Parsed(OK, label, verdict.p_first, verdict.weight)
+
+
+def parse_logprobs(template: Template, top_logprobs: list[dict[str, float]] | None,
+                   text: str | None) -> Parsed:
+    """Probability of the first answer from the first generated position's top logprobs.
+
+    Token variants that differ only by surrounding whitespace (" A", "A") are pooled. If none of the
+    verdict tokens is among the top alternatives, the generated text decides (probability 0 or 1);
+    if that is not a verdict either, the game is unparsed.
+    """
+    if top_logprobs:
+        mass = {label: 0.0 for label in template.verdicts}
+        for token, logprob in top_logprobs[0].items():
+            label = token.strip()
+            if label in mass and logprob is not None and math.isfinite(logprob):
+                mass[label] += math.exp(logprob)
+        total = sum(mass.values())
+        if total > 0:
+            p_first = sum(m * template.verdicts[lab].p_first for lab, m in mass.items()) / total
+            label = max(mass, key=mass.get)
+            return Parsed(OK, label, p_first, template.verdicts[label].weight)
+    return parse_text(template, text)
+
+
+def parse_completion(template: Template, text: str | None,
+                     top_logprobs: list[dict[str, float]] | None, error: str | None) -> Parsed:
+    """Verdict of one completion under its template; a completion with an error is failed."""
+    if error is not None:
+        return Parsed(FAILED)
+    if template.kind == "logprob":
+        return parse_logprobs(template, top_logprobs, text)
+    return parse_text(template, text)
+
+
+def discrete(p: np.ndarray) -> np.ndarray:
+    """1 where the first side wins, 0 where it loses, 0.5 for an exact tie."""
+    return np.where(p > 0.5, 1.0, np.where(p < 0.5, 0.0, 0.5))
+
+
+@dataclass
+class Combined:
+    """Outcomes of a swap policy, with the bookkeeping users need to judge the judge."""
+
+    outcomes: pd.DataFrame  # canonical OUTCOME_COLUMNS
+    n_pairs: int              # pairs with at least one ok game
+    n_incomplete: int         # pairs left out because an order the policy needs is missing
+    n_inconsistent: int       # complete pairs whose two orders disagree
+
+
+def orient_games(games: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
+    """Add model_a/model_b to game rows: the baseline is always model_b, otherwise names in order."""
+    first, second = games["first"].to_numpy(), games["second"].to_numpy()
+    if baseline is not None:
+        a_is_first = second == baseline
+        a_is_first |= (first != baseline) & (first < second)
+    else:
+        a_is_first = first < second
+    games = games.assign(model_a=np.where(a_is_first, first, second), model_b=np.where(a_is_first, second, first))
+    # probability that model_a is better in this game
+    return games.assign(p_a=np.where(a_is_first, games["p_first"], 1.0 - games["p_first"]), a_first=a_is_first)
+
+
+def combine(games: pd.DataFrame, swap: str = "both", seed: int = 0,
+            baseline: str | None = None) -> Combined:
+    """Turn ok games (question_id, first, second, p_first, weight) into one outcome per pair.
+
+    - `both`: score_a is the average of the two orders (ties count half); a pair needs both orders;
+    - `consistent`: each order's discrete verdict; if the orders disagree the pair is a tie (MT-Bench's
+      rule), and how often that happens is counted in `n_inconsistent`;
+    - `random-one`: the single seeded order `pairing.shows_a_first` picks (if both were judged, the
+      other is ignored).
+    """
+    from judgebench.pairing import shows_a_first
+
+    if swap not in SWAP_POLICIES:
+        raise ValueError(f"unknown swap policy {swap!r}")
+    if games.empty:
+        return Combined(pd.DataFrame(columns=OUTCOME_COLUMNS), 0, 0, 0)
+    oriented = orient_games(games, baseline)
+    keys = ["question_id", "model_a", "model_b"]
+    ab = oriented[oriented["a_first"]].groupby(keys, sort=False)[["p_a", "weight"]].mean()
+    ba = oriented[~oriented["a_first"]].groupby(keys, sort=False)[["p_a", "weight"]].mean()
+    pairs = ab.add_suffix("_ab").join(ba.add_suffix("_ba"), how="outer").reset_index()
+    pairs = pairs.rename(columns={"p_a_ab": "p_ab", "p_a_ba": "p_ba"})
+    complete = pairs["p_ab"].notna() & pairs["p_ba"].notna()
+    inconsistent = complete & (discrete(pairs["p_ab"].to_numpy()) != discrete(pairs["p_ba"].to_numpy()))
+
+    if swap == "random-one":
+        use_ab = np.array([shows_a_first(Pair(q, a, b), seed) for q, a, b in
+                           pairs[keys].itertuples(index=False, name=None)], dtype=bool)
+        score = np.where(use_ab, pairs["p_ab"], pairs["p_ba"])
+        weight = np.where(use_ab, pairs["weight_ab"], pairs["weight_ba"])
+        keep = ~np.isnan(score)
+    elif swap == "both":
+        score = (pairs["p_ab"] + pairs["p_ba"]).to_numpy() / 2
+        weight = (pairs["weight_ab"] + pairs["weight_ba"]).to_numpy() / 2
+        keep = complete.to_numpy()
+    else:
+        d_ab, d_ba = discrete(pairs["p_ab"].to_numpy()), discrete(pairs["p_ba"].to_numpy())
+        score = np.where(d_ab == d_ba, d_ab, 0.5)
+        weight = (pairs["weight_ab"] + pairs["weight_ba"]).to_numpy() / 2
+        keep = complete.to_numpy()
+    outcomes = pairs.assign(score_a=score, weight=weight)[keep][OUTCOME_COLUMNS].reset_index(drop=True)
+    return Combined(outcomes, len(pairs), int((~keep).sum()), int(inconsistent.sum()))
+
+
+def position_consistency(outcomes: pd.DataFrame) -> float:
+    """Share of pairs judged in both orders whose two discrete verdicts agree (NaN if none)."""
+    both = outcomes.dropna(subset=["p_ab", "p_ba"])
+    if both.empty:
+        return float("nan")
+    return float(np.mean(discrete(both["p_ab"].to_numpy()) == discrete(both["p_ba"].to_numpy())))
+
+
+def first_slot_win_rate(games: pd.DataFrame) -> float:
+    """Share of ok games won by the answer shown first (ties half); 0.5 means no position bias."""
+    if games.empty:
+        return float("nan")
+    return float(np.mean(discrete(games["p_first"].to_numpy())))
