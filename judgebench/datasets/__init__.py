@@ -1,0 +1,86 @@
+"""Input loading: questions and model answers in any supported format, validated into one `Dataset`.
+
+Formats (`FORMATS`): `generic` (canonical columns in JSONL, CSV or Parquet), `arena-hard`
+(arena-hard-auto's question.jsonl and model_answer/), `alpaca-eval` (AlpacaEval model outputs) and
+`mt-bench` (FastChat's MT-Bench questions and model answers). The format is detected from the first
+question and answer rows unless named. Every problem a user can cause is one `InputError` naming the
+file, line and field; see `validate` for the checks across rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from judgebench.datasets import alpaca_eval, arena_hard, generic, mt_bench
+from judgebench.datasets.alpaca_eval import question_id_for as alpaca_question_id
+from judgebench.datasets.fields import Format
+from judgebench.datasets.generic import write_answers, write_questions
+from judgebench.datasets.rows import Row, answer_files, read_rows
+from judgebench.datasets.validate import Located, build_dataset
+from judgebench.errors import InputError
+from judgebench.records import Dataset
+
+__all__ = ["FORMATS", "load_dataset", "detect_format", "alpaca_question_id", "write_questions",
+           "write_answers"]
+
+_FORMATS: dict[str, Format] = {f.name: f for f in
+                               (generic.FORMAT, arena_hard.FORMAT, alpaca_eval.FORMAT, mt_bench.FORMAT)}
+FORMATS: tuple[str, ...] = tuple(_FORMATS)
+# Detection tries the most specific formats first; generic accepts anything.
+_DETECTION_ORDER = (arena_hard.FORMAT, alpaca_eval.FORMAT, mt_bench.FORMAT, generic.FORMAT)
+# Model name given to reference answers, which need not name one.
+REFERENCE_MODEL = "reference"
+
+
+def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | None = None,
+                 allow_missing: bool = False, models: list[str] | None = None,
+                 references: Path | None = None) -> Dataset:
+    """Read and validate questions and answers (files or directories of files) into a `Dataset`.
+
+    `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers.
+    With `allow_missing`, questions a model has no answer for are skipped for that model and counted in
+    `Dataset.skipped`; otherwise a missing answer is an error. `references` is a file of reference
+    answers in the answers' format (for MT-Bench, FastChat's reference_answer/gpt-4.jsonl); they become
+    the questions' `reference`, replacing any the questions file gave.
+    """
+    questions = Path(questions)
+    answer_paths = [Path(answers)] if isinstance(answers, str | Path) else [Path(p) for p in answers]
+    if not answer_paths:
+        raise InputError("no answer files given", hint="pass --answers with files or directories")
+    question_rows = read_rows(questions)
+    exclude = {questions.resolve()} | ({Path(references).resolve()} if references else set())
+    answer_rows = [(path, read_rows(path)) for path in answer_files(answer_paths, exclude)]
+    reference_rows = read_rows(Path(references)) if references else []
+
+    chosen = _format_named(format) if format else _detect(question_rows, [r for _, rows in answer_rows for r in rows])
+    located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data), "turns")
+                         for row in question_rows]
+    located_answers = [_located_answer(chosen, row, path.stem if chosen.model_from_file else None)
+                       for path, rows in answer_rows for row in rows]
+    located_references = [_located_answer(chosen, row, REFERENCE_MODEL) for row in reference_rows]
+    return build_dataset(located_questions, located_answers, questions_path=questions,
+                         references=located_references, allow_missing=allow_missing, models=models)
+
+
+def detect_format(questions: Path, answers: Sequence[Path]) -> str:
+    """The name of the format these files are in, judged from their first rows."""
+    answer_rows = [row for path in answer_files([Path(p) for p in answers]) for row in read_rows(path)[:1]]
+    return _detect(read_rows(Path(questions)), answer_rows).name
+
+
+def _detect(question_rows: list[Row], answer_rows: list[Row]) -> Format:
+    question = question_rows[0].data if question_rows else {}
+    answer = answer_rows[0].data if answer_rows else {}
+    return next(f for f in _DETECTION_ORDER if f.looks_like(question, answer))
+
+
+def _format_named(name: str) -> Format:
+    chosen = _FORMATS.get(name.strip().lower().replace("_", "-"))
+    if chosen is None:
+        raise InputError(f"unknown format '{name}'", field="format", hint=f"use one of: {', '.join(FORMATS)}")
+    return chosen
+
+
+def _located_answer(chosen: Format, row: Row, default_model: str | None) -> Located:
+    return Located(chosen.answer(row, default_model), row, chosen.id_field(row.data), chosen.turns_field(row.data))

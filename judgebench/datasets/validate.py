@@ -1,0 +1,178 @@
+"""Checks across rows, shared by every format: from parsed questions and answers to a validated `Dataset`.
+
+Each row was already checked on its own when parsed (types, required fields, empty text); here the rows
+are checked against each other: duplicate question ids, answers (and references) for unknown questions,
+duplicate answers, turn counts that differ from the question's, and models missing answers. Every
+problem is one `InputError` naming the file, line and field, and what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from judgebench.datasets.rows import Row
+from judgebench.errors import InputError
+from judgebench.records import Answer, Dataset, Question
+
+Record = TypeVar("Record", Question, Answer)
+
+# How many missing question ids a message lists before it says "and N more".
+SHOWN_IDS = 10
+
+
+@dataclass(frozen=True)
+class Located(Generic[Record]):
+    """A parsed question or answer, the row it came from, and the fields holding its id and turns."""
+
+    record: Record
+    row: Row
+    id_field: str
+    turns_field: str
+
+
+def build_dataset(questions: list[Located[Question]], answers: list[Located[Answer]], *,
+                  questions_path: Path, references: list[Located[Answer]] | None = None,
+                  allow_missing: bool = False, models: list[str] | None = None) -> Dataset:
+    """Validate questions, references and answers together and assemble the `Dataset`.
+
+    `models`, when given, keeps only those models' answers (each must be present). With `allow_missing`,
+    a model lacking some answers is kept and the questions it lacks are counted in `Dataset.skipped`;
+    without it, that is an error.
+    """
+    if not questions:
+        raise InputError("no questions found", path=questions_path, hint="the questions file is empty")
+    by_id = index_questions(questions)
+    if references:
+        by_id = attach_references(by_id, references)
+    answers = select_models(answers, models)
+    answer_index = index_answers(answers, by_id, questions_path)
+    question_map = {qid: located.record for qid, located in by_id.items()}
+    model_names = sorted({located.record.model for located in answers})
+    skipped = missing_answers(question_map, answers, model_names, allow_missing)
+    return Dataset(questions=question_map,
+                   answers={key: located.record for key, located in answer_index.items()},
+                   models=model_names, skipped=skipped)
+
+
+def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Question]]:
+    """Questions by id, in file order.
+
+    A second question with the same id, or references not matching the turns one to one, is an error.
+    """
+    by_id: dict[str, Located[Question]] = {}
+    for located in questions:
+        question_id = located.record.question_id
+        first = by_id.get(question_id)
+        if first is not None:
+            raise located.row.error(
+                f"duplicate question id '{question_id}' (first at {_where(first.row)})",
+                field=located.id_field, hint="give every question its own id, or remove the duplicate")
+        reference = located.record.reference
+        if reference is not None and len(reference) != len(located.record.turns):
+            raise located.row.error(
+                f"has {len(reference)} reference turn(s) but the question has {len(located.record.turns)}",
+                field="reference", hint='give one reference per turn ("" for a turn without one)')
+        by_id[question_id] = located
+    return by_id
+
+
+def attach_references(by_id: dict[str, Located[Question]],
+                      references: list[Located[Answer]]) -> dict[str, Located[Question]]:
+    """Questions with reference answers from a references file, which replace any the questions carried."""
+    attached = dict(by_id)
+    seen: dict[str, Row] = {}
+    for located in references:
+        reference = located.record
+        question = _known_question(by_id, located, what="reference answer")
+        if reference.question_id in seen:
+            raise located.row.error(
+                f"second reference answer for question '{reference.question_id}' "
+                f"(first at {_where(seen[reference.question_id])})",
+                field=located.id_field, hint="keep one reference answer per question")
+        seen[reference.question_id] = located.row
+        _check_turn_count(located, question, what="reference answer")
+        attached[reference.question_id] = dataclasses.replace(
+            by_id[reference.question_id], record=dataclasses.replace(question, reference=reference.turns))
+    return attached
+
+
+def select_models(answers: list[Located[Answer]], models: list[str] | None) -> list[Located[Answer]]:
+    """The answers of the requested models (all when `models` is None); an unknown model is an error."""
+    found = sorted({located.record.model for located in answers})
+    if not found:
+        raise InputError("no answers found", hint="give at least one answers file with rows in it")
+    if models is None:
+        return answers
+    unknown = [model for model in models if model not in found]
+    if unknown:
+        raise InputError(f"no answers for model(s) {', '.join(map(repr, unknown))}",
+                         hint=f"models in the answer files: {', '.join(found)}")
+    wanted = set(models)
+    return [located for located in answers if located.record.model in wanted]
+
+
+def index_answers(answers: list[Located[Answer]], by_id: dict[str, Located[Question]],
+                  questions_path: Path) -> dict[tuple[str, str], Located[Answer]]:
+    """Answers by (question id, model): each for a known question, once, with the question's turn count."""
+    index: dict[tuple[str, str], Located[Answer]] = {}
+    for located in answers:
+        answer = located.record
+        question = _known_question(by_id, located, what="answer", questions_path=questions_path)
+        key = (answer.question_id, answer.model)
+        first = index.get(key)
+        if first is not None:
+            raise located.row.error(
+                f"second answer of model '{answer.model}' to question '{answer.question_id}' "
+                f"(first at {_where(first.row)})", field=located.id_field,
+                hint="keep one answer per question and model")
+        _check_turn_count(located, question, what="answer")
+        index[key] = located
+    return index
+
+
+def missing_answers(questions: dict[str, Question], answers: list[Located[Answer]], models: list[str],
+                    allow_missing: bool) -> dict[str, int]:
+    """Per model, how many questions it has no answer for; an error unless missing answers are allowed."""
+    answered: dict[str, set[str]] = {model: set() for model in models}
+    files: dict[str, Path] = {}
+    for located in answers:
+        answered[located.record.model].add(located.record.question_id)
+        files.setdefault(located.record.model, located.row.path)
+    missing = {model: [qid for qid in questions if qid not in answered[model]] for model in models}
+    missing = {model: ids for model, ids in missing.items() if ids}
+    if missing and not allow_missing:
+        model, ids = next(iter(missing.items()))
+        shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
+        others = [f"'{other}' ({len(other_ids)})" for other, other_ids in missing.items() if other != model]
+        also = f"; also missing answers: {', '.join(others)}" if others else ""
+        raise InputError(
+            f"model '{model}' has no answer for {len(ids)} of {len(questions)} questions "
+            f"(question ids: {shown}){also}", path=files[model],
+            hint="add the missing answers, or pass --allow-missing to skip those questions for that model")
+    return {model: len(ids) for model, ids in missing.items()}
+
+
+def _known_question(by_id: dict[str, Located[Question]], located: Located[Answer], *, what: str,
+                    questions_path: Path | None = None) -> Question:
+    question = by_id.get(located.record.question_id)
+    if question is None:
+        source = f" in {questions_path}" if questions_path is not None else ""
+        raise located.row.error(
+            f"{what} for unknown question '{located.record.question_id}' (no such question{source})",
+            field=located.id_field, hint="check that the answers belong to these questions")
+    return question.record
+
+
+def _check_turn_count(located: Located[Answer], question: Question, *, what: str) -> None:
+    have, want = len(located.record.turns), len(question.turns)
+    if have != want:
+        raise located.row.error(
+            f"{what} has {have} turn(s) but question '{question.question_id}' has {want}",
+            field=located.turns_field, hint=f"give one {what} turn per question turn")
+
+
+def _where(row: Row) -> str:
+    return f"{row.path}:{row.position}" if row.unit == "line" else f"{row.path} row {row.position}"
