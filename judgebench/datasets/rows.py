@@ -89,7 +89,7 @@ def answer_files(paths: list[Path], exclude: set[Path] = frozenset()) -> list[Pa
 
 def _jsonl_rows(path: Path) -> Iterator[Row]:
     """One row per non-blank line; bad JSON or a non-object line is an error at that line."""
-    with path.open(encoding="utf-8") as lines:
+    with path.open(encoding="utf-8-sig") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -103,7 +103,7 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
 
 def _json_rows(path: Path) -> Iterator[Row]:
     """A JSON array of objects, each with the line where it starts; a file of objects is read as JSONL."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     start = _skip_space(text, 0)
     if start < len(text) and text[start] == "{":
         yield from _jsonl_rows(path)
@@ -147,7 +147,7 @@ def _object_row(data: Any, path: Path, line: int) -> Row:
 
 def _csv_rows(path: Path) -> Iterator[Row]:
     """One row per CSV record, positioned at the line where the record starts (quoted newlines included)."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:

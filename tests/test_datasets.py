@@ -1,0 +1,392 @@
+"""Input loading: the published data sets load through their loaders, generic files round-trip, and every
+kind of bad input ends in one `InputError` naming the file, the line (or Parquet row) and the field."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from judgebench.datasets import FORMATS, alpaca_question_id, detect_format, load_dataset
+from judgebench.datasets.fields import answer_metadata
+from judgebench.datasets.generic import write_answers, write_questions
+from judgebench.errors import EXIT_USAGE, InputError
+from judgebench.records import Answer, Dataset, Question
+
+ARENA_MODELS = ["gpt-3.5-turbo-0125", "gpt-4-0314", "gpt-4-0613"]
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def raises_input_error(*message_parts: str, **kwargs) -> InputError:
+    """Load with `kwargs` and return the InputError, checking its message contains every part."""
+    with pytest.raises(InputError) as caught:
+        load_dataset(**kwargs)
+    message = str(caught.value)
+    for part in message_parts:
+        assert part in message, f"{part!r} not in {message!r}"
+    return caught.value
+
+
+@pytest.fixture
+def two_questions(tmp_path: Path) -> Path:
+    """A generic questions file with ids q1 and q2."""
+    return write_jsonl(tmp_path / "questions.jsonl", [
+        {"question_id": "q1", "turns": ["What is 2+2?"]},
+        {"question_id": "q2", "turns": ["Name a colour."]},
+    ])
+
+
+# ---- published data ---------------------------------------------------------------------------------------
+
+def test_arena_hard_loads_through_its_loader_fast(shared_data: Path):
+    folder = shared_data / "arena_hard"
+    assert detect_format(folder / "question.jsonl", [folder / "model_answer"]) == "arena-hard"
+    start = time.perf_counter()
+    dataset = load_dataset(folder / "question.jsonl", [folder / "model_answer"])
+    elapsed = time.perf_counter() - start
+
+    assert elapsed < 1.0, f"loading 500 questions x 3 models took {elapsed:.2f}s"
+    assert len(dataset.questions) == 500
+    assert dataset.models == ARENA_MODELS
+    assert len(dataset.answers) == 1500 and dataset.skipped == {}
+    assert all(answer.turns and all(turn.strip() for turn in answer.turns) for answer in dataset.answers.values())
+    question = dataset.questions["328c149ed45a41c0b9d6f14659e63599"]
+    assert question.turns == ("Use ABC notation to write a melody in the style of a folk tune.",)
+    assert question.category == "arena-hard-v0.1"
+    answer = dataset.answer("328c149ed45a41c0b9d6f14659e63599", "gpt-4-0314")
+    assert answer is not None and answer.metadata["n_chars"] == len(answer.turns[0]) > 0
+    assert {"n_headers", "n_bold", "n_list_items"} <= answer.metadata.keys()
+
+
+def test_arena_hard_models_can_be_restricted(shared_data: Path):
+    folder = shared_data / "arena_hard"
+    dataset = load_dataset(folder / "question.jsonl", [folder / "model_answer"], format="arena-hard",
+                           models=["gpt-4-0314", "gpt-4-0613"])
+    assert dataset.models == ["gpt-4-0314", "gpt-4-0613"]
+    assert len(dataset.answers) == 1000
+    raises_input_error("'claude-3'", "gpt-4-0314", questions=folder / "question.jsonl",
+                       answers=[folder / "model_answer"], models=["claude-3"])
+
+
+def test_mt_bench_questions_and_references(shared_data: Path, tmp_path: Path):
+    folder = shared_data / "mt_bench"
+    questions, reference_file = folder / "question.jsonl", folder / "reference_answer_gpt-4.jsonl"
+    references = {json.loads(line)["question_id"]: json.loads(line)["choices"][0]["turns"]
+                  for line in reference_file.read_text(encoding="utf-8").splitlines()}
+    # Two models in FastChat's model_answer layout, answering every question.
+    answer_dir = tmp_path / "model_answer"
+    answer_dir.mkdir()
+    for model in ("alpha", "beta"):
+        write_jsonl(answer_dir / f"{model}.jsonl", [
+            {"question_id": int(line["question_id"]), "answer_id": "x", "model_id": model,
+             "choices": [{"index": 0, "turns": [f"{model} first", f"{model} second"]}], "tstamp": 0.0}
+            for line in map(json.loads, questions.read_text(encoding="utf-8").splitlines())])
+
+    assert detect_format(questions, [answer_dir]) == "mt-bench"
+    dataset = load_dataset(questions, [answer_dir], references=reference_file)
+    assert len(dataset.questions) == 80 and dataset.models == ["alpha", "beta"]
+    assert all(len(q.turns) == 2 for q in dataset.questions.values())
+    assert dataset.answer("81", "beta").turns == ("beta first", "beta second")
+    # The reference file covers 30 questions; the questions file carries references for others.
+    for question_id, turns in references.items():
+        assert dataset.questions[str(question_id)].reference == tuple(turns)
+    with_reference = {qid for qid, q in dataset.questions.items() if q.reference is not None}
+    assert len(with_reference) == 40 and {str(qid) for qid in references} <= with_reference
+    # Without the reference file, the questions' own references (blank for some turns) stay.
+    plain = load_dataset(questions, [answer_dir])
+    assert plain.questions["103"].reference == ("Thomas may work at a hospital.", "")
+    assert sum(q.reference is not None for q in plain.questions.values()) == 39
+
+
+def test_alpaca_eval_outputs_line_up_by_instruction(shared_data: Path, tmp_path: Path):
+    rows = json.loads((shared_data / "alpaca_eval" / "annotations" / "claude-2.json").read_text(encoding="utf-8"))
+    baseline = [{"instruction": r["instruction"], "output": r["output_1"], "generator": r["generator_1"],
+                 "dataset": r["dataset"]} for r in rows]
+    candidate = [{"instruction": r["instruction"], "output": r["output_2"], "generator": r["generator_2"]}
+                 for r in reversed(rows)]  # another order: ids must still line up
+    (tmp_path / "baseline.json").write_text(json.dumps(baseline, indent=2), encoding="utf-8")
+    write_jsonl(tmp_path / "candidate.jsonl", candidate)
+
+    dataset = load_dataset(tmp_path / "baseline.json", [tmp_path / "baseline.json", tmp_path / "candidate.jsonl"])
+    assert len(dataset.questions) == 805
+    assert dataset.models == sorted({rows[0]["generator_1"], rows[0]["generator_2"]})
+    first = rows[0]
+    question_id = alpaca_question_id(first["instruction"])
+    assert dataset.questions[question_id].turns == (first["instruction"],)
+    assert dataset.questions[question_id].category == first["dataset"]
+    assert dataset.answer(question_id, first["generator_2"]).turns == (first["output_2"],)
+
+
+def test_alpaca_ids_match_annotation_ids():
+    judgments = pytest.importorskip("judgebench.datasets.judgments")
+    if not hasattr(judgments, "instruction_id"):
+        pytest.skip("annotations loader has no instruction_id")
+    texts = ["Write a haiku.", "  spaced  \n", "ünïcode"]
+    assert list(judgments.instruction_id(texts)) == [alpaca_question_id(text) for text in texts]
+
+
+def test_formats_are_named_for_the_cli():
+    assert set(FORMATS) == {"generic", "arena-hard", "alpaca-eval", "mt-bench"}
+
+
+# ---- generic format --------------------------------------------------------------------------------------
+
+def small_dataset() -> tuple[list[Question], list[Answer]]:
+    questions = [
+        Question("1", ("Hello?", "And then?"), category="chat", reference=("Hi.", "")),
+        Question("q,2", ('Say "quoted", with\na newline.',), category=None, reference=None),
+    ]
+    answers = [
+        Answer("1", "m1", ("Hey.", "Then **this**."), {"n_tokens": 7}),
+        Answer("q,2", "m1", ('"quoted", with\na newline.',), {"n_tokens": 5}),
+        Answer("1", "m2", ("# Hi\n- a\n- b", "Done."), {"n_tokens": 9}),
+        Answer("q,2", "m2", ("Sure.",), {"n_tokens": 2}),
+    ]
+    return questions, answers
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_generic_round_trip(tmp_path: Path, suffix: str):
+    questions, answers = small_dataset()
+    write_questions(questions, tmp_path / f"questions{suffix}")
+    write_answers(answers, tmp_path / f"answers{suffix}")
+
+    assert detect_format(tmp_path / f"questions{suffix}", [tmp_path / f"answers{suffix}"]) == "generic"
+    dataset = load_dataset(tmp_path / f"questions{suffix}", [tmp_path / f"answers{suffix}"])
+    assert dataset.questions == {q.question_id: q for q in questions}
+    assert dataset.answers == {(a.question_id, a.model): a for a in answers}
+    assert dataset.models == ["m1", "m2"]
+    for answer in answers:
+        assert dataset.answer(answer.question_id, answer.model).metadata == answer_metadata(
+            answer.turns, n_tokens=answer.metadata["n_tokens"])
+
+
+def test_generic_round_trip_of_arena_hard(shared_data: Path, tmp_path: Path):
+    folder = shared_data / "arena_hard"
+    original = load_dataset(folder / "question.jsonl", [folder / "model_answer"])
+    # Real answers: code, quotes, commas and newlines inside CSV cells.
+    for suffix in (".csv", ".parquet"):
+        write_questions(original.questions.values(), tmp_path / f"q{suffix}")
+        write_answers(original.answers.values(), tmp_path / f"a{suffix}")
+        again = load_dataset(tmp_path / f"q{suffix}", [tmp_path / f"a{suffix}"])
+        assert again.questions == original.questions and again.answers == original.answers
+        assert again.models == original.models
+
+
+def test_generic_single_turn_columns_and_integer_ids(tmp_path: Path):
+    write_csv(tmp_path / "questions.csv", ["question_id", "prompt", "category"],
+              [[1, "First?", "math"], [2, "Second?", ""]])
+    write_csv(tmp_path / "answers.csv", ["question_id", "model", "answer", "n_tokens", "note"],
+              [[1, "m", "One.", "3", "x"], [2, "m", "Two.", "", ""]])
+    dataset = load_dataset(tmp_path / "questions.csv", [tmp_path / "answers.csv"])
+    assert list(dataset.questions) == ["1", "2"]
+    assert dataset.questions["1"] == Question("1", ("First?",), category="math")
+    assert dataset.questions["2"].category is None
+    assert dataset.answer("1", "m").metadata["n_tokens"] == 3
+    assert dataset.answer("1", "m").metadata["note"] == "x"
+    assert "n_tokens" not in dataset.answer("2", "m").metadata
+
+    write_jsonl(tmp_path / "answers.jsonl", [{"question_id": 1, "model": "m", "turns": ["One."]},
+                                             {"question_id": 2, "model": "m", "answer": "Two."}])
+    assert load_dataset(tmp_path / "questions.csv", tmp_path / "answers.jsonl").answer("2", "m").turns == ("Two.",)
+
+
+def test_byte_order_marks_are_ignored(tmp_path: Path):
+    (tmp_path / "questions.csv").write_text("question_id,prompt\nq1,Hi?\n", encoding="utf-8-sig")
+    (tmp_path / "answers.jsonl").write_text('{"question_id": "q1", "model": "m", "answer": "Hello."}\n',
+                                            encoding="utf-8-sig")
+    dataset = load_dataset(tmp_path / "questions.csv", [tmp_path / "answers.jsonl"])
+    assert dataset.answer("q1", "m").turns == ("Hello.",)
+
+
+def test_answers_directory_skips_the_questions_file(tmp_path: Path, two_questions: Path):
+    for model in ("a", "b"):
+        write_jsonl(tmp_path / f"{model}.jsonl", [{"question_id": q, "model": model, "turns": ["ok"]}
+                                                  for q in ("q1", "q2")])
+    dataset = load_dataset(two_questions, [tmp_path])
+    assert dataset.models == ["a", "b"] and len(dataset.answers) == 4
+
+
+def test_style_metadata_counts_markdown_outside_code():
+    text = "# Title\n\nSome **bold** and __strong__ text.\n\n- one\n* two\n1. three\n```py\n# not a header\n- no\n```"
+    metadata = answer_metadata([text, "## Second\n**b**"], n_tokens=12)
+    assert metadata == {"n_chars": len(text) + len("## Second\n**b**"), "n_headers": 2, "n_bold": 3,
+                        "n_list_items": 3, "n_tokens": 12}
+
+
+def test_arena_hard_token_counts_are_kept(tmp_path: Path):
+    write_jsonl(tmp_path / "question.jsonl", [
+        {"uid": "u1", "category": "c", "prompt": "Hi"},
+        {"question_id": "u2", "category": "c", "turns": [{"content": "Older layout"}]},
+    ])
+    answers = tmp_path / "model_answer"
+    answers.mkdir()
+    write_jsonl(answers / "new-model.jsonl", [
+        {"uid": "u1", "ans_id": "a", "messages": [{"role": "user", "content": "Hi"},
+                                                  {"role": "assistant", "content": {"answer": "Hello"}}],
+         "metadata": {"token_len": 4}},
+        {"uid": "u2", "ans_id": "b", "model": "new-model",
+         "messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "Plain"}]},
+    ])
+    write_jsonl(answers / "old-model.jsonl", [
+        {"question_id": q, "model_id": "old-model",
+         "choices": [{"index": 0, "turns": [{"content": "Reply", "token_len": 11}]}]} for q in ("u1", "u2")])
+    dataset = load_dataset(tmp_path / "question.jsonl", [answers])
+    assert dataset.questions["u2"].turns == ("Older layout",)
+    assert dataset.answer("u1", "new-model").metadata["n_tokens"] == 4  # model named by its file
+    assert "n_tokens" not in dataset.answer("u2", "new-model").metadata
+    assert dataset.answer("u2", "old-model").metadata["n_tokens"] == 11
+
+
+# ---- bad inputs --------------------------------------------------------------------------------------------
+
+def test_duplicate_question_id(tmp_path: Path):
+    questions = write_jsonl(tmp_path / "questions.jsonl", [
+        {"question_id": "q1", "turns": ["a"]}, {"question_id": "q2", "turns": ["b"]},
+        {"question_id": "q1", "turns": ["c"]}])
+    answers = write_jsonl(tmp_path / "answers.jsonl", [{"question_id": "q1", "model": "m", "turns": ["x"]}])
+    error = raises_input_error("questions.jsonl:3", "field 'question_id'", "duplicate question id 'q1'",
+                               "questions.jsonl:1", questions=questions, answers=[answers])
+    assert error.line == 3 and error.field == "question_id" and error.exit_code == EXIT_USAGE
+
+
+def test_answer_for_unknown_question(tmp_path: Path, two_questions: Path):
+    answers = write_jsonl(tmp_path / "answers.jsonl", [
+        {"question_id": "q1", "model": "m", "turns": ["x"]}, {"question_id": "q9", "model": "m", "turns": ["y"]}])
+    raises_input_error("answers.jsonl:2", "field 'question_id'", "unknown question 'q9'",
+                       questions=two_questions, answers=[answers])
+
+
+def test_model_missing_answers_is_an_error_or_skipped(tmp_path: Path, two_questions: Path):
+    answers = write_jsonl(tmp_path / "answers.jsonl", [
+        {"question_id": "q1", "model": "full", "turns": ["x"]}, {"question_id": "q2", "model": "full", "turns": ["y"]},
+        {"question_id": "q1", "model": "partial", "turns": ["z"]}])
+    raises_input_error("answers.jsonl", "model 'partial'", "1 of 2 questions", "q2", "--allow-missing",
+                       questions=two_questions, answers=[answers])
+
+    dataset = load_dataset(two_questions, [answers], allow_missing=True)
+    assert isinstance(dataset, Dataset)
+    assert dataset.skipped == {"partial": 1}
+    assert dataset.answer("q2", "partial") is None and dataset.answer("q2", "full") is not None
+
+
+@pytest.mark.parametrize("record, field, part", [
+    ({"question_id": "q2", "model": "m", "turns": ["   "]}, "turns", "answer is empty"),
+    ({"question_id": "q2", "model": "m", "answer": ""}, "answer", "answer is empty"),
+    ({"question_id": "q2", "model": "m", "turns": "not a list"}, "turns", "must be a non-empty list of strings"),
+    ({"question_id": "q2", "model": "m", "turns": [3]}, "turns", "turn 1 must be a string"),
+    ({"question_id": "q2", "turns": ["x"]}, "model", "missing required field"),
+    ({"question_id": ["q2"], "model": "m", "turns": ["x"]}, "question_id", "must be a string or an integer"),
+    ({"question_id": "q2", "model": "m"}, "turns", "missing required field"),
+    ({"question_id": "q2", "model": "m", "turns": ["x"], "n_tokens": "many"}, "n_tokens", "non-negative integer"),
+])
+def test_bad_answer_row(tmp_path: Path, two_questions: Path, record: dict, field: str, part: str):
+    answers = write_jsonl(tmp_path / "answers.jsonl", [{"question_id": "q1", "model": "m", "turns": ["ok"]}, record])
+    error = raises_input_error("answers.jsonl:2", f"field '{field}'", part, questions=two_questions,
+                               answers=[answers])
+    assert error.line == 2 and error.field == field
+
+
+def test_malformed_json_line(tmp_path: Path, two_questions: Path):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"question_id": "q1", "model": "m", "turns": ["ok"]}\n\n{"question_id": "q2", "mod\n',
+                       encoding="utf-8")
+    raises_input_error("answers.jsonl:3", "malformed JSON", questions=two_questions, answers=[answers])
+
+
+def test_json_array_element_positions(tmp_path: Path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text('[\n  {"instruction": "a", "output": "x", "generator": "m"},\n'
+                       '  {"instruction": "b",\n   "output": "  ", "generator": "m"}\n]', encoding="utf-8")
+    raises_input_error("outputs.json:3", "field 'output'", "answer is empty", questions=outputs, answers=[outputs])
+    outputs.write_text('[\n  {"instruction": "a", "output": "x"},\n  {"instruction": "b" "output": 1}\n]',
+                       encoding="utf-8")
+    raises_input_error("outputs.json:3", "malformed JSON", questions=outputs, answers=[outputs])
+
+
+def test_duplicate_answer(tmp_path: Path, two_questions: Path):
+    answers = write_jsonl(tmp_path / "answers.jsonl", [
+        {"question_id": "q1", "model": "m", "turns": ["x"]}, {"question_id": "q2", "model": "m", "turns": ["y"]},
+        {"question_id": "q1", "model": "m", "turns": ["z"]}])
+    raises_input_error("answers.jsonl:3", "second answer of model 'm' to question 'q1'", "answers.jsonl:1",
+                       questions=two_questions, answers=[answers])
+
+
+def test_answer_turn_count_differs(tmp_path: Path, two_questions: Path):
+    answers = write_jsonl(tmp_path / "answers.jsonl", [
+        {"question_id": "q1", "model": "m", "turns": ["x", "extra"]},
+        {"question_id": "q2", "model": "m", "turns": ["y"]}])
+    raises_input_error("answers.jsonl:1", "field 'turns'", "2 turn(s)", "'q1' has 1", questions=two_questions,
+                       answers=[answers])
+
+
+def test_file_not_found_and_unknown_format(tmp_path: Path, two_questions: Path):
+    raises_input_error("missing.jsonl", "file not found", questions=tmp_path / "missing.jsonl",
+                       answers=[two_questions])
+    raises_input_error("nowhere", "file not found", questions=two_questions, answers=[tmp_path / "nowhere"])
+    raises_input_error("unknown format 'lmsys'", "generic", "arena-hard", questions=two_questions,
+                       answers=[two_questions], format="lmsys")
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    raises_input_error("notes.txt", "unsupported file type", questions=tmp_path / "notes.txt", answers=[two_questions])
+
+
+def test_csv_positions_are_file_lines(tmp_path: Path, two_questions: Path):
+    answers = write_csv(tmp_path / "answers.csv", ["question_id", "model", "turns"], [
+        ["q1", "m", '[\n  "a list cell spanning lines"\n]'],  # lines 2-4
+        ["q2", "m", "not json"],                          # line 5
+    ])
+    raises_input_error("answers.csv:5", "field 'turns'", "JSON-encoded list", questions=two_questions,
+                       answers=[answers])
+
+
+def test_parquet_positions_are_rows(tmp_path: Path, two_questions: Path):
+    pyarrow = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pyarrow.Table.from_pylist([{"question_id": "q1", "model": "m", "turns": ["ok"]},
+                                       {"question_id": "q2", "model": "m", "turns": [" "]}])
+    pq.write_table(table, tmp_path / "answers.parquet")
+    error = raises_input_error("answers.parquet row 2", "field 'turns'", "empty", questions=two_questions,
+                               answers=[tmp_path / "answers.parquet"])
+    assert error.line == 2 and Path(error.path).name == "answers.parquet"
+
+
+def test_arena_hard_answer_without_assistant_message(tmp_path: Path):
+    write_jsonl(tmp_path / "question.jsonl", [{"uid": "u1", "category": "c", "prompt": "Hi"}])
+    write_jsonl(tmp_path / "m.jsonl", [{"uid": "u1", "model": "m", "messages": [{"role": "user", "content": "Hi"}]}])
+    raises_input_error("m.jsonl:1", "field 'messages'", "no assistant message",
+                       questions=tmp_path / "question.jsonl", answers=[tmp_path / "m.jsonl"])
+
+
+def test_bad_references(tmp_path: Path):
+    questions = write_jsonl(tmp_path / "question.jsonl", [
+        {"question_id": 1, "category": "math", "turns": ["a", "b"]}])
+    answers = write_jsonl(tmp_path / "m.jsonl", [
+        {"question_id": 1, "model_id": "m", "choices": [{"index": 0, "turns": ["x", "y"]}]}])
+
+    def reference(question_id: int, turns: list[str]) -> Path:
+        return write_jsonl(tmp_path / "reference.jsonl", [
+            {"question_id": question_id, "model_id": "gpt-4", "choices": [{"index": 0, "turns": turns}]}])
+
+    raises_input_error("reference.jsonl:1", "reference answer for unknown question '7'", questions=questions,
+                       answers=[answers], references=reference(7, ["r1", "r2"]))
+    raises_input_error("reference.jsonl:1", "field 'choices'", "1 turn(s)", questions=questions,
+                       answers=[answers], references=reference(1, ["r1"]))
+    write_jsonl(questions, [{"question_id": 1, "category": "math", "turns": ["a", "b"], "reference": ["r1"]}])
+    raises_input_error("question.jsonl:1", "field 'reference'", "1 reference turn(s)", questions=questions,
+                       answers=[answers])
