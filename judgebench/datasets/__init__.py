@@ -53,9 +53,8 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     answer_rows = [(path, read_rows(path)) for path in answer_files(answer_paths, exclude)]
     reference_rows = read_rows(Path(references)) if references else []
 
-    chosen = _format_named(format) if format else _detect(question_rows, [r for _, rows in answer_rows for r in rows])
-    located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data), "turns")
-                         for row in question_rows]
+    chosen = _format_named(format) if format else _detect(question_rows, [rows for _, rows in answer_rows])
+    located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data)) for row in question_rows]
     located_answers = [_located_answer(chosen, row, path.stem if chosen.model_from_file else None)
                        for path, rows in answer_rows for row in rows]
     located_references = [_located_answer(chosen, row, REFERENCE_MODEL) for row in reference_rows]
@@ -65,13 +64,15 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
 
 def detect_format(questions: Path, answers: Sequence[Path]) -> str:
     """The name of the format these files are in, judged from their first rows."""
-    answer_rows = [row for path in answer_files([Path(p) for p in answers]) for row in read_rows(path)[:1]]
-    return _detect(read_rows(Path(questions)), answer_rows).name
+    questions = Path(questions)
+    files = answer_files([Path(p) for p in answers], {questions.resolve()})
+    return _detect(read_rows(questions), [read_rows(path) for path in files]).name
 
 
-def _detect(question_rows: list[Row], answer_rows: list[Row]) -> Format:
+def _detect(question_rows: list[Row], answer_files_rows: list[list[Row]]) -> Format:
+    """The first format, most specific first, that claims the first question row and first answer row."""
     question = question_rows[0].data if question_rows else {}
-    answer = answer_rows[0].data if answer_rows else {}
+    answer = next((rows[0].data for rows in answer_files_rows if rows), {})
     return next(f for f in _DETECTION_ORDER if f.looks_like(question, answer))
 
 

@@ -203,10 +203,11 @@ def _type_name(value: Any) -> str:
             list: "a list", tuple: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
-# Style metadata: cheap counts of what makes an answer look thorough, for style control. Fenced code is
-# left out first, so that comments and bullet-like lines inside code do not count as markdown. Line-start
+# Style metadata: cheap counts of what makes an answer look thorough, for style control. Code (fenced blocks
+# and inline spans) is left out first, so that comments, bullet-like lines and dunder names inside code do
+# not count as markdown. Line-start
 # patterns match after a newline (the text is given a leading one), which the regex engine scans fast.
-_CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+_CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.DOTALL)
 _HEADER = re.compile(r"\n[ \t]{0,3}#{1,6}[ \t]+\S")
 _BOLD = (re.compile(r"\*\*[^*\n]+\*\*"), re.compile(r"__[^_\n]+__"))
 _LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S")
@@ -219,7 +220,7 @@ def answer_metadata(answer_turns: Iterable[str], n_tokens: int | None = None,
     Keys: `n_chars`, `n_headers`, `n_bold`, `n_list_items`, and `n_tokens` when the file gave one.
     """
     answer_turns = list(answer_turns)
-    prose = ["\n" + (_CODE_BLOCK.sub("", turn) if "```" in turn else turn) for turn in answer_turns]
+    prose = ["\n" + (_CODE.sub("", turn) if "`" in turn else turn) for turn in answer_turns]
     metadata = dict(extra or {})
     metadata["n_chars"] = sum(len(turn) for turn in answer_turns)
     metadata["n_headers"] = sum(len(_HEADER.findall(turn)) for turn in prose)

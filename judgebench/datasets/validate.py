@@ -30,7 +30,7 @@ class Located(Generic[Record]):
     record: Record
     row: Row
     id_field: str
-    turns_field: str
+    turns_field: str = "turns"
 
 
 def build_dataset(questions: list[Located[Question]], answers: list[Located[Answer]], *,
