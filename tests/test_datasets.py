@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -53,14 +52,10 @@ def two_questions(tmp_path: Path) -> Path:
 
 # ---- published data ---------------------------------------------------------------------------------------
 
-def test_arena_hard_loads_through_its_loader_fast(shared_data: Path):
+def test_arena_hard_loads_through_its_loader(shared_data: Path):
     folder = shared_data / "arena_hard"
     assert detect_format(folder / "question.jsonl", [folder / "model_answer"]) == "arena-hard"
-    start = time.perf_counter()
     dataset = load_dataset(folder / "question.jsonl", [folder / "model_answer"])
-    elapsed = time.perf_counter() - start
-
-    assert elapsed < 1.0, f"loading 500 questions x 3 models took {elapsed:.2f}s"
     assert len(dataset.questions) == 500
     assert dataset.models == ARENA_MODELS
     assert len(dataset.answers) == 1500 and dataset.skipped == {}
