@@ -1,0 +1,261 @@
+"""Importers of external judgments: generic outcomes files and AlpacaEval annotations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from judgebench.datasets.judgments import (
+    instruction_id,
+    load_alpaca_eval_annotations,
+    load_alpaca_eval_lc_weights,
+    load_outcomes,
+)
+from judgebench.errors import InputError
+from judgebench.records import OUTCOME_COLUMNS
+
+ROWS = [
+    {"question_id": "001", "model_a": "m1", "model_b": "m2", "winner": "model_a"},
+    {"question_id": "002", "model_a": "m2", "model_b": "m3", "winner": "model_b"},
+    {"question_id": "003", "model_a": "m1", "model_b": "m3", "winner": "tie"},
+    {"question_id": "004", "model_a": "m3", "model_b": "m1", "winner": "tie (bothbad)"},
+]
+SCORES = [1.0, 0.0, 0.5, 0.5]
+
+
+def write(path, rows, fmt=None):
+    fmt = fmt or path.suffix.lstrip(".")
+    frame = pd.DataFrame(rows)
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    elif fmt == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_winner_values_become_scores(tmp_path, suffix):
+    outcomes = load_outcomes(write(tmp_path / f"outcomes{suffix}", ROWS))
+    assert list(outcomes.columns) == OUTCOME_COLUMNS
+    assert outcomes["score_a"].tolist() == SCORES
+    assert outcomes["question_id"].tolist() == ["001", "002", "003", "004"]  # ids stay text, zeros kept
+    assert outcomes["weight"].tolist() == [1.0] * 4
+    assert outcomes[["p_ab", "p_ba"]].isna().all().all()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_scores_weights_and_order_verdicts_are_kept(tmp_path, suffix):
+    rows = [{"question_id": 7, "model_a": "x", "model_b": "y", "score_a": 0.25, "weight": 2.0,
+             "p_ab": 0.4, "p_ba": 0.1, "judge": "j"},
+            {"question_id": 8, "model_a": "y", "model_b": "x", "score_a": 1, "weight": 0.5,
+             "p_ab": None, "p_ba": 1.0, "judge": "j"}]
+    outcomes = load_outcomes(write(tmp_path / f"scores{suffix}", rows))
+    assert outcomes["question_id"].tolist() == ["7", "8"]
+    assert outcomes["score_a"].tolist() == [0.25, 1.0]
+    assert outcomes["weight"].tolist() == [2.0, 0.5]
+    assert outcomes["p_ab"].iloc[0] == 0.4 and np.isnan(outcomes["p_ab"].iloc[1])
+    assert outcomes["judge"].tolist() == ["j", "j"]  # extra columns follow the canonical ones
+
+
+def test_winner_fills_rows_without_a_score(tmp_path):
+    rows = [{"question_id": "q", "model_a": "a", "model_b": "b", "score_a": 0.8, "winner": "model_b"},
+            {"question_id": "r", "model_a": "a", "model_b": "b", "score_a": None, "winner": " Model_B "}]
+    outcomes = load_outcomes(write(tmp_path / "both.jsonl", rows))
+    assert outcomes["score_a"].tolist() == [0.8, 0.0]
+
+
+def error_of(path):
+    with pytest.raises(InputError) as caught:
+        load_outcomes(path)
+    return str(caught.value)
+
+
+def test_missing_column_names_file_and_field(tmp_path):
+    path = write(tmp_path / "no_model.csv", [{"question_id": "q", "model_a": "a", "winner": "tie"}])
+    message = error_of(path)
+    assert str(path) in message and "model_b" in message and "missing column" in message
+
+
+def test_neither_winner_nor_score(tmp_path):
+    message = error_of(write(tmp_path / "no_verdict.csv", [{"question_id": "q", "model_a": "a", "model_b": "b"}]))
+    assert "winner" in message and "score_a" in message
+
+
+def test_unknown_winner_names_the_csv_line(tmp_path):
+    rows = [*ROWS[:2], {**ROWS[2], "winner": "model_c"}]
+    path = write(tmp_path / "bad_winner.csv", rows)
+    message = error_of(path)
+    assert f"{path}:4" in message  # header is line 1, the third outcome is line 4
+    assert "winner" in message and "model_c" in message and "tie (bothbad)" in message
+
+
+def test_unknown_winner_names_the_jsonl_line_despite_blank_lines(tmp_path):
+    path = tmp_path / "blank.jsonl"
+    lines = [json.dumps(ROWS[0]), "", json.dumps({**ROWS[1], "winner": "A"}), json.dumps(ROWS[2])]
+    path.write_text("\n".join(lines) + "\n")
+    assert f"{path}:3" in error_of(path)
+
+
+def test_parquet_errors_name_the_row(tmp_path):
+    path = write(tmp_path / "bad.parquet", [ROWS[0], {**ROWS[1], "winner": "nobody"}])
+    message = error_of(path)
+    assert "row 2" in message and "nobody" in message
+
+
+@pytest.mark.parametrize("score", [1.5, -0.2])
+def test_score_outside_unit_interval(tmp_path, score):
+    path = write(tmp_path / "range.csv", [{"question_id": "q", "model_a": "a", "model_b": "b", "score_a": score}])
+    message = error_of(path)
+    assert f"{path}:2" in message and "score_a" in message and "[0, 1]" in message
+
+
+def test_score_that_is_not_a_number(tmp_path):
+    path = write(tmp_path / "text.csv", [{"question_id": "q", "model_a": "a", "model_b": "b", "score_a": 0.5},
+                                         {"question_id": "r", "model_a": "a", "model_b": "b", "score_a": "high"}])
+    message = error_of(path)
+    assert f"{path}:3" in message and "'high' is not a number" in message
+
+
+def test_negative_weight(tmp_path):
+    rows = [{"question_id": "q", "model_a": "a", "model_b": "b", "score_a": 1, "weight": -1}]
+    assert "weight" in error_of(write(tmp_path / "weight.jsonl", rows))
+
+
+def test_malformed_jsonl_line(tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n" + json.dumps(ROWS[1]) + "\n{\"question_id\": \"3\", \"model_a\n")
+    message = error_of(path)
+    assert f"{path}:3" in message and "malformed JSON" in message
+
+
+def test_jsonl_line_that_is_not_an_object(tmp_path):
+    path = tmp_path / "list.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n[1, 2]\n")
+    assert f"{path}:2" in error_of(path)
+
+
+def test_malformed_csv_line(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text("question_id,model_a,model_b,winner\nq1,a,b,tie\nq2,a,b,tie,extra\n")
+    message = error_of(path)
+    assert f"{path}:3" in message and "malformed CSV" in message
+
+
+def test_self_comparison_and_empty_model(tmp_path):
+    same = write(tmp_path / "same.csv", [{"question_id": "q", "model_a": "a", "model_b": "a", "winner": "tie"}])
+    assert "compared with itself" in error_of(same)
+    empty = write(tmp_path / "empty.jsonl", [{"question_id": "q", "model_a": "", "model_b": "b", "winner": "tie"}])
+    assert "model_a" in error_of(empty) and "empty" in error_of(empty)
+
+
+def test_missing_empty_and_unknown_files(tmp_path):
+    assert "file not found" in error_of(tmp_path / "nowhere.csv")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert "no outcomes" in error_of(empty)
+    other = tmp_path / "outcomes.xlsx"
+    other.write_text("x")
+    assert "unknown outcomes format" in error_of(other)
+
+
+def test_a_million_outcomes_load_fast(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    names = np.array([f"model-{i:03d}" for i in range(100)])
+    side_a = rng.integers(0, 100, n)
+    side_b = (side_a + rng.integers(1, 100, n)) % 100
+    winners = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
+    table = pa.table({"question_id": pa.array(np.char.add("q", (rng.integers(0, 2000, n)).astype(str))),
+                      "model_a": names[side_a], "model_b": names[side_b], "winner": winners[rng.integers(0, 4, n)]})
+    path = tmp_path / "million.parquet"
+    pq.write_table(table, path)
+    started = time.perf_counter()
+    outcomes = load_outcomes(path)
+    elapsed = time.perf_counter() - started
+    assert len(outcomes) == n and outcomes["score_a"].between(0, 1).all()
+    assert elapsed < 4.0, f"loading 1,000,000 outcomes took {elapsed:.2f} s"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# AlpacaEval.
+
+
+def test_alpaca_eval_file_maps_generators_and_lengths(shared_data):
+    path = shared_data / "alpaca_eval" / "annotations" / "claude-2.json"
+    records = json.loads(path.read_text())
+    outcomes = load_alpaca_eval_annotations([path])
+    assert list(outcomes.columns) == [*OUTCOME_COLUMNS, "len_a", "len_b"]
+    assert len(outcomes) == len(records) == 805
+    assert set(outcomes["model_a"]) == {"claude-2"} and set(outcomes["model_b"]) == {"gpt4_1106_preview"}
+    first = records[0]
+    assert outcomes["score_a"].iloc[0] == pytest.approx(float(first["preference"]) - 1)
+    assert outcomes["len_a"].iloc[0] == len(first["output_2"])
+    assert outcomes["len_b"].iloc[0] == len(first["output_1"])
+    assert outcomes["question_id"].iloc[0] == instruction_id([first["instruction"]]).iloc[0]
+    assert outcomes["question_id"].is_unique
+    assert outcomes.attrs["dropped_missing_preference"] == {}
+
+
+def test_alpaca_eval_folder_and_shared_question_ids(shared_data):
+    outcomes = load_alpaca_eval_annotations(shared_data / "alpaca_eval" / "annotations")
+    assert len(outcomes) == 14 * 805
+    per_model = outcomes.groupby("model_a")["question_id"].apply(frozenset)
+    assert per_model.nunique() == 1  # the same 805 instructions get the same ids in every file
+
+
+def annotation(instruction, preference):
+    return {"instruction": instruction, "output_1": "base answer", "generator_1": "base",
+            "output_2": "model answer!", "generator_2": "model", "preference": preference}
+
+
+def test_alpaca_eval_missing_preferences_are_counted_and_dropped(tmp_path, caplog):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps([annotation("a", "1.75"), annotation("b", None), annotation("c", 0),
+                                annotation("d", 2.0), annotation("e", "")]))
+    with caplog.at_level(logging.WARNING):
+        outcomes = load_alpaca_eval_annotations([path])
+    assert outcomes["score_a"].tolist() == [0.75, 0.5, 1.0]  # "1.75" parsed, 0 is a draw
+    assert outcomes.attrs["dropped_missing_preference"] == {str(path): 2}
+    assert "dropped 2 annotations" in caplog.text
+    assert outcomes["len_a"].tolist() == [13.0] * 3
+
+
+@pytest.mark.parametrize(("preference", "expected"), [(2.5, "outside [1, 2]"), ("m", "'m' is not a number"),
+                                                      (0.5, "outside [1, 2]")])
+def test_alpaca_eval_bad_preference(tmp_path, preference, expected):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps([annotation("a", 1.0), annotation("b", preference)]))
+    with pytest.raises(InputError) as caught:
+        load_alpaca_eval_annotations([path])
+    message = str(caught.value)
+    assert str(path) in message and "record 2" in message and "preference" in message and expected in message
+
+
+def test_alpaca_eval_structural_errors(tmp_path):
+    not_array = tmp_path / "object.json"
+    not_array.write_text(json.dumps({"instruction": "x"}))
+    with pytest.raises(InputError, match="JSON array of objects"):
+        load_alpaca_eval_annotations([not_array])
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{\"instruction\": ")
+    with pytest.raises(InputError, match="malformed JSON"):
+        load_alpaca_eval_annotations([broken])
+    with pytest.raises(InputError, match="file not found"):
+        load_alpaca_eval_annotations([tmp_path / "missing.json"])
+
+
+def test_lc_weights_flip_the_length_sign(shared_data):
+    weights = load_alpaca_eval_lc_weights(shared_data / "alpaca_eval" / "lc_weights.csv")
+    published = pd.read_csv(shared_data / "alpaca_eval" / "lc_weights.csv", index_col=0)
+    assert list(weights.columns) == ["length", "difficulty", "intercept"]
+    assert weights.loc["gpt4_1106_preview_verbose", "length"] == -published.loc["gpt4_1106_preview_verbose"].iloc[0]
+    assert (weights.loc["gpt4_1106_preview"] == 0).all()
