@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import numpy as np
 import pandas as pd
@@ -167,22 +166,22 @@ def test_missing_empty_and_unknown_files(tmp_path):
     assert "unknown outcomes format" in error_of(other)
 
 
-def test_a_million_outcomes_load_fast(tmp_path):
+def test_a_large_parquet_file_keeps_every_verdict(tmp_path):
+    # Timings live in benchmarks/; here the vectorised path must get every row of a sizeable file right.
     rng = np.random.default_rng(0)
-    n = 1_000_000
+    n = 200_000
     names = np.array([f"model-{i:03d}" for i in range(100)])
     side_a = rng.integers(0, 100, n)
     side_b = (side_a + rng.integers(1, 100, n)) % 100
-    winners = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
-    table = pa.table({"question_id": pa.array(np.char.add("q", (rng.integers(0, 2000, n)).astype(str))),
-                      "model_a": names[side_a], "model_b": names[side_b], "winner": winners[rng.integers(0, 4, n)]})
-    path = tmp_path / "million.parquet"
+    winners = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])[rng.integers(0, 4, n)]
+    table = pa.table({"question_id": pa.array(np.char.add("q", rng.integers(0, 2000, n).astype(str))),
+                      "model_a": names[side_a], "model_b": names[side_b], "winner": winners})
+    path = tmp_path / "large.parquet"
     pq.write_table(table, path)
-    started = time.perf_counter()
     outcomes = load_outcomes(path)
-    elapsed = time.perf_counter() - started
-    assert len(outcomes) == n and outcomes["score_a"].between(0, 1).all()
-    assert elapsed < 4.0, f"loading 1,000,000 outcomes took {elapsed:.2f} s"
+    expected = np.select([winners == "model_a", winners == "model_b"], [1.0, 0.0], 0.5)
+    assert np.array_equal(outcomes["score_a"].to_numpy(), expected)
+    assert np.array_equal(outcomes["model_b"].to_numpy(dtype=str), names[side_b])
 
 
 # ------------------------------------------------------------------------------------------------------------

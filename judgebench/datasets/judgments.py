@@ -367,9 +367,9 @@ def _expand_annotation_paths(paths: Iterable[str | Path] | str | Path) -> list[P
 def _read_alpaca_eval_file(path: Path) -> tuple[pd.DataFrame, int]:
     source = _Source(path, "records")
     records = _read_json_array(path)
-    frame = pd.DataFrame.from_records(records, columns=list(ALPACA_EVAL_FIELDS)) if records else None
-    if frame is None:
+    if not records:
         raise InputError("no annotations in the file", path=path)
+    frame = pd.DataFrame({name: [record.get(name) for record in records] for name in ALPACA_EVAL_FIELDS})
     for name in ALPACA_EVAL_FIELDS:
         if frame[name].isna().all() and name != "preference":
             raise source.error(None, name, "missing field", "AlpacaEval annotations need " +
@@ -416,13 +416,15 @@ def _texts(values: pd.Series, source: _Source, name: str) -> pd.Series:
 
 def _alpaca_eval_preference(values: pd.Series, source: _Source) -> np.ndarray:
     """Preferences as floats; NaN marks a missing one (dropped by the caller), anything else must be valid."""
-    text = values.astype("string").str.strip()
-    numeric = pd.to_numeric(text.replace("", pd.NA), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    not_number = np.isnan(numeric) & text.notna().to_numpy() & (text != "").fillna(False).to_numpy()
-    if not_number.any():
-        row = _first(not_number)
-        raise source.error(row, "preference", f"{values.iloc[row]!r} is not a number",
-                           "expected a float in [1, 2] (1 = output_1 wins, 2 = output_2 wins) or 0 for a draw")
+    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    suspect = np.flatnonzero(np.isnan(numeric))  # usually none: only these rows need a closer look
+    if suspect.size:
+        text = values.iloc[suspect].astype("string").str.strip()
+        not_number = (text.notna() & (text != "")).to_numpy(dtype=bool)
+        if not_number.any():
+            row = int(suspect[not_number.argmax()])
+            raise source.error(row, "preference", f"{values.iloc[row]!r} is not a number",
+                               "expected a float in [1, 2] (1 = output_1 wins, 2 = output_2 wins) or 0 for a draw")
     outside = ~np.isnan(numeric) & (numeric != 0) & ((numeric < 1) | (numeric > 2))
     if outside.any():
         row = _first(outside)
