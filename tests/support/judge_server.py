@@ -43,7 +43,7 @@ from aiohttp import web
 
 DEFAULT_MODELS = ("test-judge",)
 FAULT_KINDS = (
-    "429", "500", "502", "503", "401", "403", "404",
+    "400", "401", "403", "404", "429", "500", "502", "503",
     "drop", "slow", "malformed", "empty", "no_logprobs",
 )
 DROPPED = 0  # the status logged for a connection closed without a response
@@ -416,7 +416,7 @@ class JudgeServer:
         if kind is None and self.models is not None and chat.model not in self.models:
             kind = "404"
             entry.fault = None
-        if kind in ("401", "403", "404", "429", "500", "502", "503"):
+        if kind in ("400", "401", "403", "404", "429", "500", "502", "503"):
             entry.status = int(kind)
             return self._status_fault(request, chat, kind, fault)
         if kind == "drop":
@@ -435,6 +435,9 @@ class JudgeServer:
             sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
             # Like real providers, echo (part of) the key: the client must not pass this on.
             return _error(401, f"Incorrect API key provided: {sent}.", "invalid_request_error", "invalid_api_key")
+        if kind == "400":
+            return _error(400, "This model's maximum context length is 8192 tokens.", "invalid_request_error",
+                          "context_length_exceeded")
         if kind == "403":
             return _error(403, "This key may not use this model.", "invalid_request_error")
         if kind == "404":
