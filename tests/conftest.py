@@ -16,3 +16,7 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"reference data not found at {SHARED_DATA}: tests need ../shared/data beside the repository")
     return SHARED_DATA
+
+
+# The scripted OpenAI-compatible judge server (see tests/support/fixtures.py).
+from tests.support.fixtures import judge_server, judge_server_process  # noqa: E402, F401
