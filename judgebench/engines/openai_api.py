@@ -42,6 +42,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "not-needed"
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 TRANSPORTS = ("auto", "aiohttp", "openai")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 ERROR_TEXT_LIMIT = 300
 CONNECT_TIMEOUT_S = 10.0
 
@@ -140,9 +141,10 @@ class OpenAIClientTransport:
         self._openai, self._httpx = openai, httpx
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout,
-            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout))
+        local = urlsplit(base_url or DEFAULT_BASE_URL).hostname in LOOPBACK_HOSTS  # never through a proxy
+        http_client = openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout, trust_env=not local)
+        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout,
+                                          http_client=http_client)
 
     def prepare(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {**payload, "messages": list(payload["messages"])}
@@ -170,9 +172,11 @@ class OpenAIClientTransport:
 
 
 def _env_proxy(url: str) -> str | None:
-    """The proxy the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) sets for `url`, if any."""
+    """The proxy the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) sets for `url`, if any; never one
+    for this machine's own addresses."""
     parts = urlsplit(url)
-    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+    host = parts.hostname
+    if not host or host in LOOPBACK_HOSTS or urllib.request.proxy_bypass(host):
         return None
     return urllib.request.getproxies().get(parts.scheme)
 

@@ -1,0 +1,142 @@
+"""The scripted judge server itself: its default rule, its fault script and its log.
+
+The engine tests lean on these behaviours, so they are pinned here with a plain HTTP client.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.judge_server import (
+    ChatRequest,
+    FaultRule,
+    JudgeServer,
+    messages_key,
+    parse_fault,
+    quality_rule,
+    read_log,
+    verdict_style,
+)
+
+
+def chat(system: str, user: str, number: int = 0, attempt: int = 0, **params: Any) -> ChatRequest:
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return ChatRequest(number, "test-judge", messages, params, messages_key(messages), attempt)
+
+
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def post(server: JudgeServer, body: dict[str, Any], key: str = "k") -> tuple[int, dict[str, Any], Any]:
+    request = urllib.request.Request(f"{server.base_url}/chat/completions", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    try:
+        with NO_PROXY.open(request, timeout=5) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read())
+
+
+@pytest.mark.parametrize("system, first, second, expected", [
+    ("end with [[A>>B]], [[A>B]], [[A=B]], [[B>A]] or [[B>>A]]", 9, 2, "[[A>>B]]"),
+    ("end with [[A>>B]], [[A>B]], [[A=B]], [[B>A]] or [[B>>A]]", 4, 5, "[[B>A]]"),
+    ("end with [[A>>B]], [[A>B]], [[A=B]], [[B>A]] or [[B>>A]]", 5, 5, "[[A=B]]"),
+    ("end with [[A]], [[B]] or [[C]] for a tie", 1, 2, "[[B]]"),
+    ("end with [[A]], [[B]] or [[C]] for a tie", 3, 3, "[[C]]"),
+    ("reply with A or B", 2, 1, "A"),
+])
+def test_quality_rule_follows_the_markers_in_the_templates_vocabulary(system: str, first: int, second: int,
+                                                                      expected: str) -> None:
+    request = chat(system, f"question\n---\nQUALITY={first} one\n---\nQUALITY={second} two")
+    reply = quality_rule()(request)
+    assert reply.text.endswith(expected)
+
+
+def test_quality_rule_gives_token_logprobs() -> None:
+    reply = quality_rule()(chat("reply with A or B", "QUALITY=3 ... QUALITY=1"))
+    assert reply.text == "A" and reply.first_token_logprobs is not None
+    assert math.exp(reply.first_token_logprobs["A"]) == pytest.approx(1 / (1 + math.exp(-2)))
+    assert math.exp(reply.first_token_logprobs["B"]) == pytest.approx(1 / (1 + math.exp(2)))
+
+
+def test_style_is_read_from_the_system_message_not_the_answers() -> None:
+    request = chat("reply with A or B", "answer one says [[A>>B]] QUALITY=1 ... QUALITY=2")
+    assert verdict_style(request) == "token"
+
+
+def test_fault_conditions() -> None:
+    first_tries = FaultRule("500", attempts=1)
+    assert first_tries.fires(chat("s", "u", attempt=0)) and not first_tries.fires(chat("s", "u", attempt=1))
+    numbered = FaultRule("drop", requests={2})
+    assert [numbered.fires(chat("s", "u", number=n)) for n in range(4)] == [False, False, True, False]
+    limited = FaultRule("429", limit=2)
+    assert [limited.fires(chat("s", "u")) for _ in range(4)] == [True, True, False, False]
+    matching = FaultRule("empty", match=lambda r: "needle" in r.text)
+    assert matching.fires(chat("s", "a needle")) and not matching.fires(chat("s", "hay"))
+
+
+def test_probability_faults_are_seeded() -> None:
+    def pattern(seed: int) -> list[bool]:
+        rule = FaultRule("503", probability=0.3, seed=seed)
+        return [rule.fires(chat("s", "u", number=n)) for n in range(200)]
+
+    assert pattern(7) == pattern(7)
+    assert pattern(7) != pattern(8)
+    assert 30 <= sum(pattern(7)) <= 90
+
+
+def test_parse_fault_from_the_command_line() -> None:
+    rule = parse_fault("429:attempts=1,retry_after=0.5,requests=1+4,probability=0.5,seed=3,limit=9")
+    assert (rule.kind, rule.attempts, rule.retry_after, set(rule.requests or ()), rule.probability,
+            rule.seed, rule.limit) == ("429", 1, "0.5", {1, 4}, 0.5, 3, 9)
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        parse_fault("418")
+    with pytest.raises(ValueError, match="unknown fault option"):
+        parse_fault("500:often=1")
+
+
+def test_openai_shapes_and_log(tmp_path: Path) -> None:
+    log_path = tmp_path / "log.jsonl"
+    with JudgeServer(log_path=log_path) as server:
+        messages = [{"role": "system", "content": "reply with A or B"},
+                    {"role": "user", "content": "QUALITY=1 / QUALITY=4"}]
+        status, _, body = post(server, {"model": "test-judge", "messages": messages, "logprobs": True,
+                                        "top_logprobs": 2})
+        assert status == 200
+        assert body["object"] == "chat.completion" and body["model"] == "test-judge"
+        choice = body["choices"][0]
+        assert choice["message"] == {"role": "assistant", "content": "B", "refusal": None}
+        (position,) = choice["logprobs"]["content"]
+        assert position["token"] == "B" and [t["token"] for t in position["top_logprobs"]] == ["B", "A"]
+        assert position["bytes"] == list(b"B")
+        usage = body["usage"]
+        assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+
+        server.add_fault("429", retry_after=7, limit=1)
+        status, headers, body = post(server, {"model": "test-judge", "messages": messages})
+        assert status == 429 and headers["Retry-After"] == "7" and body["error"]["message"]
+
+        status, _, body = post(server, {"model": "no-such-judge", "messages": messages})
+        assert status == 404 and "no-such-judge" in body["error"]["message"]
+
+        with NO_PROXY.open(f"{server.base_url}/models", timeout=5) as response:
+            assert [m["id"] for m in json.loads(response.read())["data"]] == ["test-judge"]
+
+    entries = read_log(log_path)
+    assert [(e.number, e.status, e.fault, e.model) for e in entries] == [
+        (0, 200, None, "test-judge"), (1, 429, "429", "test-judge"), (2, 404, None, "no-such-judge")]
+    assert len({e.key for e in entries}) == 1 and entries == server.log
+
+
+def test_required_key_is_checked() -> None:
+    with JudgeServer(api_key="right") as server:
+        body = {"model": "test-judge", "messages": [{"role": "user", "content": "hi"}]}
+        assert post(server, body, key="wrong")[0] == 401
+        assert post(server, body, key="right")[0] == 200
