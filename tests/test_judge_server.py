@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.judge_server import (
+    PRESETS,
     ChatRequest,
     FaultRule,
     JudgeServer,
@@ -140,3 +142,17 @@ def test_required_key_is_checked() -> None:
         body = {"model": "test-judge", "messages": [{"role": "user", "content": "hi"}]}
         assert post(server, body, key="wrong")[0] == 401
         assert post(server, body, key="right")[0] == 200
+
+
+def test_presets_parse() -> None:
+    for specs in PRESETS.values():
+        assert all(parse_fault(spec).kind for spec in specs)
+
+
+def test_latency_delays_answers_without_a_fault() -> None:
+    with JudgeServer(latency_s=0.2) as server:
+        body = {"model": "test-judge", "messages": [{"role": "user", "content": "hi"}]}
+        started = time.monotonic()
+        assert post(server, body)[0] == 200
+        assert time.monotonic() - started >= 0.2
+        assert server.log[0].fault is None and server.answered() == {server.log[0].key: 1}

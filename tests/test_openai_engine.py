@@ -265,6 +265,25 @@ def test_bad_key_stops_at_once_without_showing_the_key(judge_server: JudgeServer
     assert engine.describe()["api_key_source"] == "environment variable JB_TEST_JUDGE_KEY"
 
 
+def test_completions_before_an_engine_error_stay_valid(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("401", requests={3})  # say the key was revoked mid-run
+    engine = engine_for(judge_server, transport, concurrency=1)
+    received: list[Completion] = []
+
+    async def run() -> None:
+        try:
+            async for completion in engine.stream([game(i, 9, 1) for i in range(10)]):
+                received.append(completion)
+        finally:
+            await engine.aclose()
+
+    with pytest.raises(EngineError, match="401"):
+        asyncio.run(run())
+    assert [c.key for c in received] == ["game-0", "game-1", "game-2"]
+    assert all(c.error is None for c in received)
+    assert len(judge_server.log) == 4  # nothing sent after the rejection
+
+
 def test_bad_key_from_config_names_the_setting(judge_server: JudgeServer) -> None:
     judge_server.api_key = "sk-the-right-key"
     engine = engine_for(judge_server, "aiohttp", api_key="sk-config-key-wrong-123456")

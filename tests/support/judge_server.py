@@ -245,6 +245,17 @@ def parse_fault(spec: str) -> FaultRule:
     return FaultRule(kind, **kwargs)
 
 
+PRESETS: dict[str, tuple[str, ...]] = {
+    # A judge that misbehaves now and then; every game succeeds within a few attempts.
+    "flaky": ("500:probability=0.03,seed=1", "503:probability=0.02,seed=2,retry_after=0.05",
+              "drop:probability=0.02,seed=3"),
+    # Every game is refused once with a short Retry-After, then answered.
+    "rate-limited": ("429:attempts=1,retry_after=0.1",),
+    # Some games never get a usable answer in this run (they end as failed, the next run retries them).
+    "broken-bodies": ("malformed:probability=0.02,seed=4", "empty:probability=0.02,seed=5"),
+}
+
+
 # ---------------------------------------------------------------------------------------------------
 # The log
 
@@ -313,17 +324,20 @@ class JudgeServer:
     """The scripted server. Set `rule`, `faults`, `models` and `api_key` at any time (also while it
     runs); read `log`, `in_flight` and `max_in_flight`.
 
-    `models=None` accepts any model name; `api_key=None` accepts any key. `log_path` also appends each
-    log entry to a JSONL file (flushed per line, so another process can read it while this one runs).
+    `models=None` accepts any model name; `api_key=None` accepts any key. `latency_s` delays every
+    answer (a judge that takes time, without counting as a fault). `log_path` also appends each log
+    entry to a JSONL file (flushed per line, so another process can read it while this one runs).
     """
 
     def __init__(self, rule: Rule | None = None, *, faults: list[FaultRule] | None = None,
                  models: Collection[str] | None = DEFAULT_MODELS, api_key: str | None = None,
-                 log_path: str | Path | None = None, host: str = "127.0.0.1", port: int = 0):
+                 latency_s: float = 0.0, log_path: str | Path | None = None, host: str = "127.0.0.1",
+                 port: int = 0):
         self.rule: Rule = rule or quality_rule()
         self.faults: list[FaultRule] = list(faults or [])
         self.models = models
         self.api_key = api_key
+        self.latency_s = latency_s
         self.log: list[LogEntry] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -424,6 +438,8 @@ class JudgeServer:
             return self._drop(request)
         if kind == "slow":
             await asyncio.sleep(fault.delay_s)  # type: ignore[union-attr]
+        elif self.latency_s > 0:
+            await asyncio.sleep(self.latency_s)
         if kind == "malformed":
             return web.Response(body=b'{"id": "chatcmpl-x", "object": "chat.completion", "choices": [{"ind',
                                 content_type="application/json")
@@ -615,6 +631,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:opt=v,...]",
                         help=f"repeatable; kinds: {', '.join(FAULT_KINDS)}; options: requests=1+5, "
                              "attempts=N, probability=P, seed=S, limit=N, retry_after=S, delay_s=S")
+    parser.add_argument("--preset", action="append", default=[], choices=sorted(PRESETS),
+                        help="named fault scripts (repeatable): " + "; ".join(
+                            f"{name} = {' '.join(specs)}" for name, specs in PRESETS.items()))
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer by this much")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated; '*' accepts any")
     parser.add_argument("--api-key", default=None, help="require this bearer key (default: accept any)")
     parser.add_argument("--log", default=None, help="append a JSONL line per request to this file")
@@ -636,8 +656,10 @@ def main(argv: list[str] | None = None) -> None:
 
     args = _arguments(argv)
     models = None if args.models == "*" else tuple(filter(None, args.models.split(",")))
-    server = JudgeServer(RULES[args.rule](), faults=[parse_fault(s) for s in args.fault], models=models,
-                         api_key=args.api_key, log_path=args.log, host=args.host, port=args.port)
+    specs = [spec for name in args.preset for spec in PRESETS[name]] + args.fault
+    server = JudgeServer(RULES[args.rule](), faults=[parse_fault(s) for s in specs], models=models,
+                         api_key=args.api_key, latency_s=args.latency_ms / 1000, log_path=args.log,
+                         host=args.host, port=args.port)
     try:
         import uvloop
 
