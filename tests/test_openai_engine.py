@@ -331,6 +331,12 @@ def test_no_key_and_no_server_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
         OpenAIEngine("gpt-4o-mini", api_key_env="JB_TEST_ABSENT_KEY")
 
 
+@pytest.mark.parametrize("url", ["localhost:8000/v1", "ftp://127.0.0.1/v1", "http:///v1"])
+def test_malformed_base_url_is_a_clear_error(url: str) -> None:
+    with pytest.raises(EngineError, match="--base-url"):
+        OpenAIEngine("test-judge", base_url=url)
+
+
 def test_local_server_without_key_uses_a_placeholder(judge_server: JudgeServer,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JB_TEST_ABSENT_KEY", raising=False)

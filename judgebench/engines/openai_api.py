@@ -120,7 +120,7 @@ class AiohttpTransport:
             raise ConnectFailed(type(exc).__name__) from exc
         except TimeoutError:
             raise
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+        except aiohttp.ClientError as exc:  # dropped connection, broken payload, protocol errors
             raise Dropped(type(exc).__name__) from exc
 
     async def aclose(self) -> None:
@@ -161,6 +161,8 @@ class OpenAIClientTransport:
             if isinstance(err, openai.APITimeoutError):
                 raise TimeoutError from err
             raise Dropped(type(err.__cause__).__name__) from err
+        except openai.APIError as err:  # a body the client could not read
+            raise Dropped(type(err).__name__) from err
         return Reply(response.status_code, response.headers, response.content)
 
     async def models(self) -> list[str]:
@@ -222,6 +224,10 @@ class OpenAIEngine:
                  seed: int | None = None):
         if concurrency < 1 or max_attempts < 1 or timeout_s <= 0:
             raise EngineError("the OpenAI engine needs concurrency >= 1, max_attempts >= 1 and timeout_s > 0")
+        if base_url is not None and (urlsplit(base_url).scheme not in ("http", "https")
+                                     or not urlsplit(base_url).hostname):
+            raise EngineError("the judge base URL must look like http://HOST:PORT/v1 (the one given lacks "
+                              "http:// or https:// or a host name): check --base-url or base_url in the config")
         if transport not in TRANSPORTS:
             raise EngineError(f"unknown transport {transport!r} for the OpenAI engine; use one of {TRANSPORTS}")
         self.model = model
@@ -364,40 +370,45 @@ class OpenAIEngine:
         prepared = http.prepare({"model": request.model, "messages": request.messages, **request.params})
         started = time.monotonic()
         refused_every_time = True
-        problem = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
-            sent = time.perf_counter()
-            self.requests_sent += 1
-            try:
-                async with asyncio.timeout(self.timeout_s):
-                    reply = await http.post(prepared)
-            except ConnectFailed:
-                delay = self._backoff(attempt)
-                if self._last_contact < started:
-                    delay = min(delay, 1.0)  # nothing is listening: find out quickly
-                problem = "could not connect to the judge server"
-            except Dropped:
-                refused_every_time = False
-                delay, problem = self._backoff(attempt), "the connection dropped before a response"
-            except TimeoutError:
-                refused_every_time = False
-                delay, problem = self._backoff(attempt), f"no response within {self.timeout_s:g} s"
-            else:
-                self._last_contact = time.monotonic()
-                refused_every_time = False
-                if 200 <= reply.status < 300:
-                    return self._completion(request, reply, time.perf_counter() - sent)
-                delay, problem = await self._status_problem(http, request, reply, attempt)
-            if delay is None:
+            outcome = await self._attempt(http, request, prepared, attempt, started)
+            if isinstance(outcome, Completion):
+                return outcome
+            delay, problem, refused = outcome
+            refused_every_time = refused_every_time and refused
+            if delay is None or attempt == self.max_attempts:
                 break
-            if attempt < self.max_attempts:
-                self.retries += 1
-                await asyncio.sleep(delay)
+            self.retries += 1
+            await asyncio.sleep(delay)
         if refused_every_time and self._last_contact < started:
             raise self._unreachable_error()
         self.games_failed += 1
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         return Completion(request.key, None, error=f"{problem} (after {tries})")
+
+    async def _attempt(self, http: Transport, request: JudgeRequest, prepared: Any, attempt: int,
+                       started: float) -> Completion | tuple[float | None, str, bool]:
+        """One HTTP attempt: the Completion, or (delay before retrying or None to give up, what went
+        wrong, whether the connection was refused)."""
+        sent = time.perf_counter()
+        self.requests_sent += 1
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                reply = await http.post(prepared)
+        except ConnectFailed:
+            delay = self._backoff(attempt)
+            if self._last_contact < started:
+                delay = min(delay, 1.0)  # nothing has answered yet: find out quickly
+            return delay, "could not connect to the judge server", True
+        except Dropped:
+            return self._backoff(attempt), "the connection dropped before a response", False
+        except TimeoutError:
+            return self._backoff(attempt), f"no response within {self.timeout_s:g} s", False
+        self._last_contact = time.monotonic()
+        if 200 <= reply.status < 300:
+            return self._completion(request, reply, time.perf_counter() - sent)
+        delay, problem = await self._status_problem(http, request, reply, attempt)
+        return delay, problem, False
 
     async def _status_problem(self, http: Transport, request: JudgeRequest, reply: Reply,
                               attempt: int) -> tuple[float | None, str]:
