@@ -73,6 +73,58 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
     print_presets(judges_file)
 
 
+_LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
+                     "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out.")
+
+
+@app.command(help=_LEADERBOARD_HELP)
+def leaderboard(
+    extra_files: list[Path] | None = typer.Argument(None, metavar="[FILE...]",
+                                                    help="More AlpacaEval annotation files (after --alpaca-eval)."),
+    store: Path | None = typer.Option(None, help="A judgebench SQLite store written by `judgebench run`."),
+    alpaca_eval: list[Path] | None = typer.Option(None, "--alpaca-eval",
+                                                  help="AlpacaEval annotation file(s) or a directory of them."),
+    outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
+                                                    "model_b, and winner or score_a."),
+    method: str | None = typer.Option(None, help="bt, elo or winrate (default: winrate for AlpacaEval, else bt)."),
+    interval: str = typer.Option("bootstrap", help="bootstrap or sandwich."),
+    resample: str = typer.Option("questions", help="Bootstrap/sandwich unit: questions (clusters) or judgments."),
+    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    rounds: int = typer.Option(1000, help="Bootstrap replicates."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap (and of the store's random-one swap policy)."),
+    baseline: str | None = typer.Option(None, help="Baseline model: win rates against it; rated at the anchor."),
+    anchor: str | None = typer.Option(None, help="Model whose rating is fixed (default: the baseline, else mean)."),
+    anchor_rating: float = typer.Option(1000.0, help="Rating of the anchor model (or of the mean)."),
+    ties: str = typer.Option("half", help="Tie model for bt: half (a tie is half a win) or davidson."),
+    position_effect: bool = typer.Option(False, "--position-effect",
+                                         help="Fit the judge's first-position effect from the per-order verdicts."),
+    regularization: float = typer.Option(0.0, help="Ridge penalty on Bradley-Terry strengths (0 = plain MLE)."),
+    judge: str | None = typer.Option(None, help="With --store: the judge whose games to use."),
+    template: str | None = typer.Option(None, help="With --store: the template whose games to use."),
+    swap: str = typer.Option("both", help="With --store: swap policy turning games into outcomes."),
+    out: Path | None = typer.Option(None, help="Directory for leaderboard.json, leaderboard.csv, leaderboard.md."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
+) -> None:
+    from judgebench.errors import ConfigError
+    from judgebench.leaderboard import build, load_inputs, print_leaderboard, write
+
+    if extra_files and not alpaca_eval:
+        raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
+    inputs = load_inputs(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])], outcomes=outcomes,
+                         swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
+    chosen = method or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
+    board = build(inputs.outcomes, inputs.games, method=chosen, interval=interval, resample=resample,
+                  confidence=confidence, rounds=rounds, seed=seed, baseline=inputs.baseline, anchor=anchor,
+                  anchor_rating=anchor_rating, ties=ties, position_effect=position_effect,
+                  regularization=regularization, source=inputs.source,
+                  meta={"source": inputs.kind, "judge": judge, "template": template,
+                        "swap": swap if inputs.kind == "store" else None})
+    if out is not None:
+        write(board, out)
+    if not quiet:
+        print_leaderboard(board)
+
+
 def main() -> None:
     """Console-script entry point: run the app, mapping user errors to one message and an exit code."""
     from judgebench.errors import JudgebenchError

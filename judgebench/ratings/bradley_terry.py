@@ -1,0 +1,526 @@
+"""Bradley-Terry maximum likelihood on pair counts, with an optional first-position effect and tie model.
+
+Model (Bradley & Terry 1952; Zermelo 1929): model i beats model j with probability
+``sigmoid(beta_i - beta_j)``; a tie counts as half a win each way. Two extensions:
+
+- first-position effect ("home advantage", Agresti, Categorical Data Analysis, 2002, section 10.6): in a
+  game where i is shown first, ``d = beta_i - beta_j + gamma``; gamma is the judge's position bias on the
+  log-odds scale and is fitted from games (per-order verdicts), like the home advantage in sports;
+- Davidson's tie model (Davidson 1970, JASA 65:317): win, tie and loss probabilities proportional to
+  ``pi_i``, ``nu * sqrt(pi_i * pi_j)`` and ``pi_j``, with ``pi = exp(beta)``.
+
+Both likelihoods depend on the data only through, per pair, the weighted games N and the score S of the
+first side, plus the total score of first-shown sides and the total tie mass, so one solver serves them:
+
+    l(theta) = sum_p (S_p - N_p / 2) d_p - N_p log(2 cosh(d_p / 2) + nu) + T log nu
+
+(nu = 0 gives plain Bradley-Terry with ties split in half). The fit is Newton's method on the exact
+log-likelihood with a step-halving line search (quadratic convergence; well-conditioned because the
+information matrix is a weighted graph Laplacian). Bootstrap replicates are fitted together: every
+replicate starts at the full-data estimate and is iterated with the full-data information matrix (the
+chord method), which costs two matrix products per iteration for all replicates at once; the rare
+replicate that does not settle is finished by the exact Newton solver. The strengths are identified by
+centring them (mean zero); an optional ridge penalty ``regularization / 2 * |beta|^2`` makes ratings
+finite when the comparison graph is not strongly connected (without it that case is an InputError,
+because the maximum-likelihood ratings do not exist: Ford 1957).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from judgebench.errors import InputError
+from judgebench.ratings.counts import PairCounts
+
+ELO_SCALE = 400.0
+TIES = ("half", "davidson")
+_DENSE_INCIDENCE_LIMIT = 4_000_000  # pairs x models entries below which gathers are matrix products
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each parameter lives in the vector theta = (beta_1..beta_M, [gamma], [log nu])."""
+
+    n_models: int
+    position: bool = False
+    davidson: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.n_models + int(self.position) + int(self.davidson)
+
+    @property
+    def gamma(self) -> int:
+        return self.n_models
+
+    @property
+    def log_nu(self) -> int:
+        return self.n_models + int(self.position)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Sufficient statistics for R data sets at once (R = 1 for a plain fit; one row per replicate).
+
+    games: (R, P) weighted games per pair; model_score: (R, M) weighted score per model;
+    first_score: (R,) total score of the pairs' first sides; ties: (R,) total tie mass.
+    """
+
+    games: np.ndarray
+    model_score: np.ndarray
+    first_score: np.ndarray
+    ties: np.ndarray
+
+    @classmethod
+    def from_counts(cls, counts: PairCounts) -> Stats:
+        return cls(games=counts.games[None, :].astype(float), model_score=counts.model_scores()[None, :],
+                   first_score=np.array([counts.first_score()]), ties=np.array([counts.total_ties()]))
+
+    def row(self, r: int) -> Stats:
+        return Stats(self.games[r:r + 1], self.model_score[r:r + 1], self.first_score[r:r + 1],
+                     self.ties[r:r + 1])
+
+
+class PairDesign:
+    """Gather model parameters onto pairs and scatter pair quantities back onto models, batched."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray, n_models: int):
+        self.first, self.second, self.n_models = first, second, n_models
+        self.n_pairs = len(first)
+        self.incidence = None
+        self._cast: dict = {}
+        if self.n_pairs * n_models <= _DENSE_INCIDENCE_LIMIT:
+            incidence = np.zeros((self.n_pairs, n_models))
+            rows = np.arange(self.n_pairs)
+            incidence[rows, first] = 1.0
+            incidence[rows, second] = -1.0
+            self.incidence = incidence
+            self.incidence_t = np.ascontiguousarray(incidence.T)
+
+    @classmethod
+    def from_counts(cls, counts: PairCounts) -> PairDesign:
+        return cls(counts.first, counts.second, counts.n_models)
+
+    def _incidence(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        if dtype not in self._cast:
+            self._cast[dtype] = (self.incidence.astype(dtype), self.incidence_t.astype(dtype))
+        return self._cast[dtype]
+
+    def differences(self, beta: np.ndarray) -> np.ndarray:
+        """(R, M) strengths -> (R, P) differences beta_first - beta_second (in beta's precision)."""
+        if self.incidence is not None:
+            return beta @ self._incidence(beta.dtype)[1]
+        return np.take(beta, self.first, axis=1) - np.take(beta, self.second, axis=1)
+
+    def to_models(self, values: np.ndarray) -> np.ndarray:
+        """(R, P) -> (R, M): sum over pairs where the model is first minus where it is second."""
+        if self.incidence is not None:
+            return values @ self._incidence(values.dtype)[0]
+        return self._scatter(values, self.first) - self._scatter(values, self.second)
+
+    def to_second(self, values: np.ndarray) -> np.ndarray:
+        """(R, P) -> (R, M): sum over pairs where the model is second."""
+        return self._scatter(values, self.second)
+
+    def _scatter(self, values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        r = values.shape[0]
+        flat = (np.arange(r)[:, None] * self.n_models + index[None, :]).ravel()
+        return np.bincount(flat, values.ravel(), r * self.n_models).reshape(r, self.n_models)
+
+
+# --- pair-level terms of the log-likelihood ------------------------------------------------------------
+
+
+def expected_score(d: np.ndarray, nu: np.ndarray | float | None = None) -> np.ndarray:
+    """Expected score of the first side given the log-odds difference d (Davidson when nu is given)."""
+    if nu is None:
+        return 0.5 + 0.5 * np.tanh(0.5 * d)
+    u2 = np.exp(-np.abs(d))
+    u = np.sqrt(u2)
+    return 0.5 + np.sign(d) * (1.0 - u2) / (2.0 * (1.0 + u2 + nu * u))
+
+
+def _sigmoid_inplace(d: np.ndarray) -> np.ndarray:
+    """sigmoid(d) = (1 + tanh(d / 2)) / 2, overwriting d (saves temporaries on large batches)."""
+    d *= 0.5
+    np.tanh(d, out=d)
+    d *= 0.5
+    d += 0.5
+    return d
+
+
+def _pair_log_partition(d: np.ndarray, nu: np.ndarray | float | None) -> np.ndarray:
+    """log(2 cosh(d / 2) + nu), computed without overflow."""
+    u2 = np.exp(-np.abs(d))
+    extra = 0.0 if nu is None else nu * np.sqrt(u2)
+    return 0.5 * np.abs(d) + np.log1p(u2 + extra)
+
+
+def _pair_curvatures(d: np.ndarray, nu: float | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Per-game information terms: (d, d), (d, log nu) and (log nu, log nu)."""
+    if nu is None:
+        e = expected_score(d)
+        return e * (1.0 - e), None, None
+    u2 = np.exp(-np.abs(d))
+    u = np.sqrt(u2)
+    q = 1.0 / (1.0 + u2 + nu * u) ** 2
+    dd = (u2 + 0.25 * nu * u * (1.0 + u2)) * q
+    dl = -0.5 * nu * np.sign(d) * u * (1.0 - u2) * q
+    ll = nu * u * (1.0 + u2) * q
+    return dd, dl, ll
+
+
+# --- the fit -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BradleyTerryFit:
+    """A fitted Bradley-Terry model.
+
+    strengths: natural-log abilities beta (mean zero); position: gamma, the first-position log-odds
+    (None unless fitted); tie_ratio: Davidson's nu (None for ties counted half); information: the observed
+    information matrix (negative Hessian of the penalised log-likelihood) over theta; inverse: the inverse
+    of the information with the centring direction added (valid for contrasts of strengths).
+    """
+
+    models: tuple[str, ...]
+    layout: Layout
+    params: np.ndarray
+    information: np.ndarray
+    inverse: np.ndarray
+    log_likelihood: float
+    iterations: int
+    regularization: float = 0.0
+
+    @property
+    def strengths(self) -> np.ndarray:
+        return self.params[: self.layout.n_models]
+
+    @property
+    def position(self) -> float | None:
+        return float(self.params[self.layout.gamma]) if self.layout.position else None
+
+    @property
+    def tie_ratio(self) -> float | None:
+        return float(np.exp(self.params[self.layout.log_nu])) if self.layout.davidson else None
+
+    @property
+    def ties(self) -> str:
+        return "davidson" if self.layout.davidson else "half"
+
+    def ratings(self, anchor: int | None = None, anchor_rating: float = 1000.0,
+                scale: float = ELO_SCALE) -> np.ndarray:
+        """Elo-scale ratings: ``scale * log10`` of the abilities, the anchor model (or the mean) at anchor_rating."""
+        return to_elo(self.strengths[None, :], anchor, anchor_rating, scale)[0]
+
+    def standard_errors(self, anchor: int | None = None) -> np.ndarray:
+        """Model-based standard errors of beta_i - beta_anchor (or beta_i - mean beta), natural-log scale."""
+        contrasts = contrast_matrix(self.layout, anchor)
+        return np.sqrt(np.maximum(np.einsum("ik,kl,il->i", contrasts, self.inverse, contrasts), 0.0))
+
+    def win_probability(self, reference: int | None = None) -> np.ndarray:
+        """Probability that each model beats the reference model (or a model of average strength)."""
+        beta = self.strengths
+        base = beta[reference] if reference is not None else beta.mean()
+        return expected_score(beta - base)
+
+
+def to_elo(beta: np.ndarray, anchor: int | None = None, anchor_rating: float = 1000.0,
+           scale: float = ELO_SCALE) -> np.ndarray:
+    """(R, M) natural-log strengths -> Elo-scale ratings ``anchor_rating + scale * log10(pi_i / pi_anchor)``."""
+    reference = beta[:, [anchor]] if anchor is not None else beta.mean(axis=1, keepdims=True)
+    return anchor_rating + scale / math.log(10.0) * (beta - reference)
+
+
+def contrast_matrix(layout: Layout, anchor: int | None) -> np.ndarray:
+    """(M, K) rows c_i with c_i . theta = beta_i - beta_anchor (or beta_i - mean beta)."""
+    m = layout.n_models
+    contrasts = np.zeros((m, layout.size))
+    contrasts[:, :m] = np.eye(m) - (1.0 / m if anchor is None else 0.0)
+    if anchor is not None:
+        contrasts[:, anchor] -= 1.0
+    return contrasts
+
+
+def fit(counts: PairCounts, *, position_effect: bool = False, ties: str = "half", regularization: float = 0.0,
+        tol: float = 1e-10, max_iter: int = 200) -> BradleyTerryFit:
+    """Maximum-likelihood Bradley-Terry fit of pair counts by Newton's method.
+
+    `position_effect` fits the first-position log-odds gamma and needs ordered counts (from games);
+    `ties` is "half" (a tie is half a win each way) or "davidson"; `regularization` is the ridge
+    penalty on the strengths (0 = plain maximum likelihood, which needs a strongly connected comparison
+    graph and raises InputError otherwise). Converges to |step| < tol.
+    """
+    if ties not in TIES:
+        raise InputError(f"unknown tie model '{ties}' (expected one of {', '.join(TIES)})")
+    if position_effect and not counts.ordered:
+        raise InputError("a first-position effect needs games in presentation order (first, second), not "
+                         "outcomes")
+    if regularization < 0:
+        raise InputError(f"regularization must be >= 0, got {regularization}")
+    layout = Layout(counts.n_models, position=position_effect, davidson=ties == "davidson")
+    stats = Stats.from_counts(counts)
+    if regularization == 0:
+        check_identifiable(counts, layout)
+    design = PairDesign.from_counts(counts)
+    theta = initial_params(layout, stats)
+    theta, iterations = _newton(theta, stats, design, layout, regularization, tol, max_iter)
+    return _finish(counts.models, layout, theta, stats, design, regularization, iterations)
+
+
+def initial_params(layout: Layout, stats: Stats) -> np.ndarray:
+    theta = np.zeros(layout.size)
+    if layout.davidson:
+        share = float(stats.ties[0] / stats.games[0].sum())
+        theta[layout.log_nu] = math.log(2.0 * share / (1.0 - share))
+    return theta
+
+
+def _finish(models: tuple[str, ...], layout: Layout, theta: np.ndarray, stats: Stats, design: PairDesign,
+            regularization: float, iterations: int) -> BradleyTerryFit:
+    information = _information(theta, stats, design, layout, regularization)
+    inverse = np.linalg.inv(_centred(information, layout, regularization))
+    return BradleyTerryFit(models=models, layout=layout, params=theta, information=information, inverse=inverse,
+                           log_likelihood=float(_log_likelihood(theta, stats, design, layout, regularization)),
+                           iterations=iterations, regularization=regularization)
+
+
+def _split(theta: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    beta = theta[:, : layout.n_models]
+    gamma = theta[:, layout.gamma] if layout.position else None
+    nu = np.exp(theta[:, layout.log_nu]) if layout.davidson else None
+    return beta, gamma, nu
+
+
+def _differences(theta: np.ndarray, design: PairDesign, layout: Layout) -> np.ndarray:
+    beta, gamma, _ = _split(theta, layout)
+    d = design.differences(beta)
+    if gamma is not None:
+        d += gamma[:, None]
+    return d
+
+
+def gradient(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
+             regularization: float = 0.0, second_games: np.ndarray | None = None, *,
+             precision: type = np.float64, shared: bool = False) -> np.ndarray:
+    """(R, K) gradient of the penalised log-likelihood for R parameter vectors and R data sets.
+
+    Pair-level terms are computed in `precision` (float32 halves the cost of the bootstrap's early
+    iterations); `shared` says all rows of theta are equal, so the pair terms are computed once.
+    """
+    rows = theta[:1] if shared else theta
+    _, _, nu = _split(rows, layout)
+    d = _differences(rows.astype(precision), design, layout)
+    nu_col = None if nu is None else nu[:, None].astype(precision)
+    if nu is None and not shared:
+        expected = _sigmoid_inplace(d)
+        expected *= stats.games
+    else:
+        expected = stats.games * expected_score(d, nu_col)
+    if second_games is None:
+        second_games = design.to_second(stats.games)
+    grad = np.empty_like(theta)
+    m = layout.n_models
+    grad[:, :m] = stats.model_score - design.to_models(expected) - second_games
+    if regularization:
+        grad[:, :m] -= regularization * theta[:, :m]
+    if layout.position:
+        grad[:, layout.gamma] = stats.first_score - expected.sum(axis=1)
+    if layout.davidson:
+        u = np.exp(-0.5 * np.abs(d))
+        tie_probability = nu_col * u / (1.0 + u * u + nu_col * u)
+        grad[:, layout.log_nu] = stats.ties - (stats.games * tie_probability).sum(axis=1)
+    return grad
+
+
+
+def _log_likelihood(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
+                    regularization: float) -> float:
+    theta2 = theta[None, :]
+    _, _, nu = _split(theta2, layout)
+    d = _differences(theta2, design, layout)[0]
+    games = stats.games[0]
+    # sum_p S_p d_p expressed through model scores: sum_k score_k beta_k - sum_p N_p beta_second + ...
+    beta = theta[: layout.n_models]
+    first_side = float(stats.model_score[0] @ beta) - float(design.to_second(games[None, :])[0] @ beta)
+    if layout.position:
+        first_side += float(stats.first_score[0] * theta[layout.gamma])
+    value = first_side - float(0.5 * games @ d) - float(games @ _pair_log_partition(d, None if nu is None else nu[0]))
+    if layout.davidson:
+        value += float(stats.ties[0] * theta[layout.log_nu])
+    return value - 0.5 * regularization * float(beta @ beta)
+
+
+def _information(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
+                 regularization: float) -> np.ndarray:
+    """Observed information (negative Hessian) at theta for a single data set: (K, K)."""
+    m, k = layout.n_models, layout.size
+    theta2 = theta[None, :]
+    _, _, nu = _split(theta2, layout)
+    d = _differences(theta2, design, layout)[0]
+    games = stats.games[0]
+    dd, dl, ll = _pair_curvatures(d, None if nu is None else float(nu[0]))
+    w = games * dd
+    info = np.zeros((k, k))
+    beta_block = np.zeros(m * m)
+    first, second = design.first, design.second
+    beta_block += np.bincount(first * m + first, w, m * m) + np.bincount(second * m + second, w, m * m)
+    beta_block -= np.bincount(first * m + second, w, m * m) + np.bincount(second * m + first, w, m * m)
+    info[:m, :m] = beta_block.reshape(m, m)
+    if regularization:
+        info[:m, :m] += regularization * np.eye(m)
+    if layout.position:
+        g = layout.gamma
+        cross = np.bincount(first, w, m) - np.bincount(second, w, m)
+        info[:m, g] = info[g, :m] = cross
+        info[g, g] = w.sum()
+    if layout.davidson:
+        j = layout.log_nu
+        h = games * dl
+        cross = np.bincount(first, h, m) - np.bincount(second, h, m)
+        info[:m, j] = info[j, :m] = cross
+        if layout.position:
+            info[layout.gamma, j] = info[j, layout.gamma] = h.sum()
+        info[j, j] = float(games @ ll)
+    return info
+
+
+def _centred(information: np.ndarray, layout: Layout, regularization: float) -> np.ndarray:
+    """Add the centring direction (1..1, 0..0) so the unpenalised information becomes invertible.
+
+    The log-likelihood is flat along that direction and the gradient is orthogonal to it, so Newton
+    steps and contrast variances are unchanged while the mean strength stays at zero.
+    """
+    if regularization:
+        return information
+    m = layout.n_models
+    centred = information.copy()
+    level = max(float(np.trace(information[:m, :m])) / m, 1e-12)
+    centred[:m, :m] += level / m
+    return centred
+
+
+def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout, regularization: float,
+            tol: float, max_iter: int) -> tuple[np.ndarray, int]:
+    """Damped Newton iterations on a single data set; returns the estimate and the iteration count."""
+    current = _log_likelihood(theta, stats, design, layout, regularization)
+    second_games = design.to_second(stats.games)
+    for iteration in range(1, max_iter + 1):
+        grad = gradient(theta[None, :], stats, design, layout, regularization, second_games)[0]
+        info = _centred(_information(theta, stats, design, layout, regularization), layout, regularization)
+        step = np.linalg.solve(info, grad)
+        scale = 1.0
+        for _ in range(40):
+            candidate = theta + scale * step
+            value = _log_likelihood(candidate, stats, design, layout, regularization)
+            if value >= current - 1e-12 * max(1.0, abs(current)):
+                break
+            scale *= 0.5
+        theta, current = candidate, value
+        if np.max(np.abs(scale * step)) < tol:
+            return theta, iteration
+    raise InputError(f"Bradley-Terry fit did not converge in {max_iter} iterations "
+                     "(the ratings may be unbounded: try a regularization such as 0.01)")
+
+
+def fit_replicates(start: BradleyTerryFit, design: PairDesign, stats: Stats, *, tol: float | None = None,
+                   max_iter: int = 100) -> tuple[np.ndarray, int]:
+    """Fit R bootstrap replicates together, starting from the full-data fit.
+
+    Chord iterations ``theta += gradient_r(theta) @ inverse_information_full`` for all replicates at once
+    (linear convergence at a rate set by how far a replicate's information is from the full data's, a few
+    percent for a bootstrap, so three or four iterations). Pair-level terms are computed in the precision
+    of the statistics: single precision for large problems, with a default `tol` of 1e-6 in log-strength
+    (2e-4 Elo points, far below any bootstrap's resolution); double precision otherwise, with `tol` 1e-10.
+    Iteration stops when the largest remaining change, estimated from the contraction of successive
+    steps, is below `tol`. Replicates that do not settle are
+    refitted one by one with Newton's method, with a small ridge (1e-6 per comparison, or the fit's own
+    regularisation) when their maximum-likelihood ratings do not exist. Returns the (R, K) parameters and
+    the number of replicates that needed that ridge.
+    """
+    layout = start.layout
+    r = stats.games.shape[0]
+    precision = stats.games.dtype.type
+    if tol is None:
+        tol = 1e-10 if precision is np.float64 else 1e-6
+    theta = np.repeat(start.params[None, :], r, axis=0)
+    second_games = design.to_second(stats.games)
+    previous = np.full(r, np.inf)
+    unsettled = np.ones(r, dtype=bool)
+    for iteration in range(max_iter):
+        grad = gradient(theta, stats, design, layout, start.regularization, second_games,
+                        precision=precision, shared=iteration == 0)
+        step = grad.astype(np.float64) @ start.inverse
+        theta += step
+        size = np.abs(step).max(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(np.isfinite(previous) & (previous > 0), size / previous, 1.0)
+            remaining = np.where(ratio < 0.5, size * ratio / (1.0 - ratio), np.inf)
+        unsettled = ~(remaining < tol) & ~(size < 1e-3 * tol)
+        if unsettled.sum() <= (0 if iteration < 8 else max(2, r // 20)):
+            break
+        previous = size
+    ridged = 0
+    for index in np.flatnonzero(unsettled | ~np.isfinite(theta).all(axis=1)):
+        theta[index], needed_ridge = _refit_one(start, design, stats.row(int(index)), min(tol, 1e-9))
+        ridged += needed_ridge
+    return theta, ridged
+
+
+def _refit_one(start: BradleyTerryFit, design: PairDesign, stats: Stats, tol: float) -> tuple[np.ndarray, bool]:
+    """Newton fit of one replicate; with a small ridge when its maximum-likelihood ratings do not exist."""
+    layout = start.layout
+    theta0 = np.where(np.isfinite(start.params), start.params, 0.0)
+    try:
+        theta, _ = _newton(theta0.copy(), stats, design, layout, start.regularization, tol, 100)
+        if np.max(np.abs(theta)) < 50:
+            return theta, False
+    except InputError:
+        pass
+    ridge = start.regularization or 1e-6 * float(stats.games.sum())
+    theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500)
+    return theta, True
+
+
+def _reachable(adjacency: np.ndarray, start: int) -> np.ndarray:
+    seen = np.zeros(len(adjacency), dtype=bool)
+    seen[start] = True
+    frontier = seen.copy()
+    while frontier.any():
+        frontier = adjacency[frontier].any(axis=0) & ~seen
+        seen |= frontier
+    return seen
+
+
+def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None:
+    """Raise InputError unless maximum-likelihood ratings exist (Ford 1957; Zermelo 1929).
+
+    They exist when the directed graph "i scored against j" is strongly connected: every model both
+    won (at least partly) against and lost to others along some chain. Otherwise some ratings are
+    infinite, and the message names the models concerned and the remedies.
+    """
+    m = counts.n_models
+    adjacency = np.zeros((m, m), dtype=bool)
+    adjacency[counts.first[counts.score > 0], counts.second[counts.score > 0]] = True
+    lost = counts.games - counts.score > 0
+    adjacency[counts.second[lost], counts.first[lost]] = True
+    remedy = "pass a regularization (for example --regularization 0.01) or add comparisons"
+    met = adjacency | adjacency.T
+    together = _reachable(met, 0)
+    if not together.all():
+        apart = [counts.models[k] for k in np.flatnonzero(~together)][:5]
+        raise InputError(f"the models do not form one connected comparison graph (for example {', '.join(apart)} "
+                         f"never meet {counts.models[0]} through any chain of games), so their ratings cannot be "
+                         f"compared; {remedy}")
+    forward, backward = _reachable(adjacency, 0), _reachable(adjacency.T, 0)
+    if not (forward.all() and backward.all()):
+        odd = [counts.models[k] for k in np.flatnonzero(~(forward & backward))][:5]
+        raise InputError(f"maximum-likelihood ratings do not exist: {', '.join(odd)} won or lost every comparison "
+                         f"against the rest, so their ratings would be infinite; {remedy}")
+    if layout is not None and layout.davidson:
+        share = counts.total_ties() / counts.games.sum()
+        if not 0 < share < 1:
+            raise InputError("the Davidson tie model needs some ties and some decisive games; use ties='half'")

@@ -1,0 +1,421 @@
+"""Outcomes to compact arrays: coded rows, unique pairs and weighted pair counts.
+
+Everything downstream (Bradley-Terry, intervals, leaderboard) works on these arrays, never on raw rows
+of strings. The sufficient statistics of a Bradley-Terry model are, per pair of models, the number of
+comparisons and the score of one side (a tie counts as half a win each way); `PairCounts` holds them.
+Resampling needs the same statistics per cluster (question): `intervals.py` builds those from the coded
+rows in one pass, so a bootstrap replicate costs a matrix product, not a pass over the raw rows.
+
+Input may be a pandas DataFrame, a pyarrow Table or a mapping of column name to array. pandas and
+pyarrow are imported only when such an object is passed, to keep `judgebench leaderboard` quick to start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from judgebench.errors import InputError
+
+# Chatbot Arena's `winner` values and the score of model_a they stand for.
+WINNER_SCORES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
+
+
+@dataclass(frozen=True)
+class CodedOutcomes:
+    """Outcome (or game) rows with models and questions replaced by integer codes.
+
+    `models[k]` is the name of model code k (sorted by name); `questions[c]` the id of question code c.
+    For outcomes (`ordered=False`) model_a and model_b are the two sides of a pair; for games
+    (`ordered=True`) model_a was shown first and model_b second, and `score_a` is the probability that
+    the first answer is better. `p_ab`/`p_ba` are the per-order verdicts of outcomes (NaN when that
+    order was not judged); `length_a`/`length_b` the answer lengths when known.
+    """
+
+    models: tuple[str, ...]
+    questions: np.ndarray
+    question: np.ndarray
+    model_a: np.ndarray
+    model_b: np.ndarray
+    score_a: np.ndarray
+    weight: np.ndarray
+    p_ab: np.ndarray | None = None
+    p_ba: np.ndarray | None = None
+    length_a: np.ndarray | None = None
+    length_b: np.ndarray | None = None
+    ordered: bool = False
+    self_pairs_dropped: int = 0
+
+    @property
+    def n_models(self) -> int:
+        return len(self.models)
+
+    @property
+    def n_questions(self) -> int:
+        return len(self.questions)
+
+    def __len__(self) -> int:
+        return len(self.score_a)
+
+    def index_of(self, model: str, *, what: str = "model") -> int:
+        """The code of `model`; an InputError naming the known models if it is not in the outcomes."""
+        try:
+            return self.models.index(model)
+        except ValueError:
+            known = ", ".join(self.models[:12]) + (" ..." if len(self.models) > 12 else "")
+            raise InputError(f"{what} '{model}' does not appear in the outcomes (models: {known})") from None
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """Weighted comparison counts per pair of models: the sufficient statistics of Bradley-Terry.
+
+    `first[p]`, `second[p]` are model codes: first < second for outcomes, presentation order for games.
+    `score[p]` is the weighted score of `first` against `second` (win 1, tie 1/2), `games[p]` the weighted
+    number of comparisons and `ties[p]` the weighted tie mass (used by the Davidson tie model; a soft
+    score s counts as tie mass 1 - |2s - 1|).
+    """
+
+    models: tuple[str, ...]
+    first: np.ndarray
+    second: np.ndarray
+    score: np.ndarray
+    games: np.ndarray
+    ties: np.ndarray
+    ordered: bool = False
+
+    @property
+    def n_models(self) -> int:
+        return len(self.models)
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.first)
+
+    def model_scores(self) -> np.ndarray:
+        """Total weighted score of each model over all its comparisons."""
+        m = self.n_models
+        return (np.bincount(self.first, self.score, m)
+                + np.bincount(self.second, self.games - self.score, m))
+
+    def model_games(self) -> np.ndarray:
+        """Total weighted number of comparisons of each model."""
+        m = self.n_models
+        return np.bincount(self.first, self.games, m) + np.bincount(self.second, self.games, m)
+
+    def first_score(self) -> float:
+        """Total score of the first-shown side (meaningful for games only)."""
+        return float(self.score.sum())
+
+    def total_ties(self) -> float:
+        return float(self.ties.sum())
+
+    def score_matrix(self) -> np.ndarray:
+        """Dense M x M matrix: entry (i, j) is the weighted score of i against j (ties half)."""
+        m = self.n_models
+        matrix = np.zeros((m, m))
+        np.add.at(matrix, (self.first, self.second), self.score)
+        np.add.at(matrix, (self.second, self.first), self.games - self.score)
+        return matrix
+
+
+@dataclass(frozen=True)
+class RowPairs:
+    """Which pair each row belongs to: `pair[r]`, and whether the row's model_a is the pair's second."""
+
+    first: np.ndarray
+    second: np.ndarray
+    pair: np.ndarray
+    flipped: np.ndarray
+
+    def first_score(self, coded: CodedOutcomes) -> np.ndarray:
+        """Each row's score seen from the pair's first model."""
+        return np.where(self.flipped, 1.0 - coded.score_a, coded.score_a)
+
+
+def tie_mass(score: np.ndarray) -> np.ndarray:
+    """Tie share of soft scores: 1 for 0.5, 0 for a clear win or loss, linear in between."""
+    return 1.0 - np.abs(2.0 * score - 1.0)
+
+
+def row_pairs(coded: CodedOutcomes) -> RowPairs:
+    """Map each row to a compact pair index (unordered pairs for outcomes, ordered for games)."""
+    m = coded.n_models
+    if coded.ordered:
+        lo, hi, flipped = coded.model_a, coded.model_b, np.zeros(len(coded), dtype=bool)
+    else:
+        flipped = coded.model_a > coded.model_b
+        lo = np.where(flipped, coded.model_b, coded.model_a)
+        hi = np.where(flipped, coded.model_a, coded.model_b)
+    key = lo * m + hi
+    present = np.bincount(key, minlength=m * m) > 0
+    compact = np.cumsum(present) - 1
+    keys = np.flatnonzero(present)
+    return RowPairs(first=keys // m, second=keys % m, pair=compact[key], flipped=flipped)
+
+
+def pair_counts(coded: CodedOutcomes, pairs: RowPairs | None = None) -> PairCounts:
+    """Sum rows into weighted per-pair counts."""
+    pairs = pairs if pairs is not None else row_pairs(coded)
+    n_pairs = len(pairs.first)
+    w = coded.weight
+    return PairCounts(
+        models=coded.models,
+        first=pairs.first,
+        second=pairs.second,
+        score=np.bincount(pairs.pair, w * pairs.first_score(coded), n_pairs),
+        games=np.bincount(pairs.pair, w, n_pairs),
+        ties=np.bincount(pairs.pair, w * tie_mass(coded.score_a), n_pairs),
+        ordered=coded.ordered,
+    )
+
+
+def counts_from_matrix(models: list[str] | tuple[str, ...], scores: np.ndarray) -> PairCounts:
+    """PairCounts from a dense matrix of scores (entry (i, j): weighted score of i against j)."""
+    scores = np.asarray(scores, dtype=float)
+    games = scores + scores.T
+    first, second = np.nonzero(np.triu(games, 1))
+    return PairCounts(models=tuple(models), first=first, second=second, score=scores[first, second],
+                      games=games[first, second], ties=np.zeros(len(first)))
+
+
+# --- encoding -----------------------------------------------------------------------------------------
+
+
+def encode_outcomes(data: Any, *, source: str = "outcomes", models: list[str] | None = None,
+                    drop_self_pairs: bool = False) -> CodedOutcomes:
+    """Validate outcome rows and code them as integer arrays.
+
+    `data` is a pandas DataFrame, a pyarrow Table or a mapping of column name to array with columns
+    question_id, model_a, model_b and either score_a in [0, 1] or winner (model_a | model_b | tie |
+    "tie (bothbad)"); optional weight (default 1), p_ab, p_ba, len_a, len_b. `models` fixes the model
+    coding (it must include every model in the data). Rows comparing a model with itself are an error,
+    or, with `drop_self_pairs`, left out and counted in `self_pairs_dropped` (AlpacaEval's baseline-vs-itself
+    file produces them). Raises InputError naming `source`, the row and the column for any bad value.
+    """
+    coded = _encode(data, source=source, models=models, names=("model_a", "model_b"), ordered=False,
+                    drop_self_pairs=drop_self_pairs)
+    return coded
+
+
+def encode_games(data: Any, *, source: str = "games", models: list[str] | None = None) -> CodedOutcomes:
+    """Validate game rows (question_id, first, second, p_first, weight) and code them (`ordered=True`)."""
+    return _encode(data, source=source, models=models, names=("first", "second"), ordered=True)
+
+
+def games_from_outcomes(coded: CodedOutcomes) -> CodedOutcomes:
+    """The judged games behind outcomes, from their per-order verdicts p_ab and p_ba.
+
+    An outcome judged in both orders gives two games: (a first, p_first = p_ab) and (b first,
+    p_first = 1 - p_ba), each with the outcome's weight. Raises InputError when no per-order verdicts
+    are available.
+    """
+    if coded.p_ab is None or coded.p_ba is None:
+        raise InputError("the outcomes carry no per-order verdicts (p_ab, p_ba), so no position effect can be "
+                         "fitted", hint="use a judgebench store or an outcomes file with p_ab and p_ba columns")
+    ab, ba = np.isfinite(coded.p_ab), np.isfinite(coded.p_ba)
+    if not (ab.any() or ba.any()):
+        raise InputError("no outcome has a per-order verdict (p_ab and p_ba are all missing), so no position "
+                         "effect can be fitted")
+    return CodedOutcomes(
+        models=coded.models,
+        questions=coded.questions,
+        question=np.concatenate([coded.question[ab], coded.question[ba]]),
+        model_a=np.concatenate([coded.model_a[ab], coded.model_b[ba]]),
+        model_b=np.concatenate([coded.model_b[ab], coded.model_a[ba]]),
+        score_a=np.concatenate([coded.p_ab[ab], 1.0 - coded.p_ba[ba]]),
+        weight=np.concatenate([coded.weight[ab], coded.weight[ba]]),
+        ordered=True,
+    )
+
+
+def _encode(data: Any, *, source: str, models: list[str] | None, names: tuple[str, str],
+            ordered: bool, drop_self_pairs: bool = False) -> CodedOutcomes:
+    columns = _Columns(data, source)
+    left_name, right_name = names
+    score_name = "p_first" if ordered else "score_a"
+    columns.require("question_id", left_name, right_name)
+    question, questions = columns.factorize("question_id")
+    left, left_labels = columns.factorize(left_name)
+    right, right_labels = columns.factorize(right_name)
+    if models is None:
+        model_names = sorted({str(x) for x in left_labels} | {str(x) for x in right_labels})
+    else:
+        model_names = list(models)
+    lookup = {name: k for k, name in enumerate(model_names)}
+    model_a = _recode(left, left_labels, lookup, source, left_name)
+    model_b = _recode(right, right_labels, lookup, source, right_name)
+    same = np.flatnonzero(model_a == model_b)
+    if len(same) and not drop_self_pairs:
+        row = int(same[0])
+        raise InputError(f"row {row + 1}: {left_name} and {right_name} are the same model "
+                         f"'{model_names[model_a[row]]}'", path=source)
+    if columns.has(score_name):
+        score = columns.floats(score_name)
+        _check_range(score, source, score_name, 0.0, 1.0)
+    elif not ordered and columns.has("winner"):
+        score = columns.winner_scores("winner")
+    else:
+        wanted = "p_first" if ordered else "score_a or winner"
+        raise InputError(f"missing column {wanted}", path=source)
+    weight = columns.floats("weight") if columns.has("weight") else np.ones(len(score))
+    _check_range(weight, source, "weight", 0.0, np.inf)
+    optional = {name: columns.floats(name, allow_nan=True) if columns.has(name) else None
+                for name in ("p_ab", "p_ba", "len_a", "len_b")}
+    for name in ("p_ab", "p_ba"):
+        if optional[name] is not None:
+            _check_range(optional[name], source, name, 0.0, 1.0, allow_nan=True)
+    coded = CodedOutcomes(models=tuple(model_names), questions=np.asarray(questions, dtype=object),
+                          question=question, model_a=model_a, model_b=model_b, score_a=score, weight=weight,
+                          p_ab=optional["p_ab"], p_ba=optional["p_ba"], length_a=optional["len_a"],
+                          length_b=optional["len_b"], ordered=ordered)
+    if len(same):
+        coded = subset(coded, model_a != model_b, keep_models=models is not None)
+        coded = replace(coded, self_pairs_dropped=len(same))
+    return coded
+
+
+def subset(coded: CodedOutcomes, rows: np.ndarray, *, keep_models: bool = False) -> CodedOutcomes:
+    """The selected rows, with questions (and, unless keep_models, models) that no longer occur dropped."""
+    question_used = np.unique(coded.question[rows])
+    question_code = np.full(coded.n_questions, -1)
+    question_code[question_used] = np.arange(len(question_used))
+    if keep_models:
+        model_used = np.arange(coded.n_models)
+    else:
+        model_used = np.unique(np.concatenate([coded.model_a[rows], coded.model_b[rows]]))
+    model_code = np.full(coded.n_models, -1)
+    model_code[model_used] = np.arange(len(model_used))
+
+    def pick(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else values[rows]
+
+    return replace(coded, models=tuple(coded.models[k] for k in model_used),
+                   questions=coded.questions[question_used], question=question_code[coded.question[rows]],
+                   model_a=model_code[coded.model_a[rows]], model_b=model_code[coded.model_b[rows]],
+                   score_a=coded.score_a[rows], weight=coded.weight[rows], p_ab=pick(coded.p_ab),
+                   p_ba=pick(coded.p_ba), length_a=pick(coded.length_a), length_b=pick(coded.length_b))
+
+
+def _recode(codes: np.ndarray, labels: list, lookup: dict[str, int], source: str, column: str) -> np.ndarray:
+    try:
+        mapping = np.array([lookup[str(label)] for label in labels], dtype=np.int64)
+    except KeyError as missing:
+        raise InputError(f"model {missing} is not among the models to rate", path=source, field=column) from None
+    return mapping[codes] if len(mapping) else codes.astype(np.int64)
+
+
+def _check_range(values: np.ndarray, source: str, column: str, low: float, high: float, *,
+                 allow_nan: bool = False) -> None:
+    inside = (values >= low) & (values <= high)
+    if allow_nan:
+        inside |= np.isnan(values)
+    if not inside.all():
+        row = int(np.flatnonzero(~inside)[0])
+        raise InputError(f"row {row + 1}: {values[row]!r} is not in [{low}, {high}]", path=source, field=column)
+
+
+class _Columns:
+    """Uniform read access to the columns of a DataFrame, an Arrow table or a mapping of arrays."""
+
+    def __init__(self, data: Any, source: str):
+        self.data, self.source = data, source
+        module = type(data).__module__
+        self.kind = "arrow" if module.startswith("pyarrow") else "pandas" if module.startswith("pandas") else "map"
+        if self.kind == "map" and not isinstance(data, Mapping):
+            raise InputError(f"expected a DataFrame, an Arrow table or a mapping of columns, got {type(data)}",
+                             path=source)
+
+    def names(self) -> list[str]:
+        if self.kind == "arrow":
+            return list(self.data.column_names)
+        return [str(c) for c in (self.data.columns if self.kind == "pandas" else self.data.keys())]
+
+    def has(self, name: str) -> bool:
+        return name in self.names()
+
+    def require(self, *names: str) -> None:
+        missing = [n for n in names if not self.has(n)]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)} (found: {', '.join(self.names())})",
+                             path=self.source)
+
+    def factorize(self, name: str) -> tuple[np.ndarray, list]:
+        """Integer codes and their labels; missing values are an InputError."""
+        column = self.data[name]
+        if self.kind == "arrow":
+            codes, labels = _factorize_arrow(column)
+        elif self.kind == "pandas":
+            import pandas as pd
+
+            codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
+            labels = list(uniques)
+        else:
+            uniques, codes = np.unique(np.asarray(column, dtype=object).astype(str), return_inverse=True)
+            labels = list(uniques)
+        codes = np.asarray(codes, dtype=np.int64)
+        if len(codes) and codes.min() < 0:
+            row = int(np.flatnonzero(codes < 0)[0])
+            raise InputError(f"row {row + 1}: missing value", path=self.source, field=name)
+        return codes, labels
+
+    def floats(self, name: str, *, allow_nan: bool = False) -> np.ndarray:
+        column = self.data[name]
+        try:
+            if self.kind == "arrow":
+                values = _arrow_numbers(column)
+            elif self.kind == "pandas":
+                values = column.to_numpy(dtype=float, na_value=np.nan)
+            else:
+                values = np.asarray(column)
+            values = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"not numeric ({error})", path=self.source, field=name) from None
+        bad = ~np.isfinite(values) if not allow_nan else np.isinf(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(f"row {row + 1}: {values[row]!r} is not a finite number", path=self.source,
+                             field=name)
+        return values
+
+    def winner_scores(self, name: str) -> np.ndarray:
+        codes, labels = self.factorize(name)
+        table = []
+        for label in labels:
+            key = str(label).strip().lower()
+            if key not in WINNER_SCORES:
+                row = int(np.flatnonzero(codes == len(table))[0])
+                raise InputError(f"row {row + 1}: unknown winner {label!r} (expected one of "
+                                 f"{', '.join(WINNER_SCORES)})", path=self.source, field=name)
+            table.append(WINNER_SCORES[key])
+        return np.asarray(table, dtype=np.float64)[codes]
+
+
+def _factorize_arrow(column: Any) -> tuple[np.ndarray, list]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    indices = array.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    return _arrow_numbers(indices), [value.as_py() for value in array.dictionary]
+
+
+def _arrow_numbers(column: Any) -> np.ndarray:
+    """An Arrow numeric column as a numpy array; without nulls, a view of Arrow's buffer (no copy, and no
+    pandas import, which Arrow's own to_numpy may trigger)."""
+    import pyarrow as pa
+
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    kind = array.type
+    if array.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        dtype = np.dtype(kind.to_pandas_dtype())
+        buffer = array.buffers()[1]
+        return np.frombuffer(buffer, dtype=dtype, count=len(array) + array.offset)[array.offset:]
+    return np.asarray(array.to_numpy(zero_copy_only=False))

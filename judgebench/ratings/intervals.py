@@ -1,0 +1,231 @@
+"""Confidence intervals for ratings: cluster bootstrap, per-judgment bootstrap and sandwich; ranks.
+
+- Question bootstrap (default; Efron & Tibshirani 1993, ch. 6; the cluster bootstrap of Davison &
+  Hinkley 1997, section 3.8): questions are drawn with replacement, because the two games of a pair and
+  all pairs of one question share the question and are not independent. Each replicate's sufficient
+  statistics are one matrix product ``weights (R x Q) @ per-question statistics (Q x S)`` and all
+  replicates are fitted together (`bradley_terry.fit_replicates`).
+- Per-judgment bootstrap: outcomes drawn with replacement as a multinomial over unique outcomes (the
+  FastChat/arena-hard convention); it treats outcomes as independent and under-covers when questions
+  cluster, which the test suite demonstrates.
+- Sandwich (Huber 1967; White 1980; cluster-robust form of Liang & Zeger 1986): covariance
+  ``H^-1 (sum_c s_c s_c^T) H^-1 * C / (C - 1)`` from the information H and the per-cluster score
+  contributions s_c, with a normal interval.
+
+Intervals are percentile intervals (linear interpolation between order statistics) at the stated
+confidence level. Ranks follow DESIGN.md: 1 + the number of models whose lower bound is above this
+model's upper bound. Separability is the share of model pairs whose intervals do not overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from judgebench.errors import ConfigError
+from judgebench.ratings.bradley_terry import BradleyTerryFit, Layout, PairDesign, Stats, expected_score
+from judgebench.ratings.counts import CodedOutcomes, RowPairs, tie_mass
+
+RESAMPLE_UNITS = ("questions", "judgments")
+_DENSE_DESIGN_LIMIT = 48_000_000  # questions x statistics entries built at once
+_FLOAT32_FROM = 4_000_000  # design entries from which single precision sums are used (exact for counts)
+
+
+def check_confidence(confidence: float) -> float:
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must be strictly between 0 and 1 (for example 0.95), got {confidence}")
+    return float(confidence)
+
+
+def check_resample(resample: str) -> str:
+    if resample not in RESAMPLE_UNITS:
+        raise ConfigError(f"unknown resampling unit '{resample}' (expected one of {', '.join(RESAMPLE_UNITS)})")
+    return resample
+
+
+# --- bootstrap replicate statistics --------------------------------------------------------------------
+
+
+def question_weights(n_questions: int, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    """(R, Q) multinomial counts: how often each question is drawn in each replicate (Q draws each)."""
+    draws = rng.integers(0, n_questions, size=(rounds, n_questions))
+    draws += (np.arange(rounds) * n_questions)[:, None]
+    return np.bincount(draws.ravel(), minlength=rounds * n_questions).reshape(rounds, n_questions)
+
+
+def _question_design(coded: CodedOutcomes, pairs: RowPairs, layout: Layout, questions: np.ndarray,
+                     rows: slice | np.ndarray, dtype: type) -> np.ndarray:
+    """Per-question statistics of the given rows, one row per question in `questions` (a range).
+
+    Columns: games per pair (P), score per model (M), then the first-side score and the tie mass when the
+    layout needs them.
+    """
+    n_pairs, m = len(pairs.first), layout.n_models
+    first_question = int(questions[0])
+    n_q = len(questions)
+    q = coded.question[rows] - first_question
+    w, s = coded.weight[rows], coded.score_a[rows]
+    width = n_pairs + m + int(layout.position) + int(layout.davidson)
+    design = np.empty((n_q, width), dtype=dtype)
+    design[:, :n_pairs] = np.bincount(q * n_pairs + pairs.pair[rows], w, n_q * n_pairs).reshape(n_q, n_pairs)
+    a, b = coded.model_a[rows], coded.model_b[rows]
+    scores = np.bincount(q * m + a, w * s, n_q * m) + np.bincount(q * m + b, w * (1.0 - s), n_q * m)
+    design[:, n_pairs:n_pairs + m] = scores.reshape(n_q, m)
+    column = n_pairs + m
+    if layout.position:
+        design[:, column] = np.bincount(q, w * np.where(pairs.flipped[rows], 1.0 - s, s), n_q)
+        column += 1
+    if layout.davidson:
+        design[:, column] = np.bincount(q, w * tie_mass(s), n_q)
+    return design
+
+
+def _stats_from_columns(matrix: np.ndarray, n_pairs: int, layout: Layout) -> Stats:
+    m = layout.n_models
+    extra = n_pairs + m
+    first = matrix[:, extra] if layout.position else np.zeros(len(matrix))
+    ties = matrix[:, extra + int(layout.position)] if layout.davidson else np.zeros(len(matrix))
+    return Stats(games=matrix[:, :n_pairs], model_score=matrix[:, n_pairs:extra], first_score=first, ties=ties)
+
+
+def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layout,
+                             weights: np.ndarray) -> Stats:
+    """Sufficient statistics of every replicate: ``weights (R x Q) @ per-question statistics (Q x S)``.
+
+    Single precision above a few million design entries: the sums are then exact for counts and half
+    counts (up to 2**24) and the matrix product runs twice as fast.
+    """
+    n_q, n_pairs = coded.n_questions, len(pairs.first)
+    width = n_pairs + layout.n_models + int(layout.position) + int(layout.davidson)
+    dtype = np.float32 if n_q * width >= _FLOAT32_FROM else np.float64
+    weights = weights.astype(dtype)
+    if n_q * width <= _DENSE_DESIGN_LIMIT:
+        design = _question_design(coded, pairs, layout, np.arange(n_q), slice(None), dtype)
+        return _stats_from_columns(weights @ design, n_pairs, layout)
+    order = np.argsort(coded.question, kind="stable")
+    block = max(1, _DENSE_DESIGN_LIMIT // width)
+    bounds = np.searchsorted(coded.question[order], np.arange(0, n_q + block, block))
+    total = np.zeros((len(weights), width), dtype=dtype)
+    for b, start in enumerate(range(0, n_q, block)):
+        questions = np.arange(start, min(n_q, start + block))
+        design = _question_design(coded, pairs, layout, questions, order[bounds[b]:bounds[b + 1]], dtype)
+        total += weights[:, questions] @ design
+    return _stats_from_columns(total, n_pairs, layout)
+
+
+def judgment_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layout, design: PairDesign,
+                             rounds: int, rng: np.random.Generator) -> Stats:
+    """Replicates that draw single outcomes: a multinomial over unique (pair, score, weight) outcomes."""
+    first_score = pairs.first_score(coded)
+    order = np.lexsort((coded.weight, first_score, pairs.pair))
+    pair, score, weight = pairs.pair[order], first_score[order], coded.weight[order]
+    new = np.ones(len(pair), dtype=bool)
+    new[1:] = (pair[1:] != pair[:-1]) | (score[1:] != score[:-1]) | (weight[1:] != weight[:-1])
+    starts = np.flatnonzero(new)
+    multiplicity = np.diff(np.append(starts, len(pair)))
+    pair, score, weight = pair[starts], score[starts], weight[starts]
+    pair_starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    columns = pair[pair_starts]
+    n_pairs = len(pairs.first)
+    games = np.zeros((rounds, n_pairs))
+    first = np.zeros((rounds, n_pairs))
+    ties = np.zeros(rounds)
+    probabilities = multiplicity / multiplicity.sum()
+    chunk = max(1, 20_000_000 // len(pair))
+    for lo in range(0, rounds, chunk):
+        hi = min(rounds, lo + chunk)
+        draws = rng.multinomial(len(coded), probabilities, size=hi - lo).astype(np.float64)
+        games[lo:hi, columns] = np.add.reduceat(draws * weight, pair_starts, axis=1)
+        first[lo:hi, columns] = np.add.reduceat(draws * (weight * score), pair_starts, axis=1)
+        if layout.davidson:
+            ties[lo:hi] = draws @ (weight * tie_mass(score))
+    model_score = design.to_models(first) + design.to_second(games)
+    return Stats(games=games, model_score=model_score, first_score=first.sum(axis=1), ties=ties)
+
+
+# --- sandwich --------------------------------------------------------------------------------------------
+
+
+def score_contributions(coded: CodedOutcomes, pairs: RowPairs, fit: BradleyTerryFit, design: PairDesign,
+                        clusters: np.ndarray, n_clusters: int) -> np.ndarray:
+    """(C, K) per-cluster score (gradient) contributions of the log-likelihood at the fitted parameters."""
+    layout = fit.layout
+    theta = fit.params[None, :]
+    beta = theta[:, : layout.n_models]
+    d_pair = design.differences(beta)[0]
+    if layout.position:
+        d_pair = d_pair + fit.position
+    nu = fit.tie_ratio
+    d = d_pair[pairs.pair]
+    residual = coded.weight * (pairs.first_score(coded) - expected_score(d, nu))
+    k = layout.size
+    cols = [pairs.first[pairs.pair], pairs.second[pairs.pair]]
+    vals = [residual, -residual]
+    if layout.position:
+        cols.append(np.full(len(d), layout.gamma))
+        vals.append(residual)
+    if layout.davidson:
+        u = np.exp(-0.5 * np.abs(d))
+        cols.append(np.full(len(d), layout.log_nu))
+        vals.append(coded.weight * (tie_mass(coded.score_a) - nu * u / (1.0 + u * u + nu * u)))
+    index = np.tile(clusters, len(cols)) * k + np.concatenate(cols)
+    return np.bincount(index, np.concatenate(vals), n_clusters * k).reshape(n_clusters, k)
+
+
+def sandwich_covariance(fit: BradleyTerryFit, contributions: np.ndarray) -> np.ndarray:
+    """Cluster-robust covariance ``H^-1 (sum_c s_c s_c^T) H^-1 * C / (C - 1)`` over theta."""
+    n_clusters = len(contributions)
+    if n_clusters < 2:
+        raise ConfigError("a sandwich interval needs at least two clusters (questions)")
+    meat = contributions.T @ contributions * (n_clusters / (n_clusters - 1))
+    return fit.inverse @ meat @ fit.inverse
+
+
+# --- intervals, ranks, separability -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Point estimates with lower and upper bounds at a stated confidence level."""
+
+    estimate: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    confidence: float
+    method: str
+
+
+def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed percentile interval of bootstrap samples (axis 0 = replicates)."""
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    lower, upper = np.percentile(samples, [tail, 100.0 - tail], axis=0)
+    return lower, upper
+
+
+def normal_quantile(confidence: float) -> float:
+    """Two-sided standard normal quantile, e.g. 1.959964 for 0.95."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
+
+
+def normal_interval(estimate: np.ndarray, standard_error: np.ndarray,
+                    confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    z = normal_quantile(confidence)
+    return estimate - z * standard_error, estimate + z * standard_error
+
+
+def ranks(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Rank = 1 + the number of models whose lower bound is above this model's upper bound."""
+    lower, upper = np.asarray(lower), np.asarray(upper)
+    return 1 + (lower[None, :] > upper[:, None]).sum(axis=1)
+
+
+def separability(lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of model pairs whose intervals do not overlap (touching or nested intervals overlap)."""
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    n = len(lower)
+    if n < 2:
+        return float("nan")
+    apart = (upper[:, None] < lower[None, :]) | (upper[None, :] < lower[:, None])
+    return float(apart[np.triu_indices(n, 1)].mean())
