@@ -343,7 +343,7 @@ class JudgeServer:
         self.max_in_flight = 0
         self.host, self.port = host, port
         self._attempts: Counter[str] = Counter()
-        self._log_file: TextIO | None = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+        self._log_file: TextIO | None = open(log_path, "a", encoding="utf-8") if log_path else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
