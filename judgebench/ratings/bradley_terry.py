@@ -458,9 +458,10 @@ def fit_replicates(start: BradleyTerryFit, design: PairDesign, stats: Stats, *, 
         size = np.abs(step).max(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(np.isfinite(previous) & (previous > 0), size / previous, 1.0)
-            remaining = np.where(ratio < 0.5, size * ratio / (1.0 - ratio), np.inf)
+            remaining = np.where(ratio < 0.95, size * ratio / (1.0 - ratio), np.inf)
         unsettled = ~(remaining < tol) & ~(size < 1e-3 * tol)
-        if unsettled.sum() <= (0 if iteration < 8 else max(2, r // 20)):
+        contracting = unsettled & (ratio < 0.95) & np.isfinite(size)
+        if not contracting.any() and (iteration > 0 or not unsettled.any()):
             break
         previous = size
     ridged = 0
@@ -495,6 +496,24 @@ def _reachable(adjacency: np.ndarray, start: int) -> np.ndarray:
     return seen
 
 
+def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
+    """Name the groups of models that never lost to, or never beat, the models outside their group."""
+    from scipy.sparse.csgraph import connected_components
+
+    n_groups, group = connected_components(adjacency, directed=True, connection="strong")
+    beats = adjacency & (group[:, None] != group[None, :])
+    lost_outside = np.bincount(group[np.nonzero(beats)[1]], minlength=n_groups) > 0
+    won_outside = np.bincount(group[np.nonzero(beats)[0]], minlength=n_groups) > 0
+
+    def names(g: int) -> str:
+        members = [models[k] for k in np.flatnonzero(group == g)]
+        return ", ".join(members[:4]) + (" ..." if len(members) > 4 else "")
+
+    parts = [f"{names(g)} never lost to the others" for g in range(n_groups) if not lost_outside[g]]
+    parts += [f"{names(g)} never beat the others" for g in range(n_groups) if not won_outside[g]]
+    return "; ".join(parts[:4])
+
+
 def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None:
     """Raise InputError unless maximum-likelihood ratings exist (Ford 1957; Zermelo 1929).
 
@@ -517,9 +536,8 @@ def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None
                          f"compared; {remedy}")
     forward, backward = _reachable(adjacency, 0), _reachable(adjacency.T, 0)
     if not (forward.all() and backward.all()):
-        odd = [counts.models[k] for k in np.flatnonzero(~(forward & backward))][:5]
-        raise InputError(f"maximum-likelihood ratings do not exist: {', '.join(odd)} won or lost every comparison "
-                         f"against the rest, so their ratings would be infinite; {remedy}")
+        raise InputError(f"maximum-likelihood ratings do not exist: {_unbounded_groups(adjacency, counts.models)}, so "
+                         f"their ratings would be infinite; {remedy}")
     if layout is not None and layout.davidson:
         share = counts.total_ties() / counts.games.sum()
         if not 0 < share < 1:

@@ -82,6 +82,13 @@ def _question_design(coded: CodedOutcomes, pairs: RowPairs, layout: Layout, ques
     return design
 
 
+def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """left @ right; small products without BLAS threads, whose wake-up costs more than the product."""
+    if left.shape[0] * left.shape[1] * right.shape[1] < 4_000_000:
+        return np.einsum("ij,jk->ik", left, right)
+    return left @ right
+
+
 def _stats_from_columns(matrix: np.ndarray, n_pairs: int, layout: Layout) -> Stats:
     m = layout.n_models
     extra = n_pairs + m
@@ -103,7 +110,7 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     weights = weights.astype(dtype)
     if n_q * width <= _DENSE_DESIGN_LIMIT:
         design = _question_design(coded, pairs, layout, np.arange(n_q), slice(None), dtype)
-        return _stats_from_columns(weights @ design, n_pairs, layout)
+        return _stats_from_columns(_product(weights, design), n_pairs, layout)
     order = np.argsort(coded.question, kind="stable")
     block = max(1, _DENSE_DESIGN_LIMIT // width)
     bounds = np.searchsorted(coded.question[order], np.arange(0, n_q + block, block))

@@ -1,0 +1,72 @@
+"""Online Elo: evalica's goldens (initial 1000, K 4, ties half) and the properties of the sequential update."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from judgebench.ratings import elo
+from judgebench.ratings.counts import CodedOutcomes, encode_outcomes
+from tests.test_bradley_terry import evalica_outcomes, golden
+
+
+@pytest.mark.parametrize("name", ["llmfao", "simple", "food"])
+def test_evalica_golden_elo(shared_data, name):
+    # ../shared/data/ratings/<name>-golden.csv, rows "elo": evalica's online Elo in file order,
+    # initial rating 1000, K = 4, base 10, scale 400, a tie scoring 1/2.
+    coded = encode_outcomes(evalica_outcomes(shared_data / "ratings" / f"{name}.csv"))
+    ratings = pd.Series(elo.online_elo(coded.model_a, coded.model_b, coded.score_a, coded.n_models, k=4.0,
+                                       initial=1000.0), index=coded.models)
+    expected = golden(shared_data / "ratings" / f"{name}-golden.csv", "elo")
+    assert sorted(expected.index) == sorted(ratings.index)
+    np.testing.assert_allclose(ratings[expected.index].to_numpy(), expected.to_numpy(), rtol=0, atol=1e-6)
+
+
+def small() -> CodedOutcomes:
+    rng = np.random.default_rng(3)
+    n = 60
+    a = rng.integers(0, 4, n)
+    b = (a + rng.integers(1, 4, n)) % 4
+    return CodedOutcomes(models=("m0", "m1", "m2", "m3"), questions=np.arange(12), question=rng.integers(0, 12, n),
+                         model_a=a, model_b=b, score_a=rng.choice([0.0, 0.5, 1.0], n), weight=np.ones(n))
+
+
+def test_first_update_by_hand():
+    # equal ratings: expected score 1/2, so a win moves the winner up by K/2 and the loser down by K/2
+    ratings = elo.online_elo(np.array([0]), np.array([1]), np.array([1.0]), 2, k=32.0)
+    assert ratings.tolist() == [1016.0, 984.0]
+
+
+def test_order_matters_and_total_is_conserved():
+    coded = small()
+    forward = elo.online_elo(coded.model_a, coded.model_b, coded.score_a, 4)
+    backward = elo.online_elo(coded.model_a[::-1], coded.model_b[::-1], coded.score_a[::-1], 4)
+    assert not np.allclose(forward, backward)
+    assert forward.sum() == pytest.approx(4000.0)
+    assert backward.sum() == pytest.approx(4000.0)
+
+
+def test_replicates_reproduce_the_sequential_update():
+    coded = small()
+    rng = np.random.default_rng(0)
+    sequences = np.stack([rng.permutation(len(coded)) for _ in range(5)])
+    sequences[2, -7:] = -1  # padding: no outcome at those positions
+    together = elo.online_elo_replicates(coded, sequences, k=8.0)
+    for row, sequence in zip(together, sequences, strict=True):
+        rows = sequence[sequence >= 0]
+        one = elo.online_elo(coded.model_a[rows], coded.model_b[rows], coded.score_a[rows], 4, k=8.0)
+        np.testing.assert_allclose(row, one, atol=1e-9)
+
+
+def test_question_bootstrap_sequences_hold_whole_questions():
+    coded = small()
+    sequences = elo.bootstrap_sequences(coded, 20, np.random.default_rng(1), "questions")
+    sizes = np.bincount(coded.question, minlength=coded.n_questions)
+    for sequence in sequences:
+        rows = sequence[sequence >= 0]
+        drawn = np.bincount(coded.question[rows], minlength=coded.n_questions)
+        # each question appears a whole number of times: all its rows, as often as it was drawn
+        times = drawn[sizes > 0] / sizes[sizes > 0]
+        assert np.allclose(times, np.round(times))
+        assert round(times.sum()) <= coded.n_questions

@@ -1,0 +1,138 @@
+"""Intervals: separability of published bootstrap distributions, ranks, and the vectorised bootstrap and
+sandwich checked against straightforward computations written here."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from judgebench.ratings import bradley_terry as bt
+from judgebench.ratings import intervals as iv
+from judgebench.ratings.counts import CodedOutcomes, encode_outcomes, pair_counts, row_pairs
+
+WINNERS = {"left": "model_a", "right": "model_b", "tie": "tie"}
+
+
+def published_intervals(path) -> tuple[np.ndarray, np.ndarray]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    bounds = [iv.percentile_interval(np.asarray(row["results"], dtype=float), 0.95) for row in rows]
+    return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+
+@pytest.mark.parametrize("name, expected", [
+    # ../shared/data/README.md, ratings/separability: arena_hard 302 of 378 pairs separable (79.89%),
+    # mt_bench 34.33%, alpaca_LC 87.89%.
+    ("arena_hard", 302 / 378),
+    ("mt_bench", 0.3433),
+    ("alpaca_LC", 0.8789),
+])
+def test_separability_of_published_bootstraps(shared_data, name, expected):
+    lower, upper = published_intervals(shared_data / "ratings" / "separability" / f"bootstrap_stats_{name}.jsonl")
+    assert iv.separability(lower, upper) == pytest.approx(expected, abs=5e-5)
+
+
+def test_zero_width_interval_inside_another_overlaps():
+    # the baseline of a win-rate leaderboard has a zero-width interval
+    assert iv.separability([0.5, 0.4], [0.5, 0.6]) == 0.0
+    assert iv.separability([0.5, 0.3], [0.5, 0.5]) == 0.0  # touching counts as overlap
+    assert iv.separability([0.5, 0.3], [0.5, 0.49]) == 1.0
+
+
+def test_ranks_count_models_clearly_above():
+    lower = np.array([10.0, 8.0, 2.0, 1.0])
+    upper = np.array([12.0, 11.0, 9.0, 3.0])
+    # model 2 (2..9): only model 0 (lower 10) is above its upper bound 9; model 3 (1..3): models 0 and 1 are
+    assert iv.ranks(lower, upper).tolist() == [1, 1, 2, 3]
+
+
+def test_percentile_interval_and_normal_quantile():
+    samples = np.arange(1001, dtype=float)[:, None]
+    lower, upper = iv.percentile_interval(samples, 0.95)
+    assert (lower[0], upper[0]) == (pytest.approx(25.0), pytest.approx(975.0))
+    assert iv.normal_quantile(0.95) == pytest.approx(1.959964, abs=1e-6)
+    assert iv.normal_quantile(0.90) == pytest.approx(1.644854, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def llmfao(shared_data):
+    """evalica's llmfao comparisons with their prompt as the question: 8,930 outcomes, 59 models."""
+    frame = pd.read_csv(shared_data / "ratings" / "llmfao.csv")
+    outcomes = pd.DataFrame({"question_id": frame["prompt"], "model_a": frame["left"], "model_b": frame["right"],
+                             "winner": frame["winner"].map(WINNERS)})
+    return encode_outcomes(outcomes)
+
+
+def resampled(coded: CodedOutcomes, times: np.ndarray) -> CodedOutcomes:
+    """The rows of each question repeated as often as the question was drawn: a bootstrap data set."""
+    rows = np.concatenate([np.repeat(np.flatnonzero(coded.question == q), k) for q, k in enumerate(times) if k])
+    return CodedOutcomes(models=coded.models, questions=coded.questions, question=coded.question[rows],
+                         model_a=coded.model_a[rows], model_b=coded.model_b[rows], score_a=coded.score_a[rows],
+                         weight=coded.weight[rows])
+
+
+def test_question_weights_are_multinomial_draws():
+    weights = iv.question_weights(50, 400, np.random.default_rng(0))
+    assert weights.shape == (400, 50)
+    assert (weights.sum(axis=1) == 50).all()
+    assert weights.mean() == pytest.approx(1.0)
+    assert weights.var() == pytest.approx(1 - 1 / 50, rel=0.05)  # binomial(50, 1/50) variance
+
+
+def test_question_bootstrap_statistics_equal_resampled_counts(llmfao):
+    pairs = row_pairs(llmfao)
+    layout = bt.Layout(llmfao.n_models)
+    weights = iv.question_weights(llmfao.n_questions, 4, np.random.default_rng(1))
+    stats = iv.question_replicate_stats(llmfao, pairs, layout, weights)
+    design = bt.PairDesign(pairs.first, pairs.second, llmfao.n_models)
+    for r in range(4):
+        counts = pair_counts(resampled(llmfao, weights[r]))
+        games = np.zeros(len(pairs.first))
+        key = {(i, j): p for p, (i, j) in enumerate(zip(pairs.first, pairs.second, strict=True))}
+        for i, j, g in zip(counts.first, counts.second, counts.games, strict=True):
+            games[key[i, j]] = g
+        np.testing.assert_allclose(stats.games[r], games)
+        np.testing.assert_allclose(stats.model_score[r], counts.model_scores())
+        replicate, _ = bt.fit_replicates(bt.fit(pair_counts(llmfao)), design, stats.row(r))
+        np.testing.assert_allclose(replicate[0], bt.fit(counts).strengths, atol=1e-8)
+
+
+def test_judgment_bootstrap_draws_single_outcomes(llmfao):
+    pairs = row_pairs(llmfao)
+    layout = bt.Layout(llmfao.n_models)
+    design = bt.PairDesign(pairs.first, pairs.second, llmfao.n_models)
+    stats = iv.judgment_replicate_stats(llmfao, pairs, layout, design, 2000, np.random.default_rng(2))
+    counts = pair_counts(llmfao, pairs)
+    assert np.allclose(stats.games.sum(axis=1), len(llmfao))
+    assert np.allclose(stats.model_score.sum(axis=1), len(llmfao))  # one point shared out per outcome
+    # unbiased: the average replicate has the data's counts, within 5 standard errors of a mean of 2000
+    # draws (a pair's count is close to Poisson, variance = mean)
+    tolerance = 5 * np.sqrt(counts.games / 2000)
+    assert np.all(np.abs(stats.games.mean(axis=0) - counts.games) < tolerance)
+    np.testing.assert_allclose(stats.model_score.mean(axis=0), counts.model_scores(), rtol=0.01)
+
+
+def test_sandwich_matches_a_direct_computation(llmfao):
+    pairs = row_pairs(llmfao)
+    counts = pair_counts(llmfao, pairs)
+    fit = bt.fit(counts)
+    design = bt.PairDesign.from_counts(counts)
+    contributions = iv.score_contributions(llmfao, pairs, fit, design, llmfao.question, llmfao.n_questions)
+    covariance = iv.sandwich_covariance(fit, contributions)
+    # direct: per-question scores and the information, row by row, then a pseudo-inverse
+    m, b = llmfao.n_models, fit.strengths
+    scores = np.zeros((llmfao.n_questions, m))
+    information = np.zeros((m, m))
+    for q, i, j, s in zip(llmfao.question, llmfao.model_a, llmfao.model_b, llmfao.score_a, strict=True):
+        p = 1 / (1 + np.exp(b[j] - b[i]))
+        x = np.zeros(m)
+        x[i], x[j] = 1.0, -1.0
+        scores[q] += (s - p) * x
+        information += p * (1 - p) * np.outer(x, x)
+    q = llmfao.n_questions
+    bread = np.linalg.pinv(information)
+    direct = bread @ (scores.T @ scores * q / (q - 1)) @ bread
+    centre = np.eye(m) - 1 / m
+    np.testing.assert_allclose(centre @ covariance[:m, :m] @ centre, centre @ direct @ centre, atol=1e-9)
