@@ -479,7 +479,7 @@ def _refit_one(start: BradleyTerryFit, design: PairDesign, stats: Stats, tol: fl
         theta, _ = _newton(theta0.copy(), stats, design, layout, start.regularization, tol, 100)
         if np.max(np.abs(theta)) < 50:
             return theta, False
-    except InputError:
+    except (InputError, np.linalg.LinAlgError):  # no finite maximum, or a model without games in the replicate
         pass
     ridge = start.regularization or 1e-6 * float(stats.games.sum())
     theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500)

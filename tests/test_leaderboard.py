@@ -1,0 +1,265 @@
+"""Leaderboard API, files and the `judgebench leaderboard` command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from judgebench import leaderboard
+from judgebench.errors import ConfigError, InputError
+
+STRENGTHS = {"alpha": 0.8, "bravo": 0.4, "charlie": 0.0, "delta": -0.6}
+
+
+def simulated_outcomes(n_questions: int = 150, bias: float = 0.1, seed: int = 0) -> pd.DataFrame:
+    """All pairs on every question, judged in both orders by a judge that favours the first answer."""
+    rng = np.random.default_rng(seed)
+    names = list(STRENGTHS)
+    rows = []
+    for q in range(n_questions):
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                p = expit(STRENGTHS[a] - STRENGTHS[b])
+                p_ab = float(rng.random() < p + bias)  # a shown first
+                p_ba = float(rng.random() < p - bias)  # a shown second
+                rows.append({"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": (p_ab + p_ba) / 2,
+                             "weight": 1.0, "p_ab": p_ab, "p_ba": p_ba,
+                             "len_a": 100.0 + 10 * i, "len_b": 100.0 + 10 * names.index(b)})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> pd.DataFrame:
+    return simulated_outcomes()
+
+
+@pytest.fixture(scope="module")
+def board(outcomes) -> leaderboard.Leaderboard:
+    return leaderboard.build(outcomes, rounds=300, seed=7)
+
+
+def test_models_carry_the_contract_fields(board):
+    required = {"model", "rank", "rating", "lower", "upper", "win_rate", "n_games", "n_ties",
+                "position_consistency", "avg_length"}
+    for entry in board.models:
+        assert required <= set(entry)
+        assert entry["lower"] <= entry["rating"] <= entry["upper"]
+        assert 0 <= entry["win_rate"] <= 1 and 0 <= entry["position_consistency"] <= 1
+        assert entry["n_games"] == 450  # 3 opponents x 150 questions
+    assert [e["model"] for e in board.models] == ["alpha", "bravo", "charlie", "delta"]
+    assert [e["avg_length"] for e in board.models] == [100.0, 110.0, 120.0, 130.0]
+    ratings = np.array([e["rating"] for e in board.models])
+    assert ratings.mean() == pytest.approx(1000.0)
+
+
+def test_ranks_follow_the_interval_rule(board):
+    lower = np.array([e["lower"] for e in board.models])
+    upper = np.array([e["upper"] for e in board.models])
+    for k, entry in enumerate(board.models):
+        assert entry["rank"] == 1 + int((lower > upper[k]).sum())
+
+
+def test_meta_records_method_interval_and_counts(board):
+    meta = board.meta
+    assert meta["method"] == "bt" and meta["interval"] == "bootstrap" and meta["resample"] == "questions"
+    assert (meta["confidence"], meta["rounds"], meta["seed"]) == (0.95, 300, 7)
+    assert (meta["n_models"], meta["n_outcomes"], meta["n_questions"]) == (4, 900, 150)
+    assert "95%" in meta["interval_label"]
+    # the simulated judge prefers the first slot with probability about 0.5 + 0.1
+    assert meta["first_slot_win_rate"] == pytest.approx(0.6, abs=0.03)
+    assert 0 <= meta["separability"] <= 1
+
+
+def test_same_seed_same_intervals_other_seed_other_intervals(outcomes, board):
+    again = leaderboard.build(outcomes, rounds=300, seed=7)
+    other = leaderboard.build(outcomes, rounds=300, seed=8)
+    assert again.models == board.models
+    assert [e["lower"] for e in other.models] != [e["lower"] for e in board.models]
+    assert [e["rating"] for e in other.models] == [e["rating"] for e in board.models]
+
+
+def test_write_json_csv_markdown(board, tmp_path):
+    paths = leaderboard.write(board, tmp_path / "results")
+    document = json.loads(paths["json"].read_text())
+    assert set(document) == {"meta", "models"}
+    assert document["models"] == board.models
+    assert document["meta"]["confidence"] == 0.95
+    with paths["csv"].open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["model"] for row in rows] == [e["model"] for e in board.models]
+    assert float(rows[0]["rating"]) == pytest.approx(board.models[0]["rating"])
+    markdown = paths["md"].read_text()
+    assert "95% percentile interval" in markdown and "| 1 | alpha |" in markdown
+
+
+def test_table_is_a_dataframe_in_rank_order(board):
+    table = board.table
+    assert list(table["model"]) == ["alpha", "bravo", "charlie", "delta"]
+    assert list(table.columns[:5]) == ["model", "rank", "rating", "lower", "upper"]
+
+
+def test_baseline_is_the_anchor_with_a_zero_width_interval(outcomes):
+    board = leaderboard.build(outcomes, rounds=200, baseline="charlie")
+    entry = {e["model"]: e for e in board.models}
+    assert entry["charlie"]["rating"] == entry["charlie"]["lower"] == entry["charlie"]["upper"] == 1000.0
+    assert entry["charlie"]["win_probability"] == pytest.approx(0.5)
+    # win rate against the baseline: the mean score of alpha's outcomes against charlie
+    against = outcomes[(outcomes.model_a == "alpha") & (outcomes.model_b == "charlie")]
+    assert entry["alpha"]["win_rate"] == pytest.approx(against["score_a"].mean())
+    assert entry["alpha"]["n_draws"] == int((against["score_a"] == 0.5).sum())
+    assert board.meta["baseline"] == "charlie" and board.meta["anchor"] == "charlie"
+
+
+def test_anchor_and_scale_options(outcomes):
+    board = leaderboard.build(outcomes, interval="sandwich", anchor="delta", anchor_rating=1500.0)
+    entry = {e["model"]: e for e in board.models}
+    assert entry["delta"]["rating"] == 1500.0
+    assert board.meta["interval"] == "sandwich" and board.meta["rounds"] is None
+
+
+def test_position_effect_from_per_order_verdicts(outcomes):
+    board = leaderboard.build(outcomes, rounds=300, position_effect=True)
+    effect = board.meta["position_effect"]
+    # first-slot advantage of 0.1 in probability around p = 0.5..0.8: log-odds near 0.4 to 0.5
+    assert effect["lower"] < effect["log_odds"] < effect["upper"]
+    assert effect["lower"] > 0.2 and effect["upper"] < 0.8
+    assert 0.5 < effect["first_win_probability"] < 0.7
+
+
+def test_position_effect_from_games_equals_the_derived_games(outcomes):
+    games = pd.concat([
+        pd.DataFrame({"question_id": outcomes.question_id, "first": outcomes.model_a, "second": outcomes.model_b,
+                      "p_first": outcomes.p_ab, "weight": 1.0}),
+        pd.DataFrame({"question_id": outcomes.question_id, "first": outcomes.model_b, "second": outcomes.model_a,
+                      "p_first": 1 - outcomes.p_ba, "weight": 1.0}),
+    ])
+    a = leaderboard.build(outcomes, games, rounds=100, position_effect=True)
+    b = leaderboard.build(outcomes, rounds=100, position_effect=True)
+    assert a.meta["position_effect"]["log_odds"] == pytest.approx(b.meta["position_effect"]["log_odds"])
+
+
+def test_elo_and_winrate_methods(outcomes):
+    elo = leaderboard.build(outcomes, method="elo", rounds=50)
+    assert elo.meta["method"] == "elo" and len(elo.models) == 4
+    rates = leaderboard.build(outcomes, method="winrate", baseline="charlie", rounds=200)
+    entry = {e["model"]: e for e in rates.models}
+    assert entry["charlie"]["rating"] == 0.5
+    assert 0 <= entry["alpha"]["lower"] <= entry["alpha"]["rating"] <= entry["alpha"]["upper"] <= 1
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"method": "glicko"}, "unknown method"),
+    ({"method": "elo", "interval": "sandwich"}, "sandwich"),
+    ({"method": "winrate"}, "baseline"),
+    ({"confidence": 1.5}, "confidence"),
+    ({"resample": "models"}, "resampling unit"),
+    ({"ties": "rao"}, "tie model"),
+])
+def test_bad_settings_are_config_errors(outcomes, options, message):
+    with pytest.raises(ConfigError, match=message):
+        leaderboard.build(outcomes, rounds=10, **options)
+
+
+def test_bad_data_are_input_errors(outcomes):
+    with pytest.raises(InputError, match="baseline 'zulu'"):
+        leaderboard.build(outcomes, baseline="zulu")
+    broken = outcomes.copy()
+    broken.loc[5, "score_a"] = 1.5
+    with pytest.raises(InputError, match="row 6"):
+        leaderboard.build(broken)
+    with pytest.raises(InputError, match="missing column"):
+        leaderboard.build(outcomes.drop(columns=["score_a"]))
+
+
+def test_winner_column_and_self_pairs():
+    frame = pd.DataFrame({"question_id": [1, 1, 2, 2, 3, 3, 4], "model_a": ["x", "y", "x", "y", "x", "z", "x"],
+                          "model_b": ["y", "z", "z", "x", "y", "x", "x"],
+                          "winner": ["model_a", "tie", "model_b", "tie (bothbad)", "model_b", "model_a", "tie"]})
+    board = leaderboard.build(frame, rounds=50)
+    assert board.meta["self_pairs_dropped"] == 1
+    assert {e["model"] for e in board.models} == {"x", "y", "z"}
+
+
+def test_parquet_fast_path_matches_the_dataframe(outcomes, tmp_path):
+    path = tmp_path / "outcomes.parquet"
+    outcomes.to_parquet(path)
+    from_file = leaderboard.build(leaderboard.read_outcomes(path), rounds=100, seed=3)
+    from_frame = leaderboard.build(outcomes, rounds=100, seed=3)
+    assert from_file.models == from_frame.models
+
+
+def test_alpaca_eval_win_rates_reproduce_the_published_leaderboard(shared_data):
+    # ../shared/data/alpaca_eval/leaderboard.csv: win_rate, standard_error, discrete_win_rate (percent),
+    # n_wins, n_wins_base, n_draws and avg_length (characters, truncated) for the 14 annotated models.
+    inputs = leaderboard.load_inputs(alpaca_eval=[shared_data / "alpaca_eval" / "annotations"])
+    assert inputs.baseline == "gpt4_1106_preview"
+    board = leaderboard.build(inputs.outcomes, method="winrate", baseline=inputs.baseline, rounds=100)
+    published = pd.read_csv(shared_data / "alpaca_eval" / "leaderboard.csv", index_col=0)
+    assert len(board.models) == 14
+    for entry in board.models:
+        row = published.loc[entry["model"]]
+        assert entry["rating"] == pytest.approx(row["win_rate"] / 100, abs=1e-6)
+        assert 0 <= entry["avg_length"] - row["avg_length"] < 1
+        if entry["model"] == inputs.baseline:
+            continue
+        assert entry["win_rate_se"] == pytest.approx(row["standard_error"] / 100, abs=1e-6)
+        assert entry["discrete_win_rate"] == pytest.approx(row["discrete_win_rate"] / 100, abs=1e-6)
+        assert (entry["n_wins"], entry["n_losses"], entry["n_draws"]) == (
+            row["n_wins"], row["n_wins_base"], row["n_draws"])
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_command_writes_the_files(outcomes, tmp_path):
+    path = tmp_path / "outcomes.csv"
+    outcomes.drop(columns=["len_a", "len_b"]).to_csv(path, index=False)
+    done = run_cli("--outcomes", str(path), "--rounds", "200", "--seed", "5", "--baseline", "delta",
+                   "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "| 1 | alpha |" in done.stdout
+    document = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert document["meta"]["seed"] == 5 and document["meta"]["baseline"] == "delta"
+    assert (tmp_path / "out" / "leaderboard.csv").is_file() and (tmp_path / "out" / "leaderboard.md").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--outcomes", "missing.parquet"], "file not found"),
+    ([], "exactly one of"),
+    (["--outcomes", "{path}", "--method", "glicko"], "unknown method"),
+    (["--outcomes", "{path}", "--baseline", "zulu"], "baseline 'zulu'"),
+])
+def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, message):
+    path = tmp_path / "outcomes.csv"
+    outcomes.to_csv(path, index=False)
+    done = run_cli(*[a.replace("{path}", str(path)) for a in args])
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_command_reads_a_judgebench_store(outcomes, tmp_path):
+    from judgebench.store import JudgmentRow, Store
+
+    path = tmp_path / "judgments.sqlite"
+    with Store(path) as store:
+        for n, row in enumerate(outcomes.itertuples()):
+            for order, (first, second, p_first) in enumerate(((row.model_a, row.model_b, row.p_ab),
+                                                               (row.model_b, row.model_a, 1 - row.p_ba))):
+                store.put(JudgmentRow(key=f"k{n}-{order}", question_id=row.question_id, first=first, second=second,
+                                      judge="j", template="t", status="ok", label="x", p_first=p_first, weight=1.0))
+    done = run_cli("--store", str(path), "--rounds", "100", "--position-effect", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
+    assert meta["source"] == "store" and meta["n_outcomes"] == len(outcomes)
+    assert meta["position_effect"]["log_odds"] > 0
+    assert meta["position_consistency"] is not None
