@@ -4,7 +4,6 @@ position-bias figures. Presentation only: the numbers come from runner.py, verdi
 
 from __future__ import annotations
 
-import asyncio
 import math
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from rich.table import Table
 
 from judgebench.config import RunConfig, presets
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK
-from judgebench.runner import RunResult, Tally, run_async, write_judgments
+from judgebench.runner import RunResult, Tally, run_async, run_coroutine, write_judgments
 
 EXIT_INTERRUPTED = 130
 
@@ -68,7 +67,7 @@ def run_and_report(config: RunConfig, console: Console | None = None) -> int:
         console.print(f"[yellow]{model}: {count} questions skipped (no answer; --allow-missing)")
     if config.judge.embedded:
         console.print(f"[yellow]{EMBEDDED_JUDGE_NOTE}")
-    result = asyncio.run(_run_with_progress(config, dataset, errors))
+    result = run_coroutine(_run_with_progress(config, dataset, errors))
     console.print(f"{result.planned} games planned, {result.reused} already in the store "
                   f"({config.store}), {result.tally.done} sent now")
     if result.interrupted:

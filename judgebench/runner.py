@@ -239,7 +239,17 @@ def run(config: RunConfig, *, engine: Engine | None = None,
 
     dataset = load_dataset(config.questions, config.answers, format=config.format,
                            allow_missing=config.allow_missing, models=config.models, references=config.references)
-    return asyncio.run(run_async(config, dataset, engine=engine, on_progress=on_progress))
+    return run_coroutine(run_async(config, dataset, engine=engine, on_progress=on_progress))
+
+
+def run_coroutine(coroutine):
+    """Run on uvloop's faster event loop where it is installed (it comes with vLLM), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 def write_judgments(result: RunResult, out: Path) -> Path:

@@ -1,6 +1,6 @@
 """Requests per second through the scripted judge server, from a bare client and from OpenAIEngine.
 
-    .venv/bin/python -m tests.support.measure_engine [--games 20000] [--concurrency 64]
+    .venv/bin/python benchmarks/bench_http_engine.py [--games 20000] [--concurrency 64]
 
 The server runs in its own process (as in the harness benchmark) and answers instantly; this process is
 the client. Printed per client: requests/s (wall clock) and client CPU microseconds per request, the
@@ -13,13 +13,16 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from judgebench.engines.base import JudgeRequest
-from judgebench.engines.openai_api import OpenAIEngine
-from tests.support.judge_server import spawn_server
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.support
+
+from judgebench.engines.base import JudgeRequest  # noqa: E402
+from judgebench.engines.openai_api import OpenAIEngine  # noqa: E402
+from tests.support.judge_server import spawn_server  # noqa: E402
 
 SYSTEM = "Compare the two answers; end with [[A>>B]], [[A>B]], [[A=B]], [[B>A]] or [[B>>A]]. " * 4
 
