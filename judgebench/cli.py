@@ -130,7 +130,7 @@ def main() -> None:
     from judgebench.errors import JudgebenchError
 
     try:
-        app(standalone_mode=False)
+        exit_code = app(standalone_mode=False)  # click returns a command's typer.Exit code here
     except JudgebenchError as error:
         typer.secho(f"error: {error}", fg="red", err=True)
         sys.exit(error.exit_code)
@@ -146,6 +146,7 @@ def main() -> None:
             error.show()
             sys.exit(2)
         raise
+    sys.exit(exit_code if isinstance(exit_code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -96,9 +96,12 @@ def print_run_results(result: RunResult, console: Console) -> None:
     board = build(outcomes, games=result.games, method=config.method, interval=config.interval,
                   resample=config.resample, confidence=config.confidence, rounds=config.rounds, seed=config.seed,
                   baseline=config.baseline if config.pairs == "baseline" else None,
-                  meta=run_meta(result))
+                  regularization=None, meta=run_meta(result))
     write(board, out)
     print_leaderboard(board, console)
+    if board.meta.get("regularization"):
+        console.print(f"[yellow]some model won or lost every comparison, so maximum-likelihood ratings do not "
+                      f"exist; ratings use a weak ridge ({board.meta['regularization']}) and are far apart")
     console.print(diagnostics_table(result))
     console.print(f"wrote {out}/leaderboard.json, leaderboard.csv, leaderboard.md, judgments.jsonl")
 

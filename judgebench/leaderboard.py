@@ -41,6 +41,7 @@ from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings import intervals as iv
 from judgebench.ratings.counts import (
     CodedOutcomes,
+    PairCounts,
     encode_games,
     encode_outcomes,
     games_from_outcomes,
@@ -92,7 +93,7 @@ class _Options:
     scale: float
     ties: str
     position_effect: bool
-    regularization: float
+    regularization: float | None  # None: plain maximum likelihood where it exists, else AUTO_RIDGE
     k: float
 
 
@@ -109,7 +110,7 @@ class _Ratings:
 def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str = "bootstrap",
           resample: str = "questions", confidence: float = 0.95, rounds: int = 1000, seed: int = 0,
           baseline: str | None = None, anchor: str | None = None, anchor_rating: float = 1000.0,
-          scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float = 0.0,
+          scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = 0.0,
           k: float = 4.0, answer_lengths: Mapping[str, float] | None = None, meta: Mapping[str, Any] | None = None,
           source: str = "outcomes") -> Leaderboard:
     """Rate the models in `outcomes` and return a Leaderboard (see the module docstring for the columns).
@@ -120,7 +121,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     anchor at `anchor_rating` unless `anchor` names another model; without both the mean rating is
     `anchor_rating`); scale: Elo points per factor 10 of odds; ties: "half" | "davidson"; position_effect:
     fit the judge's first-position log-odds (from `games` or the per-order verdicts) and rate from the games;
-    regularization: ridge penalty on Bradley-Terry strengths (0 = maximum likelihood); k: online Elo K-factor;
+    regularization: ridge penalty on Bradley-Terry strengths (0 = maximum likelihood; None = maximum
+    likelihood where it exists, else the weak AUTO_RIDGE, recorded in the meta); k: online Elo K-factor;
     answer_lengths: average answer length per model (else taken from len_a/len_b columns when present);
     meta: extra provenance (judge, template, swap...) merged into the leaderboard's meta.
     """
@@ -153,7 +155,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
 
 def _check_options(method: str, interval: str, resample: str, confidence: float, rounds: int, seed: int,
                    baseline: str | None, anchor: str | None, anchor_rating: float, scale: float, ties: str,
-                   position_effect: bool, regularization: float, k: float) -> _Options:
+                   position_effect: bool, regularization: float | None, k: float) -> _Options:
     if method not in METHODS:
         raise ConfigError(f"unknown method '{method}' (expected one of {', '.join(METHODS)})")
     if interval not in INTERVALS:
@@ -169,14 +171,15 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"unknown tie model '{ties}' (expected one of {', '.join(bt.TIES)})")
     if (ties != "half" or position_effect or regularization) and method != "bt":
         raise ConfigError("--ties davidson, --position-effect and --regularization apply to --method bt only")
-    if regularization < 0:
+    if regularization is not None and regularization < 0:
         raise ConfigError(f"regularization must be >= 0, got {regularization}")
     if not (math.isfinite(scale) and scale > 0):
         raise ConfigError(f"the rating scale must be a positive number, got {scale}")
     if not math.isfinite(anchor_rating):
         raise ConfigError(f"the anchor rating must be a finite number, got {anchor_rating}")
     return _Options(method, interval, resample, float(confidence), int(rounds), int(seed), baseline, anchor,
-                    float(anchor_rating), float(scale), ties, bool(position_effect), float(regularization), float(k))
+                    float(anchor_rating), float(scale), ties, bool(position_effect),
+                    None if regularization is None else float(regularization), float(k))
 
 
 def _encode(outcomes: Any, source: str) -> tuple[CodedOutcomes, int]:
@@ -199,12 +202,12 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
     rows = games if games is not None else coded
     pairs = row_pairs(rows)
     counts = pair_counts(rows, pairs)
-    fit = bt.fit(counts, position_effect=options.position_effect, ties=options.ties,
-                 regularization=options.regularization)
+    fit = _fit(counts, options)
     design = bt.PairDesign.from_counts(counts)
     estimate = fit.ratings(anchor, options.anchor_rating, options.scale)
     factor = options.scale / math.log(10.0)
-    extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations}
+    extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
+                             "regularization": fit.regularization}
     reference = baseline if baseline is not None else anchor
     if options.interval == "bootstrap":
         rng = np.random.default_rng(options.seed)
@@ -230,6 +233,23 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         extra.update(_parameter_intervals(fit, None, covariance, options))
     win_probability = fit.win_probability(reference)
     return _Ratings(estimate, lower, upper, samples, win_probability, extra)
+
+
+# The weak ridge `regularization=None` ("auto") falls back to when maximum-likelihood ratings do not exist
+# (some model won, or lost, every comparison): ratings stay finite, far apart, and the meta says why.
+AUTO_RIDGE = 0.01
+
+
+def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
+    """Bradley-Terry fit with the options' ridge; `None` means plain maximum likelihood where it exists."""
+    ridge = options.regularization
+    if ridge is None:
+        try:
+            bt.check_identifiable(counts)
+            ridge = 0.0
+        except InputError:
+            ridge = AUTO_RIDGE
+    return bt.fit(counts, position_effect=options.position_effect, ties=options.ties, regularization=ridge)
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,

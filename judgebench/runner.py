@@ -10,7 +10,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +191,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     games = _games_frame(specs, judgments)
     combined = combine(games, swap=config.swap, seed=config.seed,
                        baseline=config.baseline if config.pairs == "baseline" else None)
+    # Every planned pair without an outcome is incomplete, also those of which no game has a verdict yet.
+    planned_pairs = len({(s.question_id, *sorted((s.first, s.second))) for s in specs})
+    combined = replace(combined, n_incomplete=planned_pairs - len(combined.outcomes))
     diagnostics = {
         "position_consistency": position_consistency(combined.outcomes),
         "first_slot_win_rate": first_slot_win_rate(games),
