@@ -263,3 +263,33 @@ def test_command_reads_a_judgebench_store(outcomes, tmp_path):
     assert meta["source"] == "store" and meta["n_outcomes"] == len(outcomes)
     assert meta["position_effect"]["log_odds"] > 0
     assert meta["position_consistency"] is not None
+
+
+@pytest.mark.parametrize("interval", ["bootstrap", "sandwich"])
+def test_davidson_ties_with_either_interval(outcomes, interval):
+    board = leaderboard.build(outcomes, rounds=200, interval=interval, ties="davidson")
+    ties = board.meta["tie_ratio"]
+    assert ties["lower"] < ties["nu"] < ties["upper"]
+    for entry in board.models:
+        assert entry["lower"] <= entry["rating"] <= entry["upper"]
+
+
+def test_position_effect_with_the_sandwich(outcomes):
+    effect = leaderboard.build(outcomes, interval="sandwich", position_effect=True).meta["position_effect"]
+    bootstrap = leaderboard.build(outcomes, rounds=400, position_effect=True).meta["position_effect"]
+    assert effect["log_odds"] == bootstrap["log_odds"]
+    assert effect["upper"] - effect["lower"] == pytest.approx(bootstrap["upper"] - bootstrap["lower"], rel=0.25)
+
+
+def test_games_without_ties_cannot_fit_davidson(outcomes):
+    with pytest.raises(InputError, match="Davidson"):
+        leaderboard.build(outcomes, ties="davidson", position_effect=True, rounds=10)
+
+
+def test_judgment_resampling_gives_narrower_intervals_than_questions_here(outcomes):
+    # the simulated questions do not cluster, so both units should give similar widths
+    by_question = leaderboard.build(outcomes, rounds=400, resample="questions")
+    by_judgment = leaderboard.build(outcomes, rounds=400, resample="judgments")
+    width = [np.mean([e["upper"] - e["lower"] for e in b.models]) for b in (by_question, by_judgment)]
+    assert width[1] == pytest.approx(width[0], rel=0.25)
+    assert by_judgment.meta["resample"] == "judgments"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from judgebench.ratings.counts import PairCounts
 ELO_SCALE = 400.0
 TIES = ("half", "davidson")
 _DENSE_INCIDENCE_LIMIT = 4_000_000  # pairs x models entries below which gathers are matrix products
+_BATCHED_FROM = 32  # replicates from which those matrix products beat plain gathers
 
 
 @dataclass(frozen=True)
@@ -90,34 +92,32 @@ class PairDesign:
     def __init__(self, first: np.ndarray, second: np.ndarray, n_models: int):
         self.first, self.second, self.n_models = first, second, n_models
         self.n_pairs = len(first)
-        self.incidence = None
+        self.dense = self.n_pairs * n_models <= _DENSE_INCIDENCE_LIMIT
         self._cast: dict = {}
-        if self.n_pairs * n_models <= _DENSE_INCIDENCE_LIMIT:
-            incidence = np.zeros((self.n_pairs, n_models))
+
+    def _incidence(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """Dense (P, M) incidence (+1 first, -1 second) and its transpose, built on first use."""
+        if dtype not in self._cast:
+            incidence = np.zeros((self.n_pairs, self.n_models), dtype=dtype)
             rows = np.arange(self.n_pairs)
-            incidence[rows, first] = 1.0
-            incidence[rows, second] = -1.0
-            self.incidence = incidence
-            self.incidence_t = np.ascontiguousarray(incidence.T)
+            incidence[rows, self.first] = 1.0
+            incidence[rows, self.second] = -1.0
+            self._cast[dtype] = (incidence, np.ascontiguousarray(incidence.T))
+        return self._cast[dtype]
 
     @classmethod
     def from_counts(cls, counts: PairCounts) -> PairDesign:
         return cls(counts.first, counts.second, counts.n_models)
 
-    def _incidence(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        if dtype not in self._cast:
-            self._cast[dtype] = (self.incidence.astype(dtype), self.incidence_t.astype(dtype))
-        return self._cast[dtype]
-
     def differences(self, beta: np.ndarray) -> np.ndarray:
         """(R, M) strengths -> (R, P) differences beta_first - beta_second (in beta's precision)."""
-        if self.incidence is not None:
+        if self.dense and len(beta) >= _BATCHED_FROM:
             return beta @ self._incidence(beta.dtype)[1]
         return np.take(beta, self.first, axis=1) - np.take(beta, self.second, axis=1)
 
     def to_models(self, values: np.ndarray) -> np.ndarray:
         """(R, P) -> (R, M): sum over pairs where the model is first minus where it is second."""
-        if self.incidence is not None:
+        if self.dense and len(values) >= _BATCHED_FROM:
             return values @ self._incidence(values.dtype)[0]
         return self._scatter(values, self.first) - self._scatter(values, self.second)
 
@@ -190,10 +190,14 @@ class BradleyTerryFit:
     layout: Layout
     params: np.ndarray
     information: np.ndarray
-    inverse: np.ndarray
     log_likelihood: float
     iterations: int
     regularization: float = 0.0
+
+    @cached_property
+    def inverse(self) -> np.ndarray:
+        centred = _centred(self.information, self.layout, self.regularization)
+        return np.linalg.solve(centred, np.eye(len(centred)))  # faster than inv (no multithreaded getri)
 
     @property
     def strengths(self) -> np.ndarray:
@@ -282,8 +286,7 @@ def initial_params(layout: Layout, stats: Stats) -> np.ndarray:
 def _finish(models: tuple[str, ...], layout: Layout, theta: np.ndarray, stats: Stats, design: PairDesign,
             regularization: float, iterations: int) -> BradleyTerryFit:
     information = _information(theta, stats, design, layout, regularization)
-    inverse = np.linalg.inv(_centred(information, layout, regularization))
-    return BradleyTerryFit(models=models, layout=layout, params=theta, information=information, inverse=inverse,
+    return BradleyTerryFit(models=models, layout=layout, params=theta, information=information,
                            log_likelihood=float(_log_likelihood(theta, stats, design, layout, regularization)),
                            iterations=iterations, regularization=regularization)
 
@@ -305,7 +308,7 @@ def _differences(theta: np.ndarray, design: PairDesign, layout: Layout) -> np.nd
 
 def gradient(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
              regularization: float = 0.0, second_games: np.ndarray | None = None, *,
-             precision: type = np.float64, shared: bool = False) -> np.ndarray:
+             precision: type = np.float64, shared: bool = False, differences: np.ndarray | None = None) -> np.ndarray:
     """(R, K) gradient of the penalised log-likelihood for R parameter vectors and R data sets.
 
     Pair-level terms are computed in `precision` (float32 halves the cost of the bootstrap's early
@@ -313,7 +316,7 @@ def gradient(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout
     """
     rows = theta[:1] if shared else theta
     _, _, nu = _split(rows, layout)
-    d = _differences(rows.astype(precision), design, layout)
+    d = _differences(rows.astype(precision), design, layout) if differences is None else differences.copy()
     nu_col = None if nu is None else nu[:, None].astype(precision)
     if nu is None and not shared:
         expected = _sigmoid_inplace(d)
@@ -354,24 +357,23 @@ def _log_likelihood(theta: np.ndarray, stats: Stats, design: PairDesign, layout:
     return value - 0.5 * regularization * float(beta @ beta)
 
 
-def _information(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
-                 regularization: float) -> np.ndarray:
+def _information(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout, regularization: float,
+                 differences: np.ndarray | None = None) -> np.ndarray:
     """Observed information (negative Hessian) at theta for a single data set: (K, K)."""
     m, k = layout.n_models, layout.size
-    theta2 = theta[None, :]
-    _, _, nu = _split(theta2, layout)
-    d = _differences(theta2, design, layout)[0]
+    _, _, nu = _split(theta[None, :], layout)
+    d = _differences(theta[None, :], design, layout)[0] if differences is None else differences[0]
     games = stats.games[0]
     dd, dl, ll = _pair_curvatures(d, None if nu is None else float(nu[0]))
     w = games * dd
     info = np.zeros((k, k))
-    beta_block = np.zeros(m * m)
     first, second = design.first, design.second
-    beta_block += np.bincount(first * m + first, w, m * m) + np.bincount(second * m + second, w, m * m)
-    beta_block -= np.bincount(first * m + second, w, m * m) + np.bincount(second * m + first, w, m * m)
-    info[:m, :m] = beta_block.reshape(m, m)
+    off = np.bincount(np.concatenate([first * m + second, second * m + first]), np.concatenate([w, w]), m * m)
+    block = -off.reshape(m, m)
+    block[np.diag_indices(m)] += np.bincount(first, w, m) + np.bincount(second, w, m)
     if regularization:
-        info[:m, :m] += regularization * np.eye(m)
+        block[np.diag_indices(m)] += regularization
+    info[:m, :m] = block
     if layout.position:
         g = layout.gamma
         cross = np.bincount(first, w, m) - np.bincount(second, w, m)
@@ -405,21 +407,34 @@ def _centred(information: np.ndarray, layout: Layout, regularization: float) -> 
 
 def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout, regularization: float,
             tol: float, max_iter: int) -> tuple[np.ndarray, int]:
-    """Damped Newton iterations on a single data set; returns the estimate and the iteration count."""
-    current = _log_likelihood(theta, stats, design, layout, regularization)
+    """Damped Newton iterations on a single data set; returns the estimate and the iteration count.
+
+    Steps longer than 0.5 (natural-log units) are halved until the log-likelihood does not decrease;
+    shorter ones are taken as they are (the log-likelihood is concave and Newton converges there).
+    """
+    current = None
     second_games = design.to_second(stats.games)
     for iteration in range(1, max_iter + 1):
-        grad = gradient(theta[None, :], stats, design, layout, regularization, second_games)[0]
-        info = _centred(_information(theta, stats, design, layout, regularization), layout, regularization)
+        d = _differences(theta[None, :], design, layout)
+        grad = gradient(theta[None, :], stats, design, layout, regularization, second_games, differences=d)[0]
+        info = _centred(_information(theta, stats, design, layout, regularization, differences=d), layout,
+                        regularization)
         step = np.linalg.solve(info, grad)
         scale = 1.0
-        for _ in range(40):
-            candidate = theta + scale * step
-            value = _log_likelihood(candidate, stats, design, layout, regularization)
-            if value >= current - 1e-12 * max(1.0, abs(current)):
-                break
-            scale *= 0.5
-        theta, current = candidate, value
+        if np.max(np.abs(step)) > 0.5:
+            if current is None:
+                current = _log_likelihood(theta, stats, design, layout, regularization)
+            for _ in range(40):
+                value = _log_likelihood(theta + scale * step, stats, design, layout, regularization)
+                if value >= current - 1e-12 * max(1.0, abs(current)):
+                    break
+                scale *= 0.5
+            current = value
+        else:
+            current = None
+        theta = theta + scale * step
+        if not np.isfinite(theta).all():
+            break
         if np.max(np.abs(scale * step)) < tol:
             return theta, iteration
     raise InputError(f"Bradley-Terry fit did not converge in {max_iter} iterations "

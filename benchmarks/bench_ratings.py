@@ -1,0 +1,282 @@
+"""Benchmark: `judgebench leaderboard` against its peers on one data set, in one run.
+
+Data: 100 models, 1,000,000 outcomes over 2,000 questions (random pairs, Bradley-Terry outcomes with ties),
+written as Parquet (question_id, model_a, model_b, winner) in a temporary directory.
+
+Timed, each as a whole process a user would run (start-up, loading the file, fit, intervals):
+
+- judgebench: `judgebench leaderboard --outcomes FILE.parquet --rounds 1000 --out DIR` (Bradley-Terry fit and
+  1,000 question-bootstrap replicates; best and median of --repeats runs);
+- FastChat's method, re-implemented here: deduplicated (model_a, model_b, outcome) rows with counts, a
+  scipy L-BFGS-B fit of the weighted Bradley-Terry loss, and a multinomial bootstrap over battles fitted
+  replicate by replicate in a process pool (lm-sys/FastChat, fastchat/serve/monitor/rating_systems.py);
+- arena-rank: its Bradley-Terry fit with the sandwich interval (`compute_ratings_and_cis(ci_method="sandwich")`);
+- evalica: `evalica.bootstrap(evalica.bradley_terry, ...)` on a few replicates, scaled to 1,000;
+- choix: its fastest maximum-likelihood pairwise solver (`ilsr_pairwise_dense`) on the count matrix, for the
+  fit alone, next to judgebench's fit alone on the same counts.
+
+Every time is printed with its ratio to judgebench's. Peers that are not installed are skipped with a note
+(`pip install arena-rank evalica choix`). Run: `.venv/bin/python benchmarks/bench_ratings.py`.
+The machine's load average is printed too: the timings are only comparable on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+N_MODELS = 100
+N_OUTCOMES = 1_000_000
+N_QUESTIONS = 2_000
+ROUNDS = 1_000
+TIE_SHARE = 0.25
+
+
+def make_data(path: Path, seed: int = 0) -> None:
+    """Random pairs on random questions; outcomes from Bradley-Terry strengths, a share of them ties."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    strengths = rng.normal(0.0, 0.6, N_MODELS)
+    a = rng.integers(0, N_MODELS, N_OUTCOMES)
+    b = (a + rng.integers(1, N_MODELS, N_OUTCOMES)) % N_MODELS
+    p_a = 1.0 / (1.0 + np.exp(strengths[b] - strengths[a]))
+    tie = rng.random(N_OUTCOMES) < TIE_SHARE
+    a_wins = rng.random(N_OUTCOMES) < p_a
+    winner = np.where(tie, 2, np.where(a_wins, 0, 1))
+    names = np.array([f"model-{k:03d}" for k in range(N_MODELS)], dtype=object)
+    labels = np.array(["model_a", "model_b", "tie"], dtype=object)
+    questions = np.array([f"question-{k:04d}" for k in range(N_QUESTIONS)], dtype=object)
+    table = pa.table({
+        "question_id": questions[rng.integers(0, N_QUESTIONS, N_OUTCOMES)],
+        "model_a": names[a],
+        "model_b": names[b],
+        "winner": labels[winner],
+    })
+    pq.write_table(table, path)
+
+
+def timed_process(command: list[str], repeats: int = 1) -> tuple[list[float], str]:
+    times, output = [], ""
+    for _ in range(repeats):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[:3]} failed:\n{done.stderr[-2000:]}")
+        output = done.stdout
+    return times, output
+
+
+# --- peers (each runs as its own process: python -c CODE PARQUET OUT.json) ------------------------------
+
+FASTCHAT_METHOD = r'''
+import json, math, os, sys, time
+from functools import partial
+from multiprocessing import Pool
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import expit
+
+ROUNDS = int(sys.argv[3])
+
+
+def distinct_battles(frame):
+    """Unique (model_a, model_b, outcome) rows and how often each occurs; outcome 1, 0.5 or 0 for model_a."""
+    n = len(frame)
+    codes, names = pd.factorize(pd.concat([frame["model_a"], frame["model_b"]]))
+    table = np.ones((n, 3), dtype=np.int32)
+    table[:, 0], table[:, 1] = codes[:n], codes[n:]
+    table[frame["winner"].to_numpy() == "model_a", 2] = 2
+    table[frame["winner"].to_numpy() == "model_b", 2] = 0
+    rows, counts = np.unique(table, axis=0, return_counts=True)
+    return rows[:, :2], rows[:, 2] / 2.0, counts.astype(float), list(names)
+
+
+def loss_and_gradient(ratings, matchups, outcome, weight, alpha):
+    logit = alpha * (ratings[matchups[:, 0]] - ratings[matchups[:, 1]])
+    p = expit(logit)
+    loss = -((outcome * np.log(p) + (1.0 - outcome) * np.log(1.0 - p)) * weight).sum()
+    per_row = -alpha * (outcome - p) * weight
+    gradient = np.zeros_like(ratings)
+    np.add.at(gradient, matchups, per_row[:, None] * np.array([1.0, -1.0]))
+    return loss, gradient
+
+
+def fit(weight, matchups, outcome, n_models, alpha, tol=1e-6):
+    result = minimize(loss_and_gradient, np.zeros(n_models), args=(matchups, outcome, weight, alpha), jac=True,
+                      method="L-BFGS-B", options={"maxiter": 100, "gtol": tol})
+    return result.x
+
+
+if __name__ == "__main__":
+    frame = pd.read_parquet(sys.argv[1])
+    matchups, outcome, counts, names = distinct_battles(frame)
+    alpha = math.log(10.0)
+    ratings = 400.0 * fit(counts, matchups, outcome, len(names), alpha) + 1000.0
+    draws = np.random.default_rng(0).multinomial(len(frame), counts / counts.sum(), size=ROUNDS)
+    weights = draws.astype(float) / len(frame)
+    with Pool(os.cpu_count()) as pool:
+        replicates = np.array(list(pool.imap_unordered(
+            partial(fit, matchups=matchups, outcome=outcome, n_models=len(names), alpha=alpha), weights)))
+    scaled = 400.0 * replicates + 1000.0
+    lower, upper = np.percentile(scaled, [2.5, 97.5], axis=0)
+    json.dump({"models": names, "rating": ratings.tolist(), "lower": lower.tolist(), "upper": upper.tolist()},
+              open(sys.argv[2], "w"))
+'''
+
+ARENA_RANK = r'''
+import json, sys
+import numpy as np
+import pandas as pd
+from arena_rank.models.bradley_terry import BradleyTerry
+from arena_rank.utils.data_utils import PairDataset
+
+frame = pd.read_parquet(sys.argv[1])
+dataset = PairDataset.from_pandas(frame)
+model = BradleyTerry(n_competitors=len(dataset.competitors))
+result = model.compute_ratings_and_cis(dataset, significance_level=0.05, ci_method="sandwich")
+json.dump({"models": list(result["competitors"]), "rating": np.asarray(result["ratings"]).tolist(),
+           "lower": np.asarray(result["rating_lower"]).tolist(), "upper": np.asarray(result["rating_upper"]).tolist()},
+          open(sys.argv[2], "w"))
+'''
+
+EVALICA = r'''
+import json, sys, time
+start = time.perf_counter()
+import evalica
+import pandas as pd
+
+frame = pd.read_parquet(sys.argv[1])
+winners = frame["winner"].map({"model_a": evalica.Winner.X, "model_b": evalica.Winner.Y, "tie": evalica.Winner.Draw})
+loaded = time.perf_counter()
+evalica.bradley_terry(frame["model_a"], frame["model_b"], winners)
+fitted = time.perf_counter()
+k = int(sys.argv[3])
+evalica.bootstrap(evalica.bradley_terry, frame["model_a"], frame["model_b"], winners, n_resamples=k,
+                  bootstrap_method="percentile", random_state=0)
+done = time.perf_counter()
+json.dump({"load": loaded - start, "fit": fitted - loaded, "bootstrap": done - fitted, "resamples": k},
+          open(sys.argv[2], "w"))
+'''
+
+
+def run_peer(code: str, data: Path, out: Path, *extra: str) -> tuple[float, dict]:
+    times, _ = timed_process([sys.executable, "-c", code, str(data), str(out), *extra])
+    return times[0], json.loads(out.read_text())
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def centred(ratings: dict[str, float]) -> dict[str, float]:
+    mean = statistics.fmean(ratings.values())
+    return {name: value - mean for name, value in ratings.items()}
+
+
+def agreement(reference: dict[str, float], other: dict[str, float]) -> float:
+    a, b = centred(reference), centred(other)
+    return max(abs(a[name] - b[name]) for name in a)
+
+
+def judgebench_fit_alone(data: Path) -> tuple[float, object, object]:
+    """judgebench's Bradley-Terry fit on the counts (no start-up, no file, no intervals), best of 5."""
+    from judgebench.leaderboard import read_outcomes
+    from judgebench.ratings import bradley_terry as bt
+    from judgebench.ratings.counts import encode_outcomes, pair_counts
+
+    counts = pair_counts(encode_outcomes(read_outcomes(data)))
+    best, fit = float("inf"), None
+    for _ in range(5):
+        start = time.perf_counter()
+        fit = bt.fit(counts)
+        best = min(best, time.perf_counter() - start)
+    return best, counts, fit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs of the judgebench command (best and median)")
+    parser.add_argument("--evalica-resamples", type=int, default=3, help="evalica replicates timed, then scaled")
+    args = parser.parse_args()
+    judgebench = Path(sys.executable).with_name("judgebench")
+    rows: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        data = tmp / "outcomes.parquet"
+        make_data(data)
+        print(f"data: {N_MODELS} models, {N_OUTCOMES:,} outcomes, {N_QUESTIONS:,} questions "
+              f"({data.stat().st_size / 1e6:.1f} MB Parquet); {os.cpu_count()} CPUs; "
+              f"load average before: {os.getloadavg()[0]:.2f}")
+
+        command = [str(judgebench), "leaderboard", "--outcomes", str(data), "--rounds", str(ROUNDS), "--seed", "0",
+                   "--out", str(tmp / "judgebench"), "--quiet"]
+        times, _ = timed_process(command, args.repeats)
+        ours = min(times)
+        board = json.loads((tmp / "judgebench" / "leaderboard.json").read_text())
+        our_ratings = {m["model"]: m["rating"] for m in board["models"]}
+        print(f"judgebench leaderboard (fit + {ROUNDS} question-bootstrap replicates, whole process): "
+              f"best {ours:.2f} s, median {statistics.median(times):.2f} s of {len(times)} runs "
+              f"{[round(t, 2) for t in times]}")
+        rows.append(("judgebench leaderboard, whole process", ours, ""))
+
+        seconds, result = run_peer(FASTCHAT_METHOD, data, tmp / "fastchat.json", str(ROUNDS))
+        gap = agreement(our_ratings, dict(zip(result["models"], result["rating"], strict=True)))
+        rows.append((f"FastChat's method (re-implemented), fit + {ROUNDS} multinomial replicates", seconds,
+                     f"ratings differ from judgebench's by at most {gap:.3f} Elo points"))
+
+        if installed("arena_rank"):
+            seconds, result = run_peer(ARENA_RANK, data, tmp / "arena_rank.json")
+            gap = agreement(our_ratings, dict(zip(result["models"], result["rating"], strict=True)))
+            rows.append(("arena-rank fit + sandwich interval", seconds,
+                         f"ratings differ from judgebench's by at most {gap:.3f} Elo points"))
+        else:
+            print("note: arena-rank is not installed (pip install arena-rank): skipped")
+
+        if installed("evalica"):
+            k = args.evalica_resamples
+            seconds, result = run_peer(EVALICA, data, tmp / "evalica.json", str(k))
+            per_replicate = (result["bootstrap"] - result["fit"]) / k
+            estimate = result["load"] + result["fit"] + ROUNDS * per_replicate
+            rows.append((f"evalica bootstrap, {ROUNDS} replicates (estimated from {k}: {per_replicate:.2f} s each)",
+                         estimate, f"process of {k} replicates took {seconds:.1f} s"))
+        else:
+            print("note: evalica is not installed (pip install evalica): skipped")
+
+        fit_seconds, counts, fit = judgebench_fit_alone(data)
+        if installed("choix"):
+            import choix
+
+            matrix = counts.score_matrix()
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                estimate = choix.ilsr_pairwise_dense(matrix)
+                best = min(best, time.perf_counter() - start)
+            gap = np.max(np.abs((estimate - estimate.mean()) - fit.strengths)) * 400 / np.log(10)
+            print(f"fit alone on the count matrix: judgebench {fit_seconds * 1000:.1f} ms, choix ilsr_pairwise_dense "
+                  f"{best * 1000:.1f} ms (ratio {best / fit_seconds:.1f}; estimates differ by {gap:.2e} Elo points)")
+        else:
+            print("note: choix is not installed: fit-alone comparison skipped")
+
+    print(f"\n{'':<4}{'seconds':>9}  {'ratio':>7}  what")
+    for name, seconds, note in rows:
+        print(f"{'':<4}{seconds:9.2f}  {seconds / ours:7.2f}  {name}" + (f"  ({note})" if note else ""))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
