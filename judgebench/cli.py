@@ -98,7 +98,9 @@ def leaderboard(
     ties: str = typer.Option("half", help="Tie model for bt: half (a tie is half a win) or davidson."),
     position_effect: bool = typer.Option(False, "--position-effect",
                                          help="Fit the judge's first-position effect from the per-order verdicts."),
-    regularization: float = typer.Option(0.0, help="Ridge penalty on Bradley-Terry strengths (0 = plain MLE)."),
+    regularization: float | None = typer.Option(
+        None, help="Ridge penalty on Bradley-Terry strengths. Default: plain maximum likelihood, or a weak ridge "
+                   "(noted) when some model won or lost every comparison; 0 = always plain (an error then)."),
     judge: str | None = typer.Option(None, help="With --store: the judge whose games to use."),
     template: str | None = typer.Option(None, help="With --store: the template whose games to use."),
     swap: str = typer.Option("both", help="With --store: swap policy turning games into outcomes."),
@@ -123,6 +125,9 @@ def leaderboard(
         write(board, out)
     if not quiet:
         print_leaderboard(board)
+    if regularization is None and board.meta.get("regularization"):
+        typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
+                    f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart", err=True)
 
 
 def main() -> None:

@@ -293,3 +293,16 @@ def test_judgment_resampling_gives_narrower_intervals_than_questions_here(outcom
     width = [np.mean([e["upper"] - e["lower"] for e in b.models]) for b in (by_question, by_judgment)]
     assert width[1] == pytest.approx(width[0], rel=0.25)
     assert by_judgment.meta["resample"] == "judgments"
+
+
+def test_command_uses_a_noted_weak_ridge_only_when_needed(tmp_path):
+    frame = pd.DataFrame({"question_id": [1, 2, 3, 4, 5, 6], "model_a": ["a", "a", "b", "c", "b", "c"],
+                          "model_b": ["b", "c", "c", "b", "c", "b"], "score_a": [1.0, 1.0, 1.0, 0.0, 0.5, 1.0]})
+    path = tmp_path / "undefeated.csv"
+    frame.to_csv(path, index=False)
+    done = run_cli("--outcomes", str(path), "--rounds", "50", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "weak ridge" in done.stderr
+    assert json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["regularization"] > 0
+    strict = run_cli("--outcomes", str(path), "--regularization", "0")
+    assert strict.returncode == 2 and "a never lost to the others" in strict.stderr
