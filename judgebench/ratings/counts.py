@@ -116,10 +116,8 @@ class PairCounts:
     def score_matrix(self) -> np.ndarray:
         """Dense M x M matrix: entry (i, j) is the weighted score of i against j (ties half)."""
         m = self.n_models
-        matrix = np.zeros((m, m))
-        np.add.at(matrix, (self.first, self.second), self.score)
-        np.add.at(matrix, (self.second, self.first), self.games - self.score)
-        return matrix
+        index = np.concatenate([self.first * m + self.second, self.second * m + self.first])
+        return np.bincount(index, np.concatenate([self.score, self.games - self.score]), m * m).reshape(m, m)
 
 
 @dataclass(frozen=True)
