@@ -20,3 +20,11 @@ def shared_data() -> Path:
 
 # The scripted OpenAI-compatible judge server (see tests/support/fixtures.py).
 from tests.support.fixtures import judge_server, judge_server_process  # noqa: E402, F401
+
+# The real vLLM CPU engine and vLLM's OpenAI-compatible server, once per session (see tests/support/vllm_fixtures.py).
+from tests.support.vllm_fixtures import (  # noqa: E402, F401
+    embedded_model_path,
+    vllm_engine,
+    vllm_server,
+    vllm_server_url,
+)

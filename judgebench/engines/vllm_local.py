@@ -88,22 +88,19 @@ class PreparedRequest:
 def to_top_logprobs(positions: Iterable[Mapping[int, Any]] | None, top_n: int) -> list[dict[str, float]]:
     """vLLM's per-position logprobs (token id -> Logprob) as the engine protocol's list of dicts.
 
-    Each position keeps the `top_n` most likely tokens by rank (OpenAI's `top_logprobs` semantics),
-    keyed by decoded text; with `top_n == 0` only the sampled token (listed first by vLLM) is kept.
-    Two token ids that decode to the same text keep the higher logprob.
+    Each position keeps the `top_n` most likely tokens by rank (OpenAI's `top_logprobs`) plus the
+    sampled token (vLLM lists it first), keyed by decoded text, as the OpenAI engine reports them.
+    Two token ids that decode to the same text keep the higher logprob; -inf becomes -9999 as on
+    vLLM's server, so stored logprobs stay valid JSON.
     """
     result: list[dict[str, float]] = []
     for position in positions or ():
         items = list(position.values())
-        if top_n > 0:
-            ranked = [lp for lp in items if lp.rank is not None and lp.rank <= top_n]
-            chosen = sorted(ranked, key=lambda lp: lp.rank)
-        else:
-            chosen = items[:1]
+        ranked = sorted((lp for lp in items if lp.rank is not None and lp.rank <= top_n), key=lambda lp: lp.rank)
         entry: dict[str, float] = {}
-        for lp in chosen:
+        for lp in ranked + items[:1]:
             text = lp.decoded_token if lp.decoded_token is not None else ""
-            value = max(lp.logprob, _LOGPROB_FLOOR) if not math.isnan(lp.logprob) else _LOGPROB_FLOOR
+            value = _LOGPROB_FLOOR if math.isnan(lp.logprob) else max(lp.logprob, _LOGPROB_FLOOR)
             entry[text] = max(value, entry.get(text, _LOGPROB_FLOOR))
         result.append(entry)
     return result
@@ -185,10 +182,15 @@ class VLLMEngine:
                 yield completion
 
     async def aclose(self) -> None:
-        """Stop vLLM's engine process (if this engine built it) and forget the model."""
-        llm, self._llm = self._llm, None
-        if llm is not None and self._owns_llm:
-            await asyncio.to_thread(_shutdown, llm)
+        """Stop vLLM's engine process (if this engine built it) once the chunk in flight, if any, is done."""
+        await asyncio.to_thread(self.close)
+
+    def close(self) -> None:
+        """Synchronous `aclose`: waits for the chunk in flight, then stops the engine process."""
+        with self._lock:
+            llm, self._llm = self._llm, None
+            if llm is not None and self._owns_llm:
+                _shutdown(llm)
 
     # -- helpers the prompt renderer can use ---------------------------------------------------------
 
@@ -320,6 +322,28 @@ class VLLMEngine:
                 return [c for item in chunk for c in self.run_chunk([item])]
             elapsed = time.perf_counter() - started
         return [_completion(item, output, elapsed) for item, output in zip(chunk, outputs, strict=True)]
+
+
+def engine_from_config(judge: Any) -> VLLMEngine:
+    """The engine for a run's judge settings (judgebench.config.JudgeConfig with engine 'vllm').
+
+    The embedded judge starts from its CPU-safe settings; any setting the configuration gives explicitly
+    (not None, dtype not 'auto') overrides them.
+    """
+    explicit = {
+        "dtype": None if judge.dtype == "auto" else judge.dtype,
+        "max_model_len": judge.max_model_len,
+        "gpu_memory_utilization": judge.gpu_memory_utilization,
+        "enforce_eager": judge.enforce_eager,
+    }
+    explicit = {k: v for k, v in explicit.items() if v is not None}
+    common = {"tensor_parallel_size": judge.tensor_parallel_size, "data_parallel_size": judge.data_parallel_size,
+              "chunk_size": judge.chunk_size}
+    if judge.embedded:
+        from judgebench.engines.embedded import embedded_engine
+
+        return embedded_engine(**explicit, **common, name=judge.name)
+    return VLLMEngine(judge.model, name=judge.name, **explicit, **common)
 
 
 def _completion(item: PreparedRequest, output: Any, latency_s: float) -> Completion:

