@@ -122,19 +122,25 @@ def fit(weight, matchups, outcome, n_models, alpha, tol=1e-6):
 
 
 if __name__ == "__main__":
+    clock = [time.perf_counter()]
     frame = pd.read_parquet(sys.argv[1])
+    clock.append(time.perf_counter())
     matchups, outcome, counts, names = distinct_battles(frame)
+    clock.append(time.perf_counter())
     alpha = math.log(10.0)
     ratings = 400.0 * fit(counts, matchups, outcome, len(names), alpha) + 1000.0
+    clock.append(time.perf_counter())
     draws = np.random.default_rng(0).multinomial(len(frame), counts / counts.sum(), size=ROUNDS)
     weights = draws.astype(float) / len(frame)
     with Pool(os.cpu_count()) as pool:
         replicates = np.array(list(pool.imap_unordered(
             partial(fit, matchups=matchups, outcome=outcome, n_models=len(names), alpha=alpha), weights)))
+    clock.append(time.perf_counter())
     scaled = 400.0 * replicates + 1000.0
     lower, upper = np.percentile(scaled, [2.5, 97.5], axis=0)
-    json.dump({"models": names, "rating": ratings.tolist(), "lower": lower.tolist(), "upper": upper.tolist()},
-              open(sys.argv[2], "w"))
+    steps = dict(zip(["load", "deduplicate", "fit", "bootstrap"], np.diff(clock).tolist()))
+    json.dump({"models": names, "rating": ratings.tolist(), "lower": lower.tolist(), "upper": upper.tolist(),
+               "steps": steps}, open(sys.argv[2], "w"))
 '''
 
 ARENA_RANK = r'''
@@ -235,8 +241,17 @@ def main() -> None:
 
         seconds, result = run_peer(FASTCHAT_METHOD, data, tmp / "fastchat.json", str(ROUNDS))
         gap = agreement(our_ratings, dict(zip(result["models"], result["rating"], strict=True)))
+        steps = ", ".join(f"{name} {value:.2f} s" for name, value in result["steps"].items())
         rows.append((f"FastChat's method (re-implemented), fit + {ROUNDS} multinomial replicates", seconds,
-                     f"ratings differ from judgebench's by at most {gap:.3f} Elo points"))
+                     f"{steps}; ratings differ from judgebench's by at most {gap:.3f} Elo points"))
+        fastchat_width = statistics.median(np.subtract(result["upper"], result["lower"]))
+        command_judgments = [*command[:-2], str(tmp / "judgments"), "--quiet", "--resample", "judgments"]
+        timed_process(command_judgments)
+        per_judgment = json.loads((tmp / "judgments" / "leaderboard.json").read_text())
+        print("median 95% interval width, Elo points: judgebench question bootstrap "
+              f"{statistics.median(m['upper'] - m['lower'] for m in board['models']):.1f}, judgebench per-judgment "
+              f"bootstrap {statistics.median(m['upper'] - m['lower'] for m in per_judgment['models']):.1f}, "
+              f"FastChat's per-battle bootstrap {fastchat_width:.1f}")
 
         if installed("arena_rank"):
             seconds, result = run_peer(ARENA_RANK, data, tmp / "arena_rank.json")
