@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from judgebench.config import load_config
+from judgebench.leaderboard import AUTO_RIDGE, build
 from judgebench.runner import run
 from tests.support.judge_server import Reply, messages_key, quality_rule
 
@@ -82,6 +83,9 @@ def test_cli_run_judges_both_orders_and_resumes_without_resending(judge_server, 
     meta = leaderboard(tmp_path)["meta"]
     assert meta["position_consistency"] == 1.0 and meta["first_slot_win_rate"] == 0.5
     assert meta["swap"] == "both" and meta["template"] == "pairwise-5" and meta["judge"] == "test-judge"
+    # good never lost and bad never won: no maximum-likelihood ratings, so the run falls back to a weak ridge
+    assert meta["regularization"] == AUTO_RIDGE
+    assert "weak ridge" in first.stdout
     lines = (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()
     assert len(lines) == games and {json.loads(line)["status"] for line in lines} == {"ok"}
     for name in ("leaderboard.csv", "leaderboard.md"):
@@ -101,6 +105,8 @@ def test_python_api_swap_policies(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) == 3 * N_QUESTIONS
     outcomes = result.combined.outcomes
     assert len(outcomes) == 3 * N_QUESTIONS
+    mixed = outcomes.assign(score_a=[0.0, 1.0] * (len(outcomes) // 2))  # everyone wins and loses somewhere
+    assert build(mixed, baseline="base", regularization=None, rounds=20).meta["regularization"] == 0.0
     assert outcomes.groupby("model_a")["score_a"].mean().to_dict() == {"bad": 0.0, "good": 1.0, "mid": 0.5}
     # random-one judges about half the pairs with the baseline shown first
     shown_first = outcomes["p_ab"].notna().mean()
