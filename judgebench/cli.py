@@ -95,6 +95,8 @@ def leaderboard(
     baseline: str | None = typer.Option(None, help="Baseline model: win rates against it; rated at the anchor."),
     anchor: str | None = typer.Option(None, help="Model whose rating is fixed (default: the baseline, else mean)."),
     anchor_rating: float = typer.Option(1000.0, help="Rating of the anchor model (or of the mean)."),
+    scale: float = typer.Option(400.0, help="Elo points per factor of 10 in the odds of winning."),
+    k_factor: float = typer.Option(4.0, help="K-factor of online Elo (--method elo)."),
     ties: str = typer.Option("half", help="Tie model for bt: half (a tie is half a win) or davidson."),
     position_effect: bool = typer.Option(False, "--position-effect",
                                          help="Fit the judge's first-position effect from the per-order verdicts."),
@@ -117,7 +119,7 @@ def leaderboard(
     chosen = method or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
     board = build(inputs.outcomes, inputs.games, method=chosen, interval=interval, resample=resample,
                   confidence=confidence, rounds=rounds, seed=seed, baseline=inputs.baseline, anchor=anchor,
-                  anchor_rating=anchor_rating, ties=ties, position_effect=position_effect,
+                  anchor_rating=anchor_rating, scale=scale, k=k_factor, ties=ties, position_effect=position_effect,
                   regularization=regularization, source=inputs.source,
                   meta={"source": inputs.kind, "judge": judge, "template": template,
                         "swap": swap if inputs.kind == "store" else None})

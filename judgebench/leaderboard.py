@@ -175,6 +175,8 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"regularization must be >= 0, got {regularization}")
     if not (math.isfinite(scale) and scale > 0):
         raise ConfigError(f"the rating scale must be a positive number, got {scale}")
+    if not (math.isfinite(k) and k > 0):
+        raise ConfigError(f"the Elo K-factor must be a positive number, got {k}")
     if not math.isfinite(anchor_rating):
         raise ConfigError(f"the anchor rating must be a finite number, got {anchor_rating}")
     return _Options(method, interval, resample, float(confidence), int(rounds), int(seed), baseline, anchor,

@@ -148,6 +148,8 @@ def test_position_effect_from_games_equals_the_derived_games(outcomes):
 def test_elo_and_winrate_methods(outcomes):
     elo = leaderboard.build(outcomes, method="elo", rounds=50)
     assert elo.meta["method"] == "elo" and len(elo.models) == 4
+    faster = leaderboard.build(outcomes, method="elo", rounds=50, k=16.0, scale=200.0)
+    assert faster.meta["k"] == 16.0 and faster.models != elo.models
     rates = leaderboard.build(outcomes, method="winrate", baseline="charlie", rounds=200)
     entry = {e["model"]: e for e in rates.models}
     assert entry["charlie"]["rating"] == 0.5
@@ -161,6 +163,7 @@ def test_elo_and_winrate_methods(outcomes):
     ({"confidence": 1.5}, "confidence"),
     ({"resample": "models"}, "resampling unit"),
     ({"ties": "rao"}, "tie model"),
+    ({"method": "elo", "k": 0.0}, "K-factor"),
 ])
 def test_bad_settings_are_config_errors(outcomes, options, message):
     with pytest.raises(ConfigError, match=message):

@@ -3,7 +3,7 @@
 Everything downstream (Bradley-Terry, intervals, leaderboard) works on these arrays, never on raw rows
 of strings. The sufficient statistics of a Bradley-Terry model are, per pair of models, the number of
 comparisons and the score of one side (a tie counts as half a win each way); `PairCounts` holds them.
-Resampling needs the same statistics per cluster (question): `intervals.py` builds those from the coded
+Resampling needs the same statistics per cluster (question): `question_counts` builds them from the coded
 rows in one pass, so a bootstrap replicate costs a matrix product, not a pass over the raw rows.
 
 Input may be a pandas DataFrame, a pyarrow Table or a mapping of column name to array. pandas and
@@ -169,6 +169,36 @@ def pair_counts(coded: CodedOutcomes, pairs: RowPairs | None = None) -> PairCoun
         ties=np.bincount(pairs.pair, w * tie_mass(coded.score_a), n_pairs),
         ordered=coded.ordered,
     )
+
+
+def question_counts(coded: CodedOutcomes, pairs: RowPairs, questions: np.ndarray | None = None,
+                    rows: slice | np.ndarray = slice(None), *, first_score: bool = False, ties: bool = False,
+                    dtype: type = np.float64) -> np.ndarray:
+    """Per-question sufficient statistics: one row per question, built in one pass over the rows.
+
+    Columns: weighted games per pair (P, in the order of `pairs`), weighted score per model (M), then,
+    when asked for, the first sides' total score (for a first-position effect) and the tie mass (for
+    Davidson's model). A bootstrap replicate that draws question q w_q times has statistics
+    ``w @ question_counts(...)``: no pass over the raw rows per replicate. `questions` (a contiguous range of
+    question codes, default all) and `rows` (the rows of those questions) build a block of the matrix.
+    """
+    questions = np.arange(coded.n_questions) if questions is None else questions
+    n_pairs, m, n_q = len(pairs.first), coded.n_models, len(questions)
+    q = coded.question[rows] - int(questions[0])
+    w, s = coded.weight[rows], coded.score_a[rows]
+    width = n_pairs + m + int(first_score) + int(ties)
+    matrix = np.empty((n_q, width), dtype=dtype)
+    matrix[:, :n_pairs] = np.bincount(q * n_pairs + pairs.pair[rows], w, n_q * n_pairs).reshape(n_q, n_pairs)
+    a, b = coded.model_a[rows], coded.model_b[rows]
+    scores = np.bincount(q * m + a, w * s, n_q * m) + np.bincount(q * m + b, w * (1.0 - s), n_q * m)
+    matrix[:, n_pairs:n_pairs + m] = scores.reshape(n_q, m)
+    column = n_pairs + m
+    if first_score:
+        matrix[:, column] = np.bincount(q, w * np.where(pairs.flipped[rows], 1.0 - s, s), n_q)
+        column += 1
+    if ties:
+        matrix[:, column] = np.bincount(q, w * tie_mass(s), n_q)
+    return matrix
 
 
 def counts_from_matrix(models: list[str] | tuple[str, ...], scores: np.ndarray) -> PairCounts:

@@ -26,7 +26,7 @@ import numpy as np
 
 from judgebench.errors import ConfigError
 from judgebench.ratings.bradley_terry import BradleyTerryFit, Layout, PairDesign, Stats, expected_score
-from judgebench.ratings.counts import CodedOutcomes, RowPairs, tie_mass
+from judgebench.ratings.counts import CodedOutcomes, RowPairs, question_counts, tie_mass
 
 RESAMPLE_UNITS = ("questions", "judgments")
 _DENSE_DESIGN_LIMIT = 48_000_000  # questions x statistics entries built at once
@@ -53,33 +53,6 @@ def question_weights(n_questions: int, rounds: int, rng: np.random.Generator) ->
     draws = rng.integers(0, n_questions, size=(rounds, n_questions))
     draws += (np.arange(rounds) * n_questions)[:, None]
     return np.bincount(draws.ravel(), minlength=rounds * n_questions).reshape(rounds, n_questions)
-
-
-def _question_design(coded: CodedOutcomes, pairs: RowPairs, layout: Layout, questions: np.ndarray,
-                     rows: slice | np.ndarray, dtype: type) -> np.ndarray:
-    """Per-question statistics of the given rows, one row per question in `questions` (a range).
-
-    Columns: games per pair (P), score per model (M), then the first-side score and the tie mass when the
-    layout needs them.
-    """
-    n_pairs, m = len(pairs.first), layout.n_models
-    first_question = int(questions[0])
-    n_q = len(questions)
-    q = coded.question[rows] - first_question
-    w, s = coded.weight[rows], coded.score_a[rows]
-    width = n_pairs + m + int(layout.position) + int(layout.davidson)
-    design = np.empty((n_q, width), dtype=dtype)
-    design[:, :n_pairs] = np.bincount(q * n_pairs + pairs.pair[rows], w, n_q * n_pairs).reshape(n_q, n_pairs)
-    a, b = coded.model_a[rows], coded.model_b[rows]
-    scores = np.bincount(q * m + a, w * s, n_q * m) + np.bincount(q * m + b, w * (1.0 - s), n_q * m)
-    design[:, n_pairs:n_pairs + m] = scores.reshape(n_q, m)
-    column = n_pairs + m
-    if layout.position:
-        design[:, column] = np.bincount(q, w * np.where(pairs.flipped[rows], 1.0 - s, s), n_q)
-        column += 1
-    if layout.davidson:
-        design[:, column] = np.bincount(q, w * tie_mass(s), n_q)
-    return design
 
 
 def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -109,7 +82,8 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     dtype = np.float32 if n_q * width >= _FLOAT32_FROM else np.float64
     weights = weights.astype(dtype)
     if n_q * width <= _DENSE_DESIGN_LIMIT:
-        design = _question_design(coded, pairs, layout, np.arange(n_q), slice(None), dtype)
+        design = question_counts(coded, pairs, np.arange(n_q), slice(None), first_score=layout.position,
+                                 ties=layout.davidson, dtype=dtype)
         return _stats_from_columns(_product(weights, design), n_pairs, layout)
     order = np.argsort(coded.question, kind="stable")
     block = max(1, _DENSE_DESIGN_LIMIT // width)
@@ -117,7 +91,8 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     total = np.zeros((len(weights), width), dtype=dtype)
     for b, start in enumerate(range(0, n_q, block)):
         questions = np.arange(start, min(n_q, start + block))
-        design = _question_design(coded, pairs, layout, questions, order[bounds[b]:bounds[b + 1]], dtype)
+        design = question_counts(coded, pairs, questions, order[bounds[b]:bounds[b + 1]],
+                                 first_score=layout.position, ties=layout.davidson, dtype=dtype)
         total += weights[:, questions] @ design
     return _stats_from_columns(total, n_pairs, layout)
 
