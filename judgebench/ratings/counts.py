@@ -336,6 +336,10 @@ def _recode(codes: np.ndarray, labels: list, lookup: dict[str, int], source: str
     return mapping[codes] if len(mapping) else codes.astype(np.int64)
 
 
+def _shown(value: float) -> str:
+    return "missing value" if np.isnan(value) else f"{float(value):g}"
+
+
 def _check_range(values: np.ndarray, source: str, column: str, low: float, high: float, *,
                  allow_nan: bool = False) -> None:
     inside = (values >= low) & (values <= high)
@@ -343,7 +347,8 @@ def _check_range(values: np.ndarray, source: str, column: str, low: float, high:
         inside |= np.isnan(values)
     if not inside.all():
         row = int(np.flatnonzero(~inside)[0])
-        raise InputError(f"row {row + 1}: {values[row]!r} is not in [{low}, {high}]", path=source, field=column)
+        raise InputError(f"row {row + 1}: {_shown(values[row])} is not in [{low:g}, {high:g}]", path=source,
+                         field=column)
 
 
 class _Columns:
@@ -405,8 +410,8 @@ class _Columns:
         bad = ~np.isfinite(values) if not allow_nan else np.isinf(values)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise InputError(f"row {row + 1}: {values[row]!r} is not a finite number", path=self.source,
-                             field=name)
+            problem = "missing value" if np.isnan(values[row]) else f"{values[row]:g} is not a finite number"
+            raise InputError(f"row {row + 1}: {problem}", path=self.source, field=name)
         return values
 
     def winner_scores(self, name: str) -> np.ndarray:
