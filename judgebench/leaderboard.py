@@ -612,14 +612,16 @@ def print_leaderboard(board: Leaderboard, console: Any = None) -> None:
     meta = board.meta
     table = Table(title=f"Leaderboard ({_method_title(meta)})", caption=meta["interval_label"])
     rate_method = meta["method"] == "winrate"
-    for title in ("rank", "model", "win rate" if rate_method else "rating", "interval", "games", "ties",
-                  "position consistency"):
+    extra = [] if rate_method else [("win_rate", "win rate" + (f" vs {meta['baseline']}" if meta.get("baseline")
+                                                                  else " (average)"))]
+    extra += [("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency")]
+    for title in ("rank", "model", "win rate" if rate_method else "rating", "interval", *(t for _, t in extra)):
         table.add_column(title, justify="left" if title == "model" else "right")
     value = _format_rate if rate_method else _format_rating
     for entry in board.models:
         table.add_row(str(entry["rank"]), entry["model"], value(entry["rating"]),
-                      f"{value(entry['lower'])} to {value(entry['upper'])}", str(entry["n_games"]),
-                      str(entry["n_ties"]), _format_cell("position_consistency", entry.get("position_consistency")))
+                      f"{value(entry['lower'])} to {value(entry['upper'])}",
+                      *(_format_cell(key, entry.get(key)) for key, _ in extra))
     console.print(table)
 
 

@@ -309,3 +309,12 @@ def test_command_uses_a_noted_weak_ridge_only_when_needed(tmp_path):
     assert json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["regularization"] > 0
     strict = run_cli("--outcomes", str(path), "--regularization", "0")
     assert strict.returncode == 2 and "a never lost to the others" in strict.stderr
+
+
+def test_rich_table_for_judgebench_run(board):
+    from rich.console import Console
+
+    console = Console(record=True, width=140)
+    leaderboard.print_leaderboard(board, console)
+    text = console.export_text()
+    assert "Bradley-Terry" in text and "alpha" in text and "95% percentile interval" in text
