@@ -316,10 +316,12 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratin
             design_n = np.bincount(question * m + model, None, q * m).reshape(q, m).astype(float)
             num, den = weights @ design_sum, weights @ design_n
         else:
-            draws = rng.multinomial(len(model), np.full(len(model), 1.0 / len(model)), size=options.rounds)
-            onehot = np.zeros((len(model), m))
-            onehot[np.arange(len(model)), model] = 1.0
-            num, den = draws @ (onehot * score[:, None]), draws @ onehot
+            # single outcomes drawn with replacement: a multinomial over the distinct (model, score) outcomes
+            units, multiplicity = np.unique(np.column_stack([model, score]), axis=0, return_counts=True)
+            draws = rng.multinomial(len(model), multiplicity / len(model), size=options.rounds).astype(float)
+            onehot = np.zeros((len(units), m))
+            onehot[np.arange(len(units)), units[:, 0].astype(int)] = 1.0
+            num, den = draws @ (onehot * units[:, 1:2]), draws @ onehot
         with np.errstate(invalid="ignore", divide="ignore"):
             samples = num / den
         samples[:, baseline] = 0.5
