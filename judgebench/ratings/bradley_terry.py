@@ -16,7 +16,11 @@ first side, plus the total score of first-shown sides and the total tie mass, so
 
 (nu = 0 gives plain Bradley-Terry with ties split in half). The fit is Newton's method on the exact
 log-likelihood with a step-halving line search (quadratic convergence; well-conditioned because the
-information matrix is a weighted graph Laplacian). Bootstrap replicates are fitted together: every
+information matrix is a weighted graph Laplacian). Plain fits of up to 400 models iterate on dense M x M
+matrices from the log-odds of each model's overall score, which takes two or three steps; on the
+benchmark's counts (100 models) that is faster than choix's fastest pairwise maximum-likelihood solver,
+`ilsr_pairwise_dense`, and also yields the information matrix (benchmarks/bench_ratings.py prints both
+times), so choix is not used at run time. Bootstrap replicates are fitted together: every
 replicate starts at the full-data estimate and is iterated with the full-data information matrix (the
 chord method), which costs two matrix products per iteration for all replicates at once; the rare
 replicate that does not settle is finished by the exact Newton solver. The strengths are identified by
