@@ -50,7 +50,9 @@ class JudgeConfig:
     def name(self) -> str:
         """How this judge is named in stores and outputs: the judge model."""
         if self.embedded:
-            return self.model or "SmolLM2-135M-Instruct"
+            from judgebench.engines.embedded import EMBEDDED_MODEL_NAME
+
+            return self.model or EMBEDDED_MODEL_NAME
         return self.model or "?"
 
 
@@ -118,13 +120,18 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None,
     return config
 
 
-def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file's contents; a missing or malformed file is one ConfigError naming it (`what`: its role)."""
+    if not Path(path).is_file():
+        raise ConfigError(f"{what} not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = read_toml(path, "config file")
     base = path.resolve().parent
     settings: dict[str, Any] = {}
     judge: dict[str, Any] = {}
@@ -159,12 +166,7 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     user_file = judges_file or (Path(os.environ["JUDGEBENCH_JUDGES"]) if os.environ.get("JUDGEBENCH_JUDGES")
                                 else None)
     if user_file is not None:
-        if not Path(user_file).is_file():
-            raise ConfigError(f"judges file not found: {user_file}")
-        try:
-            found.update(tomllib.loads(Path(user_file).read_text(encoding="utf-8")))
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{user_file}: not valid TOML: {error}") from None
+        found.update(read_toml(user_file, "judges file"))
     return found
 
 

@@ -15,11 +15,11 @@ import hashlib
 import json
 import re
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from judgebench.config import read_toml
 from judgebench.engines.base import JudgeRequest
 from judgebench.errors import ConfigError
 from judgebench.records import Answer, Question
@@ -93,13 +93,7 @@ def load_template(name_or_path: str | Path) -> Template:
                 f"unknown template '{name_or_path}': built-in templates are {', '.join(builtin_templates())}; "
                 "or give the path of a .toml template file"
             )
-    if not path.is_file():
-        raise ConfigError(f"template file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return _template_from_dict(data, path)
+    return _template_from_dict(read_toml(path, "template file"), path)
 
 
 def _template_from_dict(data: dict[str, Any], path: Path) -> Template:

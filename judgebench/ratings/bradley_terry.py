@@ -319,17 +319,7 @@ def _newton_dense(scores: np.ndarray, regularization: float, tol: float,
         information[diagonal] += curvature.sum(axis=1) + regularization
         info = information if regularization else information + max(float(np.trace(information)) / m, 1e-12) / m
         step = np.linalg.solve(info, grad)
-        scale = 1.0
-        if np.max(np.abs(step)) > 0.5:
-            current = _dense_log_likelihood(beta, scores, regularization) if current is None else current
-            for _ in range(40):
-                value = _dense_log_likelihood(beta + scale * step, scores, regularization)
-                if value >= current - 1e-12 * max(1.0, abs(current)):
-                    break
-                scale *= 0.5
-            current = value
-        else:
-            current = None
+        scale, current = _damped(lambda x: _dense_log_likelihood(x, scores, regularization), beta, step, current)
         beta = beta + scale * step
         size, previous = float(np.max(np.abs(scale * step))), size if iteration > 1 else math.inf
         # converged: the step is below tol, or Newton's quadratic convergence puts the next one there
@@ -340,6 +330,25 @@ def _newton_dense(scores: np.ndarray, regularization: float, tol: float,
             return (beta - beta.mean() if not regularization else beta), iteration, information, log_likelihood
     raise InputError(f"Bradley-Terry fit did not converge in {max_iter} iterations "
                      "(the ratings may be unbounded: try a regularization such as 0.01)")
+
+
+def _damped(log_likelihood, x: np.ndarray, step: np.ndarray, current: float | None) -> tuple[float, float | None]:
+    """Step length for a Newton step: 1 for short steps (|step| <= 0.5, where the concave log-likelihood
+    makes Newton safe); longer ones are halved until the log-likelihood does not decrease.
+
+    Returns the scale and the log-likelihood at the new point (None after a short step, when it was not
+    computed); `current` is the log-likelihood at `x` if already known.
+    """
+    if np.max(np.abs(step)) <= 0.5:
+        return 1.0, None
+    current = log_likelihood(x) if current is None else current
+    scale = 1.0
+    for _ in range(40):
+        value = log_likelihood(x + scale * step)
+        if value >= current - 1e-12 * max(1.0, abs(current)):
+            break
+        scale *= 0.5
+    return scale, value
 
 
 def _dense_log_likelihood(beta: np.ndarray, scores: np.ndarray, regularization: float) -> float:
@@ -493,18 +502,8 @@ def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
         info = _centred(_information(theta, stats, design, layout, regularization, differences=d), layout,
                         regularization)
         step = np.linalg.solve(info, grad)
-        scale = 1.0
-        if np.max(np.abs(step)) > 0.5:
-            if current is None:
-                current = _log_likelihood(theta, stats, design, layout, regularization)
-            for _ in range(40):
-                value = _log_likelihood(theta + scale * step, stats, design, layout, regularization)
-                if value >= current - 1e-12 * max(1.0, abs(current)):
-                    break
-                scale *= 0.5
-            current = value
-        else:
-            current = None
+        scale, current = _damped(lambda x: _log_likelihood(x, stats, design, layout, regularization), theta, step,
+                                 current)
         theta = theta + scale * step
         if not np.isfinite(theta).all():
             break
