@@ -1,0 +1,120 @@
+"""`judgebench run` on real local judges: vLLM's CPU engine in-process, and vLLM's own OpenAI-compatible
+server through the OpenAI engine, both with the embedded SmolLM2-135M judge, over the quickstart data.
+
+The embedded model is a useless judge (it nearly always picks the first slot), so these tests check the
+machinery (every game stored, logprobs normalised over the verdict tokens, nothing sent twice, the two
+engines agreeing, the position-bias figures reported), never the verdicts' quality.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from judgebench.config import load_config
+from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE, EMBEDDED_MODEL_NAME
+from judgebench.prompts import load_template
+from judgebench.runner import run
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "quickstart"
+GAMES = 3 * 20 * 2  # 3 models against the baseline, 20 questions, both orders
+
+
+def quickstart_config(folder: Path, template: str, judge: dict, **settings):
+    return load_config(None, {
+        "questions": EXAMPLES / "questions.jsonl", "answers": [EXAMPLES / "answers.jsonl"],
+        "baseline": "baseline-3b", "template": template, "store": folder / "store.sqlite", "out": folder / "out",
+        "rounds": 100, "progress": False, **settings}, judge)
+
+
+def expected_p_first(top_logprobs: list[dict[str, float]]) -> float:
+    """P(A) / (P(A) + P(B)) at the first position, pooling tokens equal up to surrounding spaces."""
+    mass = {"A": 0.0, "B": 0.0}
+    for token, logprob in top_logprobs[0].items():
+        if token.strip() in mass:
+            mass[token.strip()] += math.exp(logprob)
+    return mass["A"] / (mass["A"] + mass["B"])
+
+
+def check_logprob_run(result) -> None:
+    judgments = result.judgments
+    assert len(judgments) == GAMES and result.n_failed == 0
+    ok = judgments[judgments["status"] == "ok"]
+    # The tiny judge puts only about a fifth of its next-token mass on A or B, so a few games may have
+    # neither among the top alternatives: those are unparsed, never guessed.
+    assert len(ok) >= GAMES * 0.75
+    assert (judgments.loc[judgments["status"] == "unparsed", "p_first"].isna()).all()
+    for _, row in ok.iterrows():
+        top = json.loads(row["logprobs"])
+        assert row["p_first"] == pytest.approx(expected_p_first(top), abs=1e-9)
+        assert 0.0 <= row["p_first"] <= 1.0
+    d = result.diagnostics
+    assert 0.0 <= d["first_slot_win_rate"] <= 1.0 and 0.0 <= d["position_consistency"] <= 1.0
+
+
+def test_offline_engine_logprob_template(vllm_engine, tmp_path):
+    config = quickstart_config(tmp_path, "logprob", {"engine": "vllm", "embedded": True})
+    first = run(config, engine=vllm_engine)
+    assert first.tally.total == GAMES
+    check_logprob_run(first)
+    again = run(config, engine=vllm_engine)
+    assert again.tally.total == 0  # a second run sends nothing
+    assert again.combined.outcomes.equals(first.combined.outcomes)
+
+
+def test_offline_engine_five_level_template(vllm_engine, tmp_path):
+    config = quickstart_config(tmp_path, "pairwise-5", {"engine": "vllm", "embedded": True},
+                               max_tokens=48, max_unparsed_attempts=1)
+    first = run(config, engine=vllm_engine)
+    judgments = first.judgments
+    assert len(judgments) == GAMES and first.n_failed == 0
+    assert set(judgments["status"]) <= {"ok", "unparsed"}
+    assert judgments["raw"].map(lambda text: isinstance(text, str) and len(text) > 0).all()
+    assert (judgments["completion_tokens"] > 0).all() and (judgments["completion_tokens"] <= 48).all()
+    vocabulary = set(load_template("pairwise-5").verdicts)
+    assert set(judgments.loc[judgments["status"] == "ok", "label"]) <= vocabulary
+    assert run(config, engine=vllm_engine).tally.total == 0
+
+
+def test_openai_engine_against_vllm_server_agrees_with_offline_engine(vllm_server, vllm_engine, tmp_path):
+    served = quickstart_config(tmp_path / "served", "logprob",
+                               {"engine": "openai", "model": vllm_server.model, "base_url": vllm_server.base_url,
+                                "concurrency": 8})
+    over_http = run(served)
+    assert over_http.tally.total == GAMES
+    check_logprob_run(over_http)
+    assert run(served).tally.total == 0
+
+    offline = run(quickstart_config(tmp_path / "offline", "logprob", {"engine": "vllm", "embedded": True}),
+                  engine=vllm_engine)
+    a = over_http.judgments.set_index("key")
+    b = offline.judgments.set_index("key")
+    assert set(a.index) == set(b.index)  # the same games: same judge name, template and messages
+    both_ok = (a["status"] == "ok") & (b.loc[a.index, "status"] == "ok")
+    assert both_ok.mean() >= 0.75
+    same = a.index[both_ok]
+    assert (a.loc[same, "label"] == b.loc[same, "label"]).mean() >= 0.95
+    assert (a.loc[same, "p_first"] - b.loc[same, "p_first"]).abs().max() <= 0.05
+
+
+def test_quickstart_through_the_cli_on_the_embedded_judge(tmp_path, embedded_model_path):
+    command = [sys.executable, "-m", "judgebench.cli", "run", "--config", str(ROOT / "examples" / "quickstart.toml"),
+               "--store", str(tmp_path / "store.sqlite"), "--out", str(tmp_path / "out"), "--rounds", "200"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert EMBEDDED_JUDGE_NOTE.split(",")[0] in done.stdout
+    assert "position consistency" in done.stdout and "first-slot win rate" in done.stdout
+    board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert board["meta"]["judge"] == EMBEDDED_MODEL_NAME and board["meta"]["template"] == "logprob"
+    assert {m["model"] for m in board["models"]} == {"careful-7b", "baseline-3b", "sloppy-1b", "terse-0.5b"}
+    assert board["meta"]["first_slot_win_rate"] is not None
