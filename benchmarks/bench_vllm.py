@@ -1,20 +1,25 @@
 """judgebench's vLLM engine against raw `vllm.LLM.chat` on identical judge prompts, in one process, one LLM.
 
-    .venv/bin/python benchmarks/bench_vllm.py [--repeats 2] [--model PATH --dtype D ...] [--limit N]
+    .venv/bin/python benchmarks/bench_vllm.py [--repeats 2] [--limit N] [--kv-cache-gib G]
+                                              [--model PATH --dtype D]
 
-The prompts are the quickstart's games (examples/quickstart: 20 questions, 4 models, every ordered pair)
-rendered with the logprob template, as `judgebench run` renders them. Both sides use the same `vllm.LLM`
-(the engine is handed the raw one), the same sampling parameters and the same (prefix-grouped) order;
-the prefix cache is emptied before every timed run, and raw and harness runs alternate so that drift
-in machine load hits both. Printed:
+The prompts are the quickstart's games (examples/quickstart: 20 questions, 4 models, every ordered pair:
+240 games) rendered with the logprob template, as `judgebench run` renders them. Both sides use the same
+`vllm.LLM` (the engine is handed the raw one), the same sampling parameters and the same prefix-grouped
+order; the prefix cache is emptied before every timed run, and the runs alternate so that changes in
+machine load hit both sides. Printed:
 
 - throughput of raw `LLM.chat` (all prompts in one call) and of `VLLMEngine.stream` end to end
   (rendering, token counting, sorting, chunking, conversion), their ratio (target >= 0.95) and the
-  share of the raw time the harness adds;
-- the speed-up from prefix-grouped ordering over a shuffled order (prefix caching on in both), with
-  the share of prompt tokens served from the prefix cache in each order.
+  share of the raw time the harness adds. Wall time on a shared machine is noisy, so the harness's
+  cost is also given as the CPU time this process spends beyond the raw call's (vLLM's own engine
+  process does the same work for both);
+- the speed-up from prefix-grouped ordering over a shuffled order (prefix caching on in both) and the
+  share of prompt tokens served from the prefix cache in each. When the KV cache holds every prompt
+  of the run, both orders reuse the same prefixes; `--kv-cache-gib` shrinks the cache to show runs
+  larger than it.
 
-Default model: the embedded judge on vLLM's CPU build. Timings are the best of `--repeats` runs.
+Default model: the embedded judge on vLLM's CPU build. Best (and median) of `--repeats` runs.
 """
 
 from __future__ import annotations
@@ -22,19 +27,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from judgebench.datasets import load_dataset  # noqa: E402
-from judgebench.engines.base import Completion, JudgeRequest  # noqa: E402
+from judgebench.engines.base import JudgeRequest  # noqa: E402
 from judgebench.engines.embedded import embedded_engine_settings, embedded_model_dir  # noqa: E402
-from judgebench.engines.vllm_local import VLLMEngine  # noqa: E402
+from judgebench.engines.vllm_local import VLLMEngine, prefix_order  # noqa: E402
 from judgebench.prompts import build_request, load_template  # noqa: E402
 
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -54,29 +61,62 @@ def quickstart_requests(judge_model: str, limit: int | None) -> list[JudgeReques
     return requests[:limit] if limit else requests
 
 
-def run_engine(engine: VLLMEngine, requests: list[JudgeRequest]) -> tuple[float, list[Completion]]:
-    """Seconds for the engine's stream to deliver every completion, and the completions."""
-    async def consume() -> list[Completion]:
-        return [c async for c in engine.stream(requests)]
+@dataclass
+class Timings:
+    """Wall and own-process CPU seconds of repeated runs, the load average around them, cache reuse."""
 
-    engine.llm().reset_prefix_cache()
-    started = time.perf_counter()
-    completions = asyncio.run(consume())
-    return time.perf_counter() - started, completions
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)
+    cached: list[float] = field(default_factory=list)
+
+    def line(self, label: str, n: int) -> str:
+        best, median = min(self.wall), statistics.median(self.wall)
+        share = statistics.mean(self.cached) if self.cached else 0.0
+        cache = f"; prompt tokens from the prefix cache {100 * share:.0f}%"
+        return (f"  {label:9}{n / best:7.2f} games/s  (best {best:.1f} s, median {median:.1f} s; "
+                f"runs {', '.join(f'{t:.1f}' for t in self.wall)}; load {max(self.load):.1f}{cache})")
 
 
-def run_raw(llm, conversations: list[list[dict]], sampling) -> tuple[float, list]:
-    """Seconds for one plain `LLM.chat` call over all conversations, and its outputs."""
-    llm.reset_prefix_cache()
-    started = time.perf_counter()
-    outputs = llm.chat(conversations, sampling, use_tqdm=False)
-    return time.perf_counter() - started, outputs
+class RecordingLLM:
+    """The raw LLM, with each `chat` call's outputs kept (to read prefix-cache hits during engine runs)."""
+
+    def __init__(self, llm):
+        self.llm, self.outputs = llm, []
+
+    def __getattr__(self, name):
+        return getattr(self.llm, name)
+
+    def chat(self, *args, **kwargs):
+        outputs = self.llm.chat(*args, **kwargs)
+        self.outputs.extend(outputs)
+        return outputs
 
 
 def cached_share(outputs) -> float:
     """Share of prompt tokens that vLLM served from its prefix cache."""
     prompt = sum(len(o.prompt_token_ids) for o in outputs)
     return sum(o.num_cached_tokens or 0 for o in outputs) / prompt if prompt else 0.0
+
+
+def timed(timings: Timings, llm: RecordingLLM, work) -> object:
+    """Run `work()` from an empty prefix cache, recording wall time, this process's CPU time and cache hits."""
+    llm.llm.reset_prefix_cache()
+    llm.outputs = []
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    timings.wall.append(time.perf_counter() - wall)
+    timings.cpu.append(time.process_time() - cpu)
+    timings.load.append(os.getloadavg()[0])
+    timings.cached.append(cached_share(llm.outputs))
+    return result
+
+
+def stream_all(engine: VLLMEngine, requests: list[JudgeRequest]) -> list:
+    async def consume() -> list:
+        return [c async for c in engine.stream(requests)]
+
+    return asyncio.run(consume())
 
 
 def main() -> None:
@@ -86,6 +126,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--limit", type=int, help="use only the first N games")
+    parser.add_argument("--kv-cache-gib", type=float, help="KV cache size (default: vLLM's, from memory share)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     args = parser.parse_args()
 
@@ -97,65 +138,61 @@ def main() -> None:
         settings["name"] = args.model
     if args.dtype:
         settings["dtype"] = args.dtype
+    options = {"kv_cache_memory_bytes": int(args.kv_cache_gib * 2**30)} if args.kv_cache_gib else {}
     requests = quickstart_requests(settings["name"], args.limit)
     started = time.perf_counter()
-    engine = VLLMEngine(model, chunk_size=args.chunk_size, **settings)
-    llm = engine.llm()
+    engine = VLLMEngine(model, chunk_size=args.chunk_size, llm_options=options, **settings)
+    llm = RecordingLLM(engine.llm())
+    engine = VLLMEngine(model, chunk_size=args.chunk_size, llm=llm, **settings)
     print(f"vLLM started in {time.perf_counter() - started:.1f} s ({engine.describe()['vllm']}, "
-          f"model {engine.name}, dtype {settings['dtype']})")
+          f"model {engine.name}, dtype {settings['dtype']}, {os.cpu_count()} CPUs)")
 
-    prepared = sorted(engine.prepare(requests), key=lambda item: item.prompt_text)  # the engine's order
-    assert all(item.error is None for item in prepared), "every quickstart game fits the context"
-    ordered = [item.request for item in prepared]
+    ordered = prefix_order(requests)  # the order the engine sends them in
+    prepared = engine.prepare(ordered)
+    assert all(item.error is None for item in prepared), "every game fits the context"
+    assert all(item.sampling == prepared[0].sampling for item in prepared)
     conversations = [item.conversation for item in prepared]
     sampling = SamplingParams(**prepared[0].sampling)
-    assert all(item.sampling == prepared[0].sampling for item in prepared)
-    n = len(requests)
-    tokens = sum(item.prompt_tokens for item in prepared)
+    n, tokens = len(requests), sum(item.prompt_tokens for item in prepared)
     print(f"{n} games, {tokens} prompt tokens ({tokens / n:.0f} per game), sampling {prepared[0].sampling}, "
-          f"chunk size {engine.chunk_size}, best of {args.repeats}")
+          f"chunk size {engine.chunk_size}, {args.repeats} runs each")
 
-    run_raw(llm, conversations[:16], sampling)  # warm-up: first-batch costs are nobody's overhead
+    llm.chat(conversations[:16], sampling, use_tqdm=False)  # warm-up: first-batch costs are nobody's overhead
+    started = time.perf_counter()
+    engine.prepare(ordered)
+    prepare_s = time.perf_counter() - started
 
-    raw_times, engine_times = [], []
+    raw, harness = Timings(), Timings()
     for _ in range(args.repeats):
-        raw_s, raw_outputs = run_raw(llm, conversations, sampling)
-        engine_s, completions = run_engine(engine, ordered)
-        raw_times.append(raw_s)
-        engine_times.append(engine_s)
+        raw_outputs = timed(raw, llm, lambda: llm.chat(conversations, sampling, use_tqdm=False))
+        completions = timed(harness, llm, lambda: stream_all(engine, ordered))
     by_key = {c.key: c for c in completions}
-    same_text = sum(by_key[r.key].text == o.outputs[0].text for r, o in zip(ordered, raw_outputs, strict=True))
-    raw_best, engine_best = min(raw_times), min(engine_times)
+    same = sum(by_key[r.key].text == o.outputs[0].text for r, o in zip(ordered, raw_outputs, strict=True))
+    raw_best, harness_best = min(raw.wall), min(harness.wall)
+    extra_cpu = statistics.median(harness.cpu) - statistics.median(raw.cpu)
     print("\nraw LLM.chat vs VLLMEngine.stream (same LLM, same prompts, same order)")
-    print(f"  raw      {n / raw_best:7.2f} games/s  ({raw_best:.2f} s; runs {_fmt(raw_times)})")
-    print(f"  harness  {n / engine_best:7.2f} games/s  ({engine_best:.2f} s; runs {_fmt(engine_times)})")
-    print(f"  ratio harness/raw throughput {raw_best / engine_best:.3f} (target >= 0.95); "
-          f"harness adds {100 * (engine_best - raw_best) / raw_best:+.1f}% of the raw time "
-          f"(medians: {statistics.median(raw_times) / statistics.median(engine_times):.3f})")
-    print(f"  identical generated text in {same_text}/{n} games")
+    print(raw.line("raw", n))
+    print(harness.line("harness", n))
+    print(f"  ratio harness/raw throughput: best {raw_best / harness_best:.3f}, median "
+          f"{statistics.median(raw.wall) / statistics.median(harness.wall):.3f} (target >= 0.95); "
+          f"wall time added {100 * (harness_best - raw_best) / raw_best:+.1f}% of the raw time (best runs)")
+    print(f"  harness CPU in this process beyond the raw call: {extra_cpu:.2f} s = "
+          f"{100 * extra_cpu / raw_best:.1f}% of the raw time (rendering and counting alone: {prepare_s:.2f} s)")
+    print(f"  identical generated text in {same}/{n} games")
 
     shuffled = ordered[:]
     random.Random(args.seed).shuffle(shuffled)
     keep_order = VLLMEngine(model, llm=llm, chunk_size=args.chunk_size, group_by_prefix=False, **settings)
-    grouped_times, shuffled_times = [], []
+    grouped_t, shuffled_t = Timings(), Timings()
     for _ in range(args.repeats):
-        grouped_times.append(run_engine(engine, shuffled)[0])
-        shuffled_times.append(run_engine(keep_order, shuffled)[0])
-    by_key = {r.key: item.conversation for r, item in zip(ordered, prepared, strict=True)}
-    share_grouped = cached_share(run_raw(llm, conversations, sampling)[1])
-    share_shuffled = cached_share(run_raw(llm, [by_key[r.key] for r in shuffled], sampling)[1])
-    grouped_best, shuffled_best = min(grouped_times), min(shuffled_times)
-    print("\nprefix-grouped vs shuffled order (VLLMEngine, prefix caching on in both)")
-    print(f"  grouped   {n / grouped_best:7.2f} games/s  ({grouped_best:.2f} s; runs {_fmt(grouped_times)}); "
-          f"prompt tokens from the prefix cache {100 * share_grouped:.0f}%")
-    print(f"  shuffled  {n / shuffled_best:7.2f} games/s  ({shuffled_best:.2f} s; runs {_fmt(shuffled_times)}); "
-          f"prompt tokens from the prefix cache {100 * share_shuffled:.0f}%")
-    print(f"  speed-up from grouping {shuffled_best / grouped_best:.2f}x")
-    engine.close()
-
-
-def _fmt(times: list[float]) -> str:
-    return ", ".join(f"{t:.2f}" for t in times)
+        timed(shuffled_t, llm, lambda: stream_all(keep_order, shuffled))
+        timed(grouped_t, llm, lambda: stream_all(engine, shuffled))
+    print("\nprefix-grouped vs shuffled order (VLLMEngine on the same shuffled input, prefix caching on in both)")
+    print(grouped_t.line("grouped", n))
+    print(shuffled_t.line("shuffled", n))
+    print(f"  speed-up from grouping: best {min(shuffled_t.wall) / min(grouped_t.wall):.2f}x, median "
+          f"{statistics.median(shuffled_t.wall) / statistics.median(grouped_t.wall):.2f}x")
+    llm.llm.llm_engine.engine_core.shutdown()
 
 
 if __name__ == "__main__":

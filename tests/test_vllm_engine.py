@@ -406,3 +406,16 @@ def test_embedded_settings_are_cpu_safe_and_the_note_is_plain():
     assert settings["enforce_eager"] is True and settings["gpu_memory_utilization"] <= 0.3
     assert settings["max_model_len"] == 2048
     assert "not for conclusions" in embedded.EMBEDDED_JUDGE_NOTE
+
+
+def test_engine_from_config_starts_from_the_embedded_settings(monkeypatch, tmp_path):
+    from judgebench.config import JudgeConfig
+
+    monkeypatch.setattr(embedded, "embedded_model_dir", lambda cache_dir=None: tmp_path)
+    engine = vllm_local.engine_from_config(JudgeConfig(engine="vllm", embedded=True, max_model_len=1024))
+    assert engine.model == str(tmp_path) and engine.name == EMBEDDED_MODEL_NAME
+    assert (engine.dtype, engine.max_model_len_setting) == ("float32", 1024)  # explicit setting wins
+    assert engine.enforce_eager is True and engine.gpu_memory_utilization <= 0.3
+    other = vllm_local.engine_from_config(JudgeConfig(engine="vllm", model="org/judge", chunk_size=64))
+    assert (other.model, other.name, other.dtype, other.chunk_size) == ("org/judge", "org/judge", "auto", 64)
+    assert other.describe()["model"] == "org/judge"

@@ -6,14 +6,16 @@ engine process, so it never happens at import time).
 
 How a batch of judge requests is run:
 
-1. Each request is rendered with the model's chat template and its prompt tokens are counted, exactly as
-   `LLM.chat` will do. A game whose prompt plus `max_tokens` does not fit the context is not sent: its
-   completion carries the error `prompt too long: ...` (the runner records it as failed).
-2. The rest are sorted by rendered prompt, so games sharing a prefix (the two orders of a pair, all pairs
-   of a question) sit next to each other and vLLM's prefix cache reuses their common tokens.
-3. They are sent in chunks (`chunk_size`), each in a worker thread so the event loop stays responsive;
-   a chunk's completions are yielded as soon as it finishes, so the runner commits them at once and a
-   crash loses at most the chunk in flight. On Ctrl-C no new chunk starts; the one in flight finishes.
+1. The requests are sorted by their messages, so games sharing a prefix (the two orders of a pair, all
+   pairs of a question) sit next to each other and vLLM's prefix cache reuses their common tokens.
+2. They go in chunks (`chunk_size`). Each chunk is rendered with the model's chat template and its
+   prompt tokens counted exactly as `LLM.chat` will do; a game whose prompt plus `max_tokens` does not
+   fit the context is not sent: its completion carries the error `prompt too long: ...` (the runner
+   records it as failed). The rest of the chunk goes through one `LLM.chat` call.
+3. Each chunk runs in a worker thread so the event loop stays responsive; its completions are yielded as
+   soon as it finishes, so the runner commits them at once and a crash loses at most the chunk in
+   flight. On Ctrl-C no new chunk starts; the one in flight finishes (`LLM.chat` cannot be interrupted
+   safely from another thread), so a smaller chunk stops sooner.
 """
 
 from __future__ import annotations
@@ -83,6 +85,23 @@ class PreparedRequest:
     sampling: dict[str, Any] | None = None
     top_n: int | None = None  # how many alternatives to report per position; None: no logprobs asked
     error: str | None = None
+
+
+def prefix_order(requests: Iterable[JudgeRequest]) -> list[JudgeRequest]:
+    """Requests sorted by their messages, so that games sharing a prefix (the same system prompt and
+    question) are adjacent and vLLM's prefix cache serves their common tokens. The chat template keeps
+    message order, so this is the order of the rendered prompts; the sort is stable.
+    """
+    return sorted(requests, key=lambda r: [(m.get("role", ""), m.get("content", "")) for m in r.messages])
+
+
+def check_params(requests: Iterable[JudgeRequest]) -> None:
+    """Raise EngineError, before anything is sent, if a request has a sampling parameter vLLM is not given."""
+    known = set(_SAME_NAME_PARAMS) | set(_MAPPED_PARAMS)
+    unknown = sorted({name for request in requests for name in request.params} - known)
+    if unknown:
+        raise EngineError(f"the vLLM engine does not support the sampling parameter(s) {unknown}; "
+                          f"it accepts {sorted(known)}")
 
 
 def to_top_logprobs(positions: Iterable[Mapping[int, Any]] | None, top_n: int) -> list[dict[str, float]]:
@@ -166,20 +185,23 @@ class VLLMEngine:
         }
 
     async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncIterator[Completion]:
-        """Yield one Completion per request: overflowing games at once, the rest chunk by chunk."""
-        if not requests:
-            return
-        prepared = await asyncio.to_thread(self.prepare, requests)
-        for item in prepared:
-            if item.error is not None:
-                yield Completion(key=item.request.key, text=None, prompt_tokens=item.prompt_tokens,
-                                 error=item.error)
-        ready = [item for item in prepared if item.error is None]
-        if self.group_by_prefix:
-            ready.sort(key=lambda item: item.prompt_text)  # stable: equal prompts keep the caller's order
-        for start in range(0, len(ready), self.chunk_size):
-            for completion in await asyncio.to_thread(self.run_chunk, ready[start:start + self.chunk_size]):
-                yield completion
+        """Yield one Completion per request, chunk by chunk; games that do not fit fail without being sent.
+
+        Each chunk is rendered and counted just before it is sent, so the first results arrive without
+        waiting for the whole run to be rendered, and memory stays bounded by the chunk size.
+        """
+        check_params(requests)
+        ordered = prefix_order(requests) if self.group_by_prefix else list(requests)
+        for start in range(0, len(ordered), self.chunk_size):
+            prepared = await asyncio.to_thread(self.prepare, ordered[start:start + self.chunk_size])
+            for item in prepared:
+                if item.error is not None:
+                    yield Completion(key=item.request.key, text=None, prompt_tokens=item.prompt_tokens,
+                                     error=item.error)
+            ready = [item for item in prepared if item.error is None]
+            if ready:
+                for completion in await asyncio.to_thread(self.run_chunk, ready):
+                    yield completion
 
     async def aclose(self) -> None:
         """Stop vLLM's engine process (if this engine built it) once the chunk in flight, if any, is done."""
@@ -262,16 +284,10 @@ class VLLMEngine:
 
     def prepare(self, requests: Sequence[JudgeRequest]) -> list[PreparedRequest]:
         """Render, count and check every request; unknown sampling parameters stop the run."""
+        check_params(requests)
         context = self.max_model_len
         defaults = self._model_defaults()
-        prepared = []
-        for request in requests:
-            unknown = sorted(set(request.params) - set(_SAME_NAME_PARAMS) - set(_MAPPED_PARAMS))
-            if unknown:
-                raise EngineError(f"the vLLM engine does not support the sampling parameter(s) {unknown}; "
-                                  f"it accepts {sorted(_SAME_NAME_PARAMS + _MAPPED_PARAMS)}")
-            prepared.append(self._prepare_one(request, context, defaults))
-        return prepared
+        return [self._prepare_one(request, context, defaults) for request in requests]
 
     def _prepare_one(self, request: JudgeRequest, context: int, defaults: Mapping[str, Any]) -> PreparedRequest:
         conversation = [dict(m) for m in request.messages]
