@@ -79,6 +79,7 @@ class RunConfig:
     max_tokens: int | None = None
     temperature: float | None = None
     max_unparsed_attempts: int = 3
+    truncate_answers: bool = False
     # [run]
     store: Path = Path("results/judgebench.sqlite")
     out: Path = Path("results/latest")

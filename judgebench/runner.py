@@ -18,9 +18,10 @@ import pandas as pd
 
 from judgebench.config import JudgeConfig, RunConfig
 from judgebench.engines.base import Completion, Engine, JudgeRequest
+from judgebench.errors import ConfigError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
-from judgebench.records import FAILED, OK, UNPARSED, Dataset
+from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset
 from judgebench.store import JudgmentRow, Store
 from judgebench.verdicts import Combined, combine, first_slot_win_rate, parse_completion, position_consistency
 
@@ -33,6 +34,7 @@ class GameSpec:
     first: str
     second: str
     request: JudgeRequest
+    truncated: bool = False
 
 
 @dataclass
@@ -88,6 +90,59 @@ def plan_games(dataset: Dataset, config: RunConfig, template: Template) -> list[
     return specs
 
 
+TRUNCATION_MARK = "\n[... cut by judgebench to fit the judge's context ...]"
+
+
+def fit_to_context(specs: list[GameSpec], dataset: Dataset, template: Template, engine: Any) -> list[GameSpec]:
+    """With `truncate_answers`: shorten the two answers of each game whose prompt would overflow the judge's
+    context (prompt plus max_tokens), and flag the game. Needs an engine that can count prompt tokens
+    (the vLLM engine); games that still do not fit (a question too long by itself) go out unchanged and
+    come back failed with the engine's reason. A shortened request is what is sent, so it has its own key.
+    """
+    if not hasattr(engine, "count_prompt_tokens"):
+        raise ConfigError("truncate_answers needs a judge whose tokenizer judgebench can use: --engine vllm")
+    fitted = []
+    for spec in specs:
+        budget = engine.max_model_len - int(spec.request.params.get("max_tokens") or 0)
+        n_tokens = engine.count_prompt_tokens(spec.request.messages)
+        if n_tokens <= budget:
+            fitted.append(spec)
+            continue
+        question = dataset.questions[spec.question_id]
+        first = dataset.answers[(spec.question_id, spec.first)]
+        second = dataset.answers[(spec.question_id, spec.second)]
+        request = spec.request
+        for _ in range(6):  # shrink by the measured chars-per-token ratio until the prompt fits
+            chars = sum(len(m["content"]) for m in request.messages)
+            cut = int((n_tokens - budget) * chars / n_tokens * 1.1) + len(TRUNCATION_MARK) + 8
+            first, second = _shorten_pair(first, second, cut)
+            request = build_request(template, request.model, request.params, question, first, second)
+            n_tokens = engine.count_prompt_tokens(request.messages)
+            if n_tokens <= budget:
+                break
+        fitted.append(replace(spec, request=request, truncated=True))
+    return fitted
+
+
+def _shorten_pair(first: Answer, second: Answer, cut: int) -> tuple[Answer, Answer]:
+    """Remove about `cut` characters from the two answers together: from the longer one until both are
+    equally long, then evenly."""
+    len_a, len_b = (sum(len(t.removesuffix(TRUNCATION_MARK)) for t in a.turns) for a in (first, second))
+    cut_a = min(len_a, cut, max(0, (len_a - len_b + cut) // 2, cut - len_b))
+    return _shorten(first, cut_a), _shorten(second, cut - cut_a)
+
+
+def _shorten(answer: Answer, cut: int) -> Answer:
+    """The answer with `cut` characters removed from the ends of its turns, in proportion to their lengths,
+    each shortened turn ending with TRUNCATION_MARK."""
+    turns = [turn.removesuffix(TRUNCATION_MARK) for turn in answer.turns]
+    total = sum(len(turn) for turn in turns)
+    if cut <= 0 or total == 0:
+        return answer
+    kept = [turn[: max(0, len(turn) - -(-cut * len(turn) // total))] for turn in turns]
+    return replace(answer, turns=tuple(turn + TRUNCATION_MARK for turn in kept))
+
+
 def game_cost(judge: JudgeConfig, prompt_tokens: int, completion_tokens: int) -> float | None:
     """Price of one completion in USD, when the judge's prices per million tokens are known."""
     if judge.price_in_per_mtok is None and judge.price_out_per_mtok is None:
@@ -108,7 +163,7 @@ def judgment_row(spec: GameSpec, completion: Completion, template: Template, jud
         p_first=parsed.p_first, weight=parsed.weight, raw=completion.text, logprobs=completion.top_logprobs,
         error=error, prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
         cost=game_cost(judge, completion.prompt_tokens, completion.completion_tokens),
-        latency_s=completion.latency_s,
+        latency_s=completion.latency_s, truncated=spec.truncated,
         request={"model": spec.request.model, "params": spec.request.params,
                  "messages": list(spec.request.messages)},
     )
@@ -171,6 +226,10 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     """
     template = load_template(config.template)
     specs = plan_games(dataset, config, template)
+    own_engine = engine is None
+    if config.truncate_answers:
+        engine = engine or build_engine(config.judge)
+        specs = fit_to_context(specs, dataset, template, engine)
     keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
     interrupted = False
     with Store(config.store) as store:
@@ -181,12 +240,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         if on_start is not None:
             on_start(tally)
         if pending:
-            own_engine = engine is None
             engine = engine or build_engine(config.judge)
             interrupted = await _send_until_stopped(engine, pending, store, template, config.judge, tally,
                                                     on_progress)
-            if own_engine:
-                await engine.aclose()
+        if own_engine and engine is not None:
+            await engine.aclose()
         judgments = store.judgments(keys)
     games = _games_frame(specs, judgments)
     combined = combine(games, swap=config.swap, seed=config.seed,

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS judgments (
     cost REAL,
     latency_s REAL,
     attempts INTEGER NOT NULL,
+    truncated INTEGER NOT NULL DEFAULT 0,
     request TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
@@ -54,9 +55,10 @@ CREATE INDEX IF NOT EXISTS judgments_by_judge ON judgments (judge, template, sta
 # An existing ok row is never overwritten; anything else is replaced and its attempt count carried on.
 _UPSERT = """
 INSERT INTO judgments (key, question_id, first, second, judge, template, status, label, p_first, weight, raw,
-    logprobs, error, prompt_tokens, completion_tokens, cost, latency_s, attempts, request, created_at, updated_at)
+    logprobs, error, prompt_tokens, completion_tokens, cost, latency_s, attempts, truncated, request, created_at,
+    updated_at)
 VALUES (:key, :question_id, :first, :second, :judge, :template, :status, :label, :p_first, :weight, :raw,
-    :logprobs, :error, :prompt_tokens, :completion_tokens, :cost, :latency_s, 1, :request, :now, :now)
+    :logprobs, :error, :prompt_tokens, :completion_tokens, :cost, :latency_s, 1, :truncated, :request, :now, :now)
 ON CONFLICT(key) DO UPDATE SET
     status = excluded.status, label = excluded.label, p_first = excluded.p_first, weight = excluded.weight,
     raw = excluded.raw, logprobs = excluded.logprobs, error = excluded.error,
@@ -89,6 +91,7 @@ class JudgmentRow:
     completion_tokens: int = 0
     cost: float | None = None
     latency_s: float | None = None
+    truncated: bool = False  # answers were shortened to fit the judge's context (truncate_answers)
     request: dict[str, Any] | None = None
 
 
@@ -169,7 +172,7 @@ class Store:
                   template: str | None = None) -> pd.DataFrame:
         """Stored judgments (all columns but the request), optionally only `keys`, a judge or a template."""
         columns = ("key, question_id, first, second, judge, template, status, label, p_first, weight, raw, "
-                   "logprobs, error, prompt_tokens, completion_tokens, cost, latency_s, attempts")
+                   "logprobs, error, prompt_tokens, completion_tokens, cost, latency_s, attempts, truncated")
         query, args = f"SELECT {columns} FROM judgments WHERE 1=1", []
         if judge is not None:
             query, args = query + " AND judge = ?", [*args, judge]

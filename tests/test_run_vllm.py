@@ -118,3 +118,32 @@ def test_quickstart_through_the_cli_on_the_embedded_judge(tmp_path, embedded_mod
     assert board["meta"]["judge"] == EMBEDDED_MODEL_NAME and board["meta"]["template"] == "logprob"
     assert {m["model"] for m in board["models"]} == {"careful-7b", "baseline-3b", "sloppy-1b", "terse-0.5b"}
     assert board["meta"]["first_slot_win_rate"] is not None
+
+
+def test_prompts_past_the_context_fail_or_are_truncated_with_a_flag(vllm_engine, tmp_path):
+    from judgebench.runner import TRUNCATION_MARK
+
+    questions = tmp_path / "q.jsonl"
+    answers = tmp_path / "a.jsonl"
+    questions.write_text(json.dumps({"question_id": "long", "turns": ["Summarise the text."]}) + "\n")
+    rambling = " ".join(f"sentence {i} goes on about nothing in particular." for i in range(900))
+    answers.write_text(json.dumps({"question_id": "long", "model": "verbose", "turns": [rambling]}) + "\n"
+                       + json.dumps({"question_id": "long", "model": "brief", "turns": ["A short summary."]}) + "\n")
+    settings = {"questions": questions, "answers": [answers], "baseline": "brief", "template": "logprob",
+                "rounds": 20, "progress": False}
+    judge = {"engine": "vllm", "embedded": True}
+
+    plain = run(load_config(None, {**settings, "store": tmp_path / "plain.sqlite"}, judge), engine=vllm_engine)
+    assert plain.n_failed == 2
+    assert plain.judgments["error"].str.startswith("prompt too long").all()
+
+    cut = run(load_config(None, {**settings, "store": tmp_path / "cut.sqlite", "truncate_answers": True}, judge),
+              engine=vllm_engine)
+    assert cut.n_failed == 0 and cut.judgments["truncated"].eq(1).all()
+    assert (cut.judgments["prompt_tokens"] + 1 <= 2048).all()
+    assert set(cut.judgments["key"]).isdisjoint(plain.judgments["key"])  # what is sent changed, so the keys did
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cut.sqlite") as db:
+        for (request,) in db.execute("SELECT request FROM judgments"):
+            assert TRUNCATION_MARK.strip() in json.loads(request)["messages"][-1]["content"]

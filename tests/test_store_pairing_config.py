@@ -126,3 +126,19 @@ def test_presets_default_embedded_and_user_file(tmp_path):
     config = load_config(None, {"questions": tmp_path / "q", "answers": [tmp_path / "a"], "judges_file": mine},
                          {"preset": "house", "concurrency": 3})
     assert (config.judge.model, config.judge.concurrency) == ("house-judge", 3)
+
+
+def test_shortening_cuts_the_longer_answer_first_and_marks_each_cut_turn():
+    from judgebench.runner import TRUNCATION_MARK, _shorten_pair
+
+    long, short = Answer("q", "a", ("x" * 1000,)), Answer("q", "b", ("y" * 100,))
+    cut_long, cut_short = _shorten_pair(long, short, 500)
+    assert cut_short == short  # the longer answer absorbs the whole cut
+    assert cut_long.turns[0] == "x" * 500 + TRUNCATION_MARK
+    both_a, both_b = _shorten_pair(long, short, 1000)  # past equal lengths, the rest is split evenly
+    assert [len(t.removesuffix(TRUNCATION_MARK)) for t in both_a.turns + both_b.turns] == [50, 50]
+    two_turns = Answer("q", "c", ("a" * 300, "b" * 100))
+    shortened, _ = _shorten_pair(two_turns, Answer("q", "d", ("z",)), 200)
+    assert [len(t.removesuffix(TRUNCATION_MARK)) for t in shortened.turns] == [150, 50]  # in proportion
+    again, _ = _shorten_pair(shortened, Answer("q", "d", ("z",)), 100)  # a second cut replaces the mark
+    assert [t.count(TRUNCATION_MARK) for t in again.turns] == [1, 1]
