@@ -135,6 +135,50 @@ def stream_all(engine: VLLMEngine, requests: list[JudgeRequest]) -> list:
     return asyncio.run(consume())
 
 
+def compare_raw(engine, llm, ordered, conversations, sampling, prepare_s, repeats: int) -> None:
+    """Raw `LLM.chat` against `VLLMEngine.stream`, alternating, on the same prompts in the same order."""
+    n = len(ordered)
+    raw, harness = Timings(), Timings()
+    for _ in range(repeats):
+        raw_outputs = timed(raw, llm, lambda: llm.chat(conversations, sampling, use_tqdm=False))
+        completions = timed(harness, llm, lambda: stream_all(engine, ordered))
+    by_key = {c.key: c for c in completions}
+    same = sum(by_key[r.key].text == o.outputs[0].text for r, o in zip(ordered, raw_outputs, strict=True))
+    raw_best, harness_best = min(raw.wall), min(harness.wall)
+    extra_cpu = statistics.median(harness.cpu) - statistics.median(raw.cpu)
+    print("\nraw LLM.chat vs VLLMEngine.stream (same LLM, same prompts, same order)")
+    print(raw.line("raw", n))
+    print(harness.line("harness", n))
+    paired = [r / h for r, h in zip(raw.wall, harness.wall, strict=True)]  # each raw run, then its harness run
+    print(f"  ratio harness/raw throughput: best runs {raw_best / harness_best:.3f}, median of the "
+          f"{len(paired)} back-to-back pairs {statistics.median(paired):.3f} (target >= 0.95); "
+          f"wall time added {100 * (harness_best - raw_best) / raw_best:+.1f}% of the raw time (best runs)")
+    print(f"  harness CPU in this process beyond the raw call: {extra_cpu:.2f} s = "
+          f"{100 * extra_cpu / raw_best:.1f}% of the raw time (rendering and counting alone: {prepare_s:.2f} s)")
+    print(f"  vLLM's own processes' CPU time (median): raw {statistics.median(raw.vllm_cpu):.1f} s, "
+          f"harness {statistics.median(harness.vllm_cpu):.1f} s (the same work; differences in wall time "
+          "beyond these come from other load on the machine)")
+    print(f"  identical generated text in {same}/{n} games")
+
+
+def compare_orders(engine, llm, ordered, model, settings, args) -> None:
+    """The engine on a shuffled input, with and without its prefix grouping, alternating."""
+    n = len(ordered)
+    shuffled = ordered[:]
+    random.Random(args.seed).shuffle(shuffled)
+    keep_order = VLLMEngine(model, llm=llm, chunk_size=args.chunk_size, group_by_prefix=False, **settings)
+    grouped_t, shuffled_t = Timings(), Timings()
+    for _ in range(args.repeats):
+        timed(shuffled_t, llm, lambda: stream_all(keep_order, shuffled))
+        timed(grouped_t, llm, lambda: stream_all(engine, shuffled))
+    print("\nprefix-grouped vs shuffled order (VLLMEngine on the same shuffled input, prefix caching on in both)")
+    print(grouped_t.line("grouped", n))
+    print(shuffled_t.line("shuffled", n))
+    pairs = [s / g for s, g in zip(shuffled_t.wall, grouped_t.wall, strict=True)]
+    print(f"  speed-up from grouping: best runs {min(shuffled_t.wall) / min(grouped_t.wall):.2f}x, median of "
+          f"the {len(pairs)} back-to-back pairs {statistics.median(pairs):.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="model path or name (default: the embedded judge)")
@@ -144,6 +188,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="use only the first N games")
     parser.add_argument("--kv-cache-gib", type=float, help="KV cache size (default: vLLM's, from memory share)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    parser.add_argument("--part", choices=("all", "ratio", "grouping"), default="all", help="what to measure")
     args = parser.parse_args()
 
     from vllm import SamplingParams
@@ -178,41 +223,10 @@ def main() -> None:
     engine.prepare(ordered)
     prepare_s = time.perf_counter() - started
 
-    raw, harness = Timings(), Timings()
-    for _ in range(args.repeats):
-        raw_outputs = timed(raw, llm, lambda: llm.chat(conversations, sampling, use_tqdm=False))
-        completions = timed(harness, llm, lambda: stream_all(engine, ordered))
-    by_key = {c.key: c for c in completions}
-    same = sum(by_key[r.key].text == o.outputs[0].text for r, o in zip(ordered, raw_outputs, strict=True))
-    raw_best, harness_best = min(raw.wall), min(harness.wall)
-    extra_cpu = statistics.median(harness.cpu) - statistics.median(raw.cpu)
-    print("\nraw LLM.chat vs VLLMEngine.stream (same LLM, same prompts, same order)")
-    print(raw.line("raw", n))
-    print(harness.line("harness", n))
-    paired = [r / h for r, h in zip(raw.wall, harness.wall, strict=True)]  # each raw run, then its harness run
-    print(f"  ratio harness/raw throughput: best runs {raw_best / harness_best:.3f}, median of the "
-          f"{len(paired)} back-to-back pairs {statistics.median(paired):.3f} (target >= 0.95); "
-          f"wall time added {100 * (harness_best - raw_best) / raw_best:+.1f}% of the raw time (best runs)")
-    print(f"  harness CPU in this process beyond the raw call: {extra_cpu:.2f} s = "
-          f"{100 * extra_cpu / raw_best:.1f}% of the raw time (rendering and counting alone: {prepare_s:.2f} s)")
-    print(f"  vLLM's own processes' CPU time (median): raw {statistics.median(raw.vllm_cpu):.1f} s, "
-          f"harness {statistics.median(harness.vllm_cpu):.1f} s (the same work; differences in wall time "
-          "beyond these come from other load on the machine)")
-    print(f"  identical generated text in {same}/{n} games")
-
-    shuffled = ordered[:]
-    random.Random(args.seed).shuffle(shuffled)
-    keep_order = VLLMEngine(model, llm=llm, chunk_size=args.chunk_size, group_by_prefix=False, **settings)
-    grouped_t, shuffled_t = Timings(), Timings()
-    for _ in range(args.repeats):
-        timed(shuffled_t, llm, lambda: stream_all(keep_order, shuffled))
-        timed(grouped_t, llm, lambda: stream_all(engine, shuffled))
-    print("\nprefix-grouped vs shuffled order (VLLMEngine on the same shuffled input, prefix caching on in both)")
-    print(grouped_t.line("grouped", n))
-    print(shuffled_t.line("shuffled", n))
-    pairs = [s / g for s, g in zip(shuffled_t.wall, grouped_t.wall, strict=True)]
-    print(f"  speed-up from grouping: best runs {min(shuffled_t.wall) / min(grouped_t.wall):.2f}x, median of "
-          f"the {len(pairs)} back-to-back pairs {statistics.median(pairs):.2f}x")
+    if args.part in ("all", "ratio"):
+        compare_raw(engine, llm, ordered, conversations, sampling, prepare_s, args.repeats)
+    if args.part in ("all", "grouping"):
+        compare_orders(engine, llm, ordered, model, settings, args)
     llm.llm.llm_engine.engine_core.shutdown()
 
 
