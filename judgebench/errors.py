@@ -1,7 +1,18 @@
 """Errors a user can cause, each carrying the message to show and the exit code to end with.
 
-The CLI catches `JudgebenchError` and prints its message alone (no traceback); anything else is a bug.
-Exit codes follow DESIGN.md: 0 success, 1 regression found, 2 usage or input error, 3 failed games.
+Library code raises these (third-party exceptions are converted where they enter, as httpx does); the CLI
+catches `JudgebenchError` and prints its message alone (no traceback); anything else is a bug.
+
+Exit codes (DESIGN.md, "Conventions"):
+
+- 0 success;
+- 1 regression found (`judgebench check`);
+- 2 usage or input error (bad flag, setting, file, unknown model...), caught before any judge call where it can be;
+- 3 the run finished with failed games, or with no verdict at all;
+- 4 undecided (`judgebench check`);
+- 5 the store or an output file could not be written (disk full, read-only, locked): judgments already stored
+  are kept, and the same command can be run again once the cause is fixed;
+- 130 stopped by Ctrl-C or SIGTERM (what was judged is stored).
 """
 
 from __future__ import annotations
@@ -10,6 +21,9 @@ EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
 EXIT_FAILED_GAMES = 3
+EXIT_UNDECIDED = 4
+EXIT_STORAGE = 5
+EXIT_INTERRUPTED = 130
 
 
 class JudgebenchError(Exception):
@@ -43,3 +57,12 @@ class EngineError(JudgebenchError):
 
     Raised immediately and stops the run; judgments already stored stay stored.
     """
+
+
+class StorageError(JudgebenchError):
+    """The store or an output file cannot be written (disk full, read-only, locked, a directory in the way).
+
+    Raised the moment a write fails; the run stops sending, judgments already committed stay in the store.
+    """
+
+    exit_code = EXIT_STORAGE

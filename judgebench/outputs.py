@@ -1,0 +1,96 @@
+"""Writing output files so that a crash or a full disk never leaves a half-written file in place of a good one.
+
+Each file is written to a temporary file in the same directory, flushed to disk, then renamed over the
+target (`os.replace` is atomic on POSIX within one file system): a reader sees the old file or the new one,
+never a mixture. Failures become one `StorageError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from judgebench.errors import ConfigError, StorageError
+
+_REMEDIES = {
+    errno.ENOSPC: "the disk is full: free some space",
+    errno.EDQUOT: "the disk quota is exhausted: free some space",
+    errno.EROFS: "the file system is read-only: choose another directory",
+    errno.EACCES: "permission denied: choose a directory you can write to",
+    errno.EPERM: "permission denied: choose a directory you can write to",
+}
+
+
+def storage_error(error: OSError, path: str | Path, doing: str) -> StorageError:
+    """A StorageError for an OSError met while `doing` something to `path`, with what to do about it."""
+    remedy = _REMEDIES.get(error.errno or 0, error.strerror or str(error))
+    return StorageError(f"cannot {doing} {path}: {remedy}, then run the same command again")
+
+
+def prepare_directory(path: str | Path, what: str = "output directory") -> Path:
+    """Create `path` as a directory (and its parents) and check that files can be created in it.
+
+    Called before any judge call, so that a bad --out is a usage error at start, not after the judging:
+    a path that is a file, a parent that is a file, or a directory that cannot be written to.
+    """
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"the {what} {directory} is a file, not a directory: choose a directory path")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except NotADirectoryError:
+        raise ConfigError(f"the {what} {directory} cannot be created: part of its path is a file") from None
+    except OSError as error:
+        raise ConfigError(f"the {what} {directory} cannot be written: "
+                          f"{_REMEDIES.get(error.errno or 0, error.strerror or str(error))}") from None
+    return directory
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8",
+                newline: str | None = None) -> Iterator[IO]:
+    """Open a temporary file beside `path` for writing; on success it replaces `path` at once.
+
+    On any error the temporary file is removed and `path` is left as it was; an OSError becomes a
+    StorageError naming `path`.
+    """
+    target = Path(path)
+    binary = "b" in mode
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise storage_error(error, target, "write") from None
+    try:
+        with os.fdopen(descriptor, mode, encoding=None if binary else encoding,
+                       newline=None if binary else newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as error:
+        _remove(temporary)
+        raise storage_error(error, target, "write") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write `text` (UTF-8) to `path` atomically; returns the path."""
+    with atomic_open(path) as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
