@@ -100,7 +100,7 @@ def _run_and_show(settings: RunConfig) -> int:
         _show_leaderboard(evaluation.leaderboard, console, ridge_asked=False)
     else:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
-    console.print(present.diagnostics_table(evaluation.diagnostics, evaluation))
+    console.print(present.diagnostics_table(evaluation))
     console.print(f"wrote {', '.join(str(path) for path in evaluation.files.values())}", markup=False)
     if evaluation.diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)

@@ -151,6 +151,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     from judgebench.prompts import load_template
     from judgebench.runner import run_async, run_coroutine
 
+    if settings.questions is None or not settings.answers:
+        raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
+                          "or [data] questions/answers in the config file)")
     if out is not None:
         prepare_directory(out)
     prepare_directory(Path(settings.store).parent, "store's directory")

@@ -384,7 +384,7 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     n_games = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
     win_a, tie = s > 0.5, s == 0.5
     loss_a = s < 0.5
-    figures = {
+    figures: dict[str, np.ndarray] = {
         "n_games": n_games,
         "n_wins": np.bincount(a, win_a, m) + np.bincount(b, loss_a, m),
         "n_losses": np.bincount(a, loss_a, m) + np.bincount(b, win_a, m),

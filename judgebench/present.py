@@ -114,7 +114,7 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
     if key == "win_rate":
         if board.meta["method"] == "winrate":
             return None  # the rating column is the win rate
-        return "win rate" + (f" vs {board.meta['baseline']}" if board.meta.get("baseline") else " (average)")
+        return "win rate vs baseline" if board.meta.get("baseline") else "win rate (average)"
     return {"n_games": "games", "n_ties": "ties", "position_consistency": "position consistency"}[key]
 
 
@@ -127,7 +127,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
     table.add_column(_rating_title(board), justify="right", no_wrap=True)
     table.add_column("interval", justify="right", no_wrap=True)
     for key in columns:
-        table.add_column(_secondary_title(board, key), justify="right")
+        table.add_column(_secondary_title(board, key) or key, justify="right")
     value = _value_format(board)
     for entry in board.models:
         table.add_row(str(entry["rank"]), entry["model"], value(entry["rating"]),
@@ -142,9 +142,9 @@ def table_width(table: Table) -> int:
     return Measurement.get(console, console.options, table).maximum
 
 
-def diagnostics_table(diagnostics: RunDiagnostics, evaluation: Evaluation) -> Table:
+def diagnostics_table(evaluation: Evaluation) -> Table:
     """The judge's reliability figures (position consistency, first-slot wins, failures) and the run's cost."""
-    d = diagnostics
+    d = evaluation.diagnostics
     table = Table(title="Judge diagnostics", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)

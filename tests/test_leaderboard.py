@@ -15,6 +15,7 @@ from scipy.special import expit
 from judgebench import leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
+from tests.support.stores import store_from_outcomes
 
 STRENGTHS = {"alpha": 0.8, "bravo": 0.4, "charlie": 0.0, "delta": -0.6}
 
@@ -252,15 +253,7 @@ def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, messag
 
 
 def test_command_reads_a_judgebench_store(outcomes, tmp_path):
-    from judgebench.store import JudgmentRow, Store
-
-    path = tmp_path / "judgments.sqlite"
-    with Store(path) as store:
-        for n, row in enumerate(outcomes.itertuples()):
-            for order, (first, second, p_first) in enumerate(((row.model_a, row.model_b, row.p_ab),
-                                                               (row.model_b, row.model_a, 1 - row.p_ba))):
-                store.put(JudgmentRow(key=f"k{n}-{order}", question_id=row.question_id, first=first, second=second,
-                                      judge="j", template="t", status="ok", label="x", p_first=p_first, weight=1.0))
+    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite")
     done = run_cli("--store", str(path), "--rounds", "100", "--position-effect", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]

@@ -92,9 +92,10 @@ def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | 
 
 def one_source(*, store: Any = None, alpaca_eval: Any = None, outcomes: Any = None) -> tuple[SourceKind, Any]:
     """The one source given, as (kind, source); none or several is a ConfigError naming the flags."""
-    given: list[tuple[SourceKind, Any]] = [
-        (kind, value) for kind, value in (("store", store), ("alpaca-eval", alpaca_eval), ("outcomes", outcomes))
-        if value is not None and not (isinstance(value, (list, tuple)) and not value)]
+    candidates: tuple[tuple[SourceKind, Any], ...] = (("store", store), ("alpaca-eval", alpaca_eval),
+                                                       ("outcomes", outcomes))
+    given = [(kind, value) for kind, value in candidates
+             if value is not None and not (isinstance(value, (list, tuple)) and not value)]
     if len(given) != 1:
         raise ConfigError("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE"
                           + (f" (got {', '.join('--' + kind for kind, _ in given)})" if given else ""))
