@@ -101,7 +101,10 @@ class Evaluation:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write judgments.jsonl and, when there is a leaderboard, leaderboard.json/.csv/.md into `out_dir`;
-        each file atomically. Returns the paths written, by name."""
+        each file atomically. Without a leaderboard, an earlier run's leaderboard files there are removed,
+        so that the folder never shows ratings the judgments beside them do not support. Returns the paths
+        written, by name."""
+        from judgebench.leaderboard import file_paths
         from judgebench.outputs import atomic_open, prepare_directory
 
         out = prepare_directory(out_dir)
@@ -112,6 +115,9 @@ class Evaluation:
         paths = {"judgments.jsonl": path}
         if self.leaderboard is not None:
             paths.update({p.name: p for p in self.leaderboard.write(out).values()})
+        else:
+            for stale in file_paths(out).values():
+                stale.unlink(missing_ok=True)
         self.files = paths
         return paths
 

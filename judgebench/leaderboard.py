@@ -86,8 +86,7 @@ class Leaderboard:
         from judgebench.outputs import atomic_write_text, prepare_directory
         from judgebench.present import leaderboard_markdown
 
-        out = prepare_directory(out_dir)
-        paths = {suffix: out / f"leaderboard.{suffix}" for suffix in ("json", "csv", "md")}
+        paths = file_paths(prepare_directory(out_dir))
         atomic_write_text(paths["json"], json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n")
         atomic_write_text(paths["csv"], self._csv())
         atomic_write_text(paths["md"], leaderboard_markdown(self))
@@ -531,6 +530,11 @@ def _plain(value: Any, *, integer: bool = False) -> Any:
             return None
         return int(round(value)) if integer else value
     return value
+
+
+def file_paths(out_dir: Path) -> dict[str, Path]:
+    """Where `Leaderboard.write` puts its files in `out_dir`, by suffix: leaderboard.json, .csv and .md."""
+    return {suffix: out_dir / f"leaderboard.{suffix}" for suffix in ("json", "csv", "md")}
 
 
 def _present_fields(models: list[dict]) -> list[str]:

@@ -162,6 +162,8 @@ def test_unwritable_outputs_stop_the_run_before_any_judge_call(judge_server, tmp
 def test_a_run_without_any_verdict_exits_3_and_shows_what_the_judge_wrote(judge_server, tmp_path):
     judge_server.rule = lambda request: Reply("Both answers have merit; I would not pick one.")
     config = write_config(tmp_path, judge_server.base_url)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "leaderboard.json").write_text("{}")  # an earlier run's, which no verdict supports now
     done = console_script("run", "--config", str(config), cwd=tmp_path)
     assert done.returncode == 3, done.stderr
     assert "no game produced a verdict" in done.stderr
