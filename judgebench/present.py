@@ -40,7 +40,7 @@ _RANK_RULE = "Rank = 1 + number of models whose lower bound is above this model'
 
 def method_title(meta: dict[str, Any]) -> str:
     """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
-    title = _METHOD_NAMES.get(meta["method"], meta["method"])
+    title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
 
 
