@@ -56,14 +56,16 @@ def assert_same_leaderboard_files(cli: Path, api: Path, *, timestamps: bool) -> 
 
 
 @pytest.mark.integration
-def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path):
+def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path, capfd):
     cli_folder, api_folder = tmp_path / "cli", tmp_path / "api"
     cli_folder.mkdir(), api_folder.mkdir()
     done = console_script("run", "--config", str(write_config(cli_folder, judge_server.base_url)), cwd=cli_folder)
     assert done.returncode == 0, done.stderr
 
+    capfd.readouterr()
     evaluation = judgebench.evaluate(load_config(write_config(api_folder, judge_server.base_url)))
-    assert not (api_folder / "out").exists()  # evaluate writes nothing but the store unless asked
+    assert capfd.readouterr() == ("", "")  # evaluate prints nothing
+    assert not (api_folder / "out").exists()  # and writes nothing but the store unless asked
     written = evaluation.write(api_folder / "out")
     assert sorted(written) == sorted([*LEADERBOARD_FILES, "judgments.jsonl"])
     assert_same_leaderboard_files(cli_folder / "out", api_folder / "out", timestamps=True)
