@@ -200,7 +200,7 @@ def agreement(reference: dict[str, float], other: dict[str, float]) -> float:
 
 def judgebench_fit_alone(data: Path) -> tuple[float, object, object]:
     """judgebench's Bradley-Terry fit on the counts (no start-up, no file, no intervals), best of 5."""
-    from judgebench.leaderboard import read_outcomes
+    from judgebench.datasets.sources import read_outcomes
     from judgebench.ratings import bradley_terry as bt
     from judgebench.ratings.counts import encode_outcomes, pair_counts
 

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from judgebench.config import RunConfig
+    from judgebench.leaderboard import Leaderboard
 
 app = typer.Typer(
     name="judgebench",
@@ -54,7 +61,6 @@ def run(
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     from judgebench.config import load_config
-    from judgebench.console import run_and_report
 
     overrides = dict(questions=questions, answers=answers or None, format=format, references=references,
                      models=model or None, allow_missing=allow_missing, template=template, pairs=pairs,
@@ -62,15 +68,69 @@ def run(
                      method=method, interval=interval, rounds=rounds, confidence=confidence, progress=progress)
     judge_overrides = dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
                            api_key_env=api_key_env, concurrency=concurrency)
-    exit_code = run_and_report(load_config(config, overrides, judge_overrides))
-    raise typer.Exit(exit_code)
+    raise typer.Exit(_run_and_show(load_config(config, overrides, judge_overrides)))
+
+
+def _run_and_show(settings: RunConfig) -> int:
+    """`judgebench run`: evaluate with a progress bar, then show the leaderboard and the judge's diagnostics."""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
+    from judgebench import present
+    from judgebench.evaluation import evaluate
+
+    console, errors = Console(), Console(stderr=True)
+    console.print(present.run_header(settings), markup=False)
+    if settings.judge.embedded:
+        from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
+
+        console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
+    priced = settings.judge.price_in_per_mtok is not None or settings.judge.price_out_per_mtok is not None
+    with (present.progress_callbacks(errors, priced) if settings.progress else nullcontext((None, None))) as bar:
+        evaluation = evaluate(settings, out=settings.out, on_start=bar[0], on_progress=bar[1])
+    for line in present.run_summary(evaluation):
+        console.print(line, markup=False)
+    if evaluation.run.interrupted:
+        tally = evaluation.run.tally
+        typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored; run the same command again "
+                    "to finish (stored games are not sent again)", fg="yellow", err=True)
+        return evaluation.exit_code
+    if evaluation.leaderboard is not None:
+        _show_leaderboard(evaluation.leaderboard, console, ridge_asked=False)
+    else:
+        typer.secho("no complete pair was judged: nothing to rate", fg="red")
+    console.print(present.diagnostics_table(evaluation))
+    console.print(f"wrote {', '.join(str(path) for path in evaluation.files.values())}", markup=False)
+    if evaluation.diagnostics.no_verdict:
+        typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)
+    elif evaluation.diagnostics.n_failed:
+        typer.secho(f"{evaluation.diagnostics.n_failed} games failed (see error in judgments.jsonl); "
+                    "run again to retry them", fg="red", err=True)
+    return evaluation.exit_code
+
+
+def _show_leaderboard(board: Leaderboard, console: Console | None, *, ridge_asked: bool) -> None:
+    """The leaderboard table (unless `console` is None), and a note on stderr when the ratings needed the
+    automatic weak ridge that the user did not ask for."""
+    from judgebench import present
+
+    if console is not None:
+        console.print(present.leaderboard_table(board, console.width))
+    if not ridge_asked and board.meta.get("regularization"):
+        typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
+                    f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart",
+                    fg="yellow", err=True)
 
 
 @app.command(help="List the judge presets usable with --judge.")
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML).")) -> None:
-    from judgebench.console import print_presets
+    from rich.console import Console
 
-    print_presets(judges_file)
+    from judgebench.config import presets
+    from judgebench.present import presets_table
+
+    Console().print(presets_table(presets(judges_file)))
 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
@@ -109,27 +169,27 @@ def leaderboard(
     out: Path | None = typer.Option(None, help="Directory for leaderboard.json, leaderboard.csv, leaderboard.md."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
 ) -> None:
+    from rich.console import Console
+
+    from judgebench.datasets.sources import one_source
     from judgebench.errors import ConfigError
-    from judgebench.leaderboard import build, load_inputs, print_leaderboard, write
+    from judgebench.evaluation import rate
 
     if extra_files and not alpaca_eval:
         raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
-    inputs = load_inputs(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])], outcomes=outcomes,
-                         swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
-    chosen = method or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
-    board = build(inputs.outcomes, inputs.games, method=chosen, interval=interval, resample=resample,
-                  confidence=confidence, rounds=rounds, seed=seed, baseline=inputs.baseline, anchor=anchor,
-                  anchor_rating=anchor_rating, scale=scale, k=k_factor, ties=ties, position_effect=position_effect,
-                  regularization=regularization, source=inputs.source,
-                  meta={"source": inputs.kind, "judge": judge, "template": template,
-                        "swap": swap if inputs.kind == "store" else None})
+    kind, source = one_source(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])],
+                              outcomes=outcomes)
     if out is not None:
-        write(board, out)
-    if not quiet:
-        print_leaderboard(board)
-    if regularization is None and board.meta.get("regularization"):
-        typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
-                    f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart", err=True)
+        from judgebench.outputs import prepare_directory
+
+        prepare_directory(out)
+    board = rate(source, kind=kind, method=method, interval=interval, resample=resample, confidence=confidence,
+                 rounds=rounds, seed=seed, baseline=baseline, anchor=anchor, anchor_rating=anchor_rating,
+                 scale=scale, k_factor=k_factor, ties=ties, position_effect=position_effect,
+                 regularization=regularization, judge=judge, template=template, swap=swap)
+    if out is not None:
+        board.write(out)
+    _show_leaderboard(board, None if quiet else Console(), ridge_asked=regularization is not None)
 
 
 def main() -> None:

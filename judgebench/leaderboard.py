@@ -1,11 +1,12 @@
 """Leaderboards: ratings with intervals, ranks and per-model figures, as a table and as files in results/.
 
-Python API (the `judgebench leaderboard` command and `judgebench run` call exactly this):
+Assembles a `Leaderboard` from outcomes; `judgebench.rate` and `judgebench.evaluate` (evaluation.py) call
+it for the `leaderboard` and `run` commands, with the same defaults:
 
     board = build(outcomes, games=None, method="bt", interval="bootstrap", resample="questions",
                   confidence=0.95, rounds=1000, seed=0, baseline=None, anchor=None, anchor_rating=1000.0,
-                  ties="half", position_effect=False, regularization=0.0, meta=None)
-    write(board, "results/")          # leaderboard.json, leaderboard.csv, leaderboard.md
+                  ties="half", position_effect=False, regularization=None, meta=None)
+    board.write("results/")           # leaderboard.json, leaderboard.csv, leaderboard.md
     board.table                       # pandas DataFrame, best model first
     board.meta                        # method, interval, confidence, rounds, seed, counts, ...
 
@@ -18,7 +19,7 @@ order, `ratings.elo`) and "winrate" (AlpacaEval-style win rate against the basel
 Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline, else the average
 score over all its outcomes), win_probability (Bradley-Terry: predicted probability of beating the baseline,
 the anchor or a model of average rating), n_games (outcomes involving the model), n_wins, n_losses, n_ties,
-position_consistency (share of its outcomes judged in both orders whose two verdicts agree) and avg_length
+position_consistency (diagnostics.model_position_consistency) and avg_length
 (mean answer length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and,
 when answer lengths are known, lc_win_rate. Rates are fractions in [0, 1]; missing values are None.
 Rank = 1 + the number of models whose lower bound is above the model's upper bound.
@@ -27,6 +28,7 @@ Rank = 1 + the number of models whose lower bound is above the model's upper bou
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Mapping
@@ -36,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from judgebench import diagnostics
 from judgebench.errors import ConfigError, InputError
 from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings import intervals as iv
@@ -54,8 +57,6 @@ INTERVALS = ("bootstrap", "sandwich")
 MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_probability", "n_games", "n_wins",
                 "n_losses", "n_ties", "position_consistency", "avg_length", "win_rate_se", "discrete_win_rate",
                 "n_draws", "lc_win_rate")
-_RATE_FIELDS = {"win_rate", "win_probability", "position_consistency", "discrete_win_rate", "lc_win_rate",
-                "win_rate_se"}
 
 
 @dataclass
@@ -76,7 +77,29 @@ class Leaderboard:
         return pd.DataFrame.from_records(self.models, columns=_present_fields(self.models))
 
     def to_json(self) -> dict:
+        """The contents of leaderboard.json: {"meta": ..., "models": [...]}."""
         return {"meta": self.meta, "models": self.models}
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write leaderboard.json, leaderboard.csv and leaderboard.md into `out_dir` (created if needed), each
+        file atomically; returns their paths by suffix. These are exactly the files the CLI writes."""
+        from judgebench.outputs import atomic_write_text, prepare_directory
+        from judgebench.present import leaderboard_markdown
+
+        paths = file_paths(prepare_directory(out_dir))
+        atomic_write_text(paths["json"], json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n")
+        atomic_write_text(paths["csv"], self._csv())
+        atomic_write_text(paths["md"], leaderboard_markdown(self))
+        return paths
+
+    def _csv(self) -> str:
+        fields = _present_fields(self.models)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for entry in self.models:
+            writer.writerow({key: "" if entry.get(key) is None else entry[key] for key in fields})
+        return text.getvalue()
 
 
 @dataclass(frozen=True)
@@ -110,7 +133,7 @@ class _Ratings:
 def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str = "bootstrap",
           resample: str = "questions", confidence: float = 0.95, rounds: int = 1000, seed: int = 0,
           baseline: str | None = None, anchor: str | None = None, anchor_rating: float = 1000.0,
-          scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = 0.0,
+          scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = None,
           k: float = 4.0, answer_lengths: Mapping[str, float] | None = None, meta: Mapping[str, Any] | None = None,
           source: str = "outcomes") -> Leaderboard:
     """Rate the models in `outcomes` and return a Leaderboard (see the module docstring for the columns).
@@ -360,7 +383,7 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     n_games = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
     win_a, tie = s > 0.5, s == 0.5
     loss_a = s < 0.5
-    figures = {
+    figures: dict[str, np.ndarray] = {
         "n_games": n_games,
         "n_wins": np.bincount(a, win_a, m) + np.bincount(b, loss_a, m),
         "n_losses": np.bincount(a, loss_a, m) + np.bincount(b, win_a, m),
@@ -375,21 +398,11 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
             rate = (np.bincount(a, w * s, m) + np.bincount(b, w * (1 - s), m)) / (
                 np.bincount(a, w, m) + np.bincount(b, w, m))
         figures["win_rate"] = rate
-        figures["position_consistency"] = _position_consistency(coded)
+        figures["position_consistency"] = (
+            np.full(m, np.nan) if coded.p_ab is None or coded.p_ba is None
+            else diagnostics.model_position_consistency(coded.model_a, coded.model_b, coded.p_ab, coded.p_ba, m))
         figures["avg_length"] = _average_lengths(coded, answer_lengths)
     return figures
-
-
-def _position_consistency(coded: CodedOutcomes) -> np.ndarray:
-    m = coded.n_models
-    if coded.p_ab is None or coded.p_ba is None:
-        return np.full(m, np.nan)
-    both = np.isfinite(coded.p_ab) & np.isfinite(coded.p_ba)
-    lean_ab, lean_ba = np.sign(coded.p_ab[both] - 0.5), np.sign(coded.p_ba[both] - 0.5)
-    agree = (lean_ab == lean_ba).astype(float)
-    a, b = coded.model_a[both], coded.model_b[both]
-    judged = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
-    return (np.bincount(a, agree, m) + np.bincount(b, agree, m)) / judged
 
 
 def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] | None) -> np.ndarray:
@@ -493,7 +506,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "self_pairs_dropped": dropped,
         "judgebench_version": __version__,
     }
-    meta.update(_judge_figures(coded))
+    meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))
     meta.update({key: _plain(value) for key, value in ratings.extra.items()})
     return meta
 
@@ -504,16 +517,6 @@ def _interval_label(options: _Options) -> str:
     if options.interval == "sandwich":
         return f"{level} normal interval, sandwich covariance clustered by {unit}"
     return f"{level} percentile interval, bootstrap over {unit} ({options.rounds} rounds, seed {options.seed})"
-
-
-def _judge_figures(coded: CodedOutcomes) -> dict:
-    if coded.p_ab is None or coded.p_ba is None:
-        return {}
-    both = np.isfinite(coded.p_ab) & np.isfinite(coded.p_ba)
-    firsts = np.concatenate([coded.p_ab[np.isfinite(coded.p_ab)], 1.0 - coded.p_ba[np.isfinite(coded.p_ba)]])
-    agree = np.sign(coded.p_ab[both] - 0.5) == np.sign(coded.p_ba[both] - 0.5)
-    return {"position_consistency": _plain(agree.mean()) if both.any() else None,
-            "first_slot_win_rate": _plain(firsts.mean()) if len(firsts) else None}
 
 
 def _plain(value: Any, *, integer: bool = False) -> Any:
@@ -529,165 +532,11 @@ def _plain(value: Any, *, integer: bool = False) -> Any:
     return value
 
 
+def file_paths(out_dir: Path) -> dict[str, Path]:
+    """Where `Leaderboard.write` puts its files in `out_dir`, by suffix: leaderboard.json, .csv and .md."""
+    return {suffix: out_dir / f"leaderboard.{suffix}" for suffix in ("json", "csv", "md")}
+
+
 def _present_fields(models: list[dict]) -> list[str]:
     present = {key for entry in models for key in entry}
     return [name for name in MODEL_FIELDS if name in present]
-
-
-def write(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
-    """Write leaderboard.json ({"meta": ..., "models": [...]}), leaderboard.csv and leaderboard.md into out_dir."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot create the output directory {out}: {error.strerror}") from None
-    paths = {suffix: out / f"leaderboard.{suffix}" for suffix in ("json", "csv", "md")}
-    paths["json"].write_text(json.dumps(board.to_json(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    fields = _present_fields(board.models)
-    with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        for entry in board.models:
-            writer.writerow({key: "" if entry.get(key) is None else entry[key] for key in fields})
-    paths["md"].write_text(to_markdown(board), encoding="utf-8")
-    return paths
-
-
-def to_markdown(board: Leaderboard) -> str:
-    """The leaderboard as a Markdown table, with the method and the interval's confidence level stated."""
-    meta = board.meta
-    rate_method = meta["method"] == "winrate"
-    headers = ["rank", "model", "win rate" if rate_method else "rating", "interval"]
-    optional = [("win_rate", "win rate"), ("win_probability", "P(win)"), ("lc_win_rate", "LC win rate"),
-                ("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
-                ("avg_length", "avg length")]
-    if rate_method:
-        optional = [item for item in optional if item[0] != "win_rate"]
-    shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
-    headers += [title for _, title in shown]
-    lines = [f"# Leaderboard ({_method_title(meta)})", "",
-             f"Intervals: {meta['interval_label']}. Rank = 1 + number of models whose lower bound is above "
-             "this model's upper bound.", "",
-             "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    for entry in board.models:
-        value = _format_rate if rate_method else _format_rating
-        cells = [str(entry["rank"]), entry["model"], value(entry["rating"]),
-                 f"{value(entry['lower'])} to {value(entry['upper'])}"]
-        cells += [_format_cell(key, entry.get(key)) for key, _ in shown]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _method_title(meta: dict) -> str:
-    names = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
-    title = names[meta["method"]]
-    if meta.get("baseline"):
-        title += f" vs {meta['baseline']}"
-    return title
-
-
-def _format_rating(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
-
-
-def _format_rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
-def _format_cell(key: str, value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if key in _RATE_FIELDS:
-        return _format_rate(value)
-    if key == "avg_length":
-        return f"{value:.0f}"
-    return str(value)
-
-
-def print_leaderboard(board: Leaderboard, console: Any = None) -> None:
-    """Print the leaderboard: a rich table on `console` when given, else Markdown on stdout."""
-    if console is None:
-        print(to_markdown(board), end="")
-        return
-    from rich.table import Table
-
-    meta = board.meta
-    table = Table(title=f"Leaderboard ({_method_title(meta)})", caption=meta["interval_label"])
-    rate_method = meta["method"] == "winrate"
-    extra = [] if rate_method else [("win_rate", "win rate" + (f" vs {meta['baseline']}" if meta.get("baseline")
-                                                                  else " (average)"))]
-    extra += [("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency")]
-    for title in ("rank", "model", "win rate" if rate_method else "rating", "interval", *(t for _, t in extra)):
-        table.add_column(title, justify="left" if title == "model" else "right")
-    value = _format_rate if rate_method else _format_rating
-    for entry in board.models:
-        table.add_row(str(entry["rank"]), entry["model"], value(entry["rating"]),
-                      f"{value(entry['lower'])} to {value(entry['upper'])}",
-                      *(_format_cell(key, entry.get(key)) for key, _ in extra))
-    console.print(table)
-
-
-def read_outcomes(path: str | Path) -> Any:
-    """Read a generic outcomes file for rating: Parquet straight into Arrow columns (no per-row Python
-    objects, so a million outcomes load in a fraction of a second), other formats through
-    `judgebench.datasets.judgments.load_outcomes`. The result is validated by `build`."""
-    path = Path(path)
-    if path.suffix.lower() not in (".parquet", ".pq"):
-        from judgebench.datasets.judgments import load_outcomes
-
-        return load_outcomes(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path, hint="check the path of the outcomes file")
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-        text = [name for name in ("question_id", "model_a", "model_b", "winner") if name in schema.names]
-        return pq.ParquetFile(path, read_dictionary=text).read()
-    except Exception as error:  # pyarrow raises several types for damaged files
-        raise InputError(f"cannot read Parquet: {error}", path=path, hint="is it a complete Parquet file?") from None
-
-
-@dataclass
-class Inputs:
-    """Outcomes (and games, when available) read for `judgebench leaderboard`, with where they came from."""
-
-    outcomes: Any
-    games: Any = None
-    source: str = "outcomes"
-    baseline: str | None = None
-    kind: str = "outcomes"
-
-
-def load_inputs(*, store: str | Path | None = None, alpaca_eval: list[str | Path] | None = None,
-                outcomes: str | Path | None = None, swap: str = "both", seed: int = 0, baseline: str | None = None,
-                judge: str | None = None, template: str | None = None) -> Inputs:
-    """Read exactly one source: a judgebench store, AlpacaEval annotation files or a generic outcomes file.
-
-    For AlpacaEval annotations the baseline is the models' common opponent (generator_1) unless given.
-    """
-    given = [name for name, value in (("--store", store), ("--alpaca-eval", alpaca_eval), ("--outcomes", outcomes))
-             if value]
-    if len(given) != 1:
-        raise ConfigError("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE"
-                          + (f" (got {', '.join(given)})" if given else ""))
-    if store:
-        try:
-            from judgebench.store import Store
-        except ImportError as error:  # pragma: no cover - the store ships with judgebench
-            raise ConfigError(f"reading a store needs judgebench.store, which is not available ({error})") from None
-        with Store(store, must_exist=True) as db:
-            frame = db.outcomes(swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
-            games = db.games(judge=judge, template=template)
-        if len(frame) == 0:
-            raise InputError("the store holds no complete judged pair for this judge and template", path=store)
-        return Inputs(frame, games, str(store), baseline, "store")
-    if alpaca_eval:
-        from judgebench.datasets.judgments import load_alpaca_eval_annotations
-
-        frame = load_alpaca_eval_annotations([Path(p) for p in alpaca_eval])
-        if baseline is None:
-            opponents = frame.loc[frame["model_a"] != frame["model_b"], "model_b"].unique()
-            baseline = str(opponents[0]) if len(opponents) == 1 else None
-        return Inputs(frame, None, ", ".join(str(p) for p in alpaca_eval), baseline, "alpaca-eval")
-    return Inputs(read_outcomes(outcomes), None, str(outcomes), baseline, "outcomes")

@@ -11,7 +11,6 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,7 +22,7 @@ from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset
 from judgebench.store import JudgmentRow, Store
-from judgebench.verdicts import Combined, combine, first_slot_win_rate, parse_completion, position_consistency
+from judgebench.verdicts import Combined, combine, parse_completion
 
 
 @dataclass(frozen=True)
@@ -253,8 +252,6 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     planned_pairs = len({(s.question_id, *sorted((s.first, s.second))) for s in specs})
     combined = replace(combined, n_incomplete=planned_pairs - len(combined.outcomes))
     diagnostics = {
-        "position_consistency": position_consistency(combined.outcomes),
-        "first_slot_win_rate": first_slot_win_rate(games),
         "n_inconsistent": combined.n_inconsistent,
         "n_incomplete": combined.n_incomplete,
         "skipped": dict(dataset.skipped),
@@ -293,16 +290,6 @@ async def _send_until_stopped(engine: Engine, pending: list[GameSpec], store: St
     return stopped
 
 
-def run(config: RunConfig, *, engine: Engine | None = None,
-        on_progress: Callable[[Tally], None] | None = None) -> RunResult:
-    """Load the data, judge what is missing, and return the result (the Python API of `judgebench run`)."""
-    from judgebench.datasets import load_dataset
-
-    dataset = load_dataset(config.questions, config.answers, format=config.format,
-                           allow_missing=config.allow_missing, models=config.models, references=config.references)
-    return run_coroutine(run_async(config, dataset, engine=engine, on_progress=on_progress))
-
-
 def run_coroutine(coroutine):
     """Run on uvloop's faster event loop where it is installed (it comes with vLLM), else asyncio's."""
     try:
@@ -312,11 +299,3 @@ def run_coroutine(coroutine):
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(coroutine)
 
-
-def write_judgments(result: RunResult, out: Path) -> Path:
-    """All judgments of the run's plan (failed and unparsed included) as judgments.jsonl in `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "judgments.jsonl"
-    with Store(result.config.store) as store:
-        store.export_jsonl(path, result.judgments["key"])
-    return path

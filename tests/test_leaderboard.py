@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from judgebench import leaderboard
+from judgebench import leaderboard, present
+from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
+from tests.support.stores import store_from_outcomes
 
 STRENGTHS = {"alpha": 0.8, "bravo": 0.4, "charlie": 0.0, "delta": -0.6}
 
@@ -86,7 +88,7 @@ def test_same_seed_same_intervals_other_seed_other_intervals(outcomes, board):
 
 
 def test_write_json_csv_markdown(board, tmp_path):
-    paths = leaderboard.write(board, tmp_path / "results")
+    paths = board.write(tmp_path / "results")
     document = json.loads(paths["json"].read_text())
     assert set(document) == {"meta", "models"}
     assert document["models"] == board.models
@@ -193,7 +195,7 @@ def test_winner_column_and_self_pairs():
 def test_parquet_fast_path_matches_the_dataframe(outcomes, tmp_path):
     path = tmp_path / "outcomes.parquet"
     outcomes.to_parquet(path)
-    from_file = leaderboard.build(leaderboard.read_outcomes(path), rounds=100, seed=3)
+    from_file = leaderboard.build(sources.read_outcomes(path), rounds=100, seed=3)
     from_frame = leaderboard.build(outcomes, rounds=100, seed=3)
     assert from_file.models == from_frame.models
 
@@ -201,7 +203,7 @@ def test_parquet_fast_path_matches_the_dataframe(outcomes, tmp_path):
 def test_alpaca_eval_win_rates_reproduce_the_published_leaderboard(shared_data):
     # ../shared/data/alpaca_eval/leaderboard.csv: win_rate, standard_error, discrete_win_rate (percent),
     # n_wins, n_wins_base, n_draws and avg_length (characters, truncated) for the 14 annotated models.
-    inputs = leaderboard.load_inputs(alpaca_eval=[shared_data / "alpaca_eval" / "annotations"])
+    inputs = sources.load_inputs(alpaca_eval=[shared_data / "alpaca_eval" / "annotations"])
     assert inputs.baseline == "gpt4_1106_preview"
     board = leaderboard.build(inputs.outcomes, method="winrate", baseline=inputs.baseline, rounds=100)
     published = pd.read_csv(shared_data / "alpaca_eval" / "leaderboard.csv", index_col=0)
@@ -229,7 +231,7 @@ def test_command_writes_the_files(outcomes, tmp_path):
     done = run_cli("--outcomes", str(path), "--rounds", "200", "--seed", "5", "--baseline", "delta",
                    "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    assert "| 1 | alpha |" in done.stdout
+    assert "alpha" in done.stdout and "95% percentile interval" in done.stdout
     document = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
     assert document["meta"]["seed"] == 5 and document["meta"]["baseline"] == "delta"
     assert (tmp_path / "out" / "leaderboard.csv").is_file() and (tmp_path / "out" / "leaderboard.md").is_file()
@@ -251,15 +253,7 @@ def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, messag
 
 
 def test_command_reads_a_judgebench_store(outcomes, tmp_path):
-    from judgebench.store import JudgmentRow, Store
-
-    path = tmp_path / "judgments.sqlite"
-    with Store(path) as store:
-        for n, row in enumerate(outcomes.itertuples()):
-            for order, (first, second, p_first) in enumerate(((row.model_a, row.model_b, row.p_ab),
-                                                               (row.model_b, row.model_a, 1 - row.p_ba))):
-                store.put(JudgmentRow(key=f"k{n}-{order}", question_id=row.question_id, first=first, second=second,
-                                      judge="j", template="t", status="ok", label="x", p_first=p_first, weight=1.0))
+    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite")
     done = run_cli("--store", str(path), "--rounds", "100", "--position-effect", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
@@ -315,6 +309,6 @@ def test_rich_table_for_judgebench_run(board):
     from rich.console import Console
 
     console = Console(record=True, width=140)
-    leaderboard.print_leaderboard(board, console)
+    console.print(present.leaderboard_table(board, console.width))
     text = console.export_text()
     assert "Bradley-Terry" in text and "alpha" in text and "95% percentile interval" in text

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from judgebench import evaluate
 from judgebench.config import load_config
 from judgebench.leaderboard import AUTO_RIDGE, build
-from judgebench.runner import run
 from tests.support.judge_server import Reply, messages_key, quality_rule
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ def test_cli_run_judges_both_orders_and_resumes_without_resending(judge_server, 
     assert meta["swap"] == "both" and meta["template"] == "pairwise-5" and meta["judge"] == "test-judge"
     # good never lost and bad never won: no maximum-likelihood ratings, so the run falls back to a weak ridge
     assert meta["regularization"] == AUTO_RIDGE
-    assert "weak ridge" in first.stdout
+    assert "weak ridge" in first.stderr
     lines = (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()
     assert len(lines) == games and {json.loads(line)["status"] for line in lines} == {"ok"}
     for name in ("leaderboard.csv", "leaderboard.md"):
@@ -100,7 +100,7 @@ def test_cli_run_judges_both_orders_and_resumes_without_resending(judge_server, 
 
 def test_python_api_swap_policies(judge_server, tmp_path):
     config = load_config(write_config(tmp_path, judge_server.base_url, swap="random-one"))
-    result = run(config)
+    result = evaluate(config).run
     assert result.planned == 3 * N_QUESTIONS  # one seeded order per pair
     assert sum(judge_server.answered().values()) == 3 * N_QUESTIONS
     outcomes = result.combined.outcomes
@@ -116,11 +116,11 @@ def test_python_api_swap_policies(judge_server, tmp_path):
 def test_position_biased_judge_is_measured(judge_server, tmp_path):
     judge_server.rule = lambda request: Reply("The first one is better. [[A>B]]")
     config = load_config(write_config(tmp_path, judge_server.base_url, swap="consistent"))
-    result = run(config)
-    assert result.diagnostics["first_slot_win_rate"] == 1.0
-    assert result.diagnostics["position_consistency"] == 0.0
-    assert result.combined.n_inconsistent == 3 * N_QUESTIONS
-    assert set(result.combined.outcomes["score_a"]) == {0.5}  # MT-Bench's rule: disagreement is a tie
+    evaluation = evaluate(config)
+    assert evaluation.diagnostics.first_slot_win_rate == 1.0
+    assert evaluation.diagnostics.position_consistency == 0.0
+    assert evaluation.diagnostics.n_inconsistent == 3 * N_QUESTIONS
+    assert set(evaluation.outcomes["score_a"]) == {0.5}  # MT-Bench's rule: disagreement is a tie
 
 
 def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
@@ -145,12 +145,12 @@ def test_unparsed_games_are_kept_and_retried_a_bounded_number_of_times(judge_ser
     normal = quality_rule()
     judge_server.rule = lambda r: Reply("I cannot decide.") if "Question number 5?" in r.text else normal(r)
     config = load_config(write_config(tmp_path, judge_server.base_url))
-    result = run(config)
+    result = evaluate(config).diagnostics
     assert result.n_unparsed == 6 and result.n_failed == 0
-    assert result.combined.n_incomplete == 3  # pairs missing a verdict are not counted
+    assert result.n_incomplete == 3  # pairs missing a verdict are not counted
     sent = [sum(judge_server.statuses().values())]
     for _ in range(3):
-        run(config)
+        evaluate(config)
         sent.append(sum(judge_server.statuses().values()))
     assert [b - a for a, b in zip(sent, sent[1:], strict=False)] == [6, 6, 0]  # 3 attempts in all, then it stops
     with sqlite3.connect(config.store) as db:
@@ -177,9 +177,9 @@ def test_verdict_markers_inside_answers_cannot_fool_the_parser(judge_server, tmp
                                 "store": folder / "s.sqlite", "out": folder / "out", "rounds": 50,
                                 "progress": False},
                          {"engine": "openai", "model": "test-judge", "base_url": judge_server.base_url})
-    result = run(config)
-    assert result.n_unparsed == 0
-    assert list(result.combined.outcomes["score_a"]) == [1.0] * 4  # the better answer still wins
+    result = evaluate(config)
+    assert result.diagnostics.n_unparsed == 0
+    assert list(result.outcomes["score_a"]) == [1.0] * 4  # the better answer still wins
 
 
 def _store_rows(path: Path) -> list[tuple[str, float]]:

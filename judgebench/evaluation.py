@@ -1,0 +1,266 @@
+"""The application core behind `judgebench run` and `judgebench leaderboard`: `evaluate` and `rate`.
+
+`evaluate(settings)` loads the questions and answers, judges what the store lacks (runner.run_async),
+combines verdicts into outcomes, diagnoses the judge (diagnostics.py), rates (leaderboard.build) and
+accounts tokens, cost and provenance. `rate(source)` rates stored or imported judgments. Both print
+nothing and write nothing but the store unless asked (`.write(dir)`, or `evaluate(..., out=dir)`); the
+CLI calls them and formats what they return, so the CLI's files are exactly what these write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from judgebench.diagnostics import RunDiagnostics, diagnose_run
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_INTERRUPTED, EXIT_OK, ConfigError
+from judgebench.leaderboard import Leaderboard, build
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from judgebench.config import RunConfig
+    from judgebench.datasets.sources import SourceKind
+    from judgebench.engines.base import Engine
+    from judgebench.records import Dataset
+    from judgebench.runner import RunResult, Tally
+
+ProgressCallback = Callable[["Tally"], None]
+
+# The options of `rate` besides its source, with the CLI's defaults (`judgebench leaderboard --help`);
+# `build` has the same defaults for those it takes.
+RATE_DEFAULTS: dict[str, Any] = {
+    "method": None, "interval": "bootstrap", "resample": "questions", "confidence": 0.95, "rounds": 1000,
+    "seed": 0, "baseline": None, "anchor": None, "anchor_rating": 1000.0, "scale": 400.0, "k_factor": 4.0,
+    "ties": "half", "position_effect": False, "regularization": None, "judge": None, "template": None,
+    "swap": "both",
+}
+
+
+@dataclass
+class Evaluation:
+    """What `judgebench.evaluate` produced.
+
+    `run` is the runner's record (plan size, games reused from the store, games sent now and their token
+    totals); `leaderboard` is None when no pair got a complete verdict; `provenance` says who judged what,
+    how, and when. DataFrames: `judgments` (every game of the plan, failed and unparsed included),
+    `games` (the ok ones), `outcomes` (one row per pair after the swap policy), `table` (the leaderboard).
+    """
+
+    settings: RunConfig
+    run: RunResult
+    diagnostics: RunDiagnostics
+    leaderboard: Leaderboard | None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # what `write` wrote last, by file name
+
+    @property
+    def judgments(self) -> pd.DataFrame:
+        return self.run.judgments
+
+    @property
+    def games(self) -> pd.DataFrame:
+        return self.run.games
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        return self.run.combined.outcomes
+
+    @property
+    def table(self) -> pd.DataFrame | None:
+        return self.leaderboard.table if self.leaderboard is not None else None
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens of the games sent by this evaluation (games found in the store cost nothing)."""
+        return self.run.tally.prompt_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.run.tally.completion_tokens
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Cost of the games sent now, when the judge's prices are known."""
+        judge = self.settings.judge
+        priced = judge.price_in_per_mtok is not None or judge.price_out_per_mtok is not None
+        return self.run.tally.cost if priced else None
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this evaluation (DESIGN.md, "Conventions")."""
+        if self.run.interrupted:
+            return EXIT_INTERRUPTED
+        if self.diagnostics.n_failed or self.diagnostics.no_verdict:
+            return EXIT_FAILED_GAMES
+        return EXIT_OK
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write judgments.jsonl and, when there is a leaderboard, leaderboard.json/.csv/.md into `out_dir`;
+        each file atomically. Without a leaderboard, an earlier run's leaderboard files there are removed,
+        so that the folder never shows ratings the judgments beside them do not support. Returns the paths
+        written, by name."""
+        from judgebench.leaderboard import file_paths
+        from judgebench.outputs import atomic_open, prepare_directory
+
+        out = prepare_directory(out_dir)
+        path = out / "judgments.jsonl"
+        with atomic_open(path) as handle:
+            for record in self.judgments.to_dict(orient="records"):
+                handle.write(json.dumps(_judgment_record(record), ensure_ascii=False) + "\n")
+        paths = {"judgments.jsonl": path}
+        if self.leaderboard is not None:
+            paths.update({p.name: p for p in self.leaderboard.write(out).values()})
+        else:
+            for stale in file_paths(out).values():
+                stale.unlink(missing_ok=True)
+        self.files = paths
+        return paths
+
+
+def _judgment_record(record: dict[str, Any]) -> dict[str, Any]:
+    """One stored judgment as a JSON object: logprobs decoded, NaN as null."""
+    if record.get("logprobs"):
+        record["logprobs"] = json.loads(record["logprobs"])
+    return {key: (None if isinstance(value, float) and value != value else value) for key, value in record.items()}
+
+
+def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engine | None = None,
+             on_start: ProgressCallback | None = None,
+             on_progress: ProgressCallback | None = None) -> Evaluation:
+    """Judge every planned game the store lacks, then rate the models and diagnose the judge.
+
+    Parameters
+    ----------
+    settings:
+        The run's settings (`judgebench.config.RunConfig`; `load_config` reads them from a TOML file).
+    out:
+        Where to write the CLI's files (leaderboard.json/.csv/.md, judgments.jsonl). Checked before the
+        first judge call, so a path that cannot be written costs nothing; None writes nothing but the store.
+    engine:
+        A ready judge engine (default: the one `settings.judge` describes, started when a game must be sent).
+    on_start, on_progress:
+        Called with the runner's running `Tally` when sending starts and after each game (progress bars).
+
+    Raises
+    ------
+    JudgebenchError
+        `InputError`/`ConfigError` for bad data or settings (before any judge call), `EngineError` for an
+        unusable judge, `StorageError` when the store cannot be written. Games already judged stay stored.
+    """
+    from judgebench.datasets import load_dataset
+    from judgebench.outputs import prepare_directory
+    from judgebench.prompts import load_template
+    from judgebench.runner import run_async, run_coroutine
+
+    if settings.questions is None or not settings.answers:
+        raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
+                          "or [data] questions/answers in the config file)")
+    if out is not None:
+        prepare_directory(out)
+    prepare_directory(Path(settings.store).parent, "store's directory")
+    template = load_template(settings.template)
+    dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
+                           allow_missing=settings.allow_missing, models=settings.models,
+                           references=settings.references)
+    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                     on_start=on_start))
+    diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
+                               n_inconsistent=result.combined.n_inconsistent,
+                               n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
+                               markers=tuple(template.verdicts))
+    evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, result))
+    if not result.interrupted and not result.combined.outcomes.empty:
+        evaluation.leaderboard = build(
+            result.combined.outcomes, games=result.games, method=settings.method, interval=settings.interval,
+            resample=settings.resample, confidence=settings.confidence, rounds=settings.rounds, seed=settings.seed,
+            baseline=settings.baseline if settings.pairs == "baseline" else None,
+            meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
+                  "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
+    if out is not None and not result.interrupted:
+        evaluation.write(out)
+    return evaluation
+
+
+def _provenance(settings: RunConfig, dataset: Dataset, result: RunResult) -> dict[str, Any]:
+    """Who judged what and how: recorded in leaderboard.json's meta."""
+    return {"judge": settings.judge.name, "engine": settings.judge.engine, "template": settings.template,
+            "swap": settings.swap, "pairs": settings.pairs, "questions": len(dataset.questions),
+            "models": list(dataset.models), "games_planned": result.planned,
+            "games_reused": result.reused,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, **options: Any) -> Leaderboard:
+    """Rate models from stored or imported judgments, with the `judgebench leaderboard` command's defaults.
+
+    Parameters
+    ----------
+    source:
+        A judgebench store (SQLite file), AlpacaEval annotation files (a `.json` file, a directory of them,
+        or a list), an outcomes file (JSONL, CSV or Parquet: question_id, model_a, model_b, and winner or
+        score_a), or outcomes already in memory (a pandas DataFrame or a pyarrow Table).
+    settings:
+        Optional object whose attributes named like the options below give their values (a `RunConfig`,
+        or the leaderboard settings); keyword options override it.
+    kind:
+        "store", "alpaca-eval" or "outcomes"; detected from the path when None
+        (`judgebench.datasets.sources.source_kind`).
+    **options:
+        method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
+        else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
+        k_factor, ties, position_effect, regularization (None: plain maximum likelihood, or a weak ridge
+        noted in the meta when it does not exist), and, for a store, judge, template and swap. Defaults:
+        RATE_DEFAULTS, the same as the CLI's.
+
+    Examples
+    --------
+    >>> board = judgebench.rate("battles.parquet")          # doctest: +SKIP
+    >>> board.table.head(); board.write("results/")          # doctest: +SKIP
+    """
+    from judgebench.datasets.sources import load_inputs, source_kind
+
+    chosen = _rate_options(settings, options)
+    if kind is None:
+        kind = "outcomes" if not isinstance(source, (str, Path, list, tuple)) else source_kind(source)
+    where: dict[str, Any] = {"store": None, "alpaca_eval": None, "outcomes": None}
+    if kind == "alpaca-eval":
+        where["alpaca_eval"] = _as_list(source)
+    else:
+        where[kind] = source
+    inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
+                         judge=chosen["judge"], template=chosen["template"])
+    method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
+    return build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
+                 resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
+                 seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
+                 anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
+                 ties=chosen["ties"], position_effect=chosen["position_effect"],
+                 regularization=chosen["regularization"], source=inputs.source,
+                 meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
+                       "swap": chosen["swap"] if inputs.kind == "store" else None})
+
+
+def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """RATE_DEFAULTS, overridden by `settings`' attributes of the same names, then by `options`."""
+    unknown = sorted(set(options) - set(RATE_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
+                          f"the options are {', '.join(RATE_DEFAULTS)}")
+    chosen = dict(RATE_DEFAULTS)
+    for name in RATE_DEFAULTS:
+        value = getattr(settings, name, None) if settings is not None else None
+        if name == "judge" and value is not None and not isinstance(value, str):
+            value = value.name  # a RunConfig's JudgeConfig: its games are stored under the judge's name
+        if value is not None:
+            chosen[name] = value
+    chosen.update(options)
+    return chosen
+
+
+def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    return [paths] if isinstance(paths, (str, Path)) else list(paths)

@@ -1,0 +1,229 @@
+"""Presentation of results, and nothing else: terminal tables (rich), Markdown, status lines, the progress bar.
+
+Every number shown here was computed elsewhere (leaderboard.py, diagnostics.py, runner.py); this module
+only formats. Terminal tables never cut a model name: when the terminal is too narrow for every column,
+the secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the
+table fits; the Markdown file always has every column.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from judgebench.config import RunConfig
+    from judgebench.diagnostics import RunDiagnostics
+    from judgebench.evaluation import Evaluation
+    from judgebench.leaderboard import Leaderboard
+    from judgebench.runner import Tally
+
+# Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
+# narrow terminal the last ones are dropped first (position consistency, then ties, games, win rate).
+SECONDARY_COLUMNS = ("win_rate", "n_games", "n_ties", "position_consistency")
+_RATE_FIELDS = {"win_rate", "win_probability", "position_consistency", "discrete_win_rate", "lc_win_rate",
+                "win_rate_se"}
+_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_probability", "P(win)"), ("lc_win_rate", "LC win rate"),
+                     ("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
+                     ("avg_length", "avg length"))
+_METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
+_RANK_RULE = "Rank = 1 + number of models whose lower bound is above this model's upper bound."
+
+
+def method_title(meta: dict[str, Any]) -> str:
+    """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
+    title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
+    return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def format_rating(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def format_rate(value: float | None) -> str:
+    """A fraction in [0, 1] as a percentage."""
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def format_cell(key: str, value: Any) -> str:
+    """One per-model figure of a leaderboard entry, as text."""
+    if value is None:
+        return "n/a"
+    if key in _RATE_FIELDS:
+        return format_rate(value)
+    if key == "avg_length":
+        return f"{value:.0f}"
+    return str(value)
+
+
+def _value_format(board: Leaderboard) -> Callable[[float | None], str]:
+    return format_rate if board.meta["method"] == "winrate" else format_rating
+
+
+def _rating_title(board: Leaderboard) -> str:
+    return "win rate" if board.meta["method"] == "winrate" else "rating"
+
+
+# --- Markdown --------------------------------------------------------------------------------------------
+
+
+def leaderboard_markdown(board: Leaderboard) -> str:
+    """The leaderboard as a Markdown table (leaderboard.md), with the method and the interval's level stated."""
+    rate_method = board.meta["method"] == "winrate"
+    optional = [(key, title) for key, title in _MARKDOWN_COLUMNS if not (rate_method and key == "win_rate")]
+    shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
+    headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
+    value = _value_format(board)
+    lines = [f"# Leaderboard ({method_title(board.meta)})", "",
+             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "",
+             "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for entry in board.models:
+        cells = [str(entry["rank"]), entry["model"], value(entry["rating"]),
+                 f"{value(entry['lower'])} to {value(entry['upper'])}",
+                 *(format_cell(key, entry.get(key)) for key, _ in shown)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --- terminal tables ---------------------------------------------------------------------------------------
+
+
+def leaderboard_table(board: Leaderboard, width: int) -> Table:
+    """The leaderboard as a rich table at most `width` columns wide where possible, model names never cut.
+
+    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits; rank, model,
+    rating and interval always stay.
+    """
+    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None]
+    while True:
+        table = _leaderboard_table(board, columns)
+        if not columns or table_width(table) <= width:
+            return table
+        columns.pop()
+
+
+def _secondary_title(board: Leaderboard, key: str) -> str | None:
+    if key == "win_rate":
+        if board.meta["method"] == "winrate":
+            return None  # the rating column is the win rate
+        return "win rate vs baseline" if board.meta.get("baseline") else "win rate (average)"
+    return {"n_games": "games", "n_ties": "ties", "position_consistency": "position consistency"}[key]
+
+
+def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
+    table = Table(title=f"Leaderboard ({method_title(board.meta)})", caption=board.meta["interval_label"],
+                  box=box.SIMPLE_HEAD)
+    longest = max((len(entry["model"]) for entry in board.models), default=5)
+    table.add_column("rank", justify="right", no_wrap=True)
+    table.add_column("model", no_wrap=True, min_width=longest)
+    table.add_column(_rating_title(board), justify="right", no_wrap=True)
+    table.add_column("interval", justify="right", no_wrap=True)
+    for key in columns:
+        table.add_column(_secondary_title(board, key) or key, justify="right")
+    value = _value_format(board)
+    for entry in board.models:
+        table.add_row(str(entry["rank"]), entry["model"], value(entry["rating"]),
+                      f"{value(entry['lower'])} to {value(entry['upper'])}",
+                      *(format_cell(key, entry.get(key)) for key in columns))
+    return table
+
+
+def table_width(table: Table) -> int:
+    """The width `table` needs to show every cell on one line."""
+    console = Console(width=100_000)
+    return Measurement.get(console, console.options, table).maximum
+
+
+def diagnostics_table(evaluation: Evaluation) -> Table:
+    """The judge's reliability figures (position consistency, first-slot wins, failures) and the run's cost."""
+    d = evaluation.diagnostics
+    table = Table(title="Judge diagnostics", show_header=False, box=box.SIMPLE)
+    table.add_column("figure", no_wrap=False)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
+    table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
+    table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
+    table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
+    table.add_row("failed games", str(d.n_failed))
+    table.add_row("unparsed games", str(d.n_unparsed))
+    table.add_row("tokens sent now (prompt + completion)",
+                  f"{evaluation.prompt_tokens:,} + {evaluation.completion_tokens:,}")
+    if evaluation.cost_usd is not None:
+        table.add_row("cost of this run", f"${evaluation.cost_usd:,.4f}")
+    return table
+
+
+def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
+    """The judge presets (`judgebench judges`)."""
+    table = Table(title="Judge presets (--judge NAME)")
+    for column in ("name", "engine", "model", "description"):
+        table.add_column(column, no_wrap=column == "name")
+    for name, preset in sorted(presets.items()):
+        model = preset.get("model") or ("embedded SmolLM2-135M" if preset.get("embedded") else "")
+        table.add_row(name, preset.get("engine", "openai"), model, preset.get("description", ""))
+    return table
+
+
+# --- status lines and progress ------------------------------------------------------------------------------
+
+
+def run_header(settings: RunConfig) -> str:
+    """What is about to be judged, and by whom (shown before judging starts)."""
+    return (f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
+            f"pairs {settings.pairs}, swap {settings.swap}")
+
+
+def run_summary(evaluation: Evaluation) -> Iterator[str]:
+    """What was judged: the data, the questions skipped, and how many games the store already held."""
+    meta, run = evaluation.provenance, evaluation.run
+    yield f"{meta['questions']} questions, {len(meta['models'])} models ({', '.join(meta['models'])})"
+    for model, count in sorted(evaluation.diagnostics.skipped.items()):
+        yield f"{model}: {count} questions skipped (no answer; --allow-missing)"
+    yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
+           f"{run.tally.done} sent now")
+
+
+
+
+def no_verdict_message(diagnostics: RunDiagnostics) -> str:
+    """Why a run produced no verdict at all: what the judge wrote, and which markers were expected."""
+    example = (diagnostics.unparsed_example or "").strip()
+    if len(example) > 300:
+        example = example[:300] + " [...]"
+    return (f"no game produced a verdict: the judge never wrote one of the template's markers "
+            f"({', '.join(diagnostics.markers)}). For example, it wrote:\n  {example!r}\n"
+            "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
+
+
+@contextmanager
+def progress_callbacks(console: Console, priced: bool,
+                       ) -> Iterator[tuple[Callable[[Tally], None], Callable[[Tally], None]]]:
+    """A progress bar on `console` for the time of the `with`; yields the runner's (on_start, on_progress)."""
+    bar = Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeRemainingColumn(),
+                   TextColumn("{task.fields[tokens]:,} tokens"), TextColumn("{task.fields[cost]}"),
+                   console=console, transient=False)
+
+    def cost(tally: Tally) -> str:
+        return f"${tally.cost:,.4f}" if priced else "cost n/a"
+
+    with bar:
+        task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", visible=False)
+
+        def started(tally: Tally) -> None:
+            bar.update(task, total=tally.total, cost=cost(tally), visible=tally.total > 0)
+
+        def advanced(tally: Tally) -> None:
+            elapsed = max(time.monotonic() - tally.started, 1e-9)
+            bar.update(task, completed=tally.done, rate=tally.done / elapsed,
+                       tokens=tally.prompt_tokens + tally.completion_tokens, cost=cost(tally))
+
+        yield started, advanced
