@@ -1,0 +1,177 @@
+"""`judgebench check` end to end: the real CLI (a subprocess), a real SQLite store and the scripted judge server.
+
+The server's verdicts follow the `QUALITY=<n>` markers planted in the answers (the higher wins), so every
+expected decision here follows from the planted qualities and the stated rule, not from check.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from junitparser import Failure, JUnitXml
+
+from tests.support.judge_server import quality_rule
+
+pytestmark = pytest.mark.integration
+
+N = 40  # questions: the first half "math", the second "writing"
+MODELS = {
+    "base": lambda i: 5,
+    "ref": lambda i: 5,
+    "same": lambda i: 5,                      # ties the reference everywhere
+    "coin": lambda i: 4 if i % 2 else 6,      # beats the reference on half the questions, loses on the rest
+    "bad": lambda i: 2,                       # loses everywhere
+    "bad_writing": lambda i: 5 if i < N // 2 else 2,  # as good on math, worse on writing
+}
+
+
+def write_data(folder: Path) -> None:
+    (folder / "questions.jsonl").write_text("".join(
+        json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question number {i}?"],
+                    "category": "math" if i < N // 2 else "writing"}) + "\n" for i in range(N)))
+    (folder / "answers.jsonl").write_text("".join(
+        json.dumps({"question_id": f"q{i:02d}", "model": model, "turns": [f"Answer {i} by {model}. QUALITY={q(i)}"]})
+        + "\n" for model, q in MODELS.items() for i in range(N)))
+
+
+def write_config(folder: Path, base_url: str, name: str = "check.toml", judge: str = "test-judge",
+                 template: str = "pairwise-5", models: list[str] | None = None) -> Path:
+    data_models = f"models = {json.dumps(models)}\n" if models else ""
+    path = folder / name
+    path.write_text(
+        f'[data]\nquestions = "questions.jsonl"\nanswers = ["answers.jsonl"]\n{data_models}'
+        f'[judge]\nengine = "openai"\nmodel = "{judge}"\nbase_url = "{base_url}"\nconcurrency = 8\n'
+        f'max_attempts = 2\ntimeout_s = 5\n'
+        f'[judging]\ntemplate = "{template}"\nbaseline = "base"\n'
+        f'[run]\nstore = "store.sqlite"\nout = "reference-run"\nprogress = false\n[ratings]\nrounds = 50\n')
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    write_data(tmp_path)
+    return tmp_path
+
+
+def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **(env or {})}
+    environment.pop("GITHUB_ACTIONS", None) if env is None else None
+    environment.pop("GITHUB_STEP_SUMMARY", None) if env is None else None
+    return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=environment, text=True,
+                          capture_output=True, timeout=120)
+
+
+def sent(server) -> int:
+    return sum(server.answered().values())
+
+
+def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    step_summary = folder / "step-summary.md"
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--junit", "out/junit.xml", "--json", "out/check.json", "--summary", "out/summary.md",
+                        cwd=folder, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert result.returncode == 1, result.stderr
+    assert sent(judge_server) == 2 * N  # both orders of each question
+    report = json.loads((folder / "out" / "check.json").read_text())
+    assert report["decision"] == "regression" and report["overall"]["mean"] == 0.0
+    assert report["overall"]["n_questions"] == N
+    assert report["flips"] == {"win_to_loss": N, "loss_to_win": 0}
+    assert sorted(report["failing_categories"]) == ["math", "writing"]
+    assert report["judge_calls"] == 2 * N and report["calls_from_store"] == 0
+    worst = report["worst"][0]
+    assert "QUALITY=2" in worst["candidate_answer"] and "QUALITY=5" in worst["opponent_answer"]
+    assert len(worst["reasoning"]) == 2 and all("Verdict" in r for r in worst["reasoning"])
+
+    suite = next(iter(JUnitXml.fromfile(str(folder / "out" / "junit.xml"))))
+    cases = {case.name: case for case in suite}
+    assert set(cases) == {"overall", "math", "writing"}
+    assert all(isinstance(case.result[0], Failure) for case in cases.values())
+    assert "regression" in cases["overall"].result[0].message
+
+    summary = (folder / "out" / "summary.md").read_text()
+    assert "regression: with 95% confidence the candidate's win rate against the reference is below 45.0%" in summary
+    assert summary in step_summary.read_text()
+    assert "::error title=judgebench check::regression" in result.stdout
+
+
+def test_equal_candidates_follow_the_rule(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    tie = judgebench("check", "--config", str(config), "--candidate", "same", "--reference", "ref",
+                     "--json", "tie.json", cwd=folder)
+    report = json.loads((folder / "tie.json").read_text())
+    # every question a tie: score 0.5 on each, no spread, so the interval is [50%, 50%], above 45%: pass
+    assert tie.returncode == 0, tie.stderr
+    assert report["overall"]["mean"] == 0.5 and report["overall"]["lower"] == 0.5
+
+    coin = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
+                      "--json", "coin.json", cwd=folder)
+    report = json.loads((folder / "coin.json").read_text())
+    overall = report["overall"]
+    assert overall["mean"] == 0.5  # 20 wins and 20 losses
+    # the rule: exit 0 when the interval lies above 45%, 4 when it contains 45%
+    assert coin.returncode == (0 if overall["lower"] >= 0.45 else 4), coin.stderr
+    assert coin.returncode == 4 and overall["lower"] < 0.45 < overall["upper"]
+    assert overall["questions_needed"] > N and "would likely decide it" in coin.stdout
+    mapped = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
+                        "--undecided", "pass", cwd=folder)
+    assert mapped.returncode == 0, mapped.stderr
+
+
+def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    args = ("check", "--config", str(config), "--candidate", "bad_writing", "--reference", "ref",
+            "--fail-on", "any-category", "--json", "check.json")
+    first = judgebench(*args, cwd=folder)
+    calls = sent(judge_server)
+    assert calls == 2 * N
+    second = judgebench(*args, cwd=folder)
+    assert sent(judge_server) == calls
+    assert first.returncode == second.returncode == 1
+    report = json.loads((folder / "check.json").read_text())
+    assert report["judge_calls"] == 0 and report["calls_from_store"] == 2 * N
+    assert report["failing_categories"] == ["writing"]
+    math = next(c for c in report["categories"] if c["name"] == "math")
+    assert math["decision"] == "pass"  # all ties on math
+
+
+def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
+    run_config = write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref"])
+    made = judgebench("run", "--config", str(run_config), cwd=folder)
+    assert made.returncode == 0, made.stderr
+    before = sent(judge_server)
+    seen: list[str] = []
+    normal = quality_rule()
+    judge_server.rule = lambda request: (seen.append(request.text), normal(request))[1]
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                        "--json", "check.json", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    assert sent(judge_server) - before == 2 * N == len(seen)
+    assert all("by bad." in text and "by ref." not in text for text in seen)  # the reference's games: none
+    report = json.loads((folder / "check.json").read_text())
+    assert report["reference"] == "ref" and report["baseline"] == "base"
+    assert report["overall"]["mean"] == -0.5  # bad scores 0 against base, ref scores 0.5 (ties)
+    assert report["flips"] == {"win_to_loss": 0, "loss_to_win": 0}  # ref tied base: nothing to flip from
+
+
+@pytest.mark.parametrize(("changed", "setting", "named"), [
+    ("judge", {"judge": "another-judge"}, "judge: the run has 'test-judge', this check 'another-judge'"),
+    ("template", {"template": "pairwise-3"}, "template: the run has 'pairwise-5', this check 'pairwise-3'"),
+])
+def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder, changed, setting,
+                                                                        named):
+    run_config = write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref"])
+    assert judgebench("run", "--config", str(run_config), cwd=folder).returncode == 0
+    before = sent(judge_server)
+    config = write_config(folder, judge_server.base_url, **setting)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                        cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert named in result.stderr and "Traceback" not in result.stderr
+    assert sent(judge_server) == before  # refused before any judge call
