@@ -12,13 +12,14 @@ Two ways to decide, both returning p-values for "the mean is above the threshold
   Rowe 1969); the calibration tests show the error rate it then reaches.
 - `betting_test` / `confidence_sequence`: a confidence sequence that holds at every sample size at once, so
   a check may stop as soon as it is decided (Waudby-Smith & Ramdas 2023, "Estimating means of bounded random
-  variables by betting", JRSS-B 86(1)). Two bettors stake on the score being above (below) a candidate mean m
-  with the predictable plug-in bet sizes of their eq. (26); their capital
-  K_t(m) = prod_i (1 + lambda_i (x_i - m)) is a non-negative supermartingale when the true mean is on the
-  other side, so by Ville's inequality it exceeds 2/alpha with probability at most alpha/2, ever. The bet
-  sizes do not depend on m (capped at `MAX_BET` < 1), so each capital is monotone in m: the sequence is an
-  interval, and a threshold is outside it exactly when the capital at the threshold crossed 2/alpha. The
-  anytime p-value is 1 / (the largest capital so far).
+  variables by betting", JRSS-B 86(1)). Two bettors stake on the score (scaled to [0, 1]) being above (below)
+  a candidate mean m, each spreading its capital over the constant bets `BETS` (their "diversified Kelly"
+  strategy, dKelly); the capital (1/J) sum_j prod_i (1 + lambda_j (x_i - m)) is a non-negative supermartingale
+  when the true mean is on the other side, so by Ville's inequality it exceeds 2/alpha with probability at most
+  alpha/2, ever. The bets do not depend on m and are below 1, so each capital is monotone in m: the sequence
+  is an interval, and a threshold is outside it exactly when the capital at the threshold crossed 2/alpha.
+  The anytime p-value is 1 / (the largest capital so far). In the calibration simulation, dKelly needed
+  about 15% fewer questions than the predictable plug-in bets of their eq. (26) and had more power.
 
 All functions are vectorised along the last axis (questions), so a simulation passes a (checks, questions)
 array and gets one result per check. Scores are iid draws from the question population when the questions are
@@ -34,7 +35,9 @@ import numpy as np
 from scipy import stats
 
 Decision = Literal["pass", "regression", "undecided"]
-MAX_BET = 0.75  # bet at most 75% of the capital: Waudby-Smith & Ramdas' suggested truncation c = 1/2 or 3/4
+# Constant bets (fractions of the capital) of the diversified Kelly bettor; at most 3/4 of the capital, the
+# truncation Waudby-Smith & Ramdas suggest, and spread geometrically so that small effects get small bets.
+BETS = np.geomspace(0.01, 0.75, 12)
 
 
 @dataclass(frozen=True)
@@ -80,47 +83,40 @@ def _unit(scores: np.ndarray, low: float, high: float) -> np.ndarray:
     return (scores - low) / (high - low)
 
 
-def plug_in_bets(unit_scores: np.ndarray, confidence: float) -> np.ndarray:
-    """Predictable plug-in bet sizes (Waudby-Smith & Ramdas 2023, eq. 26-27) for scores in [0, 1].
+def _max_log_capital(unit_scores: np.ndarray, mean: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """The largest log capital reached so far, after each question, by the bettors on "above" and "below" `mean`.
 
-    lambda_t = sqrt(2 log(2/alpha) / (sigma2_{t-1} t log(1 + t))), capped at `MAX_BET`, where sigma2_{t-1} is a
-    regularised running variance of the scores before t (so the bet is fixed before x_t is seen).
+    Each bettor splits its capital equally among constant bets `BETS` (a diversified Kelly bettor); the
+    average of these capital processes is itself a test supermartingale, and it grows nearly as fast as the
+    best constant bet in hindsight, whatever the effect size.
     """
-    t = np.arange(1, unit_scores.shape[-1] + 1, dtype=float)
-    running_mean = (0.5 + np.cumsum(unit_scores, axis=-1)) / (t + 1)
-    running_var = (0.25 + np.cumsum((unit_scores - running_mean) ** 2, axis=-1)) / (t + 1)
-    previous_var = np.concatenate([np.full(unit_scores.shape[:-1] + (1,), 0.25), running_var[..., :-1]], axis=-1)
-    alpha = 1 - confidence
-    return np.minimum(np.sqrt(2 * np.log(2 / alpha) / (previous_var * t * np.log1p(t))), MAX_BET)
+    excess = unit_scores - np.asarray(mean, dtype=float)[..., None]
+    above = below = np.full(excess.shape, -np.inf)
+    for bet in BETS:
+        above = np.logaddexp(above, np.cumsum(np.log1p(bet * excess), axis=-1))
+        below = np.logaddexp(below, np.cumsum(np.log1p(-bet * excess), axis=-1))
+    above, below = above - np.log(len(BETS)), below - np.log(len(BETS))
+    return (np.maximum.accumulate(np.maximum(above, 0.0), axis=-1),
+            np.maximum.accumulate(np.maximum(below, 0.0), axis=-1))
 
 
-def _max_log_capital(unit_scores: np.ndarray, bets: np.ndarray, mean: np.ndarray | float) -> tuple[np.ndarray, ...]:
-    """The largest log capital reached so far, after each question, by the bettors on "above" and "below"."""
-    excess = unit_scores - np.asarray(mean)[..., None]
-    above = np.maximum.accumulate(np.cumsum(np.log1p(bets * excess), axis=-1), axis=-1)
-    below = np.maximum.accumulate(np.cumsum(np.log1p(-bets * excess), axis=-1), axis=-1)
-    return np.maximum(above, 0.0), np.maximum(below, 0.0)
-
-
-def betting_test(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
+def betting_test(scores: np.ndarray, threshold: float, low: float = 0.0,
                  high: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Anytime-valid p-values (p_above, p_below) against `threshold` after each question, shape of `scores`.
 
     Valid at any stopping time: a check may look after every question and stop at the first p-value at most
     alpha/2, and its error stays at most alpha/2 per side (Ville's inequality).
     """
-    unit = _unit(scores, low, high)
-    above, below = _max_log_capital(unit, plug_in_bets(unit, confidence), (threshold - low) / (high - low))
+    above, below = _max_log_capital(_unit(scores, low, high), (threshold - low) / (high - low))
     return np.exp(-above), np.exp(-below)
 
 
 def confidence_sequence(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
-                        high: float = 1.0, tolerance: float = 1e-6) -> Test:
+                        high: float = 1.0, tolerance: float = 1e-5) -> Test:
     """The betting confidence sequence after the last question (running intersection over all earlier ones),
     with its anytime p-values against `threshold`; the bounds are found by bisection on the monotone capital.
     """
     unit = _unit(scores, low, high)
-    bets = plug_in_bets(unit, confidence)
     barrier = np.log(2 / (1 - confidence))
     shape = unit.shape[:-1]
 
@@ -129,15 +125,14 @@ def confidence_sequence(scores: np.ndarray, threshold: float, confidence: float,
         inside, outside = np.full(shape, 1.0 if side == 0 else 0.0), np.full(shape, 0.0 if side == 0 else 1.0)
         while np.max(np.abs(inside - outside)) > tolerance:
             middle = (inside + outside) / 2
-            beaten = _max_log_capital(unit, bets, middle)[side][..., -1] >= barrier
+            beaten = _max_log_capital(unit, middle)[side][..., -1] >= barrier
             outside = np.where(beaten, middle, outside)
             inside = np.where(beaten, inside, middle)
         return low + (high - low) * outside
 
-    p_above, p_below = betting_test(scores, threshold, confidence, low, high)
-    mean = np.asarray(scores, dtype=float).mean(axis=-1)
-    lower, upper = np.minimum(bound(0), mean), np.maximum(bound(1), mean)
-    return Test(mean, lower, upper, p_above[..., -1], p_below[..., -1], unit.shape[-1])
+    p_above, p_below = betting_test(scores, threshold, low, high)
+    mean = np.asarray(scores, dtype=float).mean(axis=-1)  # a running intersection need not contain today's mean
+    return Test(mean, bound(0), bound(1), p_above[..., -1], p_below[..., -1], unit.shape[-1])
 
 
 def decide(p_above: np.ndarray | float, p_below: np.ndarray | float, confidence: float) -> np.ndarray:
