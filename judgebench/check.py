@@ -455,7 +455,8 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
             raise ConfigError(f"--reference must name a model of the run {options.against}: "
                               f"{', '.join(others) or 'none besides the baseline'}")
         baseline, scale = earlier.baseline, Scale.against_run(options.margin)
-        combined = combine(earlier.games, swap=config.swap, seed=config.seed, baseline=baseline)
+        combined = combine(earlier.games, swap=config.swap, seed=int(earlier.meta.get("seed", config.seed)),
+                           baseline=baseline)
         earlier_outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]
         missing = sorted(set(earlier_outcomes["question_id"]) - set(dataset.questions))
         if missing:
