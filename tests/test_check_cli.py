@@ -175,3 +175,41 @@ def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_se
     assert result.returncode == 2, result.stderr
     assert named in result.stderr and "Traceback" not in result.stderr
     assert sent(judge_server) == before  # refused before any judge call
+
+
+def test_sequential_check_stops_once_decided(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", "--sequential",
+                        "--batch-size", "10", "--json", "check.json", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    report = json.loads((folder / "check.json").read_text())
+    judged = report["overall"]["n_questions"]
+    assert judged < N and judged % 10 == 0  # stopped after a whole batch, before the last
+    assert sent(judge_server) == report["judge_calls"] == 2 * judged
+    assert report["method"] == "confidence sequence (betting)"
+
+
+def test_max_questions_takes_a_stratified_sample(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
+                        "--max-questions", "10", "--json", "check.json", cwd=folder)
+    assert result.returncode == 4, result.stderr
+    report = json.loads((folder / "check.json").read_text())
+    assert sent(judge_server) == 20 and report["overall"]["n_questions"] == 10
+    assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
+    assert {c["name"]: c["n_questions"] for c in report["categories"]} == {"math": 5, "writing": 5}
+
+
+def test_failed_games_exit_3_unless_allowed(judge_server, folder):
+    judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text, retry_after=0)
+    config = write_config(folder, judge_server.base_url)
+    args = ("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", "--json", "check.json")
+    failed = judgebench(*args, cwd=folder)
+    assert failed.returncode == 3, failed.stderr
+    report = json.loads((folder / "check.json").read_text())
+    assert report["decision"] == "failed" and report["games_failed"] == 2 and report["overall"] is None
+    assert "2 games failed" in failed.stdout
+
+    allowed = judgebench(*args, "--allow-failed", cwd=folder)
+    assert allowed.returncode == 1, allowed.stderr
+    assert json.loads((folder / "check.json").read_text())["overall"]["n_questions"] == N - 1
