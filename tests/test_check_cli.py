@@ -6,6 +6,7 @@ expected decision here follows from the planted qualities and the stated rule, n
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -14,7 +15,11 @@ from pathlib import Path
 
 import pytest
 from junitparser import Failure, JUnitXml
+from rich.console import Console
 
+from judgebench.check import CheckOptions, run_check
+from judgebench.config import load_config
+from judgebench.console import run_and_report
 from tests.support.judge_server import quality_rule
 
 pytestmark = pytest.mark.integration
@@ -64,6 +69,12 @@ def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subp
     environment.pop("GITHUB_STEP_SUMMARY", None) if env is None else None
     return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=environment, text=True,
                           capture_output=True, timeout=120)
+
+
+def make_reference_run(folder: Path, server) -> None:
+    """`judgebench run` of base and ref (in-process: the same code as the command) into folder/reference-run."""
+    config = load_config(write_config(folder, server.base_url, name="run.toml", models=["base", "ref"]))
+    assert run_and_report(config, Console(file=io.StringIO())) == 0
 
 
 def sent(server) -> int:
@@ -118,9 +129,6 @@ def test_equal_candidates_follow_the_rule(judge_server, folder):
     assert coin.returncode == (0 if overall["lower"] >= 0.45 else 4), coin.stderr
     assert coin.returncode == 4 and overall["lower"] < 0.45 < overall["upper"]
     assert overall["questions_needed"] > N and "would likely decide it" in coin.stdout
-    mapped = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
-                        "--undecided", "pass", cwd=folder)
-    assert mapped.returncode == 0, mapped.stderr
 
 
 def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, folder):
@@ -141,9 +149,7 @@ def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, f
 
 
 def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
-    run_config = write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref"])
-    made = judgebench("run", "--config", str(run_config), cwd=folder)
-    assert made.returncode == 0, made.stderr
+    make_reference_run(folder, judge_server)
     before = sent(judge_server)
     seen: list[str] = []
     normal = quality_rule()
@@ -160,29 +166,30 @@ def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
     assert report["flips"] == {"win_to_loss": 0, "loss_to_win": 0}  # ref tied base: nothing to flip from
 
 
-@pytest.mark.parametrize(("changed", "setting", "named"), [
-    ("judge", {"judge": "another-judge"}, "judge: the run has 'test-judge', this check 'another-judge'"),
-    ("template", {"template": "pairwise-3"}, "template: the run has 'pairwise-5', this check 'pairwise-3'"),
-])
-def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder, changed, setting,
-                                                                        named):
-    run_config = write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref"])
-    assert judgebench("run", "--config", str(run_config), cwd=folder).returncode == 0
+def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder):
+    make_reference_run(folder, judge_server)
     before = sent(judge_server)
-    config = write_config(folder, judge_server.base_url, **setting)
-    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
-                        cwd=folder)
-    assert result.returncode == 2, result.stderr
-    assert named in result.stderr and "Traceback" not in result.stderr
+    for setting, named in (({"judge": "another-judge"}, "judge: the run has 'test-judge', this check 'another-judge'"),
+                           ({"template": "pairwise-3"}, "template: the run has 'pairwise-5', this check 'pairwise-3'")):
+        config = write_config(folder, judge_server.base_url, **setting)
+        result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                            cwd=folder)
+        assert result.returncode == 2, result.stderr
+        assert named in result.stderr and "Traceback" not in result.stderr
     assert sent(judge_server) == before  # refused before any judge call
 
 
+# The Python API (`run_check`, what the command calls) in-process: the same judging, without a process start.
+
+
+def check(folder: Path, server, **options) -> dict:
+    report = run_check(load_config(write_config(folder, server.base_url)), CheckOptions(**options))
+    return report.to_json()
+
+
 def test_sequential_check_stops_once_decided(judge_server, folder):
-    config = write_config(folder, judge_server.base_url)
-    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", "--sequential",
-                        "--batch-size", "10", "--json", "check.json", cwd=folder)
-    assert result.returncode == 1, result.stderr
-    report = json.loads((folder / "check.json").read_text())
+    report = check(folder, judge_server, candidate="bad", reference="ref", sequential=True, batch_size=10)
+    assert report["exit_code"] == 1
     judged = report["overall"]["n_questions"]
     assert judged < N and judged % 10 == 0  # stopped after a whole batch, before the last
     assert sent(judge_server) == report["judge_calls"] == 2 * judged
@@ -190,11 +197,8 @@ def test_sequential_check_stops_once_decided(judge_server, folder):
 
 
 def test_max_questions_takes_a_stratified_sample(judge_server, folder):
-    config = write_config(folder, judge_server.base_url)
-    result = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
-                        "--max-questions", "10", "--json", "check.json", cwd=folder)
-    assert result.returncode == 4, result.stderr
-    report = json.loads((folder / "check.json").read_text())
+    report = check(folder, judge_server, candidate="coin", reference="ref", max_questions=10)
+    assert report["exit_code"] == 4
     assert sent(judge_server) == 20 and report["overall"]["n_questions"] == 10
     assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
     assert {c["name"]: c["n_questions"] for c in report["categories"]} == {"math": 5, "writing": 5}
@@ -202,14 +206,8 @@ def test_max_questions_takes_a_stratified_sample(judge_server, folder):
 
 def test_failed_games_exit_3_unless_allowed(judge_server, folder):
     judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text, retry_after=0)
-    config = write_config(folder, judge_server.base_url)
-    args = ("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", "--json", "check.json")
-    failed = judgebench(*args, cwd=folder)
-    assert failed.returncode == 3, failed.stderr
-    report = json.loads((folder / "check.json").read_text())
-    assert report["decision"] == "failed" and report["games_failed"] == 2 and report["overall"] is None
-    assert "2 games failed" in failed.stdout
-
-    allowed = judgebench(*args, "--allow-failed", cwd=folder)
-    assert allowed.returncode == 1, allowed.stderr
-    assert json.loads((folder / "check.json").read_text())["overall"]["n_questions"] == N - 1
+    failed = check(folder, judge_server, candidate="bad", reference="ref")
+    assert failed["exit_code"] == 3 and failed["decision"] == "failed" and failed["overall"] is None
+    assert failed["games_failed"] == 2 and "2 games failed" in failed["rule"]
+    allowed = check(folder, judge_server, candidate="bad", reference="ref", allow_failed=True)
+    assert allowed["exit_code"] == 1 and allowed["overall"]["n_questions"] == N - 1
