@@ -150,7 +150,7 @@ class Judged:
                 "p_pass": self.p_pass, "p_regression": self.p_regression, "questions_needed": self.questions_needed}
 
 
-def test_scores(scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Test:
+def interval_for(scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Test:
     """The interval and p-values of one set of question scores (in judging order when sequential)."""
     if sequential:
         return confidence_sequence(scores, scale.threshold, confidence, scale.low, scale.high)
@@ -158,7 +158,9 @@ def test_scores(scores: np.ndarray, scale: Scale, confidence: float, sequential:
 
 
 def judge_set(name: str, scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Judged:
-    test = test_scores(scores, scale, confidence, sequential)
+    """The three-way decision on one set of question scores; when undecided, about how many questions would
+    decide it (a fixed-sample estimate at 80% power from the measured spread)."""
+    test = interval_for(scores, scale, confidence, sequential)
     decision = str(decide(test.p_above, test.p_below, confidence))
     needed = None
     if decision == "undecided":
@@ -435,67 +437,100 @@ def _frame(order: list[str], dataset: Dataset, outcomes: pd.DataFrame, candidate
     return frame.dropna(subset=["score"]).reset_index(drop=True)
 
 
-def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
-    """Judge what is needed, decide, and return the report (the Python API of `judgebench check`)."""
-    from judgebench.datasets import load_dataset
+@dataclass(frozen=True)
+class Comparison:
+    """What a check compares: the candidate is judged against `opponent` (the reference head to head, the
+    earlier run's baseline with --against) on `pool`; `earlier` holds the reference's outcomes from that run."""
+
+    reference: str
+    opponent: str
+    scale: Scale
+    pool: list[str]
+    earlier: pd.DataFrame | None = None
+
+
+def head_to_head(options: CheckOptions, dataset: Dataset) -> Comparison:
+    reference = str(options.reference)
+    return Comparison(reference, reference, Scale.head_to_head(options.margin), list(dataset.questions))
+
+
+def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> Comparison:
+    """The comparison with an earlier run, refused (ConfigError) when it was judged differently or on other
+    questions, or when the reference model is ambiguous."""
     from judgebench.verdicts import combine
+
+    earlier = read_earlier_run(Path(str(options.against)))
+    compare_provenance(earlier, run_fingerprint(config, dataset, load_template(config.template)))
+    others = [m for m in earlier.models if m != earlier.baseline]
+    reference = options.reference or (others[0] if len(others) == 1 else None)
+    if reference is None or reference not in others:
+        raise ConfigError(f"--reference must name a model of the run {options.against}: "
+                          f"{', '.join(others) or 'none besides the baseline'}")
+    combined = combine(earlier.games, swap=config.swap, seed=int(earlier.meta.get("seed", config.seed)),
+                       baseline=earlier.baseline)
+    outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]
+    missing = sorted(set(outcomes["question_id"]) - set(dataset.questions))
+    if missing:
+        raise ConfigError(f"the question set differs: {len(missing)} question(s) of the run {options.against} "
+                          f"are not in {config.questions} (first: {', '.join(missing[:3])})")
+    return Comparison(reference, earlier.baseline, Scale.against_run(options.margin),
+                      sorted(set(outcomes["question_id"])), outcomes)
+
+
+def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
+    """Judge what is needed, decide, and return the report (the Python API of `judgebench check`).
+
+    Everything that can be refused (options, inputs, models, an earlier run judged differently) is refused
+    before the first judge call.
+    """
+    from judgebench.datasets import load_dataset
 
     options.validate()
     if config.questions is None:
         raise ConfigError("nothing to check: set [data] questions and answers in the config")
     dataset = load_dataset(config.questions, config.answers, format=config.format,
                            allow_missing=config.allow_missing, references=config.references)
-    earlier_outcomes: pd.DataFrame | None = None
-    if options.against is not None:
-        earlier = read_earlier_run(options.against)
-        compare_provenance(earlier, run_fingerprint(config, dataset, load_template(config.template)))
-        others = [m for m in earlier.models if m != earlier.baseline]
-        reference = options.reference or (others[0] if len(others) == 1 else None)
-        if reference is None or reference not in others:
-            raise ConfigError(f"--reference must name a model of the run {options.against}: "
-                              f"{', '.join(others) or 'none besides the baseline'}")
-        baseline, scale = earlier.baseline, Scale.against_run(options.margin)
-        combined = combine(earlier.games, swap=config.swap, seed=int(earlier.meta.get("seed", config.seed)),
-                           baseline=baseline)
-        earlier_outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]
-        missing = sorted(set(earlier_outcomes["question_id"]) - set(dataset.questions))
-        if missing:
-            raise ConfigError(f"the question set differs: {len(missing)} question(s) of the run {options.against} "
-                              f"are not in {config.questions} (first: {', '.join(missing[:3])})")
-        pool = sorted(set(earlier_outcomes["question_id"]))
-    else:
-        reference = str(options.reference)
-        baseline, scale = reference, Scale.head_to_head(options.margin)
-        pool = list(dataset.questions)
-    for model in (options.candidate, baseline):
+    comparison = head_to_head(options, dataset) if options.against is None else against_run(options, config, dataset)
+    for model in (options.candidate, comparison.opponent):
         if model not in dataset.models:
             raise ConfigError(f"model '{model}' has no answers in {', '.join(map(str, config.answers))}; "
                               f"models there: {', '.join(dataset.models)}")
-    pool = [q for q in pool if (q, options.candidate) in dataset.answers and (q, baseline) in dataset.answers]
+    pool = [q for q in comparison.pool
+            if (q, options.candidate) in dataset.answers and (q, comparison.opponent) in dataset.answers]
     questions = pd.DataFrame({"question_id": pool, "category": _categories(dataset, pool).to_numpy()})
     order = stratified_sample(questions, options.max_questions, config.seed)
     if len(order) < 2:
-        raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and {baseline}; "
-                         "a check needs at least two", path=config.questions)
-    models = [options.candidate, baseline]
+        raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and "
+                         f"{comparison.opponent}; a check needs at least two", path=config.questions)
+    frame, results = judge_in_batches(config, dataset, options, comparison, order)
+    last = results[-1]
+    games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
+    priced = config.judge.price_in_per_mtok is not None or config.judge.price_out_per_mtok is not None
+    return summarise(frame, games, dataset, options, comparison.scale, comparison.reference,
+                     None if options.against is None else comparison.opponent, _accounting(results, priced),
+                     last.n_failed)
+
+
+def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
+                     order: list[str]) -> tuple[pd.DataFrame, list[RunResult]]:
+    """Judge the questions in `order`: all at once, or (sequential) growing prefixes of `batch_size` more
+    questions until the confidence sequence decides; stops early when games failed (unless allowed).
+    Returns the per-question scores of what was judged, and each batch's run result."""
+    models = [options.candidate, comparison.opponent]
     stops = range(options.batch_size, len(order) + options.batch_size, options.batch_size) \
         if options.sequential else [len(order)]
     results: list[RunResult] = []
     for stop in stops:
-        judged_ids = order[: min(stop, len(order))]
-        results.append(judge_questions(config, dataset, judged_ids, models, baseline))
-        frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, earlier_outcomes)
+        judged_ids = order[:stop]
+        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent))
+        frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
         if results[-1].n_failed and not options.allow_failed:
             break
         if options.sequential and len(frame) >= 2:
-            overall = judge_set("overall", frame["score"].to_numpy(), scale, options.confidence, True)
+            overall = judge_set("overall", frame["score"].to_numpy(), comparison.scale, options.confidence, True)
             if overall.decision != "undecided":
                 break
-    last = results[-1]
-    games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
-    priced = config.judge.price_in_per_mtok is not None or config.judge.price_out_per_mtok is not None
-    return summarise(frame, games, dataset, options, scale, reference, None if options.against is None else baseline,
-                     _accounting(results, priced), last.n_failed)
+    return frame, results
 
 
 # ---------------------------------------------------------------------------------------------------
