@@ -51,7 +51,7 @@ def write_config(folder: Path, base_url: str, name: str = "check.toml", judge: s
     path.write_text(
         f'[data]\nquestions = "questions.jsonl"\nanswers = ["answers.jsonl"]\n{data_models}'
         f'[judge]\nengine = "openai"\nmodel = "{judge}"\nbase_url = "{base_url}"\nconcurrency = 8\n'
-        f'max_attempts = 2\ntimeout_s = 5\n'
+        f'max_attempts = 2\ntimeout_s = 5\nprice_in_per_mtok = 1.0\nprice_out_per_mtok = 2.0\n'
         f'[judging]\ntemplate = "{template}"\nbaseline = "base"\n'
         f'[run]\nstore = "store.sqlite"\nout = "reference-run"\nprogress = false\n[ratings]\nrounds = 50\n')
     return path
@@ -95,6 +95,8 @@ def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, fol
     assert report["flips"] == {"win_to_loss": N, "loss_to_win": 0}
     assert sorted(report["failing_categories"]) == ["math", "writing"]
     assert report["judge_calls"] == 2 * N and report["calls_from_store"] == 0
+    assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
+    assert report["cost_usd"] == pytest.approx((report["prompt_tokens"] + 2 * report["completion_tokens"]) / 1e6)
     worst = report["worst"][0]
     assert "QUALITY=2" in worst["candidate_answer"] and "QUALITY=5" in worst["opponent_answer"]
     assert len(worst["reasoning"]) == 2 and all("Verdict" in r for r in worst["reasoning"])
