@@ -23,7 +23,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree import ElementTree
@@ -31,7 +31,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import RunConfig
+from judgebench.config import RunConfig, with_overrides
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_UNDECIDED, ConfigError, InputError
 from judgebench.outputs import atomic_write_text
 from judgebench.prompts import Template, load_template
@@ -404,7 +404,7 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
     subset = Dataset({q: dataset.questions[q] for q in question_ids},
                      {k: a for k, a in dataset.answers.items() if k[0] in chosen and k[1] in models},
                      [m for m in dataset.models if m in models])
-    settings = replace(config, pairs="baseline", baseline=baseline, models=models, progress=False)
+    settings = with_overrides(config, pairs="baseline", baseline=baseline, models=models, progress=False)
     return run_coroutine(run_async(settings, subset))
 
 
