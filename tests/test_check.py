@@ -19,12 +19,13 @@ from judgebench.check import (
     github_annotations,
     junit_xml,
     markdown_summary,
+    read_earlier_run,
     run_fingerprint,
     stratified_sample,
     summarise,
 )
 from judgebench.config import JudgeConfig, RunConfig
-from judgebench.errors import ConfigError
+from judgebench.errors import ConfigError, InputError
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import decide, holm, t_test
 from judgebench.records import Answer, Dataset, Question
@@ -137,6 +138,15 @@ def test_fingerprint_changes_with_what_reaches_the_judge():
     with pytest.raises(ConfigError, match="template_sha256: the run has '0000"):
         compare_provenance(earlier, base)
     compare_provenance(replace(earlier, meta={"judge": "j"}), base)  # what the run did not record is not compared
+
+
+def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="leaderboard.json: not found; --against needs a results directory"):
+        read_earlier_run(tmp_path)
+    (tmp_path / "leaderboard.json").write_text('{"meta": {}}')
+    (tmp_path / "judgments.jsonl").write_text('{"status": "ok"}\n{oops\n')
+    with pytest.raises(InputError, match="judgments.jsonl:2: not valid JSON"):
+        read_earlier_run(tmp_path)
 
 
 @pytest.mark.parametrize(("options", "message"), [

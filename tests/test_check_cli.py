@@ -45,11 +45,12 @@ def write_data(folder: Path) -> None:
 
 
 def write_config(folder: Path, base_url: str, name: str = "check.toml", judge: str = "test-judge",
-                 template: str = "pairwise-5", models: list[str] | None = None) -> Path:
+                 template: str = "pairwise-5", models: list[str] | None = None,
+                 questions: str = "questions.jsonl", answers: str = "answers.jsonl") -> Path:
     data_models = f"models = {json.dumps(models)}\n" if models else ""
     path = folder / name
     path.write_text(
-        f'[data]\nquestions = "questions.jsonl"\nanswers = ["answers.jsonl"]\n{data_models}'
+        f'[data]\nquestions = "{questions}"\nanswers = ["{answers}"]\n{data_models}'
         f'[judge]\nengine = "openai"\nmodel = "{judge}"\nbase_url = "{base_url}"\nconcurrency = 8\n'
         f'max_attempts = 2\ntimeout_s = 5\nprice_in_per_mtok = 1.0\nprice_out_per_mtok = 2.0\n'
         f'[judging]\ntemplate = "{template}"\nbaseline = "base"\n'
@@ -171,8 +172,14 @@ def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
 def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder):
     make_reference_run(folder, judge_server)
     before = sent(judge_server)
+    for name in ("questions", "answers"):  # a question set without the run's last two questions
+        lines = (folder / f"{name}.jsonl").read_text().splitlines(keepends=True)
+        (folder / f"fewer-{name}.jsonl").write_text("".join(line for line in lines if '"q38"' not in line
+                                                            and '"q39"' not in line))
     for setting, named in (({"judge": "another-judge"}, "judge: the run has 'test-judge', this check 'another-judge'"),
-                           ({"template": "pairwise-3"}, "template: the run has 'pairwise-5', this check 'pairwise-3'")):
+                           ({"template": "pairwise-3"}, "template: the run has 'pairwise-5', this check 'pairwise-3'"),
+                           ({"questions": "fewer-questions.jsonl", "answers": "fewer-answers.jsonl"},
+                            "the question set differs: 2 question(s) of the run")):
         config = write_config(folder, judge_server.base_url, **setting)
         result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
                             cwd=folder)
