@@ -192,6 +192,51 @@ def leaderboard(
     _show_leaderboard(board, None if quiet else Console(), ridge_asked=regularization is not None)
 
 
+_CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
+               "exit 0 pass, 1 regression, 2 usage or input error, 3 failed games, 4 undecided.")
+
+
+@app.command(help=_CHECK_HELP)
+def check(
+    config: Path = typer.Option(..., "--config", "-c", help="TOML config: data, judge, template, swap, store."),
+    candidate: str = typer.Option(..., help="The model under test."),
+    reference: str | None = typer.Option(None, help="The model to compare with (with --against: a model of "
+                                                    "that run; needed when it holds several)."),
+    against: Path | None = typer.Option(None, help="A results directory written by `judgebench run`."),
+    margin: float = typer.Option(0.05, help="Largest acceptable drop in win rate (0.05 = 5 points)."),
+    confidence: float = typer.Option(0.95, help="Confidence level of the decision."),
+    sequential: bool = typer.Option(False, "--sequential", help="Judge in seeded random batches and stop as soon "
+                                                                "as an anytime-valid confidence sequence decides."),
+    batch_size: int = typer.Option(50, help="Questions per batch with --sequential."),
+    max_questions: int | None = typer.Option(None, help="Judge at most N questions (a seeded sample stratified "
+                                                        "by category)."),
+    fail_on: str = typer.Option("overall", help="overall, or any-category (fail when a category regresses)."),
+    undecided: str | None = typer.Option(None, help="Map undecided (exit 4) to pass (0) or fail (1)."),
+    allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
+                                                                    "games failed (else exit 3)."),
+    junit: Path | None = typer.Option(None, help="Write JUnit XML here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON here."),
+    summary: Path | None = typer.Option(None, help="Write the Markdown summary here."),
+) -> None:
+    from judgebench.check import CheckOptions, markdown_summary, run_check, write_outputs
+    from judgebench.config import load_config
+    from judgebench.outputs import prepare_directory
+
+    options = CheckOptions(candidate=candidate, reference=reference, against=against, margin=margin,
+                           confidence=confidence, sequential=sequential, batch_size=batch_size,
+                           max_questions=max_questions, fail_on=fail_on, undecided=undecided,  # type: ignore[arg-type]
+                           allow_failed=allow_failed)
+    options.validate()
+    for path in (junit, json_out, summary):
+        if path is not None:
+            prepare_directory(path.parent)
+    report = run_check(load_config(config, {"progress": False}), options)
+    typer.echo(markdown_summary(report))
+    for line in write_outputs(report, summary=summary, junit=junit, json_path=json_out):
+        typer.echo(line)
+    raise typer.Exit(report.exit_code)
+
+
 def main() -> None:
     """Console-script entry point: run the app, mapping user errors to one message and an exit code."""
     from judgebench.errors import JudgebenchError
