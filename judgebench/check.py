@@ -19,7 +19,6 @@ that judges is `judge_questions`, which calls the runner with the store, so noth
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -33,8 +32,9 @@ import pandas as pd
 
 from judgebench.config import RunConfig, with_overrides
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_UNDECIDED, ConfigError, InputError
+from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import atomic_write_text
-from judgebench.prompts import Template, load_template
+from judgebench.prompts import load_template
 from judgebench.ratings.sequential import Test, confidence_sequence, decide, holm, questions_to_decide, t_test
 from judgebench.records import OK, Dataset
 from judgebench.runner import RunResult
@@ -322,19 +322,6 @@ def worst_questions(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, 
 # Provenance of a run (what judged, and on what)
 
 
-def run_fingerprint(config: RunConfig, dataset: Dataset, template: Template) -> dict[str, str]:
-    """What an earlier run must share with a check made `--against` it: judge, template, swap policy, and
-    SHA-256 hashes of the template's text and of the question set (ids and turns). `run` records these in
-    leaderboard.json's meta; a check compares them with its own."""
-    template_text = json.dumps({"kind": template.kind, "system": template.system, "user": template.user,
-                                "verdicts": {k: [v.p_first, v.weight] for k, v in sorted(template.verdicts.items())}},
-                               sort_keys=True)
-    question_set = json.dumps(sorted((q.question_id, list(q.turns)) for q in dataset.questions.values()))
-    return {"judge": config.judge.name, "template": template.name, "swap": config.swap,
-            "template_sha256": hashlib.sha256(template_text.encode()).hexdigest(),
-            "questions_sha256": hashlib.sha256(question_set.encode()).hexdigest()}
-
-
 @dataclass(frozen=True)
 class EarlierRun:
     """A results directory written by `run`: its meta, baseline, models and ok games."""
@@ -381,9 +368,13 @@ def read_earlier_run(path: Path) -> EarlierRun:
     return EarlierRun(Path(path), meta, baseline, models, ok)
 
 
+_FINGERPRINT_NAMES = {"template_sha256": "the template's text (SHA-256)",
+                      "questions_sha256": "the questions' ids or wording (SHA-256)"}
+
+
 def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
     """Raise a ConfigError naming every setting in which the earlier run and this check differ."""
-    differences = [f"{key}: the run has '{run.meta[key]}', this check '{value}'"
+    differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{run.meta[key]}', this check '{value}'"
                    for key, value in current.items() if run.meta.get(key) is not None and run.meta[key] != value]
     if differences:
         raise ConfigError(f"--against {run.path} was judged differently, so the scores are not comparable: "
@@ -460,7 +451,6 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> C
     from judgebench.verdicts import combine
 
     earlier = read_earlier_run(Path(str(options.against)))
-    compare_provenance(earlier, run_fingerprint(config, dataset, load_template(config.template)))
     others = [m for m in earlier.models if m != earlier.baseline]
     reference = options.reference or (others[0] if len(others) == 1 else None)
     if reference is None or reference not in others:
@@ -473,6 +463,7 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> C
     if missing:
         raise ConfigError(f"the question set differs: {len(missing)} question(s) of the run {options.against} "
                           f"are not in {config.questions} (first: {', '.join(missing[:3])})")
+    compare_provenance(earlier, run_fingerprint(config, dataset, load_template(config.template)))
     return Comparison(reference, earlier.baseline, Scale.against_run(options.margin),
                       sorted(set(outcomes["question_id"])), outcomes)
 

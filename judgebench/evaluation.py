@@ -10,6 +10,7 @@ CLI calls them and formats what they return, so the CLI's files are exactly what
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from judgebench.config import RunConfig
     from judgebench.datasets.sources import SourceKind
     from judgebench.engines.base import Engine
+    from judgebench.prompts import Template
     from judgebench.records import Dataset
     from judgebench.runner import RunResult, Tally
 
@@ -173,7 +175,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                                n_inconsistent=result.combined.n_inconsistent,
                                n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
                                markers=tuple(template.verdicts))
-    evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, result))
+    evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, template, result))
     if not result.interrupted and not result.combined.outcomes.empty:
         evaluation.leaderboard = build(
             result.combined.outcomes, games=result.games, method=settings.method, interval=settings.interval,
@@ -186,13 +188,27 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     return evaluation
 
 
-def _provenance(settings: RunConfig, dataset: Dataset, result: RunResult) -> dict[str, Any]:
+def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
     """Who judged what and how: recorded in leaderboard.json's meta."""
-    return {"judge": settings.judge.name, "engine": settings.judge.engine, "template": settings.template,
-            "swap": settings.swap, "pairs": settings.pairs, "questions": len(dataset.questions),
+    return {**run_fingerprint(settings, dataset, template), "engine": settings.judge.engine,
+            "pairs": settings.pairs, "questions": len(dataset.questions),
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def run_fingerprint(settings: RunConfig, dataset: Dataset, template: Template) -> dict[str, str]:
+    """What identifies a run's measurement, recorded in leaderboard.json's meta; a check made `--against` the
+    run must share it: judge, template, swap policy, and
+    SHA-256 hashes of the template's text and of the question set (ids and turns). `run` records these in
+    leaderboard.json's meta; a check compares them with its own."""
+    template_text = json.dumps({"kind": template.kind, "system": template.system, "user": template.user,
+                                "verdicts": {k: [v.p_first, v.weight] for k, v in sorted(template.verdicts.items())}},
+                               sort_keys=True)
+    question_set = json.dumps(sorted((q.question_id, list(q.turns)) for q in dataset.questions.values()))
+    return {"judge": settings.judge.name, "template": template.name, "swap": settings.swap,
+            "template_sha256": hashlib.sha256(template_text.encode()).hexdigest(),
+            "questions_sha256": hashlib.sha256(question_set.encode()).hexdigest()}
 
 
 def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, **options: Any) -> Leaderboard:

@@ -20,12 +20,12 @@ from judgebench.check import (
     junit_xml,
     markdown_summary,
     read_earlier_run,
-    run_fingerprint,
     stratified_sample,
     summarise,
 )
 from judgebench.config import JudgeConfig, RunConfig
 from judgebench.errors import ConfigError, InputError
+from judgebench.evaluation import run_fingerprint
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import decide, holm, t_test
 from judgebench.records import Answer, Dataset, Question
@@ -135,7 +135,7 @@ def test_fingerprint_changes_with_what_reaches_the_judge():
     assert run_fingerprint(config, dataset(5), template)["questions_sha256"] != base["questions_sha256"]
     earlier = EarlierRun(Path("results/ref"), {**base, "template_sha256": "0" * 64}, "old", ["new", "old"],
                          pd.DataFrame())
-    with pytest.raises(ConfigError, match="template_sha256: the run has '0000"):
+    with pytest.raises(ConfigError, match=r"the template's text \(SHA-256\): the run has '0000"):
         compare_provenance(earlier, base)
     compare_provenance(replace(earlier, meta={"judge": "j"}), base)  # what the run did not record is not compared
 

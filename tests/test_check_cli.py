@@ -6,7 +6,6 @@ expected decision here follows from the planted qualities and the stated rule, n
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -15,11 +14,10 @@ from pathlib import Path
 
 import pytest
 from junitparser import Failure, JUnitXml
-from rich.console import Console
 
 from judgebench.check import CheckOptions, run_check
 from judgebench.config import load_config
-from judgebench.console import run_and_report
+from judgebench.evaluation import evaluate
 from tests.support.judge_server import quality_rule
 
 pytestmark = pytest.mark.integration
@@ -75,7 +73,7 @@ def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subp
 def make_reference_run(folder: Path, server) -> None:
     """`judgebench run` of base and ref (in-process: the same code as the command) into folder/reference-run."""
     config = load_config(write_config(folder, server.base_url, name="run.toml", models=["base", "ref"]))
-    assert run_and_report(config, Console(file=io.StringIO())) == 0
+    assert evaluate(config, out=config.out).exit_code == 0
 
 
 def sent(server) -> int:
