@@ -12,6 +12,7 @@ import pytest
 from judgebench.datasets import FORMATS, alpaca_question_id, detect_format, load_dataset
 from judgebench.datasets.fields import answer_metadata
 from judgebench.datasets.generic import write_answers, write_questions
+from judgebench.datasets.judgments import instruction_id
 from judgebench.errors import EXIT_USAGE, InputError
 from judgebench.records import Answer, Dataset, Question
 
@@ -128,11 +129,8 @@ def test_alpaca_eval_outputs_line_up_by_instruction(shared_data: Path, tmp_path:
 
 
 def test_alpaca_ids_match_annotation_ids():
-    judgments = pytest.importorskip("judgebench.datasets.judgments")
-    if not hasattr(judgments, "instruction_id"):
-        pytest.skip("annotations loader has no instruction_id")
     texts = ["Write a haiku.", "  spaced  \n", "ünïcode"]
-    assert list(judgments.instruction_id(texts)) == [alpaca_question_id(text) for text in texts]
+    assert list(instruction_id(texts)) == [alpaca_question_id(text) for text in texts]
 
 
 def test_formats_are_named_for_the_cli():
@@ -351,7 +349,7 @@ def test_csv_positions_are_file_lines(tmp_path: Path, two_questions: Path):
 
 
 def test_parquet_positions_are_rows(tmp_path: Path, two_questions: Path):
-    pyarrow = pytest.importorskip("pyarrow")
+    import pyarrow
     import pyarrow.parquet as pq
 
     table = pyarrow.Table.from_pylist([{"question_id": "q1", "model": "m", "turns": ["ok"]},

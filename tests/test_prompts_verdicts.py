@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -142,9 +141,17 @@ def test_swap_policies():
 
 
 def test_random_one_uses_one_seeded_order():
-    games = _games([("q1", "m", "base", 1.0, 1.0), ("q1", "base", "m", 1.0, 1.0)])
-    picks = {combine(games, "random-one", seed=s, baseline="base").outcomes["score_a"].iloc[0] for s in range(20)}
-    assert picks == {0.0, 1.0}  # the order depends on the seed, and only one game counts
-    once = combine(games.iloc[:1], "random-one", seed=0, baseline="base")
-    assert len(once.outcomes) in (0, 1)
-    assert np.all(once.outcomes["score_a"].isin([1.0]))
+    # Both orders judged, with different verdicts and weights, so the outcome shows which order counted.
+    games = _games([("q1", "m", "base", 1.0, 1.0), ("q1", "base", "m", 1.0, 3.0)])
+    seen = set()
+    for seed in range(20):
+        both_orders = combine(games, "random-one", seed=seed, baseline="base").outcomes
+        assert len(both_orders) == 1  # one outcome per pair, from one game only
+        score, weight = both_orders["score_a"].iloc[0], both_orders["weight"].iloc[0]
+        assert (score, weight) in {(1.0, 1.0), (0.0, 3.0)}  # m-first game alone, or base-first game alone
+        seen.add(score)
+        # With only the m-first game judged, the pair counts exactly when the seed picks that order.
+        m_first_only = combine(games.iloc[:1], "random-one", seed=seed, baseline="base").outcomes
+        assert len(m_first_only) == (1 if score == 1.0 else 0)
+        assert list(m_first_only["score_a"]) == ([1.0] if score == 1.0 else [])
+    assert seen == {0.0, 1.0}  # the order depends on the seed
