@@ -4,9 +4,11 @@ A template is a TOML file declaring its system and user text, its kind (`text`: 
 verdict marker in the judge's output; `logprob`: the next token, scored from its probabilities), its
 sampling defaults and its verdict vocabulary (label -> probability that the first-shown answer is better).
 
-Answers are fenced between BEGIN/END lines, and anything inside an answer that looks like a verdict
-marker or a fence line is defanged, so an answer cannot pass for the judge's verdict or break out of its
-fence. Verdicts are parsed from the judge's output only (verdicts.py), never from the prompt.
+Questions, answers and references are fenced between BEGIN/END lines carrying a boundary code derived from
+the block's content, and every line of theirs that could be read as a fence, a role header or a verdict
+marker (after Unicode normalisation, whatever its line breaks, case, spacing or invisible characters) is
+neutralised (`defang`), so a text cannot pass for the judge's verdict or break out of its fence. Verdicts are
+parsed from the judge's output only (verdicts.py), never from the prompt.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,18 +151,70 @@ def _check_placeholders(text: str, path: Path) -> None:
 
 # -- rendering ------------------------------------------------------------------------------------------
 
-_MARKER = re.compile(r"\[\[|\]\]")
-_FENCE_LINE = re.compile(r"^(=+ *(?:BEGIN|END) )", re.MULTILINE)
+# A line that, read loosely, opens or closes a fenced block ("===== END ANSWER A =====", "end of the answer")...
+_FENCE_LIKE = re.compile(r"^[\W_]*(?:begin|end|start|stop)\b.*\b(?:question|answer|conversation|reference|user"
+                         r"|assistant)")
+# ... or heads a turn of a conversation ("[Assistant B, turn 2]", "user - turn 1").
+_ROLE_HEADER_LIKE = re.compile(r"^[\W_]*(?:user|assistant|reference|system)\b.{0,40}?\bturn\b")
+# Two brackets in a row: the shape of every built-in template's verdict marker ([[A>B]], [[C]]).
+_DOUBLE_BRACKET = re.compile(r"(?<=\[)(?=\[)|(?<=\])(?=\])")
+_WHITESPACE = re.compile(r"\s+")
+# Invisible characters a line may hide inside a keyword: format (zero-width, bidi), combining marks, controls.
+_INVISIBLE = frozenset(("Cf", "Mn", "Me", "Cc"))
+_BOUNDARY_DIGITS = 12
+QUOTE = "> "
+
+
+def skeleton(line: str) -> str:
+    """What a reader sees in a line, for comparison: compatibility forms folded (NFKD: fullwidth letters,
+    ligatures), invisible characters dropped, case folded, whitespace runs as one space, ends stripped."""
+    decomposed = unicodedata.normalize("NFKD", line)
+    visible = "".join(c if unicodedata.category(c) not in _INVISIBLE or c.isspace() else "" for c in decomposed)
+    return _WHITESPACE.sub(" ", visible.casefold()).strip()
 
 
 def defang(text: str) -> str:
-    """Neutralise text inside an answer that could be read as a verdict marker or a fence line."""
-    text = _MARKER.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1], text)
-    return _FENCE_LINE.sub(lambda m: "> " + m.group(1), text)
+    """Make user or model text safe to show between fences, leaving it otherwise as written.
+
+    Every Unicode line break (``str.splitlines``: \\n, \\r, \\v, \\f, \\x1c-\\x1e, \\x85, U+2028, U+2029) becomes
+    "\\n", so the judge sees the lines this function checks. A line whose `skeleton` holds two brackets in a
+    row gets a space between them (and bracket look-alikes such as fullwidth ones become ASCII), so it cannot
+    pass for a verdict marker; a line whose skeleton could be read as a fence or a role header is quoted with
+    "> ", so it cannot pass for the renderer's own lines. Verdicts are parsed from the judge's output only;
+    this is about what the judge model reads.
+    """
+    return "\n".join(_defang_line(line) for line in text.splitlines())
+
+
+def _defang_line(line: str) -> str:
+    shape = skeleton(line)
+    if "[[" in shape or "]]" in shape:
+        line = _DOUBLE_BRACKET.sub(" ", "".join(_bracket_or_visible(c) for c in line))
+        shape = skeleton(line)
+    if _FENCE_LIKE.match(shape) or _ROLE_HEADER_LIKE.match(shape):
+        return QUOTE + line
+    return line
+
+
+def _bracket_or_visible(char: str) -> str:
+    """Bracket look-alikes as ASCII brackets; invisible characters (which could sit between two) dropped."""
+    folded = unicodedata.normalize("NFKC", char)
+    if folded in ("[", "]"):
+        return folded
+    return "" if unicodedata.category(char) in _INVISIBLE and not char.isspace() else char
 
 
 def _fence(title: str, body: str) -> str:
-    return f"===== BEGIN {title} =====\n{body}\n===== END {title} ====="
+    """`body` between BEGIN and END lines that carry a boundary code derived from the title and the body.
+
+    Like a MIME multipart boundary, the code marks where the block really ends; derived from the content (the
+    first hex digits of SHA-256), it is the same for the same block in every game, so identical games keep
+    identical keys and a question's block is a prefix the engine can cache across all its games. A body cannot
+    contain its own code (that would be a SHA-256 fixed point), and lines shaped like a fence were already
+    quoted by `defang`.
+    """
+    code = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()[:_BOUNDARY_DIGITS]
+    return f"===== BEGIN {title} (boundary {code}) =====\n{body}\n===== END {title} (boundary {code}) ====="
 
 
 def render_question(question: Question) -> str:
