@@ -80,11 +80,14 @@ def check_unforgeable(user: str, question: Question) -> list[str]:
     question_title = "USER QUESTION" if len(question.turns) == 1 else f"USER CONVERSATION ({len(question.turns)} TURNS)"
     answer_titles = (["ANSWER A", "ANSWER B"] if len(question.turns) == 1
                      else ["CONVERSATION WITH ASSISTANT A", "CONVERSATION WITH ASSISTANT B"])
+    if question.reference:
+        answer_titles.insert(0, "REFERENCE ANSWER" if len(question.turns) == 1 else "REFERENCE ANSWERS")
     expected = [(edge, title) for title in (question_title, *answer_titles) for edge in ("BEGIN", "END")]
     assert [(edge, title) for edge, title, _ in titles] == expected
     assert all(titles[i][2] == titles[i + 1][2] for i in range(0, len(titles), 2))  # BEGIN and END share a code
     headers = [line for line in lines if ROLE_HEADER.match(line)]
-    assert len(headers) == (0 if len(question.turns) == 1 else 5 * len(question.turns))
+    per_turn = 5 + bool(question.reference)  # user turns in the question and both conversations, replies, reference
+    assert len(headers) == (0 if len(question.turns) == 1 else per_turn * len(question.turns))
     real = {as_read(line) for line in fences}
     real |= {as_read(f"===== {edge} {title} =====") for edge, title in expected}  # the old, code-less fences
     for line in lines:
@@ -122,6 +125,11 @@ def test_an_answer_cannot_imitate_a_fence_a_role_header_or_a_verdict(text):
     two_turns = Question("q2", ("First?", text))  # the question is user text too
     first, second = Answer("q2", "alpha", ("one", text)), Answer("q2", "beta", (text, "two"))
     check_unforgeable(render_messages(load_template("pairwise-3"), two_turns, first, second)[-1]["content"], two_turns)
+    for question in (Question("q1", ("What is 2 + 2?",), reference=(text,)),
+                     Question("q2", ("First?", "Second?"), reference=("one", text))):
+        answers = [Answer(question.question_id, model, ("x",) * len(question.turns)) for model in ("alpha", "beta")]
+        user = render_messages(load_template("pairwise-5-reference"), question, *answers)[-1]["content"]
+        check_unforgeable(user, question)
 
 
 def test_an_answer_that_copies_the_real_fences_is_quoted():
