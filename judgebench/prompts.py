@@ -161,6 +161,17 @@ _DOUBLE_BRACKET = re.compile(r"(?<=\[)(?=\[)|(?<=\])(?=\])")
 _WHITESPACE = re.compile(r"\s+")
 # Invisible characters a line may hide inside a keyword: format (zero-width, bidi), combining marks, controls.
 _INVISIBLE = frozenset(("Cf", "Mn", "Me", "Cc"))
+# Every character `str.splitlines` breaks a line at (CR LF is one break).
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAK = re.compile(r"[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+# A cheap screen run before `skeleton`, on text folded coarsely (`_fold`): the start of a line that could read as
+# a fence or a role header, whatever follows the keyword.
+_KEYWORDS = "begin|end|start|stop|user|assistant|reference|system"
+_SUSPECT_LINE = re.compile(rf"[^a-z0-9]*(?:{_KEYWORDS})")
+_SUSPECT_START = re.compile(rf"\n[^a-z0-9\n]*(?:{_KEYWORDS})")  # the same, in many lines (literal \\n: fast scan)
+# Controls (line breaks but \\n among them) and the non-ASCII line breaks: text without any is folded by lower().
+_UNUSUAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BOUNDARY_DIGITS = 12
 QUOTE = "> "
 
@@ -176,14 +187,32 @@ def skeleton(line: str) -> str:
 def defang(text: str) -> str:
     """Make user or model text safe to show between fences, leaving it otherwise as written.
 
-    Every Unicode line break (``str.splitlines``: \\n, \\r, \\v, \\f, \\x1c-\\x1e, \\x85, U+2028, U+2029) becomes
-    "\\n", so the judge sees the lines this function checks. A line whose `skeleton` holds two brackets in a
-    row gets a space between them (and bracket look-alikes such as fullwidth ones become ASCII), so it cannot
-    pass for a verdict marker; a line whose skeleton could be read as a fence or a role header is quoted with
-    "> ", so it cannot pass for the renderer's own lines. Verdicts are parsed from the judge's output only;
+    Every Unicode line break (those of ``str.splitlines``: \\r\\n, \\n, \\r, \\v, \\f, \\x1c-\\x1e, \\x85, U+2028,
+    U+2029) becomes "\\n", so the judge sees the lines this function checks. A line whose `skeleton` holds two
+    brackets in a row gets a space between them (and bracket look-alikes such as fullwidth ones become ASCII), so
+    it cannot pass for a verdict marker; a line whose skeleton could be read as a fence or a role header is
+    quoted with "> ", so it cannot pass for the renderer's own lines. Verdicts are parsed from the judge's output only;
     this is about what the judge model reads.
     """
-    return "\n".join(_defang_line(line) for line in text.splitlines())
+    unusual = _UNUSUAL.search(text) is not None
+    if unusual:
+        text = _LINE_BREAK.sub("\n", text)
+    folded = _fold(text) if unusual or not text.isascii() else text.lower()
+    if "[[" not in folded and "]]" not in folded and not _SUSPECT_START.search("\n" + folded):
+        return text  # most text: nothing to do (beyond the line breaks)
+    # `_fold` keeps every \\n, so its lines are those of `text`: only lines it flags need a closer look.
+    return "\n".join(_defang_line(line) if "[[" in flag or "]]" in flag or _SUSPECT_LINE.match(flag) else line
+                     for line, flag in zip(text.split("\n"), folded.split("\n"), strict=True))
+
+
+def _fold(text: str) -> str:
+    """`text` (whose only line break is \\n) compatibility-decomposed and case folded, with every non-ASCII and
+    control character dropped, but \\n kept. Coarser than `skeleton` but computed in C: it only removes
+    characters (some of which `skeleton` keeps as spaces), and the screens test keywords as prefixes, so every
+    line whose skeleton could match `_FENCE_LIKE`, `_ROLE_HEADER_LIKE` or hold "[[" is flagged."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).casefold().encode("ascii", "ignore").decode("ascii")
+    return _CONTROL.sub("", text).lower()
 
 
 def _defang_line(line: str) -> str:
