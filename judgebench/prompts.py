@@ -163,17 +163,17 @@ _WHITESPACE = re.compile(r"\s+")
 _INVISIBLE = frozenset(("Cf", "Mn", "Me", "Cc"))
 # Every character `str.splitlines` breaks a line at (CR LF is one break).
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-_OTHER_BREAK = re.compile(r"[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 # A cheap screen run before `skeleton`, on text folded coarsely (`_fold`): the start of a line that could read as
 # a fence or a role header, whatever follows the keyword.
 _KEYWORDS = "begin|end|start|stop|user|assistant|reference|system"
 _SUSPECT_LINE = re.compile(rf"[^a-z0-9]*(?:{_KEYWORDS})")
-_SUSPECT_START = re.compile(rf"\n[^a-z0-9\n]*(?:{_KEYWORDS})")  # the same, in many lines (literal \\n: fast scan)
-# Controls (line breaks but \\n among them) and the non-ASCII line breaks: text without any is folded by lower().
+_SUSPECT_START = re.compile(rf"\n[^a-z0-9\n]*(?:{_KEYWORDS})")  # the same over many lines (a literal first: fast)
+# Control characters (all line breaks but newline among them) and the non-ASCII line breaks: text with none of
+# these, if ASCII, folds by lower() alone.
 _UNUSUAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BOUNDARY_DIGITS = 12
-QUOTE = "> "
+_QUOTE = "> "
 
 
 def skeleton(line: str) -> str:
@@ -221,7 +221,7 @@ def _defang_line(line: str) -> str:
         line = _DOUBLE_BRACKET.sub(" ", "".join(_bracket_or_visible(c) for c in line))
         shape = skeleton(line)
     if _FENCE_LIKE.match(shape) or _ROLE_HEADER_LIKE.match(shape):
-        return QUOTE + line
+        return _QUOTE + line
     return line
 
 
