@@ -147,7 +147,10 @@ def read_rows(path: Path) -> list[Row]:
     kind = file_kind(path)
     if kind == "parquet":
         return _parquet_rows(path)
-    text = read_text(path)
+    return _text_rows(read_text(path), path, kind)
+
+
+def _text_rows(text: str, path: Path, kind: str) -> list[Row]:
     if kind == "jsonl":
         return list(_jsonl_rows(text, path))
     if kind == "json":
@@ -383,14 +386,13 @@ def read_table(path: Path, text_columns: tuple[str, ...] = ()) -> Table:
     if kind == "parquet":
         return Table(read_parquet(path).to_pandas(), path, kind)
     data = read_bytes(path)
-    if kind == "json" and data.lstrip()[:1] == b"[":
-        records = read_rows(path)
-        return Table(pd.DataFrame.from_records([row.data for row in records]), path, kind, records)
-    arrow = _arrow_text_table(data, kind, text_columns)
-    if arrow is None:  # pyarrow's messages name no line: layer 2 finds it, or reads what pyarrow cannot
-        records = read_rows(path)
-        return Table(pd.DataFrame.from_records([row.data for row in records]), path, kind, records)
-    return Table(arrow.to_pandas(), path, kind)
+    # JSON arrays, and files pyarrow refuses (its messages name no line), go record by record: that names the
+    # line at fault, or reads what pyarrow cannot (mixed types, a cell larger than its block).
+    arrow = None if kind == "json" and data.lstrip()[:1] == b"[" else _arrow_text_table(data, kind, text_columns)
+    if arrow is not None:
+        return Table(arrow.to_pandas(), path, kind)
+    records = _text_rows(data.decode("utf-8"), path, kind)
+    return Table(pd.DataFrame.from_records([row.data for row in records]), path, kind, records)
 
 
 def _arrow_text_table(data: bytes, kind: str, text_columns: tuple[str, ...]) -> pa.Table | None:
