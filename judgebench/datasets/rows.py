@@ -17,6 +17,8 @@ Three layers, each written once:
    outcomes load in a fraction of a second; a file pyarrow rejects is read again by layer 2, which either
    names the line at fault (the same message as everywhere else) or reads what pyarrow could not (mixed
    types, cells larger than pyarrow's block). `Table.error` points at a row's line, found on demand.
+   `read_parquet` gives a Parquet file as an Arrow table, with no pandas step, for callers that rate straight
+   from Arrow columns.
 """
 
 from __future__ import annotations
