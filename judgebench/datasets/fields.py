@@ -7,14 +7,13 @@ formats give the same messages.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from judgebench.datasets.rows import Row
+from judgebench.datasets.rows import JSONProblem, Row, loads
 from judgebench.records import Answer, Question
 
 
@@ -190,9 +189,9 @@ def _decoded_list(row: Row, field: str, value: Any) -> Any:
     if not (row.textual and isinstance(value, str)):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        raise row.error("must be a JSON-encoded list of strings in CSV", field=field,
+        return loads(value)
+    except JSONProblem as problem:
+        raise row.error(f"must be a JSON-encoded list of strings in CSV: {problem.message}", field=field,
                         hint='write e.g. ["first turn"], or use a single-turn column') from None
 
 
