@@ -307,10 +307,11 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     @model_validator(mode="before")
     @classmethod
     def _resolve_judge_preset(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and isinstance(data.get("judge"), Mapping):
+        if isinstance(data, Mapping) and isinstance(data.get("judge", {}), Mapping):
             judges_file = data.get("judges_file")
             try:
-                judge = merge_preset(data["judge"], Path(judges_file) if isinstance(judges_file, str | Path) else None)
+                judge = merge_preset(data.get("judge", {}),
+                                     Path(judges_file) if isinstance(judges_file, str | Path) else None)
             except ConfigError as error:
                 raise _setting_problem(("judge", "preset"), str(error)) from None
             data = {**data, "judge": judge}
@@ -397,16 +398,18 @@ def _read_run_file(path: Path) -> dict[str, Any]:
     base = path.resolve().parent
     settings: dict[str, Any] = {}
     for table, content in read_toml(path, "config file").items():
-        if table not in RUN_TABLES or not isinstance(content, dict):
+        if not isinstance(content, dict):
+            home = f"; it belongs in [{table_of(table)}]" if table in RunConfig.model_fields else ""
+            raise ConfigError(f"{path}: setting '{table}' outside a table{home}")
+        if table not in RUN_TABLES:
             raise ConfigError(f"{path}: unknown table [{table}]{_suggest(table, RUN_TABLES)}; the tables are "
                               f"{', '.join(f'[{t}]' for t in RUN_TABLES)}")
         for key, value in content.items():
             _check_key(path, table, key)
-            value = _relative_to(base, key, value)
             if table == "judge" and key != "judges_file":
                 settings.setdefault("judge", {})[key] = value
             else:
-                settings[key] = value
+                settings[key] = _relative_to(base, key, value)
     return settings
 
 
@@ -421,11 +424,9 @@ def _check_key(path: Path, table: str, key: str) -> None:
 
 def _relative_to(base: Path, key: str, value: Any) -> Any:
     """A path setting's value (a str, or a list of them) made relative to the config file's folder."""
-    field = RunConfig.model_fields.get(key)
-    is_path = field is not None and _mentions(field.annotation, Path)
-    if key == "template" and isinstance(value, str) and Path(value).suffix:  # a file, not a built-in name
-        is_path = True
-    if not is_path:
+    if key == "template":  # a name, or a template file (it has a suffix)
+        return str(base / value) if isinstance(value, str) and Path(value).suffix else value
+    if not _mentions(RunConfig.model_fields[key].annotation, Path):
         return value
     if isinstance(value, str):
         return base / value
