@@ -119,14 +119,14 @@ def run(
     confidence: float | None = typer.Option(None, help=_HELP["confidence"]),
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help=_HELP["progress"]),
 ) -> None:
-    from judgebench.console import run_and_report
-
     if config is None and not (questions and answers):
         ctx.fail("nothing to judge: give --questions PATH and --answers PATH, or --config FILE.toml")
     values, flags = flag_values(ctx, _RUN_SETTINGS)
     values.pop("config", None)
     judge_values = {key.removeprefix("judge."): values.pop(key) for key in list(values) if key.startswith("judge.")}
     settings = RunConfig.from_toml(config, values, judge_values, flags)
+    from judgebench.console import run_and_report  # after the settings are checked: it loads the engines' stack
+
     raise typer.Exit(run_and_report(settings))
 
 
