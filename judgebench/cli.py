@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import typer
 
 from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError
+from judgebench.errors import EXIT_INTERRUPTED, ConfigError, JudgebenchError
 
 app = typer.Typer(
     name="judgebench",
@@ -33,19 +34,17 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 def reports_errors(command: Command) -> Command:
     """Run a command, ending a user-caused error in one message and its exit code (inside click's main).
 
-    A bad value given as a flag is raised as click's BadParameter, so click prints its usage message; other
-    errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130.
+    Bad values given as flags are raised as click's usage error (`ctx.fail`), so click prints its usage
+    message; other errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130.
     """
-    from judgebench.errors import EXIT_INTERRUPTED, JudgebenchError
-
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except SettingsError as error:
-            where, what = error.problems[0]
-            if len(error.problems) == 1 and where.startswith("--"):
-                raise typer.BadParameter(what, ctx=kwargs.get("ctx"), param_hint=f"'{where}'") from None
+            ctx = kwargs.get("ctx")
+            if ctx is not None and all(where.startswith("--") for where, _ in error.problems):
+                ctx.fail("\n".join(f"Invalid value for '{where}': {what}" for where, what in error.problems))
             typer.secho(f"error: {error}", fg="red", err=True)
             raise typer.Exit(error.exit_code) from None
         except JudgebenchError as error:
@@ -55,7 +54,7 @@ def reports_errors(command: Command) -> Command:
             typer.secho("stopped", fg="red", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
-    return guarded  # type: ignore[return-value]
+    return cast(Command, guarded)
 
 
 def flag_values(ctx: typer.Context, settings: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -178,7 +177,6 @@ def leaderboard(
     out: Path | None = typer.Option(None, help=_BOARD_HELP["out"]),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
 ) -> None:
-    from judgebench.errors import ConfigError
     from judgebench.leaderboard import build, load_inputs, print_leaderboard, write
 
     if sum(bool(given) for given in (store, alpaca_eval, outcomes)) != 1:
