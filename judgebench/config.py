@@ -35,7 +35,6 @@ from pydantic_core import PydanticCustomError
 
 from judgebench.errors import ConfigError
 
-ENGINES = ("openai", "vllm")
 _PRESETS_FILE = Path(__file__).with_name("judges.toml")
 
 PathSetting = Annotated[Path, Field(strict=False)]
@@ -69,7 +68,8 @@ def validating(model: type[BaseModel], label: Callable[[Location], str] | None =
 class SettingsModel(BaseModel):
     """Base of every settings model: strict types, no unknown keys, finite numbers, docstrings as help.
 
-    Constructing one from Python raises `ConfigError` (one message per problem), as a file or flags do.
+    Constructing or changing one from Python raises `ConfigError` (one message per problem), as a file or
+    flags do.
     """
 
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, validate_assignment=True,
@@ -81,6 +81,10 @@ class SettingsModel(BaseModel):
             return
         with validating(type(self)):
             super().__init__(**data)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        with validating(type(self)):  # a changed setting is checked as a new one is
+            super().__setattr__(name, value)
 
     @classmethod
     def help(cls, name: str, more: str = "") -> str:
@@ -551,7 +555,7 @@ def settings_error(error: ValidationError, model: type[BaseModel],
 
     Without `label`, a run's settings are named by table ([ratings] rounds), others by name.
     """
-    name_of = label or (setting_label if issubclass(model, JudgeTable) else _dotted)
+    name_of = label or _default_label(model)
     problems = []
     for problem in error.errors():
         location: Location = tuple(problem.get("ctx", {}).get("setting", ())) + tuple(problem["loc"])
@@ -565,6 +569,15 @@ def settings_error(error: ValidationError, model: type[BaseModel],
         else:
             problems.append((name_of(location) if location else model.__name__, _problem(problem)))
     return SettingsError(problems)
+
+
+def _default_label(model: type[BaseModel]) -> Callable[[Location], str]:
+    """How a model's settings are named without a known source: a run's and a judge's by their table."""
+    if issubclass(model, JudgeTable):
+        return setting_label
+    if issubclass(model, JudgeConfig):
+        return lambda location: setting_label(("judge", *location))
+    return _dotted
 
 
 _EXPECTED = {

@@ -82,6 +82,11 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
         LeaderboardSettings.from_flags({"confidence": 1.5, "rounds": None}, {"confidence": "--confidence"})
     with pytest.raises(ConfigError, match="^nothing to judge: set questions and answers"):
         RunConfig()
+    config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j"})
+    with pytest.raises(ConfigError, match=r'^\[run\] progress: expected true or false, got "no"$'):
+        config.progress = "no"
+    with pytest.raises(ConfigError, match=r"^\[judge\] concurrency: must be at least 1, got 0$"):
+        config.judge.concurrency = 0
 
 
 def test_several_problems_make_one_message_with_a_line_each(tmp_path):
