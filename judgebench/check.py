@@ -30,7 +30,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import RunConfig, with_overrides
+from judgebench.config import RunConfig
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_UNDECIDED, ConfigError, InputError
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import atomic_write_text
@@ -395,7 +395,7 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
     subset = Dataset({q: dataset.questions[q] for q in question_ids},
                      {k: a for k, a in dataset.answers.items() if k[0] in chosen and k[1] in models},
                      [m for m in dataset.models if m in models])
-    settings = with_overrides(config, pairs="baseline", baseline=baseline, models=models, progress=False)
+    settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False)
     return run_coroutine(run_async(settings, subset))
 
 

@@ -1,21 +1,27 @@
 """The `judgebench` command line: typer commands that parse arguments and call the Python API.
 
-No logic lives here. Every user-caused error is a `JudgebenchError`, printed as one line on stderr and
-turned into its exit code; a traceback means a bug in judgebench.
+No logic lives here. Flags are parsed by click (typer's, or the click package under older typer), whose
+standalone mode prints its usual usage message and exits 2 on an unknown flag, a bad flag value or a
+missing input. Settings are validated by judgebench.config, the same way as a TOML file's: a bad value given
+as a flag is reported as click's usage error too; every other user-caused error is a `JudgebenchError`,
+printed as one message on stderr and turned into its exit code. A traceback means a bug in judgebench.
 """
 
 from __future__ import annotations
 
-import sys
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
+
+from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError
+from judgebench.errors import EXIT_INTERRUPTED, ConfigError, JudgebenchError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from judgebench.config import RunConfig
     from judgebench.leaderboard import Leaderboard
 
 app = typer.Typer(
@@ -24,51 +30,106 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's own plain usage and error messages, under every typer release
 )
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def reports_errors(command: Command) -> Command:
+    """Run a command, ending a user-caused error in one message and its exit code (inside click's main).
+
+    Bad values given as flags are raised as click's usage error (`ctx.fail`), so click prints its usage
+    message; other errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130.
+    """
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SettingsError as error:
+            ctx = kwargs.get("ctx")
+            if ctx is not None and all(where.startswith("--") for where, _ in error.problems):
+                ctx.fail("\n".join(f"Invalid value for '{where}': {what}" for where, what in error.problems))
+            typer.secho(f"error: {error}", fg="red", err=True)
+            raise typer.Exit(error.exit_code) from None
+        except JudgebenchError as error:
+            typer.secho(f"error: {error}", fg="red", err=True)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            typer.secho("stopped", fg="red", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return cast(Command, guarded)
+
+
+def flag_values(ctx: typer.Context, settings: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values of the flags given, keyed by setting ("judge.model"), and each setting's flag, for messages.
+
+    `settings` maps a command parameter to its setting where the names differ; other parameters named in
+    `ctx.params` are settings of the same name. Not given (None, or an empty repeated flag): left out.
+    """
+    values, flags = {}, {}
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.name is None or value is None or value == [] or value == ():
+            continue
+        setting = settings.get(param.name, param.name)
+        values[setting] = list(value) if isinstance(value, tuple) else value
+        flags[setting] = param.opts[0] if param.opts else param.name
+    return values, flags
 
 
 _RUN_HELP = "Judge model answers pairwise in both orders and print a leaderboard (see README: Configuration)."
+# --help of each flag: the setting's docstring (judgebench.config), one text for the file and the flags; judge
+# settings show no default (it comes from the preset).
+_HELP = {**{name: RunConfig.help(name) for name in RunConfig.model_fields},
+         **{f"judge.{name}": info.description or "" for name, info in JudgeConfig.model_fields.items()},
+         **{name: RunConfig.help(name, "Repeat the flag.") for name in ("answers", "models")}}
+# Flags of `run` whose setting has another name; judge settings live under "judge.".
+_RUN_SETTINGS = {"model": "models", "judge": "judge.preset", "engine": "judge.engine", "judge_model": "judge.model",
+                 "base_url": "judge.base_url", "api_key_env": "judge.api_key_env",
+                 "concurrency": "judge.concurrency"}
 
 
 @app.command(help=_RUN_HELP)
+@reports_errors
 def run(
+    ctx: typer.Context,
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (examples/quickstart.toml)."),
-    questions: Path | None = typer.Option(None, help="Questions file or directory."),
-    answers: list[Path] | None = typer.Option(None, help="Answers file(s) or directories; repeat the flag."),
-    format: str | None = typer.Option(None, help="Input format: generic, arena-hard, alpaca-eval, mt-bench."),
-    references: Path | None = typer.Option(None, help="Reference answers (MT-Bench format)."),
-    model: list[str] | None = typer.Option(None, "--model", help="Judge only these models; repeat the flag."),
+    questions: Path | None = typer.Option(None, help=_HELP["questions"]),
+    answers: list[Path] | None = typer.Option(None, help=_HELP["answers"]),
+    format: str | None = typer.Option(None, help=_HELP["format"]),
+    references: Path | None = typer.Option(None, help=_HELP["references"]),
+    model: list[str] | None = typer.Option(None, "--model", help=_HELP["models"]),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
-                                              help="Skip (and count) questions a model did not answer."),
-    engine: str | None = typer.Option(None, help="Judge engine: openai (any OpenAI-compatible API) or vllm."),
-    judge: str | None = typer.Option(None, help="A judge preset (`judgebench judges` lists them)."),
-    judge_model: str | None = typer.Option(None, help="Judge model name (or path, for --engine vllm)."),
-    base_url: str | None = typer.Option(None, help="Base URL of an OpenAI-compatible server."),
-    api_key_env: str | None = typer.Option(None, help="Name of the environment variable holding the API key."),
-    concurrency: int | None = typer.Option(None, help="Requests in flight at once (OpenAI engine)."),
-    template: str | None = typer.Option(None, help="Template name (pairwise-5, pairwise-3, logprob, ...) or file."),
-    pairs: str | None = typer.Option(None, help="baseline, all or sample."),
-    baseline: str | None = typer.Option(None, help="Baseline model (pairs=baseline)."),
-    opponents: int | None = typer.Option(None, help="Opponents per model and question (pairs=sample)."),
-    swap: str | None = typer.Option(None, help="both, consistent or random-one."),
-    store: Path | None = typer.Option(None, help="SQLite store of judgments (resumable cache)."),
-    out: Path | None = typer.Option(None, help="Output directory for leaderboard files and judgments.jsonl."),
-    seed: int | None = typer.Option(None, help="Seed for sampling, random-one orders and bootstrap."),
-    method: str | None = typer.Option(None, help="bt, elo or winrate."),
-    interval: str | None = typer.Option(None, help="bootstrap or sandwich."),
-    rounds: int | None = typer.Option(None, help="Bootstrap replicates."),
-    confidence: float | None = typer.Option(None, help="Confidence level of intervals."),
-    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Show the progress bar."),
+                                              help=_HELP["allow_missing"]),
+    engine: str | None = typer.Option(None, help=_HELP["judge.engine"]),
+    judge: str | None = typer.Option(None, help=_HELP["judge.preset"]),
+    judge_model: str | None = typer.Option(None, help=_HELP["judge.model"]),
+    base_url: str | None = typer.Option(None, help=_HELP["judge.base_url"]),
+    api_key_env: str | None = typer.Option(None, help=_HELP["judge.api_key_env"]),
+    concurrency: int | None = typer.Option(None, help=_HELP["judge.concurrency"]),
+    template: str | None = typer.Option(None, help=_HELP["template"]),
+    pairs: str | None = typer.Option(None, help=_HELP["pairs"]),
+    baseline: str | None = typer.Option(None, help=_HELP["baseline"]),
+    opponents: int | None = typer.Option(None, help=_HELP["opponents"]),
+    swap: str | None = typer.Option(None, help=_HELP["swap"]),
+    store: Path | None = typer.Option(None, help=_HELP["store"]),
+    out: Path | None = typer.Option(None, help=_HELP["out"]),
+    seed: int | None = typer.Option(None, help=_HELP["seed"]),
+    method: str | None = typer.Option(None, help=_HELP["method"]),
+    interval: str | None = typer.Option(None, help=_HELP["interval"]),
+    rounds: int | None = typer.Option(None, help=_HELP["rounds"]),
+    confidence: float | None = typer.Option(None, help=_HELP["confidence"]),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help=_HELP["progress"]),
 ) -> None:
-    from judgebench.config import load_config
-
-    overrides = dict(questions=questions, answers=answers or None, format=format, references=references,
-                     models=model or None, allow_missing=allow_missing, template=template, pairs=pairs,
-                     baseline=baseline, opponents=opponents, swap=swap, store=store, out=out, seed=seed,
-                     method=method, interval=interval, rounds=rounds, confidence=confidence, progress=progress)
-    judge_overrides = dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
-                           api_key_env=api_key_env, concurrency=concurrency)
-    raise typer.Exit(_run_and_show(load_config(config, overrides, judge_overrides)))
+    if config is None and not (questions and answers):
+        ctx.fail("nothing to judge: give --questions PATH and --answers PATH, or --config FILE.toml")
+    values, flags = flag_values(ctx, _RUN_SETTINGS)
+    values.pop("config", None)
+    judge_values = {key.removeprefix("judge."): values.pop(key) for key in list(values) if key.startswith("judge.")}
+    settings = RunConfig.from_toml(config, values, judge_values, flags)
+    raise typer.Exit(_run_and_show(settings))
 
 
 def _run_and_show(settings: RunConfig) -> int:
@@ -124,6 +185,7 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, *, ridge_aske
 
 
 @app.command(help="List the judge presets usable with --judge.")
+@reports_errors
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML).")) -> None:
     from rich.console import Console
 
@@ -135,10 +197,17 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
                      "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out.")
+_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "quiet")
+_BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
+               "method": LeaderboardSettings.help("method", "Default: winrate for AlpacaEval annotations, else bt.")
+               .split(" [")[0],
+               "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
 
 
 @app.command(help=_LEADERBOARD_HELP)
+@reports_errors
 def leaderboard(
+    ctx: typer.Context,
     extra_files: list[Path] | None = typer.Argument(None, metavar="[FILE...]",
                                                     help="More AlpacaEval annotation files (after --alpaca-eval)."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store written by `judgebench run`."),
@@ -146,50 +215,51 @@ def leaderboard(
                                                   help="AlpacaEval annotation file(s) or a directory of them."),
     outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
                                                     "model_b, and winner or score_a."),
-    method: str | None = typer.Option(None, help="bt, elo or winrate (default: winrate for AlpacaEval, else bt)."),
-    interval: str = typer.Option("bootstrap", help="bootstrap or sandwich."),
-    resample: str = typer.Option("questions", help="Bootstrap/sandwich unit: questions (clusters) or judgments."),
-    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
-    rounds: int = typer.Option(1000, help="Bootstrap replicates."),
-    seed: int = typer.Option(0, help="Seed of the bootstrap (and of the store's random-one swap policy)."),
-    baseline: str | None = typer.Option(None, help="Baseline model: win rates against it; rated at the anchor."),
-    anchor: str | None = typer.Option(None, help="Model whose rating is fixed (default: the baseline, else mean)."),
-    anchor_rating: float = typer.Option(1000.0, help="Rating of the anchor model (or of the mean)."),
-    scale: float = typer.Option(400.0, help="Elo points per factor of 10 in the odds of winning."),
-    k_factor: float = typer.Option(4.0, help="K-factor of online Elo (--method elo)."),
-    ties: str = typer.Option("half", help="Tie model for bt: half (a tie is half a win) or davidson."),
-    position_effect: bool = typer.Option(False, "--position-effect",
-                                         help="Fit the judge's first-position effect from the per-order verdicts."),
-    regularization: float | None = typer.Option(
-        None, help="Ridge penalty on Bradley-Terry strengths. Default: plain maximum likelihood, or a weak ridge "
-                   "(noted) when some model won or lost every comparison; 0 = always plain (an error then)."),
-    judge: str | None = typer.Option(None, help="With --store: the judge whose games to use."),
-    template: str | None = typer.Option(None, help="With --store: the template whose games to use."),
-    swap: str = typer.Option("both", help="With --store: swap policy turning games into outcomes."),
-    out: Path | None = typer.Option(None, help="Directory for leaderboard.json, leaderboard.csv, leaderboard.md."),
+    method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
+    interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
+    resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
+    confidence: float | None = typer.Option(None, help=_BOARD_HELP["confidence"]),
+    rounds: int | None = typer.Option(None, help=_BOARD_HELP["rounds"]),
+    seed: int | None = typer.Option(None, help=_BOARD_HELP["seed"]),
+    baseline: str | None = typer.Option(None, help=_BOARD_HELP["baseline"]),
+    anchor: str | None = typer.Option(None, help=_BOARD_HELP["anchor"]),
+    anchor_rating: float | None = typer.Option(None, help=_BOARD_HELP["anchor_rating"]),
+    scale: float | None = typer.Option(None, help=_BOARD_HELP["scale"]),
+    k_factor: float | None = typer.Option(None, help=_BOARD_HELP["k_factor"]),
+    ties: str | None = typer.Option(None, help=_BOARD_HELP["ties"]),
+    position_effect: bool = typer.Option(False, "--position-effect", help=_BOARD_HELP["position_effect"]),
+    regularization: float | None = typer.Option(None, help=_BOARD_HELP["regularization"]),
+    judge: str | None = typer.Option(None, help=_BOARD_HELP["judge"]),
+    template: str | None = typer.Option(None, help=_BOARD_HELP["template"]),
+    swap: str | None = typer.Option(None, help=_BOARD_HELP["swap"]),
+    out: Path | None = typer.Option(None, help=_BOARD_HELP["out"]),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
 ) -> None:
     from rich.console import Console
 
     from judgebench.datasets.sources import one_source
-    from judgebench.errors import ConfigError
     from judgebench.evaluation import rate
 
+    if sum(bool(given) for given in (store, alpaca_eval, outcomes)) != 1:
+        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE... or --outcomes FILE")
+    values, flags = flag_values(ctx, {})
+    settings = LeaderboardSettings.from_flags({k: v for k, v in values.items() if k not in _LEADERBOARD_INPUTS},
+                                              flags)
     if extra_files and not alpaca_eval:
         raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
     kind, source = one_source(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])],
                               outcomes=outcomes)
-    if out is not None:
+    if settings.out is not None:
         from judgebench.outputs import prepare_directory
 
-        prepare_directory(out)
-    board = rate(source, kind=kind, method=method, interval=interval, resample=resample, confidence=confidence,
-                 rounds=rounds, seed=seed, baseline=baseline, anchor=anchor, anchor_rating=anchor_rating,
-                 scale=scale, k_factor=k_factor, ties=ties, position_effect=position_effect,
-                 regularization=regularization, judge=judge, template=template, swap=swap)
-    if out is not None:
-        board.write(out)
-    _show_leaderboard(board, None if quiet else Console(), ridge_asked=regularization is not None)
+        prepare_directory(settings.out)
+    # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
+    method_given = "method" in settings.model_fields_set
+    board = rate(source, settings, kind=kind, method=settings.method if method_given else None)
+    if settings.out is not None:
+        board.write(settings.out)
+    _show_leaderboard(board, None if quiet else Console(),
+                      ridge_asked="regularization" in settings.model_fields_set)
 
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
@@ -197,7 +267,9 @@ _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference mo
 
 
 @app.command(help=_CHECK_HELP)
+@reports_errors
 def check(
+    ctx: typer.Context,
     config: Path = typer.Option(..., "--config", "-c", help="TOML config: data, judge, template, swap, store."),
     candidate: str = typer.Option(..., help="The model under test."),
     reference: str | None = typer.Option(None, help="The model to compare with (with --against: a model of "
@@ -238,27 +310,8 @@ def check(
 
 
 def main() -> None:
-    """Console-script entry point: run the app, mapping user errors to one message and an exit code."""
-    from judgebench.errors import JudgebenchError
-
-    try:
-        exit_code = app(standalone_mode=False)  # click returns a command's typer.Exit code here
-    except JudgebenchError as error:
-        typer.secho(f"error: {error}", fg="red", err=True)
-        sys.exit(error.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.secho("aborted", fg="red", err=True)
-        sys.exit(130)
-    except Exception as error:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(2)
-        raise
-    sys.exit(exit_code if isinstance(exit_code, int) else 0)
+    """Console-script entry point: click's standalone mode turns usage errors into its message and exit 2."""
+    app(prog_name="judgebench")
 
 
 if __name__ == "__main__":

@@ -20,14 +20,15 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from judgebench.config import read_toml
+from pydantic import Field, field_validator
+
+from judgebench.config import SettingsModel, read_toml, validating
 from judgebench.engines.base import JudgeRequest
 from judgebench.errors import ConfigError
 from judgebench.records import Answer, Question
 
-TEMPLATE_KINDS = ("text", "logprob")
 _REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 _INSTALLED_PROMPTS = Path(sys.prefix) / "share" / "judgebench" / "prompts"
 _PLACEHOLDERS = ("question", "answer_a", "answer_b", "reference")
@@ -99,54 +100,72 @@ def load_template(name_or_path: str | Path) -> Template:
     return _template_from_dict(read_toml(path, "template file"), path)
 
 
+class TemplateVerdict(SettingsModel):
+    """One label of a template's verdict vocabulary ([verdicts] "label" = { p_first = ..., weight = ... })."""
+
+    p_first: float = Field(ge=0, le=1)
+    """Probability that the first-shown answer is better when the judge gives this label (a tie: 0.5)."""
+    weight: float = Field(1.0, gt=0)
+    """How much a game with this label counts."""
+
+
+class TemplateFile(SettingsModel):
+    """The keys of a template's TOML file, validated as settings are (strict types, no unknown keys)."""
+
+    name: str | None = None
+    """The template's name (default: the file name without .toml)."""
+    description: str = ""
+    """One line on what the template asks."""
+    kind: Literal["text", "logprob"] = "text"
+    """text: the label is the last verdict marker in the judge's output; logprob: the next token's probabilities."""
+    system: str = ""
+    """The system message."""
+    user: str
+    """The user message, with the placeholders {question}, {answer_a}, {answer_b} (and {reference})."""
+    max_tokens: int | None = Field(None, ge=1)
+    """The judge's token limit (default: 1 for logprob, 1024 for text)."""
+    temperature: float = Field(0.0, ge=0, le=2)
+    """The judge's sampling temperature."""
+    top_logprobs: int | None = Field(None, ge=0, le=20)
+    """Alternatives per token to score (logprob; default 5; the OpenAI API returns at most 20)."""
+    verdicts: dict[str, TemplateVerdict] = Field(min_length=2)
+    """The verdict vocabulary: label -> its meaning; at least two labels."""
+
+    @field_validator("user")
+    @classmethod
+    def _has_placeholders(cls, user: str) -> str:
+        for slot in ("{answer_a}", "{answer_b}", "{question}"):
+            if slot not in user:
+                raise ValueError(f"must contain the placeholder {slot}")
+        for name in re.findall(r"\{(\w+)\}", user):
+            if name not in _PLACEHOLDERS:
+                raise ValueError(f"unknown placeholder {{{name}}}; use {', '.join(_PLACEHOLDERS)}")
+        return user
+
+
 def _template_from_dict(data: dict[str, Any], path: Path) -> Template:
-    """Validate a template's fields, naming the file and field of any problem."""
-
-    def need(field: str, kind: type) -> Any:
-        if field not in data:
-            raise ConfigError(f"{path}: template field '{field}' is missing")
-        if not isinstance(data[field], kind):
-            raise ConfigError(f"{path}: template field '{field}' must be a {kind.__name__}")
-        return data[field]
-
-    kind = data.get("kind", "text")
-    if kind not in TEMPLATE_KINDS:
-        raise ConfigError(f"{path}: template field 'kind' must be one of {', '.join(TEMPLATE_KINDS)}")
-    user = need("user", str).strip()
-    for slot in ("{answer_a}", "{answer_b}", "{question}"):
-        if slot not in user:
-            raise ConfigError(f"{path}: template field 'user' must contain the placeholder {slot}")
-    _check_placeholders(user, path)
-    vocabulary = need("verdicts", dict)
-    if len(vocabulary) < 2:
-        raise ConfigError(f"{path}: template field 'verdicts' needs at least two labels")
-    verdicts = {}
-    for label, meaning in vocabulary.items():
-        if not isinstance(meaning, dict) or not isinstance(meaning.get("p_first"), int | float):
-            raise ConfigError(f"{path}: verdict '{label}' needs a number p_first in [0, 1]")
-        p_first = float(meaning["p_first"])
-        if not 0.0 <= p_first <= 1.0:
-            raise ConfigError(f"{path}: verdict '{label}': p_first must be in [0, 1]")
-        verdicts[label] = Verdict(label, p_first, float(meaning.get("weight", 1.0)))
+    """Validate a template file's keys, naming the file and key of any problem."""
+    with validating(TemplateFile, lambda location: f"{path}: {template_key(location)}" if location else str(path)):
+        spec = TemplateFile.model_validate(data)
+    logprob = spec.kind == "logprob"
     return Template(
-        name=str(data.get("name", path.stem)),
-        kind=kind,
-        system=str(data.get("system", "")).strip(),
-        user=user,
-        verdicts=verdicts,
-        max_tokens=int(data.get("max_tokens", 1 if kind == "logprob" else 1024)),
-        temperature=float(data.get("temperature", 0.0)),
-        top_logprobs=int(data.get("top_logprobs", 5 if kind == "logprob" else 0)),
-        description=str(data.get("description", "")),
+        name=spec.name or path.stem,
+        kind=spec.kind,
+        system=spec.system.strip(),
+        user=spec.user.strip(),
+        verdicts={label: Verdict(label, meaning.p_first, meaning.weight) for label, meaning in spec.verdicts.items()},
+        max_tokens=spec.max_tokens or (1 if logprob else 1024),
+        temperature=spec.temperature,
+        top_logprobs=spec.top_logprobs or (5 if logprob else 0),
+        description=spec.description,
     )
 
 
-def _check_placeholders(text: str, path: Path) -> None:
-    for name in re.findall(r"\{(\w+)\}", text):
-        if name not in _PLACEHOLDERS:
-            raise ConfigError(
-                f"{path}: unknown placeholder {{{name}}} in the template; use {', '.join(_PLACEHOLDERS)}"
-            )
+def template_key(location: tuple[str | int, ...]) -> str:
+    """A key of a template file as TOML shows it: `user`, `[verdicts] "[[A]]".p_first`."""
+    if location[:1] == ("verdicts",) and len(location) > 1:
+        return f'[verdicts] "{location[1]}"' + "".join(f".{part}" for part in location[2:])
+    return ".".join(str(part) for part in location)
 
 
 # -- rendering ------------------------------------------------------------------------------------------

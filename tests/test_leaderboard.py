@@ -237,19 +237,24 @@ def test_command_writes_the_files(outcomes, tmp_path):
     assert (tmp_path / "out" / "leaderboard.csv").is_file() and (tmp_path / "out" / "leaderboard.md").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--outcomes", "missing.parquet"], "file not found"),
-    ([], "exactly one of"),
-    (["--outcomes", "{path}", "--method", "glicko"], "unknown method"),
-    (["--outcomes", "{path}", "--baseline", "zulu"], "baseline 'zulu'"),
+@pytest.mark.parametrize("args, message, usage", [
+    (["--outcomes", "missing.parquet"], "file not found", False),
+    ([], "exactly one of", True),
+    (["--outcomes", "{path}", "--method", "glicko"], "Invalid value for '--method'", True),
+    (["--outcomes", "{path}", "--baseline", "zulu"], "baseline 'zulu'", False),
 ])
-def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, message):
+def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, message, usage):
+    """Input errors are one line; usage errors (bad or missing flags) are click's usage message."""
     path = tmp_path / "outcomes.csv"
     outcomes.to_csv(path, index=False)
     done = run_cli(*[a.replace("{path}", str(path)) for a in args])
     assert done.returncode == 2
     assert message in done.stderr
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    if usage:
+        assert done.stderr.startswith("Usage: ") and "Try " in done.stderr
+    else:
+        assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_command_reads_a_judgebench_store(outcomes, tmp_path):

@@ -264,6 +264,8 @@ def _bad_input_cases(folder: Path) -> dict[str, tuple[list[str], str]]:
     stranger["question_id"] = "q99"
     bad_config = folder / "bad.toml"
     bad_config.write_text("[judging]\nswop = 'both'\n")
+    bad_template = folder / "tpl.toml"
+    bad_template.write_text("[judging]\ntemplate = 'nonesuch'\n")
     return {
         "duplicate question id": (variant("dup", q=[*q_lines, q_lines[0]]), "dup_q.jsonl:4"),
         "answer for unknown question": (variant("unk", a=[*a_lines, json.dumps(stranger)]), "unk_a.jsonl:7"),
@@ -272,7 +274,7 @@ def _bad_input_cases(folder: Path) -> dict[str, tuple[list[str], str]]:
         "malformed line": (variant("bad", a=[a_lines[0], "{not json", *a_lines[2:]]), "bad_a.jsonl:2"),
         "wrong type": (variant("type", a=[*a_lines[:2], json.dumps(wrong_type), *a_lines[3:]]), "type_a.jsonl:3"),
         "bad config": (["--config", bad_config.name], "unknown setting 'swop'"),
-        "unknown template": (variant("tpl") + ["--template", "nonesuch"], "unknown template 'nonesuch'"),
+        "unknown template": (variant("tpl") + ["--config", bad_template.name], "unknown template 'nonesuch'"),
     }
 
 
