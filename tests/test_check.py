@@ -126,7 +126,8 @@ def test_outputs_state_the_rule_and_parse(tmp_path):
 
 
 def test_fingerprint_changes_with_what_reaches_the_judge():
-    config = RunConfig(judge=JudgeConfig(model="j"), template="pairwise-5")
+    config = RunConfig(questions=Path("q.jsonl"), answers=[Path("a.jsonl")], judge=JudgeConfig(model="j"),
+                       template="pairwise-5")
     template = load_template("pairwise-5")
     base = run_fingerprint(config, dataset(4), template)
     assert base["judge"] == "j" and base["template"] == "pairwise-5" and base["swap"] == "both"
