@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gc
 import math
 import socket
 import time
+import warnings
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from judgebench.engines.base import Completion, EngineEvent, JudgeRequest
-from judgebench.engines.openai_api import OpenAIEngine, _retry_after, check_base_url
+from judgebench.engines.openai_api import AdaptiveLimit, OpenAIEngine, _retry_after, check_base_url
 from judgebench.errors import ConfigError, EngineError
 from tests.support.judge_server import JudgeServer, messages_key
 from tests.support.judge_server import Reply as ServerReply
@@ -458,3 +461,276 @@ def test_retry_after_absurd_and_unreadable_values() -> None:
     assert _retry_after({"retry-after-ms": "nan", "retry-after": "3"}) == 3.0  # the readable one counts
     far = _retry_after({"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"})
     assert far is not None and far > 7e10
+
+
+# -- every exit path closes the connections ----------------------------------------------------------------
+
+
+def run_and_collect_leaks(make_engine: Callable[[], OpenAIEngine],
+                          consume: Callable[[OpenAIEngine], Awaitable[list[Completion]]]
+                          ) -> tuple[list[Completion], str | None, list[str]]:
+    """Run `consume(engine)` in a fresh event loop WITHOUT calling `engine.aclose()`, drop the engine, and
+    collect the ResourceWarnings that garbage collection raises for connection pools left open (aiohttp's
+    "Unclosed client session / connector"). Returns the completions received, the error text (None
+    without error) and the warnings."""
+    received: list[Completion] = []
+    error: str | None = None
+
+    async def run() -> None:
+        nonlocal error
+        engine = make_engine()
+        try:
+            received.extend(await consume(engine))
+        except (EngineError, RuntimeError) as exc:
+            error = f"{type(exc).__name__}: {exc}"  # text only: the traceback would keep the engine alive
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(run())
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    return received, error, leaks
+
+
+async def read_all(engine: OpenAIEngine, requests: list[JudgeRequest], into: list[Completion]) -> list[Completion]:
+    async for completion in engine.stream(requests):
+        into.append(completion)
+    return into
+
+
+def test_an_engine_error_mid_run_yields_every_answer_on_the_wire(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.latency_s = 0.3  # answers take a while; the rejection comes back at once
+    judge_server.add_fault("401", requests={0})  # say the key was revoked while 3 other games were sent
+    requests = [game(i, 9, 1) for i in range(12)]
+    seen: list[Completion] = []
+    _, error, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, transport, concurrency=4),
+                                            lambda engine: read_all(engine, requests, seen))
+    assert error is not None and "401" in error
+    assert len(judge_server.log) == 4  # nothing sent after the rejection, no retries
+    answered_keys = {e.key for e in judge_server.log if e.status == 200}
+    assert len(answered_keys) == 3
+    by_messages = {messages_key(list(r.messages)): r.key for r in requests}
+    assert {c.key for c in seen} == {by_messages[k] for k in answered_keys}  # all paid-for answers came back
+    assert all(c.error is None for c in seen)
+    assert leaks == []
+
+
+def test_a_consumer_that_stops_early_leaves_nothing_open(judge_server: JudgeServer, transport: str) -> None:
+    async def first_two(engine: OpenAIEngine) -> list[Completion]:
+        received = []
+        async for completion in engine.stream([game(i, 9, 1) for i in range(20)]):
+            received.append(completion)
+            if len(received) == 2:
+                break  # and never aclose() the stream: the event loop's shutdown finalises it
+        return received
+
+    received, error, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, transport, concurrency=2),
+                                                   first_two)
+    assert error is None and len(received) == 2
+    assert leaks == []
+
+
+def test_cancelling_the_consumer_closes_the_connections(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.latency_s = 30.0  # nothing will come back before the cancellation
+
+    async def cancelled(engine: OpenAIEngine) -> list[Completion]:
+        task = asyncio.ensure_future(read_all(engine, [game(i, 9, 1) for i in range(8)], []))
+        while judge_server.in_flight < 4:  # wait until the requests are on the wire
+            await asyncio.sleep(0.01)
+        task.cancel()  # what Ctrl-C does to the runner's task
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return []
+
+    _, error, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, transport, concurrency=4), cancelled)
+    assert error is None and leaks == []
+    for _ in range(500):  # the server notices the closed connections and cancels its handlers
+        if judge_server.in_flight == 0:
+            break
+        time.sleep(0.01)
+    assert judge_server.in_flight == 0
+    assert [e.status for e in judge_server.log] == [0, 0, 0, 0]  # dropped by the client, none answered
+
+
+def test_a_crash_inside_the_engine_closes_the_connections(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("429", attempts=1, retry_after=0)
+
+    def broken_display(event: EngineEvent) -> None:
+        raise RuntimeError("the progress display broke")
+
+    _, error, leaks = run_and_collect_leaks(
+        lambda: engine_for(judge_server, transport, on_event=broken_display),
+        lambda engine: read_all(engine, [game(i, 9, 1) for i in range(6)], []))
+    assert error == "RuntimeError: the progress display broke"
+    assert leaks == []
+
+
+def test_the_leak_check_can_fail(judge_server: JudgeServer) -> None:
+    """The check above sees a pool left open: a transport opened and never closed is reported."""
+
+    async def leave_open(engine: OpenAIEngine) -> list[Completion]:
+        engine._open_transport()
+        return []
+
+    _, _, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, "aiohttp"), leave_open)
+    assert any("Unclosed" in leak for leak in leaks)
+
+
+# -- rate limits the user can see --------------------------------------------------------------------------
+
+
+def test_a_day_long_retry_after_waits_the_cap_and_says_so(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("429", attempts=1, retry_after=86400)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, max_retry_wait_s=0.2, on_event=events.append)
+    (completion,) = judge_all(engine, [game(0, 9, 1)])
+    assert completion.error is None and completion.text is not None
+    assert [e.status for e in judge_server.log] == [429, 200]
+    assert engine.retries == 1 and engine.requests_sent == 2  # the capped wait counts as an attempt
+    assert events == [EngineEvent("wait", "server asked to wait 86400 s (HTTP 429); waiting 0.2 s", wait_s=0.2,
+                                  asked_s=86400.0, status=429)]
+
+
+@pytest.mark.parametrize("header, asked_at_least, shown", [
+    ({"retry_after": "DATE+3600"}, 3500.0, "server asked to wait 3"),
+    ({"retry_after_ms": "1e15"}, 1e12, "server asked to wait 1e+12 s (HTTP 429); waiting 0.1 s"),
+    ({"retry_after_ms": "250"}, 0.25, "server asked to wait 0.25 s (HTTP 429); waiting 0.1 s"),
+])
+def test_retry_after_forms_from_the_server(judge_server: JudgeServer, header: dict[str, str],
+                                           asked_at_least: float, shown: str) -> None:
+    if header.get("retry_after") == "DATE+3600":
+        header = {"retry_after": email.utils.formatdate(time.time() + 3600, usegmt=True)}
+    judge_server.add_fault("429", attempts=1, **header)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, "aiohttp", max_retry_wait_s=0.1, on_event=events.append)
+    (completion,) = judge_all(engine, [game(0, 9, 1)])
+    assert completion.error is None
+    (event,) = events
+    assert event.asked_s is not None and asked_at_least <= event.asked_s <= max(asked_at_least, 3600)
+    assert event.wait_s == 0.1 and event.message.startswith(shown)
+
+
+def test_a_429_without_retry_after_is_still_reported(judge_server: JudgeServer) -> None:
+    judge_server.add_fault("429", attempts=2)
+    judge_server.add_fault("503", requests={2})  # other retried errors wait silently (their own backoff)
+    events: list[EngineEvent] = []
+    (completion,) = judge_all(engine_for(judge_server, "aiohttp", on_event=events.append), [game(0, 9, 1)])
+    assert completion.error is None
+    assert [e.status for e in judge_server.log] == [429, 429, 503, 200]
+    assert [(e.kind, e.status, e.asked_s) for e in events] == [("wait", 429, None)] * 2
+    assert all(e.message.startswith("server is rate-limiting (HTTP 429); waiting ") for e in events)
+    assert all(e.wait_s is not None and 0 <= e.wait_s <= FAST["backoff_max_s"] for e in events)
+
+
+def test_on_rate_limit_stop_ends_the_run_with_one_message(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("429", requests={2}, retry_after=86400)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, concurrency=1, on_rate_limit="stop", on_event=events.append)
+    received: list[Completion] = []
+    with pytest.raises(EngineError) as caught:
+        asyncio.run(read_all(engine, [game(i, 9, 1) for i in range(6)], received))
+    message = str(caught.value)
+    assert "HTTP 429" in message and "86400 s" in message and "--on-rate-limit wait" in message
+    assert [c.key for c in received] == ["game-0", "game-1"]
+    assert len(judge_server.log) == 3 and events == []  # no retry, no wait
+
+
+def test_bad_rate_limit_settings_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="on_rate_limit"):
+        OpenAIEngine("m", base_url="http://127.0.0.1:8000/v1", on_rate_limit="pause")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="max_retry_wait_s"):
+        OpenAIEngine("m", base_url="http://127.0.0.1:8000/v1", max_retry_wait_s=-1)
+    with pytest.raises(ConfigError, match="min_concurrency"):
+        OpenAIEngine("m", base_url="http://127.0.0.1:8000/v1", concurrency=4, min_concurrency=5)
+
+
+# -- the key never comes back ------------------------------------------------------------------------------
+
+
+KEY = "sk-live-Zq81hT5mW0rXb2Lc9pVy"
+
+
+def echo_key_rule(request: Any) -> ServerReply:
+    """A judge made to repeat the key it was sent, spread over 3-character tokens as a tokenizer would."""
+    key = request.bearer
+    tokens = ["My", " secret", " is", " "] + [key[i:i + 3] for i in range(0, len(key), 3)] + [". [[A>B]]"]
+    return ServerReply("".join(tokens), {"My": -0.1, key[:12]: -2.5}, tokens=tokens)
+
+
+def fragments_of_the_key(text: str) -> list[str]:
+    """Pieces of KEY of 3 or more characters found in `text`."""
+    return [KEY[i:i + 3] for i in range(len(KEY) - 2) if KEY[i:i + 3] in text]
+
+
+def test_a_judge_that_echoes_the_key_is_scrubbed(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.rule = echo_key_rule
+    (completion,) = judge_all(engine_for(judge_server, transport, api_key=KEY),
+                              [game(0, 9, 1, logprobs=True, top_logprobs=2)])
+    assert completion.text == "My secret is [key]. [[A>B]]"
+    assert completion.top_logprobs is not None
+    tokens = [token for position in completion.top_logprobs for token in position]
+    assert fragments_of_the_key("".join(tokens)) == []
+    assert completion.top_logprobs[0] == {"My": -0.1, "[key]": -2.5}  # an alternative holding the key
+    assert completion.top_logprobs[4:14] == [{"[key]": 0.0}] * 10  # the 10 positions that spelled it
+    assert completion.top_logprobs[-1] == {". [[A>B]]": 0.0}
+
+
+# -- an overloaded server: fewer requests at once -----------------------------------------------------------
+
+
+def test_adaptive_limit_halves_on_a_timeout_burst_and_grows_back() -> None:
+    limit = AdaptiveLimit(16, minimum=3)
+    outcomes = [limit.timed_out(0) for _ in range(9)]
+    assert outcomes == [None] * 8 + [8]  # 9 of the 16 in flight timed out: most of them
+    assert limit.timed_out(0) is None and limit.limit == 8  # sent under the old limit: not counted again
+    assert [limit.timed_out(1) for _ in range(5)] == [None, None, None, None, 4]
+    assert [limit.timed_out(2) for _ in range(3)] == [None, None, 3]  # never below the minimum
+    assert [limit.timed_out(3) for _ in range(3)] == [None, None, None]
+    assert [limit.answered(3) for _ in range(3)] == [None, None, 4]  # +1 per `limit` answers in a row
+    assert [limit.answered(3) for _ in range(4)] == [None, None, None, 5]
+    fixed = AdaptiveLimit(16, adaptive=False)
+    assert [fixed.timed_out(0) for _ in range(16)] == [None] * 16 and fixed.limit == 16
+
+
+def test_adaptive_limit_holds_requests_back_while_full() -> None:
+    async def scenario() -> list[int]:
+        limit = AdaptiveLimit(8)
+        assert [limit.timed_out(0) for _ in range(5)][-1] == 4
+        for _ in range(4):
+            await limit.acquire()
+        waiting = [asyncio.ensure_future(limit.acquire()) for _ in range(3)]
+        await asyncio.sleep(0)
+        assert not any(w.done() for w in waiting)
+        for _ in range(4):  # answered in a row: the limit grows to 5 and lets one waiter in
+            limit.answered(1)
+        await asyncio.sleep(0)
+        admitted = [w.done() for w in waiting]
+        waiting[1].cancel()  # a cancelled waiter does not hold a slot
+        limit.release()
+        await asyncio.sleep(0)
+        return [sum(admitted), sum(w.done() and not w.cancelled() for w in waiting), limit.in_flight]
+
+    assert asyncio.run(scenario()) == [1, 2, 5]
+
+
+def test_an_overloaded_server_gets_fewer_requests_at_once(judge_server: JudgeServer) -> None:
+    # A server of fixed throughput: each answer takes 0.05 s per request in flight, so 16 at once take
+    # about 0.8 s (past the 0.5 s timeout) and 8 at once about 0.4 s.
+    judge_server.load_latency_s = 0.05
+    requests = [game(i, 9, 1) for i in range(40)]
+    events: list[EngineEvent] = []
+    adaptive = engine_for(judge_server, "aiohttp", concurrency=16, timeout_s=0.5, max_attempts=6,
+                          on_event=events.append)
+    done = judge_all(adaptive, requests)
+    assert all(c.error is None for c in done) and len(done) == 40
+    lowered = [e for e in events if e.kind == "concurrency" and "lowering" in e.message]
+    assert lowered and lowered[0].concurrency == 8
+    assert lowered[0].message == "requests time out: lowering concurrency to 8 (of 16)"
+    timeouts = sum(1 for e in judge_server.log if e.status == 0)
+    judge_server.reset()
+    fixed = engine_for(judge_server, "aiohttp", concurrency=16, timeout_s=0.5, max_attempts=3,
+                       adaptive_concurrency=False)
+    failed = [c for c in judge_all(fixed, requests) if c.error is not None]
+    assert len(failed) >= 10  # without it, most games time out again and again
+    assert all("no response within 0.5 s" in c.error for c in failed if c.error)
+    assert timeouts < sum(1 for e in judge_server.log if e.status == 0)

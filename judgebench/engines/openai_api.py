@@ -459,8 +459,8 @@ class OpenAIEngine:
         """
         if not requests:
             return
-        run = _StreamRun(self._open_transport(), iter(requests))
-        workers = [asyncio.create_task(self._work(run)) for _ in range(min(self.concurrency, len(requests)))]
+        run = _StreamRun(self._open_transport(), iter(requests), min(self.concurrency, len(requests)))
+        workers = [asyncio.create_task(self._work(run)) for _ in range(run.workers)]
         try:
             for _ in range(len(requests)):
                 item = await run.done.get()
@@ -526,7 +526,12 @@ class OpenAIEngine:
 
     async def _work(self, run: _StreamRun) -> None:
         """Take requests from the shared iterator until none is left or the stream stops; report each
-        result or the error that stops the stream."""
+        result or the error that stops the stream.
+
+        The last worker to end closes the stream's connections, however the workers end: the consumer's
+        own cleanup may never run (a consumer that drops the stream without closing it, then leaves
+        the event loop, which cancels all tasks).
+        """
         try:
             for request in run.pending:
                 completion = await self._judge(run, request)
@@ -538,6 +543,10 @@ class OpenAIEngine:
             raise
         except BaseException as exc:  # an EngineError, or a bug: the consumer re-raises it
             run.done.put_nowait(exc)
+        finally:
+            run.workers -= 1
+            if run.workers == 0:
+                await self._close_transport(run.http)
 
     async def _judge(self, run: _StreamRun, request: JudgeRequest) -> Completion | None:
         """Send one game, retrying what is worth retrying; a per-game failure comes back as `error`,
@@ -703,11 +712,12 @@ class OpenAIEngine:
 @dataclass
 class _StreamRun:
     """What the workers of one `stream` call share: the connection pool, the requests not yet taken,
-    the results for the consumer, whether the stream is stopping, and the workers with a request on
-    the wire (a stop lets those finish)."""
+    how many workers still run, the results for the consumer, whether the stream is stopping, and the
+    workers with a request on the wire (a stop lets those finish)."""
 
     http: Transport
     pending: Iterator[JudgeRequest]
+    workers: int
     done: asyncio.Queue[Completion | BaseException] = field(default_factory=asyncio.Queue)
     stopping: bool = False
     sending: set[asyncio.Task[Any] | None] = field(default_factory=set)
@@ -724,29 +734,45 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
 
 
 class Secret:
-    """Removes an API key from text a server sends back (servers echo keys in error messages; a judge
-    may be made to repeat one). Besides the whole key, a long key's first and last 8 characters are
-    removed, since providers echo such pieces ("sk-abc...wxyz")."""
+    """Removes an API key from text a server sends back: servers echo keys (or pieces of them, such as
+    "sk-abc...wxyz") in error messages, and a judge may be made to repeat one.
+
+    Every run of `PIECE` or more characters that also occurs in the key is replaced by `[key]`, so
+    pieces are caught as well as the whole key. Keys shorter than `PIECE` (placeholders such as
+    "EMPTY" that local servers accept) are not secrets worth cutting judge text apart for.
+    """
+
+    PIECE = 8
 
     def __init__(self, key: str):
-        pieces = {key, key[:8], key[-8:]} if len(key) >= 16 else {key}
-        self.pieces = tuple(sorted(filter(None, pieces), key=len, reverse=True))
+        n = self.PIECE
+        self._windows = frozenset(key[i:i + n] for i in range(len(key) - n + 1)) if len(key) >= n else frozenset()
 
-    def scrub(self, text: str) -> str:
-        for piece in self.pieces:
-            if piece in text:
-                text = text.replace(piece, KEY_MARK)
-        return text
+    def __bool__(self) -> bool:
+        return bool(self._windows)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where the key or a piece of it occurs in `text` (start, end)."""
-        found = []
-        for piece in self.pieces:
-            start = text.find(piece)
-            while start >= 0:
-                found.append((start, start + len(piece)))
-                start = text.find(piece, start + 1)
+        """The (start, end) runs of `text` made of key pieces, merged, in order."""
+        if not self._windows:
+            return []
+        n, found = self.PIECE, list[tuple[int, int]]()
+        for i in range(len(text) - n + 1):
+            if text[i:i + n] in self._windows:
+                if found and i <= found[-1][1]:
+                    found[-1] = (found[-1][0], i + n)
+                else:
+                    found.append((i, i + n))
         return found
+
+    def scrub(self, text: str) -> str:
+        spans = self.spans(text)
+        if not spans:
+            return text
+        parts, end = [], 0
+        for start, stop in spans:
+            parts += [text[end:start], KEY_MARK]
+            end = stop
+        return "".join([*parts, text[end:]])
 
 
 # -- reading replies ---------------------------------------------------------------------------------
@@ -772,7 +798,7 @@ def _top_logprobs(choice: dict[str, Any], secret: Secret) -> list[dict[str, floa
     if not positions:
         return None
     sampled = [str(position["token"]) for position in positions]
-    hidden = _positions_in(sampled, secret.spans("".join(sampled))) if secret.pieces else set()
+    hidden = _positions_in(sampled, secret.spans("".join(sampled))) if secret else set()
     out = []
     for i, position in enumerate(positions):
         if i in hidden:
