@@ -9,12 +9,19 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import gc
+import json
 import math
+import os
+import signal
 import socket
+import sqlite3
+import subprocess
+import sys
 import time
 import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +29,7 @@ import pytest
 from judgebench.engines.base import Completion, EngineEvent, JudgeRequest
 from judgebench.engines.openai_api import AdaptiveLimit, OpenAIEngine, _retry_after, check_base_url
 from judgebench.errors import ConfigError, EngineError
-from tests.support.judge_server import JudgeServer, messages_key
+from tests.support.judge_server import JudgeServer, echo_key_rule, messages_key
 from tests.support.judge_server import Reply as ServerReply
 
 pytestmark = pytest.mark.integration
@@ -650,16 +657,9 @@ def test_bad_rate_limit_settings_are_config_errors() -> None:
 KEY = "sk-live-Zq81hT5mW0rXb2Lc9pVy"
 
 
-def echo_key_rule(request: Any) -> ServerReply:
-    """A judge made to repeat the key it was sent, spread over 3-character tokens as a tokenizer would."""
-    key = request.bearer
-    tokens = ["My", " secret", " is", " "] + [key[i:i + 3] for i in range(0, len(key), 3)] + [". [[A>B]]"]
-    return ServerReply("".join(tokens), {"My": -0.1, key[:12]: -2.5}, tokens=tokens)
-
-
-def fragments_of_the_key(text: str) -> list[str]:
-    """Pieces of KEY of 3 or more characters found in `text`."""
-    return [KEY[i:i + 3] for i in range(len(KEY) - 2) if KEY[i:i + 3] in text]
+def fragments_of_the_key(text: str, size: int = 3) -> list[str]:
+    """Pieces of KEY of `size` characters found in `text`."""
+    return [KEY[i:i + size] for i in range(len(KEY) - size + 1) if KEY[i:i + size] in text]
 
 
 def test_a_judge_that_echoes_the_key_is_scrubbed(judge_server: JudgeServer, transport: str) -> None:
@@ -672,7 +672,7 @@ def test_a_judge_that_echoes_the_key_is_scrubbed(judge_server: JudgeServer, tran
     assert fragments_of_the_key("".join(tokens)) == []
     assert completion.top_logprobs[0] == {"My": -0.1, "[key]": -2.5}  # an alternative holding the key
     assert completion.top_logprobs[4:14] == [{"[key]": 0.0}] * 10  # the 10 positions that spelled it
-    assert completion.top_logprobs[-1] == {". [[A>B]]": 0.0}
+    assert completion.top_logprobs[-2:] == [{".": 0.0}, {" [[A>B]]": 0.0}]
 
 
 # -- an overloaded server: fewer requests at once -----------------------------------------------------------
@@ -734,3 +734,102 @@ def test_an_overloaded_server_gets_fewer_requests_at_once(judge_server: JudgeSer
     assert len(failed) >= 10  # without it, most games time out again and again
     assert all("no response within 0.5 s" in c.error for c in failed if c.error)
     assert timeouts < sum(1 for e in judge_server.log if e.status == 0)
+
+
+# -- through the real console script -------------------------------------------------------------------------
+
+
+def write_run(folder: Path, base_url: str, template: str = "pairwise-5", concurrency: int = 4) -> Path:
+    """A small run config (6 questions, 3 models against a baseline: 36 games) judged at `base_url`."""
+    questions = folder / "questions.jsonl"
+    questions.write_text("".join(json.dumps({"question_id": f"q{i}", "turns": [f"Question {i}?"]}) + "\n"
+                                 for i in range(6)))
+    answers = folder / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"question_id": f"q{i}", "model": m, "turns": [f"{m} says QUALITY={q}"]})
+                               + "\n" for m, q in (("base", 5), ("up", 8), ("down", 2), ("same", 5))
+                               for i in range(6)))
+    config = folder / "run.toml"
+    config.write_text(
+        f'[data]\nquestions = "questions.jsonl"\nanswers = ["answers.jsonl"]\n'
+        f'[judge]\nengine = "openai"\nmodel = "test-judge"\nbase_url = "{base_url}"\nconcurrency = {concurrency}\n'
+        f'max_attempts = 2\ntimeout_s = 20\n'
+        f'[judging]\ntemplate = "{template}"\nbaseline = "base"\n'
+        f'[run]\nstore = "store.sqlite"\nout = "out"\nprogress = false\n[ratings]\nrounds = 50\n')
+    return config
+
+
+def console(*args: str, cwd: Path) -> list[str]:
+    """The console script's command line, run with the key in the environment and every
+    ResourceWarning shown (Python hides them by default)."""
+    return [sys.executable, "-W", "always::ResourceWarning", "-m", "judgebench.cli", *args]
+
+
+CLI_ENV = {**os.environ, "OPENAI_API_KEY": KEY}
+
+
+def ok_judgments(store: Path) -> int:
+    with sqlite3.connect(store) as db:
+        return int(db.execute("SELECT count(*) FROM judgments WHERE status = 'ok'").fetchone()[0])
+
+
+def test_cli_401_mid_run_stores_every_answer_and_leaves_nothing_open(judge_server_process: Any,
+                                                                     tmp_path: Path) -> None:
+    server = judge_server_process("--fault", "401:requests=6", "--latency-ms", "300")
+    config = write_run(tmp_path, server.base_url)
+    result = subprocess.run(console("run", "--config", str(config), cwd=tmp_path), cwd=tmp_path, env=CLI_ENV,
+                            text=True, capture_output=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "rejected the API key (HTTP 401" in result.stderr
+    assert "Unclosed" not in output and "ResourceWarning" not in output and "Traceback" not in output
+    assert fragments_of_the_key(output, size=8) == []
+    log = server.log()
+    assert [e.status for e in log].count(401) == 1
+    assert all(e.status != 0 for e in log)  # no request the server was answering was abandoned
+    assert ok_judgments(tmp_path / "store.sqlite") == sum(e.status == 200 for e in log) >= 6
+
+
+def test_cli_ctrl_c_leaves_nothing_open(judge_server_process: Any, tmp_path: Path) -> None:
+    server = judge_server_process("--latency-ms", "300")
+    config = write_run(tmp_path, server.base_url)
+    run = subprocess.Popen(console("run", "--config", str(config), cwd=tmp_path), cwd=tmp_path, env=CLI_ENV,
+                           text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while len(server.log()) < 6:  # judging is under way
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, stderr
+    assert "Unclosed" not in stdout + stderr and "Traceback" not in stdout + stderr
+    assert 0 < ok_judgments(tmp_path / "store.sqlite") < 36
+
+
+def test_cli_judge_that_echoes_the_key_leaves_it_nowhere(judge_server_process: Any, tmp_path: Path) -> None:
+    server = judge_server_process("--rule", "echo-key")
+    config = write_run(tmp_path, server.base_url, concurrency=8)
+    result = subprocess.run(console("run", "--config", str(config), cwd=tmp_path), cwd=tmp_path, env=CLI_ENV,
+                            text=True, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ok_judgments(tmp_path / "store.sqlite") == 36  # every game judged ([[A>B]] after the key)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name not in ("questions.jsonl", "answers.jsonl")]
+    assert {"judgments.jsonl", "store.sqlite", "leaderboard.json"} <= {p.name for p in written}
+    for text in [result.stdout, result.stderr] + [p.read_bytes().decode("latin-1") for p in written]:
+        assert fragments_of_the_key(text, size=8) == []
+    assert "[key]" in (tmp_path / "out" / "judgments.jsonl").read_text()  # what the judge said, scrubbed
+
+
+@pytest.mark.parametrize("url, shown", [("http://127.0.0.1:99999/v1", "port '99999'"),
+                                        ("http://127.0.0.1:eighty/v1", "port 'eighty'"),
+                                        ("http://judge:pa55-secret@127.0.0.1:8000/v1", "user:password@")])
+def test_cli_bad_base_url_is_a_usage_error(judge_server: JudgeServer, tmp_path: Path, url: str, shown: str) -> None:
+    config = write_run(tmp_path, judge_server.base_url)
+    result = subprocess.run(console("run", "--config", str(config), "--base-url", url, cwd=tmp_path), cwd=tmp_path,
+                            env=CLI_ENV, text=True, capture_output=True, timeout=120)
+    assert result.returncode == 2
+    assert shown in result.stderr and "Traceback" not in result.stderr
+    assert "pa55-secret" not in result.stdout + result.stderr
+    assert judge_server.log == []  # stopped before any judge call

@@ -476,7 +476,7 @@ class OpenAIEngine:
                 yield item
         finally:
             await _cancel(workers)
-            await self._close_transport(run.http)
+            await self._close_run(run)
 
     async def aclose(self) -> None:
         """Close the connections of any stream that was left open (a stream closes its own when it ends)."""
@@ -518,6 +518,13 @@ class OpenAIEngine:
             self._open.discard(http)
             await http.aclose()
 
+    async def _close_run(self, run: _StreamRun) -> None:
+        """Close a stream's connections once, to the end: the closing runs as its own task, which
+        cancelling the last worker (a stop) or the consumer cannot interrupt half-way."""
+        if run.closing is None:
+            run.closing = asyncio.ensure_future(self._close_transport(run.http))
+        await asyncio.shield(run.closing)
+
     def _emit(self, event: EngineEvent) -> None:
         if self.on_event is not None:
             self.on_event(event)
@@ -546,7 +553,7 @@ class OpenAIEngine:
         finally:
             run.workers -= 1
             if run.workers == 0:
-                await self._close_transport(run.http)
+                await self._close_run(run)
 
     async def _judge(self, run: _StreamRun, request: JudgeRequest) -> Completion | None:
         """Send one game, retrying what is worth retrying; a per-game failure comes back as `error`,
@@ -721,6 +728,7 @@ class _StreamRun:
     done: asyncio.Queue[Completion | BaseException] = field(default_factory=asyncio.Queue)
     stopping: bool = False
     sending: set[asyncio.Task[Any] | None] = field(default_factory=set)
+    closing: asyncio.Future[None] | None = None
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -171,12 +171,23 @@ def constant_rule(text: str, first_token_logprobs: dict[str, float] | None = Non
     return lambda request: reply
 
 
+def echo_key_rule(request: ChatRequest) -> Reply:
+    """A judge made to repeat the API key it was sent before a verdict ([[A>B]], or A for the bare-token
+    style), its text split into 3-character tokens where the key is, as a real tokenizer would split it.
+    The client must not store or show the key."""
+    key = request.bearer
+    verdict = "A" if verdict_style(request) == "token" else " [[A>B]]"
+    tokens = ["My", " secret", " is", " "] + [key[i:i + 3] for i in range(0, len(key), 3)] + [".", verdict]
+    return Reply("".join(tokens), {"My": -0.1, key[:12]: -2.5}, tokens=tokens)
+
+
 RULES: dict[str, Callable[[], Rule]] = {
     "quality": quality_rule,
     "first": lambda: constant_rule("I prefer the first answer. [[A>B]]"),
     "second": lambda: constant_rule("I prefer the second answer. [[B>A]]"),
     "tie": lambda: constant_rule("They are equally good. [[A=B]]"),
     "token-a": lambda: constant_rule("A", token_logprobs(0.9)),
+    "echo-key": lambda: echo_key_rule,
 }
 
 
