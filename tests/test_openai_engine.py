@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 
 FIVE_LEVEL = "Compare the answers. End with one of [[A>>B]], [[A>B]], [[A=B]], [[B>A]], [[B>>A]]."
 TOKEN = "Reply with A or B only."
-FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "timeout_s": 5.0}
+FAST: dict[str, Any] = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "timeout_s": 5.0}
 
 
 @pytest.fixture(params=["aiohttp", "openai"])

@@ -692,6 +692,7 @@ def main(argv: list[str] | None = None) -> None:
                          api_key=args.api_key, latency_s=args.latency_ms / 1000,
                          load_latency_s=args.load_latency_ms / 1000, log_path=args.log,
                          host=args.host, port=args.port)
+    loop: asyncio.AbstractEventLoop
     try:
         import uvloop
 
