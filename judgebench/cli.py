@@ -88,7 +88,7 @@ _HELP = {**{name: RunConfig.help(name) for name in RunConfig.model_fields},
 # Flags of `run` whose setting has another name; judge settings live under "judge.".
 _RUN_SETTINGS = {"model": "models", "judge": "judge.preset", "engine": "judge.engine", "judge_model": "judge.model",
                  "base_url": "judge.base_url", "api_key_env": "judge.api_key_env",
-                 "concurrency": "judge.concurrency"}
+                 "concurrency": "judge.concurrency", "on_rate_limit": "judge.on_rate_limit"}
 
 
 @app.command(help=_RUN_HELP)
@@ -109,6 +109,7 @@ def run(
     base_url: str | None = typer.Option(None, help=_HELP["judge.base_url"]),
     api_key_env: str | None = typer.Option(None, help=_HELP["judge.api_key_env"]),
     concurrency: int | None = typer.Option(None, help=_HELP["judge.concurrency"]),
+    on_rate_limit: str | None = typer.Option(None, help=_HELP["judge.on_rate_limit"]),
     template: str | None = typer.Option(None, help=_HELP["template"]),
     pairs: str | None = typer.Option(None, help=_HELP["pairs"]),
     baseline: str | None = typer.Option(None, help=_HELP["baseline"]),

@@ -130,6 +130,14 @@ class JudgeConfig(SettingsModel):
     """Per-request timeout in seconds."""
     max_attempts: int = Field(6, ge=1)
     """Attempts per game before it is stored as failed."""
+    max_retry_wait_s: float = Field(60.0, gt=0)
+    """Longest wait before a retry, whatever a server's Retry-After asks (the wait is shown)."""
+    on_rate_limit: Literal["wait", "stop"] = "wait"
+    """What a rate limit (HTTP 429) does: wait and retry, or stop the run with a message."""
+    adaptive_concurrency: bool = True
+    """Halve the requests in flight when most of them time out (an overloaded server), then grow back."""
+    min_concurrency: int = Field(1, ge=1)
+    """The fewest requests in flight adaptive concurrency goes down to."""
     price_in_per_mtok: float | None = Field(None, ge=0)
     """USD per million prompt tokens, to show the cost."""
     price_out_per_mtok: float | None = Field(None, ge=0)
@@ -150,6 +158,18 @@ class JudgeConfig(SettingsModel):
     """vLLM: disable CUDA graphs (default: vLLM's choice)."""
     chunk_size: int = Field(256, ge=1)
     """vLLM: games handed to the engine at once."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _usable_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from judgebench.engines.openai_api import check_base_url
+
+        try:
+            return check_base_url(value)
+        except ConfigError as error:
+            raise PydanticCustomError("base_url", "{detail}", {"detail": str(error)}) from None
 
     @model_validator(mode="after")
     def _engine_has_a_model(self) -> Self:

@@ -199,6 +199,8 @@ def build_engine(judge: JudgeConfig) -> Engine:
             judge.model, base_url=judge.base_url, api_key=judge.api_key, api_key_env=judge.api_key_env,
             concurrency=judge.concurrency, timeout_s=judge.timeout_s, max_attempts=judge.max_attempts,
             price_in_per_mtok=judge.price_in_per_mtok, price_out_per_mtok=judge.price_out_per_mtok,
+            max_retry_wait_s=judge.max_retry_wait_s, on_rate_limit=judge.on_rate_limit,
+            adaptive_concurrency=judge.adaptive_concurrency, min_concurrency=judge.min_concurrency,
         )
     from judgebench.engines.vllm_local import engine_from_config
 
