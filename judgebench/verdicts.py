@@ -79,7 +79,7 @@ def parse_logprobs(template: Template, top_logprobs: list[dict[str, float]] | No
         total = sum(mass.values())
         if total > 0:
             p_first = sum(m * template.verdicts[lab].p_first for lab, m in mass.items()) / total
-            label = max(mass, key=mass.get)
+            label = max(mass, key=lambda name: mass[name])
             return Parsed(OK, label, p_first, template.verdicts[label].weight)
     return parse_text(template, text)
 
