@@ -278,25 +278,32 @@ class Store:
     # -- schema --------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        """Create a new store, or bring an older one to SCHEMA_VERSION (after keeping a copy)."""
+        """Create a new store, or bring an older one to SCHEMA_VERSION (after keeping a copy).
+
+        The copy is taken from a read snapshot before the write transaction (SQLite's backup cannot copy a
+        database its own connection is writing); the version is read again under the write lock, so of
+        several processes opening an old store together exactly one migrates it.
+        """
+        with self._guard("read"):
+            tables = self._tables()
+            if "meta" in tables and self._stored_version() < SCHEMA_VERSION:
+                self._backup(self._stored_version())
         with self._transaction("migrate"):
-            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = self._tables()
             if "meta" not in tables:
                 if tables:
                     raise InputError("not a judgebench store (it holds other tables)", path=self.path)
                 for statement in filter(str.strip, _SCHEMA_V1.split(";")):
                     self._db.execute(statement)
                 self._db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-                version, fresh = 1, True
-            else:
-                version, fresh = self._stored_version(), False
-            if version == SCHEMA_VERSION:
-                return
-            if not fresh:
-                self._backup(version)
+            version = self._stored_version()
             for step in range(version, SCHEMA_VERSION):
                 _MIGRATIONS[step](self._db)
-            self._db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+            if version != SCHEMA_VERSION:
+                self._db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def _stored_version(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
@@ -319,6 +326,7 @@ class Store:
         copy = sqlite3.connect(target)
         try:
             self._db.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             copy.close()
         return target
