@@ -389,22 +389,21 @@ def run_provenance(config: RunConfig, template: Template, description: dict[str,
     }
 
 
-def check_servers(store: Store, reused: list[str], server: str, judge: str, reuse_other_servers: bool) -> list[str]:
+def check_servers(store: Store, reused: list[str], server: str | None, judge: str,
+                  reuse_other_servers: bool) -> list[str]:
     """Refuse to reuse judgments another server made for this judge model (unless allowed); return notes
-    for the ones reused anyway or made before servers were recorded."""
+    for the ones reused anyway or made before servers were recorded. `server` is None when this run has
+    no engine to ask (nothing to send, and no stored judgment names a server)."""
     counts = store.servers(reused)
     unknown = counts.pop(None, 0)
     others = {other: n for other, n in counts.items() if other != server}
-    notes = []
+    listed = ", ".join(f"{n} by {other}" for other, n in sorted(others.items()))
     if others and not reuse_other_servers:
-        listed = ", ".join(f"{n} by {other}" for other, n in sorted(others.items()))
         raise ConfigError(
             f"the store {store.path} holds judgments of this plan for the judge '{judge}' made by another server "
             f"({listed}); this run's judge is {server}, and two servers are two judges: use another --store, "
             "or set reuse_other_servers = true to reuse them")
-    if others:
-        listed = ", ".join(f"{n} by {other}" for other, n in sorted(others.items()))
-        notes.append(f"reused judgments made by other servers ({listed}); this run's judge is {server}")
+    notes = [f"reused judgments made by other servers ({listed}); this run's judge is {server}"] if others else []
     if unknown:
         notes.append(f"reused {unknown} judgments stored before judgebench recorded which server answered "
                      "(unknown server)")
@@ -432,22 +431,22 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
         interrupted, run_id, notes = False, None, []
         description: dict[str, Any] = {}
-        server = "unknown"
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
             to_send = store.to_send(keys, config.max_unparsed_attempts)
             reused = [key for key in keys if key not in to_send]
             unique_specs = {spec.request.key: spec for spec in specs}
             pending = [unique_specs[key] for key in keys if key in to_send]
-            if pending or any(server is not None for server in store.servers(reused)):
+            server = None
+            if pending or any(known is not None for known in store.servers(reused)):
                 engine = engine or build_engine(config.judge)
                 description = engine.describe()
                 server = server_identity(description)
-                notes = check_servers(store, reused, server, config.judge.name, reuse_other_servers)
+            notes = check_servers(store, reused, server, config.judge.name, reuse_other_servers)
             tally = Tally(total=len(pending))
             if on_start is not None:
                 on_start(tally)
             if pending:
-                assert engine is not None
+                assert engine is not None and server is not None
                 run_id = uuid.uuid4().hex
                 store.start_run(run_id, run_provenance(config, template, description, server, len(specs)))
                 status = "failed"
@@ -511,14 +510,15 @@ async def _send_until_stopped(sending: Coroutine[Any, Any, None]) -> bool:
     return stopped
 
 
-def run(config: RunConfig, *, engine: Engine | None = None,
-        on_progress: Callable[[Tally], None] | None = None) -> RunResult:
+def run(config: RunConfig, *, engine: Engine | None = None, on_progress: Callable[[Tally], None] | None = None,
+        reuse_other_servers: bool = False) -> RunResult:
     """Load the data, judge what is missing, and return the result (the Python API of `judgebench run`)."""
     from judgebench.datasets import load_dataset
 
     dataset = load_dataset(config.questions, config.answers, format=config.format,
                            allow_missing=config.allow_missing, models=config.models, references=config.references)
-    return run_coroutine(run_async(config, dataset, engine=engine, on_progress=on_progress))
+    return run_coroutine(run_async(config, dataset, engine=engine, on_progress=on_progress,
+                                   reuse_other_servers=reuse_other_servers))
 
 
 def run_coroutine(coroutine):

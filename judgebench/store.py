@@ -127,6 +127,7 @@ WHERE judgments.status != 'ok'
 GAME_FIELDS = ["question_id", "first", "second", "p_first", "weight"]
 RUN_COUNTS = ("planned", "sent", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost")
 HOST = socket.gethostname()
+_OWNERS_HERE: set[str] = set()  # claim owners (runs) of this process that have not released their claims
 
 
 @dataclass
@@ -185,10 +186,14 @@ def _is_busy(error: sqlite3.Error) -> bool:
     return _sqlite_code(error) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-def process_alive(host: str, pid: int) -> bool:
-    """False only when the process is known to be gone (same host, no such pid); other hosts count as alive."""
+def owner_alive(owner: str, host: str, pid: int) -> bool:
+    """False only when the claim's owner is known to be gone: a run of this process that released its claims
+    (even if the store could not be written then), or a process of this host that no longer exists. Owners
+    on other hosts count as alive until their lease expires."""
     if host != HOST:
         return True
+    if pid == os.getpid():
+        return owner in _OWNERS_HERE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -362,6 +367,8 @@ class Store:
         """Claim for `owner` every key among `keys` that still needs a request and no live owner holds."""
         result = Claim()
         now = time.time()
+        if pid is None:
+            _OWNERS_HERE.add(owner)
         with self._transaction("claim games in"):
             stored = self.statuses(keys)
             holders = {key: (holder, host, holder_pid, expires) for key, holder, host, holder_pid, expires in
@@ -372,7 +379,7 @@ class Store:
                     result.done.append(key)
                     continue
                 holder = holders.get(key)
-                if holder is not None and holder[0] != owner and holder[3] > now and process_alive(*holder[1:3]):
+                if holder is not None and holder[0] != owner and holder[3] > now and owner_alive(*holder[:3]):
                     result.busy.append(key)
                 else:
                     result.claimed.append(key)
@@ -387,7 +394,9 @@ class Store:
                                     (time.time() + lease_s, owner)).rowcount
 
     def release_claims(self, owner: str) -> None:
-        """Drop `owner`'s remaining claims (games it will not send after all)."""
+        """Drop `owner`'s remaining claims (games it will not send after all). If the store cannot be written,
+        the claims still count as released for runs of this process, and for others once their lease expires."""
+        _OWNERS_HERE.discard(owner)
         with self._transaction("release claims in"):
             self._db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
