@@ -8,10 +8,12 @@ makes that check-and-claim atomic across processes (no lock file), and because a
 before it is sent, the claim is also the re-check that nobody judged the game meanwhile. The owner renews its
 leases while the games are in flight and deletes each claim in the same transaction that stores the game's
 result. A process that meets games held by a live owner does not send them: it polls the store until they
-are judged, or takes them over when the lease expires or the owner is a process of this host that no longer
-exists (a SIGKILLed run is taken over at once, one on another host after its lease). So every game is
-requested at most once, plus the games that were in flight in a process that died. Claims are made in
-batches and results committed in groups (see runner.py), which keeps the guarantee cheap.
+are judged, or takes them over when the lease expires, or at once when the owner is known to be gone (a
+process of this host that no longer exists, as after a SIGKILL, or a run of this process that has ended).
+So every game is requested at most once, plus the games that were in flight in a process that died. Claims
+are made in batches and results committed in groups (see runner.py), which keeps the guarantee cheap. A
+process stalled longer than its lease (suspended, say) can lose its claims to another and then send games
+twice; the lease (60 s, renewed every 20 s) is chosen long against any pause of a running process.
 
 Durability. A result is committed before its game counts as done, so a killed run loses at most the
 requests in flight, and the next run sends only the games whose key has no `ok` row. Failed and unparsed
@@ -213,6 +215,7 @@ class Store:
     def __init__(self, path: str | Path, *, must_exist: bool = False, busy_timeout_s: float = 30.0):
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        self.failed = False  # a write failed: the run is stopping, and its bookkeeping writes are skipped
         if must_exist and not self.path.is_file():
             raise InputError("store not found", path=self.path, hint="give the --store file a run wrote")
         if self.path.is_dir():
@@ -263,6 +266,7 @@ class Store:
                           "wait for it to finish or stop it")
             else:
                 remedy = _STORAGE_REMEDIES.get(code, f"SQLite said: {error}")
+            self.failed = True
             raise StorageError(f"cannot {doing} the store {self.path}: {remedy}, then run the same command "
                                "again (judgments already stored are kept)") from None
 
@@ -397,6 +401,8 @@ class Store:
         """Drop `owner`'s remaining claims (games it will not send after all). If the store cannot be written,
         the claims still count as released for runs of this process, and for others once their lease expires."""
         _OWNERS_HERE.discard(owner)
+        if self.failed:  # another write would wait for the same lock or fail on the same disk
+            return
         with self._transaction("release claims in"):
             self._db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
@@ -413,7 +419,10 @@ class Store:
             self._db.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join(':' + n for n in values)})", values)
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
-        """Record how a run ended ('finished', 'interrupted', 'failed') and its counts (RUN_COUNTS)."""
+        """Record how a run ended ('finished', 'interrupted', 'failed') and its counts (RUN_COUNTS); skipped
+        after a failed write (the run stays 'running' in the store)."""
+        if self.failed:
+            return
         values = {name: counts.get(name) for name in RUN_COUNTS}
         assignments = ", ".join(f"{name} = :{name}" for name in values)
         with self._transaction("record the run in"):
