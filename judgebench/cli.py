@@ -149,10 +149,14 @@ def _run_and_show(settings: RunConfig) -> int:
 
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
     priced = settings.judge.price_in_per_mtok is not None or settings.judge.price_out_per_mtok is not None
-    with (present.progress_callbacks(errors, priced) if settings.progress else nullcontext((None, None))) as bar:
-        evaluation = evaluate(settings, out=settings.out, on_start=bar[0], on_progress=bar[1])
+    quiet_hooks = present.ProgressHooks(on_event=lambda event: errors.print(event.message, markup=False))
+    with (present.progress_callbacks(errors, priced) if settings.progress else nullcontext(quiet_hooks)) as hooks:
+        evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start, on_progress=hooks.on_progress,
+                              on_event=hooks.on_event)
     for line in present.run_summary(evaluation):
         console.print(line, markup=False)
+    for note in evaluation.run.notes:
+        typer.secho(f"note: {note}", fg="yellow", err=True)
     if evaluation.run.interrupted:
         tally = evaluation.run.tally
         typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored; run the same command again "

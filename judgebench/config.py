@@ -275,6 +275,9 @@ class RunSettings(SettingsModel):
     """Seed for sampled opponents, random-one orders and the bootstrap."""
     progress: bool = True
     """Show the progress bar."""
+    reuse_other_servers: bool = False
+    """Reuse judgments another server made for the same judge model name (normally refused: two servers
+    serving one model name may be two different judges)."""
 
 
 class RatingsSettings(SettingsModel):

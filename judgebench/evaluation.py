@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from judgebench.config import RunConfig
     from judgebench.datasets.sources import SourceKind
-    from judgebench.engines.base import Engine
+    from judgebench.engines.base import Engine, EventHandler
     from judgebench.prompts import Template
     from judgebench.records import Dataset
     from judgebench.runner import RunResult, Tally
@@ -132,8 +132,8 @@ def _judgment_record(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engine | None = None,
-             on_start: ProgressCallback | None = None,
-             on_progress: ProgressCallback | None = None) -> Evaluation:
+             on_start: ProgressCallback | None = None, on_progress: ProgressCallback | None = None,
+             on_event: EventHandler | None = None) -> Evaluation:
     """Judge every planned game the store lacks, then rate the models and diagnose the judge.
 
     Parameters
@@ -147,6 +147,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         A ready judge engine (default: the one `settings.judge` describes, started when a game must be sent).
     on_start, on_progress:
         Called with the runner's running `Tally` when sending starts and after each game (progress bars).
+    on_event:
+        Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen.
 
     Raises
     ------
@@ -170,7 +172,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                            allow_missing=settings.allow_missing, models=settings.models,
                            references=settings.references)
     result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                     on_start=on_start))
+                                     on_start=on_start, on_event=on_event))
     diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
                                n_inconsistent=result.combined.n_inconsistent,
                                n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
@@ -193,7 +195,7 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     return {**run_fingerprint(settings, dataset, template), "engine": settings.judge.engine,
             "pairs": settings.pairs, "questions": len(dataset.questions),
             "models": list(dataset.models), "games_planned": result.planned,
-            "games_reused": result.reused,
+            "games_reused": result.reused, "runs": result.runs,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
 
@@ -202,12 +204,9 @@ def run_fingerprint(settings: RunConfig, dataset: Dataset, template: Template) -
     run must share it: judge, template, swap policy, and
     SHA-256 hashes of the template's text and of the question set (ids and turns). `run` records these in
     leaderboard.json's meta; a check compares them with its own."""
-    template_text = json.dumps({"kind": template.kind, "system": template.system, "user": template.user,
-                                "verdicts": {k: [v.p_first, v.weight] for k, v in sorted(template.verdicts.items())}},
-                               sort_keys=True)
     question_set = json.dumps(sorted((q.question_id, list(q.turns)) for q in dataset.questions.values()))
     return {"judge": settings.judge.name, "template": template.name, "swap": settings.swap,
-            "template_sha256": hashlib.sha256(template_text.encode()).hexdigest(),
+            "template_sha256": template.content_hash,
             "questions_sha256": hashlib.sha256(question_set.encode()).hexdigest()}
 
 

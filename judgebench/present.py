@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -22,6 +23,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from judgebench.config import RunConfig
     from judgebench.diagnostics import RunDiagnostics
+    from judgebench.engines.base import EngineEvent
     from judgebench.evaluation import Evaluation
     from judgebench.leaderboard import Leaderboard
     from judgebench.runner import Tally
@@ -203,20 +205,30 @@ def no_verdict_message(diagnostics: RunDiagnostics) -> str:
             "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
 
 
+@dataclass
+class ProgressHooks:
+    """The callbacks `evaluate` takes to drive a progress display (None: no display)."""
+
+    on_start: Callable[[Tally], None] | None = None
+    on_progress: Callable[[Tally], None] | None = None
+    on_event: Callable[[EngineEvent], None] | None = None
+
+
 @contextmanager
-def progress_callbacks(console: Console, priced: bool,
-                       ) -> Iterator[tuple[Callable[[Tally], None], Callable[[Tally], None]]]:
-    """A progress bar on `console` for the time of the `with`; yields the runner's (on_start, on_progress)."""
+def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks]:
+    """A progress bar on `console` for the time of the `with`. The engine's reports (a rate-limit wait, a
+    change of concurrency) are printed above the bar and the latest stays on the bar's line, so a wait is
+    never silent."""
     bar = Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeRemainingColumn(),
                    TextColumn("{task.fields[tokens]:,} tokens"), TextColumn("{task.fields[cost]}"),
-                   console=console, transient=False)
+                   TextColumn("{task.fields[status]}"), console=console, transient=False)
 
     def cost(tally: Tally) -> str:
         return f"${tally.cost:,.4f}" if priced else "cost n/a"
 
     with bar:
-        task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", visible=False)
+        task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", status="", visible=False)
 
         def started(tally: Tally) -> None:
             bar.update(task, total=tally.total, cost=cost(tally), visible=tally.total > 0)
@@ -226,4 +238,8 @@ def progress_callbacks(console: Console, priced: bool,
             bar.update(task, completed=tally.done, rate=tally.done / elapsed,
                        tokens=tally.prompt_tokens + tally.completion_tokens, cost=cost(tally))
 
-        yield started, advanced
+        def reported(event: EngineEvent) -> None:
+            bar.console.print(event.message, style="yellow", markup=False, highlight=False)
+            bar.update(task, status=event.message)
+
+        yield ProgressHooks(started, advanced, reported)

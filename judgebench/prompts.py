@@ -61,6 +61,14 @@ class Template:
     def uses_reference(self) -> bool:
         return "{reference}" in self.user
 
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of what the template contributes to the judge's prompts and to reading its verdicts (not
+        its file name): two runs whose templates hash alike measured the same way."""
+        content = {"kind": self.kind, "system": self.system, "user": self.user, "top_logprobs": self.top_logprobs,
+                   "verdicts": {label: [v.p_first, v.weight] for label, v in sorted(self.verdicts.items())}}
+        return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
     def sampling_params(self, max_tokens: int | None = None, temperature: float | None = None) -> dict[str, Any]:
         """The sampling parameters sent with every game of this template (part of the game key)."""
         params: dict[str, Any] = {

@@ -35,14 +35,21 @@ def console_script(*args: str, cwd: Path, **env: str) -> subprocess.CompletedPro
                           timeout=300)
 
 
+RUN_IDENTITY = ("id", "started_at", "ended_at")  # what differs between two runs that judged the same games
+
+
 def without_timestamps(document: dict) -> dict:
-    return {**document, "meta": {k: v for k, v in document["meta"].items() if k != "created_at"}}
+    meta = {k: v for k, v in document["meta"].items() if k != "created_at"}
+    if "runs" in meta:
+        meta["runs"] = [{k: v for k, v in run.items() if k not in RUN_IDENTITY} for run in meta["runs"]]
+    return {**document, "meta": meta}
 
 
 def judgments_by_key(path: Path) -> dict[str, dict]:
     """judgments.jsonl by key, without the measured latency (stored order follows completion order)."""
     records = [json.loads(line) for line in path.read_text().splitlines()]
-    return {record["key"]: {k: v for k, v in record.items() if k != "latency_s"} for record in records}
+    return {record["key"]: {k: v for k, v in record.items() if k not in ("latency_s", "run_id")}
+            for record in records}
 
 
 def assert_same_leaderboard_files(cli: Path, api: Path, *, timestamps: bool) -> None:

@@ -9,7 +9,7 @@ to an `on_event` callback given to their constructor.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -81,7 +81,7 @@ class Engine(Protocol):
 
     def describe(self) -> dict[str, Any]: ...
 
-    def stream(self, requests: Sequence[JudgeRequest]) -> AsyncIterator[Completion]:
+    def stream(self, requests: Sequence[JudgeRequest]) -> AsyncGenerator[Completion, None]:
         """Yield one `Completion` per request, in completion order, as each finishes."""
         ...
 

@@ -42,7 +42,7 @@ import os
 import random
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -448,7 +448,7 @@ class OpenAIEngine:
     def __repr__(self) -> str:
         return f"OpenAIEngine(model={self.model!r}, base_url={self._shown_url!r}, key from {self.key_source})"
 
-    async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncIterator[Completion]:
+    async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncGenerator[Completion, None]:
         """Judge `requests`; yield each `Completion` as it finishes.
 
         An engine-wide error (bad key, unknown model, unreachable server, a 429 with
