@@ -479,7 +479,7 @@ def test_locked_store_mid_run_stores_what_it_can_closes_the_engine_and_raises(ju
                           "concurrency": 8})
     with pytest.raises(StorageError, match="locked by another process for more than 0.5 s"):
         runner.run_coroutine(runner.run_async(config, load_dataset(questions, [answers]), busy_timeout_s=0.5))
-    assert engines and engines[0]._http is None, "the engine was not closed"
+    assert engines and not engines[0]._open, "the engine was not closed"
     sent = len(judge_server.log)
     assert sent < 6 * SHARED_QUESTIONS, "the run should stop sending at once"
     holder.execute("ROLLBACK")
