@@ -192,6 +192,50 @@ def leaderboard(
     _show_leaderboard(board, None if quiet else Console(), ridge_asked=regularization is not None)
 
 
+_DIAGNOSE_HELP = ("Diagnose the judge of stored judgments (--store DB or --results DIR): position consistency, "
+                  "first-slot bias, ties, failures, length bias, self-preference, transitivity, with question-"
+                  "clustered intervals. Writes diagnostics.json with --out.")
+
+
+@app.command(help=_DIAGNOSE_HELP)
+def diagnose(
+    store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
+    template: str | None = typer.Option(None, help="With --store: the template whose judgments to use."),
+    questions: Path | None = typer.Option(None, help="The questions (for per-category figures)."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias); repeat the flag."),
+    judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
+    swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
+    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    out: Path | None = typer.Option(None, help="Directory for diagnostics.json."),
+) -> None:
+    from rich.console import Console
+
+    from judgebench import diagnostics, present
+    from judgebench.report.inputs import load_run
+
+    if out is not None:
+        from judgebench.outputs import prepare_directory
+
+        prepare_directory(out)
+    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    lengths, categories = None, None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        lengths, categories = diagnostics.dataset_facts(load_dataset(questions, answers, allow_missing=True))
+    models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
+    judge_name = diagnostics.provenance_value(data.judgments, "judge")
+    figures = diagnostics.diagnose_judgments(
+        data.judgments, swap=swap or data.swap, seed=data.seed, confidence=confidence, lengths=lengths,
+        categories=categories, own_models=diagnostics.self_models(models, judge_name, judge_family),
+        provenance={"source": data.source})
+    Console().print(present.judge_diagnostics_table(figures))
+    if out is not None:
+        typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
+
+
 def main() -> None:
     """Console-script entry point: run the app, mapping user errors to one message and an exit code."""
     from judgebench.errors import JudgebenchError

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -391,9 +392,14 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     from judgebench.errors import InputError
     from judgebench.leaderboard import build
 
+    first = discrete(_order_frame(outcomes)[0])
+    decisive = first[first != 0.5]
+    if decisive.size and np.all(decisive == decisive[0]):
+        side = "first" if decisive[0] == 1.0 else "second"
+        return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
     try:
         board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
-    except InputError:
+    except (InputError, np.linalg.LinAlgError):
         return None
     effect = board.meta.get("position_effect")
     return dict(effect) if effect else None
@@ -415,15 +421,48 @@ def diagnose_judgments(judgments: Any, *, swap: str = "both", seed: int = 0, con
     result = diagnose(outcomes, judgments, confidence=confidence, lengths=lengths, categories=categories,
                       own_models=own_models, position_effect=effect)
     result["provenance"] = {
-        "judge": _single(judgments, "judge"), "template": _single(judgments, "template"), "swap": swap,
+        "judge": provenance_value(judgments, "judge"), "template": provenance_value(judgments, "template"),
+        "swap": swap,
         "interval_method": result["interval_method"], "confidence": confidence, "judgebench_version": __version__,
         **dict(provenance or {})}
     return result
 
 
-def _single(frame: Any, column: str) -> str | None:
+def provenance_value(frame: Any, column: str) -> str | None:
     """The one value of a column (None if absent; values joined by ', ' if several)."""
     if column not in frame:
         return None
     values = sorted({str(value) for value in frame[column].dropna()})
     return ", ".join(values) if values else None
+
+
+def dataset_facts(dataset: Any) -> tuple[dict[tuple[str, str], float], dict[str, str | None]]:
+    """(answer length in characters per (question_id, model), category per question_id) of a `Dataset`:
+    what the length bias and the per-category breakdown need."""
+    lengths = {key: float(sum(len(turn) for turn in answer.turns)) for key, answer in dataset.answers.items()}
+    return lengths, {qid: question.category for qid, question in dataset.questions.items()}
+
+
+def write_diagnostics(figures: Mapping[str, Any], out_dir: str | Path) -> Path:
+    """Write diagnostics.json into `out_dir` atomically (NaN as null); returns its path."""
+    import json
+
+    from judgebench.outputs import atomic_write_text, prepare_directory
+
+    path = prepare_directory(out_dir) / DIAGNOSTICS_FILE
+    return atomic_write_text(path, json.dumps(_json_safe(figures), indent=2, allow_nan=False) + "\n")
+
+
+DIAGNOSTICS_FILE = "diagnostics.json"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

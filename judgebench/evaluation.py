@@ -57,6 +57,7 @@ class Evaluation:
     leaderboard: Leaderboard | None
     provenance: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)  # what `write` wrote last, by file name
+    judge_diagnostics: dict[str, Any] = field(default_factory=dict)  # diagnostics.json (diagnostics.diagnose)
 
     @property
     def judgments(self) -> pd.DataFrame:
@@ -113,6 +114,11 @@ class Evaluation:
             for record in self.judgments.to_dict(orient="records"):
                 handle.write(json.dumps(_judgment_record(record), ensure_ascii=False) + "\n")
         paths = {"judgments.jsonl": path}
+        if self.judge_diagnostics:
+            from judgebench.diagnostics import write_diagnostics
+
+            written = write_diagnostics(self.judge_diagnostics, out)
+            paths[written.name] = written
         if self.leaderboard is not None:
             paths.update({p.name: p for p in self.leaderboard.write(out).values()})
         else:
@@ -174,6 +180,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                                n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
                                markers=tuple(template.verdicts))
     evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, result))
+    if not result.interrupted and not result.judgments.empty:
+        evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
     if not result.interrupted and not result.combined.outcomes.empty:
         evaluation.leaderboard = build(
             result.combined.outcomes, games=result.games, method=settings.method, interval=settings.interval,
@@ -184,6 +192,18 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if out is not None and not result.interrupted:
         evaluation.write(out)
     return evaluation
+
+
+def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult) -> dict[str, Any]:
+    """Every judge diagnostic with its interval (diagnostics.json); `judge_family` marks the judge's own
+    models for self-preference when the settings have it."""
+    from judgebench import diagnostics
+
+    lengths, categories = diagnostics.dataset_facts(dataset)
+    own = diagnostics.self_models(dataset.models, settings.judge.model, getattr(settings, "judge_family", None))
+    return diagnostics.diagnose_judgments(result.judgments, swap=settings.swap, seed=settings.seed,
+                                          confidence=settings.confidence, lengths=lengths, categories=categories,
+                                          own_models=own, provenance={"interval": settings.interval})
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, result: RunResult) -> dict[str, Any]:
