@@ -466,3 +466,96 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+# --- Agreement with gold labels (`judgebench diagnose --gold`) ----------------------------------------------
+
+GOLD_SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}  # a gold label as answer A's score
+
+
+def two_order_decision(v_first: ArrayLike, v_second: ArrayLike) -> NDArray[np.float64]:
+    """JudgeBench's two-order rule (Tan et al. 2024, section 4): from answer A's discrete verdicts with A shown
+    first and shown second (1 A better, 0.5 tie, 0 B better), the pair's decision: the verdict when both
+    agree, the decisive one when the other is a tie, NaN when they contradict each other."""
+    v1, v2 = np.asarray(v_first, dtype=float), np.asarray(v_second, dtype=float)
+    decision = np.where(v1 == v2, v1, np.where(v1 == 0.5, v2, np.where(v2 == 0.5, v1, np.nan)))
+    return decision.astype(float)
+
+
+def cohen_kappa(judge: ArrayLike, gold: ArrayLike) -> float | None:
+    """Cohen's kappa between two labelings of the same items (Cohen 1960): (p_o - p_e) / (1 - p_e); None
+    when chance agreement is 1 (both raters used a single, identical category)."""
+    a, b = np.asarray(judge).astype(str), np.asarray(gold).astype(str)
+    if a.size == 0:
+        return None
+    observed = float(np.mean(a == b))
+    categories = np.union1d(a, b)
+    expected = float(sum(np.mean(a == c) * np.mean(b == c) for c in categories))
+    return (observed - expected) / (1.0 - expected) if expected < 1.0 else None
+
+
+def calibration(probability: ArrayLike, outcome: ArrayLike, bins: int = 10) -> dict[str, Any]:
+    """Reliability of probabilities that answer A is better against gold outcomes (1 A, 0 B): a table of
+    equal-width bins (mean predicted, observed frequency, count), the expected calibration error
+    sum_b n_b/N |observed_b - predicted_b| (Naeini et al. 2015) and the Brier score mean (p - y)^2."""
+    p, y = np.asarray(probability, dtype=float), np.asarray(outcome, dtype=float)
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    table, ece = [], 0.0
+    for b in range(bins):
+        chosen = index == b
+        if chosen.any():
+            predicted, observed = float(p[chosen].mean()), float(y[chosen].mean())
+            table.append({"bin_lower": b / bins, "bin_upper": (b + 1) / bins, "predicted": predicted,
+                          "observed": observed, "n": int(chosen.sum())})
+            ece += chosen.mean() * abs(observed - predicted)
+    return {"reliability": table, "ece": float(ece), "brier": float(np.mean((p - y) ** 2)), "n": int(p.size)}
+
+
+def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence[str], *,
+                   sources: Sequence[str | None] | None = None, categories: Sequence[str | None] | None = None,
+                   confidence: float = 0.95) -> dict[str, Any]:
+    """How a judge agrees with gold labels, from each pair's two games.
+
+    `p_a_first` / `p_a_second`: the judge's probability that answer A is better in the game with A shown
+    first / second (NaN when that game has no verdict: the pair is left out and counted in n_incomplete);
+    `labels`: "A", "B" or "tie". Returns accuracy under the two-order rule (`two_order_decision`; a
+    contradiction, or a tie where the label is not one, counts as wrong), accuracy with both orders averaged
+    (1 - |mean verdict - label|, so a tie scores half against A or B), position consistency, Cohen's kappa
+    (judge decision A/B/tie, a contradiction counting as tie), per-source and per-category breakdowns,
+    and, when the verdicts are probabilities (a logprob template), their calibration. Each rate is a plain
+    number (scripts read `gold.accuracy_judgebench_rule`); its interval is under `intervals`. Pairs are
+    independent, so the intervals are Wilson intervals.
+    """
+    p1, p2 = np.asarray(p_a_first, dtype=float), np.asarray(p_a_second, dtype=float)
+    gold = np.array([GOLD_SCORE[label] for label in labels])
+    complete = np.isfinite(p1) & np.isfinite(p2)
+    result: dict[str, Any] = {"n_pairs": int(complete.sum()), "n_incomplete": int((~complete).sum())}
+    result.update(_gold_figures(p1[complete], p2[complete], gold[complete], confidence))
+    for key, groups in (("by_source", sources), ("by_category", categories)):
+        if groups is None:
+            continue
+        names = np.array([str(g) if g is not None else "(none)" for g in groups])[complete]
+        result[key] = {name: {"n_pairs": int((names == name).sum()),
+                              **_gold_figures(p1[complete][names == name], p2[complete][names == name],
+                                              gold[complete][names == name], confidence, with_calibration=False)}
+                       for name in sorted(set(names.tolist()))}
+    return result
+
+
+def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArray[np.float64], confidence: float,
+                  *, with_calibration: bool = True) -> dict[str, Any]:
+    v1, v2 = discrete(p1), discrete(p2)
+    decision = two_order_decision(v1, v2)
+    ones, units = np.ones(gold.size), np.arange(gold.size)
+    names = {1.0: "A", 0.0: "B", 0.5: "tie"}
+    rates = {"accuracy_judgebench_rule": clustered_rate(decision == gold, ones, units, confidence),
+             "accuracy_averaged": clustered_rate(1.0 - np.abs((v1 + v2) / 2 - gold), ones, units, confidence),
+             "position_consistency": clustered_rate(v1 == v2, ones, units, confidence)}
+    figures: dict[str, Any] = {name: rate.value for name, rate in rates.items()}
+    figures["kappa"] = cohen_kappa([names.get(d, "tie") for d in decision.tolist()], [names[g] for g in gold.tolist()])
+    figures["intervals"] = {name: rate.to_json() for name, rate in rates.items()}
+    soft = np.concatenate([p1, p2])
+    decided = np.concatenate([gold, gold]) != 0.5
+    if with_calibration and soft.size and not np.isin(soft, (0.0, 0.5, 1.0)).all() and decided.any():
+        figures["calibration"] = calibration(soft[decided], np.concatenate([gold, gold])[decided])
+    return figures
