@@ -235,7 +235,7 @@ def progress_callbacks(console: Console, priced: bool,
 def _rate_cell(rate: dict[str, Any] | None) -> str:
     if not rate or rate.get("value") is None:
         return "-"
-    return f"{rate['value']:.3f} [{rate['lower']:.3f}, {rate['upper']:.3f}]  n={rate['n']:g}"
+    return f"{_interval_cell(rate)}  n={rate['n']:g}"
 
 
 def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
@@ -281,3 +281,31 @@ def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
     for name, value in judge_diagnostics_rows(figures):
         table.add_row(name, value)
     return table
+
+
+def gold_table(gold: dict[str, Any]) -> Table:
+    """Agreement with gold labels (diagnostics.gold_agreement): overall, then per source."""
+    table = Table(title=f"Agreement with gold labels ({gold['n_pairs']} pairs judged in both orders, "
+                        f"{gold['n_incomplete']} incomplete)", box=box.SIMPLE)
+    for column in ("", "accuracy (JudgeBench rule)", "accuracy (orders averaged)", "consistency", "kappa", "pairs"):
+        table.add_column(column, justify="left" if not column else "right")
+
+    def row(name: str, figures: dict[str, Any]) -> None:
+        intervals = figures["intervals"]
+        table.add_row(name, *(_interval_cell(intervals[key]) for key in
+                              ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency")),
+                      "-" if figures["kappa"] is None else f"{figures['kappa']:.3f}", str(figures["n_pairs"]))
+
+    row("all", gold)
+    for source, figures in (gold.get("by_source") or {}).items():
+        row(source, figures)
+    calibration = gold.get("calibration")
+    if calibration:
+        table.caption = f"calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}"
+    return table
+
+
+def _interval_cell(rate: dict[str, Any]) -> str:
+    if rate.get("value") is None:
+        return "-"
+    return f"{rate['value']:.3f} [{rate['lower']:.3f}, {rate['upper']:.3f}]"
