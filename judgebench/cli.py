@@ -284,6 +284,43 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
         typer.secho(f"{evaluation.run.n_failed} games failed; run again to retry them", fg="red", err=True)
     return evaluation.exit_code
 
+_REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge diagnostics, cost, provenance, a "
+                "searchable sample of judgments) and PNG/SVG plots beside it, from --results DIR or --store DB. "
+                "No judge calls.")
+
+
+@app.command(help=_REPORT_HELP)
+def report(
+    out: Path = typer.Option(..., help="The HTML file to write (plots go beside it)."),
+    store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
+    template: str | None = typer.Option(None, help="With --store: the template whose judgments to use."),
+    questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, categories)."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
+    judgments_shown: int = typer.Option(200, help="Pairs shown in the judgment browser (a seeded sample)."),
+    seed: int = typer.Option(0, help="Seed of the sample of judgments shown."),
+) -> None:
+    import json
+
+    from judgebench.diagnostics import DIAGNOSTICS_FILE
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    dataset = None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        dataset = load_dataset(questions, answers, allow_missing=True)
+    recorded = Path(results) / DIAGNOSTICS_FILE if results is not None else None
+    figures = json.loads(recorded.read_text(encoding="utf-8")) if recorded and recorded.is_file() else None
+    written = write_report(data, out, dataset=dataset, diagnostics_figures=figures, shown_pairs=judgments_shown,
+                           seed=seed)
+    typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {written.pairs_shown} of {written.pairs_total} "
+               f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
+
+
 def main() -> None:
     """Console-script entry point: run the app, mapping user errors to one message and an exit code."""
     from judgebench.errors import JudgebenchError
