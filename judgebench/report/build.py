@@ -152,12 +152,13 @@ def _judgment_sample(judgments: pd.DataFrame, dataset: Any, limit: int, seed: in
 
     frame = judgments.assign(low=judgments[["first", "second"]].min(axis=1),
                              high=judgments[["first", "second"]].max(axis=1))
-    groups = list(frame.groupby(["question_id", "low", "high"], sort=True))
+    keys = ["question_id", "low", "high"]
+    group = frame.groupby(keys, sort=True).ngroup().to_numpy()
+    total = int(group.max()) + 1 if group.size else 0
     rng = np.random.default_rng(seed)
-    chosen = sorted(rng.choice(len(groups), size=min(limit, len(groups)), replace=False).tolist())
+    chosen = rng.choice(total, size=min(limit, total), replace=False)
     sample = []
-    for index in chosen:
-        (question_id, low, high), games = groups[index]
+    for (question_id, low, high), games in frame[np.isin(group, chosen)].groupby(keys, sort=True):
         orders = [_order(row, low) for row in games.to_dict(orient="records")]
         p_low = {order["first"] == low: order["p_low"] for order in orders if order["p_low"] is not None}
         both, agree = agreeing_orders([p_low.get(True, math.nan)], [p_low.get(False, math.nan)])
@@ -165,7 +166,7 @@ def _judgment_sample(judgments: pd.DataFrame, dataset: Any, limit: int, seed: in
                        "question": _question_text(dataset, question_id),
                        "answers": {model: _answer_text(dataset, question_id, model) for model in (low, high)},
                        "orders": orders, "disagree": bool(both[0] and not agree[0])})
-    return sample, len(groups)
+    return sample, total
 
 
 def _order(row: dict[str, Any], low: str) -> dict[str, Any]:
