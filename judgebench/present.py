@@ -83,7 +83,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = _value_format(board)
     lines = [f"# Leaderboard ({method_title(board.meta)})", "",
-             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "",
+             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [str(entry["rank"]), entry["model"], value(entry["rating"]),
@@ -91,6 +91,17 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def provenance_line(meta: dict[str, Any]) -> str:
+    """Who judged and how, for the head of a results file: judge, template, swap policy, interval method and
+    level, judgebench version ("unknown" where the source did not record it, e.g. imported outcomes)."""
+    def known(key: str) -> str:
+        value = meta.get(key)
+        return "unknown" if value is None else str(value)
+    return (f"Judge: {known('judge')}; template: {known('template')}; swap policy: {known('swap')}; "
+            f"intervals: {known('interval')} at {100 * meta.get('confidence', 0.95):g}%; "
+            f"judgebench {known('judgebench_version')}.")
 
 
 # --- terminal tables ---------------------------------------------------------------------------------------

@@ -32,6 +32,10 @@ def test_diagnose_store_and_results_agree_and_match_the_data(judge_server, tmp_p
     first, second = (json.loads((tmp_path / d / "diagnostics.json").read_text()) for d in ("d1", "d2"))
     first["provenance"].pop("source"), second["provenance"].pop("source")
     assert first == second
+    # provenance in the results files too (issue 11.4)
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "Judge: test-judge; template: pairwise-5; swap policy: both; intervals: bootstrap at 95%" in markdown
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["provenance"]["judge"] == "test-judge"
     assert first["position_consistency"]["value"] == 1.0 and first["first_slot_win_rate"]["value"] == 0.5
     assert first["tie_rate"]["value"] == pytest.approx(1 / 3) and first["tie_rate"]["n"] == 72
     assert first["unparsed_rate"]["value"] == 0.0 and first["failed_rate"]["value"] == 0.0
