@@ -110,6 +110,7 @@ def run(
     api_key_env: str | None = typer.Option(None, help=_HELP["judge.api_key_env"]),
     concurrency: int | None = typer.Option(None, help=_HELP["judge.concurrency"]),
     on_rate_limit: str | None = typer.Option(None, help=_HELP["judge.on_rate_limit"]),
+    judge_family: str | None = typer.Option(None, help=_HELP["judge_family"]),
     template: str | None = typer.Option(None, help=_HELP["template"]),
     pairs: str | None = typer.Option(None, help=_HELP["pairs"]),
     baseline: str | None = typer.Option(None, help=_HELP["baseline"]),
@@ -312,6 +313,135 @@ def check(
     for line in write_outputs(report, summary=summary, junit=junit, json_path=json_out):
         typer.echo(line)
     raise typer.Exit(report.exit_code)
+
+
+_DIAGNOSE_HELP = ("Diagnose a judge. On stored judgments (--store DB or --results DIR): position consistency, "
+                  "first-slot bias, ties, failures, length bias, self-preference, transitivity, with question-"
+                  "clustered intervals. With --gold FILE (JudgeBench or generic labelled pairs) and the judge "
+                  "flags of `run`: judge each pair in both orders and score the judge against the labels. "
+                  "Writes diagnostics.json with --out.")
+
+
+@app.command(help=_DIAGNOSE_HELP)
+def diagnose(
+    store: Path | None = typer.Option(None, help="A judgebench SQLite store (with --gold: where games are kept)."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    gold: Path | None = typer.Option(None, help="Gold pairs: JudgeBench JSONL, or JSONL/CSV/Parquet with question, "
+                                                "answer_a, answer_b, label (A, B or tie), optional category."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (the judge, for --gold)."),
+    engine: str | None = typer.Option(None, help="With --gold: judge engine, openai or vllm."),
+    judge: str | None = typer.Option(None, help="With --gold: a judge preset (`judgebench judges`)."),
+    judge_model: str | None = typer.Option(None, help="The judge model (with --store: whose judgments to use)."),
+    base_url: str | None = typer.Option(None, help="With --gold: base URL of an OpenAI-compatible server."),
+    api_key_env: str | None = typer.Option(None, help="With --gold: environment variable holding the API key."),
+    concurrency: int | None = typer.Option(None, help="With --gold: requests in flight at once."),
+    template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use)."),
+    questions: Path | None = typer.Option(None, help="The questions (for per-category figures)."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias); repeat the flag."),
+    judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
+    swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
+    seed: int | None = typer.Option(None, help="Seed (random-one swap policy)."),
+    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    progress: bool = typer.Option(False, "--progress/--no-progress", help="With --gold: show a progress bar."),
+    out: Path | None = typer.Option(None, help="Directory for diagnostics.json."),
+) -> None:
+    from rich.console import Console
+
+    from judgebench import diagnostics, present
+
+    if out is not None:
+        from judgebench.outputs import prepare_directory
+
+        prepare_directory(out)
+    if gold is not None:
+        from judgebench.config import load_config
+
+        if results is not None:
+            from judgebench.errors import ConfigError
+
+            raise ConfigError("--gold judges anew: give --store (where games are kept), not --results")
+        # the gold file holds the questions and both answers of each pair (evaluate_gold reads it)
+        settings = load_config(config, dict(questions=gold, answers=[gold], template=template, store=store,
+                                            seed=seed, confidence=confidence),
+                               dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
+                                    api_key_env=api_key_env, concurrency=concurrency))
+        raise typer.Exit(_judge_gold(settings, gold, out, progress))
+    from judgebench.report.inputs import load_run
+
+    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    lengths, categories = None, None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        lengths, categories = diagnostics.dataset_facts(load_dataset(questions, answers, allow_missing=True))
+    models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
+    judge_name = diagnostics.provenance_value(data.judgments, "judge")
+    figures = diagnostics.diagnose_judgments(
+        data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
+        lengths=lengths, categories=categories,
+        own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
+    Console().print(present.judge_diagnostics_table(figures))
+    if out is not None:
+        typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
+
+
+def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
+    """`judgebench diagnose --gold`: judge the labelled pairs, print the agreement, write diagnostics.json."""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
+    from judgebench import diagnostics, present
+    from judgebench.evaluation import evaluate_gold
+
+    console = Console()
+    console.print(f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
+                  f"gold pairs {gold}, both orders", markup=False)
+    with present.progress_callbacks(Console(stderr=True), False) if progress else nullcontext((None, None)) as bar:
+        evaluation = evaluate_gold(settings, gold, on_start=bar[0], on_progress=bar[1])
+    console.print(present.gold_table(evaluation.figures["gold"]))
+    console.print(present.judge_diagnostics_table(evaluation.figures))
+    if out is not None:
+        console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
+    if evaluation.run.n_failed:
+        typer.secho(f"{evaluation.run.n_failed} games failed; run again to retry them", fg="red", err=True)
+    return evaluation.exit_code
+
+_REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge diagnostics, cost, provenance, a "
+                "searchable sample of judgments) and PNG/SVG plots beside it, from --results DIR or --store DB. "
+                "No judge calls.")
+
+
+@app.command(help=_REPORT_HELP)
+def report(
+    out: Path = typer.Option(..., help="The HTML file to write (plots go beside it)."),
+    store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
+    template: str | None = typer.Option(None, help="With --store: the template whose judgments to use."),
+    questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, categories)."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
+    judgments_shown: int = typer.Option(200, help="Pairs shown in the judgment browser (a seeded sample)."),
+    seed: int = typer.Option(0, help="Seed of the sample of judgments shown."),
+) -> None:
+    import json
+
+    from judgebench.diagnostics import DIAGNOSTICS_FILE
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    dataset = None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        dataset = load_dataset(questions, answers, allow_missing=True)
+    recorded = Path(results) / DIAGNOSTICS_FILE if results is not None else None
+    figures = json.loads(recorded.read_text(encoding="utf-8")) if recorded and recorded.is_file() else None
+    written = write_report(data, out, dataset=dataset, diagnostics_figures=figures, shown_pairs=judgments_shown,
+                           seed=seed)
+    typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {written.pairs_shown} of {written.pairs_total} "
+               f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
 
 
 def main() -> None:

@@ -228,6 +228,9 @@ class JudgeTable(SettingsModel):
     """The judge (default: the embedded CPU judge, so a fresh machine needs no server and no key)."""
     judges_file: PathSetting | None = None
     """Your own judge presets (TOML), added to the built-in ones (also: JUDGEBENCH_JUDGES)."""
+    judge_family: str | None = Field(None, min_length=1)
+    """The judge's model family (e.g. "qwen"): contestants whose name contains it, and the judge model itself,
+    count as the judge's own models, whose scores the diagnostics report as self-preference."""
 
 
 class JudgingSettings(SettingsModel):

@@ -59,6 +59,7 @@ class Evaluation:
     leaderboard: Leaderboard | None
     provenance: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)  # what `write` wrote last, by file name
+    judge_diagnostics: dict[str, Any] = field(default_factory=dict)  # diagnostics.json (diagnostics.diagnose)
 
     @property
     def judgments(self) -> pd.DataFrame:
@@ -115,6 +116,11 @@ class Evaluation:
             for record in self.judgments.to_dict(orient="records"):
                 handle.write(json.dumps(_judgment_record(record), ensure_ascii=False) + "\n")
         paths = {"judgments.jsonl": path}
+        if self.judge_diagnostics:
+            from judgebench.diagnostics import write_diagnostics
+
+            written = write_diagnostics(self.judge_diagnostics, out)
+            paths[written.name] = written
         if self.leaderboard is not None:
             paths.update({p.name: p for p in self.leaderboard.write(out).values()})
         else:
@@ -178,6 +184,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                                n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
                                markers=tuple(template.verdicts))
     evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, template, result))
+    if not result.interrupted and not result.judgments.empty:
+        evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
     if not result.interrupted and not result.combined.outcomes.empty:
         evaluation.leaderboard = build(
             result.combined.outcomes, games=result.games, method=settings.method, interval=settings.interval,
@@ -188,6 +196,18 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if out is not None and not result.interrupted:
         evaluation.write(out)
     return evaluation
+
+
+def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult) -> dict[str, Any]:
+    """Every judge diagnostic with its interval (diagnostics.json); `judge_family` marks the judge's own
+    models for self-preference when the settings have it."""
+    from judgebench import diagnostics
+
+    lengths, categories = diagnostics.dataset_facts(dataset)
+    own = diagnostics.self_models(dataset.models, settings.judge.model, settings.judge_family)
+    return diagnostics.diagnose_judgments(result.judgments, swap=settings.swap, seed=settings.seed,
+                                          confidence=settings.confidence, lengths=lengths, categories=categories,
+                                          own_models=own, provenance={"interval": settings.interval})
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
@@ -279,3 +299,59 @@ def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
+
+
+@dataclass
+class GoldEvaluation:
+    """What `evaluate_gold` produced: the run's record (games judged now or found in the store) and the
+    diagnostics.json object, whose `gold` entry holds the agreement with the labels
+    (diagnostics.gold_agreement)."""
+
+    run: RunResult
+    figures: dict[str, Any]
+
+    @property
+    def exit_code(self) -> int:
+        if self.run.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED_GAMES if self.run.n_failed or self.figures["gold"]["n_pairs"] == 0 else EXIT_OK
+
+
+def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | None = None,
+                  on_start: ProgressCallback | None = None,
+                  on_progress: ProgressCallback | None = None) -> GoldEvaluation:
+    """Judge each labelled pair of a gold set in both orders and score the judge against the labels.
+
+    Each pair becomes a question answered by two pseudo-models (datasets.gold.ANSWER_A/ANSWER_B), judged
+    through the runner like any run (settings' judge, template and store; pairs "all", swap "both"), so
+    games are stored, reused and retried as usual. The judgments' figures (diagnose_judgments) come with the
+    agreement with the labels under `gold`. Raises like `evaluate`; a bad gold file before any judge call.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from judgebench import diagnostics
+    from judgebench.datasets.gold import ANSWER_A, gold_dataset, load_gold
+    from judgebench.outputs import prepare_directory
+    from judgebench.runner import run_async, run_coroutine
+
+    pairs = load_gold(gold)
+    settings = dataclasses.replace(settings, pairs="all", swap="both", baseline=None)
+    prepare_directory(Path(settings.store).parent, "store's directory")
+    dataset = gold_dataset(pairs)
+    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start))
+    games = result.games
+    a_first = games[games["first"] == ANSWER_A].groupby("question_id")["p_first"].mean()
+    a_second = 1.0 - games[games["first"] != ANSWER_A].groupby("question_id")["p_first"].mean()
+    ids = [pair.pair_id for pair in pairs]
+    figures = diagnostics.diagnose_judgments(
+        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence,
+        categories={pair.pair_id: pair.category or pair.source for pair in pairs},
+        provenance={"gold": str(gold), "engine": settings.judge.engine})
+    figures["gold"] = diagnostics.gold_agreement(
+        a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
+        a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],
+        sources=[pair.source for pair in pairs], categories=[pair.category for pair in pairs],
+        confidence=settings.confidence)
+    return GoldEvaluation(result, figures)

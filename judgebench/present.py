@@ -85,7 +85,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = _value_format(board)
     lines = [f"# Leaderboard ({method_title(board.meta)})", "",
-             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "",
+             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [str(entry["rank"]), entry["model"], value(entry["rating"]),
@@ -93,6 +93,17 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def provenance_line(meta: dict[str, Any]) -> str:
+    """Who judged and how, for the head of a results file: judge, template, swap policy, interval method and
+    level, judgebench version ("unknown" where the source did not record it, e.g. imported outcomes)."""
+    def known(key: str) -> str:
+        value = meta.get(key)
+        return "unknown" if value is None else str(value)
+    return (f"Judge: {known('judge')}; template: {known('template')}; swap policy: {known('swap')}; "
+            f"intervals: {known('interval')} at {100 * meta.get('confidence', 0.95):g}%; "
+            f"judgebench {known('judgebench_version')}.")
 
 
 # --- terminal tables ---------------------------------------------------------------------------------------
@@ -243,3 +254,85 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
             bar.update(task, status=event.message)
 
         yield ProgressHooks(started, advanced, reported)
+
+
+# --- judge diagnostics with intervals (`judgebench diagnose`) ----------------------------------------------
+
+
+def _rate_cell(rate: dict[str, Any] | None) -> str:
+    if not rate or rate.get("value") is None:
+        return "-"
+    return f"{_interval_cell(rate)}  n={rate['n']:g}"
+
+
+def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """(figure, value with its interval) for each judge diagnostic of diagnostics.json that is present."""
+    rows = [("position consistency (pairs whose two orders agree)", _rate_cell(figures.get("position_consistency"))),
+            ("first-slot win rate (0.5 = no position bias)", _rate_cell(figures.get("first_slot_win_rate")))]
+    effect = figures.get("position_effect")
+    if effect and effect.get("log_odds") is None:
+        rows.append(("fitted first-position effect", str(effect.get("note", "-"))))
+    elif effect:
+        rows.append(("fitted first-position effect (P first wins, equal models)",
+                     f"{effect['first_win_probability']:.3f} [{effect['first_win_probability_lower']:.3f}, "
+                     f"{effect['first_win_probability_upper']:.3f}]"))
+    rows.append(("tie rate (games)", _rate_cell(figures.get("tie_rate"))))
+    for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
+        if key in figures:
+            rows.append((title, _rate_cell(figures[key])))
+    length = figures.get("length_bias") or {}
+    rows.append(("longer answer wins (decisive pairs; 0.5 = no length bias)",
+                 _rate_cell(length.get("longer_answer_win_rate"))
+                 if length.get("longer_answer_win_rate") else "- (answer lengths unknown: give --answers)"))
+    own = figures.get("self_preference")
+    if own:
+        rows.append((f"self-preference: score of {', '.join(own['models'])} vs others",
+                     _rate_cell(own.get("own_score"))))
+    cycle = figures.get("transitivity")
+    if cycle:
+        share = "-" if cycle.get("cyclic_share") is None else f"{cycle['cyclic_share']:.3f}"
+        rows.append(("cyclic triads (of triads with majorities)", f"{share} ({cycle['n_cyclic']}/{cycle['n_triads']})"))
+        if cycle.get("p_value") is not None:
+            rows.append(("Bradley-Terry fit: deviance, df, p", f"{cycle['deviance']:.1f}, {cycle['df']}, "
+                                                              f"{cycle['p_value']:.3g}"))
+    return rows
+
+
+def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
+    """The judge diagnostics of diagnostics.json with their intervals (and the confidence level)."""
+    level = f"{100 * figures.get('confidence', 0.95):g}%"
+    table = Table(title=f"Judge diagnostics ({level} intervals, clustered by question)", show_header=False,
+                  box=box.SIMPLE)
+    table.add_column("figure", no_wrap=False)
+    table.add_column("value", justify="right", no_wrap=True)
+    for name, value in judge_diagnostics_rows(figures):
+        table.add_row(name, value)
+    return table
+
+
+def gold_table(gold: dict[str, Any]) -> Table:
+    """Agreement with gold labels (diagnostics.gold_agreement): overall, then per source."""
+    table = Table(title=f"Agreement with gold labels ({gold['n_pairs']} pairs judged in both orders, "
+                        f"{gold['n_incomplete']} incomplete)", box=box.SIMPLE)
+    for column in ("", "accuracy (JudgeBench rule)", "accuracy (orders averaged)", "consistency", "kappa", "pairs"):
+        table.add_column(column, justify="left" if not column else "right")
+
+    def row(name: str, figures: dict[str, Any]) -> None:
+        intervals = figures["intervals"]
+        table.add_row(name, *(_interval_cell(intervals[key]) for key in
+                              ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency")),
+                      "-" if figures["kappa"] is None else f"{figures['kappa']:.3f}", str(figures["n_pairs"]))
+
+    row("all", gold)
+    for source, figures in (gold.get("by_source") or {}).items():
+        row(source, figures)
+    calibration = gold.get("calibration")
+    if calibration:
+        table.caption = f"calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}"
+    return table
+
+
+def _interval_cell(rate: dict[str, Any]) -> str:
+    if rate.get("value") is None:
+        return "-"
+    return f"{rate['value']:.3f} [{rate['lower']:.3f}, {rate['upper']:.3f}]"

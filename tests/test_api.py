@@ -74,7 +74,8 @@ def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path, cap
     assert capfd.readouterr() == ("", "")  # evaluate prints nothing
     assert not (api_folder / "out").exists()  # and writes nothing but the store unless asked
     written = evaluation.write(api_folder / "out")
-    assert sorted(written) == sorted([*LEADERBOARD_FILES, "judgments.jsonl"])
+    assert sorted(written) == sorted([*LEADERBOARD_FILES, "judgments.jsonl", "diagnostics.json"])
+    assert (cli_folder / "out" / "diagnostics.json").is_file()
     assert_same_leaderboard_files(cli_folder / "out", api_folder / "out", timestamps=True)
     cli_judgments = judgments_by_key(cli_folder / "out" / "judgments.jsonl")
     assert len(cli_judgments) == 2 * 3 * N_QUESTIONS
