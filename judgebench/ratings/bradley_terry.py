@@ -232,10 +232,26 @@ class BradleyTerryFit:
         return np.sqrt(np.maximum(np.einsum("ik,kl,il->i", contrasts, self.inverse, contrasts), 0.0))
 
     def win_probability(self, reference: int | None = None) -> np.ndarray:
-        """Probability that each model beats the reference model (or a model of average strength)."""
+        """Probability that each model beats the reference model (or a model of average strength); under
+        Davidson's tie model, the probability of a win (not of winning a decisive game)."""
+        return self.outcome_probabilities(reference)["win_probability"]
+
+    def outcome_probabilities(self, reference: int | None = None) -> dict[str, np.ndarray]:
+        """Predicted figures of each model against the reference model (or a model of average strength).
+
+        Ties counted half: win_probability = sigmoid(beta_i - beta_ref), also the expected score. Davidson
+        (1970): P(win) = pi_i / D, P(tie) = nu sqrt(pi_i pi_ref) / D with D = pi_i + pi_ref + nu sqrt(pi_i pi_ref),
+        returned as win_probability, tie_probability and expected_score = P(win) + P(tie) / 2.
+        """
         beta = self.strengths
-        base = beta[reference] if reference is not None else beta.mean()
-        return expected_score(beta - base)
+        d = beta - (beta[reference] if reference is not None else beta.mean())
+        nu = self.tie_ratio
+        if nu is None:
+            return {"win_probability": expected_score(d)}
+        half = np.exp(-0.5 * d)
+        denominator = 1.0 + half * half + nu * half
+        win, tie = 1.0 / denominator, nu * half / denominator
+        return {"win_probability": win, "tie_probability": tie, "expected_score": win + 0.5 * tie}
 
 
 def to_elo(beta: np.ndarray, anchor: int | None = None, anchor_rating: float = 1000.0,
