@@ -106,6 +106,10 @@ def leaderboard(
     judge: str | None = typer.Option(None, help="With --store: the judge whose games to use."),
     template: str | None = typer.Option(None, help="With --store: the template whose games to use."),
     swap: str = typer.Option("both", help="With --store: swap policy turning games into outcomes."),
+    lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
+                                                      "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
+    instruction_difficulty: Path | None = typer.Option(None, help="AlpacaEval's instruction_difficulty.csv (needed "
+                                                                  "with --lc-weights)."),
     out: Path | None = typer.Option(None, help="Directory for leaderboard.json, leaderboard.csv, leaderboard.md."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
 ) -> None:
@@ -117,16 +121,27 @@ def leaderboard(
     inputs = load_inputs(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])], outcomes=outcomes,
                          swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
     chosen = method or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
+    length_control = {}
+    if lc_weights is not None or instruction_difficulty is not None:
+        from judgebench.datasets.judgments import load_alpaca_eval_lc_weights, load_instruction_difficulty
+
+        if lc_weights is None or instruction_difficulty is None:
+            raise ConfigError("--lc-weights and --instruction-difficulty go together (AlpacaEval's lc_weights.csv "
+                              "and instruction_difficulty.csv)")
+        length_control = {"lc_weights": load_alpaca_eval_lc_weights(lc_weights),
+                          "instruction_difficulty": load_instruction_difficulty(instruction_difficulty)}
     board = build(inputs.outcomes, inputs.games, method=chosen, interval=interval, resample=resample,
                   confidence=confidence, rounds=rounds, seed=seed, baseline=inputs.baseline, anchor=anchor,
                   anchor_rating=anchor_rating, scale=scale, k=k_factor, ties=ties, position_effect=position_effect,
                   regularization=regularization, source=inputs.source,
                   meta={"source": inputs.kind, "judge": judge, "template": template,
-                        "swap": swap if inputs.kind == "store" else None})
+                        "swap": swap if inputs.kind == "store" else None}, **length_control)
     if out is not None:
         write(board, out)
     if not quiet:
         print_leaderboard(board)
+    for warning in board.meta.get("warnings", []):
+        typer.secho(f"warning: {warning}", err=True)
     if regularization is None and board.meta.get("regularization"):
         typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
                     f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart", err=True)

@@ -470,8 +470,8 @@ def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any,
                           "(AlpacaEval's published lc_weights.csv and instruction_difficulty.csv)")
     base_name = coded.models[baseline]
     if base_name not in lc_weights.index:
-        raise ConfigError(f"the length-control weights have no row for the baseline '{base_name}'",
-                          hint="use the weights published for this baseline")
+        raise ConfigError(f"the length-control weights have no row for the baseline '{base_name}': use the weights "
+                          "published for this baseline")
     m = coded.n_models
     figures = {"lc_win_rate": np.full(m, np.nan), "lc_win_rate_se": np.full(m, np.nan)}
     model, _, question = _against(coded, baseline)
