@@ -106,6 +106,9 @@ def leaderboard(
     judge: str | None = typer.Option(None, help="With --store: the judge whose games to use."),
     template: str | None = typer.Option(None, help="With --store: the template whose games to use."),
     swap: str = typer.Option("both", help="With --store: swap policy turning games into outcomes."),
+    style_control: bool = typer.Option(False, "--style-control",
+                                       help="Bradley-Terry with arena-hard-auto v2's length and markdown covariates "
+                                            "(needs tokens/headers/lists/bold _a and _b columns)."),
     lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
                                                       "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
     instruction_difficulty: Path | None = typer.Option(None, help="AlpacaEval's instruction_difficulty.csv (needed "
@@ -135,7 +138,8 @@ def leaderboard(
                   anchor_rating=anchor_rating, scale=scale, k=k_factor, ties=ties, position_effect=position_effect,
                   regularization=regularization, source=inputs.source,
                   meta={"source": inputs.kind, "judge": judge, "template": template,
-                        "swap": swap if inputs.kind == "store" else None}, **length_control)
+                        "swap": swap if inputs.kind == "store" else None}, style_control=style_control,
+                  **length_control)
     if out is not None:
         write(board, out)
     if not quiet:

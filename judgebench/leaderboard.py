@@ -106,6 +106,7 @@ class _Options:
     position_effect: bool
     regularization: float | None  # None: plain maximum likelihood where it exists, else AUTO_RIDGE
     k: float
+    style_control: bool = False
 
 
 @dataclass
@@ -127,7 +128,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
           baseline: str | None = None, anchor: str | None = None, anchor_rating: float = 1000.0,
           scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = 0.0,
           k: float = 4.0, answer_lengths: Mapping[str, float] | None = None, meta: Mapping[str, Any] | None = None,
-          source: str = "outcomes", lc_weights: Any = None, instruction_difficulty: Any = None) -> Leaderboard:
+          source: str = "outcomes", lc_weights: Any = None, instruction_difficulty: Any = None,
+          style_control: bool = False) -> Leaderboard:
     """Rate the models in `outcomes` and return a Leaderboard (see the module docstring for the columns).
 
     method: "bt" | "elo" | "winrate"; interval: "bootstrap" | "sandwich" (not for elo); resample: "questions"
@@ -143,10 +145,13 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     instruction_difficulty: AlpacaEval's published length-controlled GLM weights (DataFrame indexed by model with
     columns length, difficulty, intercept: `datasets.judgments.load_alpaca_eval_lc_weights`) and per-question
     difficulties (Series indexed by question_id: `load_instruction_difficulty`); together, with a baseline, they
-    give lc_win_rate and lc_win_rate_se for the models that have weights.
+    give lc_win_rate and lc_win_rate_se for the models that have weights; style_control: Bradley-Terry with
+    arena-hard-auto v2's length and markdown covariates (`ratings.style`; the outcomes need the style count
+    columns tokens_a, headers_a, lists_a, bold_a and _b): ratings are style-adjusted and the meta's
+    `style_coefficients` give each covariate's effect with its interval.
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
-                             scale, ties, position_effect, regularization, k)
+                             scale, ties, position_effect, regularization, k, style_control)
     coded, dropped = _encode(outcomes, source)
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
     anchor_name = anchor if anchor is not None else baseline
@@ -157,6 +162,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
         ratings = _win_rates(coded, baseline_index, options)
     elif method == "elo":
         ratings = _online_elo(coded, anchor_index, options)
+    elif style_control:
+        ratings = _style_controlled(coded, anchor_index, baseline_index, options)
     else:
         game_rows = None
         if position_effect:
@@ -178,7 +185,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
 
 def _check_options(method: str, interval: str, resample: str, confidence: float, rounds: int, seed: int,
                    baseline: str | None, anchor: str | None, anchor_rating: float, scale: float, ties: str,
-                   position_effect: bool, regularization: float | None, k: float) -> _Options:
+                   position_effect: bool, regularization: float | None, k: float, style_control: bool) -> _Options:
     if method not in METHODS:
         raise ConfigError(f"unknown method '{method}' (expected one of {', '.join(METHODS)})")
     if interval not in INTERVALS:
@@ -194,6 +201,10 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"unknown tie model '{ties}' (expected one of {', '.join(bt.TIES)})")
     if (ties != "half" or position_effect or regularization) and method != "bt":
         raise ConfigError("--ties davidson, --position-effect and --regularization apply to --method bt only")
+    if style_control and (method != "bt" or ties != "half" or position_effect or resample != "questions"):
+        raise ConfigError("--style-control is a Bradley-Terry model with ties counted half and intervals over "
+                          "questions: use it with --method bt, without --ties davidson, --position-effect or "
+                          "--resample judgments")
     if regularization is not None and regularization < 0:
         raise ConfigError(f"regularization must be >= 0, got {regularization}")
     if not (math.isfinite(scale) and scale > 0):
@@ -204,7 +215,7 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"the anchor rating must be a finite number, got {anchor_rating}")
     return _Options(method, interval, resample, float(confidence), int(rounds), int(seed), baseline, anchor,
                     float(anchor_rating), float(scale), ties, bool(position_effect),
-                    None if regularization is None else float(regularization), float(k))
+                    None if regularization is None else float(regularization), float(k), bool(style_control))
 
 
 def _encode(outcomes: Any, source: str) -> tuple[CodedOutcomes, int]:
@@ -262,6 +273,51 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         extra["degrees_of_freedom"] = degrees_of_freedom
         extra.update(_parameter_intervals(fit, None, covariance, options, degrees_of_freedom))
     return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference), extra)
+
+
+def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | None,
+                      options: _Options) -> _Ratings:
+    """Style-adjusted Bradley-Terry ratings (`ratings.style`), with the style coefficients and their intervals
+    in the meta; intervals and anchor-free ranks exactly as for plain Bradley-Terry."""
+    from judgebench.ratings import style
+
+    ridge = options.regularization
+    if ridge is None:
+        try:
+            bt.check_identifiable(pair_counts(coded))
+            ridge = 0.0
+        except InputError:
+            ridge = AUTO_RIDGE
+    fit = style.fit(coded, regularization=ridge)
+    m = coded.n_models
+    estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
+    extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
+                             "regularization": ridge, "style_features": list(style.STYLE_FEATURES)}
+    if options.interval == "bootstrap":
+        weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
+        theta = style.fit_replicates(fit, coded, weights)
+        samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
+        lower, upper = iv.percentile_interval(samples, options.confidence)
+        better = iv.better_from_samples(samples, options.confidence)
+        coef_lower, coef_upper = iv.percentile_interval(theta[:, m:], options.confidence)
+    else:
+        covariance = style.sandwich_covariance(fit, coded)
+        degrees_of_freedom = coded.n_questions - 1
+        contrasts = bt.contrast_matrix(bt.Layout(m), anchor)
+        factor = options.scale / math.log(10.0)
+        rating_covariance = factor ** 2 * (contrasts @ covariance[:m, :m] @ contrasts.T)
+        lower, upper = iv.normal_interval(estimate, np.sqrt(np.maximum(np.diag(rating_covariance), 0.0)),
+                                          options.confidence, degrees_of_freedom)
+        better = iv.better_from_covariance(estimate, rating_covariance, options.confidence, degrees_of_freedom)
+        coef_lower, coef_upper = iv.normal_interval(fit.coefficients, np.sqrt(np.diag(covariance)[m:]),
+                                                    options.confidence, degrees_of_freedom)
+        samples = None
+        extra["degrees_of_freedom"] = degrees_of_freedom
+    extra["style_coefficients"] = style.coefficient_table(fit.coefficients, coef_lower, coef_upper)
+    reference = baseline if baseline is not None else anchor
+    base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
+    probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
+    return _Ratings(estimate, lower, upper, samples, better, probabilities, extra)
 
 
 # The weak ridge `regularization=None` ("auto") falls back to when maximum-likelihood ratings do not exist
@@ -537,6 +593,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "anchor_rating": options.anchor_rating if options.method != "winrate" else None,
         "scale": options.scale if options.method != "winrate" else None,
         "ties": options.ties,
+        "style_control": options.style_control,
         "regularization": options.regularization,
         "n_models": coded.n_models,
         "n_outcomes": len(coded),
@@ -549,7 +606,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
                                    "interval); ranks and separability use rating differences and do not depend on it"
                                    if anchor is not None else None)
     if options.method == "bt":
-        meta["win_probability_label"] = (
+        meta["win_probability_label"] = ("style-adjusted " if options.style_control else "") + (
             "Davidson model vs " + _reference_name(options, anchor) + ": win_probability = P(win), tie_probability "
             "= P(tie), expected_score = P(win) + P(tie) / 2" if options.ties == "davidson" else
             "P(win) vs " + _reference_name(options, anchor) + ", ties counted half (also the expected score)")
