@@ -37,6 +37,26 @@ def test_difference_decisions_ignore_any_per_replicate_shift():
     assert np.array_equal(iv.better_from_samples(samples, 0.95), iv.better_from_samples(shifted, 0.95))
 
 
+@pytest.mark.parametrize("rounds", [7, 200, 1000])
+@pytest.mark.parametrize("confidence", [0.95, 0.5])
+def test_difference_decisions_equal_percentiles_of_every_difference(rounds, confidence):
+    # integer ratings: many differences exactly zero and many ties between order statistics
+    rng = np.random.default_rng(rounds)
+    samples = rng.integers(-3, 6, size=(rounds, 25)).astype(float)
+    samples[:, 3] += 9.0  # always ahead
+    samples[:, 7] += 6.0  # ahead in most replicates: decided by the order statistics around zero
+    direct = np.percentile(samples[:, :, None] - samples[:, None, :], 50 * (1 - confidence), axis=0) > 0
+    np.fill_diagonal(direct, False)
+    assert direct.any()
+    assert np.array_equal(iv.better_from_samples(samples, confidence), direct)
+    with_gap = samples.copy()
+    with_gap[0, 5] = np.nan  # the NaN-aware path: that replicate is left out of model 5's pairs
+    kept = np.delete(samples, 0, axis=0)
+    direct_5 = np.percentile(kept[:, 5, None] - kept, 50 * (1 - confidence), axis=0) > 0
+    direct_5[5] = False
+    assert np.array_equal(iv.better_from_samples(with_gap, confidence)[5], direct_5)
+
+
 def test_covariance_decisions_use_the_variance_of_the_difference():
     estimate = np.array([1.0, 0.0, 0.0])
     # models 0 and 1 strongly correlated: var(d01) = 1 + 1 - 2 * 0.99 = 0.02, se 0.141, so 1.0 > 1.96 * 0.141;
