@@ -93,12 +93,17 @@ class _Rows:
 
     @cached_property
     def incidence(self) -> sparse.csr_matrix:
-        """Sparse (N, M): +1 at model_a, -1 at model_b; eta = incidence @ beta + z @ gamma."""
+        """Sparse (N, M): +1 at model_a, -1 at model_b; eta = incidence @ beta + z @ gamma (built row by row,
+        two entries each, without sorting)."""
         n = len(self.score)
-        rows = np.repeat(np.arange(n), 2)
-        cols = np.column_stack([self.model_a, self.model_b]).ravel()
-        values = np.tile([1.0, -1.0], n)
-        return sparse.csr_matrix((values, (rows, cols)), shape=(n, self.n_models))
+        indices = np.column_stack([self.model_a, self.model_b]).ravel()
+        return sparse.csr_matrix((np.tile([1.0, -1.0], n), indices, np.arange(0, 2 * n + 1, 2)),
+                                 shape=(n, self.n_models))
+
+    @cached_property
+    def by_model(self) -> sparse.csr_matrix:
+        """The transposed incidence (M, N), stored row-major for the scatter of residuals onto models."""
+        return self.incidence.T.tocsr()
 
     def eta(self, theta: np.ndarray) -> np.ndarray:
         """(N, R) linear predictors for (R, M + K) parameters (outcomes along the first axis, so every
@@ -118,7 +123,7 @@ class _Rows:
         residual *= weight
         m = self.n_models
         grad = np.empty_like(theta)
-        grad[:, :m] = (self.incidence.T @ residual).T - regularization * theta[:, :m]
+        grad[:, :m] = (self.by_model @ residual).T - regularization * theta[:, :m]
         grad[:, m:] = (self.z.T @ residual).T
         return grad
 
@@ -130,8 +135,8 @@ class _Rows:
         cz = c[:, None] * self.z
         scaled = sparse.diags(c) @ self.incidence
         info = np.empty((len(theta), len(theta)))
-        info[:m, :m] = (self.incidence.T @ scaled).toarray() + regularization * np.eye(m)
-        info[:m, m:] = self.incidence.T @ cz
+        info[:m, :m] = (self.by_model @ scaled).toarray() + regularization * np.eye(m)
+        info[:m, m:] = self.by_model @ cz
         info[m:, :m] = info[:m, m:].T
         info[m:, m:] = self.z.T @ cz
         return info
