@@ -15,8 +15,9 @@ first side, plus the total score of first-shown sides and the total tie mass, so
     l(theta) = sum_p (S_p - N_p / 2) d_p - N_p log(2 cosh(d_p / 2) + nu) + T log nu
 
 (nu = 0 gives plain Bradley-Terry with ties split in half). The fit is Newton's method on the exact
-log-likelihood with a step-halving line search (quadratic convergence; well-conditioned because the
-information matrix is a weighted graph Laplacian). Plain fits of up to 400 models iterate on dense M x M
+log-likelihood with a step-halving line search: `newton`, the one driver every variant uses (style control in
+`ratings.style` included); quadratic convergence, well-conditioned because the information matrix is a
+weighted graph Laplacian. Plain fits of up to 400 models iterate on dense M x M
 matrices from the log-odds of each model's overall score, which takes two or three steps; on the
 benchmark's counts (100 models) that is faster than choix's fastest pairwise maximum-likelihood solver,
 `ilsr_pairwise_dense`, and also yields the information matrix (benchmarks/bench_ratings.py prints both

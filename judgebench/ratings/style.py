@@ -68,8 +68,8 @@ class Covariates:
         """The covariates of coded outcomes; an InputError when they carry no style counts."""
         if coded.style_a is None or coded.style_b is None:
             raise InputError("style control needs the style counts of both answers: columns tokens_a, headers_a, "
-                             "lists_a, bold_a and the same with _b (a judgebench store provides them from the "
-                             "answers' metadata)")
+                             "lists_a, bold_a and the same with _b (an answer's n_tokens, n_headers, n_list_items "
+                             "and n_bold metadata)")
         raw = raw_covariates(coded.style_a, coded.style_b)
         mean = raw.mean(axis=0)
         scale = raw.std(axis=0, ddof=1) if len(raw) > 1 else np.zeros(raw.shape[1])
