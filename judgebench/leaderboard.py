@@ -178,6 +178,12 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     elif lc_weights is not None or instruction_difficulty is not None:
         raise ConfigError("length-controlled win rates are against a baseline: give --baseline with --lc-weights")
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
+    if baseline_index is not None:
+        board_meta["length_control"] = (
+            "AlpacaEval 2.0's published GLM weights" if lc_weights is not None else
+            "none: length-controlled win rates need AlpacaEval's published GLM weights (--lc-weights, "
+            "--instruction-difficulty), because a faithful refit needs its length-gamed baseline annotations; "
+            "judgebench's own runs control length with style control")
     if meta:
         board_meta.update({key: _plain(value) for key, value in meta.items()})
     return _assemble(coded, ratings, figures, board_meta)

@@ -208,6 +208,8 @@ def test_alpaca_eval_win_rates_reproduce_the_published_leaderboard(shared_data):
     inputs = leaderboard.load_inputs(alpaca_eval=[shared_data / "alpaca_eval" / "annotations"])
     assert inputs.baseline == "gpt4_1106_preview"
     board = leaderboard.build(inputs.outcomes, method="winrate", baseline=inputs.baseline, rounds=100)
+    assert board.meta["length_control"].startswith("none")  # no weights given: no LC figure
+    assert all(e.get("lc_win_rate") is None for e in board.models)
     published = pd.read_csv(shared_data / "alpaca_eval" / "leaderboard.csv", index_col=0)
     assert len(board.models) == 14
     for entry in board.models:
@@ -472,6 +474,8 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
             assert abs(100 * entry["lc_win_rate_se"] - row["lc_standard_error"]) < 1e-3, entry["model"]
         checked += entry["model"] != "gpt4_1106_preview"
     assert checked == 13
+    meta = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]
+    assert meta["length_control"] == "AlpacaEval 2.0's published GLM weights"
     baseline = {e["model"]: e for e in models}["gpt4_1106_preview"]
     assert (baseline["n_games"], baseline["rating"], baseline["win_rate_se"], baseline["lc_win_rate"]) == (
         805, 0.5, 0.0, 0.5)
