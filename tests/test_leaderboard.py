@@ -373,7 +373,7 @@ def ranks_of(board: leaderboard.Leaderboard) -> dict[str, int]:
 def test_llmfao_ranks_and_separability_do_not_depend_on_the_anchor(llmfao_outcomes, interval):
     # Before ranks came from differences, separability was 0.283 unanchored and 0.092 anchored at GPT 4, and 37
     # of the 59 ranks changed with the anchor.
-    boards = [leaderboard.build(llmfao_outcomes, interval=interval, rounds=200, **options)
+    boards = [leaderboard.build(llmfao_outcomes, interval=interval, rounds=100, **options)
               for options in ({}, {"anchor": "GPT 4"}, {"baseline": "GPT 4"})]
     assert ranks_of(boards[1]) == ranks_of(boards[0]) == ranks_of(boards[2])
     separability = [b.meta["separability"] for b in boards]
