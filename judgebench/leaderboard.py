@@ -152,6 +152,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
                              scale, ties, position_effect, regularization, k, style_control)
+    if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
+        raise ConfigError("length-controlled win rates are against a baseline: give --baseline with --lc-weights")
     coded, dropped = _encode(outcomes, source)
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
     anchor_name = anchor if anchor is not None else baseline
@@ -175,8 +177,6 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
         figures.update(_baseline_figures(coded, baseline_index, method, figures))
         if lc_weights is not None or instruction_difficulty is not None:
             figures.update(_length_controlled(coded, baseline_index, lc_weights, instruction_difficulty))
-    elif lc_weights is not None or instruction_difficulty is not None:
-        raise ConfigError("length-controlled win rates are against a baseline: give --baseline with --lc-weights")
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
     if baseline_index is not None:
         board_meta["length_control"] = (
