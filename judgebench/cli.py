@@ -124,6 +124,8 @@ def run(
     rounds: int | None = typer.Option(None, help=_HELP["rounds"]),
     confidence: float | None = typer.Option(None, help=_HELP["confidence"]),
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help=_HELP["progress"]),
+    style_control: bool | None = typer.Option(None, "--style-control/--no-style-control",
+                                              help=_HELP["style_control"]),
 ) -> None:
     if config is None and not (questions and answers):
         ctx.fail("nothing to judge: give --questions PATH and --answers PATH, or --config FILE.toml")
@@ -178,12 +180,14 @@ def _run_and_show(settings: RunConfig) -> int:
 
 
 def _show_leaderboard(board: Leaderboard, console: Console | None, *, ridge_asked: bool) -> None:
-    """The leaderboard table (unless `console` is None), and a note on stderr when the ratings needed the
-    automatic weak ridge that the user did not ask for."""
+    """The leaderboard table (unless `console` is None), its warnings (few questions...), and a note on
+    stderr when the ratings needed the automatic weak ridge that the user did not ask for."""
     from judgebench import present
 
     if console is not None:
         console.print(present.leaderboard_table(board, console.width))
+    for warning in board.meta.get("warnings") or []:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
     if not ridge_asked and board.meta.get("regularization"):
         typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
                     f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart",
@@ -203,7 +207,8 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
                      "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out.")
-_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "quiet")
+_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "quiet", "lc_weights",
+                       "instruction_difficulty")
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
                "method": LeaderboardSettings.help("method", "Default: winrate for AlpacaEval annotations, else bt.")
                .split(" [")[0],
@@ -238,6 +243,11 @@ def leaderboard(
     judge: str | None = typer.Option(None, help=_BOARD_HELP["judge"]),
     template: str | None = typer.Option(None, help=_BOARD_HELP["template"]),
     swap: str | None = typer.Option(None, help=_BOARD_HELP["swap"]),
+    style_control: bool = typer.Option(False, "--style-control", help=_BOARD_HELP["style_control"]),
+    lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
+                                                      "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
+    instruction_difficulty: Path | None = typer.Option(None, help="AlpacaEval's instruction_difficulty.csv (needed "
+                                                                  "with --lc-weights)."),
     out: Path | None = typer.Option(None, help=_BOARD_HELP["out"]),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
 ) -> None:
@@ -261,7 +271,8 @@ def leaderboard(
         prepare_directory(settings.out)
     # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
     method_given = "method" in settings.model_fields_set
-    board = rate(source, settings, kind=kind, method=settings.method if method_given else None)
+    board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
+                 lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
     if settings.out is not None:
         board.write(settings.out)
     _show_leaderboard(board, None if quiet else Console(),

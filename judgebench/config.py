@@ -315,13 +315,16 @@ class RatingsSettings(SettingsModel):
     regularization: float | None = Field(None, ge=0)
     """Ridge penalty on Bradley-Terry strengths. Default: plain maximum likelihood, or a weak ridge (noted)
     when some model won or lost every comparison; 0 = always plain (an error then)."""
+    style_control: bool = False
+    """Bradley-Terry with arena-hard-auto v2's answer-length and markdown covariates (method bt): ratings
+    adjusted for style, with the style coefficients and their intervals."""
 
     @model_validator(mode="after")
     def _method_supports_options(self) -> Self:
         if self.method == "elo" and self.interval == "sandwich":
             raise _setting_problem(("interval",), "online Elo has no likelihood, so no sandwich interval: "
                                    "use interval bootstrap or method bt")
-        for name in ("ties", "position_effect", "regularization"):
+        for name in ("ties", "position_effect", "regularization", "style_control"):
             if self.method != "bt" and name in self.model_fields_set and getattr(self, name) not in (
                     "half", False, None, 0):
                 raise _setting_problem((name,), f"applies to method bt only (method is {self.method})")

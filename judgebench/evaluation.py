@@ -38,8 +38,8 @@ ProgressCallback = Callable[["Tally"], None]
 RATE_DEFAULTS: dict[str, Any] = {
     "method": None, "interval": "bootstrap", "resample": "questions", "confidence": 0.95, "rounds": 1000,
     "seed": 0, "baseline": None, "anchor": None, "anchor_rating": 1000.0, "scale": 400.0, "k_factor": 4.0,
-    "ties": "half", "position_effect": False, "regularization": None, "judge": None, "template": None,
-    "swap": "both",
+    "ties": "half", "position_effect": False, "regularization": None, "style_control": False,
+    "lc_weights": None, "instruction_difficulty": None, "judge": None, "template": None, "swap": "both",
 }
 
 
@@ -177,6 +177,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
                            allow_missing=settings.allow_missing, models=settings.models,
                            references=settings.references)
+    if settings.style_control:
+        check_style_counts(dataset)
     result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
                                      on_start=on_start, on_event=on_event))
     diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
@@ -187,10 +189,12 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if not result.interrupted and not result.judgments.empty:
         evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
     if not result.interrupted and not result.combined.outcomes.empty:
+        outcomes = result.combined.outcomes
+        if settings.style_control:
+            outcomes = with_style_counts(outcomes, dataset)
         evaluation.leaderboard = build(
-            result.combined.outcomes, games=result.games, method=settings.method, interval=settings.interval,
-            resample=settings.resample, confidence=settings.confidence, rounds=settings.rounds, seed=settings.seed,
-            baseline=settings.baseline if settings.pairs == "baseline" else None,
+            outcomes, games=result.games,
+            **{**settings.build_options(), "baseline": settings.baseline if settings.pairs == "baseline" else None},
             meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                   "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
     if out is not None and not result.interrupted:
@@ -208,6 +212,30 @@ def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult)
     return diagnostics.diagnose_judgments(result.judgments, swap=settings.swap, seed=settings.seed,
                                           confidence=settings.confidence, lengths=lengths, categories=categories,
                                           own_models=own, provenance={"interval": settings.interval})
+
+
+# Style-control covariates (ratings.counts.STYLE_COUNTS) from each answer's metadata (datasets.fields).
+_STYLE_METADATA = {"tokens": "n_tokens", "headers": "n_headers", "lists": "n_list_items", "bold": "n_bold"}
+
+
+def check_style_counts(dataset: Dataset) -> None:
+    """Refuse style control, before any judge call, when some answer has no token count (n_tokens)."""
+    missing = sorted({model for (_, model), answer in dataset.answers.items() if "n_tokens" not in answer.metadata})
+    if missing:
+        raise ConfigError(f"style_control needs each answer's token count (n_tokens; arena-hard-auto's token_len), "
+                          f"which the answers of {', '.join(missing[:5])} do not give: add it to the answers "
+                          "files, or turn style control off")
+
+
+def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits."""
+    outcomes = outcomes.copy()
+    for side in ("a", "b"):
+        answers = [dataset.answers[(q, m)].metadata for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"],
+                                                                     strict=True)]
+        for column, key in _STYLE_METADATA.items():
+            outcomes[f"{column}_{side}"] = [float(metadata.get(key, 0)) for metadata in answers]
+    return outcomes
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
@@ -271,6 +299,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
                          judge=chosen["judge"], template=chosen["template"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
     return build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
+                 style_control=chosen["style_control"], **_length_control(chosen),
                  resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
                  seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
                  anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
@@ -278,6 +307,24 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
                  regularization=chosen["regularization"], source=inputs.source,
                  meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
                        "swap": chosen["swap"] if inputs.kind == "store" else None})
+
+
+def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:
+    """AlpacaEval's published length-control inputs for `build`: files are read, tables passed on; both or
+    neither."""
+    weights, difficulty = chosen["lc_weights"], chosen["instruction_difficulty"]
+    if weights is None and difficulty is None:
+        return {}
+    if weights is None or difficulty is None:
+        raise ConfigError("lc_weights and instruction_difficulty go together (AlpacaEval's lc_weights.csv and "
+                          "instruction_difficulty.csv: --lc-weights FILE --instruction-difficulty FILE)")
+    from judgebench.datasets.judgments import load_alpaca_eval_lc_weights, load_instruction_difficulty
+
+    if isinstance(weights, (str, Path)):
+        weights = load_alpaca_eval_lc_weights(weights)
+    if isinstance(difficulty, (str, Path)):
+        difficulty = load_instruction_difficulty(difficulty)
+    return {"lc_weights": weights, "instruction_difficulty": difficulty}
 
 
 def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:

@@ -31,19 +31,27 @@ if TYPE_CHECKING:
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
 # narrow terminal the last ones are dropped first (position consistency, then ties, games, win rate).
 SECONDARY_COLUMNS = ("win_rate", "n_games", "n_ties", "position_consistency")
-_RATE_FIELDS = {"win_rate", "win_probability", "position_consistency", "discrete_win_rate", "lc_win_rate",
-                "win_rate_se"}
-_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_probability", "P(win)"), ("lc_win_rate", "LC win rate"),
+_RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
+                "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
+_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_probability", "P(win)"), ("tie_probability", "P(tie)"),
+                     ("expected_score", "expected score"), ("lc_win_rate", "LC win rate"),
+                     ("lc_win_rate_se", "LC SE"),
                      ("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
-_RANK_RULE = "Rank = 1 + number of models whose lower bound is above this model's upper bound."
+_RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
+              "difference (independent of the anchor); a model without a rating has no rank.")
 
 
 def method_title(meta: dict[str, Any]) -> str:
     """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
     title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def format_rank(rank: int | None) -> str:
+    """A rank, or '-' for a model without a rating (its rank_note says why)."""
+    return "-" if rank is None else str(rank)
 
 
 def format_rating(value: float | None) -> str:
@@ -88,7 +96,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
              f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
-        cells = [str(entry["rank"]), entry["model"], value(entry["rating"]),
+        cells = [format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
                  f"{value(entry['lower'])} to {value(entry['upper'])}",
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -143,7 +151,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
         table.add_column(_secondary_title(board, key) or key, justify="right")
     value = _value_format(board)
     for entry in board.models:
-        table.add_row(str(entry["rank"]), entry["model"], value(entry["rating"]),
+        table.add_row(format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
                       f"{value(entry['lower'])} to {value(entry['upper'])}",
                       *(format_cell(key, entry.get(key)) for key in columns))
     return table
