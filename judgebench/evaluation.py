@@ -366,7 +366,8 @@ class GoldEvaluation:
 
 def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | None = None,
                   on_start: ProgressCallback | None = None,
-                  on_progress: ProgressCallback | None = None) -> GoldEvaluation:
+                  on_progress: ProgressCallback | None = None,
+                  on_event: EventHandler | None = None) -> GoldEvaluation:
     """Judge each labelled pair of a gold set in both orders and score the judge against the labels.
 
     Each pair becomes a question answered by two pseudo-models (datasets.gold.ANSWER_A/ANSWER_B), judged
@@ -374,7 +375,6 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     games are stored, reused and retried as usual. The judgments' figures (diagnose_judgments) come with the
     agreement with the labels under `gold`. Raises like `evaluate`; a bad gold file before any judge call.
     """
-    import dataclasses
 
     import numpy as np
 
@@ -384,10 +384,11 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     from judgebench.runner import run_async, run_coroutine
 
     pairs = load_gold(gold)
-    settings = dataclasses.replace(settings, pairs="all", swap="both", baseline=None)
+    settings = settings.with_changes(pairs="all", swap="both", baseline=None)
     prepare_directory(Path(settings.store).parent, "store's directory")
     dataset = gold_dataset(pairs)
-    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start))
+    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start,
+                                     on_event=on_event))
     games = result.games
     a_first = games[games["first"] == ANSWER_A].groupby("question_id")["p_first"].mean()
     a_second = 1.0 - games[games["first"] != ANSWER_A].groupby("question_id")["p_first"].mean()
