@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +20,7 @@ from judgebench.engines.base import Completion, Engine, JudgeRequest
 from judgebench.errors import ConfigError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
-from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset
+from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset, Pair
 from judgebench.store import JudgmentRow, Store
 from judgebench.verdicts import Combined, combine, parse_completion
 
@@ -49,6 +49,7 @@ class Tally:
     completion_tokens: int = 0
     cost: float = 0.0
     started: float = field(default_factory=time.monotonic)
+    status: str = ""  # shown beside the progress bar by runs in rounds (adaptive: round, calls, top models)
 
 
 @dataclass
@@ -74,12 +75,16 @@ class RunResult:
         return int((self.judgments["status"] == UNPARSED).sum())
 
 
-def plan_games(dataset: Dataset, config: RunConfig, template: Template) -> list[GameSpec]:
-    """Every game of the run, in plan order: pairs from pairing.py, orders from the swap policy."""
+def plan_games(dataset: Dataset, config: RunConfig, template: Template,
+               pairs: Sequence[Pair] | None = None) -> list[GameSpec]:
+    """Every game of the run, in plan order: pairs from pairing.py (or the `pairs` given, as an adaptive
+    run chooses them), orders from the swap policy."""
     params = template.sampling_params(config.max_tokens, config.temperature)
     judge_model = config.judge.name
     specs = []
-    for pair in plan_pairs(dataset, config.pairs, config.baseline, config.opponents, config.seed):
+    if pairs is None:
+        pairs = plan_pairs(dataset, config.pairs, config.baseline, config.opponents, config.seed)
+    for pair in pairs:
         question = dataset.questions[pair.question_id]
         for first, second in presentation_orders(pair, config.swap, config.seed):
             request = build_request(template, judge_model, params, question,
@@ -219,14 +224,17 @@ def _games_frame(specs: list[GameSpec], judgments: pd.DataFrame) -> pd.DataFrame
 
 async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
                     on_progress: Callable[[Tally], None] | None = None,
-                    on_start: Callable[[Tally], None] | None = None) -> RunResult:
+                    on_start: Callable[[Tally], None] | None = None,
+                    pairs: Sequence[Pair] | None = None) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
+
+    `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's rounds so far).
 
     Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is already committed, and the result is
     marked `interrupted`.
     """
     template = load_template(config.template)
-    specs = plan_games(dataset, config, template)
+    specs = plan_games(dataset, config, template, pairs)
     own_engine = engine is None
     if config.truncate_answers:
         engine = engine or build_engine(config.judge)
