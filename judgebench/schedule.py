@@ -50,8 +50,10 @@ if TYPE_CHECKING:
     from judgebench.records import Dataset
 
 Strategy = Literal["adaptive", "tournament", "uniform"]
-EXPLORATION = 0.25
+EXPLORATION = 0.1
 """Share of each adaptive batch drawn uniformly over all pairs (exploration)."""
+FLOOR = 0.75
+"""Every model is planned in at least this share of the average model's pairs (exploration)."""
 ELO_PER_LOG_ODDS = 400.0 / math.log(10.0)
 
 
@@ -171,6 +173,15 @@ class Design:
             len(self.pairs), len(self.questions))
         return np.flatnonzero((both & ~self.planned).any(axis=1))
 
+    def model_pairs(self) -> np.ndarray:
+        """Pairs planned so far per model."""
+        per_pair = self.planned.sum(axis=1)
+        counts = np.zeros(len(self.models), dtype=float)
+        for (i, j), n in zip(self.pairs, per_pair, strict=True):
+            counts[i] += n
+            counts[j] += n
+        return counts
+
     def take(self, pair: int, rng: np.random.Generator) -> Pair | None:
         """Plan `pair` on its least-used open question (ties broken by `rng`); None when none is open."""
         candidates = np.flatnonzero(self.open_questions(pair))
@@ -244,8 +255,8 @@ def choose_adaptive(design: Design, current: Standing | None, n_pairs: int,
         linked = (design.take(design.pair_index(design.models[a], design.models[b]), rng) for a, b in links)
         found = [pair for pair in linked if pair is not None]
         return found + choose_uniform(design, n_pairs - len(found), rng)
-    exploring = int(round(EXPLORATION * n_pairs))
-    chosen = choose_uniform(design, exploring, rng)
+    chosen = _lift_to_floor(design, current, n_pairs, rng)
+    chosen += choose_uniform(design, min(int(round(EXPLORATION * n_pairs)), n_pairs - len(chosen)), rng)
     while len(chosen) < n_pairs:
         weights = pair_weights(design, current)
         if weights.sum() <= 0:
@@ -255,6 +266,28 @@ def choose_adaptive(design: Design, current: Standing | None, n_pairs: int,
             taken = design.take(int(pair), rng)
             if taken is not None:
                 chosen.append(taken)
+    return chosen
+
+
+def _lift_to_floor(design: Design, current: Standing, n_pairs: int, rng: np.random.Generator) -> list[Pair]:
+    """Pairs that bring every model up to FLOOR times the average model's planned pairs (after this round),
+    each against a neighbour in the current ranking: models that look settled keep being compared, so
+    that no model's rating rests on a few games chosen because of its early results."""
+    chosen: list[Pair] = []
+    counts = design.model_pairs()
+    floor = FLOOR * (counts.sum() + 2 * n_pairs) / len(design.models)
+    ranked = list(current.models)
+    for model in np.argsort(counts, kind="stable"):
+        place = ranked.index(design.models[model])
+        neighbours = [ranked[k] for k in (place - 1, place + 1) if 0 <= k < len(ranked)]
+        while counts[model] < floor and len(chosen) < n_pairs:
+            partner = neighbours[int(rng.integers(len(neighbours)))]
+            taken = design.take(design.pair_index(design.models[model], partner), rng)
+            if taken is None:
+                break
+            chosen.append(taken)
+            counts[model] += 1
+            counts[design.models.index(partner)] += 1
     return chosen
 
 
