@@ -9,10 +9,11 @@ rerun with the same seed and store replays the same rounds from the store and se
   K-Sort Arena's exploration-exploitation matchmaking. Each pair of models is weighted by how likely the
   current ranking orders it wrongly, ``Phi(-|d| / sd_d)``, times how much one more comparison shrinks the
   variance of its difference, ``sd_d^4 I / (1 + sd_d^2 I)`` with ``I = p (1 - p)`` the Fisher information
-  of a Bradley-Terry comparison (so pairs adjacent in rank whose intervals overlap get most of the budget);
-  a share `EXPLORATION` of every batch is drawn uniformly over all pairs, so every model keeps being
-  compared and the comparison graph stays connected. Each drawn pair gets the least-used question it has
-  not been judged on, so no question is over-used.
+  of a Bradley-Terry comparison (so pairs adjacent in rank whose intervals overlap get most of the budget).
+  Exploration: every model is first brought up to `FLOOR` times the average model's comparisons (against a
+  neighbour in rank), and a share `EXPLORATION` of every batch is drawn uniformly over all pairs, so every
+  model keeps being compared and the comparison graph stays connected. Each drawn pair gets the least-used
+  question it has not been judged on, so no question is over-used.
 - Tournament (`choose_tournament`): a single-elimination bracket per question, seeded, as Arena-Lite
   (Varco Arena) does: a match is judged once both its entrants are known; all questions' brackets advance
   together, one bracket round per batch. It costs (M - 1) pairs per question instead of M (M - 1) / 2.
@@ -22,8 +23,11 @@ rerun with the same seed and store replays the same rounds from the store and se
 Honest intervals. The ratings come from the same Bradley-Terry fit as any run. The likelihood of the
 verdicts does not depend on how the pairs were chosen when the choice depends only on earlier verdicts
 (the design is ignorable: Rubin 1976; for adaptive designs, Melfi & Page 2000), so maximum likelihood and
-its information-based intervals stay valid; tests/test_schedule_simulation.py checks the coverage of the
-question-clustered intervals and the bias of the ratings by simulation. During a run, the standing uses the
+its information-based intervals stay valid for large samples. In small samples, sampling from earlier
+verdicts biases estimates outwards (a model that looks far from the others is compared less, so its early
+luck is not corrected; Nie et al. 2018 show the same for bandits' sample means); the floor keeps every
+model's comparisons from depending much on its results, which removed most of that bias in simulation
+(tests/test_schedule_simulation.py checks coverage and bias). During a run, the standing uses the
 fast question-clustered sandwich intervals; the final leaderboard uses the run's interval settings.
 """
 
@@ -410,14 +414,17 @@ class Planner:
 
     def _pairs_left(self, cost_usd: float) -> dict[str, int]:
         """Pairs the next round may plan, under each limit: the round size and the budgets. The cost of a
-        pair is estimated from what the plan cost so far."""
+        pair is estimated from what the plan cost so far (free games, from a judge without prices, leave the
+        dollar budget unused)."""
         limits = {"round": max(1, self.games_per_round // self.calls_per_pair)}
         if self.budget_calls is not None:
             limits["budget_calls"] = (self.budget_calls - self.calls) // self.calls_per_pair
         if self.budget_usd is not None:
             per_pair = cost_usd / self.calls * self.calls_per_pair if self.calls else 0.0
-            limits["budget_usd"] = (int((self.budget_usd - cost_usd) // per_pair) if per_pair > 0
-                                    else limits["round"] if cost_usd < self.budget_usd else 0)
+            if per_pair > 0:
+                limits["budget_usd"] = int((self.budget_usd - cost_usd) // per_pair)
+            else:  # nothing paid for yet: one pair first, to learn what a pair costs
+                limits["budget_usd"] = 1 if not self.calls else limits["round"]
         return limits
 
     def _finish(self, reason: str) -> list[Pair]:

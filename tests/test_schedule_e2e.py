@@ -93,3 +93,18 @@ def test_adaptive_without_an_end_is_a_usage_error(judge_server, tmp_path):
     bad = judgebench("run", "--config", str(config), "--stop", "narrow", cwd=tmp_path)
     assert bad.returncode == 2 and "width=W" in bad.stderr
     assert sent(judge_server) == 0
+
+
+def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    # the scripted server counts a token per 4 characters: about 335 prompt tokens, $0.03 a game at this price
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "budget_usd"
+    spent = sum(entry.prompt_tokens for entry in judge_server.log if entry.status == 200) * 100.0 / 1e6
+    per_game = spent / sent(judge_server)
+    # the first round is one pair, to learn the price; then rounds are cut to what the budget still buys, at the
+    # average price so far (a round of dearer games may pass the budget by a little)
+    assert 2.0 - 10 * per_game < spent <= 2.0 * 1.02, (spent, per_game)
