@@ -314,7 +314,7 @@ class RatingsSettings(SettingsModel):
     method: Method = "bt"
     """bt (Bradley-Terry), elo (online Elo) or winrate (against the baseline)."""
     interval: Interval = "bootstrap"
-    """bootstrap or sandwich (not for elo)."""
+    """bootstrap or sandwich (not for elo); runs with pairs=adaptive/tournament default to sandwich."""
     resample: Resample = "questions"
     """Bootstrap/sandwich unit: questions (clusters) or judgments."""
     confidence: float = Field(0.95, ge=0.5, lt=1)

@@ -195,7 +195,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         evaluation.provenance["adaptive"] = planner.report()
     if not result.interrupted and not result.combined.outcomes.empty:
         evaluation.leaderboard = build(
-            result.combined.outcomes, games=result.games, method=settings.method, interval=settings.interval,
+            result.combined.outcomes, games=result.games, method=settings.method, interval=_interval(settings),
             resample=settings.resample, confidence=settings.confidence, rounds=settings.rounds, seed=settings.seed,
             baseline=settings.baseline if settings.pairs == "baseline" else None,
             meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
@@ -203,6 +203,15 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if out is not None and not result.interrupted:
         evaluation.write(out)
     return evaluation
+
+
+def _interval(settings: RunConfig) -> str:
+    """The leaderboard's interval: the settings', except that a run in rounds that did not choose one gets the
+    clustered sandwich, which keeps its coverage when pairs are chosen from earlier verdicts (the question
+    bootstrap covered 92.6% at 95% in tests/test_schedule_simulation.py's setting; README, "Adaptive judging")."""
+    if settings.pairs in ("adaptive", "tournament") and "interval" not in settings.model_fields_set:
+        return "sandwich"
+    return settings.interval
 
 
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:

@@ -55,6 +55,7 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert [m["model"] for m in board["models"]] == list(QUALITIES)  # best quality first
     assert board["meta"]["adaptive"]["calls"] == 60 and board["meta"]["adaptive"]["calls_all_pairs"] == 240
     assert board["meta"]["adaptive"]["stopped_by"] == "budget_calls"
+    assert board["meta"]["interval"] == "sandwich"  # the default of runs in rounds (README, "Honest intervals")
 
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
@@ -76,8 +77,9 @@ def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path
 
 def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="tournament")
-    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    run = judgebench("run", "--config", str(config), "--interval", "bootstrap", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
+    assert leaderboard(tmp_path)["meta"]["interval"] == "bootstrap"  # an interval set is kept
     calls = N_QUESTIONS * (len(QUALITIES) - 1) * 2
     assert sent(judge_server) == calls
     assert "stopped by tournament complete" in said(run)
