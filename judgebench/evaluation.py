@@ -241,7 +241,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     def started(tally: Tally) -> None:
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = f"round {len(planner.rounds)} · {planner.calls} calls · top: {top}"
+        tally.status = f"round {len(planner.rounds)} · {planner.calls} calls planned · top: {top}"
         if on_start is not None:
             on_start(tally)
 

@@ -110,3 +110,16 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     # the first round is one pair, to learn the price; then rounds are cut to what the budget still buys, at the
     # average price so far (a round of dearer games may pass the budget by a little)
     assert 2.0 - 10 * per_game < spent <= 2.0 * 1.02, (spent, per_game)
+
+
+def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_path):
+    from judgebench import evaluate
+    from judgebench.config import load_config
+
+    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=60,
+                                           round_games=20))
+    shown: list[str] = []
+    evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status))
+    assert shown[0] == "round 1 · 20 calls planned · top: not yet rated"
+    assert shown[2].startswith("round 3 · 60 calls planned · top: m1, m2, m3")  # rated after round 2
+    assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
