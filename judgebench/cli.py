@@ -52,6 +52,7 @@ def run(
     rounds: int | None = typer.Option(None, help="Bootstrap replicates."),
     confidence: float | None = typer.Option(None, help="Confidence level of intervals."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Show the progress bar."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the local engine's output (vLLM) live."),
 ) -> None:
     from judgebench.config import load_config
     from judgebench.console import run_and_report
@@ -62,7 +63,7 @@ def run(
                      method=method, interval=interval, rounds=rounds, confidence=confidence, progress=progress)
     judge_overrides = dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
                            api_key_env=api_key_env, concurrency=concurrency)
-    exit_code = run_and_report(load_config(config, overrides, judge_overrides))
+    exit_code = run_and_report(load_config(config, overrides, judge_overrides), verbose=verbose)
     raise typer.Exit(exit_code)
 
 

@@ -23,7 +23,7 @@ def _progress_bar(console: Console) -> Progress:
         TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeRemainingColumn(),
         TextColumn("{task.fields[tokens]:,} tokens"), TextColumn("{task.fields[cost]}"),
-        console=console, transient=False,
+        console=console, transient=False, redirect_stdout=False, redirect_stderr=False,
     )
 
 
@@ -51,13 +51,24 @@ async def _run_with_progress(config: RunConfig, dataset, console: Console) -> Ru
         return await run_async(config, dataset, on_progress=advanced, on_start=started)
 
 
-def run_and_report(config: RunConfig, console: Console | None = None) -> int:
-    """Run the evaluation, print and write its results; returns the exit code (DESIGN.md)."""
+def run_and_report(config: RunConfig, console: Console | None = None, verbose: bool = False) -> int:
+    """Run the evaluation, print and write its results; returns the exit code (DESIGN.md).
+
+    A local engine's output (vLLM, torch, transformers) goes to engine.log in the output directory, or
+    also to the terminal with `verbose` (engines/quiet.py); the terminal shows judgebench's own output.
+    """
+    from judgebench.engines.quiet import ENGINE_LOG, capture_engine_output
+    from judgebench.outputs import prepare_directory
+
+    log = prepare_directory(config.out) / ENGINE_LOG if config.judge.engine == "vllm" else None
+    with capture_engine_output(log, verbose) as terminal:
+        return _run_and_report(config, console or terminal.out, terminal.err)
+
+
+def _run_and_report(config: RunConfig, console: Console, errors: Console) -> int:
     from judgebench.datasets import load_dataset
     from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
 
-    console = console or Console()
-    errors = Console(stderr=True)
     dataset = load_dataset(config.questions, config.answers, format=config.format,
                            allow_missing=config.allow_missing, models=config.models, references=config.references)
     console.print(f"{len(dataset.questions)} questions, {len(dataset.models)} models "
