@@ -17,6 +17,8 @@ import importlib.metadata
 import json
 import math
 import os
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -193,6 +195,86 @@ def test_offline_engine_and_server_agree(offline_results, server_results):
         assert offline.prompt_tokens == served.prompt_tokens, "both must render the same chat template"
         p_offline, p_served = p_first(offline.top_logprobs[0]), p_first(served.top_logprobs[0])
         assert abs(p_offline - p_served) <= 0.05, (request.messages[1]["content"], p_offline, p_served)
+
+
+@pytest.mark.integration
+def test_a_request_vllm_rejects_fails_alone(vllm_engine):
+    """vLLM refuses more logprobs than its max_logprobs (20): that game fails with vLLM's reason, the rest run."""
+    good = [make_request(judge_messages(*pair), LOGPROB_PARAMS) for pair in PAIRS[:3]]
+    greedy = make_request(judge_messages(*PAIRS[3]), {**LOGPROB_PARAMS, "top_logprobs": 50})
+    results = collect(vllm_engine, [*good, greedy])
+    rejected = results[greedy.key]
+    assert rejected.text is None and rejected.error.startswith("vLLM rejected the request: ")
+    assert "logprobs" in rejected.error
+    for request in good:
+        assert results[request.key].error is None and results[request.key].completion_tokens == 1
+
+
+@pytest.mark.integration
+def test_max_tokens_defaults_to_the_room_left_in_the_context(vllm_engine, monkeypatch):
+    request = make_request([{"role": "user", "content": "Reply with one word: hello."}], {"temperature": 0.0})
+    sent: list = []
+    llm = vllm_engine.llm()
+    real_chat = llm.chat
+    monkeypatch.setattr(llm, "chat", lambda c, p, **kw: sent.extend(p) or real_chat(c, p, **kw))
+    completion = collect(vllm_engine, [request])[request.key]
+    room = vllm_engine.max_model_len - vllm_engine.count_prompt_tokens(request.messages)
+    assert [params.max_tokens for params in sent] == [room]
+    assert completion.error is None and completion.finish_reason == "stop"
+    assert 1 <= completion.completion_tokens < room
+
+
+@pytest.mark.integration
+def test_the_kv_cache_holds_the_sequences_it_was_sized_for(vllm_engine):
+    """vLLM turns the bytes it is given into cache blocks with its own formula: 8 full contexts must fit."""
+    cache = vllm_engine.llm().llm_engine.vllm_config.cache_config
+    assert cache.num_gpu_blocks * cache.block_size == embedded.KV_CACHE_SEQUENCES * vllm_engine.max_model_len
+
+
+FAILING_START_SCRIPT = """
+import sys
+from pathlib import Path
+from judgebench.engines.embedded import embedded_engine
+from judgebench.engines.quiet import capture_engine_output
+from judgebench.errors import EngineError
+
+if __name__ == "__main__":
+    try:
+        with capture_engine_output(Path(sys.argv[1])):
+            # judgebench's own check passes (the computed 0.7 GiB fits); vLLM's worker is asked for 1 PiB.
+            embedded_engine(llm_options={"kv_cache_memory_bytes": 2**50}).llm()
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
+"""
+
+
+@pytest.mark.integration
+def test_an_engine_without_memory_stops_with_one_message_and_the_log(embedded_model_path, tmp_path):
+    log = tmp_path / "engine.log"
+    done = subprocess.run([sys.executable, "-c", FAILING_START_SCRIPT, str(log)], capture_output=True, text=True,
+                          timeout=600)
+    terminal = (done.stdout + done.stderr).strip()
+    assert done.returncode == 2, terminal[-3000:]
+    assert len(terminal.splitlines()) == 1 and terminal.startswith("error: vLLM could not start the judge ")
+    assert "not enough free memory" in terminal and "1048576.00 GiB" in terminal  # vLLM's figure for 2**50 bytes
+    assert re.search(r"GiB are free on NUMA node 0 now", terminal) and "kv_cache_gib" in terminal
+    assert terminal.endswith(f"the full engine log is {log}")
+    assert "Traceback (most recent call last)" in log.read_text(), "the engine's traceback is kept in the log"
+
+
+@pytest.mark.integration
+def test_a_kv_cache_larger_than_free_memory_is_refused_before_vllm_starts(embedded_model_path):
+    from judgebench.engines.embedded import embedded_engine
+
+    engine = embedded_engine(kv_cache_gib=2.0**20)
+    with pytest.raises(EngineError) as raised:
+        engine.llm()
+    message = str(raised.value)
+    assert message.startswith(f"not enough free memory to start the judge {EMBEDDED_MODEL_NAME}: its KV cache "
+                              "needs 1048576.00 GiB")
+    assert "GiB are free on NUMA node 0" in message and "lower kv_cache_gib in [judge]" in message
+    assert engine._llm is None
 
 
 # -- batching logic, with a stand-in for vllm.LLM (fast) ---------------------------------------------
@@ -422,3 +504,54 @@ def test_engine_from_config_starts_from_the_embedded_settings(monkeypatch, tmp_p
     other = vllm_local.engine_from_config(JudgeConfig(engine="vllm", model="org/judge", chunk_size=64))
     assert (other.model, other.name, other.dtype, other.chunk_size) == ("org/judge", "org/judge", "auto", 64)
     assert other.describe()["model"] == "org/judge"
+
+
+# -- engine output kept off the terminal (engines/quiet.py) ---------------------------------------------
+
+NOISY_SCRIPT = """
+import logging, os, subprocess, sys, warnings
+from pathlib import Path
+from judgebench.engines.quiet import capture_engine_output, phase
+
+with capture_engine_output(Path(sys.argv[1]), verbose=sys.argv[2] == "verbose") as terminal:
+    terminal.out.print("the plan")
+    print("print to sys.stdout")
+    logging.getLogger("vllm").warning("a logging record")
+    warnings.warn("a Python warning")
+    os.write(2, b"written to file descriptor 2\\n")
+    subprocess.run([sys.executable, "-c", "import sys; print('child stdout'); print('child stderr', file=sys.stderr)"])
+    with phase("starting the engine", "ready"):
+        pass
+    terminal.err.print("the progress bar")
+print("after the capture")
+"""
+ENGINE_LINES = ["print to sys.stdout", "a logging record", "a Python warning", "written to file descriptor 2",
+                "child stdout", "child stderr"]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_engine_output_goes_to_the_log_and_only_the_application_reaches_the_terminal(tmp_path, verbose):
+    log = tmp_path / "out" / "engine.log"
+    done = subprocess.run([sys.executable, "-c", NOISY_SCRIPT, str(log), "verbose" if verbose else "quiet"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["the plan", "after the capture"]  # descriptors restored afterwards
+    status = [line for line in done.stderr.splitlines() if line.startswith(("starting", "the progress"))]
+    assert status == ["starting the engine ... ready in 0 s", "the progress bar"]
+    captured = log.read_text()
+    for line in ENGINE_LINES:
+        assert line in captured
+        assert (line in done.stderr) is verbose, f"{line!r} must reach the terminal only with --verbose"
+
+
+def test_without_a_log_nothing_is_captured_and_phases_are_silent(capfd):
+    from judgebench.engines.quiet import active_terminal, capture_engine_output, phase
+
+    with phase("outside any capture"):
+        pass
+    with capture_engine_output(None) as terminal:
+        assert active_terminal() is terminal and terminal.log_path is None
+        print("plain output")
+    assert active_terminal() is None
+    out, err = capfd.readouterr()
+    assert out == "plain output\n" and "outside any capture" not in err
