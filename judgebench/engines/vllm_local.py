@@ -377,7 +377,7 @@ class VLLMEngine:
             started = time.perf_counter()
             try:
                 outputs = llm.chat([item.conversation for item in chunk],
-                                   [vllm.SamplingParams(**item.sampling) for item in chunk], use_tqdm=False)
+                                   [vllm.SamplingParams(**(item.sampling or {})) for item in chunk], use_tqdm=False)
             except Exception as exc:  # noqa: BLE001 - sorted out below
                 if not _is_request_error(exc):
                     raise EngineError(f"the vLLM engine failed ({type(exc).__name__}: {exc})") from None
