@@ -91,6 +91,8 @@ def capture_engine_output(log_path: Path | None, verbose: bool = False) -> Itera
             _active = previous
         return
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as log:  # runs into the same directory append: mark where each starts
+        log.write(f"\n=== {' '.join(sys.argv)} (pid {os.getpid()}), {time.strftime('%Y-%m-%d %H:%M:%S %z')} ===\n")
     with _redirected_descriptors(log_path, verbose) as (term_out, term_err):
         width = _terminal_width(term_out)
         terminal = Terminal(Console(file=term_out, width=width), Console(file=term_err, width=width), log_path)
