@@ -13,7 +13,11 @@ Timed, each as a whole process a user would run (start-up, loading the file, fit
 - arena-rank: its Bradley-Terry fit with the sandwich interval (`compute_ratings_and_cis(ci_method="sandwich")`);
 - evalica: `evalica.bootstrap(evalica.bradley_terry, ...)` on a few replicates, scaled to 1,000;
 - choix: its fastest maximum-likelihood pairwise solver (`ilsr_pairwise_dense`) on the count matrix, for the
-  fit alone, next to judgebench's fit alone on the same counts.
+  fit alone, next to judgebench's fit alone on the same counts;
+- style control (`--part style`): the same sizes with answer token, header, list and bold counts and a judge that
+  prefers longer answers: `judgebench leaderboard --style-control` with 100 and 1,000 question-bootstrap rounds,
+  against arena-hard-auto v2's style control re-implemented here (its features, a dense one-hot design, torch
+  L-BFGS per replicate, 100 row-bootstrap rounds; fewer with --arena-hard-rounds, the rest extrapolated).
 
 Every time is printed with its ratio to judgebench's. Peers that are not installed are skipped with a note
 (`pip install arena-rank evalica choix`). Run: `.venv/bin/python benchmarks/bench_ratings.py`.
@@ -65,6 +69,39 @@ def make_data(path: Path, seed: int = 0) -> None:
         "winner": labels[winner],
     })
     pq.write_table(table, path)
+
+
+STYLE_ROUNDS = 100  # arena-hard-auto's default number of bootstrap rounds
+STYLE_LENGTH_EFFECT = 0.8  # the simulated judge's preference for the longer answer (log-odds per unit of length)
+
+
+def make_style_data(path: Path, seed: int = 1) -> None:
+    """Like `make_data`, with each model's answer to each question given token, header, list and bold counts
+    (columns tokens_a ... bold_b) and a judge that also prefers longer answers."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    strengths = rng.normal(0.0, 0.6, N_MODELS)
+    tokens = rng.lognormal(6.0, 0.5, N_MODELS)[None, :] * rng.lognormal(0.0, 0.4, (N_QUESTIONS, N_MODELS))
+    markdown = rng.poisson(rng.uniform(0.5, 8.0, (1, N_MODELS, 3)), (N_QUESTIONS, N_MODELS, 3))
+    question = rng.integers(0, N_QUESTIONS, N_OUTCOMES)
+    a = rng.integers(0, N_MODELS, N_OUTCOMES)
+    b = (a + rng.integers(1, N_MODELS, N_OUTCOMES)) % N_MODELS
+    length = (tokens[question, a] - tokens[question, b]) / (tokens[question, a] + tokens[question, b])
+    p_a = 1.0 / (1.0 + np.exp(strengths[b] - strengths[a] - STYLE_LENGTH_EFFECT * length))
+    tie = rng.random(N_OUTCOMES) < TIE_SHARE
+    winner = np.where(tie, 2, np.where(rng.random(N_OUTCOMES) < p_a, 0, 1))
+    names = np.array([f"model-{k:03d}" for k in range(N_MODELS)], dtype=object)
+    labels = np.array(["model_a", "model_b", "tie"], dtype=object)
+    questions = np.array([f"question-{k:04d}" for k in range(N_QUESTIONS)], dtype=object)
+    columns = {"question_id": questions[question], "model_a": names[a], "model_b": names[b],
+               "winner": labels[winner]}
+    for side, model in (("a", a), ("b", b)):
+        columns[f"tokens_{side}"] = tokens[question, model].round()
+        for k, name in enumerate(("headers", "lists", "bold")):
+            columns[f"{name}_{side}"] = markdown[question, model, k].astype(float)
+    pq.write_table(pa.table(columns), path)
 
 
 def timed_process(command: list[str], repeats: int = 1) -> tuple[list[float], str]:
@@ -179,6 +216,92 @@ json.dump({"load": loaded - start, "fit": fitted - loaded, "bootstrap": done - f
 '''
 
 
+ARENA_HARD_STYLE = r'''
+# arena-hard-auto v2's style-controlled Bradley-Terry (show_result.py print_leaderboard_with_style_features and
+# utils/math_utils.py), re-implemented: the same features, dense design, torch L-BFGS fit and bootstrap over rows.
+import json, sys, time
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+start = time.perf_counter()
+frame = pd.read_parquet(sys.argv[1])
+rounds = int(sys.argv[3])
+scores = torch.tensor(frame["winner"].map({"model_a": 1.0, "model_b": 0.0, "tie": 0.5}).to_numpy(),
+                      dtype=torch.float32)
+model_counts = torch.tensor(frame[["tokens_a", "headers_a", "lists_a", "bold_a"]].to_numpy(), dtype=torch.float32)
+other_counts = torch.tensor(frame[["tokens_b", "headers_b", "lists_b", "bold_b"]].to_numpy(), dtype=torch.float32)
+features = torch.zeros_like(model_counts)
+features[:, 0] = (model_counts[:, 0] - other_counts[:, 0]) / (model_counts[:, 0] + other_counts[:, 0])
+model_density = model_counts[:, 1:] / (model_counts[:, :1] + 1)
+other_density = other_counts[:, 1:] / (other_counts[:, :1] + 1)
+features[:, 1:] = (model_density - other_density) / (model_density + other_density + 1)
+features = (features - features.mean(dim=0)) / features.std(dim=0)
+names = sorted(set(frame["model_a"]) | set(frame["model_b"]))
+index = {name: k for k, name in enumerate(names)}
+one_hot = torch.zeros(len(frame), len(names))
+rows = torch.arange(len(frame))
+one_hot[rows, torch.tensor(frame["model_a"].map(index).to_numpy())] = 1.0
+one_hot[rows, torch.tensor(frame["model_b"].map(index).to_numpy())] = -1.0
+design = torch.cat([one_hot, features], dim=1)
+prepared = time.perf_counter()
+
+
+def fit(indices):
+    x, y = design[indices], scores[indices]
+    logits = torch.nn.Parameter(torch.full((design.shape[1],), 0.5))
+    optimizer = torch.optim.LBFGS([logits], lr=0.1, max_iter=50, tolerance_grad=1e-9, tolerance_change=1e-9)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(x @ logits, y, reduction="sum")
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return logits.detach()
+
+
+draws = np.random.randint(0, len(frame), size=(rounds, len(frame)))
+coefs = torch.stack([fit(torch.from_numpy(draws[r])) for r in range(rounds)])
+done = time.perf_counter()
+median = coefs.quantile(0.5, dim=0)
+json.dump({"models": names, "strengths": median[: len(names)].tolist(), "style": median[len(names):].tolist(),
+           "prepare": prepared - start, "bootstrap": done - prepared, "rounds": rounds}, open(sys.argv[2], "w"))
+'''
+
+
+def style_control_benchmark(tmp: Path, judgebench: Path, arena_hard_rounds: int) -> None:
+    """Style control with 100 bootstrap rounds: judgebench against arena-hard-auto v2's method, same data."""
+    data = tmp / "style.parquet"
+    make_style_data(data)
+    rows = []
+    for rounds in (STYLE_ROUNDS, ROUNDS):
+        command = [str(judgebench), "leaderboard", "--outcomes", str(data), "--style-control", "--rounds",
+                   str(rounds), "--seed", "0", "--out", str(tmp / f"style{rounds}"), "--quiet"]
+        times, _ = timed_process(command)
+        rows.append((rounds, times[0]))
+        print(f"judgebench leaderboard --style-control --rounds {rounds} (whole process): {times[0]:.2f} s")
+    ours = rows[0][1]
+    board = json.loads((tmp / f"style{STYLE_ROUNDS}" / "leaderboard.json").read_text())
+    if not installed("torch"):
+        print("note: torch is not installed: arena-hard-auto's style control not timed")
+        return
+    k = min(arena_hard_rounds, STYLE_ROUNDS)
+    seconds, result = run_peer(ARENA_HARD_STYLE, data, tmp / "arena_hard.json", str(k))
+    per_round = result["bootstrap"] / k
+    estimate = seconds + (STYLE_ROUNDS - k) * per_round
+    how = "measured" if k == STYLE_ROUNDS else f"estimated from {k} rounds ({per_round:.1f} s each)"
+    theirs = np.array(result["strengths"]) * 400 / np.log(10)
+    mine = np.array([{m["model"]: m["rating"] for m in board["models"]}[name] for name in result["models"]])
+    gap = np.max(np.abs((theirs - theirs.mean()) - (mine - mine.mean())))
+    print(f"arena-hard-auto v2 style control (re-implemented), {STYLE_ROUNDS} rounds, whole process: "
+          f"{estimate:.1f} s ({how}); ratio to judgebench {estimate / ours:.1f}x; length coefficient "
+          f"{result['style'][0]:.4f} vs judgebench {board['meta']['style_coefficients']['length']['coefficient']:.4f}; "
+          f"ratings differ by at most {gap:.1f} Elo points (theirs: median of {k} row-bootstrap fits)")
+
+
 def run_peer(code: str, data: Path, out: Path, *extra: str) -> tuple[float, dict]:
     times, _ = timed_process([sys.executable, "-c", code, str(data), str(out), *extra])
     return times[0], json.loads(out.read_text())
@@ -200,7 +323,7 @@ def agreement(reference: dict[str, float], other: dict[str, float]) -> float:
 
 def judgebench_fit_alone(data: Path) -> tuple[float, object, object]:
     """judgebench's Bradley-Terry fit on the counts (no start-up, no file, no intervals), best of 5."""
-    from judgebench.leaderboard import read_outcomes
+    from judgebench.datasets.sources import read_outcomes
     from judgebench.ratings import bradley_terry as bt
     from judgebench.ratings.counts import encode_outcomes, pair_counts
 
@@ -217,11 +340,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of the judgebench command (best and median)")
     parser.add_argument("--evalica-resamples", type=int, default=3, help="evalica replicates timed, then scaled")
+    parser.add_argument("--part", choices=("all", "plain", "style"), default="all",
+                        help="plain Bradley-Terry against its peers, style control, or both")
+    parser.add_argument("--arena-hard-rounds", type=int, default=STYLE_ROUNDS,
+                        help="arena-hard-auto style-control rounds timed (fewer: the rest are extrapolated)")
     args = parser.parse_args()
     judgebench = Path(sys.executable).with_name("judgebench")
     rows: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        if args.part in ("all", "style"):
+            style_control_benchmark(tmp, judgebench, args.arena_hard_rounds)
+            if args.part == "style":
+                return
         data = tmp / "outcomes.parquet"
         make_data(data)
         print(f"data: {N_MODELS} models, {N_OUTCOMES:,} outcomes, {N_QUESTIONS:,} questions "

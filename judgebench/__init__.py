@@ -1,7 +1,40 @@
 """judgebench: rank language models with an LLM judge, with honest uncertainty.
 
-Heavy dependencies (openai, vllm, pandas) are imported lazily by the modules that need them, so that
-`judgebench --help` and `judgebench leaderboard` start fast.
+The Python API (what the `judgebench` command calls):
+
+- `evaluate(settings) -> Evaluation`: judge what the store lacks, rate, diagnose the judge, account cost;
+- `rate(source, settings=None, **options) -> Leaderboard`: rate a store, an outcomes file or table, or
+  AlpacaEval annotations;
+- `Evaluation` and `Leaderboard` expose DataFrames and `.write(dir)`, which writes the CLI's files.
+
+Names are imported on first use (PEP 562's module `__getattr__`), so that `import judgebench` and
+`judgebench --help` stay fast: pandas, numpy and the engines load only when something needs them.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+__all__ = ["Evaluation", "Leaderboard", "evaluate", "rate", "__version__"]
+
+if TYPE_CHECKING:
+    from judgebench.evaluation import Evaluation, evaluate, rate
+    from judgebench.leaderboard import Leaderboard
+
+_LAZY = {"Evaluation": "judgebench.evaluation", "evaluate": "judgebench.evaluation",
+         "rate": "judgebench.evaluation", "Leaderboard": "judgebench.leaderboard"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'judgebench' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

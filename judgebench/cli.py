@@ -1,15 +1,28 @@
 """The `judgebench` command line: typer commands that parse arguments and call the Python API.
 
-No logic lives here. Every user-caused error is a `JudgebenchError`, printed as one line on stderr and
-turned into its exit code; a traceback means a bug in judgebench.
+No logic lives here. Flags are parsed by click (typer's, or the click package under older typer), whose
+standalone mode prints its usual usage message and exits 2 on an unknown flag, a bad flag value or a
+missing input. Settings are validated by judgebench.config, the same way as a TOML file's: a bad value given
+as a flag is reported as click's usage error too; every other user-caused error is a `JudgebenchError`,
+printed as one message on stderr and turned into its exit code. A traceback means a bug in judgebench.
 """
 
 from __future__ import annotations
 
-import sys
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
+
+from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError
+from judgebench.errors import EXIT_INTERRUPTED, ConfigError, JudgebenchError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from judgebench.leaderboard import Leaderboard
 
 app = typer.Typer(
     name="judgebench",
@@ -17,69 +30,207 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's own plain usage and error messages, under every typer release
 )
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def reports_errors(command: Command) -> Command:
+    """Run a command, ending a user-caused error in one message and its exit code (inside click's main).
+
+    Bad values given as flags are raised as click's usage error (`ctx.fail`), so click prints its usage
+    message; other errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130.
+    """
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SettingsError as error:
+            ctx = kwargs.get("ctx")
+            if ctx is not None and all(where.startswith("--") for where, _ in error.problems):
+                ctx.fail("\n".join(f"Invalid value for '{where}': {what}" for where, what in error.problems))
+            typer.secho(f"error: {error}", fg="red", err=True)
+            raise typer.Exit(error.exit_code) from None
+        except JudgebenchError as error:
+            typer.secho(f"error: {error}", fg="red", err=True)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            typer.secho("stopped", fg="red", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return cast(Command, guarded)
+
+
+def flag_values(ctx: typer.Context, settings: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values of the flags given, keyed by setting ("judge.model"), and each setting's flag, for messages.
+
+    `settings` maps a command parameter to its setting where the names differ; other parameters named in
+    `ctx.params` are settings of the same name. Not given (None, or an empty repeated flag): left out.
+    """
+    values, flags = {}, {}
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.name is None or value is None or value == [] or value == ():
+            continue
+        setting = settings.get(param.name, param.name)
+        values[setting] = list(value) if isinstance(value, tuple) else value
+        flags[setting] = param.opts[0] if param.opts else param.name
+    return values, flags
 
 
 _RUN_HELP = "Judge model answers pairwise in both orders and print a leaderboard (see README: Configuration)."
+# --help of each flag: the setting's docstring (judgebench.config), one text for the file and the flags; judge
+# settings show no default (it comes from the preset).
+_HELP = {**{name: RunConfig.help(name) for name in RunConfig.model_fields},
+         **{f"judge.{name}": info.description or "" for name, info in JudgeConfig.model_fields.items()},
+         **{name: RunConfig.help(name, "Repeat the flag.") for name in ("answers", "models")}}
+# Flags of `run` whose setting has another name; judge settings live under "judge.".
+_RUN_SETTINGS = {"model": "models", "judge": "judge.preset", "engine": "judge.engine", "judge_model": "judge.model",
+                 "base_url": "judge.base_url", "api_key_env": "judge.api_key_env",
+                 "concurrency": "judge.concurrency", "on_rate_limit": "judge.on_rate_limit"}
 
 
 @app.command(help=_RUN_HELP)
+@reports_errors
 def run(
+    ctx: typer.Context,
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (examples/quickstart.toml)."),
-    questions: Path | None = typer.Option(None, help="Questions file or directory."),
-    answers: list[Path] | None = typer.Option(None, help="Answers file(s) or directories; repeat the flag."),
-    format: str | None = typer.Option(None, help="Input format: generic, arena-hard, alpaca-eval, mt-bench."),
-    references: Path | None = typer.Option(None, help="Reference answers (MT-Bench format)."),
-    model: list[str] | None = typer.Option(None, "--model", help="Judge only these models; repeat the flag."),
+    questions: Path | None = typer.Option(None, help=_HELP["questions"]),
+    answers: list[Path] | None = typer.Option(None, help=_HELP["answers"]),
+    format: str | None = typer.Option(None, help=_HELP["format"]),
+    references: Path | None = typer.Option(None, help=_HELP["references"]),
+    model: list[str] | None = typer.Option(None, "--model", help=_HELP["models"]),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
-                                              help="Skip (and count) questions a model did not answer."),
-    engine: str | None = typer.Option(None, help="Judge engine: openai (any OpenAI-compatible API) or vllm."),
-    judge: str | None = typer.Option(None, help="A judge preset (`judgebench judges` lists them)."),
-    judge_model: str | None = typer.Option(None, help="Judge model name (or path, for --engine vllm)."),
-    base_url: str | None = typer.Option(None, help="Base URL of an OpenAI-compatible server."),
-    api_key_env: str | None = typer.Option(None, help="Name of the environment variable holding the API key."),
-    concurrency: int | None = typer.Option(None, help="Requests in flight at once (OpenAI engine)."),
-    template: str | None = typer.Option(None, help="Template name (pairwise-5, pairwise-3, logprob, ...) or file."),
-    pairs: str | None = typer.Option(None, help="baseline, all or sample."),
-    baseline: str | None = typer.Option(None, help="Baseline model (pairs=baseline)."),
-    opponents: int | None = typer.Option(None, help="Opponents per model and question (pairs=sample)."),
-    swap: str | None = typer.Option(None, help="both, consistent or random-one."),
-    store: Path | None = typer.Option(None, help="SQLite store of judgments (resumable cache)."),
-    out: Path | None = typer.Option(None, help="Output directory for leaderboard files and judgments.jsonl."),
-    seed: int | None = typer.Option(None, help="Seed for sampling, random-one orders and bootstrap."),
-    method: str | None = typer.Option(None, help="bt, elo or winrate."),
-    interval: str | None = typer.Option(None, help="bootstrap or sandwich."),
-    rounds: int | None = typer.Option(None, help="Bootstrap replicates."),
-    confidence: float | None = typer.Option(None, help="Confidence level of intervals."),
-    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Show the progress bar."),
+                                              help=_HELP["allow_missing"]),
+    engine: str | None = typer.Option(None, help=_HELP["judge.engine"]),
+    judge: str | None = typer.Option(None, help=_HELP["judge.preset"]),
+    judge_model: str | None = typer.Option(None, help=_HELP["judge.model"]),
+    base_url: str | None = typer.Option(None, help=_HELP["judge.base_url"]),
+    api_key_env: str | None = typer.Option(None, help=_HELP["judge.api_key_env"]),
+    concurrency: int | None = typer.Option(None, help=_HELP["judge.concurrency"]),
+    on_rate_limit: str | None = typer.Option(None, help=_HELP["judge.on_rate_limit"]),
+    judge_family: str | None = typer.Option(None, help=_HELP["judge_family"]),
+    template: str | None = typer.Option(None, help=_HELP["template"]),
+    pairs: str | None = typer.Option(None, help=_HELP["pairs"]),
+    baseline: str | None = typer.Option(None, help=_HELP["baseline"]),
+    opponents: int | None = typer.Option(None, help=_HELP["opponents"]),
+    swap: str | None = typer.Option(None, help=_HELP["swap"]),
+    store: Path | None = typer.Option(None, help=_HELP["store"]),
+    out: Path | None = typer.Option(None, help=_HELP["out"]),
+    seed: int | None = typer.Option(None, help=_HELP["seed"]),
+    method: str | None = typer.Option(None, help=_HELP["method"]),
+    interval: str | None = typer.Option(None, help=_HELP["interval"]),
+    rounds: int | None = typer.Option(None, help=_HELP["rounds"]),
+    confidence: float | None = typer.Option(None, help=_HELP["confidence"]),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help=_HELP["progress"]),
+    style_control: bool | None = typer.Option(None, "--style-control/--no-style-control",
+                                              help=_HELP["style_control"]),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the local engine's output (vLLM) live."),
 ) -> None:
-    from judgebench.config import load_config
-    from judgebench.console import run_and_report
+    if config is None and not (questions and answers):
+        ctx.fail("nothing to judge: give --questions PATH and --answers PATH, or --config FILE.toml")
+    values, flags = flag_values(ctx, _RUN_SETTINGS)
+    values.pop("config", None)
+    values.pop("verbose", None)
+    judge_values = {key.removeprefix("judge."): values.pop(key) for key in list(values) if key.startswith("judge.")}
+    settings = RunConfig.from_toml(config, values, judge_values, flags)
+    raise typer.Exit(_run_and_show(settings, verbose))
 
-    overrides = dict(questions=questions, answers=answers or None, format=format, references=references,
-                     models=model or None, allow_missing=allow_missing, template=template, pairs=pairs,
-                     baseline=baseline, opponents=opponents, swap=swap, store=store, out=out, seed=seed,
-                     method=method, interval=interval, rounds=rounds, confidence=confidence, progress=progress)
-    judge_overrides = dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
-                           api_key_env=api_key_env, concurrency=concurrency)
-    exit_code = run_and_report(load_config(config, overrides, judge_overrides), verbose=verbose)
-    raise typer.Exit(exit_code)
+
+def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
+    """`judgebench run`: evaluate with a progress bar, then show the leaderboard and the judge's diagnostics.
+
+    While a local engine judges, its output (vLLM, torch, transformers) goes to engine.log in the output
+    directory, or also to the terminal with `verbose`; the bar and status lines go through the capture's
+    terminal console (engines/quiet.py).
+    """
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
+    from judgebench import present
+    from judgebench.engines.quiet import ENGINE_LOG, capture_engine_output
+    from judgebench.evaluation import evaluate
+    from judgebench.outputs import prepare_directory
+
+    console = Console()
+    console.print(present.run_header(settings), markup=False)
+    if settings.judge.embedded:
+        from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
+
+        console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
+    priced = settings.judge.price_in_per_mtok is not None or settings.judge.price_out_per_mtok is not None
+    log = prepare_directory(settings.out) / ENGINE_LOG if settings.judge.engine == "vllm" else None
+    with capture_engine_output(log, verbose) as terminal:
+        quiet_hooks = present.ProgressHooks(on_event=lambda event: terminal.err.print(event.message, markup=False))
+        with (present.progress_callbacks(terminal.err, priced) if settings.progress
+              else nullcontext(quiet_hooks)) as hooks:
+            evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start,
+                                  on_progress=hooks.on_progress, on_event=hooks.on_event)
+    for line in present.run_summary(evaluation):
+        console.print(line, markup=False)
+    for note in evaluation.run.notes:
+        typer.secho(f"note: {note}", fg="yellow", err=True)
+    if evaluation.run.interrupted:
+        tally = evaluation.run.tally
+        typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored; run the same command again "
+                    "to finish (stored games are not sent again)", fg="yellow", err=True)
+        return evaluation.exit_code
+    if evaluation.leaderboard is not None:
+        _show_leaderboard(evaluation.leaderboard, console, ridge_asked=False)
+    else:
+        typer.secho("no complete pair was judged: nothing to rate", fg="red")
+    console.print(present.diagnostics_table(evaluation))
+    console.print(f"wrote {', '.join(str(path) for path in evaluation.files.values())}", markup=False)
+    if evaluation.diagnostics.no_verdict:
+        typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)
+    elif evaluation.diagnostics.n_failed:
+        typer.secho(f"{evaluation.diagnostics.n_failed} games failed (see error in judgments.jsonl); "
+                    "run again to retry them", fg="red", err=True)
+    return evaluation.exit_code
+
+
+def _show_leaderboard(board: Leaderboard, console: Console | None, *, ridge_asked: bool) -> None:
+    """The leaderboard table (unless `console` is None), its warnings (few questions...), and a note on
+    stderr when the ratings needed the automatic weak ridge that the user did not ask for."""
+    from judgebench import present
+
+    if console is not None:
+        console.print(present.leaderboard_table(board, console.width))
+    for warning in board.meta.get("warnings") or []:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
+    if not ridge_asked and board.meta.get("regularization"):
+        typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
+                    f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart",
+                    fg="yellow", err=True)
 
 
 @app.command(help="List the judge presets usable with --judge.")
+@reports_errors
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML).")) -> None:
-    from judgebench.console import print_presets
+    from rich.console import Console
 
-    print_presets(judges_file)
+    from judgebench.config import presets
+    from judgebench.present import presets_table
+
+    Console().print(presets_table(presets(judges_file)))
 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
                      "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out.")
+_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "quiet", "lc_weights",
+                       "instruction_difficulty")
+_BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
+               "method": LeaderboardSettings.help("method", "Default: winrate for AlpacaEval annotations, else bt.")
+               .split(" [")[0],
+               "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
 
 
 @app.command(help=_LEADERBOARD_HELP)
+@reports_errors
 def leaderboard(
+    ctx: typer.Context,
     extra_files: list[Path] | None = typer.Argument(None, metavar="[FILE...]",
                                                     help="More AlpacaEval annotation files (after --alpaca-eval)."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store written by `judgebench run`."),
@@ -87,74 +238,238 @@ def leaderboard(
                                                   help="AlpacaEval annotation file(s) or a directory of them."),
     outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
                                                     "model_b, and winner or score_a."),
-    method: str | None = typer.Option(None, help="bt, elo or winrate (default: winrate for AlpacaEval, else bt)."),
-    interval: str = typer.Option("bootstrap", help="bootstrap or sandwich."),
-    resample: str = typer.Option("questions", help="Bootstrap/sandwich unit: questions (clusters) or judgments."),
-    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
-    rounds: int = typer.Option(1000, help="Bootstrap replicates."),
-    seed: int = typer.Option(0, help="Seed of the bootstrap (and of the store's random-one swap policy)."),
-    baseline: str | None = typer.Option(None, help="Baseline model: win rates against it; rated at the anchor."),
-    anchor: str | None = typer.Option(None, help="Model whose rating is fixed (default: the baseline, else mean)."),
-    anchor_rating: float = typer.Option(1000.0, help="Rating of the anchor model (or of the mean)."),
-    scale: float = typer.Option(400.0, help="Elo points per factor of 10 in the odds of winning."),
-    k_factor: float = typer.Option(4.0, help="K-factor of online Elo (--method elo)."),
-    ties: str = typer.Option("half", help="Tie model for bt: half (a tie is half a win) or davidson."),
-    position_effect: bool = typer.Option(False, "--position-effect",
-                                         help="Fit the judge's first-position effect from the per-order verdicts."),
-    regularization: float | None = typer.Option(
-        None, help="Ridge penalty on Bradley-Terry strengths. Default: plain maximum likelihood, or a weak ridge "
-                   "(noted) when some model won or lost every comparison; 0 = always plain (an error then)."),
-    judge: str | None = typer.Option(None, help="With --store: the judge whose games to use."),
-    template: str | None = typer.Option(None, help="With --store: the template whose games to use."),
-    swap: str = typer.Option("both", help="With --store: swap policy turning games into outcomes."),
-    out: Path | None = typer.Option(None, help="Directory for leaderboard.json, leaderboard.csv, leaderboard.md."),
+    method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
+    interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
+    resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
+    confidence: float | None = typer.Option(None, help=_BOARD_HELP["confidence"]),
+    rounds: int | None = typer.Option(None, help=_BOARD_HELP["rounds"]),
+    seed: int | None = typer.Option(None, help=_BOARD_HELP["seed"]),
+    baseline: str | None = typer.Option(None, help=_BOARD_HELP["baseline"]),
+    anchor: str | None = typer.Option(None, help=_BOARD_HELP["anchor"]),
+    anchor_rating: float | None = typer.Option(None, help=_BOARD_HELP["anchor_rating"]),
+    scale: float | None = typer.Option(None, help=_BOARD_HELP["scale"]),
+    k_factor: float | None = typer.Option(None, help=_BOARD_HELP["k_factor"]),
+    ties: str | None = typer.Option(None, help=_BOARD_HELP["ties"]),
+    position_effect: bool = typer.Option(False, "--position-effect", help=_BOARD_HELP["position_effect"]),
+    regularization: float | None = typer.Option(None, help=_BOARD_HELP["regularization"]),
+    judge: str | None = typer.Option(None, help=_BOARD_HELP["judge"]),
+    template: str | None = typer.Option(None, help=_BOARD_HELP["template"]),
+    swap: str | None = typer.Option(None, help=_BOARD_HELP["swap"]),
+    style_control: bool = typer.Option(False, "--style-control", help=_BOARD_HELP["style_control"]),
+    lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
+                                                      "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
+    instruction_difficulty: Path | None = typer.Option(None, help="AlpacaEval's instruction_difficulty.csv (needed "
+                                                                  "with --lc-weights)."),
+    out: Path | None = typer.Option(None, help=_BOARD_HELP["out"]),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
 ) -> None:
-    from judgebench.errors import ConfigError
-    from judgebench.leaderboard import build, load_inputs, print_leaderboard, write
+    from rich.console import Console
 
+    from judgebench.datasets.sources import one_source
+    from judgebench.evaluation import rate
+
+    if sum(bool(given) for given in (store, alpaca_eval, outcomes)) != 1:
+        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE... or --outcomes FILE")
+    values, flags = flag_values(ctx, {})
+    settings = LeaderboardSettings.from_flags({k: v for k, v in values.items() if k not in _LEADERBOARD_INPUTS},
+                                              flags)
     if extra_files and not alpaca_eval:
         raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
-    inputs = load_inputs(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])], outcomes=outcomes,
-                         swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
-    chosen = method or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
-    board = build(inputs.outcomes, inputs.games, method=chosen, interval=interval, resample=resample,
-                  confidence=confidence, rounds=rounds, seed=seed, baseline=inputs.baseline, anchor=anchor,
-                  anchor_rating=anchor_rating, scale=scale, k=k_factor, ties=ties, position_effect=position_effect,
-                  regularization=regularization, source=inputs.source,
-                  meta={"source": inputs.kind, "judge": judge, "template": template,
-                        "swap": swap if inputs.kind == "store" else None})
+    kind, source = one_source(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])],
+                              outcomes=outcomes)
+    if settings.out is not None:
+        from judgebench.outputs import prepare_directory
+
+        prepare_directory(settings.out)
+    # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
+    method_given = "method" in settings.model_fields_set
+    board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
+                 lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
+    if settings.out is not None:
+        board.write(settings.out)
+    _show_leaderboard(board, None if quiet else Console(),
+                      ridge_asked="regularization" in settings.model_fields_set)
+
+
+_CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
+               "exit 0 pass, 1 regression, 2 usage or input error, 3 failed games, 4 undecided.")
+
+
+@app.command(help=_CHECK_HELP)
+@reports_errors
+def check(
+    ctx: typer.Context,
+    config: Path = typer.Option(..., "--config", "-c", help="TOML config: data, judge, template, swap, store."),
+    candidate: str = typer.Option(..., help="The model under test."),
+    reference: str | None = typer.Option(None, help="The model to compare with (with --against: a model of "
+                                                    "that run; needed when it holds several)."),
+    against: Path | None = typer.Option(None, help="A results directory written by `judgebench run`."),
+    margin: float = typer.Option(0.05, help="Largest acceptable drop in win rate (0.05 = 5 points)."),
+    confidence: float = typer.Option(0.95, help="Confidence level of the decision."),
+    sequential: bool = typer.Option(False, "--sequential", help="Judge in seeded random batches and stop as soon "
+                                                                "as an anytime-valid confidence sequence decides."),
+    batch_size: int = typer.Option(50, help="Questions per batch with --sequential."),
+    max_questions: int | None = typer.Option(None, help="Judge at most N questions (a seeded sample stratified "
+                                                        "by category)."),
+    fail_on: str = typer.Option("overall", help="overall, or any-category (fail when a category regresses)."),
+    undecided: str | None = typer.Option(None, help="Map undecided (exit 4) to pass (0) or fail (1)."),
+    allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
+                                                                    "games failed (else exit 3)."),
+    junit: Path | None = typer.Option(None, help="Write JUnit XML here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON here."),
+    summary: Path | None = typer.Option(None, help="Write the Markdown summary here."),
+) -> None:
+    from judgebench.check import CheckOptions, markdown_summary, run_check, write_outputs
+    from judgebench.config import load_config
+    from judgebench.outputs import prepare_directory
+
+    options = CheckOptions(candidate=candidate, reference=reference, against=against, margin=margin,
+                           confidence=confidence, sequential=sequential, batch_size=batch_size,
+                           max_questions=max_questions, fail_on=fail_on, undecided=undecided,  # type: ignore[arg-type]
+                           allow_failed=allow_failed)
+    options.validate()
+    for path in (junit, json_out, summary):
+        if path is not None:
+            prepare_directory(path.parent)
+    report = run_check(load_config(config, {"progress": False}), options)
+    typer.echo(markdown_summary(report))
+    for line in write_outputs(report, summary=summary, junit=junit, json_path=json_out):
+        typer.echo(line)
+    raise typer.Exit(report.exit_code)
+
+
+_DIAGNOSE_HELP = ("Diagnose a judge. On stored judgments (--store DB or --results DIR): position consistency, "
+                  "first-slot bias, ties, failures, length bias, self-preference, transitivity, with question-"
+                  "clustered intervals. With --gold FILE (JudgeBench or generic labelled pairs) and the judge "
+                  "flags of `run`: judge each pair in both orders and score the judge against the labels. "
+                  "Writes diagnostics.json with --out.")
+
+
+@app.command(help=_DIAGNOSE_HELP)
+def diagnose(
+    store: Path | None = typer.Option(None, help="A judgebench SQLite store (with --gold: where games are kept)."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    gold: Path | None = typer.Option(None, help="Gold pairs: JudgeBench JSONL, or JSONL/CSV/Parquet with question, "
+                                                "answer_a, answer_b, label (A, B or tie), optional category."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (the judge, for --gold)."),
+    engine: str | None = typer.Option(None, help="With --gold: judge engine, openai or vllm."),
+    judge: str | None = typer.Option(None, help="With --gold: a judge preset (`judgebench judges`)."),
+    judge_model: str | None = typer.Option(None, help="The judge model (with --store: whose judgments to use)."),
+    base_url: str | None = typer.Option(None, help="With --gold: base URL of an OpenAI-compatible server."),
+    api_key_env: str | None = typer.Option(None, help="With --gold: environment variable holding the API key."),
+    concurrency: int | None = typer.Option(None, help="With --gold: requests in flight at once."),
+    template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use)."),
+    questions: Path | None = typer.Option(None, help="The questions (for per-category figures)."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias); repeat the flag."),
+    judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
+    swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
+    seed: int | None = typer.Option(None, help="Seed (random-one swap policy)."),
+    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    progress: bool = typer.Option(False, "--progress/--no-progress", help="With --gold: show a progress bar."),
+    out: Path | None = typer.Option(None, help="Directory for diagnostics.json."),
+) -> None:
+    from rich.console import Console
+
+    from judgebench import diagnostics, present
+
     if out is not None:
-        write(board, out)
-    if not quiet:
-        print_leaderboard(board)
-    if regularization is None and board.meta.get("regularization"):
-        typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
-                    f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart", err=True)
+        from judgebench.outputs import prepare_directory
+
+        prepare_directory(out)
+    if gold is not None:
+        from judgebench.config import load_config
+
+        if results is not None:
+            from judgebench.errors import ConfigError
+
+            raise ConfigError("--gold judges anew: give --store (where games are kept), not --results")
+        # the gold file holds the questions and both answers of each pair (evaluate_gold reads it)
+        settings = load_config(config, dict(questions=gold, answers=[gold], template=template, store=store,
+                                            seed=seed, confidence=confidence),
+                               dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
+                                    api_key_env=api_key_env, concurrency=concurrency))
+        raise typer.Exit(_judge_gold(settings, gold, out, progress))
+    from judgebench.report.inputs import load_run
+
+    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    lengths, categories = None, None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        lengths, categories = diagnostics.dataset_facts(load_dataset(questions, answers, allow_missing=True))
+    models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
+    judge_name = diagnostics.provenance_value(data.judgments, "judge")
+    figures = diagnostics.diagnose_judgments(
+        data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
+        lengths=lengths, categories=categories,
+        own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
+    Console().print(present.judge_diagnostics_table(figures))
+    if out is not None:
+        typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
+
+
+def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
+    """`judgebench diagnose --gold`: judge the labelled pairs, print the agreement, write diagnostics.json."""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
+    from judgebench import diagnostics, present
+    from judgebench.evaluation import evaluate_gold
+
+    console = Console()
+    console.print(f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
+                  f"gold pairs {gold}, both orders", markup=False)
+    with present.progress_callbacks(Console(stderr=True), False) if progress else nullcontext((None, None)) as bar:
+        evaluation = evaluate_gold(settings, gold, on_start=bar[0], on_progress=bar[1])
+    console.print(present.gold_table(evaluation.figures["gold"]))
+    console.print(present.judge_diagnostics_table(evaluation.figures))
+    if out is not None:
+        console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
+    if evaluation.run.n_failed:
+        typer.secho(f"{evaluation.run.n_failed} games failed; run again to retry them", fg="red", err=True)
+    return evaluation.exit_code
+
+_REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge diagnostics, cost, provenance, a "
+                "searchable sample of judgments) and PNG/SVG plots beside it, from --results DIR or --store DB. "
+                "No judge calls.")
+
+
+@app.command(help=_REPORT_HELP)
+def report(
+    out: Path = typer.Option(..., help="The HTML file to write (plots go beside it)."),
+    store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
+    template: str | None = typer.Option(None, help="With --store: the template whose judgments to use."),
+    questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, categories)."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
+    judgments_shown: int = typer.Option(200, help="Pairs shown in the judgment browser (a seeded sample)."),
+    seed: int = typer.Option(0, help="Seed of the sample of judgments shown."),
+) -> None:
+    import json
+
+    from judgebench.diagnostics import DIAGNOSTICS_FILE
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    dataset = None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        dataset = load_dataset(questions, answers, allow_missing=True)
+    recorded = Path(results) / DIAGNOSTICS_FILE if results is not None else None
+    figures = json.loads(recorded.read_text(encoding="utf-8")) if recorded and recorded.is_file() else None
+    written = write_report(data, out, dataset=dataset, diagnostics_figures=figures, shown_pairs=judgments_shown,
+                           seed=seed)
+    typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {written.pairs_shown} of {written.pairs_total} "
+               f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
 
 
 def main() -> None:
-    """Console-script entry point: run the app, mapping user errors to one message and an exit code."""
-    from judgebench.errors import JudgebenchError
-
-    try:
-        exit_code = app(standalone_mode=False)  # click returns a command's typer.Exit code here
-    except JudgebenchError as error:
-        typer.secho(f"error: {error}", fg="red", err=True)
-        sys.exit(error.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.secho("aborted", fg="red", err=True)
-        sys.exit(130)
-    except Exception as error:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(2)
-        raise
-    sys.exit(exit_code if isinstance(exit_code, int) else 0)
+    """Console-script entry point: click's standalone mode turns usage errors into its message and exit 2."""
+    app(prog_name="judgebench")
 
 
 if __name__ == "__main__":

@@ -1,50 +1,184 @@
-"""One `RunConfig` from a TOML file plus command-line overrides, validated with clear messages.
+"""The one typed settings model: what a run (`RunConfig`, its judge `JudgeConfig`) and a leaderboard
+(`LeaderboardSettings`) take, validated the same way from a TOML file, from flags and from Python.
 
-The file's tables ([data], [judge], [judging], [run], [ratings]) group the settings for readers; every
-setting has one name, the same as its command-line flag (with '-' for '_'). Relative paths in the file are
-relative to the file's own folder, so a config works from any working directory.
+Built on pydantic v2, like inspect_ai's `GenerateConfig`: each setting is one annotated field with its
+choices (`Literal`), its range (`Field(ge=..., le=...)`) and a docstring, which is also its --help text.
+Values are strict: a TOML string never silently becomes a number or a boolean, 10.5 never becomes 10.
+Every problem ends in one `ConfigError` that names where the value came from (file and table, or flag),
+the setting and what was wrong; pydantic's own multi-line report never reaches the user.
+
+A run's file groups its settings in the tables [data], [judge], [judging], [run] and [ratings]. Each table
+is a model below and `RunConfig` inherits them all, so `config.rounds` and `config.judge.concurrency` read
+as the file is written. Adding a setting is adding one annotated field (and its docstring) to the model of
+its table. Relative paths in a file are relative to the file's own folder.
+
+    config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], baseline="base", rounds=200)
+    config = RunConfig.from_toml("run.toml", {"rounds": 200})     # or load_config(path, overrides)
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import math
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from judgebench.errors import ConfigError
 
-ENGINES = ("openai", "vllm")
 _PRESETS_FILE = Path(__file__).with_name("judges.toml")
 
+PathSetting = Annotated[Path, Field(strict=False)]
+"""A path: a string in a file or on the command line, a `str` or `Path` from Python."""
 
-@dataclass
-class JudgeConfig:
-    """Which judge answers, and how its engine is set up (a preset, or explicit settings)."""
+Method = Literal["bt", "elo", "winrate"]
+Interval = Literal["bootstrap", "sandwich"]
+Resample = Literal["questions", "judgments"]
+Swap = Literal["both", "consistent", "random-one"]
+Ties = Literal["half", "davidson"]
+
+Location = tuple[str | int, ...]
+"""Where a setting sits in the settings, as pydantic reports it: ("rounds",), ("judge", "concurrency")."""
+
+
+_VALIDATING: ContextVar[bool] = ContextVar("judgebench_validating_settings", default=False)
+
+
+@contextmanager
+def validating(model: type[BaseModel], label: Callable[[Location], str] | None = None) -> Iterator[None]:
+    """Validate settings inside: a ValidationError becomes one ConfigError, `label` naming each setting."""
+    token = _VALIDATING.set(True)
+    try:
+        yield
+    except ValidationError as error:
+        raise settings_error(error, model, label) from None
+    finally:
+        _VALIDATING.reset(token)
+
+
+class SettingsModel(BaseModel):
+    """Base of every settings model: strict types, no unknown keys, finite numbers, docstrings as help.
+
+    Constructing or changing one from Python raises `ConfigError` (one message per problem), as a file or
+    flags do.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, validate_assignment=True,
+                              use_attribute_docstrings=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        if _VALIDATING.get():  # a nested model: its problems join the outer model's, with their locations
+            super().__init__(**data)
+            return
+        with validating(type(self)):
+            super().__init__(**data)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        with validating(type(self)):  # a changed setting is checked as a new one is
+            super().__setattr__(name, value)
+
+    def with_changes(self, **changes: Any) -> Self:
+        """A copy with some settings changed, each checked as a new one is (for the Python API)."""
+        copy = self.model_copy(deep=True)
+        for name, value in changes.items():
+            setattr(copy, name, value)
+        return copy
+
+    @classmethod
+    def help(cls, name: str, more: str = "") -> str:
+        """The setting's docstring (then `more`) and default, as --help shows it: one text for file and flags."""
+        info = cls.model_fields[name]
+        text = " ".join(filter(None, (info.description, more)))
+        default = None if info.is_required() or info.default_factory is not None else info.default
+        if default is not None and default is not False and default != "":
+            text += f" [default: {default if isinstance(default, str | Path) else _shown(default)}]"
+        return text
+
+
+# -- the tables of a run ----------------------------------------------------------------------------------
+
+
+class JudgeConfig(SettingsModel):
+    """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
 
     preset: str | None = None
-    engine: str = "openai"
-    model: str | None = None
+    """A judge preset (`judgebench judges` lists them); explicit settings override the preset's."""
+    engine: Literal["openai", "vllm"] = "openai"
+    """Judge engine: openai (any OpenAI-compatible API) or vllm (in-process)."""
+    model: str | None = Field(None, min_length=1)
+    """Judge model name (a path or hub name for the vllm engine)."""
     description: str = ""
-    # OpenAI-compatible HTTP engine
+    """What this judge is, as `judgebench judges` shows it."""
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    api_key: str | None = None  # prefer api_key_env: a key in a file is easy to leak
-    concurrency: int = 16
-    timeout_s: float = 120.0
-    max_attempts: int = 6
-    price_in_per_mtok: float | None = None
-    price_out_per_mtok: float | None = None
-    # in-process vLLM engine (GPU-only settings are passed through unchanged)
+    """Base URL of an OpenAI-compatible server (default: OpenAI's)."""
+    api_key_env: str = Field("OPENAI_API_KEY", min_length=1)
+    """Name of the environment variable holding the API key (never the key itself)."""
+    api_key: str | None = None
+    """The API key itself; prefer api_key_env: a key in a file is easy to leak."""
+    concurrency: int = Field(16, ge=1)
+    """Requests in flight at once (OpenAI engine)."""
+    timeout_s: float = Field(120.0, gt=0)
+    """Per-request timeout in seconds."""
+    max_attempts: int = Field(6, ge=1)
+    """Attempts per game before it is stored as failed."""
+    max_retry_wait_s: float = Field(60.0, gt=0)
+    """Longest wait before a retry, whatever a server's Retry-After asks (the wait is shown)."""
+    on_rate_limit: Literal["wait", "stop"] = "wait"
+    """What a rate limit (HTTP 429) does: wait and retry, or stop the run with a message."""
+    adaptive_concurrency: bool = True
+    """Halve the requests in flight when most of them time out (an overloaded server), then grow back."""
+    min_concurrency: int = Field(1, ge=1)
+    """The fewest requests in flight adaptive concurrency goes down to."""
+    price_in_per_mtok: float | None = Field(None, ge=0)
+    """USD per million prompt tokens, to show the cost."""
+    price_out_per_mtok: float | None = Field(None, ge=0)
+    """USD per million completion tokens, to show the cost."""
     embedded: bool = False
+    """Use the bundled tiny CPU judge (SmolLM2-135M-Instruct on vLLM's CPU build)."""
     dtype: str = "auto"
-    max_model_len: int | None = None
-    gpu_memory_utilization: float | None = None
-    tensor_parallel_size: int = 1
-    data_parallel_size: int = 1
+    """vLLM: weight and activation dtype."""
+    max_model_len: int | None = Field(None, ge=1)
+    """vLLM: context length in tokens (default: the model's)."""
+    gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
+    """vLLM: share of GPU (or, on CPU, node) memory the engine may use."""
+    tensor_parallel_size: int = Field(1, ge=1)
+    """vLLM: GPUs per model replica."""
+    data_parallel_size: int = Field(1, ge=1)
+    """vLLM: model replicas."""
     enforce_eager: bool | None = None
-    chunk_size: int = 256
+    """vLLM: disable CUDA graphs (default: vLLM's choice)."""
+    chunk_size: int = Field(256, ge=1)
+    """vLLM: games handed to the engine at once."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _usable_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from judgebench.engines.openai_api import check_base_url
+
+        try:
+            return check_base_url(value)
+        except ConfigError as error:
+            raise PydanticCustomError("base_url", "{detail}", {"detail": str(error)}) from None
+
+    @model_validator(mode="after")
+    def _engine_has_a_model(self) -> Self:
+        if self.engine == "openai" and not self.model:
+            raise _setting_problem(("model",), "the OpenAI-compatible engine needs a judge model: set --judge-model"
+                                   " M (and --base-url URL for a server other than OpenAI's), or --judge PRESET")
+        if self.engine == "vllm" and not (self.model or self.embedded):
+            raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set --judge-model")
+        return self
 
     @property
     def name(self) -> str:
@@ -56,69 +190,231 @@ class JudgeConfig:
         return self.model or "?"
 
 
-@dataclass
-class RunConfig:
-    """Everything `judgebench run` needs. Defaults match DESIGN.md's interface."""
+class DataSettings(SettingsModel):
+    """[data]: the questions and answers to judge."""
 
-    # [data]
-    questions: Path | None = None
-    answers: list[Path] = field(default_factory=list)
+    questions: PathSetting
+    """Questions file or directory."""
+    answers: list[PathSetting] = Field(min_length=1)
+    """Answer files or directories."""
     format: str | None = None
-    references: Path | None = None
+    """Input format: generic, arena-hard, alpaca-eval or mt-bench (default: detected)."""
+    references: PathSetting | None = None
+    """Reference answers (MT-Bench format) for reference-guided templates."""
     models: list[str] | None = None
+    """Judge only these models (default: all)."""
     allow_missing: bool = False
-    # [judge]
-    judge: JudgeConfig = field(default_factory=JudgeConfig)
-    judges_file: Path | None = None
-    # [judging]
+    """Skip (and count) questions a model did not answer instead of failing."""
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _one_path_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | Path) else value
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        from judgebench.datasets import FORMATS
+
+        if value is not None and value.strip().lower().replace("_", "-") not in FORMATS:
+            raise _choice_problem(value, FORMATS)
+        return value
+
+
+class JudgeTable(SettingsModel):
+    """[judge]: the judge (its settings are `JudgeConfig`'s) and where your own presets are."""
+
+    judge: JudgeConfig = Field(default_factory=lambda: resolve_judge({}))
+    """The judge (default: the embedded CPU judge, so a fresh machine needs no server and no key)."""
+    judges_file: PathSetting | None = None
+    """Your own judge presets (TOML), added to the built-in ones (also: JUDGEBENCH_JUDGES)."""
+    judge_family: str | None = Field(None, min_length=1)
+    """The judge's model family (e.g. "qwen"): contestants whose name contains it, and the judge model itself,
+    count as the judge's own models, whose scores the diagnostics report as self-preference."""
+
+
+class JudgingSettings(SettingsModel):
+    """[judging]: which games are played and how the judge is asked."""
+
     template: str = "pairwise-5"
-    pairs: str = "baseline"
+    """Template name (pairwise-5, pairwise-3, logprob, pairwise-5-reference) or a template file."""
+    pairs: Literal["baseline", "all", "sample"] = "baseline"
+    """baseline (each model against the baseline), all (every pair) or sample (k opponents per question)."""
     baseline: str | None = None
-    opponents: int = 1
-    swap: str = "both"
-    max_tokens: int | None = None
-    temperature: float | None = None
-    max_unparsed_attempts: int = 3
+    """The baseline model: pairs=baseline plays against it; win rates are against it."""
+    opponents: int = Field(1, ge=1)
+    """Opponents per model and question (pairs=sample)."""
+    swap: Swap = "both"
+    """both (average both orders), consistent (disagreeing orders are a tie) or random-one (one seeded order)."""
+    max_tokens: int | None = Field(None, ge=1)
+    """Judge's token limit (default: the template's)."""
+    temperature: float | None = Field(None, ge=0, le=2)
+    """Judge's sampling temperature (default: the template's)."""
+    max_unparsed_attempts: int = Field(3, ge=1)
+    """How often a game without a verdict is asked again."""
     truncate_answers: bool = False
-    # [run]
-    store: Path = Path("results/judgebench.sqlite")
-    out: Path = Path("results/latest")
-    seed: int = 0
+    """Shorten answers that overflow the judge's context (vLLM engine) instead of failing those games."""
+
+    @field_validator("template")
+    @classmethod
+    def _template_loads(cls, value: str) -> str:
+        from judgebench.prompts import load_template
+
+        try:
+            load_template(value)
+        except ConfigError as error:
+            raise PydanticCustomError("template", "{detail}", {"detail": str(error)}) from None
+        return value
+
+
+class RunSettings(SettingsModel):
+    """[run]: where judgments and results go."""
+
+    store: PathSetting = Path("results/judgebench.sqlite")
+    """SQLite store of judgments (the resumable cache)."""
+    out: PathSetting = Path("results/latest")
+    """Output directory for the leaderboard files and judgments.jsonl."""
+    seed: int = Field(0, ge=0)
+    """Seed for sampled opponents, random-one orders and the bootstrap."""
     progress: bool = True
-    # [ratings]
-    method: str = "bt"
-    interval: str = "bootstrap"
-    resample: str = "questions"
-    confidence: float = 0.95
-    rounds: int = 1000
+    """Show the progress bar."""
+    reuse_other_servers: bool = False
+    """Reuse judgments another server made for the same judge model name (normally refused: two servers
+    serving one model name may be two different judges)."""
 
 
-_RUN_FIELDS = {f.name for f in fields(RunConfig)} - {"judge"}
-_JUDGE_FIELDS = {f.name for f in fields(JudgeConfig)}
-_PATH_FIELDS = {"questions", "references", "store", "out", "judges_file"}
-_SECTIONS = ("data", "judge", "judging", "run", "ratings")
-_CHOICES = {
-    "pairs": ("baseline", "all", "sample"),
-    "swap": ("both", "consistent", "random-one"),
-    "method": ("bt", "elo", "winrate"),
-    "interval": ("bootstrap", "sandwich"),
-    "resample": ("questions", "judgments"),
+class RatingsSettings(SettingsModel):
+    """[ratings], and the flags of `judgebench leaderboard`: how outcomes become ratings with intervals."""
+
+    method: Method = "bt"
+    """bt (Bradley-Terry), elo (online Elo) or winrate (against the baseline)."""
+    interval: Interval = "bootstrap"
+    """bootstrap or sandwich (not for elo)."""
+    resample: Resample = "questions"
+    """Bootstrap/sandwich unit: questions (clusters) or judgments."""
+    confidence: float = Field(0.95, ge=0.5, lt=1)
+    """Confidence level of every interval, in [0.5, 1)."""
+    rounds: int = Field(1000, ge=2)
+    """Bootstrap replicates."""
+    seed: int = Field(0, ge=0)
+    """Seed of the bootstrap."""
+    baseline: str | None = None
+    """Baseline model: win rates against it; rated at the anchor rating."""
+    anchor: str | None = None
+    """Model whose rating is fixed at anchor_rating (default: the baseline, else the mean)."""
+    anchor_rating: float = 1000.0
+    """Rating of the anchor model (or of the mean)."""
+    scale: float = Field(400.0, gt=0)
+    """Elo points per factor of 10 in the odds of winning."""
+    k_factor: float = Field(4.0, gt=0)
+    """K-factor of online Elo (method elo)."""
+    ties: Ties = "half"
+    """Tie model for bt: half (a tie is half a win) or davidson."""
+    position_effect: bool = False
+    """Fit the judge's first-position effect from the per-order verdicts (method bt)."""
+    regularization: float | None = Field(None, ge=0)
+    """Ridge penalty on Bradley-Terry strengths. Default: plain maximum likelihood, or a weak ridge (noted)
+    when some model won or lost every comparison; 0 = always plain (an error then)."""
+    style_control: bool = False
+    """Bradley-Terry with arena-hard-auto v2's answer-length and markdown covariates (method bt): ratings
+    adjusted for style, with the style coefficients and their intervals."""
+
+    @model_validator(mode="after")
+    def _method_supports_options(self) -> Self:
+        if self.method == "elo" and self.interval == "sandwich":
+            raise _setting_problem(("interval",), "online Elo has no likelihood, so no sandwich interval: "
+                                   "use interval bootstrap or method bt")
+        for name in ("ties", "position_effect", "regularization", "style_control"):
+            if self.method != "bt" and name in self.model_fields_set and getattr(self, name) not in (
+                    "half", False, None, 0):
+                raise _setting_problem((name,), f"applies to method bt only (method is {self.method})")
+        return self
+
+    def build_options(self) -> dict[str, Any]:
+        """Keyword arguments of `judgebench.leaderboard.build` for these settings."""
+        options = {name: getattr(self, name) for name in RatingsSettings.model_fields}
+        options["k"] = options.pop("k_factor")
+        return options
+
+
+class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsSettings):
+    """Everything `judgebench run` takes: the tables of a run's TOML file, as one flat model.
+
+    A judge given as a mapping (preset name and/or settings, as in [judge]) is resolved against the presets;
+    without one, the embedded CPU judge is used.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_judge_preset(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and isinstance(data.get("judge", {}), Mapping):
+            judges_file = data.get("judges_file")
+            try:
+                judge = merge_preset(data.get("judge", {}),
+                                     Path(judges_file) if isinstance(judges_file, str | Path) else None)
+            except ConfigError as error:
+                raise _setting_problem(("judge", "preset"), str(error)) from None
+            data = {**data, "judge": judge}
+        return data
+
+    @classmethod
+    def from_toml(cls, path: Path | str | None, overrides: Mapping[str, Any] | None = None,
+                  judge_overrides: Mapping[str, Any] | None = None,
+                  flags: Mapping[str, str] | None = None) -> RunConfig:
+        """The settings of a TOML file (if any) with overrides on top (None values are ignored), validated.
+
+        `flags` names the command-line flag of each override ("models": "--model", "judge.model":
+        "--judge-model"), for messages; an override without a flag is named by its setting.
+        """
+        file_settings = _read_run_file(Path(path)) if path is not None else {}
+        file_judge = file_settings.pop("judge", {})
+        judge = {**file_judge, **_given(judge_overrides)}
+        settings = {**file_settings, **_given(overrides)}
+        sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"))
+        sources.from_file = ({(name,) for name in file_settings if name not in _given(overrides)}
+                             | {("judge", key) for key in file_judge if key not in _given(judge_overrides)})
+        sources.explicit_judge = set(judge)
+        with validating(cls, sources.label):
+            return cls.model_validate({**settings, "judge": judge})
+
+
+class LeaderboardSettings(RatingsSettings):
+    """Everything `judgebench leaderboard` takes besides its input files."""
+
+    judge: str | None = None
+    """With a store: the judge whose games to use."""
+    template: str | None = None
+    """With a store: the template whose games to use."""
+    swap: Swap = "both"
+    """With a store: the swap policy turning the two games of a pair into one outcome."""
+    out: PathSetting | None = None
+    """Directory for leaderboard.json, leaderboard.csv and leaderboard.md."""
+
+    @classmethod
+    def from_flags(cls, values: Mapping[str, Any], flags: Mapping[str, str]) -> LeaderboardSettings:
+        """Settings from command-line values (None: not given, the default applies), flags named in messages."""
+        with validating(cls, _Sources(None, flags).label):
+            return cls.model_validate(_given(values))
+
+
+# -- reading files --------------------------------------------------------------------------------------
+
+RUN_TABLES: dict[str, type[SettingsModel]] = {
+    "data": DataSettings, "judge": JudgeTable, "judging": JudgingSettings, "run": RunSettings,
+    "ratings": RatingsSettings,
 }
+"""The tables of a run's file, in order; a setting declared by several (seed, baseline) belongs to the first."""
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None,
-                judge_overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Read the TOML file (if any), apply command-line overrides (None values are ignored), validate."""
-    settings: dict[str, Any] = {}
-    judge_settings: dict[str, Any] = {}
-    if path is not None:
-        settings, judge_settings = _read_file(Path(path))
-    settings.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    judge_settings.update({k: v for k, v in (judge_overrides or {}).items() if v is not None})
-    config = RunConfig(**settings)
-    config.judge = resolve_judge(judge_settings, config.judges_file)
-    validate(config)
-    return config
+def table_of(name: str) -> str:
+    """The [table] of a run's file where setting `name` is written."""
+    return next(table for table, model in RUN_TABLES.items() if name in model.model_fields)
+
+
+def _table_keys(table: str) -> list[str]:
+    if table == "judge":
+        return [*JudgeConfig.model_fields, "judges_file"]
+    return [name for name in RUN_TABLES[table].model_fields if table_of(name) == table]
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
@@ -126,39 +422,68 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     if not Path(path).is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}): save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    data = read_toml(path, "config file")
+def _read_run_file(path: Path) -> dict[str, Any]:
+    """A run file's settings as RunConfig keys (the judge's under "judge"), paths made relative to the file.
+
+    Unknown tables and keys are reported here, where the table is known: with the closest valid name, or
+    the table a misplaced setting belongs in.
+    """
     base = path.resolve().parent
     settings: dict[str, Any] = {}
-    judge: dict[str, Any] = {}
-    for section, table in data.items():
-        if section not in _SECTIONS or not isinstance(table, dict):
-            raise ConfigError(f"{path}: unknown table [{section}]; the tables are {', '.join(_SECTIONS)}")
-        for key, value in table.items():
-            if section == "judge":
-                if key not in _JUDGE_FIELDS:
-                    raise ConfigError(f"{path}: unknown setting '{key}' in [judge]; "
-                                      f"known: {', '.join(sorted(_JUDGE_FIELDS))}")
-                judge[key] = value
-            elif key in _RUN_FIELDS:
-                settings[key] = _resolve_paths(key, value, base)
+    for table, content in read_toml(path, "config file").items():
+        if not isinstance(content, dict):
+            home = f"; it belongs in [{table_of(table)}]" if table in RunConfig.model_fields else ""
+            raise ConfigError(f"{path}: setting '{table}' outside a table{home}")
+        if table not in RUN_TABLES:
+            raise ConfigError(f"{path}: unknown table [{table}]{_suggest(table, RUN_TABLES)}; the tables are "
+                              f"{', '.join(f'[{t}]' for t in RUN_TABLES)}")
+        for key, value in content.items():
+            _check_key(path, table, key)
+            if table == "judge" and key != "judges_file":
+                settings.setdefault("judge", {})[key] = value
             else:
-                raise ConfigError(f"{path}: unknown setting '{key}' in [{section}]")
-    return settings, judge
+                settings[key] = _relative_to(base, key, value)
+    return settings
 
 
-def _resolve_paths(key: str, value: Any, base: Path) -> Any:
-    if key == "answers":
-        values = value if isinstance(value, list) else [value]
-        return [base / str(v) for v in values]
-    if key in _PATH_FIELDS and value is not None:
-        return base / str(value)
+def _check_key(path: Path, table: str, key: str) -> None:
+    known = _table_keys(table)
+    if key in known:
+        return
+    home = [t for t in RUN_TABLES if key in _table_keys(t)]
+    hint = f"; it belongs in [{home[0]}]" if home else _suggest(key, known)
+    raise ConfigError(f"{path}: [{table}] unknown setting '{key}'{hint}")
+
+
+def _relative_to(base: Path, key: str, value: Any) -> Any:
+    """A path setting's value (a str, or a list of them) made relative to the config file's folder."""
+    if key == "template":  # a name, or a template file (it has a suffix)
+        return str(base / value) if isinstance(value, str) and Path(value).suffix else value
+    if not _mentions(RunConfig.model_fields[key].annotation, Path):
+        return value
+    if isinstance(value, str):
+        return base / value
+    if isinstance(value, list):
+        return [base / item if isinstance(item, str) else item for item in value]
     return value
+
+
+def _mentions(annotation: Any, kind: type) -> bool:
+    return annotation is kind or any(_mentions(arg, kind) for arg in get_args(annotation))
+
+
+def _given(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {key: value for key, value in (values or {}).items() if value is not None}
+
+
+# -- judge presets --------------------------------------------------------------------------------------
 
 
 def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -171,56 +496,188 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
-def resolve_judge(settings: dict[str, Any], judges_file: Path | None = None) -> JudgeConfig:
-    """A JudgeConfig from a preset name and/or explicit settings (explicit settings win).
+def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -> dict[str, Any]:
+    """A judge's settings: its preset's (if any), then the explicit ones on top.
 
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
-    no server and no key.
+    no server and no key. An unknown preset is a ConfigError.
     """
     settings = dict(settings)
-    name = settings.pop("preset", None)
+    name = settings.get("preset")
     if name is None and not settings.get("model") and not settings.get("embedded"):
         name = "embedded"
-    merged: dict[str, Any] = {}
-    if name is not None:
-        known = presets(judges_file)
-        if name not in known:
-            raise ConfigError(f"unknown judge preset '{name}': presets are {', '.join(sorted(known))} "
-                              "(see `judgebench judges`)")
-        merged.update(known[name])
-        merged["preset"] = name
-    merged.update(settings)
-    unknown = set(merged) - _JUDGE_FIELDS
-    if unknown:
-        raise ConfigError(f"judge preset '{name}': unknown settings {', '.join(sorted(unknown))}")
-    return JudgeConfig(**merged)
+    if name is None:
+        return settings
+    known = presets(judges_file)
+    if not isinstance(name, str) or name not in known:
+        raise ConfigError(f"unknown judge preset '{name}': presets are {', '.join(sorted(known))} "
+                          f"(see `judgebench judges`){_suggest(str(name), known)}")
+    return {**known[name], **settings, "preset": name}
 
 
-def validate(config: RunConfig) -> None:
-    """Check choices and required settings; each problem is one ConfigError naming the setting."""
-    for key, choices in _CHOICES.items():
-        value = getattr(config, key)
-        if value not in choices:
-            raise ConfigError(f"setting '{key}' is '{value}'; use one of: {', '.join(choices)}")
-    if config.judge.engine not in ENGINES:
-        raise ConfigError(f"judge setting 'engine' is '{config.judge.engine}'; use one of: {', '.join(ENGINES)}")
-    if config.judge.engine == "openai" and not config.judge.model:
-        raise ConfigError("the OpenAI-compatible engine needs a judge model: set --judge-model M "
-                          "(and --base-url URL for a server other than OpenAI's), or --judge PRESET")
-    if config.judge.engine == "vllm" and not (config.judge.model or config.judge.embedded):
-        raise ConfigError("the vLLM engine needs a model path or name: set --judge-model")
-    if config.questions is None or not config.answers:
-        raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
-                          "or [data] questions/answers in the config file)")
-    if not 0.5 <= config.confidence < 1:
-        raise ConfigError(f"setting 'confidence' is {config.confidence}; use a level in [0.5, 1), e.g. 0.95")
-    for key in ("opponents", "rounds", "max_unparsed_attempts"):
-        if getattr(config, key) < 1:
-            raise ConfigError(f"setting '{key}' must be at least 1")
-    if config.judge.concurrency < 1:
-        raise ConfigError("judge setting 'concurrency' must be at least 1")
+def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) -> JudgeConfig:
+    """A JudgeConfig from a preset name and/or explicit settings (explicit settings win)."""
+    merged = merge_preset(settings, judges_file)
+    sources = _Sources(None, {}, merged.get("preset"))
+    sources.explicit_judge = set(settings)
+    with validating(JudgeConfig, lambda location: sources.label(("judge", *location))):
+        return JudgeConfig.model_validate(merged)
 
 
-def with_overrides(config: RunConfig, **changes: Any) -> RunConfig:
-    """A copy of `config` with some settings changed (for the Python API)."""
-    return replace(config, **changes)
+def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None,
+                judge_overrides: Mapping[str, Any] | None = None) -> RunConfig:
+    """Read the TOML file (if any), apply overrides (None values are ignored), validate: `RunConfig.from_toml`."""
+    return RunConfig.from_toml(path, overrides, judge_overrides)
+
+
+# -- one message per problem ----------------------------------------------------------------------------
+
+
+class _Sources:
+    """Where each setting came from, to name it in messages: a file's [table] key, a flag, or the setting.
+
+    A judge setting given nowhere explicitly came from the judge preset, which the message says.
+    """
+
+    def __init__(self, file: Path | None, flags: Mapping[str, str], preset: str | None = None):
+        self.file, self.flags, self.preset = file, flags, preset
+        self.from_file: set[Location] = set()
+        self.explicit_judge: set[str] = set()
+
+    def label(self, location: Location) -> str:
+        if not location:
+            return str(self.file or "")
+        dotted = ".".join(str(part) for part in location)
+        if dotted in self.flags:
+            return self.flags[dotted]
+        name = setting_label(location)
+        if self.file is not None and (location[:2] in self.from_file or location[:1] in self.from_file):
+            return f"{self.file}: {name}"
+        if location[:1] == ("judge",) and len(location) > 1 and location[1] not in self.explicit_judge and self.preset:
+            return f"{name} (from judge preset '{self.preset}')"
+        return name
+
+
+def setting_label(location: Location) -> str:
+    """A run setting as a file shows it: `[ratings] rounds`, `[judge] concurrency`, `[data] answers[1]`."""
+    if not location:
+        return ""
+    head, *rest = location
+    if head == "judge" and rest:
+        return f"[judge] {_dotted(rest)}"
+    if isinstance(head, str) and head in RunConfig.model_fields:
+        return f"[{table_of(head)}] {_dotted(location)}"
+    return _dotted(location)
+
+
+def _dotted(location: Any) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class SettingsError(ConfigError):
+    """Bad settings: `problems` holds (where, what) per problem; where is a flag, `file: [table] key`, or a name."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = list(dict.fromkeys(problems))
+        super().__init__("\n".join(f"{where}: {what}" if where else what for where, what in self.problems))
+
+
+def settings_error(error: ValidationError, model: type[BaseModel],
+                   label: Callable[[Location], str] | None = None) -> SettingsError:
+    """One SettingsError for a ValidationError: a line per problem, `label` naming each setting's source.
+
+    Without `label`, a run's settings are named by table ([ratings] rounds), others by name.
+    """
+    name_of = label or _default_label(model)
+    problems = []
+    for problem in error.errors():
+        location: Location = tuple(problem.get("ctx", {}).get("setting", ())) + tuple(problem["loc"])
+        if problem["type"] == "extra_forbidden":
+            choices = _fields_at(model, location[:-1])
+            problems.append((name_of(location[:-1]),
+                             f"unknown setting '{location[-1]}'{_suggest(str(location[-1]), choices)}"))
+        elif problem["type"] == "missing" and location[0] in ("questions", "answers"):
+            problems.append(("", "nothing to judge: set questions and answers (--questions PATH --answers PATH, "
+                                 "or [data] questions/answers in the config file)"))
+        else:
+            problems.append((name_of(location) if location else model.__name__, _problem(problem)))
+    return SettingsError(problems)
+
+
+def _default_label(model: type[BaseModel]) -> Callable[[Location], str]:
+    """How a model's settings are named without a known source: a run's and a judge's by their table."""
+    if issubclass(model, JudgeTable):
+        return setting_label
+    if issubclass(model, JudgeConfig):
+        return lambda location: setting_label(("judge", *location))
+    return _dotted
+
+
+_EXPECTED = {
+    "int_type": "expected an integer", "float_type": "expected a number", "bool_type": "expected true or false",
+    "string_type": "expected a string", "list_type": "expected a list", "path_type": "expected a path (a string)",
+    "model_type": "expected a table", "dict_type": "expected a table", "finite_number": "expected a finite number",
+    "missing": "required, but not set",
+}
+
+
+def _problem(problem: Mapping[str, Any]) -> str:
+    """What was wrong with one value, in words, with the value given."""
+    kind, ctx, value = problem["type"], problem.get("ctx", {}), problem.get("input")
+    got = f", got {_shown(value)}"
+    if kind in _EXPECTED:
+        return _EXPECTED[kind] + ("" if kind == "missing" else got)
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
+              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {_shown(ctx[key])}{got}"
+    if kind == "literal_error":
+        return _choice_problem(value, re.findall(r"'([^']*)'", ctx["expected"])).message()
+    if kind == "too_short":
+        return f"needs at least {ctx['min_length']} {'entry' if ctx['min_length'] == 1 else 'entries'}{got}"
+    return re.sub(r"^Value error, ", "", problem["msg"])
+
+
+def _setting_problem(location: Location, message: str) -> PydanticCustomError:
+    """An error of a model-level check, carrying the setting it is about (`ctx['setting']`)."""
+    return PydanticCustomError("setting", "{detail}", {"detail": message, "setting": location})
+
+
+def _choice_problem(value: Any, choices: Any) -> PydanticCustomError:
+    choices = list(choices)
+    detail = f"expected one of {', '.join(_shown(c) for c in choices)}, got {_shown(value)}"
+    return PydanticCustomError("choice", "{detail}", {"detail": detail + _suggest(str(value), choices)})
+
+
+def _fields_at(model: type[BaseModel], location: Location) -> list[str]:
+    for part in location:
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _suggest(word: str, choices: Any) -> str:
+    """'; did you mean 'x'?' for the closest valid name (difflib), or nothing."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it: strings quoted, true/false lowercase, whole floats without noise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    if isinstance(value, Path):
+        return f'"{value}"'
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

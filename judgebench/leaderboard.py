@@ -1,11 +1,12 @@
 """Leaderboards: ratings with intervals, ranks and per-model figures, as a table and as files in results/.
 
-Python API (the `judgebench leaderboard` command and `judgebench run` call exactly this):
+Assembles a `Leaderboard` from outcomes; `judgebench.rate` and `judgebench.evaluate` (evaluation.py) call
+it for the `leaderboard` and `run` commands, with the same defaults:
 
     board = build(outcomes, games=None, method="bt", interval="bootstrap", resample="questions",
                   confidence=0.95, rounds=1000, seed=0, baseline=None, anchor=None, anchor_rating=1000.0,
-                  ties="half", position_effect=False, regularization=0.0, meta=None)
-    write(board, "results/")          # leaderboard.json, leaderboard.csv, leaderboard.md
+                  ties="half", position_effect=False, regularization=None, meta=None)
+    board.write("results/")           # leaderboard.json, leaderboard.csv, leaderboard.md
     board.table                       # pandas DataFrame, best model first
     board.meta                        # method, interval, confidence, rounds, seed, counts, ...
 
@@ -17,18 +18,28 @@ order, `ratings.elo`) and "winrate" (AlpacaEval-style win rate against the basel
 
 Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline, else the average
 score over all its outcomes), win_probability (Bradley-Terry: predicted probability of beating the baseline,
-the anchor or a model of average rating), n_games (outcomes involving the model), n_wins, n_losses, n_ties,
-position_consistency (share of its outcomes judged in both orders whose two verdicts agree) and avg_length
-(mean answer length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and,
-when answer lengths are known, lc_win_rate. Rates are fractions in [0, 1]; missing values are None.
-Rank = 1 + the number of models whose lower bound is above the model's upper bound.
+the anchor or a model of average rating; with ties counted half it is also the expected score; under
+Davidson's tie model it is the probability of a win, with tie_probability and expected_score = P(win) + P(tie)
+/ 2 beside it; the meta's `win_probability_label` says which), n_games (outcomes involving the model), n_wins,
+n_losses, n_ties, position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer
+length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's
+published GLM weights (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's
+own row is AlpacaEval's: itself against itself on every question it answered (all draws, win rate 0.5,
+standard error 0). Rates are fractions in [0, 1]; missing values are None.
+
+Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
+difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
+without a rating (no games against the baseline) has rank None and a `rank_note` saying why. The anchor's
+(or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from judgebench import diagnostics
 from judgebench.errors import ConfigError, InputError
 from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings import intervals as iv
@@ -51,11 +63,11 @@ from judgebench.ratings.counts import (
 
 METHODS = ("bt", "elo", "winrate")
 INTERVALS = ("bootstrap", "sandwich")
-MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_probability", "n_games", "n_wins",
-                "n_losses", "n_ties", "position_consistency", "avg_length", "win_rate_se", "discrete_win_rate",
-                "n_draws", "lc_win_rate")
-_RATE_FIELDS = {"win_rate", "win_probability", "position_consistency", "discrete_win_rate", "lc_win_rate",
-                "win_rate_se"}
+MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_probability", "tie_probability",
+                "expected_score", "n_games", "n_wins", "n_losses", "n_ties", "position_consistency", "avg_length",
+                "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note")
+# Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
+FEW_QUESTIONS = 30
 
 
 @dataclass
@@ -76,7 +88,29 @@ class Leaderboard:
         return pd.DataFrame.from_records(self.models, columns=_present_fields(self.models))
 
     def to_json(self) -> dict:
+        """The contents of leaderboard.json: {"meta": ..., "models": [...]}."""
         return {"meta": self.meta, "models": self.models}
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write leaderboard.json, leaderboard.csv and leaderboard.md into `out_dir` (created if needed), each
+        file atomically; returns their paths by suffix. These are exactly the files the CLI writes."""
+        from judgebench.outputs import atomic_write_text, prepare_directory
+        from judgebench.present import leaderboard_markdown
+
+        paths = file_paths(prepare_directory(out_dir))
+        atomic_write_text(paths["json"], json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n")
+        atomic_write_text(paths["csv"], self._csv())
+        atomic_write_text(paths["md"], leaderboard_markdown(self))
+        return paths
+
+    def _csv(self) -> str:
+        fields = _present_fields(self.models)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for entry in self.models:
+            writer.writerow({key: "" if entry.get(key) is None else entry[key] for key in fields})
+        return text.getvalue()
 
 
 @dataclass(frozen=True)
@@ -95,24 +129,30 @@ class _Options:
     position_effect: bool
     regularization: float | None  # None: plain maximum likelihood where it exists, else AUTO_RIDGE
     k: float
+    style_control: bool = False
 
 
 @dataclass
 class _Ratings:
+    """Point ratings, marginal intervals and `better` (M, M): (i, j) True when model i is significantly
+    better than model j by the interval of their difference (`ratings.intervals`)."""
+
     estimate: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     samples: np.ndarray | None
-    win_probability: np.ndarray | None = None
+    better: np.ndarray
+    probabilities: dict[str, np.ndarray] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
 def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str = "bootstrap",
           resample: str = "questions", confidence: float = 0.95, rounds: int = 1000, seed: int = 0,
           baseline: str | None = None, anchor: str | None = None, anchor_rating: float = 1000.0,
-          scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = 0.0,
+          scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = None,
           k: float = 4.0, answer_lengths: Mapping[str, float] | None = None, meta: Mapping[str, Any] | None = None,
-          source: str = "outcomes") -> Leaderboard:
+          source: str = "outcomes", lc_weights: Any = None, instruction_difficulty: Any = None,
+          style_control: bool = False) -> Leaderboard:
     """Rate the models in `outcomes` and return a Leaderboard (see the module docstring for the columns).
 
     method: "bt" | "elo" | "winrate"; interval: "bootstrap" | "sandwich" (not for elo); resample: "questions"
@@ -124,10 +164,19 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     regularization: ridge penalty on Bradley-Terry strengths (0 = maximum likelihood; None = maximum
     likelihood where it exists, else the weak AUTO_RIDGE, recorded in the meta); k: online Elo K-factor;
     answer_lengths: average answer length per model (else taken from len_a/len_b columns when present);
-    meta: extra provenance (judge, template, swap...) merged into the leaderboard's meta.
+    meta: extra provenance (judge, template, swap...) merged into the leaderboard's meta; lc_weights,
+    instruction_difficulty: AlpacaEval's published length-controlled GLM weights (DataFrame indexed by model with
+    columns length, difficulty, intercept: `datasets.judgments.load_alpaca_eval_lc_weights`) and per-question
+    difficulties (Series indexed by question_id: `load_instruction_difficulty`); together, with a baseline, they
+    give lc_win_rate and lc_win_rate_se for the models that have weights; style_control: Bradley-Terry with
+    arena-hard-auto v2's length and markdown covariates (`ratings.style`; the outcomes need the style count
+    columns tokens_a, headers_a, lists_a, bold_a and _b): ratings are style-adjusted and the meta's
+    `style_coefficients` give each covariate's effect with its interval.
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
-                             scale, ties, position_effect, regularization, k)
+                             scale, ties, position_effect, regularization, k, style_control)
+    if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
+        raise ConfigError("length-controlled win rates are against a baseline: give --baseline with --lc-weights")
     coded, dropped = _encode(outcomes, source)
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
     anchor_name = anchor if anchor is not None else baseline
@@ -138,6 +187,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
         ratings = _win_rates(coded, baseline_index, options)
     elif method == "elo":
         ratings = _online_elo(coded, anchor_index, options)
+    elif style_control:
+        ratings = _style_controlled(coded, anchor_index, baseline_index, options)
     else:
         game_rows = None
         if position_effect:
@@ -146,8 +197,16 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
         ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options)
     figures = _model_figures(coded, baseline_index, answer_lengths)
     if baseline_index is not None:
-        figures.update(_baseline_figures(coded, baseline_index))
+        figures.update(_baseline_figures(coded, baseline_index, method, figures))
+        if lc_weights is not None or instruction_difficulty is not None:
+            figures.update(_length_controlled(coded, baseline_index, lc_weights, instruction_difficulty))
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
+    if baseline_index is not None:
+        board_meta["length_control"] = (
+            "AlpacaEval 2.0's published GLM weights" if lc_weights is not None else
+            "none: length-controlled win rates need AlpacaEval's published GLM weights (--lc-weights, "
+            "--instruction-difficulty), because a faithful refit needs its length-gamed baseline annotations; "
+            "judgebench's own runs control length with style control")
     if meta:
         board_meta.update({key: _plain(value) for key, value in meta.items()})
     return _assemble(coded, ratings, figures, board_meta)
@@ -155,7 +214,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
 
 def _check_options(method: str, interval: str, resample: str, confidence: float, rounds: int, seed: int,
                    baseline: str | None, anchor: str | None, anchor_rating: float, scale: float, ties: str,
-                   position_effect: bool, regularization: float | None, k: float) -> _Options:
+                   position_effect: bool, regularization: float | None, k: float, style_control: bool) -> _Options:
     if method not in METHODS:
         raise ConfigError(f"unknown method '{method}' (expected one of {', '.join(METHODS)})")
     if interval not in INTERVALS:
@@ -171,6 +230,10 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"unknown tie model '{ties}' (expected one of {', '.join(bt.TIES)})")
     if (ties != "half" or position_effect or regularization) and method != "bt":
         raise ConfigError("--ties davidson, --position-effect and --regularization apply to --method bt only")
+    if style_control and (method != "bt" or ties != "half" or position_effect or resample != "questions"):
+        raise ConfigError("--style-control is a Bradley-Terry model with ties counted half and intervals over "
+                          "questions: use it with --method bt, without --ties davidson, --position-effect or "
+                          "--resample judgments")
     if regularization is not None and regularization < 0:
         raise ConfigError(f"regularization must be >= 0, got {regularization}")
     if not (math.isfinite(scale) and scale > 0):
@@ -181,7 +244,7 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"the anchor rating must be a finite number, got {anchor_rating}")
     return _Options(method, interval, resample, float(confidence), int(rounds), int(seed), baseline, anchor,
                     float(anchor_rating), float(scale), ties, bool(position_effect),
-                    None if regularization is None else float(regularization), float(k))
+                    None if regularization is None else float(regularization), float(k), bool(style_control))
 
 
 def _encode(outcomes: Any, source: str) -> tuple[CodedOutcomes, int]:
@@ -221,20 +284,69 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         theta, ridged = bt.fit_replicates(fit, design, stats)
         samples = bt.to_elo(theta[:, : counts.n_models], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
+        better = iv.better_from_samples(samples, options.confidence)
         extra["replicates_regularised"] = ridged
-        extra.update(_parameter_intervals(fit, theta, None, options))
+        extra.update(_parameter_intervals(fit, theta, None, options, np.inf))
     else:
         clusters, n_clusters = ((rows.question, rows.n_questions) if options.resample == "questions"
                                 else (np.arange(len(rows)), len(rows)))
         covariance = iv.sandwich_covariance(fit, iv.score_contributions(rows, pairs, fit, design, clusters,
                                                                         n_clusters))
+        degrees_of_freedom = n_clusters - 1
         contrasts = bt.contrast_matrix(fit.layout, anchor)
-        se = np.sqrt(np.maximum(np.einsum("ik,kl,il->i", contrasts, covariance, contrasts), 0.0))
-        lower, upper = iv.normal_interval(estimate, factor * se, options.confidence)
+        rating_covariance = factor ** 2 * (contrasts @ covariance @ contrasts.T)
+        se = np.sqrt(np.maximum(np.diag(rating_covariance), 0.0))
+        lower, upper = iv.normal_interval(estimate, se, options.confidence, degrees_of_freedom)
+        better = iv.better_from_covariance(estimate, rating_covariance, options.confidence, degrees_of_freedom)
         samples = None
-        extra.update(_parameter_intervals(fit, None, covariance, options))
-    win_probability = fit.win_probability(reference)
-    return _Ratings(estimate, lower, upper, samples, win_probability, extra)
+        extra["degrees_of_freedom"] = degrees_of_freedom
+        extra.update(_parameter_intervals(fit, None, covariance, options, degrees_of_freedom))
+    return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference), extra)
+
+
+def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | None,
+                      options: _Options) -> _Ratings:
+    """Style-adjusted Bradley-Terry ratings (`ratings.style`), with the style coefficients and their intervals
+    in the meta; intervals and anchor-free ranks exactly as for plain Bradley-Terry."""
+    from judgebench.ratings import style
+
+    ridge = options.regularization
+    if ridge is None:
+        try:
+            bt.check_identifiable(pair_counts(coded))
+            ridge = 0.0
+        except InputError:
+            ridge = AUTO_RIDGE
+    fit = style.fit(coded, regularization=ridge)
+    m = coded.n_models
+    estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
+    extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
+                             "regularization": ridge, "style_features": list(style.STYLE_FEATURES)}
+    if options.interval == "bootstrap":
+        weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
+        theta = style.fit_replicates(fit, coded, weights)
+        samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
+        lower, upper = iv.percentile_interval(samples, options.confidence)
+        better = iv.better_from_samples(samples, options.confidence)
+        coef_lower, coef_upper = iv.percentile_interval(theta[:, m:], options.confidence)
+    else:
+        covariance = style.sandwich_covariance(fit, coded)
+        degrees_of_freedom = coded.n_questions - 1
+        contrasts = bt.contrast_matrix(bt.Layout(m), anchor)
+        factor = options.scale / math.log(10.0)
+        rating_covariance = factor ** 2 * (contrasts @ covariance[:m, :m] @ contrasts.T)
+        lower, upper = iv.normal_interval(estimate, np.sqrt(np.maximum(np.diag(rating_covariance), 0.0)),
+                                          options.confidence, degrees_of_freedom)
+        better = iv.better_from_covariance(estimate, rating_covariance, options.confidence, degrees_of_freedom)
+        coef_lower, coef_upper = iv.normal_interval(fit.coefficients, np.sqrt(np.diag(covariance)[m:]),
+                                                    options.confidence, degrees_of_freedom)
+        samples = None
+        extra["degrees_of_freedom"] = degrees_of_freedom
+    extra["style_coefficients"] = style.coefficient_table(fit.coefficients, coef_lower, coef_upper)
+    reference = baseline if baseline is not None else anchor
+    base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
+    probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
+    return _Ratings(estimate, lower, upper, samples, better, probabilities, extra)
 
 
 # The weak ridge `regularization=None` ("auto") falls back to when maximum-likelihood ratings do not exist
@@ -255,7 +367,7 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,
-                         options: _Options) -> dict:
+                         options: _Options, degrees_of_freedom: float) -> dict:
     """Position effect and tie ratio with their intervals, for the meta."""
     out: dict[str, Any] = {}
     layout = fit.layout
@@ -267,7 +379,8 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
         if theta is not None:
             lo, hi = iv.percentile_interval(theta[:, index], options.confidence)
         else:
-            lo, hi = iv.normal_interval(value, math.sqrt(max(covariance[index, index], 0.0)), options.confidence)
+            lo, hi = iv.normal_interval(value, math.sqrt(max(covariance[index, index], 0.0)), options.confidence,
+                                        degrees_of_freedom)
         lo, hi = float(lo), float(hi)
         if name == "position_effect":
             factor = options.scale / math.log(10.0)
@@ -282,6 +395,9 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
 
 
 def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> _Ratings:
+    """Online Elo in stored order (FastChat's `compute_elo`); the interval is a bootstrap in which every replicate
+    also takes its games in a random order (FastChat's arena notebook), which `_interval_label` states: it
+    measures the order dependence of online Elo as well as sampling, so it is wider than Bradley-Terry's."""
     from judgebench.ratings import elo
 
     settings = dict(k=options.k, initial=options.anchor_rating, scale=options.scale)
@@ -294,51 +410,41 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
         estimate = estimate - estimate[anchor] + options.anchor_rating
         samples = samples - samples[:, [anchor]] + options.anchor_rating
     lower, upper = iv.percentile_interval(samples, options.confidence)
-    return _Ratings(estimate, lower, upper, samples, extra={"k": options.k})
+    return _Ratings(estimate, lower, upper, samples, iv.better_from_samples(samples, options.confidence),
+                    extra={"k": options.k})
 
 
 def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratings:
-    """Rating = win rate against the baseline (fraction); interval from the question (or judgment) bootstrap."""
+    """Rating = win rate against the baseline (fraction); interval from the question (or judgment) bootstrap, or
+    the clustered sandwich with a t quantile (`ratings.winrate`)."""
+    from judgebench.ratings import winrate
+
     model, score, question = _against(coded, baseline)
     m = coded.n_models
-    estimate = np.full(m, np.nan)
-    totals = np.bincount(model, minlength=m)
-    sums = np.bincount(model, score, m)
-    seen = totals > 0
-    estimate[seen] = sums[seen] / totals[seen]
+    estimate = winrate.win_rates(model, score, m)
     estimate[baseline] = 0.5
+    extra: dict[str, Any] = {}
     if options.interval == "bootstrap":
         rng = np.random.default_rng(options.seed)
-        if options.resample == "questions":
-            weights = iv.question_weights(coded.n_questions, options.rounds, rng).astype(float)
-            q = coded.n_questions
-            design_sum = np.bincount(question * m + model, score, q * m).reshape(q, m)
-            design_n = np.bincount(question * m + model, None, q * m).reshape(q, m).astype(float)
-            num, den = weights @ design_sum, weights @ design_n
-        else:
-            # single outcomes drawn with replacement: a multinomial over the distinct (model, score) outcomes
-            units, multiplicity = np.unique(np.column_stack([model, score]), axis=0, return_counts=True)
-            draws = rng.multinomial(len(model), multiplicity / len(model), size=options.rounds).astype(float)
-            onehot = np.zeros((len(units), m))
-            onehot[np.arange(len(units)), units[:, 0].astype(int)] = 1.0
-            num, den = draws @ (onehot * units[:, 1:2]), draws @ onehot
-        with np.errstate(invalid="ignore", divide="ignore"):
-            samples = num / den
+        samples = winrate.win_rate_samples(model, score, question, m, coded.n_questions, options.resample,
+                                           options.rounds, rng)
         samples[:, baseline] = 0.5
-        lower, upper = (np.nanpercentile(samples, [50 - 50 * options.confidence, 50 + 50 * options.confidence],
-                                         axis=0) if seen.any() else (estimate, estimate))
+        with warnings.catch_warnings():  # a model without games against the baseline: all-NaN column
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lower, upper = np.nanpercentile(samples, [50 - 50 * options.confidence, 50 + 50 * options.confidence],
+                                            axis=0)
+        better = iv.better_from_samples(samples, options.confidence)
     else:
         clusters = question if options.resample == "questions" else np.arange(len(model))
         n_clusters = int(clusters.max()) + 1
-        residual = score - estimate[model]
-        per_cluster = np.bincount(clusters * m + model, residual, n_clusters * m).reshape(n_clusters, m)
-        variance = (per_cluster ** 2).sum(axis=0) * n_clusters / max(n_clusters - 1, 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            se = np.sqrt(variance) / totals
-        se[baseline] = 0.0
-        lower, upper = iv.normal_interval(estimate, se, options.confidence)
+        covariance = winrate.win_rate_covariance(model, score, clusters, n_clusters, m)
+        covariance[baseline, :] = covariance[:, baseline] = 0.0
+        se = np.sqrt(np.diag(covariance))
+        lower, upper = iv.normal_interval(estimate, se, options.confidence, n_clusters - 1)
+        better = iv.better_from_covariance(estimate, covariance, options.confidence, n_clusters - 1)
         samples = None
-    return _Ratings(estimate, lower, upper, samples)
+        extra["degrees_of_freedom"] = n_clusters - 1
+    return _Ratings(estimate, lower, upper, samples, better, extra=extra)
 
 
 def _against(coded: CodedOutcomes, baseline: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -360,7 +466,7 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     n_games = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
     win_a, tie = s > 0.5, s == 0.5
     loss_a = s < 0.5
-    figures = {
+    figures: dict[str, np.ndarray] = {
         "n_games": n_games,
         "n_wins": np.bincount(a, win_a, m) + np.bincount(b, loss_a, m),
         "n_losses": np.bincount(a, loss_a, m) + np.bincount(b, win_a, m),
@@ -375,21 +481,11 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
             rate = (np.bincount(a, w * s, m) + np.bincount(b, w * (1 - s), m)) / (
                 np.bincount(a, w, m) + np.bincount(b, w, m))
         figures["win_rate"] = rate
-        figures["position_consistency"] = _position_consistency(coded)
+        figures["position_consistency"] = (
+            np.full(m, np.nan) if coded.p_ab is None or coded.p_ba is None
+            else diagnostics.model_position_consistency(coded.model_a, coded.model_b, coded.p_ab, coded.p_ba, m))
         figures["avg_length"] = _average_lengths(coded, answer_lengths)
     return figures
-
-
-def _position_consistency(coded: CodedOutcomes) -> np.ndarray:
-    m = coded.n_models
-    if coded.p_ab is None or coded.p_ba is None:
-        return np.full(m, np.nan)
-    both = np.isfinite(coded.p_ab) & np.isfinite(coded.p_ba)
-    lean_ab, lean_ba = np.sign(coded.p_ab[both] - 0.5), np.sign(coded.p_ba[both] - 0.5)
-    agree = (lean_ab == lean_ba).astype(float)
-    a, b = coded.model_a[both], coded.model_b[both]
-    judged = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
-    return (np.bincount(a, agree, m) + np.bincount(b, agree, m)) / judged
 
 
 def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] | None) -> np.ndarray:
@@ -408,60 +504,90 @@ def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] |
     return total / count
 
 
-def _baseline_figures(coded: CodedOutcomes, baseline: int) -> dict[str, np.ndarray]:
-    """AlpacaEval's head-to-head figures against the baseline (ratings.winrate), per model."""
-    from judgebench.ratings.winrate import fit_length_controlled_win_rate, win_rate_vs_baseline
+def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
+                      counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """AlpacaEval's head-to-head figures against the baseline (`ratings.winrate`), per model.
+
+    The baseline's row is AlpacaEval's: the baseline against itself on every question it answered, all draws
+    (win rate 0.5, standard error 0). With --method winrate its game counts (from `counts`, the per-model
+    figures) are those draws too, as in AlpacaEval's leaderboard; with a rating method they stay the games it
+    played.
+    """
+    from judgebench.ratings.winrate import win_rate_vs_baseline
 
     m = coded.n_models
-    model, score, _ = _against(coded, baseline)
-    keys = ("win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate")
+    model, score, question = _against(coded, baseline)
+    keys = ("win_rate_se", "discrete_win_rate", "n_draws")
     figures = {key: np.full(m, np.nan) for key in keys}
-    lengths = _lengths_against(coded, baseline)
     for k in np.unique(model):
-        mine = model == k
-        summary = win_rate_vs_baseline(score[mine])
+        summary = win_rate_vs_baseline(score[model == k])
         figures["win_rate_se"][k] = summary["standard_error"]
         figures["discrete_win_rate"][k] = summary["discrete_win_rate"]
         figures["n_draws"][k] = summary["n_draws"]
-        if lengths is not None:
-            own, base = lengths[0][mine], lengths[1][mine]
-            if np.isfinite(own).any() and np.isfinite(base).any():
-                try:
-                    figures["lc_win_rate"][k] = fit_length_controlled_win_rate(score[mine], own, base).win_rate
-                except ValueError:
-                    pass
+    answered = len(np.unique(question))
+    figures["win_rate_se"][baseline] = 0.0
+    figures["discrete_win_rate"][baseline] = 0.5
+    figures["n_draws"][baseline] = answered
+    if method == "winrate":
+        for key, value in (("n_games", answered), ("n_wins", 0), ("n_losses", 0), ("n_ties", answered)):
+            figures[key] = counts[key].astype(float)
+            figures[key][baseline] = value
     return figures
 
 
-def _lengths_against(coded: CodedOutcomes, baseline: int) -> tuple[np.ndarray, np.ndarray] | None:
-    if coded.length_a is None or coded.length_b is None:
-        return None
-    as_b, as_a = coded.model_b == baseline, coded.model_a == baseline
-    keep = as_a | as_b
-    own = np.where(as_b, coded.length_a, coded.length_b)[keep]
-    base = np.where(as_b, coded.length_b, coded.length_a)[keep]
-    return own, base
+def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any,
+                       instruction_difficulty: Any) -> dict[str, np.ndarray]:
+    """AlpacaEval 2.0's length-controlled win rate and its standard error from the published GLM weights."""
+    from judgebench.ratings.winrate import length_controlled_standard_error, length_controlled_win_rate
+
+    if lc_weights is None or instruction_difficulty is None:
+        raise ConfigError("length control needs both --lc-weights FILE and --instruction-difficulty FILE "
+                          "(AlpacaEval's published lc_weights.csv and instruction_difficulty.csv)")
+    base_name = coded.models[baseline]
+    if base_name not in lc_weights.index:
+        raise ConfigError(f"the length-control weights have no row for the baseline '{base_name}': use the weights "
+                          "published for this baseline")
+    m = coded.n_models
+    figures = {"lc_win_rate": np.full(m, np.nan), "lc_win_rate_se": np.full(m, np.nan)}
+    model, _, question = _against(coded, baseline)
+    question_ids = np.asarray(coded.questions, dtype=object).astype(str)
+    for k in [*np.unique(model), baseline]:
+        name = coded.models[k]
+        if name not in lc_weights.index:
+            continue
+        ids = np.unique(question_ids[question[model == k]]) if k != baseline else np.unique(question_ids[question])
+        missing = [q for q in ids if q not in instruction_difficulty.index]
+        if missing:
+            raise InputError(f"no instruction difficulty for question '{missing[0]}' ({len(missing)} missing)",
+                             hint="use the instruction_difficulty.csv of the same benchmark")
+        difficulty = instruction_difficulty.loc[ids].to_numpy(dtype=float)
+        weights, base = lc_weights.loc[name], lc_weights.loc[base_name]
+        figures["lc_win_rate"][k] = length_controlled_win_rate(weights, difficulty, base)
+        figures["lc_win_rate_se"][k] = length_controlled_standard_error(weights, difficulty, base)
+    return figures
 
 
 # --- assembling, meta, files ------------------------------------------------------------------------------
 
 
 def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.ndarray], meta: dict) -> Leaderboard:
-    rank = iv.ranks(ratings.lower, ratings.upper)
+    defined = np.isfinite(ratings.estimate)
+    rank = iv.ranks(ratings.better, defined)
     order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(ratings.estimate[k]), coded.models[k]))
+    note = np.array([None if ok else "no rating: no outcomes against the baseline" for ok in defined], dtype=object)
     columns = {"rating": ratings.estimate, "lower": ratings.lower, "upper": ratings.upper, "rank": rank,
-               "win_probability": ratings.win_probability, **figures}
+               **ratings.probabilities, **figures, "rank_note": note}
     models = []
     for k in order:
         entry: dict[str, Any] = {"model": coded.models[k]}
         for name in MODEL_FIELDS[1:]:
             values = columns.get(name)
-            if values is None:
+            if values is None or (name == "rank_note" and values[k] is None):
                 continue
             entry[name] = _plain(values[k], integer=name.startswith("n_") or name == "rank")
         models.append(entry)
     samples = ratings.samples[:, order] if ratings.samples is not None else None
-    meta["separability"] = _plain(iv.separability(ratings.lower, ratings.upper))
+    meta["separability"] = _plain(iv.separability(ratings.better, defined))
     return Leaderboard(models=models, meta=meta, samples=samples)
 
 
@@ -480,12 +606,13 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "confidence": options.confidence,
         "rounds": options.rounds if bootstrap else None,
         "seed": options.seed if bootstrap else None,
-        "interval_label": _interval_label(options),
+        "interval_label": _interval_label(options, ratings.extra.get("degrees_of_freedom")),
         "baseline": options.baseline,
         "anchor": anchor if options.method != "winrate" else None,
         "anchor_rating": options.anchor_rating if options.method != "winrate" else None,
         "scale": options.scale if options.method != "winrate" else None,
         "ties": options.ties,
+        "style_control": options.style_control,
         "regularization": options.regularization,
         "n_models": coded.n_models,
         "n_outcomes": len(coded),
@@ -493,27 +620,42 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "self_pairs_dropped": dropped,
         "judgebench_version": __version__,
     }
-    meta.update(_judge_figures(coded))
+    if options.method != "winrate":
+        meta["anchor_interval"] = (f"{anchor}'s rating is fixed at {options.anchor_rating:g} by definition (zero-width "
+                                   "interval); ranks and separability use rating differences and do not depend on it"
+                                   if anchor is not None else None)
+    if options.method == "bt":
+        meta["win_probability_label"] = ("style-adjusted " if options.style_control else "") + (
+            "Davidson model vs " + _reference_name(options, anchor) + ": win_probability = P(win), tie_probability "
+            "= P(tie), expected_score = P(win) + P(tie) / 2" if options.ties == "davidson" else
+            "P(win) vs " + _reference_name(options, anchor) + ", ties counted half (also the expected score)")
+    warnings_list = []
+    if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
+        warnings_list.append(f"only {coded.n_questions} questions (fewer than {FEW_QUESTIONS}): intervals clustered "
+                             "by question may under-cover; add questions for reliable intervals")
+    meta["warnings"] = warnings_list
+    meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))
     meta.update({key: _plain(value) for key, value in ratings.extra.items()})
     return meta
 
 
-def _interval_label(options: _Options) -> str:
+def _reference_name(options: _Options, anchor: str | None) -> str:
+    """The model the Bradley-Terry probabilities are against: the baseline, else the anchor, else the average."""
+    return options.baseline or anchor or "a model of average rating"
+
+
+def _interval_label(options: _Options, degrees_of_freedom: int | None = None) -> str:
     level = f"{100 * options.confidence:g}%"
-    unit = "questions" if options.resample == "questions" else "single judgments"
+    unit = ("questions" if options.resample == "questions"
+            else "single judgments (ignores question clustering: too narrow when a question's games are correlated)")
     if options.interval == "sandwich":
-        return f"{level} normal interval, sandwich covariance clustered by {unit}"
+        return (f"{level} t interval ({degrees_of_freedom} degrees of freedom), sandwich covariance clustered by "
+                f"{unit}")
+    if options.method == "elo":
+        return (f"{level} percentile interval, bootstrap over {unit} with the games of each replicate in random "
+                f"order (FastChat's arena notebook; includes online Elo's order dependence, point ratings in stored "
+                f"order) ({options.rounds} rounds, seed {options.seed})")
     return f"{level} percentile interval, bootstrap over {unit} ({options.rounds} rounds, seed {options.seed})"
-
-
-def _judge_figures(coded: CodedOutcomes) -> dict:
-    if coded.p_ab is None or coded.p_ba is None:
-        return {}
-    both = np.isfinite(coded.p_ab) & np.isfinite(coded.p_ba)
-    firsts = np.concatenate([coded.p_ab[np.isfinite(coded.p_ab)], 1.0 - coded.p_ba[np.isfinite(coded.p_ba)]])
-    agree = np.sign(coded.p_ab[both] - 0.5) == np.sign(coded.p_ba[both] - 0.5)
-    return {"position_consistency": _plain(agree.mean()) if both.any() else None,
-            "first_slot_win_rate": _plain(firsts.mean()) if len(firsts) else None}
 
 
 def _plain(value: Any, *, integer: bool = False) -> Any:
@@ -529,165 +671,11 @@ def _plain(value: Any, *, integer: bool = False) -> Any:
     return value
 
 
+def file_paths(out_dir: Path) -> dict[str, Path]:
+    """Where `Leaderboard.write` puts its files in `out_dir`, by suffix: leaderboard.json, .csv and .md."""
+    return {suffix: out_dir / f"leaderboard.{suffix}" for suffix in ("json", "csv", "md")}
+
+
 def _present_fields(models: list[dict]) -> list[str]:
     present = {key for entry in models for key in entry}
     return [name for name in MODEL_FIELDS if name in present]
-
-
-def write(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
-    """Write leaderboard.json ({"meta": ..., "models": [...]}), leaderboard.csv and leaderboard.md into out_dir."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot create the output directory {out}: {error.strerror}") from None
-    paths = {suffix: out / f"leaderboard.{suffix}" for suffix in ("json", "csv", "md")}
-    paths["json"].write_text(json.dumps(board.to_json(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    fields = _present_fields(board.models)
-    with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        for entry in board.models:
-            writer.writerow({key: "" if entry.get(key) is None else entry[key] for key in fields})
-    paths["md"].write_text(to_markdown(board), encoding="utf-8")
-    return paths
-
-
-def to_markdown(board: Leaderboard) -> str:
-    """The leaderboard as a Markdown table, with the method and the interval's confidence level stated."""
-    meta = board.meta
-    rate_method = meta["method"] == "winrate"
-    headers = ["rank", "model", "win rate" if rate_method else "rating", "interval"]
-    optional = [("win_rate", "win rate"), ("win_probability", "P(win)"), ("lc_win_rate", "LC win rate"),
-                ("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
-                ("avg_length", "avg length")]
-    if rate_method:
-        optional = [item for item in optional if item[0] != "win_rate"]
-    shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
-    headers += [title for _, title in shown]
-    lines = [f"# Leaderboard ({_method_title(meta)})", "",
-             f"Intervals: {meta['interval_label']}. Rank = 1 + number of models whose lower bound is above "
-             "this model's upper bound.", "",
-             "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    for entry in board.models:
-        value = _format_rate if rate_method else _format_rating
-        cells = [str(entry["rank"]), entry["model"], value(entry["rating"]),
-                 f"{value(entry['lower'])} to {value(entry['upper'])}"]
-        cells += [_format_cell(key, entry.get(key)) for key, _ in shown]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _method_title(meta: dict) -> str:
-    names = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
-    title = names[meta["method"]]
-    if meta.get("baseline"):
-        title += f" vs {meta['baseline']}"
-    return title
-
-
-def _format_rating(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
-
-
-def _format_rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
-def _format_cell(key: str, value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if key in _RATE_FIELDS:
-        return _format_rate(value)
-    if key == "avg_length":
-        return f"{value:.0f}"
-    return str(value)
-
-
-def print_leaderboard(board: Leaderboard, console: Any = None) -> None:
-    """Print the leaderboard: a rich table on `console` when given, else Markdown on stdout."""
-    if console is None:
-        print(to_markdown(board), end="")
-        return
-    from rich.table import Table
-
-    meta = board.meta
-    table = Table(title=f"Leaderboard ({_method_title(meta)})", caption=meta["interval_label"])
-    rate_method = meta["method"] == "winrate"
-    extra = [] if rate_method else [("win_rate", "win rate" + (f" vs {meta['baseline']}" if meta.get("baseline")
-                                                                  else " (average)"))]
-    extra += [("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency")]
-    for title in ("rank", "model", "win rate" if rate_method else "rating", "interval", *(t for _, t in extra)):
-        table.add_column(title, justify="left" if title == "model" else "right")
-    value = _format_rate if rate_method else _format_rating
-    for entry in board.models:
-        table.add_row(str(entry["rank"]), entry["model"], value(entry["rating"]),
-                      f"{value(entry['lower'])} to {value(entry['upper'])}",
-                      *(_format_cell(key, entry.get(key)) for key, _ in extra))
-    console.print(table)
-
-
-def read_outcomes(path: str | Path) -> Any:
-    """Read a generic outcomes file for rating: Parquet straight into Arrow columns (no per-row Python
-    objects, so a million outcomes load in a fraction of a second), other formats through
-    `judgebench.datasets.judgments.load_outcomes`. The result is validated by `build`."""
-    path = Path(path)
-    if path.suffix.lower() not in (".parquet", ".pq"):
-        from judgebench.datasets.judgments import load_outcomes
-
-        return load_outcomes(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path, hint="check the path of the outcomes file")
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-        text = [name for name in ("question_id", "model_a", "model_b", "winner") if name in schema.names]
-        return pq.ParquetFile(path, read_dictionary=text).read()
-    except Exception as error:  # pyarrow raises several types for damaged files
-        raise InputError(f"cannot read Parquet: {error}", path=path, hint="is it a complete Parquet file?") from None
-
-
-@dataclass
-class Inputs:
-    """Outcomes (and games, when available) read for `judgebench leaderboard`, with where they came from."""
-
-    outcomes: Any
-    games: Any = None
-    source: str = "outcomes"
-    baseline: str | None = None
-    kind: str = "outcomes"
-
-
-def load_inputs(*, store: str | Path | None = None, alpaca_eval: list[str | Path] | None = None,
-                outcomes: str | Path | None = None, swap: str = "both", seed: int = 0, baseline: str | None = None,
-                judge: str | None = None, template: str | None = None) -> Inputs:
-    """Read exactly one source: a judgebench store, AlpacaEval annotation files or a generic outcomes file.
-
-    For AlpacaEval annotations the baseline is the models' common opponent (generator_1) unless given.
-    """
-    given = [name for name, value in (("--store", store), ("--alpaca-eval", alpaca_eval), ("--outcomes", outcomes))
-             if value]
-    if len(given) != 1:
-        raise ConfigError("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE"
-                          + (f" (got {', '.join(given)})" if given else ""))
-    if store:
-        try:
-            from judgebench.store import Store
-        except ImportError as error:  # pragma: no cover - the store ships with judgebench
-            raise ConfigError(f"reading a store needs judgebench.store, which is not available ({error})") from None
-        with Store(store, must_exist=True) as db:
-            frame = db.outcomes(swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
-            games = db.games(judge=judge, template=template)
-        if len(frame) == 0:
-            raise InputError("the store holds no complete judged pair for this judge and template", path=store)
-        return Inputs(frame, games, str(store), baseline, "store")
-    if alpaca_eval:
-        from judgebench.datasets.judgments import load_alpaca_eval_annotations
-
-        frame = load_alpaca_eval_annotations([Path(p) for p in alpaca_eval])
-        if baseline is None:
-            opponents = frame.loc[frame["model_a"] != frame["model_b"], "model_b"].unique()
-            baseline = str(opponents[0]) if len(opponents) == 1 else None
-        return Inputs(frame, None, ", ".join(str(p) for p in alpaca_eval), baseline, "alpaca-eval")
-    return Inputs(read_outcomes(outcomes), None, str(outcomes), baseline, "outcomes")

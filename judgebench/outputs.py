@@ -39,9 +39,9 @@ def prepare_directory(path: str | Path, what: str = "output directory") -> Path:
     a path that is a file, a parent that is a file, or a directory that cannot be written to.
     """
     directory = Path(path)
-    if directory.exists() and not directory.is_dir():
-        raise ConfigError(f"the {what} {directory} is a file, not a directory: choose a directory path")
     try:
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(f"the {what} {directory} is a file, not a directory: choose a directory path")
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
             pass

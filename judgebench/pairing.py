@@ -53,7 +53,7 @@ def _baseline_pairs(dataset: Dataset, baseline: str | None) -> list[Pair]:
     if baseline not in dataset.models:
         raise ConfigError(f"baseline model '{baseline}' has no answers; models in the answers: "
                           f"{', '.join(dataset.models)}")
-    pairs = []
+    pairs: list[Pair] = []
     for q in dataset.questions:
         if (q, baseline) not in dataset.answers:
             continue
@@ -73,7 +73,8 @@ def _sampled_pairs(dataset: Dataset, opponents: int, seed: int) -> list[Pair]:
             others = [m for m in models if m != model]
             k = min(opponents, len(others))
             for index in rng.choice(len(others), size=k, replace=False) if k else []:
-                chosen.add(tuple(sorted((model, others[int(index)]))))
+                first, second = sorted((model, others[int(index)]))
+                chosen.add((first, second))
         pairs.extend(Pair(q, a, b) for a, b in sorted(chosen))
     return pairs
 

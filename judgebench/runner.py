@@ -9,21 +9,24 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable
+import uuid
+from collections import deque
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from judgebench.config import JudgeConfig, RunConfig
-from judgebench.engines.base import Completion, Engine, JudgeRequest
-from judgebench.errors import ConfigError
+from judgebench.engines.base import Completion, Engine, EventHandler, JudgeRequest
+from judgebench.errors import ConfigError, StorageError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset
 from judgebench.store import JudgmentRow, Store
-from judgebench.verdicts import Combined, combine, first_slot_win_rate, parse_completion, position_consistency
+from judgebench.verdicts import Combined, combine, parse_completion
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,24 @@ class Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    elsewhere: int = 0  # games of this run's plan that another process judged meanwhile
     started: float = field(default_factory=time.monotonic)
+
+    def count(self, row: JudgmentRow) -> None:
+        """Add one stored game."""
+        self.done += 1
+        self.ok += row.status == OK
+        self.unparsed += row.status == UNPARSED
+        self.failed += row.status == FAILED
+        self.prompt_tokens += row.prompt_tokens
+        self.completion_tokens += row.completion_tokens
+        self.cost += row.cost or 0.0
+
+    def run_counts(self) -> dict[str, Any]:
+        """The counts recorded in the store's `runs` table."""
+        return {"sent": self.done, "ok": self.ok, "unparsed": self.unparsed, "failed": self.failed,
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "cost": self.cost}
 
 
 @dataclass
@@ -64,7 +84,9 @@ class RunResult:
     combined: Combined
     judgments: pd.DataFrame
     interrupted: bool = False
-    diagnostics: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None  # this run's row in the store's runs table (None when nothing was sent)
+    notes: list[str] = field(default_factory=list)  # for the user: judgments reused from other or unknown servers
+    runs: list[dict[str, Any]] = field(default_factory=list)  # the store's runs that judged this plan's games
 
     @property
     def n_failed(self) -> int:
@@ -151,7 +173,8 @@ def game_cost(judge: JudgeConfig, prompt_tokens: int, completion_tokens: int) ->
             + completion_tokens * (judge.price_out_per_mtok or 0.0)) / 1e6
 
 
-def judgment_row(spec: GameSpec, completion: Completion, template: Template, judge: JudgeConfig) -> JudgmentRow:
+def judgment_row(spec: GameSpec, completion: Completion, template: Template, judge: JudgeConfig, *,
+                 server: str | None = None, run_id: str | None = None) -> JudgmentRow:
     """The stored record of one completion, with its verdict parsed under the template."""
     parsed = parse_completion(template, completion.text, completion.top_logprobs, completion.error)
     error = completion.error
@@ -166,40 +189,160 @@ def judgment_row(spec: GameSpec, completion: Completion, template: Template, jud
         latency_s=completion.latency_s, truncated=spec.truncated,
         request={"model": spec.request.model, "params": spec.request.params,
                  "messages": list(spec.request.messages)},
+        server=server, run_id=run_id,
     )
 
 
+@dataclass(frozen=True)
+class Sharing:
+    """How a run shares its store with other processes (store.py explains the claims).
+
+    `lease_s`: how long a claim holds without renewal (renewed every third of it while games are in
+    flight; a process on another host that dies blocks its games this long). `poll_s`: how often a run
+    waiting for games another process holds looks at the store. `batch_size`: games claimed at a time
+    (0: chosen from the judge's concurrency or chunk size).
+    """
+
+    lease_s: float = 60.0
+    poll_s: float = 0.5
+    batch_size: int = 0
+
+    def batch_for(self, judge: JudgeConfig) -> int:
+        """Enough games per claim to keep the engine busy: 8 rounds of the HTTP concurrency, or a vLLM chunk."""
+        if self.batch_size > 0:
+            return self.batch_size
+        return max(256, 8 * judge.concurrency, judge.chunk_size or 0)
+
+
+class ResultWriter:
+    """Group commit: results are handed over as they arrive and committed together by one store thread.
+
+    While one transaction commits, the results arriving meanwhile wait in a buffer and go in the next one,
+    so a fast judge is not slowed down by a commit per game, and a slow one still has each answer committed
+    within one commit's time of its arrival. A game counts as done (`on_stored`) only after its commit. The
+    first failed commit is kept and raised by the next `add` or `flush`, so sending stops at once.
+    """
+
+    def __init__(self, store: Store, in_store: Callable[..., asyncio.Future], owner: str | None,
+                 on_stored: Callable[[list[JudgmentRow]], None]):
+        self._store, self._in_store, self._owner, self._on_stored = store, in_store, owner, on_stored
+        self._buffer: list[JudgmentRow] = []
+        self._commit: asyncio.Future | None = None
+        self.error: BaseException | None = None
+
+    def add(self, row: JudgmentRow) -> None:
+        if self.error is not None:
+            raise self.error
+        self._buffer.append(row)
+        self._start()
+
+    def _start(self) -> None:
+        if self._commit is not None or not self._buffer or self.error is not None:
+            return
+        rows, self._buffer = self._buffer, []
+        self._commit = self._in_store(self._store.put_many, rows, self._owner)
+        self._commit.add_done_callback(lambda commit: self._committed(commit, rows))
+
+    def _committed(self, commit: asyncio.Future, rows: list[JudgmentRow]) -> None:
+        self._commit = None
+        if commit.exception() is not None:
+            self.error = commit.exception()
+            return
+        self._on_stored(rows)
+        self._start()
+
+    async def flush(self) -> None:
+        """Wait until every result handed over is committed; raise the commit's error if one failed."""
+        while self._commit is not None:  # wait() yields to the loop even when the commit is done, so that
+            await asyncio.wait([self._commit])  # _committed runs (and may start the next commit)
+        if self.error is not None:
+            raise self.error
+
+
 async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,
-                     tally: Tally, on_progress: Callable[[Tally], None] | None = None) -> None:
-    """Stream the requests through the engine, committing each judgment as it arrives."""
+                     tally: Tally, on_progress: Callable[[Tally], None] | None = None, *, run_id: str,
+                     server: str | None = None, sharing: Sharing = Sharing(),
+                     max_unparsed_attempts: int = 3) -> None:
+    """Claim, send and store the games of `specs`, sharing the work with other processes on the store.
+
+    Games are claimed a batch at a time right before they are sent; games another live process holds are
+    set aside and looked at again every `poll_s` until they are judged or their lease runs out. Every
+    answer received is stored before this returns or raises (unless the store itself fails).
+    """
     by_key = {spec.request.key: spec for spec in specs}
-    stream = engine.stream([spec.request for spec in specs])
-    try:
-        async for completion in stream:
-            row = judgment_row(by_key[completion.key], completion, template, judge)
-            store.put(row)
-            tally.done += 1
-            tally.ok += row.status == OK
-            tally.unparsed += row.status == UNPARSED
-            tally.failed += row.status == FAILED
-            tally.prompt_tokens += completion.prompt_tokens
-            tally.completion_tokens += completion.completion_tokens
-            tally.cost += row.cost or 0.0
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1, thread_name_prefix="judgebench-store") as executor:
+
+        def in_store(function: Callable[..., Any], *args: Any) -> asyncio.Future:
+            return loop.run_in_executor(executor, function, *args)
+
+        def stored(rows: list[JudgmentRow]) -> None:
+            for row in rows:
+                tally.count(row)
             if on_progress is not None:
                 on_progress(tally)
-    finally:
-        await stream.aclose()
+
+        writer = ResultWriter(store, in_store, run_id, stored)
+        heartbeat = asyncio.ensure_future(_renew_leases(store, in_store, run_id, sharing.lease_s))
+        queue: deque[str] = deque(by_key)
+        waiting: list[str] = []
+        batch_size = sharing.batch_for(judge)
+        try:
+            while queue or waiting:
+                if not queue:
+                    await asyncio.sleep(sharing.poll_s)
+                    queue.extend(waiting)
+                    waiting.clear()
+                batch = [queue.popleft() for _ in range(min(len(queue), batch_size))]
+                claim = await in_store(store.claim, batch, run_id, sharing.lease_s, max_unparsed_attempts)
+                waiting.extend(claim.busy)
+                if claim.done:
+                    tally.elsewhere += len(claim.done)
+                    if on_progress is not None:
+                        on_progress(tally)
+                if claim.claimed:
+                    requests = [by_key[key].request for key in claim.claimed]
+                    stream = engine.stream(requests)
+                    try:
+                        async for completion in stream:
+                            writer.add(judgment_row(by_key[completion.key], completion, template, judge,
+                                                    server=server, run_id=run_id))
+                    finally:
+                        await stream.aclose()
+                if heartbeat.done():
+                    heartbeat.result()  # a failed renewal (StorageError) stops the run
+        finally:
+            heartbeat.cancel()
+            try:
+                await writer.flush()  # every answer received is stored
+            finally:
+                with suppress(asyncio.CancelledError, StorageError):
+                    await heartbeat
+                with suppress(StorageError):
+                    await in_store(store.release_claims, run_id)
 
 
-def build_engine(judge: JudgeConfig) -> Engine:
-    """The engine a judge configuration asks for (heavy imports happen only here)."""
+async def _renew_leases(store: Store, in_store: Callable[..., asyncio.Future], owner: str, lease_s: float) -> None:
+    """Keep `owner`'s claims alive while its games are in flight."""
+    while True:
+        await asyncio.sleep(lease_s / 3)
+        await in_store(store.renew_claims, owner, lease_s)
+
+
+def build_engine(judge: JudgeConfig, on_event: EventHandler | None = None) -> Engine:
+    """The engine a judge configuration asks for (heavy imports happen only here); `on_event` receives its
+    reports (rate-limit waits, concurrency changes)."""
     if judge.engine == "openai":
         from judgebench.engines.openai_api import OpenAIEngine
 
+        assert judge.model is not None  # JudgeConfig requires a model for this engine
         return OpenAIEngine(
             judge.model, base_url=judge.base_url, api_key=judge.api_key, api_key_env=judge.api_key_env,
             concurrency=judge.concurrency, timeout_s=judge.timeout_s, max_attempts=judge.max_attempts,
             price_in_per_mtok=judge.price_in_per_mtok, price_out_per_mtok=judge.price_out_per_mtok,
+            max_retry_wait_s=judge.max_retry_wait_s, on_rate_limit=judge.on_rate_limit,
+            adaptive_concurrency=judge.adaptive_concurrency, min_concurrency=judge.min_concurrency,
+            on_event=on_event,
         )
     from judgebench.engines.vllm_local import engine_from_config
 
@@ -216,58 +359,140 @@ def _games_frame(specs: list[GameSpec], judgments: pd.DataFrame) -> pd.DataFrame
     return frame
 
 
+def server_identity(description: dict[str, Any]) -> str:
+    """Who answers, from `engine.describe()`: the HTTP base URL (without credentials), or for the
+    in-process vLLM engine `vllm:<model path>` (with `@<revision>` when known). Two servers both serving a
+    model named `judge` are two judges, and this tells them apart."""
+    if description.get("base_url"):
+        return str(description["base_url"])
+    where = description.get("model_path") or description.get("model") or "unknown"
+    revision = description.get("revision") or description.get("model_revision")
+    return f"{description.get('engine', 'engine')}:{where}" + (f"@{revision}" if revision else "")
+
+
+def run_provenance(config: RunConfig, template: Template, description: dict[str, Any], server: str,
+                   planned: int) -> dict[str, Any]:
+    """The `runs` row of a run: what judged, with which template, under which versions."""
+    from judgebench import __version__
+
+    return {
+        "judge": config.judge.name, "engine": description.get("engine", config.judge.engine), "server": server,
+        "model": description.get("model"),
+        "model_revision": description.get("model_revision") or description.get("revision"),
+        "vllm_version": description.get("vllm"), "judgebench_version": __version__, "template": template.name,
+        "template_hash": template.content_hash, "engine_settings": description, "planned": planned,
+    }
+
+
+def check_servers(store: Store, reused: list[str], server: str | None, judge: str,
+                  reuse_other_servers: bool) -> list[str]:
+    """Refuse to reuse judgments another server made for this judge model (unless allowed); return notes
+    for the ones reused anyway or made before servers were recorded. `server` is None when this run has
+    no engine to ask (nothing to send, and no stored judgment names a server)."""
+    counts = store.servers(reused)
+    unknown = counts.pop(None, 0)
+    others = {other: n for other, n in counts.items() if other != server}
+    listed = ", ".join(f"{n} by {other}" for other, n in sorted(others.items()))
+    if others and not reuse_other_servers:
+        raise ConfigError(
+            f"the store {store.path} holds judgments of this plan for the judge '{judge}' made by another server "
+            f"({listed}); this run's judge is {server}, and two servers are two judges: use another --store, "
+            "or set reuse_other_servers = true to reuse them")
+    notes = [f"reused judgments made by other servers ({listed}); this run's judge is {server}"] if others else []
+    if unknown:
+        notes.append(f"reused {unknown} judgments stored before judgebench recorded which server answered "
+                     "(unknown server)")
+    return notes
+
+
 async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
                     on_progress: Callable[[Tally], None] | None = None,
-                    on_start: Callable[[Tally], None] | None = None) -> RunResult:
+                    on_start: Callable[[Tally], None] | None = None, on_event: EventHandler | None = None,
+                    sharing: Sharing = Sharing(), busy_timeout_s: float = 30.0) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
 
-    Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is already committed, and the result is
-    marked `interrupted`.
+    Other processes may judge on the same store at the same time: no game is sent by two of them (see
+    store.py). Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is committed, and the result is
+    marked `interrupted`. On every way out (done, stopped, engine error, store error) the answers already
+    received are stored and an engine this function built is closed. `on_event` receives the engine's
+    reports (rate-limit waits, concurrency changes) for the progress line.
     """
     template = load_template(config.template)
     specs = plan_games(dataset, config, template)
     own_engine = engine is None
-    if config.truncate_answers:
-        engine = engine or build_engine(config.judge)
-        specs = fit_to_context(specs, dataset, template, engine)
-    keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
-    interrupted = False
-    with Store(config.store) as store:
-        to_send = store.to_send(keys, config.max_unparsed_attempts)
-        unique_specs = {spec.request.key: spec for spec in specs}
-        pending = [unique_specs[key] for key in keys if key in to_send]
-        tally = Tally(total=len(pending))
-        if on_start is not None:
-            on_start(tally)
-        if pending:
-            engine = engine or build_engine(config.judge)
-            interrupted = await _send_until_stopped(engine, pending, store, template, config.judge, tally,
-                                                    on_progress)
+    try:
+        if config.truncate_answers:
+            engine = engine or build_engine(config.judge, on_event)
+            specs = fit_to_context(specs, dataset, template, engine)
+        keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
+        interrupted, run_id, notes = False, None, []
+        description: dict[str, Any] = {}
+        with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
+            to_send = store.to_send(keys, config.max_unparsed_attempts)
+            reused = [key for key in keys if key not in to_send]
+            unique_specs = {spec.request.key: spec for spec in specs}
+            pending = [unique_specs[key] for key in keys if key in to_send]
+            server = None
+            if pending or any(known is not None for known in store.servers(reused)):
+                engine = engine or build_engine(config.judge, on_event)
+                description = engine.describe()
+                server = server_identity(description)
+            notes = check_servers(store, reused, server, config.judge.name, config.reuse_other_servers)
+            tally = Tally(total=len(pending))
+            if on_start is not None:
+                on_start(tally)
+            if pending:
+                assert engine is not None and server is not None
+                run_id = uuid.uuid4().hex
+                store.start_run(run_id, run_provenance(config, template, description, server, len(specs)))
+                status = "failed"
+                try:
+                    interrupted = await _send_until_stopped(
+                        send_games(engine, pending, store, template, config.judge, tally, on_progress,
+                                   run_id=run_id, server=server, sharing=sharing,
+                                   max_unparsed_attempts=config.max_unparsed_attempts))
+                    status = "interrupted" if interrupted else "finished"
+                finally:
+                    with suppress(StorageError):
+                        store.finish_run(run_id, status, tally.run_counts())
+            judgments = store.judgments(keys)
+            runs = store.runs(keys)
+    finally:
         if own_engine and engine is not None:
             await engine.aclose()
-        judgments = store.judgments(keys)
     games = _games_frame(specs, judgments)
     combined = combine(games, swap=config.swap, seed=config.seed,
                        baseline=config.baseline if config.pairs == "baseline" else None)
     # Every planned pair without an outcome is incomplete, also those of which no game has a verdict yet.
     planned_pairs = len({(s.question_id, *sorted((s.first, s.second))) for s in specs})
     combined = replace(combined, n_incomplete=planned_pairs - len(combined.outcomes))
-    diagnostics = {
-        "position_consistency": position_consistency(combined.outcomes),
-        "first_slot_win_rate": first_slot_win_rate(games),
-        "n_inconsistent": combined.n_inconsistent,
-        "n_incomplete": combined.n_incomplete,
-        "skipped": dict(dataset.skipped),
-    }
-    return RunResult(config, planned=len(specs), reused=len(keys) - len(pending), tally=tally, games=games,
-                     combined=combined, judgments=judgments, interrupted=interrupted, diagnostics=diagnostics)
+    return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
+                     combined=combined, judgments=judgments, interrupted=interrupted, run_id=run_id, notes=notes,
+                     runs=_run_records(runs))
 
 
-async def _send_until_stopped(engine: Engine, pending: list[GameSpec], store: Store, template: Template,
-                              judge: JudgeConfig, tally: Tally, on_progress) -> bool:
-    """Run `send_games` as a task that SIGINT/SIGTERM cancel cleanly; True when it was stopped early."""
+_RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",
+               "vllm_version", "judgebench_version", "template", "template_hash", "sent", "cost")
+
+
+def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The runs that judged a plan's games, as leaderboard.json's meta names them (times in ISO 8601 UTC)."""
+    import datetime as dt
+
+    records = []
+    for run in runs.to_dict(orient="records"):
+        record = {name: run.get(name) for name in _RUN_FIELDS}
+        for name in ("started_at", "ended_at"):
+            if isinstance(record[name], float) and record[name] == record[name]:
+                record[name] = dt.datetime.fromtimestamp(record[name], dt.UTC).isoformat(timespec="seconds")
+        records.append({k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()})
+    return records
+
+
+async def _send_until_stopped(sending: Coroutine[Any, Any, None]) -> bool:
+    """Run `sending` as a task that SIGINT/SIGTERM cancel cleanly; True when it was stopped early."""
     loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(send_games(engine, pending, store, template, judge, tally, on_progress))
+    task = asyncio.ensure_future(sending)
     stopped = False
 
     def stop() -> None:
@@ -293,16 +518,6 @@ async def _send_until_stopped(engine: Engine, pending: list[GameSpec], store: St
     return stopped
 
 
-def run(config: RunConfig, *, engine: Engine | None = None,
-        on_progress: Callable[[Tally], None] | None = None) -> RunResult:
-    """Load the data, judge what is missing, and return the result (the Python API of `judgebench run`)."""
-    from judgebench.datasets import load_dataset
-
-    dataset = load_dataset(config.questions, config.answers, format=config.format,
-                           allow_missing=config.allow_missing, models=config.models, references=config.references)
-    return run_coroutine(run_async(config, dataset, engine=engine, on_progress=on_progress))
-
-
 def run_coroutine(coroutine):
     """Run on uvloop's faster event loop where it is installed (it comes with vLLM), else asyncio's."""
     try:
@@ -312,11 +527,3 @@ def run_coroutine(coroutine):
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(coroutine)
 
-
-def write_judgments(result: RunResult, out: Path) -> Path:
-    """All judgments of the run's plan (failed and unparsed included) as judgments.jsonl in `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "judgments.jsonl"
-    with Store(result.config.store) as store:
-        store.export_jsonl(path, result.judgments["key"])
-    return path

@@ -1,29 +1,61 @@
 """The judgment store: one SQLite file (WAL mode), one row per game, keyed by the hash of what was sent.
 
-Every completion is committed the moment it is stored, so a killed run loses at most the requests in
-flight, and the next run sends only the games whose key has no `ok` row. Failed and unparsed games are
-kept with their error and raw text for the record; they never count as verdicts and are retried (unparsed
-ones a bounded number of times, since a deterministic judge tends to repeat itself).
+Never paying twice. Several `judgebench run` processes may share one store (the same inputs, overlapping
+ones, or one run spread over several processes). Before a process sends games it *claims* them: one short
+`BEGIN IMMEDIATE` transaction reads the games' stored status and current claims and writes a claim (owner,
+host, pid, lease expiry) for each game that is neither judged nor held by a live owner. SQLite's write lock
+makes that check-and-claim atomic across processes (no lock file), and because a batch is claimed just
+before it is sent, the claim is also the re-check that nobody judged the game meanwhile. The owner renews its
+leases while the games are in flight and deletes each claim in the same transaction that stores the game's
+result. A process that meets games held by a live owner does not send them: it polls the store until they
+are judged, or takes them over when the lease expires, or at once when the owner is known to be gone (a
+process of this host that no longer exists, as after a SIGKILL, or a run of this process that has ended).
+So every game is requested at most once, plus the games that were in flight in a process that died. Claims
+are made in batches and results committed in groups (see runner.py), which keeps the guarantee cheap. A
+process stalled longer than its lease (suspended, say) can lose its claims to another and then send games
+twice; the lease (60 s, renewed every 20 s) is chosen long against any pause of a running process.
+
+Durability. A result is committed before its game counts as done, so a killed run loses at most the
+requests in flight, and the next run sends only the games whose key has no `ok` row. Failed and unparsed
+games are kept with their error and raw text for the record; they never count as verdicts and are retried
+(unparsed ones a bounded number of times, since a deterministic judge tends to repeat itself).
+
+Provenance. Each judgment records the run that stored it and the server that answered (`server`: the
+engine's base URL without credentials, or the in-process model path); each run records engine, server,
+model, versions, template hash, times, counts and cost (the `runs` table).
+
+Schema versions. Every change to the tables raises `SCHEMA_VERSION` and adds a step to `_MIGRATIONS`; a
+store of an earlier version is copied to `<store>.v<N>.bak` and migrated in place; a newer or unreadable
+version is refused. A new store is built by the oldest schema plus every migration, so the migrations run
+on every store ever created.
+
+Every SQLite failure becomes a `StorageError` (disk full, read-only, locked too long, a directory in the
+way: exit code 5) or an `InputError` (not a store, unsupported schema: exit code 2) with what to do.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from judgebench.errors import InputError
+from judgebench.errors import InputError, StorageError
+from judgebench.outputs import atomic_open
 from judgebench.records import OK, UNPARSED
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
-_SCHEMA = """
+# Version 1, as first released (without `truncated`; some version-1 stores have it, see _add_truncated).
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS judgments (
     key TEXT PRIMARY KEY,
@@ -44,7 +76,6 @@ CREATE TABLE IF NOT EXISTS judgments (
     cost REAL,
     latency_s REAL,
     attempts INTEGER NOT NULL,
-    truncated INTEGER NOT NULL DEFAULT 0,
     request TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
@@ -52,22 +83,53 @@ CREATE TABLE IF NOT EXISTS judgments (
 CREATE INDEX IF NOT EXISTS judgments_by_judge ON judgments (judge, template, status);
 """
 
+
+def _add_truncated(db: sqlite3.Connection) -> None:
+    """Version 2: `truncated` (answers shortened to fit the judge's context). Some version-1 stores already
+    have the column (it was added once without raising the version), so it is added only where missing."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(judgments)")}
+    if "truncated" not in columns:
+        db.execute("ALTER TABLE judgments ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0")
+
+
+def _add_provenance_and_claims(db: sqlite3.Connection) -> None:
+    """Version 3: which server answered and which run stored each judgment, the runs, and the claims."""
+    db.execute("ALTER TABLE judgments ADD COLUMN server TEXT")  # NULL: stored before servers were recorded
+    db.execute("ALTER TABLE judgments ADD COLUMN run_id TEXT")
+    db.execute("""CREATE TABLE runs (
+        id TEXT PRIMARY KEY, status TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL,
+        judge TEXT, engine TEXT, server TEXT, model TEXT, model_revision TEXT, vllm_version TEXT,
+        judgebench_version TEXT, template TEXT, template_hash TEXT, engine_settings TEXT, host TEXT, pid INTEGER,
+        planned INTEGER, sent INTEGER, ok INTEGER, unparsed INTEGER, failed INTEGER,
+        prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL)""")
+    db.execute("""CREATE TABLE claims (
+        key TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+        expires REAL NOT NULL)""")
+    db.execute("CREATE INDEX claims_by_owner ON claims (owner)")
+
+
+# _MIGRATIONS[v] turns a version-v store into a version v+1 store.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_truncated, 2: _add_provenance_and_claims}
+assert sorted(_MIGRATIONS) == list(range(1, SCHEMA_VERSION))
+
+_COLUMNS = ("key", "question_id", "first", "second", "judge", "template", "status", "label", "p_first", "weight",
+            "raw", "logprobs", "error", "prompt_tokens", "completion_tokens", "cost", "latency_s", "truncated",
+            "request", "server", "run_id")
+
 # An existing ok row is never overwritten; anything else is replaced and its attempt count carried on.
-_UPSERT = """
-INSERT INTO judgments (key, question_id, first, second, judge, template, status, label, p_first, weight, raw,
-    logprobs, error, prompt_tokens, completion_tokens, cost, latency_s, attempts, truncated, request, created_at,
-    updated_at)
-VALUES (:key, :question_id, :first, :second, :judge, :template, :status, :label, :p_first, :weight, :raw,
-    :logprobs, :error, :prompt_tokens, :completion_tokens, :cost, :latency_s, 1, :truncated, :request, :now, :now)
+_UPSERT = f"""
+INSERT INTO judgments ({", ".join(_COLUMNS)}, attempts, created_at, updated_at)
+VALUES ({", ".join(":" + c for c in _COLUMNS)}, 1, :now, :now)
 ON CONFLICT(key) DO UPDATE SET
-    status = excluded.status, label = excluded.label, p_first = excluded.p_first, weight = excluded.weight,
-    raw = excluded.raw, logprobs = excluded.logprobs, error = excluded.error,
-    prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, cost = excluded.cost,
-    latency_s = excluded.latency_s, attempts = judgments.attempts + 1, updated_at = excluded.updated_at
+    {", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[6:])},
+    attempts = judgments.attempts + 1, updated_at = excluded.updated_at
 WHERE judgments.status != 'ok'
 """
 
 GAME_FIELDS = ["question_id", "first", "second", "p_first", "weight"]
+RUN_COUNTS = ("planned", "sent", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost")
+HOST = socket.gethostname()
+_OWNERS_HERE: set[str] = set()  # claim owners (runs) of this process that have not released their claims
 
 
 @dataclass
@@ -93,35 +155,91 @@ class JudgmentRow:
     latency_s: float | None = None
     truncated: bool = False  # answers were shortened to fit the judge's context (truncate_answers)
     request: dict[str, Any] | None = None
+    server: str | None = None  # who answered (server_identity); None in stores older than schema 3
+    run_id: str | None = None
+
+
+@dataclass
+class Claim:
+    """What a claim attempt found for each key: `claimed` (now ours to send), `busy` (held by a live owner:
+    wait), `done` (judged meanwhile, or given up after too many unparsed answers: nothing to send)."""
+
+    claimed: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+
+
+def _sqlite_code(error: sqlite3.Error) -> int:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+
+
+_STORAGE_REMEDIES = {
+    sqlite3.SQLITE_FULL: "the disk is full: free some space",
+    sqlite3.SQLITE_READONLY: "the store is read-only (its file, its directory or the file system): make it "
+                             "writable or choose another --store",
+    sqlite3.SQLITE_CANTOPEN: "the store cannot be opened for writing (its directory is missing or read-only): "
+                             "make it writable or choose another --store",
+    sqlite3.SQLITE_PERM: "permission denied: make the store writable or choose another --store",
+    sqlite3.SQLITE_IOERR: "the disk reported an I/O error (full, removed or failing): check it",
+}
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    return _sqlite_code(error) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def owner_alive(owner: str, host: str, pid: int) -> bool:
+    """False only when the claim's owner is known to be gone: a run of this process that released its claims
+    (even if the store could not be written then), or a process of this host that no longer exists. Owners
+    on other hosts count as alive until their lease expires."""
+    if host != HOST:
+        return True
+    if pid == os.getpid():
+        return owner in _OWNERS_HERE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 class Store:
-    """Judgments in one SQLite file. Open with `Store(path)`; use as a context manager or call `close()`."""
+    """Judgments in one SQLite file. Open with `Store(path)`; use as a context manager or call `close()`.
 
-    def __init__(self, path: str | Path, *, must_exist: bool = False):
+    `busy_timeout_s` is how long a write waits for another process's transaction before the store counts as
+    locked (a StorageError).
+    """
+
+    def __init__(self, path: str | Path, *, must_exist: bool = False, busy_timeout_s: float = 30.0):
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self.failed = False  # a write failed: the run is stopping, and its bookkeeping writes are skipped
         if must_exist and not self.path.is_file():
             raise InputError("store not found", path=self.path, hint="give the --store file a run wrote")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise StorageError(f"cannot use the store {self.path}: it is a directory: remove or rename it, or "
+                               "choose another --store, then run the same command again")
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: every commit survives a killed process; fsync only at checkpoints, which are
-            # made rarer (about 40 MB of WAL) because each one costs more than thousands of commits.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA wal_autocheckpoint=10000")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as error:
-            raise InputError(f"not a judgebench store ({error})", path=self.path) from None
-        self._check_version()
-
-    def _check_version(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise InputError(f"store schema version {row[0]} is not the supported version {SCHEMA_VERSION}",
-                             path=self.path, hint="use the judgebench release that wrote it, or a new --store")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create the store's directory {self.path.parent}: "
+                               f"{error.strerror}: choose another --store") from None
+        with self._guard("open"):
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                       timeout=busy_timeout_s)
+        try:
+            with self._guard("open"):
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: every commit survives a killed process; fsync only at checkpoints, which are
+                # made rarer (about 40 MB of WAL) because each one costs more than thousands of commits.
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA wal_autocheckpoint=10000")
+                self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -132,29 +250,216 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    # -- errors and transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn SQLite's errors into one StorageError or InputError that says what to do."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            code = _sqlite_code(error)
+            if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+                raise InputError(f"not a judgebench store ({error})", path=self.path) from None
+            if _is_busy(error):
+                remedy = (f"the store is locked by another process for more than {self.busy_timeout_s:g} s: "
+                          "wait for it to finish or stop it")
+            else:
+                remedy = _STORAGE_REMEDIES.get(code, f"SQLite said: {error}")
+            self.failed = True
+            raise StorageError(f"cannot {doing} the store {self.path}: {remedy}, then run the same command "
+                               "again (judgments already stored are kept)") from None
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One `BEGIN IMMEDIATE` transaction (the write lock is taken at once, so a check-then-write inside
+        it cannot race another process); rolled back on any error."""
+        with self._guard(doing):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- schema --------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        """Create a new store, or bring an older one to SCHEMA_VERSION (after keeping a copy).
+
+        The copy is taken from a read snapshot before the write transaction (SQLite's backup cannot copy a
+        database its own connection is writing); the version is read again under the write lock, so of
+        several processes opening an old store together exactly one migrates it.
+        """
+        with self._guard("read"):
+            tables = self._tables()
+            if "meta" in tables and self._stored_version() < SCHEMA_VERSION:
+                self._backup(self._stored_version())
+        with self._transaction("migrate"):
+            tables = self._tables()
+            if "meta" not in tables:
+                if tables:
+                    raise InputError("not a judgebench store (it holds other tables)", path=self.path)
+                for statement in filter(str.strip, _SCHEMA_V1.split(";")):
+                    self._db.execute(statement)
+                self._db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+            version = self._stored_version()
+            for step in range(version, SCHEMA_VERSION):
+                _MIGRATIONS[step](self._db)
+            if version != SCHEMA_VERSION:
+                self._db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def _stored_version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        text = row[0] if row else None
+        try:
+            version = int(text)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InputError(f"the store's schema version {text!r} is not a version number: the file was not "
+                             "written by judgebench or is damaged", path=self.path,
+                             hint="give another --store") from None
+        if not 1 <= version <= SCHEMA_VERSION:
+            raise InputError(f"store schema version {version} is not supported by this judgebench (versions 1 to "
+                             f"{SCHEMA_VERSION})", path=self.path,
+                             hint="use the judgebench release that wrote it, or a new --store")
+        return version
+
+    def _backup(self, version: int) -> Path:
+        """Copy the store (consistently, with SQLite's backup API) to `<store>.v<version>.bak` before migrating."""
+        target = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        copy = sqlite3.connect(target)
+        try:
+            self._db.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            copy.close()
+        return target
+
     # -- writing -------------------------------------------------------------------------------------
 
-    def put(self, row: JudgmentRow) -> None:
-        """Store one game result and commit it at once (an `ok` row already stored is kept)."""
+    @staticmethod
+    def _values(row: JudgmentRow, now: float) -> dict[str, Any]:
         values = dict(vars(row))  # shallow: dataclasses.asdict would deep-copy the request on every put
         values["logprobs"] = json.dumps(row.logprobs) if row.logprobs is not None else None
         values["request"] = json.dumps(row.request, ensure_ascii=False) if row.request is not None else None
-        values["now"] = time.time()
-        self._db.execute(_UPSERT, values)  # autocommit mode: committed when execute returns
+        values["now"] = now
+        return values
+
+    def put(self, row: JudgmentRow) -> None:
+        """Store one game result and commit it at once (an `ok` row already stored is kept)."""
+        self.put_many([row])
+
+    def put_many(self, rows: list[JudgmentRow], owner: str | None = None) -> None:
+        """Store game results in one transaction, and release `owner`'s claims on them in the same one."""
+        now = time.time()
+        values = [self._values(row, now) for row in rows]
+        with self._transaction("write to"):
+            self._db.executemany(_UPSERT, values)
+            if owner is not None:
+                self._db.executemany("DELETE FROM claims WHERE key = ? AND owner = ?",
+                                     [(row.key, owner) for row in rows])
+
+    # -- claims (see the module docstring) -----------------------------------------------------------
+
+    def claim(self, keys: list[str], owner: str, lease_s: float, max_unparsed_attempts: int = 3,
+              pid: int | None = None) -> Claim:
+        """Claim for `owner` every key among `keys` that still needs a request and no live owner holds."""
+        result = Claim()
+        now = time.time()
+        if pid is None:
+            _OWNERS_HERE.add(owner)
+        with self._transaction("claim games in"):
+            stored = self.statuses(keys)
+            holders = {key: (holder, host, holder_pid, expires) for key, holder, host, holder_pid, expires in
+                       self._select_in("SELECT key, owner, host, pid, expires FROM claims WHERE key IN", keys)}
+            for key in keys:
+                status, attempts = stored.get(key, (None, 0))
+                if status == OK or (status == UNPARSED and attempts >= max_unparsed_attempts):
+                    result.done.append(key)
+                    continue
+                holder = holders.get(key)
+                if holder is not None and holder[0] != owner and holder[3] > now and owner_alive(*holder[:3]):
+                    result.busy.append(key)
+                else:
+                    result.claimed.append(key)
+            self._db.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?)",
+                                 [(key, owner, HOST, pid or os.getpid(), now + lease_s) for key in result.claimed])
+        return result
+
+    def renew_claims(self, owner: str, lease_s: float) -> int:
+        """Extend the leases of `owner`'s claims; returns how many it holds."""
+        with self._transaction("renew claims in"):
+            return self._db.execute("UPDATE claims SET expires = ? WHERE owner = ?",
+                                    (time.time() + lease_s, owner)).rowcount
+
+    def release_claims(self, owner: str) -> None:
+        """Drop `owner`'s remaining claims (games it will not send after all). If the store cannot be written,
+        the claims still count as released for runs of this process, and for others once their lease expires."""
+        _OWNERS_HERE.discard(owner)
+        if self.failed:  # another write would wait for the same lock or fail on the same disk
+            return
+        with self._transaction("release claims in"):
+            self._db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
+
+    # -- runs (provenance) ---------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, provenance: dict[str, Any]) -> None:
+        """Record a run's provenance (columns of the `runs` table; `engine_settings` may be a dict)."""
+        values = {**provenance, "id": run_id, "status": "running", "started_at": time.time(), "host": HOST,
+                  "pid": os.getpid()}
+        if isinstance(values.get("engine_settings"), dict):
+            values["engine_settings"] = json.dumps(values["engine_settings"], sort_keys=True, default=str)
+        names = ", ".join(values)
+        with self._transaction("record the run in"):
+            self._db.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join(':' + n for n in values)})", values)
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
+        """Record how a run ended ('finished', 'interrupted', 'failed') and its counts (RUN_COUNTS); skipped
+        after a failed write (the run stays 'running' in the store)."""
+        if self.failed:
+            return
+        values = {name: counts.get(name) for name in RUN_COUNTS}
+        assignments = ", ".join(f"{name} = :{name}" for name in values)
+        with self._transaction("record the run in"):
+            self._db.execute(f"UPDATE runs SET status = :status, ended_at = :now, {assignments} WHERE id = :id",
+                             {**values, "status": status, "now": time.time(), "id": run_id})
+
+    def runs(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
+        """The runs that stored the judgments of `keys` (all runs when None), oldest first."""
+        with self._guard("read"):
+            frame = pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", self._db)
+            if keys is not None:
+                ids = {run for (run,) in self._select_in("SELECT DISTINCT run_id FROM judgments WHERE key IN",
+                                                         list(keys))}
+                frame = frame[frame["id"].isin(ids)]
+        return frame.reset_index(drop=True)
+
+    def servers(self, keys: Iterable[str]) -> dict[str | None, int]:
+        """server -> number of stored judgments among `keys` (None: stored before servers were recorded)."""
+        counts: dict[str | None, int] = {}
+        with self._guard("read"):
+            for (server,) in self._select_in("SELECT server FROM judgments WHERE key IN", list(keys)):
+                counts[server] = counts.get(server, 0) + 1
+        return counts
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def statuses(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
-        """key -> (status, attempts) for the stored keys among `keys`."""
-        keys = list(keys)
-        found: dict[str, tuple[str, int]] = {}
+    def _select_in(self, query: str, keys: list[str]) -> Iterator[tuple]:
+        """Rows of `query ( ?, ?, ... )` over `keys`, in chunks below SQLite's parameter limit."""
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, status, attempts in self._db.execute(
-                    f"SELECT key, status, attempts FROM judgments WHERE key IN ({marks})", chunk):
-                found[key] = (status, attempts)
-        return found
+            yield from self._db.execute(f"{query} ({','.join('?' * len(chunk))})", chunk)
+
+    def statuses(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """key -> (status, attempts) for the stored keys among `keys`."""
+        with self._guard("read"):
+            return {key: (status, attempts) for key, status, attempts in
+                    self._select_in("SELECT key, status, attempts FROM judgments WHERE key IN", list(keys))}
 
     def to_send(self, keys: Iterable[str], max_unparsed_attempts: int = 3) -> set[str]:
         """Keys that still need a request: never stored, failed, or unparsed fewer times than allowed."""
@@ -171,14 +476,14 @@ class Store:
     def judgments(self, keys: Iterable[str] | None = None, judge: str | None = None,
                   template: str | None = None) -> pd.DataFrame:
         """Stored judgments (all columns but the request), optionally only `keys`, a judge or a template."""
-        columns = ("key, question_id, first, second, judge, template, status, label, p_first, weight, raw, "
-                   "logprobs, error, prompt_tokens, completion_tokens, cost, latency_s, attempts, truncated")
-        query, args = f"SELECT {columns} FROM judgments WHERE 1=1", []
+        columns = ", ".join(c for c in (*_COLUMNS, "attempts") if c != "request")
+        query, args = f"SELECT {columns} FROM judgments WHERE 1=1", list[str]()
         if judge is not None:
             query, args = query + " AND judge = ?", [*args, judge]
         if template is not None:
             query, args = query + " AND template = ?", [*args, template]
-        frame = pd.read_sql_query(query + " ORDER BY created_at, key", self._db, params=args)
+        with self._guard("read"):
+            frame = pd.read_sql_query(query + " ORDER BY created_at, key", self._db, params=args)
         if keys is not None:
             frame = frame[frame["key"].isin(set(keys))]
         return frame.reset_index(drop=True)
@@ -206,10 +511,10 @@ class Store:
         return combine(self.games(judge, template), swap=swap, seed=seed, baseline=baseline).outcomes
 
     def export_jsonl(self, path: str | Path, keys: Iterable[str] | None = None) -> int:
-        """Write judgments (including failed and unparsed ones) as JSON lines; returns the row count."""
+        """Write judgments (including failed and unparsed ones) as JSON lines, atomically; returns the row count."""
         frame = self.judgments(keys)
         records = frame.to_dict(orient="records")
-        with open(path, "w", encoding="utf-8") as handle:
+        with atomic_open(path) as handle:
             for record in records:
                 if record.get("logprobs"):
                     record["logprobs"] = json.loads(record["logprobs"])

@@ -79,7 +79,7 @@ def parse_logprobs(template: Template, top_logprobs: list[dict[str, float]] | No
         total = sum(mass.values())
         if total > 0:
             p_first = sum(m * template.verdicts[lab].p_first for lab, m in mass.items()) / total
-            label = max(mass, key=mass.get)
+            label = max(mass, key=lambda name: mass[name])
             return Parsed(OK, label, p_first, template.verdicts[label].weight)
     return parse_text(template, text)
 
@@ -165,17 +165,3 @@ def combine(games: pd.DataFrame, swap: str = "both", seed: int = 0,
     outcomes = pairs.assign(score_a=score, weight=weight)[keep][OUTCOME_COLUMNS].reset_index(drop=True)
     return Combined(outcomes, len(pairs), int((~keep).sum()), int(inconsistent.sum()))
 
-
-def position_consistency(outcomes: pd.DataFrame) -> float:
-    """Share of pairs judged in both orders whose two discrete verdicts agree (NaN if none)."""
-    both = outcomes.dropna(subset=["p_ab", "p_ba"])
-    if both.empty:
-        return float("nan")
-    return float(np.mean(discrete(both["p_ab"].to_numpy()) == discrete(both["p_ba"].to_numpy())))
-
-
-def first_slot_win_rate(games: pd.DataFrame) -> float:
-    """Share of ok games won by the answer shown first (ties half); 0.5 means no position bias."""
-    if games.empty:
-        return float("nan")
-    return float(np.mean(discrete(games["p_first"].to_numpy())))

@@ -24,3 +24,7 @@ if ! .venv/bin/python scripts/setup_done.py "$extras" 2>/dev/null; then
     .venv/bin/python -m pip uninstall --quiet --yes torchvision torchaudio torchcodec 2>/dev/null || true
 fi
 .venv/bin/python -c "import judgebench, vllm; print('judgebench', judgebench.__version__, '| vllm', vllm.__version__)"
+# The report tests open the HTML report in Debian's headless chromium (Playwright drives it; no browser download).
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
+    apt-get update && apt-get install -y chromium
+fi

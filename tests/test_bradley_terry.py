@@ -228,7 +228,24 @@ def test_elo_scale_anchor_and_win_probability(llmfao):
 
 
 def test_choix_converges_to_the_same_estimate(llmfao):
-    choix = pytest.importorskip("choix")
+    import choix  # in the test extra: an independent reference, a hard dependency of the tests
+
     coded, counts = llmfao
     estimate = choix.ilsr_pairwise_dense(counts.score_matrix(), tol=1e-12, max_iter=10000)
     np.testing.assert_allclose(bt.fit(counts).strengths, estimate - estimate.mean(), atol=1e-6)
+
+
+def test_arena_rank_worked_example():
+    """The 22-game example of lmarena's arena-rank tests: A beats B 2 times, B beats A 3, A beats D 1, D beats A 4,
+    B beats C 5, C beats B 3, C beats D 1, D beats C 3; published strengths normalised to geometric mean 1."""
+    games = [("A", "B", 2), ("B", "A", 3), ("A", "D", 1), ("D", "A", 4), ("B", "C", 5), ("C", "B", 3),
+             ("C", "D", 1), ("D", "C", 3)]
+    winners, losers = zip(*[(winner, loser) for winner, loser, times in games for _ in range(times)], strict=True)
+    assert len(winners) == 22
+    outcomes = pd.DataFrame({"question_id": np.arange(22), "model_a": winners, "model_b": losers,
+                             "winner": "model_a"})
+    fit = bt.fit(pair_counts(encode_outcomes(outcomes)))
+    strengths = dict(zip(fit.models, np.exp(fit.strengths - fit.strengths.mean()), strict=True))
+    published = {"A": 0.640, "B": 1.043, "C": 0.660, "D": 2.270}
+    for model, value in published.items():
+        assert strengths[model] == pytest.approx(value, rel=1e-3), (model, strengths)

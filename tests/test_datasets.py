@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from judgebench.datasets import FORMATS, alpaca_question_id, detect_format, load_dataset
 from judgebench.datasets.fields import answer_metadata
 from judgebench.datasets.generic import write_answers, write_questions
+from judgebench.datasets.judgments import instruction_id
 from judgebench.errors import EXIT_USAGE, InputError
 from judgebench.records import Answer, Dataset, Question
 
@@ -128,11 +131,8 @@ def test_alpaca_eval_outputs_line_up_by_instruction(shared_data: Path, tmp_path:
 
 
 def test_alpaca_ids_match_annotation_ids():
-    judgments = pytest.importorskip("judgebench.datasets.judgments")
-    if not hasattr(judgments, "instruction_id"):
-        pytest.skip("annotations loader has no instruction_id")
     texts = ["Write a haiku.", "  spaced  \n", "ünïcode"]
-    assert list(judgments.instruction_id(texts)) == [alpaca_question_id(text) for text in texts]
+    assert list(instruction_id(texts)) == [alpaca_question_id(text) for text in texts]
 
 
 def test_formats_are_named_for_the_cli():
@@ -221,7 +221,8 @@ def test_style_metadata_counts_markdown_outside_code():
     text = ("# Title\n\nSome **bold** and __strong__ text, not `__init__`.\n\n- one\n* two\n1. three\n"
             "```py\n# not a header\n- no\n```")
     metadata = answer_metadata([text, "## Second\n**b**"], n_tokens=12)
-    assert metadata == {"n_chars": len(text) + len("## Second\n**b**"), "n_headers": 2, "n_bold": 3,
+    # arena-hard-auto v2's rules: only fenced blocks are code, so the inline `__init__` counts as bold
+    assert metadata == {"n_chars": len(text) + len("## Second\n**b**"), "n_headers": 2, "n_bold": 4,
                         "n_list_items": 3, "n_tokens": 12}
 
 
@@ -351,7 +352,7 @@ def test_csv_positions_are_file_lines(tmp_path: Path, two_questions: Path):
 
 
 def test_parquet_positions_are_rows(tmp_path: Path, two_questions: Path):
-    pyarrow = pytest.importorskip("pyarrow")
+    import pyarrow
     import pyarrow.parquet as pq
 
     table = pyarrow.Table.from_pylist([{"question_id": "q1", "model": "m", "turns": ["ok"]},
@@ -386,3 +387,109 @@ def test_bad_references(tmp_path: Path):
     write_jsonl(questions, [{"question_id": 1, "category": "math", "turns": ["a", "b"], "reference": ["r1"]}])
     raises_input_error("question.jsonl:1", "field 'reference'", "1 reference turn(s)", questions=questions,
                        answers=[answers])
+
+
+# ---- unreadable inputs: encodings, huge cells, JSON that Python accepts but no text can hold ----------------
+
+ANSWERS = [{"question_id": "q1", "model": "m", "turns": ["café au lait"]},
+           {"question_id": "q2", "model": "m", "turns": ["blue"]}]
+
+
+def jsonl_text(records: list[dict]) -> str:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+@pytest.mark.parametrize(("encoding", "expected"), [
+    ("latin-1", "byte 0xe9 at byte offset"),      # é is one byte 0xe9 in Latin-1, never valid UTF-8 alone
+    ("utf-16", "UTF-16"),                          # Python's utf-16 codec writes a byte-order mark
+    ("utf-16-le", "NUL byte at byte offset 1"),    # no mark: ASCII letters come with NUL bytes
+])
+def test_a_file_that_is_not_utf8_names_line_and_byte_offset(tmp_path: Path, two_questions: Path, encoding, expected):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_bytes(jsonl_text(ANSWERS).encode(encoding))
+    error = raises_input_error(str(answers), expected, "re-encode the file as UTF-8",
+                               questions=two_questions, answers=[answers])
+    assert error.line == 1 and error.exit_code == EXIT_USAGE
+
+
+def test_the_byte_offset_and_line_are_those_of_the_first_bad_byte(tmp_path: Path, two_questions: Path):
+    good = json.dumps(ANSWERS[1]) + "\n"
+    answers = tmp_path / "answers.jsonl"
+    answers.write_bytes(good.encode() * 2 + json.dumps(ANSWERS[0], ensure_ascii=False).encode("latin-1"))
+    offset = 2 * len(good.encode()) + json.dumps(ANSWERS[0], ensure_ascii=False).index("é")
+    raises_input_error(f"{answers}:3:", f"byte 0xe9 at byte offset {offset} ", questions=two_questions,
+                       answers=[answers])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".csv"])
+def test_utf8_with_a_byte_order_mark_is_read(tmp_path: Path, two_questions: Path, suffix: str):
+    answers = tmp_path / f"answers{suffix}"
+    if suffix == ".json":
+        answers.write_text(json.dumps(ANSWERS, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        write_answers([Answer(r["question_id"], r["model"], tuple(r["turns"])) for r in ANSWERS], answers)
+    answers.write_bytes(b"\xef\xbb\xbf" + answers.read_bytes())
+    dataset = load_dataset(two_questions, [answers])
+    assert dataset.answer("q1", "m").turns == ("café au lait",)
+
+
+def test_csv_cells_beyond_the_csv_modules_default_limit_are_read(tmp_path: Path, two_questions: Path):
+    long_answer = "word " * 60_000  # 300,000 characters; the csv module stops at 131,072 by default
+    answers = write_csv(tmp_path / "answers.csv", ["question_id", "model", "answer"],
+                        [["q1", "m", long_answer], ["q2", "m", "blue"]])
+    assert load_dataset(two_questions, [answers]).answer("q1", "m").turns == (long_answer,)
+    assert csv.field_size_limit() == 131072  # the module's limit is restored for everyone else
+
+
+def deeply_nested(depth: int) -> str:
+    return "[" * depth + '"x"' + "]" * depth
+
+
+def test_deeply_nested_json_is_an_error_at_its_line(tmp_path: Path, two_questions: Path):
+    nested = '{"question_id": "q2", "model": "m", "turns": ' + deeply_nested(100_000) + "}\n"
+    jsonl = tmp_path / "answers.jsonl"
+    jsonl.write_text(json.dumps(ANSWERS[0]) + "\n" + nested, encoding="utf-8")
+    raises_input_error(f"{jsonl}:2:", "nested too deeply", questions=two_questions, answers=[jsonl])
+    array = tmp_path / "array.json"
+    array.write_text("[\n" + json.dumps(ANSWERS[0]) + ",\n" + nested + "]\n", encoding="utf-8")
+    raises_input_error(f"{array}:3:", "nested too deeply", questions=two_questions, answers=[array])
+    cell = write_csv(tmp_path / "answers.csv", ["question_id", "model", "turns"],
+                     [["q1", "m", '["fine"]'], ["q2", "m", deeply_nested(100_000)]])
+    raises_input_error(f"{cell}:3:", "field 'turns'", "nested too deeply", questions=two_questions, answers=[cell])
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "\\ude00\\ud83d"])  # lone high, lone low, reversed pair
+def test_lone_surrogate_escapes_are_an_error_at_their_line(tmp_path: Path, two_questions: Path, escape: str):
+    jsonl = tmp_path / "answers.jsonl"
+    jsonl.write_text(json.dumps(ANSWERS[1]) + '\n{"question_id": "q1", "model": "m", "turns": ["a' + escape
+                     + 'b"]}\n', encoding="utf-8")
+    raises_input_error(f"{jsonl}:2:", "lone surrogate", questions=two_questions, answers=[jsonl])
+
+
+def test_escaped_surrogate_pairs_and_escaped_backslashes_are_fine(tmp_path: Path, two_questions: Path):
+    jsonl = tmp_path / "answers.jsonl"
+    jsonl.write_text('{"question_id": "q1", "model": "m", "turns": ["smile \\ud83d\\ude00"]}\n'
+                     '{"question_id": "q2", "model": "m", "turns": ["a path: C:\\\\ud800"]}\n', encoding="utf-8")
+    dataset = load_dataset(two_questions, [jsonl])
+    assert dataset.answer("q1", "m").turns == ("smile \U0001F600",)
+    assert dataset.answer("q2", "m").turns == ("a path: C:\\ud800",)
+
+
+def test_a_latin1_answers_file_through_the_console_script(tmp_path: Path, two_questions: Path):
+    """The installed `judgebench` script stops with the message and exit 2 before any engine starts.
+
+    The judge at port 9 (discard) cannot answer: reaching it would fail differently, so the message proves the
+    input was refused first.
+    """
+    latin1 = tmp_path / "latin1.jsonl"
+    latin1.write_bytes(jsonl_text(ANSWERS).encode("latin-1"))
+    other = write_jsonl(tmp_path / "other.jsonl", [{**record, "model": "n"} for record in ANSWERS])
+    script = Path(sys.executable).parent / "judgebench"
+    result = subprocess.run([str(script), "run", "--questions", str(two_questions), "--answers", str(latin1),
+                             "--answers", str(other), "--judge-model", "x", "--base-url", "http://127.0.0.1:9/v1",
+                             "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == EXIT_USAGE, output
+    assert f"{latin1}:1:" in output and "is not UTF-8" in output and "re-encode the file as UTF-8" in output
+    assert "Traceback" not in output

@@ -146,7 +146,7 @@ def test_malformed_csv_line(tmp_path):
     path = tmp_path / "broken.csv"
     path.write_text("question_id,model_a,model_b,winner\nq1,a,b,tie\nq2,a,b,tie,extra\n")
     message = error_of(path)
-    assert f"{path}:3" in message and "malformed CSV" in message
+    assert f"{path}:3" in message and "has 5 values but the header has 4 columns" in message
 
 
 def test_self_comparison_and_empty_model(tmp_path):
@@ -163,7 +163,7 @@ def test_missing_empty_and_unknown_files(tmp_path):
     assert "no outcomes" in error_of(empty)
     other = tmp_path / "outcomes.xlsx"
     other.write_text("x")
-    assert "unknown outcomes format" in error_of(other)
+    assert "unsupported file type '.xlsx'" in error_of(other)
 
 
 def test_a_large_parquet_file_keeps_every_verdict(tmp_path):
@@ -232,16 +232,17 @@ def test_alpaca_eval_missing_preferences_are_counted_and_dropped(tmp_path, caplo
                                                       (0.5, "outside [1, 2]")])
 def test_alpaca_eval_bad_preference(tmp_path, preference, expected):
     path = tmp_path / "model.json"
-    path.write_text(json.dumps([annotation("a", 1.0), annotation("b", preference)]))
+    path.write_text(json.dumps([annotation("a", 1.0), annotation("b", preference)], indent=1))
+    second_record = 1 + len(json.dumps(annotation("a", 1.0), indent=1).splitlines()) + 1  # "[", record 1, "},"
     with pytest.raises(InputError) as caught:
         load_alpaca_eval_annotations([path])
     message = str(caught.value)
-    assert str(path) in message and "record 2" in message and "preference" in message and expected in message
+    assert f"{path}:{second_record}:" in message and "preference" in message and expected in message
 
 
 def test_alpaca_eval_structural_errors(tmp_path):
     not_array = tmp_path / "object.json"
-    not_array.write_text(json.dumps({"instruction": "x"}))
+    not_array.write_text(json.dumps("instruction"))
     with pytest.raises(InputError, match="JSON array of objects"):
         load_alpaca_eval_annotations([not_array])
     broken = tmp_path / "broken.json"
@@ -258,3 +259,52 @@ def test_lc_weights_flip_the_length_sign(shared_data):
     assert list(weights.columns) == ["length", "difficulty", "intercept"]
     assert weights.loc["gpt4_1106_preview_verbose", "length"] == -published.loc["gpt4_1106_preview_verbose"].iloc[0]
     assert (weights.loc["gpt4_1106_preview"] == 0).all()
+
+
+# ---- the shared reader stack: the same encodings, positions and formats as questions and answers -------------
+
+
+def test_outcomes_in_latin1_name_line_and_byte_offset(tmp_path):
+    path = tmp_path / "outcomes.csv"
+    text = "question_id,model_a,model_b,winner\nq1,m1,m2,tie\nq2,modèle,m2,tie\n"
+    path.write_bytes(text.encode("latin-1"))
+    message = error_of(path)
+    assert f"{path}:3:" in message and f"byte offset {text.index('è')} " in message and "UTF-8" in message
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_outcome_cells_larger_than_a_parser_block_are_read(tmp_path, suffix):
+    # pyarrow parses in 1 MiB blocks and refuses a row that straddles two: the record reader takes over.
+    rows = [{**ROWS[0], "note": "x" * 3_000_000}, ROWS[1]]
+    path = tmp_path / f"outcomes{suffix}"
+    write(path, rows)
+    outcomes = load_outcomes(path)
+    assert outcomes["score_a"].tolist() == SCORES[:2] and len(outcomes["note"].iloc[0]) == 3_000_000
+
+
+def test_outcomes_with_a_lone_surrogate_name_the_line(tmp_path):
+    path = tmp_path / "outcomes.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n" + json.dumps(ROWS[1]).replace('"m2"', '"m\\ud800"') + "\n")
+    message = error_of(path)
+    assert f"{path}:2:" in message and "lone surrogate" in message
+
+
+def test_outcomes_as_a_json_array_and_as_tsv(tmp_path):
+    array = tmp_path / "outcomes.json"
+    array.write_text(json.dumps(ROWS, indent=1))
+    assert load_outcomes(array)["score_a"].tolist() == SCORES
+    tsv = tmp_path / "outcomes.tsv"
+    pd.DataFrame(ROWS).to_csv(tsv, sep="\t", index=False)
+    assert load_outcomes(tsv)["score_a"].tolist() == SCORES
+
+
+@pytest.mark.parametrize(("value", "expected"), [("abc", "'abc' is not a number"), ("", "missing value")])
+def test_lc_weights_with_a_bad_number_name_the_line(tmp_path, shared_data, value, expected):
+    lines = (shared_data / "alpaca_eval" / "lc_weights.csv").read_text().splitlines()
+    model, *values = lines[3].split(",")
+    lines[3] = ",".join([model, values[0], value, values[2]])
+    path = tmp_path / "lc_weights.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as caught:
+        load_alpaca_eval_lc_weights(path)
+    assert f"{path}:4:" in str(caught.value) and expected in str(caught.value)

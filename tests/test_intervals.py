@@ -1,9 +1,7 @@
-"""Intervals: separability of published bootstrap distributions, ranks, and the vectorised bootstrap and
+"""Intervals: significance from rating differences, ranks, separability, and the vectorised bootstrap and
 sandwich checked against straightforward computations written here."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
@@ -16,36 +14,74 @@ from judgebench.ratings.counts import CodedOutcomes, encode_outcomes, pair_count
 WINNERS = {"left": "model_a", "right": "model_b", "tie": "tie"}
 
 
-def published_intervals(path) -> tuple[np.ndarray, np.ndarray]:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    bounds = [iv.percentile_interval(np.asarray(row["results"], dtype=float), 0.95) for row in rows]
-    return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+def test_a_difference_interval_separates_what_overlapping_marginal_intervals_do_not():
+    # Two models whose replicates move together (a shared shift, as an anchor or a common question draw gives):
+    # their marginal intervals overlap widely, yet model 0 is ahead by 1 to 3 points in every replicate.
+    rng = np.random.default_rng(3)
+    shift = rng.normal(0, 50, 2000)
+    lead = rng.uniform(1, 3, 2000)
+    samples = np.column_stack([shift + lead, shift, shift - 100.0 + rng.normal(0, 200, 2000)])
+    lower, upper = iv.percentile_interval(samples, 0.95)
+    assert lower[0] < upper[1]  # marginal intervals overlap
+    better = iv.better_from_samples(samples, 0.95)
+    assert better.tolist() == [[False, True, False], [False, False, False], [False, False, False]]
+    defined = np.ones(3, dtype=bool)
+    assert iv.ranks(better, defined).tolist() == [1, 2, 1]
+    assert iv.separability(better, defined) == pytest.approx(1 / 3)
 
 
-@pytest.mark.parametrize("name, expected", [
-    # ../shared/data/README.md, ratings/separability: arena_hard 302 of 378 pairs separable (79.89%),
-    # mt_bench 34.33%, alpaca_LC 87.89%.
-    ("arena_hard", 302 / 378),
-    ("mt_bench", 0.3433),
-    ("alpaca_LC", 0.8789),
-])
-def test_separability_of_published_bootstraps(shared_data, name, expected):
-    lower, upper = published_intervals(shared_data / "ratings" / "separability" / f"bootstrap_stats_{name}.jsonl")
-    assert iv.separability(lower, upper) == pytest.approx(expected, abs=5e-5)
+def test_difference_decisions_ignore_any_per_replicate_shift():
+    rng = np.random.default_rng(4)
+    samples = rng.normal([0.0, 0.3, 0.5, 2.0], 0.3, size=(500, 4))
+    shifted = samples - samples[:, [2]] + 1000.0  # anchored at model 2: its interval has zero width
+    assert np.array_equal(iv.better_from_samples(samples, 0.95), iv.better_from_samples(shifted, 0.95))
 
 
-def test_zero_width_interval_inside_another_overlaps():
-    # the baseline of a win-rate leaderboard has a zero-width interval
-    assert iv.separability([0.5, 0.4], [0.5, 0.6]) == 0.0
-    assert iv.separability([0.5, 0.3], [0.5, 0.5]) == 0.0  # touching counts as overlap
-    assert iv.separability([0.5, 0.3], [0.5, 0.49]) == 1.0
+@pytest.mark.parametrize("rounds", [7, 200, 1000])
+@pytest.mark.parametrize("confidence", [0.95, 0.5])
+def test_difference_decisions_equal_percentiles_of_every_difference(rounds, confidence):
+    # integer ratings: many differences exactly zero and many ties between order statistics
+    rng = np.random.default_rng(rounds)
+    samples = rng.integers(-3, 6, size=(rounds, 25)).astype(float)
+    samples[:, 3] += 9.0  # always ahead
+    samples[:, 7] += 6.0  # ahead in most replicates: decided by the order statistics around zero
+    direct = np.percentile(samples[:, :, None] - samples[:, None, :], 50 * (1 - confidence), axis=0) > 0
+    np.fill_diagonal(direct, False)
+    assert direct.any()
+    assert np.array_equal(iv.better_from_samples(samples, confidence), direct)
+    with_gap = samples.copy()
+    with_gap[0, 5] = np.nan  # the NaN-aware path: that replicate is left out of model 5's pairs
+    kept = np.delete(samples, 0, axis=0)
+    direct_5 = np.percentile(kept[:, 5, None] - kept, 50 * (1 - confidence), axis=0) > 0
+    direct_5[5] = False
+    assert np.array_equal(iv.better_from_samples(with_gap, confidence)[5], direct_5)
 
 
-def test_ranks_count_models_clearly_above():
-    lower = np.array([10.0, 8.0, 2.0, 1.0])
-    upper = np.array([12.0, 11.0, 9.0, 3.0])
-    # model 2 (2..9): only model 0 (lower 10) is above its upper bound 9; model 3 (1..3): models 0 and 1 are
-    assert iv.ranks(lower, upper).tolist() == [1, 1, 2, 3]
+def test_covariance_decisions_use_the_variance_of_the_difference():
+    estimate = np.array([1.0, 0.0, 0.0])
+    # models 0 and 1 strongly correlated: var(d01) = 1 + 1 - 2 * 0.99 = 0.02, se 0.141, so 1.0 > 1.96 * 0.141;
+    # model 2 independent: var(d02) = 2, se 1.41, not significant
+    covariance = np.array([[1.0, 0.99, 0.0], [0.99, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    better = iv.better_from_covariance(estimate, covariance, 0.95)
+    assert better[0, 1] and not better[0, 2] and not better[1:].any()
+    # with 5 clusters the t quantile (2.776) asks for more: 1.0 > 2.776 * 0.1414 still holds, at 3 clusters
+    # (4.303 * 0.1414 = 0.609) too, but a difference of 0.5 is then not significant
+    assert iv.better_from_covariance(estimate, covariance, 0.95, degrees_of_freedom=4)[0, 1]
+    assert not iv.better_from_covariance(estimate / 2, covariance, 0.95, degrees_of_freedom=2)[0, 1]
+    assert iv.better_from_covariance(estimate / 2, covariance, 0.95)[0, 1]
+
+
+def test_a_model_without_a_rating_gets_no_rank_and_counts_in_no_pair():
+    better = np.array([[False, True, True], [False, False, True], [False, False, False]])
+    defined = np.array([True, True, False])
+    rank = iv.ranks(better, defined)
+    assert rank[:2].tolist() == [1, 2] and np.isnan(rank[2])
+    assert iv.separability(better, defined) == 1.0
+
+
+def test_t_quantile():
+    assert iv.t_quantile(0.95, 12) == pytest.approx(2.178813, abs=1e-6)  # t table, 12 degrees of freedom
+    assert iv.t_quantile(0.95, np.inf) == pytest.approx(1.959964, abs=1e-6)
 
 
 def test_percentile_interval_and_normal_quantile():

@@ -10,6 +10,7 @@ import math
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.support.judge_server import (
     ChatRequest,
     FaultRule,
     JudgeServer,
+    echo_key_rule,
     messages_key,
     parse_fault,
     quality_rule,
@@ -156,3 +158,34 @@ def test_latency_delays_answers_without_a_fault() -> None:
         assert post(server, body)[0] == 200
         assert time.monotonic() - started >= 0.2
         assert server.log[0].fault is None and server.answered() == {server.log[0].key: 1}
+
+
+def test_retry_after_ms_header_and_option() -> None:
+    assert parse_fault("429:retry_after_ms=1e15").retry_after_ms == "1e15"
+    with JudgeServer() as server:
+        server.add_fault("429", retry_after_ms=250, limit=1)
+        status, headers, _ = post(server, {"model": "test-judge", "messages": [{"role": "user", "content": "hi"}]})
+        assert status == 429 and headers["retry-after-ms"] == "250" and "Retry-After" not in headers
+
+
+def test_echo_key_rule_repeats_the_bearer_key_in_tokens() -> None:
+    with JudgeServer(rule=echo_key_rule) as server:
+        messages = [{"role": "system", "content": "end with [[A>>B]] or [[B>>A]]"}, {"role": "user", "content": "q"}]
+        status, _, body = post(server, {"model": "test-judge", "messages": messages, "logprobs": True,
+                                        "top_logprobs": 2}, key="sk-abcdefghij")
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == "My secret is sk-abcdefghij. [[A>B]]"
+    tokens = [p["token"] for p in body["choices"][0]["logprobs"]["content"]]
+    assert tokens == ["My", " secret", " is", " ", "sk-", "abc", "def", "ghi", "j", ".", " [[A>B]]"]
+    assert server.log[0].in_flight == 1
+
+
+def test_load_latency_grows_with_the_requests_in_flight() -> None:
+    """Requests arriving while others are answered wait longer: the log records how many were in flight."""
+    with JudgeServer(load_latency_s=0.3) as server:
+        body = {"model": "test-judge", "messages": [{"role": "user", "content": "hi"}]}
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(lambda _: post(server, body)[0], range(4)))
+    assert statuses == [200] * 4
+    assert sorted(e.in_flight for e in server.log)[-1] >= 2  # later arrivals found others being answered
+    assert sorted(e.in_flight for e in server.log)[0] == 1

@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from judgebench import leaderboard
+from judgebench import leaderboard, present
+from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
+from tests.support.stores import store_from_outcomes
 
 STRENGTHS = {"alpha": 0.8, "bravo": 0.4, "charlie": 0.0, "delta": -0.6}
 
@@ -59,11 +61,15 @@ def test_models_carry_the_contract_fields(board):
     assert ratings.mean() == pytest.approx(1000.0)
 
 
-def test_ranks_follow_the_interval_rule(board):
-    lower = np.array([e["lower"] for e in board.models])
-    upper = np.array([e["upper"] for e in board.models])
-    for k, entry in enumerate(board.models):
-        assert entry["rank"] == 1 + int((lower > upper[k]).sum())
+def test_ranks_follow_the_difference_rule(board):
+    # computed here pair by pair from the bootstrap ratings: i is significantly better than j when the 2.5th
+    # percentile of rating_i - rating_j over the replicates is above zero
+    samples = board.samples
+    m = samples.shape[1]
+    better = np.array([[i != j and np.percentile(samples[:, i] - samples[:, j], 2.5) > 0 for j in range(m)]
+                       for i in range(m)])
+    assert [e["rank"] for e in board.models] == (1 + better.sum(axis=0)).tolist()
+    assert board.meta["separability"] == pytest.approx((better | better.T)[np.triu_indices(m, 1)].mean())
 
 
 def test_meta_records_method_interval_and_counts(board):
@@ -86,7 +92,7 @@ def test_same_seed_same_intervals_other_seed_other_intervals(outcomes, board):
 
 
 def test_write_json_csv_markdown(board, tmp_path):
-    paths = leaderboard.write(board, tmp_path / "results")
+    paths = board.write(tmp_path / "results")
     document = json.loads(paths["json"].read_text())
     assert set(document) == {"meta", "models"}
     assert document["models"] == board.models
@@ -193,7 +199,7 @@ def test_winner_column_and_self_pairs():
 def test_parquet_fast_path_matches_the_dataframe(outcomes, tmp_path):
     path = tmp_path / "outcomes.parquet"
     outcomes.to_parquet(path)
-    from_file = leaderboard.build(leaderboard.read_outcomes(path), rounds=100, seed=3)
+    from_file = leaderboard.build(sources.read_outcomes(path), rounds=100, seed=3)
     from_frame = leaderboard.build(outcomes, rounds=100, seed=3)
     assert from_file.models == from_frame.models
 
@@ -201,21 +207,22 @@ def test_parquet_fast_path_matches_the_dataframe(outcomes, tmp_path):
 def test_alpaca_eval_win_rates_reproduce_the_published_leaderboard(shared_data):
     # ../shared/data/alpaca_eval/leaderboard.csv: win_rate, standard_error, discrete_win_rate (percent),
     # n_wins, n_wins_base, n_draws and avg_length (characters, truncated) for the 14 annotated models.
-    inputs = leaderboard.load_inputs(alpaca_eval=[shared_data / "alpaca_eval" / "annotations"])
+    inputs = sources.load_inputs(alpaca_eval=[shared_data / "alpaca_eval" / "annotations"])
     assert inputs.baseline == "gpt4_1106_preview"
     board = leaderboard.build(inputs.outcomes, method="winrate", baseline=inputs.baseline, rounds=100)
+    assert board.meta["length_control"].startswith("none")  # no weights given: no LC figure
+    assert all(e.get("lc_win_rate") is None for e in board.models)
     published = pd.read_csv(shared_data / "alpaca_eval" / "leaderboard.csv", index_col=0)
     assert len(board.models) == 14
     for entry in board.models:
         row = published.loc[entry["model"]]
         assert entry["rating"] == pytest.approx(row["win_rate"] / 100, abs=1e-6)
         assert 0 <= entry["avg_length"] - row["avg_length"] < 1
-        if entry["model"] == inputs.baseline:
-            continue
         assert entry["win_rate_se"] == pytest.approx(row["standard_error"] / 100, abs=1e-6)
         assert entry["discrete_win_rate"] == pytest.approx(row["discrete_win_rate"] / 100, abs=1e-6)
         assert (entry["n_wins"], entry["n_losses"], entry["n_draws"]) == (
             row["n_wins"], row["n_wins_base"], row["n_draws"])
+        assert entry["n_wins"] + entry["n_losses"] + entry["n_ties"] == entry["n_games"] == row["n_total"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -229,37 +236,34 @@ def test_command_writes_the_files(outcomes, tmp_path):
     done = run_cli("--outcomes", str(path), "--rounds", "200", "--seed", "5", "--baseline", "delta",
                    "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    assert "| 1 | alpha |" in done.stdout
+    assert "alpha" in done.stdout and "95% percentile interval" in done.stdout
     document = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
     assert document["meta"]["seed"] == 5 and document["meta"]["baseline"] == "delta"
     assert (tmp_path / "out" / "leaderboard.csv").is_file() and (tmp_path / "out" / "leaderboard.md").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--outcomes", "missing.parquet"], "file not found"),
-    ([], "exactly one of"),
-    (["--outcomes", "{path}", "--method", "glicko"], "unknown method"),
-    (["--outcomes", "{path}", "--baseline", "zulu"], "baseline 'zulu'"),
+@pytest.mark.parametrize("args, message, usage", [
+    (["--outcomes", "missing.parquet"], "file not found", False),
+    ([], "exactly one of", True),
+    (["--outcomes", "{path}", "--method", "glicko"], "Invalid value for '--method'", True),
+    (["--outcomes", "{path}", "--baseline", "zulu"], "baseline 'zulu'", False),
 ])
-def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, message):
+def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, message, usage):
+    """Input errors are one line; usage errors (bad or missing flags) are click's usage message."""
     path = tmp_path / "outcomes.csv"
     outcomes.to_csv(path, index=False)
     done = run_cli(*[a.replace("{path}", str(path)) for a in args])
     assert done.returncode == 2
     assert message in done.stderr
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    if usage:
+        assert done.stderr.startswith("Usage: ") and "Try " in done.stderr
+    else:
+        assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_command_reads_a_judgebench_store(outcomes, tmp_path):
-    from judgebench.store import JudgmentRow, Store
-
-    path = tmp_path / "judgments.sqlite"
-    with Store(path) as store:
-        for n, row in enumerate(outcomes.itertuples()):
-            for order, (first, second, p_first) in enumerate(((row.model_a, row.model_b, row.p_ab),
-                                                               (row.model_b, row.model_a, 1 - row.p_ba))):
-                store.put(JudgmentRow(key=f"k{n}-{order}", question_id=row.question_id, first=first, second=second,
-                                      judge="j", template="t", status="ok", label="x", p_first=p_first, weight=1.0))
+    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite")
     done = run_cli("--store", str(path), "--rounds", "100", "--position-effect", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
@@ -277,11 +281,21 @@ def test_davidson_ties_with_either_interval(outcomes, interval):
         assert entry["lower"] <= entry["rating"] <= entry["upper"]
 
 
-def test_position_effect_with_the_sandwich(outcomes):
-    effect = leaderboard.build(outcomes, interval="sandwich", position_effect=True).meta["position_effect"]
-    bootstrap = leaderboard.build(outcomes, rounds=400, position_effect=True).meta["position_effect"]
-    assert effect["log_odds"] == bootstrap["log_odds"]
-    assert effect["upper"] - effect["lower"] == pytest.approx(bootstrap["upper"] - bootstrap["lower"], rel=0.25)
+def test_position_effect_sandwich_matches_the_spread_over_simulated_studies():
+    """The sandwich's standard error of the first-position log-odds against its true sampling spread: the
+    standard deviation of the point estimate over 150 independent simulated studies (Monte Carlo error of
+    that standard deviation: 1 / sqrt(2 * 149) = 6%)."""
+    from scipy.stats import t
+
+    quantile = t.ppf(0.975, 59)  # 60 questions: the sandwich's t interval has 59 degrees of freedom
+    estimates, errors = [], []
+    for seed in range(150):
+        effect = leaderboard.build(simulated_outcomes(n_questions=60, seed=100 + seed), interval="sandwich",
+                                   position_effect=True).meta["position_effect"]
+        estimates.append(effect["log_odds"])
+        errors.append((effect["upper"] - effect["lower"]) / (2 * quantile))
+    spread = np.std(estimates, ddof=1)
+    assert np.mean(errors) == pytest.approx(spread, rel=0.2), (np.mean(errors), spread)
 
 
 def test_games_without_ties_cannot_fit_davidson(outcomes):
@@ -289,13 +303,31 @@ def test_games_without_ties_cannot_fit_davidson(outcomes):
         leaderboard.build(outcomes, ties="davidson", position_effect=True, rounds=10)
 
 
-def test_judgment_resampling_gives_narrower_intervals_than_questions_here(outcomes):
-    # the simulated questions do not cluster, so both units should give similar widths
+def clustered_outcomes(n_questions: int = 60, seed: int = 0) -> pd.DataFrame:
+    """All pairs on every question, where each model's quality varies by question (standard deviation 1.5 on
+    the log-odds scale): the outcomes of one question are correlated, as in real benchmarks."""
+    rng = np.random.default_rng(seed)
+    names = list(STRENGTHS)
+    rows = []
+    for q in range(n_questions):
+        quality = {name: STRENGTHS[name] + rng.normal(0, 1.5) for name in names}
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                for _ in range(4):
+                    rows.append({"question_id": f"q{q}", "model_a": a, "model_b": b,
+                                 "score_a": float(rng.random() < expit(quality[a] - quality[b]))})
+    return pd.DataFrame(rows)
+
+
+def test_judgment_resampling_gives_narrower_intervals_than_questions_when_questions_cluster():
+    outcomes = clustered_outcomes()
     by_question = leaderboard.build(outcomes, rounds=400, resample="questions")
     by_judgment = leaderboard.build(outcomes, rounds=400, resample="judgments")
     width = [np.mean([e["upper"] - e["lower"] for e in b.models]) for b in (by_question, by_judgment)]
-    assert width[1] == pytest.approx(width[0], rel=0.25)
+    # the per-question quality makes the question bootstrap's intervals clearly wider (measured: ratio 0.6)
+    assert width[1] < 0.8 * width[0], width
     assert by_judgment.meta["resample"] == "judgments"
+    assert "ignores question clustering" in by_judgment.meta["interval_label"]
 
 
 def test_command_uses_a_noted_weak_ridge_only_when_needed(tmp_path):
@@ -315,6 +347,134 @@ def test_rich_table_for_judgebench_run(board):
     from rich.console import Console
 
     console = Console(record=True, width=140)
-    leaderboard.print_leaderboard(board, console)
+    console.print(present.leaderboard_table(board, console.width))
     text = console.export_text()
     assert "Bradley-Terry" in text and "alpha" in text and "95% percentile interval" in text
+
+
+# --- anchor-free ranks on evalica's llmfao comparisons ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def llmfao_outcomes(shared_data) -> pd.DataFrame:
+    """evalica's llmfao: 8,930 comparisons of 59 models, the prompt as the question."""
+    frame = pd.read_csv(shared_data / "ratings" / "llmfao.csv")
+    winner = frame["winner"].map({"left": "model_a", "right": "model_b", "tie": "tie"})
+    return pd.DataFrame({"question_id": frame["prompt"], "model_a": frame["left"], "model_b": frame["right"],
+                         "winner": winner})
+
+
+def ranks_of(board: leaderboard.Leaderboard) -> dict[str, int]:
+    return {e["model"]: e["rank"] for e in board.models}
+
+
+@pytest.mark.parametrize("interval", ["bootstrap", "sandwich"])
+def test_llmfao_ranks_and_separability_do_not_depend_on_the_anchor(llmfao_outcomes, interval):
+    # Before ranks came from differences, separability was 0.283 unanchored and 0.092 anchored at GPT 4, and 37
+    # of the 59 ranks changed with the anchor.
+    boards = [leaderboard.build(llmfao_outcomes, interval=interval, rounds=100, **options)
+              for options in ({}, {"anchor": "GPT 4"}, {"baseline": "GPT 4"})]
+    assert ranks_of(boards[1]) == ranks_of(boards[0]) == ranks_of(boards[2])
+    separability = [b.meta["separability"] for b in boards]
+    assert separability[0] == separability[1] == separability[2] > 0.3
+    anchored = {e["model"]: e for e in boards[1].models}["GPT 4"]
+    assert anchored["lower"] == anchored["upper"] == 1000.0
+    assert "fixed at 1000 by definition" in boards[1].meta["anchor_interval"]
+
+
+def test_llmfao_ranks_do_not_depend_on_the_anchor_on_the_command_line(llmfao_outcomes, tmp_path):
+    path = tmp_path / "llmfao.csv"
+    llmfao_outcomes.to_csv(path, index=False)
+    done = run_cli("--outcomes", str(path), "--interval", "sandwich", "--baseline", "GPT 4", "--out", str(tmp_path),
+                   "-q")
+    assert done.returncode == 0, done.stderr
+    document = json.loads((tmp_path / "leaderboard.json").read_text())
+    unanchored = leaderboard.build(llmfao_outcomes, interval="sandwich")
+    assert {e["model"]: e["rank"] for e in document["models"]} == ranks_of(unanchored)
+    assert document["meta"]["separability"] == unanchored.meta["separability"]
+
+
+def test_llmfao_rank_inversions_are_those_the_difference_intervals_imply(llmfao_outcomes):
+    """Rule: model A may be ranked below model B although A's point rating is higher only when some model C is
+    significantly better than A (its difference interval with A above zero) and not significantly better than
+    B (the C - B interval, from fewer or noisier games, reaches zero). Checked here pair by pair from the
+    bootstrap replicates; any other inversion would be a fault of the ranking."""
+    board = leaderboard.build(llmfao_outcomes, rounds=200)
+    samples, entries = board.samples, board.models
+    m = len(entries)
+    lower = np.percentile(samples[:, :, None] - samples[:, None, :], 2.5, axis=0)
+    better = (lower > 0) & ~np.eye(m, dtype=bool)
+    inversions = 0
+    for a in range(m):
+        for b in range(a + 1, m):  # models are sorted by rating: a is rated at least as high as b
+            if entries[a]["rating"] > entries[b]["rating"] and entries[a]["rank"] > entries[b]["rank"]:
+                inversions += 1
+                assert (better[:, a] & ~better[:, b]).any(), (entries[a]["model"], entries[b]["model"])
+    assert inversions > 0  # llmfao's models have very different numbers of games, so some occur
+
+
+def test_a_model_without_a_rating_gets_no_rank_and_a_reason(outcomes):
+    without = outcomes[~((outcomes.model_a == "alpha") & (outcomes.model_b == "delta"))]
+    for interval in ("bootstrap", "sandwich"):
+        board = leaderboard.build(without, method="winrate", baseline="delta", interval=interval, rounds=100)
+        alpha = {e["model"]: e for e in board.models}["alpha"]
+        assert alpha["rating"] is None and alpha["rank"] is None
+        assert "no outcomes against the baseline" in alpha["rank_note"]
+        assert sorted(e["rank"] for e in board.models if e["rank"] is not None)[0] == 1
+
+
+def test_davidson_reports_win_tie_and_expected_score_against_the_baseline(llmfao_outcomes):
+    board = leaderboard.build(llmfao_outcomes, ties="davidson", baseline="GPT 4", interval="sandwich")
+    nu = board.meta["tie_ratio"]["nu"]
+    assert "P(tie)" in board.meta["win_probability_label"] and "GPT 4" in board.meta["win_probability_label"]
+    for entry in board.models:
+        win, tie = entry["win_probability"], entry["tie_probability"]
+        # Davidson: P(tie)^2 = nu^2 P(win) P(loss); the three must add up to one
+        loss = tie ** 2 / (nu ** 2 * win)
+        assert win + tie + loss == pytest.approx(1.0)
+        assert entry["expected_score"] == pytest.approx(win + tie / 2)
+    gpt4 = {e["model"]: e for e in board.models}["GPT 4"]
+    assert gpt4["win_probability"] == pytest.approx(1 / (2 + nu))  # against itself
+
+
+def test_few_questions_give_a_warning_in_the_meta(outcomes):
+    few = outcomes[outcomes.question_id.isin([f"q{q}" for q in range(13)])]
+    board = leaderboard.build(few, interval="sandwich")
+    assert any("13 questions" in w and "under-cover" in w for w in board.meta["warnings"])
+    assert "12 degrees of freedom" in board.meta["interval_label"]
+    assert leaderboard.build(outcomes, interval="sandwich").meta["warnings"] == []
+
+
+def test_online_elo_is_in_stored_order_and_its_interval_says_how_it_was_made(outcomes):
+    from judgebench.ratings.elo import online_elo
+
+    board = leaderboard.build(outcomes, method="elo", rounds=50)
+    names = sorted(STRENGTHS)
+    code = {name: k for k, name in enumerate(names)}
+    direct = online_elo(outcomes.model_a.map(code).to_numpy(), outcomes.model_b.map(code).to_numpy(),
+                        outcomes.score_a.to_numpy(), len(names))
+    assert [e["rating"] for e in sorted(board.models, key=lambda e: e["model"])] == pytest.approx(direct.tolist())
+    assert "random order" in board.meta["interval_label"]
+
+
+def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_data, tmp_path):
+    folder = shared_data / "alpaca_eval"
+    done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
+                   "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "50",
+                   "--out", str(tmp_path), "-q")
+    assert done.returncode == 0, done.stderr
+    models = json.loads((tmp_path / "leaderboard.json").read_text())["models"]
+    published = pd.read_csv(folder / "leaderboard.csv", index_col=0)
+    checked = 0
+    for entry in models:
+        row = published.loc[entry["model"]]
+        assert abs(100 * entry["lc_win_rate"] - row["length_controlled_winrate"]) < 1e-3, entry["model"]
+        if pd.notna(row["lc_standard_error"]):
+            assert abs(100 * entry["lc_win_rate_se"] - row["lc_standard_error"]) < 1e-3, entry["model"]
+        checked += entry["model"] != "gpt4_1106_preview"
+    assert checked == 13
+    meta = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]
+    assert meta["length_control"] == "AlpacaEval 2.0's published GLM weights"
+    baseline = {e["model"]: e for e in models}["gpt4_1106_preview"]
+    assert (baseline["n_games"], baseline["rating"], baseline["win_rate_se"], baseline["lc_win_rate"]) == (
+        805, 0.5, 0.0, 0.5)

@@ -8,25 +8,35 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gc
+import json
 import math
+import os
+import signal
 import socket
+import sqlite3
+import subprocess
+import sys
 import time
+import warnings
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from judgebench.engines.base import Completion, JudgeRequest
-from judgebench.engines.openai_api import OpenAIEngine, _retry_after
-from judgebench.errors import EngineError
-from tests.support.judge_server import JudgeServer, messages_key
+from judgebench.engines.base import Completion, EngineEvent, JudgeRequest
+from judgebench.engines.openai_api import AdaptiveLimit, OpenAIEngine, _retry_after, check_base_url
+from judgebench.errors import ConfigError, EngineError
+from tests.support.judge_server import JudgeServer, echo_key_rule, messages_key
 from tests.support.judge_server import Reply as ServerReply
 
 pytestmark = pytest.mark.integration
 
 FIVE_LEVEL = "Compare the answers. End with one of [[A>>B]], [[A>B]], [[A=B]], [[B>A]], [[B>>A]]."
 TOKEN = "Reply with A or B only."
-FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "timeout_s": 5.0}
+FAST: dict[str, Any] = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "timeout_s": 5.0}
 
 
 @pytest.fixture(params=["aiohttp", "openai"])
@@ -156,13 +166,14 @@ def test_missing_logprobs_leave_the_text_usable(judge_server: JudgeServer, trans
 
 def test_429_waits_at_least_retry_after(judge_server: JudgeServer, transport: str) -> None:
     judge_server.add_fault("429", attempts=1, retry_after=1)
-    started = time.monotonic()
-    (completion,) = judge_all(engine_for(judge_server, transport), [game(0, 9, 1)])
-    elapsed = time.monotonic() - started
+    events: list[EngineEvent] = []
+    (completion,) = judge_all(engine_for(judge_server, transport, on_event=events.append), [game(0, 9, 1)])
     assert completion.error is None and completion.text is not None and completion.text.endswith("[[A>>B]]")
     assert [e.status for e in judge_server.log] == [429, 200]
-    assert elapsed >= 0.95  # the 1-second Retry-After was honoured (backoff alone would be <= 0.01 s)
+    # The server saw the retry no sooner than it asked (backoff alone would wait <= 0.01 s).
     assert judge_server.log[1].time - judge_server.log[0].time >= 0.95
+    assert events == [EngineEvent("wait", "server asked to wait 1 s (HTTP 429); waiting 1 s", wait_s=1.0,
+                                  asked_s=1.0, status=429)]
 
 
 @pytest.mark.parametrize("kind", ["500", "502", "503"])
@@ -202,9 +213,7 @@ def test_dropped_connections_are_retried(judge_server: JudgeServer, transport: s
 def test_slow_replies_time_out_and_fail_after_max_attempts(judge_server: JudgeServer, transport: str) -> None:
     judge_server.add_fault("slow", delay_s=10.0)
     engine = engine_for(judge_server, transport, timeout_s=0.3, max_attempts=2)
-    started = time.monotonic()
     (completion,) = judge_all(engine, [game(0, 9, 1)])
-    assert time.monotonic() - started < 5  # gave up long before the server would have answered
     assert completion.text is None
     assert completion.error is not None and "no response within 0.3 s" in completion.error
     assert "2 attempts" in completion.error
@@ -317,11 +326,9 @@ def test_unreachable_server_names_the_url(transport: str) -> None:
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/v1"
     engine = OpenAIEngine("test-judge", base_url=url, max_attempts=3, transport=transport, **FAST)
-    started = time.monotonic()
     with pytest.raises(EngineError) as caught:
         judge_all(engine, [game(i, 1, 2) for i in range(10)])
     assert url in str(caught.value) and "could not connect" in str(caught.value)
-    assert time.monotonic() - started < 5
     assert engine.requests_sent >= 3
 
 
@@ -331,10 +338,42 @@ def test_no_key_and_no_server_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
         OpenAIEngine("gpt-4o-mini", api_key_env="JB_TEST_ABSENT_KEY")
 
 
-@pytest.mark.parametrize("url", ["localhost:8000/v1", "ftp://127.0.0.1/v1", "http:///v1"])
-def test_malformed_base_url_is_a_clear_error(url: str) -> None:
-    with pytest.raises(EngineError, match="--base-url"):
+@pytest.mark.parametrize("url, says", [
+    ("localhost:8000/v1", "http://HOST:PORT/v1"),
+    ("ftp://127.0.0.1/v1", "http://HOST:PORT/v1"),
+    ("http:///v1", "http://HOST:PORT/v1"),
+    ("http://127.0.0.1:99999/v1", "port '99999'"),
+    ("http://127.0.0.1:80a/v1", "port '80a'"),
+    ("http://127.0.0.1:0/v1", "port '0'"),
+    ("http://[::1]:70000/v1", "port '70000'"),
+    ("http://127.0.0.1:8000/v1?api-version=1", "'?' or '#'"),
+])
+def test_malformed_base_url_is_a_config_error(url: str, says: str) -> None:
+    with pytest.raises(ConfigError, match="--base-url") as caught:
+        check_base_url(url)
+    assert says in str(caught.value)
+    with pytest.raises(ConfigError, match="--base-url"):
         OpenAIEngine("test-judge", base_url=url)
+
+
+def test_credentials_in_the_base_url_are_refused_without_repeating_them() -> None:
+    with pytest.raises(ConfigError) as caught:
+        OpenAIEngine("test-judge", base_url="http://alice:hunter2-password@127.0.0.1:8000/v1")
+    message = str(caught.value)
+    assert "user:password@" in message and "--api-key-env" in message
+    assert "hunter2" not in message and "alice" not in message
+    assert "http://127.0.0.1:8000/v1" in message
+
+
+@pytest.mark.parametrize("url, checked", [
+    ("http://127.0.0.1:8000/v1/", "http://127.0.0.1:8000/v1"),
+    (" https://api.example.com/v1 ", "https://api.example.com/v1"),
+    ("http://[::1]:8000/v1", "http://[::1]:8000/v1"),
+    ("http://localhost/v1", "http://localhost/v1"),
+])
+def test_good_base_urls_are_kept(url: str, checked: str) -> None:
+    assert check_base_url(url) == checked
+    assert OpenAIEngine("test-judge", base_url=url).describe()["base_url"] == checked
 
 
 def test_local_server_without_key_uses_a_placeholder(judge_server: JudgeServer,
@@ -420,10 +459,376 @@ def test_retry_after_forms() -> None:
     assert _retry_after({"retry-after": past}) == 0.0
 
 
-def test_retry_after_is_capped(judge_server: JudgeServer) -> None:
-    judge_server.add_fault("429", attempts=1, retry_after=3600)
-    engine = engine_for(judge_server, "aiohttp", retry_after_max_s=0.2)
-    started = time.monotonic()
+def test_retry_after_absurd_and_unreadable_values() -> None:
+    assert _retry_after({"retry-after-ms": "1e15"}) == 1e12  # shown as asked, waited only up to the cap
+    assert _retry_after({"retry-after-ms": "-5"}) == 0.0
+    for unreadable in ("nan", "inf", "-inf", "Fri, 31 Dec 99999 23:59:59 GMT", ""):
+        assert _retry_after({"retry-after": unreadable}) is None, unreadable
+        assert _retry_after({"retry-after-ms": unreadable}) is None, unreadable
+    assert _retry_after({"retry-after-ms": "nan", "retry-after": "3"}) == 3.0  # the readable one counts
+    far = _retry_after({"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"})
+    assert far is not None and far > 7e10
+
+
+# -- every exit path closes the connections ----------------------------------------------------------------
+
+
+def run_and_collect_leaks(make_engine: Callable[[], OpenAIEngine],
+                          consume: Callable[[OpenAIEngine], Awaitable[list[Completion]]]
+                          ) -> tuple[list[Completion], str | None, list[str]]:
+    """Run `consume(engine)` in a fresh event loop WITHOUT calling `engine.aclose()`, drop the engine, and
+    collect the ResourceWarnings that garbage collection raises for connection pools left open (aiohttp's
+    "Unclosed client session / connector"). Returns the completions received, the error text (None
+    without error) and the warnings."""
+    received: list[Completion] = []
+    error: str | None = None
+
+    async def run() -> None:
+        nonlocal error
+        engine = make_engine()
+        try:
+            received.extend(await consume(engine))
+        except (EngineError, RuntimeError) as exc:
+            error = f"{type(exc).__name__}: {exc}"  # text only: the traceback would keep the engine alive
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(run())
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    return received, error, leaks
+
+
+async def read_all(engine: OpenAIEngine, requests: list[JudgeRequest], into: list[Completion]) -> list[Completion]:
+    async for completion in engine.stream(requests):
+        into.append(completion)
+    return into
+
+
+def test_an_engine_error_mid_run_yields_every_answer_on_the_wire(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.latency_s = 0.3  # answers take a while; the rejection comes back at once
+    judge_server.add_fault("401", requests={0})  # say the key was revoked while 3 other games were sent
+    requests = [game(i, 9, 1) for i in range(12)]
+    seen: list[Completion] = []
+    _, error, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, transport, concurrency=4),
+                                            lambda engine: read_all(engine, requests, seen))
+    assert error is not None and "401" in error
+    assert len(judge_server.log) == 4  # nothing sent after the rejection, no retries
+    answered_keys = {e.key for e in judge_server.log if e.status == 200}
+    assert len(answered_keys) == 3
+    by_messages = {messages_key(list(r.messages)): r.key for r in requests}
+    assert {c.key for c in seen} == {by_messages[k] for k in answered_keys}  # all paid-for answers came back
+    assert all(c.error is None for c in seen)
+    assert leaks == []
+
+
+def test_a_consumer_that_stops_early_leaves_nothing_open(judge_server: JudgeServer, transport: str) -> None:
+    async def first_two(engine: OpenAIEngine) -> list[Completion]:
+        received = []
+        async for completion in engine.stream([game(i, 9, 1) for i in range(20)]):
+            received.append(completion)
+            if len(received) == 2:
+                break  # and never aclose() the stream: the event loop's shutdown finalises it
+        return received
+
+    received, error, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, transport, concurrency=2),
+                                                   first_two)
+    assert error is None and len(received) == 2
+    assert leaks == []
+
+
+def test_cancelling_the_consumer_closes_the_connections(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.latency_s = 30.0  # nothing will come back before the cancellation
+
+    async def cancelled(engine: OpenAIEngine) -> list[Completion]:
+        task = asyncio.ensure_future(read_all(engine, [game(i, 9, 1) for i in range(8)], []))
+        while judge_server.in_flight < 4:  # wait until the requests are on the wire
+            await asyncio.sleep(0.01)
+        task.cancel()  # what Ctrl-C does to the runner's task
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return []
+
+    _, error, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, transport, concurrency=4), cancelled)
+    assert error is None and leaks == []
+    for _ in range(500):  # the server notices the closed connections and cancels its handlers
+        if judge_server.in_flight == 0:
+            break
+        time.sleep(0.01)
+    assert judge_server.in_flight == 0
+    assert [e.status for e in judge_server.log] == [0, 0, 0, 0]  # dropped by the client, none answered
+
+
+def test_a_crash_inside_the_engine_closes_the_connections(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("429", attempts=1, retry_after=0)
+
+    def broken_display(event: EngineEvent) -> None:
+        raise RuntimeError("the progress display broke")
+
+    _, error, leaks = run_and_collect_leaks(
+        lambda: engine_for(judge_server, transport, on_event=broken_display),
+        lambda engine: read_all(engine, [game(i, 9, 1) for i in range(6)], []))
+    assert error == "RuntimeError: the progress display broke"
+    assert leaks == []
+
+
+def test_the_leak_check_can_fail(judge_server: JudgeServer) -> None:
+    """The check above sees a pool left open: a transport opened and never closed is reported."""
+
+    async def leave_open(engine: OpenAIEngine) -> list[Completion]:
+        engine._open_transport()
+        return []
+
+    _, _, leaks = run_and_collect_leaks(lambda: engine_for(judge_server, "aiohttp"), leave_open)
+    assert any("Unclosed" in leak for leak in leaks)
+
+
+# -- rate limits the user can see --------------------------------------------------------------------------
+
+
+def test_a_day_long_retry_after_waits_the_cap_and_says_so(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("429", attempts=1, retry_after=86400)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, max_retry_wait_s=0.2, on_event=events.append)
+    (completion,) = judge_all(engine, [game(0, 9, 1)])
+    assert completion.error is None and completion.text is not None
+    assert [e.status for e in judge_server.log] == [429, 200]
+    assert engine.retries == 1 and engine.requests_sent == 2  # the capped wait counts as an attempt
+    assert events == [EngineEvent("wait", "server asked to wait 86400 s (HTTP 429); waiting 0.2 s", wait_s=0.2,
+                                  asked_s=86400.0, status=429)]
+
+
+@pytest.mark.parametrize("header, asked_at_least, shown", [
+    ({"retry_after": "DATE+3600"}, 3500.0, "server asked to wait 3"),
+    ({"retry_after_ms": "1e15"}, 1e12, "server asked to wait 1e+12 s (HTTP 429); waiting 0.1 s"),
+    ({"retry_after_ms": "250"}, 0.25, "server asked to wait 0.25 s (HTTP 429); waiting 0.1 s"),
+])
+def test_retry_after_forms_from_the_server(judge_server: JudgeServer, header: dict[str, str],
+                                           asked_at_least: float, shown: str) -> None:
+    if header.get("retry_after") == "DATE+3600":
+        header = {"retry_after": email.utils.formatdate(time.time() + 3600, usegmt=True)}
+    judge_server.add_fault("429", attempts=1, **header)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, "aiohttp", max_retry_wait_s=0.1, on_event=events.append)
     (completion,) = judge_all(engine, [game(0, 9, 1)])
     assert completion.error is None
-    assert time.monotonic() - started < 5
+    (event,) = events
+    assert event.asked_s is not None and asked_at_least <= event.asked_s <= max(asked_at_least, 3600)
+    assert event.wait_s == 0.1 and event.message.startswith(shown)
+
+
+def test_a_429_without_retry_after_is_still_reported(judge_server: JudgeServer) -> None:
+    judge_server.add_fault("429", attempts=2)
+    judge_server.add_fault("503", requests={2})  # other retried errors wait silently (their own backoff)
+    events: list[EngineEvent] = []
+    (completion,) = judge_all(engine_for(judge_server, "aiohttp", on_event=events.append), [game(0, 9, 1)])
+    assert completion.error is None
+    assert [e.status for e in judge_server.log] == [429, 429, 503, 200]
+    assert [(e.kind, e.status, e.asked_s) for e in events] == [("wait", 429, None)] * 2
+    assert all(e.message.startswith("server is rate-limiting (HTTP 429); waiting ") for e in events)
+    assert all(e.wait_s is not None and 0 <= e.wait_s <= FAST["backoff_max_s"] for e in events)
+
+
+def test_on_rate_limit_stop_ends_the_run_with_one_message(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("429", requests={2}, retry_after=86400)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, concurrency=1, on_rate_limit="stop", on_event=events.append)
+    received: list[Completion] = []
+    with pytest.raises(EngineError) as caught:
+        asyncio.run(read_all(engine, [game(i, 9, 1) for i in range(6)], received))
+    message = str(caught.value)
+    assert "HTTP 429" in message and "86400 s" in message and "--on-rate-limit wait" in message
+    assert [c.key for c in received] == ["game-0", "game-1"]
+    assert len(judge_server.log) == 3 and events == []  # no retry, no wait
+
+
+def test_bad_rate_limit_settings_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="on_rate_limit"):
+        OpenAIEngine("m", base_url="http://127.0.0.1:8000/v1", on_rate_limit="pause")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="max_retry_wait_s"):
+        OpenAIEngine("m", base_url="http://127.0.0.1:8000/v1", max_retry_wait_s=-1)
+    with pytest.raises(ConfigError, match="min_concurrency"):
+        OpenAIEngine("m", base_url="http://127.0.0.1:8000/v1", concurrency=4, min_concurrency=5)
+
+
+# -- the key never comes back ------------------------------------------------------------------------------
+
+
+KEY = "sk-live-Zq81hT5mW0rXb2Lc9pVy"
+
+
+def fragments_of_the_key(text: str, size: int = 3) -> list[str]:
+    """Pieces of KEY of `size` characters found in `text`."""
+    return [KEY[i:i + size] for i in range(len(KEY) - size + 1) if KEY[i:i + size] in text]
+
+
+def test_a_judge_that_echoes_the_key_is_scrubbed(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.rule = echo_key_rule
+    (completion,) = judge_all(engine_for(judge_server, transport, api_key=KEY),
+                              [game(0, 9, 1, logprobs=True, top_logprobs=2)])
+    assert completion.text == "My secret is [key]. [[A>B]]"
+    assert completion.top_logprobs is not None
+    tokens = [token for position in completion.top_logprobs for token in position]
+    assert fragments_of_the_key("".join(tokens)) == []
+    assert completion.top_logprobs[0] == {"My": -0.1, "[key]": -2.5}  # an alternative holding the key
+    assert completion.top_logprobs[4:14] == [{"[key]": 0.0}] * 10  # the 10 positions that spelled it
+    assert completion.top_logprobs[-2:] == [{".": 0.0}, {" [[A>B]]": 0.0}]
+
+
+# -- an overloaded server: fewer requests at once -----------------------------------------------------------
+
+
+def test_adaptive_limit_halves_on_a_timeout_burst_and_grows_back() -> None:
+    limit = AdaptiveLimit(16, minimum=3)
+    outcomes = [limit.timed_out(0) for _ in range(9)]
+    assert outcomes == [None] * 8 + [8]  # 9 of the 16 in flight timed out: most of them
+    assert limit.timed_out(0) is None and limit.limit == 8  # sent under the old limit: not counted again
+    assert [limit.timed_out(1) for _ in range(5)] == [None, None, None, None, 4]
+    assert [limit.timed_out(2) for _ in range(3)] == [None, None, 3]  # never below the minimum
+    assert [limit.timed_out(3) for _ in range(3)] == [None, None, None]
+    assert [limit.answered(3) for _ in range(3)] == [None, None, 4]  # +1 per `limit` answers in a row
+    assert [limit.answered(3) for _ in range(4)] == [None, None, None, 5]
+    fixed = AdaptiveLimit(16, adaptive=False)
+    assert [fixed.timed_out(0) for _ in range(16)] == [None] * 16 and fixed.limit == 16
+
+
+def test_adaptive_limit_holds_requests_back_while_full() -> None:
+    async def scenario() -> list[int]:
+        limit = AdaptiveLimit(8)
+        assert [limit.timed_out(0) for _ in range(5)][-1] == 4
+        for _ in range(4):
+            await limit.acquire()
+        waiting = [asyncio.ensure_future(limit.acquire()) for _ in range(3)]
+        await asyncio.sleep(0)
+        assert not any(w.done() for w in waiting)
+        for _ in range(4):  # answered in a row: the limit grows to 5 and lets one waiter in
+            limit.answered(1)
+        await asyncio.sleep(0)
+        admitted = [w.done() for w in waiting]
+        waiting[1].cancel()  # a cancelled waiter does not hold a slot
+        limit.release()
+        await asyncio.sleep(0)
+        return [sum(admitted), sum(w.done() and not w.cancelled() for w in waiting), limit.in_flight]
+
+    assert asyncio.run(scenario()) == [1, 2, 5]
+
+
+def test_an_overloaded_server_gets_fewer_requests_at_once(judge_server: JudgeServer) -> None:
+    # A server of fixed throughput: each answer takes 0.05 s per request in flight, so 16 at once take
+    # about 0.8 s (past the 0.5 s timeout) and 8 at once about 0.4 s.
+    judge_server.load_latency_s = 0.05
+    requests = [game(i, 9, 1) for i in range(40)]
+    events: list[EngineEvent] = []
+    adaptive = engine_for(judge_server, "aiohttp", concurrency=16, timeout_s=0.5, max_attempts=6,
+                          on_event=events.append)
+    done = judge_all(adaptive, requests)
+    assert all(c.error is None for c in done) and len(done) == 40
+    lowered = [e for e in events if e.kind == "concurrency" and "lowering" in e.message]
+    assert lowered and lowered[0].concurrency == 8
+    assert lowered[0].message == "requests time out: lowering concurrency to 8 (of 16)"
+    timeouts = sum(1 for e in judge_server.log if e.status == 0)
+    judge_server.reset()
+    fixed = engine_for(judge_server, "aiohttp", concurrency=16, timeout_s=0.5, max_attempts=3,
+                       adaptive_concurrency=False)
+    failed = [c for c in judge_all(fixed, requests) if c.error is not None]
+    assert len(failed) >= 10  # without it, most games time out again and again
+    assert all("no response within 0.5 s" in c.error for c in failed if c.error)
+    assert timeouts < sum(1 for e in judge_server.log if e.status == 0)
+
+
+# -- through the real console script -------------------------------------------------------------------------
+
+
+def write_run(folder: Path, base_url: str, template: str = "pairwise-5", concurrency: int = 4) -> Path:
+    """A small run config (6 questions, 3 models against a baseline: 36 games) judged at `base_url`."""
+    questions = folder / "questions.jsonl"
+    questions.write_text("".join(json.dumps({"question_id": f"q{i}", "turns": [f"Question {i}?"]}) + "\n"
+                                 for i in range(6)))
+    answers = folder / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"question_id": f"q{i}", "model": m, "turns": [f"{m} says QUALITY={q}"]})
+                               + "\n" for m, q in (("base", 5), ("up", 8), ("down", 2), ("same", 5))
+                               for i in range(6)))
+    config = folder / "run.toml"
+    config.write_text(
+        f'[data]\nquestions = "questions.jsonl"\nanswers = ["answers.jsonl"]\n'
+        f'[judge]\nengine = "openai"\nmodel = "test-judge"\nbase_url = "{base_url}"\nconcurrency = {concurrency}\n'
+        f'max_attempts = 2\ntimeout_s = 20\n'
+        f'[judging]\ntemplate = "{template}"\nbaseline = "base"\n'
+        f'[run]\nstore = "store.sqlite"\nout = "out"\nprogress = false\n[ratings]\nrounds = 50\n')
+    return config
+
+
+def console(*args: str, cwd: Path) -> list[str]:
+    """The console script's command line, run with the key in the environment and every
+    ResourceWarning shown (Python hides them by default)."""
+    return [sys.executable, "-W", "always::ResourceWarning", "-m", "judgebench.cli", *args]
+
+
+CLI_ENV = {**os.environ, "OPENAI_API_KEY": KEY}
+
+
+def ok_judgments(store: Path) -> int:
+    with sqlite3.connect(store) as db:
+        return int(db.execute("SELECT count(*) FROM judgments WHERE status = 'ok'").fetchone()[0])
+
+
+def test_cli_401_mid_run_stores_every_answer_and_leaves_nothing_open(judge_server_process: Any,
+                                                                     tmp_path: Path) -> None:
+    server = judge_server_process("--fault", "401:requests=6", "--latency-ms", "300")
+    config = write_run(tmp_path, server.base_url)
+    result = subprocess.run(console("run", "--config", str(config), cwd=tmp_path), cwd=tmp_path, env=CLI_ENV,
+                            text=True, capture_output=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "rejected the API key (HTTP 401" in result.stderr
+    assert "Unclosed" not in output and "ResourceWarning" not in output and "Traceback" not in output
+    assert fragments_of_the_key(output, size=8) == []
+    log = server.log()
+    assert [e.status for e in log].count(401) == 1
+    assert all(e.status != 0 for e in log)  # no request the server was answering was abandoned
+    assert ok_judgments(tmp_path / "store.sqlite") == sum(e.status == 200 for e in log) >= 6
+
+
+def test_cli_ctrl_c_leaves_nothing_open(judge_server_process: Any, tmp_path: Path) -> None:
+    server = judge_server_process("--latency-ms", "300")
+    config = write_run(tmp_path, server.base_url)
+    run = subprocess.Popen(console("run", "--config", str(config), cwd=tmp_path), cwd=tmp_path, env=CLI_ENV,
+                           text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while len(server.log()) < 6:  # judging is under way
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, stderr
+    assert "Unclosed" not in stdout + stderr and "Traceback" not in stdout + stderr
+    assert 0 < ok_judgments(tmp_path / "store.sqlite") < 36
+
+
+def test_cli_judge_that_echoes_the_key_leaves_it_nowhere(judge_server_process: Any, tmp_path: Path) -> None:
+    server = judge_server_process("--rule", "echo-key")
+    config = write_run(tmp_path, server.base_url, concurrency=8)
+    result = subprocess.run(console("run", "--config", str(config), cwd=tmp_path), cwd=tmp_path, env=CLI_ENV,
+                            text=True, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ok_judgments(tmp_path / "store.sqlite") == 36  # every game judged ([[A>B]] after the key)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name not in ("questions.jsonl", "answers.jsonl")]
+    assert {"judgments.jsonl", "store.sqlite", "leaderboard.json"} <= {p.name for p in written}
+    for text in [result.stdout, result.stderr] + [p.read_bytes().decode("latin-1") for p in written]:
+        assert fragments_of_the_key(text, size=8) == []
+    assert "[key]" in (tmp_path / "out" / "judgments.jsonl").read_text()  # what the judge said, scrubbed
+
+
+@pytest.mark.parametrize("url, shown", [("http://127.0.0.1:99999/v1", "port '99999'"),
+                                        ("http://judge:pa55-secret@127.0.0.1:8000/v1", "user:password@")])
+def test_cli_bad_base_url_is_a_usage_error(judge_server: JudgeServer, tmp_path: Path, url: str, shown: str) -> None:
+    config = write_run(tmp_path, judge_server.base_url)
+    result = subprocess.run(console("run", "--config", str(config), "--base-url", url, cwd=tmp_path), cwd=tmp_path,
+                            env=CLI_ENV, text=True, capture_output=True, timeout=120)
+    assert result.returncode == 2
+    assert shown in result.stderr and "Traceback" not in result.stderr
+    assert "pa55-secret" not in result.stdout + result.stderr
+    assert judge_server.log == []  # stopped before any judge call

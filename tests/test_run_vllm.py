@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from judgebench import evaluate
 from judgebench.config import load_config
+from judgebench.diagnostics import judge_figures
 from judgebench.prompts import load_template
-from judgebench.runner import run
+from judgebench.runner import RunResult
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +43,11 @@ def expected_p_first(top_logprobs: list[dict[str, float]]) -> float:
     return mass["A"] / (mass["A"] + mass["B"])
 
 
+def run(config, engine=None) -> RunResult:
+    """The runner's record of `judgebench.evaluate` (tally, judgments, outcomes)."""
+    return evaluate(config, engine=engine).run
+
+
 def check_logprob_run(result) -> None:
     judgments = result.judgments
     assert len(judgments) == GAMES and result.n_failed == 0
@@ -53,7 +60,7 @@ def check_logprob_run(result) -> None:
         top = json.loads(row["logprobs"])
         assert row["p_first"] == pytest.approx(expected_p_first(top), abs=1e-9)
         assert 0.0 <= row["p_first"] <= 1.0
-    d = result.diagnostics
+    d = judge_figures(result.combined.outcomes["p_ab"], result.combined.outcomes["p_ba"])
     assert 0.0 <= d["first_slot_win_rate"] <= 1.0 and 0.0 <= d["position_consistency"] <= 1.0
 
 

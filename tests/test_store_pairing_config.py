@@ -106,9 +106,9 @@ def test_config_file_overrides_and_errors(tmp_path):
     assert config.judge.model == "gpt-x" and config.judge.engine == "openai"
     bad = tmp_path / "bad.toml"
     bad.write_text('[judging]\nswop = "both"\n')
-    with pytest.raises(ConfigError, match="unknown setting 'swop'"):
+    with pytest.raises(ConfigError, match=r"bad.toml: \[judging\] unknown setting 'swop'; did you mean 'swap'\?"):
         load_config(bad)
-    with pytest.raises(ConfigError, match="setting 'swap' is 'sideways'"):
+    with pytest.raises(ConfigError, match=r'\[judging\] swap: expected one of .*, got "sideways"'):
         load_config(config_file, {"swap": "sideways"})
     with pytest.raises(ConfigError, match="unknown judge preset 'nobody'"):
         load_config(config_file, judge_overrides={"preset": "nobody"})

@@ -20,7 +20,7 @@ from judgebench.records import Answer, Question
 def question(row: Row) -> Question:
     """A question from `prompt` (one turn) or from `turns` (strings or objects with `content`)."""
     if fields.has(row, "prompt") or "turns" not in row.data:
-        turns = (fields.text(row, "prompt", what="prompt"),)
+        turns: tuple[str, ...] = (fields.text(row, "prompt", what="prompt"),)
     else:
         turns = fields.content_turns(row, "turns", row.data["turns"], what="question turn")
     return Question(

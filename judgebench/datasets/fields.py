@@ -7,14 +7,13 @@ formats give the same messages.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from judgebench.datasets.rows import Row
+from judgebench.datasets.rows import JSONProblem, Row, loads
 from judgebench.records import Answer, Question
 
 
@@ -190,9 +189,9 @@ def _decoded_list(row: Row, field: str, value: Any) -> Any:
     if not (row.textual and isinstance(value, str)):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        raise row.error("must be a JSON-encoded list of strings in CSV", field=field,
+        return loads(value)
+    except JSONProblem as problem:
+        raise row.error(f"must be a JSON-encoded list of strings in CSV: {problem.message}", field=field,
                         hint='write e.g. ["first turn"], or use a single-turn column') from None
 
 
@@ -203,29 +202,30 @@ def _type_name(value: Any) -> str:
             list: "a list", tuple: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
-# Style metadata: cheap counts of what makes an answer look thorough, for style control. Code (fenced blocks
-# and inline spans) is left out first, so that comments, bullet-like lines and dunder names inside code do
-# not count as markdown. Line-start
-# patterns match after a newline (the text is given a leading one), which the regex engine scans fast.
-_CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.DOTALL)
-_HEADER = re.compile(r"\n[ \t]{0,3}#{1,6}[ \t]+\S")
+# Style metadata for style control (`ratings.style`), with arena-hard-auto v2's rules
+# (`utils/add_markdown_info.py`): fenced code blocks (``` with no backtick inside) are emptied first, then, at line
+# starts, headers are 1-6 '#' followed by whitespace, list items are optional whitespace, then '-', '*', '+' or
+# digits and '.', then whitespace; bold spans are **...** or __...__ within one line.
+_CODE_BLOCK = re.compile(r"```[^`]*```")
+_HEADER = re.compile(r"^#{1,6}\s", re.MULTILINE)
+_LIST_ITEMS = (re.compile(r"^\s*\d+\.\s", re.MULTILINE), re.compile(r"^\s*[-*+]\s", re.MULTILINE))
 _BOLD = (re.compile(r"\*\*[^*\n]+\*\*"), re.compile(r"__[^_\n]+__"))
-_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S")
 
 
 def answer_metadata(answer_turns: Iterable[str], n_tokens: int | None = None,
                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Length and markdown counts over all turns of an answer, plus the token count and metadata given.
 
-    Keys: `n_chars`, `n_headers`, `n_bold`, `n_list_items`, and `n_tokens` when the file gave one.
+    Keys: `n_chars`, `n_headers`, `n_bold`, `n_list_items` (arena-hard-auto v2's counters, summed over turns),
+    and `n_tokens` when the file gave one.
     """
     answer_turns = list(answer_turns)
-    prose = ["\n" + (_CODE.sub("", turn) if "`" in turn else turn) for turn in answer_turns]
+    prose = [_CODE_BLOCK.sub("``````", turn) if "```" in turn else turn for turn in answer_turns]
     metadata = dict(extra or {})
     metadata["n_chars"] = sum(len(turn) for turn in answer_turns)
     metadata["n_headers"] = sum(len(_HEADER.findall(turn)) for turn in prose)
     metadata["n_bold"] = sum(len(pattern.findall(turn)) for turn in prose for pattern in _BOLD)
-    metadata["n_list_items"] = sum(len(_LIST_ITEM.findall(turn)) for turn in prose)
+    metadata["n_list_items"] = sum(len(pattern.findall(turn)) for turn in prose for pattern in _LIST_ITEMS)
     if n_tokens is not None:
         metadata["n_tokens"] = n_tokens
     return metadata

@@ -18,6 +18,7 @@ from judgebench.datasets import fields
 from judgebench.datasets.fields import Format
 from judgebench.datasets.rows import Row
 from judgebench.errors import InputError
+from judgebench.outputs import atomic_open, atomic_write_text
 from judgebench.records import Answer, Question
 
 ANSWER_FIELDS = ("question_id", "model", "turns", "answer")
@@ -99,14 +100,13 @@ def write_answers(answers: Iterable[Answer], path: Path) -> None:
 
 
 def _write(records: list[dict[str, Any]], path: Path) -> None:
+    """Write records atomically (a crash never leaves half a file), in the format the suffix names."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        with path.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        atomic_write_text(path, "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
     elif suffix == ".csv":
         columns = list(dict.fromkeys(key for record in records for key in record))
-        with path.open("w", encoding="utf-8", newline="") as out:
+        with atomic_open(path, newline="") as out:
             writer = csv.DictWriter(out, fieldnames=columns)
             writer.writeheader()
             for record in records:
@@ -115,7 +115,8 @@ def _write(records: list[dict[str, Any]], path: Path) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(records), path)
+        with atomic_open(path, "wb") as out:
+            pq.write_table(pa.Table.from_pylist(records), out)
     else:
         raise InputError(f"cannot write file type '{path.suffix}'", path=path,
                          hint="use .jsonl, .csv or .parquet")

@@ -1,25 +1,57 @@
-"""Reading input files into rows that remember where they came from.
+"""The one reader stack for every input file: questions, answers, references, outcomes, AlpacaEval files.
 
-Every loader works on `Row`s: one JSON object (or CSV record, or Parquet row) plus its file and position,
-so that any problem found later can be reported as `file:line` with the field at fault. Positions are
-1-based file lines for JSONL and JSON arrays (the line where the object starts), the line where the record
-starts for CSV (the header is line 1, so the first data row is line 2), and the row number counted from 1
-for Parquet, which has no lines.
+Three layers, each written once:
+
+1. `file_kind` and `read_text`: the file exists, its suffix names a supported format, and its bytes are
+   UTF-8 (a byte-order mark is accepted). Anything else (Latin-1, UTF-16, a binary file) is one `InputError`
+   naming the file, the line and the byte offset of the first bad byte, and saying to re-encode as UTF-8.
+2. `read_rows`: the records of a file as `Row`s, each remembering its file and position, so that any problem
+   found later is reported as `file:line` with the field at fault. Positions are 1-based lines for JSONL and
+   JSON arrays (the line where the object starts), the line where the record starts for CSV (the header is
+   line 1), and the row number counted from 1 for Parquet, which has no lines. JSON that Python's reader
+   accepts but judgebench cannot use (nesting deeper than the reader's recursion limit, lone surrogate
+   escapes such as "\\ud800", which no UTF-8 text can hold) is an error at its line; CSV cells of any size
+   are read.
+3. `read_table`: a whole file as columns (a pandas DataFrame) for the column-wise readers (outcomes,
+   AlpacaEval annotations and weights). Parquet, CSV and JSON Lines are parsed by pyarrow, so a million
+   outcomes load in a fraction of a second; a file pyarrow rejects is read again by layer 2, which either
+   names the line at fault (the same message as everywhere else) or reads what pyarrow could not (mixed
+   types, cells larger than pyarrow's block). `Table.error` points at a row's line, found on demand.
+   `read_parquet` gives a Parquet file as an Arrow table, with no pandas step, for callers that rate straight
+   from Arrow columns.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
+import re
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judgebench.errors import InputError
 
-# File types the loaders read, by suffix.
-SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+# File types the readers take, by suffix, and the parser each one gets.
+FILE_KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
+              ".parquet": "parquet", ".pq": "parquet"}
+SUFFIXES = tuple(FILE_KINDS)
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+ENCODING_HINT = ("re-encode the file as UTF-8, for example with `iconv -f LATIN1 -t UTF-8 FILE > NEW` or your "
+                 "editor's 'save as UTF-8'; UTF-8 with a byte-order mark is accepted")
+# A `\uD800`-`\uDFFF` escape: the only way a JSON text can smuggle a surrogate into a Python string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -44,28 +76,91 @@ class Row:
         error.path, error.line = self.path, self.position  # keep the attributes machine-readable
         return error
 
+    def where(self) -> str:
+        """`file:line` (or `file row N`), for messages that point at a second row."""
+        return f"{self.path}:{self.position}" if self.unit == "line" else f"{self.path} row {self.position}"
 
-def read_rows(path: Path) -> list[Row]:
-    """All records of one JSONL, JSON, CSV or Parquet file, in file order."""
-    path = Path(path)
+
+# -- layer 1: the file and its encoding ---------------------------------------------------------------------
+
+
+def file_kind(path: Path) -> str:
+    """The parser for this file ("jsonl", "json", "csv", "tsv" or "parquet"); an error if it cannot be read."""
     if not path.is_file():
         if path.exists():
             raise InputError("is not a file", path=path, hint="give a file here")
         raise InputError("file not found", path=path, hint="check the path")
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return list(_jsonl_rows(path))
-    if suffix == ".json":
-        return list(_json_rows(path))
-    if suffix == ".csv":
-        return list(_csv_rows(path))
-    if suffix == ".parquet":
-        return list(_parquet_rows(path))
-    raise InputError(f"unsupported file type '{path.suffix}'", path=path,
-                     hint=f"use one of {', '.join(SUFFIXES)}")
+    kind = FILE_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(f"unsupported file type '{path.suffix}'", path=path,
+                         hint=f"use one of {', '.join(SUFFIXES)}")
+    return kind
 
 
-def answer_files(paths: list[Path], exclude: set[Path] = frozenset()) -> list[Path]:
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, checked to be UTF-8 text, without a leading byte-order mark."""
+    data = _raw_bytes(path)
+    if not data.isascii() or b"\x00" in data:  # ASCII without NUL (most outcome files) is UTF-8: skip decoding
+        _decode(data, path)
+    return data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def read_text(path: Path) -> str:
+    """The file's text: strict UTF-8 (a byte-order mark is dropped), or an `InputError` saying where it is not."""
+    return _decode(_raw_bytes(path), path)
+
+
+def _raw_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read the file ({error.strerror})", path=path) from None
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8 text (after a byte-order mark, if any), or an `InputError` at the first byte that is not UTF-8.
+
+    NUL bytes are refused too: they are valid UTF-8 but appear in text only when it is UTF-16 or UTF-32.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError("is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8", path=path, line=1,
+                         hint=ENCODING_HINT.replace("LATIN1", "UTF-16"))
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    nul = data.find(b"\x00", start)
+    try:
+        text = data[start:nul if nul >= 0 else len(data)].decode("utf-8")
+    except UnicodeDecodeError as error:
+        offset = start + error.start
+        raise InputError(f"is not UTF-8: byte 0x{data[offset]:02x} at byte offset {offset} cannot be decoded",
+                         path=path, line=data.count(b"\n", 0, offset) + 1, hint=ENCODING_HINT) from None
+    if nul >= 0:
+        raise InputError(f"is not UTF-8 text: NUL byte at byte offset {nul} (UTF-16 or UTF-32 text, or a binary "
+                         "file)", path=path, line=data.count(b"\n", 0, nul) + 1,
+                         hint=ENCODING_HINT.replace("LATIN1", "UTF-16"))
+    return text
+
+
+# -- layer 2: records with their positions ------------------------------------------------------------------
+
+
+def read_rows(path: Path) -> list[Row]:
+    """All records of one JSONL, JSON, CSV, TSV or Parquet file, in file order."""
+    path = Path(path)
+    kind = file_kind(path)
+    if kind == "parquet":
+        return _parquet_rows(path)
+    return _text_rows(read_text(path), path, kind)
+
+
+def _text_rows(text: str, path: Path, kind: str) -> list[Row]:
+    if kind == "jsonl":
+        return list(_jsonl_rows(text, path))
+    if kind == "json":
+        return list(_json_rows(text, path))
+    return _csv_rows(text, path, _DELIMITERS[kind])
+
+
+def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) -> list[Path]:
     """The answer files named by the user: files as given, directories expanded to their readable files.
 
     Directories are read one level deep, in name order; files in `exclude` (the questions and references
@@ -87,31 +182,85 @@ def answer_files(paths: list[Path], exclude: set[Path] = frozenset()) -> list[Pa
     return files
 
 
-def _jsonl_rows(path: Path) -> Iterator[Row]:
-    """One row per non-blank line; bad JSON or a non-object line is an error at that line."""
-    with path.open(encoding="utf-8-sig") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+class JSONProblem(ValueError):
+    """Why a JSON text cannot be used; `line` is the 1-based line within that text, when known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+def parse_json(text: str, start: int = 0) -> tuple[Any, int]:
+    """One JSON value of `text` from index `start`, and the index after it (`json.JSONDecoder.raw_decode`).
+
+    Raises `JSONProblem` for malformed JSON, for nesting deeper than Python's recursion limit, and for strings
+    holding a lone surrogate (a `\\uD800`-style escape without its pair), which json accepts but no UTF-8
+    text (a prompt, the store, an output file) can hold.
+    """
+    try:
+        value, end = _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as error:
+        raise JSONProblem(f"malformed JSON ({error.msg} at column {error.colno})", error.lineno) from None
+    except RecursionError:
+        raise JSONProblem("JSON nested too deeply (Python's json reader stops near 1,000 levels)") from None
+    if _SURROGATE_ESCAPE.search(text, start, end) and _has_lone_surrogate(value):
+        raise JSONProblem("a string holds a lone surrogate escape (like \\ud800), which is not a character")
+    return value, end
+
+
+def loads(text: str) -> Any:
+    """The single JSON value `text` holds (spaces around it allowed), checked as `parse_json` does."""
+    value, end = parse_json(text, _skip_space(text, 0))
+    end = _skip_space(text, end)
+    if end < len(text):
+        raise JSONProblem(f"malformed JSON (extra data at column {end + 1 - (text.rfind(chr(10), 0, end) + 1)})",
+                          1 + text.count("\n", 0, end))
+    return value
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether any string in a decoded JSON value (keys included) cannot be encoded as UTF-8."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"malformed JSON ({error.msg} at column {error.colno})", path=path,
-                                 line=number, hint="each line must hold one complete JSON object") from None
-            yield _object_row(data, path, number)
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
-def _json_rows(path: Path) -> Iterator[Row]:
+def _jsonl_rows(text: str, path: Path) -> Iterator[Row]:
+    """One row per non-blank line; bad JSON or a non-object line is an error at that line."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = loads(line)
+        except JSONProblem as problem:
+            raise InputError(problem.message, path=path, line=number,
+                             hint="each line must hold one complete JSON object") from None
+        yield _object_row(data, path, number)
+
+
+def _json_rows(text: str, path: Path) -> Iterator[Row]:
     """A JSON array of objects, each with the line where it starts; a file of objects is read as JSONL."""
-    text = path.read_text(encoding="utf-8-sig")
     start = _skip_space(text, 0)
     if start < len(text) and text[start] == "{":
-        yield from _jsonl_rows(path)
+        yield from _jsonl_rows(text, path)
         return
     if start >= len(text) or text[start] != "[":
         raise InputError("expected a JSON array of objects", path=path, line=1 + text.count("\n", 0, start),
                          hint="write [ {...}, {...} ] or one object per line (JSONL)")
-    decoder = json.JSONDecoder()
     index, line, counted = _skip_space(text, start + 1), 1, 0
     while True:
         line += text.count("\n", counted, index)
@@ -119,10 +268,10 @@ def _json_rows(path: Path) -> Iterator[Row]:
         if index < len(text) and text[index] == "]":
             return
         try:
-            data, end = decoder.raw_decode(text, index)
-        except json.JSONDecodeError as error:
-            raise InputError(f"malformed JSON ({error.msg} at column {error.colno})", path=path,
-                             line=error.lineno, hint="fix the JSON syntax at this line") from None
+            data, end = parse_json(text, index)
+        except JSONProblem as problem:
+            raise InputError(problem.message, path=path, line=problem.line or line,
+                             hint="fix the JSON at this line") from None
         yield _object_row(data, path, line)
         index = _skip_space(text, end)
         if index < len(text) and text[index] == ",":
@@ -145,31 +294,120 @@ def _object_row(data: Any, path: Path, line: int) -> Row:
     return Row(data, path, line)
 
 
-def _csv_rows(path: Path) -> Iterator[Row]:
+def _csv_rows(text: str, path: Path, delimiter: str) -> list[Row]:
     """One row per CSV record, positioned at the line where the record starts (quoted newlines included)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [name.strip() for name in header]
-        start = reader.line_num + 1
-        for values in reader:
-            if values:
-                if len(values) != len(header):
-                    raise InputError(f"has {len(values)} values but the header has {len(header)} columns",
-                                     path=path, line=start, hint="quote values that contain commas")
-                yield Row(dict(zip(header, values, strict=True)), path, start, textual=True)
+    rows: list[Row] = []
+    with _unlimited_csv_fields():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        start = 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                return rows
+            header = [name.strip() for name in header]
             start = reader.line_num + 1
+            for values in reader:
+                if values:
+                    if len(values) != len(header):
+                        raise InputError(f"has {len(values)} values but the header has {len(header)} columns",
+                                         path=path, line=start, hint="quote values that contain the delimiter")
+                    rows.append(Row(dict(zip(header, values, strict=True)), path, start, textual=True))
+                start = reader.line_num + 1
+        except csv.Error as error:
+            raise InputError(f"malformed CSV ({error})", path=path, line=start,
+                             hint="check the quoting of this record") from None
+    return rows
 
 
-def _parquet_rows(path: Path) -> Iterator[Row]:
+@contextmanager
+def _unlimited_csv_fields() -> Iterator[None]:
+    """Lift the csv module's cell size limit (131,072 characters) while a file is read: answers can be longer."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _parquet_rows(path: Path) -> list[Row]:
     """One row per Parquet row, numbered from 1."""
+    return [Row(data, path, number, unit="row") for number, data in enumerate(read_parquet(path).to_pylist(), 1)]
+
+
+def read_parquet(path: Path, dictionary_columns: tuple[str, ...] = ()) -> pa.Table:
+    """A Parquet file as an Arrow table, with no per-row Python objects (a million rows in well under a second).
+
+    `dictionary_columns` (those present) are read dictionary-encoded: repeated names such as models cost
+    one string each.
+    """
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
-    except Exception as error:  # pyarrow raises several types for unreadable files
-        raise InputError(f"cannot read Parquet ({error})", path=path, hint="is this a Parquet file?") from None
-    for number, data in enumerate(table.to_pylist(), start=1):
-        yield Row(data, path, number, unit="row")
+        names = set(pq.read_schema(path).names)
+        return pq.ParquetFile(path, read_dictionary=[c for c in dictionary_columns if c in names]).read()
+    except Exception as error:  # pyarrow raises several types for damaged files
+        raise InputError(f"cannot read Parquet ({error})", path=path, hint="is it a complete Parquet file?") from None
+
+
+# -- layer 3: whole files as columns ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """A whole input file as a DataFrame, able to point at the line (or Parquet row) of any data row."""
+
+    frame: pd.DataFrame
+    path: Path
+    kind: str
+    records: list[Row] | None = field(default=None, repr=False)
+
+    def row(self, index: int) -> Row:
+        """The `Row` of the 0-based data row `index` (its position is found by re-reading the file if needed)."""
+        if self.kind == "parquet":
+            return Row({}, self.path, index + 1, unit="row")
+        return self._rows[index]
+
+    def error(self, index: int | None, message: str, *, field: str | None = None,
+              hint: str | None = None) -> InputError:
+        """An `InputError` at data row `index` (or about the whole file when None)."""
+        if index is None:
+            return InputError(message, path=self.path, field=field, hint=hint)
+        return self.row(index).error(message, field=field, hint=hint)
+
+    @cached_property
+    def _rows(self) -> list[Row]:
+        return self.records if self.records is not None else read_rows(self.path)
+
+
+def read_table(path: Path, text_columns: tuple[str, ...] = ()) -> Table:
+    """A whole file as columns; `text_columns` (those present) stay strings in CSV and JSON Lines."""
+    import pandas as pd
+
+    path = Path(path)
+    kind = file_kind(path)
+    if kind == "parquet":
+        return Table(read_parquet(path).to_pandas(), path, kind)
+    data = read_bytes(path)
+    # JSON arrays, and files pyarrow refuses (its messages name no line), go record by record: that names the
+    # line at fault, or reads what pyarrow cannot (mixed types, a cell larger than its block).
+    arrow = None if kind == "json" and data.lstrip()[:1] == b"[" else _arrow_text_table(data, kind, text_columns)
+    if arrow is not None:
+        return Table(arrow.to_pandas(), path, kind)
+    records = _text_rows(data.decode("utf-8"), path, kind)
+    return Table(pd.DataFrame.from_records([row.data for row in records]), path, kind, records)
+
+
+def _arrow_text_table(data: bytes, kind: str, text_columns: tuple[str, ...]) -> pa.Table | None:
+    """CSV, TSV or JSON Lines parsed by pyarrow, or None where pyarrow refuses the file."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
+
+    try:
+        if kind not in _DELIMITERS:
+            return pjson.read_json(pa.BufferReader(data))
+        return pcsv.read_csv(pa.BufferReader(data),
+                             parse_options=pcsv.ParseOptions(delimiter=_DELIMITERS[kind], newlines_in_values=True),
+                             convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns}))
+    except pa.ArrowException:
+        return None

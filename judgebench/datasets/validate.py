@@ -68,7 +68,7 @@ def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Que
         first = by_id.get(question_id)
         if first is not None:
             raise located.row.error(
-                f"duplicate question id '{question_id}' (first at {_where(first.row)})",
+                f"duplicate question id '{question_id}' (first at {first.row.where()})",
                 field=located.id_field, hint="give every question its own id, or remove the duplicate")
         reference = located.record.reference
         if reference is not None and len(reference) != len(located.record.turns):
@@ -90,7 +90,7 @@ def attach_references(by_id: dict[str, Located[Question]],
         if reference.question_id in seen:
             raise located.row.error(
                 f"second reference answer for question '{reference.question_id}' "
-                f"(first at {_where(seen[reference.question_id])})",
+                f"(first at {seen[reference.question_id].where()})",
                 field=located.id_field, hint="keep one reference answer per question")
         seen[reference.question_id] = located.row
         _check_turn_count(located, question, what="reference answer")
@@ -126,7 +126,7 @@ def index_answers(answers: list[Located[Answer]], by_id: dict[str, Located[Quest
         if first is not None:
             raise located.row.error(
                 f"second answer of model '{answer.model}' to question '{answer.question_id}' "
-                f"(first at {_where(first.row)})", field=located.id_field,
+                f"(first at {first.row.where()})", field=located.id_field,
                 hint="keep one answer per question and model")
         _check_turn_count(located, question, what="answer")
         index[key] = located
@@ -173,6 +173,3 @@ def _check_turn_count(located: Located[Answer], question: Question, *, what: str
             f"{what} has {have} turn(s) but question '{question.question_id}' has {want}",
             field=located.turns_field, hint=f"give one {what} turn per question turn")
 
-
-def _where(row: Row) -> str:
-    return f"{row.path}:{row.position}" if row.unit == "line" else f"{row.path} row {row.position}"

@@ -2,14 +2,16 @@
 
 An engine knows nothing about pairs or models under test: it turns rendered judge requests into
 completions. Both engines stream completions back as they finish, so the runner can commit each one
-to the store at once (a crash loses at most what is in flight).
+to the store at once (a crash loses at most what is in flight). While they work, engines report what
+the user should see on the progress line (a wait the server asked for, a change of pace) as `EngineEvent`s
+to an `on_event` callback given to their constructor.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,41 @@ class Completion:
     finish_reason: str | None = None
 
 
+EventKind = Literal["wait", "concurrency"]
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """Something an engine does that the user should see while a run goes on; `message` is one line for
+    the progress display, the other fields are for code that wants the numbers.
+
+    Kinds:
+
+    - `wait`: the engine waits `wait_s` seconds before retrying a game because the server said so
+      (HTTP `status` 429, or a `Retry-After` header on a 5xx); `asked_s` is what the server asked for
+      (None without `Retry-After`), which may exceed `wait_s` when the engine's cap applies;
+    - `concurrency`: the engine changed how many requests it keeps in flight to `concurrency` (fewer when
+      timeouts pile up on an overloaded server, slowly more again as answers come back in time).
+    """
+
+    kind: EventKind
+    message: str
+    wait_s: float | None = None
+    asked_s: float | None = None
+    status: int | None = None
+    concurrency: int | None = None
+
+
+EventHandler = Callable[[EngineEvent], None]
+"""Called in the engine's event loop, once per event; it must return quickly (update a display)."""
+
+
 class Engine(Protocol):
     """A judge backend. `describe()` names it for provenance (no secrets)."""
 
     def describe(self) -> dict[str, Any]: ...
 
-    def stream(self, requests: Sequence[JudgeRequest]) -> AsyncIterator[Completion]:
+    def stream(self, requests: Sequence[JudgeRequest]) -> AsyncGenerator[Completion, None]:
         """Yield one `Completion` per request, in completion order, as each finishes."""
         ...
 

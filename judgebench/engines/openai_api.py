@@ -4,11 +4,20 @@ The engine owns its retry loop (no client library retries underneath it) so that
 counted and the policy is the same for every server:
 
 - 429, 408, 409 and 5xx replies, timeouts and dropped connections are retried with exponential backoff
-  and full jitter, waiting at least what `Retry-After` asks (capped); after `max_attempts` the game's
-  `Completion` carries the error, the runner stores it as failed and the next run retries it;
+  and full jitter, waiting what `Retry-After` (or `retry-after-ms`) asks, at most `max_retry_wait_s`;
+  every such wait is reported as an `EngineEvent` (kind `wait`), so it is never silent; with
+  `on_rate_limit="stop"` a 429 stops the run instead. After `max_attempts` the game's `Completion`
+  carries the error, the runner stores it as failed and the next run retries it;
 - a rejected key (401/403), an unknown model (404) and a server that cannot be reached stop the run at
   once with an `EngineError` that says what to check; other 4xx replies, malformed bodies and empty
-  answers fail that game only.
+  answers fail that game only;
+- when most recent requests time out (an overloaded server), the number of requests in flight is
+  halved, and grows back by one per window of timely answers (AIMD, see `AdaptiveLimit`), instead of
+  timing out every request `max_attempts` times.
+
+Every exit from `stream` (the end, an engine-wide error, cancellation, a consumer that stops early)
+closes the stream's connections; completions that had arrived before an engine-wide error are yielded
+before the error is raised, so the runner can store them.
 
 Two interchangeable transports carry the requests: `aiohttp` (the default when installed; about six
 times less CPU per request, which is what lets the harness sustain thousands of games a second) and the
@@ -16,12 +25,16 @@ times less CPU per request, which is what lets the harness sustain thousands of 
 written once, over status codes.
 
 The API key lives only inside the transport's headers: it never appears in `describe()`, errors or
-logs, and text a server sends back is scrubbed of it before it is passed on.
+logs, and everything a server sends back (error texts, the judge's text and logprob tokens) is scrubbed
+of it before it is passed on. A base URL is checked when the engine is built (`check_base_url`): a bad
+port or credentials in the URL are a `ConfigError`, not hundreds of failed games.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import email.utils
 import json
 import math
@@ -29,23 +42,25 @@ import os
 import random
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from judgebench import __version__
-from judgebench.engines.base import Completion, JudgeRequest
-from judgebench.errors import EngineError
+from judgebench.engines.base import Completion, EngineEvent, EventHandler, JudgeRequest
+from judgebench.errors import ConfigError, EngineError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "not-needed"
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 TRANSPORTS = ("auto", "aiohttp", "openai")
+RATE_LIMIT_POLICIES = ("wait", "stop")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 ERROR_TEXT_LIMIT = 300
 CONNECT_TIMEOUT_S = 10.0
-
+KEY_MARK = "[key]"
+BASE_URL_SETTING = "check --base-url (base_url in the config)"
 
 # -- transports -------------------------------------------------------------------------------------
 
@@ -202,52 +217,190 @@ def _aiohttp_available() -> bool:
     return True
 
 
+
+
+# -- settings checked before any request ------------------------------------------------------------
+
+
+def check_base_url(url: str) -> str:
+    """The base URL of an OpenAI-compatible server, checked, without a trailing slash.
+
+    Raises `ConfigError` (exit 2) for what would otherwise fail every game of a run: no http(s) scheme
+    or host, a port that is not a number from 1 to 65535, a query or fragment (the engine appends
+    `/chat/completions`), and credentials (`user:password@`), which are never sent from the URL: the key
+    belongs in an environment variable named by `api_key_env`. The message never repeats a password.
+    """
+    parts = urlsplit(url.strip())
+    host = parts.hostname
+    hostport = parts.netloc.rpartition("@")[2]
+    shown = urlunsplit((parts.scheme, hostport, parts.path, "", ""))
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"the judge base URL {shown!r} must look like http://HOST:PORT/v1 (it lacks http:// "
+                          f"or https:// or a host name): {BASE_URL_SETTING}")
+    if "@" in parts.netloc:
+        raise ConfigError(f"the judge base URL {shown!r} contains a user name or password (user:password@), "
+                          "which judgebench never sends: remove it, put the API key in an environment variable "
+                          "and name that variable with --api-key-env (api_key_env in the config)")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        given = hostport.rpartition("]")[2].rpartition(":")[2]
+        raise ConfigError(f"the judge base URL {shown!r} has port {given!r}, which is not a number from 1 to "
+                          f"65535: {BASE_URL_SETTING}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"the judge base URL {url!r} must not contain '?' or '#' (the engine appends "
+                          f"/chat/completions to it): {BASE_URL_SETTING}")
+    return shown.rstrip("/")
+
+
+# -- how many requests are in flight ----------------------------------------------------------------
+
+
+class AdaptiveLimit:
+    """How many requests may be in flight: additive increase, multiplicative decrease (AIMD).
+
+    This is the rule TCP uses for its congestion window (V. Jacobson, "Congestion Avoidance and Control",
+    SIGCOMM 1988; D. Chiu and R. Jain, "Analysis of the Increase and Decrease Algorithms for Congestion
+    Avoidance", 1989, for why it converges): when most of the last `limit` requests sent under the
+    current limit timed out (at least two), the limit is halved, never below `minimum`; after `limit`
+    timely answers in a row under the current limit it grows by one, never above `maximum`. Outcomes of
+    requests sent before the last decrease are not counted again: they reflect the old, higher limit.
+    With `adaptive=False` the limit stays at `maximum`.
+
+    `acquire` waits for a free slot and returns the epoch (the number of decreases so far) to hand back
+    to `timed_out` or `answered` with the outcome; `release` frees the slot.
+    """
+
+    def __init__(self, maximum: int, minimum: int = 1, adaptive: bool = True):
+        self.maximum, self.minimum, self.adaptive = maximum, minimum, adaptive
+        self.limit = maximum
+        self.in_flight = 0
+        self.epoch = 0
+        self._recent: collections.deque[bool] = collections.deque(maxlen=maximum)  # True = timed out
+        self._answered_in_a_row = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> int:
+        """Wait for a free slot; return the current epoch."""
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            return self.epoch
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # `_hand_over` counts the slot as taken before waking us
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # woken and cancelled at once: pass the slot on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+        return self.epoch
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        self._hand_over()
+
+    def timed_out(self, epoch: int) -> int | None:
+        """Record a timeout of a request sent in `epoch`; the new, lower limit if it changed."""
+        self._answered_in_a_row = 0
+        if not self.adaptive or epoch != self.epoch:
+            return None
+        self._recent.append(True)
+        timeouts = sum(self._recent)
+        if timeouts < 2 or timeouts * 2 <= self.limit or self.limit <= self.minimum:
+            return None
+        self.limit = max(self.minimum, self.limit // 2)
+        self.epoch += 1
+        self._recent = collections.deque(maxlen=self.limit)
+        return self.limit
+
+    def answered(self, epoch: int) -> int | None:
+        """Record a timely answer to a request sent in `epoch`; the new, higher limit if it changed."""
+        if not self.adaptive or epoch != self.epoch:
+            return None
+        self._recent.append(False)
+        self._answered_in_a_row += 1
+        if self._answered_in_a_row < self.limit or self.limit >= self.maximum:
+            return None
+        self._answered_in_a_row = 0
+        self.limit += 1
+        self._recent = collections.deque(self._recent, maxlen=self.limit)
+        self._hand_over()
+        return self.limit
+
+    def _hand_over(self) -> None:
+        """Wake waiters while slots are free (each woken waiter's slot is taken here, on its behalf)."""
+        while self._waiters and self.in_flight < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.in_flight += 1
+                waiter.set_result(None)
+
+
 # -- the engine -------------------------------------------------------------------------------------
 
 
 class OpenAIEngine:
     """Judge games through an OpenAI-compatible server.
 
-    At most `concurrency` requests are in flight (one shared connection pool of that size). Running
-    totals for a progress bar: `prompt_tokens`, `completion_tokens`, `total_tokens`, `cost_usd` (None
-    without prices), `requests_sent` (HTTP attempts), `retries`, `games_failed`.
-    `backoff_base_s`/`backoff_max_s` shape the retry waits, `retry_after_max_s` caps what a server may
-    ask for, `transport` picks the HTTP stack (`auto`: aiohttp when installed, else the openai client),
-    `seed` fixes the jitter.
+    At most `concurrency` requests are in flight (one connection pool of that size per stream); with
+    `adaptive_concurrency` the engine lowers that number, down to `min_concurrency`, while requests time
+    out (see `AdaptiveLimit`). Running totals for a progress bar: `prompt_tokens`, `completion_tokens`,
+    `total_tokens`, `cost_usd` (None without prices), `requests_sent` (HTTP attempts), `retries`,
+    `games_failed`, `current_concurrency`.
+
+    `max_retry_wait_s` caps the wait a server may ask for with `Retry-After` (the attempt still counts);
+    `on_rate_limit` is `"wait"` (retry after the wait) or `"stop"` (a 429 raises `EngineError`);
+    `on_event` receives an `EngineEvent` for every wait the server asked for and every change of
+    concurrency. `backoff_base_s`/`backoff_max_s` shape the retry waits, `transport` picks the HTTP stack
+    (`auto`: aiohttp when installed, else the openai client), `seed` fixes the jitter.
+    Bad settings raise `ConfigError`.
     """
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 16, timeout_s: float = 120.0,
                  max_attempts: int = 6, price_in_per_mtok: float | None = None,
-                 price_out_per_mtok: float | None = None, *, backoff_base_s: float = 1.0,
-                 backoff_max_s: float = 60.0, retry_after_max_s: float = 300.0, transport: str = "auto",
+                 price_out_per_mtok: float | None = None, *, max_retry_wait_s: float = 60.0,
+                 on_rate_limit: Literal["wait", "stop"] = "wait", adaptive_concurrency: bool = True,
+                 min_concurrency: int = 1, on_event: EventHandler | None = None,
+                 backoff_base_s: float = 1.0, backoff_max_s: float = 60.0, transport: str = "auto",
                  seed: int | None = None):
-        if concurrency < 1 or max_attempts < 1 or timeout_s <= 0:
-            raise EngineError("the OpenAI engine needs concurrency >= 1, max_attempts >= 1 and timeout_s > 0")
-        if base_url is not None and (urlsplit(base_url).scheme not in ("http", "https")
-                                     or not urlsplit(base_url).hostname):
-            raise EngineError("the judge base URL must look like http://HOST:PORT/v1 (the one given lacks "
-                              "http:// or https:// or a host name): check --base-url or base_url in the config")
+        if concurrency < 1 or max_attempts < 1 or timeout_s <= 0 or max_retry_wait_s < 0:
+            raise ConfigError("the OpenAI engine needs concurrency >= 1, max_attempts >= 1, timeout_s > 0 and "
+                              "max_retry_wait_s >= 0")
+        if not 1 <= min_concurrency <= concurrency:
+            raise ConfigError(f"min_concurrency must be between 1 and concurrency ({concurrency}); "
+                              f"got {min_concurrency}")
+        if on_rate_limit not in RATE_LIMIT_POLICIES:
+            raise ConfigError(f"on_rate_limit must be one of {', '.join(RATE_LIMIT_POLICIES)}; "
+                              f"got {on_rate_limit!r}")
         if transport not in TRANSPORTS:
-            raise EngineError(f"unknown transport {transport!r} for the OpenAI engine; use one of {TRANSPORTS}")
+            raise ConfigError(f"unknown transport {transport!r} for the OpenAI engine; use one of {TRANSPORTS}")
         self.model = model
-        self.base_url = base_url
+        self.base_url = check_base_url(base_url) if base_url is not None else None
         self.api_key_env = api_key_env
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
         self.price_in_per_mtok = price_in_per_mtok
         self.price_out_per_mtok = price_out_per_mtok
+        self.max_retry_wait_s = max_retry_wait_s
+        self.on_rate_limit = on_rate_limit
+        self.on_event = on_event
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
-        self.retry_after_max_s = retry_after_max_s
         if transport == "auto":
             transport = "aiohttp" if _aiohttp_available() else "openai"
         self.transport = transport
         self._api_key, self.key_source = self._resolve_key(api_key)
+        self._secret = Secret(self._api_key if self._api_key != PLACEHOLDER_KEY else "")
         self._rng = random.Random(seed)
-        self._http: Transport | None = None
-        self._http_loop: asyncio.AbstractEventLoop | None = None
+        self._limit = AdaptiveLimit(concurrency, min_concurrency, adaptive_concurrency)
+        self._open: set[Transport] = set()  # the connection pools of streams still running
         self._last_contact = -math.inf  # monotonic time of the last HTTP response of any kind
         self.prompt_tokens = 0
         self.completion_tokens = 0
@@ -269,6 +422,11 @@ class OpenAIEngine:
         return (self.prompt_tokens * (self.price_in_per_mtok or 0.0)
                 + self.completion_tokens * (self.price_out_per_mtok or 0.0)) / 1e6
 
+    @property
+    def current_concurrency(self) -> int:
+        """How many requests may be in flight now (below `concurrency` after timeouts piled up)."""
+        return self._limit.limit
+
     def describe(self) -> dict[str, Any]:
         """Provenance for the store and results: which judge, where, how (never the key)."""
         return {
@@ -278,8 +436,11 @@ class OpenAIEngine:
             "api_key_source": self.key_source,
             "transport": self.transport,
             "concurrency": self.concurrency,
+            "adaptive_concurrency": self._limit.adaptive,
             "timeout_s": self.timeout_s,
             "max_attempts": self.max_attempts,
+            "max_retry_wait_s": self.max_retry_wait_s,
+            "on_rate_limit": self.on_rate_limit,
             "price_in_per_mtok": self.price_in_per_mtok,
             "price_out_per_mtok": self.price_out_per_mtok,
         }
@@ -287,35 +448,40 @@ class OpenAIEngine:
     def __repr__(self) -> str:
         return f"OpenAIEngine(model={self.model!r}, base_url={self._shown_url!r}, key from {self.key_source})"
 
-    async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncIterator[Completion]:
-        """Judge `requests` with at most `concurrency` in flight; yield each `Completion` as it finishes.
+    async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncGenerator[Completion, None]:
+        """Judge `requests`; yield each `Completion` as it finishes.
 
-        An `EngineError` (bad key, unknown model, unreachable server) stops the remaining work and is
-        raised from here; completions yielded before it stay valid.
+        An engine-wide error (bad key, unknown model, unreachable server, a 429 with
+        `on_rate_limit="stop"`) stops sending: no new game and no retry starts, the requests already on
+        the wire are waited for (the server may be charging for them), every completion that arrived is
+        yielded, and then the error is raised. Cancelling the consumer instead (Ctrl-C) abandons the
+        requests in flight at once. Whichever way the stream ends, its connections are closed.
         """
         if not requests:
             return
-        http = self._transport_for_this_loop()
-        done: asyncio.Queue[Completion | BaseException] = asyncio.Queue()
-        pending = iter(requests)
-        workers = [asyncio.create_task(self._work(http, pending, done))
-                   for _ in range(min(self.concurrency, len(requests)))]
+        run = _StreamRun(self._open_transport(), iter(requests), min(self.concurrency, len(requests)))
+        workers = [asyncio.create_task(self._work(run)) for _ in range(run.workers)]
         try:
             for _ in range(len(requests)):
-                item = await done.get()
+                item = await run.done.get()
                 if isinstance(item, BaseException):
+                    run.stopping = True
+                    await _cancel([w for w in workers if w not in run.sending])
+                    await asyncio.gather(*workers, return_exceptions=True)  # the requests on the wire
+                    while not run.done.empty():
+                        arrived = run.done.get_nowait()
+                        if isinstance(arrived, Completion):
+                            yield arrived
                     raise item
                 yield item
         finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await _cancel(workers)
+            await self._close_run(run)
 
     async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        if self._http is not None:
-            http, self._http, self._http_loop = self._http, None, None
-            await http.aclose()
+        """Close the connections of any stream that was left open (a stream closes its own when it ends)."""
+        for http in list(self._open):
+            await self._close_transport(http)
 
     # -- key and transport ---------------------------------------------------------------------------
 
@@ -334,46 +500,73 @@ class OpenAIEngine:
 
     @property
     def _shown_url(self) -> str:
-        """The base URL without any user:password part."""
-        parts = urlsplit(self.base_url or DEFAULT_BASE_URL)
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        """The base URL (checked: it carries no credentials)."""
+        return self.base_url or DEFAULT_BASE_URL
 
-    def _transport_for_this_loop(self) -> Transport:
-        """One shared transport per event loop (connections cannot move between loops)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._http_loop is not loop:
-            if self.transport == "aiohttp":
-                self._http = AiohttpTransport(self.base_url or DEFAULT_BASE_URL, self._api_key,
-                                              self.concurrency, self.timeout_s)
-            else:
-                self._http = OpenAIClientTransport(self.base_url, self._api_key, self.concurrency, self.timeout_s)
-            self._http_loop = loop
-        return self._http
+    def _open_transport(self) -> Transport:
+        """A connection pool for one stream (connections cannot move between event loops)."""
+        http: Transport
+        if self.transport == "aiohttp":
+            http = AiohttpTransport(self._shown_url, self._api_key, self.concurrency, self.timeout_s)
+        else:
+            http = OpenAIClientTransport(self.base_url, self._api_key, self.concurrency, self.timeout_s)
+        self._open.add(http)
+        return http
+
+    async def _close_transport(self, http: Transport) -> None:
+        if http in self._open:
+            self._open.discard(http)
+            await http.aclose()
+
+    async def _close_run(self, run: _StreamRun) -> None:
+        """Close a stream's connections once, to the end: the closing runs as its own task, which
+        cancelling the last worker (a stop) or the consumer cannot interrupt half-way."""
+        if run.closing is None:
+            run.closing = asyncio.ensure_future(self._close_transport(run.http))
+        await asyncio.shield(run.closing)
+
+    def _emit(self, event: EngineEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
 
     # -- one game ------------------------------------------------------------------------------------
 
-    async def _work(self, http: Transport, pending: Iterator[JudgeRequest],
-                    done: asyncio.Queue[Completion | BaseException]) -> None:
-        """Take requests from the shared iterator until none is left; report each result or a stop."""
+    async def _work(self, run: _StreamRun) -> None:
+        """Take requests from the shared iterator until none is left or the stream stops; report each
+        result or the error that stops the stream.
+
+        The last worker to end closes the stream's connections, however the workers end: the consumer's
+        own cleanup may never run (a consumer that drops the stream without closing it, then leaves
+        the event loop, which cancels all tasks).
+        """
         try:
-            for request in pending:
-                done.put_nowait(await self._judge(http, request))
+            for request in run.pending:
+                completion = await self._judge(run, request)
+                if completion is not None:
+                    run.done.put_nowait(completion)
+                if run.stopping:
+                    return
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # an EngineError, or a bug: the consumer re-raises it
-            done.put_nowait(exc)
+            run.done.put_nowait(exc)
+        finally:
+            run.workers -= 1
+            if run.workers == 0:
+                await self._close_run(run)
 
-    async def _judge(self, http: Transport, request: JudgeRequest) -> Completion:
-        """Send one game, retrying what is worth retrying; a per-game failure comes back as `error`."""
-        prepared = http.prepare({"model": request.model, "messages": request.messages, **request.params})
+    async def _judge(self, run: _StreamRun, request: JudgeRequest) -> Completion | None:
+        """Send one game, retrying what is worth retrying; a per-game failure comes back as `error`,
+        a game given up because the stream is stopping as None (not judged: the next run sends it)."""
+        prepared = run.http.prepare({"model": request.model, "messages": request.messages, **request.params})
         started = time.monotonic()
         refused_every_time = True
         for attempt in range(1, self.max_attempts + 1):
-            outcome = await self._attempt(http, request, prepared, attempt, started)
+            outcome = await self._attempt(run, request, prepared, attempt, started)
             if isinstance(outcome, Completion):
                 return outcome
+            if run.stopping:
+                return None
             delay, problem, refused = outcome
             refused_every_time = refused_every_time and refused
             if delay is None or attempt == self.max_attempts:
@@ -386,28 +579,36 @@ class OpenAIEngine:
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         return Completion(request.key, None, error=f"{problem} (after {tries})")
 
-    async def _attempt(self, http: Transport, request: JudgeRequest, prepared: Any, attempt: int,
+    async def _attempt(self, run: _StreamRun, request: JudgeRequest, prepared: Any, attempt: int,
                        started: float) -> Completion | tuple[float | None, str, bool]:
         """One HTTP attempt: the Completion, or (delay before retrying or None to give up, what went
         wrong, whether the connection was refused)."""
+        epoch = await self._limit.acquire()
         sent = time.perf_counter()
         self.requests_sent += 1
+        task = asyncio.current_task()
+        run.sending.add(task)
         try:
             async with asyncio.timeout(self.timeout_s):
-                reply = await http.post(prepared)
+                reply = await run.http.post(prepared)
         except ConnectFailed:
-            delay = self._backoff(attempt)
+            wait = self._backoff(attempt)
             if self._last_contact < started:
-                delay = min(delay, 1.0)  # nothing has answered yet: find out quickly
-            return delay, "could not connect to the judge server", True
+                wait = min(wait, 1.0)  # nothing has answered yet: find out quickly
+            return wait, "could not connect to the judge server", True
         except Dropped:
             return self._backoff(attempt), "the connection dropped before a response", False
         except TimeoutError:
+            self._concurrency_changed(self._limit.timed_out(epoch), "requests time out")
             return self._backoff(attempt), f"no response within {self.timeout_s:g} s", False
+        finally:
+            run.sending.discard(task)
+            self._limit.release()
         self._last_contact = time.monotonic()
         if 200 <= reply.status < 300:
+            self._concurrency_changed(self._limit.answered(epoch), "answers come back in time")
             return self._completion(request, reply, time.perf_counter() - sent)
-        delay, problem = await self._status_problem(http, request, reply, attempt)
+        delay, problem = await self._status_problem(run.http, request, reply, attempt)
         return delay, problem, False
 
     async def _status_problem(self, http: Transport, request: JudgeRequest, reply: Reply,
@@ -418,21 +619,34 @@ class OpenAIEngine:
             raise self._key_error(status)
         if status == 404:
             raise await self._model_error(http, request.model)
-        problem = f"HTTP {status} from the judge server: {self._scrub(_server_message(reply))}"
-        if status in RETRYABLE_STATUS or status >= 500:
-            asked = _retry_after(reply.headers)
-            if asked is not None:
-                return min(asked, self.retry_after_max_s) * (1 + 0.1 * self._rng.random()), problem
+        problem = f"HTTP {status} from the judge server: {self._error_text(_server_message(reply))}"
+        if status not in RETRYABLE_STATUS and status < 500:
+            return None, problem
+        asked = _retry_after(reply.headers)
+        if status == 429 and self.on_rate_limit == "stop":
+            raise self._rate_limit_error(asked)
+        if asked is None and status != 429:
             return self._backoff(attempt), problem
-        return None, problem
+        delay = self._backoff(attempt) if asked is None else min(asked, self.max_retry_wait_s)
+        self._emit(EngineEvent("wait", _wait_message(status, asked, delay), wait_s=delay, asked_s=asked,
+                               status=status))
+        return delay, problem
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
         ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
         return self._rng.uniform(0.0, ceiling)
 
+    def _concurrency_changed(self, limit: int | None, why: str) -> None:
+        if limit is None:
+            return
+        verb = "lowering" if why == "requests time out" else "raising"
+        self._emit(EngineEvent("concurrency", f"{why}: {verb} concurrency to {limit} (of {self.concurrency})",
+                               concurrency=limit))
+
     def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float) -> Completion:
-        """Turn a 2xx reply into a Completion; an unreadable or empty one fails this game only."""
+        """Turn a 2xx reply into a Completion (scrubbed of the key); an unreadable or empty one fails
+        this game only."""
         try:
             data = json.loads(reply.content)
             choice = data["choices"][0]
@@ -450,11 +664,11 @@ class OpenAIEngine:
             self.games_failed += 1
             text, error = None, f"the judge returned no text (finish_reason={finish_reason})"
         try:
-            top = _top_logprobs(choice)
+            top = _top_logprobs(choice, self._secret)
         except (KeyError, TypeError, ValueError, AttributeError):
             top = None  # unreadable logprobs: the label from the text still counts
-        return Completion(request.key, text, top, prompt_tokens, completion_tokens, latency_s, error,
-                          finish_reason)
+        return Completion(request.key, self._secret.scrub(text) if text is not None else None, top,
+                          prompt_tokens, completion_tokens, latency_s, error, finish_reason)
 
     # -- engine-wide errors --------------------------------------------------------------------------
 
@@ -469,12 +683,18 @@ class OpenAIEngine:
         return EngineError(f"the judge server at {self._shown_url} {verb} (HTTP {status}; key from "
                            f"{self.key_source}): {fix}")
 
+    def _rate_limit_error(self, asked: float | None) -> EngineError:
+        wait = f", asking to wait {_seconds_text(asked)}" if asked is not None else ""
+        return EngineError(f"the judge server at {self._shown_url} is rate-limiting requests (HTTP 429{wait}) and "
+                           "on_rate_limit is 'stop': the run stopped; judgments already received are stored. Run "
+                           "the same command later to judge the rest, or use --on-rate-limit wait")
+
     async def _model_error(self, http: Transport, model: str) -> EngineError:
         message = f"judge model '{model}' was not found at {self._shown_url} (HTTP 404)"
         available = await self._available_models(http)
         if available:
             shown = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
-            return EngineError(f"{message}; the server offers: {shown}. Check --judge-model.")
+            return EngineError(f"{message}; the server offers: {self._secret.scrub(shown)}. Check --judge-model.")
         return EngineError(f"{message}. Check --judge-model, and that --base-url is the API root "
                            "(usually ending in /v1).")
 
@@ -491,15 +711,76 @@ class OpenAIEngine:
             f"could not connect to the judge server at {self._shown_url} ({self.max_attempts} attempts): "
             "check that the server is running and that --base-url (host, port, http/https) is right")
 
-    def _scrub(self, text: str) -> str:
-        """Server text with the API key (and any long piece of it) removed, shortened."""
-        key = self._api_key
-        if key and key != PLACEHOLDER_KEY:
-            text = text.replace(key, "[key]")
-            if len(key) >= 16:
-                for piece in {key[:8], key[-8:]}:
-                    text = text.replace(piece, "[key]")
-        return text[:ERROR_TEXT_LIMIT]
+    def _error_text(self, text: str) -> str:
+        """Server text for an error message: scrubbed of the key, shortened."""
+        return self._secret.scrub(text)[:ERROR_TEXT_LIMIT]
+
+
+@dataclass
+class _StreamRun:
+    """What the workers of one `stream` call share: the connection pool, the requests not yet taken,
+    how many workers still run, the results for the consumer, whether the stream is stopping, and the
+    workers with a request on the wire (a stop lets those finish)."""
+
+    http: Transport
+    pending: Iterator[JudgeRequest]
+    workers: int
+    done: asyncio.Queue[Completion | BaseException] = field(default_factory=asyncio.Queue)
+    stopping: bool = False
+    sending: set[asyncio.Task[Any] | None] = field(default_factory=set)
+    closing: asyncio.Future[None] | None = None
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel `tasks` and wait until they have ended."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# -- the API key in what servers send back -----------------------------------------------------------
+
+
+class Secret:
+    """Removes an API key from text a server sends back: servers echo keys (or pieces of them, such as
+    "sk-abc...wxyz") in error messages, and a judge may be made to repeat one.
+
+    Every run of `PIECE` or more characters that also occurs in the key is replaced by `[key]`, so
+    pieces are caught as well as the whole key. Keys shorter than `PIECE` (placeholders such as
+    "EMPTY" that local servers accept) are not secrets worth cutting judge text apart for.
+    """
+
+    PIECE = 8
+
+    def __init__(self, key: str):
+        n = self.PIECE
+        self._windows = frozenset(key[i:i + n] for i in range(len(key) - n + 1)) if len(key) >= n else frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self._windows)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """The (start, end) runs of `text` made of key pieces, merged, in order."""
+        if not self._windows:
+            return []
+        n, found = self.PIECE, list[tuple[int, int]]()
+        for i in range(len(text) - n + 1):
+            if text[i:i + n] in self._windows:
+                if found and i <= found[-1][1]:
+                    found[-1] = (found[-1][0], i + n)
+                else:
+                    found.append((i, i + n))
+        return found
+
+    def scrub(self, text: str) -> str:
+        spans = self.spans(text)
+        if not spans:
+            return text
+        parts, end = [], 0
+        for start, stop in spans:
+            parts += [text[end:start], KEY_MARK]
+            end = stop
+        return "".join([*parts, text[end:]])
 
 
 # -- reading replies ---------------------------------------------------------------------------------
@@ -513,18 +794,40 @@ def _usage(data: dict[str, Any]) -> tuple[int, int]:
         return 0, 0
 
 
-def _top_logprobs(choice: dict[str, Any]) -> list[dict[str, float]] | None:
-    """One dict (token -> logprob) per generated position, or None when the reply has no logprobs."""
+def _top_logprobs(choice: dict[str, Any], secret: Secret) -> list[dict[str, float]] | None:
+    """One dict (token -> logprob) per generated position, or None when the reply has no logprobs.
+
+    A key the judge wrote is spread over several tokens, so it is looked for in the sampled tokens joined
+    together: each position that spells part of it becomes `{"[key]": logprob}`; other tokens are
+    scrubbed one by one.
+    """
     block = choice.get("logprobs")
     positions = block.get("content") if isinstance(block, dict) else None
     if not positions:
         return None
+    sampled = [str(position["token"]) for position in positions]
+    hidden = _positions_in(sampled, secret.spans("".join(sampled))) if secret else set()
     out = []
-    for position in positions:
-        alternatives = {alt["token"]: float(alt["logprob"]) for alt in position.get("top_logprobs") or ()}
-        alternatives.setdefault(position["token"], float(position["logprob"]))
+    for i, position in enumerate(positions):
+        if i in hidden:
+            out.append({KEY_MARK: float(position["logprob"])})
+            continue
+        alternatives = {secret.scrub(alt["token"]): float(alt["logprob"]) for alt in position.get("top_logprobs") or ()}
+        alternatives.setdefault(secret.scrub(sampled[i]), float(position["logprob"]))
         out.append(alternatives)
     return out
+
+
+def _positions_in(tokens: list[str], spans: list[tuple[int, int]]) -> set[int]:
+    """The indices of `tokens` that overlap any (start, end) span of their concatenation."""
+    hit: set[int] = set()
+    start = 0
+    for i, token in enumerate(tokens):
+        end = start + len(token)
+        if any(s < end and start < e for s, e in spans):
+            hit.add(i)
+        start = end
+    return hit
 
 
 def _server_message(reply: Reply) -> str:
@@ -541,22 +844,43 @@ def _server_message(reply: Reply) -> str:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), if given."""
-    millis = headers.get("retry-after-ms")
+    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date, RFC 9110 10.2.3).
+
+    None when neither is given or readable (then the engine's own backoff applies). Values that are not
+    finite numbers are unreadable; a date in the past is 0; a huge value is returned as it is (the engine
+    caps the wait and shows what was asked).
+    """
+    millis = _seconds(headers.get("retry-after-ms"))
     if millis is not None:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
+        return millis / 1000
     value = headers.get("retry-after")
     if value is None:
         return None
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
+        when = email.utils.parsedate_to_datetime(value)
+        return max(when.timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _seconds(value: str | None) -> float | None:
+    """A non-negative finite number of seconds from a header value, or None."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return max(number, 0.0) if math.isfinite(number) else None
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{seconds:.3g} s" if seconds < 100 else f"{seconds:.0f} s" if seconds < 1e9 else f"{seconds:.2g} s"
+
+
+def _wait_message(status: int, asked: float | None, wait_s: float) -> str:
+    """What the progress line shows for a wait, e.g. 'server asked to wait 86400 s; waiting 60 s'."""
+    if asked is None:
+        return f"server is rate-limiting (HTTP {status}); waiting {_seconds_text(wait_s)}"
+    return f"server asked to wait {_seconds_text(asked)} (HTTP {status}); waiting {_seconds_text(wait_s)}"

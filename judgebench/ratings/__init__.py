@@ -4,9 +4,12 @@
 - `bradley_terry`: maximum-likelihood Bradley-Terry (ties half or Davidson, optional first-position
   effect, optional ridge), Elo-scale ratings, and the vectorised fit of bootstrap replicates;
 - `elo`: online Elo in stored order;
-- `intervals`: question and per-judgment bootstrap, sandwich covariance, ranks and separability;
-- `winrate`: AlpacaEval-style win rates against a baseline, length-controlled win rates;
-- `style`: Bradley-Terry with answer-length and markdown covariates.
+- `intervals`: question and per-judgment bootstrap, sandwich covariance, and anchor-free ranks and
+  separability from the intervals of pairwise rating differences;
+- `winrate`: AlpacaEval-style win rates against a baseline with their intervals, and AlpacaEval's
+  length-controlled win rates from its published GLM weights;
+- `style`: style control, Bradley-Terry with arena-hard-auto v2's length and markdown covariates, fitted by the
+  same Newton driver (`bradley_terry.newton`) as every other Bradley-Terry variant.
 
 Submodules are imported on demand (`from judgebench.ratings import bradley_terry`) so that the command line
 starts fast.

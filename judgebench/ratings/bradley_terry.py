@@ -15,8 +15,9 @@ first side, plus the total score of first-shown sides and the total tie mass, so
     l(theta) = sum_p (S_p - N_p / 2) d_p - N_p log(2 cosh(d_p / 2) + nu) + T log nu
 
 (nu = 0 gives plain Bradley-Terry with ties split in half). The fit is Newton's method on the exact
-log-likelihood with a step-halving line search (quadratic convergence; well-conditioned because the
-information matrix is a weighted graph Laplacian). Plain fits of up to 400 models iterate on dense M x M
+log-likelihood with a step-halving line search: `newton`, the one driver every variant uses (style control in
+`ratings.style` included); quadratic convergence, well-conditioned because the information matrix is a
+weighted graph Laplacian. Plain fits of up to 400 models iterate on dense M x M
 matrices from the log-odds of each model's overall score, which takes two or three steps; on the
 benchmark's counts (100 models) that is faster than choix's fastest pairwise maximum-likelihood solver,
 `ilsr_pairwise_dense`, and also yields the information matrix (benchmarks/bench_ratings.py prints both
@@ -32,6 +33,7 @@ because the maximum-likelihood ratings do not exist: Ford 1957).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -232,10 +234,26 @@ class BradleyTerryFit:
         return np.sqrt(np.maximum(np.einsum("ik,kl,il->i", contrasts, self.inverse, contrasts), 0.0))
 
     def win_probability(self, reference: int | None = None) -> np.ndarray:
-        """Probability that each model beats the reference model (or a model of average strength)."""
+        """Probability that each model beats the reference model (or a model of average strength); under
+        Davidson's tie model, the probability of a win (not of winning a decisive game)."""
+        return self.outcome_probabilities(reference)["win_probability"]
+
+    def outcome_probabilities(self, reference: int | None = None) -> dict[str, np.ndarray]:
+        """Predicted figures of each model against the reference model (or a model of average strength).
+
+        Ties counted half: win_probability = sigmoid(beta_i - beta_ref), also the expected score. Davidson
+        (1970): P(win) = pi_i / D, P(tie) = nu sqrt(pi_i pi_ref) / D with D = pi_i + pi_ref + nu sqrt(pi_i pi_ref),
+        returned as win_probability, tie_probability and expected_score = P(win) + P(tie) / 2.
+        """
         beta = self.strengths
-        base = beta[reference] if reference is not None else beta.mean()
-        return expected_score(beta - base)
+        d = beta - (beta[reference] if reference is not None else beta.mean())
+        nu = self.tie_ratio
+        if nu is None:
+            return {"win_probability": expected_score(d)}
+        half = np.exp(-0.5 * d)
+        denominator = 1.0 + half * half + nu * half
+        win, tie = 1.0 / denominator, nu * half / denominator
+        return {"win_probability": win, "tie_probability": tie, "expected_score": win + 0.5 * tie}
 
 
 def to_elo(beta: np.ndarray, anchor: int | None = None, anchor_rating: float = 1000.0,
@@ -292,13 +310,12 @@ _DENSE_NEWTON_MODELS = 400  # plain fits of up to this many models use dense M x
 
 def _newton_dense(scores: np.ndarray, regularization: float, tol: float,
                   max_iter: int) -> tuple[np.ndarray, int, np.ndarray, float]:
-    """Newton's method for plain Bradley-Terry on the dense score matrix (entry (i, j): score of i against j).
+    """Plain Bradley-Terry by `newton` on the dense score matrix (entry (i, j): score of i against j).
 
-    The same iteration as `_newton`, on M x M arrays: for a hundred models each step is a few
-    elementwise passes over 10^4 numbers and one 100 x 100 solve. Starts from the log-odds of each
-    model's overall score, which is close to the answer when the design is balanced. Returns the
-    strengths, the iteration count, and the information matrix and log-likelihood of the last iterate
-    (its distance to the estimate is below `tol`, where the log-likelihood is flat to first order).
+    For a hundred models each step is a few elementwise passes over 10^4 numbers and one 100 x 100 solve.
+    Starts from the log-odds of each model's overall score, which is close to the answer when the design is
+    balanced. Returns the strengths, the iteration count, and the information matrix and log-likelihood at
+    the estimate.
     """
     m = len(scores)
     games = scores + scores.T
@@ -309,25 +326,50 @@ def _newton_dense(scores: np.ndarray, regularization: float, tol: float,
     beta = np.where(np.isfinite(beta), beta, 0.0)
     beta -= beta.mean()
     diagonal = np.diag_indices(m)
-    current, size = None, math.inf
-    for iteration in range(1, max_iter + 1):
+
+    def terms(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = _sigmoid_inplace(np.subtract.outer(beta, beta))
         expected = games * p
         grad = wins - expected.sum(axis=1) - regularization * beta
         curvature = expected - expected * p
         information = -curvature
         information[diagonal] += curvature.sum(axis=1) + regularization
-        info = information if regularization else information + max(float(np.trace(information)) / m, 1e-12) / m
-        step = np.linalg.solve(info, grad)
-        scale, current = _damped(lambda x: _dense_log_likelihood(x, scores, regularization), beta, step, current)
-        beta = beta + scale * step
-        size, previous = float(np.max(np.abs(scale * step))), size if iteration > 1 else math.inf
-        # converged: the step is below tol, or Newton's quadratic convergence puts the next one there
+        return grad, information
+
+    def centred_terms(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        grad, information = terms(beta)
+        return grad, _centred(information, Layout(m), regularization)
+
+    beta, iterations = newton(beta, centred_terms, lambda x: _dense_log_likelihood(x, scores, regularization),
+                              tol=tol, max_iter=max_iter)
+    if not regularization:
+        beta = beta - beta.mean()
+    return beta, iterations, terms(beta)[1], _dense_log_likelihood(beta, scores, regularization)
+
+
+def newton(theta: np.ndarray, terms: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+           log_likelihood: Callable[[np.ndarray], float], *, tol: float, max_iter: int) -> tuple[np.ndarray, int]:
+    """The one damped Newton driver of every Bradley-Terry variant (plain, Davidson, position effect, ridge,
+    style covariates).
+
+    terms(theta) -> (gradient, information) of the penalised log-likelihood, the information already
+    invertible (centred by the caller when the strengths are only identified up to a shift);
+    log_likelihood(theta) serves the step-halving line search of long steps (`_damped`). Stops when the step
+    is below `tol`, or when Newton's quadratic convergence puts the next one there. Returns the estimate and
+    the iteration count; raises InputError when it does not converge in `max_iter` iterations.
+    """
+    current, previous = None, math.inf
+    for iteration in range(1, max_iter + 1):
+        grad, information = terms(theta)
+        step = np.linalg.solve(information, grad)
+        scale, current = _damped(log_likelihood, theta, step, current)
+        theta = theta + scale * step
+        if not np.isfinite(theta).all():
+            break
+        size = float(np.max(np.abs(scale * step)))
         if size < tol or (size < 1e-6 and size < 0.1 * previous and size ** 3 / previous ** 2 < tol):
-            with np.errstate(divide="ignore"):
-                log_p = np.where(scores > 0, np.log(p), 0.0)
-            log_likelihood = float((scores * log_p).sum()) - 0.5 * regularization * float(beta @ beta)
-            return (beta - beta.mean() if not regularization else beta), iteration, information, log_likelihood
+            return theta, iteration
+        previous = size
     raise InputError(f"Bradley-Terry fit did not converge in {max_iter} iterations "
                      "(the ratings may be unbounded: try a regularization such as 0.01)")
 
@@ -489,28 +531,17 @@ def _centred(information: np.ndarray, layout: Layout, regularization: float) -> 
 
 def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout, regularization: float,
             tol: float, max_iter: int) -> tuple[np.ndarray, int]:
-    """Damped Newton iterations on a single data set; returns the estimate and the iteration count.
-
-    Steps longer than 0.5 (natural-log units) are halved until the log-likelihood does not decrease;
-    shorter ones are taken as they are (the log-likelihood is concave and Newton converges there).
-    """
-    current = None
+    """`newton` on a single data set of pair statistics (any layout); returns the estimate and iterations."""
     second_games = design.to_second(stats.games)
-    for iteration in range(1, max_iter + 1):
+
+    def terms(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = _differences(theta[None, :], design, layout)
         grad = gradient(theta[None, :], stats, design, layout, regularization, second_games, differences=d)[0]
-        info = _centred(_information(theta, stats, design, layout, regularization, differences=d), layout,
-                        regularization)
-        step = np.linalg.solve(info, grad)
-        scale, current = _damped(lambda x: _log_likelihood(x, stats, design, layout, regularization), theta, step,
-                                 current)
-        theta = theta + scale * step
-        if not np.isfinite(theta).all():
-            break
-        if np.max(np.abs(scale * step)) < tol:
-            return theta, iteration
-    raise InputError(f"Bradley-Terry fit did not converge in {max_iter} iterations "
-                     "(the ratings may be unbounded: try a regularization such as 0.01)")
+        information = _information(theta, stats, design, layout, regularization, differences=d)
+        return grad, _centred(information, layout, regularization)
+
+    return newton(theta, terms, lambda x: _log_likelihood(x, stats, design, layout, regularization), tol=tol,
+                  max_iter=max_iter)
 
 
 def fit_replicates(start: BradleyTerryFit, design: PairDesign, stats: Stats, *, tol: float | None = None,

@@ -22,6 +22,9 @@ from judgebench.errors import InputError
 
 # Chatbot Arena's `winner` values and the score of model_a they stand for.
 WINNER_SCORES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
+# Per-answer style counts for style control (`ratings.style`), read from the columns <name>_a and <name>_b:
+# tokens, then markdown headers, list items and bold spans (`datasets.fields.answer_metadata`'s counters).
+STYLE_COUNTS = ("tokens", "headers", "lists", "bold")
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ class CodedOutcomes:
     For outcomes (`ordered=False`) model_a and model_b are the two sides of a pair; for games
     (`ordered=True`) model_a was shown first and model_b second, and `score_a` is the probability that
     the first answer is better. `p_ab`/`p_ba` are the per-order verdicts of outcomes (NaN when that
-    order was not judged); `length_a`/`length_b` the answer lengths when known.
+    order was not judged); `length_a`/`length_b` the answer lengths when known; `style_a`/`style_b` the
+    (N, 4) style counts of each side's answer (STYLE_COUNTS) when the input has all their columns.
     """
 
     models: tuple[str, ...]
@@ -46,6 +50,8 @@ class CodedOutcomes:
     p_ba: np.ndarray | None = None
     length_a: np.ndarray | None = None
     length_b: np.ndarray | None = None
+    style_a: np.ndarray | None = None
+    style_b: np.ndarray | None = None
     ordered: bool = False
     self_pairs_dropped: int = 0
 
@@ -296,14 +302,26 @@ def _encode(data: Any, *, source: str, models: list[str] | None, names: tuple[st
     for name in ("p_ab", "p_ba"):
         if optional[name] is not None:
             _check_range(optional[name], source, name, 0.0, 1.0, allow_nan=True)
+    style = {side: _style_counts(columns, side) for side in ("a", "b")}
     coded = CodedOutcomes(models=tuple(model_names), questions=np.asarray(questions, dtype=object),
                           question=question, model_a=model_a, model_b=model_b, score_a=score, weight=weight,
                           p_ab=optional["p_ab"], p_ba=optional["p_ba"], length_a=optional["len_a"],
-                          length_b=optional["len_b"], ordered=ordered)
+                          length_b=optional["len_b"], style_a=style["a"], style_b=style["b"], ordered=ordered)
     if len(same):
         coded = subset(coded, model_a != model_b, keep_models=models is not None)
         coded = replace(coded, self_pairs_dropped=len(same))
     return coded
+
+
+def _style_counts(columns: _Columns, side: str) -> np.ndarray | None:
+    """(N, 4) style counts of one side when every STYLE_COUNTS column is present, else None."""
+    names = [f"{name}_{side}" for name in STYLE_COUNTS]
+    if not all(columns.has(name) for name in names):
+        return None
+    counts = np.column_stack([columns.floats(name) for name in names])
+    for k, name in enumerate(names):
+        _check_range(counts[:, k], columns.source, name, 0.0, np.inf)
+    return counts
 
 
 def subset(coded: CodedOutcomes, rows: np.ndarray, *, keep_models: bool = False) -> CodedOutcomes:
@@ -325,7 +343,8 @@ def subset(coded: CodedOutcomes, rows: np.ndarray, *, keep_models: bool = False)
                    questions=coded.questions[question_used], question=question_code[coded.question[rows]],
                    model_a=model_code[coded.model_a[rows]], model_b=model_code[coded.model_b[rows]],
                    score_a=coded.score_a[rows], weight=coded.weight[rows], p_ab=pick(coded.p_ab),
-                   p_ba=pick(coded.p_ba), length_a=pick(coded.length_a), length_b=pick(coded.length_b))
+                   p_ba=pick(coded.p_ba), length_a=pick(coded.length_a), length_b=pick(coded.length_b),
+                   style_a=pick(coded.style_a), style_b=pick(coded.style_b))
 
 
 def _recode(codes: np.ndarray, labels: list, lookup: dict[str, int], source: str, column: str) -> np.ndarray:

@@ -13,12 +13,24 @@
   contributions s_c, with a normal interval.
 
 Intervals are percentile intervals (linear interpolation between order statistics) at the stated
-confidence level. Ranks follow DESIGN.md: 1 + the number of models whose lower bound is above this
-model's upper bound. Separability is the share of model pairs whose intervals do not overlap.
+confidence level; sandwich intervals use Student's t with C - 1 degrees of freedom for C clusters, the
+usual small-sample correction of cluster-robust inference (Cameron & Miller 2015, J. Human Resources 50:317,
+section VI), so that a study with few questions is not given normal-quantile intervals.
+
+Ranks and separability are decided from pairwise rating DIFFERENCES, never from two marginal intervals:
+model i is significantly better than model j when the interval of rating_i - rating_j (percentile interval of
+the bootstrap replicates' differences, or estimate -/+ quantile * standard error from the covariance) lies
+above zero. Rank = 1 + the number of models significantly better; separability = the share of model pairs
+in which one model is significantly better. Differences do not change when every rating moves by the same
+amount, so ranks and separability are the same under any anchor or centring. (Comparing marginal intervals
+is not: an anchor's interval has zero width by definition and every other interval then carries the anchor's
+variance.)
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -191,23 +203,103 @@ def normal_quantile(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
-def normal_interval(estimate: np.ndarray, standard_error: np.ndarray,
-                    confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    z = normal_quantile(confidence)
+def t_quantile(confidence: float, degrees_of_freedom: float) -> float:
+    """Two-sided Student-t quantile with the given degrees of freedom (normal when infinite)."""
+    if not np.isfinite(degrees_of_freedom):
+        return normal_quantile(confidence)
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + confidence / 2.0, degrees_of_freedom))
+
+
+def normal_interval(estimate: np.ndarray, standard_error: np.ndarray, confidence: float,
+                    degrees_of_freedom: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """estimate -/+ quantile * standard_error, the quantile normal or Student-t (`degrees_of_freedom`)."""
+    z = t_quantile(confidence, degrees_of_freedom)
     return estimate - z * standard_error, estimate + z * standard_error
 
 
-def ranks(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Rank = 1 + the number of models whose lower bound is above this model's upper bound."""
-    lower, upper = np.asarray(lower), np.asarray(upper)
-    return 1 + (lower[None, :] > upper[:, None]).sum(axis=1)
+_DIFFERENCE_CELLS = 4_000_000  # replicates x models x models entries of differences handled at once
 
 
-def separability(lower: np.ndarray, upper: np.ndarray) -> float:
-    """Share of model pairs whose intervals do not overlap (touching or nested intervals overlap)."""
-    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-    n = len(lower)
-    if n < 2:
+def better_from_samples(samples: np.ndarray, confidence: float) -> np.ndarray:
+    """(M, M) booleans: entry (i, j) is True when the percentile interval of samples_i - samples_j lies above 0.
+
+    samples: (R, M) bootstrap replicates of the ratings (any per-replicate centring; it cancels). Replicates in
+    which either model has no value (NaN) are left out of that pair's interval.
+
+    Equivalent to `percentile_interval` of every difference (linear interpolation at position h = (R - 1) *
+    tail between the order statistics x_k and x_k+1, k = floor(h)), without sorting R x M x M differences: with
+    c = the number of differences <= 0, x_k > 0 exactly when c <= k, and x_k+1 <= 0 when c >= k + 2; only pairs
+    with c = k + 1 need the two order statistics around zero, which are the largest difference <= 0 and the
+    smallest > 0.
+    """
+    samples = np.asarray(samples, dtype=float)
+    rounds, m = samples.shape
+    if np.isnan(samples).any():
+        return _better_from_samples_with_gaps(samples, confidence)
+    h = (rounds - 1) * (1.0 - confidence) / 2.0
+    k = int(math.floor(h))
+    fraction = h - k
+    by_model = np.ascontiguousarray(samples.T)
+    # a - b <= 0 exactly when a <= b for finite floats; one row of counts at a time stays in cache
+    at_most_zero = np.array([np.count_nonzero(row <= by_model, axis=1) for row in by_model])
+    better = at_most_zero <= k
+    first, second = np.nonzero(at_most_zero == k + 1)
+    if len(first):
+        differences = samples[:, first] - samples[:, second]
+        below = np.where(differences <= 0, differences, -np.inf).max(axis=0)
+        above = np.where(differences > 0, differences, np.inf).min(axis=0)
+        better[first, second] = below + fraction * (above - below) > 0
+    np.fill_diagonal(better, False)
+    return better
+
+
+def _better_from_samples_with_gaps(samples: np.ndarray, confidence: float) -> np.ndarray:
+    """`better_from_samples` when some replicates lack a model (NaN): per-pair percentiles of what is there."""
+    rounds, m = samples.shape
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    better = np.zeros((m, m), dtype=bool)
+    block = max(1, _DIFFERENCE_CELLS // max(1, rounds * m))
+    for start in range(0, m, block):
+        rows = slice(start, min(m, start + block))
+        with warnings.catch_warnings():  # a pair without any replicate stays "not better" (NaN > 0)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            better[rows] = np.nanpercentile(samples[:, rows, None] - samples[:, None, :], tail, axis=0) > 0
+    np.fill_diagonal(better, False)
+    return better
+
+
+def better_from_covariance(estimate: np.ndarray, covariance: np.ndarray, confidence: float,
+                           degrees_of_freedom: float = np.inf) -> np.ndarray:
+    """(M, M) booleans: (i, j) is True when estimate_i - estimate_j - q * se(difference) > 0.
+
+    covariance: (M, M) covariance of the ratings (any centring: the variance of a difference is
+    c_ii + c_jj - 2 c_ij, unchanged by adding the same random shift to every rating); q is the normal or
+    Student-t quantile of `normal_interval`.
+    """
+    estimate = np.asarray(estimate, dtype=float)
+    diagonal = np.diag(covariance)
+    variance = diagonal[:, None] + diagonal[None, :] - 2.0 * covariance
+    se = np.sqrt(np.maximum(variance, 0.0))
+    with np.errstate(invalid="ignore"):
+        better = estimate[:, None] - estimate[None, :] - t_quantile(confidence, degrees_of_freedom) * se > 0
+    np.fill_diagonal(better, False)
+    return better
+
+
+def ranks(better: np.ndarray, defined: np.ndarray) -> np.ndarray:
+    """Rank = 1 + the number of models significantly better (rows of `better`); NaN where not `defined`."""
+    better = np.asarray(better, dtype=bool) & defined[:, None] & defined[None, :]
+    rank = 1.0 + better.sum(axis=0)
+    return np.where(defined, rank, np.nan)
+
+
+def separability(better: np.ndarray, defined: np.ndarray) -> float:
+    """Share of pairs of defined models in which one is significantly better than the other (NaN below 2)."""
+    index = np.flatnonzero(defined)
+    if len(index) < 2:
         return float("nan")
-    apart = (upper[:, None] < lower[None, :]) | (upper[None, :] < lower[:, None])
-    return float(apart[np.triu_indices(n, 1)].mean())
+    sub = np.asarray(better, dtype=bool)[np.ix_(index, index)]
+    apart = sub | sub.T
+    return float(apart[np.triu_indices(len(index), 1)].mean())

@@ -8,14 +8,15 @@ Automatic Evaluators", COLM 2024; tatsu-lab/alpaca_eval), with rates as fraction
 - n_wins / n_wins_base / n_draws: scores above / below / exactly at 0.5; n_total: scores counted;
 - discrete win rate: (n_wins + n_draws / 2) / n_total, each question rounded to a win, loss or draw.
 
-Length control fits, per model, the GLM
+Length control applies AlpacaEval's published GLM (`length_controlled_win_rate`,
+`length_controlled_standard_error`): per model, logit P(model beats baseline on q) = length term +
+difficulty * d_q + not-gamed term, with weights fitted by AlpacaEval on its own annotations and on
+length-gamed variants of the baseline (no intercept, cross-validated L1). judgebench does not refit that GLM:
+a faithful fit needs AlpacaEval's gamed-baseline annotations, so without published weights no length-controlled
+figure is reported (judgebench's own runs control length with style control, `ratings.style`).
 
-    logit P(model beats baseline on question q) = intercept + length * tanh(delta_len_q / sd) + difficulty * d_q,
-
-where delta_len_q is the model's answer length minus the baseline's, sd its standard deviation over questions
-and d_q the instruction's difficulty, then predicts the win rate had the lengths been equal (delta_len = 0).
-`length_controlled_win_rate` applies given weights (AlpacaEval's published GLM); `fit_length_controlled_win_rate`
-fits the GLM on one model's annotations.
+Win-rate intervals (`win_rate_samples`, `win_rate_covariance`) resample or cluster the outcomes against the
+baseline exactly like the Bradley-Terry intervals (`ratings.intervals`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-
-from judgebench.ratings.style import fit_soft_logistic
 
 WIN_RATE_KEYS = ("win_rate", "standard_error", "discrete_win_rate", "n_wins", "n_wins_base", "n_draws", "n_total")
 
@@ -119,17 +118,17 @@ class LengthGLM:
                          self.intercept - other.intercept)
 
 
-def length_controlled_win_rate(weights: LengthGLM | Mapping[str, float] | pd.Series,
-                               instruction_difficulty: np.ndarray | pd.Series,
-                               baseline_weights: LengthGLM | Mapping[str, float] | pd.Series | None = None
-                               ) -> float:
-    """AlpacaEval's length-controlled win rate from given GLM weights, as a fraction in [0, 1].
+def length_controlled_predictions(weights: LengthGLM | Mapping[str, float] | pd.Series,
+                                  instruction_difficulty: np.ndarray | pd.Series,
+                                  baseline_weights: LengthGLM | Mapping[str, float] | pd.Series | None = None
+                                  ) -> np.ndarray:
+    """AlpacaEval's per-instruction length-controlled preferences: logistic(intercept + difficulty * d_q).
 
-    The mean over instructions of logistic(intercept + difficulty * d_q) with the length term at zero: the
-    win rate the GLM predicts had the model's answers been as long as the baseline's (Dubois et al., 2024,
-    section 3). weights and baseline_weights: AlpacaEval's per-model weights (their difference is the model's
-    GLM against the baseline; without baseline_weights the weights are taken as already relative).
-    instruction_difficulty: d_q for each instruction of the benchmark.
+    The length term is at zero: the preference the GLM predicts had the model's answer been as long as the
+    baseline's (Dubois et al., 2024, section 3; alpaca_eval's `metrics/glm_winrate.py`). weights and
+    baseline_weights: AlpacaEval's per-model weights (their difference is the model's GLM against the
+    baseline; without baseline_weights the weights are taken as already relative). instruction_difficulty:
+    d_q for each of the model's instructions.
     """
     glm = LengthGLM.of(weights)
     if baseline_weights is not None:
@@ -137,59 +136,79 @@ def length_controlled_win_rate(weights: LengthGLM | Mapping[str, float] | pd.Ser
     difficulty = np.asarray(instruction_difficulty, dtype="float64")
     if difficulty.size == 0 or np.isnan(difficulty).any():
         raise ValueError("instruction difficulties must be given (no NaN) for every instruction")
-    return float(expit(glm.intercept + glm.difficulty * difficulty).mean())
+    return np.asarray(expit(glm.intercept + glm.difficulty * difficulty))
 
 
-@dataclass(frozen=True)
-class LengthControlled:
-    """A fitted length-controlled win rate: the rate (fraction), the fitted GLM and the length scale used."""
-
-    win_rate: float
-    glm: LengthGLM
-    length_scale: float
-    n_total: int
-
-
-def length_feature(len_model: np.ndarray, len_baseline: np.ndarray, scale: float) -> np.ndarray:
-    """tanh((len_model - len_baseline) / scale): the bounded, standardised length difference of the GLM."""
-    delta = np.asarray(len_model, dtype="float64") - np.asarray(len_baseline, dtype="float64")
-    if scale <= 0:
-        return np.zeros_like(delta)
-    return np.tanh(delta / scale)
+def length_controlled_win_rate(weights: LengthGLM | Mapping[str, float] | pd.Series,
+                               instruction_difficulty: np.ndarray | pd.Series,
+                               baseline_weights: LengthGLM | Mapping[str, float] | pd.Series | None = None
+                               ) -> float:
+    """AlpacaEval's length-controlled win rate (fraction in [0, 1]): the mean of
+    `length_controlled_predictions` over the instructions."""
+    return float(length_controlled_predictions(weights, instruction_difficulty, baseline_weights).mean())
 
 
-def fit_length_controlled_win_rate(scores: np.ndarray, len_model: np.ndarray, len_baseline: np.ndarray,
-                                   instruction_difficulty: np.ndarray | None = None) -> LengthControlled:
-    """Fit AlpacaEval's length-controlled GLM on one model's annotations and predict its win rate at equal length.
+def length_controlled_standard_error(weights: LengthGLM | Mapping[str, float] | pd.Series,
+                                     instruction_difficulty: np.ndarray | pd.Series,
+                                     baseline_weights: LengthGLM | Mapping[str, float] | pd.Series | None = None
+                                     ) -> float:
+    """AlpacaEval's `lc_standard_error` as a fraction: the standard error of the mean (n - 1 denominator) of
+    the per-instruction predictions. It treats the GLM's weights as known, as AlpacaEval does; 0 for the
+    baseline itself (all predictions 0.5)."""
+    predicted = length_controlled_predictions(weights, instruction_difficulty, baseline_weights)
+    if predicted.size < 2:
+        return float("nan")
+    return float(predicted.std(ddof=1) / np.sqrt(predicted.size))
 
-    scores: the model's soft scores against the baseline (in [0, 1]); len_model, len_baseline: the two answer
-    lengths per question; instruction_difficulty: optional d_q per question (AlpacaEval's published
-    difficulties), otherwise the GLM has intercept and length only. The fit is unpenalised maximum likelihood
-    with soft labels; AlpacaEval additionally regularises each model toward two "gamed" baselines with
-    cross-validated L1, which needs its private training data, so fitted values differ somewhat from the
-    published ones. Because the intercept is fitted, the result equals the plain win rate when the lengths
-    never differ, and it falls below it when the model wins by answering longer (above it when shorter).
+
+# --------------------------------------------------------------------------------------------------------------
+# Intervals of win rates against the baseline.
+
+
+def win_rates(model: np.ndarray, score: np.ndarray, n_models: int) -> np.ndarray:
+    """(M,) mean score of each model's outcomes against the baseline (NaN for models without any)."""
+    totals = np.bincount(model, minlength=n_models)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(model, score, n_models) / totals
+
+
+def win_rate_samples(model: np.ndarray, score: np.ndarray, question: np.ndarray, n_models: int,
+                     n_questions: int, resample: str, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    """(R, M) bootstrap replicates of the win rates: questions drawn with replacement (`resample` "questions",
+    `intervals.question_weights`), or single outcomes as a multinomial over the distinct (model, score) outcomes
+    ("judgments"). A model absent from a replicate gets NaN there."""
+    from judgebench.ratings.intervals import question_weights
+
+    m = n_models
+    if resample == "questions":
+        weights = question_weights(n_questions, rounds, rng).astype(float)
+        cells = question * m + model
+        score_sums = np.bincount(cells, score, n_questions * m).reshape(n_questions, m)
+        counts = np.bincount(cells, None, n_questions * m).reshape(n_questions, m).astype(float)
+        num, den = weights @ score_sums, weights @ counts
+    else:
+        units, multiplicity = np.unique(np.column_stack([model, score]), axis=0, return_counts=True)
+        draws = rng.multinomial(len(model), multiplicity / len(model), size=rounds).astype(float)
+        onehot = np.zeros((len(units), m))
+        onehot[np.arange(len(units)), units[:, 0].astype(int)] = 1.0
+        num, den = draws @ (onehot * units[:, 1:2]), draws @ onehot
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den
+
+
+def win_rate_covariance(model: np.ndarray, score: np.ndarray, clusters: np.ndarray, n_clusters: int,
+                        n_models: int) -> np.ndarray:
+    """(M, M) cluster-robust covariance of the win rates (the sandwich of a mean; Liang & Zeger 1986).
+
+    Per cluster c and model i, U_ci = the sum of the model's residuals score - win_rate_i; then
+    cov(i, j) = sum_c U_ci U_cj * C / (C - 1) / (n_i n_j). Models share questions, so their win rates are
+    correlated and a difference needs the off-diagonal terms.
     """
-    score = np.asarray(scores, dtype="float64")
-    len_model, len_baseline = np.asarray(len_model, dtype="float64"), np.asarray(len_baseline, dtype="float64")
-    columns = [score, len_model, len_baseline]
-    if instruction_difficulty is not None:
-        columns.append(np.asarray(instruction_difficulty, dtype="float64"))
-    if len({c.shape for c in columns}) != 1:
-        raise ValueError("scores, lengths and difficulties must have one value per question")
-    keep = ~np.isnan(np.column_stack(columns)).any(axis=1)
-    if not keep.any():
-        raise ValueError("no question has a score and both lengths")
-    delta = len_model[keep] - len_baseline[keep]
-    scale = float(delta.std(ddof=1)) if keep.sum() > 1 else 0.0
-    n_total = int(keep.sum())
-    difficulty = columns[3][keep] if instruction_difficulty is not None else np.zeros(n_total)
-    design = {"intercept": np.ones(n_total),
-              "length": length_feature(len_model[keep], len_baseline[keep], scale),
-              "difficulty": difficulty}
-    # A column that never varies from zero (equal lengths, no difficulties) has coefficient 0: leave it out.
-    used = {name: column for name, column in design.items() if name == "intercept" or np.any(column != 0)}
-    fit = fit_soft_logistic(np.column_stack(list(used.values())), score[keep])
-    glm = LengthGLM(**dict(zip(used, map(float, fit.coef), strict=True)))
-    return LengthControlled(win_rate=length_controlled_win_rate(glm, difficulty), glm=glm,
-                            length_scale=scale, n_total=n_total)
+    estimate = win_rates(model, score, n_models)
+    totals = np.bincount(model, minlength=n_models).astype(float)
+    residual = score - estimate[model]
+    per_cluster = np.bincount(clusters * n_models + model, residual, n_clusters * n_models)
+    per_cluster = per_cluster.reshape(n_clusters, n_models)
+    meat = per_cluster.T @ per_cluster * (n_clusters / max(n_clusters - 1, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return meat / np.outer(totals, totals)

@@ -58,7 +58,8 @@ class ChatRequest:
     """One parsed chat-completions request, as a rule or a fault predicate sees it.
 
     `number` counts requests from 0 in arrival order; `attempt` counts earlier requests carrying the
-    same messages (0 for the first time a game is sent); `key` hashes the messages.
+    same messages (0 for the first time a game is sent); `key` hashes the messages; `bearer` is the API
+    key the client sent (a rule can echo it, as a hostile or careless judge might).
     """
 
     number: int
@@ -67,6 +68,7 @@ class ChatRequest:
     params: dict[str, Any]
     key: str
     attempt: int
+    bearer: str = ""
 
     @property
     def text(self) -> str:
@@ -81,12 +83,14 @@ class ChatRequest:
 @dataclass
 class Reply:
     """What the judge says. `first_token_logprobs` (token -> logprob) fills the first position's
-    top logprobs when the request asks for logprobs; token counts default to a length estimate."""
+    top logprobs when the request asks for logprobs; `tokens` splits the text into the positions of
+    the logprobs (default: word pieces); token counts default to a length estimate."""
 
     text: str
     first_token_logprobs: dict[str, float] | None = None
     completion_tokens: int | None = None
     finish_reason: str = "stop"
+    tokens: list[str] | None = None
 
 
 Rule = Callable[[ChatRequest], "Reply | str"]
@@ -167,12 +171,23 @@ def constant_rule(text: str, first_token_logprobs: dict[str, float] | None = Non
     return lambda request: reply
 
 
+def echo_key_rule(request: ChatRequest) -> Reply:
+    """A judge made to repeat the API key it was sent before a verdict ([[A>B]], or A for the bare-token
+    style), its text split into 3-character tokens where the key is, as a real tokenizer would split it.
+    The client must not store or show the key."""
+    key = request.bearer
+    verdict = "A" if verdict_style(request) == "token" else " [[A>B]]"
+    tokens = ["My", " secret", " is", " "] + [key[i:i + 3] for i in range(0, len(key), 3)] + [".", verdict]
+    return Reply("".join(tokens), {"My": -0.1, key[:12]: -2.5}, tokens=tokens)
+
+
 RULES: dict[str, Callable[[], Rule]] = {
     "quality": quality_rule,
     "first": lambda: constant_rule("I prefer the first answer. [[A>B]]"),
     "second": lambda: constant_rule("I prefer the second answer. [[B>A]]"),
     "tie": lambda: constant_rule("They are equally good. [[A=B]]"),
     "token-a": lambda: constant_rule("A", token_logprobs(0.9)),
+    "echo-key": lambda: echo_key_rule,
 }
 
 
@@ -189,8 +204,8 @@ class FaultRule:
     - `attempts`: only the first N attempts of each game (so a retry of the same messages succeeds);
     - `probability` with `seed`: a seeded coin flip per request that passes the other conditions;
     - `limit`: at most this many injections in all.
-    `retry_after` (seconds, or an HTTP date string) is sent with 429/503; `delay_s` is how long a
-    `slow` reply waits before answering.
+    `retry_after` (seconds, or an HTTP date string) is sent as `Retry-After` with 429/5xx replies and
+    `retry_after_ms` as `retry-after-ms`; `delay_s` is how long a `slow` reply waits before answering.
     """
 
     kind: str
@@ -201,6 +216,7 @@ class FaultRule:
     seed: int = 0
     limit: int | None = None
     retry_after: float | str | None = None
+    retry_after_ms: float | str | None = None
     delay_s: float = 30.0
     fired: int = 0
     _rng: random.Random = field(init=False, repr=False)
@@ -236,7 +252,7 @@ def parse_fault(spec: str) -> FaultRule:
             kwargs[name] = int(value)
         elif name in ("probability", "delay_s"):
             kwargs[name] = float(value)
-        elif name == "retry_after":
+        elif name in ("retry_after", "retry_after_ms"):
             kwargs[name] = value
         elif name == "requests":
             kwargs[name] = {int(v) for v in value.split("+")}
@@ -251,6 +267,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
               "drop:probability=0.02,seed=3"),
     # Every game is refused once with a short Retry-After, then answered.
     "rate-limited": ("429:attempts=1,retry_after=0.1",),
+    # Every game is refused once with a day-long Retry-After (a client must cap the wait and say so).
+    "rate-limited-for-a-day": ("429:attempts=1,retry_after=86400",),
     # Some games never get a usable answer in this run (they end as failed, the next run retries them).
     "broken-bodies": ("malformed:probability=0.02,seed=4", "empty:probability=0.02,seed=5"),
 }
@@ -263,7 +281,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
 @dataclass
 class LogEntry:
     """One request as the server saw it. `status` is 0 when the connection was dropped; `fault` names
-    the injected fault (None for a normal answer)."""
+    the injected fault (None for a normal answer); `in_flight` counts the requests being answered
+    when it arrived, itself included."""
 
     number: int
     time: float
@@ -273,6 +292,7 @@ class LogEntry:
     fault: str | None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    in_flight: int = 0
 
 
 def messages_key(messages: list[dict[str, Any]]) -> str:
@@ -303,10 +323,11 @@ def _error(status: int, message: str, kind: str, code: str | None = None) -> web
     return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
 
 
-def _logprobs_block(text: str, first: dict[str, float] | None, top_n: int) -> dict[str, Any]:
-    """OpenAI's `logprobs` object for `text`, split into word pieces; the first position's
-    alternatives come from `first`, every other piece is certain (logprob 0)."""
-    pieces = re.findall(r"\s*\S+", text) or [text]
+def _logprobs_block(text: str, first: dict[str, float] | None, top_n: int,
+                    tokens: list[str] | None = None) -> dict[str, Any]:
+    """OpenAI's `logprobs` object for `text`, split into `tokens` (default: word pieces); the first
+    position's alternatives come from `first`, every other piece is certain (logprob 0)."""
+    pieces = tokens or re.findall(r"\s*\S+", text) or [text]
     content = []
     for i, piece in enumerate(pieces):
         if i == 0 and first:
@@ -325,19 +346,22 @@ class JudgeServer:
     runs); read `log`, `in_flight` and `max_in_flight`.
 
     `models=None` accepts any model name; `api_key=None` accepts any key. `latency_s` delays every
-    answer (a judge that takes time, without counting as a fault). `log_path` also appends each log
-    entry to a JSONL file (flushed per line, so another process can read it while this one runs).
+    answer (a judge that takes time, without counting as a fault); `load_latency_s` adds that much per
+    request in flight when an answer arrives (an overloaded server of fixed throughput: at concurrency
+    C each answer takes about C x load_latency_s). `log_path` also appends each log entry to a JSONL
+    file (flushed per line, so another process can read it while this one runs).
     """
 
     def __init__(self, rule: Rule | None = None, *, faults: list[FaultRule] | None = None,
                  models: Collection[str] | None = DEFAULT_MODELS, api_key: str | None = None,
-                 latency_s: float = 0.0, log_path: str | Path | None = None, host: str = "127.0.0.1",
-                 port: int = 0):
+                 latency_s: float = 0.0, load_latency_s: float = 0.0, log_path: str | Path | None = None,
+                 host: str = "127.0.0.1", port: int = 0):
         self.rule: Rule = rule or quality_rule()
         self.faults: list[FaultRule] = list(faults or [])
         self.models = models
         self.api_key = api_key
         self.latency_s = latency_s
+        self.load_latency_s = load_latency_s
         self.log: list[LogEntry] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -404,9 +428,10 @@ class JudgeServer:
         except (ValueError, KeyError, TypeError, AttributeError):
             return _error(400, "the request body is not a chat completion request", "invalid_request_error")
         key = messages_key(messages)
-        chat = ChatRequest(len(self.log), model, messages, body, key, self._attempts[key])
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        chat = ChatRequest(len(self.log), model, messages, body, key, self._attempts[key], bearer)
         self._attempts[key] += 1
-        entry = LogEntry(chat.number, time.time(), key, model, 200, None)
+        entry = LogEntry(chat.number, time.time(), key, model, 200, None, in_flight=self.in_flight)
         self.log.append(entry)
         fault = next((f for f in self.faults if f.fires(chat)), None)
         try:
@@ -432,25 +457,25 @@ class JudgeServer:
             entry.fault = None
         if kind in ("400", "401", "403", "404", "429", "500", "502", "503"):
             entry.status = int(kind)
-            return self._status_fault(request, chat, kind, fault)
+            return self._status_fault(chat, kind, fault)
         if kind == "drop":
             entry.status = DROPPED
             return self._drop(request)
         if kind == "slow":
             await asyncio.sleep(fault.delay_s)  # type: ignore[union-attr]
-        elif self.latency_s > 0:
-            await asyncio.sleep(self.latency_s)
+        elif self.latency_s > 0 or self.load_latency_s > 0:
+            await asyncio.sleep(self.latency_s + self.load_latency_s * entry.in_flight)
         if kind == "malformed":
             return web.Response(body=b'{"id": "chatcmpl-x", "object": "chat.completion", "choices": [{"ind',
                                 content_type="application/json")
         return self._completion(chat, kind, entry)
 
-    def _status_fault(self, request: web.Request, chat: ChatRequest, kind: str,
+    def _status_fault(self, chat: ChatRequest, kind: str,
                       fault: FaultRule | None) -> web.Response:
         if kind == "401":
-            sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
             # Like real providers, echo (part of) the key: the client must not pass this on.
-            return _error(401, f"Incorrect API key provided: {sent}.", "invalid_request_error", "invalid_api_key")
+            return _error(401, f"Incorrect API key provided: {chat.bearer}.", "invalid_request_error",
+                          "invalid_api_key")
         if kind == "400":
             return _error(400, "This model's maximum context length is 8192 tokens.", "invalid_request_error",
                           "context_length_exceeded")
@@ -462,6 +487,8 @@ class JudgeServer:
         response = _error(int(kind), f"scripted {kind}", "server_error" if kind != "429" else "rate_limit")
         if fault is not None and fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
+        if fault is not None and fault.retry_after_ms is not None:
+            response.headers["retry-after-ms"] = str(fault.retry_after_ms)
         return response
 
     @staticmethod
@@ -481,7 +508,8 @@ class JudgeServer:
         entry.prompt_tokens, entry.completion_tokens = prompt_tokens, completion_tokens
         logprobs = None
         if chat.wants_logprobs and kind != "no_logprobs":
-            logprobs = _logprobs_block(text, reply.first_token_logprobs, int(chat.params.get("top_logprobs") or 1))
+            logprobs = _logprobs_block(text, reply.first_token_logprobs, int(chat.params.get("top_logprobs") or 1),
+                                       reply.tokens)
         body = {
             "id": f"chatcmpl-{chat.number}",
             "object": "chat.completion",
@@ -630,11 +658,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rule", choices=sorted(RULES), default="quality")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:opt=v,...]",
                         help=f"repeatable; kinds: {', '.join(FAULT_KINDS)}; options: requests=1+5, "
-                             "attempts=N, probability=P, seed=S, limit=N, retry_after=S, delay_s=S")
+                             "attempts=N, probability=P, seed=S, limit=N, retry_after=S, retry_after_ms=MS, "
+                             "delay_s=S")
     parser.add_argument("--preset", action="append", default=[], choices=sorted(PRESETS),
                         help="named fault scripts (repeatable): " + "; ".join(
                             f"{name} = {' '.join(specs)}" for name, specs in PRESETS.items()))
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer by this much")
+    parser.add_argument("--load-latency-ms", type=float, default=0.0,
+                        help="delay every answer by this much per request in flight (an overloaded server)")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated; '*' accepts any")
     parser.add_argument("--api-key", default=None, help="require this bearer key (default: accept any)")
     parser.add_argument("--log", default=None, help="append a JSONL line per request to this file")
@@ -658,8 +689,10 @@ def main(argv: list[str] | None = None) -> None:
     models = None if args.models == "*" else tuple(filter(None, args.models.split(",")))
     specs = [spec for name in args.preset for spec in PRESETS[name]] + args.fault
     server = JudgeServer(RULES[args.rule](), faults=[parse_fault(s) for s in specs], models=models,
-                         api_key=args.api_key, latency_s=args.latency_ms / 1000, log_path=args.log,
+                         api_key=args.api_key, latency_s=args.latency_ms / 1000,
+                         load_latency_s=args.load_latency_ms / 1000, log_path=args.log,
                          host=args.host, port=args.port)
+    loop: asyncio.AbstractEventLoop
     try:
         import uvloop
 

@@ -1,0 +1,644 @@
+"""`judgebench check`: a regression gate for CI that fails only when the candidate is shown worse.
+
+Two forms (issue 10):
+
+- head to head: the candidate's and the reference's answers to the same questions are judged against each other
+  in the config's swap policy; a question's score is the candidate's outcome score in [0, 1], and the
+  threshold is 0.5 - margin (the candidate's win rate against the reference);
+- against an earlier run (`--against RESULTS_DIR`): the candidate is judged against that run's baseline, on its
+  questions, with its judge, template and swap policy; a question's score is the candidate's score minus the
+  reference model's (both against the baseline), in [-1, 1], and the threshold is -margin.
+
+The effect is the mean score over questions (the question is the unit) and the decision is three-way:
+pass when the interval lies above the threshold, regression when below, undecided otherwise
+(ratings/sequential.py: a Student t interval for a fixed sample, or an anytime-valid confidence sequence
+with `sequential`, judged in seeded random batches and stopped once decided). Per category, the same decision
+with Holm-adjusted p-values. Everything is computed by pure functions over a per-question frame; the one place
+that judges is `judge_questions`, which calls the runner with the store, so nothing is judged twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from judgebench.config import RunConfig
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_UNDECIDED, ConfigError, InputError
+from judgebench.evaluation import run_fingerprint
+from judgebench.outputs import atomic_write_text
+from judgebench.prompts import load_template
+from judgebench.ratings.sequential import Test, confidence_sequence, decide, holm, questions_to_decide, t_test
+from judgebench.records import OK, Dataset
+from judgebench.runner import RunResult
+
+UNCATEGORISED = "(none)"
+SHORT = 160  # characters of an answer or a judge's reasoning shown in the summary
+WORST_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """The settings of one check (the `check` command's flags; the run settings come from the config)."""
+
+    candidate: str
+    reference: str | None = None
+    against: Path | None = None
+    margin: float = 0.05
+    confidence: float = 0.95
+    sequential: bool = False
+    batch_size: int = 50
+    max_questions: int | None = None
+    fail_on: Literal["overall", "any-category"] = "overall"
+    undecided: Literal["pass", "fail"] | None = None
+    allow_failed: bool = False
+
+    def validate(self) -> None:
+        if not 0 < self.margin < 0.5:
+            raise ConfigError(f"--margin is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
+        if not 0.5 <= self.confidence < 1:
+            raise ConfigError(f"--confidence is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
+        if self.max_questions is not None and self.max_questions < 2:
+            raise ConfigError("--max-questions must be at least 2")
+        if self.batch_size < 2:
+            raise ConfigError("--batch-size must be at least 2")
+        if self.against is None and self.reference is None:
+            raise ConfigError("say what to compare with: --reference MODEL (head to head) or --against RESULTS_DIR")
+        if self.fail_on not in ("overall", "any-category"):
+            raise ConfigError(f"--fail-on is '{self.fail_on}'; use overall or any-category")
+        if self.undecided not in (None, "pass", "fail"):
+            raise ConfigError(f"--undecided is '{self.undecided}'; use pass or fail (or leave it out: exit 4)")
+        if self.reference == self.candidate:
+            raise ConfigError(f"--candidate and --reference are both '{self.candidate}': compare two models")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What a question's score means: its range, the threshold the mean is tested against, and the words."""
+
+    low: float
+    high: float
+    threshold: float
+    quantity: str  # what the mean is, in words
+
+    @classmethod
+    def head_to_head(cls, margin: float) -> Scale:
+        return cls(0.0, 1.0, 0.5 - margin, "the candidate's win rate against the reference")
+
+    @classmethod
+    def against_run(cls, margin: float) -> Scale:
+        return cls(-1.0, 1.0, -margin,
+                   "the candidate's win rate against the baseline minus the reference's (percentage points)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pure: which questions, in which order
+
+
+def stratified_sample(questions: pd.DataFrame, n: int | None, seed: int) -> list[str]:
+    """Question ids to judge, in a seeded random order: all of them, or `n` drawn per category in proportion
+    to its size (largest remainders; every category keeps at least one question when n allows).
+
+    `questions`: columns question_id, category. The order is random so that the scores arrive as iid draws
+    (a sequential check judges its prefixes in batches).
+    """
+    rng = np.random.default_rng(seed)
+    ids = questions["question_id"].to_numpy()
+    if n is None or n >= len(ids):
+        return [str(q) for q in ids[rng.permutation(len(ids))]]
+    groups = questions.groupby("category", sort=True)["question_id"].apply(list)
+    sizes = groups.map(len).to_numpy(dtype=float)
+    quota = sizes * n / sizes.sum()
+    take = np.minimum(np.floor(quota).astype(int), sizes.astype(int))
+    if n >= len(groups):
+        take = np.maximum(take, 1)
+    for index in np.argsort(-(quota - np.floor(quota)), kind="stable"):
+        if take.sum() >= n:
+            break
+        take[index] += take[index] < sizes[index]
+    while take.sum() > n:
+        take[np.argmax(take)] -= 1
+    chosen = [q for members, k in zip(groups, take, strict=True) for q in rng.choice(members, size=k, replace=False)]
+    return [str(q) for q in rng.permutation(np.array(chosen, dtype=object))]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pure: the decision
+
+
+@dataclass
+class Judged:
+    """A decision about one set of questions (all of them, or one category)."""
+
+    name: str
+    decision: str
+    test: Test
+    p_regression: float  # Holm-adjusted within categories; as is for the overall check
+    p_pass: float
+    questions_needed: int | None
+
+    def figures(self) -> dict[str, Any]:
+        return {"name": self.name, "decision": self.decision, "n_questions": self.test.n,
+                "mean": float(self.test.mean), "lower": float(self.test.lower), "upper": float(self.test.upper),
+                "p_pass": self.p_pass, "p_regression": self.p_regression, "questions_needed": self.questions_needed}
+
+
+def interval_for(scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Test:
+    """The interval and p-values of one set of question scores (in judging order when sequential)."""
+    if sequential:
+        return confidence_sequence(scores, scale.threshold, confidence, scale.low, scale.high)
+    return t_test(scores, scale.threshold, confidence)
+
+
+def judge_set(name: str, scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Judged:
+    """The three-way decision on one set of question scores; when undecided, about how many questions would
+    decide it (a fixed-sample estimate at 80% power from the measured spread)."""
+    test = interval_for(scores, scale, confidence, sequential)
+    decision = str(decide(test.p_above, test.p_below, confidence))
+    needed = None
+    if decision == "undecided":
+        needed = questions_to_decide(float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0,
+                                     abs(float(test.mean) - scale.threshold), confidence)
+    return Judged(name, decision, test, float(test.p_below), float(test.p_above), needed)
+
+
+def judge_categories(frame: pd.DataFrame, scale: Scale, confidence: float, sequential: bool) -> list[Judged]:
+    """The decision per category (at least two questions each), with Holm's correction across categories.
+
+    Each side (pass, regression) is a family of one test per category, tested at (1 - confidence) / 2 on
+    Holm-adjusted p-values, so the chance of naming any category falsely is at most that, whatever the
+    dependence between categories. Intervals are shown unadjusted.
+    """
+    groups = [(str(name), group["score"].to_numpy()) for name, group in frame.groupby("category", sort=True)
+              if len(group) >= 2]
+    if len(groups) < 2:
+        return []
+    judged = [judge_set(name, scores, scale, confidence, sequential) for name, scores in groups]
+    p_regression = holm(np.array([j.p_regression for j in judged]))
+    p_pass = holm(np.array([j.p_pass for j in judged]))
+    for item, p_r, p_p in zip(judged, p_regression, p_pass, strict=True):
+        item.p_regression, item.p_pass = float(p_r), float(p_p)
+        item.decision = str(decide(p_p, p_r, confidence))
+        if item.decision != "undecided":
+            item.questions_needed = None
+    return judged
+
+
+def count_flips(frame: pd.DataFrame) -> dict[str, int]:
+    """Questions that changed sides: head to head, the candidate's wins and losses against the reference;
+    against a run, questions the reference won (against the baseline) and the candidate lost, and the reverse."""
+    if "reference_score" in frame:
+        ref, cand = frame["reference_score"], frame["candidate_score"]
+        return {"win_to_loss": int(((ref > 0.5) & (cand < 0.5)).sum()),
+                "loss_to_win": int(((ref < 0.5) & (cand > 0.5)).sum())}
+    return {"win_to_loss": int((frame["score"] < 0.5).sum()), "loss_to_win": int((frame["score"] > 0.5).sum())}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The report
+
+
+@dataclass
+class CheckReport:
+    """Everything a check decided and measured; `exit_code` follows DESIGN.md (0, 1, 3, 4)."""
+
+    options: CheckOptions
+    scale: Scale
+    reference: str
+    baseline: str | None
+    overall: Judged | None
+    categories: list[Judged]
+    flips: dict[str, int]
+    worst: list[dict[str, Any]]
+    accounting: dict[str, Any]
+    n_failed: int
+    exit_code: int = EXIT_OK
+    failing_categories: list[str] = field(default_factory=list)
+
+    def rule(self) -> str:
+        """The result and the rule it follows, in words."""
+        if self.overall is None:
+            return (f"no decision: {self.n_failed} games failed; run again to retry them "
+                    "(or --allow-failed to decide on the complete questions)")
+        o, level, t = self.overall, f"{self.options.confidence:.0%}", self.scale.threshold
+        figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
+                   f"{o.test.n} questions")
+        if o.decision == "pass":
+            return f"pass: with {level} confidence {self.scale.quantity} is at least {_pct(t)}; {figures}"
+        if o.decision == "regression":
+            return f"regression: with {level} confidence {self.scale.quantity} is below {_pct(t)}; {figures}"
+        more = ("no number of questions would likely decide it" if o.questions_needed is None
+                else f"about {o.questions_needed} questions would likely decide it")
+        return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
+                f"minus the margin {self.options.margin:.1%}); {figures}; {more}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decision": self.overall.decision if self.overall else "failed", "exit_code": self.exit_code,
+            "rule": self.rule(), "candidate": self.options.candidate, "reference": self.reference,
+            "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.confidence,
+            "threshold": self.scale.threshold, "score_range": [self.scale.low, self.scale.high],
+            "method": "confidence sequence (betting)" if self.options.sequential else "t interval",
+            "overall": self.overall.figures() if self.overall else None,
+            "categories": [c.figures() for c in self.categories], "multiplicity": "holm",
+            "failing_categories": self.failing_categories, "flips": self.flips, "worst": self.worst,
+            "games_failed": self.n_failed, **self.accounting,
+        }
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * float(value):.1f}%"
+
+
+def finish(report: CheckReport) -> CheckReport:
+    """Set the exit code from the decision and the options (`--fail-on`, `--undecided`, `--allow-failed`)."""
+    options = report.options
+    report.failing_categories = [c.name for c in report.categories if c.decision == "regression"]
+    if report.overall is None:
+        report.exit_code = EXIT_FAILED_GAMES
+        return report
+    decision = report.overall.decision
+    if options.fail_on == "any-category" and report.failing_categories:
+        decision = "regression"
+    codes = {"pass": EXIT_OK, "regression": EXIT_REGRESSION,
+             "undecided": {None: EXIT_UNDECIDED, "pass": EXIT_OK, "fail": EXIT_REGRESSION}[options.undecided]}
+    report.exit_code = codes[decision]
+    return report
+
+
+def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, options: CheckOptions, scale: Scale,
+              reference: str, baseline: str | None, accounting: dict[str, Any], n_failed: int) -> CheckReport:
+    """The report of a check from its per-question frame (columns question_id, category, score and, against a
+    run, candidate_score and reference_score), in judging order."""
+    decided = n_failed == 0 or options.allow_failed
+    overall = categories = None
+    if decided and len(frame) >= 2:
+        overall = judge_set("overall", frame["score"].to_numpy(), scale, options.confidence, options.sequential)
+        categories = judge_categories(frame, scale, options.confidence, options.sequential)
+    elif decided:
+        raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
+    report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
+                         worst_questions(frame, games, dataset, options.candidate, reference, baseline),
+                         accounting, n_failed)
+    return finish(report)
+
+
+def _short(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+def _answer_text(dataset: Dataset, question_id: str, model: str) -> str:
+    answer = dataset.answer(question_id, model)
+    return _short(" ".join(answer.turns)) if answer is not None else ""
+
+
+def worst_questions(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, candidate: str, reference: str,
+                    baseline: str | None) -> list[dict[str, Any]]:
+    """The questions the candidate lost most clearly: id, category, both answers and the judge's reasoning
+    in each order, shortened. `games`: the candidate's judged games (question_id, first, second, raw)."""
+    lost = frame[frame["score"] < (0 if baseline else 0.5)].nsmallest(WORST_SHOWN, "score")
+    shown = []
+    for row in lost.itertuples(index=False):
+        opponent = baseline or reference
+        reasons = games[games["question_id"] == row.question_id]
+        shown.append({
+            "question_id": row.question_id, "category": row.category, "score": float(row.score),
+            "candidate_answer": _answer_text(dataset, str(row.question_id), candidate),
+            "opponent": opponent, "opponent_answer": _answer_text(dataset, str(row.question_id), opponent),
+            "reasoning": [f"{r.first} shown first: {_short(r.raw)}" for r in reasons.itertuples(index=False)],
+        })
+    return shown
+
+
+# ---------------------------------------------------------------------------------------------------
+# Provenance of a run (what judged, and on what)
+
+
+@dataclass(frozen=True)
+class EarlierRun:
+    """A results directory written by `run`: its meta, baseline, models and ok games."""
+
+    path: Path
+    meta: dict[str, Any]
+    baseline: str
+    models: list[str]
+    games: pd.DataFrame  # ok games: question_id, first, second, p_first, weight, raw
+
+
+def read_earlier_run(path: Path) -> EarlierRun:
+    """Read leaderboard.json and judgments.jsonl of a results directory; errors name the file."""
+    board_path, judgments_path = Path(path) / "leaderboard.json", Path(path) / "judgments.jsonl"
+    for needed in (board_path, judgments_path):
+        if not needed.is_file():
+            raise InputError("not found; --against needs a results directory written by `judgebench run` "
+                             "(leaderboard.json and judgments.jsonl)", path=needed)
+    try:
+        meta = json.loads(board_path.read_text(encoding="utf-8")).get("meta", {})
+    except json.JSONDecodeError as error:
+        raise InputError(f"not valid JSON: {error}", path=board_path) from None
+    rows = []
+    for number, line in enumerate(judgments_path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise InputError(f"not valid JSON: {error}", path=judgments_path, line=number) from None
+    judgments = pd.DataFrame(rows)
+    if judgments.empty:
+        raise InputError("no judgments", path=judgments_path)
+    baseline = meta.get("baseline")
+    if not baseline:
+        raise InputError("meta has no baseline: --against needs a run made with pairs = \"baseline\"",
+                         path=board_path)
+    recorded = {k: sorted(judgments[k].dropna().unique()) for k in ("judge", "template")}
+    for key, values in recorded.items():
+        if meta.get(key) is None and len(values) == 1:
+            meta[key] = values[0]
+    ok = judgments[judgments["status"] == OK].copy()
+    ok["weight"] = ok.get("weight", pd.Series(1.0, index=ok.index)).fillna(1.0)
+    models = sorted(set(ok["first"]) | set(ok["second"]))
+    return EarlierRun(Path(path), meta, baseline, models, ok)
+
+
+_FINGERPRINT_NAMES = {"template_sha256": "the template's text (SHA-256)",
+                      "questions_sha256": "the questions' ids or wording (SHA-256)"}
+
+
+def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
+    """Raise a ConfigError naming every setting in which the earlier run and this check differ."""
+    differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{run.meta[key]}', this check '{value}'"
+                   for key, value in current.items() if run.meta.get(key) is not None and run.meta[key] != value]
+    if differences:
+        raise ConfigError(f"--against {run.path} was judged differently, so the scores are not comparable: "
+                          + "; ".join(differences) + ". Use the run's settings in the config, or make a new "
+                          "reference run")
+
+
+# ---------------------------------------------------------------------------------------------------
+# I/O: the one place that judges
+
+
+def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str], models: list[str],
+                    baseline: str) -> RunResult:
+    """Judge `models` against `baseline` on these questions (only what the store lacks is sent)."""
+    from judgebench.runner import run_async, run_coroutine
+
+    chosen = set(question_ids)
+    subset = Dataset({q: dataset.questions[q] for q in question_ids},
+                     {k: a for k, a in dataset.answers.items() if k[0] in chosen and k[1] in models},
+                     [m for m in dataset.models if m in models])
+    settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False)
+    return run_coroutine(run_async(settings, subset))
+
+
+def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
+    """Judge calls made (over all batches), games of the final plan served from the store, tokens, cost."""
+    sent = sum(r.tally.done for r in results)
+    return {"judge_calls": sent, "calls_from_store": max(results[-1].planned - sent, 0),
+            "prompt_tokens": sum(r.tally.prompt_tokens for r in results),
+            "completion_tokens": sum(r.tally.completion_tokens for r in results),
+            "cost_usd": sum(r.tally.cost for r in results) if priced else None}
+
+
+def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
+    return pd.Series([dataset.questions[q].category or UNCATEGORISED for q in ids], index=ids)
+
+
+def _frame(order: list[str], dataset: Dataset, outcomes: pd.DataFrame, candidate: str,
+           earlier: pd.DataFrame | None) -> pd.DataFrame:
+    """Per-question scores in judging order (questions without a complete outcome are left out)."""
+    mine = outcomes[outcomes["model_a"] == candidate].set_index("question_id")["score_a"]
+    frame = pd.DataFrame({"question_id": order})
+    frame["category"] = _categories(dataset, order).to_numpy()
+    frame["candidate_score"] = mine.reindex(order).to_numpy(dtype=float)
+    if earlier is None:
+        frame["score"] = frame["candidate_score"]
+    else:
+        reference = earlier.set_index("question_id")["score_a"]
+        frame["reference_score"] = reference.reindex(order).to_numpy(dtype=float)
+        frame["score"] = frame["candidate_score"] - frame["reference_score"]
+    return frame.dropna(subset=["score"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a check compares: the candidate is judged against `opponent` (the reference head to head, the
+    earlier run's baseline with --against) on `pool`; `earlier` holds the reference's outcomes from that run."""
+
+    reference: str
+    opponent: str
+    scale: Scale
+    pool: list[str]
+    earlier: pd.DataFrame | None = None
+
+
+def head_to_head(options: CheckOptions, dataset: Dataset) -> Comparison:
+    reference = str(options.reference)
+    return Comparison(reference, reference, Scale.head_to_head(options.margin), list(dataset.questions))
+
+
+def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> Comparison:
+    """The comparison with an earlier run, refused (ConfigError) when it was judged differently or on other
+    questions, or when the reference model is ambiguous."""
+    from judgebench.verdicts import combine
+
+    earlier = read_earlier_run(Path(str(options.against)))
+    others = [m for m in earlier.models if m != earlier.baseline]
+    reference = options.reference or (others[0] if len(others) == 1 else None)
+    if reference is None or reference not in others:
+        raise ConfigError(f"--reference must name a model of the run {options.against}: "
+                          f"{', '.join(others) or 'none besides the baseline'}")
+    combined = combine(earlier.games, swap=config.swap, seed=int(earlier.meta.get("seed", config.seed)),
+                       baseline=earlier.baseline)
+    outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]
+    missing = sorted(set(outcomes["question_id"]) - set(dataset.questions))
+    if missing:
+        raise ConfigError(f"the question set differs: {len(missing)} question(s) of the run {options.against} "
+                          f"are not in {config.questions} (first: {', '.join(missing[:3])})")
+    compare_provenance(earlier, run_fingerprint(config, dataset, load_template(config.template)))
+    return Comparison(reference, earlier.baseline, Scale.against_run(options.margin),
+                      sorted(set(outcomes["question_id"])), outcomes)
+
+
+def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
+    """Judge what is needed, decide, and return the report (the Python API of `judgebench check`).
+
+    Everything that can be refused (options, inputs, models, an earlier run judged differently) is refused
+    before the first judge call.
+    """
+    from judgebench.datasets import load_dataset
+
+    options.validate()
+    if config.questions is None:
+        raise ConfigError("nothing to check: set [data] questions and answers in the config")
+    dataset = load_dataset(config.questions, config.answers, format=config.format,
+                           allow_missing=config.allow_missing, references=config.references)
+    comparison = head_to_head(options, dataset) if options.against is None else against_run(options, config, dataset)
+    for model in (options.candidate, comparison.opponent):
+        if model not in dataset.models:
+            raise ConfigError(f"model '{model}' has no answers in {', '.join(map(str, config.answers))}; "
+                              f"models there: {', '.join(dataset.models)}")
+    pool = [q for q in comparison.pool
+            if (q, options.candidate) in dataset.answers and (q, comparison.opponent) in dataset.answers]
+    questions = pd.DataFrame({"question_id": pool, "category": _categories(dataset, pool).to_numpy()})
+    order = stratified_sample(questions, options.max_questions, config.seed)
+    if len(order) < 2:
+        raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and "
+                         f"{comparison.opponent}; a check needs at least two", path=config.questions)
+    frame, results = judge_in_batches(config, dataset, options, comparison, order)
+    last = results[-1]
+    games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
+    priced = config.judge.price_in_per_mtok is not None or config.judge.price_out_per_mtok is not None
+    return summarise(frame, games, dataset, options, comparison.scale, comparison.reference,
+                     None if options.against is None else comparison.opponent, _accounting(results, priced),
+                     last.n_failed)
+
+
+def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
+                     order: list[str]) -> tuple[pd.DataFrame, list[RunResult]]:
+    """Judge the questions in `order`: all at once, or (sequential) growing prefixes of `batch_size` more
+    questions until the confidence sequence decides; stops early when games failed (unless allowed).
+    Returns the per-question scores of what was judged, and each batch's run result."""
+    models = [options.candidate, comparison.opponent]
+    stops = range(options.batch_size, len(order) + options.batch_size, options.batch_size) \
+        if options.sequential else [len(order)]
+    results: list[RunResult] = []
+    for stop in stops:
+        judged_ids = order[:stop]
+        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent))
+        frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
+        if results[-1].n_failed and not options.allow_failed:
+            break
+        if options.sequential and len(frame) >= 2:
+            overall = judge_set("overall", frame["score"].to_numpy(), comparison.scale, options.confidence, True)
+            if overall.decision != "undecided":
+                break
+    return frame, results
+
+
+# ---------------------------------------------------------------------------------------------------
+# CI outputs
+
+
+def markdown_summary(report: CheckReport) -> str:
+    """The summary for a pull request or $GITHUB_STEP_SUMMARY."""
+    data = report.to_json()
+    icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️"}.get(data["decision"], "❌")
+    opponent = f"{report.reference} (against the run's baseline {report.baseline})" if report.baseline \
+        else report.reference
+    lines = [f"## judgebench check: {icon} {data['decision']}", "",
+             f"Candidate **{report.options.candidate}** vs reference **{opponent}**, margin "
+             f"{report.options.margin:.1%}, {data['method']}.", "", report.rule(), ""]
+    if report.categories:
+        lines += ["| category | decision | questions | mean | interval | Holm p (regression) |",
+                  "|---|---|---:|---:|---|---:|"]
+        lines += [f"| {c.name} | {c.decision} | {c.test.n} | {_pct(c.test.mean)} | [{_pct(c.test.lower)}, "
+                  f"{_pct(c.test.upper)}] | {c.p_regression:.3g} |" for c in report.categories]
+        lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
+                      f"{(1 - report.options.confidence) / 2:.1%} per side); intervals are unadjusted.", ""]
+    if report.failing_categories:
+        lines += [f"Failing categories: **{', '.join(report.failing_categories)}**", ""]
+    flips = report.flips
+    if report.baseline:
+        lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
+                  f"candidate lost, {flips['loss_to_win']} the reverse.", ""]
+    else:
+        lines += [f"Flips against the reference: the candidate lost {flips['win_to_loss']} questions and won "
+                  f"{flips['loss_to_win']}.", ""]
+    if report.worst:
+        lines += ["Questions the candidate lost most clearly:", ""]
+        for item in report.worst:
+            lines += [f"- `{item['question_id']}` ({item['category']}), score {item['score']:.2f}: candidate "
+                      f"\"{item['candidate_answer']}\" vs {item['opponent']} \"{item['opponent_answer']}\""]
+            lines += [f"  - {reason}" for reason in item["reasoning"]]
+        lines.append("")
+    cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
+    lines += [f"Judge calls made: {data['judge_calls']}; served from the store: {data['calls_from_store']}; "
+              f"tokens: {data['prompt_tokens'] + data['completion_tokens']:,}; cost: {cost}; "
+              f"failed games: {report.n_failed}.", ""]
+    return "\n".join(lines)
+
+
+def junit_xml(report: CheckReport) -> str:
+    """JUnit XML: one test case for the overall check and one per category; regressions are failures,
+    undecided results are skipped (or failures with `--undecided fail`)."""
+    suite = ElementTree.Element("testsuite", name="judgebench check")
+    cases = ([report.overall] if report.overall else []) + report.categories
+    failures = skipped = 0
+    for item in cases:
+        case = ElementTree.SubElement(suite, "testcase", classname=f"judgebench.check.{report.options.candidate}",
+                                      name=item.name)
+        figures = (f"{item.decision}: mean {_pct(item.test.mean)} [{_pct(item.test.lower)}, "
+                   f"{_pct(item.test.upper)}], threshold {_pct(report.scale.threshold)}, {item.test.n} questions")
+        failing = item.decision == "regression" or (item.decision == "undecided" and report.options.undecided == "fail")
+        if failing:
+            failures += 1
+            ElementTree.SubElement(case, "failure", message=figures, type=item.decision).text = (
+                f"{item.name}: {figures}; {report.scale.quantity}")
+        elif item.decision == "undecided":
+            skipped += 1
+            ElementTree.SubElement(case, "skipped", message=figures)
+    if report.overall is None:
+        failures += 1
+        case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
+        ElementTree.SubElement(case, "failure", message=report.rule(), type="failed-games")
+    suite.set("tests", str(max(len(cases), 1)))
+    suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
+    suite.set("errors", "0")
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def github_annotations(report: CheckReport) -> list[str]:
+    """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires)."""
+    def command(kind: str, text: str) -> str:
+        return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
+
+    lines = []
+    if report.exit_code in (EXIT_REGRESSION, EXIT_FAILED_GAMES):
+        lines.append(command("error", report.rule()))
+    elif report.overall is not None and report.overall.decision == "undecided":
+        lines.append(command("warning", report.rule()))
+    lines += [command("error", f"category {name}: regression") for name in report.failing_categories]
+    return lines
+
+
+def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Path | None = None,
+                  json_path: Path | None = None, environ: dict[str, str] | None = None) -> list[str]:
+    """Write the requested files (atomically) and, under GitHub Actions, append the summary to
+    $GITHUB_STEP_SUMMARY; returns the annotation lines to print (empty outside GitHub Actions)."""
+    environ = dict(os.environ) if environ is None else environ
+    text = markdown_summary(report)
+    if summary is not None:
+        atomic_write_text(summary, text)
+    if junit is not None:
+        atomic_write_text(junit, junit_xml(report))
+    if json_path is not None:
+        atomic_write_text(json_path, json.dumps(_plain(report.to_json()), indent=2) + "\n")
+    if environ.get("GITHUB_STEP_SUMMARY"):
+        with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    return github_annotations(report) if environ.get("GITHUB_ACTIONS") == "true" else []
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: numpy numbers to Python, NaN to None."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+

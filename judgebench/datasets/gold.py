@@ -1,0 +1,95 @@
+"""Gold sets: answer pairs with a known better answer, for scoring a judge (`judgebench diagnose --gold`).
+
+Two formats, told apart by their columns:
+
+- JudgeBench (Tan et al. 2024, "JudgeBench: A Benchmark for Evaluating LLM-based Judges"; its files in
+  ../shared/data/judgebench): pair_id, source, question, response_A, response_B, label "A>B" or "B>A".
+- generic (JSONL, CSV or Parquet): question, answer_a, answer_b, label in {A, B, tie}, optional pair_id
+  (default: the line), category and source.
+
+Each pair becomes a question whose two answers come from the pseudo-models ANSWER_A and ANSWER_B, so the
+judge sees it like any other question and its games are stored like any others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from judgebench.datasets import fields
+from judgebench.datasets.rows import Row, read_rows
+from judgebench.errors import InputError
+from judgebench.records import Answer, Dataset, Question
+
+ANSWER_A, ANSWER_B = "gold-answer-a", "gold-answer-b"
+LABELS = ("A", "B", "tie")
+_JUDGEBENCH_LABELS = {"A>B": "A", "B>A": "B", "A=B": "tie"}
+_GENERIC_LABELS = {"a": "A", "b": "B", "tie": "tie", "a=b": "tie", "a>b": "A", "b>a": "B"}
+
+
+@dataclass(frozen=True)
+class GoldPair:
+    """One labelled pair: `label` says which answer is better ("A" = answer_a, "B" = answer_b, or "tie")."""
+
+    pair_id: str
+    question: str
+    answer_a: str
+    answer_b: str
+    label: str
+    source: str | None = None
+    category: str | None = None
+
+
+def load_gold(path: str | Path) -> list[GoldPair]:
+    """Read a gold set (JudgeBench or generic format, detected from the first row's columns).
+
+    Raises InputError with file, line and field for a missing column, an unknown label or a repeated pair_id.
+    """
+    rows = read_rows(Path(path))
+    if not rows:
+        raise InputError("the gold set is empty", path=path, hint="give labelled pairs, one per line")
+    judgebench = "response_A" in rows[0].data
+    pairs = [_judgebench_pair(row) if judgebench else _generic_pair(row) for row in rows]
+    seen: set[str] = set()
+    for row, pair in zip(rows, pairs, strict=True):
+        if pair.pair_id in seen:
+            raise row.error(f"pair_id '{pair.pair_id}' appears twice", field="pair_id",
+                            hint="give each pair its own id")
+        seen.add(pair.pair_id)
+    return pairs
+
+
+def _label(row: Row, labels: dict[str, str], shown: str) -> str:
+    raw = fields.text(row, "label", what="label")
+    label = labels.get(raw.strip() if labels is _JUDGEBENCH_LABELS else raw.strip().lower())
+    if label is None:
+        raise row.error(f"unknown label '{raw}'", field="label", hint=f"use one of {shown}")
+    return label
+
+
+def _judgebench_pair(row: Row) -> GoldPair:
+    return GoldPair(pair_id=fields.text(row, "pair_id"), question=fields.text(row, "question"),
+                    answer_a=fields.text(row, "response_A", what="answer"),
+                    answer_b=fields.text(row, "response_B", what="answer"),
+                    label=_label(row, _JUDGEBENCH_LABELS, "A>B, B>A"), source=fields.optional_text(row, "source"),
+                    category=fields.optional_text(row, "category"))
+
+
+def _generic_pair(row: Row) -> GoldPair:
+    pair_id = fields.question_id(row, "pair_id") if fields.has(row, "pair_id") else f"pair-{row.position}"
+    return GoldPair(pair_id=pair_id, question=fields.text(row, "question"),
+                    answer_a=fields.text(row, "answer_a", what="answer"),
+                    answer_b=fields.text(row, "answer_b", what="answer"),
+                    label=_label(row, _GENERIC_LABELS, "A, B, tie"), source=fields.optional_text(row, "source"),
+                    category=fields.optional_text(row, "category"))
+
+
+def gold_dataset(pairs: list[GoldPair]) -> Dataset:
+    """The gold pairs as a Dataset: one question per pair (category: the pair's category, else its source),
+    answered by ANSWER_A and ANSWER_B."""
+    questions = {p.pair_id: Question(p.pair_id, (p.question,), p.category or p.source) for p in pairs}
+    answers = {}
+    for pair in pairs:
+        for model, text in ((ANSWER_A, pair.answer_a), (ANSWER_B, pair.answer_b)):
+            answers[(pair.pair_id, model)] = Answer(pair.pair_id, model, (text,))
+    return Dataset(questions, answers, [ANSWER_A, ANSWER_B])

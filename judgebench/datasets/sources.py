@@ -1,0 +1,124 @@
+"""What a leaderboard is rated from: a judgebench store, AlpacaEval annotations, or an outcomes table.
+
+`load_inputs` reads exactly one source, the way `judgebench leaderboard --store/--alpaca-eval/--outcomes`
+names it; `source_kind` tells the three apart for the Python API's `judgebench.rate(source)`, which takes
+a path (or a list of annotation files, or a pandas DataFrame of outcomes) without saying which it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from judgebench.errors import ConfigError, InputError
+
+SourceKind = Literal["store", "alpaca-eval", "outcomes"]
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass
+class Inputs:
+    """Outcomes (and games, when available) read for a leaderboard, with where they came from.
+
+    `baseline` is the one given, or for AlpacaEval annotations the models' common opponent.
+    """
+
+    outcomes: Any
+    games: Any = None
+    source: str = "outcomes"
+    baseline: str | None = None
+    kind: SourceKind = "outcomes"
+
+
+def source_kind(source: str | Path | Sequence[str | Path]) -> SourceKind:
+    """Which kind of source a path is: a SQLite file is a store, a directory, a list of files or a `.json`
+    file holds AlpacaEval annotations (JSON arrays), anything else (JSONL, CSV, Parquet) is outcomes."""
+    if not isinstance(source, (str, Path)):
+        return "alpaca-eval"
+    path = Path(source)
+    if path.is_dir() or path.suffix.lower() == ".json":
+        return "alpaca-eval"
+    try:
+        with path.open("rb") as handle:
+            if handle.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER:
+                return "store"
+    except OSError:
+        pass  # a missing file is reported by the reader of its kind
+    return "store" if path.suffix.lower() in (".sqlite", ".sqlite3", ".db") else "outcomes"
+
+
+def read_outcomes(path: str | Path) -> Any:
+    """Read a generic outcomes file for rating: Parquet straight into Arrow columns (no per-row Python
+    objects, so a million outcomes load in a fraction of a second), other formats through
+    `judgebench.datasets.judgments.load_outcomes`. The result is validated when it is rated."""
+    path = Path(path)
+    if path.suffix.lower() not in _PARQUET_SUFFIXES:
+        from judgebench.datasets.judgments import load_outcomes
+
+        return load_outcomes(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path, hint="check the path of the outcomes file")
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+        text = [name for name in ("question_id", "model_a", "model_b", "winner") if name in schema.names]
+        return pq.ParquetFile(path, read_dictionary=text).read()
+    except Exception as error:  # pyarrow raises several types for damaged files
+        raise InputError(f"cannot read Parquet: {error}", path=path, hint="is it a complete Parquet file?") from None
+
+
+def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | Path] | None = None,
+                outcomes: Any = None, swap: str = "both", seed: int = 0, baseline: str | None = None,
+                judge: str | None = None, template: str | None = None) -> Inputs:
+    """Read exactly one source: a judgebench store, AlpacaEval annotation files, or outcomes (a file path,
+    or a table already in memory: a pandas DataFrame, a pyarrow Table or a mapping of columns).
+
+    From a store, `swap` and `seed` turn its games into outcomes and `judge`/`template` choose whose
+    games; for AlpacaEval annotations the baseline is the models' common opponent (generator_1) unless given.
+    """
+    kind, source = one_source(store=store, alpaca_eval=alpaca_eval, outcomes=outcomes)
+    if kind == "store":
+        return _from_store(source, swap, seed, baseline, judge, template)
+    if kind == "alpaca-eval":
+        return _from_alpaca_eval(source, baseline)
+    if isinstance(source, (str, Path)):
+        return Inputs(read_outcomes(source), None, str(source), baseline, "outcomes")
+    return Inputs(source, None, "outcomes", baseline, "outcomes")
+
+
+def one_source(*, store: Any = None, alpaca_eval: Any = None, outcomes: Any = None) -> tuple[SourceKind, Any]:
+    """The one source given, as (kind, source); none or several is a ConfigError naming the flags."""
+    candidates: tuple[tuple[SourceKind, Any], ...] = (("store", store), ("alpaca-eval", alpaca_eval),
+                                                       ("outcomes", outcomes))
+    given = [(kind, value) for kind, value in candidates
+             if value is not None and not (isinstance(value, (list, tuple)) and not value)]
+    if len(given) != 1:
+        raise ConfigError("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE"
+                          + (f" (got {', '.join('--' + kind for kind, _ in given)})" if given else ""))
+    return given[0]
+
+
+def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, judge: str | None,
+                template: str | None) -> Inputs:
+    from judgebench.store import Store
+
+    with Store(store, must_exist=True) as db:
+        frame = db.outcomes(swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
+        games = db.games(judge=judge, template=template)
+    if len(frame) == 0:
+        raise InputError("the store holds no complete judged pair for this judge and template", path=store)
+    return Inputs(frame, games, str(store), baseline, "store")
+
+
+def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inputs:
+    from judgebench.datasets.judgments import load_alpaca_eval_annotations
+
+    frame = load_alpaca_eval_annotations([Path(p) for p in files])
+    if baseline is None:
+        opponents = frame.loc[frame["model_a"] != frame["model_b"], "model_b"].unique()
+        baseline = str(opponents[0]) if len(opponents) == 1 else None
+    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval")

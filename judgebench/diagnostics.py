@@ -1,0 +1,561 @@
+"""Judge diagnostics, each defined once: how far a judge's verdicts depend on where an answer is shown.
+
+Every figure is computed from *discrete* verdicts (the side a game favours: p_first above, below or at 0.5),
+never from averaged probabilities, so a judge that always leans towards the first answer with 60%
+confidence shows a first-slot win rate of 1.0, not 0.6: the figure counts how often the position decided
+the verdict. (FastChat's MT-Bench judge reports position consistency the same way, Zheng et al. 2023,
+"Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena", section 3.3.)
+
+The games behind these figures are those of the rated pairs: an outcome's per-order verdicts `p_ab`
+(model_a shown first) and `p_ba` (model_a shown second). Games of pairs the swap policy left incomplete are
+counted separately (`n_incomplete`), so the figures describe the verdicts the leaderboard rests on, and an
+imported outcomes file gives the same figures as the store it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from judgebench.verdicts import discrete
+
+
+def first_slot_verdicts(p_ab: ArrayLike, p_ba: ArrayLike) -> NDArray[np.float64]:
+    """The probability that the answer shown first is better, for every judged order of every outcome.
+
+    With model_a shown first that is `p_ab`; with model_a shown second the first answer is model_b's,
+    so it is `1 - p_ba`. Orders not judged (NaN) are left out.
+    """
+    p_ab, p_ba = np.asarray(p_ab, dtype=float), np.asarray(p_ba, dtype=float)
+    return np.concatenate([p_ab[np.isfinite(p_ab)], 1.0 - p_ba[np.isfinite(p_ba)]])
+
+
+def first_slot_win_rate(p_first: ArrayLike) -> float:
+    """Share of games won by the answer shown first, ties counting half (NaN without games).
+
+    0.5 means no position bias; 1.0 means the first answer always won. `p_first` holds each game's
+    probability that the first answer is better (`first_slot_verdicts` recovers it from outcomes).
+    """
+    verdicts = discrete(np.asarray(p_first, dtype=float))
+    return float(verdicts.mean()) if verdicts.size else math.nan
+
+
+def agreeing_orders(p_ab: ArrayLike, p_ba: ArrayLike) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """(judged in both orders, the two orders' discrete verdicts agree) for each outcome."""
+    p_ab, p_ba = np.asarray(p_ab, dtype=float), np.asarray(p_ba, dtype=float)
+    both = np.isfinite(p_ab) & np.isfinite(p_ba)
+    return both, both & (discrete(p_ab) == discrete(p_ba))
+
+
+def position_consistency(p_ab: ArrayLike, p_ba: ArrayLike) -> float:
+    """Share of pairs judged in both orders whose two discrete verdicts agree (NaN if none was).
+
+    A pair whose verdict flips with the presentation order was decided by the position, not the answers.
+    """
+    both, agree = agreeing_orders(p_ab, p_ba)
+    return float(agree.sum() / both.sum()) if both.any() else math.nan
+
+
+def model_position_consistency(model_a: ArrayLike, model_b: ArrayLike, p_ab: ArrayLike, p_ba: ArrayLike,
+                               n_models: int) -> NDArray[np.float64]:
+    """`position_consistency` per model over the pairs it took part in; models are integer codes < n_models."""
+    both, agree = agreeing_orders(p_ab, p_ba)
+    a, b = np.asarray(model_a)[both], np.asarray(model_b)[both]
+    agreed = agree[both].astype(float)
+    judged = np.bincount(a, minlength=n_models) + np.bincount(b, minlength=n_models)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.bincount(a, agreed, n_models) + np.bincount(b, agreed, n_models)) / judged
+
+
+def judge_figures(p_ab: ArrayLike | None, p_ba: ArrayLike | None) -> dict[str, float | None]:
+    """The leaderboard meta's judge figures: position_consistency and first_slot_win_rate (None if unknown)."""
+    if p_ab is None or p_ba is None:
+        return {}
+    return {"position_consistency": _finite(position_consistency(p_ab, p_ba)),
+            "first_slot_win_rate": _finite(first_slot_win_rate(first_slot_verdicts(p_ab, p_ba)))}
+
+
+@dataclass(frozen=True)
+class RunDiagnostics:
+    """How a run's judge behaved: position bias, and what did not become a verdict.
+
+    `unparsed_example` is one output of the judge in which no verdict marker of the template was found
+    (None when every answered game had one); `markers` are the template's verdict markers.
+    """
+
+    position_consistency: float | None
+    first_slot_win_rate: float | None
+    n_inconsistent: int
+    n_incomplete: int
+    n_ok: int
+    n_failed: int
+    n_unparsed: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    unparsed_example: str | None = None
+    markers: tuple[str, ...] = ()
+
+    @property
+    def no_verdict(self) -> bool:
+        """True when games were judged but not one produced a verdict (the judge never wrote a marker)."""
+        return self.n_ok == 0 and self.n_unparsed > 0
+
+    def to_meta(self) -> dict[str, Any]:
+        """The figures recorded in leaderboard.json's meta."""
+        return {"games_failed": self.n_failed, "games_unparsed": self.n_unparsed,
+                "pairs_incomplete": self.n_incomplete, "pairs_inconsistent": self.n_inconsistent,
+                "position_consistency": self.position_consistency,
+                "first_slot_win_rate": self.first_slot_win_rate, "skipped_questions": dict(self.skipped)}
+
+
+def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomplete: int,
+                 skipped: dict[str, int], markers: tuple[str, ...]) -> RunDiagnostics:
+    """The diagnostics of a run from its outcomes (per-order verdicts) and all its judgments (with status)."""
+    from judgebench.records import FAILED, OK, UNPARSED
+
+    figures = judge_figures(outcomes["p_ab"].to_numpy(dtype=float), outcomes["p_ba"].to_numpy(dtype=float))
+    status = judgments["status"]
+    unparsed = judgments.loc[status == UNPARSED, "raw"]
+    return RunDiagnostics(
+        position_consistency=figures.get("position_consistency"),
+        first_slot_win_rate=figures.get("first_slot_win_rate"),
+        n_inconsistent=n_inconsistent, n_incomplete=n_incomplete,
+        n_ok=int((status == OK).sum()), n_failed=int((status == FAILED).sum()),
+        n_unparsed=int(unparsed.size), skipped=dict(skipped),
+        unparsed_example=str(unparsed.iloc[0]) if unparsed.size else None, markers=markers,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+# --- Diagnostics with intervals (`judgebench diagnose`) ------------------------------------------------------
+#
+# Every rate below is a ratio of sums over questions: the games of one question (both orders of a pair, and
+# every pair of the question) share the question, so they are not independent. Its interval is Wilson's
+# score interval at the Kish effective sample size n / deff, where the design effect deff is the ratio of the
+# cluster-robust (linearised ratio-estimator) variance to the binomial variance (Korn & Graubard 1998,
+# "Confidence intervals for proportions with small expected number of positive counts estimated from survey
+# data"; Kish 1965, "Survey Sampling", section 8.2). With one unit per question it is the plain Wilson interval.
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A rate with its interval: `value` in [0, 1] (None without data), `n` units, `n_clusters` questions."""
+
+    value: float | None
+    lower: float | None
+    upper: float | None
+    n: float
+    n_clusters: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "lower": self.lower, "upper": self.upper, "n": self.n,
+                "n_clusters": self.n_clusters}
+
+
+def clustered_rate(successes: ArrayLike, trials: ArrayLike, clusters: ArrayLike,
+                   confidence: float = 0.95) -> Rate:
+    """The rate sum(successes) / sum(trials) with a question-clustered Wilson interval (see above).
+
+    `successes` may be fractional (a tie counting half); `clusters` labels each unit's question.
+    """
+    from judgebench.ratings.intervals import normal_quantile
+
+    y, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    if n.sum() <= 0:
+        return Rate(None, None, None, 0.0, 0)
+    _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+    y_q, n_q = np.bincount(codes, y), np.bincount(codes, n)
+    total, k = float(n_q.sum()), len(n_q)
+    p = float(y_q.sum() / total)
+    binomial = p * (1 - p) / total
+    robust = float(((y_q - p * n_q) ** 2).sum()) * k / max(k - 1, 1) / total ** 2
+    effective = total * min(binomial / robust, 1.0e6) if robust > 0 and binomial > 0 else total
+    z = normal_quantile(confidence)
+    centre = (p + z * z / (2 * effective)) / (1 + z * z / effective)
+    half = z / (1 + z * z / effective) * math.sqrt(p * (1 - p) / effective + z * z / (4 * effective ** 2))
+    return Rate(p, max(0.0, centre - half), min(1.0, centre + half), total, k)
+
+
+def position_consistency_rate(outcomes: Any, confidence: float = 0.95) -> Rate:
+    """`position_consistency` with its interval: pairs judged in both orders whose discrete verdicts agree."""
+    both, agree = agreeing_orders(outcomes["p_ab"], outcomes["p_ba"])
+    return clustered_rate(agree[both], np.ones(both.sum()), np.asarray(outcomes["question_id"])[both], confidence)
+
+
+def _order_frame(outcomes: Any) -> tuple[NDArray[np.float64], NDArray[Any]]:
+    """(first-slot verdicts, their questions) over every judged order, as `first_slot_verdicts` orders them."""
+    p_ab, p_ba = (np.asarray(outcomes[c], dtype=float) for c in ("p_ab", "p_ba"))
+    question = np.asarray(outcomes["question_id"])
+    return (first_slot_verdicts(p_ab, p_ba),
+            np.concatenate([question[np.isfinite(p_ab)], question[np.isfinite(p_ba)]]))
+
+
+def first_slot_rate(outcomes: Any, confidence: float = 0.95) -> Rate:
+    """`first_slot_win_rate` with its interval, over every judged order of every outcome (ties half)."""
+    verdicts, question = _order_frame(outcomes)
+    return clustered_rate(discrete(verdicts), np.ones(verdicts.size), question, confidence)
+
+
+def tie_rate(outcomes: Any, confidence: float = 0.95) -> Rate:
+    """Share of judged games whose discrete verdict is a tie."""
+    verdicts, question = _order_frame(outcomes)
+    return clustered_rate(discrete(verdicts) == 0.5, np.ones(verdicts.size), question, confidence)
+
+
+def status_rate(judgments: Any, status: str, confidence: float = 0.95) -> Rate:
+    """Share of all stored games of the run (ok, unparsed, failed) with the given status."""
+    hits = np.asarray(judgments["status"]) == status
+    return clustered_rate(hits, np.ones(hits.size), np.asarray(judgments["question_id"]), confidence)
+
+
+def longer_answer_rate(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike,
+                       confidence: float = 0.95) -> Rate:
+    """Length bias: share of decisive pairs (outcome not a tie, answers of different lengths) that the longer
+    answer won. 0.5 = none; a judge that prefers longer answers shows more, as does a set of models whose
+    better answers are longer (read it next to the style-controlled length coefficient)."""
+    score = np.asarray(outcomes["score_a"], dtype=float)
+    la, lb = np.asarray(length_a, dtype=float), np.asarray(length_b, dtype=float)
+    decisive = (score != 0.5) & np.isfinite(la) & np.isfinite(lb) & (la != lb)
+    longer_won = (score > 0.5) == (la > lb)
+    return clustered_rate(longer_won[decisive], np.ones(decisive.sum()),
+                          np.asarray(outcomes["question_id"])[decisive], confidence)
+
+
+def self_models(models: Sequence[str], judge_model: str | None, judge_family: str | None = None) -> list[str]:
+    """The contestants that are the judge itself (same model name) or of its declared family (the family
+    name appears in the model's name, case-insensitive): the models a self-preferring judge favours."""
+    def is_self(model: str) -> bool:
+        name = model.lower()
+        return ((judge_model is not None and name == judge_model.lower())
+                or (bool(judge_family) and str(judge_family).lower() in name))
+    return [model for model in models if is_self(model)]
+
+
+def self_preference_rate(outcomes: Any, own: Sequence[str], confidence: float = 0.95) -> Rate:
+    """Self-preference: the judge's own models' score (ties half) in pairs against models not its own.
+
+    A single judge cannot tell its bias from its models' quality: the rate is the judge's view of its own
+    models, to compare with another judge's view or a gold set (Panickssery et al. 2024, "LLM Evaluators
+    Recognize and Favor Their Own Generations").
+    """
+    own_set = set(own)
+    a_own = np.asarray(outcomes["model_a"]).astype(str)
+    b_own = np.asarray(outcomes["model_b"]).astype(str)
+    in_a, in_b = np.isin(a_own, list(own_set)), np.isin(b_own, list(own_set))
+    mixed = in_a != in_b
+    score = np.asarray(outcomes["score_a"], dtype=float)
+    own_score = np.where(in_a, score, 1.0 - score)[mixed]
+    return clustered_rate(own_score, np.ones(own_score.size), np.asarray(outcomes["question_id"])[mixed],
+                          confidence)
+
+
+def transitivity(outcomes: Any) -> dict[str, Any]:
+    """Cyclic triads and the fit of Bradley-Terry against the saturated pairwise model.
+
+    Each pair of models has a majority (its mean score, ties half, above or below 0.5); over the model
+    triples whose three pairs all have a majority, `cyclic_share` is the share that form a cycle
+    (a > b > c > a; Kendall & Babington Smith 1940). The deviance G² = 2 (loglik saturated - loglik BT) over
+    the pair counts is compared with chi-square on (pairs - models + 1) degrees of freedom (Agresti 2013,
+    "Categorical Data Analysis", 11.6.3); games of one question are correlated, so its p-value is optimistic.
+    """
+    from scipy.stats import chi2  # type: ignore[import-untyped]
+
+    from judgebench.ratings import bradley_terry as bt
+    from judgebench.ratings.counts import encode_outcomes, pair_counts
+
+    coded = encode_outcomes(outcomes, source="outcomes", drop_self_pairs=True)
+    counts = pair_counts(coded)
+    matrix = counts.score_matrix()
+    played = matrix + matrix.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(played > 0, matrix / played, 0.5)
+    beats = (share > 0.5).astype(float)
+    decided = beats + beats.T
+    triads = float(np.trace(decided @ decided @ decided) / 6)
+    cyclic = float(np.trace(beats @ beats @ beats) / 3)
+    result: dict[str, Any] = {"n_models": counts.n_models, "n_triads": int(round(triads)),
+                              "n_cyclic": int(round(cyclic)), "cyclic_share": cyclic / triads if triads else None}
+    try:
+        bt.check_identifiable(counts)
+    except Exception:
+        return {**result, "deviance": None, "df": None, "p_value": None,
+                "note": "Bradley-Terry maximum likelihood does not exist (a model won or lost every comparison)"}
+    fit = bt.fit(counts)
+    p = bt.expected_score(fit.strengths[counts.first] - fit.strengths[counts.second])
+    deviance = 2.0 * float((_xlogy_ratio(counts.score, counts.games * p)
+                            + _xlogy_ratio(counts.games - counts.score, counts.games * (1 - p))).sum())
+    df = counts.n_pairs - counts.n_models + 1
+    return {**result, "deviance": deviance, "df": df,
+            "p_value": float(chi2.sf(deviance, df)) if df > 0 else None}
+
+
+def _xlogy_ratio(x: NDArray[np.float64], expected: NDArray[np.float64]) -> NDArray[np.float64]:
+    """x * log(x / expected), 0 where x is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x > 0, x * np.log(x / expected), 0.0)
+
+
+def answer_length_columns(outcomes: Any, lengths: Mapping[tuple[str, str], float]
+                          ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each outcome's answer lengths (model_a's, model_b's) from a (question_id, model) -> length map; NaN
+    where unknown."""
+    def column(side: str) -> NDArray[np.float64]:
+        return np.array([lengths.get((str(q), str(m)), math.nan)
+                         for q, m in zip(outcomes["question_id"], outcomes[side], strict=True)], dtype=float)
+    return column("model_a"), column("model_b")
+
+
+def diagnose(outcomes: Any, judgments: Any = None, *, confidence: float = 0.95,
+             lengths: Mapping[tuple[str, str], float] | None = None,
+             categories: Mapping[str, str | None] | None = None, own_models: Sequence[str] = (),
+             position_effect: Mapping[str, Any] | None = None,
+             style_length: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every judge diagnostic, with intervals, as the JSON object written to diagnostics.json.
+
+    Parameters
+    ----------
+    outcomes:
+        One row per pair after the swap policy, with the per-order verdicts p_ab / p_ba (a pandas DataFrame).
+    judgments:
+        Every stored game of the run, failed and unparsed included (for their rates); None leaves them out.
+    lengths:
+        Answer length per (question_id, model), for the length bias; None when the answers are unknown.
+    categories:
+        Category per question_id, for the per-category breakdown.
+    own_models:
+        The contestants that are the judge or of its family (`self_models`), for self-preference.
+    position_effect:
+        The fitted first-position effect: the `position_effect` entry of a leaderboard built with
+        `position_effect=True` (leaderboard.build), recorded as given.
+    style_length:
+        The length coefficient of a style-controlled Bradley-Terry fit (ratings/style.py), when one was fitted.
+    """
+    def rate_json(rate: Rate) -> dict[str, Any]:
+        return rate.to_json()
+
+    result: dict[str, Any] = {
+        "confidence": confidence,
+        "interval_method": "Wilson at the Kish effective sample size, clustered by question",
+        "n_pairs": int(len(outcomes)),
+        "n_questions": int(len(set(np.asarray(outcomes["question_id"]).tolist()))),
+        "position_consistency": rate_json(position_consistency_rate(outcomes, confidence)),
+        "first_slot_win_rate": rate_json(first_slot_rate(outcomes, confidence)),
+        "position_effect": dict(position_effect) if position_effect else None,
+        "tie_rate": rate_json(tie_rate(outcomes, confidence)),
+        "transitivity": transitivity(outcomes) if len(outcomes) else None,
+    }
+    if judgments is not None and len(judgments):
+        from judgebench.records import FAILED, UNPARSED
+
+        result["n_games"] = int(len(judgments))
+        result["unparsed_rate"] = rate_json(status_rate(judgments, UNPARSED, confidence))
+        result["failed_rate"] = rate_json(status_rate(judgments, FAILED, confidence))
+    length: dict[str, Any] = {"longer_answer_win_rate": None,
+                              "style_length_coefficient": dict(style_length) if style_length else None}
+    if lengths:
+        length_a, length_b = answer_length_columns(outcomes, lengths)
+        length["longer_answer_win_rate"] = rate_json(longer_answer_rate(outcomes, length_a, length_b, confidence))
+    result["length_bias"] = length
+    result["self_preference"] = ({"models": list(own_models),
+                                  "own_score": rate_json(self_preference_rate(outcomes, own_models, confidence))}
+                                 if own_models else None)
+    if categories:
+        result["by_category"] = _by_category(outcomes, categories, confidence)
+    return result
+
+
+def _by_category(outcomes: Any, categories: Mapping[str, str | None], confidence: float) -> dict[str, Any]:
+    """Position consistency, first-slot win rate and tie rate of each question category."""
+    labels = np.array([str(categories.get(str(q)) or "(none)") for q in outcomes["question_id"]])
+    breakdown = {}
+    for label in sorted(set(labels.tolist())):
+        part = outcomes[labels == label]
+        breakdown[label] = {"n_pairs": int(len(part)),
+                            "position_consistency": position_consistency_rate(part, confidence).to_json(),
+                            "first_slot_win_rate": first_slot_rate(part, confidence).to_json(),
+                            "tie_rate": tie_rate(part, confidence).to_json()}
+    return breakdown
+
+
+def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) -> dict[str, Any] | None:
+    """The judge's first-position effect: Bradley-Terry with a first-position parameter fitted on the games
+    (leaderboard.build with position_effect=True; sandwich interval clustered by question), as log-odds and as
+    the probability that the first answer wins between equal models. None with fewer than two models."""
+    from judgebench.errors import InputError
+    from judgebench.leaderboard import build
+
+    first = discrete(_order_frame(outcomes)[0])
+    decisive = first[first != 0.5]
+    if decisive.size and np.all(decisive == decisive[0]):
+        side = "first" if decisive[0] == 1.0 else "second"
+        return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
+    try:
+        board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
+    except (InputError, np.linalg.LinAlgError):
+        return None
+    effect = board.meta.get("position_effect")
+    return dict(effect) if effect else None
+
+
+def diagnose_judgments(judgments: Any, *, swap: str = "both", seed: int = 0, confidence: float = 0.95,
+                       lengths: Mapping[tuple[str, str], float] | None = None,
+                       categories: Mapping[str, str | None] | None = None, own_models: Sequence[str] = (),
+                       provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`diagnose` over stored judgments (every status; the ok ones are combined into outcomes by `swap`),
+    with the fitted first-position effect and the provenance (judge, template, swap, version) recorded."""
+    from judgebench import __version__
+    from judgebench.records import OK
+    from judgebench.verdicts import combine
+
+    games = judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
+    outcomes = combine(games.reset_index(drop=True), swap=swap, seed=seed).outcomes
+    effect = fitted_position_effect(outcomes, games, confidence) if len(outcomes) else None
+    result = diagnose(outcomes, judgments, confidence=confidence, lengths=lengths, categories=categories,
+                      own_models=own_models, position_effect=effect)
+    result["provenance"] = {
+        "judge": provenance_value(judgments, "judge"), "template": provenance_value(judgments, "template"),
+        "swap": swap,
+        "interval_method": result["interval_method"], "confidence": confidence, "judgebench_version": __version__,
+        **dict(provenance or {})}
+    return result
+
+
+def provenance_value(frame: Any, column: str) -> str | None:
+    """The one value of a column (None if absent; values joined by ', ' if several)."""
+    if column not in frame:
+        return None
+    values = sorted({str(value) for value in frame[column].dropna()})
+    return ", ".join(values) if values else None
+
+
+def dataset_facts(dataset: Any) -> tuple[dict[tuple[str, str], float], dict[str, str | None]]:
+    """(answer length in characters per (question_id, model), category per question_id) of a `Dataset`:
+    what the length bias and the per-category breakdown need."""
+    lengths = {key: float(sum(len(turn) for turn in answer.turns)) for key, answer in dataset.answers.items()}
+    return lengths, {qid: question.category for qid, question in dataset.questions.items()}
+
+
+def write_diagnostics(figures: Mapping[str, Any], out_dir: str | Path) -> Path:
+    """Write diagnostics.json into `out_dir` atomically (NaN as null); returns its path."""
+    import json
+
+    from judgebench.outputs import atomic_write_text, prepare_directory
+
+    path = prepare_directory(out_dir) / DIAGNOSTICS_FILE
+    return atomic_write_text(path, json.dumps(_json_safe(figures), indent=2, allow_nan=False) + "\n")
+
+
+DIAGNOSTICS_FILE = "diagnostics.json"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# --- Agreement with gold labels (`judgebench diagnose --gold`) ----------------------------------------------
+
+GOLD_SCORE = {"A": 1.0, "B": 0.0, "tie": 0.5}  # a gold label as answer A's score
+
+
+def two_order_decision(v_first: ArrayLike, v_second: ArrayLike) -> NDArray[np.float64]:
+    """JudgeBench's two-order rule (Tan et al. 2024, section 4): from answer A's discrete verdicts with A shown
+    first and shown second (1 A better, 0.5 tie, 0 B better), the pair's decision: the verdict when both
+    agree, the decisive one when the other is a tie, NaN when they contradict each other."""
+    v1, v2 = np.asarray(v_first, dtype=float), np.asarray(v_second, dtype=float)
+    decision = np.where(v1 == v2, v1, np.where(v1 == 0.5, v2, np.where(v2 == 0.5, v1, np.nan)))
+    return decision.astype(float)
+
+
+def cohen_kappa(judge: ArrayLike, gold: ArrayLike) -> float | None:
+    """Cohen's kappa between two labelings of the same items (Cohen 1960): (p_o - p_e) / (1 - p_e); None
+    when chance agreement is 1 (both raters used a single, identical category)."""
+    a, b = np.asarray(judge).astype(str), np.asarray(gold).astype(str)
+    if a.size == 0:
+        return None
+    observed = float(np.mean(a == b))
+    categories = np.union1d(a, b)
+    expected = float(sum(np.mean(a == c) * np.mean(b == c) for c in categories))
+    return (observed - expected) / (1.0 - expected) if expected < 1.0 else None
+
+
+def calibration(probability: ArrayLike, outcome: ArrayLike, bins: int = 10) -> dict[str, Any]:
+    """Reliability of probabilities that answer A is better against gold outcomes (1 A, 0 B): a table of
+    equal-width bins (mean predicted, observed frequency, count), the expected calibration error
+    sum_b n_b/N |observed_b - predicted_b| (Naeini et al. 2015) and the Brier score mean (p - y)^2."""
+    p, y = np.asarray(probability, dtype=float), np.asarray(outcome, dtype=float)
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    table, ece = [], 0.0
+    for b in range(bins):
+        chosen = index == b
+        if chosen.any():
+            predicted, observed = float(p[chosen].mean()), float(y[chosen].mean())
+            table.append({"bin_lower": b / bins, "bin_upper": (b + 1) / bins, "predicted": predicted,
+                          "observed": observed, "n": int(chosen.sum())})
+            ece += chosen.mean() * abs(observed - predicted)
+    return {"reliability": table, "ece": float(ece), "brier": float(np.mean((p - y) ** 2)), "n": int(p.size)}
+
+
+def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence[str], *,
+                   sources: Sequence[str | None] | None = None, categories: Sequence[str | None] | None = None,
+                   confidence: float = 0.95) -> dict[str, Any]:
+    """How a judge agrees with gold labels, from each pair's two games.
+
+    `p_a_first` / `p_a_second`: the judge's probability that answer A is better in the game with A shown
+    first / second (NaN when that game has no verdict: the pair is left out and counted in n_incomplete);
+    `labels`: "A", "B" or "tie". Returns accuracy under the two-order rule (`two_order_decision`; a
+    contradiction, or a tie where the label is not one, counts as wrong), accuracy with both orders averaged
+    (1 - |mean verdict - label|, so a tie scores half against A or B), position consistency, Cohen's kappa
+    (judge decision A/B/tie, a contradiction counting as tie), per-source and per-category breakdowns,
+    and, when the verdicts are probabilities (a logprob template), their calibration. Each rate is a plain
+    number (scripts read `gold.accuracy_judgebench_rule`); its interval is under `intervals`. Pairs are
+    independent, so the intervals are Wilson intervals.
+    """
+    p1, p2 = np.asarray(p_a_first, dtype=float), np.asarray(p_a_second, dtype=float)
+    gold = np.array([GOLD_SCORE[label] for label in labels])
+    complete = np.isfinite(p1) & np.isfinite(p2)
+    result: dict[str, Any] = {"n_pairs": int(complete.sum()), "n_incomplete": int((~complete).sum())}
+    result.update(_gold_figures(p1[complete], p2[complete], gold[complete], confidence))
+    for key, groups in (("by_source", sources), ("by_category", categories)):
+        if groups is None:
+            continue
+        names = np.array([str(g) if g is not None else "(none)" for g in groups])[complete]
+        result[key] = {name: {"n_pairs": int((names == name).sum()),
+                              **_gold_figures(p1[complete][names == name], p2[complete][names == name],
+                                              gold[complete][names == name], confidence, with_calibration=False)}
+                       for name in sorted(set(names.tolist()))}
+    return result
+
+
+def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArray[np.float64], confidence: float,
+                  *, with_calibration: bool = True) -> dict[str, Any]:
+    v1, v2 = discrete(p1), discrete(p2)
+    decision = two_order_decision(v1, v2)
+    ones, units = np.ones(gold.size), np.arange(gold.size)
+    names = {1.0: "A", 0.0: "B", 0.5: "tie"}
+    rates = {"accuracy_judgebench_rule": clustered_rate(decision == gold, ones, units, confidence),
+             "accuracy_averaged": clustered_rate(1.0 - np.abs((v1 + v2) / 2 - gold), ones, units, confidence),
+             "position_consistency": clustered_rate(v1 == v2, ones, units, confidence)}
+    figures: dict[str, Any] = {name: rate.value for name, rate in rates.items()}
+    figures["kappa"] = cohen_kappa([names.get(d, "tie") for d in decision.tolist()], [names[g] for g in gold.tolist()])
+    figures["intervals"] = {name: rate.to_json() for name, rate in rates.items()}
+    soft = np.concatenate([p1, p2])
+    decided = np.concatenate([gold, gold]) != 0.5
+    if with_calibration and soft.size and not np.isin(soft, (0.0, 0.5, 1.0)).all() and decided.any():
+        figures["calibration"] = calibration(soft[decided], np.concatenate([gold, gold])[decided])
+    return figures

@@ -1,0 +1,404 @@
+"""The application core behind `judgebench run` and `judgebench leaderboard`: `evaluate` and `rate`.
+
+`evaluate(settings)` loads the questions and answers, judges what the store lacks (runner.run_async),
+combines verdicts into outcomes, diagnoses the judge (diagnostics.py), rates (leaderboard.build) and
+accounts tokens, cost and provenance. `rate(source)` rates stored or imported judgments. Both print
+nothing and write nothing but the store unless asked (`.write(dir)`, or `evaluate(..., out=dir)`); the
+CLI calls them and formats what they return, so the CLI's files are exactly what these write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from judgebench.diagnostics import RunDiagnostics, diagnose_run
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_INTERRUPTED, EXIT_OK, ConfigError
+from judgebench.leaderboard import Leaderboard, build
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from judgebench.config import RunConfig
+    from judgebench.datasets.sources import SourceKind
+    from judgebench.engines.base import Engine, EventHandler
+    from judgebench.prompts import Template
+    from judgebench.records import Dataset
+    from judgebench.runner import RunResult, Tally
+
+ProgressCallback = Callable[["Tally"], None]
+
+# The options of `rate` besides its source, with the CLI's defaults (`judgebench leaderboard --help`);
+# `build` has the same defaults for those it takes.
+RATE_DEFAULTS: dict[str, Any] = {
+    "method": None, "interval": "bootstrap", "resample": "questions", "confidence": 0.95, "rounds": 1000,
+    "seed": 0, "baseline": None, "anchor": None, "anchor_rating": 1000.0, "scale": 400.0, "k_factor": 4.0,
+    "ties": "half", "position_effect": False, "regularization": None, "style_control": False,
+    "lc_weights": None, "instruction_difficulty": None, "judge": None, "template": None, "swap": "both",
+}
+
+
+@dataclass
+class Evaluation:
+    """What `judgebench.evaluate` produced.
+
+    `run` is the runner's record (plan size, games reused from the store, games sent now and their token
+    totals); `leaderboard` is None when no pair got a complete verdict; `provenance` says who judged what,
+    how, and when. DataFrames: `judgments` (every game of the plan, failed and unparsed included),
+    `games` (the ok ones), `outcomes` (one row per pair after the swap policy), `table` (the leaderboard).
+    """
+
+    settings: RunConfig
+    run: RunResult
+    diagnostics: RunDiagnostics
+    leaderboard: Leaderboard | None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # what `write` wrote last, by file name
+    judge_diagnostics: dict[str, Any] = field(default_factory=dict)  # diagnostics.json (diagnostics.diagnose)
+
+    @property
+    def judgments(self) -> pd.DataFrame:
+        return self.run.judgments
+
+    @property
+    def games(self) -> pd.DataFrame:
+        return self.run.games
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        return self.run.combined.outcomes
+
+    @property
+    def table(self) -> pd.DataFrame | None:
+        return self.leaderboard.table if self.leaderboard is not None else None
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens of the games sent by this evaluation (games found in the store cost nothing)."""
+        return self.run.tally.prompt_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.run.tally.completion_tokens
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Cost of the games sent now, when the judge's prices are known."""
+        judge = self.settings.judge
+        priced = judge.price_in_per_mtok is not None or judge.price_out_per_mtok is not None
+        return self.run.tally.cost if priced else None
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this evaluation (DESIGN.md, "Conventions")."""
+        if self.run.interrupted:
+            return EXIT_INTERRUPTED
+        if self.diagnostics.n_failed or self.diagnostics.no_verdict:
+            return EXIT_FAILED_GAMES
+        return EXIT_OK
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write judgments.jsonl and, when there is a leaderboard, leaderboard.json/.csv/.md into `out_dir`;
+        each file atomically. Without a leaderboard, an earlier run's leaderboard files there are removed,
+        so that the folder never shows ratings the judgments beside them do not support. Returns the paths
+        written, by name."""
+        from judgebench.leaderboard import file_paths
+        from judgebench.outputs import atomic_open, prepare_directory
+
+        out = prepare_directory(out_dir)
+        path = out / "judgments.jsonl"
+        with atomic_open(path) as handle:
+            for record in self.judgments.to_dict(orient="records"):
+                handle.write(json.dumps(_judgment_record(record), ensure_ascii=False) + "\n")
+        paths = {"judgments.jsonl": path}
+        if self.judge_diagnostics:
+            from judgebench.diagnostics import write_diagnostics
+
+            written = write_diagnostics(self.judge_diagnostics, out)
+            paths[written.name] = written
+        if self.leaderboard is not None:
+            paths.update({p.name: p for p in self.leaderboard.write(out).values()})
+        else:
+            for stale in file_paths(out).values():
+                stale.unlink(missing_ok=True)
+        self.files = paths
+        return paths
+
+
+def _judgment_record(record: dict[str, Any]) -> dict[str, Any]:
+    """One stored judgment as a JSON object: logprobs decoded, NaN as null."""
+    if record.get("logprobs"):
+        record["logprobs"] = json.loads(record["logprobs"])
+    return {key: (None if isinstance(value, float) and value != value else value) for key, value in record.items()}
+
+
+def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engine | None = None,
+             on_start: ProgressCallback | None = None, on_progress: ProgressCallback | None = None,
+             on_event: EventHandler | None = None) -> Evaluation:
+    """Judge every planned game the store lacks, then rate the models and diagnose the judge.
+
+    Parameters
+    ----------
+    settings:
+        The run's settings (`judgebench.config.RunConfig`; `load_config` reads them from a TOML file).
+    out:
+        Where to write the CLI's files (leaderboard.json/.csv/.md, judgments.jsonl). Checked before the
+        first judge call, so a path that cannot be written costs nothing; None writes nothing but the store.
+    engine:
+        A ready judge engine (default: the one `settings.judge` describes, started when a game must be sent).
+    on_start, on_progress:
+        Called with the runner's running `Tally` when sending starts and after each game (progress bars).
+    on_event:
+        Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen.
+
+    Raises
+    ------
+    JudgebenchError
+        `InputError`/`ConfigError` for bad data or settings (before any judge call), `EngineError` for an
+        unusable judge, `StorageError` when the store cannot be written. Games already judged stay stored.
+    """
+    from judgebench.datasets import load_dataset
+    from judgebench.outputs import prepare_directory
+    from judgebench.prompts import load_template
+    from judgebench.runner import run_async, run_coroutine
+
+    if settings.questions is None or not settings.answers:
+        raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
+                          "or [data] questions/answers in the config file)")
+    if out is not None:
+        prepare_directory(out)
+    prepare_directory(Path(settings.store).parent, "store's directory")
+    template = load_template(settings.template)
+    dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
+                           allow_missing=settings.allow_missing, models=settings.models,
+                           references=settings.references)
+    if settings.style_control:
+        check_style_counts(dataset)
+    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                     on_start=on_start, on_event=on_event))
+    diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
+                               n_inconsistent=result.combined.n_inconsistent,
+                               n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
+                               markers=tuple(template.verdicts))
+    evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, template, result))
+    if not result.interrupted and not result.judgments.empty:
+        evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
+    if not result.interrupted and not result.combined.outcomes.empty:
+        outcomes = result.combined.outcomes
+        if settings.style_control:
+            outcomes = with_style_counts(outcomes, dataset)
+        evaluation.leaderboard = build(
+            outcomes, games=result.games,
+            **{**settings.build_options(), "baseline": settings.baseline if settings.pairs == "baseline" else None},
+            meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
+                  "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
+    if out is not None and not result.interrupted:
+        evaluation.write(out)
+    return evaluation
+
+
+def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult) -> dict[str, Any]:
+    """Every judge diagnostic with its interval (diagnostics.json); `judge_family` marks the judge's own
+    models for self-preference when the settings have it."""
+    from judgebench import diagnostics
+
+    lengths, categories = diagnostics.dataset_facts(dataset)
+    own = diagnostics.self_models(dataset.models, settings.judge.model, settings.judge_family)
+    return diagnostics.diagnose_judgments(result.judgments, swap=settings.swap, seed=settings.seed,
+                                          confidence=settings.confidence, lengths=lengths, categories=categories,
+                                          own_models=own, provenance={"interval": settings.interval})
+
+
+# Style-control covariates (ratings.counts.STYLE_COUNTS) from each answer's metadata (datasets.fields).
+_STYLE_METADATA = {"tokens": "n_tokens", "headers": "n_headers", "lists": "n_list_items", "bold": "n_bold"}
+
+
+def check_style_counts(dataset: Dataset) -> None:
+    """Refuse style control, before any judge call, when some answer has no token count (n_tokens)."""
+    missing = sorted({model for (_, model), answer in dataset.answers.items() if "n_tokens" not in answer.metadata})
+    if missing:
+        raise ConfigError(f"style_control needs each answer's token count (n_tokens; arena-hard-auto's token_len), "
+                          f"which the answers of {', '.join(missing[:5])} do not give: add it to the answers "
+                          "files, or turn style control off")
+
+
+def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits."""
+    outcomes = outcomes.copy()
+    for side in ("a", "b"):
+        answers = [dataset.answers[(q, m)].metadata for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"],
+                                                                     strict=True)]
+        for column, key in _STYLE_METADATA.items():
+            outcomes[f"{column}_{side}"] = [float(metadata.get(key, 0)) for metadata in answers]
+    return outcomes
+
+
+def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
+    """Who judged what and how: recorded in leaderboard.json's meta."""
+    return {**run_fingerprint(settings, dataset, template), "engine": settings.judge.engine,
+            "pairs": settings.pairs, "questions": len(dataset.questions),
+            "models": list(dataset.models), "games_planned": result.planned,
+            "games_reused": result.reused, "runs": result.runs,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def run_fingerprint(settings: RunConfig, dataset: Dataset, template: Template) -> dict[str, str]:
+    """What identifies a run's measurement, recorded in leaderboard.json's meta; a check made `--against` the
+    run must share it: judge, template, swap policy, and
+    SHA-256 hashes of the template's text and of the question set (ids and turns). `run` records these in
+    leaderboard.json's meta; a check compares them with its own."""
+    question_set = json.dumps(sorted((q.question_id, list(q.turns)) for q in dataset.questions.values()))
+    return {"judge": settings.judge.name, "template": template.name, "swap": settings.swap,
+            "template_sha256": template.content_hash,
+            "questions_sha256": hashlib.sha256(question_set.encode()).hexdigest()}
+
+
+def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, **options: Any) -> Leaderboard:
+    """Rate models from stored or imported judgments, with the `judgebench leaderboard` command's defaults.
+
+    Parameters
+    ----------
+    source:
+        A judgebench store (SQLite file), AlpacaEval annotation files (a `.json` file, a directory of them,
+        or a list), an outcomes file (JSONL, CSV or Parquet: question_id, model_a, model_b, and winner or
+        score_a), or outcomes already in memory (a pandas DataFrame or a pyarrow Table).
+    settings:
+        Optional object whose attributes named like the options below give their values (a `RunConfig`,
+        or the leaderboard settings); keyword options override it.
+    kind:
+        "store", "alpaca-eval" or "outcomes"; detected from the path when None
+        (`judgebench.datasets.sources.source_kind`).
+    **options:
+        method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
+        else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
+        k_factor, ties, position_effect, regularization (None: plain maximum likelihood, or a weak ridge
+        noted in the meta when it does not exist), and, for a store, judge, template and swap. Defaults:
+        RATE_DEFAULTS, the same as the CLI's.
+
+    Examples
+    --------
+    >>> board = judgebench.rate("battles.parquet")          # doctest: +SKIP
+    >>> board.table.head(); board.write("results/")          # doctest: +SKIP
+    """
+    from judgebench.datasets.sources import load_inputs, source_kind
+
+    chosen = _rate_options(settings, options)
+    if kind is None:
+        kind = "outcomes" if not isinstance(source, (str, Path, list, tuple)) else source_kind(source)
+    where: dict[str, Any] = {"store": None, "alpaca_eval": None, "outcomes": None}
+    if kind == "alpaca-eval":
+        where["alpaca_eval"] = _as_list(source)
+    else:
+        where[kind] = source
+    inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
+                         judge=chosen["judge"], template=chosen["template"])
+    method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
+    return build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
+                 style_control=chosen["style_control"], **_length_control(chosen),
+                 resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
+                 seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
+                 anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
+                 ties=chosen["ties"], position_effect=chosen["position_effect"],
+                 regularization=chosen["regularization"], source=inputs.source,
+                 meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
+                       "swap": chosen["swap"] if inputs.kind == "store" else None})
+
+
+def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:
+    """AlpacaEval's published length-control inputs for `build`: files are read, tables passed on; both or
+    neither."""
+    weights, difficulty = chosen["lc_weights"], chosen["instruction_difficulty"]
+    if weights is None and difficulty is None:
+        return {}
+    if weights is None or difficulty is None:
+        raise ConfigError("lc_weights and instruction_difficulty go together (AlpacaEval's lc_weights.csv and "
+                          "instruction_difficulty.csv: --lc-weights FILE --instruction-difficulty FILE)")
+    from judgebench.datasets.judgments import load_alpaca_eval_lc_weights, load_instruction_difficulty
+
+    if isinstance(weights, (str, Path)):
+        weights = load_alpaca_eval_lc_weights(weights)
+    if isinstance(difficulty, (str, Path)):
+        difficulty = load_instruction_difficulty(difficulty)
+    return {"lc_weights": weights, "instruction_difficulty": difficulty}
+
+
+def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """RATE_DEFAULTS, overridden by `settings`' attributes of the same names, then by `options`."""
+    unknown = sorted(set(options) - set(RATE_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
+                          f"the options are {', '.join(RATE_DEFAULTS)}")
+    chosen = dict(RATE_DEFAULTS)
+    for name in RATE_DEFAULTS:
+        value = getattr(settings, name, None) if settings is not None else None
+        if name == "judge" and value is not None and not isinstance(value, str):
+            value = value.name  # a RunConfig's JudgeConfig: its games are stored under the judge's name
+        if value is not None:
+            chosen[name] = value
+    chosen.update(options)
+    return chosen
+
+
+def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    return [paths] if isinstance(paths, (str, Path)) else list(paths)
+
+
+@dataclass
+class GoldEvaluation:
+    """What `evaluate_gold` produced: the run's record (games judged now or found in the store) and the
+    diagnostics.json object, whose `gold` entry holds the agreement with the labels
+    (diagnostics.gold_agreement)."""
+
+    run: RunResult
+    figures: dict[str, Any]
+
+    @property
+    def exit_code(self) -> int:
+        if self.run.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED_GAMES if self.run.n_failed or self.figures["gold"]["n_pairs"] == 0 else EXIT_OK
+
+
+def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | None = None,
+                  on_start: ProgressCallback | None = None,
+                  on_progress: ProgressCallback | None = None) -> GoldEvaluation:
+    """Judge each labelled pair of a gold set in both orders and score the judge against the labels.
+
+    Each pair becomes a question answered by two pseudo-models (datasets.gold.ANSWER_A/ANSWER_B), judged
+    through the runner like any run (settings' judge, template and store; pairs "all", swap "both"), so
+    games are stored, reused and retried as usual. The judgments' figures (diagnose_judgments) come with the
+    agreement with the labels under `gold`. Raises like `evaluate`; a bad gold file before any judge call.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from judgebench import diagnostics
+    from judgebench.datasets.gold import ANSWER_A, gold_dataset, load_gold
+    from judgebench.outputs import prepare_directory
+    from judgebench.runner import run_async, run_coroutine
+
+    pairs = load_gold(gold)
+    settings = dataclasses.replace(settings, pairs="all", swap="both", baseline=None)
+    prepare_directory(Path(settings.store).parent, "store's directory")
+    dataset = gold_dataset(pairs)
+    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start))
+    games = result.games
+    a_first = games[games["first"] == ANSWER_A].groupby("question_id")["p_first"].mean()
+    a_second = 1.0 - games[games["first"] != ANSWER_A].groupby("question_id")["p_first"].mean()
+    ids = [pair.pair_id for pair in pairs]
+    figures = diagnostics.diagnose_judgments(
+        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence,
+        categories={pair.pair_id: pair.category or pair.source for pair in pairs},
+        provenance={"gold": str(gold), "engine": settings.judge.engine})
+    figures["gold"] = diagnostics.gold_agreement(
+        a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
+        a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],
+        sources=[pair.source for pair in pairs], categories=[pair.category for pair in pairs],
+        confidence=settings.confidence)
+    return GoldEvaluation(result, figures)

@@ -1,0 +1,347 @@
+"""Presentation of results, and nothing else: terminal tables (rich), Markdown, status lines, the progress bar.
+
+Every number shown here was computed elsewhere (leaderboard.py, diagnostics.py, runner.py); this module
+only formats. Terminal tables never cut a model name: when the terminal is too narrow for every column,
+the secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the
+table fits; the Markdown file always has every column.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from judgebench.config import RunConfig
+    from judgebench.diagnostics import RunDiagnostics
+    from judgebench.engines.base import EngineEvent
+    from judgebench.evaluation import Evaluation
+    from judgebench.leaderboard import Leaderboard
+    from judgebench.runner import Tally
+
+# Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
+# narrow terminal the last ones are dropped first (position consistency, then ties, games, win rate).
+SECONDARY_COLUMNS = ("win_rate", "n_games", "n_ties", "position_consistency")
+_RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
+                "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
+_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_probability", "P(win)"), ("tie_probability", "P(tie)"),
+                     ("expected_score", "expected score"), ("lc_win_rate", "LC win rate"),
+                     ("lc_win_rate_se", "LC SE"),
+                     ("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
+                     ("avg_length", "avg length"))
+_METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
+_RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
+              "difference (independent of the anchor); a model without a rating has no rank.")
+
+
+def method_title(meta: dict[str, Any]) -> str:
+    """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
+    title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
+    return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def format_rank(rank: int | None) -> str:
+    """A rank, or '-' for a model without a rating (its rank_note says why)."""
+    return "-" if rank is None else str(rank)
+
+
+def format_rating(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def format_rate(value: float | None) -> str:
+    """A fraction in [0, 1] as a percentage."""
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def format_cell(key: str, value: Any) -> str:
+    """One per-model figure of a leaderboard entry, as text."""
+    if value is None:
+        return "n/a"
+    if key in _RATE_FIELDS:
+        return format_rate(value)
+    if key == "avg_length":
+        return f"{value:.0f}"
+    return str(value)
+
+
+def _value_format(board: Leaderboard) -> Callable[[float | None], str]:
+    return format_rate if board.meta["method"] == "winrate" else format_rating
+
+
+def _rating_title(board: Leaderboard) -> str:
+    return "win rate" if board.meta["method"] == "winrate" else "rating"
+
+
+# --- Markdown --------------------------------------------------------------------------------------------
+
+
+def leaderboard_markdown(board: Leaderboard) -> str:
+    """The leaderboard as a Markdown table (leaderboard.md), with the method and the interval's level stated."""
+    rate_method = board.meta["method"] == "winrate"
+    optional = [(key, title) for key, title in _MARKDOWN_COLUMNS if not (rate_method and key == "win_rate")]
+    shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
+    headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
+    value = _value_format(board)
+    lines = [f"# Leaderboard ({method_title(board.meta)})", "",
+             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
+             "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for entry in board.models:
+        cells = [format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
+                 f"{value(entry['lower'])} to {value(entry['upper'])}",
+                 *(format_cell(key, entry.get(key)) for key, _ in shown)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def provenance_line(meta: dict[str, Any]) -> str:
+    """Who judged and how, for the head of a results file: judge, template, swap policy, interval method and
+    level, judgebench version ("unknown" where the source did not record it, e.g. imported outcomes)."""
+    def known(key: str) -> str:
+        value = meta.get(key)
+        return "unknown" if value is None else str(value)
+    return (f"Judge: {known('judge')}; template: {known('template')}; swap policy: {known('swap')}; "
+            f"intervals: {known('interval')} at {100 * meta.get('confidence', 0.95):g}%; "
+            f"judgebench {known('judgebench_version')}.")
+
+
+# --- terminal tables ---------------------------------------------------------------------------------------
+
+
+def leaderboard_table(board: Leaderboard, width: int) -> Table:
+    """The leaderboard as a rich table at most `width` columns wide where possible, model names never cut.
+
+    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits; rank, model,
+    rating and interval always stay.
+    """
+    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None]
+    while True:
+        table = _leaderboard_table(board, columns)
+        if not columns or table_width(table) <= width:
+            return table
+        columns.pop()
+
+
+def _secondary_title(board: Leaderboard, key: str) -> str | None:
+    if key == "win_rate":
+        if board.meta["method"] == "winrate":
+            return None  # the rating column is the win rate
+        return "win rate vs baseline" if board.meta.get("baseline") else "win rate (average)"
+    return {"n_games": "games", "n_ties": "ties", "position_consistency": "position consistency"}[key]
+
+
+def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
+    table = Table(title=f"Leaderboard ({method_title(board.meta)})", caption=board.meta["interval_label"],
+                  box=box.SIMPLE_HEAD)
+    longest = max((len(entry["model"]) for entry in board.models), default=5)
+    table.add_column("rank", justify="right", no_wrap=True)
+    table.add_column("model", no_wrap=True, min_width=longest)
+    table.add_column(_rating_title(board), justify="right", no_wrap=True)
+    table.add_column("interval", justify="right", no_wrap=True)
+    for key in columns:
+        table.add_column(_secondary_title(board, key) or key, justify="right")
+    value = _value_format(board)
+    for entry in board.models:
+        table.add_row(format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
+                      f"{value(entry['lower'])} to {value(entry['upper'])}",
+                      *(format_cell(key, entry.get(key)) for key in columns))
+    return table
+
+
+def table_width(table: Table) -> int:
+    """The width `table` needs to show every cell on one line."""
+    console = Console(width=100_000)
+    return Measurement.get(console, console.options, table).maximum
+
+
+def diagnostics_table(evaluation: Evaluation) -> Table:
+    """The judge's reliability figures (position consistency, first-slot wins, failures) and the run's cost."""
+    d = evaluation.diagnostics
+    table = Table(title="Judge diagnostics", show_header=False, box=box.SIMPLE)
+    table.add_column("figure", no_wrap=False)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
+    table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
+    table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
+    table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
+    table.add_row("failed games", str(d.n_failed))
+    table.add_row("unparsed games", str(d.n_unparsed))
+    table.add_row("tokens sent now (prompt + completion)",
+                  f"{evaluation.prompt_tokens:,} + {evaluation.completion_tokens:,}")
+    if evaluation.cost_usd is not None:
+        table.add_row("cost of this run", f"${evaluation.cost_usd:,.4f}")
+    return table
+
+
+def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
+    """The judge presets (`judgebench judges`)."""
+    table = Table(title="Judge presets (--judge NAME)")
+    for column in ("name", "engine", "model", "description"):
+        table.add_column(column, no_wrap=column == "name")
+    for name, preset in sorted(presets.items()):
+        model = preset.get("model") or ("embedded SmolLM2-135M" if preset.get("embedded") else "")
+        table.add_row(name, preset.get("engine", "openai"), model, preset.get("description", ""))
+    return table
+
+
+# --- status lines and progress ------------------------------------------------------------------------------
+
+
+def run_header(settings: RunConfig) -> str:
+    """What is about to be judged, and by whom (shown before judging starts)."""
+    return (f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
+            f"pairs {settings.pairs}, swap {settings.swap}")
+
+
+def run_summary(evaluation: Evaluation) -> Iterator[str]:
+    """What was judged: the data, the questions skipped, and how many games the store already held."""
+    meta, run = evaluation.provenance, evaluation.run
+    yield f"{meta['questions']} questions, {len(meta['models'])} models ({', '.join(meta['models'])})"
+    for model, count in sorted(evaluation.diagnostics.skipped.items()):
+        yield f"{model}: {count} questions skipped (no answer; --allow-missing)"
+    yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
+           f"{run.tally.done} sent now")
+
+
+
+
+def no_verdict_message(diagnostics: RunDiagnostics) -> str:
+    """Why a run produced no verdict at all: what the judge wrote, and which markers were expected."""
+    example = (diagnostics.unparsed_example or "").strip()
+    if len(example) > 300:
+        example = example[:300] + " [...]"
+    return (f"no game produced a verdict: the judge never wrote one of the template's markers "
+            f"({', '.join(diagnostics.markers)}). For example, it wrote:\n  {example!r}\n"
+            "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
+
+
+@dataclass
+class ProgressHooks:
+    """The callbacks `evaluate` takes to drive a progress display (None: no display)."""
+
+    on_start: Callable[[Tally], None] | None = None
+    on_progress: Callable[[Tally], None] | None = None
+    on_event: Callable[[EngineEvent], None] | None = None
+
+
+@contextmanager
+def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks]:
+    """A progress bar on `console` for the time of the `with`. The engine's reports (a rate-limit wait, a
+    change of concurrency) are printed above the bar and the latest stays on the bar's line, so a wait is
+    never silent."""
+    bar = Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeRemainingColumn(),
+                   TextColumn("{task.fields[tokens]:,} tokens"), TextColumn("{task.fields[cost]}"),
+                   TextColumn("{task.fields[status]}"), console=console, transient=False,
+                   redirect_stdout=False, redirect_stderr=False)  # engine output stays in engine.log
+
+    def cost(tally: Tally) -> str:
+        return f"${tally.cost:,.4f}" if priced else "cost n/a"
+
+    with bar:
+        task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", status="", visible=False)
+
+        def started(tally: Tally) -> None:
+            bar.update(task, total=tally.total, cost=cost(tally), visible=tally.total > 0)
+
+        def advanced(tally: Tally) -> None:
+            elapsed = max(time.monotonic() - tally.started, 1e-9)
+            bar.update(task, completed=tally.done, rate=tally.done / elapsed,
+                       tokens=tally.prompt_tokens + tally.completion_tokens, cost=cost(tally))
+
+        def reported(event: EngineEvent) -> None:
+            bar.console.print(event.message, style="yellow", markup=False, highlight=False)
+            bar.update(task, status=event.message)
+
+        yield ProgressHooks(started, advanced, reported)
+
+
+# --- judge diagnostics with intervals (`judgebench diagnose`) ----------------------------------------------
+
+
+def _rate_cell(rate: dict[str, Any] | None) -> str:
+    if not rate or rate.get("value") is None:
+        return "-"
+    return f"{_interval_cell(rate)}  n={rate['n']:g}"
+
+
+def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """(figure, value with its interval) for each judge diagnostic of diagnostics.json that is present."""
+    rows = [("position consistency (pairs whose two orders agree)", _rate_cell(figures.get("position_consistency"))),
+            ("first-slot win rate (0.5 = no position bias)", _rate_cell(figures.get("first_slot_win_rate")))]
+    effect = figures.get("position_effect")
+    if effect and effect.get("log_odds") is None:
+        rows.append(("fitted first-position effect", str(effect.get("note", "-"))))
+    elif effect:
+        rows.append(("fitted first-position effect (P first wins, equal models)",
+                     f"{effect['first_win_probability']:.3f} [{effect['first_win_probability_lower']:.3f}, "
+                     f"{effect['first_win_probability_upper']:.3f}]"))
+    rows.append(("tie rate (games)", _rate_cell(figures.get("tie_rate"))))
+    for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
+        if key in figures:
+            rows.append((title, _rate_cell(figures[key])))
+    length = figures.get("length_bias") or {}
+    rows.append(("longer answer wins (decisive pairs; 0.5 = no length bias)",
+                 _rate_cell(length.get("longer_answer_win_rate"))
+                 if length.get("longer_answer_win_rate") else "- (answer lengths unknown: give --answers)"))
+    own = figures.get("self_preference")
+    if own:
+        rows.append((f"self-preference: score of {', '.join(own['models'])} vs others",
+                     _rate_cell(own.get("own_score"))))
+    cycle = figures.get("transitivity")
+    if cycle:
+        share = "-" if cycle.get("cyclic_share") is None else f"{cycle['cyclic_share']:.3f}"
+        rows.append(("cyclic triads (of triads with majorities)", f"{share} ({cycle['n_cyclic']}/{cycle['n_triads']})"))
+        if cycle.get("p_value") is not None:
+            rows.append(("Bradley-Terry fit: deviance, df, p", f"{cycle['deviance']:.1f}, {cycle['df']}, "
+                                                              f"{cycle['p_value']:.3g}"))
+    return rows
+
+
+def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
+    """The judge diagnostics of diagnostics.json with their intervals (and the confidence level)."""
+    level = f"{100 * figures.get('confidence', 0.95):g}%"
+    table = Table(title=f"Judge diagnostics ({level} intervals, clustered by question)", show_header=False,
+                  box=box.SIMPLE)
+    table.add_column("figure", no_wrap=False)
+    table.add_column("value", justify="right", no_wrap=True)
+    for name, value in judge_diagnostics_rows(figures):
+        table.add_row(name, value)
+    return table
+
+
+def gold_table(gold: dict[str, Any]) -> Table:
+    """Agreement with gold labels (diagnostics.gold_agreement): overall, then per source."""
+    table = Table(title=f"Agreement with gold labels ({gold['n_pairs']} pairs judged in both orders, "
+                        f"{gold['n_incomplete']} incomplete)", box=box.SIMPLE)
+    for column in ("", "accuracy (JudgeBench rule)", "accuracy (orders averaged)", "consistency", "kappa", "pairs"):
+        table.add_column(column, justify="left" if not column else "right")
+
+    def row(name: str, figures: dict[str, Any]) -> None:
+        intervals = figures["intervals"]
+        table.add_row(name, *(_interval_cell(intervals[key]) for key in
+                              ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency")),
+                      "-" if figures["kappa"] is None else f"{figures['kappa']:.3f}", str(figures["n_pairs"]))
+
+    row("all", gold)
+    for source, figures in (gold.get("by_source") or {}).items():
+        row(source, figures)
+    calibration = gold.get("calibration")
+    if calibration:
+        table.caption = f"calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}"
+    return table
+
+
+def _interval_cell(rate: dict[str, Any]) -> str:
+    if rate.get("value") is None:
+        return "-"
+    return f"{rate['value']:.3f} [{rate['lower']:.3f}, {rate['upper']:.3f}]"

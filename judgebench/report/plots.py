@@ -1,0 +1,120 @@
+"""Static plots of a run (matplotlib, Agg backend): each function draws one figure from figures that
+ratings/ and diagnostics.py computed, and `save` writes it as PNG and SVG for papers and READMEs.
+
+Plots: `forest` (ratings with intervals), `win_rate_heatmap` (pairwise win rates with counts),
+`rank_distribution` (how often each model took each rank in the bootstrap), `position_bias` and
+`length_bias` (judge diagnostics with their intervals).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: files only
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+_COUNT_LABELS_UP_TO = 20  # models; beyond that the heatmap's cells are too small for numbers
+
+
+def forest(models: list[dict[str, Any]], rating_title: str, confidence: float) -> Figure:
+    """Each model's rating (dot) and interval (bar), best at the top."""
+    names = [entry["model"] for entry in models]
+    rating = np.array([_number(entry.get("rating")) for entry in models])
+    lower = np.array([_number(entry.get("lower")) for entry in models])
+    upper = np.array([_number(entry.get("upper")) for entry in models])
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.28 * len(names)))
+    y = np.arange(len(names))[::-1]
+    ax.errorbar(rating, y, xerr=[np.maximum(rating - lower, 0), np.maximum(upper - rating, 0)], fmt="o",
+                color="#1f5fa8", ecolor="#7aa6d8", capsize=3)
+    ax.set_yticks(y, names, fontsize=8 if len(names) > 30 else 10)
+    ax.set_xlabel(f"{rating_title} ({100 * confidence:g}% interval)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_ylim(-0.8, len(names) - 0.2)
+    fig.tight_layout()
+    return fig
+
+
+def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray) -> Figure:
+    """Row model's win rate against the column model (ties half), with the number of outcomes per cell."""
+    size = min(3 + 0.45 * len(names), 24)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    shown = np.ma.masked_invalid(win_rate)
+    image = ax.imshow(shown, cmap="RdBu", vmin=0, vmax=1)
+    ticks = np.arange(len(names))
+    fontsize = 9 if len(names) <= _COUNT_LABELS_UP_TO else max(3, 9 - len(names) // 15)
+    ax.set_xticks(ticks, names, rotation=90, fontsize=fontsize)
+    ax.set_yticks(ticks, names, fontsize=fontsize)
+    if len(names) <= _COUNT_LABELS_UP_TO:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if counts[i, j] > 0:
+                    ax.text(j, i, f"{win_rate[i, j]:.2f}\nn={counts[i, j]:g}", ha="center", va="center", fontsize=7,
+                            color="white" if abs(win_rate[i, j] - 0.5) > 0.3 else "black")
+    fig.colorbar(image, ax=ax, label="win rate of the row model")
+    ax.set_title("Pairwise win rates" + ("" if len(names) <= _COUNT_LABELS_UP_TO else " (counts in the HTML table)"))
+    fig.tight_layout()
+    return fig
+
+
+def rank_distribution(names: list[str], shares: np.ndarray) -> Figure:
+    """shares[i, r]: share of bootstrap replicates in which model i ranked r + 1."""
+    fig, ax = plt.subplots(figsize=(min(3 + 0.3 * len(names), 24), min(2 + 0.28 * len(names), 24)))
+    image = ax.imshow(shares, cmap="Greens", vmin=0, vmax=1, aspect="auto")
+    ax.set_yticks(np.arange(len(names)), names, fontsize=8 if len(names) > 30 else 10)
+    ax.set_xlabel("rank in bootstrap replicate (1 = best)")
+    ax.set_xticks(np.arange(len(names)), [str(r + 1) for r in range(len(names))],
+                  fontsize=6 if len(names) > 30 else 9)
+    fig.colorbar(image, ax=ax, label="share of replicates")
+    fig.tight_layout()
+    return fig
+
+
+def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | None]], reference: float | None,
+                         reference_label: str) -> Figure:
+    """Horizontal bars of rates (diagnostics.Rate as JSON) with their intervals, and a reference line
+    (what an unbiased judge would show)."""
+    shown = [(name, rate) for name, rate in rates if rate and rate.get("value") is not None]
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(shown), 1)))
+    y = np.arange(len(shown))[::-1]
+    values = np.array([rate["value"] for _, rate in shown], dtype=float)
+    low = values - np.array([rate["lower"] for _, rate in shown], dtype=float)
+    high = np.array([rate["upper"] for _, rate in shown], dtype=float) - values
+    ax.barh(y, values, xerr=[low, high] if len(shown) else None, color="#8fb8de", capsize=4)
+    ax.set_yticks(y, [name for name, _ in shown])
+    if reference is not None:
+        ax.axvline(reference, color="#b03030", linestyle="--", label=reference_label)
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_title(title)
+    if not shown:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, directory: Path, name: str) -> tuple[Path, Path, bytes]:
+    """Write `name`.png and `name`.svg into `directory`; returns their paths and the PNG bytes (for inlining)."""
+    from judgebench.outputs import atomic_open
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    png = buffer.getvalue()
+    svg = io.StringIO()
+    fig.savefig(svg, format="svg")
+    plt.close(fig)
+    png_path, svg_path = directory / f"{name}.png", directory / f"{name}.svg"
+    with atomic_open(png_path, "wb") as handle:
+        handle.write(png)
+    with atomic_open(svg_path) as handle:
+        handle.write(svg.getvalue())
+    return png_path, svg_path, png
+
+
+def _number(value: Any) -> float:
+    return float(value) if value is not None else float("nan")

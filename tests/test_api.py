@@ -1,0 +1,185 @@
+"""The Python API (`judgebench.evaluate`, `judgebench.rate`) against the installed console script.
+
+The CLI only parses and formats, so its files must be exactly what the API writes for the same settings;
+only timestamps (the meta's `created_at`) and measured latencies may differ. The judge is the scripted
+OpenAI-compatible server on 127.0.0.1 (tests/support/judge_server.py), the store a real SQLite file, and
+the CLI the real `judgebench` console script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import judgebench
+from judgebench.config import load_config
+from judgebench.errors import ConfigError
+from tests.support.judge_server import Reply
+from tests.support.stores import store_from_outcomes
+from tests.test_run_e2e import N_QUESTIONS, write_config
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
+LEADERBOARD_FILES = ("leaderboard.json", "leaderboard.csv", "leaderboard.md")
+
+
+def console_script(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed `judgebench` command (PYTHONPATH, inherited, points it at this tree)."""
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **env}
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], cwd=cwd, env=environment, text=True, capture_output=True,
+                          timeout=300)
+
+
+RUN_IDENTITY = ("id", "started_at", "ended_at")  # what differs between two runs that judged the same games
+
+
+def without_timestamps(document: dict) -> dict:
+    meta = {k: v for k, v in document["meta"].items() if k != "created_at"}
+    if "runs" in meta:
+        meta["runs"] = [{k: v for k, v in run.items() if k not in RUN_IDENTITY} for run in meta["runs"]]
+    return {**document, "meta": meta}
+
+
+def judgments_by_key(path: Path) -> dict[str, dict]:
+    """judgments.jsonl by key, without the measured latency (stored order follows completion order)."""
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    return {record["key"]: {k: v for k, v in record.items() if k not in ("latency_s", "run_id")}
+            for record in records}
+
+
+def assert_same_leaderboard_files(cli: Path, api: Path, *, timestamps: bool) -> None:
+    for name in ("leaderboard.csv", "leaderboard.md"):
+        assert (cli / name).read_text() == (api / name).read_text(), name
+    cli_json, api_json = (json.loads((folder / "leaderboard.json").read_text()) for folder in (cli, api))
+    if timestamps:
+        assert "created_at" in cli_json["meta"] and "created_at" in api_json["meta"]
+        cli_json, api_json = without_timestamps(cli_json), without_timestamps(api_json)
+    assert cli_json == api_json
+
+
+@pytest.mark.integration
+def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path, capfd):
+    cli_folder, api_folder = tmp_path / "cli", tmp_path / "api"
+    cli_folder.mkdir(), api_folder.mkdir()
+    done = console_script("run", "--config", str(write_config(cli_folder, judge_server.base_url)), cwd=cli_folder)
+    assert done.returncode == 0, done.stderr
+
+    capfd.readouterr()
+    evaluation = judgebench.evaluate(load_config(write_config(api_folder, judge_server.base_url)))
+    assert capfd.readouterr() == ("", "")  # evaluate prints nothing
+    assert not (api_folder / "out").exists()  # and writes nothing but the store unless asked
+    written = evaluation.write(api_folder / "out")
+    assert sorted(written) == sorted([*LEADERBOARD_FILES, "judgments.jsonl", "diagnostics.json"])
+    assert (cli_folder / "out" / "diagnostics.json").is_file()
+    assert_same_leaderboard_files(cli_folder / "out", api_folder / "out", timestamps=True)
+    cli_judgments = judgments_by_key(cli_folder / "out" / "judgments.jsonl")
+    assert len(cli_judgments) == 2 * 3 * N_QUESTIONS
+    assert cli_judgments == judgments_by_key(api_folder / "out" / "judgments.jsonl")
+    # the DataFrames behind the files
+    assert list(evaluation.table["model"]) == [m["model"] for m in evaluation.leaderboard.models]
+    assert len(evaluation.outcomes) == 3 * N_QUESTIONS and evaluation.exit_code == 0
+    assert evaluation.provenance["games_planned"] == 2 * 3 * N_QUESTIONS
+
+
+def _undefeated_outcomes(n_questions: int = 20) -> pd.DataFrame:
+    """Three models on n questions, judged in both orders; `top` never loses, so maximum-likelihood
+    ratings do not exist and the default (CLI and Python alike) is the noted weak ridge."""
+    rows = []
+    for q in range(n_questions):
+        for a, b, p_ab, p_ba in (("top", "mid", 1.0, 1.0), ("top", "low", 1.0, 1.0),
+                                 ("mid", "low", float(q % 3 != 0), float(q % 2 == 0))):
+            rows.append({"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": (p_ab + p_ba) / 2,
+                         "weight": 1.0, "p_ab": p_ab, "p_ba": p_ba})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.integration
+def test_cli_leaderboard_writes_exactly_what_rate_writes_with_defaults(tmp_path):
+    outcomes = _undefeated_outcomes()
+    path = tmp_path / "battles.parquet"
+    outcomes.to_parquet(path)
+    done = console_script("leaderboard", "--outcomes", str(path), "--out", str(tmp_path / "cli"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "weak ridge" in done.stderr
+
+    board = judgebench.rate(path)  # the same defaults: this data must not fail in Python
+    board.write(tmp_path / "api")
+    assert_same_leaderboard_files(tmp_path / "cli", tmp_path / "api", timestamps=False)
+    assert board.meta["regularization"] > 0 and board.meta["rounds"] == 1000
+    assert judgebench.rate(outcomes).models == board.models  # a DataFrame rates like its file
+
+
+@pytest.mark.integration
+def test_cli_leaderboard_from_a_store_equals_rate(tmp_path):
+    store = store_from_outcomes(_undefeated_outcomes(8), tmp_path / "judgments.sqlite")
+    done = console_script("leaderboard", "--store", str(store), "--rounds", "200", "--swap", "consistent",
+                          "--out", str(tmp_path / "cli"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    judgebench.rate(store, rounds=200, swap="consistent").write(tmp_path / "api")  # a store is recognised
+    assert_same_leaderboard_files(tmp_path / "cli", tmp_path / "api", timestamps=False)
+    assert json.loads((tmp_path / "api" / "leaderboard.json").read_text())["meta"]["source"] == "store"
+
+
+def test_rate_rejects_unknown_options(tmp_path):
+    with pytest.raises(ConfigError, match="unknown option roundz"):
+        judgebench.rate(_undefeated_outcomes(2), roundz=5)
+
+
+def test_import_is_light_and_the_api_is_documented():
+    probe = "import sys, judgebench; print(sorted(m for m in ('pandas', 'numpy', 'rich') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    for name in ("evaluate", "rate", "Evaluation", "Leaderboard"):
+        assert name in judgebench.__all__
+        assert getattr(judgebench, name).__doc__
+    with pytest.raises(AttributeError):
+        judgebench.no_such_name  # noqa: B018
+
+
+def _out_problems(folder: Path) -> dict[str, tuple[list[str], str]]:
+    a_file = folder / "occupied"
+    a_file.write_text("not a directory\n")
+    cases = {
+        "--out is a file": (["--out", str(a_file)], "is a file, not a directory"),
+        "the store's parent is a file": (["--store", str(a_file / "store.sqlite")], "store's directory"),
+        "--out cannot be created": (["--out", str(folder / ("x" * 300))], "cannot be written"),
+    }
+    if os.geteuid() != 0:  # permissions do not stop root
+        locked = folder / "locked"
+        locked.mkdir(mode=0o500)
+        cases["--out is not writable"] = (["--out", str(locked / "out")], "permission denied")
+    return cases
+
+
+@pytest.mark.integration
+def test_unwritable_outputs_stop_the_run_before_any_judge_call(judge_server, tmp_path):
+    config = write_config(tmp_path, judge_server.base_url)
+    for case, (args, message) in _out_problems(tmp_path).items():
+        done = console_script("run", "--config", str(config), *args, cwd=tmp_path)
+        assert done.returncode == 2, f"{case}: exit {done.returncode}\n{done.stderr}"
+        assert message in done.stderr, f"{case}: {done.stderr}"
+        assert done.stderr.startswith("error:") and len(done.stderr.strip().splitlines()) == 1, case
+        assert "Traceback" not in done.stderr + done.stdout, case
+    assert not judge_server.log, "a judge request was sent although the outputs were unusable"
+
+
+@pytest.mark.integration
+def test_a_run_without_any_verdict_exits_3_and_shows_what_the_judge_wrote(judge_server, tmp_path):
+    judge_server.rule = lambda request: Reply("Both answers have merit; I would not pick one.")
+    config = write_config(tmp_path, judge_server.base_url)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "leaderboard.json").write_text("{}")  # an earlier run's, which no verdict supports now
+    done = console_script("run", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert "no game produced a verdict" in done.stderr
+    assert "Both answers have merit" in done.stderr  # what the judge wrote
+    assert "[[A>>B]]" in done.stderr and "[[B>>A]]" in done.stderr  # which markers pairwise-5 expects
+    assert "Traceback" not in done.stderr
+    lines = (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()
+    assert {json.loads(line)["status"] for line in lines} == {"unparsed"}  # kept for the record
+    assert not (tmp_path / "out" / "leaderboard.json").exists()

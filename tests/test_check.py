@@ -1,0 +1,159 @@
+"""The regression gate's pure parts: tests, Holm, sampling, exit codes, provenance and CI outputs (no server)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from junitparser import Failure, JUnitXml, Skipped
+from scipy import stats
+
+from judgebench.check import (
+    CheckOptions,
+    EarlierRun,
+    Scale,
+    compare_provenance,
+    github_annotations,
+    junit_xml,
+    markdown_summary,
+    read_earlier_run,
+    stratified_sample,
+    summarise,
+)
+from judgebench.config import JudgeConfig, RunConfig
+from judgebench.errors import ConfigError, InputError
+from judgebench.evaluation import run_fingerprint
+from judgebench.prompts import load_template
+from judgebench.ratings.sequential import decide, holm, t_test
+from judgebench.records import Answer, Dataset, Question
+
+
+def test_t_test_matches_scipy():
+    x = np.random.default_rng(3).uniform(0, 1, 37)
+    ours = t_test(x, 0.45, 0.9)
+    assert ours.p_above == pytest.approx(stats.ttest_1samp(x, 0.45, alternative="greater").pvalue)
+    assert ours.p_below == pytest.approx(stats.ttest_1samp(x, 0.45, alternative="less").pvalue)
+    low, high = stats.ttest_1samp(x, 0.45).confidence_interval(0.9)
+    assert (ours.lower, ours.upper) == pytest.approx((low, high))
+
+
+def test_holm_by_hand():
+    # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> raised to 0.06 (step-down monotone)
+    assert holm(np.array([0.01, 0.04, 0.03, 0.005])) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_decide_tests_each_side_at_half_the_level():
+    assert list(decide(np.array([0.02, 0.03, 0.9]), np.array([0.9, 0.9, 0.02]), 0.95)) == \
+        ["pass", "undecided", "regression"]
+
+
+def test_stratified_sample_is_proportional_seeded_and_without_repeats():
+    questions = pd.DataFrame({"question_id": [f"q{i}" for i in range(100)],
+                              "category": ["a"] * 50 + ["b"] * 30 + ["c"] * 20})
+    sample = stratified_sample(questions, 10, seed=1)
+    category = dict(zip(questions["question_id"], questions["category"], strict=True))
+    assert sorted(category[q] for q in sample) == ["a"] * 5 + ["b"] * 3 + ["c"] * 2
+    assert len(set(sample)) == 10
+    assert sample == stratified_sample(questions, 10, seed=1)
+    assert sample != stratified_sample(questions, 10, seed=2)
+    everything = stratified_sample(questions, None, seed=1)
+    assert sorted(everything) == sorted(questions["question_id"]) and everything != list(questions["question_id"])
+    tiny = stratified_sample(questions, 3, seed=0)  # every category keeps one question
+    assert sorted(category[q] for q in tiny) == ["a", "b", "c"]
+
+
+def dataset(n: int) -> Dataset:
+    questions = {f"q{i}": Question(f"q{i}", (f"Question {i}",), "math" if i % 2 else "writing") for i in range(n)}
+    answers = {(q, m): Answer(q, m, (f"{m} answers {q}",)) for q in questions for m in ("new", "old")}
+    return Dataset(questions, answers, ["new", "old"])
+
+
+def frame(scores: list[float]) -> pd.DataFrame:
+    ids = [f"q{i}" for i in range(len(scores))]
+    return pd.DataFrame({"question_id": ids, "category": ["math" if i % 2 else "writing" for i in range(len(ids))],
+                         "candidate_score": scores, "score": scores})
+
+
+def report_for(scores: list[float], n_failed: int = 0, **options):
+    settings = CheckOptions(candidate="new", reference="old", **options)
+    games = pd.DataFrame({"question_id": ["q0", "q0"], "first": ["new", "old"], "second": ["old", "new"],
+                          "raw": ["A is worse.\n[[B>A]]", "A is better. [[A>B]]"]})
+    accounting = {"judge_calls": 4, "calls_from_store": 2, "prompt_tokens": 10, "completion_tokens": 5,
+                  "cost_usd": None}
+    return summarise(frame(scores), games, dataset(len(scores)), settings, Scale.head_to_head(settings.margin),
+                     "old", None, accounting, n_failed)
+
+
+def test_exit_codes_follow_the_decision_and_the_options():
+    losing = [0.0, 0.25] * 20
+    assert report_for(losing).exit_code == 1
+    even = [0.0, 1.0] * 10
+    assert report_for(even).overall.decision == "undecided" and report_for(even).exit_code == 4
+    assert report_for(even, undecided="pass").exit_code == 0
+    assert report_for(even, undecided="fail").exit_code == 1
+    assert report_for([0.5, 0.75] * 20).exit_code == 0
+    assert report_for(losing, n_failed=3).exit_code == 3 and report_for(losing, n_failed=3).overall is None
+    assert report_for(losing, n_failed=3, allow_failed=True).exit_code == 1
+    # writing (even positions) all wins, math (odd) all losses: overall undecided, one failing category
+    mixed = [1.0, 0.0] * 20
+    assert report_for(mixed).exit_code == 4 and report_for(mixed).failing_categories == ["math"]
+    assert report_for(mixed, fail_on="any-category").exit_code == 1
+
+
+def test_outputs_state_the_rule_and_parse(tmp_path):
+    report = report_for([0.0, 0.25] * 20)
+    assert report.rule().startswith("regression: with 95% confidence the candidate's win rate against the "
+                                    "reference is below 45.0%; measured 12.5% [")
+    summary = markdown_summary(report)
+    assert report.rule() in summary and "Failing categories: **math, writing**" in summary
+    assert "Judge calls made: 4; served from the store: 2; tokens: 15" in summary
+    assert "new shown first: A is worse. [[B>A]]" in summary  # reasoning shortened onto one line
+    path = tmp_path / "junit.xml"
+    path.write_text(junit_xml(report))
+    suite = next(iter(JUnitXml.fromfile(str(path))))
+    assert [case.name for case in suite] == ["overall", "math", "writing"]
+    assert all(isinstance(case.result[0], Failure) for case in suite)
+    path.write_text(junit_xml(report_for([0.0, 1.0] * 10)))
+    overall = next(iter(next(iter(JUnitXml.fromfile(str(path))))))
+    assert isinstance(overall.result[0], Skipped)
+    annotations = github_annotations(report)
+    assert annotations[0].startswith("::error title=judgebench check::regression") and "\n" not in annotations[0]
+    assert annotations[1:] == ["::error title=judgebench check::category math: regression",
+                               "::error title=judgebench check::category writing: regression"]
+
+
+def test_fingerprint_changes_with_what_reaches_the_judge():
+    config = RunConfig(questions=Path("q.jsonl"), answers=[Path("a.jsonl")], judge=JudgeConfig(model="j"),
+                       template="pairwise-5")
+    template = load_template("pairwise-5")
+    base = run_fingerprint(config, dataset(4), template)
+    assert base["judge"] == "j" and base["template"] == "pairwise-5" and base["swap"] == "both"
+    reworded = replace(template, system=template.system + " Be brief.")
+    assert run_fingerprint(config, dataset(4), reworded)["template_sha256"] != base["template_sha256"]
+    assert run_fingerprint(config, dataset(5), template)["questions_sha256"] != base["questions_sha256"]
+    earlier = EarlierRun(Path("results/ref"), {**base, "template_sha256": "0" * 64}, "old", ["new", "old"],
+                         pd.DataFrame())
+    with pytest.raises(ConfigError, match=r"the template's text \(SHA-256\): the run has '0000"):
+        compare_provenance(earlier, base)
+    compare_provenance(replace(earlier, meta={"judge": "j"}), base)  # what the run did not record is not compared
+
+
+def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="leaderboard.json: not found; --against needs a results directory"):
+        read_earlier_run(tmp_path)
+    (tmp_path / "leaderboard.json").write_text('{"meta": {}}')
+    (tmp_path / "judgments.jsonl").write_text('{"status": "ok"}\n{oops\n')
+    with pytest.raises(InputError, match="judgments.jsonl:2: not valid JSON"):
+        read_earlier_run(tmp_path)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"margin": 0.6}, "--margin"), ({"confidence": 1.0}, "--confidence"), ({"reference": None}, "--against"),
+    ({"reference": "new"}, "both 'new'"), ({"fail_on": "some"}, "--fail-on"), ({"max_questions": 1}, "--max"),
+])
+def test_bad_options_are_config_errors(options, message):
+    with pytest.raises(ConfigError, match=message):
+        CheckOptions(**{"candidate": "new", "reference": "old", **options}).validate()

@@ -1,0 +1,220 @@
+"""`judgebench check` end to end: the real CLI (a subprocess), a real SQLite store and the scripted judge server.
+
+The server's verdicts follow the `QUALITY=<n>` markers planted in the answers (the higher wins), so every
+expected decision here follows from the planted qualities and the stated rule, not from check.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from junitparser import Failure, JUnitXml
+
+from judgebench.check import CheckOptions, run_check
+from judgebench.config import load_config
+from judgebench.evaluation import evaluate
+from tests.support.judge_server import quality_rule
+
+pytestmark = pytest.mark.integration
+
+N = 40  # questions: the first half "math", the second "writing"
+MODELS = {
+    "base": lambda i: 5,
+    "ref": lambda i: 5,
+    "same": lambda i: 5,                      # ties the reference everywhere
+    "coin": lambda i: 4 if i % 2 else 6,      # beats the reference on half the questions, loses on the rest
+    "bad": lambda i: 2,                       # loses everywhere
+    "bad_writing": lambda i: 5 if i < N // 2 else 2,  # as good on math, worse on writing
+}
+
+
+def write_data(folder: Path) -> None:
+    (folder / "questions.jsonl").write_text("".join(
+        json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question number {i}?"],
+                    "category": "math" if i < N // 2 else "writing"}) + "\n" for i in range(N)))
+    (folder / "answers.jsonl").write_text("".join(
+        json.dumps({"question_id": f"q{i:02d}", "model": model, "turns": [f"Answer {i} by {model}. QUALITY={q(i)}"]})
+        + "\n" for model, q in MODELS.items() for i in range(N)))
+
+
+def write_config(folder: Path, base_url: str, name: str = "check.toml", judge: str = "test-judge",
+                 template: str = "pairwise-5", models: list[str] | None = None,
+                 questions: str = "questions.jsonl", answers: str = "answers.jsonl") -> Path:
+    data_models = f"models = {json.dumps(models)}\n" if models else ""
+    path = folder / name
+    path.write_text(
+        f'[data]\nquestions = "{questions}"\nanswers = ["{answers}"]\n{data_models}'
+        f'[judge]\nengine = "openai"\nmodel = "{judge}"\nbase_url = "{base_url}"\nconcurrency = 8\n'
+        f'max_attempts = 2\ntimeout_s = 5\nprice_in_per_mtok = 1.0\nprice_out_per_mtok = 2.0\n'
+        f'[judging]\ntemplate = "{template}"\nbaseline = "base"\n'
+        f'[run]\nstore = "store.sqlite"\nout = "reference-run"\nprogress = false\n[ratings]\nrounds = 50\n')
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    write_data(tmp_path)
+    return tmp_path
+
+
+def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **(env or {})}
+    environment.pop("GITHUB_ACTIONS", None) if env is None else None
+    environment.pop("GITHUB_STEP_SUMMARY", None) if env is None else None
+    return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=environment, text=True,
+                          capture_output=True, timeout=120)
+
+
+def make_reference_run(folder: Path, server) -> None:
+    """`judgebench run` of base and ref (in-process: the same code as the command) into folder/reference-run."""
+    config = load_config(write_config(folder, server.base_url, name="run.toml", models=["base", "ref"]))
+    assert evaluate(config, out=config.out).exit_code == 0
+
+
+def sent(server) -> int:
+    return sum(server.answered().values())
+
+
+def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    step_summary = folder / "step-summary.md"
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--junit", "out/junit.xml", "--json", "out/check.json", "--summary", "out/summary.md",
+                        cwd=folder, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert result.returncode == 1, result.stderr
+    assert sent(judge_server) == 2 * N  # both orders of each question
+    report = json.loads((folder / "out" / "check.json").read_text())
+    assert report["decision"] == "regression" and report["overall"]["mean"] == 0.0
+    assert report["overall"]["n_questions"] == N
+    assert report["flips"] == {"win_to_loss": N, "loss_to_win": 0}
+    assert sorted(report["failing_categories"]) == ["math", "writing"]
+    assert report["judge_calls"] == 2 * N and report["calls_from_store"] == 0
+    assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
+    assert report["cost_usd"] == pytest.approx((report["prompt_tokens"] + 2 * report["completion_tokens"]) / 1e6)
+    worst = report["worst"][0]
+    assert "QUALITY=2" in worst["candidate_answer"] and "QUALITY=5" in worst["opponent_answer"]
+    assert len(worst["reasoning"]) == 2 and all("Verdict" in r for r in worst["reasoning"])
+
+    suite = next(iter(JUnitXml.fromfile(str(folder / "out" / "junit.xml"))))
+    cases = {case.name: case for case in suite}
+    assert set(cases) == {"overall", "math", "writing"}
+    assert all(isinstance(case.result[0], Failure) for case in cases.values())
+    assert "regression" in cases["overall"].result[0].message
+
+    summary = (folder / "out" / "summary.md").read_text()
+    assert "regression: with 95% confidence the candidate's win rate against the reference is below 45.0%" in summary
+    assert summary in step_summary.read_text()
+    assert "::error title=judgebench check::regression" in result.stdout
+
+
+def test_equal_candidates_follow_the_rule(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    tie = judgebench("check", "--config", str(config), "--candidate", "same", "--reference", "ref",
+                     "--json", "tie.json", cwd=folder)
+    report = json.loads((folder / "tie.json").read_text())
+    # every question a tie: score 0.5 on each, no spread, so the interval is [50%, 50%], above 45%: pass
+    assert tie.returncode == 0, tie.stderr
+    assert report["overall"]["mean"] == 0.5 and report["overall"]["lower"] == 0.5
+
+    coin = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
+                      "--json", "coin.json", cwd=folder)
+    report = json.loads((folder / "coin.json").read_text())
+    overall = report["overall"]
+    assert overall["mean"] == 0.5  # 20 wins and 20 losses
+    # the rule: exit 0 when the interval lies above 45%, 4 when it contains 45%
+    assert coin.returncode == (0 if overall["lower"] >= 0.45 else 4), coin.stderr
+    assert coin.returncode == 4 and overall["lower"] < 0.45 < overall["upper"]
+    assert overall["questions_needed"] > N and "would likely decide it" in coin.stdout
+
+
+def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    args = ("check", "--config", str(config), "--candidate", "bad_writing", "--reference", "ref",
+            "--fail-on", "any-category", "--json", "check.json")
+    first = judgebench(*args, cwd=folder)
+    calls = sent(judge_server)
+    assert calls == 2 * N
+    second = judgebench(*args, cwd=folder)
+    assert sent(judge_server) == calls
+    assert first.returncode == second.returncode == 1
+    report = json.loads((folder / "check.json").read_text())
+    assert report["judge_calls"] == 0 and report["calls_from_store"] == 2 * N
+    assert report["failing_categories"] == ["writing"]
+    math = next(c for c in report["categories"] if c["name"] == "math")
+    assert math["decision"] == "pass"  # all ties on math
+
+
+def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
+    make_reference_run(folder, judge_server)
+    before = sent(judge_server)
+    seen: list[str] = []
+    normal = quality_rule()
+    judge_server.rule = lambda request: (seen.append(request.text), normal(request))[1]
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                        "--json", "check.json", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    assert sent(judge_server) - before == 2 * N == len(seen)
+    assert all("by bad." in text and "by ref." not in text for text in seen)  # the reference's games: none
+    report = json.loads((folder / "check.json").read_text())
+    assert report["reference"] == "ref" and report["baseline"] == "base"
+    assert report["overall"]["mean"] == -0.5  # bad scores 0 against base, ref scores 0.5 (ties)
+    assert report["flips"] == {"win_to_loss": 0, "loss_to_win": 0}  # ref tied base: nothing to flip from
+
+
+def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder):
+    make_reference_run(folder, judge_server)
+    before = sent(judge_server)
+    for name in ("questions", "answers"):  # a question set without the run's last two questions
+        lines = (folder / f"{name}.jsonl").read_text().splitlines(keepends=True)
+        (folder / f"fewer-{name}.jsonl").write_text("".join(line for line in lines if '"q38"' not in line
+                                                            and '"q39"' not in line))
+    for setting, named in (({"judge": "another-judge"}, "judge: the run has 'test-judge', this check 'another-judge'"),
+                           ({"template": "pairwise-3"}, "template: the run has 'pairwise-5', this check 'pairwise-3'"),
+                           ({"questions": "fewer-questions.jsonl", "answers": "fewer-answers.jsonl"},
+                            "the question set differs: 2 question(s) of the run")):
+        config = write_config(folder, judge_server.base_url, **setting)
+        result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                            cwd=folder)
+        assert result.returncode == 2, result.stderr
+        assert named in result.stderr and "Traceback" not in result.stderr
+    assert sent(judge_server) == before  # refused before any judge call
+
+
+# The Python API (`run_check`, what the command calls) in-process: the same judging, without a process start.
+
+
+def check(folder: Path, server, **options) -> dict:
+    report = run_check(load_config(write_config(folder, server.base_url)), CheckOptions(**options))
+    return report.to_json()
+
+
+def test_sequential_check_stops_once_decided(judge_server, folder):
+    report = check(folder, judge_server, candidate="bad", reference="ref", sequential=True, batch_size=10)
+    assert report["exit_code"] == 1
+    judged = report["overall"]["n_questions"]
+    assert judged < N and judged % 10 == 0  # stopped after a whole batch, before the last
+    assert sent(judge_server) == report["judge_calls"] == 2 * judged
+    assert report["method"] == "confidence sequence (betting)"
+
+
+def test_max_questions_takes_a_stratified_sample(judge_server, folder):
+    report = check(folder, judge_server, candidate="coin", reference="ref", max_questions=10)
+    assert report["exit_code"] == 4
+    assert sent(judge_server) == 20 and report["overall"]["n_questions"] == 10
+    assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
+    assert {c["name"]: c["n_questions"] for c in report["categories"]} == {"math": 5, "writing": 5}
+
+
+def test_failed_games_exit_3_unless_allowed(judge_server, folder):
+    judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text, retry_after=0)
+    failed = check(folder, judge_server, candidate="bad", reference="ref")
+    assert failed["exit_code"] == 3 and failed["decision"] == "failed" and failed["overall"] is None
+    assert failed["games_failed"] == 2 and "2 games failed" in failed["rule"]
+    allowed = check(folder, judge_server, candidate="bad", reference="ref", allow_failed=True)
+    assert allowed["exit_code"] == 1 and allowed["overall"]["n_questions"] == N - 1

@@ -1,0 +1,137 @@
+"""Usage errors through the installed console script: click's usage message and exit 2, never a traceback.
+
+Each case runs `judgebench` (the venv's console script, with this checkout first on PYTHONPATH) in a
+subprocess, with the typer that `pip install` gives today (0.29 vendors click as `typer._click`) and with an
+older typer that uses the click package itself (0.20, installed with pip into a temporary folder put
+first on PYTHONPATH; skipped when PyPI cannot be reached).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
+OLDER_TYPER = "typer==0.20.0"
+
+
+def judgebench(*args: str, cwd: Path, path: list[Path] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the console script; `path` goes before this checkout on PYTHONPATH."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [*(path or []), ROOT])}
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], cwd=cwd, env=env, text=True, capture_output=True,
+                          timeout=120)
+
+
+def write_inputs(folder: Path) -> None:
+    (folder / "q.jsonl").write_text('{"question_id": "q1", "turns": ["2+2?"]}\n')
+    (folder / "a.jsonl").write_text('{"question_id": "q1", "model": "a", "turns": ["4"]}\n'
+                                    '{"question_id": "q1", "model": "b", "turns": ["5"]}\n')
+    (folder / "o.csv").write_text("question_id,model_a,model_b,score_a\nq1,a,b,1\nq2,b,a,0\n")
+    (folder / "rounds.toml").write_text('[data]\nquestions = "q.jsonl"\nanswers = ["a.jsonl"]\n'
+                                        '[ratings]\nrounds = "abc"\n')
+
+
+RUN = ["run", "--questions", "q.jsonl", "--answers", "a.jsonl"]
+# (arguments, what click's message must say); every case exits 2 with "Usage: judgebench ..." first.
+USAGE_ERRORS = {
+    "unknown flag": (["run", "--bogus"], "No such option"),  # then ": --bogus" (typer 0.29), " '--bogus'." (click)
+    "unknown command": (["rnu"], "No such command 'rnu'"),
+    "not an integer": (["leaderboard", "--outcomes", "o.csv", "--rounds", "abc"], "Invalid value for '--rounds'"),
+    "not a number": (["leaderboard", "--outcomes", "o.csv", "--confidence", "high"],
+                     "Invalid value for '--confidence'"),
+    "out of range": ([*RUN, "--concurrency", "0"], "Invalid value for '--concurrency': must be at least 1, got 0"),
+    "confidence out of range": (["leaderboard", "--outcomes", "o.csv", "--confidence", "1.5"],
+                                "Invalid value for '--confidence': must be less than 1, got 1.5"),
+    "not a choice": ([*RUN, "--swap", "sideways"],
+                     """Invalid value for '--swap': expected one of "both", "consistent", "random-one", got """
+                     '"sideways"'),
+    "unknown template": ([*RUN, "--template", "pairwise-7"],
+                         "Invalid value for '--template': unknown template 'pairwise-7'"),
+    "unknown preset": ([*RUN, "--judge", "gpt-4o-mni"],
+                       "Invalid value for '--judge': unknown judge preset 'gpt-4o-mni'"),
+    "no inputs to judge": (["run"], "nothing to judge"),
+    "no inputs to rate": (["leaderboard"], "give exactly one of --store PATH, --alpaca-eval FILE... or --outcomes"),
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    made = tmp_path_factory.mktemp("usage")
+    write_inputs(made)
+    return made
+
+
+@pytest.fixture(scope="module")
+def older_typer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding typer 0.20 alone, which imports the installed click package (checked here)."""
+    target = tmp_path_factory.mktemp("older-typer")
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           "--no-deps", "--target", str(target), OLDER_TYPER],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        pytest.skip(f"{OLDER_TYPER} could not be installed (no PyPI here?): {done.stderr.strip()[-300:]}")
+    which = subprocess.run([sys.executable, "-c", "import typer, click; print(typer.__version__, "
+                            "typer.BadParameter is click.BadParameter)"], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": f"{target}{os.pathsep}{ROOT}"}, check=True)
+    assert which.stdout.split() == [OLDER_TYPER.split("==")[1], "True"]
+    return target
+
+
+def check_usage_error(done: subprocess.CompletedProcess[str], message: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert done.stderr.startswith("Usage: judgebench"), done.stderr  # click's paragraph: usage, hint, error
+    assert "Try 'judgebench" in done.stderr and "--help' for help." in done.stderr
+    assert f"Error: {message}" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_usage_errors_print_clicks_usage_message_and_exit_2(folder, case):
+    args, message = USAGE_ERRORS[case]
+    check_usage_error(judgebench(*args, cwd=folder), message)
+
+
+@pytest.mark.parametrize("case", ["unknown flag", "not an integer", "out of range", "no inputs to rate"])
+def test_usage_errors_are_the_same_with_an_older_typer_using_the_click_package(folder, older_typer, case):
+    args, message = USAGE_ERRORS[case]
+    check_usage_error(judgebench(*args, cwd=folder, path=[older_typer]), message)
+
+
+def test_a_flag_without_its_value_is_a_usage_error(folder):
+    done = judgebench("leaderboard", "--outcomes", "o.csv", "--rounds", cwd=folder)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Error: Option '--rounds' requires an argument" in done.stderr
+
+
+def test_a_bad_setting_in_a_file_is_one_error_line_and_exit_2(folder):
+    done = judgebench("run", "--config", "rounds.toml", cwd=folder)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == 'error: rounds.toml: [ratings] rounds: expected an integer, got "abc"'
+
+
+def test_help_shows_each_settings_docstring_and_default(folder):
+    done = judgebench("leaderboard", "--help", cwd=folder)
+    assert done.returncode == 0
+    flat = " ".join(done.stdout.split())
+    assert "--rounds <int> Bootstrap replicates. [default: 1000]" in flat
+    assert "--confidence <float> Confidence level of every interval, in [0.5, 1). [default: 0.95]" in flat
+
+
+@pytest.mark.integration
+def test_bad_settings_stop_before_any_judge_call(judge_server, tmp_path):
+    write_inputs(tmp_path)
+    judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite", "--no-progress"]
+    bad_file = judgebench("run", "--config", "rounds.toml", *judge, cwd=tmp_path)
+    bad_flag = judgebench(*RUN, *judge, "--baseline", "a", "--confidence", "0.3", cwd=tmp_path)
+    bad_template = judgebench(*RUN, *judge, "--baseline", "a", "--template", "nonesuch", cwd=tmp_path)
+    assert [done.returncode for done in (bad_file, bad_flag, bad_template)] == [2, 2, 2]
+    assert "Invalid value for '--confidence': must be at least 0.5, got 0.3" in bad_flag.stderr
+    assert sum(judge_server.statuses().values()) == 0  # nothing was sent to the judge
+    good = judgebench(*RUN, *judge, "--baseline", "a", "--rounds", "20", "--out", "out", cwd=tmp_path)
+    assert good.returncode == 0, good.stderr  # the same command with good settings does judge
+    assert sum(judge_server.statuses().values()) > 0

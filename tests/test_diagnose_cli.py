@@ -1,0 +1,68 @@
+"""`judgebench diagnose` end to end: a real run against the scripted judge server (127.0.0.1), then the
+diagnose command in a subprocess on the store and on the results directory.
+
+The scripted judge picks the answer with the higher planted QUALITY (good 8 > base 5 = mid 5 > bad 2), so
+every figure follows from the test data: 12 questions, 3 models against the baseline, both orders = 72 games;
+the verdicts never depend on the order (consistency 1, first-slot 0.5); mid-base games are ties (24/72);
+the answers "Answer i by MODEL. QUALITY=q" are longer by the model name's length, so of the decisive pairs
+only bad-base (base longer, base wins) have answers of different lengths: the longer won 12 of 12.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.judge_server import constant_rule
+from tests.test_run_e2e import judgebench, write_config
+
+pytestmark = pytest.mark.integration
+
+
+def test_diagnose_store_and_results_agree_and_match_the_data(judge_server, tmp_path):
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    data = ["--questions", "questions.jsonl", "--answers", "answers.jsonl", "--judge-family", "GOOD"]
+    from_store = judgebench("diagnose", "--store", "store.sqlite", "--out", "d1", *data, cwd=tmp_path)
+    assert from_store.returncode == 0, from_store.stderr
+    assert "position consistency" in from_store.stdout and "wrote" in from_store.stdout
+    from_results = judgebench("diagnose", "--results", "out", "--out", "d2", *data, cwd=tmp_path)
+    assert from_results.returncode == 0, from_results.stderr
+    first, second = (json.loads((tmp_path / d / "diagnostics.json").read_text()) for d in ("d1", "d2"))
+    first["provenance"].pop("source"), second["provenance"].pop("source")
+    assert first == second
+    # provenance in the results files too (issue 11.4)
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "Judge: test-judge; template: pairwise-5; swap policy: both; intervals: bootstrap at 95%" in markdown
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["provenance"]["judge"] == "test-judge"
+    assert first["position_consistency"]["value"] == 1.0 and first["first_slot_win_rate"]["value"] == 0.5
+    assert first["tie_rate"]["value"] == pytest.approx(1 / 3) and first["tie_rate"]["n"] == 72
+    assert first["unparsed_rate"]["value"] == 0.0 and first["failed_rate"]["value"] == 0.0
+    longer = first["length_bias"]["longer_answer_win_rate"]
+    assert (longer["value"], longer["n"], longer["n_clusters"]) == (1.0, 12, 12)
+    assert longer["lower"] < 1.0 == longer["upper"]
+    assert first["self_preference"]["models"] == ["good"]
+    assert first["self_preference"]["own_score"]["value"] == 1.0
+    assert first["provenance"] | {"judgebench_version": None} == {
+        "judge": "test-judge", "template": "pairwise-5", "swap": "both", "confidence": 0.95,
+        "interval_method": first["interval_method"], "judgebench_version": None}
+
+
+def test_diagnose_sees_a_judge_that_always_picks_the_first_answer(judge_server, tmp_path):
+    judge_server.rule = constant_rule("Verdict: [[A>B]]")
+    config = write_config(tmp_path, judge_server.base_url)
+    judgebench("run", "--config", str(config), cwd=tmp_path)
+    done = judgebench("diagnose", "--store", "store.sqlite", "--out", "d", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads((tmp_path / "d" / "diagnostics.json").read_text())
+    assert figures["position_consistency"]["value"] == 0.0 and figures["first_slot_win_rate"]["value"] == 1.0
+    assert "first answer won every decisive game" in figures["position_effect"]["note"]
+    assert figures["length_bias"]["longer_answer_win_rate"] is None
+
+
+def test_diagnose_input_errors_are_one_line(tmp_path):
+    missing = judgebench("diagnose", "--results", str(tmp_path), cwd=tmp_path)
+    assert missing.returncode == 2 and "judgments.jsonl" in missing.stderr and "Traceback" not in missing.stderr
+    both = judgebench("diagnose", cwd=tmp_path)
+    assert both.returncode == 2 and "--store" in both.stderr and "Traceback" not in both.stderr

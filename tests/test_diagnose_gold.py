@@ -1,0 +1,66 @@
+"""Agreement with gold labels: the two-order rule on hand-made cases, and a simulated judge of known accuracy.
+
+The simulated judge picks the right answer with probability R + B when the right answer is shown first and
+R - B when it is shown second (a first-slot bias B), never a tie. Then, per pair (each order once):
+accuracy with both orders averaged = R; JudgeBench's rule (right only when both orders are right) =
+(R + B)(R - B); position consistency = (R + B)(R - B) + (1 - R - B)(1 - R + B). Coverage of each interval
+is counted over 200 simulated gold sets of 300 pairs (Monte Carlo standard error of the coverage: 1.5
+points at a true 95%); the seed is fixed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from judgebench import diagnostics
+
+R, B, STUDIES, PAIRS = 0.7, 0.1, 200, 300
+
+
+def test_two_order_rule_on_every_combination():
+    # A's verdicts (A first, A second) -> decision: agree, one tie, contradiction, two ties
+    first = [1.0, 0.0, 1.0, 0.5, 1.0, 0.5]
+    second = [1.0, 0.0, 0.5, 0.0, 0.0, 0.5]
+    decision = diagnostics.two_order_decision(first, second)
+    assert decision[:5].tolist()[:4] == [1.0, 0.0, 1.0, 0.0] and np.isnan(decision[4]) and decision[5] == 0.5
+    figures = diagnostics.gold_agreement(first, second, ["A", "B", "A", "A", "A", "B"], sources=list("xxxyyy"))
+    assert figures["n_pairs"] == 6
+    assert figures["accuracy_judgebench_rule"] == pytest.approx(3 / 6)  # two ties and a contradiction are wrong
+    # averaged: 1, 1, 0.75, 0.25, 0.5, 0.5
+    assert figures["accuracy_averaged"] == pytest.approx(4 / 6)
+    assert figures["position_consistency"] == pytest.approx(3 / 6)
+    assert figures["by_source"]["x"]["accuracy_judgebench_rule"] == 1.0
+    assert figures["by_source"]["y"]["accuracy_judgebench_rule"] == 0.0
+    # judge A,B,A,B,tie,tie vs gold A,B,A,A,A,B: p_o = 3/6, p_e = (2/6)(4/6) + (2/6)(2/6) = 12/36
+    assert figures["kappa"] == pytest.approx((0.5 - 1 / 3) / (1 - 1 / 3))
+    assert "calibration" not in figures
+
+
+def test_calibration_of_probabilities():
+    figures = diagnostics.gold_agreement([0.9, 0.8, 0.3], [0.6, np.nan, 0.2], ["A", "A", "B"])
+    assert figures["n_pairs"] == 2 and figures["n_incomplete"] == 1
+    cal = figures["calibration"]
+    # probabilities 0.9, 0.3 (first order) and 0.6, 0.2 (second); outcomes 1, 0, 1, 0
+    assert cal["brier"] == pytest.approx((0.01 + 0.09 + 0.16 + 0.04) / 4)
+    assert cal["ece"] == pytest.approx((0.1 + 0.3 + 0.4 + 0.2) / 4)
+    assert [row["n"] for row in cal["reliability"]] == [1, 1, 1, 1]
+
+
+def test_a_judge_right_with_known_probability_is_measured_within_its_intervals():
+    rng = np.random.default_rng(5)
+    a_better = rng.random((STUDIES, PAIRS)) < 0.5
+    right_first = rng.random((STUDIES, PAIRS)) < np.where(a_better, R + B, R - B)   # A shown first
+    right_second = rng.random((STUDIES, PAIRS)) < np.where(a_better, R - B, R + B)  # A shown second
+    # the judge's verdict for A: 1 when it picked A, i.e. right and A better, or wrong and B better
+    v_first = (right_first == a_better).astype(float)
+    v_second = (right_second == a_better).astype(float)
+    truth = {"accuracy_averaged": R, "accuracy_judgebench_rule": (R + B) * (R - B),
+             "position_consistency": (R + B) * (R - B) + (1 - R - B) * (1 - R + B)}
+    covered = dict.fromkeys(truth, 0)
+    for study in range(STUDIES):
+        labels = np.where(a_better[study], "A", "B")
+        intervals = diagnostics.gold_agreement(v_first[study], v_second[study], labels)["intervals"]
+        for name, value in truth.items():
+            covered[name] += intervals[name]["lower"] <= value <= intervals[name]["upper"]
+    assert all(count >= 0.93 * STUDIES for count in covered.values()), covered

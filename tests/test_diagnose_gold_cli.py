@@ -1,0 +1,89 @@
+"""`judgebench diagnose --gold` end to end: a 20-pair slice of JudgeBench (../shared/data/judgebench) judged
+in both orders through the CLI by the scripted judge server on 127.0.0.1, games kept in a real store.
+
+The scripted judge here knows the labels: it names the correct answer (wherever it is shown), except on
+every fourth pair of the slice, where it names the wrong one in both orders. So the expected figures follow
+from the data: accuracy 15/20 under both rules, position consistency 1, and per source the share of its
+pairs that are not every fourth.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.support.judge_server import ChatRequest, Reply, constant_rule
+from tests.test_run_e2e import judgebench
+
+pytestmark = pytest.mark.integration
+
+JUDGEBENCH = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "judgebench" / "gpt-4o-2024-05-13.jsonl"
+
+
+@pytest.fixture
+def gold_slice(tmp_path: Path) -> tuple[Path, list[dict]]:
+    rows = [json.loads(line) for line in JUDGEBENCH.read_text().splitlines()][::17][:20]
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path, rows
+
+
+def oracle(rows: list[dict]):
+    """Names the correct answer, except on every fourth pair (the wrong one)."""
+    def rule(request: ChatRequest) -> Reply:
+        text = request.text
+        for index, row in enumerate(rows):
+            a, b = text.find(row["response_A"]), text.find(row["response_B"])
+            if a >= 0 and b >= 0:
+                correct_first = (a < b) == (row["label"] == "A>B")
+                right = index % 4 != 0
+                return Reply("Verdict: [[A>B]]" if correct_first == right else "Verdict: [[B>A]]")
+        return Reply("no pair found")
+    return rule
+
+
+def test_gold_agreement_through_the_cli(judge_server, gold_slice, tmp_path):
+    path, rows = gold_slice
+    judge_server.rule = oracle(rows)
+    flags = ["--engine", "openai", "--judge-model", "test-judge", "--base-url", judge_server.base_url,
+             "--store", "gold.sqlite", "--out", "d"]
+    done = judgebench("diagnose", "--gold", str(path), *flags, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Agreement with gold labels" in done.stdout
+    assert sum(judge_server.answered().values()) == 40
+    gold = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["gold"]
+    assert gold["n_pairs"] == 20
+    assert gold["accuracy_judgebench_rule"] == 15 / 20 and gold["accuracy_averaged"] == 15 / 20
+    assert gold["position_consistency"] == 1.0 and 0 < gold["kappa"] < 1
+    sources = Counter(row["source"] for row in rows)
+    right = Counter(row["source"] for i, row in enumerate(rows) if i % 4)
+    for source, count in sources.items():
+        assert gold["by_source"][source]["accuracy_judgebench_rule"] == right[source] / count
+    again = judgebench("diagnose", "--gold", str(path), *flags, cwd=tmp_path)
+    assert again.returncode == 0 and sum(judge_server.answered().values()) == 40  # the store answers
+
+
+def test_a_first_slot_judge_contradicts_itself_on_every_pair(judge_server, gold_slice, tmp_path):
+    path, _ = gold_slice
+    judge_server.rule = constant_rule("Verdict: [[A>B]]")
+    done = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
+                      "--base-url", judge_server.base_url, "--store", "gold.sqlite", "--out", "d", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads((tmp_path / "d" / "diagnostics.json").read_text())
+    gold = figures["gold"]
+    assert (gold["accuracy_judgebench_rule"], gold["accuracy_averaged"], gold["position_consistency"]) == (0, 0.5, 0)
+    assert figures["first_slot_win_rate"]["value"] == 1.0
+    assert figures["provenance"]["judge"] == "test-judge" and figures["provenance"]["gold"] == str(path)
+
+
+def test_a_bad_gold_file_stops_before_any_judge_call(judge_server, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"question": "q", "answer_a": "x", "answer_b": "y", "label": "A"}) + "\n"
+                   + json.dumps({"question": "q", "answer_a": "x", "answer_b": "y", "label": "maybe"}) + "\n")
+    done = judgebench("diagnose", "--gold", str(bad), "--engine", "openai", "--judge-model", "test-judge",
+                      "--base-url", judge_server.base_url, "--store", "gold.sqlite", cwd=tmp_path)
+    assert done.returncode == 2 and "bad.jsonl:2" in done.stderr and "label" in done.stderr
+    assert "Traceback" not in done.stderr and sum(judge_server.answered().values()) == 0

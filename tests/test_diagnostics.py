@@ -1,0 +1,63 @@
+"""Judge diagnostics on a hand-made example, worked out below by hand (not by the code under test)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from judgebench import diagnostics, leaderboard
+
+# Four pairs with soft verdicts (a logprob judge): p_ab = P(model_a better | a shown first),
+# p_ba = P(model_a better | a shown second).
+#   1. x-y: 0.9 / 0.6  first slot: x wins (1);    y shown first loses (1 - 0.6 = 0.4 -> 0)   orders agree
+#   2. x-z: 0.7 / 0.3  first slot: x wins (1);    z shown first wins (0.7 -> 1)               orders disagree
+#   3. y-z: 0.6 / --   first slot: y wins (1);    second order not judged
+#   4. y-z: 0.5 / 0.2  first slot: tie (0.5);     z shown first wins (0.8 -> 1)               orders disagree
+EXAMPLE = pd.DataFrame({"question_id": ["q1", "q2", "q3", "q4"], "model_a": ["x", "x", "y", "y"],
+                        "model_b": ["y", "z", "z", "z"], "p_ab": [0.9, 0.7, 0.6, 0.5],
+                        "p_ba": [0.6, 0.3, np.nan, 0.2], "weight": 1.0})
+EXAMPLE["score_a"] = EXAMPLE[["p_ab", "p_ba"]].mean(axis=1)
+FIRST_SLOT = (1 + 1 + 1 + 0.5 + 0 + 1 + 1) / 7  # seven judged games
+CONSISTENCY = 1 / 3                             # pairs 1, 2 and 4 were judged in both orders; 1 agrees
+PER_MODEL = {"x": 1 / 2, "y": 1 / 2, "z": 0 / 2}
+
+
+def test_first_slot_win_rate_counts_verdicts_not_probabilities():
+    p_first = diagnostics.first_slot_verdicts(EXAMPLE["p_ab"], EXAMPLE["p_ba"])
+    assert sorted(p_first) == pytest.approx(sorted([0.9, 0.7, 0.6, 0.5, 0.4, 0.7, 0.8]))
+    assert diagnostics.first_slot_win_rate(p_first) == pytest.approx(FIRST_SLOT)
+    # the averaged probability (0.657) is a different quantity: how confident, not how often, the first won
+    assert np.mean(p_first) == pytest.approx(4.6 / 7) and not math.isclose(np.mean(p_first), FIRST_SLOT)
+    assert math.isnan(diagnostics.first_slot_win_rate([]))
+
+
+def test_position_consistency_overall_and_per_model():
+    assert diagnostics.position_consistency(EXAMPLE["p_ab"], EXAMPLE["p_ba"]) == pytest.approx(CONSISTENCY)
+    codes = {"x": 0, "y": 1, "z": 2}
+    per_model = diagnostics.model_position_consistency(EXAMPLE["model_a"].map(codes), EXAMPLE["model_b"].map(codes),
+                                                       EXAMPLE["p_ab"], EXAMPLE["p_ba"], 3)
+    assert dict(zip(codes, per_model, strict=True)) == pytest.approx(PER_MODEL)
+    assert math.isnan(diagnostics.position_consistency([0.5], [np.nan]))
+
+
+def test_the_leaderboard_reports_the_same_figures_under_the_same_keys():
+    board = leaderboard.build(EXAMPLE, rounds=20, regularization=0.1)
+    assert board.meta["first_slot_win_rate"] == pytest.approx(FIRST_SLOT)
+    assert board.meta["position_consistency"] == pytest.approx(CONSISTENCY)
+    assert {e["model"]: e["position_consistency"] for e in board.models} == pytest.approx(PER_MODEL)
+
+
+def test_run_diagnostics_keep_one_unparsed_output_and_detect_a_run_without_verdicts():
+    judgments = pd.DataFrame({"status": ["unparsed", "failed", "unparsed"],
+                              "raw": ["I like both.", None, "Hard to say."]})
+    found = diagnostics.diagnose_run(EXAMPLE.iloc[:0], judgments, n_inconsistent=0, n_incomplete=2, skipped={},
+                                     markers=("[[A]]", "[[B]]"))
+    assert found.no_verdict and found.unparsed_example == "I like both."
+    assert (found.n_ok, found.n_failed, found.n_unparsed) == (0, 1, 2)
+    assert found.position_consistency is None and found.first_slot_win_rate is None
+    some_ok = judgments.assign(status=["ok", "failed", "unparsed"])
+    assert not diagnostics.diagnose_run(EXAMPLE, some_ok, n_inconsistent=0, n_incomplete=0, skipped={},
+                                        markers=()).no_verdict

@@ -1,0 +1,90 @@
+"""Terminal tables at 80 and 200 columns: model names are never cut, secondary columns go first.
+
+Through the real console script (a `judgebench run` against the scripted judge server on 127.0.0.1, then
+`judgebench leaderboard` on its store) with COLUMNS set as a terminal would, and through rich directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from judgebench import leaderboard, present
+from tests.test_api import console_script
+from tests.test_run_e2e import write_config
+
+# 40-character model names; only the tail tells them apart, so a cut name is an unreadable name.
+LONG_NAMES = {f"{'organisation/a-very-long-model-name-v':<37}{tag}".replace(" ", "-"): quality
+              for tag, quality in (("001", 8), ("002", 5), ("003", 2))}
+LONG_BASELINE = "organisation/the-baseline-model-20240101"
+SECONDARY_HEADERS = ("win rate", "games", "ties", "position consistency")  # SECONDARY_COLUMNS' titles
+
+
+def lines_of(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def assert_names_whole(text: str, names: list[str]) -> None:
+    for name in names:
+        assert len(name) == 40
+        assert any(name in line for line in text.splitlines()), f"{name} was cut:\n{text}"
+
+
+@pytest.mark.integration
+def test_run_and_leaderboard_tables_at_80_and_200_columns(judge_server, tmp_path):
+    from tests.test_run_e2e import write_data
+
+    config = write_config(tmp_path, judge_server.base_url, baseline=LONG_BASELINE)
+    write_data(tmp_path, {**LONG_NAMES, LONG_BASELINE: 5}, n=6)  # the same files, now with long names
+    names = [*LONG_NAMES, LONG_BASELINE]
+
+    narrow = console_script("run", "--config", str(config), cwd=tmp_path, COLUMNS="80")
+    assert narrow.returncode == 0, narrow.stderr
+    assert_names_whole(narrow.stdout, names)
+    table = narrow.stdout[narrow.stdout.index("Leaderboard"):narrow.stdout.index("Judge diagnostics")]
+    assert max(len(line) for line in lines_of(table)) <= 80
+    assert "position consistency" not in table  # the first secondary column to go
+    diagnostics = narrow.stdout[narrow.stdout.index("Judge diagnostics"):]
+    assert "first-slot win rate" in diagnostics and max(len(line) for line in lines_of(diagnostics)) <= 80
+
+    store = str(tmp_path / "store.sqlite")
+    wide = console_script("leaderboard", "--store", store, "--rounds", "50", cwd=tmp_path, COLUMNS="200")
+    assert wide.returncode == 0, wide.stderr
+    assert_names_whole(wide.stdout, names)
+    assert all(header in wide.stdout for header in SECONDARY_HEADERS)
+    assert max(len(line) for line in lines_of(wide.stdout)) <= 200
+
+
+def _board(n_questions: int = 12, **options: object) -> leaderboard.Leaderboard:
+    rng = np.random.default_rng(1)
+    names = [*LONG_NAMES, LONG_BASELINE]
+    rows = [{"question_id": f"q{q}", "model_a": a, "model_b": b, "p_ab": float(rng.random() < 0.6),
+             "p_ba": float(rng.random() < 0.4), "weight": 1.0}
+            for q in range(n_questions) for i, a in enumerate(names) for b in names[i + 1:]]
+    frame = pd.DataFrame(rows).assign(score_a=lambda f: (f["p_ab"] + f["p_ba"]) / 2)
+    return leaderboard.build(frame, rounds=20, **options)
+
+
+@pytest.mark.parametrize("options", [{}, {"baseline": LONG_BASELINE}, {"method": "winrate",
+                                                                        "baseline": LONG_BASELINE}])
+def test_secondary_columns_are_dropped_in_the_stated_order(options):
+    board = _board(**options)
+    shown_by_width = {}
+    for width in (60, 70, *range(80, 201, 5)):
+        console = Console(width=width, record=True)
+        console.print(present.leaderboard_table(board, width))
+        text = console.export_text()
+        assert_names_whole(text, list(LONG_NAMES))  # even where the essential columns cannot fit
+        if width < 80:
+            continue
+        assert max(len(line) for line in lines_of(text)) <= width
+        header = next(line for line in text.splitlines() if "model" in line and "rank" in line)
+        secondary = header.split("interval", 1)[1]  # the columns after rank, model, rating and interval
+        shown_by_width[width] = [h for h in SECONDARY_HEADERS if h in secondary]
+    expected = [h for h in SECONDARY_HEADERS if not (options.get("method") == "winrate" and h == "win rate")]
+    assert shown_by_width[200] == expected
+    for shown in shown_by_width.values():
+        assert shown == expected[: len(shown)]  # a column goes only after every column listed after it
+    assert sorted(shown_by_width.values(), key=len) == [shown_by_width[w] for w in sorted(shown_by_width)]

@@ -1,0 +1,143 @@
+"""`judgebench report` end to end: a real run against the scripted judge server, the report written by the CLI,
+then opened in headless Debian chromium (driven by Playwright with executable_path=/usr/bin/chromium; no
+browser download). Checked: no console error, no network request, one leaderboard row per model, every plot
+present and not empty, sorting, the judgment browser's filters; a screenshot is written for review.
+
+The scripted judge picks the higher planted QUALITY (good 8 > base 5 = mid 5 > bad 2) and, between equal
+answers, the one shown first: so exactly the 12 mid-base pairs have orders that disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
+from tests.test_run_e2e import N_QUESTIONS, judgebench, write_config
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+PLOTS = ("forest", "heatmap", "ranks", "position", "length")
+
+
+def first_slot_on_ties(request: ChatRequest) -> Reply:
+    found = qualities(request)
+    if found is not None and found[0] == found[1]:
+        return Reply("Equal quality; the first reads better. Verdict: [[A>B]]")
+    return quality_rule()(request)
+
+
+@pytest.fixture
+def report_file(judge_server, tmp_path) -> Path:
+    judge_server.rule = first_slot_on_ties
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    done = judgebench("report", "--results", "out", "--out", "report/index.html", "--questions", "questions.jsonl",
+                      "--answers", "answers.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "36 of 36 pairs" in done.stdout
+    return tmp_path / "report" / "index.html"
+
+
+def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: run scripts/setup.sh --test"
+    for name in PLOTS:
+        for suffix in ("png", "svg"):
+            assert (report_file.parent / f"index-{name}.{suffix}").stat().st_size > 1000
+    url = report_file.as_uri()
+    requests, errors = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url, wait_until="load")
+        assert errors == []
+        assert [r for r in requests if r != url and not r.startswith("data:")] == []
+
+        board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+        assert page.locator("#leaderboard-table tbody tr").count() == len(board["models"]) == 4
+        for name in PLOTS:
+            size = page.eval_on_selector(f"#plot-{name}", "img => [img.naturalWidth, img.naturalHeight]")
+            assert size[0] > 100 and size[1] > 100, name
+
+        # sorting by rating, ascending then descending
+        page.click("#leaderboard-table th:text-is('rating')")
+        ratings = [float(v) for v in page.eval_on_selector_all(
+            "#leaderboard-table tbody tr td:nth-child(3)", "cells => cells.map(c => c.dataset.value)")]
+        assert ratings == sorted(ratings)
+        page.click("#leaderboard-table th:text-is('rating')")
+        ratings = [float(v) for v in page.eval_on_selector_all(
+            "#leaderboard-table tbody tr td:nth-child(3)", "cells => cells.map(c => c.dataset.value)")]
+        assert ratings == sorted(ratings, reverse=True)
+
+        pairs = page.locator("#browser .pair")
+        assert pairs.count() == 3 * N_QUESTIONS
+        page.check("#only-disagree")
+        assert pairs.count() == N_QUESTIONS
+        assert set(page.eval_on_selector_all("#browser .pair", "ps => ps.map(p => p.dataset.models)")) == {
+            "base vs mid"}
+        page.uncheck("#only-disagree")
+        page.select_option("#pair-filter", "bad vs base")
+        assert pairs.count() == N_QUESTIONS
+        page.select_option("#pair-filter", "")
+        page.fill("#search", "Answer 3 by good")
+        assert pairs.count() == 1 and "good" in pairs.first.inner_text()
+        page.fill("#search", "")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+        browser.close()
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    keep = os.environ.get("JUDGEBENCH_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(tmp_path / "report.png", Path(keep) / "report.png")
+    assert errors == []
+
+
+def large_run(n_models: int = 100, n_pairs: int = 50_000, seed: int = 0) -> pd.DataFrame:
+    """Judgments of a 100-model run: 50,000 pairs on 1,000 questions, both orders (100,000 judgments), each
+    with a judge output of about 600 characters; verdicts from Bradley-Terry strengths with a first-slot bias."""
+    rng = np.random.default_rng(seed)
+    strength = np.linspace(-2, 2, n_models)
+    a = rng.integers(0, n_models, n_pairs)
+    b = (a + rng.integers(1, n_models, n_pairs)) % n_models
+    question = rng.integers(0, 1000, n_pairs)
+    first = np.concatenate([a, b])
+    second = np.concatenate([b, a])
+    p = 1 / (1 + np.exp(-(strength[first] - strength[second] + 0.3)))
+    verdict = (rng.random(first.size) < p).astype(float)
+    names = np.array([f"model-{i:03d}" for i in range(n_models)])
+    raw = "The first answer is more complete and cites its sources; the second misses a step. " * 7
+    return pd.DataFrame({"question_id": np.concatenate([question, question]).astype(str), "first": names[first],
+                         "second": names[second], "judge": "big-judge", "template": "pairwise-5", "status": "ok",
+                         "label": np.where(verdict == 1, "[[A>B]]", "[[B>A]]"), "p_first": verdict, "weight": 1.0,
+                         "raw": raw, "prompt_tokens": 900, "completion_tokens": 150, "cost": 0.001})
+
+
+def test_a_100_model_100000_judgment_report_stays_under_5_mb(tmp_path):
+    """The sample of judgments shown keeps the page small; the size is printed for the README."""
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import RunData
+
+    judgments = large_run()
+    written = write_report(RunData(judgments, "simulated", meta={"rounds": 20, "interval": "bootstrap"}),
+                           tmp_path / "big.html")
+    pairs = {(q, frozenset((f, s))) for q, f, s in zip(judgments["question_id"], judgments["first"],
+                                                         judgments["second"], strict=True)}
+    assert written.pairs_total == len(pairs)
+    assert written.pairs_shown == 200
+    print(f"100-model, 100,000-judgment report: {written.size / 1e6:.2f} MB")
+    assert written.size == (tmp_path / "big.html").stat().st_size < 5_000_000
+    assert all(png.stat().st_size > 0 and svg.stat().st_size > 0 for png, svg in written.plots.values())

@@ -1,0 +1,184 @@
+"""The settings model (judgebench.config): one validation for the TOML file, the flags and Python (fast tier).
+
+Every expected message below is written out by hand from the issue's examples, never built from the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from judgebench.config import (
+    JudgeConfig,
+    LeaderboardSettings,
+    RatingsSettings,
+    RunConfig,
+    SettingsModel,
+    load_config,
+    resolve_judge,
+)
+from judgebench.errors import ConfigError
+from judgebench.prompts import load_template
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_DATA = '[data]\nquestions = "q.jsonl"\nanswers = ["a.jsonl"]\n'
+
+
+def write(folder: Path, text: str, name: str = "x.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("toml, message", [
+    # wrong types: a TOML string never becomes a number or a boolean, 10.5 never becomes 10
+    ('[ratings]\nrounds = "abc"', '[ratings] rounds: expected an integer, got "abc"'),
+    ('[ratings]\nconfidence = "0.9"', '[ratings] confidence: expected a number, got "0.9"'),
+    ("[ratings]\nrounds = 10.5", "[ratings] rounds: expected an integer, got 10.5"),
+    ('[run]\nprogress = "no"', '[run] progress: expected true or false, got "no"'),
+    ("[data2]\nx = 1", "unknown table [data2]; did you mean 'data'?"),
+    ('[data]\nquestions = "q"\nanswers = [1]', "[data] answers[0]: expected a path (a string), got 1"),
+    # out of range
+    ("[run]\nseed = -1", "[run] seed: must be at least 0, got -1"),
+    ("[judge]\nconcurrency = 0", "[judge] concurrency: must be at least 1, got 0"),
+    ("[ratings]\nconfidence = 1.5", "[ratings] confidence: must be less than 1, got 1.5"),
+    ("[judging]\nmax_tokens = -5", "[judging] max_tokens: must be at least 1, got -5"),
+    ("[ratings]\nanchor_rating = inf", "[ratings] anchor_rating: expected a finite number, got Infinity"),
+    # choices, unknown keys and templates
+    ('[ratings]\nmethod = "glicko"', '[ratings] method: expected one of "bt", "elo", "winrate", got "glicko"'),
+    ('[judging]\nswop = "both"', "[judging] unknown setting 'swop'; did you mean 'swap'?"),
+    ("[judge]\nconcurency = 3", "[judge] unknown setting 'concurency'; did you mean 'concurrency'?"),
+    ("[ratings]\nseed = 3", "[ratings] unknown setting 'seed'; it belongs in [run]"),
+    ("rounds = 3", "setting 'rounds' outside a table; it belongs in [ratings]"),
+    ('[judging]\ntemplate = "pairwise-7"', "[judging] template: unknown template 'pairwise-7'"),
+    ('[judge]\npreset = "gpt-4o-mni"', "[judge] preset: unknown judge preset 'gpt-4o-mni'"),
+    ('[ratings]\nmethod = "elo"\ninterval = "sandwich"', "[ratings] interval: online Elo has no likelihood"),
+])
+def test_each_bad_setting_in_a_file_is_one_message_naming_file_table_and_setting(tmp_path, toml, message):
+    text = toml if toml.startswith("[data]") else toml + "\n" + _DATA if "[" not in toml else _DATA + toml
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    shown = str(caught.value)
+    assert shown.startswith(f"{path}: ") and message in shown, shown
+    assert len(shown.splitlines()) == 1, shown
+
+
+def test_the_same_problems_from_python_and_from_flags(tmp_path):
+    with pytest.raises(ConfigError, match=r'^\[ratings\] rounds: expected an integer, got "abc"$'):
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], rounds="abc")
+    with pytest.raises(ConfigError, match=r"^\[judge\] concurrency: must be at least 1, got 0$"):
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j", "concurrency": 0})
+    with pytest.raises(ConfigError, match=r"^unknown setting 'swop'; did you mean 'swap'\?$"):
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], swop="both")
+    with pytest.raises(ConfigError, match=r"^--rounds: must be at least 2, got 1$"):
+        RunConfig.from_toml(None, {"questions": "q", "answers": ["a"], "rounds": 1}, flags={"rounds": "--rounds"})
+    with pytest.raises(ConfigError, match=r"^--judge-model: expected a string, got 5$"):
+        RunConfig.from_toml(None, {"questions": "q", "answers": ["a"]}, {"model": 5}, {"judge.model": "--judge-model"})
+    with pytest.raises(ConfigError, match=r"^--confidence: must be less than 1, got 1.5$"):
+        LeaderboardSettings.from_flags({"confidence": 1.5, "rounds": None}, {"confidence": "--confidence"})
+    with pytest.raises(ConfigError, match="^nothing to judge: set questions and answers"):
+        RunConfig()
+    config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j"})
+    with pytest.raises(ConfigError, match=r'^\[run\] progress: expected true or false, got "no"$'):
+        config.progress = "no"
+    with pytest.raises(ConfigError, match=r"^\[judge\] concurrency: must be at least 1, got 0$"):
+        config.judge.concurrency = 0
+
+
+def test_several_problems_make_one_message_with_a_line_each(tmp_path):
+    path = write(tmp_path, _DATA + '[run]\nseed = -2\n[ratings]\nrounds = "many"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert sorted(str(caught.value).splitlines()) == [f'{path}: [ratings] rounds: expected an integer, got "many"',
+                                                      f"{path}: [run] seed: must be at least 0, got -2"]
+
+
+def test_a_flag_overrides_the_file_and_is_named_when_wrong(tmp_path):
+    path = write(tmp_path, _DATA + "[ratings]\nrounds = 200\n")
+    assert load_config(path, {"rounds": 300}).rounds == 300
+    # the file's valid value is replaced; the problem is the flag's, and the message names the flag
+    with pytest.raises(ConfigError, match=r"^--rounds: must be at least 2, got 0$"):
+        RunConfig.from_toml(path, {"rounds": 0}, flags={"rounds": "--rounds"})
+
+
+def test_values_are_converted_only_where_it_is_safe(tmp_path):
+    path = write(tmp_path, _DATA + '[judging]\ntemplate = "mine.toml"\n[ratings]\nscale = 300\nconfidence = 0.9\n')
+    write(tmp_path, (ROOT / "prompts" / "pairwise-3.toml").read_text(), "mine.toml")
+    config = load_config(path)
+    assert config.scale == 300.0 and isinstance(config.scale, float)  # a TOML integer is a number
+    assert config.template == str(tmp_path / "mine.toml")  # a template file is relative to the config file
+    assert config.answers == [tmp_path / "a.jsonl"] and config.questions == tmp_path / "q.jsonl"
+    assert RunConfig(questions="q", answers="a.jsonl").answers == [Path("a.jsonl")]  # one path is a list of one
+
+
+def test_judge_presets_resolve_and_user_presets_are_validated(tmp_path):
+    mine = write(tmp_path, '[house]\nengine = "openai"\nmodel = "house-judge"\nconcurrency = "lots"\n', "judges.toml")
+    path = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\npreset = "house"\n'
+                           'judges_file = "judges.toml"\n')
+    with pytest.raises(ConfigError, match=r"""^\[judge\] concurrency \(from judge preset 'house'\): expected an """
+                                          r'integer, got "lots"$'):
+        load_config(path)
+    mine.write_text('[house]\nengine = "openai"\nmodel = "house-judge"\nconcurrency = 3\n')
+    assert (load_config(path).judge.model, load_config(path).judge.concurrency) == ("house-judge", 3)
+    assert resolve_judge({"preset": "gpt-4.1"}).model == "gpt-4.1"  # a dotted preset name is one preset
+    assert RunConfig(questions="q", answers=["a"]).judge.embedded  # no judge given: the embedded one
+    with pytest.raises(ConfigError, match="the OpenAI-compatible engine needs a judge model"):
+        JudgeConfig(engine="openai")
+
+
+def test_leaderboard_settings_are_the_arguments_of_build():
+    from judgebench.leaderboard import build
+
+    rows = [("q1", "a", "b", 1.0), ("q1", "b", "c", 1.0), ("q2", "a", "c", 0.5), ("q2", "c", "a", 0.0),
+            ("q3", "b", "a", 0.0), ("q3", "c", "b", 1.0)]
+    outcomes = pd.DataFrame(rows, columns=["question_id", "model_a", "model_b", "score_a"])
+    settings = LeaderboardSettings(rounds=50, seed=3, scale=200.0, anchor="a", anchor_rating=1500.0,
+                                   regularization=0.1)
+    board = build(outcomes, **settings.build_options())
+    ratings = {entry["model"]: entry["rating"] for entry in board.models}
+    assert ratings["a"] == pytest.approx(1500.0)
+    assert (board.meta["rounds"], board.meta["seed"]) == (50, 3)
+    with pytest.raises(ConfigError, match=r"^position_effect: applies to method bt only \(method is elo\)$"):
+        RatingsSettings(method="elo", position_effect=True)
+
+
+def test_every_setting_is_documented_in_its_docstring_and_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    reference = readme[readme.index("## Configuration reference"):]
+    reference = reference[:reference.index("\n## ", 5)]
+    models: list[type[SettingsModel]] = [RunConfig, JudgeConfig, LeaderboardSettings]
+    for model in models:
+        for name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{name} has no docstring"
+            if model is not LeaderboardSettings and name != "judge":
+                assert f"`{name}`" in reference, f"README's configuration reference misses {name}"
+
+
+_USER = 'user = "{question} {answer_a} {answer_b}"'
+_VERDICTS = '[verdicts]\n"[[A]]" = { p_first = 1.0 }\n"[[B]]" = { p_first = 0.0 }'
+
+
+@pytest.mark.parametrize("template, message", [
+    ('user = "{question} {answer_a}"\n' + _VERDICTS, "user: must contain the placeholder {answer_b}"),
+    ('user = "{question} {answer_a} {answer_b} {refrence}"\n' + _VERDICTS, "user: unknown placeholder {refrence}"),
+    (f'kind = "txt"\n{_USER}\n{_VERDICTS}',
+     """kind: expected one of "text", "logprob", got "txt"; did you mean 'text'?"""),
+    (f"max_token = 5\n{_USER}\n{_VERDICTS}", "unknown setting 'max_token'; did you mean 'max_tokens'?"),
+    (f"temperature = -1\n{_USER}\n{_VERDICTS}", "temperature: must be at least 0, got -1"),
+    (f'{_USER}\n[verdicts]\n"[[A]]" = {{ p_first = 1.5 }}\n"[[B]]" = {{ p_first = 0.0 }}',
+     '[verdicts] "[[A]]".p_first: must be at most 1, got 1.5'),
+    (f'{_USER}\n[verdicts]\n"[[A]]" = {{ p_first = "1" }}\n"[[B]]" = {{ p_first = 0.0 }}',
+     '[verdicts] "[[A]]".p_first: expected a number, got "1"'),
+    (f'{_USER}\n[verdicts]\n"[[A]]" = {{ p_first = 1.0 }}', "verdicts: needs at least 2 entries"),
+    (_VERDICTS, "user: required, but not set"),
+])
+def test_a_bad_template_names_its_file_and_key(tmp_path, template, message):
+    path = write(tmp_path, template, "mine.toml")
+    assert load_template(write(tmp_path, f"{_USER}\n{_VERDICTS}", "good.toml")).kind == "text"
+    with pytest.raises(ConfigError) as caught:
+        load_template(path)
+    assert str(caught.value).startswith(f"{path}: {message}"), str(caught.value)

@@ -1,0 +1,161 @@
+"""The store on real SQLite files: schema migration from every earlier version, refusal of unknown versions,
+claims shared by several connections (as several processes hold them), provenance, and storage faults that can
+be made without mounting anything (fast tier; the mounted-filesystem faults are in tests/test_run_e2e.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from judgebench.errors import InputError, StorageError
+from judgebench.store import SCHEMA_VERSION, JudgmentRow, Store
+
+# The first released schema, copied from the version-1 judgebench/store.py (git history), without `truncated`.
+V1_SQL = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE judgments (
+    key TEXT PRIMARY KEY, question_id TEXT NOT NULL, first TEXT NOT NULL, second TEXT NOT NULL,
+    judge TEXT NOT NULL, template TEXT NOT NULL, status TEXT NOT NULL, label TEXT, p_first REAL, weight REAL,
+    raw TEXT, logprobs TEXT, error TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL,
+    latency_s REAL, attempts INTEGER NOT NULL, request TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE INDEX judgments_by_judge ON judgments (judge, template, status);
+INSERT INTO meta VALUES ('schema_version', '1');
+INSERT INTO judgments (key, question_id, first, second, judge, template, status, label, p_first, weight,
+    attempts, created_at, updated_at)
+VALUES ('k-old', 'q1', 'a', 'b', 'j', 'pairwise-5', 'ok', 'A>B', 0.75, 1.0, 1, 1.0, 1.0);
+"""
+
+
+def _old_store(path, *, with_truncated: bool = False):
+    db = sqlite3.connect(path)
+    db.executescript(V1_SQL)
+    if with_truncated:  # the version-1 stores written after `truncated` was added without a new version
+        db.execute("ALTER TABLE judgments ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0")
+    db.commit()
+    db.close()
+    return path
+
+
+def _row(key, status="ok", **extra):
+    return JudgmentRow(key=key, question_id="q1", first="a", second="b", judge="j", template="pairwise-5",
+                       status=status, label="A>B" if status == "ok" else None,
+                       p_first=1.0 if status == "ok" else None, weight=1.0, **extra)
+
+
+@pytest.mark.parametrize("with_truncated", [False, True])
+def test_version_1_store_is_copied_then_migrated_in_place(tmp_path, with_truncated):
+    path = _old_store(tmp_path / "old.sqlite", with_truncated=with_truncated)
+    with Store(path) as store:
+        frame = store.judgments()
+        assert list(frame["key"]) == ["k-old"] and frame["truncated"].tolist() == [0]
+        assert store.servers(["k-old"]) == {None: 1}  # made before servers were recorded
+        assert store.to_send(["k-old", "k-new"]) == {"k-new"}  # never paid for again
+        store.put(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"))
+        assert len(store.games()) == 2
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "3"
+    backup = sqlite3.connect(tmp_path / "old.sqlite.v1.bak")
+    assert backup.execute("SELECT value FROM meta").fetchone()[0] == "1"
+    assert backup.execute("SELECT key FROM judgments").fetchall() == [("k-old",)]
+    Store(path).close()  # opening a current store again changes nothing and makes no further copy
+    assert sorted(p.name for p in tmp_path.iterdir() if ".bak" in p.name) == ["old.sqlite.v1.bak"]
+
+
+def test_new_store_equals_a_migrated_one(tmp_path):
+    Store(tmp_path / "new.sqlite").close()
+    Store(_old_store(tmp_path / "old.sqlite")).close()
+
+    def tables(path):
+        db = sqlite3.connect(path)
+        return {name: [row[1:3] for row in db.execute(f"PRAGMA table_info({name})")]
+                for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    assert tables(tmp_path / "new.sqlite") == tables(tmp_path / "old.sqlite")
+    assert {"meta", "judgments", "runs", "claims"} <= set(tables(tmp_path / "new.sqlite"))
+
+
+@pytest.mark.parametrize(("version", "message"), [("99", "schema version 99 is not supported"),
+                                                  ("banana", "'banana' is not a version number"),
+                                                  ("0", "schema version 0 is not supported")])
+def test_newer_or_garbage_versions_are_refused_with_one_message(tmp_path, version, message):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (version,))
+    db.commit()
+    db.close()
+    with pytest.raises(InputError, match=message) as caught:
+        Store(path)
+    assert caught.value.exit_code == 2 and str(path) in str(caught.value)
+    assert not list(tmp_path.glob("*.bak"))
+
+
+def test_other_databases_and_a_directory_are_refused(tmp_path):
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE x (y)").connection.commit()
+    with pytest.raises(InputError, match="not a judgebench store"):
+        Store(other)
+    (tmp_path / "dir.sqlite").mkdir()
+    with pytest.raises(StorageError, match="is a directory") as caught:
+        Store(tmp_path / "dir.sqlite")
+    assert caught.value.exit_code == 5
+
+
+def test_claims_keep_a_game_with_one_owner_until_stored_or_expired(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as first, Store(path) as second:
+        keys = ["k1", "k2", "k3"]
+        assert first.claim(keys, "run-a", lease_s=60).claimed == keys
+        taken = second.claim(keys, "run-b", lease_s=60)
+        assert taken.busy == keys and not taken.claimed
+        first.put_many([_row("k1"), _row("k2", "failed")], owner="run-a")  # stores and releases together
+        again = second.claim(keys, "run-b", lease_s=60)
+        assert again.done == ["k1"] and again.claimed == ["k2"] and again.busy == ["k3"]
+        assert first.renew_claims("run-a", lease_s=0.0) == 1  # run-a's lease on k3 now expires at once
+        time.sleep(0.01)
+        assert second.claim(["k3"], "run-b", lease_s=60).claimed == ["k3"]
+        second.release_claims("run-b")
+        assert first.claim(["k2", "k3"], "run-a", lease_s=60).claimed == ["k2", "k3"]
+
+
+def test_claims_of_a_process_that_no_longer_exists_are_taken_over_at_once(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: no process has this pid now (pids are not reused this quickly)
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store.claim(["k1"], "dead-run", lease_s=3600, pid=gone.pid).claimed == ["k1"]
+        assert store.claim(["k1"], "live-run", lease_s=60).claimed == ["k1"]
+
+
+def test_runs_record_provenance_and_the_judgments_name_them(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.start_run("r1", {"judge": "j", "engine": "openai", "server": "http://h:1/v1", "model": "m",
+                               "engine_settings": {"concurrency": 4}, "planned": 2})
+        store.put(_row("k1", server="http://h:1/v1", run_id="r1"))
+        store.finish_run("r1", "finished", {"sent": 1, "ok": 1, "cost": 0.5})
+        store.start_run("r2", {"judge": "j", "server": "http://h:2/v1"})
+        store.put(_row("k2", server="http://h:2/v1", run_id="r2"))
+        runs = store.runs(["k1"])
+        assert runs["id"].tolist() == ["r1"]
+        run = runs.iloc[0]
+        assert (run["status"], run["sent"], run["ok"], run["cost"]) == ("finished", 1, 1, 0.5)
+        assert run["ended_at"] >= run["started_at"] and run["engine_settings"] == '{"concurrency": 4}'
+        assert store.runs()["id"].tolist() == ["r1", "r2"]
+        assert store.servers(["k1", "k2"]) == {"http://h:1/v1": 1, "http://h:2/v1": 1}
+
+
+def test_a_store_locked_too_long_is_a_storage_error(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path, busy_timeout_s=0.2) as store:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StorageError, match="locked by another process for more than 0.2 s") as caught:
+            store.put(_row("k1"))
+        holder.execute("ROLLBACK")
+        assert caught.value.exit_code == 5
+        store.put(_row("k1"))
+        assert store.to_send(["k1"]) == set()
