@@ -115,6 +115,10 @@ def run(
     pairs: str | None = typer.Option(None, help=_HELP["pairs"]),
     baseline: str | None = typer.Option(None, help=_HELP["baseline"]),
     opponents: int | None = typer.Option(None, help=_HELP["opponents"]),
+    budget_calls: int | None = typer.Option(None, help=_HELP["budget_calls"]),
+    budget_usd: float | None = typer.Option(None, help=_HELP["budget_usd"]),
+    stop: str | None = typer.Option(None, help=_HELP["stop"]),
+    round_games: int | None = typer.Option(None, help=_HELP["round_games"]),
     swap: str | None = typer.Option(None, help=_HELP["swap"]),
     store: Path | None = typer.Option(None, help=_HELP["store"]),
     out: Path | None = typer.Option(None, help=_HELP["out"]),
@@ -346,7 +350,9 @@ _DIAGNOSE_HELP = ("Diagnose a judge. On stored judgments (--store DB or --result
 
 
 @app.command(help=_DIAGNOSE_HELP)
+@reports_errors
 def diagnose(
+    ctx: typer.Context,
     store: Path | None = typer.Option(None, help="A judgebench SQLite store (with --gold: where games are kept)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
     gold: Path | None = typer.Option(None, help="Gold pairs: JudgeBench JSONL, or JSONL/CSV/Parquet with question, "
@@ -420,8 +426,11 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     console = Console()
     console.print(f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
                   f"gold pairs {gold}, both orders", markup=False)
-    with present.progress_callbacks(Console(stderr=True), False) if progress else nullcontext((None, None)) as bar:
-        evaluation = evaluate_gold(settings, gold, on_start=bar[0], on_progress=bar[1])
+    errors = Console(stderr=True)
+    quiet_hooks = present.ProgressHooks(on_event=lambda event: errors.print(event.message, markup=False))
+    with present.progress_callbacks(errors, False) if progress else nullcontext(quiet_hooks) as hooks:
+        evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
+                                   on_event=hooks.on_event)
     console.print(present.gold_table(evaluation.figures["gold"]))
     console.print(present.judge_diagnostics_table(evaluation.figures))
     if out is not None:
@@ -436,7 +445,9 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
 
 
 @app.command(help=_REPORT_HELP)
+@reports_errors
 def report(
+    ctx: typer.Context,
     out: Path = typer.Option(..., help="The HTML file to write (plots go beside it)."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),

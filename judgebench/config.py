@@ -238,14 +238,25 @@ class JudgingSettings(SettingsModel):
 
     template: str = "pairwise-5"
     """Template name (pairwise-5, pairwise-3, logprob, pairwise-5-reference) or a template file."""
-    pairs: Literal["baseline", "all", "sample"] = "baseline"
-    """baseline (each model against the baseline), all (every pair) or sample (k opponents per question)."""
+    pairs: Literal["baseline", "all", "sample", "adaptive", "tournament"] = "baseline"
+    """baseline (each model against the baseline), all (every pair), sample (k opponents per question),
+    adaptive (rounds of the most informative pairs) or tournament (single elimination per question)."""
     baseline: str | None = None
     """The baseline model: pairs=baseline plays against it; win rates are against it."""
     opponents: int = Field(1, ge=1)
     """Opponents per model and question (pairs=sample)."""
     swap: Swap = "both"
     """both (average both orders), consistent (disagreeing orders are a tie) or random-one (one seeded order)."""
+    budget_calls: int | None = Field(None, ge=2)
+    """pairs=adaptive/tournament: most judge calls of the plan; stored games count, so a rerun with a larger
+    budget continues."""
+    budget_usd: float | None = Field(None, gt=0)
+    """pairs=adaptive/tournament: most dollars the plan's judge calls cost (needs the judge's prices)."""
+    stop: str | None = None
+    """pairs=adaptive: stop when the ranking is precise: separated (adjacent intervals disjoint) or width=W
+    (every interval narrower than W Elo points)."""
+    round_games: int | None = Field(None, ge=2)
+    """pairs=adaptive/tournament: games judged per round (default: a vLLM chunk or twice the concurrency)."""
     max_tokens: int | None = Field(None, ge=1)
     """Judge's token limit (default: the template's)."""
     temperature: float | None = Field(None, ge=0, le=2)
@@ -254,6 +265,26 @@ class JudgingSettings(SettingsModel):
     """How often a game without a verdict is asked again."""
     truncate_answers: bool = False
     """Shorten answers that overflow the judge's context (vLLM engine) instead of failing those games."""
+
+    @field_validator("stop")
+    @classmethod
+    def _stop_rule_reads(cls, value: str | None) -> str | None:
+        from judgebench.schedule import parse_stop
+
+        if value is None:
+            return None
+        try:
+            return str(parse_stop(value))
+        except ConfigError as error:
+            raise PydanticCustomError("stop", "{detail}", {"detail": str(error)}) from None
+
+    @model_validator(mode="after")
+    def _adaptive_run_ends(self) -> Self:
+        if self.pairs == "adaptive" and self.budget_calls is None and self.budget_usd is None and self.stop is None:
+            raise PydanticCustomError("pairs", "pairs=adaptive needs a budget or a precision target: set "
+                                      "budget_calls (--budget-calls N), budget_usd (--budget-usd X) or stop "
+                                      "(--stop separated, --stop width=W)")
+        return self
 
     @field_validator("template")
     @classmethod
@@ -289,7 +320,7 @@ class RatingsSettings(SettingsModel):
     method: Method = "bt"
     """bt (Bradley-Terry), elo (online Elo) or winrate (against the baseline)."""
     interval: Interval = "bootstrap"
-    """bootstrap or sandwich (not for elo)."""
+    """bootstrap or sandwich (not for elo); runs with pairs=adaptive/tournament default to sandwich."""
     resample: Resample = "questions"
     """Bootstrap/sandwich unit: questions (clusters) or judgments."""
     confidence: float = Field(0.95, ge=0.5, lt=1)

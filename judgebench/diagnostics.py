@@ -389,7 +389,7 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     """The judge's first-position effect: Bradley-Terry with a first-position parameter fitted on the games
     (leaderboard.build with position_effect=True; sandwich interval clustered by question), as log-odds and as
     the probability that the first answer wins between equal models. None with fewer than two models."""
-    from judgebench.errors import InputError
+    from judgebench.errors import ConfigError, InputError
     from judgebench.leaderboard import build
 
     first = discrete(_order_frame(outcomes)[0])
@@ -399,7 +399,7 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
         return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
     try:
         board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
-    except (InputError, np.linalg.LinAlgError):
+    except (InputError, ConfigError, np.linalg.LinAlgError):  # too little data (one question, one model...)
         return None
     effect = board.meta.get("position_effect")
     return dict(effect) if effect else None

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from judgebench.datasets.sources import SourceKind
     from judgebench.engines.base import Engine, EventHandler
     from judgebench.prompts import Template
-    from judgebench.records import Dataset
+    from judgebench.records import Dataset, Pair
     from judgebench.runner import RunResult, Tally
+    from judgebench.schedule import Planner
 
 ProgressCallback = Callable[["Tally"], None]
 
@@ -60,6 +61,7 @@ class Evaluation:
     provenance: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)  # what `write` wrote last, by file name
     judge_diagnostics: dict[str, Any] = field(default_factory=dict)  # diagnostics.json (diagnostics.diagnose)
+    plan: list[list[Pair]] | None = None  # pairs=adaptive/tournament: the pairs chosen, round by round
 
     @property
     def judgments(self) -> pd.DataFrame:
@@ -121,6 +123,13 @@ class Evaluation:
 
             written = write_diagnostics(self.judge_diagnostics, out)
             paths[written.name] = written
+        if self.plan is not None:
+            paths["plan.jsonl"] = out / "plan.jsonl"
+            with atomic_open(paths["plan.jsonl"]) as handle:
+                for number, batch in enumerate(self.plan):
+                    for pair in batch:
+                        handle.write(json.dumps({"round": number, "question_id": pair.question_id,
+                                                 "model_a": pair.model_a, "model_b": pair.model_b}) + "\n")
         if self.leaderboard is not None:
             paths.update({p.name: p for p in self.leaderboard.write(out).values()})
         else:
@@ -179,8 +188,13 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                            references=settings.references)
     if settings.style_control:
         check_style_counts(dataset)
-    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                     on_start=on_start, on_event=on_event))
+    planner = None
+    if settings.pairs in ("adaptive", "tournament"):
+        planner = make_planner(settings, dataset)
+        result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress, on_event))
+    else:
+        result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                         on_start=on_start, on_event=on_event))
     diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
                                n_inconsistent=result.combined.n_inconsistent,
                                n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
@@ -188,13 +202,17 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, template, result))
     if not result.interrupted and not result.judgments.empty:
         evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
+    if planner is not None:
+        evaluation.plan = planner.rounds
+        evaluation.provenance["adaptive"] = planner.report()
     if not result.interrupted and not result.combined.outcomes.empty:
         outcomes = result.combined.outcomes
         if settings.style_control:
             outcomes = with_style_counts(outcomes, dataset)
         evaluation.leaderboard = build(
             outcomes, games=result.games,
-            **{**settings.build_options(), "baseline": settings.baseline if settings.pairs == "baseline" else None},
+            **{**settings.build_options(), "interval": _interval(settings),
+               "baseline": settings.baseline if settings.pairs == "baseline" else None},
             meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                   "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
     if out is not None and not result.interrupted:
@@ -236,6 +254,64 @@ def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
         for column, key in _STYLE_METADATA.items():
             outcomes[f"{column}_{side}"] = [float(metadata.get(key, 0)) for metadata in answers]
     return outcomes
+
+
+def _interval(settings: RunConfig) -> str:
+    """The leaderboard's interval: the settings', except that a run in rounds that did not choose one gets the
+    clustered sandwich, which keeps its coverage when pairs are chosen from earlier verdicts (the question
+    bootstrap covered 92.6% at 95% in tests/test_schedule_simulation.py's setting; README, "Adaptive judging")."""
+    if settings.pairs in ("adaptive", "tournament") and "interval" not in settings.model_fields_set:
+        return "sandwich"
+    return settings.interval
+
+
+def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
+    """The planner of an adaptive or tournament run with these settings."""
+    from judgebench.schedule import Design, Planner, games_per_round, parse_stop
+
+    return Planner(Design.of(dataset), settings.pairs,  # type: ignore[arg-type]
+                   settings.round_games or games_per_round(settings.judge, len(dataset.models)),
+                   seed=settings.seed, calls_per_pair=1 if settings.swap == "random-one" else 2,
+                   budget_calls=settings.budget_calls, budget_usd=settings.budget_usd,
+                   stop=parse_stop(settings.stop) if settings.stop else None, confidence=settings.confidence)
+
+
+async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Dataset, engine: Engine | None,
+                          on_start: ProgressCallback | None, on_progress: ProgressCallback | None,
+                          on_event: EventHandler | None = None) -> RunResult:
+    """Judge the planner's rounds until it stops: each round's pairs join the plan, the runner sends what the
+    store lacks, and the outcomes so far choose the next round. One engine serves every round. Returns the
+    last round's result (the whole plan), with the tally of all games sent."""
+    import pandas as pd
+
+    from judgebench.records import OUTCOME_COLUMNS
+    from judgebench.runner import Tally, build_engine, run_async
+
+    own_engine = engine is None
+    engine = engine or build_engine(settings.judge, on_event)
+    sent = Tally()
+
+    def started(tally: Tally) -> None:
+        top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
+        tally.status = f"round {len(planner.rounds)} · {planner.calls} calls planned · top: {top}"
+        if on_start is not None:
+            on_start(tally)
+
+    try:
+        result = None
+        outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
+        while planner.next_round(outcomes, cost) or result is None:
+            result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
+                                     pairs=planner.planned)
+            for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
+                setattr(sent, name, getattr(sent, name) + getattr(result.tally, name))
+            if result.interrupted or planner.stopped_by is not None:
+                break
+            outcomes, cost = result.combined.outcomes, float(result.judgments["cost"].fillna(0.0).sum())
+    finally:
+        if own_engine:
+            await engine.aclose()
+    return replace(result, tally=sent, reused=result.planned - sent.done)
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
@@ -366,7 +442,8 @@ class GoldEvaluation:
 
 def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | None = None,
                   on_start: ProgressCallback | None = None,
-                  on_progress: ProgressCallback | None = None) -> GoldEvaluation:
+                  on_progress: ProgressCallback | None = None,
+                  on_event: EventHandler | None = None) -> GoldEvaluation:
     """Judge each labelled pair of a gold set in both orders and score the judge against the labels.
 
     Each pair becomes a question answered by two pseudo-models (datasets.gold.ANSWER_A/ANSWER_B), judged
@@ -374,7 +451,6 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     games are stored, reused and retried as usual. The judgments' figures (diagnose_judgments) come with the
     agreement with the labels under `gold`. Raises like `evaluate`; a bad gold file before any judge call.
     """
-    import dataclasses
 
     import numpy as np
 
@@ -384,10 +460,11 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     from judgebench.runner import run_async, run_coroutine
 
     pairs = load_gold(gold)
-    settings = dataclasses.replace(settings, pairs="all", swap="both", baseline=None)
+    settings = settings.with_changes(pairs="all", swap="both", baseline=None)
     prepare_directory(Path(settings.store).parent, "store's directory")
     dataset = gold_dataset(pairs)
-    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start))
+    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start,
+                                     on_event=on_event))
     games = result.games
     a_first = games[games["first"] == ANSWER_A].groupby("question_id")["p_first"].mean()
     a_second = 1.0 - games[games["first"] != ANSWER_A].groupby("question_id")["p_first"].mean()

@@ -377,11 +377,12 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
             continue
         value = float(fit.params[index])
         if theta is not None:
-            lo, hi = iv.percentile_interval(theta[:, index], options.confidence)
+            bounds = iv.percentile_interval(theta[:, index], options.confidence)
         else:
-            lo, hi = iv.normal_interval(value, math.sqrt(max(covariance[index, index], 0.0)), options.confidence,
+            assert covariance is not None  # one of the two is given
+            bounds = iv.normal_interval(value, math.sqrt(max(covariance[index, index], 0.0)), options.confidence,
                                         degrees_of_freedom)
-        lo, hi = float(lo), float(hi)
+        lo, hi = float(bounds[0]), float(bounds[1])
         if name == "position_effect":
             factor = options.scale / math.log(10.0)
             out[name] = {"log_odds": value, "lower": lo, "upper": hi,
@@ -573,7 +574,7 @@ def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any,
 def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.ndarray], meta: dict) -> Leaderboard:
     defined = np.isfinite(ratings.estimate)
     rank = iv.ranks(ratings.better, defined)
-    order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(ratings.estimate[k]), coded.models[k]))
+    order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(float(ratings.estimate[k])), coded.models[k]))
     note = np.array([None if ok else "no rating: no outcomes against the baseline" for ok in defined], dtype=object)
     columns = {"rating": ratings.estimate, "lower": ratings.lower, "upper": ratings.upper, "rank": rank,
                **ratings.probabilities, **figures, "rank_note": note}

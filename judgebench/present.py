@@ -210,6 +210,21 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
         yield f"{model}: {count} questions skipped (no answer; --allow-missing)"
     yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
            f"{run.tally.done} sent now")
+    adaptive = meta.get("adaptive")
+    if adaptive:
+        yield adaptive_summary(adaptive)
+
+
+def adaptive_summary(adaptive: dict) -> str:
+    """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision."""
+    line = (f"{adaptive['strategy']}: {adaptive['rounds']} rounds, {adaptive['calls']} judge calls "
+            f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
+            f"{adaptive['calls_all_pairs']}); stopped by {adaptive['stopped_by']}")
+    precision = adaptive.get("precision")
+    if precision:
+        line += (f"; widest interval {precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
+                 f"{precision['adjacent_pairs']} adjacent pairs separated")
+    return line
 
 
 
@@ -251,7 +266,8 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
         task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", status="", visible=False)
 
         def started(tally: Tally) -> None:
-            bar.update(task, total=tally.total, cost=cost(tally), visible=tally.total > 0)
+            bar.update(task, total=tally.total, completed=0, cost=cost(tally), status=tally.status,
+                       visible=tally.total > 0)
 
         def advanced(tally: Tally) -> None:
             elapsed = max(time.monotonic() - tally.started, 1e-9)

@@ -11,7 +11,7 @@ import signal
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -24,7 +24,7 @@ from judgebench.engines.base import Completion, Engine, EventHandler, JudgeReque
 from judgebench.errors import ConfigError, StorageError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
-from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset
+from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset, Pair
 from judgebench.store import JudgmentRow, Store
 from judgebench.verdicts import Combined, combine, parse_completion
 
@@ -54,6 +54,7 @@ class Tally:
     cost: float = 0.0
     elsewhere: int = 0  # games of this run's plan that another process judged meanwhile
     started: float = field(default_factory=time.monotonic)
+    status: str = ""  # shown beside the progress bar by runs in rounds (adaptive: round, calls, top models)
 
     def count(self, row: JudgmentRow) -> None:
         """Add one stored game."""
@@ -97,12 +98,16 @@ class RunResult:
         return int((self.judgments["status"] == UNPARSED).sum())
 
 
-def plan_games(dataset: Dataset, config: RunConfig, template: Template) -> list[GameSpec]:
-    """Every game of the run, in plan order: pairs from pairing.py, orders from the swap policy."""
+def plan_games(dataset: Dataset, config: RunConfig, template: Template,
+               pairs: Sequence[Pair] | None = None) -> list[GameSpec]:
+    """Every game of the run, in plan order: pairs from pairing.py (or the `pairs` given, as an adaptive
+    run chooses them), orders from the swap policy."""
     params = template.sampling_params(config.max_tokens, config.temperature)
     judge_model = config.judge.name
     specs = []
-    for pair in plan_pairs(dataset, config.pairs, config.baseline, config.opponents, config.seed):
+    if pairs is None:
+        pairs = plan_pairs(dataset, config.pairs, config.baseline, config.opponents, config.seed)
+    for pair in pairs:
         question = dataset.questions[pair.question_id]
         for first, second in presentation_orders(pair, config.swap, config.seed):
             request = build_request(template, judge_model, params, question,
@@ -408,9 +413,11 @@ def check_servers(store: Store, reused: list[str], server: str | None, judge: st
 async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
                     on_progress: Callable[[Tally], None] | None = None,
                     on_start: Callable[[Tally], None] | None = None, on_event: EventHandler | None = None,
-                    sharing: Sharing = Sharing(), busy_timeout_s: float = 30.0) -> RunResult:
+                    pairs: Sequence[Pair] | None = None, sharing: Sharing = Sharing(),
+                    busy_timeout_s: float = 30.0) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
 
+    `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's rounds so far).
     Other processes may judge on the same store at the same time: no game is sent by two of them (see
     store.py). Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is committed, and the result is
     marked `interrupted`. On every way out (done, stopped, engine error, store error) the answers already
@@ -418,7 +425,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     reports (rate-limit waits, concurrency changes) for the progress line.
     """
     template = load_template(config.template)
-    specs = plan_games(dataset, config, template)
+    specs = plan_games(dataset, config, template, pairs)
     own_engine = engine is None
     try:
         if config.truncate_answers:

@@ -441,7 +441,7 @@ def gradient(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout
     rows = theta[:1] if shared else theta
     _, _, nu = _split(rows, layout)
     d = _differences(rows.astype(precision), design, layout) if differences is None else differences.copy()
-    nu_col = None if nu is None else nu[:, None].astype(precision)
+    nu_col: np.ndarray | None = None if nu is None else nu[:, None].astype(precision)
     if nu is None and not shared:
         expected = _sigmoid_inplace(d)
         expected *= stats.games
@@ -493,7 +493,7 @@ def _information(theta: np.ndarray, stats: Stats, design: PairDesign, layout: La
     info = np.zeros((k, k))
     first, second = design.first, design.second
     off = np.bincount(np.concatenate([first * m + second, second * m + first]), np.concatenate([w, w]), m * m)
-    block = -off.reshape(m, m)
+    block: np.ndarray = -off.reshape(m, m).astype(float)
     block[np.diag_indices(m)] += np.bincount(first, w, m) + np.bincount(second, w, m)
     if regularization:
         block[np.diag_indices(m)] += regularization

@@ -193,7 +193,7 @@ def question_counts(coded: CodedOutcomes, pairs: RowPairs, questions: np.ndarray
     q = coded.question[rows] - int(questions[0])
     w, s = coded.weight[rows], coded.score_a[rows]
     width = n_pairs + m + int(first_score) + int(ties)
-    matrix = np.empty((n_q, width), dtype=dtype)
+    matrix: np.ndarray = np.empty((n_q, width), dtype=dtype)
     matrix[:, :n_pairs] = np.bincount(q * n_pairs + pairs.pair[rows], w, n_q * n_pairs).reshape(n_q, n_pairs)
     a, b = coded.model_a[rows], coded.model_b[rows]
     scores = np.bincount(q * m + a, w * s, n_q * m) + np.bincount(q * m + b, w * (1.0 - s), n_q * m)
@@ -300,8 +300,9 @@ def _encode(data: Any, *, source: str, models: list[str] | None, names: tuple[st
     optional = {name: columns.floats(name, allow_nan=True) if columns.has(name) else None
                 for name in ("p_ab", "p_ba", "len_a", "len_b")}
     for name in ("p_ab", "p_ba"):
-        if optional[name] is not None:
-            _check_range(optional[name], source, name, 0.0, 1.0, allow_nan=True)
+        values = optional[name]
+        if values is not None:
+            _check_range(values, source, name, 0.0, 1.0, allow_nan=True)
     style = {side: _style_counts(columns, side) for side in ("a", "b")}
     coded = CodedOutcomes(models=tuple(model_names), questions=np.asarray(questions, dtype=object),
                           question=question, model_a=model_a, model_b=model_b, score_a=score, weight=weight,
@@ -435,7 +436,7 @@ class _Columns:
 
     def winner_scores(self, name: str) -> np.ndarray:
         codes, labels = self.factorize(name)
-        table = []
+        table: list[float] = []
         for label in labels:
             key = str(label).strip().lower()
             if key not in WINNER_SCORES:

@@ -212,11 +212,12 @@ def t_quantile(confidence: float, degrees_of_freedom: float) -> float:
     return float(t.ppf(0.5 + confidence / 2.0, degrees_of_freedom))
 
 
-def normal_interval(estimate: np.ndarray, standard_error: np.ndarray, confidence: float,
+def normal_interval(estimate: np.ndarray | float, standard_error: np.ndarray | float, confidence: float,
                     degrees_of_freedom: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """estimate -/+ quantile * standard_error, the quantile normal or Student-t (`degrees_of_freedom`)."""
     z = t_quantile(confidence, degrees_of_freedom)
-    return estimate - z * standard_error, estimate + z * standard_error
+    centre, half_width = np.asarray(estimate, dtype=float), z * np.asarray(standard_error, dtype=float)
+    return centre - half_width, centre + half_width
 
 
 _DIFFERENCE_CELLS = 4_000_000  # replicates x models x models entries of differences handled at once

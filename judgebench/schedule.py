@@ -1,0 +1,442 @@
+"""Adaptive plans and tournaments: which (question, pair) games to judge next, round after round.
+
+An adaptive run (`pairs = "adaptive"` or `"tournament"`) is an ordinary run whose plan is chosen as it goes:
+`Planner.next_round` looks at the outcomes judged so far and returns the next batch of pairs, each judged in
+both presentation orders like any planned pair. The choices are pure, seeded functions of the outcomes, so a
+rerun with the same seed and store replays the same rounds from the store and sends only new games.
+
+- Adaptive (`choose_adaptive`): active ranking in the spirit of Chatbot Arena's active sampling and
+  K-Sort Arena's exploration-exploitation matchmaking. Each pair of models is weighted by how likely the
+  current ranking orders it wrongly, ``Phi(-|d| / sd_d)``, times how much one more comparison shrinks the
+  variance of its difference, ``sd_d^4 I / (1 + sd_d^2 I)`` with ``I = p (1 - p)`` the Fisher information
+  of a Bradley-Terry comparison (so pairs adjacent in rank whose intervals overlap get most of the budget).
+  Exploration: every model is first brought up to `FLOOR` times the average model's comparisons (against a
+  neighbour in rank), and a share `EXPLORATION` of every batch is drawn uniformly over all pairs, so every
+  model keeps being compared and the comparison graph stays connected. Each drawn pair gets the least-used
+  question it has not been judged on, so no question is over-used.
+- Tournament (`choose_tournament`): a single-elimination bracket per question, seeded, as Arena-Lite
+  (Varco Arena) does: a match is judged once both its entrants are known; all questions' brackets advance
+  together, one bracket round per batch. It costs (M - 1) pairs per question instead of M (M - 1) / 2.
+- Uniform (`choose_uniform`): pairs drawn uniformly among those not judged yet (the benchmark's reference,
+  and the exploration share of adaptive batches).
+
+Honest intervals. The ratings come from the same Bradley-Terry fit as any run. The likelihood of the
+verdicts does not depend on how the pairs were chosen when the choice depends only on earlier verdicts
+(the design is ignorable: Rubin 1976; for adaptive designs, Melfi & Page 2000), so maximum likelihood and
+its information-based intervals stay valid for large samples. In small samples, sampling from earlier
+verdicts biases estimates outwards (a model that looks far from the others is compared less, so its early
+luck is not corrected; Nie et al. 2018 show the same for bandits' sample means); the floor keeps every
+model's comparisons from depending much on its results, which removed most of that bias in simulation
+(tests/test_schedule_simulation.py checks coverage and bias). During a run, the standing uses the
+fast question-clustered sandwich intervals; the final leaderboard uses the run's interval settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from judgebench.errors import ConfigError
+from judgebench.pairing import _stable_seed
+from judgebench.records import Pair
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from judgebench.config import JudgeConfig
+    from judgebench.records import Dataset
+
+Strategy = Literal["adaptive", "tournament", "uniform"]
+EXPLORATION = 0.1
+"""Share of each adaptive batch drawn uniformly over all pairs (exploration)."""
+FLOOR = 0.75
+"""Every model is planned in at least this share of the average model's pairs (exploration)."""
+ELO_PER_LOG_ODDS = 400.0 / math.log(10.0)
+
+
+# -- stopping rules ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """A precision target: `separated` (every adjacent pair of the ranking has disjoint intervals) or
+    `width` (every rating interval narrower than `width` Elo points)."""
+
+    kind: Literal["separated", "width"]
+    width: float | None = None
+
+    def __str__(self) -> str:
+        return "separated" if self.kind == "separated" else f"width={self.width:g}"
+
+
+def parse_stop(text: str) -> StopRule:
+    """`separated` or `width=W` (W > 0, Elo points) as a StopRule; anything else is a ConfigError."""
+    text = text.strip()
+    if text == "separated":
+        return StopRule("separated")
+    name, _, value = text.partition("=")
+    try:
+        width = float(value)
+    except ValueError:
+        width = float("nan")
+    if name.strip() != "width" or not width > 0 or math.isinf(width):
+        raise ConfigError(f"unknown stopping rule '{text}': use 'separated' or 'width=W' with W the widest "
+                          "rating interval allowed, in Elo points (for example width=50)")
+    return StopRule("width", width)
+
+
+# -- the current standing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Current Bradley-Terry ratings (Elo scale) with intervals at `confidence`, best model first."""
+
+    models: tuple[str, ...]
+    rating: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    confidence: float
+
+    @property
+    def sd(self) -> np.ndarray:
+        """Standard errors in log-odds, from the intervals' widths."""
+        z = NormalDist().inv_cdf(0.5 + self.confidence / 2)
+        return (self.upper - self.lower) / (2 * z) / ELO_PER_LOG_ODDS
+
+    def precision(self) -> dict[str, float | int]:
+        """What a stopping rule looks at: the widest interval (Elo points) and the adjacent pairs separated."""
+        separated = int(np.sum(self.lower[:-1] > self.upper[1:]))
+        return {"widest_interval": float(np.max(self.upper - self.lower)), "adjacent_separated": separated,
+                "adjacent_pairs": len(self.models) - 1}
+
+    def reached(self, rule: StopRule) -> bool:
+        found = self.precision()
+        if rule.kind == "separated":
+            return found["adjacent_separated"] == found["adjacent_pairs"]
+        return found["widest_interval"] < (rule.width or 0.0)
+
+
+def standing(outcomes: pd.DataFrame, models: Sequence[str], confidence: float = 0.95) -> Standing | None:
+    """The standing of `models` from these outcomes; None while some model has no outcome yet.
+
+    Ratings: plain Bradley-Terry maximum likelihood (a weak ridge when it does not exist), intervals: the
+    question-clustered sandwich (fast enough to recompute after every round)."""
+    from judgebench.leaderboard import build
+
+    if outcomes.empty or set(models) - set(outcomes["model_a"]) - set(outcomes["model_b"]):
+        return None
+    board = build(outcomes, interval="sandwich", resample="questions", confidence=confidence)
+    rows = board.models
+    return Standing(tuple(r["model"] for r in rows), np.array([r["rating"] for r in rows]),
+                    np.array([r["lower"] for r in rows]), np.array([r["upper"] for r in rows]), confidence)
+
+
+# -- what can be judged --------------------------------------------------------------------------------
+
+
+@dataclass
+class Design:
+    """The games available and those already planned: models, questions, which model answered which
+    question, and which question each unordered pair has been planned on."""
+
+    models: tuple[str, ...]
+    questions: tuple[str, ...]
+    answered: np.ndarray  # (questions, models) bool
+    pairs: tuple[tuple[int, int], ...] = field(init=False)
+    planned: np.ndarray = field(init=False)  # (pairs, questions) bool
+    question_use: np.ndarray = field(init=False)  # pairs planned per question
+
+    def __post_init__(self) -> None:
+        self.pairs = tuple(combinations(range(len(self.models)), 2))
+        self.planned = np.zeros((len(self.pairs), len(self.questions)), dtype=bool)
+        self.question_use = np.zeros(len(self.questions), dtype=int)
+
+    @classmethod
+    def of(cls, dataset: Dataset, models: Sequence[str] | None = None) -> Design:
+        names = tuple(sorted(models if models is not None else dataset.models))
+        questions = tuple(dataset.questions)
+        answered = np.array([[(q, m) in dataset.answers for m in names] for q in questions], dtype=bool)
+        return cls(names, questions, answered.reshape(len(questions), len(names)))
+
+    def open_questions(self, pair: int) -> np.ndarray:
+        """Questions both models of a pair answered and the pair has not been planned on."""
+        i, j = self.pairs[pair]
+        return self.answered[:, i] & self.answered[:, j] & ~self.planned[pair]
+
+    def open_pairs(self) -> np.ndarray:
+        """Indices of the pairs with at least one open question."""
+        both = np.array([self.answered[:, i] & self.answered[:, j] for i, j in self.pairs]).reshape(
+            len(self.pairs), len(self.questions))
+        return np.flatnonzero((both & ~self.planned).any(axis=1))
+
+    def model_pairs(self) -> np.ndarray:
+        """Pairs planned so far per model."""
+        per_pair = self.planned.sum(axis=1)
+        counts = np.zeros(len(self.models), dtype=float)
+        for (i, j), n in zip(self.pairs, per_pair, strict=True):
+            counts[i] += n
+            counts[j] += n
+        return counts
+
+    def take(self, pair: int, rng: np.random.Generator) -> Pair | None:
+        """Plan `pair` on its least-used open question (ties broken by `rng`); None when none is open."""
+        candidates = np.flatnonzero(self.open_questions(pair))
+        if candidates.size == 0:
+            return None
+        use = self.question_use[candidates]
+        least = candidates[use == use.min()]
+        question = int(least[rng.integers(least.size)])
+        return self.add(pair, question)
+
+    def add(self, pair: int, question: int) -> Pair:
+        self.planned[pair, question] = True
+        self.question_use[question] += 1
+        i, j = self.pairs[pair]
+        return Pair(self.questions[question], self.models[i], self.models[j])
+
+    def pair_index(self, a: str, b: str) -> int:
+        i, j = sorted((self.models.index(a), self.models.index(b)))
+        n = len(self.models)
+        return i * n - i * (i + 1) // 2 + (j - i - 1)
+
+
+# -- choosing the next batch ---------------------------------------------------------------------------
+
+
+def choose_uniform(design: Design, n_pairs: int, rng: np.random.Generator) -> list[Pair]:
+    """Up to `n_pairs` pairs drawn uniformly (with replacement) among the pairs with an open question,
+    each on its least-used open question."""
+    chosen: list[Pair] = []
+    while len(chosen) < n_pairs:
+        open_pairs = design.open_pairs()
+        if open_pairs.size == 0:
+            break
+        for pair in rng.choice(open_pairs, size=min(n_pairs - len(chosen), open_pairs.size)):
+            taken = design.take(int(pair), rng)
+            if taken is not None:
+                chosen.append(taken)
+    return chosen
+
+
+def pair_weights(design: Design, current: Standing) -> np.ndarray:
+    """How much judging each pair once more is worth for the ranking (zero for pairs with no open question):
+    the probability that the current ranking orders the pair wrongly times the variance reduction of its
+    difference by one comparison (module docstring)."""
+    where = {name: k for k, name in enumerate(current.models)}
+    order = np.array([where[name] for name in design.models])
+    beta = current.rating[order] / ELO_PER_LOG_ODDS
+    sd = current.sd[order]
+    first, second = (np.array(side) for side in zip(*design.pairs, strict=True))
+    gap = beta[first] - beta[second]
+    variance = np.maximum(sd[first] ** 2 + sd[second] ** 2, 1e-12)
+    p = 1.0 / (1.0 + np.exp(-gap))
+    information = p * (1.0 - p)
+    wrong = 0.5 * np.vectorize(math.erfc)(np.abs(gap) / np.sqrt(2.0 * variance))
+    weights = wrong * variance ** 2 * information / (1.0 + variance * information)
+    available = np.zeros(len(design.pairs), dtype=bool)
+    available[design.open_pairs()] = True
+    return np.where(available, weights, 0.0)
+
+
+def choose_adaptive(design: Design, current: Standing | None, n_pairs: int,
+                    rng: np.random.Generator) -> list[Pair]:
+    """Up to `n_pairs` pairs where they are most informative for the ranking, plus uniform exploration.
+
+    Until every model has an outcome (`current` is None) the whole batch explores: first a seeded random
+    cycle through all models (every model compared, the comparison graph connected), then uniform pairs.
+    """
+    if current is None:
+        cycle = rng.permutation(len(design.models))
+        links = list(zip(cycle, np.roll(cycle, -1), strict=True))[:n_pairs] if len(cycle) > 1 else []
+        linked = (design.take(design.pair_index(design.models[a], design.models[b]), rng) for a, b in links)
+        found = [pair for pair in linked if pair is not None]
+        return found + choose_uniform(design, n_pairs - len(found), rng)
+    chosen = _lift_to_floor(design, current, n_pairs, rng)
+    chosen += choose_uniform(design, min(int(round(EXPLORATION * n_pairs)), n_pairs - len(chosen)), rng)
+    while len(chosen) < n_pairs:
+        weights = pair_weights(design, current)
+        if weights.sum() <= 0:
+            return chosen + choose_uniform(design, n_pairs - len(chosen), rng)
+        draws = rng.choice(len(weights), size=n_pairs - len(chosen), p=weights / weights.sum())
+        for pair in draws:
+            taken = design.take(int(pair), rng)
+            if taken is not None:
+                chosen.append(taken)
+    return chosen
+
+
+def _lift_to_floor(design: Design, current: Standing, n_pairs: int, rng: np.random.Generator) -> list[Pair]:
+    """Pairs that bring every model up to FLOOR times the average model's planned pairs (after this round),
+    each against a neighbour in the current ranking: models that look settled keep being compared, so
+    that no model's rating rests on a few games chosen because of its early results."""
+    chosen: list[Pair] = []
+    counts = design.model_pairs()
+    floor = FLOOR * (counts.sum() + 2 * n_pairs) / len(design.models)
+    ranked = list(current.models)
+    for model in np.argsort(counts, kind="stable"):
+        place = ranked.index(design.models[model])
+        neighbours = [ranked[k] for k in (place - 1, place + 1) if 0 <= k < len(ranked)]
+        while counts[model] < floor and len(chosen) < n_pairs:
+            partner = neighbours[int(rng.integers(len(neighbours)))]
+            taken = design.take(design.pair_index(design.models[model], partner), rng)
+            if taken is None:
+                break
+            chosen.append(taken)
+            counts[model] += 1
+            counts[design.models.index(partner)] += 1
+    return chosen
+
+
+def choose_tournament(design: Design, outcomes: pd.DataFrame, seed: int, n_pairs: int) -> list[Pair]:
+    """The next matches of each question's single-elimination bracket, up to `n_pairs`, questions in a
+    seeded order. A bracket is a seeded random order of the models that answered the question; a match is
+    ready when both its entrants are known and it has not been planned; a tie goes to a seeded coin."""
+    scores = {} if outcomes.empty else {
+        (q, a, b): s for q, a, b, s in outcomes[["question_id", "model_a", "model_b", "score_a"]].itertuples(
+            index=False, name=None)}
+    rng = np.random.default_rng(_stable_seed(seed, "tournament"))
+    chosen: list[Pair] = []
+    for question in rng.permutation(len(design.questions)):
+        if len(chosen) >= n_pairs:
+            break
+        chosen.extend(_ready_matches(design, int(question), scores, seed, n_pairs - len(chosen)))
+    return chosen
+
+
+def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, str], float],
+                   seed: int, limit: int) -> list[Pair]:
+    """Plan up to `limit` matches of one question's bracket whose entrants are known and that are not yet
+    planned."""
+    qid = design.questions[question]
+    entrants = [design.models[k] for k in np.flatnonzero(design.answered[question])]
+    bracket_rng = np.random.default_rng(_stable_seed(seed, "bracket", qid))
+    alive: list[str | None] = [entrants[k] for k in bracket_rng.permutation(len(entrants))]
+    ready: list[Pair] = []
+    while len(alive) > 1:
+        if len(alive) % 2:
+            alive.append("")  # a bye: the last entrant goes through
+        advanced: list[str | None] = []
+        for first, second in zip(alive[::2], alive[1::2], strict=True):
+            if not second or not first:
+                advanced.append(first or second or None)
+                continue
+            a, b = sorted((first, second))
+            if (qid, a, b) in scores:
+                score = scores[(qid, a, b)]
+                coin = _stable_seed(seed, "tie", qid, a, b) % 2 == 0
+                advanced.append(a if score > 0.5 or (score == 0.5 and coin) else b)
+                continue
+            pair = design.pair_index(a, b)
+            if not design.planned[pair, question] and len(ready) < limit:
+                ready.append(design.add(pair, question))
+            advanced.append(None)  # not decided yet
+        alive = advanced
+        if any(entrant is None for entrant in alive):
+            break
+    return ready
+
+
+# -- the planner ---------------------------------------------------------------------------------------
+
+
+def games_per_round(judge: JudgeConfig, n_models: int) -> int:
+    """Games per round that keep the engine busy: a vLLM chunk, or twice the API concurrency; at least two
+    per model."""
+    busy = judge.chunk_size if judge.engine == "vllm" else 2 * judge.concurrency
+    return max(busy, 2 * n_models)
+
+
+@dataclass
+class Planner:
+    """Chooses the rounds of an adaptive run and says why it stopped.
+
+    `calls_per_pair` is 2 when both presentation orders are judged (1 for swap=random-one). Budgets count
+    the judge calls of the whole plan, stored games included, so that a rerun with a larger budget replays
+    the same rounds from the store and continues. `rounds` records every round's pairs.
+    """
+
+    design: Design
+    strategy: Strategy
+    games_per_round: int
+    seed: int = 0
+    calls_per_pair: int = 2
+    budget_calls: int | None = None
+    budget_usd: float | None = None
+    stop: StopRule | None = None
+    confidence: float = 0.95
+    rounds: list[list[Pair]] = field(default_factory=list)
+    stopped_by: str | None = None
+    last: Standing | None = None
+
+    @property
+    def planned(self) -> list[Pair]:
+        return [pair for batch in self.rounds for pair in batch]
+
+    @property
+    def calls(self) -> int:
+        return self.calls_per_pair * sum(len(batch) for batch in self.rounds)
+
+    @property
+    def calls_all_pairs(self) -> int:
+        """Judge calls of judging every pair on every question both models answered."""
+        answered = self.design.answered.sum(axis=1)
+        return int(self.calls_per_pair * np.sum(answered * (answered - 1) // 2))
+
+    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0) -> list[Pair]:
+        """The next batch given every outcome judged so far (and what the plan cost); an empty list when
+        the run is over, with `stopped_by` set."""
+        self.last = standing(outcomes, self.design.models, self.confidence)
+        if self.stop is not None and self.last is not None and self.last.reached(self.stop):
+            return self._finish(f"stop={self.stop}")
+        limits = self._pairs_left(cost_usd)
+        n_pairs = min(limits.values())
+        if n_pairs <= 0:
+            return self._finish(next(name for name, left in limits.items() if left <= 0))
+        rng = np.random.default_rng(_stable_seed(self.seed, self.strategy, str(len(self.rounds))))
+        if self.strategy == "tournament":
+            batch = choose_tournament(self.design, outcomes, self.seed, n_pairs)
+        elif self.strategy == "adaptive":
+            batch = choose_adaptive(self.design, self.last, n_pairs, rng)
+        else:
+            batch = choose_uniform(self.design, n_pairs, rng)
+        if not batch:
+            return self._finish("tournament complete" if self.strategy == "tournament" else "all pairs judged")
+        self.rounds.append(batch)
+        return batch
+
+    def _pairs_left(self, cost_usd: float) -> dict[str, int]:
+        """Pairs the next round may plan, under each limit: the round size and the budgets. The cost of a
+        pair is estimated from what the plan cost so far (free games, from a judge without prices, leave the
+        dollar budget unused)."""
+        limits = {"round": max(1, self.games_per_round // self.calls_per_pair)}
+        if self.budget_calls is not None:
+            limits["budget_calls"] = (self.budget_calls - self.calls) // self.calls_per_pair
+        if self.budget_usd is not None:
+            per_pair = cost_usd / self.calls * self.calls_per_pair if self.calls else 0.0
+            if per_pair > 0:
+                limits["budget_usd"] = int((self.budget_usd - cost_usd) // per_pair)
+            else:  # nothing paid for yet: one pair first, to learn what a pair costs
+                limits["budget_usd"] = 1 if not self.calls else limits["round"]
+        return limits
+
+    def _finish(self, reason: str) -> list[Pair]:
+        self.stopped_by = reason
+        return []
+
+    def report(self) -> dict:
+        """What the leaderboard's meta records about the plan: strategy, rounds, calls against all pairs,
+        the rule that stopped it, the precision reached and a SHA-256 of the chosen games."""
+        plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
+                         for r, batch in enumerate(self.rounds) for p in batch)
+        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), "calls": self.calls,
+                "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
+                "precision": self.last.precision() if self.last is not None else None,
+                "plan_sha256": hashlib.sha256(plan.encode()).hexdigest()}

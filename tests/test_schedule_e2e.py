@@ -1,0 +1,125 @@
+"""`judgebench run --pairs adaptive|tournament` end to end: the real CLI in a subprocess, the scripted
+OpenAI-compatible judge server on 127.0.0.1 (the answer with the higher planted QUALITY wins), a real store.
+
+What is checked comes from the test data and the settings, not from the planner's code: the budget in judge
+calls the server really answered, a continuation that sends only new games and replays the same plan, the
+ranking the planted qualities imply, and a tournament's cost of (models - 1) pairs per question.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_run_e2e import judgebench, leaderboard, write_config
+
+pytestmark = pytest.mark.integration
+
+QUALITIES = {"m1": 9, "m2": 7, "m3": 5, "m4": 3, "m5": 1}
+N_QUESTIONS = 12
+
+
+def adaptive_config(folder: Path, base_url: str, **judging: object) -> Path:
+    config = write_config(folder, base_url, **judging)
+    from tests.test_run_e2e import write_data
+
+    write_data(folder, QUALITIES, N_QUESTIONS)  # five models of distinct quality instead of the default four
+    return config
+
+
+def plan_lines(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "out" / "plan.jsonl").read_text().splitlines()]
+
+
+def said(run) -> str:
+    """The command's standard output with rich's line wrapping undone."""
+    return " ".join(run.stdout.split())
+
+
+def sent(server) -> int:
+    return sum(server.answered().values())
+
+
+def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert sent(judge_server) == 60  # 30 pairs, both orders each
+    assert "adaptive: 3 rounds, 60 judge calls" in said(first) and "stopped by budget_calls" in said(first)
+    plan = plan_lines(tmp_path)
+    assert len(plan) == 30 and {row["round"] for row in plan} == {0, 1, 2}
+    assert len({(r["question_id"], r["model_a"], r["model_b"]) for r in plan}) == 30  # no game twice
+    board = leaderboard(tmp_path)
+    assert [m["model"] for m in board["models"]] == list(QUALITIES)  # best quality first
+    assert board["meta"]["adaptive"]["calls"] == 60 and board["meta"]["adaptive"]["calls_all_pairs"] == 240
+    assert board["meta"]["adaptive"]["stopped_by"] == "budget_calls"
+    assert board["meta"]["interval"] == "sandwich"  # the default of runs in rounds (README, "Honest intervals")
+
+    more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert sent(judge_server) == 100  # the first 60 came from the store
+    assert max(judge_server.answered().values()) == 1  # no game was asked twice
+    assert plan_lines(tmp_path)[:30] == plan  # same seed and store: the same first rounds
+    assert "40 sent now" in said(more)
+
+
+def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--stop", "separated", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "stopped by stop=separated" in said(run)
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["precision"]["adjacent_separated"] == len(QUALITIES) - 1
+    assert sent(judge_server) == adaptive["calls"] < adaptive["calls_all_pairs"]
+
+
+def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="tournament")
+    run = judgebench("run", "--config", str(config), "--interval", "bootstrap", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert leaderboard(tmp_path)["meta"]["interval"] == "bootstrap"  # an interval set is kept
+    calls = N_QUESTIONS * (len(QUALITIES) - 1) * 2
+    assert sent(judge_server) == calls
+    assert "stopped by tournament complete" in said(run)
+    board = leaderboard(tmp_path)
+    assert board["models"][0]["model"] == "m1" and board["models"][0]["n_losses"] == 0
+    assert board["meta"]["adaptive"]["calls_all_pairs"] == N_QUESTIONS * 10 * 2
+
+
+def test_adaptive_without_an_end_is_a_usage_error(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 2 and "needs a budget or a precision target" in run.stderr
+    bad = judgebench("run", "--config", str(config), "--stop", "narrow", cwd=tmp_path)
+    assert bad.returncode == 2 and "width=W" in bad.stderr
+    assert sent(judge_server) == 0
+
+
+def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    # the scripted server counts a token per 4 characters: about 335 prompt tokens, $0.03 a game at this price
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "budget_usd"
+    spent = sum(entry.prompt_tokens for entry in judge_server.log if entry.status == 200) * 100.0 / 1e6
+    per_game = spent / sent(judge_server)
+    # the first round is one pair, to learn the price; then rounds are cut to what the budget still buys, at the
+    # average price so far (a round of dearer games may pass the budget by a little)
+    assert 2.0 - 10 * per_game < spent <= 2.0 * 1.02, (spent, per_game)
+
+
+def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_path):
+    from judgebench import evaluate
+    from judgebench.config import load_config
+
+    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=60,
+                                           round_games=20))
+    shown: list[str] = []
+    evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status))
+    assert shown[0] == "round 1 · 20 calls planned · top: not yet rated"
+    assert shown[2].startswith("round 3 · 60 calls planned · top: m1, m2, m3")  # rated after round 2
+    assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
