@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from judgebench.datasets import load_dataset  # noqa: E402
 from judgebench.engines.base import JudgeRequest  # noqa: E402
-from judgebench.engines.embedded import embedded_engine_settings, embedded_model_dir  # noqa: E402
+from judgebench.engines.embedded import embedded_engine_settings, embedded_model_dir, kv_cache_gib  # noqa: E402
 from judgebench.engines.vllm_local import VLLMEngine, prefix_order  # noqa: E402
 from judgebench.prompts import build_request, load_template  # noqa: E402
 
@@ -186,7 +186,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--limit", type=int, help="use only the first N games")
-    parser.add_argument("--kv-cache-gib", type=float, help="KV cache size (default: vLLM's, from memory share)")
+    parser.add_argument("--kv-cache-gib", type=float, help="KV cache size (default: the embedded judge's sizing)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     parser.add_argument("--part", choices=("all", "ratio", "grouping"), default="all", help="what to measure")
     args = parser.parse_args()
@@ -199,10 +199,11 @@ def main() -> None:
         settings["name"] = args.model
     if args.dtype:
         settings["dtype"] = args.dtype
-    options = {"kv_cache_memory_bytes": int(args.kv_cache_gib * 2**30)} if args.kv_cache_gib else {}
+    settings["kv_cache_gib"] = args.kv_cache_gib or kv_cache_gib(Path(model), settings["dtype"],
+                                                                 settings["max_model_len"])
     requests = quickstart_requests(settings["name"], args.limit)
     started = time.perf_counter()
-    engine = VLLMEngine(model, chunk_size=args.chunk_size, llm_options=options, **settings)
+    engine = VLLMEngine(model, chunk_size=args.chunk_size, **settings)
     llm = RecordingLLM(engine.llm())
     engine = VLLMEngine(model, chunk_size=args.chunk_size, llm=llm, **settings)
     print(f"vLLM started in {time.perf_counter() - started:.1f} s ({engine.describe()['vllm']}, "

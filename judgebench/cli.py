@@ -130,36 +130,48 @@ def run(
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help=_HELP["progress"]),
     style_control: bool | None = typer.Option(None, "--style-control/--no-style-control",
                                               help=_HELP["style_control"]),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the local engine's output (vLLM) live."),
 ) -> None:
     if config is None and not (questions and answers):
         ctx.fail("nothing to judge: give --questions PATH and --answers PATH, or --config FILE.toml")
     values, flags = flag_values(ctx, _RUN_SETTINGS)
     values.pop("config", None)
+    values.pop("verbose", None)
     judge_values = {key.removeprefix("judge."): values.pop(key) for key in list(values) if key.startswith("judge.")}
     settings = RunConfig.from_toml(config, values, judge_values, flags)
-    raise typer.Exit(_run_and_show(settings))
+    raise typer.Exit(_run_and_show(settings, verbose))
 
 
-def _run_and_show(settings: RunConfig) -> int:
-    """`judgebench run`: evaluate with a progress bar, then show the leaderboard and the judge's diagnostics."""
+def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
+    """`judgebench run`: evaluate with a progress bar, then show the leaderboard and the judge's diagnostics.
+
+    While a local engine judges, its output (vLLM, torch, transformers) goes to engine.log in the output
+    directory, or also to the terminal with `verbose`; the bar and status lines go through the capture's
+    terminal console (engines/quiet.py).
+    """
     from contextlib import nullcontext
 
     from rich.console import Console
 
     from judgebench import present
+    from judgebench.engines.quiet import ENGINE_LOG, capture_engine_output
     from judgebench.evaluation import evaluate
+    from judgebench.outputs import prepare_directory
 
-    console, errors = Console(), Console(stderr=True)
+    console = Console()
     console.print(present.run_header(settings), markup=False)
     if settings.judge.embedded:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
 
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
     priced = settings.judge.price_in_per_mtok is not None or settings.judge.price_out_per_mtok is not None
-    quiet_hooks = present.ProgressHooks(on_event=lambda event: errors.print(event.message, markup=False))
-    with (present.progress_callbacks(errors, priced) if settings.progress else nullcontext(quiet_hooks)) as hooks:
-        evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start, on_progress=hooks.on_progress,
-                              on_event=hooks.on_event)
+    log = prepare_directory(settings.out) / ENGINE_LOG if settings.judge.engine == "vllm" else None
+    with capture_engine_output(log, verbose) as terminal:
+        quiet_hooks = present.ProgressHooks(on_event=lambda event: terminal.err.print(event.message, markup=False))
+        with (present.progress_callbacks(terminal.err, priced) if settings.progress
+              else nullcontext(quiet_hooks)) as hooks:
+            evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start,
+                                  on_progress=hooks.on_progress, on_event=hooks.on_event)
     for line in present.run_summary(evaluation):
         console.print(line, markup=False)
     for note in evaluation.run.notes:

@@ -256,7 +256,8 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
     bar = Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeRemainingColumn(),
                    TextColumn("{task.fields[tokens]:,} tokens"), TextColumn("{task.fields[cost]}"),
-                   TextColumn("{task.fields[status]}"), console=console, transient=False)
+                   TextColumn("{task.fields[status]}"), console=console, transient=False,
+                   redirect_stdout=False, redirect_stderr=False)  # engine output stays in engine.log
 
     def cost(tally: Tally) -> str:
         return f"${tally.cost:,.4f}" if priced else "cost n/a"

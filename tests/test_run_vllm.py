@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,6 @@ import pytest
 from judgebench import evaluate
 from judgebench.config import load_config
 from judgebench.diagnostics import judge_figures
-from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE, EMBEDDED_MODEL_NAME
 from judgebench.prompts import load_template
 from judgebench.runner import RunResult
 
@@ -111,20 +107,6 @@ def test_openai_engine_against_vllm_server_agrees_with_offline_engine(vllm_serve
     same = a.index[both_ok]
     assert (a.loc[same, "label"] == b.loc[same, "label"]).mean() >= 0.95
     assert (a.loc[same, "p_first"] - b.loc[same, "p_first"]).abs().max() <= 0.05
-
-
-def test_quickstart_through_the_cli_on_the_embedded_judge(tmp_path, embedded_model_path):
-    command = [sys.executable, "-m", "judgebench.cli", "run", "--config", str(ROOT / "examples" / "quickstart.toml"),
-               "--store", str(tmp_path / "store.sqlite"), "--out", str(tmp_path / "out"), "--rounds", "200"]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "COLUMNS": "200"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert EMBEDDED_JUDGE_NOTE.split(",")[0] in done.stdout
-    assert "position consistency" in done.stdout and "first-slot win rate" in done.stdout
-    board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
-    assert board["meta"]["judge"] == EMBEDDED_MODEL_NAME and board["meta"]["template"] == "logprob"
-    assert {m["model"] for m in board["models"]} == {"careful-7b", "baseline-3b", "sloppy-1b", "terse-0.5b"}
-    assert board["meta"]["first_slot_win_rate"] is not None
 
 
 def test_prompts_past_the_context_fail_or_are_truncated_with_a_flag(vllm_engine, tmp_path):

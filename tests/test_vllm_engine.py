@@ -16,6 +16,9 @@ import importlib.abc
 import importlib.metadata
 import json
 import math
+import os
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -194,6 +197,87 @@ def test_offline_engine_and_server_agree(offline_results, server_results):
         assert abs(p_offline - p_served) <= 0.05, (request.messages[1]["content"], p_offline, p_served)
 
 
+@pytest.mark.integration
+def test_a_request_vllm_rejects_fails_alone(vllm_engine):
+    """vLLM refuses more logprobs than its max_logprobs (20): that game fails with vLLM's reason, the rest run."""
+    good = [make_request(judge_messages(*pair), LOGPROB_PARAMS) for pair in PAIRS[:3]]
+    greedy = make_request(judge_messages(*PAIRS[3]), {**LOGPROB_PARAMS, "top_logprobs": 50})
+    results = collect(vllm_engine, [*good, greedy])
+    rejected = results[greedy.key]
+    assert rejected.text is None and rejected.error.startswith("vLLM rejected the request: ")
+    assert "logprobs" in rejected.error
+    for request in good:
+        assert results[request.key].error is None and results[request.key].completion_tokens == 1
+
+
+@pytest.mark.integration
+def test_max_tokens_defaults_to_the_room_left_in_the_context(vllm_engine, monkeypatch):
+    request = make_request([{"role": "user", "content": "Reply with one word: hello."}], {"temperature": 0.0})
+    sent: list = []
+    llm = vllm_engine.llm()
+    real_chat = llm.chat
+    monkeypatch.setattr(llm, "chat", lambda c, p, **kw: sent.extend(p) or real_chat(c, p, **kw))
+    completion = collect(vllm_engine, [request])[request.key]
+    room = vllm_engine.max_model_len - vllm_engine.count_prompt_tokens(request.messages)
+    assert [params.max_tokens for params in sent] == [room]
+    assert completion.error is None and completion.finish_reason == "stop"
+    assert 1 <= completion.completion_tokens < room
+
+
+@pytest.mark.integration
+def test_the_kv_cache_holds_the_sequences_it_was_sized_for(vllm_engine):
+    """vLLM turns the bytes it is given into cache blocks with its own formula: 8 full contexts must fit."""
+    cache = vllm_engine.llm().llm_engine.vllm_config.cache_config
+    assert cache.num_gpu_blocks * cache.block_size == embedded.KV_CACHE_SEQUENCES * vllm_engine.max_model_len
+
+
+FAILING_START_SCRIPT = """
+import sys
+from pathlib import Path
+from judgebench.engines.embedded import embedded_engine
+from judgebench.engines.quiet import capture_engine_output
+from judgebench.errors import EngineError
+
+if __name__ == "__main__":
+    try:
+        with capture_engine_output(Path(sys.argv[1])):
+            # judgebench's own check passes (the computed 0.7 GiB fits); vLLM's worker is asked for 1 PiB.
+            embedded_engine(llm_options={"kv_cache_memory_bytes": 2**50}).llm()
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
+"""
+
+
+@pytest.mark.integration
+def test_an_engine_without_memory_stops_with_one_message_and_the_log(embedded_model_path, tmp_path):
+    log = tmp_path / "engine.log"
+    done = subprocess.run([sys.executable, "-c", FAILING_START_SCRIPT, str(log)], capture_output=True, text=True,
+                          timeout=600)
+    terminal = (done.stdout + done.stderr).strip()
+    assert done.returncode == 2, terminal[-3000:]
+    assert len(terminal.splitlines()) == 1 and terminal.startswith("error: vLLM could not start the judge ")
+    assert "not enough free memory" in terminal
+    assert re.search(r"requested memory for kv \(1048576(\.0+)? GiB\)", terminal)  # vLLM's reason: 2**50 bytes
+    assert re.search(r"GiB are free on NUMA node 0 now", terminal) and "kv_cache_gib" in terminal
+    assert terminal.endswith(f"the full engine log is {log}")
+    assert "Traceback (most recent call last)" in log.read_text(), "the engine's traceback is kept in the log"
+
+
+@pytest.mark.integration
+def test_a_kv_cache_larger_than_free_memory_is_refused_before_vllm_starts(embedded_model_path):
+    from judgebench.engines.embedded import embedded_engine
+
+    engine = embedded_engine(kv_cache_gib=2.0**20)
+    with pytest.raises(EngineError) as raised:
+        engine.llm()
+    message = str(raised.value)
+    assert message.startswith(f"not enough free memory to start the judge {EMBEDDED_MODEL_NAME}: its KV cache "
+                              "needs 1048576.00 GiB")
+    assert "GiB are free on NUMA node 0" in message and "lower kv_cache_gib in [judge]" in message
+    assert engine._llm is None
+
+
 # -- batching logic, with a stand-in for vllm.LLM (fast) ---------------------------------------------
 
 class FakeTokenizer:
@@ -207,7 +291,7 @@ class FakeTokenizer:
 
 
 class FakeLLM:
-    """Records each `chat` call; answers "A" with two logprob alternatives; rejects prompts containing REJECT."""
+    """Records each `chat` call; answers "A" with two logprob alternatives."""
 
     def __init__(self, context: int = 64):
         self.model_config = SimpleNamespace(max_model_len=context, get_diff_sampling_param=lambda: {})
@@ -218,8 +302,6 @@ class FakeLLM:
 
     def chat(self, conversations, params, use_tqdm=True):
         self.calls.append([c[-1]["content"] for c in conversations])
-        if any("REJECT" in c[-1]["content"] for c in conversations):
-            raise ValueError("rejected by validation")
         return [self._output(c, p) for c, p in zip(conversations, params, strict=True)]
 
     @staticmethod
@@ -285,26 +367,6 @@ def test_completions_carry_tokens_logprobs_and_sampling_params(fake_vllm, monkey
     assert completion.top_logprobs == [{"A": -0.2}]
     assert (completion.text, completion.prompt_tokens, completion.completion_tokens) == ("A", 5, 1)
     assert completion.finish_reason == "length" and completion.error is None
-
-
-def test_max_tokens_defaults_to_the_room_left_in_the_context(fake_vllm, monkeypatch):
-    llm = FakeLLM(context=20)
-    sent_params = []
-    real_chat = llm.chat
-    monkeypatch.setattr(llm, "chat", lambda c, p, use_tqdm=True: sent_params.extend(p) or real_chat(c, p))
-    request = make_request([{"role": "user", "content": "one two three"}], {"temperature": 0.0})
-    collect(VLLMEngine("fake", llm=llm), [request])
-    assert sent_params[0]["max_tokens"] == 20 - 5  # "<user> one two three <assistant>" is 5 tokens
-
-
-def test_a_rejected_request_fails_alone(fake_vllm):
-    llm = FakeLLM()
-    engine = VLLMEngine("fake", llm=llm, chunk_size=10)
-    good = [make_request([{"role": "user", "content": f"q{i} fine"}], LOGPROB_PARAMS) for i in range(3)]
-    bad = make_request([{"role": "user", "content": "q1 REJECT"}], LOGPROB_PARAMS)
-    results = collect(engine, [*good, bad])
-    assert results[bad.key].error == "vLLM rejected the request: rejected by validation"
-    assert all(results[r.key].error is None and results[r.key].text == "A" for r in good)
 
 
 def test_unknown_sampling_parameter_stops_the_run(fake_vllm):
@@ -401,21 +463,96 @@ def test_cache_dir_follows_judgebench_cache_then_xdg(monkeypatch, tmp_path):
     assert embedded.default_cache_dir() == tmp_path / "mine"
 
 
-def test_embedded_settings_are_cpu_safe_and_the_note_is_plain():
+SMOLLM2_135M = {  # the embedded model's architecture (its config.json)
+    "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3, "hidden_size": 576,
+}
+
+
+def test_kv_cache_is_sized_from_the_model_and_the_context_within_bounds(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(SMOLLM2_135M))
+    # keys and values x 30 layers x 3 KV heads x (576 / 9 = 64) dimensions x 4 bytes (float32)
+    assert embedded.kv_cache_bytes_per_token(tmp_path, "float32") == 2 * 30 * 3 * 64 * 4 == 46_080
+    assert embedded.kv_cache_bytes_per_token(tmp_path, "bfloat16") == 23_040
+    assert embedded.kv_cache_gib(tmp_path, "float32", 2048) == 8 * 2048 * 46_080 / 2**30  # 0.70 GiB
+    assert embedded.kv_cache_gib(tmp_path, "float32", 16_384) == embedded.KV_CACHE_CEILING_GIB
+    # The floor: vLLM refuses to start unless one sequence of the full context fits, ceiling or not.
+    assert embedded.kv_cache_gib(tmp_path, "float32", 131_072) == 131_072 * 46_080 / 2**30
+
+
+def test_embedded_settings_are_cpu_safe_and_use_every_available_core():
     settings = embedded.embedded_engine_settings()
-    assert settings["enforce_eager"] is True and settings["gpu_memory_utilization"] <= 0.3
-    assert settings["max_model_len"] == 2048
+    assert settings["enforce_eager"] is True and settings["max_model_len"] == 2048
+    assert "gpu_memory_utilization" not in settings, "a share of node memory is what failed on 10.5 GiB nodes"
+    assert {int(core) for core in settings["cpu_threads_bind"].split(",")} == os.sched_getaffinity(0)
     assert "not for conclusions" in embedded.EMBEDDED_JUDGE_NOTE
 
 
 def test_engine_from_config_starts_from_the_embedded_settings(monkeypatch, tmp_path):
     from judgebench.config import JudgeConfig
 
+    (tmp_path / "config.json").write_text(json.dumps(SMOLLM2_135M))
     monkeypatch.setattr(embedded, "embedded_model_dir", lambda cache_dir=None: tmp_path)
     engine = vllm_local.engine_from_config(JudgeConfig(engine="vllm", embedded=True, max_model_len=1024))
     assert engine.model == str(tmp_path) and engine.name == EMBEDDED_MODEL_NAME
     assert (engine.dtype, engine.max_model_len_setting) == ("float32", 1024)  # explicit setting wins
-    assert engine.enforce_eager is True and engine.gpu_memory_utilization <= 0.3
+    assert engine.enforce_eager is True and engine.gpu_memory_utilization is None
+    assert engine.kv_cache_gib == 8 * 1024 * 46_080 / 2**30  # sized for the context asked for
+    assert engine._llm_kwargs()["kv_cache_memory_bytes"] == 8 * 1024 * 46_080
+    judge = JudgeConfig(engine="vllm", embedded=True)
+    judge.__dict__["kv_cache_gib"] = 1.5  # kv_cache_gib in [judge] (whether or not the settings model has it yet)
+    overridden = vllm_local.engine_from_config(judge)
+    assert overridden.kv_cache_gib == 1.5 and overridden.describe()["kv_cache_gib"] == 1.5
     other = vllm_local.engine_from_config(JudgeConfig(engine="vllm", model="org/judge", chunk_size=64))
     assert (other.model, other.name, other.dtype, other.chunk_size) == ("org/judge", "org/judge", "auto", 64)
     assert other.describe()["model"] == "org/judge"
+
+
+# -- engine output kept off the terminal (engines/quiet.py) ---------------------------------------------
+
+NOISY_SCRIPT = """
+import logging, os, subprocess, sys, warnings
+from pathlib import Path
+from judgebench.engines.quiet import capture_engine_output, phase
+
+with capture_engine_output(Path(sys.argv[1]), verbose=sys.argv[2] == "verbose") as terminal:
+    terminal.out.print("the plan")
+    print("print to sys.stdout")
+    logging.getLogger("vllm").warning("a logging record")
+    warnings.warn("a Python warning")
+    os.write(2, b"written to file descriptor 2\\n")
+    subprocess.run([sys.executable, "-c", "import sys; print('child stdout'); print('child stderr', file=sys.stderr)"])
+    with phase("starting the engine", "ready"):
+        pass
+    terminal.err.print("the progress bar")
+print("after the capture")
+"""
+ENGINE_LINES = ["print to sys.stdout", "a logging record", "a Python warning", "written to file descriptor 2",
+                "child stdout", "child stderr"]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_engine_output_goes_to_the_log_and_only_the_application_reaches_the_terminal(tmp_path, verbose):
+    log = tmp_path / "out" / "engine.log"
+    done = subprocess.run([sys.executable, "-c", NOISY_SCRIPT, str(log), "verbose" if verbose else "quiet"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["the plan", "after the capture"]  # descriptors restored afterwards
+    status = [line for line in done.stderr.splitlines() if line.startswith(("starting", "the progress"))]
+    assert status == ["starting the engine ... ready in 0 s", "the progress bar"]
+    captured = log.read_text()
+    for line in ENGINE_LINES:
+        assert line in captured
+        assert (line in done.stderr) is verbose, f"{line!r} must reach the terminal only with --verbose"
+
+
+def test_without_a_log_nothing_is_captured_and_phases_are_silent(capfd):
+    from judgebench.engines.quiet import active_terminal, capture_engine_output, phase
+
+    with phase("outside any capture"):
+        pass
+    with capture_engine_output(None) as terminal:
+        assert active_terminal() is terminal and terminal.log_path is None
+        print("plain output")
+    assert active_terminal() is None
+    out, err = capfd.readouterr()
+    assert out == "plain output\n" and "outside any capture" not in err

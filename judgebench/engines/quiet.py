@@ -1,0 +1,162 @@
+"""A readable terminal while a local engine runs: engine output goes to a log file, the user sees status lines.
+
+vLLM, torch, transformers and tqdm write log lines, warnings, progress bars and (from vLLM's engine
+process) whole tracebacks straight to file descriptors 1 and 2, often from child processes that inherit
+them. Redirecting `sys.stdout` is not enough, so `capture_engine_output` redirects the descriptors
+themselves (`os.dup2`) to `engine.log` for as long as the run lasts: everything printed by this process,
+its Python logging and warnings, and every process it starts lands in the log. The application's own
+output goes through the `Terminal` it returns, whose rich consoles write to duplicates of the original
+descriptors taken before the redirection, so the plan, the progress bar and the leaderboard still reach
+the terminal. With `verbose`, the captured output is also copied to the terminal as it arrives.
+
+Engine code announces its slow phases with the module-level `phase(...)` (for example
+`starting judge SmolLM2-135M-Instruct on vLLM (CPU) ... ready in 21 s`); outside a capture it prints
+nothing, so library users and tests see no status lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+
+ENGINE_LOG = "engine.log"
+
+
+@dataclass
+class Terminal:
+    """Where the application's own output goes while engine output is captured.
+
+    `out` and `err` are rich consoles on the terminal's standard output and error (use `err` for the
+    progress bar: phase lines are printed there too, above the bar); `log_path` is the engine log, or
+    None when nothing is captured.
+    """
+
+    out: Console
+    err: Console
+    log_path: Path | None = None
+
+    @contextlib.contextmanager
+    def phase(self, label: str, done: str = "done") -> Iterator[None]:
+        """Show `label ...` with a spinner while the block runs, then one line `label ... done in N s`."""
+        started = time.monotonic()
+        with self.err.status(f"{label} ..."):
+            yield
+        self.err.print(f"{label} ... {done} in {time.monotonic() - started:.0f} s", highlight=False)
+
+
+_active: Terminal | None = None
+
+
+def active_terminal() -> Terminal | None:
+    """The terminal of the capture in progress, if any."""
+    return _active
+
+
+@contextlib.contextmanager
+def phase(label: str, done: str = "done") -> Iterator[None]:
+    """Announce a slow step on the active terminal (see `Terminal.phase`); silent outside a capture."""
+    terminal = _active
+    if terminal is None:
+        yield
+        return
+    with terminal.phase(label, done):
+        yield
+
+
+@contextlib.contextmanager
+def capture_engine_output(log_path: Path | None, verbose: bool = False) -> Iterator[Terminal]:
+    """Send everything written to file descriptors 1 and 2 (by this process and its children) to `log_path`.
+
+    Yields the `Terminal` the application must print through. With `verbose` the output is copied to
+    the terminal as well, live. With `log_path` None nothing is redirected: the terminal consoles are
+    plain ones (for runs whose engine prints nothing, such as an HTTP API). Descriptors are restored on
+    exit, also on errors, so the CLI's error message reaches the terminal.
+    """
+    global _active
+    if log_path is None:
+        terminal = Terminal(Console(), Console(stderr=True))
+        previous, _active = _active, terminal
+        try:
+            yield terminal
+        finally:
+            _active = previous
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as log:  # runs into the same directory append: mark where each starts
+        log.write(f"\n=== {' '.join(sys.argv)} (pid {os.getpid()}), {time.strftime('%Y-%m-%d %H:%M:%S %z')} ===\n")
+    with _redirected_descriptors(log_path, verbose) as (term_out, term_err):
+        width = _terminal_width(term_out)
+        terminal = Terminal(Console(file=term_out, width=width), Console(file=term_err, width=width), log_path)
+        previous, _active = _active, terminal
+        try:
+            yield terminal
+        finally:
+            _active = previous
+
+
+@contextlib.contextmanager
+def _redirected_descriptors(log_path: Path, verbose: bool) -> Iterator[tuple[IO[str], IO[str]]]:
+    """Point fds 1 and 2 at the log (or, verbose, at a pipe copied to log and terminal); yield the originals."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = os.dup(1), os.dup(2)
+    copier: threading.Thread | None = None
+    try:
+        if verbose:
+            read_end, target = os.pipe()
+            # The copier owns its read end, its own terminal descriptor and its own log handle: it stops
+            # when every writer has closed the pipe, which an engine process outliving the run may delay.
+            copier = threading.Thread(target=_copy, args=(read_end, log_path, os.dup(saved[1])), daemon=True,
+                                      name="engine-log-copier")
+            copier.start()
+        else:
+            target = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        os.close(target)
+        with open(saved[0], "w", closefd=False, encoding="utf-8", errors="replace") as term_out, \
+                open(saved[1], "w", closefd=False, encoding="utf-8", errors="replace") as term_err:
+            try:
+                yield term_out, term_err
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    stream.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+    finally:
+        for descriptor in saved:
+            os.close(descriptor)
+        if copier is not None:
+            copier.join(timeout=2)  # the last lines, unless an engine process still holds the pipe
+
+
+def _copy(read_end: int, log_path: Path, terminal: int) -> None:
+    """Copy what arrives on the pipe to the log and to the terminal until the last writer closes it."""
+    with open(read_end, "rb", buffering=0) as pipe, open(log_path, "ab", buffering=0) as log:
+        while chunk := pipe.read(65536):
+            log.write(chunk)
+            with contextlib.suppress(OSError):
+                os.write(terminal, chunk)
+    os.close(terminal)
+
+
+def _terminal_width(stream: IO[str]) -> int | None:
+    """The terminal's width for a console on a duplicated descriptor (rich measures fds 0-2, now the log).
+
+    None lets rich decide (the COLUMNS variable, else 80), as it does when output is not a terminal.
+    """
+    if os.environ.get("COLUMNS") or not stream.isatty():
+        return None
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except OSError:
+        return None
