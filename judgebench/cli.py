@@ -9,8 +9,9 @@ printed as one message on stderr and turned into its exit code. A traceback mean
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from judgebench.leaderboard import Leaderboard
+    from judgebench.present import ProgressHooks
 
 app = typer.Typer(
     name="judgebench",
@@ -142,6 +144,26 @@ def run(
     raise typer.Exit(_run_and_show(settings, verbose))
 
 
+@contextlib.contextmanager
+def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: bool,
+             priced: bool) -> Iterator[ProgressHooks]:
+    """While a judge works: a progress bar (or engine events on stderr), and for a local vLLM engine its
+    output (vLLM, torch, transformers) captured to engine.log in `out` (else beside the store), shown live
+    only with `verbose` (engines/quiet.py)."""
+    from judgebench import present
+    from judgebench.engines.quiet import ENGINE_LOG, capture_engine_output
+    from judgebench.outputs import prepare_directory
+
+    log = None
+    if settings.judge.engine == "vllm":
+        log = prepare_directory(out if out is not None else Path(settings.store).parent) / ENGINE_LOG
+    with capture_engine_output(log, verbose) as terminal:
+        quiet = present.ProgressHooks(on_event=lambda event: terminal.err.print(event.message, markup=False))
+        with (present.progress_callbacks(terminal.err, priced) if progress
+              else contextlib.nullcontext(quiet)) as hooks:
+            yield hooks
+
+
 def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     """`judgebench run`: evaluate with a progress bar, then show the leaderboard and the judge's diagnostics.
 
@@ -149,14 +171,10 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     directory, or also to the terminal with `verbose`; the bar and status lines go through the capture's
     terminal console (engines/quiet.py).
     """
-    from contextlib import nullcontext
-
     from rich.console import Console
 
     from judgebench import present
-    from judgebench.engines.quiet import ENGINE_LOG, capture_engine_output
     from judgebench.evaluation import evaluate
-    from judgebench.outputs import prepare_directory
 
     console = Console()
     console.print(present.run_header(settings), markup=False)
@@ -165,13 +183,9 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
 
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
     priced = settings.judge.price_in_per_mtok is not None or settings.judge.price_out_per_mtok is not None
-    log = prepare_directory(settings.out) / ENGINE_LOG if settings.judge.engine == "vllm" else None
-    with capture_engine_output(log, verbose) as terminal:
-        quiet_hooks = present.ProgressHooks(on_event=lambda event: terminal.err.print(event.message, markup=False))
-        with (present.progress_callbacks(terminal.err, priced) if settings.progress
-              else nullcontext(quiet_hooks)) as hooks:
-            evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start,
-                                  on_progress=hooks.on_progress, on_event=hooks.on_event)
+    with _judging(settings, settings.out, verbose=verbose, progress=settings.progress, priced=priced) as hooks:
+        evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start, on_progress=hooks.on_progress,
+                              on_event=hooks.on_event)
     for line in present.run_summary(evaluation):
         console.print(line, markup=False)
     for note in evaluation.run.notes:
@@ -416,8 +430,6 @@ def diagnose(
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
     """`judgebench diagnose --gold`: judge the labelled pairs, print the agreement, write diagnostics.json."""
-    from contextlib import nullcontext
-
     from rich.console import Console
 
     from judgebench import diagnostics, present
@@ -426,9 +438,7 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     console = Console()
     console.print(f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
                   f"gold pairs {gold}, both orders", markup=False)
-    errors = Console(stderr=True)
-    quiet_hooks = present.ProgressHooks(on_event=lambda event: errors.print(event.message, markup=False))
-    with present.progress_callbacks(errors, False) if progress else nullcontext(quiet_hooks) as hooks:
+    with _judging(settings, out, verbose=False, progress=progress, priced=False) as hooks:
         evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
                                    on_event=hooks.on_event)
     console.print(present.gold_table(evaluation.figures["gold"]))

@@ -148,6 +148,9 @@ class JudgeConfig(SettingsModel):
     """vLLM: weight and activation dtype."""
     max_model_len: int | None = Field(None, ge=1)
     """vLLM: context length in tokens (default: the model's)."""
+    kv_cache_gib: float | None = Field(None, gt=0)
+    """vLLM: KV cache size in GiB (default: sized from the model and the context for the embedded judge,
+    vLLM's own choice otherwise)."""
     gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
     """vLLM: share of GPU (or, on CPU, node) memory the engine may use."""
     tensor_parallel_size: int = Field(1, ge=1)

@@ -28,7 +28,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,7 +199,7 @@ class VLLMEngine:
             **({"llm_options": self.llm_options} if self.llm_options else {}),
         }
 
-    async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncIterator[Completion]:
+    async def stream(self, requests: Sequence[JudgeRequest]) -> AsyncGenerator[Completion, None]:
         """Yield one Completion per request, chunk by chunk; games that do not fit fail without being sent.
 
         Each chunk is rendered and counted just before it is sent, so the first results arrive without
@@ -400,7 +400,7 @@ def engine_from_config(judge: Any) -> VLLMEngine:
         "max_model_len": judge.max_model_len,
         "gpu_memory_utilization": judge.gpu_memory_utilization,
         "enforce_eager": judge.enforce_eager,
-        "kv_cache_gib": getattr(judge, "kv_cache_gib", None),
+        "kv_cache_gib": judge.kv_cache_gib,
     }
     explicit = {k: v for k, v in explicit.items() if v is not None}
     common = {"tensor_parallel_size": judge.tensor_parallel_size, "data_parallel_size": judge.data_parallel_size,
