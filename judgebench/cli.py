@@ -200,7 +200,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     else:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
     console.print(present.diagnostics_table(evaluation))
-    console.print(f"wrote {', '.join(str(path) for path in evaluation.files.values())}", markup=False)
+    console.print(present.written_files(evaluation.files.values()), markup=False)
     if evaluation.diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)
     elif evaluation.diagnostics.n_failed:

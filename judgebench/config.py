@@ -497,15 +497,19 @@ def _check_key(path: Path, table: str, key: str) -> None:
 
 
 def _relative_to(base: Path, key: str, value: Any) -> Any:
-    """A path setting's value (a str, or a list of them) made relative to the config file's folder."""
+    """A path setting's value (a str, or a list of them) made relative to the config file's folder, with
+    `..` folded away so that messages show plain paths (`results/x`, not `examples/../results/x`)."""
+    def joined(item: str) -> Path:
+        return Path(os.path.normpath(base / item))
+
     if key == "template":  # a name, or a template file (it has a suffix)
-        return str(base / value) if isinstance(value, str) and Path(value).suffix else value
+        return str(joined(value)) if isinstance(value, str) and Path(value).suffix else value
     if not _mentions(RunConfig.model_fields[key].annotation, Path):
         return value
     if isinstance(value, str):
-        return base / value
+        return joined(value)
     if isinstance(value, list):
-        return [base / item if isinstance(item, str) else item for item in value]
+        return [joined(item) if isinstance(item, str) else item for item in value]
     return value
 
 

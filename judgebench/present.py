@@ -9,9 +9,10 @@ table fits; the Markdown file always has every column.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -47,6 +48,22 @@ def method_title(meta: dict[str, Any]) -> str:
     """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
     title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def written_files(paths: Iterable[Path]) -> str:
+    """'wrote results/x/: a.json, b.csv': the files a command wrote, by folder, relative to the working
+    directory when they are under it."""
+    folders: dict[Path, list[str]] = {}
+    for path in paths:
+        folders.setdefault(Path(path).parent, []).append(Path(path).name)
+    shown = []
+    for folder, names in folders.items():
+        try:
+            where = folder.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            where = folder
+        shown.append(f"{where}/: {', '.join(names)}")
+    return "wrote " + "; ".join(shown)
 
 
 def format_rank(rank: int | None) -> str:
