@@ -64,5 +64,3 @@ OK, UNPARSED, FAILED = "ok", "unparsed", "failed"
 # p_ab / p_ba: probability that model_a is better in the game where a was shown first / second
 # (NaN when that order was not judged), kept so position bias stays measurable.
 OUTCOME_COLUMNS = ["question_id", "model_a", "model_b", "score_a", "weight", "p_ab", "p_ba"]
-# Canonical game-level columns for fitting a first-position effect: one row per judged game.
-GAME_COLUMNS = ["question_id", "first", "second", "p_first", "weight"]

@@ -49,7 +49,6 @@ from typing import Any
 import pandas as pd
 
 from judgebench.errors import InputError, StorageError
-from judgebench.outputs import atomic_open
 from judgebench.records import OK, UNPARSED
 
 SCHEMA_VERSION = 3
@@ -509,15 +508,3 @@ class Store:
         from judgebench.verdicts import combine
 
         return combine(self.games(judge, template), swap=swap, seed=seed, baseline=baseline).outcomes
-
-    def export_jsonl(self, path: str | Path, keys: Iterable[str] | None = None) -> int:
-        """Write judgments (including failed and unparsed ones) as JSON lines, atomically; returns the row count."""
-        frame = self.judgments(keys)
-        records = frame.to_dict(orient="records")
-        with atomic_open(path) as handle:
-            for record in records:
-                if record.get("logprobs"):
-                    record["logprobs"] = json.loads(record["logprobs"])
-                clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()}
-                handle.write(json.dumps(clean, ensure_ascii=False) + "\n")
-        return len(records)

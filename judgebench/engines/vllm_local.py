@@ -240,13 +240,6 @@ class VLLMEngine:
         """Prompt tokens for these chat messages, rendered with the model's chat template as `LLM.chat` does."""
         return self._render(messages)[1]
 
-    def truncate_text(self, text: str, max_tokens: int) -> str:
-        """`text` cut to at most `max_tokens` of the judge's tokens (for shortening answers that overflow)."""
-        with self._lock:
-            tokenizer = self.llm().get_tokenizer()
-            ids = tokenizer.encode(text, add_special_tokens=False)
-            return text if len(ids) <= max_tokens else tokenizer.decode(ids[:max(max_tokens, 0)])
-
     # -- internals -----------------------------------------------------------------------------------
 
     def llm(self) -> Any:

@@ -107,11 +107,6 @@ class PairCounts:
         return (np.bincount(self.first, self.score, m)
                 + np.bincount(self.second, self.games - self.score, m))
 
-    def model_games(self) -> np.ndarray:
-        """Total weighted number of comparisons of each model."""
-        m = self.n_models
-        return np.bincount(self.first, self.games, m) + np.bincount(self.second, self.games, m)
-
     def first_score(self) -> float:
         """Total score of the first-shown side (meaningful for games only)."""
         return float(self.score.sum())
@@ -205,15 +200,6 @@ def question_counts(coded: CodedOutcomes, pairs: RowPairs, questions: np.ndarray
     if ties:
         matrix[:, column] = np.bincount(q, w * tie_mass(s), n_q)
     return matrix
-
-
-def counts_from_matrix(models: list[str] | tuple[str, ...], scores: np.ndarray) -> PairCounts:
-    """PairCounts from a dense matrix of scores (entry (i, j): weighted score of i against j)."""
-    scores = np.asarray(scores, dtype=float)
-    games = scores + scores.T
-    first, second = np.nonzero(np.triu(games, 1))
-    return PairCounts(models=tuple(models), first=first, second=second, score=scores[first, second],
-                      games=games[first, second], ties=np.zeros(len(first)))
 
 
 # --- encoding -----------------------------------------------------------------------------------------

@@ -28,8 +28,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-WIN_RATE_KEYS = ("win_rate", "standard_error", "discrete_win_rate", "n_wins", "n_wins_base", "n_draws", "n_total")
-
 
 def win_rate_vs_baseline(scores: np.ndarray) -> dict:
     """AlpacaEval's head-to-head summary of a model against the baseline from per-question soft scores.
