@@ -340,12 +340,12 @@ def read_earlier_run(path: Path) -> EarlierRun:
         if not needed.is_file():
             raise InputError("not found; --against needs a results directory written by `judgebench run` "
                              "(leaderboard.json and judgments.jsonl)", path=needed)
-    try:
-        meta = json.loads(board_path.read_text(encoding="utf-8")).get("meta", {})
-    except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON: {error}", path=board_path) from None
+    from judgebench.datasets.rows import read_text
+    from judgebench.report.inputs import read_json_object
+
+    meta = dict((read_json_object(board_path) or {}).get("meta") or {})
     rows = []
-    for number, line in enumerate(judgments_path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(judgments_path).splitlines(), 1):
         if line.strip():
             try:
                 rows.append(json.loads(line))
@@ -354,11 +354,14 @@ def read_earlier_run(path: Path) -> EarlierRun:
     judgments = pd.DataFrame(rows)
     if judgments.empty:
         raise InputError("no judgments", path=judgments_path)
+    missing = {"question_id", "first", "second", "status", "p_first"} - set(judgments.columns)
+    if missing:
+        raise InputError(f"no judgments (missing {', '.join(sorted(missing))})", path=judgments_path)
     baseline = meta.get("baseline")
     if not baseline:
         raise InputError("meta has no baseline: --against needs a run made with pairs = \"baseline\"",
                          path=board_path)
-    recorded = {k: sorted(judgments[k].dropna().unique()) for k in ("judge", "template")}
+    recorded = {k: sorted(judgments[k].dropna().unique()) for k in ("judge", "template") if k in judgments}
     for key, values in recorded.items():
         if meta.get(key) is None and len(values) == 1:
             meta[key] = values[0]

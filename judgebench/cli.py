@@ -392,6 +392,9 @@ def diagnose(
 
     from judgebench import diagnostics, present
 
+    # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
+    LeaderboardSettings.from_flags({k: v for k, v in (("confidence", confidence), ("swap", swap)) if v is not None},
+                                   {"confidence": "--confidence", "swap": "--swap"})
     if out is not None:
         from judgebench.outputs import prepare_directory
 
@@ -465,12 +468,10 @@ def report(
     template: str | None = typer.Option(None, help="With --store: the template whose judgments to use."),
     questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, categories)."),
     answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
-    judgments_shown: int = typer.Option(200, help="Pairs shown in the judgment browser (a seeded sample)."),
+    judgments_shown: int = typer.Option(200, min=0, help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, help="Seed of the sample of judgments shown."),
 ) -> None:
-    import json
 
-    from judgebench.diagnostics import DIAGNOSTICS_FILE
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
@@ -480,10 +481,8 @@ def report(
         from judgebench.datasets import load_dataset
 
         dataset = load_dataset(questions, answers, allow_missing=True)
-    recorded = Path(results) / DIAGNOSTICS_FILE if results is not None else None
-    figures = json.loads(recorded.read_text(encoding="utf-8")) if recorded and recorded.is_file() else None
-    written = write_report(data, out, dataset=dataset, diagnostics_figures=figures, shown_pairs=judgments_shown,
-                           seed=seed)
+    written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
+                           shown_pairs=judgments_shown, seed=seed)
     typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {written.pairs_shown} of {written.pairs_total} "
                f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
 

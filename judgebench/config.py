@@ -530,7 +530,11 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     user_file = judges_file or (Path(os.environ["JUDGEBENCH_JUDGES"]) if os.environ.get("JUDGEBENCH_JUDGES")
                                 else None)
     if user_file is not None:
-        found.update(read_toml(user_file, "judges file"))
+        mine = read_toml(user_file, "judges file")
+        for name, preset in mine.items():
+            if not isinstance(preset, dict):
+                raise ConfigError(f"{user_file}: preset '{name}' must be a table: [{name}] with engine, model, ...")
+        found.update(mine)
     return found
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from judgebench.errors import InputError
 from judgebench.verdicts import discrete
 
 
@@ -285,7 +286,7 @@ def transitivity(outcomes: Any) -> dict[str, Any]:
                               "n_cyclic": int(round(cyclic)), "cyclic_share": cyclic / triads if triads else None}
     try:
         bt.check_identifiable(counts)
-    except Exception:
+    except InputError:
         return {**result, "deviance": None, "df": None, "p_value": None,
                 "note": "Bradley-Terry maximum likelihood does not exist (a model won or lost every comparison)"}
     fit = bt.fit(counts)
@@ -389,7 +390,7 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     """The judge's first-position effect: Bradley-Terry with a first-position parameter fitted on the games
     (leaderboard.build with position_effect=True; sandwich interval clustered by question), as log-odds and as
     the probability that the first answer wins between equal models. None with fewer than two models."""
-    from judgebench.errors import ConfigError, InputError
+    from judgebench.errors import ConfigError
     from judgebench.leaderboard import build
 
     first = discrete(_order_frame(outcomes)[0])

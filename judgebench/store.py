@@ -126,7 +126,7 @@ WHERE judgments.status != 'ok'
 """
 
 GAME_FIELDS = ["question_id", "first", "second", "p_first", "weight"]
-RUN_COUNTS = ("planned", "sent", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost")
+RUN_COUNTS = ("sent", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost")
 HOST = socket.gethostname()
 _OWNERS_HERE: set[str] = set()  # claim owners (runs) of this process that have not released their claims
 
@@ -202,6 +202,16 @@ def owner_alive(owner: str, host: str, pid: int) -> bool:
     except PermissionError:  # exists, owned by another user
         return True
     return True
+
+
+def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: str | None, path: Path) -> None:
+    """Raise an InputError when `frame` holds judgments of several judges or templates and none was chosen:
+    mixing judges (or templates) would mix different measurements."""
+    for column, chosen in (("judge", judge), ("template", template)):
+        values = sorted(frame[column].unique())
+        if chosen is None and len(values) > 1:
+            raise InputError(f"the store holds judgments of several {column}s ({', '.join(values)})",
+                             path=path, hint=f"choose one with --{column}")
 
 
 class Store:
@@ -495,11 +505,7 @@ class Store:
         """
         frame = self.judgments(judge=judge, template=template)
         frame = frame[frame["status"] == OK]
-        for column, chosen in (("judge", judge), ("template", template)):
-            values = sorted(frame[column].unique())
-            if chosen is None and len(values) > 1:
-                raise InputError(f"the store holds judgments of several {column}s ({', '.join(values)})",
-                                 path=self.path, hint=f"choose one with --{column}")
+        require_one_measurement(frame, judge, template, self.path)
         return frame[GAME_FIELDS].reset_index(drop=True)
 
     def outcomes(self, swap: str = "both", seed: int = 0, baseline: str | None = None,

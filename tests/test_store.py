@@ -143,6 +143,7 @@ def test_runs_record_provenance_and_the_judgments_name_them(tmp_path):
         assert runs["id"].tolist() == ["r1"]
         run = runs.iloc[0]
         assert (run["status"], run["sent"], run["ok"], run["cost"]) == ("finished", 1, 1, 0.5)
+        assert run["planned"] == 2  # recorded at the start, kept at the finish
         assert run["ended_at"] >= run["started_at"] and run["engine_settings"] == '{"concurrency": 4}'
         assert store.runs()["id"].tolist() == ["r1", "r2"]
         assert store.servers(["k1", "k2"]) == {"http://h:1/v1": 1, "http://h:2/v1": 1}

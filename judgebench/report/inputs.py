@@ -8,13 +8,14 @@ rated on the fly with the `judgebench leaderboard` defaults when the report need
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
+from judgebench.diagnostics import DIAGNOSTICS_FILE
 from judgebench.errors import ConfigError, InputError
 
 
@@ -27,6 +28,7 @@ class RunData:
     source: str
     leaderboard: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    diagnostics: dict[str, Any] | None = None  # diagnostics.json of a results directory, when there is one
 
     @property
     def swap(self) -> str:
@@ -49,15 +51,11 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
 
 
 def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
-    from judgebench.store import Store
+    from judgebench.store import Store, require_one_measurement
 
     with Store(path, must_exist=True) as db:
         frame = db.judgments(judge=judge, template=template)
-    for column, chosen in (("judge", judge), ("template", template)):
-        values = sorted(frame[column].unique())
-        if chosen is None and len(values) > 1:
-            raise InputError(f"the store holds judgments of several {column}s ({', '.join(values)})",
-                             path=path, hint=f"choose one with --{column}")
+    require_one_measurement(frame, judge, template, path)
     if frame.empty:
         raise InputError("the store holds no judgments" + (" of this judge and template" if judge or template
                                                             else ""), path=path)
@@ -68,15 +66,7 @@ def _from_results(directory: Path) -> RunData:
     judgments_file = directory / "judgments.jsonl"
     if not judgments_file.is_file():
         raise InputError("no judgments.jsonl here (write one with `judgebench run --out DIR`)", path=directory)
-    records = []
-    with judgments_file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise InputError(f"line {number}: not JSON ({error.msg})", path=judgments_file) from None
-    frame = pd.DataFrame.from_records(records)
+    frame = pd.DataFrame.from_records([row.data for row in read_rows(judgments_file)])
     missing = {"question_id", "first", "second", "status", "p_first"} - set(frame.columns)
     if frame.empty or missing:
         raise InputError(f"no judgments (missing {', '.join(sorted(missing))})" if missing else "no judgments",
@@ -84,11 +74,20 @@ def _from_results(directory: Path) -> RunData:
     if "weight" not in frame:
         frame["weight"] = 1.0
     frame["weight"] = frame["weight"].fillna(1.0)
-    board = None
-    board_file = directory / "leaderboard.json"
-    if board_file.is_file():
-        try:
-            board = json.loads(board_file.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputError(f"not JSON ({error.msg})", path=board_file) from None
-    return RunData(frame, str(directory), board, dict((board or {}).get("meta") or {}))
+    board = read_json_object(directory / "leaderboard.json")
+    return RunData(frame, str(directory), board, dict((board or {}).get("meta") or {}),
+                   read_json_object(directory / DIAGNOSTICS_FILE))
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """A JSON file holding one object (leaderboard.json, diagnostics.json), or None when there is no such file;
+    a file that is not UTF-8 JSON holding an object is an InputError naming it (and the line)."""
+    if not path.is_file():
+        return None
+    try:
+        value = loads(read_text(path))
+    except JSONProblem as problem:
+        raise InputError(problem.message, path=path, line=problem.line) from None
+    if not isinstance(value, dict):
+        raise InputError("expected a JSON object ({...})", path=path)
+    return value
