@@ -499,7 +499,7 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     frame, results = judge_in_batches(config, dataset, options, comparison, order)
     last = results[-1]
     games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
-    priced = config.judge.price_in_per_mtok is not None or config.judge.price_out_per_mtok is not None
+    priced = config.judge.priced
     return summarise(frame, games, dataset, options, comparison.scale, comparison.reference,
                      None if options.against is None else comparison.opponent, _accounting(results, priced),
                      last.n_failed)

@@ -182,7 +182,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
 
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
-    priced = settings.judge.price_in_per_mtok is not None or settings.judge.price_out_per_mtok is not None
+    priced = settings.judge.priced
     with _judging(settings, settings.out, verbose=verbose, progress=settings.progress, priced=priced) as hooks:
         evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start, on_progress=hooks.on_progress,
                               on_event=hooks.on_event)

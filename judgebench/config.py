@@ -184,6 +184,11 @@ class JudgeConfig(SettingsModel):
         return self
 
     @property
+    def priced(self) -> bool:
+        """Whether the judge's prices are known, so that cost can be shown."""
+        return self.price_in_per_mtok is not None or self.price_out_per_mtok is not None
+
+    @property
     def name(self) -> str:
         """How this judge is named in stores and outputs: the judge model."""
         if self.embedded:

@@ -91,9 +91,7 @@ class Evaluation:
     @property
     def cost_usd(self) -> float | None:
         """Cost of the games sent now, when the judge's prices are known."""
-        judge = self.settings.judge
-        priced = judge.price_in_per_mtok is not None or judge.price_out_per_mtok is not None
-        return self.run.tally.cost if priced else None
+        return self.run.tally.cost if self.settings.judge.priced else None
 
     @property
     def exit_code(self) -> int:
@@ -365,7 +363,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
 
     chosen = _rate_options(settings, options)
     if kind is None:
-        kind = "outcomes" if not isinstance(source, (str, Path, list, tuple)) else source_kind(source)
+        kind = source_kind(source)
     where: dict[str, Any] = {"store": None, "alpaca_eval": None, "outcomes": None}
     if kind == "alpaca-eval":
         where["alpaca_eval"] = _as_list(source)
@@ -455,9 +453,10 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     import numpy as np
 
     from judgebench import diagnostics
-    from judgebench.datasets.gold import ANSWER_A, gold_dataset, load_gold
+    from judgebench.datasets.gold import ANSWER_B, gold_dataset, load_gold
     from judgebench.outputs import prepare_directory
     from judgebench.runner import run_async, run_coroutine
+    from judgebench.verdicts import orient_games
 
     pairs = load_gold(gold)
     settings = settings.with_changes(pairs="all", swap="both", baseline=None)
@@ -465,9 +464,9 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     dataset = gold_dataset(pairs)
     result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start,
                                      on_event=on_event))
-    games = result.games
-    a_first = games[games["first"] == ANSWER_A].groupby("question_id")["p_first"].mean()
-    a_second = 1.0 - games[games["first"] != ANSWER_A].groupby("question_id")["p_first"].mean()
+    oriented = orient_games(result.games, baseline=ANSWER_B)  # answer A is model_a of every pair
+    a_first = oriented[oriented["a_first"]].groupby("question_id")["p_a"].mean()
+    a_second = oriented[~oriented["a_first"]].groupby("question_id")["p_a"].mean()
     ids = [pair.pair_id for pair in pairs]
     figures = diagnostics.diagnose_judgments(
         result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence,

@@ -310,13 +310,7 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     in the meta; intervals and anchor-free ranks exactly as for plain Bradley-Terry."""
     from judgebench.ratings import style
 
-    ridge = options.regularization
-    if ridge is None:
-        try:
-            bt.check_identifiable(pair_counts(coded))
-            ridge = 0.0
-        except InputError:
-            ridge = AUTO_RIDGE
+    ridge = _ridge(pair_counts(coded), options)
     fit = style.fit(coded, regularization=ridge)
     m = coded.n_models
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
@@ -354,16 +348,21 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
 AUTO_RIDGE = 0.01
 
 
+def _ridge(counts: PairCounts, options: _Options) -> float:
+    """The options' ridge penalty; `None` means plain maximum likelihood where it exists, else AUTO_RIDGE."""
+    if options.regularization is not None:
+        return options.regularization
+    try:
+        bt.check_identifiable(counts)
+    except InputError:
+        return AUTO_RIDGE
+    return 0.0
+
+
 def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
-    """Bradley-Terry fit with the options' ridge; `None` means plain maximum likelihood where it exists."""
-    ridge = options.regularization
-    if ridge is None:
-        try:
-            bt.check_identifiable(counts)
-            ridge = 0.0
-        except InputError:
-            ridge = AUTO_RIDGE
-    return bt.fit(counts, position_effect=options.position_effect, ties=options.ties, regularization=ridge)
+    """Bradley-Terry fit with the options' ridge (`_ridge`)."""
+    return bt.fit(counts, position_effect=options.position_effect, ties=options.ties,
+                  regularization=_ridge(counts, options))
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,

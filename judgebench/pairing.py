@@ -18,7 +18,7 @@ from judgebench.records import Dataset, Pair
 PAIRING_MODES = ("baseline", "all", "sample")
 
 
-def _stable_seed(seed: int, *parts: str) -> int:
+def stable_seed(seed: int, *parts: str) -> int:
     digest = hashlib.sha256(":".join([str(seed), *parts]).encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "little")
 
@@ -67,7 +67,7 @@ def _sampled_pairs(dataset: Dataset, opponents: int, seed: int) -> list[Pair]:
     pairs: list[Pair] = []
     for q in dataset.questions:
         models = _models_answering(dataset, q)
-        rng = np.random.default_rng(_stable_seed(seed, q))
+        rng = np.random.default_rng(stable_seed(seed, q))
         chosen: set[tuple[str, str]] = set()
         for model in models:
             others = [m for m in models if m != model]
@@ -81,7 +81,7 @@ def _sampled_pairs(dataset: Dataset, opponents: int, seed: int) -> list[Pair]:
 
 def shows_a_first(pair: Pair, seed: int) -> bool:
     """The one presentation order judged for this pair under the `random-one` swap policy (seeded)."""
-    return _stable_seed(seed, "order", pair.question_id, pair.model_a, pair.model_b) % 2 == 0
+    return stable_seed(seed, "order", pair.question_id, pair.model_a, pair.model_b) % 2 == 0
 
 
 def presentation_orders(pair: Pair, swap: str, seed: int = 0) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -389,18 +390,19 @@ def run_provenance(config: RunConfig, template: Template, description: dict[str,
     }
 
 
-def check_servers(store: Store, reused: list[str], server: str | None, judge: str,
+def check_servers(store_path: Path, servers: dict[str | None, int], server: str | None, judge: str,
                   reuse_other_servers: bool) -> list[str]:
     """Refuse to reuse judgments another server made for this judge model (unless allowed); return notes
-    for the ones reused anyway or made before servers were recorded. `server` is None when this run has
-    no engine to ask (nothing to send, and no stored judgment names a server)."""
-    counts = store.servers(reused)
+    for the ones reused anyway or made before servers were recorded. `servers` counts the reused judgments
+    by the server that made them (Store.servers); `server` is None when this run has no engine to ask
+    (nothing to send, and no stored judgment names a server)."""
+    counts = dict(servers)
     unknown = counts.pop(None, 0)
     others = {other: n for other, n in counts.items() if other != server}
     listed = ", ".join(f"{n} by {other}" for other, n in sorted(others.items()))
     if others and not reuse_other_servers:
         raise ConfigError(
-            f"the store {store.path} holds judgments of this plan for the judge '{judge}' made by another server "
+            f"the store {store_path} holds judgments of this plan for the judge '{judge}' made by another server "
             f"({listed}); this run's judge is {server}, and two servers are two judges: use another --store, "
             "or set reuse_other_servers = true to reuse them")
     notes = [f"reused judgments made by other servers ({listed}); this run's judge is {server}"] if others else []
@@ -439,12 +441,12 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             reused = [key for key in keys if key not in to_send]
             unique_specs = {spec.request.key: spec for spec in specs}
             pending = [unique_specs[key] for key in keys if key in to_send]
-            server = None
-            if pending or any(known is not None for known in store.servers(reused)):
+            server, servers = None, store.servers(reused)
+            if pending or any(known is not None for known in servers):
                 engine = engine or build_engine(config.judge, on_event)
                 description = engine.describe()
                 server = server_identity(description)
-            notes = check_servers(store, reused, server, config.judge.name, config.reuse_other_servers)
+            notes = check_servers(store.path, servers, server, config.judge.name, config.reuse_other_servers)
             tally = Tally(total=len(pending))
             if on_start is not None:
                 on_start(tally)

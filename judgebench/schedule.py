@@ -38,13 +38,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from scipy.special import ndtr
 
 from judgebench.errors import ConfigError
-from judgebench.pairing import _stable_seed
+from judgebench.pairing import stable_seed
+from judgebench.ratings.intervals import normal_quantile
 from judgebench.records import Pair
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class Standing:
     @property
     def sd(self) -> np.ndarray:
         """Standard errors in log-odds, from the intervals' widths."""
-        z = NormalDist().inv_cdf(0.5 + self.confidence / 2)
+        z = normal_quantile(self.confidence)
         return (self.upper - self.lower) / (2 * z) / ELO_PER_LOG_ODDS
 
     def precision(self) -> dict[str, float | int]:
@@ -239,7 +240,7 @@ def pair_weights(design: Design, current: Standing) -> np.ndarray:
     variance = np.maximum(sd[first] ** 2 + sd[second] ** 2, 1e-12)
     p = 1.0 / (1.0 + np.exp(-gap))
     information = p * (1.0 - p)
-    wrong = 0.5 * np.vectorize(math.erfc)(np.abs(gap) / np.sqrt(2.0 * variance))
+    wrong = ndtr(-np.abs(gap) / np.sqrt(variance))  # Phi(-|d| / sd) = erfc(|d| / sqrt(2 var)) / 2
     weights = wrong * variance ** 2 * information / (1.0 + variance * information)
     available = np.zeros(len(design.pairs), dtype=bool)
     available[design.open_pairs()] = True
@@ -302,7 +303,7 @@ def choose_tournament(design: Design, outcomes: pd.DataFrame, seed: int, n_pairs
     scores = {} if outcomes.empty else {
         (q, a, b): s for q, a, b, s in outcomes[["question_id", "model_a", "model_b", "score_a"]].itertuples(
             index=False, name=None)}
-    rng = np.random.default_rng(_stable_seed(seed, "tournament"))
+    rng = np.random.default_rng(stable_seed(seed, "tournament"))
     chosen: list[Pair] = []
     for question in rng.permutation(len(design.questions)):
         if len(chosen) >= n_pairs:
@@ -317,7 +318,7 @@ def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, s
     planned."""
     qid = design.questions[question]
     entrants = [design.models[k] for k in np.flatnonzero(design.answered[question])]
-    bracket_rng = np.random.default_rng(_stable_seed(seed, "bracket", qid))
+    bracket_rng = np.random.default_rng(stable_seed(seed, "bracket", qid))
     alive: list[str | None] = [entrants[k] for k in bracket_rng.permutation(len(entrants))]
     ready: list[Pair] = []
     while len(alive) > 1:
@@ -331,7 +332,7 @@ def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, s
             a, b = sorted((first, second))
             if (qid, a, b) in scores:
                 score = scores[(qid, a, b)]
-                coin = _stable_seed(seed, "tie", qid, a, b) % 2 == 0
+                coin = stable_seed(seed, "tie", qid, a, b) % 2 == 0
                 advanced.append(a if score > 0.5 or (score == 0.5 and coin) else b)
                 continue
             pair = design.pair_index(a, b)
@@ -400,7 +401,7 @@ class Planner:
         n_pairs = min(limits.values())
         if n_pairs <= 0:
             return self._finish(next(name for name, left in limits.items() if left <= 0))
-        rng = np.random.default_rng(_stable_seed(self.seed, self.strategy, str(len(self.rounds))))
+        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(len(self.rounds))))
         if self.strategy == "tournament":
             batch = choose_tournament(self.design, outcomes, self.seed, n_pairs)
         elif self.strategy == "adaptive":

@@ -383,12 +383,11 @@ class Store:
         if pid is None:
             _OWNERS_HERE.add(owner)
         with self._transaction("claim games in"):
-            stored = self.statuses(keys)
+            needed = self.to_send(keys, max_unparsed_attempts)
             holders = {key: (holder, host, holder_pid, expires) for key, holder, host, holder_pid, expires in
                        self._select_in("SELECT key, owner, host, pid, expires FROM claims WHERE key IN", keys)}
             for key in keys:
-                status, attempts = stored.get(key, (None, 0))
-                if status == OK or (status == UNPARSED and attempts >= max_unparsed_attempts):
+                if key not in needed:
                     result.done.append(key)
                     continue
                 holder = holders.get(key)

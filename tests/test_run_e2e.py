@@ -28,6 +28,8 @@ pytestmark = pytest.mark.integration
 
 QUALITIES = {"good": 8, "mid": 5, "base": 5, "bad": 2}
 N_QUESTIONS = 12
+# Games of a baseline run: every model but the baseline, on every question, in both orders.
+BASELINE_GAMES = 2 * N_QUESTIONS * (len(QUALITIES) - 1)
 
 
 def write_data(folder: Path, qualities: dict[str, int] = QUALITIES, n: int = N_QUESTIONS) -> tuple[Path, Path]:
@@ -207,12 +209,12 @@ def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tm
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
     stored_at_kill = len(_store_rows(store))
-    assert kill_after <= stored_at_kill < 72, "the kill should land mid-run"
+    assert kill_after <= stored_at_kill < BASELINE_GAMES, "the kill should land mid-run"
 
     resumed = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     stored = {messages_key(json.loads(request)["messages"]): created for request, created in _store_rows(store)}
-    assert len(stored) == 72
+    assert len(stored) == BASELINE_GAMES
     for entry in server.log():
         if entry.status == 200 and entry.key in stored:
             assert entry.time <= stored[entry.key] + 1e-3, "a game was sent again after it was stored"
@@ -497,7 +499,7 @@ def test_judgments_of_another_server_are_not_reused_silently(judge_server, tmp_p
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         runs = db.execute("SELECT server, status, sent, ok, judgebench_version, template_hash FROM runs").fetchall()
         servers = db.execute("SELECT DISTINCT server, run_id IS NOT NULL FROM judgments").fetchall()
-    assert len(runs) == 1 and runs[0][:4] == (judge_server.base_url, "finished", 72, 72)
+    assert len(runs) == 1 and runs[0][:4] == (judge_server.base_url, "finished", BASELINE_GAMES, BASELINE_GAMES)
     assert runs[0][4] and len(runs[0][5]) == 64 and servers == [(judge_server.base_url, 1)]
 
     other = JudgeServer().start()  # serves the same model name: another judge all the same
@@ -508,7 +510,7 @@ def test_judgments_of_another_server_are_not_reused_silently(judge_server, tmp_p
         assert "reuse_other_servers" in refused.stderr and "Traceback" not in refused.stderr
         other_config = load_config(config, judge_overrides={"base_url": other.base_url})
         allowed = evaluate(other_config.with_changes(reuse_other_servers=True)).run
-        assert allowed.reused == 72 and judge_server.base_url in allowed.notes[0]
+        assert allowed.reused == BASELINE_GAMES and judge_server.base_url in allowed.notes[0]
         assert not other.log  # nothing was sent to the other server
     finally:
         other.stop()
@@ -516,7 +518,8 @@ def test_judgments_of_another_server_are_not_reused_silently(judge_server, tmp_p
     with sqlite3.connect(tmp_path / "store.sqlite") as db:  # as if stored before servers were recorded
         db.execute("UPDATE judgments SET server = NULL")
     unknown = evaluate(load_config(config)).run
-    assert unknown.reused == 72 and "72 judgments" in unknown.notes[0] and "unknown server" in unknown.notes[0]
+    assert unknown.reused == BASELINE_GAMES and f"{BASELINE_GAMES} judgments" in unknown.notes[0]
+    assert "unknown server" in unknown.notes[0]
 
 
 def test_a_401_mid_run_stores_every_answer_received_and_closes_the_engine(judge_server_process, tmp_path):

@@ -33,11 +33,14 @@ class Inputs:
     kind: SourceKind = "outcomes"
 
 
-def source_kind(source: str | Path | Sequence[str | Path]) -> SourceKind:
-    """Which kind of source a path is: a SQLite file is a store, a directory, a list of files or a `.json`
-    file holds AlpacaEval annotations (JSON arrays), anything else (JSONL, CSV, Parquet) is outcomes."""
-    if not isinstance(source, (str, Path)):
+def source_kind(source: Any) -> SourceKind:
+    """Which kind of source this is: a table in memory (DataFrame, Arrow) holds outcomes; a SQLite file is a
+    store; a directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any
+    other file (JSONL, CSV, Parquet) holds outcomes."""
+    if isinstance(source, (list, tuple)):
         return "alpaca-eval"
+    if not isinstance(source, (str, Path)):
+        return "outcomes"
     path = Path(source)
     if path.is_dir() or path.suffix.lower() == ".json":
         return "alpaca-eval"
