@@ -407,7 +407,7 @@ def test_disk_full_stops_the_run_keeps_what_is_stored_and_exits_5(judge_server_p
     server = judge_server_process()
     store = small_disk / "store.sqlite"
     filler = small_disk / "filler"
-    filler.write_bytes(b"\0" * (8 * 1024 * 1024 - 512 * 1024))  # leave 512 KiB: room for some games, not all
+    filler.write_bytes(b"\0" * (8 * 1024 * 1024 - 256 * 1024))  # leave 256 KiB: room for some games, not all
     full = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
     code, stderr = _finish(full)
     assert code == 5, stderr
