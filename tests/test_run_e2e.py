@@ -383,7 +383,9 @@ def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_ser
     requests = _requests_per_game(server)
     assert len(_ok_keys(store)) == len(requests) == 6 * SHARED_QUESTIONS
     twice = [key for key, n in requests.items() if n > 1]
-    assert max(requests.values()) <= 2 and len(twice) <= 8, "only games in flight in the killed run go twice"
+    # In flight at the kill: up to the concurrency (8) on the wire, and answers that arrived during the last
+    # group commit, waiting in the run's buffer (runner.ResultWriter); under load a few of those are lost too.
+    assert max(requests.values()) <= 2 and len(twice) <= 2 * 8, "only games in flight in the killed run go twice"
 
 
 @pytest.fixture
