@@ -20,7 +20,6 @@ that judges is `judge_questions`, which calls the runner with the store, so noth
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ import pandas as pd
 from judgebench.config import RunConfig
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_UNDECIDED, ConfigError, InputError
 from judgebench.evaluation import run_fingerprint
-from judgebench.outputs import atomic_write_text
+from judgebench.outputs import atomic_write_text, json_safe
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import Test, confidence_sequence, decide, holm, questions_to_decide, t_test
 from judgebench.records import OK, Dataset
@@ -625,23 +624,10 @@ def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Pa
     if junit is not None:
         atomic_write_text(junit, junit_xml(report))
     if json_path is not None:
-        atomic_write_text(json_path, json.dumps(_plain(report.to_json()), indent=2) + "\n")
+        atomic_write_text(json_path, json.dumps(json_safe(report.to_json()), indent=2) + "\n")
     if environ.get("GITHUB_STEP_SUMMARY"):
         with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
     return github_annotations(report) if environ.get("GITHUB_ACTIONS") == "true" else []
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: numpy numbers to Python, NaN to None."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 

@@ -448,25 +448,13 @@ def write_diagnostics(figures: Mapping[str, Any], out_dir: str | Path) -> Path:
     """Write diagnostics.json into `out_dir` atomically (NaN as null); returns its path."""
     import json
 
-    from judgebench.outputs import atomic_write_text, prepare_directory
+    from judgebench.outputs import atomic_write_text, json_safe, prepare_directory
 
     path = prepare_directory(out_dir) / DIAGNOSTICS_FILE
-    return atomic_write_text(path, json.dumps(_json_safe(figures), indent=2, allow_nan=False) + "\n")
+    return atomic_write_text(path, json.dumps(json_safe(figures), indent=2, allow_nan=False) + "\n")
 
 
 DIAGNOSTICS_FILE = "diagnostics.json"
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 # --- Agreement with gold labels (`judgebench diagnose --gold`) ----------------------------------------------

@@ -49,6 +49,7 @@ import numpy as np
 
 from judgebench import diagnostics
 from judgebench.errors import ConfigError, InputError
+from judgebench.outputs import json_safe
 from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings import intervals as iv
 from judgebench.ratings.counts import (
@@ -208,7 +209,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             "--instruction-difficulty), because a faithful refit needs its length-gamed baseline annotations; "
             "judgebench's own runs control length with style control")
     if meta:
-        board_meta.update({key: _plain(value) for key, value in meta.items()})
+        board_meta.update(json_safe(meta))
     return _assemble(coded, ratings, figures, board_meta)
 
 
@@ -584,10 +585,10 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
             values = columns.get(name)
             if values is None or (name == "rank_note" and values[k] is None):
                 continue
-            entry[name] = _plain(values[k], integer=name.startswith("n_") or name == "rank")
+            entry[name] = _model_value(values[k], integer=name.startswith("n_") or name == "rank")
         models.append(entry)
     samples = ratings.samples[:, order] if ratings.samples is not None else None
-    meta["separability"] = _plain(iv.separability(ratings.better, defined))
+    meta["separability"] = json_safe(iv.separability(ratings.better, defined))
     return Leaderboard(models=models, meta=meta, samples=samples)
 
 
@@ -635,7 +636,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
                              "by question may under-cover; add questions for reliable intervals")
     meta["warnings"] = warnings_list
     meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))
-    meta.update({key: _plain(value) for key, value in ratings.extra.items()})
+    meta.update(json_safe(ratings.extra))
     return meta
 
 
@@ -658,17 +659,11 @@ def _interval_label(options: _Options, degrees_of_freedom: int | None = None) ->
     return f"{level} percentile interval, bootstrap over {unit} ({options.rounds} rounds, seed {options.seed})"
 
 
-def _plain(value: Any, *, integer: bool = False) -> Any:
-    """JSON-ready scalars: numpy numbers to Python, NaN/inf to None, nested dicts converted."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return int(round(value)) if integer else value
-    return value
+def _model_value(value: Any, *, integer: bool) -> Any:
+    """A model entry's value made JSON-ready (`json_safe`); counts and ranks (`integer`) held as floats are
+    rounded to int, so that leaderboard.json and the CSV show 12, not 12.0."""
+    value = json_safe(value)
+    return int(round(value)) if integer and isinstance(value, float) else value
 
 
 def file_paths(out_dir: Path) -> dict[str, Path]:

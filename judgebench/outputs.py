@@ -2,18 +2,22 @@
 
 Each file is written to a temporary file in the same directory, flushed to disk, then renamed over the
 target (`os.replace` is atomic on POSIX within one file system): a reader sees the old file or the new one,
-never a mixture. Failures become one `StorageError` naming the file and what to do.
+never a mixture. Failures become one `StorageError` naming the file and what to do. `json_safe` turns
+figures into what `json.dumps(..., allow_nan=False)` accepts, for every JSON file judgebench writes.
 """
 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import numpy as np
 
 from judgebench.errors import ConfigError, StorageError
 
@@ -87,6 +91,25 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     with atomic_open(path) as handle:
         handle.write(text)
     return Path(path)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` made JSON-ready: mappings to dicts with str keys, lists and tuples to lists, numpy scalars to
+    Python numbers, NaN and infinities to None (JSON has no NaN; null says "not defined"); nested values are
+    converted too, anything else is returned as it is.
+
+    One converter for leaderboard.json, diagnostics.json and the check's JSON, so that the same figure is written
+    the same way in each.
+    """
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
 
 
 def _remove(path: str) -> None:
