@@ -291,8 +291,8 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
     else:
         clusters, n_clusters = ((rows.question, rows.n_questions) if options.resample == "questions"
                                 else (np.arange(len(rows)), len(rows)))
-        covariance = iv.sandwich_covariance(fit, iv.score_contributions(rows, pairs, fit, design, clusters,
-                                                                        n_clusters))
+        contributions = iv.score_contributions(rows, pairs, fit, design, clusters, n_clusters)
+        covariance = iv.sandwich_covariance(fit.inverse, contributions)
         degrees_of_freedom = n_clusters - 1
         contrasts = bt.contrast_matrix(fit.layout, anchor)
         rating_covariance = factor ** 2 * (contrasts @ covariance @ contrasts.T)

@@ -156,7 +156,7 @@ def test_sandwich_matches_a_direct_computation(llmfao):
     fit = bt.fit(counts)
     design = bt.PairDesign.from_counts(counts)
     contributions = iv.score_contributions(llmfao, pairs, fit, design, llmfao.question, llmfao.n_questions)
-    covariance = iv.sandwich_covariance(fit, contributions)
+    covariance = iv.sandwich_covariance(fit.inverse, contributions)
     # direct: per-question scores and the information, row by row, then a pseudo-inverse
     m, b = llmfao.n_models, fit.strengths
     scores = np.zeros((llmfao.n_questions, m))

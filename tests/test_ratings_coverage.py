@@ -79,8 +79,8 @@ def study_intervals(coded: CodedOutcomes, rng: np.random.Generator,
     stats = iv.judgment_replicate_stats(coded, pairs, fit.layout, design, rounds, rng)
     theta, _ = bt.fit_replicates(fit, design, stats)
     out["judgments"] = iv.percentile_interval(differences(theta), CONFIDENCE)
-    covariance = iv.sandwich_covariance(fit, iv.score_contributions(coded, pairs, fit, design, coded.question,
-                                                                     coded.n_questions))
+    contributions = iv.score_contributions(coded, pairs, fit, design, coded.question, coded.n_questions)
+    covariance = iv.sandwich_covariance(fit.inverse, contributions)
     contrasts = bt.contrast_matrix(fit.layout, anchor=0)[1:]
     se = np.sqrt(np.einsum("ik,kl,il->i", contrasts, covariance, contrasts))
     estimate = differences(fit.params[None, :])[0]

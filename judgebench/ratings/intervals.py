@@ -168,13 +168,27 @@ def score_contributions(coded: CodedOutcomes, pairs: RowPairs, fit: BradleyTerry
     return np.bincount(index, np.concatenate(vals), n_clusters * k).reshape(n_clusters, k)
 
 
-def sandwich_covariance(fit: BradleyTerryFit, contributions: np.ndarray) -> np.ndarray:
-    """Cluster-robust covariance ``H^-1 (sum_c s_c s_c^T) H^-1 * C / (C - 1)`` over theta."""
+def sandwich_covariance(inverse: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    """Cluster-robust covariance ``H^-1 (sum_c s_c s_c^T) H^-1 * C / (C - 1)`` of the fitted parameters.
+
+    Parameters
+    ----------
+    inverse:
+        (K, K) inverse information H^-1 at the fit (a fit's `inverse`).
+    contributions:
+        (C, K) score (gradient) contributions s_c of each of the C clusters, at the same fit: for plain
+        Bradley-Terry `score_contributions`, for style control `style.sandwich_covariance` computes its own.
+
+    Raises
+    ------
+    ConfigError
+        With fewer than two clusters, where the C / (C - 1) correction is undefined.
+    """
     n_clusters = len(contributions)
     if n_clusters < 2:
         raise ConfigError("a sandwich interval needs at least two clusters (questions)")
     meat = contributions.T @ contributions * (n_clusters / (n_clusters - 1))
-    return fit.inverse @ meat @ fit.inverse
+    return inverse @ meat @ inverse
 
 
 # --- intervals, ranks, separability -----------------------------------------------------------------------

@@ -34,6 +34,7 @@ from scipy import sparse
 
 from judgebench.errors import InputError
 from judgebench.ratings import bradley_terry as bt
+from judgebench.ratings import intervals as iv
 from judgebench.ratings.counts import CodedOutcomes, pair_counts
 
 STYLE_FEATURES = ("length", "header_density", "list_density", "bold_density")
@@ -254,19 +255,17 @@ def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray) -> np.ndarray:
 
 
 def sandwich_covariance(start: StyleFit, coded: CodedOutcomes) -> np.ndarray:
-    """Covariance of the parameters clustered by question: ``H^-1 (sum_q s_q s_q^T) H^-1 * Q / (Q - 1)``."""
+    """Covariance of the parameters clustered by question: ``H^-1 (sum_q s_q s_q^T) H^-1 * Q / (Q - 1)``
+    (`intervals.sandwich_covariance`) from each question's score contributions to the abilities and the
+    style coefficients."""
     rows = _rows(coded, start.covariates)
     eta = rows.eta(start.params[None, :])[:, 0]
     residual = rows.weight * (rows.score - bt.expected_score(eta))
     n_q, m = coded.n_questions, coded.n_models
-    if n_q < 2:
-        raise InputError("a sandwich interval needs at least two questions")
     per_model = (np.bincount(coded.question * m + coded.model_a, residual, n_q * m)
                  - np.bincount(coded.question * m + coded.model_b, residual, n_q * m)).reshape(n_q, m)
     per_style = np.column_stack([np.bincount(coded.question, residual * column, n_q) for column in rows.z.T])
-    contributions = np.hstack([per_model, per_style])
-    meat = contributions.T @ contributions * (n_q / (n_q - 1))
-    return start.inverse @ meat @ start.inverse
+    return iv.sandwich_covariance(start.inverse, np.hstack([per_model, per_style]))
 
 
 def coefficient_table(estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict[str, dict[str, float]]:
