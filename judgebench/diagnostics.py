@@ -18,13 +18,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from judgebench.errors import InputError
 from judgebench.verdicts import discrete
+
+if TYPE_CHECKING:
+    from judgebench.ratings.counts import PairCounts
 
 
 def first_slot_verdicts(p_ab: ArrayLike, p_ba: ArrayLike) -> NDArray[np.float64]:
@@ -258,6 +261,33 @@ def self_preference_rate(outcomes: Any, own: Sequence[str], confidence: float = 
                           confidence)
 
 
+def win_matrix(outcomes: Any, models: Sequence[str] | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Pairwise win rates: (rate, played), each (M, M), rows and columns in the order of `models` (default: the
+    order the models first appear in the outcomes; self pairs are left out).
+
+    played[i, j] is the total weight of the outcomes between models i and j (their number when unweighted);
+    rate[i, j] is i's score against j (ties half) over played[i, j], NaN where the two never met. Every
+    comparison is shown as measured, with no model fitted, so a reader can see where a rating comes from and
+    which pairs disagree with the ranking (see also `transitivity`).
+    """
+    from judgebench.ratings.counts import encode_outcomes, pair_counts
+
+    coded = encode_outcomes(outcomes, source="outcomes", drop_self_pairs=True)
+    rate, played = _win_rates(pair_counts(coded))
+    if models is None:
+        return rate, played
+    index = [coded.models.index(name) for name in models]
+    return rate[np.ix_(index, index)], played[np.ix_(index, index)]
+
+
+def _win_rates(counts: PairCounts) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(rate, played) of `win_matrix` from `PairCounts`, in its model order."""
+    scores = counts.score_matrix()
+    played = scores + scores.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(played > 0, scores / played, np.nan), played
+
+
 def transitivity(outcomes: Any) -> dict[str, Any]:
     """Cyclic triads and the fit of Bradley-Terry against the saturated pairwise model.
 
@@ -274,11 +304,8 @@ def transitivity(outcomes: Any) -> dict[str, Any]:
 
     coded = encode_outcomes(outcomes, source="outcomes", drop_self_pairs=True)
     counts = pair_counts(coded)
-    matrix = counts.score_matrix()
-    played = matrix + matrix.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(played > 0, matrix / played, 0.5)
-    beats = (share > 0.5).astype(float)
+    rate, _ = _win_rates(counts)
+    beats = (rate > 0.5).astype(float)  # a pair never compared (NaN) has no majority
     decided = beats + beats.T
     triads = float(np.trace(decided @ decided @ decided) / 6)
     cyclic = float(np.trace(beats @ beats @ beats) / 3)

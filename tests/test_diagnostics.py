@@ -34,6 +34,17 @@ def test_first_slot_win_rate_counts_verdicts_not_probabilities():
     assert math.isnan(diagnostics.first_slot_win_rate([]))
 
 
+def test_win_matrix_in_the_given_order_with_nan_where_models_never_met():
+    # a beat b once and tied once (0.75 for a over 2 outcomes); c beat b; a and c never met
+    outcomes = pd.DataFrame({"question_id": ["q1", "q2", "q1"], "model_a": ["a", "a", "b"],
+                             "model_b": ["b", "b", "c"], "score_a": [1.0, 0.5, 0.0]})
+    rate, played = diagnostics.win_matrix(outcomes, ["c", "b", "a"])
+    np.testing.assert_array_equal(played, [[0, 1, 0], [1, 0, 2], [0, 2, 0]])
+    np.testing.assert_array_equal(rate, [[np.nan, 1.0, np.nan], [0.0, np.nan, 0.25], [np.nan, 0.75, np.nan]])
+    rate, _ = diagnostics.win_matrix(outcomes)  # default: order of first appearance
+    assert rate[0, 1] == 0.75 and rate[1, 2] == 0.0
+
+
 def test_position_consistency_overall_and_per_model():
     assert diagnostics.position_consistency(EXAMPLE["p_ab"], EXAMPLE["p_ba"]) == pytest.approx(CONSISTENCY)
     codes = {"x": 0, "y": 1, "z": 2}

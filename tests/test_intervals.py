@@ -79,6 +79,12 @@ def test_a_model_without_a_rating_gets_no_rank_and_counts_in_no_pair():
     assert iv.separability(better, defined) == 1.0
 
 
+def test_rank_shares_count_each_replicates_order():
+    samples = np.array([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0], [3.0, 1.0, 2.0], [3.0, 2.0, 1.0]])
+    # model 0 ranks 1, 3, 1, 1; model 1 ranks 2, 2, 3, 2; model 2 ranks 3, 1, 2, 3
+    np.testing.assert_allclose(iv.rank_shares(samples), [[0.75, 0, 0.25], [0, 0.75, 0.25], [0.25, 0.25, 0.5]])
+
+
 def test_t_quantile():
     assert iv.t_quantile(0.95, 12) == pytest.approx(2.178813, abs=1e-6)  # t table, 12 degrees of freedom
     assert iv.t_quantile(0.95, np.inf) == pytest.approx(1.959964, abs=1e-6)

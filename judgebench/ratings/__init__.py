@@ -4,8 +4,9 @@
 - `bradley_terry`: maximum-likelihood Bradley-Terry (ties half or Davidson, optional first-position
   effect, optional ridge), Elo-scale ratings, and the vectorised fit of bootstrap replicates;
 - `elo`: online Elo in stored order;
-- `intervals`: question and per-judgment bootstrap, sandwich covariance, and anchor-free ranks and
-  separability from the intervals of pairwise rating differences;
+- `intervals`: question and per-judgment bootstrap, sandwich covariance, anchor-free ranks and
+  separability from the intervals of pairwise rating differences, and the share of bootstrap replicates
+  at each rank;
 - `winrate`: AlpacaEval-style win rates against a baseline with their intervals, and AlpacaEval's
   length-controlled win rates from its published GLM weights;
 - `style`: style control, Bradley-Terry with arena-hard-auto v2's length and markdown covariates, fitted by the

@@ -24,7 +24,7 @@ above zero. Rank = 1 + the number of models significantly better; separability =
 in which one model is significantly better. Differences do not change when every rating moves by the same
 amount, so ranks and separability are the same under any anchor or centring. (Comparing marginal intervals
 is not: an anchor's interval has zero width by definition and every other interval then carries the anchor's
-variance.)
+variance.) `rank_shares` describes the bootstrap's spread of the plain order (the report's rank distribution).
 """
 
 from __future__ import annotations
@@ -308,6 +308,21 @@ def ranks(better: np.ndarray, defined: np.ndarray) -> np.ndarray:
     better = np.asarray(better, dtype=bool) & defined[:, None] & defined[None, :]
     rank = 1.0 + better.sum(axis=0)
     return np.where(defined, rank, np.nan)
+
+
+def rank_shares(samples: np.ndarray) -> np.ndarray:
+    """(M, M) shares[i, r]: the share of bootstrap replicates in which model i had the (r + 1)-th highest rating.
+
+    `samples` holds the (R, M) replicate ratings. Each replicate's ratings are simply ordered (1 = highest), unlike
+    `ranks`, which counts significantly better models: the spread of a model's row shows how settled its
+    place is, and is what the report's rank-distribution plot draws.
+    """
+    order = np.argsort(-samples, axis=1)
+    position = np.empty_like(order)
+    rows = np.arange(samples.shape[0])[:, None]
+    position[rows, order] = np.arange(samples.shape[1])[None, :]
+    m = samples.shape[1]
+    return np.stack([np.bincount(position[:, i], minlength=m) for i in range(m)]) / samples.shape[0]
 
 
 def separability(better: np.ndarray, defined: np.ndarray) -> float:

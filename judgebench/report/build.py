@@ -62,7 +62,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
                                                              confidence=board.meta["confidence"], lengths=lengths,
                                                              categories=categories)
     names = [entry["model"] for entry in board.models]
-    win_rate, counts = _win_matrix(outcomes, names)
+    win_rate, counts = diagnostics.win_matrix(outcomes, names)
     plots, images = _plots(board, names, win_rate, counts, diagnostics_figures, directory, html_path.stem)
     browser, total = _judgment_sample(data.judgments, dataset, shown_pairs, seed)
     context = {
@@ -92,39 +92,17 @@ def _rate(outcomes: pd.DataFrame, meta: dict[str, Any]) -> Any:
     return board
 
 
-def _win_matrix(outcomes: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(win rate of row against column, ties half; number of outcomes) in the leaderboard's model order."""
-    from judgebench.ratings.counts import encode_outcomes, pair_counts
-
-    coded = encode_outcomes(outcomes, source="outcomes", drop_self_pairs=True)
-    scores = pair_counts(coded).score_matrix()
-    order = [coded.models.index(name) for name in names]
-    scores = scores[np.ix_(order, order)]
-    played = scores + scores.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(played > 0, scores / played, np.nan), played
-
-
-def _rank_shares(samples: np.ndarray) -> np.ndarray:
-    """shares[i, r]: share of bootstrap replicates in which model i had rank r + 1 (1 = highest rating)."""
-    order = np.argsort(-samples, axis=1)
-    ranks = np.empty_like(order)
-    rows = np.arange(samples.shape[0])[:, None]
-    ranks[rows, order] = np.arange(samples.shape[1])[None, :]
-    m = samples.shape[1]
-    return np.stack([np.bincount(ranks[:, i], minlength=m) for i in range(m)]) / samples.shape[0]
-
-
 def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray, figures: dict[str, Any],
            directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
     from judgebench.present import method_title
+    from judgebench.ratings.intervals import rank_shares
     from judgebench.report import plots
 
     confidence = board.meta["confidence"]
     drawn = {"forest": plots.forest(board.models, method_title(board.meta), confidence),
              "heatmap": plots.win_rate_heatmap(names, win_rate, counts)}
     if board.samples is not None:
-        drawn["ranks"] = plots.rank_distribution(names, _rank_shares(board.samples))
+        drawn["ranks"] = plots.rank_distribution(names, rank_shares(board.samples))
     effect = figures.get("position_effect") or {}
     fitted = ({"value": effect["first_win_probability"], "lower": effect["first_win_probability_lower"],
                "upper": effect["first_win_probability_upper"]} if effect.get("log_odds") is not None else None)
