@@ -2,17 +2,24 @@
 
 For each number of models (default 20 and 50) and seed, a Bradley-Terry truth spaced like a public
 leaderboard (tests/support/adaptive_simulation.py: quantiles of Arena-Hard v0.1's 60 published ratings, from
-../shared/data), per-question effects, and a
-judge with position bias and label noise (first-slot win rate about 0.565, 13% of verdicts flip when
-swapped) is judged by the real planner (`judgebench.schedule.Planner`) under three strategies at the same
-budget and round size: `adaptive`, `tournament` and `uniform` (pairs drawn uniformly, each on its least-used
-question). After every round the ratings are compared with the truth. Printed per strategy, median over
-seeds: the judge calls after which Kendall's tau with the truth stays at or above 0.9 and 0.95 until the
-budget is spent (runs that never get there count as more than the budget), top-1 and top-5 accuracy at the
-end (the best model, and the set of the five best, found), and the ratios of calls against uniform.
+../shared/data), per-question effects, and a judge with position bias and label noise (first-slot win rate
+about 0.565, 13% of verdicts flip when swapped) is judged by the real planner (`judgebench.schedule.Planner`)
+under each strategy at the same budget and round size: `adaptive`, `tournament` and `uniform` (pairs drawn
+uniformly, each on its least-used question). For reference, `oracle-3` and `oracle-6` are plans made knowing
+the true ratings (`oracle_trace`: pairs at most 3 or 6 apart in the true ranking, judged where the next
+comparison most reduces the expected number of wrongly ordered pairs): what a plan that did not have to learn
+the ranking first reaches on the same judge. After every round the ratings are compared with the truth.
+
+Printed per strategy:
+- "calls to tau": median over seeds of the judge calls after which Kendall's tau with the truth stays at or
+  above 0.9 and 0.95 until the budget is spent (a run that never gets there counts as more than the budget);
+- "mean curve": the calls after which the mean tau over seeds first reaches 0.9 and 0.95 (less noisy: one
+  lucky or unlucky late round of one seed does not move it);
+- mean tau when the budget is spent, top-1 and top-5 accuracy then (the best model, and the set of the five
+  best, found), and every count's ratio to uniform's.
 
 Run: `python benchmarks/bench_adaptive.py [--models 20 50] [--seeds 50] [--questions 500]
-[--budget-per-model 600] [--round-games 256]`.
+[--budget-per-model 600] [--round-games 256] [--jobs 2]`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,46 +36,73 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.adaptive_simulation import (  # noqa: E402
     SimulatedJudge,
-    calls_to_reach,
     leaderboard_elo,
+    oracle_trace,
     simulate,
+    tau,
 )
 
-STRATEGIES = ("adaptive", "tournament", "uniform")
+STRATEGIES = ("adaptive", "tournament", "uniform", "oracle-3", "oracle-6")
 TARGETS = (0.9, 0.95)
 
 
-def top_found(standing, judge: SimulatedJudge, k: int) -> bool:
-    """Whether the standing's k best models are the truth's k best (as sets)."""
-    return standing is not None and set(standing.models[:k]) == set(judge.models[:k])
+def one_run(n_models: int, n_questions: int, budget: int, round_games: int, strategy: str, seed: int) -> dict:
+    """One seeded run: tau with the truth after every round (at the calls made so far) and the top-k found."""
+    judge = SimulatedJudge(leaderboard_elo(n_models), n_questions, seed=seed)
+    if strategy.startswith("oracle-"):
+        trace = oracle_trace(judge, budget_calls=budget, games_per_round=round_games,
+                             hops=int(strategy.removeprefix("oracle-")), seed=seed)
+    else:
+        trace = simulate(judge, strategy, budget_calls=budget, games_per_round=round_games,  # type: ignore[arg-type]
+                         seed=seed)
+    final = trace.standings[-1]
+    return {"calls": np.array(trace.calls), "tau": np.array([tau(now, judge) for now in trace.standings]),
+            "top1": final is not None and final.models[:1] == judge.models[:1],
+            "top5": final is not None and set(final.models[:5]) == set(judge.models[:5])}
 
 
-def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: int) -> None:
-    results: dict[str, dict[str, list[float]]] = {s: {"0.9": [], "0.95": [], "top1": [], "top5": []}
-                                                  for s in STRATEGIES}
+def stays_above(run: dict, target: float) -> float:
+    """Calls after which tau stays at or above `target` until the end (inf when it ends below)."""
+    below = np.flatnonzero(run["tau"] < target)
+    if below.size and below[-1] == len(run["tau"]) - 1:
+        return np.inf
+    return float(run["calls"][below[-1] + 1] if below.size else run["calls"][0])
+
+
+def mean_curve_reaches(runs: list[dict], grid: np.ndarray, target: float) -> float:
+    """Calls at which the mean over seeds of tau (each run's tau held after its last round) first reaches
+    `target` (inf if never)."""
+    curves = [run["tau"][np.searchsorted(run["calls"], grid, side="right") - 1] for run in runs]
+    reached = np.flatnonzero(np.mean(curves, axis=0) >= target)
+    return float(grid[reached[0]]) if reached.size else np.inf
+
+
+def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: int, jobs: int) -> None:
     started = time.monotonic()
-    for seed in range(seeds):
-        for strategy in STRATEGIES:
-            judge = SimulatedJudge(leaderboard_elo(n_models), n_questions, seed=seed)
-            trace = simulate(judge, strategy, budget_calls=budget, games_per_round=round_games, seed=seed)
-            for target in TARGETS:
-                reached = calls_to_reach(trace, judge, target)
-                results[strategy][str(target)].append(float(reached) if reached is not None else np.inf)
-            results[strategy]["top1"].append(float(top_found(trace.standings[-1], judge, 1)))
-            results[strategy]["top5"].append(float(top_found(trace.standings[-1], judge, 5)))
-    print(f"\n{n_models} models, {n_questions} questions, budget {budget} calls ({budget / n_models:.0f} per model), "
+    with ProcessPoolExecutor(jobs) as pool:
+        futures = {(s, seed): pool.submit(one_run, n_models, n_questions, budget, round_games, s, seed)
+                   for s in STRATEGIES for seed in range(seeds)}
+        runs = {s: [futures[(s, seed)].result() for seed in range(seeds)] for s in STRATEGIES}
+    grid = np.arange(0, budget + 1, round_games)
+    rows = {}
+    for strategy, found in runs.items():
+        rows[strategy] = [float(np.median([stays_above(r, t) for r in found])) for t in TARGETS]
+        rows[strategy] += [mean_curve_reaches(found, grid, t) for t in TARGETS]
+        rows[strategy] += [float(np.mean([r["tau"][-1] for r in found])),
+                           float(np.mean([r["top1"] for r in found])), float(np.mean([r["top5"] for r in found]))]
+    print(f"\n{n_models} models, {n_questions} questions, budget {budget:,} calls ({budget // n_models} per model), "
           f"rounds of {round_games} games, {seeds} seeds ({time.monotonic() - started:.0f} s)")
-    print(f"{'strategy':>10} {'calls tau>=0.9':>15} {'ratio':>6} {'calls tau>=0.95':>16} {'ratio':>6} "
-          f"{'top-1':>6} {'top-5':>6}")
-    uniform = {t: float(np.median(results["uniform"][str(t)])) for t in TARGETS}
-    for strategy, found in results.items():
+    print(f"{'':>10} {'calls to tau (median)':^30} {'calls to mean-curve tau':^30}")
+    print(f"{'strategy':>10} {'0.9':>8} {'ratio':>6} {'0.95':>8} {'ratio':>6} {'0.9':>8} {'ratio':>6} {'0.95':>8} "
+          f"{'ratio':>6} {'end tau':>8} {'top-1':>6} {'top-5':>6}")
+    for strategy, row in rows.items():
         cells = []
-        for target in TARGETS:
-            median = float(np.median(found[str(target)]))
-            shown = f"{median:,.0f}" if np.isfinite(median) else f">{budget:,}"
-            ratio = median / uniform[target] if np.isfinite(median) and np.isfinite(uniform[target]) else np.nan
-            cells += [f"{shown:>15}", f"{ratio:>6.2f}"]
-        print(f"{strategy:>10} {' '.join(cells)} {np.mean(found['top1']):>6.0%} {np.mean(found['top5']):>6.0%}")
+        for k in range(4):
+            value, reference = row[k], rows["uniform"][k]
+            ratio = value / reference if np.isfinite(value) and np.isfinite(reference) else np.nan
+            cells += [f"{value:>8,.0f}" if np.isfinite(value) else f"{'>' + format(budget, ','):>8}",
+                      f"{ratio:>6.2f}"]
+        print(f"{strategy:>10} {' '.join(cells)} {row[4]:>8.3f} {row[5]:>6.0%} {row[6]:>6.0%}")
 
 
 def main() -> None:
@@ -77,9 +112,10 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--budget-per-model", type=int, default=600)
     parser.add_argument("--round-games", type=int, default=256)
+    parser.add_argument("--jobs", type=int, default=2, help="processes (seeds run in parallel)")
     args = parser.parse_args()
     for n_models in args.models:
-        run(n_models, args.seeds, args.questions, args.budget_per_model * n_models, args.round_games)
+        run(n_models, args.seeds, args.questions, args.budget_per_model * n_models, args.round_games, args.jobs)
 
 
 if __name__ == "__main__":

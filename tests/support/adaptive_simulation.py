@@ -91,7 +91,7 @@ class Trace:
     calls: list[int]
     standings: list[Standing | None]
     outcomes: pd.DataFrame
-    planner: Planner
+    planner: Planner | None = None  # None for oracle_trace's fixed plan
 
 
 def simulate(judge: SimulatedJudge, strategy: Strategy, *, budget_calls: int, games_per_round: int,
@@ -111,6 +111,57 @@ def simulate(judge: SimulatedJudge, strategy: Strategy, *, budget_calls: int, ga
             return Trace(calls, standings, outcomes, planner)
         frames.append(judge.judge(batch))
         outcomes = pd.concat(frames[1:], ignore_index=True)
+
+
+def oracle_trace(judge: SimulatedJudge, *, budget_calls: int, games_per_round: int, hops: int,
+                 seed: int = 0) -> Trace:
+    """A plan made knowing the truth, judged in rounds like the planner's, as a reference for adaptive plans.
+
+    Pairs at most `hops` apart in the true ranking are judged, one comparison at a time, always where the
+    next comparison most reduces the expected number of wrongly ordered pairs: ``Phi(-d / s_n) -
+    Phi(-d / s_(n+1))`` with d the true difference as the judge sees it (shrunk by its position flips) and
+    ``s_n^2 = 1 / (n I)`` the variance after n comparisons of the pair alone (I = p (1 - p), the Bradley-Terry
+    information, times 0.8 for the ties that position flips make). The first round is the chain of neighbours,
+    so that every model is rated. Ratings are estimated as in any run (`schedule.standing`)."""
+    from heapq import heapify, heappop, heappush
+
+    from scipy.special import ndtr
+
+    from judgebench.schedule import standing
+
+    n = len(judge.models)
+    beta = judge.beta * (1.0 - judge.position_flip)
+    comparisons: dict[tuple[int, int], int] = {(i, i + h): 0 for h in range(1, hops + 1) for i in range(n - h)}
+
+    def gain(pair: tuple[int, int]) -> float:
+        d = abs(beta[pair[0]] - beta[pair[1]])
+        information = 0.8 / (2.0 + np.exp(d) + np.exp(-d))
+        before = 1.0 / np.sqrt(max(comparisons[pair], 1e-3) * information)
+        after = 1.0 / np.sqrt((comparisons[pair] + 1) * information)
+        return float(ndtr(-d / before) - ndtr(-d / after))
+
+    design, rng = judge.design(), np.random.default_rng(seed)
+    queue = [(-gain(pair), pair) for pair in comparisons]
+    heapify(queue)
+    chain = [design.take(design.pair_index(judge.models[i], judge.models[i + 1]), rng) for i in range(n - 1)]
+    batch = [pair for pair in chain if pair is not None]
+    frames: list[pd.DataFrame] = []
+    calls: list[int] = [0]
+    standings: list[Standing | None] = [None]
+    while calls[-1] < budget_calls and queue:
+        while len(batch) < min(games_per_round, budget_calls - calls[-1]) // 2 and queue:
+            pair = heappop(queue)[1]
+            taken = design.take(design.pair_index(judge.models[pair[0]], judge.models[pair[1]]), rng)
+            if taken is not None:  # else the pair has been judged on every question: it leaves the queue
+                batch.append(taken)
+                comparisons[pair] += 1
+                heappush(queue, (-gain(pair), pair))
+        frames.append(judge.judge(batch))
+        batch = []
+        outcomes = pd.concat(frames, ignore_index=True)
+        calls.append(2 * len(outcomes))
+        standings.append(standing(outcomes, judge.models))
+    return Trace(calls, standings, pd.concat(frames, ignore_index=True))
 
 
 def tau(standing: Standing | None, judge: SimulatedJudge) -> float:
