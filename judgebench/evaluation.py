@@ -13,12 +13,13 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_INTERRUPTED, EXIT_OK, ConfigError
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_INTERRUPTED, EXIT_OK, ConfigError, StorageError
 from judgebench.leaderboard import Leaderboard, build
 
 if TYPE_CHECKING:
@@ -277,17 +278,20 @@ def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
 async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Dataset, engine: Engine | None,
                           on_start: ProgressCallback | None, on_progress: ProgressCallback | None,
                           on_event: EventHandler | None = None) -> RunResult:
-    """Judge the planner's rounds until it stops: each round's pairs join the plan, the runner sends what the
-    store lacks, and the outcomes so far choose the next round. One engine serves every round. Returns the
-    last round's result (the whole plan), with the tally of all games sent."""
+    """Judge the planner's rounds until it stops: the runner sends what the store lacks of each round's new
+    pairs, and the outcomes so far choose the next round. One engine serves every round, and the rounds are
+    one run in the store's runs table. Each round plans, sends and reads only its own games, so a round
+    costs the same early and late in a long run. Returns the whole plan's result (`runner.merge_rounds`)."""
     import pandas as pd
 
     from judgebench.records import OUTCOME_COLUMNS
-    from judgebench.runner import Tally, build_engine, run_async
+    from judgebench.runner import RunRecording, Tally, build_engine, merge_rounds, run_async
+    from judgebench.store import Store
 
     own_engine = engine is None
     engine = engine or build_engine(settings.judge, on_event)
-    sent = Tally()
+    sent, recording = Tally(), RunRecording()
+    rounds: list[RunResult] = []
 
     def started(tally: Tally) -> None:
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
@@ -295,21 +299,32 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         if on_start is not None:
             on_start(tally)
 
+    status = "failed"
     try:
-        result = None
         outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
-        while planner.next_round(outcomes, cost) or result is None:
+        while (batch := planner.next_round(outcomes, cost)) or not rounds:
             result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
-                                     pairs=planner.planned)
+                                     pairs=batch, recording=recording)
+            rounds.append(result)
             for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
                 setattr(sent, name, getattr(sent, name) + getattr(result.tally, name))
-            if result.interrupted or planner.stopped_by is not None:
+            if result.interrupted or not batch:
                 break
-            outcomes, cost = result.combined.outcomes, float(result.judgments["cost"].fillna(0.0).sum())
+            if not result.combined.outcomes.empty:
+                outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
+            cost += float(result.judgments["cost"].fillna(0.0).sum())
+        status = "interrupted" if rounds[-1].interrupted else "finished"
     finally:
-        if own_engine:
-            await engine.aclose()
-    return replace(result, tally=sent, reused=result.planned - sent.done)
+        try:
+            if recording.started:  # a store that cannot be written or is locked leaves the run 'running'
+                with suppress(StorageError), Store(settings.store, busy_timeout_s=2.0) as store:
+                    recording.finish(store, status, {**sent.run_counts(), "planned": sum(r.planned for r in rounds)})
+        finally:
+            if own_engine:
+                await engine.aclose()
+    with Store(settings.store) as store:
+        runs = store.runs([key for r in rounds for key in r.judgments["key"]])
+    return merge_rounds(rounds, sent, runs)
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:

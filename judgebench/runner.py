@@ -75,6 +75,29 @@ class Tally:
 
 
 @dataclass
+class RunRecording:
+    """A run's row in the store's `runs` table: started when its first game is sent, finished once. A plain
+    run has one per `run_async` call; the rounds of an adaptive run share one (`evaluation.judge_in_rounds`),
+    so one command is one run in the store and in leaderboard.json's meta."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: bool = False
+
+    def start(self, store: Store, provenance: dict[str, Any]) -> None:
+        """Record the run's provenance, the first time only."""
+        if not self.started:
+            store.start_run(self.id, provenance)
+            self.started = True
+
+    def finish(self, store: Store, status: str, counts: dict[str, Any]) -> None:
+        """Record how the run ended and its counts; nothing when it never sent a game, or when the store
+        cannot be written any more (the run stays 'running' there, as store.finish_run says)."""
+        if self.started:
+            with suppress(StorageError):
+                store.finish_run(self.id, status, counts)
+
+
+@dataclass
 class RunResult:
     """What a run produced; `games` are the ok games of this run's plan, `combined` their outcomes."""
 
@@ -416,7 +439,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     on_progress: Callable[[Tally], None] | None = None,
                     on_start: Callable[[Tally], None] | None = None, on_event: EventHandler | None = None,
                     pairs: Sequence[Pair] | None = None, sharing: Sharing = Sharing(),
-                    busy_timeout_s: float = 30.0) -> RunResult:
+                    busy_timeout_s: float = 30.0, recording: RunRecording | None = None) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
 
     `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's rounds so far).
@@ -424,7 +447,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     store.py). Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is committed, and the result is
     marked `interrupted`. On every way out (done, stopped, engine error, store error) the answers already
     received are stored and an engine this function built is closed. `on_event` receives the engine's
-    reports (rate-limit waits, concurrency changes) for the progress line.
+    reports (rate-limit waits, concurrency changes) for the progress line. `recording`: the store's run row
+    to record the games under, started here if need be and finished by the caller (an adaptive run's rounds
+    share one); without it this call is a run of its own.
     """
     template = load_template(config.template)
     specs = plan_games(dataset, config, template, pairs)
@@ -434,7 +459,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             engine = engine or build_engine(config.judge, on_event)
             specs = fit_to_context(specs, dataset, template, engine)
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
-        interrupted, run_id, notes = False, None, []
+        interrupted, notes = False, []
+        shared = recording is not None
+        recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
             to_send = store.to_send(keys, config.max_unparsed_attempts)
@@ -452,18 +479,17 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 on_start(tally)
             if pending:
                 assert engine is not None and server is not None
-                run_id = uuid.uuid4().hex
-                store.start_run(run_id, run_provenance(config, template, description, server, len(specs)))
+                recording.start(store, run_provenance(config, template, description, server, len(specs)))
                 status = "failed"
                 try:
                     interrupted = await _send_until_stopped(
                         send_games(engine, pending, store, template, config.judge, tally, on_progress,
-                                   run_id=run_id, server=server, sharing=sharing,
+                                   run_id=recording.id, server=server, sharing=sharing,
                                    max_unparsed_attempts=config.max_unparsed_attempts))
                     status = "interrupted" if interrupted else "finished"
                 finally:
-                    with suppress(StorageError):
-                        store.finish_run(run_id, status, tally.run_counts())
+                    if not shared:
+                        recording.finish(store, status, tally.run_counts())
             judgments = store.judgments(keys)
             runs = store.runs(keys)
     finally:
@@ -476,8 +502,30 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     planned_pairs = len({(s.question_id, *sorted((s.first, s.second))) for s in specs})
     combined = replace(combined, n_incomplete=planned_pairs - len(combined.outcomes))
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
-                     combined=combined, judgments=judgments, interrupted=interrupted, run_id=run_id, notes=notes,
+                     combined=combined, judgments=judgments, interrupted=interrupted,
+                     run_id=recording.id if recording.started else None, notes=notes,
                      runs=_run_records(runs))
+
+
+def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:
+    """One result for a run judged in rounds (each round's `run_async` result covers only that round's new
+    pairs, so no round renders or reads the games of the others): the rounds' games, judgments and outcomes
+    together. Outcomes combine per pair, and every pair belongs to one round, so combining each round on its
+    own and putting the outcomes together gives what combining all games at once would. `tally` counts
+    the games sent in all rounds, `runs` the store's runs that judged them."""
+    last = rounds[-1]
+    outcomes = [r.combined.outcomes for r in rounds if not r.combined.outcomes.empty]
+    combined = Combined(pd.concat(outcomes, ignore_index=True) if outcomes else last.combined.outcomes,
+                        n_pairs=sum(r.combined.n_pairs for r in rounds),
+                        n_incomplete=sum(r.combined.n_incomplete for r in rounds),
+                        n_inconsistent=sum(r.combined.n_inconsistent for r in rounds))
+    judgments = pd.concat([r.judgments for r in rounds], ignore_index=True).drop_duplicates("key")
+    planned = sum(r.planned for r in rounds)
+    return RunResult(last.config, planned=planned, reused=planned - tally.done, tally=tally,
+                     games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
+                     judgments=judgments.reset_index(drop=True), interrupted=any(r.interrupted for r in rounds),
+                     run_id=next((r.run_id for r in rounds if r.run_id), None),
+                     notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs))
 
 
 _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",

@@ -427,11 +427,14 @@ class Store:
             self._db.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join(':' + n for n in values)})", values)
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
-        """Record how a run ended ('finished', 'interrupted', 'failed') and its counts (RUN_COUNTS); skipped
-        after a failed write (the run stays 'running' in the store)."""
+        """Record how a run ended ('finished', 'interrupted', 'failed') and its counts (RUN_COUNTS, and
+        `planned` when given: a run in rounds learns it at the end); skipped after a failed write (the run stays
+        'running' in the store)."""
         if self.failed:
             return
         values = {name: counts.get(name) for name in RUN_COUNTS}
+        if "planned" in counts:
+            values["planned"] = counts["planned"]
         assignments = ", ".join(f"{name} = :{name}" for name in values)
         with self._transaction("record the run in"):
             self._db.execute(f"UPDATE runs SET status = :status, ended_at = :now, {assignments} WHERE id = :id",

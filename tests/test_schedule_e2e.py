@@ -58,6 +58,9 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert board["meta"]["adaptive"]["calls"] == 60 and board["meta"]["adaptive"]["calls_all_pairs"] == ALL_PAIRS_CALLS
     assert board["meta"]["adaptive"]["stopped_by"] == "budget_calls"
     assert board["meta"]["interval"] == "sandwich"  # the default of runs in rounds (README, "Honest intervals")
+    # the three rounds are one run of the store, with the whole plan's counts
+    [run] = board["meta"]["runs"]
+    assert run["status"] == "finished" and run["sent"] == 60
 
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
@@ -65,6 +68,8 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert max(judge_server.answered().values()) == 1  # no game was asked twice
     assert plan_lines(tmp_path)[:30] == plan  # same seed and store: the same first rounds
     assert "40 sent now" in said(more)
+    runs = leaderboard(tmp_path)["meta"]["runs"]  # the first command's run and this one
+    assert [run["sent"] for run in runs] == [60, 40] and len({run["id"] for run in runs}) == 2
 
 
 def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path):
