@@ -19,7 +19,7 @@ Printed per strategy:
   best, found), and every count's ratio to uniform's.
 
 Run: `python benchmarks/bench_adaptive.py [--models 20 50] [--seeds 50] [--questions 500]
-[--budget-per-model 600] [--round-games 256] [--jobs 2]`.
+[--budget-per-model 600] [--round-games 256] [--jobs 2] [--strategies adaptive uniform]`.
 """
 
 from __future__ import annotations
@@ -77,12 +77,14 @@ def mean_curve_reaches(runs: list[dict], grid: np.ndarray, target: float) -> flo
     return float(grid[reached[0]]) if reached.size else np.inf
 
 
-def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: int, jobs: int) -> None:
+def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: int, jobs: int,
+        strategies: tuple[str, ...] = STRATEGIES) -> None:
     started = time.monotonic()
+    strategies = tuple(dict.fromkeys((*strategies, "uniform")))  # uniform: the reference of every ratio
     with ProcessPoolExecutor(jobs) as pool:
         futures = {(s, seed): pool.submit(one_run, n_models, n_questions, budget, round_games, s, seed)
-                   for s in STRATEGIES for seed in range(seeds)}
-        runs = {s: [futures[(s, seed)].result() for seed in range(seeds)] for s in STRATEGIES}
+                   for s in strategies for seed in range(seeds)}
+        runs = {s: [futures[(s, seed)].result() for seed in range(seeds)] for s in strategies}
     grid = np.arange(0, budget + 1, round_games)
     rows = {}
     for strategy, found in runs.items():
@@ -113,9 +115,12 @@ def main() -> None:
     parser.add_argument("--budget-per-model", type=int, default=600)
     parser.add_argument("--round-games", type=int, default=256)
     parser.add_argument("--jobs", type=int, default=2, help="processes (seeds run in parallel)")
+    parser.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES),
+                        help="strategies to run (uniform, the reference, always runs)")
     args = parser.parse_args()
     for n_models in args.models:
-        run(n_models, args.seeds, args.questions, args.budget_per_model * n_models, args.round_games, args.jobs)
+        run(n_models, args.seeds, args.questions, args.budget_per_model * n_models, args.round_games, args.jobs,
+            tuple(args.strategies))
 
 
 if __name__ == "__main__":
