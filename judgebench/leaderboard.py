@@ -75,11 +75,13 @@ FEW_QUESTIONS = 30
 class Leaderboard:
     """A leaderboard: `models` (one dict per model, best first, keys from MODEL_FIELDS), `meta` (settings,
     counts and diagnostics) and `samples`, the (rounds, n_models) bootstrap ratings in the order of `models`
-    (None for sandwich intervals)."""
+    (None for sandwich intervals), and `covariance`, the (n_models, n_models) covariance of the ratings in Elo
+    points squared, in the same order, where the intervals come from one (a Bradley-Terry sandwich; else None)."""
 
     models: list[dict]
     meta: dict
     samples: np.ndarray | None = field(default=None, repr=False)
+    covariance: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def table(self):
@@ -145,6 +147,7 @@ class _Ratings:
     better: np.ndarray
     probabilities: dict[str, np.ndarray] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    covariance: np.ndarray | None = None  # of the ratings (Elo points squared), for sandwich intervals
 
 
 def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str = "bootstrap",
@@ -275,6 +278,7 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
                              "regularization": fit.regularization}
     reference = baseline if baseline is not None else anchor
+    rating_covariance: np.ndarray | None = None
     if options.interval == "bootstrap":
         rng = np.random.default_rng(options.seed)
         if options.resample == "questions":
@@ -302,7 +306,8 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         samples = None
         extra["degrees_of_freedom"] = degrees_of_freedom
         extra.update(_parameter_intervals(fit, None, covariance, options, degrees_of_freedom))
-    return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference), extra)
+    return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference), extra,
+                    rating_covariance)
 
 
 def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | None,
@@ -588,8 +593,9 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
             entry[name] = _model_value(values[k], integer=name.startswith("n_") or name == "rank")
         models.append(entry)
     samples = ratings.samples[:, order] if ratings.samples is not None else None
+    covariance = ratings.covariance[np.ix_(order, order)] if ratings.covariance is not None else None
     meta["separability"] = json_safe(iv.separability(ratings.better, defined))
-    return Leaderboard(models=models, meta=meta, samples=samples)
+    return Leaderboard(models=models, meta=meta, samples=samples, covariance=covariance)
 
 
 def _sort_key(value: float) -> float:
