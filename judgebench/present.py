@@ -234,7 +234,8 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
 
 def adaptive_summary(adaptive: dict) -> str:
     """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision."""
-    line = (f"{adaptive['strategy']}: {adaptive['rounds']} rounds, {adaptive['calls']} judge calls "
+    rounds = adaptive["rounds"]
+    line = (f"{adaptive['strategy']}: {rounds} round{'' if rounds == 1 else 's'}, {adaptive['calls']} judge calls "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
             f"{adaptive['calls_all_pairs']}); stopped by {adaptive['stopped_by']}")
     precision = adaptive.get("precision")

@@ -88,3 +88,11 @@ def test_secondary_columns_are_dropped_in_the_stated_order(options):
     for shown in shown_by_width.values():
         assert shown == expected[: len(shown)]  # a column goes only after every column listed after it
     assert sorted(shown_by_width.values(), key=len) == [shown_by_width[w] for w in sorted(shown_by_width)]
+
+
+def test_adaptive_summary_counts_rounds_in_words():
+    plan = {"strategy": "adaptive", "rounds": 1, "calls": 200, "calls_all_pairs": 240, "stopped_by": "budget_calls",
+            "precision": {"widest_interval": 7.2, "adjacent_separated": 0, "adjacent_pairs": 3}}
+    assert present.adaptive_summary(plan) == ("adaptive: 1 round, 200 judge calls (83% of all pairs' 240); stopped by "
+                                      "budget_calls; widest interval 7 Elo, 0 of 3 adjacent pairs separated")
+    assert present.adaptive_summary({**plan, "rounds": 2, "precision": None}).startswith("adaptive: 2 rounds, 200 judge")
