@@ -308,6 +308,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
             rounds.append(result)
             for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
                 setattr(sent, name, getattr(sent, name) + getattr(result.tally, name))
+            if result.interrupted:
+                planner.stopped_by = "interrupted"
             if result.interrupted or not batch:
                 break
             if not result.combined.outcomes.empty:

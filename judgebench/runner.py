@@ -521,7 +521,7 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                         n_inconsistent=sum(r.combined.n_inconsistent for r in rounds))
     judgments = pd.concat([r.judgments for r in rounds], ignore_index=True).drop_duplicates("key")
     planned = sum(r.planned for r in rounds)
-    return RunResult(last.config, planned=planned, reused=planned - tally.done, tally=tally,
+    return RunResult(last.config, planned=planned, reused=sum(r.reused for r in rounds), tally=tally,
                      games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
                      judgments=judgments.reset_index(drop=True), interrupted=any(r.interrupted for r in rounds),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),

@@ -9,11 +9,17 @@ ranking the planted qualities imply, and a tournament's cost of (models - 1) pai
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.test_run_e2e import judgebench, leaderboard, write_config
+from tests.test_run_e2e import _store_rows, judgebench, leaderboard, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -130,3 +136,24 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
     assert shown[0] == "round 1 · 20 calls planned · top: not yet rated"
     assert shown[2].startswith("round 3 · 60 calls planned · top: m1, m2, m3")  # rated after round 2
     assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
+
+
+def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_process, tmp_path):
+    server = judge_server_process("--latency-ms", "20")
+    config = adaptive_config(tmp_path, server.base_url, pairs="adaptive")
+    process = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", "--config", str(config),
+                                "--budget-calls", "2000", "--round-games", "20"], cwd=tmp_path,
+                               env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(_store_rows(tmp_path / "store.sqlite")) < 50 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    summary = " ".join(stdout.split())
+    assert "stopped by interrupted" in summary and "0 already in the store" in summary  # nothing was stored before
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        stored = db.execute("SELECT count(*) FROM judgments").fetchone()[0]
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
