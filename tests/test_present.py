@@ -93,6 +93,9 @@ def test_secondary_columns_are_dropped_in_the_stated_order(options):
 def test_adaptive_summary_counts_rounds_in_words():
     plan = {"strategy": "adaptive", "rounds": 1, "calls": 200, "calls_all_pairs": 240, "stopped_by": "budget_calls",
             "precision": {"widest_interval": 7.2, "adjacent_separated": 0, "adjacent_pairs": 3}}
-    assert present.adaptive_summary(plan) == ("adaptive: 1 round, 200 judge calls (83% of all pairs' 240); stopped by "
-                                      "budget_calls; widest interval 7 Elo, 0 of 3 adjacent pairs separated")
-    assert present.adaptive_summary({**plan, "rounds": 2, "precision": None}).startswith("adaptive: 2 rounds, 200 judge")
+    # 200 of 240 calls is 83%; 7.2 Elo shows as 7
+    assert present.adaptive_summary(plan) == (
+        "adaptive: 1 round, 200 judge calls (83% of all pairs' 240); stopped by budget_calls; "
+        "widest interval 7 Elo, 0 of 3 adjacent pairs separated")
+    two_rounds = present.adaptive_summary({**plan, "rounds": 2, "precision": None})
+    assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")
