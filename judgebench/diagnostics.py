@@ -263,7 +263,7 @@ def self_preference_rate(outcomes: Any, own: Sequence[str], confidence: float = 
 
 def win_matrix(outcomes: Any, models: Sequence[str] | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Pairwise win rates: (rate, played), each (M, M), rows and columns in the order of `models` (default: the
-    order the models first appear in the outcomes; self pairs are left out).
+    models sorted by name, as the outcomes' coding orders them; self pairs are left out).
 
     played[i, j] is the total weight of the outcomes between models i and j (their number when unweighted);
     rate[i, j] is i's score against j (ties half) over played[i, j], NaN where the two never met. Every
@@ -276,7 +276,7 @@ def win_matrix(outcomes: Any, models: Sequence[str] | None = None) -> tuple[NDAr
     rate, played = _win_rates(pair_counts(coded))
     if models is None:
         return rate, played
-    index = [coded.models.index(name) for name in models]
+    index = [coded.index_of(name) for name in models]
     return rate[np.ix_(index, index)], played[np.ix_(index, index)]
 
 

@@ -442,7 +442,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     busy_timeout_s: float = 30.0, recording: RunRecording | None = None) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
 
-    `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's rounds so far).
+    `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's new round).
     Other processes may judge on the same store at the same time: no game is sent by two of them (see
     store.py). Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is committed, and the result is
     marked `interrupted`. On every way out (done, stopped, engine error, store error) the answers already

@@ -41,7 +41,7 @@ def test_win_matrix_in_the_given_order_with_nan_where_models_never_met():
     rate, played = diagnostics.win_matrix(outcomes, ["c", "b", "a"])
     np.testing.assert_array_equal(played, [[0, 1, 0], [1, 0, 2], [0, 2, 0]])
     np.testing.assert_array_equal(rate, [[np.nan, 1.0, np.nan], [0.0, np.nan, 0.25], [np.nan, 0.75, np.nan]])
-    rate, _ = diagnostics.win_matrix(outcomes)  # default: order of first appearance
+    rate, _ = diagnostics.win_matrix(outcomes)  # default: sorted by name (a, b, c)
     assert rate[0, 1] == 0.75 and rate[1, 2] == 0.0
 
 
