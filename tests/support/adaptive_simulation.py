@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.stats import kendalltau
 
 from judgebench.records import OUTCOME_COLUMNS, Pair
-from judgebench.schedule import ELO_PER_LOG_ODDS, Design, Planner, Standing, Strategy
+from judgebench.schedule import ELO_PER_LOG_ODDS, INFORMATION_SHARE, Design, Planner, Standing, Strategy
 
 ARENA_HARD = Path(__file__).resolve().parents[3] / "shared" / "data" / "arena_hard" / "leaderboard_20240731.csv"
 
@@ -121,8 +121,8 @@ def oracle_trace(judge: SimulatedJudge, *, budget_calls: int, games_per_round: i
     next comparison most reduces the expected number of wrongly ordered pairs: ``Phi(-d / s_n) -
     Phi(-d / s_(n+1))`` with d the true difference as the judge sees it (shrunk by its position flips) and
     ``s_n^2 = 1 / (n I)`` the variance after n comparisons of the pair alone (I = p (1 - p), the Bradley-Terry
-    information, times 0.8 for the ties that position flips make). The first round is the chain of neighbours,
-    so that every model is rated. Ratings are estimated as in any run (`schedule.standing`)."""
+    information, times schedule.INFORMATION_SHARE for the ties that position flips make). The first round is
+    the chain of neighbours, so that every model is rated. Ratings are estimated as in any run (`schedule.standing`)."""
     from heapq import heapify, heappop, heappush
 
     from scipy.special import ndtr
@@ -135,7 +135,7 @@ def oracle_trace(judge: SimulatedJudge, *, budget_calls: int, games_per_round: i
 
     def gain(pair: tuple[int, int]) -> float:
         d = abs(beta[pair[0]] - beta[pair[1]])
-        information = 0.8 / (2.0 + np.exp(d) + np.exp(-d))
+        information = INFORMATION_SHARE / (2.0 + np.exp(d) + np.exp(-d))  # p (1 - p) times the share
         before = 1.0 / np.sqrt(max(comparisons[pair], 1e-3) * information)
         after = 1.0 / np.sqrt((comparisons[pair] + 1) * information)
         return float(ndtr(-d / before) - ndtr(-d / after))
