@@ -5,10 +5,11 @@ leaderboard (tests/support/adaptive_simulation.py: quantiles of Arena-Hard v0.1'
 ../shared/data), per-question effects, and a judge with position bias and label noise (first-slot win rate
 about 0.565, 13% of verdicts flip when swapped) is judged by the real planner (`judgebench.schedule.Planner`)
 under each strategy at the same budget and round size: `adaptive`, `tournament` and `uniform` (pairs drawn
-uniformly, each on its least-used question). For reference, `oracle-3` and `oracle-6` are plans made knowing
-the true ratings (`oracle_trace`: pairs at most 3 or 6 apart in the true ranking, judged where the next
-comparison most reduces the expected number of wrongly ordered pairs): what a plan that did not have to learn
-the ranking first reaches on the same judge. After every round the ratings are compared with the truth.
+uniformly, each on its least-used question). For reference, `best-fixed` is the best plan made knowing the
+true ratings (`best_fixed_plan`: the shares of games over all pairs that reach the expected number of wrongly
+ordered pairs tau 0.95 allows with the fewest games, from the Bradley-Terry fit's large-sample covariance),
+judged in the same rounds: what a plan that did not have to learn the ranking first reaches on the same judge.
+After every round the ratings are compared with the truth.
 
 Printed per strategy:
 - "calls to tau": median over seeds of the judge calls after which Kendall's tau with the truth stays at or
@@ -17,6 +18,9 @@ Printed per strategy:
   lucky or unlucky late round of one seed does not move it);
 - mean tau when the budget is spent, top-1 and top-5 accuracy then (the best model, and the set of the five
   best, found), and every count's ratio to uniform's.
+Then the large-sample calculation behind `best-fixed`: the calls the best fixed plan and uniform sampling
+need for tau 0.95 in expectation, and their ratio: about what any choice of pairs can save, short of
+stopping early on pairs that turn out clearer than expected.
 
 Run: `python benchmarks/bench_adaptive.py [--models 20 50] [--seeds 50] [--questions 500]
 [--budget-per-model 600] [--round-games 256] [--jobs 2] [--strategies adaptive uniform ...]`.
@@ -35,23 +39,34 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.adaptive_simulation import (  # noqa: E402
+    FixedPlan,
     SimulatedJudge,
+    best_fixed_plan,
+    fixed_plan_trace,
     leaderboard_elo,
-    oracle_trace,
     simulate,
     tau,
 )
 
-STRATEGIES = ("adaptive", "tournament", "uniform", "oracle-3", "oracle-6")
+STRATEGIES = ("adaptive", "tournament", "uniform", "best-fixed")
 TARGETS = (0.9, 0.95)
 
 
-def one_run(n_models: int, n_questions: int, budget: int, round_games: int, strategy: str, seed: int) -> dict:
+def reference_plan(n_models: int) -> FixedPlan:
+    """`best_fixed_plan` for the simulated judge's truth as its verdicts show it (differences shrunk by the
+    position flips that turn some pairs into ties), at the wrongly ordered pairs Kendall's tau 0.95 allows:
+    tau = 1 - 2 D / pairs, so D = 0.025 pairs."""
+    judge = SimulatedJudge(leaderboard_elo(n_models), 1, seed=0)
+    allowed = (1.0 - TARGETS[-1]) / 2 * n_models * (n_models - 1) / 2
+    return best_fixed_plan(judge.beta * (1.0 - judge.position_flip), allowed)
+
+
+def one_run(n_models: int, n_questions: int, budget: int, round_games: int, strategy: str, seed: int,
+            plan: FixedPlan | None = None) -> dict:
     """One seeded run: tau with the truth after every round (at the calls made so far) and the top-k found."""
     judge = SimulatedJudge(leaderboard_elo(n_models), n_questions, seed=seed)
-    if strategy.startswith("oracle-"):
-        trace = oracle_trace(judge, budget_calls=budget, games_per_round=round_games,
-                             hops=int(strategy.removeprefix("oracle-")), seed=seed)
+    if plan is not None:
+        trace = fixed_plan_trace(judge, plan, budget_calls=budget, games_per_round=round_games, seed=seed)
     else:
         trace = simulate(judge, strategy, budget_calls=budget, games_per_round=round_games,  # type: ignore[arg-type]
                          seed=seed)
@@ -80,8 +95,10 @@ def mean_curve_reaches(runs: list[dict], grid: np.ndarray, target: float) -> flo
 def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: int, jobs: int,
         strategies: tuple[str, ...] = STRATEGIES) -> None:
     started = time.monotonic()
+    plan = reference_plan(n_models)
     with ProcessPoolExecutor(jobs) as pool:
-        futures = {(s, seed): pool.submit(one_run, n_models, n_questions, budget, round_games, s, seed)
+        futures = {(s, seed): pool.submit(one_run, n_models, n_questions, budget, round_games, s, seed,
+                                          plan if s == "best-fixed" else None)
                    for s in strategies for seed in range(seeds)}
         runs = {s: [futures[(s, seed)].result() for seed in range(seeds)] for s in strategies}
     grid = np.arange(0, budget + 1, round_games)
@@ -104,6 +121,8 @@ def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: i
             cells += [f"{value:>8,.0f}" if np.isfinite(value) else f"{'>' + format(budget, ','):>8}",
                       f"{ratio:>6.2f}"]
         print(f"{strategy:>10} {' '.join(cells)} {row[4]:>8.3f} {row[5]:>6.0%} {row[6]:>6.0%}")
+    print(f"large-sample calls for tau {TARGETS[-1]} in expectation: best fixed plan {2 * plan.games:,.0f}, "
+          f"uniform {2 * plan.uniform_games:,.0f}, ratio {plan.games / plan.uniform_games:.2f}")
 
 
 def main() -> None:

@@ -69,7 +69,7 @@ FLOOR = 0.7
 INFORMATION_SHARE = 0.8
 """Fisher information of one pair judged in both orders, as a share of a Bradley-Terry comparison's
 ``p (1 - p)``: position bias splits some pairs' verdicts into ties, which carry less (as in the benchmark's
-oracle plans, tests/support/adaptive_simulation.py)."""
+large-sample reference plan, tests/support/adaptive_simulation.py)."""
 ELO_PER_LOG_ODDS = 400.0 / math.log(10.0)
 
 

@@ -11,8 +11,16 @@ import pandas as pd
 import pytest
 
 from judgebench.errors import ConfigError
-from judgebench.schedule import Design, Planner, choose_tournament, parse_stop
-from tests.support.adaptive_simulation import SimulatedJudge, calls_to_reach, leaderboard_elo, simulate
+from judgebench.leaderboard import build
+from judgebench.schedule import ELO_PER_LOG_ODDS, Design, Planner, choose_tournament, parse_stop
+from tests.support.adaptive_simulation import (
+    SimulatedJudge,
+    best_fixed_plan,
+    calls_to_reach,
+    expected_misordered,
+    leaderboard_elo,
+    simulate,
+)
 
 
 def median_calls(strategy: str, seeds: range, target: float) -> float:
@@ -32,23 +40,49 @@ def test_adaptive_reaches_the_ranking_with_fewer_calls_than_uniform():
     assert adaptive < 0.8 * uniform, (adaptive, uniform)
 
 
+def test_best_fixed_plan_reaches_the_allowed_misordered_pairs_with_fewer_games_than_uniform():
+    # The benchmark's reference plan (bench_adaptive.py, best-fixed): its criterion's gradient is checked
+    # against finite differences, and the plan found reaches the target with fewer games than uniform shares.
+    beta = leaderboard_elo(6) / ELO_PER_LOG_ODDS
+    plan = best_fixed_plan(beta, allowed=0.5)
+    games = plan.games * plan.shares
+    wrong, slope = expected_misordered(beta, plan.pairs, games, gradient=True)
+    step = np.zeros(len(games))
+    step[3] = 1e-3 * games[3]
+    numeric = (expected_misordered(beta, plan.pairs, games + step)[0]
+               - expected_misordered(beta, plan.pairs, games - step)[0]) / (2 * step[3])
+    assert slope is not None and slope[3] == pytest.approx(numeric, rel=1e-4)
+    assert wrong == pytest.approx(0.5, rel=0.05)
+    assert plan.games < 0.9 * plan.uniform_games
+    uniform = expected_misordered(beta, plan.pairs, np.full(len(games), plan.uniform_games / len(games)))[0]
+    assert uniform == pytest.approx(0.5, rel=1e-3)
+
+
 def test_intervals_cover_the_truth_after_adaptive_sampling():
     # A judge without position flips, so that the outcomes follow the Bradley-Terry truth exactly (a flipped
     # verdict shrinks every difference, and the truth would no longer be the model's parameter); verdicts of
     # one question share per-question effects, which the question-clustered intervals account for.
-    n_runs, errors, covered = 120, [], []
+    # The run's own intervals (the clustered sandwich, as schedule.standing computes them) and, for runs that
+    # set `interval = "bootstrap"`, the question bootstrap of the same outcomes.
+    n_runs, errors, covered, bootstrap_covered = 120, [], [], []
     for seed in range(n_runs):
         judge = SimulatedJudge(leaderboard_elo(6), 100, seed=1000 + seed, position_flip=0.0)
-        final = simulate(judge, "adaptive", budget_calls=1200, games_per_round=200, seed=seed).standings[-1]
+        trace = simulate(judge, "adaptive", budget_calls=1200, games_per_round=200, seed=seed)
+        final = trace.standings[-1]
         assert final is not None
         where = {name: k for k, name in enumerate(final.models)}
         order = [where[name] for name in judge.models]
         truth = judge.elo - judge.elo.mean() + 1000.0  # ratings are reported with mean 1000
         errors.append(final.rating[order] - truth)
         covered.append((final.lower[order] <= truth) & (truth <= final.upper[order]))
-    coverage = float(np.mean(covered))
-    # 720 intervals: Monte Carlo standard error about 0.008 around 0.95
+        bootstrap = {row["model"]: row for row in build(trace.outcomes, interval="bootstrap").models}
+        bootstrap_covered.append([bootstrap[name]["lower"] <= value <= bootstrap[name]["upper"]
+                                  for name, value in zip(judge.models, truth, strict=True)])
+    # 720 intervals each: Monte Carlo standard error about 0.008 around 0.95 (measured: sandwich 0.956,
+    # bootstrap 0.940)
+    coverage, bootstrap_coverage = float(np.mean(covered)), float(np.mean(bootstrap_covered))
     assert 0.93 <= coverage <= 0.97, coverage
+    assert 0.93 <= bootstrap_coverage <= 0.97, bootstrap_coverage
     errors_ = np.array(errors)
     bias, spread = errors_.mean(axis=0), errors_.std(axis=0)
     # Bradley-Terry maximum likelihood spreads ratings out slightly in small samples (uniform sampling, same

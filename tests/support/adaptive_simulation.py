@@ -20,14 +20,26 @@ outcome of a pair is the mean of its two verdicts (swap = both).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kendalltau
+from scipy.optimize import brentq, minimize
+from scipy.special import softmax
+from scipy.stats import kendalltau, norm
 
 from judgebench.records import OUTCOME_COLUMNS, Pair
-from judgebench.schedule import ELO_PER_LOG_ODDS, INFORMATION_SHARE, Design, Planner, Standing, Strategy
+from judgebench.schedule import (
+    ELO_PER_LOG_ODDS,
+    INFORMATION_SHARE,
+    Design,
+    Planner,
+    Standing,
+    Strategy,
+    misordered,
+    standing,
+)
 
 ARENA_HARD = Path(__file__).resolve().parents[3] / "shared" / "data" / "arena_hard" / "leaderboard_20240731.csv"
 
@@ -91,7 +103,7 @@ class Trace:
     calls: list[int]
     standings: list[Standing | None]
     outcomes: pd.DataFrame
-    planner: Planner | None = None  # None for oracle_trace's fixed plan
+    planner: Planner | None = None  # None for fixed_plan_trace's plan
 
 
 def simulate(judge: SimulatedJudge, strategy: Strategy, *, budget_calls: int, games_per_round: int,
@@ -113,51 +125,100 @@ def simulate(judge: SimulatedJudge, strategy: Strategy, *, budget_calls: int, ga
         outcomes = pd.concat(frames[1:], ignore_index=True)
 
 
-def oracle_trace(judge: SimulatedJudge, *, budget_calls: int, games_per_round: int, hops: int,
-                 seed: int = 0) -> Trace:
-    """A plan made knowing the truth, judged in rounds like the planner's, as a reference for adaptive plans.
+def expected_misordered(beta: np.ndarray, pairs: np.ndarray, games: np.ndarray,
+                        gradient: bool = False) -> tuple[float, np.ndarray | None]:
+    """The expected number of wrongly ordered pairs of models when pair k (`pairs[k]`, indices into `beta`,
+    log-odds) has been compared `games[k]` times, in large samples: the sum over all pairs of ``Phi(-|d| /
+    sd_d)`` (`schedule.misordered`) with ``sd_d^2 = x^T S x``, S the pseudo-inverse of the Bradley-Terry
+    Fisher information ``sum_k games_k I_k x_k x_k^T`` (``x_k = e_i - e_j``, ``I_k`` = INFORMATION_SHARE
+    ``p (1 - p)``; pseudo-inverse because ratings are known only up to a constant), so that every comparison
+    informs every difference through the graph. With `gradient`, also its derivative in each ``games_k``:
+    ``d sd_d^2 / d games_k = -I_k (x_d^T S x_k)^2``."""
+    incidence = np.zeros((len(pairs), len(beta)))
+    incidence[np.arange(len(pairs)), pairs[:, 0]] = 1.0
+    incidence[np.arange(len(pairs)), pairs[:, 1]] = -1.0
+    gap = np.abs(beta[pairs[:, 0]] - beta[pairs[:, 1]])
+    p = 1.0 / (1.0 + np.exp(-gap))
+    information = INFORMATION_SHARE * p * (1.0 - p)
+    fisher = incidence.T @ (incidence * (games * information)[:, None])
+    between = incidence @ np.linalg.pinv(fisher) @ incidence.T  # covariances of all pairs' differences
+    variance = np.maximum(np.diag(between), 1e-300)
+    wrong = float(misordered(gap, variance).sum())
+    if not gradient:
+        return wrong, None
+    slope = norm.pdf(gap / np.sqrt(variance)) * gap / (2.0 * variance ** 1.5)  # d Phi(-d / sd) / d sd^2
+    return wrong, -information * ((between ** 2) @ slope)
 
-    Pairs at most `hops` apart in the true ranking are judged, one comparison at a time, always where the
-    next comparison most reduces the expected number of wrongly ordered pairs: ``Phi(-d / s_n) -
-    Phi(-d / s_(n+1))`` with d the true difference as the judge sees it (shrunk by its position flips) and
-    ``s_n^2 = 1 / (n I)`` the variance after n comparisons of the pair alone (I = p (1 - p), the Bradley-Terry
-    information, times schedule.INFORMATION_SHARE for the ties that position flips make). The first round is
-    the chain of neighbours, so that every model is rated. Ratings are estimated as in any run (`schedule.standing`)."""
-    from heapq import heapify, heappop, heappush
 
-    from scipy.special import ndtr
+@dataclass(frozen=True)
+class FixedPlan:
+    """The best plan made knowing the truth (`best_fixed_plan`): each pair's share of the games, the games it
+    needs, and the games uniform sampling of all pairs needs for the same expected wrongly ordered pairs."""
 
-    from judgebench.schedule import standing
+    pairs: np.ndarray
+    shares: np.ndarray
+    games: float
+    uniform_games: float
 
-    n = len(judge.models)
-    beta = judge.beta * (1.0 - judge.position_flip)
-    comparisons: dict[tuple[int, int], int] = {(i, i + h): 0 for h in range(1, hops + 1) for i in range(n - h)}
 
-    def gain(pair: tuple[int, int]) -> float:
-        d = abs(beta[pair[0]] - beta[pair[1]])
-        information = INFORMATION_SHARE / (2.0 + np.exp(d) + np.exp(-d))  # p (1 - p) times the share
-        before = 1.0 / np.sqrt(max(comparisons[pair], 1e-3) * information)
-        after = 1.0 / np.sqrt((comparisons[pair] + 1) * information)
-        return float(ndtr(-d / before) - ndtr(-d / after))
+def best_fixed_plan(beta: np.ndarray, allowed: float) -> FixedPlan:
+    """The shares of games over all pairs that reach `allowed` expected wrongly ordered pairs
+    (`expected_misordered`) with the fewest games, for a judge whose true ratings are `beta` (log-odds).
 
+    The benchmark's reference for how far any choice of pairs can go: a plan that knows the truth needs no
+    exploration and puts every game where it helps the ranking most. It is a large-sample optimal design
+    (optimal experimental design for paired comparisons, with the expected number of misordered pairs as the
+    criterion): for a number of games, the shares minimising the criterion are found by L-BFGS over a
+    softmax of the shares (with `expected_misordered`'s gradient), and the number of games by root finding.
+    Plans that choose as they go can still do a little better, by stopping on pairs that turned out clear."""
+    pairs = np.array(list(combinations(range(len(beta)), 2)))
+    start = np.zeros(len(pairs))
+
+    def least_misordered(games: float) -> float:
+        nonlocal start
+
+        def criterion(logits: np.ndarray) -> tuple[float, np.ndarray]:
+            shares = softmax(logits)
+            wrong, slope = expected_misordered(beta, pairs, games * shares, gradient=True)
+            assert slope is not None
+            return wrong, games * shares * (slope - shares @ slope)
+
+        found = minimize(criterion, start, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+        start = found.x
+        return float(found.fun)
+
+    def uniform_misordered(games: float) -> float:
+        return expected_misordered(beta, pairs, np.full(len(pairs), games / len(pairs)))[0]
+
+    uniform_games = brentq(lambda games: uniform_misordered(games) - allowed, 1.0, 1e9)
+    games = brentq(lambda games: least_misordered(games) - allowed, uniform_games / 10, uniform_games, rtol=1e-2)
+    least_misordered(games)  # the shares for exactly these games
+    return FixedPlan(pairs, softmax(start), games, uniform_games)
+
+
+def fixed_plan_trace(judge: SimulatedJudge, plan: FixedPlan, *, budget_calls: int, games_per_round: int,
+                     seed: int = 0) -> Trace:
+    """`plan` judged in rounds like the planner's: after each round every pair has as close to its share of the
+    games so far as whole games allow (largest deficit first), each on its least-used open question. Ratings
+    are estimated as in any run (`schedule.standing`)."""
     design, rng = judge.design(), np.random.default_rng(seed)
-    queue = [(-gain(pair), pair) for pair in comparisons]
-    heapify(queue)
-    chain = [design.take(design.pair_index(judge.models[i], judge.models[i + 1]), rng) for i in range(n - 1)]
-    batch = [pair for pair in chain if pair is not None]
+    judged = np.zeros(len(plan.pairs))
     frames: list[pd.DataFrame] = []
     calls: list[int] = [0]
     standings: list[Standing | None] = [None]
-    while calls[-1] < budget_calls and queue:
-        while len(batch) < min(games_per_round, budget_calls - calls[-1]) // 2 and queue:
-            pair = heappop(queue)[1]
-            taken = design.take(design.pair_index(judge.models[pair[0]], judge.models[pair[1]]), rng)
-            if taken is not None:  # else the pair has been judged on every question: it leaves the queue
-                batch.append(taken)
-                comparisons[pair] += 1
-                heappush(queue, (-gain(pair), pair))
-        frames.append(judge.judge(batch))
+    while calls[-1] < budget_calls:
+        games = min(calls[-1] + games_per_round, budget_calls) // 2
+        deficit = plan.shares * games - judged
         batch = []
+        while judged.sum() < games:
+            k = int(np.argmax(deficit))
+            first, second = plan.pairs[k]
+            taken = design.take(design.pair_index(judge.models[first], judge.models[second]), rng)
+            deficit[k] -= 1.0
+            judged[k] += 1
+            if taken is not None:  # else the pair has been judged on every question
+                batch.append(taken)
+        frames.append(judge.judge(batch))
         outcomes = pd.concat(frames, ignore_index=True)
         calls.append(2 * len(outcomes))
         standings.append(standing(outcomes, judge.models))
