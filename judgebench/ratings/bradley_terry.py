@@ -23,11 +23,11 @@ benchmark's counts (100 models) that is faster than choix's fastest pairwise max
 `ilsr_pairwise_dense`, and also yields the information matrix (benchmarks/bench_ratings.py prints both
 times), so choix is not used at run time. Bootstrap replicates are fitted together: every
 replicate starts at the full-data estimate and is iterated with the full-data information matrix (the
-chord method), which costs two matrix products per iteration for all replicates at once; the rare
-replicate that does not settle is finished by the exact Newton solver. The strengths are identified by
-centring them (mean zero); an optional ridge penalty ``regularization / 2 * |beta|^2`` makes ratings
-finite when the comparison graph is not strongly connected (without it that case is an InputError,
-because the maximum-likelihood ratings do not exist: Ford 1957).
+chord method, `chord_replicates`, which style control shares), which costs two matrix products per
+iteration for all replicates at once; the rare replicate that does not settle is finished by the exact
+Newton solver. The strengths are identified by centring them (mean zero); an optional ridge penalty
+``regularization / 2 * |beta|^2`` makes ratings finite when the comparison graph is not strongly connected
+(without it that case is an InputError, because the maximum-likelihood ratings do not exist: Ford 1957).
 """
 
 from __future__ import annotations
@@ -544,34 +544,36 @@ def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
                   max_iter=max_iter)
 
 
-def fit_replicates(start: BradleyTerryFit, design: PairDesign, stats: Stats, *, tol: float | None = None,
-                   max_iter: int = 100) -> tuple[np.ndarray, int]:
-    """Fit R bootstrap replicates together, starting from the full-data fit.
+def product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """left @ right; small products without BLAS threads, whose wake-up costs more than the product."""
+    if left.shape[0] * left.shape[1] * right.shape[1] < 4_000_000:
+        return np.einsum("ij,jk->ik", left, right)
+    return left @ right
 
-    Chord iterations ``theta += gradient_r(theta) @ inverse_information_full`` for all replicates at once
-    (linear convergence at a rate set by how far a replicate's information is from the full data's, a few
-    percent for a bootstrap, so three or four iterations). Pair-level terms are computed in the precision
-    of the statistics: single precision for large problems, with a default `tol` of 1e-6 in log-strength
-    (2e-4 Elo points, far below any bootstrap's resolution); double precision otherwise, with `tol` 1e-10.
-    Iteration stops when the largest remaining change, estimated from the contraction of successive
-    steps, is below `tol`. Replicates that do not settle are
-    refitted one by one with Newton's method, with a small ridge (1e-6 per comparison, or the fit's own
-    regularisation) when their maximum-likelihood ratings do not exist. Returns the (R, K) parameters and
-    the number of replicates that needed that ridge.
+
+def chord_replicates(theta: np.ndarray, inverse: np.ndarray, gradients: Callable[[np.ndarray, int], np.ndarray], *,
+                     tol: float, max_iter: int) -> np.ndarray:
+    """Fit R replicates together, in place, by chord iterations ``theta += gradients(theta) @ inverse``.
+
+    The chord method (the simplified Newton method: Ortega & Rheinboldt 1970, "Iterative Solution of
+    Nonlinear Equations in Several Variables"; Kelley 1995, "Iterative Methods for Linear and Nonlinear
+    Equations", chapter 5) keeps one inverse Jacobian throughout: here `inverse`, the inverse information at
+    the full-data estimate, where every row of theta (R, K) starts. An iteration then costs one batch of
+    gradients and one matrix product for all replicates at once, instead of a factorisation per replicate
+    and iteration. Convergence is linear, at a rate set by how far a replicate's information is from the
+    full data's: a few percent for a bootstrap, so three or four iterations.
+
+    gradients(theta, iteration) -> (R, K) gradients of the replicates' penalised log-likelihoods (at
+    iteration 0 every row still equals the start). A replicate has settled when the largest change still to
+    come, estimated from the contraction q of its successive steps (the geometric tail ``step * q / (1 -
+    q)``), is below `tol`, or its step is below a thousandth of `tol`. Iteration stops when no unsettled
+    replicate is still contracting. Returns the (R,) mask of replicates that did not settle or whose
+    parameters are not finite, for the caller to refit alone with Newton's method.
     """
-    layout = start.layout
-    r = stats.games.shape[0]
-    precision = stats.games.dtype.type
-    if tol is None:
-        tol = 1e-10 if precision is np.float64 else 1e-6
-    theta = np.repeat(start.params[None, :], r, axis=0)
-    second_games = design.to_second(stats.games)
-    previous = np.full(r, np.inf)
-    unsettled = np.ones(r, dtype=bool)
+    previous = np.full(len(theta), np.inf)
+    unsettled = np.ones(len(theta), dtype=bool)
     for iteration in range(max_iter):
-        grad = gradient(theta, stats, design, layout, start.regularization, second_games,
-                        precision=precision, shared=iteration == 0)
-        step = grad.astype(np.float64) @ start.inverse
+        step = product(gradients(theta, iteration), inverse)
         theta += step
         size = np.abs(step).max(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -582,8 +584,33 @@ def fit_replicates(start: BradleyTerryFit, design: PairDesign, stats: Stats, *, 
         if not contracting.any() and (iteration > 0 or not unsettled.any()):
             break
         previous = size
+    return unsettled | ~np.isfinite(theta).all(axis=1)
+
+
+def fit_replicates(start: BradleyTerryFit, design: PairDesign, stats: Stats, *, tol: float | None = None,
+                   max_iter: int = 100) -> tuple[np.ndarray, int]:
+    """Fit R bootstrap replicates together from the full-data fit (`chord_replicates`).
+
+    Pair-level terms are computed in the precision of the statistics: single precision for large problems,
+    with a default `tol` of 1e-6 in log-strength (2e-4 Elo points, far below any bootstrap's resolution);
+    double precision otherwise, with `tol` 1e-10. Replicates that do not settle are refitted one by one with
+    Newton's method, with a small ridge (1e-6 per comparison, or the fit's own regularisation) when their
+    maximum-likelihood ratings do not exist. Returns the (R, K) parameters and the number of replicates that
+    needed that ridge.
+    """
+    precision = stats.games.dtype.type
+    if tol is None:
+        tol = 1e-10 if precision is np.float64 else 1e-6
+    theta = np.repeat(start.params[None, :], stats.games.shape[0], axis=0)
+    second_games = design.to_second(stats.games)
+
+    def gradients(theta: np.ndarray, iteration: int) -> np.ndarray:
+        return gradient(theta, stats, design, start.layout, start.regularization, second_games, precision=precision,
+                        shared=iteration == 0)
+
+    unsettled = chord_replicates(theta, start.inverse, gradients, tol=tol, max_iter=max_iter)
     ridged = 0
-    for index in np.flatnonzero(unsettled | ~np.isfinite(theta).all(axis=1)):
+    for index in np.flatnonzero(unsettled):
         theta[index], needed_ridge = _refit_one(start, design, stats.row(int(index)), min(tol, 1e-9))
         ridged += needed_ridge
     return theta, ridged

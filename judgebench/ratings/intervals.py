@@ -37,7 +37,7 @@ from statistics import NormalDist
 import numpy as np
 
 from judgebench.errors import ConfigError
-from judgebench.ratings.bradley_terry import BradleyTerryFit, Layout, PairDesign, Stats, expected_score
+from judgebench.ratings.bradley_terry import BradleyTerryFit, Layout, PairDesign, Stats, expected_score, product
 from judgebench.ratings.counts import CodedOutcomes, RowPairs, question_counts, tie_mass
 
 RESAMPLE_UNITS = ("questions", "judgments")
@@ -67,13 +67,6 @@ def question_weights(n_questions: int, rounds: int, rng: np.random.Generator) ->
     return np.bincount(draws.ravel(), minlength=rounds * n_questions).reshape(rounds, n_questions)
 
 
-def _product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """left @ right; small products without BLAS threads, whose wake-up costs more than the product."""
-    if left.shape[0] * left.shape[1] * right.shape[1] < 4_000_000:
-        return np.einsum("ij,jk->ik", left, right)
-    return left @ right
-
-
 def _stats_from_columns(matrix: np.ndarray, n_pairs: int, layout: Layout) -> Stats:
     m = layout.n_models
     extra = n_pairs + m
@@ -96,7 +89,7 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     if n_q * width <= _DENSE_DESIGN_LIMIT:
         design = question_counts(coded, pairs, np.arange(n_q), slice(None), first_score=layout.position,
                                  ties=layout.davidson, dtype=dtype)
-        return _stats_from_columns(_product(weights, design), n_pairs, layout)
+        return _stats_from_columns(product(weights, design), n_pairs, layout)
     order = np.argsort(coded.question, kind="stable")
     block = max(1, _DENSE_DESIGN_LIMIT // width)
     bounds = np.searchsorted(coded.question[order], np.arange(0, n_q + block, block))

@@ -20,7 +20,7 @@ The beta are the style-adjusted abilities (on the Elo scale through `bradley_ter
 reported with their own intervals. The fit is maximum likelihood with soft labels (score_a in [0, 1], ties half)
 and outcome weights by the shared Newton driver (`bradley_terry.newton`). Bootstrap replicates (questions drawn
 with replacement, `intervals.question_weights`) are fitted together by chord iterations from the full-data
-estimate with its inverse information, as `bradley_terry.fit_replicates` does for plain fits; the sandwich
+estimate with its inverse information (`bradley_terry.chord_replicates`, as for plain fits); the sandwich
 covariance is clustered by question.
 """
 
@@ -213,30 +213,28 @@ def fit_replicates(start: StyleFit, coded: CodedOutcomes, question_weights: np.n
                    max_iter: int = 100) -> np.ndarray:
     """(R, M + K) fits of bootstrap replicates given as (R, Q) question draw counts, fitted together.
 
-    Converged to a step below `tol` (1e-7 in log-strength is 2e-5 Elo points, far below any bootstrap's
-    resolution). Chord iterations ``theta += gradient_r(theta) @ inverse_information_full`` from the full-data estimate,
-    in blocks of replicates sized to bound memory; a replicate that does not settle is refitted alone with
-    `bradley_terry.newton` (with a tiny ridge when its maximum-likelihood strengths do not exist).
+    `bradley_terry.chord_replicates` from the full-data estimate, in blocks of replicates sized to bound
+    memory, to a remaining change below `tol` (1e-7 in log-strength is 2e-5 Elo points, far below any
+    bootstrap's resolution); a replicate that does not settle is refitted alone with `bradley_terry.newton`
+    (with a tiny ridge when its maximum-likelihood strengths do not exist).
     """
     rows = _rows(coded, start.covariates)
     rounds = len(question_weights)
     theta = np.repeat(start.params[None, :], rounds, axis=0)
     block = max(1, _REPLICATE_CELLS // max(1, len(rows.score)))
     for lo in range(0, rounds, block):
-        hi = min(rounds, lo + block)
-        weight = np.ascontiguousarray(question_weights[lo:hi, coded.question].T) * rows.weight[:, None]
-        part = theta[lo:hi]
-        settled = np.zeros(hi - lo, dtype=bool)
-        for _ in range(max_iter):
-            step = np.einsum("rk,kl->rl", rows.gradient(part, weight, start.regularization), start.inverse)
-            part += step
-            settled = np.abs(step).max(axis=1) < tol
-            if settled.all() or not np.isfinite(part).all():
-                break
-        for index in np.flatnonzero(~settled | ~np.isfinite(part).all(axis=1)):
-            part[index] = _refit_one(start, rows, weight[:, index])
-        theta[lo:hi] = part
+        weight = np.ascontiguousarray(question_weights[lo:lo + block, coded.question].T) * rows.weight[:, None]
+        _fit_block(start, rows, weight, theta[lo:lo + block], tol, max_iter)
     return theta
+
+
+def _fit_block(start: StyleFit, rows: _Rows, weight: np.ndarray, theta: np.ndarray, tol: float,
+               max_iter: int) -> None:
+    """Fit the replicates of one block, in place: theta (B, M + K) from the full-data estimate, weight (N, B)."""
+    unsettled = bt.chord_replicates(theta, start.inverse, lambda x, _: rows.gradient(x, weight, start.regularization),
+                                    tol=tol, max_iter=max_iter)
+    for index in np.flatnonzero(unsettled):
+        theta[index] = _refit_one(start, rows, weight[:, index])
 
 
 def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray) -> np.ndarray:
