@@ -6,8 +6,8 @@ leaderboard (tests/support/adaptive_simulation.py: quantiles of Arena-Hard v0.1'
 about 0.565, 13% of verdicts flip when swapped) is judged by the real planner (`judgebench.schedule.Planner`)
 under each strategy at the same budget and round size: `adaptive`, `tournament` and `uniform` (pairs drawn
 uniformly, each on its least-used question). For reference, `best-fixed` is the best plan made knowing the
-true ratings (`best_fixed_plan`: the shares of games over all pairs that reach the expected number of wrongly
-ordered pairs tau 0.95 allows with the fewest games, from the Bradley-Terry fit's large-sample covariance),
+true ratings (`best_fixed_plan`: the shares of outcomes over all pairs that reach the expected number of
+wrongly ordered pairs tau 0.95 allows with the fewest outcomes, from the Bradley-Terry fit's large-sample covariance),
 judged in the same rounds: what a plan that did not have to learn the ranking first reaches on the same judge.
 After every round the ratings are compared with the truth.
 
@@ -18,9 +18,8 @@ Printed per strategy:
   lucky or unlucky late round of one seed does not move it);
 - mean tau when the budget is spent, top-1 and top-5 accuracy then (the best model, and the set of the five
   best, found), and every count's ratio to uniform's.
-Then the large-sample calculation behind `best-fixed`: the calls the best fixed plan and uniform sampling
-need for tau 0.95 in expectation, and their ratio: about what any choice of pairs can save, short of
-stopping early on pairs that turn out clearer than expected.
+Then, with `best-fixed`, the large-sample calculation behind it: the calls the best fixed plan and uniform
+sampling need for tau 0.95 in expectation, and their ratio: what a fixed choice of pairs can save.
 
 Run: `python benchmarks/bench_adaptive.py [--models 20 50] [--seeds 50] [--questions 500]
 [--budget-per-model 600] [--round-games 256] [--jobs 2] [--strategies adaptive uniform ...]`.
@@ -95,7 +94,7 @@ def mean_curve_reaches(runs: list[dict], grid: np.ndarray, target: float) -> flo
 def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: int, jobs: int,
         strategies: tuple[str, ...] = STRATEGIES) -> None:
     started = time.monotonic()
-    plan = reference_plan(n_models)
+    plan = reference_plan(n_models) if "best-fixed" in strategies else None
     with ProcessPoolExecutor(jobs) as pool:
         futures = {(s, seed): pool.submit(one_run, n_models, n_questions, budget, round_games, s, seed,
                                           plan if s == "best-fixed" else None)
@@ -121,8 +120,9 @@ def run(n_models: int, seeds: int, n_questions: int, budget: int, round_games: i
             cells += [f"{value:>8,.0f}" if np.isfinite(value) else f"{'>' + format(budget, ','):>8}",
                       f"{ratio:>6.2f}"]
         print(f"{strategy:>10} {' '.join(cells)} {row[4]:>8.3f} {row[5]:>6.0%} {row[6]:>6.0%}")
-    print(f"large-sample calls for tau {TARGETS[-1]} in expectation: best fixed plan {2 * plan.games:,.0f}, "
-          f"uniform {2 * plan.uniform_games:,.0f}, ratio {plan.games / plan.uniform_games:.2f}")
+    if plan is not None:
+        print(f"large-sample calls for tau {TARGETS[-1]} in expectation: best fixed plan {2 * plan.outcomes:,.0f}, "
+              f"uniform {2 * plan.uniform_outcomes:,.0f}, ratio {plan.outcomes / plan.uniform_outcomes:.2f}")
 
 
 def main() -> None:

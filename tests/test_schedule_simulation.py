@@ -18,6 +18,7 @@ from tests.support.adaptive_simulation import (
     best_fixed_plan,
     calls_to_reach,
     expected_misordered,
+    fixed_plan_trace,
     leaderboard_elo,
     simulate,
 )
@@ -40,22 +41,31 @@ def test_adaptive_reaches_the_ranking_with_fewer_calls_than_uniform():
     assert adaptive < 0.8 * uniform, (adaptive, uniform)
 
 
-def test_best_fixed_plan_reaches_the_allowed_misordered_pairs_with_fewer_games_than_uniform():
+def test_best_fixed_plan_reaches_the_allowed_misordered_pairs_with_fewer_outcomes_than_uniform():
     # The benchmark's reference plan (bench_adaptive.py, best-fixed): its criterion's gradient is checked
-    # against finite differences, and the plan found reaches the target with fewer games than uniform shares.
+    # against finite differences, and the plan found reaches the target with fewer outcomes than uniform shares.
     beta = leaderboard_elo(6) / ELO_PER_LOG_ODDS
     plan = best_fixed_plan(beta, allowed=0.5)
-    games = plan.games * plan.shares
-    wrong, slope = expected_misordered(beta, plan.pairs, games, gradient=True)
-    step = np.zeros(len(games))
-    step[3] = 1e-3 * games[3]
-    numeric = (expected_misordered(beta, plan.pairs, games + step)[0]
-               - expected_misordered(beta, plan.pairs, games - step)[0]) / (2 * step[3])
+    outcomes = plan.outcomes * plan.shares
+    wrong, slope = expected_misordered(beta, plan.model_pairs, outcomes, gradient=True)
+    step = np.zeros(len(outcomes))
+    step[3] = 1e-3 * outcomes[3]
+    numeric = (expected_misordered(beta, plan.model_pairs, outcomes + step)[0]
+               - expected_misordered(beta, plan.model_pairs, outcomes - step)[0]) / (2 * step[3])
     assert slope is not None and slope[3] == pytest.approx(numeric, rel=1e-4)
     assert wrong == pytest.approx(0.5, rel=0.05)
-    assert plan.games < 0.9 * plan.uniform_games
-    uniform = expected_misordered(beta, plan.pairs, np.full(len(games), plan.uniform_games / len(games)))[0]
-    assert uniform == pytest.approx(0.5, rel=1e-3)
+    assert plan.outcomes < 0.9 * plan.uniform_outcomes
+    even = np.full(len(outcomes), plan.uniform_outcomes / len(outcomes))
+    assert expected_misordered(beta, plan.model_pairs, even)[0] == pytest.approx(0.5, rel=1e-3)
+
+
+def test_a_fixed_plan_ends_when_its_pairs_have_used_every_question():
+    # 3 questions: the plan's pairs run out of questions long before the budget.
+    judge = SimulatedJudge(leaderboard_elo(4), 3, seed=0)
+    plan = best_fixed_plan(judge.beta, allowed=0.5)
+    trace = fixed_plan_trace(judge, plan, budget_calls=10_000, games_per_round=8, seed=0)
+    assert len(trace.outcomes) == 3 * 6  # every pair on every question, once
+    assert trace.calls[-1] == 2 * 3 * 6
 
 
 def test_intervals_cover_the_truth_after_adaptive_sampling():

@@ -125,22 +125,22 @@ def simulate(judge: SimulatedJudge, strategy: Strategy, *, budget_calls: int, ga
         outcomes = pd.concat(frames[1:], ignore_index=True)
 
 
-def expected_misordered(beta: np.ndarray, pairs: np.ndarray, games: np.ndarray,
+def expected_misordered(beta: np.ndarray, model_pairs: np.ndarray, outcomes: np.ndarray,
                         gradient: bool = False) -> tuple[float, np.ndarray | None]:
-    """The expected number of wrongly ordered pairs of models when pair k (`pairs[k]`, indices into `beta`,
-    log-odds) has been compared `games[k]` times, in large samples: the sum over all pairs of ``Phi(-|d| /
-    sd_d)`` (`schedule.misordered`) with ``sd_d^2 = x^T S x``, S the pseudo-inverse of the Bradley-Terry
-    Fisher information ``sum_k games_k I_k x_k x_k^T`` (``x_k = e_i - e_j``, ``I_k`` = INFORMATION_SHARE
-    ``p (1 - p)``; pseudo-inverse because ratings are known only up to a constant), so that every comparison
-    informs every difference through the graph. With `gradient`, also its derivative in each ``games_k``:
-    ``d sd_d^2 / d games_k = -I_k (x_d^T S x_k)^2``."""
-    incidence = np.zeros((len(pairs), len(beta)))
-    incidence[np.arange(len(pairs)), pairs[:, 0]] = 1.0
-    incidence[np.arange(len(pairs)), pairs[:, 1]] = -1.0
-    gap = np.abs(beta[pairs[:, 0]] - beta[pairs[:, 1]])
+    """The expected number of wrongly ordered pairs among `model_pairs` (indices into `beta`, log-odds) when
+    pair k has `outcomes[k]` outcomes (pairs judged in both orders), in large samples: the sum over
+    `model_pairs` of ``Phi(-|d| / sd_d)`` (`schedule.misordered`) with ``sd_d^2 = x^T S x``, S the
+    pseudo-inverse of the Bradley-Terry Fisher information ``sum_k outcomes_k I_k x_k x_k^T`` (``x_k = e_i -
+    e_j``, ``I_k`` = INFORMATION_SHARE ``p (1 - p)``; pseudo-inverse because ratings are known only up to a
+    constant), so that every comparison informs every difference through the graph. With `gradient`, also
+    its derivative in each ``outcomes_k``: ``d sd_d^2 / d outcomes_k = -I_k (x_d^T S x_k)^2``."""
+    incidence = np.zeros((len(model_pairs), len(beta)))
+    incidence[np.arange(len(model_pairs)), model_pairs[:, 0]] = 1.0
+    incidence[np.arange(len(model_pairs)), model_pairs[:, 1]] = -1.0
+    gap = np.abs(beta[model_pairs[:, 0]] - beta[model_pairs[:, 1]])
     p = 1.0 / (1.0 + np.exp(-gap))
     information = INFORMATION_SHARE * p * (1.0 - p)
-    fisher = incidence.T @ (incidence * (games * information)[:, None])
+    fisher = incidence.T @ (incidence * (outcomes * information)[:, None])
     between = incidence @ np.linalg.pinv(fisher) @ incidence.T  # covariances of all pairs' differences
     variance = np.maximum(np.diag(between), 1e-300)
     wrong = float(misordered(gap, variance).sum())
@@ -152,72 +152,83 @@ def expected_misordered(beta: np.ndarray, pairs: np.ndarray, games: np.ndarray,
 
 @dataclass(frozen=True)
 class FixedPlan:
-    """The best plan made knowing the truth (`best_fixed_plan`): each pair's share of the games, the games it
-    needs, and the games uniform sampling of all pairs needs for the same expected wrongly ordered pairs."""
+    """The best fixed plan made knowing the truth (`best_fixed_plan`): each pair of models' share of the
+    outcomes, the outcomes it needs, and the outcomes uniform sampling of all pairs needs for the same
+    expected wrongly ordered pairs (an outcome is a pair judged in both orders: two judge calls)."""
 
-    pairs: np.ndarray
+    model_pairs: np.ndarray
     shares: np.ndarray
-    games: float
-    uniform_games: float
+    outcomes: float
+    uniform_outcomes: float
 
 
 def best_fixed_plan(beta: np.ndarray, allowed: float) -> FixedPlan:
-    """The shares of games over all pairs that reach `allowed` expected wrongly ordered pairs
-    (`expected_misordered`) with the fewest games, for a judge whose true ratings are `beta` (log-odds).
+    """The shares of outcomes over all pairs of models that reach `allowed` expected wrongly ordered pairs
+    (`expected_misordered`) with the fewest outcomes, for a judge whose true ratings are `beta` (log-odds).
 
-    The benchmark's reference for how far any choice of pairs can go: a plan that knows the truth needs no
-    exploration and puts every game where it helps the ranking most. It is a large-sample optimal design
-    (optimal experimental design for paired comparisons, with the expected number of misordered pairs as the
-    criterion): for a number of games, the shares minimising the criterion are found by L-BFGS over a
-    softmax of the shares (with `expected_misordered`'s gradient), and the number of games by root finding.
-    Plans that choose as they go can still do a little better, by stopping on pairs that turned out clear."""
-    pairs = np.array(list(combinations(range(len(beta)), 2)))
-    start = np.zeros(len(pairs))
+    The benchmark's reference for what a fixed choice of pairs can save: a plan that knows the truth needs no
+    exploration and puts every comparison where it helps the ranking most. It is a large-sample optimal
+    design (optimal experimental design for paired comparisons, with the expected number of misordered pairs
+    as the criterion): for a number of outcomes, the shares minimising the criterion are found by L-BFGS
+    over a softmax of the shares (with `expected_misordered`'s gradient), and the number of outcomes by root
+    finding. A plan that chooses as it goes is not bound by it: it may stop on pairs that turn out clear."""
+    model_pairs = np.array(list(combinations(range(len(beta)), 2)))
+    uniform = np.zeros(len(model_pairs))
+    best = uniform
 
-    def least_misordered(games: float) -> float:
-        nonlocal start
+    def least_misordered(outcomes: float) -> float:
+        nonlocal best
 
         def criterion(logits: np.ndarray) -> tuple[float, np.ndarray]:
             shares = softmax(logits)
-            wrong, slope = expected_misordered(beta, pairs, games * shares, gradient=True)
+            wrong, slope = expected_misordered(beta, model_pairs, outcomes * shares, gradient=True)
             assert slope is not None
-            return wrong, games * shares * (slope - shares @ slope)
+            return wrong, outcomes * shares * (slope - shares @ slope)
 
+        # from the last solution (warm start) or uniform shares, whichever is better here, so that the
+        # criterion is never above uniform's and the root below is bracketed
+        start = min((best, uniform), key=lambda logits: criterion(logits)[0])
         found = minimize(criterion, start, jac=True, method="L-BFGS-B", options={"maxiter": 500})
-        start = found.x
+        best = found.x
         return float(found.fun)
 
-    def uniform_misordered(games: float) -> float:
-        return expected_misordered(beta, pairs, np.full(len(pairs), games / len(pairs)))[0]
+    def uniform_misordered(outcomes: float) -> float:
+        return expected_misordered(beta, model_pairs, np.full(len(model_pairs), outcomes / len(model_pairs)))[0]
 
-    uniform_games = brentq(lambda games: uniform_misordered(games) - allowed, 1.0, 1e9)
-    games = brentq(lambda games: least_misordered(games) - allowed, uniform_games / 10, uniform_games, rtol=1e-2)
-    least_misordered(games)  # the shares for exactly these games
-    return FixedPlan(pairs, softmax(start), games, uniform_games)
+    uniform_outcomes = brentq(lambda n: uniform_misordered(n) - allowed, 1.0, 1e9)
+    outcomes = brentq(lambda n: least_misordered(n) - allowed, uniform_outcomes / 10, uniform_outcomes, rtol=1e-2)
+    least_misordered(outcomes)  # the shares for exactly these outcomes
+    return FixedPlan(model_pairs, softmax(best), outcomes, uniform_outcomes)
 
 
 def fixed_plan_trace(judge: SimulatedJudge, plan: FixedPlan, *, budget_calls: int, games_per_round: int,
                      seed: int = 0) -> Trace:
-    """`plan` judged in rounds like the planner's: after each round every pair has as close to its share of the
-    games so far as whole games allow (largest deficit first), each on its least-used open question. Ratings
+    """`plan` judged in rounds of `games_per_round` judge calls like the planner's: after each round every
+    pair of models has as close to its share of the outcomes so far as whole outcomes allow (largest deficit
+    first), each on its least-used open question; a pair judged on every question leaves the plan. Ratings
     are estimated as in any run (`schedule.standing`)."""
     design, rng = judge.design(), np.random.default_rng(seed)
-    judged = np.zeros(len(plan.pairs))
+    judged = np.zeros(len(plan.model_pairs))
     frames: list[pd.DataFrame] = []
     calls: list[int] = [0]
     standings: list[Standing | None] = [None]
+    open_pair = np.ones(len(plan.model_pairs), dtype=bool)
     while calls[-1] < budget_calls:
-        games = min(calls[-1] + games_per_round, budget_calls) // 2
-        deficit = plan.shares * games - judged
+        wanted = min(calls[-1] + games_per_round, budget_calls) // 2
+        deficit = np.where(open_pair, plan.shares * wanted - judged, -np.inf)
         batch = []
-        while judged.sum() < games:
+        while judged.sum() < wanted and open_pair.any():
             k = int(np.argmax(deficit))
-            first, second = plan.pairs[k]
+            first, second = plan.model_pairs[k]
             taken = design.take(design.pair_index(judge.models[first], judge.models[second]), rng)
+            if taken is None:
+                open_pair[k], deficit[k] = False, -np.inf
+                continue
+            batch.append(taken)
             deficit[k] -= 1.0
             judged[k] += 1
-            if taken is not None:  # else the pair has been judged on every question
-                batch.append(taken)
+        if not batch:
+            break
         frames.append(judge.judge(batch))
         outcomes = pd.concat(frames, ignore_index=True)
         calls.append(2 * len(outcomes))
