@@ -52,6 +52,7 @@ from scipy.special import ndtr
 
 from judgebench.errors import ConfigError
 from judgebench.pairing import stable_seed
+from judgebench.ratings.bradley_terry import expected_score
 from judgebench.ratings.intervals import normal_quantile
 from judgebench.records import Pair
 
@@ -245,7 +246,7 @@ def choose_uniform(design: Design, n_pairs: int, rng: np.random.Generator) -> li
 def pair_differences(design: Design, current: Standing) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each pair of `design.pairs`: the current rating difference (log-odds), its variance (``var_i +
     var_j - 2 cov_ij`` from the standing's covariance, ``var_i + var_j`` without one) and the information
-    of one more comparison of the pair, ``INFORMATION_SHARE p (1 - p)``."""
+    of one more comparison of the pair (`comparison_information`)."""
     where = {name: k for k, name in enumerate(current.models)}
     order = np.array([where[name] for name in design.models])
     beta = current.rating[order] / ELO_PER_LOG_ODDS
@@ -257,8 +258,14 @@ def pair_differences(design: Design, current: Standing) -> tuple[np.ndarray, np.
     else:
         sd = current.sd[order]
         variance = sd[first] ** 2 + sd[second] ** 2
-    p = 1.0 / (1.0 + np.exp(-gap))
-    return gap, np.maximum(variance, 1e-12), INFORMATION_SHARE * p * (1.0 - p)
+    return gap, np.maximum(variance, 1e-12), comparison_information(gap)
+
+
+def comparison_information(gap: np.ndarray) -> np.ndarray:
+    """Fisher information (log-odds^-2) of one pair judged in both orders whose ratings differ by `gap`
+    log-odds: ``INFORMATION_SHARE p (1 - p)``, p the Bradley-Terry expected score."""
+    p = expected_score(gap)
+    return INFORMATION_SHARE * p * (1.0 - p)
 
 
 def misordered(gap: np.ndarray, variance: np.ndarray) -> np.ndarray:

@@ -54,7 +54,7 @@ def test_best_fixed_plan_reaches_the_allowed_misordered_pairs_with_fewer_outcome
                - expected_misordered(beta, plan.model_pairs, outcomes - step)[0]) / (2 * step[3])
     assert slope is not None and slope[3] == pytest.approx(numeric, rel=1e-4)
     assert wrong == pytest.approx(0.5, rel=0.05)
-    assert plan.outcomes < 0.9 * plan.uniform_outcomes
+    assert plan.outcomes < 0.9 * plan.uniform_outcomes  # 0.69 when written
     even = np.full(len(outcomes), plan.uniform_outcomes / len(outcomes))
     assert expected_misordered(beta, plan.model_pairs, even)[0] == pytest.approx(0.5, rel=1e-3)
 

@@ -32,11 +32,11 @@ from scipy.stats import kendalltau, norm
 from judgebench.records import OUTCOME_COLUMNS, Pair
 from judgebench.schedule import (
     ELO_PER_LOG_ODDS,
-    INFORMATION_SHARE,
     Design,
     Planner,
     Standing,
     Strategy,
+    comparison_information,
     misordered,
     standing,
 )
@@ -131,15 +131,14 @@ def expected_misordered(beta: np.ndarray, model_pairs: np.ndarray, outcomes: np.
     pair k has `outcomes[k]` outcomes (pairs judged in both orders), in large samples: the sum over
     `model_pairs` of ``Phi(-|d| / sd_d)`` (`schedule.misordered`) with ``sd_d^2 = x^T S x``, S the
     pseudo-inverse of the Bradley-Terry Fisher information ``sum_k outcomes_k I_k x_k x_k^T`` (``x_k = e_i -
-    e_j``, ``I_k`` = INFORMATION_SHARE ``p (1 - p)``; pseudo-inverse because ratings are known only up to a
+    e_j``, ``I_k`` = `schedule.comparison_information`; pseudo-inverse because ratings are known only up to a
     constant), so that every comparison informs every difference through the graph. With `gradient`, also
     its derivative in each ``outcomes_k``: ``d sd_d^2 / d outcomes_k = -I_k (x_d^T S x_k)^2``."""
     incidence = np.zeros((len(model_pairs), len(beta)))
     incidence[np.arange(len(model_pairs)), model_pairs[:, 0]] = 1.0
     incidence[np.arange(len(model_pairs)), model_pairs[:, 1]] = -1.0
     gap = np.abs(beta[model_pairs[:, 0]] - beta[model_pairs[:, 1]])
-    p = 1.0 / (1.0 + np.exp(-gap))
-    information = INFORMATION_SHARE * p * (1.0 - p)
+    information = comparison_information(gap)
     fisher = incidence.T @ (incidence * (outcomes * information)[:, None])
     between = incidence @ np.linalg.pinv(fisher) @ incidence.T  # covariances of all pairs' differences
     variance = np.maximum(np.diag(between), 1e-300)
