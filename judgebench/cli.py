@@ -159,7 +159,7 @@ def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: 
         log = prepare_directory(out if out is not None else Path(settings.store).parent) / ENGINE_LOG
     with capture_engine_output(log, verbose) as terminal:
         quiet = present.ProgressHooks(on_event=lambda event: terminal.err.print(event.message, markup=False))
-        with (present.progress_callbacks(terminal.err, priced) if progress
+        with (present.progress_display(terminal.err, priced) if progress
               else contextlib.nullcontext(quiet)) as hooks:
             yield hooks
 

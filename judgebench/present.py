@@ -8,9 +8,10 @@ table fits; the Markdown file always has every column.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -266,6 +267,20 @@ class ProgressHooks:
     on_event: Callable[[EngineEvent], None] | None = None
 
 
+def progress_display(console: Console, priced: bool) -> AbstractContextManager[ProgressHooks]:
+    """The progress display for `console`: a live bar on a terminal, plain lines elsewhere (a CI log, a
+    pipe), where a live bar would only be drawn once, at the end, squeezed into 80 columns."""
+    return progress_callbacks(console, priced) if console.is_terminal else progress_lines(console, priced)
+
+
+def _cost_text(tally: Tally, priced: bool) -> str:
+    return f"${tally.cost:,.4f}" if priced else "cost n/a"
+
+
+def _games_per_second(tally: Tally) -> float:
+    return tally.done / max(time.monotonic() - tally.started, 1e-9)
+
+
 @contextmanager
 def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks]:
     """A progress bar on `console` for the time of the `with`. The engine's reports (a rate-limit wait, a
@@ -277,26 +292,57 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                    TextColumn("{task.fields[status]}"), console=console, transient=False,
                    redirect_stdout=False, redirect_stderr=False)  # engine output stays in engine.log
 
-    def cost(tally: Tally) -> str:
-        return f"${tally.cost:,.4f}" if priced else "cost n/a"
-
     with bar:
         task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", status="", visible=False)
 
         def started(tally: Tally) -> None:
-            bar.update(task, total=tally.total, completed=0, cost=cost(tally), status=tally.status,
+            bar.update(task, total=tally.total, completed=0, cost=_cost_text(tally, priced), status=tally.status,
                        visible=tally.total > 0)
 
         def advanced(tally: Tally) -> None:
-            elapsed = max(time.monotonic() - tally.started, 1e-9)
-            bar.update(task, completed=tally.done, rate=tally.done / elapsed,
-                       tokens=tally.prompt_tokens + tally.completion_tokens, cost=cost(tally))
+            bar.update(task, completed=tally.done, rate=_games_per_second(tally),
+                       tokens=tally.prompt_tokens + tally.completion_tokens, cost=_cost_text(tally, priced))
 
         def reported(event: EngineEvent) -> None:
             bar.console.print(event.message, style="yellow", markup=False, highlight=False)
             bar.update(task, status=event.message)
 
         yield ProgressHooks(started, advanced, reported)
+
+
+PROGRESS_LINE_STEP = 0.1
+"""Without a terminal, a progress line every time this share more of the games is judged."""
+
+
+@contextmanager
+def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
+    """Progress as plain lines on `console`, for logs: one when judging starts (with an adaptive run's round,
+    calls and current top models), one per `PROGRESS_LINE_STEP` of the games judged, and the engine's
+    reports as they come."""
+    step, shown = 1, 0  # games per line; lines shown (steps passed) in the current round
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def started(tally: Tally) -> None:
+        nonlocal step, shown
+        step, shown = max(1, math.ceil(PROGRESS_LINE_STEP * tally.total)), 0
+        if tally.total > 0:
+            say(f"judging {tally.total:,} games" + (f" ({tally.status})" if tally.status else ""))
+
+    def advanced(tally: Tally) -> None:
+        nonlocal shown
+        passed = tally.done // step + (tally.done >= tally.total)  # the last game always gets its line
+        if passed > shown:
+            shown = passed
+            say(f"judged {tally.done:,} of {tally.total:,} games ({tally.done / max(tally.total, 1):.0%}) · "
+                f"{_games_per_second(tally):.1f} games/s · "
+                f"{tally.prompt_tokens + tally.completion_tokens:,} tokens · {_cost_text(tally, priced)}")
+
+    def reported(event: EngineEvent) -> None:
+        say(event.message)
+
+    yield ProgressHooks(started, advanced, reported)
 
 
 # --- judge diagnostics with intervals (`judgebench diagnose`) ----------------------------------------------

@@ -101,6 +101,22 @@ def test_cli_run_judges_both_orders_and_resumes_without_resending(judge_server, 
     assert "sk-test-not-a-real-key" not in (tmp_path / "store.sqlite").read_bytes().decode("latin-1")
 
 
+def test_progress_without_a_terminal_is_plain_lines(judge_server_process, tmp_path):
+    """Standard error is a pipe here, as in a CI log: the progress is a few whole lines, not a live bar
+    drawn once at the end and cut to 80 columns."""
+    server = judge_server_process("--latency-ms", "5")
+    config = write_config(tmp_path, server.base_url)
+    run = judgebench("run", "--config", str(config), "--progress", "--concurrency", "2", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    games = 2 * 3 * N_QUESTIONS
+    lines = run.stderr.splitlines()
+    assert lines[0] == f"judging {games} games"
+    judged = [line for line in lines if line.startswith("judged ")]
+    assert judged[-1].startswith(f"judged {games} of {games} games (100%) · ") and judged[-1].endswith(" · cost n/a")
+    assert 2 <= len(judged) <= 11  # one line per tenth of the games (answers arrive one or two at a time)
+    assert "\u2026" not in run.stderr and "━" not in run.stderr  # no ellipsis, no bar
+
+
 def test_python_api_swap_policies(judge_server, tmp_path):
     config = load_config(write_config(tmp_path, judge_server.base_url, swap="random-one"))
     result = evaluate(config).run

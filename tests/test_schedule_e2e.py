@@ -138,6 +138,19 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
     assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
 
 
+def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", "--progress",
+                     cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    starts = [line for line in run.stderr.splitlines() if line.startswith("judging ")]
+    assert starts[0] == "judging 20 games (round 1 · 20 calls planned · top: not yet rated)"
+    assert [line.split(" · top: ")[0] for line in starts[1:]] == [
+        "judging 20 games (round 2 · 40 calls planned", "judging 20 games (round 3 · 60 calls planned"]
+    assert starts[2].endswith("top: m1, m2, m3)")  # the planted qualities' order
+    assert run.stderr.count("judged 20 of 20 games (100%)") == 3
+
+
 def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_process, tmp_path):
     server = judge_server_process("--latency-ms", "20")
     config = adaptive_config(tmp_path, server.base_url, pairs="adaptive")
