@@ -150,13 +150,28 @@ class _Ratings:
     covariance: np.ndarray | None = None  # of the ratings (Elo points squared), for sandwich intervals
 
 
+@dataclass(frozen=True)
+class DesignBias:
+    """How far choosing pairs from earlier verdicts moved each model's Bradley-Terry rating (Elo points; an
+    adaptive run's `schedule.design_bias`), estimated from `replays` replays of its plan. `build` subtracts it
+    and widens the intervals by the estimate's Monte Carlo error: the variance of a mean of `replays`
+    replicate ratings adds ``1 / replays`` of the ratings' own variance."""
+
+    shift: Mapping[str, float]
+    replays: int
+
+    @property
+    def variance_factor(self) -> float:
+        return 1.0 + 1.0 / self.replays
+
+
 def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str = "bootstrap",
           resample: str = "questions", confidence: float = 0.95, rounds: int = 1000, seed: int = 0,
           baseline: str | None = None, anchor: str | None = None, anchor_rating: float = 1000.0,
           scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = None,
           k: float = 4.0, answer_lengths: Mapping[str, float] | None = None, meta: Mapping[str, Any] | None = None,
           source: str = "outcomes", lc_weights: Any = None, instruction_difficulty: Any = None,
-          style_control: bool = False) -> Leaderboard:
+          style_control: bool = False, design_bias: DesignBias | None = None) -> Leaderboard:
     """Rate the models in `outcomes` and return a Leaderboard (see the module docstring for the columns).
 
     method: "bt" | "elo" | "winrate"; interval: "bootstrap" | "sandwich" (not for elo); resample: "questions"
@@ -175,7 +190,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     give lc_win_rate and lc_win_rate_se for the models that have weights; style_control: Bradley-Terry with
     arena-hard-auto v2's length and markdown covariates (`ratings.style`; the outcomes need the style count
     columns tokens_a, headers_a, lists_a, bold_a and _b): ratings are style-adjusted and the meta's
-    `style_coefficients` give each covariate's effect with its interval.
+    `style_coefficients` give each covariate's effect with its interval; design_bias: the bias an adaptive
+    plan's choice of pairs put into the Bradley-Terry ratings (`DesignBias`), subtracted from them.
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
                              scale, ties, position_effect, regularization, k, style_control)
@@ -198,7 +214,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
         if position_effect:
             game_rows = (encode_games(games, source="games", models=list(coded.models)) if games is not None
                          else games_from_outcomes(coded))
-        ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options)
+        ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
     figures = _model_figures(coded, baseline_index, answer_lengths)
     if baseline_index is not None:
         figures.update(_baseline_figures(coded, baseline_index, method, figures))
@@ -267,13 +283,15 @@ def _encode(outcomes: Any, source: str) -> tuple[CodedOutcomes, int]:
 
 
 def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: int | None, baseline: int | None,
-                   options: _Options) -> _Ratings:
+                   options: _Options, design_bias: DesignBias | None = None) -> _Ratings:
     rows = games if games is not None else coded
     pairs = row_pairs(rows)
     counts = pair_counts(rows, pairs)
     fit = _fit(counts, options)
     design = bt.PairDesign.from_counts(counts)
-    estimate = fit.ratings(anchor, options.anchor_rating, options.scale)
+    raw = fit.ratings(anchor, options.anchor_rating, options.scale)
+    shift, inflation = _design_shift(coded, design_bias, anchor)
+    estimate = raw - shift
     factor = options.scale / math.log(10.0)
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
                              "regularization": fit.regularization}
@@ -288,6 +306,7 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
             stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng)
         theta, ridged = bt.fit_replicates(fit, design, stats)
         samples = bt.to_elo(theta[:, : counts.n_models], anchor, options.anchor_rating, options.scale)
+        samples = estimate + (samples - raw) * math.sqrt(inflation)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)
         extra["replicates_regularised"] = ridged
@@ -299,7 +318,7 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         covariance = iv.sandwich_covariance(fit.inverse, contributions)
         degrees_of_freedom = n_clusters - 1
         contrasts = bt.contrast_matrix(fit.layout, anchor)
-        rating_covariance = factor ** 2 * (contrasts @ covariance @ contrasts.T)
+        rating_covariance = inflation * factor ** 2 * (contrasts @ covariance @ contrasts.T)
         se = np.sqrt(np.maximum(np.diag(rating_covariance), 0.0))
         lower, upper = iv.normal_interval(estimate, se, options.confidence, degrees_of_freedom)
         better = iv.better_from_covariance(estimate, rating_covariance, options.confidence, degrees_of_freedom)
@@ -308,6 +327,17 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         extra.update(_parameter_intervals(fit, None, covariance, options, degrees_of_freedom))
     return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference), extra,
                     rating_covariance)
+
+
+def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None) -> tuple[np.ndarray, float]:
+    """The design bias of each model's rating in `coded`'s order, on the ratings' reference (the anchor's
+    shift is 0; without an anchor the shifts average 0, as the ratings do), and the variance factor of its
+    Monte Carlo error (no bias: zeros and 1)."""
+    if design_bias is None:
+        return np.zeros(coded.n_models), 1.0
+    shift = np.array([float(design_bias.shift.get(name, 0.0)) for name in coded.models])
+    shift -= shift[anchor] if anchor is not None else shift.mean()
+    return shift, design_bias.variance_factor
 
 
 def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | None,

@@ -234,7 +234,8 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
 
 
 def adaptive_summary(adaptive: dict) -> str:
-    """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision."""
+    """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision, and
+    the correction of the ratings for the plan's bias."""
     rounds = adaptive["rounds"]
     line = (f"{adaptive['strategy']}: {rounds} round{'' if rounds == 1 else 's'}, {adaptive['calls']} judge calls "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
@@ -243,6 +244,10 @@ def adaptive_summary(adaptive: dict) -> str:
     if precision:
         line += (f"; widest interval {precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
+    bias = adaptive.get("design_bias")
+    if bias:
+        line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo; "
+                 f"{bias['replays']} replays of the plan, {bias['seconds']:.0f} s)")
     return line
 
 

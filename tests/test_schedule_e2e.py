@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -56,6 +57,7 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert first.returncode == 0, first.stderr
     assert sent(judge_server) == 60  # 30 pairs, both orders each
     assert "adaptive: 3 rounds, 60 judge calls" in said(first) and "stopped by budget_calls" in said(first)
+    assert "ratings corrected for the plan's bias (up to " in said(first) and "20 replays of the plan" in said(first)
     plan = plan_lines(tmp_path)
     assert len(plan) == 30 and {row["round"] for row in plan} == {0, 1, 2}
     assert len({(r["question_id"], r["model_a"], r["model_b"]) for r in plan}) == 30  # no game twice
@@ -64,6 +66,26 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert board["meta"]["adaptive"]["calls"] == 60 and board["meta"]["adaptive"]["calls_all_pairs"] == ALL_PAIRS_CALLS
     assert board["meta"]["adaptive"]["stopped_by"] == "budget_calls"
     assert board["meta"]["interval"] == "sandwich"  # the default of runs in rounds (README, "Honest intervals")
+    # the ratings are the plain fit's minus the design bias that replays of the plan measured (README, "Honest
+    # intervals"); `judgebench leaderboard` refits the store's judgments without the plan, uncorrected
+    bias = board["meta"]["adaptive"]["design_bias"]
+    assert bias["replays"] == 20 and set(bias["elo"]) == set(QUALITIES)
+    refit = judgebench("leaderboard", "--store", "store.sqlite", "--interval", "sandwich", "--out", "refit",
+                       cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    refitted = json.loads((tmp_path / "refit" / "leaderboard.json").read_text())["models"]
+    plain = {row["model"]: row["rating"] for row in refitted}
+    centre = sum(bias["elo"].values()) / len(bias["elo"])
+    for row in board["models"]:
+        assert row["rating"] == pytest.approx(plain[row["model"]] - (bias["elo"][row["model"]] - centre), abs=0.05)
+    # the report refits the run's judgments with the run's settings, its correction included
+    shown = judgebench("report", "--results", "out", "--out", "report/index.html", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    rows = re.findall(r'<tr class="model-row"><td class="" data-value="([^"]+)">.*?<td class="num" '
+                      r'data-value="[^"]*">.*?<td class="num" data-value="([^"]+)">',
+                      (tmp_path / "report" / "index.html").read_text())
+    assert {model: float(rating) for model, rating in rows} == pytest.approx(
+        {row["model"]: row["rating"] for row in board["models"]}, abs=0.05)
     # the three rounds are one run of the store, with the whole plan's counts
     [run] = board["meta"]["runs"]
     assert run["status"] == "finished" and run["sent"] == 60

@@ -12,7 +12,7 @@ import pytest
 
 from judgebench.errors import ConfigError
 from judgebench.leaderboard import build
-from judgebench.schedule import ELO_PER_LOG_ODDS, Design, Planner, choose_tournament, parse_stop
+from judgebench.schedule import ELO_PER_LOG_ODDS, Design, Planner, choose_tournament, design_bias, parse_stop
 from tests.support.adaptive_simulation import (
     SimulatedJudge,
     best_fixed_plan,
@@ -69,38 +69,40 @@ def test_a_fixed_plan_ends_when_its_pairs_have_used_every_question():
 
 
 def test_intervals_cover_the_truth_after_adaptive_sampling():
-    # A judge without position flips, so that the outcomes follow the Bradley-Terry truth exactly (a flipped
-    # verdict shrinks every difference, and the truth would no longer be the model's parameter); verdicts of
-    # one question share per-question effects, which the question-clustered intervals account for.
-    # The run's own intervals (the clustered sandwich, as schedule.standing computes them) and, for runs that
-    # set `interval = "bootstrap"`, the question bootstrap of the same outcomes.
-    n_runs, errors, covered, bootstrap_covered = 120, [], [], []
+    # 20 models spaced like Arena-Hard's leaderboard, 4,000 calls in rounds of 256 games: what an adaptive run's
+    # leaderboard reports (evaluation.evaluate: Bradley-Terry with the design bias removed, schedule.design_bias)
+    # against the same fit without the correction. A judge without position flips, so that the outcomes follow
+    # the Bradley-Terry truth exactly (a flipped verdict shrinks every difference, and the truth would no longer
+    # be the model's parameter); verdicts of one question share per-question effects, which the
+    # question-clustered intervals account for. Both interval methods: the clustered sandwich (the default for
+    # adaptive runs) and the question bootstrap (runs that set `interval = "bootstrap"`).
+    n_runs, found = 60, {key: ([], []) for key in ("raw", "sandwich", "bootstrap")}
     for seed in range(n_runs):
-        judge = SimulatedJudge(leaderboard_elo(6), 100, seed=1000 + seed, position_flip=0.0)
-        trace = simulate(judge, "adaptive", budget_calls=1200, games_per_round=200, seed=seed)
-        final = trace.standings[-1]
-        assert final is not None
-        where = {name: k for k, name in enumerate(final.models)}
-        order = [where[name] for name in judge.models]
-        truth = judge.elo - judge.elo.mean() + 1000.0  # ratings are reported with mean 1000
-        errors.append(final.rating[order] - truth)
-        covered.append((final.lower[order] <= truth) & (truth <= final.upper[order]))
-        bootstrap = {row["model"]: row for row in build(trace.outcomes, interval="bootstrap").models}
-        bootstrap_covered.append([bootstrap[name]["lower"] <= value <= bootstrap[name]["upper"]
-                                  for name, value in zip(judge.models, truth, strict=True)])
-    # 720 intervals each: Monte Carlo standard error about 0.008 around 0.95 (measured: sandwich 0.956,
-    # bootstrap 0.940)
-    coverage, bootstrap_coverage = float(np.mean(covered)), float(np.mean(bootstrap_covered))
-    assert 0.93 <= coverage <= 0.97, coverage
-    assert 0.93 <= bootstrap_coverage <= 0.97, bootstrap_coverage
-    errors_ = np.array(errors)
-    bias, spread = errors_.mean(axis=0), errors_.std(axis=0)
-    # Bradley-Terry maximum likelihood spreads ratings out slightly in small samples (uniform sampling, same
-    # budget: +11 and -10 Elo at the ends). Sampling chosen from earlier verdicts adds to that: a model that
-    # looks far from its neighbours is compared less, so its early luck is not corrected (without
-    # schedule.FLOOR: +128 and -174 Elo, coverage 0.74 at 600 calls). With the floor the bias measured here
-    # is at most 0.37 of each rating's spread (+8 and -18 Elo at the ends), which the coverage absorbs.
-    assert np.all(np.abs(bias) < 0.5 * spread), (bias, spread)
+        judge = SimulatedJudge(leaderboard_elo(20), 500, seed=1000 + seed, position_flip=0.0)
+        trace = simulate(judge, "adaptive", budget_calls=4000, games_per_round=256, seed=seed)
+        truth = dict(zip(judge.models, judge.elo - judge.elo.mean() + 1000.0, strict=True))  # mean rating 1000
+        bias = design_bias(trace.planner, trace.outcomes)
+        boards = {"raw": build(trace.outcomes, interval="sandwich"),
+                  "sandwich": build(trace.outcomes, interval="sandwich", design_bias=bias),
+                  "bootstrap": build(trace.outcomes, interval="bootstrap", rounds=300, design_bias=bias)}
+        for key, board in boards.items():
+            rows = sorted(board.models, key=lambda row: row["model"])  # m00 (the best) first
+            found[key][0].append([row["rating"] - truth[row["model"]] for row in rows])
+            found[key][1].append([row["lower"] <= truth[row["model"]] <= row["upper"] for row in rows])
+    coverage = {key: float(np.mean(covered)) for key, (_, covered) in found.items()}
+    worst_bias = {key: float(np.max(np.abs(np.mean(errors, axis=0)) / np.std(errors, axis=0)))
+                  for key, (errors, _) in found.items()}
+    # 1,200 intervals each (60 runs, correlated within a run): Monte Carlo standard error about 0.008 around
+    # 0.95. Measured: sandwich 0.952, bootstrap 0.945 with the correction.
+    assert 0.93 <= coverage["sandwich"] <= 0.97, coverage
+    assert 0.93 <= coverage["bootstrap"] <= 0.97, coverage
+    # Without the correction the plan's choices spread the ratings out (+55 and -47 Elo at the ends, up to 1.09
+    # of a rating's spread; coverage 0.923), because pairs that look close are compared most, so a pair whose
+    # early verdicts pushed it apart keeps that luck. Uniform sampling, same budget: +5 and -0 Elo at most
+    # (0.24 of the spread), coverage 0.955 (12 models, 2,400 calls, 80 runs).
+    assert worst_bias["raw"] > 0.8 and coverage["raw"] < 0.93, (worst_bias, coverage)
+    # With it, what is left is at most 0.31 of the spread (+5 and +7 Elo at the ends).
+    assert worst_bias["sandwich"] < 0.5, worst_bias
 
 
 def test_a_rerun_with_the_same_seed_and_outcomes_plans_the_same_games():

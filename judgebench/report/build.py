@@ -80,12 +80,17 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
 
 
 def _rate(outcomes: pd.DataFrame, meta: dict[str, Any]) -> Any:
-    """The leaderboard of the outcomes with the run's settings (leaderboard.json's meta), bootstrap included."""
+    """The leaderboard of the outcomes with the run's settings (leaderboard.json's meta), bootstrap included,
+    and an adaptive run's correction of its ratings for the plan's bias."""
     from judgebench.evaluation import RATE_DEFAULTS, rate
+    from judgebench.leaderboard import DesignBias
 
-    options = {key: meta[key] for key in ("method", "interval", "resample", "confidence", "rounds", "seed",
-                                          "baseline", "anchor_rating", "scale", "ties")
-               if meta.get(key) is not None and key in RATE_DEFAULTS}
+    settings = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor_rating", "scale",
+                "ties")
+    options: dict[str, Any] = {key: meta[key] for key in settings if meta.get(key) is not None and key in RATE_DEFAULTS}
+    recorded = (meta.get("adaptive") or {}).get("design_bias")
+    if recorded:
+        options["design_bias"] = DesignBias(recorded["elo"], recorded["replays"])
     extra = {key: meta.get(key) for key in ("judge", "template")}
     board = rate(outcomes, kind="outcomes", **options)
     board.meta.update({key: value for key, value in extra.items() if value is not None})
