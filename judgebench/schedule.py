@@ -69,7 +69,9 @@ Strategy = Literal["adaptive", "tournament", "uniform"]
 EXPLORATION = 0.1
 """Share of each adaptive batch drawn uniformly over all pairs (exploration)."""
 FLOOR = 0.7
-"""Every model is planned in at least this share of the average model's pairs (exploration)."""
+"""Every model is planned in at least this share of the average model's pairs (exploration). It also keeps the
+intervals honest: with 0.3, simulated 6-model runs of 600 calls covered the truth 86.8% of the time even with
+`design_bias` removed, against 96.5% with 0.7 (README, "Honest intervals")."""
 INFORMATION_SHARE = 0.8
 """Fisher information of one pair judged in both orders, as a share of a Bradley-Terry comparison's
 ``p (1 - p)``: position bias splits some pairs' verdicts into ties, which carry less (as in the benchmark's
