@@ -213,8 +213,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
             outcomes = with_style_counts(outcomes, dataset)
         started = time.monotonic()
         bias = _design_bias(settings, planner, outcomes)
-        if bias is not None:
-            evaluation.provenance["adaptive"]["design_bias"] = {
+        if planner is not None:  # None: not corrected (summary line; README, "Honest intervals")
+            evaluation.provenance["adaptive"]["design_bias"] = None if bias is None else {
                 "replays": bias.replays, "elo": {name: round(value, 2) for name, value in bias.shift.items()},
                 "seconds": round(time.monotonic() - started, 1)}
         evaluation.leaderboard = build(
@@ -230,10 +230,12 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
 
 def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame) -> DesignBias | None:
     """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`),
-    None for other runs and for ratings other than plain Bradley-Terry."""
+    None for other runs and for ratings other than plain Bradley-Terry (ties as half a win, no position effect,
+    no style control), which the replays do not fit."""
     from judgebench.schedule import design_bias
 
-    if planner is None or settings.method != "bt" or settings.style_control:
+    if (planner is None or settings.method != "bt" or settings.style_control or settings.ties != "half"
+            or settings.position_effect):
         return None
     return design_bias(planner, outcomes)
 

@@ -152,10 +152,12 @@ class _Ratings:
 
 @dataclass(frozen=True)
 class DesignBias:
-    """How far choosing pairs from earlier verdicts moved each model's Bradley-Terry rating (Elo points; an
-    adaptive run's `schedule.design_bias`), estimated from `replays` replays of its plan. `build` subtracts it
-    and widens the intervals by the estimate's Monte Carlo error: the variance of a mean of `replays`
-    replicate ratings adds ``1 / replays`` of the ratings' own variance."""
+    """How far choosing pairs from earlier verdicts moved each model's Bradley-Terry rating (an adaptive run's
+    `schedule.design_bias`), in Elo points of the 400-point scale relative to the mean rating, estimated from
+    `replays` replays of its plan. `build` subtracts it (on its own scale and reference) and widens the
+    intervals by the estimate's Monte Carlo error: the variance of a mean of `replays` replicate ratings adds
+    ``1 / replays`` of the ratings' own variance. It was estimated for plain Bradley-Terry (ties as half a win,
+    no position effect), and `build` refuses it for other fits."""
 
     shift: Mapping[str, float]
     replays: int
@@ -195,6 +197,9 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
                              scale, ties, position_effect, regularization, k, style_control)
+    if design_bias is not None and (method != "bt" or style_control or ties != "half" or position_effect):
+        raise ConfigError("an adaptive plan's design-bias correction applies to plain Bradley-Terry ratings (method "
+                          "bt, ties half, no position effect or style control): leave design_bias out for this fit")
     if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
         raise ConfigError("length-controlled win rates are against a baseline: give --baseline with --lc-weights")
     coded, dropped = _encode(outcomes, source)
@@ -290,7 +295,7 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
     fit = _fit(counts, options)
     design = bt.PairDesign.from_counts(counts)
     raw = fit.ratings(anchor, options.anchor_rating, options.scale)
-    shift, inflation = _design_shift(coded, design_bias, anchor)
+    shift, inflation = _design_shift(coded, design_bias, anchor, options.scale)
     estimate = raw - shift
     factor = options.scale / math.log(10.0)
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
@@ -329,13 +334,14 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
                     rating_covariance)
 
 
-def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None) -> tuple[np.ndarray, float]:
-    """The design bias of each model's rating in `coded`'s order, on the ratings' reference (the anchor's
-    shift is 0; without an anchor the shifts average 0, as the ratings do), and the variance factor of its
-    Monte Carlo error (no bias: zeros and 1)."""
+def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None,
+                  scale: float) -> tuple[np.ndarray, float]:
+    """The design bias of each model's rating in `coded`'s order, on the ratings' `scale` and reference (the
+    anchor's shift is 0; without an anchor the shifts average 0, as the ratings do), and the variance factor of
+    its Monte Carlo error (no bias: zeros and 1)."""
     if design_bias is None:
         return np.zeros(coded.n_models), 1.0
-    shift = np.array([float(design_bias.shift.get(name, 0.0)) for name in coded.models])
+    shift = np.array([float(design_bias.shift.get(name, 0.0)) for name in coded.models]) * scale / 400.0
     shift -= shift[anchor] if anchor is not None else shift.mean()
     return shift, design_bias.variance_factor
 

@@ -245,9 +245,11 @@ def adaptive_summary(adaptive: dict) -> str:
         line += (f"; widest interval {precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
     bias = adaptive.get("design_bias")
+    if "design_bias" in adaptive and bias is None:
+        line += "; ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)"
     if bias:
-        line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo; "
-                 f"{bias['replays']} replays of the plan, {bias['seconds']:.0f} s)")
+        line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo "
+                 f"from the mean; {bias['replays']} replays of the plan, {bias['seconds']:.1f} s)")
     return line
 
 
@@ -275,7 +277,8 @@ class ProgressHooks:
 def progress_display(console: Console, priced: bool) -> AbstractContextManager[ProgressHooks]:
     """The progress display for `console`: a live bar on a terminal, plain lines elsewhere (a CI log, a
     pipe), where a live bar would only be drawn once, at the end, squeezed into 80 columns."""
-    return progress_callbacks(console, priced) if console.is_terminal else progress_lines(console, priced)
+    interactive = console.is_interactive and console.file.isatty()  # FORCE_COLOR in a CI log is not a terminal
+    return progress_callbacks(console, priced) if interactive else progress_lines(console, priced)
 
 
 def _cost_text(tally: Tally, priced: bool) -> str:
@@ -337,10 +340,12 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
 
     def advanced(tally: Tally) -> None:
         nonlocal shown
-        passed = tally.done // step + (tally.done >= tally.total)  # the last game always gets its line
+        finished = tally.done + tally.elsewhere  # games another process judged meanwhile are done too
+        passed = finished // step + (finished >= tally.total)  # the last game always gets its line
         if passed > shown:
             shown = passed
-            say(f"judged {tally.done:,} of {tally.total:,} games ({tally.done / max(tally.total, 1):.0%}) · "
+            by_others = f" ({tally.elsewhere:,} by another process)" if tally.elsewhere else ""
+            say(f"judged {finished:,} of {tally.total:,} games{by_others} ({finished / max(tally.total, 1):.0%}) · "
                 f"{_games_per_second(tally):.1f} games/s · "
                 f"{tally.prompt_tokens + tally.completion_tokens:,} tokens · {_cost_text(tally, priced)}")
 

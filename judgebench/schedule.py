@@ -79,8 +79,9 @@ large-sample reference plan, tests/support/adaptive_simulation.py)."""
 ELO_PER_LOG_ODDS = 400.0 / math.log(10.0)
 BIAS_REPLAYS = 20
 """Replays of an adaptive plan behind `design_bias`: its Monte Carlo error adds 1/20 to the ratings' variance
-(sd +2.5%), which the final intervals include. Measured on one core: 1.5 s for 20 models and 4,000 calls, 52 s
-for 50 models and 30,000 calls (118 rounds of 256 games; each round of each replay refits the standing)."""
+(sd +2.5%), which the final intervals include. Each round of each replay refits the standing; measured on one
+core: 1.5 s for 20 models and 4,000 calls in rounds of 256 games (9 s in rounds of 40), 52 s for 50 models and
+30,000 calls in rounds of 256."""
 
 
 # -- stopping rules ------------------------------------------------------------------------------------
@@ -504,17 +505,17 @@ class Planner:
 
 def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_REPLAYS) -> DesignBias | None:
     """How far this plan's choice of pairs moved each model's Bradley-Terry rating: the mean rating over
-    `replays` replays of the same plan, against a judge whose verdicts follow the plan's final ratings exactly
-    (`replay_outcomes`), minus those ratings. None when the plan ended before every model was rated.
+    `replays` replays of the same plan, against a judge that follows the plan's final ratings (`ReplayJudge`),
+    minus those ratings. None when the plan ended before every model was rated.
 
     Why: the plan compares most the pairs that look close, so a pair whose early verdicts pushed it apart is
     compared less and keeps that luck, and every rating ends a little too far from the middle (20 models and
     4,000 calls in tests/test_schedule_simulation.py's setting: +55 and -47 Elo at the ends, coverage of 95%
-    intervals 0.92). The estimate is the parametric bootstrap's bias (Efron & Tibshirani 1993, ch. 10.6), as
-    bias-adjusted estimates of sequential trials are computed (Whitehead 1986): the design is replayed, so
-    whatever the plan does with verdicts (rounds, floor, exploration, stopping rule, tournament brackets)
-    enters the estimate. Each replay has the plan's strategy, round size, stopping rule and seed-derived
-    choices, and stops at the calls the plan made."""
+    intervals 0.92). The estimate is the bootstrap's bias (Efron & Tibshirani 1993, ch. 10), as bias-adjusted
+    estimates of sequential trials are computed (Whitehead 1986): the design is replayed, so whatever the plan
+    does with verdicts (rounds, floor, exploration, stopping rule, tournament brackets) enters the estimate.
+    Each replay has the plan's strategy, round size, stopping rule and seed-derived choices, and stops at the
+    calls the plan made."""
     import pandas as pd
 
     from judgebench.leaderboard import DesignBias
@@ -523,8 +524,7 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
     final = planner.last
     if final is None or outcomes.empty:
         return None
-    rating = dict(zip(final.models, final.rating, strict=True))
-    tie_share = float(np.mean(outcomes["score_a"] == 0.5))
+    judge = ReplayJudge.of(outcomes, dict(zip(final.models, final.rating, strict=True)))
     replayed = []
     for replay in range(replays):
         rng = np.random.default_rng(stable_seed(planner.seed, "design-bias", str(replay)))
@@ -534,29 +534,62 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
                        confidence=planner.confidence)
         outcomes_so_far = pd.DataFrame(columns=OUTCOME_COLUMNS)
         while batch := twin.next_round(outcomes_so_far):
-            outcomes_so_far = pd.concat([outcomes_so_far, replay_outcomes(batch, rating, tie_share, rng)],
-                                        ignore_index=True)
+            outcomes_so_far = pd.concat([outcomes_so_far, judge.outcomes(batch, rng)], ignore_index=True)
         if twin.last is not None:
             replayed.append(dict(zip(twin.last.models, twin.last.rating, strict=True)))
     if not replayed:
         return None
-    shift = {name: float(np.mean([ratings[name] for ratings in replayed]) - rating[name]) for name in final.models}
+    shift = {name: float(np.mean([ratings[name] for ratings in replayed]) - judge.rating[name])
+             for name in final.models}
     return DesignBias(shift, len(replayed))
 
 
-def replay_outcomes(pairs: Sequence[Pair], rating: dict[str, float], tie_share: float,
-                    rng: np.random.Generator) -> pd.DataFrame:
-    """Outcomes of `pairs` from a judge that follows the Bradley-Terry `rating`s (Elo) exactly: a tie with
-    the run's share of ties, else a win for the first model with the probability that makes its expected
-    score the Bradley-Terry one."""
-    import pandas as pd
+@dataclass(frozen=True)
+class ReplayJudge:
+    """The judge of `design_bias`'s replays: each pair's outcome has the Bradley-Terry expected score p from
+    `rating` (Elo) and scatters around it as the run's outcomes did, so that the replays' verdicts are as
+    decisive as the judge's (a noisier replay would overstate the bias, a steadier one understate it).
 
-    from judgebench.records import OUTCOME_COLUMNS
+    - Verdicts of wins, ties and losses (`graded` False): a tie with the run's share of ties as far as p
+      allows (a pair expected to score p ties at most 2 min(p, 1 - p) of the time), else a win or a loss.
+    - Graded verdicts (the logprob template's probabilities, five-level labels): a Beta(p c, (1 - p) c) score,
+      mean p, with the concentration c that gives the run's mean squared residual, ``E[p (1 - p)] / (c + 1)``
+      (moments; c near 0 is a win or a loss)."""
 
-    gap = np.array([rating[p.model_a] - rating[p.model_b] for p in pairs]) / ELO_PER_LOG_ODDS
-    win = np.clip((expected_score(gap) - tie_share / 2) / max(1.0 - tie_share, 1e-12), 0.0, 1.0)
-    tie = rng.random(len(pairs)) < tie_share
-    score = np.where(tie, 0.5, (rng.random(len(pairs)) < win).astype(float))
-    return pd.DataFrame({"question_id": [p.question_id for p in pairs], "model_a": [p.model_a for p in pairs],
-                         "model_b": [p.model_b for p in pairs], "score_a": score, "weight": 1.0, "p_ab": score,
-                         "p_ba": score}, columns=OUTCOME_COLUMNS)
+    rating: dict[str, float]
+    tie_share: float
+    concentration: float | None  # None: wins, ties and losses
+
+    @classmethod
+    def of(cls, outcomes: pd.DataFrame, rating: dict[str, float]) -> ReplayJudge:
+        """The replay judge of a run with these outcomes and final ratings."""
+        score = outcomes["score_a"].to_numpy(dtype=float)
+        if np.all(np.isin(score, (0.0, 0.5, 1.0))):
+            return cls(rating, float(np.mean(score == 0.5)), None)
+        expected = cls._expected(rating, outcomes["model_a"], outcomes["model_b"])
+        spread = float(np.mean(expected * (1 - expected)))
+        residual = float(np.mean((score - expected) ** 2))
+        return cls(rating, 0.0, max(spread / max(residual, 1e-12) - 1.0, 0.0))
+
+    @staticmethod
+    def _expected(rating: dict[str, float], first: Sequence[str], second: Sequence[str]) -> np.ndarray:
+        gap = np.array([rating[a] - rating[b] for a, b in zip(first, second, strict=True)]) / ELO_PER_LOG_ODDS
+        return expected_score(gap)
+
+    def outcomes(self, pairs: Sequence[Pair], rng: np.random.Generator) -> pd.DataFrame:
+        """One outcome row per pair (both orders judged, as the plan asks)."""
+        import pandas as pd
+
+        from judgebench.records import OUTCOME_COLUMNS
+
+        expected = self._expected(self.rating, [p.model_a for p in pairs], [p.model_b for p in pairs])
+        if self.concentration is not None and self.concentration > 1e-3:
+            score = rng.beta(expected * self.concentration, (1 - expected) * self.concentration)
+        else:
+            tie = np.minimum(self.tie_share, 2 * np.minimum(expected, 1 - expected))
+            win = (expected - tie / 2) / np.maximum(1 - tie, 1e-12)  # expected score: win + tie / 2
+            draw = rng.random(len(pairs))
+            score = np.where(draw < tie, 0.5, (rng.random(len(pairs)) < win).astype(float))
+        return pd.DataFrame({"question_id": [p.question_id for p in pairs], "model_a": [p.model_a for p in pairs],
+                             "model_b": [p.model_b for p in pairs], "score_a": score, "weight": 1.0, "p_ab": score,
+                             "p_ba": score}, columns=OUTCOME_COLUMNS)
