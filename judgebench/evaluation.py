@@ -232,10 +232,11 @@ def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.Data
     """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`),
     None for other runs and for ratings other than plain Bradley-Terry (ties as half a win, no position effect,
     no style control), which the replays do not fit."""
+    from judgebench.leaderboard import DesignBias
     from judgebench.schedule import design_bias
 
-    if (planner is None or settings.method != "bt" or settings.style_control or settings.ties != "half"
-            or settings.position_effect):
+    if planner is None or not DesignBias.applies_to(settings.method, settings.ties, settings.position_effect,
+                                                    settings.style_control):
         return None
     return design_bias(planner, outcomes)
 

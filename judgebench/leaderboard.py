@@ -166,6 +166,11 @@ class DesignBias:
     def variance_factor(self) -> float:
         return 1.0 + 1.0 / self.replays
 
+    @staticmethod
+    def applies_to(method: str, ties: str, position_effect: bool, style_control: bool) -> bool:
+        """Whether a fit with these settings is the one the replays estimate the bias of: plain Bradley-Terry."""
+        return method == "bt" and ties == "half" and not position_effect and not style_control
+
 
 def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str = "bootstrap",
           resample: str = "questions", confidence: float = 0.95, rounds: int = 1000, seed: int = 0,
@@ -197,7 +202,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
                              scale, ties, position_effect, regularization, k, style_control)
-    if design_bias is not None and (method != "bt" or style_control or ties != "half" or position_effect):
+    if design_bias is not None and not DesignBias.applies_to(method, ties, position_effect, style_control):
         raise ConfigError("an adaptive plan's design-bias correction applies to plain Bradley-Terry ratings (method "
                           "bt, ties half, no position effect or style control): leave design_bias out for this fit")
     if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
