@@ -662,6 +662,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "ties": options.ties,
         "style_control": options.style_control,
         "regularization": options.regularization,
+        "k_factor": options.k if options.method == "elo" else None,
         "n_models": coded.n_models,
         "n_outcomes": len(coded),
         "n_questions": coded.n_questions,
@@ -685,6 +686,24 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
     meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))
     meta.update(json_safe(ratings.extra))
     return meta
+
+
+def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The `build` options a leaderboard's meta (leaderboard.json's, written by `_meta`) records, so that a refit
+    of the same outcomes gives the same ratings (the HTML report refits for the bootstrap replicates): the
+    rating settings, whether a position effect was fitted (its fitted value is in the meta), and an adaptive
+    run's design-bias correction (meta.adaptive.design_bias). Settings the meta does not give keep `build`'s
+    defaults."""
+    names = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor", "anchor_rating",
+             "scale", "ties", "regularization", "style_control")
+    options: dict[str, Any] = {name: meta[name] for name in names if meta.get(name) is not None}
+    if meta.get("k_factor") is not None:
+        options["k"] = meta["k_factor"]
+    options["position_effect"] = isinstance(meta.get("position_effect"), Mapping)
+    recorded = (meta.get("adaptive") or {}).get("design_bias")
+    if recorded:
+        options["design_bias"] = DesignBias(recorded["elo"], recorded["replays"])
+    return options
 
 
 def _reference_name(options: _Options, anchor: str | None) -> str:

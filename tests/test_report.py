@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,74 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
     if keep:
         shutil.copy(tmp_path / "report.png", Path(keep) / "report.png")
     assert errors == []
+
+
+class LeaderboardTable(HTMLParser):
+    """The report's leaderboard table: one {column: data-value} per row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside, self.columns, self.rows = False, [], []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        found = dict(attrs)
+        if tag == "table":
+            self.inside = found.get("id") == "leaderboard-table"
+        elif self.inside and tag == "th":
+            self.columns.append(None)
+        elif self.inside and tag == "tr" and found.get("class") == "model-row":
+            self.rows.append([])
+        elif self.inside and tag == "td" and self.rows:
+            self.rows[-1].append(found.get("data-value"))
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.columns and self.columns[-1] is None:
+            self.columns[-1] = data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self.inside = False
+
+
+def report_ratings(html: str) -> dict[str, tuple[float, float, float]]:
+    table = LeaderboardTable()
+    table.feed(html)
+    rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    return {row["model"]: (float(row["rating"]), float(row["lower"]), float(row["upper"])) for row in rows}
+
+
+@pytest.mark.parametrize("ratings", [{"anchor": "good"}, {"position_effect": True}, {"regularization": 0.5},
+                                     {"method": "elo", "k_factor": 16}, {"style_control": True}],
+                         ids=["anchor", "position-effect", "ridge", "elo-k", "style-control"])
+def test_report_shows_the_runs_ratings_whatever_the_rating_settings(judge_server, tmp_path, ratings):
+    """The report refits the judgments (for the bootstrap's rank distribution) with the settings the run's
+    leaderboard.json records: every setting that changes the ratings must reach the refit."""
+    judge_server.rule = first_slot_on_ties
+    config = write_config(tmp_path, judge_server.base_url, pairs="all")
+    settings = "".join(f"{key} = {json.dumps(value)}\n" for key, value in ratings.items())
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\n" + settings))
+    answers = tmp_path / "answers.jsonl"
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:  # style counts that vary across answers: tokens, headers, list items, bold
+        k = int(row["question_id"][1:]) + len(row["model"])
+        row["turns"][0] += "\n# Part\n" * (k % 2) + "- point\n" * (k % 3) + "**key**" * (k % 4 // 2)
+        row["n_tokens"] = 40 + 7 * k
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    plain = judgebench("report", "--results", "out", "--out", "plain/index.html", cwd=tmp_path)
+    done = judgebench("report", "--results", "out", "--out", "report/index.html", "--questions", "questions.jsonl",
+                      "--answers", "answers.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = report_ratings((tmp_path / "report" / "index.html").read_text())
+    expected = {entry["model"]: (entry["rating"], entry["lower"], entry["upper"]) for entry in board["models"]}
+    assert shown.keys() == expected.keys()
+    for model, values in expected.items():
+        np.testing.assert_allclose(shown[model], values, rtol=1e-9, atol=1e-6, err_msg=model)
+    if ratings.get("style_control"):  # the style counts come with the answers only
+        assert plain.returncode == 2 and "--answers" in plain.stderr and "Traceback" not in plain.stderr
+    else:
+        assert plain.returncode == 0, plain.stderr
 
 
 def large_run(n_models: int = 100, n_pairs: int = 50_000, seed: int = 0) -> pd.DataFrame:

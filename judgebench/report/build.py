@@ -55,7 +55,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     directory = prepare_directory(html_path.parent)
     games = data.judgments[data.judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
     outcomes = combine(games.reset_index(drop=True), swap=data.swap, seed=data.seed).outcomes
-    board = _rate(outcomes, data.meta)
+    board = _rate(outcomes, games, data.meta, dataset)
     if diagnostics_figures is None:
         lengths, categories = diagnostics.dataset_facts(dataset) if dataset is not None else (None, None)
         diagnostics_figures = diagnostics.diagnose_judgments(data.judgments, swap=data.swap, seed=data.seed,
@@ -79,22 +79,22 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     return Report(html_path, plots, len(html.encode("utf-8")), len(browser), total)
 
 
-def _rate(outcomes: pd.DataFrame, meta: dict[str, Any]) -> Any:
-    """The leaderboard of the outcomes with the run's settings (leaderboard.json's meta), bootstrap included,
-    and an adaptive run's correction of its ratings for the plan's bias."""
-    from judgebench.evaluation import RATE_DEFAULTS, rate
-    from judgebench.leaderboard import DesignBias
+def _rate(outcomes: pd.DataFrame, games: pd.DataFrame, meta: dict[str, Any], dataset: Any) -> Any:
+    """The leaderboard of the outcomes refitted with the settings leaderboard.json's meta records
+    (`leaderboard.refit_options`: the same ratings as the run's, bootstrap replicates included); style control
+    takes the answers' style counts from `dataset`, which it then needs."""
+    from judgebench.errors import ConfigError
+    from judgebench.evaluation import with_style_counts
+    from judgebench.leaderboard import build, refit_options
 
-    settings = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor_rating", "scale",
-                "ties")
-    options: dict[str, Any] = {key: meta[key] for key in settings if meta.get(key) is not None and key in RATE_DEFAULTS}
-    recorded = (meta.get("adaptive") or {}).get("design_bias")
-    if recorded:
-        options["design_bias"] = DesignBias(recorded["elo"], recorded["replays"])
-    extra = {key: meta.get(key) for key in ("judge", "template")}
-    board = rate(outcomes, kind="outcomes", **options)
-    board.meta.update({key: value for key, value in extra.items() if value is not None})
-    return board
+    options = refit_options(meta)
+    if options.get("style_control"):
+        if dataset is None:
+            raise ConfigError("this run's ratings are style-controlled, which needs each answer's style counts: "
+                              "give the run's --questions and --answers")
+        outcomes = with_style_counts(outcomes, dataset)
+    extra = {key: meta[key] for key in ("judge", "template") if meta.get(key) is not None}
+    return build(outcomes, games, **options, meta=extra)
 
 
 def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray, figures: dict[str, Any],
