@@ -212,7 +212,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         if settings.style_control:
             outcomes = with_style_counts(outcomes, dataset)
         started = time.monotonic()
-        bias = _design_bias(settings, planner, outcomes)
+        bias = _design_bias(settings, planner, outcomes, on_event)
         if planner is not None:  # None: not corrected (summary line; README, "Honest intervals")
             evaluation.provenance["adaptive"]["design_bias"] = None if bias is None else {
                 "replays": bias.replays, "elo": {name: round(value, 2) for name, value in bias.shift.items()},
@@ -228,16 +228,22 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     return evaluation
 
 
-def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame) -> DesignBias | None:
+def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame,
+                 on_event: EventHandler | None) -> DesignBias | None:
     """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`),
     None for other runs and for ratings other than plain Bradley-Terry (ties as half a win, no position effect,
-    no style control), which the replays do not fit."""
+    no style control), which the replays do not fit. `on_event` hears that the replays began (a `stage`
+    event): with many models they take up to a minute after the last judgment."""
+    from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import DesignBias
-    from judgebench.schedule import design_bias
+    from judgebench.schedule import BIAS_REPLAYS, design_bias
 
     if planner is None or not DesignBias.applies_to(settings.method, settings.ties, settings.position_effect,
                                                     settings.style_control):
         return None
+    if on_event is not None:
+        on_event(EngineEvent("stage", f"correcting the ratings for the plan's bias: {BIAS_REPLAYS} replays of "
+                                      f"the plan ({planner.calls:,} calls each, no judge calls)"))
     return design_bias(planner, outcomes)
 
 

@@ -312,7 +312,8 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                        tokens=tally.prompt_tokens + tally.completion_tokens, cost=_cost_text(tally, priced))
 
         def reported(event: EngineEvent) -> None:
-            bar.console.print(event.message, style="yellow", markup=False, highlight=False)
+            bar.console.print(event.message, style=None if event.kind == "stage" else "yellow", markup=False,
+                              highlight=False)
             bar.update(task, status=event.message)
 
         yield ProgressHooks(started, advanced, reported)

@@ -171,6 +171,10 @@ def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
         "judging 20 games (round 2 · 40 calls planned", "judging 20 games (round 3 · 60 calls planned"]
     assert starts[2].endswith("top: m1, m2, m3)")  # the planted qualities' order
     assert run.stderr.count("judged 20 of 20 games (100%)") == 3
+    lines = run.stderr.splitlines()
+    corrected = lines.index("correcting the ratings for the plan's bias: 20 replays of the plan (60 calls each, "
+                            "no judge calls)")
+    assert corrected > max(k for k, line in enumerate(lines) if line.startswith("judged "))  # after judging
 
 
 def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_process, tmp_path):

@@ -47,7 +47,7 @@ class Completion:
     finish_reason: str | None = None
 
 
-EventKind = Literal["wait", "concurrency"]
+EventKind = Literal["wait", "concurrency", "stage"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ class EngineEvent:
       (HTTP `status` 429, or a `Retry-After` header on a 5xx); `asked_s` is what the server asked for
       (None without `Retry-After`), which may exceed `wait_s` when the engine's cap applies;
     - `concurrency`: the engine changed how many requests it keeps in flight to `concurrency` (fewer when
-      timeouts pile up on an overloaded server, slowly more again as answers come back in time).
+      timeouts pile up on an overloaded server, slowly more again as answers come back in time);
+    - `stage`: not the engine's but the run's: after judging, a step that takes a while began (an adaptive
+      run's design-bias replays), so the display does not sit silent at 100%.
     """
 
     kind: EventKind
