@@ -229,6 +229,13 @@ class Design:
         i, j = self.pairs[pair]
         return Pair(self.questions[question], self.models[i], self.models[j])
 
+    def release(self, pairs: Sequence[Pair]) -> None:
+        """Undo `add` for planned pairs that will not be judged after all (a round cut by a budget)."""
+        for pair in pairs:
+            question = self.questions.index(pair.question_id)
+            self.planned[self.pair_index(pair.model_a, pair.model_b), question] = False
+            self.question_use[question] -= 1
+
     def pair_index(self, a: str, b: str) -> int:
         i, j = sorted((self.models.index(a), self.models.index(b)))
         n = len(self.models)
@@ -458,17 +465,23 @@ class Planner:
         n_pairs = min(limits.values())
         if n_pairs <= 0:
             return self._finish(next(name for name, left in limits.items() if left <= 0))
-        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(len(self.rounds))))
-        if self.strategy == "tournament":
-            batch = choose_tournament(self.design, outcomes, self.seed, n_pairs)
-        elif self.strategy == "adaptive":
-            batch = choose_adaptive(self.design, self.last, n_pairs, rng)
-        else:
-            batch = choose_uniform(self.design, n_pairs, rng)
+        batch = self._choose(outcomes, limits["round"])
         if not batch:
             return self._finish("tournament complete" if self.strategy == "tournament" else "all pairs judged")
-        self.rounds.append(batch)
-        return batch
+        self.design.release(batch[n_pairs:])
+        self.rounds.append(batch[:n_pairs])
+        return batch[:n_pairs]
+
+    def _choose(self, outcomes: pd.DataFrame, n_pairs: int) -> list[Pair]:
+        """A whole round's pairs, in the order the strategy chose them. A budget that cuts the round keeps
+        its first pairs, which are then the first pairs of the same round with a larger budget: a rerun with
+        more budget replays the cut round from the store and completes it."""
+        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(len(self.rounds))))
+        if self.strategy == "tournament":
+            return choose_tournament(self.design, outcomes, self.seed, n_pairs)
+        if self.strategy == "adaptive":
+            return choose_adaptive(self.design, self.last, n_pairs, rng)
+        return choose_uniform(self.design, n_pairs, rng)
 
     def _pairs_left(self, cost_usd: float) -> dict[str, int]:
         """Pairs the next round may plan, under each limit: the round size and the budgets. The cost of a

@@ -132,6 +132,25 @@ def test_adaptive_without_an_end_is_a_usage_error(judge_server, tmp_path):
     assert sent(judge_server) == 0
 
 
+@pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
+def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget(judge_server, tmp_path, strategy):
+    """A budget of 50 calls cuts the third round of 20 to 10 calls; with a budget of 90 the rerun judges that
+    round whole, its first 10 calls from the store: nothing judged before is asked again or left unused."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs=strategy)
+    first = judgebench("run", "--config", str(config), "--budget-calls", "50", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert sent(judge_server) == 50
+    plan = plan_lines(tmp_path)
+    assert [sum(row["round"] == r for row in plan) for r in range(3)] == [10, 10, 5]
+    more = judgebench("run", "--config", str(config), "--budget-calls", "90", "--round-games", "20", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert sent(judge_server) == 90 and max(judge_server.answered().values()) == 1
+    assert "50 already in the store" in said(more) and "40 sent now" in said(more)
+    longer = plan_lines(tmp_path)
+    assert longer[:25] == plan and [row["round"] for row in longer[25:30]] == [2] * 5
+    assert len(_store_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
+
+
 def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     # the scripted server counts a token per 4 characters: about 335 prompt tokens, $0.03 a game at this price
