@@ -188,6 +188,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
                            allow_missing=settings.allow_missing, models=settings.models,
                            references=settings.references)
+    check_reference_models(settings, dataset)
     if settings.style_control:
         check_style_counts(dataset)
     planner = None
@@ -219,13 +220,30 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                 "seconds": round(time.monotonic() - started, 1)}
         evaluation.leaderboard = build(
             outcomes, games=result.games, design_bias=bias,
-            **{**settings.build_options(), "interval": _interval(settings),
-               "baseline": settings.baseline if settings.pairs == "baseline" else None},
+            **{**settings.build_options(), "interval": _interval(settings), **_reference(settings)},
             meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                   "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
     if out is not None and not result.interrupted:
         evaluation.write(out)
     return evaluation
+
+
+def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
+    """Refuse, before any judge call, a baseline or anchor that is not one of the models judged."""
+    for setting in ("baseline", "anchor"):
+        name = getattr(settings, setting)
+        if name is not None and name not in dataset.models:
+            raise ConfigError(f"{setting} '{name}' is not one of the models judged ({', '.join(dataset.models)}): "
+                              f"set {setting} (--{setting}) to one of them, or leave it out")
+
+
+def _reference(settings: RunConfig) -> dict[str, str | None]:
+    """The leaderboard's baseline and anchor. The baseline's win-rate columns need every model judged against
+    it on every question, which only `pairs = "baseline"` plans; with other pairings the baseline still anchors
+    the ratings (at anchor_rating) unless `anchor` names another model."""
+    if settings.pairs == "baseline":
+        return {"baseline": settings.baseline, "anchor": settings.anchor}
+    return {"baseline": None, "anchor": settings.anchor or settings.baseline}
 
 
 def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame,

@@ -35,6 +35,7 @@ def adaptive_config(folder: Path, base_url: str, **judging: object) -> Path:
     from tests.test_run_e2e import write_data
 
     write_data(folder, QUALITIES, N_QUESTIONS)  # five models of distinct quality instead of the default four
+    config.write_text(config.read_text().replace('baseline = "base"\n', ""))  # not one of these models
     return config
 
 
@@ -149,6 +150,18 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     longer = plan_lines(tmp_path)
     assert longer[:25] == plan and [row["round"] for row in longer[25:30]] == [2] * 5
     assert len(_store_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
+
+
+def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_before_judging(judge_server, tmp_path):
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    wrong = judgebench("run", "--config", str(config), "--budget-calls", "40", "--baseline", "m9", cwd=tmp_path)
+    assert wrong.returncode == 2 and "baseline 'm9' is not one of the models judged" in wrong.stderr
+    assert "Traceback" not in wrong.stderr and sent(judge_server) == 0
+    run = judgebench("run", "--config", str(config), "--budget-calls", "40", "--baseline", "m3", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    board = leaderboard(tmp_path)
+    assert board["meta"]["anchor"] == "m3" and board["meta"]["baseline"] is None  # no win-rate-vs-baseline columns
+    assert {m["model"]: m["rating"] for m in board["models"]}["m3"] == pytest.approx(1000.0)
 
 
 def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
