@@ -111,7 +111,8 @@ class JudgeConfig(SettingsModel):
     """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
 
     preset: str | None = None
-    """A judge preset (`judgebench judges` lists them); explicit settings override the preset's."""
+    """A judge preset (`judgebench judges` lists them); explicit settings override the preset's. As a flag
+    (--judge) naming another preset than the file's, it replaces the file's whole [judge] table."""
     engine: Literal["openai", "vllm"] = "openai"
     """Judge engine: openai (any OpenAI-compatible API) or vllm (in-process)."""
     model: str | None = Field(None, min_length=1)
@@ -407,7 +408,10 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         """
         file_settings = _read_run_file(Path(path)) if path is not None else {}
         file_judge = file_settings.pop("judge", {})
-        judge = {**file_judge, **_given(judge_overrides)}
+        flag_judge = _given(judge_overrides)
+        if flag_judge.get("preset", file_judge.get("preset")) != file_judge.get("preset"):
+            file_judge = {}  # another judge: the file's model, server and prices described the one it replaces
+        judge = {**file_judge, **flag_judge}
         settings = {**file_settings, **_given(overrides)}
         sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"))
         sources.from_file = ({(name,) for name in file_settings if name not in _given(overrides)}

@@ -125,6 +125,14 @@ def test_judge_presets_resolve_and_user_presets_are_validated(tmp_path):
     mine.write_text('[house]\nengine = "openai"\nmodel = "house-judge"\nconcurrency = 3\n')
     assert (load_config(path).judge.model, load_config(path).judge.concurrency) == ("house-judge", 3)
     assert resolve_judge({"preset": "gpt-4.1"}).model == "gpt-4.1"  # a dotted preset name is one preset
+    # --judge naming another preset replaces the file's [judge] table: no model, server or price of the file's
+    own = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\nengine = "openai"\nmodel = "judge"\n'
+                          'base_url = "http://127.0.0.1:9/v1"\nprice_in_per_mtok = 7.0\nconcurrency = 5\n', "own.toml")
+    preset = resolve_judge({"preset": "gpt-4o-mini"})
+    replaced = load_config(own, judge_overrides={"preset": "gpt-4o-mini", "concurrency": 2}).judge
+    assert (replaced.model, replaced.base_url, replaced.price_in_per_mtok) == (
+        preset.model, preset.base_url, preset.price_in_per_mtok) and replaced.concurrency == 2
+    assert load_config(own, judge_overrides={"concurrency": 2}).judge.model == "judge"  # other flags layer on top
     assert RunConfig(questions="q", answers=["a"]).judge.embedded  # no judge given: the embedded one
     with pytest.raises(ConfigError, match="the OpenAI-compatible engine needs a judge model"):
         JudgeConfig(engine="openai")
