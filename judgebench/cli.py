@@ -177,7 +177,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     from judgebench.evaluation import evaluate
 
     console = Console()
-    console.print(present.run_header(settings), markup=False)
+    console.print(present.run_header(settings), markup=False, highlight=False)
     if settings.judge.embedded:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
 
@@ -187,7 +187,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start, on_progress=hooks.on_progress,
                               on_event=hooks.on_event)
     for line in present.run_summary(evaluation):
-        console.print(line, markup=False)
+        console.print(line, markup=False, highlight=False)
     for note in evaluation.run.notes:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     if evaluation.run.interrupted:

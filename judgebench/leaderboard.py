@@ -16,16 +16,16 @@ p_first, weight) is used for the first-position effect, which otherwise comes fr
 verdicts p_ab / p_ba. Methods: "bt" (Bradley-Terry, `ratings.bradley_terry`), "elo" (online Elo in stored
 order, `ratings.elo`) and "winrate" (AlpacaEval-style win rate against the baseline, `ratings.winrate`).
 
-Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline, else the average
-score over all its outcomes), win_probability (Bradley-Terry: predicted probability of beating the baseline,
-the anchor or a model of average rating; with ties counted half it is also the expected score; under
-Davidson's tie model it is the probability of a win, with tie_probability and expected_score = P(win) + P(tie)
-/ 2 beside it; the meta's `win_probability_label` says which), n_games (outcomes involving the model), n_wins,
-n_losses, n_ties, position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer
-length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's
-published GLM weights (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's
-own row is AlpacaEval's: itself against itself on every question it answered (all draws, win rate 0.5,
-standard error 0). Rates are fractions in [0, 1]; missing values are None.
+Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline, else the average score over
+all its outcomes), win_probability (Bradley-Terry: predicted probability of beating the baseline, the anchor or a
+model of average rating; with ties counted half it is also the expected score; under Davidson's tie model it is the
+probability of a win, with tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's
+`win_probability_label` says which), n_games (outcomes involving the model: pairs, the two orders of a pair being
+one), n_wins, n_losses, n_ties, position_consistency (diagnostics.model_position_consistency) and avg_length (mean
+answer length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's
+published GLM weights (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own
+row is AlpacaEval's: itself against itself on every question it answered (all draws, win rate 0.5, standard error
+0). Rates are fractions in [0, 1]; missing values are None.
 
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model

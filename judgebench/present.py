@@ -38,7 +38,7 @@ _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_scor
 _MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_probability", "P(win)"), ("tie_probability", "P(tie)"),
                      ("expected_score", "expected score"), ("lc_win_rate", "LC win rate"),
                      ("lc_win_rate_se", "LC SE"),
-                     ("n_games", "games"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
+                     ("n_games", "pairs"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
@@ -154,7 +154,7 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
         if board.meta["method"] == "winrate":
             return None  # the rating column is the win rate
         return "win rate vs baseline" if board.meta.get("baseline") else "win rate (average)"
-    return {"n_games": "games", "n_ties": "ties", "position_consistency": "position consistency"}[key]
+    return dict(_MARKDOWN_COLUMNS)[key]
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
@@ -225,7 +225,7 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     meta, run = evaluation.provenance, evaluation.run
     yield f"{meta['questions']} questions, {len(meta['models'])} models ({', '.join(meta['models'])})"
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
-        yield f"{model}: {count} questions skipped (no answer; --allow-missing)"
+        yield f"{model}: {count} question{'' if count == 1 else 's'} skipped (no answer; --allow-missing)"
     yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
            f"{run.tally.done} sent now")
     adaptive = meta.get("adaptive")
@@ -239,7 +239,7 @@ def adaptive_summary(adaptive: dict) -> str:
     rounds = adaptive["rounds"]
     line = (f"{adaptive['strategy']}: {rounds} round{'' if rounds == 1 else 's'}, {adaptive['calls']} judge calls "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
-            f"{adaptive['calls_all_pairs']}); stopped by {adaptive['stopped_by']}")
+            f"{adaptive['calls_all_pairs']}); stopped: {stop_reason(adaptive['stopped_by'])}")
     precision = adaptive.get("precision")
     if precision:
         line += (f"; widest interval {precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
@@ -253,6 +253,16 @@ def adaptive_summary(adaptive: dict) -> str:
     return line
 
 
+def stop_reason(stopped_by: str | None) -> str:
+    """Why an adaptive plan stopped, in words: `Planner.stopped_by` (as leaderboard.json records it) with the
+    setting behind it."""
+    if stopped_by is None:
+        return "not yet"
+    if stopped_by.startswith("stop="):
+        return f"precision target reached (--stop {stopped_by.removeprefix('stop=')})"
+    return {"budget_calls": "budget of judge calls reached (--budget-calls)",
+            "budget_usd": "dollar budget reached (--budget-usd)",
+            "interrupted": "interrupted (run the same command again to continue)"}.get(stopped_by, stopped_by)
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:

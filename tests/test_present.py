@@ -19,7 +19,7 @@ from tests.test_run_e2e import write_config
 LONG_NAMES = {f"{'organisation/a-very-long-model-name-v':<37}{tag}".replace(" ", "-"): quality
               for tag, quality in (("001", 8), ("002", 5), ("003", 2))}
 LONG_BASELINE = "organisation/the-baseline-model-20240101"
-SECONDARY_HEADERS = ("win rate", "games", "ties", "position consistency")  # SECONDARY_COLUMNS' titles
+SECONDARY_HEADERS = ("win rate", "pairs", "ties", "position consistency")  # SECONDARY_COLUMNS' titles
 
 
 def lines_of(text: str) -> list[str]:
@@ -95,7 +95,7 @@ def test_adaptive_summary_counts_rounds_in_words():
             "precision": {"widest_interval": 7.2, "adjacent_separated": 0, "adjacent_pairs": 3}}
     # 200 of 240 calls is 83%; 7.2 Elo shows as 7
     assert present.adaptive_summary(plan) == (
-        "adaptive: 1 round, 200 judge calls (83% of all pairs' 240); stopped by budget_calls; "
-        "widest interval 7 Elo, 0 of 3 adjacent pairs separated")
+        "adaptive: 1 round, 200 judge calls (83% of all pairs' 240); stopped: budget of judge calls reached "
+        "(--budget-calls); widest interval 7 Elo, 0 of 3 adjacent pairs separated")
     two_rounds = present.adaptive_summary({**plan, "rounds": 2, "precision": None})
     assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")

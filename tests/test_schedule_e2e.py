@@ -57,7 +57,8 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     first = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert sent(judge_server) == 60  # 30 pairs, both orders each
-    assert "adaptive: 3 rounds, 60 judge calls" in said(first) and "stopped by budget_calls" in said(first)
+    assert "adaptive: 3 rounds, 60 judge calls" in said(first)
+    assert "stopped: budget of judge calls reached (--budget-calls)" in said(first)
     assert "ratings corrected for the plan's bias (up to " in said(first) and "20 replays of the plan" in said(first)
     plan = plan_lines(tmp_path)
     assert len(plan) == 30 and {row["round"] for row in plan} == {0, 1, 2}
@@ -105,7 +106,7 @@ def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     run = judgebench("run", "--config", str(config), "--stop", "separated", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "stopped by stop=separated" in said(run)
+    assert "stopped: precision target reached (--stop separated)" in said(run)
     adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
     assert adaptive["precision"]["adjacent_separated"] == len(QUALITIES) - 1
     assert sent(judge_server) == adaptive["calls"] < adaptive["calls_all_pairs"]
@@ -118,7 +119,7 @@ def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_
     assert leaderboard(tmp_path)["meta"]["interval"] == "bootstrap"  # an interval set is kept
     calls = N_QUESTIONS * (len(QUALITIES) - 1) * 2
     assert sent(judge_server) == calls
-    assert "stopped by tournament complete" in said(run)
+    assert "stopped: tournament complete" in said(run)
     board = leaderboard(tmp_path)
     assert board["models"][0]["model"] == "m1" and board["models"][0]["n_losses"] == 0
     assert board["meta"]["adaptive"]["calls_all_pairs"] == N_QUESTIONS * 10 * 2
@@ -224,7 +225,8 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     summary = " ".join(stdout.split())
-    assert "stopped by interrupted" in summary and "0 already in the store" in summary  # nothing was stored before
+    assert "stopped: interrupted (run the same command again to continue)" in summary
+    assert "0 already in the store" in summary  # nothing was stored before
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         stored = db.execute("SELECT count(*) FROM judgments").fetchone()[0]
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
