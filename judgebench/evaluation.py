@@ -128,7 +128,7 @@ class Evaluation:
         if self.plan is not None:
             paths["plan.jsonl"] = out / "plan.jsonl"
             with atomic_open(paths["plan.jsonl"]) as handle:
-                for number, batch in enumerate(self.plan):
+                for number, batch in enumerate(self.plan, start=1):  # numbered as the progress lines number them
                     for pair in batch:
                         handle.write(json.dumps({"round": number, "question_id": pair.question_id,
                                                  "model_a": pair.model_a, "model_b": pair.model_b}) + "\n")

@@ -61,7 +61,7 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert "stopped: budget of judge calls reached (--budget-calls)" in said(first)
     assert "ratings corrected for the plan's bias (up to " in said(first) and "20 replays of the plan" in said(first)
     plan = plan_lines(tmp_path)
-    assert len(plan) == 30 and {row["round"] for row in plan} == {0, 1, 2}
+    assert len(plan) == 30 and {row["round"] for row in plan} == {1, 2, 3}
     assert len({(r["question_id"], r["model_a"], r["model_b"]) for r in plan}) == 30  # no game twice
     board = leaderboard(tmp_path)
     assert [m["model"] for m in board["models"]] == list(QUALITIES)  # best quality first
@@ -143,13 +143,13 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     assert first.returncode == 0, first.stderr
     assert sent(judge_server) == 50
     plan = plan_lines(tmp_path)
-    assert [sum(row["round"] == r for row in plan) for r in range(3)] == [10, 10, 5]
+    assert [sum(row["round"] == r for row in plan) for r in (1, 2, 3)] == [10, 10, 5]
     more = judgebench("run", "--config", str(config), "--budget-calls", "90", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
     assert sent(judge_server) == 90 and max(judge_server.answered().values()) == 1
     assert "50 already in the store" in said(more) and "40 sent now" in said(more)
     longer = plan_lines(tmp_path)
-    assert longer[:25] == plan and [row["round"] for row in longer[25:30]] == [2] * 5
+    assert longer[:25] == plan and [row["round"] for row in longer[25:30]] == [3] * 5
     assert len(_store_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
 
 
