@@ -4,7 +4,8 @@ No logic lives here. Flags are parsed by click (typer's, or the click package un
 standalone mode prints its usual usage message and exits 2 on an unknown flag, a bad flag value or a
 missing input. Settings are validated by judgebench.config, the same way as a TOML file's: a bad value given
 as a flag is reported as click's usage error too; every other user-caused error is a `JudgebenchError`,
-printed as one message on stderr and turned into its exit code. A traceback means a bug in judgebench.
+printed as one message on stderr and turned into its exit code. Any other exception is a bug in judgebench:
+`main` ends it with exit code 70 and one line saying where its traceback was written.
 """
 
 from __future__ import annotations
@@ -461,7 +462,7 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
 @reports_errors
 def report(
     ctx: typer.Context,
-    out: Path = typer.Option(..., help="The HTML file to write (plots go beside it)."),
+    out: Path = typer.Option(..., help="The HTML file to write, plots beside it (a directory: its report.html)."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
     judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
@@ -487,9 +488,42 @@ def report(
                f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
 
 
+TRACEBACK_VARIABLE = "JUDGEBENCH_TRACEBACK"
+
+
 def main() -> None:
-    """Console-script entry point: click's standalone mode turns usage errors into its message and exit 2."""
-    app(prog_name="judgebench")
+    """Console-script entry point: click's standalone mode turns usage errors into its message and exit 2.
+
+    Anything else that escapes a command is a bug in judgebench: it ends with exit code 70 (EX_SOFTWARE), not
+    Python's 1 (which `check` uses for a regression), and one line naming the exception and the file holding
+    its traceback; with JUDGEBENCH_TRACEBACK=1 the traceback is printed on stderr instead.
+    """
+    try:
+        app(prog_name="judgebench")
+    except Exception as error:  # click handled its own exceptions; what is left is unexpected
+        import os
+        import sys
+        import tempfile
+        import traceback
+
+        from judgebench.errors import EXIT_BUG
+
+        text = traceback.format_exc()
+        where = None
+        if os.environ.get(TRACEBACK_VARIABLE, "") in ("", "0"):
+            with contextlib.suppress(OSError):
+                handle, name = tempfile.mkstemp(prefix="judgebench-traceback-", suffix=".txt")
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    file.write(text)
+                where = name
+        if where is None:
+            sys.stderr.write(text)
+        summary = f"{type(error).__name__}: {error}".splitlines()[0]
+        shown = (f"traceback in {where} ({TRACEBACK_VARIABLE}=1 prints it here)" if where is not None
+                 else "traceback above")
+        typer.secho(f"error: internal error in judgebench ({summary}); {shown}. This is a bug: please report it "
+                    "with the traceback", fg="red", err=True)
+        raise SystemExit(EXIT_BUG) from None
 
 
 if __name__ == "__main__":

@@ -135,3 +135,29 @@ def test_bad_settings_stop_before_any_judge_call(judge_server, tmp_path):
     good = judgebench(*RUN, *judge, "--baseline", "a", "--rounds", "20", "--out", "out", cwd=tmp_path)
     assert good.returncode == 0, good.stderr  # the same command with good settings does judge
     assert sum(judge_server.statuses().values()) > 0
+
+
+# A bug planted in a command (load_run raising a ValueError), then the CLI's own entry point.
+PLANTED_BUG = ("import sys, judgebench.report.inputs as inputs\n"
+               "def load_run(**kwargs): raise ValueError(\"'xerr' must not contain negative values\")\n"
+               "inputs.load_run = load_run\n"
+               "sys.argv = ['judgebench', 'report', '--results', 'res', '--out', 'r.html']\n"
+               "from judgebench.cli import main\n"
+               "main()\n")
+
+
+@pytest.mark.parametrize("printed", [False, True], ids=["traceback-file", "JUDGEBENCH_TRACEBACK"])
+def test_a_bug_exits_70_not_checks_regression_code_with_one_line_and_the_traceback_kept(tmp_path, printed):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path),
+           "JUDGEBENCH_TRACEBACK": "1" if printed else ""}
+    done = subprocess.run([sys.executable, "-c", PLANTED_BUG], cwd=tmp_path, env=env, text=True, capture_output=True,
+                          timeout=120)
+    assert done.returncode == 70
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("error: internal error in judgebench (ValueError: 'xerr' must not contain negative values)")
+    kept = list(tmp_path.glob("judgebench-traceback-*.txt"))
+    if printed:
+        assert kept == [] and "Traceback (most recent call last)" in done.stderr and "traceback above" in last
+    else:
+        assert done.stderr.count("\n") == 1 and f"traceback in {kept[0]}" in last
+        assert "in load_run" in kept[0].read_text() and "Traceback (most recent call last)" in kept[0].read_text()
