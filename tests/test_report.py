@@ -128,6 +128,17 @@ def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
 
 
+def test_report_into_an_existing_directory_writes_report_html_there(judge_server, tmp_path):
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    done = judgebench("report", "--results", "out", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {Path('out') / 'report.html'}" in done.stdout
+    assert "<html" in (tmp_path / "out" / "report.html").read_text()
+    assert (tmp_path / "out" / "report-forest.png").stat().st_size > 1000
+    assert not list(tmp_path.glob("out-*.png"))  # no plots beside the directory
+
+
 class LeaderboardTable(HTMLParser):
     """The report's leaderboard table: one {column: data-value} per row."""
 

@@ -24,6 +24,7 @@ import pandas as pd
 from judgebench.report.inputs import RunData
 
 DEFAULT_SHOWN_PAIRS = 200
+REPORT_FILE = "report.html"  # the report's name when `out` is a directory
 TEXT_LIMIT = 1500  # characters of each question, answer and judge output shown in the browser
 
 
@@ -41,7 +42,8 @@ class Report:
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
                  shown_pairs: int = DEFAULT_SHOWN_PAIRS, seed: int = 0) -> Report:
-    """Write the report of a run's judgments to `out` (an .html path) and its plots beside it.
+    """Write the report of a run's judgments to `out` (an .html path; an existing directory gets
+    `REPORT_FILE` in it, as a results directory would) and its plots beside it.
 
     `dataset` (questions and answers) lets the browser show the texts and the diagnostics measure length
     bias; `diagnostics_figures` (a diagnostics.json object) is used as given, else diagnosed here.
@@ -51,7 +53,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     from judgebench.records import OK
     from judgebench.verdicts import combine
 
-    html_path = Path(out)
+    html_path = Path(out) / REPORT_FILE if Path(out).is_dir() else Path(out)
     directory = prepare_directory(html_path.parent)
     games = data.judgments[data.judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
     outcomes = combine(games.reset_index(drop=True), swap=data.swap, seed=data.seed).outcomes
