@@ -4,7 +4,8 @@ No logic lives here. Flags are parsed by click (typer's, or the click package un
 standalone mode prints its usual usage message and exits 2 on an unknown flag, a bad flag value or a
 missing input. Settings are validated by judgebench.config, the same way as a TOML file's: a bad value given
 as a flag is reported as click's usage error too; every other user-caused error is a `JudgebenchError`,
-printed as one message on stderr and turned into its exit code. A traceback means a bug in judgebench.
+printed as one message on stderr and turned into its exit code. Any other exception is a bug in judgebench:
+`main` ends it with exit code 70 and one line saying where its traceback was written.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 
-from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError
+from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError, expected
 from judgebench.errors import EXIT_INTERRUPTED, ConfigError, JudgebenchError
 
 if TYPE_CHECKING:
@@ -64,16 +65,37 @@ def reports_errors(command: Command) -> Command:
     return cast(Command, guarded)
 
 
+def _integer(text: str) -> int:
+    """An integer flag's value, a bad one worded as a setting's in a file is (`expected an integer, got "10.5"`),
+    not as typer's pydantic coercion words it; click adds the flag's name."""
+    try:
+        return int(text)
+    except ValueError:
+        raise typer.BadParameter(expected("int_type", text)) from None
+
+
+def _number(text: str) -> float:
+    """A number flag's value (see `_integer`); infinities and NaN are refused by the settings' checks."""
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(expected("float_type", text)) from None
+
+
 def flag_values(ctx: typer.Context, settings: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The values of the flags given, keyed by setting ("judge.model"), and each setting's flag, for messages.
 
     `settings` maps a command parameter to its setting where the names differ; other parameters named in
-    `ctx.params` are settings of the same name. Not given (None, or an empty repeated flag): left out.
+    `ctx.params` are settings of the same name. Not given (None, an empty repeated flag, or an on/off flag left
+    at its default): left out.
     """
     values, flags = {}, {}
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
         if param.name is None or value is None or value == [] or value == ():
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is not None and source.name == "DEFAULT":
             continue
         setting = settings.get(param.name, param.name)
         values[setting] = list(value) if isinstance(value, tuple) else value
@@ -110,25 +132,25 @@ def run(
     judge_model: str | None = typer.Option(None, help=_HELP["judge.model"]),
     base_url: str | None = typer.Option(None, help=_HELP["judge.base_url"]),
     api_key_env: str | None = typer.Option(None, help=_HELP["judge.api_key_env"]),
-    concurrency: int | None = typer.Option(None, help=_HELP["judge.concurrency"]),
+    concurrency: int | None = typer.Option(None, parser=_integer, help=_HELP["judge.concurrency"]),
     on_rate_limit: str | None = typer.Option(None, help=_HELP["judge.on_rate_limit"]),
     judge_family: str | None = typer.Option(None, help=_HELP["judge_family"]),
     template: str | None = typer.Option(None, help=_HELP["template"]),
     pairs: str | None = typer.Option(None, help=_HELP["pairs"]),
     baseline: str | None = typer.Option(None, help=_HELP["baseline"]),
-    opponents: int | None = typer.Option(None, help=_HELP["opponents"]),
-    budget_calls: int | None = typer.Option(None, help=_HELP["budget_calls"]),
-    budget_usd: float | None = typer.Option(None, help=_HELP["budget_usd"]),
+    opponents: int | None = typer.Option(None, parser=_integer, help=_HELP["opponents"]),
+    budget_calls: int | None = typer.Option(None, parser=_integer, help=_HELP["budget_calls"]),
+    budget_usd: float | None = typer.Option(None, parser=_number, help=_HELP["budget_usd"]),
     stop: str | None = typer.Option(None, help=_HELP["stop"]),
-    round_games: int | None = typer.Option(None, help=_HELP["round_games"]),
+    round_games: int | None = typer.Option(None, parser=_integer, help=_HELP["round_games"]),
     swap: str | None = typer.Option(None, help=_HELP["swap"]),
     store: Path | None = typer.Option(None, help=_HELP["store"]),
     out: Path | None = typer.Option(None, help=_HELP["out"]),
-    seed: int | None = typer.Option(None, help=_HELP["seed"]),
+    seed: int | None = typer.Option(None, parser=_integer, help=_HELP["seed"]),
     method: str | None = typer.Option(None, help=_HELP["method"]),
     interval: str | None = typer.Option(None, help=_HELP["interval"]),
-    rounds: int | None = typer.Option(None, help=_HELP["rounds"]),
-    confidence: float | None = typer.Option(None, help=_HELP["confidence"]),
+    rounds: int | None = typer.Option(None, parser=_integer, help=_HELP["rounds"]),
+    confidence: float | None = typer.Option(None, parser=_number, help=_HELP["confidence"]),
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help=_HELP["progress"]),
     style_control: bool | None = typer.Option(None, "--style-control/--no-style-control",
                                               help=_HELP["style_control"]),
@@ -237,8 +259,8 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
                      "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out.")
-_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "quiet", "lc_weights",
-                       "instruction_difficulty")
+_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "results", "questions", "answers", "quiet",
+                       "lc_weights", "instruction_difficulty")
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
                "method": LeaderboardSettings.help("method", "Default: winrate for AlpacaEval annotations, else bt.")
                .split(" [")[0],
@@ -256,20 +278,25 @@ def leaderboard(
                                                   help="AlpacaEval annotation file(s) or a directory of them."),
     outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
                                                     "model_b, and winner or score_a."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
+                                                   "judgments rated with the run's settings (flags override them)."),
+    questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),
+    answers: list[Path] | None = typer.Option(None, help="With --results: the run's answers (for style control); "
+                                                         "repeat the flag."),
     method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
     interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
-    confidence: float | None = typer.Option(None, help=_BOARD_HELP["confidence"]),
-    rounds: int | None = typer.Option(None, help=_BOARD_HELP["rounds"]),
-    seed: int | None = typer.Option(None, help=_BOARD_HELP["seed"]),
+    confidence: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["confidence"]),
+    rounds: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["rounds"]),
+    seed: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["seed"]),
     baseline: str | None = typer.Option(None, help=_BOARD_HELP["baseline"]),
     anchor: str | None = typer.Option(None, help=_BOARD_HELP["anchor"]),
-    anchor_rating: float | None = typer.Option(None, help=_BOARD_HELP["anchor_rating"]),
-    scale: float | None = typer.Option(None, help=_BOARD_HELP["scale"]),
-    k_factor: float | None = typer.Option(None, help=_BOARD_HELP["k_factor"]),
+    anchor_rating: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["anchor_rating"]),
+    scale: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["scale"]),
+    k_factor: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["k_factor"]),
     ties: str | None = typer.Option(None, help=_BOARD_HELP["ties"]),
     position_effect: bool = typer.Option(False, "--position-effect", help=_BOARD_HELP["position_effect"]),
-    regularization: float | None = typer.Option(None, help=_BOARD_HELP["regularization"]),
+    regularization: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["regularization"]),
     judge: str | None = typer.Option(None, help=_BOARD_HELP["judge"]),
     template: str | None = typer.Option(None, help=_BOARD_HELP["template"]),
     swap: str | None = typer.Option(None, help=_BOARD_HELP["swap"]),
@@ -286,27 +313,53 @@ def leaderboard(
     from judgebench.datasets.sources import one_source
     from judgebench.evaluation import rate
 
-    if sum(bool(given) for given in (store, alpaca_eval, outcomes)) != 1:
-        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE... or --outcomes FILE")
+    if sum(bool(given) for given in (store, alpaca_eval, outcomes, results)) != 1:
+        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR")
     values, flags = flag_values(ctx, {})
     settings = LeaderboardSettings.from_flags({k: v for k, v in values.items() if k not in _LEADERBOARD_INPUTS},
                                               flags)
     if extra_files and not alpaca_eval:
         raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
-    kind, source = one_source(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])],
-                              outcomes=outcomes)
+    for name in ("judge", "template", "lc_weights", "instruction_difficulty") if results else ("questions", "answers"):
+        if name in values:
+            raise ConfigError(f"{flags[name]} does not go with --results (a run's judge and template are those of "
+                              "its judgments)" if results else f"{flags[name]} goes with --results only")
+    if results is None:
+        kind, source = one_source(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])],
+                                  outcomes=outcomes)
     if settings.out is not None:
         from judgebench.outputs import prepare_directory
 
         prepare_directory(settings.out)
-    # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
-    method_given = "method" in settings.model_fields_set
-    board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
-                 lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
+    if results is not None:
+        board = _rate_results(results, settings, questions, answers)
+    else:
+        # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
+        method_given = "method" in settings.model_fields_set
+        board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
+                     lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
     if settings.out is not None:
         board.write(settings.out)
     _show_leaderboard(board, None if quiet else Console(),
                       ridge_asked="regularization" in settings.model_fields_set)
+
+
+def _rate_results(results: Path, settings: LeaderboardSettings, questions: Path | None,
+                  answers: list[Path] | None) -> Leaderboard:
+    """`leaderboard --results DIR`: the run's ratings again (`report.inputs.refit`), the settings given as flags
+    replacing the run's."""
+    from judgebench.report.inputs import load_run, refit
+
+    data = load_run(results=results)
+    given = {("k" if name == "k_factor" else name): getattr(settings, name)
+             for name in settings.model_fields_set if name != "out"}
+    dataset = None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        dataset = load_dataset(questions, answers, allow_missing=True)
+    board, _ = refit(data, dataset, **given)
+    return board
 
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
@@ -322,13 +375,13 @@ def check(
     reference: str | None = typer.Option(None, help="The model to compare with (with --against: a model of "
                                                     "that run; needed when it holds several)."),
     against: Path | None = typer.Option(None, help="A results directory written by `judgebench run`."),
-    margin: float = typer.Option(0.05, help="Largest acceptable drop in win rate (0.05 = 5 points)."),
-    confidence: float = typer.Option(0.95, help="Confidence level of the decision."),
+    margin: float = typer.Option(0.05, parser=_number, help="Largest acceptable drop in win rate (0.05 = 5 points)."),
+    confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the decision."),
     sequential: bool = typer.Option(False, "--sequential", help="Judge in seeded random batches and stop as soon "
                                                                 "as an anytime-valid confidence sequence decides."),
-    batch_size: int = typer.Option(50, help="Questions per batch with --sequential."),
-    max_questions: int | None = typer.Option(None, help="Judge at most N questions (a seeded sample stratified "
-                                                        "by category)."),
+    batch_size: int = typer.Option(50, parser=_integer, help="Questions per batch with --sequential."),
+    max_questions: int | None = typer.Option(None, parser=_integer, help="Judge at most N questions (a seeded "
+                                                                         "sample stratified by category)."),
     fail_on: str = typer.Option("overall", help="overall, or any-category (fail when a category regresses)."),
     undecided: str | None = typer.Option(None, help="Map undecided (exit 4) to pass (0) or fail (1)."),
     allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
@@ -377,14 +430,14 @@ def diagnose(
     judge_model: str | None = typer.Option(None, help="The judge model (with --store: whose judgments to use)."),
     base_url: str | None = typer.Option(None, help="With --gold: base URL of an OpenAI-compatible server."),
     api_key_env: str | None = typer.Option(None, help="With --gold: environment variable holding the API key."),
-    concurrency: int | None = typer.Option(None, help="With --gold: requests in flight at once."),
+    concurrency: int | None = typer.Option(None, parser=_integer, help="With --gold: requests in flight at once."),
     template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use)."),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures)."),
     answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias); repeat the flag."),
     judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
     swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
-    seed: int | None = typer.Option(None, help="Seed (random-one swap policy)."),
-    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    seed: int | None = typer.Option(None, parser=_integer, help="Seed (random-one swap policy)."),
+    confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the intervals."),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="With --gold: show a progress bar."),
     out: Path | None = typer.Option(None, help="Directory for diagnostics.json."),
 ) -> None:
@@ -461,7 +514,7 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
 @reports_errors
 def report(
     ctx: typer.Context,
-    out: Path = typer.Option(..., help="The HTML file to write (plots go beside it)."),
+    out: Path = typer.Option(..., help="The HTML file to write, plots beside it (a directory: its report.html)."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
     judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
@@ -469,7 +522,7 @@ def report(
     questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, categories)."),
     answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
     judgments_shown: int = typer.Option(200, min=0, help="Pairs shown in the judgment browser (a seeded sample)."),
-    seed: int = typer.Option(0, help="Seed of the sample of judgments shown."),
+    seed: int = typer.Option(0, parser=_integer, help="Seed of the sample of judgments shown."),
 ) -> None:
 
     from judgebench.report.build import write_report
@@ -487,9 +540,42 @@ def report(
                f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
 
 
+TRACEBACK_VARIABLE = "JUDGEBENCH_TRACEBACK"
+
+
 def main() -> None:
-    """Console-script entry point: click's standalone mode turns usage errors into its message and exit 2."""
-    app(prog_name="judgebench")
+    """Console-script entry point: click's standalone mode turns usage errors into its message and exit 2.
+
+    Anything else that escapes a command is a bug in judgebench: it ends with exit code 70 (EX_SOFTWARE), not
+    Python's 1 (which `check` uses for a regression), and one line naming the exception and the file holding
+    its traceback; with JUDGEBENCH_TRACEBACK=1 the traceback is printed on stderr instead.
+    """
+    try:
+        app(prog_name="judgebench")
+    except Exception as error:  # click handled its own exceptions; what is left is unexpected
+        import os
+        import sys
+        import tempfile
+        import traceback
+
+        from judgebench.errors import EXIT_BUG
+
+        text = traceback.format_exc()
+        where = None
+        if os.environ.get(TRACEBACK_VARIABLE, "") in ("", "0"):
+            with contextlib.suppress(OSError):
+                handle, name = tempfile.mkstemp(prefix="judgebench-traceback-", suffix=".txt")
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    file.write(text)
+                where = name
+        if where is None:
+            sys.stderr.write(text)
+        summary = f"{type(error).__name__}: {error}".splitlines()[0]
+        shown = (f"traceback in {where} ({TRACEBACK_VARIABLE}=1 prints it here)" if where is not None
+                 else "traceback above")
+        typer.secho(f"error: internal error in judgebench ({summary}); {shown}. This is a bug: please report it "
+                    "with the traceback", fg="red", err=True)
+        raise SystemExit(EXIT_BUG) from None
 
 
 if __name__ == "__main__":

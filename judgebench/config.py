@@ -290,9 +290,9 @@ class JudgingSettings(SettingsModel):
     @model_validator(mode="after")
     def _adaptive_run_ends(self) -> Self:
         if self.pairs == "adaptive" and self.budget_calls is None and self.budget_usd is None and self.stop is None:
-            raise PydanticCustomError("pairs", "pairs=adaptive needs a budget or a precision target: set "
-                                      "budget_calls (--budget-calls N), budget_usd (--budget-usd X) or stop "
-                                      "(--stop separated, --stop width=W)")
+            raise _setting_problem(("pairs",), "adaptive needs a budget or a precision target: set budget_calls "
+                                   "(--budget-calls N), budget_usd (--budget-usd X) or stop (--stop separated, "
+                                   "--stop width=W)")
         return self
 
     @field_validator("template")
@@ -485,7 +485,7 @@ def _read_run_file(path: Path) -> dict[str, Any]:
             home = f"; it belongs in [{table_of(table)}]" if table in RunConfig.model_fields else ""
             raise ConfigError(f"{path}: setting '{table}' outside a table{home}")
         if table not in RUN_TABLES:
-            raise ConfigError(f"{path}: unknown table [{table}]{_suggest(table, RUN_TABLES)}; the tables are "
+            raise ConfigError(f"{path}: unknown table [{table}]{suggest(table, RUN_TABLES)}; the tables are "
                               f"{', '.join(f'[{t}]' for t in RUN_TABLES)}")
         for key, value in content.items():
             _check_key(path, table, key)
@@ -501,7 +501,7 @@ def _check_key(path: Path, table: str, key: str) -> None:
     if key in known:
         return
     home = [t for t in RUN_TABLES if key in _table_keys(t)]
-    hint = f"; it belongs in [{home[0]}]" if home else _suggest(key, known)
+    hint = f"; it belongs in [{home[0]}]" if home else suggest(key, known)
     raise ConfigError(f"{path}: [{table}] unknown setting '{key}'{hint}")
 
 
@@ -562,7 +562,7 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
     known = presets(judges_file)
     if not isinstance(name, str) or name not in known:
         raise ConfigError(f"unknown judge preset '{name}': presets are {', '.join(sorted(known))} "
-                          f"(see `judgebench judges`){_suggest(str(name), known)}")
+                          f"(see `judgebench judges`){suggest(str(name), known)}")
     return {**known[name], **settings, "preset": name}
 
 
@@ -649,12 +649,12 @@ def settings_error(error: ValidationError, model: type[BaseModel],
         if problem["type"] == "extra_forbidden":
             choices = _fields_at(model, location[:-1])
             problems.append((name_of(location[:-1]),
-                             f"unknown setting '{location[-1]}'{_suggest(str(location[-1]), choices)}"))
+                             f"unknown setting '{location[-1]}'{suggest(str(location[-1]), choices)}"))
         elif problem["type"] == "missing" and location[0] in ("questions", "answers"):
             problems.append(("", "nothing to judge: set questions and answers (--questions PATH --answers PATH, "
                                  "or [data] questions/answers in the config file)"))
         else:
-            problems.append((name_of(location) if location else model.__name__, _problem(problem)))
+            problems.append((name_of(location) if location else "", _problem(problem)))  # no class name
     return SettingsError(problems)
 
 
@@ -673,6 +673,12 @@ _EXPECTED = {
     "model_type": "expected a table", "dict_type": "expected a table", "finite_number": "expected a finite number",
     "missing": "required, but not set",
 }
+
+
+def expected(kind: str, value: Any) -> str:
+    """The message of a value of the wrong type (`kind`: a key of `_EXPECTED`, as pydantic names it), for the
+    command line's own parsing of numbers: 'expected an integer, got "10.5"'."""
+    return _problem({"type": kind, "input": value})
 
 
 def _problem(problem: Mapping[str, Any]) -> str:
@@ -701,7 +707,7 @@ def _setting_problem(location: Location, message: str) -> PydanticCustomError:
 def _choice_problem(value: Any, choices: Any) -> PydanticCustomError:
     choices = list(choices)
     detail = f"expected one of {', '.join(_shown(c) for c in choices)}, got {_shown(value)}"
-    return PydanticCustomError("choice", "{detail}", {"detail": detail + _suggest(str(value), choices)})
+    return PydanticCustomError("choice", "{detail}", {"detail": detail + suggest(str(value), choices)})
 
 
 def _fields_at(model: type[BaseModel], location: Location) -> list[str]:
@@ -713,7 +719,7 @@ def _fields_at(model: type[BaseModel], location: Location) -> list[str]:
     return list(model.model_fields)
 
 
-def _suggest(word: str, choices: Any) -> str:
+def suggest(word: str, choices: Any) -> str:
     """'; did you mean 'x'?' for the closest valid name (difflib), or nothing."""
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""

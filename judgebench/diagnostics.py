@@ -185,7 +185,9 @@ def clustered_rate(successes: ArrayLike, trials: ArrayLike, clusters: ArrayLike,
     z = normal_quantile(confidence)
     centre = (p + z * z / (2 * effective)) / (1 + z * z / effective)
     half = z / (1 + z * z / effective) * math.sqrt(p * (1 - p) / effective + z * z / (4 * effective ** 2))
-    return Rate(p, max(0.0, centre - half), min(1.0, centre + half), total, k)
+    # Wilson's ends are p itself at p = 0 or 1 only up to rounding (an upper end of 0.9999999999999998 at p = 1):
+    # clamp, so that the interval always holds its estimate and stays in [0, 1].
+    return Rate(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)), total, k)
 
 
 def position_consistency_rate(outcomes: Any, confidence: float = 0.95) -> Rate:

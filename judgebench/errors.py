@@ -12,6 +12,8 @@ Exit codes (DESIGN.md, "Conventions"):
 - 4 undecided (`judgebench check`);
 - 5 the store or an output file could not be written (disk full, read-only, locked): judgments already stored
   are kept, and the same command can be run again once the cause is fixed;
+- 70 an internal error, a bug in judgebench (sysexits' EX_SOFTWARE): one line on stderr names the exception and
+  the file holding its traceback, so that `check`'s 1 always means a regression;
 - 130 stopped by Ctrl-C or SIGTERM (what was judged is stored).
 """
 
@@ -23,6 +25,7 @@ EXIT_USAGE = 2
 EXIT_FAILED_GAMES = 3
 EXIT_UNDECIDED = 4
 EXIT_STORAGE = 5
+EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
 

@@ -214,6 +214,22 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                              path=path, hint=f"choose one with --{column}")
 
 
+def measurements_hint(held: Iterable[tuple[str, str]], judge: str | None, template: str | None) -> str:
+    """What a store holds, for the message when the chosen judge or template has no judgments there: its
+    judges and templates (`Store.measurements`), with a "did you mean" for a chosen name close to one held."""
+    from judgebench.config import suggest
+
+    held = list(held)
+    if not held:
+        return "it holds no judgments yet"
+    parts, guesses = [], ""
+    for what, chosen, values in (("judge", judge, sorted({j for j, _ in held})),
+                                 ("template", template, sorted({t for _, t in held}))):
+        parts.append(f"{what}s held: {', '.join(values)}")
+        guesses += suggest(chosen, values) if chosen is not None and chosen not in values else ""
+    return "; ".join(parts) + guesses
+
+
 class Store:
     """Judgments in one SQLite file. Open with `Store(path)`; use as a context manager or call `close()`.
 
@@ -498,6 +514,12 @@ class Store:
         if keys is not None:
             frame = frame[frame["key"].isin(set(keys))]
         return frame.reset_index(drop=True)
+
+    def measurements(self) -> list[tuple[str, str]]:
+        """The (judge, template) pairs that stored judgments have, of every status, sorted."""
+        with self._guard("read"):
+            rows = self._db.execute("SELECT DISTINCT judge, template FROM judgments ORDER BY judge, template")
+            return [(str(judge), str(template)) for judge, template in rows.fetchall()]
 
     def games(self, judge: str | None = None, template: str | None = None) -> pd.DataFrame:
         """The ok games (question_id, first, second, p_first, weight) of one judge and template.

@@ -41,9 +41,15 @@ RUN = ["run", "--questions", "q.jsonl", "--answers", "a.jsonl"]
 USAGE_ERRORS = {
     "unknown flag": (["run", "--bogus"], "No such option"),  # then ": --bogus" (typer 0.29), " '--bogus'." (click)
     "unknown command": (["rnu"], "No such command 'rnu'"),
-    "not an integer": (["leaderboard", "--outcomes", "o.csv", "--rounds", "abc"], "Invalid value for '--rounds'"),
+    # numbers are worded as a file's settings are, not as typer's pydantic coercion words them
+    "not an integer": (["leaderboard", "--outcomes", "o.csv", "--rounds", "abc"],
+                       "Invalid value for '--rounds': expected an integer, got \"abc\""),
+    "a fraction for an integer": ([*RUN, "--budget-calls", "10.5"],
+                                  "Invalid value for '--budget-calls': expected an integer, got \"10.5\""),
     "not a number": (["leaderboard", "--outcomes", "o.csv", "--confidence", "high"],
-                     "Invalid value for '--confidence'"),
+                     "Invalid value for '--confidence': expected a number, got \"high\""),
+    "adaptive without an end": ([*RUN, "--pairs", "adaptive"],
+                                "Invalid value for '--pairs': adaptive needs a budget or a precision target"),
     "out of range": ([*RUN, "--concurrency", "0"], "Invalid value for '--concurrency': must be at least 1, got 0"),
     "confidence out of range": (["leaderboard", "--outcomes", "o.csv", "--confidence", "1.5"],
                                 "Invalid value for '--confidence': must be less than 1, got 1.5"),
@@ -55,7 +61,8 @@ USAGE_ERRORS = {
     "unknown preset": ([*RUN, "--judge", "gpt-4o-mni"],
                        "Invalid value for '--judge': unknown judge preset 'gpt-4o-mni'"),
     "no inputs to judge": (["run"], "nothing to judge"),
-    "no inputs to rate": (["leaderboard"], "give exactly one of --store PATH, --alpaca-eval FILE... or --outcomes"),
+    "no inputs to rate": (["leaderboard"], "give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE "
+                                           "or --results DIR"),
 }
 
 
@@ -96,7 +103,8 @@ def test_usage_errors_print_clicks_usage_message_and_exit_2(folder, case):
     check_usage_error(judgebench(*args, cwd=folder), message)
 
 
-@pytest.mark.parametrize("case", ["unknown flag", "not an integer", "out of range", "no inputs to rate"])
+@pytest.mark.parametrize("case", ["unknown flag", "not an integer", "a fraction for an integer", "out of range",
+                                  "no inputs to rate"])
 def test_usage_errors_are_the_same_with_an_older_typer_using_the_click_package(folder, older_typer, case):
     args, message = USAGE_ERRORS[case]
     check_usage_error(judgebench(*args, cwd=folder, path=[older_typer]), message)
@@ -135,3 +143,29 @@ def test_bad_settings_stop_before_any_judge_call(judge_server, tmp_path):
     good = judgebench(*RUN, *judge, "--baseline", "a", "--rounds", "20", "--out", "out", cwd=tmp_path)
     assert good.returncode == 0, good.stderr  # the same command with good settings does judge
     assert sum(judge_server.statuses().values()) > 0
+
+
+# A bug planted in a command (load_run raising a ValueError), then the CLI's own entry point.
+PLANTED_BUG = ("import sys, judgebench.report.inputs as inputs\n"
+               "def load_run(**kwargs): raise ValueError(\"'xerr' must not contain negative values\")\n"
+               "inputs.load_run = load_run\n"
+               "sys.argv = ['judgebench', 'report', '--results', 'res', '--out', 'r.html']\n"
+               "from judgebench.cli import main\n"
+               "main()\n")
+
+
+@pytest.mark.parametrize("printed", [False, True], ids=["traceback-file", "JUDGEBENCH_TRACEBACK"])
+def test_a_bug_exits_70_not_checks_regression_code_with_one_line_and_the_traceback_kept(tmp_path, printed):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path),
+           "JUDGEBENCH_TRACEBACK": "1" if printed else ""}
+    done = subprocess.run([sys.executable, "-c", PLANTED_BUG], cwd=tmp_path, env=env, text=True, capture_output=True,
+                          timeout=120)
+    assert done.returncode == 70
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("error: internal error in judgebench (ValueError: 'xerr' must not contain negative values)")
+    kept = list(tmp_path.glob("judgebench-traceback-*.txt"))
+    if printed:
+        assert kept == [] and "Traceback (most recent call last)" in done.stderr and "traceback above" in last
+    else:
+        assert done.stderr.count("\n") == 1 and f"traceback in {kept[0]}" in last
+        assert "in load_run" in kept[0].read_text() and "Traceback (most recent call last)" in kept[0].read_text()

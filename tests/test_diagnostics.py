@@ -72,3 +72,14 @@ def test_run_diagnostics_keep_one_unparsed_output_and_detect_a_run_without_verdi
     some_ok = judgments.assign(status=["ok", "failed", "unparsed"])
     assert not diagnostics.diagnose_run(EXAMPLE, some_ok, n_inconsistent=0, n_incomplete=0, skipped={},
                                         markers=()).no_verdict
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_a_rate_of_0_or_1_lies_inside_its_interval_for_every_sample_size(p):
+    """Wilson's end at p = 0 or 1 is p itself only up to rounding (0.9999999999999998 at p = 1 for many n):
+    the interval must hold its estimate and stay within [0, 1], with one unit per question or several."""
+    for n in range(1, 400):
+        for clusters in (np.arange(n), np.arange(n) % 7):
+            rate = diagnostics.clustered_rate(np.full(n, p), np.ones(n), clusters)
+            assert 0.0 <= rate.lower <= rate.value == p <= rate.upper <= 1.0, (n, rate)
+            assert rate.upper - rate.lower > 0, (n, rate)

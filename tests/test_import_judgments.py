@@ -133,7 +133,7 @@ def test_malformed_jsonl_line(tmp_path):
     path = tmp_path / "broken.jsonl"
     path.write_text(json.dumps(ROWS[0]) + "\n" + json.dumps(ROWS[1]) + "\n{\"question_id\": \"3\", \"model_a\n")
     message = error_of(path)
-    assert f"{path}:3" in message and "malformed JSON" in message
+    assert f"{path}:3" in message and "malformed JSON (Unterminated string starting at column 22)" in message
 
 
 def test_jsonl_line_that_is_not_an_object(tmp_path):

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
-from tests.test_run_e2e import N_QUESTIONS, judgebench, write_config
+from tests.test_run_e2e import N_QUESTIONS, judgebench, write_config, write_data
 
 pytestmark = pytest.mark.integration
 
@@ -105,6 +105,38 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
     if keep:
         shutil.copy(tmp_path / "report.png", Path(keep) / "report.png")
     assert errors == []
+
+
+def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):
+    """A rate of 1 (position consistency) or 0 (no unparsed game) has an interval ending at the rate itself;
+    the position plot drew it as a negative error bar and the report stopped with a traceback."""
+    config = write_config(tmp_path, judge_server.base_url)  # quality_rule: both orders always agree
+    write_data(tmp_path, n=11)  # 33 pairs and 66 games: Wilson's ends at 1 and 0 miss the rate by rounding there
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    figures = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
+    assert figures["position_consistency"]["value"] == 1.0 and figures["unparsed_rate"]["value"] == 0.0
+    for name in ("position_consistency", "first_slot_win_rate", "tie_rate", "unparsed_rate", "failed_rate"):
+        rate = figures[name]
+        assert 0 <= rate["lower"] <= rate["value"] <= rate["upper"] <= 1, name
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (tmp_path / "report-position.png").stat().st_size > 1000
+    # a diagnostics.json written before the fix, whose interval misses its rate by rounding, still plots
+    figures["position_consistency"]["upper"] = 0.9999999999999998
+    (tmp_path / "out" / "diagnostics.json").write_text(json.dumps(figures))
+    done = judgebench("report", "--results", "out", "--out", "old.html", cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_report_into_an_existing_directory_writes_report_html_there(judge_server, tmp_path):
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    done = judgebench("report", "--results", "out", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {Path('out') / 'report.html'}" in done.stdout
+    assert "<html" in (tmp_path / "out" / "report.html").read_text()
+    assert (tmp_path / "out" / "report-forest.png").stat().st_size > 1000
+    assert not list(tmp_path.glob("out-*.png"))  # no plots beside the directory
 
 
 class LeaderboardTable(HTMLParser):

@@ -608,3 +608,32 @@ def _dataset(questions: Path, answers: Path):
     from judgebench.datasets import load_dataset
 
     return load_dataset(questions, [answers])
+
+
+def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_server, tmp_path):
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nanchor = "good"\nanchor_rating = 1500\n'))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    again = judgebench("leaderboard", "--results", "out", "--out", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    refit = json.loads((tmp_path / "again" / "leaderboard.json").read_text())
+    assert refit["meta"]["anchor"] == "good" and refit["meta"]["rounds"] == 200
+    assert {m: (e["rating"], e["lower"], e["upper"]) for m, e in by_model(refit).items()} == {
+        m: (e["rating"], e["lower"], e["upper"]) for m, e in by_model(leaderboard(tmp_path)).items()}
+    # the run's judgments.jsonl holds games, not outcomes: the message points to --results
+    games = judgebench("leaderboard", "--outcomes", "out/judgments.jsonl", cwd=tmp_path)
+    assert games.returncode == 2 and "Traceback" not in games.stderr
+    assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in games.stderr
+    wrong = judgebench("leaderboard", "--results", "out", "--judge", "other", cwd=tmp_path)
+    assert wrong.returncode == 2 and "--judge does not go with --results" in wrong.stderr
+
+
+def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_server, tmp_path):
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    typo = judgebench("leaderboard", "--store", "store.sqlite", "--template", "pairwise5", cwd=tmp_path)
+    assert typo.returncode == 2 and typo.stderr.strip() == (
+        "error: store.sqlite: the store holds no complete judged pair for this judge and template (judges held: "
+        "test-judge; templates held: pairwise-5; did you mean 'pairwise-5'?)")
+    other = judgebench("report", "--store", "store.sqlite", "--judge-model", "gpt-4o", "--out", "r.html", cwd=tmp_path)
+    assert other.returncode == 2 and "(judges held: test-judge; templates held: pairwise-5)" in other.stderr

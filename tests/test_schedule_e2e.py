@@ -230,3 +230,27 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         stored = db.execute("SELECT count(*) FROM judgments").fetchone()[0]
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
+
+
+def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ratings(judge_server, tmp_path):
+    """`leaderboard --results DIR` refits the run's judgments with the settings leaderboard.json records, the
+    design-bias correction included: the same ratings and intervals as the run's (a store refit has none)."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    board = leaderboard(tmp_path)
+    assert board["meta"]["adaptive"]["design_bias"]
+    again = judgebench("leaderboard", "--results", "out", "--out", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    refit = json.loads((tmp_path / "again" / "leaderboard.json").read_text())
+    assert refit["meta"]["interval"] == "sandwich"
+    assert [row["model"] for row in refit["models"]] == [row["model"] for row in board["models"]]
+    for row, run_row in zip(refit["models"], board["models"], strict=True):
+        assert [row[k] for k in ("rating", "lower", "upper")] == pytest.approx(
+            [run_row[k] for k in ("rating", "lower", "upper")], abs=0.05), row["model"]
+    # a flag replaces the run's setting; another method starts from its own defaults, uncorrected
+    elo = judgebench("leaderboard", "--results", "out", "--method", "elo", "--rounds", "50", "--out", "elo",
+                     cwd=tmp_path)
+    assert elo.returncode == 0, elo.stderr
+    meta = json.loads((tmp_path / "elo" / "leaderboard.json").read_text())["meta"]
+    assert (meta["method"], meta["interval"], meta["rounds"]) == ("elo", "bootstrap", 50)

@@ -82,6 +82,9 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
         LeaderboardSettings.from_flags({"confidence": 1.5, "rounds": None}, {"confidence": "--confidence"})
     with pytest.raises(ConfigError, match="^nothing to judge: set questions and answers"):
         RunConfig()
+    # a check across settings names the setting it is about, never the Python class
+    with pytest.raises(ConfigError, match=r"^\[judging\] pairs: adaptive needs a budget or a precision target"):
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive")
     config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j"})
     with pytest.raises(ConfigError, match=r'^\[run\] progress: expected true or false, got "no"$'):
         config.progress = "no"

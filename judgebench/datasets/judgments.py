@@ -78,7 +78,11 @@ def load_outcomes(path: str | Path) -> pd.DataFrame:
 def _require_columns(frame: pd.DataFrame, source: Table) -> None:
     for name in ID_COLUMNS:
         if name not in frame.columns:
-            raise source.error(None, "missing column", field=name, hint=OUTCOMES_HINT)
+            hint = OUTCOMES_HINT
+            if {"first", "second", "p_first"} <= set(frame.columns):  # a run's judgments.jsonl: games, not outcomes
+                hint = (f"this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run "
+                        f"with `judgebench leaderboard --results {source.path.parent}`")
+            raise source.error(None, "missing column", field=name, hint=hint)
     if "winner" not in frame.columns and "score_a" not in frame.columns:
         raise source.error(None, "missing column (neither winner nor score_a is present)", field="winner",
                            hint=OUTCOMES_HINT)

@@ -200,7 +200,9 @@ def parse_json(text: str, start: int = 0) -> tuple[Any, int]:
     try:
         value, end = _DECODER.raw_decode(text, start)
     except json.JSONDecodeError as error:
-        raise JSONProblem(f"malformed JSON ({error.msg} at column {error.colno})", error.lineno) from None
+        # json's "Unterminated string starting at" already ends in "at"
+        raise JSONProblem(f"malformed JSON ({error.msg.removesuffix(' at')} at column {error.colno})",
+                          error.lineno) from None
     except RecursionError:
         raise JSONProblem("JSON nested too deeply (Python's json reader stops near 1,000 levels)") from None
     if _SURROGATE_ESCAPE.search(text, start, end) and _has_lone_surrogate(value):

@@ -107,13 +107,14 @@ def one_source(*, store: Any = None, alpaca_eval: Any = None, outcomes: Any = No
 
 def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, judge: str | None,
                 template: str | None) -> Inputs:
-    from judgebench.store import Store
+    from judgebench.store import Store, measurements_hint
 
     with Store(store, must_exist=True) as db:
         frame = db.outcomes(swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
         games = db.games(judge=judge, template=template)
-    if len(frame) == 0:
-        raise InputError("the store holds no complete judged pair for this judge and template", path=store)
+        if len(frame) == 0:
+            raise InputError("the store holds no complete judged pair for this judge and template", path=store,
+                             hint=measurements_hint(db.measurements(), judge, template))
     return Inputs(frame, games, str(store), baseline, "store")
 
 

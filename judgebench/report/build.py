@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from judgebench.report.inputs import RunData
+from judgebench.report.inputs import RunData, refit
 
 DEFAULT_SHOWN_PAIRS = 200
+REPORT_FILE = "report.html"  # the report's name when `out` is a directory
 TEXT_LIMIT = 1500  # characters of each question, answer and judge output shown in the browser
 
 
@@ -41,21 +42,18 @@ class Report:
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
                  shown_pairs: int = DEFAULT_SHOWN_PAIRS, seed: int = 0) -> Report:
-    """Write the report of a run's judgments to `out` (an .html path) and its plots beside it.
+    """Write the report of a run's judgments to `out` (an .html path; an existing directory gets
+    `REPORT_FILE` in it, as a results directory would) and its plots beside it.
 
     `dataset` (questions and answers) lets the browser show the texts and the diagnostics measure length
     bias; `diagnostics_figures` (a diagnostics.json object) is used as given, else diagnosed here.
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.records import OK
-    from judgebench.verdicts import combine
 
-    html_path = Path(out)
+    html_path = Path(out) / REPORT_FILE if Path(out).is_dir() else Path(out)
     directory = prepare_directory(html_path.parent)
-    games = data.judgments[data.judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
-    outcomes = combine(games.reset_index(drop=True), swap=data.swap, seed=data.seed).outcomes
-    board = _rate(outcomes, games, data.meta, dataset)
+    board, outcomes = refit(data, dataset)
     if diagnostics_figures is None:
         lengths, categories = diagnostics.dataset_facts(dataset) if dataset is not None else (None, None)
         diagnostics_figures = diagnostics.diagnose_judgments(data.judgments, swap=data.swap, seed=data.seed,
@@ -77,24 +75,6 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     html = _template().render(**context)
     atomic_write_text(html_path, html)
     return Report(html_path, plots, len(html.encode("utf-8")), len(browser), total)
-
-
-def _rate(outcomes: pd.DataFrame, games: pd.DataFrame, meta: dict[str, Any], dataset: Any) -> Any:
-    """The leaderboard of the outcomes refitted with the settings leaderboard.json's meta records
-    (`leaderboard.refit_options`: the same ratings as the run's, bootstrap replicates included); style control
-    takes the answers' style counts from `dataset`, which it then needs."""
-    from judgebench.errors import ConfigError
-    from judgebench.evaluation import with_style_counts
-    from judgebench.leaderboard import build, refit_options
-
-    options = refit_options(meta)
-    if options.get("style_control"):
-        if dataset is None:
-            raise ConfigError("this run's ratings are style-controlled, which needs each answer's style counts: "
-                              "give the run's --questions and --answers")
-        outcomes = with_style_counts(outcomes, dataset)
-    extra = {key: meta[key] for key in ("judge", "template") if meta.get(key) is not None}
-    return build(outcomes, games, **options, meta=extra)
 
 
 def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray, figures: dict[str, Any],

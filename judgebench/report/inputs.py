@@ -1,5 +1,6 @@
-"""What `judgebench diagnose` and `judgebench report` read: the judgments of a run, from a store or a results
-directory, with the leaderboard and provenance recorded beside them.
+"""What `judgebench diagnose`, `judgebench report` and `judgebench leaderboard --results` read: the judgments
+of a run, from a store or a results directory, with the leaderboard and provenance recorded beside them; and
+`refit`, the run's ratings again from its judgments with the settings recorded.
 
 A results directory is what `judgebench run --out DIR` writes: judgments.jsonl (every game, failed and
 unparsed included) and leaderboard.json (ratings and meta). A store holds the judgments; its leaderboard is
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
 from judgebench.diagnostics import DIAGNOSTICS_FILE
 from judgebench.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from judgebench.leaderboard import Leaderboard
 
 
 @dataclass
@@ -51,14 +55,16 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
 
 
 def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
-    from judgebench.store import Store, require_one_measurement
+    from judgebench.store import Store, measurements_hint, require_one_measurement
 
     with Store(path, must_exist=True) as db:
         frame = db.judgments(judge=judge, template=template)
+        held = db.measurements() if frame.empty else []
     require_one_measurement(frame, judge, template, path)
     if frame.empty:
         raise InputError("the store holds no judgments" + (" of this judge and template" if judge or template
-                                                            else ""), path=path)
+                                                            else ""), path=path,
+                         hint=measurements_hint(held, judge, template) if held else None)
     return RunData(frame, str(path))
 
 
@@ -77,6 +83,47 @@ def _from_results(directory: Path) -> RunData:
     board = read_json_object(directory / "leaderboard.json")
     return RunData(frame, str(directory), board, dict((board or {}).get("meta") or {}),
                    read_json_object(directory / DIAGNOSTICS_FILE))
+
+
+# `build` options that belong to the run's method's fit, not carried over to a refit with another method.
+_FIT_SETTINGS = ("interval", "ties", "position_effect", "regularization", "k", "style_control", "design_bias")
+
+
+def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderboard, pd.DataFrame]:
+    """The run's leaderboard refitted from its judgments, and the outcomes it rates.
+
+    The settings are those its leaderboard.json records (`leaderboard.refit_options`: the same ratings as the
+    run's, an adaptive run's design-bias correction included, and bootstrap replicates for the report's rank
+    distribution), with `overrides` (`build`'s options, and `swap`) on top. Another method starts from `build`'s
+    defaults for the settings of the run's own fit (`_FIT_SETTINGS`: a Bradley-Terry ridge means nothing to
+    Elo); the run's confidence, rounds, seed, baseline, anchor and scale stay. An override that makes the fit
+    one the design-bias correction was not estimated for drops the correction (README: other fits are
+    reported uncorrected). Style control takes the answers' style counts from `dataset`, which it then needs.
+    """
+    from judgebench.evaluation import with_style_counts
+    from judgebench.leaderboard import DesignBias, build, refit_options
+    from judgebench.records import OK
+    from judgebench.verdicts import combine
+
+    swap = overrides.pop("swap", None) or data.swap
+    recorded = refit_options(data.meta)
+    if overrides.get("method", recorded.get("method", "bt")) != recorded.get("method", "bt"):
+        recorded = {name: value for name, value in recorded.items() if name not in _FIT_SETTINGS}
+    options = {**recorded, **overrides}
+    if options.get("design_bias") is not None and not DesignBias.applies_to(
+            options.get("method", "bt"), options.get("ties", "half"), bool(options.get("position_effect")),
+            bool(options.get("style_control"))):
+        del options["design_bias"]
+    judgments = data.judgments
+    games = judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
+    outcomes = combine(games.reset_index(drop=True), swap=swap, seed=int(options.get("seed", data.seed))).outcomes
+    if options.get("style_control"):
+        if dataset is None:
+            raise ConfigError("these ratings are style-controlled, which needs each answer's style counts: "
+                              "give the run's --questions and --answers")
+        outcomes = with_style_counts(outcomes, dataset)
+    extra = {key: data.meta[key] for key in ("judge", "template") if data.meta.get(key) is not None}
+    return build(outcomes, games, **options, meta={**extra, "swap": swap}), outcomes
 
 
 def read_json_object(path: Path) -> dict[str, Any] | None:

@@ -83,8 +83,9 @@ def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | Non
     fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(shown), 1)))
     y = np.arange(len(shown))[::-1]
     values = np.array([rate["value"] for _, rate in shown], dtype=float)
-    low = values - np.array([rate["lower"] for _, rate in shown], dtype=float)
-    high = np.array([rate["upper"] for _, rate in shown], dtype=float) - values
+    # an interval from an older diagnostics.json may miss its value by rounding (upper 0.9999999999999998 at 1)
+    low = np.maximum(values - np.array([rate["lower"] for _, rate in shown], dtype=float), 0)
+    high = np.maximum(np.array([rate["upper"] for _, rate in shown], dtype=float) - values, 0)
     ax.barh(y, values, xerr=[low, high] if len(shown) else None, color="#8fb8de", capsize=4)
     ax.set_yticks(y, [name for name, _ in shown])
     if reference is not None:
