@@ -116,7 +116,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         del options["design_bias"]
     judgments = data.judgments
     games = judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
-    outcomes = combine(games.reset_index(drop=True), swap=swap, seed=int(options.get("seed", data.seed))).outcomes
+    outcomes = combine(games.reset_index(drop=True), swap=swap, seed=data.seed).outcomes  # the run's random-one orders
     if options.get("style_control"):
         if dataset is None:
             raise ConfigError("these ratings are style-controlled, which needs each answer's style counts: "
