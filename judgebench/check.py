@@ -153,18 +153,17 @@ def interval_for(scores: np.ndarray, scale: Scale, confidence: float, sequential
     """The interval and p-values of one set of question scores (in judging order when sequential)."""
     if sequential:
         return confidence_sequence(scores, scale.threshold, confidence, scale.low, scale.high)
-    return t_test(scores, scale.threshold, confidence)
+    return t_test(scores, scale.threshold, confidence, scale.low, scale.high)
 
 
 def judge_set(name: str, scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Judged:
     """The three-way decision on one set of question scores; when undecided, about how many questions would
-    decide it (a fixed-sample estimate at 80% power from the measured spread)."""
+    decide it (a fixed-sample estimate at 80% power from the measured mean and spread)."""
     test = interval_for(scores, scale, confidence, sequential)
     decision = str(decide(test.p_above, test.p_below, confidence))
     needed = None
     if decision == "undecided":
-        needed = questions_to_decide(float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0,
-                                     abs(float(test.mean) - scale.threshold), confidence)
+        needed = questions_to_decide(scores, scale.threshold, confidence, scale.low, scale.high)
     return Judged(name, decision, test, float(test.p_below), float(test.p_above), needed)
 
 
