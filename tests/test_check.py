@@ -28,7 +28,7 @@ from judgebench.config import JudgeConfig, RunConfig
 from judgebench.errors import ConfigError, InputError
 from judgebench.evaluation import run_fingerprint
 from judgebench.prompts import load_template
-from judgebench.ratings.sequential import decide, holm, t_test
+from judgebench.ratings.sequential import betting_test, decide, holm, more_questions_to_decide, t_test
 from judgebench.records import Answer, Dataset, Question
 
 
@@ -76,12 +76,31 @@ def test_fixed_check_of_few_unanimous_questions_is_undecided_and_says_how_many_w
     three = report_for([1.0] * 3)
     assert three.overall.decision == "undecided" and three.exit_code == 4
     assert three.overall.questions_needed == 5  # 0.45^5 < 2.5% < 0.45^4: the exact bound passes at 5
-    assert "about 5 questions would likely decide it" in three.rule()
+    assert "about 2 more questions (5 in all) would likely decide it" in three.rule()
     assert report_for([1.0] * 5).overall.decision == "pass"
     # per category too: 3 wins (writing) and 3 ties (math), each pass "with certainty" under Student's t alone
     mixed = report_for([1.0, 0.5] * 3)
     assert [(c.name, c.decision) for c in mixed.categories] == [("math", "undecided"), ("writing", "undecided")]
     assert all(0 <= c.test.lower < c.test.upper <= 1 for c in mixed.categories)
+
+
+def test_sequential_advice_counts_more_questions_and_is_calibrated():
+    """20 questions, 3 in 4 won, undecided: the fixed-sample formula said "about 18 questions" (fewer than were
+    judged). The advice continues the confidence sequence; checked here against independent continuations drawn
+    from the population the scores came from (Bernoulli 3/4): about 80% of them decide by then."""
+    scores = [0.0, 1.0, 1.0, 1.0] * 5
+    report = report_for(scores, sequential=True, batch_size=5)
+    assert report.overall.decision == "undecided"
+    needed = report.overall.questions_needed
+    assert needed >= 25 and (needed - 20) % 5 == 0
+    assert f"about {needed - 20} more questions ({needed} in all) would likely decide it" in report.rule()
+    rng = np.random.default_rng(7)
+    paths = np.hstack([np.tile(scores, (2000, 1)), (rng.random((2000, needed - 20)) < 0.75).astype(float)])
+    p_above, p_below = betting_test(paths, 0.45)
+    decided = (np.minimum(p_above, p_below) <= 0.025)
+    assert decided[:, needed - 1].mean() >= 0.7  # 80% targeted; the bootstrap's 200 paths make it approximate
+    assert decided[:, needed - 6].mean() < 0.9  # one batch fewer would not have been enough as often
+    assert more_questions_to_decide(np.full(30, 0.45), 0.45, 0.95, every=5) is None  # on the threshold: never
 
 
 def test_holm_by_hand():

@@ -30,6 +30,7 @@ MODELS = {
     "coin": lambda i: 4 if i % 2 else 6,      # beats the reference on half the questions, loses on the rest
     "bad": lambda i: 2,                       # loses everywhere
     "bad_writing": lambda i: 5 if i < N // 2 else 2,  # as good on math, worse on writing
+    "mostly": lambda i: 4 if i % 4 == 0 else 6,  # beats the reference on three questions in four
 }
 
 
@@ -184,7 +185,7 @@ def test_few_questions_never_decide_on_a_degenerate_interval(judge_server, folde
     overall = report["overall"]
     assert overall["n_questions"] == 6 and overall["mean"] == 0.25
     assert 0 <= overall["lower"] < 0.45 < overall["upper"] <= 1
-    assert overall["questions_needed"] > 6 and f"about {overall['questions_needed']} questions" in result.stdout
+    assert overall["questions_needed"] > 6 and f"({overall['questions_needed']} in all)" in result.stdout
     categories = {c["name"]: c for c in report["categories"]}
     assert {name: (c["n_questions"], c["decision"]) for name, c in categories.items()} == {
         "math": (3, "undecided"), "writing": (3, "undecided")}
@@ -228,6 +229,17 @@ def test_sequential_check_stops_once_decided(judge_server, folder):
     assert judged < N and judged % 10 == 0  # stopped after a whole batch, before the last
     assert sent(judge_server) == report["judge_calls"] == 2 * judged
     assert report["method"] == "confidence sequence (betting)"
+
+
+def test_undecided_sequential_check_says_how_many_more_questions(judge_server, folder):
+    """20 questions (4 batches of 5), 3 in 4 won: undecided. The fixed-sample formula advised "about 18
+    questions", fewer than were judged; the advice now continues the sequence, in whole batches."""
+    report = check(folder, judge_server, candidate="mostly", reference="ref", sequential=True, batch_size=5,
+                   max_questions=20)
+    assert report["exit_code"] == 4 and report["overall"]["n_questions"] == 20
+    needed = report["overall"]["questions_needed"]
+    assert needed >= 25 and needed % 5 == 0
+    assert f"about {needed - 20} more questions ({needed} in all) would likely decide it" in report["rule"]
 
 
 def test_max_questions_takes_a_stratified_sample(judge_server, folder):

@@ -207,3 +207,37 @@ def questions_to_decide(scores: np.ndarray, threshold: float, confidence: float,
     floor = np.log((1 - confidence) / 2) / np.log(ratio)  # the n at which ratio^n reaches (1 - confidence) / 2
     return max(int(np.ceil((z * sd / distance) ** 2)), int(np.ceil(floor)), n + 1)
 
+
+# How far ahead `more_questions_to_decide` looks: past this many more questions an estimate means little.
+HORIZON = 10_000
+
+
+def more_questions_to_decide(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
+                             high: float = 1.0, every: int = 1, power: float = 0.8, paths: int = 200,
+                             seed: int = 0) -> int | None:
+    """About how many more questions a sequential check (`betting_test`) needs to decide with probability
+    `power`, continuing from `scores` (in judging order, not yet decided) and looking after every `every`.
+
+    The bettors' capital carries on from where `scores` left it, and the questions to come are resampled from
+    the scores so far (a bootstrap, seeded): the answer is the number of further questions, in whole steps of
+    `every`, after which a fraction `power` of `paths` continued sequences have decided (so at least one look
+    more). The fixed-sample formula of `questions_to_decide` does not apply here: a confidence sequence is wider
+    than a t interval at the same size, the price of being valid at every look. None when that is beyond
+    HORIZON more questions.
+    """
+    scores = np.asarray(scores, dtype=float)
+    n = len(scores)
+    rng = np.random.default_rng(seed)
+    alpha_side = (1 - confidence) / 2
+    ahead = every * max(1, -(-n // every))  # as many more as there are, doubled until decided or past HORIZON
+    while True:
+        future = rng.choice(scores, size=(paths, ahead))
+        p_above, p_below = betting_test(np.hstack([np.broadcast_to(scores, (paths, n)), future]), threshold,
+                                        low, high)
+        looks = np.arange(n + every - 1, n + ahead, every)
+        decided = ((p_above[:, looks] <= alpha_side) | (p_below[:, looks] <= alpha_side)).mean(axis=0)
+        if decided[-1] >= power:
+            return int(every * (1 + np.argmax(decided >= power)))
+        if ahead >= HORIZON:
+            return None
+        ahead = min(2 * ahead, every * -(-HORIZON // every))
