@@ -479,10 +479,16 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> C
 
     earlier = read_earlier_run(Path(str(options.against)))
     others = [m for m in earlier.models if m != earlier.baseline]
-    reference = options.reference or (others[0] if len(others) == 1 else None)
-    if reference is None or reference not in others:
-        raise ConfigError(f"--reference must name a model of the run {options.against}: "
-                          f"{', '.join(others) or 'none besides the baseline'}")
+    if not others:
+        raise ConfigError(f"the run {options.against} holds no model besides its baseline {earlier.baseline}: "
+                          "nothing to compare with; use a run of the reference model against that baseline")
+    if options.reference is None and len(others) > 1:
+        raise ConfigError(f"the run {options.against} holds several models; choose the reference with "
+                          f"--reference NAME (one of: {', '.join(others)})")
+    reference = options.reference or others[0]
+    if reference not in others:
+        raise ConfigError(f"--reference is '{reference}', which the run {options.against} did not judge against "
+                          f"its baseline {earlier.baseline}; choose one of: {', '.join(others)}")
     combined = combine(earlier.games, swap=config.swap, seed=int(earlier.meta.get("seed", config.seed)),
                        baseline=earlier.baseline)
     outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]

@@ -195,6 +195,28 @@ def test_few_questions_never_decide_on_a_degenerate_interval(judge_server, folde
     assert report["failing_categories"] == []
 
 
+def test_against_a_run_of_several_models_asks_for_the_reference(judge_server, folder):
+    config = load_config(write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref", "same"]))
+    assert evaluate(config, out=config.out).exit_code == 0
+    before = sent(judge_server)
+    check = write_config(folder, judge_server.base_url)
+    missing = judgebench("check", "--config", str(check), "--candidate", "bad", "--against", "reference-run",
+                         cwd=folder)
+    assert missing.returncode == 2, missing.stderr
+    assert ("error: the run reference-run holds several models; choose the reference with --reference NAME "
+            "(one of: ref, same)") in missing.stderr
+    wrong = judgebench("check", "--config", str(check), "--candidate", "bad", "--against", "reference-run",
+                       "--reference", "coin", cwd=folder)
+    assert wrong.returncode == 2, wrong.stderr
+    assert ("--reference is 'coin', which the run reference-run did not judge against its baseline base; "
+            "choose one of: ref, same") in wrong.stderr
+    assert sent(judge_server) == before  # refused before any judge call
+    chosen = judgebench("check", "--config", str(check), "--candidate", "bad", "--against", "reference-run",
+                        "--reference", "same", "--json", "check.json", cwd=folder)
+    assert chosen.returncode == 1, chosen.stderr
+    assert json.loads((folder / "check.json").read_text())["reference"] == "same"
+
+
 def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder):
     make_reference_run(folder, judge_server)
     before = sent(judge_server)
