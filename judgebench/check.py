@@ -34,7 +34,16 @@ from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import atomic_write_text, json_safe
 from judgebench.prompts import load_template
-from judgebench.ratings.sequential import Test, confidence_sequence, decide, holm, questions_to_decide, t_test
+from judgebench.ratings.sequential import (
+    HORIZON,
+    Test,
+    confidence_sequence,
+    decide,
+    holm,
+    more_questions_to_decide,
+    questions_to_decide,
+    t_test,
+)
 from judgebench.records import OK, Dataset
 from judgebench.runner import RunResult
 
@@ -141,7 +150,7 @@ class Judged:
     test: Test
     p_regression: float  # Holm-adjusted within categories; as is for the overall check
     p_pass: float
-    questions_needed: int | None
+    questions_needed: int | None  # in all, counting those judged; when undecided
 
     def figures(self) -> dict[str, Any]:
         return {"name": self.name, "decision": self.decision, "n_questions": self.test.n,
@@ -153,22 +162,31 @@ def interval_for(scores: np.ndarray, scale: Scale, confidence: float, sequential
     """The interval and p-values of one set of question scores (in judging order when sequential)."""
     if sequential:
         return confidence_sequence(scores, scale.threshold, confidence, scale.low, scale.high)
-    return t_test(scores, scale.threshold, confidence)
+    return t_test(scores, scale.threshold, confidence, scale.low, scale.high)
 
 
-def judge_set(name: str, scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Judged:
-    """The three-way decision on one set of question scores; when undecided, about how many questions would
-    decide it (a fixed-sample estimate at 80% power from the measured spread)."""
-    test = interval_for(scores, scale, confidence, sequential)
-    decision = str(decide(test.p_above, test.p_below, confidence))
-    needed = None
-    if decision == "undecided":
-        needed = questions_to_decide(float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0,
-                                     abs(float(test.mean) - scale.threshold), confidence)
+def questions_needed(scores: np.ndarray, scale: Scale, options: CheckOptions, every: int) -> int | None:
+    """About how many questions in all (at 80% power) would decide an undecided set of scores: for a fixed
+    sample, from the measured mean and spread; for a sequential check, these questions and the further ones
+    after which continued sequences decide (looking every `every` questions). Always more than `scores` holds;
+    None when no number of questions up to HORIZON more would likely decide it."""
+    args = (scores, scale.threshold, options.confidence, scale.low, scale.high)
+    if not options.sequential:
+        return questions_to_decide(*args)
+    more = more_questions_to_decide(*args, every=every)
+    return None if more is None else len(scores) + more
+
+
+def judge_set(name: str, scores: np.ndarray, scale: Scale, options: CheckOptions, every: int) -> Judged:
+    """The three-way decision on one set of question scores; when undecided, about how many questions in all
+    would decide it (`questions_needed`)."""
+    test = interval_for(scores, scale, options.confidence, options.sequential)
+    decision = str(decide(test.p_above, test.p_below, options.confidence))
+    needed = questions_needed(scores, scale, options, every) if decision == "undecided" else None
     return Judged(name, decision, test, float(test.p_below), float(test.p_above), needed)
 
 
-def judge_categories(frame: pd.DataFrame, scale: Scale, confidence: float, sequential: bool) -> list[Judged]:
+def judge_categories(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -> list[Judged]:
     """The decision per category (at least two questions each), with Holm's correction across categories.
 
     Each side (pass, regression) is a family of one test per category, tested at (1 - confidence) / 2 on
@@ -179,12 +197,14 @@ def judge_categories(frame: pd.DataFrame, scale: Scale, confidence: float, seque
               if len(group) >= 2]
     if len(groups) < 2:
         return []
-    judged = [judge_set(name, scores, scale, confidence, sequential) for name, scores in groups]
+    # a category gets about its share of each batch, so a sequential check looks at it that often
+    judged = [judge_set(name, scores, scale, options, max(1, round(options.batch_size * len(scores) / len(frame))))
+              for name, scores in groups]
     p_regression = holm(np.array([j.p_regression for j in judged]))
     p_pass = holm(np.array([j.p_pass for j in judged]))
     for item, p_r, p_p in zip(judged, p_regression, p_pass, strict=True):
         item.p_regression, item.p_pass = float(p_r), float(p_p)
-        item.decision = str(decide(p_p, p_r, confidence))
+        item.decision = str(decide(p_p, p_r, options.confidence))
         if item.decision != "undecided":
             item.questions_needed = None
     return judged
@@ -233,8 +253,13 @@ class CheckReport:
             return f"pass: with {level} confidence {self.scale.quantity} is at least {_pct(t)}; {figures}"
         if o.decision == "regression":
             return f"regression: with {level} confidence {self.scale.quantity} is below {_pct(t)}; {figures}"
-        more = ("no number of questions would likely decide it" if o.questions_needed is None
-                else f"about {o.questions_needed} questions would likely decide it")
+        if o.questions_needed is not None:
+            more = (f"about {o.questions_needed - o.test.n} more questions ({o.questions_needed} in all) would "
+                    "likely decide it")
+        elif self.options.sequential:
+            more = f"not even {HORIZON:,} more questions would likely decide it"
+        else:
+            more = "no number of questions would likely decide it"
         return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
                 f"minus the margin {self.options.margin:.1%}); {figures}; {more}")
 
@@ -279,8 +304,8 @@ def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, option
     decided = n_failed == 0 or options.allow_failed
     overall = categories = None
     if decided and len(frame) >= 2:
-        overall = judge_set("overall", frame["score"].to_numpy(), scale, options.confidence, options.sequential)
-        categories = judge_categories(frame, scale, options.confidence, options.sequential)
+        overall = judge_set("overall", frame["score"].to_numpy(), scale, options, options.batch_size)
+        categories = judge_categories(frame, scale, options)
     elif decided:
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
@@ -454,10 +479,16 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> C
 
     earlier = read_earlier_run(Path(str(options.against)))
     others = [m for m in earlier.models if m != earlier.baseline]
-    reference = options.reference or (others[0] if len(others) == 1 else None)
-    if reference is None or reference not in others:
-        raise ConfigError(f"--reference must name a model of the run {options.against}: "
-                          f"{', '.join(others) or 'none besides the baseline'}")
+    if not others:
+        raise ConfigError(f"the run {options.against} holds no model besides its baseline {earlier.baseline}: "
+                          "nothing to compare with; use a run of the reference model against that baseline")
+    if options.reference is None and len(others) > 1:
+        raise ConfigError(f"the run {options.against} holds several models; choose the reference with "
+                          f"--reference NAME (one of: {', '.join(others)})")
+    reference = options.reference or others[0]
+    if reference not in others:
+        raise ConfigError(f"--reference is '{reference}', which the run {options.against} did not judge against "
+                          f"its baseline {earlier.baseline}; choose one of: {', '.join(others)}")
     combined = combine(earlier.games, swap=config.swap, seed=int(earlier.meta.get("seed", config.seed)),
                        baseline=earlier.baseline)
     outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]
@@ -520,8 +551,8 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
         if results[-1].n_failed and not options.allow_failed:
             break
         if options.sequential and len(frame) >= 2:
-            overall = judge_set("overall", frame["score"].to_numpy(), comparison.scale, options.confidence, True)
-            if overall.decision != "undecided":
+            test = interval_for(frame["score"].to_numpy(), comparison.scale, options.confidence, True)
+            if str(decide(test.p_above, test.p_below, options.confidence)) != "undecided":
                 break
     return frame, results
 

@@ -17,6 +17,7 @@ from judgebench.check import (
     Scale,
     compare_provenance,
     github_annotations,
+    interval_for,
     junit_xml,
     markdown_summary,
     read_earlier_run,
@@ -27,7 +28,7 @@ from judgebench.config import JudgeConfig, RunConfig
 from judgebench.errors import ConfigError, InputError
 from judgebench.evaluation import run_fingerprint
 from judgebench.prompts import load_template
-from judgebench.ratings.sequential import decide, holm, t_test
+from judgebench.ratings.sequential import betting_test, decide, holm, more_questions_to_decide, t_test
 from judgebench.records import Answer, Dataset, Question
 
 
@@ -38,6 +39,68 @@ def test_t_test_matches_scipy():
     assert ours.p_below == pytest.approx(stats.ttest_1samp(x, 0.45, alternative="less").pvalue)
     low, high = stats.ttest_1samp(x, 0.45).confidence_interval(0.9)
     assert (ours.lower, ours.upper) == pytest.approx((low, high))
+
+
+def test_t_interval_stays_within_the_score_range():
+    for scores in ([0.0, 1.0], [0.0, 1.0, 0.5, 1.0]):  # Student's t alone: [-585%, 685%] and [-6%, 131%]
+        test = t_test(np.array(scores), 0.45, 0.95)
+        assert 0 <= test.lower < test.upper <= 1
+    # against an earlier run, scores are differences in [-1, 1] (Student's t alone: [-248%, 248%])
+    against = interval_for(np.array([-1.0, 1.0, 0.0]), Scale.against_run(0.05), 0.95, sequential=False)
+    assert -1 <= against.lower < against.upper <= 1
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 8, 40])
+def test_unanimous_questions_get_the_exact_clopper_pearson_bound(n):
+    """n questions all won: the interval and the p-value are Clopper & Pearson's for n successes in n trials
+    (scipy), not a zero-width interval at 100% that passes "with certainty"."""
+    test = t_test(np.ones(n), 0.45, 0.95)
+    exact = stats.binomtest(n, n).proportion_ci(0.95, method="exact")
+    assert (test.lower, test.upper) == pytest.approx((exact.low, exact.high))
+    assert test.p_above == pytest.approx(stats.binomtest(n, n, 0.45, alternative="greater").pvalue)
+    assert decide(test.p_above, test.p_below, 0.95) == ("pass" if exact.low > 0.45 else "undecided")
+    lost = t_test(np.zeros(n), 0.45, 0.95)  # all lost: the mirror image
+    assert (lost.lower, lost.upper) == pytest.approx((1 - exact.high, 1 - exact.low))
+
+
+def test_nearly_unanimous_questions_are_no_more_certain_than_unanimous_ones():
+    # two wins and a narrow win: Student's t says [55.8%, 127%], a pass on three questions
+    nearly = t_test(np.array([1.0, 1.0, 0.75]), 0.45, 0.95)
+    assert nearly.lower <= 0.45 and decide(nearly.p_above, nearly.p_below, 0.95) == "undecided"
+    ties = t_test(np.full(20, 0.5), 0.45, 0.95)  # 20 ties: a fifth of the population could still be losses
+    assert ties.lower == pytest.approx(0.5 * 0.025 ** (1 / 20)) and ties.upper == pytest.approx(1 - ties.lower)
+    assert decide(ties.p_above, ties.p_below, 0.95) == "undecided"
+
+
+def test_fixed_check_of_few_unanimous_questions_is_undecided_and_says_how_many_would_decide():
+    three = report_for([1.0] * 3)
+    assert three.overall.decision == "undecided" and three.exit_code == 4
+    assert three.overall.questions_needed == 5  # 0.45^5 < 2.5% < 0.45^4: the exact bound passes at 5
+    assert "about 2 more questions (5 in all) would likely decide it" in three.rule()
+    assert report_for([1.0] * 5).overall.decision == "pass"
+    # per category too: 3 wins (writing) and 3 ties (math), each pass "with certainty" under Student's t alone
+    mixed = report_for([1.0, 0.5] * 3)
+    assert [(c.name, c.decision) for c in mixed.categories] == [("math", "undecided"), ("writing", "undecided")]
+    assert all(0 <= c.test.lower < c.test.upper <= 1 for c in mixed.categories)
+
+
+def test_sequential_advice_counts_more_questions_and_is_calibrated():
+    """20 questions, 3 in 4 won, undecided: the fixed-sample formula said "about 18 questions" (fewer than were
+    judged). The advice continues the confidence sequence; checked here against independent continuations drawn
+    from the population the scores came from (Bernoulli 3/4): about 80% of them decide by then."""
+    scores = [0.0, 1.0, 1.0, 1.0] * 5
+    report = report_for(scores, sequential=True, batch_size=5)
+    assert report.overall.decision == "undecided"
+    needed = report.overall.questions_needed
+    assert needed >= 25 and (needed - 20) % 5 == 0
+    assert f"about {needed - 20} more questions ({needed} in all) would likely decide it" in report.rule()
+    rng = np.random.default_rng(7)
+    paths = np.hstack([np.tile(scores, (2000, 1)), (rng.random((2000, needed - 20)) < 0.75).astype(float)])
+    p_above, p_below = betting_test(paths, 0.45)
+    decided = (np.minimum(p_above, p_below) <= 0.025)
+    assert decided[:, needed - 1].mean() >= 0.7  # 80% targeted; the bootstrap's 200 paths make it approximate
+    assert decided[:, needed - 6].mean() < 0.9  # one batch fewer would not have been enough as often
+    assert more_questions_to_decide(np.full(30, 0.45), 0.45, 0.95, every=5) is None  # on the threshold: never
 
 
 def test_holm_by_hand():

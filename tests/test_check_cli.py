@@ -30,6 +30,7 @@ MODELS = {
     "coin": lambda i: 4 if i % 2 else 6,      # beats the reference on half the questions, loses on the rest
     "bad": lambda i: 2,                       # loses everywhere
     "bad_writing": lambda i: 5 if i < N // 2 else 2,  # as good on math, worse on writing
+    "mostly": lambda i: 4 if i % 4 == 0 else 6,  # beats the reference on three questions in four
 }
 
 
@@ -117,9 +118,13 @@ def test_equal_candidates_follow_the_rule(judge_server, folder):
     tie = judgebench("check", "--config", str(config), "--candidate", "same", "--reference", "ref",
                      "--json", "tie.json", cwd=folder)
     report = json.loads((folder / "tie.json").read_text())
-    # every question a tie: score 0.5 on each, no spread, so the interval is [50%, 50%], above 45%: pass
+    # every question a tie: score 0.5 on each, no spread. Not a zero-width interval: a population whose mean is
+    # below 0.5 q, q = 0.025^(1/N), ties or wins all N questions with probability under 2.5% (Markov), so the
+    # interval is [0.5 q, 1 - 0.5 q] = [45.6%, 54.4%], above 45%: pass
     assert tie.returncode == 0, tie.stderr
-    assert report["overall"]["mean"] == 0.5 and report["overall"]["lower"] == 0.5
+    q = 0.025 ** (1 / N)
+    assert report["overall"]["mean"] == 0.5 and report["overall"]["lower"] == pytest.approx(0.5 * q)
+    assert report["overall"]["upper"] == pytest.approx(1 - 0.5 * q)
 
     coin = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
                       "--json", "coin.json", cwd=folder)
@@ -146,7 +151,9 @@ def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, f
     assert report["judge_calls"] == 0 and report["calls_from_store"] == 2 * N
     assert report["failing_categories"] == ["writing"]
     math = next(c for c in report["categories"] if c["name"] == "math")
-    assert math["decision"] == "pass"  # all ties on math
+    # all 20 ties on math: a population with up to 17% losses ties 20 questions in a row often enough,
+    # the interval reaches 0.5 * 0.025^(1/20) = 41.6%, below 45%
+    assert math["decision"] == "undecided" and math["lower"] == pytest.approx(0.5 * 0.025 ** (1 / 20))
 
 
 def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
@@ -165,6 +172,49 @@ def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
     assert report["reference"] == "ref" and report["baseline"] == "base"
     assert report["overall"]["mean"] == -0.5  # bad scores 0 against base, ref scores 0.5 (ties)
     assert report["flips"] == {"win_to_loss": 0, "loss_to_win": 0}  # ref tied base: nothing to flip from
+
+
+def test_few_questions_never_decide_on_a_degenerate_interval(judge_server, folder):
+    """Six questions: three ties on math, three losses on writing. Student's t alone said math passes and
+    writing regresses, both with zero-width intervals, and gave the whole an interval reaching below 0%."""
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad_writing", "--reference", "ref",
+                        "--max-questions", "6", "--fail-on", "any-category", "--json", "check.json", cwd=folder)
+    assert result.returncode == 4, result.stderr
+    report = json.loads((folder / "check.json").read_text())
+    overall = report["overall"]
+    assert overall["n_questions"] == 6 and overall["mean"] == 0.25
+    assert 0 <= overall["lower"] < 0.45 < overall["upper"] <= 1
+    assert overall["questions_needed"] > 6 and f"({overall['questions_needed']} in all)" in result.stdout
+    categories = {c["name"]: c for c in report["categories"]}
+    assert {name: (c["n_questions"], c["decision"]) for name, c in categories.items()} == {
+        "math": (3, "undecided"), "writing": (3, "undecided")}
+    q = 0.025 ** (1 / 3)  # the exact bound of three unanimous questions
+    assert (categories["math"]["lower"], categories["math"]["upper"]) == pytest.approx((0.5 * q, 1 - 0.5 * q))
+    assert (categories["writing"]["lower"], categories["writing"]["upper"]) == pytest.approx((0, 1 - q))
+    assert report["failing_categories"] == []
+
+
+def test_against_a_run_of_several_models_asks_for_the_reference(judge_server, folder):
+    config = load_config(write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref", "same"]))
+    assert evaluate(config, out=config.out).exit_code == 0
+    before = sent(judge_server)
+    check = write_config(folder, judge_server.base_url)
+    missing = judgebench("check", "--config", str(check), "--candidate", "bad", "--against", "reference-run",
+                         cwd=folder)
+    assert missing.returncode == 2, missing.stderr
+    assert ("error: the run reference-run holds several models; choose the reference with --reference NAME "
+            "(one of: ref, same)") in missing.stderr
+    wrong = judgebench("check", "--config", str(check), "--candidate", "bad", "--against", "reference-run",
+                       "--reference", "coin", cwd=folder)
+    assert wrong.returncode == 2, wrong.stderr
+    assert ("--reference is 'coin', which the run reference-run did not judge against its baseline base; "
+            "choose one of: ref, same") in wrong.stderr
+    assert sent(judge_server) == before  # refused before any judge call
+    chosen = judgebench("check", "--config", str(check), "--candidate", "bad", "--against", "reference-run",
+                        "--reference", "same", "--json", "check.json", cwd=folder)
+    assert chosen.returncode == 1, chosen.stderr
+    assert json.loads((folder / "check.json").read_text())["reference"] == "same"
 
 
 def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder):
@@ -201,6 +251,17 @@ def test_sequential_check_stops_once_decided(judge_server, folder):
     assert judged < N and judged % 10 == 0  # stopped after a whole batch, before the last
     assert sent(judge_server) == report["judge_calls"] == 2 * judged
     assert report["method"] == "confidence sequence (betting)"
+
+
+def test_undecided_sequential_check_says_how_many_more_questions(judge_server, folder):
+    """20 questions (4 batches of 5), 3 in 4 won: undecided. The fixed-sample formula advised "about 18
+    questions", fewer than were judged; the advice now continues the sequence, in whole batches."""
+    report = check(folder, judge_server, candidate="mostly", reference="ref", sequential=True, batch_size=5,
+                   max_questions=20)
+    assert report["exit_code"] == 4 and report["overall"]["n_questions"] == 20
+    needed = report["overall"]["questions_needed"]
+    assert needed >= 25 and needed % 5 == 0
+    assert f"about {needed - 20} more questions ({needed} in all) would likely decide it" in report["rule"]
 
 
 def test_max_questions_takes_a_stratified_sample(judge_server, folder):

@@ -7,7 +7,8 @@ unit: the two presentation orders of a pair are averaged into its question's sco
 
 Two ways to decide, both returning p-values for "the mean is above the threshold" and "below it":
 
-- `t_test`: Student's t interval on the per-question scores, for a sample whose size was fixed in advance.
+- `t_test`: Student's t interval on the per-question scores, for a sample whose size was fixed in advance,
+  kept within the score range and never narrower than the exact interval of a sample that all agrees.
   Looking at it after every batch and stopping at the first decision is *not* valid (Armitage, McPherson &
   Rowe 1969); the calibration tests show the error rate it then reaches.
 - `betting_test` / `confidence_sequence`: a confidence sequence that holds at every sample size at once, so
@@ -61,12 +62,27 @@ class Test:
     n: int
 
 
-def t_test(scores: np.ndarray, threshold: float, confidence: float) -> Test:
-    """Student's t interval and one-sided p-values against `threshold` for a fixed number of questions.
+def t_test(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
+           high: float = 1.0) -> Test:
+    """Student's t interval and one-sided p-values against `threshold` for a fixed number of questions, kept
+    within the score range [low, high] and never narrower than the exact interval of a unanimous sample.
 
-    A sample without spread (every question scored the same) has a zero-width interval at its mean.
+    The t interval's width comes from the sample's spread alone, so a few questions that happen to agree (every one
+    won, or every one tied) give a zero-width interval, and a decision "with certainty" from three questions. The
+    floor is the interval that n questions all scoring the mean m would get exactly: by Markov's inequality on
+    X - low, a population with mean mu has P(X >= m) <= (mu - low) / (m - low), so n independent questions all score m
+    or more with probability at most ((mu - low) / (m - low))^n, which is at most (1 - confidence) / 2 exactly when
+    mu <= low + q (m - low), q = ((1 - confidence) / 2)^(1/n); likewise above, mu >= high - q (high - m). For all
+    wins on [0, 1] this is Clopper & Pearson's (1934) exact bound for n successes in n trials, (alpha/2)^(1/n) (the
+    "rule of three", Hanley & Lippman-Hand 1983: about 1 - 3.7/n at 95%). A sample that disagrees a little is not
+    allowed to be more certain than one that agrees completely: the interval is the union of the two, and each
+    p-value the larger of the t test's and the floor's (on the side of the threshold where the mean lies; on the
+    other side t's is at least 1/2), so decisions agree with the interval. The floor is O(1/n) wide against t's
+    O(1/sqrt(n)), so it binds only when (nearly) all questions agree, and leaves Student's t untouched for the
+    samples the calibration simulation draws.
     """
     scores = np.asarray(scores, dtype=float)
+    _unit(scores, low, high)  # refuses scores outside the range
     n = scores.shape[-1]
     if n < 2:
         raise ValueError("a t interval needs at least two questions")
@@ -77,7 +93,14 @@ def t_test(scores: np.ndarray, threshold: float, confidence: float) -> Test:
         statistic = (mean - threshold) / se
     p_above = np.nan_to_num(stats.t.sf(statistic, n - 1), nan=1.0)
     p_below = np.nan_to_num(stats.t.cdf(statistic, n - 1), nan=1.0)
-    return Test(mean, mean - half, mean + half, p_above, p_below, n)
+    q = ((1 - confidence) / 2) ** (1 / n)
+    lower = np.minimum(mean - half, low + q * (mean - low))
+    upper = np.maximum(mean + half, high - q * (high - mean))
+    with np.errstate(divide="ignore", over="ignore"):  # only in the branch np.where drops
+        floor_above = np.where(mean > threshold, ((threshold - low) / (mean - low)) ** n, 0.0)
+        floor_below = np.where(mean < threshold, ((high - threshold) / (high - mean)) ** n, 0.0)
+    return Test(mean, np.clip(lower, low, high), np.clip(upper, low, high), np.maximum(p_above, floor_above),
+                np.maximum(p_below, floor_below), n)
 
 
 def _unit(scores: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -165,12 +188,56 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def questions_to_decide(sd: float, distance: float, confidence: float, power: float = 0.8) -> int | None:
-    """About how many questions a fixed-sample check needs to decide with probability `power` when the mean
-    is `distance` from the threshold and the per-question standard deviation is `sd` (normal approximation).
-    None when the mean sits on the threshold (no number of questions decides it).
+def questions_to_decide(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
+                        high: float = 1.0, power: float = 0.8) -> int | None:
+    """About how many questions in all a fixed-sample check (`t_test`) needs to decide with probability `power`
+    if the mean and the per-question standard deviation stay as measured on `scores` (normal approximation),
+    and at least as many as the unanimous-sample floor of `t_test` needs at that mean; never fewer than one more
+    than `scores` holds (a check of the same questions decides nothing new). None when the mean sits on the
+    threshold (no number of questions decides it).
     """
+    scores = np.asarray(scores, dtype=float)
+    n, mean = len(scores), float(scores.mean())
+    distance = abs(mean - threshold)
     if distance <= 0:
         return None
     z = stats.norm.ppf(0.5 + confidence / 2) + stats.norm.ppf(power)
-    return int(np.ceil((z * max(sd, 1e-9) / distance) ** 2))
+    sd = float(scores.std(ddof=1)) if n > 1 else 0.0
+    ratio = (threshold - low) / (mean - low) if mean > threshold else (high - threshold) / (high - mean)
+    floor = np.log((1 - confidence) / 2) / np.log(ratio)  # the n at which ratio^n reaches (1 - confidence) / 2
+    return max(int(np.ceil((z * sd / distance) ** 2)), int(np.ceil(floor)), n + 1)
+
+
+# How far ahead `more_questions_to_decide` looks: past this many more questions an estimate means little.
+HORIZON = 10_000
+
+
+def more_questions_to_decide(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
+                             high: float = 1.0, every: int = 1, power: float = 0.8, paths: int = 200,
+                             seed: int = 0) -> int | None:
+    """About how many more questions a sequential check (`betting_test`) needs to decide with probability
+    `power`, continuing from `scores` (in judging order, not yet decided) and looking after every `every`.
+
+    The bettors' capital carries on from where `scores` left it, and the questions to come are resampled from
+    the scores so far (a bootstrap, seeded): the answer is the number of further questions, in whole steps of
+    `every`, after which a fraction `power` of `paths` continued sequences have decided (so at least one look
+    more). The fixed-sample formula of `questions_to_decide` does not apply here: a confidence sequence is wider
+    than a t interval at the same size, the price of being valid at every look. None when that is beyond
+    HORIZON more questions.
+    """
+    scores = np.asarray(scores, dtype=float)
+    n = len(scores)
+    rng = np.random.default_rng(seed)
+    alpha_side = (1 - confidence) / 2
+    ahead = every * max(1, -(-n // every))  # as many more as there are, doubled until decided or past HORIZON
+    while True:
+        future = rng.choice(scores, size=(paths, ahead))
+        p_above, p_below = betting_test(np.hstack([np.broadcast_to(scores, (paths, n)), future]), threshold,
+                                        low, high)
+        looks = np.arange(n + every - 1, n + ahead, every)
+        decided = ((p_above[:, looks] <= alpha_side) | (p_below[:, looks] <= alpha_side)).mean(axis=0)
+        if decided[-1] >= power:
+            return int(every * (1 + np.argmax(decided >= power)))
+        if ahead >= HORIZON:
+            return None
+        ahead = min(2 * ahead, every * -(-HORIZON // every))
