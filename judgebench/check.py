@@ -103,7 +103,7 @@ class Scale:
     @classmethod
     def against_run(cls, margin: float) -> Scale:
         return cls(-1.0, 1.0, -margin,
-                   "the candidate's win rate against the baseline minus the reference's (percentage points)")
+                   "the candidate's win rate against the baseline minus the reference's")
 
 
 # ---------------------------------------------------------------------------------------------------
