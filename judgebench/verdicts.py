@@ -129,8 +129,9 @@ def combine(games: pd.DataFrame, swap: str = "both", seed: int = 0,
     - `both`: score_a is the average of the two orders (ties count half); a pair needs both orders;
     - `consistent`: each order's discrete verdict; if the orders disagree the pair is a tie (MT-Bench's
       rule), and how often that happens is counted in `n_inconsistent`;
-    - `random-one`: the single seeded order `pairing.shows_a_first` picks (if both were judged, the
-      other is ignored).
+    - `random-one`: the order that was judged; if both were, the one `pairing.shows_a_first` picks with
+      `seed` (the other is ignored). A pair's one judged order is used as it is, so a refit needs neither the
+      run's seed nor its orientation of pairs (the baseline as model_b) to find the run's outcomes.
     """
     from judgebench.pairing import shows_a_first
 
@@ -148,8 +149,9 @@ def combine(games: pd.DataFrame, swap: str = "both", seed: int = 0,
     inconsistent = complete & (discrete(pairs["p_ab"].to_numpy()) != discrete(pairs["p_ba"].to_numpy()))
 
     if swap == "random-one":
-        use_ab = np.array([shows_a_first(Pair(q, a, b), seed) for q, a, b in
+        seeded = np.array([shows_a_first(Pair(q, a, b), seed) for q, a, b in
                            pairs[keys].itertuples(index=False, name=None)], dtype=bool)
+        use_ab = np.where(complete, seeded, pairs["p_ab"].notna())
         score = np.where(use_ab, pairs["p_ab"], pairs["p_ba"])
         weight = np.where(use_ab, pairs["weight_ab"], pairs["weight_ba"])
         keep = ~np.isnan(score)

@@ -261,8 +261,11 @@ def test_random_one_uses_one_seeded_order():
         score, weight = both_orders["score_a"].iloc[0], both_orders["weight"].iloc[0]
         assert (score, weight) in {(1.0, 1.0), (0.0, 3.0)}  # m-first game alone, or base-first game alone
         seen.add(score)
-        # With only the m-first game judged, the pair counts exactly when the seed picks that order.
-        m_first_only = combine(games.iloc[:1], "random-one", seed=seed, baseline="base").outcomes
-        assert len(m_first_only) == (1 if score == 1.0 else 0)
-        assert list(m_first_only["score_a"]) == ([1.0] if score == 1.0 else [])
-    assert seen == {0.0, 1.0}  # the order depends on the seed
+        # With only one order judged, that order counts whatever the seed and the pair's orientation: a refit
+        # without the run's seed or baseline finds the run's outcome.
+        for one, expected in ((games.iloc[:1], (1.0, 1.0)), (games.iloc[1:], (0.0, 3.0))):
+            for baseline in ("base", None):
+                alone = combine(one, "random-one", seed=seed, baseline=baseline).outcomes
+                score_m = alone["score_a"].iloc[0] if alone["model_a"].iloc[0] == "m" else 1 - alone["score_a"].iloc[0]
+                assert len(alone) == 1 and (score_m, alone["weight"].iloc[0]) == expected
+    assert seen == {0.0, 1.0}  # with both orders judged, which one counts depends on the seed

@@ -207,6 +207,22 @@ def test_report_shows_the_runs_ratings_whatever_the_rating_settings(judge_server
         assert plain.returncode == 0, plain.stderr
 
 
+def test_report_of_a_random_one_baseline_run_rates_every_pair(judge_server, tmp_path):
+    """swap = random-one judges one order per pair, oriented with the baseline second; the refit (report,
+    `leaderboard --results`) orients pairs by name and must still find each pair's one judged order."""
+    config = write_config(tmp_path, judge_server.base_url, swap="random-one")  # pairs = baseline, base sorts 2nd
+    config.write_text(config.read_text().replace("[run]\n", "[run]\nseed = 7\n"))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert board["meta"]["n_outcomes"] == 3 * N_QUESTIONS
+    refit = judgebench("leaderboard", "--results", "out", "--out", "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    again = json.loads((tmp_path / "refit" / "leaderboard.json").read_text())
+    assert again["meta"]["n_outcomes"] == 3 * N_QUESTIONS
+    assert {m["model"]: m["rating"] for m in again["models"]} == pytest.approx(
+        {m["model"]: m["rating"] for m in board["models"]}, abs=1e-6)
+
+
 def large_run(n_models: int = 100, n_pairs: int = 50_000, seed: int = 0) -> pd.DataFrame:
     """Judgments of a 100-model run: 50,000 pairs on 1,000 questions, both orders (100,000 judgments), each
     with a judge output of about 600 characters; verdicts from Bradley-Terry strengths with a first-slot bias."""
