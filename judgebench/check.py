@@ -489,8 +489,9 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> C
     if reference not in others:
         raise ConfigError(f"--reference is '{reference}', which the run {options.against} did not judge against "
                           f"its baseline {earlier.baseline}; choose one of: {', '.join(others)}")
-    combined = combine(earlier.games, swap=config.swap, seed=int(earlier.meta.get("seed", config.seed)),
-                       baseline=earlier.baseline)
+    recorded_seed = earlier.meta.get("seed")  # None in leaderboards written before it was always recorded
+    combined = combine(earlier.games, swap=config.swap,
+                       seed=int(recorded_seed) if recorded_seed is not None else config.seed, baseline=earlier.baseline)
     outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]
     missing = sorted(set(outcomes["question_id"]) - set(dataset.questions))
     if missing:

@@ -653,7 +653,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "resample": options.resample,
         "confidence": options.confidence,
         "rounds": options.rounds if bootstrap else None,
-        "seed": options.seed if bootstrap else None,
+        "seed": options.seed,  # the bootstrap's, and the run's (random-one orders) when a run wrote it
         "interval_label": _interval_label(options, ratings.extra.get("degrees_of_freedom")),
         "baseline": options.baseline,
         "anchor": anchor if options.method != "winrate" else None,
@@ -662,7 +662,6 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "ties": options.ties,
         "style_control": options.style_control,
         "regularization": options.regularization,
-        "k_factor": options.k if options.method == "elo" else None,
         "n_models": coded.n_models,
         "n_outcomes": len(coded),
         "n_questions": coded.n_questions,
@@ -697,8 +696,8 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
     names = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor", "anchor_rating",
              "scale", "ties", "regularization", "style_control")
     options: dict[str, Any] = {name: meta[name] for name in names if meta.get(name) is not None}
-    if meta.get("k_factor") is not None:
-        options["k"] = meta["k_factor"]
+    if meta.get("k") is not None:  # online Elo's K-factor
+        options["k"] = meta["k"]
     options["position_effect"] = isinstance(meta.get("position_effect"), Mapping)
     recorded = (meta.get("adaptive") or {}).get("design_bias")
     if recorded:
