@@ -502,7 +502,9 @@ class Store:
 
     def judgments(self, keys: Iterable[str] | None = None, judge: str | None = None,
                   template: str | None = None) -> pd.DataFrame:
-        """Stored judgments (all columns but the request), optionally only `keys`, a judge or a template."""
+        """Stored judgments (all columns but the request), optionally only `keys` (then in the order of `keys`:
+        a run's judgments.jsonl lists its games in plan order, the order its online Elo rated them, so that a
+        refit from the file rates them in the same order), a judge or a template; else in the order stored."""
         columns = ", ".join(c for c in (*_COLUMNS, "attempts") if c != "request")
         query, args = f"SELECT {columns} FROM judgments WHERE 1=1", list[str]()
         if judge is not None:
@@ -512,7 +514,9 @@ class Store:
         with self._guard("read"):
             frame = pd.read_sql_query(query + " ORDER BY created_at, key", self._db, params=args)
         if keys is not None:
-            frame = frame[frame["key"].isin(set(keys))]
+            position = {key: k for k, key in enumerate(dict.fromkeys(keys))}
+            frame = frame[frame["key"].isin(position)]
+            frame = frame.iloc[frame["key"].map(position).argsort(kind="stable")]
         return frame.reset_index(drop=True)
 
     def measurements(self) -> list[tuple[str, str]]:

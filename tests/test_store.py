@@ -160,3 +160,12 @@ def test_a_store_locked_too_long_is_a_storage_error(tmp_path):
         assert caught.value.exit_code == 5
         store.put(_row("k1"))
         assert store.to_send(["k1"]) == set()
+
+
+def test_judgments_of_given_keys_come_in_the_order_of_the_keys(tmp_path):
+    """A run's judgments (judgments.jsonl) are in plan order, the order its online Elo rated the games, so that
+    a refit from the file gives the run's ratings; stored in one commit, they would otherwise come by key."""
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put_many([_row(key) for key in ("k1", "k2", "k3", "k4")], owner="run-a")
+        assert list(store.judgments(["k3", "k1", "k4", "k2", "k3"])["key"]) == ["k3", "k1", "k4", "k2"]
+        assert list(store.judgments()["key"]) == ["k1", "k2", "k3", "k4"]  # without keys: as stored
