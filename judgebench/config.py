@@ -397,6 +397,13 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
             data = {**data, "judge": judge}
         return data
 
+    @model_validator(mode="after")
+    def _win_rates_have_baseline_games(self) -> Self:
+        if self.method == "winrate" and self.pairs != "baseline":
+            raise _setting_problem(("method",), "winrate rates every model by its games against the baseline, "
+                                   'which only pairs = "baseline" plans: use method bt or elo, or pairs baseline')
+        return self
+
     @classmethod
     def from_toml(cls, path: Path | str | None, overrides: Mapping[str, Any] | None = None,
                   judge_overrides: Mapping[str, Any] | None = None,

@@ -141,6 +141,12 @@ def test_judge_presets_resolve_and_user_presets_are_validated(tmp_path):
         JudgeConfig(engine="openai")
 
 
+def test_win_rates_are_refused_before_judging_unless_every_model_meets_the_baseline():
+    with pytest.raises(ConfigError, match=r"^\[ratings\] method: winrate rates every model by its games"):
+        RunConfig(questions="q", answers=["a"], pairs="all", baseline="b", method="winrate")
+    assert RunConfig(questions="q", answers=["a"], pairs="baseline", baseline="b", method="winrate").method == "winrate"
+
+
 def test_leaderboard_settings_are_the_arguments_of_build():
     from judgebench.leaderboard import build
 
