@@ -407,7 +407,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
         score_a), or outcomes already in memory (a pandas DataFrame or a pyarrow Table).
     settings:
         Optional object whose attributes named like the options below give their values (a `RunConfig`,
-        or the leaderboard settings); keyword options override it.
+        or the leaderboard settings); keyword options override it. A `RunConfig` rates as its run did: the
+        baseline gives win rates only for `pairs = "baseline"` and otherwise anchors the ratings, and adaptive
+        and tournament runs get their sandwich intervals unless they set one.
     kind:
         "store", "alpaca-eval" or "outcomes"; detected from the path when None
         (`judgebench.datasets.sources.source_kind`).
@@ -479,6 +481,10 @@ def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
             value = value.name  # a RunConfig's JudgeConfig: its games are stored under the judge's name
         if value is not None:
             chosen[name] = value
+    from judgebench.config import RunConfig
+
+    if isinstance(settings, RunConfig):  # rate as the run did: its baseline's role and its interval
+        chosen.update({**_reference(settings), "interval": _interval(settings)})
     chosen.update(options)
     return chosen
 

@@ -191,6 +191,16 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
     assert shown[0] == "round 1 · 20 calls planned · top: not yet rated"
     assert shown[2].startswith("round 3 · 60 calls planned · top: m1, m2, m3")  # rated after round 2
     assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
+    # the Python API rates the store as the run did, given the run's settings and its correction
+    from judgebench import rate
+    from judgebench.leaderboard import DesignBias
+
+    recorded = evaluation.provenance["adaptive"]["design_bias"]
+    board = rate(settings.store, settings, design_bias=DesignBias(recorded["elo"], recorded["replays"]))
+    assert board.meta["interval"] == "sandwich"
+    for field in ("rating", "lower"):
+        assert {m["model"]: m[field] for m in board.models} == pytest.approx(
+            {m["model"]: m[field] for m in evaluation.leaderboard.models}, abs=0.01)
 
 
 def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
