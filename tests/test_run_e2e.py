@@ -626,6 +626,11 @@ def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_serv
     assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in games.stderr
     wrong = judgebench("leaderboard", "--results", "out", "--judge", "other", cwd=tmp_path)
     assert wrong.returncode == 2 and "--judge does not go with --results" in wrong.stderr
+    # another --baseline anchors the refit (as with --store) unless --anchor is given too
+    other = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--out", "mid", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    rebased = json.loads((tmp_path / "mid" / "leaderboard.json").read_text())
+    assert rebased["meta"]["anchor"] == "mid" and by_model(rebased)["mid"]["rating"] == pytest.approx(1500.0)
 
 
 def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_server, tmp_path):

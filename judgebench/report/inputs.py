@@ -109,6 +109,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     recorded = refit_options(data.meta)
     if overrides.get("method", recorded.get("method", "bt")) != recorded.get("method", "bt"):
         recorded = {name: value for name, value in recorded.items() if name not in _FIT_SETTINGS}
+    if overrides.get("baseline") is not None and overrides.get("anchor") is None:
+        recorded.pop("anchor", None)  # the recorded anchor may be the old baseline: the new one anchors, as in `build`
     options = {**recorded, **overrides}
     if options.get("design_bias") is not None and not DesignBias.applies_to(
             options.get("method", "bt"), options.get("ties", "half"), bool(options.get("position_effect")),
