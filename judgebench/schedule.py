@@ -528,7 +528,8 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
     estimates of sequential trials are computed (Whitehead 1986): the design is replayed, so whatever the plan
     does with verdicts (rounds, floor, exploration, stopping rule, tournament brackets) enters the estimate.
     Each replay has the plan's strategy, round size, stopping rule and seed-derived choices, and stops at the
-    calls the plan made."""
+    calls the plan made (a dollar budget is replayed as the calls it bought; the replays' first round is a
+    whole one, not the single pair a dollar budget starts with to learn the price)."""
     import pandas as pd
 
     from judgebench.leaderboard import DesignBias
