@@ -195,6 +195,22 @@ def test_few_questions_never_decide_on_a_degenerate_interval(judge_server, folde
     assert report["failing_categories"] == []
 
 
+def test_against_a_run_with_sandwich_intervals_and_an_old_leaderboard_without_seed(judge_server, folder):
+    """A leaderboard written before the seed was always recorded has seed null with sandwich intervals; the
+    check falls back to its own seed (the run's random-one orders) instead of failing on int(None)."""
+    config = load_config(write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref"]),
+                         {"interval": "sandwich"})
+    assert evaluate(config, out=config.out).exit_code == 0
+    board_file = folder / "reference-run" / "leaderboard.json"
+    board = json.loads(board_file.read_text())
+    assert board["meta"]["seed"] == 0  # recorded now, whatever the interval
+    board["meta"]["seed"] = None
+    board_file.write_text(json.dumps(board))
+    result = judgebench("check", "--config", str(write_config(folder, judge_server.base_url)), "--candidate", "bad",
+                        "--against", "reference-run", cwd=folder)
+    assert result.returncode == 1, result.stderr  # bad is a regression against ref
+
+
 def test_against_a_run_of_several_models_asks_for_the_reference(judge_server, folder):
     config = load_config(write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref", "same"]))
     assert evaluate(config, out=config.out).exit_code == 0
