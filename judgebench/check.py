@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree import ElementTree
@@ -198,15 +198,19 @@ def judge_categories(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -
     if len(groups) < 2:
         return []
     # a category gets about its share of each batch, so a sequential check looks at it that often
-    judged = [judge_set(name, scores, scale, options, max(1, round(options.batch_size * len(scores) / len(frame))))
-              for name, scores in groups]
+    looks = [max(1, round(options.batch_size * len(scores) / len(frame))) for _, scores in groups]
+    judged = [judge_set(name, scores, scale, options, every) for (name, scores), every in zip(groups, looks,
+                                                                                               strict=True)]
     p_regression = holm(np.array([j.p_regression for j in judged]))
     p_pass = holm(np.array([j.p_pass for j in judged]))
-    for item, p_r, p_p in zip(judged, p_regression, p_pass, strict=True):
+    for item, (_, scores), every, p_r, p_p in zip(judged, groups, looks, p_regression, p_pass, strict=True):
         item.p_regression, item.p_pass = float(p_r), float(p_p)
         item.decision = str(decide(p_p, p_r, options.confidence))
         if item.decision != "undecided":
             item.questions_needed = None
+        elif item.questions_needed is None:  # decided alone, not after Holm's correction: at its strictest level
+            strictest = replace(options, confidence=1 - (1 - options.confidence) / len(groups))
+            item.questions_needed = questions_needed(scores, scale, strictest, every)
     return judged
 
 

@@ -150,6 +150,15 @@ def report_for(scores: list[float], n_failed: int = 0, **options):
                      "old", None, accounting, n_failed)
 
 
+def test_a_category_undecided_only_after_holm_still_says_how_many_questions_would_decide():
+    # writing: 5 wins, p = 0.45^5 = 0.0185 passes alone (<= 0.025) but not after Holm's doubling of the smallest
+    # p-value (0.037); math: 5 ties, undecided. At the strictest Holm level, 0.0125, wins pass from 6 questions.
+    report = report_for([1.0, 0.5] * 5)
+    writing = next(c for c in report.categories if c.name == "writing")
+    assert writing.decision == "undecided" and writing.p_pass == pytest.approx(2 * 0.45**5)
+    assert writing.questions_needed == 6
+
+
 def test_exit_codes_follow_the_decision_and_the_options():
     losing = [0.0, 0.25] * 20
     assert report_for(losing).exit_code == 1
