@@ -45,6 +45,12 @@ _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interv
               "difference (independent of the anchor); a model without a rating has no rank.")
 
 
+def column_title(key: str) -> str:
+    """A leaderboard field's column title in tables people read (Markdown, the HTML report): `n_games` is
+    "pairs"; fields without a title keep their name."""
+    return dict(_MARKDOWN_COLUMNS).get(key, key)
+
+
 def method_title(meta: dict[str, Any]) -> str:
     """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
     title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
@@ -154,7 +160,7 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
         if board.meta["method"] == "winrate":
             return None  # the rating column is the win rate
         return "win rate vs baseline" if board.meta.get("baseline") else "win rate (average)"
-    return dict(_MARKDOWN_COLUMNS)[key]
+    return column_title(key)
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:

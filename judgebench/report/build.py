@@ -50,6 +50,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
+    from judgebench.present import column_title
 
     html_path = Path(out) / REPORT_FILE if Path(out).is_dir() else Path(out)
     directory = prepare_directory(html_path.parent)
@@ -63,9 +64,11 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     win_rate, counts = diagnostics.win_matrix(outcomes, names)
     plots, images = _plots(board, names, win_rate, counts, diagnostics_figures, directory, html_path.stem)
     browser, total = _judgment_sample(data.judgments, dataset, shown_pairs, seed)
+    columns = _columns(board.models)
     context = {
         "title": f"judgebench report: {diagnostics.provenance_value(data.judgments, 'judge') or 'judge'}",
-        "meta": board.meta, "models": board.models, "columns": _columns(board.models),
+        "meta": board.meta, "models": board.models, "columns": columns,
+        "titles": [column_title(key) for key in columns],
         "images": images, "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(diagnostics_figures), "diagnostics": diagnostics_figures,
         "usage": _usage(data.judgments), "provenance": _provenance(data, board.meta, diagnostics_figures),
