@@ -368,23 +368,10 @@ def read_earlier_run(path: Path) -> EarlierRun:
         if not needed.is_file():
             raise InputError("not found; --against needs a results directory written by `judgebench run` "
                              "(leaderboard.json and judgments.jsonl)", path=needed)
-    from judgebench.datasets.rows import read_text
-    from judgebench.report.inputs import read_json_object
+    from judgebench.report.inputs import load_run
 
-    meta = dict((read_json_object(board_path) or {}).get("meta") or {})
-    rows = []
-    for number, line in enumerate(read_text(judgments_path).splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise InputError(f"not valid JSON: {error}", path=judgments_path, line=number) from None
-    judgments = pd.DataFrame(rows)
-    if judgments.empty:
-        raise InputError("no judgments", path=judgments_path)
-    missing = {"question_id", "first", "second", "status", "p_first"} - set(judgments.columns)
-    if missing:
-        raise InputError(f"no judgments (missing {', '.join(sorted(missing))})", path=judgments_path)
+    earlier = load_run(results=path)  # judgments.jsonl with file:line errors, and leaderboard.json's meta
+    meta, judgments = dict(earlier.meta), earlier.judgments
     baseline = meta.get("baseline")
     if not baseline:
         raise InputError("meta has no baseline: --against needs a run made with pairs = \"baseline\"",
@@ -394,7 +381,6 @@ def read_earlier_run(path: Path) -> EarlierRun:
         if meta.get(key) is None and len(values) == 1:
             meta[key] = values[0]
     ok = judgments[judgments["status"] == OK].copy()
-    ok["weight"] = ok.get("weight", pd.Series(1.0, index=ok.index)).fillna(1.0)
     models = sorted(set(ok["first"]) | set(ok["second"]))
     return EarlierRun(Path(path), meta, baseline, models, ok)
 

@@ -218,7 +218,7 @@ def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
         read_earlier_run(tmp_path)
     (tmp_path / "leaderboard.json").write_text('{"meta": {}}')
     (tmp_path / "judgments.jsonl").write_text('{"status": "ok"}\n{oops\n')
-    with pytest.raises(InputError, match="judgments.jsonl:2: not valid JSON"):
+    with pytest.raises(InputError, match="judgments.jsonl:2: malformed JSON"):
         read_earlier_run(tmp_path)
 
 
