@@ -445,6 +445,10 @@ def diagnose_judgments(judgments: Any, *, swap: str = "both", seed: int = 0, con
     from judgebench.records import OK
     from judgebench.verdicts import combine
 
+    # one order whatever the source (a store lists games as stored, a run's judgments.jsonl in plan order), so
+    # that the same judgments give the same figures to the last digit
+    judgments = judgments.sort_values(["question_id", "first", "second"], kind="stable",
+                                      key=lambda column: column.astype(str)).reset_index(drop=True)
     games = judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
     outcomes = combine(games.reset_index(drop=True), swap=swap, seed=seed).outcomes
     effect = fitted_position_effect(outcomes, games, confidence) if len(outcomes) else None
