@@ -351,8 +351,9 @@ def _rate_results(results: Path, settings: LeaderboardSettings, questions: Path 
     from judgebench.report.inputs import load_run, refit
 
     data = load_run(results=results)
-    given = {("k" if name == "k_factor" else name): getattr(settings, name)
-             for name in settings.model_fields_set if name != "out"}
+    given = settings.build_options(given_only=True)
+    if "swap" in settings.model_fields_set:
+        given["swap"] = settings.swap
     dataset = None
     if questions is not None and answers:
         from judgebench.datasets import load_dataset

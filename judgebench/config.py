@@ -370,10 +370,13 @@ class RatingsSettings(SettingsModel):
                 raise _setting_problem((name,), f"applies to method bt only (method is {self.method})")
         return self
 
-    def build_options(self) -> dict[str, Any]:
-        """Keyword arguments of `judgebench.leaderboard.build` for these settings."""
-        options = {name: getattr(self, name) for name in RatingsSettings.model_fields}
-        options["k"] = options.pop("k_factor")
+    def build_options(self, given_only: bool = False) -> dict[str, Any]:
+        """Keyword arguments of `judgebench.leaderboard.build` for these settings (`given_only`: only those set
+        explicitly, to lay over other settings)."""
+        options = {name: getattr(self, name) for name in RatingsSettings.model_fields
+                   if not given_only or name in self.model_fields_set}
+        if "k_factor" in options:
+            options["k"] = options.pop("k_factor")
         return options
 
 

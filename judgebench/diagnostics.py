@@ -442,14 +442,14 @@ def diagnose_judgments(judgments: Any, *, swap: str = "both", seed: int = 0, con
     """`diagnose` over stored judgments (every status; the ok ones are combined into outcomes by `swap`),
     with the fitted first-position effect and the provenance (judge, template, swap, version) recorded."""
     from judgebench import __version__
-    from judgebench.records import OK
+    from judgebench.records import ok_games
     from judgebench.verdicts import combine
 
     # one order whatever the source (a store lists games as stored, a run's judgments.jsonl in plan order), so
     # that the same judgments give the same figures to the last digit
     judgments = judgments.sort_values(["question_id", "first", "second"], kind="stable",
                                       key=lambda column: column.astype(str)).reset_index(drop=True)
-    games = judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
+    games = ok_games(judgments)
     outcomes = combine(games.reset_index(drop=True), swap=swap, seed=seed).outcomes
     effect = fitted_position_effect(outcomes, games, confidence) if len(outcomes) else None
     result = diagnose(outcomes, judgments, confidence=confidence, lengths=lengths, categories=categories,

@@ -60,6 +60,12 @@ class Pair:
 # Game and judgment statuses.
 OK, UNPARSED, FAILED = "ok", "unparsed", "failed"
 
+
+def ok_games(judgments: Any) -> Any:
+    """The ok judgments of a frame of stored judgments, as the games `verdicts.combine` takes (question_id,
+    first, second, p_first, weight)."""
+    return judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
+
 # Canonical outcome columns (one row per pair after the swap policy).
 # p_ab / p_ba: probability that model_a is better in the game where a was shown first / second
 # (NaN when that order was not judged), kept so position bias stays measurable.

@@ -102,7 +102,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     """
     from judgebench.evaluation import with_style_counts
     from judgebench.leaderboard import DesignBias, build, refit_options
-    from judgebench.records import OK
+    from judgebench.records import ok_games
     from judgebench.verdicts import combine
 
     swap = overrides.pop("swap", None) or data.swap
@@ -117,7 +117,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
             bool(options.get("style_control"))):
         del options["design_bias"]
     judgments = data.judgments
-    games = judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
+    games = ok_games(judgments)
     outcomes = combine(games.reset_index(drop=True), swap=swap, seed=data.seed).outcomes  # the run's random-one orders
     if options.get("style_control"):
         if dataset is None:
