@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import typer
 
 from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError, expected
-from judgebench.errors import EXIT_INTERRUPTED, ConfigError, JudgebenchError
+from judgebench.errors import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, ConfigError, JudgebenchError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,7 +43,9 @@ def reports_errors(command: Command) -> Command:
     """Run a command, ending a user-caused error in one message and its exit code (inside click's main).
 
     Bad values given as flags are raised as click's usage error (`ctx.fail`), so click prints its usage
-    message; other errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130.
+    message; other errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130. Output
+    cut short by its reader (`judgebench check ... | head`) exits 141, as a process killed by SIGPIPE does,
+    rather than click's 1, which `check` uses for a regression.
     """
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -61,8 +63,21 @@ def reports_errors(command: Command) -> Command:
         except KeyboardInterrupt:
             typer.secho("stopped", fg="red", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _discard_stdout()
+            raise typer.Exit(EXIT_OUTPUT_CLOSED) from None
 
     return cast(Command, guarded)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail again on the closed
+    pipe (the Python documentation's recipe, "Note on SIGPIPE" in the signal module)."""
+    import os
+    import sys
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _integer(text: str) -> int:
@@ -193,12 +208,11 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     directory, or also to the terminal with `verbose`; the bar and status lines go through the capture's
     terminal console (engines/quiet.py).
     """
-    from rich.console import Console
-
     from judgebench import present
+    from judgebench.engines.quiet import TerminalConsole
     from judgebench.evaluation import evaluate
 
-    console = Console()
+    console = TerminalConsole()
     console.print(present.run_header(settings), markup=False, highlight=False)
     if settings.judge.embedded:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
@@ -249,12 +263,11 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, *, ridge_aske
 @app.command(help="List the judge presets usable with --judge.")
 @reports_errors
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML).")) -> None:
-    from rich.console import Console
-
     from judgebench.config import presets
+    from judgebench.engines.quiet import TerminalConsole
     from judgebench.present import presets_table
 
-    Console().print(presets_table(presets(judges_file)))
+    TerminalConsole().print(presets_table(presets(judges_file)))
 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
@@ -308,9 +321,8 @@ def leaderboard(
     out: Path | None = typer.Option(None, help=_BOARD_HELP["out"]),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the table."),
 ) -> None:
-    from rich.console import Console
-
     from judgebench.datasets.sources import one_source
+    from judgebench.engines.quiet import TerminalConsole
     from judgebench.evaluation import rate
 
     if sum(bool(given) for given in (store, alpaca_eval, outcomes, results)) != 1:
@@ -340,7 +352,7 @@ def leaderboard(
                      lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
     if settings.out is not None:
         board.write(settings.out)
-    _show_leaderboard(board, None if quiet else Console(),
+    _show_leaderboard(board, None if quiet else TerminalConsole(),
                       ridge_asked="regularization" in settings.model_fields_set)
 
 
@@ -404,8 +416,9 @@ def check(
         if path is not None:
             prepare_directory(path.parent)
     report = run_check(load_config(config, {"progress": False}), options)
-    typer.echo(markdown_summary(report))
-    for line in write_outputs(report, summary=summary, junit=junit, json_path=json_out):
+    annotations = write_outputs(report, summary=summary, junit=junit, json_path=json_out)  # files first: a
+    typer.echo(markdown_summary(report))  # reader that closes the pipe early does not lose them
+    for line in annotations:
         typer.echo(line)
     raise typer.Exit(report.exit_code)
 
@@ -442,9 +455,8 @@ def diagnose(
     progress: bool = typer.Option(False, "--progress/--no-progress", help="With --gold: show a progress bar."),
     out: Path | None = typer.Option(None, help="Directory for diagnostics.json."),
 ) -> None:
-    from rich.console import Console
-
     from judgebench import diagnostics, present
+    from judgebench.engines.quiet import TerminalConsole
 
     # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
     LeaderboardSettings.from_flags({k: v for k, v in (("confidence", confidence), ("swap", swap)) if v is not None},
@@ -480,19 +492,18 @@ def diagnose(
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories,
         own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
-    Console().print(present.judge_diagnostics_table(figures))
+    TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
 
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
     """`judgebench diagnose --gold`: judge the labelled pairs, print the agreement, write diagnostics.json."""
-    from rich.console import Console
-
     from judgebench import diagnostics, present
+    from judgebench.engines.quiet import TerminalConsole
     from judgebench.evaluation import evaluate_gold
 
-    console = Console()
+    console = TerminalConsole()
     console.print(f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
                   f"gold pairs {gold}, both orders", markup=False)
     with _judging(settings, out, verbose=False, progress=progress, priced=False) as hooks:

@@ -156,6 +156,22 @@ def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, f
     assert math["decision"] == "undecided" and math["lower"] == pytest.approx(0.5 * 0.025 ** (1 / 20))
 
 
+def test_output_closed_by_its_reader_exits_141_not_the_regression_code(judge_server, folder):
+    """`judgebench check ... | head` where head exits before check prints: rich and click end such a command
+    with 1, which is check's "regression"; a pass must not read as one. 141 is a process killed by SIGPIPE."""
+    config = write_config(folder, judge_server.base_url)
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+    environment.pop("GITHUB_ACTIONS", None)
+    check = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "check", "--config", str(config),
+                              "--candidate", "same", "--reference", "ref", "--json", "check.json"],
+                             cwd=folder, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert check.stdout is not None and check.stderr is not None
+    check.stdout.close()  # the reader is gone before the first line
+    assert check.wait(timeout=120) == 141, check.stderr.read()
+    assert "Traceback" not in check.stderr.read()
+    assert json.loads((folder / "check.json").read_text())["decision"] == "pass"  # the check itself completed
+
+
 def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
     make_reference_run(folder, judge_server)
     before = sent(judge_server)

@@ -31,6 +31,16 @@ from rich.console import Console
 ENGINE_LOG = "engine.log"
 
 
+class TerminalConsole(Console):
+    """rich's Console for the application's output, except on a pipe its reader closed (`judgebench check
+    ... | head`): rich then exits 1, which `check` uses for a regression; this raises BrokenPipeError, which
+    the CLI ends with exit 141 (cli.reports_errors)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 @dataclass
 class Terminal:
     """Where the application's own output goes while engine output is captured.
@@ -83,7 +93,7 @@ def capture_engine_output(log_path: Path | None, verbose: bool = False) -> Itera
     """
     global _active
     if log_path is None:
-        terminal = Terminal(Console(), Console(stderr=True))
+        terminal = Terminal(TerminalConsole(), TerminalConsole(stderr=True))
         previous, _active = _active, terminal
         try:
             yield terminal
@@ -95,7 +105,8 @@ def capture_engine_output(log_path: Path | None, verbose: bool = False) -> Itera
         log.write(f"\n=== {' '.join(sys.argv)} (pid {os.getpid()}), {time.strftime('%Y-%m-%d %H:%M:%S %z')} ===\n")
     with _redirected_descriptors(log_path, verbose) as (term_out, term_err):
         width = _terminal_width(term_out)
-        terminal = Terminal(Console(file=term_out, width=width), Console(file=term_err, width=width), log_path)
+        terminal = Terminal(TerminalConsole(file=term_out, width=width), TerminalConsole(file=term_err, width=width),
+                            log_path)
         previous, _active = _active, terminal
         try:
             yield terminal
