@@ -262,7 +262,7 @@ class JudgingSettings(SettingsModel):
     budget_usd: float | None = Field(None, gt=0)
     """pairs=adaptive/tournament: most dollars the plan's judge calls cost (needs the judge's prices)."""
     stop: str | None = None
-    """pairs=adaptive: stop when the ranking is precise: separated (adjacent intervals disjoint) or width=W
+    """pairs=adaptive/tournament: stop when the ranking is precise: separated (adjacent intervals disjoint) or width=W
     (every interval narrower than W Elo points)."""
     round_games: int | None = Field(None, ge=2)
     """pairs=adaptive/tournament: games judged per round (default: a vLLM chunk or twice the concurrency)."""
@@ -293,6 +293,14 @@ class JudgingSettings(SettingsModel):
             raise _setting_problem(("pairs",), "adaptive needs a budget or a precision target: set budget_calls "
                                    "(--budget-calls N), budget_usd (--budget-usd X) or stop (--stop separated, "
                                    "--stop width=W)")
+        if self.pairs not in ("adaptive", "tournament"):
+            given = [name for name in ("budget_calls", "budget_usd", "stop", "round_games")
+                     if getattr(self, name) is not None]
+            if given:
+                what = {"stop": "a stopping rule", "round_games": "a round size"}.get(given[0], "a budget")
+                raise _setting_problem((given[0],), f"{what} shapes a plan chosen as it goes (pairs = adaptive or "
+                                       f"tournament); pairs = {self.pairs} plans every game up front, so it would "
+                                       "be ignored: use --pairs adaptive, or leave it out")
         return self
 
     @field_validator("template")

@@ -50,6 +50,9 @@ USAGE_ERRORS = {
                      "Invalid value for '--confidence': expected a number, got \"high\""),
     "adaptive without an end": ([*RUN, "--pairs", "adaptive"],
                                 "Invalid value for '--pairs': adaptive needs a budget or a precision target"),
+    "a budget for a plan made up front": ([*RUN, "--budget-calls", "100"],
+                                          "Invalid value for '--budget-calls': a budget shapes a plan chosen as it "
+                                          "goes (pairs = adaptive or tournament); pairs = baseline plans every game"),
     "out of range": ([*RUN, "--concurrency", "0"], "Invalid value for '--concurrency': must be at least 1, got 0"),
     "confidence out of range": (["leaderboard", "--outcomes", "o.csv", "--confidence", "1.5"],
                                 "Invalid value for '--confidence': must be less than 1, got 1.5"),

@@ -85,6 +85,8 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
     # a check across settings names the setting it is about, never the Python class
     with pytest.raises(ConfigError, match=r"^\[judging\] pairs: adaptive needs a budget or a precision target"):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive")
+    with pytest.raises(ConfigError, match=r"^\[judging\] stop: a stopping rule shapes a plan chosen as it goes"):
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="all", stop="separated")
     config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j"})
     with pytest.raises(ConfigError, match=r'^\[run\] progress: expected true or false, got "no"$'):
         config.progress = "no"
