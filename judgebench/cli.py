@@ -240,8 +240,8 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     if evaluation.diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)
     elif evaluation.diagnostics.n_failed:
-        typer.secho(f"{evaluation.diagnostics.n_failed} games failed (see error in judgments.jsonl); "
-                    "run again to retry them", fg="red", err=True)
+        failed = present.counted(evaluation.diagnostics.n_failed, "game")
+        typer.secho(f"{failed} failed (see error in judgments.jsonl); run again to retry them", fg="red", err=True)
     return evaluation.exit_code
 
 
@@ -514,7 +514,8 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     if out is not None:
         console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
     if evaluation.run.n_failed:
-        typer.secho(f"{evaluation.run.n_failed} games failed; run again to retry them", fg="red", err=True)
+        typer.secho(f"{present.counted(evaluation.run.n_failed, 'game')} failed; run again to retry them", fg="red",
+                    err=True)
     return evaluation.exit_code
 
 _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge diagnostics, cost, provenance, a "

@@ -415,6 +415,15 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
                                    'which only pairs = "baseline" plans: use method bt or elo, or pairs baseline')
         return self
 
+    @model_validator(mode="after")
+    def _dollar_budget_has_prices(self) -> Self:
+        if self.budget_usd is not None and not self.judge.priced:
+            raise _setting_problem(("budget_usd",), "a dollar budget needs the judge's prices, else no call costs "
+                                   "anything and the budget never ends the run: set price_in_per_mtok and "
+                                   "price_out_per_mtok in [judge] (or use a --judge preset with prices), or "
+                                   "use --budget-calls")
+        return self
+
     @classmethod
     def from_toml(cls, path: Path | str | None, overrides: Mapping[str, Any] | None = None,
                   judge_overrides: Mapping[str, Any] | None = None,

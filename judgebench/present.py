@@ -220,6 +220,11 @@ def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
 # --- status lines and progress ------------------------------------------------------------------------------
 
 
+def counted(n: int, noun: str) -> str:
+    """`n` and the noun, plural unless n is 1, with thousands separators: "1 game", "1,200 games"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def run_header(settings: RunConfig) -> str:
     """What is about to be judged, and by whom (shown before judging starts)."""
     return (f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
@@ -231,7 +236,7 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     meta, run = evaluation.provenance, evaluation.run
     yield f"{meta['questions']} questions, {len(meta['models'])} models ({', '.join(meta['models'])})"
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
-        yield f"{model}: {count} question{'' if count == 1 else 's'} skipped (no answer; --allow-missing)"
+        yield f"{model}: {counted(count, 'question')} skipped (no answer; --allow-missing)"
     yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
            f"{run.tally.done} sent now")
     adaptive = meta.get("adaptive")
@@ -243,7 +248,7 @@ def adaptive_summary(adaptive: dict) -> str:
     """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision, and
     the correction of the ratings for the plan's bias."""
     rounds = adaptive["rounds"]
-    line = (f"{adaptive['strategy']}: {rounds} round{'' if rounds == 1 else 's'}, {adaptive['calls']} judge calls "
+    line = (f"{adaptive['strategy']}: {counted(rounds, 'round')}, {adaptive['calls']} judge calls "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
             f"{adaptive['calls_all_pairs']}); stopped: {stop_reason(adaptive['stopped_by'])}")
     precision = adaptive.get("precision")
@@ -268,7 +273,9 @@ def stop_reason(stopped_by: str | None) -> str:
         return f"precision target reached (--stop {stopped_by.removeprefix('stop=')})"
     return {"budget_calls": "budget of judge calls reached (--budget-calls)",
             "budget_usd": "dollar budget reached (--budget-usd)",
-            "interrupted": "interrupted (run the same command again to continue)"}.get(stopped_by, stopped_by)
+            "interrupted": "interrupted (run the same command again to continue)",
+            "failed games": "games of the last round failed (run the same command again: it retries them, then "
+                            "goes on choosing rounds)"}.get(stopped_by, stopped_by)
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:
@@ -353,7 +360,7 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
         nonlocal step, shown
         step, shown = max(1, math.ceil(PROGRESS_LINE_STEP * tally.total)), 0
         if tally.total > 0:
-            say(f"judging {tally.total:,} games" + (f" ({tally.status})" if tally.status else ""))
+            say(f"judging {counted(tally.total, 'game')}" + (f" ({tally.status})" if tally.status else ""))
 
     def advanced(tally: Tally) -> None:
         nonlocal shown

@@ -208,7 +208,9 @@ def judgment_row(spec: GameSpec, completion: Completion, template: Template, jud
     parsed = parse_completion(template, completion.text, completion.top_logprobs, completion.error)
     error = completion.error
     if parsed.status == UNPARSED:
-        error = f"no verdict of the template '{template.name}' in the judge's output"
+        said_nothing = not (completion.text and completion.text.strip())
+        error = (f"the judge returned no text (finish_reason={completion.finish_reason})" if said_nothing
+                 else f"no verdict of the template '{template.name}' in the judge's output")
     return JudgmentRow(
         key=spec.request.key, question_id=spec.question_id, first=spec.first, second=spec.second,
         judge=judge.name, template=template.name, status=parsed.status, label=parsed.label,

@@ -231,18 +231,26 @@ def test_a_slow_first_attempt_is_retried_to_success(judge_server: JudgeServer) -
 # -- per-game failures that are not retried --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind, message", [("malformed", "malformed response body"),
-                                           ("empty", "no text")])
-def test_bad_bodies_fail_only_that_game(judge_server: JudgeServer, transport: str, kind: str,
-                                        message: str) -> None:
-    judge_server.add_fault(kind, requests={0})
+def test_a_malformed_body_fails_only_that_game(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("malformed", requests={0})
     engine = engine_for(judge_server, transport, concurrency=1)
     done = judge_all(engine, [game(i, 9, 1) for i in range(3)])
     assert [c.key for c in done] == ["game-0", "game-1", "game-2"]  # concurrency 1 keeps the order
-    assert done[0].text is None and done[0].error is not None and message in done[0].error
+    assert done[0].text is None and done[0].error is not None and "malformed response body" in done[0].error
     assert all(c.error is None and c.text for c in done[1:])
     assert len(judge_server.log) == 3  # not retried within the run: the next run retries it
     assert engine.games_failed == 1
+
+
+def test_an_empty_reply_is_an_answer_without_a_verdict(judge_server: JudgeServer, transport: str) -> None:
+    # not a failure: stored as unparsed (runner.judgment_row says "the judge returned no text"), so that
+    # max_unparsed_attempts bounds how often later runs pay to ask again
+    judge_server.add_fault("empty", requests={0})
+    engine = engine_for(judge_server, transport, concurrency=1)
+    done = judge_all(engine, [game(i, 9, 1) for i in range(3)])
+    assert done[0].text == "" and done[0].error is None and done[0].prompt_tokens > 0
+    assert all(c.error is None and c.text for c in done[1:])
+    assert len(judge_server.log) == 3 and engine.games_failed == 0
 
 
 def test_a_rejected_request_is_not_retried(judge_server: JudgeServer, transport: str) -> None:

@@ -160,9 +160,12 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) - before == 6  # only the failed games were sent
 
 
-def test_unparsed_games_are_kept_and_retried_a_bounded_number_of_times(judge_server, tmp_path):
+@pytest.mark.parametrize("said, error", [("I cannot decide.", "no verdict of the template"),
+                                         ("", "the judge returned no text (finish_reason=stop)")])
+def test_unparsed_games_are_kept_and_retried_a_bounded_number_of_times(judge_server, tmp_path, said, error):
+    # an empty reply too: it used to fail the game, and a failed game is asked again by every run, paid each time
     normal = quality_rule()
-    judge_server.rule = lambda r: Reply("I cannot decide.") if "Question number 5?" in r.text else normal(r)
+    judge_server.rule = lambda r: Reply(said) if "Question number 5?" in r.text else normal(r)
     config = load_config(write_config(tmp_path, judge_server.base_url))
     result = evaluate(config).diagnostics
     assert result.n_unparsed == 6 and result.n_failed == 0
@@ -173,8 +176,8 @@ def test_unparsed_games_are_kept_and_retried_a_bounded_number_of_times(judge_ser
         sent.append(sum(judge_server.statuses().values()))
     assert [b - a for a, b in zip(sent, sent[1:], strict=False)] == [6, 6, 0]  # 3 attempts in all, then it stops
     with sqlite3.connect(config.store) as db:
-        assert db.execute("SELECT raw FROM judgments WHERE status='unparsed' LIMIT 1").fetchone()[0] == \
-            "I cannot decide."
+        raw, stored_error = db.execute("SELECT raw, error FROM judgments WHERE status='unparsed' LIMIT 1").fetchone()
+        assert raw == said and stored_error.startswith(error)
 
 
 def test_verdict_markers_inside_answers_cannot_fool_the_parser(judge_server, tmp_path):

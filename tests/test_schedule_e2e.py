@@ -153,6 +153,27 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     assert len(_store_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
 
 
+def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):
+    """Games that fail (every attempt) in round 2 end the run there (exit 3) instead of choosing round 3 without
+    their verdicts: the rerun, which retries them, then chooses round 3 from the same verdicts a run without
+    failures had, so no judgment paid for falls out of the plan."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.add_fault("500", requests=range(30, 10_000))  # round 1: requests 0-19; round 2 from 20
+    first = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    assert "stopped: games of the last round failed (run the same command again" in said(first)
+    plan = plan_lines(tmp_path)
+    assert [row["round"] for row in plan] == [1] * 10 + [2] * 10
+    ok_first = len(_store_rows(tmp_path / "store.sqlite"))
+    assert 30 <= ok_first < 40  # round 1, and round 2's games answered before the faults began
+    judge_server.reset()
+    more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert plan_lines(tmp_path)[:20] == plan  # the same two rounds, then three more
+    assert sent(judge_server) == 100 - ok_first  # round 2's failed games once more, then rounds 3 to 5
+    assert len(_store_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
+
+
 def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_before_judging(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     wrong = judgebench("run", "--config", str(config), "--budget-calls", "40", "--baseline", "m9", cwd=tmp_path)
@@ -240,6 +261,32 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         stored = db.execute("SELECT count(*) FROM judgments").fetchone()[0]
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
+
+
+def test_ctrl_c_between_rounds_ends_the_run_as_an_interruption(judge_server, tmp_path, monkeypatch):
+    """Ctrl-C while the planner chooses a round (the runner's signal handling is only installed while games are
+    sent): Python's default SIGINT handler raises KeyboardInterrupt wherever the main thread is, so the
+    planner raising it on its third round stands in for the signal (whose timing a test cannot aim at)."""
+    from judgebench.config import load_config
+    from judgebench.evaluation import evaluate
+    from judgebench.schedule import Planner
+
+    choose = Planner.next_round
+
+    def interrupted_third_round(planner: Planner, outcomes, cost_usd: float = 0.0):
+        if len(planner.rounds) == 2:
+            raise KeyboardInterrupt
+        return choose(planner, outcomes, cost_usd)
+
+    monkeypatch.setattr(Planner, "next_round", interrupted_third_round)
+    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive"),
+                           {"budget_calls": 200, "round_games": 20})
+    evaluation = evaluate(settings, out=tmp_path / "out")
+    assert evaluation.run.interrupted and evaluation.exit_code == 130
+    assert evaluation.provenance["adaptive"]["stopped_by"] == "interrupted"
+    assert sent(judge_server) == 40  # two rounds of 20 games, all stored
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 40)]
 
 
 def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ratings(judge_server, tmp_path):

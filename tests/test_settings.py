@@ -87,6 +87,10 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive")
     with pytest.raises(ConfigError, match=r"^\[judging\] stop: a stopping rule shapes a plan chosen as it goes"):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="all", stop="separated")
+    with pytest.raises(ConfigError, match=r"^\[judging\] budget_usd: a dollar budget needs the judge's prices"):
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=2.0, judge={"model": "j"})
+    priced = {"model": "j", "price_in_per_mtok": 1.0}
+    assert RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=2.0, judge=priced)
     config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j"})
     with pytest.raises(ConfigError, match=r'^\[run\] progress: expected true or false, got "no"$'):
         config.progress = "no"

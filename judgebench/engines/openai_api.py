@@ -645,8 +645,9 @@ class OpenAIEngine:
                                concurrency=limit))
 
     def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float) -> Completion:
-        """Turn a 2xx reply into a Completion (scrubbed of the key); an unreadable or empty one fails
-        this game only."""
+        """Turn a 2xx reply into a Completion (scrubbed of the key); an unreadable one fails this game only.
+        An empty one (no text) is the judge's answer without a verdict: unparsed, as a text without one is,
+        so that `max_unparsed_attempts` bounds how often later runs pay to ask again."""
         try:
             data = json.loads(reply.content)
             choice = data["choices"][0]
@@ -660,9 +661,8 @@ class OpenAIEngine:
         self.completion_tokens += completion_tokens
         finish_reason = choice.get("finish_reason")
         error = None
-        if not isinstance(text, str) or not text.strip():
-            self.games_failed += 1
-            text, error = None, f"the judge returned no text (finish_reason={finish_reason})"
+        if not isinstance(text, str):
+            text = ""
         try:
             top = _top_logprobs(choice, self._secret)
         except (KeyError, TypeError, ValueError, AttributeError):
