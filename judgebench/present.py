@@ -116,8 +116,10 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = _value_format(board)
+    plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     lines = [f"# Leaderboard ({method_title(board.meta)})", "",
              f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
+             *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
@@ -248,12 +250,13 @@ def adaptive_summary(adaptive: dict) -> str:
     """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision, and
     the correction of the ratings for the plan's bias."""
     rounds = adaptive["rounds"]
-    line = (f"{adaptive['strategy']}: {counted(rounds, 'round')}, {adaptive['calls']} judge calls "
+    line = (f"{adaptive['strategy']}: {counted(rounds, 'round')}, {counted(adaptive['calls'], 'judge call')} "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
-            f"{adaptive['calls_all_pairs']}); stopped: {stop_reason(adaptive['stopped_by'])}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'])}")
     precision = adaptive.get("precision")
-    if precision:
-        line += (f"; widest interval {precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
+    if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
+        line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
+                 f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
     bias = adaptive.get("design_bias")
     if "design_bias" in adaptive and bias is None:

@@ -297,6 +297,9 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     assert run.returncode == 0, run.stderr
     board = leaderboard(tmp_path)
     assert board["meta"]["adaptive"]["design_bias"]
+    published = (tmp_path / "out" / "leaderboard.md").read_text()  # says how the pairs were chosen, and corrected
+    assert "Plan: adaptive: 3 rounds, 60 judge calls" in published
+    assert "ratings corrected for the plan's bias" in published
     again = judgebench("leaderboard", "--results", "out", "--out", "again", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     refit = json.loads((tmp_path / "again" / "leaderboard.json").read_text())
