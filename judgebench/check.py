@@ -244,6 +244,7 @@ class CheckReport:
     n_failed: int
     exit_code: int = EXIT_OK
     failing_categories: list[str] = field(default_factory=list)
+    questions_available: int | None = None  # in the question set (a --max-questions sample may use fewer)
 
     def rule(self) -> str:
         """The result and the rule it follows, in words."""
@@ -258,14 +259,19 @@ class CheckReport:
         if o.decision == "regression":
             return f"regression: with {level} confidence {self.scale.quantity} is below {_pct(t)}; {figures}"
         if o.questions_needed is not None:
-            more = (f"about {o.questions_needed - o.test.n} more questions ({o.questions_needed} in all) would "
+            more = (f"about {o.questions_needed - o.test.n:,} more questions ({o.questions_needed:,} in all) would "
                     "likely decide it")
+            if self.questions_available is not None and o.questions_needed > self.questions_available:
+                more += (f", and the question set has {self.questions_available:,}: add questions, or allow a "
+                         "larger drop (--margin)")
         elif self.options.sequential:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
             more = "no number of questions would likely decide it"
+        counted_as = {"pass": "; counted as a pass (--undecided pass)",
+                      "fail": "; counted as a regression (--undecided fail)"}.get(self.options.undecided or "", "")
         return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
-                f"minus the margin {self.options.margin:.1%}); {figures}; {more}")
+                f"minus the margin {self.options.margin:.1%}); {figures}; {more}{counted_as}")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -314,7 +320,7 @@ def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, option
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
                          worst_questions(frame, games, dataset, options.candidate, reference, baseline),
-                         accounting, n_failed)
+                         accounting, n_failed, questions_available=len(dataset.questions))
     return finish(report)
 
 

@@ -135,6 +135,12 @@ def test_equal_candidates_follow_the_rule(judge_server, folder):
     assert coin.returncode == (0 if overall["lower"] >= 0.45 else 4), coin.stderr
     assert coin.returncode == 4 and overall["lower"] < 0.45 < overall["upper"]
     assert overall["questions_needed"] > N and "would likely decide it" in coin.stdout
+    # more questions than the set has: say so, and what else would decide it
+    assert f"and the question set has {N}: add questions, or allow a larger drop (--margin)" in coin.stdout
+    lenient = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
+                         "--undecided", "pass", cwd=folder)
+    assert lenient.returncode == 0, lenient.stderr
+    assert "undecided: " in lenient.stdout and "counted as a pass (--undecided pass)" in lenient.stdout
 
 
 def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, folder):
