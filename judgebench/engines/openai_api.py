@@ -560,29 +560,31 @@ class OpenAIEngine:
         a game given up because the stream is stopping as None (not judged: the next run sends it)."""
         prepared = run.http.prepare({"model": request.model, "messages": request.messages, **request.params})
         started = time.monotonic()
-        refused_every_time = True
+        failures: set[str] = set()
         for attempt in range(1, self.max_attempts + 1):
             outcome = await self._attempt(run, request, prepared, attempt, started)
             if isinstance(outcome, Completion):
                 return outcome
             if run.stopping:
                 return None
-            delay, problem, refused = outcome
-            refused_every_time = refused_every_time and refused
+            delay, problem, kind = outcome
+            failures.add(kind)
             if delay is None or attempt == self.max_attempts:
                 break
             self.retries += 1
             await asyncio.sleep(delay)
-        if refused_every_time and self._last_contact < started:
+        if self._last_contact < started and failures == {"refused"}:
             raise self._unreachable_error()
+        if self._last_contact < started and failures == {"timeout"} and attempt == self.max_attempts:
+            raise self._silent_error(time.monotonic() - started)  # nothing answered while this game was tried
         self.games_failed += 1
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         return Completion(request.key, None, error=f"{problem} (after {tries})")
 
     async def _attempt(self, run: _StreamRun, request: JudgeRequest, prepared: Any, attempt: int,
-                       started: float) -> Completion | tuple[float | None, str, bool]:
+                       started: float) -> Completion | tuple[float | None, str, str]:
         """One HTTP attempt: the Completion, or (delay before retrying or None to give up, what went
-        wrong, whether the connection was refused)."""
+        wrong, its kind: "refused" connection, "timeout", or "other")."""
         epoch = await self._limit.acquire()
         sent = time.perf_counter()
         self.requests_sent += 1
@@ -595,12 +597,12 @@ class OpenAIEngine:
             wait = self._backoff(attempt)
             if self._last_contact < started:
                 wait = min(wait, 1.0)  # nothing has answered yet: find out quickly
-            return wait, "could not connect to the judge server", True
+            return wait, "could not connect to the judge server", "refused"
         except Dropped:
-            return self._backoff(attempt), "the connection dropped before a response", False
+            return self._backoff(attempt), "the connection dropped before a response", "other"
         except TimeoutError:
             self._concurrency_changed(self._limit.timed_out(epoch), "requests time out")
-            return self._backoff(attempt), f"no response within {self.timeout_s:g} s", False
+            return self._backoff(attempt), f"no response within {self.timeout_s:g} s", "timeout"
         finally:
             run.sending.discard(task)
             self._limit.release()
@@ -609,7 +611,7 @@ class OpenAIEngine:
             self._concurrency_changed(self._limit.answered(epoch), "answers come back in time")
             return self._completion(request, reply, time.perf_counter() - sent)
         delay, problem = await self._status_problem(run.http, request, reply, attempt)
-        return delay, problem, False
+        return delay, problem, "other"
 
     async def _status_problem(self, http: Transport, request: JudgeRequest, reply: Reply,
                               attempt: int) -> tuple[float | None, str]:
@@ -709,7 +711,22 @@ class OpenAIEngine:
     def _unreachable_error(self) -> EngineError:
         return EngineError(
             f"could not connect to the judge server at {self._shown_url} ({self.max_attempts} attempts): "
-            "check that the server is running and that --base-url (host, port, http/https) is right")
+            f"check that the server is running and that --base-url (host, port, http/https) is right{self._kept()}")
+
+    def _silent_error(self, seconds: float) -> EngineError:
+        """A server that accepts requests and never answers (hung, or overloaded far past `timeout_s`): after
+        a game's every attempt timed out with no reply of any kind from the server meanwhile, the run stops
+        rather than spend `max_attempts` timeouts on each game left."""
+        return EngineError(
+            f"the judge server at {self._shown_url} stopped answering: no reply to any request for {seconds:.0f} s "
+            f"({self.max_attempts} attempts of one game, each timed out after {self.timeout_s:g} s): check the "
+            f"server, or raise timeout_s if it is only slow{self._kept()}")
+
+    def _kept(self) -> str:
+        """What an engine-wide error mid-run leaves behind, once the server has answered in this run."""
+        if self._last_contact == -math.inf:
+            return ""
+        return ". Judgments already received are stored: the same command sends only the rest"
 
     def _error_text(self, text: str) -> str:
         """Server text for an error message: scrubbed of the key, shortened."""
