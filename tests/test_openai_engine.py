@@ -66,6 +66,20 @@ def judge_all(engine: OpenAIEngine, requests: list[JudgeRequest]) -> list[Comple
     return asyncio.run(run())
 
 
+def judge_into(engine: OpenAIEngine, requests: list[JudgeRequest], received: list[Completion]) -> None:
+    """Like `judge_all`, but collecting completions into `received` as they come, so that a test can see what
+    arrived before an engine-wide error."""
+
+    async def run() -> None:
+        try:
+            async for completion in engine.stream(requests):
+                received.append(completion)
+        finally:
+            await engine.aclose()
+
+    asyncio.run(run())
+
+
 def engine_for(server: JudgeServer, transport: str, **kwargs: Any) -> OpenAIEngine:
     options = {**FAST, "concurrency": 4, "max_attempts": 4, **kwargs}
     return OpenAIEngine(options.pop("model", "test-judge"), base_url=server.base_url, transport=transport,
@@ -289,16 +303,8 @@ def test_completions_before_an_engine_error_stay_valid(judge_server: JudgeServer
     judge_server.add_fault("401", requests={3})  # say the key was revoked mid-run
     engine = engine_for(judge_server, transport, concurrency=1)
     received: list[Completion] = []
-
-    async def run() -> None:
-        try:
-            async for completion in engine.stream([game(i, 9, 1) for i in range(10)]):
-                received.append(completion)
-        finally:
-            await engine.aclose()
-
     with pytest.raises(EngineError, match="401"):
-        asyncio.run(run())
+        judge_into(engine, [game(i, 9, 1) for i in range(10)], received)
     assert [c.key for c in received] == ["game-0", "game-1", "game-2"]
     assert all(c.error is None for c in received)
     assert len(judge_server.log) == 4  # nothing sent after the rejection
@@ -350,16 +356,8 @@ def test_a_server_that_stops_answering_ends_the_run_with_one_message(judge_serve
     judge_server.add_fault("slow", delay_s=5.0, requests=range(3, 10_000))
     engine = engine_for(judge_server, transport, concurrency=1, max_attempts=2, timeout_s=0.3)
     received: list[Completion] = []
-
-    async def run() -> None:
-        try:
-            async for completion in engine.stream([game(i, 2, 8) for i in range(20)]):
-                received.append(completion)
-        finally:
-            await engine.aclose()
-
     with pytest.raises(EngineError) as caught:
-        asyncio.run(run())
+        judge_into(engine, [game(i, 2, 8) for i in range(20)], received)
     message = str(caught.value)
     assert "stopped answering" in message and "timed out after 0.3 s" in message and "raise timeout_s" in message
     assert "Judgments already received are stored" in message  # it had answered three games
