@@ -232,7 +232,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
                     "to finish (stored games are not sent again)", fg="yellow", err=True)
         return evaluation.exit_code
     if evaluation.leaderboard is not None:
-        _show_leaderboard(evaluation.leaderboard, console, ridge_asked=False)
+        _show_leaderboard(evaluation.leaderboard, console)
     else:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
     console.print(present.diagnostics_table(evaluation))
@@ -245,19 +245,15 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     return evaluation.exit_code
 
 
-def _show_leaderboard(board: Leaderboard, console: Console | None, *, ridge_asked: bool) -> None:
-    """The leaderboard table (unless `console` is None), its warnings (few questions...), and a note on
-    stderr when the ratings needed the automatic weak ridge that the user did not ask for."""
+def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
+    """The leaderboard table (unless `console` is None) and, on stderr, its warnings (few questions, an
+    automatic weak ridge...)."""
     from judgebench import present
 
     if console is not None:
         console.print(present.leaderboard_table(board, console.width))
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
-    if not ridge_asked and board.meta.get("regularization"):
-        typer.secho(f"note: maximum-likelihood ratings do not exist (some model won or lost every comparison); "
-                    f"ratings use a weak ridge ({board.meta['regularization']}) and are far apart",
-                    fg="yellow", err=True)
 
 
 @app.command(help="List the judge presets usable with --judge.")
@@ -350,10 +346,12 @@ def leaderboard(
         method_given = "method" in settings.model_fields_set
         board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
                      lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
-    if settings.out is not None:
-        board.write(settings.out)
-    _show_leaderboard(board, None if quiet else TerminalConsole(),
-                      ridge_asked="regularization" in settings.model_fields_set)
+    written = board.write(settings.out) if settings.out is not None else {}
+    _show_leaderboard(board, None if quiet else TerminalConsole())
+    if written:
+        from judgebench.present import written_files
+
+        typer.echo(written_files(written.values()))
 
 
 def _rate_results(results: Path, settings: LeaderboardSettings, questions: Path | None,
@@ -527,7 +525,8 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
 @reports_errors
 def report(
     ctx: typer.Context,
-    out: Path = typer.Option(..., help="The HTML file to write, plots beside it (a directory: its report.html)."),
+    out: str = typer.Option(..., help="The HTML file to write (FILE.html), plots beside it; a directory (one that "
+                                      "exists, or a path ending in / or without a suffix) gets report.html."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
     judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),

@@ -107,7 +107,8 @@ class Evaluation:
         return EXIT_OK
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write judgments.jsonl and, when there is a leaderboard, leaderboard.json/.csv/.md into `out_dir`;
+        """Write judgments.jsonl, diagnostics.json (when there are judge diagnostics), plan.jsonl (after an
+        adaptive or tournament run) and, when there is a leaderboard, leaderboard.json/.csv/.md into `out_dir`;
         each file atomically. Without a leaderboard, an earlier run's leaderboard files there are removed,
         so that the folder never shows ratings the judgments beside them do not support. Returns the paths
         written, by name."""

@@ -188,7 +188,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     `anchor_rating`); scale: Elo points per factor 10 of odds; ties: "half" | "davidson"; position_effect:
     fit the judge's first-position log-odds (from `games` or the per-order verdicts) and rate from the games;
     regularization: ridge penalty on Bradley-Terry strengths (0 = maximum likelihood; None = maximum
-    likelihood where it exists, else the weak AUTO_RIDGE, recorded in the meta); k: online Elo K-factor;
+    likelihood where it exists, else the weak AUTO_RIDGE, recorded in the meta with its warning,
+    `auto_ridge_warning`, and regularization_automatic true); k: online Elo K-factor;
     answer_lengths: average answer length per model (else taken from len_a/len_b columns when present);
     meta: extra provenance (judge, template, swap...) merged into the leaderboard's meta; lc_weights,
     instruction_difficulty: AlpacaEval's published length-controlled GLM weights (DataFrame indexed by model with
@@ -393,6 +394,13 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
 # The weak ridge `regularization=None` ("auto") falls back to when maximum-likelihood ratings do not exist
 # (some model won, or lost, every comparison): ratings stay finite, far apart, and the meta says why.
 AUTO_RIDGE = 0.01
+
+
+def auto_ridge_warning(ridge: float) -> str:
+    """The warning a leaderboard's meta carries when its ratings needed the automatic ridge (AUTO_RIDGE) that
+    nobody asked for: every output that shows the meta's warnings (terminal, leaderboard.md, the report) says it."""
+    return (f"maximum-likelihood ratings do not exist (some model won or lost every comparison); ratings use a "
+            f"weak ridge ({ridge:g}) and are far apart")
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
@@ -681,7 +689,11 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
         warnings_list.append(f"only {coded.n_questions} questions (fewer than {FEW_QUESTIONS}): intervals clustered "
                              "by question may under-cover; add questions for reliable intervals")
+    automatic_ridge = options.regularization is None and bool(ratings.extra.get("regularization"))
+    if automatic_ridge:
+        warnings_list.append(auto_ridge_warning(ratings.extra["regularization"]))
     meta["warnings"] = warnings_list
+    meta["regularization_automatic"] = automatic_ridge
     meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))
     meta.update(json_safe(ratings.extra))
     return meta
@@ -696,6 +708,8 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
     names = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor", "anchor_rating",
              "scale", "ties", "regularization", "style_control")
     options: dict[str, Any] = {name: meta[name] for name in names if meta.get(name) is not None}
+    if meta.get("regularization_automatic"):  # chosen by the fit, not asked for: the refit chooses it again
+        options.pop("regularization", None)
     if meta.get("k") is not None:  # online Elo's K-factor
         options["k"] = meta["k"]
     options["position_effect"] = isinstance(meta.get("position_effect"), Mapping)

@@ -2,7 +2,9 @@
 
 Each file is written to a temporary file in the same directory, flushed to disk, then renamed over the
 target (`os.replace` is atomic on POSIX within one file system): a reader sees the old file or the new one,
-never a mixture. Failures become one `StorageError` naming the file and what to do. `json_safe` turns
+never a mixture. The file gets the permissions a plain `open()` would give a new file (0o666 less the umask,
+so -rw-r--r-- under the usual umask 022), not tempfile's private 0o600: a leaderboard or report copied to a
+web root must stay readable. Failures become one `StorageError` naming the file and what to do. `json_safe` turns
 figures into what `json.dumps(..., allow_nan=False)` accepts, for every JSON file judgebench writes.
 """
 
@@ -11,15 +13,18 @@ from __future__ import annotations
 import errno
 import math
 import os
+import secrets
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
 from judgebench.errors import ConfigError, StorageError
+
+T = TypeVar("T")
 
 _REMEDIES = {
     errno.ENOSPC: "the disk is full: free some space",
@@ -68,7 +73,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     target = Path(path)
     binary = "b" in mode
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        descriptor, temporary = create_beside(target, _new_file)
     except OSError as error:
         raise storage_error(error, target, "write") from None
     try:
@@ -84,6 +89,28 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     except BaseException:
         _remove(temporary)
         raise
+
+
+def create_beside(target: Path, create: Callable[[str], T], suffix: str = ".tmp") -> tuple[T, str]:
+    """Create a new, uniquely named temporary file or directory beside `target` with `create(name)`, which
+    must fail with FileExistsError when `name` exists; returns what `create` returned and the name.
+
+    `create` gives the mode a plain `open()` or `mkdir()` would, 0o666 or 0o777, which the kernel reduces by
+    the umask (tempfile's mkstemp and mkdtemp use 0o600 and 0o700: outputs readable by their owner only);
+    O_EXCL (for files) and a random name never reuse something that someone else created.
+    """
+    for _ in range(tempfile.TMP_MAX):
+        name = str(target.parent / f".{target.name}.{secrets.token_hex(4)}{suffix}")
+        try:
+            return create(name), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target.parent))
+
+
+def _new_file(name: str) -> int:
+    """Create the file `name` for writing (it must not exist), with the mode `open(name, "w")` gives."""
+    return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

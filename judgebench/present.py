@@ -110,7 +110,8 @@ def _rating_title(board: Leaderboard) -> str:
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
-    """The leaderboard as a Markdown table (leaderboard.md), with the method and the interval's level stated."""
+    """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level and the
+    leaderboard's warnings stated."""
     rate_method = board.meta["method"] == "winrate"
     optional = [(key, title) for key, title in _MARKDOWN_COLUMNS if not (rate_method and key == "win_rate")]
     shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
@@ -119,6 +120,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     lines = [f"# Leaderboard ({method_title(board.meta)})", "",
              f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
+             *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:

@@ -104,14 +104,17 @@ def parse_stop(text: str) -> StopRule:
     text = text.strip()
     if text == "separated":
         return StopRule("separated")
-    name, _, value = text.partition("=")
+    name, equals, value = text.partition("=")
+    if name.strip() != "width" or not equals:
+        raise ConfigError(f"unknown stopping rule '{text}': use 'separated' or 'width=W' with W the widest "
+                          "rating interval allowed, in Elo points (for example width=50)")
     try:
         width = float(value)
     except ValueError:
         width = float("nan")
-    if name.strip() != "width" or not width > 0 or math.isinf(width):
-        raise ConfigError(f"unknown stopping rule '{text}': use 'separated' or 'width=W' with W the widest "
-                          "rating interval allowed, in Elo points (for example width=50)")
+    if not width > 0 or math.isinf(width):
+        raise ConfigError(f"stopping rule '{text}': W must be a positive number of Elo points, the widest rating "
+                          "interval allowed (for example width=50)")
     return StopRule("width", width)
 
 

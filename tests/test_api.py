@@ -75,6 +75,7 @@ def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path, cap
     assert not (api_folder / "out").exists()  # and writes nothing but the store unless asked
     written = evaluation.write(api_folder / "out")
     assert sorted(written) == sorted([*LEADERBOARD_FILES, "judgments.jsonl", "diagnostics.json"])
+    assert set(written) | {"plan.jsonl"} <= readme_write_comment_names()  # README's "From Python" says what
     assert (cli_folder / "out" / "diagnostics.json").is_file()
     assert_same_leaderboard_files(cli_folder / "out", api_folder / "out", timestamps=True)
     cli_judgments = judgments_by_key(cli_folder / "out" / "judgments.jsonl")
@@ -84,6 +85,16 @@ def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path, cap
     assert list(evaluation.table["model"]) == [m["model"] for m in evaluation.leaderboard.models]
     assert len(evaluation.outcomes) == 3 * N_QUESTIONS and evaluation.exit_code == 0
     assert evaluation.provenance["games_planned"] == 2 * 3 * N_QUESTIONS
+
+
+def readme_write_comment_names() -> set[str]:
+    """The file names the comment on `evaluation.write(...)` in README.md's "From Python" section lists."""
+    import re
+
+    section = (Path(__file__).resolve().parents[1] / "README.md").read_text().split("\n## From Python\n", 1)[1]
+    comment = re.search(r"^evaluation\.write\(.*?# (.*?)\n(?!\s+#)", section, flags=re.MULTILINE | re.DOTALL)
+    assert comment, "README's From Python section has no evaluation.write(...) line with a comment"
+    return set(re.findall(r"[\w-]+\.(?:jsonl|json|csv|md)\b", comment.group(1)))
 
 
 def _undefeated_outcomes(n_questions: int = 20) -> pd.DataFrame:

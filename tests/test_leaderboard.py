@@ -337,10 +337,27 @@ def test_command_uses_a_noted_weak_ridge_only_when_needed(tmp_path):
     frame.to_csv(path, index=False)
     done = run_cli("--outcomes", str(path), "--rounds", "50", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    assert "weak ridge" in done.stderr
-    assert json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["regularization"] > 0
+    assert done.stderr.count("weak ridge") == 1
+    meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
+    assert meta["regularization"] > 0 and meta["regularization_automatic"] is True
+    # one text, where the leaderboard is built: its warnings, which every output shows
+    text = leaderboard.auto_ridge_warning(meta["regularization"])
+    assert text in meta["warnings"] and f"warning: {text}" in done.stderr
+    assert f"Warning: {text}." in (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "regularization" not in leaderboard.refit_options(meta)  # a refit chooses (and warns) again
+    asked = run_cli("--outcomes", str(path), "--rounds", "50", "--regularization", str(leaderboard.AUTO_RIDGE))
+    assert asked.returncode == 0 and "weak ridge" not in asked.stderr  # the ridge asked for is no surprise
     strict = run_cli("--outcomes", str(path), "--regularization", "0")
     assert strict.returncode == 2 and "a never lost to the others" in strict.stderr
+
+
+def test_command_says_which_files_it_wrote(outcomes, tmp_path):
+    path = tmp_path / "outcomes.csv"
+    outcomes.to_csv(path, index=False)
+    done = run_cli("--outcomes", str(path), "--rounds", "20", "--out", str(tmp_path / "out"), "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (f"wrote {tmp_path / 'out'}/: leaderboard.json, leaderboard.csv, "
+                                            "leaderboard.md")
 
 
 def test_rich_table_for_judgebench_run(board):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandas as pd
 import pytest
 
 from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
-from tests.test_run_e2e import N_QUESTIONS, judgebench, write_config, write_data
+from tests.test_run_e2e import N_QUESTIONS, file_modes, judgebench, write_config, write_data
 
 pytestmark = pytest.mark.integration
 
@@ -139,6 +140,31 @@ def test_report_into_an_existing_directory_writes_report_html_there(judge_server
     assert "<html" in (tmp_path / "out" / "report.html").read_text()
     assert (tmp_path / "out" / "report-forest.png").stat().st_size > 1000
     assert not list(tmp_path.glob("out-*.png"))  # no plots beside the directory
+
+
+@pytest.mark.parametrize("out", ["rep/", "rep"], ids=["trailing-slash", "no-suffix"])
+def test_report_into_a_new_directory_writes_report_html_there(judge_server, tmp_path, out):
+    """A new folder (a trailing slash, or no suffix) gets report.html and the plots, not a file named `rep`
+    and `rep-forest.png`... in the working folder; the files are readable as `open()` would make them, the
+    leaderboard's warnings and the token totals (whole numbers with separators) are shown."""
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    done = judgebench("report", "--results", "out", "--out", out, cwd=tmp_path, umask=0o022)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {Path('rep') / 'report.html'}" in done.stdout
+    assert file_modes(tmp_path / "rep") == {"report.html": 0o644, **{f"report-{name}.{suffix}": 0o644
+                                                                     for name in PLOTS for suffix in ("png", "svg")}}
+    assert not list(tmp_path.glob("rep-*"))
+    html = (tmp_path / "rep" / "report.html").read_text()
+    for warning in json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["warnings"]:
+        assert f'<p class="warning">Warning: {escape(warning)}.</p>' in html
+    assert "weak ridge" in html
+    judgments = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
+    for name, label in (("prompt_tokens", "prompt tokens (sent to the judge)"),
+                        ("completion_tokens", "completion tokens (written by the judge)")):
+        total = sum(judgment[name] for judgment in judgments)
+        assert total >= 1000
+        assert f'<td>{escape(label)}</td><td class="num">{total:,}</td>' in html
 
 
 class LeaderboardTable(HTMLParser):

