@@ -392,9 +392,14 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
                              "regularization": ridge, "style_features": list(style.STYLE_FEATURES)}
+    caveats: list[str] = []
     if options.interval == "bootstrap":
         weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
-        theta = style.fit_replicates(fit, coded, weights)
+        separation = iv.question_separation(coded, weights, anchor)
+        theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
+        extra["replicates_regularised"] = int(separation.replicates.sum())
+        if not ridge:
+            caveats += _separation_warning(separation, coded.models, options.confidence)
         samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)
@@ -416,7 +421,7 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     reference = baseline if baseline is not None else anchor
     base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
     probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
-    return _Ratings(estimate, lower, upper, samples, better, probabilities, extra)
+    return _Ratings(estimate, lower, upper, samples, better, probabilities, extra, caveats=caveats)
 
 
 # The weak ridge `regularization=None` ("auto") falls back to when maximum-likelihood ratings do not exist
