@@ -148,6 +148,7 @@ class _Ratings:
     probabilities: dict[str, np.ndarray] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     covariance: np.ndarray | None = None  # of the ratings (Elo points squared), for sandwich intervals
+    caveats: list[str] = field(default_factory=list)  # warnings about these ratings' intervals, for the meta
 
 
 @dataclass(frozen=True)
@@ -308,14 +309,17 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
                              "regularization": fit.regularization}
     reference = baseline if baseline is not None else anchor
     rating_covariance: np.ndarray | None = None
+    caveats: list[str] = []
     if options.interval == "bootstrap":
         rng = np.random.default_rng(options.seed)
         if options.resample == "questions":
             weights = iv.question_weights(rows.n_questions, options.rounds, rng)
-            stats = iv.question_replicate_stats(rows, pairs, fit.layout, weights)
+            stats = iv.question_replicate_stats(rows, pairs, fit.layout, weights, anchor)
         else:
-            stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng)
+            stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng, anchor)
         theta, ridged = bt.fit_replicates(fit, design, stats)
+        if stats.separation is not None and not fit.regularization:
+            caveats += _separation_warning(stats.separation, counts.models, options.confidence)
         samples = bt.to_elo(theta[:, : counts.n_models], anchor, options.anchor_rating, options.scale)
         samples = estimate + (samples - raw) * math.sqrt(inflation)
         lower, upper = iv.percentile_interval(samples, options.confidence)
@@ -337,7 +341,32 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         extra["degrees_of_freedom"] = degrees_of_freedom
         extra.update(_parameter_intervals(fit, None, covariance, options, degrees_of_freedom))
     return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference), extra,
-                    rating_covariance)
+                    rating_covariance, caveats)
+
+
+def _separation_warning(separation: bt.Separation, models: tuple[str, ...], confidence: float) -> list[str]:
+    """A warning (or none) for bootstrap replicates without finite maximum-likelihood ratings (`bt.Separation`).
+
+    `bt.fit_replicates` fits them with the weak ridge AUTO_RIDGE, which then decides how far the models that won
+    (or lost) all their comparisons are from the others. When that happens in more than the interval's tail share
+    of the replicates ((1 - confidence) / 2), the end of those models' intervals lies among such replicates: it is
+    set by the ridge, not by the data. Fewer leave the percentile interval to replicates whose ratings exist.
+    """
+    tail = (1.0 - confidence) / 2.0
+    above, below = separation.above.mean(axis=0), separation.below.mean(axis=0)
+    upper, lower = np.flatnonzero(above > tail), np.flatnonzero(below > tail)
+    if not len(upper) and not len(lower):
+        return []
+    found = [f"{models[k]} lost to none of the rest, directly or through other models, in {above[k]:.0%} of them"
+             for k in upper]
+    found += [f"{models[k]} beat none of the rest, directly or through other models, in {below[k]:.0%} of them"
+              for k in lower]
+    ends = [f"the upper end of {models[k]}'s interval" for k in upper]
+    ends += [f"the lower end of {models[k]}'s interval" for k in lower]
+    return [f"{int(separation.replicates.sum())} of {len(separation.replicates)} bootstrap replicates have no finite "
+            f"maximum-likelihood ratings ({'; '.join(found)}), so they were fitted with the weak ridge "
+            f"({AUTO_RIDGE:g}): {' and '.join(ends)} {'is' if len(ends) == 1 else 'are'} set by the ridge, not by "
+            "the data; more questions, or opponents that beat (or lose to) these models, give data-driven intervals"]
 
 
 def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None,
@@ -364,9 +393,14 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
                              "regularization": ridge, "style_features": list(style.STYLE_FEATURES)}
+    caveats: list[str] = []
     if options.interval == "bootstrap":
         weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
-        theta = style.fit_replicates(fit, coded, weights)
+        separation = iv.question_separation(coded, weights, anchor)
+        theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
+        extra["replicates_regularised"] = int(separation.replicates.sum())
+        if not ridge:
+            caveats += _separation_warning(separation, coded.models, options.confidence)
         samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)
@@ -388,12 +422,12 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     reference = baseline if baseline is not None else anchor
     base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
     probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
-    return _Ratings(estimate, lower, upper, samples, better, probabilities, extra)
+    return _Ratings(estimate, lower, upper, samples, better, probabilities, extra, caveats=caveats)
 
 
 # The weak ridge `regularization=None` ("auto") falls back to when maximum-likelihood ratings do not exist
 # (some model won, or lost, every comparison): ratings stay finite, far apart, and the meta says why.
-AUTO_RIDGE = 0.01
+AUTO_RIDGE = bt.AUTO_RIDGE
 
 
 def auto_ridge_warning(ridge: float) -> str:
@@ -692,7 +726,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
     automatic_ridge = options.regularization is None and bool(ratings.extra.get("regularization"))
     if automatic_ridge:
         warnings_list.append(auto_ridge_warning(ratings.extra["regularization"]))
-    meta["warnings"] = warnings_list
+    meta["warnings"] = warnings_list + ratings.caveats
     meta["regularization_automatic"] = automatic_ridge
     meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))
     meta.update(json_safe(ratings.extra))

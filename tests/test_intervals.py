@@ -3,10 +3,13 @@ sandwich checked against straightforward computations written here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from judgebench.errors import InputError
 from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings import intervals as iv
 from judgebench.ratings.counts import CodedOutcomes, encode_outcomes, pair_counts, row_pairs
@@ -178,3 +181,82 @@ def test_sandwich_matches_a_direct_computation(llmfao):
     direct = bread @ (scores.T @ scores * q / (q - 1)) @ bread
     centre = np.eye(m) - 1 / m
     np.testing.assert_allclose(centre @ covariance[:m, :m] @ centre, centre @ direct @ centre, atol=1e-9)
+
+
+def _replicate_counts(coded: CodedOutcomes, weights: np.ndarray, r: int):
+    """Pair counts of question-bootstrap replicate r, from the rows themselves (each row weighted by its draws)."""
+    return pair_counts(replace(coded, weight=coded.weight * weights[r, coded.question]))
+
+
+def _identifiable(counts) -> bool:
+    try:
+        bt.check_identifiable(counts)
+    except InputError:
+        return False
+    return True
+
+
+def test_replicates_without_maximum_likelihood_ratings_are_found_exactly():
+    """Groups of models, not only single ones, can win or lose everything in a replicate: sparse, lopsided
+    outcomes of 5 models on 12 questions, against a check of every replicate's own win graph (Ford 1957)."""
+    rng = np.random.default_rng(3)
+    names = ["a", "b", "c", "d", "e"]
+    strength = {"a": 2.0, "b": 1.6, "c": 0.0, "d": -0.3, "e": -1.8}
+    rows = []
+    for q in range(12):
+        for i, j in rng.choice(len(names), size=(3, 2), replace=True):
+            if i != j:
+                p = 1.0 / (1.0 + np.exp(strength[names[j]] - strength[names[i]]))
+                rows.append({"question_id": f"q{q}", "model_a": names[i], "model_b": names[j],
+                             "score_a": float(rng.random() < p)})
+    coded = encode_outcomes(pd.DataFrame(rows))
+    assert _identifiable(pair_counts(coded))
+    weights = iv.question_weights(coded.n_questions, 400, np.random.default_rng(0))
+    found = iv.question_separation(coded, weights).replicates
+    expected = np.array([not _identifiable(_replicate_counts(coded, weights, r)) for r in range(len(weights))])
+    assert 0.1 < expected.mean() < 0.9  # both kinds are well represented
+    assert (found == expected).all()
+
+
+def test_bootstrap_of_a_model_that_wins_nearly_everything_uses_the_weak_ridge_and_says_so():
+    """5 models against a baseline on 40 questions; strong-70b wins 39 of its 40 pairs, so about 36% of the
+    question-bootstrap replicates (0.975^40) have it winning everything and no finite maximum-likelihood ratings.
+    Those replicates are fitted with the point estimate's weak ridge (each replicate fitted alone here, as a
+    reference), counted in the meta, and the warning says the upper end of its interval is the ridge's."""
+    from judgebench import leaderboard
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for q in range(40):
+        for model, p in {"strong-70b": None, "mid-8b": 0.6, "small-1b": 0.35, "tiny-0.5b": 0.2}.items():
+            score = float(q != 7) if p is None else float(rng.random() < p)
+            rows.append({"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b", "score_a": score})
+    outcomes = pd.DataFrame(rows)
+    board = leaderboard.build(outcomes, rounds=1000, seed=0, baseline="base-3b")
+
+    coded = encode_outcomes(outcomes)
+    weights = iv.question_weights(coded.n_questions, 1000, np.random.default_rng(0))
+    anchor = coded.models.index("base-3b")
+    samples, separated = [], 0
+    for r in range(len(weights)):
+        counts = _replicate_counts(coded, weights, r)
+        exists = _identifiable(counts)
+        separated += not exists
+        samples.append(bt.fit(counts, regularization=0.0 if exists else leaderboard.AUTO_RIDGE).ratings(anchor))
+    lower, upper = iv.percentile_interval(np.array(samples), 0.95)
+    assert 300 < separated < 420 and board.meta["replicates_regularised"] == separated
+    entries = {e["model"]: e for e in board.models}
+    for k, model in enumerate(coded.models):
+        assert entries[model]["lower"] == pytest.approx(lower[k], abs=1e-6)
+        assert entries[model]["upper"] == pytest.approx(upper[k], abs=1e-6)
+    strong = entries["strong-70b"]
+    assert strong["rating"] == pytest.approx(1636.4, abs=0.1) and strong["upper"] < 2500  # was 7854.7
+    warnings = [w for w in board.meta["warnings"] if "maximum-likelihood" in w]
+    assert len(warnings) == 1 and f"{separated} of 1000 bootstrap replicates" in warnings[0]
+    assert "upper end of strong-70b's interval is set by the ridge" in warnings[0]
+    assert "mid-8b" not in warnings[0] and "base-3b" not in warnings[0]
+
+    by_judgment = leaderboard.build(outcomes, rounds=1000, seed=0, baseline="base-3b", resample="judgments")
+    assert 300 < by_judgment.meta["replicates_regularised"] < 420
+    assert {e["model"]: e for e in by_judgment.models}["strong-70b"]["upper"] < 2500
+    assert any("upper end of strong-70b's interval" in w for w in by_judgment.meta["warnings"])

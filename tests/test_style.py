@@ -161,3 +161,49 @@ def test_style_control_needs_style_columns_and_bradley_terry():
         leaderboard.build(bare, style_control=True, rounds=10)
     with pytest.raises(ConfigError, match="style-control"):
         leaderboard.build(coded, style_control=True, method="elo", rounds=10)
+
+
+def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_ridge_and_say_so():
+    """A model winning 39 of its 40 pairs against the baseline wins all of them in about a third of the
+    replicates; those are fitted with the point estimate's weak ridge (as a single fit of the resampled rows with
+    that ridge), counted, and the warning names the interval end the ridge sets."""
+    from judgebench.ratings import bradley_terry as bt
+    from judgebench.ratings.counts import encode_outcomes, pair_counts
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for q in range(40):
+        for model, p in {"strong-70b": None, "mid-8b": 0.6, "small-1b": 0.35, "tiny-0.5b": 0.2}.items():
+            counts = {f"{name}_{side}": int(rng.integers(1, 600 if name == "tokens" else 6))
+                      for name in ("tokens", "headers", "lists", "bold") for side in "ab"}
+            rows.append({"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b",
+                         "score_a": float(q != 7) if p is None else float(rng.random() < p), **counts})
+    outcomes = pd.DataFrame(rows)
+    coded = encode_outcomes(outcomes)
+    fit = style.fit(coded)
+    weights = iv.question_weights(coded.n_questions, 300, np.random.default_rng(0))
+    separated = iv.question_separation(coded, weights).replicates
+    assert 70 < separated.sum() < 130
+    theta = style.fit_replicates(fit, coded, weights, separated=separated)
+    r = int(np.flatnonzero(separated)[0])
+    picked = np.concatenate([np.repeat(np.flatnonzero(coded.question == q), k) for q, k in enumerate(weights[r])])
+    with pytest.raises(InputError):  # the resampled rows have no maximum-likelihood ratings
+        bt.check_identifiable(pair_counts(CodedOutcomes(
+            models=coded.models, questions=coded.questions, question=coded.question[picked],
+            model_a=coded.model_a[picked], model_b=coded.model_b[picked], score_a=coded.score_a[picked],
+            weight=coded.weight[picked])))
+    single = style.fit(CodedOutcomes(models=coded.models, questions=coded.questions, question=coded.question[picked],
+                                     model_a=coded.model_a[picked], model_b=coded.model_b[picked],
+                                     score_a=coded.score_a[picked], weight=coded.weight[picked],
+                                     style_a=coded.style_a[picked], style_b=coded.style_b[picked]),
+                       style.Covariates(fit.covariates.values[picked], fit.covariates.mean, fit.covariates.scale),
+                       regularization=leaderboard.AUTO_RIDGE)
+    np.testing.assert_allclose(theta[r], single.params, atol=1e-6)
+
+    board = leaderboard.build(outcomes, rounds=300, seed=0, baseline="base-3b", style_control=True)
+    assert board.meta["replicates_regularised"] == separated.sum()
+    anchor = coded.models.index("base-3b")
+    upper = iv.percentile_interval(bt.to_elo(theta[:, :coded.n_models], anchor), 0.95)[1]
+    for k, model in enumerate(coded.models):
+        assert {e["model"]: e for e in board.models}[model]["upper"] == pytest.approx(upper[k], abs=1e-6)
+    assert any("upper end of strong-70b's interval is set by the ridge" in w for w in board.meta["warnings"])

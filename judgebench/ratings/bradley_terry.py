@@ -25,8 +25,10 @@ times), so choix is not used at run time. Bootstrap replicates are fitted togeth
 replicate starts at the full-data estimate and is iterated with the full-data information matrix (the
 chord method, `chord_replicates`, which style control shares), which costs two matrix products per
 iteration for all replicates at once; the rare replicate that does not settle is finished by the exact
-Newton solver. The strengths are identified by centring them (mean zero); an optional ridge penalty
-``regularization / 2 * |beta|^2`` makes ratings finite when the comparison graph is not strongly connected
+Newton solver, and a replicate without maximum-likelihood ratings (found from its win graph,
+`replicate_separation`) is fitted by it with the weak ridge AUTO_RIDGE. The strengths are identified by
+centring them (mean zero); an optional ridge penalty ``regularization / 2 * |beta|^2`` makes ratings
+finite when the comparison graph is not strongly connected
 (without it that case is an InputError, because the maximum-likelihood ratings do not exist: Ford 1957).
 """
 
@@ -46,6 +48,9 @@ ELO_SCALE = 400.0
 TIES = ("half", "davidson")
 _DENSE_INCIDENCE_LIMIT = 4_000_000  # pairs x models entries below which gathers are matrix products
 _BATCHED_FROM = 32  # replicates from which those matrix products beat plain gathers
+# The weak ridge used when maximum-likelihood ratings do not exist (some model won, or lost, every comparison):
+# by the leaderboard's default for the point estimate, and by `fit_replicates` for such bootstrap replicates.
+AUTO_RIDGE = 0.01
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Stats:
     model_score: np.ndarray
     first_score: np.ndarray
     ties: np.ndarray
+    separation: Separation | None = None  # which replicates have no finite maximum likelihood, when known
 
     @classmethod
     def from_counts(cls, counts: PairCounts) -> Stats:
@@ -90,6 +96,10 @@ class Stats:
     def row(self, r: int) -> Stats:
         return Stats(self.games[r:r + 1], self.model_score[r:r + 1], self.first_score[r:r + 1],
                      self.ties[r:r + 1])
+
+    def rows(self, index: np.ndarray) -> Stats:
+        """The statistics of the replicates `index` (an index array or boolean mask), without the separation."""
+        return Stats(self.games[index], self.model_score[index], self.first_score[index], self.ties[index])
 
 
 class PairDesign:
@@ -593,42 +603,173 @@ def fit_replicates(start: BradleyTerryFit, design: PairDesign, stats: Stats, *, 
 
     Pair-level terms are computed in the precision of the statistics: single precision for large problems,
     with a default `tol` of 1e-6 in log-strength (2e-4 Elo points, far below any bootstrap's resolution);
-    double precision otherwise, with `tol` 1e-10. Replicates that do not settle are refitted one by one with
-    Newton's method, with a small ridge (1e-6 per comparison, or the fit's own regularisation) when their
-    maximum-likelihood ratings do not exist. Returns the (R, K) parameters and the number of replicates that
-    needed that ridge.
+    double precision otherwise, with `tol` 1e-10. A replicate without finite maximum-likelihood ratings (its win
+    graph is not strongly connected: `stats.separation`, from `replicate_separation`) is fitted alone by Newton's
+    method with the weak ridge AUTO_RIDGE, as the point estimate is when its own ratings do not exist; iterated
+    without it, such a replicate drifts until its probabilities round to 0 or 1 and its ratings are an artefact of
+    the arithmetic. Replicates that do not settle are refitted one by one with Newton's method (with the same
+    ridge if that does not converge either). Returns the (R, K) parameters and the number of replicates whose
+    maximum-likelihood ratings do not exist (fitted with a ridge: the fit's own, or AUTO_RIDGE).
     """
     precision = stats.games.dtype.type
     if tol is None:
         tol = 1e-10 if precision is np.float64 else 1e-6
-    theta = np.repeat(start.params[None, :], stats.games.shape[0], axis=0)
-    second_games = design.to_second(stats.games)
+    rounds = stats.games.shape[0]
+    theta = np.repeat(start.params[None, :], rounds, axis=0)
+    separated = stats.separation.replicates if stats.separation is not None else np.zeros(rounds, dtype=bool)
+    ridged = int(separated.sum())
+    alone = np.flatnonzero(separated) if not start.regularization else np.zeros(0, dtype=int)
+    together = np.flatnonzero(~separated) if len(alone) else np.arange(rounds)
+    batch = stats if len(together) == rounds else stats.rows(together)
+    second_games = design.to_second(batch.games)
 
     def gradients(theta: np.ndarray, iteration: int) -> np.ndarray:
-        return gradient(theta, stats, design, start.layout, start.regularization, second_games, precision=precision,
+        return gradient(theta, batch, design, start.layout, start.regularization, second_games, precision=precision,
                         shared=iteration == 0)
 
-    unsettled = chord_replicates(theta, start.inverse, gradients, tol=tol, max_iter=max_iter)
-    ridged = 0
-    for index in np.flatnonzero(unsettled):
+    fitted = theta[together] if len(alone) else theta
+    unsettled = chord_replicates(fitted, start.inverse, gradients, tol=tol, max_iter=max_iter)
+    theta[together] = fitted
+    for index in together[unsettled]:
         theta[index], needed_ridge = _refit_one(start, design, stats.row(int(index)), min(tol, 1e-9))
         ridged += needed_ridge
+    for index in alone:
+        theta[index] = _refit_one(start, design, stats.row(int(index)), min(tol, 1e-9), plain=False)[0]
     return theta, ridged
 
 
-def _refit_one(start: BradleyTerryFit, design: PairDesign, stats: Stats, tol: float) -> tuple[np.ndarray, bool]:
-    """Newton fit of one replicate; with a small ridge when its maximum-likelihood ratings do not exist."""
+def _refit_one(start: BradleyTerryFit, design: PairDesign, stats: Stats, tol: float, *,
+               plain: bool = True) -> tuple[np.ndarray, bool]:
+    """Newton fit of one replicate: plain maximum likelihood (unless `plain` is False), else, or when that does
+    not converge to finite ratings, with the fit's ridge or AUTO_RIDGE. Returns the parameters and whether a
+    ridge the fit does not have was needed."""
     layout = start.layout
     theta0 = np.where(np.isfinite(start.params), start.params, 0.0)
-    try:
-        theta, _ = _newton(theta0.copy(), stats, design, layout, start.regularization, tol, 100)
-        if np.max(np.abs(theta)) < 50:
-            return theta, False
-    except (InputError, np.linalg.LinAlgError):  # no finite maximum, or a model without games in the replicate
-        pass
-    ridge = start.regularization or 1e-6 * float(stats.games.sum())
+    if plain:
+        try:
+            theta, _ = _newton(theta0.copy(), stats, design, layout, start.regularization, tol, 100)
+            if np.max(np.abs(theta)) < 50:
+                return theta, False
+        except (InputError, np.linalg.LinAlgError):  # no finite maximum, or a model without games in the replicate
+            pass
+    ridge = start.regularization or AUTO_RIDGE
     theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500)
-    return theta, True
+    return theta, not start.regularization
+
+
+# --- existence of the maximum-likelihood ratings ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Separation:
+    """Which bootstrap replicates have no finite maximum-likelihood ratings, and the models concerned.
+
+    replicates: (R,) True where the replicate's win graph is not strongly connected (Zermelo 1929; Ford 1957);
+    above, below: (R, M) True for the models whose maximum-likelihood ratings in that replicate would be infinitely
+    above (below) the reference model's (`replicate_separation`): they never lost to (never beat) it, even through
+    other models; both for a model that never met it.
+    """
+
+    replicates: np.ndarray
+    above: np.ndarray
+    below: np.ndarray
+
+
+def win_edges(first: np.ndarray, second: np.ndarray, score: np.ndarray, games: np.ndarray,
+              n_models: int) -> tuple[np.ndarray, np.ndarray]:
+    """The directed edges "i scored against j" of comparisons (pair counts or single rows, weighted):
+    i -> j where first i scored (at least partly) against second j, j -> i where i's score is below the games.
+
+    Returns the index of the comparison each edge comes from and the edge's code i * n_models + j.
+    """
+    won, lost = np.flatnonzero(score > 0), np.flatnonzero(games - score > 0)
+    return (np.concatenate([won, lost]),
+            np.concatenate([first[won] * n_models + second[won], second[lost] * n_models + first[lost]]))
+
+
+def _graph(codes: np.ndarray, n_models: int) -> np.ndarray:
+    adjacency = np.zeros(n_models * n_models, dtype=bool)
+    adjacency[codes] = True
+    return adjacency.reshape(n_models, n_models)
+
+
+def _strongly_connected(adjacency: np.ndarray) -> bool:
+    return bool(_reachable(adjacency, 0).all() and _reachable(adjacency.T, 0).all())
+
+
+def _spanning_edges(adjacency: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Codes of the edges of a tree from model 0 to every model and of one from every model to 0, in a strongly
+    connected graph, each model reached by the edge with the most `support`: a graph with all of them is
+    strongly connected (2 (M - 1) edges at most, the ones a replicate is least likely to lose)."""
+    m = len(adjacency)
+    codes = []
+    for forward in (True, False):
+        graph, weight = (adjacency, support) if forward else (adjacency.T, support.T)
+        seen = np.zeros(m, dtype=bool)
+        seen[0] = True
+        while not seen.all():
+            candidates = np.where(graph & seen[:, None] & ~seen[None, :], weight, -1)
+            parent = candidates.argmax(axis=0)
+            reached = np.flatnonzero(candidates.max(axis=0) >= 0)
+            codes.append(parent[reached] * m + reached if forward else reached * m + parent[reached])
+            seen[reached] = True
+    return np.concatenate(codes) if codes else np.zeros(0, dtype=int)
+
+
+def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(M,) masks of the models whose maximum-likelihood ratings would be infinitely above / below the reference
+    model's (default: a model of the largest strongly connected group) in a win graph: those that never lost to
+    it, directly or through other models, and those that never beat it (a model that never met it is both)."""
+    if reference is None:
+        from scipy.sparse.csgraph import connected_components
+
+        _, group = connected_components(adjacency, directed=True, connection="strong")
+        reference = int(np.flatnonzero(group == np.bincount(group).argmax())[0])
+    beaten, beating = _reachable(adjacency, reference), _reachable(adjacency.T, reference)
+    return ~beaten, ~beating
+
+
+def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, n_models: int,
+                         reference: int | None = None) -> Separation:
+    """Which of R replicates have no finite maximum-likelihood ratings (Ford 1957), exactly and cheaply.
+
+    draws: (R, U) how often each unit (a question, or a pair's wins and losses) is drawn in each replicate;
+    unit, edge: the win-graph edges each unit carries (`win_edges` codes); reference: the model the ratings are
+    measured from (`_beyond`). A replicate keeps an edge when it draws a unit carrying it. Replicates that keep
+    every edge of `_spanning_edges` (one small matrix product for all of them) are strongly connected; only the
+    others are checked edge by edge. When the full data is not strongly connected, no replicate (a subset of its
+    edges) is either.
+    """
+    m, rounds = n_models, len(draws)
+    counts = np.bincount(edge, minlength=m * m).reshape(m, m)
+    full = counts > 0
+    if not _strongly_connected(full):
+        above, below = _beyond(full, reference)
+        return Separation(np.ones(rounds, dtype=bool), np.repeat(above[None, :], rounds, axis=0),
+                          np.repeat(below[None, :], rounds, axis=0))
+    spanning = _spanning_edges(full, counts)
+    column = np.full(m * m, -1)
+    column[spanning] = np.arange(len(spanning))
+    tree = column[edge]
+    on_tree = np.flatnonzero(tree >= 0)
+    carries = np.bincount(unit[on_tree] * len(spanning) + tree[on_tree], minlength=draws.shape[1] * len(spanning))
+    carries = (carries > 0).reshape(draws.shape[1], len(spanning)).astype(np.float32)
+    drawn = draws > 0
+    kept = product(drawn.astype(np.float32), carries) > 0
+    separation = Separation(np.zeros(rounds, dtype=bool), np.zeros((rounds, m), dtype=bool),
+                            np.zeros((rounds, m), dtype=bool))
+    suspects = np.flatnonzero(~kept.all(axis=1))
+    if len(suspects):
+        from scipy import sparse
+
+        units = sparse.csr_matrix((np.ones(len(edge), dtype=np.float32), (unit, edge)), shape=(draws.shape[1], m * m))
+        edges = np.asarray(units.T @ drawn[suspects].T.astype(np.float32)).T > 0
+        for k, index in enumerate(suspects):
+            graph = edges[k].reshape(m, m)
+            if not _strongly_connected(graph):
+                separation.replicates[index] = True
+                separation.above[index], separation.below[index] = _beyond(graph, reference)
+    return separation
 
 
 def _reachable(adjacency: np.ndarray, start: int) -> np.ndarray:
@@ -666,12 +807,9 @@ def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None
     won (at least partly) against and lost to others along some chain. Otherwise some ratings are
     infinite, and the message names the models concerned and the remedies.
     """
-    m = counts.n_models
-    adjacency = np.zeros((m, m), dtype=bool)
-    adjacency[counts.first[counts.score > 0], counts.second[counts.score > 0]] = True
-    lost = counts.games - counts.score > 0
-    adjacency[counts.second[lost], counts.first[lost]] = True
-    if _reachable(adjacency, 0).all() and _reachable(adjacency.T, 0).all():
+    adjacency = _graph(win_edges(counts.first, counts.second, counts.score, counts.games, counts.n_models)[1],
+                       counts.n_models)
+    if _strongly_connected(adjacency):
         _check_tie_share(counts, layout)
         return
     remedy = "pass a regularization (for example --regularization 0.01) or add comparisons"

@@ -4,7 +4,9 @@
   Hinkley 1997, section 3.8): questions are drawn with replacement, because the two games of a pair and
   all pairs of one question share the question and are not independent. Each replicate's sufficient
   statistics are one matrix product ``weights (R x Q) @ per-question statistics (Q x S)`` and all
-  replicates are fitted together (`bradley_terry.fit_replicates`).
+  replicates are fitted together (`bradley_terry.fit_replicates`); a replicate without finite
+  maximum-likelihood ratings (a model, or a group, that won or lost all its comparisons in it) is found
+  exactly from its win graph and fitted with the weak ridge of the point estimate.
 - Per-judgment bootstrap: outcomes drawn with replacement as a multinomial over unique outcomes (the
   FastChat/arena-hard convention); it treats outcomes as independent and under-covers when questions
   cluster, which the test suite demonstrates.
@@ -37,7 +39,17 @@ from statistics import NormalDist
 import numpy as np
 
 from judgebench.errors import ConfigError
-from judgebench.ratings.bradley_terry import BradleyTerryFit, Layout, PairDesign, Stats, expected_score, product
+from judgebench.ratings.bradley_terry import (
+    BradleyTerryFit,
+    Layout,
+    PairDesign,
+    Separation,
+    Stats,
+    expected_score,
+    product,
+    replicate_separation,
+    win_edges,
+)
 from judgebench.ratings.counts import CodedOutcomes, RowPairs, question_counts, tie_mass
 
 RESAMPLE_UNITS = ("questions", "judgments")
@@ -67,21 +79,33 @@ def question_weights(n_questions: int, rounds: int, rng: np.random.Generator) ->
     return np.bincount(draws.ravel(), minlength=rounds * n_questions).reshape(rounds, n_questions)
 
 
-def _stats_from_columns(matrix: np.ndarray, n_pairs: int, layout: Layout) -> Stats:
+def _stats_from_columns(matrix: np.ndarray, n_pairs: int, layout: Layout, separation: Separation) -> Stats:
     m = layout.n_models
     extra = n_pairs + m
     first = matrix[:, extra] if layout.position else np.zeros(len(matrix))
     ties = matrix[:, extra + int(layout.position)] if layout.davidson else np.zeros(len(matrix))
-    return Stats(games=matrix[:, :n_pairs], model_score=matrix[:, n_pairs:extra], first_score=first, ties=ties)
+    return Stats(games=matrix[:, :n_pairs], model_score=matrix[:, n_pairs:extra], first_score=first, ties=ties,
+                 separation=separation)
 
 
-def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layout,
-                             weights: np.ndarray) -> Stats:
+def question_separation(coded: CodedOutcomes, weights: np.ndarray, reference: int | None = None) -> Separation:
+    """Which question-bootstrap replicates (weights: (R, Q) draws) have no finite maximum-likelihood ratings: a
+    replicate has the win-graph edges of the questions it draws (`bradley_terry.replicate_separation`, which
+    also says which models' ratings would be infinitely far from the `reference` model's)."""
+    index, edge = win_edges(coded.model_a, coded.model_b, coded.weight * coded.score_a, coded.weight, coded.n_models)
+    return replicate_separation(weights, coded.question[index], edge, coded.n_models, reference)
+
+
+def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layout, weights: np.ndarray,
+                             reference: int | None = None) -> Stats:
     """Sufficient statistics of every replicate: ``weights (R x Q) @ per-question statistics (Q x S)``.
 
     Single precision above a few million design entries: the sums are then exact for counts and half
-    counts (up to 2**24) and the matrix product runs twice as fast.
+    counts (up to 2**24) and the matrix product runs twice as fast. The statistics carry which replicates have no
+    finite maximum-likelihood ratings (`question_separation`; `reference`: the model ratings are measured from),
+    for `bradley_terry.fit_replicates`.
     """
+    separation = question_separation(coded, weights, reference)
     n_q, n_pairs = coded.n_questions, len(pairs.first)
     width = n_pairs + layout.n_models + int(layout.position) + int(layout.davidson)
     dtype = np.float32 if n_q * width >= _FLOAT32_FROM else np.float64
@@ -89,7 +113,7 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     if n_q * width <= _DENSE_DESIGN_LIMIT:
         design = question_counts(coded, pairs, np.arange(n_q), slice(None), first_score=layout.position,
                                  ties=layout.davidson, dtype=dtype)
-        return _stats_from_columns(product(weights, design), n_pairs, layout)
+        return _stats_from_columns(product(weights, design), n_pairs, layout, separation)
     order = np.argsort(coded.question, kind="stable")
     block = max(1, _DENSE_DESIGN_LIMIT // width)
     bounds = np.searchsorted(coded.question[order], np.arange(0, n_q + block, block))
@@ -99,12 +123,13 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
         design = question_counts(coded, pairs, questions, order[bounds[b]:bounds[b + 1]],
                                  first_score=layout.position, ties=layout.davidson, dtype=dtype)
         total += weights[:, questions] @ design
-    return _stats_from_columns(total, n_pairs, layout)
+    return _stats_from_columns(total, n_pairs, layout, separation)
 
 
 def judgment_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layout, design: PairDesign,
-                             rounds: int, rng: np.random.Generator) -> Stats:
-    """Replicates that draw single outcomes: a multinomial over unique (pair, score, weight) outcomes."""
+                             rounds: int, rng: np.random.Generator, reference: int | None = None) -> Stats:
+    """Replicates that draw single outcomes: a multinomial over unique (pair, score, weight) outcomes; with which
+    replicates have no finite maximum-likelihood ratings, as `question_replicate_stats`."""
     first_score = pairs.first_score(coded)
     order = np.lexsort((coded.weight, first_score, pairs.pair))
     pair, score, weight = pairs.pair[order], first_score[order], coded.weight[order]
@@ -129,7 +154,13 @@ def judgment_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
         if layout.davidson:
             ties[lo:hi] = draws @ (weight * tie_mass(score))
     model_score = design.to_models(first) + design.to_second(games)
-    return Stats(games=games, model_score=model_score, first_score=first.sum(axis=1), ties=ties)
+    # a replicate has the edge first -> second of a pair when the first side scored, the reverse when it lost
+    n_models = layout.n_models
+    edge = np.concatenate([pairs.first * n_models + pairs.second, pairs.second * n_models + pairs.first])
+    separation = replicate_separation(np.hstack([first > 0, games - first > 0]), np.arange(2 * n_pairs), edge,
+                                      n_models, reference)
+    return Stats(games=games, model_score=model_score, first_score=first.sum(axis=1), ties=ties,
+                 separation=separation)
 
 
 # --- sandwich --------------------------------------------------------------------------------------------

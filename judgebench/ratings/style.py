@@ -210,37 +210,48 @@ def fit(coded: CodedOutcomes, covariates: Covariates | None = None, *, regulariz
 
 
 def fit_replicates(start: StyleFit, coded: CodedOutcomes, question_weights: np.ndarray, *, tol: float = 1e-7,
-                   max_iter: int = 100) -> np.ndarray:
+                   max_iter: int = 100, separated: np.ndarray | None = None) -> np.ndarray:
     """(R, M + K) fits of bootstrap replicates given as (R, Q) question draw counts, fitted together.
 
     `bradley_terry.chord_replicates` from the full-data estimate, in blocks of replicates sized to bound
     memory, to a remaining change below `tol` (1e-7 in log-strength is 2e-5 Elo points, far below any
     bootstrap's resolution); a replicate that does not settle is refitted alone with `bradley_terry.newton`
-    (with a tiny ridge when its maximum-likelihood strengths do not exist).
+    (with a tiny ridge when its maximum-likelihood strengths do not exist). `separated`: (R,) the replicates
+    known to have no finite maximum-likelihood strengths (`intervals.question_separation`), fitted alone with
+    the weak ridge `bradley_terry.AUTO_RIDGE` (or the fit's own), as plain Bradley-Terry replicates are.
     """
     rows = _rows(coded, start.covariates)
     rounds = len(question_weights)
     theta = np.repeat(start.params[None, :], rounds, axis=0)
+    separated = np.zeros(rounds, dtype=bool) if separated is None else separated
     block = max(1, _REPLICATE_CELLS // max(1, len(rows.score)))
     for lo in range(0, rounds, block):
         weight = np.ascontiguousarray(question_weights[lo:lo + block, coded.question].T) * rows.weight[:, None]
-        _fit_block(start, rows, weight, theta[lo:lo + block], tol, max_iter)
+        _fit_block(start, rows, weight, theta[lo:lo + block], tol, max_iter, separated[lo:lo + block])
     return theta
 
 
 def _fit_block(start: StyleFit, rows: _Rows, weight: np.ndarray, theta: np.ndarray, tol: float,
-               max_iter: int) -> None:
-    """Fit the replicates of one block, in place: theta (B, M + K) from the full-data estimate, weight (N, B)."""
-    unsettled = bt.chord_replicates(theta, start.inverse, lambda x, _: rows.gradient(x, weight, start.regularization),
+               max_iter: int, separated: np.ndarray) -> None:
+    """Fit the replicates of one block, in place: theta (B, M + K) from the full-data estimate, weight (N, B);
+    the `separated` ones alone with the weak ridge."""
+    together = np.flatnonzero(~separated)
+    some = len(together) < len(theta)  # copies only when some replicates are fitted alone
+    fitted, batch = (theta[together], np.ascontiguousarray(weight[:, together])) if some else (theta, weight)
+    unsettled = bt.chord_replicates(fitted, start.inverse, lambda x, _: rows.gradient(x, batch, start.regularization),
                                     tol=tol, max_iter=max_iter)
-    for index in np.flatnonzero(unsettled):
+    theta[together] = fitted
+    for index in together[unsettled]:
         theta[index] = _refit_one(start, rows, weight[:, index])
+    for index in np.flatnonzero(separated):
+        theta[index] = _refit_one(start, rows, weight[:, index], start.regularization or bt.AUTO_RIDGE)
 
 
-def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray) -> np.ndarray:
-    """Newton fit of one replicate; a tiny ridge (1e-6 per weighted outcome) when plain ML does not settle."""
+def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray, ridge: float | None = None) -> np.ndarray:
+    """Newton fit of one replicate with `ridge`; by default a tiny one (1e-6 per weighted outcome, or the fit's),
+    for a replicate whose plain maximum-likelihood fit did not settle."""
     layout = bt.Layout(rows.n_models)
-    ridge = start.regularization or 1e-6 * float(weight.sum())
+    ridge = ridge if ridge is not None else start.regularization or 1e-6 * float(weight.sum())
     data = _Rows(rows.model_a, rows.model_b, rows.score, weight, rows.z, rows.n_models)
 
     def terms(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
