@@ -156,16 +156,17 @@ class DesignBias:
     """How far choosing pairs from earlier verdicts moved each model's Bradley-Terry rating (an adaptive run's
     `schedule.design_bias`), in Elo points of the 400-point scale relative to the mean rating, estimated from
     `replays` replays of its plan. `build` subtracts it (on its own scale and reference) and widens the
-    intervals by the estimate's Monte Carlo error: the variance of a mean of `replays` replicate ratings adds
-    ``1 / replays`` of the ratings' own variance. It was estimated for plain Bradley-Terry (ties as half a win,
-    no position effect), and `build` refuses it for other fits."""
+    intervals by the estimate's Monte Carlo error: the variance of a median of `replays` replicate ratings adds
+    ``pi / (2 replays)`` of the ratings' own variance (for normal replicates; a mean's would add ``1 /
+    replays``). It was estimated for plain Bradley-Terry (ties as half a win, no position effect), and `build`
+    refuses it for other fits."""
 
     shift: Mapping[str, float]
     replays: int
 
     @property
     def variance_factor(self) -> float:
-        return 1.0 + 1.0 / self.replays
+        return 1.0 + math.pi / (2.0 * self.replays)
 
     @staticmethod
     def applies_to(method: str, ties: str, position_effect: bool, style_control: bool) -> bool:

@@ -78,10 +78,10 @@ INFORMATION_SHARE = 0.8
 large-sample reference plan, tests/support/adaptive_simulation.py)."""
 ELO_PER_LOG_ODDS = 400.0 / math.log(10.0)
 BIAS_REPLAYS = 20
-"""Replays of an adaptive plan behind `design_bias`: its Monte Carlo error adds 1/20 to the ratings' variance
-(sd +2.5%), which the final intervals include. Each round of each replay refits the standing; measured on one
-core: 1.5 s for 20 models and 4,000 calls in rounds of 256 games (9 s in rounds of 40), 52 s for 50 models and
-30,000 calls in rounds of 256."""
+"""Replays of an adaptive plan behind `design_bias`: its Monte Carlo error (a median of 20) adds pi/40 to the
+ratings' variance (sd +3.9%), which the final intervals include. Each round of each replay refits the standing;
+measured on one core: 1.5 s for 20 models and 4,000 calls in rounds of 256 games (9 s in rounds of 40), 52 s
+for 50 models and 30,000 calls in rounds of 256."""
 
 
 # -- stopping rules ------------------------------------------------------------------------------------
@@ -520,7 +520,7 @@ class Planner:
 
 
 def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_REPLAYS) -> DesignBias | None:
-    """How far this plan's choice of pairs moved each model's Bradley-Terry rating: the mean rating over
+    """How far this plan's choice of pairs moved each model's Bradley-Terry rating: the median rating over
     `replays` replays of the same plan, against a judge that follows the plan's final ratings (`ReplayJudge`),
     minus those ratings. None when the plan ended before every model was rated.
 
@@ -532,7 +532,14 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
     does with verdicts (rounds, floor, exploration, stopping rule, tournament brackets) enters the estimate.
     Each replay has the plan's strategy, round size, stopping rule and seed-derived choices, and stops at the
     calls the plan made (a dollar budget is replayed as the calls it bought; the replays' first round is a
-    whole one, not the single pair a dollar budget starts with to learn the price)."""
+    whole one, not the single pair a dollar budget starts with to learn the price).
+
+    The median, not the mean: a short plan's replays sometimes leave a model that won (or lost) every
+    comparison, whose rating then runs off to where the weak ridge holds it, hundreds of Elo away; a mean of 20
+    replays follows such outliers (5 models, 200 calls: corrections of 222 Elo that reversed a clear order,
+    and that changed with the round size). The median's shift makes the ratings median-unbiased, as
+    estimates after group sequential trials are made (Emerson & Fleming 1990), which is what the intervals'
+    coverage needs; in large samples, where the replays scatter normally, it estimates the same shift."""
     import pandas as pd
 
     from judgebench.leaderboard import DesignBias
@@ -544,19 +551,19 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
     judge = ReplayJudge.of(outcomes, dict(zip(final.models, final.rating, strict=True)))
     replayed = []
     for replay in range(replays):
-        rng = np.random.default_rng(stable_seed(planner.seed, "design-bias", str(replay)))
+        verdicts_seed = stable_seed(planner.seed, "design-bias", str(replay))
         twin = Planner(Design(planner.design.models, planner.design.questions, planner.design.answered),
                        planner.strategy, planner.games_per_round, seed=stable_seed(planner.seed, "replay", str(replay)),
                        calls_per_pair=planner.calls_per_pair, budget_calls=planner.calls, stop=planner.stop,
                        confidence=planner.confidence)
         outcomes_so_far = pd.DataFrame(columns=OUTCOME_COLUMNS)
         while batch := twin.next_round(outcomes_so_far):
-            outcomes_so_far = pd.concat([outcomes_so_far, judge.outcomes(batch, rng)], ignore_index=True)
+            outcomes_so_far = pd.concat([outcomes_so_far, judge.outcomes(batch, verdicts_seed)], ignore_index=True)
         if twin.last is not None:
             replayed.append(dict(zip(twin.last.models, twin.last.rating, strict=True)))
     if not replayed:
         return None
-    shift = {name: float(np.mean([ratings[name] for ratings in replayed]) - judge.rating[name])
+    shift = {name: float(np.median([ratings[name] for ratings in replayed]) - judge.rating[name])
              for name in final.models}
     return DesignBias(shift, len(replayed))
 
@@ -593,20 +600,32 @@ class ReplayJudge:
         gap = np.array([rating[a] - rating[b] for a, b in zip(first, second, strict=True)]) / ELO_PER_LOG_ODDS
         return expected_score(gap)
 
-    def outcomes(self, pairs: Sequence[Pair], rng: np.random.Generator) -> pd.DataFrame:
-        """One outcome row per pair (both orders judged, as the plan asks)."""
+    def outcomes(self, pairs: Sequence[Pair], seed: int) -> pd.DataFrame:
+        """One outcome row per pair (both orders judged, as the plan asks).
+
+        A game's random draws are keyed by `seed`, its question and its models (`game_uniforms`), not taken
+        from a stream: a game gets the same verdict whichever round or batch asks for it, so a tournament's
+        replays (whose matches do not depend on the round size) are the same whatever the round size."""
         import pandas as pd
+        from scipy.special import betaincinv
 
         from judgebench.records import OUTCOME_COLUMNS
 
         expected = self._expected(self.rating, [p.model_a for p in pairs], [p.model_b for p in pairs])
+        first, second = game_uniforms(pairs, seed, "first"), game_uniforms(pairs, seed, "second")
         if self.concentration is not None and self.concentration > 1e-3:
-            score = rng.beta(expected * self.concentration, (1 - expected) * self.concentration)
+            score = betaincinv(expected * self.concentration, (1 - expected) * self.concentration, first)
         else:
             tie = np.minimum(self.tie_share, 2 * np.minimum(expected, 1 - expected))
             win = (expected - tie / 2) / np.maximum(1 - tie, 1e-12)  # expected score: win + tie / 2
-            draw = rng.random(len(pairs))
-            score = np.where(draw < tie, 0.5, (rng.random(len(pairs)) < win).astype(float))
+            score = np.where(first < tie, 0.5, (second < win).astype(float))
         return pd.DataFrame({"question_id": [p.question_id for p in pairs], "model_a": [p.model_a for p in pairs],
                              "model_b": [p.model_b for p in pairs], "score_a": score, "weight": 1.0, "p_ab": score,
                              "p_ba": score}, columns=OUTCOME_COLUMNS)
+
+
+def game_uniforms(pairs: Sequence[Pair], seed: int, draw: str) -> np.ndarray:
+    """One uniform number in [0, 1) per pair, a function of `seed`, `draw` and the pair's question and models
+    only (`pairing.stable_seed`'s hash), so that a game's draw does not depend on what else is drawn with it."""
+    return np.array([stable_seed(seed, draw, p.question_id, p.model_a, p.model_b) >> 11 for p in pairs],
+                    dtype=float) / 2.0 ** 53
