@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from judgebench.config import JudgeConfig, RunConfig
-from judgebench.engines.base import Completion, Engine, EventHandler, JudgeRequest
+from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
 from judgebench.errors import ConfigError, StorageError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
@@ -293,8 +293,9 @@ class ResultWriter:
 async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,
                      tally: Tally, on_progress: Callable[[Tally], None] | None = None, *, run_id: str,
                      server: str | None = None, sharing: Sharing = Sharing(),
-                     max_unparsed_attempts: int = 3) -> None:
+                     max_unparsed_attempts: int = 3, stop: asyncio.Event | None = None) -> None:
     """Claim, send and store the games of `specs`, sharing the work with other processes on the store.
+    Once `stop` is set no further batch is claimed (`_send_until_stopped`).
 
     Games are claimed a batch at a time right before they are sent; games another live process holds are
     set aside and looked at again every `poll_s` until they are judged or their lease runs out. Every
@@ -319,7 +320,7 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
         waiting: list[str] = []
         batch_size = sharing.batch_for(judge)
         try:
-            while queue or waiting:
+            while (queue or waiting) and not (stop is not None and stop.is_set()):
                 if not queue:
                     await asyncio.sleep(sharing.poll_s)
                     queue.extend(waiting)
@@ -485,9 +486,10 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 status = "failed"
                 try:
                     interrupted = await _send_until_stopped(
-                        send_games(engine, pending, store, template, config.judge, tally, on_progress,
-                                   run_id=recording.id, server=server, sharing=sharing,
-                                   max_unparsed_attempts=config.max_unparsed_attempts))
+                        lambda stop: send_games(engine, pending, store, template, config.judge, tally, on_progress,
+                                                run_id=recording.id, server=server, sharing=sharing,
+                                                max_unparsed_attempts=config.max_unparsed_attempts, stop=stop),
+                        engine, on_event)
                     status = "interrupted" if interrupted else "finished"
                 finally:
                     if not shared:
@@ -548,16 +550,28 @@ def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-async def _send_until_stopped(sending: Coroutine[Any, Any, None]) -> bool:
-    """Run `sending` as a task that SIGINT/SIGTERM cancel cleanly; True when it was stopped early."""
+async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, Any, None]], engine: Engine,
+                              on_event: EventHandler | None = None) -> bool:
+    """Run `sending(stop)` as a task that SIGINT/SIGTERM stop cleanly; True when it was stopped early.
+
+    The first signal sets `stop` (no further batch is claimed) and asks the engine to finish the requests
+    already sent (`Engine.finish_in_flight`): a server may bill them, and a request abandoned would be sent
+    and paid for again by the next run. A second signal, or an engine that cannot finish them (a local vLLM,
+    which bills nothing), cancels the task at once."""
     loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(sending)
+    stop_asked = asyncio.Event()
+    task = asyncio.ensure_future(sending(stop_asked))
     stopped = False
 
     def stop() -> None:
         nonlocal stopped
+        stop_asked.set()
+        if stopped or not engine.finish_in_flight():
+            task.cancel()
+        elif on_event is not None:
+            on_event(EngineEvent("stage", "stopping: waiting for the requests already sent, which the judge may "
+                                          "bill (Ctrl-C again abandons them)"))
         stopped = True
-        task.cancel()
 
     installed = []
     for signum in (signal.SIGINT, signal.SIGTERM):

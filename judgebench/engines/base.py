@@ -87,4 +87,10 @@ class Engine(Protocol):
         """Yield one `Completion` per request, in completion order, as each finishes."""
         ...
 
+    def finish_in_flight(self) -> bool:
+        """Stop starting requests (new games and retries) and let the requests already sent finish, so that
+        the streams end once their answers are in: a stop (Ctrl-C) then abandons no request a server may
+        bill. False when the engine cannot, and the caller cancels its stream instead."""
+        ...
+
     async def aclose(self) -> None: ...

@@ -401,6 +401,7 @@ class OpenAIEngine:
         self._rng = random.Random(seed)
         self._limit = AdaptiveLimit(concurrency, min_concurrency, adaptive_concurrency)
         self._open: set[Transport] = set()  # the connection pools of streams still running
+        self._streams: list[tuple[_StreamRun, list[asyncio.Task[None]]]] = []  # streams running, their workers
         self._last_contact = -math.inf  # monotonic time of the last HTTP response of any kind
         self.prompt_tokens = 0
         self.completion_tokens = 0
@@ -454,16 +455,20 @@ class OpenAIEngine:
         An engine-wide error (bad key, unknown model, unreachable server, a 429 with
         `on_rate_limit="stop"`) stops sending: no new game and no retry starts, the requests already on
         the wire are waited for (the server may be charging for them), every completion that arrived is
-        yielded, and then the error is raised. Cancelling the consumer instead (Ctrl-C) abandons the
-        requests in flight at once. Whichever way the stream ends, its connections are closed.
+        yielded, and then the error is raised. `finish_in_flight` (a first Ctrl-C) stops the same way and
+        ends the stream without an error; cancelling the consumer instead abandons the requests in flight
+        at once. Whichever way the stream ends, its connections are closed.
         """
         if not requests:
             return
         run = _StreamRun(self._open_transport(), iter(requests), min(self.concurrency, len(requests)))
         workers = [asyncio.create_task(self._work(run)) for _ in range(run.workers)]
+        self._streams.append((run, workers))
         try:
             for _ in range(len(requests)):
                 item = await run.done.get()
+                if item is None:  # stopped by finish_in_flight: every request sent is in
+                    return
                 if isinstance(item, BaseException):
                     run.stopping = True
                     await _cancel([w for w in workers if w not in run.sending])
@@ -475,8 +480,19 @@ class OpenAIEngine:
                     raise item
                 yield item
         finally:
+            self._streams.remove((run, workers))
             await _cancel(workers)
             await self._close_run(run)
+
+    def finish_in_flight(self) -> bool:
+        """Stop starting requests and let those on the wire finish (`Engine.finish_in_flight`): every
+        running stream stops as on an engine-wide error, then ends once its last request is in."""
+        for run, workers in self._streams:
+            run.stopping = True
+            for worker in workers:
+                if worker not in run.sending:  # waiting for a slot or for a retry: nothing billed yet
+                    worker.cancel()
+        return True
 
     async def aclose(self) -> None:
         """Close the connections of any stream that was left open (a stream closes its own when it ends)."""
@@ -553,6 +569,8 @@ class OpenAIEngine:
         finally:
             run.workers -= 1
             if run.workers == 0:
+                if run.stopping:
+                    run.done.put_nowait(None)  # the stream's end, for a consumer still waiting for results
                 await self._close_run(run)
 
     async def _judge(self, run: _StreamRun, request: JudgeRequest) -> Completion | None:
@@ -733,7 +751,7 @@ class OpenAIEngine:
         return self._secret.scrub(text)[:ERROR_TEXT_LIMIT]
 
 
-@dataclass
+@dataclass(eq=False)
 class _StreamRun:
     """What the workers of one `stream` call share: the connection pool, the requests not yet taken,
     how many workers still run, the results for the consumer, whether the stream is stopping, and the
@@ -742,7 +760,7 @@ class _StreamRun:
     http: Transport
     pending: Iterator[JudgeRequest]
     workers: int
-    done: asyncio.Queue[Completion | BaseException] = field(default_factory=asyncio.Queue)
+    done: asyncio.Queue[Completion | BaseException | None] = field(default_factory=asyncio.Queue)  # None: ended
     stopping: bool = False
     sending: set[asyncio.Task[Any] | None] = field(default_factory=set)
     closing: asyncio.Future[None] | None = None

@@ -218,6 +218,10 @@ class VLLMEngine:
                 for completion in await asyncio.to_thread(self.run_chunk, ready):
                     yield completion
 
+    def finish_in_flight(self) -> bool:
+        """A local engine bills nothing: a stop cancels its stream, and the chunk in flight is abandoned."""
+        return False
+
     async def aclose(self) -> None:
         """Stop vLLM's engine process (if this engine built it) once the chunk in flight, if any, is done."""
         await asyncio.to_thread(self.close)
