@@ -195,10 +195,16 @@ def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: 
     if settings.judge.engine == "vllm":
         log = prepare_directory(out if out is not None else Path(settings.store).parent) / ENGINE_LOG
     with capture_engine_output(log, verbose) as terminal:
-        quiet = present.ProgressHooks(on_event=lambda event: terminal.err.print(event.message, markup=False))
+        lines = present.EventLines()
+        quiet = present.ProgressHooks(on_event=lambda event: _print_line(terminal.err, lines.line(event)))
         with (present.progress_display(terminal.err, priced) if progress
               else contextlib.nullcontext(quiet)) as hooks:
             yield hooks
+
+
+def _print_line(console: Console, line: str | None) -> None:
+    if line is not None:
+        console.print(line, markup=False)
 
 
 def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:

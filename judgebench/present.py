@@ -340,11 +340,36 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                        tokens=tally.prompt_tokens + tally.completion_tokens, cost=_cost_text(tally, priced))
 
         def reported(event: EngineEvent) -> None:
-            bar.console.print(event.message, style=None if event.kind == "stage" else "yellow", markup=False,
-                              highlight=False)
+            line = lines.line(event)
+            if line is not None:
+                bar.console.print(line, style=None if event.kind == "stage" else "yellow", markup=False,
+                                  highlight=False)
             bar.update(task, status=event.message)
 
+        lines = EventLines()
+
         yield ProgressHooks(started, advanced, reported)
+
+
+class EventLines:
+    """Which engine reports to print: every one, except that a report of the same kind and HTTP status as
+    one printed less than `every_s` seconds ago is counted instead (a server rate-limiting 16 requests at
+    once would otherwise print 16 lines a second); the next one printed says how many were not."""
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        self.every_s = every_s
+        self._printed: dict[tuple[str, int | None], float] = {}
+        self._held: dict[tuple[str, int | None], int] = {}
+
+    def line(self, event: EngineEvent) -> str | None:
+        """The line to print for `event`, or None to hold it back."""
+        key, now = (event.kind, event.status), time.monotonic()
+        if event.kind in ("wait", "retry") and now - self._printed.get(key, -math.inf) < self.every_s:
+            self._held[key] = self._held.get(key, 0) + 1
+            return None
+        self._printed[key] = now
+        held = self._held.pop(key, 0)
+        return event.message + (f" (and {held:,} more like it since the last shown)" if held else "")
 
 
 PROGRESS_LINE_STEP = 0.1
@@ -374,13 +399,17 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
         if passed > shown:
             shown = passed
             by_others = f" ({tally.elsewhere:,} by another process)" if tally.elsewhere else ""
-            say(f"judged {finished:,} of {tally.total:,} games{by_others} ({finished / max(tally.total, 1):.0%}) · "
-                f"{_games_per_second(tally):.1f} games/s · "
+            failed = f" · {tally.failed:,} failed" if tally.failed else ""
+            say(f"judged {finished:,} of {tally.total:,} games{by_others} ({finished / max(tally.total, 1):.0%})"
+                f"{failed} · {_games_per_second(tally):.1f} games/s · "
                 f"{tally.prompt_tokens + tally.completion_tokens:,} tokens · {_cost_text(tally, priced)}")
 
     def reported(event: EngineEvent) -> None:
-        say(event.message)
+        line = lines.line(event)
+        if line is not None:
+            say(line)
 
+    lines = EventLines()
     yield ProgressHooks(started, advanced, reported)
 
 

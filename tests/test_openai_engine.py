@@ -652,13 +652,14 @@ def test_retry_after_forms_from_the_server(judge_server: JudgeServer, header: di
 
 def test_a_429_without_retry_after_is_still_reported(judge_server: JudgeServer) -> None:
     judge_server.add_fault("429", attempts=2)
-    judge_server.add_fault("503", requests={2})  # other retried errors wait silently (their own backoff)
+    judge_server.add_fault("503", requests={2})  # a server error is reported as a retry (its own backoff)
     events: list[EngineEvent] = []
     (completion,) = judge_all(engine_for(judge_server, "aiohttp", on_event=events.append), [game(0, 9, 1)])
     assert completion.error is None
     assert [e.status for e in judge_server.log] == [429, 429, 503, 200]
-    assert [(e.kind, e.status, e.asked_s) for e in events] == [("wait", 429, None)] * 2
-    assert all(e.message.startswith("server is rate-limiting (HTTP 429); waiting ") for e in events)
+    assert [(e.kind, e.status, e.asked_s) for e in events] == [("wait", 429, None)] * 2 + [("retry", 503, None)]
+    assert all(e.message.startswith("server is rate-limiting (HTTP 429); waiting ") for e in events[:2])
+    assert events[2].message.startswith("HTTP 503 from the judge server") and "; retrying in " in events[2].message
     assert all(e.wait_s is not None and 0 <= e.wait_s <= FAST["backoff_max_s"] for e in events)
 
 

@@ -100,3 +100,19 @@ def test_adaptive_summary_counts_rounds_in_words():
         "7 Elo, 0 of 3 adjacent pairs separated")
     two_rounds = present.adaptive_summary({**plan, "rounds": 2, "precision": None})
     assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")
+
+
+def test_repeated_engine_reports_are_counted_not_printed_each_time(monkeypatch):
+    # a server rate-limiting every request at once: one line per kind and status every 10 s, the next one
+    # saying how many were held back; other kinds and statuses are printed as they come
+    from judgebench.engines.base import EngineEvent
+
+    clock = iter([0.0, 1.0, 2.0, 3.0, 4.0, 12.0])
+    monkeypatch.setattr(present.time, "monotonic", lambda: next(clock))
+    lines = present.EventLines(every_s=10.0)
+    wait = EngineEvent("wait", "server is rate-limiting (HTTP 429); waiting 1 s", status=429)
+    shown = [lines.line(event) for event in (wait, wait, EngineEvent("retry", "HTTP 500 ...", status=500), wait,
+                                             EngineEvent("concurrency", "lowering"), wait)]
+    assert shown == [wait.message, None, "HTTP 500 ...", None, "lowering",
+                     wait.message + " (and 2 more like it since the last shown)"]
+

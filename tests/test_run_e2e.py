@@ -175,9 +175,11 @@ def test_position_biased_judge_is_measured(judge_server, tmp_path):
 def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
     judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text, retry_after=0)
     config = write_config(tmp_path, judge_server.base_url)
-    failing = judgebench("run", "--config", str(config), cwd=tmp_path)
+    failing = judgebench("run", "--config", str(config), "--progress", cwd=tmp_path)
     assert failing.returncode == 3, failing.stderr
     assert "6 games failed" in failing.stderr
+    judged = [line for line in failing.stderr.splitlines() if line.startswith("judged ")]
+    assert " · 6 failed · " in judged[-1]  # the progress says so as they fail, not only the summary
     rows = sqlite3.connect(tmp_path / "store.sqlite").execute(
         "SELECT status, error FROM judgments WHERE status != 'ok'").fetchall()
     assert len(rows) == 6 and all("503" in (error or "") for _, error in rows)

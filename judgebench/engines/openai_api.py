@@ -646,7 +646,11 @@ class OpenAIEngine:
         if status == 429 and self.on_rate_limit == "stop":
             raise self._rate_limit_error(asked)
         if asked is None and status != 429:
-            return self._backoff(attempt), problem
+            delay = self._backoff(attempt)
+            if attempt < self.max_attempts:
+                self._emit(EngineEvent("retry", f"{problem}; retrying in {_seconds_text(delay)}", wait_s=delay,
+                                       status=status))
+            return delay, problem
         delay = self._backoff(attempt) if asked is None else min(asked, self.max_retry_wait_s)
         self._emit(EngineEvent("wait", _wait_message(status, asked, delay), wait_s=delay, asked_s=asked,
                                status=status))
