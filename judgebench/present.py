@@ -241,8 +241,11 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     yield f"{meta['questions']} questions, {len(meta['models'])} models ({', '.join(meta['models'])})"
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
         yield f"{model}: {counted(count, 'question')} skipped (no answer; --allow-missing)"
+    again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
+             f"unparsed, which is asked at most {evaluation.settings.max_unparsed_attempts} times in all)"
+             if run.asked_again else "")
     yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
-           f"{run.tally.done} sent now")
+           f"{run.tally.done} sent now{again}")
     adaptive = meta.get("adaptive")
     if adaptive:
         yield adaptive_summary(adaptive)

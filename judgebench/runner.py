@@ -112,6 +112,7 @@ class RunResult:
     run_id: str | None = None  # this run's row in the store's runs table (None when nothing was sent)
     notes: list[str] = field(default_factory=list)  # for the user: judgments reused from other or unknown servers
     runs: list[dict[str, Any]] = field(default_factory=list)  # the store's runs that judged this plan's games
+    asked_again: int = 0  # games to send that the store held without a verdict (failed, or unparsed)
 
     @property
     def n_failed(self) -> int:
@@ -468,6 +469,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
             to_send = store.to_send(keys, config.max_unparsed_attempts)
+            asked_again = len(store.statuses(to_send))  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
             unique_specs = {spec.request.key: spec for spec in specs}
             pending = [unique_specs[key] for key in keys if key in to_send]
@@ -508,7 +510,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
                      combined=combined, judgments=judgments, interrupted=interrupted,
                      run_id=recording.id if recording.started else None, notes=notes,
-                     runs=_run_records(runs))
+                     runs=_run_records(runs), asked_again=asked_again)
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:
@@ -529,7 +531,8 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                      games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
                      judgments=judgments.reset_index(drop=True), interrupted=any(r.interrupted for r in rounds),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
-                     notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs))
+                     notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs),
+                     asked_again=sum(r.asked_again for r in rounds))
 
 
 _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",
