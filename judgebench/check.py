@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import RunConfig
+from judgebench.config import PLAN_SETTINGS, RunConfig
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_UNDECIDED, ConfigError, InputError
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import atomic_write_text, json_safe
@@ -418,7 +418,8 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
     subset = Dataset({q: dataset.questions[q] for q in question_ids},
                      {k: a for k, a in dataset.answers.items() if k[0] in chosen and k[1] in models},
                      [m for m in dataset.models if m in models])
-    settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False)
+    settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
+                                   **dict.fromkeys(PLAN_SETTINGS))
     return run_coroutine(run_async(settings, subset))
 
 

@@ -18,6 +18,7 @@ its table. Relative paths in a file are relative to the file's own folder.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import math
@@ -87,11 +88,12 @@ class SettingsModel(BaseModel):
             super().__setattr__(name, value)
 
     def with_changes(self, **changes: Any) -> Self:
-        """A copy with some settings changed, each checked as a new one is (for the Python API)."""
-        copy = self.model_copy(deep=True)
-        for name, value in changes.items():
-            setattr(copy, name, value)
-        return copy
+        """A copy with some settings changed, checked together as new settings are (for the Python API and the
+        commands that adapt a run's settings): settings that only make sense together (pairs = "adaptive"
+        and a budget) can change at once. Settings not given explicitly stay unset in the copy."""
+        given = {name: getattr(self, name) for name in self.model_fields_set if name not in changes}
+        with validating(type(self)):
+            return type(self).model_validate(copy.deepcopy({**given, **changes}))
 
     @classmethod
     def help(cls, name: str, more: str = "") -> str:
@@ -242,6 +244,11 @@ class JudgeTable(SettingsModel):
     count as the judge's own models, whose scores the diagnostics report as self-preference."""
 
 
+PLAN_SETTINGS = ("budget_calls", "budget_usd", "stop", "round_games")
+"""The settings of a plan chosen as it goes (pairs adaptive or tournament), refused with other pairs: commands
+that choose their own pairs (`check`, `diagnose --gold`) clear them."""
+
+
 class JudgingSettings(SettingsModel):
     """[judging]: which games are played and how the judge is asked."""
 
@@ -294,8 +301,7 @@ class JudgingSettings(SettingsModel):
                                    "(--budget-calls N), budget_usd (--budget-usd X) or stop (--stop separated, "
                                    "--stop width=W)")
         if self.pairs not in ("adaptive", "tournament"):
-            given = [name for name in ("budget_calls", "budget_usd", "stop", "round_games")
-                     if getattr(self, name) is not None]
+            given = [name for name in PLAN_SETTINGS if getattr(self, name) is not None]
             if given:
                 what = {"stop": "a stopping rule", "round_games": "a round size"}.get(given[0], "a budget")
                 raise _setting_problem((given[0],), f"{what} shapes a plan chosen as it goes (pairs = adaptive or "

@@ -541,13 +541,14 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     import numpy as np
 
     from judgebench import diagnostics
+    from judgebench.config import PLAN_SETTINGS
     from judgebench.datasets.gold import ANSWER_B, gold_dataset, load_gold
     from judgebench.outputs import prepare_directory
     from judgebench.runner import run_async, run_coroutine
     from judgebench.verdicts import orient_games
 
     pairs = load_gold(gold)
-    settings = settings.with_changes(pairs="all", swap="both", baseline=None)
+    settings = settings.with_changes(pairs="all", swap="both", baseline=None, **dict.fromkeys(PLAN_SETTINGS))
     prepare_directory(Path(settings.store).parent, "store's directory")
     dataset = gold_dataset(pairs)
     result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start,

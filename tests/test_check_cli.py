@@ -113,6 +113,18 @@ def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, fol
     assert "::error title=judgebench check::regression" in result.stdout
 
 
+def test_a_run_config_for_an_adaptive_plan_serves_check_too(judge_server, folder):
+    """check chooses its own pairs (candidate against reference on every question): the plan settings of an
+    adaptive run's config (budget, stopping rule, round size) do not apply to it and do not stop it."""
+    config = write_config(folder, judge_server.base_url)
+    config.write_text(config.read_text().replace(
+        'baseline = "base"\n', 'baseline = "base"\npairs = "adaptive"\nbudget_calls = 200\nstop = "separated"\n'
+        'round_games = 20\n'))
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert result.returncode == 1, result.stderr  # the regression, decided on every question
+    assert sent(judge_server) == 2 * N
+
+
 def test_equal_candidates_follow_the_rule(judge_server, folder):
     config = write_config(folder, judge_server.base_url)
     tie = judgebench("check", "--config", str(config), "--candidate", "same", "--reference", "ref",
