@@ -320,8 +320,11 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
         queue: deque[str] = deque(by_key)
         waiting: list[str] = []
         batch_size = sharing.batch_for(judge)
+        def stopping() -> bool:
+            return stop is not None and stop.is_set()
+
         try:
-            while (queue or waiting) and not (stop is not None and stop.is_set()):
+            while (queue or waiting) and not stopping():
                 if not queue:
                     await asyncio.sleep(sharing.poll_s)
                     queue.extend(waiting)
@@ -333,7 +336,7 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                     tally.elsewhere += len(claim.done)
                     if on_progress is not None:
                         on_progress(tally)
-                if claim.claimed:
+                if claim.claimed and not stopping():  # a stop while claiming: the claims are released below
                     requests = [by_key[key].request for key in claim.claimed]
                     stream = engine.stream(requests)
                     try:
@@ -557,19 +560,20 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
                               on_event: EventHandler | None = None) -> bool:
     """Run `sending(stop)` as a task that SIGINT/SIGTERM stop cleanly; True when it was stopped early.
 
-    The first signal sets `stop` (no further batch is claimed) and asks the engine to finish the requests
+    SIGINT (Ctrl-C) sets `stop` (no further batch is sent) and asks the engine to finish the requests
     already sent (`Engine.finish_in_flight`): a server may bill them, and a request abandoned would be sent
-    and paid for again by the next run. A second signal, or an engine that cannot finish them (a local vLLM,
-    which bills nothing), cancels the task at once."""
+    and paid for again by the next run. A second SIGINT, an engine that cannot finish them (a local vLLM,
+    which bills nothing), or SIGTERM cancels the task at once: a service manager's SIGTERM is followed by
+    SIGKILL within seconds, sooner than a request may take."""
     loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
     task = asyncio.ensure_future(sending(stop_asked))
     stopped = False
 
-    def stop() -> None:
+    def stop(signum: int) -> None:
         nonlocal stopped
         stop_asked.set()
-        if stopped or not engine.finish_in_flight():
+        if stopped or signum != signal.SIGINT or not engine.finish_in_flight():
             task.cancel()
         elif on_event is not None:
             on_event(EngineEvent("stage", "stopping: waiting for the requests already sent, which the judge may "
@@ -579,7 +583,7 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
     installed = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(signum, stop)
+            loop.add_signal_handler(signum, stop, signum)
             installed.append(signum)
         except (NotImplementedError, RuntimeError):  # not the main thread, or no signal support
             pass

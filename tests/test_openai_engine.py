@@ -365,6 +365,24 @@ def test_a_server_that_stops_answering_ends_the_run_with_one_message(judge_serve
     assert engine.requests_sent == 5  # three answered, then the two attempts of the fourth game
 
 
+def test_a_stop_before_the_workers_started_ends_the_stream(judge_server: JudgeServer) -> None:
+    # finish_in_flight (a first Ctrl-C) in the same loop step that created the stream's workers cancels them
+    # before they ever run: the stream must still end (it used to wait forever for their results)
+    engine = engine_for(judge_server, "aiohttp", concurrency=2)
+
+    async def run() -> None:
+        stream = engine.stream([game(i, 9, 1) for i in range(4)])
+        first = asyncio.ensure_future(stream.__anext__())
+        asyncio.get_running_loop().call_soon(engine.finish_in_flight)
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(first, 10)
+        await stream.aclose()
+        await engine.aclose()
+
+    asyncio.run(run())
+    assert not judge_server.log  # nothing was sent
+
+
 def test_no_key_and_no_server_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JB_TEST_ABSENT_KEY", raising=False)
     with pytest.raises(EngineError, match="JB_TEST_ABSENT_KEY"):

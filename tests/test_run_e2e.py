@@ -615,7 +615,32 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     assert len(server.log()) == 6 * SHARED_QUESTIONS  # the rest, and nothing twice
 
 
-def test_a_second_ctrl_c_abandons_the_requests_in_flight(judge_server_process, tmp_path):
+def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_path, monkeypatch):
+    """A Ctrl-C that lands while a batch is being claimed (in the store's thread) ends the run before the batch
+    is sent: "no new request starts" holds between batches too. The signal is real (os.kill of this process),
+    sent from inside the claim, where a user's Ctrl-C cannot be aimed."""
+    import os
+
+    from judgebench.store import Store
+
+    claim = Store.claim
+
+    def claim_then_ctrl_c(store, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return claim(store, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "claim", claim_then_ctrl_c)
+    evaluation = evaluate(load_config(write_config(tmp_path, judge_server.base_url)))
+    assert evaluation.run.interrupted and evaluation.exit_code == 130
+    assert not judge_server.log  # the claimed batch was released, not sent
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("signals", [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM,)],
+                         ids=["second-ctrl-c", "sigterm"])
+def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server_process, tmp_path, signals):
+    # SIGTERM (a service manager's stop, soon followed by SIGKILL) does not wait for the requests in flight
     server = judge_server_process("--latency-ms", "3000")
     store = tmp_path / "store.sqlite"
     process = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
@@ -623,9 +648,9 @@ def test_a_second_ctrl_c_abandons_the_requests_in_flight(judge_server_process, t
     while len(server.log()) < 8 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)  # the server logs a request once answered: the first eight are in, eight more sent
     time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGINT)
+    for signum in signals:
+        process.send_signal(signum)
+        time.sleep(0.3)
     code, stderr = _finish(process)
     assert code == 130 and "Traceback" not in stderr, stderr
     time.sleep(3.5)  # the server notices the dropped connections when it would have answered

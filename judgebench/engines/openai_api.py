@@ -36,6 +36,7 @@ import asyncio
 import collections
 import contextlib
 import email.utils
+import functools
 import json
 import math
 import os
@@ -463,6 +464,9 @@ class OpenAIEngine:
             return
         run = _StreamRun(self._open_transport(), iter(requests), min(self.concurrency, len(requests)))
         workers = [asyncio.create_task(self._work(run)) for _ in range(run.workers)]
+        run.alive = len(workers)
+        for worker in workers:  # a done callback runs even for a task cancelled before its first step
+            worker.add_done_callback(functools.partial(_worker_ended, run))
         self._streams.append((run, workers))
         try:
             for _ in range(len(requests)):
@@ -569,8 +573,6 @@ class OpenAIEngine:
         finally:
             run.workers -= 1
             if run.workers == 0:
-                if run.stopping:
-                    run.done.put_nowait(None)  # the stream's end, for a consumer still waiting for results
                 await self._close_run(run)
 
     async def _judge(self, run: _StreamRun, request: JudgeRequest) -> Completion | None:
@@ -767,7 +769,17 @@ class _StreamRun:
     done: asyncio.Queue[Completion | BaseException | None] = field(default_factory=asyncio.Queue)  # None: ended
     stopping: bool = False
     sending: set[asyncio.Task[Any] | None] = field(default_factory=set)
+    alive: int = 0  # worker tasks not yet done (`_worker_ended`)
     closing: asyncio.Future[None] | None = None
+
+
+def _worker_ended(run: _StreamRun, _task: asyncio.Task[None]) -> None:
+    """A worker task of `run` is done, however it ended; after the last one of a stopping stream, the None
+    that ends the consumer's wait (counted here rather than in the worker's `finally`, which a task cancelled
+    before it ever ran never reaches)."""
+    run.alive -= 1
+    if run.alive == 0 and run.stopping:
+        run.done.put_nowait(None)
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
