@@ -247,19 +247,6 @@ def _reference(settings: RunConfig) -> dict[str, str | None]:
     return {"baseline": None, "anchor": settings.anchor or settings.baseline}
 
 
-def _next_round(planner: Planner, outcomes: pd.DataFrame, cost: float, rounds: list[RunResult]) -> list[Pair]:
-    """The planner's next round; Ctrl-C while it is chosen (between rounds, when the runner's own signal
-    handling is not installed) ends the run as an interruption during a round does: the last round is marked
-    interrupted and the plan stops there (before any round, the interrupt goes on to the caller)."""
-    try:
-        return planner.next_round(outcomes, cost)
-    except KeyboardInterrupt:
-        if not rounds:
-            raise
-        rounds[-1] = replace(rounds[-1], interrupted=True)
-        return []
-
-
 def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame,
                  on_event: EventHandler | None) -> DesignBias | None:
     """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`),
@@ -360,23 +347,46 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         if on_start is not None:
             on_start(tally)
 
+    async def judge_round(batch: list[Pair]) -> RunResult:
+        """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
+        next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently."""
+        result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
+                                 pairs=batch, recording=recording)
+        add_up(result.tally)
+        for _ in range(settings.max_unparsed_attempts - 1):
+            if result.interrupted or not result.n_unparsed:
+                break
+            again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
+                                    pairs=batch, recording=recording)
+            add_up(again.tally)
+            if not again.tally.done:  # none left to ask: they used their attempts
+                break
+            result = replace(again, reused=result.reused, asked_again=result.asked_again)
+        return result
+
+    def add_up(tally: Tally) -> None:
+        for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
+            setattr(sent, name, getattr(sent, name) + getattr(tally, name))
+
     status = "failed"
     try:
         outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
-        while (batch := _next_round(planner, outcomes, cost, rounds)) or not rounds:
-            result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
-                                     pairs=batch, recording=recording)
-            rounds.append(result)
-            for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
-                setattr(sent, name, getattr(sent, name) + getattr(result.tally, name))
-            if result.interrupted or not batch:
-                break
-            if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that
-                planner.stopped_by = "failed games"  # retries them with them: the plans would part
-                break
-            if not result.combined.outcomes.empty:
-                outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
-            cost += float(result.judgments["cost"].fillna(0.0).sum())
+        try:
+            while (batch := planner.next_round(outcomes, cost)) or not rounds:
+                result = await judge_round(batch)
+                rounds.append(result)
+                if result.interrupted or not batch:
+                    break
+                if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that
+                    planner.stopped_by = "failed games"  # retries them with them: the plans would part
+                    break
+                if not result.combined.outcomes.empty:
+                    outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
+                cost += float(result.judgments["cost"].fillna(0.0).sum())
+        except KeyboardInterrupt:  # Ctrl-C between rounds, where the runner's signal handling is not installed:
+            if not rounds:  # the run ends as an interruption during a round does (before any round, the
+                raise  # interrupt goes on to the caller)
+            rounds[-1] = replace(rounds[-1], interrupted=True)
         if rounds[-1].interrupted:
             planner.stopped_by = "interrupted"
         status = "interrupted" if rounds[-1].interrupted else "finished"

@@ -174,6 +174,28 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     assert len(_store_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
 
 
+def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_server, tmp_path):
+    """A judge that writes no verdict the first time it sees some games: the run asks them again within their
+    round (as a rerun would), so the next round is chosen from the same verdicts a rerun has, and the rerun
+    with the same budget sends nothing."""
+    from tests.support.judge_server import Reply, quality_rule
+
+    normal = quality_rule()
+    judge_server.rule = lambda request: (Reply("I cannot decide.") if request.attempt == 0 and re.search(
+        r"Question number [0-5]\?", request.text) else normal(request))
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM judgments WHERE status = 'unparsed'").fetchone()[0] == 0
+        reasked = db.execute("SELECT count(*) FROM judgments WHERE attempts = 2").fetchone()[0]
+    assert reasked > 0 and sent(judge_server) == 60 + reasked
+    plan = plan_lines(tmp_path)
+    rerun = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert sent(judge_server) == 60 + reasked and plan_lines(tmp_path) == plan
+
+
 def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_before_judging(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     wrong = judgebench("run", "--config", str(config), "--budget-calls", "40", "--baseline", "m9", cwd=tmp_path)
