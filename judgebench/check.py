@@ -244,7 +244,7 @@ class CheckReport:
     n_failed: int
     exit_code: int = EXIT_OK
     failing_categories: list[str] = field(default_factory=list)
-    questions_available: int | None = None  # in the question set (a --max-questions sample may use fewer)
+    questions_available: int | None = None  # usable by the check (a --max-questions sample may use fewer)
 
     def rule(self) -> str:
         """The result and the rule it follows, in words."""
@@ -308,9 +308,11 @@ def finish(report: CheckReport) -> CheckReport:
 
 
 def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, options: CheckOptions, scale: Scale,
-              reference: str, baseline: str | None, accounting: dict[str, Any], n_failed: int) -> CheckReport:
+              reference: str, baseline: str | None, accounting: dict[str, Any], n_failed: int,
+              questions_available: int | None = None) -> CheckReport:
     """The report of a check from its per-question frame (columns question_id, category, score and, against a
-    run, candidate_score and reference_score), in judging order."""
+    run, candidate_score and reference_score), in judging order; `questions_available`: the questions both
+    sides answered (and, against a run, that it judged), which more judging could use."""
     decided = n_failed == 0 or options.allow_failed
     overall = categories = None
     if decided and len(frame) >= 2:
@@ -320,7 +322,7 @@ def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, option
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
                          worst_questions(frame, games, dataset, options.candidate, reference, baseline),
-                         accounting, n_failed, questions_available=len(dataset.questions))
+                         accounting, n_failed, questions_available=questions_available)
     return finish(report)
 
 
@@ -530,7 +532,7 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     priced = config.judge.priced
     return summarise(frame, games, dataset, options, comparison.scale, comparison.reference,
                      None if options.against is None else comparison.opponent, _accounting(results, priced),
-                     last.n_failed)
+                     last.n_failed, questions_available=len(pool))
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,

@@ -60,8 +60,8 @@ class EngineEvent:
     - `wait`: the engine waits `wait_s` seconds before retrying a game because the server said so
       (HTTP `status` 429, or a `Retry-After` header on a 5xx); `asked_s` is what the server asked for
       (None without `Retry-After`), which may exceed `wait_s` when the engine's cap applies;
-    - `retry`: a request failed in a way worth retrying (HTTP `status` 5xx without `Retry-After`) and the
-      engine retries it after `wait_s` seconds of backoff;
+    - `retry`: a request got an HTTP error worth retrying (`status` 5xx, 408 or 409, without `Retry-After`)
+      and the engine retries it after `wait_s` seconds of backoff;
     - `concurrency`: the engine changed how many requests it keeps in flight to `concurrency` (fewer when
       timeouts pile up on an overloaded server, slowly more again as answers come back in time);
     - `stage`: not the engine's but the run's: after judging, a step that takes a while began (an adaptive

@@ -595,7 +595,7 @@ class OpenAIEngine:
             await asyncio.sleep(delay)
         if self._last_contact < started and failures == {"refused"}:
             raise self._unreachable_error()
-        if self._last_contact < started and failures == {"timeout"} and attempt == self.max_attempts:
+        if self._last_contact < started and failures == {"timeout"} and attempt == self.max_attempts >= 2:
             raise self._silent_error(time.monotonic() - started)  # nothing answered while this game was tried
         self.games_failed += 1
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
@@ -744,10 +744,11 @@ class OpenAIEngine:
         return EngineError(
             f"the judge server at {self._shown_url} stopped answering: no reply to any request for {seconds:.0f} s "
             f"({self.max_attempts} attempts of one game, each timed out after {self.timeout_s:g} s): check the "
-            f"server, or raise timeout_s if it is only slow{self._kept()}")
+            f"server; if it is only slow or overloaded, raise timeout_s or lower --concurrency{self._kept()}")
 
     def _kept(self) -> str:
-        """What an engine-wide error mid-run leaves behind, once the server has answered in this run."""
+        """What an engine-wide error mid-run leaves behind, once the server has answered in this run (a reply
+        without a verdict or an error reply is stored too, as such)."""
         if self._last_contact == -math.inf:
             return ""
         return ". Judgments already received are stored: the same command sends only the rest"
