@@ -218,6 +218,54 @@ def test_replicates_without_maximum_likelihood_ratings_are_found_exactly():
     assert (found == expected).all()
 
 
+def test_judgment_bootstrap_screens_replicates_with_the_data_win_graph(monkeypatch):
+    """The judgment bootstrap checks only the replicates that lose an edge of the screen's spanning trees. "a"
+    always beats "b", so no replicate has the edge b -> a: a screen built on it (the comparison graph instead of
+    the data's win graph) sent every replicate to the exact check. "e" loses one game of 120, so about a third of
+    the replicates lack that loss and have no finite maximum-likelihood ratings: found exactly, against a check of
+    every replicate's own win graph (scipy's strongly connected components)."""
+    from scipy.sparse.csgraph import connected_components
+
+    from judgebench import leaderboard
+
+    rng = np.random.default_rng(5)
+    names = ["a", "b", "c", "d", "e"]
+    rows = []
+    for q in range(30):
+        for i in range(5):
+            for j in range(i + 1, 5):
+                score = 1.0 if (i, j) == (0, 1) else 0.0 if j == 4 and (q, i) != (0, 3) else float(rng.random() < 0.5)
+                rows.append({"question_id": f"q{q}", "model_a": names[i], "model_b": names[j], "score_a": score})
+    seen = {}
+    separation, connected = bt.replicate_separation, bt._strongly_connected
+
+    def screened(draws, unit, edge, n_models, *args, **kwargs):
+        seen["draws"], seen["checks"] = draws, 0
+        seen["found"] = separation(draws, unit, edge, n_models, *args, **kwargs)
+        return seen["found"]
+
+    def counted(adjacency):
+        seen["checks"] = seen.get("checks", 0) + 1
+        return connected(adjacency)
+
+    monkeypatch.setattr(iv, "replicate_separation", screened)
+    monkeypatch.setattr(bt, "_strongly_connected", counted)
+    board = leaderboard.build(pd.DataFrame(rows), rounds=400, seed=0, resample="judgments")
+
+    coded = encode_outcomes(pd.DataFrame(rows))
+    pairs = row_pairs(coded)
+    edges = np.concatenate([pairs.first * 5 + pairs.second, pairs.second * 5 + pairs.first])
+    expected = []
+    for drawn in seen["draws"]:  # the (first won, first lost) columns of every pair in each replicate
+        adjacency = np.zeros(25, dtype=bool)
+        adjacency[edges[drawn]] = True
+        expected.append(connected_components(adjacency.reshape(5, 5), connection="strong")[0] > 1)
+    assert 0.2 < np.mean(expected) < 0.5
+    assert (seen["found"].replicates == np.array(expected)).all()
+    assert board.meta["replicates_regularised"] == sum(expected)
+    assert seen["checks"] < sum(expected) + 40  # the full data and the suspects: was every replicate (401)
+
+
 def test_bootstrap_of_a_model_that_wins_nearly_everything_uses_the_weak_ridge_and_says_so():
     """5 models against a baseline on 40 questions; strong-70b wins 39 of its 40 pairs, so about 36% of the
     question-bootstrap replicates (0.975^40) have it winning everything and no finite maximum-likelihood ratings.

@@ -734,11 +734,12 @@ def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, 
     """Which of R replicates have no finite maximum-likelihood ratings (Ford 1957), exactly and cheaply.
 
     draws: (R, U) how often each unit (a question, or a pair's wins and losses) is drawn in each replicate;
-    unit, edge: the win-graph edges each unit carries (`win_edges` codes); reference: the model the ratings are
-    measured from (`_beyond`). A replicate keeps an edge when it draws a unit carrying it. Replicates that keep
-    every edge of `_spanning_edges` (one small matrix product for all of them) are strongly connected; only the
-    others are checked edge by edge. When the full data is not strongly connected, no replicate (a subset of its
-    edges) is either.
+    unit, edge: the win-graph edges each unit carries (`win_edges` codes): together the full data's win graph,
+    an edge only where the data has a win in that direction (an edge no replicate can keep would send every
+    replicate to the exact check); reference: the model the ratings are measured from (`_beyond`). A replicate
+    keeps an edge when it draws a unit carrying it. Replicates that keep every edge of `_spanning_edges` (one
+    small matrix product for all of them) are strongly connected; only the others are checked edge by edge. When
+    the full data is not strongly connected, no replicate (a subset of its edges) is either.
     """
     m, rounds = n_models, len(draws)
     counts = np.bincount(edge, minlength=m * m).reshape(m, m)
