@@ -196,9 +196,13 @@ def _identifiable(counts) -> bool:
     return True
 
 
-def test_replicates_without_maximum_likelihood_ratings_are_found_exactly():
+@pytest.mark.parametrize("screen_bytes", [None, 1000])
+def test_replicates_without_maximum_likelihood_ratings_are_found_exactly(monkeypatch, screen_bytes):
     """Groups of models, not only single ones, can win or lose everything in a replicate: sparse, lopsided
-    outcomes of 5 models on 12 questions, against a check of every replicate's own win graph (Ford 1957)."""
+    outcomes of 5 models on 12 questions, against a check of every replicate's own win graph (Ford 1957); also
+    screened 6 replicates at a time."""
+    if screen_bytes:
+        monkeypatch.setattr(bt, "_SCREEN_BYTES", screen_bytes)
     rng = np.random.default_rng(3)
     names = ["a", "b", "c", "d", "e"]
     strength = {"a": 2.0, "b": 1.6, "c": 0.0, "d": -0.3, "e": -1.8}

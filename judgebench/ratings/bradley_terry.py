@@ -48,6 +48,7 @@ ELO_SCALE = 400.0
 TIES = ("half", "davidson")
 _DENSE_INCIDENCE_LIMIT = 4_000_000  # pairs x models entries below which gathers are matrix products
 _BATCHED_FROM = 32  # replicates from which those matrix products beat plain gathers
+_SCREEN_BYTES = 8_000_000  # bootstrap replicates' draws and win graphs screened at once (`replicate_separation`)
 # The weak ridge used when maximum-likelihood ratings do not exist (some model won, or lost, every comparison):
 # by the leaderboard's default for the point estimate, and by `fit_replicates` for such bootstrap replicates.
 AUTO_RIDGE = 0.01
@@ -738,8 +739,9 @@ def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, 
     an edge only where the data has a win in that direction (an edge no replicate can keep would send every
     replicate to the exact check); reference: the model the ratings are measured from (`_beyond`). A replicate
     keeps an edge when it draws a unit carrying it. Replicates that keep every edge of `_spanning_edges` (one
-    small matrix product for all of them) are strongly connected; only the others are checked edge by edge. When
-    the full data is not strongly connected, no replicate (a subset of its edges) is either.
+    sparse matrix product per block of replicates) are strongly connected; only the others are checked edge by
+    edge. When the full data is not strongly connected, no replicate (a subset of its edges) is either. Memory
+    stays near _SCREEN_BYTES whatever the number of replicates, units and suspects.
     """
     m, rounds = n_models, len(draws)
     counts = np.bincount(edge, minlength=m * m).reshape(m, m)
@@ -753,20 +755,24 @@ def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, 
     column[spanning] = np.arange(len(spanning))
     tree = column[edge]
     on_tree = np.flatnonzero(tree >= 0)
-    carries = np.bincount(unit[on_tree] * len(spanning) + tree[on_tree], minlength=draws.shape[1] * len(spanning))
-    carries = (carries > 0).reshape(draws.shape[1], len(spanning)).astype(np.float32)
-    drawn = draws > 0
-    kept = product(drawn.astype(np.float32), carries) > 0
+    from scipy import sparse
+
+    n_units = draws.shape[1]
+    carries = sparse.csr_matrix((np.ones(len(on_tree), dtype=np.float32), (tree[on_tree], unit[on_tree])),
+                                shape=(len(spanning), n_units))
+    units = sparse.csr_matrix((np.ones(len(edge), dtype=np.float32), (edge, unit)), shape=(m * m, n_units))
     separation = Separation(np.zeros(rounds, dtype=bool), np.zeros((rounds, m), dtype=bool),
                             np.zeros((rounds, m), dtype=bool))
-    suspects = np.flatnonzero(~kept.all(axis=1))
-    if len(suspects):
-        from scipy import sparse
-
-        units = sparse.csr_matrix((np.ones(len(edge), dtype=np.float32), (unit, edge)), shape=(draws.shape[1], m * m))
-        edges = np.asarray(units.T @ drawn[suspects].T.astype(np.float32)).T > 0
-        for k, index in enumerate(suspects):
-            graph = edges[k].reshape(m, m)
+    # replicates in blocks, so that their single-precision draws and win graphs stay near _SCREEN_BYTES
+    block = max(1, _SCREEN_BYTES // (4 * (n_units + m * m)))
+    for start in range(0, rounds, block):
+        drawn = (draws[start:start + block] > 0).astype(np.float32).T
+        suspects = np.flatnonzero(~(carries @ drawn > 0).all(axis=0))
+        if not len(suspects):
+            continue
+        edges = units @ drawn[:, suspects] > 0
+        for k, index in enumerate(suspects + start):
+            graph = edges[:, k].reshape(m, m)
             if not _strongly_connected(graph):
                 separation.replicates[index] = True
                 separation.above[index], separation.below[index] = _beyond(graph, reference)
