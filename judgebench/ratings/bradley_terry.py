@@ -700,21 +700,23 @@ def _strongly_connected(adjacency: np.ndarray) -> bool:
 
 def _spanning_edges(adjacency: np.ndarray, support: np.ndarray) -> np.ndarray:
     """Codes of the edges of a tree from model 0 to every model and of one from every model to 0, in a strongly
-    connected graph, each model reached by the edge with the most `support`: a graph with all of them is
-    strongly connected (2 (M - 1) edges at most, the ones a replicate is least likely to lose)."""
+    connected graph, each code once: a graph with all of them is strongly connected (2 (M - 1) edges at most).
+    Each tree grows as Prim's (1957) does, one model at a time, by the edge with the most `support` from the
+    models it already reaches, so that it is made of the edges a replicate is least likely to lose."""
     m = len(adjacency)
     codes = []
     for forward in (True, False):
         graph, weight = (adjacency, support) if forward else (adjacency.T, support.T)
-        seen = np.zeros(m, dtype=bool)
-        seen[0] = True
-        while not seen.all():
-            candidates = np.where(graph & seen[:, None] & ~seen[None, :], weight, -1)
-            parent = candidates.argmax(axis=0)
-            reached = np.flatnonzero(candidates.max(axis=0) >= 0)
-            codes.append(parent[reached] * m + reached if forward else reached * m + parent[reached])
-            seen[reached] = True
-    return np.concatenate(codes) if codes else np.zeros(0, dtype=int)
+        reached = np.zeros(m, dtype=bool)
+        best, parent = np.full(m, -1.0), np.zeros(m, dtype=int)
+        joined = 0
+        for _ in range(m - 1):
+            reached[joined] = True
+            better = graph[joined] & ~reached & (weight[joined] > best)
+            best[better], parent[better] = weight[joined][better], joined
+            joined = int(np.where(reached, -np.inf, best).argmax())
+            codes.append(parent[joined] * m + joined if forward else joined * m + parent[joined])
+    return np.unique(np.array(codes, dtype=int))
 
 
 def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -731,20 +733,21 @@ def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, n
 
 
 def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, n_models: int,
-                         reference: int | None = None) -> Separation:
+                         reference: int | None = None, support: np.ndarray | None = None) -> Separation:
     """Which of R replicates have no finite maximum-likelihood ratings (Ford 1957), exactly and cheaply.
 
     draws: (R, U) how often each unit (a question, or a pair's wins and losses) is drawn in each replicate;
     unit, edge: the win-graph edges each unit carries (`win_edges` codes): together the full data's win graph,
     an edge only where the data has a win in that direction (an edge no replicate can keep would send every
-    replicate to the exact check); reference: the model the ratings are measured from (`_beyond`). A replicate
+    replicate to the exact check); support: how many games carry each (unit, edge) entry (one each by default),
+    for the screen's choice of edges; reference: the model the ratings are measured from (`_beyond`). A replicate
     keeps an edge when it draws a unit carrying it. Replicates that keep every edge of `_spanning_edges` (one
     sparse matrix product per block of replicates) are strongly connected; only the others are checked edge by
     edge. When the full data is not strongly connected, no replicate (a subset of its edges) is either. Memory
     stays near _SCREEN_BYTES whatever the number of replicates, units and suspects.
     """
     m, rounds = n_models, len(draws)
-    counts = np.bincount(edge, minlength=m * m).reshape(m, m)
+    counts = np.bincount(edge, support, minlength=m * m).reshape(m, m)
     full = counts > 0
     if not _strongly_connected(full):
         above, below = _beyond(full, reference)

@@ -161,7 +161,7 @@ def judgment_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     index, edge = win_edges(pairs.first[pair], pairs.second[pair], weight * score, weight, n_models)
     lost = edge != pairs.first[pair[index]] * n_models + pairs.second[pair[index]]
     separation = replicate_separation(np.hstack([first > 0, games - first > 0]), pair[index] + lost * n_pairs, edge,
-                                      n_models, reference)
+                                      n_models, reference, support=multiplicity[index])
     return Stats(games=games, model_score=model_score, first_score=first.sum(axis=1), ties=ties,
                  separation=separation)
 
