@@ -196,9 +196,13 @@ def _identifiable(counts) -> bool:
     return True
 
 
-def test_replicates_without_maximum_likelihood_ratings_are_found_exactly():
+@pytest.mark.parametrize("screen_bytes", [None, 1000])
+def test_replicates_without_maximum_likelihood_ratings_are_found_exactly(monkeypatch, screen_bytes):
     """Groups of models, not only single ones, can win or lose everything in a replicate: sparse, lopsided
-    outcomes of 5 models on 12 questions, against a check of every replicate's own win graph (Ford 1957)."""
+    outcomes of 5 models on 12 questions, against a check of every replicate's own win graph (Ford 1957); also
+    screened 6 replicates at a time."""
+    if screen_bytes:
+        monkeypatch.setattr(bt, "_SCREEN_BYTES", screen_bytes)
     rng = np.random.default_rng(3)
     names = ["a", "b", "c", "d", "e"]
     strength = {"a": 2.0, "b": 1.6, "c": 0.0, "d": -0.3, "e": -1.8}
@@ -216,6 +220,69 @@ def test_replicates_without_maximum_likelihood_ratings_are_found_exactly():
     expected = np.array([not _identifiable(_replicate_counts(coded, weights, r)) for r in range(len(weights))])
     assert 0.1 < expected.mean() < 0.9  # both kinds are well represented
     assert (found == expected).all()
+
+
+def test_judgment_bootstrap_screens_replicates_with_the_data_win_graph(monkeypatch):
+    """The judgment bootstrap checks only the replicates that lose an edge of the screen's spanning trees. "a"
+    always beats "b", so no replicate has the edge b -> a: a screen built on it (the comparison graph instead of
+    the data's win graph) sent every replicate to the exact check. "e" loses one game of 120, so about a third of
+    the replicates lack that loss and have no finite maximum-likelihood ratings: found exactly, against a check of
+    every replicate's own win graph (scipy's strongly connected components)."""
+    from scipy.sparse.csgraph import connected_components
+
+    from judgebench import leaderboard
+
+    rng = np.random.default_rng(5)
+    names = ["a", "b", "c", "d", "e"]
+    rows = []
+    for q in range(30):
+        for i in range(5):
+            for j in range(i + 1, 5):
+                score = 1.0 if (i, j) == (0, 1) else 0.0 if j == 4 and (q, i) != (0, 3) else float(rng.random() < 0.5)
+                rows.append({"question_id": f"q{q}", "model_a": names[i], "model_b": names[j], "score_a": score})
+    seen = {}
+    separation, connected = bt.replicate_separation, bt._strongly_connected
+
+    def screened(draws, unit, edge, n_models, *args, **kwargs):
+        seen["draws"], seen["checks"] = draws, 0
+        seen["found"] = separation(draws, unit, edge, n_models, *args, **kwargs)
+        return seen["found"]
+
+    def counted(adjacency):
+        seen["checks"] = seen.get("checks", 0) + 1
+        return connected(adjacency)
+
+    monkeypatch.setattr(iv, "replicate_separation", screened)
+    monkeypatch.setattr(bt, "_strongly_connected", counted)
+    board = leaderboard.build(pd.DataFrame(rows), rounds=400, seed=0, resample="judgments")
+
+    coded = encode_outcomes(pd.DataFrame(rows))
+    pairs = row_pairs(coded)
+    edges = np.concatenate([pairs.first * 5 + pairs.second, pairs.second * 5 + pairs.first])
+    expected = []
+    for drawn in seen["draws"]:  # the (first won, first lost) columns of every pair in each replicate
+        adjacency = np.zeros(25, dtype=bool)
+        adjacency[edges[drawn]] = True
+        expected.append(connected_components(adjacency.reshape(5, 5), connection="strong")[0] > 1)
+    assert 0.2 < np.mean(expected) < 0.5
+    assert (seen["found"].replicates == np.array(expected)).all()
+    assert board.meta["replicates_regularised"] == sum(expected)
+    assert seen["checks"] == sum(expected) + 1  # the full data and the suspects: was every replicate (401)
+
+
+def test_the_screen_keeps_to_the_edges_replicates_rarely_lose(monkeypatch):
+    """a beats b, b beats c and c beats a on each of 30 questions; a beat c once. The screen's trees are then
+    a -> b -> c and c -> a, b -> c (in both, listed once: an edge listed twice left one copy that no replicate
+    kept), not a -> c, which a third of the replicates lose: no replicate needs the exact check."""
+    rows = [{"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": 1.0}
+            for q in range(30) for a, b in [("a", "b"), ("b", "c"), ("c", "a")]]
+    rows.append({"question_id": "q0", "model_a": "a", "model_b": "c", "score_a": 1.0})
+    coded = encode_outcomes(pd.DataFrame(rows))
+    checks = []
+    connected = bt._strongly_connected
+    monkeypatch.setattr(bt, "_strongly_connected", lambda adjacency: checks.append(1) or connected(adjacency))
+    found = iv.question_separation(coded, iv.question_weights(coded.n_questions, 400, np.random.default_rng(0)))
+    assert not found.replicates.any() and len(checks) == 1  # the full data only: was 135
 
 
 def test_bootstrap_of_a_model_that_wins_nearly_everything_uses_the_weak_ridge_and_says_so():

@@ -48,6 +48,7 @@ ELO_SCALE = 400.0
 TIES = ("half", "davidson")
 _DENSE_INCIDENCE_LIMIT = 4_000_000  # pairs x models entries below which gathers are matrix products
 _BATCHED_FROM = 32  # replicates from which those matrix products beat plain gathers
+_SCREEN_BYTES = 8_000_000  # bootstrap replicates' draws and win graphs screened at once (`replicate_separation`)
 # The weak ridge used when maximum-likelihood ratings do not exist (some model won, or lost, every comparison):
 # by the leaderboard's default for the point estimate, and by `fit_replicates` for such bootstrap replicates.
 AUTO_RIDGE = 0.01
@@ -699,21 +700,23 @@ def _strongly_connected(adjacency: np.ndarray) -> bool:
 
 def _spanning_edges(adjacency: np.ndarray, support: np.ndarray) -> np.ndarray:
     """Codes of the edges of a tree from model 0 to every model and of one from every model to 0, in a strongly
-    connected graph, each model reached by the edge with the most `support`: a graph with all of them is
-    strongly connected (2 (M - 1) edges at most, the ones a replicate is least likely to lose)."""
+    connected graph, each code once: a graph with all of them is strongly connected (2 (M - 1) edges at most).
+    Each tree grows as Prim's (1957) does, one model at a time, by the edge with the most `support` from the
+    models it already reaches, so that it is made of the edges a replicate is least likely to lose."""
     m = len(adjacency)
     codes = []
     for forward in (True, False):
         graph, weight = (adjacency, support) if forward else (adjacency.T, support.T)
-        seen = np.zeros(m, dtype=bool)
-        seen[0] = True
-        while not seen.all():
-            candidates = np.where(graph & seen[:, None] & ~seen[None, :], weight, -1)
-            parent = candidates.argmax(axis=0)
-            reached = np.flatnonzero(candidates.max(axis=0) >= 0)
-            codes.append(parent[reached] * m + reached if forward else reached * m + parent[reached])
-            seen[reached] = True
-    return np.concatenate(codes) if codes else np.zeros(0, dtype=int)
+        reached = np.zeros(m, dtype=bool)
+        best, parent = np.full(m, -1.0), np.zeros(m, dtype=int)
+        joined = 0
+        for _ in range(m - 1):
+            reached[joined] = True
+            better = graph[joined] & ~reached & (weight[joined] > best)
+            best[better], parent[better] = weight[joined][better], joined
+            joined = int(np.where(reached, -np.inf, best).argmax())
+            codes.append(parent[joined] * m + joined if forward else joined * m + parent[joined])
+    return np.unique(np.array(codes, dtype=int))
 
 
 def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -730,18 +733,21 @@ def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, n
 
 
 def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, n_models: int,
-                         reference: int | None = None) -> Separation:
+                         reference: int | None = None, support: np.ndarray | None = None) -> Separation:
     """Which of R replicates have no finite maximum-likelihood ratings (Ford 1957), exactly and cheaply.
 
     draws: (R, U) how often each unit (a question, or a pair's wins and losses) is drawn in each replicate;
-    unit, edge: the win-graph edges each unit carries (`win_edges` codes); reference: the model the ratings are
-    measured from (`_beyond`). A replicate keeps an edge when it draws a unit carrying it. Replicates that keep
-    every edge of `_spanning_edges` (one small matrix product for all of them) are strongly connected; only the
-    others are checked edge by edge. When the full data is not strongly connected, no replicate (a subset of its
-    edges) is either.
+    unit, edge: the win-graph edges each unit carries (`win_edges` codes): together the full data's win graph,
+    an edge only where the data has a win in that direction (an edge no replicate can keep would send every
+    replicate to the exact check); support: how many games carry each (unit, edge) entry (one each by default),
+    for the screen's choice of edges; reference: the model the ratings are measured from (`_beyond`). A replicate
+    keeps an edge when it draws a unit carrying it. Replicates that keep every edge of `_spanning_edges` (one
+    sparse matrix product per block of replicates) are strongly connected; only the others are checked edge by
+    edge. When the full data is not strongly connected, no replicate (a subset of its edges) is either. Memory
+    stays near _SCREEN_BYTES whatever the number of replicates, units and suspects.
     """
     m, rounds = n_models, len(draws)
-    counts = np.bincount(edge, minlength=m * m).reshape(m, m)
+    counts = np.bincount(edge, support, minlength=m * m).reshape(m, m)
     full = counts > 0
     if not _strongly_connected(full):
         above, below = _beyond(full, reference)
@@ -752,20 +758,24 @@ def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, 
     column[spanning] = np.arange(len(spanning))
     tree = column[edge]
     on_tree = np.flatnonzero(tree >= 0)
-    carries = np.bincount(unit[on_tree] * len(spanning) + tree[on_tree], minlength=draws.shape[1] * len(spanning))
-    carries = (carries > 0).reshape(draws.shape[1], len(spanning)).astype(np.float32)
-    drawn = draws > 0
-    kept = product(drawn.astype(np.float32), carries) > 0
+    from scipy import sparse
+
+    n_units = draws.shape[1]
+    carries = sparse.csr_matrix((np.ones(len(on_tree), dtype=np.float32), (tree[on_tree], unit[on_tree])),
+                                shape=(len(spanning), n_units))
+    units = sparse.csr_matrix((np.ones(len(edge), dtype=np.float32), (edge, unit)), shape=(m * m, n_units))
     separation = Separation(np.zeros(rounds, dtype=bool), np.zeros((rounds, m), dtype=bool),
                             np.zeros((rounds, m), dtype=bool))
-    suspects = np.flatnonzero(~kept.all(axis=1))
-    if len(suspects):
-        from scipy import sparse
-
-        units = sparse.csr_matrix((np.ones(len(edge), dtype=np.float32), (unit, edge)), shape=(draws.shape[1], m * m))
-        edges = np.asarray(units.T @ drawn[suspects].T.astype(np.float32)).T > 0
-        for k, index in enumerate(suspects):
-            graph = edges[k].reshape(m, m)
+    # replicates in blocks, so that their single-precision draws and win graphs stay near _SCREEN_BYTES
+    block = max(1, _SCREEN_BYTES // (4 * (n_units + m * m)))
+    for start in range(0, rounds, block):
+        drawn = (draws[start:start + block] > 0).astype(np.float32).T
+        suspects = np.flatnonzero(~(carries @ drawn > 0).all(axis=0))
+        if not len(suspects):
+            continue
+        edges = units @ drawn[:, suspects] > 0
+        for k, index in enumerate(suspects + start):
+            graph = edges[:, k].reshape(m, m)
             if not _strongly_connected(graph):
                 separation.replicates[index] = True
                 separation.above[index], separation.below[index] = _beyond(graph, reference)

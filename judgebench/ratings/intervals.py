@@ -154,11 +154,14 @@ def judgment_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
         if layout.davidson:
             ties[lo:hi] = draws @ (weight * tie_mass(score))
     model_score = design.to_models(first) + design.to_second(games)
-    # a replicate has the edge first -> second of a pair when the first side scored, the reverse when it lost
+    # a replicate has the edge first -> second of a pair when the first side scored (unit: the pair), the reverse
+    # when it lost (unit: n_pairs + the pair); only the edges the data has (an outcome that scores that way), so
+    # that the screen's spanning trees never rely on an edge no replicate can keep
     n_models = layout.n_models
-    edge = np.concatenate([pairs.first * n_models + pairs.second, pairs.second * n_models + pairs.first])
-    separation = replicate_separation(np.hstack([first > 0, games - first > 0]), np.arange(2 * n_pairs), edge,
-                                      n_models, reference)
+    index, edge = win_edges(pairs.first[pair], pairs.second[pair], weight * score, weight, n_models)
+    lost = edge != pairs.first[pair[index]] * n_models + pairs.second[pair[index]]
+    separation = replicate_separation(np.hstack([first > 0, games - first > 0]), pair[index] + lost * n_pairs, edge,
+                                      n_models, reference, support=multiplicity[index])
     return Stats(games=games, model_score=model_score, first_score=first.sum(axis=1), ties=ties,
                  separation=separation)
 
