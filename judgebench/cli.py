@@ -219,7 +219,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     from judgebench.evaluation import evaluate
 
     console = TerminalConsole()
-    console.print(present.run_header(settings), markup=False, highlight=False)
+    console.print(present.run_header(settings), markup=False, highlight=False, soft_wrap=True)
     if settings.judge.embedded:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
 
@@ -229,7 +229,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start, on_progress=hooks.on_progress,
                               on_event=hooks.on_event)
     for line in present.run_summary(evaluation):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     for note in evaluation.run.notes:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     if evaluation.run.interrupted:

@@ -359,7 +359,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
                                     pairs=batch, recording=recording)
             add_up(again.tally)
-            if not again.tally.done:  # none left to ask: they used their attempts
+            if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
             result = replace(again, reused=result.reused, asked_again=result.asked_again)
         return result
