@@ -352,21 +352,17 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently."""
         result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
                                  pairs=batch, recording=recording)
-        add_up(result.tally)
+        sent.add(result.tally)
         for _ in range(settings.max_unparsed_attempts - 1):
             if result.interrupted or not result.n_unparsed:
                 break
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
                                     pairs=batch, recording=recording)
-            add_up(again.tally)
+            sent.add(again.tally)
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
             result = replace(again, reused=result.reused, asked_again=result.asked_again)
         return result
-
-    def add_up(tally: Tally) -> None:
-        for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
-            setattr(sent, name, getattr(sent, name) + getattr(tally, name))
 
     status = "failed"
     try:

@@ -342,6 +342,8 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
             bar.update(task, completed=tally.done, rate=_games_per_second(tally),
                        tokens=tally.prompt_tokens + tally.completion_tokens, cost=_cost_text(tally, priced))
 
+        lines = EventLines()
+
         def reported(event: EngineEvent) -> None:
             line = lines.line(event)
             if line is not None:
@@ -349,14 +351,12 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                                   highlight=False)
             bar.update(task, status=event.message)
 
-        lines = EventLines()
-
         yield ProgressHooks(started, advanced, reported)
 
 
 class EventLines:
-    """Which engine reports to print: every one, except that a report of the same kind and HTTP status as
-    one printed less than `every_s` seconds ago is counted instead (a server rate-limiting 16 requests at
+    """Which engine reports to print: every one, except that a wait or retry report of the same kind and HTTP
+    status as one printed less than `every_s` seconds ago is counted instead (a server rate-limiting 16 requests at
     once would otherwise print 16 lines a second); the next one printed says how many were not."""
 
     def __init__(self, every_s: float = 10.0) -> None:
@@ -407,12 +407,13 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
                 f"{failed} · {_games_per_second(tally):.1f} games/s · "
                 f"{tally.prompt_tokens + tally.completion_tokens:,} tokens · {_cost_text(tally, priced)}")
 
+    lines = EventLines()
+
     def reported(event: EngineEvent) -> None:
         line = lines.line(event)
         if line is not None:
             say(line)
 
-    lines = EventLines()
     yield ProgressHooks(started, advanced, reported)
 
 

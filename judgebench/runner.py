@@ -67,6 +67,11 @@ class Tally:
         self.completion_tokens += row.completion_tokens
         self.cost += row.cost or 0.0
 
+    def add(self, other: Tally) -> None:
+        """Add another tally's games, tokens and cost (a run in rounds sums its rounds')."""
+        for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def run_counts(self) -> dict[str, Any]:
         """The counts recorded in the store's `runs` table."""
         return {"sent": self.done, "ok": self.ok, "unparsed": self.unparsed, "failed": self.failed,

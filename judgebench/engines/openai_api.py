@@ -595,7 +595,8 @@ class OpenAIEngine:
             await asyncio.sleep(delay)
         if self._last_contact < started and failures == {"refused"}:
             raise self._unreachable_error()
-        if self._last_contact < started and failures == {"timeout"} and attempt == self.max_attempts >= 2:
+        timed_out_every_time = failures == {"timeout"} and attempt == self.max_attempts and attempt >= 2
+        if self._last_contact < started and timed_out_every_time:
             raise self._silent_error(time.monotonic() - started)  # nothing answered while this game was tried
         self.games_failed += 1
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
