@@ -246,6 +246,10 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
              if run.asked_again else "")
     yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
            f"{run.tally.done} sent now{again}")
+    if run.unreadable:
+        yield (f"{counted(run.unreadable, 'stored judgment')} with none of the verdicts of template "
+               f"'{evaluation.provenance['template']}': counted as unparsed (the store holds the judge's answer, "
+               "so it is not asked again)")
     adaptive = meta.get("adaptive")
     if adaptive:
         yield adaptive_summary(adaptive)

@@ -27,7 +27,7 @@ from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset, Pair
 from judgebench.store import JudgmentRow, Store
-from judgebench.verdicts import Combined, combine, parse_completion
+from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # for the user: judgments reused from other or unknown servers
     runs: list[dict[str, Any]] = field(default_factory=list)  # the store's runs that judged this plan's games
     asked_again: int = 0  # games to send that the store held without a verdict (failed, or unparsed)
+    unreadable: int = 0  # judgments stored ok whose output has none of this template's verdicts (now unparsed)
 
     @property
     def n_failed(self) -> int:
@@ -216,7 +217,7 @@ def judgment_row(spec: GameSpec, completion: Completion, template: Template, jud
     if parsed.status == UNPARSED:
         said_nothing = not (completion.text and completion.text.strip())
         error = (f"the judge returned no text (finish_reason={completion.finish_reason})" if said_nothing
-                 else f"no verdict of the template '{template.name}' in the judge's output")
+                 else no_verdict(template))
     return JudgmentRow(
         key=spec.request.key, question_id=spec.question_id, first=spec.first, second=spec.second,
         judge=judge.name, template=template.name, status=parsed.status, label=parsed.label,
@@ -504,11 +505,13 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 finally:
                     if not shared:
                         recording.finish(store, status, tally.run_counts())
-            judgments = store.judgments(keys)
+            stored = store.judgments(keys)
             runs = store.runs(keys)
     finally:
         if own_engine and engine is not None:
             await engine.aclose()
+    judgments = read_stored(stored, template)  # the stored output read with this template's verdicts
+    unreadable = int(((stored["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
     games = _games_frame(specs, judgments)
     combined = combine(games, swap=config.swap, seed=config.seed,
                        baseline=config.baseline if config.pairs == "baseline" else None)
@@ -518,7 +521,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
                      combined=combined, judgments=judgments, interrupted=interrupted,
                      run_id=recording.id if recording.started else None, notes=notes,
-                     runs=_run_records(runs), asked_again=asked_again)
+                     runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable)
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:
@@ -540,7 +543,7 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                      judgments=judgments.reset_index(drop=True), interrupted=any(r.interrupted for r in rounds),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
                      notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs),
-                     asked_again=sum(r.asked_again for r in rounds))
+                     asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds))
 
 
 _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",

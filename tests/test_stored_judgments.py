@@ -1,0 +1,109 @@
+"""Stored judgments read the same way by everything that rates them: the run, its judgments.jsonl, `leaderboard
+--results` and `leaderboard --store`.
+
+A game's key hashes what is sent, not how the judge's answer is read, so a template that changes only its
+[verdicts] reuses the stored judgments; they must be read with that template's table, not with the one that
+stored them. The scripted judge server (tests/support/judge_server.py) answers from `QUALITY=<n>` markers; the
+answers here make some games "much better" ([[A>>B]]), some "better" and some ties, so verdict weights matter.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_run_e2e import by_model, judgebench
+
+pytestmark = pytest.mark.integration
+
+N_QUESTIONS = 12
+# Model x against the baseline: much better (9 vs 5), worse (4 vs 5) or equal (5), in turn.
+X_QUALITIES = (9, 4, 5)
+PAIRWISE_5 = Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5.toml"
+
+
+def write_inputs(folder: Path) -> list[str]:
+    """Questions and answers of x, y (2 each time: always worse) and the baseline; the run's data flags."""
+    questions, answers = folder / "questions.jsonl", folder / "answers.jsonl"
+    questions.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question {i}?"]}) + "\n"
+                                 for i in range(N_QUESTIONS)))
+    qualities = {"base": [5] * N_QUESTIONS, "x": [X_QUALITIES[i % 3] for i in range(N_QUESTIONS)],
+                 "y": [3] * N_QUESTIONS}
+    answers.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "model": model,
+                                           "turns": [f"Answer {i} by {model}. QUALITY={q[i]}"]}) + "\n"
+                               for model, q in qualities.items() for i in range(N_QUESTIONS)))
+    return ["--questions", questions.name, "--answers", answers.name, "--baseline", "base"]
+
+
+def template_copy(folder: Path, file_name: str, verdicts: str, name: str = "pairwise-5") -> Path:
+    """pairwise-5.toml with its [verdicts] table replaced and named `name` (its prompts and sampling kept, so
+    its games have the same keys)."""
+    text = PAIRWISE_5.read_text().replace('name = "pairwise-5"', f'name = "{name}"')
+    path = folder / f"{file_name}.toml"
+    path.write_text(text[:text.index("[verdicts]")] + "[verdicts]\n" + verdicts)
+    return path
+
+
+ARENA_HARD_WEIGHTS = ('"[[A>>B]]" = { p_first = 1.0, weight = 3 }\n"[[A>B]]" = { p_first = 1.0 }\n'
+                      '"[[A=B]]" = { p_first = 0.5 }\n"[[B>A]]" = { p_first = 0.0 }\n'
+                      '"[[B>>A]]" = { p_first = 0.0, weight = 3 }\n')
+WITHOUT_TIES = ('"[[A>>B]]" = { p_first = 1.0 }\n"[[A>B]]" = { p_first = 1.0 }\n"[[B>A]]" = { p_first = 0.0 }\n'
+                '"[[B>>A]]" = { p_first = 0.0 }\n')
+
+
+def run(folder: Path, server, store: str, out: str, *extra: str):
+    result = judgebench("run", *write_inputs(folder), "--judge-model", "test-judge", "--base-url", server.base_url,
+                        "--store", store, "--out", out, "--rounds", "50", "--no-progress", *extra, cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def ratings(folder: Path, out: str) -> dict[str, tuple[float, float, float, int]]:
+    board = json.loads((folder / out / "leaderboard.json").read_text())
+    return {m: (e["rating"], e["lower"], e["upper"], e["n_games"]) for m, e in by_model(board).items()}
+
+
+def judgment_lines(folder: Path, out: str) -> list[dict]:
+    return [json.loads(line) for line in (folder / out / "judgments.jsonl").read_text().splitlines()]
+
+
+def test_a_template_that_changes_only_its_verdicts_reads_the_stored_answers_with_them(judge_server, tmp_path):
+    """The reviewer's case: a copy of pairwise-5 (same name) weighting `>>` verdicts 3 reuses every stored
+    judgment and must rate exactly as a fresh store judged with it does; judgments.jsonl and a refit agree."""
+    weighted = template_copy(tmp_path, "weighted", ARENA_HARD_WEIGHTS)
+    run(tmp_path, judge_server, "store.sqlite", "plain")
+    sent = sum(judge_server.answered().values())
+    reused = run(tmp_path, judge_server, "store.sqlite", "reused", "--template", str(weighted))
+    assert sum(judge_server.answered().values()) == sent  # nothing paid for twice
+    assert f"{sent} already in the store" in reused.stdout + reused.stderr
+    run(tmp_path, judge_server, "fresh.sqlite", "fresh", "--template", str(weighted))
+
+    assert ratings(tmp_path, "reused") == ratings(tmp_path, "fresh") != ratings(tmp_path, "plain")
+    lines = judgment_lines(tmp_path, "reused")
+    strong = [line for line in lines if line["label"] in ("[[A>>B]]", "[[B>>A]]")]
+    assert strong and {line["weight"] for line in strong} == {3.0}
+    assert {line["template_hash"] for line in lines} == {
+        json.loads((tmp_path / "fresh" / "leaderboard.json").read_text())["meta"]["template_sha256"]}
+    refit = judgebench("leaderboard", "--results", "reused", "--out", "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    assert ratings(tmp_path, "refit") == ratings(tmp_path, "fresh")
+
+
+def test_a_stored_verdict_the_template_lacks_is_unparsed_and_said_so(judge_server, tmp_path):
+    """A template without the tie verdict reads the stored ties as it would read them now: unparsed, counted
+    in the summary and the diagnostics, and not asked again (the store holds the answer)."""
+    no_ties = template_copy(tmp_path, "no-ties", WITHOUT_TIES, name="no-ties")
+    run(tmp_path, judge_server, "store.sqlite", "plain")
+    sent = sum(judge_server.answered().values())
+    reused = run(tmp_path, judge_server, "store.sqlite", "reused", "--template", str(no_ties))
+    assert sum(judge_server.answered().values()) == sent
+    ties = 2 * N_QUESTIONS // 3  # x ties the baseline on a third of the questions, in two orders
+    assert (f"{ties} stored judgments with none of the verdicts of template 'no-ties': counted as unparsed"
+            in " ".join((reused.stdout + reused.stderr).split()))
+    unparsed = [line for line in judgment_lines(tmp_path, "reused") if line["status"] == "unparsed"]
+    assert len(unparsed) == ties and {line["p_first"] for line in unparsed} == {None}
+    assert {line["error"] for line in unparsed} == {"no verdict of the template 'no-ties' in the judge's output"}
+    meta = json.loads((tmp_path / "reused" / "leaderboard.json").read_text())["meta"]
+    assert meta["games_unparsed"] == ties and meta["pairs_incomplete"] == ties // 2
