@@ -205,13 +205,23 @@ def owner_alive(owner: str, host: str, pid: int) -> bool:
 
 
 def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: str | None, path: Path) -> None:
-    """Raise an InputError when `frame` holds judgments of several judges or templates and none was chosen:
-    mixing judges (or templates) would mix different measurements."""
+    """Raise an InputError when `frame` holds judgments of several judges or templates and none was chosen, or
+    judgments of one template name read by several versions of it (`template_hash`: other prompts or another
+    verdict table under the same name): mixing them would mix different measurements. Judgments read with a
+    template file (`Store.judgments`) are all read by that one version."""
     for column, chosen in (("judge", judge), ("template", template)):
         values = sorted(frame[column].unique())
         if chosen is None and len(values) > 1:
             raise InputError(f"the store holds judgments of several {column}s ({', '.join(values)})",
                              path=path, hint=f"choose one with --{column}")
+    hashes = sorted(frame["template_hash"].dropna().unique()) if "template_hash" in frame else []
+    if len(hashes) > 1:
+        name = ", ".join(sorted(frame["template"].unique()))
+        raise InputError(f"the store holds judgments of the template '{name}' read by {len(hashes)} versions of it "
+                         f"(template hashes {', '.join(h[:12] for h in hashes)}): other prompts or verdicts under "
+                         "one name", path=path,
+                         hint="if the versions differ only in their [verdicts], read every judgment with one "
+                              "version's verdicts: --template FILE.toml; otherwise give each version its own name")
 
 
 def measurements_hint(held: Iterable[tuple[str, str]], judge: str | None, template: str | None) -> str:
@@ -504,19 +514,35 @@ class Store:
                   template: str | None = None) -> pd.DataFrame:
         """Stored judgments (all columns but the request), optionally only `keys` (then in the order of `keys`:
         a run's judgments.jsonl lists its games in plan order, the order its online Elo rated them, so that a
-        refit from the file rates them in the same order), a judge or a template; else in the order stored."""
-        columns = ", ".join(c for c in (*_COLUMNS, "attempts") if c != "request")
-        query, args = f"SELECT {columns} FROM judgments WHERE 1=1", list[str]()
+        refit from the file rates them in the same order), a judge or a template; else in the order stored.
+
+        `template_hash` is the hash of the template whose verdict table read each judgment (that of the run that
+        stored it; None in stores older than the runs table). `template` is a template's name (its judgments as
+        stored), or a template file (a value with a suffix, as `prompts.load_template` tells them apart): the
+        judgments stored under its name, read with its verdict table (`verdicts.read_stored`), as a run with
+        that file reads them.
+        """
+        from judgebench.prompts import template_file
+
+        reader = template_file(template)
+        columns = ", ".join(f"judgments.{c}" for c in (*_COLUMNS, "attempts") if c != "request")
+        query = (f"SELECT {columns}, runs.template_hash FROM judgments LEFT JOIN runs ON runs.id = judgments.run_id "
+                 "WHERE 1=1")
+        args = list[str]()
         if judge is not None:
-            query, args = query + " AND judge = ?", [*args, judge]
+            query, args = query + " AND judgments.judge = ?", [*args, judge]
         if template is not None:
-            query, args = query + " AND template = ?", [*args, template]
+            query, args = query + " AND judgments.template = ?", [*args, reader.name if reader else template]
         with self._guard("read"):
-            frame = pd.read_sql_query(query + " ORDER BY created_at, key", self._db, params=args)
+            frame = pd.read_sql_query(query + " ORDER BY judgments.created_at, judgments.key", self._db, params=args)
         if keys is not None:
             position = {key: k for k, key in enumerate(dict.fromkeys(keys))}
             frame = frame[frame["key"].isin(position)]
             frame = frame.iloc[frame["key"].map(position).argsort(kind="stable")]
+        if reader is not None:
+            from judgebench.verdicts import read_stored
+
+            frame = read_stored(frame, reader)
         return frame.reset_index(drop=True)
 
     def measurements(self) -> list[tuple[str, str]]:
@@ -526,10 +552,11 @@ class Store:
             return [(str(judge), str(template)) for judge, template in rows.fetchall()]
 
     def games(self, judge: str | None = None, template: str | None = None) -> pd.DataFrame:
-        """The ok games (question_id, first, second, p_first, weight) of one judge and template.
+        """The ok games (question_id, first, second, p_first, weight) of one judge and template (a name, or a
+        template file whose verdicts read them: `judgments`).
 
-        When the store holds several judges or templates and none is named, that is an input error:
-        mixing judges would mix different measurements.
+        When the store holds several judges or templates and none is named, or versions of one template, that
+        is an input error: mixing them would mix different measurements (`require_one_measurement`).
         """
         frame = self.judgments(judge=judge, template=template)
         frame = frame[frame["status"] == OK]

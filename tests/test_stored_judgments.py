@@ -24,16 +24,16 @@ X_QUALITIES = (9, 4, 5)
 PAIRWISE_5 = Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5.toml"
 
 
-def write_inputs(folder: Path) -> list[str]:
-    """Questions and answers of x, y (2 each time: always worse) and the baseline; the run's data flags."""
+def write_inputs(folder: Path, n: int = N_QUESTIONS) -> list[str]:
+    """The first `n` questions, with answers of x, y (3 each time: always worse) and the baseline; the run's data
+    flags."""
     questions, answers = folder / "questions.jsonl", folder / "answers.jsonl"
     questions.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question {i}?"]}) + "\n"
-                                 for i in range(N_QUESTIONS)))
-    qualities = {"base": [5] * N_QUESTIONS, "x": [X_QUALITIES[i % 3] for i in range(N_QUESTIONS)],
-                 "y": [3] * N_QUESTIONS}
+                                 for i in range(n)))
+    qualities = {"base": [5] * n, "x": [X_QUALITIES[i % 3] for i in range(n)], "y": [3] * n}
     answers.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "model": model,
                                            "turns": [f"Answer {i} by {model}. QUALITY={q[i]}"]}) + "\n"
-                               for model, q in qualities.items() for i in range(N_QUESTIONS)))
+                               for model, q in qualities.items() for i in range(n)))
     return ["--questions", questions.name, "--answers", answers.name, "--baseline", "base"]
 
 
@@ -53,8 +53,8 @@ WITHOUT_TIES = ('"[[A>>B]]" = { p_first = 1.0 }\n"[[A>B]]" = { p_first = 1.0 }\n
                 '"[[B>>A]]" = { p_first = 0.0 }\n')
 
 
-def run(folder: Path, server, store: str, out: str, *extra: str):
-    result = judgebench("run", *write_inputs(folder), "--judge-model", "test-judge", "--base-url", server.base_url,
+def run(folder: Path, server, store: str, out: str, *extra: str, n: int = N_QUESTIONS):
+    result = judgebench("run", *write_inputs(folder, n), "--judge-model", "test-judge", "--base-url", server.base_url,
                         "--store", store, "--out", out, "--rounds", "50", "--no-progress", *extra, cwd=folder)
     assert result.returncode == 0, result.stderr
     return result
@@ -107,3 +107,21 @@ def test_a_stored_verdict_the_template_lacks_is_unparsed_and_said_so(judge_serve
     assert {line["error"] for line in unparsed} == {"no verdict of the template 'no-ties' in the judge's output"}
     meta = json.loads((tmp_path / "reused" / "leaderboard.json").read_text())["meta"]
     assert meta["games_unparsed"] == ties and meta["pairs_incomplete"] == ties // 2
+
+
+def test_a_store_does_not_mix_versions_of_one_template_name_and_reads_with_a_template_file(judge_server, tmp_path):
+    """Half the questions judged with pairwise-5, then all of them with a same-named copy weighting `>>` 3: the
+    store holds verdicts read by two versions of 'pairwise-5'. `leaderboard --store` mixed them silently (weight 1
+    on half the games, 3 on the others); it refuses, and with the copy as --template it reads every stored
+    judgment with the copy's verdicts: the run's ratings."""
+    weighted = template_copy(tmp_path, "weighted", ARENA_HARD_WEIGHTS)
+    run(tmp_path, judge_server, "store.sqlite", "half", n=N_QUESTIONS // 2)
+    run(tmp_path, judge_server, "store.sqlite", "all", "--template", str(weighted))
+    for command in ("leaderboard", "report"):
+        mixed = judgebench(command, "--store", "store.sqlite", "--out", "mixed.html", cwd=tmp_path)
+        assert mixed.returncode == 2 and "Traceback" not in mixed.stderr
+        assert "judgments of the template 'pairwise-5' read by 2 versions of it" in " ".join(mixed.stderr.split())
+    read = judgebench("leaderboard", "--store", "store.sqlite", "--template", str(weighted), "--baseline", "base",
+                      "--rounds", "50", "--out", "read", cwd=tmp_path)
+    assert read.returncode == 0, read.stderr
+    assert ratings(tmp_path, "read") == ratings(tmp_path, "all")
