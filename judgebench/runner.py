@@ -25,7 +25,7 @@ from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandle
 from judgebench.errors import ConfigError, StorageError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
-from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset, Pair
+from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, Answer, Dataset, Pair, ok_games, per_game
 from judgebench.store import JudgmentRow, Store
 from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
@@ -104,7 +104,8 @@ class RunRecording:
 
 @dataclass
 class RunResult:
-    """What a run produced; `games` are the ok games of this run's plan, `combined` their outcomes."""
+    """What a run produced; `judgments` has a row per game of this run's plan that has a stored judgment
+    (records.per_game), `games` are the ok ones, `combined` their outcomes."""
 
     config: RunConfig
     planned: int
@@ -119,6 +120,7 @@ class RunResult:
     runs: list[dict[str, Any]] = field(default_factory=list)  # the store's runs that judged this plan's games
     asked_again: int = 0  # games to send that the store held without a verdict (failed, or unparsed)
     unreadable: int = 0  # judgments stored ok whose output has none of this template's verdicts (now unparsed)
+    shared: int = 0  # games whose request another game of the plan sends too (identical answers): no call of their own
 
     @property
     def n_failed(self) -> int:
@@ -391,16 +393,6 @@ def build_engine(judge: JudgeConfig, on_event: EventHandler | None = None) -> En
     return engine_from_config(judge)
 
 
-def _games_frame(specs: list[GameSpec], judgments: pd.DataFrame) -> pd.DataFrame:
-    """The ok games of this plan, with each game's verdict looked up by its key."""
-    ok = judgments[judgments["status"] == OK].set_index("key")
-    rows = [(s.question_id, s.first, s.second, s.request.key) for s in specs if s.request.key in ok.index]
-    frame = pd.DataFrame(rows, columns=["question_id", "first", "second", "key"])
-    frame["p_first"] = ok["p_first"].reindex(frame["key"]).to_numpy(dtype=float)
-    frame["weight"] = ok["weight"].reindex(frame["key"]).fillna(1.0).to_numpy(dtype=float)
-    return frame
-
-
 def server_identity(description: dict[str, Any]) -> str:
     """Who answers, from `engine.describe()`: the HTTP base URL (without credentials), or for the
     in-process vLLM engine `vllm:<model path>` (with `@<revision>` when known). Two servers both serving a
@@ -472,11 +464,15 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             engine = engine or build_engine(config.judge, on_event)
             specs = fit_to_context(specs, dataset, template, engine)
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
+        plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
+        same_request = plan[plan["key"].duplicated(keep=False)]  # games whose answers are identical
         interrupted, notes = False, []
         shared = recording is not None
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
+            if not same_request.empty:
+                store.share_games(same_request.itertuples(index=False, name=None))
             to_send = store.to_send(keys, config.max_unparsed_attempts)
             asked_again = len(store.statuses(to_send))  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
@@ -510,9 +506,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     finally:
         if own_engine and engine is not None:
             await engine.aclose()
+    stored = stored.drop_duplicates("key")  # one row per judgment: this plan's games are given theirs below
     judgments = read_stored(stored, template)  # the stored output read with this template's verdicts
     unreadable = int(((stored["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
-    games = _games_frame(specs, judgments)
+    judgments = per_game(judgments, plan)
+    games = ok_games(judgments).reset_index(drop=True)
     combined = combine(games, swap=config.swap, seed=config.seed,
                        baseline=config.baseline if config.pairs == "baseline" else None)
     # Every planned pair without an outcome is incomplete, also those of which no game has a verdict yet.
@@ -521,7 +519,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
                      combined=combined, judgments=judgments, interrupted=interrupted,
                      run_id=recording.id if recording.started else None, notes=notes,
-                     runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable)
+                     runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
+                     shared=len(specs) - len(keys))
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:
@@ -536,14 +535,15 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                         n_pairs=sum(r.combined.n_pairs for r in rounds),
                         n_incomplete=sum(r.combined.n_incomplete for r in rounds),
                         n_inconsistent=sum(r.combined.n_inconsistent for r in rounds))
-    judgments = pd.concat([r.judgments for r in rounds], ignore_index=True).drop_duplicates("key")
+    judgments = pd.concat([r.judgments for r in rounds], ignore_index=True).drop_duplicates(GAME_KEYS)
     planned = sum(r.planned for r in rounds)
     return RunResult(last.config, planned=planned, reused=sum(r.reused for r in rounds), tally=tally,
                      games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
                      judgments=judgments.reset_index(drop=True), interrupted=any(r.interrupted for r in rounds),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
                      notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs),
-                     asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds))
+                     asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds),
+                     shared=sum(r.shared for r in rounds))
 
 
 _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",

@@ -20,6 +20,10 @@ requests in flight, and the next run sends only the games whose key has no `ok` 
 games are kept with their error and raw text for the record; they never count as verdicts and are retried
 (unparsed ones a bounded number of times, since a deterministic judge tends to repeat itself).
 
+Shared judgments. Games whose requests are the same (identical answers: both orders of a pair of models that
+answered alike) have one key, so one judgment; `shared_games` records them, and every game gets that verdict
+(`Store.judgments`, records.per_game), as in the run that judged them.
+
 Provenance. Each judgment records the run that stored it and the server that answered (`server`: the
 engine's base URL without credentials, or the in-process model path); each run records engine, server,
 model, versions, template hash, times, counts and cost (the `runs` table).
@@ -49,9 +53,9 @@ from typing import Any
 import pandas as pd
 
 from judgebench.errors import InputError, StorageError
-from judgebench.records import OK, UNPARSED
+from judgebench.records import GAME_KEYS, OK, UNPARSED, per_game
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Version 1, as first released (without `truncated`; some version-1 stores have it, see _add_truncated).
 _SCHEMA_V1 = """
@@ -107,8 +111,17 @@ def _add_provenance_and_claims(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX claims_by_owner ON claims (owner)")
 
 
+def _add_shared_games(db: sqlite3.Connection) -> None:
+    """Version 4: the games that share a judgment with another game (the same request: identical answers), so
+    that the store gives every game its verdict, not only the game that stored it (records.per_game)."""
+    db.execute("""CREATE TABLE shared_games (
+        key TEXT NOT NULL, question_id TEXT NOT NULL, first TEXT NOT NULL, second TEXT NOT NULL,
+        PRIMARY KEY (key, question_id, first, second))""")
+
+
 # _MIGRATIONS[v] turns a version-v store into a version v+1 store.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_truncated, 2: _add_provenance_and_claims}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_truncated, 2: _add_provenance_and_claims,
+                                                                 3: _add_shared_games}
 assert sorted(_MIGRATIONS) == list(range(1, SCHEMA_VERSION))
 
 _COLUMNS = ("key", "question_id", "first", "second", "judge", "template", "status", "label", "p_first", "weight",
@@ -399,6 +412,12 @@ class Store:
                 self._db.executemany("DELETE FROM claims WHERE key = ? AND owner = ?",
                                      [(row.key, owner) for row in rows])
 
+    def share_games(self, games: Iterable[tuple[str, str, str, str]]) -> None:
+        """Record games (key, question_id, first, second) whose request another game sends too (identical
+        answers): the judgment of that key is each one's verdict (`judgments`)."""
+        with self._transaction("write to"):
+            self._db.executemany("INSERT OR IGNORE INTO shared_games VALUES (?, ?, ?, ?)", list(games))
+
     # -- claims (see the module docstring) -----------------------------------------------------------
 
     def claim(self, keys: list[str], owner: str, lease_s: float, max_unparsed_attempts: int = 3,
@@ -516,11 +535,12 @@ class Store:
         a run's judgments.jsonl lists its games in plan order, the order its online Elo rated them, so that a
         refit from the file rates them in the same order), a judge or a template; else in the order stored.
 
-        `template_hash` is the hash of the template whose verdict table read each judgment (that of the run that
-        stored it; None in stores older than the runs table). `template` is a template's name (its judgments as
-        stored), or a template file (a value with a suffix, as `prompts.load_template` tells them apart): the
-        judgments stored under its name, read with its verdict table (`verdicts.read_stored`), as a run with
-        that file reads them.
+        One row per game: a judgment that several games share (the same request: identical answers) is listed
+        for each of them (`records.per_game`). `template_hash` is the hash of the template whose verdict table
+        read each judgment (that of the run that stored it; None in stores older than the runs table).
+        `template` is a template's name (its judgments as stored), or a template file (a value with a suffix, as
+        `prompts.load_template` tells them apart): the judgments stored under its name, read with its verdict
+        table (`verdicts.read_stored`), as a run with that file reads them.
         """
         from judgebench.prompts import template_file
 
@@ -543,7 +563,19 @@ class Store:
             from judgebench.verdicts import read_stored
 
             frame = read_stored(frame, reader)
-        return frame.reset_index(drop=True)
+        return self._every_game(frame.reset_index(drop=True))
+
+    def _every_game(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` (one row per stored judgment) with a row for each game that shares a judgment (shared_games),
+        after the game that stored it (records.per_game)."""
+        with self._guard("read"):
+            shared = pd.read_sql_query(f"SELECT {', '.join(GAME_KEYS)} FROM shared_games", self._db)
+        shared = shared[shared["key"].isin(frame["key"])]
+        if shared.empty:
+            return frame.assign(shared_call=False)
+        games = pd.concat([frame[GAME_KEYS], shared], ignore_index=True).drop_duplicates()
+        position = pd.Series(range(len(frame)), index=frame["key"])
+        return per_game(frame, games.iloc[games["key"].map(position).argsort(kind="stable")])
 
     def measurements(self) -> list[tuple[str, str]]:
         """The (judge, template) pairs that stored judgments have, of every status, sorted."""

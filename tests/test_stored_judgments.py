@@ -24,16 +24,22 @@ X_QUALITIES = (9, 4, 5)
 PAIRWISE_5 = Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5.toml"
 
 
-def write_inputs(folder: Path, n: int = N_QUESTIONS) -> list[str]:
+def write_inputs(folder: Path, n: int = N_QUESTIONS, same: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """The first `n` questions, with answers of x, y (3 each time: always worse) and the baseline; the run's data
-    flags."""
+    flags. `same`: question id -> models that give one identical answer to it."""
     questions, answers = folder / "questions.jsonl", folder / "answers.jsonl"
     questions.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question {i}?"]}) + "\n"
                                  for i in range(n)))
     qualities = {"base": [5] * n, "x": [X_QUALITIES[i % 3] for i in range(n)], "y": [3] * n}
-    answers.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "model": model,
-                                           "turns": [f"Answer {i} by {model}. QUALITY={q[i]}"]}) + "\n"
-                               for model, q in qualities.items() for i in range(n)))
+    same = same or {}
+
+    def answer(i: int, model: str) -> str:
+        if model in same.get(f"q{i:02d}", ()):
+            return "The same answer."
+        return f"Answer {i} by {model}. QUALITY={qualities[model][i]}"
+
+    answers.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "model": model, "turns": [answer(i, model)]})
+                               + "\n" for model in qualities for i in range(n)))
     return ["--questions", questions.name, "--answers", answers.name, "--baseline", "base"]
 
 
@@ -53,9 +59,11 @@ WITHOUT_TIES = ('"[[A>>B]]" = { p_first = 1.0 }\n"[[A>B]]" = { p_first = 1.0 }\n
                 '"[[B>>A]]" = { p_first = 0.0 }\n')
 
 
-def run(folder: Path, server, store: str, out: str, *extra: str, n: int = N_QUESTIONS):
-    result = judgebench("run", *write_inputs(folder, n), "--judge-model", "test-judge", "--base-url", server.base_url,
-                        "--store", store, "--out", out, "--rounds", "50", "--no-progress", *extra, cwd=folder)
+def run(folder: Path, server, store: str, out: str, *extra: str, n: int = N_QUESTIONS,
+        same: dict[str, tuple[str, ...]] | None = None):
+    result = judgebench("run", *write_inputs(folder, n, same), "--judge-model", "test-judge", "--base-url",
+                        server.base_url, "--store", store, "--out", out, "--rounds", "50", "--no-progress", *extra,
+                        cwd=folder)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -125,3 +133,31 @@ def test_a_store_does_not_mix_versions_of_one_template_name_and_reads_with_a_tem
                       "--rounds", "50", "--out", "read", cwd=tmp_path)
     assert read.returncode == 0, read.stderr
     assert ratings(tmp_path, "read") == ratings(tmp_path, "all")
+
+
+def test_games_with_identical_answers_share_one_call_and_every_refit_sees_them_all(judge_server, tmp_path):
+    """x answers q00 as the baseline does, and x, y and the baseline give one answer to q01: both orders of those
+    pairs render one request, judged by one call. The run rated every game; judgments.jsonl and the store held
+    one row per call, so a refit from either lost games (a pair short, other ratings) and nothing said so."""
+    same = {"q00": ("x", "base"), "q01": ("x", "y", "base")}
+    planned = 2 * 2 * N_QUESTIONS  # x and y against the baseline, both orders
+    result = run(tmp_path, judge_server, "store.sqlite", "out", same=same)
+    assert sum(judge_server.answered().values()) == planned - 4  # q00: 2 games, 1 call; q01: 4 games, 1 call
+    assert (f"{planned} games planned, 0 already in the store (store.sqlite), {planned - 4} sent now, 4 games judged "
+            "by the call of another game with the same request (identical answers)"
+            in " ".join((result.stdout + result.stderr).split()))
+    board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert board["meta"]["games_shared"] == 4 and board["meta"]["pairs_incomplete"] == 0
+    lines = judgment_lines(tmp_path, "out")
+    assert len(lines) == planned and sum(line["shared_call"] for line in lines) == 4
+    assert sum(line["prompt_tokens"] for line in lines) == sum(entry.prompt_tokens for entry in judge_server.log)
+
+    for source in (["--results", "out"], ["--store", "store.sqlite", "--baseline", "base", "--rounds", "50"]):
+        refit = judgebench("leaderboard", *source, "--out", "refit", cwd=tmp_path)
+        assert refit.returncode == 0, refit.stderr
+        assert ratings(tmp_path, "refit") == ratings(tmp_path, "out")
+        assert {entry[3] for entry in ratings(tmp_path, "refit").values()} == {N_QUESTIONS, 2 * N_QUESTIONS}
+    again = run(tmp_path, judge_server, "store.sqlite", "again", same=same)
+    assert sum(judge_server.answered().values()) == planned - 4  # nothing sent again
+    assert f"{planned} games planned, {planned - 4} already in the store" in " ".join(again.stdout.split())
+    assert ratings(tmp_path, "again") == ratings(tmp_path, "out")
