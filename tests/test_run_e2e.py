@@ -595,7 +595,7 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     deadline = time.monotonic() + 120
     while len(_store_rows(store)) < 50 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    process.send_signal(signal.SIGINT)  # SIGTERM takes the same path (runner._send_until_stopped)
+    process.send_signal(signal.SIGINT)  # SIGTERM abandons the requests in flight (see below)
     code, stderr = _finish(process)
     assert code == 130, stderr
     assert "Traceback" not in stderr and "Unclosed" not in stderr
@@ -637,10 +637,12 @@ def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_pat
         assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
 
 
-@pytest.mark.parametrize("signals", [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM,)],
+@pytest.mark.parametrize(("signals", "exit_code"), [((signal.SIGINT, signal.SIGINT), 130), ((signal.SIGTERM,), 143)],
                          ids=["second-ctrl-c", "sigterm"])
-def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server_process, tmp_path, signals):
-    # SIGTERM (a service manager's stop, soon followed by SIGKILL) does not wait for the requests in flight
+def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server_process, tmp_path, signals,
+                                                                     exit_code):
+    # SIGTERM (a service manager's stop, soon followed by SIGKILL) does not wait for the requests in flight; the
+    # exit code is 128 + the signal's number, as for a process the signal ended: 130 for Ctrl-C, 143 for SIGTERM
     server = judge_server_process("--latency-ms", "3000")
     store = tmp_path / "store.sqlite"
     process = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
@@ -652,10 +654,12 @@ def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server
         process.send_signal(signum)
         time.sleep(0.3)
     code, stderr = _finish(process)
-    assert code == 130 and "Traceback" not in stderr, stderr
+    assert code == exit_code and "Traceback" not in stderr, stderr
     time.sleep(3.5)  # the server notices the dropped connections when it would have answered
     assert len([entry for entry in server.log() if entry.status == DROPPED]) == 8  # the eight on the wire
     assert set(_ok_keys(store)) == {entry.key for entry in server.log() if entry.status == 200}
+    with sqlite3.connect(store) as db:  # either signal: the store records the run as interrupted
+        assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
 
 
 def test_claims_are_renewed_while_games_are_in_flight(judge_server, tmp_path):

@@ -311,6 +311,34 @@ def test_ctrl_c_between_rounds_ends_the_run_as_an_interruption(judge_server, tmp
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 40)]
 
 
+def test_sigterm_in_a_later_round_ends_the_adaptive_run_with_exit_code_143(judge_server, tmp_path, monkeypatch):
+    """SIGTERM while the third round's games are claimed: the rounds before it and the run end as one interrupted
+    run, with SIGTERM's exit code (128 + 15), not Ctrl-C's. The signal is real (os.kill of this process), sent
+    from inside the claim, where a service manager's SIGTERM cannot be aimed."""
+    from judgebench.config import load_config
+    from judgebench.evaluation import evaluate
+    from judgebench.store import Store
+
+    claim, claims = Store.claim, []
+
+    def claim_then_sigterm(store, keys, *args, **kwargs):
+        claims.append(len(keys))
+        if len(claims) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return claim(store, keys, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "claim", claim_then_sigterm)
+    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive"),
+                           {"budget_calls": 200, "round_games": 20})
+    evaluation = evaluate(settings, out=tmp_path / "out")
+    assert claims == [20, 20, 20]  # one claim per round: the third round's batch was released, not sent
+    assert evaluation.run.interrupted and evaluation.exit_code == 143
+    assert evaluation.provenance["adaptive"]["stopped_by"] == "interrupted"
+    assert sent(judge_server) == 40
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 40)]
+
+
 def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ratings(judge_server, tmp_path):
     """`leaderboard --results DIR` refits the run's judgments with the settings leaderboard.json records, the
     design-bias correction included: the same ratings and intervals as the run's (a store refit has none)."""
