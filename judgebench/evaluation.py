@@ -391,7 +391,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         try:
             if recording.started:  # a store that cannot be written or is locked leaves the run 'running'
                 with suppress(StorageError), Store(settings.store, busy_timeout_s=2.0) as store:
-                    recording.finish(store, status, {**sent.run_counts(), "planned": sum(r.planned for r in rounds)})
+                    recording.finish(store, status, {**sent.run_counts(settings.judge.priced),
+                                                     "planned": sum(r.planned for r in rounds)})
         finally:
             if own_engine:
                 await engine.aclose()

@@ -72,11 +72,12 @@ class Tally:
         for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def run_counts(self) -> dict[str, Any]:
-        """The counts recorded in the store's `runs` table."""
+    def run_counts(self, priced: bool) -> dict[str, Any]:
+        """The counts recorded in the store's `runs` table; the cost is None when the judge has no prices
+        (`JudgeConfig.priced`): unknown, not free."""
         return {"sent": self.done, "ok": self.ok, "unparsed": self.unparsed, "failed": self.failed,
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "cost": self.cost}
+                "cost": self.cost if priced else None}
 
 
 @dataclass
@@ -516,7 +517,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     status = "interrupted" if stopped_by is not None else "finished"
                 finally:
                     if not shared:
-                        recording.finish(store, status, tally.run_counts())
+                        recording.finish(store, status, tally.run_counts(config.judge.priced))
             judgments = store.judgments(keys)
             runs = store.runs(keys)
     finally:

@@ -558,6 +558,8 @@ def test_judgments_of_another_server_are_not_reused_silently(judge_server, tmp_p
         servers = db.execute("SELECT DISTINCT server, run_id IS NOT NULL FROM judgments").fetchall()
     assert len(runs) == 1 and runs[0][:4] == (judge_server.base_url, "finished", BASELINE_GAMES, BASELINE_GAMES)
     assert runs[0][4] and len(runs[0][5]) == 64 and servers == [(judge_server.base_url, 1)]
+    [run] = leaderboard(tmp_path)["meta"]["runs"]
+    assert run["cost"] is None and leaderboard(tmp_path)["meta"]["cost_usd"] is None  # no prices: unknown, not $0
 
     other = JudgeServer().start()  # serves the same model name: another judge all the same
     try:

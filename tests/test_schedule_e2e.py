@@ -91,6 +91,7 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     # the three rounds are one run of the store, with the whole plan's counts
     [run] = board["meta"]["runs"]
     assert run["status"] == "finished" and run["sent"] == 60
+    assert run["cost"] is None and board["meta"]["cost_usd"] is None  # no prices: unknown, not $0
 
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
@@ -221,6 +222,8 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     # the first round is one pair, to learn the price; then rounds are cut to what the budget still buys, at the
     # average price so far (a round of dearer games may pass the budget by a little)
     assert 2.0 - 10 * per_game < spent <= 2.0 * 1.02, (spent, per_game)
+    [recorded] = leaderboard(tmp_path)["meta"]["runs"]  # with prices, the run's cost is what it spent
+    assert recorded["cost"] == pytest.approx(spent)
 
 
 def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_path):
