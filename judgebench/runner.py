@@ -26,7 +26,7 @@ from judgebench.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, ConfigError, St
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset, Pair
-from judgebench.store import JudgmentRow, Store
+from judgebench.store import JudgmentRow, Store, keys_to_send
 from judgebench.verdicts import Combined, combine, parse_completion
 
 
@@ -490,8 +490,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
-            to_send = store.to_send(keys, config.max_unparsed_attempts)
-            asked_again = len(store.statuses(to_send))  # stored without a verdict: failed, or unparsed
+            stored = store.statuses(keys)
+            to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
+            asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
             unique_specs = {spec.request.key: spec for spec in specs}
             pending = [unique_specs[key] for key in keys if key in to_send]

@@ -215,6 +215,18 @@ def owner_alive(owner: str, host: str, pid: int) -> bool:
     return not process_gone(host, pid)
 
 
+def keys_to_send(keys: Iterable[str], stored: dict[str, tuple[str, int]], max_unparsed_attempts: int = 3) -> set[str]:
+    """Keys among `keys` that still need a request, given the stored (status, attempts) of each (`Store.statuses`):
+    never stored, failed, or unparsed fewer times than allowed."""
+    send = set()
+    for key in keys:
+        status, attempts = stored.get(key, (None, 0))
+        if status == OK or (status == UNPARSED and attempts >= max_unparsed_attempts):
+            continue
+        send.add(key)
+    return send
+
+
 def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: str | None, path: Path) -> None:
     """Raise an InputError when `frame` holds judgments of several judges or templates and none was chosen:
     mixing judges (or templates) would mix different measurements."""
@@ -510,14 +522,7 @@ class Store:
     def to_send(self, keys: Iterable[str], max_unparsed_attempts: int = 3) -> set[str]:
         """Keys that still need a request: never stored, failed, or unparsed fewer times than allowed."""
         keys = list(keys)
-        stored = self.statuses(keys)
-        send = set()
-        for key in keys:
-            status, attempts = stored.get(key, (None, 0))
-            if status == OK or (status == UNPARSED and attempts >= max_unparsed_attempts):
-                continue
-            send.add(key)
-        return send
+        return keys_to_send(keys, self.statuses(keys), max_unparsed_attempts)
 
     def judgments(self, keys: Iterable[str] | None = None, judge: str | None = None,
                   template: str | None = None) -> pd.DataFrame:

@@ -194,6 +194,33 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
         retry.stdout.split())
 
 
+def test_what_to_send_and_what_is_asked_again_come_from_one_read_of_the_store(judge_server, tmp_path, monkeypatch):
+    """A run plans its games from one read of their stored statuses: which to send, and how many of those the
+    store held without a verdict (`asked_again`); the claims read them again under the write lock (store.py)."""
+    from judgebench.store import Store
+
+    judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text, retry_after=0)
+    config = load_config(write_config(tmp_path, judge_server.base_url))
+    assert evaluate(config).diagnostics.n_failed == 6
+    judge_server.reset()
+    reads, statuses, claim = [], Store.statuses, Store.claim
+
+    def counted_statuses(store, keys):
+        keys = list(keys)
+        reads.append(len(keys))
+        return statuses(store, keys)
+
+    def marked_claim(store, *args, **kwargs):
+        reads.append("claim")
+        return claim(store, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "statuses", counted_statuses)
+    monkeypatch.setattr(Store, "claim", marked_claim)
+    run = evaluate(config).run
+    assert run.tally.done == 6 and run.asked_again == 6
+    assert reads[:reads.index("claim")] == [BASELINE_GAMES]  # the plan's statuses, read once
+
+
 @pytest.mark.parametrize("said, error", [("I cannot decide.", "no verdict of the template"),
                                          ("", "the judge returned no text (finish_reason=stop)")])
 def test_unparsed_games_are_kept_and_retried_a_bounded_number_of_times(judge_server, tmp_path, said, error):
