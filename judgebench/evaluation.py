@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import signal
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_INTERRUPTED, EXIT_OK, ConfigError, StorageError
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, StorageError
 from judgebench.leaderboard import Leaderboard, build
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class Evaluation:
     def exit_code(self) -> int:
         """The CLI's exit code for this evaluation (DESIGN.md, "Conventions")."""
         if self.run.interrupted:
-            return EXIT_INTERRUPTED
+            return self.run.stopped_exit_code
         if self.diagnostics.n_failed or self.diagnostics.no_verdict:
             return EXIT_FAILED_GAMES
         return EXIT_OK
@@ -382,7 +383,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         except KeyboardInterrupt:  # Ctrl-C between rounds, where the runner's signal handling is not installed:
             if not rounds:  # the run ends as an interruption during a round does (before any round, the
                 raise  # interrupt goes on to the caller)
-            rounds[-1] = replace(rounds[-1], interrupted=True)
+            rounds[-1] = replace(rounds[-1], stopped_by=signal.SIGINT)
         if rounds[-1].interrupted:
             planner.stopped_by = "interrupted"
         status = "interrupted" if rounds[-1].interrupted else "finished"
@@ -390,7 +391,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         try:
             if recording.started:  # a store that cannot be written or is locked leaves the run 'running'
                 with suppress(StorageError), Store(settings.store, busy_timeout_s=2.0) as store:
-                    recording.finish(store, status, {**sent.run_counts(), "planned": sum(r.planned for r in rounds)})
+                    recording.finish(store, status, {**sent.run_counts(settings.judge.priced),
+                                                     "planned": sum(r.planned for r in rounds)})
         finally:
             if own_engine:
                 await engine.aclose()
@@ -528,7 +530,7 @@ class GoldEvaluation:
     @property
     def exit_code(self) -> int:
         if self.run.interrupted:
-            return EXIT_INTERRUPTED
+            return self.run.stopped_exit_code
         return EXIT_FAILED_GAMES if self.run.n_failed or self.figures["gold"]["n_pairs"] == 0 else EXIT_OK
 
 
