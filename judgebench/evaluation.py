@@ -462,15 +462,17 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
     inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
                          judge=chosen["judge"], template=chosen["template"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
-    return build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
-                 style_control=chosen["style_control"], **_length_control(chosen),
-                 resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
-                 seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
-                 anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
-                 ties=chosen["ties"], position_effect=chosen["position_effect"],
-                 regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
-                 meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
-                       "swap": chosen["swap"] if inputs.kind == "store" else None})
+    board = build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
+                  style_control=chosen["style_control"], **_length_control(chosen),
+                  resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
+                  seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
+                  anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
+                  ties=chosen["ties"], position_effect=chosen["position_effect"],
+                  regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
+                  meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
+                        "swap": chosen["swap"] if inputs.kind == "store" else None})
+    board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
+    return board
 
 
 def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:

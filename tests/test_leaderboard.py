@@ -381,6 +381,46 @@ def llmfao_outcomes(shared_data) -> pd.DataFrame:
                          "winner": winner})
 
 
+def test_evalica_comparison_file_from_the_command_line(shared_data, tmp_path):
+    # evalica's own layout (left, right, winner), as published with its goldens: the Bradley-Terry ratings are
+    # evalica's (abilities normalised to sum 1), and the output says that each row was taken as a question.
+    from tests.test_bradley_terry import golden
+
+    done = run_cli("--outcomes", str(shared_data / "ratings" / "food.csv"), "--rounds", "20", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "each row is its own question" in done.stderr
+    document = json.loads((tmp_path / "leaderboard.json").read_text())
+    strengths = pd.Series({e["model"]: e["rating"] * np.log(10) / 400 for e in document["models"]})
+    abilities = np.exp(strengths) / np.exp(strengths).sum()
+    expected = golden(shared_data / "ratings" / "food-golden.csv", "bradley_terry")
+    np.testing.assert_allclose(abilities[expected.index].to_numpy(), expected.to_numpy(), rtol=1e-6, atol=0)
+    assert any("each row is its own question" in w for w in document["meta"]["warnings"])
+    assert document["meta"]["n_questions"] == document["meta"]["n_outcomes"] == 30
+
+
+def test_position_effect_from_home_and_away_outcomes(shared_data, tmp_path):
+    # Agresti's baseball games (../shared/data/README.md: home-advantage coefficient 0.302) as an outcomes file.
+    # Without per-order columns the error says which to add; with p_ab (the home team shown first) the fit is
+    # Agresti's.
+    from tests.test_bradley_terry import baseball_games
+
+    games = baseball_games(shared_data)
+    outcomes = pd.DataFrame({"question_id": games["question_id"], "model_a": games["first"],
+                             "model_b": games["second"], "score_a": games["p_first"]})
+    plain = tmp_path / "plain.csv"
+    outcomes.to_csv(plain, index=False)
+    refused = run_cli("--outcomes", str(plain), "--position-effect", "--rounds", "20", "-q")
+    assert refused.returncode == 2
+    assert "p_ab, model_a's score" in refused.stderr and "model_a at home" in refused.stderr
+    assert "p_ba, model_a's score where model_b was shown first" in refused.stderr
+    home_first = tmp_path / "home_first.csv"
+    outcomes.assign(p_ab=outcomes["score_a"], p_ba=None).to_csv(home_first, index=False)
+    done = run_cli("--outcomes", str(home_first), "--position-effect", "--rounds", "20", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    effect = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["position_effect"]
+    assert round(effect["log_odds"], 3) == 0.302
+
+
 def ranks_of(board: leaderboard.Leaderboard) -> dict[str, int]:
     return {e["model"]: e["rank"] for e in board.models}
 
