@@ -15,6 +15,7 @@ from judgebench.datasets.judgments import (
     instruction_id,
     load_alpaca_eval_annotations,
     load_alpaca_eval_lc_weights,
+    load_instruction_difficulty,
     load_outcomes,
 )
 from judgebench.datasets.sources import read_outcomes
@@ -293,6 +294,16 @@ def test_alpaca_eval_structural_errors(tmp_path):
         load_alpaca_eval_annotations([broken])
     with pytest.raises(InputError, match="file not found"):
         load_alpaca_eval_annotations([tmp_path / "missing.json"])
+
+
+def test_length_control_files_given_for_each_other_are_named_swapped(shared_data):
+    folder = shared_data / "alpaca_eval"
+    with pytest.raises(InputError, match="look swapped") as weights:
+        load_alpaca_eval_lc_weights(folder / "instruction_difficulty.csv")
+    assert "instruction_difficulty.csv: holds instruction difficulties" in str(weights.value)
+    with pytest.raises(InputError, match="look swapped") as difficulty:
+        load_instruction_difficulty(folder / "lc_weights.csv")
+    assert "lc_weights.csv: holds AlpacaEval's GLM weights" in str(difficulty.value)
 
 
 def test_lc_weights_flip_the_length_sign(shared_data):

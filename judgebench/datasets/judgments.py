@@ -353,6 +353,11 @@ def _alpaca_eval_preference(values: pd.Series, source: Table) -> np.ndarray:
     return numeric
 
 
+# The two length-control files given for each other: each loader recognises the other's file.
+_SWAPPED_HINT = ("the two files look swapped: --lc-weights takes lc_weights.csv and --instruction-difficulty "
+                 "takes instruction_difficulty.csv (in Python: lc_weights= and instruction_difficulty=)")
+
+
 def load_alpaca_eval_lc_weights(path: str | Path) -> pd.DataFrame:
     """Published per-model coefficients of AlpacaEval's length-controlled GLM (lc_weights CSV).
 
@@ -365,6 +370,9 @@ def load_alpaca_eval_lc_weights(path: str | Path) -> pd.DataFrame:
     table = source.frame
     if table.empty:
         raise source.error(None, "no models in the file", hint="one row per model, as AlpacaEval publishes it")
+    if "instruction" in table.columns:
+        raise source.error(None, "holds instruction difficulties (instruction, instruction_difficulty), not GLM "
+                           "weights", hint=_SWAPPED_HINT)
     columns = {"length": "std_delta_len", "difficulty": "instruction_difficulty", "intercept": "not_gamed"}
     out = pd.DataFrame(index=table.iloc[:, 0].astype(str).to_numpy())  # the first, unnamed column: the model
     for name, marker in columns.items():
@@ -387,6 +395,9 @@ def load_instruction_difficulty(path: str | Path) -> pd.Series:
     """
     source = read_table(Path(path), text_columns=("instruction",))
     table = source.frame
+    if "instruction" not in table.columns and any("std_delta_len" in str(column) for column in table.columns):
+        raise source.error(None, "holds AlpacaEval's GLM weights (np.tanh(std_delta_len), ...), not instruction "
+                           "difficulties", hint=_SWAPPED_HINT)
     for name in ("instruction", "instruction_difficulty"):
         if name not in table.columns:
             raise source.error(None, "missing column", field=name, hint="columns: instruction, instruction_difficulty")
