@@ -565,10 +565,10 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     a_first = oriented[oriented["a_first"]].groupby("question_id")["p_a"].mean()
     a_second = oriented[~oriented["a_first"]].groupby("question_id")["p_a"].mean()
     ids = [pair.pair_id for pair in pairs]
+    lengths, categories = diagnostics.dataset_facts(dataset)  # the gold pairs hold both answers: length bias too
     figures = diagnostics.diagnose_judgments(
-        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence,
-        categories={pair.pair_id: pair.category or pair.source for pair in pairs},
-        provenance={"gold": str(gold), "engine": settings.judge.engine})
+        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence, lengths=lengths,
+        categories=categories, provenance={"gold": str(gold), "engine": settings.judge.engine})
     figures["gold"] = diagnostics.gold_agreement(
         a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
         a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],
