@@ -535,3 +535,30 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
     baseline = {e["model"]: e for e in models}["gpt4_1106_preview"]
     assert (baseline["n_games"], baseline["rating"], baseline["win_rate_se"], baseline["lc_win_rate"]) == (
         805, 0.5, 0.0, 0.5)
+    # ranked as AlpacaEval 2.0 ranks: by LC win rate (claude-2, LC 28.2%, above a model with LC 25.3% and a
+    # higher raw win rate), in the published order; ranks count the models significantly better by LC
+    assert meta["ranked_by"] == "lc_win_rate"
+    names = [entry["model"] for entry in models]
+    assert names == list(published.loc[names].sort_values("length_controlled_winrate", ascending=False).index)
+    rank = {entry["model"]: entry["rank"] for entry in models}
+    assert rank["claude-2"] == 3 < rank["FuseChat-Llama-3.2-1B-Instruct"] == rank["claude-2.1"] == 4
+    assert [entry["rank"] for entry in models] == sorted(entry["rank"] for entry in models)
+
+
+def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path, monkeypatch):
+    # the terminal and leaderboard.md show the win rate with its SE, the LC win rate with its SE, and say how
+    # the rows are ranked; position consistency, n/a for every import (no per-order verdicts), is not shown
+    folder = shared_data / "alpaca_eval"
+    monkeypatch.setenv("COLUMNS", "200")
+    done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
+                   "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "20",
+                   "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    for text in (done.stdout, markdown):
+        header = next(line for line in text.splitlines() if line.replace("|", " ").split()[:2] == ["rank", "model"])
+        assert [title in header for title in ("win rate SE", "LC win rate", "LC SE", "position consistency")] == [
+            True, True, True, False]
+        assert "ranked by length-controlled win rate, as AlpacaEval 2.0" in text
+    claude = next(line for line in markdown.splitlines() if line.startswith("| 3 | claude-2 |")).split(" | ")
+    assert (claude[2], *claude[4:7]) == ("17.2%", "1.2%", "28.2%", "0.9%")  # published: 17.19, 1.17, 28.16 (no LC SE)
