@@ -292,7 +292,8 @@ def leaderboard(
     alpaca_eval: list[Path] | None = typer.Option(None, "--alpaca-eval",
                                                   help="AlpacaEval annotation file(s) or a directory of them."),
     outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
-                                                    "model_b, and winner or score_a."),
+                                                    "model_b, and winner or score_a; or evalica's left, right, "
+                                                    "winner (each row its own question)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
                                                    "judgments rated with the run's settings (flags override them)."),
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),

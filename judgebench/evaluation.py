@@ -464,15 +464,17 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
     inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
                          judge=chosen["judge"], template=chosen["template"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
-    return build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
-                 style_control=chosen["style_control"], **_length_control(chosen),
-                 resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
-                 seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
-                 anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
-                 ties=chosen["ties"], position_effect=chosen["position_effect"],
-                 regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
-                 meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
-                       "swap": chosen["swap"] if inputs.kind == "store" else None})
+    board = build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
+                  style_control=chosen["style_control"], **_length_control(chosen),
+                  resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
+                  seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
+                  anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
+                  ties=chosen["ties"], position_effect=chosen["position_effect"],
+                  regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
+                  meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
+                        "swap": chosen["swap"] if inputs.kind == "store" else None})
+    board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
+    return board
 
 
 def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:
@@ -565,10 +567,10 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     a_first = oriented[oriented["a_first"]].groupby("question_id")["p_a"].mean()
     a_second = oriented[~oriented["a_first"]].groupby("question_id")["p_a"].mean()
     ids = [pair.pair_id for pair in pairs]
+    lengths, categories = diagnostics.dataset_facts(dataset)  # the gold pairs hold both answers: length bias too
     figures = diagnostics.diagnose_judgments(
-        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence,
-        categories={pair.pair_id: pair.category or pair.source for pair in pairs},
-        provenance={"gold": str(gold), "engine": settings.judge.engine})
+        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence, lengths=lengths,
+        categories=categories, provenance={"gold": str(gold), "engine": settings.judge.engine})
     figures["gold"] = diagnostics.gold_agreement(
         a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
         a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],

@@ -3,7 +3,8 @@
 Every number shown here was computed elsewhere (leaderboard.py, diagnostics.py, runner.py); this module
 only formats. Terminal tables never cut a model name: when the terminal is too narrow for every column,
 the secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the
-table fits; the Markdown file always has every column.
+table fits; the Markdown file always has every column. Neither shows a column that is n/a for every model
+(position consistency of imported outcomes, which have no per-order verdicts).
 """
 
 from __future__ import annotations
@@ -31,18 +32,24 @@ if TYPE_CHECKING:
     from judgebench.runner import Tally
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
-# narrow terminal the last ones are dropped first (position consistency, then ties, games, win rate).
-SECONDARY_COLUMNS = ("win_rate", "n_games", "n_ties", "position_consistency")
+# narrow terminal the last ones are dropped first (position consistency, then ties, pairs, LC SE, LC win rate,
+# win rate SE, win rate).
+SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties",
+                     "position_consistency")
 _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
                 "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
-_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_probability", "P(win)"), ("tie_probability", "P(tie)"),
-                     ("expected_score", "expected score"), ("lc_win_rate", "LC win rate"),
-                     ("lc_win_rate_se", "LC SE"),
+_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_rate_se", "win rate SE"), ("win_probability", "P(win)"),
+                     ("tie_probability", "P(tie)"), ("expected_score", "expected score"),
+                     ("lc_win_rate", "LC win rate"), ("lc_win_rate_se", "LC SE"),
                      ("n_games", "pairs"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
               "difference (independent of the anchor); a model without a rating has no rank.")
+LC_RANKING = "ranked by length-controlled win rate, as AlpacaEval 2.0"
+_LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of models whose LC win rate is "
+                 "significantly higher, from the standard error of each difference over the instructions (the GLM's "
+                 "weights taken as known, as AlpacaEval's LC SE takes them); a model without LC weights has no rank.")
 
 
 def column_title(key: str) -> str:
@@ -55,6 +62,22 @@ def method_title(meta: dict[str, Any]) -> str:
     """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
     title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def _board_title(meta: dict[str, Any]) -> str:
+    """'Leaderboard (win rate vs gpt-4)', and what orders the rows when it is not the rating."""
+    ranked = f", {LC_RANKING}" if meta.get("ranked_by") == "lc_win_rate" else ""
+    return f"Leaderboard ({method_title(meta)}){ranked}"
+
+
+def _rank_rule(meta: dict[str, Any]) -> str:
+    return _LC_RANK_RULE if meta.get("ranked_by") == "lc_win_rate" else _RANK_RULE
+
+
+def win_rate_title(meta: dict[str, Any]) -> str:
+    """The win_rate column's title: against the baseline, or without one the pooled score (all the model's
+    outcomes together, ties half: not the mean over opponents, evalica's average_win_rate)."""
+    return "win rate vs baseline" if meta.get("baseline") else "win rate (pooled)"
 
 
 def written_files(paths: Iterable[Path]) -> str:
@@ -113,13 +136,15 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level and the
     leaderboard's warnings stated."""
     rate_method = board.meta["method"] == "winrate"
-    optional = [(key, title) for key, title in _MARKDOWN_COLUMNS if not (rate_method and key == "win_rate")]
-    shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
+    optional = [(key, win_rate_title(board.meta) if key == "win_rate" else title) for key, title in _MARKDOWN_COLUMNS
+                if not (rate_method and key == "win_rate")]
+    shown = [(key, title) for key, title in optional if _known(board, key)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = _value_format(board)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
-    lines = [f"# Leaderboard ({method_title(board.meta)})", "",
-             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
+    lines = [f"# {_board_title(board.meta)}", "",
+             f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
+             "",
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
@@ -148,28 +173,34 @@ def provenance_line(meta: dict[str, Any]) -> str:
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
     """The leaderboard as a rich table at most `width` columns wide where possible, model names never cut.
 
-    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits; rank, model,
-    rating and interval always stay.
+    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits, except that the
+    column the rows are ranked by (the LC win rate of AlpacaEval imports) goes last; rank, model, rating and
+    interval always stay.
     """
-    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None]
+    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None and _known(board, key)]
+    kept = sorted(columns, key=lambda key: key != board.meta.get("ranked_by"))  # what ranks the rows goes last
     while True:
-        table = _leaderboard_table(board, columns)
-        if not columns or table_width(table) <= width:
+        table = _leaderboard_table(board, [key for key in columns if key in kept])
+        if not kept or table_width(table) <= width:
             return table
-        columns.pop()
+        kept.pop()
+
+
+def _known(board: Leaderboard, key: str) -> bool:
+    """Whether some model has a value for `key`: a column n/a for every model is not shown."""
+    return any(entry.get(key) is not None for entry in board.models)
 
 
 def _secondary_title(board: Leaderboard, key: str) -> str | None:
     if key == "win_rate":
         if board.meta["method"] == "winrate":
             return None  # the rating column is the win rate
-        return "win rate vs baseline" if board.meta.get("baseline") else "win rate (average)"
+        return win_rate_title(board.meta)
     return column_title(key)
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
-    table = Table(title=f"Leaderboard ({method_title(board.meta)})", caption=board.meta["interval_label"],
-                  box=box.SIMPLE_HEAD)
+    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"], box=box.SIMPLE_HEAD)
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)

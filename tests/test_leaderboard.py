@@ -381,6 +381,46 @@ def llmfao_outcomes(shared_data) -> pd.DataFrame:
                          "winner": winner})
 
 
+def test_evalica_comparison_file_from_the_command_line(shared_data, tmp_path):
+    # evalica's own layout (left, right, winner), as published with its goldens: the Bradley-Terry ratings are
+    # evalica's (abilities normalised to sum 1), and the output says that each row was taken as a question.
+    from tests.test_bradley_terry import golden
+
+    done = run_cli("--outcomes", str(shared_data / "ratings" / "food.csv"), "--rounds", "20", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "each row is its own question" in done.stderr
+    document = json.loads((tmp_path / "leaderboard.json").read_text())
+    strengths = pd.Series({e["model"]: e["rating"] * np.log(10) / 400 for e in document["models"]})
+    abilities = np.exp(strengths) / np.exp(strengths).sum()
+    expected = golden(shared_data / "ratings" / "food-golden.csv", "bradley_terry")
+    np.testing.assert_allclose(abilities[expected.index].to_numpy(), expected.to_numpy(), rtol=1e-6, atol=0)
+    assert any("each row is its own question" in w for w in document["meta"]["warnings"])
+    assert document["meta"]["n_questions"] == document["meta"]["n_outcomes"] == 30
+
+
+def test_position_effect_from_home_and_away_outcomes(shared_data, tmp_path):
+    # Agresti's baseball games (../shared/data/README.md: home-advantage coefficient 0.302) as an outcomes file.
+    # Without per-order columns the error says which to add; with p_ab (the home team shown first) the fit is
+    # Agresti's.
+    from tests.test_bradley_terry import baseball_games
+
+    games = baseball_games(shared_data)
+    outcomes = pd.DataFrame({"question_id": games["question_id"], "model_a": games["first"],
+                             "model_b": games["second"], "score_a": games["p_first"]})
+    plain = tmp_path / "plain.csv"
+    outcomes.to_csv(plain, index=False)
+    refused = run_cli("--outcomes", str(plain), "--position-effect", "--rounds", "20", "-q")
+    assert refused.returncode == 2
+    assert "p_ab, model_a's score" in refused.stderr and "model_a at home" in refused.stderr
+    assert "p_ba, model_a's score where model_b was shown first" in refused.stderr
+    home_first = tmp_path / "home_first.csv"
+    outcomes.assign(p_ab=outcomes["score_a"], p_ba=None).to_csv(home_first, index=False)
+    done = run_cli("--outcomes", str(home_first), "--position-effect", "--rounds", "20", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    effect = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["position_effect"]
+    assert round(effect["log_odds"], 3) == 0.302
+
+
 def ranks_of(board: leaderboard.Leaderboard) -> dict[str, int]:
     return {e["model"]: e["rank"] for e in board.models}
 
@@ -495,3 +535,30 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
     baseline = {e["model"]: e for e in models}["gpt4_1106_preview"]
     assert (baseline["n_games"], baseline["rating"], baseline["win_rate_se"], baseline["lc_win_rate"]) == (
         805, 0.5, 0.0, 0.5)
+    # ranked as AlpacaEval 2.0 ranks: by LC win rate (claude-2, LC 28.2%, above a model with LC 25.3% and a
+    # higher raw win rate), in the published order; ranks count the models significantly better by LC
+    assert meta["ranked_by"] == "lc_win_rate"
+    names = [entry["model"] for entry in models]
+    assert names == list(published.loc[names].sort_values("length_controlled_winrate", ascending=False).index)
+    rank = {entry["model"]: entry["rank"] for entry in models}
+    assert rank["claude-2"] == 3 < rank["FuseChat-Llama-3.2-1B-Instruct"] == rank["claude-2.1"] == 4
+    assert [entry["rank"] for entry in models] == sorted(entry["rank"] for entry in models)
+
+
+def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path, monkeypatch):
+    # the terminal and leaderboard.md show the win rate with its SE, the LC win rate with its SE, and say how
+    # the rows are ranked; position consistency, n/a for every import (no per-order verdicts), is not shown
+    folder = shared_data / "alpaca_eval"
+    monkeypatch.setenv("COLUMNS", "200")
+    done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
+                   "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "20",
+                   "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    for text in (done.stdout, markdown):
+        header = next(line for line in text.splitlines() if line.replace("|", " ").split()[:2] == ["rank", "model"])
+        assert [title in header for title in ("win rate SE", "LC win rate", "LC SE", "position consistency")] == [
+            True, True, True, False]
+        assert "ranked by length-controlled win rate, as AlpacaEval 2.0" in text
+    claude = next(line for line in markdown.splitlines() if line.startswith("| 3 | claude-2 |")).split(" | ")
+    assert (claude[2], *claude[4:7]) == ("17.2%", "1.2%", "28.2%", "0.9%")  # published: 17.19, 1.17, 28.16 (no LC SE)
