@@ -52,10 +52,11 @@ _LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of
                  "weights taken as known, as AlpacaEval's LC SE takes them); a model without LC weights has no rank.")
 
 
-def column_title(key: str) -> str:
+def column_title(key: str, meta: dict[str, Any]) -> str:
     """A leaderboard field's column title in tables people read (Markdown, the HTML report): `n_games` is
-    "pairs"; fields without a title keep their name."""
-    return dict(_MARKDOWN_COLUMNS).get(key, key)
+    "pairs", `win_rate` says what it is measured against (`win_rate_title`); fields without a title keep
+    their name."""
+    return win_rate_title(meta) if key == "win_rate" else dict(_MARKDOWN_COLUMNS).get(key, key)
 
 
 def method_title(meta: dict[str, Any]) -> str:
@@ -136,7 +137,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level and the
     leaderboard's warnings stated."""
     rate_method = board.meta["method"] == "winrate"
-    optional = [(key, win_rate_title(board.meta) if key == "win_rate" else title) for key, title in _MARKDOWN_COLUMNS
+    optional = [(key, column_title(key, board.meta)) for key, _ in _MARKDOWN_COLUMNS
                 if not (rate_method and key == "win_rate")]
     shown = [(key, title) for key, title in optional if _known(board, key)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
@@ -192,11 +193,9 @@ def _known(board: Leaderboard, key: str) -> bool:
 
 
 def _secondary_title(board: Leaderboard, key: str) -> str | None:
-    if key == "win_rate":
-        if board.meta["method"] == "winrate":
-            return None  # the rating column is the win rate
-        return win_rate_title(board.meta)
-    return column_title(key)
+    if key == "win_rate" and board.meta["method"] == "winrate":
+        return None  # the rating column is the win rate
+    return column_title(key, board.meta)
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
