@@ -429,8 +429,9 @@ def _by_category(outcomes: Any, categories: Mapping[str, str | None], confidence
 
 def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) -> dict[str, Any] | None:
     """The judge's first-position effect: Bradley-Terry with a first-position parameter fitted on the games
-    (leaderboard.build with position_effect=True; sandwich interval clustered by question), as log-odds and as
-    the probability that the first answer wins between equal models. None with fewer than two models."""
+    (leaderboard.build with position_effect=True; sandwich interval clustered by question, or the model-based
+    one with a `note` where that has zero width), as log-odds and as the probability that the first answer wins
+    between equal models. None with fewer than two models."""
     from judgebench.errors import ConfigError
     from judgebench.leaderboard import build
 

@@ -437,6 +437,8 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("fitted first-position effect (P first wins, equal models)",
                      f"{effect['first_win_probability']:.3f} [{effect['first_win_probability_lower']:.3f}, "
                      f"{effect['first_win_probability_upper']:.3f}]"))
+        if effect.get("note"):  # its interval is not the usual one (leaderboard._parameter_intervals)
+            rows.append((f"  note: {effect['note']}", ""))
     rows.append(("tie rate (games)", _rate_cell(figures.get("tie_rate"))))
     for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
         if key in figures:

@@ -495,3 +495,32 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
     baseline = {e["model"]: e for e in models}["gpt4_1106_preview"]
     assert (baseline["n_games"], baseline["rating"], baseline["win_rate_se"], baseline["lc_win_rate"]) == (
         805, 0.5, 0.0, 0.5)
+
+
+@pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])
+def test_a_fitted_effect_whose_clustered_interval_collapses_gets_the_model_based_one(interval):
+    """A judge whose two orders always agree: on 12 questions x beats y in both orders on 8, y beats x on 4.
+    Each pair's two games cancel in the first-position score (x first: 1 - 2/3; y first: 0 - 1/3), so the
+    question-clustered sandwich and every question bootstrap replicate say 0 +/- 0: the interval was
+    0.500 [0.500, 0.500]. The model-based one, worked out by hand: each of the 24 games has p = 2/3 at the fit
+    (x's odds 2:1, gamma 0) and each model is first as often as second, so the information on gamma is
+    24 * 2/9 and its standard error sqrt(9 / 48)."""
+    rows = [{"question_id": f"q{q}", "model_a": "x", "model_b": "y", "score_a": float(q < 8),
+             "p_ab": float(q < 8), "p_ba": float(q < 8), "weight": 1.0} for q in range(12)]
+    effect = leaderboard.build(pd.DataFrame(rows), interval=interval, position_effect=True,
+                               rounds=200).meta["position_effect"]
+    half = 1.959963984540054 * np.sqrt(9 / 48)
+    assert effect["log_odds"] == pytest.approx(0.0, abs=1e-9)
+    assert (effect["lower"], effect["upper"]) == pytest.approx((-half, half))
+    assert effect["first_win_probability_lower"] == pytest.approx(expit(-half))
+    assert f"the {interval} interval over questions has zero width" in effect["note"]
+    shown = dict(present.judge_diagnostics_rows({"position_effect": effect}))
+    assert shown["fitted first-position effect (P first wins, equal models)"] == (
+        f"0.500 [{expit(-half):.3f}, {expit(half):.3f}]")
+    assert f"  note: {effect['note']}" in shown
+    # one pair whose orders disagree, and the clustered interval is the one shown again
+    rows[0]["p_ba"] = 0.0
+    rows[0]["score_a"] = 0.5
+    measured = leaderboard.build(pd.DataFrame(rows), interval=interval, position_effect=True,
+                                 rounds=200).meta["position_effect"]
+    assert "note" not in measured and measured["upper"] - measured["lower"] > 0.1
