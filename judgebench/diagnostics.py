@@ -434,6 +434,7 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     between equal models. None with fewer than two models."""
     from judgebench.errors import ConfigError
     from judgebench.leaderboard import build
+    from judgebench.ratings.bradley_terry import UnboundedPositionEffect
 
     first = discrete(_order_frame(outcomes)[0])
     decisive = first[first != 0.5]
@@ -442,6 +443,9 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
         return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
     try:
         board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
+    except UnboundedPositionEffect:  # a few exceptions that the ratings absorb
+        return {"log_odds": None, "note": "the presentation order separates the games, but for exceptions the models' "
+                                          "ratings absorb: the effect is unbounded"}
     except (InputError, ConfigError, np.linalg.LinAlgError):  # too little data (one question, one model...)
         return None
     effect = board.meta.get("position_effect")

@@ -524,3 +524,46 @@ def test_a_fitted_effect_whose_clustered_interval_collapses_gets_the_model_based
     measured = leaderboard.build(pd.DataFrame(rows), interval=interval, position_effect=True,
                                  rounds=200).meta["position_effect"]
     assert "note" not in measured and measured["upper"] - measured["lower"] > 0.1
+
+
+def position_biased_outcomes(exception: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Three models against a baseline on 12 questions, both orders, the answer shown first always winning;
+    `exception` gives the first outcome's (p_ab, p_ba) instead."""
+    rows = [{"question_id": f"q{q}", "model_a": m, "model_b": "base", "p_ab": 1.0, "p_ba": 0.0, "score_a": 0.5,
+             "weight": 1.0} for q in range(12) for m in ("good", "mid", "bad")]
+    if exception is not None:
+        rows[0].update(p_ab=exception[0], p_ba=exception[1], score_a=sum(exception) / 2)
+    return pd.DataFrame(rows)
+
+
+def test_a_position_effect_without_a_finite_estimate_is_an_input_error(tmp_path):
+    """The answer shown first won every game: the first-position effect runs to infinity, and the fit failed
+    with numpy's LinAlgError (exit 70, 'internal error') in `leaderboard --position-effect` and in a run with
+    position_effect = true. Also when the second answer won one game (good, shown second, beat base on q0):
+    good's rating absorbs it, with the effect still infinite (good's strength and the effect up together leave
+    every other game as likely or more), so it is no way out."""
+    path = store_from_outcomes(position_biased_outcomes(), tmp_path / "biased.sqlite")
+    done = run_cli("--store", str(path), "--position-effect", "--rounds", "50")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "the first-position effect has no finite estimate" in done.stderr
+    assert "leave out --position-effect" in done.stderr
+    assert run_cli("--store", str(path), "--rounds", "50").returncode == 0  # without it the ratings exist
+    for interval in ("sandwich", "bootstrap"):
+        with pytest.raises(InputError, match="^the first-position effect has no finite estimate: "):
+            leaderboard.build(position_biased_outcomes((1.0, 1.0)), interval=interval, position_effect=True)
+    from judgebench.diagnostics import fitted_position_effect
+
+    effect = fitted_position_effect(position_biased_outcomes((1.0, 1.0)), None)
+    assert effect is not None and effect["log_odds"] is None and "effect is unbounded" in effect["note"]
+
+
+def test_bootstrap_replicates_without_a_finite_position_effect_are_an_input_error():
+    """On q0 the second answer won both games (good lost shown first and won shown second): the effect has a
+    finite estimate, but about a third of the question-bootstrap replicates leave q0 out ((11/12)^12) and
+    have none; they failed with LinAlgError. The sandwich interval, which the message suggests, needs no
+    replicate."""
+    outcomes = position_biased_outcomes((0.0, 1.0))
+    effect = leaderboard.build(outcomes, interval="sandwich", position_effect=True).meta["position_effect"]
+    assert 0 < effect["lower"] < effect["log_odds"] < effect["upper"]
+    with pytest.raises(InputError, match=r"no finite estimate in some bootstrap replicates: .*\(--interval sandwich\)"):
+        leaderboard.build(outcomes, interval="bootstrap", position_effect=True, rounds=50)
