@@ -225,8 +225,13 @@ def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
 
 
 def counted(n: int, noun: str) -> str:
-    """`n` and the noun, plural unless n is 1, with thousands separators: "1 game", "1,200 games"."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    """`n` and the noun, plural unless n is 1, with thousands separators: "1 game", "1,200 games", "2 batches"."""
+    return f"{n:,} {noun if n == 1 else plural(noun)}"
+
+
+def plural(noun: str) -> str:
+    """The plural of a regular noun: "games", "batches"."""
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def run_header(settings: RunConfig) -> str:
@@ -252,12 +257,18 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
 
 
 def adaptive_summary(adaptive: dict) -> str:
-    """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision, and
-    the correction of the ratings for the plan's bias."""
-    rounds = adaptive["rounds"]
-    line = (f"{adaptive['strategy']}: {counted(rounds, 'round')}, {counted(adaptive['calls'], 'judge call')} "
+    """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
+    its bracket's rounds), calls against all pairs, why it stopped, precision, and the correction of the ratings
+    for the plan's bias."""
+    from judgebench.schedule import step_noun
+
+    step = step_noun(adaptive["strategy"])
+    steps = counted(adaptive["rounds"], step)
+    if adaptive.get("bracket_rounds") is not None:
+        steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
+    line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
-            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'])}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}")
     precision = adaptive.get("precision")
     if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
@@ -272,9 +283,9 @@ def adaptive_summary(adaptive: dict) -> str:
     return line
 
 
-def stop_reason(stopped_by: str | None) -> str:
+def stop_reason(stopped_by: str | None, step: str = "round") -> str:
     """Why an adaptive plan stopped, in words: `Planner.stopped_by` (as leaderboard.json records it) with the
-    setting behind it."""
+    setting behind it; `step` is what the plan's steps are called (`schedule.step_noun`)."""
     if stopped_by is None:
         return "not yet"
     if stopped_by.startswith("stop="):
@@ -282,8 +293,8 @@ def stop_reason(stopped_by: str | None) -> str:
     return {"budget_calls": "budget of judge calls reached (--budget-calls)",
             "budget_usd": "dollar budget reached (--budget-usd)",
             "interrupted": "interrupted (run the same command again to continue)",
-            "failed games": "games of the last round failed (run the same command again: it retries them, then "
-                            "goes on choosing rounds)"}.get(stopped_by, stopped_by)
+            "failed games": f"games of the last {step} failed (run the same command again: it retries them, then "
+                            f"goes on choosing {plural(step)})"}.get(stopped_by, stopped_by)
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:

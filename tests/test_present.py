@@ -102,6 +102,19 @@ def test_adaptive_summary_counts_rounds_in_words():
     assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")
 
 
+def test_a_tournaments_summary_counts_bracket_rounds_and_batches():
+    """A tournament's planner steps are batches of games, not the bracket's rounds: 8 models per question play
+    3 bracket rounds, which 22 batches judged (it said 'tournament: 22 rounds')."""
+    plan = {"strategy": "tournament", "rounds": 22, "bracket_rounds": 3, "calls": 700, "calls_all_pairs": 2800,
+            "stopped_by": "failed games", "precision": None}
+    assert present.adaptive_summary(plan) == (
+        "tournament: 3 bracket rounds per question, judged in 22 batches, 700 judge calls (25% of all pairs' "
+        "2,800); stopped: games of the last batch failed (run the same command again: it retries them, then goes "
+        "on choosing batches)")
+    assert present.adaptive_summary({**plan, "rounds": 1, "bracket_rounds": 1}).startswith(
+        "tournament: 1 bracket round per question, judged in 1 batch, ")
+
+
 def test_repeated_engine_reports_are_counted_not_printed_each_time(monkeypatch):
     # a server rate-limiting every request at once: one line per kind and status every 10 s, the next one
     # saying how many were held back; other kinds and statuses are printed as they come
