@@ -362,28 +362,44 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                                   highlight=False)
             bar.update(task, status=event.message)
 
-        yield ProgressHooks(started, advanced, reported)
+        try:
+            yield ProgressHooks(started, advanced, reported)
+        finally:
+            for line in lines.flush():
+                bar.console.print(line, style="yellow", markup=False, highlight=False)
 
 
 class EventLines:
     """Which engine reports to print: every one, except that a wait or retry report of the same kind and HTTP
     status as one printed less than `every_s` seconds ago is counted instead (a server rate-limiting 16 requests at
-    once would otherwise print 16 lines a second); the next one printed says how many were not."""
+    once would otherwise print 16 lines a second); the next one printed says how many were not, and so does
+    `flush` when the display closes, for those held back since."""
 
     def __init__(self, every_s: float = 10.0) -> None:
         self.every_s = every_s
         self._printed: dict[tuple[str, int | None], float] = {}
-        self._held: dict[tuple[str, int | None], int] = {}
+        self._held: dict[tuple[str, int | None], tuple[int, str]] = {}  # count, and the latest one's message
 
     def line(self, event: EngineEvent) -> str | None:
         """The line to print for `event`, or None to hold it back."""
         key, now = (event.kind, event.status), time.monotonic()
         if event.kind in ("wait", "retry") and now - self._printed.get(key, -math.inf) < self.every_s:
-            self._held[key] = self._held.get(key, 0) + 1
+            self._held[key] = (self._held.get(key, (0, ""))[0] + 1, event.message)
             return None
         self._printed[key] = now
-        held = self._held.pop(key, 0)
-        return event.message + (f" (and {held:,} more like it since the last shown)" if held else "")
+        return self._with_held(event.message, self._held.pop(key, (0, ""))[0])
+
+    def flush(self) -> list[str]:
+        """The lines of the reports still held back (the latest of each kind and status, saying how many more
+        there were), to print when the display closes: without them the count of the last `every_s` seconds
+        was lost."""
+        lines = [self._with_held(message, count - 1) for count, message in self._held.values()]
+        self._held.clear()
+        return lines
+
+    @staticmethod
+    def _with_held(message: str, held: int) -> str:
+        return message + (f" (and {held:,} more like it since the last shown)" if held else "")
 
 
 PROGRESS_LINE_STEP = 0.1
@@ -425,7 +441,11 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
         if line is not None:
             say(line)
 
-    yield ProgressHooks(started, advanced, reported)
+    try:
+        yield ProgressHooks(started, advanced, reported)
+    finally:
+        for line in lines.flush():
+            say(line)
 
 
 # --- judge diagnostics with intervals (`judgebench diagnose`) ----------------------------------------------

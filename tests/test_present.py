@@ -6,6 +6,8 @@ Through the real console script (a `judgebench run` against the scripted judge s
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -128,4 +130,37 @@ def test_repeated_engine_reports_are_counted_not_printed_each_time(monkeypatch):
                                              EngineEvent("concurrency", "lowering"), wait)]
     assert shown == [wait.message, None, "HTTP 500 ...", None, "lowering",
                      wait.message + " (and 2 more like it since the last shown)"]
+
+
+def test_reports_held_back_at_the_end_are_counted_when_the_display_closes(monkeypatch):
+    """Reports held back in the last 10 s were never printed, nor counted: `flush` gives the latest of each kind
+    and status, saying how many more there were, once."""
+    from judgebench.engines.base import EngineEvent
+
+    clock = iter([0.0, 1.0, 2.0, 3.0, 4.0])
+    monkeypatch.setattr(present.time, "monotonic", lambda: next(clock))
+    lines = present.EventLines(every_s=10.0)
+    waits = [EngineEvent("wait", f"server is rate-limiting (HTTP 429); waiting {n} s", status=429) for n in (1, 2, 3)]
+    retry = EngineEvent("retry", "HTTP 500 ...", status=500)
+    assert [lines.line(event) for event in (waits[0], retry, waits[1], retry, waits[2])] == [
+        waits[0].message, retry.message, None, None, None]
+    assert lines.flush() == [waits[2].message + " (and 1 more like it since the last shown)", retry.message]
+    assert lines.flush() == []
+
+
+@pytest.mark.parametrize("display", [present.progress_lines, present.progress_callbacks])
+def test_a_progress_display_prints_the_held_count_when_it_closes(monkeypatch, display):
+    """The plain lines of a log and the live bar of a terminal print what `EventLines.flush` gives as they
+    close."""
+    from judgebench.engines.base import EngineEvent
+
+    clock = iter([0.0, 1.0, 2.0])
+    monkeypatch.setattr(present.time, "monotonic", lambda: next(clock))
+    console = Console(file=io.StringIO(), width=200)
+    wait = EngineEvent("wait", "server is rate-limiting (HTTP 429); waiting 1 s", status=429)
+    with display(console, priced=False) as hooks:
+        for _ in range(3):
+            hooks.on_event(wait)
+    assert [line for line in console.file.getvalue().splitlines() if line] == [
+        wait.message, wait.message + " (and 1 more like it since the last shown)"]
 

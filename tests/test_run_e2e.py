@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -170,6 +171,23 @@ def test_position_biased_judge_is_measured(judge_server, tmp_path):
     assert evaluation.diagnostics.position_consistency == 0.0
     assert evaluation.diagnostics.n_inconsistent == 3 * N_QUESTIONS
     assert set(evaluation.outcomes["score_a"]) == {0.5}  # MT-Bench's rule: disagreement is a tie
+
+
+@pytest.mark.parametrize("progress", ["--progress", "--no-progress"])
+def test_every_rate_limit_report_is_printed_or_counted(judge_server, tmp_path, progress):
+    """Every game is refused once (HTTP 429, Retry-After 0): 72 waits. A wait is printed, and the ones of the
+    next 10 s are held back and counted in the next one printed; those held back when the run ended were never
+    printed, so their count was lost (one line for 72 waits). However long the run takes, the lines printed
+    and the counts they give add up to the server's 429s: plain progress lines in a log, or none."""
+    judge_server.add_fault("429", attempts=1, retry_after=0)
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), progress, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = " ".join(run.stderr.split())  # rich may wrap a line
+    shown = said.count("server asked to wait 0 s (HTTP 429); waiting 0 s")
+    counted = sum(int(n.replace(",", "")) for n in re.findall(r"\(and ([\d,]+) more like it since the last shown\)",
+                                                               said))
+    assert shown >= 1 and shown + counted == judge_server.statuses()[429] == BASELINE_GAMES, said
 
 
 def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
