@@ -763,10 +763,14 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
     of the same outcomes gives the same ratings (the HTML report refits for the bootstrap replicates): the
     rating settings, whether a position effect was fitted (its fitted value is in the meta), and an adaptive
     run's design-bias correction (meta.adaptive.design_bias). Settings the meta does not give keep `build`'s
-    defaults."""
+    defaults. An anchor that is the baseline is `build`'s default, not a choice (the meta records the model the
+    ratings were anchored at, whichever): it is left to `build`, so a refit with another baseline anchors there,
+    while an anchor chosen apart from the baseline stays."""
     names = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor", "anchor_rating",
              "scale", "ties", "regularization", "style_control")
     options: dict[str, Any] = {name: meta[name] for name in names if meta.get(name) is not None}
+    if options.get("anchor") == options.get("baseline"):  # the baseline's anchoring, which `build` does anyway
+        options.pop("anchor", None)
     if meta.get("regularization_automatic"):  # chosen by the fit, not asked for: the refit chooses it again
         options.pop("regularization", None)
     if meta.get("k") is not None:  # online Elo's K-factor

@@ -567,3 +567,20 @@ def test_bootstrap_replicates_without_a_finite_position_effect_are_an_input_erro
     assert 0 < effect["lower"] < effect["log_odds"] < effect["upper"]
     with pytest.raises(InputError, match=r"no finite estimate in some bootstrap replicates: .*\(--interval sandwich\)"):
         leaderboard.build(outcomes, interval="bootstrap", position_effect=True, rounds=50)
+
+
+def test_refit_options_leave_an_anchor_that_was_the_baseline_to_the_refits_baseline(outcomes):
+    """leaderboard.json records the model the ratings were anchored at, which is the baseline unless an anchor was
+    chosen: a refit with another baseline anchors at that one only when the recorded anchor was the old
+    baseline's. It dropped a chosen anchor too (report.inputs.refit), and kept the old baseline's with
+    refit_options alone."""
+    by_baseline = leaderboard.build(outcomes, baseline="delta", rounds=20).meta
+    chosen = leaderboard.build(outcomes, baseline="delta", anchor="alpha", anchor_rating=1500, rounds=20).meta
+    assert by_baseline["anchor"] == "delta" and "anchor" not in leaderboard.refit_options(by_baseline)
+    assert leaderboard.refit_options(chosen)["anchor"] == "alpha"
+    for meta, anchor in ((by_baseline, "charlie"), (chosen, "alpha")):
+        options = {**leaderboard.refit_options(meta), "baseline": "charlie"}
+        assert leaderboard.build(outcomes, **options).meta["anchor"] == anchor
+    same = leaderboard.build(outcomes, **leaderboard.refit_options(by_baseline))
+    assert [e["rating"] for e in same.models] == [e["rating"] for e in leaderboard.build(
+        outcomes, baseline="delta", rounds=20).models]

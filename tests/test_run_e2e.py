@@ -729,11 +729,19 @@ def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_serv
     assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in games.stderr
     wrong = judgebench("leaderboard", "--results", "out", "--judge", "other", cwd=tmp_path)
     assert wrong.returncode == 2 and "--judge does not go with --results" in wrong.stderr
-    # another --baseline anchors the refit (as with --store) unless --anchor is given too
+    # another --baseline is the reference of the win rates; the anchor the run chose apart from its baseline
+    # stays (a refit with --baseline mid made mid the anchor, at 1500): the ratings are the run's
     other = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--out", "mid", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
     rebased = json.loads((tmp_path / "mid" / "leaderboard.json").read_text())
-    assert rebased["meta"]["anchor"] == "mid" and by_model(rebased)["mid"]["rating"] == pytest.approx(1500.0)
+    assert (rebased["meta"]["baseline"], rebased["meta"]["anchor"]) == ("mid", "good")
+    assert {m: e["rating"] for m, e in by_model(rebased).items()} == {
+        m: e["rating"] for m, e in by_model(leaderboard(tmp_path)).items()}
+    assert by_model(rebased)["good"]["rating"] == 1500.0 and by_model(rebased)["base"]["win_rate"] == 0.5
+    moved = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--anchor", "mid", "--out", "m2",
+                       cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert by_model(json.loads((tmp_path / "m2" / "leaderboard.json").read_text()))["mid"]["rating"] == 1500.0
 
 
 def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_server, tmp_path):
