@@ -197,9 +197,13 @@ def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: 
     with capture_engine_output(log, verbose) as terminal:
         lines = present.EventLines()
         quiet = present.ProgressHooks(on_event=lambda event: _print_line(terminal.err, lines.line(event)))
-        with (present.progress_display(terminal.err, priced) if progress
-              else contextlib.nullcontext(quiet)) as hooks:
-            yield hooks
+        try:
+            with (present.progress_display(terminal.err, priced) if progress
+                  else contextlib.nullcontext(quiet)) as hooks:
+                yield hooks
+        finally:
+            for line in lines.flush():  # the reports held back last (the progress display flushes its own)
+                _print_line(terminal.err, line)
 
 
 def _print_line(console: Console, line: str | None) -> None:

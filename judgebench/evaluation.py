@@ -335,6 +335,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     from judgebench.records import OUTCOME_COLUMNS
     from judgebench.runner import RunRecording, Tally, build_engine, merge_rounds, run_async
+    from judgebench.schedule import step_noun
     from judgebench.store import Store
 
     own_engine = engine is None
@@ -344,7 +345,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     def started(tally: Tally) -> None:
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = f"round {len(planner.rounds)} · {planner.calls} calls planned · top: {top}"
+        tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned · "
+                        f"top: {top}")
         if on_start is not None:
             on_start(tally)
 

@@ -462,9 +462,23 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
                   regularization=_ridge(counts, options))
 
 
+COLLAPSED = 1e-6
+"""A fitted parameter's interval narrower than this share of its model-based interval has collapsed to a point
+(`_parameter_intervals`): rounding noise around an estimate no resample or cluster moved, not a measurement."""
+
+
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,
                          options: _Options, degrees_of_freedom: float) -> dict:
-    """Position effect and tie ratio with their intervals, for the meta."""
+    """Position effect and tie ratio with their intervals, for the meta.
+
+    The interval is the leaderboard's (bootstrap percentiles, or the clustered sandwich), except where that
+    collapses to a point (`COLLAPSED`): when every question contributes exactly what the fit expects, which a
+    judge whose two orders always agree does for the position effect (each pair's two games cancel: the
+    cluster scores are 0, and every bootstrap replicate fits 0), resampling and clustering see no variation,
+    although a finite sample never pins the effect down. The entry then gives the model-based Wald interval
+    (inverse observed information, games taken as independent) and a `note` saying so, instead of a zero-width
+    interval.
+    """
     out: dict[str, Any] = {}
     layout = fit.layout
     for name, index, present in (("position_effect", layout.gamma, layout.position),
@@ -479,6 +493,14 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
             bounds = iv.normal_interval(value, math.sqrt(max(covariance[index, index], 0.0)), options.confidence,
                                         degrees_of_freedom)
         lo, hi = float(bounds[0]), float(bounds[1])
+        model_based = iv.normal_interval(value, math.sqrt(max(fit.inverse[index, index], 0.0)), options.confidence)
+        note = None
+        if hi - lo <= COLLAPSED * float(model_based[1] - model_based[0]):
+            lo, hi = float(model_based[0]), float(model_based[1])
+            note = (f"the {options.interval} interval over {options.resample} has zero width (each "
+                    f"{'question' if options.resample == 'questions' else 'judgment'}'s games balance exactly, as "
+                    "those of a judge whose two orders always agree do): shown is the model-based interval "
+                    "(inverse information, games taken as independent)")
         if name == "position_effect":
             factor = options.scale / math.log(10.0)
             out[name] = {"log_odds": value, "lower": lo, "upper": hi,
@@ -488,6 +510,8 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
                          "elo_points": factor * value}
         else:
             out[name] = {"nu": math.exp(value), "lower": math.exp(lo), "upper": math.exp(hi)}
+        if note is not None:
+            out[name]["note"] = note
     return out
 
 
@@ -785,10 +809,14 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
     of the same outcomes gives the same ratings (the HTML report refits for the bootstrap replicates): the
     rating settings, whether a position effect was fitted (its fitted value is in the meta), and an adaptive
     run's design-bias correction (meta.adaptive.design_bias). Settings the meta does not give keep `build`'s
-    defaults."""
+    defaults. An anchor that is the baseline is `build`'s default, not a choice (the meta records the model the
+    ratings were anchored at, whichever): it is left to `build`, so a refit with another baseline anchors there,
+    while an anchor chosen apart from the baseline stays."""
     names = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor", "anchor_rating",
              "scale", "ties", "regularization", "style_control")
     options: dict[str, Any] = {name: meta[name] for name in names if meta.get(name) is not None}
+    if options.get("anchor") == options.get("baseline"):  # the baseline's anchoring, which `build` does anyway
+        options.pop("anchor", None)
     if meta.get("regularization_automatic"):  # chosen by the fit, not asked for: the refit chooses it again
         options.pop("regularization", None)
     if meta.get("k") is not None:  # online Elo's K-factor

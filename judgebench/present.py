@@ -255,8 +255,13 @@ def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
 
 
 def counted(n: int, noun: str) -> str:
-    """`n` and the noun, plural unless n is 1, with thousands separators: "1 game", "1,200 games"."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    """`n` and the noun, plural unless n is 1, with thousands separators: "1 game", "1,200 games", "2 batches"."""
+    return f"{n:,} {noun if n == 1 else plural(noun)}"
+
+
+def plural(noun: str) -> str:
+    """The plural of a regular noun: "games", "batches"."""
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def run_header(settings: RunConfig) -> str:
@@ -282,12 +287,18 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
 
 
 def adaptive_summary(adaptive: dict) -> str:
-    """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision, and
-    the correction of the ratings for the plan's bias."""
-    rounds = adaptive["rounds"]
-    line = (f"{adaptive['strategy']}: {counted(rounds, 'round')}, {counted(adaptive['calls'], 'judge call')} "
+    """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
+    its bracket's rounds), calls against all pairs, why it stopped, precision, and the correction of the ratings
+    for the plan's bias."""
+    from judgebench.schedule import step_noun
+
+    step = step_noun(adaptive["strategy"])
+    steps = counted(adaptive["rounds"], step)
+    if adaptive.get("bracket_rounds") is not None:
+        steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
+    line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
-            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'])}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}")
     precision = adaptive.get("precision")
     if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
@@ -302,9 +313,9 @@ def adaptive_summary(adaptive: dict) -> str:
     return line
 
 
-def stop_reason(stopped_by: str | None) -> str:
+def stop_reason(stopped_by: str | None, step: str = "round") -> str:
     """Why an adaptive plan stopped, in words: `Planner.stopped_by` (as leaderboard.json records it) with the
-    setting behind it."""
+    setting behind it; `step` is what the plan's steps are called (`schedule.step_noun`)."""
     if stopped_by is None:
         return "not yet"
     if stopped_by.startswith("stop="):
@@ -312,8 +323,8 @@ def stop_reason(stopped_by: str | None) -> str:
     return {"budget_calls": "budget of judge calls reached (--budget-calls)",
             "budget_usd": "dollar budget reached (--budget-usd)",
             "interrupted": "interrupted (run the same command again to continue)",
-            "failed games": "games of the last round failed (run the same command again: it retries them, then "
-                            "goes on choosing rounds)"}.get(stopped_by, stopped_by)
+            "failed games": f"games of the last {step} failed (run the same command again: it retries them, then "
+                            f"goes on choosing {plural(step)})"}.get(stopped_by, stopped_by)
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:
@@ -381,28 +392,44 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                                   highlight=False)
             bar.update(task, status=event.message)
 
-        yield ProgressHooks(started, advanced, reported)
+        try:
+            yield ProgressHooks(started, advanced, reported)
+        finally:
+            for line in lines.flush():
+                bar.console.print(line, style="yellow", markup=False, highlight=False)
 
 
 class EventLines:
     """Which engine reports to print: every one, except that a wait or retry report of the same kind and HTTP
     status as one printed less than `every_s` seconds ago is counted instead (a server rate-limiting 16 requests at
-    once would otherwise print 16 lines a second); the next one printed says how many were not."""
+    once would otherwise print 16 lines a second); the next one printed says how many were not, and so does
+    `flush` when the display closes, for those held back since."""
 
     def __init__(self, every_s: float = 10.0) -> None:
         self.every_s = every_s
         self._printed: dict[tuple[str, int | None], float] = {}
-        self._held: dict[tuple[str, int | None], int] = {}
+        self._held: dict[tuple[str, int | None], tuple[int, str]] = {}  # count, and the latest one's message
 
     def line(self, event: EngineEvent) -> str | None:
         """The line to print for `event`, or None to hold it back."""
         key, now = (event.kind, event.status), time.monotonic()
         if event.kind in ("wait", "retry") and now - self._printed.get(key, -math.inf) < self.every_s:
-            self._held[key] = self._held.get(key, 0) + 1
+            self._held[key] = (self._held.get(key, (0, ""))[0] + 1, event.message)
             return None
         self._printed[key] = now
-        held = self._held.pop(key, 0)
-        return event.message + (f" (and {held:,} more like it since the last shown)" if held else "")
+        return self._with_held(event.message, self._held.pop(key, (0, ""))[0])
+
+    def flush(self) -> list[str]:
+        """The lines of the reports still held back (the latest of each kind and status, saying how many more
+        there were), to print when the display closes: without them the count of the last `every_s` seconds
+        was lost."""
+        lines = [self._with_held(message, count - 1) for count, message in self._held.values()]
+        self._held.clear()
+        return lines
+
+    @staticmethod
+    def _with_held(message: str, held: int) -> str:
+        return message + (f" (and {held:,} more like it since the last shown)" if held else "")
 
 
 PROGRESS_LINE_STEP = 0.1
@@ -444,7 +471,11 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
         if line is not None:
             say(line)
 
-    yield ProgressHooks(started, advanced, reported)
+    try:
+        yield ProgressHooks(started, advanced, reported)
+    finally:
+        for line in lines.flush():
+            say(line)
 
 
 # --- judge diagnostics with intervals (`judgebench diagnose`) ----------------------------------------------
@@ -467,6 +498,8 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("fitted first-position effect (P first wins, equal models)",
                      f"{effect['first_win_probability']:.3f} [{effect['first_win_probability_lower']:.3f}, "
                      f"{effect['first_win_probability_upper']:.3f}]"))
+        if effect.get("note"):  # its interval is not the usual one (leaderboard._parameter_intervals)
+            rows.append((f"  note: {effect['note']}", ""))
     rows.append(("tie rate (games)", _rate_cell(figures.get("tie_rate"))))
     for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
         if key in figures:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -170,6 +171,23 @@ def test_position_biased_judge_is_measured(judge_server, tmp_path):
     assert evaluation.diagnostics.position_consistency == 0.0
     assert evaluation.diagnostics.n_inconsistent == 3 * N_QUESTIONS
     assert set(evaluation.outcomes["score_a"]) == {0.5}  # MT-Bench's rule: disagreement is a tie
+
+
+@pytest.mark.parametrize("progress", ["--progress", "--no-progress"])
+def test_every_rate_limit_report_is_printed_or_counted(judge_server, tmp_path, progress):
+    """Every game is refused once (HTTP 429, Retry-After 0): 72 waits. A wait is printed, and the ones of the
+    next 10 s are held back and counted in the next one printed; those held back when the run ended were never
+    printed, so their count was lost (one line for 72 waits). However long the run takes, the lines printed
+    and the counts they give add up to the server's 429s: plain progress lines in a log, or none."""
+    judge_server.add_fault("429", attempts=1, retry_after=0)
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), progress, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = " ".join(run.stderr.split())  # rich may wrap a line
+    shown = said.count("server asked to wait 0 s (HTTP 429); waiting 0 s")
+    counted = sum(int(n.replace(",", "")) for n in re.findall(r"\(and ([\d,]+) more like it since the last shown\)",
+                                                               said))
+    assert shown >= 1 and shown + counted == judge_server.statuses()[429] == BASELINE_GAMES, said
 
 
 def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
@@ -746,11 +764,19 @@ def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_serv
     assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in games.stderr
     wrong = judgebench("leaderboard", "--results", "out", "--judge", "other", cwd=tmp_path)
     assert wrong.returncode == 2 and "--judge does not go with --results" in wrong.stderr
-    # another --baseline anchors the refit (as with --store) unless --anchor is given too
+    # another --baseline is the reference of the win rates; the anchor the run chose apart from its baseline
+    # stays (a refit with --baseline mid made mid the anchor, at 1500): the ratings are the run's
     other = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--out", "mid", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
     rebased = json.loads((tmp_path / "mid" / "leaderboard.json").read_text())
-    assert rebased["meta"]["anchor"] == "mid" and by_model(rebased)["mid"]["rating"] == pytest.approx(1500.0)
+    assert (rebased["meta"]["baseline"], rebased["meta"]["anchor"]) == ("mid", "good")
+    assert {m: e["rating"] for m, e in by_model(rebased).items()} == {
+        m: e["rating"] for m, e in by_model(leaderboard(tmp_path)).items()}
+    assert by_model(rebased)["good"]["rating"] == 1500.0 and by_model(rebased)["base"]["win_rate"] == 0.5
+    moved = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--anchor", "mid", "--out", "m2",
+                       cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert by_model(json.loads((tmp_path / "m2" / "leaderboard.json").read_text()))["mid"]["rating"] == 1500.0
 
 
 def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_server, tmp_path):

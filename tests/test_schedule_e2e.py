@@ -124,6 +124,14 @@ def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_
     board = leaderboard(tmp_path)
     assert board["models"][0]["model"] == "m1" and board["models"][0]["n_losses"] == 0
     assert board["meta"]["adaptive"]["calls_all_pairs"] == N_QUESTIONS * 10 * 2
+    # 5 models: a bracket of 3 rounds (two matches and a bye, one match and a bye, the final), judged in batches of
+    # games (the planner's steps, which the summary called rounds)
+    batches = board["meta"]["adaptive"]["rounds"]
+    assert board["meta"]["adaptive"]["bracket_rounds"] == 3 and batches >= 3
+    assert f"tournament: 3 bracket rounds per question, judged in {batches} batches, {calls} judge calls" in said(run)
+    assert f"Plan: tournament: 3 bracket rounds per question, judged in {batches} batches" in (
+        tmp_path / "out" / "leaderboard.md").read_text()
+    assert max(row["round"] for row in plan_lines(tmp_path)) == batches
 
 
 def test_adaptive_without_an_end_is_a_usage_error(judge_server, tmp_path):
