@@ -197,9 +197,13 @@ def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: 
     with capture_engine_output(log, verbose) as terminal:
         lines = present.EventLines()
         quiet = present.ProgressHooks(on_event=lambda event: _print_line(terminal.err, lines.line(event)))
-        with (present.progress_display(terminal.err, priced) if progress
-              else contextlib.nullcontext(quiet)) as hooks:
-            yield hooks
+        try:
+            with (present.progress_display(terminal.err, priced) if progress
+                  else contextlib.nullcontext(quiet)) as hooks:
+                yield hooks
+        finally:
+            for line in lines.flush():  # the reports held back last (the progress display flushes its own)
+                _print_line(terminal.err, line)
 
 
 def _print_line(console: Console, line: str | None) -> None:
@@ -292,7 +296,8 @@ def leaderboard(
     alpaca_eval: list[Path] | None = typer.Option(None, "--alpaca-eval",
                                                   help="AlpacaEval annotation file(s) or a directory of them."),
     outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
-                                                    "model_b, and winner or score_a."),
+                                                    "model_b, and winner or score_a; or evalica's left, right, "
+                                                    "winner (each row its own question)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
                                                    "judgments rated with the run's settings (flags override them)."),
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),

@@ -144,9 +144,15 @@ def _finite(value: float) -> float | None:
 # Every rate below is a ratio of sums over questions: the games of one question (both orders of a pair, and
 # every pair of the question) share the question, so they are not independent. Its interval is Wilson's
 # score interval at the Kish effective sample size n / deff, where the design effect deff is the ratio of the
-# cluster-robust (linearised ratio-estimator) variance to the binomial variance (Korn & Graubard 1998,
-# "Confidence intervals for proportions with small expected number of positive counts estimated from survey
-# data"; Kish 1965, "Survey Sampling", section 8.2). With one unit per question it is the plain Wilson interval.
+# cluster-robust (linearised ratio-estimator) variance to the variance of the same units if independent (Korn &
+# Graubard 1998, "Confidence intervals for proportions with small expected number of positive counts estimated
+# from survey data"; Kish 1965, "Survey Sampling", section 8.2), truncated at 1: clustering may widen an
+# interval, never narrow it (as the `truncate` option of Stata's svypd does, after Dean & Pagano 2015,
+# "Evaluating confidence interval methods for binomial proportions in clustered surveys"). Untruncated, deff
+# goes to 0 with the clustered variance, which it does where every question shows (nearly) the same rate, not
+# because the rate is known: a judge consistent in all pairs but one has a first-slot rate of exactly 1/2 on
+# every question but one, and its 72 games gave 0.514 [0.487, 0.541], excluding a judge that flips 12% of its
+# pairs. With one unit per question it is the plain Wilson interval (with the small-sample factor n / (n - 1)).
 
 
 @dataclass(frozen=True)
@@ -176,18 +182,24 @@ def clustered_rate(successes: ArrayLike, trials: ArrayLike, clusters: ArrayLike,
     if n.sum() <= 0:
         return Rate(None, None, None, 0.0, 0)
     _, codes = np.unique(np.asarray(clusters), return_inverse=True)
-    y_q, n_q = np.bincount(codes, y), np.bincount(codes, n)
-    total, k = float(n_q.sum()), len(n_q)
-    p = float(y_q.sum() / total)
-    binomial = p * (1 - p) / total
-    robust = float(((y_q - p * n_q) ** 2).sum()) * k / max(k - 1, 1) / total ** 2
-    effective = total * min(binomial / robust, 1.0e6) if robust > 0 and binomial > 0 else total
+    total, k = float(n.sum()), int(codes.max()) + 1
+    p = float(y.sum() / total)
+    variance = max(_ratio_variance(y, n, p, codes), _ratio_variance(y, n, p, np.arange(y.size)))  # deff >= 1
+    effective = p * (1 - p) / variance if variance > 0 and 0 < p < 1 else total
     z = normal_quantile(confidence)
     centre = (p + z * z / (2 * effective)) / (1 + z * z / effective)
     half = z / (1 + z * z / effective) * math.sqrt(p * (1 - p) / effective + z * z / (4 * effective ** 2))
     # Wilson's ends are p itself at p = 0 or 1 only up to rounding (an upper end of 0.9999999999999998 at p = 1):
     # clamp, so that the interval always holds its estimate and stays in [0, 1].
     return Rate(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)), total, k)
+
+
+def _ratio_variance(y: NDArray[np.float64], n: NDArray[np.float64], p: float, codes: NDArray[np.intp]) -> float:
+    """The linearised variance of the ratio sum(y) / sum(n) = p with units grouped by `codes` (0..k-1), with
+    the small-sample factor k / (k - 1)."""
+    y_c, n_c = np.bincount(codes, y), np.bincount(codes, n)
+    k = len(y_c)
+    return float(((y_c - p * n_c) ** 2).sum()) * k / max(k - 1, 1) / float(n.sum()) ** 2
 
 
 def position_consistency_rate(outcomes: Any, confidence: float = 0.95) -> Rate:
@@ -417,10 +429,12 @@ def _by_category(outcomes: Any, categories: Mapping[str, str | None], confidence
 
 def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) -> dict[str, Any] | None:
     """The judge's first-position effect: Bradley-Terry with a first-position parameter fitted on the games
-    (leaderboard.build with position_effect=True; sandwich interval clustered by question), as log-odds and as
-    the probability that the first answer wins between equal models. None with fewer than two models."""
+    (leaderboard.build with position_effect=True; sandwich interval clustered by question, or the model-based
+    one with a `note` where that has zero width), as log-odds and as the probability that the first answer wins
+    between equal models. None with fewer than two models."""
     from judgebench.errors import ConfigError
     from judgebench.leaderboard import build
+    from judgebench.ratings.bradley_terry import UnboundedPositionEffect
 
     first = discrete(_order_frame(outcomes)[0])
     decisive = first[first != 0.5]
@@ -429,6 +443,9 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
         return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
     try:
         board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
+    except UnboundedPositionEffect:  # a few exceptions that the ratings absorb
+        return {"log_odds": None, "note": "the presentation order separates the games, but for exceptions the models' "
+                                          "ratings absorb: the effect is unbounded"}
     except (InputError, ConfigError, np.linalg.LinAlgError):  # too little data (one question, one model...)
         return None
     effect = board.meta.get("position_effect")

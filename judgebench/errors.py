@@ -14,7 +14,8 @@ Exit codes (DESIGN.md, "Conventions"):
   are kept, and the same command can be run again once the cause is fixed;
 - 70 an internal error, a bug in judgebench (sysexits' EX_SOFTWARE): one line on stderr names the exception and
   the file holding its traceback, so that `check`'s 1 always means a regression;
-- 130 stopped by Ctrl-C or SIGTERM (what was judged is stored);
+- 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM: 128 + the signal's number, as for a process the signal
+  ended (what was judged is stored);
 - 141 the output was closed before it was all written (`judgebench check ... | head`), as for a process killed
   by SIGPIPE (128 + 13): the command's work is done and stored, only its printout was cut.
 """
@@ -29,6 +30,7 @@ EXIT_UNDECIDED = 4
 EXIT_STORAGE = 5
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 EXIT_OUTPUT_CLOSED = 141
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import signal
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_INTERRUPTED, EXIT_OK, ConfigError, StorageError
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, StorageError
 from judgebench.leaderboard import Leaderboard, build
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class Evaluation:
     def exit_code(self) -> int:
         """The CLI's exit code for this evaluation (DESIGN.md, "Conventions")."""
         if self.run.interrupted:
-            return EXIT_INTERRUPTED
+            return self.run.stopped_exit_code
         if self.diagnostics.n_failed or self.diagnostics.no_verdict:
             return EXIT_FAILED_GAMES
         return EXIT_OK
@@ -334,6 +335,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     from judgebench.records import OUTCOME_COLUMNS
     from judgebench.runner import RunRecording, Tally, build_engine, merge_rounds, run_async
+    from judgebench.schedule import step_noun
     from judgebench.store import Store
 
     own_engine = engine is None
@@ -343,7 +345,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     def started(tally: Tally) -> None:
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = f"round {len(planner.rounds)} · {planner.calls} calls planned · top: {top}"
+        tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned · "
+                        f"top: {top}")
         if on_start is not None:
             on_start(tally)
 
@@ -382,7 +385,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         except KeyboardInterrupt:  # Ctrl-C between rounds, where the runner's signal handling is not installed:
             if not rounds:  # the run ends as an interruption during a round does (before any round, the
                 raise  # interrupt goes on to the caller)
-            rounds[-1] = replace(rounds[-1], interrupted=True)
+            rounds[-1] = replace(rounds[-1], stopped_by=signal.SIGINT)
         if rounds[-1].interrupted:
             planner.stopped_by = "interrupted"
         status = "interrupted" if rounds[-1].interrupted else "finished"
@@ -390,7 +393,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         try:
             if recording.started:  # a store that cannot be written or is locked leaves the run 'running'
                 with suppress(StorageError), Store(settings.store, busy_timeout_s=2.0) as store:
-                    recording.finish(store, status, {**sent.run_counts(), "planned": sum(r.planned for r in rounds)})
+                    recording.finish(store, status, {**sent.run_counts(settings.judge.priced),
+                                                     "planned": sum(r.planned for r in rounds)})
         finally:
             if own_engine:
                 await engine.aclose()
@@ -462,15 +466,17 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
     inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
                          judge=chosen["judge"], template=chosen["template"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
-    return build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
-                 style_control=chosen["style_control"], **_length_control(chosen),
-                 resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
-                 seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
-                 anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
-                 ties=chosen["ties"], position_effect=chosen["position_effect"],
-                 regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
-                 meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
-                       "swap": chosen["swap"] if inputs.kind == "store" else None})
+    board = build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
+                  style_control=chosen["style_control"], **_length_control(chosen),
+                  resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
+                  seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
+                  anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
+                  ties=chosen["ties"], position_effect=chosen["position_effect"],
+                  regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
+                  meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
+                        "swap": chosen["swap"] if inputs.kind == "store" else None})
+    board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
+    return board
 
 
 def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:
@@ -528,7 +534,7 @@ class GoldEvaluation:
     @property
     def exit_code(self) -> int:
         if self.run.interrupted:
-            return EXIT_INTERRUPTED
+            return self.run.stopped_exit_code
         return EXIT_FAILED_GAMES if self.run.n_failed or self.figures["gold"]["n_pairs"] == 0 else EXIT_OK
 
 
@@ -563,10 +569,10 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     a_first = oriented[oriented["a_first"]].groupby("question_id")["p_a"].mean()
     a_second = oriented[~oriented["a_first"]].groupby("question_id")["p_a"].mean()
     ids = [pair.pair_id for pair in pairs]
+    lengths, categories = diagnostics.dataset_facts(dataset)  # the gold pairs hold both answers: length bias too
     figures = diagnostics.diagnose_judgments(
-        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence,
-        categories={pair.pair_id: pair.category or pair.source for pair in pairs},
-        provenance={"gold": str(gold), "engine": settings.judge.engine})
+        result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence, lengths=lengths,
+        categories=categories, provenance={"gold": str(gold), "engine": settings.judge.engine})
     figures["gold"] = diagnostics.gold_agreement(
         a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
         a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],

@@ -16,21 +16,24 @@ p_first, weight) is used for the first-position effect, which otherwise comes fr
 verdicts p_ab / p_ba. Methods: "bt" (Bradley-Terry, `ratings.bradley_terry`), "elo" (online Elo in stored
 order, `ratings.elo`) and "winrate" (AlpacaEval-style win rate against the baseline, `ratings.winrate`).
 
-Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline, else the average score over
-all its outcomes), win_probability (Bradley-Terry: predicted probability of beating the baseline, the anchor or a
-model of average rating; with ties counted half it is also the expected score; under Davidson's tie model it is the
-probability of a win, with tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's
-`win_probability_label` says which), n_games (outcomes involving the model: pairs, the two orders of a pair being
-one), n_wins, n_losses, n_ties, position_consistency (diagnostics.model_position_consistency) and avg_length (mean
-answer length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's
-published GLM weights (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own
-row is AlpacaEval's: itself against itself on every question it answered (all draws, win rate 0.5, standard error
-0). Rates are fractions in [0, 1]; missing values are None.
+Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline, else the pooled score: the
+weighted share of all its outcomes that it won, ties half; not the mean over opponents of its win rate against each,
+evalica's average_win_rate), win_probability (Bradley-Terry: predicted probability of beating the baseline, the
+anchor or a model of average rating; with ties counted half it is also the expected score; under Davidson's tie
+model it is the probability of a win, with tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the
+meta's `win_probability_label` says which), n_games (outcomes involving the model: pairs, the two orders of a pair
+being one), n_wins, n_losses, n_ties, position_consistency (diagnostics.model_position_consistency) and avg_length
+(mean answer length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and, with
+AlpacaEval's published GLM weights (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The
+baseline's own row is AlpacaEval's: itself against itself on every question it answered (all draws, win rate 0.5,
+standard error 0). Rates are fractions in [0, 1]; missing values are None.
 
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
 without a rating (no games against the baseline) has rank None and a `rank_note` saying why. The anchor's
 (or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`).
+With length-controlled win rates the models are ordered and ranked by them instead, as AlpacaEval 2.0 ranks
+(meta `ranked_by`: "lc_win_rate", else "rating"; see `_length_controlled`).
 """
 
 from __future__ import annotations
@@ -229,11 +232,15 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                          else games_from_outcomes(coded))
         ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
     figures = _model_figures(coded, baseline_index, answer_lengths)
+    ranking = None
     if baseline_index is not None:
         figures.update(_baseline_figures(coded, baseline_index, method, figures))
         if lc_weights is not None or instruction_difficulty is not None:
-            figures.update(_length_controlled(coded, baseline_index, lc_weights, instruction_difficulty))
+            lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
+                                                     options.confidence)
+            figures.update(lc_figures)
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
+    board_meta["ranked_by"] = "rating" if ranking is None else ranking.name
     if baseline_index is not None:
         board_meta["length_control"] = (
             "AlpacaEval 2.0's published GLM weights" if lc_weights is not None else
@@ -242,7 +249,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             "judgebench's own runs control length with style control")
     if meta:
         board_meta.update(json_safe(meta))
-    return _assemble(coded, ratings, figures, board_meta)
+    return _assemble(coded, ratings, figures, board_meta, ranking)
 
 
 def _check_options(method: str, interval: str, resample: str, confidence: float, rounds: int, seed: int,
@@ -455,9 +462,23 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
                   regularization=_ridge(counts, options))
 
 
+COLLAPSED = 1e-6
+"""A fitted parameter's interval narrower than this share of its model-based interval has collapsed to a point
+(`_parameter_intervals`): rounding noise around an estimate no resample or cluster moved, not a measurement."""
+
+
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,
                          options: _Options, degrees_of_freedom: float) -> dict:
-    """Position effect and tie ratio with their intervals, for the meta."""
+    """Position effect and tie ratio with their intervals, for the meta.
+
+    The interval is the leaderboard's (bootstrap percentiles, or the clustered sandwich), except where that
+    collapses to a point (`COLLAPSED`): when every question contributes exactly what the fit expects, which a
+    judge whose two orders always agree does for the position effect (each pair's two games cancel: the
+    cluster scores are 0, and every bootstrap replicate fits 0), resampling and clustering see no variation,
+    although a finite sample never pins the effect down. The entry then gives the model-based Wald interval
+    (inverse observed information, games taken as independent) and a `note` saying so, instead of a zero-width
+    interval.
+    """
     out: dict[str, Any] = {}
     layout = fit.layout
     for name, index, present in (("position_effect", layout.gamma, layout.position),
@@ -472,6 +493,14 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
             bounds = iv.normal_interval(value, math.sqrt(max(covariance[index, index], 0.0)), options.confidence,
                                         degrees_of_freedom)
         lo, hi = float(bounds[0]), float(bounds[1])
+        model_based = iv.normal_interval(value, math.sqrt(max(fit.inverse[index, index], 0.0)), options.confidence)
+        note = None
+        if hi - lo <= COLLAPSED * float(model_based[1] - model_based[0]):
+            lo, hi = float(model_based[0]), float(model_based[1])
+            note = (f"the {options.interval} interval over {options.resample} has zero width (each "
+                    f"{'question' if options.resample == 'questions' else 'judgment'}'s games balance exactly, as "
+                    "those of a judge whose two orders always agree do): shown is the model-based interval "
+                    "(inverse information, games taken as independent)")
         if name == "position_effect":
             factor = options.scale / math.log(10.0)
             out[name] = {"log_odds": value, "lower": lo, "upper": hi,
@@ -481,6 +510,8 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
                          "elo_points": factor * value}
         else:
             out[name] = {"nu": math.exp(value), "lower": math.exp(lo), "upper": math.exp(hi)}
+        if note is not None:
+            out[name]["note"] = note
     return out
 
 
@@ -625,10 +656,20 @@ def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
     return figures
 
 
-def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any,
-                       instruction_difficulty: Any) -> dict[str, np.ndarray]:
-    """AlpacaEval 2.0's length-controlled win rate and its standard error from the published GLM weights."""
-    from judgebench.ratings.winrate import length_controlled_standard_error, length_controlled_win_rate
+def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any, instruction_difficulty: Any,
+                       confidence: float) -> tuple[dict[str, np.ndarray], _Ranking]:
+    """AlpacaEval 2.0's length-controlled win rate and its standard error from the published GLM weights, and
+    the ranking by it (AlpacaEval 2.0 ranks by it): model i is significantly better than model j when the t
+    interval of lc_i - lc_j lies above 0, its standard error from the covariance over instructions of the
+    GLM's per-instruction predictions (`winrate.win_rate_covariance`; its diagonal is AlpacaEval's LC SE
+    squared), the weights taken as known, as AlpacaEval's LC SE takes them. A model without weights has no
+    length-controlled win rate and no rank."""
+    from judgebench.ratings.winrate import (
+        length_controlled_predictions,
+        length_controlled_standard_error,
+        length_controlled_win_rate,
+        win_rate_covariance,
+    )
 
     if lc_weights is None or instruction_difficulty is None:
         raise ConfigError("length control needs both --lc-weights FILE and --instruction-difficulty FILE "
@@ -641,11 +682,13 @@ def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any,
     figures = {"lc_win_rate": np.full(m, np.nan), "lc_win_rate_se": np.full(m, np.nan)}
     model, _, question = _against(coded, baseline)
     question_ids = np.asarray(coded.questions, dtype=object).astype(str)
+    predicted: list[tuple[int, np.ndarray, np.ndarray]] = []  # (model, its questions, the GLM's predictions)
     for k in [*np.unique(model), baseline]:
         name = coded.models[k]
         if name not in lc_weights.index:
             continue
-        ids = np.unique(question_ids[question[model == k]]) if k != baseline else np.unique(question_ids[question])
+        questions = np.unique(question[model == k]) if k != baseline else np.unique(question)
+        ids = question_ids[questions]
         missing = [q for q in ids if q not in instruction_difficulty.index]
         if missing:
             raise InputError(f"no instruction difficulty for question '{missing[0]}' ({len(missing)} missing)",
@@ -654,17 +697,44 @@ def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any,
         weights, base = lc_weights.loc[name], lc_weights.loc[base_name]
         figures["lc_win_rate"][k] = length_controlled_win_rate(weights, difficulty, base)
         figures["lc_win_rate_se"][k] = length_controlled_standard_error(weights, difficulty, base)
-    return figures
+        predicted.append((k, questions, length_controlled_predictions(weights, difficulty, base)))
+    covariance = win_rate_covariance(np.concatenate([np.full(len(q), k) for k, q, _ in predicted]),
+                                     np.concatenate([p for _, _, p in predicted]),
+                                     np.concatenate([q for _, q, _ in predicted]), coded.n_questions, m)
+    better = iv.better_from_covariance(figures["lc_win_rate"], covariance, confidence, coded.n_questions - 1)
+    ranking = _Ranking("lc_win_rate", figures["lc_win_rate"], better,
+                       "no rank: no length-controlled win rate (the LC weights have no row for this model)")
+    return figures, ranking
 
 
 # --- assembling, meta, files ------------------------------------------------------------------------------
 
 
-def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.ndarray], meta: dict) -> Leaderboard:
-    defined = np.isfinite(ratings.estimate)
-    rank = iv.ranks(ratings.better, defined)
-    order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(float(ratings.estimate[k])), coded.models[k]))
-    note = np.array([None if ok else "no rating: no outcomes against the baseline" for ok in defined], dtype=object)
+@dataclass(frozen=True)
+class _Ranking:
+    """What orders and ranks the models instead of their rating (the length-controlled win rate, as AlpacaEval
+    2.0 ranks): `name`, the model field; `values` (M,), NaN for a model it does not rank (`missing` says why);
+    `better` (M, M), as `_Ratings.better`."""
+
+    name: str
+    values: np.ndarray
+    better: np.ndarray
+    missing: str
+
+
+def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.ndarray], meta: dict,
+              ranking: _Ranking | None = None) -> Leaderboard:
+    """The leaderboard: models best first by their rating, or by `ranking` (then by rating) when given; ranks and
+    the meta's separability from the same one."""
+    rated = np.isfinite(ratings.estimate)
+    key, better = (ratings.estimate, ratings.better) if ranking is None else (ranking.values, ranking.better)
+    defined = np.isfinite(key)
+    rank = iv.ranks(better, defined)
+    order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(float(key[k])),
+                                                         -_sort_key(float(ratings.estimate[k])), coded.models[k]))
+    note = np.array([None if ok else "no rating: no outcomes against the baseline" if not has_rating
+                     else ranking.missing if ranking is not None else None
+                     for ok, has_rating in zip(defined, rated, strict=True)], dtype=object)
     columns = {"rating": ratings.estimate, "lower": ratings.lower, "upper": ratings.upper, "rank": rank,
                **ratings.probabilities, **figures, "rank_note": note}
     models = []
@@ -678,7 +748,7 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
         models.append(entry)
     samples = ratings.samples[:, order] if ratings.samples is not None else None
     covariance = ratings.covariance[np.ix_(order, order)] if ratings.covariance is not None else None
-    meta["separability"] = json_safe(iv.separability(ratings.better, defined))
+    meta["separability"] = json_safe(iv.separability(better, defined))
     return Leaderboard(models=models, meta=meta, samples=samples, covariance=covariance)
 
 
@@ -739,10 +809,14 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
     of the same outcomes gives the same ratings (the HTML report refits for the bootstrap replicates): the
     rating settings, whether a position effect was fitted (its fitted value is in the meta), and an adaptive
     run's design-bias correction (meta.adaptive.design_bias). Settings the meta does not give keep `build`'s
-    defaults."""
+    defaults. An anchor that is the baseline is `build`'s default, not a choice (the meta records the model the
+    ratings were anchored at, whichever): it is left to `build`, so a refit with another baseline anchors there,
+    while an anchor chosen apart from the baseline stays."""
     names = ("method", "interval", "resample", "confidence", "rounds", "seed", "baseline", "anchor", "anchor_rating",
              "scale", "ties", "regularization", "style_control")
     options: dict[str, Any] = {name: meta[name] for name in names if meta.get(name) is not None}
+    if options.get("anchor") == options.get("baseline"):  # the baseline's anchoring, which `build` does anyway
+        options.pop("anchor", None)
     if meta.get("regularization_automatic"):  # chosen by the fit, not asked for: the refit chooses it again
         options.pop("regularization", None)
     if meta.get("k") is not None:  # online Elo's K-factor

@@ -3,7 +3,8 @@
 Every number shown here was computed elsewhere (leaderboard.py, diagnostics.py, runner.py); this module
 only formats. Terminal tables never cut a model name: when the terminal is too narrow for every column,
 the secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the
-table fits; the Markdown file always has every column.
+table fits; the Markdown file always has every column. Neither shows a column that is n/a for every model
+(position consistency of imported outcomes, which have no per-order verdicts).
 """
 
 from __future__ import annotations
@@ -31,30 +32,53 @@ if TYPE_CHECKING:
     from judgebench.runner import Tally
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
-# narrow terminal the last ones are dropped first (position consistency, then ties, games, win rate).
-SECONDARY_COLUMNS = ("win_rate", "n_games", "n_ties", "position_consistency")
+# narrow terminal the last ones are dropped first (position consistency, then ties, pairs, LC SE, LC win rate,
+# win rate SE, win rate).
+SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties",
+                     "position_consistency")
 _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
                 "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
-_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_probability", "P(win)"), ("tie_probability", "P(tie)"),
-                     ("expected_score", "expected score"), ("lc_win_rate", "LC win rate"),
-                     ("lc_win_rate_se", "LC SE"),
+_MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_rate_se", "win rate SE"), ("win_probability", "P(win)"),
+                     ("tie_probability", "P(tie)"), ("expected_score", "expected score"),
+                     ("lc_win_rate", "LC win rate"), ("lc_win_rate_se", "LC SE"),
                      ("n_games", "pairs"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
               "difference (independent of the anchor); a model without a rating has no rank.")
+LC_RANKING = "ranked by length-controlled win rate, as AlpacaEval 2.0"
+_LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of models whose LC win rate is "
+                 "significantly higher, from the standard error of each difference over the instructions (the GLM's "
+                 "weights taken as known, as AlpacaEval's LC SE takes them); a model without LC weights has no rank.")
 
 
-def column_title(key: str) -> str:
+def column_title(key: str, meta: dict[str, Any]) -> str:
     """A leaderboard field's column title in tables people read (Markdown, the HTML report): `n_games` is
-    "pairs"; fields without a title keep their name."""
-    return dict(_MARKDOWN_COLUMNS).get(key, key)
+    "pairs", `win_rate` says what it is measured against (`win_rate_title`); fields without a title keep
+    their name."""
+    return win_rate_title(meta) if key == "win_rate" else dict(_MARKDOWN_COLUMNS).get(key, key)
 
 
 def method_title(meta: dict[str, Any]) -> str:
     """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
     title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def _board_title(meta: dict[str, Any]) -> str:
+    """'Leaderboard (win rate vs gpt-4)', and what orders the rows when it is not the rating."""
+    ranked = f", {LC_RANKING}" if meta.get("ranked_by") == "lc_win_rate" else ""
+    return f"Leaderboard ({method_title(meta)}){ranked}"
+
+
+def _rank_rule(meta: dict[str, Any]) -> str:
+    return _LC_RANK_RULE if meta.get("ranked_by") == "lc_win_rate" else _RANK_RULE
+
+
+def win_rate_title(meta: dict[str, Any]) -> str:
+    """The win_rate column's title: against the baseline, or without one the pooled score (all the model's
+    outcomes together, ties half: not the mean over opponents, evalica's average_win_rate)."""
+    return "win rate vs baseline" if meta.get("baseline") else "win rate (pooled)"
 
 
 def written_files(paths: Iterable[Path]) -> str:
@@ -113,13 +137,15 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level and the
     leaderboard's warnings stated."""
     rate_method = board.meta["method"] == "winrate"
-    optional = [(key, title) for key, title in _MARKDOWN_COLUMNS if not (rate_method and key == "win_rate")]
-    shown = [(key, title) for key, title in optional if any(e.get(key) is not None for e in board.models)]
+    optional = [(key, column_title(key, board.meta)) for key, _ in _MARKDOWN_COLUMNS
+                if not (rate_method and key == "win_rate")]
+    shown = [(key, title) for key, title in optional if _known(board, key)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = _value_format(board)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
-    lines = [f"# Leaderboard ({method_title(board.meta)})", "",
-             f"Intervals: {board.meta['interval_label']}. {_RANK_RULE}", "", provenance_line(board.meta), "",
+    lines = [f"# {_board_title(board.meta)}", "",
+             f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
+             "",
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
@@ -148,28 +174,32 @@ def provenance_line(meta: dict[str, Any]) -> str:
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
     """The leaderboard as a rich table at most `width` columns wide where possible, model names never cut.
 
-    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits; rank, model,
-    rating and interval always stay.
+    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits, except that the
+    column the rows are ranked by (the LC win rate of AlpacaEval imports) goes last; rank, model, rating and
+    interval always stay.
     """
-    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None]
+    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None and _known(board, key)]
+    kept = sorted(columns, key=lambda key: key != board.meta.get("ranked_by"))  # what ranks the rows goes last
     while True:
-        table = _leaderboard_table(board, columns)
-        if not columns or table_width(table) <= width:
+        table = _leaderboard_table(board, [key for key in columns if key in kept])
+        if not kept or table_width(table) <= width:
             return table
-        columns.pop()
+        kept.pop()
+
+
+def _known(board: Leaderboard, key: str) -> bool:
+    """Whether some model has a value for `key`: a column n/a for every model is not shown."""
+    return any(entry.get(key) is not None for entry in board.models)
 
 
 def _secondary_title(board: Leaderboard, key: str) -> str | None:
-    if key == "win_rate":
-        if board.meta["method"] == "winrate":
-            return None  # the rating column is the win rate
-        return "win rate vs baseline" if board.meta.get("baseline") else "win rate (average)"
-    return column_title(key)
+    if key == "win_rate" and board.meta["method"] == "winrate":
+        return None  # the rating column is the win rate
+    return column_title(key, board.meta)
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
-    table = Table(title=f"Leaderboard ({method_title(board.meta)})", caption=board.meta["interval_label"],
-                  box=box.SIMPLE_HEAD)
+    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"], box=box.SIMPLE_HEAD)
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)
@@ -225,8 +255,13 @@ def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
 
 
 def counted(n: int, noun: str) -> str:
-    """`n` and the noun, plural unless n is 1, with thousands separators: "1 game", "1,200 games"."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    """`n` and the noun, plural unless n is 1, with thousands separators: "1 game", "1,200 games", "2 batches"."""
+    return f"{n:,} {noun if n == 1 else plural(noun)}"
+
+
+def plural(noun: str) -> str:
+    """The plural of a regular noun: "games", "batches"."""
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def run_header(settings: RunConfig) -> str:
@@ -258,12 +293,18 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
 
 
 def adaptive_summary(adaptive: dict) -> str:
-    """How an adaptive or tournament run went: rounds, calls against all pairs, why it stopped, precision, and
-    the correction of the ratings for the plan's bias."""
-    rounds = adaptive["rounds"]
-    line = (f"{adaptive['strategy']}: {counted(rounds, 'round')}, {counted(adaptive['calls'], 'judge call')} "
+    """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
+    its bracket's rounds), calls against all pairs, why it stopped, precision, and the correction of the ratings
+    for the plan's bias."""
+    from judgebench.schedule import step_noun
+
+    step = step_noun(adaptive["strategy"])
+    steps = counted(adaptive["rounds"], step)
+    if adaptive.get("bracket_rounds") is not None:
+        steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
+    line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
-            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'])}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}")
     precision = adaptive.get("precision")
     if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
@@ -278,9 +319,9 @@ def adaptive_summary(adaptive: dict) -> str:
     return line
 
 
-def stop_reason(stopped_by: str | None) -> str:
+def stop_reason(stopped_by: str | None, step: str = "round") -> str:
     """Why an adaptive plan stopped, in words: `Planner.stopped_by` (as leaderboard.json records it) with the
-    setting behind it."""
+    setting behind it; `step` is what the plan's steps are called (`schedule.step_noun`)."""
     if stopped_by is None:
         return "not yet"
     if stopped_by.startswith("stop="):
@@ -288,8 +329,8 @@ def stop_reason(stopped_by: str | None) -> str:
     return {"budget_calls": "budget of judge calls reached (--budget-calls)",
             "budget_usd": "dollar budget reached (--budget-usd)",
             "interrupted": "interrupted (run the same command again to continue)",
-            "failed games": "games of the last round failed (run the same command again: it retries them, then "
-                            "goes on choosing rounds)"}.get(stopped_by, stopped_by)
+            "failed games": f"games of the last {step} failed (run the same command again: it retries them, then "
+                            f"goes on choosing {plural(step)})"}.get(stopped_by, stopped_by)
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:
@@ -357,28 +398,44 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                                   highlight=False)
             bar.update(task, status=event.message)
 
-        yield ProgressHooks(started, advanced, reported)
+        try:
+            yield ProgressHooks(started, advanced, reported)
+        finally:
+            for line in lines.flush():
+                bar.console.print(line, style="yellow", markup=False, highlight=False)
 
 
 class EventLines:
     """Which engine reports to print: every one, except that a wait or retry report of the same kind and HTTP
     status as one printed less than `every_s` seconds ago is counted instead (a server rate-limiting 16 requests at
-    once would otherwise print 16 lines a second); the next one printed says how many were not."""
+    once would otherwise print 16 lines a second); the next one printed says how many were not, and so does
+    `flush` when the display closes, for those held back since."""
 
     def __init__(self, every_s: float = 10.0) -> None:
         self.every_s = every_s
         self._printed: dict[tuple[str, int | None], float] = {}
-        self._held: dict[tuple[str, int | None], int] = {}
+        self._held: dict[tuple[str, int | None], tuple[int, str]] = {}  # count, and the latest one's message
 
     def line(self, event: EngineEvent) -> str | None:
         """The line to print for `event`, or None to hold it back."""
         key, now = (event.kind, event.status), time.monotonic()
         if event.kind in ("wait", "retry") and now - self._printed.get(key, -math.inf) < self.every_s:
-            self._held[key] = self._held.get(key, 0) + 1
+            self._held[key] = (self._held.get(key, (0, ""))[0] + 1, event.message)
             return None
         self._printed[key] = now
-        held = self._held.pop(key, 0)
-        return event.message + (f" (and {held:,} more like it since the last shown)" if held else "")
+        return self._with_held(event.message, self._held.pop(key, (0, ""))[0])
+
+    def flush(self) -> list[str]:
+        """The lines of the reports still held back (the latest of each kind and status, saying how many more
+        there were), to print when the display closes: without them the count of the last `every_s` seconds
+        was lost."""
+        lines = [self._with_held(message, count - 1) for count, message in self._held.values()]
+        self._held.clear()
+        return lines
+
+    @staticmethod
+    def _with_held(message: str, held: int) -> str:
+        return message + (f" (and {held:,} more like it since the last shown)" if held else "")
 
 
 PROGRESS_LINE_STEP = 0.1
@@ -420,7 +477,11 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
         if line is not None:
             say(line)
 
-    yield ProgressHooks(started, advanced, reported)
+    try:
+        yield ProgressHooks(started, advanced, reported)
+    finally:
+        for line in lines.flush():
+            say(line)
 
 
 # --- judge diagnostics with intervals (`judgebench diagnose`) ----------------------------------------------
@@ -443,6 +504,8 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("fitted first-position effect (P first wins, equal models)",
                      f"{effect['first_win_probability']:.3f} [{effect['first_win_probability_lower']:.3f}, "
                      f"{effect['first_win_probability_upper']:.3f}]"))
+        if effect.get("note"):  # its interval is not the usual one (leaderboard._parameter_intervals)
+            rows.append((f"  note: {effect['note']}", ""))
     rows.append(("tie rate (games)", _rate_cell(figures.get("tie_rate"))))
     for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
         if key in figures:

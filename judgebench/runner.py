@@ -22,11 +22,11 @@ import pandas as pd
 
 from judgebench.config import JudgeConfig, RunConfig
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
-from judgebench.errors import ConfigError, StorageError
+from judgebench.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, ConfigError, StorageError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, Answer, Dataset, Pair, ok_games, per_game
-from judgebench.store import JudgmentRow, Store
+from judgebench.store import JudgmentRow, Store, keys_to_send
 from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
 
@@ -72,11 +72,12 @@ class Tally:
         for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def run_counts(self) -> dict[str, Any]:
-        """The counts recorded in the store's `runs` table."""
+    def run_counts(self, priced: bool) -> dict[str, Any]:
+        """The counts recorded in the store's `runs` table; the cost is None when the judge has no prices
+        (`JudgeConfig.priced`): unknown, not free."""
         return {"sent": self.done, "ok": self.ok, "unparsed": self.unparsed, "failed": self.failed,
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "cost": self.cost}
+                "cost": self.cost if priced else None}
 
 
 @dataclass
@@ -105,7 +106,8 @@ class RunRecording:
 @dataclass
 class RunResult:
     """What a run produced; `judgments` has a row per game of this run's plan that has a stored judgment
-    (records.per_game), `games` are the ok ones, `combined` their outcomes."""
+    (records.per_game), `games` are the ok ones, `combined` their outcomes; `stopped_by` the signal that stopped it
+    early (SIGINT: Ctrl-C, or SIGTERM), None when it was not stopped."""
 
     config: RunConfig
     planned: int
@@ -114,13 +116,24 @@ class RunResult:
     games: pd.DataFrame
     combined: Combined
     judgments: pd.DataFrame
-    interrupted: bool = False
+    stopped_by: signal.Signals | None = None
     run_id: str | None = None  # this run's row in the store's runs table (None when nothing was sent)
     notes: list[str] = field(default_factory=list)  # for the user: judgments reused from other or unknown servers
     runs: list[dict[str, Any]] = field(default_factory=list)  # the store's runs that judged this plan's games
     asked_again: int = 0  # games to send that the store held without a verdict (failed, or unparsed)
     unreadable: int = 0  # judgments stored ok whose output has none of this template's verdicts (now unparsed)
     shared: int = 0  # games whose request another game of the plan sends too (identical answers): no call of their own
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped early by Ctrl-C or SIGTERM: what was judged is stored, the rest is not."""
+        return self.stopped_by is not None
+
+    @property
+    def stopped_exit_code(self) -> int:
+        """The exit code of a stopped run, 128 + the signal's number as for a process the signal ended: 143 after
+        SIGTERM (a service manager's stop), else 130 (Ctrl-C)."""
+        return EXIT_TERMINATED if self.stopped_by == signal.SIGTERM else EXIT_INTERRUPTED
 
     @property
     def n_failed(self) -> int:
@@ -466,15 +479,17 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
         plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
         same_request = plan[plan["key"].duplicated(keep=False)]  # games whose answers are identical
-        interrupted, notes = False, []
+        stopped_by: signal.Signals | None = None
+        notes: list[str] = []
         shared = recording is not None
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
             if not same_request.empty:
                 store.share_games(same_request.itertuples(index=False, name=None))
-            to_send = store.to_send(keys, config.max_unparsed_attempts)
-            asked_again = len(store.statuses(to_send))  # stored without a verdict: failed, or unparsed
+            stored = store.statuses(keys)
+            to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
+            asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
             unique_specs = {spec.request.key: spec for spec in specs}
             pending = [unique_specs[key] for key in keys if key in to_send]
@@ -492,23 +507,23 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 recording.start(store, run_provenance(config, template, description, server, len(specs)))
                 status = "failed"
                 try:
-                    interrupted = await _send_until_stopped(
+                    stopped_by = await _send_until_stopped(
                         lambda stop: send_games(engine, pending, store, template, config.judge, tally, on_progress,
                                                 run_id=recording.id, server=server, sharing=sharing,
                                                 max_unparsed_attempts=config.max_unparsed_attempts, stop=stop),
                         engine, on_event)
-                    status = "interrupted" if interrupted else "finished"
+                    status = "interrupted" if stopped_by is not None else "finished"
                 finally:
                     if not shared:
-                        recording.finish(store, status, tally.run_counts())
-            stored = store.judgments(keys)
+                        recording.finish(store, status, tally.run_counts(config.judge.priced))
+            held = store.judgments(keys)
             runs = store.runs(keys)
     finally:
         if own_engine and engine is not None:
             await engine.aclose()
-    stored = stored.drop_duplicates("key")  # one row per judgment: this plan's games are given theirs below
-    judgments = read_stored(stored, template)  # the stored output read with this template's verdicts
-    unreadable = int(((stored["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
+    held = held.drop_duplicates("key")  # one row per judgment: this plan's games are given theirs below
+    judgments = read_stored(held, template)  # the stored output read with this template's verdicts
+    unreadable = int(((held["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
     judgments = per_game(judgments, plan)
     games = ok_games(judgments).reset_index(drop=True)
     combined = combine(games, swap=config.swap, seed=config.seed,
@@ -517,7 +532,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     planned_pairs = len({(s.question_id, *sorted((s.first, s.second))) for s in specs})
     combined = replace(combined, n_incomplete=planned_pairs - len(combined.outcomes))
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
-                     combined=combined, judgments=judgments, interrupted=interrupted,
+                     combined=combined, judgments=judgments, stopped_by=stopped_by,
                      run_id=recording.id if recording.started else None, notes=notes,
                      runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
                      shared=len(specs) - len(keys))
@@ -539,7 +554,8 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
     planned = sum(r.planned for r in rounds)
     return RunResult(last.config, planned=planned, reused=sum(r.reused for r in rounds), tally=tally,
                      games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
-                     judgments=judgments.reset_index(drop=True), interrupted=any(r.interrupted for r in rounds),
+                     judgments=judgments.reset_index(drop=True),
+                     stopped_by=next((r.stopped_by for r in rounds if r.stopped_by is not None), None),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
                      notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs),
                      asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds),
@@ -565,8 +581,9 @@ def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, Any, None]], engine: Engine,
-                              on_event: EventHandler | None = None) -> bool:
-    """Run `sending(stop)` as a task that SIGINT/SIGTERM stop cleanly; True when it was stopped early.
+                              on_event: EventHandler | None = None) -> signal.Signals | None:
+    """Run `sending(stop)` as a task that SIGINT/SIGTERM stop cleanly; the signal that stopped it early (the
+    first one received), None when none did.
 
     SIGINT (Ctrl-C) sets `stop` (no further batch is sent) and asks the engine to finish the requests
     already sent (`Engine.finish_in_flight`): a server may bill them, and a request abandoned would be sent
@@ -576,17 +593,18 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
     loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
     task = asyncio.ensure_future(sending(stop_asked))
-    stopped = False
+    stopped: signal.Signals | None = None
 
-    def stop(signum: int) -> None:
+    def stop(signum: signal.Signals) -> None:
         nonlocal stopped
         stop_asked.set()
-        if stopped or signum != signal.SIGINT or not engine.finish_in_flight():
+        if stopped is not None or signum != signal.SIGINT or not engine.finish_in_flight():
             task.cancel()
         elif on_event is not None:
             on_event(EngineEvent("stage", "stopping: waiting for the requests already sent, which the judge may "
                                           "bill (Ctrl-C again abandons them)"))
-        stopped = True
+        if stopped is None:
+            stopped = signum
 
     installed = []
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -598,7 +616,7 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
     try:
         await task
     except asyncio.CancelledError:
-        if not stopped:
+        if stopped is None:
             raise
     finally:
         for signum in installed:

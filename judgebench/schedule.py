@@ -23,7 +23,10 @@ rerun with the same seed and store replays the same rounds from the store and se
   not been judged on, so no question is over-used.
 - Tournament (`choose_tournament`): a single-elimination bracket per question, seeded, as Arena-Lite
   (Varco Arena) does: a match is judged once both its entrants are known; all questions' brackets advance
-  together, one bracket round per batch. It costs (M - 1) pairs per question instead of M (M - 1) / 2.
+  together, a batch holding at most one bracket round of each question (a bracket of M models has
+  ceil(log2 M) rounds, and one takes several batches when its ready matches outnumber a batch's pairs: output
+  calls a tournament's steps batches, `step_noun`). It costs (M - 1) pairs per question instead of
+  M (M - 1) / 2.
 - Uniform (`choose_uniform`): pairs drawn uniformly among those not judged yet (the benchmark's reference,
   and the exploration share of adaptive batches).
 
@@ -505,15 +508,32 @@ class Planner:
         self.stopped_by = reason
         return []
 
+    @property
+    def bracket_rounds(self) -> int | None:
+        """A tournament's bracket rounds: ceil(log2 M) for the question with the most models M (None for other
+        strategies)."""
+        if self.strategy != "tournament":
+            return None
+        most = int(self.design.answered.sum(axis=1).max(initial=0))
+        return max(most - 1, 0).bit_length()
+
     def report(self) -> dict:
-        """What the leaderboard's meta records about the plan: strategy, rounds, calls against all pairs,
-        the rule that stopped it, the precision reached and a SHA-256 of the chosen games."""
+        """What the leaderboard's meta records about the plan: strategy, rounds (the planner's steps: a
+        tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the rule that stopped
+        it, the precision reached and a SHA-256 of the chosen games."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.rounds) for p in batch)
-        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), "calls": self.calls,
-                "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
+        bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
+        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), **bracket,
+                "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "precision": self.last.precision() if self.last is not None else None,
                 "plan_sha256": hashlib.sha256(plan.encode()).hexdigest()}
+
+
+def step_noun(strategy: str) -> str:
+    """What output calls one step of a plan (one `Planner.next_round`): a round of an adaptive plan, a batch of a
+    tournament, where a round is the bracket's (a user reads "3 rounds" of single elimination as the bracket's)."""
+    return "batch" if strategy == "tournament" else "round"
 
 
 # -- the bias of ratings from an adaptive plan -----------------------------------------------------------

@@ -26,7 +26,11 @@ answered alike) have one key, so one judgment; `shared_games` records them, and 
 
 Provenance. Each judgment records the run that stored it and the server that answered (`server`: the
 engine's base URL without credentials, or the in-process model path); each run records engine, server,
-model, versions, template hash, times, counts and cost (the `runs` table).
+model, versions, template hash, times, counts and cost (the `runs` table), and its status: 'running' from its
+first game until it records its end as 'finished', 'interrupted' (Ctrl-C or SIGTERM) or 'failed' (an engine or
+store error). A run that never recorded its end reads as 'killed' once its process is known to be gone (a
+process of this host that no longer exists: SIGKILL, a crash, or a store it could not write any more); a run
+of another host whose end is not recorded reads as 'running', since whether it lives cannot be known here.
 
 Schema versions. Every change to the tables raises `SCHEMA_VERSION` and adds a step to `_MIGRATIONS`; a
 store of an earlier version is copied to `<store>.v<N>.bak` and migrated in place; a newer or unreadable
@@ -141,6 +145,7 @@ WHERE judgments.status != 'ok'
 GAME_FIELDS = ["question_id", "first", "second", "p_first", "weight"]
 RUN_COUNTS = ("sent", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost")
 HOST = socket.gethostname()
+RUNNING, KILLED = "running", "killed"  # a run's status until it records its end, and once its process is gone
 _OWNERS_HERE: set[str] = set()  # claim owners (runs) of this process that have not released their claims
 
 
@@ -200,21 +205,39 @@ def _is_busy(error: sqlite3.Error) -> bool:
     return _sqlite_code(error) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+def process_gone(host: str, pid: int) -> bool:
+    """True only when the process is known to be gone: a process of this host that no longer exists (as after
+    a SIGKILL). A process on another host, or one of another user, is not known to be gone."""
+    if host != HOST:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, owned by another user
+        return False
+    return False
+
+
 def owner_alive(owner: str, host: str, pid: int) -> bool:
     """False only when the claim's owner is known to be gone: a run of this process that released its claims
     (even if the store could not be written then), or a process of this host that no longer exists. Owners
     on other hosts count as alive until their lease expires."""
-    if host != HOST:
-        return True
-    if pid == os.getpid():
+    if host == HOST and pid == os.getpid():
         return owner in _OWNERS_HERE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    return True
+    return not process_gone(host, pid)
+
+
+def keys_to_send(keys: Iterable[str], stored: dict[str, tuple[str, int]], max_unparsed_attempts: int = 3) -> set[str]:
+    """Keys among `keys` that still need a request, given the stored (status, attempts) of each (`Store.statuses`):
+    never stored, failed, or unparsed fewer times than allowed."""
+    send = set()
+    for key in keys:
+        status, attempts = stored.get(key, (None, 0))
+        if status == OK or (status == UNPARSED and attempts >= max_unparsed_attempts):
+            continue
+        send.add(key)
+    return send
 
 
 def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: str | None, path: Path) -> None:
@@ -463,7 +486,7 @@ class Store:
 
     def start_run(self, run_id: str, provenance: dict[str, Any]) -> None:
         """Record a run's provenance (columns of the `runs` table; `engine_settings` may be a dict)."""
-        values = {**provenance, "id": run_id, "status": "running", "started_at": time.time(), "host": HOST,
+        values = {**provenance, "id": run_id, "status": RUNNING, "started_at": time.time(), "host": HOST,
                   "pid": os.getpid()}
         if isinstance(values.get("engine_settings"), dict):
             values["engine_settings"] = json.dumps(values["engine_settings"], sort_keys=True, default=str)
@@ -474,7 +497,7 @@ class Store:
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         """Record how a run ended ('finished', 'interrupted', 'failed') and its counts (RUN_COUNTS, and
         `planned` when given: a run in rounds learns it at the end); skipped after a failed write (the run stays
-        'running' in the store)."""
+        'running' in the store, and reads as 'killed' once its process has ended)."""
         if self.failed:
             return
         values = {name: counts.get(name) for name in RUN_COUNTS}
@@ -486,14 +509,22 @@ class Store:
                              {**values, "status": status, "now": time.time(), "id": run_id})
 
     def runs(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
-        """The runs that stored the judgments of `keys` (all runs when None), oldest first."""
+        """The runs that stored the judgments of `keys` (all runs when None), oldest first.
+
+        A run 'running' whose process is gone (`process_gone`) reads as 'killed': it ended without recording
+        its end. This is derived when reading, not written, so that a reader without write access sees it too.
+        """
         with self._guard("read"):
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", self._db)
             if keys is not None:
                 ids = {run for (run,) in self._select_in("SELECT DISTINCT run_id FROM judgments WHERE key IN",
                                                          list(keys))}
                 frame = frame[frame["id"].isin(ids)]
-        return frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
+        frame["status"] = [KILLED if status == RUNNING and pd.notna(pid) and process_gone(str(host), int(pid))
+                           else status for status, host, pid in zip(frame["status"], frame["host"], frame["pid"],
+                                                                    strict=True)]
+        return frame
 
     def servers(self, keys: Iterable[str]) -> dict[str | None, int]:
         """server -> number of stored judgments among `keys` (None: stored before servers were recorded)."""
@@ -520,14 +551,7 @@ class Store:
     def to_send(self, keys: Iterable[str], max_unparsed_attempts: int = 3) -> set[str]:
         """Keys that still need a request: never stored, failed, or unparsed fewer times than allowed."""
         keys = list(keys)
-        stored = self.statuses(keys)
-        send = set()
-        for key in keys:
-            status, attempts = stored.get(key, (None, 0))
-            if status == OK or (status == UNPARSED and attempts >= max_unparsed_attempts):
-                continue
-            send.add(key)
-        return send
+        return keys_to_send(keys, self.statuses(keys), max_unparsed_attempts)
 
     def judgments(self, keys: Iterable[str] | None = None, judge: str | None = None,
                   template: str | None = None) -> pd.DataFrame:

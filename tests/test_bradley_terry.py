@@ -14,18 +14,16 @@ import pytest
 from scipy.optimize import minimize
 from scipy.special import log_expit
 
+from judgebench.datasets.judgments import load_outcomes
 from judgebench.errors import InputError
 from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings.counts import encode_games, encode_outcomes, pair_counts
 
-WINNERS = {"left": "model_a", "right": "model_b", "tie": "tie"}
-
 
 def evalica_outcomes(path) -> pd.DataFrame:
-    """evalica's comparison files (left, right, winner) as outcomes; every row its own question."""
-    frame = pd.read_csv(path, dtype={"left": str, "right": str})
-    return pd.DataFrame({"question_id": np.arange(len(frame)), "model_a": frame["left"], "model_b": frame["right"],
-                         "winner": frame["winner"].map(WINNERS)})
+    """evalica's comparison files (left, right, winner) as `judgebench leaderboard --outcomes` reads them:
+    every row its own question."""
+    return load_outcomes(path)
 
 
 def golden(path, algorithm: str) -> pd.Series:

@@ -130,6 +130,27 @@ def test_alpaca_eval_outputs_line_up_by_instruction(shared_data: Path, tmp_path:
     assert dataset.answer(question_id, first["generator_2"]).turns == (first["output_2"],)
 
 
+def test_alpaca_eval_questions_file_in_the_answers_directory_is_its_models_answers(tmp_path: Path):
+    # AlpacaEval's usual layout: one outputs file per model in one directory, and any of them as the questions.
+    instructions = ["Name a prime.", "Say hello."]
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    for model in ("alpaca-7b", "claude-2", "gpt4_1106_preview"):
+        rows = [{"instruction": text, "output": f"{model} on {text}", "generator": model, "dataset": "helpful_base"}
+                for text in instructions]
+        (outputs / f"{model}.json").write_text(json.dumps(rows), encoding="utf-8")
+    dataset = load_dataset(outputs / "gpt4_1106_preview.json", [outputs])
+    assert dataset.models == ["alpaca-7b", "claude-2", "gpt4_1106_preview"]
+    question = alpaca_question_id("Say hello.")
+    assert dataset.answer(question, "gpt4_1106_preview").turns == ("gpt4_1106_preview on Say hello.",)
+    assert dataset.questions[question].category == "helpful_base"
+    # A plain questions file (the evaluation set: instructions, no outputs) in the same directory is skipped.
+    (outputs / "eval_set.json").write_text(json.dumps([{"instruction": text} for text in instructions]),
+                                           encoding="utf-8")
+    plain = load_dataset(outputs / "eval_set.json", [outputs])
+    assert plain.models == ["alpaca-7b", "claude-2", "gpt4_1106_preview"]
+
+
 def test_alpaca_ids_match_annotation_ids():
     texts = ["Write a haiku.", "  spaced  \n", "ünïcode"]
     assert list(instruction_id(texts)) == [alpaca_question_id(text) for text in texts]

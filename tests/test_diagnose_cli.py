@@ -37,6 +37,12 @@ def test_diagnose_store_and_results_agree_and_match_the_data(judge_server, tmp_p
     assert "Judge: test-judge; template: pairwise-5; swap policy: both; intervals: bootstrap at 95%" in markdown
     assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["provenance"]["judge"] == "test-judge"
     assert first["position_consistency"]["value"] == 1.0 and first["first_slot_win_rate"]["value"] == 0.5
+    # every pair's two games cancel in the position effect's clustered score: its sandwich interval was
+    # 0.500 [0.500, 0.500]; the model-based one is shown instead, and the output says so
+    effect = first["position_effect"]
+    assert effect["first_win_probability_lower"] < 0.45 and effect["first_win_probability_upper"] > 0.55
+    assert "has zero width" in effect["note"] and "shown is the model-based interval" in " ".join(
+        from_store.stdout.split())
     assert first["tie_rate"]["value"] == pytest.approx(1 / 3) and first["tie_rate"]["n"] == 72
     assert first["unparsed_rate"]["value"] == 0.0 and first["failed_rate"]["value"] == 0.0
     longer = first["length_bias"]["longer_answer_win_rate"]

@@ -62,6 +62,13 @@ def test_gold_agreement_through_the_cli(judge_server, gold_slice, tmp_path):
     right = Counter(row["source"] for i, row in enumerate(rows) if i % 4)
     for source, count in sources.items():
         assert gold["by_source"][source]["accuracy_judgebench_rule"] == right[source] / count
+    # the gold file holds both answers, so the length bias is measured: the share of pairs the longer answer won
+    chosen = [(row["label"] == "A>B") == (i % 4 != 0) for i, row in enumerate(rows)]  # True: A won
+    longer_won = [won_a == (len(row["response_A"]) > len(row["response_B"]))
+                  for won_a, row in zip(chosen, rows, strict=True)]
+    length = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["length_bias"]
+    assert length["longer_answer_win_rate"]["value"] == pytest.approx(sum(longer_won) / len(rows))
+    assert "answer lengths unknown" not in done.stdout and "longer answer wins" in done.stdout
     again = judgebench("diagnose", "--gold", str(path), *flags, cwd=tmp_path)
     assert again.returncode == 0 and sum(judge_server.answered().values()) == 40  # the store answers
 

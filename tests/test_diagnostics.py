@@ -83,3 +83,30 @@ def test_a_rate_of_0_or_1_lies_inside_its_interval_for_every_sample_size(p):
             rate = diagnostics.clustered_rate(np.full(n, p), np.ones(n), clusters)
             assert 0.0 <= rate.lower <= rate.value == p <= rate.upper <= 1.0, (n, rate)
             assert rate.upper - rate.lower > 0, (n, rate)
+
+
+
+def wilson(p: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson's score interval for a proportion p of n independent units (Wilson 1927), written out here."""
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_a_clustered_interval_is_never_narrower_than_for_independent_games():
+    """Clustering may widen an interval, never narrow it. A judge consistent in 35 of 36 pairs (12 questions of
+    3 pairs, both orders): every question's first-slot rate is exactly 1/2 but one's (4 of 6), so the
+    question-clustered variance is nearly 0 (design effect 0.056), and the interval was 37/72 = 0.514
+    [0.487, 0.541], excluding a judge that flips 12% of its pairs towards the first answer (first-slot rate
+    0.56), which shows at most one flip in 36 pairs 6% of the time. Now it is Wilson's for 72 independent games,
+    at n - 1 = 71 for the variance's small-sample factor n / (n - 1)."""
+    rows = [{"question_id": f"q{q}", "model_a": "x", "model_b": f"y{k}", "p_ab": 1.0, "p_ba": 1.0}
+            for q in range(12) for k in range(3)]
+    rows[0]["p_ba"] = 0.0  # x wins shown first and loses shown second: the first answer won both games
+    rate = diagnostics.first_slot_rate(pd.DataFrame(rows))
+    assert (rate.value, rate.n, rate.n_clusters) == (37 / 72, 72, 12)
+    assert (rate.lower, rate.upper) == pytest.approx(wilson(37 / 72, 71))
+    # games of one question that really are correlated still widen it: 6 questions, each all first-slot wins or
+    # all losses, is a rate of 1/2 from 6 independent units, not 36
+    clustered = diagnostics.clustered_rate(np.repeat([1.0, 0.0], 18), np.ones(36), np.repeat(np.arange(6), 6))
+    assert (clustered.lower, clustered.upper) == pytest.approx(wilson(0.5, 6 - 1))

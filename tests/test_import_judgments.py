@@ -15,9 +15,12 @@ from judgebench.datasets.judgments import (
     instruction_id,
     load_alpaca_eval_annotations,
     load_alpaca_eval_lc_weights,
+    load_instruction_difficulty,
     load_outcomes,
 )
+from judgebench.datasets.sources import read_outcomes
 from judgebench.errors import InputError
+from judgebench.ratings.counts import encode_outcomes
 from judgebench.records import OUTCOME_COLUMNS
 
 ROWS = [
@@ -185,6 +188,46 @@ def test_a_large_parquet_file_keeps_every_verdict(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------------------
+# evalica's pairwise layout (left, right, winner). Its ratings against evalica's goldens: test_bradley_terry.py
+# and test_elo.py read the goldens' data through load_outcomes; the command line: test_leaderboard.py.
+
+PAIRWISE = [{"left": "0", "right": "1", "winner": "left"}, {"left": "2", "right": "0", "winner": "Right"},
+            {"left": "1", "right": "2", "winner": " tie "}]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_pairwise_layout_is_read_each_row_its_own_question(tmp_path, suffix):
+    path = write(tmp_path / f"pairs{suffix}", PAIRWISE)
+    outcomes = load_outcomes(path)
+    assert list(outcomes.columns) == OUTCOME_COLUMNS  # left, right and winner become canonical columns
+    assert outcomes[["model_a", "model_b"]].to_numpy().tolist() == [["0", "1"], ["2", "0"], ["1", "2"]]
+    assert outcomes["score_a"].tolist() == [1.0, 0.0, 0.5]
+    assert outcomes["question_id"].tolist() == ["1", "2", "3"]
+    assert outcomes.attrs["rows_as_questions"] is True
+    read = read_outcomes(path)  # what the command reads, Parquet included
+    assert read["score_a"].tolist() == [1.0, 0.0, 0.5] and read.attrs["rows_as_questions"] is True
+
+
+def test_pairwise_layout_with_question_ids_clusters_rows(tmp_path):
+    rows = [{**row, "question_id": "p1" if k < 2 else "p2"} for k, row in enumerate(PAIRWISE)]
+    outcomes = load_outcomes(write(tmp_path / "pairs.csv", rows))
+    assert outcomes["question_id"].tolist() == ["p1", "p1", "p2"]
+    assert outcomes.attrs["rows_as_questions"] is False
+
+
+def test_pairwise_layout_errors_name_its_columns(tmp_path):
+    path = write(tmp_path / "bad.csv", [PAIRWISE[0], {**PAIRWISE[1], "winner": "model_a"}])
+    message = error_of(path)
+    assert f"{path}:3" in message and "'model_a'" in message and "use left, right or tie" in message
+    same = error_of(write(tmp_path / "same.csv", [{"left": "x", "right": "x", "winner": "tie"}]))
+    assert "compared with itself" in same and "'right'" in same and "left and right must differ" in same
+    no_winner = error_of(write(tmp_path / "no_winner.csv", [{"left": "x", "right": "y"}]))
+    assert "missing column" in no_winner and "'winner'" in no_winner and "left, right or tie" in no_winner
+    with pytest.raises(InputError, match="evalica's layout"):  # the same table in memory, given to rating code
+        encode_outcomes(pd.DataFrame(PAIRWISE))
+
+
+# ------------------------------------------------------------------------------------------------------------
 # AlpacaEval.
 
 
@@ -251,6 +294,16 @@ def test_alpaca_eval_structural_errors(tmp_path):
         load_alpaca_eval_annotations([broken])
     with pytest.raises(InputError, match="file not found"):
         load_alpaca_eval_annotations([tmp_path / "missing.json"])
+
+
+def test_length_control_files_given_for_each_other_are_named_swapped(shared_data):
+    folder = shared_data / "alpaca_eval"
+    with pytest.raises(InputError, match="look swapped") as weights:
+        load_alpaca_eval_lc_weights(folder / "instruction_difficulty.csv")
+    assert "instruction_difficulty.csv: holds instruction difficulties" in str(weights.value)
+    with pytest.raises(InputError, match="look swapped") as difficulty:
+        load_instruction_difficulty(folder / "lc_weights.csv")
+    assert "lc_weights.csv: holds AlpacaEval's GLM weights" in str(difficulty.value)
 
 
 def test_lc_weights_flip_the_length_sign(shared_data):

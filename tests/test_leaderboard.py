@@ -381,6 +381,46 @@ def llmfao_outcomes(shared_data) -> pd.DataFrame:
                          "winner": winner})
 
 
+def test_evalica_comparison_file_from_the_command_line(shared_data, tmp_path):
+    # evalica's own layout (left, right, winner), as published with its goldens: the Bradley-Terry ratings are
+    # evalica's (abilities normalised to sum 1), and the output says that each row was taken as a question.
+    from tests.test_bradley_terry import golden
+
+    done = run_cli("--outcomes", str(shared_data / "ratings" / "food.csv"), "--rounds", "20", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "each row is its own question" in done.stderr
+    document = json.loads((tmp_path / "leaderboard.json").read_text())
+    strengths = pd.Series({e["model"]: e["rating"] * np.log(10) / 400 for e in document["models"]})
+    abilities = np.exp(strengths) / np.exp(strengths).sum()
+    expected = golden(shared_data / "ratings" / "food-golden.csv", "bradley_terry")
+    np.testing.assert_allclose(abilities[expected.index].to_numpy(), expected.to_numpy(), rtol=1e-6, atol=0)
+    assert any("each row is its own question" in w for w in document["meta"]["warnings"])
+    assert document["meta"]["n_questions"] == document["meta"]["n_outcomes"] == 30
+
+
+def test_position_effect_from_home_and_away_outcomes(shared_data, tmp_path):
+    # Agresti's baseball games (../shared/data/README.md: home-advantage coefficient 0.302) as an outcomes file.
+    # Without per-order columns the error says which to add; with p_ab (the home team shown first) the fit is
+    # Agresti's.
+    from tests.test_bradley_terry import baseball_games
+
+    games = baseball_games(shared_data)
+    outcomes = pd.DataFrame({"question_id": games["question_id"], "model_a": games["first"],
+                             "model_b": games["second"], "score_a": games["p_first"]})
+    plain = tmp_path / "plain.csv"
+    outcomes.to_csv(plain, index=False)
+    refused = run_cli("--outcomes", str(plain), "--position-effect", "--rounds", "20", "-q")
+    assert refused.returncode == 2
+    assert "p_ab, model_a's score" in refused.stderr and "model_a at home" in refused.stderr
+    assert "p_ba, model_a's score where model_b was shown first" in refused.stderr
+    home_first = tmp_path / "home_first.csv"
+    outcomes.assign(p_ab=outcomes["score_a"], p_ba=None).to_csv(home_first, index=False)
+    done = run_cli("--outcomes", str(home_first), "--position-effect", "--rounds", "20", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    effect = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["position_effect"]
+    assert round(effect["log_odds"], 3) == 0.302
+
+
 def ranks_of(board: leaderboard.Leaderboard) -> dict[str, int]:
     return {e["model"]: e["rank"] for e in board.models}
 
@@ -495,3 +535,119 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
     baseline = {e["model"]: e for e in models}["gpt4_1106_preview"]
     assert (baseline["n_games"], baseline["rating"], baseline["win_rate_se"], baseline["lc_win_rate"]) == (
         805, 0.5, 0.0, 0.5)
+    # ranked as AlpacaEval 2.0 ranks: by LC win rate (claude-2, LC 28.2%, above a model with LC 25.3% and a
+    # higher raw win rate), in the published order; ranks count the models significantly better by LC
+    assert meta["ranked_by"] == "lc_win_rate"
+    names = [entry["model"] for entry in models]
+    assert names == list(published.loc[names].sort_values("length_controlled_winrate", ascending=False).index)
+    rank = {entry["model"]: entry["rank"] for entry in models}
+    assert rank["claude-2"] == 3 < rank["FuseChat-Llama-3.2-1B-Instruct"] == rank["claude-2.1"] == 4
+    assert [entry["rank"] for entry in models] == sorted(entry["rank"] for entry in models)
+
+
+def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path, monkeypatch):
+    # the terminal and leaderboard.md show the win rate with its SE, the LC win rate with its SE, and say how
+    # the rows are ranked; position consistency, n/a for every import (no per-order verdicts), is not shown
+    folder = shared_data / "alpaca_eval"
+    monkeypatch.setenv("COLUMNS", "200")
+    done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
+                   "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "20",
+                   "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    for text in (done.stdout, markdown):
+        header = next(line for line in text.splitlines() if line.replace("|", " ").split()[:2] == ["rank", "model"])
+        assert [title in header for title in ("win rate SE", "LC win rate", "LC SE", "position consistency")] == [
+            True, True, True, False]
+        assert "ranked by length-controlled win rate, as AlpacaEval 2.0" in text
+    claude = next(line for line in markdown.splitlines() if line.startswith("| 3 | claude-2 |")).split(" | ")
+    assert (claude[2], *claude[4:7]) == ("17.2%", "1.2%", "28.2%", "0.9%")  # published: 17.19, 1.17, 28.16 (no LC SE)
+
+
+@pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])
+def test_a_fitted_effect_whose_clustered_interval_collapses_gets_the_model_based_one(interval):
+    """A judge whose two orders always agree: on 12 questions x beats y in both orders on 8, y beats x on 4.
+    Each pair's two games cancel in the first-position score (x first: 1 - 2/3; y first: 0 - 1/3), so the
+    question-clustered sandwich and every question bootstrap replicate say 0 +/- 0: the interval was
+    0.500 [0.500, 0.500]. The model-based one, worked out by hand: each of the 24 games has p = 2/3 at the fit
+    (x's odds 2:1, gamma 0) and each model is first as often as second, so the information on gamma is
+    24 * 2/9 and its standard error sqrt(9 / 48)."""
+    rows = [{"question_id": f"q{q}", "model_a": "x", "model_b": "y", "score_a": float(q < 8),
+             "p_ab": float(q < 8), "p_ba": float(q < 8), "weight": 1.0} for q in range(12)]
+    effect = leaderboard.build(pd.DataFrame(rows), interval=interval, position_effect=True,
+                               rounds=200).meta["position_effect"]
+    half = 1.959963984540054 * np.sqrt(9 / 48)
+    assert effect["log_odds"] == pytest.approx(0.0, abs=1e-9)
+    assert (effect["lower"], effect["upper"]) == pytest.approx((-half, half))
+    assert effect["first_win_probability_lower"] == pytest.approx(expit(-half))
+    assert f"the {interval} interval over questions has zero width" in effect["note"]
+    shown = dict(present.judge_diagnostics_rows({"position_effect": effect}))
+    assert shown["fitted first-position effect (P first wins, equal models)"] == (
+        f"0.500 [{expit(-half):.3f}, {expit(half):.3f}]")
+    assert f"  note: {effect['note']}" in shown
+    # one pair whose orders disagree, and the clustered interval is the one shown again
+    rows[0]["p_ba"] = 0.0
+    rows[0]["score_a"] = 0.5
+    measured = leaderboard.build(pd.DataFrame(rows), interval=interval, position_effect=True,
+                                 rounds=200).meta["position_effect"]
+    assert "note" not in measured and measured["upper"] - measured["lower"] > 0.1
+
+
+def position_biased_outcomes(exception: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Three models against a baseline on 12 questions, both orders, the answer shown first always winning;
+    `exception` gives the first outcome's (p_ab, p_ba) instead."""
+    rows = [{"question_id": f"q{q}", "model_a": m, "model_b": "base", "p_ab": 1.0, "p_ba": 0.0, "score_a": 0.5,
+             "weight": 1.0} for q in range(12) for m in ("good", "mid", "bad")]
+    if exception is not None:
+        rows[0].update(p_ab=exception[0], p_ba=exception[1], score_a=sum(exception) / 2)
+    return pd.DataFrame(rows)
+
+
+def test_a_position_effect_without_a_finite_estimate_is_an_input_error(tmp_path):
+    """The answer shown first won every game: the first-position effect runs to infinity, and the fit failed
+    with numpy's LinAlgError (exit 70, 'internal error') in `leaderboard --position-effect` and in a run with
+    position_effect = true. Also when the second answer won one game (good, shown second, beat base on q0):
+    good's rating absorbs it, with the effect still infinite (good's strength and the effect up together leave
+    every other game as likely or more), so it is no way out."""
+    path = store_from_outcomes(position_biased_outcomes(), tmp_path / "biased.sqlite")
+    done = run_cli("--store", str(path), "--position-effect", "--rounds", "50")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "the first-position effect has no finite estimate" in done.stderr
+    assert "leave out --position-effect" in done.stderr
+    assert run_cli("--store", str(path), "--rounds", "50").returncode == 0  # without it the ratings exist
+    for interval in ("sandwich", "bootstrap"):
+        with pytest.raises(InputError, match="^the first-position effect has no finite estimate: "):
+            leaderboard.build(position_biased_outcomes((1.0, 1.0)), interval=interval, position_effect=True)
+    from judgebench.diagnostics import fitted_position_effect
+
+    effect = fitted_position_effect(position_biased_outcomes((1.0, 1.0)), None)
+    assert effect is not None and effect["log_odds"] is None and "effect is unbounded" in effect["note"]
+
+
+def test_bootstrap_replicates_without_a_finite_position_effect_are_an_input_error():
+    """On q0 the second answer won both games (good lost shown first and won shown second): the effect has a
+    finite estimate, but about a third of the question-bootstrap replicates leave q0 out ((11/12)^12) and
+    have none; they failed with LinAlgError. The sandwich interval, which the message suggests, needs no
+    replicate."""
+    outcomes = position_biased_outcomes((0.0, 1.0))
+    effect = leaderboard.build(outcomes, interval="sandwich", position_effect=True).meta["position_effect"]
+    assert 0 < effect["lower"] < effect["log_odds"] < effect["upper"]
+    with pytest.raises(InputError, match=r"no finite estimate in some bootstrap replicates: .*\(--interval sandwich\)"):
+        leaderboard.build(outcomes, interval="bootstrap", position_effect=True, rounds=50)
+
+
+def test_refit_options_leave_an_anchor_that_was_the_baseline_to_the_refits_baseline(outcomes):
+    """leaderboard.json records the model the ratings were anchored at, which is the baseline unless an anchor was
+    chosen: a refit with another baseline anchors at that one only when the recorded anchor was the old
+    baseline's. It dropped a chosen anchor too (report.inputs.refit), and kept the old baseline's with
+    refit_options alone."""
+    by_baseline = leaderboard.build(outcomes, baseline="delta", rounds=20).meta
+    chosen = leaderboard.build(outcomes, baseline="delta", anchor="alpha", anchor_rating=1500, rounds=20).meta
+    assert by_baseline["anchor"] == "delta" and "anchor" not in leaderboard.refit_options(by_baseline)
+    assert leaderboard.refit_options(chosen)["anchor"] == "alpha"
+    for meta, anchor in ((by_baseline, "charlie"), (chosen, "alpha")):
+        options = {**leaderboard.refit_options(meta), "baseline": "charlie"}
+        assert leaderboard.build(outcomes, **options).meta["anchor"] == anchor
+    same = leaderboard.build(outcomes, **leaderboard.refit_options(by_baseline))
+    assert [e["rating"] for e in same.models] == [e["rating"] for e in leaderboard.build(
+        outcomes, baseline="delta", rounds=20).models]

@@ -6,6 +6,8 @@ Through the real console script (a `judgebench run` against the scripted judge s
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +22,11 @@ LONG_NAMES = {f"{'organisation/a-very-long-model-name-v':<37}{tag}".replace(" ",
               for tag, quality in (("001", 8), ("002", 5), ("003", 2))}
 LONG_BASELINE = "organisation/the-baseline-model-20240101"
 SECONDARY_HEADERS = ("win rate", "pairs", "ties", "position consistency")  # SECONDARY_COLUMNS' titles
+# The secondary columns each board shows at full width, in order: the win rate against the baseline has its
+# standard error (AlpacaEval's); without a baseline the win rate is the pooled score.
+SHOWN = {"": ["win rate (pooled)", "pairs", "ties", "position consistency"],
+         "baseline": ["win rate vs baseline", "win rate SE", "pairs", "ties", "position consistency"],
+         "winrate": ["win rate SE", "pairs", "ties", "position consistency"]}
 
 
 def lines_of(text: str) -> list[str]:
@@ -72,19 +79,18 @@ def _board(n_questions: int = 12, **options: object) -> leaderboard.Leaderboard:
 def test_secondary_columns_are_dropped_in_the_stated_order(options):
     board = _board(**options)
     shown_by_width = {}
-    for width in (60, 70, *range(80, 201, 5)):
+    for width in (60, 70, *range(80, 221, 5)):
+        table = present.leaderboard_table(board, width)
         console = Console(width=width, record=True)
-        console.print(present.leaderboard_table(board, width))
+        console.print(table)
         text = console.export_text()
         assert_names_whole(text, list(LONG_NAMES))  # even where the essential columns cannot fit
         if width < 80:
             continue
         assert max(len(line) for line in lines_of(text)) <= width
-        header = next(line for line in text.splitlines() if "model" in line and "rank" in line)
-        secondary = header.split("interval", 1)[1]  # the columns after rank, model, rating and interval
-        shown_by_width[width] = [h for h in SECONDARY_HEADERS if h in secondary]
-    expected = [h for h in SECONDARY_HEADERS if not (options.get("method") == "winrate" and h == "win rate")]
-    assert shown_by_width[200] == expected
+        shown_by_width[width] = [str(column.header) for column in table.columns[4:]]  # after rank ... interval
+    expected = SHOWN[options.get("method") or ("baseline" if options else "")]
+    assert shown_by_width[220] == expected
     for shown in shown_by_width.values():
         assert shown == expected[: len(shown)]  # a column goes only after every column listed after it
     assert sorted(shown_by_width.values(), key=len) == [shown_by_width[w] for w in sorted(shown_by_width)]
@@ -102,6 +108,19 @@ def test_adaptive_summary_counts_rounds_in_words():
     assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")
 
 
+def test_a_tournaments_summary_counts_bracket_rounds_and_batches():
+    """A tournament's planner steps are batches of games, not the bracket's rounds: 8 models per question play
+    3 bracket rounds, which 22 batches judged (it said 'tournament: 22 rounds')."""
+    plan = {"strategy": "tournament", "rounds": 22, "bracket_rounds": 3, "calls": 700, "calls_all_pairs": 2800,
+            "stopped_by": "failed games", "precision": None}
+    assert present.adaptive_summary(plan) == (
+        "tournament: 3 bracket rounds per question, judged in 22 batches, 700 judge calls (25% of all pairs' "
+        "2,800); stopped: games of the last batch failed (run the same command again: it retries them, then goes "
+        "on choosing batches)")
+    assert present.adaptive_summary({**plan, "rounds": 1, "bracket_rounds": 1}).startswith(
+        "tournament: 1 bracket round per question, judged in 1 batch, ")
+
+
 def test_repeated_engine_reports_are_counted_not_printed_each_time(monkeypatch):
     # a server rate-limiting every request at once: one line per kind and status every 10 s, the next one
     # saying how many were held back; other kinds and statuses are printed as they come
@@ -115,4 +134,37 @@ def test_repeated_engine_reports_are_counted_not_printed_each_time(monkeypatch):
                                              EngineEvent("concurrency", "lowering"), wait)]
     assert shown == [wait.message, None, "HTTP 500 ...", None, "lowering",
                      wait.message + " (and 2 more like it since the last shown)"]
+
+
+def test_reports_held_back_at_the_end_are_counted_when_the_display_closes(monkeypatch):
+    """Reports held back in the last 10 s were never printed, nor counted: `flush` gives the latest of each kind
+    and status, saying how many more there were, once."""
+    from judgebench.engines.base import EngineEvent
+
+    clock = iter([0.0, 1.0, 2.0, 3.0, 4.0])
+    monkeypatch.setattr(present.time, "monotonic", lambda: next(clock))
+    lines = present.EventLines(every_s=10.0)
+    waits = [EngineEvent("wait", f"server is rate-limiting (HTTP 429); waiting {n} s", status=429) for n in (1, 2, 3)]
+    retry = EngineEvent("retry", "HTTP 500 ...", status=500)
+    assert [lines.line(event) for event in (waits[0], retry, waits[1], retry, waits[2])] == [
+        waits[0].message, retry.message, None, None, None]
+    assert lines.flush() == [waits[2].message + " (and 1 more like it since the last shown)", retry.message]
+    assert lines.flush() == []
+
+
+@pytest.mark.parametrize("display", [present.progress_lines, present.progress_callbacks])
+def test_a_progress_display_prints_the_held_count_when_it_closes(monkeypatch, display):
+    """The plain lines of a log and the live bar of a terminal print what `EventLines.flush` gives as they
+    close."""
+    from judgebench.engines.base import EngineEvent
+
+    clock = iter([0.0, 1.0, 2.0])
+    monkeypatch.setattr(present.time, "monotonic", lambda: next(clock))
+    console = Console(file=io.StringIO(), width=200)
+    wait = EngineEvent("wait", "server is rate-limiting (HTTP 429); waiting 1 s", status=429)
+    with display(console, priced=False) as hooks:
+        for _ in range(3):
+            hooks.on_event(wait)
+    assert [line for line in console.file.getvalue().splitlines() if line] == [
+        wait.message, wait.message + " (and 1 more like it since the last shown)"]
 

@@ -72,7 +72,7 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
         board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
         assert page.locator("#leaderboard-table tbody tr").count() == len(board["models"]) == 4
         headers = page.eval_on_selector_all("#leaderboard-table th", "ths => ths.map(th => th.textContent)")
-        assert {"rating", "win rate", "pairs"} <= set(headers) and "n_games" not in headers  # the terminal's titles
+        assert {"rating", "win rate vs baseline", "pairs"} <= set(headers) and "n_games" not in headers
         for name in PLOTS:
             size = page.eval_on_selector(f"#plot-{name}", "img => [img.naturalWidth, img.naturalHeight]")
             assert size[0] > 100 and size[1] > 100, name

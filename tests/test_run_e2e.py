@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -172,6 +173,23 @@ def test_position_biased_judge_is_measured(judge_server, tmp_path):
     assert set(evaluation.outcomes["score_a"]) == {0.5}  # MT-Bench's rule: disagreement is a tie
 
 
+@pytest.mark.parametrize("progress", ["--progress", "--no-progress"])
+def test_every_rate_limit_report_is_printed_or_counted(judge_server, tmp_path, progress):
+    """Every game is refused once (HTTP 429, Retry-After 0): 72 waits. A wait is printed, and the ones of the
+    next 10 s are held back and counted in the next one printed; those held back when the run ended were never
+    printed, so their count was lost (one line for 72 waits). However long the run takes, the lines printed
+    and the counts they give add up to the server's 429s: plain progress lines in a log, or none."""
+    judge_server.add_fault("429", attempts=1, retry_after=0)
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), progress, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = " ".join(run.stderr.split())  # rich may wrap a line
+    shown = said.count("server asked to wait 0 s (HTTP 429); waiting 0 s")
+    counted = sum(int(n.replace(",", "")) for n in re.findall(r"\(and ([\d,]+) more like it since the last shown\)",
+                                                               said))
+    assert shown >= 1 and shown + counted == judge_server.statuses()[429] == BASELINE_GAMES, said
+
+
 def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
     judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text, retry_after=0)
     config = write_config(tmp_path, judge_server.base_url)
@@ -192,6 +210,33 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) - before == 6  # only the failed games were sent
     assert "6 sent now, 6 of the games to send asked again (stored without a verdict" in " ".join(
         retry.stdout.split())
+
+
+def test_what_to_send_and_what_is_asked_again_come_from_one_read_of_the_store(judge_server, tmp_path, monkeypatch):
+    """A run plans its games from one read of their stored statuses: which to send, and how many of those the
+    store held without a verdict (`asked_again`); the claims read them again under the write lock (store.py)."""
+    from judgebench.store import Store
+
+    judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text, retry_after=0)
+    config = load_config(write_config(tmp_path, judge_server.base_url))
+    assert evaluate(config).diagnostics.n_failed == 6
+    judge_server.reset()
+    reads, statuses, claim = [], Store.statuses, Store.claim
+
+    def counted_statuses(store, keys):
+        keys = list(keys)
+        reads.append(len(keys))
+        return statuses(store, keys)
+
+    def marked_claim(store, *args, **kwargs):
+        reads.append("claim")
+        return claim(store, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "statuses", counted_statuses)
+    monkeypatch.setattr(Store, "claim", marked_claim)
+    run = evaluate(config).run
+    assert run.tally.done == 6 and run.asked_again == 6
+    assert reads[:reads.index("claim")] == [BASELINE_GAMES]  # the plan's statuses, read once
 
 
 @pytest.mark.parametrize("said, error", [("I cannot decide.", "no verdict of the template"),
@@ -271,6 +316,8 @@ def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tm
     for entry in server.log():
         if entry.status == 200 and entry.key in stored:
             assert entry.time <= stored[entry.key] + 1e-3, "a game was sent again after it was stored"
+    # the killed run never recorded its end: its process is gone, so it is not shown as still running
+    assert [run["status"] for run in leaderboard(tmp_path)["meta"]["runs"]] == ["killed", "finished"]
 
     # the interrupted-and-resumed run ends with the same leaderboard as an uninterrupted one
     clean = tmp_path / "clean"
@@ -556,6 +603,8 @@ def test_judgments_of_another_server_are_not_reused_silently(judge_server, tmp_p
         servers = db.execute("SELECT DISTINCT server, run_id IS NOT NULL FROM judgments").fetchall()
     assert len(runs) == 1 and runs[0][:4] == (judge_server.base_url, "finished", BASELINE_GAMES, BASELINE_GAMES)
     assert runs[0][4] and len(runs[0][5]) == 64 and servers == [(judge_server.base_url, 1)]
+    [run] = leaderboard(tmp_path)["meta"]["runs"]
+    assert run["cost"] is None and leaderboard(tmp_path)["meta"]["cost_usd"] is None  # no prices: unknown, not $0
 
     other = JudgeServer().start()  # serves the same model name: another judge all the same
     try:
@@ -595,7 +644,7 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     deadline = time.monotonic() + 120
     while len(_store_rows(store)) < 50 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    process.send_signal(signal.SIGINT)  # SIGTERM takes the same path (runner._send_until_stopped)
+    process.send_signal(signal.SIGINT)  # SIGTERM abandons the requests in flight (see below)
     code, stderr = _finish(process)
     assert code == 130, stderr
     assert "Traceback" not in stderr and "Unclosed" not in stderr
@@ -637,10 +686,12 @@ def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_pat
         assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
 
 
-@pytest.mark.parametrize("signals", [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM,)],
+@pytest.mark.parametrize(("signals", "exit_code"), [((signal.SIGINT, signal.SIGINT), 130), ((signal.SIGTERM,), 143)],
                          ids=["second-ctrl-c", "sigterm"])
-def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server_process, tmp_path, signals):
-    # SIGTERM (a service manager's stop, soon followed by SIGKILL) does not wait for the requests in flight
+def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server_process, tmp_path, signals,
+                                                                     exit_code):
+    # SIGTERM (a service manager's stop, soon followed by SIGKILL) does not wait for the requests in flight; the
+    # exit code is 128 + the signal's number, as for a process the signal ended: 130 for Ctrl-C, 143 for SIGTERM
     server = judge_server_process("--latency-ms", "3000")
     store = tmp_path / "store.sqlite"
     process = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
@@ -652,10 +703,12 @@ def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server
         process.send_signal(signum)
         time.sleep(0.3)
     code, stderr = _finish(process)
-    assert code == 130 and "Traceback" not in stderr, stderr
+    assert code == exit_code and "Traceback" not in stderr, stderr
     time.sleep(3.5)  # the server notices the dropped connections when it would have answered
     assert len([entry for entry in server.log() if entry.status == DROPPED]) == 8  # the eight on the wire
     assert set(_ok_keys(store)) == {entry.key for entry in server.log() if entry.status == 200}
+    with sqlite3.connect(store) as db:  # either signal: the store records the run as interrupted
+        assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
 
 
 def test_claims_are_renewed_while_games_are_in_flight(judge_server, tmp_path):
@@ -711,11 +764,19 @@ def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_serv
     assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in games.stderr
     wrong = judgebench("leaderboard", "--results", "out", "--judge", "other", cwd=tmp_path)
     assert wrong.returncode == 2 and "--judge does not go with --results" in wrong.stderr
-    # another --baseline anchors the refit (as with --store) unless --anchor is given too
+    # another --baseline is the reference of the win rates; the anchor the run chose apart from its baseline
+    # stays (a refit with --baseline mid made mid the anchor, at 1500): the ratings are the run's
     other = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--out", "mid", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
     rebased = json.loads((tmp_path / "mid" / "leaderboard.json").read_text())
-    assert rebased["meta"]["anchor"] == "mid" and by_model(rebased)["mid"]["rating"] == pytest.approx(1500.0)
+    assert (rebased["meta"]["baseline"], rebased["meta"]["anchor"]) == ("mid", "good")
+    assert {m: e["rating"] for m, e in by_model(rebased).items()} == {
+        m: e["rating"] for m, e in by_model(leaderboard(tmp_path)).items()}
+    assert by_model(rebased)["good"]["rating"] == 1500.0 and by_model(rebased)["base"]["win_rate"] == 0.5
+    moved = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--anchor", "mid", "--out", "m2",
+                       cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert by_model(json.loads((tmp_path / "m2" / "leaderboard.json").read_text()))["mid"]["rating"] == 1500.0
 
 
 def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_server, tmp_path):

@@ -91,6 +91,7 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     # the three rounds are one run of the store, with the whole plan's counts
     [run] = board["meta"]["runs"]
     assert run["status"] == "finished" and run["sent"] == 60
+    assert run["cost"] is None and board["meta"]["cost_usd"] is None  # no prices: unknown, not $0
 
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
@@ -123,6 +124,14 @@ def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_
     board = leaderboard(tmp_path)
     assert board["models"][0]["model"] == "m1" and board["models"][0]["n_losses"] == 0
     assert board["meta"]["adaptive"]["calls_all_pairs"] == N_QUESTIONS * 10 * 2
+    # 5 models: a bracket of 3 rounds (two matches and a bye, one match and a bye, the final), judged in batches of
+    # games (the planner's steps, which the summary called rounds)
+    batches = board["meta"]["adaptive"]["rounds"]
+    assert board["meta"]["adaptive"]["bracket_rounds"] == 3 and batches >= 3
+    assert f"tournament: 3 bracket rounds per question, judged in {batches} batches, {calls} judge calls" in said(run)
+    assert f"Plan: tournament: 3 bracket rounds per question, judged in {batches} batches" in (
+        tmp_path / "out" / "leaderboard.md").read_text()
+    assert max(row["round"] for row in plan_lines(tmp_path)) == batches
 
 
 def test_adaptive_without_an_end_is_a_usage_error(judge_server, tmp_path):
@@ -221,6 +230,8 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     # the first round is one pair, to learn the price; then rounds are cut to what the budget still buys, at the
     # average price so far (a round of dearer games may pass the budget by a little)
     assert 2.0 - 10 * per_game < spent <= 2.0 * 1.02, (spent, per_game)
+    [recorded] = leaderboard(tmp_path)["meta"]["runs"]  # with prices, the run's cost is what it spent
+    assert recorded["cost"] == pytest.approx(spent)
 
 
 def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_path):
@@ -307,6 +318,34 @@ def test_ctrl_c_between_rounds_ends_the_run_as_an_interruption(judge_server, tmp
     assert evaluation.run.interrupted and evaluation.exit_code == 130
     assert evaluation.provenance["adaptive"]["stopped_by"] == "interrupted"
     assert sent(judge_server) == 40  # two rounds of 20 games, all stored
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 40)]
+
+
+def test_sigterm_in_a_later_round_ends_the_adaptive_run_with_exit_code_143(judge_server, tmp_path, monkeypatch):
+    """SIGTERM while the third round's games are claimed: the rounds before it and the run end as one interrupted
+    run, with SIGTERM's exit code (128 + 15), not Ctrl-C's. The signal is real (os.kill of this process), sent
+    from inside the claim, where a service manager's SIGTERM cannot be aimed."""
+    from judgebench.config import load_config
+    from judgebench.evaluation import evaluate
+    from judgebench.store import Store
+
+    claim, claims = Store.claim, []
+
+    def claim_then_sigterm(store, keys, *args, **kwargs):
+        claims.append(len(keys))
+        if len(claims) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return claim(store, keys, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "claim", claim_then_sigterm)
+    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive"),
+                           {"budget_calls": 200, "round_games": 20})
+    evaluation = evaluate(settings, out=tmp_path / "out")
+    assert claims == [20, 20, 20]  # one claim per round: the third round's batch was released, not sent
+    assert evaluation.run.interrupted and evaluation.exit_code == 143
+    assert evaluation.provenance["adaptive"]["stopped_by"] == "interrupted"
+    assert sent(judge_server) == 40
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 40)]
 

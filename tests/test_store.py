@@ -4,6 +4,7 @@ be made without mounting anything (fast tier; the mounted-filesystem faults are 
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -147,6 +148,40 @@ def test_runs_record_provenance_and_the_judgments_name_them(tmp_path):
         assert run["ended_at"] >= run["started_at"] and run["engine_settings"] == '{"concurrency": 4}'
         assert store.runs()["id"].tolist() == ["r1", "r2"]
         assert store.servers(["k1", "k2"]) == {"http://h:1/v1": 1, "http://h:2/v1": 1}
+
+
+def _run_statuses(store: Store) -> dict[str, str]:
+    runs = store.runs()
+    return dict(zip(runs["id"], runs["status"], strict=True))
+
+
+def test_a_run_whose_process_was_killed_reads_as_killed(tmp_path):
+    """A run's row says 'running' until the run records its end; a process killed with SIGKILL never does, so
+    reading the runs tells it from a live one by its process (same host, pid gone), without rewriting the row."""
+    path = tmp_path / "s.sqlite"
+    victim = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
+                               "from judgebench.store import Store\n"
+                               "with Store(sys.argv[1]) as store:\n"
+                               "    store.start_run('victim', {'judge': 'j'})\n"
+                               "print('started', flush=True)\n"
+                               "time.sleep(600)\n", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert victim.stdout is not None and victim.stdout.readline() == "started\n"
+        with Store(path) as store:
+            store.start_run("here", {"judge": "j"})  # this process's, still running
+            store.start_run("elsewhere", {"judge": "j"})
+            with sqlite3.connect(path) as db:  # a run of another host: whether it lives is not known here
+                db.execute("UPDATE runs SET host = 'another-host', pid = ? WHERE id = 'elsewhere'", (victim.pid,))
+            assert _run_statuses(store) == {"victim": "running", "here": "running", "elsewhere": "running"}
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(10)  # reaped, as the shell that started it would
+            assert _run_statuses(store) == {"victim": "killed", "here": "running", "elsewhere": "running"}
+        with sqlite3.connect(path) as db:  # derived when read: the row itself is left as the run wrote it
+            assert db.execute("SELECT status FROM runs WHERE id = 'victim'").fetchone() == ("running",)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+        victim.wait(10)
 
 
 def test_a_store_locked_too_long_is_a_storage_error(tmp_path):

@@ -49,11 +49,17 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     if not answer_paths:
         raise InputError("no answer files given", hint="pass --answers with files or directories")
     question_rows = read_rows(questions)
-    exclude = {questions.resolve()} | ({Path(references).resolve()} if references else set())
-    answer_rows = [(path, read_rows(path)) for path in answer_files(answer_paths, exclude)]
+    reference_paths = {Path(references).resolve()} if references else set()
+    answer_rows = [(path, read_rows(path))
+                   for path in answer_files(answer_paths, {questions.resolve()} | reference_paths)]
     reference_rows = read_rows(Path(references)) if references else []
 
     chosen = _format_named(format) if format else _detect(question_rows, [rows for _, rows in answer_rows])
+    if question_rows and chosen.holds_answers(question_rows[0].data):
+        # The questions file is also a model's answers (an AlpacaEval outputs file): where an answers directory
+        # holds it, it is read as that model's answers too, in its place among the directory's files.
+        read = dict(answer_rows)
+        answer_rows = [(path, read.get(path, question_rows)) for path in answer_files(answer_paths, reference_paths)]
     located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data)) for row in question_rows]
     located_answers = [_located_answer(chosen, row, path.stem if chosen.model_from_file else None)
                        for path, rows in answer_rows for row in rows]

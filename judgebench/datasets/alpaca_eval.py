@@ -4,8 +4,10 @@ AlpacaEval has no question ids: each question is its instruction. The id used he
 instruction text (`question_id_for`), not a position, so that files listing the same instructions in a
 different order, or only some of them, still line up question by question, and any other tool reading
 AlpacaEval files (annotations included) can compute the same id. The questions file can be the
-evaluation set or any model's outputs file (only `instruction` and `dataset` are read from it); `dataset`
-becomes the question's category. A row without `generator` belongs to the model its file names.
+evaluation set or any model's outputs file (only `instruction` and `dataset` are read from it as questions);
+`dataset` becomes the question's category. An outputs file given as the questions and lying in an answers
+directory is that model's answers too (`holds_answers`: its rows have `output`). A row without `generator`
+belongs to the model its file names.
 """
 
 from __future__ import annotations
@@ -48,4 +50,5 @@ def looks_like(question_row: dict[str, Any], answer_row: dict[str, Any]) -> bool
 
 
 FORMAT = Format(name="alpaca-eval", looks_like=looks_like, question=question, answer=answer,
-                id_field=lambda data: "instruction", turns_field=lambda data: "output")
+                id_field=lambda data: "instruction", turns_field=lambda data: "output",
+                holds_answers=lambda row: "output" in row)

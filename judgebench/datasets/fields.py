@@ -25,7 +25,9 @@ class Format:
     format (detection). `answer` receives a default model name for rows that do not name one: the file's
     stem where the format keeps one file per model (`model_from_file`), else None (the field is required).
     `id_field` and `turns_field` name, for a row, the fields holding the question id and the answer's
-    turns, so that checks across rows (duplicates, turn counts) point at the right field.
+    turns, so that checks across rows (duplicates, turn counts) point at the right field. `holds_answers`
+    says whether a questions file whose first row is this holds a model's answers too (an AlpacaEval outputs
+    file), so that it is not left out when it sits in an answers directory.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Format:
     id_field: Callable[[dict[str, Any]], str]
     turns_field: Callable[[dict[str, Any]], str]
     model_from_file: bool = True
+    holds_answers: Callable[[dict[str, Any]], bool] = lambda row: False
 
 
 def has(row: Row, field: str) -> bool:

@@ -5,7 +5,8 @@ Both return outcomes with the canonical columns of `judgebench.records.OUTCOME_C
 
 - `load_outcomes`: a generic outcomes file (JSON Lines, a JSON array, CSV, TSV or Parquet) with question_id,
   model_a, model_b and either `winner` (Chatbot Arena's values: model_a, model_b, tie, "tie (bothbad)") or
-  `score_a` in [0, 1].
+  `score_a` in [0, 1]; or a pairwise comparison file in evalica's layout (left, right, winner: left | right |
+  tie), each row its own question unless it gives a question_id.
 - `load_alpaca_eval_annotations`: AlpacaEval annotation files (a JSON array of records with instruction,
   output_1/generator_1 = the baseline, output_2/generator_2 = the evaluated model, and preference).
 - `load_alpaca_eval_lc_weights`, `load_instruction_difficulty`: the published inputs of AlpacaEval's
@@ -37,7 +38,14 @@ log = logging.getLogger(__name__)
 WINNER_SCORES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 ID_COLUMNS = ("question_id", "model_a", "model_b")
 OUTCOMES_HINT = ("an outcomes file needs question_id, model_a, model_b and either winner "
-                 "(model_a | model_b | tie | tie (bothbad)) or score_a in [0, 1]")
+                 "(model_a | model_b | tie | tie (bothbad)) or score_a in [0, 1]; or evalica's pairwise layout: "
+                 "left, right and winner (left | right | tie)")
+# evalica's pairwise comparison files (left, right, winner): `winner` as the score of `left`.
+PAIRWISE_SCORES = {"left": 1.0, "right": 0.0, "tie": 0.5}
+PAIRWISE_COLUMNS = {"model_a": "left", "model_b": "right"}
+ROWS_AS_QUESTIONS = ("the outcomes file gives no question_id, so each row is its own question: the bootstrap "
+                     "resamples rows, and its intervals are too narrow where rows share a question (several judges "
+                     "or annotators of one prompt); add a question_id column to cluster them")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -53,23 +61,65 @@ def load_outcomes(path: str | Path) -> pd.DataFrame:
     `score_a` is empty. Optional: `weight` (non-negative, default 1.0), `p_ab`/`p_ba` (per-order verdicts in
     [0, 1], NaN when unknown). Other columns are kept after the canonical ones.
 
+    A file without model_a and model_b but with `left`, `right` and `winner` (left | right | tie) is read in
+    evalica's layout, the layout of its comparison files: left is model_a, right is model_b. Without a
+    question_id column each row is its own question (ids "1", "2", ... in row order), and
+    `result.attrs["rows_as_questions"]` is True so that the leaderboard can say so (`ROWS_AS_QUESTIONS`).
+
     Raises `InputError` naming file, line, field and the fix for: a missing column, an empty id or model,
     a model compared with itself, an unknown winner value, a score or weight that is not a number or is out of
     range, a malformed line.
     """
     path = Path(path)
-    source = read_table(path, text_columns=(*ID_COLUMNS, "winner"))
+    source = read_table(path, text_columns=(*ID_COLUMNS, *PAIRWISE_COLUMNS.values(), "winner"))
     frame = source.frame
     if frame.empty:
         raise InputError("no outcomes in the file", path=path, hint=OUTCOMES_HINT)
+    if is_pairwise_layout(frame.columns):
+        return _pairwise_outcomes(frame, source)
     _require_columns(frame, source)
     out = pd.DataFrame({name: _id_column(frame[name], source, name) for name in ID_COLUMNS})
     _reject_self_pairs(out, source)
     out["score_a"] = _score_column(frame, source)
+    return _with_optional_columns(out, frame, source)
+
+
+def is_pairwise_layout(columns: Iterable[str]) -> bool:
+    """Whether a table with these columns is in evalica's pairwise layout (left, right; no model_a, model_b)."""
+    names = set(columns)
+    return {"left", "right"} <= names and not names & {"model_a", "model_b"}
+
+
+def _pairwise_outcomes(frame: pd.DataFrame, source: Table) -> pd.DataFrame:
+    """Outcomes from evalica's layout: left (model_a), right (model_b) and winner (left | right | tie), each row
+    its own question unless a question_id column says which rows share one."""
+    if "winner" not in frame.columns:
+        raise source.error(None, "missing column", field="winner", hint="in evalica's layout (left, right, winner) "
+                           "winner is left, right or tie")
+    rows_as_questions = "question_id" not in frame.columns
+    questions = (pd.Series(np.arange(1, len(frame) + 1).astype(str)) if rows_as_questions
+                 else _id_column(frame["question_id"], source, "question_id"))
+    out = pd.DataFrame({"question_id": questions.to_numpy(),
+                        **{name: _id_column(frame[column], source, column).to_numpy()
+                           for name, column in PAIRWISE_COLUMNS.items()}})
+    _reject_self_pairs(out, source, field="right")
+    score = _winner_scores(frame["winner"], source, needed=np.ones(len(frame), dtype=bool), values=PAIRWISE_SCORES)
+    if np.isnan(score).any():
+        raise source.error(_first(np.isnan(score)), "no verdict", field="winner", hint="give left, right or tie")
+    out["score_a"] = score
+    out = _with_optional_columns(out, frame, source, consumed=("left", "right", "winner"))
+    out.attrs["rows_as_questions"] = rows_as_questions
+    return out
+
+
+def _with_optional_columns(out: pd.DataFrame, frame: pd.DataFrame, source: Table,
+                           consumed: tuple[str, ...] = ("winner",)) -> pd.DataFrame:
+    """`out` with the optional columns: weight (default 1), p_ab and p_ba (NaN when absent), then the file's
+    other columns as they are (`consumed`: read into the canonical ones, so not kept)."""
     out["weight"] = _weight_column(frame, source)
     for name in ("p_ab", "p_ba"):
         out[name] = _probability_column(frame, name, source) if name in frame else np.nan
-    extra = [c for c in frame.columns if c not in out.columns and c != "winner"]
+    extra = [c for c in frame.columns if c not in out.columns and c not in consumed]
     for name in extra:
         out[name] = frame[name].to_numpy()
     return out
@@ -96,12 +146,13 @@ def _id_column(values: pd.Series, source: Table, name: str) -> pd.Series:
     return text.astype(str)
 
 
-def _reject_self_pairs(out: pd.DataFrame, source: Table) -> None:
+def _reject_self_pairs(out: pd.DataFrame, source: Table, field: str = "model_b") -> None:
     same = out["model_a"] == out["model_b"]
     if same.any():
         row = _first(same)
-        raise source.error(row, f"model '{out['model_a'].iloc[row]}' is compared with itself", field="model_b",
-                           hint="model_a and model_b must differ")
+        pair = "left and right" if field == "right" else "model_a and model_b"
+        raise source.error(row, f"model '{out['model_a'].iloc[row]}' is compared with itself", field=field,
+                           hint=f"{pair} must differ")
 
 
 def _score_column(frame: pd.DataFrame, source: Table) -> np.ndarray:
@@ -123,15 +174,19 @@ def _score_column(frame: pd.DataFrame, source: Table) -> np.ndarray:
     return score
 
 
-def _winner_scores(winner: pd.Series, source: Table, needed: np.ndarray) -> np.ndarray:
+def _winner_scores(winner: pd.Series, source: Table, needed: np.ndarray,
+                   values: dict[str, float] = WINNER_SCORES) -> np.ndarray:
+    """The score of model_a for each `winner` (`values`: its meaning per value, case and spaces ignored); NaN
+    where empty. An unknown value in a `needed` row is an error naming the values allowed."""
     codes, uniques = pd.factorize(winner)  # normalise and look up each distinct value once
-    known = pd.Series(uniques, dtype="string").str.strip().str.lower().map(WINNER_SCORES)
+    known = pd.Series(uniques, dtype="string").str.strip().str.lower().map(values)
     scores = np.append(known.to_numpy(dtype="float64", na_value=np.nan), np.nan)[codes]
     unknown = needed & np.isnan(scores) & (codes >= 0)
     if unknown.any():
         row = _first(unknown)
+        names = list(values)
         raise source.error(row, f"unknown value {winner.iloc[row]!r}", field="winner",
-                           hint="use model_a, model_b, tie or tie (bothbad)")
+                           hint=f"use {', '.join(names[:-1])} or {names[-1]}")
     return scores
 
 
@@ -298,6 +353,11 @@ def _alpaca_eval_preference(values: pd.Series, source: Table) -> np.ndarray:
     return numeric
 
 
+# The two length-control files given for each other: each loader recognises the other's file.
+_SWAPPED_HINT = ("the two files look swapped: --lc-weights takes lc_weights.csv and --instruction-difficulty "
+                 "takes instruction_difficulty.csv (in Python: lc_weights= and instruction_difficulty=)")
+
+
 def load_alpaca_eval_lc_weights(path: str | Path) -> pd.DataFrame:
     """Published per-model coefficients of AlpacaEval's length-controlled GLM (lc_weights CSV).
 
@@ -310,6 +370,9 @@ def load_alpaca_eval_lc_weights(path: str | Path) -> pd.DataFrame:
     table = source.frame
     if table.empty:
         raise source.error(None, "no models in the file", hint="one row per model, as AlpacaEval publishes it")
+    if "instruction" in table.columns:
+        raise source.error(None, "holds instruction difficulties (instruction, instruction_difficulty), not GLM "
+                           "weights", hint=_SWAPPED_HINT)
     columns = {"length": "std_delta_len", "difficulty": "instruction_difficulty", "intercept": "not_gamed"}
     out = pd.DataFrame(index=table.iloc[:, 0].astype(str).to_numpy())  # the first, unnamed column: the model
     for name, marker in columns.items():
@@ -332,6 +395,9 @@ def load_instruction_difficulty(path: str | Path) -> pd.Series:
     """
     source = read_table(Path(path), text_columns=("instruction",))
     table = source.frame
+    if "instruction" not in table.columns and any("std_delta_len" in str(column) for column in table.columns):
+        raise source.error(None, "holds AlpacaEval's GLM weights (np.tanh(std_delta_len), ...), not instruction "
+                           "difficulties", hint=_SWAPPED_HINT)
     for name in ("instruction", "instruction_difficulty"):
         if name not in table.columns:
             raise source.error(None, "missing column", field=name, hint="columns: instruction, instruction_difficulty")

@@ -8,7 +8,7 @@ a path (or a list of annotation files, or a pandas DataFrame of outcomes) withou
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +23,9 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 class Inputs:
     """Outcomes (and games, when available) read for a leaderboard, with where they came from.
 
-    `baseline` is the one given, or for AlpacaEval annotations the models' common opponent.
+    `baseline` is the one given, or for AlpacaEval annotations the models' common opponent. `warnings`: what
+    the leaderboard must say about how the source was read (a file without question ids: each row its own
+    question).
     """
 
     outcomes: Any
@@ -31,6 +33,7 @@ class Inputs:
     source: str = "outcomes"
     baseline: str | None = None
     kind: SourceKind = "outcomes"
+    warnings: list[str] = field(default_factory=list)
 
 
 def source_kind(source: Any) -> SourceKind:
@@ -55,12 +58,13 @@ def source_kind(source: Any) -> SourceKind:
 
 def read_outcomes(path: str | Path) -> Any:
     """Read a generic outcomes file for rating: Parquet straight into Arrow columns (no per-row Python
-    objects, so a million outcomes load in a fraction of a second), other formats through
-    `judgebench.datasets.judgments.load_outcomes`. The result is validated when it is rated."""
+    objects, so a million outcomes load in a fraction of a second), other formats (and Parquet in evalica's
+    left/right layout) through `judgebench.datasets.judgments.load_outcomes`. The result is validated when it
+    is rated."""
+    from judgebench.datasets.judgments import is_pairwise_layout, load_outcomes
+
     path = Path(path)
     if path.suffix.lower() not in _PARQUET_SUFFIXES:
-        from judgebench.datasets.judgments import load_outcomes
-
         return load_outcomes(path)
     if not path.is_file():
         raise InputError("file not found", path=path, hint="check the path of the outcomes file")
@@ -68,10 +72,12 @@ def read_outcomes(path: str | Path) -> Any:
 
     try:
         schema = pq.read_schema(path)
-        text = [name for name in ("question_id", "model_a", "model_b", "winner") if name in schema.names]
-        return pq.ParquetFile(path, read_dictionary=text).read()
+        if not is_pairwise_layout(schema.names):
+            text = [name for name in ("question_id", "model_a", "model_b", "winner") if name in schema.names]
+            return pq.ParquetFile(path, read_dictionary=text).read()
     except Exception as error:  # pyarrow raises several types for damaged files
         raise InputError(f"cannot read Parquet: {error}", path=path, hint="is it a complete Parquet file?") from None
+    return load_outcomes(path)
 
 
 def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | Path] | None = None,
@@ -89,7 +95,12 @@ def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | 
     if kind == "alpaca-eval":
         return _from_alpaca_eval(source, baseline)
     if isinstance(source, (str, Path)):
-        return Inputs(read_outcomes(source), None, str(source), baseline, "outcomes")
+        from judgebench.datasets.judgments import ROWS_AS_QUESTIONS
+
+        outcomes = read_outcomes(source)
+        rows_as_questions = getattr(outcomes, "attrs", {}).get("rows_as_questions")
+        return Inputs(outcomes, None, str(source), baseline, "outcomes", [ROWS_AS_QUESTIONS] if rows_as_questions
+                      else [])
     return Inputs(source, None, "outcomes", baseline, "outcomes")
 
 

@@ -311,8 +311,30 @@ def fit(counts: PairCounts, *, position_effect: bool = False, ties: str = "half"
     stats = Stats.from_counts(counts)
     design = PairDesign.from_counts(counts)
     theta = initial_params(layout, stats)
-    theta, iterations = _newton(theta, stats, design, layout, regularization, tol, max_iter)
+    try:
+        theta, iterations = _newton(theta, stats, design, layout, regularization, tol, max_iter)
+    except (InputError, np.linalg.LinAlgError):
+        if layout.position:  # the strengths were checked (or have a ridge): the effect is what runs away
+            raise UnboundedPositionEffect.of("") from None
+        raise
     return _finish(counts.models, layout, theta, stats, design, regularization, iterations)
+
+
+class UnboundedPositionEffect(InputError):
+    """The first-position effect has no finite maximum-likelihood estimate: the presentation order separates the
+    games (Albert & Anderson 1984, "On the existence of maximum likelihood estimates in logistic regression
+    models"), as it does for a judge that always prefers the answer shown first, even with a few exceptions
+    that the ratings can absorb. Newton's method then runs towards an infinite effect until its information
+    matrix is singular or it stops converging; the ridge on the strengths does not bound it."""
+
+    @classmethod
+    def of(cls, where: str, remedy: str = "") -> UnboundedPositionEffect:
+        """The error for a fit `where` ("", or " in some bootstrap replicates"), with a `remedy` before the
+        usual one."""
+        return cls(f"the first-position effect has no finite estimate{where}: the presentation order separates "
+                   "the games (as it does for a judge that always prefers the answer shown first), so its fit "
+                   f"runs to infinity; {remedy}rate without it (leave out --position-effect, or set "
+                   "position_effect = false)")
 
 
 _DENSE_NEWTON_MODELS = 400  # plain fits of up to this many models use dense M x M matrices
@@ -653,7 +675,13 @@ def _refit_one(start: BradleyTerryFit, design: PairDesign, stats: Stats, tol: fl
         except (InputError, np.linalg.LinAlgError):  # no finite maximum, or a model without games in the replicate
             pass
     ridge = start.regularization or AUTO_RIDGE
-    theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500)
+    try:
+        theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500)
+    except (InputError, np.linalg.LinAlgError):
+        if layout.position:  # the ridge bounds the strengths, not the effect
+            raise UnboundedPositionEffect.of(" in some bootstrap replicates",
+                                             "use the sandwich interval (--interval sandwich), or ") from None
+        raise
     return theta, not start.regularization
 
 

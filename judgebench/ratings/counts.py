@@ -226,6 +226,13 @@ def encode_games(data: Any, *, source: str = "games", models: list[str] | None =
     return _encode(data, source=source, models=models, names=("first", "second"), ordered=True)
 
 
+# What a position effect needs from an outcomes file, for the errors that find it missing.
+PER_ORDER_HINT = ("add the per-order verdicts: p_ab, model_a's score (1 win, 0.5 tie, 0 loss, or a probability) in "
+                  "the game where model_a was shown first (for sports: model_a at home), and p_ba, model_a's score "
+                  "where model_b was shown first; leave a cell empty for an order not judged. A judgebench store or "
+                  "results directory has them")
+
+
 def games_from_outcomes(coded: CodedOutcomes) -> CodedOutcomes:
     """The judged games behind outcomes, from their per-order verdicts p_ab and p_ba.
 
@@ -235,11 +242,11 @@ def games_from_outcomes(coded: CodedOutcomes) -> CodedOutcomes:
     """
     if coded.p_ab is None or coded.p_ba is None:
         raise InputError("the outcomes carry no per-order verdicts (p_ab, p_ba), so no position effect can be "
-                         "fitted", hint="use a judgebench store or an outcomes file with p_ab and p_ba columns")
+                         "fitted", hint=PER_ORDER_HINT)
     ab, ba = np.isfinite(coded.p_ab), np.isfinite(coded.p_ba)
     if not (ab.any() or ba.any()):
         raise InputError("no outcome has a per-order verdict (p_ab and p_ba are all missing), so no position "
-                         "effect can be fitted")
+                         "effect can be fitted", hint=PER_ORDER_HINT)
     return CodedOutcomes(
         models=coded.models,
         questions=coded.questions,
@@ -379,8 +386,12 @@ class _Columns:
     def require(self, *names: str) -> None:
         missing = [n for n in names if not self.has(n)]
         if missing:
+            pairwise = {"left", "right"} <= set(self.names())
             raise InputError(f"missing column(s) {', '.join(missing)} (found: {', '.join(self.names())})",
-                             path=self.source)
+                             path=self.source,
+                             hint="this is evalica's layout (left, right, winner): read it with "
+                                  "judgebench.datasets.judgments.load_outcomes, or rate the file by its path"
+                             if pairwise else None)
 
     def factorize(self, name: str) -> tuple[np.ndarray, list]:
         """Integer codes and their labels; missing values are an InputError."""

@@ -69,7 +69,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     context = {
         "title": f"judgebench report: {diagnostics.provenance_value(data.judgments, 'judge') or 'judge'}",
         "meta": board.meta, "models": board.models, "columns": columns,
-        "titles": [column_title(key) for key in columns],
+        "titles": [column_title(key, board.meta) for key in columns],
         "images": images, "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(diagnostics_figures), "diagnostics": diagnostics_figures,
         "usage": _usage(data.judgments), "provenance": _provenance(data, board.meta, diagnostics_figures),

@@ -96,7 +96,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     run's, an adaptive run's design-bias correction included, and bootstrap replicates for the report's rank
     distribution), with `overrides` (`build`'s options, and `swap`) on top. Another method starts from `build`'s
     defaults for the settings of the run's own fit (`_FIT_SETTINGS`: a Bradley-Terry ridge means nothing to
-    Elo); the run's confidence, rounds, seed, baseline, anchor and scale stay. An override that makes the fit
+    Elo); the run's confidence, rounds, seed, baseline, anchor and scale stay, except that an anchor which was
+    only the run's baseline follows another baseline (`refit_options`). An override that makes the fit
     one the design-bias correction was not estimated for drops the correction (README: other fits are
     reported uncorrected). Style control takes the answers' style counts from `dataset`, which it then needs.
     """
@@ -109,8 +110,6 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     recorded = refit_options(data.meta)
     if overrides.get("method", recorded.get("method", "bt")) != recorded.get("method", "bt"):
         recorded = {name: value for name, value in recorded.items() if name not in _FIT_SETTINGS}
-    if overrides.get("baseline") is not None and overrides.get("anchor") is None:
-        recorded.pop("anchor", None)  # the recorded anchor may be the old baseline: the new one anchors, as in `build`
     options = {**recorded, **overrides}
     if options.get("design_bias") is not None and not DesignBias.applies_to(
             options.get("method", "bt"), options.get("ties", "half"), bool(options.get("position_effect")),
