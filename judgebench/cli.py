@@ -454,7 +454,8 @@ def diagnose(
     base_url: str | None = typer.Option(None, help="With --gold: base URL of an OpenAI-compatible server."),
     api_key_env: str | None = typer.Option(None, help="With --gold: environment variable holding the API key."),
     concurrency: int | None = typer.Option(None, parser=_integer, help="With --gold: requests in flight at once."),
-    template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use)."),
+    template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use; a "
+                                                    "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures)."),
     answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias); repeat the flag."),
     judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
@@ -541,7 +542,8 @@ def report(
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
     judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
-    template: str | None = typer.Option(None, help="With --store: the template whose judgments to use."),
+    template: str | None = typer.Option(None, help="With --store: the template whose judgments to use (a "
+                                                    "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, categories)."),
     answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
     judgments_shown: int = typer.Option(200, min=0, help="Pairs shown in the judgment browser (a seeded sample)."),

@@ -460,7 +460,8 @@ class LeaderboardSettings(RatingsSettings):
     judge: str | None = None
     """With a store: the judge whose games to use."""
     template: str | None = None
-    """With a store: the template whose games to use."""
+    """With a store: the template whose games to use, by name; or a template file: the games stored under its name,
+    read with its verdicts."""
     swap: Swap = "both"
     """With a store: the swap policy turning the two games of a pair into one outcome."""
     out: PathSetting | None = None

@@ -408,7 +408,7 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     return {**run_fingerprint(settings, dataset, template), "engine": settings.judge.engine,
             "pairs": settings.pairs, "questions": len(dataset.questions),
             "models": list(dataset.models), "games_planned": result.planned,
-            "games_reused": result.reused, "runs": result.runs,
+            "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
 

@@ -279,8 +279,14 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
              f"unparsed, which is asked at most {evaluation.settings.max_unparsed_attempts} times in all)"
              if run.asked_again else "")
+    shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
+              "answers)" if run.shared else "")
     yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
-           f"{run.tally.done} sent now{again}")
+           f"{run.tally.done} sent now{shared}{again}")
+    if run.unreadable:
+        yield (f"{counted(run.unreadable, 'stored judgment')} with none of the verdicts of template "
+               f"'{evaluation.provenance['template']}': counted as unparsed (the store holds the judge's answer, "
+               "so it is not asked again)")
     adaptive = meta.get("adaptive")
     if adaptive:
         yield adaptive_summary(adaptive)

@@ -108,6 +108,12 @@ def load_template(name_or_path: str | Path) -> Template:
     return _template_from_dict(read_toml(path, "template file"), path)
 
 
+def template_file(value: str | Path | None) -> Template | None:
+    """The template a `--template` value names when it is a file (it has a suffix: `load_template`'s rule), loaded;
+    None for a template's name (or no value)."""
+    return load_template(value) if value is not None and Path(value).suffix else None
+
+
 class TemplateVerdict(SettingsModel):
     """One label of a template's verdict vocabulary ([verdicts] "label" = { p_first = ..., weight = ... })."""
 

@@ -66,6 +66,29 @@ def ok_games(judgments: Any) -> Any:
     first, second, p_first, weight)."""
     return judgments[judgments["status"] == OK][["question_id", "first", "second", "p_first", "weight"]]
 
+
+GAME_KEYS = ["key", "question_id", "first", "second"]
+
+
+def per_game(judgments: Any, games: Any) -> Any:
+    """One row per game: each of `games` (GAME_KEYS), in their order, with the judgment of its key from
+    `judgments` (one row per key); a game whose key has no judgment is left out.
+
+    Games whose requests are the same share one key: their answers are identical, as in both orders of a pair
+    of models that answered alike (or several such models). One call judged them all (a judgment is never
+    requested twice), and its verdict is each one's. Every game gets a row of its own, so that what rates or
+    counts games (ok_games, the diagnostics, a refit from judgments.jsonl or from the store) sees all of them,
+    as the run did; the call is counted once: the later games of a key have `shared_call` true and no tokens
+    or cost of their own.
+    """
+    verdicts = judgments.drop(columns=GAME_KEYS[1:]).drop_duplicates("key")
+    frame = games[GAME_KEYS].merge(verdicts, on="key", how="inner", sort=False)
+    shared = frame["key"].duplicated()
+    for column in ("prompt_tokens", "completion_tokens", "cost"):
+        if column in frame:
+            frame[column] = frame[column].where(~shared, frame[column] * 0)
+    return frame.assign(shared_call=shared)
+
 # Canonical outcome columns (one row per pair after the swap policy).
 # p_ab / p_ba: probability that model_a is better in the game where a was shown first / second
 # (NaN when that order was not judged), kept so position bias stays measurable.

@@ -25,9 +25,9 @@ from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandle
 from judgebench.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, ConfigError, StorageError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
-from judgebench.records import FAILED, OK, UNPARSED, Answer, Dataset, Pair
+from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, Answer, Dataset, Pair, ok_games, per_game
 from judgebench.store import JudgmentRow, Store, keys_to_send
-from judgebench.verdicts import Combined, combine, parse_completion
+from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,9 @@ class RunRecording:
 
 @dataclass
 class RunResult:
-    """What a run produced; `games` are the ok games of this run's plan, `combined` their outcomes;
-    `stopped_by` the signal that stopped it early (SIGINT: Ctrl-C, or SIGTERM), None when it was not stopped."""
+    """What a run produced; `judgments` has a row per game of this run's plan that has a stored judgment
+    (records.per_game), `games` are the ok ones, `combined` their outcomes; `stopped_by` the signal that stopped it
+    early (SIGINT: Ctrl-C, or SIGTERM), None when it was not stopped."""
 
     config: RunConfig
     planned: int
@@ -120,6 +121,8 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # for the user: judgments reused from other or unknown servers
     runs: list[dict[str, Any]] = field(default_factory=list)  # the store's runs that judged this plan's games
     asked_again: int = 0  # games to send that the store held without a verdict (failed, or unparsed)
+    unreadable: int = 0  # judgments stored ok whose output has none of this template's verdicts (now unparsed)
+    shared: int = 0  # games whose request another game of the plan sends too (identical answers): no call of their own
 
     @property
     def interrupted(self) -> bool:
@@ -229,7 +232,7 @@ def judgment_row(spec: GameSpec, completion: Completion, template: Template, jud
     if parsed.status == UNPARSED:
         said_nothing = not (completion.text and completion.text.strip())
         error = (f"the judge returned no text (finish_reason={completion.finish_reason})" if said_nothing
-                 else f"no verdict of the template '{template.name}' in the judge's output")
+                 else no_verdict(template))
     return JudgmentRow(
         key=spec.request.key, question_id=spec.question_id, first=spec.first, second=spec.second,
         judge=judge.name, template=template.name, status=parsed.status, label=parsed.label,
@@ -403,16 +406,6 @@ def build_engine(judge: JudgeConfig, on_event: EventHandler | None = None) -> En
     return engine_from_config(judge)
 
 
-def _games_frame(specs: list[GameSpec], judgments: pd.DataFrame) -> pd.DataFrame:
-    """The ok games of this plan, with each game's verdict looked up by its key."""
-    ok = judgments[judgments["status"] == OK].set_index("key")
-    rows = [(s.question_id, s.first, s.second, s.request.key) for s in specs if s.request.key in ok.index]
-    frame = pd.DataFrame(rows, columns=["question_id", "first", "second", "key"])
-    frame["p_first"] = ok["p_first"].reindex(frame["key"]).to_numpy(dtype=float)
-    frame["weight"] = ok["weight"].reindex(frame["key"]).fillna(1.0).to_numpy(dtype=float)
-    return frame
-
-
 def server_identity(description: dict[str, Any]) -> str:
     """Who answers, from `engine.describe()`: the HTTP base URL (without credentials), or for the
     in-process vLLM engine `vllm:<model path>` (with `@<revision>` when known). Two servers both serving a
@@ -484,12 +477,16 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             engine = engine or build_engine(config.judge, on_event)
             specs = fit_to_context(specs, dataset, template, engine)
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
+        plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
+        same_request = plan[plan["key"].duplicated(keep=False)]  # games whose answers are identical
         stopped_by: signal.Signals | None = None
         notes: list[str] = []
         shared = recording is not None
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
+            if not same_request.empty:
+                store.share_games(same_request.itertuples(index=False, name=None))
             stored = store.statuses(keys)
             to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
             asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
@@ -519,12 +516,16 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 finally:
                     if not shared:
                         recording.finish(store, status, tally.run_counts(config.judge.priced))
-            judgments = store.judgments(keys)
+            held = store.judgments(keys)
             runs = store.runs(keys)
     finally:
         if own_engine and engine is not None:
             await engine.aclose()
-    games = _games_frame(specs, judgments)
+    held = held.drop_duplicates("key")  # one row per judgment: this plan's games are given theirs below
+    judgments = read_stored(held, template)  # the stored output read with this template's verdicts
+    unreadable = int(((held["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
+    judgments = per_game(judgments, plan)
+    games = ok_games(judgments).reset_index(drop=True)
     combined = combine(games, swap=config.swap, seed=config.seed,
                        baseline=config.baseline if config.pairs == "baseline" else None)
     # Every planned pair without an outcome is incomplete, also those of which no game has a verdict yet.
@@ -533,7 +534,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
                      combined=combined, judgments=judgments, stopped_by=stopped_by,
                      run_id=recording.id if recording.started else None, notes=notes,
-                     runs=_run_records(runs), asked_again=asked_again)
+                     runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
+                     shared=len(specs) - len(keys))
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:
@@ -548,7 +550,7 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                         n_pairs=sum(r.combined.n_pairs for r in rounds),
                         n_incomplete=sum(r.combined.n_incomplete for r in rounds),
                         n_inconsistent=sum(r.combined.n_inconsistent for r in rounds))
-    judgments = pd.concat([r.judgments for r in rounds], ignore_index=True).drop_duplicates("key")
+    judgments = pd.concat([r.judgments for r in rounds], ignore_index=True).drop_duplicates(GAME_KEYS)
     planned = sum(r.planned for r in rounds)
     return RunResult(last.config, planned=planned, reused=sum(r.reused for r in rounds), tally=tally,
                      games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
@@ -556,7 +558,8 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                      stopped_by=next((r.stopped_by for r in rounds if r.stopped_by is not None), None),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
                      notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs),
-                     asked_again=sum(r.asked_again for r in rounds))
+                     asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds),
+                     shared=sum(r.shared for r in rounds))
 
 
 _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",

@@ -20,6 +20,10 @@ requests in flight, and the next run sends only the games whose key has no `ok` 
 games are kept with their error and raw text for the record; they never count as verdicts and are retried
 (unparsed ones a bounded number of times, since a deterministic judge tends to repeat itself).
 
+Shared judgments. Games whose requests are the same (identical answers: both orders of a pair of models that
+answered alike) have one key, so one judgment; `shared_games` records them, and every game gets that verdict
+(`Store.judgments`, records.per_game), as in the run that judged them.
+
 Provenance. Each judgment records the run that stored it and the server that answered (`server`: the
 engine's base URL without credentials, or the in-process model path); each run records engine, server,
 model, versions, template hash, times, counts and cost (the `runs` table), and its status: 'running' from its
@@ -53,9 +57,9 @@ from typing import Any
 import pandas as pd
 
 from judgebench.errors import InputError, StorageError
-from judgebench.records import OK, UNPARSED
+from judgebench.records import GAME_KEYS, OK, UNPARSED, per_game
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Version 1, as first released (without `truncated`; some version-1 stores have it, see _add_truncated).
 _SCHEMA_V1 = """
@@ -111,8 +115,17 @@ def _add_provenance_and_claims(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX claims_by_owner ON claims (owner)")
 
 
+def _add_shared_games(db: sqlite3.Connection) -> None:
+    """Version 4: the games that share a judgment with another game (the same request: identical answers), so
+    that the store gives every game its verdict, not only the game that stored it (records.per_game)."""
+    db.execute("""CREATE TABLE shared_games (
+        key TEXT NOT NULL, question_id TEXT NOT NULL, first TEXT NOT NULL, second TEXT NOT NULL,
+        PRIMARY KEY (key, question_id, first, second))""")
+
+
 # _MIGRATIONS[v] turns a version-v store into a version v+1 store.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_truncated, 2: _add_provenance_and_claims}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_truncated, 2: _add_provenance_and_claims,
+                                                                 3: _add_shared_games}
 assert sorted(_MIGRATIONS) == list(range(1, SCHEMA_VERSION))
 
 _COLUMNS = ("key", "question_id", "first", "second", "judge", "template", "status", "label", "p_first", "weight",
@@ -228,13 +241,23 @@ def keys_to_send(keys: Iterable[str], stored: dict[str, tuple[str, int]], max_un
 
 
 def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: str | None, path: Path) -> None:
-    """Raise an InputError when `frame` holds judgments of several judges or templates and none was chosen:
-    mixing judges (or templates) would mix different measurements."""
+    """Raise an InputError when `frame` holds judgments of several judges or templates and none was chosen, or
+    judgments of one template name read by several versions of it (`template_hash`: other prompts or another
+    verdict table under the same name): mixing them would mix different measurements. Judgments read with a
+    template file (`Store.judgments`) are all read by that one version."""
     for column, chosen in (("judge", judge), ("template", template)):
         values = sorted(frame[column].unique())
         if chosen is None and len(values) > 1:
             raise InputError(f"the store holds judgments of several {column}s ({', '.join(values)})",
                              path=path, hint=f"choose one with --{column}")
+    hashes = sorted(frame["template_hash"].dropna().unique()) if "template_hash" in frame else []
+    if len(hashes) > 1:
+        name = ", ".join(sorted(frame["template"].unique()))
+        raise InputError(f"the store holds judgments of the template '{name}' read by {len(hashes)} versions of it "
+                         f"(template hashes {', '.join(h[:12] for h in hashes)}): other prompts or verdicts under "
+                         "one name", path=path,
+                         hint="if the versions differ only in their [verdicts], read every judgment with one "
+                              "version's verdicts: --template FILE.toml; otherwise give each version its own name")
 
 
 def measurements_hint(held: Iterable[tuple[str, str]], judge: str | None, template: str | None) -> str:
@@ -412,6 +435,12 @@ class Store:
                 self._db.executemany("DELETE FROM claims WHERE key = ? AND owner = ?",
                                      [(row.key, owner) for row in rows])
 
+    def share_games(self, games: Iterable[tuple[str, str, str, str]]) -> None:
+        """Record games (key, question_id, first, second) whose request another game sends too (identical
+        answers): the judgment of that key is each one's verdict (`judgments`)."""
+        with self._transaction("write to"):
+            self._db.executemany("INSERT OR IGNORE INTO shared_games VALUES (?, ?, ?, ?)", list(games))
+
     # -- claims (see the module docstring) -----------------------------------------------------------
 
     def claim(self, keys: list[str], owner: str, lease_s: float, max_unparsed_attempts: int = 3,
@@ -528,20 +557,49 @@ class Store:
                   template: str | None = None) -> pd.DataFrame:
         """Stored judgments (all columns but the request), optionally only `keys` (then in the order of `keys`:
         a run's judgments.jsonl lists its games in plan order, the order its online Elo rated them, so that a
-        refit from the file rates them in the same order), a judge or a template; else in the order stored."""
-        columns = ", ".join(c for c in (*_COLUMNS, "attempts") if c != "request")
-        query, args = f"SELECT {columns} FROM judgments WHERE 1=1", list[str]()
+        refit from the file rates them in the same order), a judge or a template; else in the order stored.
+
+        One row per game: a judgment that several games share (the same request: identical answers) is listed
+        for each of them (`records.per_game`). `template_hash` is the hash of the template whose verdict table
+        read each judgment (that of the run that stored it; None in stores older than the runs table).
+        `template` is a template's name (its judgments as stored), or a template file (a value with a suffix, as
+        `prompts.load_template` tells them apart): the judgments stored under its name, read with its verdict
+        table (`verdicts.read_stored`), as a run with that file reads them.
+        """
+        from judgebench.prompts import template_file
+
+        reader = template_file(template)
+        columns = ", ".join(f"judgments.{c}" for c in (*_COLUMNS, "attempts") if c != "request")
+        query = (f"SELECT {columns}, runs.template_hash FROM judgments LEFT JOIN runs ON runs.id = judgments.run_id "
+                 "WHERE 1=1")
+        args = list[str]()
         if judge is not None:
-            query, args = query + " AND judge = ?", [*args, judge]
+            query, args = query + " AND judgments.judge = ?", [*args, judge]
         if template is not None:
-            query, args = query + " AND template = ?", [*args, template]
+            query, args = query + " AND judgments.template = ?", [*args, reader.name if reader else template]
         with self._guard("read"):
-            frame = pd.read_sql_query(query + " ORDER BY created_at, key", self._db, params=args)
+            frame = pd.read_sql_query(query + " ORDER BY judgments.created_at, judgments.key", self._db, params=args)
         if keys is not None:
             position = {key: k for k, key in enumerate(dict.fromkeys(keys))}
             frame = frame[frame["key"].isin(position)]
             frame = frame.iloc[frame["key"].map(position).argsort(kind="stable")]
-        return frame.reset_index(drop=True)
+        if reader is not None:
+            from judgebench.verdicts import read_stored
+
+            frame = read_stored(frame, reader)
+        return self._every_game(frame.reset_index(drop=True))
+
+    def _every_game(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` (one row per stored judgment) with a row for each game that shares a judgment (shared_games),
+        after the game that stored it (records.per_game)."""
+        with self._guard("read"):
+            shared = pd.read_sql_query(f"SELECT {', '.join(GAME_KEYS)} FROM shared_games", self._db)
+        shared = shared[shared["key"].isin(frame["key"])]
+        if shared.empty:
+            return frame.assign(shared_call=False)
+        games = pd.concat([frame[GAME_KEYS], shared], ignore_index=True).drop_duplicates()
+        position = pd.Series(range(len(frame)), index=frame["key"])
+        return per_game(frame, games.iloc[games["key"].map(position).argsort(kind="stable")])
 
     def measurements(self) -> list[tuple[str, str]]:
         """The (judge, template) pairs that stored judgments have, of every status, sorted."""
@@ -550,10 +608,11 @@ class Store:
             return [(str(judge), str(template)) for judge, template in rows.fetchall()]
 
     def games(self, judge: str | None = None, template: str | None = None) -> pd.DataFrame:
-        """The ok games (question_id, first, second, p_first, weight) of one judge and template.
+        """The ok games (question_id, first, second, p_first, weight) of one judge and template (a name, or a
+        template file whose verdicts read them: `judgments`).
 
-        When the store holds several judges or templates and none is named, that is an input error:
-        mixing judges would mix different measurements.
+        When the store holds several judges or templates and none is named, or versions of one template, that
+        is an input error: mixing them would mix different measurements (`require_one_measurement`).
         """
         frame = self.judgments(judge=judge, template=template)
         frame = frame[frame["status"] == OK]

@@ -4,12 +4,14 @@
   output (judges often restate the options before concluding). No marker: unparsed.
 - `parse_logprobs`: the probability that the first answer is better is the template's verdict tokens'
   probability mass, normalised over those tokens only, at the first generated position.
+- `read_stored`: stored judgments read again with the current template's verdict table.
 - `combine`: the swap policy turning the games of a pair (one per presentation order) into an outcome,
   keeping the per-order probabilities so position bias stays measurable.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -92,6 +94,50 @@ def parse_completion(template: Template, text: str | None,
     if template.kind == "logprob":
         return parse_logprobs(template, top_logprobs, text)
     return parse_text(template, text)
+
+
+def no_verdict(template: Template) -> str:
+    """The error recorded with a judge's output in which `template` finds no verdict."""
+    return f"no verdict of the template '{template.name}' in the judge's output"
+
+
+def read_stored(judgments: pd.DataFrame, template: Template) -> pd.DataFrame:
+    """Stored judgments (Store.judgments' columns) read with `template`'s verdict table: the status, label,
+    p_first and weight of every ok or unparsed judgment parsed again from the judge's stored output (its raw
+    text, and its logprobs for a logprob template), exactly as `parse_completion` reads a new completion;
+    `template` and `template_hash` then name this template. Failed judgments stay failed.
+
+    This is the one place where a stored judgment meets a template, and it reads the output, never the stored
+    verdict. A game's key hashes what is sent (prompts.game_key), not how the answer is read, so a template that
+    differs only in its [verdicts] (arena-hard's weight 3 for `[[A>>B]]`, another p_first for a label) reuses
+    the stored judgments without paying for them again; their stored p_first and weight are the reading of the
+    template that stored them, which would give the old template's figures under the new one's name. An ok
+    judgment whose output has none of this template's verdicts is unparsed now (with `no_verdict`'s error),
+    as the same output received now would be; an unparsed one that now holds a verdict counts.
+    """
+    readable = judgments["status"].isin((OK, UNPARSED)).to_numpy()
+    if not readable.any():
+        return judgments.assign(template=template.name, template_hash=template.content_hash)
+    logprobs = judgments["logprobs"] if "logprobs" in judgments else pd.Series(None, index=judgments.index)
+    rows = [parse_completion(template, raw if isinstance(raw, str) else None, _decoded(top), None)
+            for raw, top in zip(judgments["raw"][readable], logprobs[readable], strict=True)]
+    stored_error = judgments["error"][readable]
+    read = judgments.copy()
+    read.loc[readable, "status"] = [row.status for row in rows]
+    read.loc[readable, "label"] = [row.label for row in rows]
+    read.loc[readable, "p_first"] = np.array([np.nan if row.p_first is None else row.p_first for row in rows])
+    read.loc[readable, "weight"] = np.array([row.weight for row in rows])
+    read.loc[readable, "error"] = [None if row.status == OK else error if status == UNPARSED else no_verdict(template)
+                                   for row, status, error in zip(rows, judgments["status"][readable], stored_error,
+                                                                 strict=True)]
+    return read.assign(template=template.name, template_hash=template.content_hash)
+
+
+def _decoded(logprobs: object) -> list[dict[str, float]] | None:
+    """Stored top logprobs (JSON text in a store, a list in judgments.jsonl) as `parse_logprobs` takes them."""
+    if isinstance(logprobs, str):
+        return json.loads(logprobs)
+    return logprobs if isinstance(logprobs, list) else None
 
 
 def discrete(p: np.ndarray) -> np.ndarray:

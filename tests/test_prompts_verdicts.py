@@ -19,6 +19,7 @@ from judgebench.verdicts import (
     parse_completion,
     parse_logprobs,
     parse_text,
+    read_stored,
 )
 
 Q = Question("q1", ("What is 2 + 2?",))
@@ -228,6 +229,27 @@ def test_logprobs_normalised_over_verdict_tokens():
     assert parse_logprobs(template, [{"The": -0.1}], "B").p_first == 0.0
     assert parse_logprobs(template, [{"The": -0.1}], "The").status == UNPARSED
     assert parse_completion(template, "A", None, "HTTP 500").status == "failed"
+
+
+def test_stored_judgments_are_read_with_the_current_templates_verdicts(tmp_path):
+    """Stored outputs are parsed again (a logprob template's logprobs stored as JSON text included): the stored
+    p_first and weight are the reading of the template that stored them."""
+    import json
+
+    stored = pd.DataFrame({
+        "key": ["k1", "k2", "k3"], "status": [OK, OK, "failed"], "label": ["A", "B", None],
+        "p_first": [0.75, 0.0, None], "weight": [1.0, 1.0, None], "raw": ["A", "B", None],
+        "logprobs": [json.dumps([{"A": math.log(0.75), "B": math.log(0.25)}]), None, None],
+        "error": [None, None, "HTTP 500"], "template": ["logprob"] * 3})
+    mine = tmp_path / "mine.toml"
+    mine.write_text(load_template("logprob").user.join(['user = """', '"""\nkind = "logprob"\n'])
+                    + '[verdicts]\nA = { p_first = 1.0, weight = 2 }\nB = { p_first = 0.2 }\n')
+    read = read_stored(stored, load_template(mine))
+    assert read["p_first"].iloc[:2].tolist() == pytest.approx([0.75 * 1.0 + 0.25 * 0.2, 0.2])
+    assert read["weight"].iloc[:2].tolist() == [2.0, 1.0]
+    assert read["status"].tolist() == [OK, OK, "failed"] and read["error"].iloc[2] == "HTTP 500"
+    assert set(read["template"]) == {"mine"} and set(read["template_hash"]) == {load_template(mine).content_hash}
+    assert stored["p_first"].iloc[0] == 0.75  # the stored frame is left as it was
 
 
 def _games(rows):

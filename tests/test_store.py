@@ -59,7 +59,7 @@ def test_version_1_store_is_copied_then_migrated_in_place(tmp_path, with_truncat
         store.put(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"))
         assert len(store.games()) == 2
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "3"
+    assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "4"
     backup = sqlite3.connect(tmp_path / "old.sqlite.v1.bak")
     assert backup.execute("SELECT value FROM meta").fetchone()[0] == "1"
     assert backup.execute("SELECT key FROM judgments").fetchall() == [("k-old",)]

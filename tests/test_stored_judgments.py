@@ -1,0 +1,163 @@
+"""Stored judgments read the same way by everything that rates them: the run, its judgments.jsonl, `leaderboard
+--results` and `leaderboard --store`.
+
+A game's key hashes what is sent, not how the judge's answer is read, so a template that changes only its
+[verdicts] reuses the stored judgments; they must be read with that template's table, not with the one that
+stored them. The scripted judge server (tests/support/judge_server.py) answers from `QUALITY=<n>` markers; the
+answers here make some games "much better" ([[A>>B]]), some "better" and some ties, so verdict weights matter.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_run_e2e import by_model, judgebench
+
+pytestmark = pytest.mark.integration
+
+N_QUESTIONS = 12
+# Model x against the baseline: much better (9 vs 5), worse (4 vs 5) or equal (5), in turn.
+X_QUALITIES = (9, 4, 5)
+PAIRWISE_5 = Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5.toml"
+
+
+def write_inputs(folder: Path, n: int = N_QUESTIONS, same: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """The first `n` questions, with answers of x, y (3 each time: always worse) and the baseline; the run's data
+    flags. `same`: question id -> models that give one identical answer to it."""
+    questions, answers = folder / "questions.jsonl", folder / "answers.jsonl"
+    questions.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question {i}?"]}) + "\n"
+                                 for i in range(n)))
+    qualities = {"base": [5] * n, "x": [X_QUALITIES[i % 3] for i in range(n)], "y": [3] * n}
+    same = same or {}
+
+    def answer(i: int, model: str) -> str:
+        if model in same.get(f"q{i:02d}", ()):
+            return "The same answer."
+        return f"Answer {i} by {model}. QUALITY={qualities[model][i]}"
+
+    answers.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "model": model, "turns": [answer(i, model)]})
+                               + "\n" for model in qualities for i in range(n)))
+    return ["--questions", questions.name, "--answers", answers.name, "--baseline", "base"]
+
+
+def template_copy(folder: Path, file_name: str, verdicts: str, name: str = "pairwise-5") -> Path:
+    """pairwise-5.toml with its [verdicts] table replaced and named `name` (its prompts and sampling kept, so
+    its games have the same keys)."""
+    text = PAIRWISE_5.read_text().replace('name = "pairwise-5"', f'name = "{name}"')
+    path = folder / f"{file_name}.toml"
+    path.write_text(text[:text.index("[verdicts]")] + "[verdicts]\n" + verdicts)
+    return path
+
+
+ARENA_HARD_WEIGHTS = ('"[[A>>B]]" = { p_first = 1.0, weight = 3 }\n"[[A>B]]" = { p_first = 1.0 }\n'
+                      '"[[A=B]]" = { p_first = 0.5 }\n"[[B>A]]" = { p_first = 0.0 }\n'
+                      '"[[B>>A]]" = { p_first = 0.0, weight = 3 }\n')
+WITHOUT_TIES = ('"[[A>>B]]" = { p_first = 1.0 }\n"[[A>B]]" = { p_first = 1.0 }\n"[[B>A]]" = { p_first = 0.0 }\n'
+                '"[[B>>A]]" = { p_first = 0.0 }\n')
+
+
+def run(folder: Path, server, store: str, out: str, *extra: str, n: int = N_QUESTIONS,
+        same: dict[str, tuple[str, ...]] | None = None):
+    result = judgebench("run", *write_inputs(folder, n, same), "--judge-model", "test-judge", "--base-url",
+                        server.base_url, "--store", store, "--out", out, "--rounds", "50", "--no-progress", *extra,
+                        cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def ratings(folder: Path, out: str) -> dict[str, tuple[float, float, float, int]]:
+    board = json.loads((folder / out / "leaderboard.json").read_text())
+    return {m: (e["rating"], e["lower"], e["upper"], e["n_games"]) for m, e in by_model(board).items()}
+
+
+def judgment_lines(folder: Path, out: str) -> list[dict]:
+    return [json.loads(line) for line in (folder / out / "judgments.jsonl").read_text().splitlines()]
+
+
+def test_a_template_that_changes_only_its_verdicts_reads_the_stored_answers_with_them(judge_server, tmp_path):
+    """The reviewer's case: a copy of pairwise-5 (same name) weighting `>>` verdicts 3 reuses every stored
+    judgment and must rate exactly as a fresh store judged with it does; judgments.jsonl and a refit agree."""
+    weighted = template_copy(tmp_path, "weighted", ARENA_HARD_WEIGHTS)
+    run(tmp_path, judge_server, "store.sqlite", "plain")
+    sent = sum(judge_server.answered().values())
+    reused = run(tmp_path, judge_server, "store.sqlite", "reused", "--template", str(weighted))
+    assert sum(judge_server.answered().values()) == sent  # nothing paid for twice
+    assert f"{sent} already in the store" in reused.stdout + reused.stderr
+    run(tmp_path, judge_server, "fresh.sqlite", "fresh", "--template", str(weighted))
+
+    assert ratings(tmp_path, "reused") == ratings(tmp_path, "fresh") != ratings(tmp_path, "plain")
+    lines = judgment_lines(tmp_path, "reused")
+    strong = [line for line in lines if line["label"] in ("[[A>>B]]", "[[B>>A]]")]
+    assert strong and {line["weight"] for line in strong} == {3.0}
+    assert {line["template_hash"] for line in lines} == {
+        json.loads((tmp_path / "fresh" / "leaderboard.json").read_text())["meta"]["template_sha256"]}
+    refit = judgebench("leaderboard", "--results", "reused", "--out", "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    assert ratings(tmp_path, "refit") == ratings(tmp_path, "fresh")
+
+
+def test_a_stored_verdict_the_template_lacks_is_unparsed_and_said_so(judge_server, tmp_path):
+    """A template without the tie verdict reads the stored ties as it would read them now: unparsed, counted
+    in the summary and the diagnostics, and not asked again (the store holds the answer)."""
+    no_ties = template_copy(tmp_path, "no-ties", WITHOUT_TIES, name="no-ties")
+    run(tmp_path, judge_server, "store.sqlite", "plain")
+    sent = sum(judge_server.answered().values())
+    reused = run(tmp_path, judge_server, "store.sqlite", "reused", "--template", str(no_ties))
+    assert sum(judge_server.answered().values()) == sent
+    ties = 2 * N_QUESTIONS // 3  # x ties the baseline on a third of the questions, in two orders
+    assert (f"{ties} stored judgments with none of the verdicts of template 'no-ties': counted as unparsed"
+            in " ".join((reused.stdout + reused.stderr).split()))
+    unparsed = [line for line in judgment_lines(tmp_path, "reused") if line["status"] == "unparsed"]
+    assert len(unparsed) == ties and {line["p_first"] for line in unparsed} == {None}
+    assert {line["error"] for line in unparsed} == {"no verdict of the template 'no-ties' in the judge's output"}
+    meta = json.loads((tmp_path / "reused" / "leaderboard.json").read_text())["meta"]
+    assert meta["games_unparsed"] == ties and meta["pairs_incomplete"] == ties // 2
+
+
+def test_a_store_does_not_mix_versions_of_one_template_name_and_reads_with_a_template_file(judge_server, tmp_path):
+    """Half the questions judged with pairwise-5, then all of them with a same-named copy weighting `>>` 3: the
+    store holds verdicts read by two versions of 'pairwise-5'. `leaderboard --store` mixed them silently (weight 1
+    on half the games, 3 on the others); it refuses, and with the copy as --template it reads every stored
+    judgment with the copy's verdicts: the run's ratings."""
+    weighted = template_copy(tmp_path, "weighted", ARENA_HARD_WEIGHTS)
+    run(tmp_path, judge_server, "store.sqlite", "half", n=N_QUESTIONS // 2)
+    run(tmp_path, judge_server, "store.sqlite", "all", "--template", str(weighted))
+    for command in ("leaderboard", "report"):
+        mixed = judgebench(command, "--store", "store.sqlite", "--out", "mixed.html", cwd=tmp_path)
+        assert mixed.returncode == 2 and "Traceback" not in mixed.stderr
+        assert "judgments of the template 'pairwise-5' read by 2 versions of it" in " ".join(mixed.stderr.split())
+    read = judgebench("leaderboard", "--store", "store.sqlite", "--template", str(weighted), "--baseline", "base",
+                      "--rounds", "50", "--out", "read", cwd=tmp_path)
+    assert read.returncode == 0, read.stderr
+    assert ratings(tmp_path, "read") == ratings(tmp_path, "all")
+
+
+def test_games_with_identical_answers_share_one_call_and_every_refit_sees_them_all(judge_server, tmp_path):
+    """x answers q00 as the baseline does, and x, y and the baseline give one answer to q01: both orders of those
+    pairs render one request, judged by one call. The run rated every game; judgments.jsonl and the store held
+    one row per call, so a refit from either lost games (a pair short, other ratings) and nothing said so."""
+    same = {"q00": ("x", "base"), "q01": ("x", "y", "base")}
+    planned = 2 * 2 * N_QUESTIONS  # x and y against the baseline, both orders
+    result = run(tmp_path, judge_server, "store.sqlite", "out", same=same)
+    assert sum(judge_server.answered().values()) == planned - 4  # q00: 2 games, 1 call; q01: 4 games, 1 call
+    assert (f"{planned} games planned, 0 already in the store (store.sqlite), {planned - 4} sent now, 4 games judged "
+            "by the call of another game with the same request (identical answers)"
+            in " ".join((result.stdout + result.stderr).split()))
+    board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert board["meta"]["games_shared"] == 4 and board["meta"]["pairs_incomplete"] == 0
+    lines = judgment_lines(tmp_path, "out")
+    assert len(lines) == planned and sum(line["shared_call"] for line in lines) == 4
+    assert sum(line["prompt_tokens"] for line in lines) == sum(entry.prompt_tokens for entry in judge_server.log)
+
+    for source in (["--results", "out"], ["--store", "store.sqlite", "--baseline", "base", "--rounds", "50"]):
+        refit = judgebench("leaderboard", *source, "--out", "refit", cwd=tmp_path)
+        assert refit.returncode == 0, refit.stderr
+        assert ratings(tmp_path, "refit") == ratings(tmp_path, "out")
+        assert {entry[3] for entry in ratings(tmp_path, "refit").values()} == {N_QUESTIONS, 2 * N_QUESTIONS}
+    again = run(tmp_path, judge_server, "store.sqlite", "again", same=same)
+    assert sum(judge_server.answered().values()) == planned - 4  # nothing sent again
+    assert f"{planned} games planned, {planned - 4} already in the store" in " ".join(again.stdout.split())
+    assert ratings(tmp_path, "again") == ratings(tmp_path, "out")
