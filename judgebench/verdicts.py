@@ -172,7 +172,11 @@ def combine(games: pd.DataFrame, swap: str = "both", seed: int = 0,
             baseline: str | None = None) -> Combined:
     """Turn ok games (question_id, first, second, p_first, weight) into one outcome per pair.
 
-    - `both`: score_a is the average of the two orders (ties count half); a pair needs both orders;
+    - `both`: score_a is the two orders' mean weighted by their verdicts' weights (ties count half), and the
+      outcome's weight their mean; a pair needs both orders. With equal weights that is the plain mean; with a
+      template that counts `[[A>>B]]` three times (arena-hard-auto's rule) a pair judged `[[A>>B]]` one way
+      and `[[B>A]]` the other scores 3/4, as arena-hard-auto's three-plus-one games do, and a fit on such
+      outcomes gives the weighted share of games each model won, which is arena-hard-auto's score;
     - `consistent`: each order's discrete verdict; if the orders disagree the pair is a tie (MT-Bench's
       rule), and how often that happens is counted in `n_inconsistent`;
     - `random-one`: the order that was judged; if both were, the one `pairing.shows_a_first` picks with
@@ -202,8 +206,9 @@ def combine(games: pd.DataFrame, swap: str = "both", seed: int = 0,
         weight = np.where(use_ab, pairs["weight_ab"], pairs["weight_ba"])
         keep = ~np.isnan(score)
     elif swap == "both":
-        score = (pairs["p_ab"] + pairs["p_ba"]).to_numpy() / 2
-        weight = (pairs["weight_ab"] + pairs["weight_ba"]).to_numpy() / 2
+        total = (pairs["weight_ab"] + pairs["weight_ba"]).to_numpy()
+        score = (pairs["weight_ab"] * pairs["p_ab"] + pairs["weight_ba"] * pairs["p_ba"]).to_numpy() / total
+        weight = total / 2
         keep = complete.to_numpy()
     else:
         d_ab, d_ba = discrete(pairs["p_ab"].to_numpy()), discrete(pairs["p_ba"].to_numpy())

@@ -273,6 +273,17 @@ def test_swap_policies():
     assert (q2["p_ab"], q2["p_ba"]) == (1.0, 0.0)  # per-order verdicts survive combination
 
 
+def test_both_orders_combine_weighted_by_their_verdicts_weights():
+    # arena-hard-auto counts a strong verdict as three games: [[A>>B]] one way (weight 3, m wins) and [[B>A]]
+    # the other (weight 1, m loses) is three wins in four games for m, 3/4; the outcome counts as the mean
+    # of the two games' weights, 2, so that equal weights give the plain mean with weight 1
+    games = _games([("q1", "m", "base", 1.0, 3.0), ("q1", "base", "m", 1.0, 1.0),
+                    ("q2", "base", "m", 0.0, 3.0), ("q2", "m", "base", 0.5, 1.0)])
+    outcomes = combine(games, "both", baseline="base").outcomes.set_index("question_id")
+    assert outcomes.loc["q1", ["score_a", "weight"]].tolist() == [0.75, 2.0]
+    assert outcomes.loc["q2", ["score_a", "weight"]].tolist() == [(3 * 1.0 + 0.5) / 4, 2.0]
+
+
 def test_random_one_uses_one_seeded_order():
     # Both orders judged, with different verdicts and weights, so the outcome shows which order counted.
     games = _games([("q1", "m", "base", 1.0, 1.0), ("q1", "base", "m", 1.0, 3.0)])
