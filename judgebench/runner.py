@@ -582,19 +582,33 @@ def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-class StopSignals:
-    """SIGINT (Ctrl-C) and SIGTERM for the whole of a command that judges in steps: a check (its batches).
+class Stopped(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM, raised by `StopSignals.interruptible` in work that may be abandoned at any
+    point. A KeyboardInterrupt, so that where it is not caught it ends the command as Ctrl-C does (the CLI
+    exits 128 + `signum`), and asyncio and uvloop let it through as they let Ctrl-C through."""
 
-    The runner handles both signals while games are sent (`_send_until_stopped`); between two batches SIGTERM
-    would otherwise have its default action (the process ends at once, unannounced) and Ctrl-C would raise
-    KeyboardInterrupt wherever the code is. As a context manager (in the main thread; elsewhere it installs
-    nothing) this keeps the first signal in `signum`, the runner's included: `run_async` then sends nothing
-    more and marks its result stopped, and the caller judges no further batch. While games are sent the
-    runner's handlers take over and give these back after.
+    def __init__(self, signum: signal.Signals):
+        super().__init__(signum.name)
+        self.signum = signum
+
+
+class StopSignals:
+    """SIGINT (Ctrl-C) and SIGTERM for the whole of a command that judges in steps: an adaptive run (its rounds,
+    the planner's choice between them, the design-bias replays after them) or a check (its batches).
+
+    The runner handles both signals while games are sent (`_send_until_stopped`); between two rounds SIGTERM
+    would otherwise have its default action (the process ends at once, unannounced, its run left 'running' in
+    the store) and Ctrl-C would raise KeyboardInterrupt wherever the code is, a round's bookkeeping half done.
+    As a context manager (in the main thread; elsewhere it installs nothing) this keeps the first signal in
+    `signum`, the runner's included: `run_async` then sends nothing more and marks its result stopped, and the
+    caller judges no further round or batch. Within `interruptible()` (the planner's choice, the replays: CPU
+    work that can take a minute, longer than a service manager waits before SIGKILL) a signal raises `Stopped`
+    at once instead. While games are sent the runner's handlers take over and give these back after.
     """
 
     def __init__(self) -> None:
         self.signum: signal.Signals | None = None
+        self._raising = False
         self._previous: dict[signal.Signals, Any] = {}
 
     def __enter__(self) -> StopSignals:
@@ -618,7 +632,20 @@ class StopSignals:
         return self.signum
 
     def _received(self, signum: int, frame: object) -> None:
-        self.keep(signum)
+        first = self.keep(signum)
+        if self._raising:
+            raise Stopped(first)
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """Within the block a signal raises `Stopped` at once; one kept before raises on entering."""
+        if self.signum is not None:
+            raise Stopped(self.signum)
+        self._raising = True
+        try:
+            yield
+        finally:
+            self._raising = False
 
 
 @contextmanager
@@ -644,8 +671,8 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
     and paid for again by the next run. A second SIGINT, an engine that cannot finish them (a local vLLM,
     which bills nothing), or SIGTERM cancels the task at once: a service manager's SIGTERM is followed by
     SIGKILL within seconds, sooner than a request may take. The handlers found before are put back after, not
-    the defaults the event loop would leave (which would let a SIGTERM between a check's batches end the
-    process unannounced); `stop_signals` (`StopSignals`), when given, keeps the signal too, and one it
+    the defaults the event loop would leave (which would let a SIGTERM between an adaptive run's rounds end
+    the process unannounced); `stop_signals` (`StopSignals`), when given, keeps the signal too, and one it
     kept before this call stops the task before anything is sent."""
     loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
