@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +31,15 @@ import numpy as np
 import pandas as pd
 
 from judgebench.config import PLAN_SETTINGS, RunConfig
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, EXIT_REGRESSION, EXIT_UNDECIDED, ConfigError, InputError
+from judgebench.errors import (
+    EXIT_FAILED_GAMES,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_UNDECIDED,
+    ConfigError,
+    InputError,
+    stopped_exit_code,
+)
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import atomic_write_text, json_safe
 from judgebench.prompts import load_template
@@ -44,8 +53,8 @@ from judgebench.ratings.sequential import (
     questions_to_decide,
     t_test,
 )
-from judgebench.records import OK, Dataset
-from judgebench.runner import RunResult
+from judgebench.records import FAILED, OK, Dataset
+from judgebench.runner import RunResult, StopSignals
 
 UNCATEGORISED = "(none)"
 SHORT = 160  # characters of an answer or a judge's reasoning shown in the summary
@@ -230,7 +239,8 @@ def count_flips(frame: pd.DataFrame) -> dict[str, int]:
 
 @dataclass
 class CheckReport:
-    """Everything a check decided and measured; `exit_code` follows DESIGN.md (0, 1, 3, 4)."""
+    """Everything a check decided and measured; `exit_code` follows DESIGN.md (0, 1, 3, 4; 130 or 143 when a
+    signal stopped it, `stopped_by`: then it decided nothing, and `overall` is None)."""
 
     options: CheckOptions
     scale: Scale
@@ -245,9 +255,13 @@ class CheckReport:
     exit_code: int = EXIT_OK
     failing_categories: list[str] = field(default_factory=list)
     questions_available: int | None = None  # usable by the check (a --max-questions sample may use fewer)
+    stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
 
     def rule(self) -> str:
         """The result and the rule it follows, in words."""
+        if self.stopped_by is not None:
+            return (f"stopped: interrupted by {self.stopped_by.name}, no decision (what was judged is stored; run the "
+                    "same command again to go on)")
         if self.overall is None:
             return (f"no decision: {self.n_failed} games failed; run again to retry them "
                     "(or --allow-failed to decide on the complete questions)")
@@ -275,7 +289,8 @@ class CheckReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "decision": self.overall.decision if self.overall else "failed", "exit_code": self.exit_code,
+            "decision": "stopped" if self.stopped_by is not None else (
+                self.overall.decision if self.overall else "failed"), "exit_code": self.exit_code,
             "rule": self.rule(), "candidate": self.options.candidate, "reference": self.reference,
             "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.confidence,
             "threshold": self.scale.threshold, "score_range": [self.scale.low, self.scale.high],
@@ -295,6 +310,9 @@ def finish(report: CheckReport) -> CheckReport:
     """Set the exit code from the decision and the options (`--fail-on`, `--undecided`, `--allow-failed`)."""
     options = report.options
     report.failing_categories = [c.name for c in report.categories if c.decision == "regression"]
+    if report.stopped_by is not None:
+        report.exit_code = stopped_exit_code(report.stopped_by)
+        return report
     if report.overall is None:
         report.exit_code = EXIT_FAILED_GAMES
         return report
@@ -412,8 +430,9 @@ def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
 
 
 def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str], models: list[str],
-                    baseline: str) -> RunResult:
-    """Judge `models` against `baseline` on these questions (only what the store lacks is sent)."""
+                    baseline: str, signals: StopSignals | None = None) -> RunResult:
+    """Judge `models` against `baseline` on these questions (only what the store lacks is sent; nothing after a
+    signal `signals` kept, `runner.run_async`)."""
     from judgebench.runner import run_async, run_coroutine
 
     chosen = set(question_ids)
@@ -422,13 +441,20 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                      [m for m in dataset.models if m in models])
     settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
                                    **dict.fromkeys(PLAN_SETTINGS))
-    return run_coroutine(run_async(settings, subset))
+    return run_coroutine(run_async(settings, subset, stop_signals=signals))
 
 
 def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
-    """Judge calls made (over all batches), games of the final plan served from the store, tokens, cost."""
+    """Judge calls made (over all batches), games of the final plan served from the store, tokens, cost.
+
+    Served from the store: the final plan's stored games that none of this check's batches judged (stored
+    before it, or by another process meanwhile), failed ones left out (they are asked again); never the games
+    of a stopped check that nobody judged."""
     sent = sum(r.tally.done for r in results)
-    return {"judge_calls": sent, "calls_from_store": max(results[-1].planned - sent, 0),
+    ours = {r.run_id for r in results if r.run_id is not None}
+    stored = results[-1].judgments
+    served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours)).sum())
+    return {"judge_calls": sent, "calls_from_store": served,
             "prompt_tokens": sum(r.tally.prompt_tokens for r in results),
             "completion_tokens": sum(r.tally.completion_tokens for r in results),
             "cost_usd": sum(r.tally.cost for r in results) if priced else None}
@@ -505,7 +531,11 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     """Judge what is needed, decide, and return the report (the Python API of `judgebench check`).
 
     Everything that can be refused (options, inputs, models, an earlier run judged differently) is refused
-    before the first judge call.
+    before the first judge call. Ctrl-C or SIGTERM while judging or deciding stops the check: no further batch
+    is judged and nothing is decided, the report says it was stopped (`stopped_by`, exit 130 or 143) and counts
+    only the judge calls made. The CLI still writes its files, marked stopped, with no pass or failure in them:
+    a CI job that is cancelled or times out then shows why there is no decision, and a file left by an earlier
+    check in the same place (a reused workspace, a cache) is not read as this check's result.
     """
     from judgebench.datasets import load_dataset
 
@@ -526,29 +556,37 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     if len(order) < 2:
         raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and "
                          f"{comparison.opponent}; a check needs at least two", path=config.questions)
-    frame, results = judge_in_batches(config, dataset, options, comparison, order)
-    last = results[-1]
-    games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
-    priced = config.judge.priced
-    return summarise(frame, games, dataset, options, comparison.scale, comparison.reference,
-                     None if options.against is None else comparison.opponent, _accounting(results, priced),
-                     last.n_failed, questions_available=len(pool))
+    baseline = None if options.against is None else comparison.opponent
+    with StopSignals() as signals:
+        frame, results = judge_in_batches(config, dataset, options, comparison, order, signals)
+        last = results[-1]
+        games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
+        accounting = _accounting(results, config.judge.priced)
+        decided = None if signals.signum is not None else summarise(
+            frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
+            last.n_failed, questions_available=len(pool))
+    if decided is not None and signals.signum is None:
+        return decided
+    return finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None, categories=[],
+                              flips={}, worst=[], accounting=accounting, n_failed=last.n_failed,
+                              stopped_by=signals.signum))
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
-                     order: list[str]) -> tuple[pd.DataFrame, list[RunResult]]:
+                     order: list[str], signals: StopSignals | None = None) -> tuple[pd.DataFrame, list[RunResult]]:
     """Judge the questions in `order`: all at once, or (sequential) growing prefixes of `batch_size` more
-    questions until the confidence sequence decides; stops early when games failed (unless allowed).
-    Returns the per-question scores of what was judged, and each batch's run result."""
+    questions until the confidence sequence decides; stops early when games failed (unless allowed), and
+    after a signal `signals` (`runner.StopSignals`) kept. Returns the per-question scores of what was judged,
+    and each batch's run result."""
     models = [options.candidate, comparison.opponent]
     stops = range(options.batch_size, len(order) + options.batch_size, options.batch_size) \
         if options.sequential else [len(order)]
     results: list[RunResult] = []
     for stop in stops:
         judged_ids = order[:stop]
-        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent))
+        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent, signals))
         frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
-        if results[-1].n_failed and not options.allow_failed:
+        if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break
         if options.sequential and len(frame) >= 2:
             test = interval_for(frame["score"].to_numpy(), comparison.scale, options.confidence, True)
@@ -564,7 +602,7 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
 def markdown_summary(report: CheckReport) -> str:
     """The summary for a pull request or $GITHUB_STEP_SUMMARY."""
     data = report.to_json()
-    icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️"}.get(data["decision"], "❌")
+    icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(data["decision"], "❌")
     opponent = f"{report.reference} (against the run's baseline {report.baseline})" if report.baseline \
         else report.reference
     lines = [f"## judgebench check: {icon} {data['decision']}", "",
@@ -579,11 +617,11 @@ def markdown_summary(report: CheckReport) -> str:
                       f"{(1 - report.options.confidence) / 2:.1%} per side); intervals are unadjusted.", ""]
     if report.failing_categories:
         lines += [f"Failing categories: **{', '.join(report.failing_categories)}**", ""]
-    flips = report.flips
-    if report.baseline:
+    flips = report.flips  # none when stopped
+    if flips and report.baseline:
         lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
                   f"candidate lost, {flips['loss_to_win']} the reverse.", ""]
-    else:
+    elif flips:
         lines += [f"Flips against the reference: the candidate lost {flips['win_to_loss']} questions and won "
                   f"{flips['loss_to_win']}.", ""]
     if report.worst:
@@ -602,10 +640,11 @@ def markdown_summary(report: CheckReport) -> str:
 
 def junit_xml(report: CheckReport) -> str:
     """JUnit XML: one test case for the overall check and one per category; regressions are failures,
-    undecided results are skipped (or failures with `--undecided fail`)."""
+    undecided results are skipped (or failures with `--undecided fail`); a check stopped by a signal is one
+    error (it did not run to a result)."""
     suite = ElementTree.Element("testsuite", name="judgebench check")
     cases = ([report.overall] if report.overall else []) + report.categories
-    failures = skipped = 0
+    failures = skipped = errors = 0
     for item in cases:
         case = ElementTree.SubElement(suite, "testcase", classname=f"judgebench.check.{report.options.candidate}",
                                       name=item.name)
@@ -620,13 +659,17 @@ def junit_xml(report: CheckReport) -> str:
             skipped += 1
             ElementTree.SubElement(case, "skipped", message=figures)
     if report.overall is None:
-        failures += 1
         case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
-        ElementTree.SubElement(case, "failure", message=report.rule(), type="failed-games")
+        if report.stopped_by is not None:
+            errors += 1
+            ElementTree.SubElement(case, "error", message=report.rule(), type="interrupted")
+        else:
+            failures += 1
+            ElementTree.SubElement(case, "failure", message=report.rule(), type="failed-games")
     suite.set("tests", str(max(len(cases), 1)))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
-    suite.set("errors", "0")
+    suite.set("errors", str(errors))
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
@@ -636,7 +679,7 @@ def github_annotations(report: CheckReport) -> list[str]:
         return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
     lines = []
-    if report.exit_code in (EXIT_REGRESSION, EXIT_FAILED_GAMES):
+    if report.exit_code in (EXIT_REGRESSION, EXIT_FAILED_GAMES) or report.stopped_by is not None:
         lines.append(command("error", report.rule()))
     elif report.overall is not None and report.overall.decision == "undecided":
         lines.append(command("warning", report.rule()))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import typer
 
 from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError, expected
-from judgebench.errors import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, ConfigError, JudgebenchError
+from judgebench.errors import EXIT_OUTPUT_CLOSED, ConfigError, JudgebenchError, stopped_exit_code
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,7 +43,8 @@ def reports_errors(command: Command) -> Command:
     """Run a command, ending a user-caused error in one message and its exit code (inside click's main).
 
     Bad values given as flags are raised as click's usage error (`ctx.fail`), so click prints its usage
-    message; other errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130. Output
+    message; other errors print `error: ...`. Ctrl-C outside the runner's own handling exits 130 (143 for a
+    SIGTERM the runner turned into an interrupt: `runner.Stopped`). Output
     cut short by its reader (`judgebench check ... | head`) exits 141, as a process killed by SIGPIPE does,
     rather than click's 1, which `check` uses for a regression.
     """
@@ -60,9 +61,9 @@ def reports_errors(command: Command) -> Command:
         except JudgebenchError as error:
             typer.secho(f"error: {error}", fg="red", err=True)
             raise typer.Exit(error.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             typer.secho("stopped", fg="red", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(stopped_exit_code(getattr(interrupt, "signum", None))) from None
         except BrokenPipeError:
             _discard_stdout()
             raise typer.Exit(EXIT_OUTPUT_CLOSED) from None

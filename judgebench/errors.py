@@ -22,6 +22,8 @@ Exit codes (DESIGN.md, "Conventions"):
 
 from __future__ import annotations
 
+import signal
+
 EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
@@ -32,6 +34,12 @@ EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 EXIT_OUTPUT_CLOSED = 141
+
+
+def stopped_exit_code(signum: int | None) -> int:
+    """The exit code of a command stopped by `signum`: 143 after SIGTERM (a service manager's stop), else 130
+    (Ctrl-C), 128 + the signal's number as for a process the signal ended."""
+    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 class JudgebenchError(Exception):

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from judgebench.leaderboard import DesignBias
     from judgebench.prompts import Template
     from judgebench.records import Dataset, Pair
-    from judgebench.runner import RunResult, Tally
+    from judgebench.runner import RunRecording, RunResult, StopSignals, Tally
     from judgebench.schedule import Planner
 
 ProgressCallback = Callable[["Tally"], None]
@@ -169,6 +169,10 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen.
 
+    Ctrl-C or SIGTERM once judging has begun, while it lasts or while the ratings are computed, stops the
+    evaluation: `run.interrupted`, exit code 130 or 143, the run recorded 'interrupted' in the store, and
+    nothing written to `out` (`runner.StopSignals`).
+
     Raises
     ------
     JudgebenchError
@@ -178,7 +182,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     from judgebench.datasets import load_dataset
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
-    from judgebench.runner import run_async, run_coroutine
+    from judgebench.runner import RunRecording, Stopped, StopSignals, run_async, run_coroutine
 
     if settings.questions is None or not settings.answers:
         raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
@@ -193,13 +197,37 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     check_reference_models(settings, dataset)
     if settings.style_control:
         check_style_counts(dataset)
-    planner = None
-    if settings.pairs in ("adaptive", "tournament"):
-        planner = make_planner(settings, dataset)
-        result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress, on_event))
-    else:
-        result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                         on_start=on_start, on_event=on_event))
+    planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
+    with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the run as an interruption
+        if planner is not None:
+            result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
+                                                   on_event, signals))
+        else:
+            result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                             on_start=on_start, on_event=on_event, stop_signals=signals))
+        evaluation: Evaluation | None = None
+        if not result.interrupted:
+            try:
+                with signals.interruptible():  # rating: an adaptive plan's replays take up to a minute
+                    evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
+            except Stopped as stopped:  # as if stopped while judging: no results, and the run 'interrupted'
+                if planner is not None:
+                    planner.stopped_by = "interrupted"
+                if result.run_id is not None:
+                    _record_end(settings, RunRecording(result.run_id, started=True), "interrupted", result.tally,
+                               result.planned)
+                result = replace(result, stopped_by=stopped.signum)
+        if evaluation is None:
+            evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
+    if out is not None and not result.interrupted:
+        evaluation.write(out)
+    return evaluation
+
+
+def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult,
+                planner: Planner | None, on_event: EventHandler | None) -> Evaluation:
+    """The evaluation of a run's judgments: the run's diagnostics and provenance and, unless it was stopped, the
+    judge's diagnostics and the leaderboard (with an adaptive plan's design-bias correction)."""
     diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
                                n_inconsistent=result.combined.n_inconsistent,
                                n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
@@ -225,8 +253,6 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
             **{**settings.build_options(), "interval": _interval(settings), **_reference(settings)},
             meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                   "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
-    if out is not None and not result.interrupted:
-        evaluation.write(out)
     return evaluation
 
 
@@ -326,18 +352,23 @@ def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
 
 async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Dataset, engine: Engine | None,
                           on_start: ProgressCallback | None, on_progress: ProgressCallback | None,
-                          on_event: EventHandler | None = None) -> RunResult:
+                          on_event: EventHandler | None = None, signals: StopSignals | None = None) -> RunResult:
     """Judge the planner's rounds until it stops: the runner sends what the store lacks of each round's new
     pairs, and the outcomes so far choose the next round. One engine serves every round, and the rounds are
     one run in the store's runs table. Each round plans, sends and reads only its own games, so a round
-    costs the same early and late in a long run. Returns the whole plan's result (`runner.merge_rounds`)."""
+    costs the same early and late in a long run. Returns the whole plan's result (`runner.merge_rounds`).
+
+    `signals` (`runner.StopSignals`, installed by the caller for the whole run): Ctrl-C or SIGTERM at any point,
+    while a round is sent or between rounds, ends the run as an interruption after the rounds judged so far
+    (before any round, `Stopped` goes on to the caller)."""
     import pandas as pd
 
     from judgebench.records import OUTCOME_COLUMNS
-    from judgebench.runner import RunRecording, Tally, build_engine, merge_rounds, run_async
+    from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, run_async
     from judgebench.schedule import step_noun
     from judgebench.store import Store
 
+    signals = signals or StopSignals()  # not entered: it keeps no signal, and the runner's handling alone applies
     own_engine = engine is None
     engine = engine or build_engine(settings.judge, on_event)
     sent, recording = Tally(), RunRecording()
@@ -354,13 +385,13 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
         next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently."""
         result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
-                                 pairs=batch, recording=recording)
+                                 pairs=batch, recording=recording, stop_signals=signals)
         sent.add(result.tally)
         for _ in range(settings.max_unparsed_attempts - 1):
             if result.interrupted or not result.n_unparsed:
                 break
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
-                                    pairs=batch, recording=recording)
+                                    pairs=batch, recording=recording, stop_signals=signals)
             sent.add(again.tally)
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
@@ -371,7 +402,11 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     try:
         outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
         try:
-            while (batch := planner.next_round(outcomes, cost)) or not rounds:
+            while True:
+                with signals.interruptible():  # the planner's choice: a signal raises Stopped at once
+                    batch = planner.next_round(outcomes, cost)
+                if not batch and rounds:
+                    break
                 result = await judge_round(batch)
                 rounds.append(result)
                 if result.interrupted or not batch:
@@ -382,25 +417,32 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                 if not result.combined.outcomes.empty:
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 cost += float(result.judgments["cost"].fillna(0.0).sum())
-        except KeyboardInterrupt:  # Ctrl-C between rounds, where the runner's signal handling is not installed:
-            if not rounds:  # the run ends as an interruption during a round does (before any round, the
-                raise  # interrupt goes on to the caller)
-            rounds[-1] = replace(rounds[-1], stopped_by=signal.SIGINT)
+        except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
+            if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
+                raise
+            rounds[-1] = replace(rounds[-1], stopped_by=getattr(interrupt, "signum", signal.SIGINT))
         if rounds[-1].interrupted:
             planner.stopped_by = "interrupted"
         status = "interrupted" if rounds[-1].interrupted else "finished"
     finally:
         try:
-            if recording.started:  # a store that cannot be written or is locked leaves the run 'running'
-                with suppress(StorageError), Store(settings.store, busy_timeout_s=2.0) as store:
-                    recording.finish(store, status, {**sent.run_counts(settings.judge.priced),
-                                                     "planned": sum(r.planned for r in rounds)})
+            _record_end(settings, recording, status, sent, sum(r.planned for r in rounds))
         finally:
             if own_engine:
                 await engine.aclose()
     with Store(settings.store) as store:
         runs = store.runs([key for r in rounds for key in r.judgments["key"]])
     return merge_rounds(rounds, sent, runs)
+
+
+def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally: Tally, planned: int) -> None:
+    """Record in the store's runs table how a run that sent games ended, with its counts (`tally`: the games it
+    sent; `planned`: its plan's games); a store that cannot be written or is locked leaves the run 'running'."""
+    from judgebench.store import Store
+
+    if recording.started:
+        with suppress(StorageError), Store(settings.store, busy_timeout_s=2.0) as store:
+            recording.finish(store, status, {**tally.run_counts(settings.judge.priced), "planned": planned})
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:

@@ -11,9 +11,9 @@ import signal
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import pandas as pd
 
 from judgebench.config import JudgeConfig, RunConfig
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
-from judgebench.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, ConfigError, StorageError
+from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, Answer, Dataset, Pair, ok_games, per_game
@@ -133,7 +133,7 @@ class RunResult:
     def stopped_exit_code(self) -> int:
         """The exit code of a stopped run, 128 + the signal's number as for a process the signal ended: 143 after
         SIGTERM (a service manager's stop), else 130 (Ctrl-C)."""
-        return EXIT_TERMINATED if self.stopped_by == signal.SIGTERM else EXIT_INTERRUPTED
+        return stopped_exit_code(self.stopped_by)
 
     @property
     def n_failed(self) -> int:
@@ -457,7 +457,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     on_progress: Callable[[Tally], None] | None = None,
                     on_start: Callable[[Tally], None] | None = None, on_event: EventHandler | None = None,
                     pairs: Sequence[Pair] | None = None, sharing: Sharing = Sharing(),
-                    busy_timeout_s: float = 30.0, recording: RunRecording | None = None) -> RunResult:
+                    busy_timeout_s: float = 30.0, recording: RunRecording | None = None,
+                    stop_signals: StopSignals | None = None) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
 
     `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's new round).
@@ -467,7 +468,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     received are stored and an engine this function built is closed. `on_event` receives the engine's
     reports (rate-limit waits, concurrency changes) for the progress line. `recording`: the store's run row
     to record the games under, started here if need be and finished by the caller (an adaptive run's rounds
-    share one); without it this call is a run of its own.
+    share one); without it this call is a run of its own. `stop_signals`: the signal handling of a command that
+    judges in steps (`StopSignals`): after a signal it kept, this call sends nothing, and a signal that comes
+    while this call stores or reads marks its result stopped too.
     """
     template = load_template(config.template)
     specs = plan_games(dataset, config, template, pairs)
@@ -479,7 +482,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
         plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
         same_request = plan[plan["key"].duplicated(keep=False)]  # games whose answers are identical
-        stopped_by: signal.Signals | None = None
+        stopped_by = stop_signals.signum if stop_signals is not None else None  # a signal before: send nothing
         notes: list[str] = []
         shared = recording is not None
         recording = recording or RunRecording()
@@ -502,7 +505,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             tally = Tally(total=len(pending))
             if on_start is not None:
                 on_start(tally)
-            if pending:
+            if pending and stopped_by is None:
                 assert engine is not None and server is not None
                 recording.start(store, run_provenance(config, template, description, server, len(specs)))
                 status = "failed"
@@ -511,7 +514,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                         lambda stop: send_games(engine, pending, store, template, config.judge, tally, on_progress,
                                                 run_id=recording.id, server=server, sharing=sharing,
                                                 max_unparsed_attempts=config.max_unparsed_attempts, stop=stop),
-                        engine, on_event)
+                        engine, on_event, stop_signals)
                     status = "interrupted" if stopped_by is not None else "finished"
                 finally:
                     if not shared:
@@ -521,6 +524,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     finally:
         if own_engine and engine is not None:
             await engine.aclose()
+    if stopped_by is None and stop_signals is not None:
+        stopped_by = stop_signals.signum  # kept while this call stored or read: it ends the command as well
     held = held.drop_duplicates("key")  # one row per judgment: this plan's games are given theirs below
     judgments = read_stored(held, template)  # the stored output read with this template's verdicts
     unreadable = int(((held["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
@@ -580,8 +585,87 @@ def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM, raised by `StopSignals.interruptible` in work that may be abandoned at any
+    point. A KeyboardInterrupt, so that where it is not caught it ends the command as Ctrl-C does (the CLI
+    exits 128 + `signum`), and asyncio and uvloop let it through as they let Ctrl-C through."""
+
+    def __init__(self, signum: signal.Signals):
+        super().__init__(signum.name)
+        self.signum = signum
+
+
+class StopSignals:
+    """SIGINT (Ctrl-C) and SIGTERM for the whole of a command that judges in steps: an adaptive run (its rounds,
+    the planner's choice between them, the design-bias replays after them) or a check (its batches).
+
+    The runner handles both signals while games are sent (`_send_until_stopped`); between two rounds SIGTERM
+    would otherwise have its default action (the process ends at once, unannounced, its run left 'running' in
+    the store) and Ctrl-C would raise KeyboardInterrupt wherever the code is, a round's bookkeeping half done.
+    As a context manager (in the main thread; elsewhere it installs nothing) this keeps the first signal in
+    `signum`, the runner's included: `run_async` then sends nothing more and marks its result stopped, and the
+    caller judges no further round or batch. Within `interruptible()` (the planner's choice, the replays: CPU
+    work that can take a minute, longer than a service manager waits before SIGKILL) a signal raises `Stopped`
+    at once instead. While games are sent the runner's handlers take over and give these back after.
+    """
+
+    def __init__(self) -> None:
+        self.signum: signal.Signals | None = None
+        self._raising = False
+        self._previous: dict[signal.Signals, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[signum] = signal.signal(signum, self._received)
+            except ValueError:  # not the main thread: signals are not this thread's to handle
+                break
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            if handler is not None:  # None: a handler not installed from Python, which cannot be put back
+                signal.signal(signum, handler)
+        self._previous.clear()
+
+    def keep(self, signum: int) -> signal.Signals:
+        """Record a signal; returns the first one, which is what stopped the command."""
+        if self.signum is None:
+            self.signum = signal.Signals(signum)
+        return self.signum
+
+    def _received(self, signum: int, frame: object) -> None:
+        first = self.keep(signum)
+        if self._raising:
+            raise Stopped(first)
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """Within the block a signal raises `Stopped` at once; one kept before raises on entering."""
+        if self.signum is not None:
+            raise Stopped(self.signum)
+        self._raising = True
+        try:
+            yield
+        finally:
+            self._raising = False
+
+
+@contextmanager
+def _signals_blocked(signums: Iterable[signal.Signals]) -> Iterator[None]:
+    """Hold back `signums` (delivered when the block ends) while their handlers are swapped."""
+    signums = set(signums)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signums) if signums else None
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, Any, None]], engine: Engine,
-                              on_event: EventHandler | None = None) -> signal.Signals | None:
+                              on_event: EventHandler | None = None,
+                              stop_signals: StopSignals | None = None) -> signal.Signals | None:
     """Run `sending(stop)` as a task that SIGINT/SIGTERM stop cleanly; the signal that stopped it early (the
     first one received), None when none did.
 
@@ -589,7 +673,10 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
     already sent (`Engine.finish_in_flight`): a server may bill them, and a request abandoned would be sent
     and paid for again by the next run. A second SIGINT, an engine that cannot finish them (a local vLLM,
     which bills nothing), or SIGTERM cancels the task at once: a service manager's SIGTERM is followed by
-    SIGKILL within seconds, sooner than a request may take."""
+    SIGKILL within seconds, sooner than a request may take. The handlers found before are put back after, not
+    the defaults the event loop would leave (which would let a SIGTERM between an adaptive run's rounds end
+    the process unannounced); `stop_signals` (`StopSignals`), when given, keeps the signal too, and one it
+    kept before this call stops the task before anything is sent."""
     loop = asyncio.get_running_loop()
     stop_asked = asyncio.Event()
     task = asyncio.ensure_future(sending(stop_asked))
@@ -605,22 +692,31 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
                                           "bill (Ctrl-C again abandons them)"))
         if stopped is None:
             stopped = signum
+        if stop_signals is not None:
+            stop_signals.keep(signum)
 
-    installed = []
+    previous: dict[signal.Signals, Any] = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
+            handler = signal.getsignal(signum)
             loop.add_signal_handler(signum, stop, signum)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no signal support
+            previous[signum] = handler
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signal support
             pass
+    if stop_signals is not None and stop_signals.signum is not None:  # kept before these handlers came
+        stopped = stop_signals.signum
+        task.cancel()  # before it starts: nothing is claimed or sent
     try:
         await task
     except asyncio.CancelledError:
         if stopped is None:
             raise
     finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
+        with _signals_blocked(previous):  # no signal meets the default handler the loop leaves in between
+            for signum, handler in previous.items():
+                loop.remove_signal_handler(signum)
+                if handler is not None:
+                    signal.signal(signum, handler)
     return stopped
 
 

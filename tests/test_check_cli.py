@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,9 @@ from junitparser import Failure, JUnitXml
 from judgebench.check import CheckOptions, run_check
 from judgebench.config import load_config
 from judgebench.evaluation import evaluate
+from tests.support.judge_server import answered as judge_answered
 from tests.support.judge_server import quality_rule
+from tests.test_run_e2e import _ok_keys
 
 pytestmark = pytest.mark.integration
 
@@ -329,3 +333,49 @@ def test_failed_games_exit_3_unless_allowed(judge_server, folder):
     assert failed["games_failed"] == 2 and "2 games failed" in failed["rule"]
     allowed = check(folder, judge_server, candidate="bad", reference="ref", allow_failed=True)
     assert allowed["exit_code"] == 1 and allowed["overall"]["n_questions"] == N - 1
+
+
+@pytest.mark.parametrize(("signum", "flags", "candidate", "rerun_code"),
+                         [(signal.SIGTERM, (), "bad", 1),
+                          (signal.SIGINT, ("--sequential", "--batch-size", "4"), "coin", 4)],
+                         ids=["sigterm", "ctrl-c-sequential"])
+def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge_server_process, folder, signum,
+                                                                          flags, candidate, rerun_code):
+    """A real signal to the CLI once 16 games are answered (of 80; 0.2 s per answer, 8 at a time). Ignored,
+    the candidate that loses everywhere would be a regression (exit 1) on the 8 questions judged, reported as
+    64 games "served from the store"; a sequential check of a candidate that never decides would go on to
+    its next batches. Stopped, the check decides nothing and says so in every output, exits 128 + the signal,
+    counts only the calls made, and the same command goes on from the store."""
+    server = judge_server_process("--latency-ms", "200")
+    config = write_config(folder, server.base_url)
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+    environment.pop("GITHUB_ACTIONS", None)
+    args = ["check", "--config", str(config), "--candidate", candidate, "--reference", "ref", *flags,
+            "--json", "check.json", "--junit", "junit.xml", "--summary", "check.md"]
+    check = subprocess.Popen([sys.executable, "-m", "judgebench.cli", *args], cwd=folder, env=environment,
+                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(server.log()) < 16 and check.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    check.send_signal(signum)
+    stdout, stderr = check.communicate(timeout=120)
+    assert check.returncode == 128 + signum, stdout + stderr
+    assert "Traceback" not in stderr
+    said = (f"stopped: interrupted by {signum.name}, no decision (what was judged is stored; run the same command "
+            "again to go on)")
+    assert said in stdout and said in (folder / "check.md").read_text()
+    report = json.loads((folder / "check.json").read_text())
+    # what was judged: the store's games (SIGTERM abandons the requests in flight; one whose answer was on its
+    # way may have been answered without being stored)
+    stored = set(_ok_keys(folder / "store.sqlite"))
+    assert stored <= set(judge_answered(server.log())) and len(stored) < 2 * N  # stopped early: no further batch
+    assert report["decision"] == "stopped" and report["exit_code"] == 128 + signum and report["overall"] is None
+    assert report["judge_calls"] == len(stored) and report["calls_from_store"] == 0
+    assert f"Judge calls made: {len(stored)}; served from the store: 0;" in stdout
+    junit = JUnitXml.fromfile(str(folder / "junit.xml"))
+    assert junit.errors == 1 and junit.failures == 0
+    rerun = judgebench(*args, cwd=folder)
+    assert rerun.returncode == rerun_code, rerun.stdout + rerun.stderr
+    again = json.loads((folder / "check.json").read_text())
+    assert again["calls_from_store"] == len(stored) and again["judge_calls"] == 2 * N - len(stored)
+    assert {judge_answered(server.log())[key] for key in stored} == {1}  # what was stored was not asked again

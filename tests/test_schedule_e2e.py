@@ -296,30 +296,73 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
 
 
-def test_ctrl_c_between_rounds_ends_the_run_as_an_interruption(judge_server, tmp_path, monkeypatch):
-    """Ctrl-C while the planner chooses a round (the runner's signal handling is only installed while games are
-    sent): Python's default SIGINT handler raises KeyboardInterrupt wherever the main thread is, so the
-    planner raising it on its third round stands in for the signal (whose timing a test cannot aim at)."""
-    from judgebench.config import load_config
-    from judgebench.evaluation import evaluate
-    from judgebench.schedule import Planner
+# `judgebench run` whose planner sends its own process a real signal as it begins to choose the third round,
+# where a user's Ctrl-C or a service manager's SIGTERM cannot be aimed from outside (the choice takes milliseconds).
+SIGNAL_AT_THIRD_CHOICE = """
+import os, signal, sys
+from judgebench import cli, schedule
+choose = schedule.Planner.next_round
+def next_round(planner, *args, **kwargs):
+    if len(planner.rounds) == 2:
+        os.kill(os.getpid(), signal.{name})
+    return choose(planner, *args, **kwargs)
+schedule.Planner.next_round = next_round
+cli.main()
+"""
 
-    choose = Planner.next_round
 
-    def interrupted_third_round(planner: Planner, outcomes, cost_usd: float = 0.0):
-        if len(planner.rounds) == 2:
-            raise KeyboardInterrupt
-        return choose(planner, outcomes, cost_usd)
+def _stopped_as_an_interruption(run: subprocess.CompletedProcess[str] | subprocess.Popen[str], stdout: str,
+                                stderr: str, signum: signal.Signals, folder: Path, sent_games: int) -> None:
+    """The run ended as one stopped while sending: exit 128 + the signal, the message, no results, and one run
+    recorded 'interrupted' with the games it sent."""
+    assert run.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert "stopped: interrupted (run the same command again to continue)" in " ".join(stdout.split())
+    assert f"stopped: {sent_games} of {sent_games} games sent and stored" in stderr
+    assert not (folder / "out" / "leaderboard.json").exists()
+    with sqlite3.connect(folder / "store.sqlite") as db:
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", sent_games)]
 
-    monkeypatch.setattr(Planner, "next_round", interrupted_third_round)
-    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive"),
-                           {"budget_calls": 200, "round_games": 20})
-    evaluation = evaluate(settings, out=tmp_path / "out")
-    assert evaluation.run.interrupted and evaluation.exit_code == 130
-    assert evaluation.provenance["adaptive"]["stopped_by"] == "interrupted"
-    assert sent(judge_server) == 40  # two rounds of 20 games, all stored
-    with sqlite3.connect(tmp_path / "store.sqlite") as db:
-        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 40)]
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_while_the_planner_chooses_ends_the_run_as_an_interruption(judge_server, tmp_path, signum):
+    """Between rounds the runner's own signal handling is not installed: SIGTERM there had its default action
+    (the process ended unannounced, its run left 'running'). Both signals end the run after the two rounds
+    judged, and the same command goes on from the store to the end of the plan."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    args = ["run", "--config", str(config), "--budget-calls", "200", "--round-games", "20"]
+    run = subprocess.run([sys.executable, "-c", SIGNAL_AT_THIRD_CHOICE.format(name=signum.name), *args],
+                         cwd=tmp_path, env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
+                         capture_output=True, timeout=120)
+    _stopped_as_an_interruption(run, run.stdout, run.stderr, signum, tmp_path, 40)
+    assert sent(judge_server) == 40  # two rounds of 20 games; the third was not chosen
+    rerun = judgebench(*args, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "200 games planned, 40 already in the store" in said(rerun)
+    assert set(judge_server.answered().values()) == {1} and sent(judge_server) == 200
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption(judge_server, tmp_path, signum):
+    """The replays after the last round take seconds (here 60 rounds of 4 games: 20 x 60 refits, 3 s on one
+    loaded core; up to a minute for large runs) and begin with the line that announces them; the signal is sent
+    when that line appears. SIGTERM there had its default action; Ctrl-C left the run recorded 'finished'
+    though the command wrote no results."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", "--config", str(config),
+                            "--budget-calls", str(ALL_PAIRS_CALLS), "--round-games", "4"], cwd=tmp_path,
+                           env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    assert run.stderr is not None
+    before = []
+    for line in run.stderr:  # up to the line that announces the replays
+        before.append(line)
+        if line.startswith("correcting the ratings for the plan's bias"):
+            break
+    run.send_signal(signum)
+    stdout, stderr = run.communicate(timeout=120)
+    _stopped_as_an_interruption(run, stdout, "".join(before) + stderr, signum, tmp_path, ALL_PAIRS_CALLS)
+    assert sent(judge_server) == ALL_PAIRS_CALLS
 
 
 def test_sigterm_in_a_later_round_ends_the_adaptive_run_with_exit_code_143(judge_server, tmp_path, monkeypatch):
