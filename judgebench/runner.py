@@ -481,16 +481,18 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             specs = fit_to_context(specs, dataset, template, engine)
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
         plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
-        same_request = plan[plan["key"].duplicated(keep=False)]  # games whose answers are identical
         stopped_by = stop_signals.signum if stop_signals is not None else None  # a signal before: send nothing
         notes: list[str] = []
         shared = recording is not None
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
+            stored = store.statuses(keys)
+            # Games whose request another game sends too (identical answers), in this plan or stored by an
+            # earlier run under other models (with swap "random-one", (q, x, base) then (q, y, base)).
+            same_request = plan[plan["key"].duplicated(keep=False) | plan["key"].isin(stored.keys())]
             if not same_request.empty:
                 store.share_games(same_request.itertuples(index=False, name=None))
-            stored = store.statuses(keys)
             to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
             asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]

@@ -161,3 +161,50 @@ def test_games_with_identical_answers_share_one_call_and_every_refit_sees_them_a
     assert sum(judge_server.answered().values()) == planned - 4  # nothing sent again
     assert f"{planned} games planned, {planned - 4} already in the store" in " ".join(again.stdout.split())
     assert ratings(tmp_path, "again") == ratings(tmp_path, "out")
+
+
+def test_one_game_judged_by_two_requests_is_refused_even_when_read_with_a_template_file(judge_server, tmp_path):
+    """The reviewer's case: an upgrade reworded a built-in template (same name, new keys), and the store holds
+    the same games under two keys. With --template FILE every row took the file's hash, so the two versions
+    were not seen: both games counted twice. Refused, naming each version's runs and what to do."""
+    reworded = tmp_path / "reworded.toml"
+    reworded.write_text(PAIRWISE_5.read_text().replace("You are a strict, impartial", "You are an impartial"))
+    run(tmp_path, judge_server, "store.sqlite", "old", n=3)
+    run(tmp_path, judge_server, "store.sqlite", "new", "--template", str(reworded), n=3)
+    runs = [json.loads((tmp_path / out / "leaderboard.json").read_text())["meta"] for out in ("old", "new")]
+    for command, template in (("leaderboard", ()), ("leaderboard", ("--template", str(PAIRWISE_5))),
+                              ("report", ("--template", str(PAIRWISE_5)))):
+        mixed = judgebench(command, "--store", "store.sqlite", *template, "--out", "mixed.html", cwd=tmp_path)
+        message = " ".join(mixed.stderr.split())
+        assert mixed.returncode == 2 and "Traceback" not in message, message
+        assert "the store holds 12 games judged by more than one request" in message
+        for meta in runs:
+            assert meta["template_sha256"][:12] in message and "--results DIR" in message
+    one = judgebench("leaderboard", "--results", "new", "--out", "one", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+
+
+def test_a_game_whose_request_an_earlier_run_stored_under_other_models_is_in_the_store(judge_server, tmp_path):
+    """Run 1 judges x against the baseline; run 2 judges y, whose answers are x's: its games have run 1's keys,
+    reuse their judgments and rate y, but only games sharing a key within one plan were recorded, so
+    `leaderboard --store` did not see y at all."""
+    (tmp_path / "questions.jsonl").write_text("".join(
+        json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question {i}?"]}) + "\n" for i in range(N_QUESTIONS)))
+    for name, model in (("x", "x"), ("y", "y")):
+        (tmp_path / f"{name}.jsonl").write_text("".join(
+            json.dumps({"question_id": f"q{i:02d}", "model": m, "turns": [text]}) + "\n" for i in range(N_QUESTIONS)
+            for m, text in ((model, f"Answer {i}. QUALITY={X_QUALITIES[i % 3]}"),
+                            ("base", f"Answer {i} by base. QUALITY=5"))))
+    for name in ("x", "y"):
+        done = judgebench("run", "--questions", "questions.jsonl", "--answers", f"{name}.jsonl", "--baseline", "base",
+                          "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store",
+                          "store.sqlite", "--out", name, "--rounds", "50", "--no-progress", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert sum(judge_server.answered().values()) == 2 * N_QUESTIONS  # run 2 sent nothing
+    refit = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--rounds", "50", "--out",
+                       "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    stored = by_model(json.loads((tmp_path / "refit" / "leaderboard.json").read_text()))
+    for name in ("x", "y"):
+        own = by_model(json.loads((tmp_path / name / "leaderboard.json").read_text()))[name]
+        assert (stored[name]["n_games"], stored[name]["win_rate"]) == (own["n_games"], own["win_rate"])
