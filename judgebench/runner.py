@@ -453,6 +453,23 @@ def check_servers(store_path: Path, servers: dict[str | None, int], server: str 
     return notes
 
 
+def read_statuses(store: Store, stored: dict[str, tuple[str, int]], template: Template,
+                  max_unparsed_attempts: int) -> dict[str, tuple[str, int]]:
+    """`stored` (Store.statuses: key -> status, attempts) with each unparsed judgment that would be asked again
+    (`keys_to_send`) and in whose stored output `template` finds a verdict counted as ok. The run reads every
+    stored judgment with its template (`verdicts.read_stored`), so such a judgment is a verdict of this run:
+    asking for it again would pay for an answer the store holds. The stored row stays as it is (unparsed, under
+    the template that stored it)."""
+    unparsed = [key for key, (status, attempts) in stored.items()
+                if status == UNPARSED and attempts < max_unparsed_attempts]
+    if not unparsed:
+        return stored
+    read = read_stored(store.judgments(unparsed).drop_duplicates("key"), template)
+    readable = set(read.loc[read["status"] == OK, "key"])
+    return {key: (OK, attempts) if key in readable else (status, attempts)
+            for key, (status, attempts) in stored.items()}
+
+
 async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
                     on_progress: Callable[[Tally], None] | None = None,
                     on_start: Callable[[Tally], None] | None = None, on_event: EventHandler | None = None,
@@ -490,7 +507,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
             if not same_request.empty:
                 store.share_games(same_request.itertuples(index=False, name=None))
-            stored = store.statuses(keys)
+            stored = read_statuses(store, store.statuses(keys), template, config.max_unparsed_attempts)
             to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
             asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]

@@ -161,3 +161,23 @@ def test_games_with_identical_answers_share_one_call_and_every_refit_sees_them_a
     assert sum(judge_server.answered().values()) == planned - 4  # nothing sent again
     assert f"{planned} games planned, {planned - 4} already in the store" in " ".join(again.stdout.split())
     assert ratings(tmp_path, "again") == ratings(tmp_path, "out")
+
+
+def test_stored_unparsed_judgments_the_template_reads_are_not_sent_again(judge_server, tmp_path):
+    """Judged first with a template lacking the tie label the judge writes (the ties stored unparsed, with fewer
+    attempts than allowed), then with pairwise-5, which has it: the stored replies hold its verdicts, so the
+    second run sends nothing and rates every game, as a fresh store judged with pairwise-5 does."""
+    no_ties = template_copy(tmp_path, "no-ties", WITHOUT_TIES, name="no-ties")
+    run(tmp_path, judge_server, "store.sqlite", "no-ties", "--template", str(no_ties))
+    sent = sum(judge_server.answered().values())
+    ties = 2 * N_QUESTIONS // 3
+    unparsed = [line for line in judgment_lines(tmp_path, "no-ties") if line["status"] == "unparsed"]
+    assert len(unparsed) == ties and {line["attempts"] for line in unparsed} == {1}
+    reread = run(tmp_path, judge_server, "store.sqlite", "reread")
+    assert sum(judge_server.answered().values()) == sent  # the stored ties are read, not paid for again
+    assert f"{sent} already in the store" in " ".join((reread.stdout + reread.stderr).split())
+    lines = judgment_lines(tmp_path, "reread")
+    assert len(lines) == sent and {line["status"] for line in lines} == {"ok"}
+    assert sum(line["label"] == "[[A=B]]" for line in lines) == ties
+    run(tmp_path, judge_server, "fresh.sqlite", "fresh")
+    assert ratings(tmp_path, "reread") == ratings(tmp_path, "fresh")
