@@ -641,8 +641,9 @@ class StopSignals:
 
     def __exit__(self, *exc: object) -> None:
         for signum, handler in self._previous.items():
-            if handler is not None:  # None: a handler not installed from Python, which cannot be put back
-                signal.signal(signum, handler)
+            if handler is None:  # a handler not installed from Python, which cannot be put back: Python's default
+                handler = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            signal.signal(signum, handler)
         self._previous.clear()
 
     def keep(self, signum: int) -> signal.Signals:
