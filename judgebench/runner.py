@@ -464,7 +464,7 @@ def read_statuses(store: Store, stored: dict[str, tuple[str, int]], template: Te
                 if status == UNPARSED and attempts < max_unparsed_attempts]
     if not unparsed:
         return stored
-    read = read_stored(store.judgments(unparsed).drop_duplicates("key"), template)
+    read = read_stored(store.judgments(unparsed).drop_duplicates("key"), template, store.path)
     readable = set(read.loc[read["status"] == OK, "key"])
     return {key: (OK, attempts) if key in readable else (status, attempts)
             for key, (status, attempts) in stored.items()}
@@ -544,7 +544,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     if stopped_by is None and stop_signals is not None:
         stopped_by = stop_signals.signum  # kept while this call stored or read: it ends the command as well
     held = held.drop_duplicates("key")  # one row per judgment: this plan's games are given theirs below
-    judgments = read_stored(held, template)  # the stored output read with this template's verdicts
+    judgments = read_stored(held, template, config.store)  # the stored output read with this template's verdicts
     unreadable = int(((held["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
     judgments = per_game(judgments, plan)
     games = ok_games(judgments).reset_index(drop=True)

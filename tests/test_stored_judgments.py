@@ -181,3 +181,23 @@ def test_stored_unparsed_judgments_the_template_reads_are_not_sent_again(judge_s
     assert sum(line["label"] == "[[A=B]]" for line in lines) == ties
     run(tmp_path, judge_server, "fresh.sqlite", "fresh")
     assert ratings(tmp_path, "reread") == ratings(tmp_path, "fresh")
+
+
+def test_stored_logprobs_that_are_not_json_are_a_damaged_store(judge_server, tmp_path):
+    """A stored judgment's logprobs that are not JSON (the file was damaged) end the next run as the store reports
+    other damage: exit 2, one message naming the store and the judgment, no traceback; nothing is sent."""
+    import sqlite3
+
+    run(tmp_path, judge_server, "store.sqlite", "first")
+    sent = sum(judge_server.answered().values())
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        key = db.execute("SELECT key FROM judgments WHERE status = 'ok' ORDER BY key LIMIT 1").fetchone()[0]
+        db.execute("UPDATE judgments SET logprobs = '[{\"A\": -0.1' WHERE key = ?", (key,))
+    again = judgebench("run", *write_inputs(tmp_path), "--judge-model", "test-judge", "--base-url",
+                       judge_server.base_url, "--store", "store.sqlite", "--out", "again", "--no-progress",
+                       cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr
+    said = " ".join(again.stderr.split())
+    assert "store.sqlite" in said and f"the stored logprobs of the judgment {key} are not JSON" in said
+    assert "the store is damaged" in said
+    assert sum(judge_server.answered().values()) == sent
