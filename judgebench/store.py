@@ -703,7 +703,7 @@ class Store:
         if reader is not None:
             from judgebench.verdicts import read_stored
 
-            frame = read_stored(frame, reader)
+            frame = read_stored(frame, reader, self.path)
         return self._every_game(frame.reset_index(drop=True))
 
     def _every_game(self, frame: pd.DataFrame) -> pd.DataFrame:

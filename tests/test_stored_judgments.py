@@ -208,3 +208,43 @@ def test_a_game_whose_request_an_earlier_run_stored_under_other_models_is_in_the
     for name in ("x", "y"):
         own = by_model(json.loads((tmp_path / name / "leaderboard.json").read_text()))[name]
         assert (stored[name]["n_games"], stored[name]["win_rate"]) == (own["n_games"], own["win_rate"])
+
+
+def test_stored_unparsed_judgments_the_template_reads_are_not_sent_again(judge_server, tmp_path):
+    """Judged first with a template lacking the tie label the judge writes (the ties stored unparsed, with fewer
+    attempts than allowed), then with pairwise-5, which has it: the stored replies hold its verdicts, so the
+    second run sends nothing and rates every game, as a fresh store judged with pairwise-5 does."""
+    no_ties = template_copy(tmp_path, "no-ties", WITHOUT_TIES, name="no-ties")
+    run(tmp_path, judge_server, "store.sqlite", "no-ties", "--template", str(no_ties))
+    sent = sum(judge_server.answered().values())
+    ties = 2 * N_QUESTIONS // 3
+    unparsed = [line for line in judgment_lines(tmp_path, "no-ties") if line["status"] == "unparsed"]
+    assert len(unparsed) == ties and {line["attempts"] for line in unparsed} == {1}
+    reread = run(tmp_path, judge_server, "store.sqlite", "reread")
+    assert sum(judge_server.answered().values()) == sent  # the stored ties are read, not paid for again
+    assert f"{sent} already in the store" in " ".join((reread.stdout + reread.stderr).split())
+    lines = judgment_lines(tmp_path, "reread")
+    assert len(lines) == sent and {line["status"] for line in lines} == {"ok"}
+    assert sum(line["label"] == "[[A=B]]" for line in lines) == ties
+    run(tmp_path, judge_server, "fresh.sqlite", "fresh")
+    assert ratings(tmp_path, "reread") == ratings(tmp_path, "fresh")
+
+
+def test_stored_logprobs_that_are_not_json_are_a_damaged_store(judge_server, tmp_path):
+    """A stored judgment's logprobs that are not JSON (the file was damaged) end the next run as the store reports
+    other damage: exit 2, one message naming the store and the judgment, no traceback; nothing is sent."""
+    import sqlite3
+
+    run(tmp_path, judge_server, "store.sqlite", "first")
+    sent = sum(judge_server.answered().values())
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        key = db.execute("SELECT key FROM judgments WHERE status = 'ok' ORDER BY key LIMIT 1").fetchone()[0]
+        db.execute("UPDATE judgments SET logprobs = '[{\"A\": -0.1' WHERE key = ?", (key,))
+    again = judgebench("run", *write_inputs(tmp_path), "--judge-model", "test-judge", "--base-url",
+                       judge_server.base_url, "--store", "store.sqlite", "--out", "again", "--no-progress",
+                       cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr
+    said = " ".join(again.stderr.split())
+    assert "store.sqlite" in said and f"the stored logprobs of the judgment {key} are not JSON" in said
+    assert "the store is damaged" in said
+    assert sum(judge_server.answered().values()) == sent
