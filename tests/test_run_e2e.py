@@ -483,9 +483,17 @@ def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_ser
     requests = _requests_per_game(server)
     assert len(_ok_keys(store)) == len(requests) == 6 * SHARED_QUESTIONS
     twice = [key for key, n in requests.items() if n > 1]
-    # In flight at the kill: up to the concurrency (8) on the wire, and answers that arrived during the last
-    # group commit, waiting in the run's buffer (runner.ResultWriter); under load a few of those are lost too.
-    assert max(requests.values()) <= 2 and len(twice) <= 2 * 8, "only games in flight in the killed run go twice"
+    # Sent twice: only games in flight in the killed run, on the wire or answered but not yet committed
+    # (runner.ResultWriter's group commit). How many those are depends on the machine's load (a commit waiting
+    # for the other run's write lock holds more answers), so what is checked is which games they are: none
+    # that the killed run stored, each sent at most once more, and stored by the run that took it over.
+    with sqlite3.connect(store) as db:
+        (killed_run,) = db.execute("SELECT id FROM runs WHERE pid = ?", (victim.pid,)).fetchone()
+        stored_by = {messages_key(json.loads(request)["messages"]): run for request, run in
+                     db.execute("SELECT request, run_id FROM judgments WHERE status = 'ok'")}
+    assert max(requests.values()) <= 2
+    assert 0 < sum(run == killed_run for run in stored_by.values()) < len(stored_by)
+    assert [key for key in twice if stored_by[key] == killed_run] == []
 
 
 @pytest.fixture
