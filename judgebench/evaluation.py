@@ -373,7 +373,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     (before any round, `Stopped` goes on to the caller)."""
     import pandas as pd
 
-    from judgebench.records import OUTCOME_COLUMNS
+    from judgebench.records import OUTCOME_COLUMNS, count_calls_once
     from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, run_async
     from judgebench.schedule import step_noun
     from judgebench.store import Store
@@ -411,6 +411,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     status = "failed"
     try:
         outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
+        counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
         try:
             while True:
                 with signals.interruptible():  # the planner's choice: a signal raises Stopped at once
@@ -426,7 +427,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     break
                 if not result.combined.outcomes.empty:
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
-                cost += float(result.judgments["cost"].fillna(0.0).sum())
+                judged = count_calls_once(result.judgments, counted)
+                cost += float(judged["cost"].fillna(0.0).sum())
+                counted.update(judged["key"])
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
                 raise
