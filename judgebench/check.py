@@ -445,15 +445,16 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
 
 
 def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
-    """Judge calls made (over all batches), games of the final plan served from the store, tokens, cost.
+    """Judge calls made (over all batches), calls of the final plan served from the store, tokens, cost.
 
-    Served from the store: the final plan's stored games that none of this check's batches judged (stored
-    before it, or by another process meanwhile), failed ones left out (they are asked again); never the games
-    of a stopped check that nobody judged."""
+    Served from the store: the calls that judged the final plan's stored games and that none of this check's
+    batches made (stored before it, or by another process meanwhile), failed ones left out (they are asked
+    again); never the games of a stopped check that nobody judged. Games whose requests are the same (identical
+    answers) share one call, counted once (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
     sent = sum(r.tally.done for r in results)
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
-    served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours)).sum())
+    served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
     return {"judge_calls": sent, "calls_from_store": served,
             "prompt_tokens": sum(r.tally.prompt_tokens for r in results),
             "completion_tokens": sum(r.tally.completion_tokens for r in results),

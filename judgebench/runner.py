@@ -464,6 +464,23 @@ def check_servers(store_path: Path, servers: dict[str | None, int], server: str 
     return notes
 
 
+def read_statuses(store: Store, stored: dict[str, tuple[str, int]], template: Template,
+                  max_unparsed_attempts: int) -> dict[str, tuple[str, int]]:
+    """`stored` (Store.statuses: key -> status, attempts) with each unparsed judgment that would be asked again
+    (`keys_to_send`) and in whose stored output `template` finds a verdict counted as ok. The run reads every
+    stored judgment with its template (`verdicts.read_stored`), so such a judgment is a verdict of this run:
+    asking for it again would pay for an answer the store holds. The stored row stays as it is (unparsed, under
+    the template that stored it)."""
+    unparsed = [key for key, (status, attempts) in stored.items()
+                if status == UNPARSED and attempts < max_unparsed_attempts]
+    if not unparsed:
+        return stored
+    read = read_stored(store.judgments(unparsed).drop_duplicates("key"), template, store.path)
+    readable = set(read.loc[read["status"] == OK, "key"])
+    return {key: (OK, attempts) if key in readable else (status, attempts)
+            for key, (status, attempts) in stored.items()}
+
+
 async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
                     on_progress: Callable[[Tally], None] | None = None,
                     on_start: Callable[[Tally], None] | None = None, on_event: EventHandler | None = None,
@@ -492,16 +509,19 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             specs = fit_to_context(specs, dataset, template, engine)
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
         plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
-        same_request = plan[plan["key"].duplicated(keep=False)]  # games whose answers are identical
         stopped_by = stop_signals.signum if stop_signals is not None else None  # a signal before: send nothing
         notes: list[str] = []
         shared = recording is not None
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
+            stored = store.statuses(keys)
+            # Games whose request another game sends too (identical answers), in this plan or stored by an
+            # earlier run under other models (with swap "random-one", (q, x, base) then (q, y, base)).
+            same_request = plan[plan["key"].duplicated(keep=False) | plan["key"].isin(stored.keys())]
             if not same_request.empty:
                 store.share_games(same_request.itertuples(index=False, name=None))
-            stored = store.statuses(keys)
+            stored = read_statuses(store, stored, template, config.max_unparsed_attempts)
             to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
             asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
@@ -538,7 +558,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     if stopped_by is None and stop_signals is not None:
         stopped_by = stop_signals.signum  # kept while this call stored or read: it ends the command as well
     held = held.drop_duplicates("key")  # one row per judgment: this plan's games are given theirs below
-    judgments = read_stored(held, template)  # the stored output read with this template's verdicts
+    judgments = read_stored(held, template, config.store)  # the stored output read with this template's verdicts
     unreadable = int(((held["status"] == OK) & (judgments["status"] == UNPARSED)).sum())
     judgments = per_game(judgments, plan)
     games = ok_games(judgments).reset_index(drop=True)
@@ -640,8 +660,9 @@ class StopSignals:
 
     def __exit__(self, *exc: object) -> None:
         for signum, handler in self._previous.items():
-            if handler is not None:  # None: a handler not installed from Python, which cannot be put back
-                signal.signal(signum, handler)
+            if handler is None:  # a handler not installed from Python, which cannot be put back: Python's default
+                handler = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            signal.signal(signum, handler)
         self._previous.clear()
 
     def keep(self, signum: int) -> signal.Signals:

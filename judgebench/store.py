@@ -35,7 +35,8 @@ of another host whose end is not recorded reads as 'running', since whether it l
 Schema versions. Every change to the tables raises `SCHEMA_VERSION` and adds a step to `_MIGRATIONS`; a
 store of an earlier version is copied to `<store>.v<N>.bak` and migrated in place; a newer or unreadable
 version is refused. A new store is built by the oldest schema plus every migration, so the migrations run
-on every store ever created.
+on every store ever created. A reader (`reading`) opens a store file this user cannot write read-only, as it is
+(`Store._open_read_only`): reading never needs write access.
 
 Every SQLite failure becomes a `StorageError` (disk full, read-only, locked too long, a directory in the
 way: exit code 5) or an `InputError` (not a store, unsupported schema: exit code 2) with what to do.
@@ -240,24 +241,54 @@ def keys_to_send(keys: Iterable[str], stored: dict[str, tuple[str, int]], max_un
     return send
 
 
-def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: str | None, path: Path) -> None:
-    """Raise an InputError when `frame` holds judgments of several judges or templates and none was chosen, or
-    judgments of one template name read by several versions of it (`template_hash`: other prompts or another
-    verdict table under the same name): mixing them would mix different measurements. Judgments read with a
-    template file (`Store.judgments`) are all read by that one version."""
+def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: str | None, store: Store) -> None:
+    """Raise an InputError when `frame` (judgments of `store`) holds judgments of several judges or templates and
+    none was chosen, one game judged by several requests, or judgments of one template name read by several
+    versions of it (`template_hash`): mixing them would mix different measurements.
+
+    A game (question, first, second, judge) stored under two keys was sent as two different requests: another
+    prompt text of the template (a judgebench upgrade changed a built-in one), other answers, other sampling.
+    Reading with a template file (`Store.judgments`) gives every row that file's hash, so only the keys show
+    it; both would count, as two games. Judgments of one request read by two versions (another verdict table)
+    are read by one version with --template FILE.
+    """
     for column, chosen in (("judge", judge), ("template", template)):
         values = sorted(frame[column].unique())
         if chosen is None and len(values) > 1:
             raise InputError(f"the store holds judgments of several {column}s ({', '.join(values)})",
-                             path=path, hint=f"choose one with --{column}")
+                             path=store.path, hint=f"choose one with --{column}")
+    readable = frame[frame["status"].isin((OK, UNPARSED))]
+    requests = readable.groupby(["question_id", "first", "second", "judge"])["key"].nunique()
+    if (requests > 1).any():
+        twice = requests[requests > 1]
+        question, first, second, _ = twice.index[0]
+        keys = readable.loc[readable.set_index(["question_id", "first", "second", "judge"]).index.isin(twice.index),
+                            "key"]
+        raise InputError(f"the store holds {len(twice)} games judged by more than one request (for example "
+                         f"{question}: {first} shown before {second}): the judge was sent other prompts for the "
+                         "same game (the template's text, the answers or the judge's settings changed between "
+                         "runs), and both would count; the runs that stored them: "
+                         + "; ".join(_describe_runs(store.runs(keys.unique()))), path=store.path,
+                         hint="rate one run's judgments with --results DIR (that run's --out folder), or judge "
+                              "each version in its own --store; --template FILE.toml reads one request's "
+                              "judgments with that file's verdicts, and cannot choose between requests")
     hashes = sorted(frame["template_hash"].dropna().unique()) if "template_hash" in frame else []
     if len(hashes) > 1:
         name = ", ".join(sorted(frame["template"].unique()))
         raise InputError(f"the store holds judgments of the template '{name}' read by {len(hashes)} versions of it "
                          f"(template hashes {', '.join(h[:12] for h in hashes)}): other prompts or verdicts under "
-                         "one name", path=path,
+                         "one name", path=store.path,
                          hint="if the versions differ only in their [verdicts], read every judgment with one "
                               "version's verdicts: --template FILE.toml; otherwise give each version its own name")
+
+
+def _describe_runs(runs: pd.DataFrame) -> list[str]:
+    """Each run (`Store.runs`, oldest first) as 'id (started ..., judgebench ..., template <hash prefix>)'."""
+    if runs.empty:
+        return ["stored before judgebench recorded its runs"]
+    return [f"{run.id} (started {pd.Timestamp(run.started_at, unit='s', tz='UTC').isoformat(timespec='seconds')}, "
+            f"judgebench "
+            f"{run.judgebench_version}, template {str(run.template_hash)[:12]})" for run in runs.itertuples()]
 
 
 def measurements_hint(held: Iterable[tuple[str, str]], judge: str | None, template: str | None) -> str:
@@ -276,22 +307,49 @@ def measurements_hint(held: Iterable[tuple[str, str]], judge: str | None, templa
     return "; ".join(parts) + guesses
 
 
+def _unwritable(path: Path) -> bool:
+    """True when this user cannot write the file, or nobody may (no write permission bit: root, whom file
+    modes do not stop, is not to write a file made read-only either)."""
+    return not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
+
+
+def _schema_version_of(path: Path) -> int | None:
+    """The schema version stored in the database file `path`; None when it is missing or not a store."""
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        finally:
+            db.close()
+        return int(row[0]) if row else None
+    except (sqlite3.Error, ValueError):
+        return None
+
+
 class Store:
     """Judgments in one SQLite file. Open with `Store(path)`; use as a context manager or call `close()`.
 
     `busy_timeout_s` is how long a write waits for another process's transaction before the store counts as
-    locked (a StorageError).
+    locked (a StorageError). `reading`: the caller only reads (leaderboard, report, diagnose): a store file
+    this user cannot write is opened read-only and not migrated.
     """
 
-    def __init__(self, path: str | Path, *, must_exist: bool = False, busy_timeout_s: float = 30.0):
+    def __init__(self, path: str | Path, *, must_exist: bool = False, busy_timeout_s: float = 30.0,
+                 reading: bool = False):
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
         self.failed = False  # a write failed: the run is stopping, and its bookkeeping writes are skipped
+        self.has_shared_games = True  # False only for a read-only store of schema 3 (before `shared_games`)
         if must_exist and not self.path.is_file():
             raise InputError("store not found", path=self.path, hint="give the --store file a run wrote")
         if self.path.is_dir():
             raise StorageError(f"cannot use the store {self.path}: it is a directory: remove or rename it, or "
                                "choose another --store, then run the same command again")
+        if reading and self.path.is_file() and _unwritable(self.path):
+            self._open_read_only()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -311,6 +369,46 @@ class Store:
         except BaseException:
             self._db.close()
             raise
+
+    def _open_read_only(self) -> None:
+        """Open a store this user cannot write (a reader's: `reading`) read-only, as it is: no migration and no
+        copy, which would need to write. A schema-3 store lacks `shared_games` and reads as sharing no game; an
+        older one is copied into memory and migrated there (its runs table and provenance columns are missing)."""
+        with self._guard("open"):
+            self._db = self._connect_read_only()
+        try:
+            with self._guard("read"):
+                if "meta" not in self._tables():
+                    raise InputError("not a judgebench store (it has no schema version)", path=self.path)
+                version = self._stored_version()
+                if version < 3:
+                    memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+                    self._db.backup(memory)
+                    self._db.close()
+                    self._db = memory
+                    with self._transaction("read"):
+                        self._upgrade()
+                self.has_shared_games = "shared_games" in self._tables()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A read-only connection. Reading a WAL store needs its `-shm` file, which SQLite cannot create in a
+        directory this user cannot write; without a `-wal` file everything is in the store file itself, and it
+        is read as immutable (as the directory is unwritable here, the store is as well, short of its owner)."""
+        uri = self.path.resolve().as_uri()
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False,
+                             timeout=self.busy_timeout_s)
+        try:
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error as error:
+            db.close()
+            wal = self.path.with_name(self.path.name + "-wal")
+            if _sqlite_code(error) != sqlite3.SQLITE_CANTOPEN or wal.exists():
+                raise
+            db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+        return db
 
     def __enter__(self) -> Store:
         return self
@@ -376,11 +474,15 @@ class Store:
                 for statement in filter(str.strip, _SCHEMA_V1.split(";")):
                     self._db.execute(statement)
                 self._db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-            version = self._stored_version()
-            for step in range(version, SCHEMA_VERSION):
-                _MIGRATIONS[step](self._db)
-            if version != SCHEMA_VERSION:
-                self._db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Run the migrations from the stored version to SCHEMA_VERSION (inside the caller's transaction)."""
+        version = self._stored_version()
+        for step in range(version, SCHEMA_VERSION):
+            _MIGRATIONS[step](self._db)
+        if version != SCHEMA_VERSION:
+            self._db.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
 
     def _tables(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -400,16 +502,28 @@ class Store:
                              hint="use the judgebench release that wrote it, or a new --store")
         return version
 
-    def _backup(self, version: int) -> Path:
-        """Copy the store (consistently, with SQLite's backup API) to `<store>.v<version>.bak` before migrating."""
+    def _backup(self, version: int) -> None:
+        """Copy the store (consistently, with SQLite's backup API) to `<store>.v<version>.bak` before migrating.
+
+        The version was read outside any transaction, so another process may have migrated the store since: the
+        copy goes to a temporary file first and is installed only if it holds that version. A `.v<version>.bak`
+        already there that holds it (another process's, or an earlier attempt's) is kept, never overwritten.
+        """
         target = self.path.with_name(f"{self.path.name}.v{version}.bak")
-        copy = sqlite3.connect(target)
+        if _schema_version_of(target) == version:
+            return
+        partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         try:
-            self._db.backup(copy)
-            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            copy = sqlite3.connect(partial)
+            try:
+                self._db.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            finally:
+                copy.close()
+            if _schema_version_of(partial) == version:
+                os.replace(partial, target)
         finally:
-            copy.close()
-        return target
+            partial.unlink(missing_ok=True)
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -437,9 +551,12 @@ class Store:
 
     def share_games(self, games: Iterable[tuple[str, str, str, str]]) -> None:
         """Record games (key, question_id, first, second) whose request another game sends too (identical
-        answers): the judgment of that key is each one's verdict (`judgments`)."""
+        answers), in this plan or in an earlier run: the judgment of that key is each one's verdict
+        (`judgments`). A game that is the stored judgment's own (or already recorded) is left out."""
         with self._transaction("write to"):
-            self._db.executemany("INSERT OR IGNORE INTO shared_games VALUES (?, ?, ?, ?)", list(games))
+            self._db.executemany("INSERT OR IGNORE INTO shared_games SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM judgments WHERE key = ?1 AND question_id = ?2 AND first = ?3 "
+                                 "AND second = ?4)", list(games))
 
     # -- claims (see the module docstring) -----------------------------------------------------------
 
@@ -586,12 +703,14 @@ class Store:
         if reader is not None:
             from judgebench.verdicts import read_stored
 
-            frame = read_stored(frame, reader)
+            frame = read_stored(frame, reader, self.path)
         return self._every_game(frame.reset_index(drop=True))
 
     def _every_game(self, frame: pd.DataFrame) -> pd.DataFrame:
         """`frame` (one row per stored judgment) with a row for each game that shares a judgment (shared_games),
         after the game that stored it (records.per_game)."""
+        if not self.has_shared_games:
+            return frame.assign(shared_call=False)
         with self._guard("read"):
             shared = pd.read_sql_query(f"SELECT {', '.join(GAME_KEYS)} FROM shared_games", self._db)
         shared = shared[shared["key"].isin(frame["key"])]
@@ -616,7 +735,7 @@ class Store:
         """
         frame = self.judgments(judge=judge, template=template)
         frame = frame[frame["status"] == OK]
-        require_one_measurement(frame, judge, template, self.path)
+        require_one_measurement(frame, judge, template, self)
         return frame[GAME_FIELDS].reset_index(drop=True)
 
     def outcomes(self, swap: str = "both", seed: int = 0, baseline: str | None = None,

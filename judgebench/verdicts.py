@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from judgebench.errors import InputError
 from judgebench.prompts import Template
 from judgebench.records import FAILED, OK, OUTCOME_COLUMNS, UNPARSED, Pair
 
@@ -101,7 +102,7 @@ def no_verdict(template: Template) -> str:
     return f"no verdict of the template '{template.name}' in the judge's output"
 
 
-def read_stored(judgments: pd.DataFrame, template: Template) -> pd.DataFrame:
+def read_stored(judgments: pd.DataFrame, template: Template, store: object | None = None) -> pd.DataFrame:
     """Stored judgments (Store.judgments' columns) read with `template`'s verdict table: the status, label,
     p_first and weight of every ok or unparsed judgment parsed again from the judge's stored output (its raw
     text, and its logprobs for a logprob template), exactly as `parse_completion` reads a new completion;
@@ -114,13 +115,17 @@ def read_stored(judgments: pd.DataFrame, template: Template) -> pd.DataFrame:
     template that stored them, which would give the old template's figures under the new one's name. An ok
     judgment whose output has none of this template's verdicts is unparsed now (with `no_verdict`'s error),
     as the same output received now would be; an unparsed one that now holds a verdict counts.
+
+    Stored logprobs that are not a JSON list of token -> logprob tables are a damaged store: an InputError
+    naming `store` (the store's path, when known) and the judgment, as the store reports other damage.
     """
     readable = judgments["status"].isin((OK, UNPARSED)).to_numpy()
     if not readable.any():
         return judgments.assign(template=template.name, template_hash=template.content_hash)
     logprobs = judgments["logprobs"] if "logprobs" in judgments else pd.Series(None, index=judgments.index)
-    rows = [parse_completion(template, raw if isinstance(raw, str) else None, _decoded(top), None)
-            for raw, top in zip(judgments["raw"][readable], logprobs[readable], strict=True)]
+    rows = [parse_completion(template, raw if isinstance(raw, str) else None, _decoded(top, key, store), None)
+            for key, raw, top in zip(judgments["key"][readable], judgments["raw"][readable], logprobs[readable],
+                                     strict=True)]
     stored_error = judgments["error"][readable]
     read = judgments.copy()
     read.loc[readable, "status"] = [row.status for row in rows]
@@ -133,11 +138,21 @@ def read_stored(judgments: pd.DataFrame, template: Template) -> pd.DataFrame:
     return read.assign(template=template.name, template_hash=template.content_hash)
 
 
-def _decoded(logprobs: object) -> list[dict[str, float]] | None:
-    """Stored top logprobs (JSON text in a store, a list in judgments.jsonl) as `parse_logprobs` takes them."""
-    if isinstance(logprobs, str):
-        return json.loads(logprobs)
-    return logprobs if isinstance(logprobs, list) else None
+def _decoded(logprobs: object, key: object, store: object | None) -> list[dict[str, float]] | None:
+    """Stored top logprobs (JSON text in a store, a list in judgments.jsonl) as `parse_logprobs` takes them;
+    JSON text that is not a list of tables is a damaged store (an InputError naming `store` and the key)."""
+    if not isinstance(logprobs, str):
+        return logprobs if isinstance(logprobs, list) else None
+    try:
+        decoded = json.loads(logprobs)
+    except json.JSONDecodeError as error:
+        problem = f"are not JSON ({error})"
+    else:
+        if isinstance(decoded, list) and all(isinstance(table, dict) for table in decoded):
+            return decoded
+        problem = "are not a list of token -> logprob tables"
+    raise InputError(f"the stored logprobs of the judgment {key} {problem}: the store is damaged", path=store,
+                     hint="give another --store")
 
 
 def discrete(p: np.ndarray) -> np.ndarray:

@@ -159,6 +159,30 @@ def test_equal_candidates_follow_the_rule(judge_server, folder):
     assert "undecided: " in lenient.stdout and "counted as a pass (--undecided pass)" in lenient.stdout
 
 
+def test_calls_served_from_the_store_count_calls_not_games(judge_server, folder):
+    """`twin` answers the first half of the questions exactly as the reference does: both orders of such a
+    question send one request, judged by one call. A second check sends nothing and is served that many calls
+    from the store, not one per game (2 * N)."""
+    lines = (folder / "answers.jsonl").read_text().splitlines()
+    ref = {row["question_id"]: row["turns"] for row in map(json.loads, lines) if row["model"] == "ref"}
+    twin = [{"question_id": f"q{i:02d}", "model": "twin",
+             "turns": ref[f"q{i:02d}"] if i < N // 2 else [f"Answer {i} by twin. QUALITY=6"]} for i in range(N)]
+    (folder / "twin.jsonl").write_text("\n".join(lines + [json.dumps(row) for row in twin]) + "\n")
+    config = write_config(folder, judge_server.base_url, answers="twin.jsonl")
+    args = ("check", "--config", str(config), "--candidate", "twin", "--reference", "ref", "--json", "check.json")
+    calls = 2 * N - N // 2
+    first = judgebench(*args, cwd=folder)
+    assert first.returncode != 2, first.stderr
+    assert sent(judge_server) == calls
+    report = json.loads((folder / "check.json").read_text())
+    assert report["judge_calls"] == calls and report["calls_from_store"] == 0
+    second = judgebench(*args, cwd=folder)
+    assert second.returncode == first.returncode and sent(judge_server) == calls
+    report = json.loads((folder / "check.json").read_text())
+    assert report["judge_calls"] == 0 and report["calls_from_store"] == calls
+    assert f"Judge calls made: 0; served from the store: {calls};" in second.stdout
+
+
 def test_a_second_check_of_unchanged_answers_makes_no_judge_call(judge_server, folder):
     config = write_config(folder, judge_server.base_url)
     args = ("check", "--config", str(config), "--candidate", "bad_writing", "--reference", "ref",

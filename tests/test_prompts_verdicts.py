@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from judgebench.errors import ConfigError
+from judgebench.errors import ConfigError, InputError
 from judgebench.prompts import build_request, builtin_templates, game_key, load_template, render_messages
 from judgebench.records import OK, UNPARSED, Answer, Question
 from judgebench.verdicts import (
@@ -250,6 +250,18 @@ def test_stored_judgments_are_read_with_the_current_templates_verdicts(tmp_path)
     assert read["status"].tolist() == [OK, OK, "failed"] and read["error"].iloc[2] == "HTTP 500"
     assert set(read["template"]) == {"mine"} and set(read["template_hash"]) == {load_template(mine).content_hash}
     assert stored["p_first"].iloc[0] == 0.75  # the stored frame is left as it was
+
+
+@pytest.mark.parametrize("logprobs, problem", [('[{"A": -0.1', "are not JSON"),
+                                                ('{"A": -0.1}', "are not a list of token -> logprob tables")])
+def test_stored_logprobs_that_cannot_be_read_are_a_damaged_store(logprobs, problem):
+    """Not an internal error (exit 70): an InputError naming the store and the judgment, as for other damage."""
+    stored = pd.DataFrame({"key": ["k1"], "status": [OK], "label": ["A"], "p_first": [1.0], "weight": [1.0],
+                           "raw": ["A"], "logprobs": [logprobs], "error": [None], "template": ["logprob"]})
+    with pytest.raises(InputError) as raised:
+        read_stored(stored, load_template("logprob"), "store.sqlite")
+    assert str(raised.value).startswith(f"store.sqlite: the stored logprobs of the judgment k1 {problem}")
+    assert str(raised.value).endswith("the store is damaged (give another --store)")
 
 
 def _games(rows):

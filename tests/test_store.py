@@ -4,11 +4,13 @@ be made without mounting anything (fast tier; the mounted-filesystem faults are 
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -56,7 +58,7 @@ def test_version_1_store_is_copied_then_migrated_in_place(tmp_path, with_truncat
         assert list(frame["key"]) == ["k-old"] and frame["truncated"].tolist() == [0]
         assert store.servers(["k-old"]) == {None: 1}  # made before servers were recorded
         assert store.to_send(["k-old", "k-new"]) == {"k-new"}  # never paid for again
-        store.put(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"))
+        store.put(replace(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"), question_id="q2"))
         assert len(store.games()) == 2
     db = sqlite3.connect(path)
     assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "4"
@@ -204,3 +206,65 @@ def test_judgments_of_given_keys_come_in_the_order_of_the_keys(tmp_path):
         store.put_many([_row(key) for key in ("k1", "k2", "k3", "k4")], owner="run-a")
         assert list(store.judgments(["k3", "k1", "k4", "k2", "k3"])["key"]) == ["k3", "k1", "k4", "k2"]
         assert list(store.judgments()["key"]) == ["k1", "k2", "k3", "k4"]  # without keys: as stored
+
+
+def _as_version_3(path):
+    """A current store turned into a schema-3 one (the version before `shared_games`)."""
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE shared_games")
+    db.execute("UPDATE meta SET value = '3' WHERE name = 'schema_version'")
+    db.commit()
+    db.close()
+    return path
+
+
+def _version(path):
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_store_the_user_cannot_write_is_read_as_it_is(tmp_path):
+    """The reviewer's case: a schema-3 store with mode 444. Reading it (leaderboard) took the migration's write
+    transaction: exit 5 for its owner's colleagues, and a .v3.bak left behind (root, whom modes do not stop,
+    migrated it). It is opened read-only and read as it is, with its games; nothing is written."""
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        store.put(_row("k1"))
+        store.put(JudgmentRow(key="k2", question_id="q1", first="b", second="a", judge="j", template="pairwise-5",
+                              status="ok", label="B>A", p_first=0.0, weight=1.0))
+    _as_version_3(path).chmod(0o444)
+    old = _old_store(tmp_path / "v1.sqlite")
+    old.chmod(0o444)
+    done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--store", str(path), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _version(path) == "3" and not list(tmp_path.glob("*.bak"))
+    with Store(path, must_exist=True, reading=True) as store:
+        assert store.games()[["first", "p_first"]].values.tolist() == [["a", 1.0], ["b", 0.0]]
+    with Store(old, must_exist=True, reading=True) as store:  # older still: read from a migrated copy in memory
+        assert list(store.judgments()["key"]) == ["k-old"] and store.runs().empty
+    assert (_version(path), _version(old)) == ("3", "1")
+    assert not list(tmp_path.glob("*.bak"))
+
+
+def test_a_good_backup_is_kept_and_a_copy_of_another_version_is_not_installed(tmp_path):
+    """The version is read, and the copy taken, outside any transaction: a process that opened an old store just
+    after another migrated it copied a version-4 store over the version-1 backup. A backup that holds its
+    version is kept; a copy that does not hold the version read is not installed."""
+    path = _old_store(tmp_path / "old.sqlite")
+    backup = tmp_path / "old.sqlite.v1.bak"
+    shutil.copy(path, backup)
+    db = sqlite3.connect(backup)
+    db.execute("INSERT INTO meta VALUES ('taken_by', 'the first process')")
+    db.commit()
+    db.close()
+    Store(path).close()
+    assert _version(path) == "4" and _version(backup) == "1"
+    assert sqlite3.connect(backup).execute("SELECT value FROM meta WHERE name = 'taken_by'").fetchone()
+    backup.unlink()
+    with Store(path) as store:  # as a process that read version 1 before another migrated the store
+        store._backup(1)
+    assert not backup.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["old.sqlite"]

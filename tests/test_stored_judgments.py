@@ -178,3 +178,90 @@ def test_with_arena_hard_weights_the_win_rate_is_arena_hard_autos_score(judge_se
         entry = by_model(json.loads((tmp_path / "out" / "leaderboard.json").read_text()))[model]
         assert entry["rating"] == pytest.approx(score) and entry["win_rate"] == pytest.approx(score)
         assert entry["lower"] < score < entry["upper"] or score in (0.0, 1.0)
+
+
+def test_one_game_judged_by_two_requests_is_refused_even_when_read_with_a_template_file(judge_server, tmp_path):
+    """The reviewer's case: an upgrade reworded a built-in template (same name, new keys), and the store holds
+    the same games under two keys. With --template FILE every row took the file's hash, so the two versions
+    were not seen: both games counted twice. Refused, naming each version's runs and what to do."""
+    reworded = tmp_path / "reworded.toml"
+    reworded.write_text(PAIRWISE_5.read_text().replace("You are a strict, impartial", "You are an impartial"))
+    run(tmp_path, judge_server, "store.sqlite", "old", n=3)
+    run(tmp_path, judge_server, "store.sqlite", "new", "--template", str(reworded), n=3)
+    runs = [json.loads((tmp_path / out / "leaderboard.json").read_text())["meta"] for out in ("old", "new")]
+    for command, template in (("leaderboard", ()), ("leaderboard", ("--template", str(PAIRWISE_5))),
+                              ("report", ("--template", str(PAIRWISE_5)))):
+        mixed = judgebench(command, "--store", "store.sqlite", *template, "--out", "mixed.html", cwd=tmp_path)
+        message = " ".join(mixed.stderr.split())
+        assert mixed.returncode == 2 and "Traceback" not in message, message
+        assert "the store holds 12 games judged by more than one request" in message
+        for meta in runs:
+            assert meta["template_sha256"][:12] in message and "--results DIR" in message
+    one = judgebench("leaderboard", "--results", "new", "--out", "one", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+
+
+def test_a_game_whose_request_an_earlier_run_stored_under_other_models_is_in_the_store(judge_server, tmp_path):
+    """Run 1 judges x against the baseline; run 2 judges y, whose answers are x's: its games have run 1's keys,
+    reuse their judgments and rate y, but only games sharing a key within one plan were recorded, so
+    `leaderboard --store` did not see y at all."""
+    (tmp_path / "questions.jsonl").write_text("".join(
+        json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question {i}?"]}) + "\n" for i in range(N_QUESTIONS)))
+    for name, model in (("x", "x"), ("y", "y")):
+        (tmp_path / f"{name}.jsonl").write_text("".join(
+            json.dumps({"question_id": f"q{i:02d}", "model": m, "turns": [text]}) + "\n" for i in range(N_QUESTIONS)
+            for m, text in ((model, f"Answer {i}. QUALITY={X_QUALITIES[i % 3]}"),
+                            ("base", f"Answer {i} by base. QUALITY=5"))))
+    for name in ("x", "y"):
+        done = judgebench("run", "--questions", "questions.jsonl", "--answers", f"{name}.jsonl", "--baseline", "base",
+                          "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store",
+                          "store.sqlite", "--out", name, "--rounds", "50", "--no-progress", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert sum(judge_server.answered().values()) == 2 * N_QUESTIONS  # run 2 sent nothing
+    refit = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--rounds", "50", "--out",
+                       "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    stored = by_model(json.loads((tmp_path / "refit" / "leaderboard.json").read_text()))
+    for name in ("x", "y"):
+        own = by_model(json.loads((tmp_path / name / "leaderboard.json").read_text()))[name]
+        assert (stored[name]["n_games"], stored[name]["win_rate"]) == (own["n_games"], own["win_rate"])
+
+
+def test_stored_unparsed_judgments_the_template_reads_are_not_sent_again(judge_server, tmp_path):
+    """Judged first with a template lacking the tie label the judge writes (the ties stored unparsed, with fewer
+    attempts than allowed), then with pairwise-5, which has it: the stored replies hold its verdicts, so the
+    second run sends nothing and rates every game, as a fresh store judged with pairwise-5 does."""
+    no_ties = template_copy(tmp_path, "no-ties", WITHOUT_TIES, name="no-ties")
+    run(tmp_path, judge_server, "store.sqlite", "no-ties", "--template", str(no_ties))
+    sent = sum(judge_server.answered().values())
+    ties = 2 * N_QUESTIONS // 3
+    unparsed = [line for line in judgment_lines(tmp_path, "no-ties") if line["status"] == "unparsed"]
+    assert len(unparsed) == ties and {line["attempts"] for line in unparsed} == {1}
+    reread = run(tmp_path, judge_server, "store.sqlite", "reread")
+    assert sum(judge_server.answered().values()) == sent  # the stored ties are read, not paid for again
+    assert f"{sent} already in the store" in " ".join((reread.stdout + reread.stderr).split())
+    lines = judgment_lines(tmp_path, "reread")
+    assert len(lines) == sent and {line["status"] for line in lines} == {"ok"}
+    assert sum(line["label"] == "[[A=B]]" for line in lines) == ties
+    run(tmp_path, judge_server, "fresh.sqlite", "fresh")
+    assert ratings(tmp_path, "reread") == ratings(tmp_path, "fresh")
+
+
+def test_stored_logprobs_that_are_not_json_are_a_damaged_store(judge_server, tmp_path):
+    """A stored judgment's logprobs that are not JSON (the file was damaged) end the next run as the store reports
+    other damage: exit 2, one message naming the store and the judgment, no traceback; nothing is sent."""
+    import sqlite3
+
+    run(tmp_path, judge_server, "store.sqlite", "first")
+    sent = sum(judge_server.answered().values())
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        key = db.execute("SELECT key FROM judgments WHERE status = 'ok' ORDER BY key LIMIT 1").fetchone()[0]
+        db.execute("UPDATE judgments SET logprobs = '[{\"A\": -0.1' WHERE key = ?", (key,))
+    again = judgebench("run", *write_inputs(tmp_path), "--judge-model", "test-judge", "--base-url",
+                       judge_server.base_url, "--store", "store.sqlite", "--out", "again", "--no-progress",
+                       cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr
+    said = " ".join(again.stderr.split())
+    assert "store.sqlite" in said and f"the stored logprobs of the judgment {key} are not JSON" in said
+    assert "the store is damaged" in said
+    assert sum(judge_server.answered().values()) == sent

@@ -120,7 +120,7 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
                 template: str | None) -> Inputs:
     from judgebench.store import Store, measurements_hint
 
-    with Store(store, must_exist=True) as db:
+    with Store(store, must_exist=True, reading=True) as db:
         frame = db.outcomes(swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
         games = db.games(judge=judge, template=template)
         if len(frame) == 0:

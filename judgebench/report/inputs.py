@@ -57,10 +57,10 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
 def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
     from judgebench.store import Store, measurements_hint, require_one_measurement
 
-    with Store(path, must_exist=True) as db:
+    with Store(path, must_exist=True, reading=True) as db:
         frame = db.judgments(judge=judge, template=template)
         held = db.measurements() if frame.empty else []
-    require_one_measurement(frame, judge, template, path)
+        require_one_measurement(frame, judge, template, db)
     if frame.empty:
         raise InputError("the store holds no judgments" + (" of this judge and template" if judge or template
                                                             else ""), path=path,
