@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from judgebench.leaderboard import Leaderboard
     from judgebench.present import ProgressHooks
+    from judgebench.runner import Tally
 
 app = typer.Typer(
     name="judgebench",
@@ -238,9 +239,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     for note in evaluation.run.notes:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     if evaluation.run.interrupted:
-        tally = evaluation.run.tally
-        typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored; run the same command again "
-                    "to finish (stored games are not sent again)", fg="yellow", err=True)
+        _say_stopped(evaluation.run.tally)
         return evaluation.exit_code
     if evaluation.leaderboard is not None:
         _show_leaderboard(evaluation.leaderboard, console)
@@ -254,6 +253,12 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         failed = present.counted(evaluation.diagnostics.n_failed, "game")
         typer.secho(f"{failed} failed (see error in judgments.jsonl); run again to retry them", fg="red", err=True)
     return evaluation.exit_code
+
+
+def _say_stopped(tally: Tally) -> None:
+    """On stderr, that a signal stopped a command that judges, what it stored and how to go on."""
+    typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored; run the same command again "
+                "to finish (stored games are not sent again)", fg="yellow", err=True)
 
 
 def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
@@ -520,6 +525,9 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     with _judging(settings, out, verbose=False, progress=progress, priced=False) as hooks:
         evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
                                    on_event=hooks.on_event)
+    if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
+        _say_stopped(evaluation.run.tally)
+        return evaluation.exit_code
     console.print(present.gold_table(evaluation.figures["gold"]))
     console.print(present.judge_diagnostics_table(evaluation.figures))
     if out is not None:

@@ -28,12 +28,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from judgebench.config import RunConfig
+    from judgebench.datasets.gold import GoldPair
     from judgebench.datasets.sources import SourceKind
     from judgebench.engines.base import Engine, EventHandler
     from judgebench.leaderboard import DesignBias
     from judgebench.prompts import Template
     from judgebench.records import Dataset, Pair
-    from judgebench.runner import RunRecording, RunResult, StopSignals, Tally
+    from judgebench.runner import RunRecording, RunResult, Stopped, StopSignals, Tally
     from judgebench.schedule import Planner
 
 ProgressCallback = Callable[["Tally"], None]
@@ -182,7 +183,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     from judgebench.datasets import load_dataset
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
-    from judgebench.runner import RunRecording, Stopped, StopSignals, run_async, run_coroutine
+    from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     if settings.questions is None or not settings.answers:
         raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
@@ -213,15 +214,24 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
             except Stopped as stopped:  # as if stopped while judging: no results, and the run 'interrupted'
                 if planner is not None:
                     planner.stopped_by = "interrupted"
-                if result.run_id is not None:
-                    _record_end(settings, RunRecording(result.run_id, started=True), "interrupted", result.tally,
-                               result.planned)
-                result = replace(result, stopped_by=stopped.signum)
+                result = _stopped_after_judging(settings, result, stopped)
         if evaluation is None:
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
     if out is not None and not result.interrupted:
         evaluation.write(out)
     return evaluation
+
+
+def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stopped) -> RunResult:
+    """A run whose judging ended but whose results a signal stopped (`runner.StopSignals.interruptible`): as if
+    stopped while judging, marked stopped by that signal, and recorded 'interrupted' in the store when it sent
+    games (the runner recorded it 'finished')."""
+    from judgebench.runner import RunRecording
+
+    if result.run_id is not None:
+        _record_end(settings, RunRecording(result.run_id, started=True), "interrupted", result.tally,
+                    result.planned)
+    return replace(result, stopped_by=stopped.signum)
 
 
 def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult,
@@ -363,7 +373,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     (before any round, `Stopped` goes on to the caller)."""
     import pandas as pd
 
-    from judgebench.records import OUTCOME_COLUMNS
+    from judgebench.records import OUTCOME_COLUMNS, count_calls_once
     from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, run_async
     from judgebench.schedule import step_noun
     from judgebench.store import Store
@@ -401,6 +411,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     status = "failed"
     try:
         outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
+        counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
         try:
             while True:
                 with signals.interruptible():  # the planner's choice: a signal raises Stopped at once
@@ -416,7 +427,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     break
                 if not result.combined.outcomes.empty:
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
-                cost += float(result.judgments["cost"].fillna(0.0).sum())
+                judged = count_calls_once(result.judgments, counted)
+                cost += float(judged["cost"].fillna(0.0).sum())
+                counted.update(judged["key"])
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
                 raise
@@ -568,14 +581,14 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
 class GoldEvaluation:
     """What `evaluate_gold` produced: the run's record (games judged now or found in the store) and the
     diagnostics.json object, whose `gold` entry holds the agreement with the labels
-    (diagnostics.gold_agreement)."""
+    (diagnostics.gold_agreement); None when a signal stopped the evaluation (`run.interrupted`)."""
 
     run: RunResult
-    figures: dict[str, Any]
+    figures: dict[str, Any] | None
 
     @property
     def exit_code(self) -> int:
-        if self.run.interrupted:
+        if self.run.interrupted or self.figures is None:
             return self.run.stopped_exit_code
         return EXIT_FAILED_GAMES if self.run.n_failed or self.figures["gold"]["n_pairs"] == 0 else EXIT_OK
 
@@ -590,23 +603,42 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     through the runner like any run (settings' judge, template and store; pairs "all", swap "both"), so
     games are stored, reused and retried as usual. The judgments' figures (diagnose_judgments) come with the
     agreement with the labels under `gold`. Raises like `evaluate`; a bad gold file before any judge call.
+
+    Ctrl-C or SIGTERM once judging has begun, while it lasts or while the figures are computed, stops the
+    evaluation as it stops `evaluate`: `run.interrupted`, exit code 130 or 143, the run recorded 'interrupted' in
+    the store, what was judged kept there, and no figures (`runner.StopSignals`).
     """
-
-    import numpy as np
-
-    from judgebench import diagnostics
     from judgebench.config import PLAN_SETTINGS
-    from judgebench.datasets.gold import ANSWER_B, gold_dataset, load_gold
+    from judgebench.datasets.gold import gold_dataset, load_gold
     from judgebench.outputs import prepare_directory
-    from judgebench.runner import run_async, run_coroutine
-    from judgebench.verdicts import orient_games
+    from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     pairs = load_gold(gold)
     settings = settings.with_changes(pairs="all", swap="both", baseline=None, **dict.fromkeys(PLAN_SETTINGS))
     prepare_directory(Path(settings.store).parent, "store's directory")
     dataset = gold_dataset(pairs)
-    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress, on_start=on_start,
-                                     on_event=on_event))
+    with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the evaluation as an interruption
+        result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                         on_start=on_start, on_event=on_event, stop_signals=signals))
+        if result.interrupted:
+            return GoldEvaluation(result, None)
+        try:
+            with signals.interruptible():  # the figures and their bootstraps: CPU work a signal may cut short
+                return GoldEvaluation(result, _gold_figures(settings, gold, pairs, dataset, result))
+        except Stopped as stopped:
+            return GoldEvaluation(_stopped_after_judging(settings, result, stopped), None)
+
+
+def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], dataset: Dataset,
+                  result: RunResult) -> dict[str, Any]:
+    """diagnostics.json's object for a judged gold set: the judgments' figures and, under `gold`, the agreement
+    with the labels."""
+    import numpy as np
+
+    from judgebench import diagnostics
+    from judgebench.datasets.gold import ANSWER_B
+    from judgebench.verdicts import orient_games
+
     oriented = orient_games(result.games, baseline=ANSWER_B)  # answer A is model_a of every pair
     a_first = oriented[oriented["a_first"]].groupby("question_id")["p_a"].mean()
     a_second = oriented[~oriented["a_first"]].groupby("question_id")["p_a"].mean()
@@ -620,4 +652,4 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
         a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],
         sources=[pair.source for pair in pairs], categories=[pair.category for pair in pairs],
         confidence=settings.confidence)
-    return GoldEvaluation(result, figures)
+    return figures

@@ -16,17 +16,18 @@ p_first, weight) is used for the first-position effect, which otherwise comes fr
 verdicts p_ab / p_ba. Methods: "bt" (Bradley-Terry, `ratings.bradley_terry`), "elo" (online Elo in stored
 order, `ratings.elo`) and "winrate" (AlpacaEval-style win rate against the baseline, `ratings.winrate`).
 
-Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline, else the pooled score: the
-weighted share of all its outcomes that it won, ties half; not the mean over opponents of its win rate against each,
-evalica's average_win_rate), win_probability (Bradley-Terry: predicted probability of beating the baseline, the
-anchor or a model of average rating; with ties counted half it is also the expected score; under Davidson's tie
-model it is the probability of a win, with tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the
-meta's `win_probability_label` says which), n_games (outcomes involving the model: pairs, the two orders of a pair
-being one), n_wins, n_losses, n_ties, position_consistency (diagnostics.model_position_consistency) and avg_length
-(mean answer length, when known); against a baseline also win_rate_se, discrete_win_rate, n_draws and, with
-AlpacaEval's published GLM weights (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The
-baseline's own row is AlpacaEval's: itself against itself on every question it answered (all draws, win rate 0.5,
-standard error 0). Rates are fractions in [0, 1]; missing values are None.
+Each model entry has: model, rank, rating, lower, upper, win_rate (against the baseline: its outcomes' scores
+against it averaged with their weights; else the pooled score: the weighted share of all its outcomes that it won,
+ties half; not the mean over opponents of its win rate against each, evalica's average_win_rate), win_probability
+(Bradley-Terry: predicted probability of beating the baseline, the anchor or a model of average rating; with ties
+counted half it is also the expected score; under Davidson's tie model it is the probability of a win, with
+tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's `win_probability_label` says which),
+n_games (outcomes involving the model: pairs, the two orders of a pair being one), n_wins, n_losses, n_ties,
+position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer length, when known);
+against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's published GLM weights
+(`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own row is AlpacaEval's:
+itself against itself on every question it answered (all draws, win rate 0.5, standard error 0). Rates are fractions
+in [0, 1]; missing values are None.
 
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
@@ -536,19 +537,20 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
 
 
 def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratings:
-    """Rating = win rate against the baseline (fraction); interval from the question (or judgment) bootstrap, or
-    the clustered sandwich with a t quantile (`ratings.winrate`)."""
+    """Rating = win rate against the baseline (fraction: the weighted mean of the scores, as a Bradley-Terry fit
+    against the baseline alone gives it); interval from the question (or judgment) bootstrap, or the clustered
+    sandwich with a t quantile, of that weighted mean (`ratings.winrate`)."""
     from judgebench.ratings import winrate
 
-    model, score, question = _against(coded, baseline)
+    model, score, question, weight = _against(coded, baseline)
     m = coded.n_models
-    estimate = winrate.win_rates(model, score, m)
+    estimate = winrate.win_rates(model, score, m, weight)
     estimate[baseline] = 0.5
     extra: dict[str, Any] = {}
     if options.interval == "bootstrap":
         rng = np.random.default_rng(options.seed)
         samples = winrate.win_rate_samples(model, score, question, m, coded.n_questions, options.resample,
-                                           options.rounds, rng)
+                                           options.rounds, rng, weight)
         samples[:, baseline] = 0.5
         with warnings.catch_warnings():  # a model without games against the baseline: all-NaN column
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -558,7 +560,7 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratin
     else:
         clusters = question if options.resample == "questions" else np.arange(len(model))
         n_clusters = int(clusters.max()) + 1
-        covariance = winrate.win_rate_covariance(model, score, clusters, n_clusters, m)
+        covariance = winrate.win_rate_covariance(model, score, clusters, n_clusters, m, weight)
         covariance[baseline, :] = covariance[:, baseline] = 0.0
         se = np.sqrt(np.diag(covariance))
         lower, upper = iv.normal_interval(estimate, se, options.confidence, n_clusters - 1)
@@ -568,13 +570,13 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratin
     return _Ratings(estimate, lower, upper, samples, better, extra=extra)
 
 
-def _against(coded: CodedOutcomes, baseline: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows against the baseline seen from the other model: (model, score, question)."""
+def _against(coded: CodedOutcomes, baseline: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows against the baseline seen from the other model: (model, score, question, weight)."""
     as_b = coded.model_b == baseline
     as_a = coded.model_a == baseline
     model = np.where(as_b, coded.model_a, coded.model_b)[as_a | as_b]
     score = np.where(as_b, coded.score_a, 1.0 - coded.score_a)[as_a | as_b]
-    return model, score, coded.question[as_a | as_b]
+    return model, score, coded.question[as_a | as_b], coded.weight[as_a | as_b]
 
 
 # --- per-model figures ------------------------------------------------------------------------------------
@@ -595,8 +597,10 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     }
     with np.errstate(invalid="ignore", divide="ignore"):
         if baseline is not None:
-            model, score, _ = _against(coded, baseline)
-            rate = np.bincount(model, score, m) / np.bincount(model, minlength=m)
+            from judgebench.ratings.winrate import win_rates
+
+            model, score, _, weight = _against(coded, baseline)
+            rate = win_rates(model, score, m, weight)
             rate[baseline] = 0.5
         else:
             rate = (np.bincount(a, w * s, m) + np.bincount(b, w * (1 - s), m)) / (
@@ -627,7 +631,8 @@ def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] |
 
 def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
                       counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """AlpacaEval's head-to-head figures against the baseline (`ratings.winrate`), per model.
+    """AlpacaEval's head-to-head figures against the baseline (`ratings.winrate`), per model, the outcomes
+    weighted as the win rate weighs them (AlpacaEval's weights are all 1).
 
     The baseline's row is AlpacaEval's: the baseline against itself on every question it answered, all draws
     (win rate 0.5, standard error 0). With --method winrate its game counts (from `counts`, the per-model
@@ -637,11 +642,11 @@ def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
     from judgebench.ratings.winrate import win_rate_vs_baseline
 
     m = coded.n_models
-    model, score, question = _against(coded, baseline)
+    model, score, question, weight = _against(coded, baseline)
     keys = ("win_rate_se", "discrete_win_rate", "n_draws")
     figures = {key: np.full(m, np.nan) for key in keys}
     for k in np.unique(model):
-        summary = win_rate_vs_baseline(score[model == k])
+        summary = win_rate_vs_baseline(score[model == k], weight[model == k])
         figures["win_rate_se"][k] = summary["standard_error"]
         figures["discrete_win_rate"][k] = summary["discrete_win_rate"]
         figures["n_draws"][k] = summary["n_draws"]
@@ -680,7 +685,7 @@ def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any, ins
                           "published for this baseline")
     m = coded.n_models
     figures = {"lc_win_rate": np.full(m, np.nan), "lc_win_rate_se": np.full(m, np.nan)}
-    model, _, question = _against(coded, baseline)
+    model, _, question, _ = _against(coded, baseline)
     question_ids = np.asarray(coded.questions, dtype=object).astype(str)
     predicted: list[tuple[int, np.ndarray, np.ndarray]] = []  # (model, its questions, the GLM's predictions)
     for k in [*np.unique(model), baseline]:

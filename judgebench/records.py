@@ -82,8 +82,19 @@ def per_game(judgments: Any, games: Any) -> Any:
     or cost of their own.
     """
     verdicts = judgments.drop(columns=GAME_KEYS[1:]).drop_duplicates("key")
-    frame = games[GAME_KEYS].merge(verdicts, on="key", how="inner", sort=False)
-    shared = frame["key"].duplicated()
+    return count_calls_once(games[GAME_KEYS].merge(verdicts, on="key", how="inner", sort=False))
+
+
+def count_calls_once(judgments: Any, counted: Any = ()) -> Any:
+    """`judgments` (one row per game) with each call counted once: a game whose key came earlier in the frame,
+    or is in `counted` (keys whose call is counted elsewhere: an earlier round of the same run), gets
+    `shared_call` true and no tokens or cost of its own; one marked shared already stays so. An adaptive run
+    judges in rounds, and games of two rounds can share a key (three or more models answering a question
+    alike), so a round's first game of a key may repeat the call of an earlier round."""
+    shared = judgments["key"].duplicated() | judgments["key"].isin(list(counted))
+    if "shared_call" in judgments:
+        shared |= judgments["shared_call"].fillna(False).astype(bool)
+    frame = judgments.copy()
     for column in ("prompt_tokens", "completion_tokens", "cost"):
         if column in frame:
             frame[column] = frame[column].where(~shared, frame[column] * 0)

@@ -25,7 +25,18 @@ from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandle
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.prompts import Template, build_request, load_template
-from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, Answer, Dataset, Pair, ok_games, per_game
+from judgebench.records import (
+    FAILED,
+    GAME_KEYS,
+    OK,
+    UNPARSED,
+    Answer,
+    Dataset,
+    Pair,
+    count_calls_once,
+    ok_games,
+    per_game,
+)
 from judgebench.store import JudgmentRow, Store, keys_to_send
 from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
@@ -568,7 +579,9 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
     pairs, so no round renders or reads the games of the others): the rounds' games, judgments and outcomes
     together. Outcomes combine per pair, and every pair belongs to one round, so combining each round on its
     own and putting the outcomes together gives what combining all games at once would. `tally` counts
-    the games sent in all rounds, `runs` the store's runs that judged them."""
+    the games sent in all rounds, `runs` the store's runs that judged them. A call is counted once
+    (`records.count_calls_once`): a round's game whose request an earlier round sent (three or more models
+    answering a question alike) is judged by the call of another game, not found in the store."""
     last = rounds[-1]
     outcomes = [r.combined.outcomes for r in rounds if not r.combined.outcomes.empty]
     combined = Combined(pd.concat(outcomes, ignore_index=True) if outcomes else last.combined.outcomes,
@@ -576,15 +589,18 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                         n_incomplete=sum(r.combined.n_incomplete for r in rounds),
                         n_inconsistent=sum(r.combined.n_inconsistent for r in rounds))
     judgments = pd.concat([r.judgments for r in rounds], ignore_index=True).drop_duplicates(GAME_KEYS)
+    shared_in_rounds = int(judgments["shared_call"].sum()) if "shared_call" in judgments else 0
+    judgments = count_calls_once(judgments)
+    across_rounds = int(judgments["shared_call"].sum()) - shared_in_rounds  # each read from the store by its round
     planned = sum(r.planned for r in rounds)
-    return RunResult(last.config, planned=planned, reused=sum(r.reused for r in rounds), tally=tally,
+    return RunResult(last.config, planned=planned, reused=sum(r.reused for r in rounds) - across_rounds, tally=tally,
                      games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
                      judgments=judgments.reset_index(drop=True),
                      stopped_by=next((r.stopped_by for r in rounds if r.stopped_by is not None), None),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
                      notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs),
                      asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds),
-                     shared=sum(r.shared for r in rounds))
+                     shared=sum(r.shared for r in rounds) + across_rounds)
 
 
 _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",

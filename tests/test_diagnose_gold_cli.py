@@ -10,6 +10,12 @@ pairs that are not every fourth.
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -94,3 +100,55 @@ def test_a_bad_gold_file_stops_before_any_judge_call(judge_server, tmp_path):
                       "--base-url", judge_server.base_url, "--store", "gold.sqlite", cwd=tmp_path)
     assert done.returncode == 2 and "bad.jsonl:2" in done.stderr and "label" in done.stderr
     assert "Traceback" not in done.stderr and sum(judge_server.answered().values()) == 0
+
+
+# `judgebench diagnose --gold` whose process sends itself a real signal when `owner.name` is first called: where a
+# user's Ctrl-C or a service manager's SIGTERM cannot be aimed from outside.
+SIGNAL_AT = """
+import os, signal
+from judgebench import cli
+from {module} import {owner}
+call = {owner}.{name}
+def signalled(*args, **kwargs):
+    os.kill(os.getpid(), signal.{signal})
+    return call(*args, **kwargs)
+{owner}.{name} = signalled
+cli.main()
+"""
+
+
+@pytest.mark.parametrize(("where", "signum"),
+                         [(("judgebench", "diagnostics", "diagnose_judgments"), signal.SIGTERM),
+                          (("judgebench", "diagnostics", "diagnose_judgments"), signal.SIGINT),
+                          (("judgebench.store", "Store", "claim"), signal.SIGINT)],
+                         ids=["sigterm-after-sending", "ctrl-c-after-sending", "ctrl-c-while-sending"])
+def test_a_signal_stops_the_gold_evaluation_as_it_stops_a_run(judge_server, gold_slice, tmp_path, where, signum):
+    """SIGTERM once the games were sent (the figures' bootstraps) had its default action: the process ended
+    unannounced. Ctrl-C there said only "stopped", its run left 'finished'; Ctrl-C while sending gave figures of
+    the games judged so far as if they were all. Now each exits 128 + the signal with run's message, writes no
+    diagnostics.json, records the run 'interrupted', keeps what was judged, and the same command goes on."""
+    path, rows = gold_slice
+    judge_server.rule = oracle(rows)
+    module, owner, name = where
+    flags = ["--gold", str(path), "--engine", "openai", "--judge-model", "test-judge", "--base-url",
+             judge_server.base_url, "--store", "gold.sqlite", "--out", "d", "--no-progress"]
+    script = SIGNAL_AT.format(module=module, owner=owner, name=name, signal=signum.name)
+    stopped = subprocess.run([sys.executable, "-c", script, "diagnose", *flags], cwd=tmp_path, text=True,
+                             capture_output=True, timeout=120,
+                             env={**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"})
+    assert stopped.returncode == 128 + signum, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    said = re.search(r"stopped: (\d+) of (\d+) games sent and stored; run the same command again",
+                     " ".join(stopped.stderr.split()))
+    assert said is not None, stopped.stderr
+    assert not (tmp_path / "d" / "diagnostics.json").exists()
+    with sqlite3.connect(tmp_path / "gold.sqlite") as db:
+        stored = db.execute("SELECT count(*) FROM judgments WHERE status = 'ok'").fetchone()[0]
+        runs = db.execute("SELECT status, sent FROM runs").fetchall()
+    assert int(said[1]) == stored and stored == sum(judge_server.answered().values())
+    assert (stored == 40) == (name == "diagnose_judgments")  # judged to the end, or stopped while sending
+    assert runs == [("interrupted", stored)]
+    again = judgebench("diagnose", *flags, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "d" / "diagnostics.json").read_text())["gold"]["n_pairs"] == 20
+    assert set(judge_server.answered().values()) == {1} and sum(judge_server.answered().values()) == 40

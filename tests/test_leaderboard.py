@@ -162,6 +162,66 @@ def test_elo_and_winrate_methods(outcomes):
     assert 0 <= entry["alpha"]["lower"] <= entry["alpha"]["rating"] <= entry["alpha"]["upper"] <= 1
 
 
+# x and y against the baseline, each pair's weight the mean of its two games' weights under a template that counts
+# [[A>>B]] three times (1, 2 or 3); y has no outcome on q7, and x and y meet once (q0), outside the win rates.
+WEIGHTED = [("x", "base", [1, 0.75, 0, 0.5, 1, 0.25, 1, 0], [3, 2, 1, 2, 1, 3, 2, 1]),
+            ("y", "base", [0, 0.5, 0.25, 1, 0, 0.75, 0.5], [1, 1, 3, 2, 3, 2, 1])]
+
+
+def weighted_outcomes() -> pd.DataFrame:
+    rows = [{"question_id": f"q{q}", "model_a": model, "model_b": base, "score_a": s, "weight": w}
+            for model, base, scores, weights in WEIGHTED for q, (s, w) in enumerate(zip(scores, weights, strict=True))]
+    for row in rows[1::2]:  # every other row with the baseline as model_a: its score seen from the baseline
+        row.update(model_a=row["model_b"], model_b=row["model_a"], score_a=1 - row["score_a"])
+    rows.append({"question_id": "q0", "model_a": "x", "model_b": "y", "score_a": 1.0, "weight": 3})
+    return pd.DataFrame(rows)
+
+
+def test_win_rates_against_the_baseline_weigh_the_outcomes():
+    """The win rate against the baseline is sum w s / sum w, arena-hard-auto's share of games won when [[A>>B]]
+    counts three times (it counted each pair once: x 0.5625, not 0.6167); its standard errors are those of that
+    ratio, and every bootstrap replicate is the same ratio over the questions drawn."""
+    from scipy import stats
+
+    from judgebench.ratings.intervals import question_weights
+
+    outcomes = weighted_outcomes()
+    sandwich = {e["model"]: e for e in leaderboard.build(outcomes, method="winrate", baseline="base",
+                                                         interval="sandwich").models}
+    bt_column = {e["model"]: e["win_rate"] for e in leaderboard.build(outcomes, baseline="base", rounds=20).models}
+    n_questions = 8  # the clusters of the sandwich
+    for model, _, scores, weights in WEIGHTED:
+        s, w = np.array(scores), np.array(weights, dtype=float)
+        rate = (w * s).sum() / w.sum()  # x: 9.25 / 15, y: 5.25 / 13
+        assert rate != pytest.approx(s.mean(), abs=0.01)
+        entry = sandwich[model]
+        assert entry["rating"] == pytest.approx(rate) and entry["win_rate"] == pytest.approx(rate)
+        assert bt_column[model] == pytest.approx(rate)  # the column of a rating method, too
+        # one outcome per question: the clustered sandwich of the ratio, with a t quantile on C - 1 df
+        squares = ((w * (s - rate)) ** 2).sum()
+        se = np.sqrt(squares * n_questions / (n_questions - 1)) / w.sum()
+        t = stats.t.ppf(0.975, n_questions - 1)
+        assert entry["upper"] - entry["rating"] == pytest.approx(t * se)
+        # AlpacaEval's standard error over the model's own n outcomes: sd / sqrt(n) with weights 1
+        n = len(s)
+        assert entry["win_rate_se"] == pytest.approx(np.sqrt(squares * n / (n - 1)) / w.sum())
+        rounded = np.sign(s - 0.5) / 2 + 0.5  # a win, a draw or a loss
+        assert entry["discrete_win_rate"] == pytest.approx((w * rounded).sum() / w.sum())
+    # a question bootstrap's replicates, brute force: the rows of the questions drawn (intervals.question_weights
+    # with the seed), each as often as drawn, and sum w s / sum w over them
+    board = leaderboard.build(outcomes, method="winrate", baseline="base", rounds=200, seed=5)
+    draws = question_weights(n_questions, 200, np.random.default_rng(5))
+    column = {e["model"]: k for k, e in enumerate(board.models)}
+    for model, _, scores, weights in WEIGHTED:
+        s, w = np.array(scores), np.array(weights, dtype=float)
+        drawn = draws[:, : len(s)] * w  # question codes follow the sorted ids q0..q7
+        assert board.samples[:, column[model]] == pytest.approx((drawn * s).sum(axis=1) / drawn.sum(axis=1))
+    # without a baseline, the pooled score: the weighted share of all the model's outcomes that it won
+    pooled = {e["model"]: e["win_rate"] for e in leaderboard.build(outcomes, rounds=20).models}
+    x, wx = np.array(WEIGHTED[0][2]), np.array(WEIGHTED[0][3], dtype=float)
+    assert pooled["x"] == pytest.approx(((wx * x).sum() + 3 * 1.0) / (wx.sum() + 3))
+
+
 @pytest.mark.parametrize("options, message", [
     ({"method": "glicko"}, "unknown method"),
     ({"method": "elo", "interval": "sandwich"}, "sandwich"),

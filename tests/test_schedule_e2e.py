@@ -234,6 +234,46 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     assert recorded["cost"] == pytest.approx(spent)
 
 
+def test_a_call_shared_by_games_of_two_rounds_is_paid_for_once(judge_server, tmp_path):
+    """m1, m2 and m3 give one identical answer to every question: the games of (m1, m2), (m1, m3) and (m2, m3) on a
+    question, in both orders, are one request, judged by one call, and the adaptive plan puts them in different
+    rounds. Each later round read that call's cost again, so the plan's cost grew faster than what was spent:
+    the dollar budget ended the run with $1.54 of its $2 spent, judgments.jsonl summed $1.98 for it, and the
+    summary said that games were already in a store that was empty. Now the budget is spent (to within a round
+    of 4 games), judgments.jsonl's cost and tokens are what the server answered, each call counted once, and the
+    games of a call an earlier round made are counted as judged by the call of another game."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    answers = tmp_path / "answers.jsonl"
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:
+        if row["model"] in ("m1", "m2", "m3"):
+            row["turns"] = [f"One answer to {row['question_id']}. QUALITY=5"]
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "4", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["stopped_by"] == "budget_usd"
+    answered = [entry for entry in judge_server.log if entry.status == 200]
+    spent = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6
+    lines = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
+    rounds = {(row["question_id"], frozenset((row["model_a"], row["model_b"]))): row["round"]
+              for row in plan_lines(tmp_path)}
+    round_of = [rounds[(line["question_id"], frozenset((line["first"], line["second"])))] for line in lines]
+    first_round = {line["key"]: min(r for other, r in zip(lines, round_of, strict=True) if other["key"] == line["key"])
+                   for line in lines}
+    assert any(r > first_round[line["key"]] for line, r in zip(lines, round_of, strict=True))  # an earlier call
+    assert sum(line["cost"] for line in lines) == pytest.approx(spent)
+    assert sum(line["prompt_tokens"] for line in lines) == sum(entry.prompt_tokens for entry in answered)
+    assert len(lines) - sum(line["shared_call"] for line in lines) == len(answered)
+    per_call = spent / len(answered)
+    assert 2.0 - 4 * per_call < spent <= 2.0 * 1.02, (spent, per_call)  # the budget, as without shared calls
+    [recorded] = leaderboard(tmp_path)["meta"]["runs"]
+    assert recorded["cost"] == pytest.approx(spent)
+    shared = sum(line["shared_call"] for line in lines)
+    assert f"{len(lines)} games planned, 0 already in the store (" in said(run)
+    assert f"{len(answered)} sent now, {shared} games judged by the call of another game" in said(run)
+
+
 def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_path):
     from judgebench import evaluate
     from judgebench.config import load_config

@@ -163,6 +163,23 @@ def test_games_with_identical_answers_share_one_call_and_every_refit_sees_them_a
     assert ratings(tmp_path, "again") == ratings(tmp_path, "out")
 
 
+def test_with_arena_hard_weights_the_win_rate_is_arena_hard_autos_score(judge_server, tmp_path):
+    """With `[[A>>B]]` counted three times, the win rate against the baseline (the column and `--method winrate`)
+    is arena-hard-auto's score: every game against the baseline counted as many times as its verdict's weight,
+    the share the model won, ties half, from judgments.jsonl. It counted each pair once (x: 0.5, not 0.7)."""
+    weighted = template_copy(tmp_path, "weighted", ARENA_HARD_WEIGHTS)
+    run(tmp_path, judge_server, "store.sqlite", "out", "--template", str(weighted), "--method", "winrate")
+    games = [line for line in judgment_lines(tmp_path, "out") if line["status"] == "ok"]
+    assert {line["weight"] for line in games} == {1.0, 3.0}
+    for model in ("x", "y"):
+        won = [(line["weight"], line["p_first"] if line["first"] == model else 1 - line["p_first"])
+               for line in games if model in (line["first"], line["second"])]
+        score = sum(w * p for w, p in won) / sum(w for w, _ in won)
+        entry = by_model(json.loads((tmp_path / "out" / "leaderboard.json").read_text()))[model]
+        assert entry["rating"] == pytest.approx(score) and entry["win_rate"] == pytest.approx(score)
+        assert entry["lower"] < score < entry["upper"] or score in (0.0, 1.0)
+
+
 def test_one_game_judged_by_two_requests_is_refused_even_when_read_with_a_template_file(judge_server, tmp_path):
     """The reviewer's case: an upgrade reworded a built-in template (same name, new keys), and the store holds
     the same games under two keys. With --template FILE every row took the file's hash, so the two versions

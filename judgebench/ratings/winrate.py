@@ -4,9 +4,12 @@ Definitions follow AlpacaEval 2.0 (Dubois et al., "Length-Controlled AlpacaEval:
 Automatic Evaluators", COLM 2024; tatsu-lab/alpaca_eval), with rates as fractions in [0, 1] rather than percent:
 
 - win rate: the mean of the model's soft score against the baseline per question (1 = model better, 0.5 tie);
-- standard error: the sample standard deviation of those scores (n - 1 denominator) over sqrt(n);
+  weighted by the outcomes' weights when they are given (AlpacaEval's are all 1);
+- standard error: the sample standard deviation of those scores (n - 1 denominator) over sqrt(n), and with
+  weights that of the weighted mean, which is the same with weights all 1 (see `win_rate_vs_baseline`);
 - n_wins / n_wins_base / n_draws: scores above / below / exactly at 0.5; n_total: scores counted;
-- discrete win rate: (n_wins + n_draws / 2) / n_total, each question rounded to a win, loss or draw.
+- discrete win rate: (n_wins + n_draws / 2) / n_total, each question rounded to a win, loss or draw (with
+  weights, the weighted mean of the rounded scores).
 
 Length control applies AlpacaEval's published GLM (`length_controlled_win_rate`,
 `length_controlled_standard_error`): per model, logit P(model beats baseline on q) = length term +
@@ -15,8 +18,12 @@ length-gamed variants of the baseline (no intercept, cross-validated L1). judgeb
 a faithful fit needs AlpacaEval's gamed-baseline annotations, so without published weights no length-controlled
 figure is reported (judgebench's own runs control length with style control, `ratings.style`).
 
+Outcomes carry weights (a template that counts `[[A>>B]]` three times, arena-hard-auto's rule, or an outcomes
+file's `weight` column): every win rate here is the weighted mean of the model's scores, sum w s / sum w, which
+with one opponent is also what a Bradley-Terry fit gives, and with weights all 1 is AlpacaEval's plain mean.
 Win-rate intervals (`win_rate_samples`, `win_rate_covariance`) resample or cluster the outcomes against the
-baseline exactly like the Bradley-Terry intervals (`ratings.intervals`).
+baseline exactly like the Bradley-Terry intervals (`ratings.intervals`), the ratio sum w s / sum w recomputed
+in each replicate or linearised for the sandwich.
 """
 
 from __future__ import annotations
@@ -29,17 +36,28 @@ import pandas as pd
 from scipy.special import expit
 
 
-def win_rate_vs_baseline(scores: np.ndarray) -> dict:
+def _unit_weights(score: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """The outcomes' weights as floats, or 1 for each score when there are none."""
+    return np.ones(len(score)) if weight is None else np.asarray(weight, dtype="float64")
+
+
+def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None) -> dict:
     """AlpacaEval's head-to-head summary of a model against the baseline from per-question soft scores.
 
     scores: the model's score against the baseline per question, in [0, 1] (1 = model better, 0.5 tie);
     NaN entries (questions without a verdict) are left out, as AlpacaEval leaves out missing preferences.
+    weights: how much each score counts (default 1 each, AlpacaEval's case): the win rate is sum w s / sum w,
+    the discrete win rate the same weighted mean of the scores rounded to 1, 0.5 or 0, and the standard error
+    that of the weighted mean as a ratio estimator, sqrt(n / (n - 1) * sum (w (s - rate))^2) / sum w; with
+    weights all 1 these are AlpacaEval's mean, (n_wins + n_draws / 2) / n_total and sample standard deviation
+    over sqrt(n). The counts stay counts of scores.
     Returns win_rate, standard_error, discrete_win_rate (fractions in [0, 1]), n_wins, n_wins_base, n_draws,
     n_total. The standard error is NaN with fewer than two scores. Raises ValueError for scores outside
     [0, 1] or when no score is left.
     """
     values = np.asarray(scores, dtype="float64").ravel()
-    values = values[~np.isnan(values)]
+    kept = ~np.isnan(values)
+    values = values[kept]
     if values.size == 0:
         raise ValueError("no scores to compute a win rate from")
     if (values < 0).any() or (values > 1).any():
@@ -47,11 +65,17 @@ def win_rate_vs_baseline(scores: np.ndarray) -> dict:
     n_total = int(values.size)
     n_wins, n_wins_base = int((values > 0.5).sum()), int((values < 0.5).sum())
     n_draws = n_total - n_wins - n_wins_base
-    standard_error = float(values.std(ddof=1) / np.sqrt(n_total)) if n_total > 1 else float("nan")
+    w = _unit_weights(values, None if weights is None else np.asarray(weights, dtype="float64").ravel()[kept])
+    total = w.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):  # every weight 0: no rate (NaN)
+        rate = float(w @ values / total)
+        spread = np.sum((w * (values - rate)) ** 2) * n_total / (n_total - 1) if n_total > 1 else np.nan
+        discrete = np.where(values > 0.5, 1.0, np.where(values < 0.5, 0.0, 0.5))
+        standard_error, discrete_rate = float(np.sqrt(spread) / total), float(w @ discrete / total)
     return {
-        "win_rate": float(values.mean()),
+        "win_rate": rate,
         "standard_error": standard_error,
-        "discrete_win_rate": (n_wins + n_draws / 2) / n_total,
+        "discrete_win_rate": discrete_rate,
         "n_wins": n_wins,
         "n_wins_base": n_wins_base,
         "n_draws": n_draws,
@@ -63,8 +87,9 @@ def win_rate_table(outcomes: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """`win_rate_vs_baseline` for every model compared with `baseline`, one row per model, best first.
 
     Outcomes in either orientation count (rows with the baseline as model_a are flipped: score 1 - score_a);
-    a baseline-vs-itself row counts for the baseline. Weights are not used: AlpacaEval's win rate counts each
-    question once. When len_a/len_b columns are present, `avg_length` is the mean length of the model's answers.
+    a baseline-vs-itself row counts for the baseline. A `weight` column, when present, weighs the rates as in
+    `win_rate_vs_baseline` (AlpacaEval's annotations have none: each question counts once). When len_a/len_b
+    columns are present, `avg_length` is the mean length of the model's answers.
     """
     candidate_side = outcomes["model_b"] == baseline
     flipped = (outcomes["model_a"] == baseline) & ~candidate_side
@@ -74,12 +99,13 @@ def win_rate_table(outcomes: pd.DataFrame, baseline: str) -> pd.DataFrame:
     is_flipped = flipped[rows.index].to_numpy()
     model = np.where(is_flipped, rows["model_b"], rows["model_a"])
     score = np.where(is_flipped, 1.0 - rows["score_a"].to_numpy(dtype="float64"), rows["score_a"])
-    frame = pd.DataFrame({"model": model, "score": score.astype("float64")})
+    frame = pd.DataFrame({"model": model, "score": score.astype("float64"),
+                          "weight": rows["weight"].to_numpy(dtype="float64") if "weight" in rows else 1.0})
     if "len_a" in rows and "len_b" in rows:
         frame["length"] = np.where(is_flipped, rows["len_b"], rows["len_a"]).astype("float64")
     records = []
     for name, group in frame.groupby("model", sort=False):
-        record = {"model": name, **win_rate_vs_baseline(group["score"].to_numpy())}
+        record = {"model": name, **win_rate_vs_baseline(group["score"].to_numpy(), group["weight"].to_numpy())}
         if "length" in group:
             record["avg_length"] = float(group["length"].mean())
         records.append(record)
@@ -163,48 +189,55 @@ def length_controlled_standard_error(weights: LengthGLM | Mapping[str, float] | 
 # Intervals of win rates against the baseline.
 
 
-def win_rates(model: np.ndarray, score: np.ndarray, n_models: int) -> np.ndarray:
-    """(M,) mean score of each model's outcomes against the baseline (NaN for models without any)."""
-    totals = np.bincount(model, minlength=n_models)
+def win_rates(model: np.ndarray, score: np.ndarray, n_models: int, weight: np.ndarray | None = None) -> np.ndarray:
+    """(M,) weighted mean score of each model's outcomes against the baseline, sum w s / sum w (weights 1 when
+    `weight` is None; NaN for models without any outcome, or whose outcomes all weigh 0)."""
+    w = _unit_weights(score, weight)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.bincount(model, score, n_models) / totals
+        return np.bincount(model, w * score, n_models) / np.bincount(model, w, n_models)
 
 
 def win_rate_samples(model: np.ndarray, score: np.ndarray, question: np.ndarray, n_models: int,
-                     n_questions: int, resample: str, rounds: int, rng: np.random.Generator) -> np.ndarray:
-    """(R, M) bootstrap replicates of the win rates: questions drawn with replacement (`resample` "questions",
-    `intervals.question_weights`), or single outcomes as a multinomial over the distinct (model, score) outcomes
-    ("judgments"). A model absent from a replicate gets NaN there."""
+                     n_questions: int, resample: str, rounds: int, rng: np.random.Generator,
+                     weight: np.ndarray | None = None) -> np.ndarray:
+    """(R, M) bootstrap replicates of the (weighted) win rates, `win_rates` of each resample: questions drawn
+    with replacement (`resample` "questions", `intervals.question_weights`), or single outcomes as a multinomial
+    over the distinct (model, score, weight) outcomes ("judgments"). A model absent from a replicate gets NaN
+    there."""
     from judgebench.ratings.intervals import question_weights
 
-    m = n_models
+    m, w = n_models, _unit_weights(score, weight)
+    num: np.ndarray
+    den: np.ndarray
     if resample == "questions":
-        weights = question_weights(n_questions, rounds, rng).astype(float)
+        drawn = question_weights(n_questions, rounds, rng).astype(float)
         cells = question * m + model
-        score_sums = np.bincount(cells, score, n_questions * m).reshape(n_questions, m)
-        counts = np.bincount(cells, None, n_questions * m).reshape(n_questions, m).astype(float)
-        num, den = weights @ score_sums, weights @ counts
+        score_sums = np.bincount(cells, w * score, n_questions * m).reshape(n_questions, m)
+        weight_sums = np.bincount(cells, w, n_questions * m).reshape(n_questions, m)
+        num, den = drawn @ score_sums, drawn @ weight_sums
     else:
-        units, multiplicity = np.unique(np.column_stack([model, score]), axis=0, return_counts=True)
+        units, multiplicity = np.unique(np.column_stack([model, score, w]), axis=0, return_counts=True)
         draws = rng.multinomial(len(model), multiplicity / len(model), size=rounds).astype(float)
-        onehot = np.zeros((len(units), m))
-        onehot[np.arange(len(units)), units[:, 0].astype(int)] = 1.0
-        num, den = draws @ (onehot * units[:, 1:2]), draws @ onehot
+        weighted = np.zeros((len(units), m))  # each distinct outcome's weight, in its model's column
+        weighted[np.arange(len(units)), units[:, 0].astype(int)] = units[:, 2]
+        num, den = draws @ (weighted * units[:, 1:2]), draws @ weighted
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / den
 
 
 def win_rate_covariance(model: np.ndarray, score: np.ndarray, clusters: np.ndarray, n_clusters: int,
-                        n_models: int) -> np.ndarray:
-    """(M, M) cluster-robust covariance of the win rates (the sandwich of a mean; Liang & Zeger 1986).
+                        n_models: int, weight: np.ndarray | None = None) -> np.ndarray:
+    """(M, M) cluster-robust covariance of the (weighted) win rates: the sandwich of a ratio of sums, sum w s /
+    sum w, linearised (Liang & Zeger 1986; with weights 1, of a mean).
 
-    Per cluster c and model i, U_ci = the sum of the model's residuals score - win_rate_i; then
-    cov(i, j) = sum_c U_ci U_cj * C / (C - 1) / (n_i n_j). Models share questions, so their win rates are
-    correlated and a difference needs the off-diagonal terms.
+    Per cluster c and model i, U_ci = the sum of the model's weighted residuals w (score - win_rate_i); then
+    cov(i, j) = sum_c U_ci U_cj * C / (C - 1) / (W_i W_j), W_i the model's total weight. Models share
+    questions, so their win rates are correlated and a difference needs the off-diagonal terms.
     """
-    estimate = win_rates(model, score, n_models)
-    totals = np.bincount(model, minlength=n_models).astype(float)
-    residual = score - estimate[model]
+    w = _unit_weights(score, weight)
+    estimate = win_rates(model, score, n_models, w)
+    totals = np.bincount(model, w, n_models)
+    residual = w * (score - estimate[model])
     per_cluster = np.bincount(clusters * n_models + model, residual, n_clusters * n_models)
     per_cluster = per_cluster.reshape(n_clusters, n_models)
     meat = per_cluster.T @ per_cluster * (n_clusters / max(n_clusters - 1, 1))
