@@ -405,7 +405,9 @@ class Store:
         except sqlite3.Error as error:
             db.close()
             wal = self.path.with_name(self.path.name + "-wal")
-            if _sqlite_code(error) != sqlite3.SQLITE_CANTOPEN or wal.exists():
+            # a folder this user cannot write: SQLITE_READONLY (its _DIRECTORY variant) where SQLite can see
+            # that, SQLITE_CANTOPEN on a read-only file system
+            if _sqlite_code(error) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY) or wal.exists():
                 raise
             db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
         return db

@@ -4,6 +4,7 @@ be made without mounting anything (fast tier; the mounted-filesystem faults are 
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sqlite3
@@ -248,6 +249,32 @@ def test_a_store_the_user_cannot_write_is_read_as_it_is(tmp_path):
         assert list(store.judgments()["key"]) == ["k-old"] and store.runs().empty
     assert (_version(path), _version(old)) == ("3", "1")
     assert not list(tmp_path.glob("*.bak"))
+
+
+def test_a_store_in_a_folder_the_user_cannot_write_is_read(tmp_path):
+    """Another user's store in a shared results folder: neither the folder nor the file writable here. Root is
+    made such a user by dropping the capabilities that let it ignore file modes (setpriv, util-linux). SQLite
+    reports the folder as SQLITE_READONLY_DIRECTORY, which was not taken for a folder it cannot write: exit 5,
+    "make it writable". The store is read as immutable (no -wal file: everything is in the store file)."""
+    if shutil.which("setpriv") is None:
+        pytest.fail("setpriv is missing: it is part of util-linux, an essential package of every Debian")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "s.sqlite"
+    with Store(path) as store:
+        store.put(_row("k1"))
+        store.put(replace(_row("k2"), first="b", second="a", label="B>A", p_first=0.0))
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        done = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", sys.executable,
+                               "-m", "judgebench.cli", "leaderboard", "--store", str(path), "--out",
+                               str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["n_outcomes"] == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["s.sqlite"]
 
 
 def test_a_good_backup_is_kept_and_a_copy_of_another_version_is_not_installed(tmp_path):
