@@ -476,6 +476,7 @@ def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_ser
         time.sleep(0.005)
     victim.kill()
     victim.communicate(timeout=10)  # reaped: its pid no longer exists, so its claims are free at once
+    reaped = time.time()
     stored_at_kill = len(_store_rows(store))
     assert stored_at_kill < 6 * SHARED_QUESTIONS, "the kill should land mid-run"
     code, stderr = _finish(helper)
@@ -486,7 +487,12 @@ def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_ser
     # Sent twice: only games in flight in the killed run, on the wire or answered but not yet committed
     # (runner.ResultWriter's group commit). How many those are depends on the machine's load (a commit waiting
     # for the other run's write lock holds more answers), so what is checked is which games they are: none
-    # that the killed run stored, each sent at most once more, and stored by the run that took it over.
+    # that the killed run stored, each sent once by the killed run and once more after it was gone (claims
+    # keep the other run off a live run's games), and stored by the run that took it over.
+    sent_at: dict[str, list[float]] = {}
+    for entry in server.log():
+        sent_at.setdefault(entry.key, []).append(entry.time)
+    assert all(sorted(sent_at[key])[0] < reaped < sorted(sent_at[key])[1] for key in twice)
     with sqlite3.connect(store) as db:
         (killed_run,) = db.execute("SELECT id FROM runs WHERE pid = ?", (victim.pid,)).fetchone()
         stored_by = {messages_key(json.loads(request)["messages"]): run for request, run in
