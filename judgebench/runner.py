@@ -521,7 +521,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             same_request = plan[plan["key"].duplicated(keep=False) | plan["key"].isin(stored.keys())]
             if not same_request.empty:
                 store.share_games(same_request.itertuples(index=False, name=None))
-            stored = read_statuses(store, stored, template, config.max_unparsed_attempts)
+            statuses = read_statuses(store, stored, template, config.max_unparsed_attempts)
+            read_now = sum(statuses[key][0] != stored[key][0] for key in stored)
+            stored = statuses
             to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
             asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
@@ -533,6 +535,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 description = engine.describe()
                 server = server_identity(description)
             notes = check_servers(store.path, servers, server, config.judge.name, config.reuse_other_servers)
+            if read_now:
+                notes.append(f"{read_now} stored {'reply' if read_now == 1 else 'replies'} without a verdict under "
+                             f"the template that stored them read as verdicts of '{template.name}', and not asked "
+                             "again; the store keeps them as they were stored, so a leaderboard from --store leaves "
+                             "them out: rate this run from its results (leaderboard --results)")
             tally = Tally(total=len(pending))
             if on_start is not None:
                 on_start(tally)
@@ -551,6 +558,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     if not shared:
                         recording.finish(store, status, tally.run_counts(config.judge.priced))
             held = store.judgments(keys)
+            # and games whose request another process judged meanwhile under other models (identical answers)
+            store.share_games(plan[plan["key"].isin(held["key"])].itertuples(index=False, name=None))
             runs = store.runs(keys)
     finally:
         if own_engine and engine is not None:

@@ -227,6 +227,74 @@ def test_a_game_whose_request_an_earlier_run_stored_under_other_models_is_in_the
         assert (stored[name]["n_games"], stored[name]["win_rate"]) == (own["n_games"], own["win_rate"])
 
 
+def test_a_game_whose_request_another_process_judges_meanwhile_is_in_the_store(judge_server, tmp_path):
+    """As above, but at the same time: when run y starts, the requests of its games are not stored yet but
+    claimed by another live process (this test, standing in for a run judging x), which stores them (run x's
+    judgments, made beforehand in another store) while y waits. y sends nothing and rates its games, and the
+    store must record them: recorded only before judging, they were missing from `leaderboard --store`."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from judgebench.store import HOST
+
+    (tmp_path / "questions.jsonl").write_text("".join(
+        json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question {i}?"]}) + "\n" for i in range(N_QUESTIONS)))
+    for model in ("x", "y"):
+        (tmp_path / f"{model}.jsonl").write_text("".join(
+            json.dumps({"question_id": f"q{i:02d}", "model": m, "turns": [text]}) + "\n" for i in range(N_QUESTIONS)
+            for m, text in ((model, f"Answer {i}. QUALITY={X_QUALITIES[i % 3]}"),
+                            ("base", f"Answer {i} by base. QUALITY=5"))))
+    common = ["--questions", "questions.jsonl", "--baseline", "base", "--judge-model", "test-judge", "--base-url",
+              judge_server.base_url, "--rounds", "50", "--no-progress"]
+    done = judgebench("run", *common, "--answers", "x.jsonl", "--store", "x.sqlite", "--out", "x", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "x.sqlite") as source:
+        keys = [key for (key,) in source.execute("SELECT key FROM judgments")]
+    store = tmp_path / "store.sqlite"
+    with sqlite3.connect(tmp_path / "x.sqlite") as source:  # the same schema, no judgments: the claims' store
+        source.execute("VACUUM INTO ?", (str(store),))
+    with sqlite3.connect(store) as db:
+        db.execute("DELETE FROM judgments")
+        db.execute("DELETE FROM runs")
+        db.executemany("INSERT INTO claims (key, owner, host, pid, expires) VALUES (?, 'run-x', ?, ?, ?)",
+                       [(key, HOST, os.getpid(), time.time() + 600) for key in keys])
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
+    y = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", *common, "--answers", "y.jsonl", "--store",
+                          "store.sqlite", "--out", "y"], cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    # y opens the store, finds every game claimed and waits (polling every 0.5 s); x then stores them and lets
+    # its claims go. Were y slower to get there, it would find them stored and the test would pass trivially,
+    # never wrongly: it waits for y to hold the store open first.
+    def holds_store() -> bool:
+        try:
+            return any(Path(os.readlink(fd)) == store for fd in Path(f"/proc/{y.pid}/fd").iterdir())
+        except OSError:  # an fd closed while listed, or y already ended
+            return False
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and y.poll() is None and not holds_store():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    with sqlite3.connect(store) as db:
+        db.execute("ATTACH DATABASE ? AS x", (str(tmp_path / "x.sqlite"),))
+        db.execute("INSERT INTO runs SELECT * FROM x.runs")
+        db.execute("INSERT INTO judgments SELECT * FROM x.judgments")
+        db.execute("DELETE FROM claims")
+    out, err = y.communicate(timeout=120)
+    assert y.returncode == 0, err
+    assert sum(judge_server.answered().values()) == 2 * N_QUESTIONS  # x's calls; y sent nothing
+    refit = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--rounds", "50", "--out",
+                       "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    stored = by_model(json.loads((tmp_path / "refit" / "leaderboard.json").read_text()))
+    own = by_model(json.loads((tmp_path / "y" / "leaderboard.json").read_text()))["y"]
+    assert (stored["y"]["n_games"], stored["y"]["win_rate"]) == (own["n_games"], own["win_rate"]) == (
+        N_QUESTIONS, stored["x"]["win_rate"])
+
+
 def test_stored_unparsed_judgments_the_template_reads_are_not_sent_again(judge_server, tmp_path):
     """Judged first with a template lacking the tie label the judge writes (the ties stored unparsed, with fewer
     attempts than allowed), then with pairwise-5, which has it: the stored replies hold its verdicts, so the
@@ -239,7 +307,11 @@ def test_stored_unparsed_judgments_the_template_reads_are_not_sent_again(judge_s
     assert len(unparsed) == ties and {line["attempts"] for line in unparsed} == {1}
     reread = run(tmp_path, judge_server, "store.sqlite", "reread")
     assert sum(judge_server.answered().values()) == sent  # the stored ties are read, not paid for again
-    assert f"{sent} already in the store" in " ".join((reread.stdout + reread.stderr).split())
+    said = " ".join((reread.stdout + reread.stderr).split())
+    assert f"{sent} already in the store" in said
+    # the store keeps them unparsed under no-ties, so the run says to rate it from its results
+    assert (f"{ties} stored replies without a verdict under the template that stored them read as verdicts of "
+            "'pairwise-5', and not asked again" in said and "leaderboard --results" in said)
     lines = judgment_lines(tmp_path, "reread")
     assert len(lines) == sent and {line["status"] for line in lines} == {"ok"}
     assert sum(line["label"] == "[[A=B]]" for line in lines) == ties
