@@ -174,3 +174,12 @@ def test_weighted_win_rate_intervals_by_hand():
                                weight)
     assert samples[:, :2].mean(axis=0) == pytest.approx([rate[0], rate[1]], abs=0.003)
     assert samples[:, :2].std(axis=0) == pytest.approx(sandwich, rel=0.04)
+
+
+def test_scores_of_weight_zero_do_not_count_towards_the_standard_error():
+    # one informative score and two of weight 0: one effective outcome, so no standard error (it was 0.0,
+    # which made the rate look exact); with two informative scores the zero-weight one changes nothing
+    assert np.isnan(win_rate_vs_baseline(np.array([1.0, 0.0, 0.5]), np.array([1.0, 0.0, 0.0]))["standard_error"])
+    with_zero = win_rate_vs_baseline(np.array([1.0, 0.0, 0.5]), np.array([1.0, 1.0, 0.0]))
+    without = win_rate_vs_baseline(np.array([1.0, 0.0]), np.array([1.0, 1.0]))
+    assert with_zero["standard_error"] == pytest.approx(without["standard_error"]) == pytest.approx(0.5)

@@ -52,7 +52,8 @@ def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None) 
     weights all 1 these are AlpacaEval's mean, (n_wins + n_draws / 2) / n_total and sample standard deviation
     over sqrt(n). The counts stay counts of scores.
     Returns win_rate, standard_error, discrete_win_rate (fractions in [0, 1]), n_wins, n_wins_base, n_draws,
-    n_total. The standard error is NaN with fewer than two scores. Raises ValueError for scores outside
+    n_total. The standard error is NaN with fewer than two scores of positive weight (n counts those). Raises
+    ValueError for scores outside
     [0, 1] or when no score is left.
     """
     values = np.asarray(scores, dtype="float64").ravel()
@@ -67,9 +68,10 @@ def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None) 
     n_draws = n_total - n_wins - n_wins_base
     w = _unit_weights(values, None if weights is None else np.asarray(weights, dtype="float64").ravel()[kept])
     total = w.sum()
+    counted = int((w > 0).sum())  # scores of weight 0 carry no information: they do not make n
     with np.errstate(invalid="ignore", divide="ignore"):  # every weight 0: no rate (NaN)
         rate = float(w @ values / total)
-        spread = np.sum((w * (values - rate)) ** 2) * n_total / (n_total - 1) if n_total > 1 else np.nan
+        spread = np.sum((w * (values - rate)) ** 2) * counted / (counted - 1) if counted > 1 else np.nan
         discrete = np.where(values > 0.5, 1.0, np.where(values < 0.5, 0.0, 0.5))
         standard_error, discrete_rate = float(np.sqrt(spread) / total), float(w @ discrete / total)
     return {
