@@ -90,7 +90,9 @@ def count_calls_once(judgments: Any, counted: Any = ()) -> Any:
     or is in `counted` (keys whose call is counted elsewhere: an earlier round of the same run), gets
     `shared_call` true and no tokens or cost of its own; one marked shared already stays so. An adaptive run
     judges in rounds, and games of two rounds can share a key (three or more models answering a question
-    alike), so a round's first game of a key may repeat the call of an earlier round."""
+    alike), so a round's first game of a key may repeat the call of an earlier round. That holds because a key
+    is never sent again in a later round of a run: a round re-asks its unparsed games itself, and failed games
+    end the run (evaluation.judge_in_rounds)."""
     shared = judgments["key"].duplicated() | judgments["key"].isin(list(counted))
     if "shared_call" in judgments:
         shared |= judgments["shared_call"].fillna(False).astype(bool)
