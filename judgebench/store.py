@@ -262,13 +262,14 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
     if (requests > 1).any():
         twice = requests[requests > 1]
         question, first, second, _ = twice.index[0]
-        keys = readable.loc[readable.set_index(["question_id", "first", "second", "judge"]).index.isin(twice.index),
-                            "key"]
+        involved = readable[readable.set_index(["question_id", "first", "second", "judge"]).index.isin(twice.index)]
+        unrecorded = "run_id" in involved and bool(involved["run_id"].isna().any())
         raise InputError(f"the store holds {len(twice)} games judged by more than one request (for example "
                          f"{question}: {first} shown before {second}): the judge was sent other prompts for the "
                          "same game (the template's text, the answers or the judge's settings changed between "
                          "runs), and both would count; the runs that stored them: "
-                         + "; ".join(_describe_runs(store.runs(keys.unique()))), path=store.path,
+                         + "; ".join(_describe_runs(store.runs(involved["key"].unique()), unrecorded)),
+                         path=store.path,
                          hint="rate one run's judgments with --results DIR (that run's --out folder), or judge "
                               "each version in its own --store; --template FILE.toml reads one request's "
                               "judgments with that file's verdicts, and cannot choose between requests")
@@ -282,13 +283,15 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                               "version's verdicts: --template FILE.toml; otherwise give each version its own name")
 
 
-def _describe_runs(runs: pd.DataFrame) -> list[str]:
-    """Each run (`Store.runs`, oldest first) as 'id (started ..., judgebench ..., template <hash prefix>)'."""
-    if runs.empty:
-        return ["stored before judgebench recorded its runs"]
-    return [f"{run.id} (started {pd.Timestamp(run.started_at, unit='s', tz='UTC').isoformat(timespec='seconds')}, "
-            f"judgebench "
-            f"{run.judgebench_version}, template {str(run.template_hash)[:12]})" for run in runs.itertuples()]
+def _describe_runs(runs: pd.DataFrame, unrecorded: bool) -> list[str]:
+    """Each run (`Store.runs`, oldest first) as 'id (started ..., judgebench ..., template <hash prefix>)', and
+    a last entry when some of the judgments (`unrecorded`) were stored before judgebench recorded its runs."""
+    described = [f"{run.id} (started "
+                 f"{pd.Timestamp(run.started_at, unit='s', tz='UTC').isoformat(timespec='seconds')}, judgebench "
+                 f"{run.judgebench_version}, template {str(run.template_hash)[:12]})" for run in runs.itertuples()]
+    if unrecorded or not described:
+        described.append("stored before judgebench recorded its runs")
+    return described
 
 
 def measurements_hint(held: Iterable[tuple[str, str]], judge: str | None, template: str | None) -> str:

@@ -295,3 +295,17 @@ def test_a_good_backup_is_kept_and_a_copy_of_another_version_is_not_installed(tm
     with Store(path) as store:  # as a process that read version 1 before another migrated the store
         store._backup(1)
     assert not backup.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["old.sqlite"]
+
+
+def test_one_game_under_two_requests_names_a_version_stored_before_runs_were_recorded(tmp_path):
+    # one request's judgment stored by a recorded run, the other's by a judgebench that recorded no runs (an
+    # upgraded old store): the refusal listed the one run alone, and the user could not see the other version
+    with Store(tmp_path / "s.sqlite") as store:
+        store.start_run("run-new", {"judgebench_version": "9.9", "template_hash": "abcdef0123456789"})
+        store.put(_row("k-new", run_id="run-new"))
+        store.put(_row("k-old"))  # the same game (q1: a before b), another request, no run
+        with pytest.raises(InputError) as refused:
+            store.games()
+    said = str(refused.value)
+    assert "run-new (started" in said and "judgebench 9.9, template abcdef012345" in said
+    assert said.index("run-new") < said.index("stored before judgebench recorded its runs")
