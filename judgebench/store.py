@@ -512,11 +512,13 @@ class Store:
 
         The version was read outside any transaction, so another process may have migrated the store since: the
         copy goes to a temporary file first and is installed only if it holds that version. A `.v<version>.bak`
-        already there that holds it (another process's, or an earlier attempt's) is kept, never overwritten.
+        already there that holds it is never overwritten: it may be another store's (this file was replaced by
+        another old store), so the copy then goes beside it as `.v<version>.<UTC time>.bak`.
         """
         target = self.path.with_name(f"{self.path.name}.v{version}.bak")
         if _schema_version_of(target) == version:
-            return
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            target = target.with_name(f"{self.path.name}.v{version}.{stamp}.{os.getpid()}.bak")
         partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         try:
             copy = sqlite3.connect(partial)

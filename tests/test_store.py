@@ -280,7 +280,8 @@ def test_a_store_in_a_folder_the_user_cannot_write_is_read(tmp_path):
 def test_a_good_backup_is_kept_and_a_copy_of_another_version_is_not_installed(tmp_path):
     """The version is read, and the copy taken, outside any transaction: a process that opened an old store just
     after another migrated it copied a version-4 store over the version-1 backup. A backup that holds its
-    version is kept; a copy that does not hold the version read is not installed."""
+    version is kept (it may be another store's: this one's copy goes beside it, time-stamped); a copy that does
+    not hold the version read is not installed."""
     path = _old_store(tmp_path / "old.sqlite")
     backup = tmp_path / "old.sqlite.v1.bak"
     shutil.copy(path, backup)
@@ -291,7 +292,11 @@ def test_a_good_backup_is_kept_and_a_copy_of_another_version_is_not_installed(tm
     Store(path).close()
     assert _version(path) == "4" and _version(backup) == "1"
     assert sqlite3.connect(backup).execute("SELECT value FROM meta WHERE name = 'taken_by'").fetchone()
+    (beside,) = tmp_path.glob("old.sqlite.v1.*Z.*.bak")
+    assert _version(beside) == "1"
+    assert not sqlite3.connect(beside).execute("SELECT value FROM meta WHERE name = 'taken_by'").fetchone()
     backup.unlink()
+    beside.unlink()
     with Store(path) as store:  # as a process that read version 1 before another migrated the store
         store._backup(1)
     assert not backup.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["old.sqlite"]
