@@ -37,7 +37,7 @@ from judgebench.records import (
     ok_games,
     per_game,
 )
-from judgebench.store import JudgmentRow, Store, keys_to_send
+from judgebench.store import JudgmentRow, Store, keys_to_send, utc_time
 from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
 
@@ -618,14 +618,12 @@ _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "mo
 
 def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """The runs that judged a plan's games, as leaderboard.json's meta names them (times in ISO 8601 UTC)."""
-    import datetime as dt
-
     records = []
     for run in runs.to_dict(orient="records"):
         record = {name: run.get(name) for name in _RUN_FIELDS}
         for name in ("started_at", "ended_at"):
             if isinstance(record[name], float) and record[name] == record[name]:
-                record[name] = dt.datetime.fromtimestamp(record[name], dt.UTC).isoformat(timespec="seconds")
+                record[name] = utc_time(record[name])
         records.append({k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()})
     return records
 

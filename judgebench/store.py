@@ -283,12 +283,18 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                               "version's verdicts: --template FILE.toml; otherwise give each version its own name")
 
 
+def utc_time(seconds: float) -> str:
+    """A stored time (seconds since the epoch) as ISO 8601 UTC to the second, as runs are shown to people."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+
+
 def _describe_runs(runs: pd.DataFrame, unrecorded: bool) -> list[str]:
     """Each run (`Store.runs`, oldest first) as 'id (started ..., judgebench ..., template <hash prefix>)', and
     a last entry when some of the judgments (`unrecorded`) were stored before judgebench recorded its runs."""
-    described = [f"{run.id} (started "
-                 f"{pd.Timestamp(run.started_at, unit='s', tz='UTC').isoformat(timespec='seconds')}, judgebench "
-                 f"{run.judgebench_version}, template {str(run.template_hash)[:12]})" for run in runs.itertuples()]
+    described = [f"{run.id} (started {utc_time(run.started_at)}, judgebench {run.judgebench_version}, "
+                 f"template {str(run.template_hash)[:12]})" for run in runs.itertuples()]
     if unrecorded or not described:
         described.append("stored before judgebench recorded its runs")
     return described
@@ -316,6 +322,9 @@ def _unwritable(path: Path) -> bool:
     return not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
 
 
+_SCHEMA_VERSION_QUERY = "SELECT value FROM meta WHERE name = 'schema_version'"
+
+
 def _schema_version_of(path: Path) -> int | None:
     """The schema version stored in the database file `path`; None when it is missing or not a store."""
     if not path.is_file():
@@ -323,7 +332,7 @@ def _schema_version_of(path: Path) -> int | None:
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            row = db.execute(_SCHEMA_VERSION_QUERY).fetchone()
         finally:
             db.close()
         return int(row[0]) if row else None
@@ -493,7 +502,7 @@ class Store:
         return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def _stored_version(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        row = self._db.execute(_SCHEMA_VERSION_QUERY).fetchone()
         text = row[0] if row else None
         try:
             version = int(text)  # type: ignore[arg-type]
