@@ -54,7 +54,7 @@ from judgebench.ratings.sequential import (
     t_test,
 )
 from judgebench.records import FAILED, OK, Dataset
-from judgebench.runner import RunResult, StopSignals
+from judgebench.runner import RunResult, StopSignals, Tally
 
 UNCATEGORISED = "(none)"
 SHORT = 160  # characters of an answer or a judge's reasoning shown in the summary
@@ -451,14 +451,14 @@ def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
     batches made (stored before it, or by another process meanwhile), failed ones left out (they are asked
     again); never the games of a stopped check that nobody judged. Games whose requests are the same (identical
     answers) share one call, counted once (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
-    sent = sum(r.tally.done for r in results)
+    total = Tally()
+    for result in results:
+        total.add(result.tally)
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return {"judge_calls": sent, "calls_from_store": served,
-            "prompt_tokens": sum(r.tally.prompt_tokens for r in results),
-            "completion_tokens": sum(r.tally.completion_tokens for r in results),
-            "cost_usd": sum(r.tally.cost for r in results) if priced else None}
+    return {"judge_calls": total.done, "calls_from_store": served, "prompt_tokens": total.prompt_tokens,
+            "completion_tokens": total.completion_tokens, "cost_usd": total.cost if priced else None}
 
 
 def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
@@ -566,7 +566,7 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
         decided = None if signals.signum is not None else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
             last.n_failed, questions_available=len(pool))
-    if decided is not None and signals.signum is None:
+    if decided is not None and signals.signum is None:  # a signal during `summarise` discards its decision too
         return decided
     return finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None, categories=[],
                               flips={}, worst=[], accounting=accounting, n_failed=last.n_failed,

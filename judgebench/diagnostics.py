@@ -151,7 +151,8 @@ def _finite(value: float) -> float | None:
 # "Evaluating confidence interval methods for binomial proportions in clustered surveys"). Untruncated, deff
 # goes to 0 with the clustered variance, which it does where every question shows (nearly) the same rate, not
 # because the rate is known: a judge consistent in all pairs but one has a first-slot rate of exactly 1/2 on
-# every question but one, and its 72 games gave 0.514 [0.487, 0.541], excluding a judge that flips 12% of its
+# every question but one, and its 72 games (12 questions of 3 pairs, both orders: the case of
+# tests/test_diagnostics.py's truncation test) gave 0.514 [0.487, 0.541], excluding a judge that flips 12% of its
 # pairs. With one unit per question it is the plain Wilson interval (with the small-sample factor n / (n - 1)).
 
 

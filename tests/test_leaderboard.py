@@ -620,8 +620,14 @@ def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path,
         assert [title in header for title in ("win rate SE", "LC win rate", "LC SE", "position consistency")] == [
             True, True, True, False]
         assert "ranked by length-controlled win rate, as AlpacaEval 2.0" in text
+    # claude-2's row: the published win rate, its SE and the LC win rate (leaderboard.csv, in percent), and the LC
+    # SE, which the published table leaves blank for it, as leaderboard.json gives it, each to one decimal
+    published = pd.read_csv(folder / "leaderboard.csv", index_col=0).loc["claude-2"]
+    computed = {e["model"]: e for e in json.loads((tmp_path / "leaderboard.json").read_text())["models"]}["claude-2"]
     claude = next(line for line in markdown.splitlines() if line.startswith("| 3 | claude-2 |")).split(" | ")
-    assert (claude[2], *claude[4:7]) == ("17.2%", "1.2%", "28.2%", "0.9%")  # published: 17.19, 1.17, 28.16 (no LC SE)
+    assert (claude[2], *claude[4:7]) == (
+        *(f"{published[column]:.1f}%" for column in ("win_rate", "standard_error", "length_controlled_winrate")),
+        f"{100 * computed['lc_win_rate_se']:.1f}%")
 
 
 @pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])

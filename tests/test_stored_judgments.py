@@ -277,6 +277,7 @@ def test_a_game_whose_request_another_process_judges_meanwhile_is_in_the_store(j
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and y.poll() is None and not holds_store():
         time.sleep(0.05)
+    assert holds_store(), "run y never opened the store"
     time.sleep(1.0)
     with sqlite3.connect(store) as db:
         db.execute("ATTACH DATABASE ? AS x", (str(tmp_path / "x.sqlite"),))
