@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_run_e2e import _store_rows, judgebench, leaderboard, write_config
+from tests.support.stores import ok_rows
+from tests.test_run_e2e import judgebench, leaderboard, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -159,7 +160,7 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     assert "50 already in the store" in said(more) and "40 sent now" in said(more)
     longer = plan_lines(tmp_path)
     assert longer[:25] == plan and [row["round"] for row in longer[25:30]] == [3] * 5
-    assert len(_store_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
+    assert len(ok_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
 
 
 def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):
@@ -173,14 +174,14 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     assert "stopped: games of the last round failed (run the same command again" in said(first)
     plan = plan_lines(tmp_path)
     assert [row["round"] for row in plan] == [1] * 10 + [2] * 10
-    ok_first = len(_store_rows(tmp_path / "store.sqlite"))
+    ok_first = len(ok_rows(tmp_path / "store.sqlite"))
     assert 30 <= ok_first < 40  # round 1, and round 2's games answered before the faults began
     judge_server.reset()
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
     assert plan_lines(tmp_path)[:20] == plan  # the same two rounds, then three more
     assert sent(judge_server) == 100 - ok_first  # round 2's failed games once more, then rounds 3 to 5
-    assert len(_store_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
+    assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
 
 
 def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_server, tmp_path):
@@ -322,7 +323,7 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
                                env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while len(_store_rows(tmp_path / "store.sqlite")) < 50 and process.poll() is None and time.monotonic() < deadline:
+    while len(ok_rows(tmp_path / "store.sqlite")) < 50 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
