@@ -25,6 +25,7 @@ from judgebench import evaluate
 from judgebench.config import load_config
 from judgebench.leaderboard import AUTO_RIDGE, build
 from tests.support.judge_server import DROPPED, JudgeServer, Reply, messages_key, quality_rule
+from tests.support.signals import signal_at
 from tests.support.stores import ok_keys, ok_rows
 
 pytestmark = pytest.mark.integration
@@ -62,11 +63,14 @@ def write_config(folder: Path, base_url: str, **judging: object) -> Path:
     return config
 
 
-def judgebench(*args: str, cwd: Path, timeout: float = 120, umask: int = -1) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess (with `umask` when given, else this process's)."""
+def judgebench(*args: str, cwd: Path, timeout: float = 120, umask: int = -1,
+               script: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess (with `umask` when given, else this process's); run by `script` when given (a
+    `python -c` script that ends by calling the CLI, such as `tests.support.signals.signal_at`'s)."""
     env = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
-    return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=timeout, umask=umask)
+    command = ["-m", "judgebench.cli"] if script is None else ["-c", script]
+    return subprocess.run([sys.executable, *command, *args], cwd=cwd, env=env, text=True, capture_output=True,
+                          timeout=timeout, umask=umask)
 
 
 def file_modes(folder: Path) -> dict[str, int]:
@@ -664,26 +668,20 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     assert len(server.log()) == 6 * SHARED_QUESTIONS  # the rest, and nothing twice
 
 
-def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_path, monkeypatch):
+def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_path):
     """A Ctrl-C that lands while a batch is being claimed (in the store's thread) ends the run before the batch
-    is sent: "no new request starts" holds between batches too. The signal is real (os.kill of this process),
-    sent from inside the claim, where a user's Ctrl-C cannot be aimed."""
-    import os
-
-    from judgebench.store import Store
-
-    claim = Store.claim
-
-    def claim_then_ctrl_c(store, *args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
-        return claim(store, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "claim", claim_then_ctrl_c)
-    evaluation = evaluate(load_config(write_config(tmp_path, judge_server.base_url)))
-    assert evaluation.run.interrupted and evaluation.exit_code == 130
+    is sent: "no new request starts" holds between batches too. The signal is real, sent by the command's own
+    process from inside its first claim, where a user's Ctrl-C cannot be aimed."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), cwd=tmp_path,
+                     script=signal_at("judgebench.store", "Store", "claim", signal.SIGINT))
+    assert run.returncode == 130, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "stopped: 0 of" in run.stderr and not (tmp_path / "out" / "leaderboard.json").exists()
     assert not judge_server.log  # the claimed batch was released, not sent
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 0)]
 
 
 @pytest.mark.parametrize(("signals", "exit_code"), [((signal.SIGINT, signal.SIGINT), 130), ((signal.SIGTERM,), 143)],
