@@ -22,7 +22,7 @@ from judgebench.config import load_config
 from judgebench.evaluation import evaluate
 from tests.support.judge_server import answered as judge_answered
 from tests.support.judge_server import quality_rule
-from tests.test_run_e2e import _ok_keys
+from tests.support.stores import ok_keys
 
 pytestmark = pytest.mark.integration
 
@@ -391,7 +391,7 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     report = json.loads((folder / "check.json").read_text())
     # what was judged: the store's games (SIGTERM abandons the requests in flight; one whose answer was on its
     # way may have been answered without being stored)
-    stored = set(_ok_keys(folder / "store.sqlite"))
+    stored = set(ok_keys(folder / "store.sqlite"))
     assert stored <= set(judge_answered(server.log())) and len(stored) < 2 * N  # stopped early: no further batch
     assert report["decision"] == "stopped" and report["exit_code"] == 128 + signum and report["overall"] is None
     assert report["judge_calls"] == len(stored) and report["calls_from_store"] == 0

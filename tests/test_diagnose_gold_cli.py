@@ -10,18 +10,16 @@ pairs that are not every fourth.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.support.judge_server import ChatRequest, Reply, constant_rule
+from tests.support.signals import signal_at
 from tests.test_run_e2e import judgebench
 
 pytestmark = pytest.mark.integration
@@ -102,21 +100,6 @@ def test_a_bad_gold_file_stops_before_any_judge_call(judge_server, tmp_path):
     assert "Traceback" not in done.stderr and sum(judge_server.answered().values()) == 0
 
 
-# `judgebench diagnose --gold` whose process sends itself a real signal when `owner.name` is first called: where a
-# user's Ctrl-C or a service manager's SIGTERM cannot be aimed from outside.
-SIGNAL_AT = """
-import os, signal
-from judgebench import cli
-from {module} import {owner}
-call = {owner}.{name}
-def signalled(*args, **kwargs):
-    os.kill(os.getpid(), signal.{signal})
-    return call(*args, **kwargs)
-{owner}.{name} = signalled
-cli.main()
-"""
-
-
 @pytest.mark.parametrize(("where", "signum"),
                          [(("judgebench", "diagnostics", "diagnose_judgments"), signal.SIGTERM),
                           (("judgebench", "diagnostics", "diagnose_judgments"), signal.SIGINT),
@@ -132,10 +115,7 @@ def test_a_signal_stops_the_gold_evaluation_as_it_stops_a_run(judge_server, gold
     module, owner, name = where
     flags = ["--gold", str(path), "--engine", "openai", "--judge-model", "test-judge", "--base-url",
              judge_server.base_url, "--store", "gold.sqlite", "--out", "d", "--no-progress"]
-    script = SIGNAL_AT.format(module=module, owner=owner, name=name, signal=signum.name)
-    stopped = subprocess.run([sys.executable, "-c", script, "diagnose", *flags], cwd=tmp_path, text=True,
-                             capture_output=True, timeout=120,
-                             env={**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"})
+    stopped = judgebench("diagnose", *flags, cwd=tmp_path, script=signal_at(module, owner, name, signum))
     assert stopped.returncode == 128 + signum, stopped.stderr
     assert "Traceback" not in stopped.stderr
     said = re.search(r"stopped: (\d+) of (\d+) games sent and stored; run the same command again",

@@ -16,6 +16,7 @@ from judgebench import leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
 from tests.support.stores import store_from_outcomes
+from tests.support.weighted_games import WEIGHTED
 
 STRENGTHS = {"alpha": 0.8, "bravo": 0.4, "charlie": 0.0, "delta": -0.6}
 
@@ -162,13 +163,9 @@ def test_elo_and_winrate_methods(outcomes):
     assert 0 <= entry["alpha"]["lower"] <= entry["alpha"]["rating"] <= entry["alpha"]["upper"] <= 1
 
 
-# x and y against the baseline, each pair's weight the mean of its two games' weights under a template that counts
-# [[A>>B]] three times (1, 2 or 3); y has no outcome on q7, and x and y meet once (q0), outside the win rates.
-WEIGHTED = [("x", "base", [1, 0.75, 0, 0.5, 1, 0.25, 1, 0], [3, 2, 1, 2, 1, 3, 2, 1]),
-            ("y", "base", [0, 0.5, 0.25, 1, 0, 0.75, 0.5], [1, 1, 3, 2, 3, 2, 1])]
-
-
 def weighted_outcomes() -> pd.DataFrame:
+    """The outcomes of WEIGHTED, every other one with the baseline as model_a, and one more: x and y meet once
+    (q0), outside the win rates against the baseline."""
     rows = [{"question_id": f"q{q}", "model_a": model, "model_b": base, "score_a": s, "weight": w}
             for model, base, scores, weights in WEIGHTED for q, (s, w) in enumerate(zip(scores, weights, strict=True))]
     for row in rows[1::2]:  # every other row with the baseline as model_a: its score seen from the baseline

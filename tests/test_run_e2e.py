@@ -25,6 +25,8 @@ from judgebench import evaluate
 from judgebench.config import load_config
 from judgebench.leaderboard import AUTO_RIDGE, build
 from tests.support.judge_server import DROPPED, JudgeServer, Reply, messages_key, quality_rule
+from tests.support.signals import signal_at
+from tests.support.stores import ok_keys, ok_rows
 
 pytestmark = pytest.mark.integration
 
@@ -61,11 +63,14 @@ def write_config(folder: Path, base_url: str, **judging: object) -> Path:
     return config
 
 
-def judgebench(*args: str, cwd: Path, timeout: float = 120, umask: int = -1) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess (with `umask` when given, else this process's)."""
+def judgebench(*args: str, cwd: Path, timeout: float = 120, umask: int = -1,
+               script: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess (with `umask` when given, else this process's); run by `script` when given (a
+    `python -c` script that ends by calling the CLI, such as `tests.support.signals.signal_at`'s)."""
     env = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
-    return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=timeout, umask=umask)
+    command = ["-m", "judgebench.cli"] if script is None else ["-c", script]
+    return subprocess.run([sys.executable, *command, *args], cwd=cwd, env=env, text=True, capture_output=True,
+                          timeout=timeout, umask=umask)
 
 
 def file_modes(folder: Path) -> dict[str, int]:
@@ -283,16 +288,6 @@ def test_verdict_markers_inside_answers_cannot_fool_the_parser(judge_server, tmp
     assert list(result.outcomes["score_a"]) == [1.0] * 4  # the better answer still wins
 
 
-def _store_rows(path: Path) -> list[tuple[str, float]]:
-    if not path.exists():
-        return []
-    try:
-        with sqlite3.connect(path, timeout=5) as db:
-            return db.execute("SELECT request, created_at FROM judgments WHERE status='ok'").fetchall()
-    except sqlite3.OperationalError:
-        return []
-
-
 @pytest.mark.parametrize("kill_after", [1, 25, 55])
 def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tmp_path, kill_after):
     server = judge_server_process("--fault", "slow:delay_s=0.03")
@@ -302,16 +297,16 @@ def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tm
     victim = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", "--config", str(config)],
                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while len(_store_rows(store)) < kill_after and victim.poll() is None and time.monotonic() < deadline:
+    while len(ok_rows(store)) < kill_after and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
-    stored_at_kill = len(_store_rows(store))
+    stored_at_kill = len(ok_rows(store))
     assert kill_after <= stored_at_kill < BASELINE_GAMES, "the kill should land mid-run"
 
     resumed = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    stored = {messages_key(json.loads(request)["messages"]): created for request, created in _store_rows(store)}
+    stored = ok_keys(store)
     assert len(stored) == BASELINE_GAMES
     for entry in server.log():
         if entry.status == 200 and entry.key in stored:
@@ -431,11 +426,6 @@ def _requests_per_game(server) -> Counter[str]:
     return Counter(entry.key for entry in server.log())
 
 
-def _ok_keys(store: Path) -> dict[str, float]:
-    """messages hash -> commit time of every ok judgment in the store."""
-    return {messages_key(json.loads(request)["messages"]): created for request, created in _store_rows(store)}
-
-
 @pytest.mark.parametrize("stagger_s", [0.0, 1.0])
 def test_concurrent_runs_on_one_store_request_each_game_once(judge_server_process, tmp_path, stagger_s):
     server = judge_server_process("--latency-ms", "20")
@@ -456,7 +446,7 @@ def test_concurrent_runs_on_one_store_request_each_game_once(judge_server_proces
     requests = _requests_per_game(server)
     assert len(requests) == 6 * SHARED_QUESTIONS
     assert max(requests.values()) == 1, "a game was requested twice"
-    assert len(_ok_keys(store)) == 6 * SHARED_QUESTIONS
+    assert len(ok_keys(store)) == 6 * SHARED_QUESTIONS
     boards = [by_model(leaderboard(folder)) for folder in folders[:2]]
     assert boards[0] == boards[1]
 
@@ -469,20 +459,20 @@ def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_ser
     second.mkdir()
     victim = _start(_cli_args(first, server.base_url, store), first)
     deadline = time.monotonic() + 120
-    while len(_store_rows(store)) < 50 and victim.poll() is None and time.monotonic() < deadline:
+    while len(ok_rows(store)) < 50 and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     helper = _start(_cli_args(second, server.base_url, store), second)  # shares the work, then takes over
-    while len(_store_rows(store)) < 100 and victim.poll() is None and time.monotonic() < deadline:
+    while len(ok_rows(store)) < 100 and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     victim.kill()
     victim.communicate(timeout=10)  # reaped: its pid no longer exists, so its claims are free at once
     reaped = time.time()
-    stored_at_kill = len(_store_rows(store))
+    stored_at_kill = len(ok_rows(store))
     assert stored_at_kill < 6 * SHARED_QUESTIONS, "the kill should land mid-run"
     code, stderr = _finish(helper)
     assert code == 0, stderr
     requests = _requests_per_game(server)
-    assert len(_ok_keys(store)) == len(requests) == 6 * SHARED_QUESTIONS
+    assert len(ok_keys(store)) == len(requests) == 6 * SHARED_QUESTIONS
     twice = [key for key, n in requests.items() if n > 1]
     # Sent twice: only games in flight in the killed run, on the wire or answered but not yet committed
     # (runner.ResultWriter's group commit). How many those are depends on the machine's load (a commit waiting
@@ -533,12 +523,12 @@ def test_disk_full_stops_the_run_keeps_what_is_stored_and_exits_5(judge_server_p
     assert sent_before < 6 * SHARED_QUESTIONS, "the run should stop sending at once"
 
     filler.unlink()
-    stored = _ok_keys(store)
+    stored = ok_keys(store)
     assert stored, "the games stored before the disk filled are kept"
     resumed = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
     code, stderr = _finish(resumed)
     assert code == 0, stderr
-    assert len(_ok_keys(store)) == 6 * SHARED_QUESTIONS
+    assert len(ok_keys(store)) == 6 * SHARED_QUESTIONS
     for entry in server.log()[sent_before:]:
         assert entry.key not in stored, "a game stored before the fault was requested again"
 
@@ -564,7 +554,7 @@ def test_read_only_store_and_directory_in_the_way_stop_before_judging(judge_serv
     assert code == 5 and "is a directory" in stderr and "Traceback" not in stderr, stderr
     assert len(server.log()) == sent  # nothing was judged for nothing
     subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
-    assert len(_ok_keys(store)) == 2 * SHARED_QUESTIONS  # the first run's games are intact
+    assert len(ok_keys(store)) == 2 * SHARED_QUESTIONS  # the first run's games are intact
 
 
 def test_locked_store_mid_run_stores_what_it_can_closes_the_engine_and_raises(judge_server, tmp_path, monkeypatch):
@@ -601,7 +591,7 @@ def test_locked_store_mid_run_stores_what_it_can_closes_the_engine_and_raises(ju
     sent = len(judge_server.log)
     assert sent < 6 * SHARED_QUESTIONS, "the run should stop sending at once"
     holder.execute("ROLLBACK")
-    stored = _ok_keys(store)
+    stored = ok_keys(store)
     assert 0 < len(stored) <= 101
     result = evaluate(config).run
     assert result.tally.done + len(stored) == 6 * SHARED_QUESTIONS
@@ -646,7 +636,7 @@ def test_a_401_mid_run_stores_every_answer_received_and_closes_the_engine(judge_
     assert code == 2 and "401" in stderr, stderr
     assert "Traceback" not in stderr and "Unclosed" not in stderr
     answered = {entry.key for entry in server.log() if entry.status == 200}
-    stored = set(_ok_keys(tmp_path / "store.sqlite"))
+    stored = set(ok_keys(tmp_path / "store.sqlite"))
     assert len(stored) >= 100 and stored <= answered
     assert len(answered - stored) <= 8  # at most the replies on their way when the engine stopped
 
@@ -656,7 +646,7 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     store = tmp_path / "store.sqlite"
     process = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
     deadline = time.monotonic() + 120
-    while len(_store_rows(store)) < 50 and process.poll() is None and time.monotonic() < deadline:
+    while len(ok_rows(store)) < 50 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)  # SIGTERM abandons the requests in flight (see below)
     code, stderr = _finish(process)
@@ -664,7 +654,7 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     assert "Traceback" not in stderr and "Unclosed" not in stderr
     assert "stopping: waiting for the requests already sent" in stderr
     answered = {entry.key for entry in server.log() if entry.status == 200}
-    stored = set(_ok_keys(store))
+    stored = set(ok_keys(store))
     assert len(answered) < 6 * SHARED_QUESTIONS
     # The requests on the wire were waited for, not abandoned (a paid API would bill them, and the next run
     # would send and pay for them again): none dropped, every reply the server wrote is stored.
@@ -678,26 +668,20 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     assert len(server.log()) == 6 * SHARED_QUESTIONS  # the rest, and nothing twice
 
 
-def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_path, monkeypatch):
+def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_path):
     """A Ctrl-C that lands while a batch is being claimed (in the store's thread) ends the run before the batch
-    is sent: "no new request starts" holds between batches too. The signal is real (os.kill of this process),
-    sent from inside the claim, where a user's Ctrl-C cannot be aimed."""
-    import os
-
-    from judgebench.store import Store
-
-    claim = Store.claim
-
-    def claim_then_ctrl_c(store, *args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
-        return claim(store, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "claim", claim_then_ctrl_c)
-    evaluation = evaluate(load_config(write_config(tmp_path, judge_server.base_url)))
-    assert evaluation.run.interrupted and evaluation.exit_code == 130
+    is sent: "no new request starts" holds between batches too. The signal is real, sent by the command's own
+    process from inside its first claim, where a user's Ctrl-C cannot be aimed."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), cwd=tmp_path,
+                     script=signal_at("judgebench.store", "Store", "claim", signal.SIGINT))
+    assert run.returncode == 130, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "stopped: 0 of" in run.stderr and not (tmp_path / "out" / "leaderboard.json").exists()
     assert not judge_server.log  # the claimed batch was released, not sent
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 0)]
 
 
 @pytest.mark.parametrize(("signals", "exit_code"), [((signal.SIGINT, signal.SIGINT), 130), ((signal.SIGTERM,), 143)],
@@ -720,7 +704,7 @@ def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server
     assert code == exit_code and "Traceback" not in stderr, stderr
     time.sleep(3.5)  # the server notices the dropped connections when it would have answered
     assert len([entry for entry in server.log() if entry.status == DROPPED]) == 8  # the eight on the wire
-    assert set(_ok_keys(store)) == {entry.key for entry in server.log() if entry.status == 200}
+    assert set(ok_keys(store)) == {entry.key for entry in server.log() if entry.status == 200}
     with sqlite3.connect(store) as db:  # either signal: the store records the run as interrupted
         assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
 

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_run_e2e import _store_rows, judgebench, leaderboard, write_config
+from tests.support.signals import signal_at
+from tests.support.stores import ok_rows
+from tests.test_run_e2e import judgebench, leaderboard, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -159,7 +161,7 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     assert "50 already in the store" in said(more) and "40 sent now" in said(more)
     longer = plan_lines(tmp_path)
     assert longer[:25] == plan and [row["round"] for row in longer[25:30]] == [3] * 5
-    assert len(_store_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
+    assert len(ok_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
 
 
 def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):
@@ -173,14 +175,14 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     assert "stopped: games of the last round failed (run the same command again" in said(first)
     plan = plan_lines(tmp_path)
     assert [row["round"] for row in plan] == [1] * 10 + [2] * 10
-    ok_first = len(_store_rows(tmp_path / "store.sqlite"))
+    ok_first = len(ok_rows(tmp_path / "store.sqlite"))
     assert 30 <= ok_first < 40  # round 1, and round 2's games answered before the faults began
     judge_server.reset()
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
     assert plan_lines(tmp_path)[:20] == plan  # the same two rounds, then three more
     assert sent(judge_server) == 100 - ok_first  # round 2's failed games once more, then rounds 3 to 5
-    assert len(_store_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
+    assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
 
 
 def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_server, tmp_path):
@@ -322,7 +324,7 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
                                env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while len(_store_rows(tmp_path / "store.sqlite")) < 50 and process.poll() is None and time.monotonic() < deadline:
+    while len(ok_rows(tmp_path / "store.sqlite")) < 50 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
@@ -336,29 +338,16 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
 
 
-# `judgebench run` whose planner sends its own process a real signal as it begins to choose the third round,
-# where a user's Ctrl-C or a service manager's SIGTERM cannot be aimed from outside (the choice takes milliseconds).
-SIGNAL_AT_THIRD_CHOICE = """
-import os, signal, sys
-from judgebench import cli, schedule
-choose = schedule.Planner.next_round
-def next_round(planner, *args, **kwargs):
-    if len(planner.rounds) == 2:
-        os.kill(os.getpid(), signal.{name})
-    return choose(planner, *args, **kwargs)
-schedule.Planner.next_round = next_round
-cli.main()
-"""
-
-
 def _stopped_as_an_interruption(run: subprocess.CompletedProcess[str] | subprocess.Popen[str], stdout: str,
-                                stderr: str, signum: signal.Signals, folder: Path, sent_games: int) -> None:
+                                stderr: str, signum: signal.Signals, folder: Path, sent_games: int,
+                                chosen_games: int | None = None) -> None:
     """The run ended as one stopped while sending: exit 128 + the signal, the message, no results, and one run
-    recorded 'interrupted' with the games it sent."""
+    recorded 'interrupted' with the games it sent, of `chosen_games` (the games of the rounds it chose, when a
+    round chosen was not sent; else all were)."""
     assert run.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr
     assert "stopped: interrupted (run the same command again to continue)" in " ".join(stdout.split())
-    assert f"stopped: {sent_games} of {sent_games} games sent and stored" in stderr
+    assert f"stopped: {sent_games} of {chosen_games or sent_games} games sent and stored" in stderr
     assert not (folder / "out" / "leaderboard.json").exists()
     with sqlite3.connect(folder / "store.sqlite") as db:
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", sent_games)]
@@ -371,9 +360,9 @@ def test_a_signal_while_the_planner_chooses_ends_the_run_as_an_interruption(judg
     judged, and the same command goes on from the store to the end of the plan."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     args = ["run", "--config", str(config), "--budget-calls", "200", "--round-games", "20"]
-    run = subprocess.run([sys.executable, "-c", SIGNAL_AT_THIRD_CHOICE.format(name=signum.name), *args],
-                         cwd=tmp_path, env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
-                         capture_output=True, timeout=120)
+    # the third call of next_round chooses the third round (one call a round; the replays come after the rounds)
+    run = judgebench(*args, cwd=tmp_path, script=signal_at("judgebench.schedule", "Planner", "next_round", signum,
+                                                           call=3))
     _stopped_as_an_interruption(run, run.stdout, run.stderr, signum, tmp_path, 40)
     assert sent(judge_server) == 40  # two rounds of 20 games; the third was not chosen
     rerun = judgebench(*args, cwd=tmp_path)
@@ -405,32 +394,18 @@ def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption
     assert sent(judge_server) == ALL_PAIRS_CALLS
 
 
-def test_sigterm_in_a_later_round_ends_the_adaptive_run_with_exit_code_143(judge_server, tmp_path, monkeypatch):
+def test_sigterm_in_a_later_round_ends_the_adaptive_run_with_exit_code_143(judge_server, tmp_path):
     """SIGTERM while the third round's games are claimed: the rounds before it and the run end as one interrupted
-    run, with SIGTERM's exit code (128 + 15), not Ctrl-C's. The signal is real (os.kill of this process), sent
-    from inside the claim, where a service manager's SIGTERM cannot be aimed."""
-    from judgebench.config import load_config
-    from judgebench.evaluation import evaluate
-    from judgebench.store import Store
-
-    claim, claims = Store.claim, []
-
-    def claim_then_sigterm(store, keys, *args, **kwargs):
-        claims.append(len(keys))
-        if len(claims) == 3:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return claim(store, keys, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "claim", claim_then_sigterm)
-    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive"),
-                           {"budget_calls": 200, "round_games": 20})
-    evaluation = evaluate(settings, out=tmp_path / "out")
-    assert claims == [20, 20, 20]  # one claim per round: the third round's batch was released, not sent
-    assert evaluation.run.interrupted and evaluation.exit_code == 143
-    assert evaluation.provenance["adaptive"]["stopped_by"] == "interrupted"
+    run, with SIGTERM's exit code (128 + 15), not Ctrl-C's. The signal is real, sent by the command's own process
+    from inside its third claim (one a round), where a service manager's SIGTERM cannot be aimed."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "200", "--round-games", "20", cwd=tmp_path,
+                     script=signal_at("judgebench.store", "Store", "claim", signal.SIGTERM, call=3))
+    # two rounds of 20 games sent and stored; the third round's 20 were chosen and claimed, then released, not sent
+    _stopped_as_an_interruption(run, run.stdout, run.stderr, signal.SIGTERM, tmp_path, 40, chosen_games=60)
     assert sent(judge_server) == 40
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
-        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", 40)]
+        assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
 
 
 def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ratings(judge_server, tmp_path):

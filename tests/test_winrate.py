@@ -21,6 +21,7 @@ from judgebench.ratings.winrate import (
     win_rate_table,
     win_rate_vs_baseline,
 )
+from tests.support.weighted_games import WEIGHTED
 
 BASELINE = "gpt4_1106_preview"
 RATE_KEYS = ("win_rate", "standard_error", "discrete_win_rate")
@@ -147,8 +148,8 @@ def test_weighted_win_rate_intervals_by_hand():
     Monte Carlo error is about 1%; the unweighted standard errors differ by 5% and 11%)."""
     from judgebench.ratings.winrate import win_rate_covariance, win_rate_samples, win_rates
 
-    scores = {0: [1, 0.75, 0, 0.5, 1, 0.25, 1, 0], 1: [0, 0.5, 0.25, 1, 0, 0.75, 0.5]}
-    weights = {0: [3, 2, 1, 2, 1, 3, 2, 1], 1: [1, 1, 3, 2, 3, 2, 1]}
+    scores = {k: s for k, (_, _, s, _) in enumerate(WEIGHTED)}  # model 0: x, model 1: y
+    weights = {k: w for k, (_, _, _, w) in enumerate(WEIGHTED)}
     model = np.array([k for k in scores for _ in scores[k]])
     score = np.array([s for k in scores for s in scores[k]], dtype=float)
     weight = np.array([w for k in weights for w in weights[k]], dtype=float)

@@ -1,12 +1,16 @@
-"""Real judgebench stores for tests, filled with the games behind given outcomes."""
+"""Real judgebench stores for tests: filled with the games behind given outcomes, or read back as a test
+checks what a run stored."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
 
 from judgebench.store import JudgmentRow, Store
+from tests.support.judge_server import messages_key
 
 
 def store_from_outcomes(outcomes: pd.DataFrame, path: Path, judge: str = "j", template: str = "t") -> Path:
@@ -19,3 +23,22 @@ def store_from_outcomes(outcomes: pd.DataFrame, path: Path, judge: str = "j", te
                                       judge=judge, template=template, status="ok", label="x", p_first=p_first,
                                       weight=1.0))
     return path
+
+
+def ok_rows(path: Path) -> list[tuple[str, float]]:
+    """(request JSON, commit time) of every ok judgment in the store at `path`. None while the file does not
+    exist yet or cannot be read (locked or half created): tests poll the store of a run still writing it."""
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return db.execute("SELECT request, created_at FROM judgments WHERE status='ok'").fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def ok_keys(path: Path) -> dict[str, float]:
+    """Commit time of every ok judgment in the store at `path`, by the hash of its messages: the key the scripted
+    judge server logs each request under (`judge_server.messages_key`), so stored games can be matched with the
+    requests the server answered."""
+    return {messages_key(json.loads(request)["messages"]): created for request, created in ok_rows(path)}
