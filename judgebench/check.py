@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -688,11 +689,62 @@ def github_annotations(report: CheckReport) -> list[str]:
     return lines
 
 
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+"""The environment variable naming the file GitHub Actions shows as the job's summary (appended to)."""
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """The files a check writes: the Markdown summary (--summary), JUnit XML (--junit), JSON (--json)."""
+
+    summary: Path | None = None
+    junit: Path | None = None
+    json_path: Path | None = None
+
+    @classmethod
+    def prepare(cls, summary: str | None = None, junit: str | None = None, json_path: str | None = None,
+                environ: Mapping[str, str] | None = None) -> OutputPaths:
+        """The paths as given (a trailing slash kept: it names a directory), each checked before any judge call,
+        and $GITHUB_STEP_SUMMARY when set: a directory, or a folder that cannot be created or written, is a
+        ConfigError (exit 2) naming the path and what to do, not a failure after the judging was paid for."""
+        from judgebench.outputs import prepare_file
+
+        environ = os.environ if environ is None else environ
+        if environ.get(STEP_SUMMARY):
+            prepare_appended(environ[STEP_SUMMARY], f"${STEP_SUMMARY}")
+        files = ((summary, "--summary", "summary.md"), (junit, "--junit", "junit.xml"),
+                 (json_path, "--json", "check.json"))
+        return cls(*(None if path is None else prepare_file(path, flag, example) for path, flag, example in files))
+
+
+def prepare_appended(path: str, what: str) -> None:
+    """Check that text can be appended to the file `path` (created if missing, as appending would); a ConfigError
+    naming `what` (an environment variable) and the path when not."""
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"{what} is {path}, which cannot be written ({error.strerror or error}): point it at a "
+                          "file this job can write, or unset it to skip that output") from None
+
+
+def append_text(path: str, text: str) -> None:
+    """Append `text` to the file `path`; a StorageError (exit 5) naming it when that fails (disk full...)."""
+    from judgebench.outputs import storage_error
+
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise storage_error(error, path, "append to") from None
+
+
 def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Path | None = None,
-                  json_path: Path | None = None, environ: dict[str, str] | None = None) -> list[str]:
+                  json_path: Path | None = None, environ: Mapping[str, str] | None = None) -> list[str]:
     """Write the requested files (atomically) and, under GitHub Actions, append the summary to
-    $GITHUB_STEP_SUMMARY; returns the annotation lines to print (empty outside GitHub Actions)."""
-    environ = dict(os.environ) if environ is None else environ
+    $GITHUB_STEP_SUMMARY; returns the annotation lines to print (empty outside GitHub Actions). A file that
+    cannot be written is a StorageError (exit 5) naming it."""
+    environ = os.environ if environ is None else environ
     text = markdown_summary(report)
     if summary is not None:
         atomic_write_text(summary, text)
@@ -700,9 +752,8 @@ def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Pa
         atomic_write_text(junit, junit_xml(report))
     if json_path is not None:
         atomic_write_text(json_path, json.dumps(json_safe(report.to_json()), indent=2) + "\n")
-    if environ.get("GITHUB_STEP_SUMMARY"):
-        with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    if environ.get(STEP_SUMMARY):
+        append_text(environ[STEP_SUMMARY], text + "\n")
     return github_annotations(report) if environ.get("GITHUB_ACTIONS") == "true" else []
 
 

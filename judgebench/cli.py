@@ -414,25 +414,24 @@ def check(
     undecided: str | None = typer.Option(None, help="Map undecided (exit 4) to pass (0) or fail (1)."),
     allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
                                                                     "games failed (else exit 3)."),
-    junit: Path | None = typer.Option(None, help="Write JUnit XML here."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON here."),
-    summary: Path | None = typer.Option(None, help="Write the Markdown summary here."),
+    junit: str | None = typer.Option(None, help="Write JUnit XML to this file."),
+    json_out: str | None = typer.Option(None, "--json", help="Write the result as JSON to this file."),
+    summary: str | None = typer.Option(None, help="Write the Markdown summary to this file."),
 ) -> None:
-    from judgebench.check import CheckOptions, markdown_summary, run_check, write_outputs
+    from judgebench.check import CheckOptions, OutputPaths, markdown_summary, run_check, write_outputs
     from judgebench.config import load_config
-    from judgebench.outputs import prepare_directory
 
     options = CheckOptions(candidate=candidate, reference=reference, against=against, margin=margin,
                            confidence=confidence, sequential=sequential, batch_size=batch_size,
                            max_questions=max_questions, fail_on=fail_on, undecided=undecided,  # type: ignore[arg-type]
                            allow_failed=allow_failed)
     options.validate()
-    for path in (junit, json_out, summary):
-        if path is not None:
-            prepare_directory(path.parent)
+    paths = OutputPaths.prepare(summary, junit, json_out)
     report = run_check(load_config(config, {"progress": False}), options)
-    annotations = write_outputs(report, summary=summary, junit=junit, json_path=json_out)  # files first: a
-    typer.echo(markdown_summary(report))  # reader that closes the pipe early does not lose them
+    try:  # files first: a reader that closes the pipe early does not lose them
+        annotations = write_outputs(report, summary=paths.summary, junit=paths.junit, json_path=paths.json_path)
+    finally:  # the decision is shown even when a file cannot be written (exit 5)
+        typer.echo(markdown_summary(report))
     for line in annotations:
         typer.echo(line)
     raise typer.Exit(report.exit_code)

@@ -403,3 +403,60 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     again = json.loads((folder / "check.json").read_text())
     assert again["calls_from_store"] == len(stored) and again["judge_calls"] == 2 * N - len(stored)
     assert {judge_answered(server.log())[key] for key in stored} == {1}  # what was stored was not asked again
+
+
+# Output paths: checked before the first judge call, and never a traceback or an internal error after it.
+
+
+@pytest.mark.parametrize(("flag", "path", "message"), [
+    ("--json", "results", "--json results is a directory: give a file path, such as results/check.json"),
+    ("--junit", "out/newdir/", "--junit out/newdir/ is a directory: give a file path, such as out/newdir/junit.xml"),
+    ("--summary", "blocker/summary.md",
+     "the folder of --summary blocker is a file, not a directory: choose a directory path"),
+], ids=["a-directory", "a-trailing-slash", "a-file-in-the-way"])
+def test_an_output_path_that_cannot_be_written_exits_2_before_any_judge_call(judge_server, folder, flag, path,
+                                                                             message):
+    (folder / "results").mkdir()
+    (folder / "blocker").write_text("a file where a folder should be\n")
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", flag, path,
+                        cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: {message}" and result.stdout == ""
+    assert sent(judge_server) == 0
+    assert not (folder / "out" / "newdir").exists()  # not even the file a trailing slash used to give
+
+
+def test_an_unwritable_step_summary_exits_2_before_any_judge_call(judge_server, folder):
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        cwd=folder, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "/nonexistent/x.md"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == ("error: $GITHUB_STEP_SUMMARY is /nonexistent/x.md, which cannot be written (No "
+                                     "such file or directory): point it at a file this job can write, or unset it "
+                                     "to skip that output")
+    assert sent(judge_server) == 0
+
+
+def test_a_step_summary_that_fails_at_the_end_exits_5_and_the_decision_is_still_shown(judge_server, folder):
+    """The step summary becomes a directory while the check judges (the server's first answer does that): the
+    check's files are written, its decision printed, then one error naming the file and exit 5 (not 70)."""
+    step_summary = folder / "step-summary.md"
+    normal = quality_rule()
+
+    def in_the_way(request):
+        if step_summary.is_file():
+            step_summary.unlink()
+            step_summary.mkdir()
+        return normal(request)
+
+    judge_server.rule = in_the_way
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder,
+                        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.strip() == (f"error: cannot append to {step_summary}: it is a directory: give a file path, "
+                                     "then run the same command again")
+    assert "## judgebench check" in result.stdout and "regression: with 95% confidence" in result.stdout
+    assert json.loads((folder / "check.json").read_text())["decision"] == "regression"
