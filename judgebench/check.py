@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +41,7 @@ from judgebench.errors import (
     EXIT_UNDECIDED,
     ConfigError,
     InputError,
+    JudgebenchError,
     stopped_exit_code,
 )
 from judgebench.evaluation import run_fingerprint
@@ -261,8 +264,7 @@ class CheckReport:
     def rule(self) -> str:
         """The result and the rule it follows, in words."""
         if self.stopped_by is not None:
-            return (f"stopped: interrupted by {self.stopped_by.name}, no decision (what was judged is stored; run the "
-                    "same command again to go on)")
+            return stopped_rule(self.stopped_by)
         if self.overall is None:
             return (f"no decision: {self.n_failed} games failed; run again to retry them "
                     "(or --allow-failed to decide on the complete questions)")
@@ -301,6 +303,12 @@ class CheckReport:
             "failing_categories": self.failing_categories, "flips": self.flips, "worst": self.worst,
             "games_failed": self.n_failed, **self.accounting,
         }
+
+
+def stopped_rule(signum: signal.Signals) -> str:
+    """What a check stopped by a signal says in every output."""
+    return (f"stopped: interrupted by {signum.name}, no decision (what was judged is stored; run the same command "
+            "again to go on)")
 
 
 def _pct(value: Any) -> str:
@@ -533,12 +541,35 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     """Judge what is needed, decide, and return the report (the Python API of `judgebench check`).
 
     Everything that can be refused (options, inputs, models, an earlier run judged differently) is refused
-    before the first judge call. Ctrl-C or SIGTERM while judging or deciding stops the check: no further batch
-    is judged and nothing is decided, the report says it was stopped (`stopped_by`, exit 130 or 143) and counts
-    only the judge calls made. The CLI still writes its files, marked stopped, with no pass or failure in them:
-    a CI job that is cancelled or times out then shows why there is no decision, and a file left by an earlier
-    check in the same place (a reused workspace, a cache) is not read as this check's result.
+    before the first judge call. Ctrl-C or SIGTERM while the data loads raises `runner.Stopped` (a
+    KeyboardInterrupt carrying the signal) at once; while judging or deciding it stops the check: no further
+    batch is judged and nothing is decided, the report says it was stopped (`stopped_by`, exit 130 or 143) and
+    counts only the judge calls made. Either way the CLI writes its files marked stopped, with no pass or failure
+    in them: a CI job that is cancelled or times out then shows why there is no decision, and a file left by an
+    earlier check in the same place (a reused workspace, a cache) is not read as this check's result.
     """
+    with StopSignals() as signals:
+        with signals.interruptible():  # a signal while the data loads stops the check at once (`runner.Stopped`)
+            dataset, comparison, pool, order = prepare_check(config, options)
+        baseline = None if options.against is None else comparison.opponent
+        frame, results = judge_in_batches(config, dataset, options, comparison, order, signals)
+        last = results[-1]
+        games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
+        accounting = _accounting(results, config.judge.priced)
+        decided = None if signals.signum is not None else summarise(
+            frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
+            last.n_failed, questions_available=len(pool))
+    if decided is not None and signals.signum is None:  # a signal during `summarise` discards its decision too
+        return decided
+    return finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None, categories=[],
+                              flips={}, worst=[], accounting=accounting, n_failed=last.n_failed,
+                              stopped_by=signals.signum))
+
+
+def prepare_check(config: RunConfig, options: CheckOptions) -> tuple[Dataset, Comparison, list[str], list[str]]:
+    """Everything a check refuses before its first judge call (options, inputs, models, an earlier run judged
+    differently), and what it judges: the dataset, the comparison, the questions both sides answered (`pool`)
+    and those to judge, in judging order."""
     from judgebench.datasets import load_dataset
 
     options.validate()
@@ -558,20 +589,7 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     if len(order) < 2:
         raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and "
                          f"{comparison.opponent}; a check needs at least two", path=config.questions)
-    baseline = None if options.against is None else comparison.opponent
-    with StopSignals() as signals:
-        frame, results = judge_in_batches(config, dataset, options, comparison, order, signals)
-        last = results[-1]
-        games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
-        accounting = _accounting(results, config.judge.priced)
-        decided = None if signals.signum is not None else summarise(
-            frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
-            last.n_failed, questions_available=len(pool))
-    if decided is not None and signals.signum is None:  # a signal during `summarise` discards its decision too
-        return decided
-    return finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None, categories=[],
-                              flips={}, worst=[], accounting=accounting, n_failed=last.n_failed,
-                              stopped_by=signals.signum))
+    return dataset, comparison, pool, order
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
@@ -737,6 +755,61 @@ def append_text(path: str, text: str) -> None:
             handle.write(text)
     except OSError as error:
         raise storage_error(error, path, "append to") from None
+
+
+def no_decision_texts(candidate: str, reference: str | None, decision: str, rule: str,
+                      exit_code: int | None) -> tuple[str, str, str]:
+    """The Markdown summary, JUnit XML and JSON of a check without a report: `decision` is "running" (not done
+    yet), "error" or "stopped" (before the judging began), `rule` says so in words. JUnit holds one test case in
+    error, so that no test report reads it as passed."""
+    opponent = f" vs reference **{reference}**" if reference else ""
+    summary = "\n".join([f"## judgebench check: {decision}", "", f"Candidate **{candidate}**{opponent}.", "", rule, ""])
+    suite = ElementTree.Element("testsuite", name="judgebench check", tests="1", failures="0", skipped="0",
+                                errors="1")
+    case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
+    ElementTree.SubElement(case, "error", message=rule, type=decision)
+    junit = ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    data = {"decision": decision, "exit_code": exit_code, "rule": rule, "candidate": candidate,
+            "reference": reference, "overall": None}
+    return summary, junit, json.dumps(data, indent=2) + "\n"
+
+
+def write_no_decision(paths: OutputPaths, candidate: str, reference: str | None, decision: str, rule: str,
+                      exit_code: int | None, environ: Mapping[str, str] | None = None) -> None:
+    """Write the files of a check without a report (`no_decision_texts`) and, when `environ` has one, append the
+    summary to $GITHUB_STEP_SUMMARY."""
+    summary, junit, data = no_decision_texts(candidate, reference, decision, rule, exit_code)
+    for path, text in ((paths.summary, summary), (paths.junit, junit), (paths.json_path, data)):
+        if path is not None:
+            atomic_write_text(path, text)
+    if environ is not None and environ.get(STEP_SUMMARY):
+        append_text(environ[STEP_SUMMARY], summary + "\n")
+
+
+@contextmanager
+def outputs_until_decided(paths: OutputPaths, candidate: str, reference: str | None) -> Iterator[None]:
+    """While the block runs (a check, from reading its settings until its report is ready), its output files
+    say that it has no decision, so that files an earlier check left at the same paths are never read as this
+    one's result: at once "running" (what a check killed outright, SIGKILL, leaves), then, when the block ends
+    with an error or a signal before the check's own handling took over, "error" or "stopped" with the message,
+    also appended to $GITHUB_STEP_SUMMARY. A signal while judging is the check's own: its report says stopped."""
+    from judgebench.store import utc_time
+
+    rule = (f"running: this check started at {utc_time(time.time())} and has not decided yet; if this file is "
+            "still here when the job is over, the check ended without a decision (killed: its log says more)")
+    write_no_decision(paths, candidate, reference, "running", rule, None)
+    try:
+        yield
+    except JudgebenchError as error:
+        with suppress(JudgebenchError):  # the error that ended the check is the one to show
+            write_no_decision(paths, candidate, reference, "error", f"error: {error}", error.exit_code, os.environ)
+        raise
+    except KeyboardInterrupt as interrupt:
+        signum = signal.Signals(getattr(interrupt, "signum", signal.SIGINT))
+        with suppress(JudgebenchError):
+            write_no_decision(paths, candidate, reference, "stopped", stopped_rule(signum),
+                              stopped_exit_code(signum), os.environ)
+        raise
 
 
 def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Path | None = None,

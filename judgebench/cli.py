@@ -418,16 +418,24 @@ def check(
     json_out: str | None = typer.Option(None, "--json", help="Write the result as JSON to this file."),
     summary: str | None = typer.Option(None, help="Write the Markdown summary to this file."),
 ) -> None:
-    from judgebench.check import CheckOptions, OutputPaths, markdown_summary, run_check, write_outputs
+    from judgebench.check import (
+        CheckOptions,
+        OutputPaths,
+        markdown_summary,
+        outputs_until_decided,
+        run_check,
+        write_outputs,
+    )
     from judgebench.config import load_config
 
-    options = CheckOptions(candidate=candidate, reference=reference, against=against, margin=margin,
-                           confidence=confidence, sequential=sequential, batch_size=batch_size,
-                           max_questions=max_questions, fail_on=fail_on, undecided=undecided,  # type: ignore[arg-type]
-                           allow_failed=allow_failed)
-    options.validate()
     paths = OutputPaths.prepare(summary, junit, json_out)
-    report = run_check(load_config(config, {"progress": False}), options)
+    with outputs_until_decided(paths, candidate, reference):  # no file of an earlier check outlives this one
+        options = CheckOptions(candidate=candidate, reference=reference, against=against, margin=margin,
+                               confidence=confidence, sequential=sequential, batch_size=batch_size,
+                               max_questions=max_questions, fail_on=fail_on,  # type: ignore[arg-type]
+                               undecided=undecided, allow_failed=allow_failed)  # type: ignore[arg-type]
+        options.validate()
+        report = run_check(load_config(config, {"progress": False}), options)
     try:  # files first: a reader that closes the pipe early does not lose them
         annotations = write_outputs(report, summary=paths.summary, junit=paths.junit, json_path=paths.json_path)
     finally:  # the decision is shown even when a file cannot be written (exit 5)

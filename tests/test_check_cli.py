@@ -22,6 +22,7 @@ from judgebench.config import load_config
 from judgebench.evaluation import evaluate
 from tests.support.judge_server import answered as judge_answered
 from tests.support.judge_server import quality_rule
+from tests.support.signals import signal_at
 from tests.support.stores import ok_keys
 
 pytestmark = pytest.mark.integration
@@ -67,11 +68,15 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None,
+               script: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess; run by `script` when given (a `python -c` script that ends by calling the CLI,
+    such as `tests.support.signals.signal_at`'s)."""
     environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **(env or {})}
     environment.pop("GITHUB_ACTIONS", None) if env is None else None
     environment.pop("GITHUB_STEP_SUMMARY", None) if env is None else None
-    return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=environment, text=True,
+    command = ["-m", "judgebench.cli"] if script is None else ["-c", script]
+    return subprocess.run([sys.executable, *command, *args], cwd=cwd, env=environment, text=True,
                           capture_output=True, timeout=120)
 
 
@@ -460,3 +465,51 @@ def test_a_step_summary_that_fails_at_the_end_exits_5_and_the_decision_is_still_
                                      "then run the same command again")
     assert "## judgebench check" in result.stdout and "regression: with 95% confidence" in result.stdout
     assert json.loads((folder / "check.json").read_text())["decision"] == "regression"
+
+
+# Files of an earlier check: never left to pass for this check's result.
+
+EARLIER = {"check.json": json.dumps({"decision": "pass", "exit_code": 0}), "junit.xml": "<testsuite tests=\"1\"/>",
+           "check.md": "## judgebench check: pass\n"}
+OUTPUT_FLAGS = ("--json", "check.json", "--junit", "junit.xml", "--summary", "check.md")
+
+
+def write_earlier_outputs(folder: Path) -> None:
+    for name, text in EARLIER.items():
+        (folder / name).write_text(text)
+
+
+def test_a_check_stopped_while_its_data_loads_replaces_an_earlier_checks_files(judge_server, folder):
+    """SIGTERM while the answers are read (before any judging): exit 143, and every file says stopped (the
+    files a passing check left there said pass)."""
+    write_earlier_outputs(folder)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
+                        cwd=folder, script=signal_at("judgebench", "datasets", "load_dataset", signal.SIGTERM))
+    assert result.returncode == 143, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and sent(judge_server) == 0
+    said = "stopped: interrupted by SIGTERM, no decision"
+    report = json.loads((folder / "check.json").read_text())
+    assert report["decision"] == "stopped" and report["exit_code"] == 143 and report["rule"].startswith(said)
+    assert said in (folder / "check.md").read_text()
+    junit = JUnitXml.fromfile(str(folder / "junit.xml"))
+    assert junit.errors == 1 and junit.failures == 0 and said in (folder / "junit.xml").read_text()
+
+
+def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server, folder):
+    """An unreachable judge ends the check with exit 2 after it began: every file, and the step summary, says
+    error and why."""
+    write_earlier_outputs(folder)
+    config = write_config(folder, "http://127.0.0.1:9/v1")  # nothing listens on the discard port
+    step_summary = folder / "step-summary.md"
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
+                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert result.returncode == 2, result.stdout + result.stderr
+    message = result.stderr.strip().removeprefix("error: ")
+    assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
+    report = json.loads((folder / "check.json").read_text())
+    assert (report["decision"], report["exit_code"], report["rule"]) == ("error", 2, f"error: {message}")
+    for summary in ((folder / "check.md").read_text(), step_summary.read_text()):
+        assert summary.startswith("## judgebench check: error") and f"error: {message}" in summary
+    junit = JUnitXml.fromfile(str(folder / "junit.xml"))
+    assert junit.errors == 1 and junit.failures == 0 and message in (folder / "junit.xml").read_text()
