@@ -23,7 +23,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.config import PLAN_SETTINGS, RunConfig
+from judgebench.engines.base import EventHandler
 from judgebench.errors import (
     EXIT_FAILED_GAMES,
     EXIT_OK,
@@ -260,13 +261,15 @@ class CheckReport:
     failing_categories: list[str] = field(default_factory=list)
     questions_available: int | None = None  # usable by the check (a --max-questions sample may use fewer)
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
+    failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
 
     def rule(self) -> str:
         """The result and the rule it follows, in words."""
         if self.stopped_by is not None:
             return stopped_rule(self.stopped_by)
         if self.overall is None:
-            return (f"no decision: {self.n_failed} games failed; run again to retry them "
+            why = f" ({'; '.join(self.failures)})" if self.failures else ""
+            return (f"no decision: {self.n_failed} games failed{why}; run again to retry them "
                     "(or --allow-failed to decide on the complete questions)")
         o, level, t = self.overall, f"{self.options.confidence:.0%}", self.scale.threshold
         figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
@@ -439,9 +442,9 @@ def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
 
 
 def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str], models: list[str],
-                    baseline: str, signals: StopSignals | None = None) -> RunResult:
+                    baseline: str, signals: StopSignals | None = None, **callbacks: Any) -> RunResult:
     """Judge `models` against `baseline` on these questions (only what the store lacks is sent; nothing after a
-    signal `signals` kept, `runner.run_async`)."""
+    signal `signals` kept, `runner.run_async`, which gets the progress `callbacks`)."""
     from judgebench.runner import run_async, run_coroutine
 
     chosen = set(question_ids)
@@ -450,7 +453,7 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                      [m for m in dataset.models if m in models])
     settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
                                    **dict.fromkeys(PLAN_SETTINGS))
-    return run_coroutine(run_async(settings, subset, stop_signals=signals))
+    return run_coroutine(run_async(settings, subset, stop_signals=signals, **callbacks))
 
 
 def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
@@ -537,8 +540,14 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> C
                       sorted(set(outcomes["question_id"])), outcomes)
 
 
-def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
+def run_check(config: RunConfig, options: CheckOptions, *, on_start: Callable[[Tally], None] | None = None,
+              on_progress: Callable[[Tally], None] | None = None,
+              on_event: EventHandler | None = None) -> CheckReport:
     """Judge what is needed, decide, and return the report (the Python API of `judgebench check`).
+
+    `on_start`/`on_progress` are called with the runner's running `Tally` as each batch starts and after each
+    game, `on_event` with the engine's reports (a rate-limit wait, a retry), as `evaluate` calls them: the CLI
+    shows the progress, waits and retries as `run` does.
 
     Everything that can be refused (options, inputs, models, an earlier run judged differently) is refused
     before the first judge call. Ctrl-C or SIGTERM while the data loads raises `runner.Stopped` (a
@@ -552,18 +561,27 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
         with signals.interruptible():  # a signal while the data loads stops the check at once (`runner.Stopped`)
             dataset, comparison, pool, order = prepare_check(config, options)
         baseline = None if options.against is None else comparison.opponent
-        frame, results = judge_in_batches(config, dataset, options, comparison, order, signals)
+        frame, results = judge_in_batches(config, dataset, options, comparison, order, signals, on_start=on_start,
+                                          on_progress=on_progress, on_event=on_event)
         last = results[-1]
         games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
         accounting = _accounting(results, config.judge.priced)
         decided = None if signals.signum is not None else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
             last.n_failed, questions_available=len(pool))
-    if decided is not None and signals.signum is None:  # a signal during `summarise` discards its decision too
-        return decided
-    return finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None, categories=[],
-                              flips={}, worst=[], accounting=accounting, n_failed=last.n_failed,
-                              stopped_by=signals.signum))
+    if decided is None or signals.signum is not None:  # a signal during `summarise` discards its decision too
+        decided = finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None,
+                                     categories=[], flips={}, worst=[], accounting=accounting,
+                                     n_failed=last.n_failed, stopped_by=signals.signum))
+    decided.failures = failure_reasons(last.judgments)
+    return decided
+
+
+def failure_reasons(judgments: pd.DataFrame, shown: int = 3) -> list[str]:
+    """Why games failed: the errors of the failed games among `judgments`, the most frequent first (at most
+    `shown`), each with how many games it ended."""
+    errors = judgments.loc[judgments["status"] == FAILED, "error"].fillna("no error recorded").value_counts()
+    return [f"{n} × {error}" for error, n in errors.head(shown).items()]
 
 
 def prepare_check(config: RunConfig, options: CheckOptions) -> tuple[Dataset, Comparison, list[str], list[str]]:
@@ -593,18 +611,21 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> tuple[Dataset, Co
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
-                     order: list[str], signals: StopSignals | None = None) -> tuple[pd.DataFrame, list[RunResult]]:
+                     order: list[str], signals: StopSignals | None = None,
+                     **callbacks: Any) -> tuple[pd.DataFrame, list[RunResult]]:
     """Judge the questions in `order`: all at once, or (sequential) growing prefixes of `batch_size` more
     questions until the confidence sequence decides; stops early when games failed (unless allowed), and
-    after a signal `signals` (`runner.StopSignals`) kept. Returns the per-question scores of what was judged,
-    and each batch's run result."""
+    after a signal `signals` (`runner.StopSignals`) kept. `callbacks`: the runner's progress callbacks
+    (`run_async`'s on_start, on_progress, on_event). Returns the per-question scores of what was judged, and
+    each batch's run result."""
     models = [options.candidate, comparison.opponent]
     stops = range(options.batch_size, len(order) + options.batch_size, options.batch_size) \
         if options.sequential else [len(order)]
     results: list[RunResult] = []
     for stop in stops:
         judged_ids = order[:stop]
-        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent, signals))
+        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent, signals,
+                                       **callbacks))
         frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
         if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break

@@ -435,7 +435,11 @@ def check(
                                max_questions=max_questions, fail_on=fail_on,  # type: ignore[arg-type]
                                undecided=undecided, allow_failed=allow_failed)  # type: ignore[arg-type]
         options.validate()
-        report = run_check(load_config(config, {"progress": False}), options)
+        settings = load_config(config)
+        with _judging(settings, None, verbose=False, progress=settings.progress,
+                      priced=settings.judge.priced) as hooks:  # progress, waits and retries as `run` shows them
+            report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,
+                               on_event=hooks.on_event)
     try:  # files first: a reader that closes the pipe early does not lose them
         annotations = write_outputs(report, summary=paths.summary, junit=paths.junit, json_path=paths.json_path)
     finally:  # the decision is shown even when a file cannot be written (exit 5)

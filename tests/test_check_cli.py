@@ -513,3 +513,35 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
         assert summary.startswith("## judgebench check: error") and f"error: {message}" in summary
     junit = JUnitXml.fromfile(str(folder / "junit.xml"))
     assert junit.errors == 1 and junit.failures == 0 and message in (folder / "junit.xml").read_text()
+
+
+# What check shows while it judges, and why it could not decide.
+
+
+def test_check_shows_progress_waits_and_retries_as_run_does(judge_server, folder):
+    """[run] progress (on by default) in a log: plain lines as judging starts and per tenth of the games, and the
+    server's rate limit (a wait it asked for) and error (a retry) as they happen; stdout stays the summary."""
+    judge_server.add_fault("429", requests={0}, retry_after=0.1)
+    judge_server.add_fault("500", requests={1})
+    config = write_config(folder, judge_server.base_url)
+    config.write_text(config.read_text().replace("progress = false\n", ""))
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"judging {2 * N} games"
+    assert any(line.startswith(f"judged {2 * N} of {2 * N} games (100%)") for line in lines), lines
+    assert "server asked to wait 0.1 s (HTTP 429); waiting 0.1 s" in lines
+    assert any(line.startswith("HTTP 500 from the judge server: scripted 500; retrying in ") for line in lines), lines
+    assert result.stdout.startswith("## judgebench check")
+
+
+def test_failed_games_say_why_there_is_no_decision(judge_server, folder):
+    judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder)
+    assert result.returncode == 3, result.stderr
+    rule = json.loads((folder / "check.json").read_text())["rule"]
+    assert rule.startswith("no decision: 2 games failed (2 × HTTP 503 from the judge server: scripted 503 (after 2 "
+                           "attempts)); run again to retry them"), rule
+    assert rule in result.stdout
