@@ -19,6 +19,7 @@ that judges is `judge_questions`, which calls the runner with the store, so noth
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -33,7 +34,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import PLAN_SETTINGS, RunConfig
+from judgebench.config import PLAN_SETTINGS, RunConfig, how_to_set, setting_name
 from judgebench.engines.base import EventHandler
 from judgebench.errors import (
     EXIT_FAILED_GAMES,
@@ -61,6 +62,10 @@ from judgebench.ratings.sequential import (
 from judgebench.records import FAILED, OK, Dataset
 from judgebench.runner import RunResult, StopSignals, Tally
 
+# A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
+option_name = functools.partial(setting_name, option=True)
+set_option = functools.partial(how_to_set, option=True)
+
 UNCATEGORISED = "(none)"
 SHORT = 160  # characters of an answer or a judge's reasoning shown in the summary
 WORST_SHOWN = 5
@@ -83,22 +88,27 @@ class CheckOptions:
     allow_failed: bool = False
 
     def validate(self) -> None:
+        """Refuse a bad option (ConfigError), naming it as `check`'s flag on the command line and as the
+        field of this class from Python (`option_name`)."""
+        name = option_name
         if not 0 < self.margin < 0.5:
-            raise ConfigError(f"--margin is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
+            raise ConfigError(f"{name('margin')} is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
         if not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"--confidence is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
+            raise ConfigError(f"{name('confidence')} is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
         if self.max_questions is not None and self.max_questions < 2:
-            raise ConfigError("--max-questions must be at least 2")
+            raise ConfigError(f"{name('max_questions')} must be at least 2")
         if self.batch_size < 2:
-            raise ConfigError("--batch-size must be at least 2")
+            raise ConfigError(f"{name('batch_size')} must be at least 2")
         if self.against is None and self.reference is None:
-            raise ConfigError("say what to compare with: --reference MODEL (head to head) or --against RESULTS_DIR")
+            raise ConfigError(f"say what to compare with: {set_option('reference', 'MODEL')} (head to head) or "
+                              f"{set_option('against', 'RESULTS_DIR')}")
         if self.fail_on not in ("overall", "any-category"):
-            raise ConfigError(f"--fail-on is '{self.fail_on}'; use overall or any-category")
+            raise ConfigError(f"{name('fail_on')} is '{self.fail_on}'; use overall or any-category")
         if self.undecided not in (None, "pass", "fail"):
-            raise ConfigError(f"--undecided is '{self.undecided}'; use pass or fail (or leave it out: exit 4)")
+            raise ConfigError(f"{name('undecided')} is '{self.undecided}'; use pass or fail (or leave it out: exit 4)")
         if self.reference == self.candidate:
-            raise ConfigError(f"--candidate and --reference are both '{self.candidate}': compare two models")
+            raise ConfigError(f"{name('candidate')} and {name('reference')} are both '{self.candidate}': compare two "
+                              "models")
 
 
 @dataclass(frozen=True)
@@ -270,7 +280,7 @@ class CheckReport:
         if self.overall is None:
             why = f" ({'; '.join(self.failures)})" if self.failures else ""
             return (f"no decision: {self.n_failed} games failed{why}; run again to retry them "
-                    "(or --allow-failed to decide on the complete questions)")
+                    f"(or {set_option('allow_failed')} to decide on the complete questions)")
         o, level, t = self.overall, f"{self.options.confidence:.0%}", self.scale.threshold
         figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
                    f"{o.test.n} questions")
@@ -283,13 +293,14 @@ class CheckReport:
                     "likely decide it")
             if self.questions_available is not None and o.questions_needed > self.questions_available:
                 more += (f", and the question set has {self.questions_available:,}: add questions, or allow a "
-                         "larger drop (--margin)")
+                         f"larger drop ({option_name('margin')})")
         elif self.options.sequential:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
             more = "no number of questions would likely decide it"
-        counted_as = {"pass": "; counted as a pass (--undecided pass)",
-                      "fail": "; counted as a regression (--undecided fail)"}.get(self.options.undecided or "", "")
+        counted_as = {"pass": f"; counted as a pass ({set_option('undecided', 'pass')})",
+                      "fail": f"; counted as a regression ({set_option('undecided', 'fail')})"}.get(
+            self.options.undecided or "", "")
         return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
                 f"minus the margin {self.options.margin:.1%}); {figures}; {more}{counted_as}")
 
@@ -404,15 +415,15 @@ def read_earlier_run(path: Path) -> EarlierRun:
     board_path, judgments_path = Path(path) / "leaderboard.json", Path(path) / "judgments.jsonl"
     for needed in (board_path, judgments_path):
         if not needed.is_file():
-            raise InputError("not found; --against needs a results directory written by `judgebench run` "
-                             "(leaderboard.json and judgments.jsonl)", path=needed)
+            raise InputError(f"not found; {option_name('against')} needs a results directory written by "
+                             "`judgebench run` (leaderboard.json and judgments.jsonl)", path=needed)
     from judgebench.report.inputs import load_run
 
     earlier = load_run(results=path)  # judgments.jsonl with file:line errors, and leaderboard.json's meta
     meta, judgments = dict(earlier.meta), earlier.judgments
     baseline = meta.get("baseline")
     if not baseline:
-        raise InputError("meta has no baseline: --against needs a run made with pairs = \"baseline\"",
+        raise InputError(f"meta has no baseline: {option_name('against')} needs a run made with pairs = \"baseline\"",
                          path=board_path)
     recorded = {k: sorted(judgments[k].dropna().unique()) for k in ("judge", "template") if k in judgments}
     for key, values in recorded.items():
@@ -432,7 +443,8 @@ def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
     differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{run.meta[key]}', this check '{value}'"
                    for key, value in current.items() if run.meta.get(key) is not None and run.meta[key] != value]
     if differences:
-        raise ConfigError(f"--against {run.path} was judged differently, so the scores are not comparable: "
+        raise ConfigError(f"{set_option('against', str(run.path))} was judged differently, so the scores are not "
+                          "comparable: "
                           + "; ".join(differences) + ". Use the run's settings in the config, or make a new "
                           "reference run")
 
@@ -510,22 +522,22 @@ def head_to_head(options: CheckOptions, dataset: Dataset) -> Comparison:
     return Comparison(reference, reference, Scale.head_to_head(options.margin), list(dataset.questions))
 
 
-def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> Comparison:
+def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earlier: EarlierRun) -> Comparison:
     """The comparison with an earlier run, refused (ConfigError) when it was judged differently or on other
     questions, or when the reference model is ambiguous."""
     from judgebench.verdicts import combine
 
-    earlier = read_earlier_run(Path(str(options.against)))
     others = [m for m in earlier.models if m != earlier.baseline]
     if not others:
         raise ConfigError(f"the run {options.against} holds no model besides its baseline {earlier.baseline}: "
                           "nothing to compare with; use a run of the reference model against that baseline")
     if options.reference is None and len(others) > 1:
         raise ConfigError(f"the run {options.against} holds several models; choose the reference with "
-                          f"--reference NAME (one of: {', '.join(others)})")
+                          f"{set_option('reference', 'NAME')} (one of: {', '.join(others)})")
     reference = options.reference or others[0]
     if reference not in others:
-        raise ConfigError(f"--reference is '{reference}', which the run {options.against} did not judge against "
+        raise ConfigError(f"{option_name('reference')} is '{reference}', which the run {options.against} did not "
+                          "judge against "
                           f"its baseline {earlier.baseline}; choose one of: {', '.join(others)}")
     recorded_seed = earlier.meta.get("seed")  # None in leaderboards written before it was always recorded
     combined = combine(earlier.games, swap=config.swap,
@@ -593,13 +605,17 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> tuple[Dataset, Co
     options.validate()
     if config.questions is None:
         raise ConfigError("nothing to check: set [data] questions and answers in the config")
-    dataset = load_dataset(config.questions, config.answers, format=config.format,
+    earlier = None if options.against is None else read_earlier_run(Path(options.against))
+    opponent = str(options.reference) if earlier is None else earlier.baseline
+    if opponent == options.candidate:
+        raise ConfigError(f"the candidate '{opponent}' is the baseline of the run {options.against}, so each of "
+                          "its games there would be against itself: check another candidate, or make the "
+                          "reference run with another baseline (the model the candidate is to replace, say)")
+    # only the two models judged: another model's missing answers neither stop the check nor count as skipped
+    dataset = load_dataset(config.questions, config.answers, format=config.format, models=[options.candidate, opponent],
                            allow_missing=config.allow_missing, references=config.references)
-    comparison = head_to_head(options, dataset) if options.against is None else against_run(options, config, dataset)
-    for model in (options.candidate, comparison.opponent):
-        if model not in dataset.models:
-            raise ConfigError(f"model '{model}' has no answers in {', '.join(map(str, config.answers))}; "
-                              f"models there: {', '.join(dataset.models)}")
+    comparison = (head_to_head(options, dataset) if earlier is None
+                  else against_run(options, config, dataset, earlier))
     pool = [q for q in comparison.pool
             if (q, options.candidate) in dataset.answers and (q, comparison.opponent) in dataset.answers]
     questions = pd.DataFrame({"question_id": pool, "category": _categories(dataset, pool).to_numpy()})

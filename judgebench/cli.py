@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 
-from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError, expected
+from judgebench.config import (
+    JudgeConfig,
+    LeaderboardSettings,
+    RunConfig,
+    SettingsError,
+    expected,
+    named_by_flags,
+)
 from judgebench.errors import EXIT_OUTPUT_CLOSED, ConfigError, JudgebenchError, stopped_exit_code
 
 if TYPE_CHECKING:
@@ -51,10 +58,11 @@ def reports_errors(command: Command) -> Command:
     """
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        ctx = kwargs.get("ctx")
         try:
-            return command(*args, **kwargs)
+            with named_by_flags(command_flags(ctx) if ctx is not None else {}):
+                return command(*args, **kwargs)
         except SettingsError as error:
-            ctx = kwargs.get("ctx")
             if ctx is not None and all(where.startswith("--") for where, _ in error.problems):
                 ctx.fail("\n".join(f"Invalid value for '{where}': {what}" for where, what in error.problems))
             typer.secho(f"error: {error}", fg="red", err=True)
@@ -70,6 +78,14 @@ def reports_errors(command: Command) -> Command:
             raise typer.Exit(EXIT_OUTPUT_CLOSED) from None
 
     return cast(Command, guarded)
+
+
+def command_flags(ctx: typer.Context) -> dict[str, str]:
+    """The command's flags by the setting each sets ("judge.model": "--judge-model"; `_RUN_SETTINGS` where the
+    names differ): how messages name settings while the command runs (`config.named_by_flags`), so that each
+    command's messages name its own flags and, for a setting it has no flag for, the config file's name."""
+    return {_RUN_SETTINGS.get(param.name, param.name): param.opts[0] for param in ctx.command.params
+            if param.name and param.opts and param.opts[0].startswith("--")}
 
 
 def _discard_stdout() -> None:
@@ -414,6 +430,8 @@ def check(
     undecided: str | None = typer.Option(None, help="Map undecided (exit 4) to pass (0) or fail (1)."),
     allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
                                                                     "games failed (else exit 3)."),
+    allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
+                                              help=_HELP["allow_missing"]),
     junit: str | None = typer.Option(None, help="Write JUnit XML to this file."),
     json_out: str | None = typer.Option(None, "--json", help="Write the result as JSON to this file."),
     summary: str | None = typer.Option(None, help="Write the Markdown summary to this file."),
@@ -426,7 +444,6 @@ def check(
         run_check,
         write_outputs,
     )
-    from judgebench.config import load_config
 
     paths = OutputPaths.prepare(summary, junit, json_out)
     with outputs_until_decided(paths, candidate, reference):  # no file of an earlier check outlives this one
@@ -435,7 +452,8 @@ def check(
                                max_questions=max_questions, fail_on=fail_on,  # type: ignore[arg-type]
                                undecided=undecided, allow_failed=allow_failed)  # type: ignore[arg-type]
         options.validate()
-        settings = load_config(config)
+        settings = RunConfig.from_toml(config, {"allow_missing": allow_missing}, None,
+                                       {"allow_missing": "--allow-missing"})
         with _judging(settings, None, verbose=False, progress=settings.progress,
                       priced=settings.judge.priced) as hooks:  # progress, waits and retries as `run` shows them
             report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,

@@ -7,6 +7,7 @@ This is the one module that does I/O with engines and the store. Everything it c
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import signal
 import time
 import uuid
@@ -339,7 +340,8 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
     with ThreadPoolExecutor(1, thread_name_prefix="judgebench-store") as executor:
 
         def in_store(function: Callable[..., Any], *args: Any) -> asyncio.Future:
-            return loop.run_in_executor(executor, function, *args)
+            # in the caller's context, as asyncio.to_thread runs a call: its messages name the command's flags
+            return loop.run_in_executor(executor, contextvars.copy_context().run, function, *args)
 
         def stored(rows: list[JudgmentRow]) -> None:
             for row in rows:

@@ -24,7 +24,7 @@ from judgebench.check import (
     stratified_sample,
     summarise,
 )
-from judgebench.config import JudgeConfig, RunConfig
+from judgebench.config import JudgeConfig, RunConfig, named_by_flags
 from judgebench.errors import ConfigError, InputError
 from judgebench.evaluation import run_fingerprint
 from judgebench.prompts import load_template
@@ -214,7 +214,7 @@ def test_fingerprint_changes_with_what_reaches_the_judge():
 
 
 def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
-    with pytest.raises(InputError, match="leaderboard.json: not found; --against needs a results directory"):
+    with pytest.raises(InputError, match="leaderboard.json: not found; against needs a results directory"):
         read_earlier_run(tmp_path)
     (tmp_path / "leaderboard.json").write_text('{"meta": {}}')
     (tmp_path / "judgments.jsonl").write_text('{"status": "ok"}\n{oops\n')
@@ -223,9 +223,16 @@ def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"margin": 0.6}, "--margin"), ({"confidence": 1.0}, "--confidence"), ({"reference": None}, "--against"),
-    ({"reference": "new"}, "both 'new'"), ({"fail_on": "some"}, "--fail-on"), ({"max_questions": 1}, "--max"),
+    ({"margin": 0.6}, "^margin is 0.6; "), ({"confidence": 1.0}, "^confidence is 1.0; "),
+    ({"reference": None}, "^say what to compare with: reference = MODEL .* or against = RESULTS_DIR$"),
+    ({"reference": "new"}, "^candidate and reference are both 'new'"), ({"fail_on": "some"}, "^fail_on is 'some'"),
+    ({"max_questions": 1}, "^max_questions must be at least 2$"),
 ])
-def test_bad_options_are_config_errors(options, message):
+def test_bad_options_are_config_errors_naming_the_field_in_python(options, message):
     with pytest.raises(ConfigError, match=message):
         CheckOptions(**{"candidate": "new", "reference": "old", **options}).validate()
+
+
+def test_on_the_command_line_a_message_names_the_flag():
+    with named_by_flags({"margin": "--margin"}), pytest.raises(ConfigError, match="^--margin is 0.6; "):
+        CheckOptions(candidate="new", reference="old", margin=0.6).validate()

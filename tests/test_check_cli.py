@@ -507,6 +507,7 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
     assert result.returncode == 2, result.stdout + result.stderr
     message = result.stderr.strip().removeprefix("error: ")
     assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
+    assert "that [judge] base_url (host, port, http/https) is right" in message  # check has no --base-url
     report = json.loads((folder / "check.json").read_text())
     assert (report["decision"], report["exit_code"], report["rule"]) == ("error", 2, f"error: {message}")
     for summary in ((folder / "check.md").read_text(), step_summary.read_text()):
@@ -545,3 +546,61 @@ def test_failed_games_say_why_there_is_no_decision(judge_server, folder):
     assert rule.startswith("no decision: 2 games failed (2 × HTTP 503 from the judge server: scripted 503 (after 2 "
                            "attempts)); run again to retry them"), rule
     assert rule in result.stdout
+
+
+# Missing answers, and messages that name check's own flags and settings.
+
+
+def test_check_skips_missing_answers_with_allow_missing_and_ignores_other_models_gaps(judge_server, folder):
+    """bad has no answer to five questions; "other", a model the check does not judge, answers one question. The
+    error names check's own --allow-missing (it had none, and named run's), which then skips those questions;
+    other's gaps never stop a check of bad or of same."""
+    rows = [json.loads(line) for line in (folder / "answers.jsonl").read_text().splitlines()]
+    kept = [row for row in rows if not (row["model"] == "bad" and row["question_id"] < "q05")]
+    kept.append({"question_id": "q00", "model": "other", "turns": ["Answer 0 by other. QUALITY=9"]})
+    (folder / "gaps.jsonl").write_text("".join(json.dumps(row) + "\n" for row in kept))
+    config = write_config(folder, judge_server.base_url, answers="gaps.jsonl")
+    args = ("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", "--json", "check.json")
+    refused = judgebench(*args, cwd=folder)
+    assert refused.returncode == 2, refused.stderr
+    assert "model 'bad' has no answer for 5 of 40 questions" in refused.stderr
+    assert "add the missing answers, or set --allow-missing to skip those questions for that model" in refused.stderr
+    assert "'other'" not in refused.stderr and sent(judge_server) == 0
+    skipped = judgebench(*args, "--allow-missing", cwd=folder)
+    assert skipped.returncode == 1, skipped.stderr
+    assert json.loads((folder / "check.json").read_text())["overall"]["n_questions"] == N - 5
+    same = judgebench("check", "--config", str(config), "--candidate", "same", "--reference", "ref", cwd=folder)
+    assert same.returncode == 0, same.stderr
+
+
+def test_check_messages_name_its_config_settings_not_flags_of_run(judge_server, folder):
+    """check reads the store and the judge from its config: a message about them names the file's setting."""
+    (folder / "store.sqlite").mkdir()
+    config = write_config(folder, judge_server.base_url)
+    store = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert store.returncode == 5, store.stderr
+    assert "or choose another [run] store, then run the same command again" in store.stderr
+    port = write_config(folder, "http://127.0.0.1:99999/v1", name="port.toml")
+    bad_url = judgebench("check", "--config", str(port), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert bad_url.returncode == 2, bad_url.stderr
+    assert "which is not a number from 1 to 65535: check [judge] base_url" in bad_url.stderr
+    for result in (store, bad_url):
+        assert "--store" not in result.stderr and "--base-url" not in result.stderr
+
+
+def test_a_candidate_that_is_the_runs_baseline_is_refused_saying_so(judge_server, folder):
+    """The reviewer's case: a reference run whose baseline is the candidate. It said "only 0 question(s) could be
+    scored"."""
+    run = write_config(folder, judge_server.base_url, name="run.toml", models=["bad", "ref"])
+    run.write_text(run.read_text().replace('baseline = "base"', 'baseline = "bad"'))
+    assert evaluate(load_config(run), out=folder / "reference-run").exit_code == 0
+    before = sent(judge_server)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                        cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == ("error: the candidate 'bad' is the baseline of the run reference-run, so each of "
+                                     "its games there would be against itself: check another candidate, or make the "
+                                     "reference run with another baseline (the model the candidate is to replace, "
+                                     "say)")
+    assert sent(judge_server) == before
