@@ -552,10 +552,44 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earl
                       sorted(set(outcomes["question_id"])), outcomes)
 
 
+def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
+         on_start: Callable[[Tally], None] | None = None, on_progress: Callable[[Tally], None] | None = None,
+         on_event: EventHandler | None = None, **options: Any) -> CheckReport:
+    """Check `candidate` against `reference` (or an earlier run, `against=RESULTS_DIR`) and decide: what
+    `judgebench check` does, from Python (`judgebench.gate`).
+
+    Parameters
+    ----------
+    settings:
+        The run settings (`judgebench.config.RunConfig`; `load_config` reads a TOML file): data, judge,
+        template, swap policy, store.
+    candidate, reference:
+        The model under test and the model it is compared with (with `against`: a model of that run, needed when
+        it holds several).
+    on_start, on_progress, on_event:
+        Progress callbacks, as `evaluate` takes them.
+    options:
+        The rest of `check`'s flags as `CheckOptions` fields: against, margin, confidence, sequential,
+        batch_size, max_questions, fail_on, undecided, allow_failed.
+
+    Returns the `CheckReport`: `exit_code`, `rule()` (the result in words), `to_json()` (what --json writes),
+    and `markdown_summary(report)`, `junit_xml(report)` for the other files. Raises like `run_check`; a bad
+    option is a ConfigError naming the field (`margin is 0.6; ...`).
+    """
+    from dataclasses import fields
+
+    unknown = sorted(set(options) - {f.name for f in fields(CheckOptions)})
+    if unknown:
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate; the options are "
+                          f"{', '.join(f.name for f in fields(CheckOptions))}")
+    chosen = CheckOptions(candidate=candidate, reference=reference, **options)
+    return run_check(settings, chosen, on_start=on_start, on_progress=on_progress, on_event=on_event)
+
+
 def run_check(config: RunConfig, options: CheckOptions, *, on_start: Callable[[Tally], None] | None = None,
               on_progress: Callable[[Tally], None] | None = None,
               on_event: EventHandler | None = None) -> CheckReport:
-    """Judge what is needed, decide, and return the report (the Python API of `judgebench check`).
+    """Judge what is needed, decide, and return the report (what `gate` and `judgebench check` call).
 
     `on_start`/`on_progress` are called with the runner's running `Tally` as each batch starts and after each
     game, `on_event` with the engine's reports (a rate-limit wait, a retry), as `evaluate` calls them: the CLI
