@@ -379,6 +379,8 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                                                     server=server, run_id=run_id))
                     finally:
                         await stream.aclose()
+                    await writer.flush()  # the batch is stored: fold it into the store file (`Store.checkpoint`)
+                    await in_store(store.checkpoint)
                 if heartbeat.done():
                     heartbeat.result()  # a failed renewal (StorageError) stops the run
         finally:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -604,3 +606,77 @@ def test_a_candidate_that_is_the_runs_baseline_is_refused_saying_so(judge_server
                                      "reference run with another baseline (the model the candidate is to replace, "
                                      "say)")
     assert sent(judge_server) == before
+
+
+# The CI recipes' cache of the store, after a job killed outright.
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECK_STORE = "results/check/judgments.sqlite"  # where the README's recipes keep it
+
+
+def cached_store_pattern() -> str:
+    """What the README's GitHub Actions and GitLab CI recipes cache of the store (one glob pattern, the same in
+    both)."""
+    readme = (ROOT / "README.md").read_text()
+    github = set(re.findall(r"uses: actions/cache/\w+@v4.*\n\s+(?:if: .*\n\s+)?with:\n\s+path: (\S+)", readme))
+    gitlab = set(re.findall(r"\n\s+cache:\n\s+key: .*\n\s+paths: \[(\S+)\]", readme))
+    assert len(github) == 1 and github == gitlab, (github, gitlab)
+    return github.pop()
+
+
+def copy_cache(source: Path, target: Path, pattern: str) -> None:
+    """Copy the files matching `pattern` from `source` to the same places under `target` (what a CI cache saves
+    and the next job restores)."""
+    for path in source.glob(pattern):
+        relative = path.relative_to(source)
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target / relative)
+
+
+def check_config(folder: Path, base_url: str) -> Path:
+    config = write_config(folder, base_url)
+    config.write_text(config.read_text().replace('store = "store.sqlite"', f'store = "{CHECK_STORE}"'))
+    return config
+
+
+def test_the_readme_cache_recipe_keeps_what_a_killed_check_judged(judge_server_process, tmp_path):
+    """A check killed with SIGKILL (an OOM kill, a hard timeout) once 16 games are stored; the next job starts in
+    a fresh folder with only what the README's recipes cache. It sends none of the stored games again. The store
+    file alone held nothing (every judgment was in judgments.sqlite-wal), which the recipes cached alone."""
+    server = judge_server_process("--latency-ms", "200")
+    killed, fresh = tmp_path / "killed", tmp_path / "fresh"
+    for folder in (killed, fresh):
+        folder.mkdir()
+        write_data(folder)
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+    args = ["--candidate", "bad", "--reference", "ref", "--json", "check.json"]
+    check = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "check", "--config",
+                              str(check_config(killed, server.base_url)), *args], cwd=killed, env=environment,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(ok_keys(killed / CHECK_STORE)) < 16 and check.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check.kill()
+    check.wait(timeout=30)
+    assert json.loads((killed / "check.json").read_text())["decision"] == "running"  # never an earlier result
+    copy_cache(killed, fresh, cached_store_pattern())
+    restored = set(ok_keys(fresh / CHECK_STORE))
+    assert 16 <= len(restored) < 2 * N
+    rerun = judgebench("check", "--config", str(check_config(fresh, server.base_url)), *args, cwd=fresh)
+    assert rerun.returncode == 1, rerun.stderr
+    assert {judge_answered(server.log())[key] for key in restored} == {1}  # not one of them asked again
+    assert json.loads((fresh / "check.json").read_text())["calls_from_store"] == len(restored)
+
+
+def test_the_store_file_alone_holds_every_batch_a_killed_check_finished(judge_server, folder):
+    """Batches of 8 games: the check is killed (SIGKILL) as it claims its third batch. The store file without its
+    -wal holds the 16 games of the first two: the run folded the log into the file after each batch."""
+    config = check_config(folder, judge_server.base_url)
+    script = ("from judgebench.runner import Sharing\nSharing.batch_for = lambda self, judge: 8\n"
+              + signal_at("judgebench.store", "Store", "claim", signal.SIGKILL, call=3))
+    killed = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder,
+                        script=script)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (folder / f"{CHECK_STORE}-wal").exists()  # killed: the log was not folded in and removed at close
+    shutil.copy2(folder / CHECK_STORE, folder / "file-alone.sqlite")
+    assert len(ok_keys(folder / "file-alone.sqlite")) == 16
