@@ -471,17 +471,21 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
 def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
     """Judge calls made (over all batches), calls of the final plan served from the store, tokens, cost.
 
-    Served from the store: the calls that judged the final plan's stored games and that none of this check's
-    batches made (stored before it, or by another process meanwhile), failed ones left out (they are asked
-    again); never the games of a stopped check that nobody judged. Games whose requests are the same (identical
-    answers) share one call, counted once (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
+    Calls made: those answered and stored, and those a stop abandoned in flight (`judge_calls_abandoned`: the
+    judge did the work, and may bill it, but nothing came back to be stored, so their tokens and cost are not
+    known and the next run sends them again). Served from the store: the calls that judged the final plan's
+    stored games and that none of this check's batches made (stored before it, or by another process
+    meanwhile), failed ones left out (they are asked again); never the games of a stopped check that nobody
+    judged. Games whose requests are the same (identical answers) share one call, counted once
+    (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
     total = Tally()
     for result in results:
         total.add(result.tally)
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return {"judge_calls": total.done, "calls_from_store": served, "prompt_tokens": total.prompt_tokens,
+    return {"judge_calls": total.done + total.abandoned, "judge_calls_abandoned": total.abandoned,
+            "calls_from_store": served, "prompt_tokens": total.prompt_tokens,
             "completion_tokens": total.completion_tokens, "cost_usd": total.cost if priced else None}
 
 
@@ -723,7 +727,10 @@ def markdown_summary(report: CheckReport) -> str:
             lines += [f"  - {reason}" for reason in item["reasoning"]]
         lines.append("")
     cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
-    lines += [f"Judge calls made: {data['judge_calls']}; served from the store: {data['calls_from_store']}; "
+    abandoned = data["judge_calls_abandoned"]
+    calls = f"{data['judge_calls']}" + (f" ({abandoned} of them abandoned in flight by the stop: not stored, sent "
+                                        "again by the next run, tokens and cost not known)" if abandoned else "")
+    lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
               f"tokens: {data['prompt_tokens'] + data['completion_tokens']:,}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
     return "\n".join(lines)

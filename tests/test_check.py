@@ -144,8 +144,8 @@ def report_for(scores: list[float], n_failed: int = 0, **options):
     settings = CheckOptions(candidate="new", reference="old", **options)
     games = pd.DataFrame({"question_id": ["q0", "q0"], "first": ["new", "old"], "second": ["old", "new"],
                           "raw": ["A is worse.\n[[B>A]]", "A is better. [[A>B]]"]})
-    accounting = {"judge_calls": 4, "calls_from_store": 2, "prompt_tokens": 10, "completion_tokens": 5,
-                  "cost_usd": None}
+    accounting = {"judge_calls": 4, "judge_calls_abandoned": 0, "calls_from_store": 2, "prompt_tokens": 10,
+                  "completion_tokens": 5, "cost_usd": None}
     return summarise(frame(scores), games, dataset(len(scores)), settings, Scale.head_to_head(settings.margin),
                      "old", None, accounting, n_failed)
 

@@ -407,6 +407,7 @@ class OpenAIEngine:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.requests_sent = 0
+        self.requests_abandoned = 0  # `Engine.requests_abandoned`
         self.retries = 0
         self.games_failed = 0
 
@@ -477,8 +478,7 @@ class OpenAIEngine:
                     run.stopping = True
                     await _cancel([w for w in workers if w not in run.sending])
                     await asyncio.gather(*workers, return_exceptions=True)  # the requests on the wire
-                    while not run.done.empty():
-                        arrived = run.done.get_nowait()
+                    for arrived in _drain(run.done):
                         if isinstance(arrived, Completion):
                             yield arrived
                     raise item
@@ -486,6 +486,8 @@ class OpenAIEngine:
         finally:
             self._streams.remove((run, workers))
             await _cancel(workers)
+            # answers that arrived and were never yielded: the stream was closed (cancelled) before them
+            self.requests_abandoned += sum(isinstance(item, Completion) for item in _drain(run.done))
             await self._close_run(run)
 
     def finish_in_flight(self) -> bool:
@@ -615,6 +617,9 @@ class OpenAIEngine:
         try:
             async with asyncio.timeout(self.timeout_s):
                 reply = await run.http.post(prepared)
+        except asyncio.CancelledError:  # the stream was closed while this request was on the wire
+            self.requests_abandoned += 1
+            raise
         except ConnectFailed:
             wait = self._backoff(attempt)
             if self._last_contact < started:
@@ -787,6 +792,14 @@ def _worker_ended(run: _StreamRun, _task: asyncio.Task[None]) -> None:
     run.alive -= 1
     if run.alive == 0 and run.stopping:
         run.done.put_nowait(None)
+
+
+def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
+    """Everything `queue` holds now, taken out."""
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
