@@ -121,7 +121,7 @@ class Evaluation:
         path = out / "judgments.jsonl"
         with atomic_open(path) as handle:
             for record in self.judgments.to_dict(orient="records"):
-                handle.write(json.dumps(_judgment_record(record), ensure_ascii=False) + "\n")
+                handle.write(json.dumps(_judgment_record(record, self.settings.store), ensure_ascii=False) + "\n")
         paths = {"judgments.jsonl": path}
         if self.judge_diagnostics:
             from judgebench.diagnostics import write_diagnostics
@@ -144,10 +144,13 @@ class Evaluation:
         return paths
 
 
-def _judgment_record(record: dict[str, Any]) -> dict[str, Any]:
-    """One stored judgment as a JSON object: logprobs decoded, NaN as null."""
+def _judgment_record(record: dict[str, Any], store: str | Path) -> dict[str, Any]:
+    """One judgment of `store` as a JSON object: logprobs decoded (`verdicts.stored_logprobs`: damaged ones are
+    an InputError naming the store and the judgment), NaN as null."""
+    from judgebench.verdicts import stored_logprobs
+
     if record.get("logprobs"):
-        record["logprobs"] = json.loads(record["logprobs"])
+        record["logprobs"] = stored_logprobs(record["logprobs"], record["key"], store)
     return {key: (None if isinstance(value, float) and value != value else value) for key, value in record.items()}
 
 

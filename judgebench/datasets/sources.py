@@ -3,6 +3,8 @@
 `load_inputs` reads exactly one source, the way `judgebench leaderboard --store/--alpaca-eval/--outcomes`
 names it; `source_kind` tells the three apart for the Python API's `judgebench.rate(source)`, which takes
 a path (or a list of annotation files, or a pandas DataFrame of outcomes) without saying which it is.
+`store_judgments` is how everything that rates or diagnoses a store reads its judgments (with a template
+file's verdicts when one is given).
 """
 
 from __future__ import annotations
@@ -10,9 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from judgebench.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from judgebench.store import Store
 
 SourceKind = Literal["store", "alpaca-eval", "outcomes"]
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -116,13 +123,38 @@ def one_source(*, store: Any = None, alpaca_eval: Any = None, outcomes: Any = No
     return given[0]
 
 
+def store_judgments(db: Store, judge: str | None, template: str | None) -> pd.DataFrame:
+    """The judgments of `db` of a judge and template, one row per game (`Store.judgments`), as what rates or
+    diagnoses a store reads them (`leaderboard --store`, `judgebench.rate`, `report` and `diagnose --store`).
+
+    `template` is a template's name (its judgments, with the verdicts stored), or a template file (a value with
+    a suffix: `prompts.template_file`): the judgments stored under its name, read with its verdict table
+    (`verdicts.read_stored`), as a run with that file reads them. The store gives the verdicts as stored, since
+    reading verdicts is verdicts.py's (DESIGN.md), so its readers read them again here, all alike.
+
+    The replies are read before each game gets its row (`Store.every_game`). Games that share a judgment (the
+    same request: identical answers) copy its stored row, reply and logprobs included (`records.per_game`), so
+    reading each copy would give every game the verdict that reading the row once gives, in the same order;
+    reading first is the cheaper, parsing each stored reply once rather than once per game.
+    """
+    from judgebench.prompts import template_file
+    from judgebench.verdicts import read_stored
+
+    reader = template_file(template)
+    if reader is None:
+        return db.judgments(judge=judge, template=template)
+    rows = db.judgment_rows(judge=judge, template=reader.name)
+    return db.every_game(read_stored(rows, reader, db.path))
+
+
 def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, judge: str | None,
                 template: str | None) -> Inputs:
-    from judgebench.store import Store, measurements_hint
+    from judgebench.store import Store, measured_games, measurements_hint
+    from judgebench.verdicts import combine
 
     with Store(store, must_exist=True, reading=True) as db:
-        frame = db.outcomes(swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
-        games = db.games(judge=judge, template=template)
+        games = measured_games(store_judgments(db, judge, template), judge, template, db)
+        frame = combine(games, swap=swap, seed=seed, baseline=baseline).outcomes
         if len(frame) == 0:
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
                              hint=measurements_hint(db.measurements(), judge, template))

@@ -55,10 +55,11 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
 
 
 def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
+    from judgebench.datasets.sources import store_judgments
     from judgebench.store import Store, measurements_hint, require_one_measurement
 
     with Store(path, must_exist=True, reading=True) as db:
-        frame = db.judgments(judge=judge, template=template)
+        frame = store_judgments(db, judge, template)
         held = db.measurements() if frame.empty else []
         require_one_measurement(frame, judge, template, db)
     if frame.empty:
