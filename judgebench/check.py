@@ -30,7 +30,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import PLAN_SETTINGS, RunConfig
+from judgebench.config import PLAN_SETTINGS, RatingsSettings, RunConfig, setting_label
 from judgebench.errors import (
     EXIT_FAILED_GAMES,
     EXIT_OK,
@@ -69,7 +69,7 @@ class CheckOptions:
     reference: str | None = None
     against: Path | None = None
     margin: float = 0.05
-    confidence: float = 0.95
+    confidence: float | None = None  # None: the settings' ([ratings] confidence), see `level`
     sequential: bool = False
     batch_size: int = 50
     max_questions: int | None = None
@@ -77,10 +77,20 @@ class CheckOptions:
     undecided: Literal["pass", "fail"] | None = None
     allow_failed: bool = False
 
+    @property
+    def level(self) -> float:
+        """The confidence level of the decision: `confidence`, else the settings' default (`run_check` sets it
+        from the config's [ratings] confidence first, so a check decides at the level the file states)."""
+        return RatingsSettings.model_fields["confidence"].default if self.confidence is None else self.confidence
+
+    def with_settings(self, config: RunConfig) -> CheckOptions:
+        """These options with the config's [ratings] confidence when no confidence was given (--confidence wins)."""
+        return self if self.confidence is not None else replace(self, confidence=config.confidence)
+
     def validate(self) -> None:
         if not 0 < self.margin < 0.5:
             raise ConfigError(f"--margin is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
-        if not 0.5 <= self.confidence < 1:
+        if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise ConfigError(f"--confidence is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
         if self.max_questions is not None and self.max_questions < 2:
             raise ConfigError("--max-questions must be at least 2")
@@ -113,6 +123,23 @@ class Scale:
     def against_run(cls, margin: float) -> Scale:
         return cls(-1.0, 1.0, -margin,
                    "the candidate's win rate against the baseline minus the reference's")
+
+
+UNUSED_SETTINGS = ("models", "pairs", "baseline", "opponents", *PLAN_SETTINGS, "out", "judge_family",
+                   *(name for name in RatingsSettings.model_fields if name not in ("confidence", "seed", "baseline")))
+"""Run settings a check does not use: it judges --candidate against --reference (the run's baseline with
+--against) on every question, and decides from its own interval (at --confidence, else [ratings] confidence)."""
+
+
+def unused_settings(config: RunConfig) -> str | None:
+    """A note naming the settings given (in the file, or from Python) that a check does not use, and what it
+    uses instead; None when there are none. A note, not an error: one config often serves `run` and `check`."""
+    given = [setting_label((name,)) for name in UNUSED_SETTINGS if name in config.model_fields_set]
+    if not given:
+        return None
+    return (f"check does not use {', '.join(given)}: it judges --candidate against --reference (with --against, "
+            "the run's baseline) on every question, and decides from its own interval (at --confidence, else at "
+            "[ratings] confidence)")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -179,7 +206,7 @@ def questions_needed(scores: np.ndarray, scale: Scale, options: CheckOptions, ev
     sample, from the measured mean and spread; for a sequential check, these questions and the further ones
     after which continued sequences decide (looking every `every` questions). Always more than `scores` holds;
     None when no number of questions up to HORIZON more would likely decide it."""
-    args = (scores, scale.threshold, options.confidence, scale.low, scale.high)
+    args = (scores, scale.threshold, options.level, scale.low, scale.high)
     if not options.sequential:
         return questions_to_decide(*args)
     more = more_questions_to_decide(*args, every=every)
@@ -189,8 +216,8 @@ def questions_needed(scores: np.ndarray, scale: Scale, options: CheckOptions, ev
 def judge_set(name: str, scores: np.ndarray, scale: Scale, options: CheckOptions, every: int) -> Judged:
     """The three-way decision on one set of question scores; when undecided, about how many questions in all
     would decide it (`questions_needed`)."""
-    test = interval_for(scores, scale, options.confidence, options.sequential)
-    decision = str(decide(test.p_above, test.p_below, options.confidence))
+    test = interval_for(scores, scale, options.level, options.sequential)
+    decision = str(decide(test.p_above, test.p_below, options.level))
     needed = questions_needed(scores, scale, options, every) if decision == "undecided" else None
     return Judged(name, decision, test, float(test.p_below), float(test.p_above), needed)
 
@@ -214,11 +241,11 @@ def judge_categories(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -
     p_pass = holm(np.array([j.p_pass for j in judged]))
     for item, (_, scores), every, p_r, p_p in zip(judged, groups, looks, p_regression, p_pass, strict=True):
         item.p_regression, item.p_pass = float(p_r), float(p_p)
-        item.decision = str(decide(p_p, p_r, options.confidence))
+        item.decision = str(decide(p_p, p_r, options.level))
         if item.decision != "undecided":
             item.questions_needed = None
         elif item.questions_needed is None:  # decided alone, not after Holm's correction: at its strictest level
-            strictest = replace(options, confidence=1 - (1 - options.confidence) / len(groups))
+            strictest = replace(options, confidence=1 - (1 - options.level) / len(groups))
             item.questions_needed = questions_needed(scores, scale, strictest, every)
     return judged
 
@@ -265,7 +292,7 @@ class CheckReport:
         if self.overall is None:
             return (f"no decision: {self.n_failed} games failed; run again to retry them "
                     "(or --allow-failed to decide on the complete questions)")
-        o, level, t = self.overall, f"{self.options.confidence:.0%}", self.scale.threshold
+        o, level, t = self.overall, f"{self.options.level:.0%}", self.scale.threshold
         figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
                    f"{o.test.n} questions")
         if o.decision == "pass":
@@ -292,7 +319,7 @@ class CheckReport:
             "decision": "stopped" if self.stopped_by is not None else (
                 self.overall.decision if self.overall else "failed"), "exit_code": self.exit_code,
             "rule": self.rule(), "candidate": self.options.candidate, "reference": self.reference,
-            "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.confidence,
+            "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.level,
             "threshold": self.scale.threshold, "score_range": [self.scale.low, self.scale.high],
             "method": "confidence sequence (betting)" if self.options.sequential else "t interval",
             "overall": self.overall.figures() if self.overall else None,
@@ -541,6 +568,7 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     from judgebench.datasets import load_dataset
 
     options.validate()
+    options = options.with_settings(config)
     if config.questions is None:
         raise ConfigError("nothing to check: set [data] questions and answers in the config")
     dataset = load_dataset(config.questions, config.answers, format=config.format,
@@ -590,8 +618,8 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
         if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break
         if options.sequential and len(frame) >= 2:
-            test = interval_for(frame["score"].to_numpy(), comparison.scale, options.confidence, True)
-            if str(decide(test.p_above, test.p_below, options.confidence)) != "undecided":
+            test = interval_for(frame["score"].to_numpy(), comparison.scale, options.level, True)
+            if str(decide(test.p_above, test.p_below, options.level)) != "undecided":
                 break
     return frame, results
 
@@ -615,7 +643,7 @@ def markdown_summary(report: CheckReport) -> str:
         lines += [f"| {c.name} | {c.decision} | {c.test.n} | {_pct(c.test.mean)} | [{_pct(c.test.lower)}, "
                   f"{_pct(c.test.upper)}] | {c.p_regression:.3g} |" for c in report.categories]
         lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
-                      f"{(1 - report.options.confidence) / 2:.1%} per side); intervals are unadjusted.", ""]
+                      f"{(1 - report.options.level) / 2:.1%} per side); intervals are unadjusted.", ""]
     if report.failing_categories:
         lines += [f"Failing categories: **{', '.join(report.failing_categories)}**", ""]
     flips = report.flips  # none when stopped

@@ -23,6 +23,7 @@ from judgebench.check import (
     read_earlier_run,
     stratified_sample,
     summarise,
+    unused_settings,
 )
 from judgebench.config import JudgeConfig, RunConfig
 from judgebench.errors import ConfigError, InputError
@@ -195,6 +196,19 @@ def test_outputs_state_the_rule_and_parse(tmp_path):
     assert annotations[0].startswith("::error title=judgebench check::regression") and "\n" not in annotations[0]
     assert annotations[1:] == ["::error title=judgebench check::category math: regression",
                                "::error title=judgebench check::category writing: regression"]
+
+
+def test_the_config_confidence_is_the_check_level_unless_given_and_unused_settings_are_named():
+    config = RunConfig(questions=Path("q.jsonl"), answers=[Path("a.jsonl")], confidence=0.8, models=["a", "b"],
+                       baseline="b", rounds=50, seed=3, template="pairwise-3")
+    assert CheckOptions(candidate="a", reference="b").with_settings(config).level == 0.8
+    assert CheckOptions(candidate="a", reference="b", confidence=0.9).with_settings(config).level == 0.9
+    assert CheckOptions(candidate="a", reference="b").level == 0.95  # no settings: their default
+    note = unused_settings(config)
+    assert note is not None and note.startswith("check does not use [data] models, [judging] baseline, "
+                                                "[ratings] rounds: it judges --candidate against --reference")
+    assert unused_settings(RunConfig(questions=Path("q.jsonl"), answers=[Path("a.jsonl")], confidence=0.8,
+                                     seed=3, template="pairwise-3")) is None
 
 
 def test_fingerprint_changes_with_what_reaches_the_judge():

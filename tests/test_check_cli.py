@@ -403,3 +403,60 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     again = json.loads((folder / "check.json").read_text())
     assert again["calls_from_store"] == len(stored) and again["judge_calls"] == 2 * N - len(stored)
     assert {judge_answered(server.log())[key] for key in stored} == {1}  # what was stored was not asked again
+
+
+# The CI reviewer's setup: four categories of twelve questions; cand-mixed is worse than current on coding only
+# (quality 2 against 5) and better on the rest (7), so it passes overall with one regressed category.
+
+CATEGORIES = ("coding", "math", "writing", "reasoning")
+
+
+def write_mixed(folder: Path) -> None:
+    """The reviewer's questions and answers of current and cand-mixed in `folder`."""
+    questions = [(f"{c[:3]}-{i:02d}", c) for c in CATEGORIES for i in range(1, 13)]
+    (folder / "mixed-questions.jsonl").write_text("".join(
+        json.dumps({"question_id": q, "category": c, "turns": [f"Help with {q}."]}) + "\n" for q, c in questions))
+    quality = {"current": lambda category: 5, "cand-mixed": lambda category: 2 if category == "coding" else 7}
+    (folder / "mixed-answers.jsonl").write_text("".join(
+        json.dumps({"question_id": q, "model": m, "turns": [f"{m} on {q}. QUALITY={quality[m](c)}"]}) + "\n"
+        for m in quality for q, c in questions))
+
+
+def mixed_config(folder: Path, base_url: str, more: str = "") -> Path:
+    """A check config for the data of `write_mixed` on the scripted server; `more`: further [data] lines."""
+    path = folder / "mixed.toml"
+    path.write_text(f'[data]\nquestions = "mixed-questions.jsonl"\nanswers = ["mixed-answers.jsonl"]\n{more}'
+                    f'[judge]\nengine = "openai"\nmodel = "test-judge"\nbase_url = "{base_url}"\n'
+                    '[run]\nstore = "mixed.sqlite"\n')
+    return path
+
+
+def gate(folder: Path, config: Path, *flags: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """`check` of cand-mixed against current under GitHub Actions, with every output; returns the process and
+    the JSON. The JUnit file is folder/out/junit.xml."""
+    (folder / "step-summary.md").write_text("")
+    result = judgebench("check", "--config", str(config), "--candidate", "cand-mixed", "--reference", "current",
+                        *flags, "--junit", "out/junit.xml", "--json", "out/check.json", "--summary", "out/summary.md",
+                        cwd=folder, env={"GITHUB_ACTIONS": "true",
+                                         "GITHUB_STEP_SUMMARY": str(folder / "step-summary.md")})
+    assert "Traceback" not in result.stderr
+    summary = (folder / "out" / "summary.md").read_text()
+    assert summary in result.stdout and summary in (folder / "step-summary.md").read_text()
+    return result, json.loads((folder / "out" / "check.json").read_text())
+
+
+def test_check_decides_at_the_config_confidence_and_names_the_settings_it_does_not_use(judge_server, tmp_path):
+    """[ratings] confidence sets the level unless --confidence does; [data] models, [judging] pairs and baseline
+    and [ratings] rounds (a `run` config) do not apply to a check, which says so in one note and goes on."""
+    write_mixed(tmp_path)
+    config = mixed_config(tmp_path, judge_server.base_url, more='models = ["current"]\n')
+    config.write_text(config.read_text() + '[judging]\npairs = "all"\nbaseline = "current"\n'
+                                           '[ratings]\nconfidence = 0.8\nrounds = 50\n')
+    result, report = gate(tmp_path, config)
+    assert result.returncode == 0, result.stderr
+    assert report["confidence"] == 0.8 and report["rule"].startswith("pass: with 80% confidence")
+    assert f"note: {config}: check does not use [data] models, [judging] pairs, [judging] baseline, [ratings] " \
+           "rounds: it judges --candidate against --reference" in result.stderr
+    given, report = gate(tmp_path, config, "--confidence", "0.9")
+    assert given.returncode == 0, given.stderr
+    assert report["confidence"] == 0.9 and report["rule"].startswith("pass: with 90% confidence")
