@@ -13,8 +13,10 @@ The effect is the mean score over questions (the question is the unit) and the d
 pass when the interval lies above the threshold, regression when below, undecided otherwise
 (ratings/sequential.py: a Student t interval for a fixed sample, or an anytime-valid confidence sequence
 with `sequential`, judged in seeded random batches and stopped once decided). Per category, the same decision
-with Holm-adjusted p-values. Everything is computed by pure functions over a per-question frame; the one place
-that judges is `judge_questions`, which calls the runner with the store, so nothing is judged twice.
+with Holm-adjusted p-values. The check's one decision (`gate_decision`) is the overall one, a regression when a
+category regresses under --fail-on any-category, or an undecided one counted as --undecided says; the exit
+code and every output follow it. Everything is computed by pure functions over a per-question frame; the one
+place that judges is `judge_questions`, which calls the runner with the store, so nothing is judged twice.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree import ElementTree
@@ -266,8 +268,10 @@ def count_flips(frame: pd.DataFrame) -> dict[str, int]:
 
 @dataclass
 class CheckReport:
-    """Everything a check decided and measured; `exit_code` follows DESIGN.md (0, 1, 3, 4; 130 or 143 when a
-    signal stopped it, `stopped_by`: then it decided nothing, and `overall` is None)."""
+    """Everything a check decided and measured. `decision` is the check's one decision, which every output
+    shows and `exit_code` follows (DESIGN.md: 0, 1, 3, 4; 130 or 143 when a signal stopped it, `stopped_by`:
+    then it decided nothing, and `overall` is None); `reason` says why it differs from the overall result
+    when the options (--fail-on, --undecided) made it so. Both are set by `finish`."""
 
     options: CheckOptions
     scale: Scale
@@ -280,12 +284,31 @@ class CheckReport:
     accounting: dict[str, Any]
     n_failed: int
     exit_code: int = EXIT_OK
-    failing_categories: list[str] = field(default_factory=list)
+    decision: str = "failed"  # pass, regression, undecided, stopped, or failed (games failed: no decision)
+    reason: str = ""
     questions_available: int | None = None  # usable by the check (a --max-questions sample may use fewer)
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
 
+    @property
+    def regressed_categories(self) -> list[str]:
+        """The categories decided a regression, whether or not they fail the check."""
+        return [c.name for c in self.categories if c.decision == "regression"]
+
+    @property
+    def failing_categories(self) -> list[str]:
+        """The categories whose regression fails the check (only with --fail-on any-category)."""
+        return [c.name for c in self.categories if self.fails(c)]
+
+    def fails(self, item: Judged) -> bool:
+        """Whether this result fails the check: the overall one when a regression (or undecided, with
+        --undecided fail); a category's when a regression and --fail-on any-category. The one rule behind the
+        decision, the exit code, the JUnit failures and the GitHub errors."""
+        if item is self.overall:
+            return item.decision == "regression" or (item.decision == "undecided" and self.options.undecided == "fail")
+        return item.decision == "regression" and self.options.fail_on == "any-category"
+
     def rule(self) -> str:
-        """The result and the rule it follows, in words."""
+        """The overall result and the rule it follows, in words."""
         if self.stopped_by is not None:
             return (f"stopped: interrupted by {self.stopped_by.name}, no decision (what was judged is stored; run the "
                     "same command again to go on)")
@@ -309,23 +332,34 @@ class CheckReport:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
             more = "no number of questions would likely decide it"
-        counted_as = {"pass": "; counted as a pass (--undecided pass)",
-                      "fail": "; counted as a regression (--undecided fail)"}.get(self.options.undecided or "", "")
         return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
-                f"minus the margin {self.options.margin:.1%}); {figures}; {more}{counted_as}")
+                f"minus the margin {self.options.margin:.1%}); {figures}; {more}")
+
+    def decided(self) -> str:
+        """The decision, with the reason when the options made it differ from the overall result."""
+        return f"{self.decision}: {self.reason}" if self.reason else self.decision
+
+    def overall_rule(self) -> str:
+        """The overall rule (`rule`), introduced as the overall result when the decision is another one."""
+        return f"Overall, {self.rule()}" if self.reason else self.rule()
+
+    def headline(self) -> str:
+        """The decision and why, in one line: the overall rule, after the decision and its reason when they
+        differ."""
+        return f"{self.decided()}. {self.overall_rule()}" if self.reason else self.rule()
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "decision": "stopped" if self.stopped_by is not None else (
-                self.overall.decision if self.overall else "failed"), "exit_code": self.exit_code,
+            "decision": self.decision, "reason": self.reason or None, "exit_code": self.exit_code,
             "rule": self.rule(), "candidate": self.options.candidate, "reference": self.reference,
             "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.level,
+            "fail_on": self.options.fail_on, "undecided": self.options.undecided,
             "threshold": self.scale.threshold, "score_range": [self.scale.low, self.scale.high],
             "method": "confidence sequence (betting)" if self.options.sequential else "t interval",
             "overall": self.overall.figures() if self.overall else None,
             "categories": [c.figures() for c in self.categories], "multiplicity": "holm",
-            "failing_categories": self.failing_categories, "flips": self.flips, "worst": self.worst,
-            "games_failed": self.n_failed, **self.accounting,
+            "regressed_categories": self.regressed_categories, "failing_categories": self.failing_categories,
+            "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed, **self.accounting,
         }
 
 
@@ -333,22 +367,34 @@ def _pct(value: Any) -> str:
     return f"{100 * float(value):.1f}%"
 
 
-def finish(report: CheckReport) -> CheckReport:
-    """Set the exit code from the decision and the options (`--fail-on`, `--undecided`, `--allow-failed`)."""
-    options = report.options
-    report.failing_categories = [c.name for c in report.categories if c.decision == "regression"]
+def gate_decision(report: CheckReport) -> tuple[str, str]:
+    """The check's decision and, when the options made it differ from the overall result, why: a regression
+    when a result fails the check (`CheckReport.fails`), else the overall result, an undecided one counted as
+    a pass under --undecided pass."""
     if report.stopped_by is not None:
-        report.exit_code = stopped_exit_code(report.stopped_by)
-        return report
+        return "stopped", ""
     if report.overall is None:
-        report.exit_code = EXIT_FAILED_GAMES
-        return report
-    decision = report.overall.decision
-    if options.fail_on == "any-category" and report.failing_categories:
-        decision = "regression"
-    codes = {"pass": EXIT_OK, "regression": EXIT_REGRESSION,
-             "undecided": {None: EXIT_UNDECIDED, "pass": EXIT_OK, "fail": EXIT_REGRESSION}[options.undecided]}
-    report.exit_code = codes[decision]
+        return "failed", ""
+    overall = report.overall.decision
+    failing = report.failing_categories
+    if failing and overall != "regression":
+        named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
+        return "regression", f"{named} regressed, which fails the check (--fail-on any-category)"
+    if overall == "undecided" and report.options.undecided is not None:
+        decision = "regression" if report.fails(report.overall) else "pass"
+        return decision, f"undecided, counted as a {decision} (--undecided {report.options.undecided})"
+    return overall, ""
+
+
+EXIT_CODES = {"pass": EXIT_OK, "regression": EXIT_REGRESSION, "undecided": EXIT_UNDECIDED,
+              "failed": EXIT_FAILED_GAMES}
+
+
+def finish(report: CheckReport) -> CheckReport:
+    """Set the decision and the exit code that follows it (`gate_decision`)."""
+    report.decision, report.reason = gate_decision(report)
+    report.exit_code = (stopped_exit_code(report.stopped_by) if report.stopped_by is not None
+                        else EXIT_CODES[report.decision])
     return report
 
 
@@ -628,15 +674,20 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
 # CI outputs
 
 
+NOT_GATING = "not failing the check: it fails on the overall result (--fail-on overall)"
+
+
 def markdown_summary(report: CheckReport) -> str:
-    """The summary for a pull request or $GITHUB_STEP_SUMMARY."""
+    """The summary for a pull request or $GITHUB_STEP_SUMMARY: the check's decision (and why, when the options
+    made it differ from the overall result) as its heading, then the overall rule, the categories (those whose
+    regression does not fail the check as a warning), flips, worst questions, cost."""
     data = report.to_json()
-    icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(data["decision"], "❌")
+    icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(report.decision, "❌")
     opponent = f"{report.reference} (against the run's baseline {report.baseline})" if report.baseline \
         else report.reference
-    lines = [f"## judgebench check: {icon} {data['decision']}", "",
+    lines = [f"## judgebench check: {icon} {report.decided()}", "",
              f"Candidate **{report.options.candidate}** vs reference **{opponent}**, margin "
-             f"{report.options.margin:.1%}, {data['method']}.", "", report.rule(), ""]
+             f"{report.options.margin:.1%}, {data['method']}.", "", report.overall_rule(), ""]
     if report.categories:
         lines += ["| category | decision | questions | mean | interval | Holm p (regression) |",
                   "|---|---|---:|---:|---|---:|"]
@@ -645,7 +696,10 @@ def markdown_summary(report: CheckReport) -> str:
         lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
                       f"{(1 - report.options.level) / 2:.1%} per side); intervals are unadjusted.", ""]
     if report.failing_categories:
-        lines += [f"Failing categories: **{', '.join(report.failing_categories)}**", ""]
+        lines += [f"Failing categories: **{', '.join(report.failing_categories)}** (--fail-on any-category)", ""]
+    not_gating = [name for name in report.regressed_categories if name not in report.failing_categories]
+    if not_gating:
+        lines += [f"⚠️ Categories that regressed: **{', '.join(not_gating)}**, {NOT_GATING}.", ""]
     flips = report.flips  # none when stopped
     if flips and report.baseline:
         lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
@@ -668,25 +722,38 @@ def markdown_summary(report: CheckReport) -> str:
 
 
 def junit_xml(report: CheckReport) -> str:
-    """JUnit XML: one test case for the overall check and one per category; regressions are failures,
-    undecided results are skipped (or failures with `--undecided fail`); a check stopped by a signal is one
-    error (it did not run to a result)."""
+    """JUnit XML: one test case for the overall check and one per category, a failure exactly when that
+    result fails the check (`CheckReport.fails`), so that the test report and the exit code agree.
+
+    A result that does not fail the check passes, or is skipped with its reason: undecided, or a category's
+    regression under --fail-on overall. Skipped, not passed, because GitLab's test report and Jenkins' JUnit
+    plugin both show a skipped case with its reason and neither counts it as a failure (a passed case would
+    hide a regressed category); the reason is both the message attribute (what Jenkins shows) and the
+    element's text (what GitLab shows). A check stopped by a signal is one error (it did not run to a result);
+    one whose games failed, one failure.
+    """
     suite = ElementTree.Element("testsuite", name="judgebench check")
+    classname = f"judgebench.check.{report.options.candidate}"
     cases = ([report.overall] if report.overall else []) + report.categories
     failures = skipped = errors = 0
+
+    def skip(case: ElementTree.Element, reason: str) -> None:
+        nonlocal skipped
+        skipped += 1
+        ElementTree.SubElement(case, "skipped", message=reason).text = reason
+
     for item in cases:
-        case = ElementTree.SubElement(suite, "testcase", classname=f"judgebench.check.{report.options.candidate}",
-                                      name=item.name)
+        case = ElementTree.SubElement(suite, "testcase", classname=classname, name=item.name)
         figures = (f"{item.decision}: mean {_pct(item.test.mean)} [{_pct(item.test.lower)}, "
                    f"{_pct(item.test.upper)}], threshold {_pct(report.scale.threshold)}, {item.test.n} questions")
-        failing = item.decision == "regression" or (item.decision == "undecided" and report.options.undecided == "fail")
-        if failing:
+        if report.fails(item):
             failures += 1
             ElementTree.SubElement(case, "failure", message=figures, type=item.decision).text = (
                 f"{item.name}: {figures}; {report.scale.quantity}")
         elif item.decision == "undecided":
-            skipped += 1
-            ElementTree.SubElement(case, "skipped", message=figures)
+            skip(case, figures + (f"; {report.reason}" if item is report.overall and report.reason else ""))
+        elif item.decision == "regression":
+            skip(case, f"{figures}; {NOT_GATING}")
     if report.overall is None:
         case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
         if report.stopped_by is not None:
@@ -703,23 +770,40 @@ def junit_xml(report: CheckReport) -> str:
 
 
 def github_annotations(report: CheckReport) -> list[str]:
-    """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires)."""
+    """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires): the
+    decision as an error when the check fails on it, a warning when undecided (or counted as a pass); each
+    regressed category as an error when it fails the check, else a warning."""
     def command(kind: str, text: str) -> str:
         return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
     lines = []
-    if report.exit_code in (EXIT_REGRESSION, EXIT_FAILED_GAMES) or report.stopped_by is not None:
-        lines.append(command("error", report.rule()))
-    elif report.overall is not None and report.overall.decision == "undecided":
-        lines.append(command("warning", report.rule()))
-    lines += [command("error", f"category {name}: regression") for name in report.failing_categories]
+    kind = {"pass": "warning" if report.reason else None, "undecided": "warning"}.get(report.decision, "error")
+    if kind is not None:
+        lines.append(command(kind, report.headline()))
+    for item in report.categories:
+        if report.fails(item):
+            lines.append(command("error", f"category {item.name}: regression (--fail-on any-category)"))
+        elif item.decision == "regression":
+            lines.append(command("warning", f"category {item.name}: regression, {NOT_GATING}"))
     return lines
+
+
+def step_outputs(report: CheckReport) -> str:
+    """The check's result as GitHub Actions step outputs (`name=value` lines for $GITHUB_OUTPUT), for a
+    workflow's later steps: decision, exit_code, and the overall mean, its interval and question count, as
+    fractions as in the JSON (empty when nothing was decided)."""
+    test = report.overall.test if report.overall else None
+    values = {"decision": report.decision, "exit_code": report.exit_code,
+              "mean": float(test.mean) if test else "", "lower": float(test.lower) if test else "",
+              "upper": float(test.upper) if test else "", "n_questions": test.n if test else ""}
+    return "".join(f"{name}={value}\n" for name, value in values.items())
 
 
 def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Path | None = None,
                   json_path: Path | None = None, environ: dict[str, str] | None = None) -> list[str]:
     """Write the requested files (atomically) and, under GitHub Actions, append the summary to
-    $GITHUB_STEP_SUMMARY; returns the annotation lines to print (empty outside GitHub Actions)."""
+    $GITHUB_STEP_SUMMARY and the step outputs to $GITHUB_OUTPUT (`step_outputs`); returns the annotation lines
+    to print (empty outside GitHub Actions)."""
     environ = dict(os.environ) if environ is None else environ
     text = markdown_summary(report)
     if summary is not None:
@@ -728,9 +812,10 @@ def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Pa
         atomic_write_text(junit, junit_xml(report))
     if json_path is not None:
         atomic_write_text(json_path, json.dumps(json_safe(report.to_json()), indent=2) + "\n")
-    if environ.get("GITHUB_STEP_SUMMARY"):
-        with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    for variable, content in (("GITHUB_STEP_SUMMARY", text + "\n"), ("GITHUB_OUTPUT", step_outputs(report))):
+        if environ.get(variable):
+            with open(environ[variable], "a", encoding="utf-8") as handle:
+                handle.write(content)
     return github_annotations(report) if environ.get("GITHUB_ACTIONS") == "true" else []
 
 
