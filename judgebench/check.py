@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree import ElementTree
@@ -44,6 +44,7 @@ from judgebench.errors import (
 )
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import atomic_write_text, json_safe
+from judgebench.present import counted
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
     HORIZON,
@@ -59,6 +60,7 @@ from judgebench.records import FAILED, OK, Dataset
 from judgebench.runner import RunResult, StopSignals, Tally
 
 UNCATEGORISED = "(none)"
+MIN_QUESTIONS = 2  # the fewest question scores a decision is made on (overall, or per category)
 SHORT = 160  # characters of an answer or a judge's reasoning shown in the summary
 WORST_SHOWN = 5
 
@@ -190,10 +192,17 @@ class Judged:
     p_pass: float
     questions_needed: int | None  # in all, counting those judged; when undecided
 
+    @property
+    def more_questions_needed(self) -> int | None:
+        """`questions_needed` less those judged: the further questions that would likely decide it."""
+        return None if self.questions_needed is None else self.questions_needed - self.test.n
+
     def figures(self) -> dict[str, Any]:
+        """The JSON figures; `questions_needed` counts the questions judged, `more_questions_needed` does not."""
         return {"name": self.name, "decision": self.decision, "n_questions": self.test.n,
                 "mean": float(self.test.mean), "lower": float(self.test.lower), "upper": float(self.test.upper),
-                "p_pass": self.p_pass, "p_regression": self.p_regression, "questions_needed": self.questions_needed}
+                "p_pass": self.p_pass, "p_regression": self.p_regression, "questions_needed": self.questions_needed,
+                "more_questions_needed": self.more_questions_needed}
 
 
 def interval_for(scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Test:
@@ -224,16 +233,26 @@ def judge_set(name: str, scores: np.ndarray, scale: Scale, options: CheckOptions
     return Judged(name, decision, test, float(test.p_below), float(test.p_above), needed)
 
 
+def category_scores(frame: pd.DataFrame) -> tuple[list[tuple[str, np.ndarray]], dict[str, int]]:
+    """The scores of each category that can be decided (at least MIN_QUESTIONS questions), and the question
+    counts of those too small to decide. None of either when all questions share one category (its decision
+    would be the overall one)."""
+    groups = [(str(name), group["score"].to_numpy()) for name, group in frame.groupby("category", sort=True)]
+    if len(groups) < 2:
+        return [], {}
+    return ([(name, scores) for name, scores in groups if len(scores) >= MIN_QUESTIONS],
+            {name: len(scores) for name, scores in groups if len(scores) < MIN_QUESTIONS})
+
+
 def judge_categories(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -> list[Judged]:
-    """The decision per category (at least two questions each), with Holm's correction across categories.
+    """The decision per category (`category_scores`: those large enough), with Holm's correction across them.
 
     Each side (pass, regression) is a family of one test per category, tested at (1 - confidence) / 2 on
     Holm-adjusted p-values, so the chance of naming any category falsely is at most that, whatever the
     dependence between categories. Intervals are shown unadjusted.
     """
-    groups = [(str(name), group["score"].to_numpy()) for name, group in frame.groupby("category", sort=True)
-              if len(group) >= 2]
-    if len(groups) < 2:
+    groups, _ = category_scores(frame)
+    if not groups:
         return []
     # a category gets about its share of each batch, so a sequential check looks at it that often
     looks = [max(1, round(options.batch_size * len(scores) / len(frame))) for _, scores in groups]
@@ -266,6 +285,31 @@ def count_flips(frame: pd.DataFrame) -> dict[str, int]:
 # The report
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """The questions a check could use: of the `total` it compares on (the question set; with --against, the
+    questions that run judged), `available` have answers from both sides; `skipped` counts, per model, those it
+    has no answer for (left out under allow_missing, never judged)."""
+
+    total: int
+    available: int
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, questions: list[str], usable: list[str], dataset: Dataset, models: list[str]) -> Coverage:
+        """The coverage of `questions`, of which `usable` have answers from all `models`."""
+        missing = {model: sum((q, model) not in dataset.answers for q in questions) for model in models}
+        return cls(len(questions), len(usable), {model: n for model, n in missing.items() if n})
+
+    def note(self) -> str | None:
+        """The questions skipped and why, in words (None when none were)."""
+        if not self.skipped:
+            return None
+        who = ", ".join(f"{model} to {counted(n, 'question')}" for model, n in sorted(self.skipped.items()))
+        return (f"{self.total - self.available:,} of {self.total:,} questions skipped: no answer from {who} "
+                "(--allow-missing)")
+
+
 @dataclass
 class CheckReport:
     """Everything a check decided and measured. `decision` is the check's one decision, which every output
@@ -286,7 +330,8 @@ class CheckReport:
     exit_code: int = EXIT_OK
     decision: str = "failed"  # pass, regression, undecided, stopped, or failed (games failed: no decision)
     reason: str = ""
-    questions_available: int | None = None  # usable by the check (a --max-questions sample may use fewer)
+    small_categories: dict[str, int] = field(default_factory=dict)  # too few questions to decide: their counts
+    coverage: Coverage | None = None  # None: not known (a report made from scores alone)
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
 
     @property
@@ -323,10 +368,10 @@ class CheckReport:
         if o.decision == "regression":
             return f"regression: with {level} confidence {self.scale.quantity} is below {_pct(t)}; {figures}"
         if o.questions_needed is not None:
-            more = (f"about {o.questions_needed - o.test.n:,} more questions ({o.questions_needed:,} in all) would "
+            more = (f"about {o.more_questions_needed:,} more questions ({o.questions_needed:,} in all) would "
                     "likely decide it")
-            if self.questions_available is not None and o.questions_needed > self.questions_available:
-                more += (f", and the question set has {self.questions_available:,}: add questions, or allow a "
+            if self.coverage is not None and o.questions_needed > self.coverage.available:
+                more += (f", and the question set has {self.coverage.available:,}: add questions, or allow a "
                          "larger drop (--margin)")
         elif self.options.sequential:
             more = f"not even {HORIZON:,} more questions would likely decide it"
@@ -349,6 +394,7 @@ class CheckReport:
         return f"{self.decided()}. {self.overall_rule()}" if self.reason else self.rule()
 
     def to_json(self) -> dict[str, Any]:
+        coverage = self.coverage
         return {
             "decision": self.decision, "reason": self.reason or None, "exit_code": self.exit_code,
             "rule": self.rule(), "candidate": self.options.candidate, "reference": self.reference,
@@ -358,7 +404,11 @@ class CheckReport:
             "method": "confidence sequence (betting)" if self.options.sequential else "t interval",
             "overall": self.overall.figures() if self.overall else None,
             "categories": [c.figures() for c in self.categories], "multiplicity": "holm",
-            "regressed_categories": self.regressed_categories, "failing_categories": self.failing_categories,
+            "categories_too_small": self.small_categories, "regressed_categories": self.regressed_categories,
+            "failing_categories": self.failing_categories,
+            "questions_total": coverage.total if coverage else None,
+            "questions_available": coverage.available if coverage else None,
+            "skipped_questions": coverage.skipped if coverage else {},
             "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed, **self.accounting,
         }
 
@@ -400,20 +450,21 @@ def finish(report: CheckReport) -> CheckReport:
 
 def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, options: CheckOptions, scale: Scale,
               reference: str, baseline: str | None, accounting: dict[str, Any], n_failed: int,
-              questions_available: int | None = None) -> CheckReport:
+              coverage: Coverage | None = None) -> CheckReport:
     """The report of a check from its per-question frame (columns question_id, category, score and, against a
-    run, candidate_score and reference_score), in judging order; `questions_available`: the questions both
-    sides answered (and, against a run, that it judged), which more judging could use."""
+    run, candidate_score and reference_score), in judging order; `coverage`: the questions the check could use
+    (more judging could use those available) and those skipped."""
     decided = n_failed == 0 or options.allow_failed
     overall = categories = None
-    if decided and len(frame) >= 2:
+    if decided and len(frame) >= MIN_QUESTIONS:
         overall = judge_set("overall", frame["score"].to_numpy(), scale, options, options.batch_size)
         categories = judge_categories(frame, scale, options)
     elif decided:
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
                          worst_questions(frame, games, dataset, options.candidate, reference, baseline),
-                         accounting, n_failed, questions_available=questions_available)
+                         accounting, n_failed, small_categories=category_scores(frame)[1] if overall else {},
+                         coverage=coverage)
     return finish(report)
 
 
@@ -626,6 +677,7 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
                               f"models there: {', '.join(dataset.models)}")
     pool = [q for q in comparison.pool
             if (q, options.candidate) in dataset.answers and (q, comparison.opponent) in dataset.answers]
+    coverage = Coverage.of(comparison.pool, pool, dataset, [options.candidate, comparison.opponent])
     questions = pd.DataFrame({"question_id": pool, "category": _categories(dataset, pool).to_numpy()})
     order = stratified_sample(questions, options.max_questions, config.seed)
     if len(order) < 2:
@@ -639,12 +691,12 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
         accounting = _accounting(results, config.judge.priced)
         decided = None if signals.signum is not None else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
-            last.n_failed, questions_available=len(pool))
+            last.n_failed, coverage)
     if decided is not None and signals.signum is None:  # a signal during `summarise` discards its decision too
         return decided
     return finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None, categories=[],
                               flips={}, worst=[], accounting=accounting, n_failed=last.n_failed,
-                              stopped_by=signals.signum))
+                              coverage=coverage, stopped_by=signals.signum))
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
@@ -663,7 +715,7 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
         frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
         if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break
-        if options.sequential and len(frame) >= 2:
+        if options.sequential and len(frame) >= MIN_QUESTIONS:
             test = interval_for(frame["score"].to_numpy(), comparison.scale, options.level, True)
             if str(decide(test.p_above, test.p_below, options.level)) != "undecided":
                 break
@@ -677,10 +729,15 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
 NOT_GATING = "not failing the check: it fails on the overall result (--fail-on overall)"
 
 
+def small_category(name: str, n: int) -> str:
+    """A category too small to decide, in words."""
+    return f"category {name}: not decided, {counted(n, 'question')} (a category needs at least {MIN_QUESTIONS})"
+
+
 def markdown_summary(report: CheckReport) -> str:
     """The summary for a pull request or $GITHUB_STEP_SUMMARY: the check's decision (and why, when the options
-    made it differ from the overall result) as its heading, then the overall rule, the categories (those whose
-    regression does not fail the check as a warning), flips, worst questions, cost."""
+    made it differ from the overall result) as its heading, then the overall rule, the questions skipped, the
+    categories (those whose regression does not fail the check as a warning), flips, worst questions, cost."""
     data = report.to_json()
     icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(report.decision, "❌")
     opponent = f"{report.reference} (against the run's baseline {report.baseline})" if report.baseline \
@@ -688,6 +745,9 @@ def markdown_summary(report: CheckReport) -> str:
     lines = [f"## judgebench check: {icon} {report.decided()}", "",
              f"Candidate **{report.options.candidate}** vs reference **{opponent}**, margin "
              f"{report.options.margin:.1%}, {data['method']}.", "", report.overall_rule(), ""]
+    skipped = report.coverage.note() if report.coverage else None
+    if skipped:
+        lines += [f"⚠️ {skipped}.", ""]
     if report.categories:
         lines += ["| category | decision | questions | mean | interval | Holm p (regression) |",
                   "|---|---|---:|---:|---|---:|"]
@@ -695,6 +755,8 @@ def markdown_summary(report: CheckReport) -> str:
                   f"{_pct(c.test.upper)}] | {c.p_regression:.3g} |" for c in report.categories]
         lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
                       f"{(1 - report.options.level) / 2:.1%} per side); intervals are unadjusted.", ""]
+    lines += [f"⚠️ {small_category(name, n)}." for name, n in report.small_categories.items()]
+    lines += [""] if report.small_categories else []
     if report.failing_categories:
         lines += [f"Failing categories: **{', '.join(report.failing_categories)}** (--fail-on any-category)", ""]
     not_gating = [name for name in report.regressed_categories if name not in report.failing_categories]
@@ -725,12 +787,13 @@ def junit_xml(report: CheckReport) -> str:
     """JUnit XML: one test case for the overall check and one per category, a failure exactly when that
     result fails the check (`CheckReport.fails`), so that the test report and the exit code agree.
 
-    A result that does not fail the check passes, or is skipped with its reason: undecided, or a category's
-    regression under --fail-on overall. Skipped, not passed, because GitLab's test report and Jenkins' JUnit
-    plugin both show a skipped case with its reason and neither counts it as a failure (a passed case would
-    hide a regressed category); the reason is both the message attribute (what Jenkins shows) and the
-    element's text (what GitLab shows). A check stopped by a signal is one error (it did not run to a result);
-    one whose games failed, one failure.
+    A result that does not fail the check passes, or is skipped with its reason: undecided, a category's
+    regression under --fail-on overall, a category too small to decide. Skipped, not passed, because GitLab's
+    test report and Jenkins' JUnit plugin both show a skipped case with its reason and neither counts it as a
+    failure (a passed case would hide a regressed category); the reason is both the message attribute (what
+    Jenkins shows) and the element's text (what GitLab shows). The overall case's system-out says which
+    questions were skipped for want of an answer. A check stopped by a signal is one error (it did not run to
+    a result); one whose games failed, one failure.
     """
     suite = ElementTree.Element("testsuite", name="judgebench check")
     classname = f"judgebench.check.{report.options.candidate}"
@@ -754,6 +817,11 @@ def junit_xml(report: CheckReport) -> str:
             skip(case, figures + (f"; {report.reason}" if item is report.overall and report.reason else ""))
         elif item.decision == "regression":
             skip(case, f"{figures}; {NOT_GATING}")
+        skipped_questions = report.coverage.note() if report.coverage else None
+        if item is report.overall and skipped_questions:
+            ElementTree.SubElement(case, "system-out").text = skipped_questions
+    for name, n in report.small_categories.items():
+        skip(ElementTree.SubElement(suite, "testcase", classname=classname, name=name), small_category(name, n))
     if report.overall is None:
         case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
         if report.stopped_by is not None:
@@ -762,7 +830,7 @@ def junit_xml(report: CheckReport) -> str:
         else:
             failures += 1
             ElementTree.SubElement(case, "failure", message=report.rule(), type="failed-games")
-    suite.set("tests", str(max(len(cases), 1)))
+    suite.set("tests", str(max(len(cases) + len(report.small_categories), 1)))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
     suite.set("errors", str(errors))
@@ -772,7 +840,8 @@ def junit_xml(report: CheckReport) -> str:
 def github_annotations(report: CheckReport) -> list[str]:
     """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires): the
     decision as an error when the check fails on it, a warning when undecided (or counted as a pass); each
-    regressed category as an error when it fails the check, else a warning."""
+    regressed category as an error when it fails the check, else a warning; the questions skipped for want of
+    an answer, and under --fail-on any-category the categories too small to decide, as warnings."""
     def command(kind: str, text: str) -> str:
         return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
@@ -785,6 +854,10 @@ def github_annotations(report: CheckReport) -> list[str]:
             lines.append(command("error", f"category {item.name}: regression (--fail-on any-category)"))
         elif item.decision == "regression":
             lines.append(command("warning", f"category {item.name}: regression, {NOT_GATING}"))
+    if report.options.fail_on == "any-category":
+        lines += [command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
+    skipped = report.coverage.note() if report.coverage else None
+    lines += [command("warning", skipped)] if skipped else []
     return lines
 
 

@@ -13,6 +13,7 @@ from scipy import stats
 
 from judgebench.check import (
     CheckOptions,
+    Coverage,
     EarlierRun,
     Scale,
     compare_provenance,
@@ -144,14 +145,15 @@ def frame(scores: list[float], categories: list[str] | None = None) -> pd.DataFr
                          "candidate_score": scores, "score": scores})
 
 
-def report_for(scores: list[float], n_failed: int = 0, categories: list[str] | None = None, **options):
+def report_for(scores: list[float], n_failed: int = 0, categories: list[str] | None = None,
+               coverage: Coverage | None = None, **options):
     settings = CheckOptions(candidate="new", reference="old", **options)
     games = pd.DataFrame({"question_id": ["q0", "q0"], "first": ["new", "old"], "second": ["old", "new"],
                           "raw": ["A is worse.\n[[B>A]]", "A is better. [[A>B]]"]})
     accounting = {"judge_calls": 4, "calls_from_store": 2, "prompt_tokens": 10, "completion_tokens": 5,
                   "cost_usd": None}
     return summarise(frame(scores, categories), games, dataset(len(scores)), settings,
-                     Scale.head_to_head(settings.margin), "old", None, accounting, n_failed)
+                     Scale.head_to_head(settings.margin), "old", None, accounting, n_failed, coverage)
 
 
 def test_a_category_undecided_only_after_holm_still_says_how_many_questions_would_decide():
@@ -246,6 +248,45 @@ def test_every_output_shows_the_one_decision_the_exit_code_follows(tmp_path, cas
                                          f"{decision}: {report.reason}. Overall, {report.overall.decision}: ")
     if options.get("fail_on") == "any-category" and case != "regression":
         assert report.reason.startswith(f"category {data['failing_categories'][0]} regressed")
+
+
+def test_categories_too_small_to_decide_are_named_not_dropped(tmp_path):
+    """Twelve questions on math, one on code: math is decided (it was dropped with code, the table gone), code
+    is named in every output as too small to decide."""
+    report = report_for([0.0] * 12 + [1.0], categories=["math"] * 12 + ["code"], fail_on="any-category")
+    assert [(c.name, c.decision) for c in report.categories] == [("math", "regression")]
+    assert report.failing_categories == ["math"] and report.small_categories == {"code": 1}
+    said = "category code: not decided, 1 question (a category needs at least 2)"
+    assert said in markdown_summary(report) and "| math | regression | 12 |" in markdown_summary(report)
+    assert report.to_json()["categories_too_small"] == {"code": 1}
+    assert f"::warning title=judgebench check::{said}" in github_annotations(report)
+    path = tmp_path / "junit.xml"
+    path.write_text(junit_xml(report))
+    cases = {case.name: case for case in next(iter(JUnitXml.fromfile(str(path))))}
+    assert isinstance(cases["code"].result[0], Skipped) and cases["code"].result[0].message == said
+    one = report_for([0.0] * 12, categories=["math"] * 12)  # one category: its decision is the overall one
+    assert one.categories == [] and one.small_categories == {}
+
+
+def test_questions_skipped_for_want_of_an_answer_are_in_every_output(tmp_path):
+    report = report_for([1.0] * 43, coverage=Coverage(48, 43, {"new": 5}))
+    said = "5 of 48 questions skipped: no answer from new to 5 questions (--allow-missing)"
+    assert said in markdown_summary(report)
+    data = report.to_json()
+    assert (data["questions_total"], data["questions_available"], data["skipped_questions"]) == (48, 43, {"new": 5})
+    path = tmp_path / "junit.xml"
+    path.write_text(junit_xml(report))
+    overall = next(iter(next(iter(JUnitXml.fromfile(str(path))))))
+    assert overall.system_out == said
+    assert f"::warning title=judgebench check::{said}" in github_annotations(report)
+    assert "skipped" not in markdown_summary(report_for([1.0] * 43, coverage=Coverage(43, 43)))
+
+
+def test_json_gives_the_questions_needed_in_all_and_the_more_the_summary_speaks_of():
+    three = report_for([1.0] * 3)
+    figures = three.to_json()["overall"]
+    assert (figures["questions_needed"], figures["more_questions_needed"]) == (5, 2)
+    assert "about 2 more questions (5 in all)" in markdown_summary(three)
 
 
 def test_the_config_confidence_is_the_check_level_unless_given_and_unused_settings_are_named():

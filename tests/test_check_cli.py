@@ -153,6 +153,9 @@ def test_equal_candidates_follow_the_rule(judge_server, folder):
     assert coin.returncode == (0 if overall["lower"] >= 0.45 else 4), coin.stderr
     assert coin.returncode == 4 and overall["lower"] < 0.45 < overall["upper"]
     assert overall["questions_needed"] > N and "would likely decide it" in coin.stdout
+    more = overall["more_questions_needed"]  # what the summary says; questions_needed counts those judged too
+    assert more == overall["questions_needed"] - N
+    assert f"about {more:,} more questions ({overall['questions_needed']:,} in all)" in coin.stdout
     # more questions than the set has: say so, and what else would decide it
     assert f"and the question set has {N}: add questions, or allow a larger drop (--margin)" in coin.stdout
     lenient = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
@@ -413,15 +416,17 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
 CATEGORIES = ("coding", "math", "writing", "reasoning")
 
 
-def write_mixed(folder: Path) -> None:
-    """The reviewer's questions and answers of current and cand-mixed in `folder`."""
+def write_mixed(folder: Path, *, without: int = 0) -> None:
+    """The reviewer's questions and answers of current and cand-mixed in `folder`; cand-mixed has no answer to
+    the last `without` questions."""
     questions = [(f"{c[:3]}-{i:02d}", c) for c in CATEGORIES for i in range(1, 13)]
+    missing = {q for q, _ in questions[len(questions) - without:]}
     (folder / "mixed-questions.jsonl").write_text("".join(
         json.dumps({"question_id": q, "category": c, "turns": [f"Help with {q}."]}) + "\n" for q, c in questions))
     quality = {"current": lambda category: 5, "cand-mixed": lambda category: 2 if category == "coding" else 7}
     (folder / "mixed-answers.jsonl").write_text("".join(
         json.dumps({"question_id": q, "model": m, "turns": [f"{m} on {q}. QUALITY={quality[m](c)}"]}) + "\n"
-        for m in quality for q, c in questions))
+        for m in quality for q, c in questions if not (m == "cand-mixed" and q in missing)))
 
 
 def mixed_config(folder: Path, base_url: str, more: str = "") -> Path:
@@ -485,6 +490,20 @@ def test_a_regressed_category_fails_the_check_only_under_fail_on_any_category(ju
     assert failed == ["coding"]
     assert f"::error title=judgebench check::regression: {because}. Overall, pass: with 95%25 confidence" \
         in result.stdout
+
+
+def test_questions_skipped_for_want_of_an_answer_are_said_in_every_output(judge_server, tmp_path):
+    write_mixed(tmp_path, without=5)
+    config = mixed_config(tmp_path, judge_server.base_url, more="allow_missing = true\n")  # the file, not the flag
+    result, report, outputs = gate(tmp_path, config)
+    assert result.returncode == 0, result.stderr
+    said = "5 of 48 questions skipped: no answer from cand-mixed to 5 questions (--allow-missing)"
+    assert f"⚠️ {said}." in result.stdout and f"::warning title=judgebench check::{said}" in result.stdout
+    assert report["overall"]["n_questions"] == 43 and "n_questions=43\n" in outputs
+    assert (report["questions_total"], report["questions_available"]) == (48, 43)
+    assert report["skipped_questions"] == {"cand-mixed": 5}
+    overall = next(iter(next(iter(JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))))))
+    assert overall.name == "overall" and overall.system_out == said
 
 
 def test_check_decides_at_the_config_confidence_and_names_the_settings_it_does_not_use(judge_server, tmp_path):
