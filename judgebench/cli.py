@@ -404,7 +404,9 @@ def check(
                                                     "that run; needed when it holds several)."),
     against: Path | None = typer.Option(None, help="A results directory written by `judgebench run`."),
     margin: float = typer.Option(0.05, parser=_number, help="Largest acceptable drop in win rate (0.05 = 5 points)."),
-    confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the decision."),
+    confidence: float | None = typer.Option(None, parser=_number, help="Confidence level of the decision "
+                                                                      "[default: the config's [ratings] confidence, "
+                                                                      "0.95 unless set]."),
     sequential: bool = typer.Option(False, "--sequential", help="Judge in seeded random batches and stop as soon "
                                                                 "as an anytime-valid confidence sequence decides."),
     batch_size: int = typer.Option(50, parser=_integer, help="Questions per batch with --sequential."),
@@ -418,7 +420,7 @@ def check(
     json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON here."),
     summary: Path | None = typer.Option(None, help="Write the Markdown summary here."),
 ) -> None:
-    from judgebench.check import CheckOptions, markdown_summary, run_check, write_outputs
+    from judgebench.check import CheckOptions, markdown_summary, run_check, unused_settings, write_outputs
     from judgebench.config import load_config
     from judgebench.outputs import prepare_directory
 
@@ -430,7 +432,11 @@ def check(
     for path in (junit, json_out, summary):
         if path is not None:
             prepare_directory(path.parent)
-    report = run_check(load_config(config, {"progress": False}), options)
+    settings = load_config(config, {"progress": False})
+    unused = unused_settings(settings)
+    if unused:
+        typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
+    report = run_check(settings, options)
     annotations = write_outputs(report, summary=summary, junit=junit, json_path=json_out)  # files first: a
     typer.echo(markdown_summary(report))  # reader that closes the pipe early does not lose them
     for line in annotations:
