@@ -267,7 +267,7 @@ def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
     from judgebench import present
 
     if console is not None:
-        console.print(present.leaderboard_table(board, console.width))
+        console.print(present.leaderboard_table(board, console.width), crop=False)  # wider only if it must be
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 

@@ -1,10 +1,11 @@
 """Presentation of results, and nothing else: terminal tables (rich), Markdown, status lines, the progress bar.
 
 Every number shown here was computed elsewhere (leaderboard.py, diagnostics.py, runner.py); this module
-only formats. Terminal tables never cut a model name: when the terminal is too narrow for every column,
-the secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the
-table fits; the Markdown file always has every column. Neither shows a column that is n/a for every model
-(position consistency of imported outcomes, which have no per-order verdicts).
+only formats. Terminal tables never cut a cell: when the terminal is too narrow for every column, the
+secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the table
+fits, but never what the rows are ranked by (`leaderboard_table`); the Markdown file always has every
+column. Neither shows a column that is n/a for every model (position consistency of imported outcomes, which
+have no per-order verdicts).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
 # narrow terminal the last ones are dropped first (position consistency, then ties, pairs, LC SE, LC win rate,
-# win rate SE, win rate).
+# win rate SE, win rate), except the one the rows are ranked by (`leaderboard_table`).
 SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties",
                      "position_consistency")
 _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
@@ -172,19 +173,32 @@ def provenance_line(meta: dict[str, Any]) -> str:
 
 
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
-    """The leaderboard as a rich table at most `width` columns wide where possible, model names never cut.
+    """The leaderboard as a rich table at most `width` columns wide where possible, no cell ever cut.
 
-    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits, except that the
-    column the rows are ranked by (the LC win rate of AlpacaEval imports) goes last; rank, model, rating and
-    interval always stay.
+    Rank, model and what the rows are ranked by always stay: the rating with its interval, or the LC win rate
+    of AlpacaEval imports, ranked by it. The other columns go one by one, from the last of SECONDARY_COLUMNS,
+    then the interval and the rating, until the table fits. A table that does not fit even
+    then keeps its own width rather than being squeezed into `width` (print it with `crop=False`: a terminal
+    wraps its lines, a log keeps them whole).
     """
-    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None and _known(board, key)]
-    kept = sorted(columns, key=lambda key: key != board.meta.get("ranked_by"))  # what ranks the rows goes last
+    ranking = _ranking_columns(board)
+    shown = [key for key in ("rating", "interval", *SECONDARY_COLUMNS)
+             if key in ranking or (_secondary_title(board, key) is not None and _known(board, key))]
+    optional = [key for key in shown if key not in ranking]
     while True:
-        table = _leaderboard_table(board, [key for key in columns if key in kept])
-        if not kept or table_width(table) <= width:
+        table = _leaderboard_table(board, [key for key in shown if key in ranking or key in optional])
+        natural = table_width(table)
+        if natural <= width:
             return table
-        kept.pop()
+        if not optional:
+            table.width = natural  # laid out whole, wider than `width`
+            return table
+        optional.pop()
+
+
+def _ranking_columns(board: Leaderboard) -> tuple[str, ...]:
+    """The columns that say what orders the rows, which a narrow terminal never drops."""
+    return ("lc_win_rate",) if board.meta.get("ranked_by") == "lc_win_rate" else ("rating", "interval")
 
 
 def _known(board: Leaderboard, key: str) -> bool:
@@ -199,19 +213,22 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
+    """The table with rank, model and `columns` (keys of SECONDARY_COLUMNS, "rating" and "interval")."""
     table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"], box=box.SIMPLE_HEAD)
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)
-    table.add_column(_rating_title(board), justify="right", no_wrap=True)
-    table.add_column("interval", justify="right", no_wrap=True)
-    for key in columns:
-        table.add_column(_secondary_title(board, key) or key, justify="right")
     value = _value_format(board)
+    cells: dict[str, Callable[[dict[str, Any]], str]] = {
+        "rating": lambda entry: value(entry["rating"]),
+        "interval": lambda entry: f"{value(entry['lower'])} to {value(entry['upper'])}"}
+    for key in columns:
+        title = _rating_title(board) if key == "rating" else "interval" if key == "interval" else (
+            _secondary_title(board, key) or key)
+        table.add_column(title, justify="right", no_wrap=key in cells)
     for entry in board.models:
-        table.add_row(format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
-                      f"{value(entry['lower'])} to {value(entry['upper'])}",
-                      *(format_cell(key, entry.get(key)) for key in columns))
+        table.add_row(format_rank(entry["rank"]), entry["model"],
+                      *(cells[key](entry) if key in cells else format_cell(key, entry.get(key)) for key in columns))
     return table
 
 

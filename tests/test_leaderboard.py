@@ -630,6 +630,32 @@ def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path,
         f"{100 * computed['lc_win_rate_se']:.1f}%")
 
 
+@pytest.mark.parametrize("columns", [80, 60, 40])
+def test_a_narrow_terminal_keeps_the_column_the_rows_are_ranked_by(shared_data, tmp_path, monkeypatch, columns):
+    """At 80 columns (a CI log, a pipe) the LC win rate the rows are ranked by was dropped with the others, and
+    the rows looked mis-sorted (3 claude-2 17.2%, 4 ... 29.9%); narrower, cells were cut ("70.…"). Now every
+    row shows its whole LC win rate, in the table's order, within the width when rank, model and it fit (80,
+    60), else wider, never cut (40)."""
+    folder = shared_data / "alpaca_eval"
+    monkeypatch.setenv("COLUMNS", str(columns))
+    done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
+                   "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "20",
+                   "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout[:done.stdout.index("wrote ")].splitlines()  # the table, without the files written
+    assert "LC win rate" in next(line for line in lines if line.split()[:2] == ["rank", "model"])
+    models = json.loads((tmp_path / "leaderboard.json").read_text())["models"]
+    shown = []
+    for entry in models:
+        row = next(line for line in lines if line.split()[1:2] == [entry["model"]])
+        assert f"{100 * entry['lc_win_rate']:.1f}%" in row.split(), row
+        shown.append(entry["lc_win_rate"])
+    assert shown == sorted(shown, reverse=True)
+    assert "…" not in done.stdout
+    if columns >= 60:
+        assert max(len(line) for line in lines) <= columns
+
+
 @pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])
 def test_a_fitted_effect_whose_clustered_interval_collapses_gets_the_model_based_one(interval):
     """A judge whose two orders always agree: on 12 questions x beats y in both orders on 8, y beats x on 4.
