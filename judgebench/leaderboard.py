@@ -22,7 +22,9 @@ ties half; not the mean over opponents of its win rate against each, evalica's a
 (Bradley-Terry: predicted probability of beating the baseline, the anchor or a model of average rating; with ties
 counted half it is also the expected score; under Davidson's tie model it is the probability of a win, with
 tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's `win_probability_label` says which),
-n_games (outcomes involving the model: pairs, the two orders of a pair being one), n_wins, n_losses, n_ties,
+n_games (outcomes involving the model: pairs, the two orders of a pair being one), n_wins, n_losses, n_ties (pairs
+scored 0.5 that are not split), n_split (pairs scored 0.5 because their two orders picked opposite answers; None
+for a model with no pair judged in both orders, so n_wins + n_losses + n_ties + n_split = n_games where it is known),
 position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer length, when known);
 against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's published GLM weights
 (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own row is AlpacaEval's:
@@ -65,12 +67,14 @@ from judgebench.ratings.counts import (
     pair_counts,
     row_pairs,
 )
+from judgebench.verdicts import discrete
 
 METHODS = ("bt", "elo", "winrate")
 INTERVALS = ("bootstrap", "sandwich")
 MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_probability", "tie_probability",
                 "expected_score", "n_games", "n_wins", "n_losses", "n_ties", "position_consistency", "avg_length",
-                "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note")
+                "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note",
+                "n_split")  # fields added later go last, so that leaderboard.csv's earlier columns keep their place
 # Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
 FEW_QUESTIONS = 30
 
@@ -587,13 +591,16 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     m = coded.n_models
     a, b, s, w = coded.model_a, coded.model_b, coded.score_a, coded.weight
     n_games = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
-    win_a, tie = s > 0.5, s == 0.5
-    loss_a = s < 0.5
+    win_a, loss_a = s > 0.5, s < 0.5
+    both, split = _split_pairs(coded)
+    tie = (s == 0.5) & ~split
     figures: dict[str, np.ndarray] = {
         "n_games": n_games,
         "n_wins": np.bincount(a, win_a, m) + np.bincount(b, loss_a, m),
         "n_losses": np.bincount(a, loss_a, m) + np.bincount(b, win_a, m),
         "n_ties": np.bincount(a, tie, m) + np.bincount(b, tie, m),
+        "n_split": np.where(np.bincount(a, both, m) + np.bincount(b, both, m) > 0,
+                            np.bincount(a, split, m) + np.bincount(b, split, m), np.nan),
     }
     with np.errstate(invalid="ignore", divide="ignore"):
         if baseline is not None:
@@ -611,6 +618,18 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
             else diagnostics.model_position_consistency(coded.model_a, coded.model_b, coded.p_ab, coded.p_ba, m))
         figures["avg_length"] = _average_lengths(coded, answer_lengths)
     return figures
+
+
+def _split_pairs(coded: CodedOutcomes) -> tuple[np.ndarray, np.ndarray]:
+    """(judged in both orders, split) per outcome: a split pair scores 0.5 because its two orders picked opposite
+    answers (the first-shown answer won both times, say), not because the judge called it a tie; `n_ties` counts
+    the others that score 0.5. Without per-order verdicts no pair is known to be split."""
+    if coded.p_ab is None or coded.p_ba is None:
+        nothing = np.zeros(len(coded), dtype=bool)
+        return nothing, nothing
+    both = np.isfinite(coded.p_ab) & np.isfinite(coded.p_ba)
+    opposite = both & (np.abs(discrete(coded.p_ab) - discrete(coded.p_ba)) == 1.0)
+    return both, opposite & (coded.score_a == 0.5)
 
 
 def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] | None) -> np.ndarray:

@@ -33,16 +33,17 @@ if TYPE_CHECKING:
     from judgebench.runner import Tally
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
-# narrow terminal the last ones are dropped first (position consistency, then ties, pairs, LC SE, LC win rate,
-# win rate SE, win rate), except the one the rows are ranked by (`leaderboard_table`).
-SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties",
+# narrow terminal the last ones are dropped first (position consistency, then split pairs, ties, pairs, LC SE,
+# LC win rate, win rate SE, win rate), except the one the rows are ranked by (`leaderboard_table`).
+SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties", "n_split",
                      "position_consistency")
 _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
                 "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
 _MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_rate_se", "win rate SE"), ("win_probability", "P(win)"),
                      ("tie_probability", "P(tie)"), ("expected_score", "expected score"),
                      ("lc_win_rate", "LC win rate"), ("lc_win_rate_se", "LC SE"),
-                     ("n_games", "pairs"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
+                     ("n_games", "pairs"), ("n_ties", "ties"), ("n_split", "split"),
+                     ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
@@ -135,8 +136,8 @@ def _rating_title(board: Leaderboard) -> str:
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
-    """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level and the
-    leaderboard's warnings stated."""
+    """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level, the
+    leaderboard's warnings and what its less obvious columns mean (`table_notes`) stated."""
     rate_method = board.meta["method"] == "winrate"
     optional = [(key, column_title(key, board.meta)) for key, _ in _MARKDOWN_COLUMNS
                 if not (rate_method and key == "win_rate")]
@@ -144,11 +145,13 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = _value_format(board)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
+    notes = table_notes(board, [key for key, _ in shown])
     lines = [f"# {_board_title(board.meta)}", "",
              f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
              "",
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
+             *([" ".join(f"{note}." for note in notes), ""] if notes else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
@@ -156,6 +159,16 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
+    """What a table's figures mean where their titles cannot say it, one sentence each (no full stop), for the
+    shown `columns` (leaderboard fields besides rank, model, rating and interval)."""
+    notes = []
+    if "n_split" in columns:
+        notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
+                     "shown first won both times, or the one shown second did), scored 0.5 like a tie")
+    return notes
 
 
 def provenance_line(meta: dict[str, Any]) -> str:
@@ -214,7 +227,8 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
     """The table with rank, model and `columns` (keys of SECONDARY_COLUMNS, "rating" and "interval")."""
-    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"], box=box.SIMPLE_HEAD)
+    notes = "".join(f"\n{note}." for note in table_notes(board, columns))
+    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"] + notes, box=box.SIMPLE_HEAD)
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)
