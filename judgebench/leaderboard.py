@@ -27,9 +27,10 @@ scored 0.5 that are not split), n_split (pairs scored 0.5 because their two orde
 for a model with no pair judged in both orders, so n_wins + n_losses + n_ties + n_split = n_games where it is known),
 position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer length, when known);
 against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's published GLM weights
-(`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own row is AlpacaEval's:
-itself against itself on every question it answered (all draws, win rate 0.5, standard error 0). Rates are fractions
-in [0, 1]; missing values are None.
+(`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own row is the same under
+every method: win rate (and discrete win rate) 0.5 against itself by definition, standard error 0, no n_draws, and
+the games it really played against the other models as its counts (`_baseline_figures`). Rates are fractions in
+[0, 1]; missing values are None.
 
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
@@ -239,7 +240,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     figures = _model_figures(coded, baseline_index, answer_lengths)
     ranking = None
     if baseline_index is not None:
-        figures.update(_baseline_figures(coded, baseline_index, method, figures))
+        figures.update(_baseline_figures(coded, baseline_index))
         if lc_weights is not None or instruction_difficulty is not None:
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
@@ -648,20 +649,20 @@ def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] |
     return total / count
 
 
-def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
-                      counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _baseline_figures(coded: CodedOutcomes, baseline: int) -> dict[str, np.ndarray]:
     """AlpacaEval's head-to-head figures against the baseline (`ratings.winrate`), per model, the outcomes
     weighted as the win rate weighs them (AlpacaEval's weights are all 1).
 
-    The baseline's row is AlpacaEval's: the baseline against itself on every question it answered, all draws
-    (win rate 0.5, standard error 0). With --method winrate its game counts (from `counts`, the per-model
-    figures) are those draws too, as in AlpacaEval's leaderboard; with a rating method they stay the games it
-    played.
+    The baseline's own row is the same under every method: its win rate against itself is 0.5 by definition,
+    with standard error 0 (the zero-width interval of the anchor), and so is its discrete win rate; it has no
+    count of draws against itself (None), and its game counts (`_model_figures`) are the games it really played
+    against the other models. AlpacaEval's leaderboard instead shows the baseline as drawing against itself on
+    every instruction, counts that no judge produced.
     """
     from judgebench.ratings.winrate import win_rate_vs_baseline
 
     m = coded.n_models
-    model, score, question, weight = _against(coded, baseline)
+    model, score, _, weight = _against(coded, baseline)
     keys = ("win_rate_se", "discrete_win_rate", "n_draws")
     figures = {key: np.full(m, np.nan) for key in keys}
     for k in np.unique(model):
@@ -669,14 +670,8 @@ def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
         figures["win_rate_se"][k] = summary["standard_error"]
         figures["discrete_win_rate"][k] = summary["discrete_win_rate"]
         figures["n_draws"][k] = summary["n_draws"]
-    answered = len(np.unique(question))
     figures["win_rate_se"][baseline] = 0.0
     figures["discrete_win_rate"][baseline] = 0.5
-    figures["n_draws"][baseline] = answered
-    if method == "winrate":
-        for key, value in (("n_games", answered), ("n_wins", 0), ("n_losses", 0), ("n_ties", answered)):
-            figures[key] = counts[key].astype(float)
-            figures[key][baseline] = value
     return figures
 
 

@@ -168,6 +168,9 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     if "n_split" in columns:
         notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
                      "shown first won both times, or the one shown second did), scored 0.5 like a tie")
+    if board.meta.get("baseline"):
+        notes.append(f"The baseline {board.meta['baseline']} scores 50% against itself by definition; its counts "
+                     "are its games against the other models")
     return notes
 
 

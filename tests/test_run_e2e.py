@@ -824,6 +824,29 @@ def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_serv
     assert by_model(json.loads((tmp_path / "m2" / "leaderboard.json").read_text()))["mid"]["rating"] == 1500.0
 
 
+def test_the_baselines_row_counts_its_real_games_under_every_method(judge_server, tmp_path):
+    """The baseline's row mixed real and made-up counts: under Bradley-Terry its 36 real pairs but 12 draws
+    against itself; under --method winrate 12 pairs, all ties, beside a position consistency over its 36 real
+    pairs. Now every method shows the games it played, win rate 50% against itself by definition and no draws
+    against itself, and the tables say so."""
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    counts = ("n_games", "n_wins", "n_losses", "n_ties", "n_split", "position_consistency", "win_rate", "win_rate_se",
+              "discrete_win_rate", "n_draws")
+    others = [entry for name, entry in by_model(leaderboard(tmp_path)).items() if name != "base"]
+    played = (BASELINE_GAMES // 2, sum(e["n_losses"] for e in others), sum(e["n_wins"] for e in others),
+              sum(e["n_ties"] for e in others), 0, 1.0, 0.5, 0.0, 0.5, None)
+    for method in ("bt", "winrate", "elo"):
+        done = judgebench("leaderboard", "--results", "out", "--method", method, "--rounds", "20", "--out", method,
+                          cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        base = by_model(json.loads((tmp_path / method / "leaderboard.json").read_text()))["base"]
+        assert tuple(base.get(key) for key in counts) == played, method
+        said = " ".join(done.stdout.split())
+        assert "The baseline base scores 50% against itself by definition; its counts are its games" in said
+        assert "The baseline base scores 50% against itself" in (tmp_path / method / "leaderboard.md").read_text()
+
+
 def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_server, tmp_path):
     config = write_config(tmp_path, judge_server.base_url)
     assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
