@@ -35,7 +35,8 @@ the games it really played against the other models as its counts (`_baseline_fi
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
 without a rating (no games against the baseline) has rank None and a `rank_note` saying why. The anchor's
-(or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`).
+(or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`); the
+meta's `rating_label` says what the Elo scale's ratings mean and where it is fixed (`_rating_label`).
 With length-controlled win rates the models are ordered and ranked by them instead, as AlpacaEval 2.0 ranks
 (meta `ranked_by`: "lc_win_rate", else "rating"; see `_length_controlled`).
 """
@@ -804,11 +805,14 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         meta["anchor_interval"] = (f"{anchor}'s rating is fixed at {options.anchor_rating:g} by definition (zero-width "
                                    "interval); ranks and separability use rating differences and do not depend on it"
                                    if anchor is not None else None)
+        meta["rating_label"] = _rating_label(options, anchor)
     if options.method == "bt":
+        reference = _reference_name(options, anchor)
         meta["win_probability_label"] = ("style-adjusted " if options.style_control else "") + (
-            "Davidson model vs " + _reference_name(options, anchor) + ": win_probability = P(win), tie_probability "
-            "= P(tie), expected_score = P(win) + P(tie) / 2" if options.ties == "davidson" else
-            "P(win) vs " + _reference_name(options, anchor) + ", ties counted half (also the expected score)")
+            f"P(win) and P(tie): Davidson's tie model's predicted probabilities of beating and of tying {reference}; "
+            "expected score = P(win) + P(tie) / 2" if options.ties == "davidson"
+            else f"P(win): the predicted probability of beating {reference}, ties counted half (so also the "
+                 "expected score)")
     warnings_list = []
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
         warnings_list.append(f"only {coded.n_questions} questions (fewer than {FEW_QUESTIONS}): intervals clustered "
@@ -849,7 +853,20 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 def _reference_name(options: _Options, anchor: str | None) -> str:
     """The model the Bradley-Terry probabilities are against: the baseline, else the anchor, else the average."""
-    return options.baseline or anchor or "a model of average rating"
+    if options.baseline is not None:
+        return f"the baseline {options.baseline}"
+    return anchor or f"a model of average rating ({options.anchor_rating:g})"
+
+
+def _rating_label(options: _Options, anchor: str | None) -> str:
+    """What a rating of the Elo scale means (meta `rating_label`): the odds its differences stand for, and where
+    the scale is fixed: at the anchor (the baseline unless another was chosen), else at the mean rating, which
+    both Bradley-Terry without an anchor and online Elo (its updates are zero-sum) hold at `anchor_rating`."""
+    if anchor is None:
+        where = f"centred so that the average model is at {options.anchor_rating:g}"
+    else:
+        where = f"{'the baseline ' if anchor == options.baseline else ''}{anchor} fixed at {options.anchor_rating:g}"
+    return f"Ratings on the Elo scale (a {options.scale:g}-point gap is 10:1 odds), {where}"
 
 
 def _interval_label(options: _Options, degrees_of_freedom: int | None = None) -> str:

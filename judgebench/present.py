@@ -164,12 +164,15 @@ def leaderboard_markdown(board: Leaderboard) -> str:
 def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     """What a table's figures mean where their titles cannot say it, one sentence each (no full stop), for the
     shown `columns` (leaderboard fields besides rank, model, rating and interval)."""
-    notes = []
+    meta = board.meta
+    notes = [meta["rating_label"]] if meta.get("rating_label") else []
+    if "win_probability" in columns and meta.get("win_probability_label"):
+        notes.append(meta["win_probability_label"])
     if "n_split" in columns:
         notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
                      "shown first won both times, or the one shown second did), scored 0.5 like a tie")
-    if board.meta.get("baseline"):
-        notes.append(f"The baseline {board.meta['baseline']} scores 50% against itself by definition; its counts "
+    if meta.get("baseline"):
+        notes.append(f"The baseline {meta['baseline']} scores 50% against itself by definition; its counts "
                      "are its games against the other models")
     return notes
 

@@ -311,6 +311,35 @@ def test_command_writes_the_files(outcomes, tmp_path):
     assert (tmp_path / "out" / "leaderboard.csv").is_file() and (tmp_path / "out" / "leaderboard.md").is_file()
 
 
+@pytest.mark.parametrize("method", ["bt", "elo"])
+@pytest.mark.parametrize("baseline", [None, "delta"])
+def test_the_rating_scale_and_p_win_are_said_where_they_are_shown(outcomes, tmp_path, monkeypatch, method, baseline):
+    """leaderboard.md and the terminal said neither what a rating of 1000 is nor what P(win) is against (an
+    average model without a baseline, else the baseline). What they say now is checked against the numbers:
+    all-pairs ratings average 1000, a baseline is at 1000, and P(win) is the Bradley-Terry probability of
+    beating a model rated 1000."""
+    path = tmp_path / "outcomes.csv"
+    outcomes.to_csv(path, index=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    done = run_cli("--outcomes", str(path), "--method", method, "--rounds", "20", "--out", str(tmp_path / "out"),
+                   *(["--baseline", baseline] if baseline else []))
+    assert done.returncode == 0, done.stderr
+    models = {e["model"]: e for e in json.loads((tmp_path / "out" / "leaderboard.json").read_text())["models"]}
+    if baseline:
+        assert models[baseline]["rating"] == 1000.0
+        where, against = f"the baseline {baseline} fixed at 1000", f"the baseline {baseline}"
+    else:
+        assert np.mean([e["rating"] for e in models.values()]) == pytest.approx(1000.0)
+        where, against = "centred so that the average model is at 1000", "a model of average rating (1000)"
+    scale = f"Ratings on the Elo scale (a 400-point gap is 10:1 odds), {where}."
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert scale in markdown and scale in " ".join(done.stdout.split())
+    said = f"P(win): the predicted probability of beating {against}, ties counted half"
+    assert (said in markdown) == (method == "bt") == ("| P(win) |" in markdown)
+    for entry in models.values() if method == "bt" else []:
+        assert entry["win_probability"] == pytest.approx(expit((entry["rating"] - 1000) * np.log(10) / 400))
+
+
 @pytest.mark.parametrize("args, message, usage", [
     (["--outcomes", "missing.parquet"], "file not found", False),
     ([], "exactly one of", True),
