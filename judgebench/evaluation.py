@@ -529,7 +529,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
                   ties=chosen["ties"], position_effect=chosen["position_effect"],
                   regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
                   meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
-                        "swap": chosen["swap"] if inputs.kind == "store" else None})
+                        "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance})
     board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
     return board
 

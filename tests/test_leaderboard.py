@@ -658,6 +658,10 @@ def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path,
         assert [title in header for title in ("win rate SE", "LC win rate", "LC SE", "position consistency")] == [
             True, True, True, False]
         assert "ranked by length-controlled win rate, as AlpacaEval 2.0" in text
+    # who judged: the annotations' annotator (judge model and prompt), one random order per pair (it said
+    # "Judge: unknown; template: unknown; swap policy: unknown")
+    assert ("Judge: weighted_alpaca_eval_gpt4_turbo; template: weighted_alpaca_eval_gpt4_turbo; swap policy: "
+            "random-one;") in markdown
     # claude-2's row: the published win rate, its SE and the LC win rate (leaderboard.csv, in percent), and the LC
     # SE, which the published table leaves blank for it, as leaderboard.json gives it, each to one decimal
     published = pd.read_csv(folder / "leaderboard.csv", index_col=0).loc["claude-2"]

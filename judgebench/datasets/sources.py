@@ -25,7 +25,8 @@ class Inputs:
 
     `baseline` is the one given, or for AlpacaEval annotations the models' common opponent. `warnings`: what
     the leaderboard must say about how the source was read (a file without question ids: each row its own
-    question).
+    question). `provenance`: the judge, template and swap policy the source itself records, for the
+    leaderboard's meta (AlpacaEval's annotator, which names the judge and its prompt, judging one random order).
     """
 
     outcomes: Any
@@ -34,6 +35,7 @@ class Inputs:
     baseline: str | None = None
     kind: SourceKind = "outcomes"
     warnings: list[str] = field(default_factory=list)
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 def source_kind(source: Any) -> SourceKind:
@@ -136,4 +138,6 @@ def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inpu
     if baseline is None:
         opponents = frame.loc[frame["model_a"] != frame["model_b"], "model_b"].unique()
         baseline = str(opponents[0]) if len(opponents) == 1 else None
-    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval")
+    annotators = ", ".join(frame.attrs["annotators"])
+    provenance = {"judge": annotators, "template": annotators, "swap": "random-one"} if annotators else {}
+    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval", provenance=provenance)
