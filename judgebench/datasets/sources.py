@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from judgebench.errors import ConfigError, InputError
 
-SourceKind = Literal["store", "alpaca-eval", "outcomes"]
+SourceKind = Literal["results", "store", "alpaca-eval", "outcomes"]
+# What tells a results folder (`judgebench run --out`, `leaderboard --out`) from a folder of AlpacaEval annotations.
+RESULTS_FILES = ("judgments.jsonl", "leaderboard.json")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -40,13 +42,17 @@ class Inputs:
 
 def source_kind(source: Any) -> SourceKind:
     """Which kind of source this is: a table in memory (DataFrame, Arrow) holds outcomes; a SQLite file is a
-    store; a directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any
-    other file (JSONL, CSV, Parquet) holds outcomes."""
+    store; a directory with judgments.jsonl or leaderboard.json is a results folder (`judgebench.rate` rates
+    its judgments, or says that a folder without them, as `leaderboard --out` writes, has none); any other
+    directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any other file
+    (JSONL, CSV, Parquet) holds outcomes."""
     if isinstance(source, (list, tuple)):
         return "alpaca-eval"
     if not isinstance(source, (str, Path)):
         return "outcomes"
     path = Path(source)
+    if path.is_dir() and any((path / name).is_file() for name in RESULTS_FILES):
+        return "results"
     if path.is_dir() or path.suffix.lower() == ".json":
         return "alpaca-eval"
     try:
