@@ -3,8 +3,8 @@
 The Python API (what the `judgebench` command calls):
 
 - `evaluate(settings) -> Evaluation`: judge what the store lacks, rate, diagnose the judge, account cost;
-- `rate(source, settings=None, **options) -> Leaderboard`: rate a store, an outcomes file or table, or
-  AlpacaEval annotations;
+- `rate(source, settings=None, **options) -> Leaderboard`: rate a run's results folder (as `leaderboard
+  --results`), a store, an outcomes file or table, or AlpacaEval annotations;
 - `Evaluation` and `Leaderboard` expose DataFrames and `.write(dir)`, which writes the CLI's files.
 
 Names are imported on first use (PEP 562's module `__getattr__`), so that `import judgebench` and

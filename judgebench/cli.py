@@ -267,7 +267,7 @@ def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
     from judgebench import present
 
     if console is not None:
-        console.print(present.leaderboard_table(board, console.width))
+        console.print(present.leaderboard_table(board, console.width), crop=False)  # wider only if it must be
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 
@@ -357,7 +357,7 @@ def leaderboard(
 
         prepare_directory(settings.out)
     if results is not None:
-        board = _rate_results(results, settings, questions, answers)
+        board = rate(results, settings, kind="results", questions=questions, answers=answers)
     else:
         # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
         method_given = "method" in settings.model_fields_set
@@ -369,25 +369,6 @@ def leaderboard(
         from judgebench.present import written_files
 
         typer.echo(written_files(written.values()))
-
-
-def _rate_results(results: Path, settings: LeaderboardSettings, questions: Path | None,
-                  answers: list[Path] | None) -> Leaderboard:
-    """`leaderboard --results DIR`: the run's ratings again (`report.inputs.refit`), the settings given as flags
-    replacing the run's."""
-    from judgebench.report.inputs import load_run, refit
-
-    data = load_run(results=results)
-    given = settings.build_options(given_only=True)
-    if "swap" in settings.model_fields_set:
-        given["swap"] = settings.swap
-    dataset = None
-    if questions is not None and answers:
-        from judgebench.datasets import load_dataset
-
-        dataset = load_dataset(questions, answers, allow_missing=True)
-    board, _ = refit(data, dataset, **given)
-    return board
 
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "

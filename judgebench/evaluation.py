@@ -2,9 +2,10 @@
 
 `evaluate(settings)` loads the questions and answers, judges what the store lacks (runner.run_async),
 combines verdicts into outcomes, diagnoses the judge (diagnostics.py), rates (leaderboard.build) and
-accounts tokens, cost and provenance. `rate(source)` rates stored or imported judgments. Both print
-nothing and write nothing but the store unless asked (`.write(dir)`, or `evaluate(..., out=dir)`); the
-CLI calls them and formats what they return, so the CLI's files are exactly what these write.
+accounts tokens, cost and provenance. `rate(source)` rates stored or imported judgments, or a run's results
+folder again. Both print nothing and write nothing but the store unless asked (`.write(dir)`, or
+`evaluate(..., out=dir)`); the CLI calls them and formats what they return, so the CLI's files are exactly
+what these write.
 """
 
 from __future__ import annotations
@@ -481,23 +482,29 @@ def run_fingerprint(settings: RunConfig, dataset: Dataset, template: Template) -
             "questions_sha256": hashlib.sha256(question_set.encode()).hexdigest()}
 
 
-def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, **options: Any) -> Leaderboard:
+def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, questions: str | Path | None = None,
+         answers: str | Path | Sequence[str | Path] | None = None, **options: Any) -> Leaderboard:
     """Rate models from stored or imported judgments, with the `judgebench leaderboard` command's defaults.
 
     Parameters
     ----------
     source:
-        A judgebench store (SQLite file), AlpacaEval annotation files (a `.json` file, a directory of them,
-        or a list), an outcomes file (JSONL, CSV or Parquet: question_id, model_a, model_b, and winner or
-        score_a), or outcomes already in memory (a pandas DataFrame or a pyarrow Table).
+        A results folder written by `judgebench run --out` (or `evaluate(...).write`), rated as `judgebench
+        leaderboard --results` rates it (`_rate_results`); a judgebench store (SQLite file), AlpacaEval
+        annotation files (a `.json` file, a directory of them, or a list), an outcomes file (JSONL, CSV or
+        Parquet: question_id, model_a, model_b, and winner or score_a), or outcomes already in memory (a pandas
+        DataFrame or a pyarrow Table).
     settings:
         Optional object whose attributes named like the options below give their values (a `RunConfig`,
         or the leaderboard settings); keyword options override it. A `RunConfig` rates as its run did: the
         baseline gives win rates only for `pairs = "baseline"` and otherwise anchors the ratings, and adaptive
         and tournament runs get their sandwich intervals unless they set one.
     kind:
-        "store", "alpaca-eval" or "outcomes"; detected from the path when None
+        "results", "store", "alpaca-eval" or "outcomes"; detected from the path when None
         (`judgebench.datasets.sources.source_kind`).
+    questions, answers:
+        For a results folder whose ratings are style-controlled (or made so with style_control=True): the run's
+        questions and answer files, whose answers give the style counts.
     **options:
         method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
         else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
@@ -513,9 +520,13 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
     """
     from judgebench.datasets.sources import load_inputs, source_kind
 
-    chosen = _rate_options(settings, options)
     if kind is None:
         kind = source_kind(source)
+    if kind == "results":
+        return _rate_results(Path(source), settings, options, questions, answers)
+    if questions is not None or answers is not None:
+        raise ConfigError("questions and answers go with a results folder only (its style counts come from them)")
+    chosen = _rate_options(settings, options)
     where: dict[str, Any] = {"store": None, "alpaca_eval": None, "outcomes": None}
     if kind == "alpaca-eval":
         where["alpaca_eval"] = _as_list(source)
@@ -532,8 +543,39 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
                   ties=chosen["ties"], position_effect=chosen["position_effect"],
                   regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
                   meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
-                        "swap": chosen["swap"] if inputs.kind == "store" else None})
+                        "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance})
     board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
+    return board
+
+
+# What a results folder's judgments were judged and rated with, which only `judgebench run` chooses.
+_RUN_OWN = ("judge", "template", "lc_weights", "instruction_difficulty")
+
+
+def _rate_results(directory: Path, settings: Any, options: dict[str, Any], questions: str | Path | None,
+                  answers: str | Path | Sequence[str | Path] | None) -> Leaderboard:
+    """A results folder's ratings again (`report.inputs.refit`): the run's judgments rated with the settings its
+    leaderboard.json records, those given here laid over them (keyword `options`, and the fields of `settings`
+    that were set explicitly, as a pydantic model records them, or that are not None); None leaves the run's.
+    The run's judge and template are those of its judgments: asking for others is a ConfigError."""
+    from judgebench.report.inputs import load_run, refit
+
+    _check_option_names(options)
+    refused = [name for name in _RUN_OWN if options.get(name) is not None]
+    if refused:
+        raise ConfigError(f"{', '.join(refused)}: not for a results folder, whose judgments have their judge and "
+                          "template (AlpacaEval's length-control weights go with AlpacaEval annotations)")
+    explicit = getattr(settings, "model_fields_set", None)
+    given = {name: getattr(settings, name, None) for name in RATE_DEFAULTS
+             if name not in _RUN_OWN and (explicit is None or name in explicit)} if settings is not None else {}
+    given.update(options)
+    overrides = {"k" if name == "k_factor" else name: value for name, value in given.items() if value is not None}
+    dataset = None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        dataset = load_dataset(Path(questions), [Path(path) for path in _as_list(answers)], allow_missing=True)
+    board, _ = refit(load_run(results=directory), dataset, **overrides)
     return board
 
 
@@ -557,10 +599,7 @@ def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:
 
 def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
     """RATE_DEFAULTS, overridden by `settings`' attributes of the same names, then by `options`."""
-    unknown = sorted(set(options) - set(RATE_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
-                          f"the options are {', '.join(RATE_DEFAULTS)}")
+    _check_option_names(options)
     chosen = dict(RATE_DEFAULTS)
     for name in RATE_DEFAULTS:
         value = getattr(settings, name, None) if settings is not None else None
@@ -574,6 +613,13 @@ def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
         chosen.update({**_reference(settings), "interval": _interval(settings)})
     chosen.update(options)
     return chosen
+
+
+def _check_option_names(options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - set(RATE_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
+                          f"the options are {', '.join(RATE_DEFAULTS)}")
 
 
 def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:

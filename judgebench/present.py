@@ -1,10 +1,11 @@
 """Presentation of results, and nothing else: terminal tables (rich), Markdown, status lines, the progress bar.
 
 Every number shown here was computed elsewhere (leaderboard.py, diagnostics.py, runner.py); this module
-only formats. Terminal tables never cut a model name: when the terminal is too narrow for every column,
-the secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the
-table fits; the Markdown file always has every column. Neither shows a column that is n/a for every model
-(position consistency of imported outcomes, which have no per-order verdicts).
+only formats. Terminal tables never cut a cell: when the terminal is too narrow for every column, the
+secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the table
+fits, but never what the rows are ranked by (`leaderboard_table`); the Markdown file always has every
+column. Neither shows a column that is n/a for every model (position consistency of imported outcomes, which
+have no per-order verdicts).
 """
 
 from __future__ import annotations
@@ -32,16 +33,17 @@ if TYPE_CHECKING:
     from judgebench.runner import Tally
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
-# narrow terminal the last ones are dropped first (position consistency, then ties, pairs, LC SE, LC win rate,
-# win rate SE, win rate).
-SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties",
+# narrow terminal the last ones are dropped first (position consistency, then split pairs, ties, pairs, LC SE,
+# LC win rate, win rate SE, win rate), except the one the rows are ranked by (`leaderboard_table`).
+SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties", "n_split",
                      "position_consistency")
 _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
                 "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
 _MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_rate_se", "win rate SE"), ("win_probability", "P(win)"),
                      ("tie_probability", "P(tie)"), ("expected_score", "expected score"),
                      ("lc_win_rate", "LC win rate"), ("lc_win_rate_se", "LC SE"),
-                     ("n_games", "pairs"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
+                     ("n_games", "pairs"), ("n_ties", "ties"), ("n_split", "split"),
+                     ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
@@ -134,8 +136,8 @@ def _rating_title(board: Leaderboard) -> str:
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
-    """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level and the
-    leaderboard's warnings stated."""
+    """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level, the
+    leaderboard's warnings and what its less obvious columns mean (`table_notes`) stated."""
     rate_method = board.meta["method"] == "winrate"
     optional = [(key, column_title(key, board.meta)) for key, _ in _MARKDOWN_COLUMNS
                 if not (rate_method and key == "win_rate")]
@@ -143,11 +145,13 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = _value_format(board)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
+    notes = table_notes(board, [key for key, _ in shown])
     lines = [f"# {_board_title(board.meta)}", "",
              f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
              "",
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
+             *([" ".join(f"{note}." for note in notes), ""] if notes else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
@@ -155,6 +159,22 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
+    """What a table's figures mean where their titles cannot say it, one sentence each (no full stop), for the
+    shown `columns` (leaderboard fields besides rank, model, rating and interval)."""
+    meta = board.meta
+    notes = [meta["rating_label"]] if meta.get("rating_label") else []
+    if "win_probability" in columns and meta.get("win_probability_label"):
+        notes.append(meta["win_probability_label"])
+    if "n_split" in columns:
+        notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
+                     "shown first won both times, or the one shown second did), scored 0.5 like a tie")
+    if meta.get("baseline"):
+        notes.append(f"The baseline {meta['baseline']} scores 50% against itself by definition; its counts "
+                     "are its games against the other models")
+    return notes
 
 
 def provenance_line(meta: dict[str, Any]) -> str:
@@ -172,19 +192,32 @@ def provenance_line(meta: dict[str, Any]) -> str:
 
 
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
-    """The leaderboard as a rich table at most `width` columns wide where possible, model names never cut.
+    """The leaderboard as a rich table at most `width` columns wide where possible, no cell ever cut.
 
-    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits, except that the
-    column the rows are ranked by (the LC win rate of AlpacaEval imports) goes last; rank, model, rating and
-    interval always stay.
+    Rank, model and what the rows are ranked by always stay: the rating with its interval, or the LC win rate
+    of AlpacaEval imports, ranked by it. The other columns go one by one, from the last of SECONDARY_COLUMNS,
+    then the interval and the rating, until the table fits. A table that does not fit even
+    then keeps its own width rather than being squeezed into `width` (print it with `crop=False`: a terminal
+    wraps its lines, a log keeps them whole).
     """
-    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None and _known(board, key)]
-    kept = sorted(columns, key=lambda key: key != board.meta.get("ranked_by"))  # what ranks the rows goes last
+    ranking = _ranking_columns(board)
+    shown = [key for key in ("rating", "interval", *SECONDARY_COLUMNS)
+             if key in ranking or (_secondary_title(board, key) is not None and _known(board, key))]
+    optional = [key for key in shown if key not in ranking]
     while True:
-        table = _leaderboard_table(board, [key for key in columns if key in kept])
-        if not kept or table_width(table) <= width:
+        table = _leaderboard_table(board, [key for key in shown if key in ranking or key in optional])
+        natural = table_width(table)
+        if natural <= width:
             return table
-        kept.pop()
+        if not optional:
+            table.width = natural  # laid out whole, wider than `width`
+            return table
+        optional.pop()
+
+
+def _ranking_columns(board: Leaderboard) -> tuple[str, ...]:
+    """The columns that say what orders the rows, which a narrow terminal never drops."""
+    return ("lc_win_rate",) if board.meta.get("ranked_by") == "lc_win_rate" else ("rating", "interval")
 
 
 def _known(board: Leaderboard, key: str) -> bool:
@@ -199,19 +232,23 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
-    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"], box=box.SIMPLE_HEAD)
+    """The table with rank, model and `columns` (keys of SECONDARY_COLUMNS, "rating" and "interval")."""
+    notes = "".join(f"\n{note}." for note in table_notes(board, columns))
+    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"] + notes, box=box.SIMPLE_HEAD)
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)
-    table.add_column(_rating_title(board), justify="right", no_wrap=True)
-    table.add_column("interval", justify="right", no_wrap=True)
-    for key in columns:
-        table.add_column(_secondary_title(board, key) or key, justify="right")
     value = _value_format(board)
+    cells: dict[str, Callable[[dict[str, Any]], str]] = {
+        "rating": lambda entry: value(entry["rating"]),
+        "interval": lambda entry: f"{value(entry['lower'])} to {value(entry['upper'])}"}
+    for key in columns:
+        title = _rating_title(board) if key == "rating" else "interval" if key == "interval" else (
+            _secondary_title(board, key) or key)
+        table.add_column(title, justify="right", no_wrap=key in cells)
     for entry in board.models:
-        table.add_row(format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
-                      f"{value(entry['lower'])} to {value(entry['upper'])}",
-                      *(format_cell(key, entry.get(key)) for key in columns))
+        table.add_row(format_rank(entry["rank"]), entry["model"],
+                      *(cells[key](entry) if key in cells else format_cell(key, entry.get(key)) for key in columns))
     return table
 
 

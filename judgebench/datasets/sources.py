@@ -1,7 +1,7 @@
 """What a leaderboard is rated from: a judgebench store, AlpacaEval annotations, or an outcomes table.
 
 `load_inputs` reads exactly one source, the way `judgebench leaderboard --store/--alpaca-eval/--outcomes`
-names it; `source_kind` tells the three apart for the Python API's `judgebench.rate(source)`, which takes
+names it; `source_kind` tells these and a results folder apart for the Python API's `judgebench.rate(source)`, which takes
 a path (or a list of annotation files, or a pandas DataFrame of outcomes) without saying which it is.
 `store_judgments` is how everything that rates or diagnoses a store reads its judgments (with a template
 file's verdicts when one is given).
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
     from judgebench.store import Store
 
-SourceKind = Literal["store", "alpaca-eval", "outcomes"]
+SourceKind = Literal["results", "store", "alpaca-eval", "outcomes"]
+# What tells a results folder (`judgebench run --out`, `leaderboard --out`) from a folder of AlpacaEval annotations.
+RESULTS_FILES = ("judgments.jsonl", "leaderboard.json")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -32,7 +34,8 @@ class Inputs:
 
     `baseline` is the one given, or for AlpacaEval annotations the models' common opponent. `warnings`: what
     the leaderboard must say about how the source was read (a file without question ids: each row its own
-    question).
+    question). `provenance`: the judge, template and swap policy the source itself records, for the
+    leaderboard's meta (AlpacaEval's annotator, which names the judge and its prompt, judging one random order).
     """
 
     outcomes: Any
@@ -41,17 +44,22 @@ class Inputs:
     baseline: str | None = None
     kind: SourceKind = "outcomes"
     warnings: list[str] = field(default_factory=list)
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 def source_kind(source: Any) -> SourceKind:
     """Which kind of source this is: a table in memory (DataFrame, Arrow) holds outcomes; a SQLite file is a
-    store; a directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any
-    other file (JSONL, CSV, Parquet) holds outcomes."""
+    store; a directory with judgments.jsonl or leaderboard.json is a results folder (`judgebench.rate` rates
+    its judgments, or says that a folder without them, as `leaderboard --out` writes, has none); any other
+    directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any other file
+    (JSONL, CSV, Parquet) holds outcomes."""
     if isinstance(source, (list, tuple)):
         return "alpaca-eval"
     if not isinstance(source, (str, Path)):
         return "outcomes"
     path = Path(source)
+    if path.is_dir() and any((path / name).is_file() for name in RESULTS_FILES):
+        return "results"
     if path.is_dir() or path.suffix.lower() == ".json":
         return "alpaca-eval"
     try:
@@ -168,4 +176,6 @@ def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inpu
     if baseline is None:
         opponents = frame.loc[frame["model_a"] != frame["model_b"], "model_b"].unique()
         baseline = str(opponents[0]) if len(opponents) == 1 else None
-    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval")
+    annotators = ", ".join(frame.attrs["annotators"])
+    provenance = {"judge": annotators, "template": annotators, "swap": "random-one"} if annotators else {}
+    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval", provenance=provenance)
