@@ -110,6 +110,32 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
     assert errors == []
 
 
+def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
+    """A card's answers stand in name order; each order's verdict stands under the answer that order showed
+    first, whatever the order of judgments.jsonl's rows (the browser drew them in row order: under `base` it
+    showed "good shown first")."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(report_file.as_uri(), wait_until="load")
+        cards = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card => {
+            const [answers, verdicts] = Array.from(card.querySelectorAll(".texts")).map(row => Array.from(
+                row.children).map(column => [column.querySelector("b").textContent,
+                                             column.getBoundingClientRect().left]));
+            return {models: card.dataset.models.split(" vs "), answers: answers, verdicts: verdicts};
+        })""")
+        browser.close()
+    assert len(cards) == 3 * N_QUESTIONS
+    assert {tuple(card["models"]) for card in cards} == {("bad", "base"), ("base", "good"), ("base", "mid")}
+    for card in cards:
+        assert [name for name, _ in card["answers"]] == card["models"]
+        for (model, answer_left), (verdict, verdict_left) in zip(card["answers"], card["verdicts"], strict=True):
+            assert verdict.startswith(f"{model} shown first: ok, verdict"), (card["models"], verdict)
+            assert verdict_left == answer_left
+
+
 def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):
     """A rate of 1 (position consistency) or 0 (no unparsed game) has an interval ending at the rate itself;
     the position plot drew it as a negative error bar and the report stopped with a traceback."""
