@@ -136,6 +136,69 @@ def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
             assert verdict_left == answer_left
 
 
+LONG_CODE_LINE = ("```python\nresult = compute_the_total_of_every_value_in(records_by_identifier[question_identifier], "
+                  "weights=normalised_weights_for_this_question)\n```")
+
+
+def test_report_reads_on_a_phone(judge_server, tmp_path):
+    """A 400 px wide phone (Chromium's mobile emulation): the page is laid out at the phone's width, not at a
+    desktop's 980 px shrunk to fit (it had no viewport meta); nothing but the contents of a sideways-scrolling
+    frame (tables, plots, a code line inside its answer) is wider than the screen, so an answer whose code has a
+    long line no longer pushes the other answer out of its card; plots keep their drawn size (their labels as
+    legible as on a desktop) inside their frames. A screenshot is written for review."""
+    from playwright.sync_api import sync_playwright
+
+    config = write_config(tmp_path, judge_server.base_url)
+    answers = tmp_path / "answers.jsonl"
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:
+        if row["model"] == "base":  # answer A of "base vs mid" and "base vs good"
+            row["turns"][0] += "\n\n" + LONG_CODE_LINE
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    done = judgebench("report", "--results", "out", "--out", "phone.html", "--questions", "questions.jsonl",
+                      "--answers", "answers.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        phone = browser.new_context(viewport={"width": 400, "height": 800}, is_mobile=True, has_touch=True,
+                                    device_scale_factor=2)
+        page = phone.new_page()
+        page.goto((tmp_path / "phone.html").as_uri(), wait_until="load")
+        layout = page.evaluate("""() => ({
+            viewport: document.querySelector('meta[name="viewport"]')?.content,
+            width: window.innerWidth, page: document.documentElement.scrollWidth,
+            wider: Array.from(document.body.querySelectorAll("*")).filter(element => {
+                const box = element.getBoundingClientRect();
+                return box.width > 0 && (box.left < -0.5 || box.right > window.innerWidth + 0.5) &&
+                    !(element.parentElement && element.parentElement.closest(".scroll"));
+            }).map(element => element.outerHTML.slice(0, 80)),
+            plots: Array.from(document.querySelectorAll("img.plot")).map(image => [
+                image.id, image.clientWidth, image.naturalWidth,
+                (image.closest(".scroll") || image).getBoundingClientRect().right])})""")
+        assert layout["viewport"] and "width=device-width" in layout["viewport"]
+        assert layout["width"] == 400 and layout["page"] <= 400
+        assert layout["wider"] == []
+        assert {plot[0] for plot in layout["plots"]} == {f"plot-{name}" for name in PLOTS}
+        for name, shown, drawn, frame_right in layout["plots"]:
+            assert shown == pytest.approx(drawn, abs=1) and frame_right <= 400, name
+        page.select_option("#pair-filter", "base vs mid")
+        answer_b = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card => {
+            const column = card.querySelector(".texts").children[1];
+            const box = column.getBoundingClientRect();
+            return [column.querySelector("b").textContent, box.left, box.right];
+        })""")
+        assert len(answer_b) == N_QUESTIONS
+        for name, left, right in answer_b:
+            assert name == "mid" and 0 <= left and right <= 400 and right - left > 150
+        page.locator("#browser .pair").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "phone.png"))
+        browser.close()
+    keep = os.environ.get("JUDGEBENCH_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(tmp_path / "phone.png", Path(keep) / "phone.png")
+
+
 def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):
     """A rate of 1 (position consistency) or 0 (no unparsed game) has an interval ending at the rate itself;
     the position plot drew it as a negative error bar and the report stopped with a traceback."""
