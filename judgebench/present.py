@@ -528,11 +528,15 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def diagnostics_intervals(figures: dict[str, Any]) -> str:
+    """'95% intervals, clustered by question': what the intervals of diagnostics.json are, at their own level,
+    which need not be the ratings' (a run rated at 90% whose diagnostics were written at 95%)."""
+    return f"{100 * figures.get('confidence', 0.95):g}% intervals, clustered by question"
+
+
 def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
     """The judge diagnostics of diagnostics.json with their intervals (and the confidence level)."""
-    level = f"{100 * figures.get('confidence', 0.95):g}%"
-    table = Table(title=f"Judge diagnostics ({level} intervals, clustered by question)", show_header=False,
-                  box=box.SIMPLE)
+    table = Table(title=f"Judge diagnostics ({diagnostics_intervals(figures)})", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
     for name, value in judge_diagnostics_rows(figures):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from html import escape
 from html.parser import HTMLParser
@@ -197,6 +198,25 @@ def test_report_reads_on_a_phone(judge_server, tmp_path):
     keep = os.environ.get("JUDGEBENCH_SCREENSHOT_DIR")
     if keep:
         shutil.copy(tmp_path / "phone.png", Path(keep) / "phone.png")
+
+
+def test_report_says_the_level_of_each_kind_of_interval_once(judge_server, tmp_path):
+    """Ratings at 90%, diagnostics.json rewritten by `diagnose` at its default 95%: the head names the ratings'
+    level once (it said "... (200 rounds, seed 0) at 90%", the label already holding the level) and the
+    diagnostics say theirs, as `diagnose` does (they were unlabelled under a head saying 90%)."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nconfidence = 0.9\n"))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["confidence"] == 0.9
+    assert judgebench("diagnose", "--results", "out", "--out", "out", cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["confidence"] == 0.95
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "report.html").read_text()
+    head = re.search(r'<p class="note">Judge (.*?)</p>', html, re.DOTALL).group(1)
+    assert "intervals: 90% percentile interval, bootstrap over questions (200 rounds, seed 0)." in head
+    assert head.count("%") == 1
+    assert '<h2 id="diagnostics">Judge diagnostics (95% intervals, clustered by question)</h2>' in html
 
 
 def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):

@@ -51,7 +51,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import column_title
+    from judgebench.present import column_title, diagnostics_intervals
 
     html_path = report_path(out)
     directory = prepare_directory(html_path.parent)
@@ -72,6 +72,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
         "titles": [column_title(key, board.meta) for key in columns],
         "images": images, "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(diagnostics_figures), "diagnostics": diagnostics_figures,
+        "diagnostics_intervals": diagnostics_intervals(diagnostics_figures),
         "usage": _usage(data.judgments), "provenance": _provenance(data, board.meta, diagnostics_figures),
         "judgments_json": json.dumps(browser, ensure_ascii=False).replace("</", "<\\/"),
         "pairs_shown": len(browser), "pairs_total": total,
@@ -94,7 +95,7 @@ def report_path(out: str | Path) -> Path:
 
 def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray, figures: dict[str, Any],
            directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
-    from judgebench.present import method_title
+    from judgebench.present import diagnostics_intervals, method_title
     from judgebench.ratings.intervals import rank_shares
     from judgebench.report import plots
 
@@ -106,16 +107,17 @@ def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarra
     effect = figures.get("position_effect") or {}
     fitted = ({"value": effect["first_win_probability"], "lower": effect["first_win_probability_lower"],
                "upper": effect["first_win_probability_upper"]} if effect.get("log_odds") is not None else None)
+    level = diagnostics_intervals(figures)
     drawn["position"] = plots.rates_with_intervals(
-        "Position bias", [("first-slot win rate", figures.get("first_slot_win_rate")),
-                          ("fitted P(first wins), equal models", fitted),
-                          ("position consistency", figures.get("position_consistency")),
-                          ("tie rate", figures.get("tie_rate"))], 0.5, "0.5: no first-slot preference")
+        f"Position bias ({level})", [("first-slot win rate", figures.get("first_slot_win_rate")),
+                                     ("fitted P(first wins), equal models", fitted),
+                                     ("position consistency", figures.get("position_consistency")),
+                                     ("tie rate", figures.get("tie_rate"))], 0.5, "0.5: no first-slot preference")
     length = figures.get("length_bias") or {}
     own = (figures.get("self_preference") or {}).get("own_score")
     drawn["length"] = plots.rates_with_intervals(
-        "Length bias", [("longer answer wins (decisive pairs)", length.get("longer_answer_win_rate")),
-                        ("self-preference: own models' score", own)], 0.5, "0.5: no preference")
+        f"Length bias ({level})", [("longer answer wins (decisive pairs)", length.get("longer_answer_win_rate")),
+                                   ("self-preference: own models' score", own)], 0.5, "0.5: no preference")
     files, images = {}, {}
     for name, figure in drawn.items():
         png_path, svg_path, png = plots.save(figure, directory, f"{stem}-{name}")
