@@ -122,8 +122,10 @@ def format_cell(key: str, value: Any) -> str:
     return str(value)
 
 
-def _value_format(board: Leaderboard) -> Callable[[float | None], str]:
-    return format_rate if board.meta["method"] == "winrate" else format_rating
+def rating_format(meta: dict[str, Any]) -> Callable[[float | None], str]:
+    """How a leaderboard's ratings and their intervals' ends are written: percentages when the ratings are
+    win rates (method winrate), else Elo-scale points."""
+    return format_rate if meta["method"] == "winrate" else format_rating
 
 
 def _rating_title(board: Leaderboard) -> str:
@@ -141,7 +143,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                 if not (rate_method and key == "win_rate")]
     shown = [(key, title) for key, title in optional if _known(board, key)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
-    value = _value_format(board)
+    value = rating_format(board.meta)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     lines = [f"# {_board_title(board.meta)}", "",
              f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
@@ -207,7 +209,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
     table.add_column("interval", justify="right", no_wrap=True)
     for key in columns:
         table.add_column(_secondary_title(board, key) or key, justify="right")
-    value = _value_format(board)
+    value = rating_format(board.meta)
     for entry in board.models:
         table.add_row(format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
                       f"{value(entry['lower'])} to {value(entry['upper'])}",

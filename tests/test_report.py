@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
-from tests.test_run_e2e import N_QUESTIONS, file_modes, judgebench, write_config, write_data
+from tests.test_run_e2e import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 
 pytestmark = pytest.mark.integration
 
@@ -217,6 +217,148 @@ def test_report_says_the_level_of_each_kind_of_interval_once(judge_server, tmp_p
     assert "intervals: 90% percentile interval, bootstrap over questions (200 rounds, seed 0)." in head
     assert head.count("%") == 1
     assert '<h2 id="diagnostics">Judge diagnostics (95% intervals, clustered by question)</h2>' in html
+
+
+def all_pairs_run(judge_server, folder: Path) -> None:
+    """A run of every pair without a baseline (ratings centred on the average model), its questions in two
+    categories; on every fourth question the planted qualities are reversed, so that every model wins and
+    loses some pairs (Bradley-Terry's maximum likelihood exists); the scripted judge gives equal answers to
+    the one shown first."""
+    judge_server.rule = first_slot_on_ties
+    config = write_config(folder, judge_server.base_url, pairs="all")
+    config.write_text(config.read_text().replace('baseline = "base"\n', ""))
+    questions = folder / "questions.jsonl"
+    rows = [json.loads(line) for line in questions.read_text().splitlines()]
+    questions.write_text("".join(json.dumps({**row, "category": ["math", "writing"][i % 2]}) + "\n"
+                                 for i, row in enumerate(rows)))
+    answers = folder / "answers.jsonl"
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:
+        if int(row["question_id"][1:]) % 4 == 0:
+            quality = QUALITIES[row["model"]]
+            row["turns"][0] = row["turns"][0].replace(f"QUALITY={quality}", f"QUALITY={10 - quality}")
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = judgebench("run", "--config", str(config), cwd=folder)
+    assert done.returncode == 0, done.stderr
+
+
+def html_table(html: str, table_id: str) -> list[list[str]]:
+    """The text of each cell of the report's table `table_id`, row by row (header cells included)."""
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.DOTALL).group(1)
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.DOTALL)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.DOTALL)]
+
+
+def reference_marks(figure, label: str) -> set[str]:
+    """The bars of a `plots.rates_with_intervals` figure that the reference mark labelled `label` crosses: a
+    line across the axes or segments, compared in display coordinates."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    ax = figure.axes[0]
+    names = {round(y): tick.get_text() for y, tick in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)}
+    marks = []
+    for artist in [*ax.lines, *ax.collections]:
+        if artist.get_label() == label:
+            pieces = artist.get_segments() if hasattr(artist, "get_segments") else [artist.get_xydata()]
+            marks += [(ys.min(), ys.max()) for ys in (artist.get_transform().transform(piece)[:, 1]
+                                                      for piece in pieces)]
+    assert marks, label
+    crossed = set()
+    for bar in ax.patches:
+        box = bar.get_window_extent(renderer)
+        if any(low < box.y1 and box.y0 < high for low, high in marks):
+            crossed.add(names[round(bar.get_y() + bar.get_height() / 2)])
+    return crossed
+
+
+def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_server, tmp_path, monkeypatch):
+    """The leaderboard's cells read as leaderboard.md's (92.5%, not 0.925), per-category rates as `diagnose`
+    writes rates (0.333, not 0.3333); the pooled win rate and the Bradley-Terry fit's deviance are explained
+    where they are shown; the position plot's "0.5: no first-slot preference" mark crosses the first-slot
+    bars only, not position consistency and the tie rate, for which 0.5 means nothing."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    all_pairs_run(judge_server, tmp_path)
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "report.html").read_text()
+
+    shown = html_table(html, "leaderboard-table")
+    markdown = [[cell.strip() for cell in line.strip("|").split("|")]
+                for line in (tmp_path / "out" / "leaderboard.md").read_text().splitlines() if line.startswith("| ")]
+    md_rows = {row[markdown[0].index("model")]: dict(zip(markdown[0], row, strict=True)) for row in markdown[1:]}
+    common = [title for title in shown[0] if title in markdown[0] and title not in ("model", "rank")]
+    assert {"rating", "win rate (pooled)", "P(win)", "pairs", "ties", "position consistency"} <= set(common)
+    for row in shown[1:]:
+        cells = dict(zip(shown[0], row, strict=True))
+        assert {title: cells[title] for title in common} == {title: md_rows[cells["model"]][title]
+                                                             for title in common}
+    assert any(cell.endswith("%") for row in shown[1:] for cell in row)
+
+    by_category = re.search(r"<h3>By category</h3>(.*?)</table>", html, re.DOTALL).group(1)
+    rates = re.findall(r'<td class="num">([0-9.]+)</td>', by_category)
+    assert len(rates) == 2 * 4 and all(len(rate.split(".")[1]) == 3 for rate in rates if "." in rate)
+    assert "win rate (pooled): the share of each model's own outcomes that it won" in unescape(html)
+    figures = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
+    assert figures["transitivity"]["p_value"] is not None
+    assert "Bradley-Terry fit: the deviance of the ratings' model" in unescape(html)
+
+    drawn = {}
+    save = plots.save
+
+    def keep(figure, directory, name):
+        drawn[name] = reference_marks(figure, "0.5: no first-slot preference") if name.endswith("position") else None
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", keep)
+    write_report(load_run(results=tmp_path / "out"), tmp_path / "again.html")
+    assert drawn["again-position"] == {"first-slot win rate", "fitted P(first wins), equal models"}
+
+
+def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, tmp_path):
+    """A random-one baseline run after an all-pairs run on the same store sends nothing: the report says what
+    its judgments cost when judged and that this run sent 0 tokens (it said "totals over the judgments shown
+    here" with the earlier run's 200,000-odd tokens and nothing else), and that each pair was judged in one
+    order (it said "each in both orders"), the card saying which order was not judged."""
+    from playwright.sync_api import sync_playwright
+
+    config = write_config(tmp_path, judge_server.base_url, pairs="all")
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    config = write_config(tmp_path, judge_server.base_url, swap="random-one")
+    config.write_text(config.read_text().replace('out = "out"', 'out = "one"'))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    board = json.loads((tmp_path / "one" / "leaderboard.json").read_text())
+    assert board["meta"]["games_reused"] == board["meta"]["games_planned"] == 3 * N_QUESTIONS
+    done = judgebench("report", "--results", "one", "--out", "one.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "one.html").read_text()
+
+    usage = html_table(html, "usage-table")
+    assert usage[0] == ["", "judgments rated here", "sent by this run"]
+    rows = {row[0]: row[1:] for row in usage[1:]}
+    judgments = [json.loads(line) for line in (tmp_path / "one" / "judgments.jsonl").read_text().splitlines()]
+    tokens = sum(judgment["prompt_tokens"] for judgment in judgments)
+    assert tokens > 1000
+    assert rows["prompt tokens (sent to the judge)"] == [f"{tokens:,}", "0"]
+    assert rows["completion tokens (written by the judge)"][1] == "0"
+    assert rows["of which already in the store (not sent)"] == ["", f"{3 * N_QUESTIONS}"]
+    assert "every report of one\nstore counts the same judgments" in html
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((tmp_path / "one.html").as_uri(), wait_until="load")
+        note = page.inner_text("#judgments + p")
+        cards = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card =>
+            Array.from(card.querySelectorAll(".texts")[1].children).map(column => column.innerText))""")
+        browser.close()
+    assert "each judged in one order (swap policy random-one)" in note and "both orders" not in note
+    assert len(cards) == 3 * N_QUESTIONS
+    for columns in cards:
+        assert sorted("shown first:" in text for text in columns) == [False, True], columns
+        assert any(text.startswith("not judged with ") for text in columns)
 
 
 def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):

@@ -68,12 +68,12 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     columns = _columns(board.models)
     context = {
         "title": f"judgebench report: {diagnostics.provenance_value(data.judgments, 'judge') or 'judge'}",
-        "meta": board.meta, "models": board.models, "columns": columns,
-        "titles": [column_title(key, board.meta) for key in columns],
+        "meta": board.meta, "rows": _table_rows(board.models, columns, board.meta),
+        "titles": [column_title(key, board.meta) for key in columns], "notes": _leaderboard_notes(board.meta, columns),
         "images": images, "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(diagnostics_figures), "diagnostics": diagnostics_figures,
         "diagnostics_intervals": diagnostics_intervals(diagnostics_figures),
-        "usage": _usage(data.judgments), "provenance": _provenance(data, board.meta, diagnostics_figures),
+        "usage": _usage(data.judgments, data.meta), "provenance": _provenance(data, board.meta, diagnostics_figures),
         "judgments_json": json.dumps(browser, ensure_ascii=False).replace("</", "<\\/"),
         "pairs_shown": len(browser), "pairs_total": total,
     }
@@ -108,11 +108,12 @@ def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarra
     fitted = ({"value": effect["first_win_probability"], "lower": effect["first_win_probability_lower"],
                "upper": effect["first_win_probability_upper"]} if effect.get("log_odds") is not None else None)
     level = diagnostics_intervals(figures)
+    first_slot = [("first-slot win rate", figures.get("first_slot_win_rate")),
+                  ("fitted P(first wins), equal models", fitted)]
     drawn["position"] = plots.rates_with_intervals(
-        f"Position bias ({level})", [("first-slot win rate", figures.get("first_slot_win_rate")),
-                                     ("fitted P(first wins), equal models", fitted),
-                                     ("position consistency", figures.get("position_consistency")),
-                                     ("tie rate", figures.get("tie_rate"))], 0.5, "0.5: no first-slot preference")
+        f"Position bias ({level})", [*first_slot, ("position consistency", figures.get("position_consistency")),
+                                     ("tie rate", figures.get("tie_rate"))],
+        0.5, "0.5: no first-slot preference", referenced=[name for name, _ in first_slot])
     length = figures.get("length_bias") or {}
     own = (figures.get("self_preference") or {}).get("own_score")
     drawn["length"] = plots.rates_with_intervals(
@@ -180,22 +181,64 @@ def _columns(models: list[dict[str, Any]]) -> list[str]:
     return [key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models)]
 
 
+def _table_rows(models: list[dict[str, Any]], columns: list[str], meta: dict[str, Any]) -> list[list[tuple[Any, str]]]:
+    """Each model's cells: (its value, by which the column sorts; its text, as leaderboard.md writes it: rates
+    as percentages, ratings as Elo-scale points or, when they are win rates, percentages)."""
+    from judgebench.present import format_cell, format_rank, rating_format
+
+    rating = rating_format(meta)
+
+    def text(key: str, value: Any) -> str:
+        if key == "rank":
+            return format_rank(value)
+        return rating(value) if key in ("rating", "lower", "upper") else format_cell(key, value)
+
+    return [[(entry.get(key), text(key, entry.get(key))) for key in columns] for entry in models]
+
+
+def _leaderboard_notes(meta: dict[str, Any], columns: list[str]) -> list[str]:
+    """What the leaderboard's less obvious columns mean, for the columns shown."""
+    from judgebench.present import column_title
+
+    notes = []
+    if "win_rate" in columns and not meta.get("baseline"):
+        notes.append(f"{column_title('win_rate', meta)}: the share of each model's own outcomes that it won (ties "
+                     "half), against whichever opponents it met; where models met different opponents (sampled or "
+                     "adaptive pairs), it can order them unlike the ratings, which allow for each opponent's "
+                     "strength.")
+    return notes
+
+
 def _diagnostic_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     from judgebench.present import judge_diagnostics_rows
 
     return judge_diagnostics_rows(figures)
 
 
-def _usage(judgments: pd.DataFrame) -> dict[str, Any]:
-    """Games by status, tokens (whole numbers) and cost of the stored judgments (what the judge was paid for);
-    None where no judgment recorded the figure."""
+def _usage(judgments: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    """The cost table: rows of (what, for the judgments rated here, sent by the run), as text.
+
+    The first figures are what the judge's server reported for these judgments when they were judged, by
+    whichever run judged them (a run that took every judgment from the store still shows them, and so does
+    every report of one store); the second, when leaderboard.json records a run (`games_planned`), what
+    that run itself sent. `runs` says whether there is that second column."""
     def total(column: str) -> float | None:
         return float(judgments[column].fillna(0).sum()) if column in judgments and judgments[column].notna().any() \
             else None
-    tokens = {name: None if (value := total(name)) is None else int(round(value))
-              for name in ("prompt_tokens", "completion_tokens")}
-    return {"games": {str(k): int(v) for k, v in judgments["status"].value_counts().items()}, **tokens,
-            "cost_usd": total("cost")}
+
+    def tokens(value: float | None) -> str:
+        return _count(None if value is None else int(round(value)))
+
+    run = meta.get("games_planned") is not None
+    rows = [(f"games {status}", _count(int(count)), "") for status, count in judgments["status"].value_counts().items()]
+    if run:
+        rows += [("games planned by the run", "", _count(meta["games_planned"])),
+                 ("of which already in the store (not sent)", "", _count(meta.get("games_reused")))]
+    for key, label in (("prompt_tokens", "prompt tokens (sent to the judge)"),
+                       ("completion_tokens", "completion tokens (written by the judge)")):
+        rows.append((label, tokens(total(key)), tokens(meta.get(key)) if run else ""))
+    rows.append(("cost (USD)", _cell(total("cost")), _cell(meta.get("cost_usd")) if run else ""))
+    return {"rows": rows, "run": run}
 
 
 def _provenance(data: RunData, meta: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +264,7 @@ def _template() -> Any:
                                      autoescape=jinja2.select_autoescape(["html", "j2"]),
                                      undefined=jinja2.StrictUndefined)
     environment.filters["cell"] = _cell
-    environment.filters["count"] = _count
+    environment.filters["fraction"] = _fraction
     return environment.get_template("report.html.j2")
 
 
@@ -236,3 +279,8 @@ def _cell(value: Any) -> str:
 def _count(value: int | None) -> str:
     """A count with thousands separators (40,654), or nothing when not known."""
     return "" if value is None else f"{value:,}"
+
+
+def _fraction(value: float | None) -> str:
+    """A rate of the judge diagnostics, to three decimals as `diagnose` writes them (0.033, not 0.03333)."""
+    return "" if value is None else f"{value:.3f}"
