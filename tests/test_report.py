@@ -317,6 +317,39 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
     assert drawn["again-position"] == {"first-slot win rate", "fitted P(first wins), equal models"}
 
 
+def test_report_says_what_a_rating_and_p_win_are_measured_against(report_file, judge_server, tmp_path,
+                                                                  monkeypatch):
+    """All pairs without a baseline: ratings centred so the average model is at 1000, P(win) against a model of
+    average rating; a baseline run: the baseline at 1000, P(win) against it. The report said neither (the
+    label was only in leaderboard.json's meta), and the forest plot's axis said only "Bradley-Terry (95%
+    interval)"."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    (tmp_path / "all").mkdir()
+    all_pairs_run(judge_server, tmp_path / "all")
+    axes = {}
+    save = plots.save
+
+    def keep(figure, directory, name):
+        axes[name] = figure.axes[0].get_xlabel()
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", keep)
+    for folder, out in ((tmp_path / "all" / "out", "centred"), (tmp_path / "out", "baseline")):
+        write_report(load_run(results=folder), tmp_path / f"{out}.html")
+    centred, baseline = (unescape((tmp_path / f"{out}.html").read_text()) for out in ("centred", "baseline"))
+    assert "Ratings: Elo scale, the average model at 1000; 400 points more means 10 to 1 odds of winning" in centred
+    assert "the ratings average 1000 by definition" in centred
+    assert "P(win) is predicted by the fitted ratings, not counted from games: P(win) vs a model of average " \
+           "rating" in centred
+    assert axes["centred-forest"] == "Bradley-Terry rating (Elo scale, the average model at 1000; 95% interval)"
+    assert "Ratings: Elo scale, base at 1000;" in baseline and "base's rating is fixed at 1000" in baseline
+    assert "not counted from games: P(win) vs base, ties counted half" in baseline
+    assert axes["baseline-forest"] == "Bradley-Terry vs base rating (Elo scale, base at 1000; 95% interval)"
+
+
 def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, tmp_path):
     """A random-one baseline run after an all-pairs run on the same store sends nothing: the report says what
     its judgments cost when judged and that this run sent 0 tokens (it said "totals over the judgments shown

@@ -100,7 +100,7 @@ def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarra
     from judgebench.report import plots
 
     confidence = board.meta["confidence"]
-    drawn = {"forest": plots.forest(board.models, method_title(board.meta), confidence),
+    drawn = {"forest": plots.forest(board.models, method_title(board.meta), confidence, _rating_scale(board.meta)),
              "heatmap": plots.win_rate_heatmap(names, win_rate, counts)}
     if board.samples is not None:
         drawn["ranks"] = plots.rank_distribution(names, rank_shares(board.samples))
@@ -201,12 +201,33 @@ def _leaderboard_notes(meta: dict[str, Any], columns: list[str]) -> list[str]:
     from judgebench.present import column_title
 
     notes = []
+    scale = _rating_scale(meta)
+    if scale is None:
+        notes.append(f"Ratings: win rates against {meta.get('baseline')} (ties counted half).")
+    else:
+        odds = f"{meta['scale']:g} points more means 10 to 1 odds of winning" + (
+            " (ties counted half)" if meta.get("ties") == "half" else "")
+        anchoring = meta.get("anchor_interval") or (
+            f"the ratings average {meta['anchor_rating']:g} by definition, so a rating says how a model compares "
+            "with the others here, not with models outside this leaderboard")
+        notes.append(f"Ratings: {scale}; {odds}; {anchoring}.")
+    if "win_probability" in columns and meta.get("win_probability_label"):
+        notes.append(f"P(win) is predicted by the fitted ratings, not counted from games: "
+                     f"{meta['win_probability_label']}.")
     if "win_rate" in columns and not meta.get("baseline"):
         notes.append(f"{column_title('win_rate', meta)}: the share of each model's own outcomes that it won (ties "
                      "half), against whichever opponents it met; where models met different opponents (sampled or "
                      "adaptive pairs), it can order them unlike the ratings, which allow for each opponent's "
                      "strength.")
     return notes
+
+
+def _rating_scale(meta: dict[str, Any]) -> str | None:
+    """'Elo scale, base at 1000' or 'Elo scale, the average model at 1000': what a rating's number is
+    measured from (None for ratings that are win rates)."""
+    if meta.get("scale") is None:
+        return None
+    return f"Elo scale, {meta.get('anchor') or 'the average model'} at {meta['anchor_rating']:g}"
 
 
 def _diagnostic_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:

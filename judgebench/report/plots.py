@@ -23,8 +23,9 @@ from matplotlib.figure import Figure  # noqa: E402
 _COUNT_LABELS_UP_TO = 20  # models; beyond that the heatmap's cells are too small for numbers
 
 
-def forest(models: list[dict[str, Any]], rating_title: str, confidence: float) -> Figure:
-    """Each model's rating (dot) and interval (bar), best at the top."""
+def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, scale: str | None = None) -> Figure:
+    """Each model's rating (dot) and interval (bar), best at the top; `scale` says what the ratings are measured
+    from on the axis ("Elo scale, base at 1000")."""
     names = [entry["model"] for entry in models]
     rating = np.array([_number(entry.get("rating")) for entry in models])
     lower = np.array([_number(entry.get("lower")) for entry in models])
@@ -34,7 +35,8 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float) -
     ax.errorbar(rating, y, xerr=[np.maximum(rating - lower, 0), np.maximum(upper - rating, 0)], fmt="o",
                 color="#1f5fa8", ecolor="#7aa6d8", capsize=3)
     ax.set_yticks(y, names, fontsize=8 if len(names) > 30 else 10)
-    ax.set_xlabel(f"{rating_title} ({100 * confidence:g}% interval)")
+    ax.set_xlabel(f"{rating_title}" + (f" rating ({scale}; " if scale else " (")
+                  + f"{100 * confidence:g}% interval)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.8, len(names) - 0.2)
     fig.tight_layout()
