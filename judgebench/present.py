@@ -71,7 +71,8 @@ def _board_title(meta: dict[str, Any]) -> str:
     return f"Leaderboard ({method_title(meta)}){ranked}"
 
 
-def _rank_rule(meta: dict[str, Any]) -> str:
+def rank_rule(meta: dict[str, Any]) -> str:
+    """How the ranks were decided: from rating differences, or (AlpacaEval imports) from LC win rates."""
     return _LC_RANK_RULE if meta.get("ranked_by") == "lc_win_rate" else _RANK_RULE
 
 
@@ -146,7 +147,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     value = rating_format(board.meta)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     lines = [f"# {_board_title(board.meta)}", "",
-             f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
+             f"Intervals: {board.meta['interval_label']}. {rank_rule(board.meta)}", "", provenance_line(board.meta),
              "",
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),

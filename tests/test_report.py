@@ -394,6 +394,93 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
         assert any(text.startswith("not judged with ") for text in columns)
 
 
+def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_path):
+    """`leaderboard --alpaca-eval ... --out DIR` writes no judgments.jsonl; `report --results DIR` said "no
+    judgments.jsonl here" (exit 2). Now: the leaderboard (ranked by LC win rate, that column beside the
+    interval) and its forest plot, a warning saying why there is nothing more, no judgment browser, and a
+    page that opens without a script error; another method or baseline is one clear error (nothing to rate
+    again), as is a folder with neither file."""
+    from playwright.sync_api import sync_playwright
+
+    folder = shared_data / "alpaca_eval"
+    rated = judgebench("leaderboard", "--alpaca-eval", str(folder / "annotations"), "--lc-weights",
+                       str(folder / "lc_weights.csv"), "--instruction-difficulty",
+                       str(folder / "instruction_difficulty.csv"), "--rounds", "50", "--out", "alpaca", "-q",
+                       cwd=tmp_path)
+    assert rated.returncode == 0, rated.stderr
+    assert not (tmp_path / "alpaca" / "judgments.jsonl").exists()
+    done = judgebench("report", "--results", "alpaca", "--out", "alpaca/", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "no judgment browser: alpaca holds no judgments.jsonl" in done.stdout
+    assert sorted(path.name for path in (tmp_path / "alpaca").glob("report*")) == [
+        "report-forest.png", "report-forest.svg", "report.html"]
+    html = (tmp_path / "alpaca" / "report.html").read_text()
+    board = json.loads((tmp_path / "alpaca" / "leaderboard.json").read_text())
+    assert board["meta"]["ranked_by"] == "lc_win_rate"
+    shown = report_ratings(html)
+    assert list(shown) == [entry["model"] for entry in board["models"]]
+    for entry in board["models"]:
+        assert shown[entry["model"]] == pytest.approx((entry["rating"], entry["lower"], entry["upper"]))
+    titles = html_table(html, "leaderboard-table")[0]
+    assert titles[titles.index("upper") + 1] == "LC win rate"
+    assert 'id="no-judgments"' in html and "Ranked by length-controlled win rate" in html
+    assert 'id="judgments-data"' not in html and 'id="plot-heatmap"' not in html
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto((tmp_path / "alpaca" / "report.html").as_uri(), wait_until="load")
+        page.click("#leaderboard-table th:text-is('rank')")
+        assert page.locator("#leaderboard-table tbody tr").count() == len(board["models"])
+        assert page.locator("#browser").count() == 0
+        assert page.eval_on_selector("#plot-forest", "img => img.naturalWidth") > 100
+        browser.close()
+    assert errors == []
+
+    again = judgebench("report", "--results", "alpaca", "--out", "bt.html", "--method", "bt", cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "holds none (no judgments.jsonl): rate the imported judgments with `judgebench leaderboard`" in again.stderr
+    (tmp_path / "empty").mkdir()
+    empty = judgebench("report", "--results", "empty", "--out", "e.html", cwd=tmp_path)
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    assert "no judgments.jsonl here" in empty.stderr and "or a leaderboard.json" in empty.stderr
+
+
+def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):
+    """`report --store` takes `leaderboard --store`'s --baseline and --method (one definition of each flag,
+    the same help) and shows the ratings `leaderboard --store` gives with them: win rates against the baseline,
+    not a pooled Bradley-Terry fit; a bad value is click's usage error."""
+    import typer.main
+
+    from judgebench.cli import app
+
+    config = write_config(tmp_path, judge_server.base_url, pairs="all")
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    flags = ("--baseline", "base", "--method", "winrate")
+    rated = judgebench("leaderboard", "--store", "store.sqlite", *flags, "--out", "board", "-q", cwd=tmp_path)
+    assert rated.returncode == 0, rated.stderr
+    done = judgebench("report", "--store", "store.sqlite", *flags, "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    assert board["meta"]["method"] == "winrate" and board["meta"]["baseline"] == "base"
+    expected = {entry["model"]: (entry["rating"], entry["lower"], entry["upper"]) for entry in board["models"]}
+    shown = report_ratings((tmp_path / "report.html").read_text())
+    assert shown.keys() == expected.keys()
+    for model, values in expected.items():
+        np.testing.assert_allclose(shown[model], values, rtol=1e-9, atol=1e-9, err_msg=model)
+    assert shown["base"] == (0.5, 0.5, 0.5)
+
+    bad = judgebench("report", "--store", "store.sqlite", "--method", "best", "--out", "r.html", cwd=tmp_path)
+    assert bad.returncode == 2 and "Invalid value for '--method'" in bad.stderr and "Traceback" not in bad.stderr
+    commands = {command.name: {param.name: param for param in command.params}
+                for command in typer.main.get_command(app).commands.values()}
+    for name in ("method", "baseline"):
+        assert commands["report"][name].help == commands["leaderboard"][name].help
+
+
 def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):
     """A rate of 1 (position consistency) or 0 (no unparsed game) has an interval ending at the rate itself;
     the position plot drew it as a negative error bar and the report stopped with a traceback."""

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from judgebench.errors import ConfigError
 from judgebench.report.inputs import RunData, refit
 
 DEFAULT_SHOWN_PAIRS = 200
@@ -42,44 +43,77 @@ class Report:
 
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
-                 shown_pairs: int = DEFAULT_SHOWN_PAIRS, seed: int = 0) -> Report:
+                 shown_pairs: int = DEFAULT_SHOWN_PAIRS, seed: int = 0,
+                 ratings: dict[str, Any] | None = None) -> Report:
     """Write the report of a run's judgments to `out` (a file path such as report.html, or a directory: see
     `report_path`) and its plots beside it.
 
     `dataset` (questions and answers) lets the browser show the texts and the diagnostics measure length
-    bias; `diagnostics_figures` (a diagnostics.json object) is used as given, else diagnosed here.
+    bias; `diagnostics_figures` (a diagnostics.json object) is used as given, else diagnosed here; `ratings`
+    (`leaderboard.build` options, such as method and baseline) rate the judgments otherwise than the run did
+    (`inputs.refit`'s overrides). A leaderboard of imported judgments (`RunData.imported`) has no judgments
+    to rate again: its report shows the leaderboard and its ratings' plot, and says why there is no more.
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import column_title, diagnostics_intervals
+    from judgebench.present import column_title, method_title, rank_rule
+    from judgebench.report import plots
 
     html_path = report_path(out)
+    if data.imported and ratings:
+        raise ConfigError(f"another method or baseline rates the judgments again, and {data.source} holds none (no "
+                          "judgments.jsonl): rate the imported judgments with `judgebench leaderboard`")
     directory = prepare_directory(html_path.parent)
-    board, outcomes = refit(data, dataset)
-    if diagnostics_figures is None:
-        lengths, categories = diagnostics.dataset_facts(dataset) if dataset is not None else (None, None)
-        diagnostics_figures = diagnostics.diagnose_judgments(data.judgments, swap=data.swap, seed=data.seed,
-                                                             confidence=board.meta["confidence"], lengths=lengths,
-                                                             categories=categories)
-    names = [entry["model"] for entry in board.models]
-    win_rate, counts = diagnostics.win_matrix(outcomes, names)
-    plots, images = _plots(board, names, win_rate, counts, diagnostics_figures, directory, html_path.stem)
-    browser, total = _judgment_sample(data.judgments, dataset, shown_pairs, seed)
-    columns = _columns(board.models)
+    judged: dict[str, Any] = {}  # the sections and plots only judgments give
+    drawn: dict[str, Any] = {}
+    if data.imported:
+        from judgebench.leaderboard import Leaderboard
+
+        board = Leaderboard(list((data.leaderboard or {})["models"]), data.meta)
+        judge = board.meta.get("judge") or board.meta.get("source")
+    else:
+        board, outcomes = refit(data, dataset, **(ratings or {}))
+        if diagnostics_figures is None:
+            lengths, categories = diagnostics.dataset_facts(dataset) if dataset is not None else (None, None)
+            diagnostics_figures = diagnostics.diagnose_judgments(
+                data.judgments, swap=data.swap, seed=data.seed, confidence=board.meta["confidence"],
+                lengths=lengths, categories=categories)
+        judged, drawn = _judged(data, board, outcomes, dataset, diagnostics_figures, shown_pairs, seed)
+        judge = diagnostics.provenance_value(data.judgments, "judge")
+    forest = plots.forest(board.models, method_title(board.meta), board.meta["confidence"], _rating_scale(board.meta))
+    files, images = _save({"forest": forest, **drawn}, directory, html_path.stem)
+    columns = _columns(board.models, board.meta)
     context = {
-        "title": f"judgebench report: {diagnostics.provenance_value(data.judgments, 'judge') or 'judge'}",
+        "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported,
         "meta": board.meta, "rows": _table_rows(board.models, columns, board.meta),
-        "titles": [column_title(key, board.meta) for key in columns], "notes": _leaderboard_notes(board.meta, columns),
-        "images": images, "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
-        "diagnostic_rows": _diagnostic_rows(diagnostics_figures), "diagnostics": diagnostics_figures,
-        "diagnostics_intervals": diagnostics_intervals(diagnostics_figures),
-        "usage": _usage(data.judgments, data.meta), "provenance": _provenance(data, board.meta, diagnostics_figures),
-        "judgments_json": json.dumps(browser, ensure_ascii=False).replace("</", "<\\/"),
-        "pairs_shown": len(browser), "pairs_total": total,
+        "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
+        "notes": _leaderboard_notes(board.meta, columns),
+        "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
     }
     html = _template().render(**context)
     atomic_write_text(html_path, html)
-    return Report(html_path, plots, len(html.encode("utf-8")), len(browser), total)
+    return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
+                  judged.get("pairs_total", 0))
+
+
+def _judged(data: RunData, board: Any, outcomes: pd.DataFrame, dataset: Any, figures: dict[str, Any],
+            shown_pairs: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What only judgments give: the report's pairwise, diagnostics, cost and browser sections (template
+    context) and their plots (name -> figure)."""
+    from judgebench import diagnostics
+    from judgebench.present import diagnostics_intervals
+
+    names = [entry["model"] for entry in board.models]
+    win_rate, counts = diagnostics.win_matrix(outcomes, names)
+    browser, total = _judgment_sample(data.judgments, dataset, shown_pairs, seed)
+    context = {
+        "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
+        "diagnostic_rows": _diagnostic_rows(figures), "diagnostics": figures,
+        "diagnostics_intervals": diagnostics_intervals(figures), "usage": _usage(data.judgments, data.meta),
+        "judgments_json": json.dumps(browser, ensure_ascii=False).replace("</", "<\\/"),
+        "pairs_shown": len(browser), "pairs_total": total,
+    }
+    return context, _judged_plots(board, names, win_rate, counts, figures)
 
 
 def report_path(out: str | Path) -> Path:
@@ -93,15 +127,13 @@ def report_path(out: str | Path) -> Path:
     return path
 
 
-def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray, figures: dict[str, Any],
-           directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
-    from judgebench.present import diagnostics_intervals, method_title
+def _judged_plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray,
+                  figures: dict[str, Any]) -> dict[str, Any]:
+    from judgebench.present import diagnostics_intervals
     from judgebench.ratings.intervals import rank_shares
     from judgebench.report import plots
 
-    confidence = board.meta["confidence"]
-    drawn = {"forest": plots.forest(board.models, method_title(board.meta), confidence, _rating_scale(board.meta)),
-             "heatmap": plots.win_rate_heatmap(names, win_rate, counts)}
+    drawn = {"heatmap": plots.win_rate_heatmap(names, win_rate, counts)}
     if board.samples is not None:
         drawn["ranks"] = plots.rank_distribution(names, rank_shares(board.samples))
     effect = figures.get("position_effect") or {}
@@ -119,6 +151,13 @@ def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarra
     drawn["length"] = plots.rates_with_intervals(
         f"Length bias ({level})", [("longer answer wins (decisive pairs)", length.get("longer_answer_win_rate")),
                                    ("self-preference: own models' score", own)], 0.5, "0.5: no preference")
+    return drawn
+
+
+def _save(drawn: dict[str, Any], directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
+    """Write each figure as `stem`-name.png and .svg in `directory`: their paths, and the PNGs as data URLs."""
+    from judgebench.report import plots
+
     files, images = {}, {}
     for name, figure in drawn.items():
         png_path, svg_path, png = plots.save(figure, directory, f"{stem}-{name}")
@@ -175,10 +214,18 @@ def _cut(text: Any) -> str | None:
     return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + f" [... {len(text) - TEXT_LIMIT} more characters]"
 
 
-def _columns(models: list[dict[str, Any]]) -> list[str]:
+def _columns(models: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
+    """The fields some model has, in MODEL_FIELDS order, except that the figure the rows are ranked by when it
+    is not the rating (AlpacaEval's LC win rate) comes right after the rating's interval, where it explains
+    the order of the rows."""
     from judgebench.leaderboard import MODEL_FIELDS
 
-    return [key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models)]
+    present = [key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models)]
+    ranked_by = meta.get("ranked_by")
+    if ranked_by in present and ranked_by != "rating" and "upper" in present:
+        present.remove(ranked_by)
+        present.insert(present.index("upper") + 1, ranked_by)
+    return present
 
 
 def _table_rows(models: list[dict[str, Any]], columns: list[str], meta: dict[str, Any]) -> list[list[tuple[Any, str]]]:
@@ -267,7 +314,8 @@ def _provenance(data: RunData, meta: dict[str, Any], figures: dict[str, Any]) ->
 
     given = figures.get("provenance") or {}
     return {"source": data.source, "judge": given.get("judge") or meta.get("judge"),
-            "template": given.get("template") or meta.get("template"), "swap": data.swap,
+            "template": given.get("template") or meta.get("template"),
+            "swap": meta.get("swap") if data.imported else data.swap,
             "method": meta.get("method"), "interval method": meta.get("interval_label") or meta.get("interval"),
             "confidence": meta.get("confidence"), "bootstrap rounds": meta.get("rounds"), "seed": meta.get("seed"),
             "judgebench": __version__, "python": platform.python_version(), "numpy": np.__version__,
