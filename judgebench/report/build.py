@@ -3,8 +3,9 @@ network address when opened) and the static plots beside it as PNG and SVG.
 
 The figures come from ratings/ (through `judgebench.rate`, re-rated from the judgments with the run's
 settings so the bootstrap replicates exist for the rank distribution) and from diagnostics.py; this module
-lays them out. The judgment browser shows a seeded sample of pairs (both orders each); the page says how
-many of how many.
+lays them out. The judgment browser shows a seeded sample of pairs (each with the orders judged, each order's
+verdict under the answer it showed first); the page says how many of how many. A leaderboard rated from
+imported judgments (no judgments.jsonl) gets its table and forest plot only.
 """
 
 from __future__ import annotations
