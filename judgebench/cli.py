@@ -14,7 +14,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -287,9 +287,13 @@ _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Ter
 _LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "results", "questions", "answers", "quiet",
                        "lc_weights", "instruction_difficulty")
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
-               "method": LeaderboardSettings.help("method", "Default: winrate for AlpacaEval annotations, else bt.")
-               .split(" [")[0],
+               "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
+                                                            "AlpacaEval annotations, else bt.").split(" [")[0],
                "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
+# Flags of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
+# does): one definition each.
+MethodFlag = Annotated[str | None, typer.Option(help=_BOARD_HELP["method"])]
+BaselineFlag = Annotated[str | None, typer.Option(help=_BOARD_HELP["baseline"])]
 
 
 @app.command(help=_LEADERBOARD_HELP)
@@ -309,13 +313,13 @@ def leaderboard(
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),
     answers: list[Path] | None = typer.Option(None, help="With --results: the run's answers (for style control); "
                                                          "repeat the flag."),
-    method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
+    method: MethodFlag = None,
     interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
     confidence: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["confidence"]),
     rounds: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["rounds"]),
     seed: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["seed"]),
-    baseline: str | None = typer.Option(None, help=_BOARD_HELP["baseline"]),
+    baseline: BaselineFlag = None,
     anchor: str | None = typer.Option(None, help=_BOARD_HELP["anchor"]),
     anchor_rating: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["anchor_rating"]),
     scale: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["scale"]),
@@ -536,7 +540,8 @@ def report(
     out: str = typer.Option(..., help="The HTML file to write (FILE.html), plots beside it; a directory (one that "
                                       "exists, or a path ending in / or without a suffix) gets report.html."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
-    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out` (or by "
+                                                   "`judgebench leaderboard --out`: its leaderboard only)."),
     judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
     template: str | None = typer.Option(None, help="With --store: the template whose judgments to use (a "
                                                     "template file reads them with its verdicts)."),
@@ -544,21 +549,29 @@ def report(
     answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
     judgments_shown: int = typer.Option(200, min=0, help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_integer, help="Seed of the sample of judgments shown."),
+    method: MethodFlag = None,
+    baseline: BaselineFlag = None,
 ) -> None:
 
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
-    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
+    ratings = LeaderboardSettings.from_flags(
+        {k: v for k, v in (("method", method), ("baseline", baseline)) if v is not None},
+        {"method": "--method", "baseline": "--baseline"}).build_options(given_only=True)
+    data = load_run(store=store, results=results, judge=judge_model, template=template, imported=True)
     dataset = None
     if questions is not None and answers:
         from judgebench.datasets import load_dataset
 
         dataset = load_dataset(questions, answers, allow_missing=True)
     written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
-                           shown_pairs=judgments_shown, seed=seed)
-    typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {written.pairs_shown} of {written.pairs_total} "
-               f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
+                           shown_pairs=judgments_shown, seed=seed, ratings=ratings)
+    browser = (f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" if not data.imported
+               else f"no judgment browser: {data.source} holds no judgments.jsonl")
+    typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {browser}) and {2 * len(written.plots)} plots "
+               "beside it")
 
 
 TRACEBACK_VARIABLE = "JUDGEBENCH_TRACEBACK"

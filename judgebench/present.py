@@ -73,7 +73,8 @@ def _board_title(meta: dict[str, Any]) -> str:
     return f"Leaderboard ({method_title(meta)}){ranked}"
 
 
-def _rank_rule(meta: dict[str, Any]) -> str:
+def rank_rule(meta: dict[str, Any]) -> str:
+    """How the ranks were decided: from rating differences, or (AlpacaEval imports) from LC win rates."""
     return _LC_RANK_RULE if meta.get("ranked_by") == "lc_win_rate" else _RANK_RULE
 
 
@@ -124,8 +125,10 @@ def format_cell(key: str, value: Any) -> str:
     return str(value)
 
 
-def _value_format(board: Leaderboard) -> Callable[[float | None], str]:
-    return format_rate if board.meta["method"] == "winrate" else format_rating
+def rating_format(meta: dict[str, Any]) -> Callable[[float | None], str]:
+    """How a leaderboard's ratings and their intervals' ends are written: percentages when the ratings are
+    win rates (method winrate), else Elo-scale points."""
+    return format_rate if meta["method"] == "winrate" else format_rating
 
 
 def _rating_title(board: Leaderboard) -> str:
@@ -143,11 +146,11 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                 if not (rate_method and key == "win_rate")]
     shown = [(key, title) for key, title in optional if _known(board, key)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
-    value = _value_format(board)
+    value = rating_format(board.meta)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     notes = table_notes(board, [key for key, _ in shown])
     lines = [f"# {_board_title(board.meta)}", "",
-             f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
+             f"Intervals: {board.meta['interval_label']}. {rank_rule(board.meta)}", "", provenance_line(board.meta),
              "",
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
@@ -238,7 +241,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)
-    value = _value_format(board)
+    value = rating_format(board.meta)
     cells: dict[str, Callable[[dict[str, Any]], str]] = {
         "rating": lambda entry: value(entry["rating"]),
         "interval": lambda entry: f"{value(entry['lower'])} to {value(entry['upper'])}"}
@@ -565,11 +568,15 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def diagnostics_intervals(figures: dict[str, Any]) -> str:
+    """'95% intervals, clustered by question': what the intervals of diagnostics.json are, at their own level,
+    which need not be the ratings' (a run rated at 90% whose diagnostics were written at 95%)."""
+    return f"{100 * figures.get('confidence', 0.95):g}% intervals, clustered by question"
+
+
 def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
     """The judge diagnostics of diagnostics.json with their intervals (and the confidence level)."""
-    level = f"{100 * figures.get('confidence', 0.95):g}%"
-    table = Table(title=f"Judge diagnostics ({level} intervals, clustered by question)", show_header=False,
-                  box=box.SIMPLE)
+    table = Table(title=f"Judge diagnostics ({diagnostics_intervals(figures)})", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
     for name, value in judge_diagnostics_rows(figures):

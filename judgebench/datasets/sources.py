@@ -1,8 +1,9 @@
 """What a leaderboard is rated from: a judgebench store, AlpacaEval annotations, or an outcomes table.
 
 `load_inputs` reads exactly one source, the way `judgebench leaderboard --store/--alpaca-eval/--outcomes`
-names it; `source_kind` tells these and a results folder apart for the Python API's `judgebench.rate(source)`, which takes
-a path (or a list of annotation files, or a pandas DataFrame of outcomes) without saying which it is.
+names it; `source_kind` tells these and a results folder apart for the Python API's
+`judgebench.rate(source)`, which takes a path (or a list of annotation files, or a pandas DataFrame of
+outcomes) without saying which it is.
 `store_judgments` is how everything that rates or diagnoses a store reads its judgments (with a template
 file's verdicts when one is given).
 """

@@ -4,7 +4,9 @@ of a run, from a store or a results directory, with the leaderboard and provenan
 
 A results directory is what `judgebench run --out DIR` writes: judgments.jsonl (every game, failed and
 unparsed included) and leaderboard.json (ratings and meta). A store holds the judgments; its leaderboard is
-rated on the fly with the `judgebench leaderboard` defaults when the report needs one.
+rated on the fly with the `judgebench leaderboard` defaults when the report needs one. `judgebench leaderboard
+--out DIR` writes leaderboard.json without judgments.jsonl (imported judgments: AlpacaEval annotations, an
+outcomes file); the report alone reads such a folder (`imported`), for its leaderboard.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class RunData:
     diagnostics: dict[str, Any] | None = None  # diagnostics.json of a results directory, when there is one
 
     @property
+    def imported(self) -> bool:
+        """Whether this is a leaderboard rated from imported judgments, without the judgments themselves."""
+        return self.judgments.empty
+
+    @property
     def swap(self) -> str:
         return str(self.meta.get("swap") or "both")
 
@@ -44,14 +51,16 @@ class RunData:
 
 
 def load_run(*, store: str | Path | None = None, results: str | Path | None = None, judge: str | None = None,
-             template: str | None = None) -> RunData:
+             template: str | None = None, imported: bool = False) -> RunData:
     """Read exactly one of a store or a results directory; `judge`/`template` choose whose judgments when
-    the store holds several (an InputError names them otherwise)."""
+    the store holds several (an InputError names them otherwise). `imported`: a results directory of
+    `judgebench leaderboard --out` (leaderboard.json without judgments.jsonl) is read too, as a RunData
+    without judgments (`RunData.imported`)."""
     if (store is None) == (results is None):
         raise ConfigError("give exactly one of --store PATH or --results DIR")
     if store is not None:
         return _from_store(Path(store), judge, template)
-    return _from_results(Path(str(results)))
+    return _from_results(Path(str(results)), imported)
 
 
 def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
@@ -69,10 +78,22 @@ def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
     return RunData(frame, str(path))
 
 
-def _from_results(directory: Path) -> RunData:
+def _from_results(directory: Path, imported: bool) -> RunData:
     judgments_file = directory / "judgments.jsonl"
     if not judgments_file.is_file():
-        raise InputError("no judgments.jsonl here (write one with `judgebench run --out DIR`)", path=directory)
+        board = read_json_object(directory / "leaderboard.json") if imported else None
+        if board is None:
+            raise InputError("no judgments.jsonl here (write one with `judgebench run --out DIR`" + (
+                "; or a leaderboard.json, with `judgebench leaderboard ... --out DIR`)" if imported else ")"),
+                path=directory)
+        models, meta = board.get("models"), board.get("meta")
+        if not (isinstance(models, list) and models and all(isinstance(entry, dict) and isinstance(
+                entry.get("model"), str) for entry in models) and isinstance(meta, dict)
+                and meta.get("method") is not None and isinstance(meta.get("confidence"), int | float)):
+            raise InputError('not a judgebench leaderboard: expected {"meta": {"method": ..., "confidence": ..., '
+                             '...}, "models": [{"model": ..., ...}, ...]}', path=directory / "leaderboard.json")
+        return RunData(pd.DataFrame(columns=["question_id", "first", "second", "status", "p_first", "weight"]),
+                       str(directory), board, board["meta"])
     frame = pd.DataFrame.from_records([row.data for row in read_rows(judgments_file)])
     missing = {"question_id", "first", "second", "status", "p_first"} - set(frame.columns)
     if frame.empty or missing:
