@@ -863,7 +863,8 @@ def _rating_label(options: _Options, anchor: str | None) -> str:
     the scale is fixed: at the anchor (the baseline unless another was chosen), else at the mean rating, which
     both Bradley-Terry without an anchor and online Elo (its updates are zero-sum) hold at `anchor_rating`."""
     if anchor is None:
-        where = f"centred so that the average model is at {options.anchor_rating:g}"
+        where = (f"centred so that the average model is at {options.anchor_rating:g} (a rating compares a model with "
+                 "the others here, not with models outside this leaderboard)")
     else:
         where = f"{'the baseline ' if anchor == options.baseline else ''}{anchor} fixed at {options.anchor_rating:g}"
     return f"Ratings on the Elo scale (a {options.scale:g}-point gap is 10:1 odds), {where}"

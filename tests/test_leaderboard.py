@@ -327,7 +327,9 @@ def test_the_rating_scale_and_p_win_are_said_where_they_are_shown(outcomes, tmp_
         where, against = f"the baseline {baseline} fixed at 1000", f"the baseline {baseline}"
     else:
         assert np.mean([e["rating"] for e in models.values()]) == pytest.approx(1000.0)
-        where, against = "centred so that the average model is at 1000", "a model of average rating (1000)"
+        where = ("centred so that the average model is at 1000 (a rating compares a model with the others here, "
+                 "not with models outside this leaderboard)")
+        against = "a model of average rating (1000)"
     scale = f"Ratings on the Elo scale (a 400-point gap is 10:1 odds), {where}."
     markdown = (tmp_path / "out" / "leaderboard.md").read_text()
     assert scale in markdown and scale in " ".join(done.stdout.split())

@@ -340,13 +340,13 @@ def test_report_says_what_a_rating_and_p_win_are_measured_against(report_file, j
     for folder, out in ((tmp_path / "all" / "out", "centred"), (tmp_path / "out", "baseline")):
         write_report(load_run(results=folder), tmp_path / f"{out}.html")
     centred, baseline = (unescape((tmp_path / f"{out}.html").read_text()) for out in ("centred", "baseline"))
-    assert "Ratings: Elo scale, the average model at 1000; 400 points more means 10 to 1 odds of winning" in centred
-    assert "the ratings average 1000 by definition" in centred
-    assert "P(win) is predicted by the fitted ratings, not counted from games: P(win) vs a model of average " \
-           "rating" in centred
+    # the notes under the table are the terminal's and leaderboard.md's (leaderboard meta's labels)
+    assert ("Ratings on the Elo scale (a 400-point gap is 10:1 odds), centred so that the average model is at 1000"
+            in centred)
+    assert "P(win): the predicted probability of beating a model of average rating (1000)" in centred
     assert axes["centred-forest"] == "Bradley-Terry rating (Elo scale, the average model at 1000; 95% interval)"
-    assert "Ratings: Elo scale, base at 1000;" in baseline and "base's rating is fixed at 1000" in baseline
-    assert "not counted from games: P(win) vs base, ties counted half" in baseline
+    assert "Ratings on the Elo scale (a 400-point gap is 10:1 odds), the baseline base fixed at 1000" in baseline
+    assert "P(win): the predicted probability of beating the baseline base, ties counted half" in baseline
     assert axes["baseline-forest"] == "Bradley-Terry vs base rating (Elo scale, base at 1000; 95% interval)"
 
 

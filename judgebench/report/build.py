@@ -18,13 +18,16 @@ import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from judgebench.errors import ConfigError
 from judgebench.report.inputs import RunData, refit
+
+if TYPE_CHECKING:
+    from judgebench.leaderboard import Leaderboard
 
 DEFAULT_SHOWN_PAIRS = 200
 REPORT_FILE = "report.html"  # the report's name when `out` is a directory
@@ -88,7 +91,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
         "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported,
         "meta": board.meta, "rows": _table_rows(board.models, columns, board.meta),
         "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
-        "notes": _leaderboard_notes(board.meta, columns),
+        "notes": _leaderboard_notes(board, columns),
         "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
     }
     html = _template().render(**context)
@@ -244,24 +247,15 @@ def _table_rows(models: list[dict[str, Any]], columns: list[str], meta: dict[str
     return [[(entry.get(key), text(key, entry.get(key))) for key in columns] for entry in models]
 
 
-def _leaderboard_notes(meta: dict[str, Any], columns: list[str]) -> list[str]:
-    """What the leaderboard's less obvious columns mean, for the columns shown."""
-    from judgebench.present import column_title
+def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
+    """What the leaderboard's less obvious columns mean, for the columns shown: the notes under the terminal's
+    and leaderboard.md's table (`present.table_notes`), and what only the report shows."""
+    from judgebench.present import column_title, table_notes
 
-    notes = []
-    scale = _rating_scale(meta)
-    if scale is None:
-        notes.append(f"Ratings: win rates against {meta.get('baseline')} (ties counted half).")
-    else:
-        odds = f"{meta['scale']:g} points more means 10 to 1 odds of winning" + (
-            " (ties counted half)" if meta.get("ties") == "half" else "")
-        anchoring = meta.get("anchor_interval") or (
-            f"the ratings average {meta['anchor_rating']:g} by definition, so a rating says how a model compares "
-            "with the others here, not with models outside this leaderboard")
-        notes.append(f"Ratings: {scale}; {odds}; {anchoring}.")
-    if "win_probability" in columns and meta.get("win_probability_label"):
-        notes.append(f"P(win) is predicted by the fitted ratings, not counted from games: "
-                     f"{meta['win_probability_label']}.")
+    meta = board.meta
+    notes = [f"{note}." for note in table_notes(board, columns)]
+    if meta.get("rating_label") is None and meta.get("baseline"):
+        notes.insert(0, f"Ratings: win rates against {meta['baseline']} (ties counted half).")
     if "win_rate" in columns and not meta.get("baseline"):
         notes.append(f"{column_title('win_rate', meta)}: the share of each model's own outcomes that it won (ties "
                      "half), against whichever opponents it met; where models met different opponents (sampled or "
