@@ -636,7 +636,7 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     import numpy as np
 
     from judgebench import diagnostics
-    from judgebench.datasets.gold import ANSWER_B
+    from judgebench.datasets.gold import ANSWER_A, ANSWER_B
     from judgebench.verdicts import orient_games
 
     oriented = orient_games(result.games, baseline=ANSWER_B)  # answer A is model_a of every pair
@@ -647,9 +647,14 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     figures = diagnostics.diagnose_judgments(
         result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence, lengths=lengths,
         categories=categories, provenance={"gold": str(gold), "engine": settings.judge.engine})
+    p_a_first = a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
+    p_a_second = a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
+    labels = [pair.label for pair in pairs]
     figures["gold"] = diagnostics.gold_agreement(
-        a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
-        a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],
-        sources=[pair.source for pair in pairs], categories=[pair.category for pair in pairs],
-        confidence=settings.confidence)
+        p_a_first, p_a_second, labels, sources=[pair.source for pair in pairs],
+        categories=[pair.category for pair in pairs], confidence=settings.confidence)
+    # the pseudo-models' strengths stand for the gold file's columns: the length preference is net of the labels
+    figures["length_bias"]["net_effect"] = diagnostics.gold_length_effect(
+        p_a_first, p_a_second, labels, [lengths[(pair_id, ANSWER_A)] for pair_id in ids],
+        [lengths[(pair_id, ANSWER_B)] for pair_id in ids], confidence=settings.confidence)
     return figures

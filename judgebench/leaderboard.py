@@ -448,13 +448,7 @@ def auto_ridge_warning(ridge: float) -> str:
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
     """The options' ridge penalty; `None` means plain maximum likelihood where it exists, else AUTO_RIDGE."""
-    if options.regularization is not None:
-        return options.regularization
-    try:
-        bt.check_identifiable(counts)
-    except InputError:
-        return AUTO_RIDGE
-    return 0.0
+    return options.regularization if options.regularization is not None else bt.automatic_ridge(counts)
 
 
 def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:

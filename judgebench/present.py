@@ -229,6 +229,11 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     table.add_column("value", justify="right", no_wrap=True)
     table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
     table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
+    effect = (evaluation.judge_diagnostics.get("length_bias") or {}).get("net_effect") or {}
+    if effect.get("log_odds") is not None:  # the verdict on length bias (`judgebench diagnose` has the rest)
+        table.add_row("length bias net of model strength (log-odds per doubling of length; 0 = none)",
+                      _interval_cell({"value": effect["log_odds"], **effect}))
+        table.add_row("  verdict on length bias", effect["verdict"])
     table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
@@ -510,10 +515,7 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
         if key in figures:
             rows.append((title, _rate_cell(figures[key])))
-    length = figures.get("length_bias") or {}
-    rows.append(("longer answer wins (decisive pairs; 0.5 = no length bias)",
-                 _rate_cell(length.get("longer_answer_win_rate"))
-                 if length.get("longer_answer_win_rate") else "- (answer lengths unknown: give --answers)"))
+    rows += length_bias_rows(figures.get("length_bias") or {})
     own = figures.get("self_preference")
     if own:
         rows.append((f"self-preference: score of {', '.join(own['models'])} vs others",
@@ -525,6 +527,39 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         if cycle.get("p_value") is not None:
             rows.append(("Bradley-Terry fit: deviance, df, p", f"{cycle['deviance']:.1f}, {cycle['df']}, "
                                                               f"{cycle['p_value']:.3g}"))
+    return rows
+
+
+# Why the raw share of pairs won by the longer answer is high without any length bias of the judge.
+_RAW_LENGTH_CAVEAT = {"model strength": "also high when the better models write longer answers",
+                      "the gold label": "also high when the better answers are the longer ones"}
+
+
+def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
+    """The length-bias rows of the diagnostics: the judge's preference for length net of model strength (or of
+    the gold label), its verdict, and the raw share of pairs the longer answer won, labelled as what it is."""
+    raw = length.get("longer_answer_win_rate")
+    if not raw:
+        return [("length bias", "- (answer lengths unknown: give --answers)")]
+    effect = length.get("net_effect") or {}
+    controls = effect.get("controls", "model strength")
+    rows = []
+    if "net_effect" not in length:
+        rows.append(("length bias net of model strength",
+                     "- (diagnostics.json of an older judgebench: diagnose again)"))
+    elif effect.get("log_odds") is None:
+        rows.append((f"length bias net of {controls}", str(effect.get("note", "-"))))
+    else:
+        rows += [(f"length bias net of {controls}: log-odds per doubling of length (0 = none)",
+                  f"{_interval_cell({'value': effect['log_odds'], **effect})}  n={effect['n']:g}"),
+                 ("  P(an answer twice as long as its equal wins)",
+                  f"{effect['twice_as_long_win_probability']:.3f} [{effect['twice_as_long_win_probability_lower']:.3f}"
+                  f", {effect['twice_as_long_win_probability_upper']:.3f}]"),
+                 ("  verdict (from this net figure)", effect["verdict"])]
+        if effect.get("note"):
+            rows.append((f"  note: {effect['note']}", ""))
+    rows.append((f"longer answer wins, raw share of decisive pairs (not a bias measure: "
+                 f"{_RAW_LENGTH_CAVEAT[controls]})", _rate_cell(raw)))
     return rows
 
 

@@ -112,10 +112,15 @@ def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarra
                           ("position consistency", figures.get("position_consistency")),
                           ("tie rate", figures.get("tie_rate"))], 0.5, "0.5: no first-slot preference")
     length = figures.get("length_bias") or {}
+    net = length.get("net_effect") or {}
+    twice = ({"value": net["twice_as_long_win_probability"], "lower": net["twice_as_long_win_probability_lower"],
+              "upper": net["twice_as_long_win_probability_upper"]} if net.get("log_odds") is not None else None)
     own = (figures.get("self_preference") or {}).get("own_score")
     drawn["length"] = plots.rates_with_intervals(
-        "Length bias", [("longer answer wins (decisive pairs)", length.get("longer_answer_win_rate")),
-                        ("self-preference: own models' score", own)], 0.5, "0.5: no preference")
+        "Length bias and self-preference",
+        [(f"net of {net.get('controls', 'model strength')}:\nP(twice as long wins)", twice),
+         ("longer answer wins, raw\n(not a bias measure)", length.get("longer_answer_win_rate")),
+         ("self-preference: own models' score", own)], 0.5, "0.5: no preference (net figure)")
     files, images = {}, {}
     for name, figure in drawn.items():
         png_path, svg_path, png = plots.save(figure, directory, f"{stem}-{name}")
