@@ -262,12 +262,14 @@ def _say_stopped(tally: Tally) -> None:
 
 
 def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
-    """The leaderboard table (unless `console` is None) and, on stderr, its warnings (few questions, an
-    automatic weak ridge...)."""
+    """The leaderboard table and what its fit adjusted for (style, position: `present.fit_lines`), unless `console`
+    is None, and, on stderr, its warnings (few questions, an automatic weak ridge...)."""
     from judgebench import present
 
     if console is not None:
         console.print(present.leaderboard_table(board, console.width))
+        for line in present.fit_lines(board.meta):
+            console.print(line, markup=False, highlight=False)
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 

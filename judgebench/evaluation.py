@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, StorageError
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
 from judgebench.leaderboard import Leaderboard, build
 
 if TYPE_CHECKING:
@@ -319,18 +319,29 @@ def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult)
 _STYLE_METADATA = {"tokens": "n_tokens", "headers": "n_headers", "lists": "n_list_items", "bold": "n_bold"}
 
 
-def check_style_counts(dataset: Dataset) -> None:
-    """Refuse style control, before any judge call, when some answer has no token count (n_tokens)."""
-    missing = sorted({model for (_, model), answer in dataset.answers.items() if "n_tokens" not in answer.metadata})
+def check_style_counts(dataset: Dataset, judged: set[tuple[str, str]] | None = None) -> None:
+    """Refuse style control, before any judge call, when some answer (of those `judged`, (question_id, model);
+    default: all) has no token count (n_tokens)."""
+    missing = sorted({model for (question_id, model), answer in dataset.answers.items()
+                      if "n_tokens" not in answer.metadata and (judged is None or (question_id, model) in judged)})
     if missing:
-        raise ConfigError(f"style_control needs each answer's token count (n_tokens; arena-hard-auto's token_len), "
-                          f"which the answers of {', '.join(missing[:5])} do not give: add it to the answers "
-                          "files, or turn style control off")
+        raise ConfigError(f"style control needs each answer's token count, and the answers of "
+                          f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} give no n_tokens "
+                          "(arena-hard-auto's token_len): add it to the answers files, or turn style control off")
 
 
 def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits."""
+    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits;
+    an InputError when an answer judged is missing from `dataset`, a ConfigError when one gives no token count."""
     outcomes = outcomes.copy()
+    judged = {(str(q), str(m)) for side in ("a", "b")
+              for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"], strict=True)}
+    missing = sorted(judged - set(dataset.answers))
+    if missing:
+        raise InputError(f"style control needs the style counts of every answer judged, and the answers files have "
+                         f"no answer of {missing[0][1]} to question {missing[0][0]} ({len(missing)} judged answers "
+                         "missing): give the answers files of the run")
+    check_style_counts(dataset, judged)
     for side in ("a", "b"):
         answers = [dataset.answers[(q, m)].metadata for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"],
                                                                      strict=True)]

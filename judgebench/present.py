@@ -60,9 +60,35 @@ def column_title(key: str, meta: dict[str, Any]) -> str:
 
 
 def method_title(meta: dict[str, Any]) -> str:
-    """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
-    title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
+    """'Bradley-Terry vs base', 'win rate vs gpt-4', 'style-controlled Bradley-Terry', ...: what the ratings
+    are."""
+    title = ("style-controlled " if meta.get("style_control") else "") + _METHOD_NAMES.get(meta["method"],
+                                                                                         str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def fit_lines(meta: dict[str, Any]) -> list[str]:
+    """What a Bradley-Terry fit adjusted for besides the models, one line each, with the leaderboard's
+    intervals: the style coefficients of a style-controlled fit (and the features left out because they never
+    vary), the fitted first-position effect."""
+    level = f"{100 * meta.get('confidence', 0.95):g}%"
+    lines = []
+    coefficients = meta.get("style_coefficients")
+    if coefficients:
+        shown = "; ".join(f"{name} {c['coefficient']:.3f} [{c['lower']:.3f}, {c['upper']:.3f}]"
+                          for name, c in coefficients.items())
+        dropped = meta.get("style_features_dropped")
+        lines.append(f"Style control: ratings net of answer style; coefficients in log-odds per standard deviation of "
+                     f"each style difference (0 = no effect), {level} intervals: {shown}"
+                     + (f"; not fitted, the same in every outcome: {', '.join(dropped)}" if dropped else "") + ".")
+    effect = meta.get("position_effect")
+    if isinstance(effect, dict) and effect.get("log_odds") is not None:
+        lines.append(f"Position effect fitted (the first-shown answer's advantage, like home advantage in sports): "
+                     f"{effect['log_odds']:.3f} [{effect['lower']:.3f}, {effect['upper']:.3f}] log-odds ({level} "
+                     f"interval; 0 = none); P(first wins between equal models) {effect['first_win_probability']:.3f} "
+                     f"[{effect['first_win_probability_lower']:.3f}, {effect['first_win_probability_upper']:.3f}]"
+                     + (f"; {effect['note']}" if effect.get("note") else "") + ".")
+    return lines
 
 
 def _board_title(meta: dict[str, Any]) -> str:
@@ -145,7 +171,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     lines = [f"# {_board_title(board.meta)}", "",
              f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
-             "",
+             "", *(line for fitted in fit_lines(board.meta) for line in (fitted, "")),
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]

@@ -86,3 +86,38 @@ def test_length_bias_is_measured_net_of_model_strength(judge_server, tmp_path, l
     assert report.returncode == 0, report.stderr
     page = (tmp_path / "r" / "report.html").read_text()
     assert "length bias net of model strength: log-odds per doubling of length" in page and verdict in page
+
+
+def test_style_control_of_plain_text_answers(judge_server, tmp_path):
+    """Plain-text answers: no markdown, so only length can be controlled (it was exit 2, "the style difference
+    header_density, list_density, bold_density is the same in every outcome"). Answers without n_tokens: the
+    error says so (it said length "is the same in every outcome"). Answers missing from the files: an error, not
+    a traceback."""
+    answers = write_data(tmp_path, n_tokens=True)
+    run(tmp_path, judge_server.base_url)
+    done = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "100", "--out", "sc", *DATA,
+                      cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "sc" / "leaderboard.json").read_text())["meta"]
+    assert meta["style_features"] == ["length"] and list(meta["style_coefficients"]) == ["length"]
+    assert meta["style_features_dropped"] == ["header_density", "list_density", "bold_density"]
+    length = meta["style_coefficients"]["length"]
+    line = (f"length {length['coefficient']:.3f} [{length['lower']:.3f}, {length['upper']:.3f}]; not fitted, the same "
+            "in every outcome: header_density, list_density, bold_density")
+    markdown = (tmp_path / "sc" / "leaderboard.md").read_text()
+    for text in (" ".join(done.stdout.split()), markdown):
+        assert "Leaderboard (style-controlled Bradley-Terry)" in text and line in text
+    assert "style-controlled" not in (tmp_path / "out" / "leaderboard.md").read_text()
+
+    write_jsonl(tmp_path / "bare.jsonl", [{key: value for key, value in row.items() if key != "n_tokens"}
+                                          for row in answers])
+    bare = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--questions",
+                      "questions.jsonl", "--answers", "bare.jsonl", cwd=tmp_path)
+    assert bare.returncode == 2 and "give no n_tokens" in bare.stderr and "same in every outcome" not in bare.stderr
+
+    write_jsonl(tmp_path / "four.jsonl", [row for row in answers if row["model"] != "elm-1b"])
+    missing = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--questions",
+                         "questions.jsonl", "--answers", "four.jsonl", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "no answer of elm-1b to question p01 (40 judged answers missing)" in missing.stderr
+    assert "Traceback" not in missing.stderr and "internal error" not in missing.stderr

@@ -16,6 +16,10 @@ list items and bold spans of `datasets.fields.answer_metadata`, counted with cod
 - every column centred and divided by its standard deviation (n - 1) over the outcomes, so gamma_k is the
   change in log-odds per standard deviation of that style difference.
 
+A feature that is the same in every outcome (the markdown densities of plain-text answers, all zero) has no
+estimable effect: it is left out of the fit and named in `Covariates.dropped`, so plain-text answers are
+controlled for length alone.
+
 `length_covariate` gives the judge-diagnostic variant with length alone (`diagnostics.length_effect`): the
 log length ratio log2(length_a / length_b), neither centred nor scaled, so its coefficient is the change in
 log-odds per doubling of one answer's length over the other's. arena-hard-auto's length difference over the sum
@@ -67,28 +71,37 @@ def raw_covariates(style_a: np.ndarray, style_b: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Covariates:
-    """Style covariates: values (N, K) after removing `mean` and dividing by `scale`; `names` (K) the features."""
+    """Style covariates: values (N, K) after removing `mean` and dividing by `scale`; `names` (K) the features
+    fitted, `dropped` those left out because they are the same in every outcome."""
 
     values: np.ndarray
     mean: np.ndarray
     scale: np.ndarray
     names: tuple[str, ...] = STYLE_FEATURES
+    dropped: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, coded: CodedOutcomes) -> Covariates:
-        """The covariates of coded outcomes; an InputError when they carry no style counts."""
+        """The centred and scaled covariates of coded outcomes, without the features that never vary; an
+        InputError when the outcomes carry no style counts, no token counts, or no varying feature."""
         if coded.style_a is None or coded.style_b is None:
             raise InputError("style control needs the style counts of both answers: columns tokens_a, headers_a, "
                              "lists_a, bold_a and the same with _b (an answer's n_tokens, n_headers, n_list_items "
                              "and n_bold metadata)")
+        if not (coded.style_a[:, 0].any() or coded.style_b[:, 0].any()):
+            raise InputError("style control: the answers give no token counts (n_tokens; tokens_a and tokens_b are "
+                             "0 in every outcome), so length cannot be controlled: add n_tokens to the answers")
         raw = raw_covariates(coded.style_a, coded.style_b)
-        mean = raw.mean(axis=0)
         scale = raw.std(axis=0, ddof=1) if len(raw) > 1 else np.zeros(raw.shape[1])
-        if not (scale > 0).all():
-            flat = [STYLE_FEATURES[k] for k in np.flatnonzero(~(scale > 0))]
-            raise InputError(f"style control: the style difference {', '.join(flat)} is the same in every outcome, "
-                             "so its effect cannot be estimated")
-        return cls(values=(raw - mean) / scale, mean=mean, scale=scale)
+        varies = scale > 0
+        if not varies.any():
+            raise InputError(f"style control: every style difference ({', '.join(STYLE_FEATURES)}) is the same in "
+                             "every outcome, so no style effect can be estimated")
+        raw = raw[:, varies]
+        mean = raw.mean(axis=0)
+        return cls(values=(raw - mean) / scale[varies], mean=mean, scale=scale[varies],
+                   names=tuple(name for name, kept in zip(STYLE_FEATURES, varies, strict=True) if kept),
+                   dropped=tuple(name for name, kept in zip(STYLE_FEATURES, varies, strict=True) if not kept))
 
 
 LENGTH_RATIO = "log2_length_ratio"
@@ -312,8 +325,9 @@ def sandwich_covariance(start: StyleFit, coded: CodedOutcomes) -> np.ndarray:
     return iv.sandwich_covariance(start.inverse, np.hstack([per_model, per_style]))
 
 
-def coefficient_table(estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict[str, dict[str, float]]:
+def coefficient_table(names: tuple[str, ...], estimate: np.ndarray, lower: np.ndarray,
+                      upper: np.ndarray) -> dict[str, dict[str, float]]:
     """The style coefficients by feature name (log-odds per standard deviation of the style difference)."""
     return {name: {"coefficient": float(estimate[k]), "lower": float(lower[k]), "upper": float(upper[k])}
-            for k, name in enumerate(STYLE_FEATURES)}
+            for k, name in enumerate(names)}
 

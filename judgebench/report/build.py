@@ -51,7 +51,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import column_title
+    from judgebench.present import column_title, fit_lines
 
     html_path = report_path(out)
     directory = prepare_directory(html_path.parent)
@@ -68,7 +68,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     columns = _columns(board.models)
     context = {
         "title": f"judgebench report: {diagnostics.provenance_value(data.judgments, 'judge') or 'judge'}",
-        "meta": board.meta, "models": board.models, "columns": columns,
+        "meta": board.meta, "fit_lines": fit_lines(board.meta), "models": board.models, "columns": columns,
         "titles": [column_title(key, board.meta) for key in columns],
         "images": images, "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(diagnostics_figures), "diagnostics": diagnostics_figures,
