@@ -499,17 +499,23 @@ def diagnose(
     from judgebench.report.inputs import load_run
 
     data = load_run(store=store, results=results, judge=judge_model, template=template)
-    lengths, categories = None, None
+    lengths, categories, warning = None, None, None
     if questions is not None and answers:
         from judgebench.datasets import load_dataset
+        from judgebench.report.inputs import unjudged_texts
 
-        lengths, categories = diagnostics.dataset_facts(load_dataset(questions, answers, allow_missing=True))
+        dataset = load_dataset(questions, answers, allow_missing=True)
+        lengths, categories = diagnostics.dataset_facts(dataset)
+        warning = unjudged_texts(data, dataset)
     models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
     judge_name = diagnostics.provenance_value(data.judgments, "judge")
     figures = diagnostics.diagnose_judgments(
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories,
         own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
+    if warning:
+        figures["warnings"] = [warning]
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
     TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
@@ -572,6 +578,8 @@ def report(
         dataset = load_dataset(questions, answers, allow_missing=True)
     written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
                            shown_pairs=judgments_shown, seed=seed)
+    for warning in written.warnings:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
     typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {written.pairs_shown} of {written.pairs_total} "
                f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
 

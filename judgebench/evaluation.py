@@ -470,8 +470,11 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
-    """Who judged what and how: recorded in leaderboard.json's meta."""
+    """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
+    which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
+    that the answers given with the run are the ones judged)."""
     return {**run_fingerprint(settings, dataset, template), "engine": settings.judge.engine,
+            "sampling": template.sampling_params(settings.max_tokens, settings.temperature),
             "pairs": settings.pairs, "questions": len(dataset.questions),
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,

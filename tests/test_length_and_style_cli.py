@@ -88,11 +88,11 @@ def test_length_bias_is_measured_net_of_model_strength(judge_server, tmp_path, l
     assert "length bias net of model strength: log-odds per doubling of length" in page and verdict in page
 
 
-def test_style_control_of_plain_text_answers(judge_server, tmp_path):
+def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_server, tmp_path):
     """Plain-text answers: no markdown, so only length can be controlled (it was exit 2, "the style difference
     header_density, list_density, bold_density is the same in every outcome"). Answers without n_tokens: the
-    error says so (it said length "is the same in every outcome"). Answers missing from the files: an error, not
-    a traceback."""
+    error says so (it said length "is the same in every outcome"). Answers other than those judged: a warning
+    with their count; answers missing from the files: an error, not a traceback."""
     answers = write_data(tmp_path, n_tokens=True)
     run(tmp_path, judge_server.base_url)
     done = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "100", "--out", "sc", *DATA,
@@ -114,6 +114,17 @@ def test_style_control_of_plain_text_answers(judge_server, tmp_path):
     bare = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--questions",
                       "questions.jsonl", "--answers", "bare.jsonl", cwd=tmp_path)
     assert bare.returncode == 2 and "give no n_tokens" in bare.stderr and "same in every outcome" not in bare.stderr
+
+    edited = [dict(row, turns=[row["turns"][0] + " (edited)"]) if row["model"] == "elm-1b" and k % 40 < 3 else row
+              for k, row in enumerate(answers)]
+    write_jsonl(tmp_path / "edited.jsonl", edited)
+    warned = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--out", "e",
+                        "--questions", "questions.jsonl", "--answers", "edited.jsonl", cwd=tmp_path)
+    assert warned.returncode == 0, warned.stderr
+    warning = "3 of the 240 judged answers differ from the texts given (for example elm-1b's answer to question p01)"
+    assert warning in " ".join(warned.stderr.split()) and warning in (tmp_path / "e" / "leaderboard.md").read_text()
+    same = judgebench("diagnose", "--results", "out", *DATA, cwd=tmp_path)
+    assert same.returncode == 0 and "differ" not in same.stderr
 
     write_jsonl(tmp_path / "four.jsonl", [row for row in answers if row["model"] != "elm-1b"])
     missing = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--questions",

@@ -32,13 +32,14 @@ TEXT_LIMIT = 1500  # characters of each question, answer and judge output shown 
 @dataclass
 class Report:
     """What `write_report` wrote: the HTML file, the plots beside it (name -> (png, svg)), its size in
-    bytes and how many pairs the judgment browser shows of how many."""
+    bytes, how many pairs the judgment browser shows of how many, and the warnings the page shows."""
 
     html: Path
     plots: dict[str, tuple[Path, Path]] = field(default_factory=dict)
     size: int = 0
     pairs_shown: int = 0
     pairs_total: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
@@ -78,7 +79,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     }
     html = _template().render(**context)
     atomic_write_text(html_path, html)
-    return Report(html_path, plots, len(html.encode("utf-8")), len(browser), total)
+    return Report(html_path, plots, len(html.encode("utf-8")), len(browser), total, list(board.meta["warnings"]))
 
 
 def report_path(out: str | Path) -> Path:
