@@ -262,12 +262,14 @@ def _say_stopped(tally: Tally) -> None:
 
 
 def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
-    """The leaderboard table (unless `console` is None) and, on stderr, its warnings (few questions, an
-    automatic weak ridge...)."""
+    """The leaderboard table and what its fit adjusted for (style, position: `present.fit_lines`), unless `console`
+    is None, and, on stderr, its warnings (few questions, an automatic weak ridge...)."""
     from judgebench import present
 
     if console is not None:
         console.print(present.leaderboard_table(board, console.width), crop=False)  # wider only if it must be
+        for line in present.fit_lines(board.meta):
+            console.print(line, markup=False, highlight=False)
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 
@@ -488,17 +490,23 @@ def diagnose(
     from judgebench.report.inputs import load_run
 
     data = load_run(store=store, results=results, judge=judge_model, template=template)
-    lengths, categories = None, None
+    lengths, categories, warning = None, None, None
     if questions is not None and answers:
         from judgebench.datasets import load_dataset
+        from judgebench.report.inputs import unjudged_texts
 
-        lengths, categories = diagnostics.dataset_facts(load_dataset(questions, answers, allow_missing=True))
+        dataset = load_dataset(questions, answers, allow_missing=True)
+        lengths, categories = diagnostics.dataset_facts(dataset)
+        warning = unjudged_texts(data, dataset)
     models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
     judge_name = diagnostics.provenance_value(data.judgments, "judge")
     figures = diagnostics.diagnose_judgments(
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories,
         own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
+    if warning:
+        figures["warnings"] = [warning]
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
     TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
@@ -568,6 +576,8 @@ def report(
         dataset = load_dataset(questions, answers, allow_missing=True)
     written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
                            shown_pairs=judgments_shown, seed=seed, ratings=ratings)
+    for warning in written.warnings:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
     browser = (f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" if not data.imported
                else f"no judgment browser: {data.source} holds no judgments.jsonl")
     typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {browser}) and {2 * len(written.plots)} plots "

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, StorageError
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
 from judgebench.leaderboard import Leaderboard, build
 
 if TYPE_CHECKING:
@@ -323,18 +323,29 @@ def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult)
 _STYLE_METADATA = {"tokens": "n_tokens", "headers": "n_headers", "lists": "n_list_items", "bold": "n_bold"}
 
 
-def check_style_counts(dataset: Dataset) -> None:
-    """Refuse style control, before any judge call, when some answer has no token count (n_tokens)."""
-    missing = sorted({model for (_, model), answer in dataset.answers.items() if "n_tokens" not in answer.metadata})
+def check_style_counts(dataset: Dataset, judged: set[tuple[str, str]] | None = None) -> None:
+    """Refuse style control, before any judge call, when some answer (of those `judged`, (question_id, model);
+    default: all) has no token count (n_tokens)."""
+    missing = sorted({model for (question_id, model), answer in dataset.answers.items()
+                      if "n_tokens" not in answer.metadata and (judged is None or (question_id, model) in judged)})
     if missing:
-        raise ConfigError(f"style_control needs each answer's token count (n_tokens; arena-hard-auto's token_len), "
-                          f"which the answers of {', '.join(missing[:5])} do not give: add it to the answers "
-                          "files, or turn style control off")
+        raise ConfigError(f"style control needs each answer's token count, and the answers of "
+                          f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} give no n_tokens "
+                          "(arena-hard-auto's token_len): add it to the answers files, or turn style control off")
 
 
 def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits."""
+    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits;
+    an InputError when an answer judged is missing from `dataset`, a ConfigError when one gives no token count."""
     outcomes = outcomes.copy()
+    judged = {(str(q), str(m)) for side in ("a", "b")
+              for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"], strict=True)}
+    missing = sorted(judged - set(dataset.answers))
+    if missing:
+        raise InputError(f"style control needs the style counts of every answer judged, and the answers files have "
+                         f"no answer of {missing[0][1]} to question {missing[0][0]} ({len(missing)} judged answers "
+                         "missing): give the answers files of the run")
+    check_style_counts(dataset, judged)
     for side in ("a", "b"):
         answers = [dataset.answers[(q, m)].metadata for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"],
                                                                      strict=True)]
@@ -463,8 +474,11 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
-    """Who judged what and how: recorded in leaderboard.json's meta."""
+    """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
+    which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
+    that the answers given with the run are the ones judged)."""
     return {**run_fingerprint(settings, dataset, template), "engine": settings.judge.engine,
+            "sampling": template.sampling_params(settings.max_tokens, settings.temperature),
             "pairs": settings.pairs, "questions": len(dataset.questions),
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
@@ -685,7 +699,7 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     import numpy as np
 
     from judgebench import diagnostics
-    from judgebench.datasets.gold import ANSWER_B
+    from judgebench.datasets.gold import ANSWER_A, ANSWER_B
     from judgebench.verdicts import orient_games
 
     oriented = orient_games(result.games, baseline=ANSWER_B)  # answer A is model_a of every pair
@@ -696,9 +710,14 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     figures = diagnostics.diagnose_judgments(
         result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence, lengths=lengths,
         categories=categories, provenance={"gold": str(gold), "engine": settings.judge.engine})
+    p_a_first = a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
+    p_a_second = a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
+    labels = [pair.label for pair in pairs]
     figures["gold"] = diagnostics.gold_agreement(
-        a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
-        a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],
-        sources=[pair.source for pair in pairs], categories=[pair.category for pair in pairs],
-        confidence=settings.confidence)
+        p_a_first, p_a_second, labels, sources=[pair.source for pair in pairs],
+        categories=[pair.category for pair in pairs], confidence=settings.confidence)
+    # the pseudo-models' strengths stand for the gold file's columns: the length preference is net of the labels
+    figures["length_bias"]["net_effect"] = diagnostics.gold_length_effect(
+        p_a_first, p_a_second, labels, [lengths[(pair_id, ANSWER_A)] for pair_id in ids],
+        [lengths[(pair_id, ANSWER_B)] for pair_id in ids], confidence=settings.confidence)
     return figures

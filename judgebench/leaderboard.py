@@ -399,7 +399,9 @@ def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: 
 def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | None,
                       options: _Options) -> _Ratings:
     """Style-adjusted Bradley-Terry ratings (`ratings.style`), with the style coefficients and their intervals
-    in the meta; intervals and anchor-free ranks exactly as for plain Bradley-Terry."""
+    in the meta (`style_features`: the features fitted; `style_features_dropped`: those the same in every
+    outcome, such as the markdown of plain-text answers, left out); intervals and anchor-free ranks exactly as
+    for plain Bradley-Terry."""
     from judgebench.ratings import style
 
     ridge = _ridge(pair_counts(coded), options)
@@ -407,7 +409,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     m = coded.n_models
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
-                             "regularization": ridge, "style_features": list(style.STYLE_FEATURES)}
+                             "regularization": ridge, "style_features": list(fit.covariates.names),
+                             "style_features_dropped": list(fit.covariates.dropped)}
     caveats: list[str] = []
     if options.interval == "bootstrap":
         weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
@@ -433,7 +436,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
                                                     options.confidence, degrees_of_freedom)
         samples = None
         extra["degrees_of_freedom"] = degrees_of_freedom
-    extra["style_coefficients"] = style.coefficient_table(fit.coefficients, coef_lower, coef_upper)
+    extra["style_coefficients"] = style.coefficient_table(fit.covariates.names, fit.coefficients, coef_lower,
+                                                          coef_upper)
     reference = baseline if baseline is not None else anchor
     base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
     probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
@@ -454,13 +458,7 @@ def auto_ridge_warning(ridge: float) -> str:
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
     """The options' ridge penalty; `None` means plain maximum likelihood where it exists, else AUTO_RIDGE."""
-    if options.regularization is not None:
-        return options.regularization
-    try:
-        bt.check_identifiable(counts)
-    except InputError:
-        return AUTO_RIDGE
-    return 0.0
+    return options.regularization if options.regularization is not None else bt.automatic_ridge(counts)
 
 
 def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:

@@ -62,9 +62,35 @@ def column_title(key: str, meta: dict[str, Any]) -> str:
 
 
 def method_title(meta: dict[str, Any]) -> str:
-    """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
-    title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
+    """'Bradley-Terry vs base', 'win rate vs gpt-4', 'style-controlled Bradley-Terry', ...: what the ratings
+    are."""
+    title = ("style-controlled " if meta.get("style_control") else "") + _METHOD_NAMES.get(meta["method"],
+                                                                                         str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def fit_lines(meta: dict[str, Any]) -> list[str]:
+    """What a Bradley-Terry fit adjusted for besides the models, one line each, with the leaderboard's
+    intervals: the style coefficients of a style-controlled fit (and the features left out because they never
+    vary), the fitted first-position effect."""
+    level = f"{100 * meta.get('confidence', 0.95):g}%"
+    lines = []
+    coefficients = meta.get("style_coefficients")
+    if coefficients:
+        shown = "; ".join(f"{name} {c['coefficient']:.3f} [{c['lower']:.3f}, {c['upper']:.3f}]"
+                          for name, c in coefficients.items())
+        dropped = meta.get("style_features_dropped")
+        lines.append(f"Style control: ratings net of answer style; coefficients in log-odds per standard deviation of "
+                     f"each style difference (0 = no effect), {level} intervals: {shown}"
+                     + (f"; not fitted, the same in every outcome: {', '.join(dropped)}" if dropped else "") + ".")
+    effect = meta.get("position_effect")
+    if isinstance(effect, dict) and effect.get("log_odds") is not None:
+        lines.append(f"Position effect fitted (the first-shown answer's advantage, like home advantage in sports): "
+                     f"{effect['log_odds']:.3f} [{effect['lower']:.3f}, {effect['upper']:.3f}] log-odds ({level} "
+                     f"interval; 0 = none); P(first wins between equal models) {effect['first_win_probability']:.3f} "
+                     f"[{effect['first_win_probability_lower']:.3f}, {effect['first_win_probability_upper']:.3f}]"
+                     + (f"; {effect['note']}" if effect.get("note") else "") + ".")
+    return lines
 
 
 def _board_title(meta: dict[str, Any]) -> str:
@@ -151,7 +177,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     notes = table_notes(board, [key for key, _ in shown])
     lines = [f"# {_board_title(board.meta)}", "",
              f"Intervals: {board.meta['interval_label']}. {rank_rule(board.meta)}", "", provenance_line(board.meta),
-             "",
+             "", *(line for fitted in fit_lines(board.meta) for line in (fitted, "")),
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
              *([" ".join(f"{note}." for note in notes), ""] if notes else []),
@@ -269,6 +295,11 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     table.add_column("value", justify="right", no_wrap=True)
     table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
     table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
+    effect = (evaluation.judge_diagnostics.get("length_bias") or {}).get("net_effect") or {}
+    if effect.get("log_odds") is not None:  # the verdict on length bias (`judgebench diagnose` has the rest)
+        table.add_row("length bias net of model strength (log-odds per doubling of length; 0 = none)",
+                      _interval_cell({"value": effect["log_odds"], **effect}))
+        table.add_row("  verdict on length bias", effect["verdict"])
     table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
@@ -550,10 +581,7 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
         if key in figures:
             rows.append((title, _rate_cell(figures[key])))
-    length = figures.get("length_bias") or {}
-    rows.append(("longer answer wins (decisive pairs; 0.5 = no length bias)",
-                 _rate_cell(length.get("longer_answer_win_rate"))
-                 if length.get("longer_answer_win_rate") else "- (answer lengths unknown: give --answers)"))
+    rows += length_bias_rows(figures.get("length_bias") or {})
     own = figures.get("self_preference")
     if own:
         rows.append((f"self-preference: score of {', '.join(own['models'])} vs others",
@@ -572,6 +600,39 @@ def diagnostics_intervals(figures: dict[str, Any]) -> str:
     """'95% intervals, clustered by question': what the intervals of diagnostics.json are, at their own level,
     which need not be the ratings' (a run rated at 90% whose diagnostics were written at 95%)."""
     return f"{100 * figures.get('confidence', 0.95):g}% intervals, clustered by question"
+
+
+# Why the raw share of pairs won by the longer answer is high without any length bias of the judge.
+_RAW_LENGTH_CAVEAT = {"model strength": "also high when the better models write longer answers",
+                      "the gold label": "also high when the better answers are the longer ones"}
+
+
+def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
+    """The length-bias rows of the diagnostics: the judge's preference for length net of model strength (or of
+    the gold label), its verdict, and the raw share of pairs the longer answer won, labelled as what it is."""
+    raw = length.get("longer_answer_win_rate")
+    if not raw:
+        return [("length bias", "- (answer lengths unknown: give --answers)")]
+    effect = length.get("net_effect") or {}
+    controls = effect.get("controls", "model strength")
+    rows = []
+    if "net_effect" not in length:
+        rows.append(("length bias net of model strength",
+                     "- (diagnostics.json of an older judgebench: diagnose again)"))
+    elif effect.get("log_odds") is None:
+        rows.append((f"length bias net of {controls}", str(effect.get("note", "-"))))
+    else:
+        rows += [(f"length bias net of {controls}: log-odds per doubling of length (0 = none)",
+                  f"{_interval_cell({'value': effect['log_odds'], **effect})}  n={effect['n']:g}"),
+                 ("  P(an answer twice as long as its equal wins)",
+                  f"{effect['twice_as_long_win_probability']:.3f} [{effect['twice_as_long_win_probability_lower']:.3f}"
+                  f", {effect['twice_as_long_win_probability_upper']:.3f}]"),
+                 ("  verdict (from this net figure)", effect["verdict"])]
+        if effect.get("note"):
+            rows.append((f"  note: {effect['note']}", ""))
+    rows.append((f"longer answer wins, raw share of decisive pairs (not a bias measure: "
+                 f"{_RAW_LENGTH_CAVEAT[controls]})", _rate_cell(raw)))
+    return rows
 
 
 def judge_diagnostics_table(figures: dict[str, Any]) -> Table:

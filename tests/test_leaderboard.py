@@ -516,6 +516,11 @@ def test_position_effect_from_home_and_away_outcomes(shared_data, tmp_path):
     assert done.returncode == 0, done.stderr
     effect = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["position_effect"]
     assert round(effect["log_odds"], 3) == 0.302
+    # the terminal and leaderboard.md show it, with its interval (it was only in leaderboard.json)
+    shown = (f"Position effect fitted (the first-shown answer's advantage, like home advantage in sports): 0.302 "
+             f"[{effect['lower']:.3f}, {effect['upper']:.3f}] log-odds (95% interval; 0 = none)")
+    assert shown in " ".join(done.stdout.split()) and shown in (tmp_path / "leaderboard.md").read_text()
+    assert "Position effect" not in run_cli("--outcomes", str(home_first), "--rounds", "20").stdout
 
 
 def ranks_of(board: leaderboard.Leaderboard) -> dict[str, int]:

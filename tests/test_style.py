@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -151,6 +152,23 @@ def test_leaderboard_style_control_reports_coefficients_and_anchor_free_ranks(tm
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]
     assert set(meta["style_coefficients"]) == set(style.STYLE_FEATURES)
+
+
+def test_features_that_never_vary_are_left_out_and_token_counts_are_required():
+    """Plain-text answers (no markdown: every density 0) are controlled for length alone, the markdown features
+    named as dropped; outcomes whose token counts are all 0 (answers without n_tokens) are refused as such."""
+    coded = simulate(np.random.default_rng(6), 40)
+    plain = [np.column_stack([side[:, :1], np.zeros((len(side), 3))]) for side in (coded.style_a, coded.style_b)]
+    covariates = style.Covariates.of(replace(coded, style_a=plain[0], style_b=plain[1]))
+    assert covariates.names == ("length",) and covariates.dropped == style.STYLE_FEATURES[1:]
+    full = style.Covariates.of(coded)
+    np.testing.assert_allclose(covariates.values[:, 0], full.values[:, 0])
+    board = leaderboard.build(replace(coded, style_a=plain[0], style_b=plain[1]), style_control=True, rounds=20)
+    assert list(board.meta["style_coefficients"]) == ["length"]
+    assert board.meta["style_features_dropped"] == list(style.STYLE_FEATURES[1:])
+    untokened = [np.column_stack([np.zeros(len(side)), side[:, 1:]]) for side in (coded.style_a, coded.style_b)]
+    with pytest.raises(InputError, match="give no token counts"):
+        style.Covariates.of(replace(coded, style_a=untokened[0], style_b=untokened[1]))
 
 
 def test_style_control_needs_style_columns_and_bradley_terry():

@@ -861,6 +861,16 @@ def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None
                      f"their ratings would be infinite; {remedy}")
 
 
+def automatic_ridge(counts: PairCounts) -> float:
+    """The ridge of a fit whose regularization is not chosen: 0 (plain maximum likelihood) where the
+    maximum-likelihood ratings exist (`check_identifiable`), else the weak AUTO_RIDGE."""
+    try:
+        check_identifiable(counts)
+    except InputError:
+        return AUTO_RIDGE
+    return 0.0
+
+
 def _check_tie_share(counts: PairCounts, layout: Layout | None) -> None:
     if layout is not None and layout.davidson:
         share = counts.total_ties() / counts.games.sum()

@@ -37,13 +37,14 @@ TEXT_LIMIT = 1500  # characters of each question, answer and judge output shown 
 @dataclass
 class Report:
     """What `write_report` wrote: the HTML file, the plots beside it (name -> (png, svg)), its size in
-    bytes and how many pairs the judgment browser shows of how many."""
+    bytes, how many pairs the judgment browser shows of how many, and the warnings the page shows."""
 
     html: Path
     plots: dict[str, tuple[Path, Path]] = field(default_factory=dict)
     size: int = 0
     pairs_shown: int = 0
     pairs_total: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
@@ -60,7 +61,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import column_title, method_title, rank_rule
+    from judgebench.present import column_title, fit_lines, method_title, rank_rule
     from judgebench.report import plots
 
     html_path = report_path(out)
@@ -91,13 +92,13 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
         "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported,
         "meta": board.meta, "rows": _table_rows(board.models, columns, board.meta),
         "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
-        "notes": _leaderboard_notes(board, columns),
+        "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
         "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
     }
     html = _template().render(**context)
     atomic_write_text(html_path, html)
     return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
-                  judged.get("pairs_total", 0))
+                  judged.get("pairs_total", 0), list(board.meta.get("warnings") or []))
 
 
 def _judged(data: RunData, board: Any, outcomes: pd.DataFrame, dataset: Any, figures: dict[str, Any],
@@ -151,10 +152,15 @@ def _judged_plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np
                                      ("tie rate", figures.get("tie_rate"))],
         0.5, "0.5: no first-slot preference", referenced=[name for name, _ in first_slot])
     length = figures.get("length_bias") or {}
+    net = length.get("net_effect") or {}
+    twice = ({"value": net["twice_as_long_win_probability"], "lower": net["twice_as_long_win_probability_lower"],
+              "upper": net["twice_as_long_win_probability_upper"]} if net.get("log_odds") is not None else None)
     own = (figures.get("self_preference") or {}).get("own_score")
     drawn["length"] = plots.rates_with_intervals(
-        f"Length bias ({level})", [("longer answer wins (decisive pairs)", length.get("longer_answer_win_rate")),
-                                   ("self-preference: own models' score", own)], 0.5, "0.5: no preference")
+        f"Length bias and self-preference ({level})",
+        [(f"net of {net.get('controls', 'model strength')}:\nP(twice as long wins)", twice),
+         ("longer answer wins, raw\n(not a bias measure)", length.get("longer_answer_win_rate")),
+         ("self-preference: own models' score", own)], 0.5, "0.5: no preference (net figure)")
     return drawn
 
 
