@@ -80,7 +80,7 @@ def fit_lines(meta: dict[str, Any]) -> list[str]:
         shown = "; ".join(f"{name} {c['coefficient']:.3f} [{c['lower']:.3f}, {c['upper']:.3f}]"
                           for name, c in coefficients.items())
         dropped = meta.get("style_features_dropped")
-        lines.append(f"Style control: ratings net of answer style; coefficients in log-odds per standard deviation of "
+        lines.append(f"Style control: ratings net of answer style; coefficients in log-odds per root mean square of "
                      f"each style difference (0 = no effect), {level} intervals: {shown}"
                      + (f"; not fitted, the same in every outcome: {', '.join(dropped)}" if dropped else "") + ".")
     effect = meta.get("position_effect")
