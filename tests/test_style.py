@@ -77,8 +77,7 @@ def test_markdown_counters_follow_arena_hard_rules():
 
 def test_adjusted_ratings_recover_the_strengths():
     """Soft verdicts equal to the judge's probabilities: the fit recovers the strengths to 0.02 and the length
-    effect to 2% of its size; a plain Bradley-Terry fit
-    credits the verbose models instead."""
+    effect to 2% of its size; a plain Bradley-Terry fit credits the verbose models instead."""
     coded = simulate(np.random.default_rng(1), 400, soft=True)
     fit = style.fit(coded)
     truth = STRENGTH - STRENGTH.mean()
