@@ -3,8 +3,8 @@
 The Python API (what the `judgebench` command calls):
 
 - `evaluate(settings) -> Evaluation`: judge what the store lacks, rate, diagnose the judge, account cost;
-- `rate(source, settings=None, **options) -> Leaderboard`: rate a store, an outcomes file or table, or
-  AlpacaEval annotations;
+- `rate(source, settings=None, **options) -> Leaderboard`: rate a run's results folder (as `leaderboard
+  --results`), a store, an outcomes file or table, or AlpacaEval annotations;
 - `gate(settings, candidate, reference=None, **options) -> CheckReport`: the regression gate of `judgebench
   check` (its report's `to_json()` is what `check --json` writes; the name `check` is the module's);
 - `Evaluation` and `Leaderboard` expose DataFrames and `.write(dir)`, which writes the CLI's files.

@@ -13,8 +13,10 @@ The effect is the mean score over questions (the question is the unit) and the d
 pass when the interval lies above the threshold, regression when below, undecided otherwise
 (ratings/sequential.py: a Student t interval for a fixed sample, or an anytime-valid confidence sequence
 with `sequential`, judged in seeded random batches and stopped once decided). Per category, the same decision
-with Holm-adjusted p-values. Everything is computed by pure functions over a per-question frame; the one place
-that judges is `judge_questions`, which calls the runner with the store, so nothing is judged twice.
+with Holm-adjusted p-values. The check's one decision (`gate_decision`) is the overall one, a regression when a
+category regresses under --fail-on any-category, or an undecided one counted as --undecided says; the exit
+code and every output follow it. Everything is computed by pure functions over a per-question frame; the one
+place that judges is `judge_questions`, which calls the runner with the store, so nothing is judged twice.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import PLAN_SETTINGS, RunConfig, how_to_set, setting_name
+from judgebench.config import PLAN_SETTINGS, RatingsSettings, RunConfig, how_to_set, setting_label, setting_name
 from judgebench.engines.base import EventHandler
 from judgebench.errors import (
     EXIT_FAILED_GAMES,
@@ -48,6 +50,7 @@ from judgebench.errors import (
 )
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import atomic_write_text, json_safe
+from judgebench.present import counted
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
     HORIZON,
@@ -67,6 +70,7 @@ option_name = functools.partial(setting_name, option=True)
 set_option = functools.partial(how_to_set, option=True)
 
 UNCATEGORISED = "(none)"
+MIN_QUESTIONS = 2  # the fewest question scores a decision is made on (overall, or per category)
 SHORT = 160  # characters of an answer or a judge's reasoning shown in the summary
 WORST_SHOWN = 5
 
@@ -79,7 +83,7 @@ class CheckOptions:
     reference: str | None = None
     against: Path | None = None
     margin: float = 0.05
-    confidence: float = 0.95
+    confidence: float | None = None  # None: the settings' ([ratings] confidence), see `level`
     sequential: bool = False
     batch_size: int = 50
     max_questions: int | None = None
@@ -87,13 +91,23 @@ class CheckOptions:
     undecided: Literal["pass", "fail"] | None = None
     allow_failed: bool = False
 
+    @property
+    def level(self) -> float:
+        """The confidence level of the decision: `confidence`, else the settings' default (`run_check` sets it
+        from the config's [ratings] confidence first, so a check decides at the level the file states)."""
+        return RatingsSettings.model_fields["confidence"].default if self.confidence is None else self.confidence
+
+    def with_settings(self, config: RunConfig) -> CheckOptions:
+        """These options with the config's [ratings] confidence when no confidence was given (--confidence wins)."""
+        return self if self.confidence is not None else replace(self, confidence=config.confidence)
+
     def validate(self) -> None:
         """Refuse a bad option (ConfigError), naming it as `check`'s flag on the command line and as the
         field of this class from Python (`option_name`)."""
         name = option_name
         if not 0 < self.margin < 0.5:
             raise ConfigError(f"{name('margin')} is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
-        if not 0.5 <= self.confidence < 1:
+        if self.confidence is not None and not 0.5 <= self.confidence < 1:
             raise ConfigError(f"{name('confidence')} is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
         if self.max_questions is not None and self.max_questions < 2:
             raise ConfigError(f"{name('max_questions')} must be at least 2")
@@ -128,6 +142,23 @@ class Scale:
     def against_run(cls, margin: float) -> Scale:
         return cls(-1.0, 1.0, -margin,
                    "the candidate's win rate against the baseline minus the reference's")
+
+
+UNUSED_SETTINGS = ("models", "pairs", "baseline", "opponents", *PLAN_SETTINGS, "out", "judge_family",
+                   *(name for name in RatingsSettings.model_fields if name not in ("confidence", "seed", "baseline")))
+"""Run settings a check does not use: it judges --candidate against --reference (the run's baseline with
+--against) on every question, and decides from its own interval (at --confidence, else [ratings] confidence)."""
+
+
+def unused_settings(config: RunConfig) -> str | None:
+    """A note naming the settings given (in the file, or from Python) that a check does not use, and what it
+    uses instead; None when there are none. A note, not an error: one config often serves `run` and `check`."""
+    given = [setting_label((name,)) for name in UNUSED_SETTINGS if name in config.model_fields_set]
+    if not given:
+        return None
+    return (f"check does not use {', '.join(given)}: it judges --candidate against --reference (with --against, "
+            "the run's baseline) on every question, and decides from its own interval (at --confidence, else at "
+            "[ratings] confidence)")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -176,10 +207,17 @@ class Judged:
     p_pass: float
     questions_needed: int | None  # in all, counting those judged; when undecided
 
+    @property
+    def more_questions_needed(self) -> int | None:
+        """`questions_needed` less those judged: the further questions that would likely decide it."""
+        return None if self.questions_needed is None else self.questions_needed - self.test.n
+
     def figures(self) -> dict[str, Any]:
+        """The JSON figures; `questions_needed` counts the questions judged, `more_questions_needed` does not."""
         return {"name": self.name, "decision": self.decision, "n_questions": self.test.n,
                 "mean": float(self.test.mean), "lower": float(self.test.lower), "upper": float(self.test.upper),
-                "p_pass": self.p_pass, "p_regression": self.p_regression, "questions_needed": self.questions_needed}
+                "p_pass": self.p_pass, "p_regression": self.p_regression, "questions_needed": self.questions_needed,
+                "more_questions_needed": self.more_questions_needed}
 
 
 def interval_for(scores: np.ndarray, scale: Scale, confidence: float, sequential: bool) -> Test:
@@ -194,7 +232,7 @@ def questions_needed(scores: np.ndarray, scale: Scale, options: CheckOptions, ev
     sample, from the measured mean and spread; for a sequential check, these questions and the further ones
     after which continued sequences decide (looking every `every` questions). Always more than `scores` holds;
     None when no number of questions up to HORIZON more would likely decide it."""
-    args = (scores, scale.threshold, options.confidence, scale.low, scale.high)
+    args = (scores, scale.threshold, options.level, scale.low, scale.high)
     if not options.sequential:
         return questions_to_decide(*args)
     more = more_questions_to_decide(*args, every=every)
@@ -204,22 +242,32 @@ def questions_needed(scores: np.ndarray, scale: Scale, options: CheckOptions, ev
 def judge_set(name: str, scores: np.ndarray, scale: Scale, options: CheckOptions, every: int) -> Judged:
     """The three-way decision on one set of question scores; when undecided, about how many questions in all
     would decide it (`questions_needed`)."""
-    test = interval_for(scores, scale, options.confidence, options.sequential)
-    decision = str(decide(test.p_above, test.p_below, options.confidence))
+    test = interval_for(scores, scale, options.level, options.sequential)
+    decision = str(decide(test.p_above, test.p_below, options.level))
     needed = questions_needed(scores, scale, options, every) if decision == "undecided" else None
     return Judged(name, decision, test, float(test.p_below), float(test.p_above), needed)
 
 
+def category_scores(frame: pd.DataFrame) -> tuple[list[tuple[str, np.ndarray]], dict[str, int]]:
+    """The scores of each category that can be decided (at least MIN_QUESTIONS questions), and the question
+    counts of those too small to decide. None of either when all questions share one category (its decision
+    would be the overall one)."""
+    groups = [(str(name), group["score"].to_numpy()) for name, group in frame.groupby("category", sort=True)]
+    if len(groups) < 2:
+        return [], {}
+    return ([(name, scores) for name, scores in groups if len(scores) >= MIN_QUESTIONS],
+            {name: len(scores) for name, scores in groups if len(scores) < MIN_QUESTIONS})
+
+
 def judge_categories(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -> list[Judged]:
-    """The decision per category (at least two questions each), with Holm's correction across categories.
+    """The decision per category (`category_scores`: those large enough), with Holm's correction across them.
 
     Each side (pass, regression) is a family of one test per category, tested at (1 - confidence) / 2 on
     Holm-adjusted p-values, so the chance of naming any category falsely is at most that, whatever the
     dependence between categories. Intervals are shown unadjusted.
     """
-    groups = [(str(name), group["score"].to_numpy()) for name, group in frame.groupby("category", sort=True)
-              if len(group) >= 2]
-    if len(groups) < 2:
+    groups, _ = category_scores(frame)
+    if not groups:
         return []
     # a category gets about its share of each batch, so a sequential check looks at it that often
     looks = [max(1, round(options.batch_size * len(scores) / len(frame))) for _, scores in groups]
@@ -229,11 +277,11 @@ def judge_categories(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -
     p_pass = holm(np.array([j.p_pass for j in judged]))
     for item, (_, scores), every, p_r, p_p in zip(judged, groups, looks, p_regression, p_pass, strict=True):
         item.p_regression, item.p_pass = float(p_r), float(p_p)
-        item.decision = str(decide(p_p, p_r, options.confidence))
+        item.decision = str(decide(p_p, p_r, options.level))
         if item.decision != "undecided":
             item.questions_needed = None
         elif item.questions_needed is None:  # decided alone, not after Holm's correction: at its strictest level
-            strictest = replace(options, confidence=1 - (1 - options.confidence) / len(groups))
+            strictest = replace(options, confidence=1 - (1 - options.level) / len(groups))
             item.questions_needed = questions_needed(scores, scale, strictest, every)
     return judged
 
@@ -252,10 +300,37 @@ def count_flips(frame: pd.DataFrame) -> dict[str, int]:
 # The report
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """The questions a check could use: of the `total` it compares on (the question set; with --against, the
+    questions that run judged), `available` have answers from both sides; `skipped` counts, per model, those it
+    has no answer for (left out under allow_missing, never judged)."""
+
+    total: int
+    available: int
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, questions: list[str], usable: list[str], dataset: Dataset, models: list[str]) -> Coverage:
+        """The coverage of `questions`, of which `usable` have answers from all `models`."""
+        missing = {model: sum((q, model) not in dataset.answers for q in questions) for model in models}
+        return cls(len(questions), len(usable), {model: n for model, n in missing.items() if n})
+
+    def note(self) -> str | None:
+        """The questions skipped and why, in words (None when none were)."""
+        if not self.skipped:
+            return None
+        who = ", ".join(f"{model} to {counted(n, 'question')}" for model, n in sorted(self.skipped.items()))
+        return (f"{self.total - self.available:,} of {self.total:,} questions skipped: no answer from {who} "
+                "(--allow-missing)")
+
+
 @dataclass
 class CheckReport:
-    """Everything a check decided and measured; `exit_code` follows DESIGN.md (0, 1, 3, 4; 130 or 143 when a
-    signal stopped it, `stopped_by`: then it decided nothing, and `overall` is None)."""
+    """Everything a check decided and measured. `decision` is the check's one decision, which every output
+    shows and `exit_code` follows (DESIGN.md: 0, 1, 3, 4; 130 or 143 when a signal stopped it, `stopped_by`:
+    then it decided nothing, and `overall` is None); `reason` says why it differs from the overall result
+    when the options (--fail-on, --undecided) made it so. Both are set by `finish`."""
 
     options: CheckOptions
     scale: Scale
@@ -268,20 +343,40 @@ class CheckReport:
     accounting: dict[str, Any]
     n_failed: int
     exit_code: int = EXIT_OK
-    failing_categories: list[str] = field(default_factory=list)
-    questions_available: int | None = None  # usable by the check (a --max-questions sample may use fewer)
+    decision: str = "failed"  # pass, regression, undecided, stopped, or failed (games failed: no decision)
+    reason: str = ""
+    small_categories: dict[str, int] = field(default_factory=dict)  # too few questions to decide: their counts
+    coverage: Coverage | None = None  # None: not known (a report made from scores alone)
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
     failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
 
+    @property
+    def regressed_categories(self) -> list[str]:
+        """The categories decided a regression, whether or not they fail the check."""
+        return [c.name for c in self.categories if c.decision == "regression"]
+
+    @property
+    def failing_categories(self) -> list[str]:
+        """The categories whose regression fails the check (only with --fail-on any-category)."""
+        return [c.name for c in self.categories if self.fails(c)]
+
+    def fails(self, item: Judged) -> bool:
+        """Whether this result fails the check: the overall one when a regression (or undecided, with
+        --undecided fail); a category's when a regression and --fail-on any-category. The one rule behind the
+        decision, the exit code, the JUnit failures and the GitHub errors."""
+        if item is self.overall:
+            return item.decision == "regression" or (item.decision == "undecided" and self.options.undecided == "fail")
+        return item.decision == "regression" and self.options.fail_on == "any-category"
+
     def rule(self) -> str:
-        """The result and the rule it follows, in words."""
+        """The overall result and the rule it follows, in words."""
         if self.stopped_by is not None:
             return stopped_rule(self.stopped_by)
         if self.overall is None:
             why = f" ({'; '.join(self.failures)})" if self.failures else ""
             return (f"no decision: {self.n_failed} games failed{why}; run again to retry them "
                     f"(or {set_option('allow_failed')} to decide on the complete questions)")
-        o, level, t = self.overall, f"{self.options.confidence:.0%}", self.scale.threshold
+        o, level, t = self.overall, f"{self.options.level:.0%}", self.scale.threshold
         figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
                    f"{o.test.n} questions")
         if o.decision == "pass":
@@ -289,33 +384,48 @@ class CheckReport:
         if o.decision == "regression":
             return f"regression: with {level} confidence {self.scale.quantity} is below {_pct(t)}; {figures}"
         if o.questions_needed is not None:
-            more = (f"about {o.questions_needed - o.test.n:,} more questions ({o.questions_needed:,} in all) would "
+            more = (f"about {o.more_questions_needed:,} more questions ({o.questions_needed:,} in all) would "
                     "likely decide it")
-            if self.questions_available is not None and o.questions_needed > self.questions_available:
-                more += (f", and the question set has {self.questions_available:,}: add questions, or allow a "
+            if self.coverage is not None and o.questions_needed > self.coverage.available:
+                more += (f", and the question set has {self.coverage.available:,}: add questions, or allow a "
                          f"larger drop ({option_name('margin')})")
         elif self.options.sequential:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
             more = "no number of questions would likely decide it"
-        counted_as = {"pass": f"; counted as a pass ({set_option('undecided', 'pass')})",
-                      "fail": f"; counted as a regression ({set_option('undecided', 'fail')})"}.get(
-            self.options.undecided or "", "")
         return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
-                f"minus the margin {self.options.margin:.1%}); {figures}; {more}{counted_as}")
+                f"minus the margin {self.options.margin:.1%}); {figures}; {more}")
+
+    def decided(self) -> str:
+        """The decision, with the reason when the options made it differ from the overall result."""
+        return f"{self.decision}: {self.reason}" if self.reason else self.decision
+
+    def overall_rule(self) -> str:
+        """The overall rule (`rule`), introduced as the overall result when the decision is another one."""
+        return f"Overall, {self.rule()}" if self.reason else self.rule()
+
+    def headline(self) -> str:
+        """The decision and why, in one line: the overall rule, after the decision and its reason when they
+        differ."""
+        return f"{self.decided()}. {self.overall_rule()}" if self.reason else self.rule()
 
     def to_json(self) -> dict[str, Any]:
+        coverage = self.coverage
         return {
-            "decision": "stopped" if self.stopped_by is not None else (
-                self.overall.decision if self.overall else "failed"), "exit_code": self.exit_code,
+            "decision": self.decision, "reason": self.reason or None, "exit_code": self.exit_code,
             "rule": self.rule(), "candidate": self.options.candidate, "reference": self.reference,
-            "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.confidence,
+            "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.level,
+            "fail_on": self.options.fail_on, "undecided": self.options.undecided,
             "threshold": self.scale.threshold, "score_range": [self.scale.low, self.scale.high],
             "method": "confidence sequence (betting)" if self.options.sequential else "t interval",
             "overall": self.overall.figures() if self.overall else None,
             "categories": [c.figures() for c in self.categories], "multiplicity": "holm",
-            "failing_categories": self.failing_categories, "flips": self.flips, "worst": self.worst,
-            "games_failed": self.n_failed, **self.accounting,
+            "categories_too_small": self.small_categories, "regressed_categories": self.regressed_categories,
+            "failing_categories": self.failing_categories,
+            "questions_total": coverage.total if coverage else None,
+            "questions_available": coverage.available if coverage else None,
+            "skipped_questions": coverage.skipped if coverage else {},
+            "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed, **self.accounting,
         }
 
 
@@ -329,41 +439,54 @@ def _pct(value: Any) -> str:
     return f"{100 * float(value):.1f}%"
 
 
-def finish(report: CheckReport) -> CheckReport:
-    """Set the exit code from the decision and the options (`--fail-on`, `--undecided`, `--allow-failed`)."""
-    options = report.options
-    report.failing_categories = [c.name for c in report.categories if c.decision == "regression"]
+def gate_decision(report: CheckReport) -> tuple[str, str]:
+    """The check's decision and, when the options made it differ from the overall result, why: a regression
+    when a result fails the check (`CheckReport.fails`), else the overall result, an undecided one counted as
+    a pass under --undecided pass."""
     if report.stopped_by is not None:
-        report.exit_code = stopped_exit_code(report.stopped_by)
-        return report
+        return "stopped", ""
     if report.overall is None:
-        report.exit_code = EXIT_FAILED_GAMES
-        return report
-    decision = report.overall.decision
-    if options.fail_on == "any-category" and report.failing_categories:
-        decision = "regression"
-    codes = {"pass": EXIT_OK, "regression": EXIT_REGRESSION,
-             "undecided": {None: EXIT_UNDECIDED, "pass": EXIT_OK, "fail": EXIT_REGRESSION}[options.undecided]}
-    report.exit_code = codes[decision]
+        return "failed", ""
+    overall = report.overall.decision
+    failing = report.failing_categories
+    if failing and overall != "regression":
+        named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
+        return "regression", f"{named} regressed, which fails the check (--fail-on any-category)"
+    if overall == "undecided" and report.options.undecided is not None:
+        decision = "regression" if report.fails(report.overall) else "pass"
+        return decision, f"undecided, counted as a {decision} (--undecided {report.options.undecided})"
+    return overall, ""
+
+
+EXIT_CODES = {"pass": EXIT_OK, "regression": EXIT_REGRESSION, "undecided": EXIT_UNDECIDED,
+              "failed": EXIT_FAILED_GAMES}
+
+
+def finish(report: CheckReport) -> CheckReport:
+    """Set the decision and the exit code that follows it (`gate_decision`)."""
+    report.decision, report.reason = gate_decision(report)
+    report.exit_code = (stopped_exit_code(report.stopped_by) if report.stopped_by is not None
+                        else EXIT_CODES[report.decision])
     return report
 
 
 def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, options: CheckOptions, scale: Scale,
               reference: str, baseline: str | None, accounting: dict[str, Any], n_failed: int,
-              questions_available: int | None = None) -> CheckReport:
+              coverage: Coverage | None = None) -> CheckReport:
     """The report of a check from its per-question frame (columns question_id, category, score and, against a
-    run, candidate_score and reference_score), in judging order; `questions_available`: the questions both
-    sides answered (and, against a run, that it judged), which more judging could use."""
+    run, candidate_score and reference_score), in judging order; `coverage`: the questions the check could use
+    (more judging could use those available) and those skipped."""
     decided = n_failed == 0 or options.allow_failed
     overall = categories = None
-    if decided and len(frame) >= 2:
+    if decided and len(frame) >= MIN_QUESTIONS:
         overall = judge_set("overall", frame["score"].to_numpy(), scale, options, options.batch_size)
         categories = judge_categories(frame, scale, options)
     elif decided:
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
                          worst_questions(frame, games, dataset, options.candidate, reference, baseline),
-                         accounting, n_failed, questions_available=questions_available)
+                         accounting, n_failed, small_categories=category_scores(frame)[1] if overall else {},
+                         coverage=coverage)
     return finish(report)
 
 
@@ -609,20 +732,22 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: Callable[[T
     """
     with StopSignals() as signals:
         with signals.interruptible():  # a signal while the data loads stops the check at once (`runner.Stopped`)
-            dataset, comparison, pool, order = prepare_check(config, options)
+            prepared = prepare_check(config, options)
+        options, dataset, comparison = prepared.options, prepared.dataset, prepared.comparison
         baseline = None if options.against is None else comparison.opponent
-        frame, results = judge_in_batches(config, dataset, options, comparison, order, signals, on_start=on_start,
-                                          on_progress=on_progress, on_event=on_event)
+        frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
+                                          on_start=on_start, on_progress=on_progress, on_event=on_event)
         last = results[-1]
         games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
         accounting = _accounting(results, config.judge.priced)
         decided = None if signals.signum is not None else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
-            last.n_failed, questions_available=len(pool))
+            last.n_failed, prepared.coverage)
     if decided is None or signals.signum is not None:  # a signal during `summarise` discards its decision too
         decided = finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None,
                                      categories=[], flips={}, worst=[], accounting=accounting,
-                                     n_failed=last.n_failed, stopped_by=signals.signum))
+                                     n_failed=last.n_failed, coverage=prepared.coverage,
+                                     stopped_by=signals.signum))
     decided.failures = failure_reasons(last.judgments)
     return decided
 
@@ -634,13 +759,24 @@ def failure_reasons(judgments: pd.DataFrame, shown: int = 3) -> list[str]:
     return [f"{n} × {error}" for error, n in errors.head(shown).items()]
 
 
-def prepare_check(config: RunConfig, options: CheckOptions) -> tuple[Dataset, Comparison, list[str], list[str]]:
+@dataclass(frozen=True)
+class Prepared:
+    """What a check judges, once everything it can refuse has been refused (`prepare_check`)."""
+
+    options: CheckOptions  # with the config's [ratings] confidence when none was given
+    dataset: Dataset
+    comparison: Comparison
+    coverage: Coverage
+    order: list[str]  # the questions to judge, in judging order
+
+
+def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
     """Everything a check refuses before its first judge call (options, inputs, models, an earlier run judged
-    differently), and what it judges: the dataset, the comparison, the questions both sides answered (`pool`)
-    and those to judge, in judging order."""
+    differently), and what it judges."""
     from judgebench.datasets import load_dataset
 
     options.validate()
+    options = options.with_settings(config)
     if config.questions is None:
         raise ConfigError("nothing to check: set [data] questions and answers in the config")
     earlier = None if options.against is None else read_earlier_run(Path(options.against))
@@ -656,12 +792,13 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> tuple[Dataset, Co
                   else against_run(options, config, dataset, earlier))
     pool = [q for q in comparison.pool
             if (q, options.candidate) in dataset.answers and (q, comparison.opponent) in dataset.answers]
+    coverage = Coverage.of(comparison.pool, pool, dataset, [options.candidate, comparison.opponent])
     questions = pd.DataFrame({"question_id": pool, "category": _categories(dataset, pool).to_numpy()})
     order = stratified_sample(questions, options.max_questions, config.seed)
     if len(order) < 2:
         raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and "
                          f"{comparison.opponent}; a check needs at least two", path=config.questions)
-    return dataset, comparison, pool, order
+    return Prepared(options, dataset, comparison, coverage, order)
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
@@ -683,9 +820,9 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
         frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
         if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break
-        if options.sequential and len(frame) >= 2:
-            test = interval_for(frame["score"].to_numpy(), comparison.scale, options.confidence, True)
-            if str(decide(test.p_above, test.p_below, options.confidence)) != "undecided":
+        if options.sequential and len(frame) >= MIN_QUESTIONS:
+            test = interval_for(frame["score"].to_numpy(), comparison.scale, options.level, True)
+            if str(decide(test.p_above, test.p_below, options.level)) != "undecided":
                 break
     return frame, results
 
@@ -694,24 +831,42 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
 # CI outputs
 
 
+NOT_GATING = "not failing the check: it fails on the overall result (--fail-on overall)"
+
+
+def small_category(name: str, n: int) -> str:
+    """A category too small to decide, in words."""
+    return f"category {name}: not decided, {counted(n, 'question')} (a category needs at least {MIN_QUESTIONS})"
+
+
 def markdown_summary(report: CheckReport) -> str:
-    """The summary for a pull request or $GITHUB_STEP_SUMMARY."""
+    """The summary for a pull request or $GITHUB_STEP_SUMMARY: the check's decision (and why, when the options
+    made it differ from the overall result) as its heading, then the overall rule, the questions skipped, the
+    categories (those whose regression does not fail the check as a warning), flips, worst questions, cost."""
     data = report.to_json()
-    icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(data["decision"], "❌")
+    icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(report.decision, "❌")
     opponent = f"{report.reference} (against the run's baseline {report.baseline})" if report.baseline \
         else report.reference
-    lines = [f"## judgebench check: {icon} {data['decision']}", "",
+    lines = [f"## judgebench check: {icon} {report.decided()}", "",
              f"Candidate **{report.options.candidate}** vs reference **{opponent}**, margin "
-             f"{report.options.margin:.1%}, {data['method']}.", "", report.rule(), ""]
+             f"{report.options.margin:.1%}, {data['method']}.", "", report.overall_rule(), ""]
+    skipped = report.coverage.note() if report.coverage else None
+    if skipped:
+        lines += [f"⚠️ {skipped}.", ""]
     if report.categories:
         lines += ["| category | decision | questions | mean | interval | Holm p (regression) |",
                   "|---|---|---:|---:|---|---:|"]
         lines += [f"| {c.name} | {c.decision} | {c.test.n} | {_pct(c.test.mean)} | [{_pct(c.test.lower)}, "
                   f"{_pct(c.test.upper)}] | {c.p_regression:.3g} |" for c in report.categories]
         lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
-                      f"{(1 - report.options.confidence) / 2:.1%} per side); intervals are unadjusted.", ""]
+                      f"{(1 - report.options.level) / 2:.1%} per side); intervals are unadjusted.", ""]
+    lines += [f"⚠️ {small_category(name, n)}." for name, n in report.small_categories.items()]
+    lines += [""] if report.small_categories else []
     if report.failing_categories:
-        lines += [f"Failing categories: **{', '.join(report.failing_categories)}**", ""]
+        lines += [f"Failing categories: **{', '.join(report.failing_categories)}** (--fail-on any-category)", ""]
+    not_gating = [name for name in report.regressed_categories if name not in report.failing_categories]
+    if not_gating:
+        lines += [f"⚠️ Categories that regressed: **{', '.join(not_gating)}**, {NOT_GATING}.", ""]
     flips = report.flips  # none when stopped
     if flips and report.baseline:
         lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
@@ -737,25 +892,44 @@ def markdown_summary(report: CheckReport) -> str:
 
 
 def junit_xml(report: CheckReport) -> str:
-    """JUnit XML: one test case for the overall check and one per category; regressions are failures,
-    undecided results are skipped (or failures with `--undecided fail`); a check stopped by a signal is one
-    error (it did not run to a result)."""
+    """JUnit XML: one test case for the overall check and one per category, a failure exactly when that
+    result fails the check (`CheckReport.fails`), so that the test report and the exit code agree.
+
+    A result that does not fail the check passes, or is skipped with its reason: undecided, a category's
+    regression under --fail-on overall, a category too small to decide. Skipped, not passed, because GitLab's
+    test report and Jenkins' JUnit plugin both show a skipped case with its reason and neither counts it as a
+    failure (a passed case would hide a regressed category); the reason is both the message attribute (what
+    Jenkins shows) and the element's text (what GitLab shows). The overall case's system-out says which
+    questions were skipped for want of an answer. A check stopped by a signal is one error (it did not run to
+    a result); one whose games failed, one failure.
+    """
     suite = ElementTree.Element("testsuite", name="judgebench check")
+    classname = f"judgebench.check.{report.options.candidate}"
     cases = ([report.overall] if report.overall else []) + report.categories
     failures = skipped = errors = 0
+
+    def skip(case: ElementTree.Element, reason: str) -> None:
+        nonlocal skipped
+        skipped += 1
+        ElementTree.SubElement(case, "skipped", message=reason).text = reason
+
     for item in cases:
-        case = ElementTree.SubElement(suite, "testcase", classname=f"judgebench.check.{report.options.candidate}",
-                                      name=item.name)
+        case = ElementTree.SubElement(suite, "testcase", classname=classname, name=item.name)
         figures = (f"{item.decision}: mean {_pct(item.test.mean)} [{_pct(item.test.lower)}, "
                    f"{_pct(item.test.upper)}], threshold {_pct(report.scale.threshold)}, {item.test.n} questions")
-        failing = item.decision == "regression" or (item.decision == "undecided" and report.options.undecided == "fail")
-        if failing:
+        if report.fails(item):
             failures += 1
             ElementTree.SubElement(case, "failure", message=figures, type=item.decision).text = (
                 f"{item.name}: {figures}; {report.scale.quantity}")
         elif item.decision == "undecided":
-            skipped += 1
-            ElementTree.SubElement(case, "skipped", message=figures)
+            skip(case, figures + (f"; {report.reason}" if item is report.overall and report.reason else ""))
+        elif item.decision == "regression":
+            skip(case, f"{figures}; {NOT_GATING}")
+        skipped_questions = report.coverage.note() if report.coverage else None
+        if item is report.overall and skipped_questions:
+            ElementTree.SubElement(case, "system-out").text = skipped_questions
+    for name, n in report.small_categories.items():
+        skip(ElementTree.SubElement(suite, "testcase", classname=classname, name=name), small_category(name, n))
     if report.overall is None:
         case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
         if report.stopped_by is not None:
@@ -764,7 +938,7 @@ def junit_xml(report: CheckReport) -> str:
         else:
             failures += 1
             ElementTree.SubElement(case, "failure", message=report.rule(), type="failed-games")
-    suite.set("tests", str(max(len(cases), 1)))
+    suite.set("tests", str(max(len(cases) + len(report.small_categories), 1)))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
     suite.set("errors", str(errors))
@@ -772,21 +946,32 @@ def junit_xml(report: CheckReport) -> str:
 
 
 def github_annotations(report: CheckReport) -> list[str]:
-    """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires)."""
+    """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires): the
+    decision as an error when the check fails on it, a warning when undecided (or counted as a pass); each
+    regressed category as an error when it fails the check, else a warning; the questions skipped for want of
+    an answer, and under --fail-on any-category the categories too small to decide, as warnings."""
     def command(kind: str, text: str) -> str:
         return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
     lines = []
-    if report.exit_code in (EXIT_REGRESSION, EXIT_FAILED_GAMES) or report.stopped_by is not None:
-        lines.append(command("error", report.rule()))
-    elif report.overall is not None and report.overall.decision == "undecided":
-        lines.append(command("warning", report.rule()))
-    lines += [command("error", f"category {name}: regression") for name in report.failing_categories]
+    kind = {"pass": "warning" if report.reason else None, "undecided": "warning"}.get(report.decision, "error")
+    if kind is not None:
+        lines.append(command(kind, report.headline()))
+    for item in report.categories:
+        if report.fails(item):
+            lines.append(command("error", f"category {item.name}: regression (--fail-on any-category)"))
+        elif item.decision == "regression":
+            lines.append(command("warning", f"category {item.name}: regression, {NOT_GATING}"))
+    if report.options.fail_on == "any-category":
+        lines += [command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
+    skipped = report.coverage.note() if report.coverage else None
+    lines += [command("warning", skipped)] if skipped else []
     return lines
 
 
-STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
-"""The environment variable naming the file GitHub Actions shows as the job's summary (appended to)."""
+STEP_SUMMARY, STEP_OUTPUT = "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"
+"""The environment variables naming the files GitHub Actions gives a step to append to: the job's summary, and
+the step's outputs for the workflow's later steps."""
 
 
 @dataclass(frozen=True)
@@ -801,13 +986,15 @@ class OutputPaths:
     def prepare(cls, summary: str | None = None, junit: str | None = None, json_path: str | None = None,
                 environ: Mapping[str, str] | None = None) -> OutputPaths:
         """The paths as given (a trailing slash kept: it names a directory), each checked before any judge call,
-        and $GITHUB_STEP_SUMMARY when set: a directory, or a folder that cannot be created or written, is a
-        ConfigError (exit 2) naming the path and what to do, not a failure after the judging was paid for."""
+        and $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT when set: a directory, or a folder that cannot be created or
+        written, is a ConfigError (exit 2) naming the path and what to do, not a failure after the judging was
+        paid for."""
         from judgebench.outputs import prepare_file
 
         environ = os.environ if environ is None else environ
-        if environ.get(STEP_SUMMARY):
-            prepare_appended(environ[STEP_SUMMARY], f"${STEP_SUMMARY}")
+        for variable in (STEP_SUMMARY, STEP_OUTPUT):
+            if environ.get(variable):
+                prepare_appended(environ[variable], f"${variable}")
         files = ((summary, "--summary", "summary.md"), (junit, "--junit", "junit.xml"),
                  (json_path, "--json", "check.json"))
         return cls(*(None if path is None else prepare_file(path, flag, example) for path, flag, example in files))
@@ -853,15 +1040,16 @@ def no_decision_texts(candidate: str, reference: str | None, decision: str, rule
 
 
 def write_no_decision(paths: OutputPaths, candidate: str, reference: str | None, decision: str, rule: str,
-                      exit_code: int | None, environ: Mapping[str, str] | None = None) -> None:
-    """Write the files of a check without a report (`no_decision_texts`) and, when `environ` has one, append the
-    summary to $GITHUB_STEP_SUMMARY."""
+                      exit_code: int | None, environ: Mapping[str, str]) -> None:
+    """Write the files of a check without a report (`no_decision_texts`) and, when `environ` names them, append
+    the summary to $GITHUB_STEP_SUMMARY and the decision and exit code to $GITHUB_OUTPUT."""
     summary, junit, data = no_decision_texts(candidate, reference, decision, rule, exit_code)
     for path, text in ((paths.summary, summary), (paths.junit, junit), (paths.json_path, data)):
         if path is not None:
             atomic_write_text(path, text)
-    if environ is not None and environ.get(STEP_SUMMARY):
-        append_text(environ[STEP_SUMMARY], summary + "\n")
+    for variable, text in ((STEP_SUMMARY, summary + "\n"), (STEP_OUTPUT, step_output_lines(decision, exit_code, None))):
+        if environ.get(variable):
+            append_text(environ[variable], text)
 
 
 @contextmanager
@@ -875,7 +1063,7 @@ def outputs_until_decided(paths: OutputPaths, candidate: str, reference: str | N
 
     rule = (f"running: this check started at {utc_time(time.time())} and has not decided yet; if this file is "
             "still here when the job is over, the check ended without a decision (killed: its log says more)")
-    write_no_decision(paths, candidate, reference, "running", rule, None)
+    write_no_decision(paths, candidate, reference, "running", rule, None, {})  # appended files: only at the end
     try:
         yield
     except JudgebenchError as error:
@@ -890,11 +1078,26 @@ def outputs_until_decided(paths: OutputPaths, candidate: str, reference: str | N
         raise
 
 
+def step_outputs(report: CheckReport) -> str:
+    """The check's result as GitHub Actions step outputs (`name=value` lines for $GITHUB_OUTPUT), for a
+    workflow's later steps: decision, exit_code, and the overall mean, its interval and question count, as
+    fractions as in the JSON (empty when nothing was decided)."""
+    return step_output_lines(report.decision, report.exit_code, report.overall.test if report.overall else None)
+
+
+def step_output_lines(decision: str, exit_code: int | None, test: Test | None) -> str:
+    """`step_outputs` of a decision, its exit code (empty when none yet) and the overall interval (None: none)."""
+    values = {"decision": decision, "exit_code": "" if exit_code is None else exit_code,
+              "mean": float(test.mean) if test else "", "lower": float(test.lower) if test else "",
+              "upper": float(test.upper) if test else "", "n_questions": test.n if test else ""}
+    return "".join(f"{name}={value}\n" for name, value in values.items())
+
+
 def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Path | None = None,
                   json_path: Path | None = None, environ: Mapping[str, str] | None = None) -> list[str]:
     """Write the requested files (atomically) and, under GitHub Actions, append the summary to
-    $GITHUB_STEP_SUMMARY; returns the annotation lines to print (empty outside GitHub Actions). A file that
-    cannot be written is a StorageError (exit 5) naming it."""
+    $GITHUB_STEP_SUMMARY and the step outputs to $GITHUB_OUTPUT (`step_outputs`); returns the annotation lines
+    to print (empty outside GitHub Actions). A file that cannot be written is a StorageError (exit 5) naming it."""
     environ = os.environ if environ is None else environ
     text = markdown_summary(report)
     if summary is not None:
@@ -903,8 +1106,9 @@ def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Pa
         atomic_write_text(junit, junit_xml(report))
     if json_path is not None:
         atomic_write_text(json_path, json.dumps(json_safe(report.to_json()), indent=2) + "\n")
-    if environ.get(STEP_SUMMARY):
-        append_text(environ[STEP_SUMMARY], text + "\n")
+    for variable, content in ((STEP_SUMMARY, text + "\n"), (STEP_OUTPUT, step_outputs(report))):
+        if environ.get(variable):
+            append_text(environ[variable], content)
     return github_annotations(report) if environ.get("GITHUB_ACTIONS") == "true" else []
 
 

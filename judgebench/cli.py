@@ -14,7 +14,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -278,12 +278,14 @@ def _say_stopped(tally: Tally) -> None:
 
 
 def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
-    """The leaderboard table (unless `console` is None) and, on stderr, its warnings (few questions, an
-    automatic weak ridge...)."""
+    """The leaderboard table and what its fit adjusted for (style, position: `present.fit_lines`), unless `console`
+    is None, and, on stderr, its warnings (few questions, an automatic weak ridge...)."""
     from judgebench import present
 
     if console is not None:
-        console.print(present.leaderboard_table(board, console.width))
+        console.print(present.leaderboard_table(board, console.width), crop=False)  # wider only if it must be
+        for line in present.fit_lines(board.meta):
+            console.print(line, markup=False, highlight=False)
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 
@@ -303,9 +305,13 @@ _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Ter
 _LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "results", "questions", "answers", "quiet",
                        "lc_weights", "instruction_difficulty")
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
-               "method": LeaderboardSettings.help("method", "Default: winrate for AlpacaEval annotations, else bt.")
-               .split(" [")[0],
+               "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
+                                                            "AlpacaEval annotations, else bt.").split(" [")[0],
                "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
+# Flags of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
+# does): one definition each.
+MethodFlag = Annotated[str | None, typer.Option(help=_BOARD_HELP["method"])]
+BaselineFlag = Annotated[str | None, typer.Option(help=_BOARD_HELP["baseline"])]
 
 
 @app.command(help=_LEADERBOARD_HELP)
@@ -325,13 +331,13 @@ def leaderboard(
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),
     answers: list[Path] | None = typer.Option(None, help="With --results: the run's answers (for style control); "
                                                          "repeat the flag."),
-    method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
+    method: MethodFlag = None,
     interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
     confidence: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["confidence"]),
     rounds: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["rounds"]),
     seed: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["seed"]),
-    baseline: str | None = typer.Option(None, help=_BOARD_HELP["baseline"]),
+    baseline: BaselineFlag = None,
     anchor: str | None = typer.Option(None, help=_BOARD_HELP["anchor"]),
     anchor_rating: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["anchor_rating"]),
     scale: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["scale"]),
@@ -373,7 +379,7 @@ def leaderboard(
 
         prepare_directory(settings.out)
     if results is not None:
-        board = _rate_results(results, settings, questions, answers)
+        board = rate(results, settings, kind="results", questions=questions, answers=answers)
     else:
         # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
         method_given = "method" in settings.model_fields_set
@@ -385,25 +391,6 @@ def leaderboard(
         from judgebench.present import written_files
 
         typer.echo(written_files(written.values()))
-
-
-def _rate_results(results: Path, settings: LeaderboardSettings, questions: Path | None,
-                  answers: list[Path] | None) -> Leaderboard:
-    """`leaderboard --results DIR`: the run's ratings again (`report.inputs.refit`), the settings given as flags
-    replacing the run's."""
-    from judgebench.report.inputs import load_run, refit
-
-    data = load_run(results=results)
-    given = settings.build_options(given_only=True)
-    if "swap" in settings.model_fields_set:
-        given["swap"] = settings.swap
-    dataset = None
-    if questions is not None and answers:
-        from judgebench.datasets import load_dataset
-
-        dataset = load_dataset(questions, answers, allow_missing=True)
-    board, _ = refit(data, dataset, **given)
-    return board
 
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
@@ -420,7 +407,9 @@ def check(
                                                     "that run; needed when it holds several)."),
     against: Path | None = typer.Option(None, help="A results directory written by `judgebench run`."),
     margin: float = typer.Option(0.05, parser=_number, help="Largest acceptable drop in win rate (0.05 = 5 points)."),
-    confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the decision."),
+    confidence: float | None = typer.Option(None, parser=_number, help="Confidence level of the decision "
+                                                                      "[default: the config's [ratings] confidence, "
+                                                                      "0.95 unless set]."),
     sequential: bool = typer.Option(False, "--sequential", help="Judge in seeded random batches and stop as soon "
                                                                 "as an anytime-valid confidence sequence decides."),
     batch_size: int = typer.Option(50, parser=_integer, help="Questions per batch with --sequential."),
@@ -442,6 +431,7 @@ def check(
         markdown_summary,
         outputs_until_decided,
         run_check,
+        unused_settings,
         write_outputs,
     )
 
@@ -454,6 +444,9 @@ def check(
         options.validate()
         settings = RunConfig.from_toml(config, {"allow_missing": allow_missing}, None,
                                        {"allow_missing": "--allow-missing"})
+        unused = unused_settings(settings)
+        if unused:
+            typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
         with _judging(settings, None, verbose=False, progress=settings.progress,
                       priced=settings.judge.priced) as hooks:  # progress, waits and retries as `run` shows them
             report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,
@@ -526,17 +519,23 @@ def diagnose(
     from judgebench.report.inputs import load_run
 
     data = load_run(store=store, results=results, judge=judge_model, template=template)
-    lengths, categories = None, None
+    lengths, categories, warning = None, None, None
     if questions is not None and answers:
         from judgebench.datasets import load_dataset
+        from judgebench.report.inputs import unjudged_texts
 
-        lengths, categories = diagnostics.dataset_facts(load_dataset(questions, answers, allow_missing=True))
+        dataset = load_dataset(questions, answers, allow_missing=True)
+        lengths, categories = diagnostics.dataset_facts(dataset)
+        warning = unjudged_texts(data, dataset)
     models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
     judge_name = diagnostics.provenance_value(data.judgments, "judge")
     figures = diagnostics.diagnose_judgments(
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories,
         own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
+    if warning:
+        figures["warnings"] = [warning]
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
     TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
@@ -578,7 +577,8 @@ def report(
     out: str = typer.Option(..., help="The HTML file to write (FILE.html), plots beside it; a directory (one that "
                                       "exists, or a path ending in / or without a suffix) gets report.html."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
-    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
+    results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out` (or by "
+                                                   "`judgebench leaderboard --out`: its leaderboard only)."),
     judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
     template: str | None = typer.Option(None, help="With --store: the template whose judgments to use (a "
                                                     "template file reads them with its verdicts)."),
@@ -586,21 +586,31 @@ def report(
     answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
     judgments_shown: int = typer.Option(200, min=0, help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_integer, help="Seed of the sample of judgments shown."),
+    method: MethodFlag = None,
+    baseline: BaselineFlag = None,
 ) -> None:
 
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
-    data = load_run(store=store, results=results, judge=judge_model, template=template)
+    # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
+    ratings = LeaderboardSettings.from_flags(
+        {k: v for k, v in (("method", method), ("baseline", baseline)) if v is not None},
+        {"method": "--method", "baseline": "--baseline"}).build_options(given_only=True)
+    data = load_run(store=store, results=results, judge=judge_model, template=template, imported=True)
     dataset = None
     if questions is not None and answers:
         from judgebench.datasets import load_dataset
 
         dataset = load_dataset(questions, answers, allow_missing=True)
     written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
-                           shown_pairs=judgments_shown, seed=seed)
-    typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {written.pairs_shown} of {written.pairs_total} "
-               f"pairs in the judgment browser) and {2 * len(written.plots)} plots beside it")
+                           shown_pairs=judgments_shown, seed=seed, ratings=ratings)
+    for warning in written.warnings:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
+    browser = (f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" if not data.imported
+               else f"no judgment browser: {data.source} holds no judgments.jsonl")
+    typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {browser}) and {2 * len(written.plots)} plots "
+               "beside it")
 
 
 TRACEBACK_VARIABLE = "JUDGEBENCH_TRACEBACK"

@@ -237,15 +237,95 @@ def status_rate(judgments: Any, status: str, confidence: float = 0.95) -> Rate:
 
 def longer_answer_rate(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike,
                        confidence: float = 0.95) -> Rate:
-    """Length bias: share of decisive pairs (outcome not a tie, answers of different lengths) that the longer
-    answer won. 0.5 = none; a judge that prefers longer answers shows more, as does a set of models whose
-    better answers are longer (read it next to the style-controlled length coefficient)."""
+    """The raw length figure: share of decisive pairs (outcome not a tie, answers of different lengths) that the
+    longer answer won. It measures the judge and the answers together: a judge that never looks at length shows
+    0.9 when the better models write the longer answers, so it is no measure of length bias; `length_effect`
+    (net of model strength) is."""
     score = np.asarray(outcomes["score_a"], dtype=float)
     la, lb = np.asarray(length_a, dtype=float), np.asarray(length_b, dtype=float)
     decisive = (score != 0.5) & np.isfinite(la) & np.isfinite(lb) & (la != lb)
     longer_won = (score > 0.5) == (la > lb)
     return clustered_rate(longer_won[decisive], np.ones(decisive.sum()),
                           np.asarray(outcomes["question_id"])[decisive], confidence)
+
+
+def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confidence: float = 0.95, *,
+                  controls: str = "model strength") -> dict[str, Any] | None:
+    """The judge's preference for length net of model strength: the length bias diagnostic.
+
+    Bradley-Terry with one covariate, the log length ratio (`ratings.style.length_covariate`; style control
+    restricted to length, as Chatbot Arena's style control, Li et al. 2024, and AlpacaEval's length-controlled
+    win rate, Dubois et al. 2024, separate length from the models' strength):
+
+        logit P(a beats b) = beta_a - beta_b + lambda * log2(length_a / length_b),
+
+    fitted on the outcomes (ties half, weighted) whose two answers have known, positive lengths. lambda
+    (`log_odds`) is the change in log-odds per doubling of one answer's length over the other's, between
+    models of equal strength: 0 = no length preference, whatever the models' lengths; sigmoid(lambda)
+    (`twice_as_long_win_probability`) is the probability that an answer twice as long as its equal's wins.
+    Its interval is a t interval (questions - 1 degrees of freedom) from the sandwich covariance clustered by
+    question; `verdict` says whether it lies above 0 ("prefers longer answers"), below 0, or covers 0 ("no length
+    preference detected"). The strengths get the weak ridge AUTO_RIDGE where their
+    maximum-likelihood values do not exist (noted). `controls` names what the beta stand for in the output
+    ("the gold label" for a gold set, whose two sides are the better and the worse answer).
+
+    Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
+    lambda cannot be estimated (equal lengths everywhere, lengths that vary only between models, or a length
+    that decides every verdict).
+    """
+    from judgebench.ratings import bradley_terry as bt
+    from judgebench.ratings import style
+    from judgebench.ratings.counts import encode_outcomes, pair_counts
+    from judgebench.ratings.intervals import normal_interval
+
+    la, lb = np.asarray(length_a, dtype=float), np.asarray(length_b, dtype=float)
+    known = (np.isfinite(la) & np.isfinite(lb) & (la > 0) & (lb > 0)
+             & (np.asarray(outcomes["model_a"]) != np.asarray(outcomes["model_b"])))
+    if not known.any():
+        return None
+    coded = encode_outcomes(outcomes[known], source="outcomes", drop_self_pairs=True)
+    if coded.n_models < 2:
+        return None
+    covariate = style.length_covariate(la[known], lb[known])
+    if not covariate.values.any():
+        return {"log_odds": None, "controls": controls,
+                "note": "the two answers of every pair have the same length: no length preference can show"}
+    ridge = bt.automatic_ridge(pair_counts(coded))
+    try:
+        fit = style.fit(coded, covariate, regularization=ridge)
+        covariance = style.sandwich_covariance(fit, coded)
+    except (InputError, np.linalg.LinAlgError):
+        fit = None
+    m = coded.n_models
+    # the coefficient's variance inflation over that of length alone: past 1e8 the fit cannot tell it apart
+    if fit is None or fit.information[m, m] * fit.inverse[m, m] > 1e8:
+        return {"log_odds": None, "controls": controls,
+                "note": (f"length varies only with the {_side_noun(controls)} (every pair's log length ratio is a "
+                         f"difference of per-{_side_noun(controls)} terms), so its effect cannot be told apart from "
+                         f"{controls}" if style.explained_by_models(coded.model_a, coded.model_b, m,
+                                                                    covariate.values[:, 0])
+                         else "length decides (nearly) every verdict: the effect is unbounded")}
+    value = float(fit.coefficients[0])
+    df = coded.n_questions - 1
+    lower, upper = (float(end) for end in normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence,
+                                                           df))
+    verdict = ("prefers longer answers" if lower > 0 else "prefers shorter answers" if upper < 0
+               else "no length preference detected")
+    effect: dict[str, Any] = {
+        "log_odds": value, "lower": lower, "upper": upper,
+        **{f"twice_as_long_win_probability{end}": float(bt.expected_score(np.array(x)))
+           for end, x in (("", value), ("_lower", lower), ("_upper", upper))},
+        "n": float(coded.weight.sum()), "n_clusters": coded.n_questions, "controls": controls,
+        "interval_method": f"t interval ({df} degrees of freedom), sandwich covariance clustered by question",
+        "verdict": verdict}
+    if ridge:
+        effect["note"] = (f"the {controls} terms use the weak ridge {ridge:g}: some side won or lost every "
+                          "comparison")
+    return effect
+
+
+def _side_noun(controls: str) -> str:
+    return "model" if controls == "model strength" else "side"
 
 
 def self_models(models: Sequence[str], judge_model: str | None, judge_family: str | None = None) -> list[str]:
@@ -359,8 +439,7 @@ def answer_length_columns(outcomes: Any, lengths: Mapping[tuple[str, str], float
 def diagnose(outcomes: Any, judgments: Any = None, *, confidence: float = 0.95,
              lengths: Mapping[tuple[str, str], float] | None = None,
              categories: Mapping[str, str | None] | None = None, own_models: Sequence[str] = (),
-             position_effect: Mapping[str, Any] | None = None,
-             style_length: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             position_effect: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every judge diagnostic, with intervals, as the JSON object written to diagnostics.json.
 
     Parameters
@@ -370,7 +449,9 @@ def diagnose(outcomes: Any, judgments: Any = None, *, confidence: float = 0.95,
     judgments:
         Every stored game of the run, failed and unparsed included (for their rates); None leaves them out.
     lengths:
-        Answer length per (question_id, model), for the length bias; None when the answers are unknown.
+        Answer length per (question_id, model), for the length bias (the raw share of pairs the longer answer
+        won, and the preference for length net of model strength, `length_effect`); None when the answers are
+        unknown.
     categories:
         Category per question_id, for the per-category breakdown.
     own_models:
@@ -378,8 +459,6 @@ def diagnose(outcomes: Any, judgments: Any = None, *, confidence: float = 0.95,
     position_effect:
         The fitted first-position effect: the `position_effect` entry of a leaderboard built with
         `position_effect=True` (leaderboard.build), recorded as given.
-    style_length:
-        The length coefficient of a style-controlled Bradley-Terry fit (ratings/style.py), when one was fitted.
     """
     def rate_json(rate: Rate) -> dict[str, Any]:
         return rate.to_json()
@@ -401,11 +480,11 @@ def diagnose(outcomes: Any, judgments: Any = None, *, confidence: float = 0.95,
         result["n_games"] = int(len(judgments))
         result["unparsed_rate"] = rate_json(status_rate(judgments, UNPARSED, confidence))
         result["failed_rate"] = rate_json(status_rate(judgments, FAILED, confidence))
-    length: dict[str, Any] = {"longer_answer_win_rate": None,
-                              "style_length_coefficient": dict(style_length) if style_length else None}
+    length: dict[str, Any] = {"longer_answer_win_rate": None, "net_effect": None}
     if lengths:
         length_a, length_b = answer_length_columns(outcomes, lengths)
         length["longer_answer_win_rate"] = rate_json(longer_answer_rate(outcomes, length_a, length_b, confidence))
+        length["net_effect"] = length_effect(outcomes, length_a, length_b, confidence) if len(outcomes) else None
     result["length_bias"] = length
     result["self_preference"] = ({"models": list(own_models),
                                   "own_score": rate_json(self_preference_rate(outcomes, own_models, confidence))}
@@ -580,6 +659,29 @@ def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence
                                               gold[complete][names == name], confidence, with_calibration=False)}
                        for name in sorted(set(names.tolist()))}
     return result
+
+
+def gold_length_effect(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence[str], length_a: ArrayLike,
+                       length_b: ArrayLike, *, confidence: float = 0.95) -> dict[str, Any] | None:
+    """The judge's preference for length net of the gold label: `length_effect` on the labelled pairs seen from
+    their better answer. Each pair (labelled A or B, judged in both orders) is an outcome of the side
+    "gold-better" against "gold-worse", scored by the better answer's probability with both orders averaged, so
+    the sides' Bradley-Terry difference is the judge's log-odds of picking the better answer between answers of
+    equal length, and lambda its preference for length beyond what the labels say. Arguments as
+    `gold_agreement`'s, with each pair's answer lengths."""
+    import pandas as pd
+
+    p1, p2 = np.asarray(p_a_first, dtype=float), np.asarray(p_a_second, dtype=float)
+    gold = np.array([GOLD_SCORE[label] for label in labels])
+    la, lb = np.asarray(length_a, dtype=float), np.asarray(length_b, dtype=float)
+    a_better = gold == 1.0
+    keep = np.isfinite(p1) & np.isfinite(p2) & (gold != 0.5)
+    score_a = (p1 + p2) / 2
+    frame = pd.DataFrame({"question_id": np.arange(gold.size)[keep], "model_a": "gold-better",
+                          "model_b": "gold-worse", "score_a": np.where(a_better, score_a, 1.0 - score_a)[keep],
+                          "weight": 1.0})
+    return length_effect(frame, np.where(a_better, la, lb)[keep], np.where(a_better, lb, la)[keep], confidence,
+                         controls="the gold label")
 
 
 def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArray[np.float64], confidence: float,

@@ -2,9 +2,10 @@
 
 `evaluate(settings)` loads the questions and answers, judges what the store lacks (runner.run_async),
 combines verdicts into outcomes, diagnoses the judge (diagnostics.py), rates (leaderboard.build) and
-accounts tokens, cost and provenance. `rate(source)` rates stored or imported judgments. Both print
-nothing and write nothing but the store unless asked (`.write(dir)`, or `evaluate(..., out=dir)`); the
-CLI calls them and formats what they return, so the CLI's files are exactly what these write.
+accounts tokens, cost and provenance. `rate(source)` rates stored or imported judgments, or a run's results
+folder again. Both print nothing and write nothing but the store unless asked (`.write(dir)`, or
+`evaluate(..., out=dir)`); the CLI calls them and formats what they return, so the CLI's files are exactly
+what these write.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, StorageError
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
 from judgebench.leaderboard import Leaderboard, build
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class Evaluation:
         path = out / "judgments.jsonl"
         with atomic_open(path) as handle:
             for record in self.judgments.to_dict(orient="records"):
-                handle.write(json.dumps(_judgment_record(record), ensure_ascii=False) + "\n")
+                handle.write(json.dumps(_judgment_record(record, self.settings.store), ensure_ascii=False) + "\n")
         paths = {"judgments.jsonl": path}
         if self.judge_diagnostics:
             from judgebench.diagnostics import write_diagnostics
@@ -144,10 +145,13 @@ class Evaluation:
         return paths
 
 
-def _judgment_record(record: dict[str, Any]) -> dict[str, Any]:
-    """One stored judgment as a JSON object: logprobs decoded, NaN as null."""
+def _judgment_record(record: dict[str, Any], store: str | Path) -> dict[str, Any]:
+    """One judgment of `store` as a JSON object: logprobs decoded (`verdicts.stored_logprobs`: damaged ones are
+    an InputError naming the store and the judgment), NaN as null."""
+    from judgebench.verdicts import stored_logprobs
+
     if record.get("logprobs"):
-        record["logprobs"] = json.loads(record["logprobs"])
+        record["logprobs"] = stored_logprobs(record["logprobs"], record["key"], store)
     return {key: (None if isinstance(value, float) and value != value else value) for key, value in record.items()}
 
 
@@ -319,18 +323,29 @@ def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult)
 _STYLE_METADATA = {"tokens": "n_tokens", "headers": "n_headers", "lists": "n_list_items", "bold": "n_bold"}
 
 
-def check_style_counts(dataset: Dataset) -> None:
-    """Refuse style control, before any judge call, when some answer has no token count (n_tokens)."""
-    missing = sorted({model for (_, model), answer in dataset.answers.items() if "n_tokens" not in answer.metadata})
+def check_style_counts(dataset: Dataset, judged: set[tuple[str, str]] | None = None) -> None:
+    """Refuse style control, before any judge call, when some answer (of those `judged`, (question_id, model);
+    default: all) has no token count (n_tokens)."""
+    missing = sorted({model for (question_id, model), answer in dataset.answers.items()
+                      if "n_tokens" not in answer.metadata and (judged is None or (question_id, model) in judged)})
     if missing:
-        raise ConfigError(f"style_control needs each answer's token count (n_tokens; arena-hard-auto's token_len), "
-                          f"which the answers of {', '.join(missing[:5])} do not give: add it to the answers "
-                          "files, or turn style control off")
+        raise ConfigError(f"style control needs each answer's token count, and the answers of "
+                          f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} give no n_tokens "
+                          "(arena-hard-auto's token_len): add it to the answers files, or turn style control off")
 
 
 def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits."""
+    """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits;
+    an InputError when an answer judged is missing from `dataset`, a ConfigError when one gives no token count."""
     outcomes = outcomes.copy()
+    judged = {(str(q), str(m)) for side in ("a", "b")
+              for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"], strict=True)}
+    missing = sorted(judged - set(dataset.answers))
+    if missing:
+        raise InputError(f"style control needs the style counts of every answer judged, and the answers files have "
+                         f"no answer of {missing[0][1]} to question {missing[0][0]} ({len(missing)} judged answers "
+                         "missing): give the answers files of the run")
+    check_style_counts(dataset, judged)
     for side in ("a", "b"):
         answers = [dataset.answers[(q, m)].metadata for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"],
                                                                      strict=True)]
@@ -459,8 +474,11 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
-    """Who judged what and how: recorded in leaderboard.json's meta."""
+    """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
+    which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
+    that the answers given with the run are the ones judged)."""
     return {**run_fingerprint(settings, dataset, template), "engine": settings.judge.engine,
+            "sampling": template.sampling_params(settings.max_tokens, settings.temperature),
             "pairs": settings.pairs, "questions": len(dataset.questions),
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
@@ -478,23 +496,29 @@ def run_fingerprint(settings: RunConfig, dataset: Dataset, template: Template) -
             "questions_sha256": hashlib.sha256(question_set.encode()).hexdigest()}
 
 
-def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, **options: Any) -> Leaderboard:
+def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, questions: str | Path | None = None,
+         answers: str | Path | Sequence[str | Path] | None = None, **options: Any) -> Leaderboard:
     """Rate models from stored or imported judgments, with the `judgebench leaderboard` command's defaults.
 
     Parameters
     ----------
     source:
-        A judgebench store (SQLite file), AlpacaEval annotation files (a `.json` file, a directory of them,
-        or a list), an outcomes file (JSONL, CSV or Parquet: question_id, model_a, model_b, and winner or
-        score_a), or outcomes already in memory (a pandas DataFrame or a pyarrow Table).
+        A results folder written by `judgebench run --out` (or `evaluate(...).write`), rated as `judgebench
+        leaderboard --results` rates it (`_rate_results`); a judgebench store (SQLite file), AlpacaEval
+        annotation files (a `.json` file, a directory of them, or a list), an outcomes file (JSONL, CSV or
+        Parquet: question_id, model_a, model_b, and winner or score_a), or outcomes already in memory (a pandas
+        DataFrame or a pyarrow Table).
     settings:
         Optional object whose attributes named like the options below give their values (a `RunConfig`,
         or the leaderboard settings); keyword options override it. A `RunConfig` rates as its run did: the
         baseline gives win rates only for `pairs = "baseline"` and otherwise anchors the ratings, and adaptive
         and tournament runs get their sandwich intervals unless they set one.
     kind:
-        "store", "alpaca-eval" or "outcomes"; detected from the path when None
+        "results", "store", "alpaca-eval" or "outcomes"; detected from the path when None
         (`judgebench.datasets.sources.source_kind`).
+    questions, answers:
+        For a results folder whose ratings are style-controlled (or made so with style_control=True): the run's
+        questions and answer files, whose answers give the style counts.
     **options:
         method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
         else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
@@ -510,9 +534,13 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
     """
     from judgebench.datasets.sources import load_inputs, source_kind
 
-    chosen = _rate_options(settings, options)
     if kind is None:
         kind = source_kind(source)
+    if kind == "results":
+        return _rate_results(Path(source), settings, options, questions, answers)
+    if questions is not None or answers is not None:
+        raise ConfigError("questions and answers go with a results folder only (its style counts come from them)")
+    chosen = _rate_options(settings, options)
     where: dict[str, Any] = {"store": None, "alpaca_eval": None, "outcomes": None}
     if kind == "alpaca-eval":
         where["alpaca_eval"] = _as_list(source)
@@ -529,8 +557,39 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, *
                   ties=chosen["ties"], position_effect=chosen["position_effect"],
                   regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
                   meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
-                        "swap": chosen["swap"] if inputs.kind == "store" else None})
+                        "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance})
     board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
+    return board
+
+
+# What a results folder's judgments were judged and rated with, which only `judgebench run` chooses.
+_RUN_OWN = ("judge", "template", "lc_weights", "instruction_difficulty")
+
+
+def _rate_results(directory: Path, settings: Any, options: dict[str, Any], questions: str | Path | None,
+                  answers: str | Path | Sequence[str | Path] | None) -> Leaderboard:
+    """A results folder's ratings again (`report.inputs.refit`): the run's judgments rated with the settings its
+    leaderboard.json records, those given here laid over them (keyword `options`, and the fields of `settings`
+    that were set explicitly, as a pydantic model records them, or that are not None); None leaves the run's.
+    The run's judge and template are those of its judgments: asking for others is a ConfigError."""
+    from judgebench.report.inputs import load_run, refit
+
+    _check_option_names(options)
+    refused = [name for name in _RUN_OWN if options.get(name) is not None]
+    if refused:
+        raise ConfigError(f"{', '.join(refused)}: not for a results folder, whose judgments have their judge and "
+                          "template (AlpacaEval's length-control weights go with AlpacaEval annotations)")
+    explicit = getattr(settings, "model_fields_set", None)
+    given = {name: getattr(settings, name, None) for name in RATE_DEFAULTS
+             if name not in _RUN_OWN and (explicit is None or name in explicit)} if settings is not None else {}
+    given.update(options)
+    overrides = {"k" if name == "k_factor" else name: value for name, value in given.items() if value is not None}
+    dataset = None
+    if questions is not None and answers:
+        from judgebench.datasets import load_dataset
+
+        dataset = load_dataset(Path(questions), [Path(path) for path in _as_list(answers)], allow_missing=True)
+    board, _ = refit(load_run(results=directory), dataset, **overrides)
     return board
 
 
@@ -554,10 +613,7 @@ def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:
 
 def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
     """RATE_DEFAULTS, overridden by `settings`' attributes of the same names, then by `options`."""
-    unknown = sorted(set(options) - set(RATE_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
-                          f"the options are {', '.join(RATE_DEFAULTS)}")
+    _check_option_names(options)
     chosen = dict(RATE_DEFAULTS)
     for name in RATE_DEFAULTS:
         value = getattr(settings, name, None) if settings is not None else None
@@ -571,6 +627,13 @@ def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
         chosen.update({**_reference(settings), "interval": _interval(settings)})
     chosen.update(options)
     return chosen
+
+
+def _check_option_names(options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - set(RATE_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
+                          f"the options are {', '.join(RATE_DEFAULTS)}")
 
 
 def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
@@ -636,7 +699,7 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     import numpy as np
 
     from judgebench import diagnostics
-    from judgebench.datasets.gold import ANSWER_B
+    from judgebench.datasets.gold import ANSWER_A, ANSWER_B
     from judgebench.verdicts import orient_games
 
     oriented = orient_games(result.games, baseline=ANSWER_B)  # answer A is model_a of every pair
@@ -647,9 +710,14 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     figures = diagnostics.diagnose_judgments(
         result.judgments, swap="both", seed=settings.seed, confidence=settings.confidence, lengths=lengths,
         categories=categories, provenance={"gold": str(gold), "engine": settings.judge.engine})
+    p_a_first = a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
+    p_a_second = a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
+    labels = [pair.label for pair in pairs]
     figures["gold"] = diagnostics.gold_agreement(
-        a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan),
-        a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan), [pair.label for pair in pairs],
-        sources=[pair.source for pair in pairs], categories=[pair.category for pair in pairs],
-        confidence=settings.confidence)
+        p_a_first, p_a_second, labels, sources=[pair.source for pair in pairs],
+        categories=[pair.category for pair in pairs], confidence=settings.confidence)
+    # the pseudo-models' strengths stand for the gold file's columns: the length preference is net of the labels
+    figures["length_bias"]["net_effect"] = diagnostics.gold_length_effect(
+        p_a_first, p_a_second, labels, [lengths[(pair_id, ANSWER_A)] for pair_id in ids],
+        [lengths[(pair_id, ANSWER_B)] for pair_id in ids], confidence=settings.confidence)
     return figures

@@ -22,17 +22,21 @@ ties half; not the mean over opponents of its win rate against each, evalica's a
 (Bradley-Terry: predicted probability of beating the baseline, the anchor or a model of average rating; with ties
 counted half it is also the expected score; under Davidson's tie model it is the probability of a win, with
 tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's `win_probability_label` says which),
-n_games (outcomes involving the model: pairs, the two orders of a pair being one), n_wins, n_losses, n_ties,
+n_games (outcomes involving the model: pairs, the two orders of a pair being one), n_wins, n_losses, n_ties (pairs
+scored 0.5 that are not split), n_split (pairs scored 0.5 because their two orders picked opposite answers; None
+for a model with no pair judged in both orders, so n_wins + n_losses + n_ties + n_split = n_games where it is known),
 position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer length, when known);
 against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's published GLM weights
-(`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own row is AlpacaEval's:
-itself against itself on every question it answered (all draws, win rate 0.5, standard error 0). Rates are fractions
-in [0, 1]; missing values are None.
+(`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own row is the same under
+every method: win rate (and discrete win rate) 0.5 against itself by definition, standard error 0, no n_draws, and
+the games it really played against the other models as its counts (`_baseline_figures`). Rates are fractions in
+[0, 1]; missing values are None.
 
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
 without a rating (no games against the baseline) has rank None and a `rank_note` saying why. The anchor's
-(or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`).
+(or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`); the
+meta's `rating_label` says what the Elo scale's ratings mean and where it is fixed (`_rating_label`).
 With length-controlled win rates the models are ordered and ranked by them instead, as AlpacaEval 2.0 ranks
 (meta `ranked_by`: "lc_win_rate", else "rating"; see `_length_controlled`).
 """
@@ -65,12 +69,14 @@ from judgebench.ratings.counts import (
     pair_counts,
     row_pairs,
 )
+from judgebench.verdicts import discrete
 
 METHODS = ("bt", "elo", "winrate")
 INTERVALS = ("bootstrap", "sandwich")
 MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_probability", "tie_probability",
                 "expected_score", "n_games", "n_wins", "n_losses", "n_ties", "position_consistency", "avg_length",
-                "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note")
+                "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note",
+                "n_split")  # fields added later go last, so that leaderboard.csv's earlier columns keep their place
 # Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
 FEW_QUESTIONS = 30
 
@@ -235,7 +241,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     figures = _model_figures(coded, baseline_index, answer_lengths)
     ranking = None
     if baseline_index is not None:
-        figures.update(_baseline_figures(coded, baseline_index, method, figures))
+        figures.update(_baseline_figures(coded, baseline_index))
         if lc_weights is not None or instruction_difficulty is not None:
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
@@ -393,7 +399,9 @@ def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: 
 def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | None,
                       options: _Options) -> _Ratings:
     """Style-adjusted Bradley-Terry ratings (`ratings.style`), with the style coefficients and their intervals
-    in the meta; intervals and anchor-free ranks exactly as for plain Bradley-Terry."""
+    in the meta (`style_features`: the features fitted; `style_features_dropped`: those the same in every
+    outcome, such as the markdown of plain-text answers, left out); intervals and anchor-free ranks exactly as
+    for plain Bradley-Terry."""
     from judgebench.ratings import style
 
     ridge = _ridge(pair_counts(coded), options)
@@ -401,7 +409,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     m = coded.n_models
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
-                             "regularization": ridge, "style_features": list(style.STYLE_FEATURES)}
+                             "regularization": ridge, "style_features": list(fit.covariates.names),
+                             "style_features_dropped": list(fit.covariates.dropped)}
     caveats: list[str] = []
     if options.interval == "bootstrap":
         weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
@@ -427,7 +436,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
                                                     options.confidence, degrees_of_freedom)
         samples = None
         extra["degrees_of_freedom"] = degrees_of_freedom
-    extra["style_coefficients"] = style.coefficient_table(fit.coefficients, coef_lower, coef_upper)
+    extra["style_coefficients"] = style.coefficient_table(fit.covariates.names, fit.coefficients, coef_lower,
+                                                          coef_upper)
     reference = baseline if baseline is not None else anchor
     base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
     probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
@@ -448,13 +458,7 @@ def auto_ridge_warning(ridge: float) -> str:
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
     """The options' ridge penalty; `None` means plain maximum likelihood where it exists, else AUTO_RIDGE."""
-    if options.regularization is not None:
-        return options.regularization
-    try:
-        bt.check_identifiable(counts)
-    except InputError:
-        return AUTO_RIDGE
-    return 0.0
+    return options.regularization if options.regularization is not None else bt.automatic_ridge(counts)
 
 
 def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
@@ -587,13 +591,16 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     m = coded.n_models
     a, b, s, w = coded.model_a, coded.model_b, coded.score_a, coded.weight
     n_games = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
-    win_a, tie = s > 0.5, s == 0.5
-    loss_a = s < 0.5
+    win_a, loss_a = s > 0.5, s < 0.5
+    both, split = _split_pairs(coded)
+    tie = (s == 0.5) & ~split
     figures: dict[str, np.ndarray] = {
         "n_games": n_games,
         "n_wins": np.bincount(a, win_a, m) + np.bincount(b, loss_a, m),
         "n_losses": np.bincount(a, loss_a, m) + np.bincount(b, win_a, m),
         "n_ties": np.bincount(a, tie, m) + np.bincount(b, tie, m),
+        "n_split": np.where(np.bincount(a, both, m) + np.bincount(b, both, m) > 0,
+                            np.bincount(a, split, m) + np.bincount(b, split, m), np.nan),
     }
     with np.errstate(invalid="ignore", divide="ignore"):
         if baseline is not None:
@@ -613,6 +620,18 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     return figures
 
 
+def _split_pairs(coded: CodedOutcomes) -> tuple[np.ndarray, np.ndarray]:
+    """(judged in both orders, split) per outcome: a split pair scores 0.5 because its two orders picked opposite
+    answers (the first-shown answer won both times, say), not because the judge called it a tie; `n_ties` counts
+    the others that score 0.5. Without per-order verdicts no pair is known to be split."""
+    if coded.p_ab is None or coded.p_ba is None:
+        nothing = np.zeros(len(coded), dtype=bool)
+        return nothing, nothing
+    both = np.isfinite(coded.p_ab) & np.isfinite(coded.p_ba)
+    opposite = both & (np.abs(discrete(coded.p_ab) - discrete(coded.p_ba)) == 1.0)
+    return both, opposite & (coded.score_a == 0.5)
+
+
 def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] | None) -> np.ndarray:
     m = coded.n_models
     if answer_lengths is not None:
@@ -629,20 +648,20 @@ def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] |
     return total / count
 
 
-def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
-                      counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _baseline_figures(coded: CodedOutcomes, baseline: int) -> dict[str, np.ndarray]:
     """AlpacaEval's head-to-head figures against the baseline (`ratings.winrate`), per model, the outcomes
     weighted as the win rate weighs them (AlpacaEval's weights are all 1).
 
-    The baseline's row is AlpacaEval's: the baseline against itself on every question it answered, all draws
-    (win rate 0.5, standard error 0). With --method winrate its game counts (from `counts`, the per-model
-    figures) are those draws too, as in AlpacaEval's leaderboard; with a rating method they stay the games it
-    played.
+    The baseline's own row is the same under every method: its win rate against itself is 0.5 by definition,
+    with standard error 0 (the zero-width interval of the anchor), and so is its discrete win rate; it has no
+    count of draws against itself (None), and its game counts (`_model_figures`) are the games it really played
+    against the other models. AlpacaEval's leaderboard instead shows the baseline as drawing against itself on
+    every instruction, counts that no judge produced.
     """
     from judgebench.ratings.winrate import win_rate_vs_baseline
 
     m = coded.n_models
-    model, score, question, weight = _against(coded, baseline)
+    model, score, _, weight = _against(coded, baseline)
     keys = ("win_rate_se", "discrete_win_rate", "n_draws")
     figures = {key: np.full(m, np.nan) for key in keys}
     for k in np.unique(model):
@@ -650,14 +669,8 @@ def _baseline_figures(coded: CodedOutcomes, baseline: int, method: str,
         figures["win_rate_se"][k] = summary["standard_error"]
         figures["discrete_win_rate"][k] = summary["discrete_win_rate"]
         figures["n_draws"][k] = summary["n_draws"]
-    answered = len(np.unique(question))
     figures["win_rate_se"][baseline] = 0.0
     figures["discrete_win_rate"][baseline] = 0.5
-    figures["n_draws"][baseline] = answered
-    if method == "winrate":
-        for key, value in (("n_games", answered), ("n_wins", 0), ("n_losses", 0), ("n_ties", answered)):
-            figures[key] = counts[key].astype(float)
-            figures[key][baseline] = value
     return figures
 
 
@@ -790,11 +803,14 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         meta["anchor_interval"] = (f"{anchor}'s rating is fixed at {options.anchor_rating:g} by definition (zero-width "
                                    "interval); ranks and separability use rating differences and do not depend on it"
                                    if anchor is not None else None)
+        meta["rating_label"] = _rating_label(options, anchor)
     if options.method == "bt":
+        reference = _reference_name(options, anchor)
         meta["win_probability_label"] = ("style-adjusted " if options.style_control else "") + (
-            "Davidson model vs " + _reference_name(options, anchor) + ": win_probability = P(win), tie_probability "
-            "= P(tie), expected_score = P(win) + P(tie) / 2" if options.ties == "davidson" else
-            "P(win) vs " + _reference_name(options, anchor) + ", ties counted half (also the expected score)")
+            f"P(win) and P(tie): Davidson's tie model's predicted probabilities of beating and of tying {reference}; "
+            "expected score = P(win) + P(tie) / 2" if options.ties == "davidson"
+            else f"P(win): the predicted probability of beating {reference}, ties counted half (so also the "
+                 "expected score)")
     warnings_list = []
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
         warnings_list.append(f"only {coded.n_questions} questions (fewer than {FEW_QUESTIONS}): intervals clustered "
@@ -835,7 +851,21 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 def _reference_name(options: _Options, anchor: str | None) -> str:
     """The model the Bradley-Terry probabilities are against: the baseline, else the anchor, else the average."""
-    return options.baseline or anchor or "a model of average rating"
+    if options.baseline is not None:
+        return f"the baseline {options.baseline}"
+    return anchor or f"a model of average rating ({options.anchor_rating:g})"
+
+
+def _rating_label(options: _Options, anchor: str | None) -> str:
+    """What a rating of the Elo scale means (meta `rating_label`): the odds its differences stand for, and where
+    the scale is fixed: at the anchor (the baseline unless another was chosen), else at the mean rating, which
+    both Bradley-Terry without an anchor and online Elo (its updates are zero-sum) hold at `anchor_rating`."""
+    if anchor is None:
+        where = (f"centred so that the average model is at {options.anchor_rating:g} (a rating compares a model with "
+                 "the others here, not with models outside this leaderboard)")
+    else:
+        where = f"{'the baseline ' if anchor == options.baseline else ''}{anchor} fixed at {options.anchor_rating:g}"
+    return f"Ratings on the Elo scale (a {options.scale:g}-point gap is 10:1 odds), {where}"
 
 
 def _interval_label(options: _Options, degrees_of_freedom: int | None = None) -> str:

@@ -1,10 +1,11 @@
 """Presentation of results, and nothing else: terminal tables (rich), Markdown, status lines, the progress bar.
 
 Every number shown here was computed elsewhere (leaderboard.py, diagnostics.py, runner.py); this module
-only formats. Terminal tables never cut a model name: when the terminal is too narrow for every column,
-the secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the
-table fits; the Markdown file always has every column. Neither shows a column that is n/a for every model
-(position consistency of imported outcomes, which have no per-order verdicts).
+only formats. Terminal tables never cut a cell: when the terminal is too narrow for every column, the
+secondary columns are dropped in the order `SECONDARY_COLUMNS` lists them (last first), until the table
+fits, but never what the rows are ranked by (`leaderboard_table`); the Markdown file always has every
+column. Neither shows a column that is n/a for every model (position consistency of imported outcomes, which
+have no per-order verdicts).
 """
 
 from __future__ import annotations
@@ -32,16 +33,17 @@ if TYPE_CHECKING:
     from judgebench.runner import Tally
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
-# narrow terminal the last ones are dropped first (position consistency, then ties, pairs, LC SE, LC win rate,
-# win rate SE, win rate).
-SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties",
+# narrow terminal the last ones are dropped first (position consistency, then split pairs, ties, pairs, LC SE,
+# LC win rate, win rate SE, win rate), except the one the rows are ranked by (`leaderboard_table`).
+SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties", "n_split",
                      "position_consistency")
 _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
                 "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
 _MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_rate_se", "win rate SE"), ("win_probability", "P(win)"),
                      ("tie_probability", "P(tie)"), ("expected_score", "expected score"),
                      ("lc_win_rate", "LC win rate"), ("lc_win_rate_se", "LC SE"),
-                     ("n_games", "pairs"), ("n_ties", "ties"), ("position_consistency", "position consistency"),
+                     ("n_games", "pairs"), ("n_ties", "ties"), ("n_split", "split"),
+                     ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
@@ -60,9 +62,35 @@ def column_title(key: str, meta: dict[str, Any]) -> str:
 
 
 def method_title(meta: dict[str, Any]) -> str:
-    """'Bradley-Terry vs base', 'win rate vs gpt-4', ...: what the ratings are."""
-    title = _METHOD_NAMES.get(meta["method"], str(meta["method"]))
+    """'Bradley-Terry vs base', 'win rate vs gpt-4', 'style-controlled Bradley-Terry', ...: what the ratings
+    are."""
+    title = ("style-controlled " if meta.get("style_control") else "") + _METHOD_NAMES.get(meta["method"],
+                                                                                         str(meta["method"]))
     return title + (f" vs {meta['baseline']}" if meta.get("baseline") else "")
+
+
+def fit_lines(meta: dict[str, Any]) -> list[str]:
+    """What a Bradley-Terry fit adjusted for besides the models, one line each, with the leaderboard's
+    intervals: the style coefficients of a style-controlled fit (and the features left out because they never
+    vary), the fitted first-position effect."""
+    level = f"{100 * meta.get('confidence', 0.95):g}%"
+    lines = []
+    coefficients = meta.get("style_coefficients")
+    if coefficients:
+        shown = "; ".join(f"{name} {c['coefficient']:.3f} [{c['lower']:.3f}, {c['upper']:.3f}]"
+                          for name, c in coefficients.items())
+        dropped = meta.get("style_features_dropped")
+        lines.append(f"Style control: ratings net of answer style; coefficients in log-odds per root mean square of "
+                     f"each style difference (0 = no effect), {level} intervals: {shown}"
+                     + (f"; not fitted, the same in every outcome: {', '.join(dropped)}" if dropped else "") + ".")
+    effect = meta.get("position_effect")
+    if isinstance(effect, dict) and effect.get("log_odds") is not None:
+        lines.append(f"Position effect fitted (the first-shown answer's advantage, like home advantage in sports): "
+                     f"{effect['log_odds']:.3f} [{effect['lower']:.3f}, {effect['upper']:.3f}] log-odds ({level} "
+                     f"interval; 0 = none); P(first wins between equal models) {effect['first_win_probability']:.3f} "
+                     f"[{effect['first_win_probability_lower']:.3f}, {effect['first_win_probability_upper']:.3f}]"
+                     + (f"; {effect['note']}" if effect.get("note") else "") + ".")
+    return lines
 
 
 def _board_title(meta: dict[str, Any]) -> str:
@@ -71,7 +99,8 @@ def _board_title(meta: dict[str, Any]) -> str:
     return f"Leaderboard ({method_title(meta)}){ranked}"
 
 
-def _rank_rule(meta: dict[str, Any]) -> str:
+def rank_rule(meta: dict[str, Any]) -> str:
+    """How the ranks were decided: from rating differences, or (AlpacaEval imports) from LC win rates."""
     return _LC_RANK_RULE if meta.get("ranked_by") == "lc_win_rate" else _RANK_RULE
 
 
@@ -122,8 +151,10 @@ def format_cell(key: str, value: Any) -> str:
     return str(value)
 
 
-def _value_format(board: Leaderboard) -> Callable[[float | None], str]:
-    return format_rate if board.meta["method"] == "winrate" else format_rating
+def rating_format(meta: dict[str, Any]) -> Callable[[float | None], str]:
+    """How a leaderboard's ratings and their intervals' ends are written: percentages when the ratings are
+    win rates (method winrate), else Elo-scale points."""
+    return format_rate if meta["method"] == "winrate" else format_rating
 
 
 def _rating_title(board: Leaderboard) -> str:
@@ -134,20 +165,22 @@ def _rating_title(board: Leaderboard) -> str:
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
-    """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level and the
-    leaderboard's warnings stated."""
+    """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level, the
+    leaderboard's warnings and what its less obvious columns mean (`table_notes`) stated."""
     rate_method = board.meta["method"] == "winrate"
     optional = [(key, column_title(key, board.meta)) for key, _ in _MARKDOWN_COLUMNS
                 if not (rate_method and key == "win_rate")]
     shown = [(key, title) for key, title in optional if _known(board, key)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
-    value = _value_format(board)
+    value = rating_format(board.meta)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
+    notes = table_notes(board, [key for key, _ in shown])
     lines = [f"# {_board_title(board.meta)}", "",
-             f"Intervals: {board.meta['interval_label']}. {_rank_rule(board.meta)}", "", provenance_line(board.meta),
-             "",
+             f"Intervals: {board.meta['interval_label']}. {rank_rule(board.meta)}", "", provenance_line(board.meta),
+             "", *(line for fitted in fit_lines(board.meta) for line in (fitted, "")),
              *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
+             *([" ".join(f"{note}." for note in notes), ""] if notes else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
@@ -155,6 +188,22 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
+    """What a table's figures mean where their titles cannot say it, one sentence each (no full stop), for the
+    shown `columns` (leaderboard fields besides rank, model, rating and interval)."""
+    meta = board.meta
+    notes = [meta["rating_label"]] if meta.get("rating_label") else []
+    if "win_probability" in columns and meta.get("win_probability_label"):
+        notes.append(meta["win_probability_label"])
+    if "n_split" in columns:
+        notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
+                     "shown first won both times, or the one shown second did), scored 0.5 like a tie")
+    if meta.get("baseline"):
+        notes.append(f"The baseline {meta['baseline']} scores 50% against itself by definition; its counts "
+                     "are its games against the other models")
+    return notes
 
 
 def provenance_line(meta: dict[str, Any]) -> str:
@@ -172,19 +221,32 @@ def provenance_line(meta: dict[str, Any]) -> str:
 
 
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
-    """The leaderboard as a rich table at most `width` columns wide where possible, model names never cut.
+    """The leaderboard as a rich table at most `width` columns wide where possible, no cell ever cut.
 
-    Secondary columns (SECONDARY_COLUMNS) are dropped from the last one until the table fits, except that the
-    column the rows are ranked by (the LC win rate of AlpacaEval imports) goes last; rank, model, rating and
-    interval always stay.
+    Rank, model and what the rows are ranked by always stay: the rating with its interval, or the LC win rate
+    of AlpacaEval imports, ranked by it. The other columns go one by one, from the last of SECONDARY_COLUMNS,
+    then the interval and the rating, until the table fits. A table that does not fit even
+    then keeps its own width rather than being squeezed into `width` (print it with `crop=False`: a terminal
+    wraps its lines, a log keeps them whole).
     """
-    columns = [key for key in SECONDARY_COLUMNS if _secondary_title(board, key) is not None and _known(board, key)]
-    kept = sorted(columns, key=lambda key: key != board.meta.get("ranked_by"))  # what ranks the rows goes last
+    ranking = _ranking_columns(board)
+    shown = [key for key in ("rating", "interval", *SECONDARY_COLUMNS)
+             if key in ranking or (_secondary_title(board, key) is not None and _known(board, key))]
+    optional = [key for key in shown if key not in ranking]
     while True:
-        table = _leaderboard_table(board, [key for key in columns if key in kept])
-        if not kept or table_width(table) <= width:
+        table = _leaderboard_table(board, [key for key in shown if key in ranking or key in optional])
+        natural = table_width(table)
+        if natural <= width:
             return table
-        kept.pop()
+        if not optional:
+            table.width = natural  # laid out whole, wider than `width`
+            return table
+        optional.pop()
+
+
+def _ranking_columns(board: Leaderboard) -> tuple[str, ...]:
+    """The columns that say what orders the rows, which a narrow terminal never drops."""
+    return ("lc_win_rate",) if board.meta.get("ranked_by") == "lc_win_rate" else ("rating", "interval")
 
 
 def _known(board: Leaderboard, key: str) -> bool:
@@ -199,19 +261,23 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
 
 
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
-    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"], box=box.SIMPLE_HEAD)
+    """The table with rank, model and `columns` (keys of SECONDARY_COLUMNS, "rating" and "interval")."""
+    notes = "".join(f"\n{note}." for note in table_notes(board, columns))
+    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"] + notes, box=box.SIMPLE_HEAD)
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)
-    table.add_column(_rating_title(board), justify="right", no_wrap=True)
-    table.add_column("interval", justify="right", no_wrap=True)
+    value = rating_format(board.meta)
+    cells: dict[str, Callable[[dict[str, Any]], str]] = {
+        "rating": lambda entry: value(entry["rating"]),
+        "interval": lambda entry: f"{value(entry['lower'])} to {value(entry['upper'])}"}
     for key in columns:
-        table.add_column(_secondary_title(board, key) or key, justify="right")
-    value = _value_format(board)
+        title = _rating_title(board) if key == "rating" else "interval" if key == "interval" else (
+            _secondary_title(board, key) or key)
+        table.add_column(title, justify="right", no_wrap=key in cells)
     for entry in board.models:
-        table.add_row(format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
-                      f"{value(entry['lower'])} to {value(entry['upper'])}",
-                      *(format_cell(key, entry.get(key)) for key in columns))
+        table.add_row(format_rank(entry["rank"]), entry["model"],
+                      *(cells[key](entry) if key in cells else format_cell(key, entry.get(key)) for key in columns))
     return table
 
 
@@ -229,6 +295,11 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     table.add_column("value", justify="right", no_wrap=True)
     table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
     table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
+    effect = (evaluation.judge_diagnostics.get("length_bias") or {}).get("net_effect") or {}
+    if effect.get("log_odds") is not None:  # the verdict on length bias (`judgebench diagnose` has the rest)
+        table.add_row("length bias net of model strength (log-odds per doubling of length; 0 = none)",
+                      _interval_cell({"value": effect["log_odds"], **effect}))
+        table.add_row("  verdict on length bias", effect["verdict"])
     table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
@@ -510,10 +581,7 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     for key, title in (("unparsed_rate", "unparsed rate (games)"), ("failed_rate", "failed rate (games)")):
         if key in figures:
             rows.append((title, _rate_cell(figures[key])))
-    length = figures.get("length_bias") or {}
-    rows.append(("longer answer wins (decisive pairs; 0.5 = no length bias)",
-                 _rate_cell(length.get("longer_answer_win_rate"))
-                 if length.get("longer_answer_win_rate") else "- (answer lengths unknown: give --answers)"))
+    rows += length_bias_rows(figures.get("length_bias") or {})
     own = figures.get("self_preference")
     if own:
         rows.append((f"self-preference: score of {', '.join(own['models'])} vs others",
@@ -528,11 +596,48 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def diagnostics_intervals(figures: dict[str, Any]) -> str:
+    """'95% intervals, clustered by question': what the intervals of diagnostics.json are, at their own level,
+    which need not be the ratings' (a run rated at 90% whose diagnostics were written at 95%)."""
+    return f"{100 * figures.get('confidence', 0.95):g}% intervals, clustered by question"
+
+
+# Why the raw share of pairs won by the longer answer is high without any length bias of the judge.
+_RAW_LENGTH_CAVEAT = {"model strength": "also high when the better models write longer answers",
+                      "the gold label": "also high when the better answers are the longer ones"}
+
+
+def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
+    """The length-bias rows of the diagnostics: the judge's preference for length net of model strength (or of
+    the gold label), its verdict, and the raw share of pairs the longer answer won, labelled as what it is."""
+    raw = length.get("longer_answer_win_rate")
+    if not raw:
+        return [("length bias", "- (answer lengths unknown: give --answers)")]
+    effect = length.get("net_effect") or {}
+    controls = effect.get("controls", "model strength")
+    rows = []
+    if "net_effect" not in length:
+        rows.append(("length bias net of model strength",
+                     "- (diagnostics.json of an older judgebench: diagnose again)"))
+    elif effect.get("log_odds") is None:
+        rows.append((f"length bias net of {controls}", str(effect.get("note", "-"))))
+    else:
+        rows += [(f"length bias net of {controls}: log-odds per doubling of length (0 = none)",
+                  f"{_interval_cell({'value': effect['log_odds'], **effect})}  n={effect['n']:g}"),
+                 ("  P(an answer twice as long as its equal wins)",
+                  f"{effect['twice_as_long_win_probability']:.3f} [{effect['twice_as_long_win_probability_lower']:.3f}"
+                  f", {effect['twice_as_long_win_probability_upper']:.3f}]"),
+                 ("  verdict (from this net figure)", effect["verdict"])]
+        if effect.get("note"):
+            rows.append((f"  note: {effect['note']}", ""))
+    rows.append((f"longer answer wins, raw share of decisive pairs (not a bias measure: "
+                 f"{_RAW_LENGTH_CAVEAT[controls]})", _rate_cell(raw)))
+    return rows
+
+
 def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
     """The judge diagnostics of diagnostics.json with their intervals (and the confidence level)."""
-    level = f"{100 * figures.get('confidence', 0.95):g}%"
-    table = Table(title=f"Judge diagnostics ({level} intervals, clustered by question)", show_header=False,
-                  box=box.SIMPLE)
+    table = Table(title=f"Judge diagnostics ({diagnostics_intervals(figures)})", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
     for name, value in judge_diagnostics_rows(figures):

@@ -249,9 +249,9 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
 
     A game (question, first, second, judge) stored under two keys was sent as two different requests: another
     prompt text of the template (a judgebench upgrade changed a built-in one), other answers, other sampling.
-    Reading with a template file (`Store.judgments`) gives every row that file's hash, so only the keys show
-    it; both would count, as two games. Judgments of one request read by two versions (another verdict table)
-    are read by one version with --template FILE.
+    Reading with a template file (`datasets.sources.store_judgments`) gives every row that file's hash, so only
+    the keys show it; both would count, as two games. Judgments of one request read by two versions (another
+    verdict table) are read by one version with --template FILE.
     """
     for column, chosen in (("judge", judge), ("template", template)):
         values = sorted(frame[column].unique())
@@ -702,18 +702,20 @@ class Store:
                   template: str | None = None) -> pd.DataFrame:
         """Stored judgments (all columns but the request), optionally only `keys` (then in the order of `keys`:
         a run's judgments.jsonl lists its games in plan order, the order its online Elo rated them, so that a
-        refit from the file rates them in the same order), a judge or a template; else in the order stored.
+        refit from the file rates them in the same order), a judge or a template (its name); else in the order
+        stored.
 
         One row per game: a judgment that several games share (the same request: identical answers) is listed
-        for each of them (`records.per_game`). `template_hash` is the hash of the template whose verdict table
-        read each judgment (that of the run that stored it; None in stores older than the runs table).
-        `template` is a template's name (its judgments as stored), or a template file (a value with a suffix, as
-        `prompts.load_template` tells them apart): the judgments stored under its name, read with its verdict
-        table (`verdicts.read_stored`), as a run with that file reads them.
+        for each of them (`every_game`). `template_hash` is the hash of the template whose verdict table read
+        each judgment (that of the run that stored it; None in stores older than the runs table). The stored
+        verdicts are given as stored: reading them with another template file's verdicts is its caller's
+        (`datasets.sources.store_judgments`), since the store does not read verdicts.
         """
-        from judgebench.prompts import template_file
+        return self.every_game(self.judgment_rows(keys, judge, template))
 
-        reader = template_file(template)
+    def judgment_rows(self, keys: Iterable[str] | None = None, judge: str | None = None,
+                      template: str | None = None) -> pd.DataFrame:
+        """`judgments` with one row per stored judgment (key), not yet one per game (`every_game`)."""
         columns = ", ".join(f"judgments.{c}" for c in (*_COLUMNS, "attempts") if c != "request")
         query = (f"SELECT {columns}, runs.template_hash FROM judgments LEFT JOIN runs ON runs.id = judgments.run_id "
                  "WHERE 1=1")
@@ -721,22 +723,18 @@ class Store:
         if judge is not None:
             query, args = query + " AND judgments.judge = ?", [*args, judge]
         if template is not None:
-            query, args = query + " AND judgments.template = ?", [*args, reader.name if reader else template]
+            query, args = query + " AND judgments.template = ?", [*args, template]
         with self._guard("read"):
             frame = pd.read_sql_query(query + " ORDER BY judgments.created_at, judgments.key", self._db, params=args)
         if keys is not None:
             position = {key: k for k, key in enumerate(dict.fromkeys(keys))}
             frame = frame[frame["key"].isin(position)]
             frame = frame.iloc[frame["key"].map(position).argsort(kind="stable")]
-        if reader is not None:
-            from judgebench.verdicts import read_stored
+        return frame.reset_index(drop=True)
 
-            frame = read_stored(frame, reader, self.path)
-        return self._every_game(frame.reset_index(drop=True))
-
-    def _every_game(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """`frame` (one row per stored judgment) with a row for each game that shares a judgment (shared_games),
-        after the game that stored it (records.per_game)."""
+    def every_game(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` (one row per stored judgment of this store: `judgment_rows`) with a row for each game that
+        shares a judgment (shared_games), after the game that stored it (records.per_game)."""
         if not self.has_shared_games:
             return frame.assign(shared_call=False)
         with self._guard("read"):
@@ -755,20 +753,18 @@ class Store:
             return [(str(judge), str(template)) for judge, template in rows.fetchall()]
 
     def games(self, judge: str | None = None, template: str | None = None) -> pd.DataFrame:
-        """The ok games (question_id, first, second, p_first, weight) of one judge and template (a name, or a
-        template file whose verdicts read them: `judgments`).
+        """The ok games (question_id, first, second, p_first, weight) of one judge and template (its name), as
+        `measured_games` takes them from `judgments`."""
+        return measured_games(self.judgments(judge=judge, template=template), judge, template, self)
 
-        When the store holds several judges or templates and none is named, or versions of one template, that
-        is an input error: mixing them would mix different measurements (`require_one_measurement`).
-        """
-        frame = self.judgments(judge=judge, template=template)
-        frame = frame[frame["status"] == OK]
-        require_one_measurement(frame, judge, template, self)
-        return frame[GAME_FIELDS].reset_index(drop=True)
 
-    def outcomes(self, swap: str = "both", seed: int = 0, baseline: str | None = None,
-                 judge: str | None = None, template: str | None = None) -> pd.DataFrame:
-        """Outcomes of the stored ok games under a swap policy (see verdicts.combine)."""
-        from judgebench.verdicts import combine
+def measured_games(judgments: pd.DataFrame, judge: str | None, template: str | None, store: Store) -> pd.DataFrame:
+    """The ok games (question_id, first, second, p_first, weight) of `judgments` (one judge and template's, of
+    `store`: `Store.judgments`, or `datasets.sources.store_judgments` for a template file).
 
-        return combine(self.games(judge, template), swap=swap, seed=seed, baseline=baseline).outcomes
+    When they hold several judges or templates and none is named, or versions of one template, that is an
+    input error: mixing them would mix different measurements (`require_one_measurement`).
+    """
+    judgments = judgments[judgments["status"] == OK]
+    require_one_measurement(judgments, judge, template, store)
+    return judgments[GAME_FIELDS].reset_index(drop=True)

@@ -116,14 +116,15 @@ def read_stored(judgments: pd.DataFrame, template: Template, store: object | Non
     judgment whose output has none of this template's verdicts is unparsed now (with `no_verdict`'s error),
     as the same output received now would be; an unparsed one that now holds a verdict counts.
 
-    Stored logprobs that are not a JSON list of token -> logprob tables are a damaged store: an InputError
-    naming `store` (the store's path, when known) and the judgment, as the store reports other damage.
+    Stored logprobs that are not a JSON list of token -> logprob tables (`stored_logprobs`) are a damaged store:
+    an InputError naming `store` (the store's path, when known) and the judgment, as the store reports other
+    damage.
     """
     readable = judgments["status"].isin((OK, UNPARSED)).to_numpy()
     if not readable.any():
         return judgments.assign(template=template.name, template_hash=template.content_hash)
     logprobs = judgments["logprobs"] if "logprobs" in judgments else pd.Series(None, index=judgments.index)
-    rows = [parse_completion(template, raw if isinstance(raw, str) else None, _decoded(top, key, store), None)
+    rows = [parse_completion(template, raw if isinstance(raw, str) else None, stored_logprobs(top, key, store), None)
             for key, raw, top in zip(judgments["key"][readable], judgments["raw"][readable], logprobs[readable],
                                      strict=True)]
     stored_error = judgments["error"][readable]
@@ -138,19 +139,25 @@ def read_stored(judgments: pd.DataFrame, template: Template, store: object | Non
     return read.assign(template=template.name, template_hash=template.content_hash)
 
 
-def _decoded(logprobs: object, key: object, store: object | None) -> list[dict[str, float]] | None:
-    """Stored top logprobs (JSON text in a store, a list in judgments.jsonl) as `parse_logprobs` takes them;
-    JSON text that is not a list of tables is a damaged store (an InputError naming `store` and the key)."""
-    if not isinstance(logprobs, str):
+def stored_logprobs(logprobs: object, key: object, store: object | None) -> list[dict[str, float]] | None:
+    """Stored top logprobs (JSON text in a store, a list in judgments.jsonl) as `parse_logprobs` takes them.
+
+    JSON text that is not a list of tables, or a binary value (SQLite keeps a blob written into the TEXT column
+    as it is; judgebench writes text), is a damaged store: an InputError naming `store` and the key.
+    """
+    if isinstance(logprobs, bytes):
+        problem = f"are not text (a binary value of {len(logprobs)} bytes)"
+    elif not isinstance(logprobs, str):
         return logprobs if isinstance(logprobs, list) else None
-    try:
-        decoded = json.loads(logprobs)
-    except json.JSONDecodeError as error:
-        problem = f"are not JSON ({error})"
     else:
-        if isinstance(decoded, list) and all(isinstance(table, dict) for table in decoded):
-            return decoded
-        problem = "are not a list of token -> logprob tables"
+        try:
+            decoded = json.loads(logprobs)
+        except json.JSONDecodeError as error:
+            problem = f"are not JSON ({error})"
+        else:
+            if isinstance(decoded, list) and all(isinstance(table, dict) for table in decoded):
+                return decoded
+            problem = "are not a list of token -> logprob tables"
     raise InputError(f"the stored logprobs of the judgment {key} {problem}: the store is damaged", path=store,
                      hint="give another --store")
 

@@ -19,7 +19,7 @@ import pytest
 
 import judgebench
 from judgebench.config import RunConfig, load_config
-from judgebench.errors import ConfigError
+from judgebench.errors import ConfigError, InputError
 from judgebench.outputs import json_safe
 from tests.support.judge_server import Reply
 from tests.support.stores import store_from_outcomes
@@ -137,6 +137,29 @@ def test_cli_leaderboard_from_a_store_equals_rate(tmp_path):
     judgebench.rate(store, rounds=200, swap="consistent").write(tmp_path / "api")  # a store is recognised
     assert_same_leaderboard_files(tmp_path / "cli", tmp_path / "api", timestamps=False)
     assert json.loads((tmp_path / "api" / "leaderboard.json").read_text())["meta"]["source"] == "store"
+
+
+@pytest.mark.integration
+def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, tmp_path):
+    """`judgebench.rate("results/x")` read the folder as AlpacaEval annotations and failed on diagnostics.json
+    ("field 'instruction': missing field"), although the README says everything the CLI does is one call. It
+    now rates the run's judgments as `judgebench leaderboard --results` does: the run's settings, keywords over
+    them, the same files; a folder without judgments (written by `leaderboard --out`) gets the CLI's message."""
+    done = console_script("run", "--config", str(write_config(tmp_path, judge_server.base_url)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for flags, options in (((), {}), (("--method", "winrate", "--rounds", "50"), {"method": "winrate", "rounds": 50})):
+        cli = console_script("leaderboard", "--results", "out", *flags, "--out", "cli", cwd=tmp_path)
+        assert cli.returncode == 0, cli.stderr
+        board = judgebench.rate(tmp_path / "out", **options)
+        board.write(tmp_path / "api")
+        assert_same_leaderboard_files(tmp_path / "cli", tmp_path / "api", timestamps=False)
+    assert board.meta["judge"] == "test-judge" and board.meta["rounds"] == 50
+    again = judgebench.rate(str(tmp_path / "out"))  # the run's own ratings, as its leaderboard.json has them
+    assert again.models == json.loads((tmp_path / "out" / "leaderboard.json").read_text())["models"]
+    with pytest.raises(InputError, match="no judgments.jsonl here"):
+        judgebench.rate(tmp_path / "cli")
+    with pytest.raises(ConfigError, match="judge: not for a results folder"):
+        judgebench.rate(tmp_path / "out", judge="other")
 
 
 def test_rate_rejects_unknown_options(tmp_path):

@@ -13,6 +13,7 @@ from scipy import stats
 
 from judgebench.check import (
     CheckOptions,
+    Coverage,
     EarlierRun,
     Scale,
     compare_provenance,
@@ -21,8 +22,10 @@ from judgebench.check import (
     junit_xml,
     markdown_summary,
     read_earlier_run,
+    step_outputs,
     stratified_sample,
     summarise,
+    unused_settings,
 )
 from judgebench.config import JudgeConfig, RunConfig, named_by_flags
 from judgebench.errors import ConfigError, InputError
@@ -134,20 +137,23 @@ def dataset(n: int) -> Dataset:
     return Dataset(questions, answers, ["new", "old"])
 
 
-def frame(scores: list[float]) -> pd.DataFrame:
+def frame(scores: list[float], categories: list[str] | None = None) -> pd.DataFrame:
+    """Question scores; categories alternate writing (even positions) and math (odd) unless given."""
     ids = [f"q{i}" for i in range(len(scores))]
-    return pd.DataFrame({"question_id": ids, "category": ["math" if i % 2 else "writing" for i in range(len(ids))],
+    return pd.DataFrame({"question_id": ids, "category": categories or ["math" if i % 2 else "writing" for i in
+                                                                        range(len(ids))],
                          "candidate_score": scores, "score": scores})
 
 
-def report_for(scores: list[float], n_failed: int = 0, **options):
+def report_for(scores: list[float], n_failed: int = 0, categories: list[str] | None = None,
+               coverage: Coverage | None = None, **options):
     settings = CheckOptions(candidate="new", reference="old", **options)
     games = pd.DataFrame({"question_id": ["q0", "q0"], "first": ["new", "old"], "second": ["old", "new"],
                           "raw": ["A is worse.\n[[B>A]]", "A is better. [[A>B]]"]})
     accounting = {"judge_calls": 4, "judge_calls_abandoned": 0, "calls_from_store": 2, "prompt_tokens": 10,
                   "completion_tokens": 5, "cost_usd": None}
-    return summarise(frame(scores), games, dataset(len(scores)), settings, Scale.head_to_head(settings.margin),
-                     "old", None, accounting, n_failed)
+    return summarise(frame(scores, categories), games, dataset(len(scores)), settings,
+                     Scale.head_to_head(settings.margin), "old", None, accounting, n_failed, coverage)
 
 
 def test_a_category_undecided_only_after_holm_still_says_how_many_questions_would_decide():
@@ -169,10 +175,13 @@ def test_exit_codes_follow_the_decision_and_the_options():
     assert report_for([0.5, 0.75] * 20).exit_code == 0
     assert report_for(losing, n_failed=3).exit_code == 3 and report_for(losing, n_failed=3).overall is None
     assert report_for(losing, n_failed=3, allow_failed=True).exit_code == 1
-    # writing (even positions) all wins, math (odd) all losses: overall undecided, one failing category
+    # writing (even positions) all wins, math (odd) all losses: overall undecided, one regressed category, which
+    # fails the check only under --fail-on any-category
     mixed = [1.0, 0.0] * 20
-    assert report_for(mixed).exit_code == 4 and report_for(mixed).failing_categories == ["math"]
+    assert report_for(mixed).exit_code == 4 and report_for(mixed).regressed_categories == ["math"]
+    assert report_for(mixed).failing_categories == []
     assert report_for(mixed, fail_on="any-category").exit_code == 1
+    assert report_for(mixed, fail_on="any-category").failing_categories == ["math"]
 
 
 def test_outputs_state_the_rule_and_parse(tmp_path):
@@ -180,21 +189,117 @@ def test_outputs_state_the_rule_and_parse(tmp_path):
     assert report.rule().startswith("regression: with 95% confidence the candidate's win rate against the "
                                     "reference is below 45.0%; measured 12.5% [")
     summary = markdown_summary(report)
-    assert report.rule() in summary and "Failing categories: **math, writing**" in summary
+    assert report.rule() in summary and "Categories that regressed: **math, writing**, not failing the check" in summary
     assert "Judge calls made: 4; served from the store: 2; tokens: 15" in summary
     assert "new shown first: A is worse. [[B>A]]" in summary  # reasoning shortened onto one line
     path = tmp_path / "junit.xml"
     path.write_text(junit_xml(report))
     suite = next(iter(JUnitXml.fromfile(str(path))))
     assert [case.name for case in suite] == ["overall", "math", "writing"]
-    assert all(isinstance(case.result[0], Failure) for case in suite)
+    overall, *categories = suite
+    assert isinstance(overall.result[0], Failure)  # the check fails on the overall result (--fail-on overall)
+    assert all(isinstance(case.result[0], Skipped) for case in categories)
     path.write_text(junit_xml(report_for([0.0, 1.0] * 10)))
     overall = next(iter(next(iter(JUnitXml.fromfile(str(path))))))
     assert isinstance(overall.result[0], Skipped)
     annotations = github_annotations(report)
     assert annotations[0].startswith("::error title=judgebench check::regression") and "\n" not in annotations[0]
-    assert annotations[1:] == ["::error title=judgebench check::category math: regression",
-                               "::error title=judgebench check::category writing: regression"]
+    assert annotations[1:] == [f"::warning title=judgebench check::category {name}: regression, not failing the "
+                               "check: it fails on the overall result (--fail-on overall)"
+                               for name in ("math", "writing")]
+
+
+PASS_WITH_A_REGRESSED_CATEGORY = {"scores": [1.0] * 24 + [0.0] * 8, "categories": ["math"] * 24 + ["code"] * 8}
+
+
+@pytest.mark.parametrize(("case", "options", "decision", "exit_code"), [
+    ("pass, a category regressed", {}, "pass", 0),
+    ("pass, a category regressed", {"fail_on": "any-category"}, "regression", 1),
+    ("undecided, a category regressed", {}, "undecided", 4),
+    ("undecided, a category regressed", {"fail_on": "any-category"}, "regression", 1),
+    ("undecided", {"undecided": "pass"}, "pass", 0),
+    ("undecided", {"undecided": "fail"}, "regression", 1),
+    ("regression", {}, "regression", 1),
+])
+def test_every_output_shows_the_one_decision_the_exit_code_follows(tmp_path, case, options, decision, exit_code):
+    """The heading, the JSON, the step outputs, the JUnit failures and the GitHub errors all follow the rule that
+    sets the exit code (--fail-on, --undecided): a regressed category fails only under --fail-on any-category
+    (else it is a warning and a skipped test case), and an undecided result counted as a pass is no failure."""
+    scores = {"pass, a category regressed": PASS_WITH_A_REGRESSED_CATEGORY,
+              "undecided, a category regressed": {"scores": [1.0, 0.0] * 20},  # math (odd positions) all lost
+              "undecided": {"scores": [0.0, 1.0] * 10}, "regression": {"scores": [0.0, 0.25] * 20}}[case]
+    report = report_for(scores["scores"], categories=scores.get("categories"), **options)
+    assert (report.decision, report.exit_code) == (decision, exit_code)
+    data = report.to_json()
+    assert (data["decision"], data["exit_code"]) == (decision, exit_code)
+    heading = markdown_summary(report).splitlines()[0]
+    icon = {0: "✅", 1: "❌", 4: "⚠️"}[exit_code]
+    assert heading.startswith(f"## judgebench check: {icon} {decision}")
+    assert f"decision={decision}\nexit_code={exit_code}\n" in step_outputs(report)
+    path = tmp_path / "junit.xml"
+    path.write_text(junit_xml(report))
+    suite = next(iter(JUnitXml.fromfile(str(path))))
+    assert (suite.failures > 0) == (exit_code == 1)
+    annotations = github_annotations(report)
+    assert any(line.startswith("::error ") for line in annotations) == (exit_code == 1)
+    if report.reason:  # the options made the decision differ from the overall result: the heading says why
+        assert heading.endswith(report.reason) and data["reason"] == report.reason
+        assert annotations[0].startswith(f"::{'error' if exit_code else 'warning'} title=judgebench check::"
+                                         f"{decision}: {report.reason}. Overall, {report.overall.decision}: ")
+    if options.get("fail_on") == "any-category" and case != "regression":
+        assert report.reason.startswith(f"category {data['failing_categories'][0]} regressed")
+
+
+def test_categories_too_small_to_decide_are_named_not_dropped(tmp_path):
+    """Twelve questions on math, one on code: math is decided (it was dropped with code, the table gone), code
+    is named in every output as too small to decide."""
+    report = report_for([0.0] * 12 + [1.0], categories=["math"] * 12 + ["code"], fail_on="any-category")
+    assert [(c.name, c.decision) for c in report.categories] == [("math", "regression")]
+    assert report.failing_categories == ["math"] and report.small_categories == {"code": 1}
+    said = "category code: not decided, 1 question (a category needs at least 2)"
+    assert said in markdown_summary(report) and "| math | regression | 12 |" in markdown_summary(report)
+    assert report.to_json()["categories_too_small"] == {"code": 1}
+    assert f"::warning title=judgebench check::{said}" in github_annotations(report)
+    path = tmp_path / "junit.xml"
+    path.write_text(junit_xml(report))
+    cases = {case.name: case for case in next(iter(JUnitXml.fromfile(str(path))))}
+    assert isinstance(cases["code"].result[0], Skipped) and cases["code"].result[0].message == said
+    one = report_for([0.0] * 12, categories=["math"] * 12)  # one category: its decision is the overall one
+    assert one.categories == [] and one.small_categories == {}
+
+
+def test_questions_skipped_for_want_of_an_answer_are_in_every_output(tmp_path):
+    report = report_for([1.0] * 43, coverage=Coverage(48, 43, {"new": 5}))
+    said = "5 of 48 questions skipped: no answer from new to 5 questions (--allow-missing)"
+    assert said in markdown_summary(report)
+    data = report.to_json()
+    assert (data["questions_total"], data["questions_available"], data["skipped_questions"]) == (48, 43, {"new": 5})
+    path = tmp_path / "junit.xml"
+    path.write_text(junit_xml(report))
+    overall = next(iter(next(iter(JUnitXml.fromfile(str(path))))))
+    assert overall.system_out == said
+    assert f"::warning title=judgebench check::{said}" in github_annotations(report)
+    assert "skipped" not in markdown_summary(report_for([1.0] * 43, coverage=Coverage(43, 43)))
+
+
+def test_json_gives_the_questions_needed_in_all_and_the_more_the_summary_speaks_of():
+    three = report_for([1.0] * 3)
+    figures = three.to_json()["overall"]
+    assert (figures["questions_needed"], figures["more_questions_needed"]) == (5, 2)
+    assert "about 2 more questions (5 in all)" in markdown_summary(three)
+
+
+def test_the_config_confidence_is_the_check_level_unless_given_and_unused_settings_are_named():
+    config = RunConfig(questions=Path("q.jsonl"), answers=[Path("a.jsonl")], confidence=0.8, models=["a", "b"],
+                       baseline="b", rounds=50, seed=3, template="pairwise-3")
+    assert CheckOptions(candidate="a", reference="b").with_settings(config).level == 0.8
+    assert CheckOptions(candidate="a", reference="b", confidence=0.9).with_settings(config).level == 0.9
+    assert CheckOptions(candidate="a", reference="b").level == 0.95  # no settings: their default
+    note = unused_settings(config)
+    assert note is not None and note.startswith("check does not use [data] models, [judging] baseline, "
+                                                "[ratings] rounds: it judges --candidate against --reference")
+    assert unused_settings(RunConfig(questions=Path("q.jsonl"), answers=[Path("a.jsonl")], confidence=0.8,
+                                     seed=3, template="pairwise-3")) is None
 
 
 def test_fingerprint_changes_with_what_reaches_the_judge():

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from junitparser import Failure, JUnitXml
+from junitparser import Failure, JUnitXml, Skipped
 
 from judgebench.check import CheckOptions, run_check
 from judgebench.config import load_config
@@ -77,6 +77,7 @@ def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None,
     environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **(env or {})}
     environment.pop("GITHUB_ACTIONS", None) if env is None else None
     environment.pop("GITHUB_STEP_SUMMARY", None) if env is None else None
+    environment.pop("GITHUB_OUTPUT", None) if env is None else None
     command = ["-m", "judgebench.cli"] if script is None else ["-c", script]
     return subprocess.run([sys.executable, *command, *args], cwd=cwd, env=environment, text=True,
                           capture_output=True, timeout=120)
@@ -104,7 +105,7 @@ def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, fol
     assert report["decision"] == "regression" and report["overall"]["mean"] == 0.0
     assert report["overall"]["n_questions"] == N
     assert report["flips"] == {"win_to_loss": N, "loss_to_win": 0}
-    assert sorted(report["failing_categories"]) == ["math", "writing"]
+    assert report["regressed_categories"] == ["math", "writing"] and report["failing_categories"] == []
     assert report["judge_calls"] == 2 * N and report["calls_from_store"] == 0
     assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
     assert report["cost_usd"] == pytest.approx((report["prompt_tokens"] + 2 * report["completion_tokens"]) / 1e6)
@@ -115,7 +116,8 @@ def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, fol
     suite = next(iter(JUnitXml.fromfile(str(folder / "out" / "junit.xml"))))
     cases = {case.name: case for case in suite}
     assert set(cases) == {"overall", "math", "writing"}
-    assert all(isinstance(case.result[0], Failure) for case in cases.values())
+    assert isinstance(cases["overall"].result[0], Failure)
+    assert all(isinstance(cases[name].result[0], Skipped) for name in ("math", "writing"))  # --fail-on overall
     assert "regression" in cases["overall"].result[0].message
 
     summary = (folder / "out" / "summary.md").read_text()
@@ -158,6 +160,9 @@ def test_equal_candidates_follow_the_rule(judge_server, folder):
     assert coin.returncode == (0 if overall["lower"] >= 0.45 else 4), coin.stderr
     assert coin.returncode == 4 and overall["lower"] < 0.45 < overall["upper"]
     assert overall["questions_needed"] > N and "would likely decide it" in coin.stdout
+    more = overall["more_questions_needed"]  # what the summary says; questions_needed counts those judged too
+    assert more == overall["questions_needed"] - N
+    assert f"about {more:,} more questions ({overall['questions_needed']:,} in all)" in coin.stdout
     # more questions than the set has: say so, and what else would decide it
     assert f"and the question set has {N}: add questions, or allow a larger drop (--margin)" in coin.stdout
     lenient = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
@@ -472,8 +477,8 @@ def test_a_step_summary_that_fails_at_the_end_exits_5_and_the_decision_is_still_
                         "--json", "check.json", cwd=folder,
                         env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
     assert result.returncode == 5, result.stderr
-    assert result.stderr.strip() == (f"error: cannot append to {step_summary}: it is a directory: give a file path, "
-                                     "then run the same command again")
+    assert result.stderr.splitlines()[-1] == (f"error: cannot append to {step_summary}: it is a directory: give a "
+                                              "file path, then run the same command again")
     assert "## judgebench check" in result.stdout and "regression: with 95% confidence" in result.stdout
     assert json.loads((folder / "check.json").read_text())["decision"] == "regression"
 
@@ -516,7 +521,7 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
                         cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary)})
     assert result.returncode == 2, result.stdout + result.stderr
-    message = result.stderr.strip().removeprefix("error: ")
+    message = result.stderr.splitlines()[-1].removeprefix("error: ")
     assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
     assert "that [judge] base_url (host, port, http/https) is right" in message  # check has no --base-url
     report = json.loads((folder / "check.json").read_text())
@@ -540,7 +545,7 @@ def test_check_shows_progress_waits_and_retries_as_run_does(judge_server, folder
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
     assert result.returncode == 1, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0] == f"judging {2 * N} games"
+    assert f"judging {2 * N} games" in lines
     assert any(line.startswith(f"judged {2 * N} of {2 * N} games (100%)") for line in lines), lines
     assert "server asked to wait 0.1 s (HTTP 429); waiting 0.1 s" in lines
     assert any(line.startswith("HTTP 500 from the judge server: scripted 500; retrying in ") for line in lines), lines
@@ -610,10 +615,10 @@ def test_a_candidate_that_is_the_runs_baseline_is_refused_saying_so(judge_server
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
                         cwd=folder)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == ("error: the candidate 'bad' is the baseline of the run reference-run, so each of "
-                                     "its games there would be against itself: check another candidate, or make the "
-                                     "reference run with another baseline (the model the candidate is to replace, "
-                                     "say)")
+    assert result.stderr.splitlines()[-1] == (
+        "error: the candidate 'bad' is the baseline of the run reference-run, so each of its games there would be "
+        "against itself: check another candidate, or make the reference run with another baseline (the model the "
+        "candidate is to replace, say)")
     assert sent(judge_server) == before
 
 
@@ -689,3 +694,115 @@ def test_the_store_file_alone_holds_every_batch_a_killed_check_finished(judge_se
     assert (folder / f"{CHECK_STORE}-wal").exists()  # killed: the log was not folded in and removed at close
     shutil.copy2(folder / CHECK_STORE, folder / "file-alone.sqlite")
     assert len(ok_keys(folder / "file-alone.sqlite")) == 16
+
+# The CI reviewer's setup: four categories of twelve questions; cand-mixed is worse than current on coding only
+# (quality 2 against 5) and better on the rest (7), so it passes overall with one regressed category.
+
+CATEGORIES = ("coding", "math", "writing", "reasoning")
+
+
+def write_mixed(folder: Path, *, without: int = 0) -> None:
+    """The reviewer's questions and answers of current and cand-mixed in `folder`; cand-mixed has no answer to
+    the last `without` questions."""
+    questions = [(f"{c[:3]}-{i:02d}", c) for c in CATEGORIES for i in range(1, 13)]
+    missing = {q for q, _ in questions[len(questions) - without:]}
+    (folder / "mixed-questions.jsonl").write_text("".join(
+        json.dumps({"question_id": q, "category": c, "turns": [f"Help with {q}."]}) + "\n" for q, c in questions))
+    quality = {"current": lambda category: 5, "cand-mixed": lambda category: 2 if category == "coding" else 7}
+    (folder / "mixed-answers.jsonl").write_text("".join(
+        json.dumps({"question_id": q, "model": m, "turns": [f"{m} on {q}. QUALITY={quality[m](c)}"]}) + "\n"
+        for m in quality for q, c in questions if not (m == "cand-mixed" and q in missing)))
+
+
+def mixed_config(folder: Path, base_url: str, more: str = "") -> Path:
+    """A check config for the data of `write_mixed` on the scripted server; `more`: further [data] lines."""
+    path = folder / "mixed.toml"
+    path.write_text(f'[data]\nquestions = "mixed-questions.jsonl"\nanswers = ["mixed-answers.jsonl"]\n{more}'
+                    f'[judge]\nengine = "openai"\nmodel = "test-judge"\nbase_url = "{base_url}"\n'
+                    '[run]\nstore = "mixed.sqlite"\n')
+    return path
+
+
+def gate(folder: Path, config: Path, *flags: str) -> tuple[subprocess.CompletedProcess[str], dict, str]:
+    """`check` of cand-mixed against current under GitHub Actions, with every output; returns the process, the
+    JSON, and what it appended to $GITHUB_OUTPUT. The JUnit file is folder/out/junit.xml."""
+    for name in ("step-summary.md", "step-outputs.txt"):
+        (folder / name).write_text("")
+    result = judgebench("check", "--config", str(config), "--candidate", "cand-mixed", "--reference", "current",
+                        *flags, "--junit", "out/junit.xml", "--json", "out/check.json", "--summary", "out/summary.md",
+                        cwd=folder, env={"GITHUB_ACTIONS": "true",
+                                         "GITHUB_STEP_SUMMARY": str(folder / "step-summary.md"),
+                                         "GITHUB_OUTPUT": str(folder / "step-outputs.txt")})
+    assert "Traceback" not in result.stderr
+    summary = (folder / "out" / "summary.md").read_text()
+    assert summary in result.stdout and summary in (folder / "step-summary.md").read_text()
+    return result, json.loads((folder / "out" / "check.json").read_text()), (folder / "step-outputs.txt").read_text()
+
+
+def test_a_regressed_category_fails_the_check_only_under_fail_on_any_category(judge_server, tmp_path):
+    """The exit code, the heading (stdout, --summary, step summary), the JSON, the step outputs, the JUnit test
+    cases and the annotations say one decision, in both directions: by default the check passes and coding's
+    regression is a warning (a skipped test case, not a failure on a green job); with --fail-on any-category it
+    is a regression because of coding, though the overall result passes."""
+    write_mixed(tmp_path)
+    config = mixed_config(tmp_path, judge_server.base_url)
+    result, report, outputs = gate(tmp_path, config)
+    assert result.returncode == 0, result.stderr
+    assert sent(judge_server) == 2 * 48
+    assert result.stdout.startswith("## judgebench check: ✅ pass\n")
+    assert (report["decision"], report["reason"], report["exit_code"]) == ("pass", None, 0)
+    assert report["regressed_categories"] == ["coding"] and report["failing_categories"] == []
+    assert outputs.startswith("decision=pass\nexit_code=0\nmean=0.75\n")
+    suite = JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))
+    assert (suite.failures, suite.errors, suite.skipped) == (0, 0, 1)
+    coding = next(case for case in next(iter(suite)) if case.name == "coding")
+    assert isinstance(coding.result[0], Skipped) and "not failing the check" in coding.result[0].message
+    assert "::error" not in result.stdout
+    assert ("::warning title=judgebench check::category coding: regression, not failing the check: it fails on the "
+            "overall result (--fail-on overall)") in result.stdout
+
+    result, report, outputs = gate(tmp_path, config, "--fail-on", "any-category")
+    assert result.returncode == 1, result.stderr
+    assert sent(judge_server) == 2 * 48  # the same games, from the store
+    because = "category coding regressed, which fails the check (--fail-on any-category)"
+    assert result.stdout.startswith(f"## judgebench check: ❌ regression: {because}\n")
+    assert (report["decision"], report["reason"], report["exit_code"]) == ("regression", because, 1)
+    assert report["overall"]["decision"] == "pass" and report["failing_categories"] == ["coding"]
+    assert outputs.startswith("decision=regression\nexit_code=1\nmean=0.75\n")
+    suite = JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))
+    assert (suite.failures, suite.errors, suite.skipped) == (1, 0, 0)
+    failed = [case.name for case in next(iter(suite)) if case.result and isinstance(case.result[0], Failure)]
+    assert failed == ["coding"]
+    assert f"::error title=judgebench check::regression: {because}. Overall, pass: with 95%25 confidence" \
+        in result.stdout
+
+
+def test_questions_skipped_for_want_of_an_answer_are_said_in_every_output(judge_server, tmp_path):
+    write_mixed(tmp_path, without=5)
+    config = mixed_config(tmp_path, judge_server.base_url, more="allow_missing = true\n")  # the file, not the flag
+    result, report, outputs = gate(tmp_path, config)
+    assert result.returncode == 0, result.stderr
+    said = "5 of 48 questions skipped: no answer from cand-mixed to 5 questions (--allow-missing)"
+    assert f"⚠️ {said}." in result.stdout and f"::warning title=judgebench check::{said}" in result.stdout
+    assert report["overall"]["n_questions"] == 43 and "n_questions=43\n" in outputs
+    assert (report["questions_total"], report["questions_available"]) == (48, 43)
+    assert report["skipped_questions"] == {"cand-mixed": 5}
+    overall = next(iter(next(iter(JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))))))
+    assert overall.name == "overall" and overall.system_out == said
+
+
+def test_check_decides_at_the_config_confidence_and_names_the_settings_it_does_not_use(judge_server, tmp_path):
+    """[ratings] confidence sets the level unless --confidence does; [data] models, [judging] pairs and baseline
+    and [ratings] rounds (a `run` config) do not apply to a check, which says so in one note and goes on."""
+    write_mixed(tmp_path)
+    config = mixed_config(tmp_path, judge_server.base_url, more='models = ["current"]\n')
+    config.write_text(config.read_text() + '[judging]\npairs = "all"\nbaseline = "current"\n'
+                                           '[ratings]\nconfidence = 0.8\nrounds = 50\n')
+    result, report, _ = gate(tmp_path, config)
+    assert result.returncode == 0, result.stderr
+    assert report["confidence"] == 0.8 and report["rule"].startswith("pass: with 80% confidence")
+    assert f"note: {config}: check does not use [data] models, [judging] pairs, [judging] baseline, [ratings] " \
+           "rounds: it judges --candidate against --reference" in result.stderr
+    given, report, _ = gate(tmp_path, config, "--confidence", "0.9")
+    assert given.returncode == 0, given.stderr
+    assert report["confidence"] == 0.9 and report["rule"].startswith("pass: with 90% confidence")

@@ -11,6 +11,7 @@ points at a true 95%); the seed is fixed.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from judgebench import diagnostics
@@ -64,3 +65,26 @@ def test_a_judge_right_with_known_probability_is_measured_within_its_intervals()
         for name, value in truth.items():
             covered[name] += intervals[name]["lower"] <= value <= intervals[name]["upper"]
     assert all(count >= 0.93 * STUDIES for count in covered.values()), covered
+
+
+@pytest.mark.parametrize(("lam", "verdict"), [(0.0, "no length preference detected"),
+                                              (1.0, "prefers longer answers")])
+def test_the_gold_set_length_bias_is_net_of_the_label(lam, verdict):
+    """400 labelled pairs whose better answer is usually the longer one (by a factor 2^N(1, 0.7)); the judge picks
+    the better answer with log-odds 1 + lam * log2(its length / the other's), each order independently. The
+    longer answer wins most pairs either way; the net effect, the judge's length preference beyond the label,
+    covers 0 for lam = 0 and lies above it for lam = 1."""
+    rng = np.random.default_rng(9)
+    n = 400
+    a_better = rng.random(n) < 0.5
+    worse = 2.0 ** rng.normal(9.0, 0.5, n)
+    better = worse * 2.0 ** rng.normal(1.0, 0.7, n)
+    length_a, length_b = np.where(a_better, better, worse), np.where(a_better, worse, better)
+    picks_better = rng.random((2, n)) < 1.0 / (1.0 + np.exp(-(1.0 + lam * np.log2(better / worse))))
+    p_a = np.where(a_better, picks_better, ~picks_better).astype(float)
+    labels = np.where(a_better, "A", "B").tolist()
+    outcomes = pd.DataFrame({"question_id": np.arange(n), "model_a": "a", "model_b": "b", "score_a": p_a.mean(axis=0)})
+    assert diagnostics.longer_answer_rate(outcomes, length_a, length_b).lower > 0.6
+    effect = diagnostics.gold_length_effect(p_a[0], p_a[1], labels, length_a, length_b)
+    assert effect["controls"] == "the gold label" and effect["verdict"] == verdict and effect["n_clusters"] == n
+    assert effect["lower"] <= lam <= effect["upper"]

@@ -72,6 +72,7 @@ def test_gold_agreement_through_the_cli(judge_server, gold_slice, tmp_path):
                   for won_a, row in zip(chosen, rows, strict=True)]
     length = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["length_bias"]
     assert length["longer_answer_win_rate"]["value"] == pytest.approx(sum(longer_won) / len(rows))
+    assert length["net_effect"]["controls"] == "the gold label"  # not the file's columns A and B
     assert "answer lengths unknown" not in done.stdout and "longer answer wins" in done.stdout
     again = judgebench("diagnose", "--gold", str(path), *flags, cwd=tmp_path)
     assert again.returncode == 0 and sum(judge_server.answered().values()) == 40  # the store answers

@@ -138,3 +138,39 @@ def test_transitivity_counts_cycles_and_rejects_bradley_terry_on_a_rock_paper_sc
               "weight": 1.0, "p_ab": 1.0, "p_ba": 1.0} for m in "rps" for k in range(5)]
     four = diagnostics.transitivity(pd.DataFrame(rows + loser))
     assert (four["n_triads"], four["n_cyclic"], four["cyclic_share"]) == (4, 1, 0.25)
+
+
+# Length bias net of model strength: better models write longer answers (the log2 length of model m's answer
+# is 7 + 0.8 * strength_m + N(0, 0.5^2)), and the judge's log-odds are the strength difference plus lam times
+# the log2 length ratio, with no question effects, so Bradley-Terry with the length covariate is the true model.
+LENGTH_STRENGTH = np.array([0.0, 0.8, 1.6, 2.4])
+
+
+def simulate_lengths(rng, questions, lam):
+    """One study: outcomes of every pair on every question, both orders judged, and the two answers' lengths."""
+    log_length = 7.0 + 0.8 * LENGTH_STRENGTH + 0.5 * rng.standard_normal((questions, 4))
+    a, b = PAIRS[:, 0], PAIRS[:, 1]
+    logit = LENGTH_STRENGTH[a] - LENGTH_STRENGTH[b] + lam * (log_length[:, a] - log_length[:, b])
+    p_ab, p_ba = (rng.random((2, 1, *logit.shape)) < 1.0 / (1.0 + np.exp(-logit))).astype(float)
+    return outcomes_of(p_ab, p_ba, 2.0 ** log_length[None, :, a], 2.0 ** log_length[None, :, b], 0)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.8])
+def test_length_bias_net_of_model_strength_covers_the_judges_preference(lam):
+    """In 400 studies of 100 questions the 95% interval of the net length effect covers the judge's true
+    preference in at least 93% (measured over 1,000 studies: 96.0% for 0, 94.2% for 0.8). A judge that ignores
+    length (0) shows a raw longer-answer share whose interval lies above 0.5 in every study, which
+    read as a length bias would be wrong; the net figure says "no length preference detected" in at least 93%.
+    A judge that prefers longer answers (0.8) is found to in at least 95% of studies."""
+    rng = np.random.default_rng(12)
+    covered, raw_above_half, verdicts = 0, 0, []
+    for _ in range(400):
+        frame, la, lb = simulate_lengths(rng, 100, lam)
+        effect = diagnostics.length_effect(frame, la, lb)
+        covered += effect["lower"] <= lam <= effect["upper"]
+        raw_above_half += diagnostics.longer_answer_rate(frame, la, lb).lower > 0.5
+        verdicts.append(effect["verdict"])
+    assert covered >= 0.93 * 400, covered
+    assert raw_above_half == 400
+    expected = "no length preference detected" if lam == 0 else "prefers longer answers"
+    assert verdicts.count(expected) >= (0.93 if lam == 0 else 0.95) * 400, verdicts.count(expected)

@@ -110,3 +110,31 @@ def test_a_clustered_interval_is_never_narrower_than_for_independent_games():
     # all losses, is a rate of 1/2 from 6 independent units, not 36
     clustered = diagnostics.clustered_rate(np.repeat([1.0, 0.0], 18), np.ones(36), np.repeat(np.arange(6), 6))
     assert (clustered.lower, clustered.upper) == pytest.approx(wilson(0.5, 6 - 1))
+
+
+def test_length_effect_says_why_it_cannot_be_estimated():
+    """Three models on 30 questions, every pair, model x best. Equal lengths, lengths that vary only with the model
+    (x always writes 300 characters, y 200, z 100: the log length ratio is then a difference of model terms) and
+    verdicts that the longer answer always wins (lengths varying within models) each leave the net effect without an
+    estimate, and it says which; without known lengths there is no figure."""
+    rng = np.random.default_rng(0)
+    pairs = [("x", "y"), ("x", "z"), ("y", "z")]
+    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": a, "model_b": b} for q in range(30) for a, b in pairs])
+    frame["score_a"] = np.where(rng.random(len(frame)) < 0.7, 1.0, 0.0)
+    per_model = {"x": 300.0, "y": 200.0, "z": 100.0}
+    model_a, model_b = (frame[side].map(per_model).to_numpy() for side in ("model_a", "model_b"))
+    noisy_a, noisy_b = (lengths * rng.lognormal(0.0, 0.3, len(frame)) for lengths in (model_a, model_b))
+
+    def note(outcomes: pd.DataFrame, length_a: np.ndarray, length_b: np.ndarray) -> str:
+        effect = diagnostics.length_effect(outcomes, length_a, length_b)
+        assert effect is not None and effect["log_odds"] is None
+        return effect["note"]
+
+    assert "same length" in note(frame, np.full(len(frame), 50.0), np.full(len(frame), 50.0))
+    assert "varies only with the model" in note(frame, model_a, model_b)
+    longer_wins = frame.assign(score_a=(noisy_a > noisy_b).astype(float))
+    assert "length decides (nearly) every verdict" in note(longer_wins, noisy_a, noisy_b)
+    assert diagnostics.length_effect(frame, np.full(len(frame), np.nan), noisy_b) is None
+    fitted = diagnostics.length_effect(frame, noisy_a, noisy_b)  # verdicts that ignore length
+    assert fitted is not None and fitted["lower"] < 0 < fitted["upper"]
+    assert fitted["verdict"] == "no length preference detected"

@@ -271,6 +271,21 @@ def test_alpaca_eval_missing_preferences_are_counted_and_dropped(tmp_path, caplo
     assert outcomes["len_a"].tolist() == [13.0] * 3
 
 
+def test_alpaca_eval_annotators_are_the_judges_of_the_rows_kept(tmp_path):
+    """The records' `annotator` names who judged (AlpacaEval's annotator configuration: judge model and prompt);
+    a record without a preference is not rated, so its annotator is not among the judges."""
+    rows = [{**annotation("a", 2.0), "annotator": "weighted_alpaca_eval_gpt4_turbo"},
+            {**annotation("b", 1.0), "annotator": "alpaca_eval_gpt4"}, annotation("c", 1.5),
+            {**annotation("d", None), "annotator": "never_rated"}]
+    (tmp_path / "model.json").write_text(json.dumps(rows))
+    (tmp_path / "other.json").write_text(json.dumps([{**annotation("a", 1.0), "annotator": "alpaca_eval_gpt4"}]))
+    outcomes = load_alpaca_eval_annotations(tmp_path)
+    assert outcomes.attrs["annotators"] == ["alpaca_eval_gpt4", "weighted_alpaca_eval_gpt4_turbo"]
+    (tmp_path / "other.json").unlink()
+    (tmp_path / "model.json").write_text(json.dumps([annotation("a", 2.0)]))
+    assert load_alpaca_eval_annotations(tmp_path).attrs["annotators"] == []
+
+
 @pytest.mark.parametrize(("preference", "expected"), [(2.5, "outside [1, 2]"), ("m", "'m' is not a number"),
                                                       (0.5, "outside [1, 2]")])
 def test_alpaca_eval_bad_preference(tmp_path, preference, expected):

@@ -21,6 +21,7 @@ from tests.support.judge_server import (
     ChatRequest,
     FaultRule,
     JudgeServer,
+    answer_lengths,
     echo_key_rule,
     messages_key,
     parse_fault,
@@ -61,6 +62,27 @@ def test_quality_rule_follows_the_markers_in_the_templates_vocabulary(system: st
     request = chat(system, f"question\n---\nQUALITY={first} one\n---\nQUALITY={second} two")
     reply = quality_rule()(request)
     assert reply.text.endswith(expected)
+
+
+def test_a_length_biased_quality_rule_counts_the_longer_answer_better() -> None:
+    """The answers' lengths come from judgebench's own fenced blocks (a real prompt), the longer counting
+    `length_bonus` quality points more: equal qualities go to the longer answer, and a bonus of 1 turns a
+    one-point lead of the shorter answer into a tie."""
+    from judgebench.prompts import load_template, render_messages
+    from judgebench.records import Answer, Question
+
+    template = load_template("pairwise-5")
+    question = Question("q1", ("Which is it?",))
+
+    def verdict(first: str, second: str, bonus: float) -> str:
+        messages = list(render_messages(template, question, Answer("q1", "x", (first,)), Answer("q1", "y", (second,))))
+        request = ChatRequest(0, "test-judge", messages, {}, messages_key(messages), 0)
+        assert answer_lengths(request) == (len(first), len(second))
+        return quality_rule(length_bonus=bonus)(request).text.split()[-1]
+
+    assert verdict("short. QUALITY=5", "a much longer answer. QUALITY=5", 1.0) == "[[B>A]]"
+    assert verdict("short. QUALITY=6", "a much longer answer. QUALITY=5", 1.0) == "[[A=B]]"
+    assert verdict("short. QUALITY=6", "a much longer answer. QUALITY=5", 0.0) == "[[A>B]]"
 
 
 def test_quality_rule_gives_token_logprobs() -> None:

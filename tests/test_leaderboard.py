@@ -277,9 +277,18 @@ def test_alpaca_eval_win_rates_reproduce_the_published_leaderboard(shared_data):
         assert 0 <= entry["avg_length"] - row["avg_length"] < 1
         assert entry["win_rate_se"] == pytest.approx(row["standard_error"] / 100, abs=1e-6)
         assert entry["discrete_win_rate"] == pytest.approx(row["discrete_win_rate"] / 100, abs=1e-6)
-        assert (entry["n_wins"], entry["n_losses"], entry["n_draws"]) == (
-            row["n_wins"], row["n_wins_base"], row["n_draws"])
-        assert entry["n_wins"] + entry["n_losses"] + entry["n_ties"] == entry["n_games"] == row["n_total"]
+        assert entry["n_wins"] + entry["n_losses"] + entry["n_ties"] == entry["n_games"]
+        if entry["model"] != inputs.baseline:
+            assert (entry["n_wins"], entry["n_losses"], entry["n_draws"], entry["n_games"]) == (
+                row["n_wins"], row["n_wins_base"], row["n_draws"], row["n_total"])
+    # the baseline's counts are the games it played, the others' seen from its side (AlpacaEval shows 805 draws
+    # against itself, which no judge produced); its 50% and SE 0 are the published ones, checked above
+    baseline = {e["model"]: e for e in board.models}.pop(inputs.baseline)
+    others = [e for e in board.models if e["model"] != inputs.baseline]
+    assert (baseline["n_games"], baseline["n_wins"], baseline["n_losses"], baseline["n_ties"]) == (
+        sum(e["n_games"] for e in others), sum(e["n_losses"] for e in others), sum(e["n_wins"] for e in others),
+        sum(e["n_ties"] for e in others))
+    assert baseline["n_draws"] is None
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -297,6 +306,37 @@ def test_command_writes_the_files(outcomes, tmp_path):
     document = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
     assert document["meta"]["seed"] == 5 and document["meta"]["baseline"] == "delta"
     assert (tmp_path / "out" / "leaderboard.csv").is_file() and (tmp_path / "out" / "leaderboard.md").is_file()
+
+
+@pytest.mark.parametrize("method", ["bt", "elo"])
+@pytest.mark.parametrize("baseline", [None, "delta"])
+def test_the_rating_scale_and_p_win_are_said_where_they_are_shown(outcomes, tmp_path, monkeypatch, method, baseline):
+    """leaderboard.md and the terminal said neither what a rating of 1000 is nor what P(win) is against (an
+    average model without a baseline, else the baseline). What they say now is checked against the numbers:
+    all-pairs ratings average 1000, a baseline is at 1000, and P(win) is the Bradley-Terry probability of
+    beating a model rated 1000."""
+    path = tmp_path / "outcomes.csv"
+    outcomes.to_csv(path, index=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    done = run_cli("--outcomes", str(path), "--method", method, "--rounds", "20", "--out", str(tmp_path / "out"),
+                   *(["--baseline", baseline] if baseline else []))
+    assert done.returncode == 0, done.stderr
+    models = {e["model"]: e for e in json.loads((tmp_path / "out" / "leaderboard.json").read_text())["models"]}
+    if baseline:
+        assert models[baseline]["rating"] == 1000.0
+        where, against = f"the baseline {baseline} fixed at 1000", f"the baseline {baseline}"
+    else:
+        assert np.mean([e["rating"] for e in models.values()]) == pytest.approx(1000.0)
+        where = ("centred so that the average model is at 1000 (a rating compares a model with the others here, "
+                 "not with models outside this leaderboard)")
+        against = "a model of average rating (1000)"
+    scale = f"Ratings on the Elo scale (a 400-point gap is 10:1 odds), {where}."
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert scale in markdown and scale in " ".join(done.stdout.split())
+    said = f"P(win): the predicted probability of beating {against}, ties counted half"
+    assert (said in markdown) == (method == "bt") == ("| P(win) |" in markdown)
+    for entry in models.values() if method == "bt" else []:
+        assert entry["win_probability"] == pytest.approx(expit((entry["rating"] - 1000) * np.log(10) / 400))
 
 
 @pytest.mark.parametrize("args, message, usage", [
@@ -476,6 +516,11 @@ def test_position_effect_from_home_and_away_outcomes(shared_data, tmp_path):
     assert done.returncode == 0, done.stderr
     effect = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["position_effect"]
     assert round(effect["log_odds"], 3) == 0.302
+    # the terminal and leaderboard.md show it, with its interval (it was only in leaderboard.json)
+    shown = (f"Position effect fitted (the first-shown answer's advantage, like home advantage in sports): 0.302 "
+             f"[{effect['lower']:.3f}, {effect['upper']:.3f}] log-odds (95% interval; 0 = none)")
+    assert shown in " ".join(done.stdout.split()) and shown in (tmp_path / "leaderboard.md").read_text()
+    assert "Position effect" not in run_cli("--outcomes", str(home_first), "--rounds", "20").stdout
 
 
 def ranks_of(board: leaderboard.Leaderboard) -> dict[str, int]:
@@ -591,7 +636,7 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
     assert meta["length_control"] == "AlpacaEval 2.0's published GLM weights"
     baseline = {e["model"]: e for e in models}["gpt4_1106_preview"]
     assert (baseline["n_games"], baseline["rating"], baseline["win_rate_se"], baseline["lc_win_rate"]) == (
-        805, 0.5, 0.0, 0.5)
+        13 * 805, 0.5, 0.0, 0.5)  # the games it played against the 13 others
     # ranked as AlpacaEval 2.0 ranks: by LC win rate (claude-2, LC 28.2%, above a model with LC 25.3% and a
     # higher raw win rate), in the published order; ranks count the models significantly better by LC
     assert meta["ranked_by"] == "lc_win_rate"
@@ -617,6 +662,10 @@ def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path,
         assert [title in header for title in ("win rate SE", "LC win rate", "LC SE", "position consistency")] == [
             True, True, True, False]
         assert "ranked by length-controlled win rate, as AlpacaEval 2.0" in text
+    # who judged: the annotations' annotator (judge model and prompt), one random order per pair (it said
+    # "Judge: unknown; template: unknown; swap policy: unknown")
+    assert ("Judge: weighted_alpaca_eval_gpt4_turbo; template: weighted_alpaca_eval_gpt4_turbo; swap policy: "
+            "random-one;") in markdown
     # claude-2's row: the published win rate, its SE and the LC win rate (leaderboard.csv, in percent), and the LC
     # SE, which the published table leaves blank for it, as leaderboard.json gives it, each to one decimal
     published = pd.read_csv(folder / "leaderboard.csv", index_col=0).loc["claude-2"]
@@ -625,6 +674,32 @@ def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path,
     assert (claude[2], *claude[4:7]) == (
         *(f"{published[column]:.1f}%" for column in ("win_rate", "standard_error", "length_controlled_winrate")),
         f"{100 * computed['lc_win_rate_se']:.1f}%")
+
+
+@pytest.mark.parametrize("columns", [80, 60, 40])
+def test_a_narrow_terminal_keeps_the_column_the_rows_are_ranked_by(shared_data, tmp_path, monkeypatch, columns):
+    """At 80 columns (a CI log, a pipe) the LC win rate the rows are ranked by was dropped with the others, and
+    the rows looked mis-sorted (3 claude-2 17.2%, 4 ... 29.9%); narrower, cells were cut ("70.…"). Now every
+    row shows its whole LC win rate, in the table's order, within the width when rank, model and it fit (80,
+    60), else wider, never cut (40)."""
+    folder = shared_data / "alpaca_eval"
+    monkeypatch.setenv("COLUMNS", str(columns))
+    done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
+                   "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "20",
+                   "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout[:done.stdout.index("wrote ")].splitlines()  # the table, without the files written
+    assert "LC win rate" in next(line for line in lines if line.split()[:2] == ["rank", "model"])
+    models = json.loads((tmp_path / "leaderboard.json").read_text())["models"]
+    shown = []
+    for entry in models:
+        row = next(line for line in lines if line.split()[1:2] == [entry["model"]])
+        assert f"{100 * entry['lc_win_rate']:.1f}%" in row.split(), row
+        shown.append(entry["lc_win_rate"])
+    assert shown == sorted(shown, reverse=True)
+    assert "…" not in done.stdout
+    if columns >= 60:
+        assert max(len(line) for line in lines) <= columns
 
 
 @pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])

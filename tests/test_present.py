@@ -21,12 +21,12 @@ from tests.test_run_e2e import write_config
 LONG_NAMES = {f"{'organisation/a-very-long-model-name-v':<37}{tag}".replace(" ", "-"): quality
               for tag, quality in (("001", 8), ("002", 5), ("003", 2))}
 LONG_BASELINE = "organisation/the-baseline-model-20240101"
-SECONDARY_HEADERS = ("win rate", "pairs", "ties", "position consistency")  # SECONDARY_COLUMNS' titles
+SECONDARY_HEADERS = ("win rate", "pairs", "ties", "split", "position consistency")  # SECONDARY_COLUMNS' titles
 # The secondary columns each board shows at full width, in order: the win rate against the baseline has its
 # standard error (AlpacaEval's); without a baseline the win rate is the pooled score.
-SHOWN = {"": ["win rate (pooled)", "pairs", "ties", "position consistency"],
-         "baseline": ["win rate vs baseline", "win rate SE", "pairs", "ties", "position consistency"],
-         "winrate": ["win rate SE", "pairs", "ties", "position consistency"]}
+SHOWN = {"": ["win rate (pooled)", "pairs", "ties", "split", "position consistency"],
+         "baseline": ["win rate vs baseline", "win rate SE", "pairs", "ties", "split", "position consistency"],
+         "winrate": ["win rate SE", "pairs", "ties", "split", "position consistency"]}
 
 
 def lines_of(text: str) -> list[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 
 from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
-from tests.test_run_e2e import N_QUESTIONS, file_modes, judgebench, write_config, write_data
+from tests.test_run_e2e import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 
 pytestmark = pytest.mark.integration
 
@@ -108,6 +109,376 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
     if keep:
         shutil.copy(tmp_path / "report.png", Path(keep) / "report.png")
     assert errors == []
+
+
+def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
+    """A card's answers stand in name order; each order's verdict stands under the answer that order showed
+    first, whatever the order of judgments.jsonl's rows (the browser drew them in row order: under `base` it
+    showed "good shown first")."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(report_file.as_uri(), wait_until="load")
+        cards = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card => {
+            const [answers, verdicts] = Array.from(card.querySelectorAll(".texts")).map(row => Array.from(
+                row.children).map(column => [column.querySelector("b").textContent,
+                                             column.getBoundingClientRect().left]));
+            return {models: card.dataset.models.split(" vs "), answers: answers, verdicts: verdicts};
+        })""")
+        browser.close()
+    assert len(cards) == 3 * N_QUESTIONS
+    assert {tuple(card["models"]) for card in cards} == {("bad", "base"), ("base", "good"), ("base", "mid")}
+    for card in cards:
+        assert [name for name, _ in card["answers"]] == card["models"]
+        for (model, answer_left), (verdict, verdict_left) in zip(card["answers"], card["verdicts"], strict=True):
+            assert verdict.startswith(f"{model} shown first: ok, verdict"), (card["models"], verdict)
+            assert verdict_left == answer_left
+
+
+LONG_CODE_LINE = ("```python\nresult = compute_the_total_of_every_value_in(records_by_identifier[question_identifier], "
+                  "weights=normalised_weights_for_this_question)\n```")
+
+
+def test_report_reads_on_a_phone(judge_server, tmp_path):
+    """A 400 px wide phone (Chromium's mobile emulation): the page is laid out at the phone's width, not at a
+    desktop's 980 px shrunk to fit (it had no viewport meta); nothing but the contents of a sideways-scrolling
+    frame (tables, plots, a code line inside its answer) is wider than the screen, so an answer whose code has a
+    long line no longer pushes the other answer out of its card; plots keep their drawn size (their labels as
+    legible as on a desktop) inside their frames. A screenshot is written for review."""
+    from playwright.sync_api import sync_playwright
+
+    config = write_config(tmp_path, judge_server.base_url)
+    answers = tmp_path / "answers.jsonl"
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:
+        if row["model"] == "base":  # answer A of "base vs mid" and "base vs good"
+            row["turns"][0] += "\n\n" + LONG_CODE_LINE
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    done = judgebench("report", "--results", "out", "--out", "phone.html", "--questions", "questions.jsonl",
+                      "--answers", "answers.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        phone = browser.new_context(viewport={"width": 400, "height": 800}, is_mobile=True, has_touch=True,
+                                    device_scale_factor=2)
+        page = phone.new_page()
+        page.goto((tmp_path / "phone.html").as_uri(), wait_until="load")
+        layout = page.evaluate("""() => ({
+            viewport: document.querySelector('meta[name="viewport"]')?.content,
+            width: window.innerWidth, page: document.documentElement.scrollWidth,
+            wider: Array.from(document.body.querySelectorAll("*")).filter(element => {
+                const box = element.getBoundingClientRect();
+                return box.width > 0 && (box.left < -0.5 || box.right > window.innerWidth + 0.5) &&
+                    !(element.parentElement && element.parentElement.closest(".scroll"));
+            }).map(element => element.outerHTML.slice(0, 80)),
+            plots: Array.from(document.querySelectorAll("img.plot")).map(image => [
+                image.id, image.clientWidth, image.naturalWidth,
+                (image.closest(".scroll") || image).getBoundingClientRect().right])})""")
+        assert layout["viewport"] and "width=device-width" in layout["viewport"]
+        assert layout["width"] == 400 and layout["page"] <= 400
+        assert layout["wider"] == []
+        assert {plot[0] for plot in layout["plots"]} == {f"plot-{name}" for name in PLOTS}
+        for name, shown, drawn, frame_right in layout["plots"]:
+            assert shown == pytest.approx(drawn, abs=1) and frame_right <= 400, name
+        page.select_option("#pair-filter", "base vs mid")
+        answer_b = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card => {
+            const column = card.querySelector(".texts").children[1];
+            const box = column.getBoundingClientRect();
+            return [column.querySelector("b").textContent, box.left, box.right];
+        })""")
+        assert len(answer_b) == N_QUESTIONS
+        for name, left, right in answer_b:
+            assert name == "mid" and 0 <= left and right <= 400 and right - left > 150
+        page.locator("#browser .pair").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "phone.png"))
+        browser.close()
+    keep = os.environ.get("JUDGEBENCH_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(tmp_path / "phone.png", Path(keep) / "phone.png")
+
+
+def test_report_says_the_level_of_each_kind_of_interval_once(judge_server, tmp_path):
+    """Ratings at 90%, diagnostics.json rewritten by `diagnose` at its default 95%: the head names the ratings'
+    level once (it said "... (200 rounds, seed 0) at 90%", the label already holding the level) and the
+    diagnostics say theirs, as `diagnose` does (they were unlabelled under a head saying 90%)."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nconfidence = 0.9\n"))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["confidence"] == 0.9
+    assert judgebench("diagnose", "--results", "out", "--out", "out", cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["confidence"] == 0.95
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "report.html").read_text()
+    head = re.search(r'<p class="note">Judge (.*?)</p>', html, re.DOTALL).group(1)
+    assert "intervals: 90% percentile interval, bootstrap over questions (200 rounds, seed 0)." in head
+    assert head.count("%") == 1
+    assert '<h2 id="diagnostics">Judge diagnostics (95% intervals, clustered by question)</h2>' in html
+
+
+def all_pairs_run(judge_server, folder: Path) -> None:
+    """A run of every pair without a baseline (ratings centred on the average model), its questions in two
+    categories; on every fourth question the planted qualities are reversed, so that every model wins and
+    loses some pairs (Bradley-Terry's maximum likelihood exists); the scripted judge gives equal answers to
+    the one shown first."""
+    judge_server.rule = first_slot_on_ties
+    config = write_config(folder, judge_server.base_url, pairs="all")
+    config.write_text(config.read_text().replace('baseline = "base"\n', ""))
+    questions = folder / "questions.jsonl"
+    rows = [json.loads(line) for line in questions.read_text().splitlines()]
+    questions.write_text("".join(json.dumps({**row, "category": ["math", "writing"][i % 2]}) + "\n"
+                                 for i, row in enumerate(rows)))
+    answers = folder / "answers.jsonl"
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:
+        if int(row["question_id"][1:]) % 4 == 0:
+            quality = QUALITIES[row["model"]]
+            row["turns"][0] = row["turns"][0].replace(f"QUALITY={quality}", f"QUALITY={10 - quality}")
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = judgebench("run", "--config", str(config), cwd=folder)
+    assert done.returncode == 0, done.stderr
+
+
+def html_table(html: str, table_id: str) -> list[list[str]]:
+    """The text of each cell of the report's table `table_id`, row by row (header cells included)."""
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.DOTALL).group(1)
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.DOTALL)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.DOTALL)]
+
+
+def reference_marks(figure, label: str) -> set[str]:
+    """The bars of a `plots.rates_with_intervals` figure that the reference mark labelled `label` crosses: a
+    line across the axes or segments, compared in display coordinates."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    ax = figure.axes[0]
+    names = {round(y): tick.get_text() for y, tick in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)}
+    marks = []
+    for artist in [*ax.lines, *ax.collections]:
+        if artist.get_label() == label:
+            pieces = artist.get_segments() if hasattr(artist, "get_segments") else [artist.get_xydata()]
+            marks += [(ys.min(), ys.max()) for ys in (artist.get_transform().transform(piece)[:, 1]
+                                                      for piece in pieces)]
+    assert marks, label
+    crossed = set()
+    for bar in ax.patches:
+        box = bar.get_window_extent(renderer)
+        if any(low < box.y1 and box.y0 < high for low, high in marks):
+            crossed.add(names[round(bar.get_y() + bar.get_height() / 2)])
+    return crossed
+
+
+def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_server, tmp_path, monkeypatch):
+    """The leaderboard's cells read as leaderboard.md's (92.5%, not 0.925), per-category rates as `diagnose`
+    writes rates (0.333, not 0.3333); the pooled win rate and the Bradley-Terry fit's deviance are explained
+    where they are shown; the position plot's "0.5: no first-slot preference" mark crosses the first-slot
+    bars only, not position consistency and the tie rate, for which 0.5 means nothing."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    all_pairs_run(judge_server, tmp_path)
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "report.html").read_text()
+
+    shown = html_table(html, "leaderboard-table")
+    markdown = [[cell.strip() for cell in line.strip("|").split("|")]
+                for line in (tmp_path / "out" / "leaderboard.md").read_text().splitlines() if line.startswith("| ")]
+    md_rows = {row[markdown[0].index("model")]: dict(zip(markdown[0], row, strict=True)) for row in markdown[1:]}
+    common = [title for title in shown[0] if title in markdown[0] and title not in ("model", "rank")]
+    assert {"rating", "win rate (pooled)", "P(win)", "pairs", "ties", "position consistency"} <= set(common)
+    for row in shown[1:]:
+        cells = dict(zip(shown[0], row, strict=True))
+        assert {title: cells[title] for title in common} == {title: md_rows[cells["model"]][title]
+                                                             for title in common}
+    assert any(cell.endswith("%") for row in shown[1:] for cell in row)
+
+    by_category = re.search(r"<h3>By category</h3>(.*?)</table>", html, re.DOTALL).group(1)
+    rates = re.findall(r'<td class="num">([0-9.]+)</td>', by_category)
+    assert len(rates) == 2 * 4 and all(len(rate.split(".")[1]) == 3 for rate in rates if "." in rate)
+    assert "win rate (pooled): the share of each model's own outcomes that it won" in unescape(html)
+    figures = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
+    assert figures["transitivity"]["p_value"] is not None
+    assert "Bradley-Terry fit: the deviance of the ratings' model" in unescape(html)
+
+    drawn = {}
+    save = plots.save
+
+    def keep(figure, directory, name):
+        drawn[name] = reference_marks(figure, "0.5: no first-slot preference") if name.endswith("position") else None
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", keep)
+    write_report(load_run(results=tmp_path / "out"), tmp_path / "again.html")
+    assert drawn["again-position"] == {"first-slot win rate", "fitted P(first wins), equal models"}
+
+
+def test_report_says_what_a_rating_and_p_win_are_measured_against(report_file, judge_server, tmp_path,
+                                                                  monkeypatch):
+    """All pairs without a baseline: ratings centred so the average model is at 1000, P(win) against a model of
+    average rating; a baseline run: the baseline at 1000, P(win) against it. The report said neither (the
+    label was only in leaderboard.json's meta), and the forest plot's axis said only "Bradley-Terry (95%
+    interval)"."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    (tmp_path / "all").mkdir()
+    all_pairs_run(judge_server, tmp_path / "all")
+    axes = {}
+    save = plots.save
+
+    def keep(figure, directory, name):
+        axes[name] = figure.axes[0].get_xlabel()
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", keep)
+    for folder, out in ((tmp_path / "all" / "out", "centred"), (tmp_path / "out", "baseline")):
+        write_report(load_run(results=folder), tmp_path / f"{out}.html")
+    centred, baseline = (unescape((tmp_path / f"{out}.html").read_text()) for out in ("centred", "baseline"))
+    # the notes under the table are the terminal's and leaderboard.md's (leaderboard meta's labels)
+    assert ("Ratings on the Elo scale (a 400-point gap is 10:1 odds), centred so that the average model is at 1000"
+            in centred)
+    assert "P(win): the predicted probability of beating a model of average rating (1000)" in centred
+    assert axes["centred-forest"] == "Bradley-Terry rating (Elo scale, the average model at 1000; 95% interval)"
+    assert "Ratings on the Elo scale (a 400-point gap is 10:1 odds), the baseline base fixed at 1000" in baseline
+    assert "P(win): the predicted probability of beating the baseline base, ties counted half" in baseline
+    assert axes["baseline-forest"] == "Bradley-Terry vs base rating (Elo scale, base at 1000; 95% interval)"
+
+
+def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, tmp_path):
+    """A random-one baseline run after an all-pairs run on the same store sends nothing: the report says what
+    its judgments cost when judged and that this run sent 0 tokens (it said "totals over the judgments shown
+    here" with the earlier run's 200,000-odd tokens and nothing else), and that each pair was judged in one
+    order (it said "each in both orders"), the card saying which order was not judged."""
+    from playwright.sync_api import sync_playwright
+
+    config = write_config(tmp_path, judge_server.base_url, pairs="all")
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    config = write_config(tmp_path, judge_server.base_url, swap="random-one")
+    config.write_text(config.read_text().replace('out = "out"', 'out = "one"'))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    board = json.loads((tmp_path / "one" / "leaderboard.json").read_text())
+    assert board["meta"]["games_reused"] == board["meta"]["games_planned"] == 3 * N_QUESTIONS
+    done = judgebench("report", "--results", "one", "--out", "one.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "one.html").read_text()
+
+    usage = html_table(html, "usage-table")
+    assert usage[0] == ["", "judgments rated here", "sent by this run"]
+    rows = {row[0]: row[1:] for row in usage[1:]}
+    judgments = [json.loads(line) for line in (tmp_path / "one" / "judgments.jsonl").read_text().splitlines()]
+    tokens = sum(judgment["prompt_tokens"] for judgment in judgments)
+    assert tokens > 1000
+    assert rows["prompt tokens (sent to the judge)"] == [f"{tokens:,}", "0"]
+    assert rows["completion tokens (written by the judge)"][1] == "0"
+    assert rows["of which already in the store (not sent)"] == ["", f"{3 * N_QUESTIONS}"]
+    assert "every report of one\nstore counts the same judgments" in html
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((tmp_path / "one.html").as_uri(), wait_until="load")
+        note = page.inner_text("#judgments + p")
+        cards = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card =>
+            Array.from(card.querySelectorAll(".texts")[1].children).map(column => column.innerText))""")
+        browser.close()
+    assert "each judged in one order (swap policy random-one)" in note and "both orders" not in note
+    assert len(cards) == 3 * N_QUESTIONS
+    for columns in cards:
+        assert sorted("shown first:" in text for text in columns) == [False, True], columns
+        assert any(text.startswith("not judged with ") for text in columns)
+
+
+def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_path):
+    """`leaderboard --alpaca-eval ... --out DIR` writes no judgments.jsonl; `report --results DIR` said "no
+    judgments.jsonl here" (exit 2). Now: the leaderboard (ranked by LC win rate, that column beside the
+    interval) and its forest plot, a warning saying why there is nothing more, no judgment browser, and a
+    page that opens without a script error; another method or baseline is one clear error (nothing to rate
+    again), as is a folder with neither file."""
+    from playwright.sync_api import sync_playwright
+
+    folder = shared_data / "alpaca_eval"
+    rated = judgebench("leaderboard", "--alpaca-eval", str(folder / "annotations"), "--lc-weights",
+                       str(folder / "lc_weights.csv"), "--instruction-difficulty",
+                       str(folder / "instruction_difficulty.csv"), "--rounds", "50", "--out", "alpaca", "-q",
+                       cwd=tmp_path)
+    assert rated.returncode == 0, rated.stderr
+    assert not (tmp_path / "alpaca" / "judgments.jsonl").exists()
+    done = judgebench("report", "--results", "alpaca", "--out", "alpaca/", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "no judgment browser: alpaca holds no judgments.jsonl" in done.stdout
+    assert sorted(path.name for path in (tmp_path / "alpaca").glob("report*")) == [
+        "report-forest.png", "report-forest.svg", "report.html"]
+    html = (tmp_path / "alpaca" / "report.html").read_text()
+    board = json.loads((tmp_path / "alpaca" / "leaderboard.json").read_text())
+    assert board["meta"]["ranked_by"] == "lc_win_rate"
+    shown = report_ratings(html)
+    assert list(shown) == [entry["model"] for entry in board["models"]]
+    for entry in board["models"]:
+        assert shown[entry["model"]] == pytest.approx((entry["rating"], entry["lower"], entry["upper"]))
+    titles = html_table(html, "leaderboard-table")[0]
+    assert titles[titles.index("upper") + 1] == "LC win rate"
+    assert 'id="no-judgments"' in html and "Ranked by length-controlled win rate" in html
+    assert 'id="judgments-data"' not in html and 'id="plot-heatmap"' not in html
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto((tmp_path / "alpaca" / "report.html").as_uri(), wait_until="load")
+        page.click("#leaderboard-table th:text-is('rank')")
+        assert page.locator("#leaderboard-table tbody tr").count() == len(board["models"])
+        assert page.locator("#browser").count() == 0
+        assert page.eval_on_selector("#plot-forest", "img => img.naturalWidth") > 100
+        browser.close()
+    assert errors == []
+
+    again = judgebench("report", "--results", "alpaca", "--out", "bt.html", "--method", "bt", cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "holds none (no judgments.jsonl): rate the imported judgments with `judgebench leaderboard`" in again.stderr
+    (tmp_path / "empty").mkdir()
+    empty = judgebench("report", "--results", "empty", "--out", "e.html", cwd=tmp_path)
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    assert "no judgments.jsonl here" in empty.stderr and "or a leaderboard.json" in empty.stderr
+
+
+def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):
+    """`report --store` takes `leaderboard --store`'s --baseline and --method (one definition of each flag,
+    the same help) and shows the ratings `leaderboard --store` gives with them: win rates against the baseline,
+    not a pooled Bradley-Terry fit; a bad value is click's usage error."""
+    import typer.main
+
+    from judgebench.cli import app
+
+    config = write_config(tmp_path, judge_server.base_url, pairs="all")
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    flags = ("--baseline", "base", "--method", "winrate")
+    rated = judgebench("leaderboard", "--store", "store.sqlite", *flags, "--out", "board", "-q", cwd=tmp_path)
+    assert rated.returncode == 0, rated.stderr
+    done = judgebench("report", "--store", "store.sqlite", *flags, "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    assert board["meta"]["method"] == "winrate" and board["meta"]["baseline"] == "base"
+    expected = {entry["model"]: (entry["rating"], entry["lower"], entry["upper"]) for entry in board["models"]}
+    shown = report_ratings((tmp_path / "report.html").read_text())
+    assert shown.keys() == expected.keys()
+    for model, values in expected.items():
+        np.testing.assert_allclose(shown[model], values, rtol=1e-9, atol=1e-9, err_msg=model)
+    assert shown["base"] == (0.5, 0.5, 0.5)
+
+    bad = judgebench("report", "--store", "store.sqlite", "--method", "best", "--out", "r.html", cwd=tmp_path)
+    assert bad.returncode == 2 and "Invalid value for '--method'" in bad.stderr and "Traceback" not in bad.stderr
+    commands = {command.name: {param.name: param for param in command.params}
+                for command in typer.main.get_command(app).commands.values()}
+    for name in ("method", "baseline"):
+        assert commands["report"][name].help == commands["leaderboard"][name].help
 
 
 def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):

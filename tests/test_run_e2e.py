@@ -178,6 +178,37 @@ def test_position_biased_judge_is_measured(judge_server, tmp_path):
     assert set(evaluation.outcomes["score_a"]) == {0.5}  # MT-Bench's rule: disagreement is a tie
 
 
+@pytest.mark.parametrize("swap", ["both", "consistent"])
+def test_pairs_split_by_a_first_slot_judge_are_counted_apart_from_ties(judge_server, tmp_path, swap):
+    """A judge that always picks the first answer splits every pair (its two orders pick opposite answers), which
+    scores 0.5 like a tie: the ties column said 24 of 24 for each model while the judge never called a tie (tie
+    rate 0). Split pairs are counted apart (n_split, leaderboard.csv's last column, so that the columns before
+    it keep their place), and leaderboard.md says what each count means. The equal models of the quality judge
+    (mid, base) still tie in both orders: those are ties."""
+    judge_server.rule = lambda request: Reply("The first one is better. [[A>B]]")
+    config = write_config(tmp_path, judge_server.base_url, swap=swap)
+    done = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["tie_rate"]["value"] == 0.0
+    for name, entry in by_model(leaderboard(tmp_path)).items():
+        assert (entry["n_wins"], entry["n_losses"], entry["n_ties"]) == (0, 0, 0), name
+        assert entry["n_split"] == entry["n_games"] == (3 if name == "base" else 1) * N_QUESTIONS, name
+    header = (tmp_path / "out" / "leaderboard.csv").read_text().splitlines()[0].split(",")
+    assert header[header.index("n_ties") - 3:header.index("n_ties") + 2] == [
+        "n_games", "n_wins", "n_losses", "n_ties", "position_consistency"]
+    assert header[-1] == "n_split"
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "| pairs | ties | split |" in markdown and "split: pairs whose two orders picked opposite" in markdown
+    assert "split" in done.stdout.split("Judge diagnostics")[0]  # the terminal table has the column too
+
+    judge_server.rule = quality_rule()
+    equal = judgebench("run", "--config", str(config), "--store", "quality.sqlite", "--out", "quality",
+                       cwd=tmp_path)
+    assert equal.returncode == 0, equal.stderr
+    mid = by_model(json.loads((tmp_path / "quality" / "leaderboard.json").read_text()))["mid"]
+    assert (mid["n_ties"], mid["n_split"]) == (N_QUESTIONS, 0)
+
+
 @pytest.mark.parametrize("progress", ["--progress", "--no-progress"])
 def test_every_rate_limit_report_is_printed_or_counted(judge_server, tmp_path, progress):
     """Every game is refused once (HTTP 429, Retry-After 0): 72 waits. A wait is printed, and the ones of the
@@ -775,6 +806,29 @@ def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_serv
                        cwd=tmp_path)
     assert moved.returncode == 0, moved.stderr
     assert by_model(json.loads((tmp_path / "m2" / "leaderboard.json").read_text()))["mid"]["rating"] == 1500.0
+
+
+def test_the_baselines_row_counts_its_real_games_under_every_method(judge_server, tmp_path):
+    """The baseline's row mixed real and made-up counts: under Bradley-Terry its 36 real pairs but 12 draws
+    against itself; under --method winrate 12 pairs, all ties, beside a position consistency over its 36 real
+    pairs. Now every method shows the games it played, win rate 50% against itself by definition and no draws
+    against itself, and the tables say so."""
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    counts = ("n_games", "n_wins", "n_losses", "n_ties", "n_split", "position_consistency", "win_rate", "win_rate_se",
+              "discrete_win_rate", "n_draws")
+    others = [entry for name, entry in by_model(leaderboard(tmp_path)).items() if name != "base"]
+    played = (BASELINE_GAMES // 2, sum(e["n_losses"] for e in others), sum(e["n_wins"] for e in others),
+              sum(e["n_ties"] for e in others), 0, 1.0, 0.5, 0.0, 0.5, None)
+    for method in ("bt", "winrate", "elo"):
+        done = judgebench("leaderboard", "--results", "out", "--method", method, "--rounds", "20", "--out", method,
+                          cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        base = by_model(json.loads((tmp_path / method / "leaderboard.json").read_text()))["base"]
+        assert tuple(base.get(key) for key in counts) == played, method
+        said = " ".join(done.stdout.split())
+        assert "The baseline base scores 50% against itself by definition; its counts are its games" in said
+        assert "The baseline base scores 50% against itself" in (tmp_path / method / "leaderboard.md").read_text()
 
 
 def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_server, tmp_path):

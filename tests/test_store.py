@@ -210,6 +210,42 @@ def test_judgments_of_given_keys_come_in_the_order_of_the_keys(tmp_path):
         assert list(store.judgments()["key"]) == ["k1", "k2", "k3", "k4"]  # without keys: as stored
 
 
+def test_a_template_file_reads_each_stored_reply_once_for_every_game_that_shares_it(tmp_path, monkeypatch):
+    """`--store --template FILE` reads the stored replies with the file's verdicts (`store_judgments`: the
+    store gives them as stored). Games with one request (identical answers) share one stored reply: it is read
+    once, before each game gets its row, and every game gets what reading its own copy of the row gives."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from judgebench import verdicts
+    from judgebench.datasets.sources import store_judgments
+    from judgebench.prompts import load_template
+
+    text = (Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5.toml").read_text()
+    weighted = tmp_path / "weighted.toml"
+    weighted.write_text(text[:text.index("[verdicts]")] + '[verdicts]\n"[[A>>B]]" = { p_first = 1.0, weight = 3 }\n'
+                        '"[[A>B]]" = { p_first = 0.9 }\n"[[B>A]]" = { p_first = 0.1 }\n')
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put_many([replace(_row(f"k{n}", raw=raw), question_id=f"q{n}")
+                        for n, raw in enumerate(("Clearly [[A>>B]]", "[[A=B]]", "[[B>A]]"))])
+        store.share_games([("k0", "q0", "b", "a"), ("k1", "q1", "b", "a"), ("k1", "q1", "c", "a")])
+        parse = verdicts.parse_completion
+        parsed = []
+        monkeypatch.setattr(verdicts, "parse_completion", lambda *args: parsed.append(args) or parse(*args))
+        read = store_judgments(store, None, str(weighted))
+        assert len(parsed) == 3  # one per stored reply, not one per game (6)
+        each_copy = verdicts.read_stored(store.judgments(template="pairwise-5"), load_template(weighted),
+                                         store.path)
+        pd.testing.assert_frame_equal(read, each_copy)
+        shown = read[["question_id", "first", "status", "p_first", "weight", "shared_call"]].fillna({"p_first": -1})
+        assert shown.values.tolist() == [  # the file's verdicts (p_first -1: none)
+            ["q0", "a", "ok", 1.0, 3.0, False], ["q0", "b", "ok", 1.0, 3.0, True],
+            ["q1", "a", "unparsed", -1, 1.0, False], ["q1", "b", "unparsed", -1, 1.0, True],
+            ["q1", "c", "unparsed", -1, 1.0, True], ["q2", "a", "ok", 0.1, 1.0, False]]
+        assert store.judgments(template=str(weighted)).empty  # the store filters by a template's name only
+
+
 def _as_version_3(path):
     """A current store turned into a schema-3 one (the version before `shared_games`)."""
     db = sqlite3.connect(path)

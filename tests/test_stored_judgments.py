@@ -320,21 +320,42 @@ def test_stored_unparsed_judgments_the_template_reads_are_not_sent_again(judge_s
     assert ratings(tmp_path, "reread") == ratings(tmp_path, "fresh")
 
 
+def run_again_with_damaged_logprobs(folder: Path, server, damage: str, *args: object):
+    """Run, then damage one ok judgment of the store with the SQL `UPDATE judgments SET <damage> WHERE key = ?`
+    (`args` before the key), and run again; the key, the second run's result, and the games the first sent."""
+    import sqlite3
+
+    run(folder, server, "store.sqlite", "first")
+    sent = sum(server.answered().values())
+    with sqlite3.connect(folder / "store.sqlite") as db:
+        key = db.execute("SELECT key FROM judgments WHERE status = 'ok' ORDER BY key LIMIT 1").fetchone()[0]
+        db.execute(f"UPDATE judgments SET {damage} WHERE key = ?", (*args, key))
+    again = judgebench("run", *write_inputs(folder), "--judge-model", "test-judge", "--base-url", server.base_url,
+                       "--store", "store.sqlite", "--out", "again", "--no-progress", cwd=folder)
+    return key, again, sent
+
+
 def test_stored_logprobs_that_are_not_json_are_a_damaged_store(judge_server, tmp_path):
     """A stored judgment's logprobs that are not JSON (the file was damaged) end the next run as the store reports
     other damage: exit 2, one message naming the store and the judgment, no traceback; nothing is sent."""
-    import sqlite3
-
-    run(tmp_path, judge_server, "store.sqlite", "first")
-    sent = sum(judge_server.answered().values())
-    with sqlite3.connect(tmp_path / "store.sqlite") as db:
-        key = db.execute("SELECT key FROM judgments WHERE status = 'ok' ORDER BY key LIMIT 1").fetchone()[0]
-        db.execute("UPDATE judgments SET logprobs = '[{\"A\": -0.1' WHERE key = ?", (key,))
-    again = judgebench("run", *write_inputs(tmp_path), "--judge-model", "test-judge", "--base-url",
-                       judge_server.base_url, "--store", "store.sqlite", "--out", "again", "--no-progress",
-                       cwd=tmp_path)
+    key, again, sent = run_again_with_damaged_logprobs(tmp_path, judge_server, "logprobs = '[{\"A\": -0.1'")
     assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr
     said = " ".join(again.stderr.split())
     assert "store.sqlite" in said and f"the stored logprobs of the judgment {key} are not JSON" in said
     assert "the store is damaged" in said
     assert sum(judge_server.answered().values()) == sent
+
+
+@pytest.mark.parametrize("status", ["ok", "unparsed"])
+def test_stored_logprobs_that_are_not_text_are_a_damaged_store(judge_server, tmp_path, status):
+    """A stored judgment's logprobs that SQLite holds as a binary value, not text (a damaged store), in a row the
+    next run keeps (ok, or unparsed and asked for as often as allowed): the run ignored them and then failed on
+    them writing judgments.jsonl (exit 70, 'internal error'). Exit 2, naming the store and the judgment, as for
+    logprobs that are not JSON; nothing is sent and no judgments.jsonl written."""
+    key, again, sent = run_again_with_damaged_logprobs(tmp_path, judge_server,
+                                                       "status = ?, attempts = 3, logprobs = X'5b7bff'", status)
+    assert again.returncode == 2 and "Traceback" not in again.stderr, again.stderr
+    said = " ".join(again.stderr.split())
+    assert "store.sqlite" in said and f"the stored logprobs of the judgment {key} are not text" in said
+    assert "the store is damaged" in said
+    assert sum(judge_server.answered().values()) == sent and not (tmp_path / "again" / "judgments.jsonl").exists()

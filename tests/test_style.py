@@ -2,8 +2,8 @@
 
 The simulated judge prefers longer answers: logit P(a beats b) = beta_a - beta_b + G_LENGTH * length, with
 length = (tokens_a - tokens_b) / (tokens_a + tokens_b) as arena-hard-auto v2 defines it (written out here,
-independently of judgebench.ratings.style). The fit reports the coefficient per standard deviation of that
-difference, so the truth on its scale is G_LENGTH times the sample standard deviation (`covariates.scale`).
+independently of judgebench.ratings.style). The fit reports the coefficient per root mean square of that
+difference, so the truth on its scale is G_LENGTH times that root mean square (`covariates.scale`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ G_LENGTH = 1.0
 
 
 def arena_hard_features(style_a: np.ndarray, style_b: np.ndarray) -> np.ndarray:
-    """arena-hard-auto v2's raw style differences (before centring and scaling), written out here."""
+    """arena-hard-auto v2's raw style differences (before scaling), written out here."""
     length = (style_a[:, 0] - style_b[:, 0]) / (style_a[:, 0] + style_b[:, 0])
     density_a = style_a[:, 1:] / (style_a[:, :1] + 1)
     density_b = style_b[:, 1:] / (style_b[:, :1] + 1)
@@ -59,11 +60,11 @@ def simulate(rng: np.random.Generator, n_questions: int, soft: bool = False) -> 
                          style_a=style_a, style_b=style_b)
 
 
-def test_covariates_are_arena_hard_features_centred_and_scaled():
+def test_covariates_are_arena_hard_features_scaled_about_zero():
     coded = simulate(np.random.default_rng(0), 30)
     raw = arena_hard_features(coded.style_a, coded.style_b)
     covariates = style.Covariates.of(coded)
-    np.testing.assert_allclose(covariates.values, (raw - raw.mean(axis=0)) / raw.std(axis=0, ddof=1))
+    np.testing.assert_allclose(covariates.values, raw / np.sqrt((raw ** 2).mean(axis=0)))
     assert covariates.values.shape[1] == len(style.STYLE_FEATURES) == 4
 
 
@@ -75,9 +76,8 @@ def test_markdown_counters_follow_arena_hard_rules():
 
 
 def test_adjusted_ratings_recover_the_strengths():
-    """Soft verdicts equal to the judge's probabilities (random sides, so the centring is nearly exact): the
-    fit recovers the strengths to 0.02 and the length effect to 2% of its size; a plain Bradley-Terry fit
-    credits the verbose models instead."""
+    """Soft verdicts equal to the judge's probabilities: the fit recovers the strengths to 0.02 and the length
+    effect to 2% of its size; a plain Bradley-Terry fit credits the verbose models instead."""
     coded = simulate(np.random.default_rng(1), 400, soft=True)
     fit = style.fit(coded)
     truth = STRENGTH - STRENGTH.mean()
@@ -87,6 +87,32 @@ def test_adjusted_ratings_recover_the_strengths():
     plain = leaderboard.build(coded, interval="sandwich")
     verbose_gain = {e["model"]: e["rating"] for e in plain.models}["m3"] - 1000.0
     assert verbose_gain > 400 / np.log(10) * (truth[3] + 0.1)
+
+
+def flipped(coded: CodedOutcomes, rows: np.ndarray) -> CodedOutcomes:
+    """The same outcomes with sides a and b exchanged in `rows` (scores and style counts with them)."""
+    def swap(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.where(rows.reshape(-1, *([1] * (x.ndim - 1))), y, x)
+
+    return replace(coded, model_a=swap(coded.model_a, coded.model_b), model_b=swap(coded.model_b, coded.model_a),
+                   score_a=np.where(rows, 1.0 - coded.score_a, coded.score_a),
+                   style_a=swap(coded.style_a, coded.style_b), style_b=swap(coded.style_b, coded.style_a))
+
+
+def test_the_fit_does_not_depend_on_which_side_of_a_pair_is_called_a():
+    """judgebench orients outcomes by model name, not at random, so side a is not a random side. With every
+    pair ordered (the better model of m0..m4 always side a), the fit must still recover the strengths and
+    length effect, and give exactly the fit of the same outcomes with random sides. Centring the covariates
+    (arena-hard-auto's standardisation) breaks this: the mean style difference of the ordered outcomes times
+    its coefficient acts as a bonus for side a, which moved the strengths by up to 0.16 here."""
+    coded = simulate(np.random.default_rng(1), 400, soft=True)
+    ordered = flipped(coded, coded.model_a > coded.model_b)
+    assert (ordered.model_a < ordered.model_b).all()
+    fits = [style.fit(ordered), style.fit(coded)]
+    np.testing.assert_allclose(fits[0].strengths, fits[1].strengths, atol=1e-9)
+    np.testing.assert_allclose(fits[0].coefficients, fits[1].coefficients, atol=1e-9)
+    np.testing.assert_allclose(fits[0].strengths, STRENGTH - STRENGTH.mean(), atol=0.02)
+    assert fits[0].coefficients[0] / fits[0].covariates.scale[0] == pytest.approx(G_LENGTH, rel=0.02)
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +149,7 @@ def test_bootstrap_replicates_fitted_together_agree_with_single_fits_and_the_san
                                      model_a=coded.model_a[rows], model_b=coded.model_b[rows],
                                      score_a=coded.score_a[rows], weight=coded.weight[rows],
                                      style_a=coded.style_a[rows], style_b=coded.style_b[rows]),
-                       style.Covariates(fit.covariates.values[rows], fit.covariates.mean, fit.covariates.scale))
+                       style.Covariates(fit.covariates.values[rows], fit.covariates.scale))
     np.testing.assert_allclose(theta[0], single.params, atol=1e-6)
     # bootstrap spread against the sandwich: Monte Carlo error of a standard deviation from 200 replicates, 5%
     sandwich = np.sqrt(np.diag(style.sandwich_covariance(fit, coded)))[5:]
@@ -151,6 +177,23 @@ def test_leaderboard_style_control_reports_coefficients_and_anchor_free_ranks(tm
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]
     assert set(meta["style_coefficients"]) == set(style.STYLE_FEATURES)
+
+
+def test_features_that_never_vary_are_left_out_and_token_counts_are_required():
+    """Plain-text answers (no markdown: every density 0) are controlled for length alone, the markdown features
+    named as dropped; outcomes whose token counts are all 0 (answers without n_tokens) are refused as such."""
+    coded = simulate(np.random.default_rng(6), 40)
+    plain = [np.column_stack([side[:, :1], np.zeros((len(side), 3))]) for side in (coded.style_a, coded.style_b)]
+    covariates = style.Covariates.of(replace(coded, style_a=plain[0], style_b=plain[1]))
+    assert covariates.names == ("length",) and covariates.dropped == style.STYLE_FEATURES[1:]
+    full = style.Covariates.of(coded)
+    np.testing.assert_allclose(covariates.values[:, 0], full.values[:, 0])
+    board = leaderboard.build(replace(coded, style_a=plain[0], style_b=plain[1]), style_control=True, rounds=20)
+    assert list(board.meta["style_coefficients"]) == ["length"]
+    assert board.meta["style_features_dropped"] == list(style.STYLE_FEATURES[1:])
+    untokened = [np.column_stack([np.zeros(len(side)), side[:, 1:]]) for side in (coded.style_a, coded.style_b)]
+    with pytest.raises(InputError, match="give no token counts"):
+        style.Covariates.of(replace(coded, style_a=untokened[0], style_b=untokened[1]))
 
 
 def test_style_control_needs_style_columns_and_bradley_terry():
@@ -196,7 +239,7 @@ def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_
                                      model_a=coded.model_a[picked], model_b=coded.model_b[picked],
                                      score_a=coded.score_a[picked], weight=coded.weight[picked],
                                      style_a=coded.style_a[picked], style_b=coded.style_b[picked]),
-                       style.Covariates(fit.covariates.values[picked], fit.covariates.mean, fit.covariates.scale),
+                       style.Covariates(fit.covariates.values[picked], fit.covariates.scale),
                        regularization=leaderboard.AUTO_RIDGE)
     np.testing.assert_allclose(theta[r], single.params, atol=1e-6)
 

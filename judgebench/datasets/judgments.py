@@ -265,17 +265,21 @@ def load_alpaca_eval_annotations(paths: Iterable[str | Path] | str | Path) -> pd
     Records with a missing (null or empty) preference are dropped, as AlpacaEval itself does when it computes
     win rates (they are not in its n_total): the count per file is logged as a warning and stored in
     `result.attrs["dropped_missing_preference"]` ({file: count}). Any other bad value raises `InputError`.
+    The judges are the records' optional `annotator` (AlpacaEval's annotator configuration, which names the
+    judge model and its prompt): `result.attrs["annotators"]`, the distinct names of the rows kept, sorted.
     """
     files = _expand_annotation_paths(paths)
-    frames, dropped = [], {}
+    frames, dropped, annotators = [], {}, set()
     for path in files:
-        frame, n_dropped = _read_alpaca_eval_file(path)
+        frame, n_dropped, names = _read_alpaca_eval_file(path)
         frames.append(frame)
+        annotators |= names
         if n_dropped:
             dropped[str(path)] = n_dropped
             log.warning("%s: dropped %d annotations without a preference", path, n_dropped)
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ALPACA_EVAL_COLUMNS)
     result.attrs["dropped_missing_preference"] = dropped
+    result.attrs["annotators"] = sorted(annotators)
     return result
 
 
@@ -298,7 +302,8 @@ def _expand_annotation_paths(paths: Iterable[str | Path] | str | Path) -> list[P
     return files
 
 
-def _read_alpaca_eval_file(path: Path) -> tuple[pd.DataFrame, int]:
+def _read_alpaca_eval_file(path: Path) -> tuple[pd.DataFrame, int, set[str]]:
+    """One annotation file's outcomes, how many records it had without a preference, and its annotators."""
     source = read_table(path)
     if source.frame.empty:
         raise InputError("no annotations in the file", path=path)
@@ -312,6 +317,7 @@ def _read_alpaca_eval_file(path: Path) -> tuple[pd.DataFrame, int]:
     if not keep.any():
         raise source.error(None, "no annotation has a preference", field="preference",
                            hint="annotate the file with AlpacaEval first")
+    annotators = source.frame["annotator"][keep] if "annotator" in source.frame else pd.Series(dtype=object)
     frame, preference = frame[keep].reset_index(drop=True), preference[keep]
     out = pd.DataFrame({
         "question_id": instruction_id(_texts(frame["instruction"], source, "instruction")),
@@ -324,7 +330,7 @@ def _read_alpaca_eval_file(path: Path) -> tuple[pd.DataFrame, int]:
         "len_a": frame["output_2"].astype("string").str.len().astype("float64").to_numpy(),
         "len_b": frame["output_1"].astype("string").str.len().astype("float64").to_numpy(),
     })
-    return out, int((~keep).sum())
+    return out, int((~keep).sum()), {str(name) for name in annotators.dropna() if str(name).strip()}
 
 
 def _texts(values: pd.Series, source: Table, name: str) -> pd.Series:

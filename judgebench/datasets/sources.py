@@ -1,8 +1,11 @@
 """What a leaderboard is rated from: a judgebench store, AlpacaEval annotations, or an outcomes table.
 
 `load_inputs` reads exactly one source, the way `judgebench leaderboard --store/--alpaca-eval/--outcomes`
-names it; `source_kind` tells the three apart for the Python API's `judgebench.rate(source)`, which takes
-a path (or a list of annotation files, or a pandas DataFrame of outcomes) without saying which it is.
+names it; `source_kind` tells these and a results folder apart for the Python API's
+`judgebench.rate(source)`, which takes a path (or a list of annotation files, or a pandas DataFrame of
+outcomes) without saying which it is.
+`store_judgments` is how everything that rates or diagnoses a store reads its judgments (with a template
+file's verdicts when one is given).
 """
 
 from __future__ import annotations
@@ -10,11 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from judgebench.errors import ConfigError, InputError
 
-SourceKind = Literal["store", "alpaca-eval", "outcomes"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from judgebench.store import Store
+
+SourceKind = Literal["results", "store", "alpaca-eval", "outcomes"]
+# What tells a results folder (`judgebench run --out`, `leaderboard --out`) from a folder of AlpacaEval annotations.
+RESULTS_FILES = ("judgments.jsonl", "leaderboard.json")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -25,7 +35,8 @@ class Inputs:
 
     `baseline` is the one given, or for AlpacaEval annotations the models' common opponent. `warnings`: what
     the leaderboard must say about how the source was read (a file without question ids: each row its own
-    question).
+    question). `provenance`: the judge, template and swap policy the source itself records, for the
+    leaderboard's meta (AlpacaEval's annotator, which names the judge and its prompt, judging one random order).
     """
 
     outcomes: Any
@@ -34,17 +45,22 @@ class Inputs:
     baseline: str | None = None
     kind: SourceKind = "outcomes"
     warnings: list[str] = field(default_factory=list)
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 def source_kind(source: Any) -> SourceKind:
     """Which kind of source this is: a table in memory (DataFrame, Arrow) holds outcomes; a SQLite file is a
-    store; a directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any
-    other file (JSONL, CSV, Parquet) holds outcomes."""
+    store; a directory with judgments.jsonl or leaderboard.json is a results folder (`judgebench.rate` rates
+    its judgments, or says that a folder without them, as `leaderboard --out` writes, has none); any other
+    directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any other file
+    (JSONL, CSV, Parquet) holds outcomes."""
     if isinstance(source, (list, tuple)):
         return "alpaca-eval"
     if not isinstance(source, (str, Path)):
         return "outcomes"
     path = Path(source)
+    if path.is_dir() and any((path / name).is_file() for name in RESULTS_FILES):
+        return "results"
     if path.is_dir() or path.suffix.lower() == ".json":
         return "alpaca-eval"
     try:
@@ -116,13 +132,38 @@ def one_source(*, store: Any = None, alpaca_eval: Any = None, outcomes: Any = No
     return given[0]
 
 
+def store_judgments(db: Store, judge: str | None, template: str | None) -> pd.DataFrame:
+    """The judgments of `db` of a judge and template, one row per game (`Store.judgments`), as what rates or
+    diagnoses a store reads them (`leaderboard --store`, `judgebench.rate`, `report` and `diagnose --store`).
+
+    `template` is a template's name (its judgments, with the verdicts stored), or a template file (a value with
+    a suffix: `prompts.template_file`): the judgments stored under its name, read with its verdict table
+    (`verdicts.read_stored`), as a run with that file reads them. The store gives the verdicts as stored, since
+    reading verdicts is verdicts.py's (DESIGN.md), so its readers read them again here, all alike.
+
+    The replies are read before each game gets its row (`Store.every_game`). Games that share a judgment (the
+    same request: identical answers) copy its stored row, reply and logprobs included (`records.per_game`), so
+    reading each copy would give every game the verdict that reading the row once gives, in the same order;
+    reading first is the cheaper, parsing each stored reply once rather than once per game.
+    """
+    from judgebench.prompts import template_file
+    from judgebench.verdicts import read_stored
+
+    reader = template_file(template)
+    if reader is None:
+        return db.judgments(judge=judge, template=template)
+    rows = db.judgment_rows(judge=judge, template=reader.name)
+    return db.every_game(read_stored(rows, reader, db.path))
+
+
 def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, judge: str | None,
                 template: str | None) -> Inputs:
-    from judgebench.store import Store, measurements_hint
+    from judgebench.store import Store, measured_games, measurements_hint
+    from judgebench.verdicts import combine
 
     with Store(store, must_exist=True, reading=True) as db:
-        frame = db.outcomes(swap=swap, seed=seed, baseline=baseline, judge=judge, template=template)
-        games = db.games(judge=judge, template=template)
+        games = measured_games(store_judgments(db, judge, template), judge, template, db)
+        frame = combine(games, swap=swap, seed=seed, baseline=baseline).outcomes
         if len(frame) == 0:
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
                              hint=measurements_hint(db.measurements(), judge, template))
@@ -136,4 +177,6 @@ def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inpu
     if baseline is None:
         opponents = frame.loc[frame["model_a"] != frame["model_b"], "model_b"].unique()
         baseline = str(opponents[0]) if len(opponents) == 1 else None
-    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval")
+    annotators = ", ".join(frame.attrs["annotators"])
+    provenance = {"judge": annotators, "template": annotators, "swap": "random-one"} if annotators else {}
+    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval", provenance=provenance)

@@ -311,12 +311,7 @@ def fit(counts: PairCounts, *, position_effect: bool = False, ties: str = "half"
     stats = Stats.from_counts(counts)
     design = PairDesign.from_counts(counts)
     theta = initial_params(layout, stats)
-    try:
-        theta, iterations = _newton(theta, stats, design, layout, regularization, tol, max_iter)
-    except (InputError, np.linalg.LinAlgError):
-        if layout.position:  # the strengths were checked (or have a ridge): the effect is what runs away
-            raise UnboundedPositionEffect.of("") from None
-        raise
+    theta, iterations = _newton(theta, stats, design, layout, regularization, tol, max_iter)
     return _finish(counts.models, layout, theta, stats, design, regularization, iterations)
 
 
@@ -562,8 +557,13 @@ def _centred(information: np.ndarray, layout: Layout, regularization: float) -> 
 
 
 def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout, regularization: float,
-            tol: float, max_iter: int) -> tuple[np.ndarray, int]:
-    """`newton` on a single data set of pair statistics (any layout); returns the estimate and iterations."""
+            tol: float, max_iter: int, where: str = "", remedy: str = "") -> tuple[np.ndarray, int]:
+    """`newton` on a single data set of pair statistics (any layout); returns the estimate and iterations.
+
+    With a first-position effect, a fit that does not converge or whose information matrix is singular raises
+    `UnboundedPositionEffect.of(where, remedy)`: its callers have checked that the strengths exist (or bound
+    them with a ridge), so the effect is what runs away. Without one, the failure is raised as it is.
+    """
     second_games = design.to_second(stats.games)
 
     def terms(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -572,8 +572,13 @@ def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
         information = _information(theta, stats, design, layout, regularization, differences=d)
         return grad, _centred(information, layout, regularization)
 
-    return newton(theta, terms, lambda x: _log_likelihood(x, stats, design, layout, regularization), tol=tol,
-                  max_iter=max_iter)
+    try:
+        return newton(theta, terms, lambda x: _log_likelihood(x, stats, design, layout, regularization), tol=tol,
+                      max_iter=max_iter)
+    except (InputError, np.linalg.LinAlgError):
+        if layout.position:
+            raise UnboundedPositionEffect.of(where, remedy) from None
+        raise
 
 
 def product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -674,14 +679,9 @@ def _refit_one(start: BradleyTerryFit, design: PairDesign, stats: Stats, tol: fl
                 return theta, False
         except (InputError, np.linalg.LinAlgError):  # no finite maximum, or a model without games in the replicate
             pass
-    ridge = start.regularization or AUTO_RIDGE
-    try:
-        theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500)
-    except (InputError, np.linalg.LinAlgError):
-        if layout.position:  # the ridge bounds the strengths, not the effect
-            raise UnboundedPositionEffect.of(" in some bootstrap replicates",
-                                             "use the sandwich interval (--interval sandwich), or ") from None
-        raise
+    ridge = start.regularization or AUTO_RIDGE  # it bounds the strengths, not a first-position effect
+    theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500, " in some bootstrap replicates",
+                       "use the sandwich interval (--interval sandwich), or ")
     return theta, not start.regularization
 
 
@@ -859,6 +859,16 @@ def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None
                          f"compared; {remedy}")
     raise InputError(f"maximum-likelihood ratings do not exist: {_unbounded_groups(adjacency, counts.models)}, so "
                      f"their ratings would be infinite; {remedy}")
+
+
+def automatic_ridge(counts: PairCounts) -> float:
+    """The ridge of a fit whose regularization is not chosen: 0 (plain maximum likelihood) where the
+    maximum-likelihood ratings exist (`check_identifiable`), else the weak AUTO_RIDGE."""
+    try:
+        check_identifiable(counts)
+    except InputError:
+        return AUTO_RIDGE
+    return 0.0
 
 
 def _check_tie_share(counts: PairCounts, layout: Layout | None) -> None:

@@ -13,8 +13,23 @@ list items and bold spans of `datasets.fields.answer_metadata`, counted with cod
 
 - length: (tokens_a - tokens_b) / (tokens_a + tokens_b);
 - for each markdown count c: density d = c / (tokens + 1), then (d_a - d_b) / (d_a + d_b + 1);
-- every column centred and divided by its standard deviation (n - 1) over the outcomes, so gamma_k is the
-  change in log-odds per standard deviation of that style difference.
+- every column divided by its root mean square over the outcomes, so gamma_k is the change in log-odds per
+  typical size of that style difference. arena-hard-auto also centres each column (subtracts its mean), which is
+  harmless where side a is a random side, as in Chatbot Arena's battles. judgebench orients outcomes by model
+  name, so the mean style difference is not zero, and a centred column's mean times its coefficient would act
+  as a bonus for the side listed first (it moved strengths by 0.08 log-odds in tests/test_style.py's ordered
+  simulation). Scaling about zero keeps the fit the same whichever side of each pair is called a.
+
+A feature that is the same in every outcome (the markdown densities of plain-text answers, all zero) has no
+estimable effect: it is left out of the fit and named in `Covariates.dropped`, so plain-text answers are
+controlled for length alone.
+
+`length_covariate` gives the judge-diagnostic variant with length alone (`diagnostics.length_effect`): the
+log length ratio log2(length_a / length_b), not scaled, so its coefficient is the change in
+log-odds per doubling of one answer's length over the other's. arena-hard-auto's length difference over the sum
+is tanh(ln(length_a / length_b) / 2), the same measure squeezed into [-1, 1]; AlpacaEval's length-controlled
+GLM (Dubois et al. 2024, "Length-Controlled AlpacaEval") also regresses the judge's preference on the length
+difference next to the models' terms.
 
 The beta are the style-adjusted abilities (on the Elo scale through `bradley_terry.to_elo`); the gamma are
 reported with their own intervals. The fit is maximum likelihood with soft labels (score_a in [0, 1], ties half)
@@ -42,7 +57,7 @@ _REPLICATE_CELLS = 16_000_000  # replicates x outcomes handled at once by the ba
 
 
 def raw_covariates(style_a: np.ndarray, style_b: np.ndarray) -> np.ndarray:
-    """(N, 4) arena-hard-auto v2 style differences of side a over side b, before centring and scaling.
+    """(N, 4) arena-hard-auto v2 style differences of side a over side b, before scaling.
 
     style_a, style_b: (N, 4) counts (tokens, headers, lists, bold) of each side's answer.
     """
@@ -58,27 +73,63 @@ def raw_covariates(style_a: np.ndarray, style_b: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Covariates:
-    """Centred and scaled style covariates: values (N, K), and the mean and standard deviation removed."""
+    """Style covariates: values (N, K) after dividing by `scale`; `names` (K) the features fitted, `dropped`
+    those left out because they are the same in every outcome."""
 
     values: np.ndarray
-    mean: np.ndarray
     scale: np.ndarray
+    names: tuple[str, ...] = STYLE_FEATURES
+    dropped: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, coded: CodedOutcomes) -> Covariates:
-        """The covariates of coded outcomes; an InputError when they carry no style counts."""
+        """The scaled covariates of coded outcomes (module docstring), without the features that never vary; an
+        InputError when the outcomes carry no style counts, no token counts, or no varying feature."""
         if coded.style_a is None or coded.style_b is None:
             raise InputError("style control needs the style counts of both answers: columns tokens_a, headers_a, "
                              "lists_a, bold_a and the same with _b (an answer's n_tokens, n_headers, n_list_items "
                              "and n_bold metadata)")
+        if not (coded.style_a[:, 0].any() or coded.style_b[:, 0].any()):
+            raise InputError("style control: the answers give no token counts (n_tokens; tokens_a and tokens_b are "
+                             "0 in every outcome), so length cannot be controlled: add n_tokens to the answers")
         raw = raw_covariates(coded.style_a, coded.style_b)
-        mean = raw.mean(axis=0)
-        scale = raw.std(axis=0, ddof=1) if len(raw) > 1 else np.zeros(raw.shape[1])
-        if not (scale > 0).all():
-            flat = [STYLE_FEATURES[k] for k in np.flatnonzero(~(scale > 0))]
-            raise InputError(f"style control: the style difference {', '.join(flat)} is the same in every outcome, "
-                             "so its effect cannot be estimated")
-        return cls(values=(raw - mean) / scale, mean=mean, scale=scale)
+        scale = np.sqrt(np.mean(raw ** 2, axis=0))
+        varies = raw.std(axis=0) > 0
+        if not varies.any():
+            raise InputError(f"style control: every style difference ({', '.join(STYLE_FEATURES)}) is the same in "
+                             "every outcome, so no style effect can be estimated")
+        return cls(values=raw[:, varies] / scale[varies], scale=scale[varies],
+                   names=tuple(name for name, kept in zip(STYLE_FEATURES, varies, strict=True) if kept),
+                   dropped=tuple(name for name, kept in zip(STYLE_FEATURES, varies, strict=True) if not kept))
+
+
+LENGTH_RATIO = "log2_length_ratio"
+
+
+def length_covariate(length_a: np.ndarray, length_b: np.ndarray) -> Covariates:
+    """The one covariate of a length-only fit: log2(length_a / length_b), not scaled (see the module
+    docstring); lengths must be positive."""
+    values = np.log2(np.asarray(length_a, dtype=float) / np.asarray(length_b, dtype=float))[:, None]
+    return Covariates(values=values, scale=np.ones(1), names=(LENGTH_RATIO,))
+
+
+def incidence(model_a: np.ndarray, model_b: np.ndarray, n_models: int) -> sparse.csr_matrix:
+    """Sparse (N, M) design of the strengths: +1 at model_a, -1 at model_b (built row by row, two entries each,
+    without sorting)."""
+    n = len(model_a)
+    indices = np.column_stack([model_a, model_b]).ravel()
+    return sparse.csr_matrix((np.tile([1.0, -1.0], n), indices, np.arange(0, 2 * n + 1, 2)), shape=(n, n_models))
+
+
+def explained_by_models(model_a: np.ndarray, model_b: np.ndarray, n_models: int, z: np.ndarray) -> bool:
+    """Whether the covariate z is (to rounding) f(model_a) - f(model_b) for some per-model f, so that its effect
+    cannot be told apart from the strengths (as for the log length ratio when every model writes the same length
+    everywhere): least squares of z on the `incidence` (LSQR)."""
+    from scipy.sparse.linalg import lsqr
+
+    design = incidence(model_a, model_b, n_models)
+    solution = lsqr(design, z, atol=1e-12, btol=1e-12)[0]
+    return bool(np.linalg.norm(design @ solution - z) <= 1e-6 * np.linalg.norm(z))
 
 
 @dataclass(frozen=True)
@@ -94,12 +145,8 @@ class _Rows:
 
     @cached_property
     def incidence(self) -> sparse.csr_matrix:
-        """Sparse (N, M): +1 at model_a, -1 at model_b; eta = incidence @ beta + z @ gamma (built row by row,
-        two entries each, without sorting)."""
-        n = len(self.score)
-        indices = np.column_stack([self.model_a, self.model_b]).ravel()
-        return sparse.csr_matrix((np.tile([1.0, -1.0], n), indices, np.arange(0, 2 * n + 1, 2)),
-                                 shape=(n, self.n_models))
+        """Sparse (N, M): +1 at model_a, -1 at model_b; eta = incidence @ beta + z @ gamma."""
+        return incidence(self.model_a, self.model_b, self.n_models)
 
     @cached_property
     def by_model(self) -> sparse.csr_matrix:
@@ -277,8 +324,9 @@ def sandwich_covariance(start: StyleFit, coded: CodedOutcomes) -> np.ndarray:
     return iv.sandwich_covariance(start.inverse, np.hstack([per_model, per_style]))
 
 
-def coefficient_table(estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict[str, dict[str, float]]:
-    """The style coefficients by feature name (log-odds per standard deviation of the style difference)."""
+def coefficient_table(names: tuple[str, ...], estimate: np.ndarray, lower: np.ndarray,
+                      upper: np.ndarray) -> dict[str, dict[str, float]]:
+    """The style coefficients by feature name (log-odds per root mean square of the style difference)."""
     return {name: {"coefficient": float(estimate[k]), "lower": float(lower[k]), "upper": float(upper[k])}
-            for k, name in enumerate(STYLE_FEATURES)}
+            for k, name in enumerate(names)}
 

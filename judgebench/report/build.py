@@ -3,8 +3,9 @@ network address when opened) and the static plots beside it as PNG and SVG.
 
 The figures come from ratings/ (through `judgebench.rate`, re-rated from the judgments with the run's
 settings so the bootstrap replicates exist for the rank distribution) and from diagnostics.py; this module
-lays them out. The judgment browser shows a seeded sample of pairs (both orders each); the page says how
-many of how many.
+lays them out. The judgment browser shows a seeded sample of pairs (each with the orders judged, each order's
+verdict under the answer it showed first); the page says how many of how many. A leaderboard rated from
+imported judgments (no judgments.jsonl) gets its table and forest plot only.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from judgebench.errors import ConfigError
 from judgebench.report.inputs import RunData, refit
+
+if TYPE_CHECKING:
+    from judgebench.leaderboard import Leaderboard
 
 DEFAULT_SHOWN_PAIRS = 200
 REPORT_FILE = "report.html"  # the report's name when `out` is a directory
@@ -32,53 +37,88 @@ TEXT_LIMIT = 1500  # characters of each question, answer and judge output shown 
 @dataclass
 class Report:
     """What `write_report` wrote: the HTML file, the plots beside it (name -> (png, svg)), its size in
-    bytes and how many pairs the judgment browser shows of how many."""
+    bytes, how many pairs the judgment browser shows of how many, and the warnings the page shows."""
 
     html: Path
     plots: dict[str, tuple[Path, Path]] = field(default_factory=dict)
     size: int = 0
     pairs_shown: int = 0
     pairs_total: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
-                 shown_pairs: int = DEFAULT_SHOWN_PAIRS, seed: int = 0) -> Report:
+                 shown_pairs: int = DEFAULT_SHOWN_PAIRS, seed: int = 0,
+                 ratings: dict[str, Any] | None = None) -> Report:
     """Write the report of a run's judgments to `out` (a file path such as report.html, or a directory: see
     `report_path`) and its plots beside it.
 
     `dataset` (questions and answers) lets the browser show the texts and the diagnostics measure length
-    bias; `diagnostics_figures` (a diagnostics.json object) is used as given, else diagnosed here.
+    bias; `diagnostics_figures` (a diagnostics.json object) is used as given, else diagnosed here; `ratings`
+    (`leaderboard.build` options, such as method and baseline) rate the judgments otherwise than the run did
+    (`inputs.refit`'s overrides). A leaderboard of imported judgments (`RunData.imported`) has no judgments
+    to rate again: its report shows the leaderboard and its ratings' plot, and says why there is no more.
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import column_title
+    from judgebench.present import column_title, fit_lines, method_title, rank_rule
+    from judgebench.report import plots
 
     html_path = report_path(out)
+    if data.imported and ratings:
+        raise ConfigError(f"another method or baseline rates the judgments again, and {data.source} holds none (no "
+                          "judgments.jsonl): rate the imported judgments with `judgebench leaderboard`")
     directory = prepare_directory(html_path.parent)
-    board, outcomes = refit(data, dataset)
-    if diagnostics_figures is None:
-        lengths, categories = diagnostics.dataset_facts(dataset) if dataset is not None else (None, None)
-        diagnostics_figures = diagnostics.diagnose_judgments(data.judgments, swap=data.swap, seed=data.seed,
-                                                             confidence=board.meta["confidence"], lengths=lengths,
-                                                             categories=categories)
-    names = [entry["model"] for entry in board.models]
-    win_rate, counts = diagnostics.win_matrix(outcomes, names)
-    plots, images = _plots(board, names, win_rate, counts, diagnostics_figures, directory, html_path.stem)
-    browser, total = _judgment_sample(data.judgments, dataset, shown_pairs, seed)
-    columns = _columns(board.models)
+    judged: dict[str, Any] = {}  # the sections and plots only judgments give
+    drawn: dict[str, Any] = {}
+    if data.imported:
+        from judgebench.leaderboard import Leaderboard
+
+        board = Leaderboard(list((data.leaderboard or {})["models"]), data.meta)
+        judge = board.meta.get("judge") or board.meta.get("source")
+    else:
+        board, outcomes = refit(data, dataset, **(ratings or {}))
+        if diagnostics_figures is None:
+            lengths, categories = diagnostics.dataset_facts(dataset) if dataset is not None else (None, None)
+            diagnostics_figures = diagnostics.diagnose_judgments(
+                data.judgments, swap=data.swap, seed=data.seed, confidence=board.meta["confidence"],
+                lengths=lengths, categories=categories)
+        judged, drawn = _judged(data, board, outcomes, dataset, diagnostics_figures, shown_pairs, seed)
+        judge = diagnostics.provenance_value(data.judgments, "judge")
+    forest = plots.forest(board.models, method_title(board.meta), board.meta["confidence"], _rating_scale(board.meta))
+    files, images = _save({"forest": forest, **drawn}, directory, html_path.stem)
+    columns = _columns(board.models, board.meta)
     context = {
-        "title": f"judgebench report: {diagnostics.provenance_value(data.judgments, 'judge') or 'judge'}",
-        "meta": board.meta, "models": board.models, "columns": columns,
-        "titles": [column_title(key, board.meta) for key in columns],
-        "images": images, "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
-        "diagnostic_rows": _diagnostic_rows(diagnostics_figures), "diagnostics": diagnostics_figures,
-        "usage": _usage(data.judgments), "provenance": _provenance(data, board.meta, diagnostics_figures),
-        "judgments_json": json.dumps(browser, ensure_ascii=False).replace("</", "<\\/"),
-        "pairs_shown": len(browser), "pairs_total": total,
+        "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported,
+        "meta": board.meta, "rows": _table_rows(board.models, columns, board.meta),
+        "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
+        "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
+        "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
     }
     html = _template().render(**context)
     atomic_write_text(html_path, html)
-    return Report(html_path, plots, len(html.encode("utf-8")), len(browser), total)
+    return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
+                  judged.get("pairs_total", 0), list(board.meta.get("warnings") or []))
+
+
+def _judged(data: RunData, board: Any, outcomes: pd.DataFrame, dataset: Any, figures: dict[str, Any],
+            shown_pairs: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What only judgments give: the report's pairwise, diagnostics, cost and browser sections (template
+    context) and their plots (name -> figure)."""
+    from judgebench import diagnostics
+    from judgebench.present import diagnostics_intervals
+
+    names = [entry["model"] for entry in board.models]
+    win_rate, counts = diagnostics.win_matrix(outcomes, names)
+    browser, total = _judgment_sample(data.judgments, dataset, shown_pairs, seed)
+    context = {
+        "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
+        "diagnostic_rows": _diagnostic_rows(figures), "diagnostics": figures,
+        "diagnostics_intervals": diagnostics_intervals(figures), "usage": _usage(data.judgments, data.meta),
+        "judgments_json": json.dumps(browser, ensure_ascii=False).replace("</", "<\\/"),
+        "pairs_shown": len(browser), "pairs_total": total,
+    }
+    return context, _judged_plots(board, names, win_rate, counts, figures)
 
 
 def report_path(out: str | Path) -> Path:
@@ -92,30 +132,42 @@ def report_path(out: str | Path) -> Path:
     return path
 
 
-def _plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray, figures: dict[str, Any],
-           directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
-    from judgebench.present import method_title
+def _judged_plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray,
+                  figures: dict[str, Any]) -> dict[str, Any]:
+    from judgebench.present import diagnostics_intervals
     from judgebench.ratings.intervals import rank_shares
     from judgebench.report import plots
 
-    confidence = board.meta["confidence"]
-    drawn = {"forest": plots.forest(board.models, method_title(board.meta), confidence),
-             "heatmap": plots.win_rate_heatmap(names, win_rate, counts)}
+    drawn = {"heatmap": plots.win_rate_heatmap(names, win_rate, counts)}
     if board.samples is not None:
         drawn["ranks"] = plots.rank_distribution(names, rank_shares(board.samples))
     effect = figures.get("position_effect") or {}
     fitted = ({"value": effect["first_win_probability"], "lower": effect["first_win_probability_lower"],
                "upper": effect["first_win_probability_upper"]} if effect.get("log_odds") is not None else None)
+    level = diagnostics_intervals(figures)
+    first_slot = [("first-slot win rate", figures.get("first_slot_win_rate")),
+                  ("fitted P(first wins), equal models", fitted)]
     drawn["position"] = plots.rates_with_intervals(
-        "Position bias", [("first-slot win rate", figures.get("first_slot_win_rate")),
-                          ("fitted P(first wins), equal models", fitted),
-                          ("position consistency", figures.get("position_consistency")),
-                          ("tie rate", figures.get("tie_rate"))], 0.5, "0.5: no first-slot preference")
+        f"Position bias ({level})", [*first_slot, ("position consistency", figures.get("position_consistency")),
+                                     ("tie rate", figures.get("tie_rate"))],
+        0.5, "0.5: no first-slot preference", referenced=[name for name, _ in first_slot])
     length = figures.get("length_bias") or {}
+    net = length.get("net_effect") or {}
+    twice = ({"value": net["twice_as_long_win_probability"], "lower": net["twice_as_long_win_probability_lower"],
+              "upper": net["twice_as_long_win_probability_upper"]} if net.get("log_odds") is not None else None)
     own = (figures.get("self_preference") or {}).get("own_score")
     drawn["length"] = plots.rates_with_intervals(
-        "Length bias", [("longer answer wins (decisive pairs)", length.get("longer_answer_win_rate")),
-                        ("self-preference: own models' score", own)], 0.5, "0.5: no preference")
+        f"Length bias and self-preference ({level})",
+        [(f"net of {net.get('controls', 'model strength')}:\nP(twice as long wins)", twice),
+         ("longer answer wins, raw\n(not a bias measure)", length.get("longer_answer_win_rate")),
+         ("self-preference: own models' score", own)], 0.5, "0.5: no preference (net figure)")
+    return drawn
+
+
+def _save(drawn: dict[str, Any], directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
+    """Write each figure as `stem`-name.png and .svg in `directory`: their paths, and the PNGs as data URLs."""
+    from judgebench.report import plots
+
     files, images = {}, {}
     for name, figure in drawn.items():
         png_path, svg_path, png = plots.save(figure, directory, f"{stem}-{name}")
@@ -172,10 +224,58 @@ def _cut(text: Any) -> str | None:
     return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + f" [... {len(text) - TEXT_LIMIT} more characters]"
 
 
-def _columns(models: list[dict[str, Any]]) -> list[str]:
+def _columns(models: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
+    """The fields some model has, in MODEL_FIELDS order, except that the figure the rows are ranked by when it
+    is not the rating (AlpacaEval's LC win rate) comes right after the rating's interval, where it explains
+    the order of the rows."""
     from judgebench.leaderboard import MODEL_FIELDS
 
-    return [key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models)]
+    present = [key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models)]
+    ranked_by = meta.get("ranked_by")
+    if ranked_by in present and ranked_by != "rating" and "upper" in present:
+        present.remove(ranked_by)
+        present.insert(present.index("upper") + 1, ranked_by)
+    return present
+
+
+def _table_rows(models: list[dict[str, Any]], columns: list[str], meta: dict[str, Any]) -> list[list[tuple[Any, str]]]:
+    """Each model's cells: (its value, by which the column sorts; its text, as leaderboard.md writes it: rates
+    as percentages, ratings as Elo-scale points or, when they are win rates, percentages)."""
+    from judgebench.present import format_cell, format_rank, rating_format
+
+    rating = rating_format(meta)
+
+    def text(key: str, value: Any) -> str:
+        if key == "rank":
+            return format_rank(value)
+        return rating(value) if key in ("rating", "lower", "upper") else format_cell(key, value)
+
+    return [[(entry.get(key), text(key, entry.get(key))) for key in columns] for entry in models]
+
+
+def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
+    """What the leaderboard's less obvious columns mean, for the columns shown: the notes under the terminal's
+    and leaderboard.md's table (`present.table_notes`), and what only the report shows."""
+    from judgebench.present import column_title, table_notes
+
+    meta = board.meta
+    notes = [f"{note}." for note in table_notes(board, columns)]
+    if meta.get("rating_label") is None and meta.get("baseline"):
+        notes.insert(0, f"Ratings: win rates against {meta['baseline']} (ties counted half).")
+    if "win_rate" in columns and not meta.get("baseline"):
+        notes.append(f"{column_title('win_rate', meta)}: the share of each model's own outcomes that it won (ties "
+                     "half), against whichever opponents it met; where models met different opponents (sampled or "
+                     "adaptive pairs), it can order them unlike the ratings, which allow for each opponent's "
+                     "strength.")
+    return notes
+
+
+def _rating_scale(meta: dict[str, Any]) -> str | None:
+    """'Elo scale, base at 1000' or 'Elo scale, the average model at 1000': what a rating's number is
+    measured from (None for ratings that are win rates)."""
+    if meta.get("scale") is None:
+        return None
+    return f"Elo scale, {meta.get('anchor') or 'the average model'} at {meta['anchor_rating']:g}"
 
 
 def _diagnostic_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
@@ -184,16 +284,30 @@ def _diagnostic_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     return judge_diagnostics_rows(figures)
 
 
-def _usage(judgments: pd.DataFrame) -> dict[str, Any]:
-    """Games by status, tokens (whole numbers) and cost of the stored judgments (what the judge was paid for);
-    None where no judgment recorded the figure."""
+def _usage(judgments: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    """The cost table: rows of (what, for the judgments rated here, sent by the run), as text.
+
+    The first figures are what the judge's server reported for these judgments when they were judged, by
+    whichever run judged them (a run that took every judgment from the store still shows them, and so does
+    every report of one store); the second, when leaderboard.json records a run (`games_planned`), what
+    that run itself sent. `runs` says whether there is that second column."""
     def total(column: str) -> float | None:
         return float(judgments[column].fillna(0).sum()) if column in judgments and judgments[column].notna().any() \
             else None
-    tokens = {name: None if (value := total(name)) is None else int(round(value))
-              for name in ("prompt_tokens", "completion_tokens")}
-    return {"games": {str(k): int(v) for k, v in judgments["status"].value_counts().items()}, **tokens,
-            "cost_usd": total("cost")}
+
+    def tokens(value: float | None) -> str:
+        return _count(None if value is None else int(round(value)))
+
+    run = meta.get("games_planned") is not None
+    rows = [(f"games {status}", _count(int(count)), "") for status, count in judgments["status"].value_counts().items()]
+    if run:
+        rows += [("games planned by the run", "", _count(meta["games_planned"])),
+                 ("of which already in the store (not sent)", "", _count(meta.get("games_reused")))]
+    for key, label in (("prompt_tokens", "prompt tokens (sent to the judge)"),
+                       ("completion_tokens", "completion tokens (written by the judge)")):
+        rows.append((label, tokens(total(key)), tokens(meta.get(key)) if run else ""))
+    rows.append(("cost (USD)", _cell(total("cost")), _cell(meta.get("cost_usd")) if run else ""))
+    return {"rows": rows, "run": run}
 
 
 def _provenance(data: RunData, meta: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +315,8 @@ def _provenance(data: RunData, meta: dict[str, Any], figures: dict[str, Any]) ->
 
     given = figures.get("provenance") or {}
     return {"source": data.source, "judge": given.get("judge") or meta.get("judge"),
-            "template": given.get("template") or meta.get("template"), "swap": data.swap,
+            "template": given.get("template") or meta.get("template"),
+            "swap": meta.get("swap") if data.imported else data.swap,
             "method": meta.get("method"), "interval method": meta.get("interval_label") or meta.get("interval"),
             "confidence": meta.get("confidence"), "bootstrap rounds": meta.get("rounds"), "seed": meta.get("seed"),
             "judgebench": __version__, "python": platform.python_version(), "numpy": np.__version__,
@@ -219,7 +334,7 @@ def _template() -> Any:
                                      autoescape=jinja2.select_autoescape(["html", "j2"]),
                                      undefined=jinja2.StrictUndefined)
     environment.filters["cell"] = _cell
-    environment.filters["count"] = _count
+    environment.filters["fraction"] = _fraction
     return environment.get_template("report.html.j2")
 
 
@@ -234,3 +349,8 @@ def _cell(value: Any) -> str:
 def _count(value: int | None) -> str:
     """A count with thousands separators (40,654), or nothing when not known."""
     return "" if value is None else f"{value:,}"
+
+
+def _fraction(value: float | None) -> str:
+    """A rate of the judge diagnostics, to three decimals as `diagnose` writes them (0.033, not 0.03333)."""
+    return "" if value is None else f"{value:.3f}"

@@ -4,7 +4,9 @@ of a run, from a store or a results directory, with the leaderboard and provenan
 
 A results directory is what `judgebench run --out DIR` writes: judgments.jsonl (every game, failed and
 unparsed included) and leaderboard.json (ratings and meta). A store holds the judgments; its leaderboard is
-rated on the fly with the `judgebench leaderboard` defaults when the report needs one.
+rated on the fly with the `judgebench leaderboard` defaults when the report needs one. `judgebench leaderboard
+--out DIR` writes leaderboard.json without judgments.jsonl (imported judgments: AlpacaEval annotations, an
+outcomes file); the report alone reads such a folder (`imported`), for its leaderboard.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class RunData:
     diagnostics: dict[str, Any] | None = None  # diagnostics.json of a results directory, when there is one
 
     @property
+    def imported(self) -> bool:
+        """Whether this is a leaderboard rated from imported judgments, without the judgments themselves."""
+        return self.judgments.empty
+
+    @property
     def swap(self) -> str:
         return str(self.meta.get("swap") or "both")
 
@@ -44,21 +51,24 @@ class RunData:
 
 
 def load_run(*, store: str | Path | None = None, results: str | Path | None = None, judge: str | None = None,
-             template: str | None = None) -> RunData:
+             template: str | None = None, imported: bool = False) -> RunData:
     """Read exactly one of a store or a results directory; `judge`/`template` choose whose judgments when
-    the store holds several (an InputError names them otherwise)."""
+    the store holds several (an InputError names them otherwise). `imported`: a results directory of
+    `judgebench leaderboard --out` (leaderboard.json without judgments.jsonl) is read too, as a RunData
+    without judgments (`RunData.imported`)."""
     if (store is None) == (results is None):
         raise ConfigError("give exactly one of --store PATH or --results DIR")
     if store is not None:
         return _from_store(Path(store), judge, template)
-    return _from_results(Path(str(results)))
+    return _from_results(Path(str(results)), imported)
 
 
 def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
+    from judgebench.datasets.sources import store_judgments
     from judgebench.store import Store, measurements_hint, require_one_measurement
 
     with Store(path, must_exist=True, reading=True) as db:
-        frame = db.judgments(judge=judge, template=template)
+        frame = store_judgments(db, judge, template)
         held = db.measurements() if frame.empty else []
         require_one_measurement(frame, judge, template, db)
     if frame.empty:
@@ -68,10 +78,22 @@ def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
     return RunData(frame, str(path))
 
 
-def _from_results(directory: Path) -> RunData:
+def _from_results(directory: Path, imported: bool) -> RunData:
     judgments_file = directory / "judgments.jsonl"
     if not judgments_file.is_file():
-        raise InputError("no judgments.jsonl here (write one with `judgebench run --out DIR`)", path=directory)
+        board = read_json_object(directory / "leaderboard.json") if imported else None
+        if board is None:
+            raise InputError("no judgments.jsonl here (write one with `judgebench run --out DIR`" + (
+                "; or a leaderboard.json, with `judgebench leaderboard ... --out DIR`)" if imported else ")"),
+                path=directory)
+        models, meta = board.get("models"), board.get("meta")
+        if not (isinstance(models, list) and models and all(isinstance(entry, dict) and isinstance(
+                entry.get("model"), str) for entry in models) and isinstance(meta, dict)
+                and meta.get("method") is not None and isinstance(meta.get("confidence"), int | float)):
+            raise InputError('not a judgebench leaderboard: expected {"meta": {"method": ..., "confidence": ..., '
+                             '...}, "models": [{"model": ..., ...}, ...]}', path=directory / "leaderboard.json")
+        return RunData(pd.DataFrame(columns=["question_id", "first", "second", "status", "p_first", "weight"]),
+                       str(directory), board, board["meta"])
     frame = pd.DataFrame.from_records([row.data for row in read_rows(judgments_file)])
     missing = {"question_id", "first", "second", "status", "p_first"} - set(frame.columns)
     if frame.empty or missing:
@@ -99,7 +121,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     Elo); the run's confidence, rounds, seed, baseline, anchor and scale stay, except that an anchor which was
     only the run's baseline follows another baseline (`refit_options`). An override that makes the fit
     one the design-bias correction was not estimated for drops the correction (README: other fits are
-    reported uncorrected). Style control takes the answers' style counts from `dataset`, which it then needs.
+    reported uncorrected). Style control takes the answers' style counts from `dataset`, which it then needs;
+    the leaderboard's warnings say when `dataset`'s texts are not those judged (`unjudged_texts`).
     """
     from judgebench.evaluation import with_style_counts
     from judgebench.leaderboard import DesignBias, build, refit_options
@@ -124,7 +147,66 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
                               "give the run's --questions and --answers")
         outcomes = with_style_counts(outcomes, dataset)
     extra = {key: data.meta[key] for key in ("judge", "template") if data.meta.get(key) is not None}
-    return build(outcomes, games, **options, meta={**extra, "swap": swap}), outcomes
+    board = build(outcomes, games, **options, meta={**extra, "swap": swap})
+    warning = unjudged_texts(data, dataset) if dataset is not None else None
+    if warning:
+        board.meta["warnings"].append(warning)
+    return board, outcomes
+
+
+def unjudged_texts(data: RunData, dataset: Any) -> str | None:
+    """A warning when the questions and answers given with a run's judgments are not the texts its judge saw
+    (style counts, lengths and texts shown would then describe other answers), else None.
+
+    Neither judgments.jsonl nor a store's judgments keep the texts, but each judgment's key is the SHA-256 of
+    exactly what was sent (`prompts.game_key`: judge, sampling parameters, messages). So every ok game's request
+    is rebuilt from the files given, with the run's template (found by name, its hash checked) and judge, and
+    with the sampling parameters the run recorded (`meta.sampling`; else the template's defaults), and its key
+    compared with the stored one. An answer is confirmed by any game of it whose key matches; the warning counts
+    the answers judged that the files lack or that no game confirms. Games whose answers judgebench shortened to
+    fit the judge's context (`truncated`) are left out. When no key matches at all, the run's settings may be
+    what differs (a template file, sampling parameters set in a config): the warning says so.
+    """
+    from judgebench.prompts import game_key, load_template, render_messages
+    from judgebench.records import OK
+
+    games = data.judgments[data.judgments["status"] == OK]
+    if "truncated" in games:
+        games = games[~games["truncated"].fillna(0).astype(bool)]
+    names = games["template"].dropna().unique() if "template" in games else []
+    if games.empty or len(names) != 1:
+        return None
+    try:
+        template = load_template(str(names[0]))
+    except (ConfigError, InputError):
+        return None  # a template file's judgments: its name does not find it
+    if "template_hash" in games and (games["template_hash"].dropna() != template.content_hash).any():
+        return None  # judged with another version of the template
+    params = data.meta.get("sampling") or template.sampling_params()
+    confirmed: set[tuple[str, str]] = set()  # (question_id, model) of the answers
+    judged: set[tuple[str, str]] = set()
+    missing: set[tuple[str, str]] = set()
+    for question_id, first, second, judge, key in games[["question_id", "first", "second", "judge", "key"]].itertuples(
+            index=False, name=None):
+        answers = [(str(question_id), str(first)), (str(question_id), str(second))]
+        judged.update(answers)
+        question = dataset.questions.get(str(question_id))
+        texts = [dataset.answers.get(answer) for answer in answers]
+        if question is None or None in texts:
+            missing.update(answer for answer, text in zip(answers, texts, strict=True) if text is None)
+            continue
+        if game_key(str(judge), params, render_messages(template, question, texts[0], texts[1])) == key:
+            confirmed.update(answers)
+    if not confirmed:
+        return (f"none of the {len(games):,} judged games could be rebuilt from the questions and answers given: they "
+                "are not the texts judged, or the run set its own template file or sampling parameters; lengths, "
+                "style counts and texts shown may not be those of the judged answers")
+    differ = judged - confirmed - missing
+    parts = [f"{len(group):,} of the {len(judged):,} judged answers {what} (for example {min(group)[1]}'s answer to "
+             f"question {min(group)[0]})" for group, what in ((differ, "differ from the texts given"),
+                                                              (missing, "are missing from the files given")) if group]
+    return ("; ".join(parts) + ": lengths, style counts and texts shown for them are not those judged; give the "
+            "files that were judged") if parts else None
 
 
 def read_json_object(path: Path) -> dict[str, Any] | None:

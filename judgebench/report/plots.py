@@ -9,6 +9,7 @@ Plots: `forest` (ratings with intervals), `win_rate_heatmap` (pairwise win rates
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from matplotlib.figure import Figure  # noqa: E402
 _COUNT_LABELS_UP_TO = 20  # models; beyond that the heatmap's cells are too small for numbers
 
 
-def forest(models: list[dict[str, Any]], rating_title: str, confidence: float) -> Figure:
-    """Each model's rating (dot) and interval (bar), best at the top."""
+def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, scale: str | None = None) -> Figure:
+    """Each model's rating (dot) and interval (bar), best at the top; `scale` says what the ratings are measured
+    from on the axis ("Elo scale, base at 1000")."""
     names = [entry["model"] for entry in models]
     rating = np.array([_number(entry.get("rating")) for entry in models])
     lower = np.array([_number(entry.get("lower")) for entry in models])
@@ -33,7 +35,8 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float) -
     ax.errorbar(rating, y, xerr=[np.maximum(rating - lower, 0), np.maximum(upper - rating, 0)], fmt="o",
                 color="#1f5fa8", ecolor="#7aa6d8", capsize=3)
     ax.set_yticks(y, names, fontsize=8 if len(names) > 30 else 10)
-    ax.set_xlabel(f"{rating_title} ({100 * confidence:g}% interval)")
+    ax.set_xlabel(f"{rating_title}" + (f" rating ({scale}; " if scale else " (")
+                  + f"{100 * confidence:g}% interval)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.8, len(names) - 0.2)
     fig.tight_layout()
@@ -76,9 +79,10 @@ def rank_distribution(names: list[str], shares: np.ndarray) -> Figure:
 
 
 def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | None]], reference: float | None,
-                         reference_label: str) -> Figure:
-    """Horizontal bars of rates (diagnostics.Rate as JSON) with their intervals, and a reference line
-    (what an unbiased judge would show)."""
+                         reference_label: str, referenced: Collection[str] | None = None) -> Figure:
+    """Horizontal bars of rates (diagnostics.Rate as JSON) with their intervals, and a reference mark (what an
+    unbiased judge would show) across the bars of the rates named in `referenced` (None: every rate), not
+    across rates it means nothing for (0.5 is no first-slot preference, not an ideal position consistency)."""
     shown = [(name, rate) for name, rate in rates if rate and rate.get("value") is not None]
     fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * max(len(shown), 1)))
     y = np.arange(len(shown))[::-1]
@@ -88,8 +92,11 @@ def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | Non
     high = np.maximum(np.array([rate["upper"] for _, rate in shown], dtype=float) - values, 0)
     ax.barh(y, values, xerr=[low, high] if len(shown) else None, color="#8fb8de", capsize=4)
     ax.set_yticks(y, [name for name, _ in shown])
-    if reference is not None:
-        ax.axvline(reference, color="#b03030", linestyle="--", label=reference_label)
+    marked = [position for position, (name, _) in zip(y, shown, strict=True)
+              if referenced is None or name in referenced]
+    if reference is not None and marked:
+        ax.vlines(np.full(len(marked), reference), np.array(marked) - 0.45, np.array(marked) + 0.45,
+                  color="#b03030", linestyle="--", label=reference_label)
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_title(title)

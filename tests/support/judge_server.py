@@ -146,16 +146,32 @@ def token_logprobs(p_first: float) -> dict[str, float]:
     return {"A": math.log(p), "B": math.log1p(-p)}
 
 
-def quality_rule(style: str = "auto", margin: float = 3.0, scale: float = 1.0) -> Rule:
+# An answer's fenced block in judgebench's prompts (prompts._fence): its title names the slot, A or B.
+ANSWER_BLOCK = re.compile(r"===== BEGIN (ANSWER ([AB])|CONVERSATION WITH ASSISTANT ([AB])) \(boundary (\w+)\) =====\n"
+                          r"(.*?)\n===== END \1 \(boundary \4\) =====", re.DOTALL)
+
+
+def answer_lengths(request: ChatRequest) -> tuple[int, int] | None:
+    """The lengths in characters of the answers shown first (A) and second (B), or None without both blocks."""
+    found = {(match.group(2) or match.group(3)): len(match.group(5)) for match in ANSWER_BLOCK.finditer(request.text)}
+    return (found["A"], found["B"]) if {"A", "B"} <= found.keys() else None
+
+
+def quality_rule(style: str = "auto", margin: float = 3.0, scale: float = 1.0, length_bonus: float = 0.0) -> Rule:
     """The default judge: the answer with the higher planted QUALITY wins.
 
     Five-level verdicts call a difference of at least `margin` "much better"; equal or missing
     markers are a tie (or A, for the bare-token style). With logprobs, P(A) = logistic(scale * diff).
+    `length_bonus`: a length-biased judge, which counts the longer answer (more characters) that many
+    quality points better than it is.
     """
 
     def rule(request: ChatRequest) -> Reply:
         q = qualities(request)
         diff = 0.0 if q is None else q[0] - q[1]
+        lengths = answer_lengths(request) if length_bonus else None
+        if lengths is not None:
+            diff += length_bonus * ((lengths[0] > lengths[1]) - (lengths[0] < lengths[1]))
         chosen = verdict_style(request) if style == "auto" else style
         label = _label(chosen, diff, margin)
         if chosen == "token":
@@ -183,6 +199,7 @@ def echo_key_rule(request: ChatRequest) -> Reply:
 
 RULES: dict[str, Callable[[], Rule]] = {
     "quality": quality_rule,
+    "quality-longer": lambda: quality_rule(length_bonus=1.0),
     "first": lambda: constant_rule("I prefer the first answer. [[A>B]]"),
     "second": lambda: constant_rule("I prefer the second answer. [[B>A]]"),
     "tie": lambda: constant_rule("They are equally good. [[A=B]]"),

@@ -1,0 +1,134 @@
+"""Length bias and style control through the CLI, on the publisher review's setup: a real run against the scripted
+judge server on 127.0.0.1, then `diagnose`, `leaderboard --results` and `report` in subprocesses.
+
+Six models of planted skill s answer 40 questions with s + noise as their QUALITY and about 20 + 12 s words, the
+length noise independent of the quality noise (the review's data, drawn the same way): better models write longer
+answers, but within a model a longer answer is no better. The `quality` judge picks the higher QUALITY and never
+looks at length, so the longer answer wins 91% of the decisive pairs while the judge has no length bias at all
+(net effect 0.47 [-0.70, 1.64] log-odds per doubling); the `quality-longer` judge counts the longer answer a
+quality point better (`judge_server.quality_rule(length_bonus=1)`: 2.99 [1.20, 4.78]). The data are seeded, so the
+figures are deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.support.judge_server import quality_rule
+from tests.test_run_e2e import judgebench
+
+pytestmark = pytest.mark.integration
+
+SKILLS = {"atlas-70b": 8, "birch-13b": 6, "cedar-7b": 5, "dune-3b": 3, "elm-1b": 1, "fern-8b": 7}
+WORDS = "the answer is clear because we note that it works".split()
+
+
+def write_data(folder: Path, *, n_tokens: bool = False) -> list[dict]:
+    """questions.jsonl and answers.jsonl (with each answer's word count as n_tokens when asked); returns the
+    answers."""
+    rng = random.Random(7)
+    questions = [{"question_id": f"p{i:02d}", "turns": [f"Question number {i}?"]} for i in range(1, 41)]
+    answers = []
+    for model, skill in SKILLS.items():
+        for question in questions:
+            words = [rng.choice(WORDS) for _ in range(max(5, 20 + 12 * skill + rng.randint(-15, 15)))]
+            text = " ".join(words) + f". QUALITY={skill + rng.choice([-2, -1, 0, 0, 1, 2])}"
+            answers.append({"question_id": question["question_id"], "model": model, "turns": [text],
+                            **({"n_tokens": len(words) + 1} if n_tokens else {})})
+    write_jsonl(folder / "questions.jsonl", questions)
+    write_jsonl(folder / "answers.jsonl", answers)
+    return answers
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def run(folder: Path, base_url: str) -> None:
+    done = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--pairs", "all",
+                      "--judge-model", "test-judge", "--base-url", base_url, "--store", "store.sqlite", "--out", "out",
+                      "--rounds", "100", "--no-progress", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "verdict on length bias" in done.stdout
+
+
+DATA = ("--questions", "questions.jsonl", "--answers", "answers.jsonl")
+
+
+@pytest.mark.parametrize(("length_bonus", "verdict"), [(0.0, "no length preference detected"),
+                                                       (1.0, "prefers longer answers")])
+def test_length_bias_is_measured_net_of_model_strength(judge_server, tmp_path, length_bonus, verdict):
+    judge_server.rule = quality_rule(length_bonus=length_bonus)
+    write_data(tmp_path)
+    run(tmp_path, judge_server.base_url)
+    done = judgebench("diagnose", "--results", "out", "--out", "d", *DATA, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    length = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["length_bias"]
+    # the raw share is high either way: the better models write the longer answers
+    assert length["longer_answer_win_rate"]["lower"] > 0.8
+    net = length["net_effect"]
+    assert net["verdict"] == verdict and net["controls"] == "model strength" and net["n_clusters"] == 40
+    if length_bonus:
+        assert net["log_odds"] == pytest.approx(2.99, abs=0.01) and net["lower"] == pytest.approx(1.20, abs=0.01)
+    else:
+        assert net["log_odds"] == pytest.approx(0.47, abs=0.01) and net["lower"] < 0 < net["upper"]
+    shown = " ".join(done.stdout.split())
+    assert f"verdict (from this net figure) {verdict}" in shown
+    assert "longer answer wins, raw share of decisive" in shown and "(not a bias measure:" in shown
+    assert "0.5 = no length bias" not in shown
+    # the run wrote the same figures, and the report shows them
+    assert json.loads((tmp_path / "out" / "diagnostics.json").read_text())["length_bias"] == length
+    report = judgebench("report", "--results", "out", "--out", "r/", *DATA, cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "length bias net of model strength: log-odds per doubling of length" in page and verdict in page
+
+
+def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_server, tmp_path):
+    """Plain-text answers: no markdown, so only length can be controlled (it was exit 2, "the style difference
+    header_density, list_density, bold_density is the same in every outcome"). Answers without n_tokens: the
+    error says so (it said length "is the same in every outcome"). Answers other than those judged: a warning
+    with their count; answers missing from the files: an error, not a traceback."""
+    answers = write_data(tmp_path, n_tokens=True)
+    run(tmp_path, judge_server.base_url)
+    done = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "100", "--out", "sc", *DATA,
+                      cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "sc" / "leaderboard.json").read_text())["meta"]
+    assert meta["style_features"] == ["length"] and list(meta["style_coefficients"]) == ["length"]
+    assert meta["style_features_dropped"] == ["header_density", "list_density", "bold_density"]
+    length = meta["style_coefficients"]["length"]
+    line = (f"length {length['coefficient']:.3f} [{length['lower']:.3f}, {length['upper']:.3f}]; not fitted, the same "
+            "in every outcome: header_density, list_density, bold_density")
+    markdown = (tmp_path / "sc" / "leaderboard.md").read_text()
+    for text in (" ".join(done.stdout.split()), markdown):
+        assert "Leaderboard (style-controlled Bradley-Terry)" in text and line in text
+    assert "style-controlled" not in (tmp_path / "out" / "leaderboard.md").read_text()
+
+    write_jsonl(tmp_path / "bare.jsonl", [{key: value for key, value in row.items() if key != "n_tokens"}
+                                          for row in answers])
+    bare = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--questions",
+                      "questions.jsonl", "--answers", "bare.jsonl", cwd=tmp_path)
+    assert bare.returncode == 2 and "give no n_tokens" in bare.stderr and "same in every outcome" not in bare.stderr
+
+    edited = [dict(row, turns=[row["turns"][0] + " (edited)"]) if row["model"] == "elm-1b" and k % 40 < 3 else row
+              for k, row in enumerate(answers)]
+    write_jsonl(tmp_path / "edited.jsonl", edited)
+    warned = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--out", "e",
+                        "--questions", "questions.jsonl", "--answers", "edited.jsonl", cwd=tmp_path)
+    assert warned.returncode == 0, warned.stderr
+    warning = "3 of the 240 judged answers differ from the texts given (for example elm-1b's answer to question p01)"
+    assert warning in " ".join(warned.stderr.split()) and warning in (tmp_path / "e" / "leaderboard.md").read_text()
+    same = judgebench("diagnose", "--results", "out", *DATA, cwd=tmp_path)
+    assert same.returncode == 0 and "differ" not in same.stderr
+
+    write_jsonl(tmp_path / "four.jsonl", [row for row in answers if row["model"] != "elm-1b"])
+    missing = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", "--questions",
+                         "questions.jsonl", "--answers", "four.jsonl", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "no answer of elm-1b to question p01 (40 judged answers missing)" in missing.stderr
+    assert "Traceback" not in missing.stderr and "internal error" not in missing.stderr
