@@ -322,7 +322,7 @@ class Coverage:
             return None
         who = ", ".join(f"{model} to {counted(n, 'question')}" for model, n in sorted(self.skipped.items()))
         return (f"{self.total - self.available:,} of {self.total:,} questions skipped: no answer from {who} "
-                "(--allow-missing)")
+                f"({how_to_set('allow_missing')})")
 
 
 @dataclass
@@ -451,10 +451,10 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     failing = report.failing_categories
     if failing and overall != "regression":
         named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
-        return "regression", f"{named} regressed, which fails the check (--fail-on any-category)"
+        return "regression", f"{named} regressed, which fails the check ({set_option('fail_on', 'any-category')})"
     if overall == "undecided" and report.options.undecided is not None:
         decision = "regression" if report.fails(report.overall) else "pass"
-        return decision, f"undecided, counted as a {decision} (--undecided {report.options.undecided})"
+        return decision, f"undecided, counted as a {decision} ({set_option('undecided', report.options.undecided)})"
     return overall, ""
 
 
@@ -831,7 +831,9 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
 # CI outputs
 
 
-NOT_GATING = "not failing the check: it fails on the overall result (--fail-on overall)"
+def not_gating() -> str:
+    """Why a category's regression does not fail the check, in words."""
+    return f"not failing the check: it fails on the overall result ({set_option('fail_on', 'overall')})"
 
 
 def small_category(name: str, n: int) -> str:
@@ -863,10 +865,11 @@ def markdown_summary(report: CheckReport) -> str:
     lines += [f"⚠️ {small_category(name, n)}." for name, n in report.small_categories.items()]
     lines += [""] if report.small_categories else []
     if report.failing_categories:
-        lines += [f"Failing categories: **{', '.join(report.failing_categories)}** (--fail-on any-category)", ""]
-    not_gating = [name for name in report.regressed_categories if name not in report.failing_categories]
-    if not_gating:
-        lines += [f"⚠️ Categories that regressed: **{', '.join(not_gating)}**, {NOT_GATING}.", ""]
+        lines += [f"Failing categories: **{', '.join(report.failing_categories)}** "
+                  f"({set_option('fail_on', 'any-category')})", ""]
+    regressed = [name for name in report.regressed_categories if name not in report.failing_categories]
+    if regressed:
+        lines += [f"⚠️ Categories that regressed: **{', '.join(regressed)}**, {not_gating()}.", ""]
     flips = report.flips  # none when stopped
     if flips and report.baseline:
         lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
@@ -924,7 +927,7 @@ def junit_xml(report: CheckReport) -> str:
         elif item.decision == "undecided":
             skip(case, figures + (f"; {report.reason}" if item is report.overall and report.reason else ""))
         elif item.decision == "regression":
-            skip(case, f"{figures}; {NOT_GATING}")
+            skip(case, f"{figures}; {not_gating()}")
         skipped_questions = report.coverage.note() if report.coverage else None
         if item is report.overall and skipped_questions:
             ElementTree.SubElement(case, "system-out").text = skipped_questions
@@ -959,9 +962,10 @@ def github_annotations(report: CheckReport) -> list[str]:
         lines.append(command(kind, report.headline()))
     for item in report.categories:
         if report.fails(item):
-            lines.append(command("error", f"category {item.name}: regression (--fail-on any-category)"))
+            lines.append(command("error", f"category {item.name}: regression "
+                                          f"({set_option('fail_on', 'any-category')})"))
         elif item.decision == "regression":
-            lines.append(command("warning", f"category {item.name}: regression, {NOT_GATING}"))
+            lines.append(command("warning", f"category {item.name}: regression, {not_gating()}"))
     if report.options.fail_on == "any-category":
         lines += [command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
     skipped = report.coverage.note() if report.coverage else None

@@ -205,7 +205,7 @@ def test_outputs_state_the_rule_and_parse(tmp_path):
     annotations = github_annotations(report)
     assert annotations[0].startswith("::error title=judgebench check::regression") and "\n" not in annotations[0]
     assert annotations[1:] == [f"::warning title=judgebench check::category {name}: regression, not failing the "
-                               "check: it fails on the overall result (--fail-on overall)"
+                               "check: it fails on the overall result (fail_on = overall)"  # from Python: the field
                                for name in ("math", "writing")]
 
 
@@ -270,7 +270,7 @@ def test_categories_too_small_to_decide_are_named_not_dropped(tmp_path):
 
 def test_questions_skipped_for_want_of_an_answer_are_in_every_output(tmp_path):
     report = report_for([1.0] * 43, coverage=Coverage(48, 43, {"new": 5}))
-    said = "5 of 48 questions skipped: no answer from new to 5 questions (--allow-missing)"
+    said = "5 of 48 questions skipped: no answer from new to 5 questions ([data] allow_missing = true)"  # from Python
     assert said in markdown_summary(report)
     data = report.to_json()
     assert (data["questions_total"], data["questions_available"], data["skipped_questions"]) == (48, 43, {"new": 5})

@@ -448,14 +448,15 @@ def test_an_output_path_that_cannot_be_written_exits_2_before_any_judge_call(jud
     assert not (folder / "out" / "newdir").exists()  # not even the file a trailing slash used to give
 
 
-def test_an_unwritable_step_summary_exits_2_before_any_judge_call(judge_server, folder):
+@pytest.mark.parametrize("variable", ["GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"])
+def test_an_unwritable_step_file_exits_2_before_any_judge_call(judge_server, folder, variable):
     config = write_config(folder, judge_server.base_url)
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
-                        cwd=folder, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "/nonexistent/x.md"})
+                        cwd=folder, env={"GITHUB_ACTIONS": "true", variable: "/nonexistent/x.md"})
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == ("error: $GITHUB_STEP_SUMMARY is /nonexistent/x.md, which cannot be written (No "
-                                     "such file or directory): point it at a file this job can write, or unset it "
-                                     "to skip that output")
+    assert result.stderr.splitlines()[-1] == (f"error: ${variable} is /nonexistent/x.md, which cannot be written (No "
+                                              "such file or directory): point it at a file this job can write, or "
+                                              "unset it to skip that output")
     assert sent(judge_server) == 0
 
 
@@ -517,9 +518,9 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
     error and why."""
     write_earlier_outputs(folder)
     config = write_config(folder, "http://127.0.0.1:9/v1")  # nothing listens on the discard port
-    step_summary = folder / "step-summary.md"
+    step_summary, step_outputs = folder / "step-summary.md", folder / "step-outputs.txt"
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
-                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary)})
+                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_OUTPUT": str(step_outputs)})
     assert result.returncode == 2, result.stdout + result.stderr
     message = result.stderr.splitlines()[-1].removeprefix("error: ")
     assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
@@ -530,6 +531,7 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
         assert summary.startswith("## judgebench check: error") and f"error: {message}" in summary
     junit = JUnitXml.fromfile(str(folder / "junit.xml"))
     assert junit.errors == 1 and junit.failures == 0 and message in (folder / "junit.xml").read_text()
+    assert step_outputs.read_text().startswith("decision=error\nexit_code=2\nmean=\n")
 
 
 # What check shows while it judges, and why it could not decide.
