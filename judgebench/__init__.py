@@ -5,6 +5,8 @@ The Python API (what the `judgebench` command calls):
 - `evaluate(settings) -> Evaluation`: judge what the store lacks, rate, diagnose the judge, account cost;
 - `rate(source, settings=None, **options) -> Leaderboard`: rate a run's results folder (as `leaderboard
   --results`), a store, an outcomes file or table, or AlpacaEval annotations;
+- `gate(settings, candidate, reference=None, **options) -> CheckReport`: the regression gate of `judgebench
+  check` (its report's `to_json()` is what `check --json` writes; the name `check` is the module's);
 - `Evaluation` and `Leaderboard` expose DataFrames and `.write(dir)`, which writes the CLI's files.
 
 Names are imported on first use (PEP 562's module `__getattr__`), so that `import judgebench` and
@@ -16,14 +18,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Evaluation", "Leaderboard", "evaluate", "rate", "__version__"]
+__all__ = ["CheckReport", "Evaluation", "Leaderboard", "evaluate", "gate", "rate", "__version__"]
 
 if TYPE_CHECKING:
+    from judgebench.check import CheckReport, gate
     from judgebench.evaluation import Evaluation, evaluate, rate
     from judgebench.leaderboard import Leaderboard
 
 _LAZY = {"Evaluation": "judgebench.evaluation", "evaluate": "judgebench.evaluation",
-         "rate": "judgebench.evaluation", "Leaderboard": "judgebench.leaderboard"}
+         "rate": "judgebench.evaluation", "Leaderboard": "judgebench.leaderboard", "gate": "judgebench.check",
+         "CheckReport": "judgebench.check"}
 
 
 def __getattr__(name: str) -> Any:

@@ -21,9 +21,13 @@ place that judges is `judge_questions`, which calls the runner with the store, s
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +36,8 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import PLAN_SETTINGS, RatingsSettings, RunConfig, setting_label
+from judgebench.config import PLAN_SETTINGS, RatingsSettings, RunConfig, how_to_set, setting_label, setting_name
+from judgebench.engines.base import EventHandler
 from judgebench.errors import (
     EXIT_FAILED_GAMES,
     EXIT_OK,
@@ -40,6 +45,7 @@ from judgebench.errors import (
     EXIT_UNDECIDED,
     ConfigError,
     InputError,
+    JudgebenchError,
     stopped_exit_code,
 )
 from judgebench.evaluation import run_fingerprint
@@ -58,6 +64,10 @@ from judgebench.ratings.sequential import (
 )
 from judgebench.records import FAILED, OK, Dataset
 from judgebench.runner import RunResult, StopSignals, Tally
+
+# A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
+option_name = functools.partial(setting_name, option=True)
+set_option = functools.partial(how_to_set, option=True)
 
 UNCATEGORISED = "(none)"
 MIN_QUESTIONS = 2  # the fewest question scores a decision is made on (overall, or per category)
@@ -92,22 +102,27 @@ class CheckOptions:
         return self if self.confidence is not None else replace(self, confidence=config.confidence)
 
     def validate(self) -> None:
+        """Refuse a bad option (ConfigError), naming it as `check`'s flag on the command line and as the
+        field of this class from Python (`option_name`)."""
+        name = option_name
         if not 0 < self.margin < 0.5:
-            raise ConfigError(f"--margin is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
+            raise ConfigError(f"{name('margin')} is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"--confidence is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
+            raise ConfigError(f"{name('confidence')} is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
         if self.max_questions is not None and self.max_questions < 2:
-            raise ConfigError("--max-questions must be at least 2")
+            raise ConfigError(f"{name('max_questions')} must be at least 2")
         if self.batch_size < 2:
-            raise ConfigError("--batch-size must be at least 2")
+            raise ConfigError(f"{name('batch_size')} must be at least 2")
         if self.against is None and self.reference is None:
-            raise ConfigError("say what to compare with: --reference MODEL (head to head) or --against RESULTS_DIR")
+            raise ConfigError(f"say what to compare with: {set_option('reference', 'MODEL')} (head to head) or "
+                              f"{set_option('against', 'RESULTS_DIR')}")
         if self.fail_on not in ("overall", "any-category"):
-            raise ConfigError(f"--fail-on is '{self.fail_on}'; use overall or any-category")
+            raise ConfigError(f"{name('fail_on')} is '{self.fail_on}'; use overall or any-category")
         if self.undecided not in (None, "pass", "fail"):
-            raise ConfigError(f"--undecided is '{self.undecided}'; use pass or fail (or leave it out: exit 4)")
+            raise ConfigError(f"{name('undecided')} is '{self.undecided}'; use pass or fail (or leave it out: exit 4)")
         if self.reference == self.candidate:
-            raise ConfigError(f"--candidate and --reference are both '{self.candidate}': compare two models")
+            raise ConfigError(f"{name('candidate')} and {name('reference')} are both '{self.candidate}': compare two "
+                              "models")
 
 
 @dataclass(frozen=True)
@@ -307,7 +322,7 @@ class Coverage:
             return None
         who = ", ".join(f"{model} to {counted(n, 'question')}" for model, n in sorted(self.skipped.items()))
         return (f"{self.total - self.available:,} of {self.total:,} questions skipped: no answer from {who} "
-                "(--allow-missing)")
+                f"({how_to_set('allow_missing')})")
 
 
 @dataclass
@@ -333,6 +348,7 @@ class CheckReport:
     small_categories: dict[str, int] = field(default_factory=dict)  # too few questions to decide: their counts
     coverage: Coverage | None = None  # None: not known (a report made from scores alone)
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
+    failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
 
     @property
     def regressed_categories(self) -> list[str]:
@@ -355,11 +371,11 @@ class CheckReport:
     def rule(self) -> str:
         """The overall result and the rule it follows, in words."""
         if self.stopped_by is not None:
-            return (f"stopped: interrupted by {self.stopped_by.name}, no decision (what was judged is stored; run the "
-                    "same command again to go on)")
+            return stopped_rule(self.stopped_by)
         if self.overall is None:
-            return (f"no decision: {self.n_failed} games failed; run again to retry them "
-                    "(or --allow-failed to decide on the complete questions)")
+            why = f" ({'; '.join(self.failures)})" if self.failures else ""
+            return (f"no decision: {self.n_failed} games failed{why}; run again to retry them "
+                    f"(or {set_option('allow_failed')} to decide on the complete questions)")
         o, level, t = self.overall, f"{self.options.level:.0%}", self.scale.threshold
         figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
                    f"{o.test.n} questions")
@@ -372,7 +388,7 @@ class CheckReport:
                     "likely decide it")
             if self.coverage is not None and o.questions_needed > self.coverage.available:
                 more += (f", and the question set has {self.coverage.available:,}: add questions, or allow a "
-                         "larger drop (--margin)")
+                         f"larger drop ({option_name('margin')})")
         elif self.options.sequential:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
@@ -413,6 +429,12 @@ class CheckReport:
         }
 
 
+def stopped_rule(signum: signal.Signals) -> str:
+    """What a check stopped by a signal says in every output."""
+    return (f"stopped: interrupted by {signum.name}, no decision (what was judged is stored; run the same command "
+            "again to go on)")
+
+
 def _pct(value: Any) -> str:
     return f"{100 * float(value):.1f}%"
 
@@ -429,10 +451,10 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     failing = report.failing_categories
     if failing and overall != "regression":
         named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
-        return "regression", f"{named} regressed, which fails the check (--fail-on any-category)"
+        return "regression", f"{named} regressed, which fails the check ({set_option('fail_on', 'any-category')})"
     if overall == "undecided" and report.options.undecided is not None:
         decision = "regression" if report.fails(report.overall) else "pass"
-        return decision, f"undecided, counted as a {decision} (--undecided {report.options.undecided})"
+        return decision, f"undecided, counted as a {decision} ({set_option('undecided', report.options.undecided)})"
     return overall, ""
 
 
@@ -516,15 +538,15 @@ def read_earlier_run(path: Path) -> EarlierRun:
     board_path, judgments_path = Path(path) / "leaderboard.json", Path(path) / "judgments.jsonl"
     for needed in (board_path, judgments_path):
         if not needed.is_file():
-            raise InputError("not found; --against needs a results directory written by `judgebench run` "
-                             "(leaderboard.json and judgments.jsonl)", path=needed)
+            raise InputError(f"not found; {option_name('against')} needs a results directory written by "
+                             "`judgebench run` (leaderboard.json and judgments.jsonl)", path=needed)
     from judgebench.report.inputs import load_run
 
     earlier = load_run(results=path)  # judgments.jsonl with file:line errors, and leaderboard.json's meta
     meta, judgments = dict(earlier.meta), earlier.judgments
     baseline = meta.get("baseline")
     if not baseline:
-        raise InputError("meta has no baseline: --against needs a run made with pairs = \"baseline\"",
+        raise InputError(f"meta has no baseline: {option_name('against')} needs a run made with pairs = \"baseline\"",
                          path=board_path)
     recorded = {k: sorted(judgments[k].dropna().unique()) for k in ("judge", "template") if k in judgments}
     for key, values in recorded.items():
@@ -544,7 +566,8 @@ def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
     differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{run.meta[key]}', this check '{value}'"
                    for key, value in current.items() if run.meta.get(key) is not None and run.meta[key] != value]
     if differences:
-        raise ConfigError(f"--against {run.path} was judged differently, so the scores are not comparable: "
+        raise ConfigError(f"{set_option('against', str(run.path))} was judged differently, so the scores are not "
+                          "comparable: "
                           + "; ".join(differences) + ". Use the run's settings in the config, or make a new "
                           "reference run")
 
@@ -554,9 +577,9 @@ def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
 
 
 def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str], models: list[str],
-                    baseline: str, signals: StopSignals | None = None) -> RunResult:
+                    baseline: str, signals: StopSignals | None = None, **callbacks: Any) -> RunResult:
     """Judge `models` against `baseline` on these questions (only what the store lacks is sent; nothing after a
-    signal `signals` kept, `runner.run_async`)."""
+    signal `signals` kept, `runner.run_async`, which gets the progress `callbacks`)."""
     from judgebench.runner import run_async, run_coroutine
 
     chosen = set(question_ids)
@@ -565,23 +588,27 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                      [m for m in dataset.models if m in models])
     settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
                                    **dict.fromkeys(PLAN_SETTINGS))
-    return run_coroutine(run_async(settings, subset, stop_signals=signals))
+    return run_coroutine(run_async(settings, subset, stop_signals=signals, **callbacks))
 
 
 def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
     """Judge calls made (over all batches), calls of the final plan served from the store, tokens, cost.
 
-    Served from the store: the calls that judged the final plan's stored games and that none of this check's
-    batches made (stored before it, or by another process meanwhile), failed ones left out (they are asked
-    again); never the games of a stopped check that nobody judged. Games whose requests are the same (identical
-    answers) share one call, counted once (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
+    Calls made: those answered and stored, and those a stop abandoned in flight (`judge_calls_abandoned`: the
+    judge did the work, and may bill it, but nothing came back to be stored, so their tokens and cost are not
+    known and the next run sends them again). Served from the store: the calls that judged the final plan's
+    stored games and that none of this check's batches made (stored before it, or by another process
+    meanwhile), failed ones left out (they are asked again); never the games of a stopped check that nobody
+    judged. Games whose requests are the same (identical answers) share one call, counted once
+    (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
     total = Tally()
     for result in results:
         total.add(result.tally)
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return {"judge_calls": total.done, "calls_from_store": served, "prompt_tokens": total.prompt_tokens,
+    return {"judge_calls": total.done + total.abandoned, "judge_calls_abandoned": total.abandoned,
+            "calls_from_store": served, "prompt_tokens": total.prompt_tokens,
             "completion_tokens": total.completion_tokens, "cost_usd": total.cost if priced else None}
 
 
@@ -622,22 +649,22 @@ def head_to_head(options: CheckOptions, dataset: Dataset) -> Comparison:
     return Comparison(reference, reference, Scale.head_to_head(options.margin), list(dataset.questions))
 
 
-def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> Comparison:
+def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earlier: EarlierRun) -> Comparison:
     """The comparison with an earlier run, refused (ConfigError) when it was judged differently or on other
     questions, or when the reference model is ambiguous."""
     from judgebench.verdicts import combine
 
-    earlier = read_earlier_run(Path(str(options.against)))
     others = [m for m in earlier.models if m != earlier.baseline]
     if not others:
         raise ConfigError(f"the run {options.against} holds no model besides its baseline {earlier.baseline}: "
                           "nothing to compare with; use a run of the reference model against that baseline")
     if options.reference is None and len(others) > 1:
         raise ConfigError(f"the run {options.against} holds several models; choose the reference with "
-                          f"--reference NAME (one of: {', '.join(others)})")
+                          f"{set_option('reference', 'NAME')} (one of: {', '.join(others)})")
     reference = options.reference or others[0]
     if reference not in others:
-        raise ConfigError(f"--reference is '{reference}', which the run {options.against} did not judge against "
+        raise ConfigError(f"{option_name('reference')} is '{reference}', which the run {options.against} did not "
+                          "judge against "
                           f"its baseline {earlier.baseline}; choose one of: {', '.join(others)}")
     recorded_seed = earlier.meta.get("seed")  # None in leaderboards written before it was always recorded
     combined = combine(earlier.games, swap=config.swap,
@@ -652,29 +679,117 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset) -> C
                       sorted(set(outcomes["question_id"])), outcomes)
 
 
-def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
-    """Judge what is needed, decide, and return the report (the Python API of `judgebench check`).
+def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
+         on_start: Callable[[Tally], None] | None = None, on_progress: Callable[[Tally], None] | None = None,
+         on_event: EventHandler | None = None, **options: Any) -> CheckReport:
+    """Check `candidate` against `reference` (or an earlier run, `against=RESULTS_DIR`) and decide: what
+    `judgebench check` does, from Python (`judgebench.gate`).
+
+    Parameters
+    ----------
+    settings:
+        The run settings (`judgebench.config.RunConfig`; `load_config` reads a TOML file): data, judge,
+        template, swap policy, store.
+    candidate, reference:
+        The model under test and the model it is compared with (with `against`: a model of that run, needed when
+        it holds several).
+    on_start, on_progress, on_event:
+        Progress callbacks, as `evaluate` takes them.
+    options:
+        The rest of `check`'s flags as `CheckOptions` fields: against, margin, confidence, sequential,
+        batch_size, max_questions, fail_on, undecided, allow_failed.
+
+    Returns the `CheckReport`: `exit_code`, `rule()` (the result in words), `to_json()` (what --json writes),
+    and `markdown_summary(report)`, `junit_xml(report)` for the other files. Raises like `run_check`; a bad
+    option is a ConfigError naming the field (`margin is 0.6; ...`).
+    """
+    from dataclasses import fields
+
+    unknown = sorted(set(options) - {f.name for f in fields(CheckOptions)})
+    if unknown:
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate; the options are "
+                          f"{', '.join(f.name for f in fields(CheckOptions))}")
+    chosen = CheckOptions(candidate=candidate, reference=reference, **options)
+    return run_check(settings, chosen, on_start=on_start, on_progress=on_progress, on_event=on_event)
+
+
+def run_check(config: RunConfig, options: CheckOptions, *, on_start: Callable[[Tally], None] | None = None,
+              on_progress: Callable[[Tally], None] | None = None,
+              on_event: EventHandler | None = None) -> CheckReport:
+    """Judge what is needed, decide, and return the report (what `gate` and `judgebench check` call).
+
+    `on_start`/`on_progress` are called with the runner's running `Tally` as each batch starts and after each
+    game, `on_event` with the engine's reports (a rate-limit wait, a retry), as `evaluate` calls them: the CLI
+    shows the progress, waits and retries as `run` does.
 
     Everything that can be refused (options, inputs, models, an earlier run judged differently) is refused
-    before the first judge call. Ctrl-C or SIGTERM while judging or deciding stops the check: no further batch
-    is judged and nothing is decided, the report says it was stopped (`stopped_by`, exit 130 or 143) and counts
-    only the judge calls made. The CLI still writes its files, marked stopped, with no pass or failure in them:
-    a CI job that is cancelled or times out then shows why there is no decision, and a file left by an earlier
-    check in the same place (a reused workspace, a cache) is not read as this check's result.
+    before the first judge call. Ctrl-C or SIGTERM while the data loads raises `runner.Stopped` (a
+    KeyboardInterrupt carrying the signal) at once; while judging or deciding it stops the check: no further
+    batch is judged and nothing is decided, the report says it was stopped (`stopped_by`, exit 130 or 143) and
+    counts only the judge calls made. Either way the CLI writes its files marked stopped, with no pass or failure
+    in them: a CI job that is cancelled or times out then shows why there is no decision, and a file left by an
+    earlier check in the same place (a reused workspace, a cache) is not read as this check's result.
     """
+    with StopSignals() as signals:
+        with signals.interruptible():  # a signal while the data loads stops the check at once (`runner.Stopped`)
+            prepared = prepare_check(config, options)
+        options, dataset, comparison = prepared.options, prepared.dataset, prepared.comparison
+        baseline = None if options.against is None else comparison.opponent
+        frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
+                                          on_start=on_start, on_progress=on_progress, on_event=on_event)
+        last = results[-1]
+        games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
+        accounting = _accounting(results, config.judge.priced)
+        decided = None if signals.signum is not None else summarise(
+            frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
+            last.n_failed, prepared.coverage)
+    if decided is None or signals.signum is not None:  # a signal during `summarise` discards its decision too
+        decided = finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None,
+                                     categories=[], flips={}, worst=[], accounting=accounting,
+                                     n_failed=last.n_failed, coverage=prepared.coverage,
+                                     stopped_by=signals.signum))
+    decided.failures = failure_reasons(last.judgments)
+    return decided
+
+
+def failure_reasons(judgments: pd.DataFrame, shown: int = 3) -> list[str]:
+    """Why games failed: the errors of the failed games among `judgments`, the most frequent first (at most
+    `shown`), each with how many games it ended."""
+    errors = judgments.loc[judgments["status"] == FAILED, "error"].fillna("no error recorded").value_counts()
+    return [f"{n} × {error}" for error, n in errors.head(shown).items()]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a check judges, once everything it can refuse has been refused (`prepare_check`)."""
+
+    options: CheckOptions  # with the config's [ratings] confidence when none was given
+    dataset: Dataset
+    comparison: Comparison
+    coverage: Coverage
+    order: list[str]  # the questions to judge, in judging order
+
+
+def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
+    """Everything a check refuses before its first judge call (options, inputs, models, an earlier run judged
+    differently), and what it judges."""
     from judgebench.datasets import load_dataset
 
     options.validate()
     options = options.with_settings(config)
     if config.questions is None:
         raise ConfigError("nothing to check: set [data] questions and answers in the config")
-    dataset = load_dataset(config.questions, config.answers, format=config.format,
+    earlier = None if options.against is None else read_earlier_run(Path(options.against))
+    opponent = str(options.reference) if earlier is None else earlier.baseline
+    if opponent == options.candidate:
+        raise ConfigError(f"the candidate '{opponent}' is the baseline of the run {options.against}, so each of "
+                          "its games there would be against itself: check another candidate, or make the "
+                          "reference run with another baseline (the model the candidate is to replace, say)")
+    # only the two models judged: another model's missing answers neither stop the check nor count as skipped
+    dataset = load_dataset(config.questions, config.answers, format=config.format, models=[options.candidate, opponent],
                            allow_missing=config.allow_missing, references=config.references)
-    comparison = head_to_head(options, dataset) if options.against is None else against_run(options, config, dataset)
-    for model in (options.candidate, comparison.opponent):
-        if model not in dataset.models:
-            raise ConfigError(f"model '{model}' has no answers in {', '.join(map(str, config.answers))}; "
-                              f"models there: {', '.join(dataset.models)}")
+    comparison = (head_to_head(options, dataset) if earlier is None
+                  else against_run(options, config, dataset, earlier))
     pool = [q for q in comparison.pool
             if (q, options.candidate) in dataset.answers and (q, comparison.opponent) in dataset.answers]
     coverage = Coverage.of(comparison.pool, pool, dataset, [options.candidate, comparison.opponent])
@@ -683,35 +798,25 @@ def run_check(config: RunConfig, options: CheckOptions) -> CheckReport:
     if len(order) < 2:
         raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and "
                          f"{comparison.opponent}; a check needs at least two", path=config.questions)
-    baseline = None if options.against is None else comparison.opponent
-    with StopSignals() as signals:
-        frame, results = judge_in_batches(config, dataset, options, comparison, order, signals)
-        last = results[-1]
-        games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
-        accounting = _accounting(results, config.judge.priced)
-        decided = None if signals.signum is not None else summarise(
-            frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
-            last.n_failed, coverage)
-    if decided is not None and signals.signum is None:  # a signal during `summarise` discards its decision too
-        return decided
-    return finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None, categories=[],
-                              flips={}, worst=[], accounting=accounting, n_failed=last.n_failed,
-                              coverage=coverage, stopped_by=signals.signum))
+    return Prepared(options, dataset, comparison, coverage, order)
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
-                     order: list[str], signals: StopSignals | None = None) -> tuple[pd.DataFrame, list[RunResult]]:
+                     order: list[str], signals: StopSignals | None = None,
+                     **callbacks: Any) -> tuple[pd.DataFrame, list[RunResult]]:
     """Judge the questions in `order`: all at once, or (sequential) growing prefixes of `batch_size` more
     questions until the confidence sequence decides; stops early when games failed (unless allowed), and
-    after a signal `signals` (`runner.StopSignals`) kept. Returns the per-question scores of what was judged,
-    and each batch's run result."""
+    after a signal `signals` (`runner.StopSignals`) kept. `callbacks`: the runner's progress callbacks
+    (`run_async`'s on_start, on_progress, on_event). Returns the per-question scores of what was judged, and
+    each batch's run result."""
     models = [options.candidate, comparison.opponent]
     stops = range(options.batch_size, len(order) + options.batch_size, options.batch_size) \
         if options.sequential else [len(order)]
     results: list[RunResult] = []
     for stop in stops:
         judged_ids = order[:stop]
-        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent, signals))
+        results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent, signals,
+                                       **callbacks))
         frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
         if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break
@@ -726,7 +831,9 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
 # CI outputs
 
 
-NOT_GATING = "not failing the check: it fails on the overall result (--fail-on overall)"
+def not_gating() -> str:
+    """Why a category's regression does not fail the check, in words."""
+    return f"not failing the check: it fails on the overall result ({set_option('fail_on', 'overall')})"
 
 
 def small_category(name: str, n: int) -> str:
@@ -758,10 +865,11 @@ def markdown_summary(report: CheckReport) -> str:
     lines += [f"⚠️ {small_category(name, n)}." for name, n in report.small_categories.items()]
     lines += [""] if report.small_categories else []
     if report.failing_categories:
-        lines += [f"Failing categories: **{', '.join(report.failing_categories)}** (--fail-on any-category)", ""]
-    not_gating = [name for name in report.regressed_categories if name not in report.failing_categories]
-    if not_gating:
-        lines += [f"⚠️ Categories that regressed: **{', '.join(not_gating)}**, {NOT_GATING}.", ""]
+        lines += [f"Failing categories: **{', '.join(report.failing_categories)}** "
+                  f"({set_option('fail_on', 'any-category')})", ""]
+    regressed = [name for name in report.regressed_categories if name not in report.failing_categories]
+    if regressed:
+        lines += [f"⚠️ Categories that regressed: **{', '.join(regressed)}**, {not_gating()}.", ""]
     flips = report.flips  # none when stopped
     if flips and report.baseline:
         lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
@@ -777,7 +885,10 @@ def markdown_summary(report: CheckReport) -> str:
             lines += [f"  - {reason}" for reason in item["reasoning"]]
         lines.append("")
     cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
-    lines += [f"Judge calls made: {data['judge_calls']}; served from the store: {data['calls_from_store']}; "
+    abandoned = data["judge_calls_abandoned"]
+    calls = f"{data['judge_calls']}" + (f" ({abandoned} of them abandoned in flight by the stop: not stored, sent "
+                                        "again by the next run, tokens and cost not known)" if abandoned else "")
+    lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
               f"tokens: {data['prompt_tokens'] + data['completion_tokens']:,}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
     return "\n".join(lines)
@@ -816,7 +927,7 @@ def junit_xml(report: CheckReport) -> str:
         elif item.decision == "undecided":
             skip(case, figures + (f"; {report.reason}" if item is report.overall and report.reason else ""))
         elif item.decision == "regression":
-            skip(case, f"{figures}; {NOT_GATING}")
+            skip(case, f"{figures}; {not_gating()}")
         skipped_questions = report.coverage.note() if report.coverage else None
         if item is report.overall and skipped_questions:
             ElementTree.SubElement(case, "system-out").text = skipped_questions
@@ -851,9 +962,10 @@ def github_annotations(report: CheckReport) -> list[str]:
         lines.append(command(kind, report.headline()))
     for item in report.categories:
         if report.fails(item):
-            lines.append(command("error", f"category {item.name}: regression (--fail-on any-category)"))
+            lines.append(command("error", f"category {item.name}: regression "
+                                          f"({set_option('fail_on', 'any-category')})"))
         elif item.decision == "regression":
-            lines.append(command("warning", f"category {item.name}: regression, {NOT_GATING}"))
+            lines.append(command("warning", f"category {item.name}: regression, {not_gating()}"))
     if report.options.fail_on == "any-category":
         lines += [command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
     skipped = report.coverage.note() if report.coverage else None
@@ -861,23 +973,136 @@ def github_annotations(report: CheckReport) -> list[str]:
     return lines
 
 
+STEP_SUMMARY, STEP_OUTPUT = "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"
+"""The environment variables naming the files GitHub Actions gives a step to append to: the job's summary, and
+the step's outputs for the workflow's later steps."""
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """The files a check writes: the Markdown summary (--summary), JUnit XML (--junit), JSON (--json)."""
+
+    summary: Path | None = None
+    junit: Path | None = None
+    json_path: Path | None = None
+
+    @classmethod
+    def prepare(cls, summary: str | None = None, junit: str | None = None, json_path: str | None = None,
+                environ: Mapping[str, str] | None = None) -> OutputPaths:
+        """The paths as given (a trailing slash kept: it names a directory), each checked before any judge call,
+        and $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT when set: a directory, or a folder that cannot be created or
+        written, is a ConfigError (exit 2) naming the path and what to do, not a failure after the judging was
+        paid for."""
+        from judgebench.outputs import prepare_file
+
+        environ = os.environ if environ is None else environ
+        for variable in (STEP_SUMMARY, STEP_OUTPUT):
+            if environ.get(variable):
+                prepare_appended(environ[variable], f"${variable}")
+        files = ((summary, "--summary", "summary.md"), (junit, "--junit", "junit.xml"),
+                 (json_path, "--json", "check.json"))
+        return cls(*(None if path is None else prepare_file(path, flag, example) for path, flag, example in files))
+
+
+def prepare_appended(path: str, what: str) -> None:
+    """Check that text can be appended to the file `path` (created if missing, as appending would); a ConfigError
+    naming `what` (an environment variable) and the path when not."""
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"{what} is {path}, which cannot be written ({error.strerror or error}): point it at a "
+                          "file this job can write, or unset it to skip that output") from None
+
+
+def append_text(path: str, text: str) -> None:
+    """Append `text` to the file `path`; a StorageError (exit 5) naming it when that fails (disk full...)."""
+    from judgebench.outputs import storage_error
+
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise storage_error(error, path, "append to") from None
+
+
+def no_decision_texts(candidate: str, reference: str | None, decision: str, rule: str,
+                      exit_code: int | None) -> tuple[str, str, str]:
+    """The Markdown summary, JUnit XML and JSON of a check without a report: `decision` is "running" (not done
+    yet), "error" or "stopped" (before the judging began), `rule` says so in words. JUnit holds one test case in
+    error, so that no test report reads it as passed."""
+    opponent = f" vs reference **{reference}**" if reference else ""
+    summary = "\n".join([f"## judgebench check: {decision}", "", f"Candidate **{candidate}**{opponent}.", "", rule, ""])
+    suite = ElementTree.Element("testsuite", name="judgebench check", tests="1", failures="0", skipped="0",
+                                errors="1")
+    case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
+    ElementTree.SubElement(case, "error", message=rule, type=decision)
+    junit = ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    data = {"decision": decision, "exit_code": exit_code, "rule": rule, "candidate": candidate,
+            "reference": reference, "overall": None}
+    return summary, junit, json.dumps(data, indent=2) + "\n"
+
+
+def write_no_decision(paths: OutputPaths, candidate: str, reference: str | None, decision: str, rule: str,
+                      exit_code: int | None, environ: Mapping[str, str]) -> None:
+    """Write the files of a check without a report (`no_decision_texts`) and, when `environ` names them, append
+    the summary to $GITHUB_STEP_SUMMARY and the decision and exit code to $GITHUB_OUTPUT."""
+    summary, junit, data = no_decision_texts(candidate, reference, decision, rule, exit_code)
+    for path, text in ((paths.summary, summary), (paths.junit, junit), (paths.json_path, data)):
+        if path is not None:
+            atomic_write_text(path, text)
+    for variable, text in ((STEP_SUMMARY, summary + "\n"), (STEP_OUTPUT, step_output_lines(decision, exit_code, None))):
+        if environ.get(variable):
+            append_text(environ[variable], text)
+
+
+@contextmanager
+def outputs_until_decided(paths: OutputPaths, candidate: str, reference: str | None) -> Iterator[None]:
+    """While the block runs (a check, from reading its settings until its report is ready), its output files
+    say that it has no decision, so that files an earlier check left at the same paths are never read as this
+    one's result: at once "running" (what a check killed outright, SIGKILL, leaves), then, when the block ends
+    with an error or a signal before the check's own handling took over, "error" or "stopped" with the message,
+    also appended to $GITHUB_STEP_SUMMARY. A signal while judging is the check's own: its report says stopped."""
+    from judgebench.store import utc_time
+
+    rule = (f"running: this check started at {utc_time(time.time())} and has not decided yet; if this file is "
+            "still here when the job is over, the check ended without a decision (killed: its log says more)")
+    write_no_decision(paths, candidate, reference, "running", rule, None, {})  # appended files: only at the end
+    try:
+        yield
+    except JudgebenchError as error:
+        with suppress(JudgebenchError):  # the error that ended the check is the one to show
+            write_no_decision(paths, candidate, reference, "error", f"error: {error}", error.exit_code, os.environ)
+        raise
+    except KeyboardInterrupt as interrupt:
+        signum = signal.Signals(getattr(interrupt, "signum", signal.SIGINT))
+        with suppress(JudgebenchError):
+            write_no_decision(paths, candidate, reference, "stopped", stopped_rule(signum),
+                              stopped_exit_code(signum), os.environ)
+        raise
+
+
 def step_outputs(report: CheckReport) -> str:
     """The check's result as GitHub Actions step outputs (`name=value` lines for $GITHUB_OUTPUT), for a
     workflow's later steps: decision, exit_code, and the overall mean, its interval and question count, as
     fractions as in the JSON (empty when nothing was decided)."""
-    test = report.overall.test if report.overall else None
-    values = {"decision": report.decision, "exit_code": report.exit_code,
+    return step_output_lines(report.decision, report.exit_code, report.overall.test if report.overall else None)
+
+
+def step_output_lines(decision: str, exit_code: int | None, test: Test | None) -> str:
+    """`step_outputs` of a decision, its exit code (empty when none yet) and the overall interval (None: none)."""
+    values = {"decision": decision, "exit_code": "" if exit_code is None else exit_code,
               "mean": float(test.mean) if test else "", "lower": float(test.lower) if test else "",
               "upper": float(test.upper) if test else "", "n_questions": test.n if test else ""}
     return "".join(f"{name}={value}\n" for name, value in values.items())
 
 
 def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Path | None = None,
-                  json_path: Path | None = None, environ: dict[str, str] | None = None) -> list[str]:
+                  json_path: Path | None = None, environ: Mapping[str, str] | None = None) -> list[str]:
     """Write the requested files (atomically) and, under GitHub Actions, append the summary to
     $GITHUB_STEP_SUMMARY and the step outputs to $GITHUB_OUTPUT (`step_outputs`); returns the annotation lines
-    to print (empty outside GitHub Actions)."""
-    environ = dict(os.environ) if environ is None else environ
+    to print (empty outside GitHub Actions). A file that cannot be written is a StorageError (exit 5) naming it."""
+    environ = os.environ if environ is None else environ
     text = markdown_summary(report)
     if summary is not None:
         atomic_write_text(summary, text)
@@ -885,10 +1110,9 @@ def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Pa
         atomic_write_text(junit, junit_xml(report))
     if json_path is not None:
         atomic_write_text(json_path, json.dumps(json_safe(report.to_json()), indent=2) + "\n")
-    for variable, content in (("GITHUB_STEP_SUMMARY", text + "\n"), ("GITHUB_OUTPUT", step_outputs(report))):
+    for variable, content in ((STEP_SUMMARY, text + "\n"), (STEP_OUTPUT, step_outputs(report))):
         if environ.get(variable):
-            with open(environ[variable], "a", encoding="utf-8") as handle:
-                handle.write(content)
+            append_text(environ[variable], content)
     return github_annotations(report) if environ.get("GITHUB_ACTIONS") == "true" else []
 
 

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
-from judgebench.config import JudgeConfig, LeaderboardSettings, RunConfig, SettingsError, expected
+from judgebench.config import (
+    JudgeConfig,
+    LeaderboardSettings,
+    RunConfig,
+    SettingsError,
+    expected,
+    named_by_flags,
+)
 from judgebench.errors import EXIT_OUTPUT_CLOSED, ConfigError, JudgebenchError, stopped_exit_code
 
 if TYPE_CHECKING:
@@ -51,10 +58,11 @@ def reports_errors(command: Command) -> Command:
     """
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        ctx = kwargs.get("ctx")
         try:
-            return command(*args, **kwargs)
+            with named_by_flags(command_flags(ctx) if ctx is not None else {}):
+                return command(*args, **kwargs)
         except SettingsError as error:
-            ctx = kwargs.get("ctx")
             if ctx is not None and all(where.startswith("--") for where, _ in error.problems):
                 ctx.fail("\n".join(f"Invalid value for '{where}': {what}" for where, what in error.problems))
             typer.secho(f"error: {error}", fg="red", err=True)
@@ -70,6 +78,14 @@ def reports_errors(command: Command) -> Command:
             raise typer.Exit(EXIT_OUTPUT_CLOSED) from None
 
     return cast(Command, guarded)
+
+
+def command_flags(ctx: typer.Context) -> dict[str, str]:
+    """The command's flags by the setting each sets ("judge.model": "--judge-model"; `_RUN_SETTINGS` where the
+    names differ): how messages name settings while the command runs (`config.named_by_flags`), so that each
+    command's messages name its own flags and, for a setting it has no flag for, the config file's name."""
+    return {_RUN_SETTINGS.get(param.name, param.name): param.opts[0] for param in ctx.command.params
+            if param.name and param.opts and param.opts[0].startswith("--")}
 
 
 def _discard_stdout() -> None:
@@ -403,29 +419,42 @@ def check(
     undecided: str | None = typer.Option(None, help="Map undecided (exit 4) to pass (0) or fail (1)."),
     allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
                                                                     "games failed (else exit 3)."),
-    junit: Path | None = typer.Option(None, help="Write JUnit XML here."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON here."),
-    summary: Path | None = typer.Option(None, help="Write the Markdown summary here."),
+    allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
+                                              help=_HELP["allow_missing"]),
+    junit: str | None = typer.Option(None, help="Write JUnit XML to this file."),
+    json_out: str | None = typer.Option(None, "--json", help="Write the result as JSON to this file."),
+    summary: str | None = typer.Option(None, help="Write the Markdown summary to this file."),
 ) -> None:
-    from judgebench.check import CheckOptions, markdown_summary, run_check, unused_settings, write_outputs
-    from judgebench.config import load_config
-    from judgebench.outputs import prepare_directory
+    from judgebench.check import (
+        CheckOptions,
+        OutputPaths,
+        markdown_summary,
+        outputs_until_decided,
+        run_check,
+        unused_settings,
+        write_outputs,
+    )
 
-    options = CheckOptions(candidate=candidate, reference=reference, against=against, margin=margin,
-                           confidence=confidence, sequential=sequential, batch_size=batch_size,
-                           max_questions=max_questions, fail_on=fail_on, undecided=undecided,  # type: ignore[arg-type]
-                           allow_failed=allow_failed)
-    options.validate()
-    for path in (junit, json_out, summary):
-        if path is not None:
-            prepare_directory(path.parent)
-    settings = load_config(config, {"progress": False})
-    unused = unused_settings(settings)
-    if unused:
-        typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
-    report = run_check(settings, options)
-    annotations = write_outputs(report, summary=summary, junit=junit, json_path=json_out)  # files first: a
-    typer.echo(markdown_summary(report))  # reader that closes the pipe early does not lose them
+    paths = OutputPaths.prepare(summary, junit, json_out)
+    with outputs_until_decided(paths, candidate, reference):  # no file of an earlier check outlives this one
+        options = CheckOptions(candidate=candidate, reference=reference, against=against, margin=margin,
+                               confidence=confidence, sequential=sequential, batch_size=batch_size,
+                               max_questions=max_questions, fail_on=fail_on,  # type: ignore[arg-type]
+                               undecided=undecided, allow_failed=allow_failed)  # type: ignore[arg-type]
+        options.validate()
+        settings = RunConfig.from_toml(config, {"allow_missing": allow_missing}, None,
+                                       {"allow_missing": "--allow-missing"})
+        unused = unused_settings(settings)
+        if unused:
+            typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
+        with _judging(settings, None, verbose=False, progress=settings.progress,
+                      priced=settings.judge.priced) as hooks:  # progress, waits and retries as `run` shows them
+            report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,
+                               on_event=hooks.on_event)
+    try:  # files first: a reader that closes the pipe early does not lose them
+        annotations = write_outputs(report, summary=paths.summary, junit=paths.junit, json_path=paths.json_path)
+    finally:  # the decision is shown even when a file cannot be written (exit 5)
+        typer.echo(markdown_summary(report))
     for line in annotations:
         typer.echo(line)
     raise typer.Exit(report.exit_code)

@@ -180,10 +180,12 @@ class JudgeConfig(SettingsModel):
     @model_validator(mode="after")
     def _engine_has_a_model(self) -> Self:
         if self.engine == "openai" and not self.model:
-            raise _setting_problem(("model",), "the OpenAI-compatible engine needs a judge model: set --judge-model"
-                                   " M (and --base-url URL for a server other than OpenAI's), or --judge PRESET")
+            raise _setting_problem(("model",), "the OpenAI-compatible engine needs a judge model: set "
+                                   f"{how_to_set('judge.model', 'M')} (and {how_to_set('judge.base_url', 'URL')} for "
+                                   f"a server other than OpenAI's), or {how_to_set('judge.preset', 'PRESET')}")
         if self.engine == "vllm" and not (self.model or self.embedded):
-            raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set --judge-model")
+            raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set "
+                                   f"{how_to_set('judge.model', 'PATH')}")
         return self
 
     @property
@@ -297,16 +299,16 @@ class JudgingSettings(SettingsModel):
     @model_validator(mode="after")
     def _adaptive_run_ends(self) -> Self:
         if self.pairs == "adaptive" and self.budget_calls is None and self.budget_usd is None and self.stop is None:
-            raise _setting_problem(("pairs",), "adaptive needs a budget or a precision target: set budget_calls "
-                                   "(--budget-calls N), budget_usd (--budget-usd X) or stop (--stop separated, "
-                                   "--stop width=W)")
+            raise _setting_problem(("pairs",), "adaptive needs a budget or a precision target: set "
+                                   f"{setting_name('budget_calls')} (calls), {setting_name('budget_usd')} (dollars) "
+                                   f"or {setting_name('stop')} (separated, or width=W)")
         if self.pairs not in ("adaptive", "tournament"):
             given = [name for name in PLAN_SETTINGS if getattr(self, name) is not None]
             if given:
                 what = {"stop": "a stopping rule", "round_games": "a round size"}.get(given[0], "a budget")
                 raise _setting_problem((given[0],), f"{what} shapes a plan chosen as it goes (pairs = adaptive or "
                                        f"tournament); pairs = {self.pairs} plans every game up front, so it would "
-                                       "be ignored: use --pairs adaptive, or leave it out")
+                                       f"be ignored: use {how_to_set('pairs', 'adaptive')}, or leave it out")
         return self
 
     @field_validator("template")
@@ -426,8 +428,8 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         if self.budget_usd is not None and not self.judge.priced:
             raise _setting_problem(("budget_usd",), "a dollar budget needs the judge's prices, else no call costs "
                                    "anything and the budget never ends the run: set price_in_per_mtok and "
-                                   "price_out_per_mtok in [judge] (or use a --judge preset with prices), or "
-                                   "use --budget-calls")
+                                   f"price_out_per_mtok in [judge] (or use a {setting_name('judge.preset')} with "
+                                   f"prices), or use {setting_name('budget_calls')}")
         return self
 
     @classmethod
@@ -660,6 +662,43 @@ def _dotted(location: Any) -> str:
     for part in location:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+_COMMAND_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_flags", default=None)
+
+
+@contextmanager
+def named_by_flags(flags: Mapping[str, str]) -> Iterator[None]:
+    """Inside, messages name a setting by the running command's flag for it (`flags`: setting -> flag, such as
+    "judge.model": "--judge-model"), and a setting the command has no flag for as a config file does. The CLI
+    enters it for each command; from Python no setting has a flag (`setting_name`)."""
+    token = _COMMAND_FLAGS.set(flags)
+    try:
+        yield
+    finally:
+        _COMMAND_FLAGS.reset(token)
+
+
+def setting_name(name: str, *, option: bool = False) -> str:
+    """Setting `name` ("baseline", "judge.base_url") as a message names it to the user: the running command's
+    flag (`--base-url`), else as a config file and Python name it (`[judge] base_url`); with `option`, `name` is
+    a field of a command's own options (`check`'s confidence: `check.CheckOptions`), named as it is from Python.
+    So `check`, which reads most settings from its file, never points at a flag only `run` has, and a message
+    raised in Python names the field to set, not a flag."""
+    flag = (_COMMAND_FLAGS.get() or {}).get(name)
+    if flag is not None:
+        return flag
+    return name if option else setting_label(tuple(name.split(".")))
+
+
+def how_to_set(name: str, value: str | None = None, *, option: bool = False) -> str:
+    """What a message asks the user to set: `--baseline MODEL` or `[judging] baseline = MODEL` (`setting_name`),
+    `value` being what to give it (a placeholder or an example); None for an on/off setting turned on
+    (`--allow-missing`, `[data] allow_missing = true`)."""
+    name_shown = setting_name(name, option=option)
+    if name_shown.startswith("--"):
+        return name_shown if value is None else f"{name_shown} {value}"
+    return f"{name_shown} = {'true' if value is None else value}"
 
 
 class SettingsError(ConfigError):

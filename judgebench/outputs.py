@@ -32,6 +32,7 @@ _REMEDIES = {
     errno.EROFS: "the file system is read-only: choose another directory",
     errno.EACCES: "permission denied: choose a directory you can write to",
     errno.EPERM: "permission denied: choose a directory you can write to",
+    errno.EISDIR: "it is a directory: give a file path",
 }
 
 
@@ -60,6 +61,20 @@ def prepare_directory(path: str | Path, what: str = "output directory") -> Path:
         raise ConfigError(f"the {what} {directory} cannot be written: "
                           f"{_REMEDIES.get(error.errno or 0, error.strerror or str(error))}") from None
     return directory
+
+
+def prepare_file(path: str | Path, what: str, example: str) -> Path:
+    """Check, before any judge call, that an output file can be written at `path`: not a directory (one that
+    exists, or a path ending in a slash, which names one), and its folder created and writable. `path` is what
+    the user typed (a `Path` drops a trailing slash); `what` names the file in messages ("--json") and `example`
+    is a file name to suggest in a directory ("check.json"). A problem is a ConfigError (exit 2) naming the path.
+    """
+    text = str(path)
+    target = Path(text)
+    if text.endswith(("/", os.sep)) or target.is_dir():
+        raise ConfigError(f"{what} {text} is a directory: give a file path, such as {target / example}")
+    prepare_directory(target.parent, f"folder of {what}")
+    return target
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from itertools import combinations
 
 import numpy as np
 
+from judgebench.config import how_to_set, setting_name
 from judgebench.errors import ConfigError
 from judgebench.records import Dataset, Pair
 
@@ -48,7 +49,7 @@ def plan_pairs(dataset: Dataset, mode: str = "baseline", baseline: str | None = 
 
 def _baseline_pairs(dataset: Dataset, baseline: str | None) -> list[Pair]:
     if baseline is None:
-        raise ConfigError("pairing mode 'baseline' needs a baseline model: set --baseline MODEL "
+        raise ConfigError(f"pairing mode 'baseline' needs a baseline model: set {how_to_set('baseline', 'MODEL')} "
                           f"(models in the answers: {', '.join(dataset.models)})")
     if baseline not in dataset.models:
         raise ConfigError(f"baseline model '{baseline}' has no answers; models in the answers: "
@@ -63,7 +64,7 @@ def _baseline_pairs(dataset: Dataset, baseline: str | None) -> list[Pair]:
 
 def _sampled_pairs(dataset: Dataset, opponents: int, seed: int) -> list[Pair]:
     if opponents < 1:
-        raise ConfigError("pairing mode 'sample' needs --opponents of at least 1")
+        raise ConfigError(f"pairing mode 'sample' needs {setting_name('opponents')} of at least 1")
     pairs: list[Pair] = []
     for q in dataset.questions:
         models = _models_answering(dataset, q)

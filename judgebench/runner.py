@@ -7,6 +7,7 @@ This is the one module that does I/O with engines and the store. Everything it c
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import signal
 import time
 import uuid
@@ -65,6 +66,7 @@ class Tally:
     completion_tokens: int = 0
     cost: float = 0.0
     elsewhere: int = 0  # games of this run's plan that another process judged meanwhile
+    abandoned: int = 0  # requests sent and never answered to this run: cut off by a stop (`Engine.requests_abandoned`)
     started: float = field(default_factory=time.monotonic)
     status: str = ""  # shown beside the progress bar by runs in rounds (adaptive: round, calls, top models)
 
@@ -80,7 +82,8 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         """Add another tally's games, tokens and cost (a run in rounds sums its rounds')."""
-        for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost"):
+        for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost",
+                     "abandoned"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def run_counts(self, priced: bool) -> dict[str, Any]:
@@ -339,7 +342,8 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
     with ThreadPoolExecutor(1, thread_name_prefix="judgebench-store") as executor:
 
         def in_store(function: Callable[..., Any], *args: Any) -> asyncio.Future:
-            return loop.run_in_executor(executor, function, *args)
+            # in the caller's context, as asyncio.to_thread runs a call: its messages name the command's flags
+            return loop.run_in_executor(executor, contextvars.copy_context().run, function, *args)
 
         def stored(rows: list[JudgmentRow]) -> None:
             for row in rows:
@@ -377,6 +381,8 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                                                     server=server, run_id=run_id))
                     finally:
                         await stream.aclose()
+                    await writer.flush()  # the batch is stored: fold it into the store file (`Store.checkpoint`)
+                    await in_store(store.checkpoint)
                 if heartbeat.done():
                     heartbeat.result()  # a failed renewal (StorageError) stops the run
         finally:
@@ -547,6 +553,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 assert engine is not None and server is not None
                 recording.start(store, run_provenance(config, template, description, server, len(specs)))
                 status = "failed"
+                abandoned_before = engine.requests_abandoned
                 try:
                     stopped_by = await _send_until_stopped(
                         lambda stop: send_games(engine, pending, store, template, config.judge, tally, on_progress,
@@ -555,6 +562,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                         engine, on_event, stop_signals)
                     status = "interrupted" if stopped_by is not None else "finished"
                 finally:
+                    tally.abandoned = engine.requests_abandoned - abandoned_before
                     if not shared:
                         recording.finish(store, status, tally.run_counts(config.judge.priced))
             held = store.judgments(keys)

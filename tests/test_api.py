@@ -1,4 +1,4 @@
-"""The Python API (`judgebench.evaluate`, `judgebench.rate`) against the installed console script.
+"""The Python API (`judgebench.evaluate`, `judgebench.rate`, `judgebench.gate`) against the installed console script.
 
 The CLI only parses and formats, so its files must be exactly what the API writes for the same settings;
 only timestamps (the meta's `created_at`) and measured latencies may differ. The judge is the scripted
@@ -18,10 +18,13 @@ import pandas as pd
 import pytest
 
 import judgebench
-from judgebench.config import load_config
+from judgebench.config import RunConfig, load_config
 from judgebench.errors import ConfigError, InputError
+from judgebench.outputs import json_safe
 from tests.support.judge_server import Reply
 from tests.support.stores import store_from_outcomes
+from tests.test_check_cli import write_config as write_check_config
+from tests.test_check_cli import write_data as write_check_data
 from tests.test_run_e2e import N_QUESTIONS, write_config
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
@@ -168,11 +171,42 @@ def test_import_is_light_and_the_api_is_documented():
     probe = "import sys, judgebench; print(sorted(m for m in ('pandas', 'numpy', 'rich') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
-    for name in ("evaluate", "rate", "Evaluation", "Leaderboard"):
+    for name in ("evaluate", "rate", "gate", "Evaluation", "Leaderboard", "CheckReport"):
         assert name in judgebench.__all__
         assert getattr(judgebench, name).__doc__
     with pytest.raises(AttributeError):
         judgebench.no_such_name  # noqa: B018
+
+
+def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
+    """A flag does not exist in Python: the field to set is named (as a config file names it)."""
+    write_check_data(tmp_path)
+    settings = RunConfig(questions=tmp_path / "questions.jsonl", answers=[tmp_path / "answers.jsonl"],
+                         judge={"model": "j", "base_url": "http://127.0.0.1:9/v1"}, store=tmp_path / "s.sqlite")
+    with pytest.raises(ConfigError, match=r"^pairing mode 'baseline' needs a baseline model: set \[judging\] "
+                                          r"baseline = MODEL \(models in the answers: bad, "):
+        judgebench.evaluate(settings)
+    with pytest.raises(ConfigError, match=r"^margin is 0.6; use a win-rate margin in \(0, 0.5\)"):
+        judgebench.gate(settings, "bad", "ref", margin=0.6)
+    with pytest.raises(ConfigError, match="^say what to compare with: reference = MODEL .* or against = RESULTS_DIR$"):
+        judgebench.gate(settings, "bad")
+    with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; the options are "):
+        judgebench.gate(settings, "bad", "ref", marign=0.1)
+
+
+@pytest.mark.integration
+def test_gate_returns_the_report_whose_json_is_what_check_writes(judge_server, tmp_path):
+    """`judgebench.gate` is `judgebench check` from Python: the same data, judged afresh in two folders, gives a
+    report whose JSON is check.json and whose exit code is the command's."""
+    cli, api = tmp_path / "cli", tmp_path / "api"
+    for folder in (cli, api):
+        folder.mkdir()
+        write_check_data(folder)
+    done = console_script("check", "--config", str(write_check_config(cli, judge_server.base_url)), "--candidate",
+                          "bad_writing", "--reference", "ref", "--json", "check.json", cwd=cli)
+    report = judgebench.gate(load_config(write_check_config(api, judge_server.base_url)), "bad_writing", "ref")
+    assert isinstance(report, judgebench.CheckReport) and report.exit_code == done.returncode == 1, done.stderr
+    assert json.loads(json.dumps(json_safe(report.to_json()))) == json.loads((cli / "check.json").read_text())
 
 
 def _out_problems(folder: Path) -> dict[str, tuple[list[str], str]]:

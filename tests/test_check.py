@@ -27,7 +27,7 @@ from judgebench.check import (
     summarise,
     unused_settings,
 )
-from judgebench.config import JudgeConfig, RunConfig
+from judgebench.config import JudgeConfig, RunConfig, named_by_flags
 from judgebench.errors import ConfigError, InputError
 from judgebench.evaluation import run_fingerprint
 from judgebench.prompts import load_template
@@ -150,8 +150,8 @@ def report_for(scores: list[float], n_failed: int = 0, categories: list[str] | N
     settings = CheckOptions(candidate="new", reference="old", **options)
     games = pd.DataFrame({"question_id": ["q0", "q0"], "first": ["new", "old"], "second": ["old", "new"],
                           "raw": ["A is worse.\n[[B>A]]", "A is better. [[A>B]]"]})
-    accounting = {"judge_calls": 4, "calls_from_store": 2, "prompt_tokens": 10, "completion_tokens": 5,
-                  "cost_usd": None}
+    accounting = {"judge_calls": 4, "judge_calls_abandoned": 0, "calls_from_store": 2, "prompt_tokens": 10,
+                  "completion_tokens": 5, "cost_usd": None}
     return summarise(frame(scores, categories), games, dataset(len(scores)), settings,
                      Scale.head_to_head(settings.margin), "old", None, accounting, n_failed, coverage)
 
@@ -205,7 +205,7 @@ def test_outputs_state_the_rule_and_parse(tmp_path):
     annotations = github_annotations(report)
     assert annotations[0].startswith("::error title=judgebench check::regression") and "\n" not in annotations[0]
     assert annotations[1:] == [f"::warning title=judgebench check::category {name}: regression, not failing the "
-                               "check: it fails on the overall result (--fail-on overall)"
+                               "check: it fails on the overall result (fail_on = overall)"  # from Python: the field
                                for name in ("math", "writing")]
 
 
@@ -270,7 +270,7 @@ def test_categories_too_small_to_decide_are_named_not_dropped(tmp_path):
 
 def test_questions_skipped_for_want_of_an_answer_are_in_every_output(tmp_path):
     report = report_for([1.0] * 43, coverage=Coverage(48, 43, {"new": 5}))
-    said = "5 of 48 questions skipped: no answer from new to 5 questions (--allow-missing)"
+    said = "5 of 48 questions skipped: no answer from new to 5 questions ([data] allow_missing = true)"  # from Python
     assert said in markdown_summary(report)
     data = report.to_json()
     assert (data["questions_total"], data["questions_available"], data["skipped_questions"]) == (48, 43, {"new": 5})
@@ -319,7 +319,7 @@ def test_fingerprint_changes_with_what_reaches_the_judge():
 
 
 def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
-    with pytest.raises(InputError, match="leaderboard.json: not found; --against needs a results directory"):
+    with pytest.raises(InputError, match="leaderboard.json: not found; against needs a results directory"):
         read_earlier_run(tmp_path)
     (tmp_path / "leaderboard.json").write_text('{"meta": {}}')
     (tmp_path / "judgments.jsonl").write_text('{"status": "ok"}\n{oops\n')
@@ -328,9 +328,16 @@ def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"margin": 0.6}, "--margin"), ({"confidence": 1.0}, "--confidence"), ({"reference": None}, "--against"),
-    ({"reference": "new"}, "both 'new'"), ({"fail_on": "some"}, "--fail-on"), ({"max_questions": 1}, "--max"),
+    ({"margin": 0.6}, "^margin is 0.6; "), ({"confidence": 1.0}, "^confidence is 1.0; "),
+    ({"reference": None}, "^say what to compare with: reference = MODEL .* or against = RESULTS_DIR$"),
+    ({"reference": "new"}, "^candidate and reference are both 'new'"), ({"fail_on": "some"}, "^fail_on is 'some'"),
+    ({"max_questions": 1}, "^max_questions must be at least 2$"),
 ])
-def test_bad_options_are_config_errors(options, message):
+def test_bad_options_are_config_errors_naming_the_field_in_python(options, message):
     with pytest.raises(ConfigError, match=message):
         CheckOptions(**{"candidate": "new", "reference": "old", **options}).validate()
+
+
+def test_on_the_command_line_a_message_names_the_flag():
+    with named_by_flags({"margin": "--margin"}), pytest.raises(ConfigError, match="^--margin is 0.6; "):
+        CheckOptions(candidate="new", reference="old", margin=0.6).validate()

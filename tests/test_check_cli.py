@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from judgebench.config import load_config
 from judgebench.evaluation import evaluate
 from tests.support.judge_server import answered as judge_answered
 from tests.support.judge_server import quality_rule
+from tests.support.signals import signal_at
 from tests.support.stores import ok_keys
 
 pytestmark = pytest.mark.integration
@@ -67,12 +70,16 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def judgebench(*args: str, cwd: Path, env: dict[str, str] | None = None,
+               script: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess; run by `script` when given (a `python -c` script that ends by calling the CLI,
+    such as `tests.support.signals.signal_at`'s)."""
     environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **(env or {})}
     environment.pop("GITHUB_ACTIONS", None) if env is None else None
     environment.pop("GITHUB_STEP_SUMMARY", None) if env is None else None
     environment.pop("GITHUB_OUTPUT", None) if env is None else None
-    return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=environment, text=True,
+    command = ["-m", "judgebench.cli"] if script is None else ["-c", script]
+    return subprocess.run([sys.executable, *command, *args], cwd=cwd, env=environment, text=True,
                           capture_output=True, timeout=120)
 
 
@@ -374,7 +381,8 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     the candidate that loses everywhere would be a regression (exit 1) on the 8 questions judged, reported as
     64 games "served from the store"; a sequential check of a candidate that never decides would go on to
     its next batches. Stopped, the check decides nothing and says so in every output, exits 128 + the signal,
-    counts only the calls made, and the same command goes on from the store."""
+    counts the calls made (SIGTERM's abandoned in flight too: the server got them; they were counted as never
+    made) and none it did not make, and the same command goes on from the store."""
     server = judge_server_process("--latency-ms", "200")
     config = write_config(folder, server.base_url)
     environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
@@ -399,8 +407,16 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     stored = set(ok_keys(folder / "store.sqlite"))
     assert stored <= set(judge_answered(server.log())) and len(stored) < 2 * N  # stopped early: no further batch
     assert report["decision"] == "stopped" and report["exit_code"] == 128 + signum and report["overall"] is None
-    assert report["judge_calls"] == len(stored) and report["calls_from_store"] == 0
-    assert f"Judge calls made: {len(stored)}; served from the store: 0;" in stdout
+    abandoned = report["judge_calls_abandoned"]
+    assert (abandoned > 0) == (signum == signal.SIGTERM)  # Ctrl-C lets the requests on the wire finish
+    assert report["judge_calls"] == len(stored) + abandoned and report["calls_from_store"] == 0
+    assert len(server.log()) <= report["judge_calls"]  # every request the judge got (no retries here) is counted
+    if abandoned:
+        assert (f"Judge calls made: {len(stored) + abandoned} ({abandoned} of them abandoned in flight by the stop: "
+                "not stored, sent again by the next run, tokens and cost not known); served from the store: 0;"
+                in stdout)
+    else:
+        assert f"Judge calls made: {len(stored)}; served from the store: 0;" in stdout
     junit = JUnitXml.fromfile(str(folder / "junit.xml"))
     assert junit.errors == 1 and junit.failures == 0
     rerun = judgebench(*args, cwd=folder)
@@ -409,6 +425,277 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     assert again["calls_from_store"] == len(stored) and again["judge_calls"] == 2 * N - len(stored)
     assert {judge_answered(server.log())[key] for key in stored} == {1}  # what was stored was not asked again
 
+
+# Output paths: checked before the first judge call, and never a traceback or an internal error after it.
+
+
+@pytest.mark.parametrize(("flag", "path", "message"), [
+    ("--json", "results", "--json results is a directory: give a file path, such as results/check.json"),
+    ("--junit", "out/newdir/", "--junit out/newdir/ is a directory: give a file path, such as out/newdir/junit.xml"),
+    ("--summary", "blocker/summary.md",
+     "the folder of --summary blocker is a file, not a directory: choose a directory path"),
+], ids=["a-directory", "a-trailing-slash", "a-file-in-the-way"])
+def test_an_output_path_that_cannot_be_written_exits_2_before_any_judge_call(judge_server, folder, flag, path,
+                                                                             message):
+    (folder / "results").mkdir()
+    (folder / "blocker").write_text("a file where a folder should be\n")
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", flag, path,
+                        cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: {message}" and result.stdout == ""
+    assert sent(judge_server) == 0
+    assert not (folder / "out" / "newdir").exists()  # not even the file a trailing slash used to give
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"])
+def test_an_unwritable_step_file_exits_2_before_any_judge_call(judge_server, folder, variable):
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        cwd=folder, env={"GITHUB_ACTIONS": "true", variable: "/nonexistent/x.md"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1] == (f"error: ${variable} is /nonexistent/x.md, which cannot be written (No "
+                                              "such file or directory): point it at a file this job can write, or "
+                                              "unset it to skip that output")
+    assert sent(judge_server) == 0
+
+
+def test_a_step_summary_that_fails_at_the_end_exits_5_and_the_decision_is_still_shown(judge_server, folder):
+    """The step summary becomes a directory while the check judges (the server's first answer does that): the
+    check's files are written, its decision printed, then one error naming the file and exit 5 (not 70)."""
+    step_summary = folder / "step-summary.md"
+    normal = quality_rule()
+
+    def in_the_way(request):
+        if step_summary.is_file():
+            step_summary.unlink()
+            step_summary.mkdir()
+        return normal(request)
+
+    judge_server.rule = in_the_way
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder,
+                        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.splitlines()[-1] == (f"error: cannot append to {step_summary}: it is a directory: give a "
+                                              "file path, then run the same command again")
+    assert "## judgebench check" in result.stdout and "regression: with 95% confidence" in result.stdout
+    assert json.loads((folder / "check.json").read_text())["decision"] == "regression"
+
+
+# Files of an earlier check: never left to pass for this check's result.
+
+EARLIER = {"check.json": json.dumps({"decision": "pass", "exit_code": 0}), "junit.xml": "<testsuite tests=\"1\"/>",
+           "check.md": "## judgebench check: pass\n"}
+OUTPUT_FLAGS = ("--json", "check.json", "--junit", "junit.xml", "--summary", "check.md")
+
+
+def write_earlier_outputs(folder: Path) -> None:
+    for name, text in EARLIER.items():
+        (folder / name).write_text(text)
+
+
+def test_a_check_stopped_while_its_data_loads_replaces_an_earlier_checks_files(judge_server, folder):
+    """SIGTERM while the answers are read (before any judging): exit 143, and every file says stopped (the
+    files a passing check left there said pass)."""
+    write_earlier_outputs(folder)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
+                        cwd=folder, script=signal_at("judgebench", "datasets", "load_dataset", signal.SIGTERM))
+    assert result.returncode == 143, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and sent(judge_server) == 0
+    said = "stopped: interrupted by SIGTERM, no decision"
+    report = json.loads((folder / "check.json").read_text())
+    assert report["decision"] == "stopped" and report["exit_code"] == 143 and report["rule"].startswith(said)
+    assert said in (folder / "check.md").read_text()
+    junit = JUnitXml.fromfile(str(folder / "junit.xml"))
+    assert junit.errors == 1 and junit.failures == 0 and said in (folder / "junit.xml").read_text()
+
+
+def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server, folder):
+    """An unreachable judge ends the check with exit 2 after it began: every file, and the step summary, says
+    error and why."""
+    write_earlier_outputs(folder)
+    config = write_config(folder, "http://127.0.0.1:9/v1")  # nothing listens on the discard port
+    step_summary, step_outputs = folder / "step-summary.md", folder / "step-outputs.txt"
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
+                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_OUTPUT": str(step_outputs)})
+    assert result.returncode == 2, result.stdout + result.stderr
+    message = result.stderr.splitlines()[-1].removeprefix("error: ")
+    assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
+    assert "that [judge] base_url (host, port, http/https) is right" in message  # check has no --base-url
+    report = json.loads((folder / "check.json").read_text())
+    assert (report["decision"], report["exit_code"], report["rule"]) == ("error", 2, f"error: {message}")
+    for summary in ((folder / "check.md").read_text(), step_summary.read_text()):
+        assert summary.startswith("## judgebench check: error") and f"error: {message}" in summary
+    junit = JUnitXml.fromfile(str(folder / "junit.xml"))
+    assert junit.errors == 1 and junit.failures == 0 and message in (folder / "junit.xml").read_text()
+    assert step_outputs.read_text().startswith("decision=error\nexit_code=2\nmean=\n")
+
+
+# What check shows while it judges, and why it could not decide.
+
+
+def test_check_shows_progress_waits_and_retries_as_run_does(judge_server, folder):
+    """[run] progress (on by default) in a log: plain lines as judging starts and per tenth of the games, and the
+    server's rate limit (a wait it asked for) and error (a retry) as they happen; stdout stays the summary."""
+    judge_server.add_fault("429", requests={0}, retry_after=0.1)
+    judge_server.add_fault("500", requests={1})
+    config = write_config(folder, judge_server.base_url)
+    config.write_text(config.read_text().replace("progress = false\n", ""))
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert f"judging {2 * N} games" in lines
+    assert any(line.startswith(f"judged {2 * N} of {2 * N} games (100%)") for line in lines), lines
+    assert "server asked to wait 0.1 s (HTTP 429); waiting 0.1 s" in lines
+    assert any(line.startswith("HTTP 500 from the judge server: scripted 500; retrying in ") for line in lines), lines
+    assert result.stdout.startswith("## judgebench check")
+
+
+def test_failed_games_say_why_there_is_no_decision(judge_server, folder):
+    judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder)
+    assert result.returncode == 3, result.stderr
+    rule = json.loads((folder / "check.json").read_text())["rule"]
+    assert rule.startswith("no decision: 2 games failed (2 × HTTP 503 from the judge server: scripted 503 (after 2 "
+                           "attempts)); run again to retry them"), rule
+    assert rule in result.stdout
+
+
+# Missing answers, and messages that name check's own flags and settings.
+
+
+def test_check_skips_missing_answers_with_allow_missing_and_ignores_other_models_gaps(judge_server, folder):
+    """bad has no answer to five questions; "other", a model the check does not judge, answers one question. The
+    error names check's own --allow-missing (it had none, and named run's), which then skips those questions;
+    other's gaps never stop a check of bad or of same."""
+    rows = [json.loads(line) for line in (folder / "answers.jsonl").read_text().splitlines()]
+    kept = [row for row in rows if not (row["model"] == "bad" and row["question_id"] < "q05")]
+    kept.append({"question_id": "q00", "model": "other", "turns": ["Answer 0 by other. QUALITY=9"]})
+    (folder / "gaps.jsonl").write_text("".join(json.dumps(row) + "\n" for row in kept))
+    config = write_config(folder, judge_server.base_url, answers="gaps.jsonl")
+    args = ("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", "--json", "check.json")
+    refused = judgebench(*args, cwd=folder)
+    assert refused.returncode == 2, refused.stderr
+    assert "model 'bad' has no answer for 5 of 40 questions" in refused.stderr
+    assert "add the missing answers, or set --allow-missing to skip those questions for that model" in refused.stderr
+    assert "'other'" not in refused.stderr and sent(judge_server) == 0
+    skipped = judgebench(*args, "--allow-missing", cwd=folder)
+    assert skipped.returncode == 1, skipped.stderr
+    assert json.loads((folder / "check.json").read_text())["overall"]["n_questions"] == N - 5
+    same = judgebench("check", "--config", str(config), "--candidate", "same", "--reference", "ref", cwd=folder)
+    assert same.returncode == 0, same.stderr
+
+
+def test_check_messages_name_its_config_settings_not_flags_of_run(judge_server, folder):
+    """check reads the store and the judge from its config: a message about them names the file's setting."""
+    (folder / "store.sqlite").mkdir()
+    config = write_config(folder, judge_server.base_url)
+    store = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert store.returncode == 5, store.stderr
+    assert "or choose another [run] store, then run the same command again" in store.stderr
+    port = write_config(folder, "http://127.0.0.1:99999/v1", name="port.toml")
+    bad_url = judgebench("check", "--config", str(port), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert bad_url.returncode == 2, bad_url.stderr
+    assert "which is not a number from 1 to 65535: check [judge] base_url" in bad_url.stderr
+    for result in (store, bad_url):
+        assert "--store" not in result.stderr and "--base-url" not in result.stderr
+
+
+def test_a_candidate_that_is_the_runs_baseline_is_refused_saying_so(judge_server, folder):
+    """The reviewer's case: a reference run whose baseline is the candidate. It said "only 0 question(s) could be
+    scored"."""
+    run = write_config(folder, judge_server.base_url, name="run.toml", models=["bad", "ref"])
+    run.write_text(run.read_text().replace('baseline = "base"', 'baseline = "bad"'))
+    assert evaluate(load_config(run), out=folder / "reference-run").exit_code == 0
+    before = sent(judge_server)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                        cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "error: the candidate 'bad' is the baseline of the run reference-run, so each of its games there would be "
+        "against itself: check another candidate, or make the reference run with another baseline (the model the "
+        "candidate is to replace, say)")
+    assert sent(judge_server) == before
+
+
+# The CI recipes' cache of the store, after a job killed outright.
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECK_STORE = "results/check/judgments.sqlite"  # where the README's recipes keep it
+
+
+def cached_store_pattern() -> str:
+    """What the README's GitHub Actions and GitLab CI recipes cache of the store (one glob pattern, the same in
+    both)."""
+    readme = (ROOT / "README.md").read_text()
+    github = set(re.findall(r"uses: actions/cache/\w+@v4.*\n\s+(?:if: .*\n\s+)?with:\n\s+path: (\S+)", readme))
+    gitlab = set(re.findall(r"\n\s+cache:\n\s+key: .*\n\s+paths: \[(\S+)\]", readme))
+    assert len(github) == 1 and github == gitlab, (github, gitlab)
+    return github.pop()
+
+
+def copy_cache(source: Path, target: Path, pattern: str) -> None:
+    """Copy the files matching `pattern` from `source` to the same places under `target` (what a CI cache saves
+    and the next job restores)."""
+    for path in source.glob(pattern):
+        relative = path.relative_to(source)
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target / relative)
+
+
+def check_config(folder: Path, base_url: str) -> Path:
+    config = write_config(folder, base_url)
+    config.write_text(config.read_text().replace('store = "store.sqlite"', f'store = "{CHECK_STORE}"'))
+    return config
+
+
+def test_the_readme_cache_recipe_keeps_what_a_killed_check_judged(judge_server_process, tmp_path):
+    """A check killed with SIGKILL (an OOM kill, a hard timeout) once 16 games are stored; the next job starts in
+    a fresh folder with only what the README's recipes cache. It sends none of the stored games again. The store
+    file alone held nothing (every judgment was in judgments.sqlite-wal), which the recipes cached alone."""
+    server = judge_server_process("--latency-ms", "200")
+    killed, fresh = tmp_path / "killed", tmp_path / "fresh"
+    for folder in (killed, fresh):
+        folder.mkdir()
+        write_data(folder)
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+    args = ["--candidate", "bad", "--reference", "ref", "--json", "check.json"]
+    check = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "check", "--config",
+                              str(check_config(killed, server.base_url)), *args], cwd=killed, env=environment,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(ok_keys(killed / CHECK_STORE)) < 16 and check.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    check.kill()
+    check.wait(timeout=30)
+    assert json.loads((killed / "check.json").read_text())["decision"] == "running"  # never an earlier result
+    copy_cache(killed, fresh, cached_store_pattern())
+    restored = set(ok_keys(fresh / CHECK_STORE))
+    assert 16 <= len(restored) < 2 * N
+    rerun = judgebench("check", "--config", str(check_config(fresh, server.base_url)), *args, cwd=fresh)
+    assert rerun.returncode == 1, rerun.stderr
+    assert {judge_answered(server.log())[key] for key in restored} == {1}  # not one of them asked again
+    assert json.loads((fresh / "check.json").read_text())["calls_from_store"] == len(restored)
+
+
+def test_the_store_file_alone_holds_every_batch_a_killed_check_finished(judge_server, folder):
+    """Batches of 8 games: the check is killed (SIGKILL) as it claims its third batch. The store file without its
+    -wal holds the 16 games of the first two: the run folded the log into the file after each batch."""
+    config = check_config(folder, judge_server.base_url)
+    script = ("from judgebench.runner import Sharing\nSharing.batch_for = lambda self, judge: 8\n"
+              + signal_at("judgebench.store", "Store", "claim", signal.SIGKILL, call=3))
+    killed = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder,
+                        script=script)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (folder / f"{CHECK_STORE}-wal").exists()  # killed: the log was not folded in and removed at close
+    shutil.copy2(folder / CHECK_STORE, folder / "file-alone.sqlite")
+    assert len(ok_keys(folder / "file-alone.sqlite")) == 16
 
 # The CI reviewer's setup: four categories of twelve questions; cand-mixed is worse than current on coding only
 # (quality 2 against 5) and better on the rest (7), so it passes overall with one regressed category.

@@ -294,7 +294,7 @@ def test_model_missing_answers_is_an_error_or_skipped(tmp_path: Path, two_questi
     answers = write_jsonl(tmp_path / "answers.jsonl", [
         {"question_id": "q1", "model": "full", "turns": ["x"]}, {"question_id": "q2", "model": "full", "turns": ["y"]},
         {"question_id": "q1", "model": "partial", "turns": ["z"]}])
-    raises_input_error("answers.jsonl", "model 'partial'", "1 of 2 questions", "q2", "--allow-missing",
+    raises_input_error("answers.jsonl", "model 'partial'", "1 of 2 questions", "q2", "set [data] allow_missing = true",
                        questions=two_questions, answers=[answers])
 
     dataset = load_dataset(two_questions, [answers], allow_missing=True)

@@ -359,7 +359,8 @@ def test_a_server_that_stops_answering_ends_the_run_with_one_message(judge_serve
     with pytest.raises(EngineError) as caught:
         judge_into(engine, [game(i, 2, 8) for i in range(20)], received)
     message = str(caught.value)
-    assert "stopped answering" in message and "timed out after 0.3 s" in message and "lower --concurrency" in message
+    assert "stopped answering" in message and "timed out after 0.3 s" in message
+    assert "raise [judge] timeout_s or lower [judge] concurrency" in message  # the settings, from Python
     assert "Judgments already received are stored" in message  # it had answered three games
     assert [c.error for c in received] == [None, None, None]
     assert engine.requests_sent == 5  # three answered, then the two attempts of the fourth game
@@ -400,10 +401,10 @@ def test_no_key_and_no_server_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
     ("http://127.0.0.1:8000/v1?api-version=1", "'?' or '#'"),
 ])
 def test_malformed_base_url_is_a_config_error(url: str, says: str) -> None:
-    with pytest.raises(ConfigError, match="--base-url") as caught:
+    with pytest.raises(ConfigError, match=r"check \[judge\] base_url$") as caught:
         check_base_url(url)
     assert says in str(caught.value)
-    with pytest.raises(ConfigError, match="--base-url"):
+    with pytest.raises(ConfigError, match=r"check \[judge\] base_url$"):
         OpenAIEngine("test-judge", base_url=url)
 
 
@@ -411,7 +412,7 @@ def test_credentials_in_the_base_url_are_refused_without_repeating_them() -> Non
     with pytest.raises(ConfigError) as caught:
         OpenAIEngine("test-judge", base_url="http://alice:hunter2-password@127.0.0.1:8000/v1")
     message = str(caught.value)
-    assert "user:password@" in message and "--api-key-env" in message
+    assert "user:password@" in message and "name that variable with [judge] api_key_env" in message
     assert "hunter2" not in message and "alice" not in message
     assert "http://127.0.0.1:8000/v1" in message
 
@@ -689,7 +690,7 @@ def test_on_rate_limit_stop_ends_the_run_with_one_message(judge_server: JudgeSer
     with pytest.raises(EngineError) as caught:
         asyncio.run(read_all(engine, [game(i, 9, 1) for i in range(6)], received))
     message = str(caught.value)
-    assert "HTTP 429" in message and "86400 s" in message and "--on-rate-limit wait" in message
+    assert "HTTP 429" in message and "86400 s" in message and "[judge] on_rate_limit = wait" in message
     assert [c.key for c in received] == ["game-0", "game-1"]
     assert len(judge_server.log) == 3 and events == []  # no retry, no wait
 
@@ -782,7 +783,7 @@ def test_an_overloaded_server_gets_fewer_requests_at_once(judge_server: JudgeSer
     judge_server.reset()
     fixed = engine_for(judge_server, "aiohttp", concurrency=16, timeout_s=0.5, max_attempts=3,
                        adaptive_concurrency=False)
-    with pytest.raises(EngineError, match="stopped answering.*raise timeout_s or lower --concurrency"):
+    with pytest.raises(EngineError, match=r"stopped answering.*raise \[judge\] timeout_s or lower \[judge\] concurren"):
         judge_all(fixed, requests)  # without it, every request times out: no answer ever comes back in time
     assert timeouts < sum(1 for e in judge_server.log if e.status == 0)
 

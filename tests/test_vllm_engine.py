@@ -347,6 +347,20 @@ def test_games_sharing_a_prefix_are_batched_together_and_streamed_per_chunk(fake
     assert sorted(k for k, _ in calls_seen) == sorted(r.key for r in requests)
 
 
+def test_answers_generated_and_never_handed_back_count_as_abandoned(fake_vllm):
+    """A stream closed after the first answer of a chunk of three (a stop): vLLM generated the other two, which
+    nothing will store; the engine counts them (`Engine.requests_abandoned`), and nothing of chunks not begun."""
+    engine = VLLMEngine("fake", llm=FakeLLM(), chunk_size=3)
+
+    async def first_only():
+        stream = engine.stream(interleaved_requests())
+        await anext(stream)
+        await stream.aclose()
+
+    asyncio.run(first_only())
+    assert engine.requests_abandoned == 2
+
+
 def test_caller_order_is_kept_without_grouping(fake_vllm):
     llm = FakeLLM()
     engine = VLLMEngine("fake", llm=llm, chunk_size=100, group_by_prefix=False)

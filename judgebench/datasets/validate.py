@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from judgebench.config import how_to_set
 from judgebench.datasets.rows import Row
 from judgebench.errors import InputError
 from judgebench.records import Answer, Dataset, Question
@@ -151,7 +152,8 @@ def missing_answers(questions: dict[str, Question], answers: list[Located[Answer
         raise InputError(
             f"model '{model}' has no answer for {len(ids)} of {len(questions)} questions "
             f"(question ids: {shown}){also}", path=files[model],
-            hint="add the missing answers, or pass --allow-missing to skip those questions for that model")
+            hint=f"add the missing answers, or set {how_to_set('allow_missing')} to skip those questions for that "
+                 "model")
     return {model: len(ids) for model, ids in missing.items()}
 
 

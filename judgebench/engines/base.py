@@ -81,7 +81,14 @@ EventHandler = Callable[[EngineEvent], None]
 
 
 class Engine(Protocol):
-    """A judge backend. `describe()` names it for provenance (no secrets)."""
+    """A judge backend. `describe()` names it for provenance (no secrets).
+
+    `requests_abandoned` counts the requests it sent whose answers it never handed back: on the wire (or
+    answered and not yet yielded) when their stream was cancelled (SIGTERM, a second Ctrl-C). The judge did the
+    work and a server may bill it; nothing was stored, so the next run sends them again.
+    """
+
+    requests_abandoned: int
 
     def describe(self) -> dict[str, Any]: ...
 

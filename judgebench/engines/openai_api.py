@@ -49,6 +49,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from judgebench import __version__
+from judgebench.config import how_to_set, setting_name
 from judgebench.engines.base import Completion, EngineEvent, EventHandler, JudgeRequest
 from judgebench.errors import ConfigError, EngineError
 
@@ -61,7 +62,6 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 ERROR_TEXT_LIMIT = 300
 CONNECT_TIMEOUT_S = 10.0
 KEY_MARK = "[key]"
-BASE_URL_SETTING = "check --base-url (base_url in the config)"
 
 # -- transports -------------------------------------------------------------------------------------
 
@@ -237,11 +237,11 @@ def check_base_url(url: str) -> str:
     shown = urlunsplit((parts.scheme, hostport, parts.path, "", ""))
     if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(f"the judge base URL {shown!r} must look like http://HOST:PORT/v1 (it lacks http:// "
-                          f"or https:// or a host name): {BASE_URL_SETTING}")
+                          f"or https:// or a host name): check {setting_name('judge.base_url')}")
     if "@" in parts.netloc:
         raise ConfigError(f"the judge base URL {shown!r} contains a user name or password (user:password@), "
                           "which judgebench never sends: remove it, put the API key in an environment variable "
-                          "and name that variable with --api-key-env (api_key_env in the config)")
+                          f"and name that variable with {setting_name('judge.api_key_env')}")
     try:
         port = parts.port
     except ValueError:
@@ -249,10 +249,10 @@ def check_base_url(url: str) -> str:
     if port == 0:
         given = hostport.rpartition("]")[2].rpartition(":")[2]
         raise ConfigError(f"the judge base URL {shown!r} has port {given!r}, which is not a number from 1 to "
-                          f"65535: {BASE_URL_SETTING}")
+                          f"65535: check {setting_name('judge.base_url')}")
     if parts.query or parts.fragment:
         raise ConfigError(f"the judge base URL {url!r} must not contain '?' or '#' (the engine appends "
-                          f"/chat/completions to it): {BASE_URL_SETTING}")
+                          f"/chat/completions to it): check {setting_name('judge.base_url')}")
     return shown.rstrip("/")
 
 
@@ -407,6 +407,7 @@ class OpenAIEngine:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.requests_sent = 0
+        self.requests_abandoned = 0  # `Engine.requests_abandoned`
         self.retries = 0
         self.games_failed = 0
 
@@ -477,8 +478,7 @@ class OpenAIEngine:
                     run.stopping = True
                     await _cancel([w for w in workers if w not in run.sending])
                     await asyncio.gather(*workers, return_exceptions=True)  # the requests on the wire
-                    while not run.done.empty():
-                        arrived = run.done.get_nowait()
+                    for arrived in _drain(run.done):
                         if isinstance(arrived, Completion):
                             yield arrived
                     raise item
@@ -486,6 +486,8 @@ class OpenAIEngine:
         finally:
             self._streams.remove((run, workers))
             await _cancel(workers)
+            # answers that arrived and were never yielded: the stream was closed (cancelled) before them
+            self.requests_abandoned += sum(isinstance(item, Completion) for item in _drain(run.done))
             await self._close_run(run)
 
     def finish_in_flight(self) -> bool:
@@ -516,7 +518,8 @@ class OpenAIEngine:
             return PLACEHOLDER_KEY, f"none (environment variable {self.api_key_env} is not set)"
         raise EngineError(
             f"no API key for the OpenAI judge: set the environment variable {self.api_key_env}, name another "
-            "variable with --api-key-env (api_key_env in the config), or give --base-url for a local server")
+            f"variable with {setting_name('judge.api_key_env')}, or give {setting_name('judge.base_url')} for a local "
+            "server")
 
     @property
     def _shown_url(self) -> str:
@@ -614,6 +617,9 @@ class OpenAIEngine:
         try:
             async with asyncio.timeout(self.timeout_s):
                 reply = await run.http.post(prepared)
+        except asyncio.CancelledError:  # the stream was closed while this request was on the wire
+            self.requests_abandoned += 1
+            raise
         except ConnectFailed:
             wait = self._backoff(attempt)
             if self._last_contact < started:
@@ -714,16 +720,18 @@ class OpenAIEngine:
         wait = f", asking to wait {_seconds_text(asked)}" if asked is not None else ""
         return EngineError(f"the judge server at {self._shown_url} is rate-limiting requests (HTTP 429{wait}) and "
                            "on_rate_limit is 'stop': the run stopped; judgments already received are stored. Run "
-                           "the same command later to judge the rest, or use --on-rate-limit wait")
+                           "the same command later to judge the rest, or use "
+                           f"{how_to_set('judge.on_rate_limit', 'wait')}")
 
     async def _model_error(self, http: Transport, model: str) -> EngineError:
         message = f"judge model '{model}' was not found at {self._shown_url} (HTTP 404)"
         available = await self._available_models(http)
         if available:
             shown = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
-            return EngineError(f"{message}; the server offers: {self._secret.scrub(shown)}. Check --judge-model.")
-        return EngineError(f"{message}. Check --judge-model, and that --base-url is the API root "
-                           "(usually ending in /v1).")
+            return EngineError(f"{message}; the server offers: {self._secret.scrub(shown)}. Check "
+                               f"{setting_name('judge.model')}.")
+        return EngineError(f"{message}. Check {setting_name('judge.model')}, and that {setting_name('judge.base_url')} "
+                           "is the API root (usually ending in /v1).")
 
     async def _available_models(self, http: Transport) -> list[str]:
         """The model names the server lists, or [] if it will not say."""
@@ -736,7 +744,8 @@ class OpenAIEngine:
     def _unreachable_error(self) -> EngineError:
         return EngineError(
             f"could not connect to the judge server at {self._shown_url} ({self.max_attempts} attempts): "
-            f"check that the server is running and that --base-url (host, port, http/https) is right{self._kept()}")
+            f"check that the server is running and that {setting_name('judge.base_url')} (host, port, http/https) is "
+            f"right{self._kept()}")
 
     def _silent_error(self, seconds: float) -> EngineError:
         """A server that accepts requests and never answers (hung, or overloaded far past `timeout_s`): after
@@ -745,7 +754,8 @@ class OpenAIEngine:
         return EngineError(
             f"the judge server at {self._shown_url} stopped answering: no reply to any request for {seconds:.0f} s "
             f"({self.max_attempts} attempts of one game, each timed out after {self.timeout_s:g} s): check the "
-            f"server; if it is only slow or overloaded, raise timeout_s or lower --concurrency{self._kept()}")
+            f"server; if it is only slow or overloaded, raise {setting_name('judge.timeout_s')} or lower "
+            f"{setting_name('judge.concurrency')}{self._kept()}")
 
     def _kept(self) -> str:
         """What an engine-wide error mid-run leaves behind, once the server has answered in this run (a reply
@@ -782,6 +792,14 @@ def _worker_ended(run: _StreamRun, _task: asyncio.Task[None]) -> None:
     run.alive -= 1
     if run.alive == 0 and run.stopping:
         run.done.put_nowait(None)
+
+
+def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
+    """Everything `queue` holds now, taken out."""
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -174,6 +174,7 @@ class VLLMEngine:
         self._owns_llm = llm is None
         self._lock = threading.RLock()  # one thread at a time inside vLLM and its tokenizer
         self._defaults: dict[str, Any] | None = None
+        self.requests_abandoned = 0  # `Engine.requests_abandoned`
 
     # -- the Engine protocol -------------------------------------------------------------------------
 
@@ -214,9 +215,16 @@ class VLLMEngine:
                     yield Completion(key=item.request.key, text=None, prompt_tokens=item.prompt_tokens,
                                      error=item.error)
             ready = [item for item in prepared if item.error is None]
-            if ready:
+            if not ready:
+                continue
+            delivered = 0
+            try:
                 for completion in await asyncio.to_thread(self.run_chunk, ready):
+                    delivered += 1
                     yield completion
+            except (asyncio.CancelledError, GeneratorExit):  # generated, or being generated, and dropped
+                self.requests_abandoned += len(ready) - delivered
+                raise
 
     def finish_in_flight(self) -> bool:
         """A local engine bills nothing: a stop cancels its stream, and the chunk in flight is abandoned."""
