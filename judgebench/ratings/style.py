@@ -17,8 +17,9 @@ list items and bold spans of `datasets.fields.answer_metadata`, counted with cod
   typical size of that style difference. arena-hard-auto also centres each column (subtracts its mean), which is
   harmless where side a is a random side, as in Chatbot Arena's battles. judgebench orients outcomes by model
   name, so the mean style difference is not zero, and a centred column's mean times its coefficient would act
-  as a bonus for the side listed first (it moved strengths by 0.08 log-odds in tests/test_style.py's ordered
-  simulation). Scaling about zero keeps the fit the same whichever side of each pair is called a.
+  as a bonus for the side listed first (the strengths of an ordered and a random-sides fit of the same
+  outcomes differed by up to 0.08 log-odds in tests/test_style.py). Scaling about zero keeps the fit the same
+  whichever side of each pair is called a.
 
 A feature that is the same in every outcome (the markdown densities of plain-text answers, all zero) has no
 estimable effect: it is left out of the fit and named in `Covariates.dropped`, so plain-text answers are
