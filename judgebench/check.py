@@ -452,10 +452,16 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     if failing and overall != "regression":
         named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
         return "regression", f"{named} regressed, which fails the check ({set_option('fail_on', 'any-category')})"
-    if overall == "undecided" and report.options.undecided is not None:
-        decision = "regression" if report.fails(report.overall) else "pass"
-        return decision, f"undecided, counted as a {decision} ({set_option('undecided', report.options.undecided)})"
-    return overall, ""
+    return counted_undecided(report) or (overall, "")
+
+
+def counted_undecided(report: CheckReport) -> tuple[str, str] | None:
+    """The decision --undecided makes of an undecided overall result (pass, or regression), and why in words;
+    None when the overall result is not undecided or --undecided is not given."""
+    if report.overall is None or report.overall.decision != "undecided" or report.options.undecided is None:
+        return None
+    decision = "regression" if report.fails(report.overall) else "pass"
+    return decision, f"undecided, counted as a {decision} ({set_option('undecided', report.options.undecided)})"
 
 
 EXIT_CODES = {"pass": EXIT_OK, "regression": EXIT_REGRESSION, "undecided": EXIT_UNDECIDED,
@@ -924,8 +930,9 @@ def junit_xml(report: CheckReport) -> str:
             failures += 1
             ElementTree.SubElement(case, "failure", message=figures, type=item.decision).text = (
                 f"{item.name}: {figures}; {report.scale.quantity}")
-        elif item.decision == "undecided":
-            skip(case, figures + (f"; {report.reason}" if item is report.overall and report.reason else ""))
+        elif item.decision == "undecided":  # the overall case says why when --undecided made the decision
+            counted = counted_undecided(report) if item is report.overall else None
+            skip(case, f"{figures}; {report.reason}" if counted and counted[1] == report.reason else figures)
         elif item.decision == "regression":
             skip(case, f"{figures}; {not_gating()}")
         skipped_questions = report.coverage.note() if report.coverage else None
