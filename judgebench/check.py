@@ -452,10 +452,16 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     if failing and overall != "regression":
         named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
         return "regression", f"{named} regressed, which fails the check ({set_option('fail_on', 'any-category')})"
-    if overall == "undecided" and report.options.undecided is not None:
-        decision = "regression" if report.fails(report.overall) else "pass"
-        return decision, f"undecided, counted as a {decision} ({set_option('undecided', report.options.undecided)})"
-    return overall, ""
+    return counted_undecided(report) or (overall, "")
+
+
+def counted_undecided(report: CheckReport) -> tuple[str, str] | None:
+    """The decision --undecided makes of an undecided overall result (pass, or regression), and why in words;
+    None when the overall result is not undecided or --undecided is not given."""
+    if report.overall is None or report.overall.decision != "undecided" or report.options.undecided is None:
+        return None
+    decision = "regression" if report.fails(report.overall) else "pass"
+    return decision, f"undecided, counted as a {decision} ({set_option('undecided', report.options.undecided)})"
 
 
 EXIT_CODES = {"pass": EXIT_OK, "regression": EXIT_REGRESSION, "undecided": EXIT_UNDECIDED,
@@ -924,8 +930,9 @@ def junit_xml(report: CheckReport) -> str:
             failures += 1
             ElementTree.SubElement(case, "failure", message=figures, type=item.decision).text = (
                 f"{item.name}: {figures}; {report.scale.quantity}")
-        elif item.decision == "undecided":
-            skip(case, figures + (f"; {report.reason}" if item is report.overall and report.reason else ""))
+        elif item.decision == "undecided":  # the overall case says why when --undecided made the decision
+            counted = counted_undecided(report) if item is report.overall else None
+            skip(case, f"{figures}; {report.reason}" if counted and counted[1] == report.reason else figures)
         elif item.decision == "regression":
             skip(case, f"{figures}; {not_gating()}")
         skipped_questions = report.coverage.note() if report.coverage else None
@@ -980,11 +987,16 @@ the step's outputs for the workflow's later steps."""
 
 @dataclass(frozen=True)
 class OutputPaths:
-    """The files a check writes: the Markdown summary (--summary), JUnit XML (--junit), JSON (--json)."""
+    """The files a check writes: the Markdown summary (--summary), JUnit XML (--junit), JSON (--json); the step
+    files GitHub Actions names that can be written (`appended`: variable to path); whether to print annotations
+    (under GitHub Actions); and the first path refused (`refused`), which ends the check before it begins."""
 
     summary: Path | None = None
     junit: Path | None = None
     json_path: Path | None = None
+    appended: Mapping[str, str] = field(default_factory=dict)
+    annotate: bool = False
+    refused: ConfigError | None = None
 
     @classmethod
     def prepare(cls, summary: str | None = None, junit: str | None = None, json_path: str | None = None,
@@ -992,27 +1004,46 @@ class OutputPaths:
         """The paths as given (a trailing slash kept: it names a directory), each checked before any judge call,
         and $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT when set: a directory, or a folder that cannot be created or
         written, is a ConfigError (exit 2) naming the path and what to do, not a failure after the judging was
-        paid for."""
+        paid for. Every path is checked, and the first refusal kept in `refused` with the paths that can be
+        written, so that `outputs_until_decided` writes the error there before raising it: no file an earlier
+        check left at a valid path outlives a refused one."""
         from judgebench.outputs import prepare_file
 
         environ = os.environ if environ is None else environ
-        for variable in (STEP_SUMMARY, STEP_OUTPUT):
-            if environ.get(variable):
-                prepare_appended(environ[variable], f"${variable}")
+        refusals: list[ConfigError] = []
+
+        def checked(prepare: Callable[[], Path]) -> Path | None:
+            try:
+                return prepare()
+            except ConfigError as error:
+                refusals.append(error)
+                return None
+
+        appended = {variable: environ[variable] for variable in (STEP_SUMMARY, STEP_OUTPUT) if environ.get(variable)
+                    and checked(functools.partial(prepare_appended, environ[variable], f"${variable}"))}
         files = ((summary, "--summary", "summary.md"), (junit, "--junit", "junit.xml"),
                  (json_path, "--json", "check.json"))
-        return cls(*(None if path is None else prepare_file(path, flag, example) for path, flag, example in files))
+        summary_file, junit_file, json_file = (
+            None if path is None else checked(functools.partial(prepare_file, path, flag, example))
+            for path, flag, example in files)
+        return cls(summary_file, junit_file, json_file, appended=appended,
+                   annotate=environ.get("GITHUB_ACTIONS") == "true", refused=refusals[0] if refusals else None)
+
+    def annotations(self, report: CheckReport) -> list[str]:
+        """The workflow annotations to print: `github_annotations` under GitHub Actions, else none."""
+        return github_annotations(report) if self.annotate else []
 
 
-def prepare_appended(path: str, what: str) -> None:
+def prepare_appended(path: str, what: str) -> Path:
     """Check that text can be appended to the file `path` (created if missing, as appending would); a ConfigError
-    naming `what` (an environment variable) and the path when not."""
+    naming `what` (an environment variable) and the path when not; the path when it can."""
     try:
         with open(path, "a", encoding="utf-8"):
             pass
     except OSError as error:
         raise ConfigError(f"{what} is {path}, which cannot be written ({error.strerror or error}): point it at a "
                           "file this job can write, or unset it to skip that output") from None
+    return Path(path)
 
 
 def append_text(path: str, text: str) -> None:
@@ -1044,16 +1075,32 @@ def no_decision_texts(candidate: str, reference: str | None, decision: str, rule
 
 
 def write_no_decision(paths: OutputPaths, candidate: str, reference: str | None, decision: str, rule: str,
-                      exit_code: int | None, environ: Mapping[str, str]) -> None:
-    """Write the files of a check without a report (`no_decision_texts`) and, when `environ` names them, append
-    the summary to $GITHUB_STEP_SUMMARY and the decision and exit code to $GITHUB_OUTPUT."""
+                      exit_code: int | None, appended: Mapping[str, str]) -> None:
+    """Write the files of a check without a report (`no_decision_texts`) and append to the step files `appended`
+    names (`write_each`)."""
     summary, junit, data = no_decision_texts(candidate, reference, decision, rule, exit_code)
-    for path, text in ((paths.summary, summary), (paths.junit, junit), (paths.json_path, data)):
+    write_each(paths, (summary, junit, data), appended, step_output_lines(decision, exit_code, None))
+
+
+def write_each(paths: OutputPaths, texts: tuple[str, str, str], appended: Mapping[str, str], step_lines: str) -> None:
+    """Write the summary, JUnit and JSON `texts` to `paths`' files (atomically), then append `step_lines` to
+    $GITHUB_OUTPUT and the summary to $GITHUB_STEP_SUMMARY where `appended` names them. Every output is tried
+    even when one before it failed, so that one that cannot be written (a full disk) leaves none of the others
+    unwritten or stale; the first failure is raised after all of them (a StorageError, exit 5)."""
+    files = (paths.summary, paths.junit, paths.json_path)
+    writes: list[tuple[Callable[[Any, str], object], Path | str | None, str]] = [
+        (atomic_write_text, path, text) for path, text in zip(files, texts, strict=True)]
+    writes += [(append_text, appended.get(STEP_OUTPUT), step_lines),
+               (append_text, appended.get(STEP_SUMMARY), texts[0] + "\n")]
+    failures = []
+    for write, path, text in writes:
         if path is not None:
-            atomic_write_text(path, text)
-    for variable, text in ((STEP_SUMMARY, summary + "\n"), (STEP_OUTPUT, step_output_lines(decision, exit_code, None))):
-        if environ.get(variable):
-            append_text(environ[variable], text)
+            try:
+                write(path, text)
+            except JudgebenchError as error:
+                failures.append(error)
+    if failures:
+        raise failures[0]
 
 
 @contextmanager
@@ -1062,23 +1109,27 @@ def outputs_until_decided(paths: OutputPaths, candidate: str, reference: str | N
     say that it has no decision, so that files an earlier check left at the same paths are never read as this
     one's result: at once "running" (what a check killed outright, SIGKILL, leaves), then, when the block ends
     with an error or a signal before the check's own handling took over, "error" or "stopped" with the message,
-    also appended to $GITHUB_STEP_SUMMARY. A signal while judging is the check's own: its report says stopped."""
+    also appended to $GITHUB_STEP_SUMMARY and $GITHUB_OUTPUT. A path `OutputPaths.prepare` refused is such an
+    error, raised before the block runs. A signal while judging is the check's own: its report says stopped."""
     from judgebench.store import utc_time
 
     rule = (f"running: this check started at {utc_time(time.time())} and has not decided yet; if this file is "
             "still here when the job is over, the check ended without a decision (killed: its log says more)")
     write_no_decision(paths, candidate, reference, "running", rule, None, {})  # appended files: only at the end
     try:
+        if paths.refused is not None:  # the paths that can be written say why this check did not run
+            raise paths.refused
         yield
     except JudgebenchError as error:
         with suppress(JudgebenchError):  # the error that ended the check is the one to show
-            write_no_decision(paths, candidate, reference, "error", f"error: {error}", error.exit_code, os.environ)
+            write_no_decision(paths, candidate, reference, "error", f"error: {error}", error.exit_code,
+                              paths.appended)
         raise
     except KeyboardInterrupt as interrupt:
         signum = signal.Signals(getattr(interrupt, "signum", signal.SIGINT))
         with suppress(JudgebenchError):
             write_no_decision(paths, candidate, reference, "stopped", stopped_rule(signum),
-                              stopped_exit_code(signum), os.environ)
+                              stopped_exit_code(signum), paths.appended)
         raise
 
 
@@ -1097,22 +1148,9 @@ def step_output_lines(decision: str, exit_code: int | None, test: Test | None) -
     return "".join(f"{name}={value}\n" for name, value in values.items())
 
 
-def write_outputs(report: CheckReport, *, summary: Path | None = None, junit: Path | None = None,
-                  json_path: Path | None = None, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Write the requested files (atomically) and, under GitHub Actions, append the summary to
-    $GITHUB_STEP_SUMMARY and the step outputs to $GITHUB_OUTPUT (`step_outputs`); returns the annotation lines
-    to print (empty outside GitHub Actions). A file that cannot be written is a StorageError (exit 5) naming it."""
-    environ = os.environ if environ is None else environ
-    text = markdown_summary(report)
-    if summary is not None:
-        atomic_write_text(summary, text)
-    if junit is not None:
-        atomic_write_text(junit, junit_xml(report))
-    if json_path is not None:
-        atomic_write_text(json_path, json.dumps(json_safe(report.to_json()), indent=2) + "\n")
-    for variable, content in ((STEP_SUMMARY, text + "\n"), (STEP_OUTPUT, step_outputs(report))):
-        if environ.get(variable):
-            append_text(environ[variable], content)
-    return github_annotations(report) if environ.get("GITHUB_ACTIONS") == "true" else []
-
-
+def write_outputs(report: CheckReport, paths: OutputPaths) -> None:
+    """Write the requested files (atomically) and, under GitHub Actions, append the step outputs to $GITHUB_OUTPUT
+    (`step_outputs`) and the summary to $GITHUB_STEP_SUMMARY, each tried whatever became of the others
+    (`write_each`): a file that cannot be written is a StorageError (exit 5) naming it, raised after all."""
+    texts = (markdown_summary(report), junit_xml(report), json.dumps(json_safe(report.to_json()), indent=2) + "\n")
+    write_each(paths, texts, paths.appended, step_outputs(report))

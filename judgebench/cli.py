@@ -452,11 +452,11 @@ def check(
             report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,
                                on_event=hooks.on_event)
     try:  # files first: a reader that closes the pipe early does not lose them
-        annotations = write_outputs(report, summary=paths.summary, junit=paths.junit, json_path=paths.json_path)
-    finally:  # the decision is shown even when a file cannot be written (exit 5)
+        write_outputs(report, paths)
+    finally:  # the decision and the annotations are shown even when a file cannot be written (exit 5)
         typer.echo(markdown_summary(report))
-    for line in annotations:
-        typer.echo(line)
+        for line in paths.annotations(report):
+            typer.echo(line)
     raise typer.Exit(report.exit_code)
 
 

@@ -212,19 +212,26 @@ def test_outputs_state_the_rule_and_parse(tmp_path):
 PASS_WITH_A_REGRESSED_CATEGORY = {"scores": [1.0] * 24 + [0.0] * 8, "categories": ["math"] * 24 + ["code"] * 8}
 
 
-@pytest.mark.parametrize(("case", "options", "decision", "exit_code"), [
-    ("pass, a category regressed", {}, "pass", 0),
-    ("pass, a category regressed", {"fail_on": "any-category"}, "regression", 1),
-    ("undecided, a category regressed", {}, "undecided", 4),
-    ("undecided, a category regressed", {"fail_on": "any-category"}, "regression", 1),
-    ("undecided", {"undecided": "pass"}, "pass", 0),
-    ("undecided", {"undecided": "fail"}, "regression", 1),
-    ("regression", {}, "regression", 1),
+FAILS_ON = "which fails the check (fail_on = any-category)"  # options from Python: named as the fields
+
+
+@pytest.mark.parametrize(("case", "options", "decision", "exit_code", "reason"), [
+    ("pass, a category regressed", {}, "pass", 0, ""),
+    ("pass, a category regressed", {"fail_on": "any-category"}, "regression", 1,
+     f"category code regressed, {FAILS_ON}"),
+    ("undecided, a category regressed", {}, "undecided", 4, ""),
+    ("undecided, a category regressed", {"fail_on": "any-category"}, "regression", 1,
+     f"category math regressed, {FAILS_ON}"),
+    ("undecided", {"undecided": "pass"}, "pass", 0, "undecided, counted as a pass (undecided = pass)"),
+    ("undecided", {"undecided": "fail"}, "regression", 1, "undecided, counted as a regression (undecided = fail)"),
+    ("regression", {}, "regression", 1, ""),
 ])
-def test_every_output_shows_the_one_decision_the_exit_code_follows(tmp_path, case, options, decision, exit_code):
+def test_every_output_shows_the_one_decision_the_exit_code_follows(tmp_path, case, options, decision, exit_code,
+                                                                   reason):
     """The heading, the JSON, the step outputs, the JUnit failures and the GitHub errors all follow the rule that
     sets the exit code (--fail-on, --undecided): a regressed category fails only under --fail-on any-category
-    (else it is a warning and a skipped test case), and an undecided result counted as a pass is no failure."""
+    (else it is a warning and a skipped test case), and an undecided result counted as a pass is no failure.
+    When the options make the decision differ from the overall result, every output gives the same reason."""
     scores = {"pass, a category regressed": PASS_WITH_A_REGRESSED_CATEGORY,
               "undecided, a category regressed": {"scores": [1.0, 0.0] * 20},  # math (odd positions) all lost
               "undecided": {"scores": [0.0, 1.0] * 10}, "regression": {"scores": [0.0, 0.25] * 20}}[case]
@@ -242,12 +249,26 @@ def test_every_output_shows_the_one_decision_the_exit_code_follows(tmp_path, cas
     assert (suite.failures > 0) == (exit_code == 1)
     annotations = github_annotations(report)
     assert any(line.startswith("::error ") for line in annotations) == (exit_code == 1)
-    if report.reason:  # the options made the decision differ from the overall result: the heading says why
-        assert heading.endswith(report.reason) and data["reason"] == report.reason
+    assert data["reason"] == (reason or None)
+    if reason:  # the options made the decision differ from the overall result: the heading says why
+        overall = case.split(",")[0]
+        assert heading == f"## judgebench check: {icon} {decision}: {reason}"
         assert annotations[0].startswith(f"::{'error' if exit_code else 'warning'} title=judgebench check::"
-                                         f"{decision}: {report.reason}. Overall, {report.overall.decision}: ")
-    if options.get("fail_on") == "any-category" and case != "regression":
-        assert report.reason.startswith(f"category {data['failing_categories'][0]} regressed")
+                                         f"{decision}: {reason}. Overall, {overall}: ")
+
+
+def test_the_overall_junit_case_gives_only_its_own_reason(tmp_path):
+    """An undecided overall result is a skipped test case; it gives --undecided's reason when that option made
+    the decision, and not a category's (which is that category's failure, not the overall case's)."""
+    path = tmp_path / "junit.xml"
+    figures = "undecided: mean 50.0% [33.8%, 66.2%], threshold 45.0%, 40 questions"
+    for options, said in (({"fail_on": "any-category"}, figures),
+                          ({"fail_on": "any-category", "undecided": "pass"}, figures),
+                          ({"undecided": "pass"}, f"{figures}; undecided, counted as a pass (undecided = pass)")):
+        path.write_text(junit_xml(report_for([1.0, 0.0] * 20, **options)))
+        overall = next(iter(next(iter(JUnitXml.fromfile(str(path))))))
+        assert overall.name == "overall" and isinstance(overall.result[0], Skipped)
+        assert overall.result[0].message == said, options
 
 
 def test_categories_too_small_to_decide_are_named_not_dropped(tmp_path):

@@ -484,6 +484,28 @@ def test_a_step_summary_that_fails_at_the_end_exits_5_and_the_decision_is_still_
     assert json.loads((folder / "check.json").read_text())["decision"] == "regression"
 
 
+@pytest.mark.parametrize(("full", "other"), [("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"),
+                                             ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")])
+def test_a_step_file_on_a_full_disk_exits_5_after_every_other_output_is_written(judge_server, folder, full, other):
+    """One step file is /dev/full (it opens, so the check runs, but every write fails: a full disk): exit 5
+    naming it, and every other output still says the decision: the JSON, JUnit, the other step file, the
+    summary and the ::error annotations on stdout."""
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", "--junit", "junit.xml", cwd=folder,
+                        env={"GITHUB_ACTIONS": "true", full: "/dev/full", other: str(folder / "step-file")})
+    assert result.returncode == 5, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: cannot append to /dev/full: ")
+    assert json.loads((folder / "check.json").read_text())["decision"] == "regression"
+    assert JUnitXml.fromfile(str(folder / "junit.xml")).failures == 1
+    written = (folder / "step-file").read_text()
+    assert (written.startswith("decision=regression\nexit_code=1\n") if other == "GITHUB_OUTPUT"
+            else written.startswith("## judgebench check: ❌ regression\n"))
+    assert result.stdout.startswith("## judgebench check: ❌ regression\n")
+    assert "\n::error title=judgebench check::regression: with 95%25 confidence" in result.stdout
+
+
 # Files of an earlier check: never left to pass for this check's result.
 
 EARLIER = {"check.json": json.dumps({"decision": "pass", "exit_code": 0}), "junit.xml": "<testsuite tests=\"1\"/>",
@@ -532,6 +554,38 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
     junit = JUnitXml.fromfile(str(folder / "junit.xml"))
     assert junit.errors == 1 and junit.failures == 0 and message in (folder / "junit.xml").read_text()
     assert step_outputs.read_text().startswith("decision=error\nexit_code=2\nmean=\n")
+
+
+@pytest.mark.parametrize("refused", ["--junit", "GITHUB_STEP_SUMMARY"])
+def test_a_refused_output_path_replaces_an_earlier_checks_files_at_the_other_paths(judge_server, folder, refused):
+    """One output path is refused (--junit a directory, or $GITHUB_STEP_SUMMARY in a missing folder): exit 2
+    before any judge call, and the outputs at the paths that can be written say error and why, not the pass an
+    earlier check left there."""
+    write_earlier_outputs(folder)
+    (folder / "results").mkdir()
+    step_summary = str(folder / "no-such-folder" / "step-summary.md") if refused == "GITHUB_STEP_SUMMARY" \
+        else str(folder / "step-summary.md")
+    junit = "results" if refused == "--junit" else "junit.xml"
+    step_outputs = folder / "step-outputs.txt"
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", "--summary", "check.md", "--junit", junit, cwd=folder,
+                        env={"GITHUB_STEP_SUMMARY": step_summary, "GITHUB_OUTPUT": str(step_outputs)})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert sent(judge_server) == 0 and "Traceback" not in result.stderr
+    message = result.stderr.splitlines()[-1].removeprefix("error: ")
+    expected = ("--junit results is a directory: give a file path, such as results/junit.xml" if refused == "--junit"
+                else f"$GITHUB_STEP_SUMMARY is {step_summary}, which cannot be written (No such file or directory): "
+                     "point it at a file this job can write, or unset it to skip that output")
+    assert message == expected
+    report = json.loads((folder / "check.json").read_text())
+    assert (report["decision"], report["exit_code"], report["rule"]) == ("error", 2, f"error: {message}")
+    assert (folder / "check.md").read_text().startswith("## judgebench check: error")
+    assert step_outputs.read_text() == "decision=error\nexit_code=2\nmean=\nlower=\nupper=\nn_questions=\n"
+    if refused == "--junit":
+        assert (folder / "step-summary.md").read_text().startswith("## judgebench check: error")
+    else:
+        assert JUnitXml.fromfile(str(folder / "junit.xml")).errors == 1
 
 
 # What check shows while it judges, and why it could not decide.
