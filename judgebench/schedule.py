@@ -64,7 +64,6 @@ from judgebench.records import Pair
 if TYPE_CHECKING:
     import pandas as pd
 
-    from judgebench.config import JudgeConfig
     from judgebench.leaderboard import DesignBias
     from judgebench.records import Dataset
 
@@ -413,16 +412,20 @@ def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, s
 # -- the planner ---------------------------------------------------------------------------------------
 
 
-def games_per_round(judge: JudgeConfig, n_models: int) -> int:
-    """Games per round that keep the engine busy: a vLLM chunk, or twice the API concurrency; at least two
-    per model.
+DEFAULT_ROUND_GAMES = 32
+"""Games per round when `round_games` is not set: twice the default API concurrency."""
 
-    The API engine's live limit only falls below `concurrency` (`engines.openai_api.AdaptiveLimit` halves it
-    when requests time out, and grows it back up to the setting), so rounds sized on the setting always fill
-    it. Smaller rounds would not buy adaptivity: in benchmarks/bench_adaptive.py (20 models, 50 seeds) rounds
-    of 40 games brought the mean tau to 0.95 after 2,840 calls, rounds of 256 after 2,816."""
-    busy = judge.chunk_size if judge.engine == "vllm" else 2 * judge.concurrency
-    return max(busy, 2 * n_models)
+
+def games_per_round(n_models: int) -> int:
+    """The default games per round: `DEFAULT_ROUND_GAMES`, at least two per model.
+
+    The round size is part of the plan (each round is chosen from the verdicts of the rounds before), so it
+    depends on nothing but the models: a rerun that continues a plan with another concurrency, engine or kind
+    of budget replays the same rounds and reuses every stored judgment (README, "Continuation"). An engine
+    that takes more at once is kept busy by a larger `round_games`, which is a new plan. Larger rounds do not
+    cost adaptivity: in benchmarks/bench_adaptive.py (20 models, 50 seeds) rounds of 40 games brought the mean
+    tau to 0.95 after 2,840 calls, rounds of 256 after 2,816."""
+    return max(DEFAULT_ROUND_GAMES, 2 * n_models)
 
 
 @dataclass
@@ -446,6 +449,8 @@ class Planner:
     rounds: list[list[Pair]] = field(default_factory=list)
     stopped_by: str | None = None
     last: Standing | None = None
+    chosen: int = 0  # rounds chosen; more are sent (`rounds`) when a limit splits one
+    pending: list[Pair] = field(default_factory=list)  # the rest of a chosen round a limit cut, sent next
 
     @property
     def planned(self) -> list[Pair]:
@@ -465,16 +470,17 @@ class Planner:
         """The next batch given every outcome judged so far (and what the plan cost); an empty list when
         the run is over, with `stopped_by` set."""
         self.last = standing(outcomes, self.design.models, self.confidence)
-        if self.stop is not None and self.last is not None and self.last.reached(self.stop):
+        if not self.pending and self.stop is not None and self.last is not None and self.last.reached(self.stop):
             return self._finish(f"stop={self.stop}")
         limits = self._pairs_left(cost_usd)
         n_pairs = min(limits.values())
         if n_pairs <= 0:
             return self._finish(next(name for name, left in limits.items() if left <= 0))
-        batch = self._choose(outcomes, limits["round"])
+        batch = self.pending or self._choose(outcomes, limits["round"])
         if not batch:
             return self._finish("tournament complete" if self.strategy == "tournament" else "all pairs judged")
-        self.design.release(batch[n_pairs:])
+        self.chosen += not self.pending
+        self.pending = batch[n_pairs:]
         self.rounds.append(batch[:n_pairs])
         return batch[:n_pairs]
 
@@ -482,7 +488,7 @@ class Planner:
         """A whole round's pairs, in the order the strategy chose them. A budget that cuts the round keeps
         its first pairs, which are then the first pairs of the same round with a larger budget: a rerun with
         more budget replays the cut round from the store and completes it."""
-        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(len(self.rounds))))
+        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(self.chosen)))
         if self.strategy == "tournament":
             return choose_tournament(self.design, outcomes, self.seed, n_pairs)
         if self.strategy == "adaptive":
@@ -505,6 +511,8 @@ class Planner:
         return limits
 
     def _finish(self, reason: str) -> list[Pair]:
+        self.design.release(self.pending)
+        self.pending = []
         self.stopped_by = reason
         return []
 

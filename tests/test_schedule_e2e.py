@@ -433,3 +433,31 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     assert elo.returncode == 0, elo.stderr
     meta = json.loads((tmp_path / "elo" / "leaderboard.json").read_text())["meta"]
     assert (meta["method"], meta["interval"], meta["rounds"]) == ("elo", "bootstrap", 50)
+
+
+def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tmp_path):
+    """The default round size is the plan's, not the engine's: rounds sized on the concurrency (twice it) made a
+    rerun with --concurrency 40 re-plan, so paid judgments fell out of the plan and were judged anew."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "60", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--concurrency", "40", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert "60 already in the store" in said(more) and "40 sent now" in said(more)
+    assert sent(judge_server) == 100 and max(judge_server.answered().values()) == 1
+    assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
+
+
+def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, tmp_path):
+    """A dollar budget sends one pair of its first round to learn the price, then the rest of that round: its
+    first round was one pair, and a rerun with a budget of calls chose other rounds and judged most games anew."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    first = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    bought = sent(judge_server)
+    assert [sum(row["round"] == r for row in plan_lines(tmp_path)) for r in (1, 2)] == [1, 9]
+    more = judgebench("run", "--config", str(config), "--budget-calls", "80", "--round-games", "20", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert f"{bought} already in the store" in said(more) and f"{80 - bought} sent now" in said(more)
+    assert sent(judge_server) == 80 and max(judge_server.answered().values()) == 1
