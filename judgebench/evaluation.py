@@ -399,23 +399,35 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     sent, recording = Tally(), RunRecording()
     rounds: list[RunResult] = []
 
+    def run_so_far(tally: Tally) -> Tally:
+        """The round's tally with the run's tokens and cost so far in place of the round's, for the progress
+        line: a budget is the run's, and the round's own figures hid what the run had spent."""
+        shown = replace(tally)
+        for name in ("prompt_tokens", "completion_tokens", "cost"):
+            setattr(shown, name, getattr(sent, name) + getattr(tally, name))
+        return shown
+
     def started(tally: Tally) -> None:
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned · "
-                        f"top: {top}")
+        tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned"
+                        f"{plan_budget(planner)} · top: {top}")
         if on_start is not None:
-            on_start(tally)
+            on_start(run_so_far(tally))
+
+    def progressed(tally: Tally) -> None:
+        if on_progress is not None:
+            on_progress(run_so_far(tally))
 
     async def judge_round(batch: list[Pair]) -> RunResult:
         """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
         next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently."""
-        result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
+        result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                  pairs=batch, recording=recording, stop_signals=signals)
         sent.add(result.tally)
         for _ in range(settings.max_unparsed_attempts - 1):
             if result.interrupted or not result.n_unparsed:
                 break
-            again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
+            again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                     pairs=batch, recording=recording, stop_signals=signals)
             sent.add(again.tally)
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
@@ -461,6 +473,14 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     with Store(settings.store) as store:
         runs = store.runs([key for r in rounds for key in r.judgments["key"]])
     return merge_rounds(rounds, sent, runs)
+
+
+def plan_budget(planner: Planner) -> str:
+    """The budgets of a plan, as the progress line shows them after its calls planned: " of 4,000" for a budget of
+    calls, " · budget $2.00" for a dollar budget; empty without a budget."""
+    calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
+    usd = f" · budget ${planner.budget_usd:,.2f}" if planner.budget_usd is not None else ""
+    return calls + usd
 
 
 def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally: Tally, planned: int) -> None:

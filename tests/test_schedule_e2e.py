@@ -284,8 +284,8 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
                                            round_games=20))
     shown: list[str] = []
     evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status))
-    assert shown[0] == "round 1 · 20 calls planned · top: not yet rated"
-    assert shown[2].startswith("round 3 · 60 calls planned · top: m1, m2, m3")  # rated after round 2
+    assert shown[0] == "round 1 · 20 calls planned of 60 · top: not yet rated"
+    assert shown[2].startswith("round 3 · 60 calls planned of 60 · top: m1, m2, m3")  # rated after round 2
     assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
     # the Python API rates the store as the run did, given the run's settings and its correction
     from judgebench import rate
@@ -305,15 +305,32 @@ def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     starts = [line for line in run.stderr.splitlines() if line.startswith("judging ")]
-    assert starts[0] == "judging 20 games (round 1 · 20 calls planned · top: not yet rated)"
+    assert starts[0] == "judging 20 games (round 1 · 20 calls planned of 60 · top: not yet rated)"
     assert [line.split(" · top: ")[0] for line in starts[1:]] == [
-        "judging 20 games (round 2 · 40 calls planned", "judging 20 games (round 3 · 60 calls planned"]
+        "judging 20 games (round 2 · 40 calls planned of 60", "judging 20 games (round 3 · 60 calls planned of 60"]
     assert starts[2].endswith("top: m1, m2, m3)")  # the planted qualities' order
     assert run.stderr.count("judged 20 of 20 games (100%)") == 3
     lines = run.stderr.splitlines()
     corrected = lines.index("correcting the ratings for the plan's bias: 20 replays of the plan (60 calls each, "
                             "no judge calls)")
     assert corrected > max(k for k, line in enumerate(lines) if line.startswith("judged "))  # after judging
+
+
+def test_adaptive_progress_shows_the_runs_tokens_and_cost_and_the_budget(judge_server, tmp_path):
+    """The progress line showed the current round's tokens and cost: the last line of a run gave a round's
+    share of what the run spent, and the dollar budget was not shown."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "10", "--progress",
+                     cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    starts = [line for line in run.stderr.splitlines() if line.startswith("judging ")]
+    assert starts[0] == "judging 2 games (round 1 · 2 calls planned · budget $1.00 · top: not yet rated)"
+    answered = [entry for entry in judge_server.log if entry.status == 200]
+    tokens = sum(entry.prompt_tokens + entry.completion_tokens for entry in answered)
+    spent = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6
+    last = [line for line in run.stderr.splitlines() if line.startswith("judged ")][-1]
+    assert last.endswith(f" · {tokens:,} tokens · ${spent:,.4f}"), (last, tokens, spent)
 
 
 def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_process, tmp_path):
