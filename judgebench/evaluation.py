@@ -28,7 +28,7 @@ from judgebench.leaderboard import Leaderboard, build
 if TYPE_CHECKING:
     import pandas as pd
 
-    from judgebench.config import RunConfig
+    from judgebench.config import JudgeConfig, RunConfig
     from judgebench.datasets.gold import GoldPair
     from judgebench.datasets.sources import SourceKind
     from judgebench.engines.base import Engine, EventHandler
@@ -437,12 +437,12 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     status = "failed"
     try:
-        outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
+        outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0
         counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
         try:
             while True:
                 with signals.interruptible():  # the planner's choice: a signal raises Stopped at once
-                    batch = planner.next_round(outcomes, cost)
+                    batch = planner.next_round(outcomes, cost, estimated)
                 if not batch and rounds:
                     break
                 result = await judge_round(batch)
@@ -455,7 +455,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                 if not result.combined.outcomes.empty:
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 judged = count_calls_once(result.judgments, counted)
-                cost += float(judged["cost"].fillna(0.0).sum())
+                round_cost, round_estimated = plan_cost(judged, settings.judge)
+                cost, estimated = cost + round_cost, estimated + round_estimated
                 counted.update(judged["key"])
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
@@ -473,6 +474,24 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     with Store(settings.store) as store:
         runs = store.runs([key for r in rounds for key in r.judgments["key"]])
     return merge_rounds(rounds, sent, runs)
+
+
+def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> tuple[float, int]:
+    """What a round's calls cost (`judged`: its games, each call counted once), and how many of them were costed
+    at an estimate: a stored judgment without a recorded cost (judged before the judge had prices) is unknown,
+    not free (README), so it is priced from its token counts at the judge's prices, or, without token counts,
+    at the mean of the round's recorded calls (no basis at all: the judge's price of nothing, 0)."""
+    import pandas as pd
+
+    from judgebench.runner import game_cost
+
+    calls = judged[~judged["shared_call"]]
+    unknown = calls[calls["cost"].isna()]
+    known = calls["cost"].dropna().astype(float)
+    fallback = float(known.mean()) if len(known) else 0.0
+    guesses = [fallback if pd.isna(prompt) or pd.isna(completion) else game_cost(judge, int(prompt), int(completion))
+               for prompt, completion in zip(unknown["prompt_tokens"], unknown["completion_tokens"], strict=True)]
+    return float(known.sum()) + sum(guess or 0.0 for guess in guesses), len(unknown)
 
 
 def plan_budget(planner: Planner) -> str:

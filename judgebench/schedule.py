@@ -450,6 +450,8 @@ class Planner:
     stopped_by: str | None = None
     last: Standing | None = None
     chosen: int = 0  # rounds chosen; more are sent (`rounds`) when a limit splits one
+    cost_usd: float = 0.0  # what the plan cost, as the dollar budget was last compared with it
+    calls_cost_estimated: int = 0  # of the plan's calls, those whose cost was estimated (none recorded)
     pending: list[Pair] = field(default_factory=list)  # the rest of a chosen round a limit cut, sent next
 
     @property
@@ -466,9 +468,10 @@ class Planner:
         answered = self.design.answered.sum(axis=1)
         return int(self.calls_per_pair * np.sum(answered * (answered - 1) // 2))
 
-    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0) -> list[Pair]:
-        """The next batch given every outcome judged so far (and what the plan cost); an empty list when
-        the run is over, with `stopped_by` set."""
+    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0, calls_cost_estimated: int = 0) -> list[Pair]:
+        """The next batch given every outcome judged so far (and what the plan cost, `calls_cost_estimated` of
+        its calls at an estimate); an empty list when the run is over, with `stopped_by` set."""
+        self.cost_usd, self.calls_cost_estimated = cost_usd, calls_cost_estimated
         self.last = standing(outcomes, self.design.models, self.confidence)
         if not self.pending and self.stop is not None and self.last is not None and self.last.reached(self.stop):
             return self._finish(f"stop={self.stop}")
@@ -497,8 +500,8 @@ class Planner:
 
     def _pairs_left(self, cost_usd: float) -> dict[str, int]:
         """Pairs the next round may plan, under each limit: the round size and the budgets. The cost of a
-        pair is estimated from what the plan cost so far (free games, from a judge without prices, leave the
-        dollar budget unused)."""
+        pair is the plan's mean so far (stored calls without a recorded cost counted at an estimate:
+        `evaluation.plan_cost`)."""
         limits = {"round": max(1, self.games_per_round // self.calls_per_pair)}
         if self.budget_calls is not None:
             limits["budget_calls"] = (self.budget_calls - self.calls) // self.calls_per_pair
@@ -528,11 +531,14 @@ class Planner:
     def report(self) -> dict:
         """What the leaderboard's meta records about the plan: strategy, rounds (the planner's steps: a
         tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the rule that stopped
-        it, the precision reached and a SHA-256 of the chosen games."""
+        it, the precision reached and a SHA-256 of the chosen games; with a dollar budget, the budget, the plan's
+        cost it was compared with and how many of its calls were costed at an estimate."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
-        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), **bracket,
+        dollars = {} if self.budget_usd is None else {
+            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated}
+        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "precision": self.last.precision() if self.last is not None else None,
                 "plan_sha256": hashlib.sha256(plan.encode()).hexdigest()}

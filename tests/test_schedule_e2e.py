@@ -236,6 +236,27 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     assert recorded["cost"] == pytest.approx(spent)
 
 
+def test_stored_calls_without_a_recorded_cost_count_against_a_dollar_budget(judge_server, tmp_path):
+    """40 calls judged before the judge had prices are stored without a cost: the dollar budget counted them as
+    free and spent the whole budget on new calls. Now they are priced from their token counts, the plan ends
+    within the budget, and the summary and meta.adaptive give the plan cost the budget was compared with."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    answered = [entry for entry in judge_server.log if entry.status == 200]
+    plan_cost = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6  # both runs' calls, at the prices
+    per_call = plan_cost / len(answered)
+    assert 2.0 - 20 * per_call < plan_cost <= 2.0, (plan_cost, per_call)
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "budget_usd" and adaptive["calls_cost_estimated"] == 40
+    assert adaptive["cost_usd"] == pytest.approx(plan_cost) and adaptive["budget_usd"] == 2.0
+    assert (f"the plan cost ${plan_cost:,.4f} of the $2.00 budget (40 stored calls without a recorded cost, "
+            "estimated from token counts at the judge's prices)") in said(run)
+
+
 def test_a_call_shared_by_games_of_two_rounds_is_paid_for_once(judge_server, tmp_path):
     """m1, m2 and m3 give one identical answer to every question: the games of (m1, m2), (m1, m3) and (m2, m3) on a
     question, in both orders, are one request, judged by one call, and the adaptive plan puts them in different
