@@ -376,6 +376,30 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
 
 
+def test_sigterm_mid_round_counts_the_requests_it_abandoned(judge_server_process, tmp_path):
+    """SIGTERM while a round's requests are on the wire (0.2 s an answer, 8 at a time): the stopped message
+    counted the games stored and not the requests the server got and the run abandoned."""
+    server = judge_server_process("--latency-ms", "200")
+    config = adaptive_config(tmp_path, server.base_url, pairs="adaptive")
+    process = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", "--config", str(config),
+                                "--budget-calls", "200", "--round-games", "40"], cwd=tmp_path,
+                               env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(server.log()) < 12 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    said = re.search(r"stopped: (\d+) of \d+ games sent and stored; (\d+) more requests were abandoned in flight "
+                     r"by the stop \(not stored, sent again by the next run, tokens and cost not known\); run the same",
+                     " ".join(stderr.split()))
+    assert said, stderr
+    stored, abandoned = int(said[1]), int(said[2])
+    assert stored == len(ok_rows(tmp_path / "store.sqlite")) and abandoned > 0
+    assert len(server.log()) <= stored + abandoned  # every request the server got is counted (no retries here)
+
+
 def _stopped_as_an_interruption(run: subprocess.CompletedProcess[str] | subprocess.Popen[str], stdout: str,
                                 stderr: str, signum: signal.Signals, folder: Path, sent_games: int,
                                 chosen_games: int | None = None) -> None:
