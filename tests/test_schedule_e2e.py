@@ -489,12 +489,24 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     for row, run_row in zip(refit["models"], board["models"], strict=True):
         assert [row[k] for k in ("rating", "lower", "upper")] == pytest.approx(
             [run_row[k] for k in ("rating", "lower", "upper")], abs=0.05), row["model"]
-    # a flag replaces the run's setting; another method starts from its own defaults, uncorrected
+    # the plan and its correction go with the ratings: leaderboard.json, leaderboard.md, rate() and the report
+    assert refit["meta"]["adaptive"] == board["meta"]["adaptive"]
+    assert published.split("Plan: ")[1].split("\n")[0] in (tmp_path / "again" / "leaderboard.md").read_text()
+    from judgebench import rate
+
+    assert rate(tmp_path / "out").meta["adaptive"] == board["meta"]["adaptive"]
+    report = judgebench("report", "--results", "out", "--out", "report/index.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "Plan: adaptive: 3 rounds, 60 judge calls" in page and "ratings corrected for the plan&#39;s bias" in page
+    # a flag replaces the run's setting; another method starts from its own defaults, uncorrected, and says so
     elo = judgebench("leaderboard", "--results", "out", "--method", "elo", "--rounds", "50", "--out", "elo",
                      cwd=tmp_path)
     assert elo.returncode == 0, elo.stderr
     meta = json.loads((tmp_path / "elo" / "leaderboard.json").read_text())["meta"]
     assert (meta["method"], meta["interval"], meta["rounds"]) == ("elo", "bootstrap", 50)
+    assert meta["adaptive"]["design_bias"] is None
+    assert "ratings not corrected for the plan's bias" in (tmp_path / "elo" / "leaderboard.md").read_text()
 
 
 def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tmp_path):
