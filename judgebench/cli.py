@@ -272,9 +272,13 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
 
 
 def _say_stopped(tally: Tally) -> None:
-    """On stderr, that a signal stopped a command that judges, what it stored and how to go on."""
-    typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored; run the same command again "
-                "to finish (stored games are not sent again)", fg="yellow", err=True)
+    """On stderr, that a signal stopped a command that judges, what it stored, the requests it abandoned in flight
+    (the server got them: a paid API may bill them) and how to go on."""
+    abandoned = (f"; {tally.abandoned} more {'request was' if tally.abandoned == 1 else 'requests were'} abandoned "
+                 "in flight by the stop (not stored, sent again by the next run, tokens and cost not known)"
+                 if tally.abandoned else "")
+    typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored{abandoned}; run the same command "
+                "again to finish (stored games are not sent again)", fg="yellow", err=True)
 
 
 def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:

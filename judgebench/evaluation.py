@@ -28,7 +28,7 @@ from judgebench.leaderboard import Leaderboard, build
 if TYPE_CHECKING:
     import pandas as pd
 
-    from judgebench.config import RunConfig
+    from judgebench.config import JudgeConfig, RunConfig
     from judgebench.datasets.gold import GoldPair
     from judgebench.datasets.sources import SourceKind
     from judgebench.engines.base import Engine, EventHandler
@@ -369,7 +369,7 @@ def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
     from judgebench.schedule import Design, Planner, games_per_round, parse_stop
 
     return Planner(Design.of(dataset), settings.pairs,  # type: ignore[arg-type]
-                   settings.round_games or games_per_round(settings.judge, len(dataset.models)),
+                   settings.round_games or games_per_round(len(dataset.models)),
                    seed=settings.seed, calls_per_pair=1 if settings.swap == "random-one" else 2,
                    budget_calls=settings.budget_calls, budget_usd=settings.budget_usd,
                    stop=parse_stop(settings.stop) if settings.stop else None, confidence=settings.confidence)
@@ -399,23 +399,35 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     sent, recording = Tally(), RunRecording()
     rounds: list[RunResult] = []
 
+    def run_so_far(tally: Tally) -> Tally:
+        """The round's tally with the run's tokens and cost so far in place of the round's, for the progress
+        line: a budget is the run's, and the round's own figures hid what the run had spent."""
+        shown = replace(tally)
+        for name in ("prompt_tokens", "completion_tokens", "cost"):
+            setattr(shown, name, getattr(sent, name) + getattr(tally, name))
+        return shown
+
     def started(tally: Tally) -> None:
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned · "
-                        f"top: {top}")
+        tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned"
+                        f"{plan_budget(planner)} · top: {top}")
         if on_start is not None:
-            on_start(tally)
+            on_start(run_so_far(tally))
+
+    def progressed(tally: Tally) -> None:
+        if on_progress is not None:
+            on_progress(run_so_far(tally))
 
     async def judge_round(batch: list[Pair]) -> RunResult:
         """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
         next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently."""
-        result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
+        result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                  pairs=batch, recording=recording, stop_signals=signals)
         sent.add(result.tally)
         for _ in range(settings.max_unparsed_attempts - 1):
             if result.interrupted or not result.n_unparsed:
                 break
-            again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=on_progress,
+            again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                     pairs=batch, recording=recording, stop_signals=signals)
             sent.add(again.tally)
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
@@ -425,12 +437,12 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     status = "failed"
     try:
-        outcomes, cost = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0
+        outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0
         counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
         try:
             while True:
                 with signals.interruptible():  # the planner's choice: a signal raises Stopped at once
-                    batch = planner.next_round(outcomes, cost)
+                    batch = planner.next_round(outcomes, cost, estimated)
                 if not batch and rounds:
                     break
                 result = await judge_round(batch)
@@ -443,7 +455,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                 if not result.combined.outcomes.empty:
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 judged = count_calls_once(result.judgments, counted)
-                cost += float(judged["cost"].fillna(0.0).sum())
+                round_cost, round_estimated = plan_cost(judged, settings.judge)
+                cost, estimated = cost + round_cost, estimated + round_estimated
                 counted.update(judged["key"])
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
@@ -461,6 +474,32 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     with Store(settings.store) as store:
         runs = store.runs([key for r in rounds for key in r.judgments["key"]])
     return merge_rounds(rounds, sent, runs)
+
+
+def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> tuple[float, int]:
+    """What a round's calls cost (`judged`: its games, each call counted once), and how many of them were costed
+    at an estimate: a stored judgment without a recorded cost (judged before the judge had prices) is unknown,
+    not free (README), so it is priced from its token counts at the judge's prices, or, without token counts,
+    at the mean of the round's recorded calls (no basis at all: the judge's price of nothing, 0)."""
+    import pandas as pd
+
+    from judgebench.runner import game_cost
+
+    calls = judged[~judged["shared_call"]]
+    unknown = calls[calls["cost"].isna()]
+    known = calls["cost"].dropna().astype(float)
+    fallback = float(known.mean()) if len(known) else 0.0
+    guesses = [fallback if pd.isna(prompt) or pd.isna(completion) else game_cost(judge, int(prompt), int(completion))
+               for prompt, completion in zip(unknown["prompt_tokens"], unknown["completion_tokens"], strict=True)]
+    return float(known.sum()) + sum(guess or 0.0 for guess in guesses), len(unknown)
+
+
+def plan_budget(planner: Planner) -> str:
+    """The budgets of a plan, as the progress line shows them after its calls planned: " of 4,000" for a budget of
+    calls, " · budget $2.00" for a dollar budget; empty without a budget."""
+    calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
+    usd = f" · budget ${planner.budget_usd:,.2f}" if planner.budget_usd is not None else ""
+    return calls + usd
 
 
 def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally: Tally, planned: int) -> None:

@@ -365,7 +365,8 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
 
 def adaptive_summary(adaptive: dict) -> str:
     """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
-    its bracket's rounds), calls against all pairs, why it stopped, precision, and the correction of the ratings
+    its bracket's rounds), calls against all pairs, why it stopped, what the plan cost against a dollar budget,
+    precision, and the correction of the ratings
     for the plan's bias."""
     from judgebench.schedule import step_noun
 
@@ -376,6 +377,11 @@ def adaptive_summary(adaptive: dict) -> str:
     line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
             f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}")
+    if adaptive.get("budget_usd") is not None:
+        estimated = adaptive["calls_cost_estimated"]
+        line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} of the ${adaptive['budget_usd']:,.2f} budget"
+                 + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
+                    "the judge's prices)" if estimated else ""))
     precision = adaptive.get("precision")
     if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "

@@ -64,7 +64,6 @@ from judgebench.records import Pair
 if TYPE_CHECKING:
     import pandas as pd
 
-    from judgebench.config import JudgeConfig
     from judgebench.leaderboard import DesignBias
     from judgebench.records import Dataset
 
@@ -413,16 +412,20 @@ def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, s
 # -- the planner ---------------------------------------------------------------------------------------
 
 
-def games_per_round(judge: JudgeConfig, n_models: int) -> int:
-    """Games per round that keep the engine busy: a vLLM chunk, or twice the API concurrency; at least two
-    per model.
+DEFAULT_ROUND_GAMES = 32
+"""Games per round when `round_games` is not set: twice the default API concurrency."""
 
-    The API engine's live limit only falls below `concurrency` (`engines.openai_api.AdaptiveLimit` halves it
-    when requests time out, and grows it back up to the setting), so rounds sized on the setting always fill
-    it. Smaller rounds would not buy adaptivity: in benchmarks/bench_adaptive.py (20 models, 50 seeds) rounds
-    of 40 games brought the mean tau to 0.95 after 2,840 calls, rounds of 256 after 2,816."""
-    busy = judge.chunk_size if judge.engine == "vllm" else 2 * judge.concurrency
-    return max(busy, 2 * n_models)
+
+def games_per_round(n_models: int) -> int:
+    """The default games per round: `DEFAULT_ROUND_GAMES`, at least two per model.
+
+    The round size is part of the plan (each round is chosen from the verdicts of the rounds before), so it
+    depends on nothing but the models: a rerun that continues a plan with another concurrency, engine or kind
+    of budget replays the same rounds and reuses every stored judgment (README, "Continuation"). An engine
+    that takes more at once is kept busy by a larger `round_games`, which is a new plan. Larger rounds do not
+    cost adaptivity: in benchmarks/bench_adaptive.py (20 models, 50 seeds) rounds of 40 games brought the mean
+    tau to 0.95 after 2,840 calls, rounds of 256 after 2,816."""
+    return max(DEFAULT_ROUND_GAMES, 2 * n_models)
 
 
 @dataclass
@@ -446,6 +449,10 @@ class Planner:
     rounds: list[list[Pair]] = field(default_factory=list)
     stopped_by: str | None = None
     last: Standing | None = None
+    chosen: int = 0  # rounds chosen; more are sent (`rounds`) when a limit splits one
+    cost_usd: float = 0.0  # what the plan cost, as the dollar budget was last compared with it
+    calls_cost_estimated: int = 0  # of the plan's calls, those whose cost was estimated (none recorded)
+    pending: list[Pair] = field(default_factory=list)  # the rest of a chosen round a limit cut, sent next
 
     @property
     def planned(self) -> list[Pair]:
@@ -461,20 +468,22 @@ class Planner:
         answered = self.design.answered.sum(axis=1)
         return int(self.calls_per_pair * np.sum(answered * (answered - 1) // 2))
 
-    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0) -> list[Pair]:
-        """The next batch given every outcome judged so far (and what the plan cost); an empty list when
-        the run is over, with `stopped_by` set."""
+    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0, calls_cost_estimated: int = 0) -> list[Pair]:
+        """The next batch given every outcome judged so far (and what the plan cost, `calls_cost_estimated` of
+        its calls at an estimate); an empty list when the run is over, with `stopped_by` set."""
+        self.cost_usd, self.calls_cost_estimated = cost_usd, calls_cost_estimated
         self.last = standing(outcomes, self.design.models, self.confidence)
-        if self.stop is not None and self.last is not None and self.last.reached(self.stop):
+        if not self.pending and self.stop is not None and self.last is not None and self.last.reached(self.stop):
             return self._finish(f"stop={self.stop}")
         limits = self._pairs_left(cost_usd)
         n_pairs = min(limits.values())
         if n_pairs <= 0:
             return self._finish(next(name for name, left in limits.items() if left <= 0))
-        batch = self._choose(outcomes, limits["round"])
+        batch = self.pending or self._choose(outcomes, limits["round"])
         if not batch:
             return self._finish("tournament complete" if self.strategy == "tournament" else "all pairs judged")
-        self.design.release(batch[n_pairs:])
+        self.chosen += not self.pending
+        self.pending = batch[n_pairs:]
         self.rounds.append(batch[:n_pairs])
         return batch[:n_pairs]
 
@@ -482,7 +491,7 @@ class Planner:
         """A whole round's pairs, in the order the strategy chose them. A budget that cuts the round keeps
         its first pairs, which are then the first pairs of the same round with a larger budget: a rerun with
         more budget replays the cut round from the store and completes it."""
-        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(len(self.rounds))))
+        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(self.chosen)))
         if self.strategy == "tournament":
             return choose_tournament(self.design, outcomes, self.seed, n_pairs)
         if self.strategy == "adaptive":
@@ -491,8 +500,8 @@ class Planner:
 
     def _pairs_left(self, cost_usd: float) -> dict[str, int]:
         """Pairs the next round may plan, under each limit: the round size and the budgets. The cost of a
-        pair is estimated from what the plan cost so far (free games, from a judge without prices, leave the
-        dollar budget unused)."""
+        pair is the plan's mean so far (stored calls without a recorded cost counted at an estimate:
+        `evaluation.plan_cost`)."""
         limits = {"round": max(1, self.games_per_round // self.calls_per_pair)}
         if self.budget_calls is not None:
             limits["budget_calls"] = (self.budget_calls - self.calls) // self.calls_per_pair
@@ -505,6 +514,8 @@ class Planner:
         return limits
 
     def _finish(self, reason: str) -> list[Pair]:
+        self.design.release(self.pending)
+        self.pending = []
         self.stopped_by = reason
         return []
 
@@ -520,11 +531,14 @@ class Planner:
     def report(self) -> dict:
         """What the leaderboard's meta records about the plan: strategy, rounds (the planner's steps: a
         tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the rule that stopped
-        it, the precision reached and a SHA-256 of the chosen games."""
+        it, the precision reached and a SHA-256 of the chosen games; with a dollar budget, the budget, the plan's
+        cost it was compared with and how many of its calls were costed at an estimate."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
-        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), **bracket,
+        dollars = {} if self.budget_usd is None else {
+            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated}
+        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "precision": self.last.precision() if self.last is not None else None,
                 "plan_sha256": hashlib.sha256(plan.encode()).hexdigest()}

@@ -236,6 +236,27 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     assert recorded["cost"] == pytest.approx(spent)
 
 
+def test_stored_calls_without_a_recorded_cost_count_against_a_dollar_budget(judge_server, tmp_path):
+    """40 calls judged before the judge had prices are stored without a cost: the dollar budget counted them as
+    free and spent the whole budget on new calls. Now they are priced from their token counts, the plan ends
+    within the budget, and the summary and meta.adaptive give the plan cost the budget was compared with."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    answered = [entry for entry in judge_server.log if entry.status == 200]
+    plan_cost = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6  # both runs' calls, at the prices
+    per_call = plan_cost / len(answered)
+    assert 2.0 - 20 * per_call < plan_cost <= 2.0, (plan_cost, per_call)
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "budget_usd" and adaptive["calls_cost_estimated"] == 40
+    assert adaptive["cost_usd"] == pytest.approx(plan_cost) and adaptive["budget_usd"] == 2.0
+    assert (f"the plan cost ${plan_cost:,.4f} of the $2.00 budget (40 stored calls without a recorded cost, "
+            "estimated from token counts at the judge's prices)") in said(run)
+
+
 def test_a_call_shared_by_games_of_two_rounds_is_paid_for_once(judge_server, tmp_path):
     """m1, m2 and m3 give one identical answer to every question: the games of (m1, m2), (m1, m3) and (m2, m3) on a
     question, in both orders, are one request, judged by one call, and the adaptive plan puts them in different
@@ -284,8 +305,8 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
                                            round_games=20))
     shown: list[str] = []
     evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status))
-    assert shown[0] == "round 1 · 20 calls planned · top: not yet rated"
-    assert shown[2].startswith("round 3 · 60 calls planned · top: m1, m2, m3")  # rated after round 2
+    assert shown[0] == "round 1 · 20 calls planned of 60 · top: not yet rated"
+    assert shown[2].startswith("round 3 · 60 calls planned of 60 · top: m1, m2, m3")  # rated after round 2
     assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
     # the Python API rates the store as the run did, given the run's settings and its correction
     from judgebench import rate
@@ -305,15 +326,32 @@ def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     starts = [line for line in run.stderr.splitlines() if line.startswith("judging ")]
-    assert starts[0] == "judging 20 games (round 1 · 20 calls planned · top: not yet rated)"
+    assert starts[0] == "judging 20 games (round 1 · 20 calls planned of 60 · top: not yet rated)"
     assert [line.split(" · top: ")[0] for line in starts[1:]] == [
-        "judging 20 games (round 2 · 40 calls planned", "judging 20 games (round 3 · 60 calls planned"]
+        "judging 20 games (round 2 · 40 calls planned of 60", "judging 20 games (round 3 · 60 calls planned of 60"]
     assert starts[2].endswith("top: m1, m2, m3)")  # the planted qualities' order
     assert run.stderr.count("judged 20 of 20 games (100%)") == 3
     lines = run.stderr.splitlines()
     corrected = lines.index("correcting the ratings for the plan's bias: 20 replays of the plan (60 calls each, "
                             "no judge calls)")
     assert corrected > max(k for k, line in enumerate(lines) if line.startswith("judged "))  # after judging
+
+
+def test_adaptive_progress_shows_the_runs_tokens_and_cost_and_the_budget(judge_server, tmp_path):
+    """The progress line showed the current round's tokens and cost: the last line of a run gave a round's
+    share of what the run spent, and the dollar budget was not shown."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "10", "--progress",
+                     cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    starts = [line for line in run.stderr.splitlines() if line.startswith("judging ")]
+    assert starts[0] == "judging 2 games (round 1 · 2 calls planned · budget $1.00 · top: not yet rated)"
+    answered = [entry for entry in judge_server.log if entry.status == 200]
+    tokens = sum(entry.prompt_tokens + entry.completion_tokens for entry in answered)
+    spent = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6
+    last = [line for line in run.stderr.splitlines() if line.startswith("judged ")][-1]
+    assert last.endswith(f" · {tokens:,} tokens · ${spent:,.4f}"), (last, tokens, spent)
 
 
 def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_process, tmp_path):
@@ -336,6 +374,30 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         stored = db.execute("SELECT count(*) FROM judgments").fetchone()[0]
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
+
+
+def test_sigterm_mid_round_counts_the_requests_it_abandoned(judge_server_process, tmp_path):
+    """SIGTERM while a round's requests are on the wire (0.2 s an answer, 8 at a time): the stopped message
+    counted the games stored and not the requests the server got and the run abandoned."""
+    server = judge_server_process("--latency-ms", "200")
+    config = adaptive_config(tmp_path, server.base_url, pairs="adaptive")
+    process = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", "--config", str(config),
+                                "--budget-calls", "200", "--round-games", "40"], cwd=tmp_path,
+                               env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(server.log()) < 12 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    said = re.search(r"stopped: (\d+) of \d+ games sent and stored; (\d+) more requests were abandoned in flight "
+                     r"by the stop \(not stored, sent again by the next run, tokens and cost not known\); run the same",
+                     " ".join(stderr.split()))
+    assert said, stderr
+    stored, abandoned = int(said[1]), int(said[2])
+    assert stored == len(ok_rows(tmp_path / "store.sqlite")) and abandoned > 0
+    assert len(server.log()) <= stored + abandoned  # every request the server got is counted (no retries here)
 
 
 def _stopped_as_an_interruption(run: subprocess.CompletedProcess[str] | subprocess.Popen[str], stdout: str,
@@ -427,9 +489,49 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     for row, run_row in zip(refit["models"], board["models"], strict=True):
         assert [row[k] for k in ("rating", "lower", "upper")] == pytest.approx(
             [run_row[k] for k in ("rating", "lower", "upper")], abs=0.05), row["model"]
-    # a flag replaces the run's setting; another method starts from its own defaults, uncorrected
+    # the plan and its correction go with the ratings: leaderboard.json, leaderboard.md, rate() and the report
+    assert refit["meta"]["adaptive"] == board["meta"]["adaptive"]
+    assert published.split("Plan: ")[1].split("\n")[0] in (tmp_path / "again" / "leaderboard.md").read_text()
+    from judgebench import rate
+
+    assert rate(tmp_path / "out").meta["adaptive"] == board["meta"]["adaptive"]
+    report = judgebench("report", "--results", "out", "--out", "report/index.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "Plan: adaptive: 3 rounds, 60 judge calls" in page and "ratings corrected for the plan&#39;s bias" in page
+    # a flag replaces the run's setting; another method starts from its own defaults, uncorrected, and says so
     elo = judgebench("leaderboard", "--results", "out", "--method", "elo", "--rounds", "50", "--out", "elo",
                      cwd=tmp_path)
     assert elo.returncode == 0, elo.stderr
     meta = json.loads((tmp_path / "elo" / "leaderboard.json").read_text())["meta"]
     assert (meta["method"], meta["interval"], meta["rounds"]) == ("elo", "bootstrap", 50)
+    assert meta["adaptive"]["design_bias"] is None
+    assert "ratings not corrected for the plan's bias" in (tmp_path / "elo" / "leaderboard.md").read_text()
+
+
+def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tmp_path):
+    """The default round size is the plan's, not the engine's: rounds sized on the concurrency (twice it) made a
+    rerun with --concurrency 40 re-plan, so paid judgments fell out of the plan and were judged anew."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "60", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--concurrency", "40", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert "60 already in the store" in said(more) and "40 sent now" in said(more)
+    assert sent(judge_server) == 100 and max(judge_server.answered().values()) == 1
+    assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
+
+
+def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, tmp_path):
+    """A dollar budget sends one pair of its first round to learn the price, then the rest of that round: its
+    first round was one pair, and a rerun with a budget of calls chose other rounds and judged most games anew."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    first = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    bought = sent(judge_server)
+    assert [sum(row["round"] == r for row in plan_lines(tmp_path)) for r in (1, 2)] == [1, 9]
+    more = judgebench("run", "--config", str(config), "--budget-calls", "80", "--round-games", "20", cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert f"{bought} already in the store" in said(more) and f"{80 - bought} sent now" in said(more)
+    assert sent(judge_server) == 80 and max(judge_server.answered().values()) == 1

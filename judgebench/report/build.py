@@ -61,7 +61,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import column_title, fit_lines, method_title, rank_rule
+    from judgebench.present import adaptive_summary, column_title, fit_lines, method_title, rank_rule
     from judgebench.report import plots
 
     html_path = report_path(out)
@@ -93,6 +93,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
         "meta": board.meta, "rows": _table_rows(board.models, columns, board.meta),
         "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
         "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
+        "plan": adaptive_summary(board.meta["adaptive"]) if board.meta.get("adaptive") else None,
         "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
     }
     html = _template().render(**context)

@@ -121,8 +121,10 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     Elo); the run's confidence, rounds, seed, baseline, anchor and scale stay, except that an anchor which was
     only the run's baseline follows another baseline (`refit_options`). An override that makes the fit
     one the design-bias correction was not estimated for drops the correction (README: other fits are
-    reported uncorrected). Style control takes the answers' style counts from `dataset`, which it then needs;
-    the leaderboard's warnings say when `dataset`'s texts are not those judged (`unjudged_texts`).
+    reported uncorrected); the run's `meta.adaptive` is carried over, its correction None when dropped (present's
+    "Plan:" line then says the ratings are not corrected). Style control takes the answers' style counts from
+    `dataset`, which it then needs; the leaderboard's warnings say when `dataset`'s texts are not those judged
+    (`unjudged_texts`).
     """
     from judgebench.evaluation import with_style_counts
     from judgebench.leaderboard import DesignBias, build, refit_options
@@ -147,6 +149,9 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
                               "give the run's --questions and --answers")
         outcomes = with_style_counts(outcomes, dataset)
     extra = {key: data.meta[key] for key in ("judge", "template") if data.meta.get(key) is not None}
+    if data.meta.get("adaptive"):  # how the plan was chosen, and whether these ratings carry its correction
+        extra["adaptive"] = {**data.meta["adaptive"], "design_bias": data.meta["adaptive"].get("design_bias")
+                             if options.get("design_bias") is not None else None}
     board = build(outcomes, games, **options, meta={**extra, "swap": swap})
     warning = unjudged_texts(data, dataset) if dataset is not None else None
     if warning:
