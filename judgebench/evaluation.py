@@ -369,7 +369,7 @@ def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
     from judgebench.schedule import Design, Planner, games_per_round, parse_stop
 
     return Planner(Design.of(dataset), settings.pairs,  # type: ignore[arg-type]
-                   settings.round_games or games_per_round(len(dataset.models)),
+                   settings.round_games or games_per_round(settings.judge.engine, len(dataset.models)),
                    seed=settings.seed, calls_per_pair=1 if settings.swap == "random-one" else 2,
                    budget_calls=settings.budget_calls, budget_usd=settings.budget_usd,
                    stop=parse_stop(settings.stop) if settings.stop else None, confidence=settings.confidence)

@@ -412,20 +412,25 @@ def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, s
 # -- the planner ---------------------------------------------------------------------------------------
 
 
-DEFAULT_ROUND_GAMES = 32
-"""Games per round when `round_games` is not set: twice the default API concurrency."""
+API_ROUND_GAMES = 32
+"""Games per round of an API judge when `round_games` is not set: twice the default API concurrency."""
 
 
-def games_per_round(n_models: int) -> int:
-    """The default games per round: `DEFAULT_ROUND_GAMES`, at least two per model.
+def games_per_round(engine: str, n_models: int) -> int:
+    """The default games per round for a kind of engine: a vLLM engine's default batch (`JudgeConfig.chunk_size`'s
+    default, 256), else `API_ROUND_GAMES`; at least two per model.
 
     The round size is part of the plan (each round is chosen from the verdicts of the rounds before), so it
-    depends on nothing but the models: a rerun that continues a plan with another concurrency, engine or kind
-    of budget replays the same rounds and reuses every stored judgment (README, "Continuation"). An engine
-    that takes more at once is kept busy by a larger `round_games`, which is a new plan. Larger rounds do not
-    cost adaptivity: in benchmarks/bench_adaptive.py (20 models, 50 seeds) rounds of 40 games brought the mean
-    tau to 0.95 after 2,840 calls, rounds of 256 after 2,816."""
-    return max(DEFAULT_ROUND_GAMES, 2 * n_models)
+    depends on the kind of engine and the models only, not on settings a user changes for speed: a rerun that
+    continues a plan with another concurrency, chunk size or kind of budget replays the same rounds and reuses
+    every stored judgment (README, "Continuation"). An engine that takes more at once is kept busy by a larger
+    `round_games`, which is a new plan. Larger rounds do not cost adaptivity: in benchmarks/bench_adaptive.py
+    (20 models, 50 seeds) rounds of 40 games brought the mean tau to 0.95 after 2,840 calls, rounds of 256
+    after 2,816."""
+    from judgebench.config import JudgeConfig
+
+    busy = JudgeConfig.model_fields["chunk_size"].default if engine == "vllm" else API_ROUND_GAMES
+    return max(busy, 2 * n_models)
 
 
 @dataclass

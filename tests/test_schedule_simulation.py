@@ -59,11 +59,14 @@ def test_best_fixed_plan_reaches_the_allowed_misordered_pairs_with_fewer_outcome
     plan = best_fixed_plan(beta, allowed=0.5)
     outcomes = plan.outcomes * plan.shares
     wrong, slope = expected_misordered(beta, plan.model_pairs, outcomes, gradient=True)
+    # At a pair the plan gives many outcomes: where it gives next to none (which pairs those are depends on the
+    # optimiser's last digits, so on the machine's BLAS), a relative step is lost in rounding.
+    k = int(np.argmax(outcomes))
     step = np.zeros(len(outcomes))
-    step[3] = 1e-3 * outcomes[3]
+    step[k] = 1e-3 * outcomes[k]
     numeric = (expected_misordered(beta, plan.model_pairs, outcomes + step)[0]
-               - expected_misordered(beta, plan.model_pairs, outcomes - step)[0]) / (2 * step[3])
-    assert slope is not None and slope[3] == pytest.approx(numeric, rel=1e-4)
+               - expected_misordered(beta, plan.model_pairs, outcomes - step)[0]) / (2 * step[k])
+    assert slope is not None and slope[k] == pytest.approx(numeric, rel=1e-4)
     assert wrong == pytest.approx(0.5, rel=0.05)
     assert plan.outcomes < 0.9 * plan.uniform_outcomes  # 0.69 when written
     even = np.full(len(outcomes), plan.uniform_outcomes / len(outcomes))
