@@ -264,9 +264,10 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     models of equal strength: 0 = no length preference, whatever the models' lengths; sigmoid(lambda)
     (`twice_as_long_win_probability`) is the probability that an answer twice as long as its equal's wins.
     Its interval is a t interval (questions - 1 degrees of freedom) from the sandwich covariance clustered by
-    question; `verdict` says whether it lies above 0 ("prefers longer answers"), below 0, or covers 0 ("no length
-    preference detected"). The strengths get the weak ridge AUTO_RIDGE where their
-    maximum-likelihood values do not exist (noted). `controls` names what the beta stand for in the output
+    question, or the model-based interval where that has zero width (`intervals.uncollapsed`; noted), as for a
+    judge that always picks the first answer; `verdict` says whether it lies above 0 ("prefers longer answers"),
+    below 0, or covers 0 ("no length preference detected"). The strengths get the weak ridge AUTO_RIDGE where
+    their maximum-likelihood values do not exist (noted). `controls` names what the beta stand for in the output
     ("the gold label" for a gold set, whose two sides are the better and the worse answer).
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
@@ -276,7 +277,7 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     from judgebench.ratings import bradley_terry as bt
     from judgebench.ratings import style
     from judgebench.ratings.counts import encode_outcomes, pair_counts
-    from judgebench.ratings.intervals import normal_interval
+    from judgebench.ratings.intervals import normal_interval, uncollapsed
 
     la, lb = np.asarray(length_a, dtype=float), np.asarray(length_b, dtype=float)
     known = (np.isfinite(la) & np.isfinite(lb) & (la > 0) & (lb > 0)
@@ -307,8 +308,9 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                          else "length decides (nearly) every verdict: the effect is unbounded")}
     value = float(fit.coefficients[0])
     df = coded.n_questions - 1
-    lower, upper = (float(end) for end in normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence,
-                                                           df))
+    lower, upper, collapsed = uncollapsed(
+        *(float(end) for end in normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)),
+        value, float(fit.inverse[m, m]), confidence)
     verdict = ("prefers longer answers" if lower > 0 else "prefers shorter answers" if upper < 0
                else "no length preference detected")
     effect: dict[str, Any] = {
@@ -316,11 +318,18 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
         **{f"twice_as_long_win_probability{end}": float(bt.expected_score(np.array(x)))
            for end, x in (("", value), ("_lower", lower), ("_upper", upper))},
         "n": float(coded.weight.sum()), "n_clusters": coded.n_questions, "controls": controls,
-        "interval_method": f"t interval ({df} degrees of freedom), sandwich covariance clustered by question",
+        "interval_method": ("normal interval, inverse information (games taken as independent)" if collapsed else
+                            f"t interval ({df} degrees of freedom), sandwich covariance clustered by question"),
         "verdict": verdict}
+    notes = []
+    if collapsed:
+        notes.append("the sandwich interval clustered by question has zero width (every question's games fit "
+                     "exactly, as those of a judge that always picks the first answer do): shown is the model-based "
+                     "interval (inverse information, games taken as independent)")
     if ridge:
-        effect["note"] = (f"the {controls} terms use the weak ridge {ridge:g}: some side won or lost every "
-                          "comparison")
+        notes.append(f"the {controls} terms use the weak ridge {ridge:g}: some side won or lost every comparison")
+    if notes:
+        effect["note"] = "; ".join(notes)
     return effect
 
 

@@ -138,3 +138,22 @@ def test_length_effect_says_why_it_cannot_be_estimated():
     fitted = diagnostics.length_effect(frame, noisy_a, noisy_b)  # verdicts that ignore length
     assert fitted is not None and fitted["lower"] < 0 < fitted["upper"]
     assert fitted["verdict"] == "no length preference detected"
+
+
+def test_length_effect_of_a_judge_that_always_picks_the_first_answer_has_a_real_interval():
+    """A judge that always picks the first answer splits every pair (score 0.5 each), so every residual of the
+    length fit is 0 and the clustered sandwich interval has zero width, [0, 0], which would read as a length
+    effect known exactly. It gets the model-based interval instead (as the position effect does), with a note.
+    Three models, 30 questions, every pair, lengths varying within models."""
+    rng = np.random.default_rng(1)
+    pairs = [("x", "y"), ("x", "z"), ("y", "z")]
+    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": 0.5}
+                          for q in range(30) for a, b in pairs])
+    length_a, length_b = (rng.lognormal(5.0, 0.5, len(frame)) for _ in range(2))
+    effect = diagnostics.length_effect(frame, length_a, length_b)
+    assert effect is not None and effect["log_odds"] == pytest.approx(0.0, abs=1e-9)
+    assert effect["lower"] < -0.1 and effect["upper"] > 0.1
+    assert effect["twice_as_long_win_probability_lower"] < 0.5 < effect["twice_as_long_win_probability_upper"]
+    assert "zero width" in effect["note"] and "model-based interval" in effect["note"]
+    assert effect["interval_method"] == "normal interval, inverse information (games taken as independent)"
+    assert effect["verdict"] == "no length preference detected"
