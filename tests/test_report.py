@@ -167,8 +167,8 @@ def test_report_reads_on_a_phone(judge_server, tmp_path):
     desktop's 980 px shrunk to fit (it had no viewport meta); nothing but the contents of a sideways-scrolling
     frame (tables, plots, a code line inside its answer) is wider than the screen, so an answer whose code has a
     long line no longer pushes the other answer out of its card; plots keep their drawn size (their labels as
-    legible as on a desktop) inside their frames; each verdict directly after the answer it showed first. A screenshot is written for
-    review."""
+    legible as on a desktop) inside their frames; each verdict comes directly after the answer it showed first.
+    A screenshot is written for review."""
     from playwright.sync_api import sync_playwright
 
     config = write_config(tmp_path, judge_server.base_url)
