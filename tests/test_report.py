@@ -296,7 +296,8 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
     """The leaderboard's cells read as leaderboard.md's (92.5%, not 0.925), per-category rates as `diagnose`
     writes rates (0.333, not 0.3333); the pooled win rate and the Bradley-Terry fit's deviance are explained
     where they are shown; the position plot's "0.5: no first-slot preference" mark crosses the first-slot
-    bars only, not position consistency and the tie rate, for which 0.5 means nothing."""
+    bars only, not position consistency and the tie rate, for which 0.5 means nothing; the length plot's 0.5 mark
+    crosses the net length figure, not the raw share of pairs the longer answer won (not a bias measure)."""
     from judgebench.report import plots
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
@@ -330,12 +331,22 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
     save = plots.save
 
     def keep(figure, directory, name):
-        drawn[name] = reference_marks(figure, "0.5: no first-slot preference") if name.endswith("position") else None
+        label = {"position": "0.5: no first-slot preference", "length": "0.5: no preference"}.get(name.split("-")[-1])
+        drawn[name] = reference_marks(figure, label) if label else None
         return save(figure, directory, name)
 
     monkeypatch.setattr(plots, "save", keep)
-    write_report(load_run(results=tmp_path / "out"), tmp_path / "again.html")
+    # every model writes answers of one length here, so its net length effect and self-preference are set by hand
+    rate = {"value": 0.6, "lower": 0.5, "upper": 0.7, "n": 40}
+    figures["length_bias"]["net_effect"] = {
+        "log_odds": 0.4, "lower": 0.0, "upper": 0.8, "n": 40, "controls": "model strength", "verdict": "x",
+        **{f"twice_as_long_win_probability{end}": rate[key] for end, key in (("", "value"), ("_lower", "lower"),
+                                                                             ("_upper", "upper"))}}
+    figures["self_preference"] = {"models": ["good"], "own_score": rate}
+    write_report(load_run(results=tmp_path / "out"), tmp_path / "again.html", diagnostics_figures=figures)
     assert drawn["again-position"] == {"first-slot win rate", "fitted P(first wins), equal models"}
+    assert drawn["again-length"] == {"net of model strength:\nP(twice as long wins)",
+                                     "self-preference: own models' score"}
 
 
 def test_report_says_what_a_rating_and_p_win_are_measured_against(report_file, judge_server, tmp_path,
