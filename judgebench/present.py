@@ -288,18 +288,17 @@ def table_width(table: Table) -> int:
 
 
 def diagnostics_table(evaluation: Evaluation) -> Table:
-    """The judge's reliability figures (position consistency, first-slot wins, failures) and the run's cost."""
+    """The judge's reliability figures (position consistency, first-slot wins, length bias, failures) and the
+    run's cost."""
     d = evaluation.diagnostics
     table = Table(title="Judge diagnostics", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
     table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
-    effect = (evaluation.judge_diagnostics.get("length_bias") or {}).get("net_effect") or {}
-    if effect.get("log_odds") is not None:  # the verdict on length bias (`judgebench diagnose` has the rest)
-        table.add_row("length bias net of model strength (log-odds per doubling of length; 0 = none)",
-                      _interval_cell({"value": effect["log_odds"], **effect}))
-        table.add_row("  verdict on length bias", effect["verdict"])
+    if "length_bias" in evaluation.judge_diagnostics:  # as `judgebench diagnose` and the report show it
+        for name, value in length_bias_rows(evaluation.judge_diagnostics["length_bias"]):
+            table.add_row(name, value)
     table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
@@ -619,8 +618,8 @@ def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
     if "net_effect" not in length:
         rows.append(("length bias net of model strength",
                      "- (diagnostics.json of an older judgebench: diagnose again)"))
-    elif effect.get("log_odds") is None:
-        rows.append((f"length bias net of {controls}", str(effect.get("note", "-"))))
+    elif effect.get("log_odds") is None:  # why, under the row: a value column that a note fills leaves no room
+        rows += [(f"length bias net of {controls}", "-"), (f"  note: {effect.get('note', 'no estimate')}", "")]
     else:
         rows += [(f"length bias net of {controls}: log-odds per doubling of length (0 = none)",
                   f"{_interval_cell({'value': effect['log_odds'], **effect})}  n={effect['n']:g}"),
