@@ -271,8 +271,8 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     ("the gold label" for a gold set, whose two sides are the better and the worse answer).
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
-    lambda cannot be estimated (equal lengths everywhere, lengths that vary only between models, or a length
-    that decides every verdict).
+    lambda cannot be estimated (equal lengths everywhere, lengths that vary only between models, a length
+    that decides every verdict, or an interval too wide to mean anything: `UNINFORMATIVE_LOG_ODDS`).
     """
     from judgebench.ratings import bradley_terry as bt
     from judgebench.ratings import style
@@ -311,6 +311,13 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     lower, upper, collapsed = uncollapsed(
         *(float(end) for end in normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)),
         value, float(fit.inverse[m, m]), confidence)
+    if min(-lower, upper) > UNINFORMATIVE_LOG_ODDS:
+        probability = (float(bt.expected_score(np.array(end))) for end in (lower, upper))
+        return {"log_odds": None, "controls": controls,
+                "note": ("its interval of P(an answer twice as long wins), [{:.3f}, {:.3f}], reaches below 0.05 and "
+                         "above 0.95: the data cannot tell a judge that nearly always prefers the longer answer "
+                         "from one that nearly always prefers the shorter (as when length varies little apart "
+                         f"from the {_side_noun(controls)}s)").format(*probability)}
     verdict = ("prefers longer answers" if lower > 0 else "prefers shorter answers" if upper < 0
                else "no length preference detected")
     effect: dict[str, Any] = {
@@ -331,6 +338,12 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     if notes:
         effect["note"] = "; ".join(notes)
     return effect
+
+
+UNINFORMATIVE_LOG_ODDS = math.log(19.0)
+"""A length effect whose interval reaches past -/+ this (P(twice as long wins) below 0.05 and above 0.95) has no
+estimate (`length_effect`): with length nearly confounded with the models (a VIF in the thousands, far below
+the 1e8 that marks exact confounding) a quality run printed 46.0 [-57.3, 149.3], which measures nothing."""
 
 
 def _side_noun(controls: str) -> str:
