@@ -54,6 +54,18 @@ _LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of
                  "weights taken as known, as AlpacaEval's LC SE takes them); a model without LC weights has no rank.")
 
 
+def display_fields(fields: Iterable[str]) -> list[str]:
+    """`fields` (leaderboard fields, MODEL_FIELDS order) in the order a table showing them all (the HTML report)
+    uses: leaderboard.md's columns in leaderboard.md's order (`_MARKDOWN_COLUMNS`; the terminal's are in the same
+    order) where the first of them stands in MODEL_FIELDS, the fields leaderboard.md leaves out in their own
+    places. MODEL_FIELDS itself keeps late fields last (n_split after position consistency) so that
+    leaderboard.csv's columns keep their places."""
+    fields = list(fields)
+    shown = [key for key, _ in _MARKDOWN_COLUMNS if key in fields]
+    at = next((i for i, key in enumerate(fields) if key in shown), len(fields))
+    return [*fields[:at], *shown, *(key for key in fields[at:] if key not in shown)]
+
+
 def column_title(key: str, meta: dict[str, Any]) -> str:
     """A leaderboard field's column title in tables people read (Markdown, the HTML report): `n_games` is
     "pairs", `win_rate` says what it is measured against (`win_rate_title`); fields without a title keep

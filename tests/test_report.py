@@ -312,7 +312,8 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
                 for line in (tmp_path / "out" / "leaderboard.md").read_text().splitlines() if line.startswith("| ")]
     md_rows = {row[markdown[0].index("model")]: dict(zip(markdown[0], row, strict=True)) for row in markdown[1:]}
     common = [title for title in shown[0] if title in markdown[0] and title not in ("model", "rank")]
-    assert {"rating", "win rate (pooled)", "P(win)", "pairs", "ties", "position consistency"} <= set(common)
+    assert {"rating", "win rate (pooled)", "P(win)", "pairs", "ties", "split", "position consistency"} <= set(common)
+    assert common == [title for title in markdown[0] if title in common]  # in leaderboard.md's order
     for row in shown[1:]:
         cells = dict(zip(shown[0], row, strict=True))
         assert {title: cells[title] for title in common} == {title: md_rows[cells["model"]][title]

@@ -227,12 +227,13 @@ def _cut(text: Any) -> str | None:
 
 
 def _columns(models: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
-    """The fields some model has, in MODEL_FIELDS order, except that the figure the rows are ranked by when it
-    is not the rating (AlpacaEval's LC win rate) comes right after the rating's interval, where it explains
-    the order of the rows."""
+    """The fields some model has, in the order of leaderboard.md's columns (`present.display_fields`), except
+    that the figure the rows are ranked by when it is not the rating (AlpacaEval's LC win rate) comes right
+    after the rating's interval, where it explains the order of the rows."""
     from judgebench.leaderboard import MODEL_FIELDS
+    from judgebench.present import display_fields
 
-    present = [key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models)]
+    present = display_fields(key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models))
     ranked_by = meta.get("ranked_by")
     if ranked_by in present and ranked_by != "rating" and "upper" in present:
         present.remove(ranked_by)
