@@ -623,7 +623,7 @@ def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
     the gold label), its verdict, and the raw share of pairs the longer answer won, labelled as what it is."""
     raw = length.get("longer_answer_win_rate")
     if not raw:
-        return [("length bias", "- (answer lengths unknown: give --answers)")]
+        return [("length bias", "- (answer lengths unknown: give --questions and --answers)")]
     effect = length.get("net_effect") or {}
     controls = effect.get("controls", "model strength")
     rows = []
