@@ -548,7 +548,7 @@ def _judged_texts(questions: Path | None, answers: list[Path] | None) -> Any:
     if (questions is None) != (not answers):
         raise ConfigError(f"{'--questions' if answers else '--answers'} is missing: --questions and --answers go "
                           "together (the answers are read by their questions' ids)")
-    if questions is None:
+    if questions is None or not answers:
         return None
     from judgebench.datasets import load_dataset
 

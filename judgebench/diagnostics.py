@@ -308,9 +308,9 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                          else "length decides (nearly) every verdict: the effect is unbounded")}
     value = float(fit.coefficients[0])
     df = coded.n_questions - 1
-    lower, upper, collapsed = uncollapsed(
-        *(float(end) for end in normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)),
-        value, float(fit.inverse[m, m]), confidence)
+    clustered = normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)
+    lower, upper, collapsed = uncollapsed(float(clustered[0]), float(clustered[1]), value, float(fit.inverse[m, m]),
+                                          confidence)
     if min(-lower, upper) > UNINFORMATIVE_LOG_ODDS:
         probability = (float(bt.expected_score(np.array(end))) for end in (lower, upper))
         return {"log_odds": None, "controls": controls,
