@@ -488,8 +488,9 @@ def diagnose(
     concurrency: int | None = typer.Option(None, parser=_integer, help="With --gold: requests in flight at once."),
     template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use; a "
                                                     "template file reads them with its verdicts)."),
-    questions: Path | None = typer.Option(None, help="The questions (for per-category figures)."),
-    answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias); repeat the flag."),
+    questions: Path | None = typer.Option(None, help="The questions (for per-category figures); with --answers."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias; repeat the "
+                                                         "flag); with --questions."),
     judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
     swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
     seed: int | None = typer.Option(None, parser=_integer, help="Seed (random-one swap policy)."),
@@ -522,13 +523,12 @@ def diagnose(
         raise typer.Exit(_judge_gold(settings, gold, out, progress))
     from judgebench.report.inputs import load_run
 
+    dataset = _judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge_model, template=template)
     lengths, categories, warning = None, None, None
-    if questions is not None and answers:
-        from judgebench.datasets import load_dataset
+    if dataset is not None:
         from judgebench.report.inputs import unjudged_texts
 
-        dataset = load_dataset(questions, answers, allow_missing=True)
         lengths, categories = diagnostics.dataset_facts(dataset)
         warning = unjudged_texts(data, dataset)
     models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
@@ -543,6 +543,20 @@ def diagnose(
     TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
+
+
+def _judged_texts(questions: Path | None, answers: list[Path] | None) -> Any:
+    """The questions and answers of `diagnose` and `report` (a Dataset; None without them), read with
+    allow_missing: they give texts and lengths to judgments already made. One without the other is refused
+    (it was ignored without a word, and the length-bias row then asked for the flag that had been given)."""
+    if (questions is None) != (not answers):
+        raise ConfigError(f"{'--questions' if answers else '--answers'} is missing: --questions and --answers go "
+                          "together (the answers are read by their questions' ids)")
+    if questions is None or not answers:
+        return None
+    from judgebench.datasets import load_dataset
+
+    return load_dataset(questions, answers, allow_missing=True)
 
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
@@ -586,8 +600,10 @@ def report(
     judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
     template: str | None = typer.Option(None, help="With --store: the template whose judgments to use (a "
                                                     "template file reads them with its verdicts)."),
-    questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, categories)."),
-    answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias); repeat the flag."),
+    questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, "
+                                                     "categories); with --answers."),
+    answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias; repeat the "
+                                                         "flag); with --questions."),
     judgments_shown: int = typer.Option(200, min=0, help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_integer, help="Seed of the sample of judgments shown."),
     method: MethodFlag = None,
@@ -601,12 +617,8 @@ def report(
     ratings = LeaderboardSettings.from_flags(
         {k: v for k, v in (("method", method), ("baseline", baseline)) if v is not None},
         {"method": "--method", "baseline": "--baseline"}).build_options(given_only=True)
+    dataset = _judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge_model, template=template, imported=True)
-    dataset = None
-    if questions is not None and answers:
-        from judgebench.datasets import load_dataset
-
-        dataset = load_dataset(questions, answers, allow_missing=True)
     written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
                            shown_pairs=judgments_shown, seed=seed, ratings=ratings)
     for warning in written.warnings:

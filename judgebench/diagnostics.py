@@ -264,19 +264,20 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     models of equal strength: 0 = no length preference, whatever the models' lengths; sigmoid(lambda)
     (`twice_as_long_win_probability`) is the probability that an answer twice as long as its equal's wins.
     Its interval is a t interval (questions - 1 degrees of freedom) from the sandwich covariance clustered by
-    question; `verdict` says whether it lies above 0 ("prefers longer answers"), below 0, or covers 0 ("no length
-    preference detected"). The strengths get the weak ridge AUTO_RIDGE where their
-    maximum-likelihood values do not exist (noted). `controls` names what the beta stand for in the output
+    question, or the model-based interval where that has zero width (`intervals.uncollapsed`; noted), as for a
+    judge that always picks the first answer; `verdict` says whether it lies above 0 ("prefers longer answers"),
+    below 0, or covers 0 ("no length preference detected"). The strengths get the weak ridge AUTO_RIDGE where
+    their maximum-likelihood values do not exist (noted). `controls` names what the beta stand for in the output
     ("the gold label" for a gold set, whose two sides are the better and the worse answer).
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
-    lambda cannot be estimated (equal lengths everywhere, lengths that vary only between models, or a length
-    that decides every verdict).
+    lambda cannot be estimated (equal lengths everywhere, lengths that vary only between models, a length
+    that decides every verdict, or an interval too wide to mean anything: `UNINFORMATIVE_LOG_ODDS`).
     """
     from judgebench.ratings import bradley_terry as bt
     from judgebench.ratings import style
     from judgebench.ratings.counts import encode_outcomes, pair_counts
-    from judgebench.ratings.intervals import normal_interval
+    from judgebench.ratings.intervals import normal_interval, uncollapsed
 
     la, lb = np.asarray(length_a, dtype=float), np.asarray(length_b, dtype=float)
     known = (np.isfinite(la) & np.isfinite(lb) & (la > 0) & (lb > 0)
@@ -307,8 +308,16 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                          else "length decides (nearly) every verdict: the effect is unbounded")}
     value = float(fit.coefficients[0])
     df = coded.n_questions - 1
-    lower, upper = (float(end) for end in normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence,
-                                                           df))
+    clustered = normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)
+    lower, upper, collapsed = uncollapsed(float(clustered[0]), float(clustered[1]), value, float(fit.inverse[m, m]),
+                                          confidence)
+    if min(-lower, upper) > UNINFORMATIVE_LOG_ODDS:
+        probability = (float(bt.expected_score(np.array(end))) for end in (lower, upper))
+        return {"log_odds": None, "controls": controls,
+                "note": ("its interval of P(an answer twice as long wins), [{:.3f}, {:.3f}], reaches below 0.05 and "
+                         "above 0.95: the data cannot tell a judge that nearly always prefers the longer answer "
+                         "from one that nearly always prefers the shorter (as when length varies little apart "
+                         f"from the {_side_noun(controls)}s)").format(*probability)}
     verdict = ("prefers longer answers" if lower > 0 else "prefers shorter answers" if upper < 0
                else "no length preference detected")
     effect: dict[str, Any] = {
@@ -316,12 +325,25 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
         **{f"twice_as_long_win_probability{end}": float(bt.expected_score(np.array(x)))
            for end, x in (("", value), ("_lower", lower), ("_upper", upper))},
         "n": float(coded.weight.sum()), "n_clusters": coded.n_questions, "controls": controls,
-        "interval_method": f"t interval ({df} degrees of freedom), sandwich covariance clustered by question",
+        "interval_method": ("normal interval, inverse information (games taken as independent)" if collapsed else
+                            f"t interval ({df} degrees of freedom), sandwich covariance clustered by question"),
         "verdict": verdict}
+    notes = []
+    if collapsed:
+        notes.append("the sandwich interval clustered by question has zero width (every question's games fit "
+                     "exactly, as those of a judge that always picks the first answer do): shown is the model-based "
+                     "interval (inverse information, games taken as independent)")
     if ridge:
-        effect["note"] = (f"the {controls} terms use the weak ridge {ridge:g}: some side won or lost every "
-                          "comparison")
+        notes.append(f"the {controls} terms use the weak ridge {ridge:g}: some side won or lost every comparison")
+    if notes:
+        effect["note"] = "; ".join(notes)
     return effect
+
+
+UNINFORMATIVE_LOG_ODDS = math.log(19.0)
+"""A length effect whose interval reaches past -/+ this (P(twice as long wins) below 0.05 and above 0.95) has no
+estimate (`length_effect`): with length nearly confounded with the models (a VIF in the thousands, far below
+the 1e8 that marks exact confounding) a quality run printed 46.0 [-57.3, 149.3], which measures nothing."""
 
 
 def _side_noun(controls: str) -> str:

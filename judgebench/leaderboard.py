@@ -467,22 +467,14 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
                   regularization=_ridge(counts, options))
 
 
-COLLAPSED = 1e-6
-"""A fitted parameter's interval narrower than this share of its model-based interval has collapsed to a point
-(`_parameter_intervals`): rounding noise around an estimate no resample or cluster moved, not a measurement."""
-
-
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,
                          options: _Options, degrees_of_freedom: float) -> dict:
     """Position effect and tie ratio with their intervals, for the meta.
 
     The interval is the leaderboard's (bootstrap percentiles, or the clustered sandwich), except where that
-    collapses to a point (`COLLAPSED`): when every question contributes exactly what the fit expects, which a
-    judge whose two orders always agree does for the position effect (each pair's two games cancel: the
-    cluster scores are 0, and every bootstrap replicate fits 0), resampling and clustering see no variation,
-    although a finite sample never pins the effect down. The entry then gives the model-based Wald interval
-    (inverse observed information, games taken as independent) and a `note` saying so, instead of a zero-width
-    interval.
+    collapses to a point (`intervals.uncollapsed`), as it does for the position effect of a judge whose two
+    orders always agree (each pair's two games cancel: the cluster scores are 0, and every bootstrap replicate
+    fits 0): the entry then gives the model-based interval and a `note` saying so.
     """
     out: dict[str, Any] = {}
     layout = fit.layout
@@ -497,11 +489,10 @@ def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, cova
             assert covariance is not None  # one of the two is given
             bounds = iv.normal_interval(value, math.sqrt(max(covariance[index, index], 0.0)), options.confidence,
                                         degrees_of_freedom)
-        lo, hi = float(bounds[0]), float(bounds[1])
-        model_based = iv.normal_interval(value, math.sqrt(max(fit.inverse[index, index], 0.0)), options.confidence)
+        lo, hi, replaced = iv.uncollapsed(float(bounds[0]), float(bounds[1]), value, float(fit.inverse[index, index]),
+                                          options.confidence)
         note = None
-        if hi - lo <= COLLAPSED * float(model_based[1] - model_based[0]):
-            lo, hi = float(model_based[0]), float(model_based[1])
+        if replaced:
             note = (f"the {options.interval} interval over {options.resample} has zero width (each "
                     f"{'question' if options.resample == 'questions' else 'judgment'}'s games balance exactly, as "
                     "those of a judge whose two orders always agree do): shown is the model-based interval "

@@ -54,6 +54,18 @@ _LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of
                  "weights taken as known, as AlpacaEval's LC SE takes them); a model without LC weights has no rank.")
 
 
+def display_fields(fields: Iterable[str]) -> list[str]:
+    """`fields` (leaderboard fields, MODEL_FIELDS order) in the order a table showing them all (the HTML report)
+    uses: leaderboard.md's columns in leaderboard.md's order (`_MARKDOWN_COLUMNS`; the terminal's are in the same
+    order) where the first of them stands in MODEL_FIELDS, the fields leaderboard.md leaves out in their own
+    places. MODEL_FIELDS itself keeps late fields last (n_split after position consistency) so that
+    leaderboard.csv's columns keep their places."""
+    fields = list(fields)
+    shown = [key for key, _ in _MARKDOWN_COLUMNS if key in fields]
+    at = next((i for i, key in enumerate(fields) if key in shown), len(fields))
+    return [*fields[:at], *shown, *(key for key in fields[at:] if key not in shown)]
+
+
 def column_title(key: str, meta: dict[str, Any]) -> str:
     """A leaderboard field's column title in tables people read (Markdown, the HTML report): `n_games` is
     "pairs", `win_rate` says what it is measured against (`win_rate_title`); fields without a title keep
@@ -288,18 +300,17 @@ def table_width(table: Table) -> int:
 
 
 def diagnostics_table(evaluation: Evaluation) -> Table:
-    """The judge's reliability figures (position consistency, first-slot wins, failures) and the run's cost."""
+    """The judge's reliability figures (position consistency, first-slot wins, length bias, failures) and the
+    run's cost."""
     d = evaluation.diagnostics
     table = Table(title="Judge diagnostics", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
     table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
-    effect = (evaluation.judge_diagnostics.get("length_bias") or {}).get("net_effect") or {}
-    if effect.get("log_odds") is not None:  # the verdict on length bias (`judgebench diagnose` has the rest)
-        table.add_row("length bias net of model strength (log-odds per doubling of length; 0 = none)",
-                      _interval_cell({"value": effect["log_odds"], **effect}))
-        table.add_row("  verdict on length bias", effect["verdict"])
+    if "length_bias" in evaluation.judge_diagnostics:  # as `judgebench diagnose` and the report show it
+        for name, value in length_bias_rows(evaluation.judge_diagnostics["length_bias"]):
+            table.add_row(name, value)
     table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
@@ -618,15 +629,15 @@ def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
     the gold label), its verdict, and the raw share of pairs the longer answer won, labelled as what it is."""
     raw = length.get("longer_answer_win_rate")
     if not raw:
-        return [("length bias", "- (answer lengths unknown: give --answers)")]
+        return [("length bias", "- (answer lengths unknown: give --questions and --answers)")]
     effect = length.get("net_effect") or {}
     controls = effect.get("controls", "model strength")
     rows = []
     if "net_effect" not in length:
         rows.append(("length bias net of model strength",
                      "- (diagnostics.json of an older judgebench: diagnose again)"))
-    elif effect.get("log_odds") is None:
-        rows.append((f"length bias net of {controls}", str(effect.get("note", "-"))))
+    elif effect.get("log_odds") is None:  # why, under the row: a value column that a note fills leaves no room
+        rows += [(f"length bias net of {controls}", "-"), (f"  note: {effect.get('note', 'no estimate')}", "")]
     else:
         rows += [(f"length bias net of {controls}: log-odds per doubling of length (0 = none)",
                   f"{_interval_cell({'value': effect['log_odds'], **effect})}  n={effect['n']:g}"),

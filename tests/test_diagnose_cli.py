@@ -65,6 +65,16 @@ def test_diagnose_sees_a_judge_that_always_picks_the_first_answer(judge_server, 
     assert figures["position_consistency"]["value"] == 0.0 and figures["first_slot_win_rate"]["value"] == 1.0
     assert "first answer won every decisive game" in figures["position_effect"]["note"]
     assert figures["length_bias"]["longer_answer_win_rate"] is None
+    assert "(answer lengths unknown: give --questions and --answers)" in done.stdout
+    # one of the two alone was ignored without a word (and the row then asked for --answers)
+    for flags, missing in ((("--answers", "answers.jsonl"), "--questions"), (("--questions", "questions.jsonl"),
+                                                                             "--answers")):
+        for command in (("diagnose", "--store", "store.sqlite"), ("report", "--store", "store.sqlite", "--out", "r/")):
+            refused = judgebench(*command, *flags, cwd=tmp_path)
+            assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+            assert refused.stderr.strip().splitlines()[-1].endswith(
+                f"{missing} is missing: --questions and --answers go together (the answers are read by their "
+                "questions' ids)"), refused.stderr
 
 
 def test_diagnose_input_errors_are_one_line(tmp_path):

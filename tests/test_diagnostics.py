@@ -112,17 +112,24 @@ def test_a_clustered_interval_is_never_narrower_than_for_independent_games():
     assert (clustered.lower, clustered.upper) == pytest.approx(wilson(0.5, 6 - 1))
 
 
+def three_models(rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Three models on 30 questions, every pair, the first-listed winning 70% (model x best), and the lengths of
+    each pair's answers when x always writes 300 characters, y 200 and z 100."""
+    pairs = [("x", "y"), ("x", "z"), ("y", "z")]
+    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": a, "model_b": b} for q in range(30) for a, b in pairs])
+    frame["score_a"] = np.where(rng.random(len(frame)) < 0.7, 1.0, 0.0)
+    per_model = {"x": 300.0, "y": 200.0, "z": 100.0}
+    model_a, model_b = (frame[side].map(per_model).to_numpy() for side in ("model_a", "model_b"))
+    return frame, model_a, model_b
+
+
 def test_length_effect_says_why_it_cannot_be_estimated():
     """Three models on 30 questions, every pair, model x best. Equal lengths, lengths that vary only with the model
     (x always writes 300 characters, y 200, z 100: the log length ratio is then a difference of model terms) and
     verdicts that the longer answer always wins (lengths varying within models) each leave the net effect without an
     estimate, and it says which; without known lengths there is no figure."""
     rng = np.random.default_rng(0)
-    pairs = [("x", "y"), ("x", "z"), ("y", "z")]
-    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": a, "model_b": b} for q in range(30) for a, b in pairs])
-    frame["score_a"] = np.where(rng.random(len(frame)) < 0.7, 1.0, 0.0)
-    per_model = {"x": 300.0, "y": 200.0, "z": 100.0}
-    model_a, model_b = (frame[side].map(per_model).to_numpy() for side in ("model_a", "model_b"))
+    frame, model_a, model_b = three_models(rng)
     noisy_a, noisy_b = (lengths * rng.lognormal(0.0, 0.3, len(frame)) for lengths in (model_a, model_b))
 
     def note(outcomes: pd.DataFrame, length_a: np.ndarray, length_b: np.ndarray) -> str:
@@ -138,3 +145,39 @@ def test_length_effect_says_why_it_cannot_be_estimated():
     fitted = diagnostics.length_effect(frame, noisy_a, noisy_b)  # verdicts that ignore length
     assert fitted is not None and fitted["lower"] < 0 < fitted["upper"]
     assert fitted["verdict"] == "no length preference detected"
+
+
+def test_length_effect_of_a_judge_that_always_picks_the_first_answer_has_a_real_interval():
+    """A judge that always picks the first answer splits every pair (score 0.5 each), so every residual of the
+    length fit is 0 and the clustered sandwich interval has zero width, [0, 0], which would read as a length
+    effect known exactly. It gets the model-based interval instead (as the position effect does), with a note.
+    Three models, 30 questions, every pair, lengths varying within models."""
+    rng = np.random.default_rng(1)
+    pairs = [("x", "y"), ("x", "z"), ("y", "z")]
+    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": 0.5}
+                          for q in range(30) for a, b in pairs])
+    length_a, length_b = (rng.lognormal(5.0, 0.5, len(frame)) for _ in range(2))
+    effect = diagnostics.length_effect(frame, length_a, length_b)
+    assert effect is not None and effect["log_odds"] == pytest.approx(0.0, abs=1e-9)
+    assert effect["lower"] < -0.1 and effect["upper"] > 0.1
+    assert effect["twice_as_long_win_probability_lower"] < 0.5 < effect["twice_as_long_win_probability_upper"]
+    assert "zero width" in effect["note"] and "model-based interval" in effect["note"]
+    assert effect["interval_method"] == "normal interval, inverse information (games taken as independent)"
+    assert effect["verdict"] == "no length preference detected"
+
+
+def test_length_effect_nearly_confounded_with_the_models_has_no_estimate():
+    """Three models on 30 questions, every pair, model x best; x writes about 300 characters, y 200, z 100, each
+    give or take 2: length varies a little within models, so the fit has a number, but its interval of P(an
+    answer twice as long wins) spans [0.000, 1.000] (the run the final read saw printed 46.0 [-57.3, 149.3]
+    log-odds). That is reported as no estimate, with why; lengths that vary more keep their figure."""
+    rng = np.random.default_rng(2)
+    frame, model_a, model_b = three_models(rng)
+    nearly = diagnostics.length_effect(frame, model_a + rng.integers(-2, 3, len(frame)),
+                                       model_b + rng.integers(-2, 3, len(frame)))
+    assert nearly is not None and nearly["log_odds"] is None
+    assert nearly["note"].startswith("its interval of P(an answer twice as long wins), [0.000, 1.000], reaches "
+                                     "below 0.05 and above 0.95")
+    varied = diagnostics.length_effect(frame, model_a * rng.lognormal(0.0, 0.3, len(frame)),
+                                       model_b * rng.lognormal(0.0, 0.3, len(frame)))
+    assert varied is not None and varied["lower"] < 0 < varied["upper"]

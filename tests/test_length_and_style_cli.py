@@ -53,10 +53,29 @@ def run(folder: Path, base_url: str) -> None:
                       "--judge-model", "test-judge", "--base-url", base_url, "--store", "store.sqlite", "--out", "out",
                       "--rounds", "100", "--no-progress", cwd=folder)
     assert done.returncode == 0, done.stderr
-    assert "verdict on length bias" in done.stdout
+    assert "verdict (from this net figure)" in done.stdout
 
 
 DATA = ("--questions", "questions.jsonl", "--answers", "answers.jsonl")
+
+
+def test_run_shows_why_length_bias_cannot_be_estimated(judge_server, tmp_path):
+    """Every model writes answers of one length (its words repeated, its QUALITY in two characters): length
+    varies only with the model, so the net effect has no estimate. The run's table says why, in the rows
+    `diagnose` and the report show (it showed no length row at all, and a verdict titled otherwise when there
+    was one)."""
+    judge_server.rule = quality_rule()
+    for answer in (answers := write_data(tmp_path)):
+        skill = SKILLS[answer["model"]]
+        answer["turns"] = [" ".join(["word"] * (20 + 12 * skill))
+                           + f". QUALITY={int(answer['turns'][0].rsplit('=', 1)[1]):02d}"]
+    write_jsonl(tmp_path / "answers.jsonl", answers)
+    done = judgebench("run", *DATA, "--pairs", "all", "--judge-model", "test-judge", "--base-url",
+                      judge_server.base_url, "--out", "out", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = " ".join(done.stdout.split())
+    assert "length bias net of model strength - note: length varies only with the model" in shown
+    assert "longer answer wins, raw share of decisive" in shown and "(not a bias measure:" in shown
 
 
 @pytest.mark.parametrize(("length_bonus", "verdict"), [(0.0, "no length preference detected"),

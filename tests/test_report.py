@@ -111,6 +111,34 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
     assert errors == []
 
 
+# Where each card's answers and verdicts are drawn: per card its models, and for each answer (in page order) the
+# model and its box, for each verdict the model shown first, its title and its box; boxes are [left, right, top,
+# bottom] in page pixels.
+CARD_LAYOUT = """cards => cards.map(card => {
+    const box = element => { const r = element.getBoundingClientRect();
+                             return [r.left, r.right, r.top + window.scrollY, r.bottom + window.scrollY]; };
+    return {models: card.dataset.models.split(" vs "),
+            answers: Array.from(card.querySelectorAll("pre.answer")).map(a => [a.dataset.model, box(a)]),
+            verdicts: Array.from(card.querySelectorAll(".verdict")).map(v => [v.dataset.first,
+                v.querySelector("b").textContent, box(v)])};
+})"""
+
+
+def assert_verdicts_under_their_answers(cards: list[dict]) -> None:
+    """Each verdict lies below the answer it showed first, within that answer's column, with no other answer
+    between the two: side by side on a desktop, and on a phone, where the columns stack, directly after it."""
+    for card in cards:
+        assert [model for model, _ in card["answers"]] == card["models"]
+        answers = dict(card["answers"])
+        assert {first for first, _, _ in card["verdicts"]} == set(card["models"])
+        for first, title, (left, right, top, _) in card["verdicts"]:
+            assert title.startswith(f"{first} shown first: ok, verdict"), (card["models"], title)
+            a_left, a_right, _, a_bottom = answers[first]
+            assert a_left - 0.5 <= left and right <= a_right + 0.5 and top >= a_bottom - 0.5, (card["models"], first)
+            assert not any(a_bottom < other_top < top for model, (_, _, other_top, _) in card["answers"]
+                           if model != first), (card["models"], first)
+
+
 def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
     """A card's answers stand in name order; each order's verdict stands under the answer that order showed
     first, whatever the order of judgments.jsonl's rows (the browser drew them in row order: under `base` it
@@ -121,20 +149,13 @@ def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(report_file.as_uri(), wait_until="load")
-        cards = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card => {
-            const [answers, verdicts] = Array.from(card.querySelectorAll(".texts")).map(row => Array.from(
-                row.children).map(column => [column.querySelector("b").textContent,
-                                             column.getBoundingClientRect().left]));
-            return {models: card.dataset.models.split(" vs "), answers: answers, verdicts: verdicts};
-        })""")
+        cards = page.eval_on_selector_all("#browser .pair", CARD_LAYOUT)
         browser.close()
     assert len(cards) == 3 * N_QUESTIONS
     assert {tuple(card["models"]) for card in cards} == {("bad", "base"), ("base", "good"), ("base", "mid")}
-    for card in cards:
-        assert [name for name, _ in card["answers"]] == card["models"]
-        for (model, answer_left), (verdict, verdict_left) in zip(card["answers"], card["verdicts"], strict=True):
-            assert verdict.startswith(f"{model} shown first: ok, verdict"), (card["models"], verdict)
-            assert verdict_left == answer_left
+    assert_verdicts_under_their_answers(cards)
+    for card in cards:  # side by side on a desktop
+        assert card["answers"][0][1][1] < card["answers"][1][1][0]
 
 
 LONG_CODE_LINE = ("```python\nresult = compute_the_total_of_every_value_in(records_by_identifier[question_identifier], "
@@ -146,7 +167,8 @@ def test_report_reads_on_a_phone(judge_server, tmp_path):
     desktop's 980 px shrunk to fit (it had no viewport meta); nothing but the contents of a sideways-scrolling
     frame (tables, plots, a code line inside its answer) is wider than the screen, so an answer whose code has a
     long line no longer pushes the other answer out of its card; plots keep their drawn size (their labels as
-    legible as on a desktop) inside their frames. A screenshot is written for review."""
+    legible as on a desktop) inside their frames; each verdict comes directly after the answer it showed first.
+    A screenshot is written for review."""
     from playwright.sync_api import sync_playwright
 
     config = write_config(tmp_path, judge_server.base_url)
@@ -184,14 +206,13 @@ def test_report_reads_on_a_phone(judge_server, tmp_path):
         for name, shown, drawn, frame_right in layout["plots"]:
             assert shown == pytest.approx(drawn, abs=1) and frame_right <= 400, name
         page.select_option("#pair-filter", "base vs mid")
-        answer_b = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card => {
-            const column = card.querySelector(".texts").children[1];
-            const box = column.getBoundingClientRect();
-            return [column.querySelector("b").textContent, box.left, box.right];
-        })""")
-        assert len(answer_b) == N_QUESTIONS
-        for name, left, right in answer_b:
+        cards = page.eval_on_selector_all("#browser .pair", CARD_LAYOUT)
+        assert len(cards) == N_QUESTIONS
+        for card in cards:
+            (name, (left, right, _, _)) = card["answers"][1]
             assert name == "mid" and 0 <= left and right <= 400 and right - left > 150
+        # stacked, each answer followed by its own verdicts: base's answer, base shown first, mid's answer, ...
+        assert_verdicts_under_their_answers(cards)
         page.locator("#browser .pair").first.scroll_into_view_if_needed()
         page.screenshot(path=str(tmp_path / "phone.png"))
         browser.close()
@@ -275,7 +296,8 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
     """The leaderboard's cells read as leaderboard.md's (92.5%, not 0.925), per-category rates as `diagnose`
     writes rates (0.333, not 0.3333); the pooled win rate and the Bradley-Terry fit's deviance are explained
     where they are shown; the position plot's "0.5: no first-slot preference" mark crosses the first-slot
-    bars only, not position consistency and the tie rate, for which 0.5 means nothing."""
+    bars only, not position consistency and the tie rate, for which 0.5 means nothing; the length plot's 0.5 mark
+    crosses the net length figure, not the raw share of pairs the longer answer won (not a bias measure)."""
     from judgebench.report import plots
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
@@ -290,7 +312,8 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
                 for line in (tmp_path / "out" / "leaderboard.md").read_text().splitlines() if line.startswith("| ")]
     md_rows = {row[markdown[0].index("model")]: dict(zip(markdown[0], row, strict=True)) for row in markdown[1:]}
     common = [title for title in shown[0] if title in markdown[0] and title not in ("model", "rank")]
-    assert {"rating", "win rate (pooled)", "P(win)", "pairs", "ties", "position consistency"} <= set(common)
+    assert {"rating", "win rate (pooled)", "P(win)", "pairs", "ties", "split", "position consistency"} <= set(common)
+    assert common == [title for title in markdown[0] if title in common]  # in leaderboard.md's order
     for row in shown[1:]:
         cells = dict(zip(shown[0], row, strict=True))
         assert {title: cells[title] for title in common} == {title: md_rows[cells["model"]][title]
@@ -309,12 +332,22 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
     save = plots.save
 
     def keep(figure, directory, name):
-        drawn[name] = reference_marks(figure, "0.5: no first-slot preference") if name.endswith("position") else None
+        label = {"position": "0.5: no first-slot preference", "length": "0.5: no preference"}.get(name.split("-")[-1])
+        drawn[name] = reference_marks(figure, label) if label else None
         return save(figure, directory, name)
 
     monkeypatch.setattr(plots, "save", keep)
-    write_report(load_run(results=tmp_path / "out"), tmp_path / "again.html")
+    # every model writes answers of one length here, so its net length effect and self-preference are set by hand
+    rate = {"value": 0.6, "lower": 0.5, "upper": 0.7, "n": 40}
+    figures["length_bias"]["net_effect"] = {
+        "log_odds": 0.4, "lower": 0.0, "upper": 0.8, "n": 40, "controls": "model strength", "verdict": "x",
+        **{f"twice_as_long_win_probability{end}": rate[key] for end, key in (("", "value"), ("_lower", "lower"),
+                                                                             ("_upper", "upper"))}}
+    figures["self_preference"] = {"models": ["good"], "own_score": rate}
+    write_report(load_run(results=tmp_path / "out"), tmp_path / "again.html", diagnostics_figures=figures)
     assert drawn["again-position"] == {"first-slot win rate", "fitted P(first wins), equal models"}
+    assert drawn["again-length"] == {"net of model strength:\nP(twice as long wins)",
+                                     "self-preference: own models' score"}
 
 
 def test_report_says_what_a_rating_and_p_win_are_measured_against(report_file, judge_server, tmp_path,
@@ -385,13 +418,13 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
         page.goto((tmp_path / "one.html").as_uri(), wait_until="load")
         note = page.inner_text("#judgments + p")
         cards = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card =>
-            Array.from(card.querySelectorAll(".texts")[1].children).map(column => column.innerText))""")
+            Array.from(card.querySelector(".texts").children).map(column => column.innerText))""")
         browser.close()
     assert "each judged in one order (swap policy random-one)" in note and "both orders" not in note
     assert len(cards) == 3 * N_QUESTIONS
     for columns in cards:
         assert sorted("shown first:" in text for text in columns) == [False, True], columns
-        assert any(text.startswith("not judged with ") for text in columns)
+        assert any("\nnot judged with " in text for text in columns)
 
 
 def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_path):

@@ -261,6 +261,29 @@ def normal_interval(estimate: np.ndarray | float, standard_error: np.ndarray | f
     return centre - half_width, centre + half_width
 
 
+COLLAPSED = 1e-6
+"""An interval narrower than this share of its model-based interval has collapsed to a point (`uncollapsed`):
+rounding noise around an estimate no resample or cluster moved, not a measurement."""
+
+
+def uncollapsed(lower: float, upper: float, estimate: float, inverse_information: float,
+                confidence: float) -> tuple[float, float, bool]:
+    """(lower, upper, replaced) for a fitted parameter whose resampled or clustered interval is (lower, upper).
+
+    When every cluster contributes exactly what the fit expects (a judge whose two orders always agree, for the
+    position effect; one that always picks the first answer, for the length effect), resampling and clustering
+    see no variation and the interval has zero width (`COLLAPSED`), although a finite sample never pins the
+    parameter down. The model-based Wald interval (`inverse_information`: the parameter's diagonal entry of the
+    inverse observed information, games taken as independent) replaces it then, and `replaced` is True so that
+    the caller can say so.
+    """
+    model_lower, model_upper = (float(end) for end in normal_interval(estimate, np.sqrt(max(inverse_information, 0.0)),
+                                                                      confidence))
+    if upper - lower <= COLLAPSED * (model_upper - model_lower):
+        return model_lower, model_upper, True
+    return lower, upper, False
+
+
 _DIFFERENCE_CELLS = 4_000_000  # replicates x models x models entries of differences handled at once
 
 

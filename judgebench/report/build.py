@@ -157,11 +157,13 @@ def _judged_plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np
     twice = ({"value": net["twice_as_long_win_probability"], "lower": net["twice_as_long_win_probability_lower"],
               "upper": net["twice_as_long_win_probability_upper"]} if net.get("log_odds") is not None else None)
     own = (figures.get("self_preference") or {}).get("own_score")
+    # 0.5 marks no preference on the net length figure and self-preference, not on the raw share (no bias measure)
+    measures = [(f"net of {net.get('controls', 'model strength')}:\nP(twice as long wins)", twice),
+                ("self-preference: own models' score", own)]
     drawn["length"] = plots.rates_with_intervals(
         f"Length bias and self-preference ({level})",
-        [(f"net of {net.get('controls', 'model strength')}:\nP(twice as long wins)", twice),
-         ("longer answer wins, raw\n(not a bias measure)", length.get("longer_answer_win_rate")),
-         ("self-preference: own models' score", own)], 0.5, "0.5: no preference (net figure)")
+        [measures[0], ("longer answer wins, raw\n(not a bias measure)", length.get("longer_answer_win_rate")),
+         measures[1]], 0.5, "0.5: no preference", referenced=[name for name, _ in measures])
     return drawn
 
 
@@ -226,12 +228,13 @@ def _cut(text: Any) -> str | None:
 
 
 def _columns(models: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
-    """The fields some model has, in MODEL_FIELDS order, except that the figure the rows are ranked by when it
-    is not the rating (AlpacaEval's LC win rate) comes right after the rating's interval, where it explains
-    the order of the rows."""
+    """The fields some model has, in the order of leaderboard.md's columns (`present.display_fields`), except
+    that the figure the rows are ranked by when it is not the rating (AlpacaEval's LC win rate) comes right
+    after the rating's interval, where it explains the order of the rows."""
     from judgebench.leaderboard import MODEL_FIELDS
+    from judgebench.present import display_fields
 
-    present = [key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models)]
+    present = display_fields(key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models))
     ranked_by = meta.get("ranked_by")
     if ranked_by in present and ranked_by != "rating" and "upper" in present:
         present.remove(ranked_by)
