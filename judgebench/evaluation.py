@@ -388,6 +388,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     (before any round, `Stopped` goes on to the caller)."""
     import pandas as pd
 
+    from judgebench.present import NO_RATINGS_YET
     from judgebench.records import OUTCOME_COLUMNS, count_calls_once
     from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, run_async
     from judgebench.schedule import step_noun
@@ -403,6 +404,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
         tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned · "
                         f"top: {top}")
+        if planner.stop is not None and planner.last is not None and not planner.last.ratings_exist:
+            tally.status += f" · --stop {planner.stop} not reached: {NO_RATINGS_YET}"
         if on_start is not None:
             on_start(tally)
 

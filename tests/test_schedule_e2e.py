@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import sqlite3
@@ -105,14 +106,43 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert [run["sent"] for run in runs] == [60, 40] and len({run["id"] for run in runs}) == 2
 
 
+def write_noisy_answers(folder: Path, n: int) -> None:
+    """Answers whose planted QUALITY varies by question around QUALITIES (seeded), so that every model loses
+    some comparisons to a worse one and the maximum-likelihood ratings exist."""
+    from tests.test_run_e2e import write_data
+
+    write_data(folder, QUALITIES, n)
+    rng = random.Random(3)
+    rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"A {i}. QUALITY={q + rng.gauss(0, 1.2):.3f}"]}
+            for i in range(n) for model, q in QUALITIES.items()]
+    (folder / "answers.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
 def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_noisy_answers(tmp_path, 40)
     run = judgebench("run", "--config", str(config), "--stop", "separated", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "stopped: precision target reached (--stop separated)" in said(run)
-    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
-    assert adaptive["precision"]["adjacent_separated"] == len(QUALITIES) - 1
+    board = leaderboard(tmp_path)
+    adaptive = board["meta"]["adaptive"]
+    assert adaptive["precision"]["adjacent_separated"] == len(QUALITIES) - 1 and adaptive["ratings_exist"]
+    assert not board["meta"]["regularization_automatic"]
     assert sent(judge_server) == adaptive["calls"] < adaptive["calls_all_pairs"]
+
+
+def test_a_stopping_rule_is_not_reached_while_the_ratings_do_not_exist(judge_server, tmp_path):
+    """The planted qualities never lose: every model beats every worse one, so the maximum-likelihood ratings
+    never exist and the weak ridge's intervals (which soon look separated) are no reason to stop: the plan goes
+    on to all pairs and says why the target was not reached."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--stop", "separated", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert ("stopped: all pairs judged; --stop separated not reached: maximum-likelihood ratings do not exist yet "
+            "(some model won or lost every comparison)") in said(run)
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["ratings_exist"] is False and adaptive["stop"] == "separated"
+    assert sent(judge_server) == adaptive["calls"] == ALL_PAIRS_CALLS
 
 
 def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_path):

@@ -715,6 +715,17 @@ def win_edges(first: np.ndarray, second: np.ndarray, score: np.ndarray, games: n
             np.concatenate([first[won] * n_models + second[won], second[lost] * n_models + first[lost]]))
 
 
+def win_groups(first: np.ndarray, second: np.ndarray, score: np.ndarray, games: np.ndarray,
+               n_models: int) -> np.ndarray:
+    """Each model's group among the strongly connected components of the "i scored against j" graph
+    (`win_edges`): one group for all models exactly when maximum-likelihood ratings exist (`check_identifiable`),
+    and only a comparison between two groups can join them."""
+    from scipy.sparse.csgraph import connected_components
+
+    adjacency = _graph(win_edges(first, second, score, games, n_models)[1], n_models)
+    return connected_components(adjacency, directed=True, connection="strong")[1]
+
+
 def _graph(codes: np.ndarray, n_models: int) -> np.ndarray:
     adjacency = np.zeros(n_models * n_models, dtype=bool)
     adjacency[codes] = True
