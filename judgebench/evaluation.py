@@ -260,7 +260,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         bias = _design_bias(settings, planner, outcomes, on_event)
         if planner is not None:  # None: not corrected (summary line; README, "Honest intervals")
             evaluation.provenance["adaptive"]["design_bias"] = None if bias is None else {
-                "replays": bias.replays, "elo": {name: round(value, 2) for name, value in bias.shift.items()},
+                "replays": bias.replays, "elo": dict(bias.shift),  # full precision: a refit gives run's numbers
                 "seconds": round(time.monotonic() - started, 1)}
         evaluation.leaderboard = build(
             outcomes, games=result.games, design_bias=bias,
@@ -358,8 +358,10 @@ def _interval(settings: RunConfig) -> str:
     """The leaderboard's interval: the settings', except that a run in rounds that did not choose one gets the
     clustered sandwich: after the design-bias correction both it and the question bootstrap cover at the
     nominal rate in tests/test_schedule_simulation.py's setting (0.961 and 0.955; README, "Adaptive judging"),
-    and the sandwich is what the planner measures between rounds and needs no resampling."""
-    if settings.pairs in ("adaptive", "tournament") and "interval" not in settings.model_fields_set:
+    and the sandwich is what the planner measures between rounds and needs no resampling. Online Elo, which has
+    no likelihood and so no sandwich, keeps its bootstrap (and is reported uncorrected, `_design_bias`)."""
+    if (settings.pairs in ("adaptive", "tournament") and "interval" not in settings.model_fields_set
+            and settings.method != "elo"):
         return "sandwich"
     return settings.interval
 

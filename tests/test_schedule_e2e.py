@@ -456,10 +456,22 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     assert [row["model"] for row in refit["models"]] == [row["model"] for row in board["models"]]
     for row, run_row in zip(refit["models"], board["models"], strict=True):
         assert [row[k] for k in ("rating", "lower", "upper")] == pytest.approx(
-            [run_row[k] for k in ("rating", "lower", "upper")], abs=0.05), row["model"]
+            [run_row[k] for k in ("rating", "lower", "upper")], abs=1e-6), row["model"]  # the correction unrounded
     # a flag replaces the run's setting; another method starts from its own defaults, uncorrected
     elo = judgebench("leaderboard", "--results", "out", "--method", "elo", "--rounds", "50", "--out", "elo",
                      cwd=tmp_path)
     assert elo.returncode == 0, elo.stderr
     meta = json.loads((tmp_path / "elo" / "leaderboard.json").read_text())["meta"]
     assert (meta["method"], meta["interval"], meta["rounds"]) == ("elo", "bootstrap", 50)
+
+
+def test_online_elo_with_adaptive_pairs_is_rated_uncorrected_with_its_bootstrap(judge_server, tmp_path):
+    """Online Elo has no likelihood, so neither the sandwich intervals of runs in rounds nor the design-bias
+    correction apply: the run rates it with the bootstrap, uncorrected, and says so (README, "Where it applies")."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="tournament")
+    run = judgebench("run", "--config", str(config), "--method", "elo", "--rounds", "50", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)" in said(run)
+    board = leaderboard(tmp_path)
+    assert (board["meta"]["method"], board["meta"]["interval"]) == ("elo", "bootstrap")
+    assert board["meta"]["adaptive"]["design_bias"] is None
