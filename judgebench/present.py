@@ -383,7 +383,9 @@ def adaptive_summary(adaptive: dict) -> str:
                  f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
     bias = adaptive.get("design_bias")
-    if "design_bias" in adaptive and bias is None:
+    if "design_bias" in adaptive and bias is None and adaptive["calls"] >= adaptive["calls_all_pairs"]:
+        line += "; ratings not corrected: every pair was judged, so the plan chose nothing and has no bias"
+    elif "design_bias" in adaptive and bias is None:
         line += "; ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)"
     if bias:
         line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo "

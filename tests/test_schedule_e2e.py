@@ -140,9 +140,19 @@ def test_a_stopping_rule_is_not_reached_while_the_ratings_do_not_exist(judge_ser
     assert run.returncode == 0, run.stderr
     assert ("stopped: all pairs judged; --stop separated not reached: maximum-likelihood ratings do not exist yet "
             "(some model won or lost every comparison)") in said(run)
-    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    board = leaderboard(tmp_path)
+    adaptive = board["meta"]["adaptive"]
     assert adaptive["ratings_exist"] is False and adaptive["stop"] == "separated"
     assert sent(judge_server) == adaptive["calls"] == ALL_PAIRS_CALLS
+    # every pair judged: nothing to correct, the same numbers as all pairs on the same judgments
+    assert "ratings not corrected: every pair was judged" in said(run) and adaptive["design_bias"] is None
+    every = judgebench("run", "--config", str(config), "--pairs", "all", "--interval", "sandwich", "--out", "all",
+                       cwd=tmp_path)
+    assert every.returncode == 0, every.stderr
+    assert sent(judge_server) == ALL_PAIRS_CALLS  # all from the store
+    complete = json.loads((tmp_path / "all" / "leaderboard.json").read_text())["models"]
+    assert [[row[k] for k in ("model", "rating", "lower", "upper")] for row in complete] == [
+        [row[k] for k in ("model", "rating", "lower", "upper")] for row in board["models"]]
 
 
 def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_path):
