@@ -291,16 +291,16 @@ def _reference(settings: RunConfig) -> dict[str, str | None]:
 def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame,
                  on_event: EventHandler | None) -> DesignBias | None:
     """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`),
-    None for other runs, for a plan that judged every pair (nothing was chosen, so there is no bias: replays would
-    only add their Monte Carlo noise) and for ratings other than plain Bradley-Terry (ties as half a win, no position effect,
-    no style control), which the replays do not fit. `on_event` hears that the replays began (a `stage`
-    event): with many models they take up to a minute after the last judgment."""
+    None for other runs, for a plan that judged every pair (nothing was chosen, so there is no bias: replays
+    would only add their Monte Carlo noise) and for ratings other than plain Bradley-Terry (ties as half a win,
+    no position effect, no style control), which the replays do not fit. `on_event` hears that the replays
+    began (a `stage` event): with many models they take up to a minute after the last judgment."""
     from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import DesignBias
     from judgebench.schedule import BIAS_REPLAYS, design_bias
 
-    if planner is None or planner.calls >= planner.calls_all_pairs or not DesignBias.applies_to(settings.method, settings.ties, settings.position_effect,
-                                                    settings.style_control):
+    if planner is None or planner.calls >= planner.calls_all_pairs or not DesignBias.applies_to(
+            settings.method, settings.ties, settings.position_effect, settings.style_control):
         return None
     if on_event is not None:
         on_event(EngineEvent("stage", f"correcting the ratings for the plan's bias: {BIAS_REPLAYS} replays of "
