@@ -70,6 +70,10 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert [m["model"] for m in board["models"]] == list(QUALITIES)  # best quality first
     assert board["meta"]["adaptive"]["calls"] == 60 and board["meta"]["adaptive"]["calls_all_pairs"] == ALL_PAIRS_CALLS
     assert board["meta"]["adaptive"]["stopped_by"] == "budget_calls"
+    # P(win) against the average model is the corrected ratings' (ties half): the two never disagree
+    mean = sum(m["rating"] for m in board["models"]) / len(board["models"])
+    for m in board["models"]:
+        assert m["win_probability"] == pytest.approx(1 / (1 + 10 ** (-(m["rating"] - mean) / 400)), abs=1e-4)
     assert board["meta"]["interval"] == "sandwich"  # the default of runs in rounds (README, "Honest intervals")
     # the ratings are the plain fit's minus the design bias that replays of the plan measured (README, "Honest
     # intervals"); `judgebench leaderboard` refits the store's judgments without the plan, uncorrected

@@ -248,14 +248,17 @@ class BradleyTerryFit:
         Davidson's tie model, the probability of a win (not of winning a decisive game)."""
         return self.outcome_probabilities(reference)["win_probability"]
 
-    def outcome_probabilities(self, reference: int | None = None) -> dict[str, np.ndarray]:
-        """Predicted figures of each model against the reference model (or a model of average strength).
+    def outcome_probabilities(self, reference: int | None = None,
+                              shift: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Predicted figures of each model against the reference model (or a model of average strength), with the
+        strengths less `shift` (log-odds: an adaptive plan's design-bias correction, so that they agree with the
+        corrected ratings).
 
         Ties counted half: win_probability = sigmoid(beta_i - beta_ref), also the expected score. Davidson
         (1970): P(win) = pi_i / D, P(tie) = nu sqrt(pi_i pi_ref) / D with D = pi_i + pi_ref + nu sqrt(pi_i pi_ref),
         returned as win_probability, tie_probability and expected_score = P(win) + P(tie) / 2.
         """
-        beta = self.strengths
+        beta = self.strengths - (shift if shift is not None else 0.0)
         d = beta - (beta[reference] if reference is not None else beta.mean())
         nu = self.tie_ratio
         if nu is None:
