@@ -203,6 +203,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
+    if planner is not None and on_event is not None:
+        _note_unbounded_stop(planner, on_event)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the run as an interruption
         if planner is not None:
             result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
@@ -365,6 +367,17 @@ def _interval(settings: RunConfig) -> str:
             and settings.method != "elo"):
         return "sandwich"
     return settings.interval
+
+
+def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
+    """Tell, before judging, a run with a stopping rule and no budget that it may judge every pair: a target the
+    judgments cannot reach (too few questions for `width=W`, models too close to separate) costs all pairs."""
+    from judgebench.engines.base import EngineEvent
+
+    if planner.stop is not None and planner.budget_calls is None and planner.budget_usd is None:
+        on_event(EngineEvent("stage", f"--stop {planner.stop} without a budget: the run may judge every pair "
+                                      f"({planner.calls_all_pairs:,} calls) if the target is not reached; add "
+                                      "--budget-calls or --budget-usd to cap it"))
 
 
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:

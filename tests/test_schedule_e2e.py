@@ -142,6 +142,8 @@ def test_a_stopping_rule_is_not_reached_while_the_ratings_do_not_exist(judge_ser
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     run = judgebench("run", "--config", str(config), "--stop", "separated", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
+    assert (f"--stop separated without a budget: the run may judge every pair ({ALL_PAIRS_CALLS} calls)"
+            in " ".join(run.stderr.split()))
     assert ("stopped: all pairs judged; --stop separated not reached: maximum-likelihood ratings do not exist yet "
             "(some model won or lost every comparison)") in said(run)
     board = leaderboard(tmp_path)
