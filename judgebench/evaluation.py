@@ -203,6 +203,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
+    if planner is not None and on_event is not None:
+        _note_unbounded_stop(planner, on_event)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the run as an interruption
         if planner is not None:
             result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
@@ -260,7 +262,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         bias = _design_bias(settings, planner, outcomes, on_event)
         if planner is not None:  # None: not corrected (summary line; README, "Honest intervals")
             evaluation.provenance["adaptive"]["design_bias"] = None if bias is None else {
-                "replays": bias.replays, "elo": {name: round(value, 2) for name, value in bias.shift.items()},
+                "replays": bias.replays, "elo": dict(bias.shift),  # full precision: a refit gives run's numbers
                 "seconds": round(time.monotonic() - started, 1)}
         evaluation.leaderboard = build(
             outcomes, games=result.games, design_bias=bias,
@@ -291,15 +293,16 @@ def _reference(settings: RunConfig) -> dict[str, str | None]:
 def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame,
                  on_event: EventHandler | None) -> DesignBias | None:
     """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`),
-    None for other runs and for ratings other than plain Bradley-Terry (ties as half a win, no position effect,
-    no style control), which the replays do not fit. `on_event` hears that the replays began (a `stage`
-    event): with many models they take up to a minute after the last judgment."""
+    None for other runs, for a plan that judged every pair (nothing was chosen, so there is no bias: replays
+    would only add their Monte Carlo noise) and for ratings other than plain Bradley-Terry (ties as half a win,
+    no position effect, no style control), which the replays do not fit. `on_event` hears that the replays
+    began (a `stage` event): with many models they take up to a minute after the last judgment."""
     from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import DesignBias
     from judgebench.schedule import BIAS_REPLAYS, design_bias
 
-    if planner is None or not DesignBias.applies_to(settings.method, settings.ties, settings.position_effect,
-                                                    settings.style_control):
+    if planner is None or planner.calls >= planner.calls_all_pairs or not DesignBias.applies_to(
+            settings.method, settings.ties, settings.position_effect, settings.style_control):
         return None
     if on_event is not None:
         on_event(EngineEvent("stage", f"correcting the ratings for the plan's bias: {BIAS_REPLAYS} replays of "
@@ -358,10 +361,23 @@ def _interval(settings: RunConfig) -> str:
     """The leaderboard's interval: the settings', except that a run in rounds that did not choose one gets the
     clustered sandwich: after the design-bias correction both it and the question bootstrap cover at the
     nominal rate in tests/test_schedule_simulation.py's setting (0.961 and 0.955; README, "Adaptive judging"),
-    and the sandwich is what the planner measures between rounds and needs no resampling."""
-    if settings.pairs in ("adaptive", "tournament") and "interval" not in settings.model_fields_set:
+    and the sandwich is what the planner measures between rounds and needs no resampling. Online Elo, which has
+    no likelihood and so no sandwich, keeps its bootstrap (and is reported uncorrected, `_design_bias`)."""
+    if (settings.pairs in ("adaptive", "tournament") and "interval" not in settings.model_fields_set
+            and settings.method != "elo"):
         return "sandwich"
     return settings.interval
+
+
+def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
+    """Tell, before judging, a run with a stopping rule and no budget that it may judge every pair: a target the
+    judgments cannot reach (too few questions for `width=W`, models too close to separate) costs all pairs."""
+    from judgebench.engines.base import EngineEvent
+
+    if planner.stop is not None and planner.budget_calls is None and planner.budget_usd is None:
+        on_event(EngineEvent("stage", f"--stop {planner.stop} without a budget: the run may judge every pair "
+                                      f"({planner.calls_all_pairs:,} calls) if the target is not reached; add "
+                                      "--budget-calls or --budget-usd to cap it"))
 
 
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
@@ -388,6 +404,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     (before any round, `Stopped` goes on to the caller)."""
     import pandas as pd
 
+    from judgebench.present import NO_RATINGS_YET
     from judgebench.records import OUTCOME_COLUMNS, count_calls_once
     from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, run_async
     from judgebench.schedule import step_noun
@@ -411,6 +428,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
         tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned"
                         f"{plan_budget(planner)} · top: {top}")
+        if planner.stop is not None and planner.last is not None and not planner.last.ratings_exist:
+            tally.status += f" · --stop {planner.stop} not reached: {NO_RATINGS_YET}"
         if on_start is not None:
             on_start(run_so_far(tally))
 

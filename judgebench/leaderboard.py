@@ -355,8 +355,8 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         samples = None
         extra["degrees_of_freedom"] = degrees_of_freedom
         extra.update(_parameter_intervals(fit, None, covariance, options, degrees_of_freedom))
-    return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference), extra,
-                    rating_covariance, caveats)
+    return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference, shift / factor),
+                    extra, rating_covariance, caveats)
 
 
 def _separation_warning(separation: bt.Separation, models: tuple[str, ...], confidence: float) -> list[str]:

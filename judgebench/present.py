@@ -387,7 +387,8 @@ def adaptive_summary(adaptive: dict) -> str:
         steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
     line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} "
             f"({adaptive['calls'] / max(adaptive['calls_all_pairs'], 1):.0%} of all pairs' "
-            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}"
+            f"{stop_not_reached(adaptive)}")
     if adaptive.get("budget_usd") is not None:
         estimated = adaptive["calls_cost_estimated"]
         line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} of the ${adaptive['budget_usd']:,.2f} budget"
@@ -399,12 +400,28 @@ def adaptive_summary(adaptive: dict) -> str:
                  f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
     bias = adaptive.get("design_bias")
-    if "design_bias" in adaptive and bias is None:
+    if "design_bias" in adaptive and bias is None and adaptive["calls"] >= adaptive["calls_all_pairs"]:
+        line += "; ratings not corrected: every pair was judged, so the plan chose nothing and has no bias"
+    elif "design_bias" in adaptive and bias is None:
         line += "; ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)"
     if bias:
         line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo "
                  f"from the mean; {bias['replays']} replays of the plan, {bias['seconds']:.1f} s)")
     return line
+
+
+NO_RATINGS_YET = "maximum-likelihood ratings do not exist yet (some model won or lost every comparison)"
+
+
+def stop_not_reached(adaptive: dict) -> str:
+    """The summary's note that a plan with a stopping rule ended before reaching it (a budget, a signal), and
+    why when the ratings did not exist (a stopping rule never trusts the weak ridge's intervals); empty
+    otherwise."""
+    stop, stopped_by = adaptive.get("stop"), adaptive.get("stopped_by")
+    if stop is None or stopped_by is None or stopped_by.startswith("stop="):
+        return ""
+    why = f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else ""
+    return f"; --stop {stop} not reached{why}"
 
 
 def stop_reason(stopped_by: str | None, step: str = "round") -> str:

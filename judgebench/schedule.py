@@ -57,7 +57,7 @@ from scipy.special import ndtr
 
 from judgebench.errors import ConfigError
 from judgebench.pairing import stable_seed
-from judgebench.ratings.bradley_terry import expected_score
+from judgebench.ratings.bradley_terry import expected_score, win_groups
 from judgebench.ratings.intervals import normal_quantile
 from judgebench.records import Pair
 
@@ -125,8 +125,9 @@ def parse_stop(text: str) -> StopRule:
 
 @dataclass(frozen=True)
 class Standing:
-    """Current Bradley-Terry ratings (Elo scale) with intervals at `confidence`, best model first, and the
-    ratings' covariance in log-odds squared, in the same order (None when not known)."""
+    """Current Bradley-Terry ratings (Elo scale) with intervals at `confidence`, best model first, the
+    ratings' covariance in log-odds squared, in the same order (None when not known), and each model's group
+    of `win_groups` (None when not known: taken as one group)."""
 
     models: tuple[str, ...]
     rating: np.ndarray
@@ -134,6 +135,14 @@ class Standing:
     upper: np.ndarray
     confidence: float
     covariance: np.ndarray | None = None
+    groups: np.ndarray | None = None
+
+    @property
+    def ratings_exist(self) -> bool:
+        """Whether the maximum-likelihood ratings exist (every model in one group). When they do not, the
+        ratings and intervals are the automatic weak ridge's: far apart, with intervals that measure the ridge,
+        not the data, so no stopping rule may trust them."""
+        return self.groups is None or len(set(self.groups.tolist())) <= 1
 
     @property
     def sd(self) -> np.ndarray:
@@ -148,6 +157,9 @@ class Standing:
                 "adjacent_pairs": len(self.models) - 1}
 
     def reached(self, rule: StopRule) -> bool:
+        """Whether the standing meets `rule`; never while the ratings do not exist (`ratings_exist`)."""
+        if not self.ratings_exist:
+            return False
         found = self.precision()
         if rule.kind == "separated":
             return found["adjacent_separated"] == found["adjacent_pairs"]
@@ -166,9 +178,18 @@ def standing(outcomes: pd.DataFrame, models: Sequence[str], confidence: float = 
     board = build(outcomes, interval="sandwich", resample="questions", confidence=confidence)
     rows = board.models
     covariance = board.covariance / ELO_PER_LOG_ODDS ** 2 if board.covariance is not None else None
-    return Standing(tuple(r["model"] for r in rows), np.array([r["rating"] for r in rows]),
+    ranked = tuple(r["model"] for r in rows)
+    return Standing(ranked, np.array([r["rating"] for r in rows]),
                     np.array([r["lower"] for r in rows]), np.array([r["upper"] for r in rows]), confidence,
-                    covariance)
+                    covariance, _groups(outcomes, ranked))
+
+
+def _groups(outcomes: pd.DataFrame, models: Sequence[str]) -> np.ndarray:
+    """Each of `models`' group of `win_groups` in these outcomes."""
+    code = {name: k for k, name in enumerate(models)}
+    score = outcomes["score_a"].to_numpy(dtype=float)
+    return win_groups(outcomes["model_a"].map(code).to_numpy(), outcomes["model_b"].map(code).to_numpy(),
+                      score, np.ones_like(score), len(models))
 
 
 # -- what can be judged --------------------------------------------------------------------------------
@@ -323,7 +344,9 @@ def choose_adaptive(design: Design, current: Standing | None, n_pairs: int,
     gap, variance, information = pair_differences(design, current)
     available = np.zeros(len(design.pairs), dtype=bool)
     available[design.open_pairs()] = True
-    wrong = misordered(gap, variance)
+    across = _across_groups(design, current)
+    wrong = np.where(across, 0.5, misordered(gap, variance))
+    information = np.where(across, comparison_information(np.zeros(1)), information)
     while len(chosen) < n_pairs:
         weights = np.where(available, pair_weights(wrong, variance, information), 0.0)
         if weights.max() <= 0:
@@ -336,6 +359,18 @@ def choose_adaptive(design: Design, current: Standing | None, n_pairs: int,
         chosen.append(taken)
         variance[pair] = 1.0 / (1.0 / variance[pair] + information[pair])
     return chosen
+
+
+def _across_groups(design: Design, current: Standing) -> np.ndarray:
+    """For each pair of `design.pairs`, whether its models are in different groups of the standing's win graph
+    (`Standing.groups`). While the maximum-likelihood ratings do not exist the ridge holds those pairs far apart,
+    so that their chance of being misordered and the information of one more comparison both look small, though
+    only their comparisons can make the ratings exist: `choose_adaptive` counts them as a coin flip (misordered
+    with probability 1/2, the information of a comparison between equals), the ridge's gap not being evidence."""
+    if current.ratings_exist or current.groups is None:
+        return np.zeros(len(design.pairs), dtype=bool)
+    group = dict(zip(current.models, current.groups.tolist(), strict=True))
+    return np.array([group[design.models[a]] != group[design.models[b]] for a, b in design.pairs])
 
 
 def _lift_to_floor(design: Design, current: Standing, n_pairs: int, rng: np.random.Generator) -> list[Pair]:
@@ -536,8 +571,10 @@ class Planner:
     def report(self) -> dict:
         """What the leaderboard's meta records about the plan: strategy, rounds (the planner's steps: a
         tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the rule that stopped
-        it, the precision reached and a SHA-256 of the chosen games; with a dollar budget, the budget, the plan's
-        cost it was compared with and how many of its calls were costed at an estimate."""
+        it, the stopping rule set (`stop`, None without one), the precision reached, whether the last standing's
+        maximum-likelihood ratings existed (a stopping rule is never reached without them) and a SHA-256 of the
+        chosen games; with a dollar budget, the budget, the plan's cost it was compared with and how many of its
+        calls were costed at an estimate."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
@@ -545,7 +582,9 @@ class Planner:
             "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated}
         return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
+                "stop": None if self.stop is None else str(self.stop),
                 "precision": self.last.precision() if self.last is not None else None,
+                "ratings_exist": None if self.last is None else self.last.ratings_exist,
                 "plan_sha256": hashlib.sha256(plan.encode()).hexdigest()}
 
 

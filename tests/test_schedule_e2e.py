@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import sqlite3
@@ -69,6 +70,10 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert [m["model"] for m in board["models"]] == list(QUALITIES)  # best quality first
     assert board["meta"]["adaptive"]["calls"] == 60 and board["meta"]["adaptive"]["calls_all_pairs"] == ALL_PAIRS_CALLS
     assert board["meta"]["adaptive"]["stopped_by"] == "budget_calls"
+    # P(win) against the average model is the corrected ratings' (ties half): the two never disagree
+    mean = sum(m["rating"] for m in board["models"]) / len(board["models"])
+    for m in board["models"]:
+        assert m["win_probability"] == pytest.approx(1 / (1 + 10 ** (-(m["rating"] - mean) / 400)), abs=1e-4)
     assert board["meta"]["interval"] == "sandwich"  # the default of runs in rounds (README, "Honest intervals")
     # the ratings are the plain fit's minus the design bias that replays of the plan measured (README, "Honest
     # intervals"); `judgebench leaderboard` refits the store's judgments without the plan, uncorrected
@@ -105,14 +110,55 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert [run["sent"] for run in runs] == [60, 40] and len({run["id"] for run in runs}) == 2
 
 
+def write_noisy_answers(folder: Path, n: int) -> None:
+    """Answers whose planted QUALITY varies by question around QUALITIES (seeded), so that every model loses
+    some comparisons to a worse one and the maximum-likelihood ratings exist."""
+    from tests.test_run_e2e import write_data
+
+    write_data(folder, QUALITIES, n)
+    rng = random.Random(3)
+    rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"A {i}. QUALITY={q + rng.gauss(0, 1.2):.3f}"]}
+            for i in range(n) for model, q in QUALITIES.items()]
+    (folder / "answers.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
 def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_noisy_answers(tmp_path, 40)
     run = judgebench("run", "--config", str(config), "--stop", "separated", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "stopped: precision target reached (--stop separated)" in said(run)
-    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
-    assert adaptive["precision"]["adjacent_separated"] == len(QUALITIES) - 1
+    board = leaderboard(tmp_path)
+    adaptive = board["meta"]["adaptive"]
+    assert adaptive["precision"]["adjacent_separated"] == len(QUALITIES) - 1 and adaptive["ratings_exist"]
+    assert not board["meta"]["regularization_automatic"]
     assert sent(judge_server) == adaptive["calls"] < adaptive["calls_all_pairs"]
+
+
+def test_a_stopping_rule_is_not_reached_while_the_ratings_do_not_exist(judge_server, tmp_path):
+    """The planted qualities never lose: every model beats every worse one, so the maximum-likelihood ratings
+    never exist and the weak ridge's intervals (which soon look separated) are no reason to stop: the plan goes
+    on to all pairs and says why the target was not reached."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--stop", "separated", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (f"--stop separated without a budget: the run may judge every pair ({ALL_PAIRS_CALLS} calls)"
+            in " ".join(run.stderr.split()))
+    assert ("stopped: all pairs judged; --stop separated not reached: maximum-likelihood ratings do not exist yet "
+            "(some model won or lost every comparison)") in said(run)
+    board = leaderboard(tmp_path)
+    adaptive = board["meta"]["adaptive"]
+    assert adaptive["ratings_exist"] is False and adaptive["stop"] == "separated"
+    assert sent(judge_server) == adaptive["calls"] == ALL_PAIRS_CALLS
+    # every pair judged: nothing to correct, the same numbers as all pairs on the same judgments
+    assert "ratings not corrected: every pair was judged" in said(run) and adaptive["design_bias"] is None
+    every = judgebench("run", "--config", str(config), "--pairs", "all", "--interval", "sandwich", "--out", "all",
+                       cwd=tmp_path)
+    assert every.returncode == 0, every.stderr
+    assert sent(judge_server) == ALL_PAIRS_CALLS  # all from the store
+    complete = json.loads((tmp_path / "all" / "leaderboard.json").read_text())["models"]
+    assert [[row[k] for k in ("model", "rating", "lower", "upper")] for row in complete] == [
+        [row[k] for k in ("model", "rating", "lower", "upper")] for row in board["models"]]
 
 
 def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_path):
@@ -488,7 +534,7 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     assert [row["model"] for row in refit["models"]] == [row["model"] for row in board["models"]]
     for row, run_row in zip(refit["models"], board["models"], strict=True):
         assert [row[k] for k in ("rating", "lower", "upper")] == pytest.approx(
-            [run_row[k] for k in ("rating", "lower", "upper")], abs=0.05), row["model"]
+            [run_row[k] for k in ("rating", "lower", "upper")], abs=1e-6), row["model"]  # the correction unrounded
     # the plan and its correction go with the ratings: leaderboard.json, leaderboard.md, rate() and the report
     assert refit["meta"]["adaptive"] == board["meta"]["adaptive"]
     assert published.split("Plan: ")[1].split("\n")[0] in (tmp_path / "again" / "leaderboard.md").read_text()
@@ -535,3 +581,15 @@ def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, t
     assert more.returncode == 0, more.stderr
     assert f"{bought} already in the store" in said(more) and f"{80 - bought} sent now" in said(more)
     assert sent(judge_server) == 80 and max(judge_server.answered().values()) == 1
+
+
+def test_online_elo_with_adaptive_pairs_is_rated_uncorrected_with_its_bootstrap(judge_server, tmp_path):
+    """Online Elo has no likelihood, so neither the sandwich intervals of runs in rounds nor the design-bias
+    correction apply: the run rates it with the bootstrap, uncorrected, and says so (README, "Where it applies")."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="tournament")
+    run = judgebench("run", "--config", str(config), "--method", "elo", "--rounds", "50", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)" in said(run)
+    board = leaderboard(tmp_path)
+    assert (board["meta"]["method"], board["meta"]["interval"]) == ("elo", "bootstrap")
+    assert board["meta"]["adaptive"]["design_bias"] is None

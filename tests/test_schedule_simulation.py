@@ -7,6 +7,7 @@ Monte Carlo errors are stated where the thresholds are."""
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from judgebench.schedule import (
     Design,
     Planner,
     ReplayJudge,
+    Standing,
     choose_tournament,
     design_bias,
     parse_stop,
@@ -221,3 +223,36 @@ def test_a_width_rule_needs_a_positive_width(text):
     with pytest.raises(ConfigError, match=f"stopping rule '{text}': W must be a positive number of Elo points"):
         parse_stop(text)
     assert str(parse_stop(" width=50 ")) == "width=50" and str(parse_stop("separated")) == "separated"
+
+
+def test_a_stopping_rule_waits_until_the_maximum_likelihood_ratings_exist():
+    """Six models 600 Elo apart: early rounds often leave a model that won (or lost) every comparison, whose
+    ratings are the weak ridge's, far apart with intervals that soon look separated. No plan stops on them (seed
+    7 did, after 96 calls), and while they do not exist the plan judges the pairs across the groups that never lost
+    to or never beat each other more often than a uniform draw would, so that they come to exist sooner."""
+    ridged_rounds = across_share = uniform_share = 0.0
+    for seed in range(8):
+        judge = SimulatedJudge(np.linspace(3000, 0, 6), 60, seed=seed)
+        trace = simulate(judge, "adaptive", budget_calls=1800, games_per_round=32, seed=seed,
+                         stop=parse_stop("separated"))
+        assert trace.planner.stopped_by == "stop=separated" and trace.planner.last.ratings_exist, seed
+        for standing, batch in zip(trace.standings, trace.planner.rounds, strict=False):
+            if standing is not None and not standing.ratings_exist:
+                group = dict(zip(standing.models, standing.groups.tolist(), strict=True))
+                across = [group[a] != group[b] for a, b in combinations(judge.models, 2)]
+                ridged_rounds += 1
+                across_share += np.mean([group[p.model_a] != group[p.model_b] for p in batch])
+                uniform_share += np.mean(across)
+    # 17 such rounds in all, 73% of their pairs across groups against 65% of all pairs (without counting those
+    # pairs as a coin flip: 33 rounds, 30% against 60%)
+    assert 8 <= ridged_rounds <= 24 and across_share > uniform_share, (ridged_rounds, across_share, uniform_share)
+
+
+def test_no_stopping_rule_is_reached_on_ratings_that_do_not_exist():
+    # intervals that the weak ridge made narrow and separated: met only when every model is in one group
+    separated = Standing(("a", "b"), np.array([1400.0, 600.0]), np.array([1300.0, 500.0]), np.array([1500.0, 700.0]),
+                         0.95, groups=np.array([0, 1]))
+    assert not separated.ratings_exist
+    assert not separated.reached(parse_stop("separated")) and not separated.reached(parse_stop("width=300"))
+    joined = replace(separated, groups=np.array([0, 0]))
+    assert joined.reached(parse_stop("separated")) and joined.reached(parse_stop("width=300"))

@@ -248,14 +248,17 @@ class BradleyTerryFit:
         Davidson's tie model, the probability of a win (not of winning a decisive game)."""
         return self.outcome_probabilities(reference)["win_probability"]
 
-    def outcome_probabilities(self, reference: int | None = None) -> dict[str, np.ndarray]:
-        """Predicted figures of each model against the reference model (or a model of average strength).
+    def outcome_probabilities(self, reference: int | None = None,
+                              shift: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Predicted figures of each model against the reference model (or a model of average strength), with the
+        strengths less `shift` (log-odds: an adaptive plan's design-bias correction, so that they agree with the
+        corrected ratings).
 
         Ties counted half: win_probability = sigmoid(beta_i - beta_ref), also the expected score. Davidson
         (1970): P(win) = pi_i / D, P(tie) = nu sqrt(pi_i pi_ref) / D with D = pi_i + pi_ref + nu sqrt(pi_i pi_ref),
         returned as win_probability, tie_probability and expected_score = P(win) + P(tie) / 2.
         """
-        beta = self.strengths
+        beta = self.strengths - (shift if shift is not None else 0.0)
         d = beta - (beta[reference] if reference is not None else beta.mean())
         nu = self.tie_ratio
         if nu is None:
@@ -713,6 +716,17 @@ def win_edges(first: np.ndarray, second: np.ndarray, score: np.ndarray, games: n
     won, lost = np.flatnonzero(score > 0), np.flatnonzero(games - score > 0)
     return (np.concatenate([won, lost]),
             np.concatenate([first[won] * n_models + second[won], second[lost] * n_models + first[lost]]))
+
+
+def win_groups(first: np.ndarray, second: np.ndarray, score: np.ndarray, games: np.ndarray,
+               n_models: int) -> np.ndarray:
+    """Each model's group among the strongly connected components of the "i scored against j" graph
+    (`win_edges`): one group for all models exactly when maximum-likelihood ratings exist (`check_identifiable`),
+    and only a comparison between two groups can join them."""
+    from scipy.sparse.csgraph import connected_components
+
+    adjacency = _graph(win_edges(first, second, score, games, n_models)[1], n_models)
+    return connected_components(adjacency, directed=True, connection="strong")[1]
 
 
 def _graph(codes: np.ndarray, n_models: int) -> np.ndarray:
