@@ -271,7 +271,7 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     ("the gold label" for a gold set, whose two sides are the better and the worse answer).
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
-    lambda cannot be estimated (equal lengths everywhere, lengths that vary only between models, a length
+    lambda cannot be estimated (one question, equal lengths everywhere, lengths that vary only between models, a length
     that decides every verdict, or an interval too wide to mean anything: `UNINFORMATIVE_LOG_ODDS`).
     """
     from judgebench.ratings import bradley_terry as bt
@@ -287,6 +287,9 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     coded = encode_outcomes(outcomes[known], source="outcomes", drop_self_pairs=True)
     if coded.n_models < 2:
         return None
+    if coded.n_questions < 2:
+        return {"log_odds": None, "controls": controls,
+                "note": "one question: an interval clustered by question needs two or more"}
     covariate = style.length_covariate(la[known], lb[known])
     if not covariate.values.any():
         return {"log_odds": None, "controls": controls,

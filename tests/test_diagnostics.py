@@ -141,6 +141,8 @@ def test_length_effect_says_why_it_cannot_be_estimated():
     assert "varies only with the model" in note(frame, model_a, model_b)
     longer_wins = frame.assign(score_a=(noisy_a > noisy_b).astype(float))
     assert "length decides (nearly) every verdict" in note(longer_wins, noisy_a, noisy_b)
+    one = (frame["question_id"] == "q0").to_numpy()  # a run of one question raised "needs two clusters"
+    assert "one question" in note(frame[one], noisy_a[one], noisy_b[one])
     assert diagnostics.length_effect(frame, np.full(len(frame), np.nan), noisy_b) is None
     fitted = diagnostics.length_effect(frame, noisy_a, noisy_b)  # verdicts that ignore length
     assert fitted is not None and fitted["lower"] < 0 < fitted["upper"]
