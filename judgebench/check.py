@@ -28,7 +28,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree import ElementTree
@@ -49,7 +49,7 @@ from judgebench.errors import (
     stopped_exit_code,
 )
 from judgebench.evaluation import run_fingerprint
-from judgebench.outputs import atomic_write_text, json_safe
+from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
 from judgebench.present import counted
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
@@ -709,8 +709,6 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     and `markdown_summary(report)`, `junit_xml(report)` for the other files. Raises like `run_check`; a bad
     option is a ConfigError naming the field (`margin is 0.6; ...`).
     """
-    from dataclasses import fields
-
     unknown = sorted(set(options) - {f.name for f in fields(CheckOptions)})
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate; the options are "
@@ -931,8 +929,9 @@ def junit_xml(report: CheckReport) -> str:
             ElementTree.SubElement(case, "failure", message=figures, type=item.decision).text = (
                 f"{item.name}: {figures}; {report.scale.quantity}")
         elif item.decision == "undecided":  # the overall case says why when --undecided made the decision
-            counted = counted_undecided(report) if item is report.overall else None
-            skip(case, f"{figures}; {report.reason}" if counted and counted[1] == report.reason else figures)
+            undecided_as = counted_undecided(report) if item is report.overall else None
+            skip(case, f"{figures}; {report.reason}" if undecided_as and undecided_as[1] == report.reason
+                 else figures)
         elif item.decision == "regression":
             skip(case, f"{figures}; {not_gating()}")
         skipped_questions = report.coverage.note() if report.coverage else None
@@ -1032,29 +1031,6 @@ class OutputPaths:
     def annotations(self, report: CheckReport) -> list[str]:
         """The workflow annotations to print: `github_annotations` under GitHub Actions, else none."""
         return github_annotations(report) if self.annotate else []
-
-
-def prepare_appended(path: str, what: str) -> Path:
-    """Check that text can be appended to the file `path` (created if missing, as appending would); a ConfigError
-    naming `what` (an environment variable) and the path when not; the path when it can."""
-    try:
-        with open(path, "a", encoding="utf-8"):
-            pass
-    except OSError as error:
-        raise ConfigError(f"{what} is {path}, which cannot be written ({error.strerror or error}): point it at a "
-                          "file this job can write, or unset it to skip that output") from None
-    return Path(path)
-
-
-def append_text(path: str, text: str) -> None:
-    """Append `text` to the file `path`; a StorageError (exit 5) naming it when that fails (disk full...)."""
-    from judgebench.outputs import storage_error
-
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise storage_error(error, path, "append to") from None
 
 
 def no_decision_texts(candidate: str, reference: str | None, decision: str, rule: str,

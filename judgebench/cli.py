@@ -521,9 +521,10 @@ def diagnose(
                                dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
                                     api_key_env=api_key_env, concurrency=concurrency))
         raise typer.Exit(_judge_gold(settings, gold, out, progress))
+    from judgebench.datasets import load_judged_texts
     from judgebench.report.inputs import load_run
 
-    dataset = _judged_texts(questions, answers)
+    dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge_model, template=template)
     lengths, categories, warning = None, None, None
     if dataset is not None:
@@ -543,20 +544,6 @@ def diagnose(
     TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
-
-
-def _judged_texts(questions: Path | None, answers: list[Path] | None) -> Any:
-    """The questions and answers of `diagnose` and `report` (a Dataset; None without them), read with
-    allow_missing: they give texts and lengths to judgments already made. One without the other is refused
-    (it was ignored without a word, and the length-bias row then asked for the flag that had been given)."""
-    if (questions is None) != (not answers):
-        raise ConfigError(f"{'--questions' if answers else '--answers'} is missing: --questions and --answers go "
-                          "together (the answers are read by their questions' ids)")
-    if questions is None or not answers:
-        return None
-    from judgebench.datasets import load_dataset
-
-    return load_dataset(questions, answers, allow_missing=True)
 
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
@@ -617,7 +604,9 @@ def report(
     ratings = LeaderboardSettings.from_flags(
         {k: v for k, v in (("method", method), ("baseline", baseline)) if v is not None},
         {"method": "--method", "baseline": "--baseline"}).build_options(given_only=True)
-    dataset = _judged_texts(questions, answers)
+    from judgebench.datasets import load_judged_texts
+
+    dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge_model, template=template, imported=True)
     written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
                            shown_pairs=judgments_shown, seed=seed, ratings=ratings)

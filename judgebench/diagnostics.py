@@ -249,6 +249,11 @@ def longer_answer_rate(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike,
                           np.asarray(outcomes["question_id"])[decisive], confidence)
 
 
+CONFOUNDED_VARIANCE_INFLATION = 1e8
+"""Past this variance inflation of the length coefficient (its variance in the fit over that of length alone) the
+fit cannot tell length apart from the models (`length_effect`)."""
+
+
 def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confidence: float = 0.95, *,
                   controls: str = "model strength") -> dict[str, Any] | None:
     """The judge's preference for length net of model strength: the length bias diagnostic.
@@ -301,8 +306,7 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     except (InputError, np.linalg.LinAlgError):
         fit = None
     m = coded.n_models
-    # the coefficient's variance inflation over that of length alone: past 1e8 the fit cannot tell it apart
-    if fit is None or fit.information[m, m] * fit.inverse[m, m] > 1e8:
+    if fit is None or fit.information[m, m] * fit.inverse[m, m] > CONFOUNDED_VARIANCE_INFLATION:
         return {"log_odds": None, "controls": controls,
                 "note": (f"length varies only with the {_side_noun(controls)} (every pair's log length ratio is a "
                          f"difference of per-{_side_noun(controls)} terms), so its effect cannot be told apart from "

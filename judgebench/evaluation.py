@@ -372,12 +372,14 @@ def _interval(settings: RunConfig) -> str:
 def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
     """Tell, before judging, a run with a stopping rule and no budget that it may judge every pair: a target the
     judgments cannot reach (too few questions for `width=W`, models too close to separate) costs all pairs."""
+    from judgebench.config import how_to_set, setting_name
     from judgebench.engines.base import EngineEvent
 
     if planner.stop is not None and planner.budget_calls is None and planner.budget_usd is None:
-        on_event(EngineEvent("stage", f"--stop {planner.stop} without a budget: the run may judge every pair "
-                                      f"({planner.calls_all_pairs:,} calls) if the target is not reached; add "
-                                      "--budget-calls or --budget-usd to cap it"))
+        on_event(EngineEvent("stage", f"{how_to_set('stop', str(planner.stop))} without a budget: the run may "
+                                      f"judge every pair ({planner.calls_all_pairs:,} calls) if the target is not "
+                                      f"reached; set {setting_name('budget_calls')} or {setting_name('budget_usd')} "
+                                      "to cap it"))
 
 
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
@@ -642,12 +644,9 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
              if name not in _RUN_OWN and (explicit is None or name in explicit)} if settings is not None else {}
     given.update(options)
     overrides = {"k" if name == "k_factor" else name: value for name, value in given.items() if value is not None}
-    dataset = None
-    if questions is not None and answers:
-        from judgebench.datasets import load_dataset
+    from judgebench.datasets import load_judged_texts
 
-        dataset = load_dataset(Path(questions), [Path(path) for path in _as_list(answers)], allow_missing=True)
-    board, _ = refit(load_run(results=directory), dataset, **overrides)
+    board, _ = refit(load_run(results=directory), load_judged_texts(questions, answers), **overrides)
     return board
 
 

@@ -159,3 +159,24 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+def prepare_appended(path: str, what: str) -> Path:
+    """Check that text can be appended to the file `path` (created if missing, as appending would); a ConfigError
+    naming `what` (an environment variable) and the path when not; the path when it can."""
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"{what} is {path}, which cannot be written ({error.strerror or error}): point it at a "
+                          "file this job can write, or unset it to skip that output") from None
+    return Path(path)
+
+
+def append_text(path: str, text: str) -> None:
+    """Append `text` to the file `path`; a StorageError (exit 5) naming it when that fails (disk full...)."""
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise storage_error(error, path, "append to") from None

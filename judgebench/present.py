@@ -664,8 +664,8 @@ def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
                  ("  verdict (from this net figure)", effect["verdict"])]
         if effect.get("note"):
             rows.append((f"  note: {effect['note']}", ""))
-    rows.append((f"longer answer wins, raw share of decisive pairs (not a bias measure: "
-                 f"{_RAW_LENGTH_CAVEAT[controls]})", _rate_cell(raw)))
+    caveat = _RAW_LENGTH_CAVEAT.get(controls, _RAW_LENGTH_CAVEAT["the gold label"])  # an edited file's controls
+    rows.append((f"longer answer wins, raw share of decisive pairs (not a bias measure: {caveat})", _rate_cell(raw)))
     return rows
 
 

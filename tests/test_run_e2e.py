@@ -25,6 +25,7 @@ from judgebench import evaluate
 from judgebench.config import load_config
 from judgebench.leaderboard import AUTO_RIDGE, build
 from tests.support.judge_server import DROPPED, JudgeServer, Reply, messages_key, quality_rule
+from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys, ok_rows
 
@@ -441,12 +442,6 @@ def _cli_args(folder: Path, base_url: str, store: Path, *extra: str) -> list[str
             "--out", str(folder / "out"), "--concurrency", "8", "--rounds", "20", "--no-progress", *extra]
 
 
-def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
-    return subprocess.Popen([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
 def _finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     _, stderr = process.communicate(timeout=180)
     return process.returncode, stderr
@@ -468,7 +463,7 @@ def test_concurrent_runs_on_one_store_request_each_game_once(judge_server_proces
         write_data(folders[2], {"good": 8, "base": 5}, n=SHARED_QUESTIONS)  # the third run's games: a subset
     runs = []
     for folder in folders:
-        runs.append(_start(_cli_args(folder, server.base_url, store), folder))
+        runs.append(start_cli(_cli_args(folder, server.base_url, store), folder))
         time.sleep(stagger_s)
     for process in runs:
         code, stderr = _finish(process)
@@ -488,11 +483,11 @@ def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_ser
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir()
     second.mkdir()
-    victim = _start(_cli_args(first, server.base_url, store), first)
+    victim = start_cli(_cli_args(first, server.base_url, store), first)
     deadline = time.monotonic() + 120
     while len(ok_rows(store)) < 50 and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    helper = _start(_cli_args(second, server.base_url, store), second)  # shares the work, then takes over
+    helper = start_cli(_cli_args(second, server.base_url, store), second)  # shares the work, then takes over
     while len(ok_rows(store)) < 100 and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     victim.kill()
@@ -545,7 +540,7 @@ def test_disk_full_stops_the_run_keeps_what_is_stored_and_exits_5(judge_server_p
     store = small_disk / "store.sqlite"
     filler = small_disk / "filler"
     filler.write_bytes(b"\0" * (8 * 1024 * 1024 - 256 * 1024))  # leave 256 KiB: room for some games, not all
-    full = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
+    full = start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path)
     code, stderr = _finish(full)
     assert code == 5, stderr
     assert "the disk is full" in stderr and "Traceback" not in stderr and "Unclosed" not in stderr
@@ -556,7 +551,7 @@ def test_disk_full_stops_the_run_keeps_what_is_stored_and_exits_5(judge_server_p
     filler.unlink()
     stored = ok_keys(store)
     assert stored, "the games stored before the disk filled are kept"
-    resumed = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
+    resumed = start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path)
     code, stderr = _finish(resumed)
     assert code == 0, stderr
     assert len(ok_keys(store)) == 6 * SHARED_QUESTIONS
@@ -573,15 +568,15 @@ def test_read_only_store_and_directory_in_the_way_stop_before_judging(judge_serv
     subset = tmp_path / "subset"
     subset.mkdir()
     write_data(subset, {"good": 8, "base": 5}, n=SHARED_QUESTIONS)
-    code, stderr = _finish(_start(_cli_args(subset, server.base_url, store), subset))
+    code, stderr = _finish(start_cli(_cli_args(subset, server.base_url, store), subset))
     assert code == 0, stderr
     sent = len(server.log())
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    code, stderr = _finish(_start(_cli_args(tmp_path, server.base_url, store), tmp_path))
+    code, stderr = _finish(start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path))
     assert code == 2, stderr
     assert "read-only" in stderr and "Traceback" not in stderr
     (tmp_path / "dir.sqlite").mkdir()
-    code, stderr = _finish(_start(_cli_args(tmp_path, server.base_url, tmp_path / "dir.sqlite"), tmp_path))
+    code, stderr = _finish(start_cli(_cli_args(tmp_path, server.base_url, tmp_path / "dir.sqlite"), tmp_path))
     assert code == 5 and "is a directory" in stderr and "Traceback" not in stderr, stderr
     assert len(server.log()) == sent  # nothing was judged for nothing
     subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
@@ -663,7 +658,7 @@ def test_judgments_of_another_server_are_not_reused_silently(judge_server, tmp_p
 
 def test_a_401_mid_run_stores_every_answer_received_and_closes_the_engine(judge_server_process, tmp_path):
     server = judge_server_process("--latency-ms", "5", "--fault", "401:requests=150")
-    code, stderr = _finish(_start(_cli_args(tmp_path, server.base_url, tmp_path / "store.sqlite"), tmp_path))
+    code, stderr = _finish(start_cli(_cli_args(tmp_path, server.base_url, tmp_path / "store.sqlite"), tmp_path))
     assert code == 2 and "401" in stderr, stderr
     assert "Traceback" not in stderr and "Unclosed" not in stderr
     answered = {entry.key for entry in server.log() if entry.status == 200}
@@ -675,7 +670,7 @@ def test_a_401_mid_run_stores_every_answer_received_and_closes_the_engine(judge_
 def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_process, tmp_path):
     server = judge_server_process("--latency-ms", "20")
     store = tmp_path / "store.sqlite"
-    process = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
+    process = start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path)
     deadline = time.monotonic() + 120
     while len(ok_rows(store)) < 50 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -694,7 +689,7 @@ def test_ctrl_c_stores_every_answer_received_and_closes_the_engine(judge_server_
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", len(stored))]
         assert db.execute("SELECT count(*) FROM claims").fetchone()[0] == 0  # released for the next run
-    rerun = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
+    rerun = start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path)
     assert _finish(rerun)[0] == 0
     assert len(server.log()) == 6 * SHARED_QUESTIONS  # the rest, and nothing twice
 
@@ -723,7 +718,7 @@ def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server
     # exit code is 128 + the signal's number, as for a process the signal ended: 130 for Ctrl-C, 143 for SIGTERM
     server = judge_server_process("--latency-ms", "3000")
     store = tmp_path / "store.sqlite"
-    process = _start(_cli_args(tmp_path, server.base_url, store), tmp_path)
+    process = start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path)
     deadline = time.monotonic() + 120
     while len(server.log()) < 8 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)  # the server logs a request once answered: the first eight are in, eight more sent

@@ -9,18 +9,17 @@ ranking the planted qualities imply, and a tournament's cost of (models - 1) pai
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_rows
 from tests.test_run_e2e import judgebench, leaderboard, write_config
@@ -44,14 +43,6 @@ def adaptive_config(folder: Path, base_url: str, **judging: object) -> Path:
 
 def plan_lines(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "out" / "plan.jsonl").read_text().splitlines()]
-
-
-def start_run(config: Path, folder: Path, *args: str) -> subprocess.Popen[str]:
-    """`judgebench run --config CONFIG ARGS...` started in `folder` as its own process (for tests that signal it
-    or watch it while it runs), its output piped."""
-    return subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", "--config", str(config), *args],
-                            cwd=folder, env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def said(run) -> str:
@@ -411,7 +402,7 @@ def test_adaptive_progress_shows_the_runs_tokens_and_cost_and_the_budget(judge_s
 def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_process, tmp_path):
     server = judge_server_process("--latency-ms", "20")
     config = adaptive_config(tmp_path, server.base_url, pairs="adaptive")
-    process = start_run(config, tmp_path, "--budget-calls", "2000", "--round-games", "20")
+    process = start_cli(["run", "--config", str(config), "--budget-calls", "2000", "--round-games", "20"], tmp_path)
     deadline = time.monotonic() + 120
     while len(ok_rows(tmp_path / "store.sqlite")) < 50 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -432,7 +423,7 @@ def test_sigterm_mid_round_counts_the_requests_it_abandoned(judge_server_process
     counted the games stored and not the requests the server got and the run abandoned."""
     server = judge_server_process("--latency-ms", "200")
     config = adaptive_config(tmp_path, server.base_url, pairs="adaptive")
-    process = start_run(config, tmp_path, "--budget-calls", "200", "--round-games", "40")
+    process = start_cli(["run", "--config", str(config), "--budget-calls", "200", "--round-games", "40"], tmp_path)
     deadline = time.monotonic() + 60
     while len(server.log()) < 12 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -489,7 +480,7 @@ def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption
     though the command wrote no results."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     budget = ALL_PAIRS_CALLS - 8  # not every pair: a complete design has no bias to correct, so no replays
-    run = start_run(config, tmp_path, "--budget-calls", str(budget), "--round-games", "4")
+    run = start_cli(["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"], tmp_path)
     assert run.stderr is not None
     before = []
     for line in run.stderr:  # up to the line that announces the replays

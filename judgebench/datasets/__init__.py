@@ -18,7 +18,7 @@ from judgebench.datasets.fields import Format
 from judgebench.datasets.generic import write_answers, write_questions
 from judgebench.datasets.rows import Row, answer_files, read_rows
 from judgebench.datasets.validate import Located, build_dataset
-from judgebench.errors import InputError
+from judgebench.errors import ConfigError, InputError
 from judgebench.records import Dataset
 
 __all__ = ["FORMATS", "load_dataset", "detect_format", "alpaca_question_id", "write_questions",
@@ -66,6 +66,23 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     located_references = [_located_answer(chosen, row, REFERENCE_MODEL) for row in reference_rows]
     return build_dataset(located_questions, located_answers, questions_path=questions,
                          references=located_references, allow_missing=allow_missing, models=models)
+
+
+def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path] | str | Path | None
+                      ) -> Dataset | None:
+    """The questions and answers that give judgments already made their texts and lengths (`diagnose`, `report`,
+    `leaderboard --results`, `rate`): a Dataset read with allow_missing, None without them. One without the other
+    is refused: it was ignored without a word, and the length-bias row then asked for what had been given."""
+    from judgebench.config import setting_name
+
+    files = [answers] if isinstance(answers, (str, Path)) else list(answers or [])
+    if (questions is None) != (not files):
+        missing = "answers" if questions is not None else "questions"
+        raise ConfigError(f"{setting_name(missing)} is missing: {setting_name('questions')} and "
+                          f"{setting_name('answers')} go together (the answers are read by their questions' ids)")
+    if questions is None:
+        return None
+    return load_dataset(Path(questions), [Path(path) for path in files], allow_missing=True)
 
 
 def detect_format(questions: Path, answers: Sequence[Path]) -> str:

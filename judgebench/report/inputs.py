@@ -172,7 +172,7 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
     fit the judge's context (`truncated`) are left out. When no key matches at all, the run's settings may be
     what differs (a template file, sampling parameters set in a config): the warning says so.
     """
-    from judgebench.prompts import game_key, load_template, render_messages
+    from judgebench.prompts import build_request, load_template
     from judgebench.records import OK
 
     games = data.judgments[data.judgments["status"] == OK]
@@ -200,7 +200,7 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
         if question is None or None in texts:
             missing.update(answer for answer, text in zip(answers, texts, strict=True) if text is None)
             continue
-        if game_key(str(judge), params, render_messages(template, question, texts[0], texts[1])) == key:
+        if build_request(template, str(judge), params, question, texts[0], texts[1]).key == key:
             confirmed.update(answers)
     if not confirmed:
         return (f"none of the {len(games):,} judged games could be rebuilt from the questions and answers given: they "
