@@ -258,7 +258,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         _say_stopped(evaluation.run.tally)
         return evaluation.exit_code
     if evaluation.leaderboard is not None:
-        _show_leaderboard(evaluation.leaderboard, console)
+        _show_leaderboard(evaluation.leaderboard, console, summarised=True)
     else:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
     console.print(present.diagnostics_table(evaluation))
@@ -281,15 +281,19 @@ def _say_stopped(tally: Tally) -> None:
                 "again to finish (stored games are not sent again)", fg="yellow", err=True)
 
 
-def _show_leaderboard(board: Leaderboard, console: Console | None) -> None:
-    """The leaderboard table and what its fit adjusted for (style, position: `present.fit_lines`), unless `console`
-    is None, and, on stderr, its warnings (few questions, an automatic weak ridge...)."""
+def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: bool = False) -> None:
+    """The leaderboard table, what its fit adjusted for (style, position: `present.fit_lines`) and an adaptive
+    plan's line (unless `summarised`: a run's summary said it), unless `console` is None; and, on stderr, its
+    warnings (few questions, an automatic weak ridge...)."""
     from judgebench import present
 
     if console is not None:
         console.print(present.leaderboard_table(board, console.width), crop=False)  # wider only if it must be
         for line in present.fit_lines(board.meta):
             console.print(line, markup=False, highlight=False)
+        if board.meta.get("adaptive") and not summarised:  # how the pairs were chosen, and the correction
+            console.print(f"Plan: {present.adaptive_summary(board.meta['adaptive'])}.", markup=False,
+                          highlight=False)
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 

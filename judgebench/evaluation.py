@@ -223,9 +223,29 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                 result = _stopped_after_judging(settings, result, stopped)
         if evaluation is None:
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
+    if planner is not None and evaluation.leaderboard is not None:
+        _record_plan(settings, evaluation, on_event)
     if out is not None and not result.interrupted:
         evaluation.write(out)
     return evaluation
+
+
+def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHandler | None) -> None:
+    """Record an adaptive or tournament run's plan in the store, by the games it rated (`Store.record_plan`),
+    so that `leaderboard --store` and `report --store` apply its design-bias correction as the run did. The
+    judgments are stored already: a store that cannot take the record costs only that, and the run says so."""
+    from judgebench.engines.base import EngineEvent
+    from judgebench.store import Store
+
+    judgments = evaluation.judgments
+    try:
+        with Store(settings.store) as db:
+            db.record_plan(str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0]), evaluation.games,
+                           evaluation.provenance["adaptive"], evaluation.run.run_id)
+    except StorageError as error:
+        if on_event is not None:
+            on_event(EngineEvent("stage", f"the plan was not recorded in the store ({error}): `leaderboard --store` "
+                                          "will rate these judgments without its correction"))
 
 
 def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stopped) -> RunResult:
@@ -458,12 +478,12 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     status = "failed"
     try:
-        outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0
+        outcomes, cost, estimated, dearest = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0, 0.0
         counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
         try:
             while True:
                 with signals.interruptible():  # the planner's choice: a signal raises Stopped at once
-                    batch = planner.next_round(outcomes, cost, estimated)
+                    batch = planner.next_round(outcomes, cost, estimated, dearest)
                 if not batch and rounds:
                     break
                 result = await judge_round(batch)
@@ -476,8 +496,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                 if not result.combined.outcomes.empty:
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 judged = count_calls_once(result.judgments, counted)
-                round_cost, round_estimated = plan_cost(judged, settings.judge)
-                cost, estimated = cost + round_cost, estimated + round_estimated
+                spent = plan_cost(judged, settings.judge)
+                cost, estimated = cost + spent.usd, estimated + spent.estimated
+                dearest = max(dearest, spent.dearest_pair)
                 counted.update(judged["key"])
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
@@ -497,22 +518,38 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     return merge_rounds(rounds, sent, runs)
 
 
-def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> tuple[float, int]:
-    """What a round's calls cost (`judged`: its games, each call counted once), and how many of them were costed
-    at an estimate: a stored judgment without a recorded cost (judged before the judge had prices) is unknown,
-    not free (README), so it is priced from its token counts at the judge's prices, or, without token counts,
-    at the mean of the round's recorded calls (no basis at all: the judge's price of nothing, 0)."""
+@dataclass(frozen=True)
+class RoundCost:
+    """What a round's calls cost in dollars (`usd`), how many were costed at an estimate, and what its
+    dearest pair cost (both orders' calls: what a dollar budget plans the next pairs at)."""
+
+    usd: float
+    estimated: int
+    dearest_pair: float
+
+
+def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> RoundCost:
+    """What a round's calls cost (`judged`: its games, each call counted once; a game whose call another game
+    made costs nothing), and how many of them were costed at an estimate: a stored judgment without a recorded
+    cost (judged before the judge had prices) is unknown, not free (README), so it is priced from its token
+    counts at the judge's prices, or, without token counts, at the mean of the round's recorded calls (no basis
+    at all: the judge's price of nothing, 0)."""
     import pandas as pd
 
     from judgebench.runner import game_cost
 
-    calls = judged[~judged["shared_call"]]
-    unknown = calls[calls["cost"].isna()]
-    known = calls["cost"].dropna().astype(float)
-    fallback = float(known.mean()) if len(known) else 0.0
+    paid = ~judged["shared_call"]
+    recorded = judged["cost"].astype(float)
+    fallback = float(recorded[paid].mean()) if recorded[paid].notna().any() else 0.0
+    unknown = paid & recorded.isna()
     guesses = [fallback if pd.isna(prompt) or pd.isna(completion) else game_cost(judge, int(prompt), int(completion))
-               for prompt, completion in zip(unknown["prompt_tokens"], unknown["completion_tokens"], strict=True)]
-    return float(known.sum()) + sum(guess or 0.0 for guess in guesses), len(unknown)
+               for prompt, completion in zip(judged.loc[unknown, "prompt_tokens"],
+                                             judged.loc[unknown, "completion_tokens"], strict=True)]
+    costs = recorded.where(paid, 0.0)
+    costs[unknown] = [guess or 0.0 for guess in guesses]
+    pairs = [judged["question_id"], judged[["first", "second"]].min(axis=1), judged[["first", "second"]].max(axis=1)]
+    dearest = float(costs.groupby(pairs).sum().max()) if len(costs) else 0.0
+    return RoundCost(float(costs.sum()), int(unknown.sum()), dearest)
 
 
 def plan_budget(planner: Planner) -> str:
@@ -609,17 +646,36 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
                          judge=chosen["judge"], template=chosen["template"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
-    board = build(inputs.outcomes, inputs.games, method=method, interval=chosen["interval"],
+    design_bias, plan = _store_plan_correction(inputs.plan, chosen, method)
+    interval = chosen["interval"]
+    if inputs.plan is not None and method != "elo" and not _given_options(settings, options, ["interval"]):
+        interval = "sandwich"  # as the adaptive run that chose these judgments rated them (`_interval`)
+    board = build(inputs.outcomes, inputs.games, method=method, interval=interval,
                   style_control=chosen["style_control"], **_length_control(chosen),
                   resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
                   seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
                   anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
                   ties=chosen["ties"], position_effect=chosen["position_effect"],
-                  regularization=chosen["regularization"], design_bias=chosen["design_bias"], source=inputs.source,
+                  regularization=chosen["regularization"], design_bias=design_bias, source=inputs.source,
                   meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
-                        "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance})
+                        "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan})
     board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
     return board
+
+
+def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], method: str
+                           ) -> tuple[DesignBias | None, dict[str, Any]]:
+    """The design-bias correction to rate with and the meta that says so: the one given (`design_bias=`), else
+    that of the adaptive plan whose judgments a store holds exactly (`Inputs.plan`), for the fit it was
+    estimated for (plain Bradley-Terry); the meta's `adaptive` entry is the plan's, its correction None when
+    not applied (present's "Plan:" line then says the ratings are not corrected)."""
+    from judgebench.leaderboard import DesignBias
+
+    if chosen["design_bias"] is not None or plan is None:
+        return chosen["design_bias"], {}
+    applies = DesignBias.applies_to(method, chosen["ties"], chosen["position_effect"], chosen["style_control"])
+    correction = DesignBias.recorded(plan) if applies else None
+    return correction, {"adaptive": {**plan, "design_bias": plan.get("design_bias") if correction else None}}
 
 
 # What a results folder's judgments were judged and rated with, which only `judgebench run` chooses.
@@ -639,15 +695,23 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     if refused:
         raise ConfigError(f"{', '.join(refused)}: not for a results folder, whose judgments have their judge and "
                           "template (AlpacaEval's length-control weights go with AlpacaEval annotations)")
-    explicit = getattr(settings, "model_fields_set", None)
-    given = {name: getattr(settings, name, None) for name in RATE_DEFAULTS
-             if name not in _RUN_OWN and (explicit is None or name in explicit)} if settings is not None else {}
-    given.update(options)
-    overrides = {"k" if name == "k_factor" else name: value for name, value in given.items() if value is not None}
+    given = _given_options(settings, options, [name for name in RATE_DEFAULTS if name not in _RUN_OWN])
+    overrides = {"k" if name == "k_factor" else name: value for name, value in given.items()}
     from judgebench.datasets import load_judged_texts
 
     board, _ = refit(load_run(results=directory), load_judged_texts(questions, answers), **overrides)
     return board
+
+
+def _given_options(settings: Any, options: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """The options among `names` that the caller chose: the fields of `settings` set explicitly (as a pydantic
+    model records them; any attribute that is not None of another object), then keyword `options`; None values
+    are left out (None leaves a setting as it is)."""
+    explicit = getattr(settings, "model_fields_set", None)
+    given = {name: getattr(settings, name, None) for name in names
+             if explicit is None or name in explicit} if settings is not None else {}
+    given.update({name: value for name, value in options.items() if name in names})
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:

@@ -179,6 +179,12 @@ class DesignBias:
         return 1.0 + math.pi / (2.0 * self.replays)
 
     @staticmethod
+    def recorded(adaptive: Mapping[str, Any] | None) -> DesignBias | None:
+        """The correction a leaderboard meta's `adaptive` entry records (`design_bias`), None without one."""
+        recorded = (adaptive or {}).get("design_bias")
+        return DesignBias(recorded["elo"], recorded["replays"]) if recorded else None
+
+    @staticmethod
     def applies_to(method: str, ties: str, position_effect: bool, style_control: bool) -> bool:
         """Whether a fit with these settings is the one the replays estimate the bias of: plain Bradley-Terry."""
         return method == "bt" and ties == "half" and not position_effect and not style_control
@@ -834,9 +840,9 @@ def refit_options(meta: Mapping[str, Any]) -> dict[str, Any]:
     if meta.get("k") is not None:  # online Elo's K-factor
         options["k"] = meta["k"]
     options["position_effect"] = isinstance(meta.get("position_effect"), Mapping)
-    recorded = (meta.get("adaptive") or {}).get("design_bias")
-    if recorded:
-        options["design_bias"] = DesignBias(recorded["elo"], recorded["replays"])
+    recorded = DesignBias.recorded(meta.get("adaptive"))
+    if recorded is not None:
+        options["design_bias"] = recorded
     return options
 
 

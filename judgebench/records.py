@@ -7,6 +7,7 @@ canonical columns listed in `OUTCOME_COLUMNS`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,14 @@ def ok_games(judgments: Any) -> Any:
 
 
 GAME_KEYS = ["key", "question_id", "first", "second"]
+
+
+def games_sha256(games: Any) -> str:
+    """A SHA-256 of the set of games in `games` (question_id, first, second): the same for the same games in
+    any order or repetition, so that a plan recorded by a run is found again from the store's judgments."""
+    lines = sorted({f"{q}\t{first}\t{second}" for q, first, second in
+                    zip(games["question_id"], games["first"], games["second"], strict=True)})
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def per_game(judgments: Any, games: Any) -> Any:

@@ -492,6 +492,7 @@ class Planner:
     chosen: int = 0  # rounds chosen; more are sent (`rounds`) when a limit splits one
     cost_usd: float = 0.0  # what the plan cost, as the dollar budget was last compared with it
     calls_cost_estimated: int = 0  # of the plan's calls, those whose cost was estimated (none recorded)
+    dearest_pair_usd: float = 0.0  # what the plan's dearest pair cost (both orders): what a dollar budget plans at
     pending: list[Pair] = field(default_factory=list)  # the rest of a chosen round a limit cut, sent next
 
     @property
@@ -508,10 +509,13 @@ class Planner:
         answered = self.design.answered.sum(axis=1)
         return int(self.calls_per_pair * np.sum(answered * (answered - 1) // 2))
 
-    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0, calls_cost_estimated: int = 0) -> list[Pair]:
+    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0, calls_cost_estimated: int = 0,
+                   dearest_pair_usd: float = 0.0) -> list[Pair]:
         """The next batch given every outcome judged so far (and what the plan cost, `calls_cost_estimated` of
-        its calls at an estimate); an empty list when the run is over, with `stopped_by` set."""
+        its calls at an estimate, and its dearest pair); an empty list when the run is over, with `stopped_by`
+        set."""
         self.cost_usd, self.calls_cost_estimated = cost_usd, calls_cost_estimated
+        self.dearest_pair_usd = max(self.dearest_pair_usd, dearest_pair_usd)
         self.last = standing(outcomes, self.design.models, self.confidence)
         if not self.pending and self.stop is not None and self.last is not None and self.last.reached(self.stop):
             return self._finish(f"stop={self.stop}")
@@ -539,14 +543,18 @@ class Planner:
         return choose_uniform(self.design, n_pairs, rng)
 
     def _pairs_left(self, cost_usd: float) -> dict[str, int]:
-        """Pairs the next round may plan, under each limit: the round size and the budgets. The cost of a
-        pair is the plan's mean so far (stored calls without a recorded cost counted at an estimate:
-        `evaluation.plan_cost`)."""
+        """Pairs the next round may plan, under each limit: the round size and the budgets. A dollar budget
+        buys pairs at the dearest pair's cost so far, not the mean's (stored calls without a recorded cost
+        counted at an estimate: `evaluation.plan_cost`): rounds planned at the mean passed the budget whenever
+        the last round's pairs cost more than the average, and at the dearest the plan stays within it unless a
+        pair costs more than every pair before it. Near the end the rounds shrink, as each buys what the rest
+        of the budget surely pays for."""
         limits = {"round": max(1, self.games_per_round // self.calls_per_pair)}
         if self.budget_calls is not None:
             limits["budget_calls"] = (self.budget_calls - self.calls) // self.calls_per_pair
         if self.budget_usd is not None:
-            per_pair = cost_usd / self.calls * self.calls_per_pair if self.calls else 0.0
+            mean = cost_usd / self.calls * self.calls_per_pair if self.calls else 0.0
+            per_pair = max(mean, self.dearest_pair_usd)
             if per_pair > 0:
                 limits["budget_usd"] = int((self.budget_usd - cost_usd) // per_pair)
             else:  # nothing paid for yet: one pair first, to learn what a pair costs

@@ -32,6 +32,11 @@ store error). A run that never recorded its end reads as 'killed' once its proce
 process of this host that no longer exists: SIGKILL, a crash, or a store it could not write any more); a run
 of another host whose end is not recorded reads as 'running', since whether it lives cannot be known here.
 
+Plans. An adaptive or tournament run records its plan (`plans`: the leaderboard meta's `adaptive` entry, with its
+design-bias correction) under a SHA-256 of the games it rated (`records.games_sha256`), its judge and its
+template, so that rating the store again (`leaderboard --store`, `report --store`) knows when the judgments it
+reads are exactly an adaptive plan's and applies that plan's correction, as the run did.
+
 Schema versions. Every change to the tables raises `SCHEMA_VERSION` and adds a step to `_MIGRATIONS`; a
 store of an earlier version is copied to `<store>.v<N>.bak` and migrated in place; a newer or unreadable
 version is refused. A new store is built by the oldest schema plus every migration, so the migrations run
@@ -59,9 +64,9 @@ import pandas as pd
 
 from judgebench.config import setting_name
 from judgebench.errors import InputError, StorageError
-from judgebench.records import GAME_KEYS, OK, UNPARSED, per_game
+from judgebench.records import GAME_KEYS, OK, UNPARSED, games_sha256, per_game
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Version 1, as first released (without `truncated`; some version-1 stores have it, see _add_truncated).
 _SCHEMA_V1 = """
@@ -125,9 +130,17 @@ def _add_shared_games(db: sqlite3.Connection) -> None:
         PRIMARY KEY (key, question_id, first, second))""")
 
 
+def _add_plans(db: sqlite3.Connection) -> None:
+    """Version 5: the plans of adaptive and tournament runs (their meta `adaptive` entry as JSON), by the games
+    they rated, so that a rating of the store can apply an adaptive plan's design-bias correction."""
+    db.execute("""CREATE TABLE plans (
+        games_sha256 TEXT NOT NULL, judge TEXT NOT NULL, template TEXT NOT NULL, run_id TEXT,
+        recorded_at REAL NOT NULL, plan TEXT NOT NULL, PRIMARY KEY (games_sha256, judge, template))""")
+
+
 # _MIGRATIONS[v] turns a version-v store into a version v+1 store.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_truncated, 2: _add_provenance_and_claims,
-                                                                 3: _add_shared_games}
+                                                                 3: _add_shared_games, 4: _add_plans}
 assert sorted(_MIGRATIONS) == list(range(1, SCHEMA_VERSION))
 
 _COLUMNS = ("key", "question_id", "first", "second", "judge", "template", "status", "label", "p_first", "weight",
@@ -671,6 +684,38 @@ class Store:
                            else status for status, host, pid in zip(frame["status"], frame["host"], frame["pid"],
                                                                     strict=True)]
         return frame
+
+    def record_plan(self, judge: str, template: str, games: pd.DataFrame, plan: dict[str, Any],
+                    run_id: str | None) -> None:
+        """Record an adaptive or tournament run's `plan` (its leaderboard meta's `adaptive` entry) for the ok
+        `games` it rated of `judge` and `template` (a later record of the same games replaces it)."""
+        with self._transaction("record the plan in"):
+            self._db.execute("INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, ?, ?)",
+                             (games_sha256(games), judge, template, run_id, time.time(),
+                              json.dumps(plan, sort_keys=True, default=str)))
+
+    def plan_of(self, judgments: pd.DataFrame) -> tuple[dict[str, Any] | None, str | None]:
+        """The recorded plan (`record_plan`) whose games are exactly the ok games of `judgments` (stored
+        judgments of one judge and template), and a warning when there is none but a plan chose some of these
+        judgments: their ratings are then not corrected for that choice."""
+        if judgments.empty or "plans" not in self._tables():  # a read-only store of schema 4 or older
+            return None, None
+        judge, template = str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0])
+        with self._guard("read"):
+            recorded = self._db.execute("SELECT games_sha256, plan FROM plans WHERE judge = ? AND template = ? "
+                                        "ORDER BY recorded_at DESC", (judge, template)).fetchall()
+        games = judgments[judgments["status"] == OK]
+        fingerprint = games_sha256(games)
+        plans = {sha: json.loads(plan) for sha, plan in recorded}
+        if fingerprint in plans:
+            return plans[fingerprint], None
+        if not plans:
+            return None, None
+        latest = next(iter(plans.values()))
+        return None, (f"the {latest['strategy']} plan of a run ({latest['calls']:,} calls) chose some of the "
+                      f"{len(games):,} judgments rated here and the others were judged apart from it, so these "
+                      "ratings are not corrected for its choice of pairs (its run's results folder has them corrected: "
+                      "`judgebench leaderboard --results DIR`)")
 
     def servers(self, keys: Iterable[str]) -> dict[str | None, int]:
         """server -> number of stored judgments among `keys` (None: stored before servers were recorded)."""

@@ -15,7 +15,7 @@ import pytest
 
 from judgebench.errors import ConfigError
 from judgebench.leaderboard import DesignBias, build
-from judgebench.records import Pair
+from judgebench.records import OUTCOME_COLUMNS, Pair
 from judgebench.schedule import (
     ELO_PER_LOG_ODDS,
     Design,
@@ -195,6 +195,23 @@ def test_a_rerun_with_the_same_seed_and_outcomes_plans_the_same_games():
         assert replay.next_round(outcomes.reset_index(drop=True)) == batch
     assert len(replay.next_round(first.outcomes)) == 20  # then it continues with new games
     assert replay.calls == 440
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_dollar_budget_is_not_passed_when_some_pairs_cost_more_than_others(seed):
+    """Rounds were planned at the plan's mean pair cost: a last round with more than its share of dear pairs
+    (here a pair with m00, whose answers are long, costs ten times another) passed the budget. Planned at the
+    dearest pair so far, the plan stays within the budget, unless a pair costs more than every pair before it,
+    and stops less than one dearest pair short of it."""
+    judge = SimulatedJudge(leaderboard_elo(8), 60, seed=seed)
+    planner = Planner(judge.design(), "adaptive", 32, seed=seed, budget_usd=3.0)
+    outcomes, cost, dearest = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0.0
+    while batch := planner.next_round(outcomes, cost, 0, dearest):
+        prices = [0.10 if "m00" in (pair.model_a, pair.model_b) else 0.01 for pair in batch]
+        cost, dearest = cost + sum(prices), max(dearest, *prices)
+        outcomes = pd.concat([outcomes, judge.judge(batch)], ignore_index=True)
+    assert planner.stopped_by == "budget_usd"
+    assert 3.0 - dearest < cost <= 3.0, (cost, dearest)
 
 
 def test_tournament_brackets_advance_winners_and_stop():

@@ -63,7 +63,7 @@ def test_version_1_store_is_copied_then_migrated_in_place(tmp_path, with_truncat
         store.put(replace(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"), question_id="q2"))
         assert len(store.games()) == 2
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "4"
+    assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "5"
     backup = sqlite3.connect(tmp_path / "old.sqlite.v1.bak")
     assert backup.execute("SELECT value FROM meta").fetchone()[0] == "1"
     assert backup.execute("SELECT key FROM judgments").fetchall() == [("k-old",)]
@@ -152,6 +152,24 @@ def test_runs_record_provenance_and_the_judgments_name_them(tmp_path):
         assert run["ended_at"] >= run["started_at"] and run["engine_settings"] == '{"concurrency": 4}'
         assert store.runs()["id"].tolist() == ["r1", "r2"]
         assert store.servers(["k1", "k2"]) == {"http://h:1/v1": 1, "http://h:2/v1": 1}
+
+
+def test_a_plan_is_found_again_by_the_games_it_rated_and_only_by_them(tmp_path):
+    """An adaptive run records its plan by the games it rated; reading the store finds it from the judgments of
+    exactly those games (in any order, failed ones aside), warns when a plan chose only some of them, and finds
+    nothing for another judge."""
+    plan = {"strategy": "adaptive", "calls": 2, "design_bias": {"elo": {"a": 1.5, "b": -1.5}, "replays": 20}}
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put(_row("k1"))
+        store.put(replace(_row("k2"), first="b", second="a", label="B>A", p_first=0.0))
+        store.put(replace(_row("k3", status="failed"), question_id="q2"))
+        store.record_plan("j", "pairwise-5", store.games(), plan, "r1")
+        judgments = store.judgments()
+        assert store.plan_of(judgments.iloc[::-1]) == (plan, None)  # the failed game is not rated: no matter
+        assert store.plan_of(judgments.assign(judge="other")) == (None, None)  # no plan of that judge
+        store.put(replace(_row("k4"), question_id="q3"))
+        found, warning = store.plan_of(store.judgments())
+        assert found is None and "plan of a run (2 calls) chose some of the 3 judgments rated here" in warning
 
 
 def _run_statuses(store: Store) -> dict[str, str]:
@@ -328,7 +346,7 @@ def test_a_good_backup_is_kept_and_a_copy_of_another_version_is_not_installed(tm
     db.commit()
     db.close()
     Store(path).close()
-    assert _version(path) == "4" and _version(backup) == "1"
+    assert _version(path) == str(SCHEMA_VERSION) and _version(backup) == "1"
     assert sqlite3.connect(backup).execute("SELECT value FROM meta WHERE name = 'taken_by'").fetchone()
     (beside,) = tmp_path.glob("old.sqlite.v1.*Z.*.bak")
     assert _version(beside) == "1"

@@ -46,6 +46,7 @@ class Inputs:
     kind: SourceKind = "outcomes"
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
+    plan: dict[str, Any] | None = None  # a store's judgments that are exactly an adaptive run's: its plan
 
 
 def source_kind(source: Any) -> SourceKind:
@@ -162,12 +163,14 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
     from judgebench.verdicts import combine
 
     with Store(store, must_exist=True, reading=True) as db:
-        games = measured_games(store_judgments(db, judge, template), judge, template, db)
+        judgments = store_judgments(db, judge, template)
+        games = measured_games(judgments, judge, template, db)
         frame = combine(games, swap=swap, seed=seed, baseline=baseline).outcomes
         if len(frame) == 0:
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
                              hint=measurements_hint(db.measurements(), judge, template))
-    return Inputs(frame, games, str(store), baseline, "store")
+        plan, warning = db.plan_of(judgments)
+    return Inputs(frame, games, str(store), baseline, "store", [warning] if warning else [], plan=plan)
 
 
 def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inputs:

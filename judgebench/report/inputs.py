@@ -35,6 +35,7 @@ class RunData:
     leaderboard: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     diagnostics: dict[str, Any] | None = None  # diagnostics.json of a results directory, when there is one
+    warnings: list[str] = field(default_factory=list)  # how the judgments were read, for the leaderboard's meta
 
     @property
     def imported(self) -> bool:
@@ -71,11 +72,12 @@ def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
         frame = store_judgments(db, judge, template)
         held = db.measurements() if frame.empty else []
         require_one_measurement(frame, judge, template, db)
+        plan, warning = db.plan_of(frame)
     if frame.empty:
         raise InputError("the store holds no judgments" + (" of this judge and template" if judge or template
                                                             else ""), path=path,
                          hint=measurements_hint(held, judge, template) if held else None)
-    return RunData(frame, str(path))
+    return RunData(frame, str(path), meta={"adaptive": plan} if plan else {}, warnings=[warning] if warning else [])
 
 
 def _from_results(directory: Path, imported: bool) -> RunData:
@@ -153,6 +155,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         extra["adaptive"] = {**data.meta["adaptive"], "design_bias": data.meta["adaptive"].get("design_bias")
                              if options.get("design_bias") is not None else None}
     board = build(outcomes, games, **options, meta={**extra, "swap": swap})
+    board.meta["warnings"] += data.warnings
     warning = unjudged_texts(data, dataset) if dataset is not None else None
     if warning:
         board.meta["warnings"].append(warning)
