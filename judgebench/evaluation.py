@@ -223,10 +223,10 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                 result = _stopped_after_judging(settings, result, stopped)
         if evaluation is None:
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
-    if planner is not None and evaluation.leaderboard is not None:
-        _record_plan(settings, evaluation, on_event)
     if out is not None and not result.interrupted:
         evaluation.write(out)
+    if planner is not None and evaluation.leaderboard is not None:
+        _record_plan(settings, evaluation, on_event)
     return evaluation
 
 
@@ -237,15 +237,17 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
     from judgebench.engines.base import EngineEvent
     from judgebench.store import Store
 
-    judgments = evaluation.judgments
+    judgments, meta = evaluation.judgments, evaluation.leaderboard.meta if evaluation.leaderboard else {}
+    rated = {name: meta.get(name) for name in ("method", "interval")}  # how the run rated them, plan aside
     try:
         with Store(settings.store) as db:
             db.record_plan(str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0]), evaluation.games,
-                           evaluation.provenance["adaptive"], evaluation.run.run_id)
-    except StorageError as error:
+                           {"adaptive": evaluation.provenance["adaptive"], **rated}, evaluation.run.run_id)
+    except (StorageError, InputError) as error:
         if on_event is not None:
-            on_event(EngineEvent("stage", f"the plan was not recorded in the store ({error}): `leaderboard --store` "
-                                          "will rate these judgments without its correction"))
+            on_event(EngineEvent("stage", "warning: the plan could not be recorded in the store, so `leaderboard "
+                                          "--store` will rate these judgments without its correction (the results "
+                                          f"folder has it): {str(error).splitlines()[0]}"))
 
 
 def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stopped) -> RunResult:
@@ -459,22 +461,25 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         if on_progress is not None:
             on_progress(run_so_far(tally))
 
-    async def judge_round(batch: list[Pair]) -> RunResult:
+    async def judge_round(batch: list[Pair]) -> tuple[RunResult, float]:
         """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
-        next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently."""
+        next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently. Also
+        what the round's calls sent now cost, every attempt included (the store keeps a game's last only)."""
         result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                  pairs=batch, recording=recording, stop_signals=signals)
         sent.add(result.tally)
+        paid = result.tally.cost
         for _ in range(settings.max_unparsed_attempts - 1):
             if result.interrupted or not result.n_unparsed:
                 break
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                     pairs=batch, recording=recording, stop_signals=signals)
             sent.add(again.tally)
+            paid += again.tally.cost
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
             result = replace(again, reused=result.reused, asked_again=result.asked_again)
-        return result
+        return result, paid
 
     status = "failed"
     try:
@@ -486,7 +491,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     batch = planner.next_round(outcomes, cost, estimated, dearest)
                 if not batch and rounds:
                     break
-                result = await judge_round(batch)
+                result, paid = await judge_round(batch)
                 rounds.append(result)
                 if result.interrupted or not batch:
                     break
@@ -497,7 +502,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 judged = count_calls_once(result.judgments, counted)
                 spent = plan_cost(judged, settings.judge)
-                cost, estimated = cost + spent.usd, estimated + spent.estimated
+                # the calls sent now at what they cost (asked-again attempts too); stored ones at their record
+                stored = plan_cost(judged[judged["run_id"] != recording.id], settings.judge).usd
+                cost, estimated = cost + stored + paid, estimated + spent.estimated
                 dearest = max(dearest, spent.dearest_pair)
                 counted.update(judged["key"])
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
@@ -520,8 +527,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
 @dataclass(frozen=True)
 class RoundCost:
-    """What a round's calls cost in dollars (`usd`), how many were costed at an estimate, and what its
-    dearest pair cost (both orders' calls: what a dollar budget plans the next pairs at)."""
+    """What a round's calls cost in dollars (`usd`: each call's last attempt), how many were costed at an
+    estimate, and what its dearest pair cost (both orders' calls, every attempt: what a dollar budget plans the
+    next pairs at)."""
 
     usd: float
     estimated: int
@@ -547,8 +555,11 @@ def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> RoundCost:
                                              judged.loc[unknown, "completion_tokens"], strict=True)]
     costs = recorded.where(paid, 0.0)
     costs[unknown] = [guess or 0.0 for guess in guesses]
+    # a pair's cost with every attempt of its calls (a game asked again was paid for each time; the store keeps
+    # the last attempt's cost and how many there were)
+    attempted = costs * judged["attempts"].fillna(1).clip(lower=1) if "attempts" in judged else costs
     pairs = [judged["question_id"], judged[["first", "second"]].min(axis=1), judged[["first", "second"]].max(axis=1)]
-    dearest = float(costs.groupby(pairs).sum().max()) if len(costs) else 0.0
+    dearest = float(attempted.groupby(pairs).sum().max()) if len(costs) else 0.0
     return RoundCost(float(costs.sum()), int(unknown.sum()), dearest)
 
 
@@ -648,8 +659,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
     design_bias, plan = _store_plan_correction(inputs.plan, chosen, method)
     interval = chosen["interval"]
-    if inputs.plan is not None and method != "elo" and not _given_options(settings, options, ["interval"]):
-        interval = "sandwich"  # as the adaptive run that chose these judgments rated them (`_interval`)
+    if (inputs.plan is not None and inputs.plan.get("method") == method and inputs.plan.get("interval")
+            and not _given_options(settings, options, ["interval"])):
+        interval = inputs.plan["interval"]  # as the adaptive run that chose these judgments rated them
     board = build(inputs.outcomes, inputs.games, method=method, interval=interval,
                   style_control=chosen["style_control"], **_length_control(chosen),
                   resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
@@ -666,16 +678,17 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
 def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], method: str
                            ) -> tuple[DesignBias | None, dict[str, Any]]:
     """The design-bias correction to rate with and the meta that says so: the one given (`design_bias=`), else
-    that of the adaptive plan whose judgments a store holds exactly (`Inputs.plan`), for the fit it was
-    estimated for (plain Bradley-Terry); the meta's `adaptive` entry is the plan's, its correction None when
-    not applied (present's "Plan:" line then says the ratings are not corrected)."""
+    that of the adaptive plan whose judgments a store holds exactly (`Inputs.plan`: `Store.plan_of`), for the
+    fit it was estimated for (plain Bradley-Terry); the meta's `adaptive` entry is the plan's, its correction
+    None when not applied (present's "Plan:" line then says the ratings are not corrected)."""
     from judgebench.leaderboard import DesignBias
 
     if chosen["design_bias"] is not None or plan is None:
         return chosen["design_bias"], {}
+    adaptive = plan["adaptive"]
     applies = DesignBias.applies_to(method, chosen["ties"], chosen["position_effect"], chosen["style_control"])
-    correction = DesignBias.recorded(plan) if applies else None
-    return correction, {"adaptive": {**plan, "design_bias": plan.get("design_bias") if correction else None}}
+    correction = DesignBias.recorded(adaptive) if applies else None
+    return correction, {"adaptive": {**adaptive, "design_bias": adaptive.get("design_bias") if correction else None}}
 
 
 # What a results folder's judgments were judged and rated with, which only `judgebench run` chooses.

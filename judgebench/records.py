@@ -71,6 +71,17 @@ def ok_games(judgments: Any) -> Any:
 GAME_KEYS = ["key", "question_id", "first", "second"]
 
 
+def every_pair_judged(games: Any) -> bool:
+    """Whether `games` (question_id, first, second) compare every pair of their models on every question: a
+    complete design, which no adaptive choice shaped (one order of a pair is enough). A question some model
+    did not answer makes it incomplete: the caller then errs on the side of saying that a plan chose."""
+    models = set(games["first"]) | set(games["second"])
+    pairs = {(q, *sorted((a, b))) for q, a, b in zip(games["question_id"], games["first"], games["second"],
+                                                    strict=True)}
+    questions = set(games["question_id"])
+    return len(games) > 0 and len(pairs) == len(questions) * len(models) * (len(models) - 1) // 2
+
+
 def games_sha256(games: Any) -> str:
     """A SHA-256 of the set of games in `games` (question_id, first, second): the same for the same games in
     any order or repetition, so that a plan recorded by a run is found again from the store's judgments."""

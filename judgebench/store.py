@@ -64,7 +64,7 @@ import pandas as pd
 
 from judgebench.config import setting_name
 from judgebench.errors import InputError, StorageError
-from judgebench.records import GAME_KEYS, OK, UNPARSED, games_sha256, per_game
+from judgebench.records import GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
 
 SCHEMA_VERSION = 5
 
@@ -687,35 +687,39 @@ class Store:
 
     def record_plan(self, judge: str, template: str, games: pd.DataFrame, plan: dict[str, Any],
                     run_id: str | None) -> None:
-        """Record an adaptive or tournament run's `plan` (its leaderboard meta's `adaptive` entry) for the ok
-        `games` it rated of `judge` and `template` (a later record of the same games replaces it)."""
+        """Record how an adaptive or tournament run rated the ok `games` of `judge` and `template` it chose:
+        `plan` holds its leaderboard meta's `adaptive` entry (the plan and its design-bias correction), `method`
+        and `interval`. A later record of the same games replaces it, keeping the run that judged them when the
+        later one sent nothing (`run_id` None)."""
         with self._transaction("record the plan in"):
-            self._db.execute("INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, ?, ?)",
-                             (games_sha256(games), judge, template, run_id, time.time(),
-                              json.dumps(plan, sort_keys=True, default=str)))
+            self._db.execute("INSERT INTO plans VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                             "run_id = coalesce(excluded.run_id, plans.run_id), recorded_at = excluded.recorded_at, "
+                             "plan = excluded.plan", (games_sha256(games), judge, template, run_id, time.time(),
+                                                      json.dumps(plan, sort_keys=True, default=str)))
 
     def plan_of(self, judgments: pd.DataFrame) -> tuple[dict[str, Any] | None, str | None]:
         """The recorded plan (`record_plan`) whose games are exactly the ok games of `judgments` (stored
         judgments of one judge and template), and a warning when there is none but a plan chose some of these
-        judgments: their ratings are then not corrected for that choice."""
+        judgments and the others do not complete every pair (a complete design chose nothing): their ratings
+        are then not corrected for that choice."""
         if judgments.empty or "plans" not in self._tables():  # a read-only store of schema 4 or older
             return None, None
         judge, template = str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0])
         with self._guard("read"):
             recorded = self._db.execute("SELECT games_sha256, plan FROM plans WHERE judge = ? AND template = ? "
                                         "ORDER BY recorded_at DESC", (judge, template)).fetchall()
-        games = judgments[judgments["status"] == OK]
-        fingerprint = games_sha256(games)
-        plans = {sha: json.loads(plan) for sha, plan in recorded}
-        if fingerprint in plans:
-            return plans[fingerprint], None
-        if not plans:
+        if not recorded:
             return None, None
-        latest = next(iter(plans.values()))
+        games = judgments[judgments["status"] == OK]
+        plans = {sha: json.loads(plan) for sha, plan in recorded}
+        found = plans.get(games_sha256(games))
+        if found is not None or every_pair_judged(games):
+            return found, None
+        latest = next(iter(plans.values()))["adaptive"]
         return None, (f"the {latest['strategy']} plan of a run ({latest['calls']:,} calls) chose some of the "
                       f"{len(games):,} judgments rated here and the others were judged apart from it, so these "
-                      "ratings are not corrected for its choice of pairs (its run's results folder has them corrected: "
-                      "`judgebench leaderboard --results DIR`)")
+                      "ratings are not corrected for its choice of pairs (that run's results folder, unless a "
+                      "later run wrote over it, has them corrected: `judgebench leaderboard --results DIR`)")
 
     def servers(self, keys: Iterable[str]) -> dict[str | None, int]:
         """server -> number of stored judgments among `keys` (None: stored before servers were recorded)."""

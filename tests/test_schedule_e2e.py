@@ -290,6 +290,26 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     assert recorded["cost"] == pytest.approx(spent)
 
 
+def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server, tmp_path):
+    """Unparsed games are asked again within their round; the budget counted each game at its stored cost, which
+    is its last attempt's, so the attempts before were paid for and not counted, and the run passed the budget
+    (by a third with a quarter of replies empty). Now a round's calls count at what was paid."""
+    from tests.support.judge_server import Reply, quality_rule
+
+    normal = quality_rule()
+    judge_server.rule = lambda request: (Reply("I cannot decide.") if request.attempt == 0 and re.search(
+        r"Question number [0-5]\?", request.text) else normal(request))
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    paid = sum(entry.prompt_tokens for entry in judge_server.log if entry.status == 200) * 100.0 / 1e6
+    board = leaderboard(tmp_path)
+    assert len(judge_server.log) > len(judge_server.answered())  # some games were asked again
+    assert board["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid) and paid <= 2.0
+    assert board["meta"]["runs"][0]["cost"] == pytest.approx(paid)
+
+
 def test_stored_calls_without_a_recorded_cost_count_against_a_dollar_budget(judge_server, tmp_path):
     """40 calls judged before the judge had prices are stored without a cost: the dollar budget counted them as
     free and spent the whole budget on new calls. Now they are priced from their token counts, the plan ends
@@ -578,19 +598,26 @@ def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_
     assert "ratings corrected for the plan's bias" in said(again)
     report = judgebench("report", "--store", "store.sqlite", "--out", "report/index.html", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
-    assert "ratings corrected for the plan&#39;s bias" in (tmp_path / "report" / "index.html").read_text()
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "ratings corrected for the plan&#39;s bias" in page and "sandwich covariance clustered by" in page
 
     # judgments of another plan join them: the store's ratings are the plain fit of all, and say why
-    config.write_text(config.read_text().replace('pairs = "adaptive"', 'pairs = "all"'))
+    judging = config.read_text()
+    config.write_text(judging.replace('pairs = "adaptive"', 'pairs = "baseline"\nbaseline = "m3"'))
     more = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert more.returncode == 0, more.stderr
     mixed = judgebench("leaderboard", "--store", "store.sqlite", "--out", "mixed", cwd=tmp_path)
     assert mixed.returncode == 0, mixed.stderr
     meta = json.loads((tmp_path / "mixed" / "leaderboard.json").read_text())["meta"]
-    assert "adaptive" not in meta
+    assert "adaptive" not in meta and meta["interval"] == "bootstrap"
     assert any("plan of a run (60 calls) chose some of the" in warning and "not corrected" in warning
                for warning in meta["warnings"])
     assert "not corrected for its choice of pairs" in " ".join(mixed.stderr.split())
+    # every pair judged: a complete design, which the plan no longer shaped, is rated plainly without a word
+    config.write_text(judging.replace('pairs = "adaptive"', 'pairs = "all"'))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    complete = judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path)
+    assert complete.returncode == 0 and "not corrected" not in complete.stderr, complete.stderr
 
 
 def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tmp_path):

@@ -158,18 +158,26 @@ def test_a_plan_is_found_again_by_the_games_it_rated_and_only_by_them(tmp_path):
     """An adaptive run records its plan by the games it rated; reading the store finds it from the judgments of
     exactly those games (in any order, failed ones aside), warns when a plan chose only some of them, and finds
     nothing for another judge."""
-    plan = {"strategy": "adaptive", "calls": 2, "design_bias": {"elo": {"a": 1.5, "b": -1.5}, "replays": 20}}
+    plan = {"adaptive": {"strategy": "adaptive", "calls": 2, "design_bias": {"elo": {"a": 1.5}, "replays": 20}},
+            "method": "bt", "interval": "sandwich"}
     with Store(tmp_path / "s.sqlite") as store:
         store.put(_row("k1"))
         store.put(replace(_row("k2"), first="b", second="a", label="B>A", p_first=0.0))
         store.put(replace(_row("k3", status="failed"), question_id="q2"))
+        store.put(replace(_row("k4"), second="c"))
         store.record_plan("j", "pairwise-5", store.games(), plan, "r1")
         judgments = store.judgments()
         assert store.plan_of(judgments.iloc[::-1]) == (plan, None)  # the failed game is not rated: no matter
         assert store.plan_of(judgments.assign(judge="other")) == (None, None)  # no plan of that judge
-        store.put(replace(_row("k4"), question_id="q3"))
+        store.record_plan("j", "pairwise-5", store.games(), plan, None)  # a rerun that sent nothing
+        assert store._db.execute("SELECT run_id FROM plans").fetchall() == [("r1",)]  # keeps who judged them
+        store.put(replace(_row("k5"), question_id="q3"))
         found, warning = store.plan_of(store.judgments())
-        assert found is None and "plan of a run (2 calls) chose some of the 3 judgments rated here" in warning
+        assert found is None and "plan of a run (2 calls) chose some of the 4 judgments rated here" in warning
+        # every pair of a, b and c on q1 and q3: a complete design, which no plan shaped, needs no warning
+        for key, question, first, second in (("k6", "q3", "a", "c"), ("k7", "q3", "b", "c"), ("k8", "q1", "b", "c")):
+            store.put(replace(_row(key), question_id=question, first=first, second=second))
+        assert store.plan_of(store.judgments()) == (None, None)
 
 
 def _run_statuses(store: Store) -> dict[str, str]:

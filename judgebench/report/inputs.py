@@ -77,7 +77,8 @@ def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
         raise InputError("the store holds no judgments" + (" of this judge and template" if judge or template
                                                             else ""), path=path,
                          hint=measurements_hint(held, judge, template) if held else None)
-    return RunData(frame, str(path), meta={"adaptive": plan} if plan else {}, warnings=[warning] if warning else [])
+    # an adaptive run's plan (`Store.plan_of`: its meta's adaptive entry, method and interval) rates as the run did
+    return RunData(frame, str(path), meta=dict(plan or {}), warnings=[warning] if warning else [])
 
 
 def _from_results(directory: Path, imported: bool) -> RunData:
