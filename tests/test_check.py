@@ -261,6 +261,8 @@ def test_the_overall_junit_case_gives_only_its_own_reason(tmp_path):
     """An undecided overall result is a skipped test case; it gives --undecided's reason when that option made
     the decision, and not a category's (which is that category's failure, not the overall case's)."""
     path = tmp_path / "junit.xml"
+    # 40 scores, half 1 and half 0: mean 0.5, standard error 0.5 / sqrt(39) = 0.0801, t(0.975, 39 df) = 2.0227,
+    # so [33.8%, 66.2%]; the threshold is 0.5 minus the default margin of 0.05
     figures = "undecided: mean 50.0% [33.8%, 66.2%], threshold 45.0%, 40 questions"
     for options, said in (({"fail_on": "any-category"}, figures),
                           ({"fail_on": "any-category", "undecided": "pass"}, figures),

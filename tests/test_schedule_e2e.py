@@ -55,6 +55,21 @@ def sent(server) -> int:
     return sum(server.answered().values())
 
 
+# The judge's price in these tests: $100 per million prompt tokens (the scripted server reports no completion
+# price that matters here: about 5 completion tokens, priced at 0), so a game of ~335 prompt tokens costs ~$0.03.
+PRICE_IN_PER_MTOK = 100.0
+
+
+def priced(config: Path) -> None:
+    """Give the config's judge the test price (PRICE_IN_PER_MTOK)."""
+    config.write_text(config.read_text().replace("[judge]\n", f"[judge]\nprice_in_per_mtok = {PRICE_IN_PER_MTOK}\n"))
+
+
+def dollars(entries) -> float:
+    """What the scripted server's log `entries` cost at PRICE_IN_PER_MTOK (prompt tokens only)."""
+    return sum(entry.prompt_tokens for entry in entries) * PRICE_IN_PER_MTOK / 1e6
+
+
 def plain_fit(results: Path) -> dict[str, float]:
     """The uncorrected Bradley-Terry ratings of a results folder's judgments (both orders, ties half), fitted
     here apart from the run's settings and plan."""
@@ -82,7 +97,8 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert [m["model"] for m in board["models"]] == list(QUALITIES)  # best quality first
     assert board["meta"]["adaptive"]["calls"] == 60 and board["meta"]["adaptive"]["calls_all_pairs"] == ALL_PAIRS_CALLS
     assert board["meta"]["adaptive"]["stopped_by"] == "budget_calls"
-    # P(win) against the average model is the corrected ratings' (ties half): the two never disagree
+    # P(win) against the average model is the corrected ratings' (ties half): the two never disagree. The Elo
+    # scale's definition: a gap of D points is odds of 10^(D/400), so P = 1 / (1 + 10^(-D/400))
     mean = sum(m["rating"] for m in board["models"]) / len(board["models"])
     for m in board["models"]:
         assert m["win_probability"] == pytest.approx(1 / (1 + 10 ** (-(m["rating"] - mean) / 400)), abs=1e-4)
@@ -276,12 +292,12 @@ def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_befo
 def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     # the scripted server counts a token per 4 characters: about 335 prompt tokens, $0.03 a game at this price
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    priced(config)
     run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "10", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
     assert adaptive["stopped_by"] == "budget_usd"
-    spent = sum(entry.prompt_tokens for entry in judge_server.log if entry.status == 200) * 100.0 / 1e6
+    spent = dollars([entry for entry in judge_server.log if entry.status == 200])
     per_game = spent / sent(judge_server)
     # the first round is one pair, to learn the price; then rounds are cut to what the budget still buys, at the
     # dearest pair's price so far: never more than the budget (these games' prices differ by a few tokens)
@@ -300,10 +316,10 @@ def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server,
     judge_server.rule = lambda request: (Reply("I cannot decide.") if request.attempt == 0 and re.search(
         r"Question number [0-5]\?", request.text) else normal(request))
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    priced(config)
     run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "10", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    paid = sum(entry.prompt_tokens for entry in judge_server.log if entry.status == 200) * 100.0 / 1e6
+    paid = dollars([entry for entry in judge_server.log if entry.status == 200])
     board = leaderboard(tmp_path)
     assert len(judge_server.log) > len(judge_server.answered())  # some games were asked again
     assert board["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid) and paid <= 2.0
@@ -317,11 +333,11 @@ def test_stored_calls_without_a_recorded_cost_count_against_a_dollar_budget(judg
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     first = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    priced(config)
     run = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     answered = [entry for entry in judge_server.log if entry.status == 200]
-    plan_cost = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6  # both runs' calls, at the prices
+    plan_cost = dollars(answered)  # both runs' calls, at the prices
     per_call = plan_cost / len(answered)
     assert 2.0 - 20 * per_call < plan_cost <= 2.0, (plan_cost, per_call)
     adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
@@ -340,7 +356,7 @@ def test_a_call_shared_by_games_of_two_rounds_is_paid_for_once(judge_server, tmp
     of 4 games), judgments.jsonl's cost and tokens are what the server answered, each call counted once, and the
     games of a call an earlier round made are counted as judged by the call of another game."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    priced(config)
     answers = tmp_path / "answers.jsonl"
     rows = [json.loads(line) for line in answers.read_text().splitlines()]
     for row in rows:
@@ -351,7 +367,7 @@ def test_a_call_shared_by_games_of_two_rounds_is_paid_for_once(judge_server, tmp
     assert run.returncode == 0, run.stderr
     assert leaderboard(tmp_path)["meta"]["adaptive"]["stopped_by"] == "budget_usd"
     answered = [entry for entry in judge_server.log if entry.status == 200]
-    spent = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6
+    spent = dollars(answered)
     lines = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
     rounds = {(row["question_id"], frozenset((row["model_a"], row["model_b"]))): row["round"]
               for row in plan_lines(tmp_path)}
@@ -415,7 +431,7 @@ def test_adaptive_progress_shows_the_runs_tokens_and_cost_and_the_budget(judge_s
     """The progress line showed the current round's tokens and cost: the last line of a run gave a round's
     share of what the run spent, and the dollar budget was not shown."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    priced(config)
     run = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "10", "--progress",
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -423,7 +439,7 @@ def test_adaptive_progress_shows_the_runs_tokens_and_cost_and_the_budget(judge_s
     assert starts[0] == "judging 2 games (round 1 · 2 calls planned · budget $1.00 · top: not yet rated)"
     answered = [entry for entry in judge_server.log if entry.status == 200]
     tokens = sum(entry.prompt_tokens + entry.completion_tokens for entry in answered)
-    spent = sum(entry.prompt_tokens for entry in answered) * 100.0 / 1e6
+    spent = dollars(answered)
     last = [line for line in run.stderr.splitlines() if line.startswith("judged ")][-1]
     assert last.endswith(f" · {tokens:,} tokens · ${spent:,.4f}"), (last, tokens, spent)
 
@@ -637,7 +653,7 @@ def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, t
     """A dollar budget sends one pair of its first round to learn the price, then the rest of that round: its
     first round was one pair, and a rerun with a budget of calls chose other rounds and judged most games anew."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"))
+    priced(config)
     first = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     bought = sent(judge_server)
