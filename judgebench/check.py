@@ -104,25 +104,25 @@ class CheckOptions:
     def validate(self) -> None:
         """Refuse a bad option (ConfigError), naming it as `check`'s flag on the command line and as the
         field of this class from Python (`option_name`)."""
-        name = option_name
         if not 0 < self.margin < 0.5:
-            raise ConfigError(f"{name('margin')} is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
+            raise ConfigError(f"{option_name('margin')} is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"{name('confidence')} is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
+            raise ConfigError(f"{option_name('confidence')} is {self.confidence}; use a level in [0.5, 1), e.g. 0.95")
         if self.max_questions is not None and self.max_questions < 2:
-            raise ConfigError(f"{name('max_questions')} must be at least 2")
+            raise ConfigError(f"{option_name('max_questions')} must be at least 2")
         if self.batch_size < 2:
-            raise ConfigError(f"{name('batch_size')} must be at least 2")
+            raise ConfigError(f"{option_name('batch_size')} must be at least 2")
         if self.against is None and self.reference is None:
             raise ConfigError(f"say what to compare with: {set_option('reference', 'MODEL')} (head to head) or "
                               f"{set_option('against', 'RESULTS_DIR')}")
         if self.fail_on not in ("overall", "any-category"):
-            raise ConfigError(f"{name('fail_on')} is '{self.fail_on}'; use overall or any-category")
+            raise ConfigError(f"{option_name('fail_on')} is '{self.fail_on}'; use overall or any-category")
         if self.undecided not in (None, "pass", "fail"):
-            raise ConfigError(f"{name('undecided')} is '{self.undecided}'; use pass or fail (or leave it out: exit 4)")
+            raise ConfigError(f"{option_name('undecided')} is '{self.undecided}'; use pass or fail (or leave it out: "
+                              "exit 4)")
         if self.reference == self.candidate:
-            raise ConfigError(f"{name('candidate')} and {name('reference')} are both '{self.candidate}': compare two "
-                              "models")
+            raise ConfigError(f"{option_name('candidate')} and {option_name('reference')} are both "
+                              f"'{self.candidate}': compare two models")
 
 
 @dataclass(frozen=True)

@@ -428,6 +428,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     (before any round, `Stopped` goes on to the caller)."""
     import pandas as pd
 
+    from judgebench.config import how_to_set
     from judgebench.present import NO_RATINGS_YET
     from judgebench.records import OUTCOME_COLUMNS, count_calls_once
     from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, run_async
@@ -453,7 +454,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned"
                         f"{plan_budget(planner)} · top: {top}")
         if planner.stop is not None and planner.last is not None and not planner.last.ratings_exist:
-            tally.status += f" · --stop {planner.stop} not reached: {NO_RATINGS_YET}"
+            tally.status += f" · {how_to_set('stop', str(planner.stop))} not reached: {NO_RATINGS_YET}"
         if on_start is not None:
             on_start(run_so_far(tally))
 

@@ -421,7 +421,9 @@ def stop_not_reached(adaptive: dict) -> str:
     if stop is None or stopped_by is None or stopped_by.startswith("stop="):
         return ""
     why = f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else ""
-    return f"; --stop {stop} not reached{why}"
+    from judgebench.config import how_to_set
+
+    return f"; {how_to_set('stop', str(stop))} not reached{why}"
 
 
 def stop_reason(stopped_by: str | None, step: str = "round") -> str:
