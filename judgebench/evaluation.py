@@ -225,24 +225,31 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
     if out is not None and not result.interrupted:
         evaluation.write(out)
-    if planner is not None and evaluation.leaderboard is not None:
+    if planner is not None and (evaluation.leaderboard is not None or not evaluation.games.empty):
         _record_plan(settings, evaluation, on_event)
     return evaluation
 
 
 def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHandler | None) -> None:
     """Record an adaptive or tournament run's plan in the store, by the games it rated (`Store.record_plan`),
-    so that `leaderboard --store` and `report --store` apply its design-bias correction as the run did. The
+    so that `leaderboard --store` and `report --store` apply its design-bias correction as the run did. An
+    interrupted run records its plan so far, without a correction (it was not estimated): the store's ratings of
+    its judgments then say they are uncorrected, until the same command finishes the plan and records it. The
     judgments are stored already: a store that cannot take the record costs only that, and the run says so."""
     from judgebench.engines.base import EngineEvent
     from judgebench.store import Store
 
-    judgments, meta = evaluation.judgments, evaluation.leaderboard.meta if evaluation.leaderboard else {}
-    rated = {name: meta.get(name) for name in ("method", "interval")}  # how the run rated them, plan aside
+    judgments, adaptive = evaluation.judgments, evaluation.provenance["adaptive"]
+    if evaluation.leaderboard is not None:
+        meta = evaluation.leaderboard.meta
+        rated = {name: meta.get(name) for name in ("method", "interval")}  # how the run rated them, plan aside
+    else:  # interrupted: how it would have rated them, with no correction
+        rated = {"method": settings.method, "interval": _interval(settings)}
+        adaptive = {**adaptive, "design_bias": None}
     try:
         with Store(settings.store) as db:
             db.record_plan(str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0]), evaluation.games,
-                           {"adaptive": evaluation.provenance["adaptive"], **rated}, evaluation.run.run_id)
+                           {"adaptive": adaptive, **rated}, evaluation.run.run_id)
     except (StorageError, InputError) as error:
         if on_event is not None:
             on_event(EngineEvent("stage", "warning: the plan could not be recorded in the store, so `leaderboard "

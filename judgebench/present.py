@@ -402,6 +402,8 @@ def adaptive_summary(adaptive: dict) -> str:
     bias = adaptive.get("design_bias")
     if "design_bias" in adaptive and bias is None and adaptive["calls"] >= adaptive["calls_all_pairs"]:
         line += "; ratings not corrected: every pair was judged, so the plan chose nothing and has no bias"
+    elif "design_bias" in adaptive and bias is None and adaptive["stopped_by"] == "interrupted":
+        line += "; ratings not corrected for the plan's bias (the run was interrupted before estimating it)"
     elif "design_bias" in adaptive and bias is None:
         line += "; ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)"
     if bias:

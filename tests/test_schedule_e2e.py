@@ -461,6 +461,13 @@ def test_ctrl_c_stops_an_adaptive_run_as_one_interrupted_run(judge_server_proces
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         stored = db.execute("SELECT count(*) FROM judgments").fetchone()[0]
         assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", stored)]
+    # the store's judgments, rated again, say which plan chose them and that their ratings are not corrected
+    # (an interrupted run recorded no plan: they were rated as if no plan had chosen them, without a word)
+    again = judgebench("leaderboard", "--store", "store.sqlite", "--out", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    adaptive = json.loads((tmp_path / "again" / "leaderboard.json").read_text())["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "interrupted" and adaptive["design_bias"] is None
+    assert "ratings not corrected for the plan's bias (the run was interrupted before estimating it)" in said(again)
 
 
 def test_sigterm_mid_round_counts_the_requests_it_abandoned(judge_server_process, tmp_path):
