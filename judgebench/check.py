@@ -714,10 +714,13 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     and `markdown_summary(report)`, `junit_xml(report)` for the other files. Raises like `run_check`; a bad
     option is a ConfigError naming the field (`margin is 0.6; ...`).
     """
-    unknown = sorted(set(options) - {f.name for f in fields(CheckOptions)})
+    # candidate and reference are gate's own parameters (Python binds them, by position or by name), so
+    # they are not among the keyword options it names
+    keywords = [f.name for f in fields(CheckOptions) if f.name not in ("candidate", "reference")]
+    unknown = sorted(set(options) - set(keywords))
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate; the options are "
-                          f"{', '.join(f.name for f in fields(CheckOptions))}")
+                          f"{', '.join(keywords)}")
     chosen = CheckOptions(candidate=candidate, reference=reference, **options)
     return run_check(settings, chosen, on_start=on_start, on_progress=on_progress, on_event=on_event)
 
