@@ -583,9 +583,13 @@ def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
 
 
 def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str], models: list[str],
-                    baseline: str, signals: StopSignals | None = None, **callbacks: Any) -> RunResult:
+                    baseline: str, signals: StopSignals | None = None, *,
+                    on_start: Callable[[Tally], None] | None = None,
+                    on_progress: Callable[[Tally], None] | None = None,
+                    on_event: EventHandler | None = None) -> RunResult:
     """Judge `models` against `baseline` on these questions (only what the store lacks is sent; nothing after a
-    signal `signals` kept, `runner.run_async`, which gets the progress `callbacks`)."""
+    signal `signals` kept, `runner.run_async`, which gets the progress callbacks `on_start`, `on_progress` and
+    `on_event`)."""
     from judgebench.runner import run_async, run_coroutine
 
     chosen = set(question_ids)
@@ -594,7 +598,8 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                      [m for m in dataset.models if m in models])
     settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
                                    **dict.fromkeys(PLAN_SETTINGS))
-    return run_coroutine(run_async(settings, subset, stop_signals=signals, **callbacks))
+    return run_coroutine(run_async(settings, subset, stop_signals=signals, on_start=on_start,
+                                   on_progress=on_progress, on_event=on_event))
 
 
 def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
@@ -709,10 +714,13 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     and `markdown_summary(report)`, `junit_xml(report)` for the other files. Raises like `run_check`; a bad
     option is a ConfigError naming the field (`margin is 0.6; ...`).
     """
-    unknown = sorted(set(options) - {f.name for f in fields(CheckOptions)})
+    # candidate and reference are gate's own parameters (Python binds them, by position or by name), so
+    # they are not among the keyword options it names
+    keywords = [f.name for f in fields(CheckOptions) if f.name not in ("candidate", "reference")]
+    unknown = sorted(set(options) - set(keywords))
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate; the options are "
-                          f"{', '.join(f.name for f in fields(CheckOptions))}")
+                          f"{', '.join(keywords)}")
     chosen = CheckOptions(candidate=candidate, reference=reference, **options)
     return run_check(settings, chosen, on_start=on_start, on_progress=on_progress, on_event=on_event)
 
@@ -806,12 +814,14 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
 
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
-                     order: list[str], signals: StopSignals | None = None,
-                     **callbacks: Any) -> tuple[pd.DataFrame, list[RunResult]]:
+                     order: list[str], signals: StopSignals | None = None, *,
+                     on_start: Callable[[Tally], None] | None = None,
+                     on_progress: Callable[[Tally], None] | None = None,
+                     on_event: EventHandler | None = None) -> tuple[pd.DataFrame, list[RunResult]]:
     """Judge the questions in `order`: all at once, or (sequential) growing prefixes of `batch_size` more
     questions until the confidence sequence decides; stops early when games failed (unless allowed), and
-    after a signal `signals` (`runner.StopSignals`) kept. `callbacks`: the runner's progress callbacks
-    (`run_async`'s on_start, on_progress, on_event). Returns the per-question scores of what was judged, and
+    after a signal `signals` (`runner.StopSignals`) kept. `on_start`, `on_progress`, `on_event`: the runner's
+    progress callbacks (`run_async`'s). Returns the per-question scores of what was judged, and
     each batch's run result."""
     models = [options.candidate, comparison.opponent]
     stops = range(options.batch_size, len(order) + options.batch_size, options.batch_size) \
@@ -820,7 +830,7 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
     for stop in stops:
         judged_ids = order[:stop]
         results.append(judge_questions(config, dataset, judged_ids, models, comparison.opponent, signals,
-                                       **callbacks))
+                                       on_start=on_start, on_progress=on_progress, on_event=on_event))
         frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
         if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break

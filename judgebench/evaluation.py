@@ -28,7 +28,7 @@ from judgebench.leaderboard import Leaderboard, build
 if TYPE_CHECKING:
     import pandas as pd
 
-    from judgebench.config import JudgeConfig, RunConfig
+    from judgebench.config import RunConfig
     from judgebench.datasets.gold import GoldPair
     from judgebench.datasets.sources import SourceKind
     from judgebench.engines.base import Engine, EventHandler
@@ -436,9 +436,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     import pandas as pd
 
     from judgebench.config import how_to_set
-    from judgebench.present import NO_RATINGS_YET
+    from judgebench.present import NO_RATINGS_YET, plan_budget
     from judgebench.records import OUTCOME_COLUMNS, count_calls_once
-    from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, run_async
+    from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, plan_cost, run_async
     from judgebench.schedule import step_noun
     from judgebench.store import Store
 
@@ -531,52 +531,6 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     with Store(settings.store) as store:
         runs = store.runs([key for r in rounds for key in r.judgments["key"]])
     return merge_rounds(rounds, sent, runs)
-
-
-@dataclass(frozen=True)
-class RoundCost:
-    """What a round's calls cost in dollars (`usd`: each call's last attempt), how many were costed at an
-    estimate, and what its dearest pair cost (both orders' calls, every attempt: what a dollar budget plans the
-    next pairs at)."""
-
-    usd: float
-    estimated: int
-    dearest_pair: float
-
-
-def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> RoundCost:
-    """What a round's calls cost (`judged`: its games, each call counted once; a game whose call another game
-    made costs nothing), and how many of them were costed at an estimate: a stored judgment without a recorded
-    cost (judged before the judge had prices) is unknown, not free (README), so it is priced from its token
-    counts at the judge's prices, or, without token counts, at the mean of the round's recorded calls (no basis
-    at all: the judge's price of nothing, 0)."""
-    import pandas as pd
-
-    from judgebench.runner import game_cost
-
-    paid = ~judged["shared_call"]
-    recorded = judged["cost"].astype(float)
-    fallback = float(recorded[paid].mean()) if recorded[paid].notna().any() else 0.0
-    unknown = paid & recorded.isna()
-    guesses = [fallback if pd.isna(prompt) or pd.isna(completion) else game_cost(judge, int(prompt), int(completion))
-               for prompt, completion in zip(judged.loc[unknown, "prompt_tokens"],
-                                             judged.loc[unknown, "completion_tokens"], strict=True)]
-    costs = recorded.where(paid, 0.0)
-    costs[unknown] = [guess or 0.0 for guess in guesses]
-    # a pair's cost with every attempt of its calls (a game asked again was paid for each time; the store keeps
-    # the last attempt's cost and how many there were)
-    attempted = costs * judged["attempts"].fillna(1).clip(lower=1) if "attempts" in judged else costs
-    pairs = [judged["question_id"], judged[["first", "second"]].min(axis=1), judged[["first", "second"]].max(axis=1)]
-    dearest = float(attempted.groupby(pairs).sum().max()) if len(costs) else 0.0
-    return RoundCost(float(costs.sum()), int(unknown.sum()), dearest)
-
-
-def plan_budget(planner: Planner) -> str:
-    """The budgets of a plan, as the progress line shows them after its calls planned: " of 4,000" for a budget of
-    calls, " · budget $2.00" for a dollar budget; empty without a budget."""
-    calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
-    usd = f" · budget ${planner.budget_usd:,.2f}" if planner.budget_usd is not None else ""
-    return calls + usd
 
 
 def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally: Tally, planned: int) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from judgebench.evaluation import Evaluation
     from judgebench.leaderboard import Leaderboard
     from judgebench.runner import Tally
+    from judgebench.schedule import Planner
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
 # narrow terminal the last ones are dropped first (position consistency, then split pairs, ties, pairs, LC SE,
@@ -440,6 +441,14 @@ def stop_reason(stopped_by: str | None, step: str = "round") -> str:
             "interrupted": "interrupted (run the same command again to continue)",
             "failed games": f"games of the last {step} failed (run the same command again: it retries them, then "
                             f"goes on choosing {plural(step)})"}.get(stopped_by, stopped_by)
+
+
+def plan_budget(planner: Planner) -> str:
+    """The budgets of a plan, as the progress line shows them after its calls planned: " of 4,000" for a budget of
+    calls, " · budget $2.00" for a dollar budget; empty without a budget."""
+    calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
+    usd = f" · budget ${planner.budget_usd:,.2f}" if planner.budget_usd is not None else ""
+    return calls + usd
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:

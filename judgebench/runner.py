@@ -238,6 +238,40 @@ def game_cost(judge: JudgeConfig, prompt_tokens: int, completion_tokens: int) ->
             + completion_tokens * (judge.price_out_per_mtok or 0.0)) / 1e6
 
 
+@dataclass(frozen=True)
+class RoundCost:
+    """What a round's calls cost in dollars (`usd`: each call's last attempt), how many were costed at an
+    estimate, and what its dearest pair cost (both orders' calls, every attempt: what a dollar budget plans the
+    next pairs at)."""
+
+    usd: float
+    estimated: int
+    dearest_pair: float
+
+
+def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> RoundCost:
+    """What a round's calls cost (`judged`: its games, each call counted once; a game whose call another game
+    made costs nothing), and how many of them were costed at an estimate: a stored judgment without a recorded
+    cost (judged before the judge had prices) is unknown, not free (README), so it is priced from its token
+    counts at the judge's prices, or, without token counts, at the mean of the round's recorded calls (no basis
+    at all: the judge's price of nothing, 0)."""
+    paid = ~judged["shared_call"]
+    recorded = judged["cost"].astype(float)
+    fallback = float(recorded[paid].mean()) if recorded[paid].notna().any() else 0.0
+    unknown = paid & recorded.isna()
+    guesses = [fallback if pd.isna(prompt) or pd.isna(completion) else game_cost(judge, int(prompt), int(completion))
+               for prompt, completion in zip(judged.loc[unknown, "prompt_tokens"],
+                                             judged.loc[unknown, "completion_tokens"], strict=True)]
+    costs = recorded.where(paid, 0.0)
+    costs[unknown] = [guess or 0.0 for guess in guesses]
+    # a pair's cost with every attempt of its calls (a game asked again was paid for each time; the store keeps
+    # the last attempt's cost and how many there were)
+    attempted = costs * judged["attempts"].fillna(1).clip(lower=1) if "attempts" in judged else costs
+    pairs = [judged["question_id"], judged[["first", "second"]].min(axis=1), judged[["first", "second"]].max(axis=1)]
+    dearest = float(attempted.groupby(pairs).sum().max()) if len(costs) else 0.0
+    return RoundCost(float(costs.sum()), int(unknown.sum()), dearest)
+
+
 def judgment_row(spec: GameSpec, completion: Completion, template: Template, judge: JudgeConfig, *,
                  server: str | None = None, run_id: str | None = None) -> JudgmentRow:
     """The stored record of one completion, with its verdict parsed under the template."""

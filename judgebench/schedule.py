@@ -545,7 +545,7 @@ class Planner:
     def _pairs_left(self, cost_usd: float) -> dict[str, int]:
         """Pairs the next round may plan, under each limit: the round size and the budgets. A dollar budget
         buys pairs at the dearest pair's cost so far, not the mean's (stored calls without a recorded cost
-        counted at an estimate: `evaluation.plan_cost`): rounds planned at the mean passed the budget whenever
+        counted at an estimate: `runner.plan_cost`): rounds planned at the mean passed the budget whenever
         the last round's pairs cost more than the average, and at the dearest the plan stays within it unless a
         pair costs more than every pair before it. Near the end the rounds shrink, as each buys what the rest
         of the budget surely pays for."""

@@ -190,8 +190,12 @@ def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
         judgebench.gate(settings, "bad", "ref", margin=0.6)
     with pytest.raises(ConfigError, match="^say what to compare with: reference = MODEL .* or against = RESULTS_DIR$"):
         judgebench.gate(settings, "bad")
-    with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; the options are "):
+    with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; the options are ") as raised:
         judgebench.gate(settings, "bad", "ref", marign=0.1)
+    # the keyword options only: candidate and reference are gate's positional parameters
+    named = str(raised.value).split("the options are ")[1].split(", ")
+    assert "margin" in named and "against" in named
+    assert "candidate" not in named and "reference" not in named
 
 
 @pytest.mark.integration
