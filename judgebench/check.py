@@ -63,7 +63,7 @@ from judgebench.ratings.sequential import (
     t_test,
 )
 from judgebench.records import FAILED, OK, Dataset
-from judgebench.runner import RunResult, StopSignals, Tally
+from judgebench.runner import ProgressCallback, RunResult, StopSignals, Tally
 
 # A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
 option_name = functools.partial(setting_name, option=True)
@@ -584,8 +584,8 @@ def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
 
 def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str], models: list[str],
                     baseline: str, signals: StopSignals | None = None, *,
-                    on_start: Callable[[Tally], None] | None = None,
-                    on_progress: Callable[[Tally], None] | None = None,
+                    on_start: ProgressCallback | None = None,
+                    on_progress: ProgressCallback | None = None,
                     on_event: EventHandler | None = None) -> RunResult:
     """Judge `models` against `baseline` on these questions (only what the store lacks is sent; nothing after a
     signal `signals` kept, `runner.run_async`, which gets the progress callbacks `on_start`, `on_progress` and
@@ -691,7 +691,7 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earl
 
 
 def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
-         on_start: Callable[[Tally], None] | None = None, on_progress: Callable[[Tally], None] | None = None,
+         on_start: ProgressCallback | None = None, on_progress: ProgressCallback | None = None,
          on_event: EventHandler | None = None, **options: Any) -> CheckReport:
     """Check `candidate` against `reference` (or an earlier run, `against=RESULTS_DIR`) and decide: what
     `judgebench check` does, from Python (`judgebench.gate`).
@@ -725,8 +725,8 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     return run_check(settings, chosen, on_start=on_start, on_progress=on_progress, on_event=on_event)
 
 
-def run_check(config: RunConfig, options: CheckOptions, *, on_start: Callable[[Tally], None] | None = None,
-              on_progress: Callable[[Tally], None] | None = None,
+def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCallback | None = None,
+              on_progress: ProgressCallback | None = None,
               on_event: EventHandler | None = None) -> CheckReport:
     """Judge what is needed, decide, and return the report (what `gate` and `judgebench check` call).
 
@@ -815,8 +815,8 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
 
 def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions, comparison: Comparison,
                      order: list[str], signals: StopSignals | None = None, *,
-                     on_start: Callable[[Tally], None] | None = None,
-                     on_progress: Callable[[Tally], None] | None = None,
+                     on_start: ProgressCallback | None = None,
+                     on_progress: ProgressCallback | None = None,
                      on_event: EventHandler | None = None) -> tuple[pd.DataFrame, list[RunResult]]:
     """Judge the questions in `order`: all at once, or (sequential) growing prefixes of `batch_size` more
     questions until the confidence sequence decides; stops early when games failed (unless allowed), and

@@ -15,7 +15,7 @@ import hashlib
 import json
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,10 +35,9 @@ if TYPE_CHECKING:
     from judgebench.leaderboard import DesignBias
     from judgebench.prompts import Template
     from judgebench.records import Dataset, Pair
-    from judgebench.runner import RunRecording, RunResult, Stopped, StopSignals, Tally
+    from judgebench.runner import ProgressCallback, RunRecording, RunResult, Stopped, StopSignals, Tally
     from judgebench.schedule import Planner
 
-ProgressCallback = Callable[["Tally"], None]
 
 # The options of `rate` besides its source, with the CLI's defaults (`judgebench leaderboard --help`);
 # `build` has the same defaults for those it takes.

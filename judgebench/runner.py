@@ -94,6 +94,10 @@ class Tally:
                 "cost": self.cost if priced else None}
 
 
+# Called with the running totals: as sending starts (on_start) and after each game (on_progress).
+ProgressCallback = Callable[[Tally], None]
+
+
 @dataclass
 class RunRecording:
     """A run's row in the store's `runs` table: started when its first game is sent, finished once. A plain
@@ -361,7 +365,7 @@ class ResultWriter:
 
 
 async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,
-                     tally: Tally, on_progress: Callable[[Tally], None] | None = None, *, run_id: str,
+                     tally: Tally, on_progress: ProgressCallback | None = None, *, run_id: str,
                      server: str | None = None, sharing: Sharing = Sharing(),
                      max_unparsed_attempts: int = 3, stop: asyncio.Event | None = None) -> None:
     """Claim, send and store the games of `specs`, sharing the work with other processes on the store.
@@ -522,8 +526,8 @@ def read_statuses(store: Store, stored: dict[str, tuple[str, int]], template: Te
 
 
 async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
-                    on_progress: Callable[[Tally], None] | None = None,
-                    on_start: Callable[[Tally], None] | None = None, on_event: EventHandler | None = None,
+                    on_progress: ProgressCallback | None = None,
+                    on_start: ProgressCallback | None = None, on_event: EventHandler | None = None,
                     pairs: Sequence[Pair] | None = None, sharing: Sharing = Sharing(),
                     busy_timeout_s: float = 30.0, recording: RunRecording | None = None,
                     stop_signals: StopSignals | None = None) -> RunResult:
