@@ -36,10 +36,14 @@ _REMEDIES = {
 }
 
 
+def remedy(error: OSError) -> str:
+    """What an OSError means for the user and what to do about it (its own message when there is no advice)."""
+    return _REMEDIES.get(error.errno or 0, error.strerror or str(error))
+
+
 def storage_error(error: OSError, path: str | Path, doing: str) -> StorageError:
     """A StorageError for an OSError met while `doing` something to `path`, with what to do about it."""
-    remedy = _REMEDIES.get(error.errno or 0, error.strerror or str(error))
-    return StorageError(f"cannot {doing} {path}: {remedy}, then run the same command again")
+    return StorageError(f"cannot {doing} {path}: {remedy(error)}, then run the same command again")
 
 
 def prepare_directory(path: str | Path, what: str = "output directory") -> Path:
@@ -58,8 +62,7 @@ def prepare_directory(path: str | Path, what: str = "output directory") -> Path:
     except NotADirectoryError:
         raise ConfigError(f"the {what} {directory} cannot be created: part of its path is a file") from None
     except OSError as error:
-        raise ConfigError(f"the {what} {directory} cannot be written: "
-                          f"{_REMEDIES.get(error.errno or 0, error.strerror or str(error))}") from None
+        raise ConfigError(f"the {what} {directory} cannot be written: {remedy(error)}") from None
     return directory
 
 
