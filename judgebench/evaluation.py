@@ -233,8 +233,10 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
     """Record an adaptive or tournament run's plan in the store, by the games it rated (`Store.record_plan`),
     so that `leaderboard --store` and `report --store` apply its design-bias correction as the run did. An
     interrupted run records its plan so far, without a correction (it was not estimated): the store's ratings of
-    its judgments then say they are uncorrected, until the same command finishes the plan and records it. The
-    judgments are stored already: a store that cannot take the record costs only that, and the run says so."""
+    its judgments then say they are uncorrected, until the same command finishes the plan and records it; it
+    never replaces the record of a run that finished the same games (a rerun that sent nothing, stopped while
+    correcting the ratings). The judgments are stored already: a store that cannot take the record costs only
+    that, and the run says so."""
     from judgebench.engines.base import EngineEvent
     from judgebench.store import Store
 
@@ -248,7 +250,8 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
     try:
         with Store(settings.store) as db:
             db.record_plan(str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0]), evaluation.games,
-                           {"adaptive": adaptive, **rated}, evaluation.run.run_id)
+                           {"adaptive": adaptive, **rated}, evaluation.run.run_id,
+                           replace=evaluation.leaderboard is not None)
     except (StorageError, InputError) as error:
         if on_event is not None:
             on_event(EngineEvent("stage", "warning: the plan could not be recorded in the store, so `leaderboard "

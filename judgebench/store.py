@@ -686,16 +686,18 @@ class Store:
         return frame
 
     def record_plan(self, judge: str, template: str, games: pd.DataFrame, plan: dict[str, Any],
-                    run_id: str | None) -> None:
+                    run_id: str | None, *, replace: bool = True) -> None:
         """Record how an adaptive or tournament run rated the ok `games` of `judge` and `template` it chose:
         `plan` holds its leaderboard meta's `adaptive` entry (the plan and its design-bias correction), `method`
         and `interval`. A later record of the same games replaces it, keeping the run that judged them when the
-        later one sent nothing (`run_id` None)."""
+        later one sent nothing (`run_id` None), unless `replace` is False: an interrupted run's plan so far,
+        uncorrected, never replaces the record of a run that finished those games."""
+        update = ("DO UPDATE SET run_id = coalesce(excluded.run_id, plans.run_id), "
+                  "recorded_at = excluded.recorded_at, plan = excluded.plan") if replace else "DO NOTHING"
         with self._transaction("record the plan in"):
-            self._db.execute("INSERT INTO plans VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                             "run_id = coalesce(excluded.run_id, plans.run_id), recorded_at = excluded.recorded_at, "
-                             "plan = excluded.plan", (games_sha256(games), judge, template, run_id, time.time(),
-                                                      json.dumps(plan, sort_keys=True, default=str)))
+            self._db.execute(f"INSERT INTO plans VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT {update}",
+                             (games_sha256(games), judge, template, run_id, time.time(),
+                              json.dumps(plan, sort_keys=True, default=str)))
 
     def plan_of(self, judgments: pd.DataFrame) -> tuple[dict[str, Any] | None, str | None]:
         """The recorded plan (`record_plan`) whose games are exactly the ok games of `judgments` (stored

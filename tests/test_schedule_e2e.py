@@ -532,7 +532,30 @@ def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption
     though the command wrote no results."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     budget = ALL_PAIRS_CALLS - 8  # not every pair: a complete design has no bias to correct, so no replays
-    run = start_cli(["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"], tmp_path)
+    args = ["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"]
+    run, before = _signalled_while_correcting(args, tmp_path, signum)
+    stdout, stderr = run.communicate(timeout=120)
+    _stopped_as_an_interruption(run, stdout, "".join(before) + stderr, signum, tmp_path, budget)
+    assert sent(judge_server) == budget
+    assert "(the run was interrupted before estimating it)" in said(
+        judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
+    # the same command finishes it from the store; stopped again while correcting, a rerun that sent nothing
+    # leaves the finished run's plan as it was (it wrote an uncorrected plan over it: the store's ratings
+    # changed and said 'interrupted' of a run recorded 'finished')
+    assert judgebench(*args, cwd=tmp_path).returncode == 0
+    corrected = said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
+    assert "ratings corrected for the plan's bias" in corrected
+    again, _ = _signalled_while_correcting(args, tmp_path, signum)
+    assert again.wait(timeout=120) == 128 + signum
+    assert said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path)) == corrected
+    assert sent(judge_server) == budget
+
+
+def _signalled_while_correcting(args: list[str], folder: Path, signum: signal.Signals
+                                ) -> tuple[subprocess.Popen[str], list[str]]:
+    """The command started, and `signum` sent to it when it announces the design-bias replays; with the
+    lines of its standard error up to that one."""
+    run = start_cli(args, folder)
     assert run.stderr is not None
     before = []
     for line in run.stderr:  # up to the line that announces the replays
@@ -540,9 +563,7 @@ def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption
         if line.startswith("correcting the ratings for the plan's bias"):
             break
     run.send_signal(signum)
-    stdout, stderr = run.communicate(timeout=120)
-    _stopped_as_an_interruption(run, stdout, "".join(before) + stderr, signum, tmp_path, budget)
-    assert sent(judge_server) == budget
+    return run, before
 
 
 def test_sigterm_in_a_later_round_ends_the_adaptive_run_with_exit_code_143(judge_server, tmp_path):
