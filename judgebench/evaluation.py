@@ -199,6 +199,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                            allow_missing=settings.allow_missing, models=settings.models,
                            references=settings.references)
     check_reference_models(settings, dataset)
+    check_models_to_compare(settings, dataset)
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
@@ -310,6 +311,18 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
         if name is not None and name not in dataset.models:
             raise ConfigError(f"{setting} '{name}' is not one of the models judged ({', '.join(dataset.models)}): "
                               f"set {setting} (--{setting}) to one of them, or leave it out")
+
+
+def check_models_to_compare(settings: RunConfig, dataset: Dataset) -> None:
+    """Refuse, before any judge call, answers of fewer than two models: no game can be planned (an adaptive
+    plan failed inside its first round; other pairings judged nothing and said so only after starting)."""
+    from judgebench.config import setting_name
+
+    if len(dataset.models) < 2:
+        models = f"only {dataset.models[0]}" if dataset.models else "none"
+        chosen = f"{setting_name('models')} chose {models}" if settings.models else f"they answer {models}"
+        raise ConfigError(f"nothing to compare: the answers give one model to judge ({chosen}); a judge compares "
+                          "two models' answers, so give answers of at least two models")
 
 
 def _reference(settings: RunConfig) -> dict[str, str | None]:

@@ -215,6 +215,19 @@ def test_adaptive_without_an_end_is_a_usage_error(judge_server, tmp_path):
     assert sent(judge_server) == 0
 
 
+@pytest.mark.parametrize("pairs", ["adaptive", "tournament", "all"])
+def test_answers_of_one_model_are_refused_before_any_judge_call(judge_server, tmp_path, pairs):
+    """An adaptive plan of one model failed in its first round with an internal error (exit 70); the other
+    pairings started, judged nothing and said so."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs=pairs)
+    budget = ["--budget-calls", "40"] if pairs != "all" else []
+    run = judgebench("run", "--config", str(config), "--model", "m1", *budget, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "nothing to compare: the answers give one model to judge (--model chose only m1)" in " ".join(
+        run.stderr.split()) and "Traceback" not in run.stderr
+    assert sent(judge_server) == 0
+
+
 @pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
 def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget(judge_server, tmp_path, strategy):
     """A budget of 50 calls cuts the third round of 20 to 10 calls; with a budget of 90 the rerun judges that
