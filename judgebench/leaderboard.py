@@ -49,7 +49,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +227,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
         raise ConfigError("length-controlled win rates are against a baseline: give --baseline with --lc-weights")
     coded, dropped = _encode(outcomes, source)
+    options, one_cluster = _sandwich_needs_two_questions(options, coded.n_questions)
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
     anchor_name = anchor if anchor is not None else baseline
     anchor_index = coded.index_of(anchor_name, what="anchor") if anchor_name is not None else None
@@ -253,6 +254,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                                                      options.confidence)
             figures.update(lc_figures)
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
+    board_meta["warnings"] += one_cluster
     board_meta["ranked_by"] = "rating" if ranking is None else ranking.name
     if baseline_index is not None:
         board_meta["length_control"] = (
@@ -263,6 +265,18 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if meta:
         board_meta.update(json_safe(meta))
     return _assemble(coded, ratings, figures, board_meta, ranking)
+
+
+def _sandwich_needs_two_questions(options: _Options, n_questions: int) -> tuple[_Options, list[str]]:
+    """The options to rate with, and a warning when a sandwich clustered by question meets outcomes of one
+    question: it needs at least two clusters (`intervals.sandwich_covariance`), so the question bootstrap
+    rates them, as it rates any one-question set (zero width, under the warning that few questions give).
+    An adaptive run whose budget bought one pair ended in an error after paying for it."""
+    if options.interval != "sandwich" or options.resample != "questions" or n_questions >= 2:
+        return options, []
+    return replace(options, interval="bootstrap"), [
+        "one question judged: a sandwich interval needs at least two, so the intervals are the question "
+        "bootstrap's, which has nothing to resample (zero width: no measure of uncertainty)"]
 
 
 def _check_options(method: str, interval: str, resample: str, confidence: float, rounds: int, seed: int,
@@ -808,10 +822,12 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
             "expected score = P(win) + P(tie) / 2" if options.ties == "davidson"
             else f"P(win): the predicted probability of beating {reference}, ties counted half (so also the "
                  "expected score)")
+    from judgebench.present import counted
+
     warnings_list = []
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
-        warnings_list.append(f"only {coded.n_questions} questions (fewer than {FEW_QUESTIONS}): intervals clustered "
-                             "by question may under-cover; add questions for reliable intervals")
+        warnings_list.append(f"only {counted(coded.n_questions, 'question')} (fewer than {FEW_QUESTIONS}): intervals "
+                             "clustered by question may under-cover; add questions for reliable intervals")
     automatic_ridge = options.regularization is None and bool(ratings.extra.get("regularization"))
     if automatic_ridge:
         warnings_list.append(auto_ridge_warning(ratings.extra["regularization"]))

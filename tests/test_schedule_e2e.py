@@ -228,6 +228,19 @@ def test_answers_of_one_model_are_refused_before_any_judge_call(judge_server, tm
     assert sent(judge_server) == 0
 
 
+def test_a_budget_that_buys_one_pair_gives_ratings_not_an_error_after_paying(judge_server, tmp_path):
+    """A budget of 2 calls judges one pair on one question: the run's sandwich interval needs two questions, so
+    the run paid for the pair, wrote no results and exited 2 (the code of bad input caught before judging)."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "2", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    board = leaderboard(tmp_path)
+    assert board["meta"]["interval"] == "bootstrap" and sent(judge_server) == 2
+    assert any(warning.startswith("one question judged: a sandwich interval needs at least two")
+               for warning in board["meta"]["warnings"])
+    assert "only 1 question (fewer than 30)" in " ".join(run.stderr.split())
+
+
 @pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
 def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget(judge_server, tmp_path, strategy):
     """A budget of 50 calls cuts the third round of 20 to 10 calls; with a budget of 90 the rerun judges that
