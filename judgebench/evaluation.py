@@ -247,7 +247,7 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
         rated = {name: meta.get(name) for name in ("method", "interval")}  # how the run rated them, plan aside
     else:  # interrupted: how it would have rated them, with no correction
         rated = {"method": settings.method, "interval": _interval(settings)}
-        adaptive = {**adaptive, "design_bias": None}
+        adaptive = {**adaptive, "design_bias": None, "uncorrected": "interrupted"}
     try:
         with Store(settings.store) as db:
             db.record_plan(str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0]), evaluation.games,
@@ -291,11 +291,12 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         if settings.style_control:
             outcomes = with_style_counts(outcomes, dataset)
         started = time.monotonic()
-        bias = _design_bias(settings, planner, outcomes, on_event)
-        if planner is not None:  # None: not corrected (summary line; README, "Honest intervals")
+        bias, uncorrected = _design_bias(settings, planner, outcomes, on_event)
+        if planner is not None:  # None: not corrected, and why (summary line; README, "Honest intervals")
             evaluation.provenance["adaptive"]["design_bias"] = None if bias is None else {
                 "replays": bias.replays, "elo": dict(bias.shift),  # full precision: a refit gives run's numbers
                 "seconds": round(time.monotonic() - started, 1)}
+            evaluation.provenance["adaptive"]["uncorrected"] = uncorrected
         evaluation.leaderboard = build(
             outcomes, games=result.games, design_bias=bias,
             **{**settings.build_options(), "interval": _interval(settings), **_reference(settings)},
@@ -335,23 +336,29 @@ def _reference(settings: RunConfig) -> dict[str, str | None]:
 
 
 def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.DataFrame,
-                 on_event: EventHandler | None) -> DesignBias | None:
-    """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`),
-    None for other runs, for a plan that judged every pair (nothing was chosen, so there is no bias: replays
-    would only add their Monte Carlo noise) and for ratings other than plain Bradley-Terry (ties as half a win,
-    no position effect, no style control), which the replays do not fit. `on_event` hears that the replays
-    began (a `stage` event): with many models they take up to a minute after the last judgment."""
+                 on_event: EventHandler | None) -> tuple[DesignBias | None, str | None]:
+    """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`), or
+    None and why (a key of `present.UNCORRECTED`): for a plan that judged every pair ("complete": nothing was
+    chosen, so there is no bias, and replays would only add their Monte Carlo noise), for ratings other than
+    plain Bradley-Terry ("method": ties as half a win, no position effect, no style control, which the replays
+    fit), and for a plan that ended before it had compared every model ("unrated"). None and None for other
+    runs. `on_event` hears that the replays began (a `stage` event): with many models they take up to a minute
+    after the last judgment."""
     from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import DesignBias
     from judgebench.schedule import BIAS_REPLAYS, design_bias
 
-    if planner is None or planner.calls >= planner.calls_all_pairs or not DesignBias.applies_to(
-            settings.method, settings.ties, settings.position_effect, settings.style_control):
-        return None
+    if planner is None:
+        return None, None
+    if planner.calls >= planner.calls_all_pairs:
+        return None, "complete"
+    if not DesignBias.applies_to(settings.method, settings.ties, settings.position_effect, settings.style_control):
+        return None, "method"
     if on_event is not None:
         on_event(EngineEvent("stage", f"correcting the ratings for the plan's bias: {BIAS_REPLAYS} replays of "
                                       f"the plan ({planner.calls:,} calls each, no judge calls)"))
-    return design_bias(planner, outcomes)
+    bias = design_bias(planner, outcomes)
+    return bias, None if bias is not None else "unrated"
 
 
 def _judge_diagnostics(settings: RunConfig, dataset: Dataset, result: RunResult) -> dict[str, Any]:
@@ -665,7 +672,7 @@ def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], 
     adaptive = plan["adaptive"]
     applies = DesignBias.applies_to(method, chosen["ties"], chosen["position_effect"], chosen["style_control"])
     correction = DesignBias.recorded(adaptive) if applies else None
-    return correction, {"adaptive": {**adaptive, "design_bias": adaptive.get("design_bias") if correction else None}}
+    return correction, {"adaptive": DesignBias.rated_entry(adaptive, correction is not None)}
 
 
 # What a results folder's judgments were judged and rated with, which only `judgebench run` chooses.

@@ -185,6 +185,16 @@ class DesignBias:
         return DesignBias(recorded["elo"], recorded["replays"]) if recorded else None
 
     @staticmethod
+    def rated_entry(adaptive: Mapping[str, Any], applied: bool) -> dict[str, Any]:
+        """A plan's meta `adaptive` entry as ratings of its judgments record it: with its correction when they
+        apply it, else without one and why (`uncorrected`: the plan's own reason, UNCORRECTED's keys, or
+        "method" when the plan has a correction that this fit is not the one of, `applies_to`)."""
+        if applied:
+            return dict(adaptive)
+        reason = adaptive.get("uncorrected") if adaptive.get("design_bias") is None else "method"
+        return {**adaptive, "design_bias": None, "uncorrected": reason}
+
+    @staticmethod
     def applies_to(method: str, ties: str, position_effect: bool, style_control: bool) -> bool:
         """Whether a fit with these settings is the one the replays estimate the bias of: plain Bradley-Terry."""
         return method == "bt" and ties == "half" and not position_effect and not style_control

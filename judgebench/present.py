@@ -375,6 +375,16 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
         yield adaptive_summary(adaptive)
 
 
+# Why an adaptive or tournament plan's ratings are not corrected for its bias (meta adaptive.uncorrected).
+UNCORRECTED = {
+    "complete": "ratings not corrected: every pair was judged, so the plan chose nothing and has no bias",
+    "method": "ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)",
+    "unrated": "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared "
+               "every model)",
+    "interrupted": "ratings not corrected for the plan's bias (the run was interrupted before estimating it)",
+}
+
+
 def adaptive_summary(adaptive: dict) -> str:
     """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
     its bracket's rounds), calls against all pairs, why it stopped, what the plan cost against a dollar budget,
@@ -401,12 +411,8 @@ def adaptive_summary(adaptive: dict) -> str:
                  f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
     bias = adaptive.get("design_bias")
-    if "design_bias" in adaptive and bias is None and adaptive["calls"] >= adaptive["calls_all_pairs"]:
-        line += "; ratings not corrected: every pair was judged, so the plan chose nothing and has no bias"
-    elif "design_bias" in adaptive and bias is None and adaptive["stopped_by"] == "interrupted":
-        line += "; ratings not corrected for the plan's bias (the run was interrupted before estimating it)"
-    elif "design_bias" in adaptive and bias is None:
-        line += "; ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)"
+    if "design_bias" in adaptive and bias is None:
+        line += "; " + UNCORRECTED[adaptive.get("uncorrected") or "method"]  # no reason: recorded before reasons
     if bias:
         line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo "
                  f"from the mean; {bias['replays']} replays of the plan, {bias['seconds']:.1f} s)")

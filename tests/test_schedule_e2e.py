@@ -239,6 +239,11 @@ def test_a_budget_that_buys_one_pair_gives_ratings_not_an_error_after_paying(jud
     assert any(warning.startswith("one question judged: a sandwich interval needs at least two")
                for warning in board["meta"]["warnings"])
     assert "only 1 question (fewer than 30)" in " ".join(run.stderr.split())
+    # the correction is not estimated before every model has been compared (it said the fit was not plain
+    # Bradley-Terry, which it is)
+    assert board["meta"]["adaptive"]["uncorrected"] == "unrated"
+    assert "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared every " \
+           "model)" in said(run)
 
 
 @pytest.mark.parametrize("strategy", ["adaptive", "tournament"])

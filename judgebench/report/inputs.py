@@ -153,8 +153,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         outcomes = with_style_counts(outcomes, dataset)
     extra = {key: data.meta[key] for key in ("judge", "template") if data.meta.get(key) is not None}
     if data.meta.get("adaptive"):  # how the plan was chosen, and whether these ratings carry its correction
-        extra["adaptive"] = {**data.meta["adaptive"], "design_bias": data.meta["adaptive"].get("design_bias")
-                             if options.get("design_bias") is not None else None}
+        extra["adaptive"] = DesignBias.rated_entry(data.meta["adaptive"], options.get("design_bias") is not None)
     board = build(outcomes, games, **options, meta={**extra, "swap": swap})
     board.meta["warnings"] += data.warnings
     warning = unjudged_texts(data, dataset) if dataset is not None else None
