@@ -284,7 +284,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
     if not result.interrupted and not result.judgments.empty:
         evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
     if planner is not None:
-        evaluation.plan = planner.rounds
+        evaluation.plan = planner.chosen_rounds
         evaluation.provenance["adaptive"] = planner.report()
     if not result.interrupted and not result.combined.outcomes.empty:
         outcomes = result.combined.outcomes
@@ -480,7 +480,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     def started(tally: Tally) -> None:
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = (f"{step_noun(planner.strategy)} {len(planner.rounds)} · {planner.calls} calls planned"
+        tally.status = (f"{step_noun(planner.strategy)} {planner.chosen} · {planner.calls} calls planned"
                         f"{plan_budget(planner)} · top: {top}")
         if planner.stop is not None and planner.last is not None and not planner.last.ratings_exist:
             tally.status += f" · {how_to_set('stop', str(planner.stop))} not reached: {NO_RATINGS_YET}"
@@ -523,13 +523,6 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     break
                 result, paid = await judge_round(batch)
                 rounds.append(result)
-                if result.interrupted or not batch:
-                    break
-                if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that
-                    planner.stopped_by = "failed games"  # retries them with them: the plans would part
-                    break
-                if not result.combined.outcomes.empty:
-                    outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 judged = count_calls_once(result.judgments, counted)
                 spent = plan_cost(judged, settings.judge)
                 # the calls sent now at what they cost (asked-again attempts too); stored ones at their record
@@ -537,6 +530,15 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                 cost, estimated = cost + stored + paid, estimated + spent.estimated
                 dearest = max(dearest, spent.dearest_pair)
                 counted.update(judged["key"])
+                # what the plan cost, also when this round ends it (a signal, failed games): paid all the same
+                planner.cost_usd, planner.calls_cost_estimated = cost, estimated
+                if result.interrupted or not batch:
+                    break
+                if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that
+                    planner.stopped_by = "failed games"  # retries them with them: the plans would part
+                    break
+                if not result.combined.outcomes.empty:
+                    outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
                 raise

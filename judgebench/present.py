@@ -451,9 +451,11 @@ def stop_reason(stopped_by: str | None, step: str = "round") -> str:
 
 def plan_budget(planner: Planner) -> str:
     """The budgets of a plan, as the progress line shows them after its calls planned: " of 4,000" for a budget of
-    calls, " · budget $2.00" for a dollar budget; empty without a budget."""
+    calls, " · plan $1.20 of $2.00" for a dollar budget (what the whole plan cost before this round, stored calls
+    included, as the budget counts it: the line's own cost is this run's); empty without a budget."""
     calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
-    usd = f" · budget ${planner.budget_usd:,.2f}" if planner.budget_usd is not None else ""
+    usd = (f" · plan ${planner.cost_usd:,.2f} of ${planner.budget_usd:,.2f}" if planner.budget_usd is not None
+           else "")
     return calls + usd
 
 

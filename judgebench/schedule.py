@@ -486,7 +486,8 @@ class Planner:
     budget_usd: float | None = None
     stop: StopRule | None = None
     confidence: float = 0.95
-    rounds: list[list[Pair]] = field(default_factory=list)
+    rounds: list[list[Pair]] = field(default_factory=list)  # the batches sent, in order
+    round_numbers: list[int] = field(default_factory=list)  # of each batch, the chosen round it belongs to
     stopped_by: str | None = None
     last: Standing | None = None
     chosen: int = 0  # rounds chosen; more are sent (`rounds`) when a limit splits one
@@ -498,6 +499,16 @@ class Planner:
     @property
     def planned(self) -> list[Pair]:
         return [pair for batch in self.rounds for pair in batch]
+
+    @property
+    def chosen_rounds(self) -> list[list[Pair]]:
+        """The pairs sent, by the round that chose them: a round that a limit cut (a dollar budget's first pair,
+        sent alone to learn the price, or a budget near its end) is sent in parts and is still one round, as a
+        budget of calls that does not cut it plans it."""
+        chosen: list[list[Pair]] = [[] for _ in range(self.chosen)]
+        for number, batch in zip(self.round_numbers, self.rounds, strict=True):
+            chosen[number - 1] += batch
+        return chosen
 
     @property
     def calls(self) -> int:
@@ -529,6 +540,7 @@ class Planner:
         self.chosen += not self.pending
         self.pending = batch[n_pairs:]
         self.rounds.append(batch[:n_pairs])
+        self.round_numbers.append(self.chosen)  # a round a limit cut is one round, sent in parts
         return batch[:n_pairs]
 
     def _choose(self, outcomes: pd.DataFrame, n_pairs: int) -> list[Pair]:
@@ -584,11 +596,11 @@ class Planner:
         chosen games; with a dollar budget, the budget, the plan's cost it was compared with and how many of its
         calls were costed at an estimate."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
-                         for r, batch in enumerate(self.rounds) for p in batch)
+                         for r, batch in enumerate(self.chosen_rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
         dollars = {} if self.budget_usd is None else {
             "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated}
-        return {"strategy": self.strategy, "seed": self.seed, "rounds": len(self.rounds), **bracket, **dollars,
+        return {"strategy": self.strategy, "seed": self.seed, "rounds": self.chosen, **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "stop": None if self.stop is None else str(self.stop),
                 "precision": self.last.precision() if self.last is not None else None,

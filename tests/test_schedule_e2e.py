@@ -467,7 +467,7 @@ def test_adaptive_progress_shows_the_runs_tokens_and_cost_and_the_budget(judge_s
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     starts = [line for line in run.stderr.splitlines() if line.startswith("judging ")]
-    assert starts[0] == "judging 2 games (round 1 · 2 calls planned · budget $1.00 · top: not yet rated)"
+    assert starts[0] == "judging 2 games (round 1 · 2 calls planned · plan $0.00 of $1.00 · top: not yet rated)"
     answered = [entry for entry in judge_server.log if entry.status == 200]
     tokens = sum(entry.prompt_tokens + entry.completion_tokens for entry in answered)
     spent = dollars(answered)
@@ -716,11 +716,36 @@ def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, t
     first = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     bought = sent(judge_server)
-    assert [sum(row["round"] == r for row in plan_lines(tmp_path)) for r in (1, 2)] == [1, 9]
+    chosen = plan_lines(tmp_path)
+    # the price's pair and the rest of its round are one round (numbered as two, the rounds and the plan's
+    # hash differed from the same plan's under a budget of calls)
+    assert [row["round"] for row in chosen[:10]] == [1] * 10
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["rounds"] == chosen[-1]["round"] == 2
     more = judgebench("run", "--config", str(config), "--budget-calls", "80", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
     assert f"{bought} already in the store" in said(more) and f"{80 - bought} sent now" in said(more)
     assert sent(judge_server) == 80 and max(judge_server.answered().values()) == 1
+    assert plan_lines(tmp_path)[:len(chosen)] == chosen  # the same pairs in the same rounds
+    judgebench("run", "--config", str(config), "--budget-calls", str(2 * len(chosen)), "--round-games", "20",
+               "--out", "same", cwd=tmp_path)
+    assert json.loads((tmp_path / "same" / "leaderboard.json").read_text())["meta"]["adaptive"]["plan_sha256"] == \
+        adaptive["plan_sha256"]
+
+
+def test_a_round_that_ends_a_dollar_budgets_plan_counts_in_its_cost(judge_server, tmp_path):
+    """Games of a round that failed games end were paid for: the plan's cost left that round out ($0.08 said
+    of $1.30 spent), as it did a round a signal cut short."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    priced(config)
+    judge_server.add_fault("500", requests=range(30, 10_000))  # round 1: requests 0-19 (2, then 18); round 2 on
+    run = judgebench("run", "--config", str(config), "--budget-usd", "3.0", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 3, run.stderr
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "failed games"
+    spent = dollars([entry for entry in judge_server.log if entry.status == 200])
+    assert adaptive["cost_usd"] == pytest.approx(spent) and spent > 0
+    assert f"the plan cost ${spent:,.4f} of the $3.00 budget" in said(run)
 
 
 def test_online_elo_with_adaptive_pairs_is_rated_uncorrected_with_its_bootstrap(judge_server, tmp_path):
