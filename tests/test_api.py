@@ -21,21 +21,13 @@ import judgebench
 from judgebench.config import RunConfig, load_config
 from judgebench.errors import ConfigError, InputError
 from judgebench.outputs import json_safe
+from tests.support.check_runs import write_config as write_check_config
+from tests.support.check_runs import write_data as write_check_data
+from tests.support.cli_runs import N_QUESTIONS, console_script, write_config
 from tests.support.judge_server import Reply
 from tests.support.stores import store_from_outcomes
-from tests.test_check_cli import write_config as write_check_config
-from tests.test_check_cli import write_data as write_check_data
-from tests.test_run_e2e import N_QUESTIONS, write_config
 
-CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
 LEADERBOARD_FILES = ("leaderboard.json", "leaderboard.csv", "leaderboard.md")
-
-
-def console_script(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """The installed `judgebench` command (PYTHONPATH, inherited, points it at this tree)."""
-    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **env}
-    return subprocess.run([str(CONSOLE_SCRIPT), *args], cwd=cwd, env=environment, text=True, capture_output=True,
-                          timeout=300)
 
 
 RUN_IDENTITY = ("id", "started_at", "ended_at")  # what differs between two runs that judged the same games

@@ -14,21 +14,10 @@ import pytest
 from scipy.optimize import minimize
 from scipy.special import log_expit
 
-from judgebench.datasets.judgments import load_outcomes
 from judgebench.errors import InputError
 from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings.counts import encode_games, encode_outcomes, pair_counts
-
-
-def evalica_outcomes(path) -> pd.DataFrame:
-    """evalica's comparison files (left, right, winner) as `judgebench leaderboard --outcomes` reads them:
-    every row its own question."""
-    return load_outcomes(path)
-
-
-def golden(path, algorithm: str) -> pd.Series:
-    frame = pd.read_csv(path, dtype={"item": str})
-    return frame[frame["algorithm"] == algorithm].set_index("item")["score"]
+from tests.support.rating_datasets import baseball_games, evalica_outcomes, golden
 
 
 def score_matrix(coded) -> np.ndarray:
@@ -87,17 +76,6 @@ def test_evalica_golden_bradley_terry(shared_data, name):
     expected = golden(shared_data / "ratings" / f"{name}-golden.csv", "bradley_terry")
     assert sorted(expected.index) == sorted(abilities.index)
     np.testing.assert_allclose(abilities[expected.index].to_numpy(), expected.to_numpy(), rtol=1e-6, atol=0)
-
-
-def baseball_games(shared_data) -> pd.DataFrame:
-    table = pd.read_csv(shared_data / "ratings" / "baseball_1987_al_east.csv")
-    rows = []
-    for game in table.itertuples():
-        rows += [(game.home_team, game.away_team, 1.0)] * game.home_wins
-        rows += [(game.home_team, game.away_team, 0.0)] * game.away_wins
-    frame = pd.DataFrame(rows, columns=["first", "second", "p_first"])
-    frame["question_id"] = np.arange(len(frame))
-    return frame
 
 
 def test_baseball_log_abilities(shared_data):

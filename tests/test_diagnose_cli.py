@@ -14,8 +14,8 @@ import json
 
 import pytest
 
+from tests.support.cli_runs import judgebench, write_config
 from tests.support.judge_server import constant_rule
-from tests.test_run_e2e import judgebench, write_config
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_runs import judgebench
 from tests.support.judge_server import ChatRequest, Reply, constant_rule
 from tests.support.signals import signal_at
-from tests.test_run_e2e import judgebench
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_run_e2e import judgebench
+from tests.support.cli_runs import judgebench
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 
 from judgebench.ratings import elo
 from judgebench.ratings.counts import CodedOutcomes, encode_outcomes
-from tests.test_bradley_terry import evalica_outcomes, golden
+from tests.support.rating_datasets import evalica_outcomes, golden
 
 
 @pytest.mark.parametrize("name", ["llmfao", "simple", "food"])

@@ -15,6 +15,7 @@ from scipy.special import expit
 from judgebench import leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
+from tests.support.rating_datasets import baseball_games, golden
 from tests.support.stores import store_from_outcomes
 from tests.support.weighted_games import WEIGHTED
 
@@ -481,8 +482,6 @@ def llmfao_outcomes(shared_data) -> pd.DataFrame:
 def test_evalica_comparison_file_from_the_command_line(shared_data, tmp_path):
     # evalica's own layout (left, right, winner), as published with its goldens: the Bradley-Terry ratings are
     # evalica's (abilities normalised to sum 1), and the output says that each row was taken as a question.
-    from tests.test_bradley_terry import golden
-
     done = run_cli("--outcomes", str(shared_data / "ratings" / "food.csv"), "--rounds", "20", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "each row is its own question" in done.stderr
@@ -499,8 +498,6 @@ def test_position_effect_from_home_and_away_outcomes(shared_data, tmp_path):
     # Agresti's baseball games (../shared/data/README.md: home-advantage coefficient 0.302) as an outcomes file.
     # Without per-order columns the error says which to add; with p_ab (the home team shown first) the fit is
     # Agresti's.
-    from tests.test_bradley_terry import baseball_games
-
     games = baseball_games(shared_data)
     outcomes = pd.DataFrame({"question_id": games["question_id"], "model_a": games["first"],
                              "model_b": games["second"], "score_a": games["p_first"]})

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_runs import judgebench
 from tests.support.judge_server import quality_rule
-from tests.test_run_e2e import judgebench
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,7 @@ import pytest
 from rich.console import Console
 
 from judgebench import leaderboard, present
-from tests.test_api import console_script
-from tests.test_run_e2e import write_config
+from tests.support.cli_runs import console_script, write_config, write_data
 
 # 40-character model names; only the tail tells them apart, so a cut name is an unreadable name.
 LONG_NAMES = {f"{'organisation/a-very-long-model-name-v':<37}{tag}".replace(" ", "-"): quality
@@ -41,8 +40,6 @@ def assert_names_whole(text: str, names: list[str]) -> None:
 
 @pytest.mark.integration
 def test_run_and_leaderboard_tables_at_80_and_200_columns(judge_server, tmp_path):
-    from tests.test_run_e2e import write_data
-
     config = write_config(tmp_path, judge_server.base_url, baseline=LONG_BASELINE)
     write_data(tmp_path, {**LONG_NAMES, LONG_BASELINE: 5}, n=6)  # the same files, now with long names
     names = [*LONG_NAMES, LONG_BASELINE]

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.support.cli_runs import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
-from tests.test_run_e2e import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 
 pytestmark = pytest.mark.integration
 

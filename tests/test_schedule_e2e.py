@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.support.cli_runs import judgebench, leaderboard, write_config, write_data
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_rows
-from tests.test_run_e2e import judgebench, leaderboard, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +35,6 @@ ALL_PAIRS_CALLS = 2 * N_QUESTIONS * len(QUALITIES) * (len(QUALITIES) - 1) // 2
 
 def adaptive_config(folder: Path, base_url: str, **judging: object) -> Path:
     config = write_config(folder, base_url, **judging)
-    from tests.test_run_e2e import write_data
-
     write_data(folder, QUALITIES, N_QUESTIONS)  # five models of distinct quality instead of the default four
     config.write_text(config.read_text().replace('baseline = "base"\n', ""))  # not one of these models
     return config
@@ -137,8 +135,6 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
 def write_noisy_answers(folder: Path, n: int) -> None:
     """Answers whose planted QUALITY varies by question around QUALITIES (seeded), so that every model loses
     some comparisons to a worse one and the maximum-likelihood ratings exist."""
-    from tests.test_run_e2e import write_data
-
     write_data(folder, QUALITIES, n)
     rng = random.Random(3)
     rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"A {i}. QUALITY={q + rng.gauss(0, 1.2):.3f}"]}

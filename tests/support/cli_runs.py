@@ -1,0 +1,74 @@
+"""`judgebench run` driven end to end, as several test modules do: the data and config of a run against the
+scripted judge server (its verdicts follow the `QUALITY=<n>` markers planted in the answers, so the expected
+leaderboard follows from the data), the CLI run to completion in a subprocess (`python -m judgebench.cli` or the
+installed console script), and readers of the files a run wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+QUALITIES = {"good": 8, "mid": 5, "base": 5, "bad": 2}
+N_QUESTIONS = 12
+CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
+
+
+def write_data(folder: Path, qualities: dict[str, int] = QUALITIES, n: int = N_QUESTIONS) -> tuple[Path, Path]:
+    questions = folder / "questions.jsonl"
+    answers = folder / "answers.jsonl"
+    questions.write_text("".join(json.dumps({"question_id": f"q{i:02d}", "turns": [f"Question number {i}?"]}) + "\n"
+                                 for i in range(n)))
+    rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"Answer {i} by {model}. QUALITY={q}"]}
+            for model, q in qualities.items() for i in range(n)]
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return questions, answers
+
+
+def write_config(folder: Path, base_url: str, **judging: object) -> Path:
+    questions, answers = write_data(folder)
+    settings = {"template": "pairwise-5", "baseline": "base", **judging}
+    judging_lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    config = folder / "run.toml"
+    config.write_text(
+        f'[data]\nquestions = "{questions.name}"\nanswers = ["{answers.name}"]\n'
+        f'[judge]\nengine = "openai"\nmodel = "test-judge"\nbase_url = "{base_url}"\nconcurrency = 8\n'
+        f'max_attempts = 2\ntimeout_s = 5\n'
+        f"[judging]\n{judging_lines}"
+        f'[run]\nstore = "store.sqlite"\nout = "out"\nprogress = false\n'
+        f"[ratings]\nrounds = 200\n"
+    )
+    return config
+
+
+def judgebench(*args: str, cwd: Path, timeout: float = 120, umask: int = -1,
+               script: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess (with `umask` when given, else this process's); run by `script` when given (a
+    `python -c` script that ends by calling the CLI, such as `tests.support.signals.signal_at`'s)."""
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+    command = ["-m", "judgebench.cli"] if script is None else ["-c", script]
+    return subprocess.run([sys.executable, *command, *args], cwd=cwd, env=env, text=True, capture_output=True,
+                          timeout=timeout, umask=umask)
+
+
+def console_script(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed `judgebench` command (PYTHONPATH, inherited, points it at this tree)."""
+    environment = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key", **env}
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], cwd=cwd, env=environment, text=True, capture_output=True,
+                          timeout=300)
+
+
+def file_modes(folder: Path) -> dict[str, int]:
+    """The permission bits of each file in `folder`, by name."""
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+
+
+def leaderboard(folder: Path) -> dict:
+    return json.loads((folder / "out" / "leaderboard.json").read_text())
+
+
+def by_model(board: dict) -> dict[str, dict]:
+    return {entry["model"]: entry for entry in board["models"]}
