@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +32,9 @@ def ok_rows(path: Path) -> list[tuple[str, float]]:
     if not path.exists():
         return []
     try:
-        with sqlite3.connect(path, timeout=5) as db:
+        # closed here, not when the garbage collector gets to it: the last connection to close folds the WAL
+        # file into the store and deletes it, which raced a test copying a killed run's store files
+        with closing(sqlite3.connect(path, timeout=5)) as db:
             return db.execute("SELECT request, created_at FROM judgments WHERE status='ok'").fetchall()
     except sqlite3.OperationalError:
         return []
