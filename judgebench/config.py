@@ -310,6 +310,11 @@ class JudgingSettings(SettingsModel):
                 raise _setting_problem((given[0],), f"{what} shapes a plan chosen as it goes (pairs = adaptive or "
                                        f"tournament); pairs = {self.pairs} plans every game up front, so it would "
                                        f"be ignored: use {how_to_set('pairs', 'adaptive')}, or leave it out")
+        if self.round_games is not None and self.round_games % 2 and self.swap != "random-one":
+            raise _setting_problem(("round_games",), f"a round of {self.round_games} games: both orders of a pair "
+                                   f"are judged together (swap = {self.swap}), so a round is an even number of games: "
+                                   f"set {how_to_set('round_games', str(self.round_games - 1))} or "
+                                   f"{self.round_games + 1}")
         return self
 
     @field_validator("template")

@@ -53,6 +53,9 @@ USAGE_ERRORS = {
     "a budget for a plan made up front": ([*RUN, "--budget-calls", "100"],
                                           "Invalid value for '--budget-calls': a budget shapes a plan chosen as it "
                                           "goes (pairs = adaptive or tournament); pairs = baseline plans every game"),
+    "an odd round": ([*RUN, "--pairs", "adaptive", "--budget-calls", "10", "--round-games", "3"],
+                     "Invalid value for '--round-games': a round of 3 games: both orders of a pair are judged together "
+                     "(swap = both), so a round is an even number of games: set --round-games 2 or 4"),
     "out of range": ([*RUN, "--concurrency", "0"], "Invalid value for '--concurrency': must be at least 1, got 0"),
     "confidence out of range": (["leaderboard", "--outcomes", "o.csv", "--confidence", "1.5"],
                                 "Invalid value for '--confidence': must be less than 1, got 1.5"),

@@ -87,6 +87,13 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive")
     with pytest.raises(ConfigError, match=r"^\[judging\] stop: a stopping rule shapes a plan chosen as it goes"):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="all", stop="separated")
+    # an odd round was cut to the pairs it holds without a word (3 games: rounds of 2)
+    with pytest.raises(ConfigError, match=r"^\[judging\] round_games: a round of 3 games: both orders of a pair are "
+                                          r"judged together \(swap = both\), so a round is an even number of games: "
+                                          r"set \[judging\] round_games = 2 or 4$"):
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_calls=10, round_games=3)
+    assert RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_calls=10, round_games=3,
+                     swap="random-one")
     with pytest.raises(ConfigError, match=r"^\[judging\] budget_usd: a dollar budget needs the judge's prices"):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=2.0, judge={"model": "j"})
     priced = {"model": "j", "price_in_per_mtok": 1.0}
