@@ -719,7 +719,7 @@ class Store:
             return found, None
         latest = next(iter(plans.values()))["adaptive"]
         return None, (f"the {latest['strategy']} plan of a run ({latest['calls']:,} calls) chose some of the "
-                      f"{len(games):,} judgments rated here and the others were judged apart from it, so these "
+                      f"{len(games):,} judgments rated here and others are not of that plan, so these "
                       "ratings are not corrected for its choice of pairs (that run's results folder, unless a "
                       "later run wrote over it, has them corrected: `judgebench leaderboard --results DIR`)")
 

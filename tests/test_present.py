@@ -103,6 +103,14 @@ def test_adaptive_summary_counts_rounds_in_words():
         "7 Elo, 0 of 3 adjacent pairs separated")
     two_rounds = present.adaptive_summary({**plan, "rounds": 2, "precision": None})
     assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")
+    # 6 of 1,200 calls is 0.5%, which rounded to "0%"
+    assert "6 judge calls (under 1% of all pairs' 1,200)" in present.adaptive_summary(
+        {**plan, "calls": 6, "calls_all_pairs": 1200})
+    # why the ratings are not corrected, as the run or the rating records it
+    for reason, said in [("unrated", "before the plan has compared every model"), ("interrupted", "interrupted"),
+                         ("complete", "every pair was judged"), ("method", "plain Bradley-Terry only")]:
+        assert said in present.adaptive_summary({**plan, "design_bias": None, "uncorrected": reason}).split(
+            "; ratings not corrected")[1]
 
 
 def test_a_tournaments_summary_counts_bracket_rounds_and_batches():
