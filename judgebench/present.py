@@ -398,7 +398,7 @@ def adaptive_summary(adaptive: dict) -> str:
         steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
     share = adaptive["calls"] / max(adaptive["calls_all_pairs"], 1)
     line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} "
-            f"({'under 1%' if 0 < share < 0.005 else f'{share:.0%}'} of all pairs' "
+            f"({'under 1%' if 0 < share < 0.01 else f'{share:.0%}'} of all pairs' "
             f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}"
             f"{stop_not_reached(adaptive)}")
     if adaptive.get("budget_usd") is not None:
