@@ -22,7 +22,7 @@ from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 if TYPE_CHECKING:
     from judgebench.config import RunConfig
@@ -494,15 +494,29 @@ def _games_per_second(tally: Tally) -> float:
     return tally.done / max(time.monotonic() - tally.started, 1e-9)
 
 
+# About what the progress bar's columns before the status take: "judging", a short bar, "16/32", the rate, the
+# time left, the tokens and the cost.
+_PROGRESS_COUNTS_WIDTH = 78
+
+
 @contextmanager
 def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks]:
     """A progress bar on `console` for the time of the `with`. The engine's reports (a rate-limit wait, a
     change of concurrency) are printed above the bar and the latest stays on the bar's line, so a wait is
     never silent."""
-    bar = Progress(TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeRemainingColumn(),
-                   TextColumn("{task.fields[tokens]:,} tokens"), TextColumn("{task.fields[cost]}"),
-                   TextColumn("{task.fields[status]}"), console=console, transient=False,
+    # the counts and the cost whole, the status (an adaptive plan's round, a rate-limit report) cut to what is
+    # left: on a 100-column terminal rich shrank every column alike, to "$3…" and no bar
+    def whole() -> Column:
+        return Column(no_wrap=True)
+
+    status = Column(no_wrap=True, overflow="ellipsis", max_width=max(20, console.width - _PROGRESS_COUNTS_WIDTH))
+    bar = Progress(TextColumn("[bold]judging", table_column=whole()), BarColumn(table_column=Column(min_width=10)),
+                   MofNCompleteColumn(table_column=whole()),
+                   TextColumn("{task.fields[rate]:>7.1f} games/s", table_column=whole()),
+                   TimeRemainingColumn(table_column=whole()),
+                   TextColumn("{task.fields[tokens]:,} tokens", table_column=whole()),
+                   TextColumn("{task.fields[cost]}", table_column=whole()),
+                   TextColumn("{task.fields[status]}", table_column=status), console=console, transient=False,
                    redirect_stdout=False, redirect_stderr=False)  # engine output stays in engine.log
 
     with bar:

@@ -7,6 +7,7 @@ Through the real console script (a `judgebench run` against the scripted judge s
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -173,3 +174,24 @@ def test_a_progress_display_prints_the_held_count_when_it_closes(monkeypatch, di
     assert [line for line in console.file.getvalue().splitlines() if line] == [
         wait.message, wait.message + " (and 1 more like it since the last shown)"]
 
+
+
+@pytest.mark.parametrize("width", [100, 140])
+def test_the_progress_bar_keeps_its_counts_and_cost_whole_and_cuts_the_status(width):
+    """On a 100-column terminal rich shrank every column alike: the cost showed as "$3…", and the bar and the
+    done/total count were gone, while an adaptive plan's long status kept its room."""
+    from judgebench.runner import Tally
+
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=True, color_system=None)
+    status = "round 4 · 94 calls planned · plan $2.94 of $4.00 · top: alpha, bravo, charlie, delta, echo"
+    with present.progress_callbacks(console, priced=True) as hooks:
+        assert hooks.on_start is not None and hooks.on_progress is not None
+        tally = Tally(total=32, status=status)
+        hooks.on_start(tally)
+        tally.done, tally.cost, tally.prompt_tokens = 16, 3.0202, 31_860
+        hooks.on_progress(tally)
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", out.getvalue())  # the terminal's cursor codes out
+    last = [line for line in drawn.splitlines() if line.startswith("judging")][-1]
+    assert all(part in last for part in ("judging", "━", "16/32", "games/s", "31,860 tokens", "$3.0202", "round 4"))
+    assert len(last) <= width
