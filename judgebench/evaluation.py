@@ -500,15 +500,16 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         sent.add(result.tally)
         paid = result.tally.cost
         for _ in range(settings.max_unparsed_attempts - 1):
-            if result.interrupted or not result.n_unparsed:
-                break
+            if result.interrupted or not result.n_unparsed or result.n_failed:  # failed games end the run here,
+                break  # and asking the round again would send them again at once, after the engine's own retries
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                     pairs=batch, recording=recording, stop_signals=signals)
             sent.add(again.tally)
             paid += again.tally.cost
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
-            result = replace(again, reused=result.reused, asked_again=result.asked_again)
+            # the games asked again are counted, so that games sent can pass games planned with a reason shown
+            result = replace(again, reused=result.reused, asked_again=result.asked_again + again.asked_again)
         return result, paid
 
     status = "failed"

@@ -298,6 +298,9 @@ def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_se
         assert db.execute("SELECT count(*) FROM judgments WHERE status = 'unparsed'").fetchone()[0] == 0
         reasked = db.execute("SELECT count(*) FROM judgments WHERE attempts = 2").fetchone()[0]
     assert reasked > 0 and sent(judge_server) == 60 + reasked
+    # more sent than planned, and why (it said "60 games planned, 0 already in the store, 66 sent now")
+    assert "60 games planned, 0 already in the store" in said(first)
+    assert f"{60 + reasked} sent now, {reasked} of the games to send asked again" in said(first)
     plan = plan_lines(tmp_path)
     rerun = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
