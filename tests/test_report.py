@@ -390,10 +390,12 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
     order (it said "each in both orders"), the card saying which order was not judged."""
     from playwright.sync_api import sync_playwright
 
+    priced = "[judge]\nprice_in_per_mtok = 30.0\n"
     config = write_config(tmp_path, judge_server.base_url, pairs="all")
+    config.write_text(config.read_text().replace("[judge]\n", priced))
     assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
     config = write_config(tmp_path, judge_server.base_url, swap="random-one")
-    config.write_text(config.read_text().replace('out = "out"', 'out = "one"'))
+    config.write_text(config.read_text().replace('out = "out"', 'out = "one"').replace("[judge]\n", priced))
     assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
     board = json.loads((tmp_path / "one" / "leaderboard.json").read_text())
     assert board["meta"]["games_reused"] == board["meta"]["games_planned"] == 3 * N_QUESTIONS
@@ -409,6 +411,9 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
     assert tokens > 1000
     assert rows["prompt tokens (sent to the judge)"] == [f"{tokens:,}", "0"]
     assert rows["completion tokens (written by the judge)"][1] == "0"
+    # dollars as the terminal shows them (it rounded $18.8150 to 18.8)
+    cost = sum(judgment["cost"] for judgment in judgments)
+    assert cost > 0.01 and rows["cost (USD)"] == [f"${cost:,.4f}", "$0.0000"]
     assert rows["of which already in the store (not sent)"] == ["", f"{3 * N_QUESTIONS}"]
     assert "every report of one\nstore counts the same judgments" in html
 

@@ -310,7 +310,7 @@ def _usage(judgments: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
     for key, label in (("prompt_tokens", "prompt tokens (sent to the judge)"),
                        ("completion_tokens", "completion tokens (written by the judge)")):
         rows.append((label, tokens(total(key)), tokens(meta.get(key)) if run else ""))
-    rows.append(("cost (USD)", _cell(total("cost")), _cell(meta.get("cost_usd")) if run else ""))
+    rows.append(("cost (USD)", _dollars(total("cost")), _dollars(meta.get("cost_usd")) if run else ""))
     return {"rows": rows, "run": run}
 
 
@@ -348,6 +348,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 10 else f"{value:.1f}"
     return str(value)
+
+
+def _dollars(value: float | None) -> str:
+    """A cost as the terminal summary shows it ($18.8150): to the hundredth of a cent, not rounded to 18.8."""
+    return "" if value is None else f"${value:,.4f}"
 
 
 def _count(value: int | None) -> str:
