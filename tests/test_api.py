@@ -150,6 +150,13 @@ def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, t
     assert again.models == json.loads((tmp_path / "out" / "leaderboard.json").read_text())["models"]
     with pytest.raises(InputError, match="no judgments.jsonl here"):
         judgebench.rate(tmp_path / "cli")
+    # an empty judgments.jsonl named "missing" columns; another file's lines are not judgebench's judgments
+    (tmp_path / "cli" / "judgments.jsonl").write_text("")
+    with pytest.raises(InputError, match="judgments.jsonl: no judgments: the run that wrote it judged nothing"):
+        judgebench.rate(tmp_path / "cli")
+    (tmp_path / "cli" / "judgments.jsonl").write_text('{"question_id": "q1", "first": "a"}\n')
+    with pytest.raises(InputError, match="not judgebench's judgments: no p_first, second, status in its lines"):
+        judgebench.rate(tmp_path / "cli")
     with pytest.raises(ConfigError, match="judge: not for a results folder"):
         judgebench.rate(tmp_path / "out", judge="other")
 

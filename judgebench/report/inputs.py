@@ -99,8 +99,11 @@ def _from_results(directory: Path, imported: bool) -> RunData:
                        str(directory), board, board["meta"])
     frame = pd.DataFrame.from_records([row.data for row in read_rows(judgments_file)])
     missing = {"question_id", "first", "second", "status", "p_first"} - set(frame.columns)
-    if frame.empty or missing:
-        raise InputError(f"no judgments (missing {', '.join(sorted(missing))})" if missing else "no judgments",
+    if frame.empty:
+        raise InputError("no judgments: the run that wrote it judged nothing (run it again to judge)",
+                         path=judgments_file)
+    if missing:
+        raise InputError(f"not judgebench's judgments: no {', '.join(sorted(missing))} in its lines",
                          path=judgments_file)
     if "weight" not in frame:
         frame["weight"] = 1.0
