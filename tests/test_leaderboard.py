@@ -360,11 +360,15 @@ def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, messag
 
 
 def test_command_reads_a_judgebench_store(outcomes, tmp_path):
-    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite")
+    """Without --judge and --template the leaderboard names the one judge and template of the judgments it
+    rated, as `report --store` does (it said "Judge: unknown; template: unknown")."""
+    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite", judge="test-judge", template="pairwise-5")
     done = run_cli("--store", str(path), "--rounds", "100", "--position-effect", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
     assert meta["source"] == "store" and meta["n_outcomes"] == len(outcomes)
+    assert (meta["judge"], meta["template"]) == ("test-judge", "pairwise-5")
+    assert "Judge: test-judge; template: pairwise-5;" in (tmp_path / "out" / "leaderboard.md").read_text()
     assert meta["position_effect"]["log_odds"] > 0
     assert meta["position_consistency"] is not None
 
