@@ -241,6 +241,9 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
     anchor_name = anchor if anchor is not None else baseline
     anchor_index = coded.index_of(anchor_name, what="anchor") if anchor_name is not None else None
+    sparse_note = None
+    if baseline_index is not None:
+        options, baseline_index, sparse_note = _sparse_baseline(coded, baseline_index, options, meta)
     if method == "winrate":
         if baseline_index is None:
             raise ConfigError("--method winrate needs a --baseline model (the win rates are against it)")
@@ -265,6 +268,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             figures.update(lc_figures)
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
     board_meta["warnings"] += one_cluster
+    if sparse_note is not None:
+        board_meta["warnings"].append(sparse_note)
     board_meta["ranked_by"] = "rating" if ranking is None else ranking.name
     if baseline_index is not None:
         board_meta["length_control"] = (
@@ -287,6 +292,45 @@ def _sandwich_needs_two_questions(options: _Options, n_questions: int) -> tuple[
     return replace(options, interval="bootstrap"), [
         "one question judged: a sandwich interval needs at least two, so the intervals are the question "
         "bootstrap's, which has nothing to resample (zero width: no measure of uncertainty)"]
+
+
+def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, meta: Mapping[str, Any] | None
+                     ) -> tuple[_Options, int | None, str | None]:
+    """The options and baseline to rate with, and the warning to give, when some model was not judged against the
+    baseline on every question the baseline was judged on: a sparse design under the win rates against it.
+
+    When an adaptive or tournament plan chose the pairs (`meta["adaptive"]`: a run's, or the plan a store's
+    judgments are exactly those of, `Store.plan_of`), the win rates rest on pairs picked by the judge's earlier
+    verdicts, and `judgebench run` gives none for such a plan (`evaluation._reference`: only pairs = "baseline"
+    judges every model against the baseline on every question): the win-rate columns are left out, the baseline
+    only anchors the ratings (unless `anchor` names another model), and the warning says why; --method winrate,
+    which run refuses for such a plan, is a ConfigError. Otherwise (a sampled design, failed games, missing
+    annotations) the win rates stay, with a warning naming the models and how few questions they rest on."""
+    model, _, question, _ = _against(coded, baseline)
+    n_questions = int(np.unique(coded.question[(coded.model_a == baseline) | (coded.model_b == baseline)]).size)
+    met = np.bincount(np.unique(np.stack([model, question]), axis=1)[0], minlength=coded.n_models)
+    short = sorted((int(met[k]), coded.models[k]) for k in range(coded.n_models) if k != baseline
+                   and met[k] < n_questions)
+    if not short:
+        return options, baseline, None
+    name = coded.models[baseline]
+    listed = ", ".join(f"{model_name} on {count}" for count, model_name in short[:5])
+    judged = (f"{listed}{f' and {len(short) - 5} more models' if len(short) > 5 else ''} of the {n_questions} "
+              f"questions {name} was judged on")
+    plan = (meta or {}).get("adaptive")
+    if not plan:
+        return options, baseline, (f"win rates against the baseline {name} rest on fewer questions for some models, "
+                                   f"judged against it: {judged}; each such win rate averages only the questions "
+                                   f"its model met {name} on")
+    strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
+    chosen = (f"the {strategy} plan that chose these judgments judged some models against {name} on some questions "
+              f"only ({judged}), and win rates need every model judged against the baseline on every question "
+              '(`judgebench run` gives them only for pairs = "baseline")')
+    if options.method == "winrate":
+        raise ConfigError(f"--method winrate rates every model by its games against the baseline, but {chosen}: "
+                          f"use --method bt or elo ({name} then anchors the ratings)")
+    return (replace(options, baseline=None), None,
+            f"no win rates against the baseline {name}: {chosen}; {name} only anchors the ratings")
 
 
 def _check_options(method: str, interval: str, resample: str, confidence: float, rounds: int, seed: int,

@@ -164,6 +164,71 @@ def test_elo_and_winrate_methods(outcomes):
     assert 0 <= entry["alpha"]["lower"] <= entry["alpha"]["rating"] <= entry["alpha"]["upper"] <= 1
 
 
+def sparse_baseline_outcomes() -> pd.DataFrame:
+    """foxtrot (the baseline) meets bravo on 10 questions and alpha on 2 of them (alpha wins both); alpha meets
+    bravo on the other 8: the sparse design an adaptive plan makes."""
+    rows = [{"question_id": f"q{q}", "model_a": "bravo", "model_b": "foxtrot", "score_a": float(q % 3 == 0)}
+            for q in range(10)]
+    rows += [{"question_id": f"q{q}", "model_a": "alpha", "model_b": "foxtrot", "score_a": 1.0} for q in range(2)]
+    rows += [{"question_id": f"q{q}", "model_a": "alpha", "model_b": "bravo", "score_a": float(q % 4 != 0)}
+             for q in range(2, 10)]
+    return pd.DataFrame(rows)
+
+
+ADAPTIVE_PLAN = {"adaptive": {"strategy": "adaptive", "rounds": 2, "calls": 40, "calls_all_pairs": 60,
+                              "stopped_by": "budget_calls", "design_bias": None}}
+
+
+def test_win_rates_on_a_sparse_design_warn_or_leave_the_baseline_an_anchor(tmp_path):
+    """alpha met the baseline on 2 of its 10 questions: "win rate vs baseline 100.0%" with standard error 0 and
+    no word. A sparse design of no plan keeps its win rates and names the models and how few questions they
+    rest on; one an adaptive plan chose gets none, as `judgebench run` gives none for such a plan: the baseline
+    only anchors the ratings, and --method winrate is refused, as run refuses it."""
+    outcomes = sparse_baseline_outcomes()
+    kept = leaderboard.build(outcomes, rounds=50, baseline="foxtrot")
+    assert kept.meta["baseline"] == "foxtrot" and kept.table.set_index("model").loc["alpha", "win_rate"] == 1.0
+    assert any("alpha on 2 of the 10 questions foxtrot was judged on" in warning for warning in kept.meta["warnings"])
+    assert not any("bravo on" in warning for warning in kept.meta["warnings"])  # bravo met it on all 10
+
+    chosen = leaderboard.build(outcomes, rounds=50, baseline="foxtrot", meta=ADAPTIVE_PLAN)
+    assert chosen.meta["baseline"] is None and chosen.meta["anchor"] == "foxtrot"
+    entry = {e["model"]: e for e in chosen.models}
+    assert entry["foxtrot"]["rating"] == 1000.0 and "win_rate_se" not in entry["alpha"]
+    assert entry["alpha"]["win_rate"] == pytest.approx(8 / 10)  # the pooled score (2 + 6 of 10), as run shows it
+    warning = next(w for w in chosen.meta["warnings"] if w.startswith("no win rates against the baseline foxtrot"))
+    assert "(alpha on 2 of the 10 questions foxtrot was judged on)" in warning
+    assert warning.endswith("foxtrot only anchors the ratings")
+    chosen.write(tmp_path)
+    assert "no win rates against the baseline foxtrot" in (tmp_path / "leaderboard.md").read_text()
+    assert "win rate vs baseline" not in (tmp_path / "leaderboard.md").read_text()
+    with pytest.raises(ConfigError, match="--method winrate rates every model by its games against the baseline"):
+        leaderboard.build(outcomes, method="winrate", rounds=50, baseline="foxtrot", meta=ADAPTIVE_PLAN)
+    # a plan that judged every model against the baseline on every question leaves the win rates whole
+    complete = leaderboard.build(outcomes[outcomes["model_b"] == "foxtrot"].query("question_id < 'q2'"), rounds=50,
+                                 baseline="foxtrot", meta=ADAPTIVE_PLAN)
+    assert complete.meta["baseline"] == "foxtrot" and not any("foxtrot" in w for w in complete.meta["warnings"])
+
+
+def test_a_store_an_adaptive_plan_chose_rates_without_win_rates_against_the_baseline(tmp_path):
+    """`leaderboard --store S --baseline foxtrot` on an adaptive plan's judgments (`Store.plan_of` finds the plan)
+    showed alpha's "win rate vs baseline 100.0%" from its 2 questions against foxtrot."""
+    from judgebench import rate
+    from judgebench.store import Store
+
+    outcomes = sparse_baseline_outcomes().assign(p_ab=lambda frame: frame["score_a"],
+                                                 p_ba=lambda frame: frame["score_a"])
+    path = store_from_outcomes(outcomes, tmp_path / "s.sqlite")
+    with Store(path) as store:
+        store.record_plan("j", "t", store.games(), {**ADAPTIVE_PLAN, "method": "bt", "interval": "sandwich"}, "r1")
+    board = rate(path, baseline="foxtrot", rounds=50)
+    assert board.meta["adaptive"]["strategy"] == "adaptive"
+    assert board.meta["baseline"] is None and board.meta["anchor"] == "foxtrot"
+    assert "win_rate_se" not in {key for entry in board.models for key in entry}
+    assert any("no win rates against the baseline foxtrot" in warning for warning in board.meta["warnings"])
+    with pytest.raises(ConfigError, match="--method winrate"):
+        rate(path, baseline="foxtrot", method="winrate", rounds=50)
+
+
 def weighted_outcomes() -> pd.DataFrame:
     """The outcomes of WEIGHTED, every other one with the baseline as model_a, and one more: x and y meet once
     (q0), outside the win rates against the baseline."""
@@ -361,11 +426,15 @@ def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, messag
 
 
 def test_command_reads_a_judgebench_store(outcomes, tmp_path):
-    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite")
+    """Without --judge and --template the leaderboard names the one judge and template of the judgments it
+    rated, as `report --store` does (it said "Judge: unknown; template: unknown")."""
+    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite", judge="test-judge", template="pairwise-5")
     done = run_cli("--store", str(path), "--rounds", "100", "--position-effect", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
     assert meta["source"] == "store" and meta["n_outcomes"] == len(outcomes)
+    assert (meta["judge"], meta["template"]) == ("test-judge", "pairwise-5")
+    assert "Judge: test-judge; template: pairwise-5;" in (tmp_path / "out" / "leaderboard.md").read_text()
     assert meta["position_effect"]["log_odds"] > 0
     assert meta["position_consistency"] is not None
 

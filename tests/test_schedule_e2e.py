@@ -317,6 +317,17 @@ def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_befo
     board = leaderboard(tmp_path)
     assert board["meta"]["anchor"] == "m3" and board["meta"]["baseline"] is None  # no win-rate-vs-baseline columns
     assert {m["model"]: m["rating"] for m in board["models"]}["m3"] == pytest.approx(1000.0)
+    # the store's judgments rated against m3 as the run rated them (they showed "win rate vs baseline 100.0%" of a
+    # model that met m3 on 2 questions): the plan is found, m3 only anchors, and the warning says why
+    again = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "m3", "--out", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    meta = json.loads((tmp_path / "again" / "leaderboard.json").read_text())["meta"]
+    assert meta["adaptive"]["strategy"] == "adaptive" and (meta["anchor"], meta["baseline"]) == ("m3", None)
+    assert "warning: no win rates against the baseline m3: the adaptive plan that chose these judgments" in " ".join(
+        again.stderr.split())
+    refused = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "m3", "--method", "winrate",
+                         cwd=tmp_path)
+    assert refused.returncode == 2 and "--method winrate rates every model by its games against" in refused.stderr
 
 
 def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):

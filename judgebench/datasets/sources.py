@@ -159,6 +159,11 @@ def store_judgments(db: Store, judge: str | None, template: str | None) -> pd.Da
 
 def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, judge: str | None,
                 template: str | None) -> Inputs:
+    """The store's outcomes for `judge` and `template`; the judge and template not given are those of the
+    judgments read (`measured_games` admits one of each), recorded in `provenance` as `report --store` names
+    them (`diagnostics.provenance_value`)."""
+    from judgebench.diagnostics import provenance_value
+    from judgebench.records import OK
     from judgebench.store import Store, measured_games, measurements_hint
     from judgebench.verdicts import combine
 
@@ -170,7 +175,10 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
                              hint=measurements_hint(db.measurements(), judge, template))
         plan, warning = db.plan_of(judgments)
-    return Inputs(frame, games, str(store), baseline, "store", [warning] if warning else [], plan=plan)
+    rated = judgments[judgments["status"] == OK]
+    provenance = {column: value for column, chosen in (("judge", judge), ("template", template))
+                  if chosen is None and (value := provenance_value(rated, column)) is not None}
+    return Inputs(frame, games, str(store), baseline, "store", [warning] if warning else [], provenance, plan)
 
 
 def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inputs:
