@@ -18,10 +18,12 @@ from judgebench.leaderboard import DesignBias, build
 from judgebench.records import OUTCOME_COLUMNS, Pair
 from judgebench.schedule import (
     ELO_PER_LOG_ODDS,
+    FLOOR,
     Design,
     Planner,
     ReplayJudge,
     Standing,
+    _lift_to_floor,
     choose_tournament,
     design_bias,
     parse_stop,
@@ -214,6 +216,43 @@ def test_a_dollar_budget_is_not_passed_when_some_pairs_cost_more_than_others(see
     assert 3.0 - dearest < cost <= 3.0, (cost, dearest)
 
 
+def test_a_model_whose_neighbours_used_every_question_is_lifted_to_the_floor_by_the_next_nearest():
+    # a-b and c-d judged on all 3 questions: the ends' only neighbours have no question left. Stopping there left
+    # a and d at 3 pairs against a floor of 4.55; the next nearest in rank (a-c, d-b) has open questions.
+    design = Design(("a", "b", "c", "d"), ("q1", "q2", "q3"), np.ones((3, 4), dtype=bool))
+    for first, second in (("a", "b"), ("b", "c"), ("c", "d")):
+        for question in range(3):
+            design.add(design.pair_index(first, second), question)
+    ranked = Standing(("a", "b", "c", "d"), np.array([1300.0, 1290.0, 1100.0, 1000.0]),
+                      np.array([1250.0, 1240.0, 1050.0, 950.0]), np.array([1350.0, 1340.0, 1150.0, 1050.0]), 0.95)
+    floor = FLOOR * (design.model_pairs().sum() + 2 * 4) / 4  # after a round of 4 pairs, as _lift_to_floor sets it
+    chosen = _lift_to_floor(design, ranked, 4, np.random.default_rng(0))
+    assert sorted((p.model_a, p.model_b) for p in chosen) == [("a", "c"), ("a", "c"), ("b", "d"), ("b", "d")]
+    assert design.model_pairs().min() >= floor
+
+
+def test_every_model_keeps_the_floor_when_the_top_pair_has_used_every_question():
+    # Two top models 10 Elo apart on 10 questions: the adaptive plan judges their pair on every question early,
+    # and whichever ranks first has one neighbour, whose pair has no question left. It was then lifted no further
+    # (nor a model whose drawn neighbour was used up): after 144 calls m01 had 13 pairs against a floor of 16.8
+    # (a user's 6-model, 40-question trial of 600 calls: 64 against 70).
+    # After every round chosen from a standing (the first explores), each model has at least FLOOR times the
+    # average model's pairs, rounds being whole (the budget is six rounds).
+    judge = SimulatedJudge(np.array([1300.0, 1290.0, 1100.0, 1000.0, 900.0, 800.0]), 10, seed=1)
+    trace = simulate(judge, "adaptive", budget_calls=144, games_per_round=24, seed=1)
+    assert trace.planner is not None and trace.planner.stopped_by == "budget_calls"
+    design = judge.design()
+    assert design.pair_index("m00", "m01") == 0
+    for number, batch in enumerate(trace.planner.rounds):
+        assert len(batch) == 12
+        for pair in batch:
+            design.add(design.pair_index(pair.model_a, pair.model_b), design.questions.index(pair.question_id))
+        counts = design.model_pairs()
+        if number > 0:
+            assert counts.min() >= FLOOR * counts.sum() / len(counts) - 1e-9, (number, counts)
+    assert design.planned[0].all()  # the top pair was judged on every question
+
+
 def test_tournament_brackets_advance_winners_and_stop():
     design = Design(("a", "b", "c", "d", "e"), ("q1", "q2"), np.ones((2, 5), dtype=bool))
     strength = {"a": 5, "b": 4, "c": 3, "d": 2, "e": 1}
@@ -225,6 +264,25 @@ def test_tournament_brackets_advance_winners_and_stop():
     assert len(rows) == 2 * 4  # (models - 1) matches per question
     finals = [row for row in rows if "a" in (row["model_a"], row["model_b"])]
     assert len({row["question_id"] for row in finals}) == 2  # the best model plays on every question
+
+
+def test_tournament_brackets_advance_together_across_questions():
+    # 6 models on 12 questions: a bracket's first round is 3 matches per question, 36 in all. Every question's
+    # first-round matches come before any question's second round, the questions taking turns, so a budget
+    # short of a bracket round spreads over as many questions as it buys pairs. Filled question by question,
+    # 10 pairs covered 3 questions, and batches judged some questions' later rounds before others had started.
+    judge = SimulatedJudge(leaderboard_elo(6), 12, seed=0)
+    short = simulate(judge, "tournament", budget_calls=20, games_per_round=8, seed=0)
+    assert short.planner is not None and short.planner.stopped_by == "budget_calls"
+    assert len(short.outcomes) == 10 and short.outcomes["question_id"].nunique() == 10
+    whole = simulate(judge, "tournament", budget_calls=10_000, games_per_round=8, seed=0)
+    assert whole.planner is not None and whole.planner.stopped_by == "tournament complete"
+    planned = whole.planner.planned
+    assert len(planned) == 12 * 5  # (models - 1) matches per question
+    assert planned[:10] == short.planner.planned  # a larger budget plans the same first games
+    for question in judge.questions:  # the first 36 games: each question's first round, its 6 models in 3 matches
+        first_round = [(p.model_a, p.model_b) for p in planned[:36] if p.question_id == question]
+        assert len(first_round) == 3 and len({name for pair in first_round for name in pair}) == 6, question
 
 
 @pytest.mark.parametrize("text", ["narrow", "widht=50", "width", "width 50"])
