@@ -414,41 +414,30 @@ def _nearest_open(design: Design, ranked: Sequence[str], place: int) -> list[str
 
 
 def choose_tournament(design: Design, outcomes: pd.DataFrame, seed: int, n_pairs: int) -> list[Pair]:
-    """The next ready matches of the questions' single-elimination brackets, up to `n_pairs`: all questions'
-    brackets advance together. A bracket is a seeded random order of the models that answered the question; a
-    match is ready when both its entrants are known and it has not been planned; a tie goes to a seeded coin.
-
-    The lowest bracket round comes first across all questions (every question's round-1 matches before any
-    question's round-2 match), and within a round the questions take turns in a seeded order (every question's
-    first match of the round, then every question's second, ...); a batch that has room after them takes the
-    next round's ready matches. So a budget that buys less than a bracket round spreads over as many questions
-    as it can: filled question by question, a batch of 16 pairs covered 6 of 40 questions, some questions
-    reached their third bracket round before most had started, and a $5 tournament touched 13 of 40."""
+    """The next matches of each question's single-elimination bracket, up to `n_pairs`, questions in a
+    seeded order. A bracket is a seeded random order of the models that answered the question; a match is
+    ready when both its entrants are known and it has not been planned; a tie goes to a seeded coin."""
     scores = {} if outcomes.empty else {
         (q, a, b): s for q, a, b, s in outcomes[["question_id", "model_a", "model_b", "score_a"]].itertuples(
             index=False, name=None)}
-    pair_of = {(design.models[i], design.models[j]): k for k, (i, j) in enumerate(design.pairs)}
-    pair_of.update({(b, a): k for (a, b), k in list(pair_of.items())})
-    turns = np.random.default_rng(stable_seed(seed, "tournament")).permutation(len(design.questions))
-    ready = [(bracket_round, slot, turn, int(question), pair)
-             for turn, question in enumerate(turns)
-             for bracket_round, slot, pair in _ready_matches(design, int(question), scores, pair_of, seed)]
-    ready.sort(key=lambda match: match[:3])
-    return [design.add(pair, question) for _, _, _, question, pair in ready[:n_pairs]]
+    rng = np.random.default_rng(stable_seed(seed, "tournament"))
+    chosen: list[Pair] = []
+    for question in rng.permutation(len(design.questions)):
+        if len(chosen) >= n_pairs:
+            break
+        chosen.extend(_ready_matches(design, int(question), scores, seed, n_pairs - len(chosen)))
+    return chosen
 
 
 def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, str], float],
-                   pair_of: dict[tuple[str, str], int], seed: int) -> list[tuple[int, int, int]]:
-    """One question's bracket matches whose entrants are known and that are not yet planned, as (bracket round,
-    from 0; the match's place in that round; its pair's index in `design.pairs`, which `pair_of` gives for two
-    names in either order): all in the bracket's first round that is not decided yet."""
+                   seed: int, limit: int) -> list[Pair]:
+    """Plan up to `limit` matches of one question's bracket whose entrants are known and that are not yet
+    planned."""
     qid = design.questions[question]
     entrants = [design.models[k] for k in np.flatnonzero(design.answered[question])]
     bracket_rng = np.random.default_rng(stable_seed(seed, "bracket", qid))
     alive: list[str | None] = [entrants[k] for k in bracket_rng.permutation(len(entrants))]
-    planned = design.planned[:, question]
-    ready: list[tuple[int, int, int]] = []
-    bracket_round = 0
+    ready: list[Pair] = []
     while len(alive) > 1:
         if len(alive) % 2:
             alive.append("")  # a bye: the last entrant goes through
@@ -457,18 +446,17 @@ def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, s
             if not second or not first:
                 advanced.append(first or second or None)
                 continue
-            a, b = (first, second) if first < second else (second, first)
-            score = scores.get((qid, a, b))
-            if score is not None:
-                coin = score == 0.5 and stable_seed(seed, "tie", qid, a, b) % 2 == 0  # hashed for ties only
-                advanced.append(a if score > 0.5 or coin else b)
+            a, b = sorted((first, second))
+            if (qid, a, b) in scores:
+                score = scores[(qid, a, b)]
+                coin = stable_seed(seed, "tie", qid, a, b) % 2 == 0
+                advanced.append(a if score > 0.5 or (score == 0.5 and coin) else b)
                 continue
-            pair = pair_of[(a, b)]
-            if not planned[pair]:
-                ready.append((bracket_round, len(advanced), pair))
+            pair = design.pair_index(a, b)
+            if not design.planned[pair, question] and len(ready) < limit:
+                ready.append(design.add(pair, question))
             advanced.append(None)  # not decided yet
         alive = advanced
-        bracket_round += 1
         if any(entrant is None for entrant in alive):
             break
     return ready

@@ -266,25 +266,6 @@ def test_tournament_brackets_advance_winners_and_stop():
     assert len({row["question_id"] for row in finals}) == 2  # the best model plays on every question
 
 
-def test_tournament_brackets_advance_together_across_questions():
-    # 6 models on 12 questions: a bracket's first round is 3 matches per question, 36 in all. Every question's
-    # first-round matches come before any question's second round, the questions taking turns, so a budget
-    # short of a bracket round spreads over as many questions as it buys pairs. Filled question by question,
-    # 10 pairs covered 3 questions, and batches judged some questions' later rounds before others had started.
-    judge = SimulatedJudge(leaderboard_elo(6), 12, seed=0)
-    short = simulate(judge, "tournament", budget_calls=20, games_per_round=8, seed=0)
-    assert short.planner is not None and short.planner.stopped_by == "budget_calls"
-    assert len(short.outcomes) == 10 and short.outcomes["question_id"].nunique() == 10
-    whole = simulate(judge, "tournament", budget_calls=10_000, games_per_round=8, seed=0)
-    assert whole.planner is not None and whole.planner.stopped_by == "tournament complete"
-    planned = whole.planner.planned
-    assert len(planned) == 12 * 5  # (models - 1) matches per question
-    assert planned[:10] == short.planner.planned  # a larger budget plans the same first games
-    for question in judge.questions:  # the first 36 games: each question's first round, its 6 models in 3 matches
-        first_round = [(p.model_a, p.model_b) for p in planned[:36] if p.question_id == question]
-        assert len(first_round) == 3 and len({name for pair in first_round for name in pair}) == 6, question
-
-
 @pytest.mark.parametrize("text", ["narrow", "widht=50", "width", "width 50"])
 def test_stop_rules_are_checked(text):
     with pytest.raises(ConfigError, match=f"unknown stopping rule '{text}': use 'separated' or 'width=W'"):
