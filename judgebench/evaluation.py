@@ -354,6 +354,8 @@ def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.Data
         return None, "complete"
     if not DesignBias.applies_to(settings.method, settings.ties, settings.position_effect, settings.style_control):
         return None, "method"
+    if planner.last is None:  # no standing to replay from: the replays are not announced, then skipped
+        return None, "unrated"
     if on_event is not None:
         on_event(EngineEvent("stage", f"correcting the ratings for the plan's bias: {BIAS_REPLAYS} replays of "
                                       f"the plan ({planner.calls:,} calls each, no judge calls)"))

@@ -238,6 +238,7 @@ def test_a_budget_that_buys_one_pair_gives_ratings_not_an_error_after_paying(jud
     # the correction is not estimated before every model has been compared (it said the fit was not plain
     # Bradley-Terry, which it is)
     assert board["meta"]["adaptive"]["uncorrected"] == "unrated"
+    assert "correcting the ratings" not in run.stderr  # announced, then not done
     assert "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared every " \
            "model)" in said(run)
 
