@@ -340,8 +340,8 @@ def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.Data
     """The bias an adaptive or tournament plan put into the Bradley-Terry ratings (`schedule.design_bias`), or
     None and why (a key of `present.UNCORRECTED`): for a plan that judged every pair ("complete": nothing was
     chosen, so there is no bias, and replays would only add their Monte Carlo noise), for ratings other than
-    plain Bradley-Terry ("method": ties as half a win, no position effect, no style control, which the replays
-    fit), and for a plan that ended before it had compared every model ("unrated"). None and None for other
+    plain Bradley-Terry ("method": the replays fit only ties as half a win with no position effect and no style
+    control), and for a plan that ended before it had compared every model ("unrated"). None and None for other
     runs. `on_event` hears that the replays began (a `stage` event): with many models they take up to a minute
     after the last judgment."""
     from judgebench.engines.base import EngineEvent
