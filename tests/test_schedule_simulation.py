@@ -217,7 +217,7 @@ def test_a_dollar_budget_is_not_passed_when_some_pairs_cost_more_than_others(see
 
 
 def test_a_model_whose_neighbours_used_every_question_is_lifted_to_the_floor_by_the_next_nearest():
-    # a-b and c-d judged on all 3 questions: the ends' only neighbours have no question left. Stopping there left
+    # a-b, b-c and c-d judged on all 3 questions: the ends' only neighbours have no question left. Stopping there left
     # a and d at 3 pairs against a floor of 4.55; the next nearest in rank (a-c, d-b) has open questions.
     design = Design(("a", "b", "c", "d"), ("q1", "q2", "q3"), np.ones((3, 4), dtype=bool))
     for first, second in (("a", "b"), ("b", "c"), ("c", "d")):
@@ -234,7 +234,7 @@ def test_a_model_whose_neighbours_used_every_question_is_lifted_to_the_floor_by_
 def test_every_model_keeps_the_floor_when_the_top_pair_has_used_every_question():
     # Two top models 10 Elo apart on 10 questions: the adaptive plan judges their pair on every question early,
     # and whichever ranks first has one neighbour, whose pair has no question left. It was then lifted no further
-    # (nor a model whose drawn neighbour was used up): after 144 calls m01 had 13 pairs against a floor of 16.8
+    # (nor a model whose drawn neighbour was used up): m01 fell under the floor by the fourth round
     # (a user's 6-model, 40-question trial of 600 calls: 64 against 70).
     # After every round chosen from a standing (the first explores), each model has at least FLOOR times the
     # average model's pairs, rounds being whole (the budget is six rounds).
