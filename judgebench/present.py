@@ -365,7 +365,7 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
               "answers)" if run.shared else "")
     yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
-           f"{run.tally.done} sent now{shared}{again}")
+           f"{counted(run.tally.done, 'judge call')} sent now{shared}{again}")
     if run.unreadable:
         yield (f"{counted(run.unreadable, 'stored judgment')} with none of the verdicts of template "
                f"'{evaluation.provenance['template']}': counted as unparsed (the store holds the judge's answer, "

@@ -102,7 +102,10 @@ class StopRule:
     width: float | None = None
 
     def __str__(self) -> str:
-        return "separated" if self.kind == "separated" else f"width={self.width:g}"
+        if self.kind == "separated":
+            return "separated"
+        assert self.width is not None
+        return f"width={self.width:.0f}" if self.width.is_integer() else f"width={self.width:g}"
 
 
 def parse_stop(text: str) -> StopRule:

@@ -202,7 +202,7 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
     retry = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert retry.returncode == 0, retry.stderr
     assert sum(judge_server.answered().values()) - before == 6  # only the failed games were sent
-    assert "6 sent now, 6 of the games to send asked again (stored without a verdict" in " ".join(
+    assert "6 judge calls sent now, 6 of the games to send asked again (stored without a verdict" in " ".join(
         retry.stdout.split())
 
 

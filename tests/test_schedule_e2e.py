@@ -127,7 +127,7 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     assert sent(judge_server) == 100  # the first 60 came from the store
     assert max(judge_server.answered().values()) == 1  # no game was asked twice
     assert plan_lines(tmp_path)[:30] == plan  # same seed and store: the same first rounds
-    assert "40 sent now" in said(more)
+    assert "40 judge calls sent now" in said(more)
     runs = leaderboard(tmp_path)["meta"]["runs"]  # the first command's run and this one
     assert [run["sent"] for run in runs] == [60, 40] and len({run["id"] for run in runs}) == 2
 
@@ -256,7 +256,7 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     more = judgebench("run", "--config", str(config), "--budget-calls", "90", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
     assert sent(judge_server) == 90 and max(judge_server.answered().values()) == 1
-    assert "50 already in the store" in said(more) and "40 sent now" in said(more)
+    assert "50 already in the store" in said(more) and "40 judge calls sent now" in said(more)
     longer = plan_lines(tmp_path)
     assert longer[:25] == plan and [row["round"] for row in longer[25:30]] == [3] * 5
     assert len(ok_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
@@ -301,7 +301,7 @@ def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_se
     assert reasked > 0 and sent(judge_server) == 60 + reasked
     # more sent than planned, and why (it said "60 games planned, 0 already in the store, 66 sent now")
     assert "60 games planned, 0 already in the store" in said(first)
-    assert f"{60 + reasked} sent now, {reasked} of the games to send asked again" in said(first)
+    assert f"{60 + reasked} judge calls sent now, {reasked} of the games to send asked again" in said(first)
     plan = plan_lines(tmp_path)
     rerun = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
@@ -426,7 +426,7 @@ def test_a_call_shared_by_games_of_two_rounds_is_paid_for_once(judge_server, tmp
     assert recorded["cost"] == pytest.approx(spent)
     shared = sum(line["shared_call"] for line in lines)
     assert f"{len(lines)} games planned, 0 already in the store (" in said(run)
-    assert f"{len(answered)} sent now, {shared} games judged by the call of another game" in said(run)
+    assert f"{len(answered)} judge calls sent now, {shared} games judged by the call of another game" in said(run)
 
 
 def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_path):
@@ -714,7 +714,7 @@ def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tm
     assert first.returncode == 0, first.stderr
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--concurrency", "40", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
-    assert "60 already in the store" in said(more) and "40 sent now" in said(more)
+    assert "60 already in the store" in said(more) and "40 judge calls sent now" in said(more)
     assert sent(judge_server) == 100 and max(judge_server.answered().values()) == 1
     assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
 
@@ -735,7 +735,7 @@ def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, t
     assert adaptive["rounds"] == chosen[-1]["round"] == 2
     more = judgebench("run", "--config", str(config), "--budget-calls", "80", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
-    assert f"{bought} already in the store" in said(more) and f"{80 - bought} sent now" in said(more)
+    assert f"{bought} already in the store" in said(more) and f"{80 - bought} judge calls sent now" in said(more)
     assert sent(judge_server) == 80 and max(judge_server.answered().values()) == 1
     assert plan_lines(tmp_path)[:len(chosen)] == chosen  # the same pairs in the same rounds
     judgebench("run", "--config", str(config), "--budget-calls", str(2 * len(chosen)), "--round-games", "20",

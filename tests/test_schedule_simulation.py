@@ -273,6 +273,12 @@ def test_stop_rules_are_checked(text):
     assert str(parse_stop(" width=50 ")) == "width=50" and str(parse_stop("separated")) == "separated"
 
 
+def test_a_width_rule_is_echoed_as_written():
+    """A whole width is said in digits, as the user wrote it (1e9 was said back as 1e+09); a fraction is kept."""
+    assert str(parse_stop("width=1e9")) == "width=1000000000"
+    assert str(parse_stop("width=37.5")) == "width=37.5"
+
+
 @pytest.mark.parametrize("text", ["width=0", "width=-3", "width=abc", "width=inf", "width=nan", "width="])
 def test_a_width_rule_needs_a_positive_width(text):
     """The rule's name is right, its value is not: the message says what W must be, not "unknown rule"."""

@@ -143,8 +143,8 @@ def test_games_with_identical_answers_share_one_call_and_every_refit_sees_them_a
     planned = 2 * 2 * N_QUESTIONS  # x and y against the baseline, both orders
     result = run(tmp_path, judge_server, "store.sqlite", "out", same=same)
     assert sum(judge_server.answered().values()) == planned - 4  # q00: 2 games, 1 call; q01: 4 games, 1 call
-    assert (f"{planned} games planned, 0 already in the store (store.sqlite), {planned - 4} sent now, 4 games judged "
-            "by the call of another game with the same request (identical answers)"
+    assert (f"{planned} games planned, 0 already in the store (store.sqlite), {planned - 4} judge calls sent now, "
+            "4 games judged by the call of another game with the same request (identical answers)"
             in " ".join((result.stdout + result.stderr).split()))
     board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
     assert board["meta"]["games_shared"] == 4 and board["meta"]["pairs_incomplete"] == 0
