@@ -516,12 +516,12 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     status = "failed"
     try:
-        outcomes, cost, estimated, dearest = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0, 0.0
+        outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0
         counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
         try:
             while True:
                 with signals.interruptible():  # the planner's choice: a signal raises Stopped at once
-                    batch = planner.next_round(outcomes, cost, estimated, dearest)
+                    batch = planner.next_round(outcomes)
                 if not batch and rounds:
                     break
                 result, paid = await judge_round(batch)
@@ -531,10 +531,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                 # the calls sent now at what they cost (asked-again attempts too); stored ones at their record
                 stored = plan_cost(judged[judged["run_id"] != recording.id], settings.judge).usd
                 cost, estimated = cost + stored + paid, estimated + spent.estimated
-                dearest = max(dearest, spent.dearest_pair)
                 counted.update(judged["key"])
-                # what the plan cost, also when this round ends it (a signal, failed games): paid all the same
-                planner.cost_usd, planner.calls_cost_estimated = cost, estimated
+                planner.paid(cost, estimated, spent.dearest_pair)
                 if result.interrupted or not batch:
                     break
                 if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that

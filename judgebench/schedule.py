@@ -545,17 +545,20 @@ class Planner:
         answered = self.design.answered.sum(axis=1)
         return int(self.calls_per_pair * np.sum(answered * (answered - 1) // 2))
 
-    def next_round(self, outcomes: pd.DataFrame, cost_usd: float = 0.0, calls_cost_estimated: int = 0,
-                   dearest_pair_usd: float = 0.0) -> list[Pair]:
-        """The next batch given every outcome judged so far (and what the plan cost, `calls_cost_estimated` of
-        its calls at an estimate, and its dearest pair); an empty list when the run is over, with `stopped_by`
-        set."""
+    def paid(self, cost_usd: float, calls_cost_estimated: int, dearest_pair_usd: float) -> None:
+        """Record what the plan has cost so far (`calls_cost_estimated` of its calls at an estimate) and its
+        dearest pair: a dollar budget plans the next round with them, and the plan's report says them, also
+        when a signal or failed games end the run in the round just paid for."""
         self.cost_usd, self.calls_cost_estimated = cost_usd, calls_cost_estimated
         self.dearest_pair_usd = max(self.dearest_pair_usd, dearest_pair_usd)
+
+    def next_round(self, outcomes: pd.DataFrame) -> list[Pair]:
+        """The next batch given every outcome judged so far (and what the plan cost, as last `paid`); an empty
+        list when the run is over, with `stopped_by` set."""
         self.last = standing(outcomes, self.design.models, self.confidence)
         if not self.pending and self.stop is not None and self.last is not None and self.last.reached(self.stop):
             return self._finish(f"stop={self.stop}")
-        limits = self._pairs_left(cost_usd)
+        limits = self._pairs_left()
         n_pairs = min(limits.values())
         if n_pairs <= 0:
             return self._finish(next(name for name, left in limits.items() if left <= 0))
@@ -579,7 +582,7 @@ class Planner:
             return choose_adaptive(self.design, self.last, n_pairs, rng)
         return choose_uniform(self.design, n_pairs, rng)
 
-    def _pairs_left(self, cost_usd: float) -> dict[str, int]:
+    def _pairs_left(self) -> dict[str, int]:
         """Pairs the next round may plan, under each limit: the round size and the budgets. A dollar budget
         buys pairs at the dearest pair's cost so far, not the mean's (stored calls without a recorded cost
         counted at an estimate: `runner.plan_cost`): rounds planned at the mean passed the budget whenever
@@ -590,10 +593,10 @@ class Planner:
         if self.budget_calls is not None:
             limits["budget_calls"] = (self.budget_calls - self.calls) // self.calls_per_pair
         if self.budget_usd is not None:
-            mean = cost_usd / self.calls * self.calls_per_pair if self.calls else 0.0
+            mean = self.cost_usd / self.calls * self.calls_per_pair if self.calls else 0.0
             per_pair = max(mean, self.dearest_pair_usd)
             if per_pair > 0:
-                limits["budget_usd"] = int((self.budget_usd - cost_usd) // per_pair)
+                limits["budget_usd"] = int((self.budget_usd - self.cost_usd) // per_pair)
             else:  # nothing paid for yet: one pair first, to learn what a pair costs
                 limits["budget_usd"] = 1 if not self.calls else limits["round"]
         return limits
