@@ -6,6 +6,8 @@ Monte Carlo errors are stated where the thresholds are."""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from itertools import combinations
 
@@ -86,6 +88,25 @@ def test_a_fixed_plan_ends_when_its_pairs_have_used_every_question():
     assert trace.calls[-1] == 2 * 3 * 6
 
 
+def _one_coverage_run(seed: int) -> dict[str, tuple[list[float], list[bool]]]:
+    """One simulated adaptive run of test_intervals_cover_the_truth_after_adaptive_sampling: for the plain fit
+    ("raw") and the corrected fit with either interval, each model's rating minus the truth and whether its
+    interval holds the truth, the best model first."""
+    judge = SimulatedJudge(leaderboard_elo(20), 500, seed=1000 + seed, position_flip=0.0)
+    trace = simulate(judge, "adaptive", budget_calls=4000, games_per_round=256, seed=seed)
+    truth = dict(zip(judge.models, judge.elo - judge.elo.mean() + 1000.0, strict=True))  # mean rating 1000
+    bias = design_bias(trace.planner, trace.outcomes)
+    boards = {"raw": build(trace.outcomes, interval="sandwich"),
+              "sandwich": build(trace.outcomes, interval="sandwich", design_bias=bias),
+              "bootstrap": build(trace.outcomes, interval="bootstrap", rounds=300, design_bias=bias)}
+    found = {}
+    for key, board in boards.items():
+        rows = sorted(board.models, key=lambda row: row["model"])  # m00 (the best) first
+        found[key] = ([row["rating"] - truth[row["model"]] for row in rows],
+                      [row["lower"] <= truth[row["model"]] <= row["upper"] for row in rows])
+    return found
+
+
 def test_intervals_cover_the_truth_after_adaptive_sampling():
     # 20 models spaced like Arena-Hard's leaderboard, 4,000 calls in rounds of 256 games: what an adaptive run's
     # leaderboard reports (evaluation.evaluate: Bradley-Terry with the design bias removed, schedule.design_bias)
@@ -93,20 +114,14 @@ def test_intervals_cover_the_truth_after_adaptive_sampling():
     # the Bradley-Terry truth exactly (a flipped verdict shrinks every difference, and the truth would no longer
     # be the model's parameter); verdicts of one question share per-question effects, which the
     # question-clustered intervals account for. Both interval methods: the clustered sandwich (the default for
-    # adaptive runs) and the question bootstrap (runs that set `interval = "bootstrap"`).
+    # adaptive runs) and the question bootstrap (runs that set `interval = "bootstrap"`). The runs are seeded
+    # and independent, so they run in one process per core (the longest test of the suite: 340 s in one).
     n_runs, found = 60, {key: ([], []) for key in ("raw", "sandwich", "bootstrap")}
-    for seed in range(n_runs):
-        judge = SimulatedJudge(leaderboard_elo(20), 500, seed=1000 + seed, position_flip=0.0)
-        trace = simulate(judge, "adaptive", budget_calls=4000, games_per_round=256, seed=seed)
-        truth = dict(zip(judge.models, judge.elo - judge.elo.mean() + 1000.0, strict=True))  # mean rating 1000
-        bias = design_bias(trace.planner, trace.outcomes)
-        boards = {"raw": build(trace.outcomes, interval="sandwich"),
-                  "sandwich": build(trace.outcomes, interval="sandwich", design_bias=bias),
-                  "bootstrap": build(trace.outcomes, interval="bootstrap", rounds=300, design_bias=bias)}
-        for key, board in boards.items():
-            rows = sorted(board.models, key=lambda row: row["model"])  # m00 (the best) first
-            found[key][0].append([row["rating"] - truth[row["model"]] for row in rows])
-            found[key][1].append([row["lower"] <= truth[row["model"]] <= row["upper"] for row in rows])
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        for run in pool.map(_one_coverage_run, range(n_runs)):
+            for key, (errors, covered) in run.items():
+                found[key][0].append(errors)
+                found[key][1].append(covered)
     coverage = {key: float(np.mean(covered)) for key, (_, covered) in found.items()}
     worst_bias = {key: float(np.max(np.abs(np.mean(errors, axis=0)) / np.std(errors, axis=0)))
                   for key, (errors, _) in found.items()}
