@@ -84,7 +84,6 @@ class PreparedRequest:
 
     request: JudgeRequest
     conversation: list[dict[str, str]]
-    prompt_text: str
     prompt_tokens: int
     sampling: dict[str, Any] | None = None
     top_n: int | None = None  # how many alternatives to report per position; None: no logprobs asked
@@ -249,8 +248,13 @@ class VLLMEngine:
         return int(self.llm().model_config.max_model_len)
 
     def count_prompt_tokens(self, messages: Sequence[Mapping[str, str]]) -> int:
-        """Prompt tokens for these chat messages, rendered with the model's chat template as `LLM.chat` does."""
-        return self._render(messages)[1]
+        """Prompt tokens for these chat messages, rendered with the model's chat template as `LLM.chat` does
+        (no special tokens added, since the template emits them)."""
+        with self._lock:
+            tokenizer = self.llm().get_tokenizer()
+            text = tokenizer.apply_chat_template([dict(m) for m in messages], tokenize=False,
+                                                 add_generation_prompt=True)
+            return len(tokenizer.encode(text, add_special_tokens=False))
 
     # -- internals -----------------------------------------------------------------------------------
 
@@ -322,14 +326,6 @@ class VLLMEngine:
         kwargs.update(self.llm_options)
         return kwargs
 
-    def _render(self, messages: Sequence[Mapping[str, str]]) -> tuple[str, int]:
-        """The prompt text and its token count; no special tokens added, since the template emits them."""
-        with self._lock:
-            tokenizer = self.llm().get_tokenizer()
-            text = tokenizer.apply_chat_template([dict(m) for m in messages], tokenize=False,
-                                                 add_generation_prompt=True)
-            return text, len(tokenizer.encode(text, add_special_tokens=False))
-
     def _model_defaults(self) -> dict[str, Any]:
         """Sampling defaults from the model's generation config, as vLLM's server applies them."""
         if self._defaults is None:
@@ -346,11 +342,11 @@ class VLLMEngine:
     def _prepare_one(self, request: JudgeRequest, context: int, defaults: Mapping[str, Any]) -> PreparedRequest:
         conversation = [dict(m) for m in request.messages]
         try:
-            text, n_prompt = self._render(conversation)
+            n_prompt = self.count_prompt_tokens(conversation)
         except Exception as exc:  # noqa: BLE001 - a template that rejects these messages fails this game only
-            return PreparedRequest(request, conversation, "", 0,
+            return PreparedRequest(request, conversation, 0,
                                    error=f"the judge's chat template cannot render this prompt: {exc}")
-        item = PreparedRequest(request, conversation, text, n_prompt)
+        item = PreparedRequest(request, conversation, n_prompt)
         params = request.params
         max_tokens = params.get("max_tokens")
         if max_tokens is not None and n_prompt + int(max_tokens) > context:
