@@ -26,5 +26,4 @@ from tests.support.vllm_fixtures import (  # noqa: E402, F401
     embedded_model_path,
     vllm_engine,
     vllm_server,
-    vllm_server_url,
 )

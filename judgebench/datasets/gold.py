@@ -22,7 +22,6 @@ from judgebench.errors import InputError
 from judgebench.records import Answer, Dataset, Question
 
 ANSWER_A, ANSWER_B = "gold-answer-a", "gold-answer-b"
-LABELS = ("A", "B", "tie")
 _JUDGEBENCH_LABELS = {"A>B": "A", "B>A": "B", "A=B": "tie"}
 _GENERIC_LABELS = {"a": "A", "b": "B", "tie": "tie", "a=b": "tie", "a>b": "A", "b>a": "B"}
 

@@ -31,12 +31,10 @@ a sample of it taken in a random order, which is why check.py shuffles them (see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import stats
 
-Decision = Literal["pass", "regression", "undecided"]
 # Constant bets (fractions of the capital) of the diversified Kelly bettor. A constant bet lambda grows
 # fastest when lambda ~ distance / variance of the unit-scaled scores; for distances of 1 to 25 points from the
 # threshold and score sd 0.2-0.45 that is 0.05 to 0.75 (3/4 is also Waudby-Smith & Ramdas' truncation). Each

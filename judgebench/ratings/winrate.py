@@ -85,36 +85,6 @@ def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None) 
     }
 
 
-def win_rate_table(outcomes: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """`win_rate_vs_baseline` for every model compared with `baseline`, one row per model, best first.
-
-    Outcomes in either orientation count (rows with the baseline as model_a are flipped: score 1 - score_a);
-    a baseline-vs-itself row counts for the baseline. A `weight` column, when present, weighs the rates as in
-    `win_rate_vs_baseline` (AlpacaEval's annotations have none: each question counts once). When len_a/len_b
-    columns are present, `avg_length` is the mean length of the model's answers.
-    """
-    candidate_side = outcomes["model_b"] == baseline
-    flipped = (outcomes["model_a"] == baseline) & ~candidate_side
-    rows = outcomes[candidate_side | flipped]
-    if rows.empty:
-        raise ValueError(f"no outcomes against the baseline '{baseline}'")
-    is_flipped = flipped[rows.index].to_numpy()
-    model = np.where(is_flipped, rows["model_b"], rows["model_a"])
-    score = np.where(is_flipped, 1.0 - rows["score_a"].to_numpy(dtype="float64"), rows["score_a"])
-    frame = pd.DataFrame({"model": model, "score": score.astype("float64"),
-                          "weight": rows["weight"].to_numpy(dtype="float64") if "weight" in rows else 1.0})
-    if "len_a" in rows and "len_b" in rows:
-        frame["length"] = np.where(is_flipped, rows["len_b"], rows["len_a"]).astype("float64")
-    records = []
-    for name, group in frame.groupby("model", sort=False):
-        record = {"model": name, **win_rate_vs_baseline(group["score"].to_numpy(), group["weight"].to_numpy())}
-        if "length" in group:
-            record["avg_length"] = float(group["length"].mean())
-        records.append(record)
-    table = pd.DataFrame.from_records(records)
-    return table.sort_values("win_rate", ascending=False, ignore_index=True)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Length-controlled win rate.
 

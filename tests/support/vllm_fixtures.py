@@ -5,7 +5,7 @@ $JUDGEBENCH_CACHE) and each starts once per test session, because starting vLLM 
 
 - `embedded_model_path`: the converted model directory;
 - `vllm_engine`: a started `VLLMEngine` with the embedded judge's CPU-safe settings;
-- `vllm_server` (also `vllm_server_url`): `python -m vllm.entrypoints.openai.api_server` on 127.0.0.1,
+- `vllm_server`: `python -m vllm.entrypoints.openai.api_server` on 127.0.0.1,
   as a `ServedModel(base_url, model)` (unpacks as a tuple) with its log file.
 
 A missing vLLM or model package fails these tests with the install command (never a silent skip: CI
@@ -99,12 +99,6 @@ def vllm_server(embedded_model_path: Path, tmp_path_factory: pytest.TempPathFact
         yield ServedModel(base_url, EMBEDDED_MODEL_NAME, log_path)
     finally:
         _stop_group(process)
-
-
-@pytest.fixture(scope="session")
-def vllm_server_url(vllm_server: ServedModel) -> ServedModel:
-    """The running server as (base_url, served model name)."""
-    return vllm_server
 
 
 def _free_port() -> int:
