@@ -342,8 +342,8 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"unknown interval '{interval}' (expected one of {', '.join(INTERVALS)})")
     iv.check_resample(resample)
     iv.check_confidence(confidence)
-    if interval == "bootstrap" and rounds < 2:
-        raise ConfigError(f"a bootstrap needs at least 2 rounds (1000 is usual), got {rounds}")
+    if interval == "bootstrap":
+        iv.check_rounds(rounds)
     if method == "elo" and interval == "sandwich":
         raise ConfigError("online Elo has no likelihood, so no sandwich interval: use --interval bootstrap or "
                           "--method bt")

@@ -353,6 +353,8 @@ def _bad_input_cases(folder: Path) -> dict[str, tuple[list[str], str]]:
     bad_config.write_text("[judging]\nswop = 'both'\n")
     bad_template = folder / "tpl.toml"
     bad_template.write_text("[judging]\ntemplate = 'nonesuch'\n")
+    huge = folder / "huge.toml"  # 10^23 bootstrap replicates: failed for lack of memory after judging every game
+    huge.write_text("[ratings]\nrounds = 99999999999999999999999\n")
     return {
         "duplicate question id": (variant("dup", q=[*q_lines, q_lines[0]]), "dup_q.jsonl:4"),
         "answer for unknown question": (variant("unk", a=[*a_lines, json.dumps(stranger)]), "unk_a.jsonl:7"),
@@ -362,6 +364,8 @@ def _bad_input_cases(folder: Path) -> dict[str, tuple[list[str], str]]:
         "wrong type": (variant("type", a=[*a_lines[:2], json.dumps(wrong_type), *a_lines[3:]]), "type_a.jsonl:3"),
         "bad config": (["--config", bad_config.name], "unknown setting 'swop'"),
         "unknown template": (variant("tpl") + ["--config", bad_template.name], "unknown template 'nonesuch'"),
+        "too many bootstrap rounds": (variant("huge") + ["--config", huge.name],
+                                      "huge.toml: [ratings] rounds: bootstrap rounds must be 2 to 100,000"),
     }
 
 

@@ -57,6 +57,20 @@ _DENSE_DESIGN_LIMIT = 48_000_000  # questions x statistics entries built at once
 _FLOAT32_FROM = 4_000_000  # design entries from which single precision sums are used (exact for counts)
 
 
+MAX_ROUNDS = 100_000
+"""The most bootstrap replicates a fit draws: each holds a weight per question (or judgment) and a rating per
+model, so that 10^11 replicates asked for petabytes and failed only after the run had judged every game; 1,000
+is usual, and 100,000 puts a 95% interval's ends within a few hundredths of a standard error of where more
+would."""
+
+
+def check_rounds(rounds: int) -> int:
+    """Bootstrap replicates: at least 2, at most `MAX_ROUNDS`."""
+    if not 2 <= rounds <= MAX_ROUNDS:
+        raise ConfigError(f"bootstrap rounds must be 2 to {MAX_ROUNDS:,} (1000 is usual), got {rounds}")
+    return rounds
+
+
 def check_confidence(confidence: float) -> float:
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must be strictly between 0 and 1 (for example 0.95), got {confidence}")
