@@ -356,8 +356,8 @@ class RatingsSettings(SettingsModel):
     """Bootstrap/sandwich unit: questions (clusters) or judgments."""
     confidence: float = Field(0.95, ge=0.5, lt=1)
     """Confidence level of every interval, in [0.5, 1)."""
-    rounds: int = Field(1000, ge=2)
-    """Bootstrap replicates."""
+    rounds: int = 1000
+    """Bootstrap replicates, 2 to 100,000."""
     seed: int = Field(0, ge=0)
     """Seed of the bootstrap."""
     baseline: str | None = None
@@ -380,6 +380,16 @@ class RatingsSettings(SettingsModel):
     style_control: bool = False
     """Bradley-Terry with arena-hard-auto v2's answer-length and markdown covariates (method bt): ratings
     adjusted for style, with the style coefficients and their intervals."""
+
+    @field_validator("rounds")
+    @classmethod
+    def _rounds_fit(cls, rounds: int) -> int:
+        from judgebench.ratings.intervals import check_rounds
+
+        try:
+            return check_rounds(rounds)
+        except ConfigError as error:
+            raise PydanticCustomError("rounds", "{detail}", {"detail": str(error)}) from None
 
     @model_validator(mode="after")
     def _method_supports_options(self) -> Self:
@@ -414,9 +424,14 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     def _resolve_judge_preset(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and isinstance(data.get("judge", {}), Mapping):
             judges_file = data.get("judges_file")
+            path = Path(judges_file) if isinstance(judges_file, str | Path) else None
             try:
-                judge = merge_preset(data.get("judge", {}),
-                                     Path(judges_file) if isinstance(judges_file, str | Path) else None)
+                if path is not None:  # read even where no preset is used: a file set is never ignored
+                    presets(path)
+            except ConfigError as error:
+                raise _setting_problem(("judges_file",), str(error)) from None
+            try:
+                judge = merge_preset(data.get("judge", {}), path)
             except ConfigError as error:
                 raise _setting_problem(("judge", "preset"), str(error)) from None
             data = {**data, "judge": judge}
@@ -578,13 +593,17 @@ def _given(values: Mapping[str, Any] | None) -> dict[str, Any]:
 def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     """Built-in judge presets, overridden and extended by the user's file (config or JUDGEBENCH_JUDGES)."""
     found = tomllib.loads(_PRESETS_FILE.read_text(encoding="utf-8"))
-    user_file = judges_file or (Path(os.environ["JUDGEBENCH_JUDGES"]) if os.environ.get("JUDGEBENCH_JUDGES")
-                                else None)
+    from_environment = judges_file is None and bool(os.environ.get("JUDGEBENCH_JUDGES"))
+    user_file = Path(os.environ["JUDGEBENCH_JUDGES"]) if from_environment else judges_file
     if user_file is not None:
-        mine = read_toml(user_file, "judges file")
+        mine = read_toml(user_file, "judges file (JUDGEBENCH_JUDGES)" if from_environment else "judges file")
         for name, preset in mine.items():
             if not isinstance(preset, dict):
                 raise ConfigError(f"{user_file}: preset '{name}' must be a table: [{name}] with engine, model, ...")
+            for key in preset:  # the values are checked where a run uses the preset, named as its settings
+                if key not in JudgeConfig.model_fields:
+                    raise ConfigError(f"{user_file}: [{name}] unknown setting '{key}'"
+                                      f"{suggest(key, JudgeConfig.model_fields)}")
         found.update(mine)
     return found
 
@@ -593,15 +612,16 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
     """A judge's settings: its preset's (if any), then the explicit ones on top.
 
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
-    no server and no key. An unknown preset is a ConfigError.
+    no server and no key. An unknown preset is a ConfigError, and so is a judges file set but missing or
+    broken, also where no preset is used (it was ignored then).
     """
     settings = dict(settings)
     name = settings.get("preset")
     if name is None and not settings.get("model") and not settings.get("embedded"):
         name = "embedded"
+    known = presets(judges_file) if name is not None or judges_file is not None else {}
     if name is None:
         return settings
-    known = presets(judges_file)
     if not isinstance(name, str) or name not in known:
         raise ConfigError(f"unknown judge preset '{name}': presets are {', '.join(sorted(known))} "
                           f"(see `judgebench judges`){suggest(str(name), known)}")

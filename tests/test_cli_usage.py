@@ -132,7 +132,7 @@ def test_help_shows_each_settings_docstring_and_default(folder):
     done = judgebench("leaderboard", "--help", cwd=folder)
     assert done.returncode == 0
     flat = " ".join(done.stdout.split())
-    assert "--rounds <int> Bootstrap replicates. [default: 1000]" in flat
+    assert "--rounds <int> Bootstrap replicates, 2 to 100,000. [default: 1000]" in flat
     assert "--confidence <float> Confidence level of every interval, in [0.5, 1). [default: 0.95]" in flat
 
 

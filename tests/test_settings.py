@@ -17,6 +17,7 @@ from judgebench.config import (
     RunConfig,
     SettingsModel,
     load_config,
+    presets,
     resolve_judge,
 )
 from judgebench.errors import ConfigError
@@ -74,7 +75,8 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j", "concurrency": 0})
     with pytest.raises(ConfigError, match=r"^unknown setting 'swop'; did you mean 'swap'\?$"):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], swop="both")
-    with pytest.raises(ConfigError, match=r"^--rounds: must be at least 2, got 1$"):
+    with pytest.raises(ConfigError,
+                       match=r"^--rounds: bootstrap rounds must be 2 to 100,000 \(1000 is usual\), got 1$"):
         RunConfig.from_toml(None, {"questions": "q", "answers": ["a"], "rounds": 1}, flags={"rounds": "--rounds"})
     with pytest.raises(ConfigError, match=r"^--judge-model: expected a string, got 5$"):
         RunConfig.from_toml(None, {"questions": "q", "answers": ["a"]}, {"model": 5}, {"judge.model": "--judge-model"})
@@ -117,7 +119,8 @@ def test_a_flag_overrides_the_file_and_is_named_when_wrong(tmp_path):
     path = write(tmp_path, _DATA + "[ratings]\nrounds = 200\n")
     assert load_config(path, {"rounds": 300}).rounds == 300
     # the file's valid value is replaced; the problem is the flag's, and the message names the flag
-    with pytest.raises(ConfigError, match=r"^--rounds: must be at least 2, got 0$"):
+    with pytest.raises(ConfigError,
+                       match=r"^--rounds: bootstrap rounds must be 2 to 100,000 \(1000 is usual\), got 0$"):
         RunConfig.from_toml(path, {"rounds": 0}, flags={"rounds": "--rounds"})
 
 
@@ -152,6 +155,27 @@ def test_judge_presets_resolve_and_user_presets_are_validated(tmp_path):
     assert RunConfig(questions="q", answers=["a"]).judge.embedded  # no judge given: the embedded one
     with pytest.raises(ConfigError, match="the OpenAI-compatible engine needs a judge model"):
         JudgeConfig(engine="openai")
+
+
+def test_a_judges_file_is_read_and_checked_also_where_no_preset_is_used(tmp_path, monkeypatch):
+    """A judges file that was missing or broken was ignored when [judge] named a model and no preset, and a
+    misspelt setting in one was reported as the run config's ([judge] judge: unknown setting 'modell'),
+    and `judgebench judges` listed the preset without a model."""
+    own_judge = '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\nengine = "openai"\nmodel = "j"\n'
+    missing = write(tmp_path, own_judge + 'judges_file = "nothere.toml"\n')
+    with pytest.raises(ConfigError, match=r"x.toml: \[judge\] judges_file: judges file not found: .*nothere.toml$"):
+        load_config(missing)
+    write(tmp_path, '[house]\nengine = "openai"\nmodell = "x"\n', "judges.toml")
+    misspelt = write(tmp_path, own_judge + 'judges_file = "judges.toml"\n')
+    unknown = r"judges.toml: \[house\] unknown setting 'modell'; did you mean 'model'\?$"
+    with pytest.raises(ConfigError, match=r"x.toml: \[judge\] judges_file: .*" + unknown):
+        load_config(misspelt)
+    monkeypatch.setenv("JUDGEBENCH_JUDGES", str(tmp_path / "judges.toml"))
+    with pytest.raises(ConfigError, match=unknown):
+        presets()  # what `judgebench judges` lists
+    monkeypatch.setenv("JUDGEBENCH_JUDGES", str(tmp_path / "gone.toml"))
+    with pytest.raises(ConfigError, match=r"^judges file \(JUDGEBENCH_JUDGES\) not found: .*gone.toml$"):
+        presets()
 
 
 def test_win_rates_are_refused_before_judging_unless_every_model_meets_the_baseline():
