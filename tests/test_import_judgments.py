@@ -69,10 +69,20 @@ def test_scores_weights_and_order_verdicts_are_kept(tmp_path, suffix):
 
 
 def test_winner_fills_rows_without_a_score(tmp_path):
-    rows = [{"question_id": "q", "model_a": "a", "model_b": "b", "score_a": 0.8, "winner": "model_b"},
+    rows = [{"question_id": "q", "model_a": "a", "model_b": "b", "score_a": 0.2, "winner": "model_b"},
             {"question_id": "r", "model_a": "a", "model_b": "b", "score_a": None, "winner": " Model_B "}]
     outcomes = load_outcomes(write(tmp_path / "both.jsonl", rows))
-    assert outcomes["score_a"].tolist() == [0.8, 0.0]
+    assert outcomes["score_a"].tolist() == [0.2, 0.0]  # a soft score is kept where the winner agrees
+
+
+@pytest.mark.parametrize(("score", "winner"), [(0.0, "model_a"), (0.8, "model_b"), (0.5, "model_a"), (1.0, "tie")])
+def test_a_winner_that_contradicts_the_score_is_an_error(tmp_path, score, winner):
+    """score_a is read where both are given; a winner that disagreed was dropped without a word, and a file
+    whose scores follow another convention was rated backwards."""
+    rows = [{"question_id": "q", "model_a": "a", "model_b": "b", "score_a": 0.9, "winner": "model_a"},
+            {"question_id": "r", "model_a": "a", "model_b": "b", "score_a": score, "winner": winner}]
+    path = write(tmp_path / "clash.csv", rows)
+    assert error_of(path).startswith(f"{path}:3: field 'winner': winner '{winner}' contradicts score_a {score:g}")
 
 
 def error_of(path):

@@ -166,12 +166,27 @@ def _score_column(frame: pd.DataFrame, source: Table) -> np.ndarray:
                                hint="score_a is the probability that model_a is better: 1, 0.5 for a tie, 0")
     if "winner" in frame.columns:
         from_winner = _winner_scores(frame["winner"], source, needed=np.isnan(score))
+        _reject_contradictions(score, from_winner, frame, source)
         score = np.where(np.isnan(score), from_winner, score)
     missing = np.isnan(score)
     if missing.any():
         field = "score_a" if "score_a" in frame.columns else "winner"
         raise source.error(_first(missing), "no verdict", field=field, hint=OUTCOMES_HINT)
     return score
+
+
+def _reject_contradictions(score: np.ndarray, from_winner: np.ndarray, frame: pd.DataFrame, source: Table) -> None:
+    """A row with both a score_a and a winner that disagree (a winner on one side and a score on the other
+    or even, a tie with a decisive score) is an error: score_a is read where both are given, so the winner
+    was dropped without a word (a file of winners and scores of another convention was rated backwards)."""
+    decisive = from_winner != 0.5
+    clash = ~np.isnan(score) & ~np.isnan(from_winner) & np.where(
+        decisive, (from_winner - 0.5) * (score - 0.5) <= 0, (score == 0.0) | (score == 1.0))
+    if clash.any():
+        row = _first(clash)
+        raise source.error(row, f"winner {frame['winner'].iloc[row]!r} contradicts score_a {score[row]:g}",
+                           field="winner", hint="score_a is read where both are given: make them agree, or "
+                           "give one of the two columns")
 
 
 def _winner_scores(winner: pd.Series, source: Table, needed: np.ndarray,
