@@ -107,6 +107,15 @@ def _integer(text: str) -> int:
         raise typer.BadParameter(expected("int_type", text)) from None
 
 
+def _count(text: str) -> int:
+    """A flag's count, 0 or more (see `_integer`), its bound worded as a setting's is (typer's `min` says "Input
+    should be greater than or equal to 0")."""
+    value = _integer(text)
+    if value < 0:
+        raise typer.BadParameter(f"must be at least 0, got {value}")
+    return value
+
+
 def _number(text: str) -> float:
     """A number flag's value (see `_integer`); infinities and NaN are refused by the settings' checks."""
     try:
@@ -595,7 +604,8 @@ def report(
                                                      "categories); with --answers."),
     answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias; repeat the "
                                                          "flag); with --questions."),
-    judgments_shown: int = typer.Option(200, min=0, help="Pairs shown in the judgment browser (a seeded sample)."),
+    judgments_shown: int = typer.Option(200, parser=_count,
+                                        help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_integer, help="Seed of the sample of judgments shown."),
     method: MethodFlag = None,
     baseline: BaselineFlag = None,

@@ -519,6 +519,8 @@ def _table_keys(table: str) -> list[str]:
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """A TOML file's contents; a missing or malformed file is one ConfigError naming it (`what`: its role)."""
+    if Path(path).is_dir():
+        raise ConfigError(f"{what} {path} is a directory: give the path of a TOML file")
     if not Path(path).is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:

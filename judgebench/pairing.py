@@ -65,10 +65,10 @@ def _baseline_pairs(dataset: Dataset, baseline: str | None) -> list[Pair]:
 def _sampled_pairs(dataset: Dataset, opponents: int, seed: int) -> list[Pair]:
     if opponents < 1:
         raise ConfigError(f"pairing mode 'sample' needs {setting_name('opponents')} of at least 1")
-    others = len(dataset.models) - 1
-    if opponents > others:  # it judged every pair without a word, as pairs = "all" does
-        raise ConfigError(f"{setting_name('opponents')} is {opponents}, but each model has {others} others to "
-                          f"meet: give at most {others} (with {others} every pair is judged), or "
+    most = len(dataset.models) - 1
+    if opponents > most:  # it judged every pair without a word, as pairs = "all" does
+        raise ConfigError(f"{setting_name('opponents')} is {opponents}, but each model has {most} others to "
+                          f"meet: give at most {most} (with {most} every pair is judged), or "
                           f"{how_to_set('pairs', 'all')} to judge every pair")
     pairs: list[Pair] = []
     for q in dataset.questions:

@@ -369,7 +369,7 @@ class Store:
         self.failed = False  # a write failed: the run is stopping, and its bookkeeping writes are skipped
         self.has_shared_games = True  # False only for a read-only store of schema 3 (before `shared_games`)
         if must_exist and not self.path.is_file():
-            raise InputError("store not found", path=self.path,
+            raise InputError("a directory, not a store" if self.path.is_dir() else "store not found", path=self.path,
                              hint=f"give the {setting_name('store')} file a run wrote")
         if self.path.is_dir():
             raise StorageError(f"cannot use the store {self.path}: it is a directory: remove or rename it, or "

@@ -57,6 +57,8 @@ USAGE_ERRORS = {
                      "Invalid value for '--round-games': a round of 3 games: both orders of a pair are judged together "
                      "(swap = both), so a round is an even number of games: set --round-games 2 or 4"),
     "out of range": ([*RUN, "--concurrency", "0"], "Invalid value for '--concurrency': must be at least 1, got 0"),
+    "a negative count": (["report", "--results", ".", "--out", "r", "--judgments-shown", "-1"],
+                         "Invalid value for '--judgments-shown': must be at least 0, got -1"),
     "confidence out of range": (["leaderboard", "--outcomes", "o.csv", "--confidence", "1.5"],
                                 "Invalid value for '--confidence': must be less than 1, got 1.5"),
     "not a choice": ([*RUN, "--swap", "sideways"],
@@ -126,6 +128,35 @@ def test_a_bad_setting_in_a_file_is_one_error_line_and_exit_2(folder):
     done = judgebench("run", "--config", "rounds.toml", cwd=folder)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == 'error: rounds.toml: [ratings] rounds: expected an integer, got "abc"'
+
+
+# A path of the wrong kind is named for what it is (a directory called "config file not found", "store not
+# found"; a missing results directory "no judgments.jsonl here"; an empty answers file was not named).
+WRONG_PATHS = {
+    "a directory as the config": (["run", "--config", "somedir"],
+                                  "error: config file somedir is a directory: give the path of a TOML file"),
+    "a directory as the store": (["leaderboard", "--store", "somedir"],
+                                 "error: somedir: a directory, not a store (give the --store file a run wrote)"),
+    "no results directory": (["leaderboard", "--results", "nothere"],
+                             "error: nothere: no such directory (give the directory a run wrote with "
+                             "`judgebench run --out DIR`)"),
+    "a file as the results directory": (["leaderboard", "--results", "o.csv"],
+                                        "error: o.csv: a file, not a results directory"),
+    "a directory as the questions": (["run", "--questions", "somedir", "--answers", "a.jsonl"],
+                                     "error: somedir: is a directory, not a file (give a file here)"),
+    "an empty answers file": (["run", "--questions", "q.jsonl", "--answers", "empty.jsonl"],
+                              "error: empty.jsonl: no answers: the file is empty"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_PATHS)
+def test_a_path_of_the_wrong_kind_is_named_for_what_it_is(folder, case):
+    (folder / "somedir").mkdir(exist_ok=True)
+    (folder / "empty.jsonl").write_text("")
+    args, message = WRONG_PATHS[case]
+    done = judgebench(*args, cwd=folder)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(message), done.stderr
 
 
 def test_help_shows_each_settings_docstring_and_default(folder):

@@ -53,6 +53,10 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     answer_rows = [(path, read_rows(path))
                    for path in answer_files(answer_paths, {questions.resolve()} | reference_paths)]
     reference_rows = read_rows(Path(references)) if references else []
+    if not any(rows for _, rows in answer_rows):
+        raise InputError("no answers: " + ("the file is empty" if len(answer_rows) == 1 else "every file is empty"),
+                         path=", ".join(str(path) for path, _ in answer_rows),
+                         hint="give answers files with rows in them")
 
     chosen = _format_named(format) if format else _detect(question_rows, [rows for _, rows in answer_rows])
     if question_rows and chosen.holds_answers(question_rows[0].data):

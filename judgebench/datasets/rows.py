@@ -88,7 +88,8 @@ def file_kind(path: Path) -> str:
     """The parser for this file ("jsonl", "json", "csv", "tsv" or "parquet"); an error if it cannot be read."""
     if not path.is_file():
         if path.exists():
-            raise InputError("is not a file", path=path, hint="give a file here")
+            raise InputError("is a directory, not a file" if path.is_dir() else "is not a file", path=path,
+                             hint="give a file here")
         raise InputError("file not found", path=path, hint="check the path")
     kind = FILE_KINDS.get(path.suffix.lower())
     if kind is None:

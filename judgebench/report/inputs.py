@@ -82,6 +82,9 @@ def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
 
 
 def _from_results(directory: Path, imported: bool) -> RunData:
+    if not directory.is_dir():
+        raise InputError("no such directory" if not directory.exists() else "a file, not a results directory",
+                         path=directory, hint="give the directory a run wrote with `judgebench run --out DIR`")
     judgments_file = directory / "judgments.jsonl"
     if not judgments_file.is_file():
         board = read_json_object(directory / "leaderboard.json") if imported else None
