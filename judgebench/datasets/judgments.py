@@ -176,9 +176,9 @@ def _score_column(frame: pd.DataFrame, source: Table) -> np.ndarray:
 
 
 def _reject_contradictions(score: np.ndarray, from_winner: np.ndarray, frame: pd.DataFrame, source: Table) -> None:
-    """A row with both a score_a and a winner that disagree (a winner on one side and a score on the other
-    or even, a tie with a decisive score) is an error: score_a is read where both are given, so the winner
-    was dropped without a word (a file of winners and scores of another convention was rated backwards)."""
+    """A row whose score_a and winner disagree is an error: a winner with a score on the other side of 0.5 or
+    at 0.5, or a tie with a score of 0 or 1. score_a is read where both are given, so such a winner was
+    dropped without a word (a file whose scores follow another convention was rated backwards)."""
     decisive = from_winner != 0.5
     clash = ~np.isnan(score) & ~np.isnan(from_winner) & np.where(
         decisive, (from_winner - 0.5) * (score - 0.5) <= 0, (score == 0.0) | (score == 1.0))
