@@ -25,7 +25,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -555,11 +555,15 @@ def _read_run_file(path: Path) -> dict[str, Any]:
     return settings
 
 
-def _check_key(path: Path, table: str, key: str) -> None:
-    known = _table_keys(table)
+def _check_key(path: Path, table: str, key: str, known: Collection[str] | None = None) -> None:
+    """A key of a file's [table] that no setting has is a ConfigError naming file and table, with the closest
+    valid name; `known`: the table's settings, by default a run file's (and then a key of another run table is
+    sent there)."""
+    run_file = known is None
+    known = _table_keys(table) if known is None else known
     if key in known:
         return
-    home = [t for t in RUN_TABLES if key in _table_keys(t)]
+    home = [t for t in RUN_TABLES if key in _table_keys(t)] if run_file else []
     hint = f"; it belongs in [{home[0]}]" if home else suggest(key, known)
     raise ConfigError(f"{path}: [{table}] unknown setting '{key}'{hint}")
 
@@ -603,9 +607,7 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
             if not isinstance(preset, dict):
                 raise ConfigError(f"{user_file}: preset '{name}' must be a table: [{name}] with engine, model, ...")
             for key in preset:  # the values are checked where a run uses the preset, named as its settings
-                if key not in JudgeConfig.model_fields:
-                    raise ConfigError(f"{user_file}: [{name}] unknown setting '{key}'"
-                                      f"{suggest(key, JudgeConfig.model_fields)}")
+                _check_key(user_file, name, key, JudgeConfig.model_fields)
         found.update(mine)
     return found
 
