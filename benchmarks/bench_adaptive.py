@@ -22,7 +22,9 @@ Then, with `best-fixed`, the large-sample calculation behind it: the calls the b
 sampling need for tau 0.95 in expectation, and their ratio: what a fixed choice of pairs can save.
 
 Run: `python benchmarks/bench_adaptive.py [--models 20 50] [--seeds 50] [--questions 500]
-[--budget-per-model 600] [--round-games 256] [--jobs 2] [--strategies adaptive uniform ...]`.
+[--budget-per-model 600] [--round-games 256] [--jobs 2] [--strategies adaptive uniform ...]
+[--floor 0.7] [--exploration 0.1]`; the last two replace `judgebench.schedule.FLOOR` and `EXPLORATION` for an
+ablation (the worker processes are forked, so they see the values set here).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from judgebench import schedule  # noqa: E402
 from tests.support.adaptive_simulation import (  # noqa: E402
     FixedPlan,
     SimulatedJudge,
@@ -134,7 +137,12 @@ def main() -> None:
     parser.add_argument("--round-games", type=int, default=256)
     parser.add_argument("--jobs", type=int, default=2, help="processes (seeds run in parallel)")
     parser.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES))
+    parser.add_argument("--floor", type=float, default=schedule.FLOOR,
+                        help="adaptive plans' comparison floor (share of the average model's comparisons)")
+    parser.add_argument("--exploration", type=float, default=schedule.EXPLORATION,
+                        help="share of each adaptive batch drawn uniformly over all pairs")
     args = parser.parse_args()
+    schedule.FLOOR, schedule.EXPLORATION = args.floor, args.exploration
     for n_models in args.models:
         run(n_models, args.seeds, args.questions, args.budget_per_model * n_models, args.round_games, args.jobs,
             tuple(args.strategies))
