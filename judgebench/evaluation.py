@@ -297,11 +297,15 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
                 "replays": bias.replays, "elo": dict(bias.shift),  # full precision: a refit gives run's numbers
                 "seconds": round(time.monotonic() - started, 1)}
             evaluation.provenance["adaptive"]["uncorrected"] = uncorrected
-        evaluation.leaderboard = build(
-            outcomes, games=result.games, design_bias=bias,
-            **{**settings.build_options(), "interval": _interval(settings), **_reference(settings)},
-            meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
-                  "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
+        try:
+            evaluation.leaderboard = build(
+                outcomes, games=result.games, design_bias=bias,
+                **{**settings.build_options(), "interval": _interval(settings), **_reference(settings)},
+                meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
+                      "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
+        except ConfigError as error:  # what was judged is stored: say so, since the run ends here
+            raise ConfigError(f"{error}. The judgments are kept in {settings.store}: the same command with that "
+                              "changed rates them without judging again") from None
     return evaluation
 
 

@@ -48,7 +48,8 @@ import io
 import json
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -244,20 +245,22 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     sparse_note = None
     if baseline_index is not None:
         options, baseline_index, sparse_note = _sparse_baseline(coded, baseline_index, options, meta)
-    if method == "winrate":
-        if baseline_index is None:
-            raise ConfigError("--method winrate needs a --baseline model (the win rates are against it)")
-        ratings = _win_rates(coded, baseline_index, options)
-    elif method == "elo":
-        ratings = _online_elo(coded, anchor_index, options)
-    elif style_control:
-        ratings = _style_controlled(coded, anchor_index, baseline_index, options)
-    else:
-        game_rows = None
-        if position_effect:
-            game_rows = (encode_games(games, source="games", models=list(coded.models)) if games is not None
-                         else games_from_outcomes(coded))
-        ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
+    if method == "winrate" and baseline_index is None:
+        raise ConfigError("--method winrate needs a --baseline model (the win rates are against it)")
+    with _enough_memory(coded, options):
+        if method == "winrate":
+            assert baseline_index is not None
+            ratings = _win_rates(coded, baseline_index, options)
+        elif method == "elo":
+            ratings = _online_elo(coded, anchor_index, options)
+        elif style_control:
+            ratings = _style_controlled(coded, anchor_index, baseline_index, options)
+        else:
+            game_rows = None
+            if position_effect:
+                game_rows = (encode_games(games, source="games", models=list(coded.models)) if games is not None
+                             else games_from_outcomes(coded))
+            ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
     figures = _model_figures(coded, baseline_index, answer_lengths)
     ranking = None
     if baseline_index is not None:
@@ -280,6 +283,24 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if meta:
         board_meta.update(json_safe(meta))
     return _assemble(coded, ratings, figures, board_meta, ranking)
+
+
+@contextmanager
+def _enough_memory(coded: CodedOutcomes, options: _Options) -> Iterator[None]:
+    """Turns running out of memory while rating into a ConfigError that says which setting to lower: a
+    question bootstrap keeps a 4-byte weight per question in every round (`intervals.question_weights`)."""
+    try:
+        yield
+    except MemoryError:
+        if options.interval != "bootstrap" or options.method == "elo":
+            raise ConfigError(f"not enough memory to rate {len(coded):,} outcomes of {coded.n_models} models on "
+                              "this machine") from None
+        size = ""
+        if options.resample == "questions":
+            size = (f" over {coded.n_questions:,} questions (a weight for each in every round: "
+                    f"{4 * options.rounds * coded.n_questions / 2 ** 30:.1f} GiB at least)")
+        raise ConfigError(f"not enough memory for {options.rounds:,} bootstrap rounds{size}: use fewer rounds "
+                          "(--rounds, or [ratings] rounds; 1,000 is usual) or --interval sandwich") from None
 
 
 def _sandwich_needs_two_questions(options: _Options, n_questions: int) -> tuple[_Options, list[str]]:

@@ -127,6 +127,16 @@ def test_question_weights_are_multinomial_draws():
     assert weights.var() == pytest.approx(1 - 1 / 50, rel=0.05)  # binomial(50, 1/50) variance
 
 
+def test_question_weights_drawn_in_blocks_are_the_draws_of_one_block(monkeypatch):
+    """The replicates are drawn a block at a time to bound memory: the blocks must not change them, so that a
+    seed gives the same intervals whatever the block size."""
+    whole = iv.question_weights(50, 400, np.random.default_rng(3))
+    monkeypatch.setattr(iv, "_REPLICATE_BLOCK_CELLS", 7 * 50 + 1)  # blocks of 7 replicates, the last one shorter
+    assert np.array_equal(iv.question_weights(50, 400, np.random.default_rng(3)), whole)
+    statistics = np.random.default_rng(4).random((50, 3))
+    assert np.allclose(iv.weighted_sums(whole, statistics), whole @ statistics, rtol=1e-12)
+
+
 def test_question_bootstrap_statistics_equal_resampled_counts(llmfao):
     pairs = row_pairs(llmfao)
     layout = bt.Layout(llmfao.n_models)

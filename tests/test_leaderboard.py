@@ -15,6 +15,7 @@ from scipy.special import expit
 from judgebench import leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
+from tests.support.cli_runs import judgebench, memory_capped
 from tests.support.rating_datasets import baseball_games, golden
 from tests.support.stores import store_from_outcomes
 from tests.support.weighted_games import WEIGHTED
@@ -855,3 +856,25 @@ def test_refit_options_leave_an_anchor_that_was_the_baseline_to_the_refits_basel
     same = leaderboard.build(outcomes, **leaderboard.refit_options(by_baseline))
     assert [e["rating"] for e in same.models] == [e["rating"] for e in leaderboard.build(
         outcomes, baseline="delta", rounds=20).models]
+
+
+def test_a_bootstrap_too_large_for_the_memory_says_which_setting_to_lower(tmp_path, monkeypatch):
+    """A real MemoryError: the process's address space is capped 300 MiB above what judgebench takes once
+    imported, and 100,000 rounds over 3,000 questions need 1.1 GiB of weights. One clear message and exit 2, not
+    an internal error; with the rounds most runs use, the same cap rates the file."""
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 6, 20_000)
+    b = (a + rng.integers(1, 6, 20_000)) % 6
+    pd.DataFrame({"question_id": [f"q{q}" for q in np.arange(20_000) % 3_000], "model_a": [f"m{k}" for k in a],
+                  "model_b": [f"m{k}" for k in b], "score_a": rng.choice([0.0, 0.5, 1.0], 20_000)}
+                 ).to_csv(tmp_path / "o.csv", index=False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    script = memory_capped(300)
+    done = judgebench("leaderboard", "--outcomes", "o.csv", "--rounds", "100000", cwd=tmp_path, script=script)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == ("error: not enough memory for 100,000 bootstrap rounds over 3,000 questions (a "
+                                   "weight for each in every round: 1.1 GiB at least): use fewer rounds (--rounds, "
+                                   "or [ratings] rounds; 1,000 is usual) or --interval sandwich")
+    usual = judgebench("leaderboard", "--outcomes", "o.csv", "--rounds", "1000", cwd=tmp_path, script=script)
+    assert usual.returncode == 0, usual.stderr

@@ -30,6 +30,7 @@ from tests.support.cli_runs import (
     file_modes,
     judgebench,
     leaderboard,
+    memory_capped,
     write_config,
     write_data,
 )
@@ -796,3 +797,27 @@ def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_s
         "test-judge; templates held: pairwise-5; did you mean 'pairwise-5'?)")
     other = judgebench("report", "--store", "store.sqlite", "--judge-model", "gpt-4o", "--out", "r.html", cwd=tmp_path)
     assert other.returncode == 2 and "(judges held: test-judge; templates held: pairwise-5)" in other.stderr
+
+
+def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_server, tmp_path, monkeypatch):
+    """A real MemoryError after judging (the address space capped 600 MiB above what judgebench takes once
+    imported; 100,000 bootstrap rounds over 3,000 questions need 1.1 GiB): exit 2 with the setting to lower and
+    where the judgments are, and the same command with fewer rounds sends no judge call."""
+    config = write_config(tmp_path, judge_server.base_url)
+    write_data(tmp_path, {"good": 8, "base": 5}, n=3_000)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    script = memory_capped(600)
+    capped = judgebench("run", "--config", str(config), "--rounds", "100000", cwd=tmp_path, script=script)
+    assert capped.returncode == 2, capped.stderr
+    assert "Traceback" not in capped.stderr and "internal error" not in capped.stderr
+    assert capped.stderr.strip().splitlines()[-1] == (
+        "error: not enough memory for 100,000 bootstrap rounds over 3,000 questions (a weight for each in every "
+        "round: 1.1 GiB at least): use fewer rounds (--rounds, or [ratings] rounds; 1,000 is usual) or --interval "
+        f"sandwich. The judgments are kept in {tmp_path / 'store.sqlite'}: the same command with that changed rates "
+        "them without judging again")
+    assert sum(judge_server.answered().values()) == 2 * 3_000
+    again = judgebench("run", "--config", str(config), "--rounds", "1000", cwd=tmp_path, script=script)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == 2 * 3_000
+    assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1

@@ -176,17 +176,17 @@ def win_rate_samples(model: np.ndarray, score: np.ndarray, question: np.ndarray,
     with replacement (`resample` "questions", `intervals.question_weights`), or single outcomes as a multinomial
     over the distinct (model, score, weight) outcomes ("judgments"). A model absent from a replicate gets NaN
     there."""
-    from judgebench.ratings.intervals import question_weights
+    from judgebench.ratings.intervals import question_weights, weighted_sums
 
     m, w = n_models, _unit_weights(score, weight)
     num: np.ndarray
     den: np.ndarray
     if resample == "questions":
-        drawn = question_weights(n_questions, rounds, rng).astype(float)
         cells = question * m + model
         score_sums = np.bincount(cells, w * score, n_questions * m).reshape(n_questions, m)
         weight_sums = np.bincount(cells, w, n_questions * m).reshape(n_questions, m)
-        num, den = drawn @ score_sums, drawn @ weight_sums
+        sums = weighted_sums(question_weights(n_questions, rounds, rng), np.hstack([score_sums, weight_sums]))
+        num, den = sums[:, :m], sums[:, m:]
     else:
         units, multiplicity = np.unique(np.column_stack([model, score, w]), axis=0, return_counts=True)
         draws = rng.multinomial(len(model), multiplicity / len(model), size=rounds).astype(float)

@@ -72,3 +72,17 @@ def leaderboard(folder: Path) -> dict:
 
 def by_model(board: dict) -> dict[str, dict]:
     return {entry["model"]: entry for entry in board["models"]}
+
+
+def memory_capped(headroom_mb: int) -> str:
+    """The script (for `judgebench(..., script=...)`) that runs `judgebench ARGS...` with its address space capped
+    (RLIMIT_AS) at what it holds once judgebench is imported plus `headroom_mb`: a real MemoryError for whatever
+    needs more, without filling the machine's memory. Set MALLOC_ARENA_MAX and OPENBLAS_NUM_THREADS low in the
+    environment, so that threads' arenas and buffers do not spend the headroom."""
+    return ("import re, resource, sys\n"
+            "import judgebench.cli, judgebench.evaluation, judgebench.leaderboard\n"
+            "status = open('/proc/self/status').read()\n"
+            "size = int(re.search(r'VmSize:\\s+(\\d+) kB', status).group(1)) * 1024\n"
+            f"limit = size + {headroom_mb} * 2 ** 20\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+            "judgebench.cli.main()\n")
