@@ -511,9 +511,15 @@ def table_of(name: str) -> str:
     return next(table for table, model in RUN_TABLES.items() if name in model.model_fields)
 
 
-def _table_keys(table: str) -> list[str]:
+def _judge_table_own() -> list[str]:
+    """The [judge] table's settings that are not the judge's own (`JudgeTable`'s, as judges_file)."""
+    return [name for name in JudgeTable.model_fields if name != "judge"]
+
+
+def table_settings(table: str) -> list[str]:
+    """The settings a run file takes in its [table] (the judge's and the table's own in [judge])."""
     if table == "judge":
-        return [*JudgeConfig.model_fields, "judges_file"]
+        return [*JudgeConfig.model_fields, *_judge_table_own()]
     return [name for name in RUN_TABLES[table].model_fields if table_of(name) == table]
 
 
@@ -548,7 +554,7 @@ def _read_run_file(path: Path) -> dict[str, Any]:
                               f"{', '.join(f'[{t}]' for t in RUN_TABLES)}")
         for key, value in content.items():
             _check_key(path, table, key)
-            if table == "judge" and key != "judges_file":
+            if table == "judge" and key not in _judge_table_own():
                 settings.setdefault("judge", {})[key] = value
             else:
                 settings[key] = _relative_to(base, key, value)
@@ -560,10 +566,10 @@ def _check_key(path: Path, table: str, key: str, known: Collection[str] | None =
     valid name; `known`: the table's settings, by default a run file's (and then a key of another run table is
     sent there)."""
     run_file = known is None
-    known = _table_keys(table) if known is None else known
+    known = table_settings(table) if known is None else known
     if key in known:
         return
-    home = [t for t in RUN_TABLES if key in _table_keys(t)] if run_file else []
+    home = [t for t in RUN_TABLES if key in table_settings(t)] if run_file else []
     hint = f"; it belongs in [{home[0]}]" if home else suggest(key, known)
     raise ConfigError(f"{path}: [{table}] unknown setting '{key}'{hint}")
 
@@ -612,8 +618,17 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
+MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok")
+"""A preset's settings that describe its model, not its server: they do not carry over to another model."""
+
+
 def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -> dict[str, Any]:
     """A judge's settings: its preset's (if any), then the explicit ones on top.
+
+    An explicit model other than the preset's keeps the preset's server settings but not what describes its
+    model (`MODEL_BOUND`: gpt-4o-mini's prices would misstate gpt-4.1's cost and let a dollar budget overspend
+    thirteenfold), and replaces the embedded judge entirely (its engine runs the bundled model only: the
+    quickstart's file with --judge-model judged with SmolLM2 under the named model's name).
 
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
     no server and no key. An unknown preset is a ConfigError, and so is a judges file set but missing or
@@ -629,7 +644,12 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
     if not isinstance(name, str) or name not in known:
         raise ConfigError(f"unknown judge preset '{name}': presets are {', '.join(sorted(known))} "
                           f"(see `judgebench judges`){suggest(str(name), known)}")
-    return {**known[name], **settings, "preset": name}
+    preset = known[name]
+    if settings.get("model") and settings["model"] != preset.get("model"):  # another judge than the preset's
+        if preset.get("embedded"):  # the bundled model on its engine: nothing of it applies to another model
+            return {key: value for key, value in settings.items() if key != "preset"}
+        preset = {key: value for key, value in preset.items() if key not in MODEL_BOUND}
+    return {**preset, **settings, "preset": name}
 
 
 def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) -> JudgeConfig:
