@@ -25,6 +25,15 @@ if ! .venv/bin/python scripts/setup_done.py "$extras" 2>/dev/null; then
 fi
 .venv/bin/python -c "import judgebench, vllm; print('judgebench', judgebench.__version__, '| vllm', vllm.__version__)"
 # The report tests open the HTML report in Debian's headless chromium (Playwright drives it; no browser download).
+# Installing it needs root: another user goes through sudo, and without sudo is told what to run.
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
-    apt-get update && apt-get install -y chromium
+    if [ "$(id -u)" -eq 0 ]; then
+        as_root=""
+    elif command -v sudo >/dev/null; then
+        as_root="sudo"
+    else
+        echo "setup.sh: the report tests need Debian's chromium: as root, run apt-get install -y chromium" >&2
+        exit 1
+    fi
+    $as_root apt-get update && $as_root apt-get install -y chromium
 fi
