@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from judgebench.config import RunConfig
@@ -276,7 +277,8 @@ def _secondary_title(board: Leaderboard, key: str) -> str | None:
 def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
     """The table with rank, model and `columns` (keys of SECONDARY_COLUMNS, "rating" and "interval")."""
     notes = "".join(f"\n{note}." for note in table_notes(board, columns))
-    table = Table(title=_board_title(board.meta), caption=board.meta["interval_label"] + notes, box=box.SIMPLE_HEAD)
+    table = Table(title=Text(_board_title(board.meta)), caption=Text(board.meta["interval_label"] + notes),
+                  box=box.SIMPLE_HEAD)
     longest = max((len(entry["model"]) for entry in board.models), default=5)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True, min_width=longest)
@@ -289,7 +291,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
             _secondary_title(board, key) or key)
         table.add_column(title, justify="right", no_wrap=key in cells)
     for entry in board.models:
-        table.add_row(format_rank(entry["rank"]), entry["model"],
+        table.add_row(format_rank(entry["rank"]), Text(entry["model"]),  # Text: a name is never read as markup
                       *(cells[key](entry) if key in cells else format_cell(key, entry.get(key)) for key in columns))
     return table
 
@@ -330,7 +332,8 @@ def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
         table.add_column(column, no_wrap=column == "name")
     for name, preset in sorted(presets.items()):
         model = preset.get("model") or ("embedded SmolLM2-135M" if preset.get("embedded") else "")
-        table.add_row(name, preset.get("engine", "openai"), model, preset.get("description", ""))
+        cells = (name, preset.get("engine", "openai"), model, preset.get("description", ""))
+        table.add_row(*map(Text, cells))  # as written, never read as markup: "judgebench[vllm]" stays
     return table
 
 
@@ -711,7 +714,7 @@ def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
     for name, value in judge_diagnostics_rows(figures):
-        table.add_row(name, value)
+        table.add_row(Text(name), Text(value))  # model names as written, never read as markup
     return table
 
 
@@ -724,8 +727,8 @@ def gold_table(gold: dict[str, Any]) -> Table:
 
     def row(name: str, figures: dict[str, Any]) -> None:
         intervals = figures["intervals"]
-        table.add_row(name, *(_interval_cell(intervals[key]) for key in
-                              ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency")),
+        table.add_row(Text(name), *(_interval_cell(intervals[key]) for key in
+                                    ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency")),
                       "-" if figures["kappa"] is None else f"{figures['kappa']:.3f}", str(figures["n_pairs"]))
 
     row("all", gold)

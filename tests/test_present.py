@@ -195,3 +195,21 @@ def test_the_progress_bar_keeps_its_counts_and_cost_whole_and_cuts_the_status(wi
     last = [line for line in drawn.splitlines() if line.startswith("judging")][-1]
     assert all(part in last for part in ("judging", "━", "16/32", "games/s", "31,860 tokens", "$3.0202", "round 4"))
     assert len(last) <= width
+
+
+def test_names_with_brackets_are_shown_as_written_not_read_as_markup():
+    """rich reads "[...]" in a plain string as a style tag and drops it: `judgebench judges` showed
+    "pip install 'judgebench'" for "pip install 'judgebench[vllm]'", and a model named so lost its tag."""
+    names = ["mistral-7b[v0.3]", "[bold]loud", "base[x]"]
+    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": float((q + i) % 3 > 0)}
+                          for q in range(12) for i, (a, b) in enumerate([names[:2], names[1:], names[::2]])])
+    console = Console(width=200, record=True)
+    console.print(present.leaderboard_table(leaderboard.build(frame, rounds=20, baseline="base[x]"), 200))
+    console.print(present.presets_table({"gpu": {"engine": "vllm", "model": "q[7b]",
+                                                 "description": "pip install 'judgebench[vllm]'"}}))
+    console.print(present.judge_diagnostics_table({"self_preference": {"models": ["mistral-7b[v0.3]"],
+                                                                       "own_score": None}}))
+    text = console.export_text()
+    for shown in (*names, "Bradley-Terry vs base[x]", "the baseline base[x] fixed", "q[7b]",
+                  "pip install 'judgebench[vllm]'", "self-preference: score of mistral-7b[v0.3] vs others"):
+        assert shown in text, f"{shown!r} not in:\n{text}"
