@@ -264,8 +264,10 @@ def _ranking_columns(board: Leaderboard) -> tuple[str, ...]:
 
 
 def _known(board: Leaderboard, key: str) -> bool:
-    """Whether some model has a value for `key`: a column n/a for every model is not shown."""
-    return any(entry.get(key) is not None for entry in board.models)
+    """Whether some model has a value for `key` (the interval: its lower end): a column n/a for every model is not
+    shown."""
+    field = "lower" if key == "interval" else key
+    return any(entry.get(field) is not None for entry in board.models)
 
 
 def _secondary_title(board: Leaderboard, key: str) -> str | None:

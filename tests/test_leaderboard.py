@@ -715,8 +715,9 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
 
 
 def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path, monkeypatch):
-    # the terminal and leaderboard.md show the win rate with its SE, the LC win rate with its SE, and say how
-    # the rows are ranked; position consistency, n/a for every import (no per-order verdicts), is not shown
+    # the terminal and leaderboard.md show the win rate with its interval (the terminal left the interval out: it
+    # looked for an "interval" field) and SE, the LC win rate with its SE, and say how the rows are ranked;
+    # position consistency, n/a for every import (no per-order verdicts), is not shown
     folder = shared_data / "alpaca_eval"
     monkeypatch.setenv("COLUMNS", "200")
     done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
@@ -726,8 +727,8 @@ def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path,
     markdown = (tmp_path / "leaderboard.md").read_text()
     for text in (done.stdout, markdown):
         header = next(line for line in text.splitlines() if line.replace("|", " ").split()[:2] == ["rank", "model"])
-        assert [title in header for title in ("win rate SE", "LC win rate", "LC SE", "position consistency")] == [
-            True, True, True, False]
+        assert [title in header for title in ("interval", "win rate SE", "LC win rate", "LC SE",
+                                              "position consistency")] == [True, True, True, True, False]
         assert "ranked by length-controlled win rate, as AlpacaEval 2.0" in text
     # who judged: the annotations' annotator (judge model and prompt), one random order per pair (it said
     # "Judge: unknown; template: unknown; swap policy: unknown")
