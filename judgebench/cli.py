@@ -499,6 +499,7 @@ def diagnose(
     base_url: str | None = typer.Option(None, help="With --gold: base URL of an OpenAI-compatible server."),
     api_key_env: str | None = typer.Option(None, help="With --gold: environment variable holding the API key."),
     concurrency: int | None = typer.Option(None, parser=_integer, help="With --gold: requests in flight at once."),
+    on_rate_limit: str | None = typer.Option(None, help="With --gold: " + _HELP["judge.on_rate_limit"]),
     template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use; a "
                                                     "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures); with --answers."),
@@ -522,17 +523,17 @@ def diagnose(
 
         prepare_directory(out)
     if gold is not None:
-        from judgebench.config import load_config
-
         if results is not None:
             from judgebench.errors import ConfigError
 
             raise ConfigError("--gold judges anew: give --store (where games are kept), not --results")
-        # the gold file holds the questions and both answers of each pair (evaluate_gold reads it)
-        settings = load_config(config, dict(questions=gold, answers=[gold], template=template, store=store,
-                                            seed=seed, confidence=confidence),
-                               dict(preset=judge, engine=engine, model=judge_model, base_url=base_url,
-                                    api_key_env=api_key_env, concurrency=concurrency))
+        # the gold file holds the questions and both answers of each pair (evaluate_gold reads it); a bad value
+        # names the flag that gave it, as `run` does
+        values, flags = flag_values(ctx, _RUN_SETTINGS)
+        judge_values = {key.removeprefix("judge."): value for key, value in values.items() if key.startswith("judge.")}
+        run_values: dict[str, Any] = {key: values[key] for key in ("template", "store", "seed") if key in values}
+        settings = RunConfig.from_toml(config, {**run_values, "questions": gold, "answers": [gold],
+                                                "confidence": confidence}, judge_values, flags)
         raise typer.Exit(_judge_gold(settings, gold, out, progress))
     from judgebench.datasets import load_judged_texts
     from judgebench.report.inputs import load_run

@@ -133,3 +133,19 @@ def test_a_signal_stops_the_gold_evaluation_as_it_stops_a_run(judge_server, gold
     assert again.returncode == 0, again.stderr
     assert json.loads((tmp_path / "d" / "diagnostics.json").read_text())["gold"]["n_pairs"] == 20
     assert set(judge_server.answered().values()) == {1} and sum(judge_server.answered().values()) == 40
+
+
+def test_judge_flags_of_gold_judging_are_runs_and_are_named_in_messages(judge_server, gold_slice, tmp_path):
+    """`diagnose --gold` takes `run`'s judge flags, --on-rate-limit included (it had none), and a bad value
+    names its flag (it said "[judge] concurrency", a setting of a file the command was not given)."""
+    path, rows = gold_slice
+    judge_server.rule = oracle(rows)
+    judge_server.add_fault("429", requests={2}, retry_after=86400)
+    flags = ["--engine", "openai", "--judge-model", "test-judge", "--base-url", judge_server.base_url,
+             "--store", "gold.sqlite", "--concurrency", "1"]
+    stopped = judgebench("diagnose", "--gold", str(path), *flags, "--on-rate-limit", "stop", cwd=tmp_path)
+    assert stopped.returncode == 2, stopped.stderr
+    assert "HTTP 429" in stopped.stderr and "--on-rate-limit wait" in stopped.stderr
+    assert len(judge_server.log) == 3  # stopped at the first 429: no retry, no wait
+    bad = judgebench("diagnose", "--gold", str(path), *flags, "--concurrency", "0", cwd=tmp_path)
+    assert bad.returncode == 2 and "Invalid value for '--concurrency': must be at least 1, got 0" in bad.stderr
