@@ -467,6 +467,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         flag_judge = _given(judge_overrides)
         if flag_judge.get("preset", file_judge.get("preset")) != file_judge.get("preset"):
             file_judge = {}  # another judge: the file's model, server and prices described the one it replaces
+        file_judge = for_model(file_judge, flag_judge.get("model"))  # another model: not the file's prices
         judge = {**file_judge, **flag_judge}
         settings = {**file_settings, **_given(overrides)}
         sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"))
@@ -618,17 +619,18 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
-MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok")
-"""A preset's settings that describe its model, not its server: they do not carry over to another model."""
+MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok", "max_model_len")
+"""A judge's settings that describe its model, not its server: they do not carry over to another model
+(`for_model`)."""
 
 
 def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -> dict[str, Any]:
     """A judge's settings: its preset's (if any), then the explicit ones on top.
 
     An explicit model other than the preset's keeps the preset's server settings but not what describes its
-    model (`MODEL_BOUND`: gpt-4o-mini's prices would misstate gpt-4.1's cost and let a dollar budget overspend
-    thirteenfold), and replaces the embedded judge entirely (its engine runs the bundled model only: the
-    quickstart's file with --judge-model judged with SmolLM2 under the named model's name).
+    model (`for_model`: gpt-4o-mini's prices would misstate gpt-4.1's cost and let a dollar budget overspend
+    thirteenfold), and replaces the embedded judge entirely (the quickstart's file with --judge-model judged
+    with SmolLM2 under the named model's name).
 
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
     no server and no key. An unknown preset is a ConfigError, and so is a judges file set but missing or
@@ -644,12 +646,22 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
     if not isinstance(name, str) or name not in known:
         raise ConfigError(f"unknown judge preset '{name}': presets are {', '.join(sorted(known))} "
                           f"(see `judgebench judges`){suggest(str(name), known)}")
-    preset = known[name]
-    if settings.get("model") and settings["model"] != preset.get("model"):  # another judge than the preset's
-        if preset.get("embedded"):  # the bundled model on its engine: nothing of it applies to another model
-            return {key: value for key, value in settings.items() if key != "preset"}
-        preset = {key: value for key, value in preset.items() if key not in MODEL_BOUND}
+    preset = for_model(known[name], settings.get("model"))
+    if known[name].get("embedded") and not preset:  # replaced by the model named: no longer this preset
+        return {key: value for key, value in settings.items() if key != "preset"}
     return {**preset, **settings, "preset": name}
+
+
+def for_model(judge: Mapping[str, Any], model: str | None) -> dict[str, Any]:
+    """A judge's settings (a preset's, or a file's [judge]) as they apply to `model` named over them (None: to
+    their own). Settings of another model keep what describes the server (engine, base_url, key, concurrency)
+    and not what describes their model (`MODEL_BOUND`); an embedded judge's keep nothing (its engine runs the
+    bundled model only). Settings that name no model (a server's preset) apply to any."""
+    if model is None or model == judge.get("model") or (judge.get("model") is None and not judge.get("embedded")):
+        return dict(judge)
+    if judge.get("embedded"):
+        return {}
+    return {key: value for key, value in judge.items() if key not in MODEL_BOUND}
 
 
 def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) -> JudgeConfig:

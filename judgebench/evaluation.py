@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
-from judgebench.leaderboard import Leaderboard, build
+from judgebench.leaderboard import Leaderboard, build, check_bootstrap_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,6 +200,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                            references=settings.references)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
+    if _interval(settings) == "bootstrap" and settings.resample == "questions" and settings.method != "elo":
+        check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
@@ -304,8 +306,8 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
                 meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                       "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
         except ConfigError as error:  # what was judged is stored: say so, since the run ends here
-            raise ConfigError(f"{error}. The judgments are kept in {settings.store}: the same command with that "
-                              "changed rates them without judging again") from None
+            raise ConfigError(f"{error}. The judgments are kept in {settings.store}: running the command again "
+                              "rates them without judging them again") from None
     return evaluation
 
 

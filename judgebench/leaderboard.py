@@ -285,22 +285,48 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     return _assemble(coded, ratings, figures, board_meta, ranking)
 
 
+def check_bootstrap_memory(rounds: int, n_questions: int) -> None:
+    """Refuse a question bootstrap whose weights alone (`intervals.question_weights_bytes`) exceed the memory
+    available now: with memory overcommitted, Linux does not refuse such an allocation but kills the process
+    later, without a word. `judgebench run` checks before judging, so that nothing is paid for in vain."""
+    available = iv.available_memory()
+    if available is not None and iv.question_weights_bytes(rounds, n_questions) > available:
+        raise bootstrap_memory_error(rounds, n_questions, sandwich=True, available=available)
+
+
+def bootstrap_memory_error(rounds: int, n_questions: int | None, *, sandwich: bool,
+                           available: int | None = None) -> ConfigError:
+    """The error of a bootstrap too large for the memory: how much its question weights take (when it resamples
+    questions), and the settings to change, as the running command takes them (`config.how_to_set`); `sandwich`:
+    whether sandwich intervals are an option (not for online Elo)."""
+    from judgebench.config import how_to_set
+
+    size = ""
+    if n_questions is not None:
+        size = (f" over {n_questions:,} questions (a weight for each in every round: "
+                f"{iv.question_weights_bytes(rounds, n_questions) / 2 ** 30:.1f} GiB")
+        size += f", and {available / 2 ** 30:.1f} GiB are available)" if available is not None else ")"
+    other = f" or sandwich intervals ({how_to_set('interval', 'sandwich')})" if sandwich else ""
+    return ConfigError(f"not enough memory for {rounds:,} bootstrap rounds{size}: use fewer rounds "
+                       f"({how_to_set('rounds', 'N')}; 1,000 is usual){other}")
+
+
 @contextmanager
 def _enough_memory(coded: CodedOutcomes, options: _Options) -> Iterator[None]:
-    """Turns running out of memory while rating into a ConfigError that says which setting to lower: a
-    question bootstrap keeps a 4-byte weight per question in every round (`intervals.question_weights`)."""
+    """Rating within the memory there is: a question bootstrap too large for it is refused before it starts
+    (`check_bootstrap_memory`), and running out of memory while rating is a ConfigError naming the setting to
+    lower (where the system refuses the allocation rather than killing the process)."""
+    questions = options.interval == "bootstrap" and options.resample == "questions" and options.method != "elo"
+    if questions:
+        check_bootstrap_memory(options.rounds, coded.n_questions)
     try:
         yield
     except MemoryError:
-        if options.interval != "bootstrap" or options.method == "elo":
-            raise ConfigError(f"not enough memory to rate {len(coded):,} outcomes of {coded.n_models} models on "
-                              "this machine") from None
-        size = ""
-        if options.resample == "questions":
-            size = (f" over {coded.n_questions:,} questions (a weight for each in every round: "
-                    f"{4 * options.rounds * coded.n_questions / 2 ** 30:.1f} GiB at least)")
-        raise ConfigError(f"not enough memory for {options.rounds:,} bootstrap rounds{size}: use fewer rounds "
-                          "(--rounds, or [ratings] rounds; 1,000 is usual) or --interval sandwich") from None
+        if options.interval == "bootstrap" or options.method == "elo":  # online Elo's interval is a bootstrap
+            raise bootstrap_memory_error(options.rounds, coded.n_questions if questions else None,
+                                         sandwich=options.method != "elo") from None
+        raise ConfigError(f"not enough memory to rate {len(coded):,} outcomes of {coded.n_models} models on "
+                          "this machine") from None
 
 
 def _sandwich_needs_two_questions(options: _Options, n_questions: int) -> tuple[_Options, list[str]]:

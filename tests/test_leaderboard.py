@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
@@ -15,7 +16,8 @@ from scipy.special import expit
 from judgebench import leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
-from tests.support.cli_runs import judgebench, memory_capped
+from judgebench.ratings import intervals as iv
+from tests.support.cli_runs import MEMORY_CAPPED_ENVIRONMENT, judgebench, memory_capped
 from tests.support.rating_datasets import baseball_games, golden
 from tests.support.stores import store_from_outcomes
 from tests.support.weighted_games import WEIGHTED
@@ -859,23 +861,43 @@ def test_refit_options_leave_an_anchor_that_was_the_baseline_to_the_refits_basel
         outcomes, baseline="delta", rounds=20).models]
 
 
+def outcomes_over(n_questions: int, n_rows: int, path) -> None:
+    """An outcomes file of 6 models' `n_rows` random games over `n_questions` questions (every one used)."""
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 6, n_rows)
+    b = (a + rng.integers(1, 6, n_rows)) % 6
+    pd.DataFrame({"question_id": [f"q{q}" for q in np.arange(n_rows) % n_questions], "model_a": [f"m{k}" for k in a],
+                  "model_b": [f"m{k}" for k in b], "score_a": rng.choice([0.0, 0.5, 1.0], n_rows)}).to_csv(path,
+                                                                                                        index=False)
+
+
 def test_a_bootstrap_too_large_for_the_memory_says_which_setting_to_lower(tmp_path, monkeypatch):
     """A real MemoryError: the process's address space is capped 300 MiB above what judgebench takes once
-    imported, and 100,000 rounds over 3,000 questions need 1.1 GiB of weights. One clear message and exit 2, not
+    loaded, and 100,000 rounds over 3,000 questions need 1.1 GiB of weights. One clear message and exit 2, not
     an internal error; with the rounds most runs use, the same cap rates the file."""
-    rng = np.random.default_rng(0)
-    a = rng.integers(0, 6, 20_000)
-    b = (a + rng.integers(1, 6, 20_000)) % 6
-    pd.DataFrame({"question_id": [f"q{q}" for q in np.arange(20_000) % 3_000], "model_a": [f"m{k}" for k in a],
-                  "model_b": [f"m{k}" for k in b], "score_a": rng.choice([0.0, 0.5, 1.0], 20_000)}
-                 ).to_csv(tmp_path / "o.csv", index=False)
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    outcomes_over(3_000, 20_000, tmp_path / "o.csv")
+    for name, value in MEMORY_CAPPED_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     script = memory_capped(300)
     done = judgebench("leaderboard", "--outcomes", "o.csv", "--rounds", "100000", cwd=tmp_path, script=script)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == ("error: not enough memory for 100,000 bootstrap rounds over 3,000 questions (a "
-                                   "weight for each in every round: 1.1 GiB at least): use fewer rounds (--rounds, "
-                                   "or [ratings] rounds; 1,000 is usual) or --interval sandwich")
+                                   "weight for each in every round: 1.1 GiB): use fewer rounds (--rounds N; 1,000 is "
+                                   "usual) or sandwich intervals (--interval sandwich)")
     usual = judgebench("leaderboard", "--outcomes", "o.csv", "--rounds", "1000", cwd=tmp_path, script=script)
     assert usual.returncode == 0, usual.stderr
+
+
+def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_it_starts(tmp_path):
+    """Linux overcommits memory: an allocation beyond what is available is not refused but kills the process
+    later, without a word. Weights of twice this machine's available memory (measured here) are refused first."""
+    available = iv.available_memory()
+    assert available is not None, "Linux gives MemAvailable"
+    n_questions = 2 * available // iv.question_weights_bytes(100_000, 1) + 1
+    outcomes_over(n_questions, n_questions, tmp_path / "o.csv")
+    done = judgebench("leaderboard", "--outcomes", "o.csv", "--rounds", "100000", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert re.fullmatch(rf"error: not enough memory for 100,000 bootstrap rounds over {n_questions:,} questions \(a "
+                        r"weight for each in every round: [\d.]+ GiB, and [\d.]+ GiB are available\): use fewer "
+                        r"rounds \(--rounds N; 1,000 is usual\) or sandwich intervals \(--interval sandwich\)",
+                        done.stderr.strip()), done.stderr

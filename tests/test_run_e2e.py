@@ -24,8 +24,10 @@ from judgebench import evaluate
 from judgebench.config import load_config
 from judgebench.leaderboard import AUTO_RIDGE, build
 from tests.support.cli_runs import (
+    MEMORY_CAPPED_ENVIRONMENT,
     N_QUESTIONS,
     QUALITIES,
+    available_memory_faked,
     by_model,
     file_modes,
     judgebench,
@@ -801,23 +803,44 @@ def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_s
 
 def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_server, tmp_path, monkeypatch):
     """A real MemoryError after judging (the address space capped 600 MiB above what judgebench takes once
-    imported; 100,000 bootstrap rounds over 3,000 questions need 1.1 GiB): exit 2 with the setting to lower and
+    loaded; 100,000 bootstrap rounds over 3,000 questions need 1.1 GiB): exit 2 with the setting to lower and
     where the judgments are, and the same command with fewer rounds sends no judge call."""
     config = write_config(tmp_path, judge_server.base_url)
     write_data(tmp_path, {"good": 8, "base": 5}, n=3_000)
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    for name, value in MEMORY_CAPPED_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     script = memory_capped(600)
-    capped = judgebench("run", "--config", str(config), "--rounds", "100000", cwd=tmp_path, script=script)
+    capped = judgebench("run", "--config", str(config), "--rounds", "100000", cwd=tmp_path, script=script,
+                        timeout=300)
     assert capped.returncode == 2, capped.stderr
     assert "Traceback" not in capped.stderr and "internal error" not in capped.stderr
     assert capped.stderr.strip().splitlines()[-1] == (
         "error: not enough memory for 100,000 bootstrap rounds over 3,000 questions (a weight for each in every "
-        "round: 1.1 GiB at least): use fewer rounds (--rounds, or [ratings] rounds; 1,000 is usual) or --interval "
-        f"sandwich. The judgments are kept in {tmp_path / 'store.sqlite'}: the same command with that changed rates "
-        "them without judging again")
+        "round: 1.1 GiB): use fewer rounds (--rounds N; 1,000 is usual) or sandwich intervals (--interval sandwich). "
+        f"The judgments are kept in {tmp_path / 'store.sqlite'}: running the command again rates them without "
+        "judging them again")
     assert sum(judge_server.answered().values()) == 2 * 3_000
     again = judgebench("run", "--config", str(config), "--rounds", "1000", cwd=tmp_path, script=script)
     assert again.returncode == 0, again.stderr
     assert sum(judge_server.answered().values()) == 2 * 3_000
     assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
+
+
+def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_judging(judge_server, tmp_path):
+    """With memory overcommitted (Linux's default) a bootstrap beyond the memory available is not refused: the
+    process is killed without a word after judging. The run compares the weights with the memory available
+    before any judge call. What is available is faked (200 MiB: `available_memory_faked`), the one figure a
+    test cannot set; 100,000 rounds over 3,000 questions need 1.1 GiB."""
+    config = write_config(tmp_path, judge_server.base_url)
+    write_data(tmp_path, {"good": 8, "base": 5}, n=3_000)
+    done = judgebench("run", "--config", str(config), "--rounds", "100000", cwd=tmp_path,
+                      script=available_memory_faked(200))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "error: not enough memory for 100,000 bootstrap rounds over 3,000 questions (a weight for each in every "
+        "round: 1.1 GiB, and 0.2 GiB are available): use fewer rounds (--rounds N; 1,000 is usual) or sandwich "
+        "intervals (--interval sandwich)")
+    assert sum(judge_server.answered().values()) == 0
+    fits = judgebench("run", "--config", str(config), "--rounds", "1000", cwd=tmp_path,
+                      script=available_memory_faked(200))  # 11 MiB of weights
+    assert fits.returncode == 0, fits.stderr

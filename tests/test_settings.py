@@ -179,6 +179,22 @@ def test_a_model_other_than_the_presets_takes_none_of_what_describes_the_presets
         load_config(mini, {"budget_usd": 1.0, "pairs": "adaptive"}, {"model": "gpt-4.1"})
     priced = load_config(mini, judge_overrides={"model": "gpt-4.1", "price_in_per_mtok": 2.0})
     assert priced.judge.price_in_per_mtok == 2.0
+    # the same for a file's own judge: its prices are its model's
+    own = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\nmodel = "gpt-4o-mini"\n'
+                          'price_in_per_mtok = 0.15\nconcurrency = 5\n', "own.toml")
+    flagged = load_config(own, judge_overrides={"model": "gpt-4.1"}).judge
+    assert (flagged.model, flagged.price_in_per_mtok, flagged.concurrency) == ("gpt-4.1", None, 5)
+    assert load_config(own).judge.price_in_per_mtok == 0.15
+    # a preset that names no model (a server's, priced per token whatever it serves) applies to the model named;
+    # a GPU preset's context length is its model's
+    write(tmp_path, '[house]\nengine = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nprice_in_per_mtok = 0.5\n',
+          "judges.toml")
+    house = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\npreset = "house"\nmodel = "llama"\n'
+                            'judges_file = "judges.toml"\n', "house.toml")
+    assert load_config(house).judge.price_in_per_mtok == 0.5
+    gpu = resolve_judge({"preset": "qwen2.5-7b-vllm", "model": "/models/other"})
+    assert (gpu.engine, gpu.max_model_len) == ("vllm", None)
+    assert resolve_judge({"preset": "qwen2.5-7b-vllm"}).max_model_len == 8192
 
 
 def test_a_judges_file_is_read_and_checked_also_where_no_preset_is_used(tmp_path, monkeypatch):

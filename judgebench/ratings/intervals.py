@@ -32,8 +32,10 @@ variance.) `rank_shares` describes the bootstrap's spread of the plain order (th
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
@@ -72,6 +74,32 @@ def check_rounds(rounds: int) -> int:
     return rounds
 
 
+def question_weights_bytes(rounds: int, n_questions: int) -> int:
+    """What a question bootstrap's weights take (`question_weights`: 4 bytes per question and round), the most
+    of what it holds at once."""
+    return 4 * rounds * n_questions
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still take: Linux's MemAvailable, lowered to what a cgroup (v2) limit leaves; None
+    where it cannot tell. With memory overcommitted (Linux's default), an allocation beyond this is not refused
+    but ends the process by the out-of-memory killer, without a message, which is why it is checked before."""
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo, flags=re.MULTILINE)
+    if found is None:
+        return None
+    available = int(found.group(1)) * 1024
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+    except OSError:
+        return available
+    return min(available, int(limit) - int(used)) if limit.isdigit() and used.isdigit() else available
+
+
 def check_confidence(confidence: float) -> float:
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence must be strictly between 0 and 1 (for example 0.95), got {confidence}")
@@ -91,10 +119,10 @@ def question_weights(n_questions: int, rounds: int, rng: np.random.Generator) ->
     """(R, Q) multinomial counts: how often each question is drawn in each replicate (Q draws each).
 
     32-bit counts, drawn a block of replicates at a time (the same draws as all at once), so that the matrix is
-    the only thing of its size: 100,000 replicates of 2,000 questions take 0.8 GB (3.2 GB at its peak before).
+    the only thing of its size (`question_weights_bytes`): 100,000 replicates of 2,000 questions take 0.8 GB.
     """
     weights = np.empty((rounds, n_questions), dtype=np.int32)
-    block = max(1, _REPLICATE_BLOCK_CELLS // n_questions)
+    block = max(1, _REPLICATE_BLOCK_CELLS // max(1, n_questions))
     for lo in range(0, rounds, block):
         n = min(rounds, lo + block) - lo
         draws = rng.integers(0, n_questions, size=(n, n_questions))

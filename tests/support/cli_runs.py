@@ -74,15 +74,34 @@ def by_model(board: dict) -> dict[str, dict]:
     return {entry["model"]: entry for entry in board["models"]}
 
 
+MEMORY_CAPPED_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1",
+                             "ARROW_DEFAULT_MEMORY_POOL": "system"}
+"""For `memory_capped` runs: few malloc arenas and BLAS buffers, and pyarrow's allocations through malloc (its own
+pool reserves address space ahead), so that none of them spends the headroom."""
+
+
 def memory_capped(headroom_mb: int) -> str:
-    """The script (for `judgebench(..., script=...)`) that runs `judgebench ARGS...` with its address space capped
-    (RLIMIT_AS) at what it holds once judgebench is imported plus `headroom_mb`: a real MemoryError for whatever
-    needs more, without filling the machine's memory. Set MALLOC_ARENA_MAX and OPENBLAS_NUM_THREADS low in the
-    environment, so that threads' arenas and buffers do not spend the headroom."""
-    return ("import re, resource, sys\n"
+    """The script (for `judgebench(..., script=...)`, with MEMORY_CAPPED_ENVIRONMENT set) that runs `judgebench
+    ARGS...` with its address space capped (RLIMIT_AS) at what it holds once everything a rating loads is loaded
+    (the libraries it imports lazily, and BLAS's buffers, which a first matrix product maps) plus `headroom_mb`:
+    a real MemoryError for whatever needs more, without filling the machine's memory."""
+    return ("import re, resource\n"
+            "import numpy, pyarrow.csv, scipy.sparse, scipy.stats\n"
             "import judgebench.cli, judgebench.evaluation, judgebench.leaderboard\n"
+            "import judgebench.ratings.elo, judgebench.ratings.style, judgebench.ratings.winrate\n"
+            "numpy.ones((64, 64)) @ numpy.ones((64, 64))\n"
             "status = open('/proc/self/status').read()\n"
             "size = int(re.search(r'VmSize:\\s+(\\d+) kB', status).group(1)) * 1024\n"
             f"limit = size + {headroom_mb} * 2 ** 20\n"
             "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+            "judgebench.cli.main()\n")
+
+
+def available_memory_faked(available_mb: int) -> str:
+    """The script (for `judgebench(..., script=...)`) that runs `judgebench ARGS...` as on a machine with
+    `available_mb` MiB of memory available: a fake of the one figure a test cannot set for real (what the machine
+    has free), at the function that reads it (`intervals.available_memory`)."""
+    return ("import judgebench.ratings.intervals as intervals\n"
+            f"intervals.available_memory = lambda: {available_mb} * 2 ** 20\n"
+            "import judgebench.cli\n"
             "judgebench.cli.main()\n")
