@@ -524,12 +524,14 @@ def diagnose(
         prepare_directory(out)
     if gold is not None:
         if results is not None:
-            from judgebench.errors import ConfigError
-
             raise ConfigError("--gold judges anew: give --store (where games are kept), not --results")
         # the gold file holds the questions and both answers of each pair (evaluate_gold reads it); a bad value
         # names the flag that gave it, as `run` does
         values, flags = flag_values(ctx, _RUN_SETTINGS)
+        unused = [flags[name] for name in ("questions", "answers", "judge_family", "swap") if name in values]
+        if unused:  # they describe stored judgments of models, which gold pairs are not
+            raise ConfigError(f"{', '.join(unused)}: not used with --gold, which judges both orders of the gold "
+                              "file's pairs (it holds their questions and answers): leave them out")
         judge_values = {key.removeprefix("judge."): value for key, value in values.items() if key.startswith("judge.")}
         run_values: dict[str, Any] = {key: values[key] for key in ("template", "store", "seed") if key in values}
         settings = RunConfig.from_toml(config, {**run_values, "questions": gold, "answers": [gold],

@@ -149,3 +149,10 @@ def test_judge_flags_of_gold_judging_are_runs_and_are_named_in_messages(judge_se
     assert len(judge_server.log) == 3  # stopped at the first 429: no retry, no wait
     bad = judgebench("diagnose", "--gold", str(path), *flags, "--concurrency", "0", cwd=tmp_path)
     assert bad.returncode == 2 and "Invalid value for '--concurrency': must be at least 1, got 0" in bad.stderr
+    # flags of stored judgments were ignored without a word
+    unused = judgebench("diagnose", "--gold", str(path), *flags, "--swap", "random-one", "--judge-family", "test",
+                        cwd=tmp_path)
+    assert unused.returncode == 2 and unused.stderr.strip() == (
+        "error: --judge-family, --swap: not used with --gold, which judges both orders of the gold file's pairs (it "
+        "holds their questions and answers): leave them out")
+    assert len(judge_server.log) == 3
