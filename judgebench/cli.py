@@ -388,6 +388,10 @@ def leaderboard(
         if name in values:
             raise ConfigError(f"{flags[name]} does not go with --results (a run's judge and template are those of "
                               "its judgments)" if results else f"{flags[name]} goes with --results only")
+    for name in ("judge", "template", "swap") if outcomes or alpaca_eval else ():  # ignored without a word before
+        if name in values:
+            raise ConfigError(f"{flags[name]} goes with --store only (it chooses and combines a store's games; "
+                              f"{'--outcomes' if outcomes else '--alpaca-eval'} gives outcomes already)")
     if results is None:
         kind, source = one_source(store=store, alpaca_eval=[*(alpaca_eval or []), *(extra_files or [])],
                                   outcomes=outcomes)
@@ -507,7 +511,7 @@ def diagnose(
                                                          "flag); with --questions."),
     judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
     swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
-    seed: int | None = typer.Option(None, parser=_integer, help="Seed (random-one swap policy)."),
+    seed: int | None = typer.Option(None, parser=_count, help="Seed (random-one swap policy)."),
     confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the intervals."),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="With --gold: show a progress bar."),
     out: Path | None = typer.Option(None, help="Directory for diagnostics.json."),
@@ -609,7 +613,7 @@ def report(
                                                          "flag); with --questions."),
     judgments_shown: int = typer.Option(200, parser=_count,
                                         help="Pairs shown in the judgment browser (a seeded sample)."),
-    seed: int = typer.Option(0, parser=_integer, help="Seed of the sample of judgments shown."),
+    seed: int = typer.Option(0, parser=_count, help="Seed of the sample of judgments shown."),
     method: MethodFlag = None,
     baseline: BaselineFlag = None,
 ) -> None:

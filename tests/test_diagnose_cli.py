@@ -53,6 +53,15 @@ def test_diagnose_store_and_results_agree_and_match_the_data(judge_server, tmp_p
     assert first["provenance"] | {"judgebench_version": None} == {
         "judge": "test-judge", "template": "pairwise-5", "swap": "both", "confidence": 0.95,
         "interval_method": first["interval_method"], "judgebench_version": None}
+    # flags a results directory cannot use were ignored (--judge-model), or crashed the report (--seed -1: exit 70)
+    for command in ("diagnose", "report"):
+        where = ["--results", "out", "--out", f"{command}-out"]
+        chosen = judgebench(command, *where, "--judge-model", "other", cwd=tmp_path)
+        assert chosen.returncode == 2 and chosen.stderr.strip() == (
+            "error: --judge-model and --template choose among a store's judgments (--store): a results directory "
+            "holds one run's, of one judge and template; leave them out")
+        negative = judgebench(command, *where, "--seed", "-1", cwd=tmp_path)
+        assert negative.returncode == 2 and "Invalid value for '--seed': must be at least 0, got -1" in negative.stderr
 
 
 def test_diagnose_sees_a_judge_that_always_picks_the_first_answer(judge_server, tmp_path):

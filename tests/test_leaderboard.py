@@ -365,6 +365,18 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+def test_flags_that_choose_a_stores_games_are_refused_with_outcomes(outcomes, tmp_path):
+    """--judge, --template and --swap choose and combine a store's games; with an outcomes file they were
+    ignored without a word."""
+    path = tmp_path / "outcomes.csv"
+    outcomes.to_csv(path, index=False)
+    for flag, value in (("--judge", "gpt-4"), ("--template", "pairwise-5"), ("--swap", "random-one")):
+        done = run_cli("--outcomes", str(path), flag, value)
+        assert done.returncode == 2 and done.stderr.strip() == (
+            f"error: {flag} goes with --store only (it chooses and combines a store's games; --outcomes gives "
+            "outcomes already)")
+
+
 def test_command_writes_the_files(outcomes, tmp_path):
     path = tmp_path / "outcomes.csv"
     outcomes.drop(columns=["len_a", "len_b"]).to_csv(path, index=False)

@@ -61,6 +61,9 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
         raise ConfigError("give exactly one of --store PATH or --results DIR")
     if store is not None:
         return _from_store(Path(store), judge, template)
+    if judge is not None or template is not None:  # they were ignored without a word
+        raise ConfigError("--judge-model and --template choose among a store's judgments (--store): a results "
+                          "directory holds one run's, of one judge and template; leave them out")
     return _from_results(Path(str(results)), imported)
 
 
