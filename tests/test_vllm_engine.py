@@ -575,6 +575,33 @@ def test_engine_output_goes_to_the_log_and_only_the_application_reaches_the_term
         assert (line in done.stderr) is verbose, f"{line!r} must reach the terminal only with --verbose"
 
 
+QUIET_SCRIPT = """
+import sys
+from pathlib import Path
+from judgebench.engines.quiet import capture_engine_output
+
+with capture_engine_output(Path(sys.argv[1])) as terminal:
+    terminal.err.print("error: questions.jsonl: file not found (check the path)")  # as a bad input stops a run
+"""
+
+
+def test_a_command_whose_engine_wrote_nothing_leaves_no_log_behind(tmp_path):
+    """A run stopped by a bad input file before its engine started left an engine.log holding only the line that
+    marks where a command starts; a log that existed keeps what it held, without that line."""
+    log = tmp_path / "out" / "engine.log"
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", QUIET_SCRIPT, str(log)], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0 and "file not found" in done.stderr, done.stderr
+        assert not log.exists()
+    log.write_text("what an earlier engine wrote\n")
+    subprocess.run([sys.executable, "-c", QUIET_SCRIPT, str(log)], capture_output=True, timeout=60, check=True)
+    assert log.read_text() == "what an earlier engine wrote\n"
+    subprocess.run([sys.executable, "-c", NOISY_SCRIPT, str(log), "quiet"], capture_output=True, timeout=60,
+                   check=True)
+    assert log.read_text().startswith("what an earlier engine wrote\n\n=== ") and "child stderr" in log.read_text()
+
+
 def test_without_a_log_nothing_is_captured_and_phases_are_silent(capfd):
     from judgebench.engines.quiet import active_terminal, capture_engine_output, phase
 

@@ -101,17 +101,34 @@ def capture_engine_output(log_path: Path | None, verbose: bool = False) -> Itera
             _active = previous
         return
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    before = log_path.stat().st_size if log_path.exists() else None
     with open(log_path, "a", encoding="utf-8") as log:  # runs into the same directory append: mark where each starts
         log.write(f"\n=== {' '.join(sys.argv)} (pid {os.getpid()}), {time.strftime('%Y-%m-%d %H:%M:%S %z')} ===\n")
-    with _redirected_descriptors(log_path, verbose) as (term_out, term_err):
-        width = _terminal_width(term_out)
-        terminal = Terminal(TerminalConsole(file=term_out, width=width), TerminalConsole(file=term_err, width=width),
-                            log_path)
-        previous, _active = _active, terminal
-        try:
-            yield terminal
-        finally:
-            _active = previous
+    marked = log_path.stat().st_size
+    try:
+        with _redirected_descriptors(log_path, verbose) as (term_out, term_err):
+            width = _terminal_width(term_out)
+            terminal = Terminal(TerminalConsole(file=term_out, width=width),
+                                TerminalConsole(file=term_err, width=width), log_path)
+            previous, _active = _active, terminal
+            try:
+                yield terminal
+            finally:
+                _active = previous
+    finally:
+        _drop_unused_mark(log_path, before, marked)
+
+
+def _drop_unused_mark(log_path: Path, before: int | None, marked: int) -> None:
+    """Take back the start mark of a command whose engine wrote nothing (it stopped before starting one, on a
+    bad input file): no log is left that only says a command ran."""
+    with contextlib.suppress(OSError):
+        if log_path.stat().st_size != marked:
+            return
+        if before is None:
+            log_path.unlink()
+        else:
+            os.truncate(log_path, before)
 
 
 @contextlib.contextmanager
