@@ -512,7 +512,8 @@ def diagnose(
     judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
     swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
     seed: int | None = typer.Option(None, parser=_count, help="Seed (random-one swap policy)."),
-    confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the intervals."),
+    confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the intervals (with --gold "
+                                                                "and --config: the file's, unless given)."),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="With --gold: show a progress bar."),
     out: Path | None = typer.Option(None, help="Directory for diagnostics.json."),
 ) -> None:
@@ -537,9 +538,10 @@ def diagnose(
             raise ConfigError(f"{', '.join(unused)}: not used with --gold, which judges both orders of the gold "
                               "file's pairs (it holds their questions and answers): leave them out")
         judge_values = {key.removeprefix("judge."): value for key, value in values.items() if key.startswith("judge.")}
-        run_values: dict[str, Any] = {key: values[key] for key in ("template", "store", "seed") if key in values}
-        settings = RunConfig.from_toml(config, {**run_values, "questions": gold, "answers": [gold],
-                                                "confidence": confidence}, judge_values, flags)
+        run_values: dict[str, Any] = {key: values[key] for key in ("template", "store", "seed", "confidence")
+                                      if key in values}
+        settings = RunConfig.from_toml(config, {**run_values, "questions": gold, "answers": [gold]}, judge_values,
+                                       flags)
         raise typer.Exit(_judge_gold(settings, gold, out, progress))
     from judgebench.datasets import load_judged_texts
     from judgebench.report.inputs import load_run

@@ -156,3 +156,10 @@ def test_judge_flags_of_gold_judging_are_runs_and_are_named_in_messages(judge_se
         "error: --judge-family, --swap: not used with --gold, which judges both orders of the gold file's pairs (it "
         "holds their questions and answers): leave them out")
     assert len(judge_server.log) == 3
+    # a config file's confidence holds unless --confidence is given (the flag's default overrode it)
+    (tmp_path / "ninety.toml").write_text("[ratings]\nconfidence = 0.9\n")
+    for extra, level in (([], 0.9), (["--confidence", "0.8"], 0.8)):
+        done = judgebench("diagnose", "--gold", str(path), "-c", "ninety.toml", *flags, *extra, "--out", "d",
+                          cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert json.loads((tmp_path / "d" / "diagnostics.json").read_text())["provenance"]["confidence"] == level
