@@ -44,6 +44,21 @@ app = typer.Typer(
     rich_markup_mode=None,  # click's own plain usage and error messages, under every typer release
 )
 
+
+def _show_version(shown: bool) -> None:
+    if shown:
+        from judgebench import __version__
+
+        typer.echo(f"judgebench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                          help="Show judgebench's version and exit.")) -> None:
+    """Rank language models with an LLM judge: pairwise verdicts, Bradley-Terry/Elo ratings, intervals."""
+
+
 Command = TypeVar("Command", bound=Callable[..., Any])
 
 
@@ -145,7 +160,8 @@ def flag_values(ctx: typer.Context, settings: Mapping[str, str]) -> tuple[dict[s
     return values, flags
 
 
-_RUN_HELP = "Judge model answers pairwise in both orders and print a leaderboard (see README: Configuration)."
+_RUN_HELP = ("Judge model answers pairwise in both orders and print a leaderboard (see README: Configuration "
+             "reference).")
 # --help of each flag: the setting's docstring (judgebench.config), one text for the file and the flags; judge
 # settings show no default (it comes from the preset).
 _HELP = {**{name: RunConfig.help(name) for name in RunConfig.model_fields},
@@ -157,7 +173,7 @@ _RUN_SETTINGS = {"model": "models", "judge": "judge.preset", "engine": "judge.en
                  "concurrency": "judge.concurrency", "on_rate_limit": "judge.on_rate_limit"}
 
 
-@app.command(help=_RUN_HELP)
+@app.command(help=_RUN_HELP, short_help="Judge answers pairwise and print a leaderboard.")
 @reports_errors
 def run(
     ctx: typer.Context,
@@ -318,20 +334,20 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
-                     "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out.")
+                     "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out. With "
+                     "--results the run's rating settings are the defaults, not those shown.")
 _LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "results", "questions", "answers", "quiet",
                        "lc_weights", "instruction_difficulty")
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
                "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
                                                             "AlpacaEval annotations, else bt.").split(" [")[0],
                "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
-# Flags of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
-# does): one definition each.
-MethodFlag = Annotated[str | None, typer.Option(help=_BOARD_HELP["method"])]
+# A flag of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
+# does): one definition.
 BaselineFlag = Annotated[str | None, typer.Option(help=_BOARD_HELP["baseline"])]
 
 
-@app.command(help=_LEADERBOARD_HELP)
+@app.command(help=_LEADERBOARD_HELP, short_help="Rate stored or imported judgments.")
 @reports_errors
 def leaderboard(
     ctx: typer.Context,
@@ -348,7 +364,7 @@ def leaderboard(
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),
     answers: list[Path] | None = typer.Option(None, help="With --results: the run's answers (for style control); "
                                                          "repeat the flag."),
-    method: MethodFlag = None,
+    method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
     interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
     confidence: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["confidence"]),
@@ -362,7 +378,7 @@ def leaderboard(
     ties: str | None = typer.Option(None, help=_BOARD_HELP["ties"]),
     position_effect: bool = typer.Option(False, "--position-effect", help=_BOARD_HELP["position_effect"]),
     regularization: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["regularization"]),
-    judge: str | None = typer.Option(None, help=_BOARD_HELP["judge"]),
+    judge: str | None = typer.Option(None, "--judge-model", "--judge", help=_BOARD_HELP["judge"]),
     template: str | None = typer.Option(None, help=_BOARD_HELP["template"]),
     swap: str | None = typer.Option(None, help=_BOARD_HELP["swap"]),
     style_control: bool = typer.Option(False, "--style-control", help=_BOARD_HELP["style_control"]),
@@ -418,7 +434,7 @@ _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference mo
                "exit 0 pass, 1 regression, 2 usage or input error, 3 failed games, 4 undecided.")
 
 
-@app.command(help=_CHECK_HELP)
+@app.command(help=_CHECK_HELP, short_help="Regression gate for CI: is a candidate worse?")
 @reports_errors
 def check(
     ctx: typer.Context,
@@ -488,7 +504,7 @@ _DIAGNOSE_HELP = ("Diagnose a judge. On stored judgments (--store DB or --result
                   "Writes diagnostics.json with --out.")
 
 
-@app.command(help=_DIAGNOSE_HELP)
+@app.command(help=_DIAGNOSE_HELP, short_help="Diagnose a judge: biases, or agreement with gold labels.")
 @reports_errors
 def diagnose(
     ctx: typer.Context,
@@ -503,7 +519,8 @@ def diagnose(
     base_url: str | None = typer.Option(None, help="With --gold: base URL of an OpenAI-compatible server."),
     api_key_env: str | None = typer.Option(None, help="With --gold: environment variable holding the API key."),
     concurrency: int | None = typer.Option(None, parser=_integer, help="With --gold: requests in flight at once."),
-    on_rate_limit: str | None = typer.Option(None, help="With --gold: " + _HELP["judge.on_rate_limit"]),
+    on_rate_limit: str | None = typer.Option(None, help="With --gold: " + _HELP["judge.on_rate_limit"][0].lower()
+                                             + _HELP["judge.on_rate_limit"][1:]),
     template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use; a "
                                                     "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures); with --answers."),
@@ -547,6 +564,9 @@ def diagnose(
     from judgebench.report.inputs import load_run
 
     dataset = load_judged_texts(questions, answers)
+    if store is None and results is None:
+        raise ConfigError("nothing to diagnose: give --store PATH or --results DIR (stored judgments), or --gold FILE "
+                          "(labelled pairs to judge)")
     data = load_run(store=store, results=results, judge=judge_model, template=template)
     lengths, categories, warning = None, None, None
     if dataset is not None:
@@ -597,7 +617,7 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
                 "No judge calls.")
 
 
-@app.command(help=_REPORT_HELP)
+@app.command(help=_REPORT_HELP, short_help="Write a self-contained HTML report.")
 @reports_errors
 def report(
     ctx: typer.Context,
@@ -616,7 +636,8 @@ def report(
     judgments_shown: int = typer.Option(200, parser=_count,
                                         help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_count, help="Seed of the sample of judgments shown."),
-    method: MethodFlag = None,
+    method: str | None = typer.Option(None, help=LeaderboardSettings.help("method", "Default: the run's with "
+                                                                                "--results, else bt.").split(" [")[0]),
     baseline: BaselineFlag = None,
 ) -> None:
 

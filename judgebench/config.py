@@ -113,8 +113,9 @@ class JudgeConfig(SettingsModel):
     """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
 
     preset: str | None = None
-    """A judge preset (`judgebench judges` lists them); explicit settings override the preset's. As a flag
-    (--judge) naming another preset than the file's, it replaces the file's whole [judge] table."""
+    """A judge preset (`judgebench judges` lists them; without a preset or a model: embedded, the tiny bundled CPU
+    judge); explicit settings override the preset's. As a flag (--judge) naming another preset than the file's, it
+    replaces the file's whole [judge] table."""
     engine: Literal["openai", "vllm"] = "openai"
     """Judge engine: openai (any OpenAI-compatible API) or vllm (in-process)."""
     model: str | None = Field(None, min_length=1)
@@ -831,6 +832,8 @@ def _problem(problem: Mapping[str, Any]) -> str:
         return _choice_problem(value, re.findall(r"'([^']*)'", ctx["expected"])).message()
     if kind == "too_short":
         return f"needs at least {ctx['min_length']} {'entry' if ctx['min_length'] == 1 else 'entries'}{got}"
+    if kind == "string_too_short":
+        return "must not be empty" if ctx["min_length"] == 1 else f"needs at least {ctx['min_length']} characters{got}"
     return re.sub(r"^Value error, ", "", problem["msg"])
 
 

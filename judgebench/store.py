@@ -266,11 +266,11 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
     the keys show it; both would count, as two games. Judgments of one request read by two versions (another
     verdict table) are read by one version with --template FILE.
     """
-    for column, chosen in (("judge", judge), ("template", template)):
+    for column, chosen, flag in (("judge", judge, "--judge-model"), ("template", template, "--template")):
         values = sorted(frame[column].unique())
         if chosen is None and len(values) > 1:
             raise InputError(f"the store holds judgments of several {column}s ({', '.join(values)})",
-                             path=store.path, hint=f"choose one with --{column}")
+                             path=store.path, hint=f"choose one with {flag}")
     readable = frame[frame["status"].isin((OK, UNPARSED))]
     requests = readable.groupby(["question_id", "first", "second", "judge"])["key"].nunique()
     if (requests > 1).any():

@@ -68,6 +68,9 @@ USAGE_ERRORS = {
                          "Invalid value for '--template': unknown template 'pairwise-7'"),
     "unknown preset": ([*RUN, "--judge", "gpt-4o-mni"],
                        "Invalid value for '--judge': unknown judge preset 'gpt-4o-mni'"),
+    "an empty name": ([*RUN, "--judge-model", ""], "Invalid value for '--judge-model': must not be empty"),
+    "a negative seed": (["report", "--results", ".", "--out", "r", "--seed", "-1"],
+                        "Invalid value for '--seed': must be at least 0, got -1"),  # exit 70 before
     "no inputs to judge": (["run"], "nothing to judge"),
     "no inputs to rate": (["leaderboard"], "give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE "
                                            "or --results DIR"),

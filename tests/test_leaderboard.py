@@ -370,7 +370,7 @@ def test_flags_that_choose_a_stores_games_are_refused_with_outcomes(outcomes, tm
     ignored without a word."""
     path = tmp_path / "outcomes.csv"
     outcomes.to_csv(path, index=False)
-    for flag, value in (("--judge", "gpt-4"), ("--template", "pairwise-5"), ("--swap", "random-one")):
+    for flag, value in (("--judge-model", "gpt-4"), ("--template", "pairwise-5"), ("--swap", "random-one")):
         done = run_cli("--outcomes", str(path), flag, value)
         assert done.returncode == 2 and done.stderr.strip() == (
             f"error: {flag} goes with --store only (it chooses and combines a store's games; --outcomes gives "

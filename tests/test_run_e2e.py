@@ -750,8 +750,8 @@ def test_leaderboard_rates_a_results_directory_with_the_runs_settings(judge_serv
     games = judgebench("leaderboard", "--outcomes", "out/judgments.jsonl", cwd=tmp_path)
     assert games.returncode == 2 and "Traceback" not in games.stderr
     assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in games.stderr
-    wrong = judgebench("leaderboard", "--results", "out", "--judge", "other", cwd=tmp_path)
-    assert wrong.returncode == 2 and "--judge does not go with --results" in wrong.stderr
+    wrong = judgebench("leaderboard", "--results", "out", "--judge-model", "other", cwd=tmp_path)
+    assert wrong.returncode == 2 and "--judge-model does not go with --results" in wrong.stderr
     # another --baseline is the reference of the win rates; the anchor the run chose apart from its baseline
     # stays (a refit with --baseline mid made mid the anchor, at 1500): the ratings are the run's
     other = judgebench("leaderboard", "--results", "out", "--baseline", "mid", "--out", "mid", cwd=tmp_path)

@@ -60,7 +60,7 @@ def test_store_games_refuses_to_mix_judges(tmp_path):
         store.put(_row("k1"))
         store.put(JudgmentRow(key="k2", question_id="q1", first="b", second="a", judge="other", template="t",
                               status="ok", label="x", p_first=0.0, weight=1.0))
-        with pytest.raises(InputError, match="several judges"):
+        with pytest.raises(InputError, match=r"several judges \(j, other\) \(choose one with --judge-model\)"):
             store.games()
         assert len(store.games(judge="j")) == 1
 
