@@ -527,7 +527,8 @@ def diagnose(
     answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias; repeat the "
                                                          "flag); with --questions."),
     judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
-    swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes (default: the run's)."),
+    swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes: both, consistent or "
+                                                "random-one (default: the run's)."),
     seed: int | None = typer.Option(None, parser=_count, help="Seed (random-one swap policy)."),
     confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the intervals (with --gold "
                                                                 "and --config: the file's, unless given)."),

@@ -488,7 +488,8 @@ class LeaderboardSettings(RatingsSettings):
     """With a store: the template whose games to use, by name; or a template file: the games stored under its name,
     read with its verdicts."""
     swap: Swap = "both"
-    """With a store: the swap policy turning the two games of a pair into one outcome."""
+    """With a store: the swap policy turning the two games of a pair into one outcome: both, consistent or
+    random-one (as run's --swap)."""
     out: PathSetting | None = None
     """Directory for leaderboard.json, leaderboard.csv and leaderboard.md."""
 
