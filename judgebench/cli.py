@@ -42,6 +42,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # click's own plain usage and error messages, under every typer release
+    context_settings={"max_content_width": 120},  # help as wide as the terminal, up to 120 columns (click: 80)
 )
 
 

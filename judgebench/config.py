@@ -208,7 +208,7 @@ class DataSettings(SettingsModel):
     """[data]: the questions and answers to judge."""
 
     questions: PathSetting
-    """Questions file or directory."""
+    """Questions file (JSONL, JSON, CSV, TSV or Parquet)."""
     answers: list[PathSetting] = Field(min_length=1)
     """Answer files or directories."""
     format: str | None = None
