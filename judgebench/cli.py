@@ -440,22 +440,24 @@ _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference mo
 @reports_errors
 def check(
     ctx: typer.Context,
-    config: Path = typer.Option(..., "--config", "-c", help="TOML config: data, judge, template, swap, store."),
+    config: Path = typer.Option(..., "--config", "-c", help="TOML config: data, judge, template, swap, store, seed, "
+                                                             "progress, [ratings] confidence."),
     candidate: str = typer.Option(..., help="The model under test."),
-    reference: str | None = typer.Option(None, help="The model to compare with (with --against: a model of "
-                                                    "that run; needed when it holds several)."),
+    reference: str | None = typer.Option(None, help="The model to compare with; required without --against (with "
+                                                    "it: a model of that run, needed when it holds several)."),
     against: Path | None = typer.Option(None, help="A results directory written by `judgebench run`."),
-    margin: float = typer.Option(0.05, parser=_number, help="Largest acceptable drop in win rate (0.05 = 5 points)."),
+    margin: float = typer.Option(0.05, parser=_number, help="Largest acceptable drop in win rate, between 0 and 0.5 "
+                                                            "(0.05 = 5 points)."),
     confidence: float | None = typer.Option(None, parser=_number, help="Confidence level of the decision "
                                                                       "[default: the config's [ratings] confidence, "
                                                                       "0.95 unless set]."),
     sequential: bool = typer.Option(False, "--sequential", help="Judge in seeded random batches and stop as soon "
                                                                 "as an anytime-valid confidence sequence decides."),
-    batch_size: int = typer.Option(50, parser=_integer, help="Questions per batch with --sequential."),
+    batch_size: int = typer.Option(50, parser=_integer, help="Questions per batch with --sequential, at least 2."),
     max_questions: int | None = typer.Option(None, parser=_integer, help="Judge at most N questions (a seeded "
                                                                          "sample stratified by category)."),
     fail_on: str = typer.Option("overall", help="overall, or any-category (fail when a category regresses)."),
-    undecided: str | None = typer.Option(None, help="Map undecided (exit 4) to pass (0) or fail (1)."),
+    undecided: str | None = typer.Option(None, help="pass or fail: map undecided (exit 4) to pass (0) or fail (1)."),
     allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
                                                                     "games failed (else exit 3)."),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
