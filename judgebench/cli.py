@@ -57,7 +57,7 @@ def _show_version(shown: bool) -> None:
 @app.callback()
 def _options(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
                                           help="Show judgebench's version and exit.")) -> None:
-    """Rank language models with an LLM judge: pairwise verdicts, Bradley-Terry/Elo ratings, intervals."""
+    """judgebench's own options, before any command (the description --help shows is the app's `help`)."""
 
 
 Command = TypeVar("Command", bound=Callable[..., Any])

@@ -9,6 +9,7 @@ first on PYTHONPATH; skipped when PyPI cannot be reached).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,18 @@ def test_help_shows_each_settings_docstring_and_default(folder):
     flat = " ".join(done.stdout.split())
     assert "--rounds <int> Bootstrap replicates, 2 to 100,000. [default: 1000]" in flat
     assert "--confidence <float> Confidence level of every interval, in [0.5, 1). [default: 0.95]" in flat
+
+
+def test_version_and_the_command_list(folder):
+    """--version is what pyproject.toml says; the command list shows each command's whole short description
+    (click cut the long ones mid-phrase: "Rate models from stored or imported judgments:...")."""
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), flags=re.MULTILINE)
+    assert version is not None
+    done = judgebench("--version", cwd=folder)
+    assert (done.returncode, done.stdout) == (0, f"judgebench {version.group(1)}\n")
+    listed = judgebench("--help", cwd=folder).stdout
+    commands = listed[listed.index("Commands:"):]
+    assert "..." not in commands and "leaderboard  Rate stored or imported judgments." in commands
 
 
 @pytest.mark.integration
