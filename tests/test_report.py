@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from judgebench.config import LeaderboardSettings
 from tests.support.cli_runs import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
 
@@ -488,9 +489,9 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
 
 
 def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):
-    """`report --store` takes `leaderboard --store`'s --baseline and --method (one definition of each flag,
-    the same help) and shows the ratings `leaderboard --store` gives with them: win rates against the baseline,
-    not a pooled Bradley-Terry fit; a bad value is click's usage error."""
+    """`report --store` takes `leaderboard --store`'s --baseline (one definition of the flag) and --method (the
+    same setting, with report's own default) and shows the ratings `leaderboard --store` gives with them: win
+    rates against the baseline, not a pooled Bradley-Terry fit; a bad value is click's usage error."""
     import typer.main
 
     from judgebench.cli import app
@@ -515,8 +516,12 @@ def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_se
     assert bad.returncode == 2 and "Invalid value for '--method'" in bad.stderr and "Traceback" not in bad.stderr
     commands = {command.name: {param.name: param for param in command.params}
                 for command in typer.main.get_command(app).commands.values()}
-    for name in ("method", "baseline"):
-        assert commands["report"][name].help == commands["leaderboard"][name].help
+    assert commands["report"]["baseline"].help == commands["leaderboard"]["baseline"].help
+    # --method: the same setting's text, each with its own default (report reads no AlpacaEval annotations)
+    described = LeaderboardSettings.model_fields["method"].description
+    assert described and all(commands[c]["method"].help.startswith(described) for c in ("report", "leaderboard"))
+    assert "AlpacaEval" in commands["leaderboard"]["method"].help and "AlpacaEval" not in commands["report"][
+        "method"].help
 
 
 def test_report_of_a_judge_that_is_always_position_consistent(judge_server, tmp_path):
