@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
-from judgebench.leaderboard import Leaderboard, build, check_bootstrap_memory
+from judgebench.leaderboard import Leaderboard, build, check_bootstrap_memory, weighs_questions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,7 +200,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                            references=settings.references)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
-    if _interval(settings) == "bootstrap" and settings.resample == "questions" and settings.method != "elo":
+    if weighs_questions(settings.method, _interval(settings), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
         check_style_counts(dataset)

@@ -285,6 +285,12 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     return _assemble(coded, ratings, figures, board_meta, ranking)
 
 
+def weighs_questions(method: str, interval: str, resample: str) -> bool:
+    """Whether rating draws question bootstrap weights (`intervals.question_weights`), whose memory
+    `check_bootstrap_memory` bounds: online Elo's bootstrap resamples sequences instead."""
+    return interval == "bootstrap" and resample == "questions" and method != "elo"
+
+
 def check_bootstrap_memory(rounds: int, n_questions: int) -> None:
     """Refuse a question bootstrap whose weights alone (`intervals.question_weights_bytes`) exceed the memory
     available now: with memory overcommitted, Linux does not refuse such an allocation but kills the process
@@ -316,7 +322,7 @@ def _enough_memory(coded: CodedOutcomes, options: _Options) -> Iterator[None]:
     """Rating within the memory there is: a question bootstrap too large for it is refused before it starts
     (`check_bootstrap_memory`), and running out of memory while rating is a ConfigError naming the setting to
     lower (where the system refuses the allocation rather than killing the process)."""
-    questions = options.interval == "bootstrap" and options.resample == "questions" and options.method != "elo"
+    questions = weighs_questions(options.method, options.interval, options.resample)
     if questions:
         check_bootstrap_memory(options.rounds, coded.n_questions)
     try:
