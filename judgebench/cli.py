@@ -62,6 +62,8 @@ def _options(version: bool = typer.Option(False, "--version", callback=_show_ver
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
+REPEATED_PATH = "<path>"  # a repeatable path flag's value in the help, as a single one's (typer shows "<list[Path]>")
+
 
 def reports_errors(command: Command) -> Command:
     """Run a command, ending a user-caused error in one message and its exit code (inside click's main).
@@ -180,10 +182,10 @@ def run(
     ctx: typer.Context,
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (examples/quickstart.toml)."),
     questions: Path | None = typer.Option(None, help=_HELP["questions"]),
-    answers: list[Path] | None = typer.Option(None, help=_HELP["answers"]),
+    answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH, help=_HELP["answers"]),
     format: str | None = typer.Option(None, help=_HELP["format"]),
     references: Path | None = typer.Option(None, help=_HELP["references"]),
-    model: list[str] | None = typer.Option(None, "--model", help=_HELP["models"]),
+    model: list[str] | None = typer.Option(None, "--model", metavar="<name>", help=_HELP["models"]),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
                                               help=_HELP["allow_missing"]),
     engine: str | None = typer.Option(None, help=_HELP["judge.engine"]),
@@ -356,7 +358,7 @@ def leaderboard(
     extra_files: list[Path] | None = typer.Argument(None, metavar="[FILE...]",
                                                     help="More AlpacaEval annotation files (after --alpaca-eval)."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store written by `judgebench run`."),
-    alpaca_eval: list[Path] | None = typer.Option(None, "--alpaca-eval",
+    alpaca_eval: list[Path] | None = typer.Option(None, "--alpaca-eval", metavar=REPEATED_PATH,
                                                   help="AlpacaEval annotation file(s) or a directory of them."),
     outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
                                                     "model_b, and winner or score_a; or evalica's left, right, "
@@ -364,8 +366,9 @@ def leaderboard(
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
                                                    "judgments rated with the run's settings (flags override them)."),
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),
-    answers: list[Path] | None = typer.Option(None, help="With --results: the run's answers (for style control); "
-                                                         "repeat the flag."),
+    answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
+                                              help="With --results: the run's answers (for style control); "
+                                                   "repeat the flag."),
     method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
     interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
@@ -528,8 +531,9 @@ def diagnose(
     template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use; a "
                                                     "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures); with --answers."),
-    answers: list[Path] | None = typer.Option(None, help="The answers (for the length bias; repeat the "
-                                                         "flag); with --questions."),
+    answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
+                                              help="The answers (for the length bias; repeat the flag); with "
+                                                   "--questions."),
     judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
     swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes: both, consistent or "
                                                 "random-one (default: the run's)."),
@@ -636,8 +640,9 @@ def report(
                                                     "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, "
                                                      "categories); with --answers."),
-    answers: list[Path] | None = typer.Option(None, help="The answers (texts, length bias; repeat the "
-                                                         "flag); with --questions."),
+    answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
+                                              help="The answers (texts, length bias; repeat the flag); with "
+                                                   "--questions."),
     judgments_shown: int = typer.Option(200, parser=_count,
                                         help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_count, help="Seed of the sample of judgments shown."),

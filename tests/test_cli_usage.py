@@ -171,6 +171,15 @@ def test_help_shows_each_settings_docstring_and_default(folder):
     assert "--confidence <float> Confidence level of every interval, in [0.5, 1). [default: 0.95]" in flat
 
 
+@pytest.mark.parametrize("command", ["run", "leaderboard", "diagnose", "report"])
+def test_a_repeatable_path_flag_shows_a_path_not_a_python_type(folder, command):
+    """typer shows a repeatable flag's value as its annotation ("--answers <list[Path]>")."""
+    done = judgebench(command, "--help", cwd=folder)
+    flat = " ".join(done.stdout.split())
+    assert done.returncode == 0 and "--answers <path>" in flat
+    assert "<list[" not in flat.replace("[FILE...] <list[Path]>", ""), flat  # an argument's type shows beside it
+
+
 def test_version_and_the_command_list(folder):
     """--version is what pyproject.toml says; the command list shows each command's whole short description
     (click cut the long ones mid-phrase: "Rate models from stored or imported judgments:...")."""
