@@ -47,6 +47,7 @@ import csv
 import io
 import json
 import math
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -291,11 +292,31 @@ def weighs_questions(method: str, interval: str, resample: str) -> bool:
     return interval == "bootstrap" and resample == "questions" and method != "elo"
 
 
+def available_memory() -> int | None:
+    """Bytes this process can still take: Linux's MemAvailable, lowered to what a cgroup (v2) limit leaves; None
+    where it cannot tell. With memory overcommitted (Linux's default), an allocation beyond this is not refused
+    but ends the process by the out-of-memory killer, without a message, which is why it is checked before."""
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo, flags=re.MULTILINE)
+    if found is None:
+        return None
+    available = int(found.group(1)) * 1024
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+    except OSError:
+        return available
+    return min(available, int(limit) - int(used)) if limit.isdigit() and used.isdigit() else available
+
+
 def check_bootstrap_memory(rounds: int, n_questions: int) -> None:
     """Refuse a question bootstrap whose weights alone (`intervals.question_weights_bytes`) exceed the memory
     available now: with memory overcommitted, Linux does not refuse such an allocation but kills the process
     later, without a word. `judgebench run` checks before judging, so that nothing is paid for in vain."""
-    available = iv.available_memory()
+    available = available_memory()
     if available is not None and iv.question_weights_bytes(rounds, n_questions) > available:
         raise bootstrap_memory_error(rounds, n_questions, sandwich=True, available=available)
 

@@ -903,7 +903,7 @@ def test_a_bootstrap_too_large_for_the_memory_says_which_setting_to_lower(tmp_pa
 def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_it_starts(tmp_path):
     """Linux overcommits memory: an allocation beyond what is available is not refused but kills the process
     later, without a word. Weights of twice this machine's available memory (measured here) are refused first."""
-    available = iv.available_memory()
+    available = leaderboard.available_memory()
     assert available is not None, "Linux gives MemAvailable"
     n_questions = 2 * available // iv.question_weights_bytes(100_000, 1) + 1
     outcomes_over(n_questions, n_questions, tmp_path / "o.csv")

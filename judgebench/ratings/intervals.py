@@ -32,10 +32,8 @@ variance.) `rank_shares` describes the bootstrap's spread of the plain order (th
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
@@ -78,26 +76,6 @@ def question_weights_bytes(rounds: int, n_questions: int) -> int:
     """What a question bootstrap's weights take (`question_weights`: 4 bytes per question and round), the most
     of what it holds at once."""
     return 4 * rounds * n_questions
-
-
-def available_memory() -> int | None:
-    """Bytes this process can still take: Linux's MemAvailable, lowered to what a cgroup (v2) limit leaves; None
-    where it cannot tell. With memory overcommitted (Linux's default), an allocation beyond this is not refused
-    but ends the process by the out-of-memory killer, without a message, which is why it is checked before."""
-    try:
-        meminfo = Path("/proc/meminfo").read_text()
-    except OSError:
-        return None
-    found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo, flags=re.MULTILINE)
-    if found is None:
-        return None
-    available = int(found.group(1)) * 1024
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
-    except OSError:
-        return available
-    return min(available, int(limit) - int(used)) if limit.isdigit() and used.isdigit() else available
 
 
 def check_confidence(confidence: float) -> float:

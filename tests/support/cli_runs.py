@@ -100,8 +100,8 @@ def memory_capped(headroom_mb: int) -> str:
 def available_memory_faked(available_mb: int) -> str:
     """The script (for `judgebench(..., script=...)`) that runs `judgebench ARGS...` as on a machine with
     `available_mb` MiB of memory available: a fake of the one figure a test cannot set for real (what the machine
-    has free), at the function that reads it (`intervals.available_memory`)."""
-    return ("import judgebench.ratings.intervals as intervals\n"
-            f"intervals.available_memory = lambda: {available_mb} * 2 ** 20\n"
+    has free), at the function that reads it (`leaderboard.available_memory`)."""
+    return ("import judgebench.leaderboard\n"
+            f"judgebench.leaderboard.available_memory = lambda: {available_mb} * 2 ** 20\n"
             "import judgebench.cli\n"
             "judgebench.cli.main()\n")
