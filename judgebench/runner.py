@@ -325,7 +325,9 @@ class ResultWriter:
     While one transaction commits, the results arriving meanwhile wait in a buffer and go in the next one,
     so a fast judge is not slowed down by a commit per game, and a slow one still has each answer committed
     within one commit's time of its arrival. A game counts as done (`on_stored`) only after its commit. The
-    first failed commit is kept and raised by the next `add` or `flush`, so sending stops at once.
+    first failed commit is kept and raised by the next `add` or `flush`, so sending stops at once. The first
+    error of `on_stored` (a caller's progress callback) is kept in `callback_error`, for the sender to stop
+    sending and let what is in flight arrive, while committing goes on; `flush` raises it once all is committed.
     """
 
     def __init__(self, store: Store, in_store: Callable[..., asyncio.Future], owner: str | None,
@@ -333,7 +335,8 @@ class ResultWriter:
         self._store, self._in_store, self._owner, self._on_stored = store, in_store, owner, on_stored
         self._buffer: list[JudgmentRow] = []
         self._commit: asyncio.Future | None = None
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # a failed commit's: nothing more can be stored
+        self.callback_error: Exception | None = None  # on_stored's first: sending stops, storing goes on
 
     def add(self, row: JudgmentRow) -> None:
         if self.error is not None:
@@ -353,15 +356,21 @@ class ResultWriter:
         if commit.exception() is not None:
             self.error = commit.exception()
             return
-        self._on_stored(rows)
+        try:
+            self._on_stored(rows)
+        except Exception as error:  # raised by flush, not lost in the event loop's exception handler
+            self.callback_error = self.callback_error or error
         self._start()
 
     async def flush(self) -> None:
-        """Wait until every result handed over is committed; raise the commit's error if one failed."""
+        """Wait until every result handed over is committed; raise the commit's error if one failed, else the
+        first error of `on_stored`."""
         while self._commit is not None:  # wait() yields to the loop even when the commit is done, so that
             await asyncio.wait([self._commit])  # _committed runs (and may start the next commit)
         if self.error is not None:
             raise self.error
+        if self.callback_error is not None:
+            raise self.callback_error
 
 
 async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,
@@ -394,8 +403,9 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
         queue: deque[str] = deque(by_key)
         waiting: list[str] = []
         batch_size = sharing.batch_for(judge)
-        def stopping() -> bool:
-            return stop is not None and stop.is_set()
+        finishing = False
+        def stopping() -> bool:  # a signal, or the caller's progress callback failed
+            return (stop is not None and stop.is_set()) or writer.callback_error is not None
 
         try:
             while (queue or waiting) and not stopping():
@@ -417,6 +427,10 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                         async for completion in stream:
                             writer.add(judgment_row(by_key[completion.key], completion, template, judge,
                                                     server=server, run_id=run_id))
+                            if writer.callback_error is not None and not finishing:
+                                finishing = True  # as a Ctrl-C: the requests on the wire may be billed
+                                if not engine.finish_in_flight():
+                                    break
                     finally:
                         await stream.aclose()
                     await writer.flush()  # the batch is stored: fold it into the store file (`Store.checkpoint`)

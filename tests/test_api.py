@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -254,3 +256,33 @@ def test_a_run_without_any_verdict_exits_3_and_shows_what_the_judge_wrote(judge_
     lines = (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()
     assert {json.loads(line)["status"] for line in lines} == {"unparsed"}  # kept for the record
     assert not (tmp_path / "out" / "leaderboard.json").exists()
+
+
+class CallbackFailed(Exception):
+    pass
+
+
+@pytest.mark.integration
+def test_a_failing_progress_callback_stops_the_run_with_its_error_and_loses_no_answer(judge_server, tmp_path):
+    """The callback's error reaches the caller, and every answer received before the run stopped is stored, so
+    that the rerun asks for none of them again (the error used to vanish in the event loop's handler, with the
+    answers waiting to be committed: evaluate returned success on a part of the games, and they were paid twice)."""
+    judge_server.latency_s = 0.02  # answers arrive over several commits
+    config = load_config(write_config(tmp_path, judge_server.base_url))
+    calls = []
+
+    def fails_on_the_second_call(tally):
+        calls.append(tally)
+        if len(calls) == 2:
+            raise CallbackFailed("the caller's bug")
+
+    with pytest.raises(CallbackFailed, match="the caller's bug"):
+        judgebench.evaluate(config, on_progress=fails_on_the_second_call)
+    answered = judge_server.answered()
+    assert 0 < len(answered) < 2 * 3 * N_QUESTIONS
+    with closing(sqlite3.connect(tmp_path / "store.sqlite")) as db:
+        stored = db.execute("SELECT COUNT(*) FROM judgments WHERE status = 'ok'").fetchone()[0]
+    assert stored == len(answered)
+    judgebench.evaluate(config)
+    assert len(judge_server.answered()) == 2 * 3 * N_QUESTIONS
+    assert max(judge_server.answered().values()) == 1
