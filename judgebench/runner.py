@@ -376,13 +376,16 @@ class ResultWriter:
 async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,
                      tally: Tally, on_progress: ProgressCallback | None = None, *, run_id: str,
                      server: str | None = None, sharing: Sharing = Sharing(),
-                     max_unparsed_attempts: int = 3, stop: asyncio.Event | None = None) -> None:
+                     max_unparsed_attempts: int = 3, stop: asyncio.Event | None = None,
+                     planned_at: float | None = None) -> None:
     """Claim, send and store the games of `specs`, sharing the work with other processes on the store.
     Once `stop` is set no further batch is claimed (`_send_until_stopped`).
 
     Games are claimed a batch at a time right before they are sent; games another live process holds are
-    set aside and looked at again every `poll_s` until they are judged or their lease runs out. Every
-    answer received is stored before this returns or raises (unless the store itself fails).
+    set aside and looked at again every `poll_s` until they are judged (or answered without a verdict since
+    `planned_at`, when the store was read to choose them: another process asked for them for this run too,
+    `Store.claim`) or their lease runs out. Every answer received is stored before this returns or raises
+    (unless the store itself fails).
     """
     by_key = {spec.request.key: spec for spec in specs}
     loop = asyncio.get_running_loop()
@@ -414,7 +417,8 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                     queue.extend(waiting)
                     waiting.clear()
                 batch = [queue.popleft() for _ in range(min(len(queue), batch_size))]
-                claim = await in_store(store.claim, batch, run_id, sharing.lease_s, max_unparsed_attempts)
+                claim = await in_store(store.claim, batch, run_id, sharing.lease_s, max_unparsed_attempts, None,
+                                       planned_at)
                 waiting.extend(claim.busy)
                 if claim.done:
                     tally.elsewhere += len(claim.done)
@@ -573,6 +577,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
+            planned_at = time.time()  # what another process stores without a verdict after this is not asked again
             stored = store.statuses(keys)
             # Games whose request another game sends too (identical answers), in this plan or stored by an
             # earlier run under other models (with swap "random-one", (q, x, base) then (q, y, base)).
@@ -610,7 +615,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     stopped_by = await _send_until_stopped(
                         lambda stop: send_games(engine, pending, store, template, config.judge, tally, on_progress,
                                                 run_id=recording.id, server=server, sharing=sharing,
-                                                max_unparsed_attempts=config.max_unparsed_attempts, stop=stop),
+                                                max_unparsed_attempts=config.max_unparsed_attempts, stop=stop,
+                                                planned_at=planned_at),
                         engine, on_event, stop_signals)
                     status = "interrupted" if stopped_by is not None else "finished"
                 finally:

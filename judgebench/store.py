@@ -603,14 +603,22 @@ class Store:
     # -- claims (see the module docstring) -----------------------------------------------------------
 
     def claim(self, keys: list[str], owner: str, lease_s: float, max_unparsed_attempts: int = 3,
-              pid: int | None = None) -> Claim:
-        """Claim for `owner` every key among `keys` that still needs a request and no live owner holds."""
+              pid: int | None = None, planned_at: float | None = None) -> Claim:
+        """Claim for `owner` every key among `keys` that still needs a request and no live owner holds.
+
+        `planned_at`: when the run read the store to choose what to send. A key stored without a verdict
+        (unparsed or failed) since then is done for this run: another process asked for it meanwhile, and a
+        run asks for each game once, as several processes together do; a rerun asks again (each process that
+        waited for such a game used to ask for it again at once, paying for it once per process).
+        """
         result = Claim()
         now = time.time()
         if pid is None:
             _OWNERS_HERE.add(owner)
         with self._transaction("claim games in"):
             needed = self.to_send(keys, max_unparsed_attempts)
+            if planned_at is not None:
+                needed -= self._stored_since(keys, planned_at)
             holders = {key: (holder, host, holder_pid, expires) for key, holder, host, holder_pid, expires in
                        self._select_in("SELECT key, owner, host, pid, expires FROM claims WHERE key IN", keys)}
             for key in keys:
@@ -625,6 +633,11 @@ class Store:
             self._db.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?)",
                                  [(key, owner, HOST, pid or os.getpid(), now + lease_s) for key in result.claimed])
         return result
+
+    def _stored_since(self, keys: list[str], since: float) -> set[str]:
+        """Keys among `keys` stored (or stored again) at or after `since` (a `time.time()`)."""
+        return {key for key, updated in self._select_in("SELECT key, updated_at FROM judgments WHERE key IN", keys)
+                if updated >= since}
 
     def renew_claims(self, owner: str, lease_s: float) -> int:
         """Extend the leases of `owner`'s claims; returns how many it holds."""

@@ -441,6 +441,30 @@ def test_concurrent_runs_on_one_store_request_each_game_once(judge_server_proces
     assert boards[0] == boards[1]
 
 
+def test_concurrent_runs_ask_for_an_unparsed_game_once_between_them(judge_server_process, tmp_path):
+    """Every game's first answer has no verdict. Three runs at once on one store ask for each game once between
+    them (each used to ask again for what another had just stored unparsed: three paid tries in one launch);
+    the next run tries each again, once. Each answer takes 2 s, so that every run has read the store (and chosen
+    what to send) before the first answer is stored: a run that starts later asks again, as a rerun does."""
+    server = judge_server_process("--latency-ms", "2000", "--fault", "empty:attempts=1")
+    store = tmp_path / "store.sqlite"
+    folders = [tmp_path / name for name in ("a", "b", "c")]
+    for folder in folders:
+        folder.mkdir()
+        write_data(folder, n=4)  # 24 games: one run claims them all, the others wait for them
+    runs = [start_cli(_cli_args(folder, server.base_url, store), folder) for folder in folders]
+    for process in runs:
+        code, stderr = _finish(process)
+        assert code == 3 and "no game produced a verdict" in stderr, stderr
+    requests = _requests_per_game(server)
+    assert len(requests) == 6 * 4
+    assert max(requests.values()) == 1, "a game was requested twice in one launch"
+    code, stderr = _finish(start_cli(_cli_args(folders[0], server.base_url, store), folders[0]))
+    assert code == 0, stderr
+    assert set(_requests_per_game(server).values()) == {2}
+    assert len(ok_keys(store)) == 6 * 4
+
+
 def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_server_process, tmp_path):
     server = judge_server_process("--latency-ms", "20")
     store = tmp_path / "store.sqlite"
