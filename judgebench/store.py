@@ -9,7 +9,8 @@ before it is sent, the claim is also the re-check that nobody judged the game me
 leases while the games are in flight and deletes each claim in the same transaction that stores the game's
 result. A process that meets games held by a live owner does not send them: it polls the store until they
 are judged, or takes them over when the lease expires, or at once when the owner is known to be gone (a
-process of this host that no longer exists, as after a SIGKILL, or a run of this process that has ended).
+process of this host and PID namespace that no longer exists, as after a SIGKILL, or a run of this process
+that has ended).
 So every game is requested at most once, plus the games that were in flight in a process that died. Claims
 are made in batches and results committed in groups (see runner.py), which keeps the guarantee cheap. A
 process stalled longer than its lease (suspended, say) can lose its claims to another and then send games
@@ -159,7 +160,20 @@ WHERE judgments.status != 'ok'
 
 GAME_FIELDS = ["question_id", "first", "second", "p_first", "weight"]
 RUN_COUNTS = ("sent", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost")
-HOST = socket.gethostname()
+def process_space() -> str:
+    """Where a pid names one process: this host's name and, on Linux, its PID namespace. Two containers that
+    share a store and a host name (docker's --network host, Kubernetes' hostNetwork, `docker run -h`) number
+    their processes apart, so that a process of the other one looked up here seemed gone and its live claims
+    were taken over, and its games paid for twice."""
+    name = socket.gethostname()
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return name
+    return f"{name}/pidns:{namespace}"
+
+
+HOST = process_space()  # recorded with each claim and run, as its process's `process_space`
 RUNNING, KILLED = "running", "killed"  # a run's status until it records its end, and once its process is gone
 _OWNERS_HERE: set[str] = set()  # claim owners (runs) of this process that have not released their claims
 
@@ -221,8 +235,9 @@ def _is_busy(error: sqlite3.Error) -> bool:
 
 
 def process_gone(host: str, pid: int) -> bool:
-    """True only when the process is known to be gone: a process of this host that no longer exists (as after
-    a SIGKILL). A process on another host, or one of another user, is not known to be gone."""
+    """True only when the process is known to be gone: a process of this host (and PID namespace:
+    `process_space`) that no longer exists (as after a SIGKILL). A process on another host or in another
+    namespace, or one of another user, is not known to be gone."""
     if host != HOST:
         return False
     try:

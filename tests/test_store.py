@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from dataclasses import replace
 
 import pytest
 
+from judgebench import store as store_module
 from judgebench.errors import InputError, StorageError
 from judgebench.store import SCHEMA_VERSION, JudgmentRow, Store
 
@@ -134,6 +136,20 @@ def test_claims_of_a_process_that_no_longer_exists_are_taken_over_at_once(tmp_pa
     with Store(tmp_path / "s.sqlite") as store:
         assert store.claim(["k1"], "dead-run", lease_s=3600, pid=gone.pid).claimed == ["k1"]
         assert store.claim(["k1"], "live-run", lease_s=60).claimed == ["k1"]
+
+
+def test_claims_of_a_process_in_another_pid_namespace_wait_for_their_lease(tmp_path, monkeypatch):
+    """A container that shares the store and the host's name (docker --network host) numbers its processes
+    apart: its run's pid names no process here, or another one. Its claims are kept until their lease expires,
+    not taken over at once as a dead process's are (that paid for its games twice)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store_module.HOST.startswith(socket.gethostname() + "/pidns:")  # Linux: this namespace's
+        monkeypatch.setattr(store_module, "HOST", f"{socket.gethostname()}/pidns:1")  # the other container's
+        assert store.claim(["k1"], "container-run", lease_s=3600, pid=gone.pid).claimed == ["k1"]
+        monkeypatch.undo()
+        assert store.claim(["k1"], "live-run", lease_s=60).busy == ["k1"]
 
 
 def test_runs_record_provenance_and_the_judgments_name_them(tmp_path):
