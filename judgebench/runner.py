@@ -624,6 +624,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     if not shared:
                         recording.finish(store, status, tally.run_counts(config.judge.priced))
             held = store.judgments(keys)
+            if tally.elsewhere:  # judged by another process during this run: by this run's server too?
+                sent_here = set(held.loc[held["run_id"] == recording.id, "key"]) if recording.started else set()
+                meanwhile = [spec.request.key for spec in pending if spec.request.key not in sent_here]
+                notes += check_servers(store.path, store.servers(meanwhile), server, config.judge.name,
+                                       config.reuse_other_servers)
             # and games whose request another process judged meanwhile under other models (identical answers)
             store.share_games(plan[plan["key"].isin(held["key"])].itertuples(index=False, name=None))
             runs = store.runs(keys)

@@ -465,6 +465,27 @@ def test_concurrent_runs_ask_for_an_unparsed_game_once_between_them(judge_server
     assert len(ok_keys(store)) == 6 * 4
 
 
+def test_games_another_server_judges_during_a_run_are_not_reused_silently(judge_server_process, tmp_path):
+    """Two runs at once on one store, each with its own server for the judge model: the later one waits for the
+    games the earlier one claimed and then finds them judged by another server. It refuses them as it refuses
+    such judgments stored before it started (they were rated without a word)."""
+    server = judge_server_process("--latency-ms", "2000")
+    store = tmp_path / "store.sqlite"
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        write_data(folder, n=4)
+    earlier = start_cli(_cli_args(first, server.base_url, store), first)
+    time.sleep(0.5)
+    other_url = server.base_url.replace("127.0.0.1", "localhost")  # the same server under another name
+    later = start_cli(_cli_args(second, other_url, store), second)
+    assert _finish(earlier)[0] == 0
+    code, stderr = _finish(later)
+    assert code == 2 and "made by another server" in stderr and "reuse_other_servers" in stderr, stderr
+    assert "Traceback" not in stderr
+    assert max(_requests_per_game(server).values()) == 1
+
+
 def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_server_process, tmp_path):
     server = judge_server_process("--latency-ms", "20")
     store = tmp_path / "store.sqlite"
