@@ -836,7 +836,20 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
 
 
 def run_coroutine(coroutine):
-    """Run on uvloop's faster event loop where it is installed (it comes with vLLM), else asyncio's."""
+    """Run on uvloop's faster event loop where it is installed (it comes with vLLM), else asyncio's.
+
+    Called where an event loop already runs in this thread (a Jupyter notebook, an async application), the
+    coroutine runs on a loop of its own in another thread, and this call waits for it, as it would here; an
+    interrupt while it waits (a notebook's "interrupt the kernel") cancels it, which stores every answer
+    received, and is raised again."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_on_new_loop(coroutine)
+    return _run_in_thread(coroutine)
+
+
+def _run_on_new_loop(coroutine):
     try:
         import uvloop
     except ImportError:
@@ -844,3 +857,38 @@ def run_coroutine(coroutine):
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(coroutine)
 
+
+def _run_in_thread(coroutine):
+    """`_run_on_new_loop` in a thread of its own (`run_coroutine`), in this thread's context (the settings'
+    names for messages: `config.named_by_flags`)."""
+    import threading
+
+    outcome: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def tracked():
+        outcome["loop"], outcome["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await coroutine
+
+    def target() -> None:
+        try:
+            outcome["result"] = _run_on_new_loop(tracked())
+        except BaseException as error:  # noqa: BLE001 - raised again in the waiting thread
+            outcome["error"] = error
+        finally:
+            started.set()
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,), name="judgebench-run")
+    thread.start()
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        started.wait()
+        if "task" in outcome:
+            outcome["loop"].call_soon_threadsafe(outcome["task"].cancel)
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]

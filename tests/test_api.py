@@ -8,6 +8,7 @@ the CLI the real `judgebench` console script in a subprocess.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -286,3 +287,19 @@ def test_a_failing_progress_callback_stops_the_run_with_its_error_and_loses_no_a
     judgebench.evaluate(config)
     assert len(judge_server.answered()) == 2 * 3 * N_QUESTIONS
     assert max(judge_server.answered().values()) == 1
+
+
+@pytest.mark.integration
+def test_evaluate_runs_where_an_event_loop_already_runs(judge_server, tmp_path):
+    """A Jupyter notebook runs an event loop in the thread its cells run in: evaluate (asyncio.run inside)
+    refused with "Cannot run the event loop while another loop is running"."""
+    config = load_config(write_config(tmp_path, judge_server.base_url))
+
+    async def notebook_cell():
+        return judgebench.evaluate(config)
+
+    inside = asyncio.run(notebook_cell())
+    assert len(judge_server.answered()) == 2 * 3 * N_QUESTIONS and inside.exit_code == 0
+    outside = judgebench.evaluate(config)  # from the store, as the same call outside a loop gives
+    assert outside.table.equals(inside.table)
+    assert len(judge_server.log) == 2 * 3 * N_QUESTIONS
