@@ -36,7 +36,15 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from judgebench.config import PLAN_SETTINGS, RatingsSettings, RunConfig, how_to_set, setting_label, setting_name
+from judgebench.config import (
+    PLAN_SETTINGS,
+    RatingsSettings,
+    RunConfig,
+    how_to_set,
+    require_run_config,
+    setting_label,
+    setting_name,
+)
 from judgebench.engines.base import EventHandler
 from judgebench.errors import (
     EXIT_FAILED_GAMES,
@@ -722,7 +730,8 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate; the options are "
                           f"{', '.join(keywords)}")
     chosen = CheckOptions(candidate=candidate, reference=reference, **options)
-    return run_check(settings, chosen, on_start=on_start, on_progress=on_progress, on_event=on_event)
+    return run_check(require_run_config(settings, "gate"), chosen, on_start=on_start, on_progress=on_progress,
+                     on_event=on_event)
 
 
 def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCallback | None = None,

@@ -84,8 +84,17 @@ class SettingsModel(BaseModel):
             super().__init__(**data)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        with validating(type(self)):  # a changed setting is checked as a new one is
-            super().__setattr__(name, value)
+        """Change a setting, checked as a new one is; a change refused leaves the settings as they were
+        (pydantic assigns the value before the checks of settings together run, and kept it when they failed)."""
+        values, given = dict(self.__dict__), set(self.__pydantic_fields_set__)
+        with validating(type(self)):
+            try:
+                super().__setattr__(name, value)
+            except ValidationError:
+                self.__dict__.clear()
+                self.__dict__.update(values)
+                object.__setattr__(self, "__pydantic_fields_set__", given)
+                raise
 
     def with_changes(self, **changes: Any) -> Self:
         """A copy with some settings changed, checked together as new settings are (for the Python API and the
@@ -459,20 +468,25 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
                   judge_overrides: Mapping[str, Any] | None = None,
                   flags: Mapping[str, str] | None = None) -> RunConfig:
         """The settings of a TOML file (if any) with overrides on top (None values are ignored), validated.
+        A `judge` table among `overrides` is laid over the file's [judge] as `judge_overrides` are (it replaced
+        the file's judge settings by its own before, and without a word, by none).
 
         `flags` names the command-line flag of each override ("models": "--model", "judge.model":
         "--judge-model"), for messages; an override without a flag is named by its setting.
         """
         file_settings = _read_run_file(Path(path)) if path is not None else {}
         file_judge = file_settings.pop("judge", {})
+        given = _given(overrides)
         flag_judge = _given(judge_overrides)
+        if isinstance(given.get("judge"), Mapping):  # a judge table among the overrides overrides the file's too
+            flag_judge = {**_given(given.pop("judge")), **flag_judge}
         if flag_judge.get("preset", file_judge.get("preset")) != file_judge.get("preset"):
             file_judge = {}  # another judge: the file's model, server and prices described the one it replaces
         file_judge = for_model(file_judge, flag_judge.get("model"))  # another model: not the file's prices
         judge = {**file_judge, **flag_judge}
-        settings = {**file_settings, **_given(overrides)}
+        settings = {**file_settings, **given}
         sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"))
-        sources.from_file = ({(name,) for name in file_settings if name not in _given(overrides)}
+        sources.from_file = ({(name,) for name in file_settings if name not in given}
                              | {("judge", key) for key in file_judge if key not in _given(judge_overrides)})
         sources.explicit_judge = set(judge)
         with validating(cls, sources.label):
@@ -675,10 +689,20 @@ def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) 
         return JudgeConfig.model_validate(merged)
 
 
-def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None,
+def load_config(path: str | Path | None, overrides: Mapping[str, Any] | None = None,
                 judge_overrides: Mapping[str, Any] | None = None) -> RunConfig:
     """Read the TOML file (if any), apply overrides (None values are ignored), validate: `RunConfig.from_toml`."""
     return RunConfig.from_toml(path, overrides, judge_overrides)
+
+
+def require_run_config(settings: object, call: str) -> RunConfig:
+    """`settings` when it is a RunConfig; else the ConfigError that says how to make one (`evaluate("run.toml")`
+    ended in "'str' object has no attribute 'questions'")."""
+    if isinstance(settings, RunConfig):
+        return settings
+    raise ConfigError(f"{call} takes the settings as a RunConfig, got {type(settings).__name__}: read a config file "
+                      "with judgebench.config.load_config(PATH), or build them with RunConfig(questions=..., "
+                      "answers=[...], ...)")
 
 
 # -- one message per problem ----------------------------------------------------------------------------

@@ -183,11 +183,13 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         `InputError`/`ConfigError` for bad data or settings (before any judge call), `EngineError` for an
         unusable judge, `StorageError` when the store cannot be written. Games already judged stay stored.
     """
+    from judgebench.config import require_run_config
     from judgebench.datasets import load_dataset
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
+    settings = require_run_config(settings, "evaluate")
     if settings.questions is None or not settings.answers:
         raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
                           "or [data] questions/answers in the config file)")
@@ -798,13 +800,14 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     evaluation as it stops `evaluate`: `run.interrupted`, exit code 130 or 143, the run recorded 'interrupted' in
     the store, what was judged kept there, and no figures (`runner.StopSignals`).
     """
-    from judgebench.config import PLAN_SETTINGS
+    from judgebench.config import PLAN_SETTINGS, require_run_config
     from judgebench.datasets.gold import gold_dataset, load_gold
     from judgebench.outputs import prepare_directory
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     pairs = load_gold(gold)
-    settings = settings.with_changes(pairs="all", swap="both", baseline=None, **dict.fromkeys(PLAN_SETTINGS))
+    settings = require_run_config(settings, "evaluate_gold").with_changes(
+        pairs="all", swap="both", baseline=None, **dict.fromkeys(PLAN_SETTINGS))
     prepare_directory(Path(settings.store).parent, "store's directory")
     dataset = gold_dataset(pairs)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the evaluation as an interruption

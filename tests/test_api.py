@@ -303,3 +303,11 @@ def test_evaluate_runs_where_an_event_loop_already_runs(judge_server, tmp_path):
     outside = judgebench.evaluate(config)  # from the store, as the same call outside a loop gives
     assert outside.table.equals(inside.table)
     assert len(judge_server.log) == 2 * 3 * N_QUESTIONS
+
+
+@pytest.mark.parametrize("call", ["evaluate", "gate"])
+def test_settings_that_are_not_a_run_config_are_refused_with_how_to_make_one(call, tmp_path):
+    """A config file's path is an easy first guess (it ended in "'str' object has no attribute 'questions'")."""
+    arguments = {"evaluate": ("run.toml",), "gate": ({"questions": "q.jsonl"}, "candidate")}[call]
+    with pytest.raises(ConfigError, match=r"takes the settings as a RunConfig, got (str|dict): .*load_config\(PATH\)"):
+        getattr(judgebench, call)(*arguments)

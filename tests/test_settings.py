@@ -312,3 +312,23 @@ def test_the_readme_lists_every_setting_in_the_table_a_file_takes_it_in_with_the
     run_flags = {flag for param in typer.main.get_command(app).commands["run"].params  # type: ignore[attr-defined]
                  for flag in param.opts}
     assert {flag for _, _, flags in rows for flag in flags} - run_flags == set()
+
+
+def test_a_change_refused_leaves_the_settings_as_they_were():
+    """pydantic assigns before the checks of settings together run: a refused `settings.pairs = "all"` (winrate
+    needs pairs against the baseline) stayed, every later change was refused for it, and evaluate judged it."""
+    settings = RunConfig(questions="q.jsonl", answers=["a.jsonl"], baseline="base", method="winrate")
+    with pytest.raises(ConfigError, match='only pairs = "baseline"'):
+        settings.pairs = "all"
+    assert settings.pairs == "baseline" and "pairs" not in settings.model_fields_set
+    settings.rounds = 300  # a later change is checked on its own
+    assert settings.rounds == 300 and settings.with_changes(seed=1).pairs == "baseline"
+
+
+def test_a_judge_table_among_the_overrides_is_laid_over_the_files(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\nquestions = "q.jsonl"\nanswers = ["a.jsonl"]\n'
+                      '[judge]\nengine = "openai"\nmodel = "gpt-4o-mini"\nconcurrency = 16\n')
+    settings = RunConfig.from_toml(config, {"judge": {"concurrency": 2}})
+    assert (settings.judge.model, settings.judge.concurrency) == ("gpt-4o-mini", 2)
+    assert load_config(config, judge_overrides={"concurrency": 3}).judge.concurrency == 3
