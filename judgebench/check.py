@@ -112,6 +112,10 @@ class CheckOptions:
     def validate(self) -> None:
         """Refuse a bad option (ConfigError), naming it as `check`'s flag on the command line and as the
         field of this class from Python (`option_name`)."""
+        for name, kind in _OPTION_KINDS.items():
+            value = getattr(self, name)
+            if value is not None and not _is_kind(value, kind):
+                raise ConfigError(f"{option_name(name)} is {value!r}; use {_KIND_WORDS[kind]}")
         if not 0 < self.margin < 0.5:
             raise ConfigError(f"{option_name('margin')} is {self.margin}; use a win-rate margin in (0, 0.5), e.g. 0.05")
         if self.confidence is not None and not 0.5 <= self.confidence < 1:
@@ -131,6 +135,20 @@ class CheckOptions:
         if self.reference == self.candidate:
             raise ConfigError(f"{option_name('candidate')} and {option_name('reference')} are both "
                               f"'{self.candidate}': compare two models")
+
+
+_OPTION_KINDS: dict[str, type] = {"candidate": str, "reference": str, "margin": float, "confidence": float,
+                                  "sequential": bool, "batch_size": int, "max_questions": int, "allow_failed": bool}
+"""The type of each `CheckOptions` field that Python callers give as a value (`gate`'s keywords): a string
+"0.05" ended in a TypeError, 2.5 questions per batch only after the data had loaded, "no" counted as true."""
+_KIND_WORDS = {str: "a name", float: "a number", bool: "True or False", int: "a whole number"}
+
+
+def _is_kind(value: object, kind: type) -> bool:
+    """Whether `value` is of `kind`, a whole number counting as a number but True/False as neither."""
+    if isinstance(value, bool):
+        return kind is bool
+    return isinstance(value, kind) or (kind is float and isinstance(value, int))
 
 
 @dataclass(frozen=True)

@@ -759,10 +759,19 @@ def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_option_names(options: dict[str, Any]) -> None:
+    """Refuse unknown keyword options of `rate`, and values of the known ones that the leaderboard's settings
+    refuse (checked as `judgebench leaderboard` checks its flags: `rounds=2.5` was cut to 2 rounds without a
+    word, `rounds="100"` ended in a TypeError)."""
+    from judgebench.config import LeaderboardSettings, validating
+
     unknown = sorted(set(options) - set(RATE_DEFAULTS))
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
                           f"the options are {', '.join(RATE_DEFAULTS)}")
+    typed = {name: value for name, value in options.items()
+             if name in LeaderboardSettings.model_fields and value is not None}
+    with validating(LeaderboardSettings):
+        LeaderboardSettings.model_validate(typed)
 
 
 def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -311,3 +312,28 @@ def test_settings_that_are_not_a_run_config_are_refused_with_how_to_make_one(cal
     arguments = {"evaluate": ("run.toml",), "gate": ({"questions": "q.jsonl"}, "candidate")}[call]
     with pytest.raises(ConfigError, match=r"takes the settings as a RunConfig, got (str|dict): .*load_config\(PATH\)"):
         getattr(judgebench, call)(*arguments)
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("rounds", 2.5, "rounds: expected an integer, got 2.5"),  # was cut to 2 rounds without a word
+    ("rounds", "100", 'rounds: expected an integer, got "100"'),  # was a TypeError
+    ("seed", -1, "seed: must be at least 0, got -1"),  # was numpy's ValueError
+    ("position_effect", "yes", 'position_effect: expected true or false, got "yes"'),  # was taken as True
+    ("swap", "bogus", "swap: expected one of"),  # was ignored for outcomes
+])
+def test_rate_checks_each_option_as_the_leaderboard_settings_do(option, value, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        judgebench.rate(_undefeated_outcomes(3), **{option: value})
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("margin", "0.05", "margin is '0.05'; use a number"),  # was a TypeError
+    ("batch_size", 2.5, "batch_size is 2.5; use a whole number"),  # was a TypeError after the data loaded
+    ("allow_failed", "no", "allow_failed is 'no'; use True or False"),  # was taken as True
+])
+def test_gate_checks_each_option_before_any_judge_call(judge_server, tmp_path, option, value, message):
+    write_check_data(tmp_path)
+    settings = load_config(write_check_config(tmp_path, judge_server.base_url))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        judgebench.gate(settings, "bad_writing", "ref", sequential=True, **{option: value})
+    assert not judge_server.log
