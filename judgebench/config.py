@@ -127,52 +127,52 @@ class JudgeConfig(SettingsModel):
     replaces the file's whole [judge] table."""
     engine: Literal["openai", "vllm"] = "openai"
     """Judge engine: openai (any OpenAI-compatible API) or vllm (in-process)."""
-    model: str | None = Field(None, min_length=1)
+    model: str | None = Field(default=None, min_length=1)
     """Judge model name (a path or hub name for the vllm engine)."""
     description: str = ""
     """What this judge is, as `judgebench judges` shows it."""
     base_url: str | None = None
     """Base URL of an OpenAI-compatible server (default: OpenAI's)."""
-    api_key_env: str = Field("OPENAI_API_KEY", min_length=1)
+    api_key_env: str = Field(default="OPENAI_API_KEY", min_length=1)
     """Name of the environment variable holding the API key (never the key itself)."""
     api_key: str | None = None
     """The API key itself; prefer api_key_env: a key in a file is easy to leak."""
-    concurrency: int = Field(16, ge=1)
+    concurrency: int = Field(default=16, ge=1)
     """Requests in flight at once (OpenAI engine)."""
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0)
     """Per-request timeout in seconds."""
-    max_attempts: int = Field(6, ge=1)
+    max_attempts: int = Field(default=6, ge=1)
     """Attempts per game before it is stored as failed."""
-    max_retry_wait_s: float = Field(60.0, gt=0)
+    max_retry_wait_s: float = Field(default=60.0, gt=0)
     """Longest wait before a retry, whatever a server's Retry-After asks (the wait is shown)."""
     on_rate_limit: Literal["wait", "stop"] = "wait"
     """What a rate limit (HTTP 429) does: wait and retry, or stop the run with a message."""
     adaptive_concurrency: bool = True
     """Halve the requests in flight when most of them time out (an overloaded server), then grow back."""
-    min_concurrency: int = Field(1, ge=1)
+    min_concurrency: int = Field(default=1, ge=1)
     """The fewest requests in flight adaptive concurrency goes down to."""
-    price_in_per_mtok: float | None = Field(None, ge=0)
+    price_in_per_mtok: float | None = Field(default=None, ge=0)
     """USD per million prompt tokens, to show the cost."""
-    price_out_per_mtok: float | None = Field(None, ge=0)
+    price_out_per_mtok: float | None = Field(default=None, ge=0)
     """USD per million completion tokens, to show the cost."""
     embedded: bool = False
     """Use the bundled tiny CPU judge (SmolLM2-135M-Instruct on vLLM's CPU build)."""
     dtype: str = "auto"
     """vLLM: weight and activation dtype."""
-    max_model_len: int | None = Field(None, ge=1)
+    max_model_len: int | None = Field(default=None, ge=1)
     """vLLM: context length in tokens (default: the model's)."""
-    kv_cache_gib: float | None = Field(None, gt=0)
+    kv_cache_gib: float | None = Field(default=None, gt=0)
     """vLLM: KV cache size in GiB (default: sized from the model and the context for the embedded judge,
     vLLM's own choice otherwise)."""
-    gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
     """vLLM: share of GPU (or, on CPU, node) memory the engine may use."""
-    tensor_parallel_size: int = Field(1, ge=1)
+    tensor_parallel_size: int = Field(default=1, ge=1)
     """vLLM: GPUs per model replica."""
-    data_parallel_size: int = Field(1, ge=1)
+    data_parallel_size: int = Field(default=1, ge=1)
     """vLLM: model replicas."""
     enforce_eager: bool | None = None
     """vLLM: disable CUDA graphs (default: vLLM's choice)."""
-    chunk_size: int = Field(256, ge=1)
+    chunk_size: int = Field(default=256, ge=1)
     """vLLM: games handed to the engine at once."""
 
     @field_validator("base_url")
@@ -251,7 +251,7 @@ class JudgeTable(SettingsModel):
     """The judge (default: the embedded CPU judge, so a fresh machine needs no server and no key)."""
     judges_file: PathSetting | None = None
     """Your own judge presets (TOML), added to the built-in ones (also: JUDGEBENCH_JUDGES)."""
-    judge_family: str | None = Field(None, min_length=1)
+    judge_family: str | None = Field(default=None, min_length=1)
     """The judge's model family (e.g. "qwen"): contestants whose name contains it, and the judge model itself,
     count as the judge's own models, whose scores the diagnostics report as self-preference."""
 
@@ -271,26 +271,26 @@ class JudgingSettings(SettingsModel):
     adaptive (rounds of the most informative pairs) or tournament (single elimination per question)."""
     baseline: str | None = None
     """The baseline model: pairs=baseline plays against it; win rates are against it."""
-    opponents: int = Field(1, ge=1)
+    opponents: int = Field(default=1, ge=1)
     """Opponents per model and question (pairs=sample)."""
     swap: Swap = "both"
     """both (average both orders), consistent (disagreeing orders are a tie) or random-one (one seeded order)."""
-    budget_calls: int | None = Field(None, ge=2)
+    budget_calls: int | None = Field(default=None, ge=2)
     """pairs=adaptive/tournament: most judge calls of the plan; stored games count, so a rerun with a larger
     budget continues."""
-    budget_usd: float | None = Field(None, gt=0)
+    budget_usd: float | None = Field(default=None, gt=0)
     """pairs=adaptive/tournament: most dollars the plan's judge calls cost (needs the judge's prices)."""
     stop: str | None = None
     """pairs=adaptive/tournament: stop when the ranking is precise: separated (adjacent intervals disjoint) or width=W
     (every interval narrower than W Elo points)."""
-    round_games: int | None = Field(None, ge=2)
+    round_games: int | None = Field(default=None, ge=2)
     """pairs=adaptive/tournament: games judged per round (default: 256 with vLLM, else 32; at least 2 per model;
     part of the plan)."""
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
     """Judge's token limit (default: the template's)."""
-    temperature: float | None = Field(None, ge=0, le=2)
+    temperature: float | None = Field(default=None, ge=0, le=2)
     """Judge's sampling temperature (default: the template's)."""
-    max_unparsed_attempts: int = Field(3, ge=1)
+    max_unparsed_attempts: int = Field(default=3, ge=1)
     """How often a game without a verdict is asked again."""
     truncate_answers: bool = False
     """Shorten answers that overflow the judge's context (vLLM engine) instead of failing those games."""
@@ -346,7 +346,7 @@ class RunSettings(SettingsModel):
     """SQLite store of judgments (the resumable cache)."""
     out: PathSetting = Path("results/latest")
     """Output directory for the leaderboard files and judgments.jsonl."""
-    seed: int = Field(0, ge=0)
+    seed: int = Field(default=0, ge=0)
     """Seed for sampled opponents, random-one orders and the bootstrap."""
     progress: bool = True
     """Show the progress bar."""
@@ -364,11 +364,11 @@ class RatingsSettings(SettingsModel):
     """bootstrap or sandwich (not for elo); runs with pairs=adaptive/tournament default to sandwich."""
     resample: Resample = "questions"
     """Bootstrap/sandwich unit: questions (clusters) or judgments."""
-    confidence: float = Field(0.95, ge=0.5, lt=1)
+    confidence: float = Field(default=0.95, ge=0.5, lt=1)
     """Confidence level of every interval, in [0.5, 1)."""
     rounds: int = 1000
     """Bootstrap replicates, 2 to 100,000."""
-    seed: int = Field(0, ge=0)
+    seed: int = Field(default=0, ge=0)
     """Seed of the bootstrap."""
     baseline: str | None = None
     """Baseline model: win rates against it; rated at the anchor rating."""
@@ -376,15 +376,15 @@ class RatingsSettings(SettingsModel):
     """Model whose rating is fixed at anchor_rating (default: the baseline, else the mean)."""
     anchor_rating: float = 1000.0
     """Rating of the anchor model (or of the mean)."""
-    scale: float = Field(400.0, gt=0)
+    scale: float = Field(default=400.0, gt=0)
     """Elo points per factor of 10 in the odds of winning."""
-    k_factor: float = Field(4.0, gt=0)
+    k_factor: float = Field(default=4.0, gt=0)
     """K-factor of online Elo (method elo)."""
     ties: Ties = "half"
     """Tie model for bt: half (a tie is half a win) or davidson."""
     position_effect: bool = False
     """Fit the judge's first-position effect from the per-order verdicts (method bt)."""
-    regularization: float | None = Field(None, ge=0)
+    regularization: float | None = Field(default=None, ge=0)
     """Ridge penalty on Bradley-Terry strengths. Default: plain maximum likelihood, or a weak ridge (noted)
     when some model won or lost every comparison; 0 = always plain (an error then)."""
     style_control: bool = False

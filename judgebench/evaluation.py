@@ -15,7 +15,7 @@ import hashlib
 import json
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -610,12 +610,12 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         leaderboard --results` rates it (`_rate_results`); a judgebench store (SQLite file), AlpacaEval
         annotation files (a `.json` file, a directory of them, or a list), an outcomes file (JSONL, CSV or
         Parquet: question_id, model_a, model_b, and winner or score_a), or outcomes already in memory (a pandas
-        DataFrame or a pyarrow Table).
+        DataFrame, a pyarrow Table, or a list of rows as dicts).
     settings:
         Optional object whose attributes named like the options below give their values (a `RunConfig`,
-        or the leaderboard settings); keyword options override it. A `RunConfig` rates as its run did: the
-        baseline gives win rates only for `pairs = "baseline"` and otherwise anchors the ratings, and adaptive
-        and tournament runs get their sandwich intervals unless they set one.
+        or the leaderboard settings), or a dict of options; keyword options override it. A `RunConfig` rates
+        as its run did: the baseline gives win rates only for `pairs = "baseline"` and otherwise anchors the
+        ratings, and adaptive and tournament runs get their sandwich intervals unless they set one.
     kind:
         "results", "store", "alpaca-eval" or "outcomes"; detected from the path when None
         (`judgebench.datasets.sources.source_kind`).
@@ -637,6 +637,12 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     """
     from judgebench.datasets.sources import load_inputs, source_kind
 
+    if isinstance(settings, Mapping):  # options in a dict (they were ignored): as keywords, which win
+        options, settings = {**settings, **options}, None
+    if isinstance(source, list | tuple) and source and all(isinstance(row, Mapping) for row in source):
+        import pandas as pd
+
+        source = pd.DataFrame(list(source))  # outcome rows (they were taken for AlpacaEval file names)
     if kind is None:
         kind = source_kind(source)
     if kind == "results":

@@ -337,3 +337,12 @@ def test_gate_checks_each_option_before_any_judge_call(judge_server, tmp_path, o
     with pytest.raises(ConfigError, match=re.escape(message)):
         judgebench.gate(settings, "bad_writing", "ref", sequential=True, **{option: value})
     assert not judge_server.log
+
+
+def test_rate_takes_outcome_rows_and_options_in_a_dict():
+    """A list of row dicts was taken for AlpacaEval file names (TypeError), options in a dict were ignored."""
+    frame = _undefeated_outcomes(3)
+    rows = frame.to_dict("records")
+    assert judgebench.rate(rows, rounds=50).table.equals(judgebench.rate(frame, rounds=50).table)
+    board = judgebench.rate(frame, {"rounds": 50, "method": "elo"}, rounds=60)
+    assert (board.meta["rounds"], board.meta["method"]) == (60, "elo")  # the keywords win over the dict
