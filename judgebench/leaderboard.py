@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from judgebench import diagnostics
+from judgebench.config import how_to_set, setting_name
 from judgebench.errors import ConfigError, InputError
 from judgebench.outputs import json_safe
 from judgebench.ratings import bradley_terry as bt
@@ -247,7 +248,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if baseline_index is not None:
         options, baseline_index, sparse_note = _sparse_baseline(coded, baseline_index, options, meta)
     if method == "winrate" and baseline_index is None:
-        raise ConfigError("--method winrate needs a --baseline model (the win rates are against it)")
+        raise ConfigError(f"{how_to_set('method', 'winrate')} needs a baseline model "
+                          f"({how_to_set('baseline', 'MODEL')}): the win rates are against it")
     with _enough_memory(coded, options):
         if method == "winrate":
             assert baseline_index is not None
@@ -326,8 +328,6 @@ def bootstrap_memory_error(rounds: int, n_questions: int | None, *, sandwich: bo
     """The error of a bootstrap too large for the memory: how much its question weights take (when it resamples
     questions), and the settings to change, as the running command takes them (`config.how_to_set`); `sandwich`:
     whether sandwich intervals are an option (not for online Elo)."""
-    from judgebench.config import how_to_set
-
     size = ""
     if n_questions is not None:
         size = (f" over {n_questions:,} questions (a weight for each in every round: "
@@ -401,8 +401,8 @@ def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, met
               f"only ({judged}), and win rates need every model judged against the baseline on every question "
               '(`judgebench run` gives them only for pairs = "baseline")')
     if options.method == "winrate":
-        raise ConfigError(f"--method winrate rates every model by its games against the baseline, but {chosen}: "
-                          f"use --method bt or elo ({name} then anchors the ratings)")
+        raise ConfigError(f"{how_to_set('method', 'winrate')} rates every model by its games against the baseline, "
+                          f"but {chosen}: use {how_to_set('method', 'bt')} or elo ({name} then anchors the ratings)")
     return (replace(options, baseline=None), None,
             f"no win rates against the baseline {name}: {chosen}; {name} only anchors the ratings")
 
@@ -419,16 +419,18 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
     if interval == "bootstrap":
         iv.check_rounds(rounds)
     if method == "elo" and interval == "sandwich":
-        raise ConfigError("online Elo has no likelihood, so no sandwich interval: use --interval bootstrap or "
-                          "--method bt")
+        raise ConfigError(f"online Elo has no likelihood, so no sandwich interval: use "
+                          f"{how_to_set('interval', 'bootstrap')} or {how_to_set('method', 'bt')}")
     if ties not in bt.TIES:
         raise ConfigError(f"unknown tie model '{ties}' (expected one of {', '.join(bt.TIES)})")
     if (ties != "half" or position_effect or regularization) and method != "bt":
-        raise ConfigError("--ties davidson, --position-effect and --regularization apply to --method bt only")
+        raise ConfigError(f"{how_to_set('ties', 'davidson')}, {how_to_set('position_effect')} and "
+                          f"{setting_name('regularization')} apply to {how_to_set('method', 'bt')} only")
     if style_control and (method != "bt" or ties != "half" or position_effect or resample != "questions"):
-        raise ConfigError("--style-control is a Bradley-Terry model with ties counted half and intervals over "
-                          "questions: use it with --method bt, without --ties davidson, --position-effect or "
-                          "--resample judgments")
+        raise ConfigError(f"{how_to_set('style_control')} is a Bradley-Terry model with ties counted half and "
+                          f"intervals over questions: use it with {how_to_set('method', 'bt')}, without "
+                          f"{how_to_set('ties', 'davidson')}, {how_to_set('position_effect')} or "
+                          f"{how_to_set('resample', 'judgments')}")
     if regularization is not None and regularization < 0:
         raise ConfigError(f"regularization must be >= 0, got {regularization}")
     if not (math.isfinite(scale) and scale > 0):

@@ -202,7 +202,7 @@ def test_style_control_needs_style_columns_and_bradley_terry():
                          model_a=coded.model_a, model_b=coded.model_b, score_a=coded.score_a, weight=coded.weight)
     with pytest.raises(InputError, match="tokens_a"):
         leaderboard.build(bare, style_control=True, rounds=10)
-    with pytest.raises(ConfigError, match="style-control"):
+    with pytest.raises(ConfigError, match=r"^\[ratings\] style_control = true is a Bradley-Terry model"):
         leaderboard.build(coded, style_control=True, method="elo", rounds=10)
 
 
