@@ -914,3 +914,16 @@ def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_it_start
                         r"weight for each in every round: [\d.]+ GiB, and [\d.]+ GiB are available\): use fewer "
                         r"rounds \(--rounds N; 1,000 is usual\) or sandwich intervals \(--interval sandwich\)",
                         done.stderr.strip()), done.stderr
+
+
+@pytest.mark.parametrize("interval", ["bootstrap", "sandwich"])
+def test_models_with_identical_games_share_a_rank(interval):
+    """worse and bad lose every game to the baseline alike: their ratings agree to the last digit and their
+    replicates differ by rounding only, always the same way, which ranked one 'significantly' above the other
+    (rank 5 listed above rank 4)."""
+    outcomes = pd.DataFrame([{"question_id": f"q{q:02d}", "model_a": model, "model_b": "base", "score_a": score}
+                             for q in range(20) for model, score in
+                             (("good", 1.0), ("mid", 0.5), ("worse", 0.0), ("bad", 0.0))])
+    board = leaderboard.build(outcomes, baseline="base", rounds=200, interval=interval)
+    ranks = {entry["model"]: entry["rank"] for entry in board.models}
+    assert ranks["worse"] == ranks["bad"] == 4

@@ -326,8 +326,18 @@ def uncollapsed(lower: float, upper: float, estimate: float, inverse_information
 _DIFFERENCE_CELLS = 4_000_000  # replicates x models x models entries of differences handled at once
 
 
+def rounding_noise(values: np.ndarray) -> float:
+    """How far apart ratings computed alike from the same data may come out in floating point: a difference this
+    small is no difference. Two models with identical games (both lost every game to the baseline) got point
+    ratings equal to the last digit and replicates a hair apart, always the same way, and so were ranked apart
+    as "significantly" different."""
+    finite = np.abs(values[np.isfinite(values)])
+    return 1e-9 * max(1.0, float(finite.max(initial=0.0)))
+
+
 def better_from_samples(samples: np.ndarray, confidence: float) -> np.ndarray:
-    """(M, M) booleans: entry (i, j) is True when the percentile interval of samples_i - samples_j lies above 0.
+    """(M, M) booleans: entry (i, j) is True when the percentile interval of samples_i - samples_j lies above 0
+    (above `rounding_noise`).
 
     samples: (R, M) bootstrap replicates of the ratings (any per-replicate centring; it cancels). Replicates in
     which either model has no value (NaN) are left out of that pair's interval.
@@ -342,19 +352,20 @@ def better_from_samples(samples: np.ndarray, confidence: float) -> np.ndarray:
     rounds, m = samples.shape
     if np.isnan(samples).any():
         return _better_from_samples_with_gaps(samples, confidence)
+    noise = rounding_noise(samples)
     h = (rounds - 1) * (1.0 - confidence) / 2.0
     k = int(math.floor(h))
     fraction = h - k
     by_model = np.ascontiguousarray(samples.T)
-    # a - b <= 0 exactly when a <= b for finite floats; one row of counts at a time stays in cache
-    at_most_zero = np.array([np.count_nonzero(row <= by_model, axis=1) for row in by_model])
+    # a - b <= 0 (within the noise) exactly when a <= b + noise; one row of counts at a time stays in cache
+    at_most_zero = np.array([np.count_nonzero(row <= by_model + noise, axis=1) for row in by_model])
     better = at_most_zero <= k
     first, second = np.nonzero(at_most_zero == k + 1)
     if len(first):
         differences = samples[:, first] - samples[:, second]
-        below = np.where(differences <= 0, differences, -np.inf).max(axis=0)
-        above = np.where(differences > 0, differences, np.inf).min(axis=0)
-        better[first, second] = below + fraction * (above - below) > 0
+        below = np.where(differences <= noise, differences, -np.inf).max(axis=0)
+        above = np.where(differences > noise, differences, np.inf).min(axis=0)
+        better[first, second] = below + fraction * (above - below) > noise
     np.fill_diagonal(better, False)
     return better
 
@@ -369,14 +380,16 @@ def _better_from_samples_with_gaps(samples: np.ndarray, confidence: float) -> np
         rows = slice(start, min(m, start + block))
         with warnings.catch_warnings():  # a pair without any replicate stays "not better" (NaN > 0)
             warnings.simplefilter("ignore", RuntimeWarning)
-            better[rows] = np.nanpercentile(samples[:, rows, None] - samples[:, None, :], tail, axis=0) > 0
+            better[rows] = (np.nanpercentile(samples[:, rows, None] - samples[:, None, :], tail, axis=0)
+                            > rounding_noise(samples))
     np.fill_diagonal(better, False)
     return better
 
 
 def better_from_covariance(estimate: np.ndarray, covariance: np.ndarray, confidence: float,
                            degrees_of_freedom: float = np.inf) -> np.ndarray:
-    """(M, M) booleans: (i, j) is True when estimate_i - estimate_j - q * se(difference) > 0.
+    """(M, M) booleans: (i, j) is True when estimate_i - estimate_j - q * se(difference) > 0 (above
+    `rounding_noise`).
 
     covariance: (M, M) covariance of the ratings (any centring: the variance of a difference is
     c_ii + c_jj - 2 c_ij, unchanged by adding the same random shift to every rating); q is the normal or
@@ -387,7 +400,8 @@ def better_from_covariance(estimate: np.ndarray, covariance: np.ndarray, confide
     variance = diagonal[:, None] + diagonal[None, :] - 2.0 * covariance
     se = np.sqrt(np.maximum(variance, 0.0))
     with np.errstate(invalid="ignore"):
-        better = estimate[:, None] - estimate[None, :] - t_quantile(confidence, degrees_of_freedom) * se > 0
+        better = (estimate[:, None] - estimate[None, :] - t_quantile(confidence, degrees_of_freedom) * se
+                  > rounding_noise(estimate))
     np.fill_diagonal(better, False)
     return better
 
