@@ -651,23 +651,18 @@ def report(
     baseline: BaselineFlag = None,
 ) -> None:
 
-    from judgebench.report.build import write_report
-    from judgebench.report.inputs import load_run
+    from judgebench.evaluation import html_report
 
     # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
-    ratings = LeaderboardSettings.from_flags(
-        {k: v for k, v in (("method", method), ("baseline", baseline)) if v is not None},
-        {"method": "--method", "baseline": "--baseline"}).build_options(given_only=True)
-    from judgebench.datasets import load_judged_texts
-
-    dataset = load_judged_texts(questions, answers)
-    data = load_run(store=store, results=results, judge=judge_model, template=template, imported=True)
-    written = write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics,
-                           shown_pairs=judgments_shown, seed=seed, ratings=ratings)
+    LeaderboardSettings.from_flags({k: v for k, v in (("method", method), ("baseline", baseline)) if v is not None},
+                                   {"method": "--method", "baseline": "--baseline"})
+    written = html_report(out, results=results, store=store, judge=judge_model, template=template,
+                          questions=questions, answers=answers, shown_pairs=judgments_shown, seed=seed,
+                          method=method, baseline=baseline)
     for warning in written.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
-    browser = (f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" if not data.imported
-               else f"no judgment browser: {data.source} holds no judgments.jsonl")
+    browser = (f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" if not written.imported
+               else f"no judgment browser: {written.source} holds no judgments.jsonl")
     typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {browser}) and {2 * len(written.plots)} plots "
                "beside it")
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from judgebench.leaderboard import DesignBias
     from judgebench.prompts import Template
     from judgebench.records import Dataset, Pair
+    from judgebench.report.build import Report
     from judgebench.runner import ProgressCallback, RunRecording, RunResult, Stopped, StopSignals, Tally
     from judgebench.schedule import Planner
 
@@ -782,6 +783,46 @@ def _check_option_names(options: dict[str, Any]) -> None:
 
 def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
+
+
+def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
+                judge: str | None = None, template: str | None = None, questions: str | Path | None = None,
+                answers: str | Path | Sequence[str | Path] | None = None, shown_pairs: int = 200, seed: int = 0,
+                method: str | None = None, baseline: str | None = None) -> Report:
+    """Write the HTML report of a run (`judgebench report`): its leaderboard, the judge's diagnostics, plots and a
+    browser of its judgments, to `out` (FILE.html, or a directory, which gets report.html), the plots beside it.
+
+    Parameters
+    ----------
+    results, store:
+        Exactly one: a results folder of `judgebench run --out` (or `evaluate(...).write`; one of `leaderboard
+        --out` gives its leaderboard only), or a store (`judge` and `template` choose whose judgments when it
+        holds several).
+    questions, answers:
+        The run's inputs, for the texts in the judgment browser, the categories and the length bias.
+    shown_pairs, seed:
+        How many pairs the judgment browser shows (a seeded sample).
+    method, baseline:
+        Rate the judgments otherwise than the run did.
+
+    Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
+    """
+    from judgebench.config import LeaderboardSettings, validating
+    from judgebench.datasets import load_judged_texts
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    if isinstance(shown_pairs, bool) or not isinstance(shown_pairs, int) or shown_pairs < 0:
+        raise ConfigError(f"shown_pairs must be a whole number, at least 0, got {shown_pairs!r}")
+    with validating(LeaderboardSettings):
+        ratings = LeaderboardSettings.model_validate(
+            {name: value for name, value in (("method", method), ("baseline", baseline), ("seed", seed))
+             if value is not None}).build_options(given_only=True)
+    ratings.pop("seed", None)  # the seed of the sample shown, checked as a seed
+    dataset = load_judged_texts(questions, answers)
+    data = load_run(store=store, results=results, judge=judge, template=template, imported=True)
+    return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
+                        seed=seed, ratings=ratings)
 
 
 @dataclass

@@ -174,7 +174,7 @@ def test_import_is_light_and_the_api_is_documented():
     probe = "import sys, judgebench; print(sorted(m for m in ('pandas', 'numpy', 'rich') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
-    for name in ("evaluate", "rate", "gate", "Evaluation", "Leaderboard", "CheckReport"):
+    for name in ("evaluate", "rate", "gate", "html_report", "Evaluation", "Leaderboard", "CheckReport"):
         assert name in judgebench.__all__
         assert getattr(judgebench, name).__doc__
     with pytest.raises(AttributeError):
@@ -346,3 +346,27 @@ def test_rate_takes_outcome_rows_and_options_in_a_dict():
     assert judgebench.rate(rows, rounds=50).table.equals(judgebench.rate(frame, rounds=50).table)
     board = judgebench.rate(frame, {"rounds": 50, "method": "elo"}, rounds=60)
     assert (board.meta["rounds"], board.meta["method"]) == (60, "elo")  # the keywords win over the dict
+
+
+@pytest.mark.integration
+def test_html_report_writes_what_the_report_command_writes(judge_server, tmp_path, monkeypatch):
+    """`judgebench report` from Python (its logic lived in the CLI): the same page, plots and counts."""
+    done = console_script("run", "--config", str(write_config(tmp_path, judge_server.base_url)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    cli = console_script("report", "--results", "out", "--out", "cli/report.html", "--method", "winrate",
+                         "--judgments-shown", "5", cwd=tmp_path)
+    assert cli.returncode == 0, cli.stderr
+    monkeypatch.chdir(tmp_path)  # the page names the results folder as given: "out", as the command was
+    written = judgebench.html_report("api", results="out", method="winrate", shown_pairs=5)
+    assert written.html.resolve() == tmp_path / "api" / "report.html" and not written.imported
+    assert (written.pairs_shown, written.pairs_total) == (5, 3 * N_QUESTIONS)  # the run's pairs
+    assert f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" in cli.stdout
+    written_at = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")  # when each page was written
+    assert (written_at.sub("", written.html.read_text())
+            == written_at.sub("", (tmp_path / "cli" / "report.html").read_text()))
+    assert sorted(path.name for path in (tmp_path / "api").iterdir()) == sorted(
+        path.name for path in (tmp_path / "cli").iterdir())
+    with pytest.raises(ConfigError, match="give exactly one of"):
+        judgebench.html_report(tmp_path / "x")
+    with pytest.raises(ConfigError, match='method: expected one of "bt", "elo", "winrate", got "wr"'):
+        judgebench.html_report(tmp_path / "x", results=tmp_path / "out", method="wr")

@@ -37,7 +37,8 @@ TEXT_LIMIT = 1500  # characters of each question, answer and judge output shown 
 @dataclass
 class Report:
     """What `write_report` wrote: the HTML file, the plots beside it (name -> (png, svg)), its size in
-    bytes, how many pairs the judgment browser shows of how many, and the warnings the page shows."""
+    bytes, how many pairs the judgment browser shows of how many, the warnings the page shows, and the run it
+    shows (`source`: its store or results folder; `imported`: a leaderboard without judgments)."""
 
     html: Path
     plots: dict[str, tuple[Path, Path]] = field(default_factory=dict)
@@ -45,6 +46,8 @@ class Report:
     pairs_shown: int = 0
     pairs_total: int = 0
     warnings: list[str] = field(default_factory=list)
+    source: str = ""
+    imported: bool = False
 
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
@@ -99,7 +102,8 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     html = _template().render(**context)
     atomic_write_text(html_path, html)
     return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
-                  judged.get("pairs_total", 0), list(board.meta.get("warnings") or []))
+                  judged.get("pairs_total", 0), list(board.meta.get("warnings") or []), str(data.source),
+                  data.imported)
 
 
 def _judged(data: RunData, board: Any, outcomes: pd.DataFrame, dataset: Any, figures: dict[str, Any],

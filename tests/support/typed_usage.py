@@ -25,3 +25,5 @@ def readme_calls(frame: pd.DataFrame) -> None:
     board.write("results/arena")
     report = judgebench.gate(settings, "candidate", "current", sequential=True)
     print(report.exit_code, report.rule(), junit_xml(report), markdown_summary(report))
+    page = judgebench.html_report("results/report.html", results="results/quickstart")
+    print(page.html, page.plots, page.warnings)
