@@ -569,28 +569,15 @@ def diagnose(
         settings = RunConfig.from_toml(config, {**run_values, "questions": gold, "answers": [gold]}, judge_values,
                                        flags)
         raise typer.Exit(_judge_gold(settings, gold, out, progress))
-    from judgebench.datasets import load_judged_texts
-    from judgebench.report.inputs import load_run
-
-    dataset = load_judged_texts(questions, answers)
     if store is None and results is None:
         raise ConfigError("nothing to diagnose: give --store PATH or --results DIR (stored judgments), or --gold FILE "
                           "(labelled pairs to judge)")
-    data = load_run(store=store, results=results, judge=judge_model, template=template)
-    lengths, categories, warning = None, None, None
-    if dataset is not None:
-        from judgebench.report.inputs import unjudged_texts
+    from judgebench.evaluation import diagnose as diagnose_judgments
 
-        lengths, categories = diagnostics.dataset_facts(dataset)
-        warning = unjudged_texts(data, dataset)
-    models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
-    judge_name = diagnostics.provenance_value(data.judgments, "judge")
-    figures = diagnostics.diagnose_judgments(
-        data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
-        lengths=lengths, categories=categories,
-        own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
-    if warning:
-        figures["warnings"] = [warning]
+    figures = diagnose_judgments(results=results, store=store, judge=judge_model, template=template,
+                                 questions=questions, answers=answers, judge_family=judge_family, swap=swap,
+                                 seed=seed, confidence=confidence)
+    for warning in figures.get("warnings", []):
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
     TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:

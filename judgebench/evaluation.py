@@ -785,6 +785,49 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
 
 
+def diagnose(*, results: str | Path | None = None, store: str | Path | None = None, judge: str | None = None,
+             template: str | None = None, questions: str | Path | None = None,
+             answers: str | Path | Sequence[str | Path] | None = None, judge_family: str | None = None,
+             swap: str | None = None, seed: int | None = None, confidence: float = 0.95) -> dict[str, Any]:
+    """The judge's diagnostics of stored judgments (`judgebench diagnose --results/--store`): position
+    consistency, first-slot win rate, length bias, self-preference, failed and unparsed games, as the
+    diagnostics.json object (`diagnostics.write_diagnostics` writes it; `present.judge_diagnostics_table`
+    shows it). A gold set is judged anew by `evaluate_gold`.
+
+    `results` or `store` (exactly one; `judge` and `template` choose a store's judgments); `questions` and
+    `answers` give the length bias and the categories; `judge_family`: models whose name contains it count as
+    the judge's own; `swap` and `seed`: how games become outcomes (default: the run's); `confidence`: of every
+    interval. A warning (answers that do not match the judged texts) is in the object's `warnings`.
+    """
+    from judgebench import diagnostics
+    from judgebench.config import LeaderboardSettings, validating
+    from judgebench.datasets import load_judged_texts
+    from judgebench.report.inputs import load_run, unjudged_texts
+
+    with validating(LeaderboardSettings):
+        LeaderboardSettings.model_validate({name: value for name, value in
+                                            (("confidence", confidence), ("swap", swap), ("seed", seed))
+                                            if value is not None})
+    dataset = load_judged_texts(questions, answers)
+    if store is None and results is None:
+        raise ConfigError("nothing to diagnose: give the stored judgments (a results folder or a store), or judge "
+                          "a gold set (evaluate_gold)")
+    data = load_run(store=store, results=results, judge=judge, template=template)
+    lengths, categories, warning = None, None, None
+    if dataset is not None:
+        lengths, categories = diagnostics.dataset_facts(dataset)
+        warning = unjudged_texts(data, dataset)
+    models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
+    judge_name = diagnostics.provenance_value(data.judgments, "judge")
+    figures = diagnostics.diagnose_judgments(
+        data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
+        lengths=lengths, categories=categories,
+        own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
+    if warning:
+        figures["warnings"] = [warning]
+    return figures
+
+
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, questions: str | Path | None = None,
                 answers: str | Path | Sequence[str | Path] | None = None, shown_pairs: int = 200, seed: int = 0,

@@ -370,3 +370,18 @@ def test_html_report_writes_what_the_report_command_writes(judge_server, tmp_pat
         judgebench.html_report(tmp_path / "x")
     with pytest.raises(ConfigError, match='method: expected one of "bt", "elo", "winrate", got "wr"'):
         judgebench.html_report(tmp_path / "x", results=tmp_path / "out", method="wr")
+
+
+@pytest.mark.integration
+def test_diagnose_gives_what_the_diagnose_command_writes(judge_server, tmp_path, monkeypatch):
+    done = console_script("run", "--config", str(write_config(tmp_path, judge_server.base_url)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    cli = console_script("diagnose", "--results", "out", "--judge-family", "good", "--out", "cli", cwd=tmp_path)
+    assert cli.returncode == 0, cli.stderr
+    monkeypatch.chdir(tmp_path)  # the figures name the results folder as given
+    figures = judgebench.diagnose(results="out", judge_family="good")
+    written = json.loads((tmp_path / "cli" / "diagnostics.json").read_text())
+    assert json.loads(json.dumps(json_safe(figures))) == written
+    assert figures["position_consistency"] is not None
+    with pytest.raises(ConfigError, match="swap: expected one of"):
+        judgebench.diagnose(results="out", swap="sometimes")

@@ -27,3 +27,6 @@ def readme_calls(frame: pd.DataFrame) -> None:
     print(report.exit_code, report.rule(), junit_xml(report), markdown_summary(report))
     page = judgebench.html_report("results/report.html", results="results/quickstart")
     print(page.html, page.plots, page.warnings)
+    figures = judgebench.diagnose(results="results/quickstart")
+    gold = judgebench.evaluate_gold(load_config("judge.toml"), "gold.jsonl")
+    print(figures["warnings"], gold.figures, gold.exit_code)
