@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import numbers
 import os
 import signal
 import time
@@ -145,10 +146,12 @@ _KIND_WORDS = {str: "a name", float: "a number", bool: "True or False", int: "a 
 
 
 def _is_kind(value: object, kind: type) -> bool:
-    """Whether `value` is of `kind`, a whole number counting as a number but True/False as neither."""
+    """Whether `value` is of `kind`, a whole number counting as a number (numpy's too) but True/False as
+    neither."""
     if isinstance(value, bool):
         return kind is bool
-    return isinstance(value, kind) or (kind is float and isinstance(value, int))
+    abstract: dict[type, type] = {int: numbers.Integral, float: numbers.Real}
+    return isinstance(value, abstract.get(kind, kind))
 
 
 @dataclass(frozen=True)

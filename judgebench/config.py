@@ -478,7 +478,10 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         file_judge = file_settings.pop("judge", {})
         given = _given(overrides)
         flag_judge = _given(judge_overrides)
-        if isinstance(given.get("judge"), Mapping):  # a judge table among the overrides overrides the file's too
+        if "judge" in given:  # a judge table among the overrides is laid over the file's too
+            if not isinstance(given["judge"], Mapping):
+                raise ConfigError("judge among the overrides: give a table of judge settings (a dict, such as "
+                                  "{'concurrency': 2}), laid over the file's [judge]")
             flag_judge = {**_given(given.pop("judge")), **flag_judge}
         if flag_judge.get("preset", file_judge.get("preset")) != file_judge.get("preset"):
             file_judge = {}  # another judge: the file's model, server and prices described the one it replaces
@@ -487,7 +490,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         settings = {**file_settings, **given}
         sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"))
         sources.from_file = ({(name,) for name in file_settings if name not in given}
-                             | {("judge", key) for key in file_judge if key not in _given(judge_overrides)})
+                             | {("judge", key) for key in file_judge if key not in flag_judge})
         sources.explicit_judge = set(judge)
         with validating(cls, sources.label):
             return cls.model_validate({**settings, "judge": judge})

@@ -761,7 +761,8 @@ def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
 
     if isinstance(settings, RunConfig):  # rate as the run did: its baseline's role and its interval
         chosen.update({**_reference(settings), "interval": _interval(settings)})
-    chosen.update(options)
+    chosen.update({name: value for name, value in options.items()  # None: the default, not a value
+                   if value is not None or RATE_DEFAULTS[name] is None})
     return chosen
 
 
@@ -775,10 +776,22 @@ def _check_option_names(options: dict[str, Any]) -> None:
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
                           f"the options are {', '.join(RATE_DEFAULTS)}")
-    typed = {name: value for name, value in options.items()
+    typed = {name: _plain(value) for name, value in options.items()
              if name in LeaderboardSettings.model_fields and value is not None}
     with validating(LeaderboardSettings):
         LeaderboardSettings.model_validate(typed)
+
+
+def _plain(value: Any) -> Any:
+    """An option's value as the settings check it: numpy's numbers as Python's (`rounds=np.int64(50)`), a path as
+    its text (a template file)."""
+    import numbers
+
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return str(value) if isinstance(value, Path) else value
 
 
 def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:

@@ -7,12 +7,13 @@ This is the one module that does I/O with engines and the store. Everything it c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import signal
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -377,13 +378,13 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                      tally: Tally, on_progress: ProgressCallback | None = None, *, run_id: str,
                      server: str | None = None, sharing: Sharing = Sharing(),
                      max_unparsed_attempts: int = 3, stop: asyncio.Event | None = None,
-                     planned_at: float | None = None) -> None:
+                     planned: Mapping[str, int] | None = None) -> None:
     """Claim, send and store the games of `specs`, sharing the work with other processes on the store.
     Once `stop` is set no further batch is claimed (`_send_until_stopped`).
 
     Games are claimed a batch at a time right before they are sent; games another live process holds are
     set aside and looked at again every `poll_s` until they are judged (or answered without a verdict since
-    `planned_at`, when the store was read to choose them: another process asked for them for this run too,
+    the store was read to choose them, `planned`: another process asked for them for this run too,
     `Store.claim`) or their lease runs out. Every answer received is stored before this returns or raises
     (unless the store itself fails).
     """
@@ -418,7 +419,7 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                     waiting.clear()
                 batch = [queue.popleft() for _ in range(min(len(queue), batch_size))]
                 claim = await in_store(store.claim, batch, run_id, sharing.lease_s, max_unparsed_attempts, None,
-                                       planned_at)
+                                       planned)
                 waiting.extend(claim.busy)
                 if claim.done:
                     tally.elsewhere += len(claim.done)
@@ -577,8 +578,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
         with Store(config.store, busy_timeout_s=busy_timeout_s) as store:
-            planned_at = time.time()  # what another process stores without a verdict after this is not asked again
             stored = store.statuses(keys)
+            planned = {key: attempts for key, (_, attempts) in stored.items()}  # attempts when this run chose
             # Games whose request another game sends too (identical answers), in this plan or stored by an
             # earlier run under other models (with swap "random-one", (q, x, base) then (q, y, base)).
             same_request = plan[plan["key"].duplicated(keep=False) | plan["key"].isin(stored.keys())]
@@ -616,7 +617,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                         lambda stop: send_games(engine, pending, store, template, config.judge, tally, on_progress,
                                                 run_id=recording.id, server=server, sharing=sharing,
                                                 max_unparsed_attempts=config.max_unparsed_attempts, stop=stop,
-                                                planned_at=planned_at),
+                                                planned=planned),
                         engine, on_event, stop_signals)
                     status = "interrupted" if stopped_by is not None else "finished"
                 finally:
@@ -625,8 +626,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                         recording.finish(store, status, tally.run_counts(config.judge.priced))
             held = store.judgments(keys)
             if tally.elsewhere:  # judged by another process during this run: by this run's server too?
-                sent_here = set(held.loc[held["run_id"] == recording.id, "key"]) if recording.started else set()
-                meanwhile = [spec.request.key for spec in pending if spec.request.key not in sent_here]
+                judged = held[(held["status"] == OK) & (held["run_id"] != recording.id if recording.started else True)]
+                meanwhile = sorted(set(judged["key"]) & {spec.request.key for spec in pending})
                 notes += check_servers(store.path, store.servers(meanwhile), server, config.judge.name,
                                        config.reuse_other_servers)
             # and games whose request another process judged meanwhile under other models (identical answers)
@@ -727,6 +728,7 @@ class StopSignals:
         self.signum: signal.Signals | None = None
         self._raising = False
         self._previous: dict[signal.Signals, Any] = {}
+        self._listeners: list[Callable[[signal.Signals], None]] = []
 
     def __enter__(self) -> StopSignals:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -751,8 +753,21 @@ class StopSignals:
 
     def _received(self, signum: int, frame: object) -> None:
         first = self.keep(signum)
+        for listener in list(self._listeners):
+            listener(signal.Signals(signum))
         if self._raising:
             raise Stopped(first)
+
+    @contextmanager
+    def listening(self, listener: Callable[[signal.Signals], None]) -> Iterator[None]:
+        """Within the block each signal received is also given to `listener`: how games sent on an event loop
+        in another thread (`run_coroutine` where a loop already runs: a notebook), which cannot handle
+        signals, are stopped by the Ctrl-C this main thread receives."""
+        self._listeners.append(listener)
+        try:
+            yield
+        finally:
+            self._listeners.remove(listener)
 
     @contextmanager
     def interruptible(self) -> Iterator[None]:
@@ -821,8 +836,15 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
     if stop_signals is not None and stop_signals.signum is not None:  # kept before these handlers came
         stopped = stop_signals.signum
         task.cancel()  # before it starts: nothing is claimed or sent
+    relayed: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if not previous and stop_signals is not None:  # a loop in another thread: the main thread's handlers relay
+        def relay(signum: signal.Signals) -> None:
+            loop.call_soon_threadsafe(stop, signum)
+
+        relayed = stop_signals.listening(relay)
     try:
-        await task
+        with relayed:
+            await task
     except asyncio.CancelledError:
         if stopped is None:
             raise
@@ -839,9 +861,10 @@ def run_coroutine(coroutine):
     """Run on uvloop's faster event loop where it is installed (it comes with vLLM), else asyncio's.
 
     Called where an event loop already runs in this thread (a Jupyter notebook, an async application), the
-    coroutine runs on a loop of its own in another thread, and this call waits for it, as it would here; an
-    interrupt while it waits (a notebook's "interrupt the kernel") cancels it, which stores every answer
-    received, and is raised again."""
+    coroutine runs on a loop of its own in another thread, and this call waits for it, as it would here. A
+    signal the caller's `StopSignals` receives (a notebook's "interrupt the kernel") stops its sending as in the
+    main thread (`_send_until_stopped` listens); a KeyboardInterrupt while it waits otherwise cancels it, which
+    stores every answer received, and is raised again. Progress callbacks are called in that thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -886,7 +909,8 @@ def _run_in_thread(coroutine):
     except KeyboardInterrupt:
         started.wait()
         if "task" in outcome:
-            outcome["loop"].call_soon_threadsafe(outcome["task"].cancel)
+            with suppress(RuntimeError):  # the loop has closed: the coroutine is over
+                outcome["loop"].call_soon_threadsafe(outcome["task"].cancel)
         thread.join()
         raise
     if "error" in outcome:

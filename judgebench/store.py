@@ -55,7 +55,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,8 +237,9 @@ def _is_busy(error: sqlite3.Error) -> bool:
 def process_gone(host: str, pid: int) -> bool:
     """True only when the process is known to be gone: a process of this host (and PID namespace:
     `process_space`) that no longer exists (as after a SIGKILL). A process on another host or in another
-    namespace, or one of another user, is not known to be gone."""
-    if host != HOST:
+    namespace, or one of another user, is not known to be gone. A host recorded by its name alone (by judgebench
+    before it recorded namespaces) is looked up here when the name is this host's, as it was then."""
+    if host not in (HOST, socket.gethostname()):
         return False
     try:
         os.kill(pid, 0)
@@ -618,22 +619,25 @@ class Store:
     # -- claims (see the module docstring) -----------------------------------------------------------
 
     def claim(self, keys: list[str], owner: str, lease_s: float, max_unparsed_attempts: int = 3,
-              pid: int | None = None, planned_at: float | None = None) -> Claim:
+              pid: int | None = None, planned: Mapping[str, int] | None = None) -> Claim:
         """Claim for `owner` every key among `keys` that still needs a request and no live owner holds.
 
-        `planned_at`: when the run read the store to choose what to send. A key stored without a verdict
-        (unparsed or failed) since then is done for this run: another process asked for it meanwhile, and a
-        run asks for each game once, as several processes together do; a rerun asks again (each process that
-        waited for such a game used to ask for it again at once, paying for it once per process).
+        `planned`: the attempts stored for each key when the run read the store to choose what to send (0 for
+        a key not stored then). A key answered unparsed since then is done for this run: another process asked
+        for it meanwhile, and a run asks for each game once, as several processes together do; a rerun asks
+        again (each process that waited for such a game asked again at once, paying for it once per process).
+        A failed game is still sent: its failure was the other process's transport or settings, not the game's.
         """
         result = Claim()
         now = time.time()
         if pid is None:
             _OWNERS_HERE.add(owner)
         with self._transaction("claim games in"):
-            needed = self.to_send(keys, max_unparsed_attempts)
-            if planned_at is not None:
-                needed -= self._stored_since(keys, planned_at)
+            stored = self.statuses(keys)
+            needed = keys_to_send(keys, stored, max_unparsed_attempts)
+            if planned is not None:
+                needed -= {key for key, (status, attempts) in stored.items()
+                           if status == UNPARSED and attempts > planned.get(key, 0)}
             holders = {key: (holder, host, holder_pid, expires) for key, holder, host, holder_pid, expires in
                        self._select_in("SELECT key, owner, host, pid, expires FROM claims WHERE key IN", keys)}
             for key in keys:
@@ -648,11 +652,6 @@ class Store:
             self._db.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?)",
                                  [(key, owner, HOST, pid or os.getpid(), now + lease_s) for key in result.claimed])
         return result
-
-    def _stored_since(self, keys: list[str], since: float) -> set[str]:
-        """Keys among `keys` stored (or stored again) at or after `since` (a `time.time()`)."""
-        return {key for key, updated in self._select_in("SELECT key, updated_at FROM judgments WHERE key IN", keys)
-                if updated >= since}
 
     def renew_claims(self, owner: str, lease_s: float) -> int:
         """Extend the leases of `owner`'s claims; returns how many it holds."""

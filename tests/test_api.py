@@ -385,3 +385,42 @@ def test_diagnose_gives_what_the_diagnose_command_writes(judge_server, tmp_path,
     assert figures["position_consistency"] is not None
     with pytest.raises(ConfigError, match="swap: expected one of"):
         judgebench.diagnose(results="out", swap="sometimes")
+
+
+NOTEBOOK_INTERRUPTED = """
+import asyncio, os, signal, sys, threading
+import judgebench
+from judgebench.config import load_config
+
+def interrupt_the_kernel():  # as Jupyter does: SIGINT to the kernel process, once judging has begun
+    os.kill(os.getpid(), signal.SIGINT)
+
+async def cell():
+    evaluation = judgebench.evaluate(load_config(sys.argv[1]),
+                                     on_start=lambda tally: threading.Timer(1.0, interrupt_the_kernel).start())
+    print(evaluation.exit_code, evaluation.run.interrupted, evaluation.run.tally.done)
+
+asyncio.run(cell())
+"""
+
+
+@pytest.mark.integration
+def test_interrupting_a_notebook_stops_the_judging_there(judge_server, tmp_path):
+    """In a notebook the judging runs on a loop in another thread, which cannot handle signals: the interrupt
+    the main thread receives stops it as Ctrl-C stops a run (it judged the whole plan, then said 'interrupted')."""
+    judge_server.latency_s = 0.2  # 72 games at concurrency 8: about 2 s
+    config = write_config(tmp_path, judge_server.base_url)
+    done = subprocess.run([sys.executable, "-c", NOTEBOOK_INTERRUPTED, str(config)], cwd=tmp_path, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    exit_code, interrupted, sent = done.stdout.split()
+    assert (exit_code, interrupted) == ("130", "True")
+    assert 0 < int(sent) and len(judge_server.log) < 2 * 3 * N_QUESTIONS  # stopped part way
+
+
+def test_rate_takes_numpy_numbers_and_none_as_the_default():
+    import numpy as np
+
+    frame = _undefeated_outcomes(3)
+    board = judgebench.rate(frame, rounds=np.int64(50), seed=np.int64(1), confidence=None)
+    assert (board.meta["rounds"], board.meta["seed"], board.meta["confidence"]) == (50, 1, 0.95)

@@ -332,3 +332,14 @@ def test_a_judge_table_among_the_overrides_is_laid_over_the_files(tmp_path):
     settings = RunConfig.from_toml(config, {"judge": {"concurrency": 2}})
     assert (settings.judge.model, settings.judge.concurrency) == ("gpt-4o-mini", 2)
     assert load_config(config, judge_overrides={"concurrency": 3}).judge.concurrency == 3
+
+
+def test_a_bad_judge_override_is_named_as_an_override_not_as_the_files(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\nquestions = "q.jsonl"\nanswers = ["a.jsonl"]\n'
+                      '[judge]\nengine = "openai"\nmodel = "gpt-4o-mini"\nconcurrency = 16\n')
+    with pytest.raises(ConfigError) as raised:
+        RunConfig.from_toml(config, {"judge": {"concurrency": 0}})
+    assert "concurrency" in str(raised.value) and "run.toml" not in str(raised.value)
+    with pytest.raises(ConfigError, match="judge among the overrides: give a table of judge settings"):
+        RunConfig.from_toml(config, {"judge": JudgeConfig(model="other")})

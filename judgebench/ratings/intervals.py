@@ -331,8 +331,11 @@ def rounding_noise(values: np.ndarray) -> float:
     small is no difference. Two models with identical games (both lost every game to the baseline) got point
     ratings equal to the last digit and replicates a hair apart, always the same way, and so were ranked apart
     as "significantly" different."""
-    finite = np.abs(values[np.isfinite(values)])
-    return 1e-9 * max(1.0, float(finite.max(initial=0.0)))
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return 0.0
+    spread, level = float(finite.max() - finite.min()), float(np.abs(finite).max())
+    return 1e-9 * spread + 8 * float(np.finfo(float).eps) * level  # relative to the ratings' spread, not level
 
 
 def better_from_samples(samples: np.ndarray, confidence: float) -> np.ndarray:
@@ -358,7 +361,8 @@ def better_from_samples(samples: np.ndarray, confidence: float) -> np.ndarray:
     fraction = h - k
     by_model = np.ascontiguousarray(samples.T)
     # a - b <= 0 (within the noise) exactly when a <= b + noise; one row of counts at a time stays in cache
-    at_most_zero = np.array([np.count_nonzero(row <= by_model + noise, axis=1) for row in by_model])
+    raised = by_model + noise
+    at_most_zero = np.array([np.count_nonzero(row <= raised, axis=1) for row in by_model])
     better = at_most_zero <= k
     first, second = np.nonzero(at_most_zero == k + 1)
     if len(first):
@@ -374,14 +378,14 @@ def _better_from_samples_with_gaps(samples: np.ndarray, confidence: float) -> np
     """`better_from_samples` when some replicates lack a model (NaN): per-pair percentiles of what is there."""
     rounds, m = samples.shape
     tail = 100.0 * (1.0 - confidence) / 2.0
+    noise = rounding_noise(samples)
     better = np.zeros((m, m), dtype=bool)
     block = max(1, _DIFFERENCE_CELLS // max(1, rounds * m))
     for start in range(0, m, block):
         rows = slice(start, min(m, start + block))
         with warnings.catch_warnings():  # a pair without any replicate stays "not better" (NaN > 0)
             warnings.simplefilter("ignore", RuntimeWarning)
-            better[rows] = (np.nanpercentile(samples[:, rows, None] - samples[:, None, :], tail, axis=0)
-                            > rounding_noise(samples))
+            better[rows] = np.nanpercentile(samples[:, rows, None] - samples[:, None, :], tail, axis=0) > noise
     np.fill_diagonal(better, False)
     return better
 
