@@ -28,7 +28,7 @@ from judgebench.leaderboard import Leaderboard, build, check_bootstrap_memory, w
 if TYPE_CHECKING:
     import pandas as pd
 
-    from judgebench.config import RunConfig
+    from judgebench.config import LeaderboardSettings, RunConfig
     from judgebench.datasets.gold import GoldPair
     from judgebench.datasets.sources import SourceKind
     from judgebench.engines.base import Engine, EventHandler
@@ -770,16 +770,22 @@ def _check_option_names(options: dict[str, Any]) -> None:
     """Refuse unknown keyword options of `rate`, and values of the known ones that the leaderboard's settings
     refuse (checked as `judgebench leaderboard` checks its flags: `rounds=2.5` was cut to 2 rounds without a
     word, `rounds="100"` ended in a TypeError)."""
-    from judgebench.config import LeaderboardSettings, validating
-
     unknown = sorted(set(options) - set(RATE_DEFAULTS))
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
                           f"the options are {', '.join(RATE_DEFAULTS)}")
+    _checked_ratings(options)
+
+
+def _checked_ratings(options: Mapping[str, Any]) -> LeaderboardSettings:
+    """The leaderboard's settings among `options` (None: not given), checked as `judgebench leaderboard` checks
+    its flags; one ConfigError naming each bad value."""
+    from judgebench.config import LeaderboardSettings, validating
+
     typed = {name: _plain(value) for name, value in options.items()
              if name in LeaderboardSettings.model_fields and value is not None}
     with validating(LeaderboardSettings):
-        LeaderboardSettings.model_validate(typed)
+        return LeaderboardSettings.model_validate(typed)
 
 
 def _plain(value: Any) -> Any:
@@ -813,14 +819,10 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     interval. A warning (answers that do not match the judged texts) is in the object's `warnings`.
     """
     from judgebench import diagnostics
-    from judgebench.config import LeaderboardSettings, validating
     from judgebench.datasets import load_judged_texts
     from judgebench.report.inputs import load_run, unjudged_texts
 
-    with validating(LeaderboardSettings):
-        LeaderboardSettings.model_validate({name: value for name, value in
-                                            (("confidence", confidence), ("swap", swap), ("seed", seed))
-                                            if value is not None})
+    _checked_ratings({"confidence": confidence, "swap": swap, "seed": seed})
     dataset = load_judged_texts(questions, answers)
     if store is None and results is None:
         raise ConfigError("nothing to diagnose: give the stored judgments (a results folder or a store), or judge "
@@ -863,18 +865,14 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
 
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
-    from judgebench.config import LeaderboardSettings, validating
     from judgebench.datasets import load_judged_texts
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
     if isinstance(shown_pairs, bool) or not isinstance(shown_pairs, int) or shown_pairs < 0:
         raise ConfigError(f"shown_pairs must be a whole number, at least 0, got {shown_pairs!r}")
-    with validating(LeaderboardSettings):
-        ratings = LeaderboardSettings.model_validate(
-            {name: value for name, value in (("method", method), ("baseline", baseline), ("seed", seed))
-             if value is not None}).build_options(given_only=True)
-    ratings.pop("seed", None)  # the seed of the sample shown, checked as a seed
+    _checked_ratings({"seed": seed})  # the seed of the sample shown, checked as a seed
+    ratings = _checked_ratings({"method": method, "baseline": baseline}).build_options(given_only=True)
     dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True)
     return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,

@@ -7,7 +7,6 @@ This is the one module that does I/O with engines and the store. Everything it c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import signal
 import time
@@ -15,7 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -626,7 +625,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                         recording.finish(store, status, tally.run_counts(config.judge.priced))
             held = store.judgments(keys)
             if tally.elsewhere:  # judged by another process during this run: by this run's server too?
-                judged = held[(held["status"] == OK) & (held["run_id"] != recording.id if recording.started else True)]
+                judged = held[held["status"] == OK]
+                if recording.started:  # not those this run sent
+                    judged = judged[judged["run_id"] != recording.id]
                 meanwhile = sorted(set(judged["key"]) & {spec.request.key for spec in pending})
                 notes += check_servers(store.path, store.servers(meanwhile), server, config.judge.name,
                                        config.reuse_other_servers)
@@ -836,7 +837,7 @@ async def _send_until_stopped(sending: Callable[[asyncio.Event], Coroutine[Any, 
     if stop_signals is not None and stop_signals.signum is not None:  # kept before these handlers came
         stopped = stop_signals.signum
         task.cancel()  # before it starts: nothing is claimed or sent
-    relayed: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    relayed: AbstractContextManager[None] = nullcontext()
     if not previous and stop_signals is not None:  # a loop in another thread: the main thread's handlers relay
         def relay(signum: signal.Signals) -> None:
             loop.call_soon_threadsafe(stop, signum)
