@@ -141,7 +141,9 @@ def test_claims_of_a_process_that_no_longer_exists_are_taken_over_at_once(tmp_pa
 def test_claims_of_a_process_in_another_pid_namespace_wait_for_their_lease(tmp_path, monkeypatch):
     """A container that shares the store and the host's name (docker --network host) numbers its processes
     apart: its run's pid names no process here, or another one. Its claims are kept until their lease expires,
-    not taken over at once as a dead process's are (that paid for its games twice)."""
+    not taken over at once as a dead process's are (that paid for its games twice). The one fake: the other
+    namespace's claim is written with its host string set by hand, since creating a PID namespace (unshare -p)
+    needs privileges a CI machine may not give; the pid it names is a real one that has ended here."""
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     with Store(tmp_path / "s.sqlite") as store:
