@@ -789,7 +789,16 @@ def how_to_set(name: str, value: str | None = None, *, option: bool = False) -> 
     name_shown = setting_name(name, option=option)
     if name_shown.startswith("--"):
         return name_shown if value is None else f"{name_shown} {value}"
-    return f"{name_shown} = {'true' if value is None else value}"
+    return f"{name_shown} = {'true' if value is None else _literal(value)}"
+
+
+def _literal(value: str) -> str:
+    """`value` written as TOML and Python both read it: numbers bare, text quoted (`method = "winrate"`)."""
+    try:
+        float(value)
+    except ValueError:
+        return json.dumps(value)
+    return value
 
 
 class SettingsError(ConfigError):

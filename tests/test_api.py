@@ -187,11 +187,11 @@ def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
     settings = RunConfig(questions=tmp_path / "questions.jsonl", answers=[tmp_path / "answers.jsonl"],
                          judge={"model": "j", "base_url": "http://127.0.0.1:9/v1"}, store=tmp_path / "s.sqlite")
     with pytest.raises(ConfigError, match=r"^pairing mode 'baseline' needs a baseline model: set \[judging\] "
-                                          r"baseline = MODEL \(models in the answers: bad, "):
+                                          r'baseline = "MODEL" \(models in the answers: bad, '):
         judgebench.evaluate(settings)
     with pytest.raises(ConfigError, match=r"^margin is 0.6; use a win-rate margin in \(0, 0.5\)"):
         judgebench.gate(settings, "bad", "ref", margin=0.6)
-    with pytest.raises(ConfigError, match="^say what to compare with: reference = MODEL .* or against = RESULTS_DIR$"):
+    with pytest.raises(ConfigError, match='^say what to compare with: reference = "MODEL" .* or against = "RESULTS_DIR"$'):
         judgebench.gate(settings, "bad")
     with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; the options are ") as raised:
         judgebench.gate(settings, "bad", "ref", marign=0.1)

@@ -205,14 +205,14 @@ def test_outputs_state_the_rule_and_parse(tmp_path):
     annotations = github_annotations(report)
     assert annotations[0].startswith("::error title=judgebench check::regression") and "\n" not in annotations[0]
     assert annotations[1:] == [f"::warning title=judgebench check::category {name}: regression, not failing the "
-                               "check: it fails on the overall result (fail_on = overall)"  # from Python: the field
+                               "check: it fails on the overall result (fail_on = \"overall\")"  # from Python: the field
                                for name in ("math", "writing")]
 
 
 PASS_WITH_A_REGRESSED_CATEGORY = {"scores": [1.0] * 24 + [0.0] * 8, "categories": ["math"] * 24 + ["code"] * 8}
 
 
-FAILS_ON = "which fails the check (fail_on = any-category)"  # options from Python: named as the fields
+FAILS_ON = "which fails the check (fail_on = \"any-category\")"  # options from Python: named as the fields
 
 
 @pytest.mark.parametrize(("case", "options", "decision", "exit_code", "reason"), [
@@ -222,8 +222,8 @@ FAILS_ON = "which fails the check (fail_on = any-category)"  # options from Pyth
     ("undecided, a category regressed", {}, "undecided", 4, ""),
     ("undecided, a category regressed", {"fail_on": "any-category"}, "regression", 1,
      f"category math regressed, {FAILS_ON}"),
-    ("undecided", {"undecided": "pass"}, "pass", 0, "undecided, counted as a pass (undecided = pass)"),
-    ("undecided", {"undecided": "fail"}, "regression", 1, "undecided, counted as a regression (undecided = fail)"),
+    ("undecided", {"undecided": "pass"}, "pass", 0, "undecided, counted as a pass (undecided = \"pass\")"),
+    ("undecided", {"undecided": "fail"}, "regression", 1, "undecided, counted as a regression (undecided = \"fail\")"),
     ("regression", {}, "regression", 1, ""),
 ])
 def test_every_output_shows_the_one_decision_the_exit_code_follows(tmp_path, case, options, decision, exit_code,
@@ -266,7 +266,7 @@ def test_the_overall_junit_case_gives_only_its_own_reason(tmp_path):
     figures = "undecided: mean 50.0% [33.8%, 66.2%], threshold 45.0%, 40 questions"
     for options, said in (({"fail_on": "any-category"}, figures),
                           ({"fail_on": "any-category", "undecided": "pass"}, figures),
-                          ({"undecided": "pass"}, f"{figures}; undecided, counted as a pass (undecided = pass)")):
+                          ({"undecided": "pass"}, f"{figures}; undecided, counted as a pass (undecided = \"pass\")")):
         path.write_text(junit_xml(report_for([1.0, 0.0] * 20, **options)))
         overall = next(iter(next(iter(JUnitXml.fromfile(str(path))))))
         assert overall.name == "overall" and isinstance(overall.result[0], Skipped)
@@ -352,7 +352,7 @@ def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"margin": 0.6}, "^margin is 0.6; "), ({"confidence": 1.0}, "^confidence is 1.0; "),
-    ({"reference": None}, "^say what to compare with: reference = MODEL .* or against = RESULTS_DIR$"),
+    ({"reference": None}, r'^say what to compare with: reference = "MODEL" .* or against = "RESULTS_DIR"$'),
     ({"reference": "new"}, "^candidate and reference are both 'new'"), ({"fail_on": "some"}, "^fail_on is 'some'"),
     ({"max_questions": 1}, "^max_questions must be at least 2$"),
 ])

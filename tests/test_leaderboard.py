@@ -204,8 +204,8 @@ def test_win_rates_on_a_sparse_design_warn_or_leave_the_baseline_an_anchor(tmp_p
     chosen.write(tmp_path)
     assert "no win rates against the baseline foxtrot" in (tmp_path / "leaderboard.md").read_text()
     assert "win rate vs baseline" not in (tmp_path / "leaderboard.md").read_text()
-    with pytest.raises(ConfigError, match=r"^\[ratings\] method = winrate rates every model by its games against the "
-                                          r"baseline, but .*: use \[ratings\] method = bt or elo"):  # from Python
+    with pytest.raises(ConfigError, match=r'^\[ratings\] method = "winrate" rates every model by its games against '
+                                          r'the baseline, but .*: use \[ratings\] method = "bt" or elo'):  # from Python
         leaderboard.build(outcomes, method="winrate", rounds=50, baseline="foxtrot", meta=ADAPTIVE_PLAN)
     # a plan that judged every model against the baseline on every question leaves the win rates whole
     complete = leaderboard.build(outcomes[outcomes["model_b"] == "foxtrot"].query("question_id < 'q2'"), rounds=50,
@@ -229,7 +229,7 @@ def test_a_store_an_adaptive_plan_chose_rates_without_win_rates_against_the_base
     assert board.meta["baseline"] is None and board.meta["anchor"] == "foxtrot"
     assert "win_rate_se" not in {key for entry in board.models for key in entry}
     assert any("no win rates against the baseline foxtrot" in warning for warning in board.meta["warnings"])
-    with pytest.raises(ConfigError, match=r"^\[ratings\] method = winrate rates every model"):
+    with pytest.raises(ConfigError, match=r'^\[ratings\] method = "winrate" rates every model'):
         rate(path, baseline="foxtrot", method="winrate", rounds=50)
 
 

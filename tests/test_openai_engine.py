@@ -690,7 +690,7 @@ def test_on_rate_limit_stop_ends_the_run_with_one_message(judge_server: JudgeSer
     with pytest.raises(EngineError) as caught:
         asyncio.run(read_all(engine, [game(i, 9, 1) for i in range(6)], received))
     message = str(caught.value)
-    assert "HTTP 429" in message and "86400 s" in message and "[judge] on_rate_limit = wait" in message
+    assert "HTTP 429" in message and "86400 s" in message and '[judge] on_rate_limit = "wait"' in message
     assert [c.key for c in received] == ["game-0", "game-1"]
     assert len(judge_server.log) == 3 and events == []  # no retry, no wait
 
