@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -25,6 +25,7 @@ from judgebench.config import JudgeConfig, RunConfig
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
+from judgebench.present import counted
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import (
     FAILED,
@@ -325,9 +326,11 @@ class ResultWriter:
     While one transaction commits, the results arriving meanwhile wait in a buffer and go in the next one,
     so a fast judge is not slowed down by a commit per game, and a slow one still has each answer committed
     within one commit's time of its arrival. A game counts as done (`on_stored`) only after its commit. The
-    first failed commit is kept and raised by the next `add` or `flush`, so sending stops at once. The first
-    error of `on_stored` (a caller's progress callback) is kept in `callback_error`, for the sender to stop
-    sending and let what is in flight arrive, while committing goes on; `flush` raises it once all is committed.
+    first failed commit is kept and raised by the next `add` or `flush`, so sending stops at once; `unstored`
+    counts the answers it left unstored (the failed commit's, and those handed over after it), which a rerun
+    asks for again. The first error of `on_stored` (a caller's progress callback) is kept in `callback_error`,
+    for the sender to stop sending and let what is in flight arrive, while committing goes on; `flush` raises it
+    once all is committed.
     """
 
     def __init__(self, store: Store, in_store: Callable[..., asyncio.Future], owner: str | None,
@@ -337,10 +340,12 @@ class ResultWriter:
         self._commit: asyncio.Future | None = None
         self.error: BaseException | None = None  # a failed commit's: nothing more can be stored
         self.callback_error: Exception | None = None  # on_stored's first: sending stops, storing goes on
+        self.unstored = 0
 
     def add(self, row: JudgmentRow) -> None:
         if self.error is not None:
-            raise self.error
+            self.unstored += 1
+            self._raise_failure()
         self._buffer.append(row)
         self._start()
 
@@ -355,6 +360,8 @@ class ResultWriter:
         self._commit = None
         if commit.exception() is not None:
             self.error = commit.exception()
+            self.unstored += len(rows) + len(self._buffer)
+            self._buffer = []
             return
         try:
             self._on_stored(rows)
@@ -368,9 +375,17 @@ class ResultWriter:
         while self._commit is not None:  # wait() yields to the loop even when the commit is done, so that
             await asyncio.wait([self._commit])  # _committed runs (and may start the next commit)
         if self.error is not None:
-            raise self.error
+            self._raise_failure()
         if self.callback_error is not None:
             raise self.callback_error
+
+    def _raise_failure(self) -> NoReturn:
+        """Raise the failed commit's error; a store's says how many answers it left unstored."""
+        assert self.error is not None
+        if isinstance(self.error, StorageError) and self.unstored:
+            raise StorageError(f"{self.error}. {counted(self.unstored, 'answer')} received by this run could not "
+                               "be stored: the next run asks for them again") from None
+        raise self.error
 
 
 async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,

@@ -560,6 +560,10 @@ def test_disk_full_stops_the_run_keeps_what_is_stored_and_exits_5(judge_server_p
     filler.unlink()
     stored = ok_keys(store)
     assert stored, "the games stored before the disk filled are kept"
+    unstored = re.search(r"(\d+) answers? received by this run could not be stored: the next run asks for them "
+                         r"again", stderr)
+    assert unstored, stderr
+    assert 1 <= int(unstored[1]) <= sent_before - len(stored)  # the failed commit's answers at least
     resumed = start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path)
     code, stderr = _finish(resumed)
     assert code == 0, stderr
