@@ -71,7 +71,7 @@ from judgebench.ratings.sequential import (
     questions_to_decide,
     t_test,
 )
-from judgebench.records import FAILED, OK, Dataset
+from judgebench.records import FAILED, OK, Dataset, failure_reasons
 from judgebench.runner import ProgressCallback, RunResult, StopSignals, Tally
 
 # A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
@@ -792,13 +792,6 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
                                      stopped_by=signals.signum))
     decided.failures = failure_reasons(last.judgments)
     return decided
-
-
-def failure_reasons(judgments: pd.DataFrame, shown: int = 3) -> list[str]:
-    """Why games failed: the errors of the failed games among `judgments`, the most frequent first (at most
-    `shown`), each with how many games it ended."""
-    errors = judgments.loc[judgments["status"] == FAILED, "error"].fillna("no error recorded").value_counts()
-    return [f"{n} × {error}" for error, n in errors.head(shown).items()]
 
 
 @dataclass(frozen=True)

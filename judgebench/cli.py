@@ -294,8 +294,12 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     if evaluation.diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)
     elif evaluation.diagnostics.n_failed:
+        from judgebench.records import failure_reasons
+
         failed = present.counted(evaluation.diagnostics.n_failed, "game")
-        typer.secho(f"{failed} failed (see error in judgments.jsonl); run again to retry them", fg="red", err=True)
+        reasons = "".join(f"\n  {reason}" for reason in failure_reasons(evaluation.judgments))
+        typer.secho(f"{failed} failed; run again to retry them. The most frequent errors (each game's is in "
+                    f"judgments.jsonl):{reasons}", fg="red", err=True)
     return evaluation.exit_code
 
 

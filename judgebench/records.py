@@ -122,6 +122,13 @@ def count_calls_once(judgments: Any, counted: Any = ()) -> Any:
             frame[column] = frame[column].where(~shared, frame[column] * 0)
     return frame.assign(shared_call=shared)
 
+def failure_reasons(judgments: Any, shown: int = 3) -> list[str]:
+    """Why games failed: the errors of the failed games among `judgments`, the most frequent first (at most
+    `shown`), each with how many games it ended."""
+    errors = judgments.loc[judgments["status"] == FAILED, "error"].fillna("no error recorded").value_counts()
+    return [f"{n} × {error}" for error, n in errors.head(shown).items()]
+
+
 # Canonical outcome columns (one row per pair after the swap policy).
 # p_ab / p_ba: probability that model_a is better in the game where a was shown first / second
 # (NaN when that order was not judged), kept so position bias stays measurable.

@@ -191,7 +191,8 @@ def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
         judgebench.evaluate(settings)
     with pytest.raises(ConfigError, match=r"^margin is 0.6; use a win-rate margin in \(0, 0.5\)"):
         judgebench.gate(settings, "bad", "ref", margin=0.6)
-    with pytest.raises(ConfigError, match='^say what to compare with: reference = "MODEL" .* or against = "RESULTS_DIR"$'):
+    with pytest.raises(ConfigError,
+                       match='^say what to compare with: reference = "MODEL" .* or against = "RESULTS_DIR"$'):
         judgebench.gate(settings, "bad")
     with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; the options are ") as raised:
         judgebench.gate(settings, "bad", "ref", marign=0.1)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import gc
+import http.server
 import json
 import math
 import os
@@ -17,6 +19,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections import Counter
@@ -186,8 +189,9 @@ def test_429_waits_at_least_retry_after(judge_server: JudgeServer, transport: st
     assert [e.status for e in judge_server.log] == [429, 200]
     # The server saw the retry no sooner than it asked (backoff alone would wait <= 0.01 s).
     assert judge_server.log[1].time - judge_server.log[0].time >= 0.95
-    assert events == [EngineEvent("wait", "server asked to wait 1 s (HTTP 429); waiting 1 s", wait_s=1.0,
-                                  asked_s=1.0, status=429)]
+    (event,) = events  # the wait asked for, and a jitter of up to a tenth of it on top
+    assert (event.kind, event.asked_s, event.status) == ("wait", 1.0, 429) and 1.0 <= event.wait_s <= 1.1
+    assert event.message == f"server asked to wait 1 s (HTTP 429); waiting {event.wait_s:.3g} s"
 
 
 @pytest.mark.parametrize("kind", ["500", "502", "503"])
@@ -278,6 +282,75 @@ def test_a_rejected_request_is_not_retried(judge_server: JudgeServer, transport:
     assert "1 attempt)" in done[0].error
     assert done[1].error is None
     assert len(judge_server.log) == 2
+
+
+def test_games_failing_after_one_was_answered_fail_one_by_one(judge_server: JudgeServer, transport: str) -> None:
+    """The judge works (it answered a game): later rejections are per-game failures, the run goes on."""
+    judge_server.add_fault("400", match=lambda request: request.number > 0)
+    engine = engine_for(judge_server, transport, concurrency=1)
+    done = judge_all(engine, [game(i, 9, 1) for i in range(8)])
+    assert done[0].error is None and all(c.error is not None and "HTTP 400" in c.error for c in done[1:])
+    assert engine.games_failed == 7 and len(judge_server.log) == 8
+
+
+# -- a judge that cannot be used ---------------------------------------------------------------------------
+
+
+def test_a_judge_that_answers_no_game_stops_the_run_with_the_reason(judge_server: JudgeServer,
+                                                                    transport: str) -> None:
+    """Every request rejected: the run stops after UNUSABLE_AFTER (5) games, saying why, instead of failing
+    all 40 games (each stored as failed, the real reason only in judgments.jsonl)."""
+    judge_server.add_fault("400")
+    engine = engine_for(judge_server, transport, concurrency=2)
+    with pytest.raises(EngineError) as caught:
+        judge_all(engine, [game(i, 9, 1) for i in range(40)])
+    assert str(caught.value).startswith(
+        f"the judge server at {judge_server.base_url} answered none of the first 5 games: each failed with HTTP 400 "
+        "from the judge server: This model's maximum context length is 8192 tokens. Check that [judge] base_url")
+    assert len(judge_server.log) <= 5 + 1  # and what was on the wire when the fifth failed; no retries
+
+
+class _NotAnAPI(http.server.SimpleHTTPRequestHandler):
+    """A plain web server (Python's own, serving files): a POST gets its HTML '501 Unsupported method' page."""
+
+    posts = 0
+
+    def do_POST(self) -> None:
+        type(self).posts += 1
+        super().send_error(501, f"Unsupported method ({self.command!r})")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_server_that_is_not_an_openai_api_is_named_as_such_without_retries(tmp_path: Path) -> None:
+    """501 (not implemented) is not retried, and the HTML page's text (not its markup) is the reason shown:
+    before, each game was asked 6 times and every failure printed the raw page."""
+    handler = functools.partial(_NotAnAPI, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as web:
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        engine = OpenAIEngine("test-judge", base_url=f"http://127.0.0.1:{web.server_address[1]}/v1", concurrency=1,
+                              seed=1, **FAST)
+        with pytest.raises(EngineError) as caught:
+            judge_all(engine, [game(i, 9, 1) for i in range(20)])
+        web.shutdown()
+    message = str(caught.value)
+    assert "answered none of the first 5 games: each failed with HTTP 501 from the judge server: " in message
+    assert "Message: Unsupported method ('POST')" in message and "<" not in message and "\n" not in message
+    assert _NotAnAPI.posts == 5 and engine.requests_sent == 5
+
+
+def test_an_account_out_of_quota_stops_at_once(judge_server: JudgeServer, transport: str) -> None:
+    """OpenAI's insufficient_quota is a 429 that waiting cannot mend: one message, no retries."""
+    judge_server.add_fault("quota")
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, concurrency=1, on_event=events.append)
+    with pytest.raises(EngineError) as caught:
+        judge_all(engine, [game(i, 9, 1) for i in range(10)])
+    assert str(caught.value).startswith(
+        f"the judge server at {judge_server.base_url} refused the request: the account is out of quota (HTTP 429, "
+        "insufficient_quota: You exceeded your current quota, please check your plan and billing details.)")
+    assert len(judge_server.log) == 1 and events == []
 
 
 # -- engine-wide errors ----------------------------------------------------------------------------------
@@ -646,14 +719,15 @@ def test_a_day_long_retry_after_waits_the_cap_and_says_so(judge_server: JudgeSer
     assert completion.error is None and completion.text is not None
     assert [e.status for e in judge_server.log] == [429, 200]
     assert engine.retries == 1 and engine.requests_sent == 2  # the capped wait counts as an attempt
-    assert events == [EngineEvent("wait", "server asked to wait 86400 s (HTTP 429); waiting 0.2 s", wait_s=0.2,
-                                  asked_s=86400.0, status=429)]
+    (event,) = events  # the cap, and a jitter of up to a tenth of it on top
+    assert (event.kind, event.asked_s, event.status) == ("wait", 86400.0, 429) and 0.2 <= event.wait_s <= 0.22
+    assert event.message == f"server asked to wait 86400 s (HTTP 429); waiting {event.wait_s:.3g} s"
 
 
 @pytest.mark.parametrize("header, asked_at_least, shown", [
     ({"retry_after": "DATE+3600"}, 3500.0, "server asked to wait 3"),
-    ({"retry_after_ms": "1e15"}, 1e12, "server asked to wait 1e+12 s (HTTP 429); waiting 0.1 s"),
-    ({"retry_after_ms": "250"}, 0.25, "server asked to wait 0.25 s (HTTP 429); waiting 0.1 s"),
+    ({"retry_after_ms": "1e15"}, 1e12, "server asked to wait 1e+12 s (HTTP 429); waiting 0.1"),
+    ({"retry_after_ms": "250"}, 0.25, "server asked to wait 0.25 s (HTTP 429); waiting 0.1"),
 ])
 def test_retry_after_forms_from_the_server(judge_server: JudgeServer, header: dict[str, str],
                                            asked_at_least: float, shown: str) -> None:
@@ -666,7 +740,7 @@ def test_retry_after_forms_from_the_server(judge_server: JudgeServer, header: di
     assert completion.error is None
     (event,) = events
     assert event.asked_s is not None and asked_at_least <= event.asked_s <= max(asked_at_least, 3600)
-    assert event.wait_s == 0.1 and event.message.startswith(shown)
+    assert 0.1 <= event.wait_s <= 0.11 and event.message.startswith(shown)  # the cap, and its jitter
 
 
 def test_a_429_without_retry_after_is_still_reported(judge_server: JudgeServer) -> None:
@@ -693,6 +767,49 @@ def test_on_rate_limit_stop_ends_the_run_with_one_message(judge_server: JudgeSer
     assert "HTTP 429" in message and "86400 s" in message and '[judge] on_rate_limit = "wait"' in message
     assert [c.key for c in received] == ["game-0", "game-1"]
     assert len(judge_server.log) == 3 and events == []  # no retry, no wait
+
+
+def test_a_burst_of_rate_limits_delays_games_without_failing_them(judge_server: JudgeServer,
+                                                                  transport: str) -> None:
+    """20 rate limits on 8 games, 4 at once, 3 attempts each: a wait the server named is honoured without
+    using up an attempt, so no game fails (before, a game met 3 of the burst's 429s and failed)."""
+    judge_server.add_fault("429", limit=20, retry_after=0.02)
+    engine = engine_for(judge_server, transport, max_attempts=3)
+    done = judge_all(engine, [game(i, 9, 1) for i in range(8)])
+    assert all(c.error is None and c.text for c in done) and engine.games_failed == 0
+    assert judge_server.statuses() == Counter({429: 20, 200: 8})
+
+
+def test_a_rate_limit_holds_back_every_request_for_its_wait(judge_server: JudgeServer) -> None:
+    """One request is rate-limited (wait 0.5 s) while another is answered: the worker that is free does not
+    send its next game before the wait is over (it would only be rate-limited too)."""
+    judge_server.add_fault("429", requests={0}, retry_after=0.5)
+    judge_server.latency_s = 0.1  # the other request's answer comes after the 429
+    done = judge_all(engine_for(judge_server, "aiohttp", concurrency=2), [game(i, 9, 1) for i in range(4)])
+    assert all(c.error is None for c in done)
+    first, *later = sorted(entry.time for entry in judge_server.log)
+    assert len(later) == 4 and all(t - first >= 0.5 for t in later[1:])  # later[0]: sent with the first
+
+
+def test_a_wait_is_only_announced_when_a_retry_follows(judge_server: JudgeServer) -> None:
+    judge_server.add_fault("429")  # without Retry-After: each one uses up an attempt
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, "aiohttp", max_attempts=2, on_event=events.append)
+    (completion,) = judge_all(engine, [game(0, 9, 1)])
+    assert completion.error is not None and "(after 2 attempts)" in completion.error
+    assert [(e.kind, e.status) for e in events] == [("wait", 429)]  # before the 2nd attempt; none after it
+
+
+def test_dropped_connections_and_timeouts_are_reported_when_retried(judge_server: JudgeServer) -> None:
+    judge_server.add_fault("drop", requests={0})
+    judge_server.add_fault("slow", requests={1}, delay_s=2.0)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, "aiohttp", concurrency=1, timeout_s=0.5, on_event=events.append)
+    (completion,) = judge_all(engine, [game(0, 9, 1)])
+    assert completion.error is None
+    retries = [e.message for e in events if e.kind == "retry"]
+    assert [m.split("; retrying in ")[0] for m in retries] == ["the connection dropped before a response",
+                                                               "no response within 0.5 s"]
 
 
 def test_bad_rate_limit_settings_are_config_errors() -> None:

@@ -193,6 +193,8 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
     failing = judgebench("run", "--config", str(config), "--progress", cwd=tmp_path)
     assert failing.returncode == 3, failing.stderr
     assert "6 games failed" in failing.stderr
+    assert re.search(r"\n  6 × HTTP 503 from the judge server: scripted 503 \(after \d+ attempts\)\n",
+                     failing.stderr), failing.stderr  # why, not only "see judgments.jsonl"
     judged = [line for line in failing.stderr.splitlines() if line.startswith("judged ")]
     assert " · 6 failed · " in judged[-1]  # the progress says so as they fail, not only the summary
     rows = sqlite3.connect(tmp_path / "store.sqlite").execute(
@@ -207,6 +209,25 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) - before == 6  # only the failed games were sent
     assert "6 judge calls sent now, 6 of the games to send asked again (stored without a verdict" in " ".join(
         retry.stdout.split())
+
+
+def test_a_judge_that_rejects_every_request_ends_the_run_with_the_reason(judge_server, tmp_path):
+    """Not 72 failed games and exit 3 with the reason only in judgments.jsonl: one message, exit 2, and the
+    next run (the judge mended) sends every game."""
+    judge_server.add_fault("400")
+    config = write_config(tmp_path, judge_server.base_url)
+    refused = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert said.startswith(f"error: the judge server at {judge_server.base_url} answered none of the first 5 games: "
+                           "each failed with HTTP 400 from the judge server: This model's maximum context length is "
+                           "8192 tokens. Check that --base-url is the API root"), said
+    assert "Traceback" not in refused.stderr and len(judge_server.log) < BASELINE_GAMES
+
+    judge_server.reset()
+    mended = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert mended.returncode == 0, mended.stderr
+    assert sum(judge_server.answered().values()) == BASELINE_GAMES
 
 
 def test_what_to_send_and_what_is_asked_again_come_from_one_read_of_the_store(judge_server, tmp_path, monkeypatch):

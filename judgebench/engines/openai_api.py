@@ -4,13 +4,19 @@ The engine owns its retry loop (no client library retries underneath it) so that
 counted and the policy is the same for every server:
 
 - 429, 408, 409 and 5xx replies, timeouts and dropped connections are retried with exponential backoff
-  and full jitter, waiting what `Retry-After` (or `retry-after-ms`) asks, at most `max_retry_wait_s`;
-  every such wait is reported as an `EngineEvent` (kind `wait`), so it is never silent; with
-  `on_rate_limit="stop"` a 429 stops the run instead. After `max_attempts` the game's `Completion`
-  carries the error, the runner stores it as failed and the next run retries it;
+  and full jitter, waiting what `Retry-After` (or `retry-after-ms`) asks, at most `max_retry_wait_s`,
+  plus a jitter of up to a tenth of it (at most 1 s), so that the requests it held back do not all return
+  at once; every retry is reported as an `EngineEvent` (`wait` or `retry`), so it is never silent. A 429
+  holds every request back for its wait, and one whose asked wait is honoured in full does not use up an
+  attempt (`_judge`); with `on_rate_limit="stop"` a 429 stops the run instead, and so does an account out
+  of quota (`insufficient_quota`) always. After `max_attempts` the game's `Completion` carries the error,
+  the runner stores it as failed and the next run retries it;
 - a rejected key (401/403), an unknown model (404) and a server that cannot be reached stop the run at
-  once with an `EngineError` that says what to check; other 4xx replies, malformed bodies and empty
-  answers fail that game only;
+  once with an `EngineError` that says what to check; other 4xx replies (and 501, 505: the server cannot
+  serve the request at all), malformed bodies and empty answers fail that game only, and are not retried;
+- a judge that cannot be used as configured (a server that is not an OpenAI-compatible API, or rejects
+  every request) stops the run once `UNUSABLE_AFTER` games failed and none was answered, with the most
+  frequent reason, instead of failing (and retrying) every game of the plan;
 - when most recent requests time out (an overloaded server), the number of requests in flight is
   halved, and grows back by one per window of timely answers (AIMD, see `AdaptiveLimit`), instead of
   timing out every request `max_attempts` times.
@@ -37,10 +43,12 @@ import collections
 import contextlib
 import email.utils
 import functools
+import html
 import json
 import math
 import os
 import random
+import re
 import time
 import urllib.request
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
@@ -56,6 +64,9 @@ from judgebench.errors import ConfigError, EngineError
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "not-needed"
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+NEVER_RETRIED_STATUS = frozenset({501, 505})  # not implemented, HTTP version not supported: asking again cannot help
+QUOTA_CODE = "insufficient_quota"  # OpenAI's 429 for an account out of credit: waiting cannot help
+UNUSABLE_AFTER = 5  # games failed with none answered: the judge cannot be used as configured (`_unusable_error`)
 TRANSPORTS = ("auto", "aiohttp", "openai")
 RATE_LIMIT_POLICIES = ("wait", "stop")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -404,12 +415,15 @@ class OpenAIEngine:
         self._open: set[Transport] = set()  # the connection pools of streams still running
         self._streams: list[tuple[_StreamRun, list[asyncio.Task[None]]]] = []  # streams running, their workers
         self._last_contact = -math.inf  # monotonic time of the last HTTP response of any kind
+        self._paused_until = -math.inf  # monotonic time until which a rate limit holds every request back
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.requests_sent = 0
         self.requests_abandoned = 0  # `Engine.requests_abandoned`
         self.retries = 0
         self.games_failed = 0
+        self.games_answered = 0  # 2xx replies with a readable body (a verdict or not)
+        self._problems: collections.Counter[str] = collections.Counter()  # why games failed, for the message
 
     # -- public surface ------------------------------------------------------------------------------
 
@@ -580,35 +594,72 @@ class OpenAIEngine:
 
     async def _judge(self, run: _StreamRun, request: JudgeRequest) -> Completion | None:
         """Send one game, retrying what is worth retrying; a per-game failure comes back as `error`,
-        a game given up because the stream is stopping as None (not judged: the next run sends it)."""
+        a game given up because the stream is stopping as None (not judged: the next run sends it).
+
+        A 429 whose wait the server named is waited in full (up to `max_retry_wait_s`) without using up one of
+        the game's `max_attempts`, as long as the game's rate-limit waits add up to at most `max_attempts` times
+        `max_retry_wait_s`: a burst of rate limits delays games rather than failing them."""
         prepared = run.http.prepare({"model": request.model, "messages": request.messages, **request.params})
         started = time.monotonic()
         failures: set[str] = set()
-        for attempt in range(1, self.max_attempts + 1):
+        attempt, rate_limited_s = 1, 0.0
+        while True:
             outcome = await self._attempt(run, request, prepared, attempt, started)
             if isinstance(outcome, Completion):
+                if outcome.error is None:
+                    self.games_answered += 1
+                else:
+                    self._failed(outcome.error)
                 return outcome
             if run.stopping:
                 return None
-            delay, problem, kind = outcome
-            failures.add(kind)
-            if delay is None or attempt == self.max_attempts:
+            failures.add(outcome.kind)
+            free = (outcome.kind == "rate-limited" and outcome.delay is not None
+                    and rate_limited_s + outcome.delay <= self.max_attempts * self.max_retry_wait_s)
+            if outcome.delay is None or (attempt == self.max_attempts and not free):
                 break
+            self._retrying(outcome)
             self.retries += 1
-            await asyncio.sleep(delay)
+            rate_limited_s += outcome.delay if free else 0.0
+            attempt += 0 if free else 1
+            await asyncio.sleep(outcome.delay)
         if self._last_contact < started and failures == {"refused"}:
             raise self._unreachable_error()
         timed_out_every_time = failures == {"timeout"} and attempt == self.max_attempts and attempt >= 2
         if self._last_contact < started and timed_out_every_time:
             raise self._silent_error(time.monotonic() - started)  # nothing answered while this game was tried
-        self.games_failed += 1
+        self._failed(outcome.problem)
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
-        return Completion(request.key, None, error=f"{problem} (after {tries})")
+        return Completion(request.key, None, error=f"{outcome.problem} (after {tries})")
+
+    def _failed(self, problem: str) -> None:
+        """Count a failed game; once `UNUSABLE_AFTER` games failed and the server answered none, stop the run
+        (`_unusable_error`): every other game would fail the same way, each after its own retries."""
+        self.games_failed += 1
+        self._problems[problem] += 1
+        if self.games_answered == 0 and self.games_failed >= UNUSABLE_AFTER:
+            raise self._unusable_error()
+
+    def _retrying(self, miss: _Miss) -> None:
+        """Report the wait before a retry, so that no retry is silent: a wait the server asked for (or a rate
+        limit) as `wait`, any other as `retry`. A 429 also holds every request of the engine back for its
+        wait (`_paused_until`): the others would only be rate-limited too."""
+        assert miss.delay is not None
+        if miss.status == 429:
+            self._paused_until = max(self._paused_until, time.monotonic() + miss.delay)
+        status = miss.status
+        if status is not None and (status == 429 or miss.asked is not None):
+            self._emit(EngineEvent("wait", _wait_message(status, miss.asked, miss.delay), wait_s=miss.delay,
+                                   asked_s=miss.asked, status=status))
+        else:
+            self._emit(EngineEvent("retry", f"{miss.problem}; retrying in {_seconds_text(miss.delay)}",
+                                   wait_s=miss.delay, status=miss.status))
 
     async def _attempt(self, run: _StreamRun, request: JudgeRequest, prepared: Any, attempt: int,
-                       started: float) -> Completion | tuple[float | None, str, str]:
-        """One HTTP attempt: the Completion, or (delay before retrying or None to give up, what went
-        wrong, its kind: "refused" connection, "timeout", or "other")."""
+                       started: float) -> Completion | _Miss:
+        """One HTTP attempt, sent once a rate limit's pause is over: the Completion, or what went wrong."""
+        while (pause := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(pause)
         epoch = await self._limit.acquire()
         sent = time.perf_counter()
         self.requests_sent += 1
@@ -624,12 +675,12 @@ class OpenAIEngine:
             wait = self._backoff(attempt)
             if self._last_contact < started:
                 wait = min(wait, 1.0)  # nothing has answered yet: find out quickly
-            return wait, "could not connect to the judge server", "refused"
+            return _Miss(wait, "could not connect to the judge server", "refused")
         except Dropped:
-            return self._backoff(attempt), "the connection dropped before a response", "other"
+            return _Miss(self._backoff(attempt), "the connection dropped before a response")
         except TimeoutError:
             self._concurrency_changed(self._limit.timed_out(epoch), "requests time out")
-            return self._backoff(attempt), f"no response within {self.timeout_s:g} s", "timeout"
+            return _Miss(self._backoff(attempt), f"no response within {self.timeout_s:g} s", "timeout")
         finally:
             run.sending.discard(task)
             self._limit.release()
@@ -637,33 +688,30 @@ class OpenAIEngine:
         if 200 <= reply.status < 300:
             self._concurrency_changed(self._limit.answered(epoch), "answers come back in time")
             return self._completion(request, reply, time.perf_counter() - sent)
-        delay, problem = await self._status_problem(run.http, request, reply, attempt)
-        return delay, problem, "other"
+        return await self._status_problem(run.http, request, reply, attempt)
 
-    async def _status_problem(self, http: Transport, request: JudgeRequest, reply: Reply,
-                              attempt: int) -> tuple[float | None, str]:
-        """Classify an HTTP error reply: raise for engine-wide ones, else (delay or None to give up, text)."""
+    async def _status_problem(self, http: Transport, request: JudgeRequest, reply: Reply, attempt: int) -> _Miss:
+        """Classify an HTTP error reply: raise for engine-wide ones, else what went wrong and how long to wait."""
         status = reply.status
         if status in (401, 403):
             raise self._key_error(status)
         if status == 404:
             raise await self._model_error(http, request.model)
-        problem = f"HTTP {status} from the judge server: {self._error_text(_server_message(reply))}"
-        if status not in RETRYABLE_STATUS and status < 500:
-            return None, problem
+        said = _server_message(reply)
+        if status == 429 and _error_code(reply) == QUOTA_CODE:
+            raise self._quota_error(said)
+        problem = f"HTTP {status} from the judge server: {self._error_text(said)}"
+        if (status not in RETRYABLE_STATUS and status < 500) or status in NEVER_RETRIED_STATUS:
+            return _Miss(None, problem, status=status)
         asked = _retry_after(reply.headers)
         if status == 429 and self.on_rate_limit == "stop":
             raise self._rate_limit_error(asked)
-        if asked is None and status != 429:
-            delay = self._backoff(attempt)
-            if attempt < self.max_attempts:
-                self._emit(EngineEvent("retry", f"{problem}; retrying in {_seconds_text(delay)}", wait_s=delay,
-                                       status=status))
-            return delay, problem
-        delay = self._backoff(attempt) if asked is None else min(asked, self.max_retry_wait_s)
-        self._emit(EngineEvent("wait", _wait_message(status, asked, delay), wait_s=delay, asked_s=asked,
-                               status=status))
-        return delay, problem
+        if asked is None:
+            return _Miss(self._backoff(attempt), problem, status=status)
+        honoured = asked <= self.max_retry_wait_s
+        wait = min(asked, self.max_retry_wait_s)
+        delay = wait + self._rng.uniform(0.0, min(0.1 * wait, 1.0))  # the jitter
+        return _Miss(delay, problem, "rate-limited" if status == 429 and honoured else "other", status, asked)
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
@@ -686,9 +734,9 @@ class OpenAIEngine:
             choice = data["choices"][0]
             text = choice["message"].get("content")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            self.games_failed += 1
+            said = self._error_text(_server_message(reply))
             return Completion(request.key, None, latency_s=latency_s,
-                              error=f"malformed response body from the judge server ({type(exc).__name__})")
+                              error=f"malformed response body from the judge server ({type(exc).__name__}): {said}")
         prompt_tokens, completion_tokens = _usage(data)
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
@@ -741,6 +789,21 @@ class OpenAIEngine:
         except Exception:  # listing is a courtesy; the 404 is the error to report
             return []
 
+    def _quota_error(self, said: str) -> EngineError:
+        return EngineError(f"the judge server at {self._shown_url} refused the request: the account is out of quota "
+                           f"(HTTP 429, {QUOTA_CODE}: {self._error_text(said)}): add credit or use another key (key "
+                           f"from {self.key_source}){self._kept()}")
+
+    def _unusable_error(self) -> EngineError:
+        """The judge cannot be used as configured: the first games all failed, none was answered."""
+        problem, count = self._problems.most_common(1)[0]
+        share = "each" if count == self.games_failed else f"{count} of them"
+        return EngineError(
+            f"the judge server at {self._shown_url} answered none of the first {self.games_failed} games: {share} "
+            f"failed with {problem.rstrip('.')}. Check that {setting_name('judge.base_url')} is the API root of an "
+            f"OpenAI-compatible server (usually ending in /v1), that it serves {setting_name('judge.model')} "
+            f"'{self.model}', and the judge's settings; the games are sent again by the next run")
+
     def _unreachable_error(self) -> EngineError:
         return EngineError(
             f"could not connect to the judge server at {self._shown_url} ({self.max_attempts} attempts): "
@@ -767,6 +830,19 @@ class OpenAIEngine:
     def _error_text(self, text: str) -> str:
         """Server text for an error message: scrubbed of the key, shortened."""
         return self._secret.scrub(text)[:ERROR_TEXT_LIMIT]
+
+
+@dataclass(frozen=True)
+class _Miss:
+    """An attempt that brought no answer: the wait before retrying (None: give up), what went wrong, its kind
+    ("refused": no connection; "timeout"; "rate-limited": a 429 whose asked wait is honoured in full, which
+    does not use up an attempt; "other"), and the reply's status and asked wait (`Retry-After`) if any."""
+
+    delay: float | None
+    problem: str
+    kind: str = "other"
+    status: int | None = None
+    asked: float | None = None
 
 
 @dataclass(eq=False)
@@ -902,16 +978,28 @@ def _positions_in(tokens: list[str], spans: list[tuple[int, int]]) -> set[int]:
 
 
 def _server_message(reply: Reply) -> str:
-    """The `error.message` of an OpenAI-style error body, else the start of the body."""
+    """The `error.message` of an OpenAI-style error body, else the body's text on one line (an HTML page's
+    text without its markup)."""
     text = reply.content.decode("utf-8", "replace")
     try:
         body = json.loads(text)
     except ValueError:
-        return text.strip() or "(empty body)"
+        if text.lstrip().startswith("<"):
+            text = html.unescape(re.sub(r"<(head|script|style)\b.*?</\1>|<[^>]*>", " ", text, flags=re.S | re.I))
+        return " ".join(text.split()) or "(empty body)"
     error = body.get("error", body) if isinstance(body, dict) else body
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"])
-    return text.strip()
+    return " ".join(text.split())
+
+
+def _error_code(reply: Reply) -> str | None:
+    """The `error.code` (else `error.type`) of an OpenAI-style error body, if it has one."""
+    try:
+        error = json.loads(reply.content).get("error")
+        return str(error.get("code") or error.get("type") or "") or None
+    except (ValueError, AttributeError):
+        return None
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

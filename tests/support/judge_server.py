@@ -43,7 +43,7 @@ from aiohttp import web
 
 DEFAULT_MODELS = ("test-judge",)
 FAULT_KINDS = (
-    "400", "401", "403", "404", "429", "500", "502", "503",
+    "400", "401", "403", "404", "429", "500", "502", "503", "quota",
     "drop", "slow", "malformed", "empty", "no_logprobs",
 )
 DROPPED = 0  # the status logged for a connection closed without a response
@@ -475,6 +475,10 @@ class JudgeServer:
         if kind in ("400", "401", "403", "404", "429", "500", "502", "503"):
             entry.status = int(kind)
             return self._status_fault(chat, kind, fault)
+        if kind == "quota":  # OpenAI's answer to an account out of credit
+            entry.status = 429
+            return _error(429, "You exceeded your current quota, please check your plan and billing details.",
+                          "insufficient_quota", "insufficient_quota")
         if kind == "drop":
             entry.status = DROPPED
             return self._drop(request)
