@@ -97,8 +97,15 @@ class Evaluation:
 
     @property
     def cost_usd(self) -> float | None:
-        """Cost of the games sent now, when the judge's prices are known."""
-        return self.run.tally.cost if self.settings.judge.priced else None
+        """Cost of the games sent now, when the judge's prices are known and its server counted their tokens
+        (a server that reports no usage leaves the cost unknown, not free: `cost_unknown`)."""
+        return self.run.tally.cost if self.settings.judge.priced and not self.cost_unknown else None
+
+    @property
+    def cost_unknown(self) -> bool:
+        """Whether the judge's server answered this evaluation's games without counting a single token."""
+        tally = self.run.tally
+        return bool(tally.ok + tally.unparsed) and tally.prompt_tokens + tally.completion_tokens == 0
 
     @property
     def exit_code(self) -> int:

@@ -324,6 +324,8 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
                   f"{evaluation.prompt_tokens:,} + {evaluation.completion_tokens:,}")
     if evaluation.cost_usd is not None:
         table.add_row("cost of this run", f"${evaluation.cost_usd:,.4f}")
+    elif evaluation.settings.judge.priced:
+        table.add_row("cost of this run", "unknown: the judge's server reported no token usage")
     return table
 
 

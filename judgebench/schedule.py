@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from scipy.special import ndtr
 
+from judgebench.config import how_to_set
 from judgebench.errors import ConfigError
 from judgebench.pairing import stable_seed
 from judgebench.ratings.bradley_terry import expected_score, win_groups
@@ -597,8 +598,13 @@ class Planner:
             per_pair = max(mean, self.dearest_pair_usd)
             if per_pair > 0:
                 limits["budget_usd"] = int((self.budget_usd - self.cost_usd) // per_pair)
+            elif self.calls:  # a budget nothing counts against would be no budget: refused, not ignored
+                raise ConfigError(f"a dollar budget needs to know what the judge's calls cost, and the first "
+                                  f"{self.calls:,} cost nothing: the judge's server reported no token usage (or the "
+                                  "judge's prices are 0), so the budget cannot be kept; the calls made are stored: "
+                                  f"give a budget of judge calls instead ({how_to_set('budget_calls', 'N')})")
             else:  # nothing paid for yet: one pair first, to learn what a pair costs
-                limits["budget_usd"] = 1 if not self.calls else limits["round"]
+                limits["budget_usd"] = 1
         return limits
 
     def _finish(self, reason: str) -> list[Pair]:

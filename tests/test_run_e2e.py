@@ -211,6 +211,16 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
         retry.stdout.split())
 
 
+def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judge_server, tmp_path):
+    judge_server.add_fault("no_usage")
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "cost of this run unknown: the judge's server reported no token usage" in " ".join(run.stdout.split())
+    assert leaderboard(tmp_path)["meta"]["cost_usd"] is None  # was 0.0: free
+
+
 def test_a_judge_that_rejects_every_request_ends_the_run_with_the_reason(judge_server, tmp_path):
     """Not 72 failed games and exit 3 with the reason only in judgments.jsonl: one message, exit 2, and the
     next run (the judge mended) sends every game."""

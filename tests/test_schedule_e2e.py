@@ -23,7 +23,7 @@ import pytest
 from tests.support.cli_runs import judgebench, leaderboard, write_config, write_data
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
-from tests.support.stores import ok_rows
+from tests.support.stores import ok_keys, ok_rows
 
 pytestmark = pytest.mark.integration
 
@@ -366,6 +366,22 @@ def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server,
     assert len(judge_server.log) > len(judge_server.answered())  # some games were asked again
     assert board["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid) and paid <= 2.0
     assert board["meta"]["runs"][0]["cost"] == pytest.approx(paid)
+
+
+def test_a_dollar_budget_on_a_server_reporting_no_usage_is_refused_after_the_first_pair(judge_server, tmp_path):
+    """A server that reports no token usage: every call cost $0 at the judge's prices, and the budget counted
+    nothing, so the whole plan was sent (the helper's trial: 120 calls on a $0.001 budget). Now the run stops
+    after the one pair it sends to learn the price, exit 2, with the calls stored for the next run."""
+    judge_server.add_fault("no_usage")
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    priced(config)
+    run = judgebench("run", "--config", str(config), "--budget-usd", "0.001", "--round-games", "10", cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert " ".join(run.stderr.split()).startswith(
+        "error: a dollar budget needs to know what the judge's calls cost, and the first 2 cost nothing: the judge's "
+        "server reported no token usage"), run.stderr
+    assert "--budget-calls N" in run.stderr and "Traceback" not in run.stderr
+    assert len(judge_server.log) == 2 and len(ok_keys(tmp_path / "store.sqlite")) == 2
 
 
 def test_stored_calls_without_a_recorded_cost_count_against_a_dollar_budget(judge_server, tmp_path):

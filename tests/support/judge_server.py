@@ -44,7 +44,7 @@ from aiohttp import web
 DEFAULT_MODELS = ("test-judge",)
 FAULT_KINDS = (
     "400", "401", "403", "404", "429", "500", "502", "503", "quota",
-    "drop", "slow", "malformed", "empty", "no_logprobs",
+    "drop", "slow", "malformed", "empty", "no_logprobs", "no_usage",
 )
 DROPPED = 0  # the status logged for a connection closed without a response
 
@@ -545,6 +545,8 @@ class JudgeServer:
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         }
+        if kind == "no_usage":  # servers that do not count tokens (some local ones) leave it out
+            del body["usage"]
         return web.Response(body=json.dumps(body).encode(), content_type="application/json")
 
     def _write(self, entry: LogEntry) -> None:
