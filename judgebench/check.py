@@ -25,6 +25,7 @@ import functools
 import json
 import numbers
 import os
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -46,6 +47,7 @@ from judgebench.config import (
     setting_label,
     setting_name,
 )
+from judgebench.diagnostics import agreeing_orders
 from judgebench.engines.base import EventHandler
 from judgebench.errors import (
     EXIT_FAILED_GAMES,
@@ -71,7 +73,7 @@ from judgebench.ratings.sequential import (
     questions_to_decide,
     t_test,
 )
-from judgebench.records import FAILED, OK, Dataset, failure_reasons
+from judgebench.records import FAILED, OK, UNPARSED, Dataset, failure_reasons
 from judgebench.runner import ProgressCallback, RunResult, StopSignals, Tally
 
 # A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
@@ -79,6 +81,7 @@ option_name = functools.partial(setting_name, option=True)
 set_option = functools.partial(how_to_set, option=True)
 
 UNCATEGORISED = "(none)"
+ORDER_FLIP_LIMIT = 0.5  # above this share of questions whose two orders disagree, a pass rests on position bias
 MIN_QUESTIONS = 2  # the fewest question scores a decision is made on (overall, or per category)
 SHORT = 160  # characters of an answer or a judge's reasoning shown in the summary
 WORST_SHOWN = 5
@@ -354,6 +357,41 @@ class Coverage:
                 f"({how_to_set('allow_missing')})")
 
 
+@dataclass(frozen=True)
+class Unscored:
+    """The questions judged that got no score (a game of theirs without a verdict, or failed under allow_failed),
+    of the `judged`; `unparsed`: the games the judge answered without a verdict, `example` the text of one."""
+
+    questions: int = 0
+    judged: int = 0
+    unparsed: int = 0
+    example: str | None = None
+
+    @classmethod
+    def of(cls, judgments: pd.DataFrame, frame: pd.DataFrame) -> Unscored:
+        """What the last batch's `judgments` (every game judged) left without a score in `frame`."""
+        judged = int(judgments["question_id"].nunique())
+        unparsed = judgments[judgments["status"] == UNPARSED]
+        example = str(unparsed["raw"].iloc[0]) if len(unparsed) and "raw" in unparsed else None
+        return cls(judged - len(frame), judged, len(unparsed), example)
+
+    def note(self) -> str | None:
+        """The questions left without a score, and why, in words (None when none were)."""
+        if not self.questions:
+            return None
+        return (f"{self.questions:,} of {self.judged:,} questions judged have no score: a game of each got no "
+                f"verdict from the judge ({counted(self.unparsed, 'game')} without one) or failed; the next check "
+                "asks for them again")
+
+    def no_verdict(self) -> str:
+        """Why there is no decision when the judge gave no verdict in (almost) every game."""
+        said = " ".join((self.example or "").split())
+        said = said if len(said) <= 300 else said[:300] + " [...]"
+        return (f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')} (its output has none "
+                f"of the template's verdict markers; for example it wrote {said!r}): use a stronger judge, a "
+                "template it can follow, or a larger max_tokens")
+
+
 @dataclass
 class CheckReport:
     """Everything a check decided and measured. `decision` is the check's one decision, which every output
@@ -378,6 +416,25 @@ class CheckReport:
     coverage: Coverage | None = None  # None: not known (a report made from scores alone)
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
     failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
+    orders: tuple[int, int] = (0, 0)  # questions whose two orders disagree, of those judged in both orders
+    unscored: Unscored = field(default_factory=Unscored)
+
+    @property
+    def position_bound(self) -> bool:
+        """Whether the judge's verdict flipped with the order of the answers on more than ORDER_FLIP_LIMIT of the
+        questions judged in both orders: each of those counts as a tie (0.5), whatever the answers, so a pass on
+        them would rest on the judge's position bias (a judge that always prefers the first answer passes any
+        candidate). Not a regression's concern: flips pull the scores toward a tie, away from one."""
+        flipped, both = self.orders
+        return both > 0 and flipped / both > ORDER_FLIP_LIMIT
+
+    def orders_note(self) -> str | None:
+        """How often the judge's verdict flipped with the order of the answers (None when it never did)."""
+        flipped, both = self.orders
+        if not flipped:
+            return None
+        return (f"the judge's verdict flipped with the order of the answers on {flipped:,} of {both:,} questions "
+                f"({flipped / both:.0%}); each counts as a tie")
 
     @property
     def regressed_categories(self) -> list[str]:
@@ -401,6 +458,8 @@ class CheckReport:
         """The overall result and the rule it follows, in words."""
         if self.stopped_by is not None:
             return stopped_rule(self.stopped_by)
+        if self.overall is None and not self.n_failed and self.unscored.unparsed:
+            return self.unscored.no_verdict()
         if self.overall is None:
             why = f" ({'; '.join(self.failures)})" if self.failures else ""
             return (f"no decision: {self.n_failed} games failed{why}; run again to retry them "
@@ -414,16 +473,37 @@ class CheckReport:
             return f"regression: with {level} confidence {self.scale.quantity} is below {_pct(t)}; {figures}"
         if o.questions_needed is not None:
             more = (f"about {o.more_questions_needed:,} more questions ({o.questions_needed:,} in all) would "
-                    "likely decide it")
-            if self.coverage is not None and o.questions_needed > self.coverage.available:
-                more += (f", and the question set has {self.coverage.available:,}: add questions, or allow a "
-                         f"larger drop ({option_name('margin')})")
+                    f"likely decide it{self._how_to_judge_more(o.questions_needed)}")
         elif self.options.sequential:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
             more = "no number of questions would likely decide it"
         return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
                 f"minus the margin {self.options.margin:.1%}); {figures}; {more}")
+
+    def _how_to_judge_more(self, needed: int) -> str:
+        """How the further questions an undecided result needs can be judged validly: a sequential check goes on
+        with its sequence (a larger --max-questions judges the same questions first, then more); a fixed one
+        judged again on more questions, or with another margin, after its result was seen is no longer a test at
+        its confidence (Johari et al. 2017: looking and continuing until it decides passes a worse candidate far
+        more often), so the advice is a sequential check."""
+        available = self.coverage.available if self.coverage is not None else None
+        if not self.options.sequential:
+            return (f"; a check that may need more questions is a sequential one ({option_name('sequential')}): "
+                    "running this fixed one again on more questions, or with another margin, after seeing its "
+                    f"result is no longer a test at {self.options.level:.0%} confidence")
+        limit = self.options.max_questions
+        if limit is not None and (available is None or limit < available):
+            return (f"; raise {option_name('max_questions')} (the check judges the same questions first and goes "
+                    "on with the same sequence)")
+        if available is not None and needed > available:
+            return f", and the question set has {available:,}"
+        return ""
+
+    def overall_reason(self) -> str:
+        """`reason` when it is about the overall result (an undecided one counted by --undecided, or a pass made
+        undecided by the judge's position bias), not about a category that fails the check."""
+        return "" if self.failing_categories else self.reason
 
     def decided(self) -> str:
         """The decision, with the reason when the options made it differ from the overall result."""
@@ -454,7 +534,9 @@ class CheckReport:
             "questions_total": coverage.total if coverage else None,
             "questions_available": coverage.available if coverage else None,
             "skipped_questions": coverage.skipped if coverage else {},
-            "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed, **self.accounting,
+            "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed,
+            "games_unparsed": self.unscored.unparsed, "questions_unscored": self.unscored.questions,
+            "questions_orders_disagree": self.orders[0], "questions_both_orders": self.orders[1], **self.accounting,
         }
 
 
@@ -481,6 +563,9 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     if failing and overall != "regression":
         named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
         return "regression", f"{named} regressed, which fails the check ({set_option('fail_on', 'any-category')})"
+    if overall == "pass" and report.position_bound:
+        return "undecided", (f"{report.orders_note()}, so the pass rests on the judge's position bias, not on the "
+                             "answers: use a judge that reads them (judgebench diagnose measures one)")
     return counted_undecided(report) or (overall, "")
 
 
@@ -507,21 +592,25 @@ def finish(report: CheckReport) -> CheckReport:
 
 def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, options: CheckOptions, scale: Scale,
               reference: str, baseline: str | None, accounting: dict[str, Any], n_failed: int,
-              coverage: Coverage | None = None) -> CheckReport:
-    """The report of a check from its per-question frame (columns question_id, category, score and, against a
-    run, candidate_score and reference_score), in judging order; `coverage`: the questions the check could use
-    (more judging could use those available) and those skipped."""
+              coverage: Coverage | None = None, unscored: Unscored | None = None) -> CheckReport:
+    """The report of a check from its per-question frame (columns question_id, category, score, and
+    both_orders and orders_disagree when known; against a run, candidate_score and reference_score), in judging order;
+    `coverage`: the questions the check could use (more judging could use those available) and those skipped;
+    `unscored`: the questions judged that got no score. A judge that gave no verdict leaves no decision."""
+    unscored = unscored or Unscored()
     decided = n_failed == 0 or options.allow_failed
     overall = categories = None
     if decided and len(frame) >= MIN_QUESTIONS:
         overall = judge_set("overall", frame["score"].to_numpy(), scale, options, options.batch_size)
         categories = judge_categories(frame, scale, options)
-    elif decided:
+    elif decided and not unscored.unparsed:
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
+    orders = [int(frame[column].sum()) if column in frame else 0 for column in ("orders_disagree", "both_orders")]
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
                          worst_questions(frame, games, dataset, options.candidate, reference, baseline),
                          accounting, n_failed, small_categories=category_scores(frame)[1] if overall else {},
-                         coverage=coverage)
+                         coverage=coverage, orders=(orders[0], orders[1]),
+                         unscored=unscored)
     return finish(report)
 
 
@@ -658,11 +747,16 @@ def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
 
 def _frame(order: list[str], dataset: Dataset, outcomes: pd.DataFrame, candidate: str,
            earlier: pd.DataFrame | None) -> pd.DataFrame:
-    """Per-question scores in judging order (questions without a complete outcome are left out)."""
-    mine = outcomes[outcomes["model_a"] == candidate].set_index("question_id")["score_a"]
+    """Per-question scores in judging order (questions without a complete outcome are left out), and whether the
+    judge played the candidate's game in both orders (`both_orders`) and their verdicts disagreed
+    (`orders_disagree`: the verdict flipped with the order)."""
+    rows = outcomes[outcomes["model_a"] == candidate].set_index("question_id")
+    both, agree = agreeing_orders(rows["p_ab"], rows["p_ba"])
     frame = pd.DataFrame({"question_id": order})
     frame["category"] = _categories(dataset, order).to_numpy()
-    frame["candidate_score"] = mine.reindex(order).to_numpy(dtype=float)
+    frame["candidate_score"] = rows["score_a"].reindex(order).to_numpy(dtype=float)
+    for column, values in (("both_orders", both), ("orders_disagree", both & ~agree)):
+        frame[column] = pd.Series(values, index=rows.index).reindex(order, fill_value=False).to_numpy()
     if earlier is None:
         frame["score"] = frame["candidate_score"]
     else:
@@ -784,7 +878,7 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         accounting = _accounting(results, config.judge.priced)
         decided = None if signals.signum is not None else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
-            last.n_failed, prepared.coverage)
+            last.n_failed, prepared.coverage, Unscored.of(last.judgments, frame))
     if decided is None or signals.signum is not None:  # a signal during `summarise` discards its decision too
         decided = finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None,
                                      categories=[], flips={}, worst=[], accounting=accounting,
@@ -829,7 +923,10 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
             if (q, options.candidate) in dataset.answers and (q, comparison.opponent) in dataset.answers]
     coverage = Coverage.of(comparison.pool, pool, dataset, [options.candidate, comparison.opponent])
     questions = pd.DataFrame({"question_id": pool, "category": _categories(dataset, pool).to_numpy()})
-    order = stratified_sample(questions, options.max_questions, config.seed)
+    # a sequential check's --max-questions N is the first N of its seeded order: a larger N goes on with the same
+    # sequence (a stratified sample of another size would be another sequence)
+    order = (stratified_sample(questions, None, config.seed)[:options.max_questions] if options.sequential
+             else stratified_sample(questions, options.max_questions, config.seed))
     if len(order) < 2:
         raise InputError(f"{len(order)} question(s) have answers from both {options.candidate} and "
                          f"{comparison.opponent}; a check needs at least two", path=config.questions)
@@ -857,11 +954,23 @@ def judge_in_batches(config: RunConfig, dataset: Dataset, options: CheckOptions,
         frame = _frame(judged_ids, dataset, results[-1].combined.outcomes, options.candidate, comparison.earlier)
         if results[-1].interrupted or (results[-1].n_failed and not options.allow_failed):
             break
-        if options.sequential and len(frame) >= MIN_QUESTIONS:
-            test = interval_for(frame["score"].to_numpy(), comparison.scale, options.level, True)
-            if str(decide(test.p_above, test.p_below, options.level)) != "undecided":
-                break
+        if options.sequential and len(frame) >= MIN_QUESTIONS and sequence_decided(frame, comparison.scale, options):
+            break
     return frame, results
+
+
+def sequence_decided(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -> bool:
+    """Whether a sequential check may stop judging: its overall result is decided and, under --fail-on
+    any-category, so is every category that can fail it (a category's regression fails the check at once).
+    Stopping on the overall result alone passed a candidate that lost every question of one category, still
+    undecided when the overall result passed. The confidence sequences are valid at any stop, so judging on
+    until the categories decide costs judge calls, not validity."""
+    test = interval_for(frame["score"].to_numpy(), scale, options.level, True)
+    overall = str(decide(test.p_above, test.p_below, options.level))
+    if options.fail_on != "any-category" or overall == "regression":
+        return overall != "undecided"
+    decisions = [c.decision for c in judge_categories(frame, scale, options)]
+    return "regression" in decisions or (overall != "undecided" and "undecided" not in decisions)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -884,29 +993,35 @@ def markdown_summary(report: CheckReport) -> str:
     categories (those whose regression does not fail the check as a warning), flips, worst questions, cost."""
     data = report.to_json()
     icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(report.decision, "❌")
-    opponent = f"{report.reference} (against the run's baseline {report.baseline})" if report.baseline \
-        else report.reference
+    opponent = f"{_md(report.reference)} (against the run's baseline {_md(report.baseline)})" if report.baseline \
+        else _md(report.reference)
     lines = [f"## judgebench check: {icon} {report.decided()}", "",
-             f"Candidate **{report.options.candidate}** vs reference **{opponent}**, margin "
+             f"Candidate **{_md(report.options.candidate)}** vs reference **{opponent}**, margin "
              f"{report.options.margin:.1%}, {data['method']}.", "", report.overall_rule(), ""]
     skipped = report.coverage.note() if report.coverage else None
     if skipped:
         lines += [f"⚠️ {skipped}.", ""]
+    orders = report.orders_note()
+    if orders:
+        lines += [f"{'⚠️ ' if report.position_bound else ''}Order of the answers: {orders}.", ""]
+    unscored = report.unscored.note()
+    if unscored:
+        lines += [f"⚠️ {unscored[0].upper()}{unscored[1:]}.", ""]
     if report.categories:
         lines += ["| category | decision | questions | mean | interval | Holm p (regression) |",
                   "|---|---|---:|---:|---|---:|"]
-        lines += [f"| {c.name} | {c.decision} | {c.test.n} | {_pct(c.test.mean)} | [{_pct(c.test.lower)}, "
+        lines += [f"| {_md(c.name)} | {c.decision} | {c.test.n} | {_pct(c.test.mean)} | [{_pct(c.test.lower)}, "
                   f"{_pct(c.test.upper)}] | {c.p_regression:.3g} |" for c in report.categories]
         lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
                       f"{(1 - report.options.level) / 2:.1%} per side); intervals are unadjusted.", ""]
-    lines += [f"⚠️ {small_category(name, n)}." for name, n in report.small_categories.items()]
+    lines += [f"⚠️ {small_category(_md(name), n)}." for name, n in report.small_categories.items()]
     lines += [""] if report.small_categories else []
     if report.failing_categories:
-        lines += [f"Failing categories: **{', '.join(report.failing_categories)}** "
+        lines += [f"Failing categories: **{_md(', '.join(report.failing_categories))}** "
                   f"({set_option('fail_on', 'any-category')})", ""]
     regressed = [name for name in report.regressed_categories if name not in report.failing_categories]
     if regressed:
-        lines += [f"⚠️ Categories that regressed: **{', '.join(regressed)}**, {not_gating()}.", ""]
+        lines += [f"⚠️ Categories that regressed: **{_md(', '.join(regressed))}**, {not_gating()}.", ""]
     flips = report.flips  # none when stopped
     if flips and report.baseline:
         lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
@@ -917,9 +1032,10 @@ def markdown_summary(report: CheckReport) -> str:
     if report.worst:
         lines += ["Questions the candidate lost most clearly:", ""]
         for item in report.worst:
-            lines += [f"- `{item['question_id']}` ({item['category']}), score {item['score']:.2f}: candidate "
-                      f"\"{item['candidate_answer']}\" vs {item['opponent']} \"{item['opponent_answer']}\""]
-            lines += [f"  - {reason}" for reason in item["reasoning"]]
+            lines += [f"- {_code(item['question_id'])} ({_md(item['category'])}), score {item['score']:.2f}: "
+                      f"candidate \"{_md(item['candidate_answer'])}\" vs {_md(item['opponent'])} "
+                      f"\"{_md(item['opponent_answer'])}\""]
+            lines += [f"  - {_md(reason)}" for reason in item["reasoning"]]
         lines.append("")
     cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
     abandoned = data["judge_calls_abandoned"]
@@ -929,6 +1045,22 @@ def markdown_summary(report: CheckReport) -> str:
               f"tokens: {data['prompt_tokens'] + data['completion_tokens']:,}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
     return "\n".join(lines)
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|#~<])")
+
+
+def _md(text: str) -> str:
+    """`text` shown as it is in Markdown (GitHub's): its punctuation escaped, so that a model's answer, a judge's
+    reasoning or a category name can neither format the summary, hide text (`<!--`) nor split a table's cell
+    (`|`)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _code(text: str) -> str:
+    """`text` as an inline code span, delimited by more backticks than it holds in a row (CommonMark 6.1)."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if "`" in text else f"`{text}`"
 
 
 def junit_xml(report: CheckReport) -> str:
@@ -961,10 +1093,10 @@ def junit_xml(report: CheckReport) -> str:
             failures += 1
             ElementTree.SubElement(case, "failure", message=figures, type=item.decision).text = (
                 f"{item.name}: {figures}; {report.scale.quantity}")
-        elif item.decision == "undecided":  # the overall case says why when --undecided made the decision
-            undecided_as = counted_undecided(report) if item is report.overall else None
-            skip(case, f"{figures}; {report.reason}" if undecided_as and undecided_as[1] == report.reason
-                 else figures)
+        elif item.decision == "undecided" or (item is report.overall and report.decision == "undecided"):
+            # the overall case says why when --undecided or the judge's position bias made the decision
+            reason = report.overall_reason() if item is report.overall else ""
+            skip(case, f"{figures}; {reason}" if reason else figures)
         elif item.decision == "regression":
             skip(case, f"{figures}; {not_gating()}")
         skipped_questions = report.coverage.note() if report.coverage else None
@@ -989,14 +1121,15 @@ def junit_xml(report: CheckReport) -> str:
 
 def github_annotations(report: CheckReport) -> list[str]:
     """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires): the
-    decision as an error when the check fails on it, a warning when undecided (or counted as a pass); each
+    decision as an error when the job fails on it (undecided too: exit 4), a warning when a pass has a reason
+    (an undecided result counted as a pass); each
     regressed category as an error when it fails the check, else a warning; the questions skipped for want of
     an answer, and under --fail-on any-category the categories too small to decide, as warnings."""
     def command(kind: str, text: str) -> str:
         return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
     lines = []
-    kind = {"pass": "warning" if report.reason else None, "undecided": "warning"}.get(report.decision, "error")
+    kind = {"pass": "warning" if report.reason else None}.get(report.decision, "error")
     if kind is not None:
         lines.append(command(kind, report.headline()))
     for item in report.categories:
@@ -1007,8 +1140,8 @@ def github_annotations(report: CheckReport) -> list[str]:
             lines.append(command("warning", f"category {item.name}: regression, {not_gating()}"))
     if report.options.fail_on == "any-category":
         lines += [command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
-    skipped = report.coverage.note() if report.coverage else None
-    lines += [command("warning", skipped)] if skipped else []
+    for note in (report.coverage.note() if report.coverage else None, report.unscored.note()):
+        lines += [command("warning", note)] if note else []
     return lines
 
 

@@ -37,6 +37,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from judgebench.config import setting_name
 from judgebench.errors import InputError
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) ->
         elif path.exists():
             files.append(path)
         else:
-            raise InputError("file not found", path=path, hint="check the --answers path")
+            raise InputError("file not found", path=path, hint=f"check the path ({setting_name('answers')})")
     return files
 
 
