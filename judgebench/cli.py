@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
+from typer.core import TyperCommand
 
 from judgebench.config import (
     JudgeConfig,
@@ -26,7 +27,7 @@ from judgebench.config import (
     expected,
     named_by_flags,
 )
-from judgebench.errors import EXIT_OUTPUT_CLOSED, ConfigError, JudgebenchError, stopped_exit_code
+from judgebench.errors import EXIT_OUTPUT_CLOSED, EXIT_USAGE, ConfigError, JudgebenchError, stopped_exit_code
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -443,7 +444,48 @@ _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference mo
                "exit 0 pass, 1 regression, 2 usage or input error, 3 failed games, 4 undecided.")
 
 
-@app.command(help=_CHECK_HELP, short_help="Regression gate for CI: is a candidate worse?")
+class _CheckCommand(TyperCommand):
+    """`check`'s command. A usage error click finds while it parses the command line (a number that is not one, an
+    unknown flag, no --candidate) ends the check before the check's own code runs, which would leave an earlier
+    check's files at the --json, --junit and --summary paths given, read as this check's result (a green JUnit
+    report on a failed job): they get the error first, as they do for the errors the check finds itself
+    (`check.outputs_until_decided`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as error:  # click's UsageError (typer ships its own click): exit code 2
+            if getattr(error, "exit_code", None) == EXIT_USAGE:
+                _write_usage_error(given, error.format_message())  # type: ignore[attr-defined]
+            raise
+
+
+def _write_usage_error(args: list[str], message: str) -> None:
+    """Write `error` to the output files `args` (check's command line) names, as far as it can be read."""
+    from judgebench.check import OutputPaths, write_no_decision
+
+    given = {flag: _flag_value(args, flag) for flag in ("--summary", "--junit", "--json", "--candidate", "--reference")}
+    if not any(given[flag] for flag in ("--summary", "--junit", "--json")):
+        return
+    paths = OutputPaths.prepare(given["--summary"], given["--junit"], given["--json"])
+    with contextlib.suppress(JudgebenchError):  # click's message is the one to show
+        write_no_decision(paths, given["--candidate"] or "(not given)", given["--reference"], "error",
+                          f"error: {message}", EXIT_USAGE, paths.appended)
+
+
+def _flag_value(args: list[str], flag: str) -> str | None:
+    """The last value `args` gives `flag` (`--json out.json` or `--json=out.json`), or None."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(flag + "="):
+            value = arg.removeprefix(flag + "=")
+    return value
+
+
+@app.command(cls=_CheckCommand, help=_CHECK_HELP, short_help="Regression gate for CI: is a candidate worse?")
 @reports_errors
 def check(
     ctx: typer.Context,
@@ -462,7 +504,8 @@ def check(
                                                                 "as an anytime-valid confidence sequence decides."),
     batch_size: int = typer.Option(50, parser=_integer, help="Questions per batch with --sequential, at least 2."),
     max_questions: int | None = typer.Option(None, parser=_integer, help="Judge at most N questions (a seeded "
-                                                                         "sample stratified by category)."),
+                                                                         "sample stratified by category; with "
+                                                                         "--sequential, the first N of its order)."),
     fail_on: str = typer.Option("overall", help="overall, or any-category (fail when a category regresses)."),
     undecided: str | None = typer.Option(None, help="pass or fail: map undecided (exit 4) to pass (0) or fail (1)."),
     allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "

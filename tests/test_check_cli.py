@@ -525,6 +525,24 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
     assert step_outputs.read_text().startswith("decision=error\nexit_code=2\nmean=\n")
 
 
+@pytest.mark.parametrize("mistake, said", [(("--margin", "5%"), "Invalid value for '--margin': expected a number"),
+                                           (("--bogus",), "No such option: --bogus"),
+                                           ((), "Missing option '--candidate'")])
+def test_a_command_line_click_refuses_replaces_an_earlier_checks_files(folder, mistake, said):
+    """Usage errors click finds while parsing (before the check's own code runs) left an earlier check's passing
+    files in place: the helper's trial kept `"decision": "pass"` after `--margin 5%`."""
+    write_earlier_outputs(folder)
+    candidate = () if not mistake else ("--candidate", "bad")
+    result = judgebench("check", "--config", "check.toml", *candidate, "--reference", "ref", *mistake,
+                        *OUTPUT_FLAGS, cwd=folder)
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    report = json.loads((folder / "check.json").read_text())
+    assert (report["decision"], report["exit_code"]) == ("error", 2) and said in report["rule"]
+    assert (folder / "check.md").read_text().startswith("## judgebench check: error")
+    junit = JUnitXml.fromfile(str(folder / "junit.xml"))
+    assert junit.errors == 1 and junit.failures == 0 and said in (folder / "junit.xml").read_text()
+
+
 @pytest.mark.parametrize("refused", ["--junit", "GITHUB_STEP_SUMMARY"])
 def test_a_refused_output_path_replaces_an_earlier_checks_files_at_the_other_paths(judge_server, folder, refused):
     """One output path is refused (--junit a directory, or $GITHUB_STEP_SUMMARY in a missing folder): exit 2
