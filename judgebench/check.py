@@ -417,6 +417,7 @@ class CheckReport:
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
     failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
     orders: tuple[int, int] = (0, 0)  # questions whose two orders disagree, of those judged in both orders
+    batches: int | None = None  # sequential: the batches judged (of `coverage.available` questions at most)
     unscored: Unscored = field(default_factory=Unscored)
 
     @property
@@ -471,9 +472,11 @@ class CheckReport:
             return f"pass: with {level} confidence {self.scale.quantity} is at least {_pct(t)}; {figures}"
         if o.decision == "regression":
             return f"regression: with {level} confidence {self.scale.quantity} is below {_pct(t)}; {figures}"
-        if o.questions_needed is not None:
-            more = (f"about {o.more_questions_needed:,} more questions ({o.questions_needed:,} in all) would "
-                    f"likely decide it{self._how_to_judge_more(o.questions_needed)}")
+        more_needed = o.more_questions_needed
+        if more_needed is not None:
+            needed = o.test.n + more_needed
+            more = (f"about {counted(more_needed, 'more question')} ({needed:,} in all) would likely decide "
+                    f"it{self._how_to_judge_more(needed)}")
         elif self.options.sequential:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
@@ -536,7 +539,8 @@ class CheckReport:
             "skipped_questions": coverage.skipped if coverage else {},
             "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed,
             "games_unparsed": self.unscored.unparsed, "questions_unscored": self.unscored.questions,
-            "questions_orders_disagree": self.orders[0], "questions_both_orders": self.orders[1], **self.accounting,
+            "questions_orders_disagree": self.orders[0], "questions_both_orders": self.orders[1],
+            "batches": self.batches, **self.accounting,
         }
 
 
@@ -885,6 +889,7 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
                                      n_failed=last.n_failed, coverage=prepared.coverage,
                                      stopped_by=signals.signum))
     decided.failures = failure_reasons(last.judgments)
+    decided.batches = len(results) if options.sequential else None
     return decided
 
 
@@ -1001,6 +1006,8 @@ def markdown_summary(report: CheckReport) -> str:
     skipped = report.coverage.note() if report.coverage else None
     if skipped:
         lines += [f"⚠️ {skipped}.", ""]
+    if report.batches is not None:
+        lines += [f"Sequential: {sequence_progress(report)}.", ""]
     orders = report.orders_note()
     if orders:
         lines += [f"{'⚠️ ' if report.position_bound else ''}Order of the answers: {orders}.", ""]
@@ -1063,6 +1070,19 @@ def _code(text: str) -> str:
     return f"{fence} {text} {fence}" if "`" in text else f"`{text}`"
 
 
+def sequence_progress(report: CheckReport) -> str:
+    """How far a sequential check judged: its batches, and where it stopped (decided early, or the questions
+    ran out)."""
+    judged, available = report.unscored.judged, report.coverage.available if report.coverage else None
+    where = f"{judged:,} of {available:,} questions" if available is not None else f"{judged:,} questions"
+    limit = report.options.max_questions
+    if report.overall is not None and report.overall.decision != "undecided" and judged < (limit or available or 0):
+        where += "; it stopped once decided"
+    elif limit is not None and judged >= limit:
+        where += f"; {option_name('max_questions')} {limit:,} reached"
+    return f"{counted(report.batches or 0, 'batch')} of {report.options.batch_size:,} questions judged, {where}"
+
+
 def junit_xml(report: CheckReport) -> str:
     """JUnit XML: one test case for the overall check and one per category, a failure exactly when that
     result fails the check (`CheckReport.fails`), so that the test report and the exit code agree.
@@ -1072,8 +1092,9 @@ def junit_xml(report: CheckReport) -> str:
     test report and Jenkins' JUnit plugin both show a skipped case with its reason and neither counts it as a
     failure (a passed case would hide a regressed category); the reason is both the message attribute (what
     Jenkins shows) and the element's text (what GitLab shows). The overall case's system-out says which
-    questions were skipped for want of an answer. A check stopped by a signal is one error (it did not run to
-    a result); one whose games failed, one failure.
+    questions were skipped for want of an answer. A check without a result (stopped by a signal, games failed,
+    a judge that gave no verdict) is one error: the check could not run to a result, which says nothing about the
+    candidate (a failure would report a regression that was never found).
     """
     suite = ElementTree.Element("testsuite", name="judgebench check")
     classname = f"judgebench.check.{report.options.candidate}"
@@ -1104,14 +1125,11 @@ def junit_xml(report: CheckReport) -> str:
             ElementTree.SubElement(case, "system-out").text = skipped_questions
     for name, n in report.small_categories.items():
         skip(ElementTree.SubElement(suite, "testcase", classname=classname, name=name), small_category(name, n))
-    if report.overall is None:
-        case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
-        if report.stopped_by is not None:
-            errors += 1
-            ElementTree.SubElement(case, "error", message=report.rule(), type="interrupted")
-        else:
-            failures += 1
-            ElementTree.SubElement(case, "failure", message=report.rule(), type="failed-games")
+    if report.overall is None:  # no result: an error of the check's run (failed games, no verdict, a stop)
+        case = ElementTree.SubElement(suite, "testcase", classname=classname, name="overall")
+        errors += 1
+        kind = "interrupted" if report.stopped_by is not None else "failed-games" if report.n_failed else "no-verdict"
+        ElementTree.SubElement(case, "error", message=report.rule(), type=kind)
     suite.set("tests", str(max(len(cases) + len(report.small_categories), 1)))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))

@@ -533,6 +533,9 @@ def check(
                                max_questions=max_questions, fail_on=fail_on,  # type: ignore[arg-type]
                                undecided=undecided, allow_failed=allow_failed)  # type: ignore[arg-type]
         options.validate()
+        source = ctx.get_parameter_source("batch_size")
+        if not sequential and source is not None and source.name == "COMMANDLINE":
+            raise ConfigError("--batch-size applies to a sequential check only: add --sequential, or leave it out")
         settings = RunConfig.from_toml(config, {"allow_missing": allow_missing}, None,
                                        {"allow_missing": "--allow-missing"})
         unused = unused_settings(settings)

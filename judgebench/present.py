@@ -11,6 +11,7 @@ have no per-order verdicts).
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -488,9 +489,12 @@ class ProgressHooks:
 
 def progress_display(console: Console, priced: bool) -> AbstractContextManager[ProgressHooks]:
     """The progress display for `console`: a live bar on a terminal, plain lines elsewhere (a CI log, a
-    pipe), where a live bar would only be drawn once, at the end, squeezed into 80 columns."""
+    pipe), where a live bar would only be drawn once, at the end, squeezed into 80 columns. A CI job is a log
+    even on a terminal (some CI systems run jobs on one: Buildkite, GitLab's docker executor with tty): `CI`
+    set (as every major CI system sets it) means plain lines, not a bar's cursor movements in the log."""
     interactive = console.is_interactive and console.file.isatty()  # FORCE_COLOR in a CI log is not a terminal
-    return progress_callbacks(console, priced) if interactive else progress_lines(console, priced)
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+    return progress_callbacks(console, priced) if interactive and not in_ci else progress_lines(console, priced)
 
 
 def _cost_text(tally: Tally, priced: bool) -> str:

@@ -527,7 +527,9 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
 
 @pytest.mark.parametrize("mistake, said", [(("--margin", "5%"), "Invalid value for '--margin': expected a number"),
                                            (("--bogus",), "No such option: --bogus"),
-                                           ((), "Missing option '--candidate'")])
+                                           ((), "Missing option '--candidate'"),
+                                           (("--batch-size", "10"), "--batch-size applies to a sequential check "
+                                                                    "only: add --sequential, or leave it out")])
 def test_a_command_line_click_refuses_replaces_an_earlier_checks_files(folder, mistake, said):
     """Usage errors click finds while parsing (before the check's own code runs) left an earlier check's passing
     files in place: the helper's trial kept `"decision": "pass"` after `--margin 5%`."""
@@ -600,12 +602,16 @@ def test_failed_games_say_why_there_is_no_decision(judge_server, folder):
     judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text)
     config = write_config(folder, judge_server.base_url)
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
-                        "--json", "check.json", cwd=folder)
+                        "--json", "check.json", "--junit", "junit.xml", cwd=folder)
     assert result.returncode == 3, result.stderr
     rule = json.loads((folder / "check.json").read_text())["rule"]
     assert rule.startswith("no decision: 2 games failed (2 × HTTP 503 from the judge server: scripted 503 (after 2 "
                            "attempts)); run again to retry them"), rule
     assert rule in result.stdout
+    # an error of the check's run, not a failure (which reads as a regression found), under the candidate's class
+    junit = JUnitXml.fromfile(str(folder / "junit.xml"))
+    assert junit.errors == 1 and junit.failures == 0
+    assert 'classname="judgebench.check.bad"' in (folder / "junit.xml").read_text()
 
 
 # Missing answers, and messages that name check's own flags and settings.
@@ -914,6 +920,8 @@ def test_a_sequential_check_on_more_questions_goes_on_with_the_same_sequence(jud
     assert first.returncode == 4, first.stderr
     assert "raise --max-questions (the check judges the same questions first and goes on with the same sequence)" \
         in " ".join(first.stdout.split())
+    assert f"Sequential: 1 batch of 10 questions judged, 10 of {N} questions; --max-questions 10 reached." \
+        in first.stdout
     assert sent(judge_server) == 20
     second = judgebench(*args, "--max-questions", "20", cwd=folder)
     assert second.returncode == 4, second.stderr
@@ -938,6 +946,7 @@ def test_a_sequential_check_failing_on_any_category_judges_on_until_the_categori
     stopped_at = json.loads((tmp_path / "check.json").read_text())["overall"]["n_questions"]
     writing = next(c for c in json.loads((tmp_path / "check.json").read_text())["categories"] if c["name"] == "writing")
     assert stopped_at < 120 and writing["decision"] == "undecided"
+    assert f"questions judged, {stopped_at} of 120 questions; it stopped once decided." in overall_only.stdout
     result = judgebench(*args, "--fail-on", "any-category", cwd=tmp_path)
     assert result.returncode == 1, result.stdout
     report = json.loads((tmp_path / "check.json").read_text())

@@ -211,6 +211,43 @@ def test_failed_games_are_stored_then_retried(judge_server, tmp_path):
         retry.stdout.split())
 
 
+def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """What the CLI writes when its output is a terminal (a pseudo-terminal, as CI systems that allocate one
+    give it): everything it wrote, escape sequences included."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "judgebench.cli", *args], cwd=cwd, env=env, stdin=follower,
+                               stdout=follower, stderr=follower)
+    os.close(follower)
+    written = bytearray()
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end closed: the process is done
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(leader)
+    assert process.wait(timeout=120) == 0, written.decode(errors="replace")
+    return written.decode(errors="replace")
+
+
+def test_ci_set_means_progress_lines_even_on_a_terminal(judge_server, tmp_path):
+    """A terminal gets the live progress bar (its cursor movements); a CI job gets plain lines, also when the CI
+    system runs it on a terminal (the helper's trial: `CI=true script ...` drew the bar's escape codes into the
+    log)."""
+    config = write_config(tmp_path, judge_server.base_url)
+    env = {key: value for key, value in os.environ.items() if key != "CI"} | {"OPENAI_API_KEY": "sk-test"}
+    hide_cursor = "\x1b[?25l"  # what rich's live display writes first
+    bar = _on_a_terminal(["run", "--config", str(config), "--progress"], tmp_path, env)
+    assert hide_cursor in bar
+    lines = _on_a_terminal(["run", "--config", str(config), "--progress", "--store", "second.sqlite"], tmp_path,
+                           env | {"CI": "true"})
+    assert hide_cursor not in lines and f"judged {BASELINE_GAMES} of {BASELINE_GAMES} games (100%)" in lines
+
+
 def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judge_server, tmp_path):
     judge_server.add_fault("no_usage")
     config = write_config(tmp_path, judge_server.base_url)
