@@ -356,8 +356,10 @@ def plural(noun: str) -> str:
 
 
 def run_header(settings: RunConfig) -> str:
-    """What is about to be judged, and by whom (shown before judging starts)."""
-    return (f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
+    """What is about to be judged, and by whom (shown before judging starts): the judge's server too, which
+    receives the API key (a key from OPENAI_API_KEY goes to whatever server --base-url names)."""
+    server = f" at {settings.judge.base_url or 'api.openai.com'}" if settings.judge.engine == "openai" else ""
+    return (f"judge {settings.judge.name} via {settings.judge.engine}{server}, template {settings.template}, "
             f"pairs {settings.pairs}, swap {settings.swap}")
 
 

@@ -293,6 +293,50 @@ def test_games_failing_after_one_was_answered_fail_one_by_one(judge_server: Judg
     assert engine.games_failed == 7 and len(judge_server.log) == 8
 
 
+def test_a_key_rejected_mid_run_says_what_was_kept(judge_server: JudgeServer, transport: str) -> None:
+    """Games answered before the key was revoked are stored (the runner stores what the stream yielded): the
+    message says so, as the unreachable-server one does; rejected at the first request, it does not."""
+    judge_server.add_fault("401", match=lambda request: request.number >= 3)
+    received: list[Completion] = []
+    with pytest.raises(EngineError) as caught:
+        judge_into(engine_for(judge_server, transport, concurrency=1), [game(i, 9, 1) for i in range(8)], received)
+    assert len(received) == 3
+    assert str(caught.value).endswith("Judgments already received are stored: the same command sends only the rest")
+    judge_server.reset()
+    judge_server.add_fault("401")
+    with pytest.raises(EngineError) as caught:
+        judge_all(engine_for(judge_server, transport, concurrency=1), [game(i, 9, 1) for i in range(8)])
+    assert "already received" not in str(caught.value)
+
+
+def test_a_model_not_found_where_no_models_are_listed_points_at_the_base_url_first(tmp_path: Path) -> None:
+    """A base URL without /v1 (or some other path): the chat and the model list both 404. The model was named
+    first; the URL is the likely mistake."""
+    handler = functools.partial(_NotFound, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as web:
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        engine = OpenAIEngine("test-judge", base_url=f"http://127.0.0.1:{web.server_address[1]}", seed=1, **FAST)
+        with pytest.raises(EngineError) as caught:
+            judge_all(engine, [game(0, 9, 1)])
+        web.shutdown()
+    assert ("was not found at http://127.0.0.1:" in str(caught.value)
+            and "and the server lists no models there: check first that [judge] base_url is the API root (usually "
+                "ending in /v1), then [judge] model" in str(caught.value))
+
+
+class _NotFound(http.server.SimpleHTTPRequestHandler):
+    """A server where nothing is found (an OpenAI-compatible server asked at a path without /v1, say)."""
+
+    def do_POST(self) -> None:
+        self.send_error(404)
+
+    def do_GET(self) -> None:
+        self.send_error(404)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 # -- a judge that cannot be used ---------------------------------------------------------------------------
 
 

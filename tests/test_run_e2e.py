@@ -51,6 +51,7 @@ def test_cli_run_judges_both_orders_and_resumes_without_resending(judge_server, 
     config = write_config(tmp_path, judge_server.base_url)
     first = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"judge test-judge via openai at {judge_server.base_url}, template pairwise-5")
     games = 2 * 3 * N_QUESTIONS  # both orders x 3 models against the baseline x questions
     assert sum(judge_server.answered().values()) == games
     models = by_model(leaderboard(tmp_path))

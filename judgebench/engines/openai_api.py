@@ -762,7 +762,7 @@ class OpenAIEngine:
             fix = f"check the key in the environment variable {self.api_key_env}"
         verb = "rejected the API key" if status == 401 else "refused access with this API key"
         return EngineError(f"the judge server at {self._shown_url} {verb} (HTTP {status}; key from "
-                           f"{self.key_source}): {fix}")
+                           f"{self.key_source}): {fix}{self._kept()}")
 
     def _rate_limit_error(self, asked: float | None) -> EngineError:
         wait = f", asking to wait {_seconds_text(asked)}" if asked is not None else ""
@@ -777,9 +777,10 @@ class OpenAIEngine:
         if available:
             shown = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
             return EngineError(f"{message}; the server offers: {self._secret.scrub(shown)}. Check "
-                               f"{setting_name('judge.model')}.")
-        return EngineError(f"{message}. Check {setting_name('judge.model')}, and that {setting_name('judge.base_url')} "
-                           "is the API root (usually ending in /v1).")
+                               f"{setting_name('judge.model')}{self._kept()}")
+        return EngineError(f"{message}, and the server lists no models there: check first that "
+                           f"{setting_name('judge.base_url')} is the API root (usually ending in /v1), then "
+                           f"{setting_name('judge.model')}{self._kept()}")
 
     async def _available_models(self, http: Transport) -> list[str]:
         """The model names the server lists, or [] if it will not say."""
@@ -821,9 +822,9 @@ class OpenAIEngine:
             f"{setting_name('judge.concurrency')}{self._kept()}")
 
     def _kept(self) -> str:
-        """What an engine-wide error mid-run leaves behind, once the server has answered in this run (a reply
-        without a verdict or an error reply is stored too, as such)."""
-        if self._last_contact == -math.inf:
+        """What an engine-wide error mid-run leaves behind, once the server has answered a game in this run (an
+        answer without a verdict, or a game that failed, is stored too, as such); nothing before that."""
+        if not self.games_answered + self.games_failed:
             return ""
         return ". Judgments already received are stored: the same command sends only the rest"
 
