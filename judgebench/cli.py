@@ -292,6 +292,10 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
     console.print(present.diagnostics_table(evaluation))
     console.print(present.written_files(evaluation.files.values()), markup=False)
+    if evaluation.diagnostics.n_without_logprobs:
+        typer.secho(f"warning: {present.counted(evaluation.diagnostics.n_without_logprobs, 'game')} of the logprob "
+                    "template were read from the judge's text, 0 or 1 from its label: its server sent no logprobs "
+                    "for them (a server that supports them: vLLM's, OpenAI's)", fg="yellow", err=True)
     if evaluation.diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)
     elif evaluation.diagnostics.n_failed:

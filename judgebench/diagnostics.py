@@ -90,7 +90,9 @@ class RunDiagnostics:
     """How a run's judge behaved: position bias, and what did not become a verdict.
 
     `unparsed_example` is one output of the judge in which no verdict marker of the template was found
-    (None when every answered game had one); `markers` are the template's verdict markers.
+    (None when every answered game had one); `markers` are the template's verdict markers;
+    `n_without_logprobs`: under a logprob template, the games with a verdict read from the judge's text because
+    its server sent no logprobs (a probability of 0 or 1 from the label, not the judge's); None under others.
     """
 
     position_consistency: float | None
@@ -103,6 +105,7 @@ class RunDiagnostics:
     skipped: dict[str, int] = field(default_factory=dict)
     unparsed_example: str | None = None
     markers: tuple[str, ...] = ()
+    n_without_logprobs: int | None = None
 
     @property
     def no_verdict(self) -> bool:
@@ -114,12 +117,14 @@ class RunDiagnostics:
         return {"games_failed": self.n_failed, "games_unparsed": self.n_unparsed,
                 "pairs_incomplete": self.n_incomplete, "pairs_inconsistent": self.n_inconsistent,
                 "position_consistency": self.position_consistency,
-                "first_slot_win_rate": self.first_slot_win_rate, "skipped_questions": dict(self.skipped)}
+                "first_slot_win_rate": self.first_slot_win_rate, "skipped_questions": dict(self.skipped),
+                **({} if self.n_without_logprobs is None else {"games_without_logprobs": self.n_without_logprobs})}
 
 
 def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomplete: int,
-                 skipped: dict[str, int], markers: tuple[str, ...]) -> RunDiagnostics:
-    """The diagnostics of a run from its outcomes (per-order verdicts) and all its judgments (with status)."""
+                 skipped: dict[str, int], markers: tuple[str, ...], logprobs: bool = False) -> RunDiagnostics:
+    """The diagnostics of a run from its outcomes (per-order verdicts) and all its judgments (with status);
+    `logprobs`: the template reads the judge's logprobs (so games whose server sent none are counted)."""
     from judgebench.records import FAILED, OK, UNPARSED
 
     figures = judge_figures(outcomes["p_ab"].to_numpy(dtype=float), outcomes["p_ba"].to_numpy(dtype=float))
@@ -132,6 +137,8 @@ def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomp
         n_ok=int((status == OK).sum()), n_failed=int((status == FAILED).sum()),
         n_unparsed=int(unparsed.size), skipped=dict(skipped),
         unparsed_example=str(unparsed.iloc[0]) if unparsed.size else None, markers=markers,
+        n_without_logprobs=(int(((status == OK) & judgments["logprobs"].isna()).sum())
+                            if logprobs and "logprobs" in judgments else None),
     )
 
 

@@ -291,7 +291,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
     diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
                                n_inconsistent=result.combined.n_inconsistent,
                                n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
-                               markers=tuple(template.verdicts))
+                               markers=tuple(template.verdicts), logprobs=template.kind == "logprob")
     evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, template, result))
     if not result.interrupted and not result.judgments.empty:
         evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)

@@ -321,6 +321,8 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
     table.add_row("unparsed games", str(d.n_unparsed))
+    if d.n_without_logprobs is not None:
+        table.add_row("games read from text (no logprobs sent)", str(d.n_without_logprobs))
     table.add_row("tokens sent now (prompt + completion)",
                   f"{evaluation.prompt_tokens:,} + {evaluation.completion_tokens:,}")
     if evaluation.cost_usd is not None:

@@ -249,6 +249,22 @@ def test_ci_set_means_progress_lines_even_on_a_terminal(judge_server, tmp_path):
     assert hide_cursor not in lines and f"judged {BASELINE_GAMES} of {BASELINE_GAMES} games (100%)" in lines
 
 
+def test_logprob_games_read_from_the_text_are_counted_and_said(judge_server, tmp_path):
+    """The logprob template on a server that sends no logprobs for some answers: those games were scored 0 or 1
+    from the text's label among the others' probabilities, without a word. Now they are counted (the diagnostics,
+    meta.games_without_logprobs) and a warning says so."""
+    judge_server.add_fault("no_logprobs", probability=0.25, seed=1)
+    config = write_config(tmp_path, judge_server.base_url, template="logprob")
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    without = sum(entry.fault == "no_logprobs" for entry in judge_server.log)
+    assert 0 < without < len(judge_server.log)
+    assert leaderboard(tmp_path)["meta"]["games_without_logprobs"] == without
+    assert (f"warning: {without} games of the logprob template were read from the judge's text, 0 or 1 from its "
+            "label: its server sent no logprobs for them") in " ".join(run.stderr.split())
+    assert f"games read from text (no logprobs sent) {without}" in " ".join(run.stdout.split())
+
+
 def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judge_server, tmp_path):
     judge_server.add_fault("no_usage")
     config = write_config(tmp_path, judge_server.base_url)
