@@ -263,6 +263,17 @@ def test_a_malformed_body_fails_only_that_game(judge_server: JudgeServer, transp
     assert engine.games_failed == 1
 
 
+def test_a_reply_without_choices_fails_the_game_and_counts_its_tokens(judge_server: JudgeServer,
+                                                                      transport: str) -> None:
+    """No answer in it, but the server counted (and may bill) the prompt: the totals keep its tokens."""
+    judge_server.add_fault("no_choices", requests={0})
+    engine = engine_for(judge_server, transport, concurrency=1)
+    done = judge_all(engine, [game(i, 9, 1) for i in range(2)])
+    assert done[0].error is not None and "malformed response body from the judge server (IndexError)" in done[0].error
+    assert done[0].prompt_tokens == judge_server.log[0].prompt_tokens > 0
+    assert engine.prompt_tokens == sum(entry.prompt_tokens for entry in judge_server.log)
+
+
 def test_an_empty_reply_is_an_answer_without_a_verdict(judge_server: JudgeServer, transport: str) -> None:
     # not a failure: stored as unparsed (runner.judgment_row says "the judge returned no text"), so that
     # max_unparsed_attempts bounds how often later runs pay to ask again

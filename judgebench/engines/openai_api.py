@@ -729,17 +729,17 @@ class OpenAIEngine:
         """Turn a 2xx reply into a Completion (scrubbed of the key); an unreadable one fails this game only.
         An empty one (no text) is the judge's answer without a verdict: unparsed, as a text without one is,
         so that `max_unparsed_attempts` bounds how often later runs pay to ask again."""
+        data: Any = None
         try:
             data = json.loads(reply.content)
             choice = data["choices"][0]
             text = choice["message"].get("content")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             said = self._error_text(_server_message(reply))
-            return Completion(request.key, None, latency_s=latency_s,
+            prompt_tokens, completion_tokens = self._count_usage(data)  # a body without choices may still bill
+            return Completion(request.key, None, None, prompt_tokens, completion_tokens, latency_s,
                               error=f"malformed response body from the judge server ({type(exc).__name__}): {said}")
-        prompt_tokens, completion_tokens = _usage(data)
-        self.prompt_tokens += prompt_tokens
-        self.completion_tokens += completion_tokens
+        prompt_tokens, completion_tokens = self._count_usage(data)
         finish_reason = choice.get("finish_reason")
         error = None
         if not isinstance(text, str):
@@ -750,6 +750,13 @@ class OpenAIEngine:
             top = None  # unreadable logprobs: the label from the text still counts
         return Completion(request.key, self._secret.scrub(text) if text is not None else None, top,
                           prompt_tokens, completion_tokens, latency_s, error, finish_reason)
+
+    def _count_usage(self, data: Any) -> tuple[int, int]:
+        """The prompt and completion tokens a reply body reports (0 when it reports none), added to the totals."""
+        prompt_tokens, completion_tokens = _usage(data) if isinstance(data, dict) else (0, 0)
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        return prompt_tokens, completion_tokens
 
     # -- engine-wide errors --------------------------------------------------------------------------
 

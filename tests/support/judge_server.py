@@ -44,7 +44,7 @@ from aiohttp import web
 DEFAULT_MODELS = ("test-judge",)
 FAULT_KINDS = (
     "400", "401", "403", "404", "429", "500", "502", "503", "quota",
-    "drop", "slow", "malformed", "empty", "no_logprobs", "no_usage",
+    "drop", "slow", "malformed", "empty", "no_logprobs", "no_usage", "no_choices",
 )
 DROPPED = 0  # the status logged for a connection closed without a response
 
@@ -547,6 +547,8 @@ class JudgeServer:
         }
         if kind == "no_usage":  # servers that do not count tokens (some local ones) leave it out
             del body["usage"]
+        if kind == "no_choices":  # a reply that billed the prompt and carries no answer
+            body["choices"] = []
         return web.Response(body=json.dumps(body).encode(), content_type="application/json")
 
     def _write(self, entry: LogEntry) -> None:
