@@ -11,7 +11,7 @@ Two forms (issue 10):
 
 The effect is the mean score over questions (the question is the unit) and the decision is three-way:
 pass when the interval lies above the threshold, regression when below, undecided otherwise
-(ratings/sequential.py: a Student t interval for a fixed sample, or an anytime-valid confidence sequence
+(ratings/sequential.py: a skewness-corrected t interval for a fixed sample, or an anytime-valid confidence sequence
 with `sequential`, judged in seeded random batches and stopped once decided). Per category, the same decision
 with Holm-adjusted p-values. The check's one decision (`gate_decision`) is the overall one, a regression when a
 category regresses under --fail-on any-category, or an undecided one counted as --undecided says; the exit
@@ -529,7 +529,8 @@ class CheckReport:
             "baseline": self.baseline, "margin": self.options.margin, "confidence": self.options.level,
             "fail_on": self.options.fail_on, "undecided": self.options.undecided,
             "threshold": self.scale.threshold, "score_range": [self.scale.low, self.scale.high],
-            "method": "confidence sequence (betting)" if self.options.sequential else "t interval",
+            "method": ("confidence sequence (betting)" if self.options.sequential
+                       else "t interval (skewness-corrected, Hall 1992)"),
             "overall": self.overall.figures() if self.overall else None,
             "categories": [c.figures() for c in self.categories], "multiplicity": "holm",
             "categories_too_small": self.small_categories, "regressed_categories": self.regressed_categories,

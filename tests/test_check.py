@@ -35,13 +35,35 @@ from judgebench.ratings.sequential import betting_test, decide, holm, more_quest
 from judgebench.records import Answer, Dataset, Question
 
 
-def test_t_test_matches_scipy():
-    x = np.random.default_rng(3).uniform(0, 1, 37)
+def test_t_test_is_students_on_a_symmetric_sample_and_halls_on_a_skewed_one():
+    # skewness 0 and (nearly) continuous scores: Hall's correction vanishes, the half lattice step nearly
+    u = np.random.default_rng(3).uniform(0, 1, 20)
+    x = np.concatenate([u, 1 - u])
     ours = t_test(x, 0.45, 0.9)
-    assert ours.p_above == pytest.approx(stats.ttest_1samp(x, 0.45, alternative="greater").pvalue)
-    assert ours.p_below == pytest.approx(stats.ttest_1samp(x, 0.45, alternative="less").pvalue)
-    low, high = stats.ttest_1samp(x, 0.45).confidence_interval(0.9)
-    assert (ours.lower, ours.upper) == pytest.approx((low, high))
+    assert ours.p_above == pytest.approx(stats.ttest_1samp(x, 0.45, alternative="greater").pvalue, abs=1e-3)
+    assert ours.p_below == pytest.approx(stats.ttest_1samp(x, 0.45, alternative="less").pvalue, abs=1e-3)
+    assert (ours.lower, ours.upper) == pytest.approx(stats.ttest_1samp(x, 0.45).confidence_interval(0.9), abs=1e-3)
+    # a skewed sample: Hall's (1992) statistic, written here from the paper, at the threshold moved half a step
+    y = np.array([0.5] * 34 + [0.0] * 4 + [0.25] * 2)
+    n, mean, sd = len(y), y.mean(), y.std(ddof=1)
+    skew = ((y - mean) ** 3).mean() / sd ** 3
+    w = (mean - (0.45 + 0.25 / (2 * n))) / sd
+    hall = np.sqrt(n) * (w + skew * w ** 2 / 3 + skew ** 2 * w ** 3 / 27 + skew / (6 * n))
+    assert t_test(y, 0.45, 0.95).p_above == pytest.approx(stats.t.sf(hall, n - 1))
+
+
+def test_mostly_ties_and_a_few_losses_at_the_margin_pass_at_most_at_the_stated_rate():
+    """90% of questions tied, 10% lost: a true win rate of exactly 45%, the threshold. The share of checks that
+    pass, computed exactly over the number of losses (binomial): Student's t passed 5.8% of them at 100
+    questions; the corrected interval at most the 2.5% its level allows."""
+    for n in (50, 100, 200):
+        losses = np.arange(n + 1)
+        samples = np.where(np.arange(n)[None, :] < losses[:, None], 0.0, 0.5)
+        passes = t_test(samples, 0.45, 0.95).p_above <= 0.025
+        rate = float(stats.binom.pmf(losses, n, 0.1) @ passes)
+        with np.errstate(divide="ignore"):  # no loss at all: no spread, an infinite t
+            student = stats.t.sf((samples.mean(axis=1) - 0.45) / (samples.std(axis=1, ddof=1) / np.sqrt(n)), n - 1)
+        assert rate <= 0.025 < float(stats.binom.pmf(losses, n, 0.1) @ (student <= 0.025)), n
 
 
 def test_t_interval_stays_within_the_score_range():
@@ -262,8 +284,9 @@ def test_the_overall_junit_case_gives_only_its_own_reason(tmp_path):
     the decision, and not a category's (which is that category's failure, not the overall case's)."""
     path = tmp_path / "junit.xml"
     # 40 scores, half 1 and half 0: mean 0.5, standard error 0.5 / sqrt(39) = 0.0801, t(0.975, 39 df) = 2.0227,
-    # so [33.8%, 66.2%]; the threshold is 0.5 minus the default margin of 0.05
-    figures = "undecided: mean 50.0% [33.8%, 66.2%], threshold 45.0%, 40 questions"
+    # so 0.5 -/+ 0.162, widened by half a lattice step (1 / (2 x 40)): [32.6%, 67.4%]; the threshold is 0.5 minus
+    # the default margin of 0.05
+    figures = "undecided: mean 50.0% [32.6%, 67.4%], threshold 45.0%, 40 questions"
     for options, said in (({"fail_on": "any-category"}, figures),
                           ({"fail_on": "any-category", "undecided": "pass"}, figures),
                           ({"undecided": "pass"}, f"{figures}; undecided, counted as a pass (undecided = \"pass\")")):
