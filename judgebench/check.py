@@ -61,7 +61,7 @@ from judgebench.errors import (
 )
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
-from judgebench.present import counted
+from judgebench.present import counted, judge_output
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
     HORIZON,
@@ -385,8 +385,7 @@ class Unscored:
 
     def no_verdict(self) -> str:
         """Why there is no decision when the judge gave no verdict in (almost) every game."""
-        said = " ".join((self.example or "").split())
-        said = said if len(said) <= 300 else said[:300] + " [...]"
+        said = judge_output(" ".join((self.example or "").split()))
         return (f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')} (its output has none "
                 f"of the template's verdict markers; for example it wrote {said!r}): use a stronger judge, a "
                 "template it can follow, or a larger max_tokens")

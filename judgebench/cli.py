@@ -466,7 +466,8 @@ class _CheckCommand(TyperCommand):
 
 
 def _write_usage_error(args: list[str], message: str) -> None:
-    """Write `error` to the output files `args` (check's command line) names, as far as it can be read."""
+    """Write the usage error `message` to the output files `args` (check's command line) names, as far as the
+    command line can be read."""
     from judgebench.check import OutputPaths, write_no_decision
 
     given = {flag: _flag_value(args, flag) for flag in ("--summary", "--junit", "--json", "--candidate", "--reference")}

@@ -472,11 +472,15 @@ def plan_budget(planner: Planner) -> str:
     return calls + usd
 
 
+def judge_output(text: str | None, limit: int = 300) -> str:
+    """What a judge wrote, as a message quotes it: at most `limit` characters, marked when cut."""
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:
     """Why a run produced no verdict at all: what the judge wrote, and which markers were expected."""
-    example = (diagnostics.unparsed_example or "").strip()
-    if len(example) > 300:
-        example = example[:300] + " [...]"
+    example = judge_output(diagnostics.unparsed_example)
     return (f"no game produced a verdict: the judge never wrote one of the template's markers "
             f"({', '.join(diagnostics.markers)}). For example, it wrote:\n  {example!r}\n"
             "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")

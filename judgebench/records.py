@@ -122,6 +122,7 @@ def count_calls_once(judgments: Any, counted: Any = ()) -> Any:
             frame[column] = frame[column].where(~shared, frame[column] * 0)
     return frame.assign(shared_call=shared)
 
+
 def failure_reasons(judgments: Any, shown: int = 3) -> list[str]:
     """Why games failed: the errors of the failed games among `judgments`, the most frequent first (at most
     `shown`), each with how many games it ended."""
