@@ -144,7 +144,8 @@ class JudgeConfig(SettingsModel):
     max_attempts: int = Field(default=6, ge=1)
     """Attempts per game before it is stored as failed."""
     max_retry_wait_s: float = Field(default=60.0, gt=0)
-    """Longest wait before a retry, whatever a server's Retry-After asks (the wait is shown)."""
+    """Longest wait before a retry, whatever a server's Retry-After asks (the wait is shown); max_attempts times
+    this is how long a game may wait on rate limits, and a judge server that went down mid-run is waited for."""
     on_rate_limit: Literal["wait", "stop"] = "wait"
     """What a rate limit (HTTP 429) does: wait and retry, or stop the run with a message."""
     adaptive_concurrency: bool = True

@@ -554,7 +554,7 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
         def reported(event: EngineEvent) -> None:
             line = lines.line(event)
             if line is not None:
-                bar.console.print(line, style=None if event.kind == "stage" else "yellow", markup=False,
+                bar.console.print(line, style=None if event.kind in ("stage", "resumed") else "yellow", markup=False,
                                   highlight=False)
             bar.update(task, status=event.message)
 

@@ -494,6 +494,67 @@ def test_a_server_that_stops_answering_ends_the_run_with_one_message(judge_serve
     assert engine.requests_sent == 5  # three answered, then the two attempts of the fourth game
 
 
+def test_a_judge_server_that_restarts_mid_run_is_waited_for(transport: str) -> None:
+    # a vLLM server restarting refuses connections for a minute or two: its games wait for it without using up
+    # their attempts (2 here), announced when it goes down and when it is back, instead of ending the run (and
+    # failing the games on the wire) after a few seconds of retries
+    first = JudgeServer(latency_s=0.02).start()
+    second = JudgeServer(port=first.port)
+
+    def restart() -> None:
+        while len(first.log) < 6:
+            time.sleep(0.005)
+        first.stop()  # the requests on the wire are dropped, later ones refused
+        time.sleep(1.5)
+        second.start()
+
+    events: list[EngineEvent] = []
+    engine = OpenAIEngine("test-judge", base_url=first.base_url, transport=transport, seed=1, concurrency=2,
+                          max_attempts=2, max_retry_wait_s=3.0, backoff_base_s=0.01, backoff_max_s=0.2,
+                          timeout_s=5.0, on_event=events.append)
+    restarter = threading.Thread(target=restart)
+    restarter.start()
+    try:
+        completions = judge_all(engine, [game(i, 2, 8) for i in range(30)])
+    finally:
+        restarter.join()
+        second.stop()
+    assert len(completions) == 30 and [c.error for c in completions if c.error] == []
+    outage = [e for e in events if e.kind in ("outage", "resumed")]
+    assert [e.kind for e in outage] == ["outage", "resumed"]
+    assert outage[0].wait_s == 6.0 and "refuses connections: waiting up to 6 s" in outage[0].message
+    assert "accepts connections again, after 1." in outage[1].message
+    assert [e for e in events if e.kind == "retry" and "could not connect" in e.message] == []  # not one by one
+    assert len(second.log) >= 30 - len(first.log)
+
+
+def test_a_judge_server_that_stays_down_ends_the_run_after_the_wait(judge_server: JudgeServer,
+                                                                    transport: str) -> None:
+    def stop() -> None:
+        while len(judge_server.log) < 4:
+            time.sleep(0.005)
+        judge_server.stop()
+
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, concurrency=1, max_attempts=2, max_retry_wait_s=0.5,
+                        on_event=events.append)
+    stopper = threading.Thread(target=stop)
+    stopper.start()
+    received: list[Completion] = []
+    try:
+        with pytest.raises(EngineError) as caught:
+            judge_into(engine, [game(i, 2, 8) for i in range(20)], received)
+    finally:
+        stopper.join()
+    message = str(caught.value)
+    assert "has refused connections for 1" in message and "it had answered earlier in this run" in message
+    assert "[judge] max_attempts x [judge] max_retry_wait_s" in message
+    assert "Judgments already received are stored" in message
+    outage = [e for e in events if e.kind != "retry"]  # a retry: the request on the wire when it stopped
+    assert [e.kind for e in outage] == ["outage"] and outage[0].wait_s == 1.0
+    assert len(received) >= 3 and [c.error for c in received if c.error] == []
+
+
 def test_a_stop_before_the_workers_started_ends_the_stream(judge_server: JudgeServer) -> None:
     # finish_in_flight (a first Ctrl-C) in the same loop step that created the stream's workers cancels them
     # before they ever run: the stream must still end (it used to wait forever for their results)

@@ -612,6 +612,30 @@ def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_ser
     assert [key for key in twice if stored_by[key] == killed_run] == []
 
 
+def test_a_judge_server_restarted_mid_run_is_waited_for_and_nothing_is_paid_twice(judge_server_process, tmp_path):
+    """The judge server is killed mid-run and started again on its port 2 s later (as a vLLM server restarts):
+    the run waits for it, says so, and ends with every game judged, none that was stored asked for again."""
+    first = judge_server_process("--latency-ms", "20")
+    store = tmp_path / "store.sqlite"
+    run = start_cli(_cli_args(tmp_path, first.base_url, store, "--progress"), tmp_path)
+    deadline = time.monotonic() + 120
+    while len(ok_rows(store)) < 60 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    first.process.kill()
+    first.process.wait(10)
+    stored_before = ok_keys(store)
+    assert 60 <= len(stored_before) < 6 * SHARED_QUESTIONS, "the kill should land mid-run"
+    time.sleep(2.0)
+    second = judge_server_process("--port", str(first.port), "--latency-ms", "20")
+    code, stderr = _finish(run)
+    assert code == 0, stderr
+    assert "refuses connections: waiting up to 360 s for it to come back" in stderr
+    assert "accepts connections again, after " in stderr and "judging goes on" in stderr
+    assert "failed" not in stderr and "Traceback" not in stderr
+    assert len(ok_keys(store)) == 6 * SHARED_QUESTIONS
+    assert [entry.key for entry in second.log() if entry.key in stored_before] == []
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """An 8 MiB tmpfs mounted for the test (needs root, as in CI's container); skipped where mounting is

@@ -47,7 +47,7 @@ class Completion:
     finish_reason: str | None = None
 
 
-EventKind = Literal["wait", "retry", "concurrency", "stage"]
+EventKind = Literal["wait", "retry", "outage", "resumed", "concurrency", "stage"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class EngineEvent:
       (None without `Retry-After`), which may exceed `wait_s` when the engine's cap applies;
     - `retry`: a request got an HTTP error worth retrying (`status` 5xx, 408 or 409, without `Retry-After`)
       and the engine retries it after `wait_s` seconds of backoff;
+    - `outage`: the server, which had answered, refuses connections; the engine waits up to `wait_s` seconds
+      for it (its waits are not reported one by one), and `resumed` says when it answers again;
     - `concurrency`: the engine changed how many requests it keeps in flight to `concurrency` (fewer when
       timeouts pile up on an overloaded server, slowly more again as answers come back in time);
     - `stage`: not the engine's but the run's: after judging, a step that takes a while began (an adaptive

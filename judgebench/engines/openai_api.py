@@ -11,9 +11,13 @@ counted and the policy is the same for every server:
   attempt (`_judge`); with `on_rate_limit="stop"` a 429 stops the run instead, and so does an account out
   of quota (`insufficient_quota`) always. After `max_attempts` the game's `Completion` carries the error,
   the runner stores it as failed and the next run retries it;
-- a rejected key (401/403), an unknown model (404) and a server that cannot be reached stop the run at
-  once with an `EngineError` that says what to check; other 4xx replies (and 501, 505: the server cannot
-  serve the request at all), malformed bodies and empty answers fail that game only, and are not retried;
+- a server that refuses connections after it has answered in this run (a restart, an outage) is waited
+  for without using up attempts, for as long as a rate limit may hold a game (`_outage`); it is announced
+  when it goes down and when it is back (`outage` and `resumed` events);
+- a rejected key (401/403), an unknown model (404) and a server that cannot be reached (from the start,
+  or for longer than that patience) stop the run with an `EngineError` that says what to check; other 4xx
+  replies (and 501, 505: the server cannot serve the request at all), malformed bodies and empty answers
+  fail that game only, and are not retried;
 - a judge that cannot be used as configured (a server that is not an OpenAI-compatible API, or rejects
   every request) stops the run once `UNUSABLE_AFTER` games failed and none was answered, with the most
   frequent reason, instead of failing (and retrying) every game of the plan;
@@ -66,6 +70,7 @@ PLACEHOLDER_KEY = "not-needed"
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 NEVER_RETRIED_STATUS = frozenset({501, 505})  # not implemented, HTTP version not supported: asking again cannot help
 QUOTA_CODE = "insufficient_quota"  # OpenAI's 429 for an account out of credit: waiting cannot help
+OUTAGE_POLL_S = 2.0  # at most this long between a worker's tries to reconnect to a judge server that went down
 UNUSABLE_AFTER = 5  # games failed with none answered: the judge cannot be used as configured (`_unusable_error`)
 TRANSPORTS = ("auto", "aiohttp", "openai")
 RATE_LIMIT_POLICIES = ("wait", "stop")
@@ -416,6 +421,7 @@ class OpenAIEngine:
         self._streams: list[tuple[_StreamRun, list[asyncio.Task[None]]]] = []  # streams running, their workers
         self._last_contact = -math.inf  # monotonic time of the last HTTP response of any kind
         self._paused_until = -math.inf  # monotonic time until which a rate limit holds every request back
+        self._down_since: float | None = None  # monotonic time the server, having answered, refused a connection
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.requests_sent = 0
@@ -598,7 +604,8 @@ class OpenAIEngine:
 
         A 429 whose wait the server named is waited in full (up to `max_retry_wait_s`) without using up one of
         the game's `max_attempts`, as long as the game's rate-limit waits add up to at most `max_attempts` times
-        `max_retry_wait_s`: a burst of rate limits delays games rather than failing them."""
+        `max_retry_wait_s`: a burst of rate limits delays games rather than failing them. Waiting for a server
+        that went down (`_outage`) does not use up attempts either."""
         prepared = run.http.prepare({"model": request.model, "messages": request.messages, **request.params})
         started = time.monotonic()
         failures: set[str] = set()
@@ -614,13 +621,14 @@ class OpenAIEngine:
             if run.stopping:
                 return None
             failures.add(outcome.kind)
-            free = (outcome.kind == "rate-limited" and outcome.delay is not None
-                    and rate_limited_s + outcome.delay <= self.max_attempts * self.max_retry_wait_s)
+            rate_limited = (outcome.kind == "rate-limited" and outcome.delay is not None
+                            and rate_limited_s + outcome.delay <= self.max_attempts * self.max_retry_wait_s)
+            free = rate_limited or outcome.kind == "outage"
             if outcome.delay is None or (attempt == self.max_attempts and not free):
                 break
             self._retrying(outcome)
             self.retries += 1
-            rate_limited_s += outcome.delay if free else 0.0
+            rate_limited_s += outcome.delay if rate_limited else 0.0
             attempt += 0 if free else 1
             await asyncio.sleep(outcome.delay)
         if self._last_contact < started and failures == {"refused"}:
@@ -643,8 +651,11 @@ class OpenAIEngine:
     def _retrying(self, miss: _Miss) -> None:
         """Report the wait before a retry, so that no retry is silent: a wait the server asked for (or a rate
         limit) as `wait`, any other as `retry`. A 429 also holds every request of the engine back for its
-        wait (`_paused_until`): the others would only be rate-limited too."""
+        wait (`_paused_until`): the others would only be rate-limited too. Waits for a server that went down
+        are not reported one by one: its going down and coming back are (`_outage`)."""
         assert miss.delay is not None
+        if miss.kind == "outage":
+            return
         if miss.status == 429:
             self._paused_until = max(self._paused_until, time.monotonic() + miss.delay)
         status = miss.status
@@ -672,6 +683,8 @@ class OpenAIEngine:
             self.requests_abandoned += 1
             raise
         except ConnectFailed:
+            if self._last_contact > -math.inf:
+                return self._outage()
             wait = self._backoff(attempt)
             if self._last_contact < started:
                 wait = min(wait, 1.0)  # nothing has answered yet: find out quickly
@@ -685,10 +698,38 @@ class OpenAIEngine:
             run.sending.discard(task)
             self._limit.release()
         self._last_contact = time.monotonic()
+        if self._down_since is not None:
+            self._emit(EngineEvent("resumed", f"the judge server at {self._shown_url} accepts connections again, "
+                                              f"after {_seconds_text(self._last_contact - self._down_since)}: "
+                                              "judging goes on"))
+            self._down_since = None
         if 200 <= reply.status < 300:
             self._concurrency_changed(self._limit.answered(epoch), "answers come back in time")
             return self._completion(request, reply, time.perf_counter() - sent)
         return await self._status_problem(run.http, request, reply, attempt)
+
+    @property
+    def _outage_patience_s(self) -> float:
+        """How long a judge server that went down is waited for: as long as rate limits may hold a game."""
+        return self.max_attempts * self.max_retry_wait_s
+
+    def _outage(self) -> _Miss:
+        """A connection refused by a server that has answered in this run: it restarts, or is down. Its requests
+        wait for it without using up their attempts (every worker tries again at most every `OUTAGE_POLL_S`),
+        for `_outage_patience_s` (6 min by default; a vLLM server takes about 2 to restart), announced once
+        when it goes down (an `outage` event) and once when it answers again (`resumed`); past that the run
+        stops (`_outage_error`)."""
+        now, patience = time.monotonic(), self._outage_patience_s
+        if self._down_since is None:
+            self._down_since = now
+            self._emit(EngineEvent("outage", f"the judge server at {self._shown_url} refuses connections: waiting "
+                                             f"up to {_seconds_text(patience)} for it to come back (judgments "
+                                             "received are stored; Ctrl-C stops)", wait_s=patience))
+        down_for = now - self._down_since
+        if down_for >= patience:
+            raise self._outage_error(down_for)
+        poll = min(self.backoff_max_s, OUTAGE_POLL_S) * self._rng.uniform(0.5, 1.0)
+        return _Miss(min(poll, patience - down_for), "could not connect to the judge server", "outage")
 
     async def _status_problem(self, http: Transport, request: JudgeRequest, reply: Reply, attempt: int) -> _Miss:
         """Classify an HTTP error reply: raise for engine-wide ones, else what went wrong and how long to wait."""
@@ -818,6 +859,13 @@ class OpenAIEngine:
             f"check that the server is running and that {setting_name('judge.base_url')} (host, port, http/https) is "
             f"right{self._kept()}")
 
+    def _outage_error(self, seconds: float) -> EngineError:
+        return EngineError(
+            f"the judge server at {self._shown_url} has refused connections for {_seconds_text(seconds)} (it had "
+            f"answered earlier in this run): check that it is running; the run waits for a server that went down "
+            f"up to {setting_name('judge.max_attempts')} x {setting_name('judge.max_retry_wait_s')}"
+            f"{self._kept()}")
+
     def _silent_error(self, seconds: float) -> EngineError:
         """A server that accepts requests and never answers (hung, or overloaded far past `timeout_s`): after
         a game's every attempt timed out with no reply of any kind from the server meanwhile, the run stops
@@ -843,8 +891,9 @@ class OpenAIEngine:
 @dataclass(frozen=True)
 class _Miss:
     """An attempt that brought no answer: the wait before retrying (None: give up), what went wrong, its kind
-    ("refused": no connection; "timeout"; "rate-limited": a 429 whose asked wait is honoured in full, which
-    does not use up an attempt; "other"), and the reply's status and asked wait (`Retry-After`) if any."""
+    ("refused": no connection; "outage": no connection to a server that answered earlier, and "rate-limited":
+    a 429 whose asked wait is honoured in full, neither of which uses up an attempt; "timeout"; "other"), and
+    the reply's status and asked wait (`Retry-After`) if any."""
 
     delay: float | None
     problem: str
