@@ -75,6 +75,7 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
         assert page.locator("#leaderboard-table tbody tr").count() == len(board["models"]) == 4
         headers = page.eval_on_selector_all("#leaderboard-table th", "ths => ths.map(th => th.textContent)")
         assert {"rating", "win rate vs baseline", "pairs"} <= set(headers) and "n_games" not in headers
+        assert {"wins", "losses"} <= set(headers) and [h for h in headers if "_" in h] == []  # no field names
         for name in PLOTS:
             size = page.eval_on_selector(f"#plot-{name}", "img => [img.naturalWidth, img.naturalHeight]")
             assert size[0] > 100 and size[1] > 100, name
@@ -554,6 +555,12 @@ def test_report_into_an_existing_directory_writes_report_html_there(judge_server
     assert "<html" in (tmp_path / "out" / "report.html").read_text()
     assert (tmp_path / "out" / "report-forest.png").stat().st_size > 1000
     assert not list(tmp_path.glob("out-*.png"))  # no plots beside the directory
+    # a file that is not a page is not overwritten with one (the run's leaderboard.json was)
+    results = (tmp_path / "out" / "leaderboard.json").read_text()
+    refused = judgebench("report", "--results", "out", "--out", "out/leaderboard.json", cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "out/leaderboard.json: a report is an HTML page; name a file ending in .html" in refused.stderr
+    assert (tmp_path / "out" / "leaderboard.json").read_text() == results
 
 
 @pytest.mark.parametrize("out", ["rep/", "rep"], ids=["trailing-slash", "no-suffix"])
@@ -700,3 +707,76 @@ def test_a_100_model_100000_judgment_report_stays_under_5_mb(tmp_path):
     print(f"100-model, 100,000-judgment report: {written.size / 1e6:.2f} MB")
     assert written.size == (tmp_path / "big.html").stat().st_size < 5_000_000
     assert all(png.stat().st_size > 0 and svg.stat().st_size > 0 for png, svg in written.plots.values())
+
+
+HOSTILE_MODELS = {"a|b <b>bold</b>": 8, "base": 5, "md *em* [link](http://evil.example)": 5, "<!-- x": 2}
+
+
+def test_hostile_names_and_text_show_as_written_in_the_report_and_leaderboard_md(judge_server, tmp_path):
+    """Names and texts that are markup: in the report's judgment browser, a question holding `<!--<script>` put
+    the browser's HTML parser in a state where the page's own script became text (no pair was shown, the command
+    said all were); in leaderboard.md a `|` in a model's name split its row and the other names rendered as
+    HTML, emphasis and a link."""
+    from markdown_it import MarkdownIt
+    from playwright.sync_api import sync_playwright
+
+    config = write_config(tmp_path, judge_server.base_url)
+    write_data(tmp_path, HOSTILE_MODELS)
+    questions = [json.loads(line) for line in (tmp_path / "questions.jsonl").read_text().splitlines()]
+    questions[0]["turns"] = ["<!--<script> hello"]
+    questions[1]["turns"] = ["</script><b>not bold</b>"]
+    (tmp_path / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    done = judgebench("report", "--results", "out", "--out", "report.html", "--questions", "questions.jsonl",
+                      "--answers", "answers.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+        assert page.locator("#browser .pair").count() == 3 * N_QUESTIONS
+        shown = page.eval_on_selector_all("#browser .pair", "ps => ps.map(p => p.innerText)")
+        names = page.eval_on_selector_all("#leaderboard-table tbody tr td:nth-child(1)",
+                                          "cells => cells.map(c => c.innerText.trim())")
+        injected = page.eval_on_selector_all("#browser b, #leaderboard-table b", "bs => bs.map(b => b.innerText)")
+        browser.close()
+    assert errors == []
+    assert any("<!--<script> hello" in text for text in shown) and any("</script><b>" in text for text in shown)
+    assert sorted(names) == sorted(HOSTILE_MODELS) and "bold" not in injected and "not bold" not in injected
+
+    rendered = MarkdownIt("commonmark").enable("table").render((tmp_path / "out" / "leaderboard.md").read_text())
+    rows = re.findall(r"<tr>(.*?)</tr>", rendered, re.DOTALL)
+    cells = [re.findall(r"<t[hd]>(.*?)</t[hd]>", row, re.DOTALL) for row in rows]
+    assert len(cells) == 1 + len(HOSTILE_MODELS) and {len(row) for row in cells} == {len(cells[0])}
+    model = cells[0].index("model")
+    assert sorted(unescape(row[model]) for row in cells[1:]) == sorted(HOSTILE_MODELS)
+    assert "<b>" not in rendered and "<em>" not in rendered and "<a " not in rendered
+
+
+def test_plots_shorten_long_names_and_draw_any_name_without_warnings(tmp_path):
+    """A 210-character model name squeezed every plot's axis (matplotlib: "Tight layout not applied") and cut the
+    other names; a name in Chinese drew 18 warnings about the font per report. Axis labels keep at most 40
+    characters (start and end of a long name), and nothing is warned."""
+    import warnings
+
+    from judgebench.report import plots
+
+    long_name = "provider/" + "a-very-long-fine-tune-name-" * 7 + "final"
+    names = [long_name, "模型甲", "base", "gpt-4o (2024)"]
+    models = [{"model": name, "rating": 1000.0 + 10 * i, "lower": 990.0 + 10 * i, "upper": 1010.0 + 10 * i}
+              for i, name in enumerate(names)]
+    rates = np.full((4, 4), 0.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures = [plots.forest(models, "Bradley-Terry", 0.95), plots.win_rate_heatmap(names, rates, np.ones((4, 4))),
+                   plots.rank_distribution(names, np.eye(4))]
+        labels = [[tick.get_text() for tick in figure.axes[0].get_yticklabels()] for figure in figures]
+        for figure in figures:
+            plots.save(figure, tmp_path, "plot")
+    assert [str(warning.message) for warning in caught] == []
+    for shown in labels:
+        (short,) = [label for label in shown if label not in names]
+        assert len(short) == 39 and short.startswith("provider/a-very-lon\u2026") and short.endswith("name-final")
+        assert sorted(label for label in shown if label in names) == sorted(names[1:])

@@ -120,20 +120,31 @@ def _judged(data: RunData, board: Any, outcomes: pd.DataFrame, dataset: Any, fig
         "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(figures), "diagnostics": figures,
         "diagnostics_intervals": diagnostics_intervals(figures), "usage": _usage(data.judgments, data.meta),
-        "judgments_json": json.dumps(browser, ensure_ascii=False).replace("</", "<\\/"),
+        "judgments_json": _script_json(browser),
         "pairs_shown": len(browser), "pairs_total": total,
     }
     return context, _judged_plots(board, names, win_rate, counts, figures)
 
 
+def _script_json(value: Any) -> str:
+    """`value` as JSON to embed in a <script> element: every `<` written as the JSON escape \\u003c, so that no text
+    of the data (`</script>`, `<!--` followed by `<script>`) can end the element or change how the browser reads
+    it (HTML's script data states, WHATWG 13.2.5.4ff.); JSON.parse reads it back unchanged."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
 def report_path(out: str | Path) -> Path:
     """The HTML file `write_report` writes for `out`: `out` itself when it names a file (it has a suffix, such as
     .html), else `REPORT_FILE` inside the directory `out`, created if needed: an existing directory, a path
-    ending in a slash (`rep/`), or one without a suffix (`rep`), so that a new folder never becomes a file."""
+    ending in a slash (`rep/`), or one without a suffix (`rep`), so that a new folder never becomes a file. Any
+    other suffix is a `ConfigError`: `--out leaderboard.json` overwrote the run's results with HTML."""
     text = str(out)
     path = Path(text)
     if path.is_dir() or text.endswith(("/", os.sep)) or not path.suffix:
         return path / REPORT_FILE
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"{text}: a report is an HTML page; name a file ending in .html (such as report.html), "
+                          f"or a directory to write {REPORT_FILE} into")
     return path
 
 

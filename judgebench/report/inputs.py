@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
-from judgebench.diagnostics import DIAGNOSTICS_FILE
+from judgebench.diagnostics import DIAGNOSTICS_FILE, average_lengths
 from judgebench.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -45,6 +45,13 @@ class RunData:
     @property
     def swap(self) -> str:
         return str(self.meta.get("swap") or "both")
+
+    def answer_lengths(self) -> dict[str, float] | None:
+        """The models' mean answer lengths the run measured (its leaderboard's avg_length), for a refit without
+        the answers: they depend on the questions compared, not on how the judgments are rated."""
+        lengths = {entry["model"]: entry["avg_length"] for entry in (self.leaderboard or {}).get("models", [])
+                   if entry.get("avg_length") is not None}
+        return lengths or None
 
     @property
     def seed(self) -> int:
@@ -163,7 +170,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     extra = {key: data.meta[key] for key in ("judge", "template") if data.meta.get(key) is not None}
     if data.meta.get("adaptive"):  # how the plan was chosen, and whether these ratings carry its correction
         extra["adaptive"] = DesignBias.rated_entry(data.meta["adaptive"], options.get("design_bias") is not None)
-    board = build(outcomes, games, **options, meta={**extra, "swap": swap})
+    lengths = average_lengths(dataset, outcomes) if dataset is not None else data.answer_lengths()
+    board = build(outcomes, games, **options, answer_lengths=lengths, meta={**extra, "swap": swap})
     board.meta["warnings"] += data.warnings
     warning = unjudged_texts(data, dataset) if dataset is not None else None
     if warning:

@@ -8,10 +8,12 @@ Plots: `forest` (ratings with intervals), `win_rate_heatmap` (pairwise win rates
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Collection
+import warnings
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -21,8 +23,30 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 _COUNT_LABELS_UP_TO = 20  # models; beyond that the heatmap's cells are too small for numbers
+_LABEL_CHARACTERS = 40  # a longer model name is shortened in the middle on an axis (`_labels`)
+_Drawing = TypeVar("_Drawing", bound=Callable[..., Any])
 
 
+def _quiet(draw: _Drawing) -> _Drawing:
+    """`draw` without matplotlib's warnings about characters its font lacks (a model named in Chinese drew 18 of
+    them per report, 36 lines on the terminal): those characters are drawn as boxes, and the report's tables
+    show the names whole."""
+    @functools.wraps(draw)
+    def quietly(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from", category=UserWarning)
+            return draw(*args, **kwargs)
+    return quietly  # type: ignore[return-value]
+
+
+def _labels(names: list[str]) -> list[str]:
+    """Model names as an axis shows them: one longer than _LABEL_CHARACTERS keeps its start and end around an
+    ellipsis (a 210-character name squeezed every plot's axis off the figure and cut every other name)."""
+    half = (_LABEL_CHARACTERS - 1) // 2
+    return [name if len(name) <= _LABEL_CHARACTERS else f"{name[:half]}\u2026{name[-half:]}" for name in names]
+
+
+@_quiet
 def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, scale: str | None = None) -> Figure:
     """Each model's rating (dot) and interval (bar), best at the top; `scale` says what the ratings are measured
     from on the axis ("Elo scale, base at 1000")."""
@@ -34,7 +58,7 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, s
     y = np.arange(len(names))[::-1]
     ax.errorbar(rating, y, xerr=[np.maximum(rating - lower, 0), np.maximum(upper - rating, 0)], fmt="o",
                 color="#1f5fa8", ecolor="#7aa6d8", capsize=3)
-    ax.set_yticks(y, names, fontsize=8 if len(names) > 30 else 10)
+    ax.set_yticks(y, _labels(names), fontsize=8 if len(names) > 30 else 10)
     ax.set_xlabel(f"{rating_title}" + (f" rating ({scale}; " if scale else " (")
                   + f"{100 * confidence:g}% interval)")
     ax.grid(axis="x", alpha=0.3)
@@ -43,6 +67,7 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, s
     return fig
 
 
+@_quiet
 def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray) -> Figure:
     """Row model's win rate against the column model (ties half), with the number of outcomes per cell."""
     size = min(3 + 0.45 * len(names), 24)
@@ -51,8 +76,8 @@ def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray)
     image = ax.imshow(shown, cmap="RdBu", vmin=0, vmax=1)
     ticks = np.arange(len(names))
     fontsize = 9 if len(names) <= _COUNT_LABELS_UP_TO else max(3, 9 - len(names) // 15)
-    ax.set_xticks(ticks, names, rotation=90, fontsize=fontsize)
-    ax.set_yticks(ticks, names, fontsize=fontsize)
+    ax.set_xticks(ticks, _labels(names), rotation=90, fontsize=fontsize)
+    ax.set_yticks(ticks, _labels(names), fontsize=fontsize)
     if len(names) <= _COUNT_LABELS_UP_TO:
         for i in range(len(names)):
             for j in range(len(names)):
@@ -65,11 +90,12 @@ def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray)
     return fig
 
 
+@_quiet
 def rank_distribution(names: list[str], shares: np.ndarray) -> Figure:
     """shares[i, r]: share of bootstrap replicates in which model i ranked r + 1."""
     fig, ax = plt.subplots(figsize=(min(3 + 0.3 * len(names), 24), min(2 + 0.28 * len(names), 24)))
     image = ax.imshow(shares, cmap="Greens", vmin=0, vmax=1, aspect="auto")
-    ax.set_yticks(np.arange(len(names)), names, fontsize=8 if len(names) > 30 else 10)
+    ax.set_yticks(np.arange(len(names)), _labels(names), fontsize=8 if len(names) > 30 else 10)
     ax.set_xlabel("rank in bootstrap replicate (1 = best)")
     ax.set_xticks(np.arange(len(names)), [str(r + 1) for r in range(len(names))],
                   fontsize=6 if len(names) > 30 else 9)
@@ -78,6 +104,7 @@ def rank_distribution(names: list[str], shares: np.ndarray) -> Figure:
     return fig
 
 
+@_quiet
 def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | None]], reference: float | None,
                          reference_label: str, referenced: Collection[str] | None = None) -> Figure:
     """Horizontal bars of rates (diagnostics.Rate as JSON) with their intervals, and a reference mark (what an
@@ -106,6 +133,7 @@ def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | Non
     return fig
 
 
+@_quiet
 def save(fig: Figure, directory: Path, name: str) -> tuple[Path, Path, bytes]:
     """Write `name`.png and `name`.svg into `directory`; returns their paths and the PNG bytes (for inlining)."""
     from judgebench.outputs import atomic_open
