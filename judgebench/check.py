@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
@@ -40,8 +40,10 @@ import pandas as pd
 
 from judgebench.config import (
     PLAN_SETTINGS,
+    FailOn,
     RatingsSettings,
     RunConfig,
+    Undecided,
     how_to_set,
     require_run_config,
     setting_label,
@@ -61,7 +63,7 @@ from judgebench.errors import (
 )
 from judgebench.evaluation import run_fingerprint
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
-from judgebench.present import counted, judge_output
+from judgebench.present import counted, judge_output, markdown_text
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
     HORIZON,
@@ -99,8 +101,8 @@ class CheckOptions:
     sequential: bool = False
     batch_size: int = 50
     max_questions: int | None = None
-    fail_on: Literal["overall", "any-category"] = "overall"
-    undecided: Literal["pass", "fail"] | None = None
+    fail_on: FailOn = "overall"
+    undecided: Undecided | None = None
     allow_failed: bool = False
 
     @property
@@ -998,10 +1000,10 @@ def markdown_summary(report: CheckReport) -> str:
     categories (those whose regression does not fail the check as a warning), flips, worst questions, cost."""
     data = report.to_json()
     icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(report.decision, "❌")
-    opponent = f"{_md(report.reference)} (against the run's baseline {_md(report.baseline)})" if report.baseline \
-        else _md(report.reference)
+    opponent = markdown_text(report.reference) + (f" (against the run's baseline {markdown_text(report.baseline)})"
+                                                  if report.baseline else "")
     lines = [f"## judgebench check: {icon} {report.decided()}", "",
-             f"Candidate **{_md(report.options.candidate)}** vs reference **{opponent}**, margin "
+             f"Candidate **{markdown_text(report.options.candidate)}** vs reference **{opponent}**, margin "
              f"{report.options.margin:.1%}, {data['method']}.", "", report.overall_rule(), ""]
     skipped = report.coverage.note() if report.coverage else None
     if skipped:
@@ -1017,18 +1019,18 @@ def markdown_summary(report: CheckReport) -> str:
     if report.categories:
         lines += ["| category | decision | questions | mean | interval | Holm p (regression) |",
                   "|---|---|---:|---:|---|---:|"]
-        lines += [f"| {_md(c.name)} | {c.decision} | {c.test.n} | {_pct(c.test.mean)} | [{_pct(c.test.lower)}, "
-                  f"{_pct(c.test.upper)}] | {c.p_regression:.3g} |" for c in report.categories]
+        lines += [f"| {markdown_text(c.name)} | {c.decision} | {c.test.n} | {_pct(c.test.mean)} | "
+                  f"[{_pct(c.test.lower)}, {_pct(c.test.upper)}] | {c.p_regression:.3g} |" for c in report.categories]
         lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
                       f"{(1 - report.options.level) / 2:.1%} per side); intervals are unadjusted.", ""]
-    lines += [f"⚠️ {small_category(_md(name), n)}." for name, n in report.small_categories.items()]
+    lines += [f"⚠️ {small_category(markdown_text(name), n)}." for name, n in report.small_categories.items()]
     lines += [""] if report.small_categories else []
     if report.failing_categories:
-        lines += [f"Failing categories: **{_md(', '.join(report.failing_categories))}** "
+        lines += [f"Failing categories: **{markdown_text(', '.join(report.failing_categories))}** "
                   f"({set_option('fail_on', 'any-category')})", ""]
     regressed = [name for name in report.regressed_categories if name not in report.failing_categories]
     if regressed:
-        lines += [f"⚠️ Categories that regressed: **{_md(', '.join(regressed))}**, {not_gating()}.", ""]
+        lines += [f"⚠️ Categories that regressed: **{markdown_text(', '.join(regressed))}**, {not_gating()}.", ""]
     flips = report.flips  # none when stopped
     if flips and report.baseline:
         lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
@@ -1039,10 +1041,10 @@ def markdown_summary(report: CheckReport) -> str:
     if report.worst:
         lines += ["Questions the candidate lost most clearly:", ""]
         for item in report.worst:
-            lines += [f"- {_code(item['question_id'])} ({_md(item['category'])}), score {item['score']:.2f}: "
-                      f"candidate \"{_md(item['candidate_answer'])}\" vs {_md(item['opponent'])} "
-                      f"\"{_md(item['opponent_answer'])}\""]
-            lines += [f"  - {_md(reason)}" for reason in item["reasoning"]]
+            lines += [f"- {_code(item['question_id'])} ({markdown_text(item['category'])}), score {item['score']:.2f}: "
+                      f"candidate \"{markdown_text(item['candidate_answer'])}\" vs {markdown_text(item['opponent'])} "
+                      f"\"{markdown_text(item['opponent_answer'])}\""]
+            lines += [f"  - {markdown_text(reason)}" for reason in item["reasoning"]]
         lines.append("")
     cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
     abandoned = data["judge_calls_abandoned"]
@@ -1052,16 +1054,6 @@ def markdown_summary(report: CheckReport) -> str:
               f"tokens: {data['prompt_tokens'] + data['completion_tokens']:,}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
     return "\n".join(lines)
-
-
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|#~<])")
-
-
-def _md(text: str) -> str:
-    """`text` shown as it is in Markdown (GitHub's): its punctuation escaped, so that a model's answer, a judge's
-    reasoning or a category name can neither format the summary, hide text (`<!--`) nor split a table's cell
-    (`|`)."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def _code(text: str) -> str:

@@ -46,6 +46,8 @@ Interval = Literal["bootstrap", "sandwich"]
 Resample = Literal["questions", "judgments"]
 Swap = Literal["both", "consistent", "random-one"]
 Ties = Literal["half", "davidson"]
+FailOn = Literal["overall", "any-category"]  # `check`'s
+Undecided = Literal["pass", "fail"]  # `check`'s
 
 Location = tuple[str | int, ...]
 """Where a setting sits in the settings, as pydantic reports it: ("rounds",), ("judge", "concurrency")."""

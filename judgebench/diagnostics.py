@@ -610,6 +610,20 @@ def dataset_facts(dataset: Any) -> tuple[dict[tuple[str, str], float], dict[str,
     return lengths, {qid: question.category for qid, question in dataset.questions.items()}
 
 
+def average_lengths(dataset: Any, outcomes: Any) -> dict[str, float]:
+    """Each model's mean answer length in characters (as `dataset_facts` measures it) over the questions its
+    `outcomes` compared it on: the leaderboard's avg length column, which AlpacaEval's leaderboards show beside
+    the win rates so that a reader can see a judge's taste for longer answers."""
+    lengths, _ = dataset_facts(dataset)
+    compared = {(str(question), str(model)) for side in ("model_a", "model_b")
+                for question, model in zip(outcomes["question_id"], outcomes[side], strict=True)}
+    by_model: dict[str, list[float]] = {}
+    for question, model in compared:
+        if (question, model) in lengths:
+            by_model.setdefault(model, []).append(lengths[question, model])
+    return {model: sum(values) / len(values) for model, values in by_model.items()}
+
+
 def write_diagnostics(figures: Mapping[str, Any], out_dir: str | Path) -> Path:
     """Write diagnostics.json into `out_dir` atomically (NaN as null); returns its path."""
     import json

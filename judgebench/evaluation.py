@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgebench.diagnostics import RunDiagnostics, diagnose_run
+from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
 from judgebench.leaderboard import Leaderboard, build, check_bootstrap_memory, weighs_questions
 
@@ -311,7 +311,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
             evaluation.provenance["adaptive"]["uncorrected"] = uncorrected
         try:
             evaluation.leaderboard = build(
-                outcomes, games=result.games, design_bias=bias,
+                outcomes, games=result.games, design_bias=bias, answer_lengths=average_lengths(dataset, outcomes),
                 **{**settings.build_options(), "interval": _interval(settings), **_reference(settings)},
                 meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                       "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})

@@ -599,11 +599,16 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
 AUTO_RIDGE = bt.AUTO_RIDGE
 
 
-def auto_ridge_warning(ridge: float) -> str:
+def auto_ridge_warning(ridge: float, unbounded: str) -> str:
     """The warning a leaderboard's meta carries when its ratings needed the automatic ridge (AUTO_RIDGE) that
-    nobody asked for: every output that shows the meta's warnings (terminal, leaderboard.md, the report) says it."""
-    return (f"maximum-likelihood ratings do not exist (some model won or lost every comparison); ratings use a "
-            f"weak ridge ({ridge:g}) and are far apart")
+    nobody asked for, naming the models concerned (`bt.unbounded_groups`): every output that shows the meta's
+    warnings (terminal, leaderboard.md, the report) says it, the same from the CLI and from Python (so it names
+    no flag). Their ratings and intervals are the ridge's: the likelihood keeps rising as they move away, so
+    another ridge moves them, intervals and all (with a tenth of the ridge, a model that won all 20 of its games
+    rose by about 350 Elo points, its interval 15 points wide)."""
+    return (f"maximum-likelihood ratings do not exist ({unbounded}); ratings use a weak ridge ({ridge:g}), which "
+            "alone sets how far those models stand from the others: their ratings and intervals there are not "
+            "estimates (another regularization moves them); comparisons they lose (or win) give finite ones")
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
@@ -960,7 +965,8 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
                              "clustered by question may under-cover; add questions for reliable intervals")
     automatic_ridge = options.regularization is None and bool(ratings.extra.get("regularization"))
     if automatic_ridge:
-        warnings_list.append(auto_ridge_warning(ratings.extra["regularization"]))
+        warnings_list.append(auto_ridge_warning(ratings.extra["regularization"],
+                                                bt.unbounded_groups(pair_counts(coded))))
     meta["warnings"] = warnings_list + ratings.caveats
     meta["regularization_automatic"] = automatic_ridge
     meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -48,9 +49,14 @@ _MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_rate_se", "win rate SE"), (
                      ("n_games", "pairs"), ("n_ties", "ties"), ("n_split", "split"),
                      ("position_consistency", "position consistency"),
                      ("avg_length", "avg length"))
+# Titles of the fields leaderboard.md leaves out, for the tables that show them (the HTML report).
+_OTHER_TITLES = {"n_wins": "wins", "n_losses": "losses", "n_draws": "draws", "discrete_win_rate": "discrete win rate",
+                 "rank_note": "rank note"}
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
-              "difference (independent of the anchor); a model without a rating has no rank.")
+              "difference (independent of the anchor), so a model whose rating is less certain can rank above a "
+              "higher-rated one (fewer models are significantly better than it); a model without a rating has no "
+              "rank.")
 LC_RANKING = "ranked by length-controlled win rate, as AlpacaEval 2.0"
 _LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of models whose LC win rate is "
                  "significantly higher, from the standard error of each difference over the instructions (the GLM's "
@@ -73,7 +79,7 @@ def column_title(key: str, meta: dict[str, Any]) -> str:
     """A leaderboard field's column title in tables people read (Markdown, the HTML report): `n_games` is
     "pairs", `win_rate` says what it is measured against (`win_rate_title`); fields without a title keep
     their name."""
-    return win_rate_title(meta) if key == "win_rate" else dict(_MARKDOWN_COLUMNS).get(key, key)
+    return win_rate_title(meta) if key == "win_rate" else {**dict(_MARKDOWN_COLUMNS), **_OTHER_TITLES}.get(key, key)
 
 
 def method_title(meta: dict[str, Any]) -> str:
@@ -178,6 +184,15 @@ def _rating_title(board: Leaderboard) -> str:
 
 # --- Markdown --------------------------------------------------------------------------------------------
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|#~<])")
+
+
+def markdown_text(text: str) -> str:
+    """`text` shown as it is in Markdown (GitHub's): its punctuation escaped and its line breaks made spaces, so
+    that a model's name, its answer, a judge's reasoning or a category name can neither format a table or
+    summary, nor hide text (`<!--`), nor split a table's row (`|`, a line break)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+
 
 def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level, the
@@ -197,8 +212,9 @@ def leaderboard_markdown(board: Leaderboard) -> str:
              *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
              *([" ".join(f"{note}." for note in notes), ""] if notes else []),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines = [line.replace("<", "\\<") for line in lines]  # names in the prose (the baseline's) cannot open HTML
     for entry in board.models:
-        cells = [format_rank(entry["rank"]), entry["model"], value(entry["rating"]),
+        cells = [format_rank(entry["rank"]), markdown_text(entry["model"]), value(entry["rating"]),
                  f"{value(entry['lower'])} to {value(entry['upper'])}",
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -208,7 +224,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
 def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     """What a table's figures mean where their titles cannot say it, one sentence each (no full stop), for the
     shown `columns` (leaderboard fields besides rank, model, rating and interval)."""
-    meta = board.meta
+    meta, columns = board.meta, set(columns)
     notes = [meta["rating_label"]] if meta.get("rating_label") else []
     if "win_probability" in columns and meta.get("win_probability_label"):
         notes.append(meta["win_probability_label"])
@@ -218,7 +234,18 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     if meta.get("baseline"):
         notes.append(f"The baseline {meta['baseline']} scores 50% against itself by definition; its counts "
                      "are its games against the other models")
+        if "win_rate" in columns and _beyond_the_baseline(board) and {"n_games", "n_ties", "n_split"} & columns:
+            notes.append(f"The win rate counts each model's pairs against {meta['baseline']} only; pairs, ties and "
+                         "split count its pairs against every opponent")
     return notes
+
+
+def _beyond_the_baseline(board: Leaderboard) -> bool:
+    """Whether models were also compared with one another, not only with the baseline: their pairs then outnumber
+    the baseline's (each of its pairs is one of theirs)."""
+    games = {entry["model"]: entry.get("n_games") or 0 for entry in board.models}
+    baseline = games.pop(board.meta["baseline"], None)
+    return baseline is not None and sum(games.values()) > baseline
 
 
 def provenance_line(meta: dict[str, Any]) -> str:

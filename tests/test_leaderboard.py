@@ -128,6 +128,19 @@ def test_baseline_is_the_anchor_with_a_zero_width_interval(outcomes):
     assert board.meta["baseline"] == "charlie" and board.meta["anchor"] == "charlie"
 
 
+def test_win_rates_against_the_baseline_beside_counts_over_every_opponent_say_so(outcomes):
+    """All pairs rated against a baseline: the win rate is over a model's pairs with the baseline, its pairs,
+    ties and split over all its opponents (alpha: a win rate over 150 pairs beside 450 pairs counted), so the
+    notes say so; when every pair has the baseline in it, the two agree and no note is needed."""
+    note = "The win rate counts each model's pairs against charlie only; pairs, ties and split count its pairs " \
+           "against every opponent"
+    everyone = leaderboard.build(outcomes, rounds=50, baseline="charlie")
+    assert {e["model"]: e["n_games"] for e in everyone.models}["alpha"] == 3 * 150
+    assert f"{note}." in present.leaderboard_markdown(everyone)
+    with_baseline = outcomes[(outcomes.model_a == "charlie") | (outcomes.model_b == "charlie")]
+    assert note not in present.leaderboard_markdown(leaderboard.build(with_baseline, rounds=50, baseline="charlie"))
+
+
 def test_anchor_and_scale_options(outcomes):
     board = leaderboard.build(outcomes, interval="sandwich", anchor="delta", anchor_rating=1500.0)
     entry = {e["model"]: e for e in board.models}
@@ -210,7 +223,8 @@ def test_win_rates_on_a_sparse_design_warn_or_leave_the_baseline_an_anchor(tmp_p
     # a plan that judged every model against the baseline on every question leaves the win rates whole
     complete = leaderboard.build(outcomes[outcomes["model_b"] == "foxtrot"].query("question_id < 'q2'"), rounds=50,
                                  baseline="foxtrot", meta=ADAPTIVE_PLAN)
-    assert complete.meta["baseline"] == "foxtrot" and not any("foxtrot" in w for w in complete.meta["warnings"])
+    assert complete.meta["baseline"] == "foxtrot"
+    assert not any(w.startswith("no win rates against the baseline") for w in complete.meta["warnings"])
 
 
 def test_a_store_an_adaptive_plan_chose_rates_without_win_rates_against_the_baseline(tmp_path):
@@ -524,8 +538,10 @@ def test_command_uses_a_noted_weak_ridge_only_when_needed(tmp_path):
     meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
     assert meta["regularization"] > 0 and meta["regularization_automatic"] is True
     # one text, where the leaderboard is built: its warnings, which every output shows
-    text = leaderboard.auto_ridge_warning(meta["regularization"])
-    assert text in meta["warnings"] and f"warning: {text}" in done.stderr
+    (text,) = [warning for warning in meta["warnings"] if "weak ridge" in warning]
+    assert text.startswith("maximum-likelihood ratings do not exist (a never lost to the others; b, c never beat "
+                           "the others)")  # names them
+    assert "another regularization moves them" in text and f"warning: {text}" in " ".join(done.stderr.split())
     assert f"Warning: {text}." in (tmp_path / "out" / "leaderboard.md").read_text()
     assert "regularization" not in leaderboard.refit_options(meta)  # a refit chooses (and warns) again
     asked = run_cli("--outcomes", str(path), "--rounds", "50", "--regularization", str(leaderboard.AUTO_RIDGE))

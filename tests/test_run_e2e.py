@@ -1002,3 +1002,18 @@ def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_judging(
     fits = judgebench("run", "--config", str(config), "--rounds", "1000", cwd=tmp_path,
                       script=available_memory_faked(200))  # 11 MiB of weights
     assert fits.returncode == 0, fits.stderr
+
+
+def test_a_run_shows_each_models_average_answer_length(judge_server, tmp_path):
+    """The run knows the answers: leaderboard.json and .csv give each model's mean answer length in characters
+    (it was empty for every run, shown only for AlpacaEval imports), as the report does from the same answers."""
+    config = write_config(tmp_path, judge_server.base_url)
+    rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    expected = {model: sum(len(row["turns"][0]) for row in rows if row["model"] == model) / N_QUESTIONS
+                for model in QUALITIES}
+    done = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = {entry["model"]: entry["avg_length"] for entry in leaderboard(tmp_path)["models"]}
+    assert shown == pytest.approx(expected)
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text().splitlines()
+    assert "avg length" in next(line for line in markdown if line.startswith("| rank |"))

@@ -851,6 +851,14 @@ def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
     return "; ".join(parts[:4])
 
 
+def unbounded_groups(counts: PairCounts) -> str:
+    """Name the groups of models whose maximum-likelihood ratings would be infinite: those that never lost to, or
+    never beat, the models outside their group (empty where the ratings exist)."""
+    adjacency = _graph(win_edges(counts.first, counts.second, counts.score, counts.games, counts.n_models)[1],
+                       counts.n_models)
+    return "" if _strongly_connected(adjacency) else _unbounded_groups(adjacency, counts.models)
+
+
 def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None:
     """Raise InputError unless maximum-likelihood ratings exist (Ford 1957; Zermelo 1929).
 
