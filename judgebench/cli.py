@@ -14,16 +14,23 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast, get_args, get_origin
 
 import typer
 from typer.core import TyperCommand
 
 from judgebench.config import (
+    FailOn,
+    Interval,
     JudgeConfig,
     LeaderboardSettings,
+    Method,
+    Resample,
     RunConfig,
     SettingsError,
+    Swap,
+    Ties,
+    Undecided,
     expected,
     named_by_flags,
 )
@@ -63,6 +70,17 @@ def _options(version: bool = typer.Option(False, "--version", callback=_show_ver
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
+
+def _one_of(values: Any) -> str:
+    """The help's placeholder for a flag that takes one of a few values ("[wait|stop]"), from the setting's type
+    (a Literal) or a tuple of the values, so the help lists what the settings accept (typer showed "<str>")."""
+    return "[" + "|".join(get_args(values) if get_origin(values) is Literal else values) + "]"
+
+
+MODEL, PATH, URL = "<model>", "<path>", "<url>"
+ENGINES = _one_of(JudgeConfig.model_fields["engine"].annotation)
+ON_RATE_LIMIT = _one_of(JudgeConfig.model_fields["on_rate_limit"].annotation)
+PAIRS = _one_of(RunConfig.model_fields["pairs"].annotation)
 REPEATED_PATH = "<path>"  # a repeatable path flag's value in the help, as a single one's (typer shows "<list[Path]>")
 
 
@@ -184,33 +202,33 @@ def run(
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (examples/quickstart.toml)."),
     questions: Path | None = typer.Option(None, help=_HELP["questions"]),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH, help=_HELP["answers"]),
-    format: str | None = typer.Option(None, help=_HELP["format"]),
+    format: str | None = typer.Option(None, metavar="<format>", help=_HELP["format"]),
     references: Path | None = typer.Option(None, help=_HELP["references"]),
     model: list[str] | None = typer.Option(None, "--model", metavar="<name>", help=_HELP["models"]),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
                                               help=_HELP["allow_missing"]),
-    engine: str | None = typer.Option(None, help=_HELP["judge.engine"]),
-    judge: str | None = typer.Option(None, help=_HELP["judge.preset"]),
-    judge_model: str | None = typer.Option(None, help=_HELP["judge.model"]),
-    base_url: str | None = typer.Option(None, help=_HELP["judge.base_url"]),
-    api_key_env: str | None = typer.Option(None, help=_HELP["judge.api_key_env"]),
+    engine: str | None = typer.Option(None, metavar=ENGINES, help=_HELP["judge.engine"]),
+    judge: str | None = typer.Option(None, metavar="<preset>", help=_HELP["judge.preset"]),
+    judge_model: str | None = typer.Option(None, metavar=MODEL, help=_HELP["judge.model"]),
+    base_url: str | None = typer.Option(None, metavar=URL, help=_HELP["judge.base_url"]),
+    api_key_env: str | None = typer.Option(None, metavar="<variable>", help=_HELP["judge.api_key_env"]),
     concurrency: int | None = typer.Option(None, parser=_integer, help=_HELP["judge.concurrency"]),
-    on_rate_limit: str | None = typer.Option(None, help=_HELP["judge.on_rate_limit"]),
-    judge_family: str | None = typer.Option(None, help=_HELP["judge_family"]),
-    template: str | None = typer.Option(None, help=_HELP["template"]),
-    pairs: str | None = typer.Option(None, help=_HELP["pairs"]),
-    baseline: str | None = typer.Option(None, help=_HELP["baseline"]),
+    on_rate_limit: str | None = typer.Option(None, metavar=ON_RATE_LIMIT, help=_HELP["judge.on_rate_limit"]),
+    judge_family: str | None = typer.Option(None, metavar="<text>", help=_HELP["judge_family"]),
+    template: str | None = typer.Option(None, metavar="<template>", help=_HELP["template"]),
+    pairs: str | None = typer.Option(None, metavar=PAIRS, help=_HELP["pairs"]),
+    baseline: str | None = typer.Option(None, metavar=MODEL, help=_HELP["baseline"]),
     opponents: int | None = typer.Option(None, parser=_integer, help=_HELP["opponents"]),
     budget_calls: int | None = typer.Option(None, parser=_integer, help=_HELP["budget_calls"]),
     budget_usd: float | None = typer.Option(None, parser=_number, help=_HELP["budget_usd"]),
-    stop: str | None = typer.Option(None, help=_HELP["stop"]),
+    stop: str | None = typer.Option(None, metavar="[separated|width=W]", help=_HELP["stop"]),
     round_games: int | None = typer.Option(None, parser=_integer, help=_HELP["round_games"]),
-    swap: str | None = typer.Option(None, help=_HELP["swap"]),
+    swap: str | None = typer.Option(None, metavar=_one_of(Swap), help=_HELP["swap"]),
     store: Path | None = typer.Option(None, help=_HELP["store"]),
     out: Path | None = typer.Option(None, help=_HELP["out"]),
     seed: int | None = typer.Option(None, parser=_integer, help=_HELP["seed"]),
-    method: str | None = typer.Option(None, help=_HELP["method"]),
-    interval: str | None = typer.Option(None, help=_HELP["interval"]),
+    method: str | None = typer.Option(None, metavar=_one_of(Method), help=_HELP["method"]),
+    interval: str | None = typer.Option(None, metavar=_one_of(Interval), help=_HELP["interval"]),
     rounds: int | None = typer.Option(None, parser=_integer, help=_HELP["rounds"]),
     confidence: float | None = typer.Option(None, parser=_number, help=_HELP["confidence"]),
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help=_HELP["progress"]),
@@ -357,7 +375,7 @@ _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSe
                "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
 # A flag of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
 # does): one definition.
-BaselineFlag = Annotated[str | None, typer.Option(help=_BOARD_HELP["baseline"])]
+BaselineFlag = Annotated[str | None, typer.Option(metavar=MODEL, help=_BOARD_HELP["baseline"])]
 
 
 @app.command(help=_LEADERBOARD_HELP, short_help="Rate stored or imported judgments.")
@@ -378,23 +396,23 @@ def leaderboard(
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
                                               help="With --results: the run's answers (for style control); "
                                                    "repeat the flag."),
-    method: str | None = typer.Option(None, help=_BOARD_HELP["method"]),
-    interval: str | None = typer.Option(None, help=_BOARD_HELP["interval"]),
-    resample: str | None = typer.Option(None, help=_BOARD_HELP["resample"]),
+    method: str | None = typer.Option(None, metavar=_one_of(Method), help=_BOARD_HELP["method"]),
+    interval: str | None = typer.Option(None, metavar=_one_of(Interval), help=_BOARD_HELP["interval"]),
+    resample: str | None = typer.Option(None, metavar=_one_of(Resample), help=_BOARD_HELP["resample"]),
     confidence: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["confidence"]),
     rounds: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["rounds"]),
     seed: int | None = typer.Option(None, parser=_integer, help=_BOARD_HELP["seed"]),
     baseline: BaselineFlag = None,
-    anchor: str | None = typer.Option(None, help=_BOARD_HELP["anchor"]),
+    anchor: str | None = typer.Option(None, metavar=MODEL, help=_BOARD_HELP["anchor"]),
     anchor_rating: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["anchor_rating"]),
     scale: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["scale"]),
     k_factor: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["k_factor"]),
-    ties: str | None = typer.Option(None, help=_BOARD_HELP["ties"]),
+    ties: str | None = typer.Option(None, metavar=_one_of(Ties), help=_BOARD_HELP["ties"]),
     position_effect: bool = typer.Option(False, "--position-effect", help=_BOARD_HELP["position_effect"]),
     regularization: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["regularization"]),
-    judge: str | None = typer.Option(None, "--judge-model", "--judge", help=_BOARD_HELP["judge"]),
-    template: str | None = typer.Option(None, help=_BOARD_HELP["template"]),
-    swap: str | None = typer.Option(None, help=_BOARD_HELP["swap"]),
+    judge: str | None = typer.Option(None, "--judge-model", "--judge", metavar=MODEL, help=_BOARD_HELP["judge"]),
+    template: str | None = typer.Option(None, metavar="<template>", help=_BOARD_HELP["template"]),
+    swap: str | None = typer.Option(None, metavar=_one_of(Swap), help=_BOARD_HELP["swap"]),
     style_control: bool = typer.Option(False, "--style-control", help=_BOARD_HELP["style_control"]),
     lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
                                                       "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
@@ -496,9 +514,10 @@ def check(
     ctx: typer.Context,
     config: Path = typer.Option(..., "--config", "-c", help="TOML config: data, judge, template, swap, store, seed, "
                                                              "progress, [ratings] confidence."),
-    candidate: str = typer.Option(..., help="The model under test."),
-    reference: str | None = typer.Option(None, help="The model to compare with; required without --against (with "
-                                                    "it: a model of that run, needed when it holds several)."),
+    candidate: str = typer.Option(..., metavar=MODEL, help="The model under test."),
+    reference: str | None = typer.Option(None, metavar=MODEL,
+                                         help="The model to compare with; required without --against (with "
+                                              "it: a model of that run, needed when it holds several)."),
     against: Path | None = typer.Option(None, help="A results directory written by `judgebench run`."),
     margin: float = typer.Option(0.05, parser=_number, help="Largest acceptable drop in win rate, between 0 and 0.5 "
                                                             "(0.05 = 5 points)."),
@@ -511,15 +530,17 @@ def check(
     max_questions: int | None = typer.Option(None, parser=_integer, help="Judge at most N questions (a seeded "
                                                                          "sample stratified by category; with "
                                                                          "--sequential, the first N of its order)."),
-    fail_on: str = typer.Option("overall", help="overall, or any-category (fail when a category regresses)."),
-    undecided: str | None = typer.Option(None, help="pass or fail: map undecided (exit 4) to pass (0) or fail (1)."),
+    fail_on: str = typer.Option("overall", metavar=_one_of(FailOn),
+                                help="overall, or any-category (fail when a category regresses)."),
+    undecided: str | None = typer.Option(None, metavar=_one_of(Undecided),
+                                         help="pass or fail: map undecided (exit 4) to pass (0) or fail (1)."),
     allow_failed: bool = typer.Option(False, "--allow-failed", help="Decide on the complete questions even when "
                                                                     "games failed (else exit 3)."),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
                                               help=_HELP["allow_missing"]),
-    junit: str | None = typer.Option(None, help="Write JUnit XML to this file."),
-    json_out: str | None = typer.Option(None, "--json", help="Write the result as JSON to this file."),
-    summary: str | None = typer.Option(None, help="Write the Markdown summary to this file."),
+    junit: str | None = typer.Option(None, metavar=PATH, help="Write JUnit XML to this file."),
+    json_out: str | None = typer.Option(None, "--json", metavar=PATH, help="Write the result as JSON to this file."),
+    summary: str | None = typer.Option(None, metavar=PATH, help="Write the Markdown summary to this file."),
 ) -> None:
     from judgebench.check import (
         CheckOptions,
@@ -575,23 +596,31 @@ def diagnose(
     gold: Path | None = typer.Option(None, help="Gold pairs: JudgeBench JSONL, or JSONL/CSV/Parquet with question, "
                                                 "answer_a, answer_b, label (A, B or tie), optional category."),
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (the judge, for --gold)."),
-    engine: str | None = typer.Option(None, help="With --gold: judge engine, openai or vllm."),
-    judge: str | None = typer.Option(None, help="With --gold: a judge preset (`judgebench judges`)."),
-    judge_model: str | None = typer.Option(None, help="The judge model (with --store: whose judgments to use)."),
-    base_url: str | None = typer.Option(None, help="With --gold: base URL of an OpenAI-compatible server."),
-    api_key_env: str | None = typer.Option(None, help="With --gold: environment variable holding the API key."),
+    engine: str | None = typer.Option(None, metavar=ENGINES, help="With --gold: judge engine, openai or vllm."),
+    judge: str | None = typer.Option(None, metavar="<preset>",
+                                     help="With --gold: a judge preset (`judgebench judges`)."),
+    judge_model: str | None = typer.Option(None, metavar=MODEL,
+                                           help="The judge model (with --store: whose judgments to use)."),
+    base_url: str | None = typer.Option(None, metavar=URL,
+                                        help="With --gold: base URL of an OpenAI-compatible server."),
+    api_key_env: str | None = typer.Option(None, metavar="<variable>",
+                                           help="With --gold: environment variable holding the API key."),
     concurrency: int | None = typer.Option(None, parser=_integer, help="With --gold: requests in flight at once."),
-    on_rate_limit: str | None = typer.Option(None, help="With --gold: " + _HELP["judge.on_rate_limit"][0].lower()
-                                             + _HELP["judge.on_rate_limit"][1:]),
-    template: str | None = typer.Option(None, help="Template (with --store: whose judgments to use; a "
-                                                    "template file reads them with its verdicts)."),
+    on_rate_limit: str | None = typer.Option(None, metavar=ON_RATE_LIMIT,
+                                             help="With --gold: " + _HELP["judge.on_rate_limit"][0].lower()
+                                                  + _HELP["judge.on_rate_limit"][1:]),
+    template: str | None = typer.Option(None, metavar="<template>",
+                                        help="Template (with --store: whose judgments to use; a "
+                                             "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures); with --answers."),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
                                               help="The answers (for the length bias; repeat the flag); with "
                                                    "--questions."),
-    judge_family: str | None = typer.Option(None, help="Models whose name contains this count as the judge's own."),
-    swap: str | None = typer.Option(None, help="Swap policy turning games into outcomes: both, consistent or "
-                                                "random-one (default: the run's)."),
+    judge_family: str | None = typer.Option(None, metavar="<text>",
+                                            help="Models whose name contains this count as the judge's own."),
+    swap: str | None = typer.Option(None, metavar=_one_of(Swap),
+                                    help="Swap policy turning games into outcomes: both, consistent or "
+                                         "random-one (default: the run's)."),
     seed: int | None = typer.Option(None, parser=_count, help="Seed (random-one swap policy)."),
     confidence: float = typer.Option(0.95, parser=_number, help="Confidence level of the intervals (with --gold "
                                                                 "and --config: the file's, unless given)."),
@@ -672,14 +701,16 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
 @reports_errors
 def report(
     ctx: typer.Context,
-    out: str = typer.Option(..., help="The HTML file to write (FILE.html), plots beside it; a directory (one that "
-                                      "exists, or a path ending in / or without a suffix) gets report.html."),
+    out: str = typer.Option(..., metavar=PATH,
+                            help="The HTML file to write (FILE.html), plots beside it; a directory (one that "
+                                 "exists, or a path ending in / or without a suffix) gets report.html."),
     store: Path | None = typer.Option(None, help="A judgebench SQLite store."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out` (or by "
                                                    "`judgebench leaderboard --out`: its leaderboard only)."),
-    judge_model: str | None = typer.Option(None, help="With --store: the judge whose judgments to use."),
-    template: str | None = typer.Option(None, help="With --store: the template whose judgments to use (a "
-                                                    "template file reads them with its verdicts)."),
+    judge_model: str | None = typer.Option(None, metavar=MODEL, help="With --store: the judge whose judgments to use."),
+    template: str | None = typer.Option(None, metavar="<template>",
+                                        help="With --store: the template whose judgments to use (a "
+                                             "template file reads them with its verdicts)."),
     questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, "
                                                      "categories); with --answers."),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
@@ -688,8 +719,9 @@ def report(
     judgments_shown: int = typer.Option(200, parser=_count,
                                         help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_count, help="Seed of the sample of judgments shown."),
-    method: str | None = typer.Option(None, help=LeaderboardSettings.help("method", "Default: the run's with "
-                                                                                "--results, else bt.").split(" [")[0]),
+    method: str | None = typer.Option(None, metavar=_one_of(Method),
+                                      help=LeaderboardSettings.help("method", "Default: the run's with "
+                                                                              "--results, else bt.").split(" [")[0]),
     baseline: BaselineFlag = None,
 ) -> None:
 

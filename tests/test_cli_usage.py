@@ -180,6 +180,22 @@ def test_a_repeatable_path_flag_shows_a_path_not_a_python_type(folder, command):
     assert "<list[" not in flat.replace("[FILE...] <list[Path]>", ""), flat  # an argument's type shows beside it
 
 
+@pytest.mark.parametrize("command", ["run", "leaderboard", "check", "diagnose", "report"])
+def test_a_text_flag_shows_what_it_takes_not_str(folder, command):
+    """typer showed every text flag as "<str>": a flag with a few values lists them (as its setting's type does),
+    one naming a model, a path or a URL says so."""
+    flat = " ".join(judgebench(command, "--help", cwd=folder).stdout.split())
+    assert "<str>" not in flat
+    shown = {"run": ["--pairs [baseline|all|sample|adaptive|tournament]", "--swap [both|consistent|random-one]",
+                     "--on-rate-limit [wait|stop]", "--baseline <model>", "--base-url <url>"],
+             "leaderboard": ["--method [bt|elo|winrate]", "--ties [half|davidson]", "--judge-model, --judge <model>"],
+             "check": ["--candidate <model>", "--fail-on [overall|any-category]", "--undecided [pass|fail]",
+                       "--junit <path>"],
+             "diagnose": ["--engine [openai|vllm]", "--judge <preset>"],
+             "report": ["--out <path>", "--method [bt|elo|winrate]"]}[command]
+    assert [flag for flag in shown if flag not in flat] == []
+
+
 def test_version_and_the_command_list(folder):
     """--version is what pyproject.toml says; the command list shows each command's whole short description
     (click cut the long ones mid-phrase: "Rate models from stored or imported judgments:...")."""
