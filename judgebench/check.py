@@ -676,8 +676,8 @@ def read_earlier_run(path: Path) -> EarlierRun:
     meta, judgments = dict(earlier.meta), earlier.judgments
     baseline = meta.get("baseline")
     if not baseline:
-        raise InputError(f"meta has no baseline: {option_name('against')} needs a run made with pairs = \"baseline\"",
-                         path=board_path)
+        raise InputError(f"meta has no baseline: {option_name('against')} needs a run with a baseline, made with "
+                         'pairs = "baseline" or "all"', path=board_path)
     recorded = {k: sorted(judgments[k].dropna().unique()) for k in ("judge", "template") if k in judgments}
     for key, values in recorded.items():
         if meta.get(key) is None and len(values) == 1:
@@ -809,7 +809,8 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earl
     recorded_seed = earlier.meta.get("seed")  # None in leaderboards written before it was always recorded
     combined = combine(earlier.games, swap=config.swap,
                        seed=int(recorded_seed) if recorded_seed is not None else config.seed, baseline=earlier.baseline)
-    outcomes = combined.outcomes[combined.outcomes["model_a"] == reference]
+    outcomes = combined.outcomes  # the reference's games against the baseline (pairs = "all" judged more)
+    outcomes = outcomes[(outcomes["model_a"] == reference) & (outcomes["model_b"] == earlier.baseline)]
     missing = sorted(set(outcomes["question_id"]) - set(dataset.questions))
     if missing:
         raise ConfigError(f"the question set differs: {len(missing)} question(s) of the run {options.against} "

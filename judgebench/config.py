@@ -46,6 +46,9 @@ Interval = Literal["bootstrap", "sandwich"]
 Resample = Literal["questions", "judgments"]
 Swap = Literal["both", "consistent", "random-one"]
 Ties = Literal["half", "davidson"]
+# The pairings that judge every model against the baseline on every question, which its win rates need: with the
+# others (a sample, an adaptive plan, a tournament) the baseline only anchors the ratings.
+BASELINE_PAIRS = ("baseline", "all")
 FailOn = Literal["overall", "any-category"]  # `check`'s
 Undecided = Literal["pass", "fail"]  # `check`'s
 
@@ -452,9 +455,10 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
 
     @model_validator(mode="after")
     def _win_rates_have_baseline_games(self) -> Self:
-        if self.method == "winrate" and self.pairs != "baseline":
-            raise _setting_problem(("method",), "winrate rates every model by its games against the baseline, "
-                                   'which only pairs = "baseline" plans: use method bt or elo, or pairs baseline')
+        if self.method == "winrate" and self.pairs not in BASELINE_PAIRS:
+            raise _setting_problem(("method",), "winrate rates every model by its games against the baseline on "
+                                   'every question, which only pairs = "baseline" or "all" plans: use method bt or '
+                                   "elo, or pairs baseline")
         return self
 
     @model_validator(mode="after")

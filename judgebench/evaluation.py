@@ -344,9 +344,11 @@ def check_models_to_compare(settings: RunConfig, dataset: Dataset) -> None:
 
 def _reference(settings: RunConfig) -> dict[str, str | None]:
     """The leaderboard's baseline and anchor. The baseline's win-rate columns need every model judged against
-    it on every question, which only `pairs = "baseline"` plans; with other pairings the baseline still anchors
-    the ratings (at anchor_rating) unless `anchor` names another model."""
-    if settings.pairs == "baseline":
+    it on every question, which `pairs = "baseline"` and `"all"` plan (`BASELINE_PAIRS`); with other pairings
+    the baseline still anchors the ratings (at anchor_rating) unless `anchor` names another model."""
+    from judgebench.config import BASELINE_PAIRS
+
+    if settings.pairs in BASELINE_PAIRS:
         return {"baseline": settings.baseline, "anchor": settings.anchor}
     return {"baseline": None, "anchor": settings.anchor or settings.baseline}
 
@@ -622,8 +624,8 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     settings:
         Optional object whose attributes named like the options below give their values (a `RunConfig`,
         or the leaderboard settings), or a dict of options; keyword options override it. A `RunConfig` rates
-        as its run did: the baseline gives win rates only for `pairs = "baseline"` and otherwise anchors the
-        ratings, and adaptive and tournament runs get their sandwich intervals unless they set one.
+        as its run did: the baseline gives win rates only for `pairs = "baseline"` or `"all"` and otherwise
+        anchors the ratings, and adaptive and tournament runs get their sandwich intervals unless they set one.
     kind:
         "results", "store", "alpaca-eval" or "outcomes"; detected from the path when None
         (`judgebench.datasets.sources.source_kind`).

@@ -376,7 +376,7 @@ def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, met
     When an adaptive or tournament plan chose the pairs (`meta["adaptive"]`: a run's, or the plan a store's
     judgments are exactly those of, `Store.plan_of`), the win rates rest on pairs picked by the judge's earlier
     verdicts, and `judgebench run` gives none for such a plan (`evaluation._reference`: only pairs = "baseline"
-    judges every model against the baseline on every question): the win-rate columns are left out, the baseline
+    and "all" judge every model against the baseline on every question): the win-rate columns are left out, the baseline
     only anchors the ratings (unless `anchor` names another model), and the warning says why; --method winrate,
     which run refuses for such a plan, is a ConfigError. Otherwise (a sampled design, failed games, missing
     annotations) the win rates stay, with a warning naming the models and how few questions they rest on."""
@@ -399,7 +399,7 @@ def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, met
     strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
     chosen = (f"the {strategy} plan that chose these judgments judged some models against {name} on some questions "
               f"only ({judged}), and win rates need every model judged against the baseline on every question "
-              '(`judgebench run` gives them only for pairs = "baseline")')
+              '(`judgebench run` gives them only for pairs = "baseline" or "all")')
     if options.method == "winrate":
         raise ConfigError(f"{how_to_set('method', 'winrate')} rates every model by its games against the baseline, "
                           f"but {chosen}: use {how_to_set('method', 'bt')} or elo ({name} then anchors the ratings)")

@@ -276,6 +276,21 @@ def test_against_a_run_of_several_models_asks_for_the_reference(judge_server, fo
     assert json.loads((folder / "check.json").read_text())["reference"] == "same"
 
 
+def test_against_an_all_pairs_run_uses_its_games_with_the_baseline(judge_server, folder):
+    """A run of every pair with a baseline judged every model against it on every question: a check against it
+    compares the candidate with the chosen reference through the baseline, judging only the candidate's games."""
+    config = load_config(write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref", "same"]),
+                         {"pairs": "all"})
+    assert evaluate(config, out=config.out).exit_code == 0
+    before = sent(judge_server)
+    result = judgebench("check", "--config", str(write_config(folder, judge_server.base_url)), "--candidate", "bad",
+                        "--against", "reference-run", "--reference", "ref", "--json", "check.json", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    assert sent(judge_server) - before == 2 * N
+    report = json.loads((folder / "check.json").read_text())
+    assert (report["reference"], report["baseline"], report["overall"]["mean"]) == ("ref", "base", -0.5)
+
+
 def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_server, folder):
     make_reference_run(folder, judge_server)
     before = sent(judge_server)

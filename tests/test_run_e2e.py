@@ -1017,3 +1017,23 @@ def test_a_run_shows_each_models_average_answer_length(judge_server, tmp_path):
     assert shown == pytest.approx(expected)
     markdown = (tmp_path / "out" / "leaderboard.md").read_text().splitlines()
     assert "avg length" in next(line for line in markdown if line.startswith("| rank |"))
+
+
+def test_all_pairs_with_a_baseline_give_the_win_rates_leaderboard_store_gives(judge_server, tmp_path):
+    """`run --pairs all --baseline base` gave pooled win rates while `leaderboard --store --baseline base` on the
+    same judgments gave win rates against base: every model meets the baseline on every question, so the run
+    gives those too, and both tables agree."""
+    config = write_config(tmp_path, judge_server.base_url, pairs="all")
+    done = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    board = leaderboard(tmp_path)
+    assert board["meta"]["baseline"] == "base"
+    rated = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--out", "board", "-q",
+                       cwd=tmp_path)
+    assert rated.returncode == 0, rated.stderr
+    again = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    rates = {entry["model"]: (entry["win_rate"], entry["n_games"]) for entry in board["models"]}
+    assert rates == {entry["model"]: (entry["win_rate"], entry["n_games"]) for entry in again["models"]}
+    assert rates["good"] == (1.0, 3 * N_QUESTIONS)  # beats base on every question; pairs over every opponent
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text()
+    assert "win rate vs baseline" in markdown and "count its pairs against every opponent" in markdown

@@ -220,8 +220,9 @@ def test_a_judges_file_is_read_and_checked_also_where_no_preset_is_used(tmp_path
 
 def test_win_rates_are_refused_before_judging_unless_every_model_meets_the_baseline():
     with pytest.raises(ConfigError, match=r"^\[ratings\] method: winrate rates every model by its games"):
-        RunConfig(questions="q", answers=["a"], pairs="all", baseline="b", method="winrate")
-    assert RunConfig(questions="q", answers=["a"], pairs="baseline", baseline="b", method="winrate").method == "winrate"
+        RunConfig(questions="q", answers=["a"], pairs="sample", baseline="b", method="winrate")
+    for pairs in ("baseline", "all"):  # each judges every model against the baseline on every question
+        assert RunConfig(questions="q", answers=["a"], pairs=pairs, baseline="b", method="winrate").method == "winrate"
 
 
 def test_leaderboard_settings_are_the_arguments_of_build():
@@ -315,11 +316,12 @@ def test_the_readme_lists_every_setting_in_the_table_a_file_takes_it_in_with_the
 
 
 def test_a_change_refused_leaves_the_settings_as_they_were():
-    """pydantic assigns before the checks of settings together run: a refused `settings.pairs = "all"` (winrate
-    needs pairs against the baseline) stayed, every later change was refused for it, and evaluate judged it."""
+    """pydantic assigns before the checks of settings together run: a refused `settings.pairs = "sample"`
+    (winrate needs pairs against the baseline) stayed, every later change was refused for it, and evaluate
+    judged it."""
     settings = RunConfig(questions="q.jsonl", answers=["a.jsonl"], baseline="base", method="winrate")
-    with pytest.raises(ConfigError, match='only pairs = "baseline"'):
-        settings.pairs = "all"
+    with pytest.raises(ConfigError, match='only pairs = "baseline" or "all"'):
+        settings.pairs = "sample"
     assert settings.pairs == "baseline" and "pairs" not in settings.model_fields_set
     settings.rounds = 300  # a later change is checked on its own
     assert settings.rounds == 300 and settings.with_changes(seed=1).pairs == "baseline"
