@@ -455,10 +455,10 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
 
     @model_validator(mode="after")
     def _win_rates_have_baseline_games(self) -> Self:
-        if self.method == "winrate" and self.pairs not in BASELINE_PAIRS:
+        if self.method == "winrate" and (self.pairs not in BASELINE_PAIRS or self.baseline is None):
             raise _setting_problem(("method",), "winrate rates every model by its games against the baseline on "
-                                   'every question, which only pairs = "baseline" or "all" plans: use method bt or '
-                                   "elo, or pairs baseline")
+                                   'every question, which only pairs = "baseline" or "all" with a baseline plans: use '
+                                   "method bt or elo, or set baseline with pairs baseline or all")
         return self
 
     @model_validator(mode="after")

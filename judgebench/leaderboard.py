@@ -603,12 +603,12 @@ def auto_ridge_warning(ridge: float, unbounded: str) -> str:
     """The warning a leaderboard's meta carries when its ratings needed the automatic ridge (AUTO_RIDGE) that
     nobody asked for, naming the models concerned (`bt.unbounded_groups`): every output that shows the meta's
     warnings (terminal, leaderboard.md, the report) says it, the same from the CLI and from Python (so it names
-    no flag). Their ratings and intervals are the ridge's: the likelihood keeps rising as they move away, so
+    no flag). The distance between the groups is the ridge's: the likelihood keeps rising as they move apart, so
     another ridge moves them, intervals and all (with a tenth of the ridge, a model that won all 20 of its games
-    rose by about 350 Elo points, its interval 15 points wide)."""
+    rose by about 350 Elo points, its interval 15 points wide); ratings within a group are estimates."""
     return (f"maximum-likelihood ratings do not exist ({unbounded}); ratings use a weak ridge ({ridge:g}), which "
-            "alone sets how far those models stand from the others: their ratings and intervals there are not "
-            "estimates (another regularization moves them); comparisons they lose (or win) give finite ones")
+            "alone sets how far apart those groups stand: that distance is not an estimate (another regularization "
+            "moves the ratings and intervals of the groups apart or together); a win across it gives finite ones")
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:

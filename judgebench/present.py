@@ -234,10 +234,16 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     if meta.get("baseline"):
         notes.append(f"The baseline {meta['baseline']} scores 50% against itself by definition; its counts "
                      "are its games against the other models")
-        if "win_rate" in columns and _beyond_the_baseline(board) and {"n_games", "n_ties", "n_split"} & columns:
-            notes.append(f"The win rate counts each model's pairs against {meta['baseline']} only; pairs, ties and "
-                         "split count its pairs against every opponent")
+        counts = [column_title(key, meta) for key in ("n_games", "n_ties", "n_split") if key in columns]
+        if ("win_rate" in columns or meta["method"] == "winrate") and counts and _beyond_the_baseline(board):
+            notes.append(f"The win rate counts each model's pairs against {meta['baseline']} only; "
+                         f"{_listed(counts)} count its pairs against every opponent")
     return notes
+
+
+def _listed(items: list[str]) -> str:
+    """'pairs', 'pairs and ties', 'pairs, ties and split'."""
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1])))
 
 
 def _beyond_the_baseline(board: Leaderboard) -> bool:

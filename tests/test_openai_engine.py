@@ -14,6 +14,8 @@ import http.server
 import json
 import math
 import os
+import random
+import re
 import signal
 import socket
 import sqlite3
@@ -553,6 +555,49 @@ def test_a_judge_server_that_stays_down_ends_the_run_after_the_wait(judge_server
     outage = [e for e in events if e.kind != "retry"]  # a retry: the request on the wire when it stopped
     assert [e.kind for e in outage] == ["outage"] and outage[0].wait_s == 1.0
     assert len(received) >= 3 and [c.error for c in received if c.error] == []
+
+
+class _SlowToRefuse:
+    """A transport whose server is down between two moments, each connection failing only after a connect timeout
+    of up to 0.6 s. A fake at the transport, and only here: a server on 127.0.0.1 refuses at once, and a connect
+    timeout needs a host that drops packets, which this machine cannot make."""
+
+    def __init__(self, down: tuple[float, float]):
+        self.start, self.down = time.monotonic(), down
+        self.rng = random.Random(3)
+
+    def prepare(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return payload
+
+    async def post(self, prepared: dict[str, Any]) -> Any:
+        from judgebench.engines.openai_api import ConnectFailed, Reply
+
+        if self.down[0] <= time.monotonic() - self.start < self.down[1]:
+            await asyncio.sleep(self.rng.uniform(0.05, 0.6))
+            raise ConnectFailed("connect timeout")
+        await asyncio.sleep(0.02)
+        body = {"choices": [{"message": {"role": "assistant", "content": "[[A>B]]"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+        return Reply(200, {}, json.dumps(body).encode())
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_refusals_noticed_late_are_one_outage_timed_from_the_first_refused_attempt() -> None:
+    # connect timeouts noticed after the server came back started a new outage each ("refuses connections", then
+    # "accepts connections again, after 0.008 s", four times over), and the outage was timed from when the first
+    # failure was noticed (1.2 s of a 1.7 s outage)
+    events: list[EngineEvent] = []
+    engine = OpenAIEngine("test-judge", base_url="http://127.0.0.1:9/v1", concurrency=8, seed=1, backoff_max_s=0.2,
+                          max_attempts=3, max_retry_wait_s=5.0, on_event=events.append)
+    transport = _SlowToRefuse(down=(0.3, 2.0))
+    engine._open_transport = lambda: transport  # type: ignore[method-assign]
+    completions = judge_all(engine, [game(i, 2, 8) for i in range(200)])
+    assert len(completions) == 200 and [c.error for c in completions if c.error] == []
+    assert [e.kind for e in events] == ["outage", "resumed"]
+    down_for = float(re.search(r"after ([0-9.]+) s", events[1].message).group(1))
+    assert 1.4 <= down_for <= 2.4  # from the first attempt sent after the last answer and refused (0.3 s or so)
 
 
 def test_a_stop_before_the_workers_started_ends_the_stream(judge_server: JudgeServer) -> None:

@@ -780,3 +780,10 @@ def test_plots_shorten_long_names_and_draw_any_name_without_warnings(tmp_path):
         (short,) = [label for label in shown if label not in names]
         assert len(short) == 39 and short.startswith("provider/a-very-lon\u2026") and short.endswith("name-final")
         assert sorted(label for label in shown if label in names) == sorted(names[1:])
+    # checkpoints that differ mid-name keep the part where they differ
+    sweep = [f"my-org/llama-3-8b-instruct-sft-lr{rate}-ep3-dpo-beta0.1-final" for rate in ("1e-5", "2e-5")]
+    labels = [tick.get_text() for tick in plots.forest(
+        [{"model": name, "rating": 1000.0, "lower": 990.0, "upper": 1010.0} for name in sweep], "Bradley-Terry",
+        0.95).axes[0].get_yticklabels()]
+    assert len(set(labels)) == 2 and {"lr1e-5", "lr2e-5"} == {label.split("-sft-")[1][:6] for label in labels}
+    assert max(map(len, labels)) <= 40

@@ -221,6 +221,8 @@ def test_a_judges_file_is_read_and_checked_also_where_no_preset_is_used(tmp_path
 def test_win_rates_are_refused_before_judging_unless_every_model_meets_the_baseline():
     with pytest.raises(ConfigError, match=r"^\[ratings\] method: winrate rates every model by its games"):
         RunConfig(questions="q", answers=["a"], pairs="sample", baseline="b", method="winrate")
+    with pytest.raises(ConfigError, match="with a baseline"):  # all pairs judged first, then refused: 240 calls
+        RunConfig(questions="q", answers=["a"], pairs="all", method="winrate")
     for pairs in ("baseline", "all"):  # each judges every model against the baseline on every question
         assert RunConfig(questions="q", answers=["a"], pairs=pairs, baseline="b", method="winrate").method == "winrate"
 

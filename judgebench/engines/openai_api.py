@@ -483,6 +483,8 @@ class OpenAIEngine:
         """
         if not requests:
             return
+        if not self._streams:
+            self._down_since = None  # an outage that ended an earlier stream is not this one's
         run = _StreamRun(self._open_transport(), iter(requests), min(self.concurrency, len(requests)))
         workers = [asyncio.create_task(self._work(run)) for _ in range(run.workers)]
         run.alive = len(workers)
@@ -672,7 +674,7 @@ class OpenAIEngine:
         while (pause := self._paused_until - time.monotonic()) > 0:
             await asyncio.sleep(pause)
         epoch = await self._limit.acquire()
-        sent = time.perf_counter()
+        sent, sent_at = time.perf_counter(), time.monotonic()
         self.requests_sent += 1
         task = asyncio.current_task()
         run.sending.add(task)
@@ -684,7 +686,7 @@ class OpenAIEngine:
             raise
         except ConnectFailed:
             if self._last_contact > -math.inf:
-                return self._outage()
+                return self._outage(sent_at, run.stopping)
             wait = self._backoff(attempt)
             if self._last_contact < started:
                 wait = min(wait, 1.0)  # nothing has answered yet: find out quickly
@@ -713,22 +715,27 @@ class OpenAIEngine:
         """How long a judge server that went down is waited for: as long as rate limits may hold a game."""
         return self.max_attempts * self.max_retry_wait_s
 
-    def _outage(self) -> _Miss:
+    def _outage(self, sent_at: float, stopping: bool) -> _Miss:
         """A connection refused by a server that has answered in this run: it restarts, or is down. Its requests
         wait for it without using up their attempts (every worker tries again at most every `OUTAGE_POLL_S`),
         for `_outage_patience_s` (6 min by default; a vLLM server takes about 2 to restart), announced once
         when it goes down (an `outage` event) and once when it answers again (`resumed`); past that the run
-        stops (`_outage_error`)."""
+        stops (`_outage_error`). The outage counts from `sent_at`, when the refused attempt was sent (a connect
+        timeout is noticed up to CONNECT_TIMEOUT_S later). A refusal of an attempt sent before the server last
+        answered belongs to an outage already over (or to a stream that is `stopping`: its games are given up):
+        it is retried without a word."""
         now, patience = time.monotonic(), self._outage_patience_s
+        poll = min(self.backoff_max_s, OUTAGE_POLL_S) * self._rng.uniform(0.5, 1.0)
+        if stopping or sent_at < self._last_contact:
+            return _Miss(poll, "could not connect to the judge server", "outage")
         if self._down_since is None:
-            self._down_since = now
+            self._down_since = sent_at
             self._emit(EngineEvent("outage", f"the judge server at {self._shown_url} refuses connections: waiting "
                                              f"up to {_seconds_text(patience)} for it to come back (judgments "
                                              "received are stored; Ctrl-C stops)", wait_s=patience))
         down_for = now - self._down_since
         if down_for >= patience:
             raise self._outage_error(down_for)
-        poll = min(self.backoff_max_s, OUTAGE_POLL_S) * self._rng.uniform(0.5, 1.0)
         return _Miss(min(poll, patience - down_for), "could not connect to the judge server", "outage")
 
     async def _status_problem(self, http: Transport, request: JudgeRequest, reply: Reply, attempt: int) -> _Miss:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -41,9 +42,17 @@ def _quiet(draw: _Drawing) -> _Drawing:
 
 def _labels(names: list[str]) -> list[str]:
     """Model names as an axis shows them: one longer than _LABEL_CHARACTERS keeps its start and end around an
-    ellipsis (a 210-character name squeezed every plot's axis off the figure and cut every other name)."""
+    ellipsis (a 210-character name squeezed every plot's axis off the figure and cut every other name). Names
+    whose shortened labels would be the same (checkpoints differing mid-name) show the part where they differ."""
     half = (_LABEL_CHARACTERS - 1) // 2
-    return [name if len(name) <= _LABEL_CHARACTERS else f"{name[:half]}\u2026{name[-half:]}" for name in names]
+    shown = [name if len(name) <= _LABEL_CHARACTERS else f"{name[:half]}\u2026{name[-half:]}" for name in names]
+    for label in {label for label in shown if shown.count(label) > 1}:
+        alike = [i for i, other in enumerate(shown) if other == label]
+        start = max(len(os.path.commonprefix([names[i] for i in alike])) - 8, 1)
+        for i in alike:
+            end = start + _LABEL_CHARACTERS - 2
+            shown[i] = f"\u2026{names[i][start:end]}" + ("\u2026" if end < len(names[i]) else "")
+    return shown
 
 
 @_quiet
