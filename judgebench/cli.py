@@ -663,6 +663,9 @@ def diagnose(
                                  seed=seed, confidence=confidence)
     for warning in figures.get("warnings", []):
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
+    source = figures.get("provenance") or {}  # which judge: two judges' tables alike were told apart by the file
+    typer.echo(f"judge {source.get('judge') or 'unknown'}, template {source.get('template') or 'unknown'}, swap "
+               f"policy {source.get('swap') or 'unknown'}")
     TerminalConsole().print(present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")

@@ -686,9 +686,12 @@ def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence
     """How a judge agrees with gold labels, from each pair's two games.
 
     `p_a_first` / `p_a_second`: the judge's probability that answer A is better in the game with A shown
-    first / second (NaN when that game has no verdict: the pair is left out and counted in n_incomplete);
-    `labels`: "A", "B" or "tie". Returns accuracy under the two-order rule (`two_order_decision`; a
-    contradiction, or a tie where the label is not one, counts as wrong), accuracy with both orders averaged
+    first / second (NaN when that game has no verdict: counted in n_incomplete); `labels`: "A", "B" or "tie".
+    Returns accuracy under the two-order rule over every pair (`two_order_decision`; a contradiction, or a tie
+    where the label is not one, counts as wrong; an order without a verdict casts no vote, as a tie does, and a
+    pair without any verdict is wrong, as JudgeBench's `compute_final_metrics` counts them: left out, a judge
+    that gave no verdict on the pairs it found hard scored higher than one that answered them all), and over
+    the pairs judged in both orders (`n_pairs`): accuracy with both orders averaged
     (1 - |mean verdict - label|, so a tie scores half against A or B), position consistency, Cohen's kappa
     (judge decision A/B/tie, a contradiction counting as tie), per-source and per-category breakdowns,
     and, when the verdicts are probabilities (a logprob template), their calibration. Each rate is a plain
@@ -697,17 +700,13 @@ def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence
     """
     p1, p2 = np.asarray(p_a_first, dtype=float), np.asarray(p_a_second, dtype=float)
     gold = np.array([GOLD_SCORE[label] for label in labels])
-    complete = np.isfinite(p1) & np.isfinite(p2)
-    result: dict[str, Any] = {"n_pairs": int(complete.sum()), "n_incomplete": int((~complete).sum())}
-    result.update(_gold_figures(p1[complete], p2[complete], gold[complete], confidence))
+    result = _gold_figures(p1, p2, gold, confidence)
     for key, groups in (("by_source", sources), ("by_category", categories)):
         if groups is None:
             continue
-        names = np.array([str(g) if g is not None else "(none)" for g in groups])[complete]
-        result[key] = {name: {"n_pairs": int((names == name).sum()),
-                              **_gold_figures(p1[complete][names == name], p2[complete][names == name],
-                                              gold[complete][names == name], confidence, with_calibration=False)}
-                       for name in sorted(set(names.tolist()))}
+        names = np.array([str(g) if g is not None else "(none)" for g in groups])
+        result[key] = {name: _gold_figures(p1[names == name], p2[names == name], gold[names == name], confidence,
+                                           with_calibration=False) for name in sorted(set(names.tolist()))}
     return result
 
 
@@ -736,18 +735,30 @@ def gold_length_effect(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequ
 
 def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArray[np.float64], confidence: float,
                   *, with_calibration: bool = True) -> dict[str, Any]:
+    """`gold_agreement`'s figures for one set of pairs (all, a source, a category): the JudgeBench-rule accuracy
+    over every pair, the others over the pairs judged in both orders."""
+    voted_first, voted_second = np.isfinite(p1), np.isfinite(p2)
+    unvoted = np.nan_to_num(p1, nan=0.5), np.nan_to_num(p2, nan=0.5)  # no verdict: no vote, as a tie
+    every = np.where(voted_first | voted_second, two_order_decision(*(discrete(p) for p in unvoted)), np.nan)
+    complete = voted_first & voted_second
+    p1, p2, complete_gold = p1[complete], p2[complete], gold[complete]
     v1, v2 = discrete(p1), discrete(p2)
     decision = two_order_decision(v1, v2)
-    ones, units = np.ones(gold.size), np.arange(gold.size)
+    ones, units = np.ones(complete_gold.size), np.arange(complete_gold.size)
     names = {1.0: "A", 0.0: "B", 0.5: "tie"}
-    rates = {"accuracy_judgebench_rule": clustered_rate(decision == gold, ones, units, confidence),
-             "accuracy_averaged": clustered_rate(1.0 - np.abs((v1 + v2) / 2 - gold), ones, units, confidence),
+    rates = {"accuracy_judgebench_rule": clustered_rate(every == gold, np.ones(gold.size), np.arange(gold.size),
+                                                        confidence),
+             "accuracy_averaged": clustered_rate(1.0 - np.abs((v1 + v2) / 2 - complete_gold), ones, units,
+                                                 confidence),
              "position_consistency": clustered_rate(v1 == v2, ones, units, confidence)}
-    figures: dict[str, Any] = {name: rate.value for name, rate in rates.items()}
-    figures["kappa"] = cohen_kappa([names.get(d, "tie") for d in decision.tolist()], [names[g] for g in gold.tolist()])
+    figures: dict[str, Any] = {"n_pairs": int(complete.sum()), "n_incomplete": int((~complete).sum())}
+    figures.update({name: rate.value for name, rate in rates.items()})
+    labelled = [names[g] for g in complete_gold.tolist()]  # with one label, chance agrees as often as the judge
+    figures["kappa"] = (cohen_kappa([names.get(d, "tie") for d in decision.tolist()], labelled)
+                        if len(set(labelled)) > 1 else None)
     figures["intervals"] = {name: rate.to_json() for name, rate in rates.items()}
     soft = np.concatenate([p1, p2])
-    decided = np.concatenate([gold, gold]) != 0.5
+    decided = np.concatenate([complete_gold, complete_gold]) != 0.5
     if with_calibration and soft.size and not np.isin(soft, (0.0, 0.5, 1.0)).all() and decided.any():
-        figures["calibration"] = calibration(soft[decided], np.concatenate([gold, gold])[decided])
+        figures["calibration"] = calibration(soft[decided], np.concatenate([complete_gold, complete_gold])[decided])
     return figures

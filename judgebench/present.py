@@ -369,11 +369,12 @@ def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
     """The judge presets (`judgebench judges`)."""
     table = Table(title="Judge presets (--judge NAME)")
     for column in ("name", "engine", "model", "description"):
-        table.add_column(column, no_wrap=column == "name")
+        table.add_column(column, no_wrap=column == "name", overflow="fold")  # a long model name whole, folded
     for name, preset in sorted(presets.items()):
         model = preset.get("model") or ("embedded SmolLM2-135M" if preset.get("embedded") else "")
         cells = (name, preset.get("engine", "openai"), model, preset.get("description", ""))
-        table.add_row(*map(Text, cells))  # as written, never read as markup: "judgebench[vllm]" stays
+        # as written, never read as markup ("judgebench[vllm]" stays); a user's `model = 3` too, refused where used
+        table.add_row(*(Text(str(cell)) for cell in cells))
     return table
 
 
@@ -708,6 +709,8 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     if own:
         rows.append((f"self-preference: score of {', '.join(own['models'])} vs others",
                      _rate_cell(own.get("own_score"))))
+        rows.append(("  note: the models' strength and the judge's preference together: a strong model of the "
+                     "judge's family scores high without any bias", ""))
     cycle = figures.get("transitivity")
     if cycle:
         share = "-" if cycle.get("cyclic_share") is None else f"{cycle['cyclic_share']:.3f}"
@@ -769,8 +772,15 @@ def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
 
 def gold_table(gold: dict[str, Any]) -> Table:
     """Agreement with gold labels (diagnostics.gold_agreement): overall, then per source."""
+    caption = ("accuracy (JudgeBench rule): over every pair, an order without a verdict casting no vote (as a tie) "
+               "and a pair without any verdict wrong; the other figures: over the pairs judged in both orders (pairs). "
+               "kappa: Cohen's, of the two-order decision (a contradiction as a tie) against the labels; none where "
+               "the labels hold one value.")
+    calibration = gold.get("calibration")
+    if calibration:
+        caption += f" Calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}."
     table = Table(title=f"Agreement with gold labels ({gold['n_pairs']} pairs judged in both orders, "
-                        f"{gold['n_incomplete']} incomplete)", box=box.SIMPLE)
+                        f"{gold['n_incomplete']} incomplete)", box=box.SIMPLE, caption=caption)
     for column in ("", "accuracy (JudgeBench rule)", "accuracy (orders averaged)", "consistency", "kappa", "pairs"):
         table.add_column(column, justify="left" if not column else "right")
 
@@ -783,9 +793,6 @@ def gold_table(gold: dict[str, Any]) -> Table:
     row("all", gold)
     for source, figures in (gold.get("by_source") or {}).items():
         row(source, figures)
-    calibration = gold.get("calibration")
-    if calibration:
-        table.caption = f"calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}"
     return table
 
 

@@ -196,6 +196,17 @@ def test_a_text_flag_shows_what_it_takes_not_str(folder, command):
     assert [flag for flag in shown if flag not in flat] == []
 
 
+def test_judges_lists_a_preset_of_the_wrong_type_as_written(folder):
+    """A user's preset with `model = 3` made `judgebench judges` an internal error (exit 70): the list shows it
+    as written (a run refuses it, naming the setting), and a long model name is folded, not cut."""
+    (folder / "odd.toml").write_text('[odd]\nengine = "openai"\nmodel = 3\n')
+    done = judgebench("judges", "--judges-file", "odd.toml", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if " odd " in line)
+    assert [cell.strip() for cell in row.split("\u2502")[1:4]] == ["odd", "openai", "3"]
+    assert "\u2026" not in done.stdout  # "Qwen/Qwen2.5-7B-Instru…" was cut at 80 columns
+
+
 def test_version_and_the_command_list(folder):
     """--version is what pyproject.toml says; the command list shows each command's whole short description
     (click cut the long ones mid-phrase: "Rate models from stored or imported judgments:...")."""

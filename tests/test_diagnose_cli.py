@@ -27,6 +27,9 @@ def test_diagnose_store_and_results_agree_and_match_the_data(judge_server, tmp_p
     from_store = judgebench("diagnose", "--store", "store.sqlite", "--out", "d1", *data, cwd=tmp_path)
     assert from_store.returncode == 0, from_store.stderr
     assert "position consistency" in from_store.stdout and "wrote" in from_store.stdout
+    # which judge, in the terminal too (two judges' tables were alike but for diagnostics.json's provenance)
+    assert from_store.stdout.startswith("judge test-judge, template pairwise-5, swap policy both\n")
+    assert "a strong model of the judge's family scores high without any bias" in " ".join(from_store.stdout.split())
     from_results = judgebench("diagnose", "--results", "out", "--out", "d2", *data, cwd=tmp_path)
     assert from_results.returncode == 0, from_results.stderr
     first, second = (json.loads((tmp_path / d / "diagnostics.json").read_text()) for d in ("d1", "d2"))

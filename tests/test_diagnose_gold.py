@@ -38,6 +38,21 @@ def test_two_order_rule_on_every_combination():
     assert "calibration" not in figures
 
 
+def test_an_order_without_a_verdict_casts_no_vote_and_no_verdict_is_wrong():
+    """JudgeBench's rule over every pair: left out, the pairs a judge gave no verdict on made a judge that refused
+    the hard pairs (0.64 of its games unparsed) score 0.79 against 0.29 counted as JudgeBench counts."""
+    first = [1.0, np.nan, np.nan, 1.0, 0.0]
+    second = [np.nan, 0.0, np.nan, 1.0, 1.0]
+    figures = diagnostics.gold_agreement(first, second, ["A", "A", "A", "A", "A"], sources=list("xxyyy"))
+    assert figures["accuracy_judgebench_rule"] == pytest.approx(2 / 5)  # the 1st (one vote for A) and the 4th
+    assert figures["intervals"]["accuracy_judgebench_rule"]["n"] == 5
+    assert (figures["n_pairs"], figures["n_incomplete"]) == (2, 3)
+    assert figures["accuracy_averaged"] == pytest.approx(3 / 4)  # over the pairs judged in both orders: 1, 0.5
+    assert figures["by_source"]["x"]["accuracy_judgebench_rule"] == pytest.approx(1 / 2)
+    assert figures["by_source"]["x"]["n_pairs"] == 0 and figures["by_source"]["x"]["accuracy_averaged"] is None
+    assert figures["kappa"] is None  # the labels hold one value: no agreement beyond chance to measure
+
+
 def test_calibration_of_probabilities():
     figures = diagnostics.gold_agreement([0.9, 0.8, 0.3], [0.6, np.nan, 0.2], ["A", "A", "B"])
     assert figures["n_pairs"] == 2 and figures["n_incomplete"] == 1
