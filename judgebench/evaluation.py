@@ -904,6 +904,11 @@ class GoldEvaluation:
         return EXIT_FAILED_GAMES if self.run.n_failed or self.figures["gold"]["n_pairs"] == 0 else EXIT_OK
 
 
+# Where gold pairs are judged unless a store is named: apart from the runs' judgments (results/judgebench.sqlite),
+# where their two pseudo-models joined a leaderboard of the store and the judge's figures on it.
+GOLD_STORE = Path("results/gold.sqlite")
+
+
 def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | None = None,
                   on_start: ProgressCallback | None = None,
                   on_progress: ProgressCallback | None = None,
@@ -911,9 +916,10 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     """Judge each labelled pair of a gold set in both orders and score the judge against the labels.
 
     Each pair becomes a question answered by two pseudo-models (datasets.gold.ANSWER_A/ANSWER_B), judged
-    through the runner like any run (settings' judge, template and store; pairs "all", swap "both"), so
-    games are stored, reused and retried as usual. The judgments' figures (diagnose_judgments) come with the
-    agreement with the labels under `gold`. Raises like `evaluate`; a bad gold file before any judge call.
+    through the runner like any run (settings' judge, template and store, GOLD_STORE unless one is set; pairs
+    "all", swap "both"), so games are stored, reused and retried as usual. The judgments' figures
+    (diagnose_judgments) come with the agreement with the labels under `gold`. Raises like `evaluate`; a bad
+    gold file before any judge call.
 
     Ctrl-C or SIGTERM once judging has begun, while it lasts or while the figures are computed, stops the
     evaluation as it stops `evaluate`: `run.interrupted`, exit code 130 or 143, the run recorded 'interrupted' in
@@ -925,8 +931,10 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     pairs = load_gold(gold)
-    settings = require_run_config(settings, "evaluate_gold").with_changes(
-        pairs="all", swap="both", baseline=None, **dict.fromkeys(PLAN_SETTINGS))
+    settings = require_run_config(settings, "evaluate_gold")
+    store = settings.store if "store" in settings.model_fields_set else GOLD_STORE
+    settings = settings.with_changes(pairs="all", swap="both", baseline=None, store=store,
+                                     **dict.fromkeys(PLAN_SETTINGS))
     prepare_directory(Path(settings.store).parent, "store's directory")
     dataset = gold_dataset(pairs)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the evaluation as an interruption

@@ -82,8 +82,11 @@ def test_a_first_slot_judge_contradicts_itself_on_every_pair(judge_server, gold_
     path, _ = gold_slice
     judge_server.rule = constant_rule("Verdict: [[A>B]]")
     done = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
-                      "--base-url", judge_server.base_url, "--store", "gold.sqlite", "--out", "d", cwd=tmp_path)
+                      "--base-url", judge_server.base_url, "--out", "d", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    # no --store: apart from the runs' store, where the gold pairs' pseudo-answers joined its leaderboard
+    assert (tmp_path / "results" / "gold.sqlite").is_file()
+    assert not (tmp_path / "results" / "judgebench.sqlite").exists()
     figures = json.loads((tmp_path / "d" / "diagnostics.json").read_text())
     gold = figures["gold"]
     assert (gold["accuracy_judgebench_rule"], gold["accuracy_averaged"], gold["position_consistency"]) == (0, 0.5, 0)
