@@ -824,8 +824,10 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 
     `results` or `store` (exactly one; `judge` and `template` choose a store's judgments); `questions` and
     `answers` give the length bias and the categories; `judge_family`: models whose name contains it count as
-    the judge's own; `swap` and `seed`: how games become outcomes (default: the run's); `confidence`: of every
-    interval. A warning (answers that do not match the judged texts) is in the object's `warnings`.
+    the judge's own (default: a results folder's own models, as its run's diagnostics.json names them, so that
+    `--out` into the folder keeps its self-preference); `swap` and `seed`: how games become outcomes (default:
+    the run's); `confidence`: of every interval. A warning (answers that do not match the judged texts) is in
+    the object's `warnings`.
     """
     from judgebench import diagnostics
     from judgebench.datasets import load_judged_texts
@@ -843,10 +845,13 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
         warning = unjudged_texts(data, dataset)
     models = sorted(set(data.judgments["first"]) | set(data.judgments["second"]))
     judge_name = diagnostics.provenance_value(data.judgments, "judge")
+    own = diagnostics.self_models(models, judge_name, judge_family)
+    recorded = ((data.diagnostics or {}).get("self_preference") or {}).get("models")
+    if judge_family is None and recorded:  # the run's judge family, which its diagnostics.json names by its models
+        own = [model for model in models if model in recorded]
     figures = diagnostics.diagnose_judgments(
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
-        lengths=lengths, categories=categories,
-        own_models=diagnostics.self_models(models, judge_name, judge_family), provenance={"source": data.source})
+        lengths=lengths, categories=categories, own_models=own, provenance={"source": data.source})
     if warning:
         figures["warnings"] = [warning]
     return figures

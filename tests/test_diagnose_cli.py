@@ -94,3 +94,17 @@ def test_diagnose_input_errors_are_one_line(tmp_path):
     assert missing.returncode == 2 and "judgments.jsonl" in missing.stderr and "Traceback" not in missing.stderr
     both = judgebench("diagnose", cwd=tmp_path)
     assert both.returncode == 2 and "--store" in both.stderr and "Traceback" not in both.stderr
+
+
+def test_diagnose_of_a_results_folder_keeps_the_runs_self_preference(judge_server, tmp_path):
+    """The run had --judge-family; `diagnose --results out --out out` wrote its diagnostics.json again without
+    self-preference (null), since the family is not a flag of the folder's: the run's own models are reused."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), "--judge-family", "good", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    recorded = json.loads((tmp_path / "out" / "diagnostics.json").read_text())["self_preference"]
+    assert recorded["models"] == ["good"]
+    again = judgebench("diagnose", "--results", "out", "--out", "out", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    rewritten = json.loads((tmp_path / "out" / "diagnostics.json").read_text())["self_preference"]
+    assert rewritten == recorded
