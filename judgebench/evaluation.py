@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
-from judgebench.leaderboard import Leaderboard, build, check_bootstrap_memory, weighs_questions
+from judgebench.leaderboard import (
+    FEW_QUESTIONS,
+    Leaderboard,
+    build,
+    check_bootstrap_memory,
+    few_questions_warning,
+    weighs_questions,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -852,8 +859,9 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     figures = diagnostics.diagnose_judgments(
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories, own_models=own, provenance={"source": data.source})
-    if warning:
-        figures["warnings"] = [warning]
+    n_questions = data.judgments["question_id"].nunique()
+    figures["warnings"] = [text for text in (warning, few_questions_warning(n_questions)
+                                             if n_questions < FEW_QUESTIONS else None) if text]
     return figures
 
 

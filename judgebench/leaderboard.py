@@ -84,6 +84,14 @@ MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_pr
 FEW_QUESTIONS = 30
 
 
+def few_questions_warning(n_questions: int) -> str:
+    """The warning of figures with intervals clustered by question on fewer than FEW_QUESTIONS questions."""
+    from judgebench.present import counted
+
+    return (f"only {counted(n_questions, 'question')} (fewer than {FEW_QUESTIONS}): intervals clustered by question "
+            "may under-cover; add questions for reliable intervals")
+
+
 @dataclass
 class Leaderboard:
     """A leaderboard: `models` (one dict per model, best first, keys from MODEL_FIELDS), `meta` (settings,
@@ -957,12 +965,10 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
             "expected score = P(win) + P(tie) / 2" if options.ties == "davidson"
             else f"P(win): the predicted probability of beating {reference}, ties counted half (so also the "
                  "expected score)")
-    from judgebench.present import counted
 
     warnings_list = []
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
-        warnings_list.append(f"only {counted(coded.n_questions, 'question')} (fewer than {FEW_QUESTIONS}): intervals "
-                             "clustered by question may under-cover; add questions for reliable intervals")
+        warnings_list.append(few_questions_warning(coded.n_questions))
     automatic_ridge = options.regularization is None and bool(ratings.extra.get("regularization"))
     if automatic_ridge:
         warnings_list.append(auto_ridge_warning(ratings.extra["regularization"],

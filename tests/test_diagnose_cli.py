@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.support.cli_runs import judgebench, write_config
+from tests.support.cli_runs import N_QUESTIONS, judgebench, write_config
 from tests.support.judge_server import constant_rule
 
 pytestmark = pytest.mark.integration
@@ -27,6 +27,7 @@ def test_diagnose_store_and_results_agree_and_match_the_data(judge_server, tmp_p
     from_store = judgebench("diagnose", "--store", "store.sqlite", "--out", "d1", *data, cwd=tmp_path)
     assert from_store.returncode == 0, from_store.stderr
     assert "position consistency" in from_store.stdout and "wrote" in from_store.stdout
+    assert f"warning: only {N_QUESTIONS} questions (fewer than 30)" in from_store.stderr  # as `run` warns
     # which judge, in the terminal too (two judges' tables were alike but for diagnostics.json's provenance)
     assert from_store.stdout.startswith("judge test-judge, template pairwise-5, swap policy both\n")
     assert "a strong model of the judge's family scores high without any bias" in " ".join(from_store.stdout.split())
