@@ -166,3 +166,27 @@ def test_judge_flags_of_gold_judging_are_runs_and_are_named_in_messages(judge_se
                           cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert json.loads((tmp_path / "d" / "diagnostics.json").read_text())["provenance"]["confidence"] == level
+
+
+def test_two_generic_gold_files_without_ids_share_a_store(judge_server, tmp_path):
+    """Pairs without a pair_id were named by their line ("pair-1"...): a second file judged into the same store
+    was refused as if the first file's texts had changed. They are named by their texts now, so each file's
+    pairs keep their own games, and a file's repeated pair is named for what it is."""
+    judge_server.rule = constant_rule("Verdict: [[A>B]]")
+    for name, topic in (("one.jsonl", "rivers"), ("two.jsonl", "mountains")):
+        rows = [{"question": f"Name a {topic[:-1]} ({i}).", "answer_a": f"A {topic[:-1]} {i}.",
+                 "answer_b": "I do not know.", "label": "A"} for i in range(3)]
+        (tmp_path / name).write_text("".join(json.dumps(row) + "\n" for row in rows))
+        done = judgebench("diagnose", "--gold", name, "--engine", "openai", "--judge-model", "test-judge",
+                          "--base-url", judge_server.base_url, "--store", "gold.sqlite", "--out", name[:3],
+                          "--no-progress", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        gold = json.loads((tmp_path / name[:3] / "diagnostics.json").read_text())["gold"]
+        assert (gold["n_pairs"], gold["accuracy_judgebench_rule"]) == (3, 0.0)  # contradictions: first slot
+    assert sum(1 for entry in judge_server.log) == 2 * 6
+    first = (tmp_path / "one.jsonl").read_text().splitlines()[0]
+    (tmp_path / "twice.jsonl").write_text(f"{first}\n{first}\n")
+    repeated = judgebench("diagnose", "--gold", "twice.jsonl", "--judge-model", "test-judge", "--base-url",
+                          judge_server.base_url, "--store", "gold.sqlite", cwd=tmp_path)
+    assert repeated.returncode == 2 and "twice.jsonl:2: this pair (question and both answers) appears twice" in \
+        repeated.stderr, repeated.stderr

@@ -5,7 +5,7 @@ Two formats, told apart by their columns:
 - JudgeBench (Tan et al. 2024, "JudgeBench: A Benchmark for Evaluating LLM-based Judges"; its files in
   ../shared/data/judgebench): pair_id, source, question, response_A, response_B, label "A>B" or "B>A".
 - generic (JSONL, CSV or Parquet): question, answer_a, answer_b, label in {A, B, tie}, optional pair_id
-  (default: the line), category and source.
+  (default: from the question and answers, `_content_id`), category and source.
 
 Each pair becomes a question whose two answers come from the pseudo-models ANSWER_A and ANSWER_B, so the
 judge sees it like any other question and its games are stored like any others.
@@ -13,6 +13,7 @@ judge sees it like any other question and its games are stored like any others.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +52,12 @@ def load_gold(path: str | Path) -> list[GoldPair]:
     pairs = [_judgebench_pair(row) if judgebench else _generic_pair(row) for row in rows]
     seen: set[str] = set()
     for row, pair in zip(rows, pairs, strict=True):
-        if pair.pair_id in seen:
+        if pair.pair_id in seen and (judgebench or fields.has(row, "pair_id")):
             raise row.error(f"pair_id '{pair.pair_id}' appears twice", field="pair_id",
                             hint="give each pair its own id")
+        if pair.pair_id in seen:
+            raise row.error("this pair (question and both answers) appears twice",
+                            hint="remove the repeated line, or give each pair its own pair_id")
         seen.add(pair.pair_id)
     return pairs
 
@@ -75,12 +79,20 @@ def _judgebench_pair(row: Row) -> GoldPair:
 
 
 def _generic_pair(row: Row) -> GoldPair:
-    pair_id = fields.question_id(row, "pair_id") if fields.has(row, "pair_id") else f"pair-{row.position}"
-    return GoldPair(pair_id=pair_id, question=fields.text(row, "question"),
-                    answer_a=fields.text(row, "answer_a", what="answer"),
-                    answer_b=fields.text(row, "answer_b", what="answer"),
+    question = fields.text(row, "question")
+    answer_a, answer_b = fields.text(row, "answer_a", what="answer"), fields.text(row, "answer_b", what="answer")
+    pair_id = (fields.question_id(row, "pair_id") if fields.has(row, "pair_id")
+               else _content_id(question, answer_a, answer_b))
+    return GoldPair(pair_id=pair_id, question=question, answer_a=answer_a, answer_b=answer_b,
                     label=_label(row, _GENERIC_LABELS, "A, B, tie"), source=fields.optional_text(row, "source"),
                     category=fields.optional_text(row, "category"))
+
+
+def _content_id(question: str, answer_a: str, answer_b: str) -> str:
+    """The id of a pair given without one, from its texts: two files' pairs judged into one store keep their own
+    games (ids from the line, "pair-1"..., met in a second file made the store refuse it as changed texts)."""
+    digest = hashlib.sha256("\0".join((question, answer_a, answer_b)).encode("utf-8")).hexdigest()
+    return f"pair-{digest[:12]}"
 
 
 def gold_dataset(pairs: list[GoldPair]) -> Dataset:
