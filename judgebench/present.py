@@ -338,6 +338,16 @@ def table_width(table: Table) -> int:
     return Measurement.get(console, console.options, table).maximum
 
 
+def self_preference_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """The self-preference figure of diagnostics.json with its interval, and what it measures; none without it."""
+    own = figures.get("self_preference")
+    if not own:
+        return []
+    return [(f"self-preference: score of {', '.join(own['models'])} vs others", _rate_cell(own.get("own_score"))),
+            ("  note: the models' strength and the judge's preference together: a strong model of the judge's "
+             "family scores high without any bias", "")]
+
+
 def diagnostics_table(evaluation: Evaluation) -> Table:
     """The judge's reliability figures (position consistency, first-slot wins, length bias, failures) and the
     run's cost."""
@@ -347,9 +357,12 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     table.add_column("value", justify="right", no_wrap=True)
     table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
     table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
-    if "length_bias" in evaluation.judge_diagnostics:  # as `judgebench diagnose` and the report show it
-        for name, value in length_bias_rows(evaluation.judge_diagnostics["length_bias"]):
-            table.add_row(name, value)
+    figures = evaluation.judge_diagnostics  # as `judgebench diagnose` and the report show them
+    if figures.get("tie_rate"):
+        table.add_row("tie rate (games)", _rate_cell(figures["tie_rate"]))
+    length = length_bias_rows(figures["length_bias"]) if "length_bias" in figures else []
+    for name, value in [*length, *self_preference_rows(figures)]:
+        table.add_row(name, value)
     table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
@@ -705,12 +718,7 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         if key in figures:
             rows.append((title, _rate_cell(figures[key])))
     rows += length_bias_rows(figures.get("length_bias") or {})
-    own = figures.get("self_preference")
-    if own:
-        rows.append((f"self-preference: score of {', '.join(own['models'])} vs others",
-                     _rate_cell(own.get("own_score"))))
-        rows.append(("  note: the models' strength and the judge's preference together: a strong model of the "
-                     "judge's family scores high without any bias", ""))
+    rows += self_preference_rows(figures)
     cycle = figures.get("transitivity")
     if cycle:
         share = "-" if cycle.get("cyclic_share") is None else f"{cycle['cyclic_share']:.3f}"

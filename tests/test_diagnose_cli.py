@@ -103,6 +103,8 @@ def test_diagnose_of_a_results_folder_keeps_the_runs_self_preference(judge_serve
     config = write_config(tmp_path, judge_server.base_url)
     run = judgebench("run", "--config", str(config), "--judge-family", "good", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
+    shown = " ".join(run.stdout.split())  # the run's table shows them too, as diagnose does
+    assert "tie rate (games)" in shown and "self-preference: score of good vs others 1.000" in shown
     recorded = json.loads((tmp_path / "out" / "diagnostics.json").read_text())["self_preference"]
     assert recorded["models"] == ["good"]
     again = judgebench("diagnose", "--results", "out", "--out", "out", cwd=tmp_path)
