@@ -860,8 +860,9 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories, own_models=own, provenance={"source": data.source})
     n_questions = data.judgments["question_id"].nunique()
-    figures["warnings"] = [text for text in (warning, few_questions_warning(n_questions)
-                                             if n_questions < FEW_QUESTIONS else None) if text]
+    figures["warnings"] = [warning] if warning else []
+    if n_questions < FEW_QUESTIONS:
+        figures["warnings"].append(few_questions_warning(n_questions))
     return figures
 
 

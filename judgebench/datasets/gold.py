@@ -55,7 +55,7 @@ def load_gold(path: str | Path) -> list[GoldPair]:
         if pair.pair_id in seen and (judgebench or fields.has(row, "pair_id")):
             raise row.error(f"pair_id '{pair.pair_id}' appears twice", field="pair_id",
                             hint="give each pair its own id")
-        if pair.pair_id in seen:
+        if pair.pair_id in seen:  # an id made from the texts (`_content_id`): the same pair again
             raise row.error("this pair (question and both answers) appears twice",
                             hint="remove the repeated line, or give each pair its own pair_id")
         seen.add(pair.pair_id)

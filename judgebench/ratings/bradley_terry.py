@@ -851,11 +851,16 @@ def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
     return "; ".join(parts[:4])
 
 
+def _win_graph(counts: PairCounts) -> np.ndarray:
+    """The directed graph "i scored against j" of `counts`, as an (M, M) boolean adjacency matrix."""
+    return _graph(win_edges(counts.first, counts.second, counts.score, counts.games, counts.n_models)[1],
+                  counts.n_models)
+
+
 def unbounded_groups(counts: PairCounts) -> str:
     """Name the groups of models whose maximum-likelihood ratings would be infinite: those that never lost to, or
     never beat, the models outside their group (empty where the ratings exist)."""
-    adjacency = _graph(win_edges(counts.first, counts.second, counts.score, counts.games, counts.n_models)[1],
-                       counts.n_models)
+    adjacency = _win_graph(counts)
     return "" if _strongly_connected(adjacency) else _unbounded_groups(adjacency, counts.models)
 
 
@@ -866,8 +871,7 @@ def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None
     won (at least partly) against and lost to others along some chain. Otherwise some ratings are
     infinite, and the message names the models concerned and the remedies.
     """
-    adjacency = _graph(win_edges(counts.first, counts.second, counts.score, counts.games, counts.n_models)[1],
-                       counts.n_models)
+    adjacency = _win_graph(counts)
     if _strongly_connected(adjacency):
         _check_tie_share(counts, layout)
         return
