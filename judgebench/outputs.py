@@ -71,9 +71,13 @@ def prepare_file(path: str | Path, what: str, example: str) -> Path:
     exists, or a path ending in a slash, which names one), and its folder created and writable. `path` is what
     the user typed (a `Path` drops a trailing slash); `what` names the file in messages ("--json") and `example`
     is a file name to suggest in a directory ("check.json"). A problem is a ConfigError (exit 2) naming the path.
+    "-" is refused, not taken for a file of that name: it reads as standard output.
     """
     text = str(path)
     target = Path(text)
+    if text == "-":  # the Unix name of standard output, which carries the command's own summary
+        raise ConfigError(f"{what} - would be a file named '-': give a file path, such as {example} (the summary "
+                          "is printed on standard output)")
     if text.endswith(("/", os.sep)) or target.is_dir():
         raise ConfigError(f"{what} {text} is a directory: give a file path, such as {target / example}")
     prepare_directory(target.parent, f"folder of {what}")

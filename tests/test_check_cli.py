@@ -418,7 +418,9 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     ("--junit", "out/newdir/", "--junit out/newdir/ is a directory: give a file path, such as out/newdir/junit.xml"),
     ("--summary", "blocker/summary.md",
      "the folder of --summary blocker is a file, not a directory: choose a directory path"),
-], ids=["a-directory", "a-trailing-slash", "a-file-in-the-way"])
+    ("--json", "-", "--json - would be a file named '-': give a file path, such as check.json (the summary is "
+                    "printed on standard output)"),
+], ids=["a-directory", "a-trailing-slash", "a-file-in-the-way", "standard-output"])
 def test_an_output_path_that_cannot_be_written_exits_2_before_any_judge_call(judge_server, folder, flag, path,
                                                                              message):
     (folder / "results").mkdir()
@@ -430,6 +432,7 @@ def test_an_output_path_that_cannot_be_written_exits_2_before_any_judge_call(jud
     assert result.stderr.strip() == f"error: {message}" and result.stdout == ""
     assert sent(judge_server) == 0
     assert not (folder / "out" / "newdir").exists()  # not even the file a trailing slash used to give
+    assert not (folder / "-").exists()
 
 
 @pytest.mark.parametrize("variable", ["GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"])
