@@ -165,7 +165,8 @@ def _finite(value: float) -> float | None:
 
 @dataclass(frozen=True)
 class Rate:
-    """A rate with its interval: `value` in [0, 1] (None without data), `n` units, `n_clusters` questions."""
+    """A rate with its interval: `value` in [0, 1] (an agreement such as kappa: in [-1, 1]; None without data),
+    `n` units, `n_clusters` questions."""
 
     value: float | None
     lower: float | None
@@ -663,6 +664,34 @@ def cohen_kappa(judge: ArrayLike, gold: ArrayLike) -> float | None:
     return (observed - expected) / (1.0 - expected) if expected < 1.0 else None
 
 
+KAPPA_RESAMPLES = 2000
+
+
+def kappa_rate(judge: Sequence[str], gold: Sequence[str], confidence: float = 0.95) -> Rate:
+    """Cohen's kappa of independent items with a percentile bootstrap interval over the items (Efron & Tibshirani
+    1993, ch. 13): `KAPPA_RESAMPLES` resamples, each item drawn with replacement, seeded so that the same labels
+    always give the same interval. A resample whose kappa is undefined (one label on both sides) is left out.
+    Value and ends are None when kappa itself is undefined (`cohen_kappa`)."""
+    value = cohen_kappa(judge, gold)
+    n = len(gold)
+    if value is None:
+        return Rate(None, None, None, float(n), n)
+    categories = sorted(set(judge) | set(gold))
+    k = len(categories)
+    index = {c: i for i, c in enumerate(categories)}
+    cell = np.array([index[j] * k + index[g] for j, g in zip(judge, gold, strict=True)])
+    drawn = cell[np.random.default_rng(0).integers(0, n, size=(KAPPA_RESAMPLES, n))]
+    offsets = np.arange(KAPPA_RESAMPLES)[:, None] * k * k  # each resample's table of joint shares, in one bincount
+    counts = np.bincount((drawn + offsets).ravel(), minlength=KAPPA_RESAMPLES * k * k).reshape(-1, k, k) / n
+    observed = np.trace(counts, axis1=1, axis2=2)
+    expected = (counts.sum(axis=2) * counts.sum(axis=1)).sum(axis=1)
+    defined = expected < 1.0 - 1e-12
+    kappas = (observed[defined] - expected[defined]) / (1.0 - expected[defined])
+    tail = (1.0 - confidence) / 2
+    lower, upper = np.quantile(kappas, [tail, 1.0 - tail])
+    return Rate(value, min(value, float(lower)), max(value, float(upper)), float(n), n)
+
+
 def calibration(probability: ArrayLike, outcome: ArrayLike, bins: int = 10) -> dict[str, Any]:
     """Reliability of probabilities that answer A is better against gold outcomes (1 A, 0 B): a table of
     equal-width bins (mean predicted, observed frequency, count), the expected calibration error
@@ -754,8 +783,9 @@ def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArra
     figures: dict[str, Any] = {"n_pairs": int(complete.sum()), "n_incomplete": int((~complete).sum())}
     figures.update({name: rate.value for name, rate in rates.items()})
     labelled = [names[g] for g in complete_gold.tolist()]  # with one label, chance agrees as often as the judge
-    figures["kappa"] = (cohen_kappa([names.get(d, "tie") for d in decision.tolist()], labelled)
-                        if len(set(labelled)) > 1 else None)
+    if len(set(labelled)) > 1:
+        rates["kappa"] = kappa_rate([names.get(d, "tie") for d in decision.tolist()], labelled, confidence)
+    figures["kappa"] = rates["kappa"].value if "kappa" in rates else None
     figures["intervals"] = {name: rate.to_json() for name, rate in rates.items()}
     soft = np.concatenate([p1, p2])
     decided = np.concatenate([complete_gold, complete_gold]) != 0.5

@@ -782,8 +782,8 @@ def gold_table(gold: dict[str, Any]) -> Table:
     """Agreement with gold labels (diagnostics.gold_agreement): overall, then per source."""
     caption = ("accuracy (JudgeBench rule): over every pair, an order without a verdict casting no vote (as a tie) "
                "and a pair without any verdict wrong; the other figures: over the pairs judged in both orders (pairs). "
-               "kappa: Cohen's, of the two-order decision (a contradiction as a tie) against the labels; none where "
-               "the labels hold one value.")
+               "kappa: Cohen's, of the two-order decision (a contradiction as a tie) against the labels, with a "
+               "bootstrap interval over the pairs; none where the labels hold one value.")
     calibration = gold.get("calibration")
     if calibration:
         caption += f" Calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}."
@@ -794,9 +794,9 @@ def gold_table(gold: dict[str, Any]) -> Table:
 
     def row(name: str, figures: dict[str, Any]) -> None:
         intervals = figures["intervals"]
-        table.add_row(Text(name), *(_interval_cell(intervals[key]) for key in
-                                    ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency")),
-                      "-" if figures["kappa"] is None else f"{figures['kappa']:.3f}", str(figures["n_pairs"]))
+        table.add_row(Text(name), *(_interval_cell(intervals.get(key, {})) for key in
+                                    ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency",
+                                     "kappa")), str(figures["n_pairs"]))
 
     row("all", gold)
     for source, figures in (gold.get("by_source") or {}).items():
