@@ -723,7 +723,8 @@ def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence
     the pairs judged in both orders (`n_pairs`): accuracy with both orders averaged
     (1 - |mean verdict - label|, so a tie scores half against A or B), position consistency, Cohen's kappa
     (judge decision A/B/tie, a contradiction counting as tie), per-source and per-category breakdowns,
-    and, when the verdicts are probabilities (a logprob template), their calibration. Each rate is a plain
+    and, when the verdicts are probabilities (a logprob template), their calibration. A breakdown is left out
+    when no pair names a source (a category). Each rate is a plain
     number (scripts read `gold.accuracy_judgebench_rule`); its interval is under `intervals`. Pairs are
     independent, so the intervals are Wilson intervals.
     """
@@ -731,7 +732,7 @@ def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence
     gold = np.array([GOLD_SCORE[label] for label in labels])
     result = _gold_figures(p1, p2, gold, confidence)
     for key, groups in (("by_source", sources), ("by_category", categories)):
-        if groups is None:
+        if groups is None or all(g is None for g in groups):  # a file without the field: one group, "all" again
             continue
         names = np.array([str(g) if g is not None else "(none)" for g in groups])
         result[key] = {name: _gold_figures(p1[names == name], p2[names == name], gold[names == name], confidence,

@@ -50,6 +50,8 @@ def test_an_order_without_a_verdict_casts_no_vote_and_no_verdict_is_wrong():
     assert figures["accuracy_averaged"] == pytest.approx(3 / 4)  # over the pairs judged in both orders: 1, 0.5
     assert figures["by_source"]["x"]["accuracy_judgebench_rule"] == pytest.approx(1 / 2)
     assert figures["by_source"]["x"]["n_pairs"] == 0 and figures["by_source"]["x"]["accuracy_averaged"] is None
+    without = diagnostics.gold_agreement(first, second, ["A"] * 5, sources=list("xxyyy"), categories=[None] * 5)
+    assert "by_category" not in without  # no pair names a category: not "all" again under "(none)"
     assert figures["kappa"] is None  # the labels hold one value: no agreement beyond chance to measure
 
 
