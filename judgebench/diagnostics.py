@@ -320,7 +320,9 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                          f"difference of per-{_side_noun(controls)} terms), so its effect cannot be told apart from "
                          f"{controls}" if style.explained_by_models(coded.model_a, coded.model_b, m,
                                                                     covariate.values[:, 0])
-                         else "length decides (nearly) every verdict: the effect is unbounded")}
+                         else f"length and the {_side_noun(controls)}s together decide (nearly) every verdict "
+                              "(separation: length may decide them, or a few pairs are all judged alike): the effect "
+                              "is unbounded")}
     value = float(fit.coefficients[0])
     df = coded.n_questions - 1
     clustered = normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)
@@ -349,7 +351,8 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                      "exactly, as those of a judge that always picks the first answer do): shown is the model-based "
                      "interval (inverse information, games taken as independent)")
     if ridge:
-        notes.append(f"the {controls} terms use the weak ridge {ridge:g}: some side won or lost every comparison")
+        notes.append(f"the terms for {controls} use the weak ridge {ridge:g}: some side won or lost every "
+                     "comparison")
     if notes:
         effect["note"] = "; ".join(notes)
     return effect

@@ -135,3 +135,17 @@ def test_kappa_interval_in_the_gold_figures():
     assert -1 <= interval["lower"] < figures["kappa"] < interval["upper"] <= 1 and interval["n"] == 70
     again = diagnostics.gold_agreement(judge, judge, labels)["intervals"]["kappa"]
     assert again == interval  # seeded: the same labels give the same interval
+
+
+def test_length_note_of_a_gold_set_a_judge_gets_all_right():
+    """Two pairs both judged right: the sides and length separate the verdicts, which the note says, rather than
+    that length decides them; on more pairs, the ridge note names what the terms stand for."""
+    effect = diagnostics.gold_length_effect([1.0, 0.0], [1.0, 0.0], ["A", "B"], [100, 400], [200, 300])
+    assert effect["log_odds"] is None and effect["note"].startswith(
+        "length and the sides together decide (nearly) every verdict (separation")
+    labels = ["A", "B"] * 10
+    right = [1.0 if label == "A" else 0.0 for label in labels]
+    lengths = np.random.default_rng(0).integers(100, 1000, size=(2, 20))
+    effect = diagnostics.gold_length_effect(right, right, labels, *lengths)
+    assert effect["note"] == ("the terms for the gold label use the weak ridge 0.01: some side won or lost every "
+                              "comparison")

@@ -140,7 +140,7 @@ def test_length_effect_says_why_it_cannot_be_estimated():
     assert "same length" in note(frame, np.full(len(frame), 50.0), np.full(len(frame), 50.0))
     assert "varies only with the model" in note(frame, model_a, model_b)
     longer_wins = frame.assign(score_a=(noisy_a > noisy_b).astype(float))
-    assert "length decides (nearly) every verdict" in note(longer_wins, noisy_a, noisy_b)
+    assert "length and the models together decide (nearly) every verdict" in note(longer_wins, noisy_a, noisy_b)
     one = (frame["question_id"] == "q0").to_numpy()  # a run of one question raised "needs two clusters"
     assert "one question" in note(frame[one], noisy_a[one], noisy_b[one])
     assert diagnostics.length_effect(frame, np.full(len(frame), np.nan), noisy_b) is None
