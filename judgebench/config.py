@@ -282,8 +282,8 @@ class JudgingSettings(SettingsModel):
     swap: Swap = "both"
     """both (average both orders), consistent (disagreeing orders are a tie) or random-one (one seeded order)."""
     budget_calls: int | None = Field(default=None, ge=2)
-    """pairs=adaptive/tournament: most judge calls of the plan; stored games count, so a rerun with a larger
-    budget continues."""
+    """pairs=adaptive/tournament: most judge calls of the plan, one a game (a game asked again, its verdict
+    unparsed or its request failed, counts once); stored games count, so a rerun with a larger budget continues."""
     budget_usd: float | None = Field(default=None, gt=0)
     """pairs=adaptive/tournament: most dollars the plan's judge calls cost (needs the judge's prices)."""
     stop: str | None = None
