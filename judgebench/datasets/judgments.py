@@ -94,8 +94,8 @@ def _pairwise_outcomes(frame: pd.DataFrame, source: Table) -> pd.DataFrame:
     """Outcomes from evalica's layout: left (model_a), right (model_b) and winner (left | right | tie), each row
     its own question unless a question_id column says which rows share one."""
     if "winner" not in frame.columns:
-        raise source.error(None, "missing column", field="winner", hint="in evalica's layout (left, right, winner) "
-                           "winner is left, right or tie")
+        raise source.missing_column("winner", "in evalica's layout (left, right, winner) winner is left, right or "
+                                              "tie")
     rows_as_questions = "question_id" not in frame.columns
     questions = (pd.Series(np.arange(1, len(frame) + 1).astype(str)) if rows_as_questions
                  else _id_column(frame["question_id"], source, "question_id"))
@@ -132,7 +132,9 @@ def _require_columns(frame: pd.DataFrame, source: Table) -> None:
             if {"first", "second", "p_first"} <= set(frame.columns):  # a run's judgments.jsonl: games, not outcomes
                 hint = (f"this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run "
                         f"with `judgebench leaderboard --results {source.path.parent}`")
-            raise source.error(None, "missing column", field=name, hint=hint)
+            elif {"instruction", "output_1", "output_2"} <= set(frame.columns):
+                hint = f"this holds AlpacaEval annotations: read them with `--alpaca-eval {source.path}`"
+            raise source.missing_column(name, hint)
     if "winner" not in frame.columns and "score_a" not in frame.columns:
         raise source.error(None, "missing column (neither winner nor score_a is present)", field="winner",
                            hint=OUTCOMES_HINT)
@@ -212,8 +214,10 @@ def _weight_column(frame: pd.DataFrame, source: Table) -> np.ndarray:
     bad = np.isnan(weight) | (weight < 0) | np.isinf(weight)
     if bad.any():
         row = _first(bad)
-        raise source.error(row, f"weight {frame['weight'].iloc[row]!r} is not a non-negative number", field="weight",
-                           hint="leave the weight column out to count every outcome once")
+        given = frame["weight"].iloc[row]
+        shown = "missing" if pd.isna(given) else repr(given.item() if isinstance(given, np.generic) else given)
+        raise source.error(row, f"weight {shown} is not a non-negative number", field="weight",
+                           hint="give every row a weight, or leave the weight column out to count every outcome once")
     return weight
 
 
@@ -285,8 +289,10 @@ def load_alpaca_eval_annotations(paths: Iterable[str | Path] | str | Path) -> pd
     """
     files = _expand_annotation_paths(paths)
     frames, dropped, annotators = [], {}, set()
+    held: dict[tuple[str, str, str], Path] = {}  # (instruction, model, baseline) -> the file that holds it
     for path in files:
         frame, n_dropped, names = _read_alpaca_eval_file(path)
+        _refuse_repeated_annotations(frame, path, held)
         frames.append(frame)
         annotators |= names
         if n_dropped:
@@ -296,6 +302,19 @@ def load_alpaca_eval_annotations(paths: Iterable[str | Path] | str | Path) -> pd
     result.attrs["dropped_missing_preference"] = dropped
     result.attrs["annotators"] = sorted(annotators)
     return result
+
+
+def _refuse_repeated_annotations(frame: pd.DataFrame, path: Path, held: dict[tuple[str, str, str], Path]) -> None:
+    """Refuse annotations of an (instruction, model, baseline) that an earlier file held: the same file under two
+    names, or two annotators' files of one model, would count those outcomes twice (a narrower standard error
+    for the same data). Records the file's own in `held`."""
+    keys = list(zip(frame["question_id"], frame["model_a"], frame["model_b"], strict=True))
+    for key in keys:
+        if key in held:
+            raise InputError(f"it repeats annotations of {key[1]} against {key[2]} that {held[key]} holds (the same "
+                             "instructions)", path=path, hint="give each model's annotations once: twice, they "
+                             "would count twice")
+    held.update(dict.fromkeys(keys, path))
 
 
 def _expand_annotation_paths(paths: Iterable[str | Path] | str | Path) -> list[Path]:
@@ -314,7 +333,7 @@ def _expand_annotation_paths(paths: Iterable[str | Path] | str | Path) -> list[P
             raise InputError("file not found", path=item, hint="pass AlpacaEval annotations .json files")
     if not files:
         raise InputError("no AlpacaEval annotation files given")
-    return files
+    return list({file.resolve(): file for file in files}.values())  # a file named twice is read once
 
 
 def _read_alpaca_eval_file(path: Path) -> tuple[pd.DataFrame, int, set[str]]:
@@ -421,7 +440,7 @@ def load_instruction_difficulty(path: str | Path) -> pd.Series:
                            "difficulties", hint=_SWAPPED_HINT)
     for name in ("instruction", "instruction_difficulty"):
         if name not in table.columns:
-            raise source.error(None, "missing column", field=name, hint="columns: instruction, instruction_difficulty")
+            raise source.missing_column(name, "columns: instruction, instruction_difficulty")
     values = _numbers(table["instruction_difficulty"], source, "instruction_difficulty", "a number")
     instructions = _texts(table["instruction"], source, "instruction")
     return pd.Series(values, index=instruction_id(instructions).to_numpy(), name="instruction_difficulty")

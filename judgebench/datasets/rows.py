@@ -309,6 +309,7 @@ def _csv_rows(text: str, path: Path, delimiter: str) -> list[Row]:
             if header is None:
                 return rows
             header = [name.strip() for name in header]
+            _check_header(header, path, reader.line_num)
             start = reader.line_num + 1
             for values in reader:
                 if values:
@@ -378,6 +379,20 @@ class Table:
             return InputError(message, path=self.path, field=field, hint=hint)
         return self.row(index).error(message, field=field, hint=hint)
 
+    def missing_column(self, name: str, hint: str) -> InputError:
+        """The error for a column the file lacks: `hint` says what the file needs, and the error which columns
+        it has (a header in other capitals, or a file separated by another character, read as one column)."""
+        found = [str(column) for column in self.frame.columns]
+        shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+        separator = next((mark for mark in (";", "\t", "|") if len(found) == 1 and mark in found[0]), None)
+        if separator is not None and self.kind in _DELIMITERS:
+            said = "tabs" if separator == "\t" else f"'{separator}'"
+            hint += (f"; its header is one column, {found[0]!r}: a file separated by {said} is read as one column "
+                     "(a .csv file is separated by commas, a .tsv file by tabs)")
+        else:
+            hint += f"; the file's columns: {shown}"
+        return self.error(None, "missing column", field=name, hint=hint)
+
     @cached_property
     def _rows(self) -> list[Row]:
         return self.records if self.records is not None else read_rows(self.path)
@@ -390,15 +405,31 @@ def read_table(path: Path, text_columns: tuple[str, ...] = ()) -> Table:
     path = Path(path)
     kind = file_kind(path)
     if kind == "parquet":
-        return Table(read_parquet(path).to_pandas(), path, kind)
+        return _unique_columns(Table(read_parquet(path).to_pandas(), path, kind))
     data = read_bytes(path)
     # JSON arrays, and files pyarrow refuses (its messages name no line), go record by record: that names the
     # line at fault, or reads what pyarrow cannot (mixed types, a cell larger than its block).
     arrow = None if kind == "json" and data.lstrip()[:1] == b"[" else _arrow_text_table(data, kind, text_columns)
     if arrow is not None:
-        return Table(arrow.to_pandas(), path, kind)
+        return _unique_columns(Table(arrow.to_pandas(), path, kind))
     records = _text_rows(data.decode("utf-8"), path, kind)
     return Table(pd.DataFrame.from_records([row.data for row in records]), path, kind, records)
+
+
+def _unique_columns(table: Table) -> Table:
+    """`table`, refused when its header names a column twice (`_check_header`)."""
+    _check_header([str(name) for name in table.frame.columns], table.path,
+                 1 if table.kind in _DELIMITERS else None)
+    return table
+
+
+def _check_header(names: list[str], path: Path, line: int | None) -> None:
+    """Refuse a header that names a column twice: which of the two a field means is unknown (a column read by
+    name was then a table, not a column, and the reader's error an internal one)."""
+    repeated = [name for k, name in enumerate(names) if name in names[:k]]
+    if repeated:
+        raise InputError(f"the header names column '{repeated[0]}' more than once", path=path, line=line,
+                         hint="rename or remove all but one of them")
 
 
 def _arrow_text_table(data: bytes, kind: str, text_columns: tuple[str, ...]) -> pa.Table | None:
