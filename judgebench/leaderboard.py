@@ -721,7 +721,8 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratin
         covariance = winrate.win_rate_covariance(model, score, clusters, n_clusters, m, weight)
         covariance[baseline, :] = covariance[:, baseline] = 0.0
         se = np.sqrt(np.diag(covariance))
-        lower, upper = iv.normal_interval(estimate, se, options.confidence, n_clusters - 1)
+        lower, upper = (np.clip(end, 0.0, 1.0) for end in  # a rate's t interval can pass 0 or 1: its ends cannot
+                        iv.normal_interval(estimate, se, options.confidence, n_clusters - 1))
         better = iv.better_from_covariance(estimate, covariance, options.confidence, n_clusters - 1)
         samples = None
         extra["degrees_of_freedom"] = n_clusters - 1
@@ -900,6 +901,8 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
     the meta's separability from the same one."""
     rated = np.isfinite(ratings.estimate)
     key, better = (ratings.estimate, ratings.better) if ranking is None else (ranking.values, ranking.better)
+    group = bt.comparison_groups(pair_counts(coded))
+    better = better & (group[:, None] == group[None, :])  # never compared, even through others: no order
     defined = np.isfinite(key)
     rank = iv.ranks(better, defined)
     order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(float(key[k])),
@@ -970,6 +973,12 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
         warnings_list.append(few_questions_warning(coded.n_questions))
     automatic_ridge = options.regularization is None and bool(ratings.extra.get("regularization"))
+    unlinked = bt.unlinked_groups(pair_counts(coded))
+    if unlinked:
+        warnings_list.append(f"no comparison links these groups of models, directly or through others ({unlinked}): "
+                             "ratings of different groups cannot be compared (their distance is set by the fit, not "
+                             "the data), and ranks and separability count a model better than another of its own "
+                             "group only")
     if automatic_ridge:
         warnings_list.append(auto_ridge_warning(ratings.extra["regularization"],
                                                 bt.unbounded_groups(pair_counts(coded))))

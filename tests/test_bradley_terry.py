@@ -225,3 +225,12 @@ def test_arena_rank_worked_example():
     published = {"A": 0.640, "B": 1.043, "C": 0.660, "D": 2.270}
     for model, value in published.items():
         assert strengths[model] == pytest.approx(value, rel=1e-3), (model, strengths)
+
+
+def test_unbounded_groups_say_how_many_more_there_are():
+    """Six models that each beat z once and met nobody else: seven groups, four named, then "and 3 more groups"
+    (a user's audit: 1,914 models, 656 that never lost, and the warning named 7 with no word of the rest)."""
+    outcomes = pd.DataFrame({"question_id": [f"q{k}" for k in range(6)], "model_a": [f"m{k}" for k in range(6)],
+                             "model_b": "z", "score_a": 1.0})
+    text = bt.unbounded_groups(pair_counts(encode_outcomes(outcomes)))
+    assert text.count("never lost to the others") == 4 and text.endswith("; and 3 more groups")

@@ -946,3 +946,30 @@ def test_models_with_identical_games_share_a_rank(scale):
     board = leaderboard.build(outcomes, baseline="base", rounds=200, scale=scale)
     ranks = {entry["model"]: entry["rank"] for entry in board.models}
     assert ranks["worse"] == ranks["bad"] == 4 and ranks["good"] == 1
+
+
+@pytest.mark.parametrize("method", ["bt", "elo"])
+def test_models_never_compared_even_through_others_are_not_ranked_apart(method):
+    """Two groups that no game links (a1 beats a2 85% of the time, b1 and b2 are even): their ratings' distance
+    is the fit's, not the data's, and yet a1 was ranked above b1 and b2 "significantly" (a user's audit)."""
+    rng = np.random.default_rng(5)
+    rows = [row for q in range(100) for row in (
+        {"question_id": f"q{q}", "model_a": "a1", "model_b": "a2", "score_a": float(rng.random() < 0.85)},
+        {"question_id": f"q{q}", "model_a": "b1", "model_b": "b2", "score_a": float(rng.random() < 0.5)})]
+    board = leaderboard.build(pd.DataFrame(rows), method=method, rounds=200)
+    rank = {row["model"]: row["rank"] for row in board.models}
+    assert rank["a1"] == 1 and rank["a2"] == 2 and rank["b1"] == rank["b2"] == 1
+    assert board.meta["separability"] == pytest.approx(1 / 6)  # a1 over a2 only, of the six pairs
+    (warning,) = [text for text in board.meta["warnings"] if "no comparison links" in text]
+    assert "(a1, a2 | b1, b2)" in warning
+
+
+def test_sandwich_win_rate_intervals_stay_within_0_and_1():
+    """a won 1 of 8 questions against the baseline and b 2 of 4: the t intervals ran to -14% and 107.5%."""
+    rows = ([{"question_id": f"q{k}", "model_a": "a", "model_b": "base", "score_a": float(k == 1)} for k in range(1, 9)]
+            + [{"question_id": f"q{k}", "model_a": "b", "model_b": "base", "score_a": float(k in (9, 11))}
+               for k in range(9, 13)])
+    board = leaderboard.build(pd.DataFrame(rows), method="winrate", interval="sandwich", baseline="base")
+    ends = {row["model"]: (row["lower"], row["upper"]) for row in board.models}
+    assert ends["a"][0] == 0.0 and ends["b"] == (0.0, 1.0)
+    assert 0.125 < ends["a"][1] < 1.0

@@ -841,14 +841,41 @@ def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
     beats = adjacency & (group[:, None] != group[None, :])
     lost_outside = np.bincount(group[np.nonzero(beats)[1]], minlength=n_groups) > 0
     won_outside = np.bincount(group[np.nonzero(beats)[0]], minlength=n_groups) > 0
+    parts = [f"{_members(group, g, models)} never lost to the others" for g in range(n_groups) if not lost_outside[g]]
+    parts += [f"{_members(group, g, models)} never beat the others" for g in range(n_groups) if not won_outside[g]]
+    return _listed(parts, "group")
 
-    def names(g: int) -> str:
-        members = [models[k] for k in np.flatnonzero(group == g)]
-        return ", ".join(members[:4]) + (" ..." if len(members) > 4 else "")
 
-    parts = [f"{names(g)} never lost to the others" for g in range(n_groups) if not lost_outside[g]]
-    parts += [f"{names(g)} never beat the others" for g in range(n_groups) if not won_outside[g]]
-    return "; ".join(parts[:4])
+def comparison_groups(counts: PairCounts) -> np.ndarray:
+    """Each model's group among the connected components of the comparison graph (an edge where two models met,
+    in either order). Models of two groups were never compared, directly or through others: nothing in the data
+    orders them, and their ratings' distance is set by the fit's centring or ridge alone."""
+    from scipy.sparse.csgraph import connected_components
+
+    met = counts.games > 0
+    adjacency = _graph(counts.first[met] * counts.n_models + counts.second[met], counts.n_models)
+    return connected_components(adjacency, directed=False)[1]
+
+
+def unlinked_groups(counts: PairCounts) -> str:
+    """Name the groups of `comparison_groups` when there are several (empty when every model is linked)."""
+    group = comparison_groups(counts)
+    n_groups = int(group.max(initial=0)) + 1
+    if n_groups < 2:
+        return ""
+    return _listed([_members(group, g, counts.models) for g in range(n_groups)], "group", separator=" | ")
+
+
+def _members(group: np.ndarray, g: int, models: tuple[str, ...], shown: int = 4) -> str:
+    members = [models[k] for k in np.flatnonzero(group == g)]
+    return ", ".join(members[:shown]) + (f" and {len(members) - shown} more" if len(members) > shown else "")
+
+
+def _listed(parts: list[str], noun: str, separator: str = "; ", shown: int = 4) -> str:
+    """`parts` joined, at most `shown` of them, then how many more `noun`s there are."""
+    more = len(parts) - shown
+    return separator.join(parts[:shown]) + (f"{separator}and {more} more {noun}{'s' if more > 1 else ''}"
+                                            if more > 0 else "")
 
 
 def _win_graph(counts: PairCounts) -> np.ndarray:
