@@ -290,8 +290,8 @@ class JudgingSettings(SettingsModel):
     """pairs=adaptive/tournament: stop when the ranking is precise: separated (adjacent intervals disjoint) or width=W
     (every interval narrower than W Elo points)."""
     round_games: int | None = Field(default=None, ge=2)
-    """pairs=adaptive/tournament: games judged per round (default: 256 with vLLM, else 32; at least 2 per model;
-    part of the plan)."""
+    """pairs=adaptive/tournament: games judged per round, at least 2 (default: 256 with vLLM, else 32, and at
+    least 2 per model; part of the plan)."""
     max_tokens: int | None = Field(default=None, ge=1)
     """Judge's token limit (default: the template's)."""
     temperature: float | None = Field(default=None, ge=0, le=2)

@@ -126,9 +126,10 @@ class Evaluation:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write judgments.jsonl, diagnostics.json (when there are judge diagnostics), plan.jsonl (after an
         adaptive or tournament run) and, when there is a leaderboard, leaderboard.json/.csv/.md into `out_dir`;
-        each file atomically. Without a leaderboard, an earlier run's leaderboard files there are removed,
-        so that the folder never shows ratings the judgments beside them do not support. Returns the paths
-        written, by name."""
+        each file atomically. An earlier run's files there that this run does not write are removed (its
+        leaderboard, its plan, its diagnostics), so that the folder never shows ratings, a plan or figures the
+        judgments beside them do not support. Returns the paths written, by name."""
+        from judgebench.diagnostics import DIAGNOSTICS_FILE
         from judgebench.leaderboard import file_paths
         from judgebench.outputs import atomic_open, prepare_directory
 
@@ -152,8 +153,8 @@ class Evaluation:
                                                  "model_a": pair.model_a, "model_b": pair.model_b}) + "\n")
         if self.leaderboard is not None:
             paths.update({p.name: p for p in self.leaderboard.write(out).values()})
-        else:
-            for stale in file_paths(out).values():
+        for stale in (*file_paths(out).values(), out / DIAGNOSTICS_FILE, out / "plan.jsonl"):
+            if stale not in paths.values():
                 stale.unlink(missing_ok=True)
         self.files = paths
         return paths
@@ -454,8 +455,9 @@ def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
     from judgebench.engines.base import EngineEvent
 
     if planner.stop is not None and planner.budget_calls is None and planner.budget_usd is None:
+        whole = "every question's whole bracket" if planner.strategy == "tournament" else "every pair"
         on_event(EngineEvent("stage", f"{how_to_set('stop', str(planner.stop))} without a budget: the run may "
-                                      f"judge every pair ({planner.calls_all_pairs:,} calls) if the target is not "
+                                      f"judge {whole} ({planner.calls_at_most:,} calls) if the target is not "
                                       f"reached; set {setting_name('budget_calls')} or {setting_name('budget_usd')} "
                                       "to cap it"))
 
@@ -553,22 +555,24 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                 rounds.append(result)
                 judged = count_calls_once(result.judgments, counted)
                 spent = plan_cost(judged, settings.judge)
-                # the calls sent now at what they cost (asked-again attempts too); stored ones at their record
+                # the calls sent now at what they cost (asked-again attempts too); stored ones at their record,
+                # every attempt (a rerun that forgot the attempts before the last bought more than the budget)
                 stored = plan_cost(judged[judged["run_id"] != recording.id], settings.judge).usd
                 cost, estimated = cost + stored + paid, estimated + spent.estimated
                 counted.update(judged["key"])
                 planner.paid(cost, estimated, spent.dearest_pair)
+                if not result.combined.outcomes.empty:
+                    outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 if result.interrupted or not batch:
                     break
                 if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that
                     planner.stopped_by = "failed games"  # retries them with them: the plans would part
                     break
-                if not result.combined.outcomes.empty:
-                    outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
                 raise
             rounds[-1] = replace(rounds[-1], stopped_by=getattr(interrupt, "signum", signal.SIGINT))
+        planner.settle(outcomes)
         if rounds[-1].interrupted:
             planner.stopped_by = "interrupted"
         status = "interrupted" if rounds[-1].interrupted else "finished"

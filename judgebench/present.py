@@ -415,7 +415,8 @@ def run_header(settings: RunConfig) -> str:
 def run_summary(evaluation: Evaluation) -> Iterator[str]:
     """What was judged: the data, the questions skipped, and how many games the store already held."""
     meta, run = evaluation.provenance, evaluation.run
-    yield f"{meta['questions']} questions, {len(meta['models'])} models ({', '.join(meta['models'])})"
+    yield (f"{counted(meta['questions'], 'question')}, {counted(len(meta['models']), 'model')} "
+           f"({', '.join(meta['models'])})")
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
         yield f"{model}: {counted(count, 'question')} skipped (no answer; --allow-missing)"
     again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
@@ -456,7 +457,7 @@ def adaptive_summary(adaptive: dict) -> str:
     if adaptive.get("bracket_rounds") is not None:
         steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
     share = adaptive["calls"] / max(adaptive["calls_all_pairs"], 1)
-    line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} "
+    line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} planned "
             f"({'under 1%' if 0 < share < 0.01 else f'{share:.0%}'} of all pairs' "
             f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}"
             f"{stop_not_reached(adaptive)}")
@@ -480,6 +481,8 @@ def adaptive_summary(adaptive: dict) -> str:
 
 
 NO_RATINGS_YET = "maximum-likelihood ratings do not exist yet (some model won or lost every comparison)"
+NO_WIDTH = ("the intervals have width 0, which measures nothing (outcomes of one question, or verdicts the fit "
+            "predicts exactly, such as a judge's two orders always cancelling into ties)")
 
 
 def stop_not_reached(adaptive: dict) -> str:
@@ -489,7 +492,11 @@ def stop_not_reached(adaptive: dict) -> str:
     stop, stopped_by = adaptive.get("stop"), adaptive.get("stopped_by")
     if stop is None or stopped_by is None or stopped_by.startswith("stop="):
         return ""
-    why = f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else ""
+    from judgebench.schedule import COLLAPSED_ELO
+
+    precision = adaptive.get("precision") or {}
+    why = (f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else
+           f": {NO_WIDTH}" if precision.get("widest_interval", 1.0) <= COLLAPSED_ELO else "")
     from judgebench.config import how_to_set
 
     return f"; {how_to_set('stop', str(stop))} not reached{why}"

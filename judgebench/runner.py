@@ -245,9 +245,9 @@ def game_cost(judge: JudgeConfig, prompt_tokens: int, completion_tokens: int) ->
 
 @dataclass(frozen=True)
 class RoundCost:
-    """What a round's calls cost in dollars (`usd`: each call's last attempt), how many were costed at an
-    estimate, and what its dearest pair cost (both orders' calls, every attempt: what a dollar budget plans the
-    next pairs at)."""
+    """What a round's calls cost in dollars (`usd`: every attempt of each call, at its last attempt's cost, which
+    the store keeps with the number of attempts), how many were costed at an estimate, and what its dearest pair
+    cost (both orders' calls, every attempt: what a dollar budget plans the next pairs at)."""
 
     usd: float
     estimated: int
@@ -274,7 +274,7 @@ def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> RoundCost:
     attempted = costs * judged["attempts"].fillna(1).clip(lower=1) if "attempts" in judged else costs
     pairs = [judged["question_id"], judged[["first", "second"]].min(axis=1), judged[["first", "second"]].max(axis=1)]
     dearest = float(attempted.groupby(pairs).sum().max()) if len(costs) else 0.0
-    return RoundCost(float(costs.sum()), int(unknown.sum()), dearest)
+    return RoundCost(float(attempted.sum()), int(unknown.sum()), dearest)
 
 
 def judgment_row(spec: GameSpec, completion: Completion, template: Template, judge: JudgeConfig, *,

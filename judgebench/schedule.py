@@ -1,9 +1,10 @@
 """Adaptive plans and tournaments: which (question, pair) games to judge next, round after round.
 
 An adaptive run (`pairs = "adaptive"` or `"tournament"`) is an ordinary run whose plan is chosen as it goes:
-`Planner.next_round` looks at the outcomes judged so far and returns the next batch of pairs, each judged in
-both presentation orders like any planned pair. The choices are pure, seeded functions of the outcomes, so a
-rerun with the same seed and store replays the same rounds from the store and sends only new games.
+`Planner.next_round` looks at the outcomes judged so far and returns the next batch of pairs, each judged like
+any planned pair (in both presentation orders; in one seeded order with swap = "random-one"). The choices are
+pure, seeded functions of the outcomes, so a rerun with the same seed and store replays the same rounds from
+the store and sends only new games.
 
 - Adaptive (`choose_adaptive`): active ranking in the spirit of Chatbot Arena's active sampling and
   K-Sort Arena's exploration-exploitation matchmaking. Each pair of models is worth how likely the current
@@ -22,8 +23,9 @@ rerun with the same seed and store replays the same rounds from the store and se
   compared and the comparison graph stays connected. Each chosen pair gets the least-used question it has
   not been judged on, so no question is over-used.
 - Tournament (`choose_tournament`): a single-elimination bracket per question, seeded, as Arena-Lite
-  (Varco Arena) does: a match is judged once both its entrants are known. A batch takes the ready matches
-  of the questions in a seeded order, question by question, at most one bracket round of each (a bracket of M
+  (Varco Arena) does, byes in the first bracket round only: a bracket round is judged once the round before
+  it is decided. A batch takes the ready matches of the questions in a seeded order, question by question, at
+  most one bracket round of each (a bracket of M
   models has ceil(log2 M) rounds, and one takes several batches when its ready matches outnumber a batch's
   pairs: output calls a tournament's steps batches, `step_noun`), so the first questions' brackets are
   finished first: a budget short of the whole tournament plays complete brackets, finals included, on fewer
@@ -131,6 +133,10 @@ def parse_stop(text: str) -> StopRule:
 # -- the current standing ------------------------------------------------------------------------------
 
 
+COLLAPSED_ELO = 1e-6
+"""An interval narrower than this (Elo points) has no width: rounding's, not the data's (`Standing.measured`)."""
+
+
 @dataclass(frozen=True)
 class Standing:
     """Current Bradley-Terry ratings (Elo scale) with intervals at `confidence`, best model first, the
@@ -159,14 +165,24 @@ class Standing:
         return (self.upper - self.lower) / (2 * z) / ELO_PER_LOG_ODDS
 
     def precision(self) -> dict[str, float | int]:
-        """What a stopping rule looks at: the widest interval (Elo points) and the adjacent pairs separated."""
-        separated = int(np.sum(self.lower[:-1] > self.upper[1:]))
+        """What a stopping rule looks at: the widest interval (Elo points) and the adjacent pairs separated (two
+        intervals of width, disjoint: one of width 0 measures nothing, `measured`)."""
+        wide = self.upper - self.lower > COLLAPSED_ELO
+        separated = int(np.sum((self.lower[:-1] > self.upper[1:]) & wide[:-1] & wide[1:]))
         return {"widest_interval": float(np.max(self.upper - self.lower)), "adjacent_separated": separated,
                 "adjacent_pairs": len(self.models) - 1}
 
+    @property
+    def measured(self) -> bool:
+        """Whether every interval has a width. The sandwich of outcomes from one question, or of verdicts the fit
+        predicts exactly (a judge that always ties, or always picks the first answer, in both orders), has none:
+        it measures nothing, and an interval of width 0 would meet any stopping rule after the first round."""
+        return bool(np.all(self.upper - self.lower > COLLAPSED_ELO))
+
     def reached(self, rule: StopRule) -> bool:
-        """Whether the standing meets `rule`; never while the ratings do not exist (`ratings_exist`)."""
-        if not self.ratings_exist:
+        """Whether the standing meets `rule`; never while the ratings do not exist (`ratings_exist`) or an
+        interval has no width (`measured`)."""
+        if not self.ratings_exist or not self.measured:
             return False
         found = self.precision()
         if rule.kind == "separated":
@@ -212,11 +228,14 @@ class Design:
     questions: tuple[str, ...]
     answered: np.ndarray  # (questions, models) bool
     pairs: tuple[tuple[int, int], ...] = field(init=False)
+    playable: np.ndarray = field(init=False)  # (pairs, questions) bool: both models answered
     planned: np.ndarray = field(init=False)  # (pairs, questions) bool
     question_use: np.ndarray = field(init=False)  # pairs planned per question
 
     def __post_init__(self) -> None:
         self.pairs = tuple(combinations(range(len(self.models)), 2))
+        self.playable = np.array([self.answered[:, i] & self.answered[:, j] for i, j in self.pairs],
+                                 dtype=bool).reshape(len(self.pairs), len(self.questions))
         self.planned = np.zeros((len(self.pairs), len(self.questions)), dtype=bool)
         self.question_use = np.zeros(len(self.questions), dtype=int)
 
@@ -229,14 +248,11 @@ class Design:
 
     def open_questions(self, pair: int) -> np.ndarray:
         """Questions both models of a pair answered and the pair has not been planned on."""
-        i, j = self.pairs[pair]
-        return self.answered[:, i] & self.answered[:, j] & ~self.planned[pair]
+        return self.playable[pair] & ~self.planned[pair]
 
     def open_pairs(self) -> np.ndarray:
         """Indices of the pairs with at least one open question."""
-        both = np.array([self.answered[:, i] & self.answered[:, j] for i, j in self.pairs]).reshape(
-            len(self.pairs), len(self.questions))
-        return np.flatnonzero((both & ~self.planned).any(axis=1))
+        return np.flatnonzero((self.playable & ~self.planned).any(axis=1))
 
     def model_pairs(self) -> np.ndarray:
         """Pairs planned so far per model."""
@@ -401,8 +417,7 @@ def _lift_to_floor(design: Design, current: Standing, n_pairs: int, rng: np.rand
                 break
             partner = partners[int(rng.integers(len(partners)))]
             taken = design.take(design.pair_index(design.models[model], partner), rng)
-            if taken is None:  # cannot happen: the pair has an open question
-                break
+            assert taken is not None  # `_nearest_open` found it an open question
             chosen.append(taken)
             counts[model] += 1
             counts[design.models.index(partner)] += 1
@@ -423,8 +438,7 @@ def _nearest_open(design: Design, ranked: Sequence[str], place: int) -> list[str
 
 def choose_tournament(design: Design, outcomes: pd.DataFrame, seed: int, n_pairs: int) -> list[Pair]:
     """The next matches of each question's single-elimination bracket, up to `n_pairs`, questions in a
-    seeded order. A bracket is a seeded random order of the models that answered the question; a match is
-    ready when both its entrants are known and it has not been planned; a tie goes to a seeded coin."""
+    seeded order: of each question, the matches of the first bracket round not yet decided (`_ready_matches`)."""
     scores = {} if outcomes.empty else {
         (q, a, b): s for q, a, b, s in outcomes[["question_id", "model_a", "model_b", "score_a"]].itertuples(
             index=False, name=None)}
@@ -439,35 +453,45 @@ def choose_tournament(design: Design, outcomes: pd.DataFrame, seed: int, n_pairs
 
 def _ready_matches(design: Design, question: int, scores: dict[tuple[str, str, str], float],
                    seed: int, limit: int) -> list[Pair]:
-    """Plan up to `limit` matches of one question's bracket whose entrants are known and that are not yet
-    planned."""
+    """Plan up to `limit` matches of one question's bracket: the matches of its first bracket round not yet
+    decided, when they are not planned yet. The bracket is a seeded random order of the models that answered the
+    question, padded with byes to a power of two so that the byes fall in the first bracket round (each takes
+    one entrant through): a bye given at the end of every round went to the same entrant round after round, who
+    then reached the final without a match (M = 5, 9, 17). A match is decided by its verdict, a tie by a seeded
+    coin, and a match judged without a verdict (unparsed after its attempts) by the same coin, so that its
+    bracket goes on (each round of a plan is judged before the next is chosen: a planned match without an
+    outcome has been judged)."""
     qid = design.questions[question]
     entrants = [design.models[k] for k in np.flatnonzero(design.answered[question])]
     bracket_rng = np.random.default_rng(stable_seed(seed, "bracket", qid))
-    alive: list[str | None] = [entrants[k] for k in bracket_rng.permutation(len(entrants))]
+    order = [entrants[k] for k in bracket_rng.permutation(len(entrants))]
+    byes = (1 << max(len(order) - 1, 0).bit_length()) - len(order)
+    alive: list[str | None] = [slot for k, entrant in enumerate(order)
+                               for slot in ((entrant, _BYE) if k < byes else (entrant,))]
     ready: list[Pair] = []
     while len(alive) > 1:
-        if len(alive) % 2:
-            alive.append("")  # a bye: the last entrant goes through
         advanced: list[str | None] = []
         for first, second in zip(alive[::2], alive[1::2], strict=True):
-            if not second or not first:
-                advanced.append(first or second or None)
+            if second == _BYE:
+                advanced.append(first)
                 continue
-            a, b = sorted((first, second))
-            if (qid, a, b) in scores:
-                score = scores[(qid, a, b)]
+            a, b = sorted((str(first), str(second)))
+            pair = design.pair_index(a, b)
+            if (qid, a, b) in scores or design.planned[pair, question]:
+                score = scores.get((qid, a, b), 0.5)
                 coin = stable_seed(seed, "tie", qid, a, b) % 2 == 0
                 advanced.append(a if score > 0.5 or (score == 0.5 and coin) else b)
                 continue
-            pair = design.pair_index(a, b)
-            if not design.planned[pair, question] and len(ready) < limit:
+            if len(ready) < limit:
                 ready.append(design.add(pair, question))
             advanced.append(None)  # not decided yet
         alive = advanced
-        if any(entrant is None for entrant in alive):
+        if None in alive:
             break
     return ready
+
+
+_BYE = ""  # an empty slot of a bracket's first round: its entrant goes through
 
 
 # -- the planner ---------------------------------------------------------------------------------------
@@ -523,10 +547,6 @@ class Planner:
     pending: list[Pair] = field(default_factory=list)  # the rest of a chosen round a limit cut, sent next
 
     @property
-    def planned(self) -> list[Pair]:
-        return [pair for batch in self.rounds for pair in batch]
-
-    @property
     def chosen_rounds(self) -> list[list[Pair]]:
         """The pairs sent, by the round that chose them: a round that a limit cut (a dollar budget's first pair,
         sent alone to learn the price, or a budget near its end) is sent in parts and is still one round, as a
@@ -545,6 +565,15 @@ class Planner:
         """Judge calls of judging every pair on every question both models answered."""
         answered = self.design.answered.sum(axis=1)
         return int(self.calls_per_pair * np.sum(answered * (answered - 1) // 2))
+
+    @property
+    def calls_at_most(self) -> int:
+        """Judge calls of the largest plan: every pair on every question (`calls_all_pairs`), or for a tournament
+        every question's whole bracket, (M - 1) pairs of a question M models answered."""
+        if self.strategy != "tournament":
+            return self.calls_all_pairs
+        answered = self.design.answered.sum(axis=1)
+        return int(self.calls_per_pair * np.sum(np.maximum(answered - 1, 0)))
 
     def paid(self, cost_usd: float, calls_cost_estimated: int, dearest_pair_usd: float) -> None:
         """Record what the plan has cost so far (`calls_cost_estimated` of its calls at an estimate) and its
@@ -572,13 +601,18 @@ class Planner:
         self.round_numbers.append(self.chosen)  # a round a limit cut is one round, sent in parts
         return batch[:n_pairs]
 
+    def settle(self, outcomes: pd.DataFrame) -> None:
+        """Take the standing of every outcome judged, as the plan's report and its bias correction read it: a run
+        that failed games or a signal ended holds verdicts of a round `next_round` has not seen."""
+        self.last = standing(outcomes, self.design.models, self.confidence)
+
     def _choose(self, outcomes: pd.DataFrame, n_pairs: int) -> list[Pair]:
         """A whole round's pairs, in the order the strategy chose them. A budget that cuts the round keeps
         its first pairs, which are then the first pairs of the same round with a larger budget: a rerun with
         more budget replays the cut round from the store and completes it."""
-        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(self.chosen)))
-        if self.strategy == "tournament":
+        if self.strategy == "tournament":  # its brackets draw their own seeded orders and coins
             return choose_tournament(self.design, outcomes, self.seed, n_pairs)
+        rng = np.random.default_rng(stable_seed(self.seed, self.strategy, str(self.chosen)))
         if self.strategy == "adaptive":
             return choose_adaptive(self.design, self.last, n_pairs, rng)
         return choose_uniform(self.design, n_pairs, rng)
@@ -695,9 +729,10 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
             replayed.append(dict(zip(twin.last.models, twin.last.rating, strict=True)))
     if not replayed:
         return None
-    shift = {name: float(np.median([ratings[name] for ratings in replayed]) - judge.rating[name])
+    drift = {name: float(np.median([ratings[name] for ratings in replayed]) - judge.rating[name])
              for name in final.models}
-    return DesignBias(shift, len(replayed))
+    centre = float(np.mean(list(drift.values())))  # medians of centred ratings need not average 0
+    return DesignBias({name: value - centre for name, value in drift.items()}, len(replayed))
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ def test_a_run_without_any_verdict_exits_3_and_shows_what_the_judge_wrote(judge_
     config = write_config(tmp_path, judge_server.base_url)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "leaderboard.json").write_text("{}")  # an earlier run's, which no verdict supports now
+    (tmp_path / "out" / "plan.jsonl").write_text("{}\n")  # an earlier adaptive run's plan: not this run's
     done = console_script("run", "--config", str(config), cwd=tmp_path)
     assert done.returncode == 3, done.stderr
     assert "no game produced a verdict" in done.stderr
@@ -259,6 +260,7 @@ def test_a_run_without_any_verdict_exits_3_and_shows_what_the_judge_wrote(judge_
     lines = (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()
     assert {json.loads(line)["status"] for line in lines} == {"unparsed"}  # kept for the record
     assert not (tmp_path / "out" / "leaderboard.json").exists()
+    assert not (tmp_path / "out" / "plan.jsonl").exists()
 
 
 class CallbackFailed(Exception):

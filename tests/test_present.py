@@ -99,13 +99,13 @@ def test_adaptive_summary_counts_rounds_in_words():
             "precision": {"widest_interval": 7.2, "adjacent_separated": 0, "adjacent_pairs": 3}}
     # 200 of 240 calls is 83%; 7.2 Elo shows as 7
     assert present.adaptive_summary(plan) == (
-        "adaptive: 1 round, 200 judge calls (83% of all pairs' 240); stopped: budget of judge calls reached "
+        "adaptive: 1 round, 200 judge calls planned (83% of all pairs' 240); stopped: budget of judge calls reached "
         "(--budget-calls); the plan's last standing (relative to the average model, uncorrected): widest interval "
         "7 Elo, 0 of 3 adjacent pairs separated")
     two_rounds = present.adaptive_summary({**plan, "rounds": 2, "precision": None})
     assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")
     # 6 of 1,200 calls is 0.5%, which rounded to "0%"
-    assert "6 judge calls (under 1% of all pairs' 1,200)" in present.adaptive_summary(
+    assert "6 judge calls planned (under 1% of all pairs' 1,200)" in present.adaptive_summary(
         {**plan, "calls": 6, "calls_all_pairs": 1200})
     # why the ratings are not corrected, as the run or the rating records it
     for reason, said in [("unrated", "before the plan has compared every model"), ("interrupted", "interrupted"),
@@ -114,13 +114,25 @@ def test_adaptive_summary_counts_rounds_in_words():
             "; ratings not corrected")[1]
 
 
+def test_a_stopping_rule_not_reached_says_why():
+    plan = {"strategy": "adaptive", "rounds": 3, "calls": 200, "calls_all_pairs": 240, "stopped_by": "budget_calls",
+            "stop": "width=50", "ratings_exist": True,
+            "precision": {"widest_interval": 0.0, "adjacent_separated": 0, "adjacent_pairs": 3}}
+    assert present.adaptive_summary(plan).split("; ")[2].endswith(
+        "width=50\" not reached: the intervals have width 0, which measures nothing (outcomes of one question, "
+        "or verdicts the fit predicts exactly, such as a judge's two orders always cancelling into ties)")
+    wide = {**plan, "precision": {**plan["precision"], "widest_interval": 80.0}}
+    assert present.adaptive_summary(wide).split("; ")[2].endswith("width=50\" not reached")
+    assert "do not exist yet" in present.adaptive_summary({**plan, "ratings_exist": False}).split("; ")[2]
+
+
 def test_a_tournaments_summary_counts_bracket_rounds_and_batches():
     """A tournament's planner steps are batches of games, not the bracket's rounds: 8 models per question play
     3 bracket rounds, which 22 batches judged (it said 'tournament: 22 rounds')."""
     plan = {"strategy": "tournament", "rounds": 22, "bracket_rounds": 3, "calls": 700, "calls_all_pairs": 2800,
             "stopped_by": "failed games", "precision": None}
     assert present.adaptive_summary(plan) == (
-        "tournament: 3 bracket rounds per question, judged in 22 batches, 700 judge calls (25% of all pairs' "
+        "tournament: 3 bracket rounds per question, judged in 22 batches, 700 judge calls planned (25% of all pairs' "
         "2,800); stopped: games of the last batch failed (run the same command again: it retries them, then goes "
         "on choosing batches)")
     assert present.adaptive_summary({**plan, "rounds": 1, "bracket_rounds": 1}).startswith(

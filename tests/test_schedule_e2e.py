@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -68,16 +69,17 @@ def dollars(entries) -> float:
     return sum(entry.prompt_tokens for entry in entries) * PRICE_IN_PER_MTOK / 1e6
 
 
-def plain_fit(results: Path) -> dict[str, float]:
+def plain_fit(results: Path, with_intervals: bool = False) -> Any:
     """The uncorrected Bradley-Terry ratings of a results folder's judgments (both orders, ties half), fitted
-    here apart from the run's settings and plan."""
+    here apart from the run's settings and plan (`with_intervals`: the leaderboard's rows, intervals included)."""
     from judgebench.leaderboard import build
     from judgebench.verdicts import combine
 
     rows = [json.loads(line) for line in (results / "judgments.jsonl").read_text().splitlines()]
     games = pd.DataFrame([row for row in rows if row["status"] == "ok"])
     outcomes = combine(games[["question_id", "first", "second", "p_first", "weight"]], swap="both").outcomes
-    return {row["model"]: row["rating"] for row in build(outcomes, interval="sandwich").models}
+    fitted = build(outcomes, interval="sandwich").models
+    return fitted if with_intervals else {row["model"]: row["rating"] for row in fitted}
 
 
 def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server, tmp_path):
@@ -192,7 +194,7 @@ def test_tournament_costs_models_minus_one_pairs_per_question(judge_server, tmp_
     board = leaderboard(tmp_path)
     assert board["models"][0]["model"] == "m1" and board["models"][0]["n_losses"] == 0
     assert board["meta"]["adaptive"]["calls_all_pairs"] == N_QUESTIONS * 10 * 2
-    # 5 models: a bracket of 3 rounds (two matches and a bye, one match and a bye, the final), judged in batches of
+    # 5 models: a bracket of 3 rounds (one match and three byes, two matches, the final), judged in batches of
     # games (the planner's steps, which the summary called rounds)
     batches = board["meta"]["adaptive"]["rounds"]
     assert board["meta"]["adaptive"]["bracket_rounds"] == 3 and batches >= 3
@@ -275,6 +277,10 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     assert [row["round"] for row in plan] == [1] * 10 + [2] * 10
     ok_first = len(ok_rows(tmp_path / "store.sqlite"))
     assert 30 <= ok_first < 40  # round 1, and round 2's games answered before the faults began
+    # the plan's report (and its correction's replays) rest on every verdict, round 2's answered games included
+    widest = max(row["upper"] - row["lower"] for row in plain_fit(tmp_path / "out", with_intervals=True))
+    meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
+    assert meta["adaptive"]["precision"]["widest_interval"] == pytest.approx(widest)
     judge_server.reset()
     more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert more.returncode == 0, more.stderr
@@ -366,6 +372,14 @@ def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server,
     assert len(judge_server.log) > len(judge_server.answered())  # some games were asked again
     assert board["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid) and paid <= 2.0
     assert board["meta"]["runs"][0]["cost"] == pytest.approx(paid)
+    # the same command again replays the plan from the store: its games' earlier attempts count there too (each at
+    # its stored cost, the last attempt's), where they were forgotten and the rerun bought more (a user's audit:
+    # $3.62 billed on a $3 budget after three runs)
+    asked = len(judge_server.log)
+    again = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "10", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(judge_server.log) == asked
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid, rel=0.02)
 
 
 def test_a_dollar_budget_on_a_server_reporting_no_usage_is_refused_after_the_first_pair(judge_server, tmp_path):

@@ -176,6 +176,7 @@ def test_a_replayed_game_has_one_verdict_whatever_is_judged_with_it():
     shifts = [design_bias(replace(trace.planner, games_per_round=size), trace.outcomes) for size in (8, 16, 100)]
     assert all(shift is not None for shift in shifts)
     assert max(abs(value) for value in shifts[0].shift.values()) > 1.0  # a correction there is to compare
+    assert sum(shifts[0].shift.values()) == pytest.approx(0.0, abs=1e-9)  # relative to the mean rating, as said
     for other in shifts[1:]:
         assert other.shift == pytest.approx(shifts[0].shift, abs=1e-9)
 
@@ -206,7 +207,7 @@ def test_a_rerun_with_the_same_seed_and_outcomes_plans_the_same_games():
     first = simulate(judge, "adaptive", budget_calls=400, games_per_round=40, seed=7)
     replay = Planner(judge.design(), "adaptive", 40, seed=7, budget_calls=800)
     for batch in first.planner.rounds:  # the same outcomes, replayed from a "store"
-        planned = {(p.question_id, p.model_a, p.model_b) for p in replay.planned}
+        planned = {(p.question_id, p.model_a, p.model_b) for sent in replay.rounds for p in sent}
         outcomes = first.outcomes[[tuple(key) in planned for key in
                                    first.outcomes[["question_id", "model_a", "model_b"]].itertuples(index=False)]]
         assert replay.next_round(outcomes.reset_index(drop=True)) == batch
@@ -282,6 +283,50 @@ def test_tournament_brackets_advance_winners_and_stop():
     assert len({row["question_id"] for row in finals}) == 2  # the best model plays on every question
 
 
+def play_brackets(models: int, questions: int, withheld: frozenset[tuple[str, str, str]] = frozenset()
+                  ) -> list[dict]:
+    """Every question's bracket played to the end by a judge that prefers the earlier model name; the matches in
+    `withheld` are judged without a verdict (no outcome). Returns the matches planned, each with its bracket round
+    on its question: a batch of unlimited size takes one bracket round of every question."""
+    names = tuple(f"m{k:02d}" for k in range(models))
+    design = Design(names, tuple(f"q{k}" for k in range(questions)), np.ones((questions, models), dtype=bool))
+    rows: list[dict] = []
+    rounds: dict[str, int] = {}
+    while batch := choose_tournament(design, pd.DataFrame(
+            [r for r in rows if (r["question_id"], r["model_a"], r["model_b"]) not in withheld],
+            columns=["question_id", "model_a", "model_b", "score_a", "round"]), seed=0, n_pairs=10_000):
+        for question in {p.question_id for p in batch}:
+            rounds[question] = rounds.get(question, 0) + 1
+        rows += [{"question_id": p.question_id, "model_a": p.model_a, "model_b": p.model_b, "score_a": 1.0,
+                  "round": rounds[p.question_id]} for p in batch]
+    return rows
+
+
+@pytest.mark.parametrize("models", [5, 9, 12])
+def test_tournament_byes_fall_in_the_first_bracket_round(models):
+    """(M - 1) matches per question in ceil(log2 M) bracket rounds, and every finalist reached the final by
+    winning matches: with the bye given at the end of every bracket round, one entrant per question reached the
+    final of 5, 9 or 17 models without playing (40 of 40 questions)."""
+    rows = play_brackets(models, 20)
+    by_question = pd.DataFrame(rows).groupby("question_id")
+    assert (by_question.size() == models - 1).all()
+    assert (by_question["round"].max() == (models - 1).bit_length()).all()
+    for _, matches in by_question:
+        final = matches[matches["round"] == matches["round"].max()].iloc[0]
+        earlier = matches[matches["round"] < final["round"]]
+        for finalist in (final["model_a"], final["model_b"]):
+            assert ((earlier["model_a"] == finalist) | (earlier["model_b"] == finalist)).any()
+
+
+def test_a_tournament_match_without_a_verdict_is_decided_by_a_coin_and_its_bracket_goes_on():
+    """A match judged without a verdict (unparsed after its attempts) stopped its question's bracket for good,
+    and the run still said "tournament complete"."""
+    first = play_brackets(8, 3)
+    withheld = frozenset((r["question_id"], r["model_a"], r["model_b"]) for r in first if r["round"] == 1)
+    rows = play_brackets(8, 3, withheld)  # no first-round match of any question has a verdict
+    assert pd.DataFrame(rows).groupby("question_id").size().tolist() == [7, 7, 7]
+
+
 @pytest.mark.parametrize("text", ["narrow", "widht=50", "width", "width 50"])
 def test_stop_rules_are_checked(text):
     with pytest.raises(ConfigError, match=f"unknown stopping rule '{text}': use 'separated' or 'width=W'"):
@@ -334,3 +379,23 @@ def test_no_stopping_rule_is_reached_on_ratings_that_do_not_exist():
     assert not separated.reached(parse_stop("separated")) and not separated.reached(parse_stop("width=300"))
     joined = replace(separated, groups=np.array([0, 0]))
     assert joined.reached(parse_stop("separated")) and joined.reached(parse_stop("width=300"))
+
+
+@pytest.mark.parametrize("rule", ["width=50", "separated"])
+def test_a_stopping_rule_is_not_met_by_intervals_of_no_width(rule):
+    """A judge that always picks the first answer ties every pair over both orders: the sandwich of verdicts the
+    fit predicts exactly has width 0, which met width=50 after the first pair (2 calls). With graded verdicts
+    from one question (the first rounds of small rounds) the intervals are the one-question bootstrap's, also
+    of width 0. Neither measures anything: the plan goes on to its budget."""
+    design = Design(("a", "b", "c"), tuple(f"q{k}" for k in range(10)), np.ones((10, 3), dtype=bool))
+    planner = Planner(design, "adaptive", 2, seed=0, budget_calls=24, stop=parse_stop(rule))
+    outcomes = pd.DataFrame(columns=OUTCOME_COLUMNS)
+    scores = {"a": 0.7, "b": 0.5, "c": 0.3}  # graded: a's score against anyone (separated rule), else ties
+    while batch := planner.next_round(outcomes):
+        rows = [{"question_id": p.question_id, "model_a": p.model_a, "model_b": p.model_b, "weight": 1.0,
+                 "score_a": 0.5 if rule.startswith("width") else 0.5 + scores[p.model_a] - scores[p.model_b]}
+                for p in batch]
+        outcomes = pd.concat([outcomes, pd.DataFrame(rows).reindex(columns=OUTCOME_COLUMNS)], ignore_index=True)
+    assert planner.stopped_by == "budget_calls" and planner.calls == 24
+    if rule.startswith("width"):  # the summary's precision: no pair is separated by intervals of width 0
+        assert planner.report()["precision"] == {"widest_interval": 0.0, "adjacent_separated": 0, "adjacent_pairs": 2}
