@@ -694,7 +694,14 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                   meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
                         "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan})
     board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
+    if inputs.kind == "alpaca-eval" and chosen["method"] is None and inputs.baseline is None:
+        board.meta["warnings"].append(_SEVERAL_BASELINES)
     return board
+
+
+_SEVERAL_BASELINES = ("the annotations compare the models with more than one baseline, and AlpacaEval's win rates "
+                      "are against one: the ratings are Bradley-Terry's (give --baseline MODEL for win rates against "
+                      "it, where every model met it)")
 
 
 def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], method: str

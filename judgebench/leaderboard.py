@@ -979,9 +979,9 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
                              "ratings of different groups cannot be compared (their distance is set by the fit, not "
                              "the data), and ranks and separability count a model better than another of its own "
                              "group only")
-    if automatic_ridge:
-        warnings_list.append(auto_ridge_warning(ratings.extra["regularization"],
-                                                bt.unbounded_groups(pair_counts(coded))))
+    unbounded = bt.unbounded_groups(pair_counts(coded)) if automatic_ridge else ""
+    if unbounded:  # else the ridge only holds apart groups no comparison links, which the warning above says
+        warnings_list.append(auto_ridge_warning(ratings.extra["regularization"], unbounded))
     meta["warnings"] = warnings_list + ratings.caveats
     meta["regularization_automatic"] = automatic_ridge
     meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))

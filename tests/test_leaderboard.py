@@ -962,6 +962,26 @@ def test_models_never_compared_even_through_others_are_not_ranked_apart(method):
     assert board.meta["separability"] == pytest.approx(1 / 6)  # a1 over a2 only, of the six pairs
     (warning,) = [text for text in board.meta["warnings"] if "no comparison links" in text]
     assert "(a1, a2 | b1, b2)" in warning
+    # the ridge holds only the groups apart, which that warning says: no second warning listing each group as
+    # having "never lost to the others" and "never beaten the others" it never met
+    assert not [text for text in board.meta["warnings"] if "weak ridge" in text]
+
+
+def test_alpaca_eval_annotations_against_several_baselines_say_why_the_ratings_are_bradley_terrys(tmp_path):
+    import judgebench
+
+    def annotations(model: str, baseline: str) -> list[dict]:
+        return [{"instruction": f"i{k}", "output_1": "b", "generator_1": baseline, "output_2": "m",
+                 "generator_2": model, "preference": 1.0 + (k % 3 == 0)} for k in range(12)]
+
+    files = [tmp_path / "one.json", tmp_path / "two.json"]
+    files[0].write_text(json.dumps(annotations("x", "base-1") + annotations("y", "base-1")))
+    files[1].write_text(json.dumps(annotations("z", "base-2")))
+    board = judgebench.rate(files)
+    assert board.meta["method"] == "bt"
+    assert any(text.startswith("the annotations compare the models with more than one baseline")
+               for text in board.meta["warnings"])
+    assert judgebench.rate(files[:1]).meta["method"] == "winrate"
 
 
 def test_sandwich_win_rate_intervals_stay_within_0_and_1():

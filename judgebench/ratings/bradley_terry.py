@@ -841,8 +841,11 @@ def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
     beats = adjacency & (group[:, None] != group[None, :])
     lost_outside = np.bincount(group[np.nonzero(beats)[1]], minlength=n_groups) > 0
     won_outside = np.bincount(group[np.nonzero(beats)[0]], minlength=n_groups) > 0
-    parts = [f"{_members(group, g, models)} never lost to the others" for g in range(n_groups) if not lost_outside[g]]
-    parts += [f"{_members(group, g, models)} never beat the others" for g in range(n_groups) if not won_outside[g]]
+    met_outside = lost_outside | won_outside  # a group that met no other is one of `unlinked_groups`, not this
+    parts = [f"{_members(group, g, models)} never lost to the others" for g in range(n_groups)
+             if met_outside[g] and not lost_outside[g]]
+    parts += [f"{_members(group, g, models)} never beat the others" for g in range(n_groups)
+              if met_outside[g] and not won_outside[g]]
     return _listed(parts, "group")
 
 
@@ -886,7 +889,8 @@ def _win_graph(counts: PairCounts) -> np.ndarray:
 
 def unbounded_groups(counts: PairCounts) -> str:
     """Name the groups of models whose maximum-likelihood ratings would be infinite: those that never lost to, or
-    never beat, the models outside their group (empty where the ratings exist)."""
+    never beat, the models outside their group they met (empty where the ratings exist, or where only groups that
+    met no other model keep them from existing: `unlinked_groups` names those)."""
     adjacency = _win_graph(counts)
     return "" if _strongly_connected(adjacency) else _unbounded_groups(adjacency, counts.models)
 
