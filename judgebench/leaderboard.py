@@ -293,7 +293,29 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             "judgebench's own runs control length with style control")
     if meta:
         board_meta.update(json_safe(meta))
-    return _assemble(coded, ratings, figures, board_meta, ranking)
+    unmeasured = (_one_question_models(coded, baseline_index if method == "winrate" else None)
+                  if options.resample == "questions" and coded.n_questions >= 2 else None)
+    if unmeasured is not None and unmeasured.any():
+        names = [coded.models[k] for k in np.flatnonzero(unmeasured)]
+        more = f" and {len(names) - 6} more" if len(names) > 6 else ""
+        board_meta["warnings"].append(
+            f"judged on one question only: {', '.join(names[:6])}{more} (a question-clustered interval has nothing "
+            "to resample there, so it is far too narrow): these models are not ranked apart from any other")
+    return _assemble(coded, ratings, figures, board_meta, ranking, unmeasured)
+
+
+def _one_question_models(coded: CodedOutcomes, baseline: int | None = None) -> np.ndarray:
+    """Which models have outcomes on a single question (against `baseline` when given: win rates rest on those):
+    with questions resampled (or clustered), their interval comes from one cluster, which has no spread (a model
+    of 3 games on one question showed 66.7% to 66.7%). A model without any is not one of them."""
+    q = coded.n_questions
+    if baseline is None:
+        model = np.concatenate([coded.model_a, coded.model_b])
+        question = np.concatenate([coded.question, coded.question])
+    else:
+        model, _, question, _ = _against(coded, baseline)
+    played = np.bincount(np.unique(model * q + question) // q, minlength=coded.n_models)
+    return played == 1
 
 
 def weighs_questions(method: str, interval: str, resample: str) -> bool:
@@ -896,13 +918,16 @@ class _Ranking:
 
 
 def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.ndarray], meta: dict,
-              ranking: _Ranking | None = None) -> Leaderboard:
+              ranking: _Ranking | None = None, unmeasured: np.ndarray | None = None) -> Leaderboard:
     """The leaderboard: models best first by their rating, or by `ranking` (then by rating) when given; ranks and
-    the meta's separability from the same one."""
+    the meta's separability from the same one. `unmeasured` models (judged on one question) are ranked apart
+    from none."""
     rated = np.isfinite(ratings.estimate)
     key, better = (ratings.estimate, ratings.better) if ranking is None else (ranking.values, ranking.better)
     group = bt.comparison_groups(pair_counts(coded))
     better = better & (group[:, None] == group[None, :])  # never compared, even through others: no order
+    if unmeasured is not None:
+        better = better & ~unmeasured[:, None] & ~unmeasured[None, :]
     defined = np.isfinite(key)
     rank = iv.ranks(better, defined)
     order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(float(key[k])),

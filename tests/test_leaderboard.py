@@ -993,3 +993,17 @@ def test_sandwich_win_rate_intervals_stay_within_0_and_1():
     ends = {row["model"]: (row["lower"], row["upper"]) for row in board.models}
     assert ends["a"][0] == 0.0 and ends["b"] == (0.0, 1.0)
     assert 0.125 < ends["a"][1] < 1.0
+
+
+@pytest.mark.parametrize("method", ["bt", "winrate"])
+def test_a_model_judged_on_one_question_is_not_ranked_apart(method):
+    """D met A and B on one question (a user's audit): its question-clustered interval had nothing to resample,
+    so it came out far too narrow (66.7% to 66.7% for a win rate of 3 games) and its rank looked decided."""
+    rng = np.random.default_rng(3)
+    rows = [{"question_id": f"q{k}", "model_a": a, "model_b": b, "score_a": float(rng.random() < p)}
+            for k in range(40) for a, b, p in (("A", "B", 0.2), ("A", "C", 0.5), ("B", "C", 0.8))]
+    rows += [{"question_id": "q0", "model_a": "D", "model_b": opponent, "score_a": 1.0} for opponent in "AB"]
+    board = leaderboard.build(pd.DataFrame(rows), method=method, baseline="A", rounds=200)
+    rank = {row["model"]: row["rank"] for row in board.models}
+    assert rank["D"] == 1 and rank["B"] == 1 and rank["C"] == 2  # B above C; D above or below nobody
+    assert any(text.startswith("judged on one question only: D (") for text in board.meta["warnings"])
