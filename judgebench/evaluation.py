@@ -658,6 +658,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     """
     from judgebench.datasets.sources import load_inputs, source_kind
 
+    if source is None or (isinstance(source, list | tuple) and not source):  # one_source's message names flags
+        raise ConfigError("rate() needs something to rate: a results folder, a store, AlpacaEval annotation files, "
+                          "an outcomes file, or outcomes (a DataFrame or a list of rows)")
     if isinstance(settings, Mapping):  # options in a dict (they were ignored): as keywords, which win
         options, settings = {**settings, **options}, None
     if isinstance(source, list | tuple) and source and all(isinstance(row, Mapping) for row in source):
@@ -696,6 +699,12 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
     if inputs.kind == "alpaca-eval" and chosen["method"] is None and inputs.baseline is None:
         board.meta["warnings"].append(_SEVERAL_BASELINES)
+    if inputs.kind != "alpaca-eval" and board.meta.get("self_pairs_dropped"):  # AlpacaEval's baseline file has them
+        from judgebench.present import counted
+
+        board.meta["warnings"].append(f"{counted(board.meta['self_pairs_dropped'], 'outcome')} of a model against "
+                                      "itself left out (a file with them is refused: a model compared with itself "
+                                      "is usually a mislabelled row)")
     return board
 
 

@@ -170,6 +170,15 @@ def test_rate_rejects_unknown_options(tmp_path):
         judgebench.rate(_undefeated_outcomes(2), roundz=5)
 
 
+@pytest.mark.parametrize("source", [None, []])
+def test_rate_without_a_source_says_what_it_takes_in_python_terms(source):
+    """It answered "give exactly one of --store PATH, ...": flags, to a Python caller."""
+    with pytest.raises(ConfigError) as caught:
+        judgebench.rate(source)
+    assert str(caught.value).startswith("rate() needs something to rate: a results folder") and "--" not in str(
+        caught.value)
+
+
 def test_import_is_light_and_the_api_is_documented():
     probe = "import sys, judgebench; print(sorted(m for m in ('pandas', 'numpy', 'rich') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -1007,3 +1007,14 @@ def test_a_model_judged_on_one_question_is_not_ranked_apart(method):
     rank = {row["model"]: row["rank"] for row in board.models}
     assert rank["D"] == 1 and rank["B"] == 1 and rank["C"] == 2  # B above C; D above or below nobody
     assert any(text.startswith("judged on one question only: D (") for text in board.meta["warnings"])
+
+
+def test_rating_outcomes_with_a_model_against_itself_says_they_were_left_out():
+    """A file with such a row is refused; the same rows given to rate() were dropped without a word."""
+    import judgebench
+
+    rows = [{"question_id": f"q{k}", "model_a": "a", "model_b": "b", "score_a": float(k % 2)} for k in range(6)]
+    board = judgebench.rate(pd.DataFrame(rows + [{"question_id": "q9", "model_a": "a", "model_b": "a",
+                                                  "score_a": 0.5}]))
+    assert board.meta["self_pairs_dropped"] == 1 and board.meta["n_questions"] == 6
+    assert any(text.startswith("1 outcome of a model against itself left out") for text in board.meta["warnings"])
