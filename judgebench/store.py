@@ -745,10 +745,13 @@ class Store:
         if found is not None or every_pair_judged(games):
             return found, None
         latest = next(iter(plans.values()))["adaptive"]
-        return None, (f"the {latest['strategy']} plan of a run ({latest['calls']:,} calls) chose some of the "
-                      f"{len(games):,} judgments rated here and others are not of that plan, so these "
-                      "ratings are not corrected for its choice of pairs (that run's results folder, unless a "
-                      "later run wrote over it, has them corrected: `judgebench leaderboard --results DIR`)")
+        chose = (f"the {latest['strategy']} plan of a run ({latest['calls']:,} calls)" if len(plans) == 1 else
+                 f"the adaptive or tournament plans of {len(plans)} runs (the latest: {latest['strategy']}, "
+                 f"{latest['calls']:,} calls)")
+        return None, (f"{chose} chose some of the {len(games):,} judgments rated here and others are not of "
+                      f"{'that plan' if len(plans) == 1 else 'any one of them'}, so these ratings are not corrected "
+                      "for the choice of pairs (a run's results folder, unless a later run wrote over it, has its "
+                      "ratings corrected: `judgebench leaderboard --results DIR`)")
 
     def servers(self, keys: Iterable[str]) -> dict[str | None, int]:
         """server -> number of stored judgments among `keys` (None: stored before servers were recorded)."""

@@ -197,6 +197,11 @@ def test_a_plan_is_found_again_by_the_games_it_rated_and_only_by_them(tmp_path):
         store.put(replace(_row("k5"), question_id="q3"))
         found, warning = store.plan_of(store.judgments())
         assert found is None and "plan of a run (2 calls) chose some of the 4 judgments rated here" in warning
+        other = {**plan, "adaptive": {**plan["adaptive"], "strategy": "tournament", "calls": 4}}
+        store.record_plan("j", "pairwise-5", store.games().iloc[1:], other, "r2")  # another run's, of other games
+        assert store.plan_of(store.judgments())[1].startswith(
+            "the adaptive or tournament plans of 2 runs (the latest: tournament, 4 calls) chose some of the 4")
+        store._db.execute("DELETE FROM plans WHERE run_id = 'r2'")
         # every pair of a, b and c on q1 and q3: a complete design, which no plan shaped, needs no warning
         for key, question, first, second in (("k6", "q3", "a", "c"), ("k7", "q3", "b", "c"), ("k8", "q1", "b", "c")):
             store.put(replace(_row(key), question_id=question, first=first, second=second))
