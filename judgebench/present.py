@@ -596,6 +596,8 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
         task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", status="", visible=False)
 
         def started(tally: Tally) -> None:
+            if len(tally.status) > (status.max_width or 0):  # cut on the bar: a plan's budget and top models
+                bar.console.print(tally.status, markup=False, highlight=False)  # would never show
             bar.update(task, total=tally.total, completed=0, cost=_cost_text(tally, priced), status=tally.status,
                        visible=tally.total > 0)
 

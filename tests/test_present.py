@@ -188,7 +188,7 @@ def test_a_progress_display_prints_the_held_count_when_it_closes(monkeypatch, di
 
 
 
-@pytest.mark.parametrize("width", [100, 140])
+@pytest.mark.parametrize("width", [100, 140, 200])
 def test_the_progress_bar_keeps_its_counts_and_cost_whole_and_cuts_the_status(width):
     """On a 100-column terminal rich shrank every column alike: the cost showed as "$3…", and the bar and the
     done/total count were gone, while an adaptive plan's long status kept its room."""
@@ -207,6 +207,10 @@ def test_the_progress_bar_keeps_its_counts_and_cost_whole_and_cuts_the_status(wi
     last = [line for line in drawn.splitlines() if line.startswith("judging")][-1]
     assert all(part in last for part in ("judging", "━", "16/32", "games/s", "31,860 tokens", "$3.0202", "round 4"))
     assert len(last) <= width
+    # a status the bar cuts is printed whole above it once, as the round starts (an 80-column terminal showed
+    # "round 5 · 150 calls p…": never the budget or the top models)
+    alone = [line for line in drawn.splitlines() if line.strip() == status]
+    assert len(alone) == (1 if len(status) > width - present._PROGRESS_COUNTS_WIDTH else 0)
 
 
 def test_names_with_brackets_are_shown_as_written_not_read_as_markup():
