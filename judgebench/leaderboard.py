@@ -827,7 +827,8 @@ def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] |
 
 def _baseline_figures(coded: CodedOutcomes, baseline: int) -> dict[str, np.ndarray]:
     """AlpacaEval's head-to-head figures against the baseline (`ratings.winrate`), per model, the outcomes
-    weighted as the win rate weighs them (AlpacaEval's weights are all 1).
+    weighted as the win rate weighs them (AlpacaEval's weights are all 1), the standard error clustered by
+    question (AlpacaEval's own where each question has one outcome, as its annotations do).
 
     The baseline's own row is the same under every method: its win rate against itself is 0.5 by definition,
     with standard error 0 (the zero-width interval of the anchor), and so is its discrete win rate; it has no
@@ -838,11 +839,11 @@ def _baseline_figures(coded: CodedOutcomes, baseline: int) -> dict[str, np.ndarr
     from judgebench.ratings.winrate import win_rate_vs_baseline
 
     m = coded.n_models
-    model, score, _, weight = _against(coded, baseline)
+    model, score, question, weight = _against(coded, baseline)
     keys = ("win_rate_se", "discrete_win_rate", "n_draws")
     figures = {key: np.full(m, np.nan) for key in keys}
     for k in np.unique(model):
-        summary = win_rate_vs_baseline(score[model == k], weight[model == k])
+        summary = win_rate_vs_baseline(score[model == k], weight[model == k], question[model == k])
         figures["win_rate_se"][k] = summary["standard_error"]
         figures["discrete_win_rate"][k] = summary["discrete_win_rate"]
         figures["n_draws"][k] = summary["n_draws"]

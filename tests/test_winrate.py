@@ -178,3 +178,15 @@ def test_scores_of_weight_zero_do_not_count_towards_the_standard_error():
     with_zero = win_rate_vs_baseline(np.array([1.0, 0.0, 0.5]), np.array([1.0, 1.0, 0.0]))
     without = win_rate_vs_baseline(np.array([1.0, 0.0]), np.array([1.0, 1.0]))
     assert with_zero["standard_error"] == pytest.approx(without["standard_error"]) == pytest.approx(0.5)
+
+
+def test_the_standard_error_counts_questions_not_scores():
+    """Each question's scores given twice (two annotators agreeing): the interval beside it stayed as it was, but
+    the standard error fell from 6.9% to 4.8% as if the copies were independent."""
+    scores = np.random.default_rng(4).random(40)
+    questions = np.arange(40)
+    once = win_rate_vs_baseline(scores, clusters=questions)
+    twice = win_rate_vs_baseline(np.tile(scores, 2), clusters=np.tile(questions, 2))
+    assert twice["standard_error"] == pytest.approx(once["standard_error"])
+    assert once["standard_error"] == pytest.approx(win_rate_vs_baseline(scores)["standard_error"])
+    assert twice["n_total"] == 80  # the counts stay counts of scores

@@ -41,7 +41,8 @@ def _unit_weights(score: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
     return np.ones(len(score)) if weight is None else np.asarray(weight, dtype="float64")
 
 
-def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None) -> dict:
+def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None,
+                         clusters: np.ndarray | None = None) -> dict:
     """AlpacaEval's head-to-head summary of a model against the baseline from per-question soft scores.
 
     scores: the model's score against the baseline per question, in [0, 1] (1 = model better, 0.5 tie);
@@ -50,7 +51,10 @@ def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None) 
     the discrete win rate the same weighted mean of the scores rounded to 1, 0.5 or 0, and the standard error
     that of the weighted mean as a ratio estimator, sqrt(n / (n - 1) * sum (w (s - rate))^2) / sum w; with
     weights all 1 these are AlpacaEval's mean, (n_wins + n_draws / 2) / n_total and sample standard deviation
-    over sqrt(n). The counts stay counts of scores.
+    over sqrt(n). With `clusters` (each score's question) the standard error is clustered by question: the
+    residuals w (s - rate) are summed per question and n counts questions (Liang & Zeger 1986), so that several
+    scores of one question (several annotators, or both orders kept apart) do not count as independent; with one
+    score per question it is the same figure. The counts stay counts of scores.
     Returns win_rate, standard_error, discrete_win_rate (fractions in [0, 1]), n_wins, n_wins_base, n_draws,
     n_total. The standard error is NaN with fewer than two scores of positive weight (n counts those). Raises
     ValueError for scores outside
@@ -68,10 +72,13 @@ def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None) 
     n_draws = n_total - n_wins - n_wins_base
     w = _unit_weights(values, None if weights is None else np.asarray(weights, dtype="float64").ravel()[kept])
     total = w.sum()
-    counted = int((w > 0).sum())  # scores of weight 0 carry no information: they do not make n
+    group = (np.arange(values.size) if clusters is None
+             else np.unique(np.asarray(clusters).ravel()[kept], return_inverse=True)[1].ravel())
+    counted = np.unique(group[w > 0]).size  # scores of weight 0 carry no information: they do not make n
     with np.errstate(invalid="ignore", divide="ignore"):  # every weight 0: no rate (NaN)
         rate = float(w @ values / total)
-        spread = np.sum((w * (values - rate)) ** 2) * counted / (counted - 1) if counted > 1 else np.nan
+        per_group = np.bincount(group, w * (values - rate))
+        spread = np.sum(per_group ** 2) * counted / (counted - 1) if counted > 1 else np.nan
         discrete = np.where(values > 0.5, 1.0, np.where(values < 0.5, 0.0, 0.5))
         standard_error, discrete_rate = float(np.sqrt(spread) / total), float(w @ discrete / total)
     return {
