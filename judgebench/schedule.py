@@ -31,7 +31,8 @@ the store and sends only new games.
   finished first: a budget short of the whole tournament plays complete brackets, finals included, on fewer
   questions. Advancing all questions' first rounds before any second round instead spread such a budget over
   more questions but rarely reached the finals, where the top models meet: in benchmarks/bench_adaptive.py
-  (50 models, 30,000 calls, 50 seeds) top-1 accuracy fell from 96% to 80% and top-5 from 86% to 68%. It
+  (50 models, 30,000 calls, 50 seeds) top-1 accuracy fell from 96% to 80% and top-5 from 86% to 68% (measured
+  with the byes at the end of every bracket round; with them in the first: 96% and 82% question by question). It
   costs (M - 1) pairs per question instead of M (M - 1) / 2.
 - Uniform (`choose_uniform`): pairs drawn uniformly among those not judged yet (the benchmark's reference,
   and the exploration share of adaptive batches).
