@@ -367,8 +367,8 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
                      "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out. With "
                      "--results the run's rating settings are the defaults, not those shown.")
-_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes", "results", "questions", "answers", "quiet",
-                       "lc_weights", "instruction_difficulty")
+_LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes_files", "results", "questions", "answers",
+                       "quiet", "lc_weights", "instruction_difficulty")
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
                "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
                                                             "AlpacaEval annotations, else bt.").split(" [")[0],
@@ -387,9 +387,10 @@ def leaderboard(
     store: Path | None = typer.Option(None, help="A judgebench SQLite store written by `judgebench run`."),
     alpaca_eval: list[Path] | None = typer.Option(None, "--alpaca-eval", metavar=REPEATED_PATH,
                                                   help="AlpacaEval annotation file(s) or a directory of them."),
-    outcomes: Path | None = typer.Option(None, help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
-                                                    "model_b, and winner or score_a; or evalica's left, right, "
-                                                    "winner (each row its own question)."),
+    outcomes_files: list[Path] | None = typer.Option(None, "--outcomes", metavar=PATH,
+                                                     help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
+                                                          "model_b, and winner or score_a; or evalica's left, right, "
+                                                          "winner (each row its own question)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
                                                    "judgments rated with the run's settings (flags override them)."),
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),
@@ -425,6 +426,10 @@ def leaderboard(
     from judgebench.engines.quiet import TerminalConsole
     from judgebench.evaluation import rate
 
+    if outcomes_files and len(outcomes_files) > 1:  # a single-valued flag given twice kept the last file only
+        raise ConfigError(f"--outcomes takes one file ({len(outcomes_files)} given): put the outcomes into one file "
+                          "(question ids shared by the files then name the same questions)")
+    outcomes = outcomes_files[0] if outcomes_files else None
     if sum(bool(given) for given in (store, alpaca_eval, outcomes, results)) != 1:
         ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR")
     values, flags = flag_values(ctx, {})

@@ -1018,3 +1018,13 @@ def test_rating_outcomes_with_a_model_against_itself_says_they_were_left_out():
                                                   "score_a": 0.5}]))
     assert board.meta["self_pairs_dropped"] == 1 and board.meta["n_questions"] == 6
     assert any(text.startswith("1 outcome of a model against itself left out") for text in board.meta["warnings"])
+
+
+def test_outcomes_given_twice_are_refused_not_cut_to_the_last_file(tmp_path):
+    """`--outcomes a.csv --outcomes b.csv` rated b.csv alone, without a word."""
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("question_id,model_a,model_b,winner\nq1,x,y,model_a\nq2,x,y,model_b\n")
+    done = judgebench("leaderboard", "--outcomes", "a.csv", "--outcomes", "b.csv", cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == ("error: --outcomes takes one file (2 given): put the outcomes into one file "
+                                   "(question ids shared by the files then name the same questions)")
