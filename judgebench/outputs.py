@@ -46,13 +46,21 @@ def storage_error(error: OSError, path: str | Path, doing: str) -> StorageError:
     return StorageError(f"cannot {doing} {path}: {remedy(error)}, then run the same command again")
 
 
+FILE_SUFFIXES = (".csv", ".json", ".jsonl", ".md", ".html", ".htm", ".parquet", ".txt", ".xml", ".png", ".svg")
+"""Suffixes of files judgebench reads or writes: a directory to create with one is a file path given by mistake."""
+
+
 def prepare_directory(path: str | Path, what: str = "output directory") -> Path:
     """Create `path` as a directory (and its parents) and check that files can be created in it.
 
     Called before any judge call, so that a bad --out is a usage error at start, not after the judging:
-    a path that is a file, a parent that is a file, or a directory that cannot be written to.
+    a path that is a file, a parent that is a file, a directory that cannot be written to, or a new one named
+    like a file (`FILE_SUFFIXES`: `--out leaderboard.csv` made a folder of that name).
     """
     directory = Path(path)
+    if not directory.exists() and directory.suffix.lower() in FILE_SUFFIXES:  # `--out board.csv`: a folder so named
+        raise ConfigError(f"the {what} {directory} names a file, and a directory is needed (the files are written "
+                          f"into it): choose a directory path, such as {directory.with_suffix('')}")
     try:
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"the {what} {directory} is a file, not a directory: choose a directory path")

@@ -1028,3 +1028,12 @@ def test_outcomes_given_twice_are_refused_not_cut_to_the_last_file(tmp_path):
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == ("error: --outcomes takes one file (2 given): put the outcomes into one file "
                                    "(question ids shared by the files then name the same questions)")
+
+
+def test_an_out_directory_named_like_a_file_is_refused_before_rating(tmp_path):
+    """`--out board.csv` made a folder named board.csv holding leaderboard.csv."""
+    (tmp_path / "o.csv").write_text("question_id,model_a,model_b,winner\nq1,x,y,model_a\nq2,x,y,model_b\n")
+    done = judgebench("leaderboard", "--outcomes", "o.csv", "--out", "board.csv", cwd=tmp_path)
+    assert done.returncode == 2 and not (tmp_path / "board.csv").exists()
+    assert done.stderr.strip() == ("error: the output directory board.csv names a file, and a directory is needed "
+                                   "(the files are written into it): choose a directory path, such as board")
