@@ -683,9 +683,9 @@ def kappa_rate(judge: Sequence[str], gold: Sequence[str], confidence: float = 0.
     k = len(categories)
     index = {c: i for i, c in enumerate(categories)}
     cell = np.array([index[j] * k + index[g] for j, g in zip(judge, gold, strict=True)])
-    drawn = cell[np.random.default_rng(0).integers(0, n, size=(KAPPA_RESAMPLES, n))]
-    offsets = np.arange(KAPPA_RESAMPLES)[:, None] * k * k  # each resample's table of joint shares, in one bincount
-    counts = np.bincount((drawn + offsets).ravel(), minlength=KAPPA_RESAMPLES * k * k).reshape(-1, k, k) / n
+    rng, chunk = np.random.default_rng(0), 200  # resamples drawn together: memory 200 x pairs, not 2000 x pairs
+    counts = np.concatenate([_joint_shares(cell[rng.integers(0, n, size=(min(chunk, KAPPA_RESAMPLES - start), n))],
+                                           k * k) for start in range(0, KAPPA_RESAMPLES, chunk)]).reshape(-1, k, k)
     observed = np.trace(counts, axis1=1, axis2=2)
     expected = (counts.sum(axis=2) * counts.sum(axis=1)).sum(axis=1)
     defined = expected < 1.0 - 1e-12
@@ -693,6 +693,13 @@ def kappa_rate(judge: Sequence[str], gold: Sequence[str], confidence: float = 0.
     tail = (1.0 - confidence) / 2
     lower, upper = np.quantile(kappas, [tail, 1.0 - tail])
     return Rate(value, min(value, float(lower)), max(value, float(upper)), float(n), n)
+
+
+def _joint_shares(drawn: NDArray[np.intp], cells: int) -> NDArray[np.float64]:
+    """Each row's share of every cell (0..cells-1) among its drawn cells, in one bincount over all rows."""
+    rows, n = drawn.shape
+    offsets = np.arange(rows)[:, None] * cells
+    return np.bincount((drawn + offsets).ravel(), minlength=rows * cells).reshape(rows, cells) / n
 
 
 def calibration(probability: ArrayLike, outcome: ArrayLike, bins: int = 10) -> dict[str, Any]:

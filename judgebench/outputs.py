@@ -50,15 +50,16 @@ FILE_SUFFIXES = (".csv", ".json", ".jsonl", ".md", ".html", ".htm", ".parquet", 
 """Suffixes of files judgebench reads or writes: a directory to create with one is a file path given by mistake."""
 
 
-def prepare_directory(path: str | Path, what: str = "output directory") -> Path:
+def prepare_directory(path: str | Path, what: str = "output directory", *, named_like_a_file: bool = False) -> Path:
     """Create `path` as a directory (and its parents) and check that files can be created in it.
 
     Called before any judge call, so that a bad --out is a usage error at start, not after the judging:
     a path that is a file, a parent that is a file, a directory that cannot be written to, or a new one named
-    like a file (`FILE_SUFFIXES`: `--out leaderboard.csv` made a folder of that name).
+    like a file (`FILE_SUFFIXES`: `--out leaderboard.csv` made a folder of that name), unless the user named it
+    a directory (`named_like_a_file`: `report --out site.html/`).
     """
     directory = Path(path)
-    if not directory.exists() and directory.suffix.lower() in FILE_SUFFIXES:  # `--out board.csv`: a folder so named
+    if not named_like_a_file and not directory.exists() and directory.suffix.lower() in FILE_SUFFIXES:
         raise ConfigError(f"the {what} {directory} names a file, and a directory is needed (the files are written "
                           f"into it): choose a directory path, such as {directory.with_suffix('')}")
     try:

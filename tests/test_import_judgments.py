@@ -428,3 +428,12 @@ def test_the_same_alpaca_eval_annotations_in_two_files_are_refused_and_a_file_na
         load_alpaca_eval_annotations([first, copy])
     assert str(caught.value).startswith(f"{copy}: it repeats annotations of ")
     assert len(load_alpaca_eval_annotations([first, first.parent])) == 2
+
+
+def test_unnamed_empty_columns_of_a_spreadsheet_export_are_no_repeated_header(tmp_path):
+    """A spreadsheet's export ends every line in ",,": several columns named "", which the check for a repeated
+    column refused (and which crashed the reader before it)."""
+    path = tmp_path / "outcomes.csv"
+    path.write_text("question_id,model_a,model_b,winner,,\nq1,a,b,model_a,,\nq2,a,b,model_b,,\n")
+    outcomes = load_outcomes(path)
+    assert outcomes["score_a"].tolist() == [1.0, 0.0] and "" not in outcomes.columns

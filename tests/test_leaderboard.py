@@ -1037,3 +1037,12 @@ def test_an_out_directory_named_like_a_file_is_refused_before_rating(tmp_path):
     assert done.returncode == 2 and not (tmp_path / "board.csv").exists()
     assert done.stderr.strip() == ("error: the output directory board.csv names a file, and a directory is needed "
                                    "(the files are written into it): choose a directory path, such as board")
+
+
+def test_a_directory_named_like_a_file_is_made_where_the_user_named_it_a_directory(tmp_path):
+    """`report --out site.html/` asks for a directory of that name (report_path), which is made."""
+    from judgebench.outputs import prepare_directory
+
+    with pytest.raises(ConfigError, match="names a file, and a directory is needed"):
+        prepare_directory(tmp_path / "site.html")
+    assert prepare_directory(tmp_path / "site.html", named_like_a_file=True).is_dir()

@@ -417,16 +417,23 @@ def read_table(path: Path, text_columns: tuple[str, ...] = ()) -> Table:
 
 
 def _unique_columns(table: Table) -> Table:
-    """`table`, refused when its header names a column twice (`_check_header`)."""
-    _check_header([str(name) for name in table.frame.columns], table.path,
-                 1 if table.kind in _DELIMITERS else None)
+    """`table` without its columns that have neither a name nor a value (a spreadsheet's export ends every line in
+    ",,"), refused when its header names a column twice (`_check_header`)."""
+    frame = table.frame
+    empty = [k for k, name in enumerate(frame.columns)
+             if not str(name).strip() and frame.iloc[:, k].astype("string").fillna("").str.strip().eq("").all()]
+    if empty:
+        frame = frame.iloc[:, [k for k in range(frame.shape[1]) if k not in empty]]
+        table = Table(frame, table.path, table.kind, table.records)
+    _check_header([str(name) for name in frame.columns], table.path, 1 if table.kind in _DELIMITERS else None)
     return table
 
 
 def _check_header(names: list[str], path: Path, line: int | None) -> None:
     """Refuse a header that names a column twice: which of the two a field means is unknown (a column read by
-    name was then a table, not a column, and the reader's error an internal one)."""
-    repeated = [name for k, name in enumerate(names) if name in names[:k]]
+    name was then a table, not a column, and the reader's error an internal one). Columns without a name are
+    not read by name, so several of them are no conflict."""
+    repeated = [name for k, name in enumerate(names) if name.strip() and name in names[:k]]
     if repeated:
         raise InputError(f"the header names column '{repeated[0]}' more than once", path=path, line=line,
                          hint="rename or remove all but one of them")
