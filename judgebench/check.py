@@ -464,7 +464,7 @@ class CheckReport:
             return self.unscored.no_verdict()
         if self.overall is None:
             why = f" ({'; '.join(self.failures)})" if self.failures else ""
-            return (f"no decision: {self.n_failed} games failed{why}; run again to retry them "
+            return (f"no decision: {counted(self.n_failed, 'game')} failed{why}; run again to retry them "
                     f"(or {set_option('allow_failed')} to decide on the complete questions)")
         o, level, t = self.overall, f"{self.options.level:.0%}", self.scale.threshold
         figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
@@ -995,6 +995,17 @@ def small_category(name: str, n: int) -> str:
     return f"category {name}: not decided, {counted(n, 'question')} (a category needs at least {MIN_QUESTIONS})"
 
 
+def undecided_categories(report: CheckReport, shown: Callable[[str], str] = str) -> list[str]:
+    """Under --fail-on any-category, the categories judged but undecided, in words (each name as `shown` gives
+    it): none of them can fail the check, although one may be a regression that its few questions cannot show (a
+    candidate that lost all 6 questions of a category passed without a word)."""
+    if report.options.fail_on != "any-category":
+        return []
+    return [f"category {shown(item.name)}: undecided, measured {_pct(item.test.mean)} [{_pct(item.test.lower)}, "
+            f"{_pct(item.test.upper)}] on {counted(item.test.n, 'question')}, so it cannot fail the check; more of "
+            "its questions would decide it" for item in report.categories if item.decision == "undecided"]
+
+
 def markdown_summary(report: CheckReport) -> str:
     """The summary for a pull request or $GITHUB_STEP_SUMMARY: the check's decision (and why, when the options
     made it differ from the overall result) as its heading, then the overall rule, the questions skipped, the
@@ -1025,7 +1036,8 @@ def markdown_summary(report: CheckReport) -> str:
         lines += ["", "Per-category decisions use Holm-adjusted p-values (family-wise error at most "
                       f"{(1 - report.options.level) / 2:.1%} per side); intervals are unadjusted.", ""]
     lines += [f"⚠️ {small_category(markdown_text(name), n)}." for name, n in report.small_categories.items()]
-    lines += [""] if report.small_categories else []
+    lines += [f"⚠️ {text}." for text in undecided_categories(report, markdown_text)]
+    lines += [""] if report.small_categories or undecided_categories(report) else []
     if report.failing_categories:
         lines += [f"Failing categories: **{markdown_text(', '.join(report.failing_categories))}** "
                   f"({set_option('fail_on', 'any-category')})", ""]
@@ -1073,7 +1085,9 @@ def sequence_progress(report: CheckReport) -> str:
         where += "; it stopped once decided"
     elif limit is not None and judged >= limit:
         where += f"; {option_name('max_questions')} {limit:,} reached"
-    return f"{counted(report.batches or 0, 'batch')} of {report.options.batch_size:,} questions judged, {where}"
+    batches, size = report.batches or 0, report.options.batch_size
+    each = f"{size:,}" if judged == batches * size else f"up to {size:,}"  # --max-questions or the set ended one
+    return f"{counted(batches, 'batch')} of {each} questions judged, {where}"
 
 
 def junit_xml(report: CheckReport) -> str:
@@ -1135,7 +1149,7 @@ def github_annotations(report: CheckReport) -> list[str]:
     decision as an error when the job fails on it (undecided too: exit 4), a warning when a pass has a reason
     (an undecided result counted as a pass); each
     regressed category as an error when it fails the check, else a warning; the questions skipped for want of
-    an answer, and under --fail-on any-category the categories too small to decide, as warnings."""
+    an answer, and under --fail-on any-category the categories too small to decide or undecided, as warnings."""
     def command(kind: str, text: str) -> str:
         return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
@@ -1151,6 +1165,7 @@ def github_annotations(report: CheckReport) -> list[str]:
             lines.append(command("warning", f"category {item.name}: regression, {not_gating()}"))
     if report.options.fail_on == "any-category":
         lines += [command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
+        lines += [command("warning", text) for text in undecided_categories(report)]
     for note in (report.coverage.note() if report.coverage else None, report.unscored.note()):
         lines += [command("warning", note)] if note else []
     return lines

@@ -468,7 +468,8 @@ def leaderboard(
 
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
-               "exit 0 pass, 1 regression, 2 usage or input error, 3 failed games, 4 undecided.")
+               "exit 0 pass, 1 regression, 2 usage or input error or a judge that cannot be used (its server "
+               "unreachable or down), 3 failed games, 4 undecided.")
 
 
 class _CheckCommand(TyperCommand):

@@ -16,12 +16,14 @@ from judgebench.check import (
     Coverage,
     EarlierRun,
     Scale,
+    Unscored,
     compare_provenance,
     github_annotations,
     interval_for,
     junit_xml,
     markdown_summary,
     read_earlier_run,
+    sequence_progress,
     step_outputs,
     stratified_sample,
     summarise,
@@ -314,6 +316,20 @@ def test_categories_too_small_to_decide_are_named_not_dropped(tmp_path):
     assert one.categories == [] and one.small_categories == {}
 
 
+def test_an_undecided_category_under_fail_on_any_category_is_a_warning_not_silence():
+    """A candidate that won 34 questions and lost all 6 of a small category passed --fail-on any-category with
+    no word of it (a user's audit): the category is undecided, so it cannot fail the check; now the summary and
+    the annotations say so, with what was measured."""
+    report = report_for([1.0] * 34 + [0.0] * 6, categories=["writing"] * 34 + ["tiny"] * 6, fail_on="any-category")
+    tiny = next(c for c in report.categories if c.name == "tiny")
+    assert tiny.decision == "undecided" and report.exit_code == 0
+    said = f"category tiny: undecided, measured 0.0% [0.0%, {tiny.test.upper:.1%}] on 6 questions, so it cannot fail"
+    assert said in markdown_summary(report)
+    escaped = said.replace("%", "%25")  # as a workflow command must carry it
+    assert any(line.startswith(f"::warning title=judgebench check::{escaped}") for line in github_annotations(report))
+    assert said not in markdown_summary(report_for([1.0] * 34 + [0.0] * 6, categories=["writing"] * 34 + ["tiny"] * 6))
+
+
 def test_questions_skipped_for_want_of_an_answer_are_in_every_output(tmp_path):
     report = report_for([1.0] * 43, coverage=Coverage(48, 43, {"new": 5}))
     said = "5 of 48 questions skipped: no answer from new to 5 questions ([data] allow_missing = true)"  # from Python
@@ -410,3 +426,12 @@ def test_the_summary_shows_the_datas_text_as_it_is(tmp_path):
     assert row.count("<td") == 6 and "<td>code|C++</td>" in row
     assert html.count("&lt;!-- hidden --&gt; **bold** `x | y`") == len(report.worst) > 0
     assert "<strong>bold</strong>" not in html and "<code>x | y</code>" not in html
+
+
+def test_a_sequential_batch_cut_short_is_said_to_hold_up_to_its_size():
+    """--max-questions 2 with batches of 50 said "1 batch of 50 questions judged, 2 of 200 questions"."""
+    report = report_for([1.0] * 40, sequential=True, batch_size=50, max_questions=2)
+    cut = replace(report, batches=1, unscored=Unscored(judged=2), coverage=Coverage(200, 200))
+    assert sequence_progress(cut).startswith("1 batch of up to 50 questions judged, 2 of 200 questions")
+    full = replace(report, batches=2, unscored=Unscored(judged=100), coverage=Coverage(200, 200))
+    assert sequence_progress(full).startswith("2 batches of 50 questions judged, 100 of 200 questions")
