@@ -503,6 +503,17 @@ def _write_usage_error(args: list[str], message: str) -> None:
                           f"error: {message}", EXIT_USAGE, paths.appended)
 
 
+def _clear_earlier_outputs(*paths: str | None) -> None:
+    """Remove an earlier check's files at the --summary, --junit and --json paths given, before anything else: a
+    Ctrl-C or SIGTERM in the seconds before `check.outputs_until_decided` writes this check's state there (while
+    the check's modules load) left an earlier check's "pass" to be read as this one's. Files only: a path that
+    cannot be written is refused later (`check.OutputPaths.prepare`)."""
+    for path in paths:
+        if path and path != "-" and Path(path).is_file():
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
+
+
 def _flag_value(args: list[str], flag: str) -> str | None:
     """The last value `args` gives `flag` (`--json out.json` or `--json=out.json`), or None."""
     value = None
@@ -548,6 +559,7 @@ def check(
     json_out: str | None = typer.Option(None, "--json", metavar=PATH, help="Write the result as JSON to this file."),
     summary: str | None = typer.Option(None, metavar=PATH, help="Write the Markdown summary to this file."),
 ) -> None:
+    _clear_earlier_outputs(summary, junit, json_out)  # first: the imports below take seconds
     from judgebench.check import (
         CheckOptions,
         OutputPaths,

@@ -522,6 +522,18 @@ def test_a_check_stopped_while_its_data_loads_replaces_an_earlier_checks_files(j
     assert junit.errors == 1 and junit.failures == 0 and said in (folder / "junit.xml").read_text()
 
 
+def test_a_check_stopped_before_it_writes_its_state_leaves_no_earlier_checks_files(judge_server, folder):
+    """Ctrl-C in the first seconds (the check's modules loading, its output paths checked) ended the check with
+    exit 130 and left an earlier check's files saying pass (a user's audit: `timeout -s INT 1.2 judgebench
+    check ... --json gate.json` kept "decision": "pass"). They are removed first now."""
+    write_earlier_outputs(folder)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
+                        cwd=folder, script=signal_at("judgebench.check", "OutputPaths", "prepare", signal.SIGINT))
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert not any((folder / name).exists() for name in OUTPUT_FLAGS[1::2]) and sent(judge_server) == 0
+
+
 def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server, folder):
     """An unreachable judge ends the check with exit 2 after it began: every file, and the step summary, says
     error and why."""
