@@ -492,17 +492,16 @@ class CheckReport:
         its confidence (Johari et al. 2017: looking and continuing until it decides passes a worse candidate far
         more often), so the advice is a sequential check."""
         available = self.coverage.available if self.coverage is not None else None
+        short = f", and the question set has {available:,}" if available is not None and needed > available else ""
         if not self.options.sequential:
-            return (f"; a check that may need more questions is a sequential one ({option_name('sequential')}): "
-                    "running this fixed one again on more questions, or with another margin, after seeing its "
-                    f"result is no longer a test at {self.options.level:.0%} confidence")
+            return (f"{short}; a check that may need more questions is a sequential one "
+                    f"({option_name('sequential')}): running this fixed one again on more questions, or with another "
+                    f"margin, after seeing its result is no longer a test at {self.options.level:.0%} confidence")
         limit = self.options.max_questions
         if limit is not None and (available is None or limit < available):
             return (f"; raise {option_name('max_questions')} (the check judges the same questions first and goes "
                     "on with the same sequence)")
-        if available is not None and needed > available:
-            return f", and the question set has {available:,}"
-        return ""
+        return short
 
     def overall_reason(self) -> str:
         """`reason` when it is about the overall result (an undecided one counted by --undecided, or a pass made

@@ -435,3 +435,12 @@ def test_a_sequential_batch_cut_short_is_said_to_hold_up_to_its_size():
     assert sequence_progress(cut).startswith("1 batch of up to 50 questions judged, 2 of 200 questions")
     full = replace(report, batches=2, unscored=Unscored(judged=100), coverage=Coverage(200, 200))
     assert sequence_progress(full).startswith("2 batches of 50 questions judged, 100 of 200 questions")
+
+
+def test_a_fixed_check_needing_more_questions_than_the_set_has_says_so():
+    """A fixed check of 10 questions advised "about 779 more (789 in all)" without saying that the set has 10
+    (the sequential check said so)."""
+    report = report_for([1.0, 0.0] * 5, coverage=Coverage(10, 10))
+    assert report.overall.decision == "undecided" and report.overall.questions_needed > 10
+    assert "in all) would likely decide it, and the question set has 10; a check that may need more" in report.rule()
+    assert "question set has" not in report_for([1.0, 0.0] * 5, coverage=Coverage(5000, 5000)).rule()
