@@ -59,10 +59,10 @@ def prepare_directory(path: str | Path, what: str = "output directory", *, named
     a directory (`named_like_a_file`: `report --out site.html/`).
     """
     directory = Path(path)
-    if not named_like_a_file and not directory.exists() and directory.suffix.lower() in FILE_SUFFIXES:
-        raise ConfigError(f"the {what} {directory} names a file, and a directory is needed (the files are written "
-                          f"into it): choose a directory path, such as {directory.with_suffix('')}")
     try:
+        if not named_like_a_file and not directory.exists() and directory.suffix.lower() in FILE_SUFFIXES:
+            raise ConfigError(f"the {what} {directory} names a file, and a directory is needed (the files are "
+                              f"written into it): choose a directory path, such as {directory.with_suffix('')}")
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"the {what} {directory} is a file, not a directory: choose a directory path")
         directory.mkdir(parents=True, exist_ok=True)

@@ -728,7 +728,7 @@ def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_
     assert "adaptive" not in meta and meta["interval"] == "bootstrap"
     assert any("plan of a run (60 calls) chose some of the" in warning and "not corrected" in warning
                for warning in meta["warnings"])
-    assert "not corrected for its choice of pairs" in " ".join(mixed.stderr.split())
+    assert "not corrected for the choice of pairs" in " ".join(mixed.stderr.split())
     # every pair judged: a complete design, which the plan no longer shaped, is rated plainly without a word
     config.write_text(judging.replace('pairs = "adaptive"', 'pairs = "all"'))
     assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0

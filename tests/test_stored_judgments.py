@@ -126,7 +126,8 @@ def test_a_store_does_not_mix_versions_of_one_template_name_and_reads_with_a_tem
     run(tmp_path, judge_server, "store.sqlite", "half", n=N_QUESTIONS // 2)
     run(tmp_path, judge_server, "store.sqlite", "all", "--template", str(weighted))
     for command in ("leaderboard", "report"):
-        mixed = judgebench(command, "--store", "store.sqlite", "--out", "mixed.html", cwd=tmp_path)
+        out = "mixed.html" if command == "report" else "mixed"  # a report's file, a leaderboard's folder
+        mixed = judgebench(command, "--store", "store.sqlite", "--out", out, cwd=tmp_path)
         assert mixed.returncode == 2 and "Traceback" not in mixed.stderr
         assert "judgments of the template 'pairwise-5' read by 2 versions of it" in " ".join(mixed.stderr.split())
     read = judgebench("leaderboard", "--store", "store.sqlite", "--template", str(weighted), "--baseline", "base",
@@ -191,7 +192,8 @@ def test_one_game_judged_by_two_requests_is_refused_even_when_read_with_a_templa
     runs = [json.loads((tmp_path / out / "leaderboard.json").read_text())["meta"] for out in ("old", "new")]
     for command, template in (("leaderboard", ()), ("leaderboard", ("--template", str(PAIRWISE_5))),
                               ("report", ("--template", str(PAIRWISE_5)))):
-        mixed = judgebench(command, "--store", "store.sqlite", *template, "--out", "mixed.html", cwd=tmp_path)
+        out = "mixed.html" if command == "report" else "mixed"
+        mixed = judgebench(command, "--store", "store.sqlite", *template, "--out", out, cwd=tmp_path)
         message = " ".join(mixed.stderr.split())
         assert mixed.returncode == 2 and "Traceback" not in message, message
         assert "the store holds 12 games judged by more than one request" in message
