@@ -131,9 +131,9 @@ def test_equal_candidates_follow_the_rule(judge_server, folder):
     assert f"about {more:,} more questions ({overall['questions_needed']:,} in all)" in coin.stdout
     # not "add questions, or allow a larger drop": judged again on more questions after its result was seen, a
     # fixed check is no longer a test at its confidence; a check that may grow is a sequential one
-    assert ("would likely decide it; a check that may need more questions is a sequential one (--sequential): "
-            "running this fixed one again on more questions, or with another margin, after seeing its result is "
-            "no longer a test at 95% confidence") in " ".join(coin.stdout.split())
+    assert (f"would likely decide it, and the question set has {N}; a check that may need more questions is a "
+            "sequential one (--sequential): running this fixed one again on more questions, or with another margin, "
+            "after seeing its result is no longer a test at 95% confidence") in " ".join(coin.stdout.split())
     lenient = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref",
                          "--undecided", "pass", cwd=folder)
     assert lenient.returncode == 0, lenient.stderr
