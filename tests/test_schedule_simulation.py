@@ -399,3 +399,12 @@ def test_a_stopping_rule_is_not_met_by_intervals_of_no_width(rule):
     assert planner.stopped_by == "budget_calls" and planner.calls == 24
     if rule.startswith("width"):  # the summary's precision: no pair is separated by intervals of width 0
         assert planner.report()["precision"] == {"widest_interval": 0.0, "adjacent_separated": 0, "adjacent_pairs": 2}
+
+
+def test_the_largest_plan_of_a_tournament_is_its_brackets_not_every_pair():
+    """A stopping rule without a budget is told how many calls it may take: for 8 models on 10 questions it said
+    every pair's 560, where the whole tournament takes 140 (a user's audit)."""
+    design = Design(tuple(f"m{k}" for k in range(8)), tuple(f"q{k}" for k in range(10)), np.ones((10, 8), dtype=bool))
+    assert Planner(design, "tournament", 32).calls_at_most == 2 * 7 * 10
+    adaptive = Planner(design, "adaptive", 32)
+    assert adaptive.calls_at_most == adaptive.calls_all_pairs == 2 * 28 * 10
