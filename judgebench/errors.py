@@ -23,6 +23,7 @@ Exit codes (DESIGN.md, "Conventions"):
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
 
 EXIT_OK = 0
 EXIT_REGRESSION = 1
@@ -82,3 +83,10 @@ class StorageError(JudgebenchError):
     """
 
     exit_code = EXIT_STORAGE
+
+
+def first_few(names: Sequence[str], shown: int) -> str:
+    """The first `shown` of `names`, then how many more there are ("a, b, c and 4 more"): how a message or a
+    warning names a long list (files' columns, models, question ids) without burying what it says."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

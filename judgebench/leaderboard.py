@@ -59,7 +59,7 @@ import numpy as np
 
 from judgebench import diagnostics
 from judgebench.config import how_to_set, setting_name
-from judgebench.errors import ConfigError, InputError
+from judgebench.errors import ConfigError, InputError, first_few
 from judgebench.outputs import json_safe
 from judgebench.ratings import bradley_terry as bt
 from judgebench.ratings import intervals as iv
@@ -297,9 +297,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                   if options.resample == "questions" and coded.n_questions >= 2 else None)
     if unmeasured is not None and unmeasured.any():
         names = [coded.models[k] for k in np.flatnonzero(unmeasured)]
-        more = f" and {len(names) - 6} more" if len(names) > 6 else ""
         board_meta["warnings"].append(
-            f"judged on one question only: {', '.join(names[:6])}{more} (a question-clustered interval has nothing "
+            f"judged on one question only: {first_few(names, 6)} (a question-clustered interval has nothing "
             "to resample there, so it is far too narrow): these models are not ranked apart from any other")
     return _assemble(coded, ratings, figures, board_meta, ranking, unmeasured)
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.config import setting_name
-from judgebench.errors import InputError
+from judgebench.errors import InputError, first_few
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -383,7 +383,7 @@ class Table:
         """The error for a column the file lacks: `hint` says what the file needs, and the error which columns
         it has (a header in other capitals, or a file separated by another character, read as one column)."""
         found = [str(column) for column in self.frame.columns]
-        shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+        shown = first_few(found, 12)
         separator = next((mark for mark in (";", "\t", "|") if len(found) == 1 and mark in found[0]), None)
         if separator is not None and self.kind in _DELIMITERS:
             said = "tabs" if separator == "\t" else f"'{separator}'"

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from judgebench.config import how_to_set
 from judgebench.datasets.rows import Row
-from judgebench.errors import InputError
+from judgebench.errors import InputError, first_few
 from judgebench.records import Answer, Dataset, Question
 
 Record = TypeVar("Record", Question, Answer)
@@ -146,7 +146,7 @@ def missing_answers(questions: dict[str, Question], answers: list[Located[Answer
     missing = {model: ids for model, ids in missing.items() if ids}
     if missing and not allow_missing:
         model, ids = next(iter(missing.items()))
-        shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
+        shown = first_few(ids, SHOWN_IDS)
         others = [f"'{other}' ({len(other_ids)})" for other, other_ids in missing.items() if other != model]
         also = f"; also missing answers: {', '.join(others)}" if others else ""
         raise InputError(

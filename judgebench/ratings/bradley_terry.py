@@ -41,7 +41,7 @@ from functools import cached_property
 
 import numpy as np
 
-from judgebench.errors import InputError
+from judgebench.errors import InputError, first_few
 from judgebench.ratings.counts import PairCounts
 
 ELO_SCALE = 400.0
@@ -870,8 +870,7 @@ def unlinked_groups(counts: PairCounts) -> str:
 
 
 def _members(group: np.ndarray, g: int, models: tuple[str, ...], shown: int = 4) -> str:
-    members = [models[k] for k in np.flatnonzero(group == g)]
-    return ", ".join(members[:shown]) + (f" and {len(members) - shown} more" if len(members) > shown else "")
+    return first_few([models[k] for k in np.flatnonzero(group == g)], shown)
 
 
 def _listed(parts: list[str], noun: str, separator: str = "; ", shown: int = 4) -> str:
