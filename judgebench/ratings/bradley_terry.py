@@ -132,9 +132,11 @@ class PairDesign:
         return np.take(beta, self.first, axis=1) - np.take(beta, self.second, axis=1)
 
     def to_models(self, values: np.ndarray) -> np.ndarray:
-        """(R, P) -> (R, M): sum over pairs where the model is first minus where it is second."""
+        """(R, P) -> (R, M): sum over pairs where the model is first minus where it is second, in double
+        precision whatever the values' (as the scatter's bincount sums): a model's expected score is a sum of
+        thousands of games, which single precision leaves a rounding floor above the bootstrap's tolerance."""
         if self.dense and len(values) >= _BATCHED_FROM:
-            return values @ self._incidence(values.dtype)[0]
+            return values.astype(np.float64, copy=False) @ self._incidence(np.dtype(np.float64))[0]
         return self._scatter(values, self.first) - self._scatter(values, self.second)
 
     def to_second(self, values: np.ndarray) -> np.ndarray:
@@ -606,8 +608,10 @@ def chord_replicates(theta: np.ndarray, inverse: np.ndarray, gradients: Callable
     gradients(theta, iteration) -> (R, K) gradients of the replicates' penalised log-likelihoods (at
     iteration 0 every row still equals the start). A replicate has settled when the largest change still to
     come, estimated from the contraction q of its successive steps (the geometric tail ``step * q / (1 -
-    q)``), is below `tol`, or its step is below a thousandth of `tol`. Iteration stops when no unsettled
-    replicate is still contracting. Returns the (R,) mask of replicates that did not settle or whose
+    q)``), is below `tol`, or its step is below a thousandth of `tol`, or its step is below `tol` and stopped
+    shrinking (q >= 1/2: the steps are then the rounding of the precision's arithmetic, about 2e-7 in single
+    precision for a model with thousands of games, and would never meet the geometric test). Iteration stops
+    when no unsettled replicate is still contracting. Returns the (R,) mask of replicates that did not settle or whose
     parameters are not finite, for the caller to refit alone with Newton's method.
     """
     previous = np.full(len(theta), np.inf)
@@ -619,7 +623,8 @@ def chord_replicates(theta: np.ndarray, inverse: np.ndarray, gradients: Callable
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(np.isfinite(previous) & (previous > 0), size / previous, 1.0)
             remaining = np.where(ratio < 0.95, size * ratio / (1.0 - ratio), np.inf)
-        unsettled = ~(remaining < tol) & ~(size < 1e-3 * tol)
+        at_floor = (size < tol) & (ratio >= 0.5)  # small steps that stopped shrinking: the rounding floor
+        unsettled = ~(remaining < tol) & ~(size < 1e-3 * tol) & ~at_floor
         contracting = unsettled & (ratio < 0.95) & np.isfinite(size)
         if not contracting.any() and (iteration > 0 or not unsettled.any()):
             break

@@ -172,34 +172,44 @@ def pair_counts(coded: CodedOutcomes, pairs: RowPairs | None = None) -> PairCoun
     )
 
 
+def question_entries(coded: CodedOutcomes, pairs: RowPairs, rows: slice | np.ndarray = slice(None), *,
+                     first_score: bool = False, ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every row's contributions to the per-question sufficient statistics, as (question, column, value).
+
+    Columns: weighted games per pair (P, in the order of `pairs`), weighted score per model (M), then, when
+    asked for, the first sides' total score (for a first-position effect) and the tie mass (for Davidson's
+    model). Summed by (question, column) they are `question_counts`; a row gives 3 to 5 entries, whatever the
+    number of pairs, so that a design with many pairs and few rows per question can be held sparse.
+    """
+    n_pairs, m = len(pairs.first), coded.n_models
+    q, w, s = coded.question[rows], coded.weight[rows], coded.score_a[rows]
+    columns = [pairs.pair[rows], n_pairs + coded.model_a[rows], n_pairs + coded.model_b[rows]]
+    values = [w, w * s, w * (1.0 - s)]
+    column = n_pairs + m
+    if first_score:
+        columns.append(np.full(len(q), column))
+        values.append(w * np.where(pairs.flipped[rows], 1.0 - s, s))
+        column += 1
+    if ties:
+        columns.append(np.full(len(q), column))
+        values.append(w * tie_mass(s))
+    return np.tile(q, len(columns)), np.concatenate(columns), np.concatenate(values)
+
+
 def question_counts(coded: CodedOutcomes, pairs: RowPairs, questions: np.ndarray | None = None,
                     rows: slice | np.ndarray = slice(None), *, first_score: bool = False, ties: bool = False,
                     dtype: type = np.float64) -> np.ndarray:
-    """Per-question sufficient statistics: one row per question, built in one pass over the rows.
+    """Per-question sufficient statistics: one row per question, the columns of `question_entries`.
 
-    Columns: weighted games per pair (P, in the order of `pairs`), weighted score per model (M), then,
-    when asked for, the first sides' total score (for a first-position effect) and the tie mass (for
-    Davidson's model). A bootstrap replicate that draws question q w_q times has statistics
-    ``w @ question_counts(...)``: no pass over the raw rows per replicate. `questions` (a contiguous range of
-    question codes, default all) and `rows` (the rows of those questions) build a block of the matrix.
+    A bootstrap replicate that draws question q w_q times has statistics ``w @ question_counts(...)``: no pass
+    over the raw rows per replicate. `questions` (a contiguous range of question codes, default all) and `rows`
+    (the rows of those questions) build a block of the matrix.
     """
     questions = np.arange(coded.n_questions) if questions is None else questions
-    n_pairs, m, n_q = len(pairs.first), coded.n_models, len(questions)
-    q = coded.question[rows] - int(questions[0])
-    w, s = coded.weight[rows], coded.score_a[rows]
-    width = n_pairs + m + int(first_score) + int(ties)
-    matrix: np.ndarray = np.empty((n_q, width), dtype=dtype)
-    matrix[:, :n_pairs] = np.bincount(q * n_pairs + pairs.pair[rows], w, n_q * n_pairs).reshape(n_q, n_pairs)
-    a, b = coded.model_a[rows], coded.model_b[rows]
-    scores = np.bincount(q * m + a, w * s, n_q * m) + np.bincount(q * m + b, w * (1.0 - s), n_q * m)
-    matrix[:, n_pairs:n_pairs + m] = scores.reshape(n_q, m)
-    column = n_pairs + m
-    if first_score:
-        matrix[:, column] = np.bincount(q, w * np.where(pairs.flipped[rows], 1.0 - s, s), n_q)
-        column += 1
-    if ties:
-        matrix[:, column] = np.bincount(q, w * tie_mass(s), n_q)
-    return matrix
+    width = len(pairs.first) + coded.n_models + int(first_score) + int(ties)
+    q, column, value = question_entries(coded, pairs, rows, first_score=first_score, ties=ties)
+    flat = (q - int(questions[0])) * width + column
+    return np.bincount(flat, value, len(questions) * width).reshape(len(questions), width).astype(dtype, copy=False)
 
 
 # --- encoding -----------------------------------------------------------------------------------------

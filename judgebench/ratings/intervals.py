@@ -50,12 +50,13 @@ from judgebench.ratings.bradley_terry import (
     replicate_separation,
     win_edges,
 )
-from judgebench.ratings.counts import CodedOutcomes, RowPairs, question_counts, tie_mass
+from judgebench.ratings.counts import CodedOutcomes, RowPairs, question_counts, question_entries, tie_mass
 
 RESAMPLE_UNITS = ("questions", "judgments")
 _DENSE_DESIGN_LIMIT = 48_000_000  # questions x statistics entries built at once
 _FLOAT32_FROM = 4_000_000  # design entries from which single precision sums are used (exact for counts)
 _REPLICATE_BLOCK_CELLS = 4_000_000  # replicate x question weights drawn or converted at once
+_SPARSE_GAIN = 20  # a design this many times larger dense than its entries is multiplied as a sparse matrix
 
 
 MAX_ROUNDS = 100_000
@@ -141,17 +142,22 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     """Sufficient statistics of every replicate: ``weights (R x Q) @ per-question statistics (Q x S)``.
 
     Single precision above a few million design entries: the sums are then exact for counts and half
-    counts (up to 2**24) and the matrix product runs twice as fast. The statistics carry which replicates have no
-    finite maximum-likelihood ratings (`question_separation`; `reference`: the model ratings are measured from),
-    for `bradley_terry.fit_replicates`.
+    counts (up to 2**24) and the matrix product runs twice as fast. A design with few rows per question and
+    many pairs (Chatbot Arena's battles, each its own question: one pair of thousands per row) is held sparse
+    (`sparse_weighted_sums`), where the dense product would multiply mostly zeros. The statistics carry which
+    replicates have no finite maximum-likelihood ratings (`question_separation`; `reference`: the model ratings
+    are measured from), for `bradley_terry.fit_replicates`.
     """
     separation = question_separation(coded, weights, reference)
     n_q, n_pairs = coded.n_questions, len(pairs.first)
-    width = n_pairs + layout.n_models + int(layout.position) + int(layout.davidson)
+    extra = {"first_score": layout.position, "ties": layout.davidson}
+    width = n_pairs + layout.n_models + sum(extra.values())
     dtype = np.float32 if n_q * width >= _FLOAT32_FROM else np.float64
+    if len(coded.question) * (3 + sum(extra.values())) * _SPARSE_GAIN < n_q * width:
+        entries = question_entries(coded, pairs, slice(None), **extra)
+        return _stats_from_columns(sparse_weighted_sums(weights, entries, width, dtype), n_pairs, layout, separation)
     if n_q * width <= _DENSE_DESIGN_LIMIT:
-        design = question_counts(coded, pairs, np.arange(n_q), slice(None), first_score=layout.position,
-                                 ties=layout.davidson, dtype=dtype)
+        design = question_counts(coded, pairs, np.arange(n_q), slice(None), dtype=dtype, **extra)
         return _stats_from_columns(weighted_sums(weights, design), n_pairs, layout, separation)
     order = np.argsort(coded.question, kind="stable")
     block = max(1, _DENSE_DESIGN_LIMIT // width)
@@ -159,10 +165,26 @@ def question_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layo
     total = np.zeros((len(weights), width), dtype=dtype)
     for b, start in enumerate(range(0, n_q, block)):
         stop = min(n_q, start + block)
-        design = question_counts(coded, pairs, np.arange(start, stop), order[bounds[b]:bounds[b + 1]],
-                                 first_score=layout.position, ties=layout.davidson, dtype=dtype)
+        design = question_counts(coded, pairs, np.arange(start, stop), order[bounds[b]:bounds[b + 1]], dtype=dtype,
+                                 **extra)
         total += weighted_sums(weights[:, start:stop], design)
     return _stats_from_columns(total, n_pairs, layout, separation)
+
+
+def sparse_weighted_sums(weights: np.ndarray, entries: tuple[np.ndarray, np.ndarray, np.ndarray], width: int,
+                         dtype: type) -> np.ndarray:
+    """``weights (R, Q) @ design (Q, width)`` for a design given as its (question, column, value) entries
+    (`counts.question_entries`), held as a sparse matrix: a block of replicates costs entries x replicates, not
+    questions x width x replicates."""
+    from scipy import sparse  # type: ignore[import-untyped]
+
+    question, column, value = entries
+    transposed = sparse.csr_matrix((value, (column, question)), shape=(width, weights.shape[1])).astype(dtype)
+    total: np.ndarray = np.empty((len(weights), width), dtype=dtype)
+    block = max(1, _REPLICATE_BLOCK_CELLS // max(1, weights.shape[1]))
+    for lo in range(0, len(weights), block):
+        total[lo:lo + block] = (transposed @ weights[lo:lo + block].T.astype(dtype)).T
+    return total
 
 
 def judgment_replicate_stats(coded: CodedOutcomes, pairs: RowPairs, layout: Layout, design: PairDesign,
