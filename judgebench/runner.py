@@ -618,6 +618,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                              f"the template that stored them read as verdicts of '{template.name}', and not asked "
                              "again; the store keeps them as they were stored, so a leaderboard from --store leaves "
                              "them out: rate this run from its results (leaderboard --results)")
+            if pending:
+                notes += _other_versions_note(store, plan[plan["key"].isin(to_send)], config, template)
             tally = Tally(total=len(pending))
             if on_start is not None:
                 on_start(tally)
@@ -669,6 +671,18 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                      run_id=recording.id if recording.started else None, notes=notes,
                      runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
                      shared=len(specs) - len(keys))
+
+
+def _other_versions_note(store: Store, sending: pd.DataFrame, config: RunConfig, template: Template) -> list[str]:
+    """A note when games about to be sent were judged before as other requests (an answer edited, the template's
+    text or the judge's settings changed): the store then holds both, and rating it needs a choice."""
+    again = store.other_versions(sending, config.judge.name, template.name)
+    if not again:
+        return []
+    return [f"{counted(again, 'game')} judged now {'was' if again == 1 else 'were'} judged before with another "
+            "prompt (an answer, the template's text or the judge's settings changed); the store keeps both "
+            "versions, so `leaderboard --store` asks which to rate: rate this run from its results (--results DIR), "
+            "or judge each version in its own --store"]
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:

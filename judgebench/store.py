@@ -775,6 +775,18 @@ class Store:
             return {key: (status, attempts) for key, status, attempts in
                     self._select_in("SELECT key, status, attempts FROM judgments WHERE key IN", list(keys))}
 
+    def other_versions(self, games: pd.DataFrame, judge: str, template: str) -> int:
+        """How many of `games` (key, question_id, first, second: a plan's games about to be sent) the store holds
+        judged under another key by `judge` and `template`, with a verdict or a reply: the same game sent as
+        another request (other answers, template text or sampling), which `require_one_measurement` refuses to
+        rate beside the new one."""
+        with self._guard("read"):
+            held = pd.read_sql_query("SELECT key, question_id, first, second FROM judgments WHERE judge = ? AND "
+                                     "template = ? AND status IN (?, ?)", self._db, params=[judge, template, OK,
+                                                                                           UNPARSED])
+        held = held[~held["key"].isin(games["key"])]
+        return len(games.merge(held.drop(columns="key"), on=["question_id", "first", "second"]).drop_duplicates())
+
     def to_send(self, keys: Iterable[str], max_unparsed_attempts: int = 3) -> set[str]:
         """Keys that still need a request: never stored, failed, or unparsed fewer times than allowed."""
         keys = list(keys)

@@ -184,11 +184,14 @@ def test_with_arena_hard_weights_the_win_rate_is_arena_hard_autos_score(judge_se
 def test_one_game_judged_by_two_requests_is_refused_even_when_read_with_a_template_file(judge_server, tmp_path):
     """The reviewer's case: an upgrade reworded a built-in template (same name, new keys), and the store holds
     the same games under two keys. With --template FILE every row took the file's hash, so the two versions
-    were not seen: both games counted twice. Refused, naming each version's runs and what to do."""
+    were not seen: both games counted twice. Refused, naming each version's runs and what to do. The run that
+    judged the games again says so (it said nothing, and only the refusal told)."""
     reworded = tmp_path / "reworded.toml"
     reworded.write_text(PAIRWISE_5.read_text().replace("You are a strict, impartial", "You are an impartial"))
-    run(tmp_path, judge_server, "store.sqlite", "old", n=3)
-    run(tmp_path, judge_server, "store.sqlite", "new", "--template", str(reworded), n=3)
+    first = run(tmp_path, judge_server, "store.sqlite", "old", n=3)
+    again = run(tmp_path, judge_server, "store.sqlite", "new", "--template", str(reworded), n=3)
+    assert "judged before" not in first.stderr
+    assert "note: 12 games judged now were judged before with another prompt" in " ".join(again.stderr.split())
     runs = [json.loads((tmp_path / out / "leaderboard.json").read_text())["meta"] for out in ("old", "new")]
     for command, template in (("leaderboard", ()), ("leaderboard", ("--template", str(PAIRWISE_5))),
                               ("report", ("--template", str(PAIRWISE_5)))):
