@@ -897,9 +897,11 @@ def run_coroutine(coroutine):
     stores every answer received, and is raised again. Progress callbacks are called in that thread."""
     try:
         asyncio.get_running_loop()
-    except RuntimeError:
-        return _run_on_new_loop(coroutine)
-    return _run_in_thread(coroutine)
+    except RuntimeError:  # none runs here: run it here (outside this handler, so that its errors are not
+        in_loop = False   # chained to "no running event loop")
+    else:
+        in_loop = True
+    return _run_in_thread(coroutine) if in_loop else _run_on_new_loop(coroutine)
 
 
 def _run_on_new_loop(coroutine):

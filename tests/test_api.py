@@ -290,8 +290,9 @@ def test_a_failing_progress_callback_stops_the_run_with_its_error_and_loses_no_a
         if len(calls) == 2:
             raise CallbackFailed("the caller's bug")
 
-    with pytest.raises(CallbackFailed, match="the caller's bug"):
+    with pytest.raises(CallbackFailed, match="the caller's bug") as raised:
         judgebench.evaluate(config, on_progress=fails_on_the_second_call)
+    assert raised.value.__context__ is None  # not chained to the event-loop probe's "no running event loop"
     answered = judge_server.answered()
     assert 0 < len(answered) < 2 * 3 * N_QUESTIONS
     with closing(sqlite3.connect(tmp_path / "store.sqlite")) as db:
