@@ -48,6 +48,7 @@ from judgebench.config import (
     require_run_config,
     setting_label,
     setting_name,
+    suggest,
 )
 from judgebench.diagnostics import agreeing_orders
 from judgebench.engines.base import EventHandler
@@ -848,8 +849,8 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     keywords = [f.name for f in fields(CheckOptions) if f.name not in ("candidate", "reference")]
     unknown = sorted(set(options) - set(keywords))
     if unknown:
-        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate; the options are "
-                          f"{', '.join(keywords)}")
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate"
+                          f"{suggest(unknown[0], keywords)}; the options are {', '.join(keywords)}")
     chosen = CheckOptions(candidate=candidate, reference=reference, **options)
     return run_check(require_run_config(settings, "gate"), chosen, on_start=on_start, on_progress=on_progress,
                      on_event=on_event)

@@ -648,8 +648,10 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
         k_factor, ties, position_effect, regularization (None: plain maximum likelihood, or a weak ridge
         noted in the meta when it does not exist), design_bias (a `leaderboard.DesignBias`: an adaptive run's
-        correction, as its leaderboard.json records it under meta.adaptive.design_bias), and, for a store,
-        judge, template and swap. Defaults: RATE_DEFAULTS, the same as the CLI's.
+        correction, as its leaderboard.json records it under meta.adaptive.design_bias), lc_weights and
+        instruction_difficulty (AlpacaEval's published GLM weights and instruction difficulties, files or
+        tables, for length-controlled win rates), and, for a store, judge, template and swap. Defaults:
+        RATE_DEFAULTS, the same as the CLI's.
 
     Examples
     --------
@@ -667,6 +669,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         import pandas as pd
 
         source = pd.DataFrame(list(source))  # outcome rows (they were taken for AlpacaEval file names)
+    _check_source(source, kind)
     if kind is None:
         kind = source_kind(source)
     if kind == "results":
@@ -706,6 +709,29 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                                       "itself left out (a file with them is refused: a model compared with itself "
                                       "is usually a mislabelled row)")
     return board
+
+
+def _check_source(source: Any, kind: str | None) -> None:
+    """Refuse, in Python terms, a `kind` that is not one, and a source that no kind reads: a list of anything but
+    paths or rows (dicts), or data in memory named as a file's kind (they ended in pathlib's TypeError)."""
+    from typing import get_args
+
+    from judgebench.config import suggest
+    from judgebench.datasets.sources import SourceKind
+
+    kinds = get_args(SourceKind)
+    if kind is not None and kind not in kinds:
+        raise ConfigError(f"kind: expected one of {', '.join(kinds)}, or None to tell from the source; got "
+                          f"{kind!r}{suggest(str(kind), kinds)}")
+    if isinstance(source, list | tuple):
+        odd = next(((k, item) for k, item in enumerate(source, 1) if not isinstance(item, str | Path)), None)
+        if odd is not None:
+            raise ConfigError(f"rate() takes a list of AlpacaEval annotation files (paths) or of outcome rows "
+                              f"(dicts with question_id, model_a, model_b and winner or score_a); item {odd[0]} is "
+                              f"a {type(odd[1]).__name__}")
+    elif not isinstance(source, str | Path) and kind not in (None, "outcomes"):
+        raise ConfigError(f"kind={kind!r} names a path, and the source is a {type(source).__name__}: data in "
+                          "memory are outcomes (kind='outcomes', or None)")
 
 
 _SEVERAL_BASELINES = ("the annotations compare the models with more than one baseline, and AlpacaEval's win rates "
@@ -806,10 +832,12 @@ def _check_option_names(options: dict[str, Any]) -> None:
     """Refuse unknown keyword options of `rate`, and values of the known ones that the leaderboard's settings
     refuse (checked as `judgebench leaderboard` checks its flags: `rounds=2.5` was cut to 2 rounds without a
     word, `rounds="100"` ended in a TypeError)."""
+    from judgebench.config import suggest
+
     unknown = sorted(set(options) - set(RATE_DEFAULTS))
     if unknown:
-        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate; "
-                          f"the options are {', '.join(RATE_DEFAULTS)}")
+        raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.rate"
+                          f"{suggest(unknown[0], RATE_DEFAULTS)}; the options are {', '.join(RATE_DEFAULTS)}")
     _checked_ratings(options)
 
 

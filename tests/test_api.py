@@ -166,8 +166,21 @@ def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, t
 
 
 def test_rate_rejects_unknown_options(tmp_path):
-    with pytest.raises(ConfigError, match="unknown option roundz"):
+    with pytest.raises(ConfigError, match="unknown option roundz for judgebench.rate; did you mean 'rounds'"):
         judgebench.rate(_undefeated_outcomes(2), roundz=5)
+
+
+@pytest.mark.parametrize("source, kind, message", [
+    (None, "outcome", "kind: expected one of results, store, alpaca-eval, outcomes, .*did you mean 'outcomes'"),
+    ([("q1", "a", "b", "model_a")], None, "a list of AlpacaEval annotation files .* item 1 is a tuple"),
+    ("frame", "store", "kind='store' names a path, and the source is a DataFrame"),
+])
+def test_rate_refuses_sources_no_kind_reads_in_python_terms(source, kind, message):
+    """They ended in TypeErrors from inside (an unexpected keyword argument 'outcome'; pathlib's 'expected str,
+    bytes or os.PathLike object, not tuple')."""
+    frame = _undefeated_outcomes(2)
+    with pytest.raises(ConfigError, match=message):
+        judgebench.rate(frame if source in (None, "frame") else source, kind=kind)
 
 
 @pytest.mark.parametrize("source", [None, []])
@@ -203,7 +216,7 @@ def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
     with pytest.raises(ConfigError,
                        match='^say what to compare with: reference = "MODEL" .* or against = "RESULTS_DIR"$'):
         judgebench.gate(settings, "bad")
-    with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; the options are ") as raised:
+    with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; did you mean 'margin'?; the options are ") as raised:
         judgebench.gate(settings, "bad", "ref", marign=0.1)
     # the keyword options only: candidate and reference are gate's positional parameters
     named = str(raised.value).split("the options are ")[1].split(", ")

@@ -382,7 +382,8 @@ class _Columns:
         module = type(data).__module__
         self.kind = "arrow" if module.startswith("pyarrow") else "pandas" if module.startswith("pandas") else "map"
         if self.kind == "map" and not isinstance(data, Mapping):
-            raise InputError(f"expected a DataFrame, an Arrow table or a mapping of columns, got {type(data)}",
+            raise InputError(f"expected a DataFrame, an Arrow table, a mapping of columns or a list of rows (dicts), "
+                             f"got {type(data)}",
                              path=source)
 
     def names(self) -> list[str]:
