@@ -216,7 +216,8 @@ def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
     with pytest.raises(ConfigError,
                        match='^say what to compare with: reference = "MODEL" .* or against = "RESULTS_DIR"$'):
         judgebench.gate(settings, "bad")
-    with pytest.raises(ConfigError, match="^unknown option marign for judgebench.gate; did you mean 'margin'?; the options are ") as raised:
+    with pytest.raises(ConfigError, match=r"^unknown option marign for judgebench.gate; did you mean 'margin'\?; "
+                                          "the options are ") as raised:
         judgebench.gate(settings, "bad", "ref", marign=0.1)
     # the keyword options only: candidate and reference are gate's positional parameters
     named = str(raised.value).split("the options are ")[1].split(", ")
