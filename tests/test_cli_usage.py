@@ -150,6 +150,16 @@ WRONG_PATHS = {
                                      "error: somedir: is a directory, not a file (give a file here)"),
     "an empty answers file": (["run", "--questions", "q.jsonl", "--answers", "empty.jsonl"],
                               "error: empty.jsonl: no answers: the file is empty"),
+    # beside a file with answers: it was taken without a word, its model left out
+    "an empty answers file among others": (["run", "--questions", "q.jsonl", "--answers", "a.jsonl", "--answers",
+                                            "empty.jsonl"],
+                                           "error: empty.jsonl: no answers: the file is empty (leave the empty "
+                                           "files out of --answers"),
+    # it said "second answer of model 'a' to question 'q1' (first at a.jsonl:1)", at that very line
+    "an answers file given twice": (["run", "--questions", "q.jsonl", "--answers", "a.jsonl", "--answers",
+                                     "a.jsonl"],
+                                    "error: a.jsonl: this answers file is given twice (name each file or directory "
+                                    "once in --answers)"),
 }
 
 

@@ -53,10 +53,17 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     answer_rows = [(path, read_rows(path))
                    for path in answer_files(answer_paths, {questions.resolve()} | reference_paths)]
     reference_rows = read_rows(Path(references)) if references else []
-    if not any(rows for _, rows in answer_rows):
-        raise InputError("no answers: " + ("the file is empty" if len(answer_rows) == 1 else "every file is empty"),
-                         path=", ".join(str(path) for path, _ in answer_rows),
-                         hint="give answers files with rows in them")
+    from judgebench.config import setting_name
+
+    empty = [path for path, rows in answer_rows if not rows]
+    if empty:  # one of several too: a failed export would drop its model without a word
+        every = len(empty) == len(answer_rows)
+        raise InputError("no answers: " + ("the file is empty" if len(empty) == 1 else
+                                           "every file is empty" if every else f"{len(empty)} files are empty"),
+                         path=", ".join(str(path) for path in empty),
+                         hint="give answers files with rows in them" if every else
+                         f"leave the empty files out of {setting_name('answers')}, or give them their model's "
+                         "answers")
 
     chosen = _format_named(format) if format else _detect(question_rows, [rows for _, rows in answer_rows])
     if question_rows and chosen.holds_answers(question_rows[0].data):

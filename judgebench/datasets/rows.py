@@ -166,7 +166,8 @@ def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) ->
     """The answer files named by the user: files as given, directories expanded to their readable files.
 
     Directories are read one level deep, in name order; files in `exclude` (the questions and references
-    files, when they sit in the same directory) are left out.
+    files, when they sit in the same directory) are left out. A file named twice (itself twice, or itself and
+    its directory) is an error: its answers would read as a model answering each question twice.
     """
     files: list[Path] = []
     for path in map(Path, paths):
@@ -181,6 +182,13 @@ def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) ->
             files.append(path)
         else:
             raise InputError("file not found", path=path, hint=f"check the path ({setting_name('answers')})")
+    seen: dict[Path, Path] = {}
+    for path in files:
+        if path.resolve() in seen:
+            also = "" if seen[path.resolve()] == path else f" (also as {seen[path.resolve()]})"
+            raise InputError(f"this answers file is given twice{also}", path=path,
+                             hint=f"name each file or directory once in {setting_name('answers')}")
+        seen[path.resolve()] = path
     return files
 
 
