@@ -902,9 +902,11 @@ def _fields_at(model: type[BaseModel], location: Location) -> list[str]:
 
 
 def suggest(word: str, choices: Any) -> str:
-    """'; did you mean 'x'?' for the closest valid name (difflib), or nothing."""
-    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    """'; did you mean 'x'?' for the valid name that differs only in case, else the closest (difflib, ignoring
+    case: 'Alpha-7B' is 'alpha-7b'), or nothing."""
+    names = {str(c).casefold(): str(c) for c in reversed(list(choices))}  # the first of names alike in case
+    close = difflib.get_close_matches(word.casefold(), list(names), n=1, cutoff=0.6)
+    return f"; did you mean '{names[close[0]]}'?" if close else ""
 
 
 def _shown(value: Any) -> str:

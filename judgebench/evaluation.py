@@ -232,6 +232,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         else:
             result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
                                              on_start=on_start, on_event=on_event, stop_signals=signals))
+        result = replace(result, notes=[*_names_alike(dataset.models), *result.notes])
         evaluation: Evaluation | None = None
         if not result.interrupted:
             try:
@@ -331,11 +332,27 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
 
 def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
     """Refuse, before any judge call, a baseline or anchor that is not one of the models judged."""
+    from judgebench.config import suggest
+
     for setting in ("baseline", "anchor"):
         name = getattr(settings, setting)
         if name is not None and name not in dataset.models:
-            raise ConfigError(f"{setting} '{name}' is not one of the models judged ({', '.join(dataset.models)}): "
-                              f"set {setting} (--{setting}) to one of them, or leave it out")
+            raise ConfigError(f"{setting} '{name}' is not one of the models judged ({', '.join(dataset.models)})"
+                              f"{suggest(name, dataset.models)}: set {setting} (--{setting}) to one of them, or "
+                              "leave it out")
+
+
+def _names_alike(models: list[str]) -> list[str]:
+    """A note naming models whose names differ only in case or surrounding spaces ('ALPHA-7b', 'alpha-7b '): they
+    are judged and ranked as different models, which an export that changed a name's case makes by mistake."""
+    groups: dict[str, list[str]] = {}
+    for model in models:
+        groups.setdefault(model.strip().casefold(), []).append(model)
+    alike = [" and ".join(repr(name) for name in names) for names in groups.values() if len(names) > 1]
+    if not alike:
+        return []
+    return [f"the models {'; '.join(alike)} differ only in case or spaces, and are judged as different models; "
+            "if they are one model, give its answers one name"]
 
 
 def check_models_to_compare(settings: RunConfig, dataset: Dataset) -> None:

@@ -203,6 +203,15 @@ def test_import_is_light_and_the_api_is_documented():
         judgebench.no_such_name  # noqa: B018
 
 
+def test_models_whose_names_differ_only_in_case_or_spaces_are_noted():
+    """They were judged and ranked as two models without a word ('ALPHA-7b' beside 'alpha-7b')."""
+    from judgebench.evaluation import _names_alike
+
+    assert _names_alike(["alpha-7b", "beta", "gamma"]) == []
+    (note,) = _names_alike(["ALPHA-7b", "alpha-7b", "beta", "beta ", "gamma"])
+    assert note.startswith("the models 'ALPHA-7b' and 'alpha-7b'; 'beta' and 'beta ' differ only in case or spaces")
+
+
 def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
     """A flag does not exist in Python: the field to set is named (as a config file names it)."""
     write_check_data(tmp_path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from judgebench.config import how_to_set
+from judgebench.config import how_to_set, suggest
 from judgebench.datasets.rows import Row
 from judgebench.errors import InputError, first_few
 from judgebench.records import Answer, Dataset, Question
@@ -109,7 +109,7 @@ def select_models(answers: list[Located[Answer]], models: list[str] | None) -> l
         return answers
     unknown = [model for model in models if model not in found]
     if unknown:
-        raise InputError(f"no answers for model(s) {', '.join(map(repr, unknown))}",
+        raise InputError(f"no answers for model(s) {', '.join(map(repr, unknown))}{suggest(unknown[0], found)}",
                          hint=f"models in the answer files: {', '.join(found)}")
     wanted = set(models)
     return [located for located in answers if located.record.model in wanted]
