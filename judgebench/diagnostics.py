@@ -285,7 +285,10 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
     lambda cannot be estimated (one question, equal lengths everywhere, lengths that vary only between models, a length
-    that decides every verdict, or an interval too wide to mean anything: `UNINFORMATIVE_LOG_ODDS`).
+    that decides every verdict, an interval too wide to mean anything: `UNINFORMATIVE_LOG_ODDS`, or an estimate
+    beyond that bound beside strengths held by the ridge: length, unpenalised, then takes up the ridge's pull,
+    and a judge that ignores length "preferred shorter answers" at -6.3 [-7.1, -5.6] where each model's answers
+    varied by a character).
     """
     from judgebench.ratings import bradley_terry as bt
     from judgebench.ratings import style
@@ -324,6 +327,12 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                               "(separation: length may decide them, or a few pairs are all judged alike): the effect "
                               "is unbounded")}
     value = float(fit.coefficients[0])
+    if ridge and abs(value) > UNINFORMATIVE_LOG_ODDS:
+        return {"log_odds": None, "controls": controls,
+                "note": (f"some {_side_noun(controls)} won or lost every comparison, so the terms for {controls} "
+                         f"use the weak ridge {ridge:g}, and length takes up what the ridge holds back: its "
+                         f"estimate, {value:.1f} log-odds per doubling (P(an answer twice as long wins) "
+                         f"{float(bt.expected_score(np.array(value))):.3f}), measures that, not the judge")}
     df = coded.n_questions - 1
     clustered = normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)
     lower, upper, collapsed = uncollapsed(float(clustered[0]), float(clustered[1]), value, float(fit.inverse[m, m]),
