@@ -59,6 +59,7 @@ from judgebench.errors import (
     EXIT_UNDECIDED,
     ConfigError,
     InputError,
+    Interrupted,
     JudgebenchError,
     stopped_exit_code,
 )
@@ -842,7 +843,8 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
 
     Returns the `CheckReport`: `exit_code`, `rule()` (the result in words), `to_json()` (what --json writes),
     and `markdown_summary(report)`, `junit_xml(report)` for the other files. Raises like `run_check`; a bad
-    option is a ConfigError naming the field (`margin is 0.6; ...`).
+    option is a ConfigError naming the field (`margin is 0.6; ...`); Ctrl-C or SIGTERM once judging has begun
+    raises `errors.Interrupted`, whose `result` is the report, stopped with no decision.
     """
     # candidate and reference are gate's own parameters (Python binds them, by position or by name), so
     # they are not among the keyword options it names
@@ -852,8 +854,11 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate"
                           f"{suggest(unknown[0], keywords)}; the options are {', '.join(keywords)}")
     chosen = CheckOptions(candidate=candidate, reference=reference, **options)
-    return run_check(require_run_config(settings, "gate"), chosen, on_start=on_start, on_progress=on_progress,
-                     on_event=on_event)
+    report = run_check(require_run_config(settings, "gate"), chosen, on_start=on_start, on_progress=on_progress,
+                       on_event=on_event)
+    if report.stopped_by is not None:
+        raise Interrupted(report)
+    return report
 
 
 def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCallback | None = None,

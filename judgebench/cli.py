@@ -34,7 +34,14 @@ from judgebench.config import (
     expected,
     named_by_flags,
 )
-from judgebench.errors import EXIT_OUTPUT_CLOSED, EXIT_USAGE, ConfigError, JudgebenchError, stopped_exit_code
+from judgebench.errors import (
+    EXIT_OUTPUT_CLOSED,
+    EXIT_USAGE,
+    ConfigError,
+    Interrupted,
+    JudgebenchError,
+    stopped_exit_code,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -295,8 +302,11 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
     priced = settings.judge.priced
     with _judging(settings, settings.out, verbose=verbose, progress=settings.progress, priced=priced) as hooks:
-        evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start, on_progress=hooks.on_progress,
-                              on_event=hooks.on_event)
+        try:
+            evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start,
+                                  on_progress=hooks.on_progress, on_event=hooks.on_event)
+        except Interrupted as stop:  # what was judged is stored: the summary says so, and the exit code
+            evaluation = stop.result
     for line in present.run_summary(evaluation):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     for note in evaluation.run.notes:
@@ -699,8 +709,11 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     console.print(f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
                   f"gold pairs {gold}, both orders", markup=False)
     with _judging(settings, out, verbose=False, progress=progress, priced=False) as hooks:
-        evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
-                                   on_event=hooks.on_event)
+        try:
+            evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
+                                       on_event=hooks.on_event)
+        except Interrupted as stop:
+            evaluation = stop.result
     if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
         _say_stopped(evaluation.run.tally)
         return evaluation.exit_code

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Sequence
+from typing import Any
 
 EXIT_OK = 0
 EXIT_REGRESSION = 1
@@ -83,6 +84,19 @@ class StorageError(JudgebenchError):
     """
 
     exit_code = EXIT_STORAGE
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a judging call of the Python API (`evaluate`, `evaluate_gold`, `gate`) once it
+    had begun. Every answer received is stored, so the same call again continues; `result` is what the call
+    returns otherwise, marked stopped (its `exit_code` is 130 or 143). A KeyboardInterrupt, so that the loop
+    or notebook cell around the call stops as Ctrl-C stops them; returning the stopped result instead let a
+    loop of evaluations go on after each Ctrl-C."""
+
+    def __init__(self, result: Any):
+        super().__init__(f"stopped (exit code {result.exit_code}); what was judged is stored, and the same call "
+                         "again continues")
+        self.result = result
 
 
 def first_few(names: Sequence[str], shown: int) -> str:

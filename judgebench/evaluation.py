@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
-from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, StorageError
+from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
     FEW_QUESTIONS,
     Leaderboard,
@@ -190,14 +190,18 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen.
 
     Ctrl-C or SIGTERM once judging has begun, while it lasts or while the ratings are computed, stops the
-    evaluation: `run.interrupted`, exit code 130 or 143, the run recorded 'interrupted' in the store, and
-    nothing written to `out` (`runner.StopSignals`).
+    evaluation: it raises `errors.Interrupted` (a KeyboardInterrupt, so that a loop of evaluations stops too),
+    whose `result` is the Evaluation so far (`run.interrupted`, exit code 130 or 143, no leaderboard); the run
+    is recorded 'interrupted' in the store, with every answer received, and nothing is written to `out`
+    (`runner.StopSignals`).
 
     Raises
     ------
     JudgebenchError
         `InputError`/`ConfigError` for bad data or settings (before any judge call), `EngineError` for an
         unusable judge, `StorageError` when the store cannot be written. Games already judged stay stored.
+    Interrupted
+        Ctrl-C or SIGTERM, as above.
     """
     from judgebench.config import require_run_config
     from judgebench.datasets import load_dataset
@@ -248,6 +252,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         evaluation.write(out)
     if planner is not None and (evaluation.leaderboard is not None or not evaluation.games.empty):
         _record_plan(settings, evaluation, on_event)
+    if result.interrupted:
+        raise Interrupted(evaluation)
     return evaluation
 
 
@@ -1001,8 +1007,9 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     gold file before any judge call.
 
     Ctrl-C or SIGTERM once judging has begun, while it lasts or while the figures are computed, stops the
-    evaluation as it stops `evaluate`: `run.interrupted`, exit code 130 or 143, the run recorded 'interrupted' in
-    the store, what was judged kept there, and no figures (`runner.StopSignals`).
+    evaluation as it stops `evaluate`: it raises `errors.Interrupted`, whose `result` is the GoldEvaluation
+    with `run.interrupted`, exit code 130 or 143, and no figures; the run is recorded 'interrupted' in the store,
+    what was judged kept there (`runner.StopSignals`).
     """
     from judgebench.config import PLAN_SETTINGS, require_run_config
     from judgebench.datasets.gold import gold_dataset, load_gold
@@ -1020,12 +1027,12 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
         result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
                                          on_start=on_start, on_event=on_event, stop_signals=signals))
         if result.interrupted:
-            return GoldEvaluation(result, None)
+            raise Interrupted(GoldEvaluation(result, None))
         try:
             with signals.interruptible():  # the figures and their bootstraps: CPU work a signal may cut short
                 return GoldEvaluation(result, _gold_figures(settings, gold, pairs, dataset, result))
         except Stopped as stopped:
-            return GoldEvaluation(_stopped_after_judging(settings, result, stopped), None)
+            raise Interrupted(GoldEvaluation(_stopped_after_judging(settings, result, stopped), None)) from None
 
 
 def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], dataset: Dataset,

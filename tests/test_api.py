@@ -249,6 +249,32 @@ def test_gate_returns_the_report_whose_json_is_what_check_writes(judge_server, t
     assert json.loads(json.dumps(json_safe(report.to_json()))) == json.loads((cli / "check.json").read_text())
 
 
+GATE_INTERRUPTED = """
+import os, signal, sys
+import judgebench
+from judgebench.config import load_config
+from judgebench.errors import Interrupted
+
+try:  # SIGTERM, as a CI runner's cancel sends it, once judging has begun
+    judgebench.gate(load_config(sys.argv[1]), "bad_writing", "ref",
+                    on_start=lambda tally: os.kill(os.getpid(), signal.SIGTERM))
+except Interrupted as stop:
+    print(isinstance(stop, KeyboardInterrupt), stop.result.exit_code, stop.result.decision)
+"""
+
+
+@pytest.mark.integration
+def test_gate_stopped_by_a_signal_raises_with_its_report(judge_server, tmp_path):
+    """A stopped check has no decision: returned like one, a script that tests `report.exit_code == 0` was right
+    to stop, but a loop of gates went on."""
+    write_check_data(tmp_path)
+    done = subprocess.run([sys.executable, "-c", GATE_INTERRUPTED, str(write_check_config(tmp_path,
+                                                                                           judge_server.base_url))],
+                          cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "143", "stopped"]
+
+
 def _out_problems(folder: Path) -> dict[str, tuple[list[str], str]]:
     a_file = folder / "occupied"
     a_file.write_text("not a directory\n")
@@ -432,9 +458,14 @@ def interrupt_the_kernel():  # as Jupyter does: SIGINT to the kernel process, on
     os.kill(os.getpid(), signal.SIGINT)
 
 async def cell():
-    evaluation = judgebench.evaluate(load_config(sys.argv[1]),
-                                     on_start=lambda tally: threading.Timer(1.0, interrupt_the_kernel).start())
-    print(evaluation.exit_code, evaluation.run.interrupted, evaluation.run.tally.done)
+    for attempt in range(3):  # a loop of evaluations: the interrupt ends the loop, not one evaluation
+        try:
+            judgebench.evaluate(load_config(sys.argv[1]),
+                                on_start=lambda tally: threading.Timer(1.0, interrupt_the_kernel).start())
+        except KeyboardInterrupt as stop:
+            evaluation = stop.result
+            print(attempt, evaluation.exit_code, evaluation.run.interrupted, evaluation.run.tally.done)
+            break
 
 asyncio.run(cell())
 """
@@ -443,14 +474,16 @@ asyncio.run(cell())
 @pytest.mark.integration
 def test_interrupting_a_notebook_stops_the_judging_there(judge_server, tmp_path):
     """In a notebook the judging runs on a loop in another thread, which cannot handle signals: the interrupt
-    the main thread receives stops it as Ctrl-C stops a run (it judged the whole plan, then said 'interrupted')."""
+    the main thread receives stops it as Ctrl-C stops a run (it judged the whole plan, then said 'interrupted'),
+    and raises a KeyboardInterrupt holding the stopped evaluation (it returned it, so a loop of evaluations went
+    on after each interrupt)."""
     judge_server.latency_s = 0.2  # 72 games at concurrency 8: about 2 s
     config = write_config(tmp_path, judge_server.base_url)
     done = subprocess.run([sys.executable, "-c", NOTEBOOK_INTERRUPTED, str(config)], cwd=tmp_path, text=True,
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    exit_code, interrupted, sent = done.stdout.split()
-    assert (exit_code, interrupted) == ("130", "True")
+    attempt, exit_code, interrupted, sent = done.stdout.split()
+    assert (attempt, exit_code, interrupted) == ("0", "130", "True")
     assert 0 < int(sent) and len(judge_server.log) < 2 * 3 * N_QUESTIONS  # stopped part way
 
 
