@@ -77,6 +77,21 @@ class Evaluation:
     judge_diagnostics: dict[str, Any] = field(default_factory=dict)  # diagnostics.json (diagnostics.diagnose)
     plan: list[list[Pair]] | None = None  # pairs=adaptive/tournament: the pairs chosen, round by round
 
+    def __repr__(self) -> str:
+        """A line: what was judged and the leaderboard's line (the settings and DataFrames made 15,000 characters
+        for 5 models)."""
+        run = self.run
+        board = repr(self.leaderboard) if self.leaderboard is not None else "no leaderboard"
+        return (f"<Evaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.done:,} "
+                f"judge calls sent now; exit code {self.exit_code}; {board}>")
+
+    def _repr_html_(self) -> str:
+        """The leaderboard's table in a notebook, or why there is none."""
+        if self.leaderboard is not None:
+            return self.leaderboard._repr_html_()
+        why = "stopped before rating" if self.run.interrupted else "no pair was judged completely"
+        return f"<p>Evaluation: no leaderboard ({why}).</p>"
+
     @property
     def judgments(self) -> pd.DataFrame:
         return self.run.judgments

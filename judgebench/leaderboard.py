@@ -111,6 +111,21 @@ class Leaderboard:
 
         return pd.DataFrame.from_records(self.models, columns=_present_fields(self.models))
 
+    def __repr__(self) -> str:
+        """A line, not every model's dict (59 models made 20,000 characters in a notebook): the size, the method,
+        the best few; `table` has the rest."""
+        best = ", ".join(f"{entry['model']} {entry['rating']:.4g}" for entry in self.models[:3])
+        more = ", ..." if len(self.models) > 3 else ""
+        return (f"<Leaderboard: {len(self.models)} models, method {self.meta.get('method')}, "
+                f"{self.meta.get('interval_label', 'no interval')}; best: {best}{more}; .table has every column>")
+
+    def _repr_html_(self) -> str:
+        """The table, as a notebook shows a DataFrame, under what its interval is (IPython's rich display)."""
+        from html import escape
+
+        caption = escape(str(self.meta.get("interval_label", "")))
+        return f"<p>{caption}</p>" + self.table.to_html(index=False, max_rows=100, float_format=lambda x: f"{x:.4g}")
+
     def to_json(self) -> dict:
         """The contents of leaderboard.json: {"meta": ..., "models": [...]}."""
         return {"meta": self.meta, "models": self.models}

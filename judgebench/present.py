@@ -424,7 +424,7 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
              if run.asked_again else "")
     shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
               "answers)" if run.shared else "")
-    yield (f"{run.planned} games planned, {run.reused} already in the store ({evaluation.settings.store}), "
+    yield (f"{run.planned:,} games planned, {run.reused:,} already in the store ({evaluation.settings.store}), "
            f"{counted(run.tally.done, 'judge call')} sent now{shared}{again}")
     if run.unreadable:
         yield (f"{counted(run.unreadable, 'stored judgment')} with none of the verdicts of template "

@@ -84,6 +84,11 @@ def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path, cap
     assert list(evaluation.table["model"]) == [m["model"] for m in evaluation.leaderboard.models]
     assert len(evaluation.outcomes) == 3 * N_QUESTIONS and evaluation.exit_code == 0
     assert evaluation.provenance["games_planned"] == 2 * 3 * N_QUESTIONS
+    # a notebook shows a line and the table, not the settings and DataFrames (15,000 characters for 5 models)
+    assert repr(evaluation).startswith(f"<Evaluation: {2 * 3 * N_QUESTIONS} games planned, 0 from the store, "
+                                       f"{2 * 3 * N_QUESTIONS} judge calls sent now; exit code 0; <Leaderboard: 4 "
+                                       "models") and len(repr(evaluation)) < 400
+    assert evaluation._repr_html_() == evaluation.leaderboard._repr_html_()
 
 
 def readme_write_comment_names() -> set[str]:
@@ -163,6 +168,18 @@ def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, t
         judgebench.rate(tmp_path / "cli")
     with pytest.raises(ConfigError, match="judge: not for a results folder"):
         judgebench.rate(tmp_path / "out", judge="other")
+
+
+def test_a_leaderboard_shows_in_a_line_and_as_a_table_in_a_notebook():
+    """Its repr was every model's dict (20,000 characters for 59 models), and a notebook printed that wall of text
+    instead of the table."""
+    frame = _undefeated_outcomes(10).replace({"mid": "<b>mid</b>"})
+    board = judgebench.rate(frame, rounds=20)
+    line = repr(board)
+    assert "\n" not in line and len(line) < 300
+    assert line.startswith("<Leaderboard: 3 models, method bt, 95% percentile interval") and "best: top " in line
+    html = board._repr_html_()
+    assert "<table" in html and "&lt;b&gt;mid&lt;/b&gt;" in html and "<b>mid</b>" not in html
 
 
 def test_rate_rejects_unknown_options(tmp_path):
