@@ -726,6 +726,8 @@ def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
         for name in ("started_at", "ended_at"):
             if isinstance(record[name], float) and record[name] == record[name]:
                 record[name] = utc_time(record[name])
+        if isinstance(record["sent"], float) and record["sent"] == record["sent"]:  # a count, whatever pandas made
+            record["sent"] = int(record["sent"])  # of a column where a run still running has none (224.0)
         records.append({k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()})
     return records
 

@@ -389,7 +389,9 @@ def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tm
         if entry.status == 200 and entry.key in stored:
             assert entry.time <= stored[entry.key] + 1e-3, "a game was sent again after it was stored"
     # the killed run never recorded its end: its process is gone, so it is not shown as still running
-    assert [run["status"] for run in leaderboard(tmp_path)["meta"]["runs"]] == ["killed", "finished"]
+    runs = leaderboard(tmp_path)["meta"]["runs"]
+    assert [run["status"] for run in runs] == ["killed", "finished"]
+    assert runs[0]["sent"] is None and isinstance(runs[1]["sent"], int)  # a count, not 224.0 beside a None
 
     # the interrupted-and-resumed run ends with the same leaderboard as an uninterrupted one
     clean = tmp_path / "clean"
