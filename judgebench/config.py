@@ -748,8 +748,8 @@ def setting_label(location: Location) -> str:
     if not location:
         return ""
     head, *rest = location
-    if head == "judge" and rest:
-        return f"[judge] {_dotted(rest)}"
+    if head == "judge":  # the table itself, or a setting in it ("[judge] judge" named it twice)
+        return f"[judge] {_dotted(rest)}" if rest else "[judge]"
     if isinstance(head, str) and head in RunConfig.model_fields:
         return f"[{table_of(head)}] {_dotted(location)}"
     return _dotted(location)
@@ -833,6 +833,19 @@ def settings_error(error: ValidationError, model: type[BaseModel],
         elif problem["type"] == "missing" and location[0] in ("questions", "answers"):
             problems.append(("", "nothing to judge: set questions and answers (--questions PATH --answers PATH, "
                                  "or [data] questions/answers in the config file)"))
+        elif problem["type"] == "path_type" and (isinstance(problem.get("input"), Mapping)
+                                                 or hasattr(problem.get("input"), "columns")):
+            # rows or a DataFrame, as rate() takes them: one line for the setting, not one per row
+            files = tuple(part for part in location if not isinstance(part, int))
+            problems.append((name_of(files), "expected paths of files, got rows of data: questions and answers "
+                                             "are read from files (JSONL, CSV or Parquet); write the rows to one "
+                                             "first, as pandas.DataFrame(rows).to_json(\"answers.jsonl\", "
+                                             "orient=\"records\", lines=True) does"))
+        elif problem["type"] == "model_type" and location == ("judge",) and isinstance(problem.get("input"), str):
+            preset = problem["input"]
+            problems.append((name_of(location), f"expected a table, got {_shown(preset)}; a preset is named in "
+                                                f"it: judge={{\"preset\": {_shown(preset)}}}, as [judge] preset = "
+                                                f"{_shown(preset)} in a file and --judge {preset} on the command line"))
         else:
             problems.append((name_of(location) if location else "", _problem(problem)))  # no class name
     return SettingsError(problems)

@@ -347,3 +347,26 @@ def test_a_bad_judge_override_is_named_as_an_override_not_as_the_files(tmp_path)
     assert "concurrency" in str(raised.value) and "run.toml" not in str(raised.value)
     with pytest.raises(ConfigError, match="judge among the overrides: give a table of judge settings"):
         RunConfig.from_toml(config, {"judge": JudgeConfig(model="other")})
+
+
+@pytest.mark.parametrize("given, message", [
+    # it said "[judge] judge: expected a table, got ..." and no word of presets
+    ({"judge": "gpt-4.1"}, '[judge]: expected a table, got "gpt-4.1"; a preset is named in it: '
+                           'judge={"preset": "gpt-4.1"}, as [judge] preset = "gpt-4.1" in a file'),
+    ({"judge": {"model": "m", "concurency": 3}}, "[judge]: unknown setting 'concurency'; did you mean 'concurrency'?"),
+])
+def test_a_judge_given_from_python_is_named_once_and_a_preset_by_its_table(given, message):
+    with pytest.raises(ConfigError) as raised:
+        RunConfig(questions="q.jsonl", answers=["a.jsonl"], **given)
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize("answers", [[{"question_id": "q1", "model": "m", "turns": ["t"]}] * 200,
+                                     [pd.DataFrame({"question_id": ["q1"], "model": ["m"], "turns": [["t"]]})]])
+def test_answers_given_as_rows_get_one_line_that_says_to_write_a_file(answers):
+    """rate() takes rows in memory and evaluate() reads files: 200 rows made 200 lines of 'expected a path'."""
+    with pytest.raises(ConfigError) as raised:
+        RunConfig(questions="q.jsonl", answers=answers)
+    assert str(raised.value) == ('[data] answers: expected paths of files, got rows of data: questions and answers '
+                                 'are read from files (JSONL, CSV or Parquet); write the rows to one first, as '
+                                 'pandas.DataFrame(rows).to_json("answers.jsonl", orient="records", lines=True) does')
