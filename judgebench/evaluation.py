@@ -228,6 +228,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if settings.questions is None or not settings.answers:
         raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
                           "or [data] questions/answers in the config file)")
+    made_out = out is not None and not Path(out).exists()  # removed again if nothing is written there
     if out is not None:
         prepare_directory(out)
     prepare_directory(Path(settings.store).parent, "store's directory")
@@ -268,6 +269,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if planner is not None and (evaluation.leaderboard is not None or not evaluation.games.empty):
         _record_plan(settings, evaluation, on_event)
     if result.interrupted:
+        if made_out and out is not None:  # "nothing written to out": not even the folder checked before judging
+            with suppress(OSError):
+                Path(out).rmdir()  # only if empty
         raise Interrupted(evaluation)
     return evaluation
 
@@ -633,6 +637,14 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
     if recording.started:
         with suppress(StorageError), Store(settings.store, busy_timeout_s=2.0) as store:
             recording.finish(store, status, {**tally.run_counts(settings.judge.priced), "planned": planned})
+
+
+# The meta a run records about its judging, not its ratings (`_provenance`, the tokens and cost, the games'
+# counts of `diagnostics.RunDiagnostics.to_meta`): a refit of its judgments keeps them (`report.inputs.refit`).
+RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "models", "games_planned", "games_reused",
+                  "games_shared", "runs", "created_at", "template_sha256", "questions_sha256", "prompt_tokens",
+                  "completion_tokens", "cost_usd", "games_failed", "games_unparsed", "pairs_incomplete",
+                  "pairs_inconsistent", "skipped_questions")
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:

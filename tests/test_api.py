@@ -156,7 +156,13 @@ def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, t
         assert_same_leaderboard_files(tmp_path / "cli", tmp_path / "api", timestamps=False)
     assert board.meta["judge"] == "test-judge" and board.meta["rounds"] == 50
     again = judgebench.rate(str(tmp_path / "out"))  # the run's own ratings, as its leaderboard.json has them
-    assert again.models == json.loads((tmp_path / "out" / "leaderboard.json").read_text())["models"]
+    run_board = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert again.models == run_board["models"]
+    for key in ("runs", "games_planned", "prompt_tokens", "sampling", "template_sha256", "created_at"):
+        assert again.meta[key] == run_board["meta"][key], key  # rated again in place, a folder lost how it was judged
+    (tmp_path / "bare").mkdir()  # judgments without their leaderboard.json: the defaults rate them, and say so
+    (tmp_path / "bare" / "judgments.jsonl").write_bytes((tmp_path / "out" / "judgments.jsonl").read_bytes())
+    assert any("no leaderboard.json" in warning for warning in judgebench.rate(tmp_path / "bare").meta["warnings"])
     with pytest.raises(InputError, match="no judgments.jsonl here"):
         judgebench.rate(tmp_path / "cli")
     # an empty judgments.jsonl named "missing" columns; another file's lines are not judgebench's judgments
@@ -477,11 +483,12 @@ def interrupt_the_kernel():  # as Jupyter does: SIGINT to the kernel process, on
 async def cell():
     for attempt in range(3):  # a loop of evaluations: the interrupt ends the loop, not one evaluation
         try:
-            judgebench.evaluate(load_config(sys.argv[1]),
+            judgebench.evaluate(load_config(sys.argv[1]), out="fresh",
                                 on_start=lambda tally: threading.Timer(1.0, interrupt_the_kernel).start())
         except KeyboardInterrupt as stop:
             evaluation = stop.result
-            print(attempt, evaluation.exit_code, evaluation.run.interrupted, evaluation.run.tally.done)
+            print(attempt, evaluation.exit_code, evaluation.run.interrupted, evaluation.run.tally.done,
+                  os.path.exists("fresh"))
             break
 
 asyncio.run(cell())
@@ -499,8 +506,9 @@ def test_interrupting_a_notebook_stops_the_judging_there(judge_server, tmp_path)
     done = subprocess.run([sys.executable, "-c", NOTEBOOK_INTERRUPTED, str(config)], cwd=tmp_path, text=True,
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    attempt, exit_code, interrupted, sent = done.stdout.split()
+    attempt, exit_code, interrupted, sent, out_left = done.stdout.split()
     assert (attempt, exit_code, interrupted) == ("0", "130", "True")
+    assert out_left == "False"  # "nothing written to out": the folder checked before judging is removed again
     assert 0 < int(sent) and len(judge_server.log) < 2 * 3 * N_QUESTIONS  # stopped part way
 
 

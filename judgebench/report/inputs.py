@@ -122,8 +122,11 @@ def _from_results(directory: Path, imported: bool) -> RunData:
         frame["weight"] = 1.0
     frame["weight"] = frame["weight"].fillna(1.0)
     board = read_json_object(directory / "leaderboard.json")
+    warnings = [] if board is not None else [
+        "the results folder has no leaderboard.json, so the run's settings (baseline, method, interval) are not "
+        "known: these are the defaults' ratings of its judgments (give the baseline and method the run had)"]
     return RunData(frame, str(directory), board, dict((board or {}).get("meta") or {}),
-                   read_json_object(directory / DIAGNOSTICS_FILE))
+                   read_json_object(directory / DIAGNOSTICS_FILE), warnings=warnings)
 
 
 # `build` options that belong to the run's method's fit, not carried over to a refit with another method.
@@ -145,7 +148,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     `dataset`, which it then needs; the leaderboard's warnings say when `dataset`'s texts are not those judged
     (`unjudged_texts`).
     """
-    from judgebench.evaluation import with_style_counts
+    from judgebench.evaluation import RUN_PROVENANCE, with_style_counts
     from judgebench.leaderboard import DesignBias, build, refit_options
     from judgebench.records import ok_games
     from judgebench.verdicts import combine
@@ -172,6 +175,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         extra["adaptive"] = DesignBias.rated_entry(data.meta["adaptive"], options.get("design_bias") is not None)
     lengths = average_lengths(dataset, outcomes) if dataset is not None else data.answer_lengths()
     board = build(outcomes, games, **options, answer_lengths=lengths, meta={**extra, "swap": swap})
+    # who judged what, how and at what cost: the run's, whatever the ratings (a folder rated again in place lost it)
+    board.meta.update({key: data.meta[key] for key in RUN_PROVENANCE if key in data.meta and key not in board.meta})
     board.meta["warnings"] += data.warnings
     warning = unjudged_texts(data, dataset) if dataset is not None else None
     if warning:
