@@ -787,3 +787,58 @@ def test_plots_shorten_long_names_and_draw_any_name_without_warnings(tmp_path):
         0.95).axes[0].get_yticklabels()]
     assert len(set(labels)) == 2 and {"lr1e-5", "lr2e-5"} == {label.split("-sft-")[1][:6] for label in labels}
     assert max(map(len, labels)) <= 40
+
+
+COLLIDING = [f"vendor-{vendor}/checkpoint-00{k}-very-long-descriptive-model-name-sft-dpo-merged-final"
+             for vendor in "AB" for k in (1, 2)]
+
+
+@pytest.mark.parametrize("names", [
+    COLLIDING,
+    [f"vendor-{k % 3}/checkpoint-{7 * k:03d}-very-long-descriptive-model-name-sft-dpo-merged-final"
+     for k in range(60)],
+    ["x" * 30 + a + "y" * 50 + b for a in "ab" for b in "cd"],  # differences too far apart for one window
+    ["x" * 30 + a + "y" * 50 + b + "z" * 30 for a in "ab" for b in "cd"],
+    ["same-start-" + "p" * 40, "same-start-" + "p" * 40 + "-v2", "\u2026start-" + "p" * 32 + "-v2"],
+], ids=["vendors-and-checkpoints", "sixty", "apart", "apart-in-the-middle", "a-name-like-a-label"])
+def test_plots_label_every_model_differently(names):
+    """Shortened labels are never the same for two models: vendor-A/checkpoint-001-... and vendor-B/checkpoint-001-...
+    were both drawn as ...point-001-very-long-descriptive-model-..., in every plot."""
+    import matplotlib.pyplot as plt
+
+    from judgebench.report import plots
+
+    models = [{"model": name, "rating": 1000.0 + i, "lower": 990.0 + i, "upper": 1010.0 + i}
+              for i, name in enumerate(names)]
+    n = len(names)
+    figures = [plots.forest(models, "Bradley-Terry", 0.95), plots.win_rate_heatmap(names, np.full((n, n), 0.5),
+                                                                                   np.ones((n, n))),
+               plots.rank_distribution(names, np.eye(n))]
+    for figure in figures:
+        for labels in ([tick.get_text() for tick in figure.axes[0].get_yticklabels()],
+                       *([[tick.get_text() for tick in figure.axes[0].get_xticklabels()]] if figure is figures[1]
+                         else [])):
+            assert len(set(labels)) == n, labels
+            assert max(map(len, labels)) <= 45
+        plt.close(figure)
+    assert len({label for label, _ in plots.shortened(names)}) == len(plots.shortened(names))
+
+
+def test_report_keys_shortened_labels_to_the_names_in_its_table(tmp_path):
+    """The report says which shortened label is which model, and its leaderboard table has the names whole."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import RunData
+
+    judgments = large_run(n_models=4, n_pairs=200).replace(
+        {column: {f"model-{i:03d}": name for i, name in enumerate(COLLIDING)} for column in ("first", "second")})
+    write_report(RunData(judgments, "simulated", meta={"rounds": 20, "interval": "bootstrap"}),
+                 tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text()
+    names = [row[html_table(html, "leaderboard-table")[0].index("model")]
+             for row in html_table(html, "leaderboard-table")[1:]]
+    assert sorted(names) == sorted(COLLIDING)
+    key = html_table(html, "plot-names-table")[1:]
+    assert sorted(name for _, name in key) == sorted(COLLIDING)
+    assert len({unescape(label) for label, _ in key}) == 4
+    assert [(unescape(label), name) for label, name in key] == plots.shortened(names)

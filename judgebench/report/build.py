@@ -98,6 +98,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
         "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
         "plan": adaptive_summary(board.meta["adaptive"]) if board.meta.get("adaptive") else None,
         "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
+        "plot_names": plots.shortened([entry["model"] for entry in board.models]),
     }
     html = _template().render(**context)
     atomic_write_text(html_path, html)

@@ -41,18 +41,52 @@ def _quiet(draw: _Drawing) -> _Drawing:
 
 
 def _labels(names: list[str]) -> list[str]:
-    """Model names as an axis shows them: one longer than _LABEL_CHARACTERS keeps its start and end around an
-    ellipsis (a 210-character name squeezed every plot's axis off the figure and cut every other name). Names
-    whose shortened labels would be the same (checkpoints differing mid-name) show the part where they differ."""
+    """Model names as an axis shows them, each different: one longer than _LABEL_CHARACTERS keeps its start and
+    end around an ellipsis (a 210-character name squeezed every plot's axis off the figure and cut every other
+    name). Names whose shortened labels would be the same (checkpoints differing mid-name) show the part where
+    they differ, as often as that makes new labels alike (vendor-A/checkpoint-001-... and vendor-B/checkpoint-001-...
+    both showed as ...point-001-...); labels still alike after that get their place in `names` (#3)."""
     half = (_LABEL_CHARACTERS - 1) // 2
     shown = [name if len(name) <= _LABEL_CHARACTERS else f"{name[:half]}\u2026{name[-half:]}" for name in names]
-    for label in {label for label in shown if shown.count(label) > 1}:
-        alike = [i for i, other in enumerate(shown) if other == label]
-        start = max(len(os.path.commonprefix([names[i] for i in alike])) - 8, 1)
+    for _ in range(len(names)):
+        groups = _alike(shown)
+        if not groups:
+            return shown
+        for alike in groups:
+            alike_names = [names[i] for i in alike]
+            same_start = len(os.path.commonprefix(alike_names))
+            same_end = min(len(os.path.commonprefix([name[::-1] for name in alike_names])),
+                           min(map(len, alike_names)) - same_start)
+            # from a little before the first difference, and on to the last where the window reaches that far;
+            # else the first and the last difference, each with a little around it
+            reach_last = max(map(len, alike_names)) - same_end - (_LABEL_CHARACTERS - 2)
+            for i in alike:
+                if reach_last <= same_start:
+                    start = max(same_start - 8, reach_last, 1)
+                    end = start + _LABEL_CHARACTERS - 2
+                    shown[i] = f"\u2026{names[i][start:end]}" + ("\u2026" if end < len(names[i]) else "")
+                else:
+                    piece = (_LABEL_CHARACTERS - 3) // 2
+                    last = len(names[i]) - same_end
+                    shown[i] = (f"\u2026{names[i][max(same_start - 4, 0):][:piece]}\u2026"
+                                f"{names[i][:last + 4][-piece:]}" + ("\u2026" if last + 4 < len(names[i]) else ""))
+    for alike in _alike(shown):
         for i in alike:
-            end = start + _LABEL_CHARACTERS - 2
-            shown[i] = f"\u2026{names[i][start:end]}" + ("\u2026" if end < len(names[i]) else "")
+            shown[i] = f"{shown[i]} #{i + 1}"
     return shown
+
+
+def shortened(names: list[str]) -> list[tuple[str, str]]:
+    """(label, name) of each name that the plots show shortened (`_labels`), for the report's key to them."""
+    return [(label, name) for label, name in zip(_labels(names), names, strict=True) if label != name]
+
+
+def _alike(labels: list[str]) -> list[list[int]]:
+    """The places of labels that are the same, one list per label shown more than once."""
+    places: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        places.setdefault(label, []).append(i)
+    return [alike for alike in places.values() if len(alike) > 1]
 
 
 @_quiet
