@@ -842,3 +842,55 @@ def test_report_keys_shortened_labels_to_the_names_in_its_table(tmp_path):
     assert sorted(name for _, name in key) == sorted(COLLIDING)
     assert len({unescape(label) for label, _ in key}) == 4
     assert [(unescape(label), name) for label, name in key] == plots.shortened(names)
+
+
+def long_name_run(folder: Path, names: list[str] = COLLIDING, n_questions: int = 12, seed: int = 0):
+    """Judgments of every pair of `names` in both orders on `n_questions` questions (verdicts at random, the
+    later names stronger), and the questions and answers they were given (tests.support.cli_runs.write_data)."""
+    from judgebench.datasets import load_dataset
+    from judgebench.report.inputs import RunData
+
+    questions, answers = write_data(folder, dict.fromkeys(names, 5), n_questions)
+    rng = np.random.default_rng(seed)
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:  # answers of different lengths, for the length bias
+        row["turns"][0] += " More." * int(rng.integers(0, 40))
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    rows = [{"question_id": f"q{q:02d}", "first": a, "second": b, "judge": "j", "template": "a-template-file",
+             "status": "ok", "label": label, "p_first": 1.0 if label == "[[A>B]]" else 0.0, "weight": 1.0,
+             "raw": label}
+            for q in range(n_questions) for i, a in enumerate(names) for j, b in enumerate(names) if a != b
+            for label in ["[[A>B]]" if rng.random() < 1 / (1 + np.exp(0.3 * (j - i))) else "[[B>A]]"]]
+    return (RunData(pd.DataFrame(rows), str(folder), meta={"rounds": 20, "interval": "bootstrap"}),
+            load_dataset(questions, answers))
+
+
+def test_no_plot_text_runs_off_its_figure(tmp_path, monkeypatch):
+    """Every text of every plot of a report is inside its figure: the forest plot's axis label, naming a long
+    baseline, was cut at both ends, and the length plot's title "Length bias and self-preference (95% intervals,
+    clustered by questic" in every report; a narrow rank plot or heatmap cut its axis and colorbar labels."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+
+    outside: dict[str, list[float]] = {}
+    save = plots.save
+
+    def checked_save(figure, directory, name):
+        drawn = figure.get_tightbbox(figure.canvas.get_renderer())
+        width, height = figure.get_size_inches()
+        outside[name.rsplit("-", 1)[1]] = [round(v, 2) for v in (-drawn.x0, -drawn.y0, drawn.x1 - width,
+                                                                  drawn.y1 - height)]
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", checked_save)
+    for names in (COLLIDING[:3], COLLIDING):
+        data, dataset = long_name_run(tmp_path, names)
+        write_report(data, tmp_path / "report.html", dataset=dataset, ratings={"baseline": names[0]})
+        assert set(outside) == set(PLOTS)
+        assert {name: [v for v in sides if v > 0.01] for name, sides in outside.items()} == dict.fromkeys(PLOTS, [])
+    # the texts are all there, broken into lines
+    figure = plots.forest([{"model": name, "rating": 1000.0, "lower": 990.0, "upper": 1010.0} for name in COLLIDING],
+                          "Bradley-Terry", 0.95, f"Elo scale, {COLLIDING[0]} at 1000")
+    assert " ".join(figure.axes[0].get_xlabel().split("\n")).replace("- ", "-") == (
+        f"Bradley-Terry rating (Elo scale, {COLLIDING[0]} at 1000; 95% interval)")
+

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import textwrap
 import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -102,11 +103,11 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, s
     ax.errorbar(rating, y, xerr=[np.maximum(rating - lower, 0), np.maximum(upper - rating, 0)], fmt="o",
                 color="#1f5fa8", ecolor="#7aa6d8", capsize=3)
     ax.set_yticks(y, _labels(names), fontsize=8 if len(names) > 30 else 10)
-    ax.set_xlabel(f"{rating_title}" + (f" rating ({scale}; " if scale else " (")
-                  + f"{100 * confidence:g}% interval)")
+    ax.set_xlabel(_wrapped(f"{rating_title}" + (f" rating ({scale}; " if scale else " (")
+                           + f"{100 * confidence:g}% interval)", fig))
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.8, len(names) - 0.2)
-    fig.tight_layout()
+    _fit(fig)
     return fig
 
 
@@ -129,7 +130,7 @@ def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray)
                             color="white" if abs(win_rate[i, j] - 0.5) > 0.3 else "black")
     fig.colorbar(image, ax=ax, label="win rate of the row model")
     ax.set_title("Pairwise win rates" + ("" if len(names) <= _COUNT_LABELS_UP_TO else " (counts in the HTML table)"))
-    fig.tight_layout()
+    _fit(fig)
     return fig
 
 
@@ -139,11 +140,11 @@ def rank_distribution(names: list[str], shares: np.ndarray) -> Figure:
     fig, ax = plt.subplots(figsize=(min(3 + 0.3 * len(names), 24), min(2 + 0.28 * len(names), 24)))
     image = ax.imshow(shares, cmap="Greens", vmin=0, vmax=1, aspect="auto")
     ax.set_yticks(np.arange(len(names)), _labels(names), fontsize=8 if len(names) > 30 else 10)
-    ax.set_xlabel("rank in bootstrap replicate (1 = best)")
+    ax.set_xlabel(_wrapped("rank in bootstrap replicate (1 = best)", fig))
     ax.set_xticks(np.arange(len(names)), [str(r + 1) for r in range(len(names))],
                   fontsize=6 if len(names) > 30 else 9)
     fig.colorbar(image, ax=ax, label="share of replicates")
-    fig.tight_layout()
+    _fit(fig)
     return fig
 
 
@@ -169,11 +170,35 @@ def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | Non
                   color="#b03030", linestyle="--", label=reference_label)
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlim(0, 1)
-    ax.set_title(title)
+    ax.set_title(_wrapped(title, fig, plt.rcParams["axes.titlesize"]))
     if not shown:
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-    fig.tight_layout()
+    _fit(fig)
     return fig
+
+
+def _wrapped(text: str, fig: Figure, fontsize: Any = None) -> str:
+    """`text` (a title or an axis label) broken into lines as wide as `fig`: on one line, the length plot's
+    title and a forest plot's label naming a long baseline ran off both sides of the figure."""
+    size = matplotlib.font_manager.FontProperties(size=fontsize or plt.rcParams["font.size"]).get_size_in_points()
+    characters = int(0.9 * fig.get_figwidth() * 72 / (0.6 * size))  # a character is about 0.6 of the font size
+    return "\n".join(textwrap.fill(line, max(characters, 20)) for line in text.split("\n"))
+
+
+def _fit(fig: Figure) -> None:
+    """Lay `fig` out (tight layout), and widen or heighten it until every text it draws is inside it: with
+    long model names, a narrow rank plot or heatmap cut its axis label and colorbar label at the edge."""
+    with warnings.catch_warnings():  # "Tight layout not applied": then the figure grows below
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        for _ in range(4):
+            fig.tight_layout()
+            drawn = fig.get_tightbbox(fig.canvas.get_renderer())
+            width, height = fig.get_size_inches()
+            wider = max(-drawn.x0, 0.0) + max(drawn.x1 - width, 0.0)
+            higher = max(-drawn.y0, 0.0) + max(drawn.y1 - height, 0.0)
+            if wider < 0.01 and higher < 0.01:
+                return
+            fig.set_size_inches(width + wider + 0.1, height + higher + 0.1)
 
 
 @_quiet
