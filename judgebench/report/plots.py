@@ -192,7 +192,7 @@ def _fit(fig: Figure) -> None:
         warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
         for _ in range(4):
             fig.tight_layout()
-            drawn = fig.get_tightbbox(fig.canvas.get_renderer())
+            drawn = fig.get_tightbbox()
             width, height = fig.get_size_inches()
             wider = max(-drawn.x0, 0.0) + max(drawn.x1 - width, 0.0)
             higher = max(-drawn.y0, 0.0) + max(drawn.y1 - height, 0.0)
