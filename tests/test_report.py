@@ -894,3 +894,32 @@ def test_no_plot_text_runs_off_its_figure(tmp_path, monkeypatch):
     assert " ".join(figure.axes[0].get_xlabel().split("\n")).replace("- ", "-") == (
         f"Bradley-Terry rating (Elo scale, {COLLIDING[0]} at 1000; 95% interval)")
 
+
+def test_report_without_answer_texts_leaves_the_length_plot_out_and_says_why(tmp_path):
+    """A store's report without --questions and --answers drew a length plot saying only "no data"; its
+    diagnostics table held "- (answer lengths unknown: give --questions and --answers)" unwrapped in the value
+    column, squeezing the names of the figures. Now there is no such plot, one line says why, and the table's
+    text wraps (checked in chromium at a desktop's width)."""
+    from playwright.sync_api import sync_playwright
+
+    from judgebench.report.build import write_report
+
+    data, _ = long_name_run(tmp_path, ["base", "mid", "good"])
+    written = write_report(data, tmp_path / "report.html")
+    assert set(written.plots) == set(PLOTS) - {"length"} and not list(tmp_path.glob("*-length.*"))
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="plot-length"' not in html
+    rows = html_table(html, "diagnostics-table")
+    assert ["length bias", "-"] in rows and ["note: answer lengths unknown: give --questions and --answers", ""] in rows
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+        note = page.inner_text("#no-length-plot")
+        widths = page.eval_on_selector_all("#diagnostics-table tr", """rows => rows.map(row =>
+            [row.cells[0].getBoundingClientRect().width, row.cells[1].getBoundingClientRect().width])""")
+        browser.close()
+    assert note == ("No length-bias and self-preference plot: answer lengths unknown (give --questions and --answers), "
+                    "and no model of the judge's family is rated.")
+    label, value = widths[0]
+    assert value < label and label > 250, widths
