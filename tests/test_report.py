@@ -923,3 +923,50 @@ def test_report_without_answer_texts_leaves_the_length_plot_out_and_says_why(tmp
                     "and no model of the judge's family is rated.")
     label, value = widths[0]
     assert value < label and label > 250, widths
+
+
+def test_report_of_many_models_gives_the_pairwise_numbers_and_a_legible_heatmap(tmp_path, monkeypatch):
+    """Beyond 20 models the heatmap's title said "counts in the HTML table", and no table held them; its labels
+    were 7-point text on an 18-inch figure shrunk to the page, 6 pixels tall. Now the pairwise table gives each
+    pair's win rate and count, the title says where they are, and the heatmap is shown at its drawn size in a
+    1200-pixel page (chromium), with labels of at least 11 pixels."""
+    from playwright.sync_api import sync_playwright
+
+    from judgebench import diagnostics
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import refit
+
+    names = [f"vendor-{k % 3}/checkpoint-{7 * k:03d}-very-long-descriptive-model-name-sft-dpo-merged-final"
+             for k in range(30)]
+    data, dataset = long_name_run(tmp_path, names, n_questions=1)
+    heatmap = {}
+    save = plots.save
+
+    def recording_save(figure, directory, name):
+        if name.endswith("-heatmap"):
+            ax = figure.axes[0]
+            heatmap.update(title=ax.get_title().replace("\n", " "), dpi=110,
+                           font={tick.get_fontsize() for tick in [*ax.get_xticklabels(), *ax.get_yticklabels()]})
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", recording_save)
+    write_report(data, tmp_path / "report.html", dataset=dataset)
+    html = (tmp_path / "report.html").read_text()
+    assert heatmap["title"] == "Pairwise win rates (numbers and counts: the report's pairwise table)"
+    board, outcomes = refit(data, dataset)
+    order = [entry["model"] for entry in board.models]
+    rate, count = diagnostics.win_matrix(outcomes, order)
+    table = html_table(html, "pairwise-table")
+    assert table[0] == ["model", *map(str, range(1, 31))]
+    assert [row[0] for row in table[1:]] == [f"{i}. {name}" for i, name in enumerate(order, 1)]
+    assert [row[1:] for row in table[1:]] == [[f"{rate[i, j]:.2f} / {count[i, j]:g}" if count[i, j] else ""
+                                               for j in range(30)] for i in range(30)]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+        shown, drawn = page.eval_on_selector("#plot-heatmap", "image => [image.clientWidth, image.naturalWidth]")
+        browser.close()
+    assert shown == drawn
+    assert min(heatmap["font"]) * heatmap["dpi"] / 72 * shown / drawn >= 11

@@ -25,6 +25,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 _COUNT_LABELS_UP_TO = 20  # models; beyond that the heatmap's cells are too small for numbers
+_MANY_MODELS_CELL = 0.15  # inches a side of a heatmap cell beyond _COUNT_LABELS_UP_TO models: 16 pixels at 110 dpi
+_MANY_MODELS_FONT = 8.0  # points of its labels: 12 pixels at 110 dpi, drawn at that size in the page
 _LABEL_CHARACTERS = 40  # a longer model name is shortened in the middle on an axis (`_labels`)
 _Drawing = TypeVar("_Drawing", bound=Callable[..., Any])
 
@@ -113,23 +115,37 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, s
 
 @_quiet
 def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray) -> Figure:
-    """Row model's win rate against the column model (ties half), with the number of outcomes per cell."""
-    size = min(3 + 0.45 * len(names), 24)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    """Row model's win rate against the column model (ties half), with the number of outcomes per cell; beyond
+    _COUNT_LABELS_UP_TO models the cells are too small for numbers, which the report's table gives instead.
+
+    Many models get cells of a fixed size (_MANY_MODELS_CELL) and labels of a fixed size (_MANY_MODELS_FONT):
+    a 30-model heatmap was drawn 18 inches wide with 7-point labels, 6 pixels tall on a 1200-pixel page."""
+    n = len(names)
+    labels = _labels(names)
+    if n <= _COUNT_LABELS_UP_TO:
+        size = 3 + 0.45 * n
+        fig, ax = plt.subplots(figsize=(size + 1.5, size))
+        fontsize = 9.0
+    else:
+        fontsize = _MANY_MODELS_FONT
+        label_inches = max(map(len, labels)) * 0.6 * fontsize / 72  # a character is about 0.6 of the font size
+        matrix = _MANY_MODELS_CELL * n
+        fig, ax = plt.subplots(figsize=(label_inches + matrix + 1.6, label_inches + matrix + 0.8))
     shown = np.ma.masked_invalid(win_rate)
     image = ax.imshow(shown, cmap="RdBu", vmin=0, vmax=1)
-    ticks = np.arange(len(names))
-    fontsize = 9 if len(names) <= _COUNT_LABELS_UP_TO else max(3, 9 - len(names) // 15)
-    ax.set_xticks(ticks, _labels(names), rotation=90, fontsize=fontsize)
-    ax.set_yticks(ticks, _labels(names), fontsize=fontsize)
-    if len(names) <= _COUNT_LABELS_UP_TO:
-        for i in range(len(names)):
-            for j in range(len(names)):
+    ticks = np.arange(n)
+    ax.set_xticks(ticks, labels, rotation=90, fontsize=fontsize)
+    ax.set_yticks(ticks, labels, fontsize=fontsize)
+    if n <= _COUNT_LABELS_UP_TO:
+        for i in range(n):
+            for j in range(n):
                 if counts[i, j] > 0:
                     ax.text(j, i, f"{win_rate[i, j]:.2f}\nn={counts[i, j]:g}", ha="center", va="center", fontsize=7,
                             color="white" if abs(win_rate[i, j] - 0.5) > 0.3 else "black")
-    fig.colorbar(image, ax=ax, label="win rate of the row model")
-    ax.set_title("Pairwise win rates" + ("" if len(names) <= _COUNT_LABELS_UP_TO else " (counts in the HTML table)"))
+    fig.colorbar(image, ax=ax, label="win rate of the row model", shrink=0.8 if n > _COUNT_LABELS_UP_TO else 1.0)
+    ax.set_title(_wrapped("Pairwise win rates" + ("" if n <= _COUNT_LABELS_UP_TO
+                                                  else " (numbers and counts: the report's pairwise table)"), fig,
+                          plt.rcParams["axes.titlesize"]))
     _fit(fig)
     return fig
 
