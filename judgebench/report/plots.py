@@ -48,7 +48,7 @@ def _labels(names: list[str]) -> list[str]:
     end around an ellipsis (a 210-character name squeezed every plot's axis off the figure and cut every other
     name). Names whose shortened labels would be the same (checkpoints differing mid-name) show the part where
     they differ, as often as that makes new labels alike (vendor-A/checkpoint-001-... and vendor-B/checkpoint-001-...
-    both showed as ...point-001-...); labels still alike after that get their place in `names` (#3)."""
+    both showed as ...point-001-...); labels still alike after that end in their place in `names` (" #3")."""
     half = (_LABEL_CHARACTERS - 1) // 2
     shown = [name if len(name) <= _LABEL_CHARACTERS else f"{name[:half]}\u2026{name[-half:]}" for name in names]
     for _ in range(len(names)):
