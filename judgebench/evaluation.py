@@ -749,7 +749,11 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                   regularization=chosen["regularization"], design_bias=design_bias, source=inputs.source,
                   meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
                         "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan})
-    board.meta["warnings"] += inputs.warnings  # how the source was read (rows taken as questions)
+    board.meta["warnings"] += inputs.warnings  # how the source was read
+    if inputs.rows_as_questions:
+        from judgebench.datasets.judgments import rows_as_questions_warning
+
+        board.meta["warnings"].append(rows_as_questions_warning(board.meta["interval"], board.meta["resample"]))
     if inputs.kind == "alpaca-eval" and chosen["method"] is None and inputs.baseline is None:
         board.meta["warnings"].append(_SEVERAL_BASELINES)
     if inputs.kind != "alpaca-eval" and board.meta.get("self_pairs_dropped"):  # AlpacaEval's baseline file has them

@@ -396,3 +396,58 @@ def test_bootstrap_of_a_model_that_wins_nearly_everything_uses_the_weak_ridge_an
     assert 300 < by_judgment.meta["replicates_regularised"] < 420
     assert {e["model"]: e for e in by_judgment.models}["strong-70b"]["upper"] < 2500
     assert any("upper end of strong-70b's interval" in w for w in by_judgment.meta["warnings"])
+
+
+def test_rank_shares_split_tied_places_evenly():
+    """Tied models share the places they hold together (each of k tied models counts 1/k at each of their k
+    places): all-equal ratings put the first model at rank 1 for certain, the next at rank 2, and so on, beside
+    a table that ranked every model first."""
+    equal = np.full((5, 4), 1000.0)
+    np.testing.assert_allclose(iv.rank_shares(equal), np.full((4, 4), 0.25))
+    # replicate 1: models 1 and 2 tie for places 1-2, model 0 third; replicate 2: models 0-2 tie, model 3 last;
+    # a model without a rating (NaN) shares the last places with the others lacking one
+    samples = np.array([[1.0, 2.0, 2.0, np.nan], [5.0, 5.0, 5.0, 1.0]])
+    np.testing.assert_allclose(iv.rank_shares(samples), [[1 / 6, 1 / 6, 2 / 3, 0], [5 / 12, 5 / 12, 1 / 6, 0],
+                                                         [5 / 12, 5 / 12, 1 / 6, 0], [0, 0, 0, 1]])
+
+
+def test_rank_shares_count_ratings_apart_by_rounding_noise_as_ties():
+    """Models with identical games get ratings equal up to floating-point noise, a hair apart always the same
+    way: they are tied, not ranked in the order the noise happens to fall (the first always ahead)."""
+    rng = np.random.default_rng(0)
+    shift = rng.normal(0, 50, (200, 1))
+    samples = 1000.0 + shift + np.array([100.0, 0.0, 0.0, 0.0, -100.0])
+    samples[:, 1:4] += np.array([4, 2, 0]) * np.spacing(1000.0)  # always in list order, by rounding noise
+    shares = iv.rank_shares(samples)
+    np.testing.assert_allclose(shares[0], [1, 0, 0, 0, 0])
+    np.testing.assert_allclose(shares[1:4], np.full((3, 5), [0, 1 / 3, 1 / 3, 1 / 3, 0]))
+    np.testing.assert_allclose(shares[4], [0, 0, 0, 0, 1])
+    np.testing.assert_allclose(shares.sum(axis=0), 1)
+    np.testing.assert_allclose(shares.sum(axis=1), 1)
+    # a real difference, however small against the ratings' spread of 200, still orders the models
+    samples[:, 2] += 1e-3
+    assert iv.rank_shares(samples)[2].tolist() == pytest.approx([0, 1, 0, 0, 0])
+
+
+def test_rank_distribution_of_a_run_whose_models_all_tie_shows_them_sharing_every_rank(monkeypatch, tmp_path):
+    """Every judgment a tie: the table ranks all models first at the same rating, and the report's rank
+    distribution shows each with an equal share of every place (it showed ranks 1, 2, 3, 4 in list order)."""
+    from judgebench.report import build, plots
+    from judgebench.report.inputs import RunData
+
+    models = ["m-a", "m-b", "m-c", "m-d"]
+    rows = [{"question_id": f"q{q}", "first": a, "second": b, "judge": "j", "template": "pairwise-5",
+             "status": "ok", "label": "[[A=B]]", "p_first": 0.5, "weight": 1.0, "raw": "[[A=B]]"}
+            for q in range(10) for a in models for b in models if a != b]
+    drawn = {}
+
+    def rank_distribution(names, shares):
+        drawn.update(names=names, shares=shares)
+        return real(names, shares)
+
+    real = plots.rank_distribution
+    monkeypatch.setattr(plots, "rank_distribution", rank_distribution)
+    build.write_report(RunData(pd.DataFrame(rows), "ties", meta={"rounds": 20, "interval": "bootstrap"}),
+                       tmp_path / "ties.html")
+    assert sorted(drawn["names"]) == models
+    np.testing.assert_allclose(drawn["shares"], np.full((4, 4), 0.25))

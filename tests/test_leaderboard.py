@@ -1046,3 +1046,20 @@ def test_a_directory_named_like_a_file_is_made_where_the_user_named_it_a_directo
     with pytest.raises(ConfigError, match="names a file, and a directory is needed"):
         prepare_directory(tmp_path / "site.html")
     assert prepare_directory(tmp_path / "site.html", named_like_a_file=True).is_dir()
+
+
+@pytest.mark.parametrize(("flags", "says", "not_says"), [
+    ((), "the bootstrap resamples rows", "sandwich"),
+    (("--interval", "sandwich"), "the sandwich covariance is clustered by row", "bootstrap"),
+    (("--resample", "judgments"), "the intervals resample single judgments", "bootstrap resamples rows"),
+], ids=["bootstrap", "sandwich", "judgments"])
+def test_rows_taken_as_questions_are_warned_of_in_the_words_of_the_interval_used(shared_data, tmp_path, flags, says,
+                                                                                 not_says):
+    """An outcomes file without question ids rated with sandwich intervals was warned that "the bootstrap
+    resamples rows, and its intervals are too narrow", where no bootstrap was drawn."""
+    done = run_cli("--outcomes", str(shared_data / "ratings" / "food.csv"), "--rounds", "20", *flags,
+                   "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (warning,) = [w for w in json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["warnings"]
+                  if "each row is its own question" in w]
+    assert says in warning and not_says not in warning and warning in " ".join(done.stderr.split())

@@ -787,3 +787,186 @@ def test_plots_shorten_long_names_and_draw_any_name_without_warnings(tmp_path):
         0.95).axes[0].get_yticklabels()]
     assert len(set(labels)) == 2 and {"lr1e-5", "lr2e-5"} == {label.split("-sft-")[1][:6] for label in labels}
     assert max(map(len, labels)) <= 40
+
+
+COLLIDING = [f"vendor-{vendor}/checkpoint-00{k}-very-long-descriptive-model-name-sft-dpo-merged-final"
+             for vendor in "AB" for k in (1, 2)]
+
+
+@pytest.mark.parametrize("names", [
+    COLLIDING,
+    [f"vendor-{k % 3}/checkpoint-{7 * k:03d}-very-long-descriptive-model-name-sft-dpo-merged-final"
+     for k in range(60)],
+    ["x" * 30 + a + "y" * 50 + b for a in "ab" for b in "cd"],  # differences too far apart for one window
+    ["x" * 30 + a + "y" * 50 + b + "z" * 30 for a in "ab" for b in "cd"],
+    ["same-start-" + "p" * 40, "same-start-" + "p" * 40 + "-v2", "\u2026start-" + "p" * 32 + "-v2"],
+], ids=["vendors-and-checkpoints", "sixty", "apart", "apart-in-the-middle", "a-name-like-a-label"])
+def test_plots_label_every_model_differently(names):
+    """Shortened labels are never the same for two models: vendor-A/checkpoint-001-... and vendor-B/checkpoint-001-...
+    were both drawn as ...point-001-very-long-descriptive-model-..., in every plot."""
+    import matplotlib.pyplot as plt
+
+    from judgebench.report import plots
+
+    models = [{"model": name, "rating": 1000.0 + i, "lower": 990.0 + i, "upper": 1010.0 + i}
+              for i, name in enumerate(names)]
+    n = len(names)
+    figures = [plots.forest(models, "Bradley-Terry", 0.95), plots.win_rate_heatmap(names, np.full((n, n), 0.5),
+                                                                                   np.ones((n, n))),
+               plots.rank_distribution(names, np.eye(n))]
+    for figure in figures:
+        for labels in ([tick.get_text() for tick in figure.axes[0].get_yticklabels()],
+                       *([[tick.get_text() for tick in figure.axes[0].get_xticklabels()]] if figure is figures[1]
+                         else [])):
+            assert len(set(labels)) == n, labels
+            assert max(map(len, labels)) <= 45
+        plt.close(figure)
+    assert len({label for label, _ in plots.shortened(names)}) == len(plots.shortened(names))
+
+
+def test_report_keys_shortened_labels_to_the_names_in_its_table(tmp_path):
+    """The report says which shortened label is which model, and its leaderboard table has the names whole."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import RunData
+
+    judgments = large_run(n_models=4, n_pairs=200).replace(
+        {column: {f"model-{i:03d}": name for i, name in enumerate(COLLIDING)} for column in ("first", "second")})
+    write_report(RunData(judgments, "simulated", meta={"rounds": 20, "interval": "bootstrap"}),
+                 tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text()
+    names = [row[html_table(html, "leaderboard-table")[0].index("model")]
+             for row in html_table(html, "leaderboard-table")[1:]]
+    assert sorted(names) == sorted(COLLIDING)
+    key = html_table(html, "plot-names-table")[1:]
+    assert sorted(name for _, name in key) == sorted(COLLIDING)
+    assert len({unescape(label) for label, _ in key}) == 4
+    assert [(unescape(label), name) for label, name in key] == plots.shortened(names)
+
+
+def long_name_run(folder: Path, names: list[str] = COLLIDING, n_questions: int = 12, seed: int = 0):
+    """Judgments of every pair of `names` in both orders on `n_questions` questions (verdicts at random, the
+    later names stronger), and the questions and answers they were given (tests.support.cli_runs.write_data)."""
+    from judgebench.datasets import load_dataset
+    from judgebench.report.inputs import RunData
+
+    questions, answers = write_data(folder, dict.fromkeys(names, 5), n_questions)
+    rng = np.random.default_rng(seed)
+    rows = [json.loads(line) for line in answers.read_text().splitlines()]
+    for row in rows:  # answers of different lengths, for the length bias
+        row["turns"][0] += " More." * int(rng.integers(0, 40))
+    answers.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    rows = [{"question_id": f"q{q:02d}", "first": a, "second": b, "judge": "j", "template": "a-template-file",
+             "status": "ok", "label": label, "p_first": 1.0 if label == "[[A>B]]" else 0.0, "weight": 1.0,
+             "raw": label}
+            for q in range(n_questions) for i, a in enumerate(names) for j, b in enumerate(names) if a != b
+            for label in ["[[A>B]]" if rng.random() < 1 / (1 + np.exp(0.3 * (j - i))) else "[[B>A]]"]]
+    return (RunData(pd.DataFrame(rows), str(folder), meta={"rounds": 20, "interval": "bootstrap"}),
+            load_dataset(questions, answers))
+
+
+def test_no_plot_text_runs_off_its_figure(tmp_path, monkeypatch):
+    """Every text of every plot of a report is inside its figure: the forest plot's axis label, naming a long
+    baseline, was cut at both ends, and the length plot's title "Length bias and self-preference (95% intervals,
+    clustered by questic" in every report; a narrow rank plot or heatmap cut its axis and colorbar labels."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+
+    outside: dict[str, list[float]] = {}
+    save = plots.save
+
+    def checked_save(figure, directory, name):
+        drawn = figure.get_tightbbox(figure.canvas.get_renderer())
+        width, height = figure.get_size_inches()
+        outside[name.rsplit("-", 1)[1]] = [round(v, 2) for v in (-drawn.x0, -drawn.y0, drawn.x1 - width,
+                                                                  drawn.y1 - height)]
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", checked_save)
+    for names in (COLLIDING[:3], COLLIDING):
+        data, dataset = long_name_run(tmp_path, names)
+        write_report(data, tmp_path / "report.html", dataset=dataset, ratings={"baseline": names[0]})
+        assert set(outside) == set(PLOTS)
+        assert {name: [v for v in sides if v > 0.01] for name, sides in outside.items()} == dict.fromkeys(PLOTS, [])
+    # the texts are all there, broken into lines
+    figure = plots.forest([{"model": name, "rating": 1000.0, "lower": 990.0, "upper": 1010.0} for name in COLLIDING],
+                          "Bradley-Terry", 0.95, f"Elo scale, {COLLIDING[0]} at 1000")
+    assert " ".join(figure.axes[0].get_xlabel().split("\n")).replace("- ", "-") == (
+        f"Bradley-Terry rating (Elo scale, {COLLIDING[0]} at 1000; 95% interval)")
+
+
+def test_report_without_answer_texts_leaves_the_length_plot_out_and_says_why(tmp_path):
+    """A store's report without --questions and --answers drew a length plot saying only "no data"; its
+    diagnostics table held "- (answer lengths unknown: give --questions and --answers)" unwrapped in the value
+    column, squeezing the names of the figures. Now there is no such plot, one line says why, and the table's
+    text wraps (checked in chromium at a desktop's width)."""
+    from playwright.sync_api import sync_playwright
+
+    from judgebench.report.build import write_report
+
+    data, _ = long_name_run(tmp_path, ["base", "mid", "good"])
+    written = write_report(data, tmp_path / "report.html")
+    assert set(written.plots) == set(PLOTS) - {"length"} and not list(tmp_path.glob("*-length.*"))
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="plot-length"' not in html
+    rows = html_table(html, "diagnostics-table")
+    assert ["length bias", "-"] in rows and ["note: answer lengths unknown: give --questions and --answers", ""] in rows
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+        note = page.inner_text("#no-length-plot")
+        widths = page.eval_on_selector_all("#diagnostics-table tr", """rows => rows.map(row =>
+            [row.cells[0].getBoundingClientRect().width, row.cells[1].getBoundingClientRect().width])""")
+        browser.close()
+    assert note == ("No length-bias and self-preference plot: answer lengths unknown (give --questions and --answers), "
+                    "and no model of the judge's family is rated.")
+    label, value = widths[0]
+    assert value < label and label > 250, widths
+
+
+def test_report_of_many_models_gives_the_pairwise_numbers_and_a_legible_heatmap(tmp_path, monkeypatch):
+    """Beyond 20 models the heatmap's title said "counts in the HTML table", and no table held them; its labels
+    were 7-point text on an 18-inch figure shrunk to the page, 6 pixels tall. Now the pairwise table gives each
+    pair's win rate and count, the title says where they are, and the heatmap is shown at its drawn size in a
+    1200-pixel page (chromium), with labels of at least 11 pixels."""
+    from playwright.sync_api import sync_playwright
+
+    from judgebench import diagnostics
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import refit
+
+    names = [f"vendor-{k % 3}/checkpoint-{7 * k:03d}-very-long-descriptive-model-name-sft-dpo-merged-final"
+             for k in range(30)]
+    data, dataset = long_name_run(tmp_path, names, n_questions=1)
+    heatmap = {}
+    save = plots.save
+
+    def recording_save(figure, directory, name):
+        if name.endswith("-heatmap"):
+            ax = figure.axes[0]
+            heatmap.update(title=ax.get_title().replace("\n", " "), dpi=110,
+                           font={tick.get_fontsize() for tick in [*ax.get_xticklabels(), *ax.get_yticklabels()]})
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", recording_save)
+    write_report(data, tmp_path / "report.html", dataset=dataset)
+    html = (tmp_path / "report.html").read_text()
+    assert heatmap["title"] == "Pairwise win rates (numbers and counts: the report's pairwise table)"
+    board, outcomes = refit(data, dataset)
+    order = [entry["model"] for entry in board.models]
+    rate, count = diagnostics.win_matrix(outcomes, order)
+    table = html_table(html, "pairwise-table")
+    assert table[0] == ["model", *map(str, range(1, 31))]
+    assert [row[0] for row in table[1:]] == [f"{i}. {name}" for i, name in enumerate(order, 1)]
+    assert [row[1:] for row in table[1:]] == [[f"{rate[i, j]:.2f} / {count[i, j]:g}" if count[i, j] else ""
+                                               for j in range(30)] for i in range(30)]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+        shown, drawn = page.eval_on_selector("#plot-heatmap", "image => [image.clientWidth, image.naturalWidth]")
+        browser.close()
+    assert shown == drawn
+    assert min(heatmap["font"]) * heatmap["dpi"] / 72 * shown / drawn >= 11

@@ -43,9 +43,18 @@ OUTCOMES_HINT = ("an outcomes file needs question_id, model_a, model_b and eithe
 # evalica's pairwise comparison files (left, right, winner): `winner` as the score of `left`.
 PAIRWISE_SCORES = {"left": 1.0, "right": 0.0, "tie": 0.5}
 PAIRWISE_COLUMNS = {"model_a": "left", "model_b": "right"}
-ROWS_AS_QUESTIONS = ("the outcomes file gives no question_id, so each row is its own question: the bootstrap "
-                     "resamples rows, and its intervals are too narrow where rows share a question (several judges "
-                     "or annotators of one prompt); add a question_id column to cluster them")
+def rows_as_questions_warning(interval: str, resample: str) -> str:
+    """What a leaderboard says when its outcomes file has no question_id (each row its own question), in the
+    words of the interval it computed (`interval`: bootstrap | sandwich; `resample`: questions | judgments):
+    the warning spoke of a bootstrap resampling rows under sandwich intervals, where none was drawn."""
+    start = "the outcomes file gives no question_id, so each row is its own question"
+    shared = "where rows share a question (several judges or annotators of one prompt)"
+    if resample != "questions":
+        return (f"{start}; the intervals resample single judgments, which ignores questions either way and is too "
+                f"narrow {shared}: add a question_id column and resample questions to cluster them")
+    how = ("the sandwich covariance is clustered by row" if interval == "sandwich"
+           else "the bootstrap resamples rows")
+    return f"{start}: {how}, and its intervals are too narrow {shared}; add a question_id column to cluster them"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -64,7 +73,7 @@ def load_outcomes(path: str | Path) -> pd.DataFrame:
     A file without model_a and model_b but with `left`, `right` and `winner` (left | right | tie) is read in
     evalica's layout, the layout of its comparison files: left is model_a, right is model_b. Without a
     question_id column each row is its own question (ids "1", "2", ... in row order), and
-    `result.attrs["rows_as_questions"]` is True so that the leaderboard can say so (`ROWS_AS_QUESTIONS`).
+    `result.attrs["rows_as_questions"]` is True so that the leaderboard can say so (`rows_as_questions_warning`).
 
     Raises `InputError` naming file, line, field and the fix for: a missing column, an empty id or model,
     a model compared with itself, an unknown winner value, a score or weight that is not a number or is out of

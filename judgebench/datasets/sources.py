@@ -34,9 +34,10 @@ class Inputs:
     """Outcomes (and games, when available) read for a leaderboard, with where they came from.
 
     `baseline` is the one given, or for AlpacaEval annotations the models' common opponent. `warnings`: what
-    the leaderboard must say about how the source was read (a file without question ids: each row its own
-    question). `provenance`: the judge, template and swap policy the source itself records, for the
-    leaderboard's meta (AlpacaEval's annotator, which names the judge and its prompt, judging one random order).
+    the leaderboard must say about how the source was read; `rows_as_questions`: a file without question ids,
+    each row its own question (the leaderboard says so in the words of its interval). `provenance`: the judge,
+    template and swap policy the source itself records, for the leaderboard's meta (AlpacaEval's annotator, which
+    names the judge and its prompt, judging one random order).
     """
 
     outcomes: Any
@@ -47,6 +48,7 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
     plan: dict[str, Any] | None = None  # a store's judgments that are exactly an adaptive run's: its plan
+    rows_as_questions: bool = False  # an outcomes file without question ids: each row its own question
 
 
 def source_kind(source: Any) -> SourceKind:
@@ -112,12 +114,9 @@ def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | 
     if kind == "alpaca-eval":
         return _from_alpaca_eval(source, baseline)
     if isinstance(source, (str, Path)):
-        from judgebench.datasets.judgments import ROWS_AS_QUESTIONS
-
         outcomes = read_outcomes(source)
-        rows_as_questions = getattr(outcomes, "attrs", {}).get("rows_as_questions")
-        return Inputs(outcomes, None, str(source), baseline, "outcomes", [ROWS_AS_QUESTIONS] if rows_as_questions
-                      else [])
+        return Inputs(outcomes, None, str(source), baseline, "outcomes",
+                      rows_as_questions=bool(getattr(outcomes, "attrs", {}).get("rows_as_questions")))
     return Inputs(source, None, "outcomes", baseline, "outcomes")
 
 

@@ -444,14 +444,32 @@ def rank_shares(samples: np.ndarray) -> np.ndarray:
 
     `samples` holds the (R, M) replicate ratings. Each replicate's ratings are simply ordered (1 = highest), unlike
     `ranks`, which counts significantly better models: the spread of a model's row shows how settled its
-    place is, and is what the report's rank-distribution plot draws.
+    place is, and is what the report's rank-distribution plot draws. Models whose ratings in a replicate are
+    equal (within `rounding_noise`) share the places they hold together: each of k tied models at places
+    r .. r + k - 1 counts 1/k at each of them (ordering ties by list position drew three equal models at ranks
+    1, 2 and 3 each for certain, beside a table ranking all three first). Models without a rating in a
+    replicate (NaN) share its last places.
     """
-    order = np.argsort(-samples, axis=1)
-    position = np.empty_like(order)
-    rows = np.arange(samples.shape[0])[:, None]
-    position[rows, order] = np.arange(samples.shape[1])[None, :]
-    m = samples.shape[1]
-    return np.stack([np.bincount(position[:, i], minlength=m) for i in range(m)]) / samples.shape[0]
+    samples = np.asarray(samples, dtype=float)
+    rounds, m = samples.shape
+    if not rounds or not m:
+        return np.zeros((m, m))
+    order = np.argsort(-samples, axis=1, kind="stable")  # NaN last
+    ordered = np.take_along_axis(samples, order, axis=1)
+    with np.errstate(invalid="ignore"):
+        tied = (ordered[:, :-1] - ordered[:, 1:] <= rounding_noise(samples)) | (
+            np.isnan(ordered[:, :-1]) & np.isnan(ordered[:, 1:]))
+    place = np.broadcast_to(np.arange(m), (rounds, m))
+    # each place's tie group runs from `first` to `last` (places in the ordered replicate)
+    starts = np.concatenate([np.ones((rounds, 1), dtype=bool), ~tied], axis=1)
+    ends = np.concatenate([~tied, np.ones((rounds, 1), dtype=bool)], axis=1)
+    first = np.maximum.accumulate(np.where(starts, place, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, place, m - 1)[:, ::-1], axis=1)[:, ::-1]
+    share = 1.0 / (last - first + 1)
+    # add `share` to the model's places first .. last: +share at first, -share after last, then a running sum
+    steps = np.bincount((order * (m + 1) + first).ravel(), weights=share.ravel(), minlength=m * (m + 1)) - \
+        np.bincount((order * (m + 1) + last + 1).ravel(), weights=share.ravel(), minlength=m * (m + 1))
+    return np.clip(np.cumsum(steps.reshape(m, m + 1), axis=1)[:, :m] / rounds, 0.0, 1.0)
 
 
 def separability(better: np.ndarray, defined: np.ndarray) -> float:

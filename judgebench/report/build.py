@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_SHOWN_PAIRS = 200
 REPORT_FILE = "report.html"  # the report's name when `out` is a directory
 TEXT_LIMIT = 1500  # characters of each question, answer and judge output shown in the browser
+_NUMBER_CHARACTERS = 40  # a longer value of the diagnostics table is text, which wraps ("0.812 [0.70, 0.90]  n=24")
 
 
 @dataclass
@@ -98,6 +99,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
         "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
         "plan": adaptive_summary(board.meta["adaptive"]) if board.meta.get("adaptive") else None,
         "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
+        "plot_names": plots.shortened([entry["model"] for entry in board.models]),
     }
     html = _template().render(**context)
     atomic_write_text(html_path, html)
@@ -120,6 +122,7 @@ def _judged(data: RunData, board: Any, outcomes: pd.DataFrame, dataset: Any, fig
         "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(figures), "diagnostics": figures,
         "diagnostics_intervals": diagnostics_intervals(figures), "usage": _usage(data.judgments, data.meta),
+        "length_plot_missing": _length_plot_missing(figures),
         "judgments_json": _script_json(browser),
         "pairs_shown": len(browser), "pairs_total": total,
     }
@@ -175,11 +178,20 @@ def _judged_plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np
     # 0.5 marks no preference on the net length figure and self-preference, not on the raw share (no bias measure)
     measures = [(f"net of {net.get('controls', 'model strength')}:\nP(twice as long wins)", twice),
                 ("self-preference: own models' score", own)]
-    drawn["length"] = plots.rates_with_intervals(
-        f"Length bias and self-preference ({level})",
-        [measures[0], ("longer answer wins, raw\n(not a bias measure)", length.get("longer_answer_win_rate")),
-         measures[1]], 0.5, "0.5: no preference", referenced=[name for name, _ in measures])
+    rates = [measures[0], ("longer answer wins, raw\n(not a bias measure)", length.get("longer_answer_win_rate")),
+             measures[1]]
+    if any(rate and rate.get("value") is not None for _, rate in rates):  # else no plot: the page says why
+        drawn["length"] = plots.rates_with_intervals(f"Length bias and self-preference ({level})", rates, 0.5,
+                                                     "0.5: no preference", referenced=[name for name, _ in measures])
     return drawn
+
+
+def _length_plot_missing(figures: dict[str, Any]) -> str:
+    """Why a report has no length-bias and self-preference plot (`_judged_plots` draws none without a figure)."""
+    if not (figures.get("length_bias") or {}).get("longer_answer_win_rate"):
+        return ("answer lengths unknown (give --questions and --answers)" + (
+            "" if figures.get("self_preference") else ", and no model of the judge's family is rated"))
+    return "no pair had a longer answer to measure, and no model of the judge's family is rated"
 
 
 def _save(drawn: dict[str, Any], directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
@@ -297,10 +309,20 @@ def _rating_scale(meta: dict[str, Any]) -> str | None:
     return f"Elo scale, {meta.get('anchor') or 'the average model'} at {meta['anchor_rating']:g}"
 
 
-def _diagnostic_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
+def _diagnostic_rows(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The rows of the terminal's judge diagnostics (`present.judge_diagnostics_rows`) as (figure, value, whether
+    the value is text to wrap), where a value that is a dash and why, "- (answer lengths unknown: give
+    --questions and --answers)", is a dash with the why as a note under it (the value column, which does not wrap
+    its numbers, took the page's width from the names of the figures)."""
     from judgebench.present import judge_diagnostics_rows
 
-    return judge_diagnostics_rows(figures)
+    rows = []
+    for name, value in judge_diagnostics_rows(figures):
+        if value.startswith("- (") and value.endswith(")"):
+            rows += [(name, "-", False), (f"  note: {value[3:-1]}", "", False)]
+        else:
+            rows.append((name, value, len(value) > _NUMBER_CHARACTERS))
+    return rows
 
 
 def _usage(judgments: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
