@@ -231,6 +231,11 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     if "n_split" in columns:
         notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
                      "shown first won both times, or the one shown second did), scored 0.5 like a tie")
+    if "win_rate" in columns and not meta.get("baseline"):
+        notes.append(f"{column_title('win_rate', meta).capitalize()}: the share of each model's own outcomes that it "
+                     "won (ties half), against whichever opponents it met; where models met different opponents "
+                     "(sampled or adaptive pairs), it can order them unlike the ratings, which allow for each "
+                     "opponent's strength")
     if meta.get("baseline"):
         notes.append(f"The baseline {meta['baseline']} scores 50% against itself by definition; its counts "
                      "are its games against the other models")

@@ -229,3 +229,18 @@ def test_names_with_brackets_are_shown_as_written_not_read_as_markup():
     for shown in (*names, "Bradley-Terry vs base[x]", "the baseline base[x] fixed", "q[7b]",
                   "pip install 'judgebench[vllm]'", "self-preference: score of mistral-7b[v0.3] vs others"):
         assert shown in text, f"{shown!r} not in:\n{text}"
+
+
+def test_the_pooled_win_rate_is_explained_under_every_table_that_shows_it(tmp_path):
+    """Without a baseline `win_rate` is each model's share of its own outcomes, whatever opponents it met; only the
+    HTML report said so, and an adaptive run's terminal table showed a model ranked 4th above one ranked 2nd by it
+    without a word."""
+    rows = [{"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": float((q + len(a + b)) % 3 != 0)}
+            for q in range(12) for a, b in (("x", "y"), ("x", "z"), ("y", "z"))]
+    pooled = leaderboard.build(pd.DataFrame(rows), rounds=20)
+    against = leaderboard.build(pd.DataFrame(rows), rounds=20, baseline="z")
+    note = "Win rate (pooled): the share of each model's own outcomes that it won (ties half)"
+    assert any(line.startswith(note) for line in present.table_notes(pooled, ["win_rate"]))
+    assert not any("pooled" in line for line in present.table_notes(against, ["win_rate"]))
+    pooled.write(tmp_path)
+    assert note in " ".join((tmp_path / "leaderboard.md").read_text().split())

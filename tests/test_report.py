@@ -325,7 +325,7 @@ def test_report_writes_figures_as_leaderboard_md_does_and_explains_them(judge_se
     by_category = re.search(r"<h3>By category</h3>(.*?)</table>", html, re.DOTALL).group(1)
     rates = re.findall(r'<td class="num">([0-9.]+)</td>', by_category)
     assert len(rates) == 2 * 4 and all(len(rate.split(".")[1]) == 3 for rate in rates if "." in rate)
-    assert "win rate (pooled): the share of each model's own outcomes that it won" in unescape(html)
+    assert "Win rate (pooled): the share of each model's own outcomes that it won" in unescape(html)
     figures = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
     assert figures["transitivity"]["p_value"] is not None
     assert "Bradley-Terry fit: the deviance of the ratings' model" in unescape(html)

@@ -287,17 +287,12 @@ def _table_rows(models: list[dict[str, Any]], columns: list[str], meta: dict[str
 def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
     """What the leaderboard's less obvious columns mean, for the columns shown: the notes under the terminal's
     and leaderboard.md's table (`present.table_notes`), and what only the report shows."""
-    from judgebench.present import column_title, table_notes
+    from judgebench.present import table_notes
 
     meta = board.meta
     notes = [f"{note}." for note in table_notes(board, columns)]
     if meta.get("rating_label") is None and meta.get("baseline"):
         notes.insert(0, f"Ratings: win rates against {meta['baseline']} (ties counted half).")
-    if "win_rate" in columns and not meta.get("baseline"):
-        notes.append(f"{column_title('win_rate', meta)}: the share of each model's own outcomes that it won (ties "
-                     "half), against whichever opponents it met; where models met different opponents (sampled or "
-                     "adaptive pairs), it can order them unlike the ratings, which allow for each opponent's "
-                     "strength.")
     return notes
 
 
