@@ -14,6 +14,8 @@ Timed, each as a whole process a user would run (start-up, loading the file, fit
 - evalica: `evalica.bootstrap(evalica.bradley_terry, ...)` on a few replicates, scaled to 1,000;
 - choix: its fastest maximum-likelihood pairwise solver (`ilsr_pairwise_dense`) on the count matrix, for the
   fit alone, next to judgebench's fit alone on the same counts;
+- Chatbot Arena's shape (`--part arena`): 200 models, 300,000 battles, each its own question, judgebench's
+  1,000 question-bootstrap replicates against FastChat's method with as many;
 - style control (`--part style`): the same sizes with answer token, header, list and bold counts and a judge that
   prefers longer answers: `judgebench leaderboard --style-control` with 100 and 1,000 question-bootstrap rounds,
   against arena-hard-auto v2's style control re-implemented here (its features, a dense one-hot design, torch
@@ -46,29 +48,56 @@ ROUNDS = 1_000
 TIE_SHARE = 0.25
 
 
-def make_data(path: Path, seed: int = 0) -> None:
-    """Random pairs on random questions; outcomes from Bradley-Terry strengths, a share of them ties."""
+def make_data(path: Path, seed: int = 0, n_models: int = N_MODELS, n_outcomes: int = N_OUTCOMES,
+              n_questions: int | None = N_QUESTIONS) -> None:
+    """Random pairs on random questions (None: each outcome its own question, as Chatbot Arena's battles);
+    outcomes from Bradley-Terry strengths, a share of them ties."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
-    strengths = rng.normal(0.0, 0.6, N_MODELS)
-    a = rng.integers(0, N_MODELS, N_OUTCOMES)
-    b = (a + rng.integers(1, N_MODELS, N_OUTCOMES)) % N_MODELS
+    strengths = rng.normal(0.0, 0.6, n_models)
+    a = rng.integers(0, n_models, n_outcomes)
+    b = (a + rng.integers(1, n_models, n_outcomes)) % n_models
     p_a = 1.0 / (1.0 + np.exp(strengths[b] - strengths[a]))
-    tie = rng.random(N_OUTCOMES) < TIE_SHARE
-    a_wins = rng.random(N_OUTCOMES) < p_a
+    tie = rng.random(n_outcomes) < TIE_SHARE
+    a_wins = rng.random(n_outcomes) < p_a
     winner = np.where(tie, 2, np.where(a_wins, 0, 1))
-    names = np.array([f"model-{k:03d}" for k in range(N_MODELS)], dtype=object)
+    names = np.array([f"model-{k:03d}" for k in range(n_models)], dtype=object)
     labels = np.array(["model_a", "model_b", "tie"], dtype=object)
-    questions = np.array([f"question-{k:04d}" for k in range(N_QUESTIONS)], dtype=object)
+    question = np.arange(n_outcomes) if n_questions is None else rng.integers(0, n_questions, n_outcomes)
     table = pa.table({
-        "question_id": questions[rng.integers(0, N_QUESTIONS, N_OUTCOMES)],
+        "question_id": np.char.add("question-", question.astype(str)).astype(object),
         "model_a": names[a],
         "model_b": names[b],
         "winner": labels[winner],
     })
     pq.write_table(table, path)
+
+
+ARENA_MODELS, ARENA_BATTLES = 200, 300_000  # Chatbot Arena's shape: many models, each battle its own question
+
+
+def arena_benchmark(tmp: Path, judgebench: Path, repeats: int) -> None:
+    """`judgebench leaderboard` on battles shaped like Chatbot Arena's (each its own question, so the question
+    bootstrap is the battle bootstrap, and the per-question design is sparse), against FastChat's method on the
+    same file, with the same number of replicates."""
+    data = tmp / "battles.parquet"
+    make_data(data, seed=2, n_models=ARENA_MODELS, n_outcomes=ARENA_BATTLES, n_questions=None)
+    print(f"arena-shaped data: {ARENA_MODELS} models, {ARENA_BATTLES:,} battles, each its own question; "
+          f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}")
+    command = [str(judgebench), "leaderboard", "--outcomes", str(data), "--rounds", str(ROUNDS), "--seed", "0",
+               "--out", str(tmp / "arena"), "--quiet"]
+    times, _ = timed_process(command, repeats)
+    ours = min(times)
+    board = json.loads((tmp / "arena" / "leaderboard.json").read_text())
+    seconds, result = run_peer(FASTCHAT_METHOD, data, tmp / "arena_fastchat.json", str(ROUNDS))
+    gap = agreement({m["model"]: m["rating"] for m in board["models"]},
+                    dict(zip(result["models"], result["rating"], strict=True)))
+    print(f"judgebench leaderboard (fit + {ROUNDS} bootstrap replicates, whole process): best {ours:.1f} s of "
+          f"{[round(t, 1) for t in times]}")
+    print(f"FastChat's method (re-implemented), fit + {ROUNDS} multinomial replicates: {seconds:.1f} s "
+          f"(ratio {seconds / ours:.1f}; ratings differ by at most {gap:.3f} Elo points)")
 
 
 STYLE_ROUNDS = 100  # arena-hard-auto's default number of bootstrap rounds
@@ -340,8 +369,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of the judgebench command (best and median)")
     parser.add_argument("--evalica-resamples", type=int, default=3, help="evalica replicates timed, then scaled")
-    parser.add_argument("--part", choices=("all", "plain", "style"), default="all",
-                        help="plain Bradley-Terry against its peers, style control, or both")
+    parser.add_argument("--part", choices=("all", "plain", "style", "arena"), default="all",
+                        help="plain Bradley-Terry against its peers, style control, Chatbot Arena-shaped battles, "
+                             "or all three")
     parser.add_argument("--arena-hard-rounds", type=int, default=STYLE_ROUNDS,
                         help="arena-hard-auto style-control rounds timed (fewer: the rest are extrapolated)")
     args = parser.parse_args()
@@ -349,6 +379,10 @@ def main() -> None:
     rows: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        if args.part in ("all", "arena"):
+            arena_benchmark(tmp, judgebench, args.repeats)
+            if args.part == "arena":
+                return
         if args.part in ("all", "style"):
             style_control_benchmark(tmp, judgebench, args.arena_hard_rounds)
             if args.part == "style":

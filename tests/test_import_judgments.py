@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import judgebench
 from judgebench.datasets.judgments import (
     instruction_id,
     load_alpaca_eval_annotations,
@@ -437,3 +438,14 @@ def test_unnamed_empty_columns_of_a_spreadsheet_export_are_no_repeated_header(tm
     path.write_text("question_id,model_a,model_b,winner,,\nq1,a,b,model_a,,\nq2,a,b,model_b,,\n")
     outcomes = load_outcomes(path)
     assert outcomes["score_a"].tolist() == [1.0, 0.0] and "" not in outcomes.columns
+
+
+def test_a_bad_row_of_a_dataframe_is_named_by_its_index_label_too():
+    """A filtered or re-indexed frame: 'row 11' alone sent the user to df.loc[11], another row."""
+    frame = pd.DataFrame({"question_id": [f"q{i}" for i in range(40)], "model_a": "a", "model_b": "b",
+                          "winner": "model_a"}, index=range(100, 140))
+    frame.loc[110, "winner"] = "bogus"
+    with pytest.raises(InputError, match=r"row 11 \(index 110\): unknown winner 'bogus'"):
+        judgebench.rate(frame)
+    with pytest.raises(InputError, match=r"row 11: unknown winner 'bogus'"):  # 0, 1, 2, ...: the number says it
+        judgebench.rate(frame.reset_index(drop=True))

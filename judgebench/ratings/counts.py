@@ -288,24 +288,24 @@ def _encode(data: Any, *, source: str, models: list[str] | None, names: tuple[st
     same = np.flatnonzero(model_a == model_b)
     if len(same) and not drop_self_pairs:
         row = int(same[0])
-        raise InputError(f"row {row + 1}: {left_name} and {right_name} are the same model "
+        raise InputError(f"{columns.row(row)}: {left_name} and {right_name} are the same model "
                          f"'{model_names[model_a[row]]}'", path=source)
     if columns.has(score_name):
         score = columns.floats(score_name)
-        _check_range(score, source, score_name, 0.0, 1.0)
+        _check_range(score, columns, score_name, 0.0, 1.0)
     elif not ordered and columns.has("winner"):
         score = columns.winner_scores("winner")
     else:
         wanted = "p_first" if ordered else "score_a or winner"
         raise InputError(f"missing column {wanted}", path=source)
     weight = columns.floats("weight") if columns.has("weight") else np.ones(len(score))
-    _check_range(weight, source, "weight", 0.0, np.inf)
+    _check_range(weight, columns, "weight", 0.0, np.inf)
     optional = {name: columns.floats(name, allow_nan=True) if columns.has(name) else None
                 for name in ("p_ab", "p_ba", "len_a", "len_b")}
     for name in ("p_ab", "p_ba"):
         values = optional[name]
         if values is not None:
-            _check_range(values, source, name, 0.0, 1.0, allow_nan=True)
+            _check_range(values, columns, name, 0.0, 1.0, allow_nan=True)
     style = {side: _style_counts(columns, side) for side in ("a", "b")}
     coded = CodedOutcomes(models=tuple(model_names), questions=np.asarray(questions, dtype=object),
                           question=question, model_a=model_a, model_b=model_b, score_a=score, weight=weight,
@@ -324,7 +324,7 @@ def _style_counts(columns: _Columns, side: str) -> np.ndarray | None:
         return None
     counts = np.column_stack([columns.floats(name) for name in names])
     for k, name in enumerate(names):
-        _check_range(counts[:, k], columns.source, name, 0.0, np.inf)
+        _check_range(counts[:, k], columns, name, 0.0, np.inf)
     return counts
 
 
@@ -363,15 +363,15 @@ def _shown(value: float) -> str:
     return "missing value" if np.isnan(value) else f"{float(value):g}"
 
 
-def _check_range(values: np.ndarray, source: str, column: str, low: float, high: float, *,
+def _check_range(values: np.ndarray, columns: _Columns, column: str, low: float, high: float, *,
                  allow_nan: bool = False) -> None:
     inside = (values >= low) & (values <= high)
     if allow_nan:
         inside |= np.isnan(values)
     if not inside.all():
         row = int(np.flatnonzero(~inside)[0])
-        raise InputError(f"row {row + 1}: {_shown(values[row])} is not in [{low:g}, {high:g}]", path=source,
-                         field=column)
+        raise InputError(f"{columns.row(row)}: {_shown(values[row])} is not in [{low:g}, {high:g}]",
+                         path=columns.source, field=column)
 
 
 class _Columns:
@@ -385,6 +385,19 @@ class _Columns:
             raise InputError(f"expected a DataFrame, an Arrow table, a mapping of columns or a list of rows (dicts), "
                              f"got {type(data)}",
                              path=source)
+
+    def row(self, position: int) -> str:
+        """How a message names the row at 0-based `position`: its 1-based number, and a DataFrame's index label
+        where the index is not 0, 1, 2, ... (a filtered frame's row 6 is the one `df.loc` finds as 10)."""
+        named = f"row {position + 1}"
+        if self.kind == "pandas":
+            import pandas as pd
+
+            index = self.data.index
+            if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+                label = index[position]
+                named += f" (index {(label.item() if hasattr(label, 'item') else label)!r})"  # 110, not np.int64(110)
+        return named
 
     def names(self) -> list[str]:
         if self.kind == "arrow":
@@ -420,7 +433,7 @@ class _Columns:
         codes = np.asarray(codes, dtype=np.int64)
         if len(codes) and codes.min() < 0:
             row = int(np.flatnonzero(codes < 0)[0])
-            raise InputError(f"row {row + 1}: missing value", path=self.source, field=name)
+            raise InputError(f"{self.row(row)}: missing value", path=self.source, field=name)
         return codes, labels
 
     def floats(self, name: str, *, allow_nan: bool = False) -> np.ndarray:
@@ -439,7 +452,7 @@ class _Columns:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             problem = "missing value" if np.isnan(values[row]) else f"{values[row]:g} is not a finite number"
-            raise InputError(f"row {row + 1}: {problem}", path=self.source, field=name)
+            raise InputError(f"{self.row(row)}: {problem}", path=self.source, field=name)
         return values
 
     def winner_scores(self, name: str) -> np.ndarray:
@@ -449,7 +462,7 @@ class _Columns:
             key = str(label).strip().lower()
             if key not in WINNER_SCORES:
                 row = int(np.flatnonzero(codes == len(table))[0])
-                raise InputError(f"row {row + 1}: unknown winner {label!r} (expected one of "
+                raise InputError(f"{self.row(row)}: unknown winner {label!r} (expected one of "
                                  f"{', '.join(WINNER_SCORES)})", path=self.source, field=name)
             table.append(WINNER_SCORES[key])
         return np.asarray(table, dtype=np.float64)[codes]
