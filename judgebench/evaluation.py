@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -228,7 +229,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if settings.questions is None or not settings.answers:
         raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
                           "or [data] questions/answers in the config file)")
-    made_out = out is not None and not Path(out).exists()  # removed again if nothing is written there
+    made_out = out is not None and not os.path.exists(out)  # removed again if nothing is written there (and any
+    # path that cannot be looked at is prepare_directory's to refuse: Path.exists raised on a name too long)
     if out is not None:
         prepare_directory(out)
     prepare_directory(Path(settings.store).parent, "store's directory")
