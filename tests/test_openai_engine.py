@@ -254,14 +254,28 @@ def test_a_slow_first_attempt_is_retried_to_success(judge_server: JudgeServer) -
 # -- per-game failures that are not retried --------------------------------------------------------------
 
 
-def test_a_malformed_body_fails_only_that_game(judge_server: JudgeServer, transport: str) -> None:
-    judge_server.add_fault("malformed", requests={0})
-    engine = engine_for(judge_server, transport, concurrency=1)
+def test_a_malformed_body_is_retried_like_a_dropped_connection(judge_server: JudgeServer, transport: str) -> None:
+    """A body cut short is transient: asked again, the game gets its verdict (before, it failed at once)."""
+    judge_server.add_fault("malformed", attempts=2)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, concurrency=1, on_event=events.append)
     done = judge_all(engine, [game(i, 9, 1) for i in range(3)])
-    assert [c.key for c in done] == ["game-0", "game-1", "game-2"]  # concurrency 1 keeps the order
-    assert done[0].text is None and done[0].error is not None and "malformed response body" in done[0].error
-    assert all(c.error is None and c.text for c in done[1:])
-    assert len(judge_server.log) == 3  # not retried within the run: the next run retries it
+    assert all(c.error is None and c.text and c.text.endswith("[[A>>B]]") for c in done)
+    assert sorted(sent_per_game(judge_server).values()) == [3, 3, 3]
+    assert engine.retries == 6 and engine.games_failed == 0
+    assert sum("malformed response body from the judge server (JSONDecodeError)" in e.message for e in events) == 6
+
+
+def test_a_body_malformed_at_every_attempt_fails_only_that_game(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("malformed", match=lambda request: "Question 0:" in request.text)
+    engine = engine_for(judge_server, transport, concurrency=1)
+    done = by_key(judge_all(engine, [game(i, 9, 1) for i in range(3)]))
+    failed = done["game-0"]
+    assert failed.text is None and failed.error is not None
+    assert failed.error.startswith("malformed response body from the judge server (JSONDecodeError)")
+    assert failed.error.endswith("(after 4 attempts)")  # the same budget as a dropped connection
+    assert all(done[f"game-{i}"].error is None for i in (1, 2))
+    assert sorted(sent_per_game(judge_server).values()) == [1, 1, 4]
     assert engine.games_failed == 1
 
 

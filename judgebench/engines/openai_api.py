@@ -3,7 +3,8 @@
 The engine owns its retry loop (no client library retries underneath it) so that every attempt is
 counted and the policy is the same for every server:
 
-- 429, 408, 409 and 5xx replies, timeouts and dropped connections are retried with exponential backoff
+- 429, 408, 409 and 5xx replies, timeouts, dropped connections and reply bodies that are not JSON (cut
+  short or garbled on the way: as transient as a dropped connection) are retried with exponential backoff
   and full jitter, waiting what `Retry-After` (or `retry-after-ms`) asks, at most `max_retry_wait_s`,
   plus a jitter of up to a tenth of it (at most 1 s), so that the requests it held back do not all return
   at once; every retry is reported as an `EngineEvent` (`wait` or `retry`), so it is never silent. A 429
@@ -16,8 +17,8 @@ counted and the policy is the same for every server:
   when it goes down and when it is back (`outage` and `resumed` events);
 - a rejected key (401/403), an unknown model (404) and a server that cannot be reached (from the start,
   or for longer than that patience) stop the run with an `EngineError` that says what to check; other 4xx
-  replies (and 501, 505: the server cannot serve the request at all), malformed bodies and empty answers
-  fail that game only, and are not retried;
+  replies (and 501, 505: the server cannot serve the request at all), JSON bodies without an answer and
+  empty answers fail that game only, and are not retried;
 - a judge that cannot be used as configured (a server that is not an OpenAI-compatible API, or rejects
   every request) stops the run once `UNUSABLE_AFTER` games failed and none was answered, with the most
   frequent reason, instead of failing (and retrying) every game of the plan;
@@ -707,7 +708,7 @@ class OpenAIEngine:
             self._down_since = None
         if 200 <= reply.status < 300:
             self._concurrency_changed(self._limit.answered(epoch), "answers come back in time")
-            return self._completion(request, reply, time.perf_counter() - sent)
+            return self._completion(request, reply, time.perf_counter() - sent, attempt)
         return await self._status_problem(run.http, request, reply, attempt)
 
     @property
@@ -773,16 +774,22 @@ class OpenAIEngine:
         self._emit(EngineEvent("concurrency", f"{why}: {verb} concurrency to {limit} (of {self.concurrency})",
                                concurrency=limit))
 
-    def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float) -> Completion:
-        """Turn a 2xx reply into a Completion (scrubbed of the key); an unreadable one fails this game only.
+    def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float, attempt: int) -> Completion | _Miss:
+        """Turn a 2xx reply into a Completion (scrubbed of the key). A body that is not JSON (cut short, or
+        garbled on the way) is retried as a dropped connection is: asking again usually brings it whole. JSON
+        without an answer in it fails this game only (the server's answer, which asking again would repeat).
         An empty one (no text) is the judge's answer without a verdict: unparsed, as a text without one is,
         so that `max_unparsed_attempts` bounds how often later runs pay to ask again."""
         data: Any = None
         try:
             data = json.loads(reply.content)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            return _Miss(self._backoff(attempt), f"malformed response body from the judge server "
+                                                 f"({type(exc).__name__}): {self._error_text(_server_message(reply))}")
+        try:
             choice = data["choices"][0]
             text = choice["message"].get("content")
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
             said = self._error_text(_server_message(reply))
             prompt_tokens, completion_tokens = self._count_usage(data)  # a body without choices may still bill
             return Completion(request.key, None, None, prompt_tokens, completion_tokens, latency_s,
