@@ -424,6 +424,33 @@ def test_an_account_out_of_quota_stops_at_once(judge_server: JudgeServer, transp
     assert len(judge_server.log) == 1 and events == []
 
 
+@pytest.mark.parametrize("where", ["flag", "file"])
+def test_cli_a_key_given_as_api_key_env_is_refused_and_shown_nowhere(judge_server: JudgeServer, tmp_path: Path,
+                                                                     where: str) -> None:
+    """The common mistake `--api-key-env sk-...`: before, the run went ahead keyless and the key was printed in the
+    401 message and stored in the runs table's engine settings (api_key_source)."""
+    judge_server.api_key = "sk-the-right-key"
+    config = write_run(tmp_path, judge_server.base_url)
+    given = ["--api-key-env", KEY]
+    if where == "file":
+        config.write_text(config.read_text().replace("[judge]\n", f'[judge]\napi_key_env = "{KEY}"\n'))
+        given = []
+    result = subprocess.run(console("run", "--config", str(config), *given, cwd=tmp_path), cwd=tmp_path,
+                            env={**CLI_ENV, "OPENAI_API_KEY": ""}, text=True, capture_output=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "api_key_env" in result.stderr or "--api-key-env" in result.stderr
+    assert "expects the NAME of an environment variable (like OPENAI_API_KEY" in result.stderr
+    assert fragments_of_the_key(result.stdout + result.stderr, size=8) == []
+    assert judge_server.log == [] and not (tmp_path / "store.sqlite").exists()  # refused before any call
+
+
+def test_the_engine_refuses_a_key_given_as_api_key_env_without_repeating_it(judge_server: JudgeServer) -> None:
+    with pytest.raises(ConfigError) as caught:
+        engine_for(judge_server, "aiohttp", api_key_env=KEY)
+    assert str(caught.value).startswith("[judge] api_key_env: expects the NAME of an environment variable")
+    assert fragments_of_the_key(str(caught.value), size=8) == []
+
+
 # -- engine-wide errors ----------------------------------------------------------------------------------
 
 

@@ -273,6 +273,24 @@ def check_base_url(url: str) -> str:
     return shown.rstrip("/")
 
 
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # POSIX: letters, digits, underscores, no leading digit
+NOT_A_VARIABLE = ("expects the NAME of an environment variable (like OPENAI_API_KEY: letters, digits and underscores, "
+                  "not starting with a digit), not a key: put the key in a variable (export OPENAI_API_KEY=...) and "
+                  "give its name")
+
+
+def check_key_variable(name: str) -> str:
+    """`name`, checked to be the name of an environment variable, which is what `api_key_env` takes.
+
+    Raises `ConfigError` (exit 2) for anything else, before any request: the key itself given there by mistake
+    (`--api-key-env sk-proj-...`) would otherwise be looked up as a variable, sent nowhere, and shown in the
+    401 message and stored in the run's provenance (`describe`). The message never repeats the value.
+    """
+    if not VARIABLE_NAME.fullmatch(name):
+        raise ConfigError(f"{setting_name('judge.api_key_env')}: {NOT_A_VARIABLE}")
+    return name
+
+
 # -- how many requests are in flight ----------------------------------------------------------------
 
 
@@ -400,7 +418,7 @@ class OpenAIEngine:
             raise ConfigError(f"unknown transport {transport!r} for the OpenAI engine; use one of {TRANSPORTS}")
         self.model = model
         self.base_url = check_base_url(base_url) if base_url is not None else None
-        self.api_key_env = api_key_env
+        self.api_key_env = check_key_variable(api_key_env)
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
