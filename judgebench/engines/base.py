@@ -65,7 +65,8 @@ class EngineEvent:
     - `outage`: the server, which had answered, refuses connections; the engine waits up to `wait_s` seconds
       for it (its waits are not reported one by one), and `resumed` says when it answers again;
     - `concurrency`: the engine changed how many requests it keeps in flight to `concurrency` (fewer when
-      timeouts pile up on an overloaded server, slowly more again as answers come back in time);
+      timeouts pile up on an overloaded server, slowly more again as answers come back in time; fewer from the
+      start when the process's open-file limit cannot hold a connection per request);
     - `stage`: not the engine's but the run's: after judging, a step that takes a while began (an adaptive
       run's design-bias replays), so the display does not sit silent at 100%.
     """

@@ -24,7 +24,12 @@ counted and the policy is the same for every server:
   frequent reason, instead of failing (and retrying) every game of the plan;
 - when most recent requests time out (an overloaded server), the number of requests in flight is
   halved, and grows back by one per window of timely answers (AIMD, see `AdaptiveLimit`), instead of
-  timing out every request `max_attempts` times.
+  timing out every request `max_attempts` times;
+- each request in flight holds a connection, so a file descriptor: the process's open-file limit is raised
+  as far as `concurrency` needs, and where its hard limit cannot hold that many, the concurrency is capped,
+  saying why (`connection_room`). A connection that still cannot be opened for lack of descriptors (EMFILE,
+  ENFILE) stops the run with an `EngineError` naming the limit and `concurrency`: it is a limit of this
+  machine, which neither waiting for the server nor retrying helps.
 
 Every exit from `stream` (the end, an engine-wide error, cancellation, a consumer that stops early)
 closes the stream's connections; completions that had arrived before an engine-wide error are yielded
@@ -47,6 +52,7 @@ import asyncio
 import collections
 import contextlib
 import email.utils
+import errno
 import functools
 import html
 import json
@@ -91,6 +97,29 @@ class Dropped(Exception):
     """The connection closed before a full response arrived."""
 
 
+class OutOfDescriptors(Exception):
+    """No connection could be opened because this process (EMFILE) or the system (ENFILE) has no file
+    descriptor left: a local limit, not the server refusing."""
+
+    def __init__(self, code: int):
+        super().__init__(errno.errorcode.get(code, str(code)))
+        self.errno = code
+
+
+def _descriptors_ran_out(exc: BaseException) -> int | None:
+    """EMFILE or ENFILE if that is what `exc` (or an exception it was raised from) is, else None: aiohttp and
+    httpx report a socket that could not be created as a failed connection."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        code = getattr(getattr(seen, "os_error", seen), "errno", None)  # aiohttp keeps it in `os_error`
+        if code in (errno.EMFILE, errno.ENFILE):
+            return int(code)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @dataclass
 class Reply:
     """An HTTP response of any status: what the retry policy decides on."""
@@ -101,7 +130,7 @@ class Reply:
 
 
 class Transport(Protocol):
-    """Sends chat-completion payloads; raises `ConnectFailed`, `Dropped` or `TimeoutError`."""
+    """Sends chat-completion payloads; raises `ConnectFailed`, `OutOfDescriptors`, `Dropped` or `TimeoutError`."""
 
     def prepare(self, payload: dict[str, Any]) -> Any: ...
 
@@ -150,10 +179,14 @@ class AiohttpTransport:
             async with self._session.request(method, url, data=data, proxy=self._proxy) as response:
                 return Reply(response.status, response.headers, await response.read())
         except (aiohttp.ClientConnectorError, self._connect_timeout) as exc:
+            if (code := _descriptors_ran_out(exc)) is not None:
+                raise OutOfDescriptors(code) from exc
             raise ConnectFailed(type(exc).__name__) from exc
         except TimeoutError:
             raise
         except aiohttp.ClientError as exc:  # dropped connection, broken payload, protocol errors
+            if (code := _descriptors_ran_out(exc)) is not None:
+                raise OutOfDescriptors(code) from exc
             raise Dropped(type(exc).__name__) from exc
 
     async def aclose(self) -> None:
@@ -189,6 +222,8 @@ class OpenAIClientTransport:
         except openai.APIStatusError as err:
             return Reply(err.status_code, err.response.headers, err.response.content)
         except openai.APIConnectionError as err:
+            if (code := _descriptors_ran_out(err)) is not None:
+                raise OutOfDescriptors(code) from err
             if _caused_by(err, (self._httpx.ConnectError, self._httpx.ConnectTimeout, ConnectionRefusedError)):
                 raise ConnectFailed(type(err.__cause__).__name__) from err
             if isinstance(err, openai.APITimeoutError):
@@ -289,6 +324,51 @@ def check_key_variable(name: str) -> str:
     if not VARIABLE_NAME.fullmatch(name):
         raise ConfigError(f"{setting_name('judge.api_key_env')}: {NOT_A_VARIABLE}")
     return name
+
+
+# -- how many connections the process can hold -------------------------------------------------------
+
+DESCRIPTOR_RESERVE = 64  # file descriptors kept for all but the judge's connections: store, WAL, logs, outputs
+
+
+def connection_room(wanted: int) -> tuple[int, str | None]:
+    """How many connections this process can hold open at once, up to `wanted`, and why fewer (None: all).
+
+    Each request in flight holds a connection, and each connection a file descriptor; past the process's
+    open-file limit (RLIMIT_NOFILE, `ulimit -n`: 256 on macOS and 1024 on many Linux systems by default) a new
+    connection fails with EMFILE. So the soft limit is raised, towards the hard one, as far as `wanted`
+    connections need beside the descriptors open now and `DESCRIPTOR_RESERVE` more; where even the hard limit
+    cannot hold them, the connections are capped at what it can, and the reason says so. Without the limit
+    (Windows): `wanted`.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return wanted, None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    kept = _open_descriptors() + DESCRIPTOR_RESERVE
+    needed = kept + wanted
+    if soft == resource.RLIM_INFINITY or needed <= soft:
+        return wanted, None
+    raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    with contextlib.suppress(ValueError, OSError):  # macOS refuses more than OPEN_MAX (10240): keep the soft limit
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = raised
+    if needed <= soft:
+        return wanted, None
+    room = max(1, soft - kept)
+    return room, (f"lowering concurrency to {room} (of {wanted}): each request in flight holds a connection, and "
+                  f"this process may open {soft} files at most (the open-file limit, ulimit -n; {kept} kept for the "
+                  f"store, logs and Python itself); raise the limit (ulimit -n {needed}) or lower "
+                  f"{setting_name('judge.concurrency')}")
+
+
+def _open_descriptors() -> int:
+    """How many file descriptors this process holds now (0 where the system does not say)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return len(os.listdir(folder))
+    return 0
 
 
 # -- how many requests are in flight ----------------------------------------------------------------
@@ -435,7 +515,8 @@ class OpenAIEngine:
         self._api_key, self.key_source = self._resolve_key(api_key)
         self._secret = Secret(self._api_key if self._api_key != PLACEHOLDER_KEY else "")
         self._rng = random.Random(seed)
-        self._limit = AdaptiveLimit(concurrency, min_concurrency, adaptive_concurrency)
+        room, self._room_note = connection_room(concurrency)  # the note is shown when judging starts (`stream`)
+        self._limit = AdaptiveLimit(room, min(min_concurrency, room), adaptive_concurrency)
         self._open: set[Transport] = set()  # the connection pools of streams still running
         self._streams: list[tuple[_StreamRun, list[asyncio.Task[None]]]] = []  # streams running, their workers
         self._last_contact = -math.inf  # monotonic time of the last HTTP response of any kind
@@ -504,7 +585,10 @@ class OpenAIEngine:
             return
         if not self._streams:
             self._down_since = None  # an outage that ended an earlier stream is not this one's
-        run = _StreamRun(self._open_transport(), iter(requests), min(self.concurrency, len(requests)))
+        if self._room_note is not None:
+            self._emit(EngineEvent("concurrency", self._room_note, concurrency=self._limit.maximum))
+            self._room_note = None
+        run = _StreamRun(self._open_transport(), iter(requests), min(self._limit.maximum, len(requests)))
         workers = [asyncio.create_task(self._work(run)) for _ in range(run.workers)]
         run.alive = len(workers)
         for worker in workers:  # a done callback runs even for a task cancelled before its first step
@@ -571,9 +655,9 @@ class OpenAIEngine:
         """A connection pool for one stream (connections cannot move between event loops)."""
         http: Transport
         if self.transport == "aiohttp":
-            http = AiohttpTransport(self._shown_url, self._api_key, self.concurrency, self.timeout_s)
+            http = AiohttpTransport(self._shown_url, self._api_key, self._limit.maximum, self.timeout_s)
         else:
-            http = OpenAIClientTransport(self.base_url, self._api_key, self.concurrency, self.timeout_s)
+            http = OpenAIClientTransport(self.base_url, self._api_key, self._limit.maximum, self.timeout_s)
         self._open.add(http)
         return http
 
@@ -703,6 +787,8 @@ class OpenAIEngine:
         except asyncio.CancelledError:  # the stream was closed while this request was on the wire
             self.requests_abandoned += 1
             raise
+        except OutOfDescriptors as exc:
+            raise self._descriptors_error(exc.errno) from None
         except ConnectFailed:
             if self._last_contact > -math.inf:
                 return self._outage(sent_at, run.stopping)
@@ -789,7 +875,7 @@ class OpenAIEngine:
         if limit is None:
             return
         verb = "lowering" if why == "requests time out" else "raising"
-        self._emit(EngineEvent("concurrency", f"{why}: {verb} concurrency to {limit} (of {self.concurrency})",
+        self._emit(EngineEvent("concurrency", f"{why}: {verb} concurrency to {limit} (of {self._limit.maximum})",
                                concurrency=limit))
 
     def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float, attempt: int) -> Completion | _Miss:
@@ -907,6 +993,25 @@ class OpenAIEngine:
             f"({self.max_attempts} attempts of one game, each timed out after {self.timeout_s:g} s): check the "
             f"server; if it is only slow or overloaded, raise {setting_name('judge.timeout_s')} or lower "
             f"{setting_name('judge.concurrency')}{self._kept()}")
+
+    def _descriptors_error(self, code: int) -> EngineError:
+        """No connection could be opened for lack of file descriptors: a limit of this machine, not the server
+        refusing (before, it was reported, and waited for, as such)."""
+        if code == errno.ENFILE:
+            what = "the system's table of open files is full (ENFILE): close other programs' files or"
+        else:
+            try:
+                import resource
+
+                limit = f", is {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}"
+            except ImportError:  # pragma: no cover - Windows
+                limit = ""
+            what = (f"this process has opened as many files as it may (EMFILE: the open-file limit, ulimit -n{limit}), "
+                    "some of them outside judgebench's reckoning: raise the limit or")
+        return EngineError(
+            f"could not open a connection to the judge server at {self._shown_url} with {self._limit.in_flight} "
+            f"requests in flight: {what} lower {setting_name('judge.concurrency')} (now {self._limit.maximum})"
+            f"{self._kept()}")
 
     def _kept(self) -> str:
         """What an engine-wide error mid-run leaves behind, once the server has answered a game in this run (an
