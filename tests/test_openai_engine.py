@@ -854,6 +854,17 @@ def test_cost_is_unknown_without_prices(judge_server: JudgeServer) -> None:
     assert engine.total_tokens > 0 and engine.cost_usd is None
 
 
+def test_tokens_a_server_does_not_report_are_unknown_not_zero(judge_server: JudgeServer) -> None:
+    """A reply without `usage` (some local servers): its tokens are None, not 0, and the engine's cost is unknown."""
+    judge_server.add_fault("no_usage", requests={1})
+    engine = engine_for(judge_server, "aiohttp", concurrency=1, price_in_per_mtok=2.5)
+    done = judge_all(engine, [game(i, 9, 1) for i in range(3)])
+    assert [(c.prompt_tokens is None, c.completion_tokens is None) for c in done] == [(False, False), (True, True),
+                                                                                      (False, False)]
+    assert engine.unmetered == 1 and engine.cost_usd is None
+    assert engine.prompt_tokens == sum(e.prompt_tokens for e in judge_server.log if e.fault is None) > 0
+
+
 def test_engine_serves_a_second_event_loop(judge_server: JudgeServer) -> None:
     engine = engine_for(judge_server, "aiohttp")
     assert judge_all(engine, [game(0, 9, 1)])[0].error is None

@@ -34,14 +34,15 @@ class Completion:
 
     `top_logprobs` has one dict per generated position (token text -> logprob) when logprobs were asked
     for and returned. `error` is set (and `text` may be None) when the request failed for this game only;
-    engine-wide problems raise `EngineError` instead.
+    engine-wide problems raise `EngineError` instead. The token counts are None when the server reported none
+    (unknown, not zero: the cost is unknown too).
     """
 
     key: str
     text: str | None
     top_logprobs: list[dict[str, float]] | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
     latency_s: float = 0.0
     error: str | None = None
     finish_reason: str | None = None

@@ -466,7 +466,8 @@ class OpenAIEngine:
     At most `concurrency` requests are in flight (one connection pool of that size per stream); with
     `adaptive_concurrency` the engine lowers that number, down to `min_concurrency`, while requests time
     out (see `AdaptiveLimit`). Running totals for a progress bar: `prompt_tokens`, `completion_tokens`,
-    `total_tokens`, `cost_usd` (None without prices), `requests_sent` (HTTP attempts), `retries`,
+    `total_tokens`, `unmetered` (replies without token usage), `cost_usd` (None without prices or with
+    unmetered replies), `requests_sent` (HTTP attempts), `retries`,
     `games_failed`, `current_concurrency`.
 
     `max_retry_wait_s` caps the wait a server may ask for with `Retry-After` (the attempt still counts);
@@ -524,6 +525,7 @@ class OpenAIEngine:
         self._down_since: float | None = None  # monotonic time the server, having answered, refused a connection
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.unmetered = 0  # replies that reported no token usage: the totals leave them out
         self.requests_sent = 0
         self.requests_abandoned = 0  # `Engine.requests_abandoned`
         self.retries = 0
@@ -539,8 +541,9 @@ class OpenAIEngine:
 
     @property
     def cost_usd(self) -> float | None:
-        """Cost so far from the prices per million tokens, or None when no price was given."""
-        if self.price_in_per_mtok is None and self.price_out_per_mtok is None:
+        """Cost so far from the prices per million tokens, or None when no price was given or a reply counted no
+        tokens (`unmetered`: unknown, not free)."""
+        if (self.price_in_per_mtok is None and self.price_out_per_mtok is None) or self.unmetered:
             return None
         return (self.prompt_tokens * (self.price_in_per_mtok or 0.0)
                 + self.completion_tokens * (self.price_out_per_mtok or 0.0)) / 1e6
@@ -910,12 +913,16 @@ class OpenAIEngine:
         return Completion(request.key, self._secret.scrub(text) if text is not None else None, top,
                           prompt_tokens, completion_tokens, latency_s, error, finish_reason)
 
-    def _count_usage(self, data: Any) -> tuple[int, int]:
-        """The prompt and completion tokens a reply body reports (0 when it reports none), added to the totals."""
-        prompt_tokens, completion_tokens = _usage(data) if isinstance(data, dict) else (0, 0)
-        self.prompt_tokens += prompt_tokens
-        self.completion_tokens += completion_tokens
-        return prompt_tokens, completion_tokens
+    def _count_usage(self, data: Any) -> tuple[int, int] | tuple[None, None]:
+        """The prompt and completion tokens a reply body reports, added to the totals; (None, None) when it reports
+        none (some local servers count no tokens): unknown, not zero, and counted in `unmetered`."""
+        usage = _usage(data) if isinstance(data, dict) else None
+        if usage is None:
+            self.unmetered += 1
+            return None, None
+        self.prompt_tokens += usage[0]
+        self.completion_tokens += usage[1]
+        return usage
 
     # -- engine-wide errors --------------------------------------------------------------------------
 
@@ -1127,12 +1134,15 @@ class Secret:
 # -- reading replies ---------------------------------------------------------------------------------
 
 
-def _usage(data: dict[str, Any]) -> tuple[int, int]:
-    usage = data.get("usage") or {}
+def _usage(data: dict[str, Any]) -> tuple[int, int] | None:
+    """The (prompt, completion) tokens of a reply body's `usage`, or None when it has none readable."""
+    usage = data.get("usage")
+    if not isinstance(usage, dict) or usage.get("prompt_tokens") is None and usage.get("completion_tokens") is None:
+        return None
     try:
         return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-    except (TypeError, ValueError, AttributeError):
-        return 0, 0
+    except (TypeError, ValueError):
+        return None
 
 
 def _top_logprobs(choice: dict[str, Any], secret: Secret) -> list[dict[str, float]] | None:
