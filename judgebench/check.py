@@ -744,8 +744,9 @@ def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
     return {"judge_calls": total.done + total.abandoned, "judge_calls_abandoned": total.abandoned,
-            "calls_from_store": served, "prompt_tokens": total.prompt_tokens,
-            "completion_tokens": total.completion_tokens, "cost_usd": total.cost if priced else None}
+            "calls_from_store": served, "prompt_tokens": total.known(total.prompt_tokens),
+            "completion_tokens": total.known(total.completion_tokens),
+            "cost_usd": total.known(total.cost) if priced else None}
 
 
 def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
@@ -1065,11 +1066,12 @@ def markdown_summary(report: CheckReport) -> str:
             lines += [f"  - {markdown_text(reason)}" for reason in item["reasoning"]]
         lines.append("")
     cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
+    tokens = "unknown" if data["prompt_tokens"] is None else f"{data['prompt_tokens'] + data['completion_tokens']:,}"
     abandoned = data["judge_calls_abandoned"]
     calls = f"{data['judge_calls']}" + (f" ({abandoned} of them abandoned in flight by the stop: not stored, sent "
                                         "again by the next run, tokens and cost not known)" if abandoned else "")
     lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
-              f"tokens: {data['prompt_tokens'] + data['completion_tokens']:,}; cost: {cost}; "
+              f"tokens: {tokens}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
     return "\n".join(lines)
 

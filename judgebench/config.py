@@ -193,6 +193,15 @@ class JudgeConfig(SettingsModel):
         except ConfigError as error:
             raise PydanticCustomError("base_url", "{detail}", {"detail": str(error)}) from None
 
+    @field_validator("api_key_env")
+    @classmethod
+    def _a_variable_name(cls, value: str) -> str:
+        from judgebench.engines.openai_api import NOT_A_VARIABLE, VARIABLE_NAME
+
+        if not VARIABLE_NAME.fullmatch(value):  # the message never repeats the value: it may be the key itself
+            raise PydanticCustomError("api_key_env", "{detail}", {"detail": NOT_A_VARIABLE})
+        return value
+
     @model_validator(mode="after")
     def _engine_has_a_model(self) -> Self:
         if self.engine == "openai" and not self.model:

@@ -110,13 +110,14 @@ class Evaluation:
         return self.leaderboard.table if self.leaderboard is not None else None
 
     @property
-    def prompt_tokens(self) -> int:
-        """Prompt tokens of the games sent by this evaluation (games found in the store cost nothing)."""
-        return self.run.tally.prompt_tokens
+    def prompt_tokens(self) -> int | None:
+        """Prompt tokens of the games sent by this evaluation (games found in the store cost nothing); None when
+        the judge's server counted no tokens for one of them (`cost_unknown`)."""
+        return self.run.tally.known(self.run.tally.prompt_tokens)
 
     @property
-    def completion_tokens(self) -> int:
-        return self.run.tally.completion_tokens
+    def completion_tokens(self) -> int | None:
+        return self.run.tally.known(self.run.tally.completion_tokens)
 
     @property
     def cost_usd(self) -> float | None:
@@ -126,9 +127,8 @@ class Evaluation:
 
     @property
     def cost_unknown(self) -> bool:
-        """Whether the judge's server answered this evaluation's games without counting a single token."""
-        tally = self.run.tally
-        return bool(tally.ok + tally.unparsed) and tally.prompt_tokens + tally.completion_tokens == 0
+        """Whether the judge's server answered one of this evaluation's games without counting its tokens."""
+        return bool(self.run.tally.unmetered)
 
     @property
     def exit_code(self) -> int:
@@ -178,12 +178,16 @@ class Evaluation:
 
 def _judgment_record(record: dict[str, Any], store: str | Path) -> dict[str, Any]:
     """One judgment of `store` as a JSON object: logprobs decoded (`verdicts.stored_logprobs`: damaged ones are
-    an InputError naming the store and the judgment), NaN as null."""
+    an InputError naming the store and the judgment), NaN as null, token counts as integers."""
     from judgebench.verdicts import stored_logprobs
 
     if record.get("logprobs"):
         record["logprobs"] = stored_logprobs(record["logprobs"], record["key"], store)
-    return {key: (None if isinstance(value, float) and value != value else value) for key, value in record.items()}
+    record = {key: (None if isinstance(value, float) and value != value else value) for key, value in record.items()}
+    for name in ("prompt_tokens", "completion_tokens"):  # a float column where some are unknown (null)
+        if isinstance(record.get(name), float):
+            record[name] = int(record[name])
+    return record
 
 
 def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engine | None = None,
@@ -547,7 +551,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         """The round's tally with the run's tokens and cost so far in place of the round's, for the progress
         line: a budget is the run's, and the round's own figures hid what the run had spent."""
         shown = replace(tally)
-        for name in ("prompt_tokens", "completion_tokens", "cost"):
+        for name in ("prompt_tokens", "completion_tokens", "cost", "unmetered"):
             setattr(shown, name, getattr(sent, name) + getattr(tally, name))
         return shown
 
@@ -571,14 +575,14 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                  pairs=batch, recording=recording, stop_signals=signals)
         sent.add(result.tally)
-        paid = result.tally.cost
+        paid = result.tally.cost_estimate()
         for _ in range(settings.max_unparsed_attempts - 1):
             if result.interrupted or not result.n_unparsed or result.n_failed:  # failed games end the run here,
                 break  # and asking the round again would send them again at once, after the engine's own retries
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                     pairs=batch, recording=recording, stop_signals=signals)
             sent.add(again.tally)
-            paid += again.tally.cost
+            paid += again.tally.cost_estimate()
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
             # the games asked again are counted, so that games sent can pass games planned with a reason shown

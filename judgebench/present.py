@@ -374,8 +374,13 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     table.add_row("unparsed games", str(d.n_unparsed))
     if d.n_without_logprobs is not None:
         table.add_row("games read from text (no logprobs sent)", str(d.n_without_logprobs))
-    table.add_row("tokens sent now (prompt + completion)",
-                  f"{evaluation.prompt_tokens:,} + {evaluation.completion_tokens:,}")
+    unmetered = evaluation.run.tally.unmetered
+    if evaluation.prompt_tokens is None or evaluation.completion_tokens is None:
+        table.add_row("tokens sent now (prompt + completion)",
+                      f"unknown: the server counted none for {counted(unmetered, 'game')}")
+    else:
+        table.add_row("tokens sent now (prompt + completion)",
+                      f"{evaluation.prompt_tokens:,} + {evaluation.completion_tokens:,}")
     if evaluation.cost_usd is not None:
         table.add_row("cost of this run", f"${evaluation.cost_usd:,.4f}")
     elif evaluation.settings.judge.priced:
@@ -565,7 +570,9 @@ def progress_display(console: Console, priced: bool) -> AbstractContextManager[P
 
 
 def _cost_text(tally: Tally, priced: bool) -> str:
-    return f"${tally.cost:,.4f}" if priced else "cost n/a"
+    if not priced:
+        return "cost n/a"
+    return "cost unknown" if tally.unmetered else f"${tally.cost:,.4f}"
 
 
 def _games_per_second(tally: Tally) -> float:

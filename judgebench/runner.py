@@ -63,9 +63,10 @@ class Tally:
     ok: int = 0
     unparsed: int = 0
     failed: int = 0
-    prompt_tokens: int = 0
+    prompt_tokens: int = 0  # of the games whose server counted their tokens
     completion_tokens: int = 0
-    cost: float = 0.0
+    cost: float = 0.0  # of the same games
+    unmetered: int = 0  # games whose server reported no token usage: their tokens and cost are unknown, not 0
     elsewhere: int = 0  # games of this run's plan that another process judged meanwhile
     abandoned: int = 0  # requests sent and never answered to this run: cut off by a stop (`Engine.requests_abandoned`)
     started: float = field(default_factory=time.monotonic)
@@ -77,6 +78,9 @@ class Tally:
         self.ok += row.status == OK
         self.unparsed += row.status == UNPARSED
         self.failed += row.status == FAILED
+        if row.prompt_tokens is None or row.completion_tokens is None:
+            self.unmetered += 1
+            return
         self.prompt_tokens += row.prompt_tokens
         self.completion_tokens += row.completion_tokens
         self.cost += row.cost or 0.0
@@ -84,15 +88,27 @@ class Tally:
     def add(self, other: Tally) -> None:
         """Add another tally's games, tokens and cost (a run in rounds sums its rounds')."""
         for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost",
-                     "abandoned"):
+                     "unmetered", "abandoned"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def run_counts(self, priced: bool) -> dict[str, Any]:
         """The counts recorded in the store's `runs` table; the cost is None when the judge has no prices
-        (`JudgeConfig.priced`): unknown, not free."""
+        (`JudgeConfig.priced`) or a game's tokens are unknown (`unmetered`), and so are the tokens in the latter
+        case: unknown, not free."""
         return {"sent": self.done, "ok": self.ok, "unparsed": self.unparsed, "failed": self.failed,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "cost": self.cost if priced else None}
+                "prompt_tokens": self.known(self.prompt_tokens),
+                "completion_tokens": self.known(self.completion_tokens),
+                "cost": self.known(self.cost) if priced else None}
+
+    def known(self, total: float) -> Any:
+        """`total` (a sum of tokens or cost), or None when a game's tokens were not counted (`unmetered`)."""
+        return None if self.unmetered else total
+
+    def cost_estimate(self) -> float:
+        """The cost with each game of unknown cost (`unmetered`) at the mean of the others, as `plan_cost` counts
+        stored ones (unknown, not free; 0 when none is known): what a dollar budget counts."""
+        metered = self.done - self.unmetered
+        return self.cost + (self.cost / metered * self.unmetered if metered else 0.0)
 
 
 # Called with the running totals: as sending starts (on_start) and after each game (on_progress).
@@ -235,9 +251,10 @@ def _shorten(answer: Answer, cut: int) -> Answer:
     return replace(answer, turns=tuple(turn + TRUNCATION_MARK for turn in kept))
 
 
-def game_cost(judge: JudgeConfig, prompt_tokens: int, completion_tokens: int) -> float | None:
-    """Price of one completion in USD, when the judge's prices per million tokens are known."""
-    if judge.price_in_per_mtok is None and judge.price_out_per_mtok is None:
+def game_cost(judge: JudgeConfig, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
+    """Price of one completion in USD, when the judge's prices per million tokens and the tokens are known."""
+    if (judge.price_in_per_mtok is None and judge.price_out_per_mtok is None) or prompt_tokens is None \
+            or completion_tokens is None:
         return None
     return (prompt_tokens * (judge.price_in_per_mtok or 0.0)
             + completion_tokens * (judge.price_out_per_mtok or 0.0)) / 1e6

@@ -195,9 +195,9 @@ class JudgmentRow:
     raw: str | None = None
     logprobs: list[dict[str, float]] | None = None
     error: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float | None = None
+    prompt_tokens: int | None = 0  # None: the server reported no usage (unknown, not 0)
+    completion_tokens: int | None = 0
+    cost: float | None = None  # None: no prices, or the tokens are unknown
     latency_s: float | None = None
     truncated: bool = False  # answers were shortened to fit the judge's context (truncate_answers)
     request: dict[str, Any] | None = None

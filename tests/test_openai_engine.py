@@ -7,7 +7,9 @@ checks both sides: what the engine returned and what the server saw (its request
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
+import errno
 import functools
 import gc
 import http.server
@@ -16,6 +18,7 @@ import math
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import sqlite3
@@ -32,7 +35,13 @@ from typing import Any
 import pytest
 
 from judgebench.engines.base import Completion, EngineEvent, JudgeRequest
-from judgebench.engines.openai_api import AdaptiveLimit, OpenAIEngine, _retry_after, check_base_url
+from judgebench.engines.openai_api import (
+    AdaptiveLimit,
+    OpenAIEngine,
+    _descriptors_ran_out,
+    _retry_after,
+    check_base_url,
+)
 from judgebench.errors import ConfigError, EngineError
 from tests.support.judge_server import JudgeServer, echo_key_rule, messages_key
 from tests.support.judge_server import Reply as ServerReply
@@ -254,14 +263,28 @@ def test_a_slow_first_attempt_is_retried_to_success(judge_server: JudgeServer) -
 # -- per-game failures that are not retried --------------------------------------------------------------
 
 
-def test_a_malformed_body_fails_only_that_game(judge_server: JudgeServer, transport: str) -> None:
-    judge_server.add_fault("malformed", requests={0})
-    engine = engine_for(judge_server, transport, concurrency=1)
+def test_a_malformed_body_is_retried_like_a_dropped_connection(judge_server: JudgeServer, transport: str) -> None:
+    """A body cut short is transient: asked again, the game gets its verdict (before, it failed at once)."""
+    judge_server.add_fault("malformed", attempts=2)
+    events: list[EngineEvent] = []
+    engine = engine_for(judge_server, transport, concurrency=1, on_event=events.append)
     done = judge_all(engine, [game(i, 9, 1) for i in range(3)])
-    assert [c.key for c in done] == ["game-0", "game-1", "game-2"]  # concurrency 1 keeps the order
-    assert done[0].text is None and done[0].error is not None and "malformed response body" in done[0].error
-    assert all(c.error is None and c.text for c in done[1:])
-    assert len(judge_server.log) == 3  # not retried within the run: the next run retries it
+    assert all(c.error is None and c.text and c.text.endswith("[[A>>B]]") for c in done)
+    assert sorted(sent_per_game(judge_server).values()) == [3, 3, 3]
+    assert engine.retries == 6 and engine.games_failed == 0
+    assert sum("malformed response body from the judge server (JSONDecodeError)" in e.message for e in events) == 6
+
+
+def test_a_body_malformed_at_every_attempt_fails_only_that_game(judge_server: JudgeServer, transport: str) -> None:
+    judge_server.add_fault("malformed", match=lambda request: "Question 0:" in request.text)
+    engine = engine_for(judge_server, transport, concurrency=1)
+    done = by_key(judge_all(engine, [game(i, 9, 1) for i in range(3)]))
+    failed = done["game-0"]
+    assert failed.text is None and failed.error is not None
+    assert failed.error.startswith("malformed response body from the judge server (JSONDecodeError)")
+    assert failed.error.endswith("(after 4 attempts)")  # the same budget as a dropped connection
+    assert all(done[f"game-{i}"].error is None for i in (1, 2))
+    assert sorted(sent_per_game(judge_server).values()) == [1, 1, 4]
     assert engine.games_failed == 1
 
 
@@ -408,6 +431,135 @@ def test_an_account_out_of_quota_stops_at_once(judge_server: JudgeServer, transp
         f"the judge server at {judge_server.base_url} refused the request: the account is out of quota (HTTP 429, "
         "insufficient_quota: You exceeded your current quota, please check your plan and billing details.)")
     assert len(judge_server.log) == 1 and events == []
+
+
+@pytest.mark.parametrize("where", ["flag", "file"])
+def test_cli_a_key_given_as_api_key_env_is_refused_and_shown_nowhere(judge_server: JudgeServer, tmp_path: Path,
+                                                                     where: str) -> None:
+    """The common mistake `--api-key-env sk-...`: before, the run went ahead keyless and the key was printed in the
+    401 message and stored in the runs table's engine settings (api_key_source)."""
+    judge_server.api_key = "sk-the-right-key"
+    config = write_run(tmp_path, judge_server.base_url)
+    given = ["--api-key-env", KEY]
+    if where == "file":
+        config.write_text(config.read_text().replace("[judge]\n", f'[judge]\napi_key_env = "{KEY}"\n'))
+        given = []
+    result = subprocess.run(console("run", "--config", str(config), *given, cwd=tmp_path), cwd=tmp_path,
+                            env={**CLI_ENV, "OPENAI_API_KEY": ""}, text=True, capture_output=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "api_key_env" in result.stderr or "--api-key-env" in result.stderr
+    assert "expects the NAME of an environment variable (like OPENAI_API_KEY" in result.stderr
+    assert fragments_of_the_key(result.stdout + result.stderr, size=8) == []
+    assert judge_server.log == [] and not (tmp_path / "store.sqlite").exists()  # refused before any call
+
+
+def test_the_engine_refuses_a_key_given_as_api_key_env_without_repeating_it(judge_server: JudgeServer) -> None:
+    with pytest.raises(ConfigError) as caught:
+        engine_for(judge_server, "aiohttp", api_key_env=KEY)
+    assert str(caught.value).startswith("[judge] api_key_env: expects the NAME of an environment variable")
+    assert fragments_of_the_key(str(caught.value), size=8) == []
+
+
+# -- the open-file limit ---------------------------------------------------------------------------------
+
+
+def _open_file_limit(soft: int, hard: int) -> Callable[[], None]:
+    """A child process's open-file limit (ulimit -n), set before it starts."""
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.parametrize("hard", [128, 4096])
+def test_cli_a_concurrency_past_the_open_file_limit_is_not_a_server_refusing(judge_server_process: Any,
+                                                                             tmp_path: Path, hard: int) -> None:
+    """--concurrency 2000 under `ulimit -n 128` (the auditor's case): before, connections failed with EMFILE and
+    were reported as 'could not connect to the judge server' and as the server refusing connections. Now the soft
+    limit is raised towards the hard one as far as needed (4096: silently), and where the hard limit cannot hold
+    the connections (128) the concurrency is capped, with a line that says why."""
+    if hard > resource.getrlimit(resource.RLIMIT_NOFILE)[1] != resource.RLIM_INFINITY:
+        pytest.skip("this machine's hard open-file limit is lower than the test's")
+    server = judge_server_process()
+    quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
+    args = ["run", "--questions", str(quickstart / "questions.jsonl"), "--answers", str(quickstart / "answers.jsonl"),
+            "--judge-model", "test-judge", "--base-url", server.base_url, "--pairs", "all", "--concurrency", "2000",
+            "--store", "store.sqlite", "--out", "out", "--no-progress", "--rounds", "20"]
+    result = subprocess.run(console(*args, cwd=tmp_path), cwd=tmp_path, env=CLI_ENV, text=True, capture_output=True,
+                            timeout=120, preexec_fn=_open_file_limit(128, hard))
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 0, output
+    assert "could not connect" not in output and "refuses connections" not in output
+    assert "Too many open files" not in output and "Traceback" not in output
+    capped = re.search(r"lowering concurrency to (\d+) \(of 2000\): each request in flight holds a connection, and "
+                       r"this process may open 128 files at most \(the open-file limit, ulimit -n; \d+ kept for the "
+                       r"store, logs and Python itself\); raise the limit \(ulimit -n \d+\) or lower --concurrency",
+                       output)
+    assert (capped is not None) == (hard == 128), output
+    assert ok_judgments(tmp_path / "store.sqlite") == 240 == len(server.log())  # every game, each sent once
+
+
+def test_running_out_of_file_descriptors_mid_run_is_one_clear_error(judge_server: JudgeServer) -> None:
+    """Descriptors taken outside the engine's reckoning (here: files opened once judging began) are a limit of this
+    machine, reported as such at once: before, the failed connections were retried as the server refusing. (The
+    openai transport opens files of its own to start a stream: `test_both_transports_tell_running_out_of_files`.)"""
+    engine = engine_for(judge_server, "aiohttp", concurrency=2)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    taken: list[int] = []
+
+    async def run() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 8, hard))
+        try:
+            with contextlib.suppress(OSError):
+                while True:
+                    taken.append(os.open(os.devnull, os.O_RDONLY))
+            async for _ in engine.stream([game(i, 9, 1) for i in range(4)]):
+                pass
+        finally:
+            for fd in taken:
+                os.close(fd)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            await engine.aclose()
+
+    with pytest.raises(EngineError) as caught:
+        asyncio.run(run())
+    message = str(caught.value)
+    assert message.startswith(f"could not open a connection to the judge server at {judge_server.base_url} with ")
+    assert "requests in flight: this process has opened as many files as it may (EMFILE: the open-file limit, " \
+           "ulimit -n, is " in message
+    assert message.endswith("raise the limit or lower [judge] concurrency (now 2)")
+    assert judge_server.log == [] and engine.retries == 0  # not retried, not waited for
+
+
+def test_both_transports_tell_running_out_of_files_from_a_server_refusing() -> None:
+    """How each HTTP stack reports a socket it could not create: aiohttp's ClientConnectorError keeps the OSError in
+    `os_error`, the openai client's APIConnectionError is raised from httpx's ConnectError, raised from it."""
+    import aiohttp
+    import openai
+
+    try:  # the openai package's HTTP stack, as the engine imports it
+        import httpx2 as httpx
+    except ImportError:
+        import httpx  # type: ignore[no-redef]
+
+    for code in (errno.EMFILE, errno.ENFILE):
+        aio = aiohttp.ClientConnectorError(mock_connection_key(), OSError(code, os.strerror(code)))
+        try:
+            try:
+                raise httpx.ConnectError(os.strerror(code)) from OSError(code, os.strerror(code))
+            except httpx.ConnectError as cause:
+                raise openai.APIConnectionError(request=httpx.Request("POST", "http://x/v1")) from cause
+        except openai.APIConnectionError as err:
+            client = err
+        assert _descriptors_ran_out(aio) == _descriptors_ran_out(client) == code
+    refused = aiohttp.ClientConnectorError(mock_connection_key(), ConnectionRefusedError(errno.ECONNREFUSED, "no"))
+    assert _descriptors_ran_out(refused) is None
+
+
+def mock_connection_key() -> Any:
+    """What aiohttp's ClientConnectorError reads from a connection key to name it."""
+
+    class Key:
+        host, port, ssl = "127.0.0.1", 9, False
+
+    return Key()
 
 
 # -- engine-wide errors ----------------------------------------------------------------------------------
@@ -700,6 +852,17 @@ def test_cost_is_unknown_without_prices(judge_server: JudgeServer) -> None:
     engine = engine_for(judge_server, "aiohttp")
     judge_all(engine, [game(0, 1, 2)])
     assert engine.total_tokens > 0 and engine.cost_usd is None
+
+
+def test_tokens_a_server_does_not_report_are_unknown_not_zero(judge_server: JudgeServer) -> None:
+    """A reply without `usage` (some local servers): its tokens are None, not 0, and the engine's cost is unknown."""
+    judge_server.add_fault("no_usage", requests={1})
+    engine = engine_for(judge_server, "aiohttp", concurrency=1, price_in_per_mtok=2.5)
+    done = judge_all(engine, [game(i, 9, 1) for i in range(3)])
+    assert [(c.prompt_tokens is None, c.completion_tokens is None) for c in done] == [(False, False), (True, True),
+                                                                                      (False, False)]
+    assert engine.unmetered == 1 and engine.cost_usd is None
+    assert engine.prompt_tokens == sum(e.prompt_tokens for e in judge_server.log if e.fault is None) > 0
 
 
 def test_engine_serves_a_second_event_loop(judge_server: JudgeServer) -> None:

@@ -244,3 +244,24 @@ def test_the_pooled_win_rate_is_explained_under_every_table_that_shows_it(tmp_pa
     assert not any("pooled" in line for line in present.table_notes(against, ["win_rate"]))
     pooled.write(tmp_path)
     assert note in " ".join((tmp_path / "leaderboard.md").read_text().split())
+
+
+def test_a_game_of_unknown_cost_makes_every_sum_unknown_and_a_budget_counts_it_at_the_mean() -> None:
+    """The run's counts (the runs table, meta.runs) say unknown, not the known games' sum; a dollar budget counts
+    the unknown game at the mean of the known ones (`runner.plan_cost`'s rule for stored calls), not as free."""
+    from judgebench.runner import Tally
+    from judgebench.store import JudgmentRow
+
+    def row(tokens: int | None, cost: float | None) -> JudgmentRow:
+        return JudgmentRow(key="k", question_id="q", first="a", second="b", judge="j", template="t", status="ok",
+                           prompt_tokens=tokens, completion_tokens=tokens, cost=cost)
+
+    tally = Tally()
+    for tokens, cost in ((100, 0.2), (300, 0.4)):
+        tally.count(row(tokens, cost))
+    assert tally.run_counts(priced=True)["cost"] == pytest.approx(0.6) and tally.cost_estimate() == pytest.approx(0.6)
+    tally.count(row(None, None))
+    counts = tally.run_counts(priced=True)
+    assert counts["cost"] is counts["prompt_tokens"] is counts["completion_tokens"] is None
+    assert tally.unmetered == 1 and tally.cost_estimate() == pytest.approx(0.9)
+    assert present._cost_text(tally, priced=True) == "cost unknown"

@@ -272,7 +272,38 @@ def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judg
     run = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "cost of this run unknown: the judge's server reported no token usage" in " ".join(run.stdout.split())
-    assert leaderboard(tmp_path)["meta"]["cost_usd"] is None  # was 0.0: free
+    meta = leaderboard(tmp_path)["meta"]
+    assert meta["cost_usd"] is None  # was 0.0: free
+    # and so everywhere it is written (before: 0.0 and 0 tokens in meta.runs, judgments.jsonl and the store)
+    assert meta["prompt_tokens"] is None and meta["completion_tokens"] is None
+    assert [run["cost"] for run in meta["runs"]] == [None]
+    lines = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
+    assert lines and all(line["cost"] is line["prompt_tokens"] is line["completion_tokens"] is None for line in lines)
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT cost, prompt_tokens, completion_tokens FROM runs").fetchall() == [(None, None, None)]
+        assert db.execute("SELECT count(*) FROM judgments WHERE cost IS NOT NULL OR prompt_tokens IS NOT NULL "
+                          "OR completion_tokens IS NOT NULL").fetchone() == (0,)
+    assert f"unknown: the server counted none for {len(lines)} games" in " ".join(run.stdout.split())  # the tokens
+
+
+def test_a_server_reporting_usage_for_some_games_only_leaves_the_sums_unknown(judge_server, tmp_path):
+    """A sum over games of which some have unknown tokens is unknown too (the run's cost, tokens); each game
+    whose server counted its tokens keeps them, as integers, and its cost."""
+    judge_server.add_fault("no_usage", probability=0.5, seed=3)
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    meta = leaderboard(tmp_path)["meta"]
+    assert meta["cost_usd"] is meta["prompt_tokens"] is None and [r["cost"] for r in meta["runs"]] == [None]
+    assert "cost of this run unknown" in " ".join(run.stdout.split())
+    lines = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
+    unknown = [line for line in lines if line["prompt_tokens"] is None]
+    known = [line for line in lines if line["prompt_tokens"] is not None]
+    assert len(unknown) == sum(entry.fault == "no_usage" for entry in judge_server.log) > 0 and known
+    assert all(line["cost"] is None and line["completion_tokens"] is None for line in unknown)
+    assert all(type(line["prompt_tokens"]) is int and line["cost"] == line["prompt_tokens"] * 2.0 / 1e6
+               for line in known)
 
 
 def test_a_judge_that_rejects_every_request_ends_the_run_with_the_reason(judge_server, tmp_path):

@@ -6,6 +6,7 @@ Every expected message below is written out by hand from the issue's examples, n
 from __future__ import annotations
 
 import re
+import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -109,6 +110,40 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
         config.progress = "no"
     with pytest.raises(ConfigError, match=r"^\[judge\] concurrency: must be at least 1, got 0$"):
         config.judge.concurrency = 0
+
+
+KEY = "sk-proj-ABCDEFGHIJKLMNOP"  # an API key given where the NAME of its environment variable belongs
+NOT_A_VARIABLE = ("api_key_env: expects the NAME of an environment variable (like OPENAI_API_KEY: letters, digits "
+                  "and underscores, not starting with a digit), not a key: put the key in a variable (export "
+                  "OPENAI_API_KEY=...) and give its name")
+
+
+@pytest.mark.parametrize("value", [KEY, "1PASSWORD", "MY KEY", "KEY=x", "key.env"])
+def test_api_key_env_takes_a_variable_name_never_a_key_and_never_repeats_it(tmp_path, value):
+    """From a file, a flag and Python alike, before any call; the value may be the key: the message never shows it
+    (before, it was looked up as a variable and shown in the 401 message and the store's provenance)."""
+    path = write(tmp_path, _DATA + f'[judge]\nmodel = "j"\napi_key_env = "{value}"\n')
+    attempts = {
+        f"{path}: [judge] {NOT_A_VARIABLE}": lambda: load_config(path),
+        f"--api-key-env: {NOT_A_VARIABLE.removeprefix('api_key_env: ')}": lambda: RunConfig.from_toml(
+            None, {"questions": "q", "answers": ["a"]}, {"model": "j", "api_key_env": value},
+            {"judge.api_key_env": "--api-key-env"}),
+        f"[judge] {NOT_A_VARIABLE}": lambda: RunConfig(questions="q", answers=["a"],
+                                                       judge={"model": "j", "api_key_env": value}),
+    }
+    for message, attempt in attempts.items():
+        with pytest.raises(ConfigError) as caught:
+            attempt()
+        assert str(caught.value) == message
+        assert value not in "".join(traceback.format_exception(caught.value))  # as a Python user would see it
+    with pytest.raises(ConfigError) as caught:
+        RunConfig(questions="q", answers=["a"], judge={"model": "j"}).judge.api_key_env = value
+    assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "_KEY", "my_key_2", "K"])
+def test_api_key_env_takes_any_posix_variable_name(name):
+    assert RunConfig(questions="q", answers=["a"], judge={"model": "j", "api_key_env": name}).judge.api_key_env == name
 
 
 def test_several_problems_make_one_message_with_a_line_each(tmp_path):

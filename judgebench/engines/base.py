@@ -34,14 +34,15 @@ class Completion:
 
     `top_logprobs` has one dict per generated position (token text -> logprob) when logprobs were asked
     for and returned. `error` is set (and `text` may be None) when the request failed for this game only;
-    engine-wide problems raise `EngineError` instead.
+    engine-wide problems raise `EngineError` instead. The token counts are None when the server reported none
+    (unknown, not zero: the cost is unknown too).
     """
 
     key: str
     text: str | None
     top_logprobs: list[dict[str, float]] | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
     latency_s: float = 0.0
     error: str | None = None
     finish_reason: str | None = None
@@ -65,7 +66,8 @@ class EngineEvent:
     - `outage`: the server, which had answered, refuses connections; the engine waits up to `wait_s` seconds
       for it (its waits are not reported one by one), and `resumed` says when it answers again;
     - `concurrency`: the engine changed how many requests it keeps in flight to `concurrency` (fewer when
-      timeouts pile up on an overloaded server, slowly more again as answers come back in time);
+      timeouts pile up on an overloaded server, slowly more again as answers come back in time; fewer from the
+      start when the process's open-file limit cannot hold a connection per request);
     - `stage`: not the engine's but the run's: after judging, a step that takes a while began (an adaptive
       run's design-bias replays), so the display does not sit silent at 100%.
     """

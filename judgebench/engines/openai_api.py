@@ -3,7 +3,8 @@
 The engine owns its retry loop (no client library retries underneath it) so that every attempt is
 counted and the policy is the same for every server:
 
-- 429, 408, 409 and 5xx replies, timeouts and dropped connections are retried with exponential backoff
+- 429, 408, 409 and 5xx replies, timeouts, dropped connections and reply bodies that are not JSON (cut
+  short or garbled on the way: as transient as a dropped connection) are retried with exponential backoff
   and full jitter, waiting what `Retry-After` (or `retry-after-ms`) asks, at most `max_retry_wait_s`,
   plus a jitter of up to a tenth of it (at most 1 s), so that the requests it held back do not all return
   at once; every retry is reported as an `EngineEvent` (`wait` or `retry`), so it is never silent. A 429
@@ -16,14 +17,19 @@ counted and the policy is the same for every server:
   when it goes down and when it is back (`outage` and `resumed` events);
 - a rejected key (401/403), an unknown model (404) and a server that cannot be reached (from the start,
   or for longer than that patience) stop the run with an `EngineError` that says what to check; other 4xx
-  replies (and 501, 505: the server cannot serve the request at all), malformed bodies and empty answers
-  fail that game only, and are not retried;
+  replies (and 501, 505: the server cannot serve the request at all), JSON bodies without an answer and
+  empty answers fail that game only, and are not retried;
 - a judge that cannot be used as configured (a server that is not an OpenAI-compatible API, or rejects
   every request) stops the run once `UNUSABLE_AFTER` games failed and none was answered, with the most
   frequent reason, instead of failing (and retrying) every game of the plan;
 - when most recent requests time out (an overloaded server), the number of requests in flight is
   halved, and grows back by one per window of timely answers (AIMD, see `AdaptiveLimit`), instead of
-  timing out every request `max_attempts` times.
+  timing out every request `max_attempts` times;
+- each request in flight holds a connection, so a file descriptor: the process's open-file limit is raised
+  as far as `concurrency` needs, and where its hard limit cannot hold that many, the concurrency is capped,
+  saying why (`connection_room`). A connection that still cannot be opened for lack of descriptors (EMFILE,
+  ENFILE) stops the run with an `EngineError` naming the limit and `concurrency`: it is a limit of this
+  machine, which neither waiting for the server nor retrying helps.
 
 Every exit from `stream` (the end, an engine-wide error, cancellation, a consumer that stops early)
 closes the stream's connections; completions that had arrived before an engine-wide error are yielded
@@ -46,6 +52,7 @@ import asyncio
 import collections
 import contextlib
 import email.utils
+import errno
 import functools
 import html
 import json
@@ -90,6 +97,29 @@ class Dropped(Exception):
     """The connection closed before a full response arrived."""
 
 
+class OutOfDescriptors(Exception):
+    """No connection could be opened because this process (EMFILE) or the system (ENFILE) has no file
+    descriptor left: a local limit, not the server refusing."""
+
+    def __init__(self, code: int):
+        super().__init__(errno.errorcode.get(code, str(code)))
+        self.errno = code
+
+
+def _descriptors_ran_out(exc: BaseException) -> int | None:
+    """EMFILE or ENFILE if that is what `exc` (or an exception it was raised from) is, else None: aiohttp and
+    httpx report a socket that could not be created as a failed connection."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        code = getattr(getattr(seen, "os_error", seen), "errno", None)  # aiohttp keeps it in `os_error`
+        if code in (errno.EMFILE, errno.ENFILE):
+            return int(code)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @dataclass
 class Reply:
     """An HTTP response of any status: what the retry policy decides on."""
@@ -100,7 +130,7 @@ class Reply:
 
 
 class Transport(Protocol):
-    """Sends chat-completion payloads; raises `ConnectFailed`, `Dropped` or `TimeoutError`."""
+    """Sends chat-completion payloads; raises `ConnectFailed`, `OutOfDescriptors`, `Dropped` or `TimeoutError`."""
 
     def prepare(self, payload: dict[str, Any]) -> Any: ...
 
@@ -149,10 +179,14 @@ class AiohttpTransport:
             async with self._session.request(method, url, data=data, proxy=self._proxy) as response:
                 return Reply(response.status, response.headers, await response.read())
         except (aiohttp.ClientConnectorError, self._connect_timeout) as exc:
+            if (code := _descriptors_ran_out(exc)) is not None:
+                raise OutOfDescriptors(code) from exc
             raise ConnectFailed(type(exc).__name__) from exc
         except TimeoutError:
             raise
         except aiohttp.ClientError as exc:  # dropped connection, broken payload, protocol errors
+            if (code := _descriptors_ran_out(exc)) is not None:
+                raise OutOfDescriptors(code) from exc
             raise Dropped(type(exc).__name__) from exc
 
     async def aclose(self) -> None:
@@ -188,6 +222,8 @@ class OpenAIClientTransport:
         except openai.APIStatusError as err:
             return Reply(err.status_code, err.response.headers, err.response.content)
         except openai.APIConnectionError as err:
+            if (code := _descriptors_ran_out(err)) is not None:
+                raise OutOfDescriptors(code) from err
             if _caused_by(err, (self._httpx.ConnectError, self._httpx.ConnectTimeout, ConnectionRefusedError)):
                 raise ConnectFailed(type(err.__cause__).__name__) from err
             if isinstance(err, openai.APITimeoutError):
@@ -270,6 +306,69 @@ def check_base_url(url: str) -> str:
         raise ConfigError(f"the judge base URL {url!r} must not contain '?' or '#' (the engine appends "
                           f"/chat/completions to it): check {setting_name('judge.base_url')}")
     return shown.rstrip("/")
+
+
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # POSIX: letters, digits, underscores, no leading digit
+NOT_A_VARIABLE = ("expects the NAME of an environment variable (like OPENAI_API_KEY: letters, digits and underscores, "
+                  "not starting with a digit), not a key: put the key in a variable (export OPENAI_API_KEY=...) and "
+                  "give its name")
+
+
+def check_key_variable(name: str) -> str:
+    """`name`, checked to be the name of an environment variable, which is what `api_key_env` takes.
+
+    Raises `ConfigError` (exit 2) for anything else, before any request: the key itself given there by mistake
+    (`--api-key-env sk-proj-...`) would otherwise be looked up as a variable, sent nowhere, and shown in the
+    401 message and stored in the run's provenance (`describe`). The message never repeats the value.
+    """
+    if not VARIABLE_NAME.fullmatch(name):
+        raise ConfigError(f"{setting_name('judge.api_key_env')}: {NOT_A_VARIABLE}")
+    return name
+
+
+# -- how many connections the process can hold -------------------------------------------------------
+
+DESCRIPTOR_RESERVE = 64  # file descriptors kept for all but the judge's connections: store, WAL, logs, outputs
+
+
+def connection_room(wanted: int) -> tuple[int, str | None]:
+    """How many connections this process can hold open at once, up to `wanted`, and why fewer (None: all).
+
+    Each request in flight holds a connection, and each connection a file descriptor; past the process's
+    open-file limit (RLIMIT_NOFILE, `ulimit -n`: 256 on macOS and 1024 on many Linux systems by default) a new
+    connection fails with EMFILE. So the soft limit is raised, towards the hard one, as far as `wanted`
+    connections need beside the descriptors open now and `DESCRIPTOR_RESERVE` more; where even the hard limit
+    cannot hold them, the connections are capped at what it can, and the reason says so. Without the limit
+    (Windows): `wanted`.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return wanted, None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    kept = _open_descriptors() + DESCRIPTOR_RESERVE
+    needed = kept + wanted
+    if soft == resource.RLIM_INFINITY or needed <= soft:
+        return wanted, None
+    raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    with contextlib.suppress(ValueError, OSError):  # macOS refuses more than OPEN_MAX (10240): keep the soft limit
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = raised
+    if needed <= soft:
+        return wanted, None
+    room = max(1, soft - kept)
+    return room, (f"lowering concurrency to {room} (of {wanted}): each request in flight holds a connection, and "
+                  f"this process may open {soft} files at most (the open-file limit, ulimit -n; {kept} kept for the "
+                  f"store, logs and Python itself); raise the limit (ulimit -n {needed}) or lower "
+                  f"{setting_name('judge.concurrency')}")
+
+
+def _open_descriptors() -> int:
+    """How many file descriptors this process holds now (0 where the system does not say)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return len(os.listdir(folder))
+    return 0
 
 
 # -- how many requests are in flight ----------------------------------------------------------------
@@ -367,7 +466,8 @@ class OpenAIEngine:
     At most `concurrency` requests are in flight (one connection pool of that size per stream); with
     `adaptive_concurrency` the engine lowers that number, down to `min_concurrency`, while requests time
     out (see `AdaptiveLimit`). Running totals for a progress bar: `prompt_tokens`, `completion_tokens`,
-    `total_tokens`, `cost_usd` (None without prices), `requests_sent` (HTTP attempts), `retries`,
+    `total_tokens`, `unmetered` (replies without token usage), `cost_usd` (None without prices or with
+    unmetered replies), `requests_sent` (HTTP attempts), `retries`,
     `games_failed`, `current_concurrency`.
 
     `max_retry_wait_s` caps the wait a server may ask for with `Retry-After` (the attempt still counts);
@@ -399,7 +499,7 @@ class OpenAIEngine:
             raise ConfigError(f"unknown transport {transport!r} for the OpenAI engine; use one of {TRANSPORTS}")
         self.model = model
         self.base_url = check_base_url(base_url) if base_url is not None else None
-        self.api_key_env = api_key_env
+        self.api_key_env = check_key_variable(api_key_env)
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
@@ -416,7 +516,8 @@ class OpenAIEngine:
         self._api_key, self.key_source = self._resolve_key(api_key)
         self._secret = Secret(self._api_key if self._api_key != PLACEHOLDER_KEY else "")
         self._rng = random.Random(seed)
-        self._limit = AdaptiveLimit(concurrency, min_concurrency, adaptive_concurrency)
+        room, self._room_note = connection_room(concurrency)  # the note is shown when judging starts (`stream`)
+        self._limit = AdaptiveLimit(room, min(min_concurrency, room), adaptive_concurrency)
         self._open: set[Transport] = set()  # the connection pools of streams still running
         self._streams: list[tuple[_StreamRun, list[asyncio.Task[None]]]] = []  # streams running, their workers
         self._last_contact = -math.inf  # monotonic time of the last HTTP response of any kind
@@ -424,6 +525,7 @@ class OpenAIEngine:
         self._down_since: float | None = None  # monotonic time the server, having answered, refused a connection
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.unmetered = 0  # replies that reported no token usage: the totals leave them out
         self.requests_sent = 0
         self.requests_abandoned = 0  # `Engine.requests_abandoned`
         self.retries = 0
@@ -439,8 +541,9 @@ class OpenAIEngine:
 
     @property
     def cost_usd(self) -> float | None:
-        """Cost so far from the prices per million tokens, or None when no price was given."""
-        if self.price_in_per_mtok is None and self.price_out_per_mtok is None:
+        """Cost so far from the prices per million tokens, or None when no price was given or a reply counted no
+        tokens (`unmetered`: unknown, not free)."""
+        if (self.price_in_per_mtok is None and self.price_out_per_mtok is None) or self.unmetered:
             return None
         return (self.prompt_tokens * (self.price_in_per_mtok or 0.0)
                 + self.completion_tokens * (self.price_out_per_mtok or 0.0)) / 1e6
@@ -485,7 +588,10 @@ class OpenAIEngine:
             return
         if not self._streams:
             self._down_since = None  # an outage that ended an earlier stream is not this one's
-        run = _StreamRun(self._open_transport(), iter(requests), min(self.concurrency, len(requests)))
+        if self._room_note is not None:
+            self._emit(EngineEvent("concurrency", self._room_note, concurrency=self._limit.maximum))
+            self._room_note = None
+        run = _StreamRun(self._open_transport(), iter(requests), min(self._limit.maximum, len(requests)))
         workers = [asyncio.create_task(self._work(run)) for _ in range(run.workers)]
         run.alive = len(workers)
         for worker in workers:  # a done callback runs even for a task cancelled before its first step
@@ -552,9 +658,9 @@ class OpenAIEngine:
         """A connection pool for one stream (connections cannot move between event loops)."""
         http: Transport
         if self.transport == "aiohttp":
-            http = AiohttpTransport(self._shown_url, self._api_key, self.concurrency, self.timeout_s)
+            http = AiohttpTransport(self._shown_url, self._api_key, self._limit.maximum, self.timeout_s)
         else:
-            http = OpenAIClientTransport(self.base_url, self._api_key, self.concurrency, self.timeout_s)
+            http = OpenAIClientTransport(self.base_url, self._api_key, self._limit.maximum, self.timeout_s)
         self._open.add(http)
         return http
 
@@ -684,6 +790,8 @@ class OpenAIEngine:
         except asyncio.CancelledError:  # the stream was closed while this request was on the wire
             self.requests_abandoned += 1
             raise
+        except OutOfDescriptors as exc:
+            raise self._descriptors_error(exc.errno) from None
         except ConnectFailed:
             if self._last_contact > -math.inf:
                 return self._outage(sent_at, run.stopping)
@@ -707,7 +815,7 @@ class OpenAIEngine:
             self._down_since = None
         if 200 <= reply.status < 300:
             self._concurrency_changed(self._limit.answered(epoch), "answers come back in time")
-            return self._completion(request, reply, time.perf_counter() - sent)
+            return self._completion(request, reply, time.perf_counter() - sent, attempt)
         return await self._status_problem(run.http, request, reply, attempt)
 
     @property
@@ -770,19 +878,25 @@ class OpenAIEngine:
         if limit is None:
             return
         verb = "lowering" if why == "requests time out" else "raising"
-        self._emit(EngineEvent("concurrency", f"{why}: {verb} concurrency to {limit} (of {self.concurrency})",
+        self._emit(EngineEvent("concurrency", f"{why}: {verb} concurrency to {limit} (of {self._limit.maximum})",
                                concurrency=limit))
 
-    def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float) -> Completion:
-        """Turn a 2xx reply into a Completion (scrubbed of the key); an unreadable one fails this game only.
+    def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float, attempt: int) -> Completion | _Miss:
+        """Turn a 2xx reply into a Completion (scrubbed of the key). A body that is not JSON (cut short, or
+        garbled on the way) is retried as a dropped connection is: asking again usually brings it whole. JSON
+        without an answer in it fails this game only (the server's answer, which asking again would repeat).
         An empty one (no text) is the judge's answer without a verdict: unparsed, as a text without one is,
         so that `max_unparsed_attempts` bounds how often later runs pay to ask again."""
         data: Any = None
         try:
             data = json.loads(reply.content)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            return _Miss(self._backoff(attempt), f"malformed response body from the judge server "
+                                                 f"({type(exc).__name__}): {self._error_text(_server_message(reply))}")
+        try:
             choice = data["choices"][0]
             text = choice["message"].get("content")
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
             said = self._error_text(_server_message(reply))
             prompt_tokens, completion_tokens = self._count_usage(data)  # a body without choices may still bill
             return Completion(request.key, None, None, prompt_tokens, completion_tokens, latency_s,
@@ -799,12 +913,16 @@ class OpenAIEngine:
         return Completion(request.key, self._secret.scrub(text) if text is not None else None, top,
                           prompt_tokens, completion_tokens, latency_s, error, finish_reason)
 
-    def _count_usage(self, data: Any) -> tuple[int, int]:
-        """The prompt and completion tokens a reply body reports (0 when it reports none), added to the totals."""
-        prompt_tokens, completion_tokens = _usage(data) if isinstance(data, dict) else (0, 0)
-        self.prompt_tokens += prompt_tokens
-        self.completion_tokens += completion_tokens
-        return prompt_tokens, completion_tokens
+    def _count_usage(self, data: Any) -> tuple[int, int] | tuple[None, None]:
+        """The prompt and completion tokens a reply body reports, added to the totals; (None, None) when it reports
+        none (some local servers count no tokens): unknown, not zero, and counted in `unmetered`."""
+        usage = _usage(data) if isinstance(data, dict) else None
+        if usage is None:
+            self.unmetered += 1
+            return None, None
+        self.prompt_tokens += usage[0]
+        self.completion_tokens += usage[1]
+        return usage
 
     # -- engine-wide errors --------------------------------------------------------------------------
 
@@ -882,6 +1000,25 @@ class OpenAIEngine:
             f"({self.max_attempts} attempts of one game, each timed out after {self.timeout_s:g} s): check the "
             f"server; if it is only slow or overloaded, raise {setting_name('judge.timeout_s')} or lower "
             f"{setting_name('judge.concurrency')}{self._kept()}")
+
+    def _descriptors_error(self, code: int) -> EngineError:
+        """No connection could be opened for lack of file descriptors: a limit of this machine, not the server
+        refusing (before, it was reported, and waited for, as such)."""
+        if code == errno.ENFILE:
+            what = "the system's table of open files is full (ENFILE): close other programs' files or"
+        else:
+            try:
+                import resource
+
+                limit = f", is {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}"
+            except ImportError:  # pragma: no cover - Windows
+                limit = ""
+            what = (f"this process has opened as many files as it may (EMFILE: the open-file limit, ulimit -n{limit}), "
+                    "some of them outside judgebench's reckoning: raise the limit or")
+        return EngineError(
+            f"could not open a connection to the judge server at {self._shown_url} with {self._limit.in_flight} "
+            f"requests in flight: {what} lower {setting_name('judge.concurrency')} (now {self._limit.maximum})"
+            f"{self._kept()}")
 
     def _kept(self) -> str:
         """What an engine-wide error mid-run leaves behind, once the server has answered a game in this run (an
@@ -997,12 +1134,15 @@ class Secret:
 # -- reading replies ---------------------------------------------------------------------------------
 
 
-def _usage(data: dict[str, Any]) -> tuple[int, int]:
-    usage = data.get("usage") or {}
+def _usage(data: dict[str, Any]) -> tuple[int, int] | None:
+    """The (prompt, completion) tokens of a reply body's `usage`, or None when it has none readable."""
+    usage = data.get("usage")
+    if not isinstance(usage, dict) or usage.get("prompt_tokens") is None and usage.get("completion_tokens") is None:
+        return None
     try:
         return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-    except (TypeError, ValueError, AttributeError):
-        return 0, 0
+    except (TypeError, ValueError):
+        return None
 
 
 def _top_logprobs(choice: dict[str, Any], secret: Secret) -> list[dict[str, float]] | None:
