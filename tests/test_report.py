@@ -970,3 +970,16 @@ def test_report_of_many_models_gives_the_pairwise_numbers_and_a_legible_heatmap(
         browser.close()
     assert shown == drawn
     assert min(heatmap["font"]) * heatmap["dpi"] / 72 * shown / drawn >= 11
+
+
+def test_the_usage_table_says_unknown_where_a_judgment_has_no_reported_usage():
+    """A server that reported no usage for one game left that game's cost null; the table added up the others and
+    showed their sum as the judgments' cost (and a blank where no cost was known, which reads as free)."""
+    from judgebench.report.build import _usage
+
+    judgments = pd.DataFrame({"status": ["ok", "ok", "failed"], "prompt_tokens": [100.0, None, None],
+                              "completion_tokens": [5.0, None, None], "cost": [0.25, None, None]})
+    rows = {row[0]: row[1] for row in _usage(judgments, {})["rows"]}
+    assert rows["cost (USD)"] == "unknown" and rows["prompt tokens (sent to the judge)"] == ""
+    known = _usage(judgments.iloc[[0, 2]], {})["rows"]  # the failed game had no reply, so nothing to pay for
+    assert {row[0]: row[1] for row in known}["cost (USD)"] == "$0.2500"

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import ConfigError
+from judgebench.records import OK, UNPARSED
 from judgebench.report.inputs import RunData, refit
 
 if TYPE_CHECKING:
@@ -327,9 +328,14 @@ def _usage(judgments: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
     whichever run judged them (a run that took every judgment from the store still shows them, and so does
     every report of one store); the second, when leaderboard.json records a run (`games_planned`), what
     that run itself sent. `runs` says whether there is that second column."""
+    answered = judgments[judgments["status"].isin((OK, UNPARSED))]  # the judgments that had a reply to pay for
+
     def total(column: str) -> float | None:
-        return float(judgments[column].fillna(0).sum()) if column in judgments and judgments[column].notna().any() \
-            else None
+        """The sum over the answered judgments; unknown (None) where any of them has none: a server that did not
+        report a game's usage leaves the total unknown, not the known games' sum."""
+        if column not in answered or answered.empty or answered[column].isna().any():
+            return None
+        return float(answered[column].sum())
 
     def tokens(value: float | None) -> str:
         return _count(None if value is None else int(round(value)))
@@ -383,8 +389,9 @@ def _cell(value: Any) -> str:
 
 
 def _dollars(value: float | None) -> str:
-    """A cost as the terminal summary shows it ($18.8150): to the hundredth of a cent, not rounded to 18.8."""
-    return "" if value is None else f"${value:,.4f}"
+    """A cost as the terminal summary shows it ($18.8150): to the hundredth of a cent, not rounded to 18.8;
+    "unknown" without one (no prices, or usage the server did not report): unknown, not free."""
+    return "unknown" if value is None else f"${value:,.4f}"
 
 
 def _count(value: int | None) -> str:
