@@ -858,7 +858,7 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     report = run_check(require_run_config(settings, "gate"), chosen, on_start=on_start, on_progress=on_progress,
                        on_event=on_event)
     if report.stopped_by is not None:
-        raise Interrupted(report)
+        raise Interrupted(report, report.stopped_by)
     return report
 
 

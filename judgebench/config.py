@@ -193,12 +193,13 @@ class JudgeConfig(SettingsModel):
         except ConfigError as error:
             raise PydanticCustomError("base_url", "{detail}", {"detail": str(error)}) from None
 
-    @field_validator("api_key_env")
+    @field_validator("api_key_env", mode="before")
     @classmethod
-    def _a_variable_name(cls, value: str) -> str:
-        from judgebench.engines.openai_api import NOT_A_VARIABLE, VARIABLE_NAME
+    def _a_variable_name(cls, value: Any) -> str:
+        from judgebench.engines.openai_api import NOT_A_VARIABLE, is_key_variable
 
-        if not VARIABLE_NAME.fullmatch(value):  # the message never repeats the value: it may be the key itself
+        # the message never repeats the value, of any type: it may be the key itself
+        if not isinstance(value, str) or not is_key_variable(value):
             raise PydanticCustomError("api_key_env", "{detail}", {"detail": NOT_A_VARIABLE})
         return value
 

@@ -93,10 +93,14 @@ class Interrupted(KeyboardInterrupt):
     or notebook cell around the call stops as Ctrl-C stops them; returning the stopped result instead let a
     loop of evaluations go on after each Ctrl-C."""
 
-    def __init__(self, result: Any):
+    def __init__(self, result: Any, signum: int | None = None):
         super().__init__(f"stopped (exit code {result.exit_code}); what was judged is stored, and the same call "
                          "again continues")
-        self.result = result
+        self.result, self.signum = result, signum  # SIGINT or SIGTERM, as `runner.Stopped` carries it
+
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[Any, int | None]]:
+        """Pickled with its arguments (a process pool sends it back to its parent): the message is made from them."""
+        return type(self), (self.result, self.signum)
 
 
 def first_few(names: Sequence[str], shown: int) -> str:

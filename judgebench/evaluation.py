@@ -278,7 +278,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         if made_out and out is not None:  # "nothing written to out": not even the folder checked before judging
             with suppress(OSError):
                 Path(out).rmdir()  # only if empty
-        raise Interrupted(evaluation)
+        raise Interrupted(evaluation, result.stopped_by)
     return evaluation
 
 
@@ -1064,12 +1064,13 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
         result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
                                          on_start=on_start, on_event=on_event, stop_signals=signals))
         if result.interrupted:
-            raise Interrupted(GoldEvaluation(result, None))
+            raise Interrupted(GoldEvaluation(result, None), result.stopped_by)
         try:
             with signals.interruptible():  # the figures and their bootstraps: CPU work a signal may cut short
                 return GoldEvaluation(result, _gold_figures(settings, gold, pairs, dataset, result))
         except Stopped as stopped:
-            raise Interrupted(GoldEvaluation(_stopped_after_judging(settings, result, stopped), None)) from None
+            raise Interrupted(GoldEvaluation(_stopped_after_judging(settings, result, stopped), None),
+                              stopped.signum) from None
 
 
 def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], dataset: Dataset,

@@ -575,6 +575,12 @@ def _cost_text(tally: Tally, priced: bool) -> str:
     return "cost unknown" if tally.unmetered else f"${tally.cost:,.4f}"
 
 
+def _tokens_text(tally: Tally) -> str:
+    """The tokens of the games sent so far, or unknown where the server reported none for an answer (`unmetered`):
+    the progress showed the others' sum, "0 tokens", beside "cost unknown"."""
+    return "tokens unknown" if tally.unmetered else f"{tally.prompt_tokens + tally.completion_tokens:,} tokens"
+
+
 def _games_per_second(tally: Tally) -> float:
     return tally.done / max(time.monotonic() - tally.started, 1e-9)
 
@@ -599,13 +605,13 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
                    MofNCompleteColumn(table_column=whole()),
                    TextColumn("{task.fields[rate]:>7.1f} games/s", table_column=whole()),
                    TimeRemainingColumn(table_column=whole()),
-                   TextColumn("{task.fields[tokens]:,} tokens", table_column=whole()),
+                   TextColumn("{task.fields[tokens]}", table_column=whole()),
                    TextColumn("{task.fields[cost]}", table_column=whole()),
                    TextColumn("{task.fields[status]}", table_column=status), console=console, transient=False,
                    redirect_stdout=False, redirect_stderr=False)  # engine output stays in engine.log
 
     with bar:
-        task = bar.add_task("judging", total=None, rate=0.0, tokens=0, cost="", status="", visible=False)
+        task = bar.add_task("judging", total=None, rate=0.0, tokens="0 tokens", cost="", status="", visible=False)
 
         def started(tally: Tally) -> None:
             if len(tally.status) > (status.max_width or 0):  # cut on the bar: a plan's budget and top models
@@ -615,7 +621,7 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
 
         def advanced(tally: Tally) -> None:
             bar.update(task, completed=tally.done, rate=_games_per_second(tally),
-                       tokens=tally.prompt_tokens + tally.completion_tokens, cost=_cost_text(tally, priced))
+                       tokens=_tokens_text(tally), cost=_cost_text(tally, priced))
 
         lines = EventLines()
 
@@ -696,7 +702,7 @@ def progress_lines(console: Console, priced: bool) -> Iterator[ProgressHooks]:
             failed = f" · {tally.failed:,} failed" if tally.failed else ""
             say(f"judged {finished:,} of {tally.total:,} games{by_others} ({finished / max(tally.total, 1):.0%})"
                 f"{failed} · {_games_per_second(tally):.1f} games/s · "
-                f"{tally.prompt_tokens + tally.completion_tokens:,} tokens · {_cost_text(tally, priced)}")
+                f"{_tokens_text(tally)} · {_cost_text(tally, priced)}")
 
     lines = EventLines()
 

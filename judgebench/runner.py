@@ -66,7 +66,7 @@ class Tally:
     prompt_tokens: int = 0  # of the games whose server counted their tokens
     completion_tokens: int = 0
     cost: float = 0.0  # of the same games
-    unmetered: int = 0  # games whose server reported no token usage: their tokens and cost are unknown, not 0
+    unmetered: int = 0  # answered games whose server reported no token usage: tokens and cost unknown, not 0
     elsewhere: int = 0  # games of this run's plan that another process judged meanwhile
     abandoned: int = 0  # requests sent and never answered to this run: cut off by a stop (`Engine.requests_abandoned`)
     started: float = field(default_factory=time.monotonic)
@@ -79,7 +79,9 @@ class Tally:
         self.unparsed += row.status == UNPARSED
         self.failed += row.status == FAILED
         if row.prompt_tokens is None or row.completion_tokens is None:
-            self.unmetered += 1
+            # an answer whose usage was not reported makes the totals unknown; a failed game without one (no
+            # reply, or an error) adds nothing: one timeout made a whole run's cost unknown
+            self.unmetered += row.status in (OK, UNPARSED)
             return
         self.prompt_tokens += row.prompt_tokens
         self.completion_tokens += row.completion_tokens
@@ -107,7 +109,7 @@ class Tally:
     def cost_estimate(self) -> float:
         """The cost with each game of unknown cost (`unmetered`) at the mean of the others, as `plan_cost` counts
         stored ones (unknown, not free; 0 when none is known): what a dollar budget counts."""
-        metered = self.done - self.unmetered
+        metered = self.ok + self.unparsed - self.unmetered  # answered games of known cost (failed ones cost none)
         return self.cost + (self.cost / metered * self.unmetered if metered else 0.0)
 
 

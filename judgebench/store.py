@@ -55,7 +55,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -763,11 +763,12 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def _select_in(self, query: str, keys: list[str]) -> Iterator[tuple]:
-        """Rows of `query ( ?, ?, ... )` over `keys`, in chunks below SQLite's parameter limit."""
+    def _select_in(self, query: str, keys: list[str], params: Sequence[Any] = ()) -> Iterator[tuple]:
+        """Rows of `query ( ?, ?, ... )` over `keys`, in chunks below SQLite's parameter limit; `params` fill the
+        query's own placeholders, before the list."""
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            yield from self._db.execute(f"{query} ({','.join('?' * len(chunk))})", chunk)
+            yield from self._db.execute(f"{query} ({','.join('?' * len(chunk))})", [*params, *chunk])
 
     def statuses(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
         """key -> (status, attempts) for the stored keys among `keys`."""
@@ -780,10 +781,12 @@ class Store:
         judged under another key by `judge` and `template`, with a verdict or a reply: the same game sent as
         another request (other answers, template text or sampling), which `require_one_measurement` refuses to
         rate beside the new one."""
-        with self._guard("read"):
-            held = pd.read_sql_query("SELECT key, question_id, first, second FROM judgments WHERE judge = ? AND "
-                                     "template = ? AND status IN (?, ?)", self._db, params=[judge, template, OK,
-                                                                                           UNPARSED])
+        questions = sorted(set(games["question_id"]))  # only their rows are read: a round of a large store's run
+        with self._guard("read"):  # read them all, 2 s for a million judgments, and a run in rounds at each round
+            rows = list(self._select_in("SELECT key, question_id, first, second FROM judgments WHERE judge = ? AND "
+                                        "template = ? AND status IN (?, ?) AND question_id IN", questions,
+                                        (judge, template, OK, UNPARSED)))
+        held = pd.DataFrame(rows, columns=["key", "question_id", "first", "second"])
         held = held[~held["key"].isin(games["key"])]
         return len(games.merge(held.drop(columns="key"), on=["question_id", "first", "second"]).drop_duplicates())
 

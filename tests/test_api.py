@@ -273,7 +273,7 @@ def test_gate_returns_the_report_whose_json_is_what_check_writes(judge_server, t
 
 
 GATE_INTERRUPTED = """
-import os, signal, sys
+import os, pickle, signal, sys
 import judgebench
 from judgebench.config import load_config
 from judgebench.errors import Interrupted
@@ -282,7 +282,9 @@ try:  # SIGTERM, as a CI runner's cancel sends it, once judging has begun
     judgebench.gate(load_config(sys.argv[1]), "bad_writing", "ref",
                     on_start=lambda tally: os.kill(os.getpid(), signal.SIGTERM))
 except Interrupted as stop:
-    print(isinstance(stop, KeyboardInterrupt), stop.result.exit_code, stop.result.decision)
+    again = pickle.loads(pickle.dumps(stop))  # as a process pool sends it back to its parent
+    print(isinstance(stop, KeyboardInterrupt), stop.result.exit_code, stop.result.decision, stop.signum.name,
+          again.signum.name, again.result.exit_code)
 """
 
 
@@ -295,7 +297,7 @@ def test_gate_stopped_by_a_signal_raises_with_its_report(judge_server, tmp_path)
                                                                                            judge_server.base_url))],
                           cwd=tmp_path, text=True, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "143", "stopped"]
+    assert done.stdout.split() == ["True", "143", "stopped", "SIGTERM", "SIGTERM", "143"]
 
 
 def _out_problems(folder: Path) -> dict[str, tuple[list[str], str]]:

@@ -176,11 +176,15 @@ def test_sparse_and_dense_question_designs_give_the_same_replicates(monkeypatch,
     pairs = row_pairs(coded)
     layout = bt.Layout(coded.n_models, position=position, davidson=davidson)
     weights = iv.question_weights(coded.n_questions, 40, np.random.default_rng(2))
-    monkeypatch.setattr(iv, "_SPARSE_GAIN", 0)  # never sparse
+    monkeypatch.setattr(iv, "_SPARSE_GAIN", 10**9)  # sparse only where the dense design is 10**9 times larger
     dense = iv.question_replicate_stats(coded, pairs, layout, weights)
-    monkeypatch.setattr(iv, "_SPARSE_GAIN", 10**9)  # always sparse
+    monkeypatch.setattr(iv, "_SPARSE_GAIN", 0)  # always sparse
     monkeypatch.setattr(iv, "_REPLICATE_BLOCK_CELLS", 7 * coded.n_questions)  # blocks of 7 replicates
+    blocks = []
+    product = iv.sparse_weighted_sums
+    monkeypatch.setattr(iv, "sparse_weighted_sums", lambda *args: blocks.append(1) or product(*args))
     sparse = iv.question_replicate_stats(coded, pairs, layout, weights)
+    assert blocks == [1]  # the sparse product ran, with its replicates 7 at a time
     for name in ("games", "model_score", "first_score", "ties"):
         np.testing.assert_allclose(getattr(sparse, name), getattr(dense, name), rtol=1e-12, err_msg=name)
     assert np.array_equal(sparse.separation.replicates, dense.separation.replicates)

@@ -288,6 +288,18 @@ def test_a_body_malformed_at_every_attempt_fails_only_that_game(judge_server: Ju
     assert engine.games_failed == 1
 
 
+def test_a_page_instead_of_json_fails_the_game_at_once(judge_server: JudgeServer, transport: str) -> None:
+    """A 200 with HTML (a base URL pointing at a web UI) is no JSON cut short: asking again brings the same page.
+    Retried as a cut-short body, 40 such games took 14.5 s and 63 requests before the run stopped."""
+    judge_server.add_fault("html", match=lambda request: "Question 0:" in request.text)
+    engine = engine_for(judge_server, transport, concurrency=1)
+    done = by_key(judge_all(engine, [game(i, 9, 1) for i in range(2)]))
+    assert done["game-0"].error is not None and "text/html" in done["game-0"].error
+    assert "not the JSON of an OpenAI-compatible API" in done["game-0"].error
+    assert done["game-1"].error is None
+    assert sorted(sent_per_game(judge_server).values()) == [1, 1] and engine.retries == 0
+
+
 def test_a_reply_without_choices_fails_the_game_and_counts_its_tokens(judge_server: JudgeServer,
                                                                       transport: str) -> None:
     """No answer in it, but the server counted (and may bill) the prompt: the totals keep its tokens."""

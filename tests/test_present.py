@@ -265,3 +265,20 @@ def test_a_game_of_unknown_cost_makes_every_sum_unknown_and_a_budget_counts_it_a
     assert counts["cost"] is counts["prompt_tokens"] is counts["completion_tokens"] is None
     assert tally.unmetered == 1 and tally.cost_estimate() == pytest.approx(0.9)
     assert present._cost_text(tally, priced=True) == "cost unknown"
+
+
+def test_a_failed_game_without_usage_leaves_the_totals_known() -> None:
+    """A timeout or an error body has no usage: it made the whole run's tokens and cost unknown (and lowered the
+    mean a dollar budget prices unknown calls at, counted as a $0 call)."""
+    from judgebench.runner import Tally
+    from judgebench.store import JudgmentRow
+
+    tally = Tally()
+    for status, tokens, cost in (("ok", 100, 0.2), ("failed", None, None), ("ok", 300, 0.4), ("ok", None, None)):
+        tally.count(JudgmentRow(key="k", question_id="q", first="a", second="b", judge="j", template="t",
+                                status=status, prompt_tokens=tokens, completion_tokens=tokens, cost=cost))
+    assert tally.unmetered == 1 and tally.cost_estimate() == pytest.approx(0.9)  # the unknown call at $0.30
+    known = Tally()
+    known.count(JudgmentRow(key="k", question_id="q", first="a", second="b", judge="j", template="t",
+                            status="failed", prompt_tokens=None, completion_tokens=None, cost=None))
+    assert known.run_counts(priced=True)["cost"] == 0.0

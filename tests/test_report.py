@@ -983,3 +983,16 @@ def test_the_usage_table_says_unknown_where_a_judgment_has_no_reported_usage():
     assert rows["cost (USD)"] == "unknown" and rows["prompt tokens (sent to the judge)"] == ""
     known = _usage(judgments.iloc[[0, 2]], {})["rows"]  # the failed game had no reply, so nothing to pay for
     assert {row[0]: row[1] for row in known}["cost (USD)"] == "$0.2500"
+
+
+def test_a_heatmap_of_hundreds_of_models_stays_a_size_a_page_can_hold():
+    """Cells of a fixed size grew without bound: 500 models drew a 79-inch figure, a 4 MB PNG inlined in the
+    page. Past 160 models the cells shrink instead, and each label stays no taller than its cell."""
+    from judgebench.report import plots
+
+    n = 300
+    names = [f"org-{k}/model-{k}-instruct" for k in range(n)]
+    figure = plots.win_rate_heatmap(names, np.full((n, n), 0.5), np.ones((n, n)))
+    assert max(figure.get_size_inches()) < 30
+    label = figure.axes[0].get_yticklabels()[0]
+    assert label.get_fontsize() <= 72 * 24.0 / n

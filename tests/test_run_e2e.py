@@ -269,7 +269,7 @@ def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judg
     judge_server.add_fault("no_usage")
     config = write_config(tmp_path, judge_server.base_url)
     config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"))
-    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    run = judgebench("run", "--config", str(config), "--progress", cwd=tmp_path)  # lines, without a terminal
     assert run.returncode == 0, run.stderr
     assert "cost of this run unknown: the judge's server reported no token usage" in " ".join(run.stdout.split())
     meta = leaderboard(tmp_path)["meta"]
@@ -284,6 +284,7 @@ def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judg
         assert db.execute("SELECT count(*) FROM judgments WHERE cost IS NOT NULL OR prompt_tokens IS NOT NULL "
                           "OR completion_tokens IS NOT NULL").fetchone() == (0,)
     assert f"unknown: the server counted none for {len(lines)} games" in " ".join(run.stdout.split())  # the tokens
+    assert "tokens unknown · cost unknown" in run.stderr + run.stdout  # the progress said "0 tokens · cost unknown"
 
 
 def test_a_server_reporting_usage_for_some_games_only_leaves_the_sums_unknown(judge_server, tmp_path):

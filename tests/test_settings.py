@@ -146,6 +146,32 @@ def test_api_key_env_takes_any_posix_variable_name(name):
     assert RunConfig(questions="q", answers=["a"], judge={"model": "j", "api_key_env": name}).judge.api_key_env == name
 
 
+def test_api_key_env_takes_any_name_the_environment_holds_and_no_value_of_another_type(monkeypatch):
+    """A container may set `openai.api-key` (Python reads it; a shell cannot set it): it was refused. A list
+    holding the key was echoed in 'expected a string, got [...]'."""
+    monkeypatch.setenv("openai.api-key", "x")
+    judge = RunConfig(questions="q", answers=["a"], judge={"model": "j", "api_key_env": "openai.api-key"}).judge
+    assert judge.api_key_env == "openai.api-key"
+    with pytest.raises(ConfigError) as caught:
+        RunConfig(questions="q", answers=["a"], judge={"model": "j", "api_key_env": [KEY]})
+    assert KEY not in str(caught.value) and "expects the NAME of an environment variable" in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["gsk_9f8eAbCdEfGh1234567890", "hf_AbCdEfGhIjKlMnOp", "AbCd1234EfGh5678IjKl9012"])
+def test_a_key_that_is_also_a_valid_variable_name_is_shown_nowhere(key, monkeypatch):
+    """Groq's, Hugging Face's and all-alphanumeric keys are valid variable names, so they pass as api_key_env; unset,
+    such a name was repeated in the run's provenance (`describe`, stored in the runs table) and the messages."""
+    from judgebench.engines.openai_api import OpenAIEngine
+
+    monkeypatch.delenv(key, raising=False)
+    engine = OpenAIEngine("m", base_url="http://127.0.0.1:9/v1", api_key_env=key)
+    shown = [repr(engine), str(engine.describe()), str(engine._key_error(401))]
+    assert not any(key in text or key[:8] in text for text in shown), shown
+    assert "the variable that api_key_env names" in engine.describe()["api_key_source"]
+    named = OpenAIEngine("m", base_url="http://127.0.0.1:9/v1", api_key_env="JB_UNSET_KEY_VARIABLE")
+    assert "JB_UNSET_KEY_VARIABLE" in str(named._key_error(401))  # a variable's name is shown as it helps
+
+
 def test_several_problems_make_one_message_with_a_line_each(tmp_path):
     path = write(tmp_path, _DATA + '[run]\nseed = -2\n[ratings]\nrounds = "many"\n')
     with pytest.raises(ConfigError) as caught:

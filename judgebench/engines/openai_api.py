@@ -3,8 +3,8 @@
 The engine owns its retry loop (no client library retries underneath it) so that every attempt is
 counted and the policy is the same for every server:
 
-- 429, 408, 409 and 5xx replies, timeouts, dropped connections and reply bodies that are not JSON (cut
-  short or garbled on the way: as transient as a dropped connection) are retried with exponential backoff
+- 429, 408, 409 and 5xx replies, timeouts, dropped connections and reply bodies declared JSON that are not
+  (cut short or garbled on the way: as transient as a dropped connection) are retried with exponential backoff
   and full jitter, waiting what `Retry-After` (or `retry-after-ms`) asks, at most `max_retry_wait_s`,
   plus a jitter of up to a tenth of it (at most 1 s), so that the requests it held back do not all return
   at once; every retry is reported as an `EngineEvent` (`wait` or `retry`), so it is never silent. A 429
@@ -127,6 +127,11 @@ class Reply:
     status: int
     headers: Mapping[str, str]
     content: bytes
+
+
+def _header(reply: Reply, name: str) -> str:
+    """A reply's header by name, whatever the case either side writes it in; "" without one."""
+    return next((value for key, value in reply.headers.items() if key.lower() == name), "")
 
 
 class Transport(Protocol):
@@ -314,16 +319,30 @@ NOT_A_VARIABLE = ("expects the NAME of an environment variable (like OPENAI_API_
                   "give its name")
 
 
-def check_key_variable(name: str) -> str:
-    """`name`, checked to be the name of an environment variable, which is what `api_key_env` takes.
+def is_key_variable(name: str) -> bool:
+    """Whether `name` can be what `api_key_env` takes: a variable that is set (any name the environment holds,
+    `openai.api-key` in a container too), or one a shell could set (letters, digits and underscores, no leading
+    digit). The key itself given there by mistake (`--api-key-env sk-proj-...`) is neither."""
+    return name in os.environ or VARIABLE_NAME.fullmatch(name) is not None
 
-    Raises `ConfigError` (exit 2) for anything else, before any request: the key itself given there by mistake
-    (`--api-key-env sk-proj-...`) would otherwise be looked up as a variable, sent nowhere, and shown in the
-    401 message and stored in the run's provenance (`describe`). The message never repeats the value.
-    """
-    if not VARIABLE_NAME.fullmatch(name):
+
+def check_key_variable(name: str) -> str:
+    """`name`, checked by `is_key_variable`: anything else is a `ConfigError` (exit 2) before any request, whose
+    message never repeats the value."""
+    if not is_key_variable(name):
         raise ConfigError(f"{setting_name('judge.api_key_env')}: {NOT_A_VARIABLE}")
     return name
+
+
+SHOWN_VARIABLE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")  # the convention of variable names: OPENAI_API_KEY
+
+
+def shown_variable(name: str) -> str:
+    """How messages and the store name the variable `api_key_env` names: itself where it has the form of a variable
+    name (capitals, digits, underscores), else as "the variable api_key_env names". Keys that are valid names
+    (Groq's gsk_..., Hugging Face's hf_..., all letters and digits) pass `is_key_variable` when unset, and must not
+    reach the 401 message or the run's provenance in the store."""
+    return name if SHOWN_VARIABLE.fullmatch(name) else "the variable that api_key_env names"
 
 
 # -- how many connections the process can hold -------------------------------------------------------
@@ -640,12 +659,13 @@ class OpenAIEngine:
         if api_key:
             return api_key, "config setting api_key"
         from_env = os.environ.get(self.api_key_env)
+        variable = shown_variable(self.api_key_env)
         if from_env:
-            return from_env, f"environment variable {self.api_key_env}"
+            return from_env, f"environment variable {variable}"
         if self.base_url:
-            return PLACEHOLDER_KEY, f"none (environment variable {self.api_key_env} is not set)"
+            return PLACEHOLDER_KEY, f"none (environment variable {variable} is not set)"
         raise EngineError(
-            f"no API key for the OpenAI judge: set the environment variable {self.api_key_env}, name another "
+            f"no API key for the OpenAI judge: set the environment variable {variable}, name another "
             f"variable with {setting_name('judge.api_key_env')}, or give {setting_name('judge.base_url')} for a local "
             "server")
 
@@ -882,8 +902,9 @@ class OpenAIEngine:
                                concurrency=limit))
 
     def _completion(self, request: JudgeRequest, reply: Reply, latency_s: float, attempt: int) -> Completion | _Miss:
-        """Turn a 2xx reply into a Completion (scrubbed of the key). A body that is not JSON (cut short, or
-        garbled on the way) is retried as a dropped connection is: asking again usually brings it whole. JSON
+        """Turn a 2xx reply into a Completion (scrubbed of the key). A body declared JSON that is not (cut short,
+        or garbled on the way) is retried as a dropped connection is: asking again usually brings it whole; one
+        of another type (an HTML page) fails the game at once. JSON
         without an answer in it fails this game only (the server's answer, which asking again would repeat).
         An empty one (no text) is the judge's answer without a verdict: unparsed, as a text without one is,
         so that `max_unparsed_attempts` bounds how often later runs pay to ask again."""
@@ -891,8 +912,16 @@ class OpenAIEngine:
         try:
             data = json.loads(reply.content)
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            return _Miss(self._backoff(attempt), f"malformed response body from the judge server "
-                                                 f"({type(exc).__name__}): {self._error_text(_server_message(reply))}")
+            said = f"malformed response body from the judge server ({type(exc).__name__}): "
+            if "json" in _header(reply, "content-type").lower():  # JSON cut short on the way: ask again
+                return _Miss(self._backoff(attempt), said + self._error_text(_server_message(reply)))
+            # a page, not an API's reply (a base URL pointing at a web UI answers 200 with HTML on every path):
+            # asking again would bring the same page, so the game fails now, and the first games' check ends
+            # the run at once, as it did before such bodies were retried (14 s of retries for 40 games)
+            kind = _header(reply, "content-type") or "no content type"
+            return Completion(request.key, None, None, None, None, latency_s,
+                              error=f"{said}{kind}, not the JSON of an OpenAI-compatible API: "
+                                    f"{self._error_text(_server_message(reply))}")
         try:
             choice = data["choices"][0]
             text = choice["message"].get("content")
@@ -928,11 +957,11 @@ class OpenAIEngine:
 
     def _key_error(self, status: int) -> EngineError:
         if self.key_source.startswith("none"):
-            fix = f"set the environment variable {self.api_key_env} to a valid key"
+            fix = f"set the environment variable {shown_variable(self.api_key_env)} to a valid key"
         elif self.key_source.startswith("config"):
             fix = "check the api_key setting in the config"
         else:
-            fix = f"check the key in the environment variable {self.api_key_env}"
+            fix = f"check the key in the environment variable {shown_variable(self.api_key_env)}"
         verb = "rejected the API key" if status == 401 else "refused access with this API key"
         return EngineError(f"the judge server at {self._shown_url} {verb} (HTTP {status}; key from "
                            f"{self.key_source}): {fix}{self._kept()}")

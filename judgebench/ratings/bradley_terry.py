@@ -608,9 +608,10 @@ def chord_replicates(theta: np.ndarray, inverse: np.ndarray, gradients: Callable
     gradients(theta, iteration) -> (R, K) gradients of the replicates' penalised log-likelihoods (at
     iteration 0 every row still equals the start). A replicate has settled when the largest change still to
     come, estimated from the contraction q of its successive steps (the geometric tail ``step * q / (1 -
-    q)``), is below `tol`, or its step is below a thousandth of `tol`, or its step is below `tol` and stopped
-    shrinking (q >= 1/2: the steps are then the rounding of the precision's arithmetic, about 2e-7 in single
-    precision for a model with thousands of games, and would never meet the geometric test). Iteration stops
+    q)``), is below `tol`, or its step is below a thousandth of `tol`, or two successive steps are below `tol`
+    and stopped shrinking (q >= 1/2: the steps are then the rounding of the precision's arithmetic, about 2e-7 in
+    single precision for a model with thousands of games, which moves them up and down and would never meet the
+    geometric test; what is left to come is of their size, below `tol`). Iteration stops
     when no unsettled replicate is still contracting. Returns the (R,) mask of replicates that did not settle or whose
     parameters are not finite, for the caller to refit alone with Newton's method.
     """
@@ -623,7 +624,7 @@ def chord_replicates(theta: np.ndarray, inverse: np.ndarray, gradients: Callable
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(np.isfinite(previous) & (previous > 0), size / previous, 1.0)
             remaining = np.where(ratio < 0.95, size * ratio / (1.0 - ratio), np.inf)
-        at_floor = (size < tol) & (ratio >= 0.5)  # small steps that stopped shrinking: the rounding floor
+        at_floor = (size < tol) & (previous < tol) & (ratio >= 0.5)  # two small steps, no longer shrinking
         unsettled = ~(remaining < tol) & ~(size < 1e-3 * tol) & ~at_floor
         contracting = unsettled & (ratio < 0.95) & np.isfinite(size)
         if not contracting.any() and (iteration > 0 or not unsettled.any()):

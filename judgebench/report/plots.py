@@ -26,6 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 _COUNT_LABELS_UP_TO = 20  # models; beyond that the heatmap's cells are too small for numbers
 _MANY_MODELS_CELL = 0.15  # inches a side of a heatmap cell beyond _COUNT_LABELS_UP_TO models: 16 pixels at 110 dpi
+_MOST_MATRIX_INCHES = 24.0  # the most the cells of many models take, across and down
 _MANY_MODELS_FONT = 8.0  # points of its labels: 12 pixels at 110 dpi, drawn at that size in the page
 _LABEL_CHARACTERS = 40  # a longer model name is shortened in the middle on an axis (`_labels`)
 _Drawing = TypeVar("_Drawing", bound=Callable[..., Any])
@@ -119,7 +120,9 @@ def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray)
     _COUNT_LABELS_UP_TO models the cells are too small for numbers, which the report's table gives instead.
 
     Many models get cells of a fixed size (_MANY_MODELS_CELL) and labels of a fixed size (_MANY_MODELS_FONT):
-    a 30-model heatmap was drawn 18 inches wide with 7-point labels, 6 pixels tall on a 1200-pixel page."""
+    a 30-model heatmap was drawn 18 inches wide with 7-point labels, 6 pixels tall on a 1200-pixel page. Past
+    _MOST_MATRIX_INCHES of cells (160 models) the cells and labels shrink instead, so that the figure stays a
+    size a page can hold."""
     n = len(names)
     labels = _labels(names)
     if n <= _COUNT_LABELS_UP_TO:
@@ -127,9 +130,9 @@ def win_rate_heatmap(names: list[str], win_rate: np.ndarray, counts: np.ndarray)
         fig, ax = plt.subplots(figsize=(size + 1.5, size))
         fontsize = 9.0
     else:
-        fontsize = _MANY_MODELS_FONT
+        matrix = min(_MANY_MODELS_CELL * n, _MOST_MATRIX_INCHES)  # 500 models drew a 79-inch, 4 MB figure
+        fontsize = min(_MANY_MODELS_FONT, 72 * matrix / n)  # a label no taller than its cell
         label_inches = max(map(len, labels)) * 0.6 * fontsize / 72  # a character is about 0.6 of the font size
-        matrix = _MANY_MODELS_CELL * n
         fig, ax = plt.subplots(figsize=(label_inches + matrix + 1.6, label_inches + matrix + 0.8))
     shown = np.ma.masked_invalid(win_rate)
     image = ax.imshow(shown, cmap="RdBu", vmin=0, vmax=1)

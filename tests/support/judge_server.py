@@ -44,7 +44,7 @@ from aiohttp import web
 DEFAULT_MODELS = ("test-judge",)
 FAULT_KINDS = (
     "400", "401", "403", "404", "429", "500", "502", "503", "quota",
-    "drop", "slow", "malformed", "empty", "no_logprobs", "no_usage", "no_choices",
+    "drop", "slow", "malformed", "html", "empty", "no_logprobs", "no_usage", "no_choices",
 )
 DROPPED = 0  # the status logged for a connection closed without a response
 
@@ -489,6 +489,8 @@ class JudgeServer:
         if kind == "malformed":
             return web.Response(body=b'{"id": "chatcmpl-x", "object": "chat.completion", "choices": [{"ind',
                                 content_type="application/json")
+        if kind == "html":  # a web UI's page, as a base URL pointing at it gets on every path
+            return web.Response(body=b"<!doctype html><html><body>Sign in</body></html>", content_type="text/html")
         return self._completion(chat, kind, entry)
 
     def _status_fault(self, chat: ChatRequest, kind: str,
