@@ -996,3 +996,17 @@ def test_a_heatmap_of_hundreds_of_models_stays_a_size_a_page_can_hold():
     assert max(figure.get_size_inches()) < 30
     label = figure.axes[0].get_yticklabels()[0]
     assert label.get_fontsize() <= 72 * 24.0 / n
+
+
+def test_the_rate_plots_use_no_numpy_conversion_that_will_become_an_error():
+    """matplotlib read the first of an array of error bars with a conversion NumPy deprecated in 1.25 ("will error
+    in future"): every report warned, and would one day fail to draw its diagnostics."""
+    import warnings
+
+    from judgebench.report import plots
+
+    rate = {"value": 0.5, "lower": 0.4, "upper": 0.6}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        for rates in ([("a", rate)], [("a", rate), ("b", rate)]):
+            plots.rates_with_intervals("rates", rates, 0.5, "no bias")

@@ -180,7 +180,8 @@ def rates_with_intervals(title: str, rates: list[tuple[str, dict[str, Any] | Non
     # an interval from an older diagnostics.json may miss its value by rounding (upper 0.9999999999999998 at 1)
     low = np.maximum(values - np.array([rate["lower"] for _, rate in shown], dtype=float), 0)
     high = np.maximum(np.array([rate["upper"] for _, rate in shown], dtype=float) - values, 0)
-    ax.barh(y, values, xerr=[low, high] if len(shown) else None, color="#8fb8de", capsize=4)
+    # lists, not arrays: matplotlib checks the first error of an array with a NumPy conversion deprecated since 1.25
+    ax.barh(y, values, xerr=[low.tolist(), high.tolist()] if len(shown) else None, color="#8fb8de", capsize=4)
     ax.set_yticks(y, [name for name, _ in shown])
     marked = [position for position, (name, _) in zip(y, shown, strict=True)
               if referenced is None or name in referenced]
