@@ -727,7 +727,20 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
         samples = samples - samples[:, [anchor]] + options.anchor_rating
     lower, upper = iv.percentile_interval(samples, options.confidence)
     return _Ratings(estimate, lower, upper, samples, iv.better_from_samples(samples, options.confidence),
-                    extra={"k": options.k})
+                    extra={"k": options.k}, caveats=_outside_own_interval(coded.models, estimate, lower, upper))
+
+
+def _outside_own_interval(models: tuple[str, ...], estimate: np.ndarray, lower: np.ndarray,
+                          upper: np.ndarray) -> list[str]:
+    """A warning naming the models whose online Elo (the games in stored order) lies outside their own interval
+    (replicates in random orders): llmfao rated with --method elo put 7 of 59 there, as if a mistake."""
+    slack = 1e-9 * np.maximum(1.0, np.abs(estimate))
+    outside = [models[k] for k in np.flatnonzero((estimate < lower - slack) | (estimate > upper + slack))]
+    if not outside:
+        return []
+    return [f"the online Elo ratings of {first_few(outside, 4)} lie outside their intervals: each rating takes the "
+            "games in their stored order, while its interval spreads over random orders, and online Elo depends on "
+            f"the order (Bradley-Terry, {how_to_set('method', 'bt')}, does not)"]
 
 
 def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratings:
