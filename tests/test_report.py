@@ -13,9 +13,12 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +34,19 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 PLOTS = ("forest", "heatmap", "ranks", "position", "length")
+
+
+@contextmanager
+def opened_page(report: Path, width: int = 1280) -> Iterator[Any]:
+    """The report loaded in Debian's chromium (headless), a desktop window `width` pixels wide."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(report.as_uri(), wait_until="load")
+        yield page
+        browser.close()
 
 
 def first_slot_on_ties(request: ChatRequest) -> Reply:
@@ -145,14 +161,9 @@ def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
     """A card's answers stand in name order; each order's verdict stands under the answer that order showed
     first, whatever the order of judgments.jsonl's rows (the browser drew them in row order: under `base` it
     showed "good shown first")."""
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(report_file.as_uri(), wait_until="load")
+    with opened_page(report_file) as page:
         cards = page.eval_on_selector_all("#browser .pair", CARD_LAYOUT)
-        browser.close()
     assert len(cards) == 3 * N_QUESTIONS
     assert {tuple(card["models"]) for card in cards} == {("bad", "base"), ("base", "good"), ("base", "mid")}
     assert_verdicts_under_their_answers(cards)
@@ -390,7 +401,6 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
     its judgments cost when judged and that this run sent 0 tokens (it said "totals over the judgments shown
     here" with the earlier run's 200,000-odd tokens and nothing else), and that each pair was judged in one
     order (it said "each in both orders"), the card saying which order was not judged."""
-    from playwright.sync_api import sync_playwright
 
     priced = "[judge]\nprice_in_per_mtok = 30.0\n"
     config = write_config(tmp_path, judge_server.base_url, pairs="all")
@@ -419,14 +429,10 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
     assert rows["of which already in the store (not sent)"] == ["", f"{3 * N_QUESTIONS}"]
     assert "every report of one\nstore counts the same judgments" in html
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto((tmp_path / "one.html").as_uri(), wait_until="load")
+    with opened_page(tmp_path / "one.html") as page:
         note = page.inner_text("#judgments + p")
         cards = page.eval_on_selector_all("#browser .pair", """cards => cards.map(card =>
             Array.from(card.querySelector(".texts").children).map(column => column.innerText))""")
-        browser.close()
     assert "each judged in one order (swap policy random-one)" in note and "both orders" not in note
     assert len(cards) == 3 * N_QUESTIONS
     for columns in cards:
@@ -900,7 +906,6 @@ def test_report_without_answer_texts_leaves_the_length_plot_out_and_says_why(tmp
     diagnostics table held "- (answer lengths unknown: give --questions and --answers)" unwrapped in the value
     column, squeezing the names of the figures. Now there is no such plot, one line says why, and the table's
     text wraps (checked in chromium at a desktop's width)."""
-    from playwright.sync_api import sync_playwright
 
     from judgebench.report.build import write_report
 
@@ -911,14 +916,10 @@ def test_report_without_answer_texts_leaves_the_length_plot_out_and_says_why(tmp
     assert 'id="plot-length"' not in html
     rows = html_table(html, "diagnostics-table")
     assert ["length bias", "-"] in rows and ["note: answer lengths unknown: give --questions and --answers", ""] in rows
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+    with opened_page(tmp_path / "report.html") as page:
         note = page.inner_text("#no-length-plot")
         widths = page.eval_on_selector_all("#diagnostics-table tr", """rows => rows.map(row =>
             [row.cells[0].getBoundingClientRect().width, row.cells[1].getBoundingClientRect().width])""")
-        browser.close()
     assert note == ("No length-bias and self-preference plot: answer lengths unknown (give --questions and --answers), "
                     "and no model of the judge's family is rated.")
     label, value = widths[0]
@@ -930,7 +931,6 @@ def test_report_of_many_models_gives_the_pairwise_numbers_and_a_legible_heatmap(
     were 7-point text on an 18-inch figure shrunk to the page, 6 pixels tall. Now the pairwise table gives each
     pair's win rate and count, the title says where they are, and the heatmap is shown at its drawn size in a
     1200-pixel page (chromium), with labels of at least 11 pixels."""
-    from playwright.sync_api import sync_playwright
 
     from judgebench import diagnostics
     from judgebench.report import plots
@@ -962,12 +962,8 @@ def test_report_of_many_models_gives_the_pairwise_numbers_and_a_legible_heatmap(
     assert [row[0] for row in table[1:]] == [f"{i}. {name}" for i, name in enumerate(order, 1)]
     assert [row[1:] for row in table[1:]] == [[f"{rate[i, j]:.2f} / {count[i, j]:g}" if count[i, j] else ""
                                                for j in range(30)] for i in range(30)]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+    with opened_page(tmp_path / "report.html", width=1200) as page:
         shown, drawn = page.eval_on_selector("#plot-heatmap", "image => [image.clientWidth, image.naturalWidth]")
-        browser.close()
     assert shown == drawn
     assert min(heatmap["font"]) * heatmap["dpi"] / 72 * shown / drawn >= 11
 
