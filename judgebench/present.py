@@ -357,12 +357,16 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     """The judge's reliability figures (position consistency, first-slot wins, length bias, failures) and the
     run's cost."""
     d = evaluation.diagnostics
-    table = Table(title="Judge diagnostics", show_header=False, box=box.SIMPLE)
+    figures = evaluation.judge_diagnostics  # as `judgebench diagnose` and the report show them, with intervals
+    title = f"Judge diagnostics ({diagnostics_intervals(figures)})" if figures else "Judge diagnostics"
+    table = Table(title=title, show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
-    table.add_row("position consistency (pairs whose two orders agree)", format_rate(d.position_consistency))
-    table.add_row("first-slot win rate (0.5 = no position bias)", format_rate(d.first_slot_win_rate))
-    figures = evaluation.judge_diagnostics  # as `judgebench diagnose` and the report show them
+    for key, name, bare in (("position_consistency", "position consistency (pairs whose two orders agree)",
+                             d.position_consistency),
+                            ("first_slot_win_rate", "first-slot win rate (0.5 = no position bias)",
+                             d.first_slot_win_rate)):
+        table.add_row(name, _rate_cell(figures[key]) if figures.get(key) else format_rate(bare))
     if figures.get("tie_rate"):
         table.add_row("tie rate (games)", _rate_cell(figures["tie_rate"]))
     length = length_bias_rows(figures["length_bias"]) if "length_bias" in figures else []

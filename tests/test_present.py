@@ -53,6 +53,10 @@ def test_run_and_leaderboard_tables_at_80_and_200_columns(judge_server, tmp_path
     assert "position consistency" not in table  # the first secondary column to go
     diagnostics = narrow.stdout[narrow.stdout.index("Judge diagnostics"):]
     assert "first-slot win rate" in diagnostics and max(len(line) for line in lines_of(diagnostics)) <= 80
+    # with their intervals, as `judgebench diagnose` shows them (the run showed bare percentages)
+    assert "95% intervals, clustered by question" in diagnostics
+    first_slot = next(line for line in lines_of(diagnostics) if "first-slot win rate" in line)
+    assert re.search(r"0\.\d{3} \[0\.\d{3}, 0\.\d{3}\]  n=36", first_slot), first_slot
 
     store = str(tmp_path / "store.sqlite")
     wide = console_script("leaderboard", "--store", store, "--rounds", "50", cwd=tmp_path, COLUMNS="200")
