@@ -731,6 +731,10 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
                 "No judge calls.")
 
 
+# The report's ratings flags rate the judgments anew; without them a results folder keeps its run's settings.
+_REPORT_DEFAULT = " Default: the run's with --results, else leaderboard's."
+
+
 @app.command(help=_REPORT_HELP, short_help="Write a self-contained HTML report.")
 @reports_errors
 def report(
@@ -757,16 +761,23 @@ def report(
                                       help=LeaderboardSettings.help("method", "Default: the run's with "
                                                                               "--results, else bt.").split(" [")[0]),
     baseline: BaselineFlag = None,
+    interval: str | None = typer.Option(None, metavar=_one_of(Interval),
+                                        help=_BOARD_HELP["interval"].split(" [default")[0] + _REPORT_DEFAULT),
+    confidence: float | None = typer.Option(None, parser=_number,
+                                            help=_BOARD_HELP["confidence"].split(" [default")[0] + _REPORT_DEFAULT),
+    rounds: int | None = typer.Option(None, parser=_integer,
+                                      help=_BOARD_HELP["rounds"].split(" [default")[0] + _REPORT_DEFAULT),
 ) -> None:
 
     from judgebench.evaluation import html_report
 
     # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
-    LeaderboardSettings.from_flags({k: v for k, v in (("method", method), ("baseline", baseline)) if v is not None},
-                                   {"method": "--method", "baseline": "--baseline"})
+    ratings: dict[str, Any] = {"method": method, "baseline": baseline, "interval": interval,
+                               "confidence": confidence, "rounds": rounds}
+    LeaderboardSettings.from_flags({k: v for k, v in ratings.items() if v is not None},
+                                   {name: f"--{name}" for name in ratings})
     written = html_report(out, results=results, store=store, judge=judge_model, template=template,
-                          questions=questions, answers=answers, shown_pairs=judgments_shown, seed=seed,
-                          method=method, baseline=baseline)
+                          questions=questions, answers=answers, shown_pairs=judgments_shown, seed=seed, **ratings)
     for warning in written.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
     browser = (f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" if not written.imported

@@ -977,7 +977,8 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, questions: str | Path | None = None,
                 answers: str | Path | Sequence[str | Path] | None = None, shown_pairs: int = 200, seed: int = 0,
-                method: str | None = None, baseline: str | None = None) -> Report:
+                method: str | None = None, baseline: str | None = None, interval: str | None = None,
+                confidence: float | None = None, rounds: int | None = None) -> Report:
     """Write the HTML report of a run (`judgebench report`): its leaderboard, the judge's diagnostics, plots and a
     browser of its judgments, to `out` (FILE.html, or a directory, which gets report.html), the plots beside it.
 
@@ -991,8 +992,9 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
         The run's inputs, for the texts in the judgment browser, the categories and the length bias.
     shown_pairs, seed:
         How many pairs the judgment browser shows (a seeded sample).
-    method, baseline:
-        Rate the judgments otherwise than the run did.
+    method, baseline, interval, confidence, rounds:
+        Rate the judgments otherwise than the run did (as `rate` and `judgebench leaderboard` take them); a
+        store's judgments are otherwise rated with the defaults, a results folder's as its run rated them.
 
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
@@ -1003,7 +1005,8 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     if isinstance(shown_pairs, bool) or not isinstance(shown_pairs, int) or shown_pairs < 0:
         raise ConfigError(f"shown_pairs must be a whole number, at least 0, got {shown_pairs!r}")
     _checked_ratings({"seed": seed})  # the seed of the sample shown, checked as a seed
-    ratings = _checked_ratings({"method": method, "baseline": baseline}).build_options(given_only=True)
+    ratings = _checked_ratings({"method": method, "baseline": baseline, "interval": interval,
+                                "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
     dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True)
     return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,

@@ -496,28 +496,34 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
 
 
 def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):
-    """`report --store` takes `leaderboard --store`'s --baseline (one definition of the flag) and --method (the
-    same setting, with report's own default) and shows the ratings `leaderboard --store` gives with them: win
-    rates against the baseline, not a pooled Bradley-Terry fit; a bad value is click's usage error."""
+    """`report --store` takes `leaderboard --store`'s --baseline (one definition of the flag), --method (the
+    same setting, with report's own default), --interval, --confidence and --rounds, and shows the ratings
+    `leaderboard --store` gives with them: win rates against the baseline, not a pooled Bradley-Terry fit;
+    90% intervals of 60 replicates, not the defaults' 95% of 1,000; a bad value is click's usage error."""
     import typer.main
 
     from judgebench.cli import app
 
     config = write_config(tmp_path, judge_server.base_url, pairs="all")
     assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
-    flags = ("--baseline", "base", "--method", "winrate")
-    rated = judgebench("leaderboard", "--store", "store.sqlite", *flags, "--out", "board", "-q", cwd=tmp_path)
-    assert rated.returncode == 0, rated.stderr
-    done = judgebench("report", "--store", "store.sqlite", *flags, "--out", "report.html", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
-    assert board["meta"]["method"] == "winrate" and board["meta"]["baseline"] == "base"
-    expected = {entry["model"]: (entry["rating"], entry["lower"], entry["upper"]) for entry in board["models"]}
-    shown = report_ratings((tmp_path / "report.html").read_text())
-    assert shown.keys() == expected.keys()
-    for model, values in expected.items():
-        np.testing.assert_allclose(shown[model], values, rtol=1e-9, atol=1e-9, err_msg=model)
-    assert shown["base"] == (0.5, 0.5, 0.5)
+    for name, flags in (("winrate", ("--baseline", "base", "--method", "winrate")),
+                        ("bt", ("--interval", "bootstrap", "--confidence", "0.9", "--rounds", "60"))):
+        rated = judgebench("leaderboard", "--store", "store.sqlite", *flags, "--out", name, "-q", cwd=tmp_path)
+        assert rated.returncode == 0, rated.stderr
+        done = judgebench("report", "--store", "store.sqlite", *flags, "--out", f"{name}.html", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        board = json.loads((tmp_path / name / "leaderboard.json").read_text())
+        expected = {entry["model"]: (entry["rating"], entry["lower"], entry["upper"]) for entry in board["models"]}
+        html = (tmp_path / f"{name}.html").read_text()
+        shown = report_ratings(html)
+        assert shown.keys() == expected.keys()
+        for model, values in expected.items():
+            np.testing.assert_allclose(shown[model], values, rtol=1e-9, atol=1e-9, err_msg=model)
+    assert board["meta"]["confidence"] == 0.9 and board["meta"]["rounds"] == 60
+    assert "90% percentile interval, bootstrap over questions (60 rounds" in html
+    winrate = json.loads((tmp_path / "winrate" / "leaderboard.json").read_text())["meta"]
+    assert winrate["method"] == "winrate" and winrate["baseline"] == "base"
+    assert report_ratings((tmp_path / "winrate.html").read_text())["base"] == (0.5, 0.5, 0.5)
 
     bad = judgebench("report", "--store", "store.sqlite", "--method", "best", "--out", "r.html", cwd=tmp_path)
     assert bad.returncode == 2 and "Invalid value for '--method'" in bad.stderr and "Traceback" not in bad.stderr

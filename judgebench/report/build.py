@@ -71,7 +71,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
 
     html_path = report_path(out)
     if data.imported and ratings:
-        raise ConfigError(f"another method or baseline rates the judgments again, and {data.source} holds none (no "
+        raise ConfigError(f"other ratings settings rate the judgments again, and {data.source} holds none (no "
                           "judgments.jsonl): rate the imported judgments with `judgebench leaderboard`")
     directory = prepare_directory(html_path.parent, named_like_a_file=True)  # report_path chose it a directory
     judged: dict[str, Any] = {}  # the sections and plots only judgments give
