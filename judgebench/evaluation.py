@@ -753,7 +753,8 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                   anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
                   ties=chosen["ties"], position_effect=chosen["position_effect"],
                   regularization=chosen["regularization"], design_bias=design_bias, source=inputs.source,
-                  meta={"source": inputs.kind, "judge": chosen["judge"], "template": chosen["template"],
+                  meta={"source": inputs.kind, "source_path": inputs.source if _names_files(source) else None,
+                        "judge": chosen["judge"], "template": chosen["template"],
                         "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan})
     board.meta["warnings"] += inputs.warnings  # how the source was read
     if inputs.rows_as_questions:
@@ -769,6 +770,12 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                                       "itself left out (a file with them is refused: a model compared with itself "
                                       "is usually a mislabelled row)")
     return board
+
+
+def _names_files(source: Any) -> bool:
+    """Whether a source of `rate` is files (a path, or a list of paths) rather than a table in memory."""
+    return isinstance(source, (str, Path)) or (isinstance(source, (list, tuple)) and
+                                               all(isinstance(item, (str, Path)) for item in source))
 
 
 def _check_source(source: Any, kind: str | None) -> None:

@@ -126,7 +126,9 @@ def test_cli_leaderboard_writes_exactly_what_rate_writes_with_defaults(tmp_path)
     board.write(tmp_path / "api")
     assert_same_leaderboard_files(tmp_path / "cli", tmp_path / "api", timestamps=False)
     assert board.meta["regularization"] > 0 and board.meta["rounds"] == 1000
-    assert judgebench.rate(outcomes).models == board.models  # a DataFrame rates like its file
+    in_memory = judgebench.rate(outcomes)
+    assert in_memory.models == board.models  # a DataFrame rates like its file
+    assert (board.meta["source_path"], in_memory.meta["source_path"]) == (str(path), None)
 
 
 @pytest.mark.integration

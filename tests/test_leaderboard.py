@@ -465,6 +465,7 @@ def test_command_reads_a_judgebench_store(outcomes, tmp_path):
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
     assert meta["source"] == "store" and meta["n_outcomes"] == len(outcomes)
+    assert meta["source_path"] == str(path)  # which store, for whoever reads the published file
     assert (meta["judge"], meta["template"]) == ("test-judge", "pairwise-5")
     assert "Judge: test-judge; template: pairwise-5;" in (tmp_path / "out" / "leaderboard.md").read_text()
     assert meta["position_effect"]["log_odds"] > 0
