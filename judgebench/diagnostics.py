@@ -85,6 +85,36 @@ def judge_figures(p_ab: ArrayLike | None, p_ba: ArrayLike | None) -> dict[str, f
             "first_slot_win_rate": _finite(first_slot_win_rate(first_slot_verdicts(p_ab, p_ba)))}
 
 
+# A judge that picks the answer in one slot in this share of games or more: a share f of verdicts that follow
+# the slot, the rest even, gives 0.5 + f / 2, so at 0.75 at least half of its verdicts follow the position.
+POSITION_BOUND_RATE = 0.75
+POSITION_BOUND_GAMES = 20  # the fewest games the warning is given on (fewer: chance alone reaches the rate)
+
+
+def position_bound_warning(p_ab: ArrayLike | None, p_ba: ArrayLike | None) -> str | None:
+    """A warning for the leaderboard when the judge's verdicts mostly follow the position of the answers
+    (`POSITION_BOUND_RATE`), whose ratings then measure that bias rather than the models; None otherwise or
+    without per-order verdicts. What it does to the ratings depends on the orders judged: with both, each pair
+    whose verdicts flip counts as a tie, which pulls the ratings together; with one (random-one), they follow
+    which answer the seed put first, and their intervals do not say so."""
+    if p_ab is None or p_ba is None:
+        return None
+    first = discrete(first_slot_verdicts(p_ab, p_ba))
+    if first.size < POSITION_BOUND_GAMES:
+        return None
+    rate = float(first.mean())
+    if 1 - POSITION_BOUND_RATE < rate < POSITION_BOUND_RATE:
+        return None
+    both, _ = agreeing_orders(p_ab, p_ba)
+    effect = ("each pair whose two verdicts disagree counts as a tie, which pulls the ratings together" if both.any()
+              else "with one order judged per pair, they follow which answer came first, and the intervals do not "
+                   "show it")
+    slot = "first" if rate >= POSITION_BOUND_RATE else "second"
+    return (f"the judge chose the answer shown {slot} in {max(rate, 1 - rate):.0%} of {first.size:,} games: at least "
+            f"half of its verdicts follow the order of the answers, not the answers, so these ratings measure its "
+            f"position bias more than the models ({effect}); use a stronger judge or another template")
+
+
 @dataclass(frozen=True)
 class RunDiagnostics:
     """How a run's judge behaved: position bias, and what did not become a verdict.

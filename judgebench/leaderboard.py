@@ -1035,6 +1035,9 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
     unbounded = bt.unbounded_groups(pair_counts(coded)) if automatic_ridge else ""
     if unbounded:  # else the ridge only holds apart groups no comparison links, which the warning above says
         warnings_list.append(auto_ridge_warning(ratings.extra["regularization"], unbounded))
+    position_bound = diagnostics.position_bound_warning(coded.p_ab, coded.p_ba)
+    if position_bound:
+        warnings_list.append(position_bound)
     meta["warnings"] = warnings_list + ratings.caveats
     meta["regularization_automatic"] = automatic_ridge
     meta.update(diagnostics.judge_figures(coded.p_ab, coded.p_ba))

@@ -353,11 +353,15 @@ def self_preference_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
              "family scores high without any bias", "")]
 
 
+_ONE_ORDER = "- (one order per pair)"  # what swap "random-one" leaves unmeasured
+
+
 def diagnostics_table(evaluation: Evaluation) -> Table:
     """The judge's reliability figures (position consistency, first-slot wins, length bias, failures) and the
     run's cost."""
     d = evaluation.diagnostics
     figures = evaluation.judge_diagnostics  # as `judgebench diagnose` and the report show them, with intervals
+    one_order = evaluation.settings.swap == "random-one"
     title = f"Judge diagnostics ({diagnostics_intervals(figures)})" if figures else "Judge diagnostics"
     table = Table(title=title, show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
@@ -366,13 +370,14 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
                              d.position_consistency),
                             ("first_slot_win_rate", "first-slot win rate (0.5 = no position bias)",
                              d.first_slot_win_rate)):
-        table.add_row(name, _rate_cell(figures[key]) if figures.get(key) else format_rate(bare))
+        table.add_row(name, _ONE_ORDER if key == "position_consistency" and one_order else
+                      _rate_cell(figures[key]) if figures.get(key) else format_rate(bare))
     if figures.get("tie_rate"):
         table.add_row("tie rate (games)", _rate_cell(figures["tie_rate"]))
     length = length_bias_rows(figures["length_bias"]) if "length_bias" in figures else []
     for name, value in [*length, *self_preference_rows(figures)]:
         table.add_row(name, value)
-    table.add_row("pairs whose orders disagree", str(d.n_inconsistent))
+    table.add_row("pairs whose orders disagree", _ONE_ORDER if one_order else str(d.n_inconsistent))
     table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
     table.add_row("failed games", str(d.n_failed))
     table.add_row("unparsed games", str(d.n_unparsed))

@@ -203,3 +203,38 @@ def test_length_effect_beside_strengths_held_by_the_ridge_has_no_estimate_where_
     held = diagnostics.length_effect(frame, length_a, length_b)
     assert held is not None and held["log_odds"] is None
     assert "weak ridge" in held["note"] and "length takes up what the ridge holds back" in held["note"]
+
+
+def _position_outcomes(first_wins: int, games: int, swap: str) -> pd.DataFrame:
+    """`games` games of three models over distinct questions, the answer shown first winning the first
+    `first_wins` of them and losing the rest; both orders of a pair (swap both: games / 2 pairs) or one order per
+    pair, model_a shown first and second in turn (random-one: `games` pairs)."""
+    models = itertools.cycle([("x", "y"), ("y", "z"), ("x", "z")])
+    won = [1.0] * first_wins + [0.0] * (games - first_wins)
+    if swap == "both":  # games 2k and 2k + 1 are the two orders of pair k; p_ba = 1 - P(first answer wins)
+        pairs = [(won[2 * k], 1.0 - won[2 * k + 1]) for k in range(games // 2)]
+    else:
+        pairs = [(w, np.nan) if k % 2 == 0 else (np.nan, 1.0 - w) for k, w in enumerate(won)]
+    return pd.DataFrame([{"question_id": f"q{k}", "model_a": a, "model_b": b, "p_ab": p_ab, "p_ba": p_ba}
+                         for k, ((a, b), (p_ab, p_ba)) in enumerate(zip(models, pairs, strict=False))])
+
+
+@pytest.mark.parametrize("swap", ["both", "random-one"])
+def test_a_judge_whose_verdicts_follow_the_position_is_warned_of(swap):
+    """The share of games won by the answer in one slot, 0.5 + f / 2 when a share f of verdicts follow the slot:
+    from 15 of 20 (0.75, f = 1/2) the leaderboard's warnings say the ratings measure position bias, naming the
+    slot and what the orders judged do to the ratings; at 14 of 20 (f = 0.4), or with fewer than 20 games, not."""
+    def warned(first_wins: int, games: int = 20) -> str | None:
+        outcomes = _position_outcomes(first_wins, games, swap)
+        return diagnostics.position_bound_warning(outcomes["p_ab"], outcomes["p_ba"])
+
+    always_first = warned(20)
+    assert always_first is not None and "shown first in 100% of 20 games" in always_first
+    assert ("counts as a tie" if swap == "both" else "one order judged per pair") in always_first
+    assert "shown first in 75% of 20 games" in (warned(15) or "")
+    assert "shown second in 75% of 20 games" in (warned(5) or "")
+    assert warned(14) is None and warned(6) is None and warned(18, games=18) is None
+    outcomes = _position_outcomes(20, 20, swap).assign(score_a=lambda f: f[["p_ab", "p_ba"]].mean(axis=1),
+                                                       weight=1.0)
+    assert always_first in leaderboard.build(outcomes, rounds=20).meta["warnings"]
+    assert diagnostics.position_bound_warning(None, None) is None  # imported outcomes without per-order verdicts
