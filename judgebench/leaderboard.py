@@ -598,8 +598,11 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     for plain Bradley-Terry."""
     from judgebench.ratings import style
 
-    ridge = _ridge(pair_counts(coded), options)
-    fit = style.fit(coded, regularization=ridge)
+    counts = pair_counts(coded)
+    ridge = _ridge(counts, options)
+    covariates = style.Covariates.of(coded)  # its own errors (no style counts) as they are
+    with _style_fit_errors(counts):
+        fit = style.fit(coded, covariates, regularization=ridge)
     m = coded.n_models
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
     extra: dict[str, Any] = {"log_likelihood": fit.log_likelihood, "iterations": fit.iterations,
@@ -653,6 +656,24 @@ def auto_ridge_warning(ridge: float, unbounded: str) -> str:
     return (f"maximum-likelihood ratings do not exist ({unbounded}); ratings use a weak ridge ({ridge:g}), which "
             "alone sets how far apart those groups stand: that distance is not an estimate (another regularization "
             "moves the ratings and intervals of the groups apart or together); a win across it gives finite ones")
+
+
+@contextmanager
+def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
+    """A style-controlled fit that has no finite solution, as one InputError. The ridge holds only the models'
+    strengths; where some model won or lost every comparison, a style feature that tells the winners' answers
+    from the losers' (the better models wrote longer ones) takes up what the ridge holds back and grows without
+    bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged)."""
+    try:
+        yield
+    except (np.linalg.LinAlgError, InputError) as error:
+        unbounded = bt.unbounded_groups(counts)
+        why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
+               "verdicts without limit" if unbounded else
+               "the style features explain the verdicts exactly (a feature that tells every winner's answer from "
+               "the loser's)")
+        raise InputError(f"style control has no finite fit here: {why}; rate without style control, or judge "
+                         "more games so that every model wins and loses some") from error
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
