@@ -503,6 +503,8 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         if flag_judge.get("preset", file_judge.get("preset")) != file_judge.get("preset"):
             file_judge = {}  # another judge: the file's model, server and prices described the one it replaces
         file_judge = for_model(file_judge, flag_judge.get("model"))  # another model: not the file's prices
+        if "api_key_env" in flag_judge and "api_key" not in flag_judge:
+            file_judge.pop("api_key", None)  # the key is where the override says, not the file's (which wins else)
         judge = {**file_judge, **flag_judge}
         settings = {**file_settings, **given}
         sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"))

@@ -431,3 +431,15 @@ def test_answers_given_as_rows_get_one_line_that_says_to_write_a_file(answers):
     assert str(raised.value) == ('[data] answers: expected paths of files, got rows of data: questions and answers '
                                  'are read from files (JSONL, CSV or Parquet); write the rows to one first, as '
                                  'pandas.DataFrame(rows).to_json("answers.jsonl", orient="records", lines=True) does')
+
+
+def test_a_key_variable_named_over_the_file_wins_over_the_files_key(tmp_path):
+    """`--api-key-env MYKEY` over a file with `api_key = "..."`: the flag names where the key is, so the file's key
+    is not sent (it was, and every request carried it: 401 naming "config setting api_key"); a key given over
+    the file (api_key) still wins over the file's variable."""
+    path = write(tmp_path, _DATA + '[judge]\nmodel = "j"\napi_key = "sk-from-file"\napi_key_env = "FILE_KEY"\n')
+    named = RunConfig.from_toml(path, None, {"api_key_env": "MYKEY"}, {"judge.api_key_env": "--api-key-env"})
+    assert (named.judge.api_key, named.judge.api_key_env) == (None, "MYKEY")
+    assert RunConfig.from_toml(path).judge.api_key == "sk-from-file"  # the file alone: its own key
+    given = RunConfig.from_toml(path, None, {"api_key": "sk-given"})
+    assert (given.judge.api_key, given.judge.api_key_env) == ("sk-given", "FILE_KEY")
