@@ -839,9 +839,8 @@ def settings_error(error: ValidationError, model: type[BaseModel],
     for problem in error.errors():
         location: Location = tuple(problem.get("ctx", {}).get("setting", ())) + tuple(problem["loc"])
         if problem["type"] == "extra_forbidden":
-            choices = _fields_at(model, location[:-1])
-            problems.append((name_of(location[:-1]),
-                             f"unknown setting '{location[-1]}'{suggest(str(location[-1]), choices)}"))
+            hint = _judge_hint(model, location) or suggest(str(location[-1]), _fields_at(model, location[:-1]))
+            problems.append((name_of(location[:-1]), f"unknown setting '{location[-1]}'{hint}"))
         elif problem["type"] == "missing" and location[0] in ("questions", "answers"):
             problems.append(("", "nothing to judge: set questions and answers (--questions PATH --answers PATH, "
                                  "or [data] questions/answers in the config file)"))
@@ -915,6 +914,16 @@ def _choice_problem(value: Any, choices: Any) -> PydanticCustomError:
     choices = list(choices)
     detail = f"expected one of {', '.join(_shown(c) for c in choices)}, got {_shown(value)}"
     return PydanticCustomError("choice", "{detail}", {"detail": detail + suggest(str(value), choices)})
+
+
+def _judge_hint(model: type[BaseModel], location: Location) -> str:
+    """Where a judge's setting given among a run's own belongs (`RunConfig(concurrency=8)`, or `judge_model=`
+    as the command line's --judge-model): in the judge table, `judge={...}` in Python; else nothing."""
+    key = str(location[-1])
+    name = key.removeprefix("judge_")
+    if not issubclass(model, RunConfig) or len(location) != 1 or name not in JudgeConfig.model_fields:
+        return ""
+    return f"; it is a judge setting: judge={{{name!r}: ...}} ([judge] {name} in a file)"
 
 
 def _fields_at(model: type[BaseModel], location: Location) -> list[str]:

@@ -443,3 +443,14 @@ def test_a_key_variable_named_over_the_file_wins_over_the_files_key(tmp_path):
     assert RunConfig.from_toml(path).judge.api_key == "sk-from-file"  # the file alone: its own key
     given = RunConfig.from_toml(path, None, {"api_key": "sk-given"})
     assert (given.judge.api_key, given.judge.api_key_env) == ("sk-given", "FILE_KEY")
+
+
+def test_a_judge_setting_given_among_a_runs_own_says_where_it_belongs():
+    """`RunConfig(concurrency=8)` or `judge_model=` (the command line's --judge-model) said only "unknown setting"
+    (or suggested judge_family): the message says it is a judge setting and how to give it."""
+    for given, table in (({"concurrency": 8}, "{'concurrency': ...}"), ({"judge_model": "x"}, "{'model': ...}")):
+        with pytest.raises(ConfigError) as caught:
+            RunConfig(questions="q", answers=["a"], **given)
+        assert f"it is a judge setting: judge={table}" in str(caught.value)
+    with pytest.raises(ConfigError, match="did you mean 'rounds'"):
+        RunConfig(questions="q", answers=["a"], roundz=3)
