@@ -343,7 +343,19 @@ def measurements_hint(held: Iterable[tuple[str, str]], judge: str | None, templa
                                  ("template", template, sorted({t for _, t in held}))):
         parts.append(f"{what}s held: {', '.join(values)}")
         guesses += suggest(chosen, values) if chosen is not None and chosen not in values else ""
-    return "; ".join(parts) + guesses
+    return "; ".join(parts) + (guesses or _preset_hint(judge, {j for j, _ in held}))
+
+
+def _preset_hint(judge: str | None, held: set[str]) -> str:
+    """Where the judge chosen is a preset's name (`--judge local-server`, as `run` takes it) whose model the
+    store holds: that the judge is chosen by its model's name here."""
+    from judgebench.config import presets
+
+    if judge is None or judge in held:
+        return ""
+    model = presets().get(judge, {}).get("model")
+    return (f"; {judge} is a judge preset, and stored judgments are chosen by the judge model's name: "
+            f"{model}" if model in held else "")
 
 
 def _unwritable(path: Path) -> bool:

@@ -457,6 +457,17 @@ def test_command_errors_are_one_line_and_exit_2(outcomes, tmp_path, args, messag
         assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_preset_named_as_the_stores_judge_gets_its_models_name(outcomes, tmp_path):
+    """`leaderboard --judge local-server` (a preset's name, as `run --judge` takes it) over judgments stored
+    under the preset's model, "judge": the message says the judge is chosen by its model's name, and which."""
+    path = store_from_outcomes(outcomes, tmp_path / "judgments.sqlite", judge="judge", template="pairwise-5")
+    done = run_cli("--store", str(path), "--judge", "local-server", "--rounds", "20")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert ("local-server is a judge preset, and stored judgments are chosen by the judge model's name: judge"
+            in done.stderr)
+    assert run_cli("--store", str(path), "--judge", "judge", "--rounds", "20", "-q").returncode == 0
+
+
 def test_command_reads_a_judgebench_store(outcomes, tmp_path):
     """Without --judge and --template the leaderboard names the one judge and template of the judgments it
     rated, as `report --store` does (it said "Judge: unknown; template: unknown")."""
