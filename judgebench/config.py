@@ -101,6 +101,20 @@ class SettingsModel(BaseModel):
                 object.__setattr__(self, "__pydantic_fields_set__", given)
                 raise
 
+    @model_validator(mode="before")
+    @classmethod
+    def _tuples_as_lists(cls, data: Any) -> Any:
+        """A tuple where a list is expected (`answers=("a.jsonl", "b.jsonl")`), read as that list: strict types
+        refused it ("expected a list, got [...]"), though nothing tells the two apart here."""
+        if not isinstance(data, Mapping):
+            return data
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in data.items()}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with `update`, checked as `with_changes` checks it (pydantic's copy sets the values unchecked,
+        so `model_copy(update={"rounds": -5})` made settings that no file or flag can)."""
+        return self.with_changes(**update) if update else super().model_copy(deep=deep)
+
     def with_changes(self, **changes: Any) -> Self:
         """A copy with some settings changed, checked together as new settings are (for the Python API and the
         commands that adapt a run's settings): settings that only make sense together (pairs = "adaptive"

@@ -454,3 +454,14 @@ def test_a_judge_setting_given_among_a_runs_own_says_where_it_belongs():
         assert f"it is a judge setting: judge={table}" in str(caught.value)
     with pytest.raises(ConfigError, match="did you mean 'rounds'"):
         RunConfig(questions="q", answers=["a"], roundz=3)
+
+
+def test_tuples_are_taken_for_lists_and_model_copy_checks_its_update():
+    """`answers=("a.jsonl", "b.jsonl")` was refused ("expected a list"); `model_copy(update=...)`, pydantic's copy,
+    set values unchecked (rounds -5, which no file or flag can set)."""
+    config = RunConfig(questions="q", answers=("a.jsonl", "b.jsonl"), models=("m1", "m2"))
+    assert [str(path) for path in config.answers] == ["a.jsonl", "b.jsonl"] and config.models == ["m1", "m2"]
+    with pytest.raises(ConfigError, match=r"^\[ratings\] rounds: bootstrap rounds must be 2 to 100,000"):
+        config.model_copy(update={"rounds": -5})
+    assert config.model_copy(update={"rounds": 50}).rounds == 50 and config.rounds == 1000
+    assert config.model_copy(deep=True) == config
