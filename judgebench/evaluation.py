@@ -251,6 +251,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
     if planner is not None and on_event is not None:
         _note_unbounded_stop(planner, on_event)
+        _note_other_round_size(planner, settings, template.name, on_event)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the run as an interruption
         if planner is not None:
             result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
@@ -508,6 +509,31 @@ def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
                                       f"judge {whole} ({planner.calls_at_most:,} calls) if the target is not "
                                       f"reached; set {setting_name('budget_calls')} or {setting_name('budget_usd')} "
                                       "to cap it"))
+
+
+def _note_other_round_size(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:
+    """Tell a run whose plan takes rounds of another size than the store's last plan of this judge, template,
+    strategy and seed (another `round_games`, or another engine's or model count's default) that it is a new plan:
+    the rounds choose other pairs, so a rerun meant to continue that plan would not."""
+    from judgebench.config import how_to_set
+    from judgebench.engines.base import EngineEvent
+    from judgebench.schedule import step_noun
+    from judgebench.store import Store
+
+    if not Path(settings.store).is_file():
+        return
+    with suppress(StorageError), Store(settings.store, must_exist=True, reading=True) as db:
+        last = db.latest_plan(settings.judge.name, template)
+        if (last is None or (last.get("strategy"), last.get("seed")) != (planner.strategy, planner.seed)
+                or last.get("games_per_round") in (None, planner.games_per_round)):
+            return
+        step = step_noun(planner.strategy)
+        on_event(EngineEvent("stage", f"note: the store's last {planner.strategy} plan of this judge and template "
+                                      f"took {step}s of {last['games_per_round']:,} games and this one takes "
+                                      f"{planner.games_per_round:,}, so it is a new plan, which chooses other "
+                                      f"pairs (games chosen again are reused from the store); "
+                                      f"{how_to_set('round_games', str(last['games_per_round']))} continues "
+                                      "that one"))
 
 
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:

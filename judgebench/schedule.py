@@ -658,18 +658,19 @@ class Planner:
         return max(most - 1, 0).bit_length()
 
     def report(self) -> dict:
-        """What the leaderboard's meta records about the plan: strategy, rounds (the planner's steps: a
-        tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the rule that stopped
-        it, the stopping rule set (`stop`, None without one), the precision reached, whether the last standing's
-        maximum-likelihood ratings existed (a stopping rule is never reached without them) and a SHA-256 of the
-        chosen games; with a dollar budget, the budget, the plan's cost it was compared with and how many of its
-        calls were costed at an estimate."""
+        """What the leaderboard's meta records about the plan: strategy, seed, games per round, rounds (the
+        planner's steps: a tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the
+        rule that stopped it, the stopping rule set (`stop`, None without one), the precision reached, whether the
+        last standing's maximum-likelihood ratings existed (a stopping rule is never reached without them) and a
+        SHA-256 of the chosen games; with a dollar budget, the budget, the plan's cost it was compared with and
+        how many of its calls were costed at an estimate."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.chosen_rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
         dollars = {} if self.budget_usd is None else {
             "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated}
-        return {"strategy": self.strategy, "seed": self.seed, "rounds": self.chosen, **bracket, **dollars,
+        return {"strategy": self.strategy, "seed": self.seed, "games_per_round": self.games_per_round,
+                "rounds": self.chosen, **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "stop": None if self.stop is None else str(self.stop),
                 "precision": self.last.precision() if self.last is not None else None,

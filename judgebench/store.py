@@ -738,6 +738,16 @@ class Store:
                              (games_sha256(games), judge, template, run_id, time.time(),
                               json.dumps(plan, sort_keys=True, default=str)))
 
+    def latest_plan(self, judge: str, template: str) -> dict[str, Any] | None:
+        """The plan (`record_plan`'s `adaptive` entry) last recorded for this judge and template; None without
+        one."""
+        if "plans" not in self._tables():  # a read-only store of schema 4 or older
+            return None
+        with self._guard("read"):
+            row = self._db.execute("SELECT plan FROM plans WHERE judge = ? AND template = ? ORDER BY recorded_at "
+                                   "DESC LIMIT 1", (judge, template)).fetchone()
+        return None if row is None else json.loads(row[0]).get("adaptive")
+
     def plan_of(self, judgments: pd.DataFrame) -> tuple[dict[str, Any] | None, str | None]:
         """The recorded plan (`record_plan`) whose games are exactly the ok games of `judgments` (stored
         judgments of one judge and template), and a warning when there is none but a plan chose some of these

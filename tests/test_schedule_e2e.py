@@ -748,6 +748,24 @@ def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tm
     assert "60 already in the store" in said(more) and "40 judge calls sent now" in said(more)
     assert sent(judge_server) == 100 and max(judge_server.answered().values()) == 1
     assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
+    assert "new plan" not in more.stdout + more.stderr  # the same rounds: nothing to note
+
+
+def test_a_rerun_with_another_round_size_says_it_is_a_new_plan(judge_server, tmp_path):
+    """Rounds of another size choose other pairs: a rerun with --round-games 16 after rounds of 8 was a new plan
+    without a word (the README said so). It says so, with the setting that continues the store's plan; the
+    plan of 16 then recorded, its own rerun says nothing."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "32", "--round-games", "8", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    other = judgebench("run", "--config", str(config), "--budget-calls", "48", "--round-games", "16", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert re.search(r"note: the store's last adaptive plan of this judge and template took rounds of 8 games and "
+                     r"this one takes 16, so it is a new plan.*--round-games 8 continues that one",
+                     " ".join((other.stdout + other.stderr).split())), other.stdout + other.stderr
+    again = judgebench("run", "--config", str(config), "--budget-calls", "48", "--round-games", "16", cwd=tmp_path)
+    assert again.returncode == 0 and "0 judge calls sent now" in said(again)
+    assert "new plan" not in again.stdout + again.stderr
 
 
 def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, tmp_path):
