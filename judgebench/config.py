@@ -902,7 +902,8 @@ def expected(kind: str, value: Any) -> str:
 def _problem(problem: Mapping[str, Any]) -> str:
     """What was wrong with one value, in words, with the value given."""
     kind, ctx, value = problem["type"], problem.get("ctx", {}), problem.get("input")
-    got = f", got {_shown(value)}"
+    # a float where an integer belongs as written (1.0, which "got 1" hid), any other value as `_shown` shows it
+    got = f", got {value!r}" if kind == "int_type" and isinstance(value, float) else f", got {_shown(value)}"
     if kind in _EXPECTED:
         return _EXPECTED[kind] + ("" if kind == "missing" else got)
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
@@ -966,7 +967,8 @@ def _shown(value: Any) -> str:
     if isinstance(value, Path):
         return f'"{value}"'
     try:
-        text = json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False, default=lambda item: str(item) if isinstance(item, Path)
+                          else repr(item))  # paths in a list as text, not PosixPath('...')
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -465,3 +465,17 @@ def test_tuples_are_taken_for_lists_and_model_copy_checks_its_update():
         config.model_copy(update={"rounds": -5})
     assert config.model_copy(update={"rounds": 50}).rounds == 50 and config.rounds == 1000
     assert config.model_copy(deep=True) == config
+
+
+def test_a_wrong_value_is_shown_as_written(tmp_path):
+    """`seed = 1.0` said "expected an integer, got 1", and a list of paths where one path belongs showed
+    `[PosixPath('/...')]`."""
+    for line, shown in (("[run]\nseed = 1.0\n", "[run] seed: expected an integer, got 1.0"),
+                        ("[judging]\nmax_tokens = 100.0\n", "[judging] max_tokens: expected an integer, got 100.0")):
+        with pytest.raises(ConfigError) as caught:
+            RunConfig.from_toml(write(tmp_path, _DATA + line))
+        assert shown in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        RunConfig.from_toml(write(tmp_path, '[data]\nquestions = ["q.jsonl"]\nanswers = ["a.jsonl"]\n'))
+    message = str(caught.value)  # the value shortened to 60 characters, as long values are
+    assert '[data] questions: expected a path (a string), got ["/' in message and "PosixPath" not in message
