@@ -46,6 +46,7 @@ from judgebench.errors import (
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from judgebench.diagnostics import RunDiagnostics
     from judgebench.leaderboard import Leaderboard
     from judgebench.present import ProgressHooks
     from judgebench.runner import Tally
@@ -283,6 +284,18 @@ def _print_line(console: Console, line: str | None) -> None:
         console.print(line, markup=False)
 
 
+def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) -> None:
+    """Before `run` or `diagnose --gold` judges: what, by which judge at which server (`present.run_header`),
+    and, for the embedded judge, that it is a demo judge too weak to measure anything."""
+    from judgebench import present
+
+    console.print(present.run_header(settings, gold), markup=False, highlight=False, soft_wrap=True)
+    if settings.judge.embedded:
+        from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
+
+        console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
+
+
 def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     """`judgebench run`: evaluate with a progress bar, then show the leaderboard and the judge's diagnostics.
 
@@ -295,11 +308,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     from judgebench.evaluation import evaluate
 
     console = TerminalConsole()
-    console.print(present.run_header(settings), markup=False, highlight=False, soft_wrap=True)
-    if settings.judge.embedded:
-        from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
-
-        console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
+    _say_judge(console, settings)
     priced = settings.judge.priced
     with _judging(settings, settings.out, verbose=verbose, progress=settings.progress, priced=priced) as hooks:
         try:
@@ -320,20 +329,22 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
     console.print(present.diagnostics_table(evaluation))
     console.print(present.written_files(evaluation.files.values()), markup=False)
-    if evaluation.diagnostics.n_without_logprobs:
-        typer.secho(f"warning: {present.counted(evaluation.diagnostics.n_without_logprobs, 'game')} of the logprob "
-                    "template were read from the judge's text, 0 or 1 from its label: its server sent no logprobs "
-                    "for them (a server that supports them: vLLM's, OpenAI's)", fg="yellow", err=True)
-    if evaluation.diagnostics.no_verdict:
-        typer.secho(f"error: {present.no_verdict_message(evaluation.diagnostics)}", fg="red", err=True)
-    elif evaluation.diagnostics.n_failed:
-        from judgebench.records import failure_reasons
-
-        failed = present.counted(evaluation.diagnostics.n_failed, "game")
-        reasons = "".join(f"\n  {reason}" for reason in failure_reasons(evaluation.judgments))
-        typer.secho(f"{failed} failed; run again to retry them. The most frequent errors (each game's is in "
-                    f"judgments.jsonl):{reasons}", fg="red", err=True)
+    _say_what_went_wrong(evaluation.diagnostics, evaluation.judgments, "judgments.jsonl")
     return evaluation.exit_code
+
+
+def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> None:
+    """On stderr, after `run` or `diagnose --gold`: games of a logprob template read from text, and a judge
+    that never gave a verdict or games that failed, with the most frequent errors (each game's is in `kept`)."""
+    from judgebench import present
+
+    without_logprobs = present.without_logprobs_message(diagnostics)
+    if without_logprobs is not None:
+        typer.secho(f"warning: {without_logprobs}", fg="yellow", err=True)
+    if diagnostics.no_verdict:
+        typer.secho(f"error: {present.no_verdict_message(diagnostics)}", fg="red", err=True)
+    elif diagnostics.n_failed:
+        typer.secho(present.failed_games_message(diagnostics, judgments, kept), fg="red", err=True)
 
 
 def _say_stopped(tally: Tally) -> None:
@@ -611,7 +622,9 @@ def check(
 _DIAGNOSE_HELP = ("Diagnose a judge. On stored judgments (--store DB or --results DIR): position consistency, "
                   "first-slot bias, ties, failures, length bias, self-preference, transitivity, with question-"
                   "clustered intervals. With --gold FILE (JudgeBench or generic labelled pairs) and the judge "
-                  "flags of `run`: judge each pair in both orders and score the judge against the labels. "
+                  "flags of `run`: judge each pair in both orders and score the judge against the labels; "
+                  "without --judge, --judge-model or a --config naming a judge, the judge is the embedded "
+                  "SmolLM2-135M, a demo judge (vLLM's CPU build: minutes) too weak to measure anything. "
                   "Writes diagnostics.json with --out.")
 
 
@@ -622,7 +635,8 @@ def diagnose(
     store: Path | None = typer.Option(None, help="A judgebench SQLite store (with --gold: where games are kept)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`."),
     gold: Path | None = typer.Option(None, help="Gold pairs: JudgeBench JSONL, or JSONL/CSV/Parquet with question, "
-                                                "answer_a, answer_b, label (A, B or tie), optional category."),
+                                                "answer_a, answer_b, label (A, B or tie), optional category and "
+                                                "source."),
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file (the judge, for --gold)."),
     engine: str | None = typer.Option(None, metavar=ENGINES, help="With --gold: judge engine, openai or vllm."),
     judge: str | None = typer.Option(None, metavar="<preset>",
@@ -706,8 +720,7 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     from judgebench.evaluation import evaluate_gold
 
     console = TerminalConsole()
-    console.print(f"judge {settings.judge.name} via {settings.judge.engine}, template {settings.template}, "
-                  f"gold pairs {gold}, both orders", markup=False)
+    _say_judge(console, settings, gold)
     with _judging(settings, out, verbose=False, progress=progress, priced=False) as hooks:
         try:
             evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
@@ -717,13 +730,11 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
         _say_stopped(evaluation.run.tally)
         return evaluation.exit_code
-    console.print(present.gold_table(evaluation.figures["gold"]))
+    console.print(present.gold_table(evaluation.figures["gold"], console.width))
     console.print(present.judge_diagnostics_table(evaluation.figures))
     if out is not None:
         console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
-    if evaluation.run.n_failed:
-        typer.secho(f"{present.counted(evaluation.run.n_failed, 'game')} failed; run again to retry them", fg="red",
-                    err=True)
+    _say_what_went_wrong(evaluation.diagnostics, evaluation.run.judgments, f"the store {settings.store}")
     return evaluation.exit_code
 
 _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge diagnostics, cost, provenance, a "

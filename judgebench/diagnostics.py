@@ -386,9 +386,11 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
         "verdict": verdict}
     notes = []
     if collapsed:
-        notes.append("the sandwich interval clustered by question has zero width (every question's games fit "
-                     "exactly, as those of a judge that always picks the first answer do): shown is the model-based "
-                     "interval (inverse information, games taken as independent)")
+        why = (": every outcome is a draw, as a judge that ties every pair, or picks the answer shown first in "
+               "both orders, gives" if (coded.score_a == 0.5).all() else "")
+        notes.append(f"the sandwich interval clustered by question has zero width (every question's games fit "
+                     f"exactly{why}): shown is the model-based interval (inverse information, games taken as "
+                     "independent)")
     if ridge:
         notes.append(f"the terms for {controls} use the weak ridge {ridge:g}: some side won or lost every "
                      "comparison")
@@ -759,33 +761,40 @@ def calibration(probability: ArrayLike, outcome: ArrayLike, bins: int = 10) -> d
 
 
 def gold_agreement(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequence[str], *,
-                   sources: Sequence[str | None] | None = None, categories: Sequence[str | None] | None = None,
-                   confidence: float = 0.95) -> dict[str, Any]:
+                   judged: ArrayLike | None = None, sources: Sequence[str | None] | None = None,
+                   categories: Sequence[str | None] | None = None, confidence: float = 0.95) -> dict[str, Any]:
     """How a judge agrees with gold labels, from each pair's two games.
 
     `p_a_first` / `p_a_second`: the judge's probability that answer A is better in the game with A shown
-    first / second (NaN when that game has no verdict: counted in n_incomplete); `labels`: "A", "B" or "tie".
-    Returns accuracy under the two-order rule over every pair (`two_order_decision`; a contradiction, or a tie
-    where the label is not one, counts as wrong; an order without a verdict casts no vote, as a tie does, and a
-    pair without any verdict is wrong, as JudgeBench's `compute_final_metrics` counts them: left out, a judge
-    that gave no verdict on the pairs it found hard scored higher than one that answered them all), and over
+    first / second (NaN when that game has no verdict: counted in n_incomplete); `labels`: "A", "B" or "tie";
+    `judged`: per pair, whether the judge answered at least one order (default: every pair), False where each
+    order failed (the server's fault, not the judge's: counted in n_not_judged).
+    Returns accuracy under the two-order rule over every judged pair (`two_order_decision`; a contradiction, or a
+    tie where the label is not one, counts as wrong; an order without a verdict casts no vote, as a tie does, and
+    a judged pair without any verdict, its outputs unparsed, is wrong, as JudgeBench's `compute_final_metrics`
+    counts them: left out, a judge that gave no verdict on the pairs it found hard scored higher than one that
+    answered them all; a pair whose orders all failed is left out, as the judge never saw it, where JudgeBench
+    counts it wrong too: a server's faults would lower the judge's score until the games are retried), and over
     the pairs judged in both orders (`n_pairs`): accuracy with both orders averaged
     (1 - |mean verdict - label|, so a tie scores half against A or B), position consistency, Cohen's kappa
     (judge decision A/B/tie, a contradiction counting as tie), per-source and per-category breakdowns,
-    and, when the verdicts are probabilities (a logprob template), their calibration. A breakdown is left out
+    and, when the verdicts are probabilities (a logprob template), their calibration (else `calibration_note`
+    says why there is none). A breakdown is left out
     when no pair names a source (a category). Each rate is a plain
     number (scripts read `gold.accuracy_judgebench_rule`); its interval is under `intervals`. Pairs are
     independent, so the intervals are Wilson intervals.
     """
     p1, p2 = np.asarray(p_a_first, dtype=float), np.asarray(p_a_second, dtype=float)
     gold = np.array([GOLD_SCORE[label] for label in labels])
-    result = _gold_figures(p1, p2, gold, confidence)
+    seen = np.ones(gold.size, dtype=bool) if judged is None else np.asarray(judged, dtype=bool)
+    result = _gold_figures(p1, p2, gold, seen, confidence)
     for key, groups in (("by_source", sources), ("by_category", categories)):
         if groups is None or all(g is None for g in groups):  # a file without the field: one group, "all" again
             continue
         names = np.array([str(g) if g is not None else "(none)" for g in groups])
-        result[key] = {name: _gold_figures(p1[names == name], p2[names == name], gold[names == name], confidence,
-                                           with_calibration=False) for name in sorted(set(names.tolist()))}
+        result[key] = {name: _gold_figures(p1[names == name], p2[names == name], gold[names == name],
+                                           seen[names == name], confidence, with_calibration=False)
+                       for name in sorted(set(names.tolist()))}
     return result
 
 
@@ -812,25 +821,26 @@ def gold_length_effect(p_a_first: ArrayLike, p_a_second: ArrayLike, labels: Sequ
                          controls="the gold label")
 
 
-def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArray[np.float64], confidence: float,
-                  *, with_calibration: bool = True) -> dict[str, Any]:
+def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArray[np.float64],
+                  judged: NDArray[np.bool_], confidence: float, *, with_calibration: bool = True) -> dict[str, Any]:
     """`gold_agreement`'s figures for one set of pairs (all, a source, a category): the JudgeBench-rule accuracy
-    over every pair, the others over the pairs judged in both orders."""
+    over every judged pair, the others over the pairs judged in both orders."""
     voted_first, voted_second = np.isfinite(p1), np.isfinite(p2)
     unvoted = np.nan_to_num(p1, nan=0.5), np.nan_to_num(p2, nan=0.5)  # no verdict: no vote, as a tie
-    every = np.where(voted_first | voted_second, two_order_decision(*(discrete(p) for p in unvoted)), np.nan)
+    every = np.where(voted_first | voted_second, two_order_decision(*(discrete(p) for p in unvoted)), np.nan)[judged]
     complete = voted_first & voted_second
     p1, p2, complete_gold = p1[complete], p2[complete], gold[complete]
     v1, v2 = discrete(p1), discrete(p2)
     decision = two_order_decision(v1, v2)
     ones, units = np.ones(complete_gold.size), np.arange(complete_gold.size)
     names = {1.0: "A", 0.0: "B", 0.5: "tie"}
-    rates = {"accuracy_judgebench_rule": clustered_rate(every == gold, np.ones(gold.size), np.arange(gold.size),
-                                                        confidence),
+    rates = {"accuracy_judgebench_rule": clustered_rate(every == gold[judged], np.ones(every.size),
+                                                        np.arange(every.size), confidence),
              "accuracy_averaged": clustered_rate(1.0 - np.abs((v1 + v2) / 2 - complete_gold), ones, units,
                                                  confidence),
              "position_consistency": clustered_rate(v1 == v2, ones, units, confidence)}
-    figures: dict[str, Any] = {"n_pairs": int(complete.sum()), "n_incomplete": int((~complete).sum())}
+    figures: dict[str, Any] = {"n_pairs": int(complete.sum()), "n_incomplete": int((~complete).sum()),
+                               "n_not_judged": int((~judged).sum())}
     figures.update({name: rate.value for name, rate in rates.items()})
     labelled = [names[g] for g in complete_gold.tolist()]  # with one label, chance agrees as often as the judge
     if len(set(labelled)) > 1:
@@ -838,7 +848,25 @@ def _gold_figures(p1: NDArray[np.float64], p2: NDArray[np.float64], gold: NDArra
     figures["kappa"] = rates["kappa"].value if "kappa" in rates else None
     figures["intervals"] = {name: rate.to_json() for name, rate in rates.items()}
     soft = np.concatenate([p1, p2])
-    decided = np.concatenate([complete_gold, complete_gold]) != 0.5
-    if with_calibration and soft.size and not np.isin(soft, (0.0, 0.5, 1.0)).all() and decided.any():
-        figures["calibration"] = calibration(soft[decided], np.concatenate([complete_gold, complete_gold])[decided])
+    outcome = np.concatenate([complete_gold, complete_gold])
+    decided = outcome != 0.5
+    why_not = _no_calibration(soft, decided)
+    if with_calibration and why_not is None:
+        figures["calibration"] = calibration(soft[decided], outcome[decided])
+    elif with_calibration:
+        figures["calibration_note"] = why_not
     return figures
+
+
+def _no_calibration(probability: NDArray[np.float64], decided: NDArray[np.bool_]) -> str | None:
+    """Why the verdicts of the pairs judged in both orders have no calibration (`gold_agreement`), or None."""
+    if not probability.size:
+        return "no pair was judged in both orders"
+    if not decided.any():
+        return "every label is a tie: no better answer to forecast"
+    if (probability == 0.5).all():
+        return "every verdict is 0.5: the judge never leaned towards either answer, so it forecast nothing"
+    if np.isin(probability, (0.0, 0.5, 1.0)).all():
+        return ("the verdicts are labels (0, 0.5 or 1), not probabilities: a logprob template whose server sends "
+                "logprobs gives probabilities")
+    return None

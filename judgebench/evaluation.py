@@ -325,14 +325,18 @@ def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stop
     return replace(result, stopped_by=stopped.signum)
 
 
+def _run_diagnostics(dataset: Dataset, template: Template, result: RunResult) -> RunDiagnostics:
+    """How the run's judge behaved (`diagnose_run`), for `run` and `diagnose --gold` alike."""
+    return diagnose_run(result.combined.outcomes, result.judgments, n_inconsistent=result.combined.n_inconsistent,
+                        n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
+                        markers=tuple(template.verdicts), logprobs=template.kind == "logprob")
+
+
 def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult,
                 planner: Planner | None, on_event: EventHandler | None) -> Evaluation:
     """The evaluation of a run's judgments: the run's diagnostics and provenance and, unless it was stopped, the
     judge's diagnostics and the leaderboard (with an adaptive plan's design-bias correction)."""
-    diagnostics = diagnose_run(result.combined.outcomes, result.judgments,
-                               n_inconsistent=result.combined.n_inconsistent,
-                               n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
-                               markers=tuple(template.verdicts), logprobs=template.kind == "logprob")
+    diagnostics = _run_diagnostics(dataset, template, result)
     evaluation = Evaluation(settings, result, diagnostics, None, _provenance(settings, dataset, template, result))
     if not result.interrupted and not result.judgments.empty:
         evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
@@ -1048,11 +1052,13 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
 
 @dataclass
 class GoldEvaluation:
-    """What `evaluate_gold` produced: the run's record (games judged now or found in the store) and the
-    diagnostics.json object, whose `gold` entry holds the agreement with the labels
-    (diagnostics.gold_agreement); None when a signal stopped the evaluation (`run.interrupted`)."""
+    """What `evaluate_gold` produced: the run's record (games judged now or found in the store), how its judge
+    behaved (failures, games without logprobs, as `run` counts them), and the diagnostics.json object, whose
+    `gold` entry holds the agreement with the labels (diagnostics.gold_agreement); None when a signal stopped
+    the evaluation (`run.interrupted`)."""
 
     run: RunResult
+    diagnostics: RunDiagnostics
     figures: dict[str, Any] | None
 
     @property
@@ -1087,6 +1093,7 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     from judgebench.config import PLAN_SETTINGS, require_run_config
     from judgebench.datasets.gold import gold_dataset, load_gold
     from judgebench.outputs import prepare_directory
+    from judgebench.prompts import load_template
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     pairs = load_gold(gold)
@@ -1099,13 +1106,14 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the evaluation as an interruption
         result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
                                          on_start=on_start, on_event=on_event, stop_signals=signals))
+        behaved = _run_diagnostics(dataset, load_template(settings.template), result)
         if result.interrupted:
-            raise Interrupted(GoldEvaluation(result, None), result.stopped_by)
+            raise Interrupted(GoldEvaluation(result, behaved, None), result.stopped_by)
         try:
             with signals.interruptible():  # the figures and their bootstraps: CPU work a signal may cut short
-                return GoldEvaluation(result, _gold_figures(settings, gold, pairs, dataset, result))
+                return GoldEvaluation(result, behaved, _gold_figures(settings, gold, pairs, dataset, result))
         except Stopped as stopped:
-            raise Interrupted(GoldEvaluation(_stopped_after_judging(settings, result, stopped), None),
+            raise Interrupted(GoldEvaluation(_stopped_after_judging(settings, result, stopped), behaved, None),
                               stopped.signum) from None
 
 
@@ -1117,6 +1125,7 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
 
     from judgebench import diagnostics
     from judgebench.datasets.gold import ANSWER_A, ANSWER_B
+    from judgebench.records import FAILED
     from judgebench.verdicts import orient_games
 
     oriented = orient_games(result.games, baseline=ANSWER_B)  # answer A is model_a of every pair
@@ -1130,8 +1139,12 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     p_a_first = a_first.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
     p_a_second = a_second.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
     labels = [pair.label for pair in pairs]
+    # a pair the judge answered in some order (a verdict, or an output without one); one whose every game failed
+    # is the server's fault, left out of the JudgeBench-rule accuracy
+    answered = set(result.judgments.loc[result.judgments["status"] != FAILED, "question_id"])
     figures["gold"] = diagnostics.gold_agreement(
-        p_a_first, p_a_second, labels, sources=[pair.source for pair in pairs],
+        p_a_first, p_a_second, labels, judged=[pair_id in answered for pair_id in ids],
+        sources=[pair.source for pair in pairs],
         categories=[pair.category for pair in pairs], confidence=settings.confidence)
     # the pseudo-models' strengths stand for the gold file's columns: the length preference is net of the labels
     figures["length_bias"]["net_effect"] = diagnostics.gold_length_effect(

@@ -423,12 +423,13 @@ def plural(noun: str) -> str:
     return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
 
 
-def run_header(settings: RunConfig) -> str:
+def run_header(settings: RunConfig, gold: str | Path | None = None) -> str:
     """What is about to be judged, and by whom (shown before judging starts): the judge's server too, which
-    receives the API key (a key from OPENAI_API_KEY goes to whatever server --base-url names)."""
+    receives the API key (a key from OPENAI_API_KEY goes to whatever server --base-url names); the pairs of a
+    run, or those of the gold set `gold` (`diagnose --gold`), judged in both orders."""
     server = f" at {settings.judge.base_url or 'api.openai.com'}" if settings.judge.engine == "openai" else ""
-    return (f"judge {settings.judge.name} via {settings.judge.engine}{server}, template {settings.template}, "
-            f"pairs {settings.pairs}, swap {settings.swap}")
+    pairs = (f"pairs {settings.pairs}, swap {settings.swap}" if gold is None else f"gold pairs {gold}, both orders")
+    return f"judge {settings.judge.name} via {settings.judge.engine}{server}, template {settings.template}, {pairs}"
 
 
 def run_summary(evaluation: Evaluation) -> Iterator[str]:
@@ -557,6 +558,26 @@ def no_verdict_message(diagnostics: RunDiagnostics) -> str:
     return (f"no game produced a verdict: the judge never wrote one of the template's markers "
             f"({', '.join(diagnostics.markers)}). For example, it wrote:\n  {example!r}\n"
             "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
+
+
+def failed_games_message(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> str:
+    """That games failed and why (`records.failure_reasons`), for `run` and `diagnose --gold` alike; `kept`:
+    where each game's error is (judgments.jsonl, the store)."""
+    from judgebench.records import failure_reasons
+
+    reasons = "".join(f"\n  {reason}" for reason in failure_reasons(judgments))
+    return (f"{counted(diagnostics.n_failed, 'game')} failed; run again to retry them. The most frequent errors "
+            f"(each game's is in {kept}):{reasons}")
+
+
+def without_logprobs_message(diagnostics: RunDiagnostics) -> str | None:
+    """That games of a logprob template got their verdicts from the judge's text (its server sent no logprobs),
+    or None when none did."""
+    if not diagnostics.n_without_logprobs:
+        return None
+    return (f"{counted(diagnostics.n_without_logprobs, 'game')} of the logprob template were read from the judge's "
+            "text, 0 or 1 from its label: its server sent no logprobs for them (a server that supports them: "
+            "vLLM's, OpenAI's)")
 
 
 @dataclass
@@ -741,8 +762,8 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("position consistency (pairs whose two orders agree)", _rate_cell(figures.get("position_consistency"))),
             ("first-slot win rate (0.5 = no position bias)", _rate_cell(figures.get("first_slot_win_rate")))]
     effect = figures.get("position_effect")
-    if effect and effect.get("log_odds") is None:
-        rows.append(("fitted first-position effect", str(effect.get("note", "-"))))
+    if effect and effect.get("log_odds") is None:  # why, under the row, as the length bias's
+        rows += [("fitted first-position effect", "-"), (f"  note: {effect.get('note', 'no estimate')}", "")]
     elif effect:
         rows.append(("fitted first-position effect (P first wins, equal models)",
                      f"{effect['first_win_probability']:.3f} [{effect['first_win_probability_lower']:.3f}, "
@@ -756,7 +777,7 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     rows += length_bias_rows(figures.get("length_bias") or {})
     rows += self_preference_rows(figures)
     cycle = figures.get("transitivity")
-    if cycle:
+    if cycle and "gold" not in figures:  # a gold set's two pseudo-models (its columns A and B) form no triads
         share = "-" if cycle.get("cyclic_share") is None else f"{cycle['cyclic_share']:.3f}"
         rows.append(("cyclic triads (of triads with majorities)", f"{share} ({cycle['n_cyclic']}/{cycle['n_triads']})"))
         if cycle.get("p_value") is not None:
@@ -804,39 +825,83 @@ def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+# The widest value judge_diagnostics_table shows beside its label ("0.219 [0.161, 0.290]  n=1,600"): a longer one
+# (words) goes under its label, so that the labels keep the room to be read on an 80-column terminal.
+_FIGURE_WIDTH = 32
+
+
 def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
     """The judge diagnostics of diagnostics.json with their intervals (and the confidence level)."""
     table = Table(title=f"Judge diagnostics ({diagnostics_intervals(figures)})", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
-    for name, value in judge_diagnostics_rows(figures):
-        table.add_row(Text(name), Text(value))  # model names as written, never read as markup
+    for name, value in judge_diagnostics_rows(figures):  # model names as written, never read as markup
+        if len(value) > _FIGURE_WIDTH:
+            table.add_row(Text(name), Text(""))
+            table.add_row(Text(f"  {value}"), Text(""))
+        else:
+            table.add_row(Text(name), Text(value))
     return table
 
 
-def gold_table(gold: dict[str, Any]) -> Table:
-    """Agreement with gold labels (diagnostics.gold_agreement): overall, then per source."""
-    caption = ("accuracy (JudgeBench rule): over every pair, an order without a verdict casting no vote (as a tie) "
-               "and a pair without any verdict wrong; the other figures: over the pairs judged in both orders (pairs). "
-               "kappa: Cohen's, of the two-order decision (a contradiction as a tie) against the labels, with a "
-               "bootstrap interval over the pairs; none where the labels hold one value.")
+# gold_table's figure columns (key in gold_agreement's figures, title), the last left out first where the terminal
+# is too narrow for them all; the JudgeBench-rule accuracy always stays.
+_GOLD_COLUMNS = (("accuracy_judgebench_rule", "accuracy\n(JudgeBench rule)"),
+                 ("accuracy_averaged", "accuracy\n(orders averaged)"), ("position_consistency", "consistency"),
+                 ("kappa", "kappa"))
+
+
+def gold_table(gold: dict[str, Any], width: int) -> Table:
+    """Agreement with gold labels (diagnostics.gold_agreement): overall, then per source and per category, at
+    most `width` columns wide where possible, names never cut: the figure columns go from the last of
+    `_GOLD_COLUMNS` until the table fits (the caption names them; diagnostics.json has them all)."""
+    shown = [key for key, _ in _GOLD_COLUMNS]
+    while True:
+        table = _gold_table(gold, shown)
+        if table_width(table) <= width or len(shown) == 1:
+            return table
+        shown.pop()
+
+
+def _gold_table(gold: dict[str, Any], shown: list[str]) -> Table:
+    """gold_table with the figure columns `shown`."""
+    not_judged = gold.get("n_not_judged", 0)
+    title = (f"Agreement with gold labels ({gold['n_pairs']} pairs judged in both orders, {gold['n_incomplete']} "
+             "incomplete" + (f", of which {not_judged} not judged: every order failed" if not_judged else "") + ")")
+    caption = ("accuracy (JudgeBench rule): over every pair the judge answered, an order without a verdict casting "
+               "no vote (as a tie) and a pair without any verdict wrong; a pair whose every order failed (the "
+               "server's fault, not the judge's) is left out. The other figures: over the pairs judged in both orders "
+               "(pairs). kappa: Cohen's, of the two-order decision (a contradiction as a tie) against the labels, "
+               "with a bootstrap interval over the pairs; none where the labels hold one value.")
     calibration = gold.get("calibration")
     if calibration:
         caption += f" Calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}."
-    table = Table(title=f"Agreement with gold labels ({gold['n_pairs']} pairs judged in both orders, "
-                        f"{gold['n_incomplete']} incomplete)", box=box.SIMPLE, caption=caption)
-    for column in ("", "accuracy (JudgeBench rule)", "accuracy (orders averaged)", "consistency", "kappa", "pairs"):
-        table.add_column(column, justify="left" if not column else "right")
+    elif gold.get("calibration_note"):
+        caption += f" Calibration: none, {gold['calibration_note']}."
+    left_out = [heading.replace("\n", " ") for key, heading in _GOLD_COLUMNS if key not in shown]
+    if left_out:
+        caption += f" Not shown at this width (in diagnostics.json): {', '.join(left_out)}."
+    groups = [(group, gold[key]) for key, group in (("by_source", "by source"), ("by_category", "by category"))
+              if gold.get(key)]
+    longest = max([3, *(len(name) for _, names in groups for name in names)])
+    table = Table(title=title, box=box.SIMPLE, caption=caption)
+    table.add_column("", overflow="fold", min_width=min(longest, 30))  # a name whole, folded only past 30
+    for key, heading in _GOLD_COLUMNS:
+        if key in shown:
+            table.add_column(heading, justify="right")
+    table.add_column("pairs", justify="right")
 
     def row(name: str, figures: dict[str, Any]) -> None:
         intervals = figures["intervals"]
-        table.add_row(Text(name), *(_interval_cell(intervals.get(key, {})) for key in
-                                    ("accuracy_judgebench_rule", "accuracy_averaged", "position_consistency",
-                                     "kappa")), str(figures["n_pairs"]))
+        table.add_row(Text(name), *(_interval_cell(intervals.get(key, {})) for key in shown),
+                      str(figures["n_pairs"]))
 
     row("all", gold)
-    for source, figures in (gold.get("by_source") or {}).items():
-        row(source, figures)
+    for group, names in groups:
+        table.add_section()
+        table.add_row(Text(group, style="bold"))
+        for name, figures in names.items():
+            row(name, figures)
     return table
 
 

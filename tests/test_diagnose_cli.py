@@ -78,7 +78,8 @@ def test_diagnose_sees_a_judge_that_always_picks_the_first_answer(judge_server, 
     assert figures["position_consistency"]["value"] == 0.0 and figures["first_slot_win_rate"]["value"] == 1.0
     assert "first answer won every decisive game" in figures["position_effect"]["note"]
     assert figures["length_bias"]["longer_answer_win_rate"] is None
-    assert "(answer lengths unknown: give --questions and --answers)" in done.stdout
+    # under its label at 80 columns, which keep the room to read the labels (a figure column this wide left them 8)
+    assert "(answer lengths unknown: give --questions and --answers)" in " ".join(done.stdout.split())
     # one of the two alone was ignored without a word (and the row then asked for --answers)
     for flags, missing in ((("--answers", "answers.jsonl"), "--questions"), (("--questions", "questions.jsonl"),
                                                                              "--answers")):

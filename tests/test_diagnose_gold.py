@@ -149,3 +149,45 @@ def test_length_note_of_a_gold_set_a_judge_gets_all_right():
     effect = diagnostics.gold_length_effect(right, right, labels, *lengths)
     assert effect["note"] == ("the terms for the gold label use the weak ridge 0.01: some side won or lost every "
                               "comparison")
+
+
+def test_a_pair_whose_every_order_failed_is_left_out_while_an_unparsed_one_stays_wrong():
+    """A server's fault is not the judge's verdict: with HTTP 400s, pairs whose two games both failed were scored
+    wrong, so the faults lowered the JudgeBench-rule accuracy. Such a pair is left out now (n_not_judged), while a
+    pair the judge answered without a verdict (its outputs unparsed) stays wrong, as the rule says."""
+    first = [1.0, np.nan, np.nan, 1.0]
+    second = [1.0, np.nan, np.nan, np.nan]
+    # pair 2: both orders failed (not judged); pair 3: both unparsed (judged, no verdict); pair 4: one order failed
+    figures = diagnostics.gold_agreement(first, second, ["A"] * 4, judged=[True, False, True, True],
+                                         sources=["x", "x", "y", "y"])
+    assert figures["accuracy_judgebench_rule"] == pytest.approx(2 / 3)  # pairs 1 and 4 right, 3 wrong
+    assert figures["intervals"]["accuracy_judgebench_rule"]["n"] == 3
+    assert (figures["n_pairs"], figures["n_incomplete"], figures["n_not_judged"]) == (1, 3, 1)
+    assert figures["accuracy_averaged"] == 1.0  # over the pairs judged in both orders: pair 1
+    assert figures["by_source"]["x"]["accuracy_judgebench_rule"] == 1.0  # pair 2 left out, not wrong
+    assert figures["by_source"]["x"]["n_not_judged"] == 1
+    # without `judged`, every pair counts as the judge's, as before
+    assert diagnostics.gold_agreement(first, second, ["A"] * 4)["accuracy_judgebench_rule"] == pytest.approx(2 / 4)
+
+
+@pytest.mark.parametrize(("first", "second", "labels", "why"), [
+    ([1.0, 0.0, 1.0], [1.0, 0.0, 0.0], ["A", "B", "A"], "the verdicts are labels (0, 0.5 or 1), not probabilities"),
+    ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5], ["A", "B", "A"], "every verdict is 0.5"),
+    ([0.9, 0.2, 0.7], [0.8, 0.3, 0.6], ["tie", "tie", "tie"], "every label is a tie"),
+    ([np.nan, 0.2], [0.8, np.nan], ["A", "B"], "no pair was judged in both orders")])
+def test_calibration_that_cannot_be_measured_says_why(first, second, labels, why):
+    """`gold.calibration` was left out without a word (a logprob judge whose server sent no logprobs, or one that
+    says 0.5 everywhere, looked like a template without probabilities)."""
+    figures = diagnostics.gold_agreement(first, second, labels)
+    assert "calibration" not in figures and figures["calibration_note"].startswith(why)
+    assert "calibration_note" not in diagnostics.gold_agreement([0.9, 0.2], [0.8, 0.3], ["A", "B"])
+
+
+def test_the_length_note_of_a_judge_that_ties_every_pair_says_so():
+    """Every outcome a draw (a judge that ties every pair) collapses the clustered interval; the note said "as
+    those of a judge that always picks the first answer do", the wrong judge."""
+    lengths = np.random.default_rng(0).integers(100, 1000, size=(2, 20))
+    effect = diagnostics.gold_length_effect([0.5] * 20, [0.5] * 20, ["A", "B"] * 10, *lengths)
+    assert effect is not None and "always picks the first answer" not in effect["note"]
+    assert ("every question's games fit exactly: every outcome is a draw, as a judge that ties every pair, or picks "
+            "the answer shown first in both orders, gives") in effect["note"]

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_runs import judgebench
-from tests.support.judge_server import ChatRequest, Reply, constant_rule
+from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
+from tests.support.cli_runs import console_script, judgebench
+from tests.support.judge_server import ChatRequest, Reply, constant_rule, token_logprobs
 from tests.support.signals import signal_at
 
 pytestmark = pytest.mark.integration
@@ -190,3 +191,97 @@ def test_two_generic_gold_files_without_ids_share_a_store(judge_server, tmp_path
                           judge_server.base_url, "--store", "gold.sqlite", cwd=tmp_path)
     assert repeated.returncode == 2 and "twice.jsonl:2: this pair (question and both answers) appears twice" in \
         repeated.stderr, repeated.stderr
+
+
+def test_pairs_the_server_failed_in_both_orders_are_left_out_and_the_errors_listed(judge_server, gold_slice, tmp_path):
+    """With HTTP 400s a pair whose two games both failed was scored wrong, so a server's faults lowered the judge's
+    JudgeBench-rule accuracy; the command ended with "N games failed; run again" and no reason (`run` lists them),
+    and its first line did not name the server that receives the API key. A pair the judge answered without a
+    verdict still counts wrong."""
+    path, rows = gold_slice
+    judged = oracle(rows)
+    silent = rows[3]["response_A"]  # right by the oracle, but now the judge writes no verdict on it
+
+    def rule(request: ChatRequest) -> Reply:
+        return Reply("I cannot decide.") if silent in request.text else judged(request)
+
+    judge_server.rule = rule
+    for index in (1, 2):  # right by the oracle: the server rejects both orders
+        judge_server.add_fault("400", match=lambda request, answer=rows[index]["response_A"]: answer in request.text)
+    done = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
+                      "--base-url", judge_server.base_url, "--store", "gold.sqlite", "--out", "d", "--no-progress",
+                      cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.splitlines()[0].startswith(f"judge test-judge via openai at {judge_server.base_url}, "
+                                                  "template pairwise-5, gold pairs ")
+    gold = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["gold"]
+    # 18 pairs judged: 5 wrong by the oracle (every fourth) and pair 3 without a verdict; 12 right
+    assert (gold["n_not_judged"], gold["intervals"]["accuracy_judgebench_rule"]["n"]) == (2, 18)
+    assert gold["accuracy_judgebench_rule"] == pytest.approx(12 / 18)
+    assert "of which 2 not judged: every order failed" in " ".join(done.stdout.split())
+    assert ("4 games failed; run again to retry them. The most frequent errors (each game's is in the store "
+            "gold.sqlite): 4 × HTTP 400 from the judge server") in " ".join(done.stderr.split()), done.stderr
+
+
+@pytest.mark.parametrize(("fault", "p_first", "why"), [
+    ("no_logprobs", 0.9, "the verdicts are labels (0, 0.5 or 1), not probabilities"),
+    (None, 0.5, "every verdict is 0.5")], ids=["no-logprobs-sent", "one-half-everywhere"])
+def test_a_logprob_judge_without_calibration_is_told_why(judge_server, gold_slice, tmp_path, fault, p_first, why):
+    """The logprob template on a server that sends no logprobs: calibration disappeared without a word (no
+    "Calibration:" line, no warning, where `run` warns); and for a judge that says 0.5 everywhere."""
+    path, _ = gold_slice
+    judge_server.rule = constant_rule("A", token_logprobs(p_first))
+    if fault is not None:
+        judge_server.add_fault(fault)
+    done = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
+                      "--base-url", judge_server.base_url, "--template", "logprob", "--out", "d", "--no-progress",
+                      cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    gold = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["gold"]
+    assert "calibration" not in gold and gold["calibration_note"].startswith(why)
+    assert f"Calibration: none, {gold['calibration_note']}." in " ".join(done.stdout.split())
+    warned = ("warning: 40 games of the logprob template were read from the judge's text, 0 or 1 from its label: "
+              "its server sent no logprobs for them")
+    assert (warned in " ".join(done.stderr.split())) == (fault is not None), done.stderr
+
+
+def test_gold_tables_at_80_columns_show_sources_and_categories_whole(judge_server, tmp_path):
+    """At 80 columns sources were cut ("mmlu-pro-b…"), categories (in diagnostics.json) never shown, the
+    diagnostics' labels squeezed to 8 characters by a note in the figure column, and rows that mean nothing for
+    gold pairs shown: "cyclic triads - (0/0)", and a length note naming a judge that always picks the first answer
+    for a judge that ties every pair."""
+    judge_server.rule = constant_rule("They are equally good. [[A=B]]")
+    sources = ["an-organisation/a-long-benchmark-name-v001", "an-organisation/a-long-benchmark-name-v002"]
+    categories = ["reasoning-about-very-long-category-names", "mathematics"]
+    rows = [{"question": f"Question {i}?", "answer_a": "Yes. " * (1 + i % 5), "answer_b": "No. " * (1 + i % 3),
+             "label": "AB"[i % 2], "source": sources[i % 2], "category": categories[i // 6]} for i in range(12)]
+    (tmp_path / "gold.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = console_script("diagnose", "--gold", "gold.jsonl", "--engine", "openai", "--judge-model", "test-judge",
+                          "--base-url", judge_server.base_url, "--out", "d", "--no-progress", cwd=tmp_path,
+                          COLUMNS="80")
+    assert done.returncode == 0, done.stderr
+    tables = done.stdout[done.stdout.index("Agreement with gold labels"):]
+    assert max(len(line) for line in tables.splitlines()) <= 80
+    assert "…" not in tables
+    assert "by source" in tables and "by category" in tables
+    for name in (*sources, *categories):
+        assert any(name in line for line in tables.splitlines()), f"{name} was cut:\n{tables}"
+    assert "Not shown at this width (in diagnostics.json):" in " ".join(tables.split())
+    figure = next(line for line in tables.splitlines() if "first-slot win rate" in line)
+    assert "first-slot win rate (0.5 = no position bias)" in figure and "n=24" in figure
+    assert "cyclic triads" not in tables and "always picks the first answer" not in tables
+    assert "every outcome is a draw, as a judge that ties every pair" in " ".join(tables.split())
+
+
+def test_without_judge_flags_the_embedded_demo_judge_is_named_and_called_too_weak(tmp_path):
+    """`diagnose --gold` without judge flags judges with the embedded SmolLM2 on vLLM's CPU build, which neither
+    its help nor its output said. A bad gold file stops it before any judge starts, after the header."""
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"question": "q", "answer_a": "x", "answer_b": "y",
+                                                    "label": "maybe"}) + "\n")
+    done = judgebench("diagnose", "--gold", "bad.jsonl", cwd=tmp_path)
+    assert done.returncode == 2 and "bad.jsonl:1" in done.stderr, done.stderr
+    assert done.stdout.startswith("judge SmolLM2-135M-Instruct via vllm, template ")
+    assert EMBEDDED_JUDGE_NOTE in " ".join(done.stdout.split())
+    shown = " ".join(judgebench("diagnose", "--help", cwd=tmp_path).stdout.split())
+    assert ("without --judge, --judge-model or a --config naming a judge, the judge is the embedded SmolLM2-135M, "
+            "a demo judge") in shown
