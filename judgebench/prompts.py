@@ -32,6 +32,9 @@ from judgebench.records import Answer, Question
 _REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 _INSTALLED_PROMPTS = Path(sys.prefix) / "share" / "judgebench" / "prompts"
 _PLACEHOLDERS = ("question", "answer_a", "answer_b", "reference")
+# A bracketed verdict marker as the judge's output is read (verdicts.parse_text): a label in double brackets,
+# spaces tolerated inside them ("[[ A > B ]]" reads as "[[A>B]]").
+BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,16}?)\s*\]\]")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,14 @@ class Template:
     @property
     def uses_reference(self) -> bool:
         return "{reference}" in self.user
+
+    @property
+    def marker_insides(self) -> frozenset[str]:
+        """What stands between the brackets of the template's bracketed labels ("[[A>B]]" -> "a>b"), folded as
+        `defang` reads a line and without spaces: the text it neutralises. Empty for a template of plain labels
+        ("A", "TIE"), which no rewriting of ordinary text could keep out of an answer."""
+        return frozenset(_WHITESPACE.sub("", _visible(match.group(1))[0]) for label in self.verdicts
+                         if (match := BRACKETED.fullmatch(label)))
 
     @property
     def content_hash(self) -> str:
@@ -189,8 +200,9 @@ _FENCE_LIKE = re.compile(r"^[\W_]*(?:begin|end|start|stop)\b.*\b(?:question|answ
                          r"|assistant)")
 # ... or heads a turn of a conversation ("[Assistant B, turn 2]", "user - turn 1").
 _ROLE_HEADER_LIKE = re.compile(r"^[\W_]*(?:user|assistant|reference|system)\b.{0,40}?\bturn\b")
-# Two brackets in a row: the shape of every built-in template's verdict marker ([[A>B]], [[C]]).
-_DOUBLE_BRACKET = re.compile(r"(?<=\[)(?=\[)|(?<=\])(?=\])")
+# Text a reader could take for a bracketed verdict marker, in a line as `_visible` shows it: two brackets, an inside
+# without brackets, two brackets (`Template.marker_insides` says which insides are the template's).
+_LOOSE_MARKER = re.compile(r"\[\[([^\[\]]*)\]\]")
 _WHITESPACE = re.compile(r"\s+")
 # Invisible characters a line may hide inside a keyword: format (zero-width, bidi), combining marks, controls.
 _INVISIBLE = frozenset(("Cf", "Mn", "Me", "Cc"))
@@ -217,24 +229,28 @@ def skeleton(line: str) -> str:
     return _WHITESPACE.sub(" ", visible.casefold()).strip()
 
 
-def defang(text: str) -> str:
+def defang(text: str, markers: frozenset[str] = frozenset()) -> str:
     """Make user or model text safe to show between fences, leaving it otherwise as written.
 
     Every Unicode line break (those of ``str.splitlines``: \\r\\n, \\n, \\r, \\v, \\f, \\x1c-\\x1e, \\x85, U+2028,
-    U+2029) becomes "\\n", so the judge sees the lines this function checks. A line whose `skeleton` holds two
-    brackets in a row gets a space between them (and bracket look-alikes such as fullwidth ones become ASCII), so
-    it cannot pass for a verdict marker; a line whose skeleton could be read as a fence or a role header is
-    quoted with "> ", so it cannot pass for the renderer's own lines. Verdicts are parsed from the judge's output only;
-    this is about what the judge model reads.
+    U+2029) becomes "\\n", so the judge sees the lines this function checks. Text that reads as one of the
+    template's bracketed verdict markers (`markers`: `Template.marker_insides`), whatever its case, spacing inside
+    the brackets, bracket look-alikes or invisible characters, gets its brackets split ("[[B>>A]]" becomes
+    "[ [B>>A] ]"), so the judge's output cannot quote a verdict from an answer, nor an answer hand the judge one;
+    other double brackets (code's `[[ -f "$f" ]]`, a wiki's `[[Main Page]]`, `a[b[i]]`) are left as written. A
+    line whose skeleton could be read as a fence or a role header is quoted with "> ", so it cannot pass for the
+    renderer's own lines. Verdicts are parsed from the judge's output only; this is about what the judge model reads.
     """
     unusual = _UNUSUAL.search(text) is not None
     if unusual:
         text = _LINE_BREAK.sub("\n", text)
     folded = _fold(text) if unusual or not text.isascii() else text.lower()
-    if "[[" not in folded and "]]" not in folded and not _SUSPECT_START.search("\n" + folded):
+    bracketed = bool(markers) and "[[" in folded and "]]" in folded
+    if not bracketed and not _SUSPECT_START.search("\n" + folded):
         return text  # most text: nothing to do (beyond the line breaks)
     # `_fold` keeps every \\n, so its lines are those of `text`: only lines it flags need a closer look.
-    return "\n".join(_defang_line(line) if "[[" in flag or "]]" in flag or _SUSPECT_LINE.match(flag) else line
+    return "\n".join(_defang_line(line, markers) if (bracketed and "[[" in flag and "]]" in flag)
+                     or _SUSPECT_LINE.match(flag) else line
                      for line, flag in zip(text.split("\n"), folded.split("\n"), strict=True))
 
 
@@ -242,28 +258,48 @@ def _fold(text: str) -> str:
     """`text` (whose only line break is \\n) compatibility-decomposed and case folded, with every non-ASCII and
     control character dropped, but \\n kept. Coarser than `skeleton` but computed in C: it only removes
     characters (some of which `skeleton` keeps as spaces), and the screens test keywords as prefixes, so every
-    line whose skeleton could match `_FENCE_LIKE`, `_ROLE_HEADER_LIKE` or hold "[[" is flagged."""
+    line whose skeleton could match `_FENCE_LIKE`, `_ROLE_HEADER_LIKE` or hold a marker is flagged."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).casefold().encode("ascii", "ignore").decode("ascii")
     return _CONTROL.sub("", text).lower()
 
 
-def _defang_line(line: str) -> str:
+def _defang_line(line: str, markers: frozenset[str]) -> str:
+    line = _split_markers(line, markers)
     shape = skeleton(line)
-    if "[[" in shape or "]]" in shape:
-        line = _DOUBLE_BRACKET.sub(" ", "".join(_bracket_or_visible(c) for c in line))
-        shape = skeleton(line)
     if _FENCE_LIKE.match(shape) or _ROLE_HEADER_LIKE.match(shape):
         return _QUOTE + line
     return line
 
 
-def _bracket_or_visible(char: str) -> str:
-    """Bracket look-alikes as ASCII brackets; invisible characters (which could sit between two) dropped."""
-    folded = unicodedata.normalize("NFKC", char)
-    if folded in ("[", "]"):
-        return folded
-    return "" if unicodedata.category(char) in _INVISIBLE and not char.isspace() else char
+def _split_markers(line: str, markers: frozenset[str]) -> str:
+    """`line` with each text that reads as one of `markers` written "[ [inside] ]": its brackets as ASCII brackets
+    split by spaces, what was between them kept. Repeated until none is left (splitting one can only join brackets
+    into a pair with nothing between them)."""
+    while markers:
+        seen, origin = _visible(line)
+        marker = next((m for m in _LOOSE_MARKER.finditer(seen) if _WHITESPACE.sub("", m.group(1)) in markers), None)
+        if marker is None:
+            break
+        inside = line[origin[marker.start(1) - 1] + 1:origin[marker.end(1)]]
+        line = line[:origin[marker.start()]] + "[ [" + inside + "] ]" + line[origin[marker.end() - 1] + 1:]
+    return line
+
+
+def _visible(line: str) -> tuple[str, list[int]]:
+    """What a reader sees in `line`, as `skeleton` folds it (compatibility forms, invisible characters dropped, case
+    folded) but with every space kept, and for each of its characters the index in `line` it came from (one more
+    at the end: `len(line)`)."""
+    seen: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(line):
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.category(part) not in _INVISIBLE or part.isspace():
+                folded = part.casefold()
+                seen.append(folded)
+                origin.extend([index] * len(folded))
+    origin.append(len(line))
+    return "".join(seen), origin
 
 
 def _fence(title: str, body: str) -> str:
@@ -279,41 +315,43 @@ def _fence(title: str, body: str) -> str:
     return f"===== BEGIN {title} (boundary {code}) =====\n{body}\n===== END {title} (boundary {code}) ====="
 
 
-def render_question(question: Question) -> str:
-    """The user's side of the conversation."""
+def render_question(question: Question, markers: frozenset[str]) -> str:
+    """The user's side of the conversation (`markers`: the template's, which `defang` neutralises)."""
     if len(question.turns) == 1:
-        return _fence("USER QUESTION", defang(question.turns[0]))
-    turns = "\n\n".join(f"[User, turn {i}]\n{defang(t)}" for i, t in enumerate(question.turns, 1))
+        return _fence("USER QUESTION", defang(question.turns[0], markers))
+    turns = "\n\n".join(f"[User, turn {i}]\n{defang(t, markers)}" for i, t in enumerate(question.turns, 1))
     return _fence(f"USER CONVERSATION ({len(question.turns)} TURNS)", turns)
 
 
-def render_answer(question: Question, answer: Answer, slot: str) -> str:
+def render_answer(question: Question, answer: Answer, slot: str, markers: frozenset[str]) -> str:
     """One assistant's answer, fenced; for multi-turn questions, its whole conversation."""
     if len(question.turns) == 1:
-        return _fence(f"ANSWER {slot}", defang(answer.turns[0]))
+        return _fence(f"ANSWER {slot}", defang(answer.turns[0], markers))
     parts = []
     for i, (user_turn, reply) in enumerate(zip(question.turns, answer.turns, strict=True), 1):
-        parts.append(f"[User, turn {i}]\n{defang(user_turn)}\n\n[Assistant {slot}, turn {i}]\n{defang(reply)}")
+        parts.append(f"[User, turn {i}]\n{defang(user_turn, markers)}\n\n"
+                     f"[Assistant {slot}, turn {i}]\n{defang(reply, markers)}")
     return _fence(f"CONVERSATION WITH ASSISTANT {slot}", "\n\n".join(parts))
 
 
-def render_reference(question: Question) -> str:
+def render_reference(question: Question, markers: frozenset[str]) -> str:
     """The reference answer(s), fenced, or a plain note that there is none."""
     if not question.reference:
         return "(No reference answer is available for this question.)"
     if len(question.reference) == 1:
-        return _fence("REFERENCE ANSWER", defang(question.reference[0]))
-    turns = "\n\n".join(f"[Reference, turn {i}]\n{defang(t)}" for i, t in enumerate(question.reference, 1))
+        return _fence("REFERENCE ANSWER", defang(question.reference[0], markers))
+    turns = "\n\n".join(f"[Reference, turn {i}]\n{defang(t, markers)}" for i, t in enumerate(question.reference, 1))
     return _fence("REFERENCE ANSWERS", turns)
 
 
 def render_messages(template: Template, question: Question, first: Answer, second: Answer) -> tuple[dict, ...]:
     """Chat messages for one game: `first` is shown as answer A, `second` as answer B."""
+    markers = template.marker_insides
     values = {
-        "question": render_question(question),
-        "answer_a": render_answer(question, first, "A"),
-        "answer_b": render_answer(question, second, "B"),
-        "reference": render_reference(question) if template.uses_reference else "",
+        "question": render_question(question, markers),
+        "answer_a": render_answer(question, first, "A", markers),
+        "answer_b": render_answer(question, second, "B", markers),
+        "reference": render_reference(question, markers) if template.uses_reference else "",
     }
     user = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template.user)
     messages = [{"role": "user", "content": user}]

@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import InputError
-from judgebench.prompts import Template
+from judgebench.prompts import BRACKETED, Template
 from judgebench.records import FAILED, OK, OUTCOME_COLUMNS, UNPARSED, Pair
 
 SWAP_POLICIES = ("both", "consistent", "random-one")
-_BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,16}?)\s*\]\]")
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def parse_text(template: Template, text: str | None) -> Parsed:
         return Parsed(UNPARSED)
     vocabulary = template.verdicts
     found: list[tuple[int, int, str]] = []  # (end position, length, label)
-    for match in _BRACKETED.finditer(text):
+    for match in BRACKETED.finditer(text):
         candidate = "[[" + re.sub(r"\s+", "", match.group(1)) + "]]"
         if candidate in vocabulary:
             found.append((match.end(), len(candidate), candidate))
