@@ -269,6 +269,28 @@ def test_parse_text_takes_last_marker(text, label, p_first):
     assert (parsed.status, parsed.label, parsed.p_first) == (OK, label, p_first)
 
 
+PLAIN = ('name = "simple-ab"\nuser = "{question} {answer_a} {answer_b}"\n'
+         '[verdicts]\nA = { p_first = 1.0 }\nB = { p_first = 0.0 }\nTIE = { p_first = 0.5 }\n')
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("Answer A is correct and answer B is wrong; this is not a TIE.\nA", "A"),  # read as TIE
+    ("Answer B is wrong, so: A", "A"),                                         # unparsed
+    ("Verdict: **TIE**.\n\n", "TIE"),
+    ("B", "B"),
+    ("A is right, B is wrong, not a TIE", None),  # three labels on the last line: no guess
+    ("I prefer A. Done.", None),                  # the label does not close the output
+    ("Answers differ; it is a TIEBREAK", None),    # labels inside other words are none
+    ("B lost, A won", None),
+])
+def test_plain_labels_count_where_they_close_the_output(tmp_path, text, label):
+    """A plain label is a whole word that closes the judge's last line, alone there or after its last colon."""
+    mine = tmp_path / "simple.toml"
+    mine.write_text(PLAIN)
+    parsed = parse_text(load_template(mine), text)
+    assert (parsed.status, parsed.label) == ((OK, label) if label else (UNPARSED, None))
+
+
 def test_parse_text_without_marker_is_unparsed():
     assert parse_text(load_template("pairwise-5"), "I cannot decide.").status == UNPARSED
     assert parse_text(load_template("pairwise-5"), "[[C]]").status == UNPARSED  # not this template's
