@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from judgebench.config import SettingsModel, read_toml, validating
 from judgebench.engines.base import JudgeRequest
@@ -166,6 +166,32 @@ class TemplateFile(SettingsModel):
             if name not in _PLACEHOLDERS:
                 raise ValueError(f"unknown placeholder {{{name}}}; use {', '.join(_PLACEHOLDERS)}")
         return user
+
+    @field_validator("verdicts")
+    @classmethod
+    def _labels_can_be_read(cls, verdicts: dict[str, TemplateVerdict],
+                            info: ValidationInfo) -> dict[str, TemplateVerdict]:
+        """Every label is text the judge can write: not empty and, in a logprob template, one token's text."""
+        for label in verdicts:
+            if not label.strip():
+                raise ValueError(f"the label {label!r} is empty: name each verdict as the judge writes it")
+            if info.data.get("kind") == "logprob" and (problem := _not_one_token(label)):
+                raise ValueError(f"a logprob template reads the verdict from the judge's first token, and {label!r} "
+                                 f"{problem}: use one-token labels such as \"A\" and \"B\", or kind = \"text\" to "
+                                 "read the verdict from the judge's text")
+        return verdicts
+
+
+def _not_one_token(label: str) -> str | None:
+    """Why `label` cannot be the text of one token, as `verdicts.parse_logprobs` compares tokens (without their
+    surrounding spaces); None when it can be. A space inside: tokenizers split words at spaces. A bracketed
+    marker around a letter or digit ("[[A]]"): byte-level BPE tokenizers (GPT's, Llama 3's, Qwen's) split runs of
+    punctuation from letters and digits before merging, so it is always several tokens ("[[", "A", "]]")."""
+    if any(char.isspace() for char in label):
+        return "has a space (tokens are compared without the spaces around them, and hold none inside)"
+    if (marker := BRACKETED.fullmatch(label)) and any(char.isalnum() for char in marker.group(1)):
+        return "is several tokens (tokenizers split brackets from letters and digits)"
+    return None
 
 
 def _template_from_dict(data: dict[str, Any], path: Path) -> Template:

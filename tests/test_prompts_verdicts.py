@@ -46,6 +46,27 @@ def test_unknown_template_and_bad_user_template(tmp_path):
         load_template(bad)
 
 
+@pytest.mark.parametrize(("labels", "problem"), [
+    (("[[A]]", "[[B]]"), "'[[A]]' is several tokens"),
+    (("A", "B wins"), "'B wins' has a space"),
+    (("A", "B", ""), "the label '' is empty"),
+])
+def test_labels_a_logprob_template_could_never_read_are_refused_when_it_loads(tmp_path, labels, problem):
+    """Its verdict is the judge's first token: every game was paid for, then unparsed (exit 3)."""
+    mine = tmp_path / "mine.toml"
+    table = "".join(f'"{label}" = {{ p_first = {1.0 - i / 2} }}\n' for i, label in enumerate(labels))
+    mine.write_text(f'kind = "logprob"\nuser = "{{question}} {{answer_a}} {{answer_b}}"\n[verdicts]\n{table}')
+    with pytest.raises(ConfigError) as refused:
+        load_template(mine)
+    assert str(refused.value).startswith(f"{mine}: verdicts: ")
+    assert problem in str(refused.value)
+    if "empty" not in problem:
+        assert str(refused.value).endswith('use one-token labels such as "A" and "B", or kind = "text" to read the '
+                                           "verdict from the judge's text")
+        mine.write_text(mine.read_text().replace('kind = "logprob"', 'kind = "text"'))
+        assert list(load_template(mine).verdicts) == list(labels)  # the text holds them
+
+
 def test_user_template_file_is_usable(tmp_path):
     mine = tmp_path / "mine.toml"
     mine.write_text('user = "Q: {question}\\n{answer_a}\\n{answer_b}\\nSay WIN1 or WIN2"\n'

@@ -429,6 +429,17 @@ def test_a_judge_that_never_closes_with_a_plain_label_is_told_what_was_sought(ju
             "  'Answer A is correct, answer B is wrong: A, not a TIE.'") in done.stderr
 
 
+def test_a_logprob_template_of_bracketed_labels_is_refused_before_any_judge_call(judge_server, tmp_path):
+    """Its labels are several tokens each: every game was paid for, then all were unparsed (exit 3)."""
+    (tmp_path / "lp.toml").write_text('kind = "logprob"\nuser = "{question} {answer_a} {answer_b}"\n'
+                                      '[verdicts]\n"[[A]]" = { p_first = 1.0 }\n"[[B]]" = { p_first = 0.0 }\n')
+    write_config(tmp_path, judge_server.base_url, template="lp.toml")
+    done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"{tmp_path / 'lp.toml'}: verdicts: a logprob template reads the verdict" in done.stderr
+    assert judge_server.log == []
+
+
 @pytest.mark.parametrize("kill_after", [1, 25, 55])
 def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tmp_path, kill_after):
     server = judge_server_process("--fault", "slow:delay_s=0.03")
