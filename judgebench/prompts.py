@@ -300,22 +300,24 @@ def _defang_line(line: str, markers: frozenset[str]) -> str:
 
 def _split_markers(line: str, markers: frozenset[str]) -> str:
     """`line` with each text that reads as one of `markers` written "[ [inside] ]": its brackets as ASCII brackets
-    split by spaces, what was between them kept. Repeated until none is left (splitting one can only join brackets
-    into a pair with nothing between them)."""
-    while markers:
-        seen, origin = _visible(line)
-        marker = next((m for m in _LOOSE_MARKER.finditer(seen) if _WHITESPACE.sub("", m.group(1)) in markers), None)
-        if marker is None:
-            break
-        inside = line[origin[marker.start(1) - 1] + 1:origin[marker.end(1)]]
-        line = line[:origin[marker.start()]] + "[ [" + inside + "] ]" + line[origin[marker.end() - 1] + 1:]
-    return line
+    split by spaces, what was between them kept. One pass finds them all: two such texts never overlap (their
+    insides hold no bracket), and a split one cannot join a neighbouring bracket into a new one."""
+    seen, origin = _visible(line)
+    pieces, done = [], 0
+    for marker in _LOOSE_MARKER.finditer(seen):
+        if _WHITESPACE.sub("", marker.group(1)) in markers:
+            inside = line[origin[marker.start(1) - 1] + 1:origin[marker.end(1)]]
+            pieces += [line[done:origin[marker.start()]], "[ [", inside, "] ]"]
+            done = origin[marker.end() - 1] + 1
+    return "".join(pieces) + line[done:]
 
 
 def _visible(line: str) -> tuple[str, list[int]]:
     """What a reader sees in `line`, as `skeleton` folds it (compatibility forms, invisible characters dropped, case
     folded) but with every space kept, and for each of its characters the index in `line` it came from (one more
     at the end: `len(line)`)."""
+    if line.isascii() and not _CONTROL.search(line):
+        return line.lower(), list(range(len(line) + 1))  # what the loop below gives, at C speed
     seen: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(line):
