@@ -1,14 +1,15 @@
 """Judge templates: load them from prompts/ (or a user's file), render games into chat messages.
 
-A template is a TOML file declaring its system and user text, its kind (`text`: the label is the last
-verdict marker in the judge's output; `logprob`: the next token, scored from its probabilities), its
+A template is a TOML file declaring its system and user text, its kind (`text`: the label is read from the
+judge's output, verdicts.parse_text; `logprob`: the next token, scored from its probabilities), its
 sampling defaults and its verdict vocabulary (label -> probability that the first-shown answer is better).
 
 Questions, answers and references are fenced between BEGIN/END lines carrying a boundary code derived from
-the block's content, and every line of theirs that could be read as a fence, a role header or a verdict
-marker (after Unicode normalisation, whatever its line breaks, case, spacing or invisible characters) is
-neutralised (`defang`), so a text cannot pass for the judge's verdict or break out of its fence. Verdicts are
-parsed from the judge's output only (verdicts.py), never from the prompt.
+the block's content; every line of theirs that could be read as a fence or a role header, and any text that
+could be read as one of the template's bracketed verdict markers (after Unicode normalisation, whatever its line
+breaks, case, spacing or invisible characters), is neutralised (`defang`), so a text cannot pass for the judge's
+verdict or break out of its fence; everything else reaches the judge as written. Verdicts are parsed from the
+judge's output only (verdicts.py), never from the prompt.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ class TemplateFile(SettingsModel):
     description: str = ""
     """One line on what the template asks."""
     kind: Literal["text", "logprob"] = "text"
-    """text: the label is the last verdict marker in the judge's output; logprob: the next token's probabilities."""
+    """text: the label is read from the judge's text (the last bracketed marker, or a plain label closing it);
+    logprob: the next token's probabilities."""
     system: str = ""
     """The system message."""
     user: str
