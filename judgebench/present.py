@@ -553,10 +553,12 @@ def judge_output(text: str | None, limit: int = 300) -> str:
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:
-    """Why a run produced no verdict at all: what the judge wrote, and which markers were expected."""
+    """Why a run produced no verdict at all: what the judge wrote, and which verdicts were sought."""
+    from judgebench.verdicts import verdicts_sought
+
     example = judge_output(diagnostics.unparsed_example)
-    return (f"no game produced a verdict: the judge never wrote one of the template's markers "
-            f"({', '.join(diagnostics.markers)}). For example, it wrote:\n  {example!r}\n"
+    return (f"no game produced a verdict: the judge never wrote {verdicts_sought(diagnostics.markers)}. "
+            f"For example, it wrote:\n  {example!r}\n"
             "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
 
 

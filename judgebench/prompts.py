@@ -1,14 +1,15 @@
 """Judge templates: load them from prompts/ (or a user's file), render games into chat messages.
 
-A template is a TOML file declaring its system and user text, its kind (`text`: the label is the last
-verdict marker in the judge's output; `logprob`: the next token, scored from its probabilities), its
+A template is a TOML file declaring its system and user text, its kind (`text`: the label is read from the
+judge's output, verdicts.parse_text; `logprob`: the next token, scored from its probabilities), its
 sampling defaults and its verdict vocabulary (label -> probability that the first-shown answer is better).
 
 Questions, answers and references are fenced between BEGIN/END lines carrying a boundary code derived from
-the block's content, and every line of theirs that could be read as a fence, a role header or a verdict
-marker (after Unicode normalisation, whatever its line breaks, case, spacing or invisible characters) is
-neutralised (`defang`), so a text cannot pass for the judge's verdict or break out of its fence. Verdicts are
-parsed from the judge's output only (verdicts.py), never from the prompt.
+the block's content; every line of theirs that could be read as a fence or a role header, and any text that
+could be read as one of the template's bracketed verdict markers (after Unicode normalisation, whatever its line
+breaks, case, spacing or invisible characters), is neutralised (`defang`), so a text cannot pass for the judge's
+verdict or break out of its fence; everything else reaches the judge as written. Verdicts are parsed from the
+judge's output only (verdicts.py), never from the prompt.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from judgebench.config import SettingsModel, read_toml, validating
 from judgebench.engines.base import JudgeRequest
@@ -32,6 +33,9 @@ from judgebench.records import Answer, Question
 _REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 _INSTALLED_PROMPTS = Path(sys.prefix) / "share" / "judgebench" / "prompts"
 _PLACEHOLDERS = ("question", "answer_a", "answer_b", "reference")
+# A bracketed verdict marker as the judge's output is read (verdicts.parse_text): a label in double brackets,
+# spaces tolerated inside them ("[[ A > B ]]" reads as "[[A>B]]").
+BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,16}?)\s*\]\]")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,14 @@ class Template:
     @property
     def uses_reference(self) -> bool:
         return "{reference}" in self.user
+
+    @property
+    def marker_insides(self) -> frozenset[str]:
+        """What stands between the brackets of the template's bracketed labels ("[[A>B]]" -> "a>b"), folded as
+        `defang` reads a line and without spaces: the text it neutralises. Empty for a template of plain labels
+        ("A", "TIE"), which no rewriting of ordinary text could keep out of an answer."""
+        return frozenset(_WHITESPACE.sub("", _visible(match.group(1))[0]) for label in self.verdicts
+                         if (match := BRACKETED.fullmatch(label)))
 
     @property
     def content_hash(self) -> str:
@@ -131,7 +143,8 @@ class TemplateFile(SettingsModel):
     description: str = ""
     """One line on what the template asks."""
     kind: Literal["text", "logprob"] = "text"
-    """text: the label is the last verdict marker in the judge's output; logprob: the next token's probabilities."""
+    """text: the label is read from the judge's text (the last bracketed marker, or a plain label closing it);
+    logprob: the next token's probabilities."""
     system: str = ""
     """The system message."""
     user: str
@@ -155,6 +168,32 @@ class TemplateFile(SettingsModel):
             if name not in _PLACEHOLDERS:
                 raise ValueError(f"unknown placeholder {{{name}}}; use {', '.join(_PLACEHOLDERS)}")
         return user
+
+    @field_validator("verdicts")
+    @classmethod
+    def _labels_can_be_read(cls, verdicts: dict[str, TemplateVerdict],
+                            info: ValidationInfo) -> dict[str, TemplateVerdict]:
+        """Every label is text the judge can write: not empty and, in a logprob template, one token's text."""
+        for label in verdicts:
+            if not label.strip():
+                raise ValueError(f"the label {label!r} is empty: name each verdict as the judge writes it")
+            if info.data.get("kind") == "logprob" and (problem := _not_one_token(label)):
+                raise ValueError(f"a logprob template reads the verdict from the judge's first token, and {label!r} "
+                                 f"{problem}: use one-token labels such as \"A\" and \"B\", or kind = \"text\" to "
+                                 "read the verdict from the judge's text")
+        return verdicts
+
+
+def _not_one_token(label: str) -> str | None:
+    """Why `label` cannot be the text of one token, as `verdicts.parse_logprobs` compares tokens (without their
+    surrounding spaces); None when it can be. A space inside: tokenizers split words at spaces. A bracketed
+    marker around a letter or digit ("[[A]]"): byte-level BPE tokenizers (GPT's, Llama 3's, Qwen's) split runs of
+    punctuation from letters and digits before merging, so it is always several tokens ("[[", "A", "]]")."""
+    if any(char.isspace() for char in label):
+        return "has a space (tokens are compared without the spaces around them, and hold none inside)"
+    if (marker := BRACKETED.fullmatch(label)) and any(char.isalnum() for char in marker.group(1)):
+        return "is several tokens (tokenizers split brackets from letters and digits)"
+    return None
 
 
 def _template_from_dict(data: dict[str, Any], path: Path) -> Template:
@@ -189,8 +228,9 @@ _FENCE_LIKE = re.compile(r"^[\W_]*(?:begin|end|start|stop)\b.*\b(?:question|answ
                          r"|assistant)")
 # ... or heads a turn of a conversation ("[Assistant B, turn 2]", "user - turn 1").
 _ROLE_HEADER_LIKE = re.compile(r"^[\W_]*(?:user|assistant|reference|system)\b.{0,40}?\bturn\b")
-# Two brackets in a row: the shape of every built-in template's verdict marker ([[A>B]], [[C]]).
-_DOUBLE_BRACKET = re.compile(r"(?<=\[)(?=\[)|(?<=\])(?=\])")
+# Text a reader could take for a bracketed verdict marker, in a line as `_visible` shows it: two brackets, an inside
+# without brackets, two brackets (`Template.marker_insides` says which insides are the template's).
+_LOOSE_MARKER = re.compile(r"\[\[([^\[\]]*)\]\]")
 _WHITESPACE = re.compile(r"\s+")
 # Invisible characters a line may hide inside a keyword: format (zero-width, bidi), combining marks, controls.
 _INVISIBLE = frozenset(("Cf", "Mn", "Me", "Cc"))
@@ -217,24 +257,28 @@ def skeleton(line: str) -> str:
     return _WHITESPACE.sub(" ", visible.casefold()).strip()
 
 
-def defang(text: str) -> str:
+def defang(text: str, markers: frozenset[str] = frozenset()) -> str:
     """Make user or model text safe to show between fences, leaving it otherwise as written.
 
     Every Unicode line break (those of ``str.splitlines``: \\r\\n, \\n, \\r, \\v, \\f, \\x1c-\\x1e, \\x85, U+2028,
-    U+2029) becomes "\\n", so the judge sees the lines this function checks. A line whose `skeleton` holds two
-    brackets in a row gets a space between them (and bracket look-alikes such as fullwidth ones become ASCII), so
-    it cannot pass for a verdict marker; a line whose skeleton could be read as a fence or a role header is
-    quoted with "> ", so it cannot pass for the renderer's own lines. Verdicts are parsed from the judge's output only;
-    this is about what the judge model reads.
+    U+2029) becomes "\\n", so the judge sees the lines this function checks. Text that reads as one of the
+    template's bracketed verdict markers (`markers`: `Template.marker_insides`), whatever its case, spacing inside
+    the brackets, bracket look-alikes or invisible characters, gets its brackets split ("[[B>>A]]" becomes
+    "[ [B>>A] ]"), so the judge's output cannot quote a verdict from an answer, nor an answer hand the judge one;
+    other double brackets (code's `[[ -f "$f" ]]`, a wiki's `[[Main Page]]`, `a[b[i]]`) are left as written. A
+    line whose skeleton could be read as a fence or a role header is quoted with "> ", so it cannot pass for the
+    renderer's own lines. Verdicts are parsed from the judge's output only; this is about what the judge model reads.
     """
     unusual = _UNUSUAL.search(text) is not None
     if unusual:
         text = _LINE_BREAK.sub("\n", text)
     folded = _fold(text) if unusual or not text.isascii() else text.lower()
-    if "[[" not in folded and "]]" not in folded and not _SUSPECT_START.search("\n" + folded):
+    bracketed = bool(markers) and "[[" in folded and "]]" in folded
+    if not bracketed and not _SUSPECT_START.search("\n" + folded):
         return text  # most text: nothing to do (beyond the line breaks)
     # `_fold` keeps every \\n, so its lines are those of `text`: only lines it flags need a closer look.
-    return "\n".join(_defang_line(line) if "[[" in flag or "]]" in flag or _SUSPECT_LINE.match(flag) else line
+    return "\n".join(_defang_line(line, markers) if (bracketed and "[[" in flag and "]]" in flag)
+                     or _SUSPECT_LINE.match(flag) else line
                      for line, flag in zip(text.split("\n"), folded.split("\n"), strict=True))
 
 
@@ -242,28 +286,50 @@ def _fold(text: str) -> str:
     """`text` (whose only line break is \\n) compatibility-decomposed and case folded, with every non-ASCII and
     control character dropped, but \\n kept. Coarser than `skeleton` but computed in C: it only removes
     characters (some of which `skeleton` keeps as spaces), and the screens test keywords as prefixes, so every
-    line whose skeleton could match `_FENCE_LIKE`, `_ROLE_HEADER_LIKE` or hold "[[" is flagged."""
+    line whose skeleton could match `_FENCE_LIKE`, `_ROLE_HEADER_LIKE` or hold a marker is flagged."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).casefold().encode("ascii", "ignore").decode("ascii")
     return _CONTROL.sub("", text).lower()
 
 
-def _defang_line(line: str) -> str:
+def _defang_line(line: str, markers: frozenset[str]) -> str:
+    line = _split_markers(line, markers)
     shape = skeleton(line)
-    if "[[" in shape or "]]" in shape:
-        line = _DOUBLE_BRACKET.sub(" ", "".join(_bracket_or_visible(c) for c in line))
-        shape = skeleton(line)
     if _FENCE_LIKE.match(shape) or _ROLE_HEADER_LIKE.match(shape):
         return _QUOTE + line
     return line
 
 
-def _bracket_or_visible(char: str) -> str:
-    """Bracket look-alikes as ASCII brackets; invisible characters (which could sit between two) dropped."""
-    folded = unicodedata.normalize("NFKC", char)
-    if folded in ("[", "]"):
-        return folded
-    return "" if unicodedata.category(char) in _INVISIBLE and not char.isspace() else char
+def _split_markers(line: str, markers: frozenset[str]) -> str:
+    """`line` with each text that reads as one of `markers` written "[ [inside] ]": its brackets as ASCII brackets
+    split by spaces, what was between them kept. One pass finds them all: two such texts never overlap (their
+    insides hold no bracket), and a split one cannot join a neighbouring bracket into a new one."""
+    seen, origin = _visible(line)
+    pieces, done = [], 0
+    for marker in _LOOSE_MARKER.finditer(seen):
+        if _WHITESPACE.sub("", marker.group(1)) in markers:
+            inside = line[origin[marker.start(1) - 1] + 1:origin[marker.end(1)]]
+            pieces += [line[done:origin[marker.start()]], "[ [", inside, "] ]"]
+            done = origin[marker.end() - 1] + 1
+    return "".join(pieces) + line[done:]
+
+
+def _visible(line: str) -> tuple[str, list[int]]:
+    """What a reader sees in `line`, as `skeleton` folds it (compatibility forms, invisible characters dropped, case
+    folded) but with every space kept, and for each of its characters the index in `line` it came from (one more
+    at the end: `len(line)`)."""
+    if line.isascii() and not _CONTROL.search(line):
+        return line.lower(), list(range(len(line) + 1))  # what the loop below gives, at C speed
+    seen: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(line):
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.category(part) not in _INVISIBLE or part.isspace():
+                folded = part.casefold()
+                seen.append(folded)
+                origin.extend([index] * len(folded))
+    origin.append(len(line))
+    return "".join(seen), origin
 
 
 def _fence(title: str, body: str) -> str:
@@ -279,41 +345,43 @@ def _fence(title: str, body: str) -> str:
     return f"===== BEGIN {title} (boundary {code}) =====\n{body}\n===== END {title} (boundary {code}) ====="
 
 
-def render_question(question: Question) -> str:
-    """The user's side of the conversation."""
+def render_question(question: Question, markers: frozenset[str]) -> str:
+    """The user's side of the conversation (`markers`: the template's, which `defang` neutralises)."""
     if len(question.turns) == 1:
-        return _fence("USER QUESTION", defang(question.turns[0]))
-    turns = "\n\n".join(f"[User, turn {i}]\n{defang(t)}" for i, t in enumerate(question.turns, 1))
+        return _fence("USER QUESTION", defang(question.turns[0], markers))
+    turns = "\n\n".join(f"[User, turn {i}]\n{defang(t, markers)}" for i, t in enumerate(question.turns, 1))
     return _fence(f"USER CONVERSATION ({len(question.turns)} TURNS)", turns)
 
 
-def render_answer(question: Question, answer: Answer, slot: str) -> str:
+def render_answer(question: Question, answer: Answer, slot: str, markers: frozenset[str]) -> str:
     """One assistant's answer, fenced; for multi-turn questions, its whole conversation."""
     if len(question.turns) == 1:
-        return _fence(f"ANSWER {slot}", defang(answer.turns[0]))
+        return _fence(f"ANSWER {slot}", defang(answer.turns[0], markers))
     parts = []
     for i, (user_turn, reply) in enumerate(zip(question.turns, answer.turns, strict=True), 1):
-        parts.append(f"[User, turn {i}]\n{defang(user_turn)}\n\n[Assistant {slot}, turn {i}]\n{defang(reply)}")
+        parts.append(f"[User, turn {i}]\n{defang(user_turn, markers)}\n\n"
+                     f"[Assistant {slot}, turn {i}]\n{defang(reply, markers)}")
     return _fence(f"CONVERSATION WITH ASSISTANT {slot}", "\n\n".join(parts))
 
 
-def render_reference(question: Question) -> str:
+def render_reference(question: Question, markers: frozenset[str]) -> str:
     """The reference answer(s), fenced, or a plain note that there is none."""
     if not question.reference:
         return "(No reference answer is available for this question.)"
     if len(question.reference) == 1:
-        return _fence("REFERENCE ANSWER", defang(question.reference[0]))
-    turns = "\n\n".join(f"[Reference, turn {i}]\n{defang(t)}" for i, t in enumerate(question.reference, 1))
+        return _fence("REFERENCE ANSWER", defang(question.reference[0], markers))
+    turns = "\n\n".join(f"[Reference, turn {i}]\n{defang(t, markers)}" for i, t in enumerate(question.reference, 1))
     return _fence("REFERENCE ANSWERS", turns)
 
 
 def render_messages(template: Template, question: Question, first: Answer, second: Answer) -> tuple[dict, ...]:
     """Chat messages for one game: `first` is shown as answer A, `second` as answer B."""
+    markers = template.marker_insides
     values = {
-        "question": render_question(question),
-        "answer_a": render_answer(question, first, "A"),
-        "answer_b": render_answer(question, second, "B"),
-        "reference": render_reference(question) if template.uses_reference else "",
+        "question": render_question(question, markers),
+        "answer_a": render_answer(question, first, "A", markers),
+        "answer_b": render_answer(question, second, "B", markers),
+        "reference": render_reference(question, markers) if template.uses_reference else "",
     }
     user = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template.user)
     messages = [{"role": "user", "content": user}]

@@ -1,7 +1,8 @@
 """From the judge's output to verdicts, and from two games to one outcome.
 
-- `parse_text`: the label is the *last* verdict marker of the template's vocabulary in the judge's own
-  output (judges often restate the options before concluding). No marker: unparsed.
+- `parse_text`: a bracketed label ("[[A>B]]") is the *last* such marker of the template's vocabulary in the
+  judge's own output (judges often restate the options before concluding); a plain label ("A", "TIE") is the one
+  that closes the judge's output. Neither: unparsed.
 - `parse_logprobs`: the probability that the first answer is better is the template's verdict tokens'
   probability mass, normalised over those tokens only, at the first generated position.
 - `read_stored`: stored judgments read again with the current template's verdict table.
@@ -20,11 +21,12 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import InputError
-from judgebench.prompts import Template
+from judgebench.prompts import BRACKETED, Template
 from judgebench.records import FAILED, OK, OUTCOME_COLUMNS, UNPARSED, Pair
 
 SWAP_POLICIES = ("both", "consistent", "random-one")
-_BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,16}?)\s*\]\]")
+# What may follow the plain label that closes a judge's output: spaces, a full stop, Markdown emphasis, a quote.
+_CLOSING = re.compile(r"[\s.!*_`'\")\]]*")
 
 
 @dataclass(frozen=True)
@@ -38,31 +40,63 @@ class Parsed:
 
 
 def parse_text(template: Template, text: str | None) -> Parsed:
-    """The last verdict of the template's vocabulary in the judge's output.
+    """The verdict of the template's vocabulary in the judge's output.
 
-    Bracketed markers tolerate spaces inside the brackets ("[[ A > B ]]"); other labels of three or more
-    characters are found anywhere; one- or two-character labels ("A", "B") must be the whole output,
-    since a letter inside prose is not a verdict.
+    A bracketed label counts wherever it is, spaces inside the brackets tolerated ("[[ A > B ]]"), and the last
+    one wins. A plain label ("A", "B", "TIE") counts only where it closes the output (`_closing_label`), since a
+    letter or word inside prose ("answer B is wrong; this is not a TIE") is not a verdict. Where both kinds are
+    found, the one that ends later wins.
     """
     if not text:
         return Parsed(UNPARSED)
     vocabulary = template.verdicts
-    found: list[tuple[int, int, str]] = []  # (end position, length, label)
-    for match in _BRACKETED.finditer(text):
+    found: list[tuple[int, str]] = []  # (end position, label)
+    for match in BRACKETED.finditer(text):
         candidate = "[[" + re.sub(r"\s+", "", match.group(1)) + "]]"
         if candidate in vocabulary:
-            found.append((match.end(), len(candidate), candidate))
-    for label in vocabulary:
-        if len(label) >= 3 and (position := text.rfind(label)) >= 0:
-            found.append((position + len(label), len(label), label))
-    stripped = text.strip().strip(".").strip()
-    if not found and stripped in vocabulary:
-        found.append((len(text), len(stripped), stripped))
+            found.append((match.end(), candidate))
+    if (closing := _closing_label(template, text)) is not None:
+        found.append(closing)
     if not found:
         return Parsed(UNPARSED)
-    label = max(found)[2]
+    label = max(found)[1]
     verdict = vocabulary[label]
     return Parsed(OK, label, verdict.p_first, verdict.weight)
+
+
+def _closing_label(template: Template, text: str) -> tuple[int, str] | None:
+    """The plain label that closes the judge's output, with the position where it ends; None when none does.
+
+    It is the last label of the output's last non-empty line, as a whole word (not inside another word: "A" in
+    "Answer" is none; case as written), followed by nothing but `_CLOSING`'s characters ("**A**."), and the only
+    label of that line, or of the line's part after its last colon before the label: "A", "Verdict: TIE" and
+    "Answer B is wrong, so: A" are verdicts, "A is right, B is wrong, not a TIE" is none.
+    """
+    plain = sorted((label for label in template.verdicts if not BRACKETED.fullmatch(label)), key=len, reverse=True)
+    body = text.rstrip()
+    if not plain or not body:
+        return None
+    line = body.splitlines()[-1]
+    words = rf"(?<!\w)(?:{'|'.join(map(re.escape, plain))})(?!\w)"  # longest first: "A+" before "A"
+    found = [(match.start(), match.end(), match.group()) for match in re.finditer(words, line)]
+    if not found:
+        return None
+    start, end, label = found[-1]
+    after_colon = line.rfind(":", 0, start) + 1
+    if not _CLOSING.fullmatch(line, end) or any(other != label for at, _, other in found if at >= after_colon):
+        return None
+    return len(body) - len(line) + end, label
+
+
+def verdicts_sought(labels: tuple[str, ...]) -> str:
+    """What `parse_text` looks for among a template's `labels`, in words, for a message about outputs holding none."""
+    bracketed = [label for label in labels if BRACKETED.fullmatch(label)]
+    plain = [label for label in labels if not BRACKETED.fullmatch(label)]
+    sought = [f"one of the template's markers ({', '.join(bracketed)})"] if bracketed else []
+    if plain:
+        sought.append(f"a last line closing with one of the template's verdicts ({', '.join(plain)}), alone or "
+                      "after a colon, as a whole word")
+    return " or ".join(sought)
 
 
 def parse_logprobs(template: Template, top_logprobs: list[dict[str, float]] | None,

@@ -397,6 +397,49 @@ def test_verdict_markers_inside_answers_cannot_fool_the_parser(judge_server, tmp
     assert list(result.outcomes["score_a"]) == [1.0] * 4  # the better answer still wins
 
 
+PLAIN_LABELS_TEMPLATE = """name = "simple-ab"
+system = "Compare the answers. End with the single word A, B or TIE."
+user = "{question}\\n\\n{answer_a}\\n\\n{answer_b}"
+[verdicts]
+"A" = { p_first = 1.0 }
+"B" = { p_first = 0.0 }
+"TIE" = { p_first = 0.5 }
+"""
+
+
+def test_a_template_of_plain_labels_reads_the_label_that_closes_the_judges_output(judge_server, tmp_path):
+    """Labels "A", "B", "TIE": the reply below was read as TIE in every game (TIE was found inside the prose; a
+    one-letter label only counted as the whole output)."""
+    (tmp_path / "simple.toml").write_text(PLAIN_LABELS_TEMPLATE)
+    judge_server.rule = lambda request: Reply("Answer A is correct and answer B is wrong; this is not a TIE.\nA")
+    result = evaluate(load_config(write_config(tmp_path, judge_server.base_url, template="simple.toml")))
+    judgments = result.run.judgments
+    assert result.diagnostics.n_unparsed == 0 and set(judgments["label"]) == {"A"}
+    assert set(judgments["p_first"]) == {1.0}
+
+
+def test_a_judge_that_never_closes_with_a_plain_label_is_told_what_was_sought(judge_server, tmp_path):
+    (tmp_path / "simple.toml").write_text(PLAIN_LABELS_TEMPLATE)
+    judge_server.rule = lambda request: Reply("Answer A is correct, answer B is wrong: A, not a TIE.")
+    write_config(tmp_path, judge_server.base_url, template="simple.toml")
+    done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert ("no game produced a verdict: the judge never wrote a last line closing with one of the template's "
+            "verdicts (A, B, TIE), alone or after a colon, as a whole word. For example, it wrote:\n"
+            "  'Answer A is correct, answer B is wrong: A, not a TIE.'") in done.stderr
+
+
+def test_a_logprob_template_of_bracketed_labels_is_refused_before_any_judge_call(judge_server, tmp_path):
+    """Its labels are several tokens each: every game was paid for, then all were unparsed (exit 3)."""
+    (tmp_path / "lp.toml").write_text('kind = "logprob"\nuser = "{question} {answer_a} {answer_b}"\n'
+                                      '[verdicts]\n"[[A]]" = { p_first = 1.0 }\n"[[B]]" = { p_first = 0.0 }\n')
+    write_config(tmp_path, judge_server.base_url, template="lp.toml")
+    done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"{tmp_path / 'lp.toml'}: verdicts: a logprob template reads the verdict" in done.stderr
+    assert judge_server.log == []
+
+
 @pytest.mark.parametrize("kill_after", [1, 25, 55])
 def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tmp_path, kill_after):
     server = judge_server_process("--fault", "slow:delay_s=0.03")
