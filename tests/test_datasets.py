@@ -372,6 +372,19 @@ def test_csv_positions_are_file_lines(tmp_path: Path, two_questions: Path):
                        answers=[answers])
 
 
+@pytest.mark.parametrize(("suffix", "separator"), [(".csv", ","), (".tsv", "\t")])
+def test_quote_never_closed_is_an_error_where_it_opens(tmp_path: Path, two_questions: Path, suffix: str,
+                                                       separator: str):
+    # The csv module reads an unclosed quote to the end of the file: q2's row became part of q1's answer, and
+    # with allow_missing the judge was sent it as one answer.
+    lines = ["question_id", "model", "answer"], ["q1", "m", '"A 12 inch ruler'], ["q2", "m", "x"]
+    answers = tmp_path / f"answers{suffix}"
+    answers.write_text("".join(separator.join(line) + "\n" for line in lines), encoding="utf-8")
+    for allow_missing in (False, True):
+        raises_input_error(f"answers{suffix}:2: a quoted field opened here is never closed", "lines 2-3",
+                           questions=two_questions, answers=[answers], allow_missing=allow_missing)
+
+
 def test_parquet_positions_are_rows(tmp_path: Path, two_questions: Path):
     import pyarrow
     import pyarrow.parquet as pq
