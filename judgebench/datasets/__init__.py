@@ -41,8 +41,9 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers.
     With `allow_missing`, questions a model has no answer for are skipped for that model and counted in
     `Dataset.skipped`; otherwise a missing answer is an error. `references` is a file of reference
-    answers in the answers' format (for MT-Bench, FastChat's reference_answer/gpt-4.jsonl); they become
-    the questions' `reference`, replacing any the questions file gave.
+    answers in the answers' format, or in FastChat's (MT-Bench's reference_answer/gpt-4.jsonl) whatever the
+    questions' format; they become the questions' `reference`, replacing any the questions file gave (with a
+    note in `Dataset.notes` where those differ).
     """
     questions = Path(questions)
     answer_paths = [Path(answers)] if isinstance(answers, str | Path) else [Path(p) for p in answers]
@@ -74,7 +75,8 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data)) for row in question_rows]
     located_answers = [_located_answer(chosen, row, path.stem if chosen.model_from_file else None)
                        for path, rows in answer_rows for row in rows]
-    located_references = [_located_answer(chosen, row, REFERENCE_MODEL) for row in reference_rows]
+    references_format = _references_format(chosen, reference_rows)
+    located_references = [_located_answer(references_format, row, REFERENCE_MODEL) for row in reference_rows]
     return build_dataset(located_questions, located_answers, questions_path=questions,
                          references=located_references, allow_missing=allow_missing, models=models)
 
@@ -115,6 +117,12 @@ def _format_named(name: str) -> Format:
     if chosen is None:
         raise InputError(f"unknown format '{name}'", field="format", hint=f"use one of: {', '.join(FORMATS)}")
     return chosen
+
+
+def _references_format(chosen: Format, rows: list[Row]) -> Format:
+    """The format of a references file: FastChat's answer rows (`choices`) are read as such whatever the questions'
+    format, since that is how MT-Bench publishes reference answers; any other file is in the answers' format."""
+    return mt_bench.FORMAT if rows and "choices" in rows[0].data else chosen
 
 
 def _located_answer(chosen: Format, row: Row, default_model: str | None) -> Located:

@@ -46,8 +46,9 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     if not questions:
         raise InputError("no questions found", path=questions_path, hint="the questions file is empty")
     by_id = index_questions(questions)
+    notes: list[str] = []
     if references:
-        by_id = attach_references(by_id, references)
+        by_id, notes = attach_references(by_id, references)
     answers = select_models(answers, models)
     answer_index = index_answers(answers, by_id, questions_path)
     question_map = {qid: located.record for qid, located in by_id.items()}
@@ -55,7 +56,7 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     skipped = missing_answers(question_map, answers, model_names, allow_missing)
     return Dataset(questions=question_map,
                    answers={key: located.record for key, located in answer_index.items()},
-                   models=model_names, skipped=skipped)
+                   models=model_names, skipped=skipped, notes=notes)
 
 
 def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Question]]:
@@ -80,11 +81,14 @@ def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Que
     return by_id
 
 
-def attach_references(by_id: dict[str, Located[Question]],
-                      references: list[Located[Answer]]) -> dict[str, Located[Question]]:
-    """Questions with reference answers from a references file, which replace any the questions carried."""
+def attach_references(by_id: dict[str, Located[Question]], references: list[Located[Answer]]
+                      ) -> tuple[dict[str, Located[Question]], list[str]]:
+    """Questions with reference answers from a references file, which replace any the questions carried, and a
+    note naming the questions whose own, different, references were replaced (the file given for this run is
+    taken to be the one meant, but a questions file's references do not go unused without a word)."""
     attached = dict(by_id)
     seen: dict[str, Row] = {}
+    replaced: list[str] = []
     for located in references:
         reference = located.record
         question = _known_question(by_id, located, what="reference answer")
@@ -95,9 +99,13 @@ def attach_references(by_id: dict[str, Located[Question]],
                 field=located.id_field, hint="keep one reference answer per question")
         seen[reference.question_id] = located.row
         _check_turn_count(located, question, what="reference answer")
+        if question.reference is not None and question.reference != reference.turns:
+            replaced.append(question.question_id)
         attached[reference.question_id] = dataclasses.replace(
             by_id[reference.question_id], record=dataclasses.replace(question, reference=reference.turns))
-    return attached
+    notes = [f"the reference answers of {references[0].row.path} replace those the questions file gives for "
+             f"{len(replaced)} question(s) (ids: {first_few(replaced, SHOWN_IDS)}), which differ"] if replaced else []
+    return attached, notes
 
 
 def select_models(answers: list[Located[Answer]], models: list[str] | None) -> list[Located[Answer]]:
