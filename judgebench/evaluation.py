@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -397,16 +398,24 @@ def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dat
 
 
 def _names_alike(models: list[str]) -> list[str]:
-    """A note naming models whose names differ only in case or surrounding spaces ('ALPHA-7b', 'alpha-7b '): they
-    are judged and ranked as different models, which an export that changed a name's case makes by mistake."""
+    """A note naming models whose names differ only in case, surrounding spaces or Unicode normalization
+    ('ALPHA-7b', 'alpha-7b '; 'modèle' written with one code point or with 'e' and a combining accent, which print
+    alike): they are judged and ranked as different models, which an export that changed a name makes by mistake.
+    They are not merged: which name is meant is the user's to say."""
     groups: dict[str, list[str]] = {}
     for model in models:
-        groups.setdefault(model.strip().casefold(), []).append(model)
-    alike = [" and ".join(repr(name) for name in names) for names in groups.values() if len(names) > 1]
+        groups.setdefault(unicodedata.normalize("NFKC", model).strip().casefold(), []).append(model)
+    alike = [" and ".join(_shown_name(name) for name in names) for names in groups.values() if len(names) > 1]
     if not alike:
         return []
-    return [f"the models {'; '.join(alike)} differ only in case or spaces, and are judged as different models; "
-            "if they are one model, give its answers one name"]
+    return [f"the models {'; '.join(alike)} differ only in case, spaces or Unicode normalization, and are judged "
+            "as different models; if they are one model, give its answers one name"]
+
+
+def _shown_name(name: str) -> str:
+    """A model name quoted, and when not ASCII also with its code points escaped: names that differ only in Unicode
+    normalization print alike, their escapes do not ('mod\\xe8le', 'mode\\u0300le')."""
+    return repr(name) if name.isascii() else f"{name!r} ({ascii(name)})"
 
 
 def check_models_to_compare(settings: RunConfig, dataset: Dataset) -> None:

@@ -234,7 +234,19 @@ def test_models_whose_names_differ_only_in_case_or_spaces_are_noted():
 
     assert _names_alike(["alpha-7b", "beta", "gamma"]) == []
     (note,) = _names_alike(["ALPHA-7b", "alpha-7b", "beta", "beta ", "gamma"])
-    assert note.startswith("the models 'ALPHA-7b' and 'alpha-7b'; 'beta' and 'beta ' differ only in case or spaces")
+    assert note.startswith("the models 'ALPHA-7b' and 'alpha-7b'; 'beta' and 'beta ' differ only in case, spaces or "
+                           "Unicode normalization")
+
+
+def test_models_whose_names_differ_only_in_unicode_normalization_are_noted():
+    """'modèle' as one code point (NFC) and as 'e' plus a combining accent (NFD) printed alike and ranked as two
+    models without a word; they are noted (not merged), each shown with its escapes."""
+    from judgebench.evaluation import _names_alike
+
+    wide = "\uff4f\uff54\uff48\uff45\uff52"  # 'other' in full-width letters, the same name under NFKC
+    (note,) = _names_alike(["mod\u00e8le", "mode\u0300le", "other", wide])
+    assert note.startswith("the models 'mod\u00e8le' ('mod\\xe8le') and 'mode\u0300le' ('mode\\u0300le'); 'other' "
+                           f"and '{wide}' ({ascii(wide)}) differ only in case, spaces or Unicode normalization"), note
 
 
 def reference_run_settings(folder: Path, base_url: str, template: str, references: list[dict] | None = None,
