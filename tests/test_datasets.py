@@ -238,6 +238,25 @@ def test_answers_directory_skips_the_questions_file(tmp_path: Path, two_question
     assert dataset.models == ["a", "b"] and len(dataset.answers) == 4
 
 
+def test_answers_directory_names_its_unread_subfolders_and_skips_hidden_files(tmp_path: Path, two_questions: Path):
+    # Subfolders were left out without a word, and macOS's ._a.jsonl (AppleDouble, binary) failed as UTF-16 text.
+    answers = tmp_path / "answers"
+    for folder in ("extra", ".git"):
+        (answers / folder).mkdir(parents=True)
+        write_jsonl(answers / folder / "x.jsonl", [{"question_id": "q1", "model": "x", "turns": ["ok"]}])
+    for model in ("a", "b"):
+        write_jsonl(answers / f"{model}.jsonl", [{"question_id": q, "model": model, "turns": ["ok"]}
+                                                 for q in ("q1", "q2")])
+    (answers / "._a.jsonl").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    dataset = load_dataset(two_questions, [answers])
+    assert dataset.models == ["a", "b"] and len(dataset.answers) == 4
+    assert dataset.notes == [
+        f"the answers directory {answers} has subfolders that are not read: extra/ (only the files directly in it "
+        "are; name a subfolder in [data] answers to read its files)",
+        f"hidden files in the answers directory {answers} are not read: ._a.jsonl (such as the ._NAME files macOS "
+        "leaves, which hold no answers)"]
+
+
 def test_style_metadata_counts_markdown_outside_code():
     text = ("# Title\n\nSome **bold** and __strong__ text, not `__init__`.\n\n- one\n* two\n1. three\n"
             "```py\n# not a header\n- no\n```")

@@ -9,6 +9,7 @@ file, line and field; see `validate` for the checks across rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from judgebench.datasets import alpaca_eval, arena_hard, generic, mt_bench
 from judgebench.datasets.alpaca_eval import question_id_for as alpaca_question_id
 from judgebench.datasets.fields import Format
 from judgebench.datasets.generic import write_answers, write_questions
-from judgebench.datasets.rows import Row, answer_files, read_rows
+from judgebench.datasets.rows import Row, answer_files, read_rows, unread_in_directories
 from judgebench.datasets.validate import Located, build_dataset
 from judgebench.errors import ConfigError, InputError
 from judgebench.records import Dataset
@@ -77,8 +78,9 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
                        for path, rows in answer_rows for row in rows]
     references_format = _references_format(chosen, reference_rows)
     located_references = [_located_answer(references_format, row, REFERENCE_MODEL) for row in reference_rows]
-    return build_dataset(located_questions, located_answers, questions_path=questions,
-                         references=located_references, allow_missing=allow_missing, models=models)
+    dataset = build_dataset(located_questions, located_answers, questions_path=questions,
+                            references=located_references, allow_missing=allow_missing, models=models)
+    return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes])
 
 
 def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path] | str | Path | None

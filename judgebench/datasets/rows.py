@@ -165,15 +165,16 @@ def _text_rows(text: str, path: Path, kind: str) -> list[Row]:
 def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) -> list[Path]:
     """The answer files named by the user: files as given, directories expanded to their readable files.
 
-    Directories are read one level deep, in name order; files in `exclude` (the questions and references
-    files, when they sit in the same directory) are left out. A file named twice (itself twice, or itself and
-    its directory) is an error: its answers would read as a model answering each question twice.
+    Directories are read one level deep, in name order, without their hidden files (`unread_in_directories`);
+    files in `exclude` (the questions and references files, when they sit in the same directory) are left out.
+    A file named twice (itself twice, or itself and its directory) is an error: its answers would read as a model
+    answering each question twice.
     """
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in SUFFIXES and p.resolve() not in exclude)
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+                           and not p.name.startswith(".") and p.resolve() not in exclude)
             if not found:
                 raise InputError("no answer files in this directory", path=path,
                                  hint=f"put one file per model ({', '.join(SUFFIXES)}) there")
@@ -190,6 +191,25 @@ def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) ->
                              hint=f"name each file or directory once in {setting_name('answers')}")
         seen[path.resolve()] = path
     return files
+
+
+def unread_in_directories(paths: list[Path]) -> list[str]:
+    """Notes naming what answers directories hold that `answer_files` does not read: their subfolders (a directory
+    is read one level deep; hidden ones go unnamed) and hidden files of a readable type (macOS's `._NAME.jsonl`
+    AppleDouble files, which hold no answers: read, they failed as UTF-16 text)."""
+    notes: list[str] = []
+    for path in (Path(p) for p in paths if Path(p).is_dir()):
+        entries = sorted(path.iterdir())
+        folders = [f"{p.name}/" for p in entries if p.is_dir() and not p.name.startswith(".")]
+        hidden = [p.name for p in entries if p.is_file() and p.name.startswith(".") and p.suffix.lower() in SUFFIXES]
+        if folders:
+            notes.append(f"the answers directory {path} has subfolders that are not read: {first_few(folders, 10)} "
+                         f"(only the files directly in it are; name a subfolder in {setting_name('answers')} to read "
+                         "its files)")
+        if hidden:
+            notes.append(f"hidden files in the answers directory {path} are not read: {first_few(hidden, 10)} "
+                         "(such as the ._NAME files macOS leaves, which hold no answers)")
+    return notes
 
 
 class JSONProblem(ValueError):
