@@ -130,6 +130,26 @@ def test_alpaca_eval_outputs_line_up_by_instruction(shared_data: Path, tmp_path:
     assert dataset.answer(question_id, first["generator_2"]).turns == (first["output_2"],)
 
 
+def test_empty_answers_are_skipped_as_missing_with_allow_missing(tmp_path: Path):
+    # AlpacaEval's published gemma-2b-it outputs hold 22 empty answers of 805: the file could not be judged, and
+    # --allow-missing did not help.
+    instructions = ["Name a prime.", "Say hello.", "Count to three."]
+    evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"instruction": text} for text in instructions])
+    outputs = [" ", "Hello.", "1, 2, 3."]
+    model = write_jsonl(tmp_path / "model.jsonl", [{"instruction": text, "output": output, "generator": "model"}
+                                                   for text, output in zip(instructions, outputs, strict=True)])
+    base = write_jsonl(tmp_path / "base.jsonl", [{"instruction": text, "output": "Yes.", "generator": "base"}
+                                                 for text in instructions])
+    raises_input_error("model.jsonl:1", "field 'output'", "answer is empty",
+                       "or set [data] allow_missing = true to skip empty answers as missing ones",
+                       questions=evaluation, answers=[model, base])
+    dataset = load_dataset(evaluation, [model, base], allow_missing=True)
+    assert dataset.skipped == {"model": 1} and dataset.answer(alpaca_question_id(instructions[0]), "model") is None
+    write_jsonl(model, [{"instruction": text, "output": "", "generator": "model"} for text in instructions])
+    raises_input_error("model.jsonl", "every answer is empty (3)", questions=evaluation, answers=[model, base],
+                       allow_missing=True)
+
+
 def test_alpaca_eval_questions_file_in_the_answers_directory_is_its_models_answers(tmp_path: Path):
     # AlpacaEval's usual layout: one outputs file per model in one directory, and any of them as the questions.
     instructions = ["Name a prime.", "Say hello."]

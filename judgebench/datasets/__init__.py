@@ -15,7 +15,7 @@ from pathlib import Path
 
 from judgebench.datasets import alpaca_eval, arena_hard, generic, mt_bench
 from judgebench.datasets.alpaca_eval import question_id_for as alpaca_question_id
-from judgebench.datasets.fields import Format
+from judgebench.datasets.fields import EmptyAnswer, Format
 from judgebench.datasets.generic import write_answers, write_questions
 from judgebench.datasets.rows import Row, answer_files, read_rows, unread_in_directories
 from judgebench.datasets.validate import Located, build_dataset
@@ -74,8 +74,8 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
         read = dict(answer_rows)
         answer_rows = [(path, read.get(path, question_rows)) for path in answer_files(answer_paths, reference_paths)]
     located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data)) for row in question_rows]
-    located_answers = [_located_answer(chosen, row, path.stem if chosen.model_from_file else None)
-                       for path, rows in answer_rows for row in rows]
+    located_answers = [located for path, rows in answer_rows
+                       for located in _located_answers(chosen, path, rows, allow_missing)]
     references_format = _references_format(chosen, reference_rows)
     located_references = [_located_answer(references_format, row, REFERENCE_MODEL) for row in reference_rows]
     dataset = build_dataset(located_questions, located_answers, questions_path=questions,
@@ -125,6 +125,25 @@ def _references_format(chosen: Format, rows: list[Row]) -> Format:
     """The format of a references file: FastChat's answer rows (`choices`) are read as such whatever the questions'
     format, since that is how MT-Bench publishes reference answers; any other file is in the answers' format."""
     return mt_bench.FORMAT if rows and "choices" in rows[0].data else chosen
+
+
+def _located_answers(chosen: Format, path: Path, rows: list[Row], allow_missing: bool) -> list[Located]:
+    """The answers of one answers file. With `allow_missing` an empty answer (`EmptyAnswer`) is left out, as if
+    missing, so that its question is skipped and counted for that model; a file whose every answer is empty is
+    still an error, since its model would leave the run without a word."""
+    located: list[Located] = []
+    empty = 0
+    for row in rows:
+        try:
+            located.append(_located_answer(chosen, row, path.stem if chosen.model_from_file else None))
+        except EmptyAnswer:
+            if not allow_missing:
+                raise
+            empty += 1
+    if empty and not located:
+        raise InputError(f"every answer is empty ({empty})", path=path,
+                         hint="give the model's answers, or leave the file out of the answers")
+    return located
 
 
 def _located_answer(chosen: Format, row: Row, default_model: str | None) -> Located:

@@ -69,11 +69,13 @@ class Row:
     unit: str = "line"
     textual: bool = False
 
-    def error(self, message: str, *, field: str | None = None, hint: str | None = None) -> InputError:
-        """An `InputError` pointing at this row (and field): `file:line` for text files, `file row N` else."""
+    def error(self, message: str, *, field: str | None = None, hint: str | None = None,
+              kind: type[InputError] = InputError) -> InputError:
+        """An `InputError` (or `kind` of one) pointing at this row (and field): `file:line` for text files,
+        `file row N` else."""
         if self.unit == "line":
-            return InputError(message, path=self.path, line=self.position, field=field, hint=hint)
-        error = InputError(message, path=f"{self.path} row {self.position}", field=field, hint=hint)
+            return kind(message, path=self.path, line=self.position, field=field, hint=hint)
+        error = kind(message, path=f"{self.path} row {self.position}", field=field, hint=hint)
         error.path, error.line = self.path, self.position  # keep the attributes machine-readable
         return error
 
