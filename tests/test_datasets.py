@@ -150,6 +150,17 @@ def test_empty_answers_are_skipped_as_missing_with_allow_missing(tmp_path: Path)
                        allow_missing=True)
 
 
+def test_alpaca_eval_unknown_question_is_quoted_by_its_instruction(tmp_path: Path):
+    # The message named only the instruction's hash ('2547cbb39dd92298'), which tells the user nothing.
+    evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"instruction": "Name a prime."}])
+    stranger = "Write a   haiku\nabout the sea, in the style of a weather report, with a title and no rhyme."
+    model = write_jsonl(tmp_path / "model.jsonl", [{"instruction": "Name a prime.", "output": "7"},
+                                                   {"instruction": stranger, "output": "Waves."}])
+    raises_input_error(f"answer for unknown question '{alpaca_question_id(stranger)}' (instruction 'Write a haiku "
+                       "about the sea, in the style of a weather re...') (no such question",
+                       questions=evaluation, answers=[model])
+
+
 def test_alpaca_eval_questions_file_in_the_answers_directory_is_its_models_answers(tmp_path: Path):
     # AlpacaEval's usual layout: one outputs file per model in one directory, and any of them as the questions.
     instructions = ["Name a prime.", "Say hello."]

@@ -22,6 +22,8 @@ Record = TypeVar("Record", Question, Answer)
 
 # How many missing question ids a message lists before it says "and N more".
 SHOWN_IDS = 10
+# How many characters of a question's text a message quotes, when the question's id is a hash of it.
+QUOTED_TEXT = 60
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def attach_references(by_id: dict[str, Located[Question]], references: list[Loca
         question = _known_question(by_id, located, what="reference answer")
         if reference.question_id in seen:
             raise located.row.error(
-                f"second reference answer for question '{reference.question_id}' "
+                f"second reference answer for question {_question_named(located)} "
                 f"(first at {seen[reference.question_id].where()})",
                 field=located.id_field, hint="keep one reference answer per question")
         seen[reference.question_id] = located.row
@@ -134,7 +136,7 @@ def index_answers(answers: list[Located[Answer]], by_id: dict[str, Located[Quest
         first = index.get(key)
         if first is not None:
             raise located.row.error(
-                f"second answer of model '{answer.model}' to question '{answer.question_id}' "
+                f"second answer of model '{answer.model}' to question {_question_named(located)} "
                 f"(first at {first.row.where()})", field=located.id_field,
                 hint="keep one answer per question and model")
         _check_turn_count(located, question, what="answer")
@@ -165,13 +167,25 @@ def missing_answers(questions: dict[str, Question], answers: list[Located[Answer
     return {model: len(ids) for model, ids in missing.items()}
 
 
+def _question_named(located: Located[Answer]) -> str:
+    """How a message names the question of an answer row: its id, quoted, and where the id is made from a text
+    (AlpacaEval's, a hash of the instruction), the start of that text too: the hash alone tells the user nothing."""
+    question_id = located.record.question_id
+    source = located.row.data.get(located.id_field)
+    if not isinstance(source, str) or source.strip() == question_id:
+        return f"'{question_id}'"
+    start = " ".join(source.split())
+    start = start if len(start) <= QUOTED_TEXT else start[:QUOTED_TEXT - 3] + "..."
+    return f"'{question_id}' ({located.id_field} {start!r})"
+
+
 def _known_question(by_id: dict[str, Located[Question]], located: Located[Answer], *, what: str,
                     questions_path: Path | None = None) -> Question:
     question = by_id.get(located.record.question_id)
     if question is None:
         source = f" in {questions_path}" if questions_path is not None else ""
         raise located.row.error(
-            f"{what} for unknown question '{located.record.question_id}' (no such question{source})",
+            f"{what} for unknown question {_question_named(located)} (no such question{source})",
             field=located.id_field, hint="check that the answers belong to these questions")
     return question.record
 
