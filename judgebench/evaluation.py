@@ -245,6 +245,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                            references=settings.references)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
+    check_reference_answers(template, dataset)
     notes = [*_names_alike(dataset.models), *dataset.notes, *reference_answer_notes(settings, template, dataset)]
     if weighs_questions(settings.method, _interval(settings), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
@@ -375,22 +376,26 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
                               "leave it out")
 
 
-def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
-    """Refuse, before any judge call, a template that shows the judge reference answers when no question has one
-    (every prompt would say that none is available); else notes for questions without one, and for reference
-    answers given to a template that does not show them (they would go unused without a word)."""
+def check_reference_answers(template: Template, dataset: Dataset) -> None:
+    """Refuse, before any judge call, a template that shows the judge reference answers when no question has one:
+    every prompt would say that none is available."""
     from judgebench.config import how_to_set, setting_name
 
-    lacking = sum(1 for question in dataset.questions.values() if not question.reference)
-    if not template.uses_reference:
-        return [f"the reference answers of {settings.references} are not used: template '{template.name}' does not "
-                "show the judge reference answers (pairwise-5-reference does)"] if settings.references else []
-    if lacking == len(dataset.questions):
+    if template.uses_reference and all(not question.reference for question in dataset.questions.values()):
         raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
                           f"{len(dataset.questions)} questions has one: give them with "
                           f"{how_to_set('references', 'FILE')} (FastChat's reference_answer rows, or rows in the "
                           "answers' format) or a `reference` field in the questions file, or set "
                           f"{setting_name('template')} to a template without references (pairwise-5)")
+
+
+def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
+    """Notes for questions a reference-guided template judges without a reference answer, and for reference
+    answers given to a template that does not show them (they would go unused without a word)."""
+    if not template.uses_reference:
+        return [f"the reference answers of {settings.references} are not used: template '{template.name}' does not "
+                "show the judge reference answers (pairwise-5-reference does)"] if settings.references else []
+    lacking = sum(1 for question in dataset.questions.values() if not question.reference)
     if lacking:
         return [f"{lacking} of {len(dataset.questions)} questions have no reference answer: template "
                 f"'{template.name}' judges them without one (their prompts say none is available)"]
