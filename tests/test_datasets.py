@@ -468,6 +468,11 @@ def test_bad_references(tmp_path: Path):
                        answers=[answers], references=reference(7, ["r1", "r2"]))
     raises_input_error("reference.jsonl:1", "field 'choices'", "1 turn(s)", questions=questions,
                        answers=[answers], references=reference(1, ["r1"]))
+    # a blank reference is no empty answer: allow_missing does not skip it, so the message does not offer it
+    error = raises_input_error("reference.jsonl:1", "field 'choices[0].turns'", "reference answer is empty",
+                               questions=questions, answers=[answers], references=reference(1, ["r1", " "]),
+                               allow_missing=True)
+    assert "allow_missing" not in str(error)
     write_jsonl(questions, [{"question_id": 1, "category": "math", "turns": ["a", "b"], "reference": ["r1"]}])
     raises_input_error("question.jsonl:1", "field 'reference'", "1 reference turn(s)", questions=questions,
                        answers=[answers])

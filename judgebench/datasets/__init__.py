@@ -77,7 +77,7 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     located_answers = [located for path, rows in answer_rows
                        for located in _located_answers(chosen, path, rows, allow_missing)]
     references_format = _references_format(chosen, reference_rows)
-    located_references = [_located_answer(references_format, row, REFERENCE_MODEL) for row in reference_rows]
+    located_references = [_located_reference(references_format, row) for row in reference_rows]
     dataset = build_dataset(located_questions, located_answers, questions_path=questions,
                             references=located_references, allow_missing=allow_missing, models=models)
     return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes])
@@ -144,6 +144,15 @@ def _located_answers(chosen: Format, path: Path, rows: list[Row], allow_missing:
         raise InputError(f"every answer is empty ({empty})", path=path,
                          hint="give the model's answers, or leave the file out of the answers")
     return located
+
+
+def _located_reference(chosen: Format, row: Row) -> Located:
+    """A reference answer, read as an answer is; a blank one is an error (allow_missing skips answers, not these)."""
+    try:
+        return _located_answer(chosen, row, REFERENCE_MODEL)
+    except EmptyAnswer as error:
+        raise row.error("reference answer is empty", field=error.field,
+                        hint="give a non-blank reference, or leave the question out of the references file") from None
 
 
 def _located_answer(chosen: Format, row: Row, default_model: str | None) -> Located:
