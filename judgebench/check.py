@@ -63,7 +63,7 @@ from judgebench.errors import (
     JudgebenchError,
     stopped_exit_code,
 )
-from judgebench.evaluation import run_fingerprint
+from judgebench.evaluation import check_reference_answers, run_fingerprint
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
 from judgebench.present import counted, judge_output, markdown_text
 from judgebench.prompts import load_template
@@ -931,6 +931,7 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
     # only the two models judged: another model's missing answers neither stop the check nor count as skipped
     dataset = load_dataset(config.questions, config.answers, format=config.format, models=[options.candidate, opponent],
                            allow_missing=config.allow_missing, references=config.references)
+    check_reference_answers(load_template(config.template), dataset)
     comparison = (head_to_head(options, dataset) if earlier is None
                   else against_run(options, config, dataset, earlier))
     pool = [q for q in comparison.pool

@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -244,6 +245,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                            references=settings.references)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
+    check_reference_answers(template, dataset)
+    notes = [*_names_alike(dataset.models), *dataset.notes, *reference_answer_notes(settings, template, dataset)]
     if weighs_questions(settings.method, _interval(settings), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
@@ -259,7 +262,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         else:
             result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
                                              on_start=on_start, on_event=on_event, stop_signals=signals))
-        result = replace(result, notes=[*_names_alike(dataset.models), *result.notes])
+        result = replace(result, notes=[*notes, *result.notes])
         evaluation: Evaluation | None = None
         if not result.interrupted:
             try:
@@ -378,17 +381,51 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
                               "leave it out")
 
 
+def check_reference_answers(template: Template, dataset: Dataset) -> None:
+    """Refuse, before any judge call, a template that shows the judge reference answers when no question has one:
+    every prompt would say that none is available."""
+    from judgebench.config import how_to_set, setting_name
+
+    if template.uses_reference and all(not question.reference for question in dataset.questions.values()):
+        raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
+                          f"{len(dataset.questions)} questions has one: give them with "
+                          f"{how_to_set('references', 'FILE')} (FastChat's reference_answer rows, or rows in the "
+                          "answers' format) or a `reference` field in the questions file, or set "
+                          f"{setting_name('template')} to a template without references (pairwise-5)")
+
+
+def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
+    """Notes for questions a reference-guided template judges without a reference answer, and for reference
+    answers given to a template that does not show them (they would go unused without a word)."""
+    if not template.uses_reference:
+        return [f"the reference answers of {settings.references} are not used: template '{template.name}' does not "
+                "show the judge reference answers (pairwise-5-reference does)"] if settings.references else []
+    lacking = sum(1 for question in dataset.questions.values() if not question.reference)
+    if lacking:
+        return [f"{lacking} of {len(dataset.questions)} questions have no reference answer: template "
+                f"'{template.name}' judges them without one (their prompts say none is available)"]
+    return []
+
+
 def _names_alike(models: list[str]) -> list[str]:
-    """A note naming models whose names differ only in case or surrounding spaces ('ALPHA-7b', 'alpha-7b '): they
-    are judged and ranked as different models, which an export that changed a name's case makes by mistake."""
+    """A note naming models whose names differ only in case, surrounding spaces or Unicode normalization
+    ('ALPHA-7b', 'alpha-7b '; 'modèle' written with one code point or with 'e' and a combining accent, which print
+    alike): they are judged and ranked as different models, which an export that changed a name makes by mistake.
+    They are not merged: which name is meant is the user's to say."""
     groups: dict[str, list[str]] = {}
     for model in models:
-        groups.setdefault(model.strip().casefold(), []).append(model)
-    alike = [" and ".join(repr(name) for name in names) for names in groups.values() if len(names) > 1]
+        groups.setdefault(unicodedata.normalize("NFKC", model).strip().casefold(), []).append(model)
+    alike = [" and ".join(_shown_name(name) for name in names) for names in groups.values() if len(names) > 1]
     if not alike:
         return []
-    return [f"the models {'; '.join(alike)} differ only in case or spaces, and are judged as different models; "
-            "if they are one model, give its answers one name"]
+    return [f"the models {'; '.join(alike)} differ only in case, spaces or Unicode normalization, and are judged "
+            "as different models; if they are one model, give its answers one name"]
+
+
+def _shown_name(name: str) -> str:
+    """A model name quoted, and when not ASCII also with its code points escaped: names that differ only in Unicode
+    normalization print alike, their escapes do not ('mod\\xe8le', 'mode\\u0300le')."""
+    return repr(name) if name.isascii() else f"{name!r} ({ascii(name)})"
 
 
 def check_models_to_compare(settings: RunConfig, dataset: Dataset) -> None:

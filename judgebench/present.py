@@ -438,7 +438,7 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     yield (f"{counted(meta['questions'], 'question')}, {counted(len(meta['models']), 'model')} "
            f"({', '.join(meta['models'])})")
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
-        yield f"{model}: {counted(count, 'question')} skipped (no answer; --allow-missing)"
+        yield f"{model}: {counted(count, 'question')} skipped (no answer, or an empty one; --allow-missing)"
     again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
              f"unparsed, which is asked at most {evaluation.settings.max_unparsed_attempts} times in all)"
              if run.asked_again else "")

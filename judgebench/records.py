@@ -37,13 +37,15 @@ class Dataset:
     """Validated questions and answers, ready for pairing.
 
     `skipped` counts, per model, the questions left out because that model had no answer for them
-    (only when the user allowed missing answers).
+    (only when the user allowed missing answers). `notes`: what the user should know about how the files were
+    read (reference answers a references file replaced, folders of an answers directory left unread).
     """
 
     questions: dict[str, Question]
     answers: dict[tuple[str, str], Answer]  # (question_id, model) -> answer
     models: list[str]
     skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def answer(self, question_id: str, model: str) -> Answer | None:
         return self.answers.get((question_id, model))

@@ -234,7 +234,65 @@ def test_models_whose_names_differ_only_in_case_or_spaces_are_noted():
 
     assert _names_alike(["alpha-7b", "beta", "gamma"]) == []
     (note,) = _names_alike(["ALPHA-7b", "alpha-7b", "beta", "beta ", "gamma"])
-    assert note.startswith("the models 'ALPHA-7b' and 'alpha-7b'; 'beta' and 'beta ' differ only in case or spaces")
+    assert note.startswith("the models 'ALPHA-7b' and 'alpha-7b'; 'beta' and 'beta ' differ only in case, spaces or "
+                           "Unicode normalization")
+
+
+def test_models_whose_names_differ_only_in_unicode_normalization_are_noted():
+    """'modèle' as one code point (NFC) and as 'e' plus a combining accent (NFD) printed alike and ranked as two
+    models without a word; they are noted (not merged), each shown with its escapes."""
+    from judgebench.evaluation import _names_alike
+
+    wide = "\uff4f\uff54\uff48\uff45\uff52"  # 'other' in full-width letters, the same name under NFKC
+    (note,) = _names_alike(["mod\u00e8le", "mode\u0300le", "other", wide])
+    assert note.startswith("the models 'mod\u00e8le' ('mod\\xe8le') and 'mode\u0300le' ('mode\\u0300le'); 'other' "
+                           f"and '{wide}' ({ascii(wide)}) differ only in case, spaces or Unicode normalization"), note
+
+
+def reference_run_settings(folder: Path, base_url: str, template: str, references: list[dict] | None = None,
+                           questions_reference: dict[str, str] | None = None) -> RunConfig:
+    """A run of `write_config`'s data with `template`, the questions' own references (by id) and a references file."""
+    config = write_config(folder, base_url, template=template)
+    questions = folder / "questions.jsonl"
+    rows = [json.loads(line) for line in questions.read_text().splitlines()]
+    for row in rows:
+        if row["question_id"] in (questions_reference or {}):
+            row["reference"] = [questions_reference[row["question_id"]]]
+    questions.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    if references is not None:
+        (folder / "refs.jsonl").write_text("".join(json.dumps(row) + "\n" for row in references))
+        config.write_text(config.read_text().replace("[data]\n", '[data]\nreferences = "refs.jsonl"\n'))
+    return load_config(config)
+
+
+def test_reference_template_without_any_reference_is_refused_before_judging(judge_server, tmp_path):
+    """Every prompt said "(No reference answer is available for this question.)", 72 judge calls, no word."""
+    settings = reference_run_settings(tmp_path, judge_server.base_url, "pairwise-5-reference")
+    with pytest.raises(ConfigError, match=r"^template 'pairwise-5-reference' judges with reference answers, but "
+                                          r"none of the 12 questions has one: give them with \[data\] references"):
+        judgebench.evaluate(settings)
+    assert not judge_server.log
+
+
+def test_reference_answers_missing_replaced_or_unused_are_noted(judge_server, tmp_path):
+    """Questions judged without a reference, a references file replacing the questions' own, and references given
+    to a template that does not show them, all passed without a word. The references file is FastChat's
+    reference_answer format (`choices`), which generic questions refused ("field 'turns': missing")."""
+    fastchat = [{"question_id": qid, "model_id": "gpt-4", "choices": [{"index": 0, "turns": [f"Ref {qid}."]}]}
+                for qid in ("q00", "q01")]
+    (tmp_path / "ref").mkdir()
+    settings = reference_run_settings(tmp_path / "ref", judge_server.base_url, "pairwise-5-reference", fastchat,
+                                      {"q00": "Another ref.", "q02": "Own ref."})
+    notes = judgebench.evaluate(settings).run.notes
+    assert "9 of 12 questions have no reference answer: template 'pairwise-5-reference' judges them without one " \
+           "(their prompts say none is available)" in notes
+    assert any(note.startswith("the reference answers of ") and note.endswith(
+        "refs.jsonl replace those the questions file gives for 1 question(s) (ids: q00), which differ")
+        for note in notes), notes
+    (tmp_path / "plain").mkdir()
+    settings = reference_run_settings(tmp_path / "plain", judge_server.base_url, "pairwise-5", fastchat)
+    assert any(note.endswith("refs.jsonl are not used: template 'pairwise-5' does not show the judge reference "
+                             "answers (pairwise-5-reference does)") for note in judgebench.evaluate(settings).run.notes)
 
 
 def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):

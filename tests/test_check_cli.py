@@ -104,6 +104,16 @@ def test_a_run_config_for_an_adaptive_plan_serves_check_too(judge_server, folder
     assert sent(judge_server) == 2 * N
 
 
+def test_a_reference_template_without_references_is_refused_before_judging(judge_server, folder):
+    """Every prompt said no reference answer was available, and the check judged on without a word."""
+    config = write_config(folder, judge_server.base_url, template="pairwise-5-reference")
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert result.returncode == 2
+    assert (f"template 'pairwise-5-reference' judges with reference answers, but none of the {N} questions has "
+            "one") in result.stderr
+    assert not judge_server.log
+
+
 def test_equal_candidates_follow_the_rule(judge_server, folder):
     config = write_config(folder, judge_server.base_url)
     tie = judgebench("check", "--config", str(config), "--candidate", "same", "--reference", "ref",

@@ -130,6 +130,37 @@ def test_alpaca_eval_outputs_line_up_by_instruction(shared_data: Path, tmp_path:
     assert dataset.answer(question_id, first["generator_2"]).turns == (first["output_2"],)
 
 
+def test_empty_answers_are_skipped_as_missing_with_allow_missing(tmp_path: Path):
+    # AlpacaEval's published gemma-2b-it outputs hold 22 empty answers of 805: the file could not be judged, and
+    # --allow-missing did not help.
+    instructions = ["Name a prime.", "Say hello.", "Count to three."]
+    evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"instruction": text} for text in instructions])
+    outputs = [" ", "Hello.", "1, 2, 3."]
+    model = write_jsonl(tmp_path / "model.jsonl", [{"instruction": text, "output": output, "generator": "model"}
+                                                   for text, output in zip(instructions, outputs, strict=True)])
+    base = write_jsonl(tmp_path / "base.jsonl", [{"instruction": text, "output": "Yes.", "generator": "base"}
+                                                 for text in instructions])
+    raises_input_error("model.jsonl:1", "field 'output'", "answer is empty",
+                       "or set [data] allow_missing = true to skip empty answers as missing ones",
+                       questions=evaluation, answers=[model, base])
+    dataset = load_dataset(evaluation, [model, base], allow_missing=True)
+    assert dataset.skipped == {"model": 1} and dataset.answer(alpaca_question_id(instructions[0]), "model") is None
+    write_jsonl(model, [{"instruction": text, "output": "", "generator": "model"} for text in instructions])
+    raises_input_error("model.jsonl", "every answer is empty (3)", questions=evaluation, answers=[model, base],
+                       allow_missing=True)
+
+
+def test_alpaca_eval_unknown_question_is_quoted_by_its_instruction(tmp_path: Path):
+    # The message named only the instruction's hash ('2547cbb39dd92298'), which tells the user nothing.
+    evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"instruction": "Name a prime."}])
+    stranger = "Write a   haiku\nabout the sea, in the style of a weather report, with a title and no rhyme."
+    model = write_jsonl(tmp_path / "model.jsonl", [{"instruction": "Name a prime.", "output": "7"},
+                                                   {"instruction": stranger, "output": "Waves."}])
+    raises_input_error(f"answer for unknown question '{alpaca_question_id(stranger)}' (instruction 'Write a haiku "
+                       "about the sea, in the style of a weather re...') (no such question",
+                       questions=evaluation, answers=[model])
+
+
 def test_alpaca_eval_questions_file_in_the_answers_directory_is_its_models_answers(tmp_path: Path):
     # AlpacaEval's usual layout: one outputs file per model in one directory, and any of them as the questions.
     instructions = ["Name a prime.", "Say hello."]
@@ -236,6 +267,25 @@ def test_answers_directory_skips_the_questions_file(tmp_path: Path, two_question
                                                   for q in ("q1", "q2")])
     dataset = load_dataset(two_questions, [tmp_path])
     assert dataset.models == ["a", "b"] and len(dataset.answers) == 4
+
+
+def test_answers_directory_names_its_unread_subfolders_and_skips_hidden_files(tmp_path: Path, two_questions: Path):
+    # Subfolders were left out without a word, and macOS's ._a.jsonl (AppleDouble, binary) failed as UTF-16 text.
+    answers = tmp_path / "answers"
+    for folder in ("extra", ".git"):
+        (answers / folder).mkdir(parents=True)
+        write_jsonl(answers / folder / "x.jsonl", [{"question_id": "q1", "model": "x", "turns": ["ok"]}])
+    for model in ("a", "b"):
+        write_jsonl(answers / f"{model}.jsonl", [{"question_id": q, "model": model, "turns": ["ok"]}
+                                                 for q in ("q1", "q2")])
+    (answers / "._a.jsonl").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    dataset = load_dataset(two_questions, [answers])
+    assert dataset.models == ["a", "b"] and len(dataset.answers) == 4
+    assert dataset.notes == [
+        f"the answers directory {answers} has subfolders that are not read: extra/ (only the files directly in it "
+        "are; name a subfolder in [data] answers to read its files)",
+        f"hidden files in the answers directory {answers} are not read: ._a.jsonl (such as the ._NAME files macOS "
+        "leaves, which hold no answers)"]
 
 
 def test_style_metadata_counts_markdown_outside_code():
@@ -372,6 +422,19 @@ def test_csv_positions_are_file_lines(tmp_path: Path, two_questions: Path):
                        answers=[answers])
 
 
+@pytest.mark.parametrize(("suffix", "separator"), [(".csv", ","), (".tsv", "\t")])
+def test_quote_never_closed_is_an_error_where_it_opens(tmp_path: Path, two_questions: Path, suffix: str,
+                                                       separator: str):
+    # The csv module reads an unclosed quote to the end of the file: q2's row became part of q1's answer, and
+    # with allow_missing the judge was sent it as one answer.
+    lines = ["question_id", "model", "answer"], ["q1", "m", '"A 12 inch ruler'], ["q2", "m", "x"]
+    answers = tmp_path / f"answers{suffix}"
+    answers.write_text("".join(separator.join(line) + "\n" for line in lines), encoding="utf-8")
+    for allow_missing in (False, True):
+        raises_input_error(f"answers{suffix}:2: a quoted field opened here is never closed", "lines 2-3",
+                           questions=two_questions, answers=[answers], allow_missing=allow_missing)
+
+
 def test_parquet_positions_are_rows(tmp_path: Path, two_questions: Path):
     import pyarrow
     import pyarrow.parquet as pq
@@ -405,6 +468,11 @@ def test_bad_references(tmp_path: Path):
                        answers=[answers], references=reference(7, ["r1", "r2"]))
     raises_input_error("reference.jsonl:1", "field 'choices'", "1 turn(s)", questions=questions,
                        answers=[answers], references=reference(1, ["r1"]))
+    # a blank reference is no empty answer: allow_missing does not skip it, so the message does not offer it
+    error = raises_input_error("reference.jsonl:1", "field 'choices[0].turns'", "reference answer is empty",
+                               questions=questions, answers=[answers], references=reference(1, ["r1", " "]),
+                               allow_missing=True)
+    assert "allow_missing" not in str(error)
     write_jsonl(questions, [{"question_id": 1, "category": "math", "turns": ["a", "b"], "reference": ["r1"]}])
     raises_input_error("question.jsonl:1", "field 'reference'", "1 reference turn(s)", questions=questions,
                        answers=[answers])

@@ -191,6 +191,14 @@ def test_malformed_csv_line(tmp_path):
     assert f"{path}:3" in message and "has 5 values but the header has 4 columns" in message
 
 
+def test_csv_quote_never_closed(tmp_path):
+    # pyarrow, like the csv module, read the rest of the file into the quoted cell: one outcome instead of three
+    path = tmp_path / "open.csv"
+    path.write_text('question_id,model_a,model_b,winner\nq1,a,b,"tie\nq2,a,b,model_a\nq3,a,b,model_b\n')
+    message = error_of(path)
+    assert f"{path}:2" in message and "a quoted field opened here is never closed" in message
+
+
 def test_self_comparison_and_empty_model(tmp_path):
     same = write(tmp_path / "same.csv", [{"question_id": "q", "model_a": "a", "model_b": "a", "winner": "tie"}])
     assert "compared with itself" in error_of(same)

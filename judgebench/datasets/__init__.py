@@ -9,14 +9,15 @@ file, line and field; see `validate` for the checks across rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 from judgebench.datasets import alpaca_eval, arena_hard, generic, mt_bench
 from judgebench.datasets.alpaca_eval import question_id_for as alpaca_question_id
-from judgebench.datasets.fields import Format
+from judgebench.datasets.fields import EmptyAnswer, Format
 from judgebench.datasets.generic import write_answers, write_questions
-from judgebench.datasets.rows import Row, answer_files, read_rows
+from judgebench.datasets.rows import Row, answer_files, read_rows, unread_in_directories
 from judgebench.datasets.validate import Located, build_dataset
 from judgebench.errors import ConfigError, InputError
 from judgebench.records import Dataset
@@ -41,8 +42,9 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers.
     With `allow_missing`, questions a model has no answer for are skipped for that model and counted in
     `Dataset.skipped`; otherwise a missing answer is an error. `references` is a file of reference
-    answers in the answers' format (for MT-Bench, FastChat's reference_answer/gpt-4.jsonl); they become
-    the questions' `reference`, replacing any the questions file gave.
+    answers in the answers' format, or in FastChat's (MT-Bench's reference_answer/gpt-4.jsonl) whatever the
+    questions' format; they become the questions' `reference`, replacing any the questions file gave (with a
+    note in `Dataset.notes` where those differ).
     """
     questions = Path(questions)
     answer_paths = [Path(answers)] if isinstance(answers, str | Path) else [Path(p) for p in answers]
@@ -72,11 +74,13 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
         read = dict(answer_rows)
         answer_rows = [(path, read.get(path, question_rows)) for path in answer_files(answer_paths, reference_paths)]
     located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data)) for row in question_rows]
-    located_answers = [_located_answer(chosen, row, path.stem if chosen.model_from_file else None)
-                       for path, rows in answer_rows for row in rows]
-    located_references = [_located_answer(chosen, row, REFERENCE_MODEL) for row in reference_rows]
-    return build_dataset(located_questions, located_answers, questions_path=questions,
-                         references=located_references, allow_missing=allow_missing, models=models)
+    located_answers = [located for path, rows in answer_rows
+                       for located in _located_answers(chosen, path, rows, allow_missing)]
+    references_format = _references_format(chosen, reference_rows)
+    located_references = [_located_reference(references_format, row) for row in reference_rows]
+    dataset = build_dataset(located_questions, located_answers, questions_path=questions,
+                            references=located_references, allow_missing=allow_missing, models=models)
+    return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes])
 
 
 def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path] | str | Path | None
@@ -115,6 +119,40 @@ def _format_named(name: str) -> Format:
     if chosen is None:
         raise InputError(f"unknown format '{name}'", field="format", hint=f"use one of: {', '.join(FORMATS)}")
     return chosen
+
+
+def _references_format(chosen: Format, rows: list[Row]) -> Format:
+    """The format of a references file: FastChat's answer rows (`choices`) are read as such whatever the questions'
+    format, since that is how MT-Bench publishes reference answers; any other file is in the answers' format."""
+    return mt_bench.FORMAT if rows and "choices" in rows[0].data else chosen
+
+
+def _located_answers(chosen: Format, path: Path, rows: list[Row], allow_missing: bool) -> list[Located]:
+    """The answers of one answers file. With `allow_missing` an empty answer (`EmptyAnswer`) is left out, as if
+    missing, so that its question is skipped and counted for that model; a file whose every answer is empty is
+    still an error, since its model would leave the run without a word."""
+    located: list[Located] = []
+    empty = 0
+    for row in rows:
+        try:
+            located.append(_located_answer(chosen, row, path.stem if chosen.model_from_file else None))
+        except EmptyAnswer:
+            if not allow_missing:
+                raise
+            empty += 1
+    if empty and not located:
+        raise InputError(f"every answer is empty ({empty})", path=path,
+                         hint="give the model's answers, or leave the file out of the answers")
+    return located
+
+
+def _located_reference(chosen: Format, row: Row) -> Located:
+    """A reference answer, read as an answer is; a blank one is an error (allow_missing skips answers, not these)."""
+    try:
+        return _located_answer(chosen, row, REFERENCE_MODEL)
+    except EmptyAnswer as error:
+        raise row.error("reference answer is empty", field=error.field,
+                        hint="give a non-blank reference, or leave the question out of the references file") from None
 
 
 def _located_answer(chosen: Format, row: Row, default_model: str | None) -> Located:

@@ -38,7 +38,7 @@ def question(row: Row) -> Question:
 def answer(row: Row, default_model: str | None) -> Answer:
     """The `output` of `generator` for the question of this row's `instruction`."""
     instruction = fields.text(row, "instruction", what="instruction")
-    turns = (fields.text(row, "output", what="answer"),)
+    turns = (fields.text(row, "output", what=fields.ANSWER),)
     return Answer(question_id=question_id_for(instruction),
                   model=fields.model_name(row, default_model, ("generator",)),
                   turns=turns, metadata=fields.answer_metadata(turns))

@@ -65,7 +65,7 @@ def _assistant_turns(row: Row) -> tuple[str, ...]:
     if not replies:
         raise row.error("has no assistant message", field="messages",
                         hint="the model's answer is the message with role 'assistant'")
-    return fields.content_turns(row, "messages", replies, what="answer")
+    return fields.content_turns(row, "messages", replies, what=fields.ANSWER)
 
 
 def _metadata_tokens(row: Row) -> int | None:

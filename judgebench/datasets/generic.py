@@ -38,7 +38,7 @@ def question(row: Row) -> Question:
 
 def answer(row: Row, default_model: str | None) -> Answer:
     """An answer from canonical columns; columns beyond the canonical ones are kept as metadata."""
-    turns = _turns(row, "turns", "answer", what="answer")
+    turns = _turns(row, "turns", "answer", what=fields.ANSWER)
     extra = {key: fields.scalar(row, value) for key, value in row.data.items()
              if key not in ANSWER_FIELDS and key != "n_tokens" and fields.has(row, key)}
     n_tokens = fields.token_count(row, "n_tokens", row.data["n_tokens"]) if fields.has(row, "n_tokens") else None

@@ -72,15 +72,15 @@ def _label(row: Row, labels: dict[str, str], shown: str) -> str:
 
 def _judgebench_pair(row: Row) -> GoldPair:
     return GoldPair(pair_id=fields.text(row, "pair_id"), question=fields.text(row, "question"),
-                    answer_a=fields.text(row, "response_A", what="answer"),
-                    answer_b=fields.text(row, "response_B", what="answer"),
+                    answer_a=fields.text(row, "response_A", what="response"),
+                    answer_b=fields.text(row, "response_B", what="response"),
                     label=_label(row, _JUDGEBENCH_LABELS, "A>B, B>A"), source=fields.optional_text(row, "source"),
                     category=fields.optional_text(row, "category"))
 
 
 def _generic_pair(row: Row) -> GoldPair:
     question = fields.text(row, "question")
-    answer_a, answer_b = fields.text(row, "answer_a", what="answer"), fields.text(row, "answer_b", what="answer")
+    answer_a, answer_b = fields.text(row, "answer_a", what="response"), fields.text(row, "answer_b", what="response")
     pair_id = (fields.question_id(row, "pair_id") if fields.has(row, "pair_id")
                else _content_id(question, answer_a, answer_b))
     return GoldPair(pair_id=pair_id, question=question, answer_a=answer_a, answer_b=answer_b,

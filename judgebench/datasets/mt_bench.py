@@ -52,7 +52,7 @@ def choice_turns(row: Row, field: str = "choices") -> tuple[tuple[str, ...], int
     if not isinstance(raw_turns, list):
         raise row.error("the first choice must have 'turns', a list", field=f"{field}[0].turns")
     where = f"{field}[0].turns"
-    turns = fields.content_turns(row, where, raw_turns, what="answer")
+    turns = fields.content_turns(row, where, raw_turns, what=fields.ANSWER)
     lengths = [turn.get("token_len") for turn in raw_turns if isinstance(turn, dict)]
     n_tokens = None
     if lengths and len(lengths) == len(raw_turns) and None not in lengths:

@@ -11,7 +11,7 @@ Three layers, each written once:
    line 1), and the row number counted from 1 for Parquet, which has no lines. JSON that Python's reader
    accepts but judgebench cannot use (nesting deeper than the reader's recursion limit, lone surrogate
    escapes such as "\\ud800", which no UTF-8 text can hold) is an error at its line; CSV cells of any size
-   are read.
+   are read, and a CSV quote never closed is an error at the record that opens it.
 3. `read_table`: a whole file as columns (a pandas DataFrame) for the column-wise readers (outcomes,
    AlpacaEval annotations and weights). Parquet, CSV and JSON Lines are parsed by pyarrow, so a million
    outcomes load in a fraction of a second; a file pyarrow rejects is read again by layer 2, which either
@@ -69,11 +69,13 @@ class Row:
     unit: str = "line"
     textual: bool = False
 
-    def error(self, message: str, *, field: str | None = None, hint: str | None = None) -> InputError:
-        """An `InputError` pointing at this row (and field): `file:line` for text files, `file row N` else."""
+    def error(self, message: str, *, field: str | None = None, hint: str | None = None,
+              kind: type[InputError] = InputError) -> InputError:
+        """An `InputError` (or `kind` of one) pointing at this row (and field): `file:line` for text files,
+        `file row N` else."""
         if self.unit == "line":
-            return InputError(message, path=self.path, line=self.position, field=field, hint=hint)
-        error = InputError(message, path=f"{self.path} row {self.position}", field=field, hint=hint)
+            return kind(message, path=self.path, line=self.position, field=field, hint=hint)
+        error = kind(message, path=f"{self.path} row {self.position}", field=field, hint=hint)
         error.path, error.line = self.path, self.position  # keep the attributes machine-readable
         return error
 
@@ -165,15 +167,16 @@ def _text_rows(text: str, path: Path, kind: str) -> list[Row]:
 def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) -> list[Path]:
     """The answer files named by the user: files as given, directories expanded to their readable files.
 
-    Directories are read one level deep, in name order; files in `exclude` (the questions and references
-    files, when they sit in the same directory) are left out. A file named twice (itself twice, or itself and
-    its directory) is an error: its answers would read as a model answering each question twice.
+    Directories are read one level deep, in name order, without their hidden files (`unread_in_directories`);
+    files in `exclude` (the questions and references files, when they sit in the same directory) are left out.
+    A file named twice (itself twice, or itself and its directory) is an error: its answers would read as a model
+    answering each question twice.
     """
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in SUFFIXES and p.resolve() not in exclude)
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+                           and not p.name.startswith(".") and p.resolve() not in exclude)
             if not found:
                 raise InputError("no answer files in this directory", path=path,
                                  hint=f"put one file per model ({', '.join(SUFFIXES)}) there")
@@ -190,6 +193,25 @@ def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) ->
                              hint=f"name each file or directory once in {setting_name('answers')}")
         seen[path.resolve()] = path
     return files
+
+
+def unread_in_directories(paths: list[Path]) -> list[str]:
+    """Notes naming what answers directories hold that `answer_files` does not read: their subfolders (a directory
+    is read one level deep; hidden ones go unnamed) and hidden files of a readable type (macOS's `._NAME.jsonl`
+    AppleDouble files, which hold no answers: read, they failed as UTF-16 text)."""
+    notes: list[str] = []
+    for path in (Path(p) for p in paths if Path(p).is_dir()):
+        entries = sorted(path.iterdir())
+        folders = [f"{p.name}/" for p in entries if p.is_dir() and not p.name.startswith(".")]
+        hidden = [p.name for p in entries if p.is_file() and p.name.startswith(".") and p.suffix.lower() in SUFFIXES]
+        if folders:
+            notes.append(f"the answers directory {path} has subfolders that are not read: {first_few(folders, 10)} "
+                         f"(only the files directly in it are; name a subfolder in {setting_name('answers')} to read "
+                         "its files)")
+        if hidden:
+            notes.append(f"hidden files in the answers directory {path} are not read: {first_few(hidden, 10)} "
+                         "(such as the ._NAME files macOS leaves, which hold no answers)")
+    return notes
 
 
 class JSONProblem(ValueError):
@@ -308,28 +330,62 @@ def _object_row(data: Any, path: Path, line: int) -> Row:
 
 def _csv_rows(text: str, path: Path, delimiter: str) -> list[Row]:
     """One row per CSV record, positioned at the line where the record starts (quoted newlines included)."""
+    records = _csv_records(text, path, delimiter)
+    header_line = next(records, None)
+    if header_line is None:
+        return []
+    header = [name.strip() for name in header_line[0]]
+    _check_header(header, path, header_line[1])
     rows: list[Row] = []
+    for values, start in records:
+        if len(values) != len(header):
+            raise InputError(f"has {len(values)} values but the header has {len(header)} columns",
+                             path=path, line=start, hint="quote values that contain the delimiter")
+        rows.append(Row(dict(zip(header, values, strict=True)), path, start, textual=True))
+    return rows
+
+
+def _csv_records(text: str, path: Path, delimiter: str) -> Iterator[tuple[list[str], int]]:
+    """The non-empty records of a CSV text with the line each starts on, the header first.
+
+    A quote that is never closed is an error at the record that opens it: the csv module (and pyarrow) read
+    it to the end of the file without a word, the following records becoming part of one value.
+    """
+    handle = io.StringIO(text, newline="")
     with _unlimited_csv_fields():
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        start = 1
+        reader = csv.reader(handle, delimiter=delimiter)
+        start, offset = 1, 0
         try:
-            header = next(reader, None)
-            if header is None:
-                return rows
-            header = [name.strip() for name in header]
-            _check_header(header, path, reader.line_num)
-            start = reader.line_num + 1
             for values in reader:
                 if values:
-                    if len(values) != len(header):
-                        raise InputError(f"has {len(values)} values but the header has {len(header)} columns",
-                                         path=path, line=start, hint="quote values that contain the delimiter")
-                    rows.append(Row(dict(zip(header, values, strict=True)), path, start, textual=True))
-                start = reader.line_num + 1
+                    if handle.tell() == len(text) and _ends_in_open_quote(text[offset:], delimiter):
+                        raise InputError(
+                            "a quoted field opened here is never closed (the rest of the file, "
+                            f"lines {start}-{reader.line_num}, would be read as one value)", path=path, line=start,
+                            hint='close the quote; a quote inside a quoted value is written as two: ""')
+                    yield values, start
+                start, offset = reader.line_num + 1, handle.tell()
         except csv.Error as error:
             raise InputError(f"malformed CSV ({error})", path=path, line=start,
                              hint="check the quoting of this record") from None
-    return rows
+
+
+def _ends_in_open_quote(record: str, delimiter: str) -> bool:
+    """Whether this text (the file's last record) ends inside a quoted field, as the strict csv reader tells."""
+    try:
+        for _ in csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
+
+
+def _check_quotes_closed(data: bytes, path: Path, kind: str) -> None:
+    """Refuse a CSV or TSV file with a quote never closed (`_csv_records`): the check for files read by pyarrow,
+    which reads such a quote to the end of the file as well. A file without quotes needs no reading."""
+    if kind in _DELIMITERS and b'"' in data:
+        for _ in _csv_records(data.decode("utf-8"), path, _DELIMITERS[kind]):
+            pass
 
 
 @contextmanager
@@ -419,6 +475,7 @@ def read_table(path: Path, text_columns: tuple[str, ...] = ()) -> Table:
     # line at fault, or reads what pyarrow cannot (mixed types, a cell larger than its block).
     arrow = None if kind == "json" and data.lstrip()[:1] == b"[" else _arrow_text_table(data, kind, text_columns)
     if arrow is not None:
+        _check_quotes_closed(data, path, kind)
         return _unique_columns(Table(arrow.to_pandas(), path, kind))
     records = _text_rows(data.decode("utf-8"), path, kind)
     return Table(pd.DataFrame.from_records([row.data for row in records]), path, kind, records)

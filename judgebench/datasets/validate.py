@@ -22,6 +22,8 @@ Record = TypeVar("Record", Question, Answer)
 
 # How many missing question ids a message lists before it says "and N more".
 SHOWN_IDS = 10
+# How many characters of a question's text a message quotes, when the question's id is a hash of it.
+QUOTED_TEXT = 60
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,9 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     if not questions:
         raise InputError("no questions found", path=questions_path, hint="the questions file is empty")
     by_id = index_questions(questions)
+    notes: list[str] = []
     if references:
-        by_id = attach_references(by_id, references)
+        by_id, notes = attach_references(by_id, references)
     answers = select_models(answers, models)
     answer_index = index_answers(answers, by_id, questions_path)
     question_map = {qid: located.record for qid, located in by_id.items()}
@@ -55,7 +58,7 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     skipped = missing_answers(question_map, answers, model_names, allow_missing)
     return Dataset(questions=question_map,
                    answers={key: located.record for key, located in answer_index.items()},
-                   models=model_names, skipped=skipped)
+                   models=model_names, skipped=skipped, notes=notes)
 
 
 def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Question]]:
@@ -80,24 +83,31 @@ def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Que
     return by_id
 
 
-def attach_references(by_id: dict[str, Located[Question]],
-                      references: list[Located[Answer]]) -> dict[str, Located[Question]]:
-    """Questions with reference answers from a references file, which replace any the questions carried."""
+def attach_references(by_id: dict[str, Located[Question]], references: list[Located[Answer]]
+                      ) -> tuple[dict[str, Located[Question]], list[str]]:
+    """Questions with reference answers from a references file, which replace any the questions carried, and a
+    note naming the questions whose own, different, references were replaced (the file given for this run is
+    taken to be the one meant, but a questions file's references do not go unused without a word)."""
     attached = dict(by_id)
     seen: dict[str, Row] = {}
+    replaced: list[str] = []
     for located in references:
         reference = located.record
         question = _known_question(by_id, located, what="reference answer")
         if reference.question_id in seen:
             raise located.row.error(
-                f"second reference answer for question '{reference.question_id}' "
+                f"second reference answer for question {_question_named(located)} "
                 f"(first at {seen[reference.question_id].where()})",
                 field=located.id_field, hint="keep one reference answer per question")
         seen[reference.question_id] = located.row
         _check_turn_count(located, question, what="reference answer")
+        if question.reference is not None and question.reference != reference.turns:
+            replaced.append(question.question_id)
         attached[reference.question_id] = dataclasses.replace(
             by_id[reference.question_id], record=dataclasses.replace(question, reference=reference.turns))
-    return attached
+    notes = [f"the reference answers of {references[0].row.path} replace those the questions file gives for "
+             f"{len(replaced)} question(s) (ids: {first_few(replaced, SHOWN_IDS)}), which differ"] if replaced else []
+    return attached, notes
 
 
 def select_models(answers: list[Located[Answer]], models: list[str] | None) -> list[Located[Answer]]:
@@ -126,7 +136,7 @@ def index_answers(answers: list[Located[Answer]], by_id: dict[str, Located[Quest
         first = index.get(key)
         if first is not None:
             raise located.row.error(
-                f"second answer of model '{answer.model}' to question '{answer.question_id}' "
+                f"second answer of model '{answer.model}' to question {_question_named(located)} "
                 f"(first at {first.row.where()})", field=located.id_field,
                 hint="keep one answer per question and model")
         _check_turn_count(located, question, what="answer")
@@ -157,13 +167,25 @@ def missing_answers(questions: dict[str, Question], answers: list[Located[Answer
     return {model: len(ids) for model, ids in missing.items()}
 
 
+def _question_named(located: Located[Answer]) -> str:
+    """How a message names the question of an answer row: its id, quoted, and where the id is made from a text
+    (AlpacaEval's, a hash of the instruction), the start of that text too: the hash alone tells the user nothing."""
+    question_id = located.record.question_id
+    source = located.row.data.get(located.id_field)
+    if not isinstance(source, str) or source.strip() == question_id:
+        return f"'{question_id}'"
+    start = " ".join(source.split())
+    start = start if len(start) <= QUOTED_TEXT else start[:QUOTED_TEXT - 3] + "..."
+    return f"'{question_id}' ({located.id_field} {start!r})"
+
+
 def _known_question(by_id: dict[str, Located[Question]], located: Located[Answer], *, what: str,
                     questions_path: Path | None = None) -> Question:
     question = by_id.get(located.record.question_id)
     if question is None:
         source = f" in {questions_path}" if questions_path is not None else ""
         raise located.row.error(
-            f"{what} for unknown question '{located.record.question_id}' (no such question{source})",
+            f"{what} for unknown question {_question_named(located)} (no such question{source})",
             field=located.id_field, hint="check that the answers belong to these questions")
     return question.record
 
