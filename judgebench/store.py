@@ -13,8 +13,9 @@ process of this host and PID namespace that no longer exists, as after a SIGKILL
 that has ended).
 So every game is requested at most once, plus the games that were in flight in a process that died. Claims
 are made in batches and results committed in groups (see runner.py), which keeps the guarantee cheap. A
-process stalled longer than its lease (suspended, say) can lose its claims to another and then send games
-twice; the lease (60 s, renewed every 20 s) is chosen long against any pause of a running process.
+process stalled longer than its lease (suspended, say) can lose its claims to another: it sends no game until
+it holds the claim again (`runner.Lease`), so only its requests already on the wire are judged twice; the lease
+(60 s, renewed every 20 s) is chosen long against any pause of a running process.
 
 Durability. A result is committed before its game counts as done, so a killed run loses at most the
 requests in flight, and the next run sends only the games whose key has no `ok` row. Failed and unparsed
@@ -653,11 +654,12 @@ class Store:
                                  [(key, owner, HOST, pid or os.getpid(), now + lease_s) for key in result.claimed])
         return result
 
-    def renew_claims(self, owner: str, lease_s: float) -> int:
-        """Extend the leases of `owner`'s claims; returns how many it holds."""
+    def renew_claims(self, owner: str, lease_s: float) -> set[str]:
+        """Extend the leases of `owner`'s claims; returns the keys it holds (a claim taken over by another run
+        once its lease ran out is not among them)."""
         with self._transaction("renew claims in"):
-            return self._db.execute("UPDATE claims SET expires = ? WHERE owner = ?",
-                                    (time.time() + lease_s, owner)).rowcount
+            return {key for (key,) in self._db.execute("UPDATE claims SET expires = ? WHERE owner = ? RETURNING key",
+                                                        (time.time() + lease_s, owner)).fetchall()}
 
     def release_claims(self, owner: str) -> None:
         """Drop `owner`'s remaining claims (games it will not send after all). If the store cannot be written,
