@@ -17,6 +17,9 @@ process stalled longer than its lease (suspended, say) can lose its claims to an
 it holds the claim again (`runner.Lease`), so only its requests already on the wire are judged twice; the lease
 (60 s, renewed every 20 s) is chosen long against any pause of a running process.
 
+The file in place. Each write first checks that the store file is still the one opened at its path
+(`_check_in_place`): SQLite would go on writing into a file deleted, moved or replaced under it.
+
 Durability. A result is committed before its game counts as done, so a killed run loses at most the
 requests in flight, and the next run sends only the games whose key has no `ok` row. Failed and unparsed
 games are kept with their error and raw text for the record; they never count as verdicts and are retried
@@ -385,6 +388,7 @@ class Store:
         self.busy_timeout_s = busy_timeout_s
         self.failed = False  # a write failed: the run is stopping, and its bookkeeping writes are skipped
         self.has_shared_games = True  # False only for a read-only store of schema 3 (before `shared_games`)
+        self._file: int | None = None  # the store file as opened for writing (`_check_in_place`)
         if must_exist and not self.path.is_file():
             raise InputError("a directory, not a store" if self.path.is_dir() else "store not found", path=self.path,
                              hint=f"give the {setting_name('store')} file a run wrote")
@@ -410,6 +414,7 @@ class Store:
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("PRAGMA wal_autocheckpoint=10000")
                 self._migrate()
+            self._file = os.open(self.path, os.O_RDONLY)
         except BaseException:
             self._db.close()
             raise
@@ -464,6 +469,9 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
 
     # -- errors and transactions ---------------------------------------------------------------------
 
@@ -486,10 +494,40 @@ class Store:
             raise StorageError(f"cannot {doing} the store {self.path}: {remedy}, then run the same command "
                                "again (judgments already stored are kept)") from None
 
+    def _check_in_place(self) -> None:
+        """Raise a StorageError when the store file this process writes is no longer at its path: deleted (its
+        file or its folder removed), moved away or replaced by another file. SQLite would go on writing into the
+        file it opened, where the next run does not look: the judgments paid for meanwhile would be lost or
+        astray while the run said it stored them. Checked before each write (each commit, claim and renewal)."""
+        if self._file is None:
+            return
+        opened = os.fstat(self._file)
+        with suppress(OSError):
+            here = os.stat(self.path)
+            if (here.st_dev, here.st_ino) == (opened.st_dev, opened.st_ino):
+                return
+        self.failed = True
+        held = "the judgments it held (this run's included)"
+        with suppress(sqlite3.Error):
+            count = self._db.execute("SELECT count(*) FROM judgments WHERE status = ?", (OK,)).fetchone()[0]
+            held = f"the {count:,} verdict{'' if count == 1 else 's'} it held (this run's included)"
+        if opened.st_nlink == 0:
+            raise StorageError(f"the store {self.path} was deleted while this run used it (its file or its folder "
+                               f"removed), so this run stopped sending: {held} are lost, unless a copy of the "
+                               f"file can be put back at {self.path}; run the same command again to judge them "
+                               "anew")
+        raise StorageError(f"the store {self.path} was moved or replaced while this run used it, so this run "
+                           f"stopped sending: {held} are in the file that was moved (judgebench cannot tell "
+                           f"where it went) and in the {self.path.name}-wal file left at {self.path.parent}: move "
+                           f"the file back to {self.path}, beside that -wal file, then run the same command again "
+                           "(nothing stored is lost)")
+
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One `BEGIN IMMEDIATE` transaction (the write lock is taken at once, so a check-then-write inside
-        it cannot race another process); rolled back on any error."""
+        it cannot race another process); rolled back on any error. The store must still be at its path
+        (`_check_in_place`)."""
+        self._check_in_place()
         with self._guard(doing):
             self._db.execute("BEGIN IMMEDIATE")
             try:

@@ -1,10 +1,11 @@
 """A store changed under a run that uses it: its games taken over by another run while it was suspended past its
-lease (Ctrl-Z, `kill -STOP`, a laptop asleep)."""
+lease (Ctrl-Z, `kill -STOP`, a laptop asleep), its file deleted or moved."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,4 +49,56 @@ def test_a_run_suspended_past_its_lease_sends_none_of_the_games_another_run_took
     answered = judge_server.answered()
     assert len(answered) == 72
     assert sum(n - 1 for n in answered.values()) <= 8  # at most the requests A had on the wire when suspended
+
+
+def started_run(folder: Path, judge_server) -> subprocess.Popen[str]:
+    """`judgebench run` of `folder` started, once the server answered eight of its games (more are on the wire)."""
+    run = subprocess.Popen([sys.executable, "-m", "judgebench.cli", "run", "--config", "run.toml"], cwd=folder,
+                           env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    while len(judge_server.log) < 8 and run.poll() is None:
+        time.sleep(0.01)
+    return run
+
+
+def ok_count(store: Path) -> int:
+    """The verdicts `store` holds."""
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT count(*) FROM judgments WHERE status = 'ok'").fetchone()[0]
+
+
+def test_a_store_deleted_while_a_run_uses_it_stops_the_run_with_what_was_lost(judge_server, tmp_path):
+    """The store's folder removed mid-run: the run stops sending and exits 5 saying the judgments are lost (it
+    wrote into the deleted file and exited 0 saying it stored them; the rerun paid for all again)."""
+    judge_server.latency_s = 0.2
+    shared_store_run(tmp_path / "a", judge_server.base_url)
+    run = started_run(tmp_path / "a", judge_server)
+    for file in tmp_path.glob("store.sqlite*"):
+        file.unlink()
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 5, stderr
+    assert f"the store {tmp_path / 'store.sqlite'} was deleted while this run used it" in stderr
+    assert "are lost" in stderr and "Traceback" not in stderr
+
+
+def test_a_store_moved_while_a_run_uses_it_stops_the_run_and_nothing_judged_is_lost(judge_server, tmp_path):
+    """The store moved mid-run: the run stops sending and exits 5 saying where the judgments are (it wrote on
+    into the moved file, which lacked them without the -wal left behind, and exited 0). Moved back, the store
+    holds every game the run stored, and the next run asks only for the others."""
+    judge_server.latency_s = 0.2
+    shared_store_run(tmp_path / "a", judge_server.base_url)
+    run = started_run(tmp_path / "a", judge_server)
+    while ok_count(tmp_path / "store.sqlite") < 8:  # eight stored
+        time.sleep(0.01)
+    (tmp_path / "store.sqlite").rename(tmp_path / "moved.sqlite")
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 5, stderr
+    assert "was moved or replaced while this run used it" in stderr and "Traceback" not in stderr
+    (tmp_path / "moved.sqlite").rename(tmp_path / "store.sqlite")
+    stored = ok_count(tmp_path / "store.sqlite")
+    assert stored >= 8
+    sent_before = len(judge_server.log)
+    rerun = judgebench("run", "--config", "run.toml", cwd=tmp_path / "a")
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(judge_server.log) - sent_before == 72 - stored
 
