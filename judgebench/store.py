@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import sqlite3
 import time
@@ -477,13 +478,25 @@ class Store:
 
     @contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
-        """Turn SQLite's errors into one StorageError or InputError that says what to do."""
+        """Turn SQLite's errors (also as pandas' read_sql_query wraps them) into one StorageError or InputError
+        that says what to do."""
         try:
             yield
+        except pd.errors.DatabaseError as wrapped:
+            if not isinstance(wrapped.__cause__, sqlite3.Error):
+                raise
+            with self._guard(doing):
+                raise wrapped.__cause__ from None
         except sqlite3.Error as error:
             code = _sqlite_code(error)
-            if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            if code == sqlite3.SQLITE_NOTADB:
                 raise InputError(f"not a judgebench store ({error})", path=self.path) from None
+            if code == sqlite3.SQLITE_CORRUPT:  # a -wal or -shm file deleted while a run used it, a failing disk
+                self.failed = True
+                recover = f"sqlite3 {shlex.quote(str(self.path))} .recover | sqlite3 recovered.sqlite"
+                raise StorageError(f"the store {self.path} is damaged (SQLite: {error}): recover what it holds into "
+                                   f"a new file with `{recover}` and use that file as the {setting_name('store')} (or "
+                                   "restore a backup copy), then run the same command again") from None
             if _is_busy(error):
                 remedy = (f"the store is locked by another process for more than {self.busy_timeout_s:g} s: "
                           "wait for it to finish or stop it")

@@ -4,12 +4,15 @@ lease (Ctrl-Z, `kill -STOP`, a laptop asleep), its file deleted or moved."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.support.cli_runs import judgebench, write_config
 
@@ -101,4 +104,37 @@ def test_a_store_moved_while_a_run_uses_it_stops_the_run_and_nothing_judged_is_l
     rerun = judgebench("run", "--config", "run.toml", cwd=tmp_path / "a")
     assert rerun.returncode == 0, rerun.stderr
     assert len(judge_server.log) - sent_before == 72 - stored
+
+
+def damaged_store(folder: Path, tail_pages: int | None) -> Path:
+    """A store of 50 verdicts whose last `tail_pages` pages (of 4 KiB: judgments' rows) are overwritten, or every
+    page but the first when None (its tables too), as a -wal or -shm deleted while a run used it leaves one."""
+    from judgebench.store import JudgmentRow, Store
+
+    path = folder / "store.sqlite"
+    with Store(path) as store:
+        store.put_many([JudgmentRow(key=f"k{i}", question_id="q01", first="good", second="base", judge="test-judge",
+                                    template="pairwise-5", status="ok", label="A>B", p_first=1.0, weight=1.0,
+                                    raw="x" * 500) for i in range(50)])
+    data = bytearray(path.read_bytes())
+    start = 4096 if tail_pages is None else len(data) - 4096 * tail_pages
+    data[start:] = b"\xff" * (len(data) - start)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(("command", "tail_pages"), [(("leaderboard", "--store", "store.sqlite"), 6),
+                                                     (("report", "--store", "store.sqlite", "--out", "r"), 6),
+                                                     (("run", "--config", "run.toml"), None)],
+                         ids=["leaderboard", "report", "run"])
+def test_a_damaged_store_is_named_damaged_with_what_to_do(tmp_path, command, tail_pages):
+    """'database disk image is malformed': exit 5 with how to recover (run said 'not a judgebench store', exit 2;
+    leaderboard and report failed with an internal error, exit 70)."""
+    write_config(tmp_path, "http://127.0.0.1:9/v1")
+    damaged_store(tmp_path, tail_pages)
+    result = judgebench(*command, cwd=tmp_path)
+    assert result.returncode == 5, result.stderr
+    assert re.match(r"error: the store (\S*/)?store\.sqlite is damaged \(SQLite: database disk image is malformed\): "
+                    r"recover what it holds into a new file with `sqlite3 (\S*/)?store\.sqlite \.recover \| sqlite3 "
+                    r"recovered\.sqlite` and use that file as the --store", result.stderr), result.stderr
 
