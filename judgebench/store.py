@@ -747,6 +747,11 @@ class Store:
             self._db.execute(f"UPDATE runs SET status = :status, ended_at = :now, {assignments} WHERE id = :id",
                              {**values, "status": status, "now": time.time(), "id": run_id})
 
+    def mark_run_failed(self, run_id: str) -> None:
+        """Record a run that recorded its end as 'failed' after all: its results could not be written."""
+        with self._transaction("record the run in"):
+            self._db.execute("UPDATE runs SET status = 'failed' WHERE id = ?", (run_id,))
+
     def runs(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """The runs that stored the judgments of `keys` (all runs when None), oldest first.
 

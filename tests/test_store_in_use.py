@@ -138,3 +138,47 @@ def test_a_damaged_store_is_named_damaged_with_what_to_do(tmp_path, command, tai
                     r"recover what it holds into a new file with `sqlite3 (\S*/)?store\.sqlite \.recover \| sqlite3 "
                     r"recovered\.sqlite` and use that file as the --store", result.stderr), result.stderr
 
+
+# `judgebench ARGS...` whose results folder `out` is replaced by a file once the run has judged its games.
+OUT_REPLACED = """
+import shutil
+from pathlib import Path
+from judgebench import cli, outputs
+original = outputs.atomic_open
+def atomic_open(path, *args, **kwargs):
+    shutil.rmtree(Path(path).parent)
+    Path(path).parent.write_text("a file in the folder's place")
+    return original(path, *args, **kwargs)
+outputs.atomic_open = atomic_open
+cli.main()
+"""
+
+
+def test_results_that_cannot_be_written_say_the_judgments_are_stored(judge_server, tmp_path):
+    """The results folder replaced by a file mid-run: one sentence that says what to do and that the judgments
+    are stored (it read 'Not a directory, then run the same command again'), and the run is recorded 'failed'
+    (it was 'finished', though the command failed, exit 5)."""
+    write_config(tmp_path, judge_server.base_url)
+    result = judgebench("run", "--config", "run.toml", cwd=tmp_path, script=OUT_REPLACED)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr == (
+        f"error: cannot write {tmp_path / 'out' / 'judgments.jsonl'}: part of its path is a file, not a directory (a "
+        "file was put in a folder's place): remove or rename that file, then run the same command again; every "
+        f"judgment is stored in {tmp_path / 'store.sqlite'}, so the same command again asks the judge for none of "
+        "them\n")
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+
+
+def test_a_file_larger_than_the_process_may_write_is_named_with_its_limit(tmp_path):
+    """`ulimit -f` too small for an output file: what to do (it read 'File too large, then run ...')."""
+    script = ("import resource, sys\nfrom judgebench.outputs import atomic_open\nfrom judgebench.errors import "
+              "StorageError\nresource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))\ntry:\n"
+              "    with atomic_open(sys.argv[1]) as handle:\n        handle.write('x' * 4096)\n"
+              "except StorageError as error:\n    print(error)\n")
+    written = subprocess.run([sys.executable, "-c", script, str(tmp_path / "big.txt")], capture_output=True,
+                             text=True, check=True)
+    assert written.stdout == (f"cannot write {tmp_path / 'big.txt'}: the file would exceed the largest file this "
+                              "process may write (`ulimit -f`) or the file system holds: raise that limit or choose "
+                              "another directory, then run the same command again\n")
+
