@@ -25,7 +25,7 @@ from judgebench.config import JudgeConfig, RunConfig
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
-from judgebench.present import counted
+from judgebench.present import abandoned_in_flight, counted
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import (
     FAILED,
@@ -726,6 +726,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                                                 planned=planned),
                         engine, on_event, stop_signals)
                     status = "interrupted" if stopped_by is not None else "finished"
+                except StorageError as error:  # the answers it left unstored, and the requests cut off with them
+                    abandoned = engine.requests_abandoned - abandoned_before
+                    if not abandoned:
+                        raise
+                    raise StorageError(f"{error}; {abandoned_in_flight(abandoned, 'as the run stopped')}") from None
                 finally:
                     tally.abandoned = engine.requests_abandoned - abandoned_before
                     if not shared:

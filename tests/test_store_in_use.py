@@ -182,3 +182,27 @@ def test_a_file_larger_than_the_process_may_write_is_named_with_its_limit(tmp_pa
                               "process may write (`ulimit -f`) or the file system holds: raise that limit or choose "
                               "another directory, then run the same command again\n")
 
+
+def test_a_store_that_fills_up_counts_every_answer_lost(judge_server, tmp_path):
+    """The store's file reaches the size limit (`ulimit -f`, as a full disk) with eight requests in flight: the
+    message counts the answers received and not stored and the requests abandoned on the wire, which together
+    are every request sent and not stored (it counted the former only: '2 answers' when 8 were lost)."""
+    import resource
+
+    judge_server.latency_s = 0.3
+    write_config(tmp_path, judge_server.base_url)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+
+    result = subprocess.run([sys.executable, "-m", "judgebench.cli", "run", "--config", "run.toml"], cwd=tmp_path,
+                            env={**os.environ, "OPENAI_API_KEY": "sk-test"}, text=True, capture_output=True,
+                            preexec_fn=limited, timeout=120)
+    assert result.returncode == 5, result.stderr
+    found = re.search(r"(\d+) answers? received by this run could not be stored: the next run asks for them again; "
+                      r"(\d+) more requests? (was|were) abandoned in flight as the run stopped", result.stderr)
+    assert found, result.stderr
+    time.sleep(1.0)  # the server logs a request dropped on the wire when it would have answered it (0.3 s)
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        stored = db.execute("SELECT count(*) FROM judgments").fetchone()[0]
+    assert int(found[1]) + int(found[2]) == len(judge_server.log) - stored
