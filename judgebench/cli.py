@@ -350,9 +350,9 @@ def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str)
 def _say_stopped(tally: Tally) -> None:
     """On stderr, that a signal stopped a command that judges, what it stored, the requests it abandoned in flight
     (the server got them: a paid API may bill them) and how to go on."""
-    abandoned = (f"; {tally.abandoned} more {'request was' if tally.abandoned == 1 else 'requests were'} abandoned "
-                 "in flight by the stop (not stored, sent again by the next run, tokens and cost not known)"
-                 if tally.abandoned else "")
+    from judgebench.present import abandoned_in_flight
+
+    abandoned = f"; {abandoned_in_flight(tally.abandoned, 'by the stop')}" if tally.abandoned else ""
     typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored{abandoned}; run the same command "
                 "again to finish (stored games are not sent again)", fg="yellow", err=True)
 

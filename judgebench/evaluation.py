@@ -275,7 +275,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         if evaluation is None:
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
     if out is not None and not result.interrupted:
-        evaluation.write(out)
+        _write_results(evaluation, out)
     if planner is not None and (evaluation.leaderboard is not None or not evaluation.games.empty):
         _record_plan(settings, evaluation, on_event)
     if result.interrupted:
@@ -284,6 +284,24 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                 Path(out).rmdir()  # only if empty
         raise Interrupted(evaluation, result.stopped_by)
     return evaluation
+
+
+def _write_results(evaluation: Evaluation, out: str | Path) -> None:
+    """Write a run's results into `out` (`Evaluation.write`). A file that cannot be written, or a folder no
+    more a folder, stops the command (exit code 5) saying that the judgments are stored, so that the same
+    command again only writes the files; the run is recorded 'failed' in the store, as the command ends (it
+    was recorded 'finished' once judged)."""
+    from judgebench.store import Store
+
+    try:
+        evaluation.write(out)
+    except (StorageError, ConfigError) as error:  # ConfigError: the folder replaced by a file since it was checked
+        store = evaluation.settings.store
+        if evaluation.run.run_id is not None:
+            with suppress(StorageError), Store(store, busy_timeout_s=2.0) as db:
+                db.mark_run_failed(evaluation.run.run_id)
+        raise StorageError(f"{error}; every judgment is stored in {store}, so the same command again asks the "
+                           "judge for none of them") from None
 
 
 def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHandler | None) -> None:

@@ -33,12 +33,17 @@ _REMEDIES = {
     errno.EACCES: "permission denied: choose a directory you can write to",
     errno.EPERM: "permission denied: choose a directory you can write to",
     errno.EISDIR: "it is a directory: give a file path",
+    errno.EFBIG: "the file would exceed the largest file this process may write (`ulimit -f`) or the file system "
+                 "holds: raise that limit or choose another directory",
+    errno.ENOTDIR: "part of its path is a file, not a directory (a file was put in a folder's place): remove or "
+                   "rename that file",
 }
 
 
 def remedy(error: OSError) -> str:
-    """What an OSError means for the user and what to do about it (its own message when there is no advice)."""
-    return _REMEDIES.get(error.errno or 0, error.strerror or str(error))
+    """What an OSError means for the user and what to do about it (the system's own words and the advice to
+    fix that when there is no better one)."""
+    return _REMEDIES.get(error.errno or 0, f"the system said '{error.strerror or error}': fix that")
 
 
 def storage_error(error: OSError, path: str | Path, doing: str) -> StorageError:

@@ -418,6 +418,13 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun if n == 1 else plural(noun)}"
 
 
+def abandoned_in_flight(n: int, by: str) -> str:
+    """That `n` requests were abandoned in flight `by` a stop (a signal, a store that failed): the server got them
+    and a paid API may bill them."""
+    return (f"{n:,} more {'request was' if n == 1 else 'requests were'} abandoned in flight {by} (not stored, sent "
+            "again by the next run, tokens and cost not known)")
+
+
 def plural(noun: str) -> str:
     """The plural of a regular noun: "games", "batches"."""
     return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")

@@ -25,7 +25,7 @@ from judgebench.config import JudgeConfig, RunConfig
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
-from judgebench.present import counted
+from judgebench.present import abandoned_in_flight, counted
 from judgebench.prompts import Template, build_request, load_template
 from judgebench.records import (
     FAILED,
@@ -318,6 +318,9 @@ def judgment_row(spec: GameSpec, completion: Completion, template: Template, jud
     )
 
 
+LEASE_S = 60.0  # how long a claim holds without renewal: long against any pause of a running process
+
+
 @dataclass(frozen=True)
 class Sharing:
     """How a run shares its store with other processes (store.py explains the claims).
@@ -328,7 +331,7 @@ class Sharing:
     (0: chosen from the judge's concurrency or chunk size).
     """
 
-    lease_s: float = 60.0
+    lease_s: float = field(default_factory=lambda: LEASE_S)
     poll_s: float = 0.5
     batch_size: int = 0
 
@@ -409,7 +412,7 @@ class ResultWriter:
 
 async def send_games(engine: Engine, specs: list[GameSpec], store: Store, template: Template, judge: JudgeConfig,
                      tally: Tally, on_progress: ProgressCallback | None = None, *, run_id: str,
-                     server: str | None = None, sharing: Sharing = Sharing(),
+                     server: str | None = None, sharing: Sharing | None = None,
                      max_unparsed_attempts: int = 3, stop: asyncio.Event | None = None,
                      planned: Mapping[str, int] | None = None) -> None:
     """Claim, send and store the games of `specs`, sharing the work with other processes on the store.
@@ -422,6 +425,7 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
     (unless the store itself fails).
     """
     by_key = {spec.request.key: spec for spec in specs}
+    sharing = sharing or Sharing()
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(1, thread_name_prefix="judgebench-store") as executor:
 
@@ -436,7 +440,8 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                 on_progress(tally)
 
         writer = ResultWriter(store, in_store, run_id, stored)
-        heartbeat = asyncio.ensure_future(_renew_leases(store, in_store, run_id, sharing.lease_s))
+        lease = Lease(sharing.lease_s)
+        heartbeat = asyncio.ensure_future(_renew_leases(store, in_store, run_id, lease, engine))
         queue: deque[str] = deque(by_key)
         waiting: list[str] = []
         batch_size = sharing.batch_for(judge)
@@ -451,18 +456,20 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                     queue.extend(waiting)
                     waiting.clear()
                 batch = [queue.popleft() for _ in range(min(len(queue), batch_size))]
+                claimed_at = time.time()
                 claim = await in_store(store.claim, batch, run_id, sharing.lease_s, max_unparsed_attempts, None,
                                        planned)
+                lease.taken(claim.claimed, claimed_at)
                 waiting.extend(claim.busy)
                 if claim.done:
                     tally.elsewhere += len(claim.done)
                     if on_progress is not None:
                         on_progress(tally)
                 if claim.claimed and not stopping():  # a stop while claiming: the claims are released below
-                    requests = [by_key[key].request for key in claim.claimed]
-                    stream = engine.stream(requests)
+                    stream = engine.stream(lease.gated([by_key[key].request for key in claim.claimed]))
                     try:
                         async for completion in stream:
+                            lease.outstanding.discard(completion.key)
                             writer.add(judgment_row(by_key[completion.key], completion, template, judge,
                                                     server=server, run_id=run_id))
                             if writer.callback_error is not None and not finishing:
@@ -471,6 +478,8 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                                     break
                     finally:
                         await stream.aclose()
+                    if not stopping():  # games not sent while the lease had lapsed: claimed again
+                        queue.extendleft(reversed([key for key in claim.claimed if key in lease.outstanding]))
                     await writer.flush()  # the batch is stored: fold it into the store file (`Store.checkpoint`)
                     await in_store(store.checkpoint)
                 if heartbeat.done():
@@ -486,11 +495,73 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                     await in_store(store.release_claims, run_id)
 
 
-async def _renew_leases(store: Store, in_store: Callable[..., asyncio.Future], owner: str, lease_s: float) -> None:
-    """Keep `owner`'s claims alive while its games are in flight."""
+class Lease:
+    """A run's hold on the games it claimed last (`outstanding`: claimed and not yet answered), until `expires`
+    (wall-clock time, as other processes read the claims) unless renewed.
+
+    A process suspended past its lease (Ctrl-Z, `kill -STOP`, a laptop asleep) may find on waking that another
+    run took its games over and judged them. So no game is sent while the lease may have run out
+    (`gated`), and a renewal that finds claims gone marks the lease `lost`: the run then stops its stream
+    (the requests on the wire finish) and claims the games not sent again, which gives it those still free and
+    the verdicts of those judged meanwhile (store.py, `Store.claim`)."""
+
+    def __init__(self, lease_s: float):
+        self.lease_s = lease_s
+        self.expires = 0.0
+        self.outstanding: set[str] = set()
+        self.lost = False
+
+    def taken(self, keys: Iterable[str], at: float) -> None:
+        """Games claimed at `at` (the time before the claim: its lease runs out no sooner)."""
+        self.outstanding, self.expires, self.lost = set(keys), at + self.lease_s, False
+
+    def holds(self) -> bool:
+        """The claims are this run's still: not lost, and the lease has not run out (with a tenth of it spare
+        for clocks and the time a request takes to leave)."""
+        return not self.lost and time.time() < self.expires - self.lease_s / 10
+
+    def gated(self, requests: list[JudgeRequest]) -> Sequence[JudgeRequest]:
+        """`requests` for `Engine.stream`, whose iteration ends at the first request taken once the lease no
+        longer `holds`."""
+        return _Gated(requests, self)
+
+
+class _Gated(Sequence[JudgeRequest]):
+    """The requests of `Lease.gated`."""
+
+    def __init__(self, requests: list[JudgeRequest], lease: Lease):
+        self._requests, self._lease = requests, lease
+
+    def __len__(self) -> int:
+        return len(self._requests)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self._requests[index]
+
+    def __iter__(self) -> Iterator[JudgeRequest]:
+        for request in self._requests:
+            if not self._lease.holds():
+                return
+            yield request
+
+
+async def _renew_leases(store: Store, in_store: Callable[..., asyncio.Future], owner: str, lease: Lease,
+                        engine: Engine) -> None:
+    """Keep `owner`'s claims alive while its games are in flight. Woken after the lease ran out (the process
+    was suspended), or finding a game's claim gone (another run took it over meanwhile), it stops the engine's
+    stream: the requests on the wire finish, no other is sent or retried, and `send_games` claims the games
+    not sent again; a claim found gone also marks the lease lost."""
     while True:
-        await asyncio.sleep(lease_s / 3)
-        await in_store(store.renew_claims, owner, lease_s)
+        await asyncio.sleep(lease.lease_s / 3)
+        if not lease.holds():  # woken after the lease ran out: no retry either until the games are claimed again
+            engine.finish_in_flight()
+        renewed_at = time.time()
+        held = await in_store(store.renew_claims, owner, lease.lease_s)
+        if lease.outstanding - held:
+            lease.lost = True
+            engine.finish_in_flight()
+        else:
+            lease.expires = renewed_at + lease.lease_s
 
 
 def build_engine(judge: JudgeConfig, on_event: EventHandler | None = None) -> Engine:
@@ -580,7 +651,7 @@ def read_statuses(store: Store, stored: dict[str, tuple[str, int]], template: Te
 async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | None = None,
                     on_progress: ProgressCallback | None = None,
                     on_start: ProgressCallback | None = None, on_event: EventHandler | None = None,
-                    pairs: Sequence[Pair] | None = None, sharing: Sharing = Sharing(),
+                    pairs: Sequence[Pair] | None = None, sharing: Sharing | None = None,
                     busy_timeout_s: float = 30.0, recording: RunRecording | None = None,
                     stop_signals: StopSignals | None = None) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
@@ -655,6 +726,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                                                 planned=planned),
                         engine, on_event, stop_signals)
                     status = "interrupted" if stopped_by is not None else "finished"
+                except StorageError as error:  # the answers it left unstored, and the requests cut off with them
+                    abandoned = engine.requests_abandoned - abandoned_before
+                    if not abandoned:
+                        raise
+                    raise StorageError(f"{error}; {abandoned_in_flight(abandoned, 'as the run stopped')}") from None
                 finally:
                     tally.abandoned = engine.requests_abandoned - abandoned_before
                     if not shared:

@@ -13,8 +13,12 @@ process of this host and PID namespace that no longer exists, as after a SIGKILL
 that has ended).
 So every game is requested at most once, plus the games that were in flight in a process that died. Claims
 are made in batches and results committed in groups (see runner.py), which keeps the guarantee cheap. A
-process stalled longer than its lease (suspended, say) can lose its claims to another and then send games
-twice; the lease (60 s, renewed every 20 s) is chosen long against any pause of a running process.
+process stalled longer than its lease (suspended, say) can lose its claims to another: it sends no game until
+it holds the claim again (`runner.Lease`), so only its requests already on the wire are judged twice; the lease
+(60 s, renewed every 20 s) is chosen long against any pause of a running process.
+
+The file in place. Each write first checks that the store file is still the one opened at its path
+(`_check_in_place`): SQLite would go on writing into a file deleted, moved or replaced under it.
 
 Durability. A result is committed before its game counts as done, so a killed run loses at most the
 requests in flight, and the next run sends only the games whose key has no `ok` row. Failed and unparsed
@@ -52,6 +56,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import sqlite3
 import time
@@ -396,6 +401,7 @@ class Store:
         self.busy_timeout_s = busy_timeout_s
         self.failed = False  # a write failed: the run is stopping, and its bookkeeping writes are skipped
         self.has_shared_games = True  # False only for a read-only store of schema 3 (before `shared_games`)
+        self._file: int | None = None  # the store file as opened for writing (`_check_in_place`)
         if must_exist and not self.path.is_file():
             raise InputError("a directory, not a store" if self.path.is_dir() else "store not found", path=self.path,
                              hint=f"give the {setting_name('store')} file a run wrote")
@@ -421,6 +427,7 @@ class Store:
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("PRAGMA wal_autocheckpoint=10000")
                 self._migrate()
+            self._file = os.open(self.path, os.O_RDONLY)
         except BaseException:
             self._db.close()
             raise
@@ -475,18 +482,33 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
 
     # -- errors and transactions ---------------------------------------------------------------------
 
     @contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
-        """Turn SQLite's errors into one StorageError or InputError that says what to do."""
+        """Turn SQLite's errors (also as pandas' read_sql_query wraps them) into one StorageError or InputError
+        that says what to do."""
         try:
             yield
+        except pd.errors.DatabaseError as wrapped:
+            if not isinstance(wrapped.__cause__, sqlite3.Error):
+                raise
+            with self._guard(doing):
+                raise wrapped.__cause__ from None
         except sqlite3.Error as error:
             code = _sqlite_code(error)
-            if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            if code == sqlite3.SQLITE_NOTADB:
                 raise InputError(f"not a judgebench store ({error})", path=self.path) from None
+            if code == sqlite3.SQLITE_CORRUPT:  # a -wal or -shm file deleted while a run used it, a failing disk
+                self.failed = True
+                recover = f"sqlite3 {shlex.quote(str(self.path))} .recover | sqlite3 recovered.sqlite"
+                raise StorageError(f"the store {self.path} is damaged (SQLite: {error}): recover what it holds into "
+                                   f"a new file with `{recover}` and use that file as the {setting_name('store')} (or "
+                                   "restore a backup copy), then run the same command again") from None
             if _is_busy(error):
                 remedy = (f"the store is locked by another process for more than {self.busy_timeout_s:g} s: "
                           "wait for it to finish or stop it")
@@ -497,10 +519,40 @@ class Store:
             raise StorageError(f"cannot {doing} the store {self.path}: {remedy}, then run the same command "
                                "again (judgments already stored are kept)") from None
 
+    def _check_in_place(self) -> None:
+        """Raise a StorageError when the store file this process writes is no longer at its path: deleted (its
+        file or its folder removed), moved away or replaced by another file. SQLite would go on writing into the
+        file it opened, where the next run does not look: the judgments paid for meanwhile would be lost or
+        astray while the run said it stored them. Checked before each write (each commit, claim and renewal)."""
+        if self._file is None:
+            return
+        opened = os.fstat(self._file)
+        with suppress(OSError):
+            here = os.stat(self.path)
+            if (here.st_dev, here.st_ino) == (opened.st_dev, opened.st_ino):
+                return
+        self.failed = True
+        held = "the judgments it held (this run's included)"
+        with suppress(sqlite3.Error):
+            count = self._db.execute("SELECT count(*) FROM judgments WHERE status = ?", (OK,)).fetchone()[0]
+            held = f"the {count:,} verdict{'' if count == 1 else 's'} it held (this run's included)"
+        if opened.st_nlink == 0:
+            raise StorageError(f"the store {self.path} was deleted while this run used it (its file or its folder "
+                               f"removed), so this run stopped sending: {held} are lost, unless a copy of the "
+                               f"file can be put back at {self.path}; run the same command again to judge them "
+                               "anew")
+        raise StorageError(f"the store {self.path} was moved or replaced while this run used it, so this run "
+                           f"stopped sending: {held} are in the file that was moved (judgebench cannot tell "
+                           f"where it went) and in the {self.path.name}-wal file left at {self.path.parent}: move "
+                           f"the file back to {self.path}, beside that -wal file, then run the same command again "
+                           "(nothing stored is lost)")
+
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One `BEGIN IMMEDIATE` transaction (the write lock is taken at once, so a check-then-write inside
-        it cannot race another process); rolled back on any error."""
+        it cannot race another process); rolled back on any error. The store must still be at its path
+        (`_check_in_place`)."""
+        self._check_in_place()
         with self._guard(doing):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -665,11 +717,12 @@ class Store:
                                  [(key, owner, HOST, pid or os.getpid(), now + lease_s) for key in result.claimed])
         return result
 
-    def renew_claims(self, owner: str, lease_s: float) -> int:
-        """Extend the leases of `owner`'s claims; returns how many it holds."""
+    def renew_claims(self, owner: str, lease_s: float) -> set[str]:
+        """Extend the leases of `owner`'s claims; returns the keys it holds (a claim taken over by another run
+        once its lease ran out is not among them)."""
         with self._transaction("renew claims in"):
-            return self._db.execute("UPDATE claims SET expires = ? WHERE owner = ?",
-                                    (time.time() + lease_s, owner)).rowcount
+            return {key for (key,) in self._db.execute("UPDATE claims SET expires = ? WHERE owner = ? RETURNING key",
+                                                        (time.time() + lease_s, owner)).fetchall()}
 
     def release_claims(self, owner: str) -> None:
         """Drop `owner`'s remaining claims (games it will not send after all). If the store cannot be written,
@@ -705,6 +758,11 @@ class Store:
         with self._transaction("record the run in"):
             self._db.execute(f"UPDATE runs SET status = :status, ended_at = :now, {assignments} WHERE id = :id",
                              {**values, "status": status, "now": time.time(), "id": run_id})
+
+    def mark_run_failed(self, run_id: str) -> None:
+        """Record a run that recorded its end as 'failed' after all: its results could not be written."""
+        with self._transaction("record the run in"):
+            self._db.execute("UPDATE runs SET status = 'failed' WHERE id = ?", (run_id,))
 
     def runs(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """The runs that stored the judgments of `keys` (all runs when None), oldest first.

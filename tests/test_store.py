@@ -123,7 +123,7 @@ def test_claims_keep_a_game_with_one_owner_until_stored_or_expired(tmp_path):
         first.put_many([_row("k1"), _row("k2", "failed")], owner="run-a")  # stores and releases together
         again = second.claim(keys, "run-b", lease_s=60)
         assert again.done == ["k1"] and again.claimed == ["k2"] and again.busy == ["k3"]
-        assert first.renew_claims("run-a", lease_s=0.0) == 1  # run-a's lease on k3 now expires at once
+        assert first.renew_claims("run-a", lease_s=0.0) == {"k3"}  # run-a's lease on k3 now expires at once
         time.sleep(0.01)
         assert second.claim(["k3"], "run-b", lease_s=60).claimed == ["k3"]
         second.release_claims("run-b")

@@ -97,7 +97,10 @@ class Engine(Protocol):
     def describe(self) -> dict[str, Any]: ...
 
     def stream(self, requests: Sequence[JudgeRequest]) -> AsyncGenerator[Completion, None]:
-        """Yield one `Completion` per request, in completion order, as each finishes."""
+        """Yield one `Completion` per request, in completion order, as each finishes. An engine that sends
+        requests one at a time takes each from `requests` as it sends it, so that an iteration of `requests`
+        that ends early (a run whose lease on its games ran out: `runner.Lease.gated`) ends the stream once the
+        requests taken are answered."""
         ...
 
     def finish_in_flight(self) -> bool:

@@ -617,9 +617,9 @@ class OpenAIEngine:
             worker.add_done_callback(functools.partial(_worker_ended, run))
         self._streams.append((run, workers))
         try:
-            for _ in range(len(requests)):
+            while True:
                 item = await run.done.get()
-                if item is None:  # stopped by finish_in_flight: every request sent is in
+                if item is None:  # every worker has ended: each request taken is in
                     return
                 if isinstance(item, BaseException):
                     run.stopping = True
@@ -1092,11 +1092,11 @@ class _StreamRun:
 
 
 def _worker_ended(run: _StreamRun, _task: asyncio.Task[None]) -> None:
-    """A worker task of `run` is done, however it ended; after the last one of a stopping stream, the None
-    that ends the consumer's wait (counted here rather than in the worker's `finally`, which a task cancelled
-    before it ever ran never reaches)."""
+    """A worker task of `run` is done, however it ended; after the last one, the None that ends the consumer's
+    wait (counted here rather than in the worker's `finally`, which a task cancelled before it ever ran never
+    reaches)."""
     run.alive -= 1
-    if run.alive == 0 and run.stopping:
+    if run.alive == 0:
         run.done.put_nowait(None)
 
 
