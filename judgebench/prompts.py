@@ -33,9 +33,10 @@ from judgebench.records import Answer, Question
 _REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 _INSTALLED_PROMPTS = Path(sys.prefix) / "share" / "judgebench" / "prompts"
 _PLACEHOLDERS = ("question", "answer_a", "answer_b", "reference")
-# A bracketed verdict marker as the judge's output is read (verdicts.parse_text): a label in double brackets,
-# spaces tolerated inside them ("[[ A > B ]]" reads as "[[A>B]]").
-BRACKETED = re.compile(r"\[\[\s*([^\[\]\n]{1,16}?)\s*\]\]")
+# A bracketed verdict marker as the judge's output is read (verdicts.parse_text): a label in double brackets on one
+# line, spaces tolerated inside them ("[[ A > B ]]" reads as "[[A>B]]"), never a line break (`defang`, which
+# keeps answers from carrying a verdict, reads them line by line).
+BRACKETED = re.compile(r"\[\[[^\S\n]*([^\[\]\n]{1,64}?)[^\S\n]*\]\]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ class Template:
         ("A", "TIE"), which no rewriting of ordinary text could keep out of an answer."""
         return frozenset(_WHITESPACE.sub("", _visible(match.group(1))[0]) for label in self.verdicts
                          if (match := BRACKETED.fullmatch(label)))
+
+    @property
+    def bracketed_labels(self) -> dict[str, str]:
+        """The template's bracketed labels by their form without spaces ("[[Response1]]" -> "[[Response 1]]"), as
+        `verdicts.parse_text` finds them in the judge's output, spaces anywhere inside the brackets tolerated."""
+        return {_WHITESPACE.sub("", label): label for label in self.verdicts if BRACKETED.fullmatch(label)}
 
     @property
     def content_hash(self) -> str:

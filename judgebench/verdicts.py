@@ -42,21 +42,21 @@ class Parsed:
 def parse_text(template: Template, text: str | None) -> Parsed:
     """The verdict of the template's vocabulary in the judge's output.
 
-    A bracketed label counts wherever it is, spaces inside the brackets tolerated ("[[ A > B ]]"), and the last
-    one wins. A plain label ("A", "B", "TIE") counts only where it closes the output (`_closing_label`), since a
-    letter or word inside prose ("answer B is wrong; this is not a TIE") is not a verdict. Where both kinds are
-    found, the one that ends later wins.
+    A bracketed label counts wherever it is on one line, spaces inside the brackets tolerated ("[[ A > B ]]",
+    "[[Response1]]" for "[[Response 1]]"). A plain label counts where it closes the output, or else as a whole word
+    of three characters or more (`_plain_label`), since a letter inside prose ("answer B is wrong") is not a
+    verdict. Of those found, the one that ends last wins: "... this is not a TIE.\nA" reads A.
     """
     if not text:
         return Parsed(UNPARSED)
-    vocabulary = template.verdicts
+    vocabulary, bracketed = template.verdicts, template.bracketed_labels
     found: list[tuple[int, str]] = []  # (end position, label)
     for match in BRACKETED.finditer(text):
-        candidate = "[[" + re.sub(r"\s+", "", match.group(1)) + "]]"
-        if candidate in vocabulary:
-            found.append((match.end(), candidate))
-    if (closing := _closing_label(template, text)) is not None:
-        found.append(closing)
+        label = bracketed.get("[[" + re.sub(r"\s+", "", match.group(1)) + "]]")
+        if label is not None:
+            found.append((match.end(), label))
+    if (plain := _plain_label(template, text)) is not None:
+        found.append(plain)
     if not found:
         return Parsed(UNPARSED)
     label = max(found)[1]
@@ -64,28 +64,33 @@ def parse_text(template: Template, text: str | None) -> Parsed:
     return Parsed(OK, label, verdict.p_first, verdict.weight)
 
 
-def _closing_label(template: Template, text: str) -> tuple[int, str] | None:
-    """The plain label that closes the judge's output, with the position where it ends; None when none does.
+def _plain_label(template: Template, text: str) -> tuple[int, str] | None:
+    """The plain label (not bracketed) the judge's output gives, with the position where it ends; None for none.
 
-    It is the last label of the output's last non-empty line, as a whole word (not inside another word: "A" in
-    "Answer" is none; case as written), followed by nothing but `_CLOSING`'s characters ("**A**."), and the only
-    label of that line, or of the line's part after its last colon before the label: "A", "Verdict: TIE" and
-    "Answer B is wrong, so: A" are verdicts, "A is right, B is wrong, not a TIE" is none.
+    The label that closes the output: the last label of its last non-empty line, as a whole word (not inside
+    another word: "A" in "Answer" is none; case as written), followed by nothing but `_CLOSING`'s characters
+    ("**A**."), and the only label of that line, or of the line's part after its last colon before the label:
+    "A", "Verdict: TIE" and "Answer B is wrong, so: A" are verdicts. Else, unless that line names several labels
+    ("A is right, B is wrong, not a TIE": no guess), the last label of three characters or more written anywhere as
+    a whole word (`{"winner": "B_WINS"}`, a code fence, reasons after the verdict), a word that long being rarely
+    prose.
     """
     plain = sorted((label for label in template.verdicts if not BRACKETED.fullmatch(label)), key=len, reverse=True)
     body = text.rstrip()
     if not plain or not body:
         return None
+    words = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, plain))})(?!\w)")  # longest first: "A+" before "A"
     line = body.splitlines()[-1]
-    words = rf"(?<!\w)(?:{'|'.join(map(re.escape, plain))})(?!\w)"  # longest first: "A+" before "A"
-    found = [(match.start(), match.end(), match.group()) for match in re.finditer(words, line)]
-    if not found:
-        return None
-    start, end, label = found[-1]
-    after_colon = line.rfind(":", 0, start) + 1
-    if not _CLOSING.fullmatch(line, end) or any(other != label for at, _, other in found if at >= after_colon):
-        return None
-    return len(body) - len(line) + end, label
+    on_line = [(match.start(), match.end(), match.group()) for match in words.finditer(line)]
+    if on_line:
+        start, end, label = on_line[-1]
+        after_colon = line.rfind(":", 0, start) + 1
+        if _CLOSING.fullmatch(line, end) and all(other == label for at, _, other in on_line if at >= after_colon):
+            return len(body) - len(line) + end, label
+        if len({other for _, _, other in on_line}) > 1:
+            return None
+    long = [(match.end(), match.group()) for match in words.finditer(body) if len(match.group()) >= 3]
+    return long[-1] if long else None
 
 
 def verdicts_sought(labels: tuple[str, ...]) -> str:
@@ -94,8 +99,10 @@ def verdicts_sought(labels: tuple[str, ...]) -> str:
     plain = [label for label in labels if not BRACKETED.fullmatch(label)]
     sought = [f"one of the template's markers ({', '.join(bracketed)})"] if bracketed else []
     if plain:
+        long = (" (one of three characters or more: anywhere, as a whole word, unless the last line names several)"
+                if any(len(label) >= 3 for label in plain) else "")
         sought.append(f"a last line closing with one of the template's verdicts ({', '.join(plain)}), alone or "
-                      "after a colon, as a whole word")
+                      f"after a colon, as a whole word{long}")
     return " or ".join(sought)
 
 

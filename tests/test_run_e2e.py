@@ -425,7 +425,8 @@ def test_a_judge_that_never_closes_with_a_plain_label_is_told_what_was_sought(ju
     done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
     assert done.returncode == 3, done.stderr
     assert ("no game produced a verdict: the judge never wrote a last line closing with one of the template's "
-            "verdicts (A, B, TIE), alone or after a colon, as a whole word. For example, it wrote:\n"
+            "verdicts (A, B, TIE), alone or after a colon, as a whole word (one of three characters or more: "
+            "anywhere, as a whole word, unless the last line names several). For example, it wrote:\n"
             "  'Answer A is correct, answer B is wrong: A, not a TIE.'") in done.stderr
 
 
