@@ -699,6 +699,8 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
         raise ConfigError(f"unknown judge preset '{name}': presets are {', '.join(sorted(known))} "
                           f"(see `judgebench judges`){suggest(str(name), known)}")
     preset = for_model(known[name], settings.get("model"))
+    if "api_key_env" in settings and "api_key" not in settings:
+        preset.pop("api_key", None)  # the key is where the explicit setting says, not the preset's (which wins else)
     if known[name].get("embedded") and not preset:  # replaced by the model named: no longer this preset
         return {key: value for key, value in settings.items() if key != "preset"}
     return {**preset, **settings, "preset": name}

@@ -88,29 +88,42 @@ def judge_figures(p_ab: ArrayLike | None, p_ba: ArrayLike | None) -> dict[str, f
 # A judge that picks the answer in one slot in this share of games or more: a share f of verdicts that follow
 # the slot, the rest even, gives 0.5 + f / 2, so at 0.75 at least half of its verdicts follow the position.
 POSITION_BOUND_RATE = 0.75
-POSITION_BOUND_GAMES = 20  # the fewest games the warning is given on (fewer: chance alone reaches the rate)
+POSITION_BOUND_GAMES = 20  # the fewest games the warning is given on
+# The warning needs the rate's question-clustered interval at this level to exclude 0.5 as well: a judge without
+# any position bias then gets it by chance in about 1 leaderboard of 100 at most (either slot), where 15 wins of
+# 20 games for one slot happen to it 4% of the time.
+POSITION_BOUND_CONFIDENCE = 0.99
 
 
-def position_bound_warning(p_ab: ArrayLike | None, p_ba: ArrayLike | None) -> str | None:
+def position_bound_warning(p_ab: ArrayLike | None, p_ba: ArrayLike | None,
+                           questions: ArrayLike | None = None) -> str | None:
     """A warning for the leaderboard when the judge's verdicts mostly follow the position of the answers
-    (`POSITION_BOUND_RATE`), whose ratings then measure that bias rather than the models; None otherwise or
-    without per-order verdicts. What it does to the ratings depends on the orders judged: with both, each pair
-    whose verdicts flip counts as a tie, which pulls the ratings together; with one (random-one), they follow
-    which answer the seed put first, and their intervals do not say so."""
+    (`POSITION_BOUND_RATE`, beyond chance: `POSITION_BOUND_CONFIDENCE`), whose ratings then measure that bias
+    rather than the models; None otherwise or without per-order verdicts. `questions`: each outcome's question,
+    for the interval (default: every outcome its own). What the bias does to the ratings depends on the orders
+    judged: with both, each pair whose verdicts flip counts as a tie, which pulls the ratings together; with one
+    (random-one), they follow which answer the seed put first, and their intervals do not say so."""
     if p_ab is None or p_ba is None:
         return None
+    p_ab, p_ba = np.asarray(p_ab, dtype=float), np.asarray(p_ba, dtype=float)
     first = discrete(first_slot_verdicts(p_ab, p_ba))
     if first.size < POSITION_BOUND_GAMES:
         return None
-    rate = float(first.mean())
-    if 1 - POSITION_BOUND_RATE < rate < POSITION_BOUND_RATE:
+    units = np.arange(p_ab.size) if questions is None else np.asarray(questions)
+    clusters = np.concatenate([units[np.isfinite(p_ab)], units[np.isfinite(p_ba)]])  # as first_slot_verdicts orders
+    rate = clustered_rate(first, np.ones(first.size), clusters, POSITION_BOUND_CONFIDENCE)
+    if rate.value is None or rate.lower is None or rate.upper is None:
+        return None
+    if not (rate.value >= POSITION_BOUND_RATE and rate.lower > 0.5 or
+            rate.value <= 1 - POSITION_BOUND_RATE and rate.upper < 0.5):
         return None
     both, _ = agreeing_orders(p_ab, p_ba)
     effect = ("each pair whose two verdicts disagree counts as a tie, which pulls the ratings together" if both.any()
               else "with one order judged per pair, they follow which answer came first, and the intervals do not "
                    "show it")
-    slot = "first" if rate >= POSITION_BOUND_RATE else "second"
-    return (f"the judge chose the answer shown {slot} in {max(rate, 1 - rate):.0%} of {first.size:,} games: at least "
+    slot = "first" if rate.value >= POSITION_BOUND_RATE else "second"
+    return (f"the judge chose the answer shown {slot} in {max(rate.value, 1 - rate.value):.0%} of {first.size:,} "
+            f"games: at least "
             f"half of its verdicts follow the order of the answers, not the answers, so these ratings measure its "
             f"position bias more than the models ({effect}); use a stronger judge or another template")
 

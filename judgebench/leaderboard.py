@@ -1056,7 +1056,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
     unbounded = bt.unbounded_groups(pair_counts(coded)) if automatic_ridge else ""
     if unbounded:  # else the ridge only holds apart groups no comparison links, which the warning above says
         warnings_list.append(auto_ridge_warning(ratings.extra["regularization"], unbounded))
-    position_bound = diagnostics.position_bound_warning(coded.p_ab, coded.p_ba)
+    position_bound = diagnostics.position_bound_warning(coded.p_ab, coded.p_ba, coded.question)
     if position_bound:
         warnings_list.append(position_bound)
     meta["warnings"] = warnings_list + ratings.caveats

@@ -222,18 +222,21 @@ def _position_outcomes(first_wins: int, games: int, swap: str) -> pd.DataFrame:
 @pytest.mark.parametrize("swap", ["both", "random-one"])
 def test_a_judge_whose_verdicts_follow_the_position_is_warned_of(swap):
     """The share of games won by the answer in one slot, 0.5 + f / 2 when a share f of verdicts follow the slot:
-    from 15 of 20 (0.75, f = 1/2) the leaderboard's warnings say the ratings measure position bias, naming the
-    slot and what the orders judged do to the ratings; at 14 of 20 (f = 0.4), or with fewer than 20 games, not."""
-    def warned(first_wins: int, games: int = 20) -> str | None:
+    from 45 of 60 (0.75, f = 1/2) the leaderboard's warnings say the ratings measure position bias, naming the
+    slot and what the orders judged do to the ratings; at 44 of 60 (f = 0.47) not, nor at 15 of 20, which a
+    judge without bias reaches by chance 2% of the time (its 99% Wilson interval, worked out by hand: [0.46, 0.91],
+    holds 0.5), nor with fewer than 20 games."""
+    def warned(first_wins: int, games: int = 60) -> str | None:
         outcomes = _position_outcomes(first_wins, games, swap)
-        return diagnostics.position_bound_warning(outcomes["p_ab"], outcomes["p_ba"])
+        return diagnostics.position_bound_warning(outcomes["p_ab"], outcomes["p_ba"], outcomes["question_id"])
 
-    always_first = warned(20)
+    always_first = warned(20, games=20)
     assert always_first is not None and "shown first in 100% of 20 games" in always_first
     assert ("counts as a tie" if swap == "both" else "one order judged per pair") in always_first
-    assert "shown first in 75% of 20 games" in (warned(15) or "")
-    assert "shown second in 75% of 20 games" in (warned(5) or "")
-    assert warned(14) is None and warned(6) is None and warned(18, games=18) is None
+    assert "shown first in 75% of 60 games" in (warned(45) or "")
+    assert "shown second in 75% of 60 games" in (warned(15) or "")
+    assert warned(44) is None and warned(16) is None and warned(15, games=20) is None
+    assert warned(18, games=18) is None
     outcomes = _position_outcomes(20, 20, swap).assign(score_a=lambda f: f[["p_ab", "p_ba"]].mean(axis=1),
                                                        weight=1.0)
     assert always_first in leaderboard.build(outcomes, rounds=20).meta["warnings"]

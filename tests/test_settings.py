@@ -443,6 +443,12 @@ def test_a_key_variable_named_over_the_file_wins_over_the_files_key(tmp_path):
     assert RunConfig.from_toml(path).judge.api_key == "sk-from-file"  # the file alone: its own key
     given = RunConfig.from_toml(path, None, {"api_key": "sk-given"})
     assert (given.judge.api_key, given.judge.api_key_env) == ("sk-given", "FILE_KEY")
+    # a preset's key likewise (a judges file with api_key, and --judge PRESET --api-key-env MYKEY)
+    write(tmp_path, '[mine]\nengine = "openai"\nmodel = "m"\napi_key = "sk-preset"\n', "judges.toml")
+    with_preset = write(tmp_path, _DATA + '[judge]\npreset = "mine"\njudges_file = "judges.toml"\n', "p.toml")
+    assert RunConfig.from_toml(with_preset).judge.api_key == "sk-preset"
+    over = RunConfig.from_toml(with_preset, None, {"api_key_env": "MYKEY"})
+    assert (over.judge.api_key, over.judge.api_key_env) == (None, "MYKEY")
 
 
 def test_a_judge_setting_given_among_a_runs_own_says_where_it_belongs():
