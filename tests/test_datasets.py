@@ -148,6 +148,14 @@ def test_empty_answers_are_skipped_as_missing_with_allow_missing(tmp_path: Path)
     write_jsonl(model, [{"instruction": text, "output": "", "generator": "model"} for text in instructions])
     raises_input_error("model.jsonl", "every answer is empty (3)", questions=evaluation, answers=[model, base],
                        allow_missing=True)
+    # one file of several models (the generic format's model column): a model whose every answer is empty left
+    # the run without a word, as the others had answers
+    questions = write_jsonl(tmp_path / "q.jsonl", [{"question_id": f"q{i}", "turns": [f"Q{i}?"]} for i in range(3)])
+    several = write_jsonl(tmp_path / "all.jsonl", [{"question_id": f"q{i}", "model": model, "turns": [text]}
+                                                   for model, text in (("alpha", "A."), ("beta", "B."), ("gamma", " "))
+                                                   for i in range(3)])
+    raises_input_error("all.jsonl", "every answer of gamma is empty (3)", questions=questions, answers=[several],
+                       allow_missing=True)
 
 
 def test_alpaca_eval_unknown_question_is_quoted_by_its_instruction(tmp_path: Path):

@@ -10,16 +10,17 @@ file, line and field; see `validate` for the checks across rows.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from judgebench.datasets import alpaca_eval, arena_hard, generic, mt_bench
+from judgebench.datasets import alpaca_eval, arena_hard, fields, generic, mt_bench
 from judgebench.datasets.alpaca_eval import question_id_for as alpaca_question_id
 from judgebench.datasets.fields import EmptyAnswer, Format
 from judgebench.datasets.generic import write_answers, write_questions
 from judgebench.datasets.rows import Row, answer_files, read_rows, unread_in_directories
 from judgebench.datasets.validate import Located, build_dataset
-from judgebench.errors import ConfigError, InputError
+from judgebench.errors import ConfigError, InputError, first_few
 from judgebench.records import Dataset
 
 __all__ = ["FORMATS", "load_dataset", "detect_format", "alpaca_question_id", "write_questions",
@@ -132,18 +133,29 @@ def _located_answers(chosen: Format, path: Path, rows: list[Row], allow_missing:
     missing, so that its question is skipped and counted for that model; a file whose every answer is empty is
     still an error, since its model would leave the run without a word."""
     located: list[Located] = []
-    empty = 0
+    empty: Counter[str] = Counter()  # empty answers by model
+    default_model = path.stem if chosen.model_from_file else None
     for row in rows:
         try:
-            located.append(_located_answer(chosen, row, path.stem if chosen.model_from_file else None))
+            located.append(_located_answer(chosen, row, default_model))
         except EmptyAnswer:
             if not allow_missing:
                 raise
-            empty += 1
-    if empty and not located:
-        raise InputError(f"every answer is empty ({empty})", path=path,
-                         hint="give the model's answers, or leave the file out of the answers")
+            empty[_model_of(row, default_model)] += 1
+    silent = sorted(set(empty) - {item.record.model for item in located})
+    if silent:
+        whose = "" if chosen.model_from_file else f" of {first_few(silent, 5)}"
+        raise InputError(f"every answer{whose} is empty ({sum(empty[model] for model in silent)})", path=path,
+                         hint="give the model's answers, or leave them out of the answers")
     return located
+
+
+def _model_of(row: Row, default_model: str | None) -> str:
+    """The model an answer row names, by any format's field for it (an empty answer is not read whole)."""
+    try:
+        return fields.model_name(row, default_model, ("generator", "model_id", "model"))
+    except InputError:
+        return default_model or "(unnamed)"
 
 
 def _located_reference(chosen: Format, row: Row) -> Located:
