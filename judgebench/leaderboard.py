@@ -666,7 +666,7 @@ def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
     bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged)."""
     try:
         yield
-    except (np.linalg.LinAlgError, InputError) as error:
+    except (np.linalg.LinAlgError, bt.NotConverged) as error:  # the plain fit's own errors say what they are
         unbounded = bt.unbounded_groups(counts)
         why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
                "verdicts without limit" if unbounded else

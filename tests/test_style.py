@@ -270,6 +270,8 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
                                          r"comparison \(m0 never lost to the others; m2 never beat the others\)"):
         leaderboard.build(frame, style_control=True, rounds=20)
     assert "weak ridge" in leaderboard.build(frame, rounds=20).meta["warnings"][-1]
+    with pytest.raises(InputError, match="^maximum-likelihood ratings do not exist"):  # no ridge: the plain fit's
+        leaderboard.build(frame, style_control=True, rounds=20, regularization=0)   # own error, which says so
     path = tmp_path / "separated.csv"
     frame.to_csv(path, index=False)
     done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),

@@ -379,6 +379,10 @@ def _newton_dense(scores: np.ndarray, regularization: float, tol: float,
     return beta, iterations, terms(beta)[1], _dense_log_likelihood(beta, scores, regularization)
 
 
+class NotConverged(InputError):
+    """A Newton fit that did not settle in its iterations: its estimates run off (`newton`)."""
+
+
 def newton(theta: np.ndarray, terms: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
            log_likelihood: Callable[[np.ndarray], float], *, tol: float, max_iter: int) -> tuple[np.ndarray, int]:
     """The one damped Newton driver of every Bradley-Terry variant (plain, Davidson, position effect, ridge,
@@ -388,7 +392,7 @@ def newton(theta: np.ndarray, terms: Callable[[np.ndarray], tuple[np.ndarray, np
     invertible (centred by the caller when the strengths are only identified up to a shift);
     log_likelihood(theta) serves the step-halving line search of long steps (`_damped`). Stops when the step
     is below `tol`, or when Newton's quadratic convergence puts the next one there. Returns the estimate and
-    the iteration count; raises InputError when it does not converge in `max_iter` iterations.
+    the iteration count; raises NotConverged (an InputError) when it does not converge in `max_iter` iterations.
     """
     current, previous = None, math.inf
     for iteration in range(1, max_iter + 1):
@@ -402,7 +406,7 @@ def newton(theta: np.ndarray, terms: Callable[[np.ndarray], tuple[np.ndarray, np
         if size < tol or (size < 1e-6 and size < 0.1 * previous and size ** 3 / previous ** 2 < tol):
             return theta, iteration
         previous = size
-    raise InputError(f"Bradley-Terry fit did not converge in {max_iter} iterations "
+    raise NotConverged(f"Bradley-Terry fit did not converge in {max_iter} iterations "
                      "(the ratings may be unbounded: try a regularization such as 0.01)")
 
 
