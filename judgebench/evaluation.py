@@ -572,8 +572,9 @@ def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
 
 def _note_other_round_size(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:
     """Tell a run whose plan takes rounds of another size than the store's last plan of this judge, template,
-    strategy and seed (another `round_games`, or another engine's or model count's default) that it is a new plan:
-    the rounds choose other pairs, so a rerun meant to continue that plan would not."""
+    strategy, seed and design (as many calls for all pairs: models and questions alike; another experiment in the
+    store is not that plan) that it is a new plan: the rounds choose other pairs, so a rerun meant to continue that
+    plan (another `round_games`, or another engine's default) would not."""
     from judgebench.config import how_to_set
     from judgebench.engines.base import EngineEvent
     from judgebench.schedule import step_noun
@@ -583,7 +584,8 @@ def _note_other_round_size(planner: Planner, settings: RunConfig, template: str,
         return
     with suppress(StorageError), Store(settings.store, must_exist=True, reading=True) as db:
         last = db.latest_plan(settings.judge.name, template)
-        if (last is None or (last.get("strategy"), last.get("seed")) != (planner.strategy, planner.seed)
+        same_plan = (planner.strategy, planner.seed, planner.calls_all_pairs)  # calls_all_pairs: the same design
+        if (last is None or (last.get("strategy"), last.get("seed"), last.get("calls_all_pairs")) != same_plan
                 or last.get("games_per_round") in (None, planner.games_per_round)):
             return
         step = step_noun(planner.strategy)

@@ -766,6 +766,11 @@ def test_a_rerun_with_another_round_size_says_it_is_a_new_plan(judge_server, tmp
     again = judgebench("run", "--config", str(config), "--budget-calls", "48", "--round-games", "16", cwd=tmp_path)
     assert again.returncode == 0 and "0 judge calls sent now" in said(again)
     assert "new plan" not in again.stdout + again.stderr
+    # another experiment in the store (four of the five models): not that plan, so nothing to continue
+    other_design = judgebench("run", "--config", str(config), "--budget-calls", "24", "--round-games", "8",
+                              *(f"--model={m}" for m in ("m1", "m2", "m3", "m4")), cwd=tmp_path)
+    assert other_design.returncode == 0, other_design.stderr
+    assert "new plan" not in other_design.stdout + other_design.stderr
 
 
 def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, tmp_path):
