@@ -904,8 +904,8 @@ def expected(kind: str, value: Any) -> str:
 def _problem(problem: Mapping[str, Any]) -> str:
     """What was wrong with one value, in words, with the value given."""
     kind, ctx, value = problem["type"], problem.get("ctx", {}), problem.get("input")
-    # a float where an integer belongs as written (1.0, which "got 1" hid), any other value as `_shown` shows it
-    got = f", got {value!r}" if kind == "int_type" and isinstance(value, float) else f", got {_shown(value)}"
+    # a float as written (1.0, which "got 1" hid where an integer or a choice belongs), any other value as `_shown`
+    got = f", got {value!r}" if isinstance(value, float) and math.isfinite(value) else f", got {_shown(value)}"
     if kind in _EXPECTED:
         return _EXPECTED[kind] + ("" if kind == "missing" else got)
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),

@@ -477,7 +477,9 @@ def test_a_wrong_value_is_shown_as_written(tmp_path):
     """`seed = 1.0` said "expected an integer, got 1", and a list of paths where one path belongs showed
     `[PosixPath('/...')]`."""
     for line, shown in (("[run]\nseed = 1.0\n", "[run] seed: expected an integer, got 1.0"),
-                        ("[judging]\nmax_tokens = 100.0\n", "[judging] max_tokens: expected an integer, got 100.0")):
+                        ("[judging]\nmax_tokens = 100.0\n", "[judging] max_tokens: expected an integer, got 100.0"),
+                        ("[ratings]\nconfidence = 2.0\n", "[ratings] confidence: must be less than 1, got 2.0"),
+                        ("[run]\nprogress = 0.0\n", "[run] progress: expected true or false, got 0.0")):
         with pytest.raises(ConfigError) as caught:
             RunConfig.from_toml(write(tmp_path, _DATA + line))
         assert shown in str(caught.value)
