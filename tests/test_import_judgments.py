@@ -197,6 +197,11 @@ def test_csv_quote_never_closed(tmp_path):
     path.write_text('question_id,model_a,model_b,winner\nq1,a,b,"tie\nq2,a,b,model_a\nq3,a,b,model_b\n')
     message = error_of(path)
     assert f"{path}:2" in message and "a quoted field opened here is never closed" in message
+    path.write_text('question_id,model_a,model_b,winner\nq1,"a, v1",b,tie\nq2,"a ""x""",b,model_a\nq3,a,b,"tie\n')
+    message = error_of(path)  # opened on the last line: that line alone (it said "lines 4-4")
+    assert f"{path}:4" in message and "(the rest of the file, line 4, would be read as one value)" in message
+    path.write_text('question_id,model_a,model_b,winner\nq1,"a, v1",b,tie\nq2,"a ""x""",b,model_a\nq3,a,b,tie\n')
+    assert read_outcomes(path)["model_a"].tolist() == ["a, v1", 'a "x"', "a"]  # quotes closed: read as written
 
 
 def test_self_comparison_and_empty_model(tmp_path):

@@ -359,9 +359,10 @@ def _csv_records(text: str, path: Path, delimiter: str) -> Iterator[tuple[list[s
             for values in reader:
                 if values:
                     if handle.tell() == len(text) and _ends_in_open_quote(text[offset:], delimiter):
+                        rest = f"lines {start}-{reader.line_num}" if reader.line_num > start else f"line {start}"
                         raise InputError(
-                            "a quoted field opened here is never closed (the rest of the file, "
-                            f"lines {start}-{reader.line_num}, would be read as one value)", path=path, line=start,
+                            f"a quoted field opened here is never closed (the rest of the file, {rest}, would be "
+                            "read as one value)", path=path, line=start,
                             hint='close the quote; a quote inside a quoted value is written as two: ""')
                     yield values, start
                 start, offset = reader.line_num + 1, handle.tell()
@@ -382,9 +383,12 @@ def _ends_in_open_quote(record: str, delimiter: str) -> bool:
 
 def _check_quotes_closed(data: bytes, path: Path, kind: str) -> None:
     """Refuse a CSV or TSV file with a quote never closed (`_csv_records`): the check for files read by pyarrow,
-    which reads such a quote to the end of the file as well. A file without quotes needs no reading."""
-    if kind in _DELIMITERS and b'"' in data:
-        for _ in _csv_records(data.decode("utf-8"), path, _DELIMITERS[kind]):
+    which reads such a quote to the end of the file as well. Only a file with an odd number of quote characters
+    is read (a million outcomes with quoted names took 0.7 s more): quotes that open and close a value, and
+    those doubled inside it, come in pairs, so an even count misses only a quote never closed beside an odd
+    number of quotes standing alone in unquoted values (`5" screen`)."""
+    if kind in _DELIMITERS and data.count(b'"') % 2:  # quotes all closed come in pairs (a quote in a quoted value
+        for _ in _csv_records(data.decode("utf-8"), path, _DELIMITERS[kind]):  # is two): only an odd count is read
             pass
 
 
