@@ -6,6 +6,10 @@ pytest's own handlers, and a KeyboardInterrupt that escapes ends the test sessio
 child Python process whose script wraps one function or method: on its chosen call the wrapper signals the
 child's own process, then calls the original; the script then runs the CLI. The test checks the child's exit
 code, its output and the store, as it would for a signal sent from outside.
+
+The child first takes Python's own Ctrl-C handler, as a command started from a terminal has it: a suite started in
+the background by a script (bash's `cmd &`) passes SIGINT on ignored, and a command that ignores Ctrl-C from its
+start is not the case these tests are about.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ _SCRIPT = """
 import itertools, os, signal
 from judgebench import cli
 from {module} import {owner}
+signal.signal(signal.SIGINT, signal.default_int_handler)
 original = {owner}.{name}
 calls = itertools.count(1)
 def signalled(*args, **kwargs):
