@@ -63,7 +63,7 @@ from judgebench.errors import (
     JudgebenchError,
     stopped_exit_code,
 )
-from judgebench.evaluation import check_reference_answers, run_fingerprint
+from judgebench.evaluation import check_reference_answers, input_notes, run_fingerprint, say_notes
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
 from judgebench.present import counted, judge_output, markdown_text
 from judgebench.prompts import load_template
@@ -883,6 +883,7 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         with signals.interruptible():  # a signal while the data loads stops the check at once (`runner.Stopped`)
             prepared = prepare_check(config, options)
         options, dataset, comparison = prepared.options, prepared.dataset, prepared.comparison
+        say_notes(input_notes(config, load_template(config.template), dataset), on_event)
         baseline = None if options.against is None else comparison.opponent
         frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
                                           on_start=on_start, on_progress=on_progress, on_event=on_event)

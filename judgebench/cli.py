@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from judgebench.diagnostics import RunDiagnostics
+    from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import Leaderboard
     from judgebench.present import ProgressHooks
     from judgebench.runner import Tally
@@ -310,16 +311,18 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     console = TerminalConsole()
     _say_judge(console, settings)
     priced = settings.judge.priced
+    said: set[str] = set()  # the notes said before judging (the run's notes keep them)
     with _judging(settings, settings.out, verbose=verbose, progress=settings.progress, priced=priced) as hooks:
         try:
             evaluation = evaluate(settings, out=settings.out, on_start=hooks.on_start,
-                                  on_progress=hooks.on_progress, on_event=hooks.on_event)
+                                  on_progress=hooks.on_progress, on_event=_noting(hooks.on_event, said))
         except Interrupted as stop:  # what was judged is stored: the summary says so, and the exit code
             evaluation = stop.result
     for line in present.run_summary(evaluation):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     for note in evaluation.run.notes:
-        typer.secho(f"note: {note}", fg="yellow", err=True)
+        if note not in said:
+            typer.secho(f"note: {note}", fg="yellow", err=True)
     if evaluation.run.interrupted:
         _say_stopped(evaluation.run.tally)
         return evaluation.exit_code
@@ -331,6 +334,18 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     console.print(present.written_files(evaluation.files.values()), markup=False)
     _say_what_went_wrong(evaluation.diagnostics, evaluation.judgments, "judgments.jsonl")
     return evaluation.exit_code
+
+
+def _noting(on_event: Callable[[EngineEvent], None] | None, said: set[str]) -> Callable[[EngineEvent], None]:
+    """`on_event`, also keeping in `said` the notes it is given (`evaluation.say_notes`), which are not said again
+    after the run."""
+    def noted(event: EngineEvent) -> None:
+        if event.kind == "note":
+            said.add(event.message)
+        if on_event is not None:
+            on_event(event)
+
+    return noted
 
 
 def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> None:

@@ -242,6 +242,12 @@ class JudgeConfig(SettingsModel):
             return self.model or EMBEDDED_MODEL_NAME
         return self.model or "?"
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Pydantic's repr, with the API key hidden: a notebook that showed the settings kept the key in its saved
+        output (a key is never written to logs, outputs or the store)."""
+        for name, value in super().__repr_args__():
+            yield name, ("(hidden)" if name == "api_key" and value is not None else value)
+
 
 class DataSettings(SettingsModel):
     """[data]: the questions and answers to judge."""

@@ -208,7 +208,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     on_start, on_progress:
         Called with the runner's running `Tally` when sending starts and after each game (progress bars).
     on_event:
-        Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen.
+        Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
+        before any judge call with the run's notes on its inputs and plan (`EngineEvent` of kind `note`).
 
     Ctrl-C or SIGTERM once judging has begun, while it lasts or while the ratings are computed, stops the
     evaluation: it raises `errors.Interrupted` (a KeyboardInterrupt, so that a loop of evaluations stops too),
@@ -246,7 +247,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
     check_reference_answers(template, dataset)
-    notes = [*_names_alike(dataset.models), *dataset.notes, *reference_answer_notes(settings, template, dataset)]
+    notes = input_notes(settings, template, dataset)
+    say_notes(notes, on_event)
     if weighs_questions(settings.method, _interval(settings), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
@@ -412,6 +414,22 @@ def check_reference_answers(template: Template, dataset: Dataset) -> None:
                           f"{setting_name('template')} to a template without references (pairwise-5)")
 
 
+def input_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
+    """What the user should know about the inputs of a run or a check (names alike, the answers' files and
+    folders, reference answers), found while they load."""
+    return [*_names_alike(dataset.models), *dataset.notes, *reference_answer_notes(settings, template, dataset)]
+
+
+def say_notes(notes: list[str], on_event: EventHandler | None) -> None:
+    """Report `notes` as `note` events, before any judge call: printed after the run, a note that the inputs are
+    not what the user meant came when every judgment was paid for."""
+    from judgebench.engines.base import EngineEvent
+
+    if on_event is not None:
+        for note in notes:
+            on_event(EngineEvent("note", note))
+
+
 def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
     """Notes for questions a reference-guided template judges without a reference answer, and for reference
     answers given to a template that does not show them (they would go unused without a word)."""
@@ -564,7 +582,7 @@ def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
 
     if planner.stop is not None and planner.budget_calls is None and planner.budget_usd is None:
         whole = "every question's whole bracket" if planner.strategy == "tournament" else "every pair"
-        on_event(EngineEvent("stage", f"{how_to_set('stop', str(planner.stop))} without a budget: the run may "
+        on_event(EngineEvent("note", f"{how_to_set('stop', str(planner.stop))} without a budget: the run may "
                                       f"judge {whole} ({planner.calls_at_most:,} calls) if the target is not "
                                       f"reached; set {setting_name('budget_calls')} or {setting_name('budget_usd')} "
                                       "to cap it"))
@@ -589,8 +607,8 @@ def _note_other_round_size(planner: Planner, settings: RunConfig, template: str,
                 or last.get("games_per_round") in (None, planner.games_per_round)):
             return
         step = step_noun(planner.strategy)
-        on_event(EngineEvent("stage", f"note: the store's last {planner.strategy} plan of this judge and template "
-                                      f"took {step}s of {last['games_per_round']:,} games and this one takes "
+        on_event(EngineEvent("note", f"the store's last {planner.strategy} plan of this judge and template "
+                                     f"took {step}s of {last['games_per_round']:,} games and this one takes "
                                       f"{planner.games_per_round:,}, so it is a new plan, which chooses other "
                                       f"pairs (games chosen again are reused from the store); "
                                       f"{how_to_set('round_games', str(last['games_per_round']))} continues "
@@ -1117,6 +1135,17 @@ class GoldEvaluation:
     run: RunResult
     diagnostics: RunDiagnostics
     figures: dict[str, Any] | None
+
+    def __repr__(self) -> str:
+        """A line: what was judged and the judge's accuracy (the dataclass's own repr was 12,000 characters, the
+        judgments' DataFrame and the settings in it)."""
+        run = self.run
+        gold = (self.figures or {}).get("gold")
+        judged = 0 if gold is None else gold["n_pairs"] + gold["n_incomplete"] - gold["n_not_judged"]
+        scored = ("no figures (stopped)" if gold is None else "no pair judged" if not judged else
+                  f"accuracy {gold['accuracy_judgebench_rule']:.3f} by JudgeBench's rule on {judged:,} pairs")
+        return (f"<GoldEvaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.done:,} "
+                f"judge calls sent now; exit code {self.exit_code}; {scored}; .figures has the rest>")
 
     @property
     def exit_code(self) -> int:

@@ -120,11 +120,16 @@ class Leaderboard:
                 f"{self.meta.get('interval_label', 'no interval')}; best: {best}{more}; .table has every column>")
 
     def _repr_html_(self) -> str:
-        """The table, as a notebook shows a DataFrame, under what its interval is (IPython's rich display)."""
+        """The table, as a notebook shows a DataFrame, under its warnings (as the terminal, leaderboard.md and the
+        report show them: a notebook showed every model rated 1000 by a judge that always chose the first answer,
+        without the warning that says so) and what its interval is (IPython's rich display)."""
         from html import escape
 
+        warnings = "".join(f'<p style="color: #b35900"><strong>Warning:</strong> {escape(str(warning))}.</p>'
+                           for warning in self.meta.get("warnings") or [])
         caption = escape(str(self.meta.get("interval_label", "")))
-        return f"<p>{caption}</p>" + self.table.to_html(index=False, max_rows=100, float_format=lambda x: f"{x:.4g}")
+        return (f"{warnings}<p>{caption}</p>"
+                + self.table.to_html(index=False, max_rows=100, float_format=lambda x: f"{x:.4g}"))
 
     def to_json(self) -> dict:
         """The contents of leaderboard.json: {"meta": ..., "models": [...]}."""

@@ -669,7 +669,8 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
             if line is not None:
                 bar.console.print(line, style=None if event.kind in ("stage", "resumed") else "yellow", markup=False,
                                   highlight=False)
-            bar.update(task, status=event.message)
+            if event.kind != "note":  # said before judging: the games' status is the engine's
+                bar.update(task, status=event.message)
 
         try:
             yield ProgressHooks(started, advanced, reported)
@@ -696,6 +697,8 @@ class EventLines:
             self._held[key] = (self._held.get(key, (0, ""))[0] + 1, event.message)
             return None
         self._printed[key] = now
+        if event.kind == "note":
+            return f"note: {event.message}"
         return self._with_held(event.message, self._held.pop(key, (0, ""))[0])
 
     def flush(self) -> list[str]:

@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -188,6 +189,10 @@ def test_a_leaderboard_shows_in_a_line_and_as_a_table_in_a_notebook():
     assert line.startswith("<Leaderboard: 3 models, method bt, 95% percentile interval") and "best: top " in line
     html = board._repr_html_()
     assert "<table" in html and "&lt;b&gt;mid&lt;/b&gt;" in html and "<b>mid</b>" not in html
+    # its warnings above the table, as the terminal, leaderboard.md and the report show them (a model undefeated)
+    assert board.meta["warnings"]
+    for warning in board.meta["warnings"]:
+        assert f"<strong>Warning:</strong> {escape(warning)}." in html.split("<table", 1)[0]
 
 
 def test_rate_rejects_unknown_options(tmp_path):
@@ -293,6 +298,20 @@ def test_reference_answers_missing_replaced_or_unused_are_noted(judge_server, tm
     settings = reference_run_settings(tmp_path / "plain", judge_server.base_url, "pairwise-5", fastchat)
     assert any(note.endswith("refs.jsonl are not used: template 'pairwise-5' does not show the judge reference "
                              "answers (pairwise-5-reference does)") for note in judgebench.evaluate(settings).run.notes)
+
+
+def test_input_notes_are_said_before_the_first_judge_call(judge_server, tmp_path):
+    """A note on the inputs (here: references a template does not show) reached the user only after every game
+    was judged and paid for; it is now an `on_event` note before judging starts, and the run's notes keep it."""
+    fastchat = [{"question_id": "q00", "model_id": "gpt-4", "choices": [{"index": 0, "turns": ["Ref."]}]}]
+    settings = reference_run_settings(tmp_path, judge_server.base_url, "pairwise-5", fastchat)
+    seen: list[tuple[str, str]] = []
+    evaluation = judgebench.evaluate(settings, on_start=lambda tally: seen.append(("start", "")),
+                                     on_event=lambda event: seen.append((event.kind, event.message)))
+    (note,) = [message for kind, message in seen if kind == "note"]
+    assert note.endswith("refs.jsonl are not used: template 'pairwise-5' does not show the judge reference answers "
+                         "(pairwise-5-reference does)")
+    assert seen.index(("note", note)) < seen.index(("start", "")) and note in evaluation.run.notes
 
 
 def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):

@@ -510,6 +510,20 @@ EARLIER = {"check.json": json.dumps({"decision": "pass", "exit_code": 0}), "juni
 OUTPUT_FLAGS = ("--json", "check.json", "--junit", "junit.xml", "--summary", "check.md")
 
 
+def test_a_note_on_the_inputs_is_said_once_before_judging(judge_server, folder):
+    """`check` said nothing of references its template does not show (run noted them, after judging)."""
+    (folder / "refs.jsonl").write_text(json.dumps({"question_id": "q00", "model_id": "gpt-4",
+                                                   "choices": [{"index": 0, "turns": ["Ref."]}]}) + "\n")
+    config = write_config(folder, judge_server.base_url)
+    config.write_text(config.read_text().replace("[data]\n", '[data]\nreferences = "refs.jsonl"\n')
+                      .replace("progress = false", "progress = true"))
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    said = "refs.jsonl are not used: template 'pairwise-5' does not show the judge reference answers"
+    assert result.stderr.count(said) == 1, result.stderr
+    assert result.stderr.index(said) < result.stderr.index("judging 80 games"), result.stderr
+
+
 def write_earlier_outputs(folder: Path) -> None:
     for name, text in EARLIER.items():
         (folder / name).write_text(text)

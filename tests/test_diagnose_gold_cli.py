@@ -79,6 +79,25 @@ def test_gold_agreement_through_the_cli(judge_server, gold_slice, tmp_path):
     assert again.returncode == 0 and sum(judge_server.answered().values()) == 40  # the store answers
 
 
+def test_gold_evaluation_shows_in_a_line_without_the_api_key(judge_server, gold_slice, tmp_path):
+    """Its repr was the dataclass's, 12,000 characters holding the settings, and in them the API key a notebook then
+    kept in its saved output: it is a line now, and a settings object never shows the key."""
+    import judgebench
+    from judgebench.config import RunConfig
+
+    path, rows = gold_slice
+    judge_server.rule = oracle(rows)
+    settings = RunConfig(questions=path, answers=[path], store=tmp_path / "gold.sqlite",
+                         judge={"engine": "openai", "model": "test-judge", "base_url": judge_server.base_url,
+                                "api_key": "sk-not-to-be-shown"})
+    gold = judgebench.evaluate_gold(settings, path)
+    line = repr(gold)
+    assert line == ("<GoldEvaluation: 40 games planned, 0 from the store, 40 judge calls sent now; exit code 0; "
+                    "accuracy 0.750 by JudgeBench's rule on 20 pairs; .figures has the rest>"), line
+    assert "sk-not-to-be-shown" not in repr(settings) + repr(gold.run) + str(settings.judge)
+    assert "api_key='(hidden)'" in repr(settings.judge) and settings.judge.api_key == "sk-not-to-be-shown"
+
+
 def test_a_first_slot_judge_contradicts_itself_on_every_pair(judge_server, gold_slice, tmp_path):
     path, _ = gold_slice
     judge_server.rule = constant_rule("Verdict: [[A>B]]")

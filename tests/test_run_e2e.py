@@ -115,6 +115,20 @@ def test_progress_without_a_terminal_is_plain_lines(judge_server_process, tmp_pa
     assert "\u2026" not in run.stderr and "━" not in run.stderr  # no ellipsis, no bar
 
 
+def test_a_note_on_the_inputs_is_said_once_before_judging(judge_server, tmp_path):
+    """Notes on the inputs (here: references the template does not show) were printed after the run, when every
+    judgment was paid for: now once, before the first game."""
+    config = write_config(tmp_path, judge_server.base_url)
+    (tmp_path / "refs.jsonl").write_text(json.dumps({"question_id": "q00", "model_id": "gpt-4",
+                                                     "choices": [{"index": 0, "turns": ["Ref."]}]}) + "\n")
+    config.write_text(config.read_text().replace("[data]\n", '[data]\nreferences = "refs.jsonl"\n'))
+    run = judgebench("run", "--config", str(config), "--progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = "refs.jsonl are not used: template 'pairwise-5' does not show the judge reference answers"
+    assert run.stderr.count(said) == 1, run.stderr
+    assert run.stderr.index(said) < run.stderr.index(f"judging {2 * 3 * N_QUESTIONS} games"), run.stderr
+
+
 def test_python_api_swap_policies(judge_server, tmp_path):
     config = load_config(write_config(tmp_path, judge_server.base_url, swap="random-one"))
     result = evaluate(config).run

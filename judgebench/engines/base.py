@@ -48,7 +48,7 @@ class Completion:
     finish_reason: str | None = None
 
 
-EventKind = Literal["wait", "retry", "outage", "resumed", "concurrency", "stage"]
+EventKind = Literal["wait", "retry", "outage", "resumed", "concurrency", "stage", "note"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,10 @@ class EngineEvent:
       start when the process's open-file limit cannot hold a connection per request);
     - `stage`: not the engine's but the run's: after judging, a step that takes a while began (an adaptive
       run's design-bias replays), so the display does not sit silent at 100%.
+    - `note`: not the engine's but the run's: something the user should know before the judge is paid (models
+      whose names differ only in case, questions a reference-guided template judges without a reference, an
+      adaptive plan that may judge every pair), said before the first judge call so that the run can still be
+      stopped; the run's `notes` keep them.
     """
 
     kind: EventKind
