@@ -226,9 +226,6 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         Ctrl-C or SIGTERM, as above.
     """
     from judgebench.config import require_run_config
-    from judgebench.datasets import load_dataset
-    from judgebench.outputs import prepare_directory
-    from judgebench.prompts import load_template
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     settings = require_run_config(settings, "evaluate")
@@ -237,27 +234,15 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                           "or [data] questions/answers in the config file)")
     made_out = out is not None and not os.path.exists(out)  # removed again if nothing is written there (and any
     # path that cannot be looked at is prepare_directory's to refuse: Path.exists raised on a name too long)
-    if out is not None:
-        prepare_directory(out)
-    prepare_directory(Path(settings.store).parent, "store's directory")
-    template = load_template(settings.template)
-    dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
-                           allow_missing=settings.allow_missing, models=settings.models,
-                           references=settings.references)
-    check_reference_models(settings, dataset)
-    check_models_to_compare(settings, dataset)
-    check_reference_answers(template, dataset)
-    notes = input_notes(settings, template, dataset)
-    say_notes(notes, on_event)
-    if weighs_questions(settings.method, _interval(settings), settings.resample):
-        check_bootstrap_memory(settings.rounds, len(dataset.questions))
-    if settings.style_control:
-        check_style_counts(dataset)
-    planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
-    if planner is not None and on_event is not None:
-        _note_unbounded_stop(planner, on_event)
-        _note_other_round_size(planner, settings, template.name, on_event)
-    with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the run as an interruption
+    with StopSignals() as signals:  # Ctrl-C or SIGTERM once judging has begun ends the run as an interruption
+        try:
+            with signals.interruptible():  # while the inputs load: `Stopped` at once, before any judge call (an
+                # asyncio application's own Ctrl-C handler held the signal back until every game was judged)
+                template, dataset, notes, planner = _prepare_run(settings, out, on_event)
+        except Stopped:
+            if made_out and out is not None:
+                _remove_if_empty(out)
+            raise
         if planner is not None:
             result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
                                                    on_event, signals))
@@ -282,10 +267,46 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         _record_plan(settings, evaluation, on_event)
     if result.interrupted:
         if made_out and out is not None:  # "nothing written to out": not even the folder checked before judging
-            with suppress(OSError):
-                Path(out).rmdir()  # only if empty
+            _remove_if_empty(out)
         raise Interrupted(evaluation, result.stopped_by)
     return evaluation
+
+
+def _prepare_run(settings: RunConfig, out: str | Path | None,
+                 on_event: EventHandler | None) -> tuple[Template, Dataset, list[str], Planner | None]:
+    """What `evaluate` refuses before its first judge call (folders it cannot write, the inputs, settings the data
+    cannot serve), and what it judges: the template, the dataset, the notes on the inputs (said through
+    `on_event`, and the plan's) and an adaptive or tournament run's planner."""
+    from judgebench.datasets import load_dataset
+    from judgebench.outputs import prepare_directory
+    from judgebench.prompts import load_template
+
+    if out is not None:
+        prepare_directory(out)
+    prepare_directory(Path(settings.store).parent, "store's directory")
+    template = load_template(settings.template)
+    dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
+                           allow_missing=settings.allow_missing, models=settings.models,
+                           references=settings.references)
+    check_reference_models(settings, dataset)
+    check_models_to_compare(settings, dataset)
+    check_reference_answers(template, dataset)
+    notes = input_notes(settings, template, dataset)
+    say_notes(notes, on_event)
+    if weighs_questions(settings.method, _interval(settings), settings.resample):
+        check_bootstrap_memory(settings.rounds, len(dataset.questions))
+    if settings.style_control:
+        check_style_counts(dataset)
+    planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
+    if planner is not None and on_event is not None:
+        _note_unbounded_stop(planner, on_event)
+        _note_other_round_size(planner, settings, template.name, on_event)
+    return template, dataset, notes, planner
+
+
+def _remove_if_empty(folder: str | Path) -> None:
+    with suppress(OSError):
+        Path(folder).rmdir()  # only if empty
 
 
 def _write_results(evaluation: Evaluation, out: str | Path) -> None:
@@ -1182,14 +1203,15 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     from judgebench.prompts import load_template
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
-    pairs = load_gold(gold)
-    settings = require_run_config(settings, "evaluate_gold")
-    store = settings.store if "store" in settings.model_fields_set else GOLD_STORE
-    settings = settings.with_changes(pairs="all", swap="both", baseline=None, store=store,
-                                     **dict.fromkeys(PLAN_SETTINGS))
-    prepare_directory(Path(settings.store).parent, "store's directory")
-    dataset = gold_dataset(pairs)
-    with StopSignals() as signals:  # Ctrl-C or SIGTERM from here on ends the evaluation as an interruption
+    with StopSignals() as signals:  # Ctrl-C or SIGTERM once judging has begun ends the evaluation as an interruption
+        with signals.interruptible():  # while the gold file loads: `Stopped` at once, before any judge call
+            pairs = load_gold(gold)
+            settings = require_run_config(settings, "evaluate_gold")
+            store = settings.store if "store" in settings.model_fields_set else GOLD_STORE
+            settings = settings.with_changes(pairs="all", swap="both", baseline=None, store=store,
+                                             **dict.fromkeys(PLAN_SETTINGS))
+            prepare_directory(Path(settings.store).parent, "store's directory")
+            dataset = gold_dataset(pairs)
         result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
                                          on_start=on_start, on_event=on_event, stop_signals=signals))
         behaved = _run_diagnostics(dataset, load_template(settings.template), result)

@@ -593,6 +593,41 @@ def test_interrupting_a_notebook_stops_the_judging_there(judge_server, tmp_path)
     assert 0 < int(sent) and len(judge_server.log) < 2 * 3 * N_QUESTIONS  # stopped part way
 
 
+ASYNC_APPLICATION_INTERRUPTED_WHILE_LOADING = """
+import asyncio, os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (asyncio.run adds its own)
+import judgebench, judgebench.datasets as datasets
+from judgebench.config import load_config
+
+original = datasets.load_dataset
+def loading(*args, **kwargs):  # Ctrl-C while the answers load
+    os.kill(os.getpid(), signal.SIGINT)
+    return original(*args, **kwargs)
+datasets.load_dataset = loading
+
+async def main():
+    try:
+        judgebench.evaluate(load_config(sys.argv[1]), out="fresh")
+    except KeyboardInterrupt as stop:
+        print(type(stop).__name__, getattr(stop, "signum", None).name, os.path.exists("fresh"))
+
+asyncio.run(main())
+"""
+
+
+def test_ctrl_c_while_the_inputs_load_in_an_async_application_stops_before_any_judge_call(judge_server, tmp_path):
+    """asyncio.run's own Ctrl-C handler held the signal back while `evaluate` (synchronous) loaded the inputs: every
+    game was judged and paid for, then a KeyboardInterrupt came from asyncio and the evaluation was lost. The
+    signal now stops `evaluate` at once (`runner.Stopped`), before any judge call, and the output folder it made is
+    removed again."""
+    config = write_config(tmp_path, judge_server.base_url)
+    done = subprocess.run([sys.executable, "-c", ASYNC_APPLICATION_INTERRUPTED_WHILE_LOADING, str(config)],
+                          cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["Stopped", "SIGINT", "False"]
+    assert judge_server.log == []
+
+
 def test_rate_takes_numpy_numbers_and_none_as_the_default():
     import numpy as np
 
