@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import operator
 import signal
 import time
 import uuid
@@ -155,7 +157,8 @@ class RunResult:
     judgments: pd.DataFrame
     stopped_by: signal.Signals | None = None
     run_id: str | None = None  # this run's row in the store's runs table (None when nothing was sent)
-    notes: list[str] = field(default_factory=list)  # for the user: judgments reused from other or unknown servers
+    notes: list[str] = field(default_factory=list)  # for the user: what was reused (`reuse`), and evaluate's notes
+    reuse: Reuse | None = None  # what it reused from the store, counted (None: not judged by `run_async`)
     runs: list[dict[str, Any]] = field(default_factory=list)  # the store's runs that judged this plan's games
     asked_again: int = 0  # games to send that the store held without a verdict (failed, or unparsed)
     unreadable: int = 0  # judgments stored ok whose output has none of this template's verdicts (now unparsed)
@@ -609,26 +612,64 @@ def run_provenance(config: RunConfig, template: Template, description: dict[str,
     }
 
 
-def check_servers(store_path: Path, servers: dict[str | None, int], server: str | None, judge: str,
-                  reuse_other_servers: bool) -> list[str]:
-    """Refuse to reuse judgments another server made for this judge model (unless allowed); return notes
-    for the ones reused anyway or made before servers were recorded. `servers` counts the reused judgments
-    by the server that made them (Store.servers); `server` is None when this run has no engine to ask
-    (nothing to send, and no stored judgment names a server)."""
-    counts = dict(servers)
-    unknown = counts.pop(None, 0)
-    others = {other: n for other, n in counts.items() if other != server}
-    listed = ", ".join(f"{n} by {other}" for other, n in sorted(others.items()))
+def refuse_other_servers(store_path: Path, servers: dict[str | None, int], server: str | None, judge: str,
+                         reuse_other_servers: bool) -> None:
+    """Refuse to reuse judgments another server made for this judge model, unless allowed (`Reuse.notes` then
+    says so). `servers` counts the reused judgments by the server that made them (Store.servers); `server` is None
+    when this run has no engine to ask (nothing to send, and no stored judgment names a server)."""
+    others = {other: n for other, n in servers.items() if other is not None and other != server}
     if others and not reuse_other_servers:
         raise ConfigError(
             f"the store {store_path} holds judgments of this plan for the judge '{judge}' made by another server "
-            f"({listed}); this run's judge is {server}, and two servers are two judges: use another --store, "
-            "or set reuse_other_servers = true to reuse them")
-    notes = [f"reused judgments made by other servers ({listed}); this run's judge is {server}"] if others else []
-    if unknown:
-        notes.append(f"reused {unknown} judgments stored before judgebench recorded which server answered "
-                     "(unknown server)")
-    return notes
+            f"({_by_server(others)}); this run's judge is {server}, and two servers are two judges: use another "
+            "--store, or set reuse_other_servers = true to reuse them")
+
+
+def _by_server(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} by {other}" for other, n in sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What a run took from the store that its user should know of (its `notes`), counted, so that a run judged
+    in rounds says it once with the plan's totals: each round's own notes said "32 by ..." and "31 by ..." where the
+    plan had reused 159 judgments from that server."""
+
+    template: str
+    server: str | None = None  # this run's judge server (None: no engine was asked)
+    by_server: Mapping[str | None, int] = field(default_factory=dict)  # reused judgments by the server that made
+    # them (None: stored before judgebench recorded servers)
+    read_as_verdicts: int = 0  # stored replies without a verdict read as verdicts of `template`, not asked again
+    other_versions: int = 0  # games judged now that were judged before as other requests
+
+    def __add__(self, other: Reuse) -> Reuse:
+        by_server = dict(self.by_server)
+        for name, n in other.by_server.items():
+            by_server[name] = by_server.get(name, 0) + n
+        return Reuse(self.template, self.server or other.server, by_server,
+                     self.read_as_verdicts + other.read_as_verdicts, self.other_versions + other.other_versions)
+
+    def notes(self) -> list[str]:
+        """One note for each thing reused that the user should know of."""
+        others = {name: n for name, n in self.by_server.items() if name is not None and name != self.server}
+        notes = [f"reused judgments made by other servers ({_by_server(others)}); this run's judge is "
+                 f"{self.server}"] if others else []
+        if self.by_server.get(None):
+            notes.append(f"reused {self.by_server[None]} judgments stored before judgebench recorded which server "
+                         "answered (unknown server)")
+        if self.read_as_verdicts:
+            n = self.read_as_verdicts
+            notes.append(f"{n} stored {'reply' if n == 1 else 'replies'} without a verdict under the template that "
+                         f"stored them read as verdicts of '{self.template}', and not asked again; the store keeps "
+                         "them as they were stored, so a leaderboard from --store leaves them out: rate this run "
+                         "from its results (leaderboard --results)")
+        if self.other_versions:
+            n = self.other_versions
+            notes.append(f"{counted(n, 'game')} judged now {'was' if n == 1 else 'were'} judged before with another "
+                         "prompt (an answer, the template's text or the judge's settings changed); the store keeps "
+                         "both versions, so `leaderboard --store` asks which to rate: rate this run from its results "
+                         "(--results DIR), or judge each version in its own --store")
+        return notes
 
 
 def read_statuses(store: Store, stored: dict[str, tuple[str, int]], template: Template,
@@ -677,7 +718,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
         plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
         stopped_by = stop_signals.signum if stop_signals is not None else None  # a signal before: send nothing
-        notes: list[str] = []
+        reuse = Reuse(template.name)
         shared = recording is not None
         recording = recording or RunRecording()
         description: dict[str, Any] = {}
@@ -702,14 +743,10 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 engine = engine or build_engine(config.judge, on_event)
                 description = engine.describe()
                 server = server_identity(description)
-            notes = check_servers(store.path, servers, server, config.judge.name, config.reuse_other_servers)
-            if read_now:
-                notes.append(f"{read_now} stored {'reply' if read_now == 1 else 'replies'} without a verdict under "
-                             f"the template that stored them read as verdicts of '{template.name}', and not asked "
-                             "again; the store keeps them as they were stored, so a leaderboard from --store leaves "
-                             "them out: rate this run from its results (leaderboard --results)")
-            if pending:
-                notes += _other_versions_note(store, plan[plan["key"].isin(to_send)], config, template)
+            refuse_other_servers(store.path, servers, server, config.judge.name, config.reuse_other_servers)
+            again = (store.other_versions(plan[plan["key"].isin(to_send)], config.judge.name, template.name)
+                     if pending else 0)
+            reuse = Reuse(template.name, server, servers, read_now, again)
             tally = Tally(total=len(pending))
             if on_start is not None:
                 on_start(tally)
@@ -740,9 +777,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                 judged = held[held["status"] == OK]
                 if recording.started:  # not those this run sent
                     judged = judged[judged["run_id"] != recording.id]
-                meanwhile = sorted(set(judged["key"]) & {spec.request.key for spec in pending})
-                notes += check_servers(store.path, store.servers(meanwhile), server, config.judge.name,
-                                       config.reuse_other_servers)
+                meanwhile = store.servers(sorted(set(judged["key"]) & {spec.request.key for spec in pending}))
+                refuse_other_servers(store.path, meanwhile, server, config.judge.name, config.reuse_other_servers)
+                reuse = reuse + Reuse(template.name, server, meanwhile)
             # and games whose request another process judged meanwhile under other models (identical answers)
             store.share_games(plan[plan["key"].isin(held["key"])].itertuples(index=False, name=None))
             runs = store.runs(keys)
@@ -763,21 +800,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     combined = replace(combined, n_incomplete=planned_pairs - len(combined.outcomes))
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
                      combined=combined, judgments=judgments, stopped_by=stopped_by,
-                     run_id=recording.id if recording.started else None, notes=notes,
+                     run_id=recording.id if recording.started else None, notes=reuse.notes(), reuse=reuse,
                      runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
                      shared=len(specs) - len(keys))
-
-
-def _other_versions_note(store: Store, sending: pd.DataFrame, config: RunConfig, template: Template) -> list[str]:
-    """A note when games about to be sent were judged before as other requests (an answer edited, the template's
-    text or the judge's settings changed): the store then holds both, and rating it needs a choice."""
-    again = store.other_versions(sending, config.judge.name, template.name)
-    if not again:
-        return []
-    return [f"{counted(again, 'game')} judged now {'was' if again == 1 else 'were'} judged before with another "
-            "prompt (an answer, the template's text or the judge's settings changed); the store keeps both "
-            "versions, so `leaderboard --store` asks which to rate: rate this run from its results (--results DIR), "
-            "or judge each version in its own --store"]
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:
@@ -799,12 +824,14 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
     judgments = count_calls_once(judgments)
     across_rounds = int(judgments["shared_call"].sum()) - shared_in_rounds  # each read from the store by its round
     planned = sum(r.planned for r in rounds)
+    reuses = [r.reuse for r in rounds if r.reuse is not None]
+    reuse = functools.reduce(operator.add, reuses) if reuses else None
     return RunResult(last.config, planned=planned, reused=sum(r.reused for r in rounds) - across_rounds, tally=tally,
                      games=pd.concat([r.games for r in rounds], ignore_index=True), combined=combined,
                      judgments=judgments.reset_index(drop=True),
                      stopped_by=next((r.stopped_by for r in rounds if r.stopped_by is not None), None),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
-                     notes=list(dict.fromkeys(note for r in rounds for note in r.notes)), runs=_run_records(runs),
+                     notes=reuse.notes() if reuse else [], reuse=reuse, runs=_run_records(runs),
                      asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds),
                      shared=sum(r.shared for r in rounds) + across_rounds)
 

@@ -737,6 +737,29 @@ def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_
     assert complete.returncode == 0 and "not corrected" not in complete.stderr, complete.stderr
 
 
+def test_judgments_of_another_server_reused_in_rounds_are_noted_once_with_the_plans_total(judge_server, tmp_path):
+    """Each round noted its own reused judgments and identical notes were merged by their text: a plan that reused
+    159 judgments of another server said "(32 by ...)" and "(31 by ...)". One note now counts the plan's."""
+    from judgebench import evaluate
+    from judgebench.config import load_config
+    from tests.support.judge_server import JudgeServer
+
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "8", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    other = JudgeServer().start()  # the same model name at another address: another judge, allowed here
+    try:
+        settings = load_config(config, {"budget_calls": 40, "round_games": 8},
+                               {"base_url": other.base_url}).with_changes(reuse_other_servers=True)
+        run = evaluate(settings).run
+    finally:
+        other.stop()
+    assert run.reused == 40 and not other.log and len(plan_lines(tmp_path)) >= 5  # five rounds, or more
+    reused = [note for note in run.notes if note.startswith("reused judgments made by other servers")]
+    assert reused == [f"reused judgments made by other servers (40 by {judge_server.base_url}); this run's judge is "
+                      f"{other.base_url}"], run.notes
+
+
 def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tmp_path):
     """The default round size is the plan's, not the engine's: rounds sized on the concurrency (twice it) made a
     rerun with --concurrency 40 re-plan, so paid judgments fell out of the plan and were judged anew."""
