@@ -384,7 +384,8 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: b
 @app.command(help="List the judge presets usable with --judge.")
 @reports_errors
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML; for run: judges_file "
-                                                                  "in [judge], or JUDGEBENCH_JUDGES).")) -> None:
+                                                                  "in [judge]); wins over JUDGEBENCH_JUDGES, as "
+                                                                  "judges_file does.")) -> None:
     from judgebench.config import presets, unread_judges_variable
     from judgebench.engines.quiet import TerminalConsole
     from judgebench.present import presets_table
