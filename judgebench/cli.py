@@ -290,11 +290,18 @@ def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) 
     and, for the embedded judge, that it is a demo judge too weak to measure anything."""
     from judgebench import present
 
+    _say_notes(settings)
     console.print(present.run_header(settings, gold), markup=False, highlight=False, soft_wrap=True)
     if settings.judge.embedded:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
 
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
+
+
+def _say_notes(settings: RunConfig) -> None:
+    """On stderr, before a command judges: settings that do nothing (`RunConfig.notes`)."""
+    for note in settings.notes():
+        typer.secho(f"note: {note}", fg="yellow", err=True)
 
 
 def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
@@ -392,11 +399,15 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: b
 @app.command(help="List the judge presets usable with --judge.")
 @reports_errors
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML; for run: judges_file "
-                                                                  "in [judge], or JUDGEBENCH_JUDGES).")) -> None:
-    from judgebench.config import presets
+                                                                  "in [judge]); wins over JUDGEBENCH_JUDGES, as "
+                                                                  "judges_file does.")) -> None:
+    from judgebench.config import presets, unread_judges_variable
     from judgebench.engines.quiet import TerminalConsole
     from judgebench.present import presets_table
 
+    unread = unread_judges_variable(judges_file, "--judges-file")
+    if unread:
+        typer.secho(f"note: {unread}", fg="yellow", err=True)
     TerminalConsole().print(presets_table(presets(judges_file)))
 
 
@@ -621,6 +632,7 @@ def check(
         unused = unused_settings(settings)
         if unused:
             typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
+        _say_notes(settings)
         with _judging(settings, None, verbose=False, progress=settings.progress,
                       priced=settings.judge.priced) as hooks:  # progress, waits and retries as `run` shows them
             report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,

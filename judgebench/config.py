@@ -26,12 +26,12 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from judgebench.errors import ConfigError
@@ -137,6 +137,16 @@ class SettingsModel(BaseModel):
 # -- the tables of a run ----------------------------------------------------------------------------------
 
 
+ENGINE_SETTINGS = {
+    "openai": ("base_url", "api_key_env", "api_key", "concurrency", "timeout_s", "max_attempts", "max_retry_wait_s",
+               "on_rate_limit", "adaptive_concurrency", "min_concurrency"),
+    "vllm": ("dtype", "max_model_len", "kv_cache_gib", "gpu_memory_utilization", "tensor_parallel_size",
+             "data_parallel_size", "enforce_eager", "chunk_size"),
+}
+"""The judge settings that one engine reads and the other does not (`runner.build_engine`,
+`engines.vllm_local.engine_from_config`); the others (model, prices, ...) apply to both."""
+
+
 class JudgeConfig(SettingsModel):
     """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
 
@@ -227,6 +237,21 @@ class JudgeConfig(SettingsModel):
             raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set "
                                    f"{how_to_set('judge.model', 'PATH')}")
         return self
+
+    def ignored_settings(self) -> list[str]:
+        """The settings given (in a file, a preset, flags or from Python) that this judge's engine does not read:
+        the other engine's (`ENGINE_SETTINGS`), such as gpu_memory_utilization for a judge behind a server."""
+        return [name for engine, names in ENGINE_SETTINGS.items() if engine != self.engine
+                for name in names if name in self.model_fields_set]
+
+    def ignored_because(self) -> str:
+        """Why the other engine's settings do nothing for this judge: what they apply to, and what it is."""
+        if self.engine == "openai":
+            from judgebench.engines.openai_api import DEFAULT_BASE_URL
+
+            return ("they apply to the in-process vLLM engine; this judge is the server at "
+                    f"{self.base_url or DEFAULT_BASE_URL}")
+        return f"they apply to a judge server (engine openai); this judge runs in-process on vLLM ({self.name})"
 
     @property
     def priced(self) -> bool:
@@ -465,6 +490,26 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     without one, the embedded CPU judge is used.
     """
 
+    _judge_origins: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
+    """Where each judge setting the judge's engine ignores came from, as `_Sources.origin` says (`from_toml`)."""
+
+    def notes(self) -> list[str]:
+        """Notes on settings that do nothing, for the commands to show before any judge call: the other engine's
+        judge settings (`JudgeConfig.ignored_settings`), each named where it was given, and JUDGEBENCH_JUDGES
+        when judges_file names another file (the setting wins: the variable's file is not read)."""
+        notes = []
+        ignored = self.judge.ignored_settings()
+        if ignored:
+            places: dict[str, list[str]] = {}
+            for name in ignored:
+                where, shown = self._judge_origins.get(name, ("", setting_label(("judge", name))))
+                places.setdefault(where, []).append(shown)
+            given = "; ".join(f"{where}: {', '.join(names)}" if where else ", ".join(names)
+                              for where, names in places.items())
+            notes.append(f"{given}: ignored: {self.judge.ignored_because()}")
+        unread = unread_judges_variable(self.judges_file, "[judge] judges_file")
+        return notes + ([unread] if unread else [])
+
     @model_validator(mode="before")
     @classmethod
     def _resolve_judge_preset(cls, data: Any) -> Any:
@@ -527,12 +572,15 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
             file_judge.pop("api_key", None)  # the key is where the override says, not the file's (which wins else)
         judge = {**file_judge, **flag_judge}
         settings = {**file_settings, **given}
-        sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"))
+        sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"),
+                           preset_file(judge.get("preset"), settings.get("judges_file")))
         sources.from_file = ({(name,) for name in file_settings if name not in given}
                              | {("judge", key) for key in file_judge if key not in flag_judge})
         sources.explicit_judge = set(judge)
         with validating(cls, sources.label):
-            return cls.model_validate({**settings, "judge": judge})
+            config = cls.model_validate({**settings, "judge": judge})
+        config._judge_origins = {name: sources.origin(("judge", name)) for name in config.judge.ignored_settings()}
+        return config
 
 
 class LeaderboardSettings(RatingsSettings):
@@ -661,13 +709,44 @@ def _given(values: Mapping[str, Any] | None) -> dict[str, Any]:
 # -- judge presets --------------------------------------------------------------------------------------
 
 
+def user_presets_file(judges_file: Path | None = None) -> tuple[Path, str] | None:
+    """The user's presets file and how messages name it: `judges_file` (a config's, or `judges --judges-file`),
+    which wins over JUDGEBENCH_JUDGES, else the variable's; None without either."""
+    if judges_file is not None:
+        return Path(judges_file), "judges file"
+    variable = os.environ.get("JUDGEBENCH_JUDGES")
+    return (Path(variable), "judges file (JUDGEBENCH_JUDGES)") if variable else None
+
+
+def unread_judges_variable(judges_file: Path | None, named: str) -> str | None:
+    """The note for JUDGEBENCH_JUDGES set beside `judges_file` (the setting or flag `named`) to another file: the
+    variable's file is not read (`user_presets_file`); None otherwise."""
+    variable = os.environ.get("JUDGEBENCH_JUDGES")
+    if not variable or judges_file is None or Path(variable).resolve() == Path(judges_file).resolve():
+        return None
+    return (f"judge presets are read from {judges_file} ({named}), not from JUDGEBENCH_JUDGES={variable}: the "
+            "explicit setting wins over the variable")
+
+
+def preset_file(name: object, judges_file: object) -> Path | None:
+    """The user's presets file that defines preset `name`, to name it in messages about the preset's settings;
+    None for a built-in preset (or none)."""
+    user = user_presets_file(Path(judges_file) if isinstance(judges_file, str | Path) else None)
+    if name is None or user is None:
+        return None
+    with suppress(ConfigError):  # a file that cannot be read is reported where it is read (`presets`)
+        if name in read_toml(user[0], user[1]):
+            return user[0]
+    return None
+
+
 def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     """Built-in judge presets, overridden and extended by the user's file (config or JUDGEBENCH_JUDGES)."""
     found = tomllib.loads(_PRESETS_FILE.read_text(encoding="utf-8"))
-    from_environment = judges_file is None and bool(os.environ.get("JUDGEBENCH_JUDGES"))
-    user_file = Path(os.environ["JUDGEBENCH_JUDGES"]) if from_environment else judges_file
-    if user_file is not None:
-        mine = read_toml(user_file, "judges file (JUDGEBENCH_JUDGES)" if from_environment else "judges file")
+    user = user_presets_file(judges_file)
+    if user is not None:
+        user_file, role = user
+        mine = read_toml(user_file, role)
         for name, preset in mine.items():
             if not isinstance(preset, dict):
                 raise ConfigError(f"{user_file}: preset '{name}' must be a table: [{name}] with engine, model, ...")
@@ -727,7 +806,7 @@ def for_model(judge: Mapping[str, Any], model: str | None) -> dict[str, Any]:
 def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) -> JudgeConfig:
     """A JudgeConfig from a preset name and/or explicit settings (explicit settings win)."""
     merged = merge_preset(settings, judges_file)
-    sources = _Sources(None, {}, merged.get("preset"))
+    sources = _Sources(None, {}, merged.get("preset"), preset_file(merged.get("preset"), judges_file))
     sources.explicit_judge = set(settings)
     with validating(JudgeConfig, lambda location: sources.label(("judge", *location))):
         return JudgeConfig.model_validate(merged)
@@ -755,26 +834,36 @@ def require_run_config(settings: object, call: str) -> RunConfig:
 class _Sources:
     """Where each setting came from, to name it in messages: a file's [table] key, a flag, or the setting.
 
-    A judge setting given nowhere explicitly came from the judge preset, which the message says.
+    A judge setting given nowhere explicitly came from the judge preset: from the user's presets file
+    (`presets_file`) it is named as that file's [preset] key, else the message says which built-in preset.
     """
 
-    def __init__(self, file: Path | None, flags: Mapping[str, str], preset: str | None = None):
-        self.file, self.flags, self.preset = file, flags, preset
+    def __init__(self, file: Path | None, flags: Mapping[str, str], preset: str | None = None,
+                 presets_file: Path | None = None):
+        self.file, self.flags, self.preset, self.presets_file = file, flags, preset, presets_file
         self.from_file: set[Location] = set()
         self.explicit_judge: set[str] = set()
 
-    def label(self, location: Location) -> str:
+    def origin(self, location: Location) -> tuple[str, str]:
+        """The file a setting came from ("" for a flag, a built-in preset or Python) and its name there:
+        ("run.toml", "[judge] concurrency"), ("", "--concurrency"), ("judges.toml", "[house] concurrency")."""
         if not location:
-            return str(self.file or "")
+            return str(self.file or ""), ""
         dotted = ".".join(str(part) for part in location)
         if dotted in self.flags:
-            return self.flags[dotted]
+            return "", self.flags[dotted]
         name = setting_label(location)
         if self.file is not None and (location[:2] in self.from_file or location[:1] in self.from_file):
-            return f"{self.file}: {name}"
+            return str(self.file), name
         if location[:1] == ("judge",) and len(location) > 1 and location[1] not in self.explicit_judge and self.preset:
-            return f"{name} (from judge preset '{self.preset}')"
-        return name
+            if self.presets_file is not None:
+                return str(self.presets_file), f"[{self.preset}] {_dotted(location[1:])}"
+            return "", f"{name} (from judge preset '{self.preset}')"
+        return "", name
+
+    def label(self, location: Location) -> str:
+        where, name = self.origin(location)
+        return f"{where}: {name}" if where and name else where or name
 
 
 def setting_label(location: Location) -> str:
@@ -859,7 +948,8 @@ def settings_error(error: ValidationError, model: type[BaseModel],
     name_of = label or _default_label(model)
     problems = []
     for problem in error.errors():
-        location: Location = tuple(problem.get("ctx", {}).get("setting", ())) + tuple(problem["loc"])
+        # a check of settings together names its setting within the model checked (("judge",) + ("model",))
+        location: Location = tuple(problem["loc"]) + tuple(problem.get("ctx", {}).get("setting", ()))
         if problem["type"] == "extra_forbidden":
             hint = _judge_hint(model, location) or suggest(str(location[-1]), _fields_at(model, location[:-1]))
             problems.append((name_of(location[:-1]), f"unknown setting '{location[-1]}'{hint}"))

@@ -339,10 +339,11 @@ class Sharing:
     batch_size: int = 0
 
     def batch_for(self, judge: JudgeConfig) -> int:
-        """Enough games per claim to keep the engine busy: 8 rounds of the HTTP concurrency, or a vLLM chunk."""
+        """Enough games per claim to keep the engine busy: 8 rounds of the HTTP concurrency, or a vLLM chunk
+        (each engine's own setting: the other engine's is ignored, as `config.ENGINE_SETTINGS` says)."""
         if self.batch_size > 0:
             return self.batch_size
-        return max(256, 8 * judge.concurrency, judge.chunk_size or 0)
+        return max(256, 8 * judge.concurrency if judge.engine == "openai" else judge.chunk_size)
 
 
 class ResultWriter:

@@ -203,9 +203,9 @@ def test_judge_presets_resolve_and_user_presets_are_validated(tmp_path):
     mine = write(tmp_path, '[house]\nengine = "openai"\nmodel = "house-judge"\nconcurrency = "lots"\n', "judges.toml")
     path = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\npreset = "house"\n'
                            'judges_file = "judges.toml"\n')
-    with pytest.raises(ConfigError, match=r"""^\[judge\] concurrency \(from judge preset 'house'\): expected an """
-                                          r'integer, got "lots"$'):
+    with pytest.raises(ConfigError) as caught:  # named in the presets file, which holds it
         load_config(path)
+    assert str(caught.value) == f'{mine}: [house] concurrency: expected an integer, got "lots"'
     mine.write_text('[house]\nengine = "openai"\nmodel = "house-judge"\nconcurrency = 3\n')
     assert (load_config(path).judge.model, load_config(path).judge.concurrency) == ("house-judge", 3)
     assert resolve_judge({"preset": "gpt-4.1"}).model == "gpt-4.1"  # a dotted preset name is one preset
@@ -487,3 +487,126 @@ def test_a_wrong_value_is_shown_as_written(tmp_path):
         RunConfig.from_toml(write(tmp_path, '[data]\nquestions = ["q.jsonl"]\nanswers = ["a.jsonl"]\n'))
     message = str(caught.value)  # the value shortened to 60 characters, as long values are
     assert '[data] questions: expected a path (a string), got ["/' in message and "PosixPath" not in message
+
+
+_OTHER_ENGINES = _DATA + ('[judge]\nmodel = "x"\nbase_url = "http://127.0.0.1:9/v1"\ngpu_memory_utilization = 0.5\n'
+                          'max_model_len = 4096\nconcurrency = 4\n')
+
+
+def test_settings_of_the_other_engine_are_noted_where_they_were_given(tmp_path):
+    """A judge behind a server given gpu_memory_utilization or max_model_len (read by the in-process vLLM engine
+    only) ran without a word that they did nothing; so did an in-process judge given a server's settings."""
+    path = write(tmp_path, _OTHER_ENGINES)
+    assert RunConfig.from_toml(path).notes() == [
+        f"{path}: [judge] max_model_len, [judge] gpu_memory_utilization: ignored: they apply to the in-process vLLM "
+        "engine; this judge is the server at http://127.0.0.1:9/v1"]
+    local = RunConfig.from_toml(path, None, {"engine": "vllm", "timeout_s": 5.0}, {"judge.engine": "--engine"})
+    assert local.notes() == [
+        f"{path}: [judge] base_url, [judge] concurrency; [judge] timeout_s: ignored: they apply to a judge server "
+        "(engine openai); this judge runs in-process on vLLM (x)"]
+    # from Python, by the settings' names; a preset's by the preset; none for settings of the judge's own engine
+    given = RunConfig(questions="q", answers=["a"], judge={"model": "m", "tensor_parallel_size": 2, "timeout_s": 9.0})
+    assert given.notes() == ["[judge] tensor_parallel_size: ignored: they apply to the in-process vLLM engine; this "
+                             "judge is the server at https://api.openai.com/v1"]
+    gpu = RunConfig.from_toml(None, {"questions": "q", "answers": ["a"]}, {"preset": "qwen2.5-7b-vllm",
+                                                                        "engine": "openai"})
+    assert gpu.notes()[0].startswith("[judge] max_model_len (from judge preset 'qwen2.5-7b-vllm'), [judge] "
+                                     "gpu_memory_utilization (from judge preset 'qwen2.5-7b-vllm'): ignored")
+    assert RunConfig(questions="q", answers=["a"], judge={"preset": "qwen2.5-7b-vllm"}).notes() == []
+    assert RunConfig(questions="q", answers=["a"], judge={"preset": "local-server"}).notes() == []
+
+
+def test_the_settings_noted_as_ignored_change_nothing_of_what_is_claimed_from_the_store():
+    """The games claimed at a time (`Sharing.batch_for`) took concurrency into account for the vLLM engine and
+    chunk_size for a server, which the note says each ignores: each engine's claim follows its own setting."""
+    from judgebench.runner import Sharing
+
+    server, local = {"engine": "openai", "model": "m"}, {"engine": "vllm", "model": "/m"}
+    assert Sharing().batch_for(JudgeConfig(**server, concurrency=64, chunk_size=4096)) == 512
+    assert Sharing().batch_for(JudgeConfig(**local, concurrency=64, chunk_size=1024)) == 1024
+    assert Sharing().batch_for(JudgeConfig(**local, concurrency=64)) == 256
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--baseline", "nobody"],
+    ["check", "--candidate", "nobody", "--reference", "a"],
+    ["diagnose", "--gold", "bad.jsonl"],
+], ids=["run", "check", "diagnose-gold"])
+def test_each_command_that_judges_notes_the_ignored_settings_before_judging(tmp_path, command):
+    """The note comes before anything is judged: each command here stops at its input error before its first
+    judge call (the server at port 9 is never asked)."""
+    from tests.support.cli_runs import judgebench
+
+    (tmp_path / "q.jsonl").write_text('{"question_id": "q1", "turns": ["2+2?"]}\n')
+    (tmp_path / "a.jsonl").write_text('{"question_id": "q1", "model": "a", "turns": ["4"]}\n'
+                                      '{"question_id": "q1", "model": "b", "turns": ["5"]}\n')
+    (tmp_path / "bad.jsonl").write_text('{"question": "q", "answer_a": "x", "answer_b": "y", "label": "maybe"}\n')
+    write(tmp_path, _OTHER_ENGINES + '[run]\nstore = "s.sqlite"\nprogress = false\n')
+    done = judgebench(*command, "--config", "x.toml", cwd=tmp_path, timeout=60)
+    lines = done.stderr.splitlines()
+    note = ("note: x.toml: [judge] max_model_len, [judge] gpu_memory_utilization: ignored: they apply to the "
+            "in-process vLLM engine; this judge is the server at http://127.0.0.1:9/v1")
+    assert done.returncode == 2 and note in lines, done.stderr
+    assert lines.index(note) < next(i for i, line in enumerate(lines) if line.startswith("error:"))
+
+
+@pytest.mark.parametrize("presets_file, message", [
+    ('[mine]\nengine = "openai"\nmodel = "m"\nconcurrency = "lots"\n',
+     '[mine] concurrency: expected an integer, got "lots"'),
+    ('[mine]\nengine = 3\nmodel = "m"\n', '[mine] engine: expected one of "openai", "vllm", got 3'),
+    ('[mine]\nengine = "openai"\n', "[mine] model: the OpenAI-compatible engine needs a judge model"),
+    ('[mine]\nengine = "openai"\nmodel = "m"\ntimeout_s = -1\n', "[mine] timeout_s: must be greater than 0, got -1"),
+    ('mine = "gpt-4o-mini"\n', "preset 'mine' must be a table"),
+    ('model = "m"\n[mine]\nengine = "openai"\nmodel = "m"\n', "preset 'model' must be a table"),
+    ('[mine]\ntemperature = "hot"\n', "[mine] unknown setting 'temperature'"),
+], ids=["wrong type", "wrong choice", "no model", "out of range", "preset a string", "top-level key",
+        "unknown setting"])
+def test_every_problem_in_a_presets_file_names_the_file_the_preset_and_the_setting(tmp_path, monkeypatch,
+                                                                                  presets_file, message):
+    """A preset's value of the wrong type was named as the run's ([judge] concurrency (from judge preset 'mine')),
+    not as the presets file's, which holds it; a preset without a model was 'model.judge'."""
+    judges = write(tmp_path, presets_file, "judges.toml")
+    path = write(tmp_path, _DATA + '[judge]\npreset = "mine"\njudges_file = "judges.toml"\n')
+    for read in (lambda: load_config(path), lambda: resolve_judge({"preset": "mine"}, judges)):
+        with pytest.raises(ConfigError) as caught:
+            read()
+        shown = str(caught.value)
+        assert f"{judges}: {message}" in shown and len(shown.splitlines()) == 1, shown
+    monkeypatch.setenv("JUDGEBENCH_JUDGES", str(judges))  # the variable's file likewise
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, _DATA + '[judge]\npreset = "mine"\n', "env.toml"))
+    assert f"{judges}: {message}" in str(caught.value)
+
+
+def test_a_bad_presets_file_ends_the_run_with_one_line_and_exit_2(tmp_path):
+    from tests.support.cli_runs import judgebench
+
+    write(tmp_path, '[mine]\nengine = "openai"\nmodel = "m"\nconcurrency = "lots"\n', "judges.toml")
+    write(tmp_path, _DATA + '[judge]\npreset = "mine"\njudges_file = "judges.toml"\n')
+    done = judgebench("run", "--config", "x.toml", cwd=tmp_path, timeout=60)
+    assert (done.returncode, done.stderr) == (
+        2, f'error: {tmp_path / "judges.toml"}: [mine] concurrency: expected an integer, got "lots"\n')
+
+
+def test_judgebench_judges_variable_beside_a_judges_file_is_noted_as_not_read(tmp_path, monkeypatch):
+    """JUDGEBENCH_JUDGES was ignored without a word where a config's judges_file (or `judges --judges-file`) named
+    another file; the explicit setting still wins."""
+    from tests.support.cli_runs import judgebench
+
+    mine = write(tmp_path, '[mine]\nengine = "openai"\nmodel = "m"\n', "judges.toml")
+    other = write(tmp_path, '[other]\nengine = "openai"\nmodel = "o"\n', "other.toml")
+    path = write(tmp_path, _DATA + '[judge]\npreset = "mine"\njudges_file = "judges.toml"\n')
+    monkeypatch.setenv("JUDGEBENCH_JUDGES", str(other))
+    config = load_config(path)
+    assert config.judge.model == "m" and config.notes() == [
+        f"judge presets are read from {mine} ([judge] judges_file), not from JUDGEBENCH_JUDGES={other}: the "
+        "explicit setting wins over the variable"]
+    monkeypatch.setenv("JUDGEBENCH_JUDGES", str(mine))
+    assert load_config(path).notes() == []  # the same file: nothing to say
+    listed = judgebench("judges", "--judges-file", "judges.toml", cwd=tmp_path, timeout=60)
+    assert listed.returncode == 0 and listed.stderr == ""
+    monkeypatch.setenv("JUDGEBENCH_JUDGES", "other.toml")
+    listed = judgebench("judges", "--judges-file", "judges.toml", cwd=tmp_path, timeout=60)
+    assert listed.stderr == ("note: judge presets are read from judges.toml (--judges-file), not from "
+                             "JUDGEBENCH_JUDGES=other.toml: the explicit setting wins over the variable\n")
+    assert " mine " in listed.stdout and " other " not in listed.stdout
