@@ -290,7 +290,7 @@ def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) 
     and, for the embedded judge, that it is a demo judge too weak to measure anything."""
     from judgebench import present
 
-    _say_notes(settings)
+    _say_settings_notes(settings)
     console.print(present.run_header(settings, gold), markup=False, highlight=False, soft_wrap=True)
     if settings.judge.embedded:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
@@ -298,7 +298,7 @@ def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) 
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
 
 
-def _say_notes(settings: RunConfig) -> None:
+def _say_settings_notes(settings: RunConfig) -> None:
     """On stderr, before a command judges: settings that do nothing (`RunConfig.notes`)."""
     for note in settings.notes():
         typer.secho(f"note: {note}", fg="yellow", err=True)
@@ -632,7 +632,7 @@ def check(
         unused = unused_settings(settings)
         if unused:
             typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
-        _say_notes(settings)
+        _say_settings_notes(settings)
         with _judging(settings, None, verbose=False, progress=settings.progress,
                       priced=settings.judge.priced) as hooks:  # progress, waits and retries as `run` shows them
             report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,
