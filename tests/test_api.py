@@ -532,7 +532,7 @@ def test_html_report_writes_what_the_report_command_writes(judge_server, tmp_pat
             == written_at.sub("", (tmp_path / "cli" / "report.html").read_text()))
     assert sorted(path.name for path in (tmp_path / "api").iterdir()) == sorted(
         path.name for path in (tmp_path / "cli").iterdir())
-    with pytest.raises(ConfigError, match="give exactly one of"):
+    with pytest.raises(ConfigError, match='^give exactly one of store = "PATH" or results = "DIR"$'):  # not flags
         judgebench.html_report(tmp_path / "x")
     with pytest.raises(ConfigError, match='method: expected one of "bt", "elo", "winrate", got "wr"'):
         judgebench.html_report(tmp_path / "x", results=tmp_path / "out", method="wr")

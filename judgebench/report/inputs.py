@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from judgebench.config import how_to_set
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
 from judgebench.diagnostics import DIAGNOSTICS_FILE, average_lengths
 from judgebench.errors import ConfigError, InputError
@@ -64,8 +65,9 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
     the store holds several (an InputError names them otherwise). `imported`: a results directory of
     `judgebench leaderboard --out` (leaderboard.json without judgments.jsonl) is read too, as a RunData
     without judgments (`RunData.imported`)."""
-    if (store is None) == (results is None):
-        raise ConfigError("give exactly one of --store PATH or --results DIR")
+    if (store is None) == (results is None):  # named as the command's flags, or from Python as its keywords
+        raise ConfigError(f"give exactly one of {how_to_set('store', 'PATH', option=True)} or "
+                          f"{how_to_set('results', 'DIR', option=True)}")
     if store is not None:
         return _from_store(Path(store), judge, template)
     if judge is not None or template is not None:  # they were ignored without a word
