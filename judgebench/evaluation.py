@@ -206,7 +206,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     engine:
         A ready judge engine (default: the one `settings.judge` describes, started when a game must be sent).
     on_start, on_progress:
-        Called with the runner's running `Tally` when sending starts and after each game (progress bars).
+        Called with the runner's running `Tally` when sending starts and as judged games are stored (each
+        commit to the store: one game or several at once), for progress bars.
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
         before any judge call with the run's notes on its inputs and plan (`EngineEvent` of kind `note`).

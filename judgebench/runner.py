@@ -115,7 +115,7 @@ class Tally:
         return self.cost + (self.cost / metered * self.unmetered if metered else 0.0)
 
 
-# Called with the running totals: as sending starts (on_start) and after each game (on_progress).
+# Called with the running totals: as sending starts (on_start) and as judged games are stored (on_progress).
 ProgressCallback = Callable[[Tally], None]
 
 
