@@ -171,6 +171,27 @@ def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
         assert card["answers"][0][1][1] < card["answers"][1][1][0]
 
 
+def test_plots_fit_their_frames_on_a_desktop(report_file):
+    """Each plot scaled to its frame (max-width 100%) was 2 pixels wider than the frame, its border outside the
+    100% (content-box sizing), so every plot frame had a horizontal scrollbar at any desktop width."""
+    with opened_page(report_file, width=1440) as page:
+        overflows = []
+        for width in (1440, 1920):
+            page.set_viewport_size({"width": width, "height": 900})
+            overflows += page.eval_on_selector_all(".scroll:has(img.plot)", """frames => frames
+                .filter(frame => frame.scrollWidth > frame.clientWidth)
+                .map(frame => `${frame.firstElementChild.id}: ${frame.scrollWidth} > ${frame.clientWidth}`)""")
+    assert overflows == []
+
+
+def test_report_says_why_a_baseline_run_has_no_triads(report_file):
+    """Every pair of a baseline-pairs run includes the baseline, so no three models have majorities in all their
+    pairs: the diagnostics table showed "note: 0/0"."""
+    rows = html_table(report_file.read_text(), "diagnostics-table")
+    assert ["cyclic triads (of triads with majorities)", "-"] in rows
+    assert ["note: no triads with majorities: every pair compared includes base", ""] in rows
+
+
 LONG_CODE_LINE = ("```python\nresult = compute_the_total_of_every_value_in(records_by_identifier[question_identifier], "
                   "weights=normalised_weights_for_this_question)\n```")
 
