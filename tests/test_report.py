@@ -461,7 +461,36 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
         assert any("\nnot judged with " in text for text in columns)
 
 
-def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_path):
+def assert_the_forest_plot_shows_lc_win_rates(folder: Path, board: dict[str, Any], monkeypatch) -> None:
+    """The forest plot of a board ranked by LC win rate draws the LC win rates, in the rows' order, with
+    ±1.96 LC SE at 95%, and its axis says so: it drew the raw win rates in LC order (claude-2's 17.2% above
+    29.9%) under "win rate vs gpt4_1106_preview"."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    drawn = {}
+    save = plots.save
+
+    def keep(figure, directory, name):
+        bars = figure.axes[0].containers[0]
+        drawn[name] = (figure.axes[0].get_xlabel(), bars.lines[0].get_xdata(),
+                       [segment[:, 0] for segment in bars.lines[2][0].get_segments()])
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", keep)
+    write_report(load_run(results=folder, imported=True), folder / "again.html")
+    label, dots, bars = drawn["again-forest"]
+    assert " ".join(label.split("\n")) == "length-controlled win rate vs gpt4_1106_preview (95% interval: ±1.96 LC SE)"
+    models = board["models"]
+    assert list(dots) == pytest.approx([entry["lc_win_rate"] for entry in models])
+    assert list(dots) == sorted(dots, reverse=True)
+    assert [tuple(ends) for ends in bars] == [pytest.approx((entry["lc_win_rate"] - 1.96 * entry["lc_win_rate_se"],
+                                                             entry["lc_win_rate"] + 1.96 * entry["lc_win_rate_se"]),
+                                                            abs=1e-4) for entry in models]
+
+
+def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_path, monkeypatch):
     """`leaderboard --alpaca-eval ... --out DIR` writes no judgments.jsonl; `report --results DIR` said "no
     judgments.jsonl here" (exit 2). Now: the leaderboard (ranked by LC win rate, that column beside the
     interval) and its forest plot, a warning saying why there is nothing more, no judgment browser, and a
@@ -506,6 +535,8 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
         assert page.eval_on_selector("#plot-forest", "img => img.naturalWidth") > 100
         browser.close()
     assert errors == []
+
+    assert_the_forest_plot_shows_lc_win_rates(tmp_path / "alpaca", board, monkeypatch)
 
     again = judgebench("report", "--results", "alpaca", "--out", "bt.html", "--method", "bt", cwd=tmp_path)
     assert again.returncode == 2 and "Traceback" not in again.stderr

@@ -66,7 +66,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import adaptive_summary, column_title, fit_lines, method_title, rank_rule
+    from judgebench.present import adaptive_summary, column_title, fit_lines, rank_rule
     from judgebench.report import plots
 
     html_path = report_path(out)
@@ -90,8 +90,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
                 lengths=lengths, categories=categories)
         judged, drawn = _judged(data, board, outcomes, dataset, diagnostics_figures, shown_pairs, seed)
         judge = diagnostics.provenance_value(data.judgments, "judge")
-    forest = plots.forest(board.models, method_title(board.meta), board.meta["confidence"], _rating_scale(board.meta))
-    files, images = _save({"forest": forest, **drawn}, directory, html_path.stem)
+    files, images = _save({"forest": _forest(board), **drawn}, directory, html_path.stem)
     columns = _columns(board.models, board.meta)
     context = {
         "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported,
@@ -295,6 +294,29 @@ def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
     if meta.get("rating_label") is None and meta.get("baseline"):
         notes.insert(0, f"Ratings: win rates against {meta['baseline']} (ties counted half).")
     return notes
+
+
+def _forest(board: Leaderboard) -> Any:
+    """The forest plot of the figure that orders the rows: the ratings with their intervals, or for a board
+    ranked by length-controlled win rate (AlpacaEval 2.0's order) the LC win rates with ±z LC SE at the ratings'
+    level (the raw win rates drawn in LC order looked out of order, and the axis did not say why)."""
+    from judgebench.present import method_title
+    from judgebench.ratings.intervals import normal_quantile
+    from judgebench.report import plots
+
+    meta = board.meta
+    if meta.get("ranked_by") != "lc_win_rate":
+        return plots.forest(board.models, method_title(meta), meta["confidence"], _rating_scale(meta))
+    z = normal_quantile(meta["confidence"])
+
+    def end(entry: dict[str, Any], side: int) -> float | None:
+        lc, se = entry.get("lc_win_rate"), entry.get("lc_win_rate_se")
+        return None if lc is None or se is None else lc + side * z * se
+
+    entries = [{"model": entry["model"], "rating": entry.get("lc_win_rate"), "lower": end(entry, -1),
+                "upper": end(entry, 1)} for entry in board.models]
+    return plots.forest(entries, f"length-controlled win rate vs {meta['baseline']}", meta["confidence"],
+                        interval=f"\u00b1{z:.2f} LC SE")
 
 
 def _rating_scale(meta: dict[str, Any]) -> str | None:
