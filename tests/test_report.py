@@ -26,7 +26,7 @@ import pytest
 
 from judgebench.config import LeaderboardSettings
 from tests.support.cli_runs import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
-from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
+from tests.support.judge_server import ChatRequest, Reply, constant_rule, qualities, quality_rule
 
 pytestmark = pytest.mark.integration
 
@@ -545,6 +545,47 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
     empty = judgebench("report", "--results", "empty", "--out", "e.html", cwd=tmp_path)
     assert empty.returncode == 2 and "Traceback" not in empty.stderr
     assert "no judgments.jsonl here" in empty.stderr and "or a leaderboard.json" in empty.stderr
+
+
+def test_report_of_a_run_whose_judge_never_gave_a_verdict(judge_server, tmp_path):
+    """A judge that never wrote a verdict: the run has no leaderboard (exit 3), and `report` said only "error:
+    outcomes: no outcomes to rate" (exit 2) and wrote nothing, when the judge's outputs are what the user needs.
+    Now the report says why there is no leaderboard, and has the diagnostics and the judgment browser with the
+    judge's outputs; `leaderboard --results` and the notebook's view of the evaluation say the cause too (the
+    notebook said "no pair was judged completely")."""
+    import judgebench as api
+    from judgebench.config import load_config
+
+    said = "Both answers have merits; I would not pick either."
+    judge_server.rule = constant_rule(said)
+    evaluation = api.evaluate(load_config(write_config(tmp_path, judge_server.base_url)))
+    evaluation.write(tmp_path / "out")
+    games = 2 * 3 * N_QUESTIONS
+    why = f"{games} of {games} games had no verdict (the judge's output held none: unparsed)"
+    assert evaluation.exit_code == 3 and evaluation.leaderboard is None
+    assert evaluation._repr_html_() == f"<p>Evaluation: no leaderboard ({escape(why)}).</p>"
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"warning: no leaderboard: {why}" in " ".join(done.stderr.split())
+    assert f"{3 * N_QUESTIONS} of {3 * N_QUESTIONS} pairs in the judgment browser" in done.stdout
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="leaderboard-table"' not in html and 'id="plot-forest"' not in html
+    assert 'id="plot-position"' in html and 'id="judgments-data"' in html and "ratings' intervals" not in html
+    assert ["unparsed rate (games)", "1.000 [0.949, 1.000]  n=72"] in html_table(html, "diagnostics-table")
+    with opened_page(tmp_path / "report.html") as page:
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.reload(wait_until="load")
+        line = page.inner_text("#no-leaderboard")
+        cards = page.locator("#browser .pair")
+        assert cards.count() == 3 * N_QUESTIONS and said in cards.first.inner_text()
+    assert errors == []
+    assert line == (f"No leaderboard: {why}, so no pair has an outcome to rate. The judge diagnostics and the "
+                    "judgment browser below show what the judge wrote; for the games without a verdict, use a "
+                    "stronger judge, a template it can follow (--template) or a larger max_tokens.")
+    rated = judgebench("leaderboard", "--results", "out", cwd=tmp_path)
+    assert rated.returncode == 2 and rated.stderr.count("\n") == 1 and "Traceback" not in rated.stderr
+    assert f"no outcomes to rate: {why}" in rated.stderr
 
 
 def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):
