@@ -500,6 +500,8 @@ def transitivity(outcomes: Any) -> dict[str, Any]:
     cyclic = float(np.trace(beats @ beats @ beats) / 3)
     result: dict[str, Any] = {"n_models": counts.n_models, "n_triads": int(round(triads)),
                               "n_cyclic": int(round(cyclic)), "cyclic_share": cyclic / triads if triads else None}
+    if not triads:
+        result["triads_note"] = _why_no_triads(rate, coded.models)
     try:
         bt.check_identifiable(counts)
     except InputError:
@@ -512,6 +514,20 @@ def transitivity(outcomes: Any) -> dict[str, Any]:
     df = counts.n_pairs - counts.n_models + 1
     return {**result, "deviance": deviance, "df": df,
             "p_value": float(chi2.sf(deviance, df)) if df > 0 else None}
+
+
+def _why_no_triads(rate: NDArray[np.float64], models: Sequence[str]) -> str:
+    """Why no triple of models has a majority in each of its three pairs (`transitivity`): too few models, no
+    three compared with one another (a baseline-pairs run: every pair includes the baseline), or pairs tied."""
+    if len(models) < 3:
+        return f"only {len(models)} models"
+    compared = np.isfinite(rate).astype(float)
+    if np.trace(compared @ compared @ compared) == 0:
+        hub = int(np.argmax(compared.sum(axis=1)))
+        if compared.sum() == 2 * compared[hub].sum():
+            return f"every pair compared includes {models[hub]}"
+        return "no three models were each compared with the other two"
+    return "every three models compared with one another have a pair tied at 0.5"
 
 
 def _xlogy_ratio(x: NDArray[np.float64], expected: NDArray[np.float64]) -> NDArray[np.float64]:

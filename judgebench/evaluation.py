@@ -91,8 +91,12 @@ class Evaluation:
         """The leaderboard's table in a notebook, or why there is none."""
         if self.leaderboard is not None:
             return self.leaderboard._repr_html_()
-        why = "stopped before rating" if self.run.interrupted else "no pair was judged completely"
-        return f"<p>Evaluation: no leaderboard ({why}).</p>"
+        from html import escape
+
+        from judgebench.records import why_unrated
+
+        why = "stopped before rating" if self.run.interrupted else why_unrated(self.run.judgments)
+        return f"<p>Evaluation: no leaderboard ({escape(why)}).</p>"
 
     @property
     def judgments(self) -> pd.DataFrame:
@@ -959,6 +963,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     leaderboard.json records, those given here laid over them (keyword `options`, and the fields of `settings`
     that were set explicitly, as a pydantic model records them, or that are not None); None leaves the run's.
     The run's judge and template are those of its judgments: asking for others is a ConfigError."""
+    from judgebench.records import why_unrated
     from judgebench.report.inputs import load_run, refit
 
     _check_option_names(options)
@@ -970,7 +975,11 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     overrides = {"k" if name == "k_factor" else name: value for name, value in given.items()}
     from judgebench.datasets import load_judged_texts
 
-    board, _ = refit(load_run(results=directory), load_judged_texts(questions, answers), **overrides)
+    data = load_run(results=directory)
+    board, _ = refit(data, load_judged_texts(questions, answers), **overrides)
+    if board is None:
+        raise InputError(f"no outcomes to rate: {why_unrated(data.judgments)}", path=directory / "judgments.jsonl",
+                         hint=f"`judgebench report --results {directory} --out report.html` shows what the judge wrote")
     return board
 
 

@@ -113,11 +113,20 @@ class Leaderboard:
 
     def __repr__(self) -> str:
         """A line, not every model's dict (59 models made 20,000 characters in a notebook): the size, the method,
-        the best few; `table` has the rest."""
-        best = ", ".join(f"{entry['model']} {entry['rating']:.4g}" for entry in self.models[:3])
+        the best few by the figure that orders the rows (meta `ranked_by`), written as the tables write it; `table`
+        has the rest. (An AlpacaEval board ranked by LC win rate showed raw win rates in LC order, to 3 or 4
+        digits: "X 0.705, gpt4_1106_preview 0.5, claude-2 0.1719".)"""
+        from judgebench.present import column_title, format_cell, rating_format
+
+        ranked_by = self.meta.get("ranked_by", "rating")
+        if ranked_by == "rating":
+            written, by = rating_format(self.meta), ""
+        else:
+            written, by = (lambda value: format_cell(ranked_by, value)), f" by {column_title(ranked_by, self.meta)}"
+        best = ", ".join(f"{entry['model']} {written(entry.get(ranked_by))}" for entry in self.models[:3])
         more = ", ..." if len(self.models) > 3 else ""
         return (f"<Leaderboard: {len(self.models)} models, method {self.meta.get('method')}, "
-                f"{self.meta.get('interval_label', 'no interval')}; best: {best}{more}; .table has every column>")
+                f"{self.meta.get('interval_label', 'no interval')}; best{by}: {best}{more}; .table has every column>")
 
     def _repr_html_(self) -> str:
         """The table, as a notebook shows a DataFrame, under its warnings (as the terminal, leaderboard.md and the

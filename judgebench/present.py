@@ -790,12 +790,20 @@ def judge_diagnostics_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     rows += self_preference_rows(figures)
     cycle = figures.get("transitivity")
     if cycle and "gold" not in figures:  # a gold set's two pseudo-models (its columns A and B) form no triads
-        share = "-" if cycle.get("cyclic_share") is None else f"{cycle['cyclic_share']:.3f}"
-        rows.append(("cyclic triads (of triads with majorities)", f"{share} ({cycle['n_cyclic']}/{cycle['n_triads']})"))
+        rows.append(("cyclic triads (of triads with majorities)", _triads_cell(cycle)))
         if cycle.get("p_value") is not None:
             rows.append(("Bradley-Terry fit: deviance, df, p", f"{cycle['deviance']:.1f}, {cycle['df']}, "
                                                               f"{cycle['p_value']:.3g}"))
     return rows
+
+
+def _triads_cell(cycle: dict[str, Any]) -> str:
+    """The share of cyclic triads and their count ("0.250 (1/4)"), or a dash and why there are no triads with
+    majorities ("0/0" told a reader nothing: a baseline-pairs run has none, every pair including the baseline)."""
+    if not cycle.get("n_triads"):
+        why = cycle.get("triads_note")
+        return f"- (no triads with majorities{f': {why}' if why else ''})"
+    return f"{cycle['cyclic_share']:.3f} ({cycle['n_cyclic']}/{cycle['n_triads']})"
 
 
 def diagnostics_intervals(figures: dict[str, Any]) -> str:

@@ -132,6 +132,20 @@ def failure_reasons(judgments: Any, shown: int = 3) -> list[str]:
     return [f"{n} × {error}" for error, n in errors.head(shown).items()]
 
 
+def why_unrated(judgments: Any) -> str:
+    """Why `judgments` give no outcome to rate, as a reader acts on it: how many of the games had no verdict
+    (the judge's output held none: unparsed), how many failed, and, where some had one, that no pair got the
+    verdicts of both its orders ("no pair was judged completely" said none of that)."""
+    total = len(judgments)
+    counts = judgments["status"].value_counts()
+    parts = [f"{int(counts[status]):,} {what}" for status, what in (
+        (UNPARSED, "had no verdict (the judge's output held none: unparsed)"), (FAILED, "failed"),
+        (OK, "had a verdict, but no pair got verdicts in both its orders")) if counts.get(status)]
+    if not parts:
+        return "no game was judged"
+    return f"{parts[0].replace(' ', f' of {total:,} games ', 1)}" + "".join(f"; {part}" for part in parts[1:])
+
+
 # Canonical outcome columns (one row per pair after the swap policy).
 # p_ab / p_ba: probability that model_a is better in the game where a was shown first / second
 # (NaN when that order was not judged), kept so position bias stays measurable.

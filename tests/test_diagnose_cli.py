@@ -31,6 +31,9 @@ def test_diagnose_store_and_results_agree_and_match_the_data(judge_server, tmp_p
     # which judge, in the terminal too (two judges' tables were alike but for diagnostics.json's provenance)
     assert from_store.stdout.startswith("judge test-judge, template pairwise-5, swap policy both\n")
     assert "a strong model of the judge's family scores high without any bias" in " ".join(from_store.stdout.split())
+    # a baseline-pairs run has no triads with majorities: it said "- (0/0)"
+    assert ("cyclic triads (of triads with majorities) - (no triads with majorities: every pair compared includes "
+            "base)") in " ".join(from_store.stdout.split())
     from_results = judgebench("diagnose", "--results", "out", "--out", "d2", *data, cwd=tmp_path)
     assert from_results.returncode == 0, from_results.stderr
     first, second = (json.loads((tmp_path / d / "diagnostics.json").read_text()) for d in ("d1", "d2"))

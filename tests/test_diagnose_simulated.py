@@ -138,6 +138,27 @@ def test_transitivity_counts_cycles_and_rejects_bradley_terry_on_a_rock_paper_sc
               "weight": 1.0, "p_ab": 1.0, "p_ba": 1.0} for m in "rps" for k in range(5)]
     four = diagnostics.transitivity(pd.DataFrame(rows + loser))
     assert (four["n_triads"], four["n_cyclic"], four["cyclic_share"]) == (4, 1, 0.25)
+    assert "triads_note" not in four
+
+
+def test_transitivity_says_why_there_are_no_triads_with_majorities():
+    """No triad with a majority in each pair was shown as "0/0": now the figures say why (every pair includes the
+    baseline, no three models compared with one another, a pair tied at 0.5 in each triple, too few models)."""
+    def outcomes(pairs: list[tuple[str, str, float]]) -> pd.DataFrame:
+        return pd.DataFrame([{"question_id": f"q{i}", "model_a": a, "model_b": b, "score_a": score, "weight": 1.0}
+                             for i, (a, b, score) in enumerate(pairs)])
+
+    def why(pairs: list[tuple[str, str, float]]) -> str:
+        cycle = diagnostics.transitivity(outcomes(pairs))
+        assert (cycle["n_triads"], cycle["cyclic_share"]) == (0, None)
+        return cycle["triads_note"]
+
+    assert why([(m, "base", 1.0) for m in "abc"] + [("base", "c", 1.0)]) == "every pair compared includes base"
+    assert why([("a", "b", 1.0), ("c", "d", 0.0), ("b", "c", 1.0)]) == (
+        "no three models were each compared with the other two")
+    assert why([("a", "b", 1.0), ("b", "c", 1.0), ("a", "c", 0.5)]) == (
+        "every three models compared with one another have a pair tied at 0.5")
+    assert why([("a", "b", 1.0), ("b", "a", 1.0)]) == "only 2 models"
 
 
 # Length bias net of model strength: better models write longer answers (the log2 length of model m's answer

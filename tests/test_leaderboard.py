@@ -758,6 +758,10 @@ def test_alpaca_eval_length_controlled_win_rates_from_the_command_line(shared_da
     rank = {entry["model"]: entry["rank"] for entry in models}
     assert rank["claude-2"] == 3 < rank["FuseChat-Llama-3.2-1B-Instruct"] == rank["claude-2.1"] == 4
     assert [entry["rank"] for entry in models] == sorted(entry["rank"] for entry in models)
+    # its line in a notebook shows the figure the rows are ranked by, as the table writes it: it said "best:
+    # FuseChat-Gemma-2-9B-Instruct 0.705, gpt4_1106_preview 0.5, claude-2 0.1719" (raw win rates in LC order)
+    assert ("; best by LC win rate: FuseChat-Gemma-2-9B-Instruct 70.2%, gpt4_1106_preview 50.0%, claude-2 28.2%, ...;"
+            in repr(leaderboard.Leaderboard(models, meta)))
 
 
 def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ import pytest
 
 from judgebench.config import LeaderboardSettings
 from tests.support.cli_runs import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
-from tests.support.judge_server import ChatRequest, Reply, qualities, quality_rule
+from tests.support.judge_server import ChatRequest, Reply, constant_rule, qualities, quality_rule
 
 pytestmark = pytest.mark.integration
 
@@ -169,6 +169,27 @@ def test_each_verdict_is_shown_under_the_answer_shown_first(report_file):
     assert_verdicts_under_their_answers(cards)
     for card in cards:  # side by side on a desktop
         assert card["answers"][0][1][1] < card["answers"][1][1][0]
+
+
+def test_plots_fit_their_frames_on_a_desktop(report_file):
+    """Each plot scaled to its frame (max-width 100%) was 2 pixels wider than the frame, its border outside the
+    100% (content-box sizing), so every plot frame had a horizontal scrollbar at any desktop width."""
+    with opened_page(report_file, width=1440) as page:
+        overflows = []
+        for width in (1440, 1920):
+            page.set_viewport_size({"width": width, "height": 900})
+            overflows += page.eval_on_selector_all(".scroll:has(img.plot)", """frames => frames
+                .filter(frame => frame.scrollWidth > frame.clientWidth)
+                .map(frame => `${frame.firstElementChild.id}: ${frame.scrollWidth} > ${frame.clientWidth}`)""")
+    assert overflows == []
+
+
+def test_report_says_why_a_baseline_run_has_no_triads(report_file):
+    """Every pair of a baseline-pairs run includes the baseline, so no three models have majorities in all their
+    pairs: the diagnostics table showed "note: 0/0"."""
+    rows = html_table(report_file.read_text(), "diagnostics-table")
+    assert ["cyclic triads (of triads with majorities)", "-"] in rows
+    assert ["note: no triads with majorities: every pair compared includes base", ""] in rows
 
 
 LONG_CODE_LINE = ("```python\nresult = compute_the_total_of_every_value_in(records_by_identifier[question_identifier], "
@@ -440,7 +461,36 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
         assert any("\nnot judged with " in text for text in columns)
 
 
-def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_path):
+def assert_the_forest_plot_shows_lc_win_rates(folder: Path, board: dict[str, Any], monkeypatch) -> None:
+    """The forest plot of a board ranked by LC win rate draws the LC win rates, in the rows' order, with
+    ±1.96 LC SE at 95%, and its axis says so: it drew the raw win rates in LC order (claude-2's 17.2% above
+    29.9%) under "win rate vs gpt4_1106_preview"."""
+    from judgebench.report import plots
+    from judgebench.report.build import write_report
+    from judgebench.report.inputs import load_run
+
+    drawn = {}
+    save = plots.save
+
+    def keep(figure, directory, name):
+        bars = figure.axes[0].containers[0]
+        drawn[name] = (figure.axes[0].get_xlabel(), bars.lines[0].get_xdata(),
+                       [segment[:, 0] for segment in bars.lines[2][0].get_segments()])
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", keep)
+    write_report(load_run(results=folder, imported=True), folder / "again.html")
+    label, dots, bars = drawn["again-forest"]
+    assert " ".join(label.split("\n")) == "length-controlled win rate vs gpt4_1106_preview (95% interval: ±1.96 LC SE)"
+    models = board["models"]
+    assert list(dots) == pytest.approx([entry["lc_win_rate"] for entry in models])
+    assert list(dots) == sorted(dots, reverse=True)
+    assert [tuple(ends) for ends in bars] == [pytest.approx((entry["lc_win_rate"] - 1.96 * entry["lc_win_rate_se"],
+                                                             entry["lc_win_rate"] + 1.96 * entry["lc_win_rate_se"]),
+                                                            abs=1e-4) for entry in models]
+
+
+def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_path, monkeypatch):
     """`leaderboard --alpaca-eval ... --out DIR` writes no judgments.jsonl; `report --results DIR` said "no
     judgments.jsonl here" (exit 2). Now: the leaderboard (ranked by LC win rate, that column beside the
     interval) and its forest plot, a warning saying why there is nothing more, no judgment browser, and a
@@ -486,6 +536,8 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
         browser.close()
     assert errors == []
 
+    assert_the_forest_plot_shows_lc_win_rates(tmp_path / "alpaca", board, monkeypatch)
+
     again = judgebench("report", "--results", "alpaca", "--out", "bt.html", "--method", "bt", cwd=tmp_path)
     assert again.returncode == 2 and "Traceback" not in again.stderr
     assert "holds none (no judgments.jsonl): rate the imported judgments with `judgebench leaderboard`" in again.stderr
@@ -493,6 +545,47 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
     empty = judgebench("report", "--results", "empty", "--out", "e.html", cwd=tmp_path)
     assert empty.returncode == 2 and "Traceback" not in empty.stderr
     assert "no judgments.jsonl here" in empty.stderr and "or a leaderboard.json" in empty.stderr
+
+
+def test_report_of_a_run_whose_judge_never_gave_a_verdict(judge_server, tmp_path):
+    """A judge that never wrote a verdict: the run has no leaderboard (exit 3), and `report` said only "error:
+    outcomes: no outcomes to rate" (exit 2) and wrote nothing, when the judge's outputs are what the user needs.
+    Now the report says why there is no leaderboard, and has the diagnostics and the judgment browser with the
+    judge's outputs; `leaderboard --results` and the notebook's view of the evaluation say the cause too (the
+    notebook said "no pair was judged completely")."""
+    import judgebench as api
+    from judgebench.config import load_config
+
+    said = "Both answers have merits; I would not pick either."
+    judge_server.rule = constant_rule(said)
+    evaluation = api.evaluate(load_config(write_config(tmp_path, judge_server.base_url)))
+    evaluation.write(tmp_path / "out")
+    games = 2 * 3 * N_QUESTIONS
+    why = f"{games} of {games} games had no verdict (the judge's output held none: unparsed)"
+    assert evaluation.exit_code == 3 and evaluation.leaderboard is None
+    assert evaluation._repr_html_() == f"<p>Evaluation: no leaderboard ({escape(why)}).</p>"
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"warning: no leaderboard: {why}" in " ".join(done.stderr.split())
+    assert f"{3 * N_QUESTIONS} of {3 * N_QUESTIONS} pairs in the judgment browser" in done.stdout
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="leaderboard-table"' not in html and 'id="plot-forest"' not in html
+    assert 'id="plot-position"' in html and 'id="judgments-data"' in html and "ratings' intervals" not in html
+    assert ["unparsed rate (games)", "1.000 [0.949, 1.000]  n=72"] in html_table(html, "diagnostics-table")
+    with opened_page(tmp_path / "report.html") as page:
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.reload(wait_until="load")
+        line = page.inner_text("#no-leaderboard")
+        cards = page.locator("#browser .pair")
+        assert cards.count() == 3 * N_QUESTIONS and said in cards.first.inner_text()
+    assert errors == []
+    assert line == (f"No leaderboard: {why}, so no pair has an outcome to rate. The judge diagnostics and the "
+                    "judgment browser below show what the judge wrote; for the games without a verdict, use a "
+                    "stronger judge, a template it can follow (--template) or a larger max_tokens.")
+    rated = judgebench("leaderboard", "--results", "out", cwd=tmp_path)
+    assert rated.returncode == 2 and rated.stderr.count("\n") == 1 and "Traceback" not in rated.stderr
+    assert f"no outcomes to rate: {why}" in rated.stderr
 
 
 def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):

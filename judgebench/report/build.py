@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import ConfigError
-from judgebench.records import OK, UNPARSED
+from judgebench.records import FAILED, OK, UNPARSED, why_unrated
 from judgebench.report.inputs import RunData, refit
 
 if TYPE_CHECKING:
@@ -66,9 +66,6 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     """
     from judgebench import diagnostics
     from judgebench.outputs import atomic_write_text, prepare_directory
-    from judgebench.present import adaptive_summary, column_title, fit_lines, method_title, rank_rule
-    from judgebench.report import plots
-
     html_path = report_path(out)
     if data.imported and ratings:
         raise ConfigError(f"other ratings settings rate the judgments again, and {data.source} holds none (no "
@@ -76,6 +73,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     directory = prepare_directory(html_path.parent, named_like_a_file=True)  # report_path chose it a directory
     judged: dict[str, Any] = {}  # the sections and plots only judgments give
     drawn: dict[str, Any] = {}
+    board: Leaderboard | None
     if data.imported:
         from judgebench.leaderboard import Leaderboard
 
@@ -85,49 +83,86 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
         board, outcomes = refit(data, dataset, **(ratings or {}))
         if diagnostics_figures is None:
             lengths, categories = diagnostics.dataset_facts(dataset) if dataset is not None else (None, None)
+            confidence = (board.meta if board is not None else {**data.meta, **(ratings or {})}).get("confidence")
             diagnostics_figures = diagnostics.diagnose_judgments(
-                data.judgments, swap=data.swap, seed=data.seed, confidence=board.meta["confidence"],
+                data.judgments, swap=data.swap, seed=data.seed, confidence=confidence or 0.95,
                 lengths=lengths, categories=categories)
         judged, drawn = _judged(data, board, outcomes, dataset, diagnostics_figures, shown_pairs, seed)
         judge = diagnostics.provenance_value(data.judgments, "judge")
-    forest = plots.forest(board.models, method_title(board.meta), board.meta["confidence"], _rating_scale(board.meta))
-    files, images = _save({"forest": forest, **drawn}, directory, html_path.stem)
-    columns = _columns(board.models, board.meta)
+    if board is not None:
+        drawn = {"forest": _forest(board), **drawn}
+    files, images = _save(drawn, directory, html_path.stem)
+    meta = board.meta if board is not None else data.meta
     context = {
-        "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported,
-        "meta": board.meta, "rows": _table_rows(board.models, columns, board.meta),
-        "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
-        "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
-        "plan": adaptive_summary(board.meta["adaptive"]) if board.meta.get("adaptive") else None,
-        "images": images, "provenance": _provenance(data, board.meta, diagnostics_figures or {}), **judged,
-        "plot_names": plots.shortened([entry["model"] for entry in board.models]),
+        "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported, "meta": meta,
+        "unrated": None if board is not None else _unrated(data.judgments), **_board_context(board),
+        "images": images, "provenance": _provenance(data, meta, diagnostics_figures or {}), **judged,
     }
     html = _template().render(**context)
     atomic_write_text(html_path, html)
+    # without ratings, the warnings about how they were rated (data.warnings) have nothing to say
+    warnings = (list(meta.get("warnings") or []) if board is not None
+                else [f"no leaderboard: {why_unrated(data.judgments)}"])
     return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
-                  judged.get("pairs_total", 0), list(board.meta.get("warnings") or []), str(data.source),
-                  data.imported)
+                  judged.get("pairs_total", 0), warnings, str(data.source), data.imported)
 
 
-def _judged(data: RunData, board: Any, outcomes: pd.DataFrame, dataset: Any, figures: dict[str, Any],
-            shown_pairs: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What only judgments give: the report's pairwise, diagnostics, cost and browser sections (template
-    context) and their plots (name -> figure)."""
+def _board_context(board: Leaderboard | None) -> dict[str, Any]:
+    """The leaderboard's part of the template's context: its table, what it means, and the names its plots
+    shorten (nothing without a leaderboard: the page says why, `_unrated`)."""
+    from judgebench.present import adaptive_summary, column_title, fit_lines, rank_rule
+    from judgebench.report import plots
+
+    if board is None:
+        return {}
+    columns = _columns(board.models, board.meta)
+    return {"rows": _table_rows(board.models, columns, board.meta),
+            "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
+            "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
+            "plan": adaptive_summary(board.meta["adaptive"]) if board.meta.get("adaptive") else None,
+            "plot_names": plots.shortened([entry["model"] for entry in board.models])}
+
+
+def _unrated(judgments: pd.DataFrame) -> str:
+    """The report's line in place of a leaderboard, when the judgments give no outcome to rate: why
+    (`records.why_unrated`), and what to do. The rest of the report shows what the judge wrote: a run whose judge
+    never gave a verdict was `error: outcomes: no outcomes to rate`, and no report."""
+    statuses = set(judgments["status"])
+    advice = [what for status, what in (
+        (UNPARSED, "for the games without a verdict, use a stronger judge, a template it can follow (--template) "
+                   "or a larger max_tokens"),
+        (FAILED, "run again to retry the failed games")) if status in statuses]
+    return (f"No leaderboard: {why_unrated(judgments)}, so no pair has an outcome to rate. The judge diagnostics "
+            "and the judgment browser below show what the judge wrote" + "".join(f"; {what}" for what in advice)
+            + ".")
+
+
+def _judged(data: RunData, board: Leaderboard | None, outcomes: pd.DataFrame, dataset: Any,
+            figures: dict[str, Any], shown_pairs: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What only judgments give: the report's pairwise (with a leaderboard), diagnostics, cost and browser
+    sections (template context) and their plots (name -> figure)."""
     from judgebench import diagnostics
     from judgebench.present import diagnostics_intervals
+    from judgebench.ratings.intervals import rank_shares
+    from judgebench.report import plots
 
-    names = [entry["model"] for entry in board.models]
-    win_rate, counts = diagnostics.win_matrix(outcomes, names)
     browser, total = _judgment_sample(data.judgments, dataset, shown_pairs, seed)
     context = {
-        "heatmap": {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)},
         "diagnostic_rows": _diagnostic_rows(figures), "diagnostics": figures,
         "diagnostics_intervals": diagnostics_intervals(figures), "usage": _usage(data.judgments, data.meta),
         "length_plot_missing": _length_plot_missing(figures),
         "judgments_json": _script_json(browser),
         "pairs_shown": len(browser), "pairs_total": total,
     }
-    return context, _judged_plots(board, names, win_rate, counts, figures)
+    drawn = {}
+    if board is not None:  # the pairwise win rates and the ranks, of the outcomes rated
+        names = [entry["model"] for entry in board.models]
+        win_rate, counts = diagnostics.win_matrix(outcomes, names)
+        context["heatmap"] = {"names": names, "rate": _plain(win_rate), "counts": _plain(counts)}
+        drawn["heatmap"] = plots.win_rate_heatmap(names, win_rate, counts)
+        if board.samples is not None:
+            drawn["ranks"] = plots.rank_distribution(names, rank_shares(board.samples))
+    return context, {**drawn, **_diagnostics_plots(figures)}
 
 
 def _script_json(value: Any) -> str:
@@ -152,15 +187,12 @@ def report_path(out: str | Path) -> Path:
     return path
 
 
-def _judged_plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np.ndarray,
-                  figures: dict[str, Any]) -> dict[str, Any]:
+def _diagnostics_plots(figures: dict[str, Any]) -> dict[str, Any]:
+    """The position plot, and the length and self-preference plot where there is a figure for it."""
     from judgebench.present import diagnostics_intervals
-    from judgebench.ratings.intervals import rank_shares
     from judgebench.report import plots
 
-    drawn = {"heatmap": plots.win_rate_heatmap(names, win_rate, counts)}
-    if board.samples is not None:
-        drawn["ranks"] = plots.rank_distribution(names, rank_shares(board.samples))
+    drawn = {}
     effect = figures.get("position_effect") or {}
     fitted = ({"value": effect["first_win_probability"], "lower": effect["first_win_probability_lower"],
                "upper": effect["first_win_probability_upper"]} if effect.get("log_odds") is not None else None)
@@ -188,7 +220,7 @@ def _judged_plots(board: Any, names: list[str], win_rate: np.ndarray, counts: np
 
 
 def _length_plot_missing(figures: dict[str, Any]) -> str:
-    """Why a report has no length-bias and self-preference plot (`_judged_plots` draws none without a figure)."""
+    """Why a report has no length-bias and self-preference plot (`_diagnostics_plots` draws none without a figure)."""
     if not (figures.get("length_bias") or {}).get("longer_answer_win_rate"):
         return ("answer lengths unknown (give --questions and --answers)" + (
             "" if figures.get("self_preference") else ", and no model of the judge's family is rated"))
@@ -295,6 +327,29 @@ def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
     if meta.get("rating_label") is None and meta.get("baseline"):
         notes.insert(0, f"Ratings: win rates against {meta['baseline']} (ties counted half).")
     return notes
+
+
+def _forest(board: Leaderboard) -> Any:
+    """The forest plot of the figure that orders the rows: the ratings with their intervals, or for a board
+    ranked by length-controlled win rate (AlpacaEval 2.0's order) the LC win rates with ±z LC SE at the ratings'
+    level (the raw win rates drawn in LC order looked out of order, and the axis did not say why)."""
+    from judgebench.present import method_title
+    from judgebench.ratings.intervals import normal_quantile
+    from judgebench.report import plots
+
+    meta = board.meta
+    if meta.get("ranked_by") != "lc_win_rate":
+        return plots.forest(board.models, method_title(meta), meta["confidence"], _rating_scale(meta))
+    z = normal_quantile(meta["confidence"])
+
+    def end(entry: dict[str, Any], side: int) -> float | None:
+        lc, se = entry.get("lc_win_rate"), entry.get("lc_win_rate_se")
+        return None if lc is None or se is None else lc + side * z * se
+
+    entries = [{"model": entry["model"], "rating": entry.get("lc_win_rate"), "lower": end(entry, -1),
+                "upper": end(entry, 1)} for entry in board.models]
+    return plots.forest(entries, f"length-controlled win rate vs {meta['baseline']}", meta["confidence"],
+                        interval=f"\u00b1{z:.2f} LC SE")
 
 
 def _rating_scale(meta: dict[str, Any]) -> str | None:

@@ -135,8 +135,9 @@ def _from_results(directory: Path, imported: bool) -> RunData:
 _FIT_SETTINGS = ("interval", "ties", "position_effect", "regularization", "k", "style_control", "design_bias")
 
 
-def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderboard, pd.DataFrame]:
-    """The run's leaderboard refitted from its judgments, and the outcomes it rates.
+def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderboard | None, pd.DataFrame]:
+    """The run's leaderboard refitted from its judgments, and the outcomes it rates; no leaderboard (None) when
+    the judgments give no outcome (`records.why_unrated` says why: a judge that never gave a verdict).
 
     The settings are those its leaderboard.json records (`leaderboard.refit_options`: the same ratings as the
     run's, an adaptive run's design-bias correction included, and bootstrap replicates for the report's rank
@@ -167,6 +168,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     judgments = data.judgments
     games = ok_games(judgments)
     outcomes = combine(games.reset_index(drop=True), swap=swap, seed=data.seed).outcomes  # the run's random-one orders
+    if outcomes.empty:
+        return None, outcomes
     if options.get("style_control"):
         if dataset is None:
             raise ConfigError("these ratings are style-controlled, which needs each answer's style counts: "

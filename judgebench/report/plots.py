@@ -94,9 +94,11 @@ def _alike(labels: list[str]) -> list[list[int]]:
 
 
 @_quiet
-def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, scale: str | None = None) -> Figure:
+def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, scale: str | None = None,
+           interval: str | None = None) -> Figure:
     """Each model's rating (dot) and interval (bar), best at the top; `scale` says what the ratings are measured
-    from on the axis ("Elo scale, base at 1000")."""
+    from on the axis ("Elo scale, base at 1000"), `interval` how the interval is made when the axis should say
+    ("±1.96 LC SE")."""
     names = [entry["model"] for entry in models]
     rating = np.array([_number(entry.get("rating")) for entry in models])
     lower = np.array([_number(entry.get("lower")) for entry in models])
@@ -107,7 +109,7 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, s
                 color="#1f5fa8", ecolor="#7aa6d8", capsize=3)
     ax.set_yticks(y, _labels(names), fontsize=8 if len(names) > 30 else 10)
     ax.set_xlabel(_wrapped(f"{rating_title}" + (f" rating ({scale}; " if scale else " (")
-                           + f"{100 * confidence:g}% interval)", fig))
+                           + f"{100 * confidence:g}% interval" + (f": {interval})" if interval else ")"), fig))
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.8, len(names) - 0.2)
     _fit(fig)
