@@ -88,11 +88,17 @@ class Evaluation:
                 f"judge calls sent now; exit code {self.exit_code}; {board}>")
 
     def _repr_html_(self) -> str:
-        """The leaderboard's table in a notebook, or why there is none."""
-        if self.leaderboard is not None:
-            return self.leaderboard._repr_html_()
+        """The leaderboard's table in a notebook, under the games that failed (exit code 3: `run` says so on the
+        terminal), or why there is no table."""
         from html import escape
 
+        from judgebench.present import counted
+
+        if self.leaderboard is not None:
+            failed = self.run.n_failed
+            return (f'<p style="color: #b35900"><strong>{counted(failed, "game")} failed</strong> (exit code '
+                    f"{self.exit_code}): the leaderboard leaves their pairs out; the same evaluation again retries "
+                    f"them.</p>" if failed else "") + self.leaderboard._repr_html_()
         from judgebench.records import why_unrated
 
         why = "stopped before rating" if self.run.interrupted else why_unrated(self.run.judgments)

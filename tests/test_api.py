@@ -300,6 +300,15 @@ def test_reference_answers_missing_replaced_or_unused_are_noted(judge_server, tm
                              "answers (pairwise-5-reference does)") for note in judgebench.evaluate(settings).run.notes)
 
 
+def test_a_notebook_shows_failed_games_above_the_table(judge_server, tmp_path):
+    """`run` says on the terminal that games failed (exit code 3); a notebook showed the table alone."""
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    evaluation = judgebench.evaluate(load_config(write_config(tmp_path, judge_server.base_url)))
+    assert evaluation.exit_code == 3 and evaluation.run.n_failed == 6  # three pairs of question 3, both orders
+    html = evaluation._repr_html_()
+    assert html.index("<strong>6 games failed</strong> (exit code 3)") < html.index("<table")
+
+
 def test_input_notes_are_said_before_the_first_judge_call(judge_server, tmp_path):
     """A note on the inputs (here: references a template does not show) reached the user only after every game
     was judged and paid for; it is now an `on_event` note before judging starts, and the run's notes keep it."""
