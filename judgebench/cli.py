@@ -386,7 +386,7 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: b
     from judgebench import present
 
     if console is not None:
-        console.print(present.leaderboard_table(board, console.width), crop=False)  # wider only if it must be
+        console.print(present.leaderboard_table(board, present.table_room(console)), crop=False)
         for line in present.fit_lines(board.meta):
             console.print(line, markup=False, highlight=False)
         if board.meta.get("adaptive") and not summarised:  # how the pairs were chosen, and the correction

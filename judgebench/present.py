@@ -273,6 +273,19 @@ def provenance_line(meta: dict[str, Any]) -> str:
 # --- terminal tables ---------------------------------------------------------------------------------------
 
 
+def table_room(console: Console) -> int:
+    """How wide a table may be: the terminal's width, or COLUMNS where set; in a log or a pipe with neither, as
+    wide as its columns need (rich's default there, 80 columns, left a CI log's leaderboard without its win rate,
+    pairs, ties and split)."""
+    if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return console.width
+    return LOG_WIDTH
+
+
+LOG_WIDTH = 10_000
+"""`table_room` in a log: every column."""
+
+
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
     """The leaderboard as a rich table at most `width` columns wide where possible, no cell ever cut.
 
@@ -289,10 +302,8 @@ def leaderboard_table(board: Leaderboard, width: int) -> Table:
     while True:
         table = _leaderboard_table(board, [key for key in shown if key in ranking or key in optional])
         natural = table_width(table)
-        if natural <= width:
-            return table
-        if not optional:
-            table.width = natural  # laid out whole, wider than `width`
+        if natural <= width or not optional:
+            table.width = natural  # laid out whole: wider than `width` if it must be, or than a log's console
             return table
         optional.pop()
 

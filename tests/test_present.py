@@ -64,6 +64,12 @@ def test_run_and_leaderboard_tables_at_80_and_200_columns(judge_server, tmp_path
     assert_names_whole(wide.stdout, names)
     assert all(header in wide.stdout for header in SECONDARY_HEADERS)
     assert max(len(line) for line in lines_of(wide.stdout)) <= 200
+    # a log (a pipe, no COLUMNS): every column, on lines as long as they need (rich's 80 columns dropped four)
+    logged = console_script("leaderboard", "--store", store, "--rounds", "50", cwd=tmp_path, COLUMNS="")
+    assert logged.returncode == 0, logged.stderr
+    assert_names_whole(logged.stdout, names)
+    assert all(header in logged.stdout for header in SECONDARY_HEADERS), logged.stdout
+    assert "…" not in logged.stdout and max(len(line) for line in lines_of(logged.stdout)) > 80
 
 
 def _board(n_questions: int = 12, **options: object) -> leaderboard.Leaderboard:
