@@ -1154,13 +1154,15 @@ def junit_xml(report: CheckReport) -> str:
 
 
 def github_annotations(report: CheckReport) -> list[str]:
-    """`::error::` / `::warning::` workflow commands for GitHub Actions (newlines escaped as it requires): the
+    """`::error::` / `::warning::` workflow commands for GitHub Actions (line breaks escaped as it requires): the
     decision as an error when the job fails on it (undecided too: exit 4), a warning when a pass has a reason
     (an undecided result counted as a pass); each
     regressed category as an error when it fails the check, else a warning; the questions skipped for want of
     an answer, and under --fail-on any-category the categories too small to decide or undecided, as warnings."""
-    def command(kind: str, text: str) -> str:
-        return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
+    def command(kind: str, text: str) -> str:  # escaped as @actions/core escapes a command's message: a lone
+        # carriage return (in a category's name) also ends a line for the runner, which then ran what followed
+        return (f"::{kind} title=judgebench check::"
+                + text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
     lines = []
     kind = {"pass": "warning" if report.reason else None}.get(report.decision, "error")

@@ -92,6 +92,25 @@ def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, fol
     assert "::error title=judgebench check::regression" in result.stdout
 
 
+def test_a_carriage_return_in_a_category_runs_no_workflow_command(judge_server, folder):
+    """The runner reads a lone carriage return as a line break: a category named "x\r::error title=..." put a
+    command of its own on a line of the annotations (a user's audit). It is escaped as @actions/core escapes it."""
+    config = write_config(folder, judge_server.base_url)
+    questions = folder / "questions.jsonl"
+    rows = [json.loads(line) for line in questions.read_text().splitlines()]
+    for row in rows:
+        row["category"] = "evil\r::error title=INJECTED::pwned" if row["category"] == "math" else row["category"]
+    questions.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = subprocess.run([sys.executable, "-m", "judgebench.cli", "check", "--config", str(config), "--candidate",
+                             "bad", "--reference", "ref"], cwd=folder, capture_output=True, timeout=120,
+                            env={**os.environ, "OPENAI_API_KEY": "sk-test", "GITHUB_ACTIONS": "true"})
+    assert result.returncode == 1, result.stderr
+    lines = re.split(rb"\r\n|\r|\n", result.stdout)
+    assert not [line for line in lines if line.startswith(b"::error title=INJECTED")], result.stdout
+    assert b"::warning title=judgebench check::category evil%0D::error title=INJECTED::pwned: regression" \
+        in result.stdout
+
+
 def test_a_run_config_for_an_adaptive_plan_serves_check_too(judge_server, folder):
     """check chooses its own pairs (candidate against reference on every question): the plan settings of an
     adaptive run's config (budget, stopping rule, round size) do not apply to it and do not stop it."""
