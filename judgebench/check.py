@@ -63,7 +63,13 @@ from judgebench.errors import (
     JudgebenchError,
     stopped_exit_code,
 )
-from judgebench.evaluation import check_reference_answers, input_notes, run_fingerprint, say_notes
+from judgebench.evaluation import (
+    answers_sha256,
+    check_reference_answers,
+    input_notes,
+    run_fingerprint,
+    say_notes,
+)
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
 from judgebench.present import counted, judge_output, markdown_text
 from judgebench.prompts import load_template
@@ -689,12 +695,19 @@ def read_earlier_run(path: Path) -> EarlierRun:
 
 
 _FINGERPRINT_NAMES = {"template_sha256": "the template's text (SHA-256)",
-                      "questions_sha256": "the questions' ids or wording (SHA-256)"}
+                      "questions_sha256": "the questions' ids or wording (SHA-256)",
+                      "baseline_answers_sha256": "the baseline's answers (SHA-256)",
+                      "sampling": "the judge's sampling"}
 
 
-def compare_provenance(run: EarlierRun, current: dict[str, str]) -> None:
-    """Raise a ConfigError naming every setting in which the earlier run and this check differ."""
-    differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{run.meta[key]}', this check '{value}'"
+def compare_provenance(run: EarlierRun, current: Mapping[str, Any]) -> None:
+    """Raise a ConfigError naming every setting in which the earlier run and this check differ (a setting the run
+    did not record, written by an older judgebench, is not compared)."""
+    def shown(value: Any) -> str:
+        return ", ".join(f"{k} = {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+
+    differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{shown(run.meta[key])}', this check "
+                   f"'{shown(value)}'"
                    for key, value in current.items() if run.meta.get(key) is not None and run.meta[key] != value]
     if differences:
         raise ConfigError(f"{set_option('against', str(run.path))} was judged differently, so the scores are not "
@@ -817,7 +830,10 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earl
     if missing:
         raise ConfigError(f"the question set differs: {len(missing)} question(s) of the run {options.against} "
                           f"are not in {config.questions} (first: {', '.join(missing[:3])})")
-    compare_provenance(earlier, run_fingerprint(config, dataset, load_template(config.template)))
+    template = load_template(config.template)
+    compare_provenance(earlier, {**run_fingerprint(config, dataset, template),
+                                 "baseline_answers_sha256": answers_sha256(dataset, earlier.baseline),
+                                 "sampling": template.sampling_params(config.max_tokens, config.temperature)})
     return Comparison(reference, earlier.baseline, Scale.against_run(options.margin),
                       sorted(set(outcomes["question_id"])), outcomes)
 

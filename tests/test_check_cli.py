@@ -336,6 +336,22 @@ def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_se
                             cwd=folder)
         assert result.returncode == 2, result.stderr
         assert named in result.stderr and "Traceback" not in result.stderr
+    # the baseline's answers edited since the run, or the judge's sampling changed: the run's games against the
+    # baseline measure something else than the candidate's games now (a user's audit: a better candidate "regressed"
+    # by 50 points against a baseline whose answers had improved)
+    edited = (folder / "answers.jsonl").read_text().replace('by base. QUALITY=5"', 'by base. QUALITY=8"')
+    (folder / "edited-answers.jsonl").write_text(edited)
+    hotter = write_config(folder, judge_server.base_url, name="hotter.toml")
+    hotter.write_text(hotter.read_text().replace("[judging]\n", "[judging]\ntemperature = 1.0\n"))
+    for config, named in ((write_config(folder, judge_server.base_url, answers="edited-answers.jsonl"),
+                           r"the baseline's answers \(SHA-256\): the run has '[0-9a-f]{64}', this check "
+                           r"'[0-9a-f]{64}'"),
+                          (hotter, r"the judge's sampling: the run has 'temperature = 0.0, max_tokens = \d+', this "
+                                   r"check 'temperature = 1.0, max_tokens = \d+'")):
+        result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                            cwd=folder)
+        assert result.returncode == 2, result.stderr
+        assert re.search(named, result.stderr), result.stderr
     assert sent(judge_server) == before  # refused before any judge call
 
 
