@@ -514,9 +514,11 @@ def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.Data
     None and why (a key of `present.UNCORRECTED`): for a plan that judged every pair ("complete": nothing was
     chosen, so there is no bias, and replays would only add their Monte Carlo noise), for ratings other than
     plain Bradley-Terry ("method": the replays fit only ties as half a win with no position effect and no style
-    control), and for a plan that ended before it had compared every model ("unrated"). None and None for other
-    runs. `on_event` hears that the replays began (a `stage` event): with many models they take up to a minute
-    after the last judgment."""
+    control), for a plan that ended before it had compared every model ("unrated"), and for one whose
+    maximum-likelihood ratings do not exist ("no_ratings": the ratings are the weak ridge's placeholders, and
+    replays judged by them measure the ridge: a 64-call plan of 12 models was "corrected" by up to 232 Elo). None
+    and None for other runs. `on_event` hears that the replays began (a `stage` event): with many models they take
+    up to a minute after the last judgment."""
     from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import DesignBias
     from judgebench.schedule import BIAS_REPLAYS, design_bias
@@ -529,6 +531,8 @@ def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.Data
         return None, "method"
     if planner.last is None:  # no standing to replay from: the replays are not announced, then skipped
         return None, "unrated"
+    if not planner.last.ratings_exist:
+        return None, "no_ratings"
     if on_event is not None:
         on_event(EngineEvent("stage", f"correcting the ratings for the plan's bias: {BIAS_REPLAYS} replays of "
                                       f"the plan ({planner.calls:,} calls each, no judge calls)"))

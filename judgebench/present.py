@@ -469,6 +469,8 @@ UNCORRECTED = {
     "unrated": "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared "
                "every model)",
     "interrupted": "ratings not corrected for the plan's bias (the run was interrupted before estimating it)",
+    "no_ratings": "ratings not corrected for the plan's bias (while the maximum-likelihood ratings do not exist, "
+                  "replays of the plan would measure the weak ridge)",
 }
 
 
@@ -494,6 +496,8 @@ def adaptive_summary(adaptive: dict) -> str:
                  + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
                     "the judge's prices)" if estimated else ""))
     precision = adaptive.get("precision")
+    if adaptive.get("uncorrected") == "no_ratings":  # no estimates to measure, nor to correct
+        return f"{line}; {no_ratings_yet(adaptive)}"
     if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
                  f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
@@ -512,6 +516,17 @@ NO_WIDTH = ("the intervals have width 0, which measures nothing (outcomes of one
             "predicts exactly, such as a judge's two orders always cancelling into ties)")
 
 
+def no_ratings_yet(adaptive: dict) -> str:
+    """The summary's word on a plan that stopped before its maximum-likelihood ratings existed (`meta.adaptive`'s
+    uncorrected "no_ratings"): the leaderboard's numbers look like any other's, but the ridge set them, so no
+    widest interval is reported and no correction applied; what to do is the budget that stopped it, larger."""
+    remedy = {"budget_calls": "a larger budget (--budget-calls)", "budget_usd": "a larger budget (--budget-usd)"}
+    more = remedy.get(adaptive.get("stopped_by") or "", "judging more games")
+    return (f"{NO_RATINGS_YET}: the weak ridge alone sets how far apart the models that never lost and those that "
+            "never won stand, so the ratings and intervals are its placeholders, not estimates, and are not corrected "
+            f"for the plan's bias; {more} goes on comparing the models until they exist")
+
+
 def stop_not_reached(adaptive: dict) -> str:
     """The summary's note that a plan with a stopping rule ended before reaching it (a budget, a signal), and
     why when the ratings did not exist (a stopping rule never trusts the weak ridge's intervals); empty
@@ -522,7 +537,8 @@ def stop_not_reached(adaptive: dict) -> str:
     from judgebench.schedule import COLLAPSED_ELO
 
     precision = adaptive.get("precision") or {}
-    why = (f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else
+    why = ("" if adaptive.get("uncorrected") == "no_ratings" else  # `no_ratings_yet` says why, after it
+           f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else
            f": {NO_WIDTH}" if precision.get("widest_interval", 1.0) <= COLLAPSED_ELO else "")
     from judgebench.config import how_to_set
 

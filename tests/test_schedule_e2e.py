@@ -84,6 +84,7 @@ def plain_fit(results: Path, with_intervals: bool = False) -> Any:
 
 def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     first = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert sent(judge_server) == 60  # 30 pairs, both orders each
@@ -141,6 +142,15 @@ def write_noisy_answers(folder: Path, n: int) -> None:
     rng = random.Random(3)
     rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"A {i}. QUALITY={q + rng.gauss(0, 1.2):.3f}"]}
             for i in range(n) for model, q in QUALITIES.items()]
+    (folder / "answers.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def write_upset_answers(folder: Path) -> None:
+    """Answers of QUALITIES whose order is reversed on every fourth question, so that within a few rounds every
+    model has lost to a worse one and the maximum-likelihood ratings exist (a plan whose ratings do not exist is
+    not corrected for its bias), while the planted order still wins three questions in four."""
+    rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"A {i}. QUALITY={-q if i % 4 == 0 else q}"]}
+            for i in range(N_QUESTIONS) for model, q in QUALITIES.items()]
     (folder / "answers.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
@@ -243,6 +253,29 @@ def test_a_budget_that_buys_one_pair_gives_ratings_not_an_error_after_paying(jud
     assert "correcting the ratings" not in run.stderr  # announced, then not done
     assert "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared every " \
            "model)" in said(run)
+
+
+def test_a_plan_whose_ratings_do_not_exist_yet_is_not_corrected_and_says_its_numbers_are_placeholders(
+        judge_server, tmp_path):
+    """The planted qualities never lose, so after 20 calls the maximum-likelihood ratings do not exist: the ratings
+    and intervals are the weak ridge's. A user's audit (12 models, 64 calls): the run still "corrected" them by up
+    to 232 Elo and the Plan line reported a widest interval, as if they were estimates. Now: no correction, its
+    reason recorded, and the summary and the Plan line say the numbers are placeholders and what to do."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "20", "--round-games", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["ratings_exist"] is False and adaptive["calls"] == 20
+    assert adaptive["design_bias"] is None and adaptive["uncorrected"] == "no_ratings"
+    assert "correcting the ratings" not in run.stderr
+    placeholders = ("maximum-likelihood ratings do not exist yet (some model won or lost every comparison): the weak "
+                    "ridge alone sets how far apart the models that never lost and those that never won stand, so "
+                    "the ratings and intervals are its placeholders, not estimates, and are not corrected for the "
+                    "plan's bias; a larger budget (--budget-calls) goes on comparing the models until they exist")
+    plan_line = " ".join((tmp_path / "out" / "leaderboard.md").read_text().split())
+    for shown in (said(run), plan_line):
+        assert placeholders in shown and "widest interval" not in shown and "corrected for the plan's bias (" \
+            not in shown
 
 
 @pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
@@ -466,6 +499,7 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
 
     settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=60,
                                            round_games=20))
+    write_upset_answers(tmp_path)  # ratings that exist, and so a correction
     shown: list[str] = []
     evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status))
     assert shown[0] == "round 1 · 20 calls planned of 60 · top: not yet rated"
@@ -604,6 +638,7 @@ def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption
     when that line appears. SIGTERM there had its default action; Ctrl-C left the run recorded 'finished'
     though the command wrote no results."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     budget = ALL_PAIRS_CALLS - 8  # not every pair: a complete design has no bias to correct, so no replays
     args = ["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"]
     run, before = _signalled_while_correcting(args, tmp_path, signum)
@@ -657,6 +692,7 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     """`leaderboard --results DIR` refits the run's judgments with the settings leaderboard.json records, the
     design-bias correction included: the same ratings and intervals as the run's (a store refit has none)."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     board = leaderboard(tmp_path)
@@ -699,6 +735,7 @@ def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_
     its plan in the store by the games it rated; a store holding exactly those gives the run's ratings, and one
     holding others too says that its ratings are not corrected."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     board = leaderboard(tmp_path)
