@@ -300,6 +300,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
     if planner is not None and on_event is not None:
         _note_unbounded_stop(planner, on_event)
+        _note_small_budget(planner, on_event)
         _note_other_round_size(planner, settings, template.name, on_event)
     return template, dataset, notes, planner
 
@@ -407,6 +408,9 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         except ConfigError as error:  # what was judged is stored: say so, since the run ends here
             raise ConfigError(f"{error}. The judgments are kept in {settings.store}: running the command again "
                               "rates them without judging them again") from None
+        unrated = unrated_models_warning(planner, outcomes) if planner is not None else None
+        if unrated is not None:
+            evaluation.leaderboard.meta["warnings"].append(unrated)
     return evaluation
 
 
@@ -611,6 +615,49 @@ def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
                                       f"judge {whole} ({planner.calls_at_most:,} calls) if the target is not "
                                       f"reached; set {setting_name('budget_calls')} or {setting_name('budget_usd')} "
                                       "to cap it"))
+
+
+def _note_small_budget(planner: Planner, on_event: EventHandler) -> None:
+    """Tell, before judging, a run whose budget of calls cannot compare every model once (a model never compared
+    has no rating, and 10 calls for 12 models left 6 off the leaderboard without a word), or whose budget is odd
+    while both orders of a pair are judged together (its last call is not used)."""
+    from judgebench.config import how_to_set
+    from judgebench.engines.base import EngineEvent
+    from judgebench.schedule import step_noun
+
+    budget = planner.budget_calls
+    if budget is None:
+        return
+    if budget % planner.calls_per_pair:
+        on_event(EngineEvent("note", f"{how_to_set('budget_calls', str(budget))} is odd, and both orders of a pair "
+                                     f"are judged together, so its last call is not used: the plan makes at most "
+                                     f"{budget - budget % planner.calls_per_pair:,} calls"))
+    needed = planner.calls_to_compare_all()
+    if needed is not None and budget < needed:
+        on_event(EngineEvent("note", f"{how_to_set('budget_calls', str(budget))} cannot compare every model: the "
+                                     f"first {step_noun(planner.strategy)} compares all {len(planner.design.models)} "
+                                     f"models in {needed:,} calls, and a model left out has no rating and is not on "
+                                     f"the leaderboard; a budget of {needed:,} calls or more compares every model"))
+
+
+def unrated_models_warning(planner: Planner, outcomes: pd.DataFrame) -> str | None:
+    """The leaderboard's warning naming the models of an adaptive or tournament plan that have no outcome, and so
+    no rating and no row (None when every model has one): a budget too small to compare every model left them
+    out without a word. What compares them: the budget `Planner.calls_to_compare_all` gives, when a budget
+    stopped the plan."""
+    from judgebench.errors import first_few
+
+    rated = set(outcomes["model_a"]) | set(outcomes["model_b"])
+    missing = [model for model in planner.design.models if model not in rated]
+    if not missing:
+        return None
+    models = len(planner.design.models)
+    why = ("the budget ended before they were compared" if (planner.stopped_by or "").startswith("budget")
+           else "none of their games has a verdict")
+    needed = planner.calls_to_compare_all() if planner.stopped_by == "budget_calls" else None
+    more = f"; a budget of {needed:,} calls or more compares every model" if needed else ""
+    return (f"{len(missing)} of the {models} models have no outcome in this plan ({first_few(missing, 6)}): {why}, "
+            f"so they have no rating and are not on this leaderboard{more}")
 
 
 def _note_other_round_size(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:

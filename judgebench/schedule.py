@@ -247,6 +247,10 @@ class Design:
         answered = np.array([[(q, m) in dataset.answers for m in names] for q in questions], dtype=bool)
         return cls(names, questions, answered.reshape(len(questions), len(names)))
 
+    def anew(self) -> Design:
+        """The same models, questions and answers, nothing planned yet."""
+        return Design(self.models, self.questions, self.answered)
+
     def open_questions(self, pair: int) -> np.ndarray:
         """Questions both models of a pair answered and the pair has not been planned on."""
         return self.playable[pair] & ~self.planned[pair]
@@ -576,6 +580,25 @@ class Planner:
         answered = self.design.answered.sum(axis=1)
         return int(self.calls_per_pair * np.sum(np.maximum(answered - 1, 0)))
 
+    def calls_to_compare_all(self) -> int | None:
+        """Judge calls of the first round's pairs up to the one that brings in the last model: the budget of calls
+        that compares every model at least once (a budget that cuts the first round keeps its first pairs, and a
+        model left out has no rating), None when the first round leaves one out. The first round depends on no
+        verdict (an adaptive plan's seeded cycle through the models, a tournament's first bracket matches), so
+        it is known before judging."""
+        import pandas as pd
+
+        from judgebench.records import OUTCOME_COLUMNS
+
+        twin = Planner(self.design.anew(), self.strategy, self.games_per_round, seed=self.seed,
+                       calls_per_pair=self.calls_per_pair)
+        compared: set[str] = set()
+        for taken, pair in enumerate(twin.next_round(pd.DataFrame(columns=OUTCOME_COLUMNS)), start=1):
+            compared.update((pair.model_a, pair.model_b))
+            if len(compared) == len(self.design.models):
+                return taken * self.calls_per_pair
+        return None
+
     def paid(self, cost_usd: float, calls_cost_estimated: int, dearest_pair_usd: float) -> None:
         """Record what the plan has cost so far (`calls_cost_estimated` of its calls at an estimate) and its
         dearest pair: a dollar budget plans the next round with them, and the plan's report says them, also
@@ -720,10 +743,9 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
     replayed = []
     for replay in range(replays):
         verdicts_seed = stable_seed(planner.seed, "design-bias", str(replay))
-        twin = Planner(Design(planner.design.models, planner.design.questions, planner.design.answered),
-                       planner.strategy, planner.games_per_round, seed=stable_seed(planner.seed, "replay", str(replay)),
-                       calls_per_pair=planner.calls_per_pair, budget_calls=planner.calls, stop=planner.stop,
-                       confidence=planner.confidence)
+        twin = Planner(planner.design.anew(), planner.strategy, planner.games_per_round,
+                       seed=stable_seed(planner.seed, "replay", str(replay)), calls_per_pair=planner.calls_per_pair,
+                       budget_calls=planner.calls, stop=planner.stop, confidence=planner.confidence)
         outcomes_so_far = pd.DataFrame(columns=OUTCOME_COLUMNS)
         while batch := twin.next_round(outcomes_so_far):
             outcomes_so_far = pd.concat([outcomes_so_far, judge.outcomes(batch, verdicts_seed)], ignore_index=True)

@@ -279,6 +279,39 @@ def test_a_plan_whose_ratings_do_not_exist_yet_is_not_corrected_and_says_its_num
 
 
 @pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
+def test_a_budget_too_small_to_compare_every_model_says_so_and_names_the_models_left_out(judge_server, tmp_path,
+                                                                                          strategy):
+    """The first round compares every model (an adaptive plan's cycle through the five: 4 pairs, 8 calls, before its
+    closing pair; a tournament's first bracket matches); a budget of 5 calls buys 2 pairs, both orders each. A
+    user's audit (12 models, --budget-calls 10): a 6-model leaderboard without a word of the other 6, and an odd
+    budget's last call dropped silently. Both are said before judging, and the leaderboard names the models."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs=strategy)
+    run = judgebench("run", "--config", str(config), "--budget-calls", "5", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sent(judge_server) == 4
+    notes = " ".join(run.stderr.split())
+    assert ("note: --budget-calls 5 is odd, and both orders of a pair are judged together, so its last call is not "
+            "used: the plan makes at most 4 calls") in notes
+    needed = re.search(r"note: --budget-calls 5 cannot compare every model: the first (round|batch) compares all 5 "
+                       r"models in (\d+) calls, and a model left out has no rating and is not on the leaderboard; a "
+                       r"budget of \2 calls or more compares every model", notes)
+    assert needed is not None, notes
+    assert notes.index("cannot compare every model") < notes.index("no outcome in this plan")  # before judging
+    board = leaderboard(tmp_path)
+    missing = sorted(set(QUALITIES) - {row["model"] for row in board["models"]})
+    assert len(missing) in (1, 2)  # two pairs bring in three or four models
+    (warning,) = [text for text in board["meta"]["warnings"] if "no outcome in this plan" in text]
+    assert warning == (f"{len(missing)} of the 5 models have no outcome in this plan ({', '.join(missing)}): the "
+                       "budget ended before they were compared, so they have no rating and are not on this "
+                       f"leaderboard; a budget of {needed[2]} calls or more compares every model")
+    assert f"warning: {warning}" in notes
+    assert f"Warning: {warning}." in (tmp_path / "out" / "leaderboard.md").read_text()
+    enough = judgebench("run", "--config", str(config), "--budget-calls", needed[2], cwd=tmp_path)
+    assert enough.returncode == 0 and "cannot compare every model" not in enough.stderr
+    assert {row["model"] for row in leaderboard(tmp_path)["models"]} == set(QUALITIES)
+
+
+@pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
 def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget(judge_server, tmp_path, strategy):
     """A budget of 50 calls cuts the third round of 20 to 10 calls; with a budget of 90 the rerun judges that
     round whole, its first 10 calls from the store: nothing judged before is asked again or left unused."""
