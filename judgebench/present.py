@@ -474,6 +474,13 @@ UNCORRECTED = {
 }
 
 
+# Why a plan cost more than its dollar budget (meta adaptive.over_budget, `schedule.Planner.over_budget`).
+OVER_BUDGET = {
+    "first pair": "the first pair, sent to learn the price per call, cost more than the budget",
+    "dearer pair": "its last pairs cost more than every pair before them, at whose price the budget bought them",
+}
+
+
 def adaptive_summary(adaptive: dict) -> str:
     """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
     its bracket's rounds), calls against all pairs, why it stopped, what the plan cost against a dollar budget,
@@ -486,13 +493,17 @@ def adaptive_summary(adaptive: dict) -> str:
     if adaptive.get("bracket_rounds") is not None:
         steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
     share = adaptive["calls"] / max(adaptive["calls_all_pairs"], 1)
+    over = OVER_BUDGET.get(adaptive.get("over_budget") or "")
+    stopped = ("dollar budget exceeded (--budget-usd)" if over and adaptive["stopped_by"] == "budget_usd" else
+               stop_reason(adaptive["stopped_by"], step))
     line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} planned "
             f"({'under 1%' if 0 < share < 0.01 else f'{share:.0%}'} of all pairs' "
-            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}"
-            f"{stop_not_reached(adaptive)}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stopped}{stop_not_reached(adaptive)}")
     if adaptive.get("budget_usd") is not None:
         estimated = adaptive["calls_cost_estimated"]
-        line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} of the ${adaptive['budget_usd']:,.2f} budget"
+        line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} "
+                 + (f"of the ${adaptive['budget_usd']:,.2f} budget" if over is None else
+                    f"and exceeded the ${adaptive['budget_usd']:,.2f} budget: {over}")
                  + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
                     "the judge's prices)" if estimated else ""))
     precision = adaptive.get("precision")

@@ -672,6 +672,15 @@ class Planner:
         return []
 
     @property
+    def over_budget(self) -> str | None:
+        """Why the plan cost more than its dollar budget: "first pair" when the pair sent alone to learn the price
+        of a call cost more than the whole budget, "dearer pair" when a later pair cost more than every pair before
+        it (the rounds are bought at the dearest so far); None within the budget, or without one."""
+        if self.budget_usd is None or self.cost_usd <= self.budget_usd:
+            return None
+        return "first pair" if [len(batch) for batch in self.rounds] == [1] else "dearer pair"
+
+    @property
     def bracket_rounds(self) -> int | None:
         """A tournament's bracket rounds: ceil(log2 M) for the question with the most models M (None for other
         strategies)."""
@@ -686,12 +695,13 @@ class Planner:
         rule that stopped it, the stopping rule set (`stop`, None without one), the precision reached, whether the
         last standing's maximum-likelihood ratings existed (a stopping rule is never reached without them) and a
         SHA-256 of the chosen games; with a dollar budget, the budget, the plan's cost it was compared with and
-        how many of its calls were costed at an estimate."""
+        how many of its calls were costed at an estimate, and why it passed the budget (`over_budget`)."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.chosen_rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
         dollars = {} if self.budget_usd is None else {
-            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated}
+            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated,
+            "over_budget": self.over_budget}
         return {"strategy": self.strategy, "seed": self.seed, "games_per_round": self.games_per_round,
                 "rounds": self.chosen, **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,

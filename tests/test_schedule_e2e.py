@@ -421,6 +421,22 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     assert recorded["cost"] == pytest.approx(spent)
 
 
+def test_a_dollar_budget_the_first_pair_exceeds_says_it_was_exceeded_and_why(judge_server, tmp_path):
+    """The first pair is sent alone to learn the price per call; at about $0.07 a pair it costs more than a budget of
+    $0.05. A user's audit: "stopped: dollar budget reached (--budget-usd); the plan cost $0.0772 of the $0.05
+    budget", as if it had been kept."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    priced(config)
+    run = judgebench("run", "--config", str(config), "--budget-usd", "0.05", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    spent = dollars([entry for entry in judge_server.log if entry.status == 200])
+    assert sent(judge_server) == 2 and spent > 0.05
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["over_budget"] == "first pair" and adaptive["cost_usd"] == pytest.approx(spent)
+    assert (f"stopped: dollar budget exceeded (--budget-usd); the plan cost ${spent:.4f} and exceeded the $0.05 "
+            "budget: the first pair, sent to learn the price per call, cost more than the budget") in said(run)
+
+
 def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server, tmp_path):
     """Unparsed games are asked again within their round; the budget counted each game at its stored cost, which
     is its last attempt's, so the attempts before were paid for and not counted, and the run passed the budget
