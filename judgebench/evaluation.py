@@ -301,7 +301,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     if planner is not None and on_event is not None:
         _note_unbounded_stop(planner, on_event)
         _note_small_budget(planner, on_event)
-        _note_other_round_size(planner, settings, template.name, on_event)
+        _note_other_plan(planner, settings, template.name, on_event)
     return template, dataset, notes, planner
 
 
@@ -660,31 +660,72 @@ def unrated_models_warning(planner: Planner, outcomes: pd.DataFrame) -> str | No
             f"so they have no rating and are not on this leaderboard{more}")
 
 
-def _note_other_round_size(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:
-    """Tell a run whose plan takes rounds of another size than the store's last plan of this judge, template,
-    strategy, seed and design (as many calls for all pairs: models and questions alike; another experiment in the
-    store is not that plan) that it is a new plan: the rounds choose other pairs, so a rerun meant to continue that
-    plan (another `round_games`, or another engine's default) would not."""
-    from judgebench.config import how_to_set
-    from judgebench.engines.base import EngineEvent
-    from judgebench.schedule import step_noun
+def _last_plan(settings: RunConfig, template: str) -> dict[str, Any] | None:
+    """The store's last plan of this judge and template (`Store.latest_plan`); None without one, or without a
+    store that can be read."""
     from judgebench.store import Store
 
     if not Path(settings.store).is_file():
-        return
+        return None
     with suppress(StorageError), Store(settings.store, must_exist=True, reading=True) as db:
-        last = db.latest_plan(settings.judge.name, template)
-        same_plan = (planner.strategy, planner.seed, planner.calls_all_pairs)  # calls_all_pairs: the same design
-        if (last is None or (last.get("strategy"), last.get("seed"), last.get("calls_all_pairs")) != same_plan
-                or last.get("games_per_round") in (None, planner.games_per_round)):
-            return
-        step = step_noun(planner.strategy)
-        on_event(EngineEvent("note", f"the store's last {planner.strategy} plan of this judge and template "
-                                     f"took {step}s of {last['games_per_round']:,} games and this one takes "
-                                      f"{planner.games_per_round:,}, so it is a new plan, which chooses other "
-                                      f"pairs (games chosen again are reused from the store); "
-                                      f"{how_to_set('round_games', str(last['games_per_round']))} continues "
-                                      "that one"))
+        return db.latest_plan(settings.judge.name, template)
+    return None
+
+
+def _note_other_plan(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:
+    """Tell a run that continues nothing of the store's last plan of this judge, template, strategy and seed that it
+    is a new plan: one whose data has models or questions that plan did not (566 paid judgments fell out of a
+    plan when a model was added, without a word; data with fewer is another experiment, `_note_other_design`), or
+    whose rounds take another size (`_note_other_round_size`)."""
+    last = _last_plan(settings, template)
+    if last is None or (last.get("strategy"), last.get("seed")) != (planner.strategy, planner.seed):
+        return
+    if last.get("calls_all_pairs") != planner.calls_all_pairs:  # another design: models or questions
+        _note_other_design(planner, last, on_event)
+    elif last.get("games_per_round") not in (None, planner.games_per_round):
+        _note_other_round_size(planner, last, on_event)
+
+
+def _note_other_design(planner: Planner, last: dict[str, Any], on_event: EventHandler) -> None:
+    """Tell a run whose data adds models or questions to those of the store's last plan (`last`, the same strategy
+    and seed) that it is a new plan: the rounds choose other pairs from the first on, so the plan's judgments are
+    reused only where they are chosen again. A plan recorded before its models were is compared by its calls for
+    all pairs alone."""
+    from judgebench.engines.base import EngineEvent
+    from judgebench.errors import first_few
+
+    models, questions = planner.design.models, len(planner.design.questions)
+    before, asked = last.get("models"), last.get("questions")
+    added = [model for model in models if before is not None and model not in before]
+    if before is not None and not added and questions <= (asked or 0):
+        return  # fewer models or questions: another experiment on part of the data, not that plan continued
+    removed = [model for model in before or [] if model not in models]
+    changes = ([f"models added: {first_few(added, 6)}"] if added else []) + (
+        [f"models left out: {first_few(removed, 6)}"] if removed else []) + (
+        [f"{questions:,} questions instead of {asked:,}"] if asked is not None and asked != questions else [])
+    what = "; ".join(changes) or (f"all pairs take {planner.calls_all_pairs:,} calls instead of "
+                                  f"{last['calls_all_pairs']:,}")
+    on_event(EngineEvent("note", f"the data differs from the store's last {planner.strategy} plan of this judge and "
+                                 f"template ({what}), so this is a new plan, which chooses its pairs anew from the "
+                                 "first round (stored games chosen again are reused, the others stay out of it)"))
+
+
+def _note_other_round_size(planner: Planner, last: dict[str, Any], on_event: EventHandler) -> None:
+    """Tell a run whose plan takes rounds of another size than the store's last plan of this judge, template,
+    strategy, seed and design (`last`; as many calls for all pairs: models and questions alike) that it is a new
+    plan: the rounds choose other pairs, so a rerun meant to continue that plan (another `round_games`, or another
+    engine's default) would not."""
+    from judgebench.config import how_to_set
+    from judgebench.engines.base import EngineEvent
+    from judgebench.schedule import step_noun
+
+    step = step_noun(planner.strategy)
+    on_event(EngineEvent("note", f"the store's last {planner.strategy} plan of this judge and template "
+                                 f"took {step}s of {last['games_per_round']:,} games and this one takes "
+                                 f"{planner.games_per_round:,}, so it is a new plan, which chooses other "
+                                 f"pairs (games chosen again are reused from the store); "
+                                 f"{how_to_set('round_games', str(last['games_per_round']))} continues "
+                                 "that one"))
 
 
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:

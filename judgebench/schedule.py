@@ -690,7 +690,8 @@ class Planner:
         return max(most - 1, 0).bit_length()
 
     def report(self) -> dict:
-        """What the leaderboard's meta records about the plan: strategy, seed, games per round, rounds (the
+        """What the leaderboard's meta records about the plan: strategy, seed, games per round, its design (the
+        models and how many questions: a later run of other data says it is a new plan), rounds (the
         planner's steps: a tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the
         rule that stopped it, the stopping rule set (`stop`, None without one), the precision reached, whether the
         last standing's maximum-likelihood ratings existed (a stopping rule is never reached without them) and a
@@ -703,6 +704,7 @@ class Planner:
             "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated,
             "over_budget": self.over_budget}
         return {"strategy": self.strategy, "seed": self.seed, "games_per_round": self.games_per_round,
+                "models": list(self.design.models), "questions": len(self.design.questions),
                 "rounds": self.chosen, **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "stop": None if self.stop is None else str(self.stop),

@@ -859,6 +859,25 @@ def test_a_rerun_with_another_round_size_says_it_is_a_new_plan(judge_server, tmp
     assert "new plan" not in other_design.stdout + other_design.stderr
 
 
+def test_a_rerun_with_a_model_added_says_it_is_a_new_plan(judge_server, tmp_path):
+    """A user's audit: a model added to the answers of an adaptive store started a new plan without a word (566
+    paid judgments fell out of it). The rerun says what changed and that it is a new plan; stored games chosen
+    again are reused."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    four = [f"--model={m}" for m in ("m1", "m2", "m3", "m4")]
+    first = judgebench("run", "--config", str(config), "--budget-calls", "24", "--round-games", "8", *four,
+                       cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["models"] == ["m1", "m2", "m3", "m4"]
+    added = judgebench("run", "--config", str(config), "--budget-calls", "24", "--round-games", "8", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert ("note: the data differs from the store's last adaptive plan of this judge and template (models added: "
+            "m5), so this is a new plan, which chooses its pairs anew from the first round (stored games chosen "
+            "again are reused, the others stay out of it)") in " ".join(added.stderr.split())
+    again = judgebench("run", "--config", str(config), "--budget-calls", "24", "--round-games", "8", cwd=tmp_path)
+    assert again.returncode == 0 and "new plan" not in again.stderr and "0 judge calls sent now" in said(again)
+
+
 def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, tmp_path):
     """A dollar budget sends one pair of its first round to learn the price, then the rest of that round: its
     first round was one pair, and a rerun with a budget of calls chose other rounds and judged most games anew."""
