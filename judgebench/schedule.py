@@ -593,7 +593,8 @@ class Planner:
         twin = Planner(self.design.anew(), self.strategy, self.games_per_round, seed=self.seed,
                        calls_per_pair=self.calls_per_pair)
         compared: set[str] = set()
-        for taken, pair in enumerate(twin.next_round(pd.DataFrame(columns=OUTCOME_COLUMNS)), start=1):
+        first_round = twin._choose(pd.DataFrame(columns=OUTCOME_COLUMNS), twin._pairs_left()["round"])
+        for taken, pair in enumerate(first_round, start=1):
             compared.update((pair.model_a, pair.model_b))
             if len(compared) == len(self.design.models):
                 return taken * self.calls_per_pair

@@ -568,6 +568,7 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
 
 def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)  # ratings that exist, and so a correction to announce
     run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", "--progress",
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
