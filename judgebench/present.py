@@ -507,9 +507,9 @@ def adaptive_summary(adaptive: dict) -> str:
                  + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
                     "the judge's prices)" if estimated else ""))
     precision = adaptive.get("precision")
-    if adaptive.get("uncorrected") == "no_ratings":  # no estimates to measure, nor to correct
-        return f"{line}; {no_ratings_yet(adaptive)}"
-    if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
+    if adaptive.get("uncorrected") == "no_ratings":  # no estimates to measure (nor to correct, below)
+        line += f"; {no_ratings_yet(adaptive)}"
+    elif precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
                  f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
@@ -529,13 +529,13 @@ NO_WIDTH = ("the intervals have width 0, which measures nothing (outcomes of one
 
 def no_ratings_yet(adaptive: dict) -> str:
     """The summary's word on a plan that stopped before its maximum-likelihood ratings existed (`meta.adaptive`'s
-    uncorrected "no_ratings"): the leaderboard's numbers look like any other's, but the ridge set them, so no
-    widest interval is reported and no correction applied; what to do is the budget that stopped it, larger."""
+    uncorrected "no_ratings"): the leaderboard's numbers look like any other's, but the ridge set them, so it says
+    so in place of the widest interval; what to do is the budget that stopped it, larger."""
     remedy = {"budget_calls": "a larger budget (--budget-calls)", "budget_usd": "a larger budget (--budget-usd)"}
     more = remedy.get(adaptive.get("stopped_by") or "", "judging more games")
     return (f"{NO_RATINGS_YET}: the weak ridge alone sets how far apart the models that never lost and those that "
-            "never won stand, so the ratings and intervals are its placeholders, not estimates, and are not corrected "
-            f"for the plan's bias; {more} goes on comparing the models until they exist")
+            f"never won stand, so the ratings and intervals are its placeholders, not estimates; {more} goes on "
+            "comparing the models until they exist")
 
 
 def stop_not_reached(adaptive: dict) -> str:
