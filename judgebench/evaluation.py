@@ -311,7 +311,8 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
     if planner is not None and on_event is not None:
         _note_unbounded_stop(planner, on_event)
-        _note_other_round_size(planner, settings, template.name, on_event)
+        _note_small_budget(planner, on_event)
+        _note_other_plan(planner, settings, template.name, on_event)
     return template, dataset, notes, planner
 
 
@@ -418,6 +419,9 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         except ConfigError as error:  # what was judged is stored: say so, since the run ends here
             raise ConfigError(f"{error}. The judgments are kept in {settings.store}: running the command again "
                               "rates them without judging them again") from None
+        unrated = unrated_models_warning(planner, outcomes) if planner is not None else None
+        if unrated is not None:
+            evaluation.leaderboard.meta["warnings"].append(unrated)
     return evaluation
 
 
@@ -525,9 +529,11 @@ def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.Data
     None and why (a key of `present.UNCORRECTED`): for a plan that judged every pair ("complete": nothing was
     chosen, so there is no bias, and replays would only add their Monte Carlo noise), for ratings other than
     plain Bradley-Terry ("method": the replays fit only ties as half a win with no position effect and no style
-    control), and for a plan that ended before it had compared every model ("unrated"). None and None for other
-    runs. `on_event` hears that the replays began (a `stage` event): with many models they take up to a minute
-    after the last judgment."""
+    control), for a plan that ended before it had compared every model ("unrated"), and for one whose
+    maximum-likelihood ratings do not exist ("no_ratings": the ratings are the weak ridge's placeholders, and
+    replays judged by them measure the ridge: a 64-call plan of 12 models was "corrected" by up to 232 Elo). None
+    and None for other runs. `on_event` hears that the replays began (a `stage` event): with many models they take
+    up to a minute after the last judgment."""
     from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import DesignBias
     from judgebench.schedule import BIAS_REPLAYS, design_bias
@@ -540,6 +546,8 @@ def _design_bias(settings: RunConfig, planner: Planner | None, outcomes: pd.Data
         return None, "method"
     if planner.last is None:  # no standing to replay from: the replays are not announced, then skipped
         return None, "unrated"
+    if not planner.last.ratings_exist:
+        return None, "no_ratings"
     if on_event is not None:
         on_event(EngineEvent("stage", f"correcting the ratings for the plan's bias: {BIAS_REPLAYS} replays of "
                                       f"the plan ({planner.calls:,} calls each, no judge calls)"))
@@ -620,31 +628,115 @@ def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
                                       "to cap it"))
 
 
-def _note_other_round_size(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:
-    """Tell a run whose plan takes rounds of another size than the store's last plan of this judge, template,
-    strategy, seed and design (as many calls for all pairs: models and questions alike; another experiment in the
-    store is not that plan) that it is a new plan: the rounds choose other pairs, so a rerun meant to continue that
-    plan (another `round_games`, or another engine's default) would not."""
+def _note_small_budget(planner: Planner, on_event: EventHandler) -> None:
+    """Tell, before judging, a run whose budget of calls cannot compare every model once (a model never compared
+    has no rating, and 10 calls for 12 models left 6 off the leaderboard without a word), or whose budget is odd
+    while both orders of a pair are judged together (its last call is not used)."""
     from judgebench.config import how_to_set
     from judgebench.engines.base import EngineEvent
     from judgebench.schedule import step_noun
+
+    budget = planner.budget_calls
+    if budget is None:
+        return
+    if budget % planner.calls_per_pair:
+        on_event(EngineEvent("note", f"{how_to_set('budget_calls', str(budget))} is odd, and both orders of a pair "
+                                     f"are judged together, so its last call is not used: the plan makes at most "
+                                     f"{budget - budget % planner.calls_per_pair:,} calls"))
+    needed = planner.calls_to_compare_all()
+    if needed is not None and budget < needed:
+        on_event(EngineEvent("note", f"{how_to_set('budget_calls', str(budget))} cannot compare every model: the "
+                                     f"first {step_noun(planner.strategy)} compares all {len(planner.design.models)} "
+                                     f"models in {needed:,} calls, and a model left out has no rating and is not on "
+                                     f"the leaderboard; a budget of {needed:,} calls or more compares every model"))
+
+
+def unrated_models_warning(planner: Planner, outcomes: pd.DataFrame) -> str | None:
+    """The leaderboard's warning naming the models of an adaptive or tournament plan that have no outcome, and so
+    no rating and no row (None when every model has one): a budget too small to compare every model left them
+    out without a word. What compares them: the budget `Planner.calls_to_compare_all` gives, when a budget
+    stopped the plan."""
+    from judgebench.errors import first_few
+
+    rated = set(outcomes["model_a"]) | set(outcomes["model_b"])
+    missing = [model for model in planner.design.models if model not in rated]
+    if not missing:
+        return None
+    models = len(planner.design.models)
+    why = ("the budget ended before they were compared" if (planner.stopped_by or "").startswith("budget")
+           else "none of their games has a verdict")
+    needed = planner.calls_to_compare_all() if planner.stopped_by == "budget_calls" else None
+    more = f"; a budget of {needed:,} calls or more compares every model" if needed else ""
+    return (f"{len(missing)} of the {models} models have no outcome in this plan ({first_few(missing, 6)}): {why}, "
+            f"so they have no rating and are not on this leaderboard{more}")
+
+
+def _last_plan(settings: RunConfig, template: str) -> dict[str, Any] | None:
+    """The store's last plan of this judge and template (`Store.latest_plan`); None without one, or without a
+    store that can be read."""
     from judgebench.store import Store
 
     if not Path(settings.store).is_file():
-        return
+        return None
     with suppress(StorageError), Store(settings.store, must_exist=True, reading=True) as db:
-        last = db.latest_plan(settings.judge.name, template)
-        same_plan = (planner.strategy, planner.seed, planner.calls_all_pairs)  # calls_all_pairs: the same design
-        if (last is None or (last.get("strategy"), last.get("seed"), last.get("calls_all_pairs")) != same_plan
-                or last.get("games_per_round") in (None, planner.games_per_round)):
-            return
-        step = step_noun(planner.strategy)
-        on_event(EngineEvent("note", f"the store's last {planner.strategy} plan of this judge and template "
-                                     f"took {step}s of {last['games_per_round']:,} games and this one takes "
-                                      f"{planner.games_per_round:,}, so it is a new plan, which chooses other "
-                                      f"pairs (games chosen again are reused from the store); "
-                                      f"{how_to_set('round_games', str(last['games_per_round']))} continues "
-                                      "that one"))
+        return db.latest_plan(settings.judge.name, template)
+    return None
+
+
+def _note_other_plan(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:
+    """Tell a run that continues nothing of the store's last plan of this judge, template, strategy and seed that it
+    is a new plan: one whose data has models or questions that plan did not (566 paid judgments fell out of a
+    plan when a model was added, without a word; data with fewer is another experiment, `_note_other_design`), or
+    whose rounds take another size (`_note_other_round_size`)."""
+    last = _last_plan(settings, template)
+    if last is None or (last.get("strategy"), last.get("seed")) != (planner.strategy, planner.seed):
+        return
+    if last.get("calls_all_pairs") != planner.calls_all_pairs:  # another design: models or questions
+        _note_other_design(planner, last, on_event)
+    elif last.get("games_per_round") not in (None, planner.games_per_round):
+        _note_other_round_size(planner, last, on_event)
+
+
+def _note_other_design(planner: Planner, last: dict[str, Any], on_event: EventHandler) -> None:
+    """Tell a run whose data adds models or questions to those of the store's last plan (`last`, the same strategy
+    and seed) that it is a new plan: the rounds choose other pairs from the first on, so the plan's judgments are
+    reused only where they are chosen again. A plan recorded before its models were is compared by its calls for
+    all pairs alone."""
+    from judgebench.engines.base import EngineEvent
+    from judgebench.errors import first_few
+
+    models, questions = planner.design.models, len(planner.design.questions)
+    before, asked = last.get("models"), last.get("questions")
+    added = [model for model in models if before is not None and model not in before]
+    if before is not None and not added and questions <= (asked or 0):
+        return  # fewer models or questions: another experiment on part of the data, not that plan continued
+    removed = [model for model in before or [] if model not in models]
+    changes = ([f"models added: {first_few(added, 6)}"] if added else []) + (
+        [f"models left out: {first_few(removed, 6)}"] if removed else []) + (
+        [f"{questions:,} questions instead of {asked:,}"] if asked is not None and asked != questions else [])
+    what = "; ".join(changes) or (f"all pairs take {planner.calls_all_pairs:,} calls instead of "
+                                  f"{last['calls_all_pairs']:,}")
+    on_event(EngineEvent("note", f"the data differs from the store's last {planner.strategy} plan of this judge and "
+                                 f"template ({what}), so this is a new plan, which chooses its pairs anew from the "
+                                 "first round (stored games chosen again are reused, the others stay out of it)"))
+
+
+def _note_other_round_size(planner: Planner, last: dict[str, Any], on_event: EventHandler) -> None:
+    """Tell a run whose plan takes rounds of another size than the store's last plan of this judge, template,
+    strategy, seed and design (`last`; as many calls for all pairs: models and questions alike) that it is a new
+    plan: the rounds choose other pairs, so a rerun meant to continue that plan (another `round_games`, or another
+    engine's default) would not."""
+    from judgebench.config import how_to_set
+    from judgebench.engines.base import EngineEvent
+    from judgebench.schedule import step_noun
+
+    step = step_noun(planner.strategy)
+    on_event(EngineEvent("note", f"the store's last {planner.strategy} plan of this judge and template "
+                                 f"took {step}s of {last['games_per_round']:,} games and this one takes "
+                                 f"{planner.games_per_round:,}, so it is a new plan, which chooses other "
+                                 f"pairs (games chosen again are reused from the store); "
+                                 f"{how_to_set('round_games', str(last['games_per_round']))} continues "
+                                 "that one"))
 
 
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:

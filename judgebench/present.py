@@ -480,6 +480,15 @@ UNCORRECTED = {
     "unrated": "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared "
                "every model)",
     "interrupted": "ratings not corrected for the plan's bias (the run was interrupted before estimating it)",
+    "no_ratings": "ratings not corrected for the plan's bias (while the maximum-likelihood ratings do not exist, "
+                  "replays of the plan would measure the weak ridge)",
+}
+
+
+# Why a plan cost more than its dollar budget (meta adaptive.over_budget, `schedule.Planner.over_budget`).
+OVER_BUDGET = {
+    "first pair": "the first pair, sent to learn the price per call, cost more than the budget",
+    "dearer pair": "its last pairs cost more than every pair before them, at whose price the budget bought them",
 }
 
 
@@ -495,17 +504,23 @@ def adaptive_summary(adaptive: dict) -> str:
     if adaptive.get("bracket_rounds") is not None:
         steps = f"{counted(adaptive['bracket_rounds'], 'bracket round')} per question, judged in {steps}"
     share = adaptive["calls"] / max(adaptive["calls_all_pairs"], 1)
+    over = OVER_BUDGET.get(adaptive.get("over_budget") or "")
+    stopped = ("dollar budget exceeded (--budget-usd)" if over and adaptive["stopped_by"] == "budget_usd" else
+               stop_reason(adaptive["stopped_by"], step))
     line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} planned "
             f"({'under 1%' if 0 < share < 0.01 else f'{share:.0%}'} of all pairs' "
-            f"{adaptive['calls_all_pairs']:,}); stopped: {stop_reason(adaptive['stopped_by'], step)}"
-            f"{stop_not_reached(adaptive)}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stopped}{stop_not_reached(adaptive)}")
     if adaptive.get("budget_usd") is not None:
         estimated = adaptive["calls_cost_estimated"]
-        line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} of the ${adaptive['budget_usd']:,.2f} budget"
+        line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} "
+                 + (f"of the ${adaptive['budget_usd']:,.2f} budget" if over is None else
+                    f"and exceeded the ${adaptive['budget_usd']:,.2f} budget: {over}")
                  + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
                     "the judge's prices)" if estimated else ""))
     precision = adaptive.get("precision")
-    if precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
+    if adaptive.get("uncorrected") == "no_ratings":  # no estimates to measure (nor to correct, below)
+        line += f"; {no_ratings_yet(adaptive)}"
+    elif precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
                  f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
                  f"{precision['adjacent_pairs']} adjacent pairs separated")
@@ -523,6 +538,17 @@ NO_WIDTH = ("the intervals have width 0, which measures nothing (outcomes of one
             "predicts exactly, such as a judge's two orders always cancelling into ties)")
 
 
+def no_ratings_yet(adaptive: dict) -> str:
+    """The summary's word on a plan that stopped before its maximum-likelihood ratings existed (`meta.adaptive`'s
+    uncorrected "no_ratings"): the leaderboard's numbers look like any other's, but the ridge set them, so it says
+    so in place of the widest interval; what to do is the budget that stopped it, larger."""
+    remedy = {"budget_calls": "a larger budget (--budget-calls)", "budget_usd": "a larger budget (--budget-usd)"}
+    more = remedy.get(adaptive.get("stopped_by") or "", "judging more games")
+    return (f"{NO_RATINGS_YET}: the weak ridge alone sets how far apart the models that never lost and those that "
+            f"never won stand, so the ratings and intervals are its placeholders, not estimates; {more} goes on "
+            "comparing the models until they exist")
+
+
 def stop_not_reached(adaptive: dict) -> str:
     """The summary's note that a plan with a stopping rule ended before reaching it (a budget, a signal), and
     why when the ratings did not exist (a stopping rule never trusts the weak ridge's intervals); empty
@@ -533,7 +559,8 @@ def stop_not_reached(adaptive: dict) -> str:
     from judgebench.schedule import COLLAPSED_ELO
 
     precision = adaptive.get("precision") or {}
-    why = (f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else
+    why = ("" if adaptive.get("uncorrected") == "no_ratings" else  # `no_ratings_yet` says why, after it
+           f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else
            f": {NO_WIDTH}" if precision.get("widest_interval", 1.0) <= COLLAPSED_ELO else "")
     from judgebench.config import how_to_set
 

@@ -247,6 +247,10 @@ class Design:
         answered = np.array([[(q, m) in dataset.answers for m in names] for q in questions], dtype=bool)
         return cls(names, questions, answered.reshape(len(questions), len(names)))
 
+    def anew(self) -> Design:
+        """The same models, questions and answers, nothing planned yet."""
+        return Design(self.models, self.questions, self.answered)
+
     def open_questions(self, pair: int) -> np.ndarray:
         """Questions both models of a pair answered and the pair has not been planned on."""
         return self.playable[pair] & ~self.planned[pair]
@@ -576,6 +580,26 @@ class Planner:
         answered = self.design.answered.sum(axis=1)
         return int(self.calls_per_pair * np.sum(np.maximum(answered - 1, 0)))
 
+    def calls_to_compare_all(self) -> int | None:
+        """Judge calls of the first round's pairs up to the one that brings in the last model: the budget of calls
+        that compares every model at least once (a budget that cuts the first round keeps its first pairs, and a
+        model left out has no rating), None when the first round leaves one out. The first round depends on no
+        verdict (an adaptive plan's seeded cycle through the models, a tournament's first bracket matches), so
+        it is known before judging."""
+        import pandas as pd
+
+        from judgebench.records import OUTCOME_COLUMNS
+
+        twin = Planner(self.design.anew(), self.strategy, self.games_per_round, seed=self.seed,
+                       calls_per_pair=self.calls_per_pair)
+        compared: set[str] = set()
+        first_round = twin._choose(pd.DataFrame(columns=OUTCOME_COLUMNS), twin._pairs_left()["round"])
+        for taken, pair in enumerate(first_round, start=1):
+            compared.update((pair.model_a, pair.model_b))
+            if len(compared) == len(self.design.models):
+                return taken * self.calls_per_pair
+        return None
+
     def paid(self, cost_usd: float, calls_cost_estimated: int, dearest_pair_usd: float) -> None:
         """Record what the plan has cost so far (`calls_cost_estimated` of its calls at an estimate) and its
         dearest pair: a dollar budget plans the next round with them, and the plan's report says them, also
@@ -649,6 +673,15 @@ class Planner:
         return []
 
     @property
+    def over_budget(self) -> str | None:
+        """Why the plan cost more than its dollar budget: "first pair" when the pair sent alone to learn the price
+        of a call cost more than the whole budget, "dearer pair" when a later pair cost more than every pair before
+        it (the rounds are bought at the dearest so far); None within the budget, or without one."""
+        if self.budget_usd is None or self.cost_usd <= self.budget_usd:
+            return None
+        return "first pair" if [len(batch) for batch in self.rounds] == [1] else "dearer pair"
+
+    @property
     def bracket_rounds(self) -> int | None:
         """A tournament's bracket rounds: ceil(log2 M) for the question with the most models M (None for other
         strategies)."""
@@ -658,18 +691,21 @@ class Planner:
         return max(most - 1, 0).bit_length()
 
     def report(self) -> dict:
-        """What the leaderboard's meta records about the plan: strategy, seed, games per round, rounds (the
+        """What the leaderboard's meta records about the plan: strategy, seed, games per round, its design (the
+        models and how many questions: a later run of other data says it is a new plan), rounds (the
         planner's steps: a tournament's batches) and a tournament's bracket_rounds, calls against all pairs, the
         rule that stopped it, the stopping rule set (`stop`, None without one), the precision reached, whether the
         last standing's maximum-likelihood ratings existed (a stopping rule is never reached without them) and a
         SHA-256 of the chosen games; with a dollar budget, the budget, the plan's cost it was compared with and
-        how many of its calls were costed at an estimate."""
+        how many of its calls were costed at an estimate, and why it passed the budget (`over_budget`)."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.chosen_rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
         dollars = {} if self.budget_usd is None else {
-            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated}
+            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated,
+            "over_budget": self.over_budget}
         return {"strategy": self.strategy, "seed": self.seed, "games_per_round": self.games_per_round,
+                "models": list(self.design.models), "questions": len(self.design.questions),
                 "rounds": self.chosen, **bracket, **dollars,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "stop": None if self.stop is None else str(self.stop),
@@ -720,10 +756,9 @@ def design_bias(planner: Planner, outcomes: pd.DataFrame, replays: int = BIAS_RE
     replayed = []
     for replay in range(replays):
         verdicts_seed = stable_seed(planner.seed, "design-bias", str(replay))
-        twin = Planner(Design(planner.design.models, planner.design.questions, planner.design.answered),
-                       planner.strategy, planner.games_per_round, seed=stable_seed(planner.seed, "replay", str(replay)),
-                       calls_per_pair=planner.calls_per_pair, budget_calls=planner.calls, stop=planner.stop,
-                       confidence=planner.confidence)
+        twin = Planner(planner.design.anew(), planner.strategy, planner.games_per_round,
+                       seed=stable_seed(planner.seed, "replay", str(replay)), calls_per_pair=planner.calls_per_pair,
+                       budget_calls=planner.calls, stop=planner.stop, confidence=planner.confidence)
         outcomes_so_far = pd.DataFrame(columns=OUTCOME_COLUMNS)
         while batch := twin.next_round(outcomes_so_far):
             outcomes_so_far = pd.concat([outcomes_so_far, judge.outcomes(batch, verdicts_seed)], ignore_index=True)

@@ -233,4 +233,14 @@ def test_unbounded_groups_say_how_many_more_there_are():
     outcomes = pd.DataFrame({"question_id": [f"q{k}" for k in range(6)], "model_a": [f"m{k}" for k in range(6)],
                              "model_b": "z", "score_a": 1.0})
     text = bt.unbounded_groups(pair_counts(encode_outcomes(outcomes)))
-    assert text.count("never lost to the others") == 4 and text.endswith("; and 3 more groups")
+    assert text.count("never lost to z") == 4 and text.endswith("; and 3 more groups")
+
+
+def test_unbounded_groups_name_the_models_outside_the_group_they_never_lost_to():
+    """A user's audit: "m00, m01, m02, m03 and 7 more never lost to the others; m11 never beat the others" when
+    m00 had lost 14 games, all within its group: "the others" meant m11 alone. The message names the other side."""
+    outcomes = pd.DataFrame({"question_id": ["q1", "q2", "q3", "q4", "q5", "q6"],
+                             "model_a": ["a", "b", "b", "c", "a", "c"], "model_b": ["b", "a", "c", "a", "d", "d"],
+                             "score_a": 1.0})
+    assert bt.unbounded_groups(pair_counts(encode_outcomes(outcomes))) == (
+        "a, b, c never lost to d; d never beat a, c")

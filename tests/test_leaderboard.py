@@ -553,8 +553,8 @@ def test_command_uses_a_noted_weak_ridge_only_when_needed(tmp_path):
     assert meta["regularization"] > 0 and meta["regularization_automatic"] is True
     # one text, where the leaderboard is built: its warnings, which every output shows
     (text,) = [warning for warning in meta["warnings"] if "weak ridge" in warning]
-    assert text.startswith("maximum-likelihood ratings do not exist (a never lost to the others; b, c never beat "
-                           "the others)")  # names them
+    assert text.startswith("maximum-likelihood ratings do not exist (a never lost to b, c; b, c never beat "
+                           "a)")  # names them, and whom they never lost to or beat
     assert "that distance is not an estimate (another regularization moves" in text
     assert f"warning: {text}" in " ".join(done.stderr.split())
     assert f"Warning: {text}." in (tmp_path / "out" / "leaderboard.md").read_text()
@@ -562,7 +562,7 @@ def test_command_uses_a_noted_weak_ridge_only_when_needed(tmp_path):
     asked = run_cli("--outcomes", str(path), "--rounds", "50", "--regularization", str(leaderboard.AUTO_RIDGE))
     assert asked.returncode == 0 and "weak ridge" not in asked.stderr  # the ridge asked for is no surprise
     strict = run_cli("--outcomes", str(path), "--regularization", "0")
-    assert strict.returncode == 2 and "a never lost to the others" in strict.stderr
+    assert strict.returncode == 2 and "a never lost to b, c" in strict.stderr
 
 
 def test_command_says_which_files_it_wrote(outcomes, tmp_path):
@@ -979,7 +979,7 @@ def test_models_never_compared_even_through_others_are_not_ranked_apart(method):
     (warning,) = [text for text in board.meta["warnings"] if "no comparison links" in text]
     assert "(a1, a2 | b1, b2)" in warning
     # the ridge holds only the groups apart, which that warning says: no second warning listing each group as
-    # having "never lost to the others" and "never beaten the others" it never met
+    # having never lost to, and never beaten, the groups it never met
     assert not [text for text in board.meta["warnings"] if "weak ridge" in text]
 
 

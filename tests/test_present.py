@@ -124,6 +124,16 @@ def test_adaptive_summary_counts_rounds_in_words():
             "; ratings not corrected")[1]
 
 
+def test_a_plan_over_its_dollar_budget_says_it_was_exceeded_and_why():
+    plan = {"strategy": "adaptive", "rounds": 4, "calls": 200, "calls_all_pairs": 240, "stopped_by": "budget_usd",
+            "budget_usd": 2.0, "cost_usd": 2.1, "calls_cost_estimated": 0, "over_budget": "dearer pair"}
+    assert ("stopped: dollar budget exceeded (--budget-usd); the plan cost $2.1000 and exceeded the $2.00 budget: its "
+            "last pairs cost more than every pair before them, at whose price the budget bought them"
+            in present.adaptive_summary(plan))
+    kept = present.adaptive_summary({**plan, "cost_usd": 1.9, "over_budget": None})
+    assert "stopped: dollar budget reached (--budget-usd); the plan cost $1.9000 of the $2.00 budget" in kept
+
+
 def test_a_stopping_rule_not_reached_says_why():
     plan = {"strategy": "adaptive", "rounds": 3, "calls": 200, "calls_all_pairs": 240, "stopped_by": "budget_calls",
             "stop": "width=50", "ratings_exist": True,

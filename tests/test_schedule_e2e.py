@@ -84,6 +84,7 @@ def plain_fit(results: Path, with_intervals: bool = False) -> Any:
 
 def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     first = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert sent(judge_server) == 60  # 30 pairs, both orders each
@@ -141,6 +142,15 @@ def write_noisy_answers(folder: Path, n: int) -> None:
     rng = random.Random(3)
     rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"A {i}. QUALITY={q + rng.gauss(0, 1.2):.3f}"]}
             for i in range(n) for model, q in QUALITIES.items()]
+    (folder / "answers.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def write_upset_answers(folder: Path) -> None:
+    """Answers of QUALITIES whose order is reversed on every fourth question, so that within a few rounds every
+    model has lost to a worse one and the maximum-likelihood ratings exist (a plan whose ratings do not exist is
+    not corrected for its bias), while the planted order still wins three questions in four."""
+    rows = [{"question_id": f"q{i:02d}", "model": model, "turns": [f"A {i}. QUALITY={-q if i % 4 == 0 else q}"]}
+            for i in range(N_QUESTIONS) for model, q in QUALITIES.items()]
     (folder / "answers.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
@@ -243,6 +253,62 @@ def test_a_budget_that_buys_one_pair_gives_ratings_not_an_error_after_paying(jud
     assert "correcting the ratings" not in run.stderr  # announced, then not done
     assert "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared every " \
            "model)" in said(run)
+
+
+def test_a_plan_whose_ratings_do_not_exist_yet_is_not_corrected_and_says_its_numbers_are_placeholders(
+        judge_server, tmp_path):
+    """The planted qualities never lose, so after 20 calls the maximum-likelihood ratings do not exist: the ratings
+    and intervals are the weak ridge's. A user's audit (12 models, 64 calls): the run still "corrected" them by up
+    to 232 Elo and the Plan line reported a widest interval, as if they were estimates. Now: no correction, its
+    reason recorded, and the summary and the Plan line say the numbers are placeholders and what to do."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "20", "--round-games", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["ratings_exist"] is False and adaptive["calls"] == 20
+    assert adaptive["design_bias"] is None and adaptive["uncorrected"] == "no_ratings"
+    assert "correcting the ratings" not in run.stderr
+    placeholders = ("maximum-likelihood ratings do not exist yet (some model won or lost every comparison): the weak "
+                    "ridge alone sets how far apart the models that never lost and those that never won stand, so "
+                    "the ratings and intervals are its placeholders, not estimates; a larger budget (--budget-calls) "
+                    "goes on comparing the models until they exist; ratings not corrected for the plan's bias (while "
+                    "the maximum-likelihood ratings do not exist, replays of the plan would measure the weak ridge)")
+    plan_line = " ".join((tmp_path / "out" / "leaderboard.md").read_text().split())
+    for shown in (said(run), plan_line):
+        assert placeholders in shown and "widest interval" not in shown and "bias (up to" not in shown
+
+
+@pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
+def test_a_budget_too_small_to_compare_every_model_says_so_and_names_the_models_left_out(judge_server, tmp_path,
+                                                                                          strategy):
+    """The first round compares every model (an adaptive plan's cycle through the five: 4 pairs, 8 calls, before its
+    closing pair; a tournament's first bracket matches); a budget of 5 calls buys 2 pairs, both orders each. A
+    user's audit (12 models, --budget-calls 10): a 6-model leaderboard without a word of the other 6, and an odd
+    budget's last call dropped silently. Both are said before judging, and the leaderboard names the models."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs=strategy)
+    run = judgebench("run", "--config", str(config), "--budget-calls", "5", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sent(judge_server) == 4
+    notes = " ".join(run.stderr.split())
+    assert ("note: --budget-calls 5 is odd, and both orders of a pair are judged together, so its last call is not "
+            "used: the plan makes at most 4 calls") in notes
+    needed = re.search(r"note: --budget-calls 5 cannot compare every model: the first (round|batch) compares all 5 "
+                       r"models in (\d+) calls, and a model left out has no rating and is not on the leaderboard; a "
+                       r"budget of \2 calls or more compares every model", notes)
+    assert needed is not None, notes
+    assert notes.index("cannot compare every model") < notes.index("no outcome in this plan")  # before judging
+    board = leaderboard(tmp_path)
+    missing = sorted(set(QUALITIES) - {row["model"] for row in board["models"]})
+    assert len(missing) in (1, 2)  # two pairs bring in three or four models
+    (warning,) = [text for text in board["meta"]["warnings"] if "no outcome in this plan" in text]
+    assert warning == (f"{len(missing)} of the 5 models have no outcome in this plan ({', '.join(missing)}): the "
+                       "budget ended before they were compared, so they have no rating and are not on this "
+                       f"leaderboard; a budget of {needed[2]} calls or more compares every model")
+    assert f"warning: {warning}" in notes
+    assert f"Warning: {warning}." in (tmp_path / "out" / "leaderboard.md").read_text()
+    enough = judgebench("run", "--config", str(config), "--budget-calls", needed[2], cwd=tmp_path)
+    assert enough.returncode == 0 and "cannot compare every model" not in enough.stderr
+    assert {row["model"] for row in leaderboard(tmp_path)["models"]} == set(QUALITIES)
 
 
 @pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
@@ -353,6 +419,22 @@ def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     assert 2.0 - 10 * per_game < spent <= 2.0, (spent, per_game)
     [recorded] = leaderboard(tmp_path)["meta"]["runs"]  # with prices, the run's cost is what it spent
     assert recorded["cost"] == pytest.approx(spent)
+
+
+def test_a_dollar_budget_the_first_pair_exceeds_says_it_was_exceeded_and_why(judge_server, tmp_path):
+    """The first pair is sent alone to learn the price per call; at about $0.07 a pair it costs more than a budget of
+    $0.05. A user's audit: "stopped: dollar budget reached (--budget-usd); the plan cost $0.0772 of the $0.05
+    budget", as if it had been kept."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    priced(config)
+    run = judgebench("run", "--config", str(config), "--budget-usd", "0.05", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    spent = dollars([entry for entry in judge_server.log if entry.status == 200])
+    assert sent(judge_server) == 2 and spent > 0.05
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["over_budget"] == "first pair" and adaptive["cost_usd"] == pytest.approx(spent)
+    assert (f"stopped: dollar budget exceeded (--budget-usd); the plan cost ${spent:.4f} and exceeded the $0.05 "
+            "budget: the first pair, sent to learn the price per call, cost more than the budget") in said(run)
 
 
 def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server, tmp_path):
@@ -466,6 +548,7 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
 
     settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=60,
                                            round_games=20))
+    write_upset_answers(tmp_path)  # ratings that exist, and so a correction
     shown: list[str] = []
     evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status))
     assert shown[0] == "round 1 · 20 calls planned of 60 · top: not yet rated"
@@ -485,6 +568,7 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
 
 def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)  # ratings that exist, and so a correction to announce
     run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", "--progress",
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -604,6 +688,7 @@ def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption
     when that line appears. SIGTERM there had its default action; Ctrl-C left the run recorded 'finished'
     though the command wrote no results."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     budget = ALL_PAIRS_CALLS - 8  # not every pair: a complete design has no bias to correct, so no replays
     args = ["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"]
     run, before = _signalled_while_correcting(args, tmp_path, signum)
@@ -657,6 +742,7 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     """`leaderboard --results DIR` refits the run's judgments with the settings leaderboard.json records, the
     design-bias correction included: the same ratings and intervals as the run's (a store refit has none)."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     board = leaderboard(tmp_path)
@@ -699,6 +785,7 @@ def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_
     its plan in the store by the games it rated; a store holding exactly those gives the run's ratings, and one
     holding others too says that its ratings are not corrected."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
     run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     board = leaderboard(tmp_path)
@@ -794,6 +881,25 @@ def test_a_rerun_with_another_round_size_says_it_is_a_new_plan(judge_server, tmp
                               *(f"--model={m}" for m in ("m1", "m2", "m3", "m4")), cwd=tmp_path)
     assert other_design.returncode == 0, other_design.stderr
     assert "new plan" not in other_design.stdout + other_design.stderr
+
+
+def test_a_rerun_with_a_model_added_says_it_is_a_new_plan(judge_server, tmp_path):
+    """A user's audit: a model added to the answers of an adaptive store started a new plan without a word (566
+    paid judgments fell out of it). The rerun says what changed and that it is a new plan; stored games chosen
+    again are reused."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    four = [f"--model={m}" for m in ("m1", "m2", "m3", "m4")]
+    first = judgebench("run", "--config", str(config), "--budget-calls", "24", "--round-games", "8", *four,
+                       cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["models"] == ["m1", "m2", "m3", "m4"]
+    added = judgebench("run", "--config", str(config), "--budget-calls", "24", "--round-games", "8", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert ("note: the data differs from the store's last adaptive plan of this judge and template (models added: "
+            "m5), so this is a new plan, which chooses its pairs anew from the first round (stored games chosen "
+            "again are reused, the others stay out of it)") in " ".join(added.stderr.split())
+    again = judgebench("run", "--config", str(config), "--budget-calls", "24", "--round-games", "8", cwd=tmp_path)
+    assert again.returncode == 0 and "new plan" not in again.stderr and "0 judge calls sent now" in said(again)
 
 
 def test_a_dollar_budget_plans_the_rounds_a_budget_of_calls_does(judge_server, tmp_path):

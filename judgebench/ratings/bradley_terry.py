@@ -844,7 +844,9 @@ def _reachable(adjacency: np.ndarray, start: int) -> np.ndarray:
 
 
 def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
-    """Name the groups of models that never lost to, or never beat, the models outside their group."""
+    """Name the groups of models that never lost to, or never beat, the models outside their group they met, naming
+    those too: "m00, m01 and 9 more never lost to the others" read as if m00 had never lost, when it had lost 14
+    games within its group and "the others" was m11 alone."""
     from scipy.sparse.csgraph import connected_components
 
     n_groups, group = connected_components(adjacency, directed=True, connection="strong")
@@ -852,9 +854,15 @@ def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
     lost_outside = np.bincount(group[np.nonzero(beats)[1]], minlength=n_groups) > 0
     won_outside = np.bincount(group[np.nonzero(beats)[0]], minlength=n_groups) > 0
     met_outside = lost_outside | won_outside  # a group that met no other is one of `unlinked_groups`, not this
-    parts = [f"{_members(group, g, models)} never lost to the others" for g in range(n_groups)
+
+    def opponents(g: int) -> str:
+        inside = group == g
+        met = (beats[inside].any(axis=0) | beats[:, inside].any(axis=1)) & ~inside
+        return first_few([models[k] for k in np.flatnonzero(met)], 4)
+
+    parts = [f"{_members(group, g, models)} never lost to {opponents(g)}" for g in range(n_groups)
              if met_outside[g] and not lost_outside[g]]
-    parts += [f"{_members(group, g, models)} never beat the others" for g in range(n_groups)
+    parts += [f"{_members(group, g, models)} never beat {opponents(g)}" for g in range(n_groups)
               if met_outside[g] and not won_outside[g]]
     return _listed(parts, "group")
 
