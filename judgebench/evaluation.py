@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from judgebench.records import Dataset, Pair
     from judgebench.report.build import Report
     from judgebench.runner import ProgressCallback, RunRecording, RunResult, Stopped, StopSignals, Tally
-    from judgebench.schedule import Planner
+    from judgebench.schedule import Planner, Standing, StopRule
 
 
 # The options of `rate` besides its source, with the CLI's defaults (`judgebench leaderboard --help`);
@@ -739,6 +739,21 @@ def _note_other_round_size(planner: Planner, last: dict[str, Any], on_event: Eve
                                  "that one"))
 
 
+def _toward_stop(stop: StopRule, last: Standing) -> str:
+    """How far an adaptive plan's standing is from its stopping rule, for the progress line ("--stop width=400:
+    widest interval 512 Elo"): without it a user could not tell how far off the stop was."""
+    from judgebench.config import how_to_set
+    from judgebench.present import NO_RATINGS_YET
+
+    rule = how_to_set("stop", str(stop))
+    if not last.ratings_exist:
+        return f"{rule} not reached: {NO_RATINGS_YET}"
+    found = last.precision()
+    if stop.kind == "separated":
+        return f"{rule}: {found['adjacent_separated']} of {found['adjacent_pairs']} adjacent pairs separated"
+    return f"{rule}: widest interval {found['widest_interval']:.0f} Elo"
+
+
 def make_planner(settings: RunConfig, dataset: Dataset) -> Planner:
     """The planner of an adaptive or tournament run with these settings."""
     from judgebench.schedule import Design, Planner, games_per_round, parse_stop
@@ -763,8 +778,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     (before any round, `Stopped` goes on to the caller)."""
     import pandas as pd
 
-    from judgebench.config import how_to_set
-    from judgebench.present import NO_RATINGS_YET, plan_budget
+    from judgebench.present import plan_budget
     from judgebench.records import OUTCOME_COLUMNS, count_calls_once
     from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, plan_cost, run_async
     from judgebench.schedule import step_noun
@@ -788,8 +802,8 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
         tally.status = (f"{step_noun(planner.strategy)} {planner.chosen} · {planner.calls} calls planned"
                         f"{plan_budget(planner)} · top: {top}")
-        if planner.stop is not None and planner.last is not None and not planner.last.ratings_exist:
-            tally.status += f" · {how_to_set('stop', str(planner.stop))} not reached: {NO_RATINGS_YET}"
+        if planner.stop is not None and planner.last is not None:
+            tally.status += f" · {_toward_stop(planner.stop, planner.last)}"
         if on_start is not None:
             on_start(run_so_far(tally))
 

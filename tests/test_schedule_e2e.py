@@ -566,6 +566,24 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
             {m["model"]: m[field] for m in evaluation.leaderboard.models}, abs=0.01)
 
 
+@pytest.mark.parametrize("stop, said", [
+    ("separated", r'\[judging\] stop = "separated": [0-4] of 4 adjacent pairs separated'),
+    ("width=50", r'\[judging\] stop = "width=50": widest interval \d+ Elo')])
+def test_the_progress_line_says_how_far_the_plan_is_from_its_stopping_rule(judge_server, tmp_path, stop, said):
+    """It showed the round, the calls and the top models, and nothing of the stopping rule: a user could not tell
+    how far off the stop was (a user's audit)."""
+    from judgebench import evaluate
+    from judgebench.config import load_config
+
+    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=60,
+                                           round_games=20, stop=stop))
+    write_upset_answers(tmp_path)  # ratings that exist after round 2
+    shown: list[str] = []
+    evaluate(settings, on_start=lambda tally: shown.append(tally.status))
+    assert " · stop" not in shown[0]  # not yet rated
+    assert re.fullmatch(r"round 3 · 60 calls planned of 60 · top: \w+, \w+, \w+ · " + said, shown[2]), shown
+
+
 def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     write_upset_answers(tmp_path)  # ratings that exist, and so a correction to announce
