@@ -501,8 +501,8 @@ class CheckReport:
                     f"margin, after seeing its result is no longer a test at {self.options.level:.0%} confidence")
         limit = self.options.max_questions
         if limit is not None and (available is None or limit < available):
-            return (f"; raise {option_name('max_questions')} (the check judges the same questions first and goes "
-                    "on with the same sequence)")
+            return (f"{short}; raise {option_name('max_questions')} (the check judges the same questions first "
+                    "and goes on with the same sequence)")
         return short
 
     def overall_reason(self) -> str:

@@ -444,3 +444,14 @@ def test_a_fixed_check_needing_more_questions_than_the_set_has_says_so():
     assert report.overall.decision == "undecided" and report.overall.questions_needed > 10
     assert "in all) would likely decide it, and the question set has 10; a check that may need more" in report.rule()
     assert "question set has" not in report_for([1.0, 0.0] * 5, coverage=Coverage(5000, 5000)).rule()
+
+
+def test_a_sequential_check_needing_more_questions_than_the_set_has_says_so_under_max_questions():
+    """--sequential --max-questions 30 on a set of 200 advised "about 200 more questions (230 in all) would likely
+    decide it; raise --max-questions" without saying that the set has 200 (without --max-questions it said so)."""
+    report = report_for([1.0, 0.0] * 15, coverage=Coverage(200, 200), sequential=True, batch_size=10,
+                        max_questions=30)
+    needed = report.overall.questions_needed
+    assert report.overall.decision == "undecided" and needed > 200
+    assert (f"({needed:,} in all) would likely decide it, and the question set has 200; raise max_questions"
+            in report.rule())
