@@ -145,6 +145,14 @@ class CheckOptions:
                               f"'{self.candidate}': compare two models")
 
 
+def refuse_batch_size_alone(options: CheckOptions, given: bool) -> None:
+    """Refuse a batch size `given` (on the command line, or as `gate`'s keyword) to a check that is not
+    sequential, which judges all its questions at once: ignoring it said nothing of the batches never judged."""
+    if given and not options.sequential:
+        raise ConfigError(f"{option_name('batch_size')} applies to a sequential check only: add "
+                          f"{set_option('sequential')}, or leave it out")
+
+
 _OPTION_KINDS: dict[str, type] = {"candidate": str, "reference": str, "margin": float, "confidence": float,
                                   "sequential": bool, "batch_size": int, "max_questions": int, "allow_failed": bool}
 """The type of each `CheckOptions` field that Python callers give as a value (`gate`'s keywords): a string
@@ -851,10 +859,16 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     # they are not among the keyword options it names
     keywords = [f.name for f in fields(CheckOptions) if f.name not in ("candidate", "reference")]
     unknown = sorted(set(options) - set(keywords))
+    settings_given = [name for name in unknown if name in RunConfig.model_fields]
+    if settings_given:  # allow_missing=True: a setting of the run, as `check` reads it from the config file
+        name = settings_given[0]
+        raise ConfigError(f"{name} is a run setting, not an option of judgebench.gate: set {setting_label((name,))} "
+                          f"in the settings, or pass settings.with_changes({name}={options[name]!r})")
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate"
                           f"{suggest(unknown[0], keywords)}; the options are {', '.join(keywords)}")
     chosen = CheckOptions(candidate=candidate, reference=reference, **options)
+    refuse_batch_size_alone(chosen, given="batch_size" in options)
     report = run_check(require_run_config(settings, "gate"), chosen, on_start=on_start, on_progress=on_progress,
                        on_event=on_event)
     if report.stopped_by is not None:

@@ -612,6 +612,7 @@ def check(
         OutputPaths,
         markdown_summary,
         outputs_until_decided,
+        refuse_batch_size_alone,
         run_check,
         unused_settings,
         write_outputs,
@@ -625,8 +626,7 @@ def check(
                                undecided=undecided, allow_failed=allow_failed)  # type: ignore[arg-type]
         options.validate()
         source = ctx.get_parameter_source("batch_size")
-        if not sequential and source is not None and source.name == "COMMANDLINE":
-            raise ConfigError("--batch-size applies to a sequential check only: add --sequential, or leave it out")
+        refuse_batch_size_alone(options, given=source is not None and source.name == "COMMANDLINE")
         settings = RunConfig.from_toml(config, {"allow_missing": allow_missing}, None,
                                        {"allow_missing": "--allow-missing"})
         unused = unused_settings(settings)
