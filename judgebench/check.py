@@ -576,12 +576,17 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     overall = report.overall.decision
     failing = report.failing_categories
     if failing and overall != "regression":
-        named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
-        return "regression", f"{named} regressed, which fails the check ({set_option('fail_on', 'any-category')})"
+        return "regression", (f"{categories_named(failing)} regressed, which fails the check "
+                              f"({set_option('fail_on', 'any-category')})")
     if overall == "pass" and report.position_bound:
         return "undecided", (f"{report.orders_note()}, so the pass rests on the judge's position bias, not on the "
                              "answers: use a judge that reads them (judgebench diagnose measures one)")
     return counted_undecided(report) or (overall, "")
+
+
+def categories_named(names: list[str]) -> str:
+    """Categories in words: "category math", "categories math, code"."""
+    return f"categor{'y' if len(names) == 1 else 'ies'} {', '.join(names)}"
 
 
 def counted_undecided(report: CheckReport) -> tuple[str, str] | None:
@@ -1099,18 +1104,33 @@ def _code(text: str) -> str:
 
 
 def sequence_progress(report: CheckReport) -> str:
-    """How far a sequential check judged: its batches, and where it stopped (decided early, or the questions
-    ran out)."""
+    """How far a sequential check judged: its batches, and where it stopped (early, and why: `early_stop`; or
+    at --max-questions)."""
     judged, available = report.unscored.judged, report.coverage.available if report.coverage else None
     where = f"{judged:,} of {available:,} questions" if available is not None else f"{judged:,} questions"
     limit = report.options.max_questions
-    if report.overall is not None and report.overall.decision != "undecided" and judged < (limit or available or 0):
-        where += "; it stopped once decided"
+    why = early_stop(report) if judged < (limit or available or 0) else None
+    if why:
+        where += f"; {why}"
     elif limit is not None and judged >= limit:
         where += f"; {option_name('max_questions')} {limit:,} reached"
     batches, size = report.batches or 0, report.options.batch_size
     each = f"{size:,}" if judged == batches * size else f"up to {size:,}"  # --max-questions or the set ended one
     return f"{counted(batches, 'batch')} of {each} questions judged, {where}"
+
+
+def early_stop(report: CheckReport) -> str | None:
+    """Why a sequential check stopped before its questions ran out, in words (`judge_in_batches`): the overall
+    result decided, a category that fails the check regressed (--fail-on any-category) while the overall result
+    was undecided, or games failed; None for none of these (a signal: the rule says so)."""
+    if report.overall is None:
+        return f"it stopped when {counted(report.n_failed, 'game')} failed" if report.n_failed else None
+    if report.overall.decision != "undecided":
+        return "it stopped once decided"
+    failing = report.failing_categories
+    if failing:
+        return f"it stopped once {categories_named(failing)} regressed ({set_option('fail_on', 'any-category')})"
+    return None
 
 
 def junit_xml(report: CheckReport) -> str:

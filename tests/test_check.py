@@ -455,3 +455,17 @@ def test_a_sequential_check_needing_more_questions_than_the_set_has_says_so_unde
     assert report.overall.decision == "undecided" and needed > 200
     assert (f"({needed:,} in all) would likely decide it, and the question set has 200; raise max_questions"
             in report.rule())
+
+
+def test_a_sequential_check_stopped_early_says_why():
+    """Stopped by a regressed category (--fail-on any-category) while the overall result was undecided, or by
+    failed games, the line said only "2 batches of 50 questions judged, 100 of 200 questions"."""
+    mixed = report_for([1.0, 0.0] * 30, sequential=True, batch_size=30, fail_on="any-category")
+    assert mixed.overall.decision == "undecided" and mixed.failing_categories == ["math"]
+    mixed = replace(mixed, batches=2, unscored=Unscored(judged=60), coverage=Coverage(200, 200))
+    assert sequence_progress(mixed) == ("2 batches of 30 questions judged, 60 of 200 questions; it stopped once "
+                                        "category math regressed (fail_on = \"any-category\")")
+    failed = report_for([0.0, 0.25] * 25, n_failed=2, sequential=True)
+    failed = replace(failed, batches=1, unscored=Unscored(judged=50), coverage=Coverage(200, 200))
+    assert sequence_progress(failed) == ("1 batch of 50 questions judged, 50 of 200 questions; it stopped when 2 "
+                                         "games failed")
