@@ -756,10 +756,14 @@ def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return {"judge_calls": total.done + total.abandoned, "judge_calls_abandoned": total.abandoned,
-            "calls_from_store": served, "prompt_tokens": total.known(total.prompt_tokens),
-            "completion_tokens": total.known(total.completion_tokens),
-            "cost_usd": total.known(total.cost) if priced else None}
+    return dict(zip(ACCOUNTING_KEYS, (total.done + total.abandoned, total.abandoned, served,
+                                      total.known(total.prompt_tokens), total.known(total.completion_tokens),
+                                      total.known(total.cost) if priced else None), strict=True))
+
+
+ACCOUNTING_KEYS = ("judge_calls", "judge_calls_abandoned", "calls_from_store", "prompt_tokens", "completion_tokens",
+                   "cost_usd")
+"""The judge calls and their cost in a check's JSON (`_accounting`), null in that of a check without a report."""
 
 
 def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
@@ -1277,20 +1281,39 @@ def no_decision_texts(candidate: str, reference: str | None, decision: str, rule
     summary = "\n".join([f"## judgebench check: {decision}", "", f"Candidate **{candidate}**{opponent}.", "", rule, ""])
     suite = ElementTree.Element("testsuite", name="judgebench check", tests="1", failures="0", skipped="0",
                                 errors="1")
-    case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
+    case = ElementTree.SubElement(suite, "testcase", classname=f"judgebench.check.{candidate}", name="overall")
     ElementTree.SubElement(case, "error", message=rule, type=decision)
     junit = ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
-    data = {"decision": decision, "exit_code": exit_code, "rule": rule, "candidate": candidate,
-            "reference": reference, "overall": None}
+    data = dict.fromkeys(report_keys()) | {"decision": decision, "exit_code": exit_code, "rule": rule,
+                                           "candidate": candidate, "reference": reference}
     return summary, junit, json.dumps(data, indent=2) + "\n"
+
+
+def report_keys() -> list[str]:
+    """The keys of a check's JSON (`CheckReport.to_json`): a check without a report writes each of them (null
+    where not known), so that a script reading the JSON of a failed job finds the keys of a decided one."""
+    placeholder = CheckReport(CheckOptions(candidate=""), Scale.head_to_head(0.05), "", None, None, [], {}, [],
+                              dict.fromkeys(ACCOUNTING_KEYS), 0)
+    return list(placeholder.to_json())
 
 
 def write_no_decision(paths: OutputPaths, candidate: str, reference: str | None, decision: str, rule: str,
                       exit_code: int | None, appended: Mapping[str, str]) -> None:
     """Write the files of a check without a report (`no_decision_texts`) and append to the step files `appended`
-    names (`write_each`)."""
+    names (`write_each`); under GitHub Actions, print the `::error::` of one that ended (an error, a stop: an
+    `exit_code`), as a decided check prints the decision the job fails on."""
     summary, junit, data = no_decision_texts(candidate, reference, decision, rule, exit_code)
-    write_each(paths, (summary, junit, data), appended, step_output_lines(decision, exit_code, None))
+    try:
+        write_each(paths, (summary, junit, data), appended, step_output_lines(decision, exit_code, None))
+    finally:  # shown even when a file cannot be written
+        if paths.annotate and exit_code is not None:
+            print(workflow_command("error", rule), flush=True)
+
+
+def workflow_command(kind: str, text: str) -> str:
+    """A GitHub Actions workflow command (`::error::`, `::warning::`) titled for the check, `text` escaped as it
+    requires."""
+    return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
 
 def write_each(paths: OutputPaths, texts: tuple[str, str, str], appended: Mapping[str, str], step_lines: str) -> None:

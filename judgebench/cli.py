@@ -538,13 +538,13 @@ class _CheckCommand(TyperCommand):
 
 def _write_usage_error(args: list[str], message: str) -> None:
     """Write the usage error `message` to the output files `args` (check's command line) names, as far as the
-    command line can be read."""
+    command line can be read, and under GitHub Actions print it as an `::error::`."""
     from judgebench.check import OutputPaths, write_no_decision
 
     given = {flag: _flag_value(args, flag) for flag in ("--summary", "--junit", "--json", "--candidate", "--reference")}
-    if not any(given[flag] for flag in ("--summary", "--junit", "--json")):
-        return
     paths = OutputPaths.prepare(given["--summary"], given["--junit"], given["--json"])
+    if not any(given[flag] for flag in ("--summary", "--junit", "--json")):
+        paths = OutputPaths(annotate=paths.annotate)  # no file named: the annotation only
     with contextlib.suppress(JudgebenchError):  # click's message is the one to show
         write_no_decision(paths, given["--candidate"] or "(not given)", given["--reference"], "error",
                           f"error: {message}", EXIT_USAGE, paths.appended)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from judgebench.check import (
     interval_for,
     junit_xml,
     markdown_summary,
+    no_decision_texts,
     read_earlier_run,
     sequence_progress,
     step_outputs,
@@ -469,3 +471,14 @@ def test_a_sequential_check_stopped_early_says_why():
     failed = replace(failed, batches=1, unscored=Unscored(judged=50), coverage=Coverage(200, 200))
     assert sequence_progress(failed) == ("1 batch of 50 questions judged, 50 of 200 questions; it stopped when 2 "
                                          "games failed")
+
+
+def test_the_json_of_a_check_without_a_report_holds_every_key_of_a_decided_one():
+    """An error's JSON held 6 keys: a script reading `batches` or `judge_calls` of a failed job got a KeyError."""
+    decided = report_for([0.0, 0.25] * 20).to_json()
+    _, junit, data = no_decision_texts("new", "old", "error", "error: the judge is down", 2)
+    error = json.loads(data)
+    assert list(error) == list(decided)
+    assert (error["decision"], error["exit_code"], error["candidate"], error["batches"]) == ("error", 2, "new", None)
+    assert 'classname="judgebench.check.new"' in junit and 'classname="judgebench.check.new"' in junit_xml(
+        report_for([0.0, 0.25] * 20))

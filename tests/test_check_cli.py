@@ -560,22 +560,28 @@ def test_a_check_stopped_before_it_writes_its_state_leaves_no_earlier_checks_fil
 
 def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server, folder):
     """An unreachable judge ends the check with exit 2 after it began: every file, and the step summary, says
-    error and why."""
+    error and why; under GitHub Actions an `::error::` says it (there was none: only decided checks had one), the
+    JUnit case is the candidate's as a decided one's is, and the JSON holds every key a decided one holds (null
+    where not known: it held 6, and a script reading `batches` ended in a KeyError)."""
     write_earlier_outputs(folder)
     config = write_config(folder, "http://127.0.0.1:9/v1")  # nothing listens on the discard port
     step_summary, step_outputs = folder / "step-summary.md", folder / "step-outputs.txt"
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
-                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_OUTPUT": str(step_outputs)})
+                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_OUTPUT": str(step_outputs),
+                                         "GITHUB_ACTIONS": "true"})
     assert result.returncode == 2, result.stdout + result.stderr
     message = result.stderr.splitlines()[-1].removeprefix("error: ")
     assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
     assert "that [judge] base_url (host, port, http/https) is right" in message  # check has no --base-url
+    assert f"::error title=judgebench check::error: {message}" in result.stdout.splitlines()
     report = json.loads((folder / "check.json").read_text())
     assert (report["decision"], report["exit_code"], report["rule"]) == ("error", 2, f"error: {message}")
+    assert report["batches"] is None and report["judge_calls"] is None and report["overall"] is None
     for summary in ((folder / "check.md").read_text(), step_summary.read_text()):
         assert summary.startswith("## judgebench check: error") and f"error: {message}" in summary
     junit = JUnitXml.fromfile(str(folder / "junit.xml"))
     assert junit.errors == 1 and junit.failures == 0 and message in (folder / "junit.xml").read_text()
+    assert next(iter(next(iter(junit)))).classname == "judgebench.check.bad"
     assert step_outputs.read_text().startswith("decision=error\nexit_code=2\nmean=\n")
 
 
@@ -586,12 +592,14 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
                                                                     "only: add --sequential, or leave it out")])
 def test_a_command_line_click_refuses_replaces_an_earlier_checks_files(folder, mistake, said):
     """Usage errors click finds while parsing (before the check's own code runs) left an earlier check's passing
-    files in place: the helper's trial kept `"decision": "pass"` after `--margin 5%`."""
+    files in place: the helper's trial kept `"decision": "pass"` after `--margin 5%`. Under GitHub Actions an
+    `::error::` says it too."""
     write_earlier_outputs(folder)
     candidate = () if not mistake else ("--candidate", "bad")
     result = judgebench("check", "--config", "check.toml", *candidate, "--reference", "ref", *mistake,
-                        *OUTPUT_FLAGS, cwd=folder)
+                        *OUTPUT_FLAGS, cwd=folder, env={"GITHUB_ACTIONS": "true"})
     assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert result.stdout.startswith("::error title=judgebench check::error: ") and said in result.stdout, result.stderr
     report = json.loads((folder / "check.json").read_text())
     assert (report["decision"], report["exit_code"]) == ("error", 2) and said in report["rule"]
     assert (folder / "check.md").read_text().startswith("## judgebench check: error")
