@@ -430,6 +430,23 @@ class CheckReport:
     orders: tuple[int, int] = (0, 0)  # questions whose two orders disagree, of those judged in both orders
     batches: int | None = None  # sequential: the batches judged (of `coverage.available` questions at most)
     unscored: Unscored = field(default_factory=Unscored)
+    ties: tuple[int, int] = (0, 0)  # the candidate's games the judge called a tie, of those it judged
+    tie_floor: float | None = None  # the mean had the candidate lost every question not tied in all its games
+
+    @property
+    def rests_on_ties(self) -> bool:
+        """Whether a pass rests on the judge's ties: had the candidate lost every question the judge did not tie
+        (`tie_floor`), its mean would still reach the threshold, so no answer the judge told apart carries the
+        pass. Head to head at margin m that is ties on a share 1 - 2m of the questions (90% at 5%): a judge that
+        calls every game a tie passes any candidate. Not a regression's concern: ties pull the scores away
+        from one."""
+        return (self.overall is not None and self.overall.decision == "pass" and self.tie_floor is not None
+                and self.tie_floor >= self.scale.threshold)
+
+    def ties_note(self) -> str:
+        """How many games the judge called a tie, in words."""
+        tied, games = self.ties
+        return f"the judge called {tied:,} of {games:,} games a tie ({tied / max(games, 1):.0%})"
 
     @property
     def position_bound(self) -> bool:
@@ -514,8 +531,9 @@ class CheckReport:
         return short
 
     def overall_reason(self) -> str:
-        """`reason` when it is about the overall result (an undecided one counted by --undecided, or a pass made
-        undecided by the judge's position bias), not about a category that fails the check."""
+        """`reason` when it is about the overall result (an undecided one counted by --undecided, a pass made
+        undecided by the judge's position bias, or one resting on its ties), not about a category that fails
+        the check."""
         return "" if self.failing_categories else self.reason
 
     def decided(self) -> str:
@@ -551,6 +569,7 @@ class CheckReport:
             "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed,
             "games_unparsed": self.unscored.unparsed, "questions_unscored": self.unscored.questions,
             "questions_orders_disagree": self.orders[0], "questions_both_orders": self.orders[1],
+            "games_tied": self.ties[0], "games_judged": self.ties[1], "pass_rests_on_ties": self.rests_on_ties,
             "batches": self.batches, **self.accounting,
         }
 
@@ -581,6 +600,11 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     if overall == "pass" and report.position_bound:
         return "undecided", (f"{report.orders_note()}, so the pass rests on the judge's position bias, not on the "
                              "answers: use a judge that reads them (judgebench diagnose measures one)")
+    if overall == "pass" and report.rests_on_ties:
+        return "pass", (f"{report.ties_note()}, so the pass rests on ties: had the candidate lost every question "
+                        f"the judge did not tie, it would measure {_pct(report.tie_floor)} and still pass; a judge "
+                        "that calls (nearly) every game a tie cannot find a regression (judgebench diagnose "
+                        "measures its ties)")
     return counted_undecided(report) or (overall, "")
 
 
@@ -625,13 +649,24 @@ def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, option
         categories = judge_categories(frame, scale, options)
     elif decided and not unscored.unparsed:
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
-    orders = [int(frame[column].sum()) if column in frame else 0 for column in ("orders_disagree", "both_orders")]
+    orders, ties = ([int(frame[column].sum()) if column in frame else 0 for column in columns]
+                    for columns in (("orders_disagree", "both_orders"), ("games_tied", "games")))
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
                          worst_questions(frame, games, dataset, options.candidate, reference, baseline),
                          accounting, n_failed, small_categories=category_scores(frame)[1] if overall else {},
                          coverage=coverage, orders=(orders[0], orders[1]),
-                         unscored=unscored)
+                         unscored=unscored, ties=(ties[0], ties[1]), tie_floor=tie_floor(frame, scale))
     return finish(report)
+
+
+def tie_floor(frame: pd.DataFrame, scale: Scale) -> float | None:
+    """The mean score had the candidate lost (scored the scale's low end on) every question the judge did not
+    tie in all its games, the tied ones as scored (`CheckReport.rests_on_ties`); None when the ties are not
+    known or no question was scored."""
+    if "games_tied" not in frame or frame.empty:
+        return None
+    tied = (frame["games"] > 0) & (frame["games_tied"] == frame["games"])
+    return float((frame.loc[tied, "score"].sum() + (~tied).sum() * scale.low) / len(frame))
 
 
 def _short(text: str | None) -> str:
@@ -774,14 +809,18 @@ def _frame(order: list[str], dataset: Dataset, outcomes: pd.DataFrame, candidate
            earlier: pd.DataFrame | None) -> pd.DataFrame:
     """Per-question scores in judging order (questions without a complete outcome are left out), and whether the
     judge played the candidate's game in both orders (`both_orders`) and their verdicts disagreed
-    (`orders_disagree`: the verdict flipped with the order)."""
+    (`orders_disagree`: the verdict flipped with the order); `games` and `games_tied`: the candidate's games of
+    each question, and those the judge called a tie."""
     rows = outcomes[outcomes["model_a"] == candidate].set_index("question_id")
     both, agree = agreeing_orders(rows["p_ab"], rows["p_ba"])
+    verdicts = rows[["p_ab", "p_ba"]].astype(float)
     frame = pd.DataFrame({"question_id": order})
     frame["category"] = _categories(dataset, order).to_numpy()
     frame["candidate_score"] = rows["score_a"].reindex(order).to_numpy(dtype=float)
     for column, values in (("both_orders", both), ("orders_disagree", both & ~agree)):
         frame[column] = pd.Series(values, index=rows.index).reindex(order, fill_value=False).to_numpy()
+    for column, counts in (("games", verdicts.notna().sum(axis=1)), ("games_tied", (verdicts == 0.5).sum(axis=1))):
+        frame[column] = counts.reindex(order, fill_value=0).to_numpy()
     if earlier is None:
         frame["score"] = frame["candidate_score"]
     else:

@@ -944,6 +944,26 @@ def test_a_judge_that_prefers_the_first_answer_cannot_pass_a_worse_candidate(jud
     assert case.name == "overall" and isinstance(case.result[0], Skipped) and why in case.result[0].message
 
 
+def test_a_pass_that_rests_on_a_judge_calling_every_game_a_tie_says_so_in_every_output(judge_server, folder):
+    """A judge that calls every game a tie scores every question 0.5 and passed a candidate worse everywhere
+    (measured 50.0%, exit 0) without a word. It still passes (an equal candidate ties too), but every output says
+    that the pass rests on ties: no question the judge told apart carries it."""
+    judge_server.rule = constant_rule("They are equally good. [[A=B]]")
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder, env={"GITHUB_ACTIONS": "true"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads((folder / "check.json").read_text())
+    assert report["decision"] == report["overall"]["decision"] == "pass" and report["pass_rests_on_ties"] is True
+    assert (report["games_tied"], report["games_judged"]) == (2 * N, 2 * N)
+    why = (f"the judge called {2 * N} of {2 * N} games a tie (100%), so the pass rests on ties: had the candidate "
+           "lost every question the judge did not tie, it would measure 50.0% and still pass")
+    assert report["reason"].startswith(why)
+    said = " ".join(result.stdout.split())
+    assert said.startswith(f"## judgebench check: ✅ pass: {why}")
+    assert f"::warning title=judgebench check::pass: the judge called {2 * N} of {2 * N} games a tie" in result.stdout
+
+
 def test_questions_whose_games_got_no_verdict_are_counted_not_silently_dropped(judge_server, folder):
     judge_server.add_fault("empty", match=lambda request: re.search(r"Question number (3|7)\?", request.text))
     config = write_config(folder, judge_server.base_url)
