@@ -151,6 +151,14 @@ class CheckOptions:
                               f"'{self.candidate}': compare two models")
 
 
+def refuse_batch_size_alone(options: CheckOptions, given: bool) -> None:
+    """Refuse a batch size `given` (on the command line, or as `gate`'s keyword) to a check that is not
+    sequential, which judges all its questions at once: ignoring it said nothing of the batches never judged."""
+    if given and not options.sequential:
+        raise ConfigError(f"{option_name('batch_size')} applies to a sequential check only: add "
+                          f"{set_option('sequential')}, or leave it out")
+
+
 _OPTION_KINDS: dict[str, type] = {"candidate": str, "reference": str, "margin": float, "confidence": float,
                                   "sequential": bool, "batch_size": int, "max_questions": int, "allow_failed": bool}
 """The type of each `CheckOptions` field that Python callers give as a value (`gate`'s keywords): a string
@@ -428,6 +436,23 @@ class CheckReport:
     orders: tuple[int, int] = (0, 0)  # questions whose two orders disagree, of those judged in both orders
     batches: int | None = None  # sequential: the batches judged (of `coverage.available` questions at most)
     unscored: Unscored = field(default_factory=Unscored)
+    ties: tuple[int, int] = (0, 0)  # the candidate's games the judge called a tie, of those it judged
+    tie_floor: float | None = None  # the mean had the candidate lost every question not tied in all its games
+
+    @property
+    def rests_on_ties(self) -> bool:
+        """Whether a pass rests on the judge's ties: had the candidate lost every question the judge did not tie
+        (`tie_floor`), its mean would still reach the threshold, so no answer the judge told apart carries the
+        pass. Head to head at margin m that is ties on a share 1 - 2m of the questions (90% at 5%): a judge that
+        calls every game a tie passes any candidate. Not a regression's concern: ties pull the scores away
+        from one."""
+        return (self.overall is not None and self.overall.decision == "pass" and self.tie_floor is not None
+                and self.tie_floor >= self.scale.threshold)
+
+    def ties_note(self) -> str:
+        """How many games the judge called a tie, in words."""
+        tied, games = self.ties
+        return f"the judge called {tied:,} of {games:,} games a tie ({tied / max(games, 1):.0%})"
 
     @property
     def position_bound(self) -> bool:
@@ -507,13 +532,14 @@ class CheckReport:
                     f"margin, after seeing its result is no longer a test at {self.options.level:.0%} confidence")
         limit = self.options.max_questions
         if limit is not None and (available is None or limit < available):
-            return (f"; raise {option_name('max_questions')} (the check judges the same questions first and goes "
-                    "on with the same sequence)")
+            return (f"{short}; raise {option_name('max_questions')} (the check judges the same questions first "
+                    "and goes on with the same sequence)")
         return short
 
     def overall_reason(self) -> str:
-        """`reason` when it is about the overall result (an undecided one counted by --undecided, or a pass made
-        undecided by the judge's position bias), not about a category that fails the check."""
+        """`reason` when it is about the overall result (an undecided one counted by --undecided, a pass made
+        undecided by the judge's position bias, or one resting on its ties), not about a category that fails
+        the check."""
         return "" if self.failing_categories else self.reason
 
     def decided(self) -> str:
@@ -549,6 +575,7 @@ class CheckReport:
             "flips": self.flips, "worst": self.worst, "games_failed": self.n_failed,
             "games_unparsed": self.unscored.unparsed, "questions_unscored": self.unscored.questions,
             "questions_orders_disagree": self.orders[0], "questions_both_orders": self.orders[1],
+            "games_tied": self.ties[0], "games_judged": self.ties[1], "pass_rests_on_ties": self.rests_on_ties,
             "batches": self.batches, **self.accounting,
         }
 
@@ -574,12 +601,22 @@ def gate_decision(report: CheckReport) -> tuple[str, str]:
     overall = report.overall.decision
     failing = report.failing_categories
     if failing and overall != "regression":
-        named = f"categor{'y' if len(failing) == 1 else 'ies'} {', '.join(failing)}"
-        return "regression", f"{named} regressed, which fails the check ({set_option('fail_on', 'any-category')})"
+        return "regression", (f"{categories_named(failing)} regressed, which fails the check "
+                              f"({set_option('fail_on', 'any-category')})")
     if overall == "pass" and report.position_bound:
         return "undecided", (f"{report.orders_note()}, so the pass rests on the judge's position bias, not on the "
                              "answers: use a judge that reads them (judgebench diagnose measures one)")
+    if overall == "pass" and report.rests_on_ties:
+        return "pass", (f"{report.ties_note()}, so the pass rests on ties: had the candidate lost every question "
+                        f"the judge did not tie, it would measure {_pct(report.tie_floor)} and still pass; a judge "
+                        "that calls (nearly) every game a tie cannot find a regression (judgebench diagnose "
+                        "measures its ties)")
     return counted_undecided(report) or (overall, "")
+
+
+def categories_named(names: list[str]) -> str:
+    """Categories in words: "category math", "categories math, code"."""
+    return f"categor{'y' if len(names) == 1 else 'ies'} {', '.join(names)}"
 
 
 def counted_undecided(report: CheckReport) -> tuple[str, str] | None:
@@ -618,13 +655,24 @@ def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, option
         categories = judge_categories(frame, scale, options)
     elif decided and not unscored.unparsed:
         raise InputError(f"only {len(frame)} question(s) could be scored; a check needs at least two")
-    orders = [int(frame[column].sum()) if column in frame else 0 for column in ("orders_disagree", "both_orders")]
+    orders, ties = ([int(frame[column].sum()) if column in frame else 0 for column in columns]
+                    for columns in (("orders_disagree", "both_orders"), ("games_tied", "games")))
     report = CheckReport(options, scale, reference, baseline, overall, categories or [], count_flips(frame),
                          worst_questions(frame, games, dataset, options.candidate, reference, baseline),
                          accounting, n_failed, small_categories=category_scores(frame)[1] if overall else {},
                          coverage=coverage, orders=(orders[0], orders[1]),
-                         unscored=unscored)
+                         unscored=unscored, ties=(ties[0], ties[1]), tie_floor=tie_floor(frame, scale))
     return finish(report)
+
+
+def tie_floor(frame: pd.DataFrame, scale: Scale) -> float | None:
+    """The mean score had the candidate lost (scored the scale's low end on) every question the judge did not
+    tie in all its games, the tied ones as scored (`CheckReport.rests_on_ties`); None when the ties are not
+    known or no question was scored."""
+    if "games_tied" not in frame or frame.empty:
+        return None
+    tied = (frame["games"] > 0) & (frame["games_tied"] == frame["games"])
+    return float((frame.loc[tied, "score"].sum() + (~tied).sum() * scale.low) / len(frame))
 
 
 def _short(text: str | None) -> str:
@@ -756,10 +804,14 @@ def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return {"judge_calls": total.done + total.abandoned, "judge_calls_abandoned": total.abandoned,
-            "calls_from_store": served, "prompt_tokens": total.known(total.prompt_tokens),
-            "completion_tokens": total.known(total.completion_tokens),
-            "cost_usd": total.known(total.cost) if priced else None}
+    return dict(zip(ACCOUNTING_KEYS, (total.done + total.abandoned, total.abandoned, served,
+                                      total.known(total.prompt_tokens), total.known(total.completion_tokens),
+                                      total.known(total.cost) if priced else None), strict=True))
+
+
+ACCOUNTING_KEYS = ("judge_calls", "judge_calls_abandoned", "calls_from_store", "prompt_tokens", "completion_tokens",
+                   "cost_usd")
+"""The judge calls and their cost in a check's JSON (`_accounting`), null in that of a check without a report."""
 
 
 def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
@@ -770,14 +822,18 @@ def _frame(order: list[str], dataset: Dataset, outcomes: pd.DataFrame, candidate
            earlier: pd.DataFrame | None) -> pd.DataFrame:
     """Per-question scores in judging order (questions without a complete outcome are left out), and whether the
     judge played the candidate's game in both orders (`both_orders`) and their verdicts disagreed
-    (`orders_disagree`: the verdict flipped with the order)."""
+    (`orders_disagree`: the verdict flipped with the order); `games` and `games_tied`: the candidate's games of
+    each question, and those the judge called a tie."""
     rows = outcomes[outcomes["model_a"] == candidate].set_index("question_id")
     both, agree = agreeing_orders(rows["p_ab"], rows["p_ba"])
+    verdicts = rows[["p_ab", "p_ba"]].astype(float)
     frame = pd.DataFrame({"question_id": order})
     frame["category"] = _categories(dataset, order).to_numpy()
     frame["candidate_score"] = rows["score_a"].reindex(order).to_numpy(dtype=float)
     for column, values in (("both_orders", both), ("orders_disagree", both & ~agree)):
         frame[column] = pd.Series(values, index=rows.index).reindex(order, fill_value=False).to_numpy()
+    for column, counts in (("games", verdicts.notna().sum(axis=1)), ("games_tied", (verdicts == 0.5).sum(axis=1))):
+        frame[column] = counts.reindex(order, fill_value=0).to_numpy()
     if earlier is None:
         frame["score"] = frame["candidate_score"]
     else:
@@ -867,10 +923,16 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     # they are not among the keyword options it names
     keywords = [f.name for f in fields(CheckOptions) if f.name not in ("candidate", "reference")]
     unknown = sorted(set(options) - set(keywords))
+    settings_given = [name for name in unknown if name in RunConfig.model_fields]
+    if settings_given:  # allow_missing=True: a setting of the run, as `check` reads it from the config file
+        name = settings_given[0]
+        raise ConfigError(f"{name} is a run setting, not an option of judgebench.gate: set {setting_label((name,))} "
+                          f"in the settings, or pass settings.with_changes({name}={options[name]!r})")
     if unknown:
         raise ConfigError(f"unknown option {', '.join(unknown)} for judgebench.gate"
                           f"{suggest(unknown[0], keywords)}; the options are {', '.join(keywords)}")
     chosen = CheckOptions(candidate=candidate, reference=reference, **options)
+    refuse_batch_size_alone(chosen, given="batch_size" in options)
     report = run_check(require_run_config(settings, "gate"), chosen, on_start=on_start, on_progress=on_progress,
                        on_event=on_event)
     if report.stopped_by is not None:
@@ -1101,18 +1163,33 @@ def _code(text: str) -> str:
 
 
 def sequence_progress(report: CheckReport) -> str:
-    """How far a sequential check judged: its batches, and where it stopped (decided early, or the questions
-    ran out)."""
+    """How far a sequential check judged: its batches, and where it stopped (early, and why: `early_stop`; or
+    at --max-questions)."""
     judged, available = report.unscored.judged, report.coverage.available if report.coverage else None
     where = f"{judged:,} of {available:,} questions" if available is not None else f"{judged:,} questions"
     limit = report.options.max_questions
-    if report.overall is not None and report.overall.decision != "undecided" and judged < (limit or available or 0):
-        where += "; it stopped once decided"
+    why = early_stop(report) if judged < (limit or available or 0) else None
+    if why:
+        where += f"; {why}"
     elif limit is not None and judged >= limit:
         where += f"; {option_name('max_questions')} {limit:,} reached"
     batches, size = report.batches or 0, report.options.batch_size
     each = f"{size:,}" if judged == batches * size else f"up to {size:,}"  # --max-questions or the set ended one
     return f"{counted(batches, 'batch')} of {each} questions judged, {where}"
+
+
+def early_stop(report: CheckReport) -> str | None:
+    """Why a sequential check stopped before its questions ran out, in words (`judge_in_batches`): the overall
+    result decided, a category that fails the check regressed (--fail-on any-category) while the overall result
+    was undecided, or games failed; None for none of these (a signal: the rule says so)."""
+    if report.overall is None:
+        return f"it stopped when {counted(report.n_failed, 'game')} failed" if report.n_failed else None
+    if report.overall.decision != "undecided":
+        return "it stopped once decided"
+    failing = report.failing_categories
+    if failing:
+        return f"it stopped once {categories_named(failing)} regressed ({set_option('fail_on', 'any-category')})"
+    return None
 
 
 def junit_xml(report: CheckReport) -> str:
@@ -1261,20 +1338,39 @@ def no_decision_texts(candidate: str, reference: str | None, decision: str, rule
     summary = "\n".join([f"## judgebench check: {decision}", "", f"Candidate **{candidate}**{opponent}.", "", rule, ""])
     suite = ElementTree.Element("testsuite", name="judgebench check", tests="1", failures="0", skipped="0",
                                 errors="1")
-    case = ElementTree.SubElement(suite, "testcase", classname="judgebench.check", name="overall")
+    case = ElementTree.SubElement(suite, "testcase", classname=f"judgebench.check.{candidate}", name="overall")
     ElementTree.SubElement(case, "error", message=rule, type=decision)
     junit = ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
-    data = {"decision": decision, "exit_code": exit_code, "rule": rule, "candidate": candidate,
-            "reference": reference, "overall": None}
+    data = dict.fromkeys(report_keys()) | {"decision": decision, "exit_code": exit_code, "rule": rule,
+                                           "candidate": candidate, "reference": reference}
     return summary, junit, json.dumps(data, indent=2) + "\n"
+
+
+def report_keys() -> list[str]:
+    """The keys of a check's JSON (`CheckReport.to_json`): a check without a report writes each of them (null
+    where not known), so that a script reading the JSON of a failed job finds the keys of a decided one."""
+    placeholder = CheckReport(CheckOptions(candidate=""), Scale.head_to_head(0.05), "", None, None, [], {}, [],
+                              dict.fromkeys(ACCOUNTING_KEYS), 0)
+    return list(placeholder.to_json())
 
 
 def write_no_decision(paths: OutputPaths, candidate: str, reference: str | None, decision: str, rule: str,
                       exit_code: int | None, appended: Mapping[str, str]) -> None:
     """Write the files of a check without a report (`no_decision_texts`) and append to the step files `appended`
-    names (`write_each`)."""
+    names (`write_each`); under GitHub Actions, print the `::error::` of one that ended (an error, a stop: an
+    `exit_code`), as a decided check prints the decision the job fails on."""
     summary, junit, data = no_decision_texts(candidate, reference, decision, rule, exit_code)
-    write_each(paths, (summary, junit, data), appended, step_output_lines(decision, exit_code, None))
+    try:
+        write_each(paths, (summary, junit, data), appended, step_output_lines(decision, exit_code, None))
+    finally:  # shown even when a file cannot be written
+        if paths.annotate and exit_code is not None:
+            print(workflow_command("error", rule), flush=True)
+
+
+def workflow_command(kind: str, text: str) -> str:
+    """A GitHub Actions workflow command (`::error::`, `::warning::`) titled for the check, `text` escaped as it
+    requires."""
+    return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
 
 
 def write_each(paths: OutputPaths, texts: tuple[str, str, str], appended: Mapping[str, str], step_lines: str) -> None:

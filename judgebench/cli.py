@@ -538,13 +538,13 @@ class _CheckCommand(TyperCommand):
 
 def _write_usage_error(args: list[str], message: str) -> None:
     """Write the usage error `message` to the output files `args` (check's command line) names, as far as the
-    command line can be read."""
+    command line can be read, and under GitHub Actions print it as an `::error::`."""
     from judgebench.check import OutputPaths, write_no_decision
 
     given = {flag: _flag_value(args, flag) for flag in ("--summary", "--junit", "--json", "--candidate", "--reference")}
-    if not any(given[flag] for flag in ("--summary", "--junit", "--json")):
-        return
     paths = OutputPaths.prepare(given["--summary"], given["--junit"], given["--json"])
+    if not any(given[flag] for flag in ("--summary", "--junit", "--json")):
+        paths = OutputPaths(annotate=paths.annotate)  # no file named: the annotation only
     with contextlib.suppress(JudgebenchError):  # click's message is the one to show
         write_no_decision(paths, given["--candidate"] or "(not given)", given["--reference"], "error",
                           f"error: {message}", EXIT_USAGE, paths.appended)
@@ -612,6 +612,7 @@ def check(
         OutputPaths,
         markdown_summary,
         outputs_until_decided,
+        refuse_batch_size_alone,
         run_check,
         unused_settings,
         write_outputs,
@@ -625,8 +626,7 @@ def check(
                                undecided=undecided, allow_failed=allow_failed)  # type: ignore[arg-type]
         options.validate()
         source = ctx.get_parameter_source("batch_size")
-        if not sequential and source is not None and source.name == "COMMANDLINE":
-            raise ConfigError("--batch-size applies to a sequential check only: add --sequential, or leave it out")
+        refuse_batch_size_alone(options, given=source is not None and source.name == "COMMANDLINE")
         settings = RunConfig.from_toml(config, {"allow_missing": allow_missing}, None,
                                        {"allow_missing": "--allow-missing"})
         unused = unused_settings(settings)

@@ -345,6 +345,21 @@ def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
     assert "candidate" not in named and "reference" not in named
 
 
+def test_gate_refuses_what_check_refuses_and_points_a_run_setting_at_the_settings(tmp_path):
+    """`gate(..., batch_size=10)` without sequential=True ignored the batch size that `check` refuses without
+    --sequential; `gate(..., allow_missing=True)` was an "unknown option" listing the others, not saying where
+    that setting goes. Both are refused before the data is read or the (unreachable) judge is called."""
+    settings = RunConfig(questions=tmp_path / "questions.jsonl", answers=[tmp_path / "answers.jsonl"],
+                         judge={"model": "j", "base_url": "http://127.0.0.1:9/v1"}, store=tmp_path / "s.sqlite")
+    with pytest.raises(ConfigError, match=r"^batch_size applies to a sequential check only: add sequential = true, "
+                                          "or leave it out$"):
+        judgebench.gate(settings, "bad", "ref", batch_size=10)
+    with pytest.raises(ConfigError, match=r"^allow_missing is a run setting, not an option of judgebench.gate: set "
+                                          r"\[data\] allow_missing in the settings, or pass "
+                                          r"settings.with_changes\(allow_missing=True\)$"):
+        judgebench.gate(settings, "bad", "ref", allow_missing=True)
+
+
 @pytest.mark.integration
 def test_gate_returns_the_report_whose_json_is_what_check_writes(judge_server, tmp_path):
     """`judgebench.gate` is `judgebench check` from Python: the same data, judged afresh in two folders, gives a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from judgebench.check import (
     interval_for,
     junit_xml,
     markdown_summary,
+    no_decision_texts,
     read_earlier_run,
     sequence_progress,
     step_outputs,
@@ -444,3 +446,39 @@ def test_a_fixed_check_needing_more_questions_than_the_set_has_says_so():
     assert report.overall.decision == "undecided" and report.overall.questions_needed > 10
     assert "in all) would likely decide it, and the question set has 10; a check that may need more" in report.rule()
     assert "question set has" not in report_for([1.0, 0.0] * 5, coverage=Coverage(5000, 5000)).rule()
+
+
+def test_a_sequential_check_needing_more_questions_than_the_set_has_says_so_under_max_questions():
+    """--sequential --max-questions 30 on a set of 200 advised "about 200 more questions (230 in all) would likely
+    decide it; raise --max-questions" without saying that the set has 200 (without --max-questions it said so)."""
+    report = report_for([1.0, 0.0] * 15, coverage=Coverage(200, 200), sequential=True, batch_size=10,
+                        max_questions=30)
+    needed = report.overall.questions_needed
+    assert report.overall.decision == "undecided" and needed > 200
+    assert (f"({needed:,} in all) would likely decide it, and the question set has 200; raise max_questions"
+            in report.rule())
+
+
+def test_a_sequential_check_stopped_early_says_why():
+    """Stopped by a regressed category (--fail-on any-category) while the overall result was undecided, or by
+    failed games, the line said only "2 batches of 50 questions judged, 100 of 200 questions"."""
+    mixed = report_for([1.0, 0.0] * 30, sequential=True, batch_size=30, fail_on="any-category")
+    assert mixed.overall.decision == "undecided" and mixed.failing_categories == ["math"]
+    mixed = replace(mixed, batches=2, unscored=Unscored(judged=60), coverage=Coverage(200, 200))
+    assert sequence_progress(mixed) == ("2 batches of 30 questions judged, 60 of 200 questions; it stopped once "
+                                        "category math regressed (fail_on = \"any-category\")")
+    failed = report_for([0.0, 0.25] * 25, n_failed=2, sequential=True)
+    failed = replace(failed, batches=1, unscored=Unscored(judged=50), coverage=Coverage(200, 200))
+    assert sequence_progress(failed) == ("1 batch of 50 questions judged, 50 of 200 questions; it stopped when 2 "
+                                         "games failed")
+
+
+def test_the_json_of_a_check_without_a_report_holds_every_key_of_a_decided_one():
+    """An error's JSON held 6 keys: a script reading `batches` or `judge_calls` of a failed job got a KeyError."""
+    decided = report_for([0.0, 0.25] * 20).to_json()
+    _, junit, data = no_decision_texts("new", "old", "error", "error: the judge is down", 2)
+    error = json.loads(data)
+    assert list(error) == list(decided)
+    assert (error["decision"], error["exit_code"], error["candidate"], error["batches"]) == ("error", 2, "new", None)
+    assert 'classname="judgebench.check.new"' in junit and 'classname="judgebench.check.new"' in junit_xml(
+        report_for([0.0, 0.25] * 20))

@@ -595,22 +595,28 @@ def test_a_check_stopped_before_it_writes_its_state_leaves_no_earlier_checks_fil
 
 def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server, folder):
     """An unreachable judge ends the check with exit 2 after it began: every file, and the step summary, says
-    error and why."""
+    error and why; under GitHub Actions an `::error::` says it (there was none: only decided checks had one), the
+    JUnit case is the candidate's as a decided one's is, and the JSON holds every key a decided one holds (null
+    where not known: it held 6, and a script reading `batches` ended in a KeyError)."""
     write_earlier_outputs(folder)
     config = write_config(folder, "http://127.0.0.1:9/v1")  # nothing listens on the discard port
     step_summary, step_outputs = folder / "step-summary.md", folder / "step-outputs.txt"
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", *OUTPUT_FLAGS,
-                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_OUTPUT": str(step_outputs)})
+                        cwd=folder, env={"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_OUTPUT": str(step_outputs),
+                                         "GITHUB_ACTIONS": "true"})
     assert result.returncode == 2, result.stdout + result.stderr
     message = result.stderr.splitlines()[-1].removeprefix("error: ")
     assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
     assert "that [judge] base_url (host, port, http/https) is right" in message  # check has no --base-url
+    assert f"::error title=judgebench check::error: {message}" in result.stdout.splitlines()
     report = json.loads((folder / "check.json").read_text())
     assert (report["decision"], report["exit_code"], report["rule"]) == ("error", 2, f"error: {message}")
+    assert report["batches"] is None and report["judge_calls"] is None and report["overall"] is None
     for summary in ((folder / "check.md").read_text(), step_summary.read_text()):
         assert summary.startswith("## judgebench check: error") and f"error: {message}" in summary
     junit = JUnitXml.fromfile(str(folder / "junit.xml"))
     assert junit.errors == 1 and junit.failures == 0 and message in (folder / "junit.xml").read_text()
+    assert next(iter(next(iter(junit)))).classname == "judgebench.check.bad"
     assert step_outputs.read_text().startswith("decision=error\nexit_code=2\nmean=\n")
 
 
@@ -621,12 +627,14 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
                                                                     "only: add --sequential, or leave it out")])
 def test_a_command_line_click_refuses_replaces_an_earlier_checks_files(folder, mistake, said):
     """Usage errors click finds while parsing (before the check's own code runs) left an earlier check's passing
-    files in place: the helper's trial kept `"decision": "pass"` after `--margin 5%`."""
+    files in place: the helper's trial kept `"decision": "pass"` after `--margin 5%`. Under GitHub Actions an
+    `::error::` says it too."""
     write_earlier_outputs(folder)
     candidate = () if not mistake else ("--candidate", "bad")
     result = judgebench("check", "--config", "check.toml", *candidate, "--reference", "ref", *mistake,
-                        *OUTPUT_FLAGS, cwd=folder)
+                        *OUTPUT_FLAGS, cwd=folder, env={"GITHUB_ACTIONS": "true"})
     assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert result.stdout.startswith("::error title=judgebench check::error: ") and said in result.stdout, result.stderr
     report = json.loads((folder / "check.json").read_text())
     assert (report["decision"], report["exit_code"]) == ("error", 2) and said in report["rule"]
     assert (folder / "check.md").read_text().startswith("## judgebench check: error")
@@ -969,6 +977,26 @@ def test_a_judge_that_prefers_the_first_answer_cannot_pass_a_worse_candidate(jud
     assert said.startswith(f"## judgebench check: ⚠️ undecided: {why}") and "::error title=judgebench check::" in said
     case = next(iter(next(iter(JUnitXml.fromfile(str(folder / "junit.xml"))))))
     assert case.name == "overall" and isinstance(case.result[0], Skipped) and why in case.result[0].message
+
+
+def test_a_pass_that_rests_on_a_judge_calling_every_game_a_tie_says_so_in_every_output(judge_server, folder):
+    """A judge that calls every game a tie scores every question 0.5 and passed a candidate worse everywhere
+    (measured 50.0%, exit 0) without a word. It still passes (an equal candidate ties too), but every output says
+    that the pass rests on ties: no question the judge told apart carries it."""
+    judge_server.rule = constant_rule("They are equally good. [[A=B]]")
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder, env={"GITHUB_ACTIONS": "true"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads((folder / "check.json").read_text())
+    assert report["decision"] == report["overall"]["decision"] == "pass" and report["pass_rests_on_ties"] is True
+    assert (report["games_tied"], report["games_judged"]) == (2 * N, 2 * N)
+    why = (f"the judge called {2 * N} of {2 * N} games a tie (100%), so the pass rests on ties: had the candidate "
+           "lost every question the judge did not tie, it would measure 50.0% and still pass")
+    assert report["reason"].startswith(why)
+    said = " ".join(result.stdout.split())
+    assert said.startswith(f"## judgebench check: ✅ pass: {why}")
+    assert f"::warning title=judgebench check::pass: the judge called {2 * N} of {2 * N} games a tie" in result.stdout
 
 
 def test_questions_whose_games_got_no_verdict_are_counted_not_silently_dropped(judge_server, folder):
