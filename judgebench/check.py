@@ -1252,26 +1252,21 @@ def github_annotations(report: CheckReport) -> list[str]:
     (an undecided result counted as a pass); each
     regressed category as an error when it fails the check, else a warning; the questions skipped for want of
     an answer, and under --fail-on any-category the categories too small to decide or undecided, as warnings."""
-    def command(kind: str, text: str) -> str:  # escaped as @actions/core escapes a command's message: a lone
-        # carriage return (in a category's name) also ends a line for the runner, which then ran what followed
-        return (f"::{kind} title=judgebench check::"
-                + text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
-
     lines = []
     kind = {"pass": "warning" if report.reason else None}.get(report.decision, "error")
     if kind is not None:
-        lines.append(command(kind, report.headline()))
+        lines.append(workflow_command(kind, report.headline()))
     for item in report.categories:
         if report.fails(item):
-            lines.append(command("error", f"category {item.name}: regression "
-                                          f"({set_option('fail_on', 'any-category')})"))
+            lines.append(workflow_command("error", f"category {item.name}: regression "
+                                                   f"({set_option('fail_on', 'any-category')})"))
         elif item.decision == "regression":
-            lines.append(command("warning", f"category {item.name}: regression, {not_gating()}"))
+            lines.append(workflow_command("warning", f"category {item.name}: regression, {not_gating()}"))
     if report.options.fail_on == "any-category":
-        lines += [command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
-        lines += [command("warning", text) for text in undecided_categories(report)]
+        lines += [workflow_command("warning", small_category(name, n)) for name, n in report.small_categories.items()]
+        lines += [workflow_command("warning", text) for text in undecided_categories(report)]
     for note in (report.coverage.note() if report.coverage else None, report.unscored.note()):
-        lines += [command("warning", note)] if note else []
+        lines += [workflow_command("warning", note)] if note else []
     return lines
 
 
@@ -1368,9 +1363,11 @@ def write_no_decision(paths: OutputPaths, candidate: str, reference: str | None,
 
 
 def workflow_command(kind: str, text: str) -> str:
-    """A GitHub Actions workflow command (`::error::`, `::warning::`) titled for the check, `text` escaped as it
-    requires."""
-    return f"::{kind} title=judgebench check::" + text.replace("%", "%25").replace("\n", "%0A")
+    """A GitHub Actions workflow command (`::error::`, `::warning::`) titled for the check, `text` escaped as
+    @actions/core escapes a command's message: a lone carriage return (in a category's name) also ends a line for
+    the runner, which then ran what followed as a command of its own."""
+    return (f"::{kind} title=judgebench check::"
+            + text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def write_each(paths: OutputPaths, texts: tuple[str, str, str], appended: Mapping[str, str], step_lines: str) -> None:
