@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import signal
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast, get_args, get_origin
@@ -117,8 +118,10 @@ def reports_errors(command: Command) -> Command:
             typer.secho(f"error: {error}", fg="red", err=True)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt as interrupt:
-            typer.secho("stopped", fg="red", err=True)
-            raise typer.Exit(stopped_exit_code(getattr(interrupt, "signum", None))) from None
+            signum = getattr(interrupt, "signum", None)
+            typer.secho(f"stopped by {'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C (SIGINT)'}", fg="red",
+                        err=True)
+            raise typer.Exit(stopped_exit_code(signum)) from None
         except BrokenPipeError:
             _discard_stdout()
             raise typer.Exit(EXIT_OUTPUT_CLOSED) from None

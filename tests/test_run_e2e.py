@@ -129,6 +129,20 @@ def test_a_note_on_the_inputs_is_said_once_before_judging(judge_server, tmp_path
     assert run.stderr.index(said) < run.stderr.index(f"judging {2 * 3 * N_QUESTIONS} games"), run.stderr
 
 
+@pytest.mark.parametrize(("signum", "said", "exit_code"), [(signal.SIGTERM, "stopped by SIGTERM", 143),
+                                                            (signal.SIGINT, "stopped by Ctrl-C (SIGINT)", 130)])
+def test_a_signal_while_the_answers_load_stops_the_run_before_any_judge_call(judge_server, tmp_path, signum, said,
+                                                                          exit_code):
+    """SIGTERM while the inputs loaded had its default action: the process ended without a word; either signal
+    now stops the run there, says which, sends nothing and leaves no output folder it made."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), cwd=tmp_path,
+                     script=signal_at("judgebench", "datasets", "load_dataset", signum))
+    assert run.returncode == exit_code, run.stderr
+    assert run.stderr.splitlines()[-1] == said and "Traceback" not in run.stderr
+    assert judge_server.log == [] and not (tmp_path / "out").exists()
+
+
 def test_python_api_swap_policies(judge_server, tmp_path):
     config = load_config(write_config(tmp_path, judge_server.base_url, swap="random-one"))
     result = evaluate(config).run
