@@ -750,13 +750,15 @@ _FINGERPRINT_NAMES = {"template_sha256": "the template's text (SHA-256)",
 
 def compare_provenance(run: EarlierRun, current: Mapping[str, Any]) -> None:
     """Raise a ConfigError naming every setting in which the earlier run and this check differ (a setting the run
-    did not record, written by an older judgebench, is not compared)."""
+    did not record, written by an older judgebench, is not compared); `baseline_answers_sha256` is the run's
+    baseline's entry of its `answers_sha256`."""
     def shown(value: Any) -> str:
         return ", ".join(f"{k} = {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
 
-    differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{shown(run.meta[key])}', this check "
+    recorded = {**run.meta, "baseline_answers_sha256": (run.meta.get("answers_sha256") or {}).get(run.baseline)}
+    differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{shown(recorded[key])}', this check "
                    f"'{shown(value)}'"
-                   for key, value in current.items() if run.meta.get(key) is not None and run.meta[key] != value]
+                   for key, value in current.items() if recorded.get(key) is not None and recorded[key] != value]
     if differences:
         raise ConfigError(f"{set_option('against', str(run.path))} was judged differently, so the scores are not "
                           "comparable: "

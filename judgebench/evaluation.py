@@ -892,7 +892,7 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 # counts of `diagnostics.RunDiagnostics.to_meta`): a refit of its judgments keeps them (`report.inputs.refit`).
 RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "models", "games_planned", "games_reused",
                   "games_shared", "runs", "created_at", "template_sha256", "questions_sha256",
-                  "baseline_answers_sha256", "prompt_tokens",
+                  "answers_sha256", "prompt_tokens",
                   "completion_tokens", "cost_usd", "games_failed", "games_unparsed", "pairs_incomplete",
                   "pairs_inconsistent", "skipped_questions")
 
@@ -901,9 +901,9 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
     which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
     that the answers given with the run are the ones judged)."""
-    baseline = ({"baseline_answers_sha256": answers_sha256(dataset, settings.baseline)}
-                if settings.baseline in dataset.models else {})
-    return {**run_fingerprint(settings, dataset, template), **baseline, "engine": settings.judge.engine,
+    return {**run_fingerprint(settings, dataset, template),
+            "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
+            "engine": settings.judge.engine,
             "sampling": template.sampling_params(settings.max_tokens, settings.temperature),
             "pairs": settings.pairs, "questions": len(dataset.questions),
             "models": list(dataset.models), "games_planned": result.planned,
@@ -923,9 +923,10 @@ def run_fingerprint(settings: RunConfig, dataset: Dataset, template: Template) -
 
 
 def answers_sha256(dataset: Dataset, model: str) -> str:
-    """SHA-256 of `model`'s answers (question ids and turns), recorded for a run's baseline: a check `--against`
-    the run judges its candidate against the baseline's answers as they are now, and compares the result with the
-    run's games against the baseline's answers as they were, so the two must be the same answers."""
+    """SHA-256 of `model`'s answers (question ids and turns), recorded for each model of a run
+    (`meta.answers_sha256`): a check `--against` the run judges its candidate against the baseline's answers as
+    they are now, and compares the result with the run's games against the baseline's answers as they were, so
+    the two must be the same answers (by model, as a refit may rate the run with another baseline)."""
     answers = sorted((answer.question_id, list(answer.turns)) for (_, name), answer in dataset.answers.items()
                      if name == model)
     return hashlib.sha256(json.dumps(answers).encode()).hexdigest()

@@ -355,6 +355,23 @@ def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_se
     assert sent(judge_server) == before  # refused before any judge call
 
 
+def test_against_a_run_rated_again_with_another_baseline_compares_that_baselines_answers(judge_server, folder):
+    """The run recorded its baseline's answers' hash alone, and a refit with another baseline kept it: the check
+    then compared the new baseline's answers with the old one's and refused a run whose answers had not changed.
+    Each model's answers are recorded."""
+    make_reference_run(folder, judge_server)
+    refit = judgebench("leaderboard", "--results", "reference-run", "--baseline", "ref", "--out", "reference-run",
+                       cwd=folder)
+    assert refit.returncode == 0, refit.stderr
+    meta = json.loads((folder / "reference-run" / "leaderboard.json").read_text())["meta"]
+    assert meta["baseline"] == "ref" and sorted(meta["answers_sha256"]) == ["base", "ref"]
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--against", "reference-run",
+                        cwd=folder)
+    assert result.returncode in (0, 1), result.stderr  # decided, not refused
+    assert "the baseline's answers" not in result.stderr
+
+
 # The Python API (`run_check`, what the command calls) in-process: the same judging, without a process start.
 
 
