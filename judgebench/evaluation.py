@@ -828,8 +828,13 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
             paid += again.tally.cost_estimate()
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
-            # the games asked again are counted, so that games sent can pass games planned with a reason shown
-            result = replace(again, reused=result.reused, asked_again=result.asked_again + again.asked_again)
+            # the games asked again are counted, so that games sent can pass games planned with a reason shown;
+            # what the round reused is the last call's (it reads the whole round from the store), but the games
+            # judged before with another prompt were counted among those the first call sent
+            reuse = again.reuse and replace(again.reuse, other_versions=result.reuse.other_versions
+                                            if result.reuse else 0)
+            result = replace(again, reused=result.reused, asked_again=result.asked_again + again.asked_again,
+                             reuse=reuse, notes=reuse.notes() if reuse else [])
         return result, paid
 
     status = "failed"

@@ -865,6 +865,34 @@ def test_judgments_of_another_server_reused_in_rounds_are_noted_once_with_the_pl
                       f"{other.base_url}"], run.notes
 
 
+def test_games_judged_before_with_another_prompt_are_counted_in_a_round_asked_again(judge_server, tmp_path):
+    """A round whose unparsed games were asked again kept the second call's count of games judged before with
+    another prompt, which counts only the games it asked again: the note undercounted (review)."""
+    from tests.support.judge_server import quality_rule
+
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    first = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "8", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(answers.read_text().replace(" by m1.", " by m1, edited."))  # m1's games: other prompts
+    normal, told = quality_rule(), []
+
+    def once_without_a_verdict(request):  # the first m1 game sent gets no verdict, once: its round asks again
+        if "by m1, edited." in request.text and not told:
+            told.append(request.key)
+            return "I cannot decide."
+        return normal(request)
+
+    judge_server.rule = once_without_a_verdict
+    before = len(judge_server.log)
+    again = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "8", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    sent_now = {entry.key for entry in judge_server.log[before:]}
+    assert told and told[0] in sent_now and len([e for e in judge_server.log[before:] if e.key == told[0]]) == 2
+    assert (f"{len(sent_now)} games judged now were judged before with another prompt"
+            in " ".join(again.stderr.split())), again.stderr
+
+
 def test_a_continuation_with_another_concurrency_keeps_the_plan(judge_server, tmp_path):
     """The default round size is the plan's, not the engine's: rounds sized on the concurrency (twice it) made a
     rerun with --concurrency 40 re-plan, so paid judgments fell out of the plan and were judged anew."""
