@@ -235,6 +235,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         unusable judge, `StorageError` when the store cannot be written. Games already judged stay stored.
     Interrupted
         Ctrl-C or SIGTERM, as above.
+    runner.Stopped
+        Ctrl-C or SIGTERM before any game was judged (the inputs loading, an adaptive plan choosing its first
+        round): a KeyboardInterrupt with the signal as `.signum`, and no result.
     """
     from judgebench.config import require_run_config
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
@@ -250,16 +253,16 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
             with signals.interruptible():  # while the inputs load: `Stopped` at once, before any judge call (an
                 # asyncio application's own Ctrl-C handler held the signal back until every game was judged)
                 template, dataset, notes, planner = _prepare_run(settings, out, on_event)
-        except Stopped:
+            if planner is not None:  # `Stopped` too while the plan chooses its first round
+                result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
+                                                       on_event, signals))
+            else:
+                result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                                 on_start=on_start, on_event=on_event, stop_signals=signals))
+        except Stopped:  # before any game was judged: no result, and no output folder this call made
             if made_out and out is not None:
                 _remove_if_empty(out)
             raise
-        if planner is not None:
-            result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
-                                                   on_event, signals))
-        else:
-            result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                             on_start=on_start, on_event=on_event, stop_signals=signals))
         result = replace(result, notes=[*notes, *result.notes])
         evaluation: Evaluation | None = None
         if not result.interrupted:

@@ -699,6 +699,17 @@ def test_a_signal_while_the_planner_chooses_ends_the_run_as_an_interruption(judg
     assert set(judge_server.answered().values()) == {1} and sent(judge_server) == 200
 
 
+def test_a_signal_while_the_first_round_is_chosen_leaves_no_output_folder(judge_server, tmp_path):
+    """Stopped before any game was judged (the plan choosing its first round), the run left the output folder it
+    had made, empty (review): like a run stopped while its inputs load, it now removes it."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "40", cwd=tmp_path,
+                     script=signal_at("judgebench.schedule", "Planner", "next_round", signal.SIGTERM))
+    assert run.returncode == 143, run.stderr
+    assert run.stderr.splitlines()[-1] == "stopped by SIGTERM" and "Traceback" not in run.stderr
+    assert sent(judge_server) == 0 and not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption(judge_server, tmp_path, signum):
     """The replays after the last round take seconds (here 60 rounds of 4 games: 20 x 60 refits, 3 s on one
