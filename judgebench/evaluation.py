@@ -289,8 +289,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
 def _prepare_run(settings: RunConfig, out: str | Path | None,
                  on_event: EventHandler | None) -> tuple[Template, Dataset, list[str], Planner | None]:
     """What `evaluate` refuses before its first judge call (folders it cannot write, the inputs, settings the data
-    cannot serve), and what it judges: the template, the dataset, the notes on the inputs (said through
-    `on_event`, and the plan's) and an adaptive or tournament run's planner."""
+    cannot serve), and what it judges: the template, the dataset, the notes on the inputs and an adaptive or
+    tournament run's plan (said through `on_event`, and kept in the run's notes) and its planner."""
     from judgebench.datasets import load_dataset
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
@@ -305,17 +305,16 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
     check_reference_answers(template, dataset)
-    notes = input_notes(settings, template, dataset)
-    say_notes(notes, on_event)
     if weighs_questions(settings.method, _interval(settings), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
-    if planner is not None and on_event is not None:
-        _note_unbounded_stop(planner, on_event)
-        _note_small_budget(planner, on_event)
-        _note_other_plan(planner, settings, template.name, on_event)
+    notes = input_notes(settings, template, dataset)
+    if planner is not None:
+        notes += [*_unbounded_stop_notes(planner), *_small_budget_notes(planner),
+                  *_other_plan_notes(planner, settings, template.name)]
+    say_notes(notes, on_event)
     return template, dataset, notes, planner
 
 
@@ -617,41 +616,41 @@ def _interval(settings: RunConfig) -> str:
     return settings.interval
 
 
-def _note_unbounded_stop(planner: Planner, on_event: EventHandler) -> None:
-    """Tell, before judging, a run with a stopping rule and no budget that it may judge every pair: a target the
-    judgments cannot reach (too few questions for `width=W`, models too close to separate) costs all pairs."""
+def _unbounded_stop_notes(planner: Planner) -> list[str]:
+    """A run with a stopping rule and no budget may judge every pair: a target the judgments cannot reach (too few
+    questions for `width=W`, models too close to separate) costs all pairs."""
     from judgebench.config import how_to_set, setting_name
-    from judgebench.engines.base import EngineEvent
 
-    if planner.stop is not None and planner.budget_calls is None and planner.budget_usd is None:
-        whole = "every question's whole bracket" if planner.strategy == "tournament" else "every pair"
-        on_event(EngineEvent("note", f"{how_to_set('stop', str(planner.stop))} without a budget: the run may "
-                                      f"judge {whole} ({planner.calls_at_most:,} calls) if the target is not "
-                                      f"reached; set {setting_name('budget_calls')} or {setting_name('budget_usd')} "
-                                      "to cap it"))
+    if planner.stop is None or planner.budget_calls is not None or planner.budget_usd is not None:
+        return []
+    whole = "every question's whole bracket" if planner.strategy == "tournament" else "every pair"
+    return [f"{how_to_set('stop', str(planner.stop))} without a budget: the run may judge {whole} "
+            f"({planner.calls_at_most:,} calls) if the target is not reached; set {setting_name('budget_calls')} or "
+            f"{setting_name('budget_usd')} to cap it"]
 
 
-def _note_small_budget(planner: Planner, on_event: EventHandler) -> None:
-    """Tell, before judging, a run whose budget of calls cannot compare every model once (a model never compared
-    has no rating, and 10 calls for 12 models left 6 off the leaderboard without a word), or whose budget is odd
-    while both orders of a pair are judged together (its last call is not used)."""
+def _small_budget_notes(planner: Planner) -> list[str]:
+    """A budget of calls that cannot compare every model once (a model never compared has no rating, and 10 calls
+    for 12 models left 6 off the leaderboard without a word), or that is odd while both orders of a pair are
+    judged together (its last call is not used)."""
     from judgebench.config import how_to_set
-    from judgebench.engines.base import EngineEvent
     from judgebench.schedule import step_noun
 
     budget = planner.budget_calls
     if budget is None:
-        return
+        return []
+    notes = []
     if budget % planner.calls_per_pair:
-        on_event(EngineEvent("note", f"{how_to_set('budget_calls', str(budget))} is odd, and both orders of a pair "
-                                     f"are judged together, so its last call is not used: the plan makes at most "
-                                     f"{budget - budget % planner.calls_per_pair:,} calls"))
+        notes.append(f"{how_to_set('budget_calls', str(budget))} is odd, and both orders of a pair are judged "
+                     f"together, so its last call is not used: the plan makes at most "
+                     f"{budget - budget % planner.calls_per_pair:,} calls")
     needed = planner.calls_to_compare_all()
     if needed is not None and budget < needed:
-        on_event(EngineEvent("note", f"{how_to_set('budget_calls', str(budget))} cannot compare every model: the "
-                                     f"first {step_noun(planner.strategy)} compares all {len(planner.design.models)} "
-                                     f"models in {needed:,} calls, and a model left out has no rating and is not on "
-                                     f"the leaderboard; a budget of {needed:,} calls or more compares every model"))
+        notes.append(f"{how_to_set('budget_calls', str(budget))} cannot compare every model: the first "
+                     f"{step_noun(planner.strategy)} compares all {len(planner.design.models)} models in "
+                     f"{needed:,} calls, and a model left out has no rating and is not on the leaderboard; a budget "
+                     f"of {needed:,} calls or more compares every model")
+    return notes
 
 
 def unrated_models_warning(planner: Planner, outcomes: pd.DataFrame) -> str | None:
@@ -674,72 +673,81 @@ def unrated_models_warning(planner: Planner, outcomes: pd.DataFrame) -> str | No
             f"so they have no rating and are not on this leaderboard{more}")
 
 
-def _last_plan(settings: RunConfig, template: str) -> dict[str, Any] | None:
-    """The store's last plan of this judge and template (`Store.latest_plan`); None without one, or without a
-    store that can be read."""
+def _recorded_plans(settings: RunConfig, template: str) -> list[dict[str, Any]]:
+    """The store's plans of this judge and template, the latest first (`Store.plans`); none without a store that
+    can be read."""
     from judgebench.store import Store
 
     if not Path(settings.store).is_file():
-        return None
+        return []
     with suppress(StorageError), Store(settings.store, must_exist=True, reading=True) as db:
-        return db.latest_plan(settings.judge.name, template)
-    return None
+        return db.plans(settings.judge.name, template)
+    return []
 
 
-def _note_other_plan(planner: Planner, settings: RunConfig, template: str, on_event: EventHandler) -> None:
-    """Tell a run that continues nothing of the store's last plan of this judge, template, strategy and seed that it
-    is a new plan: one whose data has models or questions that plan did not (566 paid judgments fell out of a
-    plan when a model was added, without a word; data with fewer is another experiment, `_note_other_design`), or
-    whose rounds take another size (`_note_other_round_size`)."""
-    last = _last_plan(settings, template)
-    if last is None or (last.get("strategy"), last.get("seed")) != (planner.strategy, planner.seed):
-        return
+def _other_plan_notes(planner: Planner, settings: RunConfig, template: str) -> list[str]:
+    """A run that continues none of the store's plans of this judge, template, strategy and seed is a new plan,
+    said when it differs from the latest of them: its data has models or questions that plan did not (566 paid
+    judgments fell out of a plan when a model was added, without a word; data with fewer is another experiment,
+    `_other_design_notes`), or its rounds take another size (`_other_round_size_notes`). A plan the store holds
+    besides the latest (a rerun of a plan after another experiment) is continued, with nothing to say."""
+    plans = [plan for plan in _recorded_plans(settings, template)
+             if (plan.get("strategy"), plan.get("seed")) == (planner.strategy, planner.seed)]
+    if not plans or any(_continues(planner, plan) for plan in plans):
+        return []
+    last = plans[0]
     if last.get("calls_all_pairs") != planner.calls_all_pairs:  # another design: models or questions
-        _note_other_design(planner, last, on_event)
-    elif last.get("games_per_round") not in (None, planner.games_per_round):
-        _note_other_round_size(planner, last, on_event)
+        return _other_design_notes(planner, last)
+    if last.get("games_per_round") not in (None, planner.games_per_round):
+        return _other_round_size_notes(planner, last)
+    return []
 
 
-def _note_other_design(planner: Planner, last: dict[str, Any], on_event: EventHandler) -> None:
-    """Tell a run whose data adds models or questions to those of the store's last plan (`last`, the same strategy
-    and seed) that it is a new plan: the rounds choose other pairs from the first on, so the plan's judgments are
-    reused only where they are chosen again. A plan recorded before its models were is compared by its calls for
-    all pairs alone."""
-    from judgebench.engines.base import EngineEvent
+def _continues(planner: Planner, plan: dict[str, Any]) -> bool:
+    """Whether `planner` is the recorded `plan` (of its strategy and seed) going on: the same design (the same
+    models and questions where recorded, else as many calls for all pairs) in rounds of the same size."""
+    design = planner.calls_all_pairs == plan.get("calls_all_pairs") and (
+        plan.get("models") is None or (list(plan["models"]) == list(planner.design.models)
+                                       and plan.get("questions") == len(planner.design.questions)))
+    return design and plan.get("games_per_round") in (None, planner.games_per_round)
+
+
+def _other_design_notes(planner: Planner, last: dict[str, Any]) -> list[str]:
+    """A run whose data adds models or questions to those of the store's latest plan (`last`, the same strategy
+    and seed) is a new plan: the rounds choose other pairs from the first on, so the plan's judgments are reused
+    only where they are chosen again. A plan recorded before its models were is compared by its calls for all
+    pairs alone, and data with fewer calls for all pairs is another experiment on part of the data."""
     from judgebench.errors import first_few
 
     models, questions = planner.design.models, len(planner.design.questions)
     before, asked = last.get("models"), last.get("questions")
     added = [model for model in models if before is not None and model not in before]
-    if before is not None and not added and questions <= (asked or 0):
-        return  # fewer models or questions: another experiment on part of the data, not that plan continued
+    if (before is not None and not added and questions <= (asked or 0)) or (
+            before is None and planner.calls_all_pairs < (last.get("calls_all_pairs") or 0)):
+        return []  # fewer models or questions: another experiment on part of the data, not that plan continued
     removed = [model for model in before or [] if model not in models]
     changes = ([f"models added: {first_few(added, 6)}"] if added else []) + (
         [f"models left out: {first_few(removed, 6)}"] if removed else []) + (
         [f"{questions:,} questions instead of {asked:,}"] if asked is not None and asked != questions else [])
     what = "; ".join(changes) or (f"all pairs take {planner.calls_all_pairs:,} calls instead of "
                                   f"{last['calls_all_pairs']:,}")
-    on_event(EngineEvent("note", f"the data differs from the store's last {planner.strategy} plan of this judge and "
-                                 f"template ({what}), so this is a new plan, which chooses its pairs anew from the "
-                                 "first round (stored games chosen again are reused, the others stay out of it)"))
+    return [f"the data differs from the store's last {planner.strategy} plan of this judge and template ({what}), "
+            "so this is a new plan, which chooses its pairs anew from the first round (stored games chosen again "
+            "are reused, the others stay out of it)"]
 
 
-def _note_other_round_size(planner: Planner, last: dict[str, Any], on_event: EventHandler) -> None:
-    """Tell a run whose plan takes rounds of another size than the store's last plan of this judge, template,
-    strategy, seed and design (`last`; as many calls for all pairs: models and questions alike) that it is a new
-    plan: the rounds choose other pairs, so a rerun meant to continue that plan (another `round_games`, or another
-    engine's default) would not."""
+def _other_round_size_notes(planner: Planner, last: dict[str, Any]) -> list[str]:
+    """A run whose plan takes rounds of another size than the store's latest plan of this judge, template,
+    strategy, seed and design (`last`) is a new plan: the rounds choose other pairs, so a rerun meant to continue
+    that plan (another `round_games`, or another engine's default) would not."""
     from judgebench.config import how_to_set
-    from judgebench.engines.base import EngineEvent
     from judgebench.schedule import step_noun
 
     step = step_noun(planner.strategy)
-    on_event(EngineEvent("note", f"the store's last {planner.strategy} plan of this judge and template "
-                                 f"took {step}s of {last['games_per_round']:,} games and this one takes "
-                                 f"{planner.games_per_round:,}, so it is a new plan, which chooses other "
-                                 f"pairs (games chosen again are reused from the store); "
-                                 f"{how_to_set('round_games', str(last['games_per_round']))} continues "
-                                 "that one"))
+    return [f"the store's last {planner.strategy} plan of this judge and template took {step}s of "
+            f"{last['games_per_round']:,} games and this one takes {planner.games_per_round:,}, so it is a new "
+            f"plan, which chooses other pairs (games chosen again are reused from the store); "
+            f"{how_to_set('round_games', str(last['games_per_round']))} continues that one"]
 
 
 def _toward_stop(stop: StopRule, last: Standing) -> str:

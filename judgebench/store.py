@@ -796,15 +796,14 @@ class Store:
                              (games_sha256(games), judge, template, run_id, time.time(),
                               json.dumps(plan, sort_keys=True, default=str)))
 
-    def latest_plan(self, judge: str, template: str) -> dict[str, Any] | None:
-        """The plan (`record_plan`'s `adaptive` entry) last recorded for this judge and template; None without
-        one."""
+    def plans(self, judge: str, template: str) -> list[dict[str, Any]]:
+        """The plans (`record_plan`'s `adaptive` entries) recorded for this judge and template, the latest first."""
         if "plans" not in self._tables():  # a read-only store of schema 4 or older
-            return None
+            return []
         with self._guard("read"):
-            row = self._db.execute("SELECT plan FROM plans WHERE judge = ? AND template = ? ORDER BY recorded_at "
-                                   "DESC LIMIT 1", (judge, template)).fetchone()
-        return None if row is None else json.loads(row[0]).get("adaptive")
+            rows = self._db.execute("SELECT plan FROM plans WHERE judge = ? AND template = ? ORDER BY recorded_at "
+                                    "DESC", (judge, template)).fetchall()
+        return [plan for plan in (json.loads(row[0]).get("adaptive") for row in rows) if plan is not None]
 
     def plan_of(self, judgments: pd.DataFrame) -> tuple[dict[str, Any] | None, str | None]:
         """The recorded plan (`record_plan`) whose games are exactly the ok games of `judgments` (stored

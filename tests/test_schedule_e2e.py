@@ -938,6 +938,22 @@ def test_a_rerun_with_another_round_size_says_it_is_a_new_plan(judge_server, tmp
                               *(f"--model={m}" for m in ("m1", "m2", "m3", "m4")), cwd=tmp_path)
     assert other_design.returncode == 0, other_design.stderr
     assert "new plan" not in other_design.stdout + other_design.stderr
+    # the plan of 16 again, after that experiment: a plan the store holds continued, not the latest (review: it
+    # was told its data added m5 to the store's last plan, and so was a new plan)
+    back = judgebench("run", "--config", str(config), "--budget-calls", "48", "--round-games", "16", cwd=tmp_path)
+    assert back.returncode == 0 and "0 judge calls sent now" in said(back)
+    assert "new plan" not in back.stdout + back.stderr
+
+
+def test_the_plans_notes_are_kept_in_the_runs_notes(judge_server, tmp_path):
+    """They went to `on_event` alone: a Python caller without one, and `run.notes`, had none of them (review)."""
+    from judgebench import evaluate
+    from judgebench.config import load_config
+
+    settings = load_config(adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=3))
+    notes = evaluate(settings).run.notes
+    assert any(note.startswith('[judging] budget_calls = 3 is odd') for note in notes), notes
+    assert any(note.startswith('[judging] budget_calls = 3 cannot compare every model') for note in notes), notes
 
 
 def test_a_rerun_with_a_model_added_says_it_is_a_new_plan(judge_server, tmp_path):
