@@ -666,13 +666,15 @@ def summarise(frame: pd.DataFrame, games: pd.DataFrame, dataset: Dataset, option
 
 
 def tie_floor(frame: pd.DataFrame, scale: Scale) -> float | None:
-    """The mean score had the candidate lost (scored the scale's low end on) every question the judge did not
-    tie in all its games, the tied ones as scored (`CheckReport.rests_on_ties`); None when the ties are not
-    known or no question was scored."""
+    """The mean score had the candidate lost every question the judge did not tie in all its games, the tied
+    ones as scored (`CheckReport.rests_on_ties`): a lost question scores the scale's low end head to head, and
+    minus the reference's score in the earlier run with --against (the scale's low end, -1, only where the
+    reference had won it); None when the ties are not known or no question was scored."""
     if "games_tied" not in frame or frame.empty:
         return None
     tied = (frame["games"] > 0) & (frame["games_tied"] == frame["games"])
-    return float((frame.loc[tied, "score"].sum() + (~tied).sum() * scale.low) / len(frame))
+    lost = -frame["reference_score"] if "reference_score" in frame else pd.Series(scale.low, index=frame.index)
+    return float((frame.loc[tied, "score"].sum() + lost[~tied].sum()) / len(frame))
 
 
 def _short(text: str | None) -> str:

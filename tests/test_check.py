@@ -29,6 +29,7 @@ from judgebench.check import (
     step_outputs,
     stratified_sample,
     summarise,
+    tie_floor,
     unused_settings,
 )
 from judgebench.config import JudgeConfig, RunConfig, named_by_flags
@@ -482,3 +483,14 @@ def test_the_json_of_a_check_without_a_report_holds_every_key_of_a_decided_one()
     assert (error["decision"], error["exit_code"], error["candidate"], error["batches"]) == ("error", 2, "new", None)
     assert 'classname="judgebench.check.new"' in junit and 'classname="judgebench.check.new"' in junit_xml(
         report_for([0.0, 0.25] * 20))
+
+
+def test_the_tie_floor_against_a_run_scores_a_lost_question_minus_the_references_score():
+    """With --against a question the candidate loses scores minus the reference's score in the run, not -1: a
+    judge tying 90 of 100 questions in both runs, the reference having lost the other 10, leaves a floor of 0,
+    above -5%, so the pass rests on ties (review: the floor was -0.1, and the pass was not flagged)."""
+    frame = pd.DataFrame({"games": [2] * 100, "games_tied": [2] * 90 + [0] * 10,
+                          "score": [0.0] * 90 + [0.5] * 10, "reference_score": [0.5] * 90 + [0.0] * 10})
+    assert tie_floor(frame, Scale.against_run(0.05)) == pytest.approx(0.0)
+    head_to_head = frame.drop(columns="reference_score").assign(score=[0.5] * 90 + [1.0] * 10)
+    assert tie_floor(head_to_head, Scale.head_to_head(0.05)) == pytest.approx(0.45)  # 90 ties at 0.5, 10 lost at 0
