@@ -493,6 +493,14 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     _judge_origins: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
     """Where each judge setting the judge's engine ignores came from, as `_Sources.origin` says (`from_toml`)."""
 
+    def with_changes(self, **changes: Any) -> Self:
+        """`SettingsModel.with_changes`, keeping where the judge's ignored settings were given unless the judge
+        changes (`notes` named them without their file after any change)."""
+        made = super().with_changes(**changes)
+        if "judge" not in changes:
+            made._judge_origins = dict(self._judge_origins)
+        return made
+
     def notes(self) -> list[str]:
         """Notes on settings that do nothing, for the commands to show before any judge call: the other engine's
         judge settings (`JudgeConfig.ignored_settings`), each named where it was given, and JUDGEBENCH_JUDGES

@@ -500,6 +500,8 @@ def test_settings_of_the_other_engine_are_noted_where_they_were_given(tmp_path):
     assert RunConfig.from_toml(path).notes() == [
         f"{path}: [judge] max_model_len, [judge] gpu_memory_utilization: ignored: they apply to the in-process vLLM "
         "engine; this judge is the server at http://127.0.0.1:9/v1"]
+    # a copy with other settings changed still names the file (review: it named the settings alone)
+    assert RunConfig.from_toml(path).with_changes(seed=3).notes() == RunConfig.from_toml(path).notes()
     local = RunConfig.from_toml(path, None, {"engine": "vllm", "timeout_s": 5.0}, {"judge.engine": "--engine"})
     assert local.notes() == [
         f"{path}: [judge] base_url, [judge] concurrency; [judge] timeout_s: ignored: they apply to a judge server "
