@@ -757,7 +757,8 @@ def compare_provenance(run: EarlierRun, current: Mapping[str, Any]) -> None:
     def shown(value: Any) -> str:
         return ", ".join(f"{k} = {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
 
-    recorded = {**run.meta, "baseline_answers_sha256": (run.meta.get("answers_sha256") or {}).get(run.baseline)}
+    hashes = run.meta.get("answers_sha256")
+    recorded = {**run.meta, "baseline_answers_sha256": hashes.get(run.baseline) if isinstance(hashes, dict) else None}
     differences = [f"{_FINGERPRINT_NAMES.get(key, key)}: the run has '{shown(recorded[key])}', this check "
                    f"'{shown(value)}'"
                    for key, value in current.items() if recorded.get(key) is not None and recorded[key] != value]

@@ -381,6 +381,12 @@ def test_fingerprint_changes_with_what_reaches_the_judge():
     with pytest.raises(ConfigError, match=r"the template's text \(SHA-256\): the run has '0000"):
         compare_provenance(earlier, base)
     compare_provenance(replace(earlier, meta={"judge": "j"}), base)  # what the run did not record is not compared
+    # the baseline's answers: its entry of the run's answers_sha256; a hand-edited value that is no table of them is
+    # not compared (it raised AttributeError, a traceback)
+    current = {**base, "baseline_answers_sha256": "1" * 64}
+    with pytest.raises(ConfigError, match=r"the baseline's answers \(SHA-256\): the run has '0000"):
+        compare_provenance(replace(earlier, meta={**base, "answers_sha256": {"old": "0" * 64}}), current)
+    compare_provenance(replace(earlier, meta={**base, "answers_sha256": "edited"}), current)
 
 
 def test_an_earlier_run_without_its_files_is_an_input_error(tmp_path):
