@@ -388,7 +388,7 @@ class Unscored:
     @classmethod
     def of(cls, judgments: pd.DataFrame, frame: pd.DataFrame) -> Unscored:
         """What the last batch's `judgments` (every game judged) left without a score in `frame`."""
-        judged = int(judgments["question_id"].nunique())
+        judged = questions_judged(judgments)
         unparsed = judgments[judgments["status"] == UNPARSED]
         example = str(unparsed["raw"].iloc[0]) if len(unparsed) and "raw" in unparsed else None
         return cls(judged - len(frame), judged, len(unparsed), example)
@@ -407,6 +407,11 @@ class Unscored:
         return (f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')} (its output has none "
                 f"of the template's verdict markers; for example it wrote {said!r}): use a stronger judge, a "
                 "template it can follow, or a larger max_tokens")
+
+
+def questions_judged(judgments: pd.DataFrame) -> int:
+    """The questions of which the last batch's `judgments` hold a game: judged now or found in the store."""
+    return int(judgments["question_id"].nunique())
 
 
 @dataclass
@@ -980,7 +985,8 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         decided = finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None,
                                      categories=[], flips={}, worst=[], accounting=accounting,
                                      n_failed=last.n_failed, coverage=prepared.coverage,
-                                     stopped_by=signals.signum))
+                                     stopped_by=signals.signum, unscored=Unscored(judged=questions_judged(
+                                         last.judgments))))  # how many were judged; none is scored
     decided.failures = failure_reasons(last.judgments)
     decided.batches = len(results) if options.sequential else None
     return decided
@@ -1169,16 +1175,19 @@ def _code(text: str) -> str:
 
 def sequence_progress(report: CheckReport) -> str:
     """How far a sequential check judged: its batches, and where it stopped (early, and why: `early_stop`; or
-    at --max-questions)."""
+    at --max-questions; or in which batch a signal stopped it, which may have judged some of its questions or
+    none)."""
     judged, available = report.unscored.judged, report.coverage.available if report.coverage else None
     where = f"{judged:,} of {available:,} questions" if available is not None else f"{judged:,} questions"
+    batches, size = report.batches or 0, report.options.batch_size
+    if report.stopped_by is not None:
+        return f"stopped in batch {batches:,} ({size:,} questions a batch); {where} judged"
     limit = report.options.max_questions
     why = early_stop(report) if judged < (limit or available or 0) else None
     if why:
         where += f"; {why}"
     elif limit is not None and judged >= limit:
         where += f"; {option_name('max_questions')} {limit:,} reached"
-    batches, size = report.batches or 0, report.options.batch_size
     each = f"{size:,}" if judged == batches * size else f"up to {size:,}"  # --max-questions or the set ended one
     return f"{counted(batches, 'batch')} of {each} questions judged, {where}"
 

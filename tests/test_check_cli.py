@@ -472,6 +472,20 @@ def test_a_check_stopped_by_a_signal_decides_nothing_and_the_rerun_goes_on(judge
     assert {judge_answered(server.log())[key] for key in stored} == {1}  # what was stored was not asked again
 
 
+def test_a_sequential_check_stopped_by_a_signal_says_how_many_questions_were_judged(judge_server, folder):
+    """Ctrl-C as the third batch of 4 questions begins (so it sends nothing): the summary said "3 batches of up to 4
+    questions judged, 0 of 40 questions" after 8 questions had been judged and stored (a user's report), since a
+    stopped check counted no question judged. It says in which batch it stopped and what was judged."""
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref", "--sequential",
+                        "--batch-size", "4", "--summary", "check.md", cwd=folder,
+                        script=signal_at("judgebench", "check", "judge_questions", signal.SIGINT, call=3))
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert sent(judge_server) == 2 * 8 and len(ok_keys(folder / "store.sqlite")) == 2 * 8
+    said = "Sequential: stopped in batch 3 (4 questions a batch); 8 of 40 questions judged."
+    assert said in result.stdout and said in (folder / "check.md").read_text()
+
+
 # Output paths: checked before the first judge call, and never a traceback or an internal error after it.
 
 
