@@ -443,6 +443,8 @@ class CheckReport:
     unscored: Unscored = field(default_factory=Unscored)
     ties: tuple[int, int] = (0, 0)  # the candidate's games the judge called a tie, of those it judged
     tie_floor: float | None = None  # the mean had the candidate lost every question not tied in all its games
+    notes: list[str] = field(default_factory=list)  # on the inputs and on what was reused from the store, as a
+    # run's notes (`RunResult.notes`): said on the terminal
 
     @property
     def rests_on_ties(self) -> bool:
@@ -925,6 +927,7 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
         batch_size, max_questions, fail_on, undecided, allow_failed.
 
     Returns the `CheckReport`: `exit_code`, `rule()` (the result in words), `to_json()` (what --json writes),
+    `notes` (what `check` notes on stderr: on the inputs, and judgments reused from another server, as a run's),
     and `markdown_summary(report)`, `junit_xml(report)` for the other files. Raises like `run_check`; a bad
     option is a ConfigError naming the field (`margin is 0.6; ...`); Ctrl-C or SIGTERM once judging has begun
     raises `errors.Interrupted`, whose `result` is the report, stopped with no decision.
@@ -971,7 +974,8 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         with signals.interruptible():  # a signal while the data loads stops the check at once (`runner.Stopped`)
             prepared = prepare_check(config, options)
         options, dataset, comparison = prepared.options, prepared.dataset, prepared.comparison
-        say_notes(input_notes(config, load_template(config.template), dataset), on_event)
+        notes = input_notes(config, load_template(config.template), dataset)
+        say_notes(notes, on_event)
         baseline = None if options.against is None else comparison.opponent
         frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
                                           on_start=on_start, on_progress=on_progress, on_event=on_event)
@@ -989,7 +993,18 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
                                          last.judgments))))  # how many were judged; none is scored
     decided.failures = failure_reasons(last.judgments)
     decided.batches = len(results) if options.sequential else None
+    decided.notes = [*notes, *reuse_notes(results)]
     return decided
+
+
+def reuse_notes(results: list[RunResult]) -> list[str]:
+    """What a check's batches reused from the store that its user should know of, as `run` says it
+    (`runner.Reuse.notes`): the last batch's reuse, since each batch reads the questions of those before it from
+    the store, with the games judged before with another prompt that each batch counted among those it sent."""
+    last = results[-1].reuse
+    if last is None:
+        return []
+    return replace(last, other_versions=sum(r.reuse.other_versions for r in results if r.reuse)).notes()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import signal
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast, get_args, get_origin
 
@@ -330,9 +330,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
             evaluation = stop.result
     for line in present.run_summary(evaluation):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    for note in evaluation.run.notes:
-        if note not in said:
-            typer.secho(f"note: {note}", fg="yellow", err=True)
+    _say_kept_notes(evaluation.run.notes, said)
     if evaluation.run.interrupted:
         _say_stopped(evaluation.run.tally)
         return evaluation.exit_code
@@ -356,6 +354,14 @@ def _noting(on_event: Callable[[EngineEvent], None] | None, said: set[str]) -> C
             on_event(event)
 
     return noted
+
+
+def _say_kept_notes(notes: list[str], said: Collection[str] = ()) -> None:
+    """On stderr, after `run`, `check` or `diagnose --gold` judged: the notes it kept (on its inputs, and on what
+    it reused from the store: `runner.Reuse.notes`), but those `said` before it judged."""
+    for note in notes:
+        if note not in said:
+            typer.secho(f"note: {note}", fg="yellow", err=True)
 
 
 def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> None:
@@ -636,16 +642,18 @@ def check(
         if unused:
             typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
         _say_settings_notes(settings)
+        said: set[str] = set()  # the notes said before judging (the report's notes keep them)
         with _judging(settings, None, verbose=False, progress=settings.progress,
                       priced=settings.judge.priced) as hooks:  # progress, waits and retries as `run` shows them
             report = run_check(settings, options, on_start=hooks.on_start, on_progress=hooks.on_progress,
-                               on_event=hooks.on_event)
+                               on_event=_noting(hooks.on_event, said))
     try:  # files first: a reader that closes the pipe early does not lose them
         write_outputs(report, paths)
     finally:  # the decision and the annotations are shown even when a file cannot be written (exit 5)
         typer.echo(markdown_summary(report))
         for line in paths.annotations(report):
             typer.echo(line)
+        _say_kept_notes(report.notes, said)
     raise typer.Exit(report.exit_code)
 
 
@@ -757,6 +765,7 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
                                        on_event=hooks.on_event)
         except Interrupted as stop:
             evaluation = stop.result
+    _say_kept_notes(evaluation.run.notes)
     if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
         _say_stopped(evaluation.run.tally)
         return evaluation.exit_code

@@ -23,8 +23,8 @@ from judgebench.check import CheckOptions, run_check
 from judgebench.config import load_config
 from judgebench.evaluation import evaluate
 from tests.support.check_runs import N, write_config, write_data
+from tests.support.judge_server import JudgeServer, constant_rule, quality_rule
 from tests.support.judge_server import answered as judge_answered
-from tests.support.judge_server import constant_rule, quality_rule
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys
 
@@ -484,6 +484,29 @@ def test_a_sequential_check_stopped_by_a_signal_says_how_many_questions_were_jud
     assert sent(judge_server) == 2 * 8 and len(ok_keys(folder / "store.sqlite")) == 2 * 8
     said = "Sequential: stopped in batch 3 (4 questions a batch); 8 of 40 questions judged."
     assert said in result.stdout and said in (folder / "check.md").read_text()
+
+
+def test_a_check_that_reuses_judgments_of_another_server_says_so_as_run_does(judge_server, folder):
+    """A check judged by another server at the same model name (reuse_other_servers allows it) reused the first
+    server's judgments without a word, where `run` notes them. It says the same note now, on stderr and in the
+    report's notes, counting each stored judgment once though each batch of a sequential check reads those of the
+    batches before it (16 games: 2 batches of 4 questions, both orders)."""
+    args = ["--candidate", "coin", "--reference", "ref", "--sequential", "--batch-size", "4", "--max-questions", "8"]
+    first = judgebench("check", "--config", str(write_config(folder, judge_server.base_url)), *args, cwd=folder)
+    assert first.returncode == 4 and "reused judgments" not in first.stderr, first.stdout + first.stderr
+    other = JudgeServer().start()  # the same model name at another address: another judge, allowed here
+    try:
+        config = write_config(folder, other.base_url, name="other.toml")
+        config.write_text(config.read_text().replace("[run]\n", "[run]\nreuse_other_servers = true\n"))
+        again = judgebench("check", "--config", str(config), *args, cwd=folder)
+        report = run_check(load_config(config), CheckOptions(candidate="coin", reference="ref", sequential=True,
+                                                             batch_size=4, max_questions=8))
+    finally:
+        other.stop()
+    note = (f"reused judgments made by other servers (16 by {judge_server.base_url}); this run's judge is "
+            f"{other.base_url}")
+    assert again.returncode == 4 and f"note: {note}" in again.stderr.splitlines(), again.stderr
+    assert note in report.notes and not other.log  # nothing was sent to the other server
 
 
 # Output paths: checked before the first judge call, and never a traceback or an internal error after it.

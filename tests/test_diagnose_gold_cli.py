@@ -98,6 +98,30 @@ def test_gold_evaluation_shows_in_a_line_without_the_api_key(judge_server, gold_
     assert "api_key='(hidden)'" in repr(settings.judge) and settings.judge.api_key == "sk-not-to-be-shown"
 
 
+def test_gold_judged_by_another_server_says_it_reused_the_first_ones_judgments_as_run_does(judge_server, gold_slice,
+                                                                                         tmp_path):
+    """`diagnose --gold` at another server of the same judge model name (reuse_other_servers allows it) scored
+    that server on the first one's stored judgments without a word, where `run` notes them: it says the same
+    note now."""
+    from tests.support.judge_server import JudgeServer
+
+    path, rows = gold_slice
+    judge_server.rule = oracle(rows)
+    flags = ["--gold", str(path), "--engine", "openai", "--judge-model", "test-judge", "--store", "gold.sqlite"]
+    first = judgebench("diagnose", *flags, "--base-url", judge_server.base_url, cwd=tmp_path)
+    assert first.returncode == 0 and "reused judgments" not in first.stderr, first.stderr
+    (tmp_path / "reuse.toml").write_text("[run]\nreuse_other_servers = true\n")
+    other = JudgeServer().start()  # the same model name at another address: another judge
+    try:
+        again = judgebench("diagnose", *flags, "--base-url", other.base_url, "--config", "reuse.toml", cwd=tmp_path)
+    finally:
+        other.stop()
+    note = (f"note: reused judgments made by other servers (40 by {judge_server.base_url}); this run's judge is "
+            f"{other.base_url}")
+    assert again.returncode == 0 and note in again.stderr.splitlines(), again.stderr
+    assert "Agreement with gold labels" in again.stdout and not other.log  # scored on the stored judgments
+
+
 def test_a_first_slot_judge_contradicts_itself_on_every_pair(judge_server, gold_slice, tmp_path):
     path, _ = gold_slice
     judge_server.rule = constant_rule("Verdict: [[A>B]]")
