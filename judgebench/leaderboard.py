@@ -157,12 +157,16 @@ class Leaderboard:
         return paths
 
     def _csv(self) -> str:
+        """leaderboard.csv: a row per model, missing values empty, text cells safe to open in a spreadsheet
+        (`outputs.spreadsheet_cell`)."""
+        from judgebench.outputs import spreadsheet_cell
+
         fields = _present_fields(self.models)
         text = io.StringIO(newline="")
         writer = csv.DictWriter(text, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for entry in self.models:
-            writer.writerow({key: "" if entry.get(key) is None else entry[key] for key in fields})
+            writer.writerow({key: "" if entry.get(key) is None else spreadsheet_cell(entry[key]) for key in fields})
         return text.getvalue()
 
 

@@ -5,7 +5,9 @@ target (`os.replace` is atomic on POSIX within one file system): a reader sees t
 never a mixture. The file gets the permissions a plain `open()` would give a new file (0o666 less the umask,
 so -rw-r--r-- under the usual umask 022), not tempfile's private 0o600: a leaderboard or report copied to a
 web root must stay readable. Failures become one `StorageError` naming the file and what to do. `json_safe` turns
-figures into what `json.dumps(..., allow_nan=False)` accepts, for every JSON file judgebench writes.
+figures into what `json.dumps(..., allow_nan=False)` accepts, for every JSON file judgebench writes;
+`spreadsheet_cell` keeps a CSV file's text cells from being run as formulas, and `spreadsheet_text` undoes it
+when judgebench reads a CSV file.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -173,6 +176,28 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     return value
+
+
+# A text cell a spreadsheet runs as a formula (or DDE command) begins with one of = + - @, a tab or a carriage
+# return (OWASP, "CSV Injection"); one that begins with quotes before such a character is quoted once more, so
+# that reading drops exactly the quote writing added (`spreadsheet_text`).
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+SPREADSHEET_QUOTED = r"^'('*[=+\-@\t\r])"
+"""A text cell that `spreadsheet_cell` quoted (RE2 syntax too, for pyarrow): its first quote is the one added."""
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a string beginning with a formula's first character gets a
+    leading `'` (OWASP's advice for CSV injection: a model named `=HYPERLINK(...)` ran as a formula when
+    leaderboard.csv was opened); numbers, and other text, are written as they are, so a negative rating stays a
+    number. `spreadsheet_text` gives the string back."""
+    return "'" + value if isinstance(value, str) and _FORMULA_START.match(value) else value
+
+
+def spreadsheet_text(text: str) -> str:
+    """A CSV cell as `spreadsheet_cell` was given it: the quote it added dropped (a cell beginning with `'` and
+    then `'`s and a formula's first character); any other text as it is."""
+    return re.sub(SPREADSHEET_QUOTED, r"\1", text)
 
 
 def _remove(path: str) -> None:

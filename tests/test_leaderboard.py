@@ -110,6 +110,32 @@ def test_write_json_csv_markdown(board, tmp_path):
     assert "95% percentile interval" in markdown and "| 1 | alpha |" in markdown
 
 
+# Names a spreadsheet runs as formulas (OWASP's CSV injection), and one already beginning with a quote.
+FORMULA_NAMES = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "'=quoted", "plain"]
+
+
+def formula_named_outcomes() -> pd.DataFrame:
+    """Every pair of FORMULA_NAMES on 12 questions, the earlier name of a pair winning unless the question's
+    number says otherwise, so that the ratings spread around the anchor."""
+    rows = [{"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": float((i + j + q) % 3 > 0)}
+            for q in range(12) for i, a in enumerate(FORMULA_NAMES) for j, b in enumerate(FORMULA_NAMES) if i < j]
+    return pd.DataFrame(rows)
+
+
+def test_csv_text_cells_cannot_run_as_formulas_and_numbers_stay_numbers(tmp_path):
+    board = leaderboard.build(formula_named_outcomes(), rounds=20, anchor=FORMULA_NAMES[0],
+                              anchor_rating=0.0)
+    paths = board.write(tmp_path)
+    with paths["csv"].open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names = [row["model"] for row in rows]
+    assert sorted(names) == sorted(["'" + name for name in FORMULA_NAMES[:6]] + ["''=quoted", "plain"])
+    assert all(not name.startswith(("=", "+", "-", "@", "\t", "\r")) for name in names)
+    ratings = [row["rating"] for row in rows]
+    assert any(rating.startswith("-") for rating in ratings)  # a negative rating is written as a number
+    assert [float(r) for r in ratings] == pytest.approx([e["rating"] for e in board.models])
+
+
 def test_table_is_a_dataframe_in_rank_order(board):
     table = board.table
     assert list(table["model"]) == ["alpha", "bravo", "charlie", "delta"]
