@@ -184,13 +184,14 @@ def _rating_title(board: Leaderboard) -> str:
 
 # --- Markdown --------------------------------------------------------------------------------------------
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|#~<])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|#~<&])")
 
 
 def markdown_text(text: str) -> str:
     """`text` shown as it is in Markdown (GitHub's): its punctuation escaped and its line breaks made spaces, so
     that a model's name, its answer, a judge's reasoning or a category name can neither format a table or
-    summary, nor hide text (`<!--`), nor split a table's row (`|`, a line break)."""
+    summary, nor hide text (`<!--`), nor name a character (`&lt;`), nor split a table's row (`|`, a line
+    break). The one escape of every Markdown file judgebench writes, prose and table cells alike."""
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
 
 
@@ -205,14 +206,14 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     value = rating_format(board.meta)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     notes = table_notes(board, [key for key, _ in shown])
-    lines = [f"# {_board_title(board.meta)}", "",
-             f"Intervals: {board.meta['interval_label']}. {rank_rule(board.meta)}", "", provenance_line(board.meta),
-             "", *(line for fitted in fit_lines(board.meta) for line in (fitted, "")),
-             *(line for warning in board.meta.get("warnings") or [] for line in (f"Warning: {warning}.", "")),
-             *([f"Plan: {adaptive_summary(plan)}.", ""] if plan else []),
-             *([" ".join(f"{note}." for note in notes), ""] if notes else []),
+    paragraphs = [f"Intervals: {board.meta['interval_label']}. {rank_rule(board.meta)}", provenance_line(board.meta),
+                  *fit_lines(board.meta), *(f"Warning: {warning}." for warning in board.meta.get("warnings") or []),
+                  *([f"Plan: {adaptive_summary(plan)}."] if plan else []),
+                  *([" ".join(f"{note}." for note in notes)] if notes else [])]
+    # Names in the prose (the baseline's, the judge's, those the warnings name) are text, as in the table.
+    lines = [f"# {markdown_text(_board_title(board.meta))}", "",
+             *(line for paragraph in paragraphs for line in (markdown_text(paragraph), "")),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines = [line.replace("<", "\\<") for line in lines]  # names in the prose (the baseline's) cannot open HTML
     for entry in board.models:
         cells = [format_rank(entry["rank"]), markdown_text(entry["model"]), value(entry["rating"]),
                  f"{value(entry['lower'])} to {value(entry['upper'])}",

@@ -17,7 +17,7 @@ from judgebench import leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
 from judgebench.ratings import intervals as iv
-from tests.support.cli_runs import MEMORY_CAPPED_ENVIRONMENT, judgebench, memory_capped
+from tests.support.cli_runs import MEMORY_CAPPED_ENVIRONMENT, judgebench, markdown_shown, memory_capped
 from tests.support.rating_datasets import baseball_games, golden
 from tests.support.stores import store_from_outcomes
 from tests.support.weighted_games import WEIGHTED
@@ -658,7 +658,7 @@ def test_position_effect_from_home_and_away_outcomes(shared_data, tmp_path):
     # the terminal and leaderboard.md show it, with its interval (it was only in leaderboard.json)
     shown = (f"Position effect fitted (the first-shown answer's advantage, like home advantage in sports): 0.302 "
              f"[{effect['lower']:.3f}, {effect['upper']:.3f}] log-odds (95% interval; 0 = none)")
-    assert shown in " ".join(done.stdout.split()) and shown in (tmp_path / "leaderboard.md").read_text()
+    assert shown in " ".join(done.stdout.split()) and shown in markdown_shown(tmp_path / "leaderboard.md")
     assert "Position effect" not in run_cli("--outcomes", str(home_first), "--rounds", "20").stdout
 
 
@@ -809,7 +809,7 @@ def test_alpaca_eval_table_shows_every_alpaca_eval_figure(shared_data, tmp_path,
     # who judged: the annotations' annotator (judge model and prompt), one random order per pair (it said
     # "Judge: unknown; template: unknown; swap policy: unknown")
     assert ("Judge: weighted_alpaca_eval_gpt4_turbo; template: weighted_alpaca_eval_gpt4_turbo; swap policy: "
-            "random-one;") in markdown
+            "random-one;") in markdown_shown(tmp_path / "leaderboard.md")
     # claude-2's row: the published win rate, its SE and the LC win rate (leaderboard.csv, in percent), and the LC
     # SE, which the published table leaves blank for it, as leaderboard.json gives it, each to one decimal
     published = pd.read_csv(folder / "leaderboard.csv", index_col=0).loc["claude-2"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_runs import judgebench
+from tests.support.cli_runs import judgebench, markdown_shown
 from tests.support.judge_server import quality_rule
 
 pytestmark = pytest.mark.integration
@@ -123,7 +123,7 @@ def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_ser
     length = meta["style_coefficients"]["length"]
     line = (f"length {length['coefficient']:.3f} [{length['lower']:.3f}, {length['upper']:.3f}]; not fitted, the same "
             "in every outcome: header_density, list_density, bold_density")
-    markdown = (tmp_path / "sc" / "leaderboard.md").read_text()
+    markdown = markdown_shown(tmp_path / "sc" / "leaderboard.md")
     for text in (" ".join(done.stdout.split()), markdown):
         assert "Leaderboard (style-controlled Bradley-Terry)" in text and line in text
     assert "style-controlled" not in (tmp_path / "out" / "leaderboard.md").read_text()

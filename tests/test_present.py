@@ -302,3 +302,41 @@ def test_a_failed_game_without_usage_leaves_the_totals_known() -> None:
     known.count(JudgmentRow(key="k", question_id="q", first="a", second="b", judge="j", template="t",
                             status="failed", prompt_tokens=None, completion_tokens=None, cost=None))
     assert known.run_counts(priced=True)["cost"] == 0.0
+
+
+def rendered_text(tokens: list) -> str:
+    """The text a Markdown renderer shows for an inline token's children (emphasis, links and code lose their
+    marks: what a reader of the page sees)."""
+    return "".join(child.content if child.type in ("text", "code_inline") else " " if child.type == "softbreak"
+                   else "" for child in tokens)
+
+
+def test_leaderboard_md_shows_every_name_as_written(tmp_path):
+    """A model named with `|` split its row of leaderboard.md; `*`, `_`, backticks, `[`, `\\`, `&lt;` and line
+    breaks formatted names in the table or in the prose that names the baseline. Rendered by markdown-it-py
+    (GitHub-flavoured tables), each row has the table's cells and each name reads as given (a line break as a
+    space: a table cell is one line)."""
+    from markdown_it import MarkdownIt
+
+    names = ["a|b", "*bold* _it_", "`code`", "[link](http://x)", "back\\slash\\|", "&lt;tag&gt; <b>", "two\nlines",
+             "~~gone~~ #1"]
+    base = "base*|_`[x]&amp;"
+    rows = [{"question_id": f"q{q}", "model_a": name, "model_b": base, "score_a": float((q + i) % 3 > 0)}
+            for q in range(6) for i, name in enumerate(names)]
+    leaderboard.build(pd.DataFrame(rows), rounds=20, baseline=base).write(tmp_path)
+    renderer = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    tokens = renderer.parse((tmp_path / "leaderboard.md").read_text())
+
+    header = next(k for k, token in enumerate(tokens) if token.type == "thead_open")
+    n_columns = sum(token.type == "th_open" for token in tokens[header:])
+    cells: list[list[str]] = []
+    for k, token in enumerate(tokens):
+        if token.type == "tr_open" and tokens[k + 1].type == "td_open":
+            cells.append([])
+        if token.type == "td_open":
+            cells[-1].append(rendered_text(tokens[k + 1].children))
+    assert len(cells) == len(names) + 1 and all(len(row) == n_columns for row in cells)
+    assert sorted(row[1] for row in cells) == sorted([base, *(" ".join(name.split()) for name in names)])
+    prose = [rendered_text(token.children) for token in tokens[:header] if token.type == "inline"]
+    assert any(f"The baseline {base} scores 50%" in paragraph for paragraph in prose), prose
+    assert rendered_text(tokens[1].children) == f"Leaderboard (Bradley-Terry vs {base})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -68,6 +69,12 @@ def file_modes(folder: Path) -> dict[str, int]:
 
 def leaderboard(folder: Path) -> dict:
     return json.loads((folder / "out" / "leaderboard.json").read_text())
+
+
+def markdown_shown(path: Path) -> str:
+    """A Markdown file's text as its reader sees it: the backslashes that escape punctuation dropped (judgebench
+    escapes every name and sentence it writes there, `present.markdown_text`)."""
+    return re.sub(r"\\(.)", r"\1", path.read_text())
 
 
 def by_model(board: dict) -> dict[str, dict]:
