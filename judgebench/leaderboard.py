@@ -309,6 +309,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     ranking = None
     if baseline_index is not None:
         figures.update(_baseline_figures(coded, baseline_index))
+        bound_warning = _bound_warning(coded, baseline_index, options)
         if lc_weights is not None or instruction_difficulty is not None:
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
@@ -317,6 +318,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     board_meta["warnings"] += one_cluster
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
+    if baseline_index is not None:
+        board_meta["warnings"] += bound_warning
     board_meta["ranked_by"] = "rating" if ranking is None else ranking.name
     if baseline_index is not None:
         board_meta["length_control"] = (
@@ -814,7 +817,48 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratin
         better = iv.better_from_covariance(estimate, covariance, options.confidence, n_clusters - 1)
         samples = None
         extra["degrees_of_freedom"] = n_clusters - 1
+    for k, (_, _, wilson_lower, wilson_upper) in _win_rates_at_a_bound(coded, baseline, options).items():
+        lower[k], upper[k] = wilson_lower, wilson_upper
     return _Ratings(estimate, lower, upper, samples, better, extra=extra)
+
+
+def _win_rates_at_a_bound(coded: CodedOutcomes, baseline: int, options: _Options
+                          ) -> dict[int, tuple[float, int, float, float]]:
+    """The models that won every outcome against the baseline (win rate 1), or lost every one (0), as {model:
+    (win rate, n, lower, upper)}: n counts the questions they were judged on against it (the outcomes, when
+    judgments are resampled), lower and upper are Wilson's score interval over those n (Wilson 1927, "Probable
+    inference, the law of succession, and statistical inference"; `diagnostics.clustered_rate`, whose interval
+    is the plain Wilson one at a rate of 0 or 1). Their scores do not vary, so AlpacaEval's standard error, the
+    bootstrap and the sandwich all give zero width there, a certainty that n games do not give: the leaderboard
+    leaves their SE out and, for method winrate, gives them Wilson's interval (91.2% to 100% for 40 of 40)."""
+    model, score, question, weight = _against(coded, baseline)
+    found = {}
+    for k in np.unique(model[weight > 0]):
+        scores = score[(model == k) & (weight > 0)]
+        if np.all(scores == 1.0) or np.all(scores == 0.0):
+            units = question[(model == k) & (weight > 0)]
+            n = np.unique(units).size if options.resample == "questions" else units.size
+            rate = diagnostics.clustered_rate(np.full(n, scores[0]), np.ones(n), np.arange(n), options.confidence)
+            assert rate.lower is not None and rate.upper is not None  # n >= 1: a rate with data has its interval
+            found[int(k)] = (float(scores[0]), n, rate.lower, rate.upper)
+    return found
+
+
+def _bound_warning(coded: CodedOutcomes, baseline: int, options: _Options) -> list[str]:
+    """The warning that names the models whose win rate against the baseline is 100% or 0%, with Wilson's
+    interval of each (`_win_rates_at_a_bound`)."""
+    from judgebench.present import counted
+
+    level = f"{100 * options.confidence:g}%"
+    unit = "question" if options.resample == "questions" else "outcome"
+    shown = [f"{coded.models[k]} {100 * rate:.0f}% of {counted(n, unit)}, {100 * lower:.1f}% to {100 * upper:.1f}%"
+             for k, (rate, n, lower, upper) in _win_rates_at_a_bound(coded, baseline, options).items()]
+    if not shown:
+        return []
+    interval = "their interval" if options.method == "winrate" else "the interval of their win rate"
+    return [f"every pair won, or every one lost, against the baseline {coded.models[baseline]}: {first_few(shown, 6)} "
+            f"({interval}: Wilson's {level} score interval, where a bootstrap or sandwich interval has zero width); "
+            "their win rate SE is n/a, not 0: the standard deviation of identical scores is 0 however many there are"]
 
 
 def _against(coded: CodedOutcomes, baseline: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -136,6 +136,39 @@ def test_csv_text_cells_cannot_run_as_formulas_and_numbers_stay_numbers(tmp_path
     assert [float(r) for r in ratings] == pytest.approx([e["rating"] for e in board.models])
 
 
+def test_a_model_that_won_every_pair_gets_wilsons_interval_not_a_standard_error_of_zero(tmp_path):
+    """A model that beat the baseline on all 40 questions showed "win rate SE 0.0%" and, rated by win rate, the
+    interval "100.0% to 100.0%": its scores do not vary. Its SE is n/a, its interval Wilson's (40 / (40 + z^2) =
+    91.2% to 100%), and a warning says why, in leaderboard.json, leaderboard.md and the terminal."""
+    rows = [{"question_id": f"q{q}", "model_a": model, "model_b": "base", "score_a": score}
+            for q in range(40) for model, score in (("ace", 1.0), ("mid", float(q % 5 < 2)), ("dud", 0.0))]
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    for method in ("winrate", "bt"):
+        done = run_cli("--outcomes", str(path), "--baseline", "base", "--method", method, "--rounds", "50",
+                       "--out", str(tmp_path / method))
+        assert done.returncode == 0, done.stderr
+        board = json.loads((tmp_path / method / "leaderboard.json").read_text())
+        entries = {entry["model"]: entry for entry in board["models"]}
+        assert entries["ace"]["win_rate_se"] is None and entries["dud"]["win_rate_se"] is None
+        mid_scores = [float(q % 5 < 2) for q in range(40)]
+        assert entries["mid"]["win_rate_se"] == pytest.approx(np.std(mid_scores, ddof=1) / np.sqrt(40))
+        (warning,) = [text for text in board["meta"]["warnings"] if "every pair won" in text]
+        assert "ace 100% of 40 questions, 91.2% to 100.0%" in warning
+        assert "dud 0% of 40 questions, 0.0% to 8.8%" in warning
+        assert "their win rate SE is n/a, not 0" in warning and "mid" not in warning
+        ace = next(line for line in (tmp_path / method / "leaderboard.md").read_text().splitlines()
+                   if line.startswith("| 1 | ace |"))
+        assert "0.0%" not in ace.split(" | ")[4:] and " n/a " in ace
+        assert "every pair won, or every one lost" in " ".join(done.stdout.split() + done.stderr.split())
+    assert (entries["ace"]["lower"], entries["ace"]["upper"]) != (1.0, 1.0)  # bt: Elo-scale, from the ridge
+    rated = json.loads((tmp_path / "winrate" / "leaderboard.json").read_text())["models"]
+    ace, dud = ({entry["model"]: entry for entry in rated}[name] for name in ("ace", "dud"))
+    wilson_end = 40 / (40 + 1.959963984540054 ** 2)
+    assert (ace["lower"], ace["upper"]) == pytest.approx((wilson_end, 1.0))
+    assert (dud["lower"], dud["upper"]) == pytest.approx((0.0, 1 - wilson_end))
+
+
 def test_table_is_a_dataframe_in_rank_order(board):
     table = board.table
     assert list(table["model"]) == ["alpha", "bravo", "charlie", "delta"]
