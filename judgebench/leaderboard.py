@@ -309,7 +309,9 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     ranking = None
     if baseline_index is not None:
         figures.update(_baseline_figures(coded, baseline_index))
-        bound_warning = _bound_warning(coded, baseline_index, options)
+        unvarying = _unvarying_win_rates(coded, baseline_index, options)
+        figures["win_rate_se"][list(unvarying)] = np.nan  # 0 by AlpacaEval's formula, whatever their number
+        unvarying_warning = _unvarying_warning(coded, baseline_index, unvarying, options)
         if lc_weights is not None or instruction_difficulty is not None:
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
@@ -319,7 +321,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
     if baseline_index is not None:
-        board_meta["warnings"] += bound_warning
+        board_meta["warnings"] += unvarying_warning
     board_meta["ranked_by"] = "rating" if ranking is None else ranking.name
     if baseline_index is not None:
         board_meta["length_control"] = (
@@ -817,25 +819,27 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratin
         better = iv.better_from_covariance(estimate, covariance, options.confidence, n_clusters - 1)
         samples = None
         extra["degrees_of_freedom"] = n_clusters - 1
-    for k, (_, _, wilson_lower, wilson_upper) in _win_rates_at_a_bound(coded, baseline, options).items():
+    for k, (_, _, wilson_lower, wilson_upper) in _unvarying_win_rates(coded, baseline, options).items():
         lower[k], upper[k] = wilson_lower, wilson_upper
     return _Ratings(estimate, lower, upper, samples, better, extra=extra)
 
 
-def _win_rates_at_a_bound(coded: CodedOutcomes, baseline: int, options: _Options
-                          ) -> dict[int, tuple[float, int, float, float]]:
-    """The models that won every outcome against the baseline (win rate 1), or lost every one (0), as {model:
-    (win rate, n, lower, upper)}: n counts the questions they were judged on against it (the outcomes, when
-    judgments are resampled), lower and upper are Wilson's score interval over those n (Wilson 1927, "Probable
-    inference, the law of succession, and statistical inference"; `diagnostics.clustered_rate`, whose interval
-    is the plain Wilson one at a rate of 0 or 1). Their scores do not vary, so AlpacaEval's standard error, the
-    bootstrap and the sandwich all give zero width there, a certainty that n games do not give: the leaderboard
-    leaves their SE out and, for method winrate, gives them Wilson's interval (91.2% to 100% for 40 of 40)."""
+def _unvarying_win_rates(coded: CodedOutcomes, baseline: int, options: _Options
+                         ) -> dict[int, tuple[float, int, float, float]]:
+    """The models with the same score on every outcome against the baseline (all won: win rate 1; all lost: 0;
+    all tied: 0.5), as {model: (win rate, n, lower, upper)}: n counts the questions they were judged on against
+    it (the outcomes, when judgments are resampled), lower and upper are Wilson's score interval at that rate over
+    those n (Wilson 1927, "Probable inference, the law of succession, and statistical inference", as
+    `diagnostics.clustered_rate` gives it where the scores do not vary). Their scores' standard deviation is 0, so
+    AlpacaEval's standard error, the bootstrap and the sandwich all give zero width, a certainty that n games do
+    not give: the leaderboard leaves their SE out and, for method winrate, gives them Wilson's interval (91.2% to
+    100% for 40 wins of 40). It takes each question as won or lost, the widest spread a score in [0, 1] with that
+    mean can have, so for ties it errs wide."""
     model, score, question, weight = _against(coded, baseline)
     found = {}
     for k in np.unique(model[weight > 0]):
         scores = score[(model == k) & (weight > 0)]
-        if np.all(scores == 1.0) or np.all(scores == 0.0):
+        if np.all(scores == scores[0]):
             units = question[(model == k) & (weight > 0)]
             n = np.unique(units).size if options.resample == "questions" else units.size
             rate = diagnostics.clustered_rate(np.full(n, scores[0]), np.ones(n), np.arange(n), options.confidence)
@@ -844,20 +848,22 @@ def _win_rates_at_a_bound(coded: CodedOutcomes, baseline: int, options: _Options
     return found
 
 
-def _bound_warning(coded: CodedOutcomes, baseline: int, options: _Options) -> list[str]:
-    """The warning that names the models whose win rate against the baseline is 100% or 0%, with Wilson's
-    interval of each (`_win_rates_at_a_bound`)."""
+def _unvarying_warning(coded: CodedOutcomes, baseline: int, unvarying: dict[int, tuple[float, int, float, float]],
+                       options: _Options) -> list[str]:
+    """The warning that names the models with the same score on every outcome against the baseline, with
+    Wilson's interval of each (`_unvarying_win_rates`)."""
     from judgebench.present import counted
 
     level = f"{100 * options.confidence:g}%"
     unit = "question" if options.resample == "questions" else "outcome"
     shown = [f"{coded.models[k]} {100 * rate:.0f}% of {counted(n, unit)}, {100 * lower:.1f}% to {100 * upper:.1f}%"
-             for k, (rate, n, lower, upper) in _win_rates_at_a_bound(coded, baseline, options).items()]
+             for k, (rate, n, lower, upper) in unvarying.items()]
     if not shown:
         return []
     interval = "their interval" if options.method == "winrate" else "the interval of their win rate"
-    return [f"every pair won, or every one lost, against the baseline {coded.models[baseline]}: {first_few(shown, 6)} "
-            f"({interval}: Wilson's {level} score interval, where a bootstrap or sandwich interval has zero width); "
+    return [f"the same score on every pair against the baseline {coded.models[baseline]} (all won, all lost or all "
+            f"tied): {first_few(shown, 6)} ({interval}: Wilson's {level} score interval, where a bootstrap or "
+            "sandwich interval has zero width; it counts each question as won or lost, so for ties it errs wide); "
             "their win rate SE is n/a, not 0: the standard deviation of identical scores is 0 however many there are"]
 
 

@@ -138,10 +138,12 @@ def test_csv_text_cells_cannot_run_as_formulas_and_numbers_stay_numbers(tmp_path
 
 def test_a_model_that_won_every_pair_gets_wilsons_interval_not_a_standard_error_of_zero(tmp_path):
     """A model that beat the baseline on all 40 questions showed "win rate SE 0.0%" and, rated by win rate, the
-    interval "100.0% to 100.0%": its scores do not vary. Its SE is n/a, its interval Wilson's (40 / (40 + z^2) =
-    91.2% to 100%), and a warning says why, in leaderboard.json, leaderboard.md and the terminal."""
+    interval "100.0% to 100.0%": its scores do not vary (nor do those of a model that tied every pair). Its SE is
+    n/a, its interval Wilson's (40 / (40 + z^2) = 91.2% to 100%), and a warning says why, in leaderboard.json,
+    leaderboard.md and the terminal."""
     rows = [{"question_id": f"q{q}", "model_a": model, "model_b": "base", "score_a": score}
-            for q in range(40) for model, score in (("ace", 1.0), ("mid", float(q % 5 < 2)), ("dud", 0.0))]
+            for q in range(40) for model, score in (("ace", 1.0), ("mid", float(q % 5 < 2)), ("dud", 0.0),
+                                                    ("tie", 0.5))]
     path = tmp_path / "outcomes.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     for method in ("winrate", "bt"):
@@ -150,18 +152,18 @@ def test_a_model_that_won_every_pair_gets_wilsons_interval_not_a_standard_error_
         assert done.returncode == 0, done.stderr
         board = json.loads((tmp_path / method / "leaderboard.json").read_text())
         entries = {entry["model"]: entry for entry in board["models"]}
-        assert entries["ace"]["win_rate_se"] is None and entries["dud"]["win_rate_se"] is None
+        assert [entries[name]["win_rate_se"] for name in ("ace", "dud", "tie")] == [None, None, None]
         mid_scores = [float(q % 5 < 2) for q in range(40)]
         assert entries["mid"]["win_rate_se"] == pytest.approx(np.std(mid_scores, ddof=1) / np.sqrt(40))
-        (warning,) = [text for text in board["meta"]["warnings"] if "every pair won" in text]
+        (warning,) = [text for text in board["meta"]["warnings"] if "the same score on every pair" in text]
         assert "ace 100% of 40 questions, 91.2% to 100.0%" in warning
         assert "dud 0% of 40 questions, 0.0% to 8.8%" in warning
+        assert "tie 50% of 40 questions, 35.2% to 64.8%" in warning
         assert "their win rate SE is n/a, not 0" in warning and "mid" not in warning
         ace = next(line for line in (tmp_path / method / "leaderboard.md").read_text().splitlines()
                    if line.startswith("| 1 | ace |"))
         assert "0.0%" not in ace.split(" | ")[4:] and " n/a " in ace
-        assert "every pair won, or every one lost" in " ".join(done.stdout.split() + done.stderr.split())
-    assert (entries["ace"]["lower"], entries["ace"]["upper"]) != (1.0, 1.0)  # bt: Elo-scale, from the ridge
+        assert "the same score on every pair" in " ".join(done.stdout.split() + done.stderr.split())
     rated = json.loads((tmp_path / "winrate" / "leaderboard.json").read_text())["models"]
     ace, dud = ({entry["model"]: entry for entry in rated}[name] for name in ("ace", "dud"))
     wilson_end = 40 / (40 + 1.959963984540054 ** 2)

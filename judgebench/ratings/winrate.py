@@ -6,9 +6,9 @@ Automatic Evaluators", COLM 2024; tatsu-lab/alpaca_eval), with rates as fraction
 - win rate: the mean of the model's soft score against the baseline per question (1 = model better, 0.5 tie);
   weighted by the outcomes' weights when they are given (AlpacaEval's are all 1);
 - standard error: the sample standard deviation of those scores (n - 1 denominator) over sqrt(n), and with
-  weights that of the weighted mean, which is the same with weights all 1 (see `win_rate_vs_baseline`); none
-  (NaN) for a win rate of 0 or 1, where that formula gives 0 whatever n (the leaderboard gives Wilson's interval
-  there);
+  weights that of the weighted mean, which is the same with weights all 1 (see `win_rate_vs_baseline`); 0 where
+  the scores do not vary (every question won, lost or tied), as AlpacaEval reports it, which the leaderboard
+  leaves out for Wilson's interval (`leaderboard._unvarying_win_rates`);
 - n_wins / n_wins_base / n_draws: scores above / below / exactly at 0.5; n_total: scores counted;
 - discrete win rate: (n_wins + n_draws / 2) / n_total, each question rounded to a win, loss or draw (with
   weights, the weighted mean of the rounded scores).
@@ -58,11 +58,9 @@ def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None,
     scores of one question (several annotators, or both orders kept apart) do not count as independent; with one
     score per question it is the same figure. The counts stay counts of scores.
     Returns win_rate, standard_error, discrete_win_rate (fractions in [0, 1]), n_wins, n_wins_base, n_draws,
-    n_total. The standard error is NaN with fewer than two scores of positive weight (n counts those), and for a
-    win rate of 0 or 1 (every score a loss, or every one a win): the scores' standard deviation is 0 there, and a
-    standard error of 0 would claim a certainty that n games do not give (AlpacaEval reports 0; Wilson's score
-    interval, Wilson 1927, has width there: `leaderboard` gives it). Raises ValueError for scores outside [0, 1]
-    or when no score is left.
+    n_total. The standard error is NaN with fewer than two scores of positive weight (n counts those). Raises
+    ValueError for scores outside
+    [0, 1] or when no score is left.
     """
     values = np.asarray(scores, dtype="float64").ravel()
     kept = ~np.isnan(values)
@@ -85,9 +83,6 @@ def win_rate_vs_baseline(scores: np.ndarray, weights: np.ndarray | None = None,
         spread = np.sum(per_group ** 2) * counted / (counted - 1) if counted > 1 else np.nan
         discrete = np.where(values > 0.5, 1.0, np.where(values < 0.5, 0.0, 0.5))
         standard_error, discrete_rate = float(np.sqrt(spread) / total), float(w @ discrete / total)
-    counted_scores = values[w > 0]
-    if counted_scores.size and (np.all(counted_scores == 1.0) or np.all(counted_scores == 0.0)):
-        standard_error = float("nan")  # a win rate of 1 or 0: no standard error (see above)
     return {
         "win_rate": rate,
         "standard_error": standard_error,
