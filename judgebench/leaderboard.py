@@ -306,7 +306,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                              else games_from_outcomes(coded))
             ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
     figures = _model_figures(coded, baseline_index, answer_lengths)
-    ranking = None
+    ranking, unvarying_warning = None, []
     if baseline_index is not None:
         figures.update(_baseline_figures(coded, baseline_index))
         unvarying = _unvarying_win_rates(coded, baseline_index, options)
@@ -320,8 +320,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     board_meta["warnings"] += one_cluster
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
-    if baseline_index is not None:
-        board_meta["warnings"] += unvarying_warning
+    board_meta["warnings"] += unvarying_warning
     board_meta["ranked_by"] = "rating" if ranking is None else ranking.name
     if baseline_index is not None:
         board_meta["length_control"] = (
