@@ -653,7 +653,7 @@ class Reuse:
     def notes(self) -> list[str]:
         """One note for each thing reused that the user should know of."""
         others = {name: n for name, n in self.by_server.items() if name is not None and name != self.server}
-        notes = [f"reused judgments made by other servers ({_by_server(others)}); this run's judge is "
+        notes = [f"reused judgments made by other servers ({_by_server(others)}); the judge asked now is "
                  f"{self.server}"] if others else []
         if self.by_server.get(None):
             notes.append(f"reused {self.by_server[None]} judgments stored before judgebench recorded which server "

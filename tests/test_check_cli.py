@@ -503,7 +503,7 @@ def test_a_check_that_reuses_judgments_of_another_server_says_so_as_run_does(jud
                                                              batch_size=4, max_questions=8))
     finally:
         other.stop()
-    note = (f"reused judgments made by other servers (16 by {judge_server.base_url}); this run's judge is "
+    note = (f"reused judgments made by other servers (16 by {judge_server.base_url}); the judge asked now is "
             f"{other.base_url}")
     assert again.returncode == 4 and f"note: {note}" in again.stderr.splitlines(), again.stderr
     assert note in report.notes and not other.log  # nothing was sent to the other server

@@ -116,7 +116,7 @@ def test_gold_judged_by_another_server_says_it_reused_the_first_ones_judgments_a
         again = judgebench("diagnose", *flags, "--base-url", other.base_url, "--config", "reuse.toml", cwd=tmp_path)
     finally:
         other.stop()
-    note = (f"note: reused judgments made by other servers (40 by {judge_server.base_url}); this run's judge is "
+    note = (f"note: reused judgments made by other servers (40 by {judge_server.base_url}); the judge asked now is "
             f"{other.base_url}")
     assert again.returncode == 0 and note in again.stderr.splitlines(), again.stderr
     assert "Agreement with gold labels" in again.stdout and not other.log  # scored on the stored judgments

@@ -872,7 +872,7 @@ def test_judgments_of_another_server_reused_in_rounds_are_noted_once_with_the_pl
         other.stop()
     assert run.reused == 40 and not other.log and len(plan_lines(tmp_path)) >= 5  # five rounds, or more
     reused = [note for note in run.notes if note.startswith("reused judgments made by other servers")]
-    assert reused == [f"reused judgments made by other servers (40 by {judge_server.base_url}); this run's judge is "
+    assert reused == [f"reused judgments made by other servers (40 by {judge_server.base_url}); the judge asked now is "
                       f"{other.base_url}"], run.notes
 
 
