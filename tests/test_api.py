@@ -233,6 +233,22 @@ def test_import_is_light_and_the_api_is_documented():
         judgebench.no_such_name  # noqa: B018
 
 
+def test_commands_that_rate_do_not_import_scipy_stats():
+    """Importing scipy.stats took half a second of every command that rates, for a t quantile: the quantiles and
+    tails come from scipy.special (intervals.t_quantile, the sequential test, the transitivity test)."""
+    probe = ("import sys\n"
+             "from judgebench import check, cli, evaluation, leaderboard, diagnostics\n"
+             "from judgebench.ratings import intervals, sequential\n"
+             "intervals.t_quantile(0.95, 5)\n"
+             "diagnostics.transitivity({'question_id': ['q', 'q', 'q'], "
+             "'model_a': ['a', 'b', 'c'], 'model_b': ['b', 'c', 'a'], "
+             "'score_a': [1.0, 1.0, 1.0]})\n"
+             "print('scipy.stats' in sys.modules)")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "False"
+
+
 def test_models_whose_names_differ_only_in_case_or_spaces_are_noted():
     """They were judged and ranked as two models without a word ('ALPHA-7b' beside 'alpha-7b')."""
     from judgebench.evaluation import _names_alike
