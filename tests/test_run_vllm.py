@@ -27,9 +27,18 @@ EXAMPLES = ROOT / "examples" / "quickstart"
 GAMES = 3 * 20 * 2  # 3 models against the baseline, 20 questions, both orders
 
 
-def quickstart_config(folder: Path, template: str, judge: dict, **settings):
+def quickstart_config(folder: Path, template: str, judge: dict, questions: int = 20, **settings):
+    """The quickstart's data (its first `questions` questions) judged by `judge` with `template`."""
+    data = {name: EXAMPLES / f"{name}.jsonl" for name in ("questions", "answers")}
+    if questions < 20:  # the same rows, fewer questions: where the test is about the template, not the judge
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = {f"q{k:02d}" for k in range(1, questions + 1)}
+        for name, path in data.items():
+            rows = [line for line in path.read_text().splitlines() if json.loads(line)["question_id"] in kept]
+            data[name] = folder / path.name
+            data[name].write_text("".join(line + "\n" for line in rows))
     return load_config(None, {
-        "questions": EXAMPLES / "questions.jsonl", "answers": [EXAMPLES / "answers.jsonl"],
+        "questions": data["questions"], "answers": [data["answers"]],
         "baseline": "baseline-3b", "template": template, "store": folder / "store.sqlite", "out": folder / "out",
         "rounds": 100, "progress": False, **settings}, judge)
 
@@ -64,22 +73,28 @@ def check_logprob_run(result) -> None:
     assert 0.0 <= d["first_slot_win_rate"] <= 1.0 and 0.0 <= d["position_consistency"] <= 1.0
 
 
-def test_offline_engine_logprob_template(vllm_engine, tmp_path):
-    config = quickstart_config(tmp_path, "logprob", {"engine": "vllm", "embedded": True})
-    first = run(config, engine=vllm_engine)
+@pytest.fixture(scope="module")
+def offline_logprob(vllm_engine, tmp_path_factory) -> tuple[RunResult, RunResult]:
+    """The quickstart judged with the logprob template by the in-process engine, then the same run again: judged
+    once for the tests of this module that need it (a minute of the embedded judge on two cores)."""
+    config = quickstart_config(tmp_path_factory.mktemp("offline"), "logprob", {"engine": "vllm", "embedded": True})
+    return run(config, engine=vllm_engine), run(config, engine=vllm_engine)
+
+
+def test_offline_engine_logprob_template(offline_logprob):
+    first, again = offline_logprob
     assert first.tally.total == GAMES
     check_logprob_run(first)
-    again = run(config, engine=vllm_engine)
     assert again.tally.total == 0  # a second run sends nothing
     assert again.combined.outcomes.equals(first.combined.outcomes)
 
 
 def test_offline_engine_five_level_template(vllm_engine, tmp_path):
-    config = quickstart_config(tmp_path, "pairwise-5", {"engine": "vllm", "embedded": True},
+    config = quickstart_config(tmp_path, "pairwise-5", {"engine": "vllm", "embedded": True}, questions=5,
                                max_tokens=48, max_unparsed_attempts=1)
     first = run(config, engine=vllm_engine)
     judgments = first.judgments
-    assert len(judgments) == GAMES and first.n_failed == 0
+    assert len(judgments) == 3 * 5 * 2 and first.n_failed == 0
     assert set(judgments["status"]) <= {"ok", "unparsed"}
     assert judgments["raw"].map(lambda text: isinstance(text, str) and len(text) > 0).all()
     assert (judgments["completion_tokens"] > 0).all() and (judgments["completion_tokens"] <= 48).all()
@@ -88,7 +103,7 @@ def test_offline_engine_five_level_template(vllm_engine, tmp_path):
     assert run(config, engine=vllm_engine).tally.total == 0
 
 
-def test_openai_engine_against_vllm_server_agrees_with_offline_engine(vllm_server, vllm_engine, tmp_path):
+def test_openai_engine_against_vllm_server_agrees_with_offline_engine(vllm_server, offline_logprob, tmp_path):
     served = quickstart_config(tmp_path / "served", "logprob",
                                {"engine": "openai", "model": vllm_server.model, "base_url": vllm_server.base_url,
                                 "concurrency": 8})
@@ -97,8 +112,7 @@ def test_openai_engine_against_vllm_server_agrees_with_offline_engine(vllm_serve
     check_logprob_run(over_http)
     assert run(served).tally.total == 0
 
-    offline = run(quickstart_config(tmp_path / "offline", "logprob", {"engine": "vllm", "embedded": True}),
-                  engine=vllm_engine)
+    offline, _ = offline_logprob
     a = over_http.judgments.set_index("key")
     b = offline.judgments.set_index("key")
     assert set(a.index) == set(b.index)  # the same games: same judge name, template and messages
