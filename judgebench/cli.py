@@ -34,6 +34,7 @@ from judgebench.config import (
     Undecided,
     expected,
     named_by_flags,
+    setting_label,
 )
 from judgebench.errors import (
     EXIT_OUTPUT_CLOSED,
@@ -62,6 +63,33 @@ app = typer.Typer(
     rich_markup_mode=None,  # click's own plain usage and error messages, under every typer release
     context_settings={"max_content_width": 120},  # help as wide as the terminal, up to 120 columns (click: 80)
 )
+
+
+class _Command(TyperCommand):
+    """A judgebench command. An unknown flag that is a setting of the config file (`--temperature`) is told
+    where that setting goes; click suggested the flag it spells most like (`--template`), another setting."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as error:  # click's NoSuchOption (typer ships its own click) has `option_name`
+            where = _file_setting(str(getattr(error, "option_name", "")))
+            if where is not None and any(param.name == "config" for param in self.params):
+                error.message = (f"No such option: {error.option_name}; {where} is a setting of the "  # type: ignore[attr-defined]
+                                 "config file: set it there and give the file with --config FILE")
+                error.possibilities = []  # type: ignore[attr-defined]
+            raise
+
+
+def _file_setting(flag: str) -> str | None:
+    """The config file's name of the setting an unknown `flag` names (`--temperature`: `[judge] temperature`),
+    or None when it names none."""
+    name = flag.removeprefix("--").replace("-", "_")
+    if not flag.startswith("--") or not name:
+        return None
+    if name in RunConfig.model_fields:
+        return setting_label((name,))
+    return setting_label(("judge", name)) if name in JudgeConfig.model_fields else None
 
 
 def _show_version(shown: bool) -> None:
@@ -207,7 +235,7 @@ _RUN_SETTINGS = {"model": "models", "judge": "judge.preset", "engine": "judge.en
                  "concurrency": "judge.concurrency", "on_rate_limit": "judge.on_rate_limit"}
 
 
-@app.command(help=_RUN_HELP, short_help="Judge answers pairwise and print a leaderboard.")
+@app.command(cls=_Command, help=_RUN_HELP, short_help="Judge answers pairwise and print a leaderboard.")
 @reports_errors
 def run(
     ctx: typer.Context,
@@ -405,7 +433,7 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: b
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
-@app.command(help="List the judge presets usable with --judge.")
+@app.command(cls=_Command, help="List the judge presets usable with --judge.")
 @reports_errors
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML; for run: judges_file "
                                                                   "in [judge]); wins over JUDGEBENCH_JUDGES, as "
@@ -434,7 +462,7 @@ _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSe
 BaselineFlag = Annotated[str | None, typer.Option(metavar=MODEL, help=_BOARD_HELP["baseline"])]
 
 
-@app.command(help=_LEADERBOARD_HELP, short_help="Rate stored or imported judgments.")
+@app.command(cls=_Command, help=_LEADERBOARD_HELP, short_help="Rate stored or imported judgments.")
 @reports_errors
 def leaderboard(
     ctx: typer.Context,
@@ -528,7 +556,7 @@ _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference mo
                "unreachable or down), 3 failed games, 4 undecided.")
 
 
-class _CheckCommand(TyperCommand):
+class _CheckCommand(_Command):
     """`check`'s command. A usage error click finds while it parses the command line (a number that is not one, an
     unknown flag, no --candidate) ends the check before the check's own code runs, which would leave an earlier
     check's files at the --json, --junit and --summary paths given, read as this check's result (a green JUnit
@@ -666,7 +694,7 @@ _DIAGNOSE_HELP = ("Diagnose a judge. On stored judgments (--store DB or --result
                   "Writes diagnostics.json with --out.")
 
 
-@app.command(help=_DIAGNOSE_HELP, short_help="Diagnose a judge: biases, or agreement with gold labels.")
+@app.command(cls=_Command, help=_DIAGNOSE_HELP, short_help="Diagnose a judge: biases, or agreement with gold labels.")
 @reports_errors
 def diagnose(
     ctx: typer.Context,
@@ -785,7 +813,7 @@ _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge
 _REPORT_DEFAULT = " Default: the run's with --results, else leaderboard's."
 
 
-@app.command(help=_REPORT_HELP, short_help="Write a self-contained HTML report.")
+@app.command(cls=_Command, help=_REPORT_HELP, short_help="Write a self-contained HTML report.")
 @reports_errors
 def report(
     ctx: typer.Context,

@@ -42,6 +42,13 @@ RUN = ["run", "--questions", "q.jsonl", "--answers", "a.jsonl"]
 USAGE_ERRORS = {
     "unknown flag": (["run", "--bogus"], "No such option"),  # then ": --bogus" (typer 0.29), " '--bogus'." (click)
     "unknown command": (["rnu"], "No such command 'rnu'"),
+    # a setting of the file given as a flag is told where it goes (click suggested --template for --temperature)
+    "a file setting as a flag": (["run", "--temperature", "0.5"],
+                                 "No such option: --temperature; [judging] temperature is a setting of the config "
+                                 "file: set it there and give the file with --config FILE\n"),
+    "a judge setting as a flag": (["check", "--candidate", "x", "--max-attempts", "3"],
+                                  "No such option: --max-attempts; [judge] max_attempts is a setting of the config "
+                                  "file: set it there and give the file with --config FILE\n"),
     # numbers are worded as a file's settings are, not as typer's pydantic coercion words them
     "not an integer": (["leaderboard", "--outcomes", "o.csv", "--rounds", "abc"],
                        "Invalid value for '--rounds': expected an integer, got \"abc\""),
@@ -115,8 +122,8 @@ def test_usage_errors_print_clicks_usage_message_and_exit_2(folder, case):
     check_usage_error(judgebench(*args, cwd=folder), message)
 
 
-@pytest.mark.parametrize("case", ["unknown flag", "not an integer", "a fraction for an integer", "out of range",
-                                  "no inputs to rate"])
+@pytest.mark.parametrize("case", ["unknown flag", "a file setting as a flag", "not an integer",
+                                  "a fraction for an integer", "out of range", "no inputs to rate"])
 def test_usage_errors_are_the_same_with_an_older_typer_using_the_click_package(folder, older_typer, case):
     args, message = USAGE_ERRORS[case]
     check_usage_error(judgebench(*args, cwd=folder, path=[older_typer]), message)
