@@ -726,14 +726,20 @@ def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption
     assert sent(judge_server) == budget
     assert "(the run was interrupted before estimating it)" in said(
         judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
-    # the same command finishes it from the store; stopped again while correcting, a rerun that sent nothing
-    # leaves the finished run's plan as it was (it wrote an uncorrected plan over it: the store's ratings
-    # changed and said 'interrupted' of a run recorded 'finished')
+
+
+def test_a_rerun_stopped_while_it_corrects_leaves_the_finished_plan_as_it_was(judge_server, tmp_path):
+    """A finished plan run again sends nothing and corrects again; Ctrl-C there wrote an uncorrected plan over the
+    finished one (the store's ratings changed and said 'interrupted' of a run recorded 'finished')."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
+    budget = ALL_PAIRS_CALLS - 8  # not every pair, so that the plan has a bias to correct
+    args = ["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"]
     assert judgebench(*args, cwd=tmp_path).returncode == 0
     corrected = said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
     assert "ratings corrected for the plan's bias" in corrected
-    again, _ = _signalled_while_correcting(args, tmp_path, signum)
-    assert again.wait(timeout=120) == 128 + signum
+    again, _ = _signalled_while_correcting(args, tmp_path, signal.SIGINT)
+    assert again.wait(timeout=120) == 128 + signal.SIGINT
     assert said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path)) == corrected
     assert sent(judge_server) == budget
 
