@@ -6,8 +6,7 @@ never a mixture. The file gets the permissions a plain `open()` would give a new
 so -rw-r--r-- under the usual umask 022), not tempfile's private 0o600: a leaderboard or report copied to a
 web root must stay readable. Failures become one `StorageError` naming the file and what to do. `json_safe` turns
 figures into what `json.dumps(..., allow_nan=False)` accepts, for every JSON file judgebench writes;
-`spreadsheet_cell` keeps a CSV file's text cells from being run as formulas, and `spreadsheet_text` undoes it
-when judgebench reads a CSV file.
+`spreadsheet_cell` keeps leaderboard.csv's text cells from being run as formulas.
 """
 
 from __future__ import annotations
@@ -179,25 +178,18 @@ def json_safe(value: Any) -> Any:
 
 
 # A text cell a spreadsheet runs as a formula (or DDE command) begins with one of = + - @, a tab or a carriage
-# return (OWASP, "CSV Injection"); one that begins with quotes before such a character is quoted once more, so
-# that reading drops exactly the quote writing added (`spreadsheet_text`).
-_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
-SPREADSHEET_QUOTED = r"^'('*[=+\-@\t\r])"
-"""A text cell that `spreadsheet_cell` quoted (RE2 syntax too, for pyarrow): its first quote is the one added."""
+# return (OWASP, "CSV Injection").
+_FORMULA_START = re.compile(r"[=+\-@\t\r]")
 
 
 def spreadsheet_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet shows as text: a string beginning with a formula's first character gets a
-    leading `'` (OWASP's advice for CSV injection: a model named `=HYPERLINK(...)` ran as a formula when
-    leaderboard.csv was opened); numbers, and other text, are written as they are, so a negative rating stays a
-    number. `spreadsheet_text` gives the string back."""
+    """A cell of a CSV file judgebench writes for people to open (leaderboard.csv) that a spreadsheet shows as
+    text: a string beginning with a formula's first character gets a leading `'` (OWASP's advice for CSV
+    injection: a model named `=HYPERLINK(...)` ran as a formula when leaderboard.csv was opened); numbers, and
+    other text, are written as they are, so a negative rating stays a number. judgebench never reads such a
+    file back (its own files are leaderboard.json and judgments.jsonl), and its CSV reader takes every cell as
+    written: a questions file's `'+' or join?` is that prompt."""
     return "'" + value if isinstance(value, str) and _FORMULA_START.match(value) else value
-
-
-def spreadsheet_text(text: str) -> str:
-    """A CSV cell as `spreadsheet_cell` was given it: the quote it added dropped (a cell beginning with `'` and
-    then `'`s and a formula's first character); any other text as it is."""
-    return re.sub(SPREADSHEET_QUOTED, r"\1", text)
 
 
 def _remove(path: str) -> None:

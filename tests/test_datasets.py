@@ -14,7 +14,7 @@ import pytest
 from judgebench.datasets import FORMATS, alpaca_question_id, detect_format, load_dataset
 from judgebench.datasets.fields import answer_metadata
 from judgebench.datasets.generic import write_answers, write_questions
-from judgebench.datasets.judgments import instruction_id, load_outcomes
+from judgebench.datasets.judgments import instruction_id
 from judgebench.errors import EXIT_USAGE, InputError
 from judgebench.records import Answer, Dataset, Question
 
@@ -231,30 +231,21 @@ def test_generic_round_trip(tmp_path: Path, suffix: str):
             answer.turns, n_tokens=answer.metadata["n_tokens"])
 
 
-def test_generic_csv_quotes_formulas_and_reads_them_back(tmp_path: Path):
-    """Text a spreadsheet would run (OWASP's CSV injection) is written with a leading quote, which judgebench's
-    reader drops: the file opens safely and still loads as written."""
-    names = ["=HYPERLINK(\"http://x\")", "+cmd", "-1", "@SUM(A1)", "'=quoted", "'plain"]
-    questions = [Question(name, ("Question?",), category=name) for name in names]
-    answers = [Answer(q, name, ("- a list\n- of items",), {"note": name + "!"}) for q in names for name in names]
-    write_questions(questions, tmp_path / "questions.csv")
-    write_answers(answers, tmp_path / "answers.csv")
-
-    with (tmp_path / "answers.csv").open(newline="") as handle:
-        written = [row["model"] for row in csv.DictReader(handle)]
-    assert written[:len(names)] == ["'" + name for name in names[:5]] + ["'plain"]
-    dataset = load_dataset(tmp_path / "questions.csv", [tmp_path / "answers.csv"])
-    assert dataset.questions == {q.question_id: q for q in questions}
-    assert {key: a.turns for key, a in dataset.answers.items()} == {(a.question_id, a.model): a.turns for a in answers}
-    assert all(dataset.answer(q, name).metadata["note"] == name + "!" for q in names for name in names)
-
-
-def test_outcomes_csv_cells_quoted_against_formulas_read_as_their_text(tmp_path: Path):
-    path = write_csv(tmp_path / "outcomes.csv", ["question_id", "model_a", "model_b", "score_a"],
-                     [[f"'-q{q}", "'=evil", "''+odd", q % 2] for q in range(4)])
-    outcomes = load_outcomes(path)
-    assert set(outcomes["model_a"]) == {"=evil"} and set(outcomes["model_b"]) == {"'+odd"}
-    assert list(outcomes["question_id"]) == ["-q0", "-q1", "-q2", "-q3"]
+def test_csv_cells_are_read_as_written_quotes_and_formula_characters_included(tmp_path: Path):
+    """A data file's cells are the user's text: a prompt beginning with a quote was read without it (a reader that
+    undid leaderboard.csv's formula quoting, for files judgebench never reads), so the same questions as CSV and
+    as JSONL made other prompts, and other store keys."""
+    prompts = ["'+' or join: which is faster?", "'-1 is the answer", "=SUM(A1)", "-a list"]
+    path = write_csv(tmp_path / "questions.csv", ["question_id", "prompt"],
+                     [[f"'q{k}", prompt] for k, prompt in enumerate(prompts)])
+    answers = write_csv(tmp_path / "answers.csv", ["question_id", "model", "answer"],
+                        [[f"'q{k}", "'m", prompt] for k, prompt in enumerate(prompts)])
+    dataset = load_dataset(path, [answers])
+    questions = dataset.questions
+    assert {key: answer.turns[0] for key, answer in dataset.answers.items()} == {
+        (f"'q{k}", "'m"): prompt for k, prompt in enumerate(prompts)}
+    assert [(q.question_id, q.turns[0]) for q in questions.values()] == [
+        (f"'q{k}", prompt) for k, prompt in enumerate(prompts)]
 
 
 def test_generic_round_trip_of_arena_hard(shared_data: Path, tmp_path: Path):

@@ -18,7 +18,7 @@ from judgebench.datasets import fields
 from judgebench.datasets.fields import Format
 from judgebench.datasets.rows import Row
 from judgebench.errors import InputError
-from judgebench.outputs import atomic_open, atomic_write_text, spreadsheet_cell
+from judgebench.outputs import atomic_open, atomic_write_text
 from judgebench.records import Answer, Question
 
 ANSWER_FIELDS = ("question_id", "model", "turns", "answer")
@@ -123,10 +123,9 @@ def _write(records: list[dict[str, Any]], path: Path) -> None:
 
 
 def _csv_cell(value: Any) -> Any:
-    """Lists and objects as JSON text, nulls as empty cells, text safe to open in a spreadsheet
-    (`outputs.spreadsheet_cell`, which the reader undoes), everything else as is."""
+    """Lists and objects as JSON text, nulls as empty cells, everything else as is."""
     if value is None:
         return ""
     if isinstance(value, list | tuple | dict):
         return json.dumps(value, ensure_ascii=False)
-    return spreadsheet_cell(value)
+    return value

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 from judgebench.config import setting_name
 from judgebench.errors import InputError, first_few
-from judgebench.outputs import SPREADSHEET_QUOTED, spreadsheet_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -330,9 +329,7 @@ def _object_row(data: Any, path: Path, line: int) -> Row:
 
 
 def _csv_rows(text: str, path: Path, delimiter: str) -> list[Row]:
-    """One row per CSV record, positioned at the line where the record starts (quoted newlines included), each
-    cell without the quote judgebench's CSV writers put before text a spreadsheet would run
-    (`outputs.spreadsheet_text`)."""
+    """One row per CSV record, positioned at the line where the record starts (quoted newlines included)."""
     records = _csv_records(text, path, delimiter)
     header_line = next(records, None)
     if header_line is None:
@@ -344,7 +341,7 @@ def _csv_rows(text: str, path: Path, delimiter: str) -> list[Row]:
         if len(values) != len(header):
             raise InputError(f"has {len(values)} values but the header has {len(header)} columns",
                              path=path, line=start, hint="quote values that contain the delimiter")
-        rows.append(Row(dict(zip(header, map(spreadsheet_text, values), strict=True)), path, start, textual=True))
+        rows.append(Row(dict(zip(header, values, strict=True)), path, start, textual=True))
     return rows
 
 
@@ -483,22 +480,9 @@ def read_table(path: Path, text_columns: tuple[str, ...] = ()) -> Table:
     arrow = None if kind == "json" and data.lstrip()[:1] == b"[" else _arrow_text_table(data, kind, text_columns)
     if arrow is not None:
         _check_quotes_closed(data, path, kind)
-        return _unique_columns(Table(_spreadsheet_texts(arrow) if kind in _DELIMITERS else arrow.to_pandas(),
-                                     path, kind))
+        return _unique_columns(Table(arrow.to_pandas(), path, kind))
     records = _text_rows(data.decode("utf-8"), path, kind)
     return Table(pd.DataFrame.from_records([row.data for row in records]), path, kind, records)
-
-
-def _spreadsheet_texts(arrow: pa.Table) -> pd.DataFrame:
-    """A CSV or TSV file's columns with their text cells as `_csv_rows` reads them (`outputs.spreadsheet_text`),
-    by column (a million outcomes stay fast)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    columns = [pc.replace_substring_regex(column, SPREADSHEET_QUOTED, r"\1")
-               if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column
-               for column in arrow.columns]
-    return pa.table(columns, names=arrow.column_names).to_pandas()
 
 
 def _unique_columns(table: Table) -> Table:
