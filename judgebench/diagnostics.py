@@ -512,6 +512,7 @@ def transitivity(outcomes: Any) -> dict[str, Any]:
     deviance = 2.0 * float((_xlogy_ratio(counts.score, counts.games * p)
                             + _xlogy_ratio(counts.games - counts.score, counts.games * (1 - p))).sum())
     df = counts.n_pairs - counts.n_models + 1
+    deviance = max(deviance, 0.0)  # a fit exact to the counts is 0 up to rounding (-1e-15: chdtrc gives NaN)
     return {**result, "deviance": deviance, "df": df,
             "p_value": float(chdtrc(df, deviance)) if df > 0 else None}
 

@@ -141,6 +141,17 @@ def test_transitivity_counts_cycles_and_rejects_bradley_terry_on_a_rock_paper_sc
     assert "triads_note" not in four
 
 
+def test_transitivity_of_counts_bradley_terry_fits_exactly_has_a_p_value_of_one():
+    """a beats b 3:1, b beats c 3:1, a beats c 9:1: odds 3 x 3 = 9, so Bradley-Terry fits every pair exactly and
+    G² is 0, computed as -1e-15; the chi-square tail of scipy.special is NaN there (review), scipy.stats' was 1."""
+    wins = {("a", "b"): (3, 1), ("b", "c"): (3, 1), ("a", "c"): (9, 1)}
+    rows = [{"question_id": f"{a}{b}{k}", "model_a": a, "model_b": b, "score_a": float(k < won), "weight": 1.0}
+            for (a, b), (won, lost) in wins.items() for k in range(won + lost)]
+    found = diagnostics.transitivity(pd.DataFrame(rows))
+    assert found["df"] == 1 and found["deviance"] == pytest.approx(0.0, abs=1e-9)
+    assert found["p_value"] == pytest.approx(1.0)
+
+
 def test_transitivity_says_why_there_are_no_triads_with_majorities():
     """No triad with a majority in each pair was shown as "0/0": now the figures say why (every pair includes the
     baseline, no three models compared with one another, a pair tied at 0.5 in each triple, too few models)."""
