@@ -66,30 +66,42 @@ app = typer.Typer(
 
 
 class _Command(TyperCommand):
-    """A judgebench command. An unknown flag that is a setting of the config file (`--temperature`) is told
-    where that setting goes; click suggested the flag it spells most like (`--template`), another setting."""
+    """A judgebench command. An unknown flag that names a setting is told where that setting goes: the flag this
+    command has for it (`--models`: did you mean --model), else the config file (`--temperature`); click suggested
+    the flag spelled most like it (`--template` for `--temperature`)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
-        except Exception as error:  # click's NoSuchOption (typer ships its own click) has `option_name`
-            where = _file_setting(str(getattr(error, "option_name", "")))
-            if where is not None and any(param.name == "config" for param in self.params):
-                error.message = (f"No such option: {error.option_name}; {where} is a setting of the "  # type: ignore[attr-defined]
-                                 "config file: set it there and give the file with --config FILE")
-                error.possibilities = []  # type: ignore[attr-defined]
+        except Exception as error:
+            if type(error).__name__ == "NoSuchOption":  # typer ships its own click: matched by name
+                _point_at_the_setting(error, command_flags(ctx), any(p.name == "config" for p in self.params))
             raise
 
 
-def _file_setting(flag: str) -> str | None:
-    """The config file's name of the setting an unknown `flag` names (`--temperature`: `[judge] temperature`),
-    or None when it names none."""
+def _point_at_the_setting(error: Any, flags: Mapping[str, str], reads_a_file: bool) -> None:
+    """Make click's NoSuchOption `error` for a flag that names a setting say where it goes: the command's flag
+    for it (`flags`: `command_flags`), else, for a command that reads a config file, the file's table."""
+    setting = _setting_named(str(error.option_name))
+    if setting is None or setting == "judge.api_key":  # the key is read from an environment variable
+        return
+    if setting in flags:
+        error.possibilities = [flags[setting]]
+    elif reads_a_file:
+        error.message = (f"No such option: {error.option_name}; {setting_label(tuple(setting.split('.')))} is a "
+                         "setting of the config file (--config FILE), not a flag")
+        error.possibilities = []
+
+
+def _setting_named(flag: str) -> str | None:
+    """The setting an unknown `flag` names (`--temperature`: "temperature", `--max-attempts`:
+    "judge.max_attempts"), or None when it names none."""
     name = flag.removeprefix("--").replace("-", "_")
     if not flag.startswith("--") or not name:
         return None
     if name in RunConfig.model_fields:
-        return setting_label((name,))
-    return setting_label(("judge", name)) if name in JudgeConfig.model_fields else None
+        return name
+    return f"judge.{name}" if name in JudgeConfig.model_fields else None
 
 
 def _show_version(shown: bool) -> None:

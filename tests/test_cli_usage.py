@@ -42,13 +42,16 @@ RUN = ["run", "--questions", "q.jsonl", "--answers", "a.jsonl"]
 USAGE_ERRORS = {
     "unknown flag": (["run", "--bogus"], "No such option"),  # then ": --bogus" (typer 0.29), " '--bogus'." (click)
     "unknown command": (["rnu"], "No such command 'rnu'"),
-    # a setting of the file given as a flag is told where it goes (click suggested --template for --temperature)
+    # a setting of the file given as a flag is told where it goes (click suggested --template for --temperature),
+    # a setting the command has a flag for is pointed at that flag, and a flag that exists keeps click's message
     "a file setting as a flag": (["run", "--temperature", "0.5"],
                                  "No such option: --temperature; [judging] temperature is a setting of the config "
-                                 "file: set it there and give the file with --config FILE\n"),
+                                 "file (--config FILE), not a flag\n"),
     "a judge setting as a flag": (["check", "--candidate", "x", "--max-attempts", "3"],
                                   "No such option: --max-attempts; [judge] max_attempts is a setting of the config "
-                                  "file: set it there and give the file with --config FILE\n"),
+                                  "file (--config FILE), not a flag\n"),
+    "a setting by the name of its file": (["run", "--preset", "x"], "No such option: --preset (Possible options: "
+                                          "--judge)\n"),
     # numbers are worded as a file's settings are, not as typer's pydantic coercion words them
     "not an integer": (["leaderboard", "--outcomes", "o.csv", "--rounds", "abc"],
                        "Invalid value for '--rounds': expected an integer, got \"abc\""),
@@ -129,10 +132,12 @@ def test_usage_errors_are_the_same_with_an_older_typer_using_the_click_package(f
     check_usage_error(judgebench(*args, cwd=folder, path=[older_typer]), message)
 
 
-def test_a_flag_without_its_value_is_a_usage_error(folder):
-    done = judgebench("leaderboard", "--outcomes", "o.csv", "--rounds", cwd=folder)
+@pytest.mark.parametrize("args", [["leaderboard", "--outcomes", "o.csv", "--rounds"], ["run", "--concurrency"]])
+def test_a_flag_without_its_value_is_a_usage_error(folder, args):
+    """Said as click says it: `--concurrency`, a judge setting that `run` has a flag for, was told it is not one."""
+    done = judgebench(*args, cwd=folder)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "Error: Option '--rounds' requires an argument" in done.stderr
+    assert f"Error: Option '{args[-1]}' requires an argument." in done.stderr
 
 
 def test_a_bad_setting_in_a_file_is_one_error_line_and_exit_2(folder):
