@@ -291,10 +291,11 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if method == "winrate" and baseline_index is None:
         raise ConfigError(f"{how_to_set('method', 'winrate')} needs a baseline model "
                           f"({how_to_set('baseline', 'MODEL')}): the win rates are against it")
+    unvarying = _unvarying_win_rates(coded, baseline_index, options) if baseline_index is not None else {}
     with _enough_memory(coded, options):
         if method == "winrate":
             assert baseline_index is not None
-            ratings = _win_rates(coded, baseline_index, options)
+            ratings = _win_rates(coded, baseline_index, options, unvarying)
         elif method == "elo":
             ratings = _online_elo(coded, anchor_index, options)
         elif style_control:
@@ -309,7 +310,6 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     ranking, unvarying_warning = None, []
     if baseline_index is not None:
         figures.update(_baseline_figures(coded, baseline_index))
-        unvarying = _unvarying_win_rates(coded, baseline_index, options)
         figures["win_rate_se"][list(unvarying)] = np.nan  # 0 by AlpacaEval's formula, whatever their number
         unvarying_warning = _unvarying_warning(coded, baseline_index, unvarying, options)
         if lc_weights is not None or instruction_difficulty is not None:
@@ -786,10 +786,15 @@ def _outside_own_interval(models: tuple[str, ...], estimate: np.ndarray, lower: 
             f"the order (Bradley-Terry, {how_to_set('method', 'bt')}, does not)"]
 
 
-def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratings:
+def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options,
+               unvarying: Mapping[int, tuple[float, int, float, float]]) -> _Ratings:
     """Rating = win rate against the baseline (fraction: the weighted mean of the scores, as a Bradley-Terry fit
     against the baseline alone gives it); interval from the question (or judgment) bootstrap, or the clustered
-    sandwich with a t quantile, of that weighted mean (`ratings.winrate`)."""
+    sandwich with a t quantile, of that weighted mean (`ratings.winrate`), except for the models with the same
+    score on every question (`unvarying`: `_unvarying_win_rates`), whose interval is Wilson's and whose
+    differences from the others are significant only where the two intervals do not overlap (a zero-width
+    interval made every such difference significant: two models that won every question of 4 and 3 of 4 ranked
+    1 and 2)."""
     from judgebench.ratings import winrate
 
     model, score, question, weight = _against(coded, baseline)
@@ -818,22 +823,26 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options) -> _Ratin
         better = iv.better_from_covariance(estimate, covariance, options.confidence, n_clusters - 1)
         samples = None
         extra["degrees_of_freedom"] = n_clusters - 1
-    for k, (_, _, wilson_lower, wilson_upper) in _unvarying_win_rates(coded, baseline, options).items():
+    for k, (_, _, wilson_lower, wilson_upper) in unvarying.items():
         lower[k], upper[k] = wilson_lower, wilson_upper
+    for k in unvarying:
+        better[k, :] &= lower[k] > upper
+        better[:, k] &= lower > upper[k]
     return _Ratings(estimate, lower, upper, samples, better, extra=extra)
 
 
 def _unvarying_win_rates(coded: CodedOutcomes, baseline: int, options: _Options
                          ) -> dict[int, tuple[float, int, float, float]]:
     """The models with the same score on every outcome against the baseline (all won: win rate 1; all lost: 0;
-    all tied: 0.5), as {model: (win rate, n, lower, upper)}: n counts the questions they were judged on against
-    it (the outcomes, when judgments are resampled), lower and upper are Wilson's score interval at that rate over
-    those n (Wilson 1927, "Probable inference, the law of succession, and statistical inference", as
+    all tied, or one grade of a five-level template everywhere: 0.5, 0.75, ...), as {model: (win rate, n, lower,
+    upper)}: n counts the questions they were judged on against it (the outcomes, when judgments are resampled),
+    lower and upper are Wilson's score interval at that rate over those n (Wilson 1927, "Probable inference, the
+    law of succession, and statistical inference", as
     `diagnostics.clustered_rate` gives it where the scores do not vary). Their scores' standard deviation is 0, so
     AlpacaEval's standard error, the bootstrap and the sandwich all give zero width, a certainty that n games do
     not give: the leaderboard leaves their SE out and, for method winrate, gives them Wilson's interval (91.2% to
     100% for 40 wins of 40). It takes each question as won or lost, the widest spread a score in [0, 1] with that
-    mean can have, so for ties it errs wide."""
+    mean can have, so for a score between 0 and 1 it errs wide."""
     model, score, question, weight = _against(coded, baseline)
     found = {}
     for k in np.unique(model[weight > 0]):
@@ -860,9 +869,9 @@ def _unvarying_warning(coded: CodedOutcomes, baseline: int, unvarying: dict[int,
     if not shown:
         return []
     interval = "their interval" if options.method == "winrate" else "the interval of their win rate"
-    return [f"the same score on every pair against the baseline {coded.models[baseline]} (all won, all lost or all "
-            f"tied): {first_few(shown, 6)} ({interval}: Wilson's {level} score interval, where a bootstrap or "
-            "sandwich interval has zero width; it counts each question as won or lost, so for ties it errs wide); "
+    return [f"the same score on every pair against the baseline {coded.models[baseline]}: {first_few(shown, 6)} "
+            f"({interval}: Wilson's {level} score interval, where a bootstrap or sandwich interval has zero width; "
+            "it counts each question as won or lost, so for a score between 0 and 1, such as a tie, it errs wide); "
             "their win rate SE is n/a, not 0: the standard deviation of identical scores is 0 however many there are"]
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -169,6 +170,26 @@ def test_a_model_that_won_every_pair_gets_wilsons_interval_not_a_standard_error_
     wilson_end = 40 / (40 + 1.959963984540054 ** 2)
     assert (ace["lower"], ace["upper"]) == pytest.approx((wilson_end, 1.0))
     assert (dud["lower"], dud["upper"]) == pytest.approx((0.0, 1 - wilson_end))
+
+
+@pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])
+def test_a_model_with_the_same_score_everywhere_ranks_apart_only_where_wilsons_interval_allows(interval):
+    """Against the baseline on 4 questions: ace won all 4, three won 3 of 4, tie tied all 4 (review). Their
+    zero-width intervals made every difference from ace or tie significant (ace ranked alone at 1, tie 2 below
+    it); with Wilson's intervals (ace 51% to 100%, tie 15% to 85%) none of the three is significantly better than
+    another, so they share rank 1. On 40 questions, ace (all won) is above a model that won 20 (87% to 100%
+    against about 35% to 65%)."""
+    def ranks(questions: int, won: dict[str, Callable[[int], float]]) -> dict[str, int]:
+        rows = [{"question_id": f"q{q}", "model_a": model, "model_b": "base", "score_a": score(q)}
+                for q in range(questions) for model, score in won.items()]
+        board = leaderboard.build(pd.DataFrame(rows), method="winrate", baseline="base", interval=interval,
+                                  rounds=200)
+        return {entry["model"]: entry["rank"] for entry in board.models}
+
+    found = ranks(4, {"ace": lambda q: 1.0, "three": lambda q: float(q < 3), "tie": lambda q: 0.5})
+    assert (found["ace"], found["three"], found["tie"]) == (1, 1, 1)
+    found = ranks(40, {"ace": lambda q: 1.0, "half": lambda q: float(q % 2)})
+    assert (found["ace"], found["half"]) == (1, 2)
 
 
 def test_table_is_a_dataframe_in_rank_order(board):

@@ -7,8 +7,8 @@ Automatic Evaluators", COLM 2024; tatsu-lab/alpaca_eval), with rates as fraction
   weighted by the outcomes' weights when they are given (AlpacaEval's are all 1);
 - standard error: the sample standard deviation of those scores (n - 1 denominator) over sqrt(n), and with
   weights that of the weighted mean, which is the same with weights all 1 (see `win_rate_vs_baseline`); 0 where
-  the scores do not vary (every question won, lost or tied), as AlpacaEval reports it, which the leaderboard
-  leaves out for Wilson's interval (`leaderboard._unvarying_win_rates`);
+  the scores do not vary (every question won, lost, tied or given one grade), as AlpacaEval reports it, which the
+  leaderboard leaves out for Wilson's interval (`leaderboard._unvarying_win_rates`);
 - n_wins / n_wins_base / n_draws: scores above / below / exactly at 0.5; n_total: scores counted;
 - discrete win rate: (n_wins + n_draws / 2) / n_total, each question rounded to a win, loss or draw (with
   weights, the weighted mean of the rounded scores).
