@@ -505,8 +505,10 @@ def test_a_check_that_reuses_judgments_of_another_server_says_so_as_run_does(jud
         other.stop()
     note = (f"reused judgments made by other servers (16 by {judge_server.base_url}); the judge asked now is "
             f"{other.base_url}")
-    assert again.returncode == 4 and f"note: {note}" in again.stderr.splitlines(), again.stderr
-    assert note in report.notes and not other.log  # nothing was sent to the other server
+    reused = [line for line in again.stderr.splitlines() if line.startswith("note: reused judgments")]
+    assert again.returncode == 4 and reused == [f"note: {note}"], again.stderr  # once, for every batch
+    assert [n for n in report.notes if n.startswith("reused judgments")] == [note]
+    assert not other.log  # nothing was sent to the other server
 
 
 # Output paths: checked before the first judge call, and never a traceback or an internal error after it.
