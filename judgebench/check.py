@@ -583,7 +583,8 @@ class CheckReport:
             "games_unparsed": self.unscored.unparsed, "questions_unscored": self.unscored.questions,
             "questions_orders_disagree": self.orders[0], "questions_both_orders": self.orders[1],
             "games_tied": self.ties[0], "games_judged": self.ties[1], "pass_rests_on_ties": self.rests_on_ties,
-            "batches": self.batches, **self.accounting,
+            "batches": self.batches, "questions_judged": self.unscored.judged, "notes": list(self.notes),
+            **self.accounting,
         }
 
 
@@ -1121,7 +1122,9 @@ def undecided_categories(report: CheckReport, shown: Callable[[str], str] = str)
 def markdown_summary(report: CheckReport) -> str:
     """The summary for a pull request or $GITHUB_STEP_SUMMARY: the check's decision (and why, when the options
     made it differ from the overall result) as its heading, then the overall rule, the questions skipped, the
-    categories (those whose regression does not fail the check as a warning), flips, worst questions, cost."""
+    categories (those whose regression does not fail the check as a warning), flips, worst questions, cost, and
+    the notes `check` says on stderr (its inputs; judgments reused from another server), which a job's summary
+    page shows and its log may bury."""
     data = report.to_json()
     icon = {"pass": "✅", "regression": "❌", "undecided": "⚠️", "stopped": "⏹️"}.get(report.decision, "❌")
     opponent = markdown_text(report.reference) + (f" (against the run's baseline {markdown_text(report.baseline)})"
@@ -1179,7 +1182,8 @@ def markdown_summary(report: CheckReport) -> str:
     lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
               f"tokens: {tokens}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
-    return "\n".join(lines)
+    lines += [f"Note: {markdown_text(note)}." for note in report.notes]  # as `check` says them on stderr
+    return "\n".join([*lines, ""] if report.notes else lines)
 
 
 def _code(text: str) -> str:

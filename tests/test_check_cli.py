@@ -478,12 +478,14 @@ def test_a_sequential_check_stopped_by_a_signal_says_how_many_questions_were_jud
     stopped check counted no question judged. It says in which batch it stopped and what was judged."""
     config = write_config(folder, judge_server.base_url)
     result = judgebench("check", "--config", str(config), "--candidate", "coin", "--reference", "ref", "--sequential",
-                        "--batch-size", "4", "--summary", "check.md", cwd=folder,
+                        "--batch-size", "4", "--summary", "check.md", "--json", "check.json", cwd=folder,
                         script=signal_at("judgebench", "check", "judge_questions", signal.SIGINT, call=3))
     assert result.returncode == 130, result.stdout + result.stderr
     assert sent(judge_server) == 2 * 8 and len(ok_keys(folder / "store.sqlite")) == 2 * 8
     said = "Sequential: stopped in batch 3 (4 questions a batch); 8 of 40 questions judged."
     assert said in result.stdout and said in (folder / "check.md").read_text()
+    data = json.loads((folder / "check.json").read_text())  # for a script: the JSON had no count of them
+    assert (data["decision"], data["batches"], data["questions_judged"]) == ("stopped", 3, 8)
 
 
 def test_a_check_that_reuses_judgments_of_another_server_says_so_as_run_does(judge_server, folder):
@@ -507,6 +509,8 @@ def test_a_check_that_reuses_judgments_of_another_server_says_so_as_run_does(jud
             f"{other.base_url}")
     reused = [line for line in again.stderr.splitlines() if line.startswith("note: reused judgments")]
     assert again.returncode == 4 and reused == [f"note: {note}"], again.stderr  # once, for every batch
+    # and in the summary a job's page shows, and in the JSON
+    assert f"Note: {note}." in again.stdout.splitlines() and note in report.to_json()["notes"]
     assert [n for n in report.notes if n.startswith("reused judgments")] == [note]
     assert not other.log  # nothing was sent to the other server
 
