@@ -354,7 +354,6 @@ def test_win_rates_against_the_baseline_weigh_the_outcomes():
     sandwich = {e["model"]: e for e in leaderboard.build(outcomes, method="winrate", baseline="base",
                                                          interval="sandwich").models}
     bt_column = {e["model"]: e["win_rate"] for e in leaderboard.build(outcomes, baseline="base", rounds=20).models}
-    n_questions = 8  # the clusters of the sandwich
     for model, _, scores, weights in WEIGHTED:
         s, w = np.array(scores), np.array(weights, dtype=float)
         rate = (w * s).sum() / w.sum()  # x: 9.25 / 15, y: 5.25 / 13
@@ -362,20 +361,19 @@ def test_win_rates_against_the_baseline_weigh_the_outcomes():
         entry = sandwich[model]
         assert entry["rating"] == pytest.approx(rate) and entry["win_rate"] == pytest.approx(rate)
         assert bt_column[model] == pytest.approx(rate)  # the column of a rating method, too
-        # one outcome per question: the clustered sandwich of the ratio, with a t quantile on C - 1 df
-        squares = ((w * (s - rate)) ** 2).sum()
-        se = np.sqrt(squares * n_questions / (n_questions - 1)) / w.sum()
-        t = stats.t.ppf(0.975, n_questions - 1)
-        assert entry["upper"] - entry["rating"] == pytest.approx(t * se)
-        # AlpacaEval's standard error over the model's own n outcomes: sd / sqrt(n) with weights 1
-        n = len(s)
-        assert entry["win_rate_se"] == pytest.approx(np.sqrt(squares * n / (n - 1)) / w.sum())
+        # one outcome per question: the clustered sandwich of the ratio over the model's own n questions (y has
+        # none on q7), with a t quantile on n - 1 df; AlpacaEval's standard error is the same (sd / sqrt(n) with
+        # weights 1)
+        n, squares = len(s), ((w * (s - rate)) ** 2).sum()
+        se = np.sqrt(squares * n / (n - 1)) / w.sum()
+        assert entry["upper"] - entry["rating"] == pytest.approx(stats.t.ppf(0.975, n - 1) * se)
+        assert entry["win_rate_se"] == pytest.approx(se)
         rounded = np.sign(s - 0.5) / 2 + 0.5  # a win, a draw or a loss
         assert entry["discrete_win_rate"] == pytest.approx((w * rounded).sum() / w.sum())
     # a question bootstrap's replicates, brute force: the rows of the questions drawn (intervals.question_weights
     # with the seed), each as often as drawn, and sum w s / sum w over them
     board = leaderboard.build(outcomes, method="winrate", baseline="base", rounds=200, seed=5)
-    draws = question_weights(n_questions, 200, np.random.default_rng(5))
+    draws = question_weights(8, 200, np.random.default_rng(5))  # the 8 questions q0..q7
     column = {e["model"]: k for k, e in enumerate(board.models)}
     for model, _, scores, weights in WEIGHTED:
         s, w = np.array(scores), np.array(weights, dtype=float)

@@ -307,17 +307,24 @@ def normal_quantile(confidence: float) -> float:
 
 def t_quantile(confidence: float, degrees_of_freedom: float) -> float:
     """Two-sided Student-t quantile with the given degrees of freedom (normal when infinite)."""
-    if not np.isfinite(degrees_of_freedom):
-        return normal_quantile(confidence)
+    return float(t_quantiles(confidence, np.asarray(degrees_of_freedom, dtype=float)))
+
+
+def t_quantiles(confidence: float, degrees_of_freedom: np.ndarray) -> np.ndarray:
+    """`t_quantile` of each entry of `degrees_of_freedom` (an array of any shape; infinite entries: normal)."""
     from scipy.special import stdtrit  # the t quantile; scipy.stats would add half a second to every command's start
 
-    return float(stdtrit(degrees_of_freedom, 0.5 + confidence / 2.0))
+    finite = np.isfinite(degrees_of_freedom)
+    quantile = np.full(np.shape(degrees_of_freedom), normal_quantile(confidence))
+    quantile[finite] = stdtrit(degrees_of_freedom[finite], 0.5 + confidence / 2.0)
+    return quantile
 
 
 def normal_interval(estimate: np.ndarray | float, standard_error: np.ndarray | float, confidence: float,
-                    degrees_of_freedom: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-    """estimate -/+ quantile * standard_error, the quantile normal or Student-t (`degrees_of_freedom`)."""
-    z = t_quantile(confidence, degrees_of_freedom)
+                    degrees_of_freedom: np.ndarray | float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """estimate -/+ quantile * standard_error, the quantile normal or Student-t (`degrees_of_freedom`: one
+    value, or one per estimate)."""
+    z = t_quantiles(confidence, np.asarray(degrees_of_freedom, dtype=float))
     centre, half_width = np.asarray(estimate, dtype=float), z * np.asarray(standard_error, dtype=float)
     return centre - half_width, centre + half_width
 
@@ -413,21 +420,21 @@ def _better_from_samples_with_gaps(samples: np.ndarray, confidence: float) -> np
 
 
 def better_from_covariance(estimate: np.ndarray, covariance: np.ndarray, confidence: float,
-                           degrees_of_freedom: float = np.inf) -> np.ndarray:
+                           degrees_of_freedom: np.ndarray | float = np.inf) -> np.ndarray:
     """(M, M) booleans: (i, j) is True when estimate_i - estimate_j - q * se(difference) > 0 (above
     `rounding_noise`).
 
     covariance: (M, M) covariance of the ratings (any centring: the variance of a difference is
     c_ii + c_jj - 2 c_ij, unchanged by adding the same random shift to every rating); q is the normal or
-    Student-t quantile of `normal_interval`.
+    Student-t quantile of `normal_interval` (`degrees_of_freedom`: one value, or an (M, M) array, one per pair).
     """
     estimate = np.asarray(estimate, dtype=float)
     diagonal = np.diag(covariance)
     variance = diagonal[:, None] + diagonal[None, :] - 2.0 * covariance
     se = np.sqrt(np.maximum(variance, 0.0))
+    quantile = t_quantiles(confidence, np.asarray(degrees_of_freedom, dtype=float))
     with np.errstate(invalid="ignore"):
-        better = (estimate[:, None] - estimate[None, :] - t_quantile(confidence, degrees_of_freedom) * se
-                  > rounding_noise(estimate))
+        better = estimate[:, None] - estimate[None, :] - quantile * se > rounding_noise(estimate)
     np.fill_diagonal(better, False)
     return better
 

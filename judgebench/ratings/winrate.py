@@ -212,8 +212,11 @@ def win_rate_covariance(model: np.ndarray, score: np.ndarray, clusters: np.ndarr
     sum w, linearised (Liang & Zeger 1986; with weights 1, of a mean).
 
     Per cluster c and model i, U_ci = the sum of the model's weighted residuals w (score - win_rate_i); then
-    cov(i, j) = sum_c U_ci U_cj * C / (C - 1) / (W_i W_j), W_i the model's total weight. Models share
-    questions, so their win rates are correlated and a difference needs the off-diagonal terms.
+    cov(i, j) = sum_c U_ci U_cj * f_ij / (W_i W_j), W_i the model's total weight. Models share questions, so
+    their win rates are correlated and a difference needs the off-diagonal terms. f_ij is the small-sample factor
+    G / (G - 1) of each model's own clusters (`clusters_per_model`: G_i), sqrt(f_i f_j) off the diagonal: the
+    clusters where a model has no outcome add nothing to its sums, so the factor of all clusters (400 / 399 for a
+    model judged on 20 of 400 questions) understated its variance, whose factor is 20 / 19.
     """
     w = _unit_weights(score, weight)
     estimate = win_rates(model, score, n_models, w)
@@ -221,6 +224,18 @@ def win_rate_covariance(model: np.ndarray, score: np.ndarray, clusters: np.ndarr
     residual = w * (score - estimate[model])
     per_cluster = np.bincount(clusters * n_models + model, residual, n_clusters * n_models)
     per_cluster = per_cluster.reshape(n_clusters, n_models)
-    meat = per_cluster.T @ per_cluster * (n_clusters / max(n_clusters - 1, 1))
+    own = clusters_per_model(model, clusters, n_clusters, n_models, w)
+    factor = np.sqrt(own / np.maximum(own - 1, 1))
+    meat = per_cluster.T @ per_cluster * np.outer(factor, factor)
     with np.errstate(invalid="ignore", divide="ignore"):
         return meat / np.outer(totals, totals)
+
+
+def clusters_per_model(model: np.ndarray, clusters: np.ndarray, n_clusters: int, n_models: int,
+                       weight: np.ndarray | None = None) -> np.ndarray:
+    """(M,) the number of clusters in which each model has an outcome of positive weight: the G of its win rate's
+    clustered variance (`win_rate_covariance`) and of its t interval's G - 1 degrees of freedom."""
+    w = _unit_weights(model, weight)
+    present = np.zeros((n_clusters, n_models), dtype=bool)
+    present[clusters[w > 0], model[w > 0]] = True
+    return present.sum(axis=0)
