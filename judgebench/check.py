@@ -337,13 +337,20 @@ def judge_categories(frame: pd.DataFrame, scale: Scale, options: CheckOptions) -
 
 
 def count_flips(frame: pd.DataFrame) -> dict[str, int]:
-    """Questions that changed sides: head to head, the candidate's wins and losses against the reference;
-    against a run, questions the reference won (against the baseline) and the candidate lost, and the reverse."""
-    if "reference_score" in frame:
-        ref, cand = frame["reference_score"], frame["candidate_score"]
-        return {"win_to_loss": int(((ref > 0.5) & (cand < 0.5)).sum()),
-                "loss_to_win": int(((ref < 0.5) & (cand > 0.5)).sum())}
-    return {"win_to_loss": int((frame["score"] < 0.5).sum()), "loss_to_win": int((frame["score"] > 0.5).sum())}
+    """Questions that changed sides. A question's side is won (score above 0.5), tied (0.5) or lost (below 0.5),
+    so with a five-level template 1 and 0.75 are both won: a change is a move to another side, not a step within
+    one. Against a run, each question's score against the baseline, the reference's then the candidate's:
+    `worse` counts those the candidate moved down a side (won to tied, tied to lost, won to lost), `better` up
+    one, and `win_to_loss` and `loss_to_win` the strong flips among them (won to lost, lost to won), so a
+    candidate that turned wins into ties shows as worse without a strong flip. Head to head (each question's
+    score against the reference) `worse` and `win_to_loss` both count the candidate's losses, `better` and
+    `loss_to_win` its wins."""
+    if "reference_score" not in frame:
+        lost, won = int((frame["score"] < 0.5).sum()), int((frame["score"] > 0.5).sum())
+        return {"win_to_loss": lost, "loss_to_win": won, "worse": lost, "better": won}
+    ref, cand = np.sign(frame["reference_score"] - 0.5), np.sign(frame["candidate_score"] - 0.5)
+    return {"win_to_loss": int(((ref > 0) & (cand < 0)).sum()), "loss_to_win": int(((ref < 0) & (cand > 0)).sum()),
+            "worse": int((cand < ref).sum()), "better": int((cand > ref).sum())}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1161,8 +1168,10 @@ def markdown_summary(report: CheckReport) -> str:
         lines += [f"⚠️ Categories that regressed: **{markdown_text(', '.join(regressed))}**, {not_gating()}.", ""]
     flips = report.flips  # none when stopped
     if flips and report.baseline:
-        lines += [f"Flips against the baseline: {flips['win_to_loss']} questions the reference won and the "
-                  f"candidate lost, {flips['loss_to_win']} the reverse.", ""]
+        lines += [f"Flips against the baseline: the candidate did worse than the reference on {flips['worse']} "
+                  f"questions (won to tied, tied to lost, or won to lost) and better on {flips['better']}; "
+                  f"{flips['win_to_loss']} of them the reference won and the candidate lost, "
+                  f"{flips['loss_to_win']} the reverse.", ""]
     elif flips:
         lines += [f"Flips against the reference: the candidate lost {flips['win_to_loss']} questions and won "
                   f"{flips['loss_to_win']}.", ""]

@@ -421,7 +421,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         except ConfigError as error:  # what was judged is stored: say so, since the run ends here
             raise ConfigError(f"{error}. The judgments are kept in {settings.store}: running the command again "
                               "rates them without judging them again") from None
-        unrated = unrated_models_warning(planner, outcomes) if planner is not None else None
+        unrated = unrated_models_warning(evaluation.provenance["adaptive"], outcomes) if planner is not None else None
         if unrated is not None:
             evaluation.leaderboard.meta["warnings"].append(unrated)
     return evaluation
@@ -653,24 +653,26 @@ def _small_budget_notes(planner: Planner) -> list[str]:
     return notes
 
 
-def unrated_models_warning(planner: Planner, outcomes: pd.DataFrame) -> str | None:
+def unrated_models_warning(plan: Mapping[str, Any], outcomes: pd.DataFrame) -> str | None:
     """The leaderboard's warning naming the models of an adaptive or tournament plan that have no outcome, and so
     no rating and no row (None when every model has one): a budget too small to compare every model left them
-    out without a word. What compares them: the budget `Planner.calls_to_compare_all` gives, when a budget
-    stopped the plan."""
+    out without a word. `plan` is the plan's meta `adaptive` entry (`Planner.report`), the run's or the one its
+    results folder records, so a refit says it too; None when it does not name the models (a folder written
+    before plans recorded them). What compares them: the budget `Planner.calls_to_compare_all` gave, when a
+    budget of calls stopped the plan."""
     from judgebench.errors import first_few
 
+    planned = plan.get("models") or []
     rated = set(outcomes["model_a"]) | set(outcomes["model_b"])
-    missing = [model for model in planner.design.models if model not in rated]
+    missing = [model for model in planned if model not in rated]
     if not missing:
         return None
-    models = len(planner.design.models)
-    why = ("the budget ended before they were compared" if (planner.stopped_by or "").startswith("budget")
+    why = ("the budget ended before they were compared" if (plan.get("stopped_by") or "").startswith("budget")
            else "none of their games has a verdict")
-    needed = planner.calls_to_compare_all() if planner.stopped_by == "budget_calls" else None
+    needed = plan.get("calls_to_compare_all") if plan.get("stopped_by") == "budget_calls" else None
     more = f"; a budget of {needed:,} calls or more compares every model" if needed else ""
-    return (f"{len(missing)} of the {models} models have no outcome in this plan ({first_few(missing, 6)}): {why}, "
-            f"so they have no rating and are not on this leaderboard{more}")
+    return (f"{len(missing)} of the {len(planned)} models have no outcome in this plan ({first_few(missing, 6)}): "
+            f"{why}, so they have no rating and are not on this leaderboard{more}")
 
 
 def _recorded_plans(settings: RunConfig, template: str) -> list[dict[str, Any]]:

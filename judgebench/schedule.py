@@ -697,16 +697,19 @@ class Planner:
         rule that stopped it, the stopping rule set (`stop`, None without one), the precision reached, whether the
         last standing's maximum-likelihood ratings existed (a stopping rule is never reached without them) and a
         SHA-256 of the chosen games; with a dollar budget, the budget, the plan's cost it was compared with and
-        how many of its calls were costed at an estimate, and why it passed the budget (`over_budget`)."""
+        how many of its calls were costed at an estimate, and why it passed the budget (`over_budget`); when a
+        budget of calls stopped it, the budget that compares every model (`calls_to_compare_all`), which the
+        warning naming the models left out gives, a refit of the results folder's too."""
         plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
                          for r, batch in enumerate(self.chosen_rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
         dollars = {} if self.budget_usd is None else {
             "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated,
             "over_budget": self.over_budget}
+        cut = {"calls_to_compare_all": self.calls_to_compare_all()} if self.stopped_by == "budget_calls" else {}
         return {"strategy": self.strategy, "seed": self.seed, "games_per_round": self.games_per_round,
                 "models": list(self.design.models), "questions": len(self.design.questions),
-                "rounds": self.chosen, **bracket, **dollars,
+                "rounds": self.chosen, **bracket, **dollars, **cut,
                 "calls": self.calls, "calls_all_pairs": self.calls_all_pairs, "stopped_by": self.stopped_by,
                 "stop": None if self.stop is None else str(self.stop),
                 "precision": self.last.precision() if self.last is not None else None,

@@ -19,6 +19,7 @@ from judgebench.check import (
     Scale,
     Unscored,
     compare_provenance,
+    count_flips,
     github_annotations,
     interval_for,
     junit_xml,
@@ -511,6 +512,21 @@ def test_the_json_of_a_check_without_a_report_holds_every_key_of_a_decided_one()
     assert (error["decision"], error["exit_code"], error["candidate"], error["batches"]) == ("error", 2, "new", None)
     assert 'classname="judgebench.check.new"' in junit and 'classname="judgebench.check.new"' in junit_xml(
         report_for([0.0, 0.25] * 20))
+
+
+def test_flips_count_every_change_of_side_and_keep_the_strong_ones_apart():
+    """A question's side is won, tied or lost (above, at or below 0.5): with five levels, 1 to 0.75 is no change.
+    Won to tied and tied to lost count as worse (review: only won to lost counted, so a candidate that turned
+    wins into ties showed no flip while its score dropped)."""
+    reference = [1.0, 1.0, 0.75, 0.5, 0.5, 0.25, 0.0, 1.0, 0.5, 0.75]
+    candidate = [1.0, 0.5, 0.25, 0.25, 0.75, 0.0, 1.0, 0.75, 0.5, 0.0]
+    against = pd.DataFrame({"reference_score": reference, "candidate_score": candidate})
+    assert count_flips(against.assign(score=against["candidate_score"] - against["reference_score"])) == {
+        "win_to_loss": 2, "loss_to_win": 1, "worse": 4, "better": 2}
+    ties = pd.DataFrame({"reference_score": [1.0] * 10, "candidate_score": [0.5] * 10})
+    assert count_flips(ties) == {"win_to_loss": 0, "loss_to_win": 0, "worse": 10, "better": 0}
+    head_to_head = pd.DataFrame({"score": candidate})  # the reference against itself ties: losses are worse
+    assert count_flips(head_to_head) == {"win_to_loss": 4, "loss_to_win": 4, "worse": 4, "better": 4}
 
 
 def test_the_tie_floor_against_a_run_scores_a_lost_question_minus_the_references_score():

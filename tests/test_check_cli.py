@@ -70,7 +70,7 @@ def test_clear_regression_exits_1_with_junit_markdown_and_json(judge_server, fol
     report = json.loads((folder / "out" / "check.json").read_text())
     assert report["decision"] == "regression" and report["overall"]["mean"] == 0.0
     assert report["overall"]["n_questions"] == N
-    assert report["flips"] == {"win_to_loss": N, "loss_to_win": 0}
+    assert report["flips"] == {"win_to_loss": N, "loss_to_win": 0, "worse": N, "better": 0}
     assert report["regressed_categories"] == ["math", "writing"] and report["failing_categories"] == []
     assert report["judge_calls"] == 2 * N and report["calls_from_store"] == 0
     assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
@@ -243,7 +243,11 @@ def test_against_an_earlier_run_judges_only_the_candidate(judge_server, folder):
     report = json.loads((folder / "check.json").read_text())
     assert report["reference"] == "ref" and report["baseline"] == "base"
     assert report["overall"]["mean"] == -0.5  # bad scores 0 against base, ref scores 0.5 (ties)
-    assert report["flips"] == {"win_to_loss": 0, "loss_to_win": 0}  # ref tied base: nothing to flip from
+    # ref tied base, bad lost to it: no strong flip, but every question went from tied to lost
+    assert report["flips"] == {"win_to_loss": 0, "loss_to_win": 0, "worse": N, "better": 0}
+    assert (f"Flips against the baseline: the candidate did worse than the reference on {N} questions (won to "
+            "tied, tied to lost, or won to lost) and better on 0; 0 of them the reference won and the candidate "
+            "lost, 0 the reverse.") in result.stdout
 
 
 def test_few_questions_never_decide_on_a_degenerate_interval(judge_server, folder):

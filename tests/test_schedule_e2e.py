@@ -306,6 +306,10 @@ def test_a_budget_too_small_to_compare_every_model_says_so_and_names_the_models_
                        f"leaderboard; a budget of {needed[2]} calls or more compares every model")
     assert f"warning: {warning}" in notes
     assert f"Warning: {warning}." in (tmp_path / "out" / "leaderboard.md").read_text()
+    # rated again, the folder's leaderboard lacks the same models: it says so (review: the refit said nothing)
+    refit = judgebench("leaderboard", "--results", "out", "--out", "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    assert warning in json.loads((tmp_path / "refit" / "leaderboard.json").read_text())["meta"]["warnings"]
     enough = judgebench("run", "--config", str(config), "--budget-calls", needed[2], cwd=tmp_path)
     assert enough.returncode == 0 and "cannot compare every model" not in enough.stderr
     assert {row["model"] for row in leaderboard(tmp_path)["models"]} == set(QUALITIES)

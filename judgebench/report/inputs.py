@@ -151,7 +151,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     `dataset`, which it then needs; the leaderboard's warnings say when `dataset`'s texts are not those judged
     (`unjudged_texts`).
     """
-    from judgebench.evaluation import RUN_PROVENANCE, with_style_counts
+    from judgebench.evaluation import RUN_PROVENANCE, unrated_models_warning, with_style_counts
     from judgebench.leaderboard import DesignBias, build, refit_options
     from judgebench.records import ok_games
     from judgebench.verdicts import combine
@@ -183,6 +183,9 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     # who judged what, how and at what cost: the run's, whatever the ratings (a folder rated again in place lost it)
     board.meta.update({key: data.meta[key] for key in RUN_PROVENANCE if key in data.meta and key not in board.meta})
     board.meta["warnings"] += data.warnings
+    unrated = unrated_models_warning(data.meta["adaptive"], outcomes) if data.meta.get("adaptive") else None
+    if unrated is not None:  # the run's warning: its plan's models left out are not on these ratings either
+        board.meta["warnings"].append(unrated)
     warning = unjudged_texts(data, dataset) if dataset is not None else None
     if warning:
         board.meta["warnings"].append(warning)
