@@ -1031,6 +1031,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                         "judge": chosen["judge"], "template": chosen["template"],
                         "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan})
     board.meta["warnings"] += inputs.warnings  # how the source was read
+    unrated = unrated_models_warning(inputs.plan["adaptive"], inputs.outcomes) if inputs.plan is not None else None
+    if unrated is not None:  # the judgments of a plan that left models out: as the run's leaderboard said
+        board.meta["warnings"].append(unrated)
     if inputs.rows_as_questions:
         from judgebench.datasets.judgments import rows_as_questions_warning
 

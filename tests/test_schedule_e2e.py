@@ -310,6 +310,9 @@ def test_a_budget_too_small_to_compare_every_model_says_so_and_names_the_models_
     refit = judgebench("leaderboard", "--results", "out", "--out", "refit", cwd=tmp_path)
     assert refit.returncode == 0, refit.stderr
     assert warning in json.loads((tmp_path / "refit" / "leaderboard.json").read_text())["meta"]["warnings"]
+    stored = judgebench("leaderboard", "--store", "store.sqlite", "--out", "stored", cwd=tmp_path)  # its plan's too
+    assert stored.returncode == 0, stored.stderr
+    assert warning in json.loads((tmp_path / "stored" / "leaderboard.json").read_text())["meta"]["warnings"]
     enough = judgebench("run", "--config", str(config), "--budget-calls", needed[2], cwd=tmp_path)
     assert enough.returncode == 0 and "cannot compare every model" not in enough.stderr
     assert {row["model"] for row in leaderboard(tmp_path)["models"]} == set(QUALITIES)
