@@ -25,7 +25,6 @@ import functools
 import json
 import numbers
 import os
-import re
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -71,7 +70,7 @@ from judgebench.evaluation import (
     say_notes,
 )
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
-from judgebench.present import counted, judge_output, markdown_text
+from judgebench.present import counted, judge_output, markdown_code, markdown_text
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
     HORIZON,
@@ -1178,9 +1177,9 @@ def markdown_summary(report: CheckReport) -> str:
     if report.worst:
         lines += ["Questions the candidate lost most clearly:", ""]
         for item in report.worst:
-            lines += [f"- {_code(item['question_id'])} ({markdown_text(item['category'])}), score {item['score']:.2f}: "
-                      f"candidate \"{markdown_text(item['candidate_answer'])}\" vs {markdown_text(item['opponent'])} "
-                      f"\"{markdown_text(item['opponent_answer'])}\""]
+            lines += [f"- {markdown_code(item['question_id'])} ({markdown_text(item['category'])}), "
+                      f"score {item['score']:.2f}: candidate \"{markdown_text(item['candidate_answer'])}\" vs "
+                      f"{markdown_text(item['opponent'])} \"{markdown_text(item['opponent_answer'])}\""]
             lines += [f"  - {markdown_text(reason)}" for reason in item["reasoning"]]
         lines.append("")
     cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
@@ -1191,14 +1190,8 @@ def markdown_summary(report: CheckReport) -> str:
     lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
               f"tokens: {tokens}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
-    lines += [f"Note: {markdown_text(note)}." for note in report.notes]  # as `check` says them on stderr
+    lines += [f"Note: {markdown_text(note, commands=True)}." for note in report.notes]  # as `check` says them on stderr
     return "\n".join([*lines, ""] if report.notes else lines)
-
-
-def _code(text: str) -> str:
-    """`text` as an inline code span, delimited by more backticks than it holds in a row (CommonMark 6.1)."""
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    return f"{fence} {text} {fence}" if "`" in text else f"`{text}`"
 
 
 def sequence_progress(report: CheckReport) -> str:

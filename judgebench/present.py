@@ -184,15 +184,41 @@ def _rating_title(board: Leaderboard) -> str:
 
 # --- Markdown --------------------------------------------------------------------------------------------
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|#~<&])")
+# CommonMark's marks, escaped with a backslash; and GitHub's own past CommonMark, which a backslash does not keep
+# from it: `$...$` is math (GitHub's "Writing mathematical expressions" page writes a dollar sign that is not math
+# as <span>$</span>) and `:name:` an emoji (found in the HTML's text after Markdown, within one text node, as
+# html-pipeline's EmojiFilter does: `\:` is a plain colon by then). So a dollar sign, and a colon that a
+# shortcode's name and colon follow, each stand alone in a <span>.
+_MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]|#~<&])|(\$|:(?=[\w+-]+:))")
+# A judgebench command line in backticks in judgebench's own prose (`judgebench leaderboard --results DIR`).
+_COMMAND = re.compile(r"`(judgebench [a-z]+(?: --?[a-z][a-z-]*(?: [A-Z]+)?)*)`")
 
 
-def markdown_text(text: str) -> str:
+def markdown_text(text: str, commands: bool = False) -> str:
     """`text` shown as it is in Markdown (GitHub's): its punctuation escaped and its line breaks made spaces, so
     that a model's name, its answer, a judge's reasoning or a category name can neither format a table or
     summary, nor hide text (`<!--`), nor name a character (`&lt;`), nor split a table's row (`|`, a line
-    break). The one escape of every Markdown file judgebench writes, prose and table cells alike."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+    break), nor become math (`$x$`) or an emoji (`:smile:`). The one escape of every Markdown file judgebench
+    writes, prose and table cells alike.
+
+    With `commands`, for judgebench's own sentences (warnings, notes): the judgebench command lines they hold
+    in backticks (`_COMMAND`) are shown as inline code, every other backtick as itself. The names these
+    sentences hold are not marked, so only a command's shape opens code: a name with backticks in it stays text,
+    unless it holds a whole judgebench command in backticks, which then shows as code like judgebench's own."""
+    text = " ".join(str(text).split())
+    parts = _COMMAND.split(text) if commands else [text]  # split: the commands at odd places
+    return "".join(markdown_code(part) if k % 2 else _MARKDOWN_MARKS.sub(_escaped_mark, part)
+                   for k, part in enumerate(parts))
+
+
+def _escaped_mark(match: re.Match[str]) -> str:
+    return f"\\{match[1]}" if match[1] else f"<span>{match[2]}</span>"
+
+
+def markdown_code(text: str) -> str:
+    """`text` as an inline code span, delimited by more backticks than it holds in a row (CommonMark 6.1)."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if "`" in text else f"`{text}`"
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
@@ -210,9 +236,10 @@ def leaderboard_markdown(board: Leaderboard) -> str:
                   *fit_lines(board.meta), *(f"Warning: {warning}." for warning in board.meta.get("warnings") or []),
                   *([f"Plan: {adaptive_summary(plan)}."] if plan else []),
                   *([" ".join(f"{note}." for note in notes)] if notes else [])]
-    # Names in the prose (the baseline's, the judge's, those the warnings name) are text, as in the table.
+    # Names in the prose (the baseline's, the judge's, those the warnings name) are text, as in the table; the
+    # judgebench commands the warnings give are code.
     lines = [f"# {markdown_text(_board_title(board.meta))}", "",
-             *(line for paragraph in paragraphs for line in (markdown_text(paragraph), "")),
+             *(line for paragraph in paragraphs for line in (markdown_text(paragraph, commands=True), "")),
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [format_rank(entry["rank"]), markdown_text(entry["model"]), value(entry["rating"]),

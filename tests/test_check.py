@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -458,6 +459,28 @@ def test_the_summary_shows_the_datas_text_as_it_is(tmp_path):
     assert row.count("<td") == 6 and "<td>code|C++</td>" in row
     assert html.count("&lt;!-- hidden --&gt; **bold** `x | y`") == len(report.worst) > 0
     assert "<strong>bold</strong>" not in html and "<code>x | y</code>" not in html
+
+
+def test_the_summarys_notes_show_their_command_as_code_and_names_as_written():
+    """A note's command (`judgebench leaderboard --store`) showed in the Markdown summary as literal backticks,
+    and a server's name holding `$x$` or `:smile:` would become math or an emoji on GitHub. Rendered by markdown-it:
+    the command is the notes' one code element, the server's name reads as written, its `$` in <span>s (GitHub's
+    "Writing mathematical expressions")."""
+    from markdown_it import MarkdownIt
+
+    from judgebench.runner import Reuse
+    from tests.support.cli_runs import rendered_text
+
+    server = "http://`x`:8000 $x$ :smile:"
+    notes = Reuse("pairwise-5", "http://now", {server: 3}, other_versions=12).notes()
+    summary = markdown_summary(replace(report_for([1.0] * 10), notes=notes))
+    shown = [rendered_text(token.children) for token in MarkdownIt("commonmark").parse(summary)
+             if token.type == "inline" and token.content.startswith("Note: ")]
+    command = "`judgebench leaderboard --store`"
+    assert shown == [" ".join(f"Note: {note.replace(command, command.strip('`'))}." for note in notes)]  # a line each
+    assert re.findall(r"<code>(.*?)</code>", MarkdownIt("commonmark").render(summary)) == [
+        "judgebench leaderboard --store"]
+    assert "<span>$</span>x<span>$</span> <span>:</span>smile:" in summary
 
 
 def test_a_sequential_batch_cut_short_is_said_to_hold_up_to_its_size():

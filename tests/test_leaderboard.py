@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
+from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,13 @@ from judgebench import leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
 from judgebench.ratings import intervals as iv
-from tests.support.cli_runs import MEMORY_CAPPED_ENVIRONMENT, judgebench, markdown_shown, memory_capped
+from tests.support.cli_runs import (
+    MEMORY_CAPPED_ENVIRONMENT,
+    judgebench,
+    markdown_shown,
+    memory_capped,
+    rendered_text,
+)
 from tests.support.rating_datasets import baseball_games, golden
 from tests.support.stores import store_from_outcomes
 from tests.support.weighted_games import WEIGHTED
@@ -309,6 +316,47 @@ def test_win_rates_on_a_sparse_design_warn_or_leave_the_baseline_an_anchor(tmp_p
                                  baseline="foxtrot", meta=ADAPTIVE_PLAN)
     assert complete.meta["baseline"] == "foxtrot"
     assert not any(w.startswith("no win rates against the baseline") for w in complete.meta["warnings"])
+
+
+class _TextNodes(HTMLParser):
+    """The text nodes of an HTML fragment, as GitHub's emoji filter meets them (html-pipeline's EmojiFilter
+    looks for `:name:` within one text node of the HTML that Markdown became)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.nodes: list[str] = []
+        self.feed(html)
+
+    def handle_data(self, data: str) -> None:
+        self.nodes.append(data)
+
+
+def test_leaderboard_md_shows_a_warnings_command_as_code_and_names_as_written(tmp_path):
+    """leaderboard.md escaped every backtick of its prose, so a warning's command showed as \\`judgebench run\\`
+    rather than as code; and it left `$` and `:` alone (CommonMark gives them no meaning), which GitHub reads
+    after Markdown: a name holding `$x$` became math, one holding `:smile:` an emoji. Rendered by markdown-it:
+    the warning's command is its one code element, a name's backticks (even one that reads like the start of a
+    command) are text, every `$` stands in a <span>, which GitHub's "Writing mathematical expressions" page
+    gives for a dollar sign that is not math, and no text node holds a `:name:`."""
+    from markdown_it import MarkdownIt
+
+    names = {"alpha": "a`judgebench z $x$ :smile:", "bravo": "`bravo`", "foxtrot": "fox`trot:+1:"}
+    outcomes = sparse_baseline_outcomes().replace(names)
+    board = leaderboard.build(outcomes, rounds=50, baseline=names["foxtrot"], meta=ADAPTIVE_PLAN)
+    warning = next(w for w in board.meta["warnings"] if w.startswith("no win rates against the baseline"))
+    assert "(`judgebench run` gives them" in warning and names["alpha"] in warning
+    board.write(tmp_path)
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    shown = next(token.children for token in tokens
+                 if token.type == "inline" and token.content.startswith("Warning: no win rates"))
+    assert [child.content for child in shown if child.type == "code_inline"] == ["judgebench run"]
+    assert rendered_text(shown) == f"Warning: {warning.replace('`judgebench run`', 'judgebench run')}."
+    rows = [rendered_text(tokens[k + 1].children) for k, token in enumerate(tokens) if token.type == "td_open"]
+    assert set(names.values()) <= set(rows)
+    assert markdown.count("$") == markdown.count("<span>$</span>") > 0
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    assert not [node for node in _TextNodes(html).nodes if re.search(r":[\w+-]+:", node)]
 
 
 def test_a_store_an_adaptive_plan_chose_rates_without_win_rates_against_the_baseline(tmp_path):

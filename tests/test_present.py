@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from judgebench import leaderboard, present
-from tests.support.cli_runs import console_script, write_config, write_data
+from tests.support.cli_runs import console_script, rendered_text, write_config, write_data
 
 # 40-character model names; only the tail tells them apart, so a cut name is an unreadable name.
 LONG_NAMES = {f"{'organisation/a-very-long-model-name-v':<37}{tag}".replace(" ", "-"): quality
@@ -302,13 +302,6 @@ def test_a_failed_game_without_usage_leaves_the_totals_known() -> None:
     known.count(JudgmentRow(key="k", question_id="q", first="a", second="b", judge="j", template="t",
                             status="failed", prompt_tokens=None, completion_tokens=None, cost=None))
     assert known.run_counts(priced=True)["cost"] == 0.0
-
-
-def rendered_text(tokens: list) -> str:
-    """The text a Markdown renderer shows for an inline token's children (emphasis, links and code lose their
-    marks: what a reader of the page sees)."""
-    return "".join(child.content if child.type in ("text", "code_inline") else " " if child.type == "softbreak"
-                   else "" for child in tokens)
 
 
 def test_leaderboard_md_shows_every_name_as_written(tmp_path):

@@ -72,9 +72,17 @@ def leaderboard(folder: Path) -> dict:
 
 
 def markdown_shown(path: Path) -> str:
-    """A Markdown file's text as its reader sees it: the backslashes that escape punctuation dropped (judgebench
-    escapes every name and sentence it writes there, `present.markdown_text`)."""
-    return re.sub(r"\\(.)", r"\1", path.read_text())
+    """A Markdown file's text as its reader sees it: the backslashes that escape punctuation dropped, and the
+    <span>s that keep a `$` or a colon from GitHub's math and emoji (judgebench escapes every name and sentence it
+    writes there, `present.markdown_text`)."""
+    return re.sub(r"<span>([$:])</span>", r"\1", re.sub(r"\\(.)", r"\1", path.read_text()))
+
+
+def rendered_text(tokens: list) -> str:
+    """The text a Markdown renderer shows for an inline token's children (emphasis, links and code lose their
+    marks, HTML tags are not shown: what a reader of the page sees)."""
+    return "".join(child.content if child.type in ("text", "code_inline") else " " if child.type == "softbreak"
+                   else "" for child in tokens)
 
 
 def by_model(board: dict) -> dict[str, dict]:
