@@ -1190,8 +1190,9 @@ def markdown_summary(report: CheckReport) -> str:
     lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
               f"tokens: {tokens}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]
-    lines += [f"Note: {markdown_text(note, commands=True)}." for note in report.notes]  # as `check` says them on stderr
-    return "\n".join([*lines, ""] if report.notes else lines)
+    for note in report.notes:  # as `check` says them on stderr, each a paragraph
+        lines += [f"Note: {markdown_text(note, commands=True)}.", ""]
+    return "\n".join(lines)
 
 
 def sequence_progress(report: CheckReport) -> str:

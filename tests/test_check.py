@@ -477,7 +477,7 @@ def test_the_summarys_notes_show_their_command_as_code_and_names_as_written():
     shown = [rendered_text(token.children) for token in MarkdownIt("commonmark").parse(summary)
              if token.type == "inline" and token.content.startswith("Note: ")]
     command = "`judgebench leaderboard --store`"
-    assert shown == [" ".join(f"Note: {note.replace(command, command.strip('`'))}." for note in notes)]  # a line each
+    assert shown == [f"Note: {note.replace(command, command.strip('`'))}." for note in notes]  # a paragraph each
     assert re.findall(r"<code>(.*?)</code>", MarkdownIt("commonmark").render(summary)) == [
         "judgebench leaderboard --store"]
     assert "<span>$</span>x<span>$</span> <span>:</span>smile:" in summary
