@@ -4,12 +4,13 @@ For per-question scores that take two values {a, b} (a < 0.45 < b, on a grid) wi
 threshold of a head-to-head check with the default margin, a sample of n questions is determined by how many
 score b, a binomial count; so the share of checks that pass (or regress) is a finite sum, computed here without
 Monte Carlo error. It is computed for Student's t (what `check` used, with its floor for unanimous samples)
-and for judgebench's `t_test` (Hall's
-skewness-corrected t with half a lattice step), and the worst case over the grid is printed, with the
-distribution that gives it, and the case that motivated the correction: 90% of questions tied, 10% lost.
+and for judgebench's `t_test` (Hall's skewness-corrected t with half a lattice step, and Hoeffding's bound beside
+it far from the threshold), and the worst case over the grid is printed, with the distribution that gives it,
+and the case that motivated the correction: 90% of questions tied, 10% lost.
 Nominal: at most 2.5% each way (a two-sided 95% interval).
 
-    python benchmarks/bench_check_skew.py                # n = 50, 100, 200; grid step 0.02 (about a minute)
+    python benchmarks/bench_check_skew.py                # n = 50, 100, 200; grid step 0.02 (seconds)
+    python benchmarks/bench_check_skew.py --n 10 20 30   # few questions: 2.4% at most
     python benchmarks/bench_check_skew.py --n 400 --step 0.01
 """
 
