@@ -792,25 +792,29 @@ def diagnose(
 
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
-    """`judgebench diagnose --gold`: judge the labelled pairs, print the agreement, write diagnostics.json."""
+    """`judgebench diagnose --gold`: judge the labelled pairs, print the games judged, the agreement and the judge's
+    figures with the tokens and cost of the calls sent now (as `run` does), write diagnostics.json."""
     from judgebench import diagnostics, present
     from judgebench.engines.quiet import TerminalConsole
     from judgebench.evaluation import evaluate_gold
 
     console = TerminalConsole()
     _say_judge(console, settings, gold)
-    with _judging(settings, out, verbose=False, progress=progress, priced=False) as hooks:
+    with _judging(settings, out, verbose=False, progress=progress, priced=settings.judge.priced) as hooks:
         try:
             evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
                                        on_event=hooks.on_event)
         except Interrupted as stop:
             evaluation = stop.result
-    _say_kept_notes(evaluation.run.notes)
+    run = evaluation.run
+    console.print(present.games_line(run, run.config), markup=False, highlight=False, soft_wrap=True)
+    _say_kept_notes(run.notes)
     if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
-        _say_stopped(evaluation.run.tally)
+        _say_stopped(run.tally)
         return evaluation.exit_code
     console.print(present.gold_table(evaluation.figures["gold"], console.width))
-    console.print(present.judge_diagnostics_table(evaluation.figures))
+    console.print(present.judge_diagnostics_table(evaluation.figures,
+                                                  present.accounting_rows(run.tally, settings.judge.priced)))
     if out is not None:
         console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
     _say_what_went_wrong(evaluation.diagnostics, evaluation.run.judgments, f"the store {settings.store}")
