@@ -47,6 +47,7 @@ from judgebench.errors import (
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from judgebench.diagnostics import RunDiagnostics
     from judgebench.engines.base import EngineEvent
@@ -378,10 +379,18 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         _show_leaderboard(evaluation.leaderboard, console, summarised=True)
     else:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
-    console.print(present.diagnostics_table(evaluation))
+    _print_table(console, present.diagnostics_table(evaluation))
     console.print(present.written_files(evaluation.files.values()), markup=False)
     _say_what_went_wrong(evaluation.diagnostics, evaluation.judgments, "judgments.jsonl")
     return evaluation.exit_code
+
+
+def _print_table(console: Console, table: Table) -> None:
+    """Print `table` as wide as `present.table_room` allows: the terminal's width, or in a log or a pipe every
+    cell whole, as the leaderboard is printed (`present.drawn_at`)."""
+    from judgebench import present
+
+    console.print(present.drawn_at(table, present.table_room(console)), crop=False)
 
 
 def _noting(on_event: Callable[[EngineEvent], None] | None, said: set[str]) -> Callable[[EngineEvent], None]:
@@ -457,7 +466,7 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
     unread = unread_judges_variable(judges_file, "--judges-file")
     if unread:
         typer.secho(f"note: {unread}", fg="yellow", err=True)
-    TerminalConsole().print(presets_table(presets(judges_file)))
+    _print_table(TerminalConsole(), presets_table(presets(judges_file)))
 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
@@ -786,7 +795,7 @@ def diagnose(
     source = figures.get("provenance") or {}  # which judge: two judges' tables alike were told apart by the file
     typer.echo(f"judge {source.get('judge') or 'unknown'}, template {source.get('template') or 'unknown'}, swap "
                f"policy {source.get('swap') or 'unknown'}")
-    TerminalConsole().print(present.judge_diagnostics_table(figures))
+    _print_table(TerminalConsole(), present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
 
@@ -812,9 +821,9 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
         _say_stopped(run.tally)
         return evaluation.exit_code
-    console.print(present.gold_table(evaluation.figures["gold"], console.width))
-    console.print(present.judge_diagnostics_table(evaluation.figures,
-                                                  present.accounting_rows(run.tally, settings.judge.priced)))
+    _print_table(console, present.gold_table(evaluation.figures["gold"], present.table_room(console)))
+    _print_table(console, present.judge_diagnostics_table(evaluation.figures,
+                                                          present.accounting_rows(run.tally, settings.judge.priced)))
     if out is not None:
         console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
     _say_what_went_wrong(evaluation.diagnostics, evaluation.run.judgments, f"the store {settings.store}")

@@ -314,6 +314,14 @@ LOG_WIDTH = 10_000
 """`table_room` in a log: every column."""
 
 
+def drawn_at(table: Table, width: int) -> Table:
+    """`table` laid out at most `width` columns wide (`table_room`): as wide as its cells need where that fits, so
+    that in a log or a pipe no cell is wrapped or folded (rich drew every table 80 columns wide there), else
+    `width`, its cells wrapped or folded to fit. Print it with `crop=False`: a log's console is 80 columns."""
+    table.width = min(table_width(table), width)
+    return table
+
+
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
     """The leaderboard as a rich table at most `width` columns wide where possible, no cell ever cut.
 

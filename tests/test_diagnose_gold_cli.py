@@ -316,6 +316,25 @@ def test_gold_tables_at_80_columns_show_sources_and_categories_whole(judge_serve
     assert "every outcome is a draw, as a judge that ties every pair" in " ".join(tables.split())
 
 
+def test_gold_tables_in_a_log_show_every_column_on_whole_lines(judge_server, tmp_path):
+    """In a log or a pipe (`diagnose --gold ... > gold.txt`) the gold table was drawn 60 columns wide, leaving out
+    the averaged accuracy, consistency and kappa, and the judge diagnostics wrapped their labels at 80 columns,
+    while the leaderboard is printed whole there."""
+    judge_server.rule = constant_rule("Verdict: [[A>B]]")
+    rows = [{"question": f"Question {i}?", "answer_a": "Yes. " * (1 + i % 3), "answer_b": "No.",
+             "label": "AB"[i % 2], "source": "an-organisation/a-long-benchmark-name-v001"} for i in range(6)]
+    (tmp_path / "gold.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = console_script("diagnose", "--gold", "gold.jsonl", "--engine", "openai", "--judge-model", "test-judge",
+                          "--base-url", judge_server.base_url, "--no-progress", cwd=tmp_path, COLUMNS="")
+    assert done.returncode == 0, done.stderr
+    assert "Not shown at this width" not in " ".join(done.stdout.split())
+    header = next(line for line in done.stdout.splitlines() if "(JudgeBench rule)" in line)
+    assert all(title in header for title in ("(orders averaged)", "consistency", "kappa")), done.stdout
+    assert any(line.strip().startswith("all ") and line.count("[") == 4 for line in done.stdout.splitlines())
+    label = next(line for line in done.stdout.splitlines() if "position consistency (pairs" in line)
+    assert "position consistency (pairs whose two orders agree)" in label and "n=6" in label, done.stdout
+
+
 def test_without_judge_flags_the_embedded_demo_judge_is_named_and_called_too_weak(tmp_path):
     """`diagnose --gold` without judge flags judges with the embedded SmolLM2 on vLLM's CPU build, which neither
     its help nor its output said. A bad gold file stops it before any judge starts, after the header."""
