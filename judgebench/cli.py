@@ -96,10 +96,14 @@ def _point_at_the_setting(error: Any, flags: Mapping[str, str], reads_a_file: bo
 
 def _setting_named(flag: str) -> str | None:
     """The setting an unknown `flag` names (`--temperature`: "temperature", `--max-attempts`:
-    "judge.max_attempts"), or None when it names none."""
+    "judge.max_attempts"), a flag of `run` by its setting (`--judge-model`: "judge.model", `--judge`:
+    "judge.preset": `check` said no more than "No such option" for the one, "[judge] is a setting" for the
+    other), or None when it names none."""
     name = flag.removeprefix("--").replace("-", "_")
     if not flag.startswith("--") or not name:
         return None
+    if name in _RUN_SETTINGS:
+        return _RUN_SETTINGS[name]
     if name in RunConfig.model_fields:
         return name
     return f"judge.{name}" if name in JudgeConfig.model_fields else None
