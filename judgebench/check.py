@@ -82,8 +82,8 @@ from judgebench.ratings.sequential import (
     questions_to_decide,
     t_test,
 )
-from judgebench.records import FAILED, OK, UNPARSED, Dataset, failure_reasons
-from judgebench.runner import ProgressCallback, RunResult, StopSignals, Tally
+from judgebench.records import OK, UNPARSED, Dataset, failure_reasons
+from judgebench.runner import ACCOUNTING_KEYS, ProgressCallback, RunResult, StopSignals, call_accounting
 
 # A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
 option_name = functools.partial(setting_name, option=True)
@@ -807,32 +807,6 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                                    on_progress=on_progress, on_event=on_event))
 
 
-def _accounting(results: list[RunResult], priced: bool) -> dict[str, Any]:
-    """Judge calls made (over all batches), calls of the final plan served from the store, tokens, cost.
-
-    Calls made: those answered and stored, and those a stop abandoned in flight (`judge_calls_abandoned`: the
-    judge did the work, and may bill it, but nothing came back to be stored, so their tokens and cost are not
-    known and the next run sends them again). Served from the store: the calls that judged the final plan's
-    stored games and that none of this check's batches made (stored before it, or by another process
-    meanwhile), failed ones left out (they are asked again); never the games of a stopped check that nobody
-    judged. Games whose requests are the same (identical answers) share one call, counted once
-    (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
-    total = Tally()
-    for result in results:
-        total.add(result.tally)
-    ours = {r.run_id for r in results if r.run_id is not None}
-    stored = results[-1].judgments
-    served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return dict(zip(ACCOUNTING_KEYS, (total.done + total.abandoned, total.abandoned, served,
-                                      total.known(total.prompt_tokens), total.known(total.completion_tokens),
-                                      total.known(total.cost) if priced else None), strict=True))
-
-
-ACCOUNTING_KEYS = ("judge_calls", "judge_calls_abandoned", "calls_from_store", "prompt_tokens", "completion_tokens",
-                   "cost_usd")
-"""The judge calls and their cost in a check's JSON (`_accounting`), null in that of a check without a report."""
-
-
 def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
     return pd.Series([dataset.questions[q].category or UNCATEGORISED for q in ids], index=ids)
 
@@ -988,7 +962,7 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
                                           on_start=on_start, on_progress=on_progress, on_event=on_event)
         last = results[-1]
         games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
-        accounting = _accounting(results, config.judge.priced)
+        accounting = call_accounting(results, config.judge.priced)
         decided = None if signals.signum is not None else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
             last.n_failed, prepared.coverage, Unscored.of(last.judgments, frame))

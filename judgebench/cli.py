@@ -47,6 +47,7 @@ from judgebench.errors import (
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from judgebench.diagnostics import RunDiagnostics
     from judgebench.engines.base import EngineEvent
@@ -95,10 +96,14 @@ def _point_at_the_setting(error: Any, flags: Mapping[str, str], reads_a_file: bo
 
 def _setting_named(flag: str) -> str | None:
     """The setting an unknown `flag` names (`--temperature`: "temperature", `--max-attempts`:
-    "judge.max_attempts"), or None when it names none."""
+    "judge.max_attempts"), a flag of `run` by its setting (`--judge-model`: "judge.model", `--judge`:
+    "judge.preset": `check` said no more than "No such option" for the one, "[judge] is a setting" for the
+    other), or None when it names none."""
     name = flag.removeprefix("--").replace("-", "_")
     if not flag.startswith("--") or not name:
         return None
+    if name in _RUN_SETTINGS:
+        return _RUN_SETTINGS[name]
     if name in RunConfig.model_fields:
         return name
     return f"judge.{name}" if name in JudgeConfig.model_fields else None
@@ -378,10 +383,18 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         _show_leaderboard(evaluation.leaderboard, console, summarised=True)
     else:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
-    console.print(present.diagnostics_table(evaluation))
+    _print_table(console, present.diagnostics_table(evaluation))
     console.print(present.written_files(evaluation.files.values()), markup=False)
     _say_what_went_wrong(evaluation.diagnostics, evaluation.judgments, "judgments.jsonl")
     return evaluation.exit_code
+
+
+def _print_table(console: Console, table: Table) -> None:
+    """Print `table` as wide as `present.table_room` allows: the terminal's width, or in a log or a pipe every
+    cell whole, as the leaderboard is printed (`present.drawn_at`)."""
+    from judgebench import present
+
+    console.print(present.drawn_at(table, present.table_room(console)), crop=False)
 
 
 def _noting(on_event: Callable[[EngineEvent], None] | None, said: set[str]) -> Callable[[EngineEvent], None]:
@@ -457,7 +470,7 @@ def judges(judges_file: Path | None = typer.Option(None, help="Your own presets 
     unread = unread_judges_variable(judges_file, "--judges-file")
     if unread:
         typer.secho(f"note: {unread}", fg="yellow", err=True)
-    TerminalConsole().print(presets_table(presets(judges_file)))
+    _print_table(TerminalConsole(), presets_table(presets(judges_file)))
 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "
@@ -786,31 +799,35 @@ def diagnose(
     source = figures.get("provenance") or {}  # which judge: two judges' tables alike were told apart by the file
     typer.echo(f"judge {source.get('judge') or 'unknown'}, template {source.get('template') or 'unknown'}, swap "
                f"policy {source.get('swap') or 'unknown'}")
-    TerminalConsole().print(present.judge_diagnostics_table(figures))
+    _print_table(TerminalConsole(), present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
 
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
-    """`judgebench diagnose --gold`: judge the labelled pairs, print the agreement, write diagnostics.json."""
+    """`judgebench diagnose --gold`: judge the labelled pairs, print the games judged, the agreement and the judge's
+    figures with the tokens and cost of the calls sent now (as `run` does), write diagnostics.json."""
     from judgebench import diagnostics, present
     from judgebench.engines.quiet import TerminalConsole
     from judgebench.evaluation import evaluate_gold
 
     console = TerminalConsole()
     _say_judge(console, settings, gold)
-    with _judging(settings, out, verbose=False, progress=progress, priced=False) as hooks:
+    with _judging(settings, out, verbose=False, progress=progress, priced=settings.judge.priced) as hooks:
         try:
             evaluation = evaluate_gold(settings, gold, on_start=hooks.on_start, on_progress=hooks.on_progress,
                                        on_event=hooks.on_event)
         except Interrupted as stop:
             evaluation = stop.result
-    _say_kept_notes(evaluation.run.notes)
+    run = evaluation.run
+    console.print(present.games_line(run, run.config), markup=False, highlight=False, soft_wrap=True)
+    _say_kept_notes(run.notes)
     if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
-        _say_stopped(evaluation.run.tally)
+        _say_stopped(run.tally)
         return evaluation.exit_code
-    console.print(present.gold_table(evaluation.figures["gold"], console.width))
-    console.print(present.judge_diagnostics_table(evaluation.figures))
+    _print_table(console, present.gold_table(evaluation.figures["gold"], present.table_room(console)))
+    _print_table(console, present.judge_diagnostics_table(evaluation.figures,
+                                                          present.accounting_rows(run.tally, settings.judge.priced)))
     if out is not None:
         console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
     _say_what_went_wrong(evaluation.diagnostics, evaluation.run.judgments, f"the store {settings.store}")

@@ -1345,7 +1345,8 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     Each pair becomes a question answered by two pseudo-models (datasets.gold.ANSWER_A/ANSWER_B), judged
     through the runner like any run (settings' judge, template and store, GOLD_STORE unless one is set; pairs
     "all", swap "both"), so games are stored, reused and retried as usual. The judgments' figures
-    (diagnose_judgments) come with the agreement with the labels under `gold`. Raises like `evaluate`; a bad
+    (diagnose_judgments) come with the agreement with the labels under `gold`, and the judge calls, tokens and
+    cost under `accounting` (`runner.call_accounting`). Raises like `evaluate`; a bad
     gold file before any judge call.
 
     Ctrl-C or SIGTERM once judging has begun, while it lasts or while the figures are computed, stops the
@@ -1390,6 +1391,7 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     from judgebench import diagnostics
     from judgebench.datasets.gold import ANSWER_A, ANSWER_B
     from judgebench.records import FAILED
+    from judgebench.runner import call_accounting
     from judgebench.verdicts import orient_games
 
     oriented = orient_games(result.games, baseline=ANSWER_B)  # answer A is model_a of every pair
@@ -1414,4 +1416,5 @@ def _gold_figures(settings: RunConfig, gold: str | Path, pairs: list[GoldPair], 
     figures["length_bias"]["net_effect"] = diagnostics.gold_length_effect(
         p_a_first, p_a_second, labels, [lengths[(pair_id, ANSWER_A)] for pair_id in ids],
         [lengths[(pair_id, ANSWER_B)] for pair_id in ids], confidence=settings.confidence)
+    figures["accounting"] = call_accounting([result], settings.judge.priced)  # as a check's JSON has it
     return figures

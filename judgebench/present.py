@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from judgebench.engines.base import EngineEvent
     from judgebench.evaluation import Evaluation
     from judgebench.leaderboard import Leaderboard
-    from judgebench.runner import Tally
+    from judgebench.runner import RunResult, Tally
     from judgebench.schedule import Planner
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
@@ -314,6 +314,14 @@ LOG_WIDTH = 10_000
 """`table_room` in a log: every column."""
 
 
+def drawn_at(table: Table, width: int) -> Table:
+    """`table` laid out at most `width` columns wide (`table_room`): as wide as its cells need where that fits, so
+    that in a log or a pipe no cell is wrapped or folded (rich drew every table 80 columns wide there), else
+    `width`, its cells wrapped or folded to fit. Print it with `crop=False`: a log's console is 80 columns."""
+    table.width = min(table_width(table), width)
+    return table
+
+
 def leaderboard_table(board: Leaderboard, width: int) -> Table:
     """The leaderboard as a rich table at most `width` columns wide where possible, no cell ever cut.
 
@@ -422,18 +430,20 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     table.add_row("unparsed games", str(d.n_unparsed))
     if d.n_without_logprobs is not None:
         table.add_row("games read from text (no logprobs sent)", str(d.n_without_logprobs))
-    unmetered = evaluation.run.tally.unmetered
-    if evaluation.prompt_tokens is None or evaluation.completion_tokens is None:
-        table.add_row("tokens sent now (prompt + completion)",
-                      f"unknown: the server counted none for {counted(unmetered, 'game')}")
-    else:
-        table.add_row("tokens sent now (prompt + completion)",
-                      f"{evaluation.prompt_tokens:,} + {evaluation.completion_tokens:,}")
-    if evaluation.cost_usd is not None:
-        table.add_row("cost of this run", f"${evaluation.cost_usd:,.4f}")
-    elif evaluation.settings.judge.priced:
-        table.add_row("cost of this run", "unknown: the judge's server reported no token usage")
+    for name, value in accounting_rows(evaluation.run.tally, evaluation.settings.judge.priced):
+        table.add_row(name, value)
     return table
+
+
+def accounting_rows(tally: Tally, priced: bool) -> list[tuple[str, str]]:
+    """The tokens of the games sent now and, for a judge with prices (`priced`), their cost: the last rows of the
+    judge diagnostics after `run` and `diagnose --gold`; unknown, not 0, where the server counted no tokens."""
+    if tally.unmetered:
+        return [("tokens sent now (prompt + completion)",
+                 f"unknown: the server counted none for {counted(tally.unmetered, 'game')}"),
+                *([("cost of this run", "unknown: the judge's server reported no token usage")] if priced else [])]
+    return [("tokens sent now (prompt + completion)", f"{tally.prompt_tokens:,} + {tally.completion_tokens:,}"),
+            *([("cost of this run", f"${tally.cost:,.4f}")] if priced else [])]
 
 
 def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
@@ -485,13 +495,7 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
            f"({', '.join(meta['models'])})")
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
         yield f"{model}: {counted(count, 'question')} skipped (no answer, or an empty one; --allow-missing)"
-    again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
-             f"unparsed, which is asked at most {evaluation.settings.max_unparsed_attempts} times in all)"
-             if run.asked_again else "")
-    shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
-              "answers)" if run.shared else "")
-    yield (f"{run.planned:,} games planned, {run.reused:,} already in the store ({evaluation.settings.store}), "
-           f"{counted(run.tally.done, 'judge call')} sent now{shared}{again}")
+    yield games_line(run, evaluation.settings)
     if run.unreadable:
         yield (f"{counted(run.unreadable, 'stored judgment')} with none of the verdicts of template "
                f"'{evaluation.provenance['template']}': counted as unparsed (the store holds the judge's answer, "
@@ -499,6 +503,17 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     adaptive = meta.get("adaptive")
     if adaptive:
         yield adaptive_summary(adaptive)
+
+
+def games_line(run: RunResult, settings: RunConfig) -> str:
+    """The games of a run (`run` or `diagnose --gold`): planned, found in the store, judge calls sent now."""
+    again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
+             f"unparsed, which is asked at most {settings.max_unparsed_attempts} times in all)"
+             if run.asked_again else "")
+    shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
+              "answers)" if run.shared else "")
+    return (f"{run.planned:,} games planned, {run.reused:,} already in the store ({settings.store}), "
+            f"{counted(run.tally.done, 'judge call')} sent now{shared}{again}")
 
 
 # Why an adaptive or tournament plan's ratings are not corrected for its bias (meta adaptive.uncorrected).
@@ -916,12 +931,13 @@ def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
 _FIGURE_WIDTH = 32
 
 
-def judge_diagnostics_table(figures: dict[str, Any]) -> Table:
-    """The judge diagnostics of diagnostics.json with their intervals (and the confidence level)."""
+def judge_diagnostics_table(figures: dict[str, Any], accounting: Iterable[tuple[str, str]] = ()) -> Table:
+    """The judge diagnostics of diagnostics.json with their intervals (and the confidence level), then the rows
+    `accounting` (after judging: `accounting_rows`)."""
     table = Table(title=f"Judge diagnostics ({diagnostics_intervals(figures)})", show_header=False, box=box.SIMPLE)
     table.add_column("figure", no_wrap=False)
     table.add_column("value", justify="right", no_wrap=True)
-    for name, value in judge_diagnostics_rows(figures):  # model names as written, never read as markup
+    for name, value in [*judge_diagnostics_rows(figures), *accounting]:  # model names as written, never read as markup
         if len(value) > _FIGURE_WIDTH:
             table.add_row(Text(name), Text(""))
             table.add_row(Text(f"  {value}"), Text(""))

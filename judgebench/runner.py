@@ -184,6 +184,34 @@ class RunResult:
         return int((self.judgments["status"] == UNPARSED).sum())
 
 
+def call_accounting(results: Sequence[RunResult], priced: bool) -> dict[str, Any]:
+    """Judge calls made (over all `results`: a check's batches, or one run), calls of the final plan served from
+    the store, tokens, cost (None without prices: `JudgeConfig.priced`), keyed by ACCOUNTING_KEYS.
+
+    Calls made: those answered and stored, and those a stop abandoned in flight (`judge_calls_abandoned`: the
+    judge did the work, and may bill it, but nothing came back to be stored, so their tokens and cost are not
+    known and the next run sends them again). Served from the store: the calls that judged the final plan's
+    stored games and that none of `results` made (stored before them, or by another process meanwhile), failed
+    ones left out (they are asked again); never the games of a stopped check that nobody judged. Games whose
+    requests are the same (identical answers) share one call, counted once (`records.per_game`'s `shared_call`),
+    as `judge_calls` counts it."""
+    total = Tally()
+    for result in results:
+        total.add(result.tally)
+    ours = {r.run_id for r in results if r.run_id is not None}
+    stored = results[-1].judgments
+    served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
+    return dict(zip(ACCOUNTING_KEYS, (total.done + total.abandoned, total.abandoned, served,
+                                      total.known(total.prompt_tokens), total.known(total.completion_tokens),
+                                      total.known(total.cost) if priced else None), strict=True))
+
+
+ACCOUNTING_KEYS = ("judge_calls", "judge_calls_abandoned", "calls_from_store", "prompt_tokens", "completion_tokens",
+                   "cost_usd")
+"""The judge calls and their cost in a check's JSON and diagnostics.json after `diagnose --gold`
+(`call_accounting`), null in that of a check without a report."""
+
+
 def plan_games(dataset: Dataset, config: RunConfig, template: Template,
                pairs: Sequence[Pair] | None = None) -> list[GameSpec]:
     """Every game of the run, in plan order: pairs from pairing.py (or the `pairs` given, as an adaptive

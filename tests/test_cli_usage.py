@@ -132,6 +132,19 @@ def test_usage_errors_are_the_same_with_an_older_typer_using_the_click_package(f
     check_usage_error(judgebench(*args, cwd=folder, path=[older_typer]), message)
 
 
+# `check` reads its judge and store from --config: run's flags for them get the hint its settings' names get
+# (--judge-model said "No such option" alone, being no setting's name; --judge named the table "[judge]")
+RUN_FLAGS_ON_CHECK = {"--judge-model": "[judge] model", "--judge": "[judge] preset", "--base-url": "[judge] base_url",
+                      "--store": "[run] store", "--template": "[judging] template"}
+
+
+@pytest.mark.parametrize("flag", RUN_FLAGS_ON_CHECK)
+def test_runs_judge_and_store_flags_on_check_point_at_the_config_file(folder, flag):
+    done = judgebench("check", "--config", "rounds.toml", "--candidate", "a", flag, "x", cwd=folder)
+    check_usage_error(done, f"No such option: {flag}; {RUN_FLAGS_ON_CHECK[flag]} is a setting of the config file "
+                            "(--config FILE), not a flag\n")
+
+
 @pytest.mark.parametrize("args", [["leaderboard", "--outcomes", "o.csv", "--rounds"], ["run", "--concurrency"]])
 def test_a_flag_without_its_value_is_a_usage_error(folder, args):
     """Said as click says it: `--concurrency`, a judge setting that `run` has a flag for, was told it is not one."""

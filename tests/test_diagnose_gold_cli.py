@@ -316,6 +316,25 @@ def test_gold_tables_at_80_columns_show_sources_and_categories_whole(judge_serve
     assert "every outcome is a draw, as a judge that ties every pair" in " ".join(tables.split())
 
 
+def test_gold_tables_in_a_log_show_every_column_on_whole_lines(judge_server, tmp_path):
+    """In a log or a pipe (`diagnose --gold ... > gold.txt`) the gold table was drawn 60 columns wide, leaving out
+    the averaged accuracy, consistency and kappa, and the judge diagnostics wrapped their labels at 80 columns,
+    while the leaderboard is printed whole there."""
+    judge_server.rule = constant_rule("Verdict: [[A>B]]")
+    rows = [{"question": f"Question {i}?", "answer_a": "Yes. " * (1 + i % 3), "answer_b": "No.",
+             "label": "AB"[i % 2], "source": "an-organisation/a-long-benchmark-name-v001"} for i in range(6)]
+    (tmp_path / "gold.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = console_script("diagnose", "--gold", "gold.jsonl", "--engine", "openai", "--judge-model", "test-judge",
+                          "--base-url", judge_server.base_url, "--no-progress", cwd=tmp_path, COLUMNS="")
+    assert done.returncode == 0, done.stderr
+    assert "Not shown at this width" not in " ".join(done.stdout.split())
+    header = next(line for line in done.stdout.splitlines() if "(JudgeBench rule)" in line)
+    assert all(title in header for title in ("(orders averaged)", "consistency", "kappa")), done.stdout
+    assert any(line.strip().startswith("all ") and line.count("[") == 4 for line in done.stdout.splitlines())
+    label = next(line for line in done.stdout.splitlines() if "position consistency (pairs" in line)
+    assert "position consistency (pairs whose two orders agree)" in label and "n=6" in label, done.stdout
+
+
 def test_without_judge_flags_the_embedded_demo_judge_is_named_and_called_too_weak(tmp_path):
     """`diagnose --gold` without judge flags judges with the embedded SmolLM2 on vLLM's CPU build, which neither
     its help nor its output said. A bad gold file stops it before any judge starts, after the header."""
@@ -328,3 +347,32 @@ def test_without_judge_flags_the_embedded_demo_judge_is_named_and_called_too_wea
     shown = " ".join(judgebench("diagnose", "--help", cwd=tmp_path).stdout.split())
     assert ("without --judge, --judge-model or a --config naming a judge, the judge is the embedded SmolLM2-135M, "
             "a demo judge") in shown
+
+
+def test_gold_judging_says_its_calls_tokens_and_cost_as_run_does(judge_server, tmp_path):
+    """`diagnose --gold` with a priced preset said nothing of the calls it sent, their tokens or their cost (its
+    progress even ignored the prices), and diagnostics.json had none of them."""
+    judge_server.rule = constant_rule("Verdict: [[A>B]]")
+    rows = [{"question": f"Question {i}?", "answer_a": f"Yes {i}.", "answer_b": f"No {i}.", "label": "AB"[i % 2]}
+            for i in range(4)]
+    (tmp_path / "gold.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (tmp_path / "judges.toml").write_text(f'[priced]\nengine = "openai"\nmodel = "test-judge"\nbase_url = '
+                                          f'"{judge_server.base_url}"\nprice_in_per_mtok = 1000.0\n'
+                                          "price_out_per_mtok = 4000.0\n")
+    flags = ["diagnose", "--gold", "gold.jsonl", "--judge", "priced", "--store", "gold.sqlite", "--out", "d"]
+    first = console_script(*flags, cwd=tmp_path, JUDGEBENCH_JUDGES="judges.toml")
+    assert first.returncode == 0, first.stderr
+    sent = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["accounting"]
+    tokens_in, tokens_out = sent["prompt_tokens"], sent["completion_tokens"]
+    assert sent["judge_calls"] == 8 == sum(judge_server.answered().values()) and sent["calls_from_store"] == 0
+    assert tokens_in > 0 and sent["cost_usd"] == pytest.approx((1000 * tokens_in + 4000 * tokens_out) / 1e6)
+    shown = " ".join(first.stdout.split())
+    assert "8 games planned, 0 already in the store (gold.sqlite), 8 judge calls sent now" in shown
+    assert f"tokens sent now (prompt + completion) {tokens_in:,} + {tokens_out:,}" in shown
+    assert f"cost of this run ${sent['cost_usd']:,.4f}" in shown
+    again = console_script(*flags, cwd=tmp_path, JUDGEBENCH_JUDGES="judges.toml")
+    assert again.returncode == 0, again.stderr
+    assert "8 games planned, 8 already in the store (gold.sqlite), 0 judge calls sent now" in again.stdout
+    assert json.loads((tmp_path / "d" / "diagnostics.json").read_text())["accounting"] == {
+        "judge_calls": 0, "judge_calls_abandoned": 0, "calls_from_store": 8, "prompt_tokens": 0,
+        "completion_tokens": 0, "cost_usd": 0.0}

@@ -72,6 +72,19 @@ def test_run_and_leaderboard_tables_at_80_and_200_columns(judge_server, tmp_path
     assert "…" not in logged.stdout and max(len(line) for line in lines_of(logged.stdout)) > 80
 
 
+
+def test_the_presets_table_in_a_log_keeps_every_cell_whole(tmp_path):
+    """`judgebench judges | cat` drew the table 80 columns wide, folding a model name ("Qwen/Qwen2.5-7B-Instruc" /
+    "t") and the descriptions, while the leaderboard is printed whole in a log; on an 80-column terminal it still
+    fits 80 columns."""
+    logged = console_script("judges", cwd=tmp_path, COLUMNS="")
+    assert logged.returncode == 0, logged.stderr
+    row = next(line for line in lines_of(logged.stdout) if "qwen2.5-7b-vllm" in line)
+    assert "Qwen/Qwen2.5-7B-Instruct" in row and "(pip install 'judgebench[vllm]')" in row, logged.stdout
+    narrow = console_script("judges", cwd=tmp_path, COLUMNS="80")
+    assert max(len(line) for line in lines_of(narrow.stdout)) <= 80
+
+
 def _board(n_questions: int = 12, **options: object) -> leaderboard.Leaderboard:
     rng = np.random.default_rng(1)
     names = [*LONG_NAMES, LONG_BASELINE]
