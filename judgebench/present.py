@@ -410,9 +410,7 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     figures = evaluation.judge_diagnostics  # as `judgebench diagnose` and the report show them, with intervals
     one_order = evaluation.settings.swap == "random-one"
     title = f"Judge diagnostics ({diagnostics_intervals(figures)})" if figures else "Judge diagnostics"
-    table = Table(title=title, show_header=False, box=box.SIMPLE)
-    table.add_column("figure", no_wrap=False)
-    table.add_column("value", justify="right", no_wrap=True)
+    table = _figures_table(title)
     for key, name, bare in (("position_consistency", "position consistency (pairs whose two orders agree)",
                              d.position_consistency),
                             ("first_slot_win_rate", "first-slot win rate (0.5 = no position bias)",
@@ -929,14 +927,23 @@ def length_bias_rows(length: dict[str, Any]) -> list[tuple[str, str]]:
 # The widest value judge_diagnostics_table shows beside its label ("0.219 [0.161, 0.290]  n=1,600"): a longer one
 # (words) goes under its label, so that the labels keep the room to be read on an 80-column terminal.
 _FIGURE_WIDTH = 32
+# The widest a label is drawn: a note under a figure runs to 250 characters, and in a log, where a table is as
+# wide as its cells need (`drawn_at`), it pushed every figure 300 columns away from its label (a user's log).
+_LABEL_WIDTH = 88
+
+
+def _figures_table(title: str) -> Table:
+    """An empty table of figures: a label (wrapped, at most _LABEL_WIDTH wide) and its value."""
+    table = Table(title=title, show_header=False, box=box.SIMPLE)
+    table.add_column("figure", no_wrap=False, max_width=_LABEL_WIDTH)
+    table.add_column("value", justify="right", no_wrap=True)
+    return table
 
 
 def judge_diagnostics_table(figures: dict[str, Any], accounting: Iterable[tuple[str, str]] = ()) -> Table:
     """The judge diagnostics of diagnostics.json with their intervals (and the confidence level), then the rows
     `accounting` (after judging: `accounting_rows`)."""
-    table = Table(title=f"Judge diagnostics ({diagnostics_intervals(figures)})", show_header=False, box=box.SIMPLE)
-    table.add_column("figure", no_wrap=False)
-    table.add_column("value", justify="right", no_wrap=True)
+    table = _figures_table(f"Judge diagnostics ({diagnostics_intervals(figures)})")
     for name, value in [*judge_diagnostics_rows(figures), *accounting]:  # model names as written, never read as markup
         if len(value) > _FIGURE_WIDTH:
             table.add_row(Text(name), Text(""))

@@ -346,3 +346,22 @@ def test_leaderboard_md_shows_every_name_as_written(tmp_path):
     prose = [rendered_text(token.children) for token in tokens[:header] if token.type == "inline"]
     assert any(f"The baseline {base} scores 50%" in paragraph for paragraph in prose), prose
     assert rendered_text(tokens[1].children) == f"Leaderboard (Bradley-Terry vs {base})"
+
+
+def test_a_note_under_a_figure_wraps_beside_the_figures_in_a_log():
+    """In a log, where a table is drawn as wide as its cells need (`drawn_at`), a 250-character note under the
+    length bias made its label column that wide and put every figure 300 columns from its label; the label
+    column is at most _LABEL_WIDTH wide, the note wrapped within it."""
+    from rich.console import Console
+
+    from judgebench.present import drawn_at, judge_diagnostics_table
+
+    rate = {"value": 0.5, "lower": 0.44, "upper": 0.56, "n": 240}
+    note = "its interval reaches below 0.05 and above 0.95 " * 5
+    figures = {"position_consistency": rate, "first_slot_win_rate": rate, "tie_rate": rate,
+               "length_bias": {"longer_answer_win_rate": rate, "net_effect": {"log_odds": None, "note": note}}}
+    console = Console(width=80, record=True, force_terminal=False)  # a log's console
+    console.print(drawn_at(judge_diagnostics_table(figures), 100_000), crop=False)
+    lines = console.export_text().splitlines()
+    assert max(map(len, lines)) < 130 and " ".join(" ".join(lines).split()).count(" ".join(note.split())) == 1
+    assert "position consistency (pairs whose two orders agree)" in next(line for line in lines if "n=240" in line)
