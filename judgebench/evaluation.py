@@ -1364,7 +1364,7 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     with `run.interrupted`, exit code 130 or 143, and no figures; the run is recorded 'interrupted' in the store,
     what was judged kept there (`runner.StopSignals`).
     """
-    from judgebench.config import PLAN_SETTINGS, require_run_config
+    from judgebench.config import PAIRING_SETTINGS, require_run_config
     from judgebench.datasets.gold import gold_dataset, load_gold
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
@@ -1376,7 +1376,7 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
             settings = require_run_config(settings, "evaluate_gold")
             store = settings.store if "store" in settings.model_fields_set else GOLD_STORE
             settings = settings.with_changes(pairs="all", swap="both", baseline=None, store=store,
-                                             **dict.fromkeys(PLAN_SETTINGS))
+                                             **dict.fromkeys(PAIRING_SETTINGS))
             prepare_directory(Path(settings.store).parent, "store's directory")
             dataset = gold_dataset(pairs)
         result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,

@@ -146,6 +146,16 @@ def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) == 2 * 2 * N_QUESTIONS
 
 
+@pytest.mark.parametrize("pairs", [[], ["--pairs", "all"], ["--pairs", "adaptive", "--budget-calls", "40"]])
+def test_opponents_without_sampled_pairs_are_refused_before_any_judge_call(judge_server, tmp_path, pairs):
+    """`--opponents` ran unused with pairs other than sample, as `--budget-calls` with baseline pairs is not."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), *pairs, "--opponents", "2", cwd=tmp_path)
+    assert run.returncode == 2 and judge_server.log == [], run.stderr
+    assert "Invalid value for '--opponents': a number of opponents shapes a sampled plan (pairs = sample); pairs = " \
+           in run.stderr and "so it would be ignored: use --pairs sample, or leave it out" in run.stderr
+
+
 @pytest.mark.parametrize(("signum", "said", "exit_code"), [(signal.SIGTERM, "stopped by SIGTERM", 143),
                                                             (signal.SIGINT, "stopped by Ctrl-C (SIGINT)", 130)])
 def test_a_signal_while_the_answers_load_stops_the_run_before_any_judge_call(judge_server, tmp_path, signum, said,
