@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.config import (
-    PLAN_SETTINGS,
+    PAIRING_SETTINGS,
     FailOn,
     RatingsSettings,
     RunConfig,
@@ -193,7 +193,7 @@ class Scale:
                    "the candidate's win rate against the baseline minus the reference's")
 
 
-UNUSED_SETTINGS = ("models", "pairs", "baseline", "opponents", *PLAN_SETTINGS, "out", "judge_family",
+UNUSED_SETTINGS = ("models", "pairs", "baseline", *PAIRING_SETTINGS, "out", "judge_family",
                    *(name for name in RatingsSettings.model_fields if name not in ("confidence", "seed", "baseline")))
 """Run settings a check does not use: it judges --candidate against --reference (the run's baseline with
 --against) on every question, and decides from its own interval (at --confidence, else [ratings] confidence)."""
@@ -802,7 +802,7 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                      {k: a for k, a in dataset.answers.items() if k[0] in chosen and k[1] in models},
                      [m for m in dataset.models if m in models])
     settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
-                                   **dict.fromkeys(PLAN_SETTINGS))
+                                   **dict.fromkeys(PAIRING_SETTINGS))
     return run_coroutine(run_async(settings, subset, stop_signals=signals, on_start=on_start,
                                    on_progress=on_progress, on_event=on_event))
 

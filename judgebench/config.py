@@ -318,8 +318,15 @@ class JudgeTable(SettingsModel):
 
 
 PLAN_SETTINGS = ("budget_calls", "budget_usd", "stop", "round_games")
-"""The settings of a plan chosen as it goes (pairs adaptive or tournament), refused with other pairs: commands
-that choose their own pairs (`check`, `diagnose --gold`) clear them."""
+"""The settings of a plan chosen as it goes (pairs adaptive or tournament), refused with other pairs."""
+
+PAIRING_SETTINGS = ("opponents", *PLAN_SETTINGS)
+"""The settings of one pairing mode (opponents: pairs sample; `PLAN_SETTINGS`), refused with the others:
+commands that choose their own pairs (`check`, `diagnose --gold`) clear them."""
+
+_PAIRS_CHOSEN = {"baseline": "judges each model against the baseline", "all": "judges every pair",
+                 "adaptive": "chooses the pairs as it goes", "tournament": "chooses the pairs as it goes"}
+"""How each pairing mode other than sample chooses the opponents, for the message refusing `opponents`."""
 
 
 class JudgingSettings(SettingsModel):
@@ -332,8 +339,8 @@ class JudgingSettings(SettingsModel):
     adaptive (rounds of the most informative pairs) or tournament (single elimination per question)."""
     baseline: str | None = None
     """The baseline model: pairs=baseline plays against it; win rates are against it."""
-    opponents: int = Field(default=1, ge=1)
-    """Opponents per model and question (pairs=sample)."""
+    opponents: int | None = Field(default=None, ge=1)
+    """pairs=sample: opponents per model and question (default: 1)."""
     swap: Swap = "both"
     """both (average both orders), consistent (disagreeing orders are a tie) or random-one (one seeded order)."""
     budget_calls: int | None = Field(default=None, ge=2)
@@ -381,6 +388,10 @@ class JudgingSettings(SettingsModel):
                 raise _setting_problem((given[0],), f"{what} shapes a plan chosen as it goes (pairs = adaptive or "
                                        f"tournament); pairs = {self.pairs} plans every game up front, so it would "
                                        f"be ignored: use {how_to_set('pairs', 'adaptive')}, or leave it out")
+        if self.opponents is not None and self.pairs != "sample":
+            raise _setting_problem(("opponents",), "a number of opponents shapes a sampled plan (pairs = sample); "
+                                   f"pairs = {self.pairs} {_PAIRS_CHOSEN[self.pairs]}, so it would be ignored: use "
+                                   f"{how_to_set('pairs', 'sample')}, or leave it out")
         if self.round_games is not None and self.round_games % 2 and self.swap != "random-one":
             raise _setting_problem(("round_games",), f"a round of {self.round_games} games: both orders of a pair "
                                    f"are judged together (swap = {self.swap}), so a round is an even number of games: "

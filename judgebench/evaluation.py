@@ -301,7 +301,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     template = load_template(settings.template)
     dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
                            allow_missing=settings.allow_missing, models=settings.models,
-                           references=settings.references)
+                           references=settings.references, baseline=settings.baseline)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
     check_reference_answers(template, dataset)
@@ -310,7 +310,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
-    notes = input_notes(settings, template, dataset)
+    notes = [*_baseline_added(settings), *input_notes(settings, template, dataset)]
     if planner is not None:
         notes += [*_unbounded_stop_notes(planner), *_small_budget_notes(planner),
                   *_other_plan_notes(planner, settings, template.name)]
@@ -456,6 +456,17 @@ def input_notes(settings: RunConfig, template: Template, dataset: Dataset) -> li
     """What the user should know about the inputs of a run or a check (names alike, the answers' files and
     folders, reference answers), found while they load."""
     return [*_names_alike(dataset.models), *dataset.notes, *reference_answer_notes(settings, template, dataset)]
+
+
+def _baseline_added(settings: RunConfig) -> list[str]:
+    """A run's note that it judges the baseline though the models setting does not name it
+    (`datasets.select_models` adds it): it judges, and pays for, one model more than named. Not `check`'s: it
+    judges its own two models."""
+    from judgebench.config import setting_name
+
+    if settings.models is None or settings.baseline is None or settings.baseline in settings.models:
+        return []
+    return [f"the baseline {settings.baseline} is judged with the models named ({setting_name('models')})"]
 
 
 def say_notes(notes: list[str], on_event: EventHandler | None) -> None:
@@ -1354,7 +1365,7 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     with `run.interrupted`, exit code 130 or 143, and no figures; the run is recorded 'interrupted' in the store,
     what was judged kept there (`runner.StopSignals`).
     """
-    from judgebench.config import PLAN_SETTINGS, require_run_config
+    from judgebench.config import PAIRING_SETTINGS, require_run_config
     from judgebench.datasets.gold import gold_dataset, load_gold
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
@@ -1366,7 +1377,7 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
             settings = require_run_config(settings, "evaluate_gold")
             store = settings.store if "store" in settings.model_fields_set else GOLD_STORE
             settings = settings.with_changes(pairs="all", swap="both", baseline=None, store=store,
-                                             **dict.fromkeys(PLAN_SETTINGS))
+                                             **dict.fromkeys(PAIRING_SETTINGS))
             prepare_directory(Path(settings.store).parent, "store's directory")
             dataset = gold_dataset(pairs)
         result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,

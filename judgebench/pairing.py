@@ -29,12 +29,12 @@ def _models_answering(dataset: Dataset, question_id: str) -> list[str]:
 
 
 def plan_pairs(dataset: Dataset, mode: str = "baseline", baseline: str | None = None,
-               opponents: int = 1, seed: int = 0) -> list[Pair]:
+               opponents: int | None = None, seed: int = 0) -> list[Pair]:
     """The pairs to judge.
 
     - `baseline`: every other model against the baseline on each question (model_b = baseline);
     - `all`: every pair of models on each question (model_a < model_b by name);
-    - `sample`: each model against `opponents` opponents drawn per question without replacement
+    - `sample`: each model against `opponents` opponents (None: one) drawn per question without replacement
       (seeded); a pair drawn from both sides is judged once.
     """
     if mode not in PAIRING_MODES:
@@ -44,7 +44,7 @@ def plan_pairs(dataset: Dataset, mode: str = "baseline", baseline: str | None = 
     if mode == "all":
         return [Pair(q, a, b) for q in dataset.questions
                 for a, b in combinations(_models_answering(dataset, q), 2)]
-    return _sampled_pairs(dataset, opponents, seed)
+    return _sampled_pairs(dataset, 1 if opponents is None else opponents, seed)
 
 
 def _baseline_pairs(dataset: Dataset, baseline: str | None) -> list[Pair]:

@@ -1003,17 +1003,18 @@ def test_questions_skipped_for_want_of_an_answer_are_said_in_every_output(judge_
 
 
 def test_check_decides_at_the_config_confidence_and_names_the_settings_it_does_not_use(judge_server, tmp_path):
-    """[ratings] confidence sets the level unless --confidence does; [data] models, [judging] pairs and baseline
-    and [ratings] rounds (a `run` config) do not apply to a check, which says so in one note and goes on."""
+    """[ratings] confidence sets the level unless --confidence does; [data] models, [judging] pairs, baseline and
+    opponents and [ratings] rounds (a `run` config) do not apply to a check, which says so in one note and goes
+    on (its own pairs clear the opponents, refused with pairs other than sample)."""
     write_mixed(tmp_path)
     config = mixed_config(tmp_path, judge_server.base_url, more='models = ["current"]\n')
-    config.write_text(config.read_text() + '[judging]\npairs = "all"\nbaseline = "current"\n'
+    config.write_text(config.read_text() + '[judging]\npairs = "sample"\nbaseline = "current"\nopponents = 2\n'
                                            '[ratings]\nconfidence = 0.8\nrounds = 50\n')
     result, report, _ = gate(tmp_path, config)
     assert result.returncode == 0, result.stderr
     assert report["confidence"] == 0.8 and report["rule"].startswith("pass: with 80% confidence")
-    assert f"note: {config}: check does not use [data] models, [judging] pairs, [judging] baseline, [ratings] " \
-           "rounds: it judges --candidate against --reference" in result.stderr
+    assert f"note: {config}: check does not use [data] models, [judging] pairs, [judging] baseline, [judging] " \
+           "opponents, [ratings] rounds: it judges --candidate against --reference" in result.stderr
     given, report, _ = gate(tmp_path, config, "--confidence", "0.9")
     assert given.returncode == 0, given.stderr
     assert report["confidence"] == 0.9 and report["rule"].startswith("pass: with 90% confidence")

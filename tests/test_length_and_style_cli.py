@@ -111,7 +111,8 @@ def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_ser
     """Plain-text answers: no markdown, so only length can be controlled (it was exit 2, "the style difference
     header_density, list_density, bold_density is the same in every outcome"). Answers without n_tokens: the
     error says so (it said length "is the same in every outcome"). Answers other than those judged: a warning
-    with their count; answers missing from the files: an error, not a traceback."""
+    with their count; answers missing from the files: an error, not a traceback. No answers at all: an error that
+    says whether style control was asked for or the run's."""
     answers = write_data(tmp_path, n_tokens=True)
     run(tmp_path, judge_server.base_url)
     done = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "100", "--out", "sc", *DATA,
@@ -127,6 +128,19 @@ def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_ser
     for text in (" ".join(done.stdout.split()), markdown):
         assert "Leaderboard (style-controlled Bradley-Terry)" in text and line in text
     assert "style-controlled" not in (tmp_path / "out" / "leaderboard.md").read_text()
+    # a results folder keeps no texts: the error said "these ratings are style-controlled" of ratings that were not
+    asked = judgebench("leaderboard", "--results", "out", "--style-control", "--rounds", "20", cwd=tmp_path)
+    assert asked.returncode == 2 and ("error: style control (asked for with --style-control) needs each answer's "
+                                      "style counts, which a results folder does not keep: give the run's "
+                                      "--questions and --answers") in " ".join(asked.stderr.split()), asked.stderr
+    controlled = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--pairs", "all",
+                            "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store",
+                            "store.sqlite", "--out", "styled", "--rounds", "20", "--no-progress", "--style-control",
+                            cwd=tmp_path)
+    assert controlled.returncode == 0, controlled.stderr
+    again = judgebench("leaderboard", "--results", "styled", "--rounds", "20", cwd=tmp_path)
+    assert again.returncode == 2 and ("error: these ratings are style-controlled (as the run rated them), and rating "
+                                      "them again needs each answer's style counts") in " ".join(again.stderr.split())
 
     write_jsonl(tmp_path / "bare.jsonl", [{key: value for key, value in row.items() if key != "n_tokens"}
                                           for row in answers])

@@ -25,6 +25,8 @@ import pandas as pd
 import pytest
 
 from judgebench.config import LeaderboardSettings
+from judgebench.errors import ConfigError
+from judgebench.report.build import report_path
 from tests.support.cli_runs import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 from tests.support.judge_server import ChatRequest, Reply, constant_rule, qualities, quality_rule
 
@@ -664,8 +666,23 @@ def test_report_into_an_existing_directory_writes_report_html_there(judge_server
     results = (tmp_path / "out" / "leaderboard.json").read_text()
     refused = judgebench("report", "--results", "out", "--out", "out/leaderboard.json", cwd=tmp_path)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
-    assert "out/leaderboard.json: a report is an HTML page; name a file ending in .html" in refused.stderr
+    assert ("out/leaderboard.json: a report is an HTML page; name a file ending in .html or .htm (such as "
+            "report.html), or a directory to write report.html into") in refused.stderr
     assert (tmp_path / "out" / "leaderboard.json").read_text() == results
+    # .htm and .HTML name the page too, as the README says (it said any suffix but .html was refused)
+    done = judgebench("report", "--results", "out", "--out", "page.HTM", cwd=tmp_path)
+    assert done.returncode == 0 and "<html" in (tmp_path / "page.HTM").read_text(), done.stderr
+
+
+@pytest.mark.parametrize(("out", "page"), [("r.html", True), ("r.htm", True), ("r.HTML", True), ("r.Htm", True),
+                                           ("r.json", False), ("r.html.bak", False), ("r.xhtml", False)])
+def test_a_report_is_written_to_a_file_named_html_or_htm_in_any_case_and_to_no_other(tmp_path, out, page):
+    path = tmp_path / out
+    if page:
+        assert report_path(path) == path
+    else:
+        with pytest.raises(ConfigError, match=r"a report is an HTML page; name a file ending in \.html or \.htm "):
+            report_path(path)
 
 
 @pytest.mark.parametrize("out", ["rep/", "rep"], ids=["trailing-slash", "no-suffix"])

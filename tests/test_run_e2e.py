@@ -129,6 +129,33 @@ def test_a_note_on_the_inputs_is_said_once_before_judging(judge_server, tmp_path
     assert run.stderr.index(said) < run.stderr.index(f"judging {2 * 3 * N_QUESTIONS} games"), run.stderr
 
 
+def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
+    """`--model` names the contestants, as arena-hard-auto's does: the baseline was refused as not among them,
+    and refused again once left out (pairs baseline needs one). Now it is judged with them, with a note; a
+    baseline without answers is refused as such, before any judge call."""
+    config = write_config(tmp_path, judge_server.base_url)
+    misspelt = judgebench("run", "--config", str(config), "--model", "good", "--model", "mid", "--baseline", "bas",
+                          cwd=tmp_path)
+    assert misspelt.returncode == 2 and judge_server.log == [], misspelt.stderr
+    assert ("error: no answers for the baseline 'bas'; did you mean 'base'? (models in the answer files: bad, base, "
+            "good, mid; set --baseline MODEL to one of them)") in " ".join(misspelt.stderr.split())
+    run = judgebench("run", "--config", str(config), "--model", "good", "--model", "mid", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("note: the baseline base is judged with the models named (--model)") == 1, run.stderr
+    assert sorted(by_model(leaderboard(tmp_path))) == ["base", "good", "mid"]
+    assert sum(judge_server.answered().values()) == 2 * 2 * N_QUESTIONS
+
+
+@pytest.mark.parametrize("pairs", [[], ["--pairs", "all"], ["--pairs", "adaptive", "--budget-calls", "40"]])
+def test_opponents_without_sampled_pairs_are_refused_before_any_judge_call(judge_server, tmp_path, pairs):
+    """`--opponents` ran unused with pairs other than sample, as `--budget-calls` with baseline pairs is not."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), *pairs, "--opponents", "2", cwd=tmp_path)
+    assert run.returncode == 2 and judge_server.log == [], run.stderr
+    assert "Invalid value for '--opponents': a number of opponents shapes a sampled plan (pairs = sample); pairs = " \
+           in run.stderr and "so it would be ignored: use --pairs sample, or leave it out" in run.stderr
+
+
 @pytest.mark.parametrize(("signum", "said", "exit_code"), [(signal.SIGTERM, "stopped by SIGTERM", 143),
                                                             (signal.SIGINT, "stopped by Ctrl-C (SIGINT)", 130)])
 def test_a_signal_while_the_answers_load_stops_the_run_before_any_judge_call(judge_server, tmp_path, signum, said,

@@ -288,6 +288,27 @@ def test_win_rates_are_refused_before_judging_unless_every_model_meets_the_basel
         assert RunConfig(questions="q", answers=["a"], pairs=pairs, baseline="b", method="winrate").method == "winrate"
 
 
+@pytest.mark.parametrize("pairs, chosen", [("baseline", "judges each model against the baseline"),
+                                           ("all", "judges every pair"), ("adaptive", "chooses the pairs as it goes")])
+def test_opponents_are_refused_with_pairs_that_sample_none(tmp_path, pairs, chosen):
+    """`opponents` went unused without a word unless pairs = sample, where a budget with pairs that plan every
+    game up front is refused: now it is refused alike, given in the file or over it; its default is not."""
+    budget = "budget_calls = 40\n" if pairs == "adaptive" else ""
+    judging = f'[judging]\npairs = "{pairs}"\nbaseline = "b"\n{budget}'
+    path = write(tmp_path, _DATA + judging + "opponents = 2\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (f"{path}: [judging] opponents: a number of opponents shapes a sampled plan (pairs = "
+                                 f"sample); pairs = {pairs} {chosen}, so it would be ignored: use [judging] pairs = "
+                                 '"sample", or leave it out')
+    sampled = write(tmp_path, _DATA + '[judging]\npairs = "sample"\nopponents = 2\n', "sampled.toml")
+    assert load_config(sampled).opponents == 2
+    plain = write(tmp_path, _DATA + judging, "plain.toml")
+    assert load_config(plain).opponents is None
+    with pytest.raises(ConfigError, match=r"^--opponents: a number of opponents shapes a sampled plan"):
+        RunConfig.from_toml(plain, {"opponents": 1}, flags={"opponents": "--opponents"})
+
+
 def test_leaderboard_settings_are_the_arguments_of_build():
     from judgebench.leaderboard import build
 

@@ -37,10 +37,11 @@ REFERENCE_MODEL = "reference"
 
 def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | None = None,
                  allow_missing: bool = False, models: list[str] | None = None,
-                 references: Path | None = None) -> Dataset:
+                 references: Path | None = None, baseline: str | None = None) -> Dataset:
     """Read and validate questions and answers (files or directories of files) into a `Dataset`.
 
-    `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers.
+    `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers, and the
+    `baseline`'s, which is judged against them.
     With `allow_missing`, questions a model has no answer for are skipped for that model and counted in
     `Dataset.skipped`; otherwise a missing answer is an error. `references` is a file of reference
     answers in the answers' format, or in FastChat's (MT-Bench's reference_answer/gpt-4.jsonl) whatever the
@@ -80,7 +81,8 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     references_format = _references_format(chosen, reference_rows)
     located_references = [_located_reference(references_format, row) for row in reference_rows]
     dataset = build_dataset(located_questions, located_answers, questions_path=questions,
-                            references=located_references, allow_missing=allow_missing, models=models)
+                            references=located_references, allow_missing=allow_missing, models=models,
+                            baseline=baseline)
     return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes])
 
 

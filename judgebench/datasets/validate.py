@@ -38,10 +38,12 @@ class Located(Generic[Record]):
 
 def build_dataset(questions: list[Located[Question]], answers: list[Located[Answer]], *,
                   questions_path: Path, references: list[Located[Answer]] | None = None,
-                  allow_missing: bool = False, models: list[str] | None = None) -> Dataset:
+                  allow_missing: bool = False, models: list[str] | None = None,
+                  baseline: str | None = None) -> Dataset:
     """Validate questions, references and answers together and assemble the `Dataset`.
 
-    `models`, when given, keeps only those models' answers (each must be present). With `allow_missing`,
+    `models`, when given, keeps only those models' answers and the `baseline`'s (each must be present:
+    `select_models`). With `allow_missing`,
     a model lacking some answers is kept and the questions it lacks are counted in `Dataset.skipped`;
     without it, that is an error.
     """
@@ -51,7 +53,7 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     notes: list[str] = []
     if references:
         by_id, notes = attach_references(by_id, references)
-    answers = select_models(answers, models)
+    answers = select_models(answers, models, baseline)
     answer_index = index_answers(answers, by_id, questions_path)
     question_map = {qid: located.record for qid, located in by_id.items()}
     model_names = sorted({located.record.model for located in answers})
@@ -110,8 +112,12 @@ def attach_references(by_id: dict[str, Located[Question]], references: list[Loca
     return attached, notes
 
 
-def select_models(answers: list[Located[Answer]], models: list[str] | None) -> list[Located[Answer]]:
-    """The answers of the requested models (all when `models` is None); an unknown model is an error."""
+def select_models(answers: list[Located[Answer]], models: list[str] | None,
+                  baseline: str | None = None) -> list[Located[Answer]]:
+    """The answers of the requested models (all when `models` is None) and the `baseline`'s with them: it is
+    judged against them, as in arena-hard-auto, where the models named are the contestants (refused as not among
+    them, it was refused again once left out, by the baseline pairs). An unknown model, or a baseline without
+    answers, is an error."""
     found = sorted({located.record.model for located in answers})
     if not found:
         raise InputError("no answers found", hint="give at least one answers file with rows in it")
@@ -121,7 +127,11 @@ def select_models(answers: list[Located[Answer]], models: list[str] | None) -> l
     if unknown:
         raise InputError(f"no answers for model(s) {', '.join(map(repr, unknown))}{suggest(unknown[0], found)}",
                          hint=f"models in the answer files: {', '.join(found)}")
-    wanted = set(models)
+    if baseline is not None and baseline not in found:
+        raise InputError(f"no answers for the baseline '{baseline}'{suggest(baseline, found)}",
+                         hint=f"models in the answer files: {', '.join(found)}; set "
+                              f"{how_to_set('baseline', 'MODEL')} to one of them")
+    wanted = {*models, *([baseline] if baseline is not None else [])}
     return [located for located in answers if located.record.model in wanted]
 
 

@@ -173,17 +173,18 @@ def _script_json(value: Any) -> str:
 
 
 def report_path(out: str | Path) -> Path:
-    """The HTML file `write_report` writes for `out`: `out` itself when it names a file (it has a suffix, such as
-    .html), else `REPORT_FILE` inside the directory `out`, created if needed: an existing directory, a path
-    ending in a slash (`rep/`), or one without a suffix (`rep`), so that a new folder never becomes a file. Any
-    other suffix is a `ConfigError`: `--out leaderboard.json` overwrote the run's results with HTML."""
+    """The HTML file `write_report` writes for `out`: `out` itself when it names a page (its suffix is .html or
+    .htm, in any case, as browsers and servers take them), else `REPORT_FILE` inside the directory `out`, created
+    if needed: an existing directory, a path ending in a slash (`rep/`), or one without a suffix (`rep`), so that
+    a new folder never becomes a file. Any other suffix is a `ConfigError`: `--out leaderboard.json` overwrote the
+    run's results with HTML."""
     text = str(out)
     path = Path(text)
     if path.is_dir() or text.endswith(("/", os.sep)) or not path.suffix:
         return path / REPORT_FILE
     if path.suffix.lower() not in (".html", ".htm"):
-        raise ConfigError(f"{text}: a report is an HTML page; name a file ending in .html (such as report.html), "
-                          f"or a directory to write {REPORT_FILE} into")
+        raise ConfigError(f"{text}: a report is an HTML page; name a file ending in .html or .htm (such as "
+                          f"report.html), or a directory to write {REPORT_FILE} into")
     return path
 
 

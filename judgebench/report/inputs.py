@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from judgebench.config import how_to_set
+from judgebench.config import how_to_set, setting_name
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
 from judgebench.diagnostics import DIAGNOSTICS_FILE, average_lengths
 from judgebench.errors import ConfigError, InputError
@@ -172,8 +172,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         return None, outcomes
     if options.get("style_control"):
         if dataset is None:
-            raise ConfigError("these ratings are style-controlled, which needs each answer's style counts: "
-                              "give the run's --questions and --answers")
+            raise ConfigError(_no_style_counts(asked=bool(overrides.get("style_control"))))
         outcomes = with_style_counts(outcomes, dataset)
     extra = {key: data.meta[key] for key in ("judge", "template") if data.meta.get(key) is not None}
     if data.meta.get("adaptive"):  # how the plan was chosen, and whether these ratings carry its correction
@@ -190,6 +189,15 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     if warning:
         board.meta["warnings"].append(warning)
     return board, outcomes
+
+
+def _no_style_counts(asked: bool) -> str:
+    """Why a results folder cannot be rated with style control without the run's texts, whether it was `asked`
+    for or the run's ratings were style-controlled (it said the ratings were style-controlled when they were not)."""
+    why = (f"style control (asked for with {setting_name('style_control', option=True)})" if asked else
+           "these ratings are style-controlled (as the run rated them), and rating them again")
+    return (f"{why} needs each answer's style counts, which a results folder does not keep: give the run's "
+            f"{setting_name('questions', option=True)} and {setting_name('answers', option=True)}")
 
 
 def unjudged_texts(data: RunData, dataset: Any) -> str | None:
