@@ -240,6 +240,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         round): a KeyboardInterrupt with the signal as `.signum`, and no result.
     """
     from judgebench.config import require_run_config
+    from judgebench.outputs import left_as_found
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     settings = require_run_config(settings, "evaluate")
@@ -250,8 +251,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     # path that cannot be looked at is prepare_directory's to refuse: Path.exists raised on a name too long)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM once judging has begun ends the run as an interruption
         try:
-            with signals.interruptible():  # while the inputs load: `Stopped` at once, before any judge call (an
-                # asyncio application's own Ctrl-C handler held the signal back until every game was judged)
+            with signals.interruptible(), left_as_found(out, Path(settings.store).parent):  # while the inputs
+                # load: `Stopped` at once, before any judge call (an asyncio application's own Ctrl-C handler held
+                # the signal back until every game was judged); refused, no empty folders left behind
                 template, dataset, notes, planner = _prepare_run(settings, out, on_event)
             if planner is not None:  # `Stopped` too while the plan chooses its first round
                 result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,

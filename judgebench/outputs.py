@@ -101,6 +101,43 @@ def prepare_file(path: str | Path, what: str, example: str) -> Path:
 
 
 @contextmanager
+def left_as_found(*folders: str | Path | None) -> Iterator[None]:
+    """Remove again, when the block raises, the folders among `folders` (None: none) and their parents that did
+    not exist before it and are still empty: a command that prepared its output folders (`prepare_directory`,
+    before any judge call) and then refused its input left them behind, empty."""
+    made = [(Path(folder), _highest_missing(Path(folder))) for folder in folders if folder is not None]
+    try:
+        yield
+    except BaseException:
+        for path, highest in made:
+            while highest is not None and _removed_if_empty(path) and path != highest:
+                path = path.parent
+        raise
+
+
+def _highest_missing(folder: Path) -> Path | None:
+    """The highest of `folder` and its parents that does not exist (None when `folder` exists, or when a path
+    cannot be looked at: a name too long is `prepare_directory`'s to refuse)."""
+    highest = None
+    try:
+        for path in (folder, *folder.parents):
+            if path.exists():
+                break
+            highest = path
+    except OSError:
+        return None
+    return highest
+
+
+def _removed_if_empty(folder: Path) -> bool:
+    try:
+        folder.rmdir()  # only if empty
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8",
                 newline: str | None = None) -> Iterator[IO]:
     """Open a temporary file beside `path` for writing; on success it replaces `path` at once.

@@ -146,6 +146,19 @@ def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) == 2 * 2 * N_QUESTIONS
 
 
+def test_a_run_refused_for_its_input_leaves_no_empty_folders_behind(judge_server, tmp_path):
+    """A user's audit: `--model goood --out newout/a/b --store newstore/x/s.sqlite` was refused (exit 2, before any
+    judge call) after both folders had been made (checked writable first), and left them behind, empty. Folders
+    that existed before stay, and so does one that holds a file."""
+    config = write_config(tmp_path, judge_server.base_url)
+    (tmp_path / "kept").mkdir()
+    refused = judgebench("run", "--config", str(config), "--model", "goood", "--out", "newout/a/b", "--store",
+                         "kept/x/s.sqlite", cwd=tmp_path)
+    assert refused.returncode == 2 and "did you mean 'good'?" in refused.stderr, refused.stderr
+    assert not (tmp_path / "newout").exists() and list((tmp_path / "kept").iterdir()) == []
+    assert judge_server.log == []
+
+
 @pytest.mark.parametrize("pairs", [[], ["--pairs", "all"], ["--pairs", "adaptive", "--budget-calls", "40"]])
 def test_opponents_without_sampled_pairs_are_refused_before_any_judge_call(judge_server, tmp_path, pairs):
     """`--opponents` ran unused with pairs other than sample, as `--budget-calls` with baseline pairs is not."""
