@@ -1001,6 +1001,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     >>> board = judgebench.rate("battles.parquet")          # doctest: +SKIP
     >>> board.table.head(); board.write("results/")          # doctest: +SKIP
     """
+    from judgebench.config import setting_name
     from judgebench.datasets.sources import load_inputs, source_kind
 
     if source is None or (isinstance(source, list | tuple) and not source):  # one_source's message names flags
@@ -1028,6 +1029,11 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
                          judge=chosen["judge"], template=chosen["template"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
+    if chosen["style_control"] and inputs.kind == "store":  # it asked for the outcome columns a store has not
+        raise ConfigError(f"style control (asked for with {setting_name('style_control', option=True)}) needs each "
+                          "answer's style counts, which a store does not keep (it keeps judgments, not answers): "
+                          "rate a run's results folder with the run's texts (judgebench leaderboard --results DIR "
+                          "--questions FILE --answers FILE --style-control)")
     design_bias, plan = _store_plan_correction(inputs.plan, chosen, method)
     interval = chosen["interval"]
     if (inputs.plan is not None and inputs.plan.get("method") == method and inputs.plan.get("interval")

@@ -141,6 +141,9 @@ def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_ser
     again = judgebench("leaderboard", "--results", "styled", "--rounds", "20", cwd=tmp_path)
     assert again.returncode == 2 and ("error: these ratings are style-controlled (as the run rated them), and rating "
                                       "them again needs each answer's style counts") in " ".join(again.stderr.split())
+    stored = judgebench("leaderboard", "--store", "store.sqlite", "--style-control", "--rounds", "20", cwd=tmp_path)
+    assert stored.returncode == 2 and ("error: style control (asked for with --style-control) needs each answer's "
+                                       "style counts, which a store does not keep") in " ".join(stored.stderr.split())
 
     write_jsonl(tmp_path / "bare.jsonl", [{key: value for key, value in row.items() if key != "n_tokens"}
                                           for row in answers])
