@@ -6,7 +6,8 @@ score b, a binomial count; so the share of checks that pass (or regress) is a fi
 Monte Carlo error. It is computed for Student's t (what `check` used, with its floor for unanimous samples)
 and for judgebench's `t_test` (Hall's skewness-corrected t with half a lattice step, and Hoeffding's bound beside
 it far from the threshold), and the worst case over the grid is printed, with the distribution that gives it,
-and the case that motivated the correction: 90% of questions tied, 10% lost.
+and the case that motivated the correction: 90% of questions tied, 10% lost; then the worst over scores that
+are won (1), tied (0.5) or lost (0), with 10 points more losses than wins, exactly over every count of each.
 Nominal: at most 2.5% each way (a two-sided 95% interval).
 
     python benchmarks/bench_check_skew.py                # n = 50, 100, 200; grid step 0.02 (seconds)
@@ -56,6 +57,21 @@ def error_rates(a: float, b: float, n: int) -> dict[str, tuple[float, float]]:
             for name, (passes, regresses) in (("Student's t", student(samples)), ("judgebench", judgebench_t(samples)))}
 
 
+def won_tied_lost_rates(won: float, n: int) -> tuple[float, float]:
+    """Exact (false pass, false regression) rates of judgebench's `t_test` when a question is won (1) with
+    probability `won`, lost (0) with `won` + 0.1 and tied (0.5) otherwise: mean THRESHOLD. Every sample is
+    given by its counts of wins and losses (a multinomial), so this sums over all (n + 1)(n + 2) / 2 of them."""
+    wins, losses = (grid.ravel() for grid in np.meshgrid(np.arange(n + 1), np.arange(n + 1)))
+    keep = wins + losses <= n
+    wins, losses = wins[keep], losses[keep]
+    position = np.arange(n)[None, :]
+    samples = np.where(position < wins[:, None], 1.0, np.where(position < (wins + losses)[:, None], 0.0, 0.5))
+    lost = won + 2 * (0.5 - THRESHOLD)
+    weights = stats.multinomial.pmf(np.column_stack([wins, losses, n - wins - losses]), n, [won, lost, 1 - won - lost])
+    passes, regresses = judgebench_t(samples)
+    return float(weights @ passes), float(weights @ regresses)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[50, 100, 200], help="questions per check")
@@ -78,6 +94,11 @@ def main() -> None:
         for name, ((passes, where_p), (regresses, where_r)) in worst.items():
             print(f"n={n:<4} {name:<12} worst false pass {passes:6.2%} at {where_p:<12} worst false regression "
                   f"{regresses:6.2%} at {where_r:<12} 90% ties, 10% losses: false pass {ties[name][0]:6.2%}")
+        three = {won: won_tied_lost_rates(won, n) for won in np.round(np.arange(0.0, 0.45 + 1e-9, 0.01), 2)}
+        (p_won, (p_rate, _)), (r_won, (_, r_rate)) = (max(three.items(), key=lambda item: item[1][side])
+                                                       for side in (0, 1))
+        print(f"n={n:<4} {'judgebench':<12} won/tied/lost scores: worst false pass {p_rate:6.2%} at {p_won:.0%} won, "
+              f"worst false regression {r_rate:6.2%} at {r_won:.0%} won (losses 10 points more)")
 
 
 if __name__ == "__main__":

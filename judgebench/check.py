@@ -524,7 +524,7 @@ class CheckReport:
             needed = o.test.n + more_needed
             more = (f"about {counted(more_needed, 'more question')} ({needed:,} in all) would likely decide "
                     f"it{self._how_to_judge_more(needed)}")
-        elif self.options.sequential:
+        elif self.options.sequential or o.test.mean != t:  # past the horizon (a fixed check's too)
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
             more = "no number of questions would likely decide it"
@@ -1143,8 +1143,7 @@ def markdown_summary(report: CheckReport) -> str:
     if flips and report.baseline:
         lines += [f"Flips against the baseline: the candidate did worse than the reference on {flips['worse']} "
                   f"questions (won to tied, tied to lost, or won to lost) and better on {flips['better']}; "
-                  f"{flips['win_to_loss']} of them the reference won and the candidate lost, "
-                  f"{flips['loss_to_win']} the reverse.", ""]
+                  f"strong flips: {flips['win_to_loss']} won to lost, {flips['loss_to_win']} lost to won.", ""]
     elif flips:
         lines += [f"Flips against the reference: the candidate lost {flips['win_to_loss']} questions and won "
                   f"{flips['loss_to_win']}.", ""]

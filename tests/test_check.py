@@ -82,8 +82,8 @@ def test_mostly_ties_and_a_few_losses_at_the_margin_pass_at_most_at_the_stated_r
 
 def test_decisions_and_intervals_grow_with_the_questions_won():
     """A user's audit: of 25 questions, 2 won and 23 lost was undecided ([0%, 57%]) where 3 won was a regression,
-    and 2 won of 13 gave [0%, 100%]: Hall's correction past its flat point. Now, for every n up to 300 and both
-    thresholds a check meets (0.45, 0.5 with margin 0), more questions won never lowers an interval's end, never
+    and 2 won of 13 gave [0%, 100%]: Hall's correction past its flat point. Now, for every n up to 300 and the
+    thresholds 0.45 (the default margin's) and 0.5, more questions won never lowers an interval's end, never
     turns a pass into no pass, nor no regression into a regression."""
     for n in range(2, 301):
         won = np.arange(n + 1)
@@ -171,6 +171,17 @@ def test_fixed_advice_is_calibrated():
     needed = questions_to_decide(scores, 0.5, 0.95)
     checks = t_test(np.random.default_rng(11).choice(values, size=(4000, needed), p=counts / counts.sum()), 0.5, 0.95)
     assert 0.76 <= np.mean(decide(checks.p_above, checks.p_below, 0.95) != "undecided") <= 0.86
+
+
+def test_fixed_advice_past_the_horizon_says_so():
+    """908 ties and 92 losses (mean 0.454, the threshold 0.45): the normal approximation asks for about 10,000
+    more questions, where checks decide less than 80% of the time; the advice printed the size its search had
+    reached ("about 10,208 more questions") as if it decided. Now it says no number up to the horizon would."""
+    scores = [0.5] * 908 + [0.0] * 92
+    assert questions_to_decide(np.array(scores), 0.45, 0.95) is None
+    report = report_for(scores)
+    assert report.overall.decision == "undecided" and report.overall.questions_needed is None
+    assert report.rule().endswith("; not even 10,000 more questions would likely decide it")
 
 
 def test_sequential_advice_counts_more_questions_and_is_calibrated():

@@ -108,9 +108,11 @@ def t_test(scores: np.ndarray, threshold: float, confidence: float, low: float =
     between Bernoulli distributions of the unit-scaled means. Each p-value is the smaller of the two tests', the
     interval their intersection. Hoeffding's test, conservative, rejects little that the corrected t keeps near
     the threshold: the exact worst error rates over two-point distributions stay at 2.4% or less for n = 10 to
-    200 (`benchmarks/bench_check_skew.py`), and decisions and interval ends of won/lost samples are monotone in
-    the questions won for every n up to 300 (tests/test_check.py). Samples of ties and a few losses, whose range
-    is narrower than the score range's, can still be non-monotone within a question or two of the threshold.
+    200 (`benchmarks/bench_check_skew.py`; over won/tied/lost scores with a few wins, as before it, up to 3.0%
+    at n = 30-40: the skewness correction's own limit, not corrected here), and decisions and interval ends of
+    won/lost samples are monotone in the questions won for every n up to 300 (tests/test_check.py). Samples of
+    ties and a few losses, whose range is narrower than the score range's, can still be non-monotone within a
+    question or two of the threshold.
     """
     scores = np.asarray(scores, dtype=float)
     _unit(scores, low, high)  # refuses scores outside the range
@@ -281,16 +283,16 @@ HORIZON = 10_000
 def questions_to_decide(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
                         high: float = 1.0, power: float = 0.8, seed: int = 0) -> int | None:
     """About how many questions in all a fixed-sample check (`t_test`) needs to decide with probability `power`
-    if the questions to come are like `scores`: the fewest n (searched upwards in steps of 3%) at which a share
-    `power` of samples of n questions drawn from `scores` decide (`decided_share`). Never fewer than one more
-    than `scores` holds (a check of the same questions decides nothing new). None when the mean sits on the
-    threshold (no number of questions decides it).
+    if the questions to come are like `scores`: the fewest n at which a share `power` of samples of n questions
+    drawn from `scores` decide (`decided_share`), never fewer than one more than `scores` holds (a check of the
+    same questions decides nothing new). None when the mean sits on the threshold (no number of questions decides
+    it) or when not even HORIZON more questions would.
 
     The search starts at the normal approximation n = ((z_(1 - alpha/2) + z_power) sd / |mean - threshold|)^2
     (and the unanimous-sample floor of `t_test` at that mean), which alone promised too much: `t_test`'s skewness
-    and lattice corrections and its t quantile need more questions, and at that n a check of head-to-head
-    scores decided 70% of the time, not 80% (tests/test_check.py). The search stops past HORIZON more questions
-    than `scores` holds, and gives the size it reached (the approximation, when that is already beyond).
+    and lattice corrections and its t quantile need more questions, and at that n a check of head-to-head scores
+    decided 70% of the time, not 80% (tests/test_check.py). From there it steps 3% up (or down, when the start
+    already decides) until the share crosses `power`, then bisects between the two last sizes.
     """
     scores = np.asarray(scores, dtype=float)
     n, mean = len(scores), float(scores.mean())
@@ -301,22 +303,49 @@ def questions_to_decide(scores: np.ndarray, threshold: float, confidence: float,
     sd = float(scores.std(ddof=1)) if n > 1 else 0.0
     ratio = (threshold - low) / (mean - low) if mean > threshold else (high - threshold) / (high - mean)
     floor = np.log((1 - confidence) / 2) / np.log(ratio)  # the n at which ratio^n reaches (1 - confidence) / 2
-    size = max(int(np.ceil((z * sd / distance) ** 2)), int(np.ceil(floor)), n + 1, 2)
-    while size <= n + HORIZON and decided_share(scores, size, threshold, confidence, low, high, seed) < power:
-        size = max(size + 1, int(np.ceil(size * 1.03)))
-    return size
+    fewest, most = max(n + 1, 2), n + HORIZON
+    start = min(max(int(np.ceil((z * sd / distance) ** 2)), int(np.ceil(floor)), fewest), most + 1)
+
+    def decides(size: int) -> bool:
+        return decided_share(scores, size, threshold, confidence, low, high, seed) >= power
+
+    if start <= most and decides(start):  # downwards until a size does not decide
+        above = start
+        while True:
+            if above == fewest:
+                return above
+            below = max(fewest, min(above - 1, int(above / 1.03)))
+            if not decides(below):
+                break
+            above = below
+    else:  # upwards until a size decides, or past the horizon
+        below = start
+        while True:
+            above = max(below + 1, int(np.ceil(below * 1.03)))
+            if above > most:
+                return None
+            if decides(above):
+                break
+            below = above
+    while above - below > 1:  # the fewest between the last size that did not decide and the first that did
+        middle = (below + above) // 2
+        below, above = (below, middle) if decides(middle) else (middle, above)
+    return above
 
 
 def decided_share(scores: np.ndarray, size: int, threshold: float, confidence: float, low: float = 0.0,
                   high: float = 1.0, seed: int = 0) -> float:
-    """The share of fixed-sample checks (`t_test`) of `size` questions drawn from `scores` with replacement that
-    decide: 2,000 samples (fewer past 1,000 questions, to keep to 2 million scores), each the first `size`
-    draws of the same seeded sequence whatever `size` is, so that the shares of nearby sizes differ by the
-    questions added, not by fresh noise, and a search over sizes sees a smooth curve."""
-    paths = max(200, min(2000, 2_000_000 // size))
-    drawn = np.random.default_rng(seed).integers(len(scores), size=(size, paths))  # row k: each sample's k-th
-    test = t_test(np.asarray(scores, dtype=float)[drawn.T], threshold, confidence, low, high)
-    return float(np.mean(decide(test.p_above, test.p_below, confidence) != "undecided"))
+    """The share of 2,000 fixed-sample checks (`t_test`) of `size` questions drawn from `scores` with replacement
+    that decide. Each sample is the first `size` draws of its own seeded sequence whatever `size` is, so that the
+    shares of nearby sizes differ by the questions added, not by fresh noise, and a search over sizes sees a
+    smooth curve; drawn in batches of 200 samples to keep memory to that many times `size`."""
+    scores = np.asarray(scores, dtype=float)
+    decided = 0
+    for batch in range(10):
+        drawn = np.random.default_rng([seed, batch]).integers(len(scores), size=(size, 200))  # row k: each one's kth
+        test = t_test(scores[drawn.T], threshold, confidence, low, high)
+        decided += int(np.sum(decide(test.p_above, test.p_below, confidence) != "undecided"))
+    return decided / 2000
 
 
 def more_questions_to_decide(scores: np.ndarray, threshold: float, confidence: float, low: float = 0.0,
