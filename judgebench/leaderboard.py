@@ -828,8 +828,10 @@ def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options,
                         iv.normal_interval(estimate, se, options.confidence, df))
         better = iv.better_from_covariance(estimate, covariance, options.confidence, np.minimum.outer(df, df))
         samples = None
-        judged = df[(own > 0) & (np.arange(m) != baseline)]
-        extra["degrees_of_freedom"] = (int(judged.min()), int(judged.max())) if judged.size else int(df.max())
+        judged = df[(own > 0) & (np.arange(m) != baseline)] if (own > 0).any() else df
+        extra["degrees_of_freedom"] = int(judged.min())  # the fewest, as the one of a Bradley-Terry sandwich
+        if judged.max() > judged.min():
+            extra["degrees_of_freedom_most"] = int(judged.max())
     for k, (_, _, wilson_lower, wilson_upper) in unvarying.items():
         lower[k], upper[k] = wilson_lower, wilson_upper
     for k in unvarying:
@@ -1099,7 +1101,8 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "confidence": options.confidence,
         "rounds": options.rounds if bootstrap else None,
         "seed": options.seed,  # the bootstrap's, and the run's (random-one orders) when a run wrote it
-        "interval_label": _interval_label(options, ratings.extra.get("degrees_of_freedom")),
+        "interval_label": _interval_label(options, ratings.extra.get("degrees_of_freedom"),
+                                          ratings.extra.get("degrees_of_freedom_most")),
         "baseline": options.baseline,
         "anchor": anchor if options.method != "winrate" else None,
         "anchor_rating": options.anchor_rating if options.method != "winrate" else None,
@@ -1192,17 +1195,16 @@ def _rating_label(options: _Options, anchor: str | None) -> str:
     return f"Ratings on the Elo scale (a {options.scale:g}-point gap is 10:1 odds), {where}"
 
 
-def _interval_label(options: _Options, degrees_of_freedom: int | tuple[int, int] | None = None) -> str:
-    """The interval's method in words; `degrees_of_freedom`: the sandwich t's, or the fewest and most of the
-    models' own (win rates: each model's clusters against the baseline, less one)."""
+def _interval_label(options: _Options, degrees_of_freedom: int | None = None, most: int | None = None) -> str:
+    """The interval's method in words; `degrees_of_freedom`: the sandwich t's, and `most`, where the models' own
+    differ (win rates: each model's clusters against the baseline, less one), the most of them."""
     level = f"{100 * options.confidence:g}%"
     unit = ("questions" if options.resample == "questions"
             else "single judgments (ignores question clustering: too narrow when a question's games are correlated)")
     if options.interval == "sandwich":
-        fewest, most = degrees_of_freedom if isinstance(degrees_of_freedom, tuple) else (degrees_of_freedom,) * 2
-        freedom = (f"{fewest} degrees of freedom" if fewest == most else
-                   f"{fewest} to {most} degrees of freedom: each model's {options.resample} against the baseline, "
-                   "less one")
+        freedom = (f"{degrees_of_freedom} degrees of freedom" if most is None else
+                   f"{degrees_of_freedom} to {most} degrees of freedom: each model's {options.resample} against "
+                   "the baseline, less one")
         return f"{level} t interval ({freedom}), sandwich covariance clustered by {unit}"
     if options.method == "elo":
         return (f"{level} percentile interval, bootstrap over {unit} with the games of each replicate in random "

@@ -212,3 +212,8 @@ def test_a_model_judged_on_few_of_the_questions_has_an_interval_that_covers():
     assert 0.925 <= covered / runs <= 0.96
     assert "t interval (11 to 199 degrees of freedom: each model's questions against the baseline, less one)" in (
         board.meta["interval_label"])
+    assert (board.meta["degrees_of_freedom"], board.meta["degrees_of_freedom_most"]) == (11, 199)
+    everywhere = build(outcomes[outcomes["model_a"] == "many"], method="winrate", interval="sandwich",
+                       baseline="base").meta  # one count: an int, as a Bradley-Terry sandwich's
+    assert everywhere["degrees_of_freedom"] == 199 and "degrees_of_freedom_most" not in everywhere
+    assert "t interval (199 degrees of freedom)" in everywhere["interval_label"]
