@@ -76,22 +76,35 @@ class _Command(TyperCommand):
             return super().parse_args(ctx, args)
         except Exception as error:
             if type(error).__name__ == "NoSuchOption":  # typer ships its own click: matched by name
-                _point_at_the_setting(error, command_flags(ctx), any(p.name == "config" for p in self.params))
+                _point_at_the_setting(error, command_flags(ctx), any(p.name == "config" for p in self.params),
+                                      ctx.info_name)
             raise
 
 
-def _point_at_the_setting(error: Any, flags: Mapping[str, str], reads_a_file: bool) -> None:
+def _point_at_the_setting(error: Any, flags: Mapping[str, str], reads_a_file: bool, command: str | None) -> None:
     """Make click's NoSuchOption `error` for a flag that names a setting say where it goes: the command's flag
-    for it (`flags`: `command_flags`), else, for a command that reads a config file, the file's table."""
+    for it (`flags`: `command_flags`), else, for a command that reads a config file, the file's table; or, for a
+    setting the command does not use (check's `--model`), that it does not (it was pointed at the file)."""
     setting = _setting_named(str(error.option_name))
     if setting is None or setting == "judge.api_key":  # the key is read from an environment variable
         return
     if setting in flags:
         error.possibilities = [flags[setting]]
+    elif command == "check" and setting in _unused_by_check():
+        error.message = (f"No such option: {error.option_name}; check does not use {setting_label((setting,))}: it "
+                         "judges --candidate against --reference")
+        error.possibilities = []
     elif reads_a_file:
         error.message = (f"No such option: {error.option_name}; {setting_label(tuple(setting.split('.')))} is a "
                          "setting of the config file (--config FILE), not a flag")
         error.possibilities = []
+
+
+def _unused_by_check() -> tuple[str, ...]:
+    """check's `UNUSED_SETTINGS`, imported only for the message that needs them."""
+    from judgebench.check import UNUSED_SETTINGS
+
+    return UNUSED_SETTINGS
 
 
 def _setting_named(flag: str) -> str | None:

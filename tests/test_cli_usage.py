@@ -145,6 +145,15 @@ def test_runs_judge_and_store_flags_on_check_point_at_the_config_file(folder, fl
                             "(--config FILE), not a flag\n")
 
 
+@pytest.mark.parametrize("flag, setting", [("--model", "[data] models"), ("--pairs", "[judging] pairs"),
+                                           ("--baseline", "[judging] baseline")])
+def test_runs_flags_of_settings_check_does_not_use_say_so(folder, flag, setting):
+    """They were pointed at the config file (review), where check notes that it does not use them."""
+    done = judgebench("check", "--config", "rounds.toml", "--candidate", "a", flag, "x", cwd=folder)
+    check_usage_error(done, f"No such option: {flag}; check does not use {setting}: it judges --candidate against "
+                            "--reference\n")
+
+
 @pytest.mark.parametrize("args", [["leaderboard", "--outcomes", "o.csv", "--rounds"], ["run", "--concurrency"]])
 def test_a_flag_without_its_value_is_a_usage_error(folder, args):
     """Said as click says it: `--concurrency`, a judge setting that `run` has a flag for, was told it is not one."""
