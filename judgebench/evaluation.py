@@ -368,9 +368,9 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
                            replace=evaluation.leaderboard is not None)
     except (StorageError, InputError) as error:
         if on_event is not None:
-            on_event(EngineEvent("stage", "warning: the plan could not be recorded in the store, so `leaderboard "
-                                          "--store` will rate these judgments without its correction (the results "
-                                          f"folder has it): {str(error).splitlines()[0]}"))
+            on_event(EngineEvent("stage", "warning: the plan could not be recorded in the store, so `judgebench "
+                                          "leaderboard --store` will rate these judgments without its correction (the "
+                                          f"results folder has it): {str(error).splitlines()[0]}"))
 
 
 def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stopped) -> RunResult:
@@ -680,12 +680,15 @@ def unrated_models_warning(plan: Mapping[str, Any], outcomes: pd.DataFrame) -> s
     missing = [model for model in planned if model not in rated]
     if not missing:
         return None
-    why = ("the budget ended before they were compared" if (plan.get("stopped_by") or "").startswith("budget")
-           else "none of their games has a verdict")
+    one = len(missing) == 1
+    why = (f"the budget ended before {'it was' if one else 'they were'} compared"
+           if (plan.get("stopped_by") or "").startswith("budget") else f"none of {'its' if one else 'their'} games "
+           "has a verdict")
     needed = plan.get("calls_to_compare_all") if plan.get("stopped_by") == "budget_calls" else None
     more = f"; a budget of {needed:,} calls or more compares every model" if needed else ""
-    return (f"{len(missing)} of the {len(planned)} models have no outcome in this plan ({first_few(missing, 6)}): "
-            f"{why}, so they have no rating and are not on this leaderboard{more}")
+    has, they, are = ("has", "it has", "is") if one else ("have", "they have", "are")
+    return (f"{len(missing)} of the {len(planned)} models {has} no outcome in this plan ({first_few(missing, 6)}): "
+            f"{why}, so {they} no rating and {are} not on this leaderboard{more}")
 
 
 def _recorded_plans(settings: RunConfig, template: str) -> list[dict[str, Any]]:

@@ -301,9 +301,11 @@ def test_a_budget_too_small_to_compare_every_model_says_so_and_names_the_models_
     missing = sorted(set(QUALITIES) - {row["model"] for row in board["models"]})
     assert len(missing) in (1, 2)  # two pairs bring in three or four models
     (warning,) = [text for text in board["meta"]["warnings"] if "no outcome in this plan" in text]
-    assert warning == (f"{len(missing)} of the 5 models have no outcome in this plan ({', '.join(missing)}): the "
-                       "budget ended before they were compared, so they have no rating and are not on this "
-                       f"leaderboard; a budget of {needed[2]} calls or more compares every model")
+    said = (f"1 of the 5 models has no outcome in this plan ({missing[0]}): the budget ended before it was compared, "
+            "so it has no rating and is not on this leaderboard" if len(missing) == 1 else
+            f"2 of the 5 models have no outcome in this plan ({', '.join(missing)}): the budget ended before they were "
+            "compared, so they have no rating and are not on this leaderboard")  # (review: "1 ... have ... they")
+    assert warning == f"{said}; a budget of {needed[2]} calls or more compares every model"
     assert f"warning: {warning}" in notes
     assert f"Warning: {warning}." in (tmp_path / "out" / "leaderboard.md").read_text()
     # rated again, the folder's leaderboard lacks the same models: it says so (review: the refit said nothing)
