@@ -577,7 +577,7 @@ class CheckReport:
             "fail_on": self.options.fail_on, "undecided": self.options.undecided,
             "threshold": self.scale.threshold, "score_range": [self.scale.low, self.scale.high],
             "method": ("confidence sequence (betting)" if self.options.sequential
-                       else "t interval (skewness-corrected, Hall 1992)"),
+                       else "t interval (skewness-corrected, Hall 1992) with Hoeffding's bound (1963)"),
             "overall": self.overall.figures() if self.overall else None,
             "categories": [c.figures() for c in self.categories], "multiplicity": "holm",
             "categories_too_small": self.small_categories, "regressed_categories": self.regressed_categories,

@@ -95,6 +95,7 @@ def test_decisions_and_intervals_grow_with_the_questions_won():
     assert t_test(np.array([1.0] * 2 + [0.0] * 11), 0.45, 0.95).upper < 0.6
     two_of_25 = t_test(np.array([1.0] * 2 + [0.0] * 23), 0.45, 0.95)
     assert decide(two_of_25.p_above, two_of_25.p_below, 0.95) == "regression"
+    assert "Hoeffding" in report_for([0.0] * 20).to_json()["method"]  # the summary and JSON name both tests
 
 
 def test_clear_regressions_of_few_questions_are_found_and_false_decisions_stay_rare():
