@@ -240,7 +240,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         round): a KeyboardInterrupt with the signal as `.signum`, and no result.
     """
     from judgebench.config import require_run_config
-    from judgebench.outputs import left_as_found
+    from judgebench.outputs import left_as_found, removed_if_empty
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     settings = require_run_config(settings, "evaluate")
@@ -263,7 +263,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                                                  on_start=on_start, on_event=on_event, stop_signals=signals))
         except Stopped:  # before any game was judged: no result, and no output folder this call made
             if made_out and out is not None:
-                _remove_if_empty(out)
+                removed_if_empty(out)
             raise
         result = replace(result, notes=[*notes, *result.notes])
         evaluation: Evaluation | None = None
@@ -283,7 +283,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         _record_plan(settings, evaluation, on_event)
     if result.interrupted:
         if made_out and out is not None:  # "nothing written to out": not even the folder checked before judging
-            _remove_if_empty(out)
+            removed_if_empty(out)
         raise Interrupted(evaluation, result.stopped_by)
     return evaluation
 
@@ -318,11 +318,6 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
                   *_other_plan_notes(planner, settings, template.name)]
     say_notes(notes, on_event)
     return template, dataset, notes, planner
-
-
-def _remove_if_empty(folder: str | Path) -> None:
-    with suppress(OSError):
-        Path(folder).rmdir()  # only if empty
 
 
 def _write_results(evaluation: Evaluation, out: str | Path) -> None:

@@ -110,7 +110,7 @@ def left_as_found(*folders: str | Path | None) -> Iterator[None]:
         yield
     except BaseException:
         for path, highest in made:
-            while highest is not None and _removed_if_empty(path) and path != highest:
+            while highest is not None and removed_if_empty(path) and path != highest:
                 path = path.parent
         raise
 
@@ -129,9 +129,10 @@ def _highest_missing(folder: Path) -> Path | None:
     return highest
 
 
-def _removed_if_empty(folder: Path) -> bool:
+def removed_if_empty(folder: str | Path) -> bool:
+    """Remove `folder` if it is an empty directory; whether it did."""
     try:
-        folder.rmdir()  # only if empty
+        Path(folder).rmdir()  # only if empty
     except OSError:
         return False
     return True
