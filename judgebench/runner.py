@@ -25,6 +25,7 @@ import pandas as pd
 
 from judgebench.config import JudgeConfig, RunConfig
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
+from judgebench.engines.openai_api import server_address
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.present import abandoned_in_flight, counted
@@ -646,12 +647,20 @@ def refuse_other_servers(store_path: Path, servers: dict[str | None, int], serve
     """Refuse to reuse judgments another server made for this judge model, unless allowed (`Reuse.notes` then
     says so). `servers` counts the reused judgments by the server that made them (Store.servers); `server` is None
     when this run has no engine to ask (nothing to send, and no stored judgment names a server)."""
-    others = {other: n for other, n in servers.items() if other is not None and other != server}
+    others = other_servers(servers, server)
     if others and not reuse_other_servers:
         raise ConfigError(
             f"the store {store_path} holds judgments of this plan for the judge '{judge}' made by another server "
             f"({_by_server(others)}); this run's judge is {server}, and two servers are two judges: use another "
             "--store, or set reuse_other_servers = true to reuse them")
+
+
+def other_servers(by_server: Mapping[str | None, int], server: str | None) -> dict[str, int]:
+    """The servers of `by_server` (judgments counted by the server that made them, None where unknown) other than
+    `server`, this run's, with their counts; one server under two spellings of its address is the same server
+    (`server_address`)."""
+    mine = server_address(server) if server is not None else None
+    return {other: n for other, n in by_server.items() if other is not None and server_address(other) != mine}
 
 
 def _by_server(counts: Mapping[str, int]) -> str:
@@ -680,7 +689,7 @@ class Reuse:
 
     def notes(self) -> list[str]:
         """One note for each thing reused that the user should know of."""
-        others = {name: n for name, n in self.by_server.items() if name is not None and name != self.server}
+        others = other_servers(self.by_server, self.server)
         notes = [f"reused judgments made by other servers ({_by_server(others)}); the judge asked now is "
                  f"{self.server}"] if others else []
         if self.by_server.get(None):

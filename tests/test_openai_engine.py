@@ -41,6 +41,7 @@ from judgebench.engines.openai_api import (
     _descriptors_ran_out,
     _retry_after,
     check_base_url,
+    server_address,
 )
 from judgebench.errors import ConfigError, EngineError
 from tests.support.judge_server import JudgeServer, echo_key_rule, messages_key
@@ -1337,3 +1338,16 @@ def test_cli_bad_base_url_is_a_usage_error(judge_server: JudgeServer, tmp_path: 
     assert shown in result.stderr and "Traceback" not in result.stderr
     assert "pa55-secret" not in result.stdout + result.stderr
     assert judge_server.log == []  # stopped before any judge call
+
+
+def test_server_address_writes_one_server_one_way():
+    """Loopback names, default ports and a trailing slash are spellings of one address; other hosts, ports,
+    paths and schemes are other servers; an in-process engine's identity is left as it is."""
+    one = {server_address(url) for url in ("http://localhost:8000/v1", "http://127.0.0.1:8000/v1/",
+                                            "http://[::1]:8000/v1")}
+    assert one == {"http://127.0.0.1:8000/v1"}
+    assert server_address("https://api.example.com/v1") == server_address("https://api.example.com:443/v1/")
+    others = {server_address(url) for url in ("http://localhost:8001/v1", "http://localhost:8000/v2",
+                                               "https://localhost:8000/v1", "http://10.0.0.2:8000/v1")}
+    assert len(others) == 4 and "http://127.0.0.1:8000/v1" not in others
+    assert server_address("vllm:/models/judge@abc") == "vllm:/models/judge@abc"

@@ -700,7 +700,7 @@ def test_games_another_server_judges_during_a_run_are_not_reused_silently(judge_
     """Two runs at once on one store, each with its own server for the judge model: the later one waits for the
     games the earlier one claimed and then finds them judged by another server. It refuses them as it refuses
     such judgments stored before it started (they were rated without a word)."""
-    server = judge_server_process("--latency-ms", "2000")
+    server, other = judge_server_process("--latency-ms", "2000"), judge_server_process("--latency-ms", "2000")
     store = tmp_path / "store.sqlite"
     first, second = tmp_path / "a", tmp_path / "b"
     for folder in (first, second):
@@ -708,13 +708,25 @@ def test_games_another_server_judges_during_a_run_are_not_reused_silently(judge_
         write_data(folder, n=4)
     earlier = start_cli(_cli_args(first, server.base_url, store), first)
     time.sleep(0.5)
-    other_url = server.base_url.replace("127.0.0.1", "localhost")  # the same server under another name
-    later = start_cli(_cli_args(second, other_url, store), second)
+    later = start_cli(_cli_args(second, other.base_url, store), second)
     # whichever claims the games first judges them (exit 0); the other waits for them and refuses them
     (judged, _), (refused, stderr) = sorted([_finish(earlier), _finish(later)])
     assert (judged, refused) == (0, 2), stderr
     assert "made by another server" in stderr and "reuse_other_servers" in stderr and "Traceback" not in stderr
-    assert max(_requests_per_game(server).values()) == 1
+    assert max((_requests_per_game(server) + _requests_per_game(other)).values()) == 1
+
+
+def test_one_server_under_two_names_is_one_judge(judge_server, tmp_path):
+    """A run through 127.0.0.1 and a rerun through localhost (with a trailing slash) reach the same server: the
+    rerun reuses every judgment, sends nothing and says nothing of other servers."""
+    config = write_config(tmp_path, judge_server.base_url)
+    first = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    sent = len(judge_server.log)
+    same = judge_server.base_url.replace("127.0.0.1", "localhost") + "/"
+    again = judgebench("run", "--config", str(config), "--base-url", same, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(judge_server.log) == sent and "other server" not in again.stderr + again.stdout
 
 
 def test_runs_take_over_the_games_of_a_killed_run_without_paying_twice(judge_server_process, tmp_path):

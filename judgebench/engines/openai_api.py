@@ -246,6 +246,21 @@ class OpenAIClientTransport:
         await self._client.close()
 
 
+def server_address(server: str) -> str:
+    """`server` (a base URL, or another engine's identity such as `vllm:<path>`, returned as it is) written one
+    way for each server: a loopback host name (localhost, 127.0.0.1, ::1) as 127.0.0.1, the scheme's default port
+    spelt out, no trailing slash. A judge reached once as localhost and once as 127.0.0.1 is one server, not two."""
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return server
+    host = "127.0.0.1" if parts.hostname in LOOPBACK_HOSTS else parts.hostname
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # not a port number: no other spelling of it to match
+        return server
+    return f"{parts.scheme}://{host}:{port}{parts.path.rstrip('/')}"
+
+
 def _env_proxy(url: str) -> str | None:
     """The proxy the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) sets for `url`, if any; never one
     for this machine's own addresses."""
