@@ -14,7 +14,10 @@ judge's output only (verdicts.py), never from the prompt.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import importlib.metadata
 import json
 import re
 import sys
@@ -31,7 +34,7 @@ from judgebench.errors import ConfigError
 from judgebench.records import Answer, Question
 
 _REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
-_INSTALLED_PROMPTS = Path(sys.prefix) / "share" / "judgebench" / "prompts"
+_SHARED = Path("share") / "judgebench" / "prompts"  # where an installed wheel puts prompts/ (its data files)
 _PLACEHOLDERS = ("question", "answer_a", "answer_b", "reference")
 # A bracketed verdict marker as the judge's output is read (verdicts.parse_text): a label in double brackets on one
 # line, spaces tolerated inside them ("[[ A > B ]]" reads as "[[A>B]]"), never a line break (`defang`, which
@@ -100,9 +103,21 @@ class Template:
         return params
 
 
+@functools.cache
 def template_dirs() -> list[Path]:
-    """Where built-in templates are looked up: the repository's prompts/, then the installed copy."""
-    return [d for d in (_REPO_PROMPTS, _INSTALLED_PROMPTS) if d.is_dir()]
+    """Where built-in templates are looked up: the repository's prompts/, then the copy installed with judgebench.
+
+    A wheel installs prompts/ as data files under the install scheme's data folder, which is sys.prefix only for
+    an install into the running environment: `pip install --user`, `--prefix`, Debian's system Python (/usr/local
+    while sys.prefix is /usr) put it elsewhere. The installed distribution's file list says where (relative to its
+    site-packages); `pip install --target` moves the files after writing that list, leaving `share/` beside the
+    package, which is looked at too."""
+    installed = [Path(sys.prefix) / _SHARED, Path(__file__).resolve().parents[1] / _SHARED]
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+        listed = (importlib.metadata.distribution("judgebench").files or [])
+        installed += [Path(str(file.locate())).parent for file in listed
+                      if file.suffix == ".toml" and file.parent.parts[-3:] == _SHARED.parts]
+    return list(dict.fromkeys(d.resolve() for d in (_REPO_PROMPTS, *installed) if d.is_dir()))
 
 
 def builtin_templates() -> list[str]:
