@@ -770,7 +770,31 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
         samples = samples - samples[:, [anchor]] + options.anchor_rating
     lower, upper = iv.percentile_interval(samples, options.confidence)
     return _Ratings(estimate, lower, upper, samples, iv.better_from_samples(samples, options.confidence),
-                    extra={"k": options.k}, caveats=_outside_own_interval(coded.models, estimate, lower, upper))
+                    extra={"k": options.k}, caveats=_outside_own_interval(coded.models, estimate, lower, upper)
+                    + _unsettled(coded, options))
+
+
+def _unsettled(coded: CodedOutcomes, options: _Options) -> list[str]:
+    """A warning naming the models whose games are too few for online Elo to settle (`elo.settling_games`):
+    their ratings, and the intervals of replicates with as few games, still lie between the starting rating and
+    their level. With K = 4 and 60 games a model that beat the baseline 59% of the time rated below it, inside
+    an interval as shrunk, and no other warning said why."""
+    from judgebench.ratings import elo
+
+    played = (np.bincount(coded.model_a, coded.weight, coded.n_models)
+              + np.bincount(coded.model_b, coded.weight, coded.n_models))
+    needed = elo.settling_games(options.k, scale=options.scale)
+    few = np.flatnonzero(played < needed)
+    if not len(few):
+        return []
+    named = first_few([coded.models[k] for k in few], 4)
+    fewest, most = f"{played[few].min():.0f}", f"{played[few].max():.0f}"
+    counts = fewest if fewest == most else f"{fewest} to {most}"
+    return [f"online Elo (K-factor {options.k:g}) had too few games to settle for {named} ({counts} games, where "
+            f"{needed} close three quarters of the gap between a rating's "
+            f"start and the model's level, at most {elo.settling_share(options.k, scale=options.scale):.1%} a "
+            "game): their ratings and intervals lie between that start and their level; Bradley-Terry "
+            f"({how_to_set('method', 'bt')}) takes every game at its full weight, however few"]
 
 
 def _outside_own_interval(models: tuple[str, ...], estimate: np.ndarray, lower: np.ndarray,

@@ -86,3 +86,42 @@ def test_online_elo_ratings_outside_their_own_interval_are_named(shared_data):
     quiet = build(evalica_outcomes(shared_data / "ratings" / "simple.csv"), method="elo", rounds=200, seed=0)
     inside = all(m["lower"] <= m["rating"] <= m["upper"] for m in quiet.models)
     assert inside == (not any("online Elo ratings of" in w for w in quiet.meta["warnings"]))
+
+
+def test_settling_games_leave_a_quarter_of_the_gap_to_a_models_level():
+    """`settling_games`: after 241 games (K = 4) online Elo has closed three quarters of the gap between its start
+    and a model's level, near even odds. Simulated: a model 40 Elo points above a field of fresh 1000-rated
+    opponents (each plays it once, so the field stays at 1000), 4,000 sequences; the gap left has a Monte Carlo
+    standard error of about 0.006 (rating sd about 19 points over sqrt(4,000), over the 40-point gap). The slope
+    at 40 points is 1% below that at even odds, so the gap left is a little over a quarter."""
+    n = elo.settling_games(4.0)
+    assert n == 241 and elo.settling_games(32.0) == 30  # K = 32 settles about 8 times as fast
+    rng = np.random.default_rng(7)
+    level, sequences = 40.0, 4000
+    p_win = 1.0 / (1.0 + 10.0 ** (-level / 400.0))
+    scores = (rng.random((sequences, n)) < p_win).astype(float)
+    opponents = np.arange(1, n + 1)
+    rated = np.array([elo.online_elo(np.zeros(n, dtype=int), opponents, row, n + 1)[0] for row in scores])
+    left = 1.0 - (rated.mean() - 1000.0) / level
+    assert 0.23 < left < 0.29, left
+
+
+def test_models_with_too_few_games_for_online_elo_to_settle_are_named():
+    """The audit's case: 60 games, the model beat the baseline 59% of the time, and online Elo (K = 4) rated it
+    below the baseline inside an interval as shrunk, without a word. Bradley-Terry ranks it above."""
+    from judgebench.leaderboard import build
+
+    def outcomes(games: int) -> pd.DataFrame:
+        wins = round(0.59 * games)
+        scores = [0.0] * (games - wins) + [1.0] * wins  # the wins come last: online Elo takes the losses first
+        return pd.DataFrame({"question_id": [f"q{i}" for i in range(games)], "model_a": "good",
+                             "model_b": "base", "score_a": scores})
+
+    few = build(outcomes(60), method="elo", baseline="base", rounds=200, seed=0)
+    [warning] = [w for w in few.meta["warnings"] if "too few games to settle" in w]
+    assert "base, good (60 games, where 241 close three quarters" in warning and 'method = "bt"' in warning
+    rating = {m["model"]: m["rating"] for m in few.models}
+    bt = {m["model"]: m["rating"] for m in build(outcomes(60), baseline="base", rounds=200, seed=0).models}
+    assert bt["good"] > bt["base"] and rating["good"] - rating["base"] < bt["good"] - bt["base"]
+    settled = build(outcomes(600), method="elo", baseline="base", rounds=50, seed=0)
+    assert not any("too few games" in w for w in settled.meta["warnings"])

@@ -12,6 +12,8 @@ replicates.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from judgebench.errors import ConfigError
@@ -34,6 +36,22 @@ def online_elo(model_a: np.ndarray, model_b: np.ndarray, score_a: np.ndarray, n_
         ratings[a] += step
         ratings[b] -= step
     return np.asarray(ratings)
+
+
+def settling_share(k: float, *, scale: float = 400.0, base: float = 10.0) -> float:
+    """The share of the gap between a model's online Elo rating and its level that one game closes, in
+    expectation, near even odds. A game moves the rating by k (s - e); the expected move is k times the slope of
+    the expected score e in the rating, ln(base) p (1 - p) / scale at the level's win probability p, times the
+    gap: k ln(base) / (4 scale) at p = 1/2, 0.58% a game with K = 4 on the Elo scale. Far from even odds the
+    slope is smaller: this is the most a game closes."""
+    return k * math.log(base) / (4.0 * scale)
+
+
+def settling_games(k: float, *, scale: float = 400.0, base: float = 10.0, remaining: float = 0.25) -> int:
+    """The fewest games after which online Elo has closed all but `remaining` of the gap between the rating a
+    model starts at and its level (`settling_share` a game): with K = 4, a quarter is left after 241 games, 71%
+    after 60."""
+    return math.ceil(math.log(remaining) / math.log1p(-settling_share(k, scale=scale, base=base)))
 
 
 def online_elo_replicates(coded: CodedOutcomes, sequences: np.ndarray, *, k: float = 4.0,
