@@ -252,6 +252,12 @@ def flag_values(ctx: typer.Context, settings: Mapping[str, str]) -> tuple[dict[s
     return values, flags
 
 
+def judge_values_of(values: dict[str, Any]) -> dict[str, Any]:
+    """Take the judge settings out of `values` (`flag_values`'s, keyed "judge.model"), keyed by their names in
+    the [judge] table ("model"): `RunConfig.from_toml`'s judge overrides."""
+    return {key.removeprefix("judge."): values.pop(key) for key in list(values) if key.startswith("judge.")}
+
+
 _RUN_HELP = ("Judge model answers pairwise in both orders and print a leaderboard (see README: Configuration "
              "reference).")
 # --help of each flag: the setting's docstring (judgebench.config), one text for the file and the flags; judge
@@ -263,6 +269,14 @@ _HELP = {**{name: RunConfig.help(name) for name in RunConfig.model_fields},
 _RUN_SETTINGS = {"model": "models", "judge": "judge.preset", "engine": "judge.engine", "judge_model": "judge.model",
                  "base_url": "judge.base_url", "api_key_env": "judge.api_key_env",
                  "concurrency": "judge.concurrency", "on_rate_limit": "judge.on_rate_limit"}
+# The judge's flags, as `run` and `check` declare them (`diagnose` says that they go with --gold).
+_ENGINE = typer.Option(None, metavar=ENGINES, help=_HELP["judge.engine"])
+_PRESET = typer.Option(None, metavar="<preset>", help=_HELP["judge.preset"])
+_JUDGE_MODEL = typer.Option(None, metavar=MODEL, help=_HELP["judge.model"])
+_BASE_URL = typer.Option(None, metavar=URL, help=_HELP["judge.base_url"])
+_API_KEY_ENV = typer.Option(None, metavar="<variable>", help=_HELP["judge.api_key_env"])
+_CONCURRENCY = typer.Option(None, parser=_integer, help=_HELP["judge.concurrency"])
+_ON_RATE_LIMIT = typer.Option(None, metavar=ON_RATE_LIMIT, help=_HELP["judge.on_rate_limit"])
 
 
 @app.command(cls=_Command, help=_RUN_HELP, short_help="Judge answers pairwise and print a leaderboard.")
@@ -277,13 +291,13 @@ def run(
     model: list[str] | None = typer.Option(None, "--model", metavar="<name>", help=_HELP["models"]),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
                                               help=_HELP["allow_missing"]),
-    engine: str | None = typer.Option(None, metavar=ENGINES, help=_HELP["judge.engine"]),
-    judge: str | None = typer.Option(None, metavar="<preset>", help=_HELP["judge.preset"]),
-    judge_model: str | None = typer.Option(None, metavar=MODEL, help=_HELP["judge.model"]),
-    base_url: str | None = typer.Option(None, metavar=URL, help=_HELP["judge.base_url"]),
-    api_key_env: str | None = typer.Option(None, metavar="<variable>", help=_HELP["judge.api_key_env"]),
-    concurrency: int | None = typer.Option(None, parser=_integer, help=_HELP["judge.concurrency"]),
-    on_rate_limit: str | None = typer.Option(None, metavar=ON_RATE_LIMIT, help=_HELP["judge.on_rate_limit"]),
+    engine: str | None = _ENGINE,
+    judge: str | None = _PRESET,
+    judge_model: str | None = _JUDGE_MODEL,
+    base_url: str | None = _BASE_URL,
+    api_key_env: str | None = _API_KEY_ENV,
+    concurrency: int | None = _CONCURRENCY,
+    on_rate_limit: str | None = _ON_RATE_LIMIT,
     judge_family: str | None = typer.Option(None, metavar="<text>", help=_HELP["judge_family"]),
     template: str | None = typer.Option(None, metavar="<template>", help=_HELP["template"]),
     pairs: str | None = typer.Option(None, metavar=PAIRS, help=_HELP["pairs"]),
@@ -311,8 +325,7 @@ def run(
     values, flags = flag_values(ctx, _RUN_SETTINGS)
     values.pop("config", None)
     values.pop("verbose", None)
-    judge_values = {key.removeprefix("judge."): values.pop(key) for key in list(values) if key.startswith("judge.")}
-    settings = RunConfig.from_toml(config, values, judge_values, flags)
+    settings = RunConfig.from_toml(config, values, judge_values_of(values), flags)
     raise typer.Exit(_run_and_show(settings, verbose))
 
 
@@ -652,7 +665,8 @@ def _flag_value(args: list[str], flag: str) -> str | None:
 def check(
     ctx: typer.Context,
     config: Path = typer.Option(..., "--config", "-c", help="TOML config: data, judge, template, swap, store, seed, "
-                                                             "progress, [ratings] confidence."),
+                                                             "progress, [ratings] confidence (the judge, "
+                                                             "template and store flags below override it)."),
     candidate: str = typer.Option(..., metavar=MODEL, help="The model under test."),
     reference: str | None = typer.Option(None, metavar=MODEL,
                                          help="The model to compare with; required without --against (with "
@@ -677,6 +691,15 @@ def check(
                                                                     "games failed (else exit 3)."),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
                                               help=_HELP["allow_missing"]),
+    engine: str | None = _ENGINE,
+    judge: str | None = _PRESET,
+    judge_model: str | None = _JUDGE_MODEL,
+    base_url: str | None = _BASE_URL,
+    api_key_env: str | None = _API_KEY_ENV,
+    concurrency: int | None = _CONCURRENCY,
+    on_rate_limit: str | None = _ON_RATE_LIMIT,
+    template: str | None = typer.Option(None, metavar="<template>", help=_HELP["template"]),
+    store: Path | None = typer.Option(None, help=_HELP["store"]),
     junit: str | None = typer.Option(None, metavar=PATH, help="Write JUnit XML to this file."),
     json_out: str | None = typer.Option(None, "--json", metavar=PATH, help="Write the result as JSON to this file."),
     summary: str | None = typer.Option(None, metavar=PATH, help="Write the Markdown summary to this file."),
@@ -702,8 +725,10 @@ def check(
         options.validate()
         source = ctx.get_parameter_source("batch_size")
         refuse_batch_size_alone(options, given=source is not None and source.name == "COMMANDLINE")
-        settings = RunConfig.from_toml(config, {"allow_missing": allow_missing}, None,
-                                       {"allow_missing": "--allow-missing"})
+        values, flags = flag_values(ctx, _RUN_SETTINGS)  # the judge, store and template flags of `run`
+        judge_values = judge_values_of(values)
+        settings = RunConfig.from_toml(config, {key: values[key] for key in ("allow_missing", "template", "store")
+                                                if key in values}, judge_values, flags)
         unused = unused_settings(settings)
         if unused:
             typer.secho(f"note: {config}: {unused}", fg="yellow", err=True)
@@ -793,7 +818,7 @@ def diagnose(
         if unused:  # they describe stored judgments of models, which gold pairs are not
             raise ConfigError(f"{', '.join(unused)}: not used with --gold, which judges both orders of the gold "
                               "file's pairs (it holds their questions and answers): leave them out")
-        judge_values = {key.removeprefix("judge."): value for key, value in values.items() if key.startswith("judge.")}
+        judge_values = judge_values_of(values)
         run_values: dict[str, Any] = {key: values[key] for key in ("template", "store", "seed", "confidence")
                                       if key in values}
         settings = RunConfig.from_toml(config, {**run_values, "questions": gold, "answers": [gold]}, judge_values,

@@ -671,7 +671,7 @@ def test_a_check_ended_by_an_error_replaces_an_earlier_checks_files(judge_server
     assert result.returncode == 2, result.stdout + result.stderr
     message = result.stderr.splitlines()[-1].removeprefix("error: ")
     assert message.startswith("could not connect to the judge server at http://127.0.0.1:9/v1"), message
-    assert "that [judge] base_url (host, port, http/https) is right" in message  # check has no --base-url
+    assert "that --base-url (host, port, http/https) is right" in message  # the flag check has for it
     assert f"::error title=judgebench check::error: {message}" in result.stdout.splitlines()
     report = json.loads((folder / "check.json").read_text())
     assert (report["decision"], report["exit_code"], report["rule"]) == ("error", 2, f"error: {message}")
@@ -800,19 +800,24 @@ def test_check_skips_missing_answers_with_allow_missing_and_ignores_other_models
     assert same.returncode == 0, same.stderr
 
 
-def test_check_messages_name_its_config_settings_not_flags_of_run(judge_server, folder):
-    """check reads the store and the judge from its config: a message about them names the file's setting."""
-    (folder / "store.sqlite").mkdir()
-    config = write_config(folder, judge_server.base_url)
-    store = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", cwd=folder)
+def test_check_takes_runs_judge_template_and_store_flags_over_its_config(judge_server, folder):
+    """A CI job that checks with another judge or server, or keeps its store elsewhere, gives run's flags: the
+    config's judge (a server nothing listens on) and store are not used. A message about a setting names the
+    flag check has for it, as run's do."""
+    config = write_config(folder, "http://127.0.0.1:9/v1", judge="no-such-judge")
+    args = ("check", "--config", str(config), "--candidate", "same", "--reference", "ref")
+    done = judgebench(*args, "--base-url", judge_server.base_url, "--judge-model", "test-judge",
+                      "--store", "elsewhere.sqlite", "--template", "pairwise-5", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert (folder / "elsewhere.sqlite").is_file() and not (folder / "store.sqlite").exists()
+    assert {entry.model for entry in judge_server.log} == {"test-judge"} and len(judge_server.log) == 2 * N
+    (folder / "busy.sqlite").mkdir()
+    store = judgebench(*args, "--base-url", judge_server.base_url, "--store", "busy.sqlite", cwd=folder)
     assert store.returncode == 5, store.stderr
-    assert "or choose another [run] store, then run the same command again" in store.stderr
-    port = write_config(folder, "http://127.0.0.1:99999/v1", name="port.toml")
-    bad_url = judgebench("check", "--config", str(port), "--candidate", "bad", "--reference", "ref", cwd=folder)
+    assert "or choose another --store, then run the same command again" in store.stderr
+    bad_url = judgebench(*args, "--base-url", "http://127.0.0.1:99999/v1", cwd=folder)
     assert bad_url.returncode == 2, bad_url.stderr
-    assert "which is not a number from 1 to 65535: check [judge] base_url" in bad_url.stderr
-    for result in (store, bad_url):
-        assert "--store" not in result.stderr and "--base-url" not in result.stderr
+    assert "which is not a number from 1 to 65535: check --base-url" in bad_url.stderr
 
 
 def test_a_candidate_that_is_the_runs_baseline_is_refused_saying_so(judge_server, folder):

@@ -132,14 +132,13 @@ def test_usage_errors_are_the_same_with_an_older_typer_using_the_click_package(f
     check_usage_error(judgebench(*args, cwd=folder, path=[older_typer]), message)
 
 
-# `check` reads its judge and store from --config: run's flags for them get the hint its settings' names get
-# (--judge-model said "No such option" alone, being no setting's name; --judge named the table "[judge]")
-RUN_FLAGS_ON_CHECK = {"--judge-model": "[judge] model", "--judge": "[judge] preset", "--base-url": "[judge] base_url",
-                      "--store": "[run] store", "--template": "[judging] template"}
+# `check` takes run's judge, template and store flags; run's flags for the other settings it uses get the hint
+# the settings' names get (the judge's flags said "No such option" alone before check had them)
+RUN_FLAGS_ON_CHECK = {"--swap": "[judging] swap", "--seed": "[run] seed", "--progress": "[run] progress"}
 
 
 @pytest.mark.parametrize("flag", RUN_FLAGS_ON_CHECK)
-def test_runs_judge_and_store_flags_on_check_point_at_the_config_file(folder, flag):
+def test_runs_flags_on_check_point_at_the_config_file(folder, flag):
     done = judgebench("check", "--config", "rounds.toml", "--candidate", "a", flag, "x", cwd=folder)
     check_usage_error(done, f"No such option: {flag}; {RUN_FLAGS_ON_CHECK[flag]} is a setting of the config file "
                             "(--config FILE), not a flag\n")
