@@ -459,8 +459,14 @@ class CheckReport:
         pass. Head to head at margin m that is ties on a share 1 - 2m of the questions (90% at 5%): a judge that
         calls every game a tie passes any candidate. Not a regression's concern: ties pull the scores away
         from one."""
-        return (self.overall is not None and self.overall.decision == "pass" and self.tie_floor is not None
-                and self.tie_floor >= self.scale.threshold)
+        return self.overall is not None and self.overall.decision == "pass" and self.ties_reach_threshold
+
+    @property
+    def ties_reach_threshold(self) -> bool:
+        """Whether the judge's ties alone reach the threshold (`tie_floor`): a pass would rest on them, so an
+        undecided result says so beside its advice to judge more questions (with a judge that ties every game,
+        more questions lead to a pass on ties alone)."""
+        return self.tie_floor is not None and self.tie_floor >= self.scale.threshold
 
     def ties_note(self) -> str:
         """How many games the judge called a tie, in words."""
@@ -528,6 +534,9 @@ class CheckReport:
             more = f"not even {HORIZON:,} more questions would likely decide it"
         else:
             more = "no number of questions would likely decide it"
+        if self.ties_reach_threshold:
+            more += (f"; but {self.ties_note()}: a pass would rest on ties, not on answers the judge told apart "
+                     "(judgebench diagnose measures its ties)")
         return (f"undecided: the {level} interval of {self.scale.quantity} contains {_pct(t)} (the reference's level "
                 f"minus the margin {self.options.margin:.1%}); {figures}; {more}")
 

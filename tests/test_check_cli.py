@@ -1049,6 +1049,22 @@ def test_a_judge_that_prefers_the_first_answer_cannot_pass_a_worse_candidate(jud
     assert case.name == "overall" and isinstance(case.result[0], Skipped) and why in case.result[0].message
 
 
+def test_an_undecided_check_of_a_judge_calling_every_game_a_tie_says_more_questions_would_pass_on_ties(
+        judge_server, folder):
+    """The audit's case: 20 questions all tied are undecided, and the advice to judge more questions did not say
+    that the pass they would bring rests on ties alone."""
+    judge_server.rule = constant_rule("They are equally good. [[A=B]]")
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--max-questions", "20", "--json", "check.json", cwd=folder)
+    assert result.returncode == 4, result.stderr
+    rule = json.loads((folder / "check.json").read_text())["rule"]
+    assert rule.startswith("undecided: ") and "would likely decide it" in rule
+    assert rule.endswith("; but the judge called 40 of 40 games a tie (100%): a pass would rest on ties, not on "
+                         "answers the judge told apart (judgebench diagnose measures its ties)")
+    assert rule in " ".join(result.stdout.split())
+
+
 def test_a_pass_that_rests_on_a_judge_calling_every_game_a_tie_says_so_in_every_output(judge_server, folder):
     """A judge that calls every game a tie scores every question 0.5 and passed a candidate worse everywhere
     (measured 50.0%, exit 0) without a word. It still passes (an equal candidate ties too), but every output says
