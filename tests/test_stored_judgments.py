@@ -412,6 +412,12 @@ def test_latest_rates_a_store_whose_answers_were_regenerated_as_the_last_run_did
     assert refit.returncode == 0, refit.stderr
     assert ratings(tmp_path, "latest") == ratings(tmp_path, "refit") != ratings(tmp_path, "old")
     assert ratings(tmp_path, "refit") == ratings(tmp_path, "new")
+    from judgebench import rate
+
+    board = rate(tmp_path / "store.sqlite", baseline="base", rounds=50, latest=True)  # the Python API alike
+    assert board.meta["latest"] == meta["latest"]
+    assert {entry["model"]: entry["rating"] for entry in board.models} == {
+        model: entry[0] for model, entry in ratings(tmp_path, "latest").items()}
     report = judgebench("report", "--store", "store.sqlite", "--latest", "--out", "latest.html", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     assert f"{games} older judgments set aside" in (tmp_path / "latest.html").read_text()
@@ -448,3 +454,58 @@ def test_latest_goes_with_a_store_only(judge_server, tmp_path):
         assert refused.returncode == 2 and said in refused.stderr, refused.stderr
     report = judgebench("report", "--results", "old", "--latest", "--out", "r.html", cwd=tmp_path)
     assert report.returncode == 2 and "--latest chooses among the requests of a store's games" in report.stderr
+
+
+def test_latest_is_the_judgment_stored_last_not_the_request_stored_first(judge_server, tmp_path):
+    """Which judgment is a game's latest: the one whose verdict was stored last (`updated_at`). Run a's requests
+    of x's answer to q00 fail; run b judges x's regenerated answers; run c, with x's first answers put back,
+    judges the q00 requests run a stored as failed (the same keys). Their `created_at` is run a's, before run b's
+    judgments, but their verdicts are run c's, the last stored: --latest keeps them for q00, and run b's verdicts
+    for the other questions, whose first judgments (run a's) are older."""
+    from judgebench.store import Store, latest_judgments
+
+    write_inputs(tmp_path)
+    first_answers = (tmp_path / "answers.jsonl").read_text()
+    fault = judge_server.add_fault("400", match=lambda request: "Answer 0 by x." in request.text)
+    assert judge_again(tmp_path, judge_server, "a").returncode == 3  # x's q00 games failed
+    judge_server.faults.remove(fault)
+    regenerate(tmp_path, "x", 8)
+    assert judge_again(tmp_path, judge_server, "b").returncode == 0
+    (tmp_path / "answers.jsonl").write_text(first_answers)
+    assert judge_again(tmp_path, judge_server, "c").returncode == 0
+    with Store(tmp_path / "store.sqlite", reading=True) as db:
+        run_a, run_b, run_c = db.runs()["id"]
+        kept, counts, warning = latest_judgments(db.judgments(), db)
+    games = 2 * N_QUESTIONS  # x against the baseline in both orders, each judged for two answers
+    assert counts == {"games": games, "set_aside": games} and warning is None
+    of_x = kept[(kept["first"] == "x") | (kept["second"] == "x")]
+    assert len(of_x) == games
+    assert set(of_x.loc[of_x["question_id"] == "q00", "run_id"]) == {run_c}
+    assert set(of_x.loc[of_x["question_id"] != "q00", "run_id"]) == {run_b}
+    assert set(kept.loc[kept["first"] == "y", "run_id"]) == {run_a}  # y's games were judged once
+
+
+def test_latest_warns_when_the_run_that_judged_again_did_not_finish(judge_server, tmp_path):
+    """The other sign of answers judged again in part: run b, judging x's regenerated answers in batches of 8, is
+    killed as it claims its third batch. Its 16 judgments are rated, the 8 games it never sent keep run a's, and
+    the leaderboard says the latest judgments are of a run that did not finish, naming the models."""
+    import signal
+
+    from tests.support.signals import signal_at
+
+    run(tmp_path, judge_server, "store.sqlite", "a")
+    regenerate(tmp_path, "x", 8)
+    script = ("from judgebench.runner import Sharing\nSharing.batch_for = lambda self, judge: 8\n"
+              + signal_at("judgebench.store", "Store", "claim", signal.SIGKILL, call=3))
+    killed = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--baseline", "base",
+                        "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "store.sqlite",
+                        "--out", "b", "--no-progress", cwd=tmp_path, script=script)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    latest = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--latest", "--out",
+                        "latest", cwd=tmp_path)
+    assert latest.returncode == 0, latest.stderr
+    warning = " ".join(latest.stderr.split())
+    assert "the latest judgments are of runs that did not finish (" in warning and ": killed)" in warning
+    assert "judged again only in part (base, x)" in warning
+    assert json.loads((tmp_path / "latest" / "leaderboard.json").read_text())["meta"]["latest"] == {
+        "games": 16, "set_aside": 16}
