@@ -320,8 +320,8 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                               "version's verdicts: --template FILE.toml; otherwise give each version its own name")
 
 
-GAME = ["question_id", "first", "second", "judge", "template"]  # one game of a judge's, whatever its request
-FINISHED = "finished"
+_GAME = ["question_id", "first", "second", "judge", "template"]  # one game of a judge's, whatever its request
+FINISHED = "finished"  # a run's status once it recorded that it judged every game it planned
 
 
 def latest_judgments(frame: pd.DataFrame, store: Store) -> tuple[pd.DataFrame, dict[str, int], str | None]:
@@ -337,19 +337,19 @@ def latest_judgments(frame: pd.DataFrame, store: Store) -> tuple[pd.DataFrame, d
     keeps its `created_at` when a later run judges it (answers edited back, say), and that later verdict is the
     current one. Failed rows never count as verdicts and stay as they are, for the record.
     """
-    keys = frame.groupby(GAME)["key"].nunique()
+    keys = frame.groupby(_GAME)["key"].nunique()
     several = keys[keys > 1].index
-    rows = frame[frame.set_index(GAME).index.isin(several)]
+    rows = frame[frame.set_index(_GAME).index.isin(several)]
     if rows.empty:
         return frame, {"games": 0, "set_aside": 0}, None
     stored = store.stored_at(rows["key"].unique())
     readable = rows[rows["status"].isin((OK, UNPARSED))]
     latest = readable.assign(stored_at=readable["key"].map(stored)).sort_values(["stored_at", "key"]).groupby(
-        GAME)["key"].last()
-    kept_key = latest.reindex(pd.MultiIndex.from_frame(frame[GAME])).to_numpy()
+        _GAME)["key"].last()
+    kept_key = latest.reindex(pd.MultiIndex.from_frame(frame[_GAME])).to_numpy()
     older = (frame["status"].isin((OK, UNPARSED)).to_numpy() & pd.notna(kept_key)
              & (frame["key"].to_numpy() != kept_key))
-    games = frame.loc[older, GAME].drop_duplicates()
+    games = frame.loc[older, _GAME].drop_duplicates()
     warning = _partly_judged_again(rows, latest, stored, store)
     return frame[~older], {"games": len(games), "set_aside": int(older.sum())}, warning
 
@@ -364,20 +364,22 @@ def _partly_judged_again(rows: pd.DataFrame, latest: pd.Series, stored: Mapping[
     kept_at = latest.map(stored)
     failed = rows[rows["status"] == FAILED]
     failed = failed[failed["key"].map(stored).to_numpy()
-                    > kept_at.reindex(pd.MultiIndex.from_frame(failed[GAME])).to_numpy()]
+                    > kept_at.reindex(pd.MultiIndex.from_frame(failed[_GAME])).to_numpy()]
     renewing = rows[rows["status"].isin((OK, UNPARSED)) & rows["key"].isin(latest)]
     runs = store.runs(renewing["key"].unique())
     unfinished = runs[runs["status"] != FINISHED]
     parts, models = [], set(failed["first"]) | set(failed["second"])
-    if len(failed):
-        parts.append(f"{len(failed[GAME].drop_duplicates())} games whose newer request failed keep an older "
-                     "judgment")
+    n_failed = len(failed[_GAME].drop_duplicates())
+    if n_failed:
+        games = "game whose newer request failed keeps" if n_failed == 1 else "games whose newer request failed keep"
+        parts.append(f"{n_failed} {games} an older judgment")
     if len(unfinished):
         stopped = renewing[renewing["run_id"].isin(unfinished["id"])]
         models |= set(stopped["first"]) | set(stopped["second"])
-        parts.append("the latest judgments are of runs that did not finish (" + ", ".join(
-            f"{run.id}: {run.status}" for run in unfinished.itertuples()) + "), so their games never sent keep "
-            "older judgments")
+        one = len(unfinished) == 1
+        parts.append(f"the latest judgments are of {'a run' if one else 'runs'} that did not finish (" + ", ".join(
+            f"{run.id}: {run.status}" for run in unfinished.itertuples()) + f"), so {'its' if one else 'their'} "
+            "games never sent keep older judgments")
     if not parts:
         return None
     return (f"{'; '.join(parts)}: a model whose answers were judged again only in part ({', '.join(sorted(models))}"

@@ -505,7 +505,8 @@ def test_latest_warns_when_the_run_that_judged_again_did_not_finish(judge_server
                         "latest", cwd=tmp_path)
     assert latest.returncode == 0, latest.stderr
     warning = " ".join(latest.stderr.split())
-    assert "the latest judgments are of runs that did not finish (" in warning and ": killed)" in warning
+    assert "the latest judgments are of a run that did not finish (" in warning
+    assert ": killed), so its games never sent keep older judgments" in warning
     assert "judged again only in part (base, x)" in warning
     assert json.loads((tmp_path / "latest" / "leaderboard.json").read_text())["meta"]["latest"] == {
         "games": 16, "set_aside": 16}
