@@ -549,6 +549,7 @@ def leaderboard(
     judge: str | None = typer.Option(None, "--judge-model", "--judge", metavar=MODEL, help=_BOARD_HELP["judge"]),
     template: str | None = typer.Option(None, metavar="<template>", help=_BOARD_HELP["template"]),
     swap: str | None = typer.Option(None, metavar=_one_of(Swap), help=_BOARD_HELP["swap"]),
+    latest: bool = typer.Option(False, "--latest", help=_BOARD_HELP["latest"]),
     style_control: bool = typer.Option(False, "--style-control", help=_BOARD_HELP["style_control"]),
     lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
                                                       "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
@@ -576,7 +577,10 @@ def leaderboard(
         if name in values:
             raise ConfigError(f"{flags[name]} does not go with --results (a run's judge and template are those of "
                               "its judgments)" if results else f"{flags[name]} goes with --results only")
-    for name in ("judge", "template", "swap") if outcomes or alpaca_eval else ():  # ignored without a word before
+    if results and latest:
+        raise ConfigError("--latest does not go with --results (a run's folder holds one request per game: --latest "
+                          "chooses among a store's)")
+    for name in ("judge", "template", "swap", "latest") if outcomes or alpaca_eval else ():  # were ignored silently
         if name in values:
             raise ConfigError(f"{flags[name]} goes with --store only (it chooses and combines a store's games; "
                               f"{'--outcomes' if outcomes else '--alpaca-eval'} gives outcomes already)")
@@ -894,6 +898,7 @@ def report(
     template: str | None = typer.Option(None, metavar="<template>",
                                         help="With --store: the template whose judgments to use (a "
                                              "template file reads them with its verdicts)."),
+    latest: bool = typer.Option(False, "--latest", help=_BOARD_HELP["latest"]),
     questions: Path | None = typer.Option(None, help="The questions (texts in the judgment browser, "
                                                      "categories); with --answers."),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
@@ -921,7 +926,7 @@ def report(
                                "confidence": confidence, "rounds": rounds}
     LeaderboardSettings.from_flags({k: v for k, v in ratings.items() if v is not None},
                                    {name: f"--{name}" for name in ratings})
-    written = html_report(out, results=results, store=store, judge=judge_model, template=template,
+    written = html_report(out, results=results, store=store, judge=judge_model, template=template, latest=latest,
                           questions=questions, answers=answers, shown_pairs=judgments_shown, seed=seed, **ratings)
     for warning in written.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)

@@ -613,6 +613,9 @@ class LeaderboardSettings(RatingsSettings):
     swap: Swap = "both"
     """With a store: the swap policy turning the two games of a pair into one outcome: both, consistent or
     random-one (as run's --swap)."""
+    latest: bool = False
+    """With a store: rate each game judged by more than one request (answers edited or regenerated between runs)
+    by its latest judgment, setting the older ones aside."""
     out: PathSetting | None = None
     """Directory for leaderboard.json, leaderboard.csv and leaderboard.md."""
 

@@ -56,7 +56,7 @@ RATE_DEFAULTS: dict[str, Any] = {
     "seed": 0, "baseline": None, "anchor": None, "anchor_rating": 1000.0, "scale": 400.0, "k_factor": 4.0,
     "ties": "half", "position_effect": False, "regularization": None, "style_control": False,
     "lc_weights": None, "instruction_difficulty": None, "judge": None, "template": None, "swap": "both",
-    "design_bias": None,
+    "latest": False, "design_bias": None,
 }
 
 
@@ -991,7 +991,8 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         noted in the meta when it does not exist), design_bias (a `leaderboard.DesignBias`: an adaptive run's
         correction, as its leaderboard.json records it under meta.adaptive.design_bias), lc_weights and
         instruction_difficulty (AlpacaEval's published GLM weights and instruction difficulties, files or
-        tables, for length-controlled win rates), and, for a store, judge, template and swap. Defaults:
+        tables, for length-controlled win rates), and, for a store, judge, template, swap and latest (rate each
+        game judged by more than one request by its latest judgment: `store.latest_judgments`). Defaults:
         RATE_DEFAULTS, the same as the CLI's.
 
     Examples
@@ -1025,7 +1026,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     else:
         where[kind] = source
     inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
-                         judge=chosen["judge"], template=chosen["template"])
+                         judge=chosen["judge"], template=chosen["template"], latest=chosen["latest"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
     if chosen["style_control"] and inputs.kind == "store":  # it asked for the outcome columns a store has not
         raise ConfigError(f"style control (asked for with {setting_name('style_control', option=True)}) needs each "
@@ -1046,7 +1047,8 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                   regularization=chosen["regularization"], design_bias=design_bias, source=inputs.source,
                   meta={"source": inputs.kind, "source_path": inputs.source if _names_files(source) else None,
                         "judge": chosen["judge"], "template": chosen["template"],
-                        "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan})
+                        "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan,
+                        **({"latest": inputs.latest} if inputs.latest is not None else {})})
     board.meta["warnings"] += inputs.warnings  # how the source was read
     unrated = unrated_models_warning(inputs.plan["adaptive"], inputs.outcomes) if inputs.plan is not None else None
     if unrated is not None:  # the judgments of a plan that left models out: as the run's leaderboard said
@@ -1116,8 +1118,9 @@ def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], 
     return correction, {"adaptive": DesignBias.rated_entry(adaptive, correction is not None)}
 
 
-# What a results folder's judgments were judged and rated with, which only `judgebench run` chooses.
-_RUN_OWN = ("judge", "template", "lc_weights", "instruction_difficulty")
+# What a results folder's judgments were judged and rated with, which only `judgebench run` chooses (and `latest`,
+# which chooses among a store's requests: a results folder holds one run's).
+_RUN_OWN = ("judge", "template", "latest", "lc_weights", "instruction_difficulty")
 
 
 def _rate_results(directory: Path, settings: Any, options: dict[str, Any], questions: str | Path | None,
@@ -1130,10 +1133,10 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     from judgebench.report.inputs import load_run, refit
 
     _check_option_names(options)
-    refused = [name for name in _RUN_OWN if options.get(name) is not None]
+    refused = [name for name in _RUN_OWN if options.get(name) not in (None, False)]
     if refused:
-        raise ConfigError(f"{', '.join(refused)}: not for a results folder, whose judgments have their judge and "
-                          "template (AlpacaEval's length-control weights go with AlpacaEval annotations)")
+        raise ConfigError(f"{', '.join(refused)}: not for a results folder, whose judgments are one run's, of its "
+                          "judge and template (AlpacaEval's length-control weights go with AlpacaEval annotations)")
     given = _given_options(settings, options, [name for name in RATE_DEFAULTS if name not in _RUN_OWN])
     overrides = {"k" if name == "k_factor" else name: value for name, value in given.items()}
     from judgebench.datasets import load_judged_texts
@@ -1281,7 +1284,8 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 
 
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
-                judge: str | None = None, template: str | None = None, questions: str | Path | None = None,
+                judge: str | None = None, template: str | None = None, latest: bool = False,
+                questions: str | Path | None = None,
                 answers: str | Path | Sequence[str | Path] | None = None, shown_pairs: int = 200, seed: int = 0,
                 method: str | None = None, baseline: str | None = None, interval: str | None = None,
                 confidence: float | None = None, rounds: int | None = None) -> Report:
@@ -1293,7 +1297,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     results, store:
         Exactly one: a results folder of `judgebench run --out` (or `evaluate(...).write`; one of `leaderboard
         --out` gives its leaderboard only), or a store (`judge` and `template` choose whose judgments when it
-        holds several).
+        holds several; `latest` rates each game judged by several requests by its latest judgment, as `rate`).
     questions, answers:
         The run's inputs, for the texts in the judgment browser, the categories and the length bias.
     shown_pairs, seed:
@@ -1314,7 +1318,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     ratings = _checked_ratings({"method": method, "baseline": baseline, "interval": interval,
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
     dataset = load_judged_texts(questions, answers)
-    data = load_run(store=store, results=results, judge=judge, template=template, imported=True)
+    data = load_run(store=store, results=results, judge=judge, template=template, imported=True, latest=latest)
     return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
                         seed=seed, ratings=ratings)
 

@@ -93,9 +93,14 @@ def method_title(meta: dict[str, Any]) -> str:
 def fit_lines(meta: dict[str, Any]) -> list[str]:
     """What a Bradley-Terry fit adjusted for besides the models, one line each, with the leaderboard's
     intervals: the style coefficients of a style-controlled fit (and the features left out because they never
-    vary), the fitted first-position effect."""
+    vary), the fitted first-position effect; and, first, which of a store's judgments were rated when --latest
+    chose among them (`store.latest_judgments`)."""
     level = f"{100 * meta.get('confidence', 0.95):g}%"
-    lines = []
+    latest = meta.get("latest")
+    lines = [] if latest is None else [
+        f"Latest judgments (--latest): {counted(latest['games'], 'game')} judged by more than one request (answers, "
+        f"template text or judge settings changed between runs) rated by the judgment stored last; "
+        f"{counted(latest['set_aside'], 'older judgment')} set aside."]
     coefficients = meta.get("style_coefficients")
     if coefficients:
         shown = "; ".join(f"{name} {c['coefficient']:.3f} [{c['lower']:.3f}, {c['upper']:.3f}]"

@@ -705,8 +705,9 @@ class Reuse:
             n = self.other_versions
             notes.append(f"{counted(n, 'game')} judged now {'was' if n == 1 else 'were'} judged before with another "
                          "prompt (an answer, the template's text or the judge's settings changed); the store keeps "
-                         "both versions, so `judgebench leaderboard --store` asks which to rate: rate this run from "
-                         "its results (--results DIR), or judge each version in its own --store")
+                         "both versions, so `judgebench leaderboard --store` asks which to rate: --latest rates each "
+                         "game's latest judgment, --results DIR this run's results; or judge each version in its "
+                         "own --store")
         return notes
 
 

@@ -70,7 +70,7 @@ import pandas as pd
 
 from judgebench.config import setting_name
 from judgebench.errors import InputError, StorageError
-from judgebench.records import GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
+from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
 
 SCHEMA_VERSION = 5
 
@@ -305,9 +305,11 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                          "runs), and both would count; the runs that stored them: "
                          + "; ".join(_describe_runs(store.runs(involved["key"].unique()), unrecorded)),
                          path=store.path,
-                         hint="rate one run's judgments with --results DIR (that run's --out folder), or judge "
-                              "each version in its own --store; --template FILE.toml reads one request's "
-                              "judgments with that file's verdicts, and cannot choose between requests")
+                         hint="rate each game by its latest judgment with --latest (`leaderboard` and `report` "
+                              "take it: the older ones are set aside), or one run's judgments with --results DIR "
+                              "(that run's --out folder), or judge each version in its own --store; --template "
+                              "FILE.toml reads one request's judgments with that file's verdicts, and cannot "
+                              "choose between requests")
     hashes = sorted(frame["template_hash"].dropna().unique()) if "template_hash" in frame else []
     if len(hashes) > 1:
         name = ", ".join(sorted(frame["template"].unique()))
@@ -316,6 +318,73 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                          "one name", path=store.path,
                          hint="if the versions differ only in their [verdicts], read every judgment with one "
                               "version's verdicts: --template FILE.toml; otherwise give each version its own name")
+
+
+_GAME = ["question_id", "first", "second", "judge", "template"]  # one game of a judge's, whatever its request
+FINISHED = "finished"  # a run's status once it recorded that it judged every game it planned
+
+
+def latest_judgments(frame: pd.DataFrame, store: Store) -> tuple[pd.DataFrame, dict[str, int], str | None]:
+    """`frame` (judgments of `store`, one row per game: `Store.judgments`) with each game judged by several
+    requests rated by its latest readable judgment (ok or unparsed) only, as `--latest` asks; the count of those
+    games and of the older judgments set aside (the leaderboard meta's `latest` entry); and a warning when some
+    games may keep an older judgment because their newer request was never judged (`_partly_judged_again`).
+
+    A game (question, first, second, judge, template) stored under several keys was sent as several requests:
+    its answers were edited or regenerated, or the template's text or the judge's settings changed. The latest is
+    the judgment stored last (`updated_at`), not the request stored first (`created_at`): a stored ok judgment is
+    never written again, so its `updated_at` is when its verdict was stored, while a request that first failed
+    keeps its `created_at` when a later run judges it (answers edited back, say), and that later verdict is the
+    current one. Failed rows never count as verdicts and stay as they are, for the record.
+    """
+    keys = frame.groupby(_GAME)["key"].nunique()
+    several = keys[keys > 1].index
+    rows = frame[frame.set_index(_GAME).index.isin(several)]
+    if rows.empty:
+        return frame, {"games": 0, "set_aside": 0}, None
+    stored = store.stored_at(rows["key"].unique())
+    readable = rows[rows["status"].isin((OK, UNPARSED))]
+    latest = readable.assign(stored_at=readable["key"].map(stored)).sort_values(["stored_at", "key"]).groupby(
+        _GAME)["key"].last()
+    kept_key = latest.reindex(pd.MultiIndex.from_frame(frame[_GAME])).to_numpy()
+    older = (frame["status"].isin((OK, UNPARSED)).to_numpy() & pd.notna(kept_key)
+             & (frame["key"].to_numpy() != kept_key))
+    games = frame.loc[older, _GAME].drop_duplicates()
+    warning = _partly_judged_again(rows, latest, stored, store)
+    return frame[~older], {"games": len(games), "set_aside": int(older.sum())}, warning
+
+
+def _partly_judged_again(rows: pd.DataFrame, latest: pd.Series, stored: Mapping[str, float],
+                         store: Store) -> str | None:
+    """A warning when some games judged by several requests may be rated by an older judgment although a newer
+    request exists (`latest_judgments`): a newer request that failed after the judgment kept was stored, or the
+    judgments kept come from runs that did not finish (interrupted, killed, failed or still running), whose
+    games never sent keep their older judgments. Either way a model whose answers were judged again only in
+    part is rated on old and new answers together; the warning names the models of those games."""
+    kept_at = latest.map(stored)
+    failed = rows[rows["status"] == FAILED]
+    failed = failed[failed["key"].map(stored).to_numpy()
+                    > kept_at.reindex(pd.MultiIndex.from_frame(failed[_GAME])).to_numpy()]
+    renewing = rows[rows["status"].isin((OK, UNPARSED)) & rows["key"].isin(latest)]
+    runs = store.runs(renewing["key"].unique())
+    unfinished = runs[runs["status"] != FINISHED]
+    parts, models = [], set(failed["first"]) | set(failed["second"])
+    n_failed = len(failed[_GAME].drop_duplicates())
+    if n_failed:
+        games = "game whose newer request failed keeps" if n_failed == 1 else "games whose newer request failed keep"
+        parts.append(f"{n_failed} {games} an older judgment")
+    if len(unfinished):
+        stopped = renewing[renewing["run_id"].isin(unfinished["id"])]
+        models |= set(stopped["first"]) | set(stopped["second"])
+        one = len(unfinished) == 1
+        parts.append(f"the latest judgments are of {'a run' if one else 'runs'} that did not finish (" + ", ".join(
+            f"{run.id}: {run.status}" for run in unfinished.itertuples()) + f"), so {'its' if one else 'their'} "
+            "games never sent keep older judgments")
+    if not parts:
+        return None
+    return (f"{'; '.join(parts)}: a model whose answers were judged again only in part ({', '.join(sorted(models))}"
+            ") is rated on its old and new answers together; run `judgebench run` on the current answers with this "
+            "store to judge the rest, or rate one run's folder with --results DIR")
 
 
 def utc_time(seconds: float) -> str:
@@ -854,6 +923,13 @@ class Store:
         with self._guard("read"):
             return {key: (status, attempts) for key, status, attempts in
                     self._select_in("SELECT key, status, attempts FROM judgments WHERE key IN", list(keys))}
+
+    def stored_at(self, keys: Iterable[str]) -> dict[str, float]:
+        """key -> when its judgment as it stands was stored (`updated_at`: an ok row is never written again), for
+        the stored keys among `keys`."""
+        with self._guard("read"):
+            return {key: float(at) for key, at in
+                    self._select_in("SELECT key, updated_at FROM judgments WHERE key IN", list(keys))}
 
     def other_versions(self, games: pd.DataFrame, judge: str, template: str) -> int:
         """How many of `games` (key, question_id, first, second: a plan's games about to be sent) the store holds

@@ -10,6 +10,7 @@ answers here make some games "much better" ([[A>>B]]), some "better" and some ti
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -364,3 +365,148 @@ def test_stored_logprobs_that_are_not_text_are_a_damaged_store(judge_server, tmp
     assert "store.sqlite" in said and f"the stored logprobs of the judgment {key} are not text" in said
     assert "the store is damaged" in said
     assert sum(judge_server.answered().values()) == sent and not (tmp_path / "again" / "judgments.jsonl").exists()
+
+
+def regenerate(folder: Path, model: str, quality: int, questions: range = range(N_QUESTIONS)) -> None:
+    """Replace `model`'s answers to `questions` in answers.jsonl (`write_inputs`) by new ones of `quality`, as a
+    user who regenerated them does."""
+    path = folder / "answers.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for row in rows:
+        if row["model"] == model and int(row["question_id"][1:]) in questions:
+            row["turns"] = [f"A new answer to {row['question_id']} by {model}. QUALITY={quality}"]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def judge_again(folder: Path, server, out: str) -> subprocess.CompletedProcess[str]:
+    """`judgebench run` into store.sqlite with the answers as answers.jsonl holds them now (not rewritten)."""
+    return judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--baseline", "base",
+                      "--judge-model", "test-judge", "--base-url", server.base_url, "--store", "store.sqlite",
+                      "--out", out, "--rounds", "50", "--no-progress", cwd=folder)
+
+
+def test_latest_rates_a_store_whose_answers_were_regenerated_as_the_last_run_did(judge_server, tmp_path):
+    """A user regenerated x's answers and judged them into the same store: every game of x against the baseline
+    is stored under two keys. `leaderboard --store` refuses and names --latest; with it, each game's latest
+    judgment is rated, exactly as the second run's folder rates, and the output counts the games whose older
+    judgments were set aside (the terminal's note and meta.latest); `report --store --latest` reads them alike."""
+    run(tmp_path, judge_server, "store.sqlite", "old")
+    regenerate(tmp_path, "x", 8)
+    again = judge_again(tmp_path, judge_server, "new")
+    assert again.returncode == 0, again.stderr
+    games = 2 * N_QUESTIONS  # x against the baseline, in both orders
+    refused = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", cwd=tmp_path)
+    message = " ".join(refused.stderr.split())
+    assert refused.returncode == 2 and f"the store holds {games} games judged by more than one request" in message
+    assert "--latest" in message
+    latest = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--rounds", "50", "--latest",
+                        "--out", "latest", cwd=tmp_path)
+    assert latest.returncode == 0, latest.stderr
+    assert (f"Latest judgments (--latest): {games} games judged by more than one request"
+            in " ".join(latest.stdout.split()))
+    assert f"{games} older judgments set aside" in " ".join(latest.stdout.split())
+    assert "judged again only in part" not in latest.stderr  # every game of the regenerated answers was judged
+    meta = json.loads((tmp_path / "latest" / "leaderboard.json").read_text())["meta"]
+    assert meta["latest"] == {"games": games, "set_aside": games}
+    refit = judgebench("leaderboard", "--results", "new", "--out", "refit", cwd=tmp_path)
+    assert refit.returncode == 0, refit.stderr
+    assert ratings(tmp_path, "latest") == ratings(tmp_path, "refit") != ratings(tmp_path, "old")
+    assert ratings(tmp_path, "refit") == ratings(tmp_path, "new")
+    from judgebench import rate
+
+    board = rate(tmp_path / "store.sqlite", baseline="base", rounds=50, latest=True)  # the Python API alike
+    assert board.meta["latest"] == meta["latest"]
+    assert {entry["model"]: entry["rating"] for entry in board.models} == {
+        model: entry[0] for model, entry in ratings(tmp_path, "latest").items()}
+    report = judgebench("report", "--store", "store.sqlite", "--latest", "--out", "latest.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert f"{games} older judgments set aside" in (tmp_path / "latest.html").read_text()
+
+
+def test_latest_warns_when_a_model_was_judged_again_only_in_part(judge_server, tmp_path):
+    """The caveat of --latest: a game whose newer request was never judged keeps its old judgment. Here the
+    judge refuses the regenerated answer to q00, so x is rated on one old answer and eleven new ones: the
+    leaderboard says so, naming the models, and still counts only the games judged again."""
+    run(tmp_path, judge_server, "store.sqlite", "old")
+    regenerate(tmp_path, "x", 8)
+    judge_server.add_fault("400", match=lambda request: "A new answer to q00 by x" in request.text)
+    again = judge_again(tmp_path, judge_server, "new")
+    assert again.returncode == 3, again.stderr  # the run ended with failed games
+    latest = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--latest", "--out",
+                        "latest", cwd=tmp_path)
+    assert latest.returncode == 0, latest.stderr
+    warning = " ".join(latest.stderr.split())
+    assert ("warning: 2 games whose newer request failed keep an older judgment: a model whose answers were judged "
+            "again only in part (base, x) is rated on its old and new answers together") in warning
+    meta = json.loads((tmp_path / "latest" / "leaderboard.json").read_text())["meta"]
+    assert meta["latest"] == {"games": 2 * N_QUESTIONS - 2, "set_aside": 2 * N_QUESTIONS - 2}
+    assert any("newer request failed" in text for text in meta["warnings"])
+
+
+def test_latest_goes_with_a_store_only(judge_server, tmp_path):
+    """--latest chooses among a store's requests: with a results folder or outcomes it is a usage error, not
+    ignored."""
+    run(tmp_path, judge_server, "store.sqlite", "old")
+    (tmp_path / "outcomes.csv").write_text("question_id,model_a,model_b,winner\nq0,a,b,model_a\n")
+    for source, said in ((("--results", "old"), "--latest does not go with --results"),
+                         (("--outcomes", "outcomes.csv"), "--latest goes with --store only")):
+        refused = judgebench("leaderboard", *source, "--latest", cwd=tmp_path)
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+    report = judgebench("report", "--results", "old", "--latest", "--out", "r.html", cwd=tmp_path)
+    assert report.returncode == 2 and "--latest chooses among the requests of a store's games" in report.stderr
+
+
+def test_latest_is_the_judgment_stored_last_not_the_request_stored_first(judge_server, tmp_path):
+    """Which judgment is a game's latest: the one whose verdict was stored last (`updated_at`). Run a's requests
+    of x's answer to q00 fail; run b judges x's regenerated answers; run c, with x's first answers put back,
+    judges the q00 requests run a stored as failed (the same keys). Their `created_at` is run a's, before run b's
+    judgments, but their verdicts are run c's, the last stored: --latest keeps them for q00, and run b's verdicts
+    for the other questions, whose first judgments (run a's) are older."""
+    from judgebench.store import Store, latest_judgments
+
+    write_inputs(tmp_path)
+    first_answers = (tmp_path / "answers.jsonl").read_text()
+    fault = judge_server.add_fault("400", match=lambda request: "Answer 0 by x." in request.text)
+    assert judge_again(tmp_path, judge_server, "a").returncode == 3  # x's q00 games failed
+    judge_server.faults.remove(fault)
+    regenerate(tmp_path, "x", 8)
+    assert judge_again(tmp_path, judge_server, "b").returncode == 0
+    (tmp_path / "answers.jsonl").write_text(first_answers)
+    assert judge_again(tmp_path, judge_server, "c").returncode == 0
+    with Store(tmp_path / "store.sqlite", reading=True) as db:
+        run_a, run_b, run_c = db.runs()["id"]
+        kept, counts, warning = latest_judgments(db.judgments(), db)
+    games = 2 * N_QUESTIONS  # x against the baseline in both orders, each judged for two answers
+    assert counts == {"games": games, "set_aside": games} and warning is None
+    of_x = kept[(kept["first"] == "x") | (kept["second"] == "x")]
+    assert len(of_x) == games
+    assert set(of_x.loc[of_x["question_id"] == "q00", "run_id"]) == {run_c}
+    assert set(of_x.loc[of_x["question_id"] != "q00", "run_id"]) == {run_b}
+    assert set(kept.loc[kept["first"] == "y", "run_id"]) == {run_a}  # y's games were judged once
+
+
+def test_latest_warns_when_the_run_that_judged_again_did_not_finish(judge_server, tmp_path):
+    """The other sign of answers judged again in part: run b, judging x's regenerated answers in batches of 8, is
+    killed as it claims its third batch. Its 16 judgments are rated, the 8 games it never sent keep run a's, and
+    the leaderboard says the latest judgments are of a run that did not finish, naming the models."""
+    import signal
+
+    from tests.support.signals import signal_at
+
+    run(tmp_path, judge_server, "store.sqlite", "a")
+    regenerate(tmp_path, "x", 8)
+    script = ("from judgebench.runner import Sharing\nSharing.batch_for = lambda self, judge: 8\n"
+              + signal_at("judgebench.store", "Store", "claim", signal.SIGKILL, call=3))
+    killed = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--baseline", "base",
+                        "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "store.sqlite",
+                        "--out", "b", "--no-progress", cwd=tmp_path, script=script)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    latest = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--latest", "--out",
+                        "latest", cwd=tmp_path)
+    assert latest.returncode == 0, latest.stderr
+    warning = " ".join(latest.stderr.split())
+    assert "the latest judgments are of a run that did not finish (" in warning
+    assert ": killed), so its games never sent keep older judgments" in warning
+    assert "judged again only in part (base, x)" in warning
+    assert json.loads((tmp_path / "latest" / "leaderboard.json").read_text())["meta"]["latest"] == {
+        "games": 16, "set_aside": 16}

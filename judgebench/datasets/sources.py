@@ -48,6 +48,7 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
     plan: dict[str, Any] | None = None  # a store's judgments that are exactly an adaptive run's: its plan
+    latest: dict[str, int] | None = None  # a store read with `latest`: what `store.latest_judgments` set aside
     rows_as_questions: bool = False  # an outcomes file without question ids: each row its own question
 
 
@@ -101,16 +102,17 @@ def read_outcomes(path: str | Path) -> Any:
 
 def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | Path] | None = None,
                 outcomes: Any = None, swap: str = "both", seed: int = 0, baseline: str | None = None,
-                judge: str | None = None, template: str | None = None) -> Inputs:
+                judge: str | None = None, template: str | None = None, latest: bool = False) -> Inputs:
     """Read exactly one source: a judgebench store, AlpacaEval annotation files, or outcomes (a file path,
     or a table already in memory: a pandas DataFrame, a pyarrow Table or a mapping of columns).
 
     From a store, `swap` and `seed` turn its games into outcomes and `judge`/`template` choose whose
-    games; for AlpacaEval annotations the baseline is the models' common opponent (generator_1) unless given.
+    games (`latest`: each game judged by several requests by its latest judgment); for AlpacaEval annotations
+    the baseline is the models' common opponent (generator_1) unless given.
     """
     kind, source = one_source(store=store, alpaca_eval=alpaca_eval, outcomes=outcomes)
     if kind == "store":
-        return _from_store(source, swap, seed, baseline, judge, template)
+        return _from_store(source, swap, seed, baseline, judge, template, latest)
     if kind == "alpaca-eval":
         return _from_alpaca_eval(source, baseline)
     if isinstance(source, (str, Path)):
@@ -157,27 +159,33 @@ def store_judgments(db: Store, judge: str | None, template: str | None) -> pd.Da
 
 
 def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, judge: str | None,
-                template: str | None) -> Inputs:
-    """The store's outcomes for `judge` and `template`; the judge and template not given are those of the
-    judgments read (`measured_games` admits one of each), recorded in `provenance` as `report --store` names
-    them (`diagnostics.provenance_value`)."""
+                template: str | None, latest: bool) -> Inputs:
+    """The store's outcomes for `judge` and `template` (with `latest`, each game's latest judgment only:
+    `store.latest_judgments`, whose count the Inputs keep and whose warning they give); the judge and template
+    not given are those of the judgments read (`measured_games` admits one of each), recorded in `provenance` as
+    `report --store` names them (`diagnostics.provenance_value`)."""
     from judgebench.diagnostics import provenance_value
     from judgebench.records import OK
-    from judgebench.store import Store, measured_games, measurements_hint
+    from judgebench.store import Store, latest_judgments, measured_games, measurements_hint
     from judgebench.verdicts import combine
 
+    warnings, set_aside = [], None
     with Store(store, must_exist=True, reading=True) as db:
         judgments = store_judgments(db, judge, template)
+        if latest:
+            judgments, set_aside, partly = latest_judgments(judgments, db)
+            warnings += [partly] if partly else []
         games = measured_games(judgments, judge, template, db)
         frame = combine(games, swap=swap, seed=seed, baseline=baseline).outcomes
         if len(frame) == 0:
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
                              hint=measurements_hint(db.measurements(), judge, template))
         plan, warning = db.plan_of(judgments)
+    warnings += [warning] if warning else []
     rated = judgments[judgments["status"] == OK]
     provenance = {column: value for column, chosen in (("judge", judge), ("template", template))
                   if chosen is None and (value := provenance_value(rated, column)) is not None}
-    return Inputs(frame, games, str(store), baseline, "store", [warning] if warning else [], provenance, plan)
+    return Inputs(frame, games, str(store), baseline, "store", warnings, provenance, plan, set_aside)
 
 
 def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inputs:

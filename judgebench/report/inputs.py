@@ -60,37 +60,47 @@ class RunData:
 
 
 def load_run(*, store: str | Path | None = None, results: str | Path | None = None, judge: str | None = None,
-             template: str | None = None, imported: bool = False) -> RunData:
+             template: str | None = None, imported: bool = False, latest: bool = False) -> RunData:
     """Read exactly one of a store or a results directory; `judge`/`template` choose whose judgments when
-    the store holds several (an InputError names them otherwise). `imported`: a results directory of
-    `judgebench leaderboard --out` (leaderboard.json without judgments.jsonl) is read too, as a RunData
-    without judgments (`RunData.imported`)."""
+    the store holds several (an InputError names them otherwise), and `latest` rates each game of the store
+    judged by several requests by its latest judgment (`store.latest_judgments`: its count in the meta's
+    `latest`). `imported`: a results directory of `judgebench leaderboard --out` (leaderboard.json without
+    judgments.jsonl) is read too, as a RunData without judgments (`RunData.imported`)."""
     if (store is None) == (results is None):  # named as the command's flags, or from Python as its keywords
         raise ConfigError(f"give exactly one of {how_to_set('store', 'PATH', option=True)} or "
                           f"{how_to_set('results', 'DIR', option=True)}")
     if store is not None:
-        return _from_store(Path(store), judge, template)
+        return _from_store(Path(store), judge, template, latest)
     if judge is not None or template is not None:  # they were ignored without a word
         raise ConfigError("--judge-model and --template choose among a store's judgments (--store): a results "
                           "directory holds one run's, of one judge and template; leave them out")
+    if latest:
+        raise ConfigError("--latest chooses among the requests of a store's games (--store): a results directory "
+                          "holds one run's judgments, one request per game; leave it out")
     return _from_results(Path(str(results)), imported)
 
 
-def _from_store(path: Path, judge: str | None, template: str | None) -> RunData:
+def _from_store(path: Path, judge: str | None, template: str | None, latest: bool) -> RunData:
     from judgebench.datasets.sources import store_judgments
-    from judgebench.store import Store, measurements_hint, require_one_measurement
+    from judgebench.store import Store, latest_judgments, measurements_hint, require_one_measurement
 
+    meta: dict[str, Any] = {}
+    warnings: list[str] = []
     with Store(path, must_exist=True, reading=True) as db:
         frame = store_judgments(db, judge, template)
+        if latest:
+            frame, meta["latest"], partly = latest_judgments(frame, db)
+            warnings += [partly] if partly else []
         held = db.measurements() if frame.empty else []
         require_one_measurement(frame, judge, template, db)
         plan, warning = db.plan_of(frame)
+    warnings += [warning] if warning else []
     if frame.empty:
         raise InputError("the store holds no judgments" + (" of this judge and template" if judge or template
                                                             else ""), path=path,
                          hint=measurements_hint(held, judge, template) if held else None)
     # an adaptive run's plan (`Store.plan_of`: its meta's adaptive entry, method and interval) rates as the run did
-    return RunData(frame, str(path), meta=dict(plan or {}), warnings=[warning] if warning else [])
+    return RunData(frame, str(path), meta={**(plan or {}), **meta}, warnings=warnings)
 
 
 def _from_results(directory: Path, imported: bool) -> RunData:
@@ -174,7 +184,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         if dataset is None:
             raise ConfigError(_no_style_counts(asked=bool(overrides.get("style_control"))))
         outcomes = with_style_counts(outcomes, dataset)
-    extra = {key: data.meta[key] for key in ("judge", "template") if data.meta.get(key) is not None}
+    extra = {key: data.meta[key] for key in ("judge", "template", "latest") if data.meta.get(key) is not None}
     if data.meta.get("adaptive"):  # how the plan was chosen, and whether these ratings carry its correction
         extra["adaptive"] = DesignBias.rated_entry(data.meta["adaptive"], options.get("design_bias") is not None)
     lengths = average_lengths(dataset, outcomes) if dataset is not None else data.answer_lengths()
