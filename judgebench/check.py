@@ -804,8 +804,10 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                      [m for m in dataset.models if m in models])
     settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
                                    **dict.fromkeys(PAIRING_SETTINGS))
-    return run_coroutine(run_async(settings, subset, stop_signals=signals, on_start=on_start,
-                                   on_progress=on_progress, on_event=on_event))
+    result = run_coroutine(run_async(settings, subset, stop_signals=signals, on_start=on_start,
+                                     on_progress=on_progress, on_event=on_event))
+    result.raise_callback_error()  # the caller's: this batch's run is recorded as a stopped one
+    return result
 
 
 def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
