@@ -443,6 +443,7 @@ class CheckReport:
     small_categories: dict[str, int] = field(default_factory=dict)  # too few questions to decide: their counts
     coverage: Coverage | None = None  # None: not known (a report made from scores alone)
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
+    stopped_deciding: bool = False  # the signal came once judging had ended, while the check decided
     failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
     orders: tuple[int, int] = (0, 0)  # questions whose two orders disagree, of those judged in both orders
     batches: int | None = None  # sequential: the batches judged (of `coverage.available` questions at most)
@@ -812,8 +813,10 @@ def judge_questions(config: RunConfig, dataset: Dataset, question_ids: list[str]
                      [m for m in dataset.models if m in models])
     settings = config.with_changes(pairs="baseline", baseline=baseline, models=models, progress=False,
                                    **dict.fromkeys(PAIRING_SETTINGS))
-    return run_coroutine(run_async(settings, subset, stop_signals=signals, on_start=on_start,
-                                   on_progress=on_progress, on_event=on_event))
+    result = run_coroutine(run_async(settings, subset, stop_signals=signals, on_start=on_start,
+                                     on_progress=on_progress, on_event=on_event))
+    result.raise_callback_error()  # the caller's: this batch's run is recorded as a stopped one
+    return result
 
 
 def _categories(dataset: Dataset, ids: list[str]) -> pd.Series:
@@ -972,14 +975,16 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         last = results[-1]
         games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
         accounting = call_accounting(results, config.judge.priced)
-        decided = None if signals.signum is not None else summarise(
+        judged = signals.signum is None  # judging ended without a signal (the runner keeps those it receives)
+        decided = None if not judged else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
             last.n_failed, prepared.coverage, Unscored.of(last.judgments, frame))
     if decided is None or signals.signum is not None:  # a signal during `summarise` discards its decision too
         decided = finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None,
                                      categories=[], flips={}, worst=[], accounting=accounting,
                                      n_failed=last.n_failed, coverage=prepared.coverage,
-                                     stopped_by=signals.signum, unscored=Unscored(judged=questions_judged(
+                                     stopped_by=signals.signum, stopped_deciding=judged,
+                                     unscored=Unscored(judged=questions_judged(
                                          last.judgments))))  # how many were judged; none is scored
     decided.failures = failure_reasons(last.judgments)
     decided.batches = len(results) if options.sequential else None
@@ -1180,15 +1185,17 @@ def markdown_summary(report: CheckReport) -> str:
 def sequence_progress(report: CheckReport) -> str:
     """How far a sequential check judged: its batches, and where it stopped (early, and why: `early_stop`; or
     at --max-questions; or in which batch a signal stopped it, which may have judged some of its questions or
-    none)."""
+    none; or that a signal stopped it once its batches were judged, while it decided)."""
     judged, available = report.unscored.judged, report.coverage.available if report.coverage else None
     where = f"{judged:,} of {available:,} questions" if available is not None else f"{judged:,} questions"
     batches, size = report.batches or 0, report.options.batch_size
-    if report.stopped_by is not None:
+    if report.stopped_by is not None and not report.stopped_deciding:
         return f"stopped in batch {batches:,} ({size:,} questions a batch); {where} judged"
     limit = report.options.max_questions
     why = early_stop(report) if judged < (limit or available or 0) else None
-    if why:
+    if report.stopped_by is not None:
+        where += f"; judging had ended when {report.stopped_by.name} stopped the check as it decided"
+    elif why:
         where += f"; {why}"
     elif limit is not None and judged >= limit:
         where += f"; {option_name('max_questions')} {limit:,} reached"

@@ -217,7 +217,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         A ready judge engine (default: the one `settings.judge` describes, started when a game must be sent).
     on_start, on_progress:
         Called with the runner's running `Tally` when sending starts and as judged games are stored (each
-        commit to the store: one game or several at once), for progress bars.
+        commit to the store: one game or several at once), for progress bars. An error of `on_progress` stops
+        the run as Ctrl-C does (recorded 'interrupted' in the store, with an adaptive plan so far) and is then
+        raised to the caller.
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
         before any judge call with the run's notes on its inputs and plan (`EngineEvent` of kind `note`).
@@ -284,6 +286,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     if result.interrupted:
         if made_out and out is not None:  # "nothing written to out": not even the folder checked before judging
             removed_if_empty(out)
+        result.raise_callback_error()
         raise Interrupted(evaluation, result.stopped_by)
     return evaluation
 
@@ -1394,6 +1397,7 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
                                          on_start=on_start, on_event=on_event, stop_signals=signals))
         behaved = _run_diagnostics(dataset, load_template(settings.template), result)
         if result.interrupted:
+            result.raise_callback_error()
             raise Interrupted(GoldEvaluation(result, behaved, None), result.stopped_by)
         try:
             with signals.interruptible():  # the figures and their bootstraps: CPU work a signal may cut short

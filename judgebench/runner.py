@@ -147,7 +147,9 @@ class RunRecording:
 class RunResult:
     """What a run produced; `judgments` has a row per game of this run's plan that has a stored judgment
     (records.per_game), `games` are the ok ones, `combined` their outcomes; `stopped_by` the signal that stopped it
-    early (SIGINT: Ctrl-C, or SIGTERM), None when it was not stopped."""
+    early (SIGINT: Ctrl-C, or SIGTERM), None when it was not stopped; `callback_error` the error of the caller's
+    progress callback that stopped it as a signal does, for the API to raise once what was paid for is recorded
+    (`raise_callback_error`)."""
 
     config: RunConfig
     planned: int
@@ -164,11 +166,19 @@ class RunResult:
     asked_again: int = 0  # games to send that the store held without a verdict (failed, or unparsed)
     unreadable: int = 0  # judgments stored ok whose output has none of this template's verdicts (now unparsed)
     shared: int = 0  # games whose request another game of the plan sends too (identical answers): no call of their own
+    callback_error: Exception | None = None
 
     @property
     def interrupted(self) -> bool:
-        """Stopped early by Ctrl-C or SIGTERM: what was judged is stored, the rest is not."""
-        return self.stopped_by is not None
+        """Stopped early by Ctrl-C or SIGTERM, or by the caller's progress callback raising: what was judged is
+        stored, the rest is not."""
+        return self.stopped_by is not None or self.callback_error is not None
+
+    def raise_callback_error(self) -> None:
+        """Raise the error of the caller's progress callback that stopped the run, if one did: the caller's
+        error reaches the caller, once the run is recorded as a stopped one."""
+        if self.callback_error is not None:
+            raise self.callback_error
 
     @property
     def stopped_exit_code(self) -> int:
@@ -375,6 +385,15 @@ class Sharing:
         return max(256, 8 * judge.concurrency if judge.engine == "openai" else judge.chunk_size)
 
 
+class CallbackFailed(Exception):
+    """The caller's progress callback raised `error`: the run stopped sending, as a signal stops it, and stored
+    every answer received (`run_async` keeps `error` in `RunResult.callback_error`)."""
+
+    def __init__(self, error: Exception):
+        super().__init__(error)
+        self.error = error
+
+
 class ResultWriter:
     """Group commit: results are handed over as they arrive and committed together by one store thread.
 
@@ -385,7 +404,7 @@ class ResultWriter:
     counts the answers it left unstored (the failed commit's, and those handed over after it), which a rerun
     asks for again. The first error of `on_stored` (a caller's progress callback) is kept in `callback_error`,
     for the sender to stop sending and let what is in flight arrive, while committing goes on; `flush` raises it
-    once all is committed.
+    (as `CallbackFailed`) once all is committed.
     """
 
     def __init__(self, store: Store, in_store: Callable[..., asyncio.Future], owner: str | None,
@@ -426,13 +445,13 @@ class ResultWriter:
 
     async def flush(self) -> None:
         """Wait until every result handed over is committed; raise the commit's error if one failed, else the
-        first error of `on_stored`."""
+        first error of `on_stored` (`CallbackFailed`)."""
         while self._commit is not None:  # wait() yields to the loop even when the commit is done, so that
             await asyncio.wait([self._commit])  # _committed runs (and may start the next commit)
         if self.error is not None:
             self._raise_failure()
         if self.callback_error is not None:
-            raise self.callback_error
+            raise CallbackFailed(self.callback_error)
 
     def _raise_failure(self) -> NoReturn:
         """Raise the failed commit's error; a store's says how many answers it left unstored."""
@@ -739,8 +758,9 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's new round).
     Other processes may judge on the same store at the same time: no game is sent by two of them (see
     store.py). Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is committed, and the result is
-    marked `interrupted`. On every way out (done, stopped, engine error, store error) the answers already
-    received are stored and an engine this function built is closed. `on_event` receives the engine's
+    marked `interrupted`; so does an error of `on_progress`, which the result keeps for the caller to raise
+    (`RunResult.raise_callback_error`). On every way out (done, stopped, engine error, store error) the answers
+    already received are stored and an engine this function built is closed. `on_event` receives the engine's
     reports (rate-limit waits, concurrency changes) for the progress line. `recording`: the store's run row
     to record the games under, started here if need be and finished by the caller (an adaptive run's rounds
     share one); without it this call is a run of its own. `stop_signals`: the signal handling of a command that
@@ -757,6 +777,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
         keys = list(dict.fromkeys(spec.request.key for spec in specs))  # identical requests are sent once
         plan = pd.DataFrame([(s.request.key, s.question_id, s.first, s.second) for s in specs], columns=GAME_KEYS)
         stopped_by = stop_signals.signum if stop_signals is not None else None  # a signal before: send nothing
+        callback_error: Exception | None = None
         reuse = Reuse(template.name)
         shared = recording is not None
         recording = recording or RunRecording()
@@ -802,6 +823,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                                                 planned=planned),
                         engine, on_event, stop_signals)
                     status = "interrupted" if stopped_by is not None else "finished"
+                except CallbackFailed as failed:  # stopped as by a signal; the caller raises the error
+                    callback_error, status = failed.error, "interrupted"
                 except StorageError as error:  # the answers it left unstored, and the requests cut off with them
                     abandoned = engine.requests_abandoned - abandoned_before
                     if not abandoned:
@@ -841,7 +864,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                      combined=combined, judgments=judgments, stopped_by=stopped_by,
                      run_id=recording.id if recording.started else None, notes=reuse.notes(), reuse=reuse,
                      runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
-                     shared=len(specs) - len(keys))
+                     shared=len(specs) - len(keys), callback_error=callback_error)
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:
@@ -872,7 +895,8 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
                      notes=reuse.notes() if reuse else [], reuse=reuse, runs=_run_records(runs),
                      asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds),
-                     shared=sum(r.shared for r in rounds) + across_rounds)
+                     shared=sum(r.shared for r in rounds) + across_rounds,
+                     callback_error=next((r.callback_error for r in rounds if r.callback_error is not None), None))
 
 
 _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "model", "model_revision",

@@ -497,6 +497,32 @@ def test_a_failing_progress_callback_stops_the_run_with_its_error_and_loses_no_a
 
 
 @pytest.mark.integration
+def test_an_adaptive_run_stopped_by_a_failing_callback_records_what_it_paid_for(judge_server, tmp_path):
+    """The callback's error reaches the caller, and the run is recorded as one stopped by Ctrl-C: 'interrupted'
+    with the games it stored, and its plan so far, uncorrected (the run was recorded 'failed' with no games, and
+    no plan: `leaderboard --store` rated its judgments as if no plan had chosen them)."""
+    judge_server.latency_s = 0.02  # answers arrive over several commits
+    config = load_config(write_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=80,
+                                      round_games=20))
+    calls = []
+
+    def fails_on_the_fifth_call(tally):
+        calls.append(tally)
+        if len(calls) == 5:
+            raise CallbackFailed("the caller's bug")
+
+    with pytest.raises(CallbackFailed, match="the caller's bug"):
+        judgebench.evaluate(config, on_progress=fails_on_the_fifth_call)
+    with closing(sqlite3.connect(tmp_path / "store.sqlite")) as db:
+        stored = db.execute("SELECT COUNT(*) FROM judgments").fetchone()[0]
+        runs = db.execute("SELECT status, sent FROM runs").fetchall()
+        plans = [json.loads(plan)["adaptive"] for (plan,) in db.execute("SELECT plan FROM plans")]
+    assert 0 < stored < 80 and runs == [("interrupted", stored)]
+    assert len(plans) == 1 and plans[0]["stopped_by"] == plans[0]["uncorrected"] == "interrupted"
+    assert plans[0]["design_bias"] is None
+
+
+@pytest.mark.integration
 def test_evaluate_runs_where_an_event_loop_already_runs(judge_server, tmp_path):
     """A Jupyter notebook runs an event loop in the thread its cells run in: evaluate (asyncio.run inside)
     refused with "Cannot run the event loop while another loop is running"."""

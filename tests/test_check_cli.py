@@ -492,6 +492,24 @@ def test_a_sequential_check_stopped_by_a_signal_says_how_many_questions_were_jud
     assert (data["decision"], data["batches"], data["questions_judged"]) == ("stopped", 3, 8)
 
 
+def test_a_sequential_check_stopped_as_it_decides_says_its_judging_had_ended(judge_server, folder):
+    """SIGTERM once the fifth batch of 4 questions decided the check (a clear regression), while it computes its
+    decision: the summary said "stopped in batch 5 ...", as if the signal had cut that batch short. It says the
+    batches were judged and that the signal came as the check decided, and exits 143 with no decision."""
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref", "--sequential",
+                        "--batch-size", "4", "--summary", "check.md", "--json", "check.json", cwd=folder,
+                        script=signal_at("judgebench", "check", "summarise", signal.SIGTERM))
+    assert result.returncode == 143, result.stdout + result.stderr
+    assert sent(judge_server) == 2 * 20 and len(ok_keys(folder / "store.sqlite")) == 2 * 20
+    said = ("Sequential: 5 batches of 4 questions judged, 20 of 40 questions; judging had ended when SIGTERM "
+            "stopped the check as it decided.")
+    assert said in result.stdout and said in (folder / "check.md").read_text()
+    assert "stopped in batch" not in result.stdout
+    data = json.loads((folder / "check.json").read_text())
+    assert (data["decision"], data["exit_code"], data["batches"], data["questions_judged"]) == ("stopped", 143, 5, 20)
+
+
 def test_a_check_that_reuses_judgments_of_another_server_says_so_as_run_does(judge_server, folder):
     """A check judged by another server at the same model name (reuse_other_servers allows it) reused the first
     server's judgments without a word, where `run` notes them. It says the same note now, on stderr and in the
@@ -1166,3 +1184,4 @@ def test_a_missing_answers_file_names_the_setting_check_reads_it_from(judge_serv
                      "--base-url", judge_server.base_url, cwd=folder)
     assert ran.returncode == 2 and "check the path (--answers)" in ran.stderr, ran.stderr
     assert sent(judge_server) == 0
+
