@@ -4,10 +4,11 @@ For per-question scores that take two values {a, b} (a < 0.45 < b, on a grid) wi
 threshold of a head-to-head check with the default margin, a sample of n questions is determined by how many
 score b, a binomial count; so the share of checks that pass (or regress) is a finite sum, computed here without
 Monte Carlo error. It is computed for Student's t (what `check` used, with its floor for unanimous samples)
-and for judgebench's `t_test` (Hall's skewness-corrected t with half a lattice step, and Hoeffding's bound beside
-it far from the threshold), and the worst case over the grid is printed, with the distribution that gives it,
-and the case that motivated the correction: 90% of questions tied, 10% lost; then the worst over scores that
-are won (1), tied (0.5) or lost (0), with 10 points more losses than wins, exactly over every count of each.
+and for judgebench's `t_test` (Hall's skewness-corrected t with half a lattice step and half a question added
+at each end of the range to its spread, and Hoeffding's bound beside it far from the threshold), and the worst
+case over the grid is printed, with the distribution that gives it, and the case that motivated the correction:
+90% of questions tied, 10% lost; then the worst over scores that are won (1), tied (0.5) or lost (0), with 10
+points more losses than wins, exactly over every count of each, for win rates in steps of 0.25 points.
 Nominal: at most 2.5% each way (a two-sided 95% interval).
 
     python benchmarks/bench_check_skew.py                # n = 50, 100, 200; grid step 0.02 (seconds)
@@ -94,11 +95,11 @@ def main() -> None:
         for name, ((passes, where_p), (regresses, where_r)) in worst.items():
             print(f"n={n:<4} {name:<12} worst false pass {passes:6.2%} at {where_p:<12} worst false regression "
                   f"{regresses:6.2%} at {where_r:<12} 90% ties, 10% losses: false pass {ties[name][0]:6.2%}")
-        three = {won: won_tied_lost_rates(won, n) for won in np.round(np.arange(0.0, 0.45 + 1e-9, 0.01), 2)}
+        three = {won: won_tied_lost_rates(won, n) for won in np.round(np.arange(0.0, 0.45 + 1e-9, 0.0025), 4)}
         (p_won, (p_rate, _)), (r_won, (_, r_rate)) = (max(three.items(), key=lambda item: item[1][side])
                                                        for side in (0, 1))
-        print(f"n={n:<4} {'judgebench':<12} won/tied/lost scores: worst false pass {p_rate:6.2%} at {p_won:.0%} won, "
-              f"worst false regression {r_rate:6.2%} at {r_won:.0%} won (losses 10 points more)")
+        print(f"n={n:<4} {'judgebench':<12} won/tied/lost scores: worst false pass {p_rate:6.2%} at {p_won:.2%} won, "
+              f"worst false regression {r_rate:6.2%} at {r_won:.2%} won (losses 10 points more)")
 
 
 if __name__ == "__main__":
