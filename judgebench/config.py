@@ -11,6 +11,7 @@ A run's file groups its settings in the tables [data], [judge], [judging], [run]
 is a model below and `RunConfig` inherits them all, so `config.rounds` and `config.judge.concurrency` read
 as the file is written. Adding a setting is adding one annotated field (and its docstring) to the model of
 its table. Relative paths in a file are relative to the file's own folder.
+Every value of a file is checked, also one that a flag replaces (`each_value_problems`).
 
     config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], baseline="base", rounds=200)
     config = RunConfig.from_toml("run.toml", {"rounds": 200})     # or load_config(path, overrides)
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from judgebench.errors import ConfigError
 
@@ -69,6 +70,27 @@ def validating(model: type[BaseModel], label: Callable[[Location], str] | None =
         raise settings_error(error, model, label) from None
     finally:
         _VALIDATING.reset(token)
+
+
+def each_value_problems(model: type[BaseModel], values: Mapping[str, Any], label: Callable[[Location], str],
+                        within: Location = ()) -> list[tuple[str, str]]:
+    """The problems of `values` (setting: value), each checked on its own as `model` checks that setting: its type,
+    range, choices and own check (a template that loads, a server's URL); `label` names each as `settings_error`,
+    at its place in the settings (`within` the judge's: `("judge",)`).
+
+    For values given but not in effect (a file's setting that a flag replaces, the presets `judgebench judges`
+    lists): a bad one is still reported, named where it is written, before the run without that flag meets it.
+    The checks of settings together (pairs adaptive needs a budget) are left out: only the settings in effect
+    can meet them, and a file may leave a setting to the flags.
+    """
+    errors: list[ErrorDetails] = []
+    blank = model.model_construct() if values else None  # a run's reads the presets (its default judge's)
+    for name, value in values.items():
+        try:  # the setting assigned to a blank model: pydantic's checks of that field, then the model's (left out)
+            model.__pydantic_validator__.validate_assignment(blank, name, value)
+        except ValidationError as error:
+            errors += [problem for problem in error.errors() if problem["type"] != "setting"]
+    return _problems(errors, model, lambda location: label((*within, *location)))
 
 
 class SettingsModel(BaseModel):
@@ -576,7 +598,8 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         "--judge-model"), for messages; an override without a flag is named by its setting.
         """
         file_settings = _read_run_file(Path(path)) if path is not None else {}
-        file_judge = file_settings.pop("judge", {})
+        written_judge = file_settings.pop("judge", {})
+        file_judge = dict(written_judge)
         given = _given(overrides)
         flag_judge = _given(judge_overrides)
         if "judge" in given:  # a judge table among the overrides is laid over the file's too
@@ -596,8 +619,23 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         sources.from_file = ({(name,) for name in file_settings if name not in given}
                              | {("judge", key) for key in file_judge if key not in flag_judge})
         sources.explicit_judge = set(judge)
-        with validating(cls, sources.label):
-            config = cls.model_validate({**settings, "judge": judge})
+        # the file's values that the overrides replace (or a judge named over the file's drops) are checked too:
+        # the next run without that flag reads them (checks of settings together apply to the merged ones)
+        def in_file(location: Location) -> str:
+            return f"{path}: {setting_label(location)}"
+
+        problems = (each_value_problems(cls, {name: file_settings[name] for name in file_settings if name in given},
+                                        in_file)
+                    + each_value_problems(JudgeConfig, {key: value for key, value in written_judge.items()
+                                                        if key not in file_judge or key in flag_judge},
+                                          in_file, ("judge",)))
+        try:
+            with validating(cls, sources.label):
+                config = cls.model_validate({**settings, "judge": judge})
+        except SettingsError as error:
+            problems += error.problems
+        if problems:
+            raise SettingsError(problems)
         config._judge_origins = {name: sources.origin(("judge", name)) for name in config.judge.ignored_settings()}
         return config
 
@@ -964,9 +1002,15 @@ def settings_error(error: ValidationError, model: type[BaseModel],
 
     Without `label`, a run's settings are named by table ([ratings] rounds), others by name.
     """
+    return SettingsError(_problems(error.errors(), model, label))
+
+
+def _problems(errors: list[ErrorDetails], model: type[BaseModel],
+              label: Callable[[Location], str] | None = None) -> list[tuple[str, str]]:
+    """(where, what) for each of pydantic's `errors` (`settings_error`)."""
     name_of = label or _default_label(model)
     problems = []
-    for problem in error.errors():
+    for problem in errors:
         # a check of settings together names its setting within the model checked (("judge",) + ("model",))
         location: Location = tuple(problem["loc"]) + tuple(problem.get("ctx", {}).get("setting", ()))
         if problem["type"] == "extra_forbidden":
@@ -990,7 +1034,7 @@ def settings_error(error: ValidationError, model: type[BaseModel],
                                                 f"{_shown(preset)} in a file and --judge {preset} on the command line"))
         else:
             problems.append((name_of(location) if location else "", _problem(problem)))  # no class name
-    return SettingsError(problems)
+    return problems
 
 
 def _default_label(model: type[BaseModel]) -> Callable[[Location], str]:

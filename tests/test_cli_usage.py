@@ -168,6 +168,34 @@ def test_a_bad_setting_in_a_file_is_one_error_line_and_exit_2(folder):
     assert done.stderr.strip() == 'error: rounds.toml: [ratings] rounds: expected an integer, got "abc"'
 
 
+# A bad value in the file that a flag replaces: it ran without a word (`seed = "7"` with --seed 3), so the next run
+# without the flag met it. The questions are missing: what a run says first is about the settings.
+OVERRIDDEN = {
+    "progress": ('[run]\nprogress = "nope"\n', ["run", "--no-progress"],
+                 'error: f.toml: [run] progress: expected true or false, got "nope"\n'),
+    "seed": ('[run]\nseed = "7"\n', ["run", "--seed", "3"],
+             'error: f.toml: [run] seed: expected an integer, got "7"\n'),
+    "confidence": ('[ratings]\nconfidence = "high"\n', ["run", "--confidence", "0.9"],
+                   'error: f.toml: [ratings] confidence: expected a number, got "high"\n'),
+    # check's --confidence is its own option: the file's value is named as the file's, never as the flag's
+    "check's confidence": ('[ratings]\nconfidence = "high"\n', ["check", "--candidate", "a", "--reference", "b",
+                                                                "--confidence", "0.9"],
+                           'error: f.toml: [ratings] confidence: expected a number, got "high"\n'),
+    # each named where it was given: not click's usage message, which is for a flag's value alone
+    "and a bad flag": ('[judge]\nmodel = "m"\nconcurrency = "lots"\n', ["run", "--concurrency", "0"],
+                       'error: f.toml: [judge] concurrency: expected an integer, got "lots"\n'
+                       "--concurrency: must be at least 1, got 0\n"),
+}
+
+
+@pytest.mark.parametrize("case", OVERRIDDEN)
+def test_a_bad_value_in_the_file_is_named_there_though_a_flag_replaces_it(folder, case):
+    toml, args, message = OVERRIDDEN[case]
+    (folder / "f.toml").write_text('[data]\nquestions = "missing.jsonl"\nanswers = ["a.jsonl"]\n' + toml)
+    done = judgebench(args[0], "--config", "f.toml", *args[1:], cwd=folder)
+    assert (done.returncode, done.stderr) == (2, message)
+
+
 # A path of the wrong kind is named for what it is (a directory called "config file not found", "store not
 # found"; a missing results directory "no judgments.jsonl here"; an empty answers file was not named).
 WRONG_PATHS = {
