@@ -813,6 +813,25 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
+def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The presets (`presets`), each value of the user's presets file checked as a run checks that setting of its
+    judge (`each_value_problems`), so that `judgebench judges` validates a presets file: a SettingsError names
+    the file, preset and setting of each bad value (`mine.toml: [mine] concurrency: expected an integer, got
+    "lots"`, as a run using the preset says). A run checks only the preset it uses, and a preset may leave the
+    judge model to the run (a server's), so the checks of settings together are a run's."""
+    found = presets(judges_file)
+    user = user_presets_file(judges_file)
+    if user is None:
+        return found
+    problems = []
+    for name, preset in read_toml(*user).items():
+        named = _Sources(None, {}, name, user[0]).label  # as a run using the preset names them
+        problems += each_value_problems(JudgeConfig, preset, named, ("judge",))
+    if problems:
+        raise SettingsError(problems)
+    return found
+
+
 MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok", "max_model_len")
 """A judge's settings that describe its model, not its server: they do not carry over to another model
 (`for_model`)."""

@@ -21,9 +21,10 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
 OLDER_TYPER = "typer==0.20.0"
 
 
-def judgebench(*args: str, cwd: Path, path: list[Path] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the console script; `path` goes before this checkout on PYTHONPATH."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [*(path or []), ROOT])}
+def judgebench(*args: str, cwd: Path, path: list[Path] | None = None, **variables: str
+               ) -> subprocess.CompletedProcess[str]:
+    """Run the console script; `path` goes before this checkout on PYTHONPATH; `variables` are set."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [*(path or []), ROOT]), **variables}
     return subprocess.run([str(CONSOLE_SCRIPT), *args], cwd=cwd, env=env, text=True, capture_output=True,
                           timeout=120)
 
@@ -268,14 +269,27 @@ def test_a_text_flag_shows_what_it_takes_not_str(folder, command):
     assert [flag for flag in shown if flag not in flat] == []
 
 
-def test_judges_lists_a_preset_of_the_wrong_type_as_written(folder):
-    """A user's preset with `model = 3` made `judgebench judges` an internal error (exit 70): the list shows it
-    as written (a run refuses it, naming the setting), and a long model name is folded, not cut."""
-    (folder / "odd.toml").write_text('[odd]\nengine = "openai"\nmodel = 3\n')
-    done = judgebench("judges", "--judges-file", "odd.toml", cwd=folder)
+def test_judges_checks_each_value_of_a_presets_file_as_a_run_does(folder):
+    """`judges --judges-file` listed a preset with `concurrency = "lots"` (or 0) and exited 0, while a run with it
+    failed: each bad value is named as the run names it (file, preset, setting), exit 2 and no list, from
+    --judges-file and JUDGEBENCH_JUDGES alike. A preset that leaves the model to the run (a server's) is listed;
+    a long model name is folded, not cut. (A preset with `model = 3` was an internal error, exit 70, before.)"""
+    (folder / "bad.toml").write_text('[lots]\nmodel = "m"\nconcurrency = "lots"\n[none]\nmodel = "n"\n'
+                                     'concurrency = 0\n[odd]\nengine = "openai"\nmodel = 3\n')
+    expected = ('error: bad.toml: [lots] concurrency: expected an integer, got "lots"\n'
+                "bad.toml: [none] concurrency: must be at least 1, got 0\n"
+                "bad.toml: [odd] model: expected a string, got 3\n")
+    by_flag = judgebench("judges", "--judges-file", "bad.toml", cwd=folder)
+    by_variable = judgebench("judges", cwd=folder, JUDGEBENCH_JUDGES="bad.toml")
+    for done in (by_flag, by_variable):
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)
+    run = judgebench(*RUN, "--judge", "lots", cwd=folder, JUDGEBENCH_JUDGES="bad.toml")  # as a run says it
+    assert (run.returncode, run.stderr) == (2, expected.splitlines(keepends=True)[0])
+    (folder / "server.toml").write_text('[server]\nbase_url = "http://127.0.0.1:8000/v1"\n')
+    done = judgebench("judges", "--judges-file", "server.toml", cwd=folder)
     assert done.returncode == 0, done.stderr
-    row = next(line for line in done.stdout.splitlines() if " odd " in line)
-    assert [cell.strip() for cell in row.split("\u2502")[1:4]] == ["odd", "openai", "3"]
+    row = next(line for line in done.stdout.splitlines() if "\u2502 server " in line)
+    assert [cell.strip() for cell in row.split("\u2502")[1:4]] == ["server", "openai", ""]
     assert "\u2026" not in done.stdout  # "Qwen/Qwen2.5-7B-Instru…" was cut at 80 columns
 
 
