@@ -10,7 +10,8 @@ the setting and what was wrong; pydantic's own multi-line report never reaches t
 A run's file groups its settings in the tables [data], [judge], [judging], [run] and [ratings]. Each table
 is a model below and `RunConfig` inherits them all, so `config.rounds` and `config.judge.concurrency` read
 as the file is written. Adding a setting is adding one annotated field (and its docstring) to the model of
-its table. Relative paths in a file are relative to the file's own folder.
+its table. Relative paths in a file are relative to the file's own folder; a path setting that begins with `~`
+is in the home folder, wherever it is given, and environment variables are never expanded (`PathSetting`).
 Every value of a file is checked, also one that a flag replaces (`each_value_problems`).
 
     config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], baseline="base", rounds=200)
@@ -32,15 +33,53 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from judgebench.errors import ConfigError
 
 _PRESETS_FILE = Path(__file__).with_name("judges.toml")
 
-PathSetting = Annotated[Path, Field(strict=False)]
-"""A path: a string in a file or on the command line, a `str` or `Path` from Python."""
+_VARIABLE = re.compile(r"\$(\{[^}]*\}?|[A-Za-z_]\w*)")
+"""`$NAME` or `${...}` in a path: an environment variable, which paths do not expand (`_user_path`)."""
+
+
+def home_expanded(path: str | Path) -> Path:
+    """`path` with a leading `~` or `~user` as the home folder it names, as a shell expands it in a word of its own
+    (not in `--store=~/x`, nor in a file); unchanged where that home is unknown."""
+    with suppress(RuntimeError):
+        return Path(path).expanduser()
+    return Path(path)
+
+
+def _user_path(path: Path) -> Path:
+    """A path setting's value with `~` expanded (`home_expanded`): taken literally, `store = "~/s.sqlite"` made a
+    folder named `~` (one `rm -rf ~` away from the home folder). Environment variables are not expanded, and a
+    path naming one is refused rather than taken literally (a folder named `$HOME`): a path in a file is written
+    out, one on the command line is the shell's to expand."""
+    variable = _VARIABLE.search(str(path))
+    if variable:
+        raise PydanticCustomError("path_variable", "{detail}", {"detail": (
+            f"environment variables are not expanded in paths ({variable.group()} in {_shown(path)}): "
+            "write the folder out, or begin with ~ for your home folder")})
+    expanded = home_expanded(path)
+    if expanded.parts and expanded.parts[0].startswith("~"):
+        raise PydanticCustomError("path_home", "{detail}", {"detail": (
+            f"no home folder found for {expanded.parts[0]} in {_shown(path)}: write the folder out")})
+    return expanded
+
+
+PathSetting = Annotated[Path, Field(strict=False), AfterValidator(_user_path)]
+"""A path: a string in a file or on the command line, a `str` or `Path` from Python; `~` is the home folder."""
 
 Method = Literal["bt", "elo", "winrate"]
 Interval = Literal["bootstrap", "sandwich"]
@@ -426,6 +465,8 @@ class JudgingSettings(SettingsModel):
     def _template_loads(cls, value: str) -> str:
         from judgebench.prompts import load_template
 
+        if Path(value).suffix and value.startswith("~"):  # a template file from the home folder
+            value = str(home_expanded(value))
         try:
             load_template(value)
         except ConfigError as error:
@@ -556,7 +597,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     def _resolve_judge_preset(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and isinstance(data.get("judge", {}), Mapping):
             judges_file = data.get("judges_file")
-            path = Path(judges_file) if isinstance(judges_file, str | Path) else None
+            path = home_expanded(judges_file) if isinstance(judges_file, str | Path) else None
             try:
                 if path is not None:  # read even where no preset is used: a file set is never ignored
                     presets(path)
@@ -740,9 +781,10 @@ def _check_key(path: Path, table: str, key: str, known: Collection[str] | None =
 
 def _relative_to(base: Path, key: str, value: Any) -> Any:
     """A path setting's value (a str, or a list of them) made relative to the config file's folder, with
-    `..` folded away so that messages show plain paths (`results/x`, not `examples/../results/x`)."""
-    def joined(item: str) -> Path:
-        return Path(os.path.normpath(base / item))
+    `..` folded away so that messages show plain paths (`results/x`, not `examples/../results/x`); one that
+    begins with `~` is left to the setting's check, which expands it."""
+    def joined(item: str) -> Path:  # from the home folder (~: expanded by the setting's check), not the file's
+        return Path(item) if item.startswith("~") else Path(os.path.normpath(base / item))
 
     if key == "template":  # a name, or a template file (it has a suffix)
         return str(joined(value)) if isinstance(value, str) and Path(value).suffix else value
@@ -770,16 +812,16 @@ def user_presets_file(judges_file: Path | None = None) -> tuple[Path, str] | Non
     """The user's presets file and how messages name it: `judges_file` (a config's, or `judges --judges-file`),
     which wins over JUDGEBENCH_JUDGES, else the variable's; None without either."""
     if judges_file is not None:
-        return Path(judges_file), "judges file"
+        return home_expanded(judges_file), "judges file"
     variable = os.environ.get("JUDGEBENCH_JUDGES")
-    return (Path(variable), "judges file (JUDGEBENCH_JUDGES)") if variable else None
+    return (home_expanded(variable), "judges file (JUDGEBENCH_JUDGES)") if variable else None
 
 
 def unread_judges_variable(judges_file: Path | None, named: str) -> str | None:
     """The note for JUDGEBENCH_JUDGES set beside `judges_file` (the setting or flag `named`) to another file: the
     variable's file is not read (`user_presets_file`); None otherwise."""
     variable = os.environ.get("JUDGEBENCH_JUDGES")
-    if not variable or judges_file is None or Path(variable).resolve() == Path(judges_file).resolve():
+    if not variable or judges_file is None or home_expanded(variable).resolve() == home_expanded(judges_file).resolve():
         return None
     return (f"judge presets are read from {judges_file} ({named}), not from JUDGEBENCH_JUDGES={variable}: the "
             "explicit setting wins over the variable")

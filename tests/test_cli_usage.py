@@ -197,6 +197,19 @@ def test_a_bad_value_in_the_file_is_named_there_though_a_flag_replaces_it(folder
     assert (done.returncode, done.stderr) == (2, message)
 
 
+def test_a_path_setting_naming_an_environment_variable_is_refused(folder):
+    """`out = "$HOME/o"` made a folder named `$HOME` beside the config file; `--store=${HOME}/s` one named `${HOME}`."""
+    (folder / "v.toml").write_text('[data]\nquestions = "missing.jsonl"\nanswers = ["a.jsonl"]\n'
+                                   '[run]\nout = "$HOME/o"\n')
+    done = judgebench("run", "--config", "v.toml", "--store=${HOME}/s.sqlite", cwd=folder)
+    assert done.returncode == 2 and sorted(done.stderr.removeprefix("error: ").splitlines()) == [
+        '--store: environment variables are not expanded in paths (${HOME} in "${HOME}/s.sqlite"): write the folder '
+        "out, or begin with ~ for your home folder",
+        f'v.toml: [run] out: environment variables are not expanded in paths ($HOME in "{folder}/$HOME/o"): '
+        "write the folder out, or begin with ~ for your home folder"]
+    assert not [path for path in folder.iterdir() if "$" in path.name]
+
+
 # A path of the wrong kind is named for what it is (a directory called "config file not found", "store not
 # found"; a missing results directory "no judgments.jsonl here"; an empty answers file was not named).
 WRONG_PATHS = {
@@ -318,6 +331,26 @@ def test_bad_settings_stop_before_any_judge_call(judge_server, tmp_path):
     good = judgebench(*RUN, *judge, "--baseline", "a", "--rounds", "20", "--out", "out", cwd=tmp_path)
     assert good.returncode == 0, good.stderr  # the same command with good settings does judge
     assert sum(judge_server.statuses().values()) > 0
+
+
+@pytest.mark.integration
+def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(judge_server, tmp_path):
+    """`store = "~/s.sqlite"` and `out = "~/o"` in a file, and `--store=~/...` (which the shell leaves as written),
+    made folders named `~` beside the config file or in the working folder: one `rm -rf ~` from the home folder."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    write_inputs(work)
+    (work / "t.toml").write_text('[data]\nquestions = "q.jsonl"\nanswers = ["a.jsonl"]\n[judging]\nbaseline = "a"\n'
+                                 '[run]\nstore = "~/s.sqlite"\nout = "~/o"\nprogress = false\n[ratings]\nrounds = 20\n')
+    judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url]
+    by_file = judgebench("run", "--config", "t.toml", *judge, cwd=work, HOME=str(home))
+    by_flags = judgebench("run", "--config", "t.toml", *judge, "--store=~/f.sqlite", "--out=~/fo", cwd=work,
+                          HOME=str(home))
+    assert by_file.returncode == 0 and by_flags.returncode == 0, by_file.stderr + by_flags.stderr
+    assert (home / "s.sqlite").is_file() and (home / "o" / "leaderboard.json").is_file()
+    assert (home / "f.sqlite").is_file() and (home / "fo" / "leaderboard.json").is_file()
+    assert not (work / "~").exists()
 
 
 # A bug planted in a command (load_run raising a ValueError), then the CLI's own entry point.

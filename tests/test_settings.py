@@ -680,3 +680,50 @@ def test_settings_together_are_checked_as_merged_and_a_file_may_leave_settings_t
     with pytest.raises(ConfigError, match="adaptive needs a budget"):
         load_config(path, {"questions": "q.jsonl", "answers": ["a.jsonl"]})
 
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A home folder of its own (HOME), beside a folder for the config file."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    (tmp_path / "cfg").mkdir()
+    return folder
+
+
+def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(tmp_path, home):
+    """`store = "~/s.sqlite"` was taken literally: a folder named `~` beside the config file (one `rm -rf ~` away
+    from the home folder); from a file, an override and Python alike, and for a template file."""
+    write(home, (ROOT / "prompts" / "pairwise-3.toml").read_text(), "mine.toml")
+    write(home, '[house]\nengine = "openai"\nmodel = "house-judge"\n', "judges.toml")
+    path = write(tmp_path / "cfg", '[data]\nquestions = "~/q.jsonl"\nanswers = ["~/a.jsonl", "b.jsonl"]\n'
+                                   '[judge]\npreset = "house"\njudges_file = "~/judges.toml"\n'
+                                   '[judging]\ntemplate = "~/mine.toml"\n[run]\nstore = "~/s.sqlite"\nout = "~/o"\n')
+    config = load_config(path)
+    assert (config.questions, config.answers) == (home / "q.jsonl", [home / "a.jsonl", tmp_path / "cfg" / "b.jsonl"])
+    assert (config.store, config.out, config.judges_file) == (home / "s.sqlite", home / "o", home / "judges.toml")
+    assert config.template == str(home / "mine.toml") and config.judge.model == "house-judge"
+    assert load_config(path, {"out": "~/flag"}).out == home / "flag"
+    assert RunConfig(questions="~/q", answers=[Path("~/a")]).questions == home / "q"
+    assert LeaderboardSettings(out="~/board").out == home / "board"
+
+
+@pytest.mark.parametrize("value, variable", [("$HOME/o", "$HOME"), ("${HOME}/o", "${HOME}"), ("o/$RUN", "$RUN")])
+def test_a_path_setting_naming_an_environment_variable_is_refused_not_taken_literally(tmp_path, home, value,
+                                                                                      variable):
+    """`out = "$HOME/o"` made a folder named `$HOME`: variables are not expanded, and a path that names one is
+    refused, from a file and an override alike (a `$` before anything but a name is a path's own)."""
+    path = write(tmp_path / "cfg", _DATA + f'[run]\nout = "{value}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: [run] out: environment variables are not expanded in paths "
+                                        f"({variable} in "), caught.value
+    with pytest.raises(ConfigError, match=r"^--store: environment variables are not expanded in paths"):
+        RunConfig.from_toml(None, {"questions": "q", "answers": ["a"], "store": value}, flags={"store": "--store"})
+    assert RunConfig(questions="q", answers=["a"], out="price$5/o").out == Path("price$5/o")
+
+
+def test_a_tilde_naming_an_unknown_user_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r'^\[run\] store: no home folder found for ~no-such-user-here in '
+                                          r'"~no-such-user-here/s.sqlite": write the folder out$'):
+        RunConfig(questions="q", answers=["a"], store="~no-such-user-here/s.sqlite")
