@@ -484,19 +484,21 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: b
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
-@app.command(cls=_Command, help="List the judge presets usable with --judge.")
+@app.command(cls=_Command, help="List the judge presets usable with --judge, after checking each value of your "
+                                "presets file as a run does (exit 2 naming each bad one).",
+             short_help="List the judge presets usable with --judge.")
 @reports_errors
 def judges(judges_file: Path | None = typer.Option(None, help="Your own presets file (TOML; for run: judges_file "
                                                                   "in [judge]); wins over JUDGEBENCH_JUDGES, as "
                                                                   "judges_file does.")) -> None:
-    from judgebench.config import presets, unread_judges_variable
+    from judgebench.config import checked_presets, unread_judges_variable
     from judgebench.engines.quiet import TerminalConsole
     from judgebench.present import presets_table
 
     unread = unread_judges_variable(judges_file, "--judges-file")
     if unread:
         typer.secho(f"note: {unread}", fg="yellow", err=True)
-    _print_table(TerminalConsole(), presets_table(presets(judges_file)))
+    _print_table(TerminalConsole(), presets_table(checked_presets(judges_file)))
 
 
 _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Terry, online Elo or win rates, with "

@@ -10,7 +10,9 @@ the setting and what was wrong; pydantic's own multi-line report never reaches t
 A run's file groups its settings in the tables [data], [judge], [judging], [run] and [ratings]. Each table
 is a model below and `RunConfig` inherits them all, so `config.rounds` and `config.judge.concurrency` read
 as the file is written. Adding a setting is adding one annotated field (and its docstring) to the model of
-its table. Relative paths in a file are relative to the file's own folder.
+its table. Relative paths in a file are relative to the file's own folder; a path setting that begins with `~`
+is in the home folder, wherever it is given, and environment variables are never expanded (`PathSetting`).
+Every value of a file is checked, also one that a flag replaces (`each_value_problems`).
 
     config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], baseline="base", rounds=200)
     config = RunConfig.from_toml("run.toml", {"rounds": 200})     # or load_config(path, overrides)
@@ -31,15 +33,53 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from judgebench.errors import ConfigError
 
 _PRESETS_FILE = Path(__file__).with_name("judges.toml")
 
-PathSetting = Annotated[Path, Field(strict=False)]
-"""A path: a string in a file or on the command line, a `str` or `Path` from Python."""
+_VARIABLE = re.compile(r"\$(\{[^}]*\}?|[A-Za-z_]\w*)")
+"""`$NAME` or `${...}` in a path: an environment variable, which paths do not expand (`_user_path`)."""
+
+
+def home_expanded(path: str | Path) -> Path:
+    """`path` with a leading `~` or `~user` as the home folder it names, as a shell expands it in a word of its own
+    (not in `--store=~/x`, nor in a file); unchanged where that home is unknown."""
+    with suppress(RuntimeError):
+        return Path(path).expanduser()
+    return Path(path)
+
+
+def _user_path(path: Path) -> Path:
+    """A path setting's value with `~` expanded (`home_expanded`): taken literally, `store = "~/s.sqlite"` made a
+    folder named `~` (one `rm -rf ~` away from the home folder). Environment variables are not expanded, and a
+    path naming one is refused rather than taken literally (a folder named `$HOME`): a path in a file is written
+    out, one on the command line is the shell's to expand."""
+    variable = _VARIABLE.search(str(path))
+    if variable:
+        raise PydanticCustomError("path_variable", "{detail}", {"detail": (
+            f"environment variables are not expanded in paths ({variable.group()} in {_shown(path)}): "
+            "write the folder out, or begin with ~ for your home folder")})
+    expanded = home_expanded(path)
+    if expanded.parts and expanded.parts[0].startswith("~"):
+        raise PydanticCustomError("path_home", "{detail}", {"detail": (
+            f"no home folder found for {expanded.parts[0]} in {_shown(path)}: write the folder out")})
+    return expanded
+
+
+PathSetting = Annotated[Path, Field(strict=False), AfterValidator(_user_path)]
+"""A path: a string in a file or on the command line, a `str` or `Path` from Python; `~` is the home folder."""
 
 Method = Literal["bt", "elo", "winrate"]
 Interval = Literal["bootstrap", "sandwich"]
@@ -69,6 +109,27 @@ def validating(model: type[BaseModel], label: Callable[[Location], str] | None =
         raise settings_error(error, model, label) from None
     finally:
         _VALIDATING.reset(token)
+
+
+def each_value_problems(model: type[BaseModel], values: Mapping[str, Any], label: Callable[[Location], str],
+                        within: Location = ()) -> list[tuple[str, str]]:
+    """The problems of `values` (setting: value), each checked on its own as `model` checks that setting: its type,
+    range, choices and own check (a template that loads, a server's URL); `label` names each as `settings_error`,
+    at its place in the settings (`within` the judge's: `("judge",)`).
+
+    For values given but not in effect (a file's setting that a flag replaces, the presets `judgebench judges`
+    lists): a bad one is still reported, named where it is written, before the run without that flag meets it.
+    The checks of settings together (pairs adaptive needs a budget) are left out: only the settings in effect
+    can meet them, and a file may leave a setting to the flags.
+    """
+    errors: list[ErrorDetails] = []
+    blank = model.model_construct() if values else None  # a run's reads the presets (its default judge's)
+    for name, value in values.items():
+        try:  # the setting assigned to a blank model: pydantic's checks of that field, then the model's (left out)
+            model.__pydantic_validator__.validate_assignment(blank, name, value)
+        except ValidationError as error:
+            errors += [problem for problem in error.errors() if problem["type"] != "setting"]
+    return _problems(errors, model, lambda location: label((*within, *location)))
 
 
 class SettingsModel(BaseModel):
@@ -404,6 +465,8 @@ class JudgingSettings(SettingsModel):
     def _template_loads(cls, value: str) -> str:
         from judgebench.prompts import load_template
 
+        if Path(value).suffix and value.startswith("~"):  # a template file from the home folder
+            value = str(home_expanded(value))
         try:
             load_template(value)
         except ConfigError as error:
@@ -534,7 +597,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     def _resolve_judge_preset(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and isinstance(data.get("judge", {}), Mapping):
             judges_file = data.get("judges_file")
-            path = Path(judges_file) if isinstance(judges_file, str | Path) else None
+            path = home_expanded(judges_file) if isinstance(judges_file, str | Path) else None
             try:
                 if path is not None:  # read even where no preset is used: a file set is never ignored
                     presets(path)
@@ -576,7 +639,8 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         "--judge-model"), for messages; an override without a flag is named by its setting.
         """
         file_settings = _read_run_file(Path(path)) if path is not None else {}
-        file_judge = file_settings.pop("judge", {})
+        written_judge = file_settings.pop("judge", {})
+        file_judge = dict(written_judge)
         given = _given(overrides)
         flag_judge = _given(judge_overrides)
         if "judge" in given:  # a judge table among the overrides is laid over the file's too
@@ -596,8 +660,23 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         sources.from_file = ({(name,) for name in file_settings if name not in given}
                              | {("judge", key) for key in file_judge if key not in flag_judge})
         sources.explicit_judge = set(judge)
-        with validating(cls, sources.label):
-            config = cls.model_validate({**settings, "judge": judge})
+        # the file's values that the overrides replace (or a judge named over the file's drops) are checked too:
+        # the next run without that flag reads them (checks of settings together apply to the merged ones)
+        def in_file(location: Location) -> str:
+            return f"{path}: {setting_label(location)}"
+
+        problems = (each_value_problems(cls, {name: file_settings[name] for name in file_settings if name in given},
+                                        in_file)
+                    + each_value_problems(JudgeConfig, {key: value for key, value in written_judge.items()
+                                                        if key not in file_judge or key in flag_judge},
+                                          in_file, ("judge",)))
+        try:
+            with validating(cls, sources.label):
+                config = cls.model_validate({**settings, "judge": judge})
+        except SettingsError as error:
+            problems += error.problems
+        if problems:
+            raise SettingsError(problems)
         config._judge_origins = {name: sources.origin(("judge", name)) for name in config.judge.ignored_settings()}
         return config
 
@@ -705,9 +784,10 @@ def _check_key(path: Path, table: str, key: str, known: Collection[str] | None =
 
 def _relative_to(base: Path, key: str, value: Any) -> Any:
     """A path setting's value (a str, or a list of them) made relative to the config file's folder, with
-    `..` folded away so that messages show plain paths (`results/x`, not `examples/../results/x`)."""
-    def joined(item: str) -> Path:
-        return Path(os.path.normpath(base / item))
+    `..` folded away so that messages show plain paths (`results/x`, not `examples/../results/x`); one that
+    begins with `~` is left to the setting's check, which expands it."""
+    def joined(item: str) -> Path:  # from the home folder (~: expanded by the setting's check), not the file's
+        return Path(item) if item.startswith("~") else Path(os.path.normpath(base / item))
 
     if key == "template":  # a name, or a template file (it has a suffix)
         return str(joined(value)) if isinstance(value, str) and Path(value).suffix else value
@@ -735,16 +815,16 @@ def user_presets_file(judges_file: Path | None = None) -> tuple[Path, str] | Non
     """The user's presets file and how messages name it: `judges_file` (a config's, or `judges --judges-file`),
     which wins over JUDGEBENCH_JUDGES, else the variable's; None without either."""
     if judges_file is not None:
-        return Path(judges_file), "judges file"
+        return home_expanded(judges_file), "judges file"
     variable = os.environ.get("JUDGEBENCH_JUDGES")
-    return (Path(variable), "judges file (JUDGEBENCH_JUDGES)") if variable else None
+    return (home_expanded(variable), "judges file (JUDGEBENCH_JUDGES)") if variable else None
 
 
 def unread_judges_variable(judges_file: Path | None, named: str) -> str | None:
     """The note for JUDGEBENCH_JUDGES set beside `judges_file` (the setting or flag `named`) to another file: the
     variable's file is not read (`user_presets_file`); None otherwise."""
     variable = os.environ.get("JUDGEBENCH_JUDGES")
-    if not variable or judges_file is None or Path(variable).resolve() == Path(judges_file).resolve():
+    if not variable or judges_file is None or home_expanded(variable).resolve() == home_expanded(judges_file).resolve():
         return None
     return (f"judge presets are read from {judges_file} ({named}), not from JUDGEBENCH_JUDGES={variable}: the "
             "explicit setting wins over the variable")
@@ -775,6 +855,25 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
             for key in preset:  # the values are checked where a run uses the preset, named as its settings
                 _check_key(user_file, name, key, JudgeConfig.model_fields)
         found.update(mine)
+    return found
+
+
+def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The presets (`presets`), each value of the user's presets file checked as a run checks that setting of its
+    judge (`each_value_problems`), so that `judgebench judges` validates a presets file: a SettingsError names
+    the file, preset and setting of each bad value (`mine.toml: [mine] concurrency: expected an integer, got
+    "lots"`, as a run using the preset says). A run checks only the preset it uses, and a preset may leave the
+    judge model to the run (a server's), so the checks of settings together are a run's."""
+    found = presets(judges_file)
+    user = user_presets_file(judges_file)
+    if user is None:
+        return found
+    problems = []
+    for name, preset in read_toml(*user).items():
+        named = _Sources(None, {}, name, user[0]).label  # as a run using the preset names them
+        problems += each_value_problems(JudgeConfig, preset, named, ("judge",))
+    if problems:
+        raise SettingsError(problems)
     return found
 
 
@@ -967,9 +1066,15 @@ def settings_error(error: ValidationError, model: type[BaseModel],
 
     Without `label`, a run's settings are named by table ([ratings] rounds), others by name.
     """
+    return SettingsError(_problems(error.errors(), model, label))
+
+
+def _problems(errors: list[ErrorDetails], model: type[BaseModel],
+              label: Callable[[Location], str] | None = None) -> list[tuple[str, str]]:
+    """(where, what) for each of pydantic's `errors` (`settings_error`)."""
     name_of = label or _default_label(model)
     problems = []
-    for problem in error.errors():
+    for problem in errors:
         # a check of settings together names its setting within the model checked (("judge",) + ("model",))
         location: Location = tuple(problem["loc"]) + tuple(problem.get("ctx", {}).get("setting", ()))
         if problem["type"] == "extra_forbidden":
@@ -993,7 +1098,7 @@ def settings_error(error: ValidationError, model: type[BaseModel],
                                                 f"{_shown(preset)} in a file and --judge {preset} on the command line"))
         else:
             problems.append((name_of(location) if location else "", _problem(problem)))  # no class name
-    return SettingsError(problems)
+    return problems
 
 
 def _default_label(model: type[BaseModel]) -> Callable[[Location], str]:

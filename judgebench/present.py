@@ -457,7 +457,7 @@ def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
     for name, preset in sorted(presets.items()):
         model = preset.get("model") or ("embedded SmolLM2-135M" if preset.get("embedded") else "")
         cells = (name, preset.get("engine", "openai"), model, preset.get("description", ""))
-        # as written, never read as markup ("judgebench[vllm]" stays); a user's `model = 3` too, refused where used
+        # as written, never read as markup ("judgebench[vllm]" stays)
         table.add_row(*(Text(str(cell)) for cell in cells))
     return table
 

@@ -21,9 +21,10 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
 OLDER_TYPER = "typer==0.20.0"
 
 
-def judgebench(*args: str, cwd: Path, path: list[Path] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the console script; `path` goes before this checkout on PYTHONPATH."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [*(path or []), ROOT])}
+def judgebench(*args: str, cwd: Path, path: list[Path] | None = None, **variables: str
+               ) -> subprocess.CompletedProcess[str]:
+    """Run the console script; `path` goes before this checkout on PYTHONPATH; `variables` are set."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [*(path or []), ROOT]), **variables}
     return subprocess.run([str(CONSOLE_SCRIPT), *args], cwd=cwd, env=env, text=True, capture_output=True,
                           timeout=120)
 
@@ -167,6 +168,47 @@ def test_a_bad_setting_in_a_file_is_one_error_line_and_exit_2(folder):
     assert done.stderr.strip() == 'error: rounds.toml: [ratings] rounds: expected an integer, got "abc"'
 
 
+# A bad value in the file that a flag replaces: it ran without a word (`seed = "7"` with --seed 3), so the next run
+# without the flag met it. The questions are missing: what a run says first is about the settings.
+OVERRIDDEN = {
+    "progress": ('[run]\nprogress = "nope"\n', ["run", "--no-progress"],
+                 'error: f.toml: [run] progress: expected true or false, got "nope"\n'),
+    "seed": ('[run]\nseed = "7"\n', ["run", "--seed", "3"],
+             'error: f.toml: [run] seed: expected an integer, got "7"\n'),
+    "confidence": ('[ratings]\nconfidence = "high"\n', ["run", "--confidence", "0.9"],
+                   'error: f.toml: [ratings] confidence: expected a number, got "high"\n'),
+    # check's --confidence is its own option: the file's value is named as the file's, never as the flag's
+    "check's confidence": ('[ratings]\nconfidence = "high"\n', ["check", "--candidate", "a", "--reference", "b",
+                                                                "--confidence", "0.9"],
+                           'error: f.toml: [ratings] confidence: expected a number, got "high"\n'),
+    # each named where it was given: not click's usage message, which is for a flag's value alone
+    "and a bad flag": ('[judge]\nmodel = "m"\nconcurrency = "lots"\n', ["run", "--concurrency", "0"],
+                       'error: f.toml: [judge] concurrency: expected an integer, got "lots"\n'
+                       "--concurrency: must be at least 1, got 0\n"),
+}
+
+
+@pytest.mark.parametrize("case", OVERRIDDEN)
+def test_a_bad_value_in_the_file_is_named_there_though_a_flag_replaces_it(folder, case):
+    toml, args, message = OVERRIDDEN[case]
+    (folder / "f.toml").write_text('[data]\nquestions = "missing.jsonl"\nanswers = ["a.jsonl"]\n' + toml)
+    done = judgebench(args[0], "--config", "f.toml", *args[1:], cwd=folder)
+    assert (done.returncode, done.stderr) == (2, message)
+
+
+def test_a_path_setting_naming_an_environment_variable_is_refused(folder):
+    """`out = "$HOME/o"` made a folder named `$HOME` beside the config file; `--store=${HOME}/s` one named `${HOME}`."""
+    (folder / "v.toml").write_text('[data]\nquestions = "missing.jsonl"\nanswers = ["a.jsonl"]\n'
+                                   '[run]\nout = "$HOME/o"\n')
+    done = judgebench("run", "--config", "v.toml", "--store=${HOME}/s.sqlite", cwd=folder)
+    assert done.returncode == 2 and sorted(done.stderr.removeprefix("error: ").splitlines()) == [
+        '--store: environment variables are not expanded in paths (${HOME} in "${HOME}/s.sqlite"): write the folder '
+        "out, or begin with ~ for your home folder",
+        f'v.toml: [run] out: environment variables are not expanded in paths ($HOME in "{folder}/$HOME/o"): '
+        "write the folder out, or begin with ~ for your home folder"]
+    assert not [path for path in folder.iterdir() if "$" in path.name]
+
+
 # A path of the wrong kind is named for what it is (a directory called "config file not found", "store not
 # found"; a missing results directory "no judgments.jsonl here"; an empty answers file was not named).
 WRONG_PATHS = {
@@ -239,14 +281,27 @@ def test_a_text_flag_shows_what_it_takes_not_str(folder, command):
     assert [flag for flag in shown if flag not in flat] == []
 
 
-def test_judges_lists_a_preset_of_the_wrong_type_as_written(folder):
-    """A user's preset with `model = 3` made `judgebench judges` an internal error (exit 70): the list shows it
-    as written (a run refuses it, naming the setting), and a long model name is folded, not cut."""
-    (folder / "odd.toml").write_text('[odd]\nengine = "openai"\nmodel = 3\n')
-    done = judgebench("judges", "--judges-file", "odd.toml", cwd=folder)
+def test_judges_checks_each_value_of_a_presets_file_as_a_run_does(folder):
+    """`judges --judges-file` listed a preset with `concurrency = "lots"` (or 0) and exited 0, while a run with it
+    failed: each bad value is named as the run names it (file, preset, setting), exit 2 and no list, from
+    --judges-file and JUDGEBENCH_JUDGES alike. A preset that leaves the model to the run (a server's) is listed;
+    a long model name is folded, not cut. (A preset with `model = 3` was an internal error, exit 70, before.)"""
+    (folder / "bad.toml").write_text('[lots]\nmodel = "m"\nconcurrency = "lots"\n[none]\nmodel = "n"\n'
+                                     'concurrency = 0\n[odd]\nengine = "openai"\nmodel = 3\n')
+    expected = ('error: bad.toml: [lots] concurrency: expected an integer, got "lots"\n'
+                "bad.toml: [none] concurrency: must be at least 1, got 0\n"
+                "bad.toml: [odd] model: expected a string, got 3\n")
+    by_flag = judgebench("judges", "--judges-file", "bad.toml", cwd=folder)
+    by_variable = judgebench("judges", cwd=folder, JUDGEBENCH_JUDGES="bad.toml")
+    for done in (by_flag, by_variable):
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)
+    run = judgebench(*RUN, "--judge", "lots", cwd=folder, JUDGEBENCH_JUDGES="bad.toml")  # as a run says it
+    assert (run.returncode, run.stderr) == (2, expected.splitlines(keepends=True)[0])
+    (folder / "server.toml").write_text('[server]\nbase_url = "http://127.0.0.1:8000/v1"\n')
+    done = judgebench("judges", "--judges-file", "server.toml", cwd=folder)
     assert done.returncode == 0, done.stderr
-    row = next(line for line in done.stdout.splitlines() if " odd " in line)
-    assert [cell.strip() for cell in row.split("\u2502")[1:4]] == ["odd", "openai", "3"]
+    row = next(line for line in done.stdout.splitlines() if "\u2502 server " in line)
+    assert [cell.strip() for cell in row.split("\u2502")[1:4]] == ["server", "openai", ""]
     assert "\u2026" not in done.stdout  # "Qwen/Qwen2.5-7B-Instru…" was cut at 80 columns
 
 
@@ -275,6 +330,26 @@ def test_bad_settings_stop_before_any_judge_call(judge_server, tmp_path):
     good = judgebench(*RUN, *judge, "--baseline", "a", "--rounds", "20", "--out", "out", cwd=tmp_path)
     assert good.returncode == 0, good.stderr  # the same command with good settings does judge
     assert sum(judge_server.statuses().values()) > 0
+
+
+@pytest.mark.integration
+def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(judge_server, tmp_path):
+    """`store = "~/s.sqlite"` and `out = "~/o"` in a file, and `--store=~/...` (which the shell leaves as written),
+    made folders named `~` beside the config file or in the working folder: one `rm -rf ~` from the home folder."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    write_inputs(work)
+    (work / "t.toml").write_text('[data]\nquestions = "q.jsonl"\nanswers = ["a.jsonl"]\n[judging]\nbaseline = "a"\n'
+                                 '[run]\nstore = "~/s.sqlite"\nout = "~/o"\nprogress = false\n[ratings]\nrounds = 20\n')
+    judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url]
+    by_file = judgebench("run", "--config", "t.toml", *judge, cwd=work, HOME=str(home))
+    by_flags = judgebench("run", "--config", "t.toml", *judge, "--store=~/f.sqlite", "--out=~/fo", cwd=work,
+                          HOME=str(home))
+    assert by_file.returncode == 0 and by_flags.returncode == 0, by_file.stderr + by_flags.stderr
+    assert (home / "s.sqlite").is_file() and (home / "o" / "leaderboard.json").is_file()
+    assert (home / "f.sqlite").is_file() and (home / "fo" / "leaderboard.json").is_file()
+    assert not (work / "~").exists()
 
 
 # A bug planted in a command (load_run raising a ValueError), then the CLI's own entry point.

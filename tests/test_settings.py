@@ -633,3 +633,97 @@ def test_judgebench_judges_variable_beside_a_judges_file_is_noted_as_not_read(tm
     assert listed.stderr == ("note: judge presets are read from judges.toml (--judges-file), not from "
                              "JUDGEBENCH_JUDGES=other.toml: the explicit setting wins over the variable\n")
     assert " mine " in listed.stdout and " other " not in listed.stdout
+
+
+@pytest.mark.parametrize("toml, overrides, judge_overrides, message", [
+    ('[run]\nseed = "7"\n', {"seed": 3}, None, '[run] seed: expected an integer, got "7"'),
+    ('[run]\nprogress = "nope"\n', {"progress": False}, None, '[run] progress: expected true or false, got "nope"'),
+    ('[ratings]\nconfidence = "high"\n', {"confidence": 0.9}, None,
+     '[ratings] confidence: expected a number, got "high"'),
+    ('[judging]\ntemplate = "pairwise-7"\n', {"template": "pairwise-3"}, None,
+     "[judging] template: unknown template 'pairwise-7'"),
+    ('[judge]\nmodel = "m"\nconcurrency = "lots"\n', None, {"concurrency": 4},
+     '[judge] concurrency: expected an integer, got "lots"'),
+    # dropped, not replaced: another preset replaces the file's [judge], another model its prices
+    ('[judge]\nmodel = "m"\ntimeout_s = -1\n', None, {"preset": "gpt-4o-mini"},
+     "[judge] timeout_s: must be greater than 0, got -1"),
+    ('[judge]\nmodel = "m"\nprice_in_per_mtok = "cheap"\n', None, {"model": "other"},
+     '[judge] price_in_per_mtok: expected a number, got "cheap"'),
+], ids=["seed", "progress", "confidence", "template", "judge setting", "another preset", "another model"])
+def test_a_bad_value_in_the_file_is_named_there_though_an_override_replaces_it(tmp_path, toml, overrides,
+                                                                               judge_overrides, message):
+    """`seed = "7"` in the file with `{"seed": 3}` (a flag, or Python) ran without a word: a value the overrides
+    replace was never checked, so the file's mistake waited for the next run without that flag."""
+    path = write(tmp_path, _DATA + toml)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, overrides, judge_overrides)
+    shown = str(caught.value)
+    assert shown.startswith(f"{path}: {message}") and len(shown.splitlines()) == 1, shown
+
+
+def test_an_overridden_files_value_and_a_bad_override_are_each_named_where_given(tmp_path):
+    path = write(tmp_path, _DATA + '[judge]\nmodel = "m"\nconcurrency = "lots"\n')
+    with pytest.raises(ConfigError) as caught:
+        RunConfig.from_toml(path, None, {"concurrency": 0}, flags={"judge.concurrency": "--concurrency"})
+    assert str(caught.value).splitlines() == [f'{path}: [judge] concurrency: expected an integer, got "lots"',
+                                              "--concurrency: must be at least 1, got 0"]
+
+
+def test_settings_together_are_checked_as_merged_and_a_file_may_leave_settings_to_the_overrides(tmp_path):
+    """Each value of the file is checked on its own; what only settings together can meet is the merged settings'
+    (the file's adaptive plan without a budget, replaced by baseline pairs), and a required setting may come
+    from the overrides."""
+    path = write(tmp_path, '[judging]\npairs = "adaptive"\n[ratings]\nmethod = "elo"\n')
+    config = load_config(path, {"questions": "q.jsonl", "answers": ["a.jsonl"], "pairs": "baseline",
+                                "interval": "sandwich", "method": "bt"})
+    assert (config.pairs, config.method, config.interval) == ("baseline", "bt", "sandwich")
+    with pytest.raises(ConfigError, match="adaptive needs a budget"):
+        load_config(path, {"questions": "q.jsonl", "answers": ["a.jsonl"]})
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A home folder of its own (HOME), beside a folder for the config file."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    (tmp_path / "cfg").mkdir()
+    return folder
+
+
+def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(tmp_path, home):
+    """`store = "~/s.sqlite"` was taken literally: a folder named `~` beside the config file (one `rm -rf ~` away
+    from the home folder); from a file, an override and Python alike, and for a template file."""
+    write(home, (ROOT / "prompts" / "pairwise-3.toml").read_text(), "mine.toml")
+    write(home, '[house]\nengine = "openai"\nmodel = "house-judge"\n', "judges.toml")
+    path = write(tmp_path / "cfg", '[data]\nquestions = "~/q.jsonl"\nanswers = ["~/a.jsonl", "b.jsonl"]\n'
+                                   '[judge]\npreset = "house"\njudges_file = "~/judges.toml"\n'
+                                   '[judging]\ntemplate = "~/mine.toml"\n[run]\nstore = "~/s.sqlite"\nout = "~/o"\n')
+    config = load_config(path)
+    assert (config.questions, config.answers) == (home / "q.jsonl", [home / "a.jsonl", tmp_path / "cfg" / "b.jsonl"])
+    assert (config.store, config.out, config.judges_file) == (home / "s.sqlite", home / "o", home / "judges.toml")
+    assert config.template == str(home / "mine.toml") and config.judge.model == "house-judge"
+    assert load_config(path, {"out": "~/flag"}).out == home / "flag"
+    assert RunConfig(questions="~/q", answers=[Path("~/a")]).questions == home / "q"
+    assert LeaderboardSettings(out="~/board").out == home / "board"
+
+
+@pytest.mark.parametrize("value, variable", [("$HOME/o", "$HOME"), ("${HOME}/o", "${HOME}"), ("o/$RUN", "$RUN")])
+def test_a_path_setting_naming_an_environment_variable_is_refused_not_taken_literally(tmp_path, home, value,
+                                                                                      variable):
+    """`out = "$HOME/o"` made a folder named `$HOME`: variables are not expanded, and a path that names one is
+    refused, from a file and an override alike (a `$` before anything but a name is a path's own)."""
+    path = write(tmp_path / "cfg", _DATA + f'[run]\nout = "{value}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: [run] out: environment variables are not expanded in paths "
+                                        f"({variable} in "), caught.value
+    with pytest.raises(ConfigError, match=r"^--store: environment variables are not expanded in paths"):
+        RunConfig.from_toml(None, {"questions": "q", "answers": ["a"], "store": value}, flags={"store": "--store"})
+    assert RunConfig(questions="q", answers=["a"], out="price$5/o").out == Path("price$5/o")
+
+
+def test_a_tilde_naming_an_unknown_user_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r'^\[run\] store: no home folder found for ~no-such-user-here in '
+                                          r'"~no-such-user-here/s.sqlite": write the folder out$'):
+        RunConfig(questions="q", answers=["a"], store="~no-such-user-here/s.sqlite")
