@@ -636,7 +636,8 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         the file's judge settings by its own before, and without a word, by none).
 
         `flags` names the command-line flag of each override ("models": "--model", "judge.model":
-        "--judge-model"), for messages; an override without a flag is named by its setting.
+        "--judge-model"), for messages; an override without a flag is named by its setting, and a flag of the
+        command that is no override (check's own --confidence) names nothing: the file's setting is the file's.
         """
         file_settings = _read_run_file(Path(path)) if path is not None else {}
         written_judge = file_settings.pop("judge", {})
@@ -655,7 +656,10 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
             file_judge.pop("api_key", None)  # the key is where the override says, not the file's (which wins else)
         judge = {**file_judge, **flag_judge}
         settings = {**file_settings, **given}
-        sources = _Sources(Path(path) if path is not None else None, flags or {}, judge.get("preset"),
+        overridden = {*given, *(f"judge.{key}" for key in flag_judge)}  # a flag names only what it gave
+        sources = _Sources(Path(path) if path is not None else None,
+                           {setting: flag for setting, flag in (flags or {}).items() if setting in overridden},
+                           judge.get("preset"),
                            preset_file(judge.get("preset"), settings.get("judges_file")))
         sources.from_file = ({(name,) for name in file_settings if name not in given}
                              | {("judge", key) for key in file_judge if key not in flag_judge})
