@@ -779,6 +779,8 @@ def diagnose(
     # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
     LeaderboardSettings.from_flags({k: v for k, v in (("confidence", confidence), ("swap", swap)) if v is not None},
                                    {"confidence": "--confidence", "swap": "--swap"})
+    if gold is None:
+        _refuse_gold_flags(ctx)
     if out is not None:
         from judgebench.outputs import prepare_directory
 
@@ -815,6 +817,19 @@ def diagnose(
     _print_table(TerminalConsole(), present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
+
+
+def _refuse_gold_flags(ctx: typer.Context) -> None:
+    """Refuse the flags of `diagnose` that choose the judge --gold calls (a preset, a config file, the engine and
+    its server), given without --gold: stored judgments are diagnosed without any judge call, so they were
+    ignored without a word (`--judge gpt-4o-mini` diagnosed the store's judge, whichever it was)."""
+    values, flags = flag_values(ctx, _RUN_SETTINGS)
+    given = [flags[name] for name in values if name == "config" or name.startswith("judge.") and name != "judge.model"]
+    if not given:
+        return
+    chosen = ", and a store's judge is chosen with --judge-model (a model name)" if "judge.preset" in values else ""
+    raise ConfigError(f"{', '.join(given)}: for --gold only (judging labelled pairs anew); stored judgments are "
+                      f"diagnosed without a judge call{chosen}: leave {'it' if len(given) == 1 else 'them'} out")
 
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:
