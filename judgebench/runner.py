@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
-from judgebench.config import JudgeConfig, RunConfig
+from judgebench.config import JudgeConfig, RunConfig, command_or_call, how_to_set, setting_name
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
 from judgebench.engines.openai_api import server_address
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
@@ -42,7 +42,7 @@ from judgebench.records import (
     ok_games,
     per_game,
 )
-from judgebench.store import JudgmentRow, Store, keys_to_send, utc_time
+from judgebench.store import JudgmentRow, Store, keys_to_send, rate_results, utc_time
 from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
 
@@ -242,7 +242,8 @@ def fit_to_context(specs: list[GameSpec], dataset: Dataset, template: Template, 
     come back failed with the engine's reason. A shortened request is what is sent, so it has its own key.
     """
     if not hasattr(engine, "count_prompt_tokens"):
-        raise ConfigError("truncate_answers needs a judge whose tokenizer judgebench can use: --engine vllm")
+        raise ConfigError("truncate_answers needs a judge whose tokenizer judgebench can use: "
+                          f"{how_to_set('judge.engine', 'vllm')}")
     fitted = []
     for spec in specs:
         budget = engine.max_model_len - int(spec.request.params.get("max_tokens") or 0)
@@ -652,7 +653,7 @@ def refuse_other_servers(store_path: Path, servers: dict[str | None, int], serve
         raise ConfigError(
             f"the store {store_path} holds judgments of this plan for the judge '{judge}' made by another server "
             f"({_by_server(others)}); this run's judge is {server}, and two servers are two judges: use another "
-            "--store, or set reuse_other_servers = true to reuse them")
+            f"{setting_name('store')}, or set {how_to_set('reuse_other_servers')} to reuse them")
 
 
 def other_servers(by_server: Mapping[str | None, int], server: str | None) -> dict[str, int]:
@@ -699,14 +700,16 @@ class Reuse:
             n = self.read_as_verdicts
             notes.append(f"{n} stored {'reply' if n == 1 else 'replies'} without a verdict under the template that "
                          f"stored them read as verdicts of '{self.template}', and not asked again; the store keeps "
-                         "them as they were stored, so a leaderboard from --store leaves them out: rate this run "
-                         "from its results (leaderboard --results)")
+                         f"them as they were stored, so a leaderboard from {command_or_call('--store', 'the store')} "
+                         f"leaves them out: rate this run from its results ({rate_results()})")
         if self.other_versions:
             n = self.other_versions
             notes.append(f"{counted(n, 'game')} judged now {'was' if n == 1 else 'were'} judged before with another "
                          "prompt (an answer, the template's text or the judge's settings changed); the store keeps "
-                         "both versions, so `judgebench leaderboard --store` asks which to rate: rate this run from "
-                         "its results (--results DIR), or judge each version in its own --store")
+                         "both versions, so " + command_or_call("`judgebench leaderboard --store`",
+                                                                "`judgebench.rate(STORE)`")
+                         + f" asks which to rate: rate this run from its results ({rate_results()}), or judge each "
+                         f"version in its own {setting_name('store')}")
         return notes
 
 
