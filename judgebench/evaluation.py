@@ -217,7 +217,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         A ready judge engine (default: the one `settings.judge` describes, started when a game must be sent).
     on_start, on_progress:
         Called with the runner's running `Tally` when sending starts and as judged games are stored (each
-        commit to the store: one game or several at once), for progress bars.
+        commit to the store: one game or several at once), for progress bars; its `cost` is None for a judge
+        without prices (unknown, not $0).
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
         before any judge call with the run's notes on its inputs and plan (`EngineEvent` of kind `note`).
@@ -804,22 +805,32 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     from judgebench.present import plan_budget
     from judgebench.records import OUTCOME_COLUMNS, count_calls_once
-    from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, plan_cost, run_async
+    from judgebench.runner import (
+        RunRecording,
+        StopSignals,
+        added_cost,
+        build_engine,
+        merge_rounds,
+        new_tally,
+        plan_cost,
+        run_async,
+    )
     from judgebench.schedule import step_noun
     from judgebench.store import Store
 
     signals = signals or StopSignals()  # not entered: it keeps no signal, and the runner's handling alone applies
     own_engine = engine is None
     engine = engine or build_engine(settings.judge, on_event)
-    sent, recording = Tally(), RunRecording()
+    sent, recording = new_tally(settings.judge), RunRecording()
     rounds: list[RunResult] = []
 
     def run_so_far(tally: Tally) -> Tally:
         """The round's tally with the run's tokens and cost so far in place of the round's, for the progress
         line: a budget is the run's, and the round's own figures hid what the run had spent."""
         shown = replace(tally)
-        for name in ("prompt_tokens", "completion_tokens", "cost", "unmetered"):
+        for name in ("prompt_tokens", "completion_tokens", "unmetered"):
             setattr(shown, name, getattr(sent, name) + getattr(tally, name))
+        shown.cost = added_cost(sent.cost, tally.cost)
         return shown
 
     def started(tally: Tally) -> None:

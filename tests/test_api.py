@@ -497,6 +497,23 @@ def test_a_failing_progress_callback_stops_the_run_with_its_error_and_loses_no_a
 
 
 @pytest.mark.integration
+def test_progress_callbacks_see_the_cost_of_a_judge_without_prices_as_unknown(judge_server, tmp_path):
+    """The CLI shows "cost n/a" for a judge without prices, and README says unknown is not $0; the callbacks were
+    given `cost=0.0`. With prices they see the running cost, which ends as the evaluation's."""
+    config = load_config(write_config(tmp_path, judge_server.base_url))
+    seen: list[float | None] = []
+    judgebench.evaluate(config, on_start=lambda tally: seen.append(tally.cost),
+                        on_progress=lambda tally: seen.append(tally.cost))
+    assert len(seen) > 1 and set(seen) == {None}
+    prices = config.judge.model_copy(update={"price_in_per_mtok": 1.0, "price_out_per_mtok": 2.0})
+    priced = config.model_copy(update={"judge": prices, "store": tmp_path / "priced.sqlite"})
+    seen.clear()
+    evaluation = judgebench.evaluate(priced, on_progress=lambda tally: seen.append(tally.cost))
+    assert all(isinstance(cost, float) for cost in seen) and seen == sorted(seen)
+    assert evaluation.cost_usd is not None and evaluation.cost_usd > 0 and seen[-1] == evaluation.cost_usd
+
+
+@pytest.mark.integration
 def test_evaluate_runs_where_an_event_loop_already_runs(judge_server, tmp_path):
     """A Jupyter notebook runs an event loop in the thread its cells run in: evaluate (asyncio.run inside)
     refused with "Cannot run the event loop while another loop is running"."""
