@@ -746,12 +746,13 @@ class EarlierRun:
 
 def read_earlier_run(path: Path) -> EarlierRun:
     """Read leaderboard.json and judgments.jsonl of a results directory; errors name the file."""
+    from judgebench.report.inputs import load_run, results_writer
+
     board_path, judgments_path = Path(path) / "leaderboard.json", Path(path) / "judgments.jsonl"
     for needed in (board_path, judgments_path):
         if not needed.is_file():
             raise InputError(f"not found; {option_name('against')} needs a results directory written by "
-                             "`judgebench run` (leaderboard.json and judgments.jsonl)", path=needed)
-    from judgebench.report.inputs import load_run
+                             f"{results_writer()} (leaderboard.json and judgments.jsonl)", path=needed)
 
     earlier = load_run(results=path)  # judgments.jsonl with file:line errors, and leaderboard.json's meta
     meta, judgments = dict(earlier.meta), earlier.judgments

@@ -85,7 +85,7 @@ def _point_at_the_setting(error: Any, flags: Mapping[str, str], reads_a_file: bo
     """Make click's NoSuchOption `error` for a flag that names a setting say where it goes: the command's flag
     for it (`flags`: `command_flags`), else, for a command that reads a config file, the file's table; or, for a
     setting the command does not use (check's `--model`), that it does not (it was pointed at the file)."""
-    setting = _setting_named(str(error.option_name))
+    setting = _setting_named(str(error.option_name), flags)
     if setting is None or setting == "judge.api_key":  # the key is read from an environment variable
         return
     if setting in flags:
@@ -107,19 +107,34 @@ def _unused_by_check() -> tuple[str, ...]:
     return UNUSED_SETTINGS
 
 
-def _setting_named(flag: str) -> str | None:
+def _setting_named(flag: str, flags: Mapping[str, str]) -> str | None:
     """The setting an unknown `flag` names (`--temperature`: "temperature", `--max-attempts`:
     "judge.max_attempts"), a flag of `run` by its setting (`--judge-model`: "judge.model", `--judge`:
     "judge.preset": `check` said no more than "No such option" for the one, "[judge] is a setting" for the
-    other), or None when it names none."""
+    other), an option of the command by its name in Python (`flags`: `command_flags`; `report --shown-pairs`:
+    "shown_pairs"), the off form of an on/off setting (`--no-progress`: "progress"), or None when it names
+    none."""
     name = flag.removeprefix("--").replace("-", "_")
     if not flag.startswith("--") or not name:
         return None
+    if name in flags:
+        return name
+    if name.startswith("no_"):
+        setting = _setting_named(flag.replace("--no-", "--", 1), flags)
+        return setting if setting is not None and _on_off(setting) else None
     if name in _RUN_SETTINGS:
         return _RUN_SETTINGS[name]
     if name in RunConfig.model_fields:
         return name
     return f"judge.{name}" if name in JudgeConfig.model_fields else None
+
+
+def _on_off(setting: str) -> bool:
+    """Whether run setting `setting` ("progress", "judge.logprobs") is on or off, so that a flag may turn it off
+    (`--no-progress`)."""
+    table, _, name = setting.rpartition(".")
+    field = (JudgeConfig if table == "judge" else RunConfig).model_fields.get(name)
+    return field is not None and bool in (get_args(field.annotation) or (field.annotation,))
 
 
 def _show_version(shown: bool) -> None:
@@ -191,8 +206,8 @@ def command_flags(ctx: typer.Context) -> dict[str, str]:
     """The command's flags by the setting each sets ("judge.model": "--judge-model"; `_RUN_SETTINGS` where the
     names differ): how messages name settings while the command runs (`config.named_by_flags`), so that each
     command's messages name its own flags and, for a setting it has no flag for, the config file's name."""
-    return {_RUN_SETTINGS.get(param.name, param.name): param.opts[0] for param in ctx.command.params
-            if param.name and param.opts and param.opts[0].startswith("--")}
+    return {_RUN_SETTINGS.get(param.name) or _PYTHON_NAMES.get(param.name, param.name): param.opts[0]
+            for param in ctx.command.params if param.name and param.opts and param.opts[0].startswith("--")}
 
 
 def _discard_stdout() -> None:
@@ -277,6 +292,9 @@ _BASE_URL = typer.Option(None, metavar=URL, help=_HELP["judge.base_url"])
 _API_KEY_ENV = typer.Option(None, metavar="<variable>", help=_HELP["judge.api_key_env"])
 _CONCURRENCY = typer.Option(None, parser=_integer, help=_HELP["judge.concurrency"])
 _ON_RATE_LIMIT = typer.Option(None, metavar=ON_RATE_LIMIT, help=_HELP["judge.on_rate_limit"])
+# Flags whose option has another name in Python (`report --judgments-shown`: `html_report(shown_pairs=...)`), so
+# that messages and an unknown flag spelled as in Python (`--shown-pairs`) name the flag.
+_PYTHON_NAMES = {"judgments_shown": "shown_pairs"}
 
 
 @app.command(cls=_Command, help=_RUN_HELP, short_help="Judge answers pairwise and print a leaderboard.")
@@ -610,7 +628,9 @@ def leaderboard(
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
                "exit 0 pass, 1 regression, 2 usage or input error or a judge that cannot be used (its server "
-               "unreachable or down), 3 failed games, 4 undecided.")
+               "unreachable or down), 3 failed games, 4 undecided, 5 the store or an output file could not be "
+               "written (what was judged is kept), 70 an internal error (a bug in judgebench), 130 stopped by "
+               "Ctrl-C, 143 stopped by SIGTERM, 141 the output was closed before it was all written.")
 
 
 class _CheckCommand(_Command):
@@ -810,6 +830,8 @@ def diagnose(
     # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
     LeaderboardSettings.from_flags({k: v for k, v in (("confidence", confidence), ("swap", swap)) if v is not None},
                                    {"confidence": "--confidence", "swap": "--swap"})
+    if gold is None:
+        _refuse_gold_flags(ctx)
     if out is not None:
         from judgebench.outputs import prepare_directory
 
@@ -846,6 +868,19 @@ def diagnose(
     _print_table(TerminalConsole(), present.judge_diagnostics_table(figures))
     if out is not None:
         typer.echo(f"wrote {diagnostics.write_diagnostics(figures, out)}")
+
+
+def _refuse_gold_flags(ctx: typer.Context) -> None:
+    """Refuse the flags of `diagnose` that choose the judge --gold calls (a preset, a config file, the engine and
+    its server), given without --gold: stored judgments are diagnosed without any judge call, so they were
+    ignored without a word (`--judge gpt-4o-mini` diagnosed the store's judge, whichever it was)."""
+    values, flags = flag_values(ctx, _RUN_SETTINGS)
+    given = [flags[name] for name in values if name == "config" or name.startswith("judge.") and name != "judge.model"]
+    if not given:
+        return
+    chosen = ", and a store's judge is chosen with --judge-model (a model name)" if "judge.preset" in values else ""
+    raise ConfigError(f"{', '.join(given)}: for --gold only (judging labelled pairs anew); stored judgments are "
+                      f"diagnosed without a judge call{chosen}: leave {'it' if len(given) == 1 else 'them'} out")
 
 
 def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: bool) -> int:

@@ -1037,6 +1037,13 @@ def setting_name(name: str, *, option: bool = False) -> str:
     return name if option else setting_label(tuple(name.split(".")))
 
 
+def command_or_call(command: str, call: str) -> str:
+    """What a message tells the user to run: `command`, a `judgebench` command line, while the CLI runs a command
+    (`named_by_flags`), else `call`, the Python that does the same, so that a message raised in Python names
+    Python (`setting_name` does so for a setting)."""
+    return command if _COMMAND_FLAGS.get() is not None else call
+
+
 def how_to_set(name: str, value: str | None = None, *, option: bool = False) -> str:
     """What a message asks the user to set: `--baseline MODEL` or `[judging] baseline = MODEL` (`setting_name`),
     `value` being what to give it (a placeholder or an example); None for an on/off setting turned on

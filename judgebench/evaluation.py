@@ -217,9 +217,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         A ready judge engine (default: the one `settings.judge` describes, started when a game must be sent).
     on_start, on_progress:
         Called with the runner's running `Tally` when sending starts and as judged games are stored (each
-        commit to the store: one game or several at once), for progress bars. An error of `on_progress` stops
-        the run as Ctrl-C does (recorded 'interrupted' in the store, with an adaptive plan so far) and is then
-        raised to the caller.
+        commit to the store: one game or several at once), for progress bars; its `cost` is None for a judge
+        without prices (unknown, not $0). An error of `on_progress` stops the run as Ctrl-C does (recorded
+        'interrupted' in the store, with an adaptive plan so far) and is then raised to the caller.
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
         before any judge call with the run's notes on its inputs and plan (`EngineEvent` of kind `note`).
@@ -241,14 +241,14 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         Ctrl-C or SIGTERM before any game was judged (the inputs loading, an adaptive plan choosing its first
         round): a KeyboardInterrupt with the signal as `.signum`, and no result.
     """
-    from judgebench.config import require_run_config
+    from judgebench.config import how_to_set, require_run_config
     from judgebench.outputs import left_as_found, removed_if_empty
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     settings = require_run_config(settings, "evaluate")
     if settings.questions is None or not settings.answers:
-        raise ConfigError("nothing to judge: set questions and answers (--questions PATH --answers PATH, "
-                          "or [data] questions/answers in the config file)")
+        raise ConfigError(f"nothing to judge: set questions and answers ({how_to_set('questions', 'PATH')}, "
+                          f"{how_to_set('answers', 'PATH')})")
     made_out = out is not None and not os.path.exists(out)  # removed again if nothing is written there (and any
     # path that cannot be looked at is prepare_directory's to refuse: Path.exists raised on a name too long)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM once judging has begun ends the run as an interruption
@@ -807,22 +807,32 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
 
     from judgebench.present import plan_budget
     from judgebench.records import OUTCOME_COLUMNS, count_calls_once
-    from judgebench.runner import RunRecording, StopSignals, Tally, build_engine, merge_rounds, plan_cost, run_async
+    from judgebench.runner import (
+        RunRecording,
+        StopSignals,
+        added_cost,
+        build_engine,
+        merge_rounds,
+        new_tally,
+        plan_cost,
+        run_async,
+    )
     from judgebench.schedule import step_noun
     from judgebench.store import Store
 
     signals = signals or StopSignals()  # not entered: it keeps no signal, and the runner's handling alone applies
     own_engine = engine is None
     engine = engine or build_engine(settings.judge, on_event)
-    sent, recording = Tally(), RunRecording()
+    sent, recording = new_tally(settings.judge), RunRecording()
     rounds: list[RunResult] = []
 
     def run_so_far(tally: Tally) -> Tally:
         """The round's tally with the run's tokens and cost so far in place of the round's, for the progress
         line: a budget is the run's, and the round's own figures hid what the run had spent."""
         shown = replace(tally)
-        for name in ("prompt_tokens", "completion_tokens", "cost", "unmetered"):
+        for name in ("prompt_tokens", "completion_tokens", "unmetered"):
             setattr(shown, name, getattr(sent, name) + getattr(tally, name))
+        shown.cost = added_cost(sent.cost, tally.cost)
         return shown
 
     def started(tally: Tally) -> None:
@@ -1003,7 +1013,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     >>> board = judgebench.rate("battles.parquet")          # doctest: +SKIP
     >>> board.table.head(); board.write("results/")          # doctest: +SKIP
     """
-    from judgebench.config import setting_name
+    from judgebench.config import command_or_call, how_to_set, setting_name
     from judgebench.datasets.sources import load_inputs, source_kind
 
     if source is None or (isinstance(source, list | tuple) and not source):  # one_source's message names flags
@@ -1034,8 +1044,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     if chosen["style_control"] and inputs.kind == "store":  # it asked for the outcome columns a store has not
         raise ConfigError(f"style control (asked for with {setting_name('style_control', option=True)}) needs each "
                           "answer's style counts, which a store does not keep (it keeps judgments, not answers): "
-                          "rate a run's results folder with the run's texts (judgebench leaderboard --results DIR "
-                          "--questions FILE --answers FILE --style-control)")
+                          "rate a run's results folder with the run's texts (" + command_or_call(
+                              "`judgebench leaderboard --results DIR --questions FILE --answers FILE --style-control`",
+                              "`judgebench.rate(DIR, questions=FILE, answers=FILE, style_control=True)`") + ")")
     design_bias, plan = _store_plan_correction(inputs.plan, chosen, method)
     interval = chosen["interval"]
     if (inputs.plan is not None and inputs.plan.get("method") == method and inputs.plan.get("interval")
@@ -1061,7 +1072,10 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
 
         board.meta["warnings"].append(rows_as_questions_warning(board.meta["interval"], board.meta["resample"]))
     if inputs.kind == "alpaca-eval" and chosen["method"] is None and inputs.baseline is None:
-        board.meta["warnings"].append(_SEVERAL_BASELINES)
+        board.meta["warnings"].append(f"the annotations compare the models with more than one baseline, and "
+                                      f"AlpacaEval's win rates are against one: the ratings are Bradley-Terry's "
+                                      f"(give {how_to_set('baseline', 'MODEL', option=True)} for win rates against "
+                                      "it, where every model met it)")
     if inputs.kind != "alpaca-eval" and board.meta.get("self_pairs_dropped"):  # AlpacaEval's baseline file has them
         from judgebench.present import counted
 
@@ -1100,11 +1114,6 @@ def _check_source(source: Any, kind: str | None) -> None:
                           "memory are outcomes (kind='outcomes', or None)")
 
 
-_SEVERAL_BASELINES = ("the annotations compare the models with more than one baseline, and AlpacaEval's win rates "
-                      "are against one: the ratings are Bradley-Terry's (give --baseline MODEL for win rates against "
-                      "it, where every model met it)")
-
-
 def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], method: str
                            ) -> tuple[DesignBias | None, dict[str, Any]]:
     """The design-bias correction to rate with and the meta that says so: the one given (`design_bias=`), else
@@ -1132,6 +1141,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     leaderboard.json records, those given here laid over them (keyword `options`, and the fields of `settings`
     that were set explicitly, as a pydantic model records them, or that are not None); None leaves the run's.
     The run's judge and template are those of its judgments: asking for others is a ConfigError."""
+    from judgebench.config import command_or_call
     from judgebench.records import why_unrated
     from judgebench.report.inputs import load_run, refit
 
@@ -1148,7 +1158,9 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     board, _ = refit(data, load_judged_texts(questions, answers), **overrides)
     if board is None:
         raise InputError(f"no outcomes to rate: {why_unrated(data.judgments)}", path=directory / "judgments.jsonl",
-                         hint=f"`judgebench report --results {directory} --out report.html` shows what the judge wrote")
+                         hint=command_or_call(f"`judgebench report --results {directory} --out report.html`",
+                                              f"`judgebench.html_report('report.html', results={str(directory)!r})`")
+                         + " shows what the judge wrote")
     return board
 
 
@@ -1166,12 +1178,15 @@ def _given_options(settings: Any, options: dict[str, Any], names: Sequence[str])
 def _length_control(chosen: dict[str, Any]) -> dict[str, Any]:
     """AlpacaEval's published length-control inputs for `build`: files are read, tables passed on; both or
     neither."""
+    from judgebench.config import how_to_set
+
     weights, difficulty = chosen["lc_weights"], chosen["instruction_difficulty"]
     if weights is None and difficulty is None:
         return {}
     if weights is None or difficulty is None:
         raise ConfigError("lc_weights and instruction_difficulty go together (AlpacaEval's lc_weights.csv and "
-                          "instruction_difficulty.csv: --lc-weights FILE --instruction-difficulty FILE)")
+                          f"instruction_difficulty.csv: {how_to_set('lc_weights', 'FILE', option=True)}, "
+                          f"{how_to_set('instruction_difficulty', 'FILE', option=True)})")
     from judgebench.datasets.judgments import load_alpaca_eval_lc_weights, load_instruction_difficulty
 
     if isinstance(weights, (str, Path)):

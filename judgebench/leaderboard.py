@@ -279,7 +279,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
         raise ConfigError("an adaptive plan's design-bias correction applies to plain Bradley-Terry ratings (method "
                           "bt, ties half, no position effect or style control): leave design_bias out for this fit")
     if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
-        raise ConfigError("length-controlled win rates are against a baseline: give --baseline with --lc-weights")
+        raise ConfigError("length-controlled win rates are against a baseline: give "
+                          f"{setting_name('baseline', option=True)} with {setting_name('lc_weights', option=True)}")
     coded, dropped = _encode(outcomes, source)
     options, one_cluster = _sandwich_needs_two_questions(options, coded.n_questions)
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
@@ -1025,8 +1026,9 @@ def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any, ins
     )
 
     if lc_weights is None or instruction_difficulty is None:
-        raise ConfigError("length control needs both --lc-weights FILE and --instruction-difficulty FILE "
-                          "(AlpacaEval's published lc_weights.csv and instruction_difficulty.csv)")
+        raise ConfigError(f"length control needs both {how_to_set('lc_weights', 'FILE', option=True)} and "
+                          f"{how_to_set('instruction_difficulty', 'FILE', option=True)} (AlpacaEval's published "
+                          "lc_weights.csv and instruction_difficulty.csv)")
     base_name = coded.models[baseline]
     if base_name not in lc_weights.index:
         raise ConfigError(f"the length-control weights have no row for the baseline '{base_name}': use the weights "

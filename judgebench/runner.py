@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
-from judgebench.config import JudgeConfig, RunConfig
+from judgebench.config import JudgeConfig, RunConfig, command_or_call, how_to_set, setting_name
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
 from judgebench.engines.openai_api import server_address
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
@@ -42,7 +42,7 @@ from judgebench.records import (
     ok_games,
     per_game,
 )
-from judgebench.store import JudgmentRow, Store, keys_to_send, utc_time
+from judgebench.store import JudgmentRow, Store, keys_to_send, rate_results, utc_time
 from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
 
 
@@ -68,7 +68,8 @@ class Tally:
     failed: int = 0
     prompt_tokens: int = 0  # of the games whose server counted their tokens
     completion_tokens: int = 0
-    cost: float = 0.0  # of the same games
+    cost: float | None = 0.0  # of the same games; None for a judge without prices (`JudgeConfig.priced`): unknown,
+    # not $0, to a progress callback as in the CLI's "cost n/a"
     unmetered: int = 0  # answered games whose server reported no token usage: tokens and cost unknown, not 0
     elsewhere: int = 0  # games of this run's plan that another process judged meanwhile
     abandoned: int = 0  # requests sent and never answered to this run: cut off by a stop (`Engine.requests_abandoned`)
@@ -88,13 +89,15 @@ class Tally:
             return
         self.prompt_tokens += row.prompt_tokens
         self.completion_tokens += row.completion_tokens
-        self.cost += row.cost or 0.0
+        if self.cost is not None:
+            self.cost += row.cost or 0.0
 
     def add(self, other: Tally) -> None:
         """Add another tally's games, tokens and cost (a run in rounds sums its rounds')."""
-        for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "cost",
-                     "unmetered", "abandoned"):
+        for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "unmetered",
+                     "abandoned"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.cost = added_cost(self.cost, other.cost)
 
     def run_counts(self, priced: bool) -> dict[str, Any]:
         """The counts recorded in the store's `runs` table; the cost is None when the judge has no prices
@@ -105,15 +108,28 @@ class Tally:
                 "completion_tokens": self.known(self.completion_tokens),
                 "cost": self.known(self.cost) if priced else None}
 
-    def known(self, total: float) -> Any:
+    def known(self, total: float | None) -> Any:
         """`total` (a sum of tokens or cost), or None when a game's tokens were not counted (`unmetered`)."""
         return None if self.unmetered else total
 
     def cost_estimate(self) -> float:
         """The cost with each game of unknown cost (`unmetered`) at the mean of the others, as `plan_cost` counts
-        stored ones (unknown, not free; 0 when none is known): what a dollar budget counts."""
+        stored ones (unknown, not free; 0 when none is known): what a dollar budget counts (0 for a judge without
+        prices, which a dollar budget refuses)."""
+        if self.cost is None:
+            return 0.0
         metered = self.ok + self.unparsed - self.unmetered  # answered games of known cost (failed ones cost none)
         return self.cost + (self.cost / metered * self.unmetered if metered else 0.0)
+
+
+def added_cost(first: float | None, second: float | None) -> float | None:
+    """The sum of two tallies' costs: None (a judge without prices) when either is."""
+    return None if first is None or second is None else first + second
+
+
+def new_tally(judge: JudgeConfig, **counts: Any) -> Tally:
+    """A tally for games of `judge`: its cost None when the judge has no prices (`Tally.cost`)."""
+    return Tally(**counts, cost=0.0 if judge.priced else None)
 
 
 # Called with the running totals: as sending starts (on_start) and as judged games are stored (on_progress).
@@ -252,7 +268,8 @@ def fit_to_context(specs: list[GameSpec], dataset: Dataset, template: Template, 
     come back failed with the engine's reason. A shortened request is what is sent, so it has its own key.
     """
     if not hasattr(engine, "count_prompt_tokens"):
-        raise ConfigError("truncate_answers needs a judge whose tokenizer judgebench can use: --engine vllm")
+        raise ConfigError("truncate_answers needs a judge whose tokenizer judgebench can use: "
+                          f"{how_to_set('judge.engine', 'vllm')}")
     fitted = []
     for spec in specs:
         budget = engine.max_model_len - int(spec.request.params.get("max_tokens") or 0)
@@ -671,7 +688,7 @@ def refuse_other_servers(store_path: Path, servers: dict[str | None, int], serve
         raise ConfigError(
             f"the store {store_path} holds judgments of this plan for the judge '{judge}' made by another server "
             f"({_by_server(others)}); this run's judge is {server}, and two servers are two judges: use another "
-            "--store, or set reuse_other_servers = true to reuse them")
+            f"{setting_name('store')}, or set {how_to_set('reuse_other_servers')} to reuse them")
 
 
 def other_servers(by_server: Mapping[str | None, int], server: str | None) -> dict[str, int]:
@@ -718,15 +735,17 @@ class Reuse:
             n = self.read_as_verdicts
             notes.append(f"{n} stored {'reply' if n == 1 else 'replies'} without a verdict under the template that "
                          f"stored them read as verdicts of '{self.template}', and not asked again; the store keeps "
-                         "them as they were stored, so a leaderboard from --store leaves them out: rate this run "
-                         "from its results (leaderboard --results)")
+                         f"them as they were stored, so a leaderboard from {command_or_call('--store', 'the store')} "
+                         f"leaves them out: rate this run from its results ({rate_results()})")
         if self.other_versions:
             n = self.other_versions
             notes.append(f"{counted(n, 'game')} judged now {'was' if n == 1 else 'were'} judged before with another "
                          "prompt (an answer, the template's text or the judge's settings changed); the store keeps "
-                         "both versions, so `judgebench leaderboard --store` asks which to rate: --latest rates each "
-                         "game's latest judgment, --results DIR this run's results; or judge each version in its "
-                         "own --store")
+                         "both versions, so " + command_or_call("`judgebench leaderboard --store`",
+                                                                "`judgebench.rate(STORE)`")
+                         + f" asks which to rate: {command_or_call('--latest', 'latest=True')} rates each game's "
+                         f"latest judgment, {rate_results()} this run's results; or judge each version in its own "
+                         f"{setting_name('store')}")
         return notes
 
 
@@ -807,7 +826,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             again = (store.other_versions(plan[plan["key"].isin(to_send)], config.judge.name, template.name)
                      if pending else 0)
             reuse = Reuse(template.name, server, servers, read_now, again)
-            tally = Tally(total=len(pending))
+            tally = new_tally(config.judge, total=len(pending))
             if on_start is not None:
                 on_start(tally)
             if pending and stopped_by is None:

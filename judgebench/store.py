@@ -68,7 +68,7 @@ from typing import Any
 
 import pandas as pd
 
-from judgebench.config import setting_name
+from judgebench.config import command_or_call, how_to_set, setting_name
 from judgebench.errors import InputError, StorageError
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
 
@@ -102,6 +102,12 @@ CREATE TABLE IF NOT EXISTS judgments (
 );
 CREATE INDEX IF NOT EXISTS judgments_by_judge ON judgments (judge, template, status);
 """
+
+
+def rate_results() -> str:
+    """How a run is rated from its results folder rather than from the store, whose judgments may mix runs, as
+    the user asks for it: a command on the command line, a call from Python (`config.command_or_call`)."""
+    return command_or_call("`judgebench leaderboard --results DIR`", "`judgebench.rate(DIR)`")
 
 
 def _add_truncated(db: sqlite3.Connection) -> None:
@@ -305,11 +311,14 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                          "runs), and both would count; the runs that stored them: "
                          + "; ".join(_describe_runs(store.runs(involved["key"].unique()), unrecorded)),
                          path=store.path,
-                         hint="rate each game by its latest judgment with --latest (`leaderboard` and `report` "
-                              "take it: the older ones are set aside), or one run's judgments with --results DIR "
-                              "(that run's --out folder), or judge each version in its own --store; --template "
-                              "FILE.toml reads one request's judgments with that file's verdicts, and cannot "
-                              "choose between requests")
+                         hint="rate each game by its latest judgment with "
+                              + command_or_call("--latest (`leaderboard` and `report` take it",
+                                                "latest=True (`rate` and `html_report` take it")
+                              + ": the older ones are set aside), or one run's judgments from its results folder ("
+                              + rate_results() + "), or judge each version in its own "
+                              f"{setting_name('store', option=True)}; "
+                              f"{how_to_set('template', 'FILE.toml', option=True)} reads one request's "
+                              "judgments with that file's verdicts, and cannot choose between requests")
     hashes = sorted(frame["template_hash"].dropna().unique()) if "template_hash" in frame else []
     if len(hashes) > 1:
         name = ", ".join(sorted(frame["template"].unique()))
@@ -899,7 +908,7 @@ class Store:
         return None, (f"{chose} chose some of the {len(games):,} judgments rated here and others are not of "
                       f"{'that plan' if len(plans) == 1 else 'any one of them'}, so these ratings are not corrected "
                       "for the choice of pairs (a run's results folder, unless a later run wrote over it, has its "
-                      "ratings corrected: `judgebench leaderboard --results DIR`)")
+                      f"ratings corrected: {rate_results()})")
 
     def servers(self, keys: Iterable[str]) -> dict[str | None, int]:
         """server -> number of stored judgments among `keys` (None: stored before servers were recorded)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from judgebench.config import setting_name
 from judgebench.errors import InputError
 from judgebench.prompts import BRACKETED, Template
 from judgebench.records import FAILED, OK, OUTCOME_COLUMNS, UNPARSED, Pair
@@ -200,7 +201,7 @@ def stored_logprobs(logprobs: object, key: object, store: object | None) -> list
                 return decoded
             problem = "are not a list of token -> logprob tables"
     raise InputError(f"the stored logprobs of the judgment {key} {problem}: the store is damaged", path=store,
-                     hint="give another --store")
+                     hint=f"give another {setting_name('store', option=True)}")
 
 
 def discrete(p: np.ndarray) -> np.ndarray:

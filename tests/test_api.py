@@ -523,6 +523,23 @@ def test_an_adaptive_run_stopped_by_a_failing_callback_records_what_it_paid_for(
 
 
 @pytest.mark.integration
+def test_progress_callbacks_see_the_cost_of_a_judge_without_prices_as_unknown(judge_server, tmp_path):
+    """The CLI shows "cost n/a" for a judge without prices, and README says unknown is not $0; the callbacks were
+    given `cost=0.0`. With prices they see the running cost, which ends as the evaluation's."""
+    config = load_config(write_config(tmp_path, judge_server.base_url))
+    seen: list[float | None] = []
+    judgebench.evaluate(config, on_start=lambda tally: seen.append(tally.cost),
+                        on_progress=lambda tally: seen.append(tally.cost))
+    assert len(seen) > 1 and set(seen) == {None}
+    prices = config.judge.model_copy(update={"price_in_per_mtok": 1.0, "price_out_per_mtok": 2.0})
+    priced = config.model_copy(update={"judge": prices, "store": tmp_path / "priced.sqlite"})
+    seen.clear()
+    evaluation = judgebench.evaluate(priced, on_progress=lambda tally: seen.append(tally.cost))
+    assert all(isinstance(cost, float) for cost in seen) and seen == sorted(seen)
+    assert evaluation.cost_usd is not None and evaluation.cost_usd > 0 and seen[-1] == evaluation.cost_usd
+
+
+@pytest.mark.integration
 def test_evaluate_runs_where_an_event_loop_already_runs(judge_server, tmp_path):
     """A Jupyter notebook runs an event loop in the thread its cells run in: evaluate (asyncio.run inside)
     refused with "Cannot run the event loop while another loop is running"."""
@@ -700,3 +717,39 @@ def test_rate_takes_numpy_numbers_and_none_as_the_default():
     frame = _undefeated_outcomes(3)
     board = judgebench.rate(frame, rounds=np.int64(50), seed=np.int64(1), confidence=None)
     assert (board.meta["rounds"], board.meta["seed"], board.meta["confidence"]) == (50, 1, 0.95)
+
+
+def test_errors_raised_in_python_name_python_and_the_command_lines_name_flags(tmp_path, shared_data):
+    """README: an error raised in Python names what to set as Python names it. `rate` of a run's judgments.jsonl
+    said "rate the run with `judgebench leaderboard --results DIR`", of a folder without judgments "write one with
+    `judgebench run --out DIR`", of AlpacaEval's annotations with one length-control file "--lc-weights FILE
+    --instruction-difficulty FILE"; the same errors met on the command line still name its commands and flags."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "judgments.jsonl").write_text(json.dumps({"question_id": "q1", "first": "a", "second": "b",
+                                                     "p_first": 1.0}) + "\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "leaderboard.json").write_text("{}")
+    alpaca = shared_data / "alpaca_eval"
+    store = store_from_outcomes(_undefeated_outcomes(4), tmp_path / "judgments.sqlite")
+    raised = []
+    for source, options in ((out / "judgments.jsonl", {}), (empty, {}),
+                            (alpaca / "annotations", {"lc_weights": alpaca / "lc_weights.csv"}),
+                            (store, {"style_control": True})):
+        with pytest.raises((ConfigError, InputError)) as error:
+            judgebench.rate(source, **options)
+        raised.append(str(error.value))
+    games, no_judgments, length_control, style = raised
+    assert f"rate the run with `judgebench.rate({str(out)!r})`" in games
+    assert "write one with `judgebench.evaluate(settings).write(DIR)`" in no_judgments
+    assert 'lc_weights = "FILE", instruction_difficulty = "FILE"' in length_control
+    assert "`judgebench.rate(DIR, questions=FILE, answers=FILE, style_control=True)`" in style
+    for message in raised:
+        assert "--" not in message and "`judgebench " not in message, message
+    # on the command line: the command and the flags
+    said = [console_script("leaderboard", *flags, cwd=tmp_path).stderr for flags in (
+        ("--outcomes", "out/judgments.jsonl"), ("--alpaca-eval", str(alpaca / "annotations"), "--lc-weights",
+                                                 str(alpaca / "lc_weights.csv")))]
+    assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in said[0]
+    assert "--lc-weights FILE, --instruction-difficulty FILE" in said[1]

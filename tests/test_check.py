@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import replace
@@ -551,14 +552,16 @@ def test_the_summarys_notes_show_their_command_as_code_and_names_as_written():
     from tests.support.cli_runs import rendered_text
 
     server = "http://`x`:8000 $x$ :smile:"
-    notes = Reuse("pairwise-5", "http://now", {server: 3}, other_versions=12).notes()
+    with named_by_flags({}):  # as `judgebench check` makes them: its notes name commands, not Python calls
+        notes = Reuse("pairwise-5", "http://now", {server: 3}, other_versions=12).notes()
     summary = markdown_summary(replace(report_for([1.0] * 10), notes=notes))
     shown = [rendered_text(token.children) for token in MarkdownIt("commonmark").parse(summary)
              if token.type == "inline" and token.content.startswith("Note: ")]
-    command = "`judgebench leaderboard --store`"
-    assert shown == [f"Note: {note.replace(command, command.strip('`'))}." for note in notes]  # a paragraph each
-    assert re.findall(r"<code>(.*?)</code>", MarkdownIt("commonmark").render(summary)) == [
-        "judgebench leaderboard --store"]
+    commands = ["judgebench leaderboard --store", "judgebench leaderboard --results DIR"]
+    unquoted = [functools.reduce(lambda text, command: text.replace(f"`{command}`", command), commands, note)
+                for note in notes]
+    assert shown == [f"Note: {note}." for note in unquoted]  # a paragraph each
+    assert re.findall(r"<code>(.*?)</code>", MarkdownIt("commonmark").render(summary)) == commands
     assert "<span>$</span>x<span>$</span> <span>:</span>smile:" in summary
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from judgebench import errors
+
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
 OLDER_TYPER = "typer==0.20.0"
@@ -53,6 +55,13 @@ USAGE_ERRORS = {
                                   "file (--config FILE), not a flag\n"),
     "a setting by the name of its file": (["run", "--preset", "x"], "No such option: --preset (Possible options: "
                                           "--judge)\n"),
+    # an option spelled as Python names it (`html_report(shown_pairs=...)`), and an on/off setting's off form
+    # (`--progress` was pointed at the file, `--no-progress` said "No such option" alone)
+    "an option by its name in Python": (["report", "--results", "out", "--out", "r.html", "--shown-pairs", "3"],
+                                        "No such option: --shown-pairs (Possible options: --judgments-shown)\n"),
+    "an on/off setting turned off": (["check", "--candidate", "x", "--no-progress"],
+                                     "No such option: --no-progress; [run] progress is a setting of the config file "
+                                     "(--config FILE), not a flag\n"),
     # numbers are worded as a file's settings are, not as typer's pydantic coercion words them
     "not an integer": (["leaderboard", "--outcomes", "o.csv", "--rounds", "abc"],
                        "Invalid value for '--rounds': expected an integer, got \"abc\""),
@@ -246,6 +255,17 @@ def test_a_path_of_the_wrong_kind_is_named_for_what_it_is(folder, case):
     done = judgebench(*args, cwd=folder)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith(message), done.stderr
+
+
+def test_checks_help_lists_every_exit_code(folder):
+    """`check --help` listed 0 to 4; README's exit codes (judgebench.errors) hold 5, 70, 130, 141 and 143 too, and
+    a CI job branches on them."""
+    flat = " ".join(judgebench("check", "--help", cwd=folder).stdout.split())
+    codes = sorted({value for name, value in vars(errors).items() if name.startswith("EXIT_")})
+    assert codes == [0, 1, 2, 3, 4, 5, 70, 130, 141, 143]
+    listed = re.search(r"and exit (.*?)\. ", flat)
+    assert listed is not None, flat
+    assert sorted(int(code) for code in re.findall(r"(?:^|, )(\d+) ", listed.group(1))) == codes, listed.group(1)
 
 
 def test_help_shows_each_settings_docstring_and_default(folder):

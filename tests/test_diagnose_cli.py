@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from tests.support.cli_runs import N_QUESTIONS, judgebench, write_config
 from tests.support.judge_server import constant_rule
+from tests.support.stores import store_from_outcomes
 
 pytestmark = pytest.mark.integration
 
@@ -99,6 +101,30 @@ def test_diagnose_input_errors_are_one_line(tmp_path):
     assert missing.returncode == 2 and "judgments.jsonl" in missing.stderr and "Traceback" not in missing.stderr
     both = judgebench("diagnose", cwd=tmp_path)
     assert both.returncode == 2 and "--store" in both.stderr and "Traceback" not in both.stderr
+
+
+def test_diagnose_refuses_the_judge_flags_of_gold_without_it(tmp_path):
+    """`diagnose --store S --judge gpt-4o-mini` exited 0, diagnosing the store's judge whichever it was: --judge
+    (a preset), --config and the engine's flags choose the judge that --gold calls, and stored judgments are
+    diagnosed without a judge call. One usage error names them all, and how a store's judge is chosen."""
+    outcomes = pd.DataFrame({"question_id": [f"q{i}" for i in range(4)], "model_a": "a", "model_b": "b",
+                             "p_ab": [1.0, 0.0, 1.0, 1.0], "p_ba": [1.0, 0.0, 1.0, 0.0]})
+    store_from_outcomes(outcomes, tmp_path / "store.sqlite", judge="j", template="pairwise-5")
+    diagnosed = judgebench("diagnose", "--store", "store.sqlite", "--judge-model", "j", cwd=tmp_path)
+    assert diagnosed.returncode == 0, diagnosed.stderr  # the store's judge chosen as it is meant to be
+    preset = judgebench("diagnose", "--store", "store.sqlite", "--judge", "gpt-4o-mini", "--out", "d", cwd=tmp_path)
+    assert preset.returncode == 2 and preset.stdout == "", preset.stdout
+    assert preset.stderr.strip() == (
+        "error: --judge: for --gold only (judging labelled pairs anew); stored judgments are diagnosed without a "
+        "judge call, and a store's judge is chosen with --judge-model (a model name): leave it out")
+    assert not (tmp_path / "d").exists()  # refused before anything was written
+    (tmp_path / "run.toml").write_text('[judge]\nmodel = "j"\n')
+    engine = judgebench("diagnose", "--results", "out", "--config", "run.toml", "--engine", "openai", "--base-url",
+                        "http://127.0.0.1:9/v1", "--api-key-env", "KEY", "--concurrency", "2", "--on-rate-limit",
+                        "stop", cwd=tmp_path)
+    assert engine.returncode == 2 and engine.stderr.strip() == (
+        "error: --config, --engine, --base-url, --api-key-env, --concurrency, --on-rate-limit: for --gold only "
+        "(judging labelled pairs anew); stored judgments are diagnosed without a judge call: leave them out")
 
 
 def test_diagnose_of_a_results_folder_keeps_the_runs_self_preference(judge_server, tmp_path):

@@ -406,7 +406,7 @@ def test_stored_logprobs_that_cannot_be_read_are_a_damaged_store(logprobs, probl
     with pytest.raises(InputError) as raised:
         read_stored(stored, load_template("logprob"), "store.sqlite")
     assert str(raised.value).startswith(f"store.sqlite: the stored logprobs of the judgment k1 {problem}")
-    assert str(raised.value).endswith("the store is damaged (give another --store)")
+    assert str(raised.value).endswith("the store is damaged (give another store)")  # from Python: no flag
 
 
 def _games(rows):

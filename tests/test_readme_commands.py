@@ -134,3 +134,17 @@ def test_the_quickstart_command_runs_as_written(readme_commands, tmp_path):
     cores = sorted(os.sched_getaffinity(0))
     assert f"core ids={cores}" in log, "the worker must be bound to every core this process may use"
     assert re.search(r"KV cache size: 16,384 tokens", log), "8 sequences of 2,048 tokens (embedded.kv_cache_gib)"
+
+
+def test_the_check_examples_vllm_server_is_started_as_the_readmes():
+    """examples/check/README.md started vLLM's server without the settings its CPU build needs (--max-model-len,
+    --kv-cache-memory-bytes: it reserved 92% of NUMA node 0's memory and refused to start); README.md's command
+    has them (the flags tests/support/vllm_fixtures.py starts the server with), so the example's is the same."""
+    def server_command(path: Path) -> str:
+        text = path.read_text()
+        start = text.index("MODEL=$(")
+        return text[start:text.index("\n# terminal 2", start)]
+
+    example = server_command(ROOT / "examples" / "check" / "README.md")
+    assert example == server_command(ROOT / "README.md")
+    assert "--max-model-len 2048" in example and "--kv-cache-memory-bytes" in example

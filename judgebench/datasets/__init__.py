@@ -48,17 +48,17 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     questions' format; they become the questions' `reference`, replacing any the questions file gave (with a
     note in `Dataset.notes` where those differ).
     """
+    from judgebench.config import setting_name
+
     questions = Path(questions)
     answer_paths = [Path(answers)] if isinstance(answers, str | Path) else [Path(p) for p in answers]
     if not answer_paths:
-        raise InputError("no answer files given", hint="pass --answers with files or directories")
+        raise InputError("no answer files given", hint=f"give {setting_name('answers')} files or directories")
     question_rows = read_rows(questions)
     reference_paths = {Path(references).resolve()} if references else set()
     answer_rows = [(path, read_rows(path))
                    for path in answer_files(answer_paths, {questions.resolve()} | reference_paths)]
     reference_rows = read_rows(Path(references)) if references else []
-    from judgebench.config import setting_name
-
     empty = [path for path, rows in answer_rows if not rows]
     if empty:  # one of several too: a failed export would drop its model without a word
         every = len(empty) == len(answer_rows)

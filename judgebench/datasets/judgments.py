@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from judgebench.config import command_or_call, setting_name
 from judgebench.datasets.alpaca_eval import question_id_for
 from judgebench.datasets.rows import Table, read_table
 from judgebench.errors import InputError
@@ -139,10 +140,13 @@ def _require_columns(frame: pd.DataFrame, source: Table) -> None:
         if name not in frame.columns:
             hint = OUTCOMES_HINT
             if {"first", "second", "p_first"} <= set(frame.columns):  # a run's judgments.jsonl: games, not outcomes
-                hint = (f"this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run "
-                        f"with `judgebench leaderboard --results {source.path.parent}`")
+                folder = source.path.parent
+                hint = ("this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run "
+                        "with " + command_or_call(f"`judgebench leaderboard --results {folder}`",
+                                                  f"`judgebench.rate({str(folder)!r})`"))
             elif {"instruction", "output_1", "output_2"} <= set(frame.columns):
-                hint = f"this holds AlpacaEval annotations: read them with `--alpaca-eval {source.path}`"
+                hint = "this holds AlpacaEval annotations: read them with " + command_or_call(
+                    f"`--alpaca-eval {source.path}`", f"`judgebench.rate({str(source.path)!r}, kind=\"alpaca-eval\")`")
             raise source.missing_column(name, hint)
     if "winner" not in frame.columns and "score_a" not in frame.columns:
         raise source.error(None, "missing column (neither winner nor score_a is present)", field="winner",
@@ -402,9 +406,11 @@ def _alpaca_eval_preference(values: pd.Series, source: Table) -> np.ndarray:
     return numeric
 
 
-# The two length-control files given for each other: each loader recognises the other's file.
-_SWAPPED_HINT = ("the two files look swapped: --lc-weights takes lc_weights.csv and --instruction-difficulty "
-                 "takes instruction_difficulty.csv (in Python: lc_weights= and instruction_difficulty=)")
+def _swapped_hint() -> str:
+    """The hint for the two length-control files given for each other (each loader recognises the other's file),
+    naming the two settings as the user gives them (`config.setting_name`)."""
+    return (f"the two files look swapped: {setting_name('lc_weights', option=True)} takes lc_weights.csv and "
+            f"{setting_name('instruction_difficulty', option=True)} takes instruction_difficulty.csv")
 
 
 def load_alpaca_eval_lc_weights(path: str | Path) -> pd.DataFrame:
@@ -421,7 +427,7 @@ def load_alpaca_eval_lc_weights(path: str | Path) -> pd.DataFrame:
         raise source.error(None, "no models in the file", hint="one row per model, as AlpacaEval publishes it")
     if "instruction" in table.columns:
         raise source.error(None, "holds instruction difficulties (instruction, instruction_difficulty), not GLM "
-                           "weights", hint=_SWAPPED_HINT)
+                           "weights", hint=_swapped_hint())
     columns = {"length": "std_delta_len", "difficulty": "instruction_difficulty", "intercept": "not_gamed"}
     out = pd.DataFrame(index=table.iloc[:, 0].astype(str).to_numpy())  # the first, unnamed column: the model
     for name, marker in columns.items():
@@ -446,7 +452,7 @@ def load_instruction_difficulty(path: str | Path) -> pd.Series:
     table = source.frame
     if "instruction" not in table.columns and any("std_delta_len" in str(column) for column in table.columns):
         raise source.error(None, "holds AlpacaEval's GLM weights (np.tanh(std_delta_len), ...), not instruction "
-                           "difficulties", hint=_SWAPPED_HINT)
+                           "difficulties", hint=_swapped_hint())
     for name in ("instruction", "instruction_difficulty"):
         if name not in table.columns:
             raise source.missing_column(name, "columns: instruction, instruction_difficulty")

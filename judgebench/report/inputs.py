@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from judgebench.config import how_to_set, setting_name
+from judgebench.config import command_or_call, how_to_set, setting_name
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
 from judgebench.diagnostics import DIAGNOSTICS_FILE, average_lengths
 from judgebench.errors import ConfigError, InputError
@@ -72,11 +72,13 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
     if store is not None:
         return _from_store(Path(store), judge, template, latest)
     if judge is not None or template is not None:  # they were ignored without a word
-        raise ConfigError("--judge-model and --template choose among a store's judgments (--store): a results "
-                          "directory holds one run's, of one judge and template; leave them out")
+        raise ConfigError(f"{command_or_call('--judge-model and --template', 'judge and template')} choose among a "
+                          f"store's judgments ({setting_name('store', option=True)}): a results directory holds one "
+                          "run's, of one judge and template; leave them out")
     if latest:
-        raise ConfigError("--latest chooses among the requests of a store's games (--store): a results directory "
-                          "holds one run's judgments, one request per game; leave it out")
+        raise ConfigError(f"{setting_name('latest', option=True)} chooses among the requests of a store's games "
+                          f"({setting_name('store', option=True)}): a results directory holds one run's judgments, "
+                          "one request per game; leave it out")
     return _from_results(Path(str(results)), imported)
 
 
@@ -103,16 +105,23 @@ def _from_store(path: Path, judge: str | None, template: str | None, latest: boo
     return RunData(frame, str(path), meta={**(plan or {}), **meta}, warnings=warnings)
 
 
+def results_writer() -> str:
+    """What writes a results directory, as the user runs it: `judgebench run --out DIR` on the command line,
+    `evaluate(settings).write(DIR)` from Python (`config.command_or_call`)."""
+    return command_or_call("`judgebench run --out DIR`", "`judgebench.evaluate(settings).write(DIR)`")
+
+
 def _from_results(directory: Path, imported: bool) -> RunData:
     if not directory.is_dir():
         raise InputError("no such directory" if not directory.exists() else "a file, not a results directory",
-                         path=directory, hint="give the directory a run wrote with `judgebench run --out DIR`")
+                         path=directory, hint=f"give the directory a run wrote with {results_writer()}")
     judgments_file = directory / "judgments.jsonl"
     if not judgments_file.is_file():
         board = read_json_object(directory / "leaderboard.json") if imported else None
         if board is None:
-            raise InputError("no judgments.jsonl here (write one with `judgebench run --out DIR`" + (
-                "; or a leaderboard.json, with `judgebench leaderboard ... --out DIR`)" if imported else ")"),
+            leaderboard = command_or_call("`judgebench leaderboard ... --out DIR`", "`judgebench.rate(...).write(DIR)`")
+            raise InputError(f"no judgments.jsonl here (write one with {results_writer()}" + (
+                f"; or a leaderboard.json, with {leaderboard})" if imported else ")"),
                 path=directory)
         models, meta = board.get("models"), board.get("meta")
         if not (isinstance(models, list) and models and all(isinstance(entry, dict) and isinstance(
