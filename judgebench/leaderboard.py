@@ -62,6 +62,7 @@ from judgebench.config import how_to_set, setting_name
 from judgebench.errors import ConfigError, InputError, first_few
 from judgebench.outputs import json_safe
 from judgebench.ratings import bradley_terry as bt
+from judgebench.ratings import elo
 from judgebench.ratings import intervals as iv
 from judgebench.ratings.counts import (
     CodedOutcomes,
@@ -758,8 +759,6 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
     """Online Elo in stored order (FastChat's `compute_elo`); the interval is a bootstrap in which every replicate
     also takes its games in a random order (FastChat's arena notebook), which `_interval_label` states: it
     measures the order dependence of online Elo as well as sampling, so it is wider than Bradley-Terry's."""
-    from judgebench.ratings import elo
-
     settings = dict(k=options.k, initial=options.anchor_rating, scale=options.scale)
     estimate = elo.online_elo(coded.model_a, coded.model_b, coded.score_a, coded.n_models, weight=coded.weight,
                               **settings)
@@ -772,30 +771,29 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
     lower, upper = iv.percentile_interval(samples, options.confidence)
     return _Ratings(estimate, lower, upper, samples, iv.better_from_samples(samples, options.confidence),
                     extra={"k": options.k}, caveats=_outside_own_interval(coded.models, estimate, lower, upper)
-                    + _unsettled(coded, options))
+                    + _unsettled(coded, anchor, options))
 
 
-def _unsettled(coded: CodedOutcomes, options: _Options) -> list[str]:
-    """A warning naming the models whose games are too few for online Elo to settle (`elo.settling_games`):
-    their ratings, and the intervals of replicates with as few games, still lie between the starting rating and
-    their level. With K = 4 and 60 games a model that beat the baseline 59% of the time rated below it, inside
-    an interval as shrunk, and no other warning said why."""
-    from judgebench.ratings import elo
-
+def _unsettled(coded: CodedOutcomes, anchor: int | None, options: _Options) -> list[str]:
+    """A warning naming the models (the anchor, fixed by definition, left out) whose games are too few for
+    online Elo to have settled on any board (`elo.settling_games`): their ratings, and the intervals of replicates
+    with as few games, still lie between the starting rating and their level. With K = 4 and 60 games a model
+    that beat the baseline 59% of the time rated below it, inside an interval as shrunk, and no other warning
+    said why."""
     played = (np.bincount(coded.model_a, coded.weight, coded.n_models)
               + np.bincount(coded.model_b, coded.weight, coded.n_models))
     needed = elo.settling_games(options.k, scale=options.scale)
-    few = np.flatnonzero(played < needed)
-    if not len(few):
+    few = [k for k in np.flatnonzero(played < needed) if k != anchor]
+    if not few:
         return []
-    named = first_few([coded.models[k] for k in few], 4)
-    fewest, most = f"{played[few].min():.0f}", f"{played[few].max():.0f}"
+    fewest, most = f"{played[few].min():g}", f"{played[few].max():g}"
     counts = fewest if fewest == most else f"{fewest} to {most}"
-    return [f"online Elo (K-factor {options.k:g}) had too few games to settle for {named} ({counts} games, where "
-            f"{needed} close three quarters of the gap between a rating's "
-            f"start and the model's level, at most {elo.settling_share(options.k, scale=options.scale):.1%} a "
-            "game): their ratings and intervals lie between that start and their level; Bradley-Terry "
-            f"({how_to_set('method', 'bt')}) takes every game at its full weight, however few"]
+    share = elo.settling_share(options.k, scale=options.scale)
+    return [f"online Elo (K-factor {options.k:g}) had too few games to settle for "
+            f"{first_few([coded.models[k] for k in few], 4)} ({counts} games, where no board closes three quarters "
+            f"of the gap between a rating's start and the model's level in fewer than {needed}: a game closes at "
+            f"most {share:.2%} of it): their ratings and intervals lie between that start and their level; "
+            f"Bradley-Terry ({how_to_set('method', 'bt')}) takes every game at its full weight, however few"]
 
 
 def _outside_own_interval(models: tuple[str, ...], estimate: np.ndarray, lower: np.ndarray,

@@ -88,22 +88,27 @@ def test_online_elo_ratings_outside_their_own_interval_are_named(shared_data):
     assert inside == (not any("online Elo ratings of" in w for w in quiet.meta["warnings"]))
 
 
-def test_settling_games_leave_a_quarter_of_the_gap_to_a_models_level():
-    """`settling_games`: after 241 games (K = 4) online Elo has closed three quarters of the gap between its start
-    and a model's level, near even odds. Simulated: a model 40 Elo points above a field of fresh 1000-rated
-    opponents (each plays it once, so the field stays at 1000), 4,000 sequences; the gap left has a Monte Carlo
-    standard error of about 0.006 (rating sd about 19 points over sqrt(4,000), over the 40-point gap). The slope
-    at 40 points is 1% below that at even odds, so the gap left is a little over a quarter."""
+def test_settling_games_are_the_fewest_after_which_a_quarter_of_the_gap_is_left():
+    """`settling_games`: 120 games (K = 4) close at most three quarters of the gap between a rating and its
+    level. Simulated, 4,000 sequences each, a model 40 Elo points above its opponents: against one opponent (both
+    ratings move, the fastest) a quarter of the gap is left after 120 games (a little more: the slope at 40
+    points is 1% below that at even odds); against a settled field (a fresh 1000-rated opponent each game, so the
+    field stays put) half of it. Monte Carlo standard error of the share left: about 0.005 (rating differences
+    of sd about 20 points over sqrt(4,000), over the 40-point gap)."""
     n = elo.settling_games(4.0)
-    assert n == 241 and elo.settling_games(32.0) == 30  # K = 32 settles about 8 times as fast
+    assert n == 120 and elo.settling_games(32.0) == 15  # K = 32 settles 8 times as fast
+    assert elo.settling_games(400.0) == elo.settling_games(10_000.0) == 1  # one game can close it all
     rng = np.random.default_rng(7)
     level, sequences = 40.0, 4000
     p_win = 1.0 / (1.0 + 10.0 ** (-level / 400.0))
     scores = (rng.random((sequences, n)) < p_win).astype(float)
-    opponents = np.arange(1, n + 1)
-    rated = np.array([elo.online_elo(np.zeros(n, dtype=int), opponents, row, n + 1)[0] for row in scores])
-    left = 1.0 - (rated.mean() - 1000.0) / level
-    assert 0.23 < left < 0.29, left
+    pair = np.array([np.subtract(*elo.online_elo(np.zeros(n, dtype=int), np.ones(n, dtype=int), row, 2))
+                     for row in scores])
+    field = np.array([elo.online_elo(np.zeros(n, dtype=int), np.arange(1, n + 1), row, n + 1)[0] - 1000.0
+                      for row in scores])
+    left_pair, left_field = 1.0 - pair.mean() / level, 1.0 - field.mean() / level
+    assert 0.23 < left_pair < 0.29, left_pair
+    assert 0.45 < left_field < 0.55, left_field
 
 
 def test_models_with_too_few_games_for_online_elo_to_settle_are_named():
@@ -119,9 +124,12 @@ def test_models_with_too_few_games_for_online_elo_to_settle_are_named():
 
     few = build(outcomes(60), method="elo", baseline="base", rounds=200, seed=0)
     [warning] = [w for w in few.meta["warnings"] if "too few games to settle" in w]
-    assert "base, good (60 games, where 241 close three quarters" in warning and 'method = "bt"' in warning
+    assert "for good (60 games, where no board closes three quarters" in warning and "fewer than 120" in warning
+    assert 'method = "bt"' in warning  # the baseline, fixed at 1000, is not named
     rating = {m["model"]: m["rating"] for m in few.models}
     bt = {m["model"]: m["rating"] for m in build(outcomes(60), baseline="base", rounds=200, seed=0).models}
     assert bt["good"] > bt["base"] and rating["good"] - rating["base"] < bt["good"] - bt["base"]
     settled = build(outcomes(600), method="elo", baseline="base", rounds=50, seed=0)
     assert not any("too few games" in w for w in settled.meta["warnings"])
+    large_k = build(outcomes(60), method="elo", baseline="base", rounds=50, seed=0, k=1000.0)  # it crashed
+    assert not any("too few games" in w for w in large_k.meta["warnings"])

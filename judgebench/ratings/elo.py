@@ -39,19 +39,23 @@ def online_elo(model_a: np.ndarray, model_b: np.ndarray, score_a: np.ndarray, n_
 
 
 def settling_share(k: float, *, scale: float = 400.0, base: float = 10.0) -> float:
-    """The share of the gap between a model's online Elo rating and its level that one game closes, in
-    expectation, near even odds. A game moves the rating by k (s - e); the expected move is k times the slope of
-    the expected score e in the rating, ln(base) p (1 - p) / scale at the level's win probability p, times the
-    gap: k ln(base) / (4 scale) at p = 1/2, 0.58% a game with K = 4 on the Elo scale. Far from even odds the
-    slope is smaller: this is the most a game closes."""
-    return k * math.log(base) / (4.0 * scale)
+    """The most of the gap between two models' online Elo difference and the difference of their levels that
+    one game between them closes, in expectation. A game moves both ratings by k (s - e), in opposite
+    directions, so their difference by 2 k (s - e); its expected move is 2 k times the slope of the expected
+    score e in the difference, ln(base) p (1 - p) / scale at the win probability p, times the gap: at most
+    k ln(base) / (2 scale) (at p = 1/2), 1.15% a game with K = 4 on the Elo scale. A model meeting a field whose
+    ratings have settled closes its own gap half as fast, and far from even odds the slope is smaller: no
+    board settles faster."""
+    return k * math.log(base) / (2.0 * scale)
 
 
 def settling_games(k: float, *, scale: float = 400.0, base: float = 10.0, remaining: float = 0.25) -> int:
-    """The fewest games after which online Elo has closed all but `remaining` of the gap between the rating a
-    model starts at and its level (`settling_share` a game): with K = 4, a quarter is left after 241 games, 71%
-    after 60."""
-    return math.ceil(math.log(remaining) / math.log1p(-settling_share(k, scale=scale, base=base)))
+    """The fewest games a model needs before online Elo can have closed all but `remaining` of the gap between
+    its rating and its level (`settling_share` a game, whoever the opponents): with K = 4, 120 games leave a
+    quarter, and a model with fewer has not settled on any board. 1 where one game can close the whole gap
+    (K of 347 or more on the Elo scale)."""
+    share = settling_share(k, scale=scale, base=base)
+    return 1 if share >= 1.0 else max(1, math.ceil(math.log(remaining) / math.log1p(-share)))
 
 
 def online_elo_replicates(coded: CodedOutcomes, sequences: np.ndarray, *, k: float = 4.0,
