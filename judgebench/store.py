@@ -372,8 +372,8 @@ def _partly_judged_again(rows: pd.DataFrame, latest: pd.Series, stored: Mapping[
     part is rated on old and new answers together; the warning names the models of those games."""
     kept_at = latest.map(stored)
     failed = rows[rows["status"] == FAILED]
-    failed = failed[failed["key"].map(stored).to_numpy()
-                    > kept_at.reindex(pd.MultiIndex.from_frame(failed[_GAME])).to_numpy()]
+    kept = kept_at.reindex(pd.MultiIndex.from_frame(failed[_GAME])).fillna(float("inf"))  # none kept: no verdict
+    failed = failed[failed["key"].map(stored).to_numpy() > kept.to_numpy()]
     renewing = rows[rows["status"].isin((OK, UNPARSED)) & rows["key"].isin(latest)]
     runs = store.runs(renewing["key"].unique())
     unfinished = runs[runs["status"] != FINISHED]
@@ -392,8 +392,8 @@ def _partly_judged_again(rows: pd.DataFrame, latest: pd.Series, stored: Mapping[
     if not parts:
         return None
     return (f"{'; '.join(parts)}: a model whose answers were judged again only in part ({', '.join(sorted(models))}"
-            ") is rated on its old and new answers together; run `judgebench run` on the current answers with this "
-            "store to judge the rest, or rate one run's folder with --results DIR")
+            ") is rated on its old and new answers together; judge the current answers again with this store to judge "
+            f"the rest, or rate one run's folder ({rate_results()})")
 
 
 def utc_time(seconds: float) -> str:

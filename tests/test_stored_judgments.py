@@ -443,6 +443,23 @@ def test_latest_warns_when_a_model_was_judged_again_only_in_part(judge_server, t
     assert any("newer request failed" in text for text in meta["warnings"])
 
 
+def test_latest_with_games_whose_every_request_failed_says_nothing_of_numpy(judge_server, tmp_path):
+    """The review's case: x's answer to q01, the only one regenerated, fails in both runs, so the games judged
+    by two requests have no judgment to keep; --latest compared their failures with a missing time and printed
+    numpy's RuntimeWarning."""
+    judge_server.add_fault("400", match=lambda request: "Answer 1 by x" in request.text
+                           or "A new answer to q01 by x" in request.text)
+    first = judgebench("run", *write_inputs(tmp_path), "--judge-model", "test-judge", "--base-url",
+                       judge_server.base_url, "--store", "store.sqlite", "--out", "old", "--rounds", "50",
+                       "--no-progress", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr  # the run ended with failed games
+    regenerate(tmp_path, "x", 8, questions=range(1, 2))  # the only games judged by two requests: none readable
+    assert judge_again(tmp_path, judge_server, "new").returncode == 3
+    latest = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", "base", "--latest", cwd=tmp_path)
+    assert latest.returncode == 0, latest.stderr
+    assert "RuntimeWarning" not in latest.stderr and "newer request failed" not in latest.stderr
+
+
 def test_latest_goes_with_a_store_only(judge_server, tmp_path):
     """--latest chooses among a store's requests: with a results folder or outcomes it is a usage error, not
     ignored."""
