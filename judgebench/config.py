@@ -769,7 +769,7 @@ def _read_run_file(path: Path) -> dict[str, Any]:
             if table == "judge" and key not in _judge_table_own():
                 settings.setdefault("judge", {})[key] = value
             else:
-                settings[key] = _relative_to(base, key, value)
+                settings[key] = _relative_to(base, key, value, f"{path}: [{table}] {key}")
     return settings
 
 
@@ -786,12 +786,21 @@ def _check_key(path: Path, table: str, key: str, known: Collection[str] | None =
     raise ConfigError(f"{path}: [{table}] unknown setting '{key}'{hint}")
 
 
-def _relative_to(base: Path, key: str, value: Any) -> Any:
+def _relative_to(base: Path, key: str, value: Any, where: str) -> Any:
     """A path setting's value (a str, or a list of them) made relative to the config file's folder, with
     `..` folded away so that messages show plain paths (`results/x`, not `examples/../results/x`); one that
-    begins with `~` is left to the setting's check, which expands it."""
+    begins with `~` is left to the setting's check, which expands it, unless the folder an earlier judgebench
+    made of it beside the file exists (`where` names the setting in the message)."""
     def joined(item: str) -> Path:  # from the home folder (~: expanded by the setting's check), not the file's
-        return Path(item) if item.startswith("~") else Path(os.path.normpath(base / item))
+        if not item.startswith("~"):
+            return Path(os.path.normpath(base / item))
+        literal = base / item
+        if literal.exists():  # a store there holds judgments paid for: never judged again elsewhere unawares
+            raise ConfigError(f"{where}: {item} is in your home folder ({home_expanded(item)}), but {literal} "
+                              "exists: an earlier judgebench took ~ in a config file literally and made that "
+                              f"folder beside the file; move what it holds to {home_expanded(item)}, or write "
+                              f'"./{item}" to keep using it where it is')
+        return Path(item)
 
     if key == "template":  # a name, or a template file (it has a suffix)
         return str(joined(value)) if isinstance(value, str) and Path(value).suffix else value

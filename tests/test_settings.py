@@ -708,6 +708,24 @@ def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(tmp_path,
     assert LeaderboardSettings(out="~/board").out == home / "board"
 
 
+def test_a_store_an_earlier_judgebench_made_in_a_folder_named_tilde_is_not_left_behind(tmp_path, home):
+    """Before `~` was the home folder, `store = "~/s.sqlite"` made cfg/~/s.sqlite: read now as the home folder's,
+    the next run would start an empty store there and pay for every judgment again. The folder is named, and
+    `./~/...` keeps using it."""
+    path = write(tmp_path / "cfg", _DATA + '[run]\nstore = "~/s.sqlite"\n')
+    (tmp_path / "cfg" / "~").mkdir()
+    (tmp_path / "cfg" / "~" / "s.sqlite").write_bytes(b"")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}: [run] store: ~/s.sqlite is in your home folder ({home / 's.sqlite'}), but "
+        f"{tmp_path / 'cfg' / '~' / 's.sqlite'} exists: an earlier judgebench took ~ in a config file literally and "
+        f'made that folder beside the file; move what it holds to {home / "s.sqlite"}, or write "./~/s.sqlite" to '
+        "keep using it where it is")
+    kept = write(tmp_path / "cfg", _DATA + '[run]\nstore = "./~/s.sqlite"\n', "kept.toml")
+    assert load_config(kept).store == tmp_path / "cfg" / "~" / "s.sqlite"
+
+
 @pytest.mark.parametrize("value, variable", [("$HOME/o", "$HOME"), ("${HOME}/o", "${HOME}"), ("o/$RUN", "$RUN")])
 def test_a_path_setting_naming_an_environment_variable_is_refused_not_taken_literally(tmp_path, home, value,
                                                                                       variable):
