@@ -43,6 +43,7 @@ from judgebench.config import (
     RatingsSettings,
     RunConfig,
     Undecided,
+    command_or_call,
     how_to_set,
     require_run_config,
     setting_label,
@@ -790,8 +791,9 @@ def compare_provenance(run: EarlierRun, current: Mapping[str, Any]) -> None:
     if differences:
         raise ConfigError(f"{set_option('against', str(run.path))} was judged differently, so the scores are not "
                           "comparable: "
-                          + "; ".join(differences) + ". Use the run's settings in the config, or make a new "
-                          "reference run")
+                          + "; ".join(differences) + ". Use the run's settings ("
+                          + command_or_call("in the config file, or as judge, template and store flags", "in the "
+                                            "settings") + "), or make a new reference run")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -340,6 +340,8 @@ def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_se
                             cwd=folder)
         assert result.returncode == 2, result.stderr
         assert named in result.stderr and "Traceback" not in result.stderr
+        assert ("question set" in named or "Use the run's settings (in the config file, or as judge, template "
+                "and store flags)" in " ".join(result.stderr.split()))  # check takes them as flags too
     # the baseline's answers edited since the run, or the judge's sampling changed: the run's games against the
     # baseline measure something else than the candidate's games now (a user's audit: a better candidate "regressed"
     # by 50 points against a baseline whose answers had improved)
