@@ -1033,6 +1033,12 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     if questions is not None or answers is not None:
         raise ConfigError("questions and answers go with a results folder only (its style counts come from them)")
     chosen = _rate_options(settings, options)
+    store_only = [name for name in _STORE_OWN if chosen[name] != RATE_DEFAULTS[name]]
+    if kind != "store" and store_only:  # they were ignored without a word, where the command line refuses them
+        raise ConfigError(f"{', '.join(store_only)}: {'goes' if len(store_only) == 1 else 'go'} with a store only "
+                          "(choosing and combining its games); "
+                          + ("AlpacaEval annotations give" if kind == "alpaca-eval" else "an outcomes table gives")
+                          + " outcomes already")
     where: dict[str, Any] = {"store": None, "alpaca_eval": None, "outcomes": None}
     if kind == "alpaca-eval":
         where["alpaca_eval"] = _as_list(source)
@@ -1129,6 +1135,9 @@ def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], 
     correction = DesignBias.recorded(adaptive) if applies else None
     return correction, {"adaptive": DesignBias.rated_entry(adaptive, correction is not None)}
 
+
+# What chooses and combines a store's games, which other sources give as outcomes already.
+_STORE_OWN = ("judge", "template", "swap", "latest")
 
 # What a results folder's judgments were judged and rated with, which only `judgebench run` chooses (and `latest`,
 # which chooses among a store's requests: a results folder holds one run's).

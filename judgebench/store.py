@@ -391,9 +391,9 @@ def _partly_judged_again(rows: pd.DataFrame, latest: pd.Series, stored: Mapping[
             "games never sent keep older judgments")
     if not parts:
         return None
-    return (f"{'; '.join(parts)}: a model whose answers were judged again only in part ({', '.join(sorted(models))}"
-            ") is rated on its old and new answers together; judge the current answers again with this store to judge "
-            f"the rest, or rate one run's folder ({rate_results()})")
+    return (f"{'; '.join(parts)}: a model of those games ({', '.join(sorted(models))}) whose answers were judged "
+            "again only in part is rated on its old and new answers together; judge the current answers again "
+            f"with this store to judge the rest, or rate one run's folder ({rate_results()})")
 
 
 def utc_time(seconds: float) -> str:

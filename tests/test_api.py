@@ -200,6 +200,14 @@ def test_rate_rejects_unknown_options(tmp_path):
         judgebench.rate(_undefeated_outcomes(2), roundz=5)
 
 
+@pytest.mark.parametrize("options, named", [({"latest": True}, "latest: goes"), ({"swap": "consistent"}, "swap: goes"),
+                                             ({"judge": "j", "template": "t"}, "judge, template: go")])
+def test_rate_refuses_a_stores_options_for_outcomes_as_the_command_line_does(options, named):
+    """They choose and combine a store's games; given with an outcomes table they were ignored without a word."""
+    with pytest.raises(ConfigError, match=f"^{named} with a store only .* an outcomes table gives outcomes already"):
+        judgebench.rate(_undefeated_outcomes(2), **options)
+
+
 @pytest.mark.parametrize("source, kind, message", [
     (None, "outcome", "kind: expected one of results, store, alpaca-eval, outcomes, .*did you mean 'outcomes'"),
     ([("q1", "a", "b", "model_a")], None, "a list of AlpacaEval annotation files .* item 1 is a tuple"),

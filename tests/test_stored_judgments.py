@@ -436,8 +436,8 @@ def test_latest_warns_when_a_model_was_judged_again_only_in_part(judge_server, t
                         "latest", cwd=tmp_path)
     assert latest.returncode == 0, latest.stderr
     warning = " ".join(latest.stderr.split())
-    assert ("warning: 2 games whose newer request failed keep an older judgment: a model whose answers were judged "
-            "again only in part (base, x) is rated on its old and new answers together") in warning
+    assert ("warning: 2 games whose newer request failed keep an older judgment: a model of those games (base, x) "
+            "whose answers were judged again only in part is rated on its old and new answers together") in warning
     meta = json.loads((tmp_path / "latest" / "leaderboard.json").read_text())["meta"]
     assert meta["latest"] == {"games": 2 * N_QUESTIONS - 2, "set_aside": 2 * N_QUESTIONS - 2}
     assert any("newer request failed" in text for text in meta["warnings"])
@@ -524,6 +524,6 @@ def test_latest_warns_when_the_run_that_judged_again_did_not_finish(judge_server
     warning = " ".join(latest.stderr.split())
     assert "the latest judgments are of a run that did not finish (" in warning
     assert ": killed), so its games never sent keep older judgments" in warning
-    assert "judged again only in part (base, x)" in warning
+    assert "a model of those games (base, x) whose answers were judged again only in part" in warning
     assert json.loads((tmp_path / "latest" / "leaderboard.json").read_text())["meta"]["latest"] == {
         "games": 16, "set_aside": 16}
