@@ -104,6 +104,8 @@ def main() -> None:
     threshold = 0.5 - options.margin
     if options.widths:
         differences, chances = np.array([-0.5, -0.25, 0.0, 0.25, 0.5]), np.array(options.widths) / 100
+        if chances.min() < 0 or abs(chances.sum() - 1) > 1e-9:
+            parser.error("--widths: five chances in %, adding up to 100")
         sd = np.sqrt(chances @ differences ** 2 - (chances @ differences) ** 2)
         print(f"--against intervals ({level:.0%}, threshold {-options.margin:g}) at differences "
               f"{differences.tolist()} with chances {chances.tolist()} (sd {sd:.3f})")
@@ -116,6 +118,8 @@ def main() -> None:
         return
     if options.power:
         won, lost = (value / 100 for value in options.power)
+        if min(won, lost) < 0 or won + lost > 1:
+            parser.error("--power: chances in % of a question won and lost, at most 100 together")
         print(f"exact decision rates at {won:.0%} won, {lost:.0%} lost, {1 - won - lost:.0%} tied (a true win rate "
               f"of {won + (1 - won - lost) / 2:.1%}; threshold {threshold:g})")
         for n in options.n:
