@@ -106,8 +106,9 @@ def t_test(scores: np.ndarray, threshold: float, confidence: float, low: float =
     excess: the worst false pass is 2.70% at n = 80 and 2.96% at n = 100 with m = 0.02 (`--margin 0.02`; was
     3.37% and 3.39%), 3.04% at n = 200 with m = 0.01 (`--margin 0.01`); only these margins and sizes were
     computed. This is checked on that lattice, not proven (nor is anything here for Hall's t):
-    tests/test_check.py recomputes n = 30, 36 and 41. At 90% confidence the worst is 4.7% (was 6.5%); at 99%
-    half a question is not enough (0.9% where 0.5% is allowed; was 1.1%; `--confidence`).
+    tests/test_check.py recomputes n = 30, 36 and 41. At 90% confidence the worst is 4.7% (n = 162; was 6.5%, n = 30);
+    at 99% half a question is not enough (0.9% at n = 52 where 0.5% is allowed; was 1.1%, n = 41; `--confidence 0.9 --n
+    162 --step 0.05`, `--confidence 0.99 --n 52 --step 0.05`).
 
     Their price: they add ((mean - low)^2 + (high - mean)^2) / 2 to the sum of squares, about a quarter of the
     squared range, which counts where the scores' own variance is small next to it. Head to head, 30 questions of
