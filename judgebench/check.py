@@ -44,6 +44,7 @@ from judgebench.config import (
     RunConfig,
     Undecided,
     command_or_call,
+    expands_paths,
     how_to_set,
     require_run_config,
     setting_label,
@@ -902,6 +903,7 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earl
                       sorted(set(outcomes["question_id"])), outcomes)
 
 
+@expands_paths("against")
 def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
          on_start: ProgressCallback | None = None, on_progress: ProgressCallback | None = None,
          on_event: EventHandler | None = None, **options: Any) -> CheckReport:

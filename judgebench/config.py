@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
+import inspect
 import json
 import math
 import os
@@ -31,7 +33,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import Annotated, Any, Literal, Self, TypeVar, cast, get_args, overload
 
 from pydantic import (
     AfterValidator,
@@ -50,32 +52,87 @@ from judgebench.errors import ConfigError
 _PRESETS_FILE = Path(__file__).with_name("judges.toml")
 
 _VARIABLE = re.compile(r"\$(\{[^}]*\}?|[A-Za-z_]\w*)")
-"""`$NAME` or `${...}` in a path: an environment variable, which paths do not expand (`_user_path`)."""
+"""`$NAME` or `${...}` in a path: an environment variable, which paths do not expand (`user_path`)."""
 
 
 def home_expanded(path: str | Path) -> Path:
     """`path` with a leading `~` or `~user` as the home folder it names, as a shell expands it in a word of its own
     (not in `--store=~/x`, nor in a file); unchanged where that home is unknown."""
-    with suppress(RuntimeError):
-        return Path(path).expanduser()
-    return Path(path)
+    return Path(os.path.expanduser(path))
+
+
+@overload
+def user_path(path: str) -> str: ...
+@overload
+def user_path(path: Path) -> Path: ...
+
+
+def user_path(path: str | Path) -> str | Path:
+    """A path the user gave (a setting, a flag, an argument of the Python API) with `~` expanded: taken
+    literally, `store = "~/s.sqlite"` or `--summary=~/s.md` made a folder named `~` (one `rm -rf ~` away from the
+    home folder). Environment variables are not expanded, and a path naming one is a ConfigError rather than
+    taken literally (a folder named `$HOME`): a path in a file is written out, one on the command line is the
+    shell's to expand. A `str` stays a `str`, its trailing slash kept (it names a directory: `report --out`)."""
+    text = os.fspath(path)
+    variable = _VARIABLE.search(text)
+    if variable:
+        raise ConfigError(f"environment variables are not expanded in paths ({variable.group()} in {_shown(path)}): "
+                          "write the folder out, or begin with ~ for your home folder")
+    expanded = os.path.expanduser(text)
+    if expanded.startswith("~"):
+        raise ConfigError(f"no home folder found for {Path(expanded).parts[0]} in {_shown(path)}: write the folder "
+                          "out")
+    return expanded if isinstance(path, str) else Path(expanded)
+
+
+def user_paths(value: Any) -> Any:
+    """`value` with `user_path` applied to the path it is (a `str` or `Path`) or holds (a list or tuple of them);
+    anything else (None, a DataFrame, rows) unchanged."""
+    if isinstance(value, str | Path):
+        return user_path(value)
+    if isinstance(value, list | tuple) and value and all(isinstance(item, str | Path) for item in value):
+        return type(value)(user_path(item) for item in value)
+    return value
+
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def expands_paths(*names: str) -> Callable[[Function], Function]:
+    """Make a public function of the Python API take its path arguments `names` (or keyword options of those
+    names in its `**options`) as the settings take theirs (`user_paths`), at its entry: `rate("~/s.sqlite")`
+    read a folder named `~`. A refused path is a ConfigError naming the argument."""
+    def decorate(function: Function) -> Function:
+        signature = inspect.signature(function)
+        keywords = next((parameter.name for parameter in signature.parameters.values()
+                         if parameter.kind is inspect.Parameter.VAR_KEYWORD), None)  # `**options`
+
+        @functools.wraps(function)
+        def expanded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:  # the function's own message for a wrong call
+                return function(*args, **kwargs)
+            options: dict[str, Any] = bound.arguments.get(keywords, {}) if keywords else {}
+            for arguments in (bound.arguments, options):
+                for name in arguments.keys() & set(names):
+                    try:
+                        arguments[name] = user_paths(arguments[name])
+                    except ConfigError as error:
+                        raise ConfigError(f"{name}: {error}") from None
+            return function(*bound.args, **bound.kwargs)
+
+        return cast(Function, expanded)
+
+    return decorate
 
 
 def _user_path(path: Path) -> Path:
-    """A path setting's value with `~` expanded (`home_expanded`): taken literally, `store = "~/s.sqlite"` made a
-    folder named `~` (one `rm -rf ~` away from the home folder). Environment variables are not expanded, and a
-    path naming one is refused rather than taken literally (a folder named `$HOME`): a path in a file is written
-    out, one on the command line is the shell's to expand."""
-    variable = _VARIABLE.search(str(path))
-    if variable:
-        raise PydanticCustomError("path_variable", "{detail}", {"detail": (
-            f"environment variables are not expanded in paths ({variable.group()} in {_shown(path)}): "
-            "write the folder out, or begin with ~ for your home folder")})
-    expanded = home_expanded(path)
-    if expanded.parts and expanded.parts[0].startswith("~"):
-        raise PydanticCustomError("path_home", "{detail}", {"detail": (
-            f"no home folder found for {expanded.parts[0]} in {_shown(path)}: write the folder out")})
-    return expanded
+    """A path setting's value: `user_path`'s, its refusal a problem of the setting."""
+    try:
+        return user_path(path)
+    except ConfigError as error:
+        raise PydanticCustomError("path", "{detail}", {"detail": str(error)}) from None
 
 
 PathSetting = Annotated[Path, Field(strict=False), AfterValidator(_user_path)]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from judgebench.config import expands_paths
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
@@ -150,6 +151,7 @@ class Evaluation:
             return EXIT_FAILED_GAMES
         return EXIT_OK
 
+    @expands_paths("out_dir")
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write judgments.jsonl, diagnostics.json (when there are judge diagnostics), plan.jsonl (after an
         adaptive or tournament run) and, when there is a leaderboard, leaderboard.json/.csv/.md into `out_dir`;
@@ -201,6 +203,7 @@ def _judgment_record(record: dict[str, Any], store: str | Path) -> dict[str, Any
     return record
 
 
+@expands_paths("out")
 def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engine | None = None,
              on_start: ProgressCallback | None = None, on_progress: ProgressCallback | None = None,
              on_event: EventHandler | None = None) -> Evaluation:
@@ -974,6 +977,7 @@ def answers_sha256(dataset: Dataset, model: str) -> str:
     return hashlib.sha256(json.dumps(answers).encode()).hexdigest()
 
 
+@expands_paths("source", "questions", "answers", "lc_weights", "instruction_difficulty")
 def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, questions: str | Path | None = None,
          answers: str | Path | Sequence[str | Path] | None = None, **options: Any) -> Leaderboard:
     """Rate models from stored or imported judgments, with the `judgebench leaderboard` command's defaults.
@@ -1264,6 +1268,7 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
 
 
+@expands_paths("results", "store", "questions", "answers")
 def diagnose(*, results: str | Path | None = None, store: str | Path | None = None, judge: str | None = None,
              template: str | None = None, questions: str | Path | None = None,
              answers: str | Path | Sequence[str | Path] | None = None, judge_family: str | None = None,
@@ -1310,6 +1315,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     return figures
 
 
+@expands_paths("out", "results", "store", "questions", "answers")
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, latest: bool = False,
                 questions: str | Path | None = None,
@@ -1384,6 +1390,7 @@ class GoldEvaluation:
 GOLD_STORE = Path("results/gold.sqlite")
 
 
+@expands_paths("gold")
 def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | None = None,
                   on_start: ProgressCallback | None = None,
                   on_progress: ProgressCallback | None = None,

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from judgebench import diagnostics
-from judgebench.config import how_to_set, setting_name
+from judgebench.config import expands_paths, how_to_set, setting_name
 from judgebench.errors import ConfigError, InputError, first_few
 from judgebench.outputs import json_safe
 from judgebench.ratings import bradley_terry as bt
@@ -145,6 +145,7 @@ class Leaderboard:
         """The contents of leaderboard.json: {"meta": ..., "models": [...]}."""
         return {"meta": self.meta, "models": self.models}
 
+    @expands_paths("out_dir")
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write leaderboard.json, leaderboard.csv and leaderboard.md into `out_dir` (created if needed), each
         file atomically; returns their paths by suffix. These are exactly the files the CLI writes."""

@@ -761,3 +761,30 @@ def test_errors_raised_in_python_name_python_and_the_command_lines_name_flags(tm
                                                  str(alpaca / "lc_weights.csv")))]
     assert f"rate the run with `judgebench leaderboard --results {Path('out')}`" in said[0]
     assert "--lc-weights FILE, --instruction-difficulty FILE" in said[1]
+
+
+def test_paths_given_to_the_python_api_begin_in_the_home_folder_with_a_tilde(tmp_path, monkeypatch):
+    """`judgebench.rate("~/s.sqlite")` looked for a folder named `~` in the working folder ("store not found"), as
+    did the paths of `diagnose`, `html_report` and `gate`, and a leaderboard's `write` made one: `~` is the home
+    folder, as in a path setting (`RunConfig(store="~/s.sqlite")`), and a path naming an environment variable is
+    refused, naming the argument, rather than taken literally."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    store_from_outcomes(_undefeated_outcomes(4), home / "s.sqlite")
+    board = judgebench.rate("~/s.sqlite", rounds=20)
+    assert board.meta["source_path"] == str(home / "s.sqlite")
+    assert board.write("~/board")["json"] == home / "board" / "leaderboard.json"
+    assert judgebench.diagnose(store="~/s.sqlite")["provenance"]["source"] == str(home / "s.sqlite")
+    written = judgebench.html_report("~/report/", store="~/s.sqlite", rounds=20)  # the slash names a directory
+    assert written.html == home / "report" / "report.html" and written.html.is_file()
+    settings = RunConfig(questions=home / "q.jsonl", answers=[home / "a.jsonl"], store=home / "gate.sqlite",
+                         judge={"model": "j", "base_url": "http://127.0.0.1:9/v1"})
+    with pytest.raises(InputError, match=f"^{re.escape(str(home / 'earlier'))}/leaderboard.json: not found"):
+        judgebench.gate(settings, "bad", against="~/earlier")
+    with pytest.raises(ConfigError, match=r'^source: environment variables are not expanded in paths \(\$HOME in '
+                                          r'"\$HOME/s.sqlite"\): write the folder out, or begin with ~'):
+        judgebench.rate("$HOME/s.sqlite")
+    assert list(work.iterdir()) == []
