@@ -35,6 +35,7 @@ from judgebench.config import (
     expected,
     named_by_flags,
     setting_label,
+    user_paths,
 )
 from judgebench.errors import (
     EXIT_OUTPUT_CLOSED,
@@ -73,12 +74,35 @@ class _Command(TyperCommand):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
-            return super().parse_args(ctx, args)
+            rest = super().parse_args(ctx, args)
         except Exception as error:
             if type(error).__name__ == "NoSuchOption":  # typer ships its own click: matched by name
                 _point_at_the_setting(error, command_flags(ctx), any(p.name == "config" for p in self.params),
                                       ctx.info_name)
             raise
+        for param in self.params:
+            if param.name in ctx.params and _takes_paths(param):
+                ctx.params[param.name] = _user_paths_of(ctx, param, ctx.params[param.name])
+        return rest
+
+
+def _takes_paths(param: Any) -> bool:
+    """Whether a command's parameter takes paths: annotated `Path` (typer's type descriptor; under older typer,
+    a click.Path type, whose name is "path"), or a path kept as written, which declares the `PATH` placeholder
+    (`check --json`, `report --out`, whose trailing slash names a directory)."""
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    return (param.metavar == PATH or getattr(getattr(param, "type", None), "name", None) == "path"
+            or Path in (annotation, *get_args(annotation)))
+
+
+def _user_paths_of(ctx: Any, param: Any, value: Any) -> Any:
+    """The paths a flag or argument gave, as a path setting's are (`config.user_paths`): `~` is the home folder,
+    which the shell does not expand after `=` (`check --summary=~/s.md` wrote into a folder named `~`), and a
+    path naming an environment variable is click's usage error (exit 2), as for a setting."""
+    try:
+        return user_paths(value)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 def _point_at_the_setting(error: Any, flags: Mapping[str, str], reads_a_file: bool, command: str | None) -> None:
@@ -656,12 +680,22 @@ def _write_usage_error(args: list[str], message: str) -> None:
     from judgebench.check import OutputPaths, write_no_decision
 
     given = {flag: _flag_value(args, flag) for flag in ("--summary", "--junit", "--json", "--candidate", "--reference")}
-    paths = OutputPaths.prepare(given["--summary"], given["--junit"], given["--json"])
+    paths = OutputPaths.prepare(_written_path(given["--summary"]), _written_path(given["--junit"]),
+                                _written_path(given["--json"]))
     if not any(given[flag] for flag in ("--summary", "--junit", "--json")):
         paths = OutputPaths(annotate=paths.annotate)  # no file named: the annotation only
     with contextlib.suppress(JudgebenchError):  # click's message is the one to show
         write_no_decision(paths, given["--candidate"] or "(not given)", given["--reference"], "error",
                           f"error: {message}", EXIT_USAGE, paths.appended)
+
+
+def _written_path(path: str | None) -> str | None:
+    """An output path as check's command line gave it, as the command takes it (`_user_paths_of`), or None where
+    it names an environment variable (the usage error may be that one: nothing is written there)."""
+    try:
+        return user_paths(path)
+    except ConfigError:
+        return None
 
 
 def _clear_earlier_outputs(*paths: str | None) -> None:

@@ -8,6 +8,7 @@ first on PYTHONPATH; skipped when PyPI cannot be reached).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from judgebench import errors
+from tests.support.cli_runs import write_data
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("judgebench")
@@ -206,16 +208,61 @@ def test_a_bad_value_in_the_file_is_named_there_though_a_flag_replaces_it(folder
 
 
 def test_a_path_setting_naming_an_environment_variable_is_refused(folder):
-    """`out = "$HOME/o"` made a folder named `$HOME` beside the config file; `--store=${HOME}/s` one named `${HOME}`."""
+    """`out = "$HOME/o"` made a folder named `$HOME` beside the config file; `--store=${HOME}/s` one named `${HOME}`.
+    A flag's path is refused while click reads the command line, as a flag's bad number is (its usage error)."""
     (folder / "v.toml").write_text('[data]\nquestions = "missing.jsonl"\nanswers = ["a.jsonl"]\n'
                                    '[run]\nout = "$HOME/o"\n')
-    done = judgebench("run", "--config", "v.toml", "--store=${HOME}/s.sqlite", cwd=folder)
-    assert done.returncode == 2 and sorted(done.stderr.removeprefix("error: ").splitlines()) == [
-        '--store: environment variables are not expanded in paths (${HOME} in "${HOME}/s.sqlite"): write the folder '
-        "out, or begin with ~ for your home folder",
-        f'v.toml: [run] out: environment variables are not expanded in paths ($HOME in "{folder}/$HOME/o"): '
-        "write the folder out, or begin with ~ for your home folder"]
+    by_flag = judgebench("run", "--config", "v.toml", "--store=${HOME}/s.sqlite", cwd=folder)
+    check_usage_error(by_flag, "Invalid value for '--store': environment variables are not expanded in paths (${HOME} "
+                               'in "${HOME}/s.sqlite"): write the folder out, or begin with ~ for your home folder')
+    by_file = judgebench("run", "--config", "v.toml", cwd=folder)
+    assert (by_file.returncode, by_file.stderr) == (2, (
+        f'error: v.toml: [run] out: environment variables are not expanded in paths ($HOME in "{folder}/$HOME/o"): '
+        "write the folder out, or begin with ~ for your home folder\n"))
     assert not [path for path in folder.iterdir() if "$" in path.name]
+
+
+@pytest.mark.parametrize("args, named", [
+    (["leaderboard", "--store=$HOME/s.sqlite"], "--store"), (["report", "--out", "${OUT}/r.html"], "--out"),
+    (["diagnose", "--results=$HOME/out"], "--results"),
+    (["leaderboard", "--alpaca-eval", "a.json", "$HOME/b.json"], "[FILE...]")])  # an argument too
+def test_every_path_flag_naming_an_environment_variable_is_refused(folder, args, named):
+    """Only `run`'s path flags, which are settings, refused a variable (`--store=$HOME/s` quoted, or from a script
+    that does not expand it); `leaderboard --store` said "store not found", `report --out` made a folder named
+    `${OUT}`. Every path flag and argument is refused alike, as click's usage error."""
+    done = judgebench(*args, cwd=folder)
+    check_usage_error(done, f"Invalid value for '{named}': environment variables are not expanded in paths")
+    assert not [path for path in folder.iterdir() if "$" in path.name]
+
+
+
+def test_path_flags_are_found_alike_with_an_older_typer(folder, older_typer):
+    """Under older typer a path flag is known by its click type (typer's own subclass of click.Path)."""
+    for args, named in (["leaderboard", "--store=$HOME/s.sqlite"], "--store"), (["report", "--out=$O/r.html"], "--out"):
+        check_usage_error(judgebench(*args, cwd=folder, path=[older_typer]),
+                          f"Invalid value for '{named}': environment variables are not expanded in paths")
+
+def test_check_writes_its_outputs_into_the_home_folder_for_a_tilde(tmp_path):
+    """`check --summary=~/s.md --json=~/c.json` (where the shell leaves `~` as written) made a folder named `~` in
+    the working folder, whether the check found the error itself or click did (a bad number): they are written
+    into the home folder, as `--store=~/x` is. A path naming an environment variable is refused, and nothing is
+    written there."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    own = judgebench("check", "--config", "missing.toml", "--candidate", "x", "--reference", "y", "--summary=~/s.md",
+                     "--json=~/c.json", cwd=work, HOME=str(home))
+    assert own.returncode == 2 and "missing.toml" in (home / "s.md").read_text(), own.stderr
+    assert json.loads((home / "c.json").read_text())["exit_code"] == 2
+    clicks = judgebench("check", "--config", "missing.toml", "--candidate", "x", "--margin=abc", "--summary=~/u.md",
+                        "--junit=~/u.xml", cwd=work, HOME=str(home))
+    check_usage_error(clicks, "Invalid value for '--margin'")
+    assert "Invalid value for '--margin'" in (home / "u.md").read_text() and (home / "u.xml").is_file()
+    variable = judgebench("check", "--config", "missing.toml", "--candidate", "x", "--summary=~/v.md",
+                          "--json=$HOME/v.json", cwd=work, HOME=str(home))
+    check_usage_error(variable, "Invalid value for '--json': environment variables are not expanded in paths")
+    assert "environment variables are not expanded" in (home / "v.md").read_text()
+    assert list(work.iterdir()) == []
 
 
 # A path of the wrong kind is named for what it is (a directory called "config file not found", "store not
@@ -369,6 +416,38 @@ def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(judge_ser
     assert by_file.returncode == 0 and by_flags.returncode == 0, by_file.stderr + by_flags.stderr
     assert (home / "s.sqlite").is_file() and (home / "o" / "leaderboard.json").is_file()
     assert (home / "f.sqlite").is_file() and (home / "fo" / "leaderboard.json").is_file()
+    assert not (work / "~").exists()
+
+
+@pytest.mark.integration
+def test_every_path_flag_that_begins_with_a_tilde_is_in_the_home_folder(judge_server, tmp_path):
+    """Only the flags that are settings expanded `~` (`run --store=~/s`, `leaderboard --out=~/lb`): `leaderboard
+    --results=~/out` said "no such directory", `--store=~/s.sqlite` on leaderboard, report and diagnose "store not
+    found", and report's and diagnose's --out made a folder named `~`. Every path flag is the home folder's."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    write_data(work)
+    ran = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--judge-model",
+                     "test-judge", "--base-url", judge_server.base_url, "--baseline", "base", "--rounds", "20",
+                     "--no-progress", "--store=~/s.sqlite", "--out=~/out", cwd=work, HOME=str(home))
+    assert ran.returncode == 0, ran.stderr
+    for args, written in ((["leaderboard", "--results=~/out", "--out=~/lb"], home / "lb" / "leaderboard.json"),
+                          (["leaderboard", "--store=~/s.sqlite", "--rounds", "20", "--quiet"], None),
+                          (["report", "--results=~/out", "--out=~/report/"], home / "report" / "report.html"),
+                          (["report", "--store=~/s.sqlite", "--out=~/s.html"], home / "s.html"),
+                          (["diagnose", "--store=~/s.sqlite", "--out=~/d"], home / "d" / "diagnostics.json"),
+                          (["diagnose", "--results=~/out"], None)):
+        done = judgebench(*args, cwd=work, HOME=str(home))
+        assert done.returncode == 0, (args, done.stderr)
+        assert written is None or written.is_file(), args
+    (work / "c.toml").write_text('[data]\nquestions = "questions.jsonl"\nanswers = ["answers.jsonl"]\n[judge]\n'
+                                 f'model = "test-judge"\nbase_url = "{judge_server.base_url}"\n[run]\n'
+                                 'store = "~/s.sqlite"\nprogress = false\n')
+    checked = judgebench("check", "--config", "c.toml", "--candidate", "good", "--reference", "bad", "--against=~/out",
+                         "--json=~/c.json", cwd=work, HOME=str(home))
+    report = json.loads((home / "c.json").read_text())
+    assert (checked.returncode, report["reference"], report["baseline"]) == (0, "bad", "base"), checked.stderr
     assert not (work / "~").exists()
 
 
