@@ -70,7 +70,8 @@ app = typer.Typer(
 class _Command(TyperCommand):
     """A judgebench command. An unknown flag that names a setting is told where that setting goes: the flag this
     command has for it (`--models`: did you mean --model), else the config file (`--temperature`); click suggested
-    the flag spelled most like it (`--template` for `--temperature`)."""
+    the flag spelled most like it (`--template` for `--temperature`). Every path it takes (`_takes_paths`) is
+    read as a path setting is, here for every command and flag alike: `~` is the home folder, a variable refused."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
