@@ -1160,8 +1160,8 @@ def _problems(errors: list[ErrorDetails], model: type[BaseModel],
         elif problem["type"] == "missing" and location[0] in ("questions", "answers"):
             problems.append(("", "nothing to judge: set questions and answers (--questions PATH --answers PATH, "
                                  "or [data] questions/answers in the config file)"))
-        elif problem["type"] == "path_type" and (isinstance(problem.get("input"), Mapping)
-                                                 or hasattr(problem.get("input"), "columns")):
+        elif problem["type"] == "path_type" and location[0] in ("questions", "answers") and (
+                isinstance(problem.get("input"), Mapping) or hasattr(problem.get("input"), "columns")):
             # rows or a DataFrame, as rate() takes them: one line for the setting, not one per row
             files = tuple(part for part in location if not isinstance(part, int))
             problems.append((name_of(files), "expected paths of files, got rows of data: questions and answers "

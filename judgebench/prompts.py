@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from judgebench.config import SettingsModel, read_toml, validating
+from judgebench.config import SettingsModel, home_expanded, read_toml, validating
 from judgebench.engines.base import JudgeRequest
 from judgebench.errors import ConfigError
 from judgebench.records import Answer, Question
@@ -126,8 +126,9 @@ def builtin_templates() -> list[str]:
 
 
 def load_template(name_or_path: str | Path) -> Template:
-    """Load a built-in template by name, or a user's template file by path."""
-    path = Path(name_or_path)
+    """Load a built-in template by name, or a user's template file by path (`~` its home folder, as in every
+    path the user gives: `leaderboard --template=~/mine.toml` read a folder named `~`)."""
+    path = home_expanded(name_or_path)
     if not path.suffix:
         for directory in template_dirs():
             candidate = directory / f"{name_or_path}.toml"

@@ -423,20 +423,25 @@ def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(judge_ser
 def test_every_path_flag_that_begins_with_a_tilde_is_in_the_home_folder(judge_server, tmp_path):
     """Only the flags that are settings expanded `~` (`run --store=~/s`, `leaderboard --out=~/lb`): `leaderboard
     --results=~/out` said "no such directory", `--store=~/s.sqlite` on leaderboard, report and diagnose "store not
-    found", and report's and diagnose's --out made a folder named `~`. Every path flag is the home folder's."""
+    found", and report's and diagnose's --out made a folder named `~`; `--template=~/mine.toml` (a template's name
+    or file, not a path flag) was "no such file" there. Every path flag is the home folder's."""
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
     work.mkdir()
     write_data(work)
+    builtin = (ROOT / "prompts" / "pairwise-5.toml").read_text()
+    (home / "mine.toml").write_text(builtin.replace('name = "pairwise-5"', 'name = "mine"'))
     ran = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--judge-model",
                      "test-judge", "--base-url", judge_server.base_url, "--baseline", "base", "--rounds", "20",
-                     "--no-progress", "--store=~/s.sqlite", "--out=~/out", cwd=work, HOME=str(home))
+                     "--no-progress", "--store=~/s.sqlite", "--out=~/out", "--template=~/mine.toml", cwd=work,
+                     HOME=str(home))
     assert ran.returncode == 0, ran.stderr
+    mine = "--template=~/mine.toml"
     for args, written in ((["leaderboard", "--results=~/out", "--out=~/lb"], home / "lb" / "leaderboard.json"),
-                          (["leaderboard", "--store=~/s.sqlite", "--rounds", "20", "--quiet"], None),
+                          (["leaderboard", "--store=~/s.sqlite", mine, "--rounds", "20", "--quiet"], None),
                           (["report", "--results=~/out", "--out=~/report/"], home / "report" / "report.html"),
-                          (["report", "--store=~/s.sqlite", "--out=~/s.html"], home / "s.html"),
-                          (["diagnose", "--store=~/s.sqlite", "--out=~/d"], home / "d" / "diagnostics.json"),
+                          (["report", "--store=~/s.sqlite", mine, "--out=~/s.html"], home / "s.html"),
+                          (["diagnose", "--store=~/s.sqlite", mine, "--out=~/d"], home / "d" / "diagnostics.json"),
                           (["diagnose", "--results=~/out"], None)):
         done = judgebench(*args, cwd=work, HOME=str(home))
         assert done.returncode == 0, (args, done.stderr)
@@ -445,7 +450,7 @@ def test_every_path_flag_that_begins_with_a_tilde_is_in_the_home_folder(judge_se
                                  f'model = "test-judge"\nbase_url = "{judge_server.base_url}"\n[run]\n'
                                  'store = "~/s.sqlite"\nprogress = false\n')
     checked = judgebench("check", "--config", "c.toml", "--candidate", "good", "--reference", "bad", "--against=~/out",
-                         "--json=~/c.json", cwd=work, HOME=str(home))
+                         mine, "--json=~/c.json", cwd=work, HOME=str(home))
     report = json.loads((home / "c.json").read_text())
     assert (checked.returncode, report["reference"], report["baseline"]) == (0, "bad", "base"), checked.stderr
     assert not (work / "~").exists()

@@ -454,6 +454,15 @@ def test_answers_given_as_rows_get_one_line_that_says_to_write_a_file(answers):
                                  'pandas.DataFrame(rows).to_json("answers.jsonl", orient="records", lines=True) does')
 
 
+def test_a_table_given_for_a_path_that_is_not_data_is_not_called_rows(tmp_path):
+    """`out = {a = 1}` got the data settings' message ("expected paths of files, got rows of data: questions and
+    answers are read from files"), which is about rate()'s rows, not about where results go."""
+    path = write(tmp_path, _DATA + '[run]\nout = {a = 1}\n')
+    with pytest.raises(ConfigError) as raised:
+        RunConfig.from_toml(path)
+    assert str(raised.value).endswith('[run] out: expected a path (a string), got {"a": 1}')
+
+
 def test_a_key_variable_named_over_the_file_wins_over_the_files_key(tmp_path):
     """`--api-key-env MYKEY` over a file with `api_key = "..."`: the flag names where the key is, so the file's key
     is not sent (it was, and every request carried it: 401 naming "config setting api_key"); a key given over
