@@ -57,9 +57,10 @@ def measure(way: str, n_models: int, n_questions: int, rounds: int) -> dict[str,
         build(frame, interval="bootstrap", resample="questions", rounds=rounds)
     else:  # the weights drawn at once as 64-bit counts, then converted whole, as before
         rng = np.random.default_rng(0)
-        draws = rng.integers(0, n_questions, size=(rounds, n_questions))
-        draws += (np.arange(rounds) * n_questions)[:, None]
-        weights = np.bincount(draws.ravel(), minlength=rounds * n_questions).reshape(rounds, n_questions)
+        judged = frame["question_id"].nunique()  # a question none of whose pairs was kept has no outcome
+        draws = rng.integers(0, judged, size=(rounds, judged))
+        draws += (np.arange(rounds) * judged)[:, None]
+        weights = np.bincount(draws.ravel(), minlength=rounds * judged).reshape(rounds, judged)
         del draws
         design = counts.question_counts(coded, pairs, dtype=np.float32)
         weights.astype(np.float32) @ design
