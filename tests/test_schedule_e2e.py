@@ -883,6 +883,23 @@ def test_win_rates_of_an_adaptive_runs_judgments_are_refused_for_the_plan_not_fo
         assert "use --method bt or elo" in text and "needs a baseline model" not in text
 
 
+def test_a_damaged_plan_entry_in_a_results_folder_is_an_error_naming_the_file_and_field(judge_server, tmp_path):
+    """A leaderboard.json whose meta.adaptive.rounds was edited to "x" ended in an internal error (exit 70) where
+    the plan's line is written: an error names the file and the field, as for other damaged folders."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    board = leaderboard(tmp_path)
+    board["meta"]["adaptive"]["rounds"] = "x"
+    (tmp_path / "out" / "leaderboard.json").write_text(json.dumps(board))
+    for command in (("leaderboard", "--results", "out"), ("report", "--results", "out", "--out", "r.html")):
+        damaged = judgebench(*command, cwd=tmp_path)
+        assert damaged.returncode == 2, damaged.stderr
+        assert 'out/leaderboard.json: meta.adaptive.rounds: input should be a valid integer, found "x"' in " ".join(
+            damaged.stderr.split()), damaged.stderr
+        assert "internal error" not in damaged.stderr
+
+
 def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_the_plans_judgments(
         judge_server, tmp_path):
     """`leaderboard --store` and `report --store` rated an adaptive run's judgments uncorrected (they did not

@@ -11,11 +11,14 @@ outcomes file); the report alone reads such a folder (`imported`), for its leade
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired
 
 import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 from judgebench.config import command_or_call, how_to_set, setting_name
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
@@ -130,6 +133,7 @@ def _from_results(directory: Path, imported: bool) -> RunData:
                 and meta.get("method") is not None and isinstance(meta.get("confidence"), int | float)):
             raise InputError('not a judgebench leaderboard: expected {"meta": {"method": ..., "confidence": ..., '
                              '...}, "models": [{"model": ..., ...}, ...]}', path=directory / "leaderboard.json")
+        _check_adaptive(meta, directory / "leaderboard.json")
         return RunData(pd.DataFrame(columns=["question_id", "first", "second", "status", "p_first", "weight"]),
                        str(directory), board, board["meta"])
     frame = pd.DataFrame.from_records([row.data for row in read_rows(judgments_file)])
@@ -144,12 +148,66 @@ def _from_results(directory: Path, imported: bool) -> RunData:
         frame["weight"] = 1.0
     frame["weight"] = frame["weight"].fillna(1.0)
     board = read_json_object(directory / "leaderboard.json")
+    if board is not None and isinstance(board.get("meta"), dict):
+        _check_adaptive(board["meta"], directory / "leaderboard.json")
     warnings = [] if board is not None else [
         "the results folder has no leaderboard.json, so the run's settings (baseline, method, interval) are not "
         "known: these are the defaults' ratings of its judgments (give the baseline and method the run had)"]
     return RunData(frame, str(directory), board, dict((board or {}).get("meta") or {}),
                    read_json_object(directory / DIAGNOSTICS_FILE), warnings=warnings,
                    plan_file=directory / "plan.jsonl")
+
+
+class _Precision(TypedDict):
+    widest_interval: float
+    adjacent_separated: int
+    adjacent_pairs: int
+
+
+class _Correction(TypedDict):
+    elo: dict[str, float]
+    replays: int
+    seconds: NotRequired[float]
+
+
+class _AdaptivePlan(TypedDict):
+    """leaderboard.json's meta.adaptive (`schedule.Planner.report`, with its correction), as the outputs and a
+    refit read it: the fields they need, and the type of each that may be there."""
+
+    strategy: str
+    rounds: int
+    calls: int
+    calls_all_pairs: int
+    stopped_by: str | None
+    seed: NotRequired[int]
+    models: NotRequired[list[str]]
+    bracket_rounds: NotRequired[int | None]
+    budget_usd: NotRequired[float | None]
+    cost_usd: NotRequired[float]
+    calls_cost_estimated: NotRequired[int]
+    over_budget: NotRequired[str | None]
+    calls_to_compare_all: NotRequired[int | None]
+    stop: NotRequired[str | None]
+    precision: NotRequired[_Precision | None]
+    ratings_exist: NotRequired[bool | None]
+    plan_sha256: NotRequired[str]
+    design_bias: NotRequired[_Correction | None]
+    uncorrected: NotRequired[str | None]
+
+
+def _check_adaptive(meta: dict[str, Any], path: Path) -> None:
+    """An InputError naming leaderboard.json (`path`) and the field when its meta.adaptive is not what a run
+    writes (a hand-edited `"rounds": "x"` ended in an internal error where the plan's line is written)."""
+    if meta.get("adaptive") is None:
+        return
+    try:
+        TypeAdapter(_AdaptivePlan).validate_python(meta["adaptive"], strict=True)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in ("meta", "adaptive", *problem["loc"]))
+        found = "" if problem["type"] == "missing" else f", found {json.dumps(problem['input'])[:80]}"
+        raise InputError(f"{where}: {problem['msg'][0].lower()}{problem['msg'][1:]}{found}", path=path,
+                         hint=f"the file is damaged or was edited: {results_writer()} writes it again") from None
 
 
 # `build` options that belong to the run's method's fit, not carried over to a refit with another method.
