@@ -292,6 +292,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if baseline_index is not None:
         options, baseline_index, sparse_note = _sparse_baseline(coded, baseline_index, options, meta)
     if method == "winrate" and baseline_index is None:
+        _no_win_rates_of_a_plan(meta)
         raise ConfigError(f"{how_to_set('method', 'winrate')} needs a baseline model "
                           f"({how_to_set('baseline', 'MODEL')}): the win rates are against it")
     unvarying = _unvarying_win_rates(coded, baseline_index, options) if baseline_index is not None else {}
@@ -474,6 +475,22 @@ def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, met
                           f"but {chosen}: use {how_to_set('method', 'bt')} or elo ({name} then anchors the ratings)")
     return (replace(options, baseline=None), None,
             f"no win rates against the baseline {name}: {chosen}; {name} only anchors the ratings")
+
+
+def _no_win_rates_of_a_plan(meta: Mapping[str, Any] | None) -> None:
+    """Refuse win rates, asked for without a baseline, of judgments an adaptive or tournament plan chose
+    (`meta["adaptive"]`), saying why and what to use: asking for the baseline first only led to
+    `_sparse_baseline`'s refusal, since such a plan compares each model with the baseline on some questions only
+    (its meta records no baseline: it only anchored the ratings)."""
+    plan = (meta or {}).get("adaptive")
+    if not plan:
+        return
+    strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
+    raise ConfigError(f"{how_to_set('method', 'winrate')} rates every model by its games against a baseline, on "
+                      f"every question, and the {strategy} plan that chose these judgments chose the pairs from the "
+                      "judge's verdicts, not every model against one baseline (`judgebench run` gives win rates only "
+                      f'for pairs = "baseline" or "all"): use {how_to_set("method", "bt")} or elo, '
+                      f"with {how_to_set('baseline', 'MODEL')} to anchor the ratings at a model")
 
 
 def _check_options(method: str, interval: str, resample: str, confidence: float, rounds: int, seed: int,

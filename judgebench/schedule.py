@@ -700,8 +700,6 @@ class Planner:
         how many of its calls were costed at an estimate, and why it passed the budget (`over_budget`); when a
         budget of calls stopped it, the budget that compares every model (`calls_to_compare_all`), which the
         warning naming the models left out gives, a refit of the results folder's too."""
-        plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}"
-                         for r, batch in enumerate(self.chosen_rounds) for p in batch)
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
         dollars = {} if self.budget_usd is None else {
             "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated,
@@ -714,7 +712,14 @@ class Planner:
                 "stop": None if self.stop is None else str(self.stop),
                 "precision": self.last.precision() if self.last is not None else None,
                 "ratings_exist": None if self.last is None else self.last.ratings_exist,
-                "plan_sha256": hashlib.sha256(plan.encode()).hexdigest()}
+                "plan_sha256": plan_sha256(self.chosen_rounds)}
+
+
+def plan_sha256(rounds: Sequence[Sequence[Pair]]) -> str:
+    """A SHA-256 of a plan's pairs round by round, in the order chosen (meta.adaptive.plan_sha256): what a
+    results folder's plan.jsonl is checked against, since the plan's design-bias correction is that plan's."""
+    plan = "\n".join(f"{r}\t{p.question_id}\t{p.model_a}\t{p.model_b}" for r, batch in enumerate(rounds) for p in batch)
+    return hashlib.sha256(plan.encode()).hexdigest()
 
 
 def step_noun(strategy: str) -> str:

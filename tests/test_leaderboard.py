@@ -318,6 +318,20 @@ def test_win_rates_on_a_sparse_design_warn_or_leave_the_baseline_an_anchor(tmp_p
     assert not any(w.startswith("no win rates against the baseline") for w in complete.meta["warnings"])
 
 
+def test_win_rates_asked_without_a_baseline_of_a_plans_judgments_say_the_plan_chose_the_pairs():
+    """--method winrate of an adaptive plan's judgments, without a baseline (a plan's meta records none: the
+    baseline only anchored its ratings), said that it needed one, and with one it was refused because the plan
+    chose the pairs: the first message says so, and what to use instead."""
+    outcomes = sparse_baseline_outcomes()
+    with pytest.raises(ConfigError, match=r'^\[ratings\] method = "winrate" rates every model by its games against '
+                                          r"a baseline, .* and the adaptive plan that chose these judgments chose the "
+                                          r'pairs .*: use \[ratings\] method = "bt" or elo') as refused:
+        leaderboard.build(outcomes, method="winrate", rounds=50, meta=ADAPTIVE_PLAN)
+    assert "needs a baseline model" not in str(refused.value)
+    with pytest.raises(ConfigError, match="needs a baseline model"):  # judgments no plan chose: give the baseline
+        leaderboard.build(outcomes, method="winrate", rounds=50)
+
+
 class _TextNodes(HTMLParser):
     """The text nodes of an HTML fragment, as GitHub's emoji filter meets them (html-pipeline's EmojiFilter
     looks for `:name:` within one text node of the HTML that Markdown became)."""

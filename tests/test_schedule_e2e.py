@@ -822,6 +822,84 @@ def test_leaderboard_of_a_results_directory_gives_the_adaptive_runs_corrected_ra
     assert "ratings not corrected for the plan's bias" in (tmp_path / "elo" / "leaderboard.md").read_text()
 
 
+def test_a_results_folder_whose_judgments_are_not_its_plans_is_refused_not_corrected_for_the_plan(judge_server,
+                                                                                                  tmp_path):
+    """A results folder's ratings are corrected for its plan's bias (meta.adaptive.design_bias), estimated for
+    that plan's games: with judgments.jsonl cut short, `leaderboard --results` still applied it to the games left,
+    and its plan line said the ratings were corrected. The judgments are checked against plan.jsonl, itself
+    checked against meta.adaptive.plan_sha256: an error naming the file, from leaderboard, report and rate(),
+    where the correction applies; a fit it is not for rates the games left, uncorrected, as it says."""
+    import shutil
+
+    from judgebench import rate
+    from judgebench.errors import InputError
+
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
+    run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["design_bias"]
+    lines = (tmp_path / "out" / "judgments.jsonl").read_text().splitlines(keepends=True)
+    assert len(lines) == 60
+    shutil.copytree(tmp_path / "out", tmp_path / "cut")
+    (tmp_path / "cut" / "judgments.jsonl").write_text("".join(lines[:45]))
+    for command in (("leaderboard", "--results", "cut"), ("report", "--results", "cut", "--out", "cut.html")):
+        refused = judgebench(*command, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stdout
+        assert "cut/judgments.jsonl: 15 of the plan's 60 games have no judgment here" in " ".join(
+            refused.stderr.split()), refused.stderr
+        assert "design_bias" in refused.stderr and "Traceback" not in refused.stderr
+    with pytest.raises(InputError, match="15 of the plan's 60 games have no judgment here"):
+        rate(tmp_path / "cut")
+    elo = judgebench("leaderboard", "--results", "cut", "--method", "elo", "--rounds", "20", "--out", "elo",
+                     cwd=tmp_path)
+    assert elo.returncode == 0, elo.stderr
+    assert json.loads((tmp_path / "elo" / "leaderboard.json").read_text())["meta"]["adaptive"]["design_bias"] is None
+
+    shutil.copytree(tmp_path / "out", tmp_path / "replanned")  # a plan.jsonl that is not the run's
+    plan = (tmp_path / "replanned" / "plan.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / "replanned" / "plan.jsonl").write_text("".join(plan[1:] + plan[:1]))
+    replanned = judgebench("leaderboard", "--results", "replanned", cwd=tmp_path)
+    assert replanned.returncode == 2, replanned.stdout
+    assert "replanned/plan.jsonl: not the plan the ratings were corrected for" in " ".join(replanned.stderr.split())
+    (tmp_path / "replanned" / "plan.jsonl").unlink()
+    unplanned = judgebench("leaderboard", "--results", "replanned", cwd=tmp_path)
+    assert unplanned.returncode == 2 and "replanned: no plan.jsonl here" in unplanned.stderr, unplanned.stderr
+    assert judgebench("leaderboard", "--results", "out", cwd=tmp_path).returncode == 0  # the folder as written
+
+
+def test_win_rates_of_an_adaptive_runs_judgments_are_refused_for_the_plan_not_for_a_missing_baseline(judge_server,
+                                                                                                     tmp_path):
+    """`leaderboard --results DIR --method winrate` of an adaptive run said it needed a baseline (the run's meta
+    records none: the baseline only anchors such a plan's ratings), and with one it was refused because the plan
+    chose the pairs: the first message says so, and what to use; the same for the run's store."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    for source in (("--results", "out"), ("--store", "store.sqlite")):
+        winrate = judgebench("leaderboard", *source, "--method", "winrate", cwd=tmp_path)
+        text = " ".join(winrate.stderr.split())
+        assert winrate.returncode == 2 and "adaptive plan that chose these judgments" in text, text
+        assert "use --method bt or elo" in text and "needs a baseline model" not in text
+
+
+def test_a_damaged_plan_entry_in_a_results_folder_is_an_error_naming_the_file_and_field(judge_server, tmp_path):
+    """A leaderboard.json whose meta.adaptive.rounds was edited to "x" ended in an internal error (exit 70) where
+    the plan's line is written: an error names the file and the field, as for other damaged folders."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    run = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    board = leaderboard(tmp_path)
+    board["meta"]["adaptive"]["rounds"] = "x"
+    (tmp_path / "out" / "leaderboard.json").write_text(json.dumps(board))
+    for command in (("leaderboard", "--results", "out"), ("report", "--results", "out", "--out", "r.html")):
+        damaged = judgebench(*command, cwd=tmp_path)
+        assert damaged.returncode == 2, damaged.stderr
+        assert 'out/leaderboard.json: meta.adaptive.rounds: input should be a valid integer, found "x"' in " ".join(
+            damaged.stderr.split()), damaged.stderr
+        assert "internal error" not in damaged.stderr
+
+
 def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_the_plans_judgments(
         judge_server, tmp_path):
     """`leaderboard --store` and `report --store` rated an adaptive run's judgments uncorrected (they did not

@@ -11,11 +11,14 @@ outcomes file); the report alone reads such a folder (`imported`), for its leade
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired
 
 import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 from judgebench.config import command_or_call, how_to_set, setting_name
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
@@ -37,6 +40,7 @@ class RunData:
     meta: dict[str, Any] = field(default_factory=dict)
     diagnostics: dict[str, Any] | None = None  # diagnostics.json of a results directory, when there is one
     warnings: list[str] = field(default_factory=list)  # how the judgments were read, for the leaderboard's meta
+    plan_file: Path | None = None  # a results directory's plan.jsonl, the pairs its design-bias correction is of
 
     @property
     def imported(self) -> bool:
@@ -129,6 +133,7 @@ def _from_results(directory: Path, imported: bool) -> RunData:
                 and meta.get("method") is not None and isinstance(meta.get("confidence"), int | float)):
             raise InputError('not a judgebench leaderboard: expected {"meta": {"method": ..., "confidence": ..., '
                              '...}, "models": [{"model": ..., ...}, ...]}', path=directory / "leaderboard.json")
+        _check_adaptive(meta, directory / "leaderboard.json")
         return RunData(pd.DataFrame(columns=["question_id", "first", "second", "status", "p_first", "weight"]),
                        str(directory), board, board["meta"])
     frame = pd.DataFrame.from_records([row.data for row in read_rows(judgments_file)])
@@ -143,11 +148,66 @@ def _from_results(directory: Path, imported: bool) -> RunData:
         frame["weight"] = 1.0
     frame["weight"] = frame["weight"].fillna(1.0)
     board = read_json_object(directory / "leaderboard.json")
+    if board is not None and isinstance(board.get("meta"), dict):
+        _check_adaptive(board["meta"], directory / "leaderboard.json")
     warnings = [] if board is not None else [
         "the results folder has no leaderboard.json, so the run's settings (baseline, method, interval) are not "
         "known: these are the defaults' ratings of its judgments (give the baseline and method the run had)"]
     return RunData(frame, str(directory), board, dict((board or {}).get("meta") or {}),
-                   read_json_object(directory / DIAGNOSTICS_FILE), warnings=warnings)
+                   read_json_object(directory / DIAGNOSTICS_FILE), warnings=warnings,
+                   plan_file=directory / "plan.jsonl")
+
+
+class _Precision(TypedDict):
+    widest_interval: float
+    adjacent_separated: int
+    adjacent_pairs: int
+
+
+class _Correction(TypedDict):
+    elo: dict[str, float]
+    replays: int
+    seconds: NotRequired[float]
+
+
+class _AdaptivePlan(TypedDict):
+    """leaderboard.json's meta.adaptive (`schedule.Planner.report`, with its correction), as the outputs and a
+    refit read it: the fields they need, and the type of each that may be there."""
+
+    strategy: str
+    rounds: int
+    calls: int
+    calls_all_pairs: int
+    stopped_by: str | None
+    seed: NotRequired[int]
+    models: NotRequired[list[str]]
+    bracket_rounds: NotRequired[int | None]
+    budget_usd: NotRequired[float | None]
+    cost_usd: NotRequired[float]
+    calls_cost_estimated: NotRequired[int]
+    over_budget: NotRequired[str | None]
+    calls_to_compare_all: NotRequired[int | None]
+    stop: NotRequired[str | None]
+    precision: NotRequired[_Precision | None]
+    ratings_exist: NotRequired[bool | None]
+    plan_sha256: NotRequired[str]
+    design_bias: NotRequired[_Correction | None]
+    uncorrected: NotRequired[str | None]
+
+
+def _check_adaptive(meta: dict[str, Any], path: Path) -> None:
+    """An InputError naming leaderboard.json (`path`) and the field when its meta.adaptive is not what a run
+    writes (a hand-edited `"rounds": "x"` ended in an internal error where the plan's line is written)."""
+    if meta.get("adaptive") is None:
+        return
+    try:
+        TypeAdapter(_AdaptivePlan).validate_python(meta["adaptive"], strict=True)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in ("meta", "adaptive", *problem["loc"]))
+        found = "" if problem["type"] == "missing" else f", found {json.dumps(problem['input'])[:80]}"
+        raise InputError(f"{where}: {problem['msg'][0].lower()}{problem['msg'][1:]}{found}", path=path,
+                         hint=f"the file is damaged or was edited: {results_writer()} writes it again") from None
 
 
 # `build` options that belong to the run's method's fit, not carried over to a refit with another method.
@@ -166,7 +226,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     only the run's baseline follows another baseline (`refit_options`). An override that makes the fit
     one the design-bias correction was not estimated for drops the correction (README: other fits are
     reported uncorrected); the run's `meta.adaptive` is carried over, its correction None when dropped (present's
-    "Plan:" line then says the ratings are not corrected). Style control takes the answers' style counts from
+    "Plan:" line then says the ratings are not corrected). A results folder's correction is applied only to the
+    judgments of its plan (`_check_plan`: an InputError otherwise). Style control takes the answers' style counts from
     `dataset`, which it then needs; the leaderboard's warnings say when `dataset`'s texts are not those judged
     (`unjudged_texts`).
     """
@@ -184,6 +245,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
             options.get("method", "bt"), options.get("ties", "half"), bool(options.get("position_effect")),
             bool(options.get("style_control"))):
         del options["design_bias"]
+    if options.get("design_bias") is not None and data.plan_file is not None:
+        _check_plan(data, data.plan_file)
     judgments = data.judgments
     games = ok_games(judgments)
     outcomes = combine(games.reset_index(drop=True), swap=swap, seed=data.seed).outcomes  # the run's random-one orders
@@ -208,6 +271,54 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     if warning:
         board.meta["warnings"].append(warning)
     return board, outcomes
+
+
+def _check_plan(data: RunData, plan_file: Path) -> None:
+    """Refuse to correct a results folder's ratings for a plan its judgments are not of: an InputError when
+    `plan_file` (plan.jsonl) is missing, is not the plan meta.adaptive.plan_sha256 names, or chose other games
+    than judgments.jsonl holds (each pair in the orders of the run's swap policy,
+    `pairing.presentation_orders`; failed and unparsed games count, as the run rated its ok games).
+
+    The correction (meta.adaptive.design_bias) was estimated by replaying that plan: a judgments.jsonl cut short,
+    merged with others or edited was corrected silently, by up to the plan's whole shift, with a plan line saying
+    all was well (the store's path checks its games against the plan, `Store.plan_of`). An error, not an
+    uncorrected fallback with a warning: the folder is one run's output, damaged, and its ratings published
+    without the correction would still be shaped by the plan; the run's store gives them again."""
+    from judgebench.pairing import presentation_orders
+    from judgebench.records import Pair
+    from judgebench.schedule import plan_sha256
+
+    adaptive = data.meta["adaptive"]
+    again = ("restore the folder: run the command that wrote it again, which judges only what its store lacks; or "
+             "rate the store: " + command_or_call("`judgebench leaderboard --store PATH`", "`judgebench.rate(PATH)`"))
+    if not plan_file.is_file():
+        raise InputError("no plan.jsonl here: the ratings are corrected for the bias of the adaptive plan that chose "
+                         "the pairs (meta.adaptive.design_bias), and without the plan the judgments cannot be checked "
+                         "against it", path=plan_file.parent, hint=again)
+    rounds: list[list[Pair]] = []
+    for row in read_rows(plan_file):
+        number, pair = row.data.get("round"), [row.data.get(key) for key in ("question_id", "model_a", "model_b")]
+        if not (isinstance(number, int) and not isinstance(number, bool) and number >= 1
+                and all(isinstance(value, str) for value in pair)):
+            raise InputError('not a judgebench plan: expected {"round": N, "question_id": ..., "model_a": ..., '
+                             '"model_b": ...}', path=plan_file, line=row.position)
+        rounds += [[] for _ in range(number - len(rounds))]
+        rounds[number - 1].append(Pair(*map(str, pair)))
+    if plan_sha256(rounds) != adaptive.get("plan_sha256"):
+        raise InputError("not the plan the ratings were corrected for: its SHA-256 is not leaderboard.json's "
+                         "meta.adaptive.plan_sha256", path=plan_file, hint=again)
+    seed = int(adaptive.get("seed") or 0)  # the run's, which chose a random-one pair's order
+    planned = {(pair.question_id, *order) for batch in rounds for pair in batch
+               for order in presentation_orders(pair, data.swap, seed)}
+    judged = set(zip(data.judgments["question_id"].astype(str), data.judgments["first"], data.judgments["second"],
+                     strict=True))
+    if judged != planned:
+        parts = [f"{len(planned - judged):,} of the plan's {len(planned):,} games have no judgment here",
+                 f"{len(judged - planned):,} games judged here are not in the plan"]
+        raise InputError("; ".join(part for part in parts if not part.startswith("0 ")) + ": these are not the "
+                         "judgments of the run's plan (plan.jsonl), and the ratings' correction for that plan's bias "
+                         "(leaderboard.json's meta.adaptive.design_bias) would not hold for them",
+                         path=plan_file.parent / "judgments.jsonl", hint=again)
 
 
 def _no_style_counts(asked: bool) -> str:
