@@ -567,9 +567,10 @@ def adaptive_summary(adaptive: dict) -> str:
     if adaptive.get("uncorrected") == "no_ratings":  # no estimates to measure (nor to correct, below)
         line += f"; {no_ratings_yet(adaptive)}"
     elif precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
+        widest = precision["widest_interval"]  # null in the file where some model had no interval
         line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
-                 f"{precision['widest_interval']:.0f} Elo, {precision['adjacent_separated']} of "
-                 f"{precision['adjacent_pairs']} adjacent pairs separated")
+                 f"{'not defined' if widest is None else f'{widest:.0f} Elo'}, {precision['adjacent_separated']} "
+                 f"of {precision['adjacent_pairs']} adjacent pairs separated")
     bias = adaptive.get("design_bias")
     if "design_bias" in adaptive and bias is None:
         line += "; " + UNCORRECTED[adaptive.get("uncorrected") or "method"]  # no reason: recorded before reasons
@@ -604,10 +605,10 @@ def stop_not_reached(adaptive: dict) -> str:
         return ""
     from judgebench.schedule import COLLAPSED_ELO
 
-    precision = adaptive.get("precision") or {}
+    widest = (adaptive.get("precision") or {}).get("widest_interval")
     why = ("" if adaptive.get("uncorrected") == "no_ratings" else  # `no_ratings_yet` says why, after it
            f": {NO_RATINGS_YET}" if adaptive.get("ratings_exist") is False else
-           f": {NO_WIDTH}" if precision.get("widest_interval", 1.0) <= COLLAPSED_ELO else "")
+           f": {NO_WIDTH}" if widest is not None and widest <= COLLAPSED_ELO else "")
     from judgebench.config import how_to_set
 
     return f"; {how_to_set('stop', str(stop))} not reached{why}"

@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from pydantic import TypeAdapter, ValidationError
-from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from judgebench.config import command_or_call, how_to_set, setting_name
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
@@ -158,41 +157,43 @@ def _from_results(directory: Path, imported: bool) -> RunData:
                    plan_file=directory / "plan.jsonl")
 
 
-class _Precision(TypedDict):
-    widest_interval: float
+class _Precision(BaseModel):
+    widest_interval: float | None
     adjacent_separated: int
     adjacent_pairs: int
 
 
-class _Correction(TypedDict):
+class _Correction(BaseModel):
     elo: dict[str, float]
     replays: int
-    seconds: NotRequired[float]
+    seconds: float | None = None
 
 
-class _AdaptivePlan(TypedDict):
+class _AdaptivePlan(BaseModel):
     """leaderboard.json's meta.adaptive (`schedule.Planner.report`, with its correction), as the outputs and a
-    refit read it: the fields they need, and the type of each that may be there."""
+    refit read it: the fields they need, and the type of each that may be there (others are let through)."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
 
     strategy: str
     rounds: int
     calls: int
     calls_all_pairs: int
     stopped_by: str | None
-    seed: NotRequired[int]
-    models: NotRequired[list[str]]
-    bracket_rounds: NotRequired[int | None]
-    budget_usd: NotRequired[float | None]
-    cost_usd: NotRequired[float]
-    calls_cost_estimated: NotRequired[int]
-    over_budget: NotRequired[str | None]
-    calls_to_compare_all: NotRequired[int | None]
-    stop: NotRequired[str | None]
-    precision: NotRequired[_Precision | None]
-    ratings_exist: NotRequired[bool | None]
-    plan_sha256: NotRequired[str]
-    design_bias: NotRequired[_Correction | None]
-    uncorrected: NotRequired[str | None]
+    seed: int | None = None
+    models: list[str] | None = None
+    bracket_rounds: int | None = None
+    budget_usd: float | None = None
+    cost_usd: float | None = None
+    calls_cost_estimated: int | None = None
+    over_budget: str | None = None
+    calls_to_compare_all: int | None = None
+    stop: str | None = None
+    precision: _Precision | None = None
+    ratings_exist: bool | None = None
+    plan_sha256: str | None = None
+    design_bias: _Correction | None = None
+    uncorrected: str | None = None
 
 
 def _check_adaptive(meta: dict[str, Any], path: Path) -> None:
@@ -201,7 +202,7 @@ def _check_adaptive(meta: dict[str, Any], path: Path) -> None:
     if meta.get("adaptive") is None:
         return
     try:
-        TypeAdapter(_AdaptivePlan).validate_python(meta["adaptive"], strict=True)
+        _AdaptivePlan.model_validate(meta["adaptive"])
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in ("meta", "adaptive", *problem["loc"]))
