@@ -960,6 +960,26 @@ def test_a_rerun_with_another_round_size_says_it_is_a_new_plan(judge_server, tmp
     assert "new plan" not in back.stdout + back.stderr
 
 
+def test_a_rerun_with_another_seed_says_it_is_a_new_plan_and_which_seed_continues_the_stored_one(
+        judge_server, tmp_path):
+    """A user's audit: --seed 1 on a store holding the seed-0 plan sent 302 new calls of 400 without a word (the
+    help said the seed was for sampled opponents, random-one orders and the bootstrap). The rerun says before
+    judging that it is a new plan and which seed continues the stored one; that seed then continues it."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    args = ["run", "--config", str(config), "--budget-calls", "32", "--round-games", "8"]
+    assert judgebench(*args, cwd=tmp_path).returncode == 0
+    other = judgebench(*args, "--seed", "1", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert ("note: the store's adaptive plan of this judge, template, data and rounds has seed 0 and this run's "
+            "seed is 1, so it is a new plan, which chooses other pairs (games chosen again are reused from the "
+            "store); --seed 0 continues that one") in " ".join(other.stderr.split()), other.stderr
+    assert sent(judge_server) > 32  # it did pay for new games
+    for seed in ("0", "1"):  # either recorded plan, continued: nothing to say
+        again = judgebench(*args, "--seed", seed, cwd=tmp_path)
+        assert again.returncode == 0 and "0 judge calls sent now" in said(again), again.stderr
+        assert "new plan" not in again.stdout + again.stderr
+
+
 def test_the_plans_notes_are_kept_in_the_runs_notes(judge_server, tmp_path):
     """They went to `on_event` alone: a Python caller without one, and `run.notes`, had none of them (review)."""
     from judgebench import evaluate
