@@ -231,7 +231,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     evaluation: it raises `errors.Interrupted` (a KeyboardInterrupt, so that a loop of evaluations stops too),
     whose `result` is the Evaluation so far (`run.interrupted`, exit code 130 or 143, no leaderboard); the run
     is recorded 'interrupted' in the store, with every answer received, and nothing is written to `out`
-    (`runner.StopSignals`).
+    (`runner.StopSignals`). Stopped while the ratings are computed (an adaptive plan's bias correction), judging
+    had ended (`run.stopped_after_judging`): the same call again writes the results without judging, and no
+    uncorrected table is written meanwhile.
 
     Raises
     ------
@@ -276,9 +278,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
             try:
                 with signals.interruptible():  # rating: an adaptive plan's replays take up to a minute
                     evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
-            except Stopped as stopped:  # as if stopped while judging: no results, and the run 'interrupted'
-                if planner is not None:
-                    planner.stopped_by = "interrupted"
+            except Stopped as stopped:  # no results, and the run 'interrupted'; the plan keeps why it stopped
                 result = _stopped_after_judging(settings, result, stopped)
         if evaluation is None:
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
@@ -375,15 +375,16 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
 
 
 def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stopped) -> RunResult:
-    """A run whose judging ended but whose results a signal stopped (`runner.StopSignals.interruptible`): as if
-    stopped while judging, marked stopped by that signal, and recorded 'interrupted' in the store when it sent
-    games (the runner recorded it 'finished')."""
+    """A run whose judging ended but whose results a signal stopped (`runner.StopSignals.interruptible`): marked
+    stopped by that signal after judging (`RunResult.stopped_after_judging`: every game it judged is stored, and
+    the same command again computes the results without judging them), and recorded 'interrupted' in the store
+    when it sent games (the runner recorded it 'finished')."""
     from judgebench.runner import RunRecording
 
     if result.run_id is not None:
         _record_end(settings, RunRecording(result.run_id, started=True), "interrupted", result.tally,
                     result.planned)
-    return replace(result, stopped_by=stopped.signum)
+    return replace(result, stopped_by=stopped.signum, stopped_after_judging=True)
 
 
 def _run_diagnostics(dataset: Dataset, template: Template, result: RunResult) -> RunDiagnostics:

@@ -477,6 +477,19 @@ def abandoned_in_flight(n: int, by: str) -> str:
             "again by the next run, tokens and cost not known)")
 
 
+def stopped_after_judging(run: RunResult) -> str:
+    """What a run stopped by a signal once judging had ended, while its results were computed (an adaptive plan's
+    bias correction, a bootstrap), did and did not do (`RunResult.stopped_after_judging`): every game is stored,
+    nothing was written (never a table without its correction), and the same command again writes the results,
+    sending judge calls only for games stored without a verdict."""
+    lacking = run.n_failed + run.n_unparsed
+    again = (f"it sends judge calls only for the {counted(lacking, 'game')} stored without a verdict" if lacking
+             else "it sends no judge calls")
+    return (f"stopped after judging had ended, while the results were computed: every game judged is stored "
+            f"({counted(run.tally.done, 'judge call')} sent now), and no results were written; run the same command "
+            f"again to write them ({again})")
+
+
 def plural(noun: str) -> str:
     """The plural of a regular noun: "games", "batches"."""
     return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")

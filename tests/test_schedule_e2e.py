@@ -720,26 +720,50 @@ def test_a_signal_while_the_first_round_is_chosen_leaves_no_output_folder(judge_
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption(judge_server, tmp_path, signum):
+def test_a_signal_during_the_design_bias_replays_writes_nothing_and_says_judging_had_ended(judge_server, tmp_path,
+                                                                                           signum):
     """The replays after the last round take seconds (here 60 rounds of 4 games: 20 x 60 refits, 3 s on one
     loaded core; up to a minute for large runs) and begin with the line that announces them; the signal is sent
     when that line appears. SIGTERM there had its default action; Ctrl-C left the run recorded 'finished'
-    though the command wrote no results."""
+    though the command wrote no results. Then (a user's audit) it said "stopped: interrupted (run the same command
+    again to continue)" and "stopped: N of N games sent and stored; run the same command again to finish", as if
+    judging had been cut short: it says that judging had ended, every game is stored and nothing was written (no
+    table goes out uncorrected), and the same command writes the results without a judge call."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     write_upset_answers(tmp_path)
     budget = ALL_PAIRS_CALLS - 8  # not every pair: a complete design has no bias to correct, so no replays
     args = ["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"]
     run, before = _signalled_while_correcting(args, tmp_path, signum)
     stdout, stderr = run.communicate(timeout=120)
-    _stopped_as_an_interruption(run, stdout, "".join(before) + stderr, signum, tmp_path, budget)
-    assert sent(judge_server) == budget
+    stderr = " ".join(("".join(before) + stderr).split())
+    assert run.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "games sent and stored" not in stderr
+    assert _stopped_correcting(budget) in stderr, stderr
+    summary = " ".join(stdout.split())
+    assert f"{budget} judge calls sent now" in summary  # the same count as the message's
+    assert "stopped: budget of judge calls reached (--budget-calls)" in summary, summary  # why the plan stopped
+    assert not (tmp_path / "out").exists()  # nothing written, not even the folder
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", budget)]
     assert "(the run was interrupted before estimating it)" in said(
         judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
+    rerun = judgebench(*args, cwd=tmp_path)
+    assert rerun.returncode == 0 and "0 judge calls sent now" in said(rerun), rerun.stderr
+    assert sent(judge_server) == budget
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["design_bias"] is not None  # the results, corrected
+
+
+def _stopped_correcting(sent_now: int) -> str:
+    """What a run stopped while it corrects the ratings says, having sent `sent_now` judge calls."""
+    return ("stopped after judging had ended, while the results were computed: every game judged is stored "
+            f"({sent_now} judge calls sent now), and no results were written; run the same command again to write "
+            "them (it sends no judge calls)")
 
 
 def test_a_rerun_stopped_while_it_corrects_leaves_the_finished_plan_as_it_was(judge_server, tmp_path):
     """A finished plan run again sends nothing and corrects again; Ctrl-C there wrote an uncorrected plan over the
-    finished one (the store's ratings changed and said 'interrupted' of a run recorded 'finished')."""
+    finished one (the store's ratings changed and said 'interrupted' of a run recorded 'finished'), and then said
+    "stopped: 0 of 0 games sent and stored; run the same command again to finish"."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     write_upset_answers(tmp_path)
     budget = ALL_PAIRS_CALLS - 8  # not every pair, so that the plan has a bias to correct
@@ -748,7 +772,9 @@ def test_a_rerun_stopped_while_it_corrects_leaves_the_finished_plan_as_it_was(ju
     corrected = said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
     assert "ratings corrected for the plan's bias" in corrected
     again, _ = _signalled_while_correcting(args, tmp_path, signal.SIGINT)
-    assert again.wait(timeout=120) == 128 + signal.SIGINT
+    _, stderr = again.communicate(timeout=120)
+    assert again.returncode == 128 + signal.SIGINT
+    assert _stopped_correcting(0) in " ".join(stderr.split()), stderr
     assert said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path)) == corrected
     assert sent(judge_server) == budget
 
