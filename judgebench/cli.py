@@ -527,7 +527,7 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: b
         for line in present.fit_lines(board.meta):
             console.print(line, markup=False, highlight=False)
         if board.meta.get("adaptive") and not summarised:  # how the pairs were chosen, and the correction
-            console.print(f"Plan: {present.adaptive_summary(board.meta['adaptive'])}.", markup=False,
+            console.print(f"Plan: {present.adaptive_summary(board.meta['adaptive'], board)}.", markup=False,
                           highlight=False)
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)

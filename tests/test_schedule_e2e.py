@@ -167,6 +167,31 @@ def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path
     assert sent(judge_server) == adaptive["calls"] < adaptive["calls_all_pairs"]
 
 
+def test_a_width_stop_names_the_leaderboards_widest_interval_beside_the_one_it_judged(judge_server, tmp_path):
+    """A user's audit: `--stop width=300` stopped at a standing whose widest interval was 286 Elo, and the
+    leaderboard then showed one 442 wide (corrected, and relative to the baseline the table is anchored at, not to
+    the average model), the summary naming only the 286. It names both, and which one the rule judged, in the
+    run's summary and in leaderboard.md's Plan line."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_noisy_answers(tmp_path, 40)
+    run = judgebench("run", "--config", str(config), "--stop", "width=400", "--round-games", "20", "--baseline", "m5",
+                     cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    board = leaderboard(tmp_path)
+    adaptive = board["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "stop=width=400" and adaptive["design_bias"] is not None, said(run)
+    standing = adaptive["precision"]["widest_interval"]
+    shown = max(row["upper"] - row["lower"] for row in board["models"])
+    assert standing < 400 < shown  # the case of the audit: the table is wider than the target reached
+    told = (f"stopped: precision target reached (--stop width=400); the plan's last standing (what --stop judges: "
+            f"relative to the average model, uncorrected): widest interval {standing:.0f} Elo, ")
+    widest = (f"adjacent pairs separated; the leaderboard's widest interval (corrected for the plan's bias, "
+              f"relative to m5): {shown:.0f} Elo")
+    assert told in said(run) and widest in said(run), said(run)
+    markdown = " ".join((tmp_path / "out" / "leaderboard.md").read_text().split())
+    assert widest in markdown.replace("\\", ""), markdown
+
+
 def test_a_stopping_rule_is_not_reached_while_the_ratings_do_not_exist(judge_server, tmp_path):
     """The planted qualities never lose: every model beats every worse one, so the maximum-likelihood ratings
     never exist and the weak ridge's intervals (which soon look separated) are no reason to stop: the plan goes
