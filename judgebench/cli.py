@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from judgebench.engines.base import EngineEvent
     from judgebench.leaderboard import Leaderboard
     from judgebench.present import ProgressHooks
-    from judgebench.runner import Tally
+    from judgebench.runner import RunResult
 
 app = typer.Typer(
     name="judgebench",
@@ -446,7 +446,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     _say_kept_notes(evaluation.run.notes, said)
     if evaluation.run.interrupted:
-        _say_stopped(evaluation.run.tally)
+        _say_stopped(evaluation.run)
         return evaluation.exit_code
     if evaluation.leaderboard is not None:
         _show_leaderboard(evaluation.leaderboard, console, summarised=True)
@@ -500,11 +500,17 @@ def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str)
         typer.secho(present.failed_games_message(diagnostics, judgments, kept), fg="red", err=True)
 
 
-def _say_stopped(tally: Tally) -> None:
+def _say_stopped(run: RunResult) -> None:
     """On stderr, that a signal stopped a command that judges, what it stored, the requests it abandoned in flight
-    (the server got them: a paid API may bill them) and how to go on."""
-    from judgebench.present import abandoned_in_flight
+    (the server got them: a paid API may bill them) and how to go on; stopped once judging had ended, while the
+    results were computed, that nothing is left to judge ("0 of 0 games sent and stored" said of a run that had
+    judged every game)."""
+    from judgebench.present import abandoned_in_flight, stopped_after_judging
 
+    tally = run.tally
+    if run.stopped_after_judging:
+        typer.secho(stopped_after_judging(run), fg="yellow", err=True)
+        return
     abandoned = f"; {abandoned_in_flight(tally.abandoned, 'by the stop')}" if tally.abandoned else ""
     typer.secho(f"stopped: {tally.done} of {tally.total} games sent and stored{abandoned}; run the same command "
                 "again to finish (stored games are not sent again)", fg="yellow", err=True)
@@ -521,7 +527,7 @@ def _show_leaderboard(board: Leaderboard, console: Console | None, summarised: b
         for line in present.fit_lines(board.meta):
             console.print(line, markup=False, highlight=False)
         if board.meta.get("adaptive") and not summarised:  # how the pairs were chosen, and the correction
-            console.print(f"Plan: {present.adaptive_summary(board.meta['adaptive'])}.", markup=False,
+            console.print(f"Plan: {present.adaptive_summary(board.meta['adaptive'], board)}.", markup=False,
                           highlight=False)
     for warning in board.meta.get("warnings") or []:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
@@ -937,7 +943,7 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
     console.print(present.games_line(run, run.config), markup=False, highlight=False, soft_wrap=True)
     _say_kept_notes(run.notes)
     if evaluation.figures is None:  # stopped by a signal: no figures, nothing written
-        _say_stopped(run.tally)
+        _say_stopped(run)
         return evaluation.exit_code
     _print_table(console, present.gold_table(evaluation.figures["gold"], present.table_room(console)))
     _print_table(console, present.judge_diagnostics_table(evaluation.figures,

@@ -539,7 +539,8 @@ class RunSettings(SettingsModel):
     out: PathSetting = Path("results/latest")
     """Output directory for the leaderboard files and judgments.jsonl."""
     seed: int = Field(default=0, ge=0)
-    """Seed for sampled opponents, random-one orders and the bootstrap."""
+    """Seed for sampled opponents, random-one orders, the bootstrap and the pairs an adaptive or tournament plan
+    chooses (so another seed is another plan: the store's games it chooses again are reused, the others sent)."""
     progress: bool = True
     """Show the progress bar."""
     reuse_other_servers: bool = False

@@ -231,7 +231,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     evaluation: it raises `errors.Interrupted` (a KeyboardInterrupt, so that a loop of evaluations stops too),
     whose `result` is the Evaluation so far (`run.interrupted`, exit code 130 or 143, no leaderboard); the run
     is recorded 'interrupted' in the store, with every answer received, and nothing is written to `out`
-    (`runner.StopSignals`).
+    (`runner.StopSignals`). Stopped while the ratings are computed (an adaptive plan's bias correction), judging
+    had ended (`run.stopped_after_judging`): the same call again writes the results without judging, and no
+    uncorrected table is written meanwhile.
 
     Raises
     ------
@@ -276,9 +278,7 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
             try:
                 with signals.interruptible():  # rating: an adaptive plan's replays take up to a minute
                     evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
-            except Stopped as stopped:  # as if stopped while judging: no results, and the run 'interrupted'
-                if planner is not None:
-                    planner.stopped_by = "interrupted"
+            except Stopped as stopped:  # no results, and the run 'interrupted'; the plan keeps why it stopped
                 result = _stopped_after_judging(settings, result, stopped)
         if evaluation is None:
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
@@ -375,15 +375,16 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
 
 
 def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stopped) -> RunResult:
-    """A run whose judging ended but whose results a signal stopped (`runner.StopSignals.interruptible`): as if
-    stopped while judging, marked stopped by that signal, and recorded 'interrupted' in the store when it sent
-    games (the runner recorded it 'finished')."""
+    """A run whose judging ended but whose results a signal stopped (`runner.StopSignals.interruptible`): marked
+    stopped by that signal after judging (`RunResult.stopped_after_judging`: every game it judged is stored, and
+    the same command again computes the results without judging them), and recorded 'interrupted' in the store
+    when it sent games (the runner recorded it 'finished')."""
     from judgebench.runner import RunRecording
 
     if result.run_id is not None:
         _record_end(settings, RunRecording(result.run_id, started=True), "interrupted", result.tally,
                     result.planned)
-    return replace(result, stopped_by=stopped.signum)
+    return replace(result, stopped_by=stopped.signum, stopped_after_judging=True)
 
 
 def _run_diagnostics(dataset: Dataset, template: Template, result: RunResult) -> RunDiagnostics:
@@ -706,13 +707,20 @@ def _recorded_plans(settings: RunConfig, template: str) -> list[dict[str, Any]]:
 
 def _other_plan_notes(planner: Planner, settings: RunConfig, template: str) -> list[str]:
     """A run that continues none of the store's plans of this judge, template, strategy and seed is a new plan,
-    said when it differs from the latest of them: its data has models or questions that plan did not (566 paid
-    judgments fell out of a plan when a model was added, without a word; data with fewer is another experiment,
-    `_other_design_notes`), or its rounds take another size (`_other_round_size_notes`). A plan the store holds
-    besides the latest (a rerun of a plan after another experiment) is continued, with nothing to say."""
-    plans = [plan for plan in _recorded_plans(settings, template)
-             if (plan.get("strategy"), plan.get("seed")) == (planner.strategy, planner.seed)]
-    if not plans or any(_continues(planner, plan) for plan in plans):
+    said when the store holds that plan with another seed (`_other_seed_notes`: --seed 1 on a store of the seed-0
+    plan sent 302 new calls of 400 without a word), or when it differs from the latest plan of its seed: its data
+    has models or questions that plan did not (566 paid judgments fell out of a plan when a model was added,
+    without a word; data with fewer is another experiment, `_other_design_notes`), or its rounds take another size
+    (`_other_round_size_notes`). A plan the store holds besides the latest (a rerun of a plan after another
+    experiment) is continued, with nothing to say."""
+    recorded = [plan for plan in _recorded_plans(settings, template) if plan.get("strategy") == planner.strategy]
+    plans = [plan for plan in recorded if plan.get("seed") == planner.seed]
+    if any(_continues(planner, plan) for plan in plans):
+        return []
+    other_seeds = [plan for plan in recorded if plan.get("seed") is not None and _continues(planner, plan)]
+    if other_seeds:
+        return _other_seed_notes(planner, other_seeds[0])
+    if not plans:
         return []
     last = plans[0]
     if last.get("calls_all_pairs") != planner.calls_all_pairs:  # another design: models or questions
@@ -767,6 +775,17 @@ def _other_round_size_notes(planner: Planner, last: dict[str, Any]) -> list[str]
             f"{last['games_per_round']:,} games and this one takes {planner.games_per_round:,}, so it is a new "
             f"plan, which chooses other pairs (games chosen again are reused from the store); "
             f"{how_to_set('round_games', str(last['games_per_round']))} continues that one"]
+
+
+def _other_seed_notes(planner: Planner, plan: dict[str, Any]) -> list[str]:
+    """A run whose seed is not that of the store's latest plan of the same judge, template, strategy, data and
+    rounds (`plan`) is a new plan: the seed chooses the pairs of every round (and a tournament's brackets), so
+    another seed, meant perhaps for the bootstrap alone, pays for the games it chooses anew."""
+    from judgebench.config import how_to_set
+
+    return [f"the store's {planner.strategy} plan of this judge, template, data and rounds has seed {plan['seed']} "
+            f"and this run's seed is {planner.seed}, so it is a new plan, which chooses other pairs (games chosen "
+            f"again are reused from the store); {how_to_set('seed', str(plan['seed']))} continues that one"]
 
 
 def _toward_stop(stop: StopRule, last: Standing) -> str:

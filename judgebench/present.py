@@ -239,7 +239,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     notes = table_notes(board, [key for key, _ in shown])
     paragraphs = [f"Intervals: {board.meta['interval_label']}. {rank_rule(board.meta)}", provenance_line(board.meta),
                   *fit_lines(board.meta), *(f"Warning: {warning}." for warning in board.meta.get("warnings") or []),
-                  *([f"Plan: {adaptive_summary(plan)}."] if plan else []),
+                  *([f"Plan: {adaptive_summary(plan, board)}."] if plan else []),
                   *([" ".join(f"{note}." for note in notes)] if notes else [])]
     # Names in the prose (the baseline's, the judge's, those the warnings name) are text, as in the table; the
     # judgebench commands the warnings give are code.
@@ -477,6 +477,19 @@ def abandoned_in_flight(n: int, by: str) -> str:
             "again by the next run, tokens and cost not known)")
 
 
+def stopped_after_judging(run: RunResult) -> str:
+    """What a run stopped by a signal once judging had ended, while its results were computed (an adaptive plan's
+    bias correction, a bootstrap), did and did not do (`RunResult.stopped_after_judging`): every game is stored,
+    nothing was written (never a table without its correction), and the same command again writes the results,
+    sending judge calls only for games stored without a verdict."""
+    lacking = run.n_failed + run.n_unparsed
+    again = (f"it sends judge calls only for the {counted(lacking, 'game')} stored without a verdict" if lacking
+             else "it sends no judge calls")
+    return (f"stopped after judging had ended, while the results were computed: every game judged is stored "
+            f"({counted(run.tally.done, 'judge call')} sent now), and no results were written; run the same command "
+            f"again to write them ({again})")
+
+
 def plural(noun: str) -> str:
     """The plural of a regular noun: "games", "batches"."""
     return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
@@ -505,7 +518,7 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
                "so it is not asked again)")
     adaptive = meta.get("adaptive")
     if adaptive:
-        yield adaptive_summary(adaptive)
+        yield adaptive_summary(adaptive, evaluation.leaderboard)
 
 
 def games_line(run: RunResult, settings: RunConfig) -> str:
@@ -538,11 +551,12 @@ OVER_BUDGET = {
 }
 
 
-def adaptive_summary(adaptive: dict) -> str:
+def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
     """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
     its bracket's rounds), calls against all pairs, why it stopped, what the plan cost against a dollar budget,
-    precision, and the correction of the ratings
-    for the plan's bias."""
+    precision (the plan's last standing, which the stopping rule judges, and the widest interval of `board`, the
+    leaderboard shown with it: `--stop width=300` was reached at 286 while the table showed one of 442, without a
+    word), and the correction of the ratings for the plan's bias."""
     from judgebench.schedule import step_noun
 
     step = step_noun(adaptive["strategy"])
@@ -568,9 +582,10 @@ def adaptive_summary(adaptive: dict) -> str:
         line += f"; {no_ratings_yet(adaptive)}"
     elif precision:  # what the stopping rule measured: not the table's intervals (README, "Adaptive judging")
         widest = precision["widest_interval"]  # null in the file where some model had no interval
-        line += (f"; the plan's last standing (relative to the average model, uncorrected): widest interval "
-                 f"{'not defined' if widest is None else f'{widest:.0f} Elo'}, {precision['adjacent_separated']} "
-                 f"of {precision['adjacent_pairs']} adjacent pairs separated")
+        line += (f"; the plan's last standing (what --stop judges: relative to the average model, uncorrected): "
+                 f"widest interval {'not defined' if widest is None else f'{widest:.0f} Elo'}, "
+                 f"{precision['adjacent_separated']} of {precision['adjacent_pairs']} adjacent pairs separated"
+                 f"{_table_widest(adaptive, board)}")
     bias = adaptive.get("design_bias")
     if "design_bias" in adaptive and bias is None:
         line += "; " + UNCORRECTED[adaptive.get("uncorrected") or "method"]  # no reason: recorded before reasons
@@ -578,6 +593,23 @@ def adaptive_summary(adaptive: dict) -> str:
         line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo "
                  f"from the mean; {bias['replays']} replays of the plan, {bias['seconds']:.1f} s)")
     return line
+
+
+def _table_widest(adaptive: dict, board: Leaderboard | None) -> str:
+    """The widest rating interval of the leaderboard `board`, in Elo points, for the plan's summary beside the
+    standing's its stopping rule judged: the leaderboard's is after the correction of the plan's bias and
+    relative to its anchor, where the standing's is uncorrected and relative to the average model, so it can be
+    wider. Empty without a board or ratings on an Elo-like scale (win rates)."""
+    meta = board.meta if board is not None else {}
+    widths = [entry["upper"] - entry["lower"] for entry in board.models
+              if entry.get("upper") is not None and entry.get("lower") is not None] if board is not None else []
+    if not widths or not meta.get("scale"):
+        return ""
+    anchor = meta.get("anchor")
+    where = f"relative to {anchor}" if anchor is not None else "relative to the average model"
+    corrected = "corrected for the plan's bias, " if adaptive.get("design_bias") else ""
+    return (f"; the leaderboard's widest interval ({corrected}{where}): {max(widths) * 400.0 / meta['scale']:.0f} "
+            "Elo")
 
 
 NO_RATINGS_YET = "maximum-likelihood ratings do not exist yet (some model won or lost every comparison)"

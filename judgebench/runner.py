@@ -183,6 +183,7 @@ class RunResult:
     unreadable: int = 0  # judgments stored ok whose output has none of this template's verdicts (now unparsed)
     shared: int = 0  # games whose request another game of the plan sends too (identical answers): no call of their own
     callback_error: Exception | None = None
+    stopped_after_judging: bool = False  # `stopped_by` came once judging had ended, while the results were computed
 
     @property
     def interrupted(self) -> bool:

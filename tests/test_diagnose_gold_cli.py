@@ -166,7 +166,11 @@ def test_a_signal_stops_the_gold_evaluation_as_it_stops_a_run(judge_server, gold
     stopped = judgebench("diagnose", *flags, cwd=tmp_path, script=signal_at(module, owner, name, signum))
     assert stopped.returncode == 128 + signum, stopped.stderr
     assert "Traceback" not in stopped.stderr
-    said = re.search(r"stopped: (\d+) of (\d+) games sent and stored; run the same command again",
+    after_judging = name == "diagnose_judgments"  # judging had ended: the message says so, and no call is left
+    said = re.search(r"stopped after judging had ended, while the results were computed: every game judged is "
+                     r"stored \((\d+) judge calls sent now\), and no results were written; run the same command "
+                     r"again to write them \(it sends no judge calls\)" if after_judging else
+                     r"stopped: (\d+) of (\d+) games sent and stored; run the same command again",
                      " ".join(stopped.stderr.split()))
     assert said is not None, stopped.stderr
     assert not (tmp_path / "d" / "diagnostics.json").exists()
@@ -174,7 +178,7 @@ def test_a_signal_stops_the_gold_evaluation_as_it_stops_a_run(judge_server, gold
         stored = db.execute("SELECT count(*) FROM judgments WHERE status = 'ok'").fetchone()[0]
         runs = db.execute("SELECT status, sent FROM runs").fetchall()
     assert int(said[1]) == stored and stored == sum(judge_server.answered().values())
-    assert (stored == 40) == (name == "diagnose_judgments")  # judged to the end, or stopped while sending
+    assert (stored == 40) == after_judging  # judged to the end, or stopped while sending
     assert runs == [("interrupted", stored)]
     again = judgebench("diagnose", *flags, cwd=tmp_path)
     assert again.returncode == 0, again.stderr

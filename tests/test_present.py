@@ -123,7 +123,8 @@ def test_adaptive_summary_counts_rounds_in_words():
     # 200 of 240 calls is 83%; 7.2 Elo shows as 7
     assert present.adaptive_summary(plan) == (
         "adaptive: 1 round, 200 judge calls planned (83% of all pairs' 240); stopped: budget of judge calls reached "
-        "(--budget-calls); the plan's last standing (relative to the average model, uncorrected): widest interval "
+        "(--budget-calls); the plan's last standing (what --stop judges: relative to the average model, "
+        "uncorrected): widest interval "
         "7 Elo, 0 of 3 adjacent pairs separated")
     two_rounds = present.adaptive_summary({**plan, "rounds": 2, "precision": None})
     assert two_rounds.startswith("adaptive: 2 rounds, 200 judge")

@@ -167,6 +167,31 @@ def test_adaptive_run_stops_when_the_ranking_is_separated(judge_server, tmp_path
     assert sent(judge_server) == adaptive["calls"] < adaptive["calls_all_pairs"]
 
 
+def test_a_width_stop_names_the_leaderboards_widest_interval_beside_the_one_it_judged(judge_server, tmp_path):
+    """A user's audit: `--stop width=300` stopped at a standing whose widest interval was 286 Elo, and the
+    leaderboard then showed one 442 wide (corrected, and relative to the baseline the table is anchored at, not to
+    the average model), the summary naming only the 286. It names both, and which one the rule judged, in the
+    run's summary and in leaderboard.md's Plan line."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_noisy_answers(tmp_path, 40)
+    run = judgebench("run", "--config", str(config), "--stop", "width=400", "--round-games", "20", "--baseline", "m5",
+                     cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    board = leaderboard(tmp_path)
+    adaptive = board["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "stop=width=400" and adaptive["design_bias"] is not None, said(run)
+    standing = adaptive["precision"]["widest_interval"]
+    shown = max(row["upper"] - row["lower"] for row in board["models"])
+    assert standing < 400 < shown  # the case of the audit: the table is wider than the target reached
+    told = (f"stopped: precision target reached (--stop width=400); the plan's last standing (what --stop judges: "
+            f"relative to the average model, uncorrected): widest interval {standing:.0f} Elo, ")
+    widest = (f"adjacent pairs separated; the leaderboard's widest interval (corrected for the plan's bias, "
+              f"relative to m5): {shown:.0f} Elo")
+    assert told in said(run) and widest in said(run), said(run)
+    markdown = " ".join((tmp_path / "out" / "leaderboard.md").read_text().split())
+    assert widest in markdown.replace("\\", ""), markdown
+
+
 def test_a_stopping_rule_is_not_reached_while_the_ratings_do_not_exist(judge_server, tmp_path):
     """The planted qualities never lose: every model beats every worse one, so the maximum-likelihood ratings
     never exist and the weak ridge's intervals (which soon look separated) are no reason to stop: the plan goes
@@ -720,26 +745,50 @@ def test_a_signal_while_the_first_round_is_chosen_leaves_no_output_folder(judge_
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_a_signal_during_the_design_bias_replays_ends_the_run_as_an_interruption(judge_server, tmp_path, signum):
+def test_a_signal_during_the_design_bias_replays_writes_nothing_and_says_judging_had_ended(judge_server, tmp_path,
+                                                                                           signum):
     """The replays after the last round take seconds (here 60 rounds of 4 games: 20 x 60 refits, 3 s on one
     loaded core; up to a minute for large runs) and begin with the line that announces them; the signal is sent
     when that line appears. SIGTERM there had its default action; Ctrl-C left the run recorded 'finished'
-    though the command wrote no results."""
+    though the command wrote no results. Then (a user's audit) it said "stopped: interrupted (run the same command
+    again to continue)" and "stopped: N of N games sent and stored; run the same command again to finish", as if
+    judging had been cut short: it says that judging had ended, every game is stored and nothing was written (no
+    table goes out uncorrected), and the same command writes the results without a judge call."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     write_upset_answers(tmp_path)
     budget = ALL_PAIRS_CALLS - 8  # not every pair: a complete design has no bias to correct, so no replays
     args = ["run", "--config", str(config), "--budget-calls", str(budget), "--round-games", "4"]
     run, before = _signalled_while_correcting(args, tmp_path, signum)
     stdout, stderr = run.communicate(timeout=120)
-    _stopped_as_an_interruption(run, stdout, "".join(before) + stderr, signum, tmp_path, budget)
-    assert sent(judge_server) == budget
+    stderr = " ".join(("".join(before) + stderr).split())
+    assert run.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "games sent and stored" not in stderr
+    assert _stopped_correcting(budget) in stderr, stderr
+    summary = " ".join(stdout.split())
+    assert f"{budget} judge calls sent now" in summary  # the same count as the message's
+    assert "stopped: budget of judge calls reached (--budget-calls)" in summary, summary  # why the plan stopped
+    assert not (tmp_path / "out").exists()  # nothing written, not even the folder
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert db.execute("SELECT status, sent FROM runs").fetchall() == [("interrupted", budget)]
     assert "(the run was interrupted before estimating it)" in said(
         judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
+    rerun = judgebench(*args, cwd=tmp_path)
+    assert rerun.returncode == 0 and "0 judge calls sent now" in said(rerun), rerun.stderr
+    assert sent(judge_server) == budget
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["design_bias"] is not None  # the results, corrected
+
+
+def _stopped_correcting(sent_now: int) -> str:
+    """What a run stopped while it corrects the ratings says, having sent `sent_now` judge calls."""
+    return ("stopped after judging had ended, while the results were computed: every game judged is stored "
+            f"({sent_now} judge calls sent now), and no results were written; run the same command again to write "
+            "them (it sends no judge calls)")
 
 
 def test_a_rerun_stopped_while_it_corrects_leaves_the_finished_plan_as_it_was(judge_server, tmp_path):
     """A finished plan run again sends nothing and corrects again; Ctrl-C there wrote an uncorrected plan over the
-    finished one (the store's ratings changed and said 'interrupted' of a run recorded 'finished')."""
+    finished one (the store's ratings changed and said 'interrupted' of a run recorded 'finished'), and then said
+    "stopped: 0 of 0 games sent and stored; run the same command again to finish"."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     write_upset_answers(tmp_path)
     budget = ALL_PAIRS_CALLS - 8  # not every pair, so that the plan has a bias to correct
@@ -748,7 +797,9 @@ def test_a_rerun_stopped_while_it_corrects_leaves_the_finished_plan_as_it_was(ju
     corrected = said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path))
     assert "ratings corrected for the plan's bias" in corrected
     again, _ = _signalled_while_correcting(args, tmp_path, signal.SIGINT)
-    assert again.wait(timeout=120) == 128 + signal.SIGINT
+    _, stderr = again.communicate(timeout=120)
+    assert again.returncode == 128 + signal.SIGINT
+    assert _stopped_correcting(0) in " ".join(stderr.split()), stderr
     assert said(judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path)) == corrected
     assert sent(judge_server) == budget
 
@@ -1036,6 +1087,26 @@ def test_a_rerun_with_another_round_size_says_it_is_a_new_plan(judge_server, tmp
     back = judgebench("run", "--config", str(config), "--budget-calls", "48", "--round-games", "16", cwd=tmp_path)
     assert back.returncode == 0 and "0 judge calls sent now" in said(back)
     assert "new plan" not in back.stdout + back.stderr
+
+
+def test_a_rerun_with_another_seed_says_it_is_a_new_plan_and_which_seed_continues_the_stored_one(
+        judge_server, tmp_path):
+    """A user's audit: --seed 1 on a store holding the seed-0 plan sent 302 new calls of 400 without a word (the
+    help said the seed was for sampled opponents, random-one orders and the bootstrap). The rerun says before
+    judging that it is a new plan and which seed continues the stored one; that seed then continues it."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    args = ["run", "--config", str(config), "--budget-calls", "32", "--round-games", "8"]
+    assert judgebench(*args, cwd=tmp_path).returncode == 0
+    other = judgebench(*args, "--seed", "1", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert ("note: the store's adaptive plan of this judge, template, data and rounds has seed 0 and this run's "
+            "seed is 1, so it is a new plan, which chooses other pairs (games chosen again are reused from the "
+            "store); --seed 0 continues that one") in " ".join(other.stderr.split()), other.stderr
+    assert sent(judge_server) > 32  # it did pay for new games
+    for seed in ("0", "1"):  # either recorded plan, continued: nothing to say
+        again = judgebench(*args, "--seed", seed, cwd=tmp_path)
+        assert again.returncode == 0 and "0 judge calls sent now" in said(again), again.stderr
+        assert "new plan" not in again.stdout + again.stderr
 
 
 def test_the_plans_notes_are_kept_in_the_runs_notes(judge_server, tmp_path):

@@ -119,7 +119,7 @@ def _board_context(board: Leaderboard | None) -> dict[str, Any]:
     return {"rows": _table_rows(board.models, columns, board.meta),
             "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
             "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
-            "plan": adaptive_summary(board.meta["adaptive"]) if board.meta.get("adaptive") else None,
+            "plan": adaptive_summary(board.meta["adaptive"], board) if board.meta.get("adaptive") else None,
             "plot_names": plots.shortened([entry["model"] for entry in board.models])}
 
 
