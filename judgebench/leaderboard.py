@@ -273,7 +273,9 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     arena-hard-auto v2's length and markdown covariates (`ratings.style`; the outcomes need the style count
     columns tokens_a, headers_a, lists_a, bold_a and _b): ratings are style-adjusted and the meta's
     `style_coefficients` give each covariate's effect with its interval; design_bias: the bias an adaptive
-    plan's choice of pairs put into the Bradley-Terry ratings (`DesignBias`), subtracted from them.
+    plan's choice of pairs put into the Bradley-Terry ratings (`DesignBias`), subtracted from them. A baseline or
+    anchor that the plan in `meta["adaptive"]` never compared (a small budget) anchors nothing and gives no win
+    rates, with a warning (`_unreached_references`).
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
                              scale, ties, position_effect, regularization, k, style_control)
@@ -285,6 +287,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                           f"{setting_name('baseline', option=True)} with {setting_name('lc_weights', option=True)}")
     coded, dropped = _encode(outcomes, source)
     options, one_cluster = _sandwich_needs_two_questions(options, coded.n_questions)
+    options, anchor, unreached = _unreached_references(coded, options, anchor, meta)
+    baseline = options.baseline
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
     anchor_name = anchor if anchor is not None else baseline
     anchor_index = coded.index_of(anchor_name, what="anchor") if anchor_name is not None else None
@@ -320,7 +324,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                                                      options.confidence)
             figures.update(lc_figures)
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
-    board_meta["warnings"] += one_cluster
+    board_meta["warnings"] += one_cluster + unreached
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
     board_meta["warnings"] += unvarying_warning
@@ -435,6 +439,40 @@ def _sandwich_needs_two_questions(options: _Options, n_questions: int) -> tuple[
     return replace(options, interval="bootstrap"), [
         "one question judged: a sandwich interval needs at least two, so the intervals are the question "
         "bootstrap's, which has nothing to resample (zero width: no measure of uncertainty)"]
+
+
+def _unreached_references(coded: CodedOutcomes, options: _Options, anchor: str | None,
+                          meta: Mapping[str, Any] | None) -> tuple[_Options, str | None, list[str]]:
+    """The options and anchor to rate with, and the warnings to give, when the baseline or the anchor is a model
+    of the adaptive or tournament plan that chose these judgments (`meta["adaptive"]["models"]`) but has no
+    outcome: the budget ended before the plan compared it. It then gives no win rates and anchors nothing (the
+    ratings are centred on the average model), and a warning says why; --method winrate, whose every figure is
+    against the baseline, is a ConfigError. A budget of 8 calls for 8 models ended in "anchor 'm00' does not
+    appear in the outcomes" after paying, with nothing written. A model the plan does not name stays an error
+    (`CodedOutcomes.index_of`): a misspelt name, or outcomes of other models."""
+    plan = (meta or {}).get("adaptive")
+    planned = (plan.get("models") or []) if isinstance(plan, Mapping) else []
+    unreached = [name for name in dict.fromkeys([options.baseline, anchor])
+                 if name is not None and name in planned and name not in coded.models]
+    if not unreached:
+        return options, anchor, []
+    strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
+    why = f"has no outcome in the {strategy} plan that chose these judgments (it was never compared)"
+    if options.baseline in unreached and options.method == "winrate":
+        raise ConfigError(f"{how_to_set('method', 'winrate')} rates every model by its games against the baseline, "
+                          f"but the baseline {options.baseline} {why}: use {how_to_set('method', 'bt')} or elo")
+    said = []
+    anchor_name = anchor if anchor is not None else options.baseline
+    for name in unreached:
+        named, consequences = name, []
+        if name == options.baseline:
+            named, consequences = f"the baseline {name}", ["there are no win rates against it"]
+        if name == anchor_name:
+            consequences.append(f"it does not anchor the ratings: they are centred so that the average model is at "
+                                f"{options.anchor_rating:g} instead")
+        said.append(f"{named} {why}, so {' and '.join(consequences)}")
+    options = replace(options, baseline=None if options.baseline in unreached else options.baseline)
+    return options, None if anchor in unreached else anchor, said
 
 
 def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, meta: Mapping[str, Any] | None

@@ -413,6 +413,51 @@ def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_befo
     assert refused.returncode == 2 and "--method winrate rates every model by its games against" in refused.stderr
 
 
+@pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
+def test_a_budget_that_never_reaches_the_baseline_rates_the_models_it_compared_and_says_why(judge_server, tmp_path,
+                                                                                           strategy):
+    """A budget of 4 calls compares 2 pairs, leaving a model without an outcome; made the baseline, it anchored the
+    ratings, and a user's audit (8 models, --budget-calls 9) ended in "anchor 'm00' does not appear in the outcomes",
+    exit 2, after paying, with nothing written. Now the ratings are centred on the average model, a warning says
+    why, and the store and the folder rated against that baseline (command line, report, Python) say the same."""
+    from judgebench import rate
+    from judgebench.config import load_config
+
+    probe = tmp_path / "probe"  # the plan does not depend on the baseline: which model it leaves out
+    probe.mkdir()
+    config = adaptive_config(probe, judge_server.base_url, pairs=strategy, budget_calls=4)
+    assert judgebench("run", "--config", str(config), cwd=probe).returncode == 0
+    compared = {row["model"] for row in leaderboard(probe)["models"]}
+    baseline = sorted(set(QUALITIES) - compared)[0]
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs=strategy, baseline=baseline, budget_calls=4)
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sent(judge_server) == 8
+    board = leaderboard(tmp_path)
+    assert {row["model"] for row in board["models"]} == compared
+    assert (board["meta"]["anchor"], board["meta"]["baseline"]) == (None, None)
+    assert "centred so that the average model is at 1000" in board["meta"]["rating_label"]
+    why = (f"has no outcome in the {strategy} plan that chose these judgments (it was never compared), so")
+    centred = "it does not anchor the ratings: they are centred so that the average model is at 1000 instead"
+    assert f"{baseline} {why} {centred}" in board["meta"]["warnings"]
+    assert f"warning: {baseline} {why} {centred}" in " ".join(run.stderr.split())
+    as_baseline = f"the baseline {baseline} {why} there are no win rates against it and {centred}"
+    for command, out in ((["leaderboard", "--store", "store.sqlite"], ["--out", "stored"]),
+                         (["leaderboard", "--results", "out"], ["--out", "refit"]),
+                         (["report", "--store", "store.sqlite"], ["--out", "report.html"])):
+        again = judgebench(*command, "--baseline", baseline, *out, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert f"warning: {as_baseline}" in " ".join(again.stderr.split()), command
+    stored = json.loads((tmp_path / "stored" / "leaderboard.json").read_text())
+    assert {row["model"] for row in stored["models"]} == compared and stored["meta"]["anchor"] is None
+    refused = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", baseline, "--method", "winrate",
+                         cwd=tmp_path)
+    assert refused.returncode == 2 and f"but the baseline {baseline} {why.removesuffix(', so')}: use --method bt" \
+        in " ".join(refused.stderr.split())
+    rated = rate(tmp_path / "store.sqlite", load_config(config), rounds=50)  # as the run rated them
+    assert rated.meta["anchor"] is None and f"{baseline} {why} {centred}" in rated.meta["warnings"]
+
+
 def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     # the scripted server counts a token per 4 characters: about 335 prompt tokens, $0.03 a game at this price
