@@ -244,9 +244,8 @@ def test_a_budget_that_buys_one_pair_gives_ratings_not_an_error_after_paying(jud
     assert run.returncode == 0, run.stderr
     board = leaderboard(tmp_path)
     assert board["meta"]["interval"] == "bootstrap" and sent(judge_server) == 2
-    assert any(warning.startswith("one question judged: a sandwich interval needs at least two")
+    assert any(warning.startswith("one question judged: an interval clustered by question needs at least two")
                for warning in board["meta"]["warnings"])
-    assert "only 1 question (fewer than 30)" in " ".join(run.stderr.split())
     # the correction is not estimated before every model has been compared (it said the fit was not plain
     # Bradley-Terry, which it is)
     assert board["meta"]["adaptive"]["uncorrected"] == "unrated"
@@ -489,6 +488,31 @@ def test_a_dollar_budget_the_first_pair_exceeds_says_it_was_exceeded_and_why(jud
     assert adaptive["over_budget"] == "first pair" and adaptive["cost_usd"] == pytest.approx(spent)
     assert (f"stopped: dollar budget exceeded (--budget-usd); the plan cost ${spent:.4f} and exceeded the $0.05 "
             "budget: the first pair, sent to learn the price per call, cost more than the budget") in said(run)
+
+
+def test_a_budget_that_buys_one_pair_ranks_neither_model_apart_and_gives_no_interval(judge_server, tmp_path):
+    """A budget of $0.0001 buys the first pair only: two models judged on one question. A user's audit: ranks 1 and
+    2, each with the zero-width interval "1340.0 to 1340.0", as if certain, and "the $0.00 budget". Now neither is
+    ranked apart, neither has an interval, a warning says why, and the budget shows as given; rated again alike."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    priced(config)
+    run = judgebench("run", "--config", str(config), "--budget-usd", "0.0001", "--progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sent(judge_server) == 2
+    no_intervals = ("one question judged: an interval clustered by question needs at least two (a bootstrap over one "
+                    "question has nothing to resample: its interval would have zero width, a certainty it does not "
+                    "measure), so there are no intervals and no model is ranked apart from another")
+    for folder in ("out", "refit"):
+        if folder == "refit":
+            assert judgebench("leaderboard", "--results", "out", "--out", "refit", cwd=tmp_path).returncode == 0
+        board = json.loads((tmp_path / folder / "leaderboard.json").read_text())
+        assert [(row["rank"], row["lower"], row["upper"]) for row in board["models"]] == [(1, None, None)] * 2
+        assert any(warning.startswith(no_intervals) for warning in board["meta"]["warnings"])
+        assert board["meta"]["separability"] == 0.0
+    rows = [line.split() for line in run.stdout.splitlines() if re.match(r"\s+1\s+m\d\s", line)]
+    assert len(rows) == 2 and all(row[3] == "n/a" and row[4] != "to" for row in rows), run.stdout
+    assert "exceeded the $0.0001 budget" in said(run) and "$0.00 budget" not in said(run)
+    assert "plan $0.0000 of $0.0001" in run.stderr  # the progress line's budget too
 
 
 def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server, tmp_path):
