@@ -532,7 +532,8 @@ def check_models_to_compare(settings: RunConfig, dataset: Dataset) -> None:
 def _reference(settings: RunConfig) -> dict[str, str | None]:
     """The leaderboard's baseline and anchor. The baseline's win-rate columns need every model judged against
     it on every question, which `pairs = "baseline"` and `"all"` plan (`BASELINE_PAIRS`); with other pairings
-    the baseline still anchors the ratings (at anchor_rating) unless `anchor` names another model."""
+    the baseline still anchors the ratings (at anchor_rating) unless `anchor` names another model, or unless the
+    budget ended the plan before it was compared (`leaderboard.build` then centres them, and says why)."""
     from judgebench.config import BASELINE_PAIRS
 
     if settings.pairs in BASELINE_PAIRS:

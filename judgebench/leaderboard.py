@@ -273,7 +273,9 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     arena-hard-auto v2's length and markdown covariates (`ratings.style`; the outcomes need the style count
     columns tokens_a, headers_a, lists_a, bold_a and _b): ratings are style-adjusted and the meta's
     `style_coefficients` give each covariate's effect with its interval; design_bias: the bias an adaptive
-    plan's choice of pairs put into the Bradley-Terry ratings (`DesignBias`), subtracted from them.
+    plan's choice of pairs put into the Bradley-Terry ratings (`DesignBias`), subtracted from them. A baseline or
+    anchor that the plan in `meta["adaptive"]` never compared (a small budget) anchors nothing and gives no win
+    rates, with a warning (`_unreached_references`).
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
                              scale, ties, position_effect, regularization, k, style_control)
@@ -284,7 +286,9 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
         raise ConfigError("length-controlled win rates are against a baseline: give "
                           f"{setting_name('baseline', option=True)} with {setting_name('lc_weights', option=True)}")
     coded, dropped = _encode(outcomes, source)
-    options, one_cluster = _sandwich_needs_two_questions(options, coded.n_questions)
+    options, one_question = _one_question(options, coded.n_questions)
+    options, anchor, unreached = _unreached_references(coded, options, anchor, meta)
+    baseline = options.baseline
     baseline_index = coded.index_of(baseline, what="baseline") if baseline is not None else None
     anchor_name = anchor if anchor is not None else baseline
     anchor_index = coded.index_of(anchor_name, what="anchor") if anchor_name is not None else None
@@ -321,7 +325,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                                                      options.confidence)
             figures.update(lc_figures)
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
-    board_meta["warnings"] += one_cluster
+    board_meta["warnings"] += one_question + unreached
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
     board_meta["warnings"] += unvarying_warning
@@ -335,8 +339,10 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if meta:
         board_meta.update(json_safe(meta))
     unmeasured = (_one_question_models(coded, baseline_index if method == "winrate" else None)
-                  if options.resample == "questions" and coded.n_questions >= 2 else None)
-    if unmeasured is not None and unmeasured.any():
+                  if options.resample == "questions" else None)
+    if one_question:  # every model is judged on the one question: the warning says so once
+        ratings = replace(ratings, lower=np.full(coded.n_models, np.nan), upper=np.full(coded.n_models, np.nan))
+    elif unmeasured is not None and unmeasured.any():
         names = [coded.models[k] for k in np.flatnonzero(unmeasured)]
         board_meta["warnings"].append(
             f"judged on one question only: {first_few(names, 6)} (a question-clustered interval has nothing "
@@ -426,16 +432,64 @@ def _enough_memory(coded: CodedOutcomes, options: _Options) -> Iterator[None]:
                           "this machine") from None
 
 
-def _sandwich_needs_two_questions(options: _Options, n_questions: int) -> tuple[_Options, list[str]]:
-    """The options to rate with, and a warning when a sandwich clustered by question meets outcomes of one
-    question: it needs at least two clusters (`intervals.sandwich_covariance`), so the question bootstrap
-    rates them, as it rates any one-question set (zero width, under the warning that few questions give).
-    An adaptive run whose budget bought one pair ended in an error after paying for it."""
+def _one_question(options: _Options, n_questions: int) -> tuple[_Options, list[str]]:
+    """The options to rate with, and a warning, for outcomes of one question with intervals clustered by question.
+    Bradley-Terry's get no intervals (`_one_cluster`). A sandwich needs at least two clusters
+    (`intervals.sandwich_covariance`), so the question bootstrap fits the ratings (an adaptive run whose budget
+    bought one pair ended in an error after paying for it); win rates keep its intervals, where a model's one
+    score against the baseline gets Wilson's (`_unvarying_win_rates`)."""
+    if _one_cluster(options, n_questions):
+        return replace(options, interval="bootstrap"), [
+            "one question judged: an interval clustered by question needs at least two (a bootstrap over one "
+            "question has nothing to resample: its interval would have zero width, a certainty it does not "
+            "measure), so there are no intervals and no model is ranked apart from another; add questions for "
+            "intervals and ranks"]
     if options.interval != "sandwich" or options.resample != "questions" or n_questions >= 2:
         return options, []
     return replace(options, interval="bootstrap"), [
         "one question judged: a sandwich interval needs at least two, so the intervals are the question "
         "bootstrap's, which has nothing to resample (zero width: no measure of uncertainty)"]
+
+
+def _one_cluster(options: _Options, n_questions: int) -> bool:
+    """Whether Bradley-Terry ratings have intervals clustered by question (a question bootstrap or a sandwich)
+    over a single question: they have no spread, measure nothing and are left out. Online Elo's bootstrap also
+    reorders the games, and win rates of one score get Wilson's interval, so theirs stay."""
+    return options.method == "bt" and options.resample == "questions" and n_questions == 1
+
+
+def _unreached_references(coded: CodedOutcomes, options: _Options, anchor: str | None,
+                          meta: Mapping[str, Any] | None) -> tuple[_Options, str | None, list[str]]:
+    """The options and anchor to rate with, and the warnings to give, when the baseline or the anchor is a model
+    of the adaptive or tournament plan that chose these judgments (`meta["adaptive"]["models"]`) but has no
+    outcome: the budget ended before the plan compared it. It then gives no win rates and anchors nothing (the
+    ratings are centred on the average model), and a warning says why; --method winrate, whose every figure is
+    against the baseline, is a ConfigError. A budget of 8 calls for 8 models ended in "anchor 'm00' does not
+    appear in the outcomes" after paying, with nothing written. A model the plan does not name stays an error
+    (`CodedOutcomes.index_of`): a misspelt name, or outcomes of other models."""
+    plan = (meta or {}).get("adaptive")
+    planned = (plan.get("models") or []) if isinstance(plan, Mapping) else []
+    unreached = [name for name in dict.fromkeys([options.baseline, anchor])
+                 if name is not None and name in planned and name not in coded.models]
+    if not unreached:
+        return options, anchor, []
+    strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
+    why = f"has no outcome in the {strategy} plan that chose these judgments (it was never compared)"
+    if options.baseline in unreached and options.method == "winrate":
+        raise ConfigError(f"{how_to_set('method', 'winrate')} rates every model by its games against the baseline, "
+                          f"but the baseline {options.baseline} {why}: use {how_to_set('method', 'bt')} or elo")
+    said = []
+    anchor_name = anchor if anchor is not None else options.baseline
+    for name in unreached:
+        named, consequences = name, []
+        if name == options.baseline:
+            named, consequences = f"the baseline {name}", ["there are no win rates against it"]
+        if name == anchor_name:
+            consequences.append(f"it does not anchor the ratings: they are centred so that the average model is at "
+                                f"{options.anchor_rating:g} instead")
+        said.append(f"{named} {why}, so {' and '.join(consequences)}")
+    options = replace(options, baseline=None if options.baseline in unreached else options.baseline)
+    return options, None if anchor in unreached else anchor, said
 
 
 def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, meta: Mapping[str, Any] | None
@@ -1172,7 +1226,8 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
                  "expected score)")
 
     warnings_list = []
-    if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS:
+    if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS and not _one_cluster(
+            options, coded.n_questions):  # one question: no intervals at all (`_one_question`)
         warnings_list.append(few_questions_warning(coded.n_questions))
     automatic_ridge = options.regularization is None and bool(ratings.extra.get("regularization"))
     unlinked = bt.unlinked_groups(pair_counts(coded))

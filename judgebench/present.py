@@ -248,7 +248,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
              "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     for entry in board.models:
         cells = [format_rank(entry["rank"]), markdown_text(entry["model"]), value(entry["rating"]),
-                 f"{value(entry['lower'])} to {value(entry['upper'])}",
+                 interval_text(entry, value),
                  *(format_cell(key, entry.get(key)) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -354,6 +354,14 @@ def _ranking_columns(board: Leaderboard) -> tuple[str, ...]:
     return ("lc_win_rate",) if board.meta.get("ranked_by") == "lc_win_rate" else ("rating", "interval")
 
 
+def interval_text(entry: dict[str, Any], value: Callable[[float | None], str]) -> str:
+    """A model's interval in a table, its ends formatted by `value`; "n/a" where it has none (Bradley-Terry
+    ratings of one question, `leaderboard._one_cluster`)."""
+    if entry.get("lower") is None and entry.get("upper") is None:
+        return "n/a"
+    return f"{value(entry.get('lower'))} to {value(entry.get('upper'))}"
+
+
 def _known(board: Leaderboard, key: str) -> bool:
     """Whether some model has a value for `key` (the interval: its lower end): a column n/a for every model is not
     shown."""
@@ -378,7 +386,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
     value = rating_format(board.meta)
     cells: dict[str, Callable[[dict[str, Any]], str]] = {
         "rating": lambda entry: value(entry["rating"]),
-        "interval": lambda entry: f"{value(entry['lower'])} to {value(entry['upper'])}"}
+        "interval": lambda entry: interval_text(entry, value)}
     for key in columns:
         title = _rating_title(board) if key == "rating" else "interval" if key == "interval" else (
             _secondary_title(board, key) or key)
@@ -573,8 +581,8 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
     if adaptive.get("budget_usd") is not None:
         estimated = adaptive["calls_cost_estimated"]
         line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} "
-                 + (f"of the ${adaptive['budget_usd']:,.2f} budget" if over is None else
-                    f"and exceeded the ${adaptive['budget_usd']:,.2f} budget: {over}")
+                 + (f"of the {budget_dollars(adaptive['budget_usd'])} budget" if over is None else
+                    f"and exceeded the {budget_dollars(adaptive['budget_usd'])} budget: {over}")
                  + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
                     "the judge's prices)" if estimated else ""))
     precision = adaptive.get("precision")
@@ -665,9 +673,21 @@ def plan_budget(planner: Planner) -> str:
     calls, " · plan $1.20 of $2.00" for a dollar budget (what the whole plan cost before this round, stored calls
     included, as the budget counts it: the line's own cost is this run's); empty without a budget."""
     calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
-    usd = (f" · plan ${planner.cost_usd:,.2f} of ${planner.budget_usd:,.2f}" if planner.budget_usd is not None
-           else "")
-    return calls + usd
+    if planner.budget_usd is None:
+        return calls
+    decimals = _budget_decimals(planner.budget_usd)
+    return calls + f" · plan ${planner.cost_usd:,.{decimals}f} of {budget_dollars(planner.budget_usd)}"
+
+
+def budget_dollars(budget: float) -> str:
+    """A dollar budget as the user gave it, with cents and as many more decimals as it has: a budget of $0.0001
+    was shown as "$0.00 budget"."""
+    return f"${budget:,.{_budget_decimals(budget)}f}"
+
+
+def _budget_decimals(budget: float) -> int:
+    """The decimals that show `budget` (at least 2, at most 10)."""
+    return max(2, len(f"{budget:.10f}".rstrip("0").partition(".")[2]))
 
 
 def judge_output(text: str | None, limit: int = 300) -> str:

@@ -204,9 +204,10 @@ def standing(outcomes: pd.DataFrame, models: Sequence[str], confidence: float = 
     rows = board.models
     covariance = board.covariance / ELO_PER_LOG_ODDS ** 2 if board.covariance is not None else None
     ranked = tuple(r["model"] for r in rows)
-    return Standing(ranked, np.array([r["rating"] for r in rows]),
-                    np.array([r["lower"] for r in rows]), np.array([r["upper"] for r in rows]), confidence,
-                    covariance, _groups(outcomes, ranked))
+    # outcomes of one question have no intervals (`leaderboard.build`): read as collapsed, which no rule counts
+    lower, upper = (np.array([r["rating"] if r[end] is None else r[end] for r in rows]) for end in ("lower", "upper"))
+    return Standing(ranked, np.array([r["rating"] for r in rows]), lower, upper, confidence, covariance,
+                    _groups(outcomes, ranked))
 
 
 def _groups(outcomes: pd.DataFrame, models: Sequence[str]) -> np.ndarray:

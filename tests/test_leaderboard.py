@@ -1167,6 +1167,24 @@ def test_a_model_judged_on_one_question_is_not_ranked_apart(method):
     assert any(text.startswith("judged on one question only: D (") for text in board.meta["warnings"])
 
 
+@pytest.mark.parametrize("interval", ["bootstrap", "sandwich"])
+def test_ratings_of_one_question_have_no_intervals_and_no_ranks_apart(interval):
+    """Every outcome on one question (a user's audit: a dollar budget that bought one pair): the question
+    bootstrap had nothing to resample, so A and B stood at ranks 1 and 2 with intervals "1340.0 to 1340.0", and
+    the guard against ranking one-question models apart applied only where the games spanned two questions."""
+    rows = [{"question_id": "q0", "model_a": "A", "model_b": "B", "score_a": 1.0},
+            {"question_id": "q0", "model_a": "A", "model_b": "C", "score_a": 1.0},
+            {"question_id": "q0", "model_a": "B", "model_b": "C", "score_a": 0.5}]
+    board = leaderboard.build(pd.DataFrame(rows), interval=interval, rounds=50)
+    assert [(row["rank"], row["lower"], row["upper"]) for row in board.models] == [(1, None, None)] * 3
+    assert board.models[0]["model"] == "A" and board.models[0]["rating"] > board.models[1]["rating"]
+    (said,) = [text for text in board.meta["warnings"] if "one question" in text or "1 question" in text]
+    assert said.startswith("one question judged: an interval clustered by question needs at least two")
+    assert "no model is ranked apart from another" in said and board.meta["separability"] == 0.0
+    resampled = leaderboard.build(pd.DataFrame(rows), resample="judgments", rounds=50)  # the games: an interval
+    assert all(row["upper"] > row["lower"] for row in resampled.models)
+
+
 def test_rating_outcomes_with_a_model_against_itself_says_they_were_left_out():
     """A file with such a row is refused; the same rows given to rate() were dropped without a word."""
     import judgebench

@@ -269,9 +269,8 @@ def test_a_budget_that_buys_one_pair_gives_ratings_not_an_error_after_paying(jud
     assert run.returncode == 0, run.stderr
     board = leaderboard(tmp_path)
     assert board["meta"]["interval"] == "bootstrap" and sent(judge_server) == 2
-    assert any(warning.startswith("one question judged: a sandwich interval needs at least two")
+    assert any(warning.startswith("one question judged: an interval clustered by question needs at least two")
                for warning in board["meta"]["warnings"])
-    assert "only 1 question (fewer than 30)" in " ".join(run.stderr.split())
     # the correction is not estimated before every model has been compared (it said the fit was not plain
     # Bradley-Terry, which it is)
     assert board["meta"]["adaptive"]["uncorrected"] == "unrated"
@@ -438,6 +437,51 @@ def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_befo
     assert refused.returncode == 2 and "--method winrate rates every model by its games against" in refused.stderr
 
 
+@pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
+def test_a_budget_that_never_reaches_the_baseline_rates_the_models_it_compared_and_says_why(judge_server, tmp_path,
+                                                                                           strategy):
+    """A budget of 4 calls compares 2 pairs, leaving a model without an outcome; made the baseline, it anchored the
+    ratings, and a user's audit (8 models, --budget-calls 9) ended in "anchor 'm00' does not appear in the outcomes",
+    exit 2, after paying, with nothing written. Now the ratings are centred on the average model, a warning says
+    why, and the store and the folder rated against that baseline (command line, report, Python) say the same."""
+    from judgebench import rate
+    from judgebench.config import load_config
+
+    probe = tmp_path / "probe"  # the plan does not depend on the baseline: which model it leaves out
+    probe.mkdir()
+    config = adaptive_config(probe, judge_server.base_url, pairs=strategy, budget_calls=4)
+    assert judgebench("run", "--config", str(config), cwd=probe).returncode == 0
+    compared = {row["model"] for row in leaderboard(probe)["models"]}
+    baseline = sorted(set(QUALITIES) - compared)[0]
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs=strategy, baseline=baseline, budget_calls=4)
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sent(judge_server) == 8
+    board = leaderboard(tmp_path)
+    assert {row["model"] for row in board["models"]} == compared
+    assert (board["meta"]["anchor"], board["meta"]["baseline"]) == (None, None)
+    assert "centred so that the average model is at 1000" in board["meta"]["rating_label"]
+    why = (f"has no outcome in the {strategy} plan that chose these judgments (it was never compared), so")
+    centred = "it does not anchor the ratings: they are centred so that the average model is at 1000 instead"
+    assert f"{baseline} {why} {centred}" in board["meta"]["warnings"]
+    assert f"warning: {baseline} {why} {centred}" in " ".join(run.stderr.split())
+    as_baseline = f"the baseline {baseline} {why} there are no win rates against it and {centred}"
+    for command, out in ((["leaderboard", "--store", "store.sqlite"], ["--out", "stored"]),
+                         (["leaderboard", "--results", "out"], ["--out", "refit"]),
+                         (["report", "--store", "store.sqlite"], ["--out", "report.html"])):
+        again = judgebench(*command, "--baseline", baseline, *out, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert f"warning: {as_baseline}" in " ".join(again.stderr.split()), command
+    stored = json.loads((tmp_path / "stored" / "leaderboard.json").read_text())
+    assert {row["model"] for row in stored["models"]} == compared and stored["meta"]["anchor"] is None
+    refused = judgebench("leaderboard", "--store", "store.sqlite", "--baseline", baseline, "--method", "winrate",
+                         cwd=tmp_path)
+    assert refused.returncode == 2 and f"but the baseline {baseline} {why.removesuffix(', so')}: use --method bt" \
+        in " ".join(refused.stderr.split())
+    rated = rate(tmp_path / "store.sqlite", load_config(config), rounds=50)  # as the run rated them
+    assert rated.meta["anchor"] is None and f"{baseline} {why} {centred}" in rated.meta["warnings"]
+
+
 def test_adaptive_run_keeps_a_dollar_budget(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     # the scripted server counts a token per 4 characters: about 335 prompt tokens, $0.03 a game at this price
@@ -469,6 +513,31 @@ def test_a_dollar_budget_the_first_pair_exceeds_says_it_was_exceeded_and_why(jud
     assert adaptive["over_budget"] == "first pair" and adaptive["cost_usd"] == pytest.approx(spent)
     assert (f"stopped: dollar budget exceeded (--budget-usd); the plan cost ${spent:.4f} and exceeded the $0.05 "
             "budget: the first pair, sent to learn the price per call, cost more than the budget") in said(run)
+
+
+def test_a_budget_that_buys_one_pair_ranks_neither_model_apart_and_gives_no_interval(judge_server, tmp_path):
+    """A budget of $0.0001 buys the first pair only: two models judged on one question. A user's audit: ranks 1 and
+    2, each with the zero-width interval "1340.0 to 1340.0", as if certain, and "the $0.00 budget". Now neither is
+    ranked apart, neither has an interval, a warning says why, and the budget shows as given; rated again alike."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    priced(config)
+    run = judgebench("run", "--config", str(config), "--budget-usd", "0.0001", "--progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert sent(judge_server) == 2
+    no_intervals = ("one question judged: an interval clustered by question needs at least two (a bootstrap over one "
+                    "question has nothing to resample: its interval would have zero width, a certainty it does not "
+                    "measure), so there are no intervals and no model is ranked apart from another")
+    for folder in ("out", "refit"):
+        if folder == "refit":
+            assert judgebench("leaderboard", "--results", "out", "--out", "refit", cwd=tmp_path).returncode == 0
+        board = json.loads((tmp_path / folder / "leaderboard.json").read_text())
+        assert [(row["rank"], row["lower"], row["upper"]) for row in board["models"]] == [(1, None, None)] * 2
+        assert any(warning.startswith(no_intervals) for warning in board["meta"]["warnings"])
+        assert board["meta"]["separability"] == 0.0
+    rows = [line.split() for line in run.stdout.splitlines() if re.match(r"\s+1\s+m\d\s", line)]
+    assert len(rows) == 2 and all(row[3] == "n/a" and row[4] != "to" for row in rows), run.stdout
+    assert "exceeded the $0.0001 budget" in said(run) and "$0.00 budget" not in said(run)
+    assert "plan $0.0000 of $0.0001" in run.stderr  # the progress line's budget too
 
 
 def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server, tmp_path):
