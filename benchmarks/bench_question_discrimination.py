@@ -17,8 +17,8 @@ swapped (here the 805 questions are the random effects and the 13 models' abilit
 
 Printed:
 
-- the fitted distribution of ``a_q``: mean, sd, coefficient of variation, E[a^2]/E[a]^2 (the information per call of
-  a question is proportional to a_q^2, so this ratio is what equal use of all questions loses to the best use), the
+- the fitted distribution of ``a_q``: mean, sd, coefficient of variation, E[a^2]/E[a]^2 (1 + CV^2: a question's
+  information per call is proportional to a_q^2, so this is the mean information over that at the mean a), the
   likelihood-ratio statistic against equal ``a_q``, and the CV over bootstraps of the questions;
 - the same figures fitted on data simulated with equal ``a_q`` (the null: what the fit reports when questions do
   not differ);
@@ -28,18 +28,26 @@ Printed:
   data and on data simulated from the fitted 2PL (what the model alone predicts: a lower top-half tau on the real
   data means the most discriminating questions rank models differently, not just more sharply).
 
-Left out: whether a planner can learn ``a_q`` within its budget (a posterior of ``a_q`` from a few games per
-question; earlier runs gave gains of about 1.07-1.14 for 20 models and 3 games per question, 1.09-1.34 for 50 models
-and 20, well below the oracle's).
+- learnability: whether a planner could find those questions from its own games. On a leaderboard spaced like
+  Arena-Hard's (``tests.support.adaptive_simulation.leaderboard_elo``), each of 500 questions multiplies every
+  pair's log-odds by ``m_q = a_q / E[a]``, normal with mean 1 and the fitted CV (truncated at 0); it gets a few
+  noise-free games between pairs drawn uniformly or between rank neighbours (what an adaptive planner plays late);
+  the posterior of ``m_q`` under the true prior picks the half with the largest E[m_q^2]. Its gain against the
+  oracle's is an upper bound on what learning ``a_q`` can save.
+
+Left out: the nonparametric (Kiefer-Wolfowitz) mixing distribution of ``a_q``, which puts mass near 9 and inflates
+every figure, and the interaction and question-feature checks of the exploratory runs.
 
 Run: ``.venv/bin/python benchmarks/bench_question_discrimination.py`` (defaults: about 3 minutes on 2 busy cores); the
-smallest sizes (``--grid 15 --em-iterations 1 --bootstraps 1 --nulls 1 --splits 2 --sims 1``) take seconds.
+smallest sizes (``--grid 15 --em-iterations 1 --bootstraps 1 --nulls 1 --splits 2 --sims 1 --learn-reps 1``)
+take seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +59,11 @@ from scipy.special import expit, log_expit, logit, logsumexp
 from scipy.stats import kendalltau
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from judgebench.schedule import ELO_PER_LOG_ODDS  # noqa: E402
+from tests.support.adaptive_simulation import leaderboard_elo  # noqa: E402
+
 ANNOTATIONS = ROOT.parent / "shared" / "data" / "alpaca_eval" / "annotations"
 BASELINE = "gpt4_1106_preview"
 A_RANGE = (-3.0, 9.0)
@@ -226,6 +239,33 @@ def cross_fitted_taus(verdicts: np.ndarray, theta: np.ndarray, logw: np.ndarray,
     return np.array(rows)
 
 
+def learned_gain(cv: float, models: int, games: int, neighbours: bool, reps: int,
+                 rng: np.random.Generator) -> tuple[float, float]:
+    """Information gain of the half of 500 questions a planner picks from ``games`` games each (the learnability
+    setting of the module docstring), and the oracle's, each averaged over ``reps`` draws of the questions."""
+    questions, scale = 500, np.linspace(0.0, 4.0, 201)
+    prior = np.exp(-(((scale - 1.0) / cv) ** 2) / 2)
+    prior /= prior.sum()
+    strength = leaderboard_elo(models) / ELO_PER_LOG_ODDS
+    learned, oracle = [], []
+    for _ in range(reps):
+        m = rng.choice(scale, questions, p=prior) + rng.uniform(-0.01, 0.01, questions)
+        first = rng.integers(0, models, (questions, games))
+        if neighbours:
+            offset = rng.choice([-2, -1, 1, 2], (questions, games))
+            second = np.where((first + offset < 0) | (first + offset >= models), first - offset, first + offset)
+        else:
+            second = (first + rng.integers(1, models, (questions, games))) % models
+        gap = strength[first] - strength[second]
+        signed = np.where(rng.random(gap.shape) < expit(m[:, None] * gap), gap, -gap)
+        logpost = log_expit(scale[None, None, :] * signed[:, :, None]).sum(1) + np.log(prior + 1e-300)[None, :]
+        post = np.exp(logpost - logsumexp(logpost, axis=1, keepdims=True))
+        picked = np.argsort(-(post @ scale**2))[: questions // 2]
+        learned.append(np.mean(m[picked] ** 2) / np.mean(m**2))
+        oracle.append(np.mean(np.sort(m**2)[questions // 2:]) / np.mean(m**2))
+    return float(np.mean(learned)), float(np.mean(oracle))
+
+
 def report(label: str, figures: dict[str, float]) -> None:
     """One line of figures."""
     print(f"{label}: " + ", ".join(f"{name} {value:.3f}" for name, value in figures.items()), flush=True)
@@ -240,6 +280,7 @@ def main() -> None:
     parser.add_argument("--nulls", type=int, default=6, help="refits on data simulated with equal a_q")
     parser.add_argument("--splits", type=int, default=200, help="random model splits for the cross-fitted taus")
     parser.add_argument("--sims", type=int, default=4, help="data sets simulated from the fitted 2PL for the taus")
+    parser.add_argument("--learn-reps", type=int, default=10, help="question draws per learnability setting")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -277,6 +318,14 @@ def main() -> None:
                                               logw, grid, args.splits, rng)[:, 0]) for _ in range(args.sims)]
     report(f"top-a half tau predicted by the 2PL, {args.sims} simulated data sets",
            {"mean": float(np.mean(predicted)), "min": min(predicted), "max": max(predicted)})
+
+    cv = spread_of_a(weights, grid)["CV"]
+    for models, games in ((20, 3), (50, 20)):
+        for neighbours in (False, True):
+            learned, oracle = learned_gain(cv, models, games, neighbours, args.learn_reps, rng)
+            pairs = "rank neighbours" if neighbours else "uniform pairs"
+            report(f"learnable gain, best half, {models} models, {games} games per question, {pairs}",
+                   {"learned": learned, "oracle": oracle})
     print(f"{time.perf_counter() - started:.0f} s")
 
 
