@@ -339,7 +339,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if meta:
         board_meta.update(json_safe(meta))
     unmeasured = (_one_question_models(coded, baseline_index if method == "winrate" else None)
-                  if options.resample == "questions" else None)
+                  if options.resample == "questions" and (coded.n_questions >= 2 or method != "winrate") else None)
+    # (win rates of one question get Wilson's interval, `_unvarying_win_rates`, not a far too narrow one)
     if one_question:  # every model is judged on the one question: the warning says so once
         ratings = replace(ratings, lower=np.full(coded.n_models, np.nan), upper=np.full(coded.n_models, np.nan))
     elif unmeasured is not None and unmeasured.any():
@@ -451,6 +452,9 @@ def _one_question(options: _Options, n_questions: int) -> tuple[_Options, list[s
         "bootstrap's, which has nothing to resample (zero width: no measure of uncertainty)"]
 
 
+ONE_QUESTION_LABEL = "none: one question judged, and an interval clustered by question needs at least two"
+
+
 def _one_cluster(options: _Options, n_questions: int) -> bool:
     """Whether Bradley-Terry ratings have intervals clustered by question (a question bootstrap or a sandwich)
     over a single question: they have no spread, measure nothing and are left out. Online Elo's bootstrap also
@@ -473,7 +477,7 @@ def _unreached_references(coded: CodedOutcomes, options: _Options, anchor: str |
                  if name is not None and name in planned and name not in coded.models]
     if not unreached:
         return options, anchor, []
-    strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
+    strategy = _strategy(plan)
     why = f"has no outcome in the {strategy} plan that chose these judgments (it was never compared)"
     if options.baseline in unreached and options.method == "winrate":
         raise ConfigError(f"{how_to_set('method', 'winrate')} rates every model by its games against the baseline, "
@@ -520,7 +524,7 @@ def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, met
         return options, baseline, (f"win rates against the baseline {name} rest on fewer questions for some models, "
                                    f"judged against it: {judged}; each such win rate averages only the questions "
                                    f"its model met {name} on")
-    strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
+    strategy = _strategy(plan)
     chosen = (f"the {strategy} plan that chose these judgments judged some models against {name} on some questions "
               f"only ({judged}), and win rates need every model judged against the baseline on every question "
               '(`judgebench run` gives them only for pairs = "baseline" or "all")')
@@ -531,6 +535,11 @@ def _sparse_baseline(coded: CodedOutcomes, baseline: int, options: _Options, met
             f"no win rates against the baseline {name}: {chosen}; {name} only anchors the ratings")
 
 
+def _strategy(plan: Any) -> str:
+    """The strategy of the plan a meta's "adaptive" entry records, for messages ("adaptive" where it names none)."""
+    return str(plan.get("strategy", "adaptive")) if isinstance(plan, Mapping) else "adaptive"
+
+
 def _no_win_rates_of_a_plan(meta: Mapping[str, Any] | None) -> None:
     """Refuse win rates, asked for without a baseline, of judgments an adaptive or tournament plan chose
     (`meta["adaptive"]`), saying why and what to use: asking for the baseline first only led to
@@ -539,7 +548,7 @@ def _no_win_rates_of_a_plan(meta: Mapping[str, Any] | None) -> None:
     plan = (meta or {}).get("adaptive")
     if not plan:
         return
-    strategy = plan.get("strategy", "adaptive") if isinstance(plan, Mapping) else "adaptive"
+    strategy = _strategy(plan)
     raise ConfigError(f"{how_to_set('method', 'winrate')} rates every model by its games against a baseline, on "
                       f"every question, and the {strategy} plan that chose these judgments chose the pairs from the "
                       "judge's verdicts, not every model against one baseline (`judgebench run` gives win rates only "
@@ -1197,8 +1206,8 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "confidence": options.confidence,
         "rounds": options.rounds if bootstrap else None,
         "seed": options.seed,  # the bootstrap's, and the run's (random-one orders) when a run wrote it
-        "interval_label": _interval_label(options, ratings.extra.get("degrees_of_freedom"),
-                                          ratings.extra.get("degrees_of_freedom_most")),
+        "interval_label": ONE_QUESTION_LABEL if _one_cluster(options, coded.n_questions) else _interval_label(
+            options, ratings.extra.get("degrees_of_freedom"), ratings.extra.get("degrees_of_freedom_most")),
         "baseline": options.baseline,
         "anchor": anchor if options.method != "winrate" else None,
         "anchor_rating": options.anchor_rating if options.method != "winrate" else None,

@@ -491,7 +491,8 @@ def stopped_after_judging(run: RunResult) -> str:
     nothing was written (never a table without its correction), and the same command again writes the results,
     sending judge calls only for games stored without a verdict."""
     lacking = run.n_failed + run.n_unparsed
-    again = (f"it sends judge calls only for the {counted(lacking, 'game')} stored without a verdict" if lacking
+    again = (f"it sends judge calls only for games stored without a verdict, at most {counted(lacking, 'game')} "
+             "(an unparsed game that has had its attempts is not asked again)" if lacking
              else "it sends no judge calls")
     return (f"stopped after judging had ended, while the results were computed: every game judged is stored "
             f"({counted(run.tally.done, 'judge call')} sent now), and no results were written; run the same command "

@@ -1181,8 +1181,21 @@ def test_ratings_of_one_question_have_no_intervals_and_no_ranks_apart(interval):
     (said,) = [text for text in board.meta["warnings"] if "one question" in text or "1 question" in text]
     assert said.startswith("one question judged: an interval clustered by question needs at least two")
     assert "no model is ranked apart from another" in said and board.meta["separability"] == 0.0
+    # the table's line on its intervals said "95% percentile interval, bootstrap over questions (50 rounds ...)"
+    assert board.meta["interval_label"].startswith("none: one question judged")
     resampled = leaderboard.build(pd.DataFrame(rows), resample="judgments", rounds=50)  # the games: an interval
     assert all(row["upper"] > row["lower"] for row in resampled.models)
+
+
+def test_win_rates_of_one_question_are_not_called_far_too_narrow():
+    """Win rates of one question: each model's one score against the baseline gets Wilson's interval (and a
+    warning that says so), but a second warning called them "far too narrow", of a question bootstrap."""
+    rows = [{"question_id": "q0", "model_a": "A", "model_b": "B", "score_a": 1.0},
+            {"question_id": "q0", "model_a": "C", "model_b": "B", "score_a": 1.0},
+            {"question_id": "q0", "model_a": "A", "model_b": "C", "score_a": 0.5}]
+    board = leaderboard.build(pd.DataFrame(rows), method="winrate", baseline="B", rounds=50)
+    assert not [text for text in board.meta["warnings"] if "far too narrow" in text], board.meta["warnings"]
+    assert all(row["upper"] - row["lower"] > 0.5 for row in board.models if row["model"] != "B")  # Wilson's
 
 
 def test_rating_outcomes_with_a_model_against_itself_says_they_were_left_out():

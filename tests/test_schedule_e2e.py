@@ -985,6 +985,17 @@ def test_a_results_folder_whose_judgments_are_not_its_plans_is_refused_not_corre
     (tmp_path / "replanned" / "plan.jsonl").unlink()
     unplanned = judgebench("leaderboard", "--results", "replanned", cwd=tmp_path)
     assert unplanned.returncode == 2 and "replanned: no plan.jsonl here" in unplanned.stderr, unplanned.stderr
+    # the plan's games judged again by another judge and merged in: every game is there, but twice (passed, and
+    # the other judge's verdicts were rated as the plan's, corrected for its bias)
+    shutil.copytree(tmp_path / "out", tmp_path / "merged")
+    other = [json.loads(line) for line in lines]
+    for game in other:
+        game.update(judge="other-judge", key=game["key"][::-1], p_first=1.0 - (game["p_first"] or 0.0))
+    (tmp_path / "merged" / "judgments.jsonl").write_text("".join(lines) + "".join(json.dumps(g) + "\n" for g in other))
+    merged = judgebench("leaderboard", "--results", "merged", cwd=tmp_path)
+    assert merged.returncode == 2, merged.stdout
+    assert "merged/judgments.jsonl: 60 games are judged here by more than one request" in " ".join(
+        merged.stderr.split()), merged.stderr
     assert judgebench("leaderboard", "--results", "out", cwd=tmp_path).returncode == 0  # the folder as written
 
 

@@ -308,14 +308,17 @@ def _check_plan(data: RunData, plan_file: Path) -> None:
     if plan_sha256(rounds) != adaptive.get("plan_sha256"):
         raise InputError("not the plan the ratings were corrected for: its SHA-256 is not leaderboard.json's "
                          "meta.adaptive.plan_sha256", path=plan_file, hint=again)
-    seed = int(adaptive.get("seed") or 0)  # the run's, which chose a random-one pair's order
     planned = {(pair.question_id, *order) for batch in rounds for pair in batch
-               for order in presentation_orders(pair, data.swap, seed)}
-    judged = set(zip(data.judgments["question_id"].astype(str), data.judgments["first"], data.judgments["second"],
-                     strict=True))
-    if judged != planned:
+               for order in presentation_orders(pair, data.swap, data.seed)}  # the run's seed: random-one orders
+    games = data.judgments.assign(question_id=data.judgments["question_id"].astype(str))
+    judged = set(zip(games["question_id"], games["first"], games["second"], strict=True))
+    requests = games.groupby(["question_id", "first", "second"])["key"].nunique() if "key" in games else None
+    twice = int((requests > 1).sum()) if requests is not None else 0  # another judge's, template's or answers'
+    if judged != planned or twice:
         parts = [f"{len(planned - judged):,} of the plan's {len(planned):,} games have no judgment here",
-                 f"{len(judged - planned):,} games judged here are not in the plan"]
+                 f"{len(judged - planned):,} games judged here are not in the plan",
+                 f"{twice:,} games are judged here by more than one request (judgments merged from another judge, "
+                 "template or answers)"]
         raise InputError("; ".join(part for part in parts if not part.startswith("0 ")) + ": these are not the "
                          "judgments of the run's plan (plan.jsonl), and the ratings' correction for that plan's bias "
                          "(leaderboard.json's meta.adaptive.design_bias) would not hold for them",
