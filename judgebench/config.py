@@ -752,8 +752,8 @@ class LeaderboardSettings(RatingsSettings):
     """With a store: the template whose games to use, by name; or a template file: the games stored under its name,
     read with its verdicts."""
     swap: Swap = "both"
-    """With a store: the swap policy turning the two games of a pair into one outcome: both, consistent or
-    random-one (as run's --swap)."""
+    """With a store or a run's results folder: the swap policy turning the two games of a pair into one outcome:
+    both, consistent or random-one (as run's --swap; a results folder's default is its run's)."""
     latest: bool = False
     """With a store: rate each game judged by more than one request (answers edited or regenerated between runs)
     by its latest judgment, setting the older ones aside."""

@@ -365,7 +365,7 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
     try:
         with Store(settings.store) as db:
             db.record_plan(str(judgments["judge"].iloc[0]), str(judgments["template"].iloc[0]), evaluation.games,
-                           {"adaptive": adaptive, **rated}, evaluation.run.run_id,
+                           {"adaptive": adaptive, **rated, "swap": settings.swap}, evaluation.run.run_id,
                            replace=evaluation.leaderboard is not None)
     except (StorageError, InputError) as error:
         if on_event is not None:
@@ -1155,9 +1155,12 @@ def _store_plan_correction(plan: dict[str, Any] | None, chosen: dict[str, Any], 
     if chosen["design_bias"] is not None or plan is None:
         return chosen["design_bias"], {}
     adaptive = plan["adaptive"]
-    applies = DesignBias.applies_to(method, chosen["ties"], chosen["position_effect"], chosen["style_control"])
+    swapped = plan.get("swap", chosen["swap"]) != chosen["swap"]  # the run's swap policy (not recorded before)
+    applies = not swapped and DesignBias.applies_to(method, chosen["ties"], chosen["position_effect"],
+                                                    chosen["style_control"])
     correction = DesignBias.recorded(adaptive) if applies else None
-    return correction, {"adaptive": DesignBias.rated_entry(adaptive, correction is not None)}
+    return correction, {"adaptive": DesignBias.rated_entry(adaptive, correction is not None,
+                                                           "swap" if swapped else "method")}
 
 
 # What chooses and combines a store's games, which other sources give as outcomes already.

@@ -231,13 +231,14 @@ class DesignBias:
         return DesignBias(recorded["elo"], recorded["replays"]) if recorded else None
 
     @staticmethod
-    def rated_entry(adaptive: Mapping[str, Any], applied: bool) -> dict[str, Any]:
+    def rated_entry(adaptive: Mapping[str, Any], applied: bool, why: str = "method") -> dict[str, Any]:
         """A plan's meta `adaptive` entry as ratings of its judgments record it: with its correction when they
-        apply it, else without one and why (`uncorrected`: the plan's own reason, UNCORRECTED's keys, or
-        "method" when the plan has a correction that this fit is not the one of, `applies_to`)."""
+        apply it, else without one and why (`uncorrected`: the plan's own reason, UNCORRECTED's keys, or `why`
+        when the plan has a correction that these ratings are not the ones of: "method", a fit other than
+        `applies_to`'s, or "swap", outcomes made with another swap policy than the run's)."""
         if applied:
             return dict(adaptive)
-        reason = adaptive.get("uncorrected") if adaptive.get("design_bias") is None else "method"
+        reason = adaptive.get("uncorrected") if adaptive.get("design_bias") is None else why
         return {**adaptive, "design_bias": None, "uncorrected": reason}
 
     @staticmethod

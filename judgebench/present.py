@@ -545,6 +545,8 @@ def games_line(run: RunResult, settings: RunConfig) -> str:
 UNCORRECTED = {
     "complete": "ratings not corrected: every pair was judged, so the plan chose nothing and has no bias",
     "method": "ratings not corrected for the plan's bias (it is estimated for plain Bradley-Terry only)",
+    "swap": "ratings not corrected for the plan's bias (it is estimated for the outcomes of the run's swap policy, "
+            "and these were made with another)",
     "unrated": "ratings not corrected for the plan's bias (it cannot be estimated before the plan has compared "
                "every model)",
     "interrupted": "ratings not corrected for the plan's bias (the run was interrupted before estimating it)",

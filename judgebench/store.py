@@ -863,10 +863,11 @@ class Store:
     def record_plan(self, judge: str, template: str, games: pd.DataFrame, plan: dict[str, Any],
                     run_id: str | None, *, replace: bool = True) -> None:
         """Record how an adaptive or tournament run rated the ok `games` of `judge` and `template` it chose:
-        `plan` holds its leaderboard meta's `adaptive` entry (the plan and its design-bias correction), `method`
-        and `interval`. A later record of the same games replaces it, keeping the run that judged them when the
-        later one sent nothing (`run_id` None), unless `replace` is False: an interrupted run's plan so far,
-        uncorrected, never replaces the record of a run that finished those games."""
+        `plan` holds its leaderboard meta's `adaptive` entry (the plan and its design-bias correction), `method`,
+        `interval` and `swap` (the swap policy whose outcomes the correction is for; records before it have
+        none). A later record of the same games replaces it, keeping the run that judged them when the later one
+        sent nothing (`run_id` None), unless `replace` is False: an interrupted run's plan so far, uncorrected,
+        never replaces the record of a run that finished those games."""
         update = ("DO UPDATE SET run_id = coalesce(excluded.run_id, plans.run_id), "
                   "recorded_at = excluded.recorded_at, plan = excluded.plan") if replace else "DO NOTHING"
         with self._transaction("record the plan in"):

@@ -1269,3 +1269,29 @@ def test_online_elo_with_adaptive_pairs_is_rated_uncorrected_with_its_bootstrap(
     board = leaderboard(tmp_path)
     assert (board["meta"]["method"], board["meta"]["interval"]) == ("elo", "bootstrap")
     assert board["meta"]["adaptive"]["design_bias"] is None
+
+
+@pytest.mark.integration
+def test_ratings_of_another_swap_policy_are_not_corrected_for_the_runs_plan(judge_server, tmp_path):
+    """The plan's bias correction is estimated for the outcomes of the run's swap policy: `leaderboard --results
+    out --swap random-one` (half the games, one order each) applied it all the same, and so did the store rated
+    with another policy. Now such ratings are uncorrected, and say why; the run's own policy keeps it."""
+    from judgebench import rate
+    from judgebench.config import LeaderboardSettings
+
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    write_upset_answers(tmp_path)
+    run = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    for source in (["--results", "out"], ["--store", "store.sqlite"]):
+        for swap, corrected in ((None, True), ("random-one", False), ("consistent", False)):
+            board = f"lb-{source[0][2:]}-{swap}"
+            done = judgebench("leaderboard", *source, *(["--swap", swap] if swap else []), "--rounds", "20",
+                              "--out", board, cwd=tmp_path)
+            assert done.returncode == 0, done.stderr
+            adaptive = json.loads((tmp_path / board / "leaderboard.json").read_text())["meta"]["adaptive"]
+            assert (adaptive["design_bias"] is not None) is corrected, (source, swap)
+            assert corrected or adaptive["uncorrected"] == "swap", (source, swap)
+            assert corrected or "it is estimated for the outcomes of the run's swap policy" in said(done)
+    python = rate(tmp_path / "store.sqlite", LeaderboardSettings(swap="random-one", rounds=20))
+    assert python.meta["adaptive"]["uncorrected"] == "swap"

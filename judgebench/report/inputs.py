@@ -242,9 +242,10 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     if overrides.get("method", recorded.get("method", "bt")) != recorded.get("method", "bt"):
         recorded = {name: value for name, value in recorded.items() if name not in _FIT_SETTINGS}
     options = {**recorded, **overrides}
-    if options.get("design_bias") is not None and not DesignBias.applies_to(
+    uncorrected = "swap" if swap != data.swap else "method"  # another swap policy: other outcomes, another bias
+    if options.get("design_bias") is not None and (swap != data.swap or not DesignBias.applies_to(
             options.get("method", "bt"), options.get("ties", "half"), bool(options.get("position_effect")),
-            bool(options.get("style_control"))):
+            bool(options.get("style_control")))):
         del options["design_bias"]
     if options.get("design_bias") is not None and data.plan_file is not None:
         _check_plan(data, data.plan_file)
@@ -259,7 +260,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         outcomes = with_style_counts(outcomes, dataset)
     extra = {key: data.meta[key] for key in ("judge", "template", "latest") if data.meta.get(key) is not None}
     if data.meta.get("adaptive"):  # how the plan was chosen, and whether these ratings carry its correction
-        extra["adaptive"] = DesignBias.rated_entry(data.meta["adaptive"], options.get("design_bias") is not None)
+        extra["adaptive"] = DesignBias.rated_entry(data.meta["adaptive"], options.get("design_bias") is not None,
+                                                   uncorrected)
     lengths = average_lengths(dataset, outcomes) if dataset is not None else data.answer_lengths()
     board = build(outcomes, games, **options, answer_lengths=lengths, meta={**extra, "swap": swap})
     # who judged what, how and at what cost: the run's, whatever the ratings (a folder rated again in place lost it)
