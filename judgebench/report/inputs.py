@@ -158,12 +158,17 @@ def _from_results(directory: Path, imported: bool) -> RunData:
 
 
 class _Precision(BaseModel):
+    """meta.adaptive.precision: the plan's last standing as its stopping rule measured it (`Standing.precision`;
+    the widest interval null where some model had none)."""
+
     widest_interval: float | None
     adjacent_separated: int
     adjacent_pairs: int
 
 
 class _Correction(BaseModel):
+    """meta.adaptive.design_bias: the plan's bias correction (`leaderboard.DesignBias`) as recorded."""
+
     elo: dict[str, float]
     replays: int
     seconds: float | None = None
