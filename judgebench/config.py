@@ -1175,7 +1175,7 @@ def _problems(errors: list[ErrorDetails], model: type[BaseModel],
                                                 f"it: judge={{\"preset\": {_shown(preset)}}}, as [judge] preset = "
                                                 f"{_shown(preset)} in a file and --judge {preset} on the command line"))
         else:
-            problems.append((name_of(location) if location else "", _problem(problem)))  # no class name
+            problems.append((name_of(location) if location else "", problem_in_words(problem)))  # no class name
     return problems
 
 
@@ -1199,11 +1199,12 @@ _EXPECTED = {
 def expected(kind: str, value: Any) -> str:
     """The message of a value of the wrong type (`kind`: a key of `_EXPECTED`, as pydantic names it), for the
     command line's own parsing of numbers: 'expected an integer, got "10.5"'."""
-    return _problem({"type": kind, "input": value})
+    return problem_in_words({"type": kind, "input": value})
 
 
-def _problem(problem: Mapping[str, Any]) -> str:
-    """What was wrong with one value, in words, with the value given."""
+def problem_in_words(problem: Mapping[str, Any]) -> str:
+    """What was wrong with one value, in words, with the value given (one of pydantic's error details: the
+    wording of every setting's problem, and of a results folder's recorded plan in `report.inputs`)."""
     kind, ctx, value = problem["type"], problem.get("ctx", {}), problem.get("input")
     # a float as written (1.0, which "got 1" hid where an integer or a choice belongs), any other value as `_shown`
     got = f", got {value!r}" if isinstance(value, float) and math.isfinite(value) else f", got {_shown(value)}"

@@ -1026,7 +1026,7 @@ def test_a_damaged_plan_entry_in_a_results_folder_is_an_error_naming_the_file_an
     for command in (("leaderboard", "--results", "out"), ("report", "--results", "out", "--out", "r.html")):
         damaged = judgebench(*command, cwd=tmp_path)
         assert damaged.returncode == 2, damaged.stderr
-        assert 'out/leaderboard.json: meta.adaptive.rounds: input should be a valid integer, found "x"' in " ".join(
+        assert 'out/leaderboard.json: meta.adaptive.rounds: expected an integer, got "x"' in " ".join(
             damaged.stderr.split()), damaged.stderr
         assert "internal error" not in damaged.stderr
 

@@ -11,7 +11,6 @@ outcomes file); the report alone reads such a folder (`imported`), for its leade
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from judgebench.config import command_or_call, how_to_set, setting_name
+from judgebench.config import command_or_call, how_to_set, problem_in_words, setting_name
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
 from judgebench.diagnostics import DIAGNOSTICS_FILE, average_lengths
 from judgebench.errors import ConfigError, InputError
@@ -211,8 +210,7 @@ def _check_adaptive(meta: dict[str, Any], path: Path) -> None:
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in ("meta", "adaptive", *problem["loc"]))
-        found = "" if problem["type"] == "missing" else f", found {json.dumps(problem['input'])[:80]}"
-        raise InputError(f"{where}: {problem['msg'][0].lower()}{problem['msg'][1:]}{found}", path=path,
+        raise InputError(f"{where}: {problem_in_words(problem)}", path=path,
                          hint=f"the file is damaged or was edited: {results_writer()} writes it again") from None
 
 
