@@ -1117,6 +1117,22 @@ def test_a_judge_or_template_the_store_lacks_is_named_with_what_it_holds(judge_s
     assert other.returncode == 2 and "(judges held: test-judge; templates held: pairwise-5)" in other.stderr
 
 
+def test_a_store_of_one_order_per_pair_rated_with_both_orders_names_the_swap_that_rates_it(judge_server, tmp_path):
+    """A run with --swap random-one judges each pair in one order; `leaderboard --store` (swap both by default)
+    said only that the store held no complete pair, listing the judge and template that were there. Now it names
+    the flag that rates them, and that flag does."""
+    config = write_config(tmp_path, judge_server.base_url, swap="random-one")
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    both = judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path)
+    assert both.returncode == 2 and " ".join(both.stderr.split()) == (
+        "error: store.sqlite: the store holds no complete judged pair for this judge and template (its pairs were "
+        "judged in one order each, as a run with --swap random-one judges them: rate them with --swap random-one)")
+    one = judgebench("leaderboard", "--store", "store.sqlite", "--swap", "random-one", "--out", "again", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert by_model(json.loads((tmp_path / "again" / "leaderboard.json").read_text())).keys() == by_model(
+        leaderboard(tmp_path)).keys()
+
+
 def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_server, tmp_path, monkeypatch):
     """A real MemoryError after judging (the address space capped 600 MiB above what judgebench takes once
     loaded; 100,000 bootstrap rounds over 3,000 questions need 1.1 GiB): exit 2 with the setting to lower and

@@ -179,13 +179,25 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
         frame = combine(games, swap=swap, seed=seed, baseline=baseline).outcomes
         if len(frame) == 0:
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
-                             hint=measurements_hint(db.measurements(), judge, template))
+                             hint=_one_order_hint(games, swap) or measurements_hint(db.measurements(), judge,
+                                                                                     template))
         plan, warning = db.plan_of(judgments)
     warnings += [warning] if warning else []
     rated = judgments[judgments["status"] == OK]
     provenance = {column: value for column, chosen in (("judge", judge), ("template", template))
                   if chosen is None and (value := provenance_value(rated, column)) is not None}
     return Inputs(frame, games, str(store), baseline, "store", warnings, provenance, plan, set_aside)
+
+
+def _one_order_hint(games: pd.DataFrame, swap: str) -> str:
+    """Where a swap policy that needs both orders of a pair finds none but the store holds games judged in one
+    order (a run with --swap random-one judged each pair once): the flag that rates them."""
+    from judgebench.verdicts import combine
+
+    if swap == "random-one" or len(combine(games, swap="random-one").outcomes) == 0:
+        return ""
+    return ("its pairs were judged in one order each, as a run with --swap random-one judges them: rate them "
+            "with --swap random-one")
 
 
 def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inputs:
