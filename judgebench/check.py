@@ -72,7 +72,7 @@ from judgebench.evaluation import (
     say_notes,
 )
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
-from judgebench.present import counted, judge_output, markdown_code, markdown_text
+from judgebench.present import counted, judge_output, markdown_code, markdown_text, retry_advice
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
     HORIZON,
@@ -447,6 +447,7 @@ class CheckReport:
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
     stopped_deciding: bool = False  # the signal came once judging had ended, while the check decided
     failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
+    retry: str = "run again to retry them"  # how to go on after them (`present.retry_advice`)
     orders: tuple[int, int] = (0, 0)  # questions whose two orders disagree, of those judged in both orders
     batches: int | None = None  # sequential: the batches judged (of `coverage.available` questions at most)
     unscored: Unscored = field(default_factory=Unscored)
@@ -519,7 +520,7 @@ class CheckReport:
             return self.unscored.no_verdict()
         if self.overall is None:
             why = f" ({'; '.join(self.failures)})" if self.failures else ""
-            return (f"no decision: {counted(self.n_failed, 'game')} failed{why}; run again to retry them "
+            return (f"no decision: {counted(self.n_failed, 'game')} failed{why}; {self.retry} "
                     f"(or {set_option('allow_failed')} to decide on the complete questions)")
         o, level, t = self.overall, f"{self.options.level:.0%}", self.scale.threshold
         figures = (f"measured {_pct(o.test.mean)} [{_pct(o.test.lower)}, {_pct(o.test.upper)}], "
@@ -991,7 +992,7 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
                                      stopped_by=signals.signum, stopped_deciding=judged,
                                      unscored=Unscored(judged=questions_judged(
                                          last.judgments))))  # how many were judged; none is scored
-    decided.failures = failure_reasons(last.judgments)
+    decided.failures, decided.retry = failure_reasons(last.judgments), retry_advice(last.judgments)
     decided.batches = len(results) if options.sequential else None
     decided.notes = [*notes, *reuse_notes(results)]
     return decided

@@ -667,8 +667,10 @@ def stop_reason(stopped_by: str | None, step: str = "round") -> str:
     return {"budget_calls": "budget of judge calls reached (--budget-calls)",
             "budget_usd": "dollar budget reached (--budget-usd)",
             "interrupted": "interrupted (run the same command again to continue)",
-            "failed games": f"games of the last {step} failed (run the same command again: it retries them, then "
-                            f"goes on choosing {plural(step)})"}.get(stopped_by, stopped_by)
+            "failed games": f"games of the last {step} failed (the next {step} is chosen with their verdicts: the "
+                            f"same command retries them, then goes on choosing {plural(step)}; a game the judge "
+                            "refused as sent fails again until its answers or the judge change)"}.get(stopped_by,
+                                                                                                    stopped_by)
 
 
 def plan_budget(planner: Planner) -> str:
@@ -715,8 +717,27 @@ def failed_games_message(diagnostics: RunDiagnostics, judgments: Any, kept: str)
     from judgebench.records import failure_reasons
 
     reasons = "".join(f"\n  {reason}" for reason in failure_reasons(judgments))
-    return (f"{counted(diagnostics.n_failed, 'game')} failed; run again to retry them. The most frequent errors "
+    return (f"{counted(diagnostics.n_failed, 'game')} failed; {retry_advice(judgments)}. The most frequent errors "
             f"(each game's is in {kept}):{reasons}")
+
+
+def retry_advice(judgments: Any) -> str:
+    """How to go on after failed games: run again, which retries them, unless the judge refused their requests
+    as sent (`engines.base.fails_as_sent`: a prompt over its context, say), which a rerun sends again unchanged,
+    so it fails them again; those need shorter answers or another judge ("run again to retry them" sent a user of
+    an adaptive plan round and round, each rerun stopping at the same games)."""
+    from judgebench.engines.base import fails_as_sent
+    from judgebench.records import FAILED
+
+    errors = judgments.loc[judgments["status"] == FAILED, "error"]
+    refused = int(errors.map(fails_as_sent).sum())
+    if not refused:
+        return "run again to retry them"
+    what = ("the judge refused their requests as sent" if refused == len(errors) else
+            f"the judge refused {refused:,} of their requests as sent, and a rerun retries the others")
+    return (f"{what}: a rerun sends such a request unchanged and fails it again. Most often the prompt is over "
+            "the judge's context length: shorten those answers (with the vLLM engine, truncate_answers = true "
+            "does), or use a judge with a longer context")
 
 
 def without_logprobs_message(diagnostics: RunDiagnostics) -> str | None:

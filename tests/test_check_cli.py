@@ -779,6 +779,25 @@ def test_check_shows_progress_waits_and_retries_as_run_does(judge_server, folder
     assert result.stdout.startswith("## judgebench check")
 
 
+def test_games_refused_as_sent_point_the_gate_to_allow_failed_not_to_a_rerun(judge_server, folder):
+    """A 400 (a prompt over the judge's context) fails again on every rerun: the rule said "run again to retry
+    them", and a CI job rerun failed the same way. It now says so, beside --allow-failed, which decides."""
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder)
+    assert result.returncode == 3, result.stderr
+    rule = json.loads((folder / "check.json").read_text())["rule"]
+    assert "run again to retry them" not in rule
+    assert rule.endswith("; the judge refused their requests as sent: a rerun sends such a request unchanged and "
+                         "fails it again. Most often the prompt is over the judge's context length: shorten those "
+                         "answers (with the vLLM engine, truncate_answers = true does), or use a judge with a longer "
+                         "context (or --allow-failed to decide on the complete questions)"), rule
+    allowed = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                         "--allow-failed", cwd=folder)
+    assert allowed.returncode in (0, 1), allowed.stderr  # a decision on the questions judged completely
+
+
 def test_failed_games_say_why_there_is_no_decision(judge_server, folder):
     judge_server.add_fault("503", match=lambda request: "Question number 3?" in request.text)
     config = write_config(folder, judge_server.base_url)

@@ -266,8 +266,10 @@ def test_pairs_the_server_failed_in_both_orders_are_left_out_and_the_errors_list
     assert (gold["n_not_judged"], gold["intervals"]["accuracy_judgebench_rule"]["n"]) == (2, 18)
     assert gold["accuracy_judgebench_rule"] == pytest.approx(12 / 18)
     assert "of which 2 not judged: every order failed" in " ".join(done.stdout.split())
-    assert ("4 games failed; run again to retry them. The most frequent errors (each game's is in the store "
-            "gold.sqlite): 4 × HTTP 400 from the judge server") in " ".join(done.stderr.split()), done.stderr
+    assert ("4 games failed; the judge refused their requests as sent: a rerun sends such a request unchanged and "
+            "fails it again.") in " ".join(done.stderr.split()), done.stderr
+    assert ("The most frequent errors (each game's is in the store gold.sqlite): 4 × HTTP 400 from the judge "
+            "server") in " ".join(done.stderr.split()), done.stderr
 
 
 @pytest.mark.parametrize(("fault", "p_first", "why"), [

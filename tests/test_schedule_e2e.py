@@ -363,6 +363,28 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     assert len(ok_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
 
 
+def test_games_the_judge_refuses_as_sent_are_not_promised_to_a_rerun(judge_server, tmp_path):
+    """A game the judge refuses for what its request holds (an HTTP 400, as for a prompt over the judge's
+    context) fails again on every rerun, and an adaptive plan waits at its round for its verdict: "run again to
+    retry them" sent the user round and round. Now the run says the rerun fails them again and what helps, and
+    the stored error says it was not retried; the rerun indeed asks again and stops at the same round."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    runs = [judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "40", cwd=tmp_path)
+            for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 3, run.stderr
+        told = " ".join(run.stderr.split())
+        assert "failed; the judge refused their requests as sent: a rerun sends such a request unchanged and " \
+               "fails it again. Most often the prompt is over the judge's context length: shorten those answers" in told
+        assert "run again to retry them" not in told
+    errors = [row["error"] for row in map(json.loads, (tmp_path / "out" / "judgments.jsonl").read_text().splitlines())
+              if row["status"] == "failed"]
+    assert errors and all(error.endswith("(the same request fails again: not retried)") for error in errors)
+    assert [row["round"] for row in plan_lines(tmp_path)] == [1] * 20  # the plan waits at its first round
+    assert judge_server.statuses()[400] == 2 * len(errors)  # each refused once per run, never retried within it
+
+
 def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):
     """Games that fail (every attempt) in round 2 end the run there (exit 3) instead of choosing round 3 without
     their verdicts: the rerun, which retries them, then chooses round 3 from the same verdicts a run without
@@ -371,7 +393,9 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     judge_server.add_fault("500", requests=range(30, 10_000))  # round 1: requests 0-19; round 2 from 20
     first = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 3, first.stderr
-    assert "stopped: games of the last round failed (run the same command again" in said(first)
+    assert "stopped: games of the last round failed (the next round is chosen with their verdicts: the same " \
+           "command retries them" in said(first)
+    assert "failed; run again to retry them." in first.stderr  # a 500 passes: a rerun may well get a verdict
     plan = plan_lines(tmp_path)
     assert [row["round"] for row in plan] == [1] * 10 + [2] * 10
     ok_first = len(ok_rows(tmp_path / "store.sqlite"))

@@ -48,6 +48,23 @@ class Completion:
     finish_reason: str | None = None
 
 
+# The end of a Completion's error when the judge cannot take the game's request as it is (`failing_as_sent`).
+FAILS_AS_SENT = "(the same request fails again: not retried)"
+
+
+def failing_as_sent(problem: str) -> str:
+    """The error of a game whose request the judge refuses for what it holds, not for a passing state of the
+    server: an HTTP 400-class reply (such as a prompt over the judge's context length), or a prompt vLLM counts as
+    too long. Asking again sends the same request, so a rerun fails it again; another answer, template or judge
+    does not. Marked so that what tells the user how to go on (`fails_as_sent`) says so, not "run again"."""
+    return f"{problem} {FAILS_AS_SENT}"
+
+
+def fails_as_sent(error: object) -> bool:
+    """Whether a stored error (`Completion.error`, as the store keeps it) is one `failing_as_sent` wrote."""
+    return isinstance(error, str) and error.endswith(FAILS_AS_SENT)
+
+
 EventKind = Literal["wait", "retry", "outage", "resumed", "concurrency", "stage", "note"]
 
 

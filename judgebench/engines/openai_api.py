@@ -69,7 +69,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from judgebench import __version__
 from judgebench.config import how_to_set, setting_name
-from judgebench.engines.base import Completion, EngineEvent, EventHandler, JudgeRequest
+from judgebench.engines.base import Completion, EngineEvent, EventHandler, JudgeRequest, failing_as_sent
 from judgebench.errors import ConfigError, EngineError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -780,6 +780,8 @@ class OpenAIEngine:
         if self._last_contact < started and timed_out_every_time:
             raise self._silent_error(time.monotonic() - started)  # nothing answered while this game was tried
         self._failed(outcome.problem)
+        if outcome.delay is None and outcome.status is not None:  # refused as sent (`_status_problem`)
+            return Completion(request.key, None, error=failing_as_sent(outcome.problem))
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         return Completion(request.key, None, error=f"{outcome.problem} (after {tries})")
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from judgebench.engines import quiet
-from judgebench.engines.base import Completion, JudgeRequest
+from judgebench.engines.base import Completion, JudgeRequest, failing_as_sent
 from judgebench.errors import ConfigError, EngineError
 
 INSTALL_HINT = (
@@ -350,10 +350,11 @@ class VLLMEngine:
         params = request.params
         max_tokens = params.get("max_tokens")
         if max_tokens is not None and n_prompt + int(max_tokens) > context:
-            item.error = f"prompt too long: {n_prompt} tokens + {max_tokens} to generate > context {context}"
+            item.error = failing_as_sent(f"prompt too long: {n_prompt} tokens + {max_tokens} to generate > "
+                                         f"context {context}")
             return item
         if n_prompt >= context:
-            item.error = f"prompt too long: {n_prompt} tokens > context {context}"
+            item.error = failing_as_sent(f"prompt too long: {n_prompt} tokens > context {context}")
             return item
         sampling = {k: v for k, v in defaults.items() if k != "max_tokens"}
         sampling.update({k: params[k] for k in _SAME_NAME_PARAMS if params.get(k) is not None})
