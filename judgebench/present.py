@@ -730,7 +730,7 @@ def retry_advice(judgments: Any) -> str:
     from judgebench.records import FAILED
 
     errors = judgments.loc[judgments["status"] == FAILED, "error"]
-    refused = int(errors.map(fails_as_sent).sum())
+    refused = sum(map(fails_as_sent, errors))
     if not refused:
         return "run again to retry them"
     what = ("the judge refused their requests as sent" if refused == len(errors) else
