@@ -487,8 +487,13 @@ def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dat
     """Notes for questions a reference-guided template judges without a reference answer, and for reference
     answers given to a template that does not show them (they would go unused without a word)."""
     if not template.uses_reference:
-        return [f"the reference answers of {settings.references} are not used: template '{template.name}' does not "
-                "show the judge reference answers (pairwise-5-reference does)"] if settings.references else []
+        if settings.references:
+            return [f"the reference answers of {settings.references} are not used: template '{template.name}' does "
+                    "not show the judge reference answers (pairwise-5-reference does)"]
+        held = sum(1 for question in dataset.questions.values() if question.reference)
+        return [f"{held} of {len(dataset.questions)} questions have a reference answer, which template "
+                f"'{template.name}' does not show the judge (pairwise-5-reference does: FastChat's MT-Bench judge "
+                "shows math, reasoning and coding questions theirs)"] if held else []
     lacking = sum(1 for question in dataset.questions.values() if not question.reference)
     if lacking:
         return [f"{lacking} of {len(dataset.questions)} questions have no reference answer: template "

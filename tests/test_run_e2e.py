@@ -129,6 +129,26 @@ def test_a_note_on_the_inputs_is_said_once_before_judging(judge_server, tmp_path
     assert run.stderr.index(said) < run.stderr.index(f"judging {2 * 3 * N_QUESTIONS} games"), run.stderr
 
 
+def test_questions_own_references_a_template_does_not_show_are_noted(judge_server, tmp_path):
+    """MT-Bench's question.jsonl carries reference answers (39 of 80 questions), which FastChat's judge shows for
+    math, reasoning and coding: the default template showed none of them without a word (a references file the
+    template does not show was noted). Now the run notes how many questions have one and the template that shows
+    them; a template that shows them gets no such note."""
+    config = write_config(tmp_path, judge_server.base_url)
+    questions = tmp_path / "questions.jsonl"
+    rows = [json.loads(line) for line in questions.read_text().splitlines()]
+    rows[0]["reference"], rows[1]["reference"] = ["Ref one."], ["Ref two."]
+    questions.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (f"note: 2 of {len(rows)} questions have a reference answer, which template 'pairwise-5' does not show "
+            "the judge (pairwise-5-reference does") in " ".join(run.stderr.split()), run.stderr
+    shown = judgebench("run", "--config", str(config), "--template", "pairwise-5-reference", "--out", "ref",
+                       cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "have a reference answer" not in shown.stderr
+
+
 def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     """`--model` names the contestants, as arena-hard-auto's does: the baseline was refused as not among them,
     and refused again once left out (pairs baseline needs one). Now it is judged with them, with a note; a

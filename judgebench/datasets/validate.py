@@ -196,7 +196,7 @@ def _known_question(by_id: dict[str, Located[Question]], located: Located[Answer
         source = f" in {questions_path}" if questions_path is not None else ""
         raise located.row.error(
             f"{what} for unknown question {_question_named(located)} (no such question{source})",
-            field=located.id_field, hint="check that the answers belong to these questions")
+            field=located.id_field, hint=f"check that the {what}s belong to these questions")
     return question.record
 
 
