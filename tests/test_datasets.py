@@ -489,7 +489,8 @@ def test_bad_references(tmp_path: Path):
         return write_jsonl(tmp_path / "reference.jsonl", [
             {"question_id": question_id, "model_id": "gpt-4", "choices": [{"index": 0, "turns": turns}]}])
 
-    raises_input_error("reference.jsonl:1", "reference answer for unknown question '7'", questions=questions,
+    raises_input_error("reference.jsonl:1", "reference answer for unknown question '7'",
+                       "check that the reference answers belong to these questions", questions=questions,
                        answers=[answers], references=reference(7, ["r1", "r2"]))
     raises_input_error("reference.jsonl:1", "field 'choices'", "1 turn(s)", questions=questions,
                        answers=[answers], references=reference(1, ["r1"]))
