@@ -402,7 +402,7 @@ class DataSettings(SettingsModel):
     format: str | None = None
     """Input format: generic, arena-hard, alpaca-eval or mt-bench (default: detected)."""
     references: PathSetting | None = None
-    """Reference answers (MT-Bench format) for reference-guided templates."""
+    """Reference answers for reference-guided templates: FastChat's reference rows, or rows in the answers' format."""
     models: list[str] | None = None
     """Judge only these models (default: all)."""
     allow_missing: bool = False
