@@ -318,7 +318,8 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
-    notes = [*_baseline_added(settings), *input_notes(settings, template, dataset)]
+    notes = [*_baseline_added(settings), *input_notes(settings, template, dataset),
+             *_family_unmatched(settings, dataset)]
     if planner is not None:
         notes += [*_unbounded_stop_notes(planner), *_small_budget_notes(planner),
                   *_other_plan_notes(planner, settings, template.name)]
@@ -460,6 +461,19 @@ def input_notes(settings: RunConfig, template: Template, dataset: Dataset) -> li
     """What the user should know about the inputs of a run or a check (names alike, the answers' files and
     folders, reference answers), found while they load."""
     return [*_names_alike(dataset.models), *dataset.notes, *reference_answer_notes(settings, template, dataset)]
+
+
+def _family_unmatched(settings: RunConfig, dataset: Dataset) -> list[str]:
+    """A run's note that its judge family names none of the models judged: self-preference, which it marks, is
+    then not measured (the diagnostics showed null without a word; a typo looks the same as a judge apart)."""
+    from judgebench.config import setting_name
+    from judgebench.diagnostics import self_models
+
+    family = settings.judge_family
+    if family is None or self_models(dataset.models, None, family):
+        return []
+    return [f"{setting_name('judge_family')} '{family}' is in no judged model's name, so no self-preference is "
+            "measured (it marks the models whose name contains it)"]
 
 
 def _baseline_added(settings: RunConfig) -> list[str]:

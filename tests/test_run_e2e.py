@@ -149,6 +149,20 @@ def test_questions_own_references_a_template_does_not_show_are_noted(judge_serve
     assert "have a reference answer" not in shown.stderr
 
 
+def test_a_judge_family_in_no_models_name_is_noted_before_judging(judge_server, tmp_path):
+    """`judge_family = "claude"` among models none of which it names measured no self-preference (null in the
+    diagnostics) without a word; a typo looked like a judge apart. Now a note says so before the first call."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[judge]\n", '[judge]\njudge_family = "claude"\n'))
+    run = judgebench("run", "--config", str(config), "--progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = "note: --judge-family 'claude' is in no judged model's name, so no self-preference is measured"
+    assert said in " ".join(run.stderr.split()), run.stderr
+    assert run.stderr.index("'claude' is in no") < run.stderr.index("judging "), run.stderr
+    matched = judgebench("run", "--config", str(config), "--judge-family", "goo", "--out", "m", cwd=tmp_path)
+    assert matched.returncode == 0 and "is in no judged model's name" not in matched.stderr, matched.stderr
+
+
 def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     """`--model` names the contestants, as arena-hard-auto's does: the baseline was refused as not among them,
     and refused again once left out (pairs baseline needs one). Now it is judged with them, with a note; a
