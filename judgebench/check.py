@@ -1036,7 +1036,7 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
                           "reference run with another baseline (the model the candidate is to replace, say)")
     # only the two models judged: another model's missing answers neither stop the check nor count as skipped
     dataset = load_dataset(config.questions, config.answers, format=config.format, models=[options.candidate, opponent],
-                           allow_missing=config.allow_missing, references=config.references)
+                           allow_missing=config.allow_missing, references=config.references, first_n=config.first_n)
     check_reference_answers(load_template(config.template), dataset)
     comparison = (head_to_head(options, dataset) if earlier is None
                   else against_run(options, config, dataset, earlier))

@@ -334,6 +334,7 @@ def run(
     model: list[str] | None = typer.Option(None, "--model", metavar="<name>", help=_HELP["models"]),
     allow_missing: bool | None = typer.Option(None, "--allow-missing/--no-allow-missing",
                                               help=_HELP["allow_missing"]),
+    first_n: int | None = typer.Option(None, parser=_integer, help=_HELP["first_n"]),
     engine: str | None = _ENGINE,
     judge: str | None = _PRESET,
     judge_model: str | None = _JUDGE_MODEL,

@@ -407,6 +407,9 @@ class DataSettings(SettingsModel):
     """Judge only these models (default: all)."""
     allow_missing: bool = False
     """Skip (and count) questions a model did not answer instead of failing."""
+    first_n: int | None = Field(default=None, ge=1)
+    """Judge only the first N questions of the questions file, a trial before paying for all (default: all);
+    the answers to the others are read and checked, not judged."""
 
     @field_validator("answers", mode="before")
     @classmethod

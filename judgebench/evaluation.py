@@ -309,7 +309,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     template = load_template(settings.template)
     dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
                            allow_missing=settings.allow_missing, models=settings.models,
-                           references=settings.references, baseline=settings.baseline)
+                           references=settings.references, baseline=settings.baseline, first_n=settings.first_n)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
     check_reference_answers(template, dataset)

@@ -163,6 +163,27 @@ def test_a_judge_family_in_no_models_name_is_noted_before_judging(judge_server, 
     assert matched.returncode == 0 and "is in no judged model's name" not in matched.stderr, matched.stderr
 
 
+def test_first_n_judges_a_trial_of_the_first_questions_with_the_whole_answers(judge_server, tmp_path):
+    """Trying a judge on a few questions of a benchmark meant cutting the questions and every answers file by hand:
+    a shorter questions file made each answer to the others an error. `--first-n N` judges the first N questions
+    of the file with the answers as they are, says so before judging, and still checks every file whole."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), "--first-n", "3", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"note: --first-n 3: judging the first 3 of {N_QUESTIONS} questions" in run.stderr, run.stderr
+    judged = {row["question_id"] for row in map(json.loads, (tmp_path / "out" / "judgments.jsonl").read_text()
+                                                             .splitlines())}
+    assert judged == {"q00", "q01", "q02"}
+    assert len(judge_server.log) == 3 * 3 * 2  # three models against the baseline, both orders, three questions
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(answers.read_text() + json.dumps({"question_id": "q99", "model": "good", "turns": ["x"]})
+                       + "\n")
+    stranger = judgebench("run", "--config", str(config), "--first-n", "3", cwd=tmp_path)
+    assert stranger.returncode == 2 and "answer for unknown question 'q99'" in stranger.stderr, stranger.stderr
+    assert "give its whole questions file and --first-n N" in " ".join(stranger.stderr.split())
+    assert len(judge_server.log) == 18  # refused before any judge call
+
+
 def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     """`--model` names the contestants, as arena-hard-auto's does: the baseline was refused as not among them,
     and refused again once left out (pairs baseline needs one). Now it is judged with them, with a note; a

@@ -37,7 +37,8 @@ REFERENCE_MODEL = "reference"
 
 def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | None = None,
                  allow_missing: bool = False, models: list[str] | None = None,
-                 references: Path | None = None, baseline: str | None = None) -> Dataset:
+                 references: Path | None = None, baseline: str | None = None,
+                 first_n: int | None = None) -> Dataset:
     """Read and validate questions and answers (files or directories of files) into a `Dataset`.
 
     `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers, and the
@@ -46,7 +47,8 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     `Dataset.skipped`; otherwise a missing answer is an error. `references` is a file of reference
     answers in the answers' format, or in FastChat's (MT-Bench's reference_answer/gpt-4.jsonl) whatever the
     questions' format; they become the questions' `reference`, replacing any the questions file gave (with a
-    note in `Dataset.notes` where those differ).
+    note in `Dataset.notes` where those differ). `first_n` keeps the first N questions of the file (every file
+    is still checked whole: a wrong answers file fails the trial as it would fail the full run).
     """
     from judgebench.config import setting_name
 
@@ -82,7 +84,7 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     located_references = [_located_reference(references_format, row) for row in reference_rows]
     dataset = build_dataset(located_questions, located_answers, questions_path=questions,
                             references=located_references, allow_missing=allow_missing, models=models,
-                            baseline=baseline)
+                            baseline=baseline, first_n=first_n)
     return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes])
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from judgebench.config import how_to_set, suggest
+from judgebench.config import how_to_set, setting_name, suggest
 from judgebench.datasets.rows import Row
 from judgebench.errors import InputError, first_few
 from judgebench.records import Answer, Dataset, Question
@@ -39,13 +39,14 @@ class Located(Generic[Record]):
 def build_dataset(questions: list[Located[Question]], answers: list[Located[Answer]], *,
                   questions_path: Path, references: list[Located[Answer]] | None = None,
                   allow_missing: bool = False, models: list[str] | None = None,
-                  baseline: str | None = None) -> Dataset:
+                  baseline: str | None = None, first_n: int | None = None) -> Dataset:
     """Validate questions, references and answers together and assemble the `Dataset`.
 
     `models`, when given, keeps only those models' answers and the `baseline`'s (each must be present:
     `select_models`). With `allow_missing`,
     a model lacking some answers is kept and the questions it lacks are counted in `Dataset.skipped`;
-    without it, that is an error.
+    without it, that is an error. `first_n` judges the first N questions of the file, after every question,
+    reference and answer was checked against the whole file (`first_questions`).
     """
     if not questions:
         raise InputError("no questions found", path=questions_path, hint="the questions file is empty")
@@ -55,12 +56,29 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
         by_id, notes = attach_references(by_id, references)
     answers = select_models(answers, models, baseline)
     answer_index = index_answers(answers, by_id, questions_path)
+    if first_n is not None:
+        by_id, answers, answer_index, trial = first_questions(by_id, answers, answer_index, first_n)
+        notes.append(trial)
     question_map = {qid: located.record for qid, located in by_id.items()}
     model_names = sorted({located.record.model for located in answers})
     skipped = missing_answers(question_map, answers, model_names, allow_missing)
     return Dataset(questions=question_map,
                    answers={key: located.record for key, located in answer_index.items()},
                    models=model_names, skipped=skipped, notes=notes)
+
+
+def first_questions(by_id: dict[str, Located[Question]], answers: list[Located[Answer]],
+                    answer_index: dict[tuple[str, str], Located[Answer]], n: int
+                    ) -> tuple[dict[str, Located[Question]], list[Located[Answer]],
+                               dict[tuple[str, str], Located[Answer]], str]:
+    """The first `n` questions in file order with their answers, and a note saying how many of how many are
+    judged: a trial run on a few questions with the benchmark's whole answers folder (FastChat's --first-n,
+    AlpacaEval's max_instances), which otherwise had to be cut by hand, file by file."""
+    kept = dict(list(by_id.items())[:n])
+    note = (f"{setting_name('first_n')} {n}: judging the first {len(kept)} of {len(by_id)} questions"
+            if n < len(by_id) else f"{setting_name('first_n')} {n}: the file has {len(by_id)} questions, all judged")
+    return (kept, [located for located in answers if located.record.question_id in kept],
+            {key: located for key, located in answer_index.items() if key[0] in kept}, note)
 
 
 def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Question]]:
@@ -196,7 +214,9 @@ def _known_question(by_id: dict[str, Located[Question]], located: Located[Answer
         source = f" in {questions_path}" if questions_path is not None else ""
         raise located.row.error(
             f"{what} for unknown question {_question_named(located)} (no such question{source})",
-            field=located.id_field, hint=f"check that the {what}s belong to these questions")
+            field=located.id_field, hint=f"check that the {what}s belong to these questions" + (
+                f" (to judge some of a benchmark's questions, give its whole questions file and "
+                f"{how_to_set('first_n', 'N')})" if what == "answer" else ""))
     return question.record
 
 
