@@ -608,6 +608,18 @@ class RatingsSettings(SettingsModel):
                 raise _setting_problem((name,), f"applies to method bt only (method is {self.method})")
         return self
 
+    def unused_ratings(self) -> list[str]:
+        """Notes on rating settings given explicitly that the method or interval chosen does not use (`ties` and the
+        other Bradley-Terry-only settings are refused instead, `_method_supports_options`: they change what the
+        ratings mean; these only go unused, so a note says so before any judge call, where `k_factor = 8` under
+        Bradley-Terry passed without a word)."""
+        unused = {"k_factor": "only online Elo (method elo) uses it" if self.method != "elo" else None,
+                  "rounds": "a sandwich interval draws no bootstrap rounds" if self.interval == "sandwich" else None,
+                  "scale": "win rates are fractions, on no rating scale" if self.method == "winrate" else None,
+                  "anchor_rating": "win rates are fractions, on no rating scale" if self.method == "winrate" else None}
+        return [f"{setting_name(name)}: ignored: {why}" for name, why in unused.items()
+                if why is not None and name in self.model_fields_set]
+
     def build_options(self, given_only: bool = False) -> dict[str, Any]:
         """Keyword arguments of `judgebench.leaderboard.build` for these settings (`given_only`: only those set
         explicitly, to lay over other settings)."""
@@ -651,7 +663,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
                               for where, names in places.items())
             notes.append(f"{given}: ignored: {self.judge.ignored_because()}")
         unread = unread_judges_variable(self.judges_file, "[judge] judges_file")
-        return notes + ([unread] if unread else [])
+        return notes + self.unused_ratings() + ([unread] if unread else [])
 
     @model_validator(mode="before")
     @classmethod

@@ -184,6 +184,24 @@ def test_first_n_judges_a_trial_of_the_first_questions_with_the_whole_answers(ju
     assert len(judge_server.log) == 18  # refused before any judge call
 
 
+def test_rating_settings_the_method_does_not_use_are_noted(judge_server, tmp_path):
+    """`k_factor = 8` under Bradley-Terry, bootstrap `rounds` under a sandwich interval and `scale` for win rates
+    went unused without a word (Bradley-Terry-only settings under another method are refused: they would change
+    what the ratings mean). Now each is noted before judging, named as the user set it."""
+    config = write_config(tmp_path, judge_server.base_url)  # its [ratings] sets rounds = 200
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nk_factor = 8\n"))
+    run = judgebench("run", "--config", str(config), "--interval", "sandwich", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = " ".join(run.stderr.split())
+    assert "note: [ratings] k_factor: ignored: only online Elo (method elo) uses it" in said, said
+    assert "note: --rounds: ignored: a sandwich interval draws no bootstrap rounds" in said, said
+    quiet = judgebench("run", "--config", str(config), "--method", "elo", "--out", "elo", cwd=tmp_path)
+    assert quiet.returncode == 0 and "ignored" not in quiet.stderr, quiet.stderr
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nscale = 100\n"))
+    rates = judgebench("run", "--config", str(config), "--method", "winrate", "--out", "w", cwd=tmp_path)
+    assert "[ratings] scale: ignored: win rates are fractions, on no rating scale" in " ".join(rates.stderr.split())
+
+
 def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     """`--model` names the contestants, as arena-hard-auto's does: the baseline was refused as not among them,
     and refused again once left out (pairs baseline needs one). Now it is judged with them, with a note; a
