@@ -34,7 +34,8 @@ the games it really played against the other models as its counts (`_baseline_fi
 
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
-without a rating (no games against the baseline) has rank None and a `rank_note` saying why. The anchor's
+without a rating (no games against the baseline) has rank None and a `rank_note` saying why. Rows are best
+first by rating; among equal ratings (identical records can rank apart) by rank (`_row_order`). The anchor's
 (or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`); the
 meta's `rating_label` says what the Elo scale's ratings mean and where it is fixed (`_rating_label`).
 With length-controlled win rates the models are ordered and ranked by them instead, as AlpacaEval 2.0 ranks
@@ -1170,8 +1171,7 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
         better = better & ~unmeasured[:, None] & ~unmeasured[None, :]
     defined = np.isfinite(key)
     rank = iv.ranks(better, defined)
-    order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(float(key[k])),
-                                                         -_sort_key(float(ratings.estimate[k])), coded.models[k]))
+    order = _row_order(coded.models, key, rank, ratings.estimate)
     note = np.array([None if ok else "no rating: no outcomes against the baseline" if not has_rating
                      else ranking.missing if ranking is not None else None
                      for ok, has_rating in zip(defined, rated, strict=True)], dtype=object)
@@ -1192,8 +1192,33 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
     return Leaderboard(models=models, meta=meta, samples=samples, covariance=covariance)
 
 
-def _sort_key(value: float) -> float:
-    return value if math.isfinite(value) else -math.inf
+def _row_order(models: tuple[str, ...], key: np.ndarray, rank: np.ndarray, estimate: np.ndarray) -> list[int]:
+    """The board's rows, best first: by `key` (the rating, or what ranks instead), models whose keys are equal
+    (within `intervals.rounding_noise`) by rank, then by rating, then by name. Models with identical records get
+    equal ratings yet can rank apart (their wins fell on other questions, so their differences from a third model
+    vary differently); ordered by name or by the last digit of float noise, a rank 2 was listed above the rank 1
+    of the same rating."""
+    level, rating = _settled(key), _settled(estimate)
+    settled_rank = np.where(np.isfinite(rank), rank, math.inf)
+    return sorted(range(len(models)), key=lambda k: (-level[k], settled_rank[k], -rating[k], models[k]))
+
+
+def _settled(values: np.ndarray) -> np.ndarray:
+    """`values` with each run of values equal within `intervals.rounding_noise` (in sorted order, each within the
+    noise of the next) set to the run's largest; -inf where not finite."""
+    values = np.asarray(values, dtype=float)
+    settled = np.full(values.shape, -math.inf)
+    finite = np.flatnonzero(np.isfinite(values))
+    if not finite.size:
+        return settled
+    noise = iv.rounding_noise(values)
+    descending = finite[np.argsort(-values[finite], kind="stable")]
+    level = values[descending[0]]
+    for position, k in enumerate(descending):
+        if position and values[descending[position - 1]] - values[k] > noise:
+            level = values[k]
+        settled[k] = level
+    return settled
 
 
 def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None) -> dict:

@@ -55,8 +55,9 @@ _OTHER_TITLES = {"n_wins": "wins", "n_losses": "losses", "n_draws": "draws", "di
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
               "difference (independent of the anchor), so a model whose rating is less certain can rank above a "
-              "higher-rated one (fewer models are significantly better than it); a model without a rating has no "
-              "rank.")
+              "higher-rated one (fewer models are significantly better than it), and models with equal ratings "
+              "(the same record, won on other questions) can rank apart, listed by rank; a model without a rating "
+              "has no rank.")
 LC_RANKING = "ranked by length-controlled win rate, as AlpacaEval 2.0"
 _LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of models whose LC win rate is "
                  "significantly higher, from the standard error of each difference over the instructions (the GLM's "
