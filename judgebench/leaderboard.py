@@ -858,11 +858,12 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
 
 
 def _unsettled(coded: CodedOutcomes, anchor: int | None, options: _Options) -> list[str]:
-    """A warning naming the models (the anchor, fixed by definition, left out) whose games are too few for
+    """A warning naming the models (the anchor, fixed by definition, left out) whose pairs are too few for
     online Elo to have settled on any board (`elo.settling_games`): their ratings, and the intervals of replicates
-    with as few games, still lie between the starting rating and their level. With K = 4 and 60 games a model
+    with as few pairs, still lie between the starting rating and their level. With K = 4 and 60 pairs a model
     that beat the baseline 59% of the time rated below it, inside an interval as shrunk, and no other warning
-    said why."""
+    said why. Counted in pairs (outcomes, one update each), the table's unit: it said "88 games" of models that
+    played 176, 88 pairs in both orders."""
     played = (np.bincount(coded.model_a, coded.weight, coded.n_models)
               + np.bincount(coded.model_b, coded.weight, coded.n_models))
     needed = elo.settling_games(options.k, scale=options.scale)
@@ -872,11 +873,12 @@ def _unsettled(coded: CodedOutcomes, anchor: int | None, options: _Options) -> l
     fewest, most = f"{played[few].min():g}", f"{played[few].max():g}"
     counts = fewest if fewest == most else f"{fewest} to {most}"
     share = elo.settling_share(options.k, scale=options.scale)
-    return [f"online Elo (K-factor {options.k:g}) had too few games to settle for "
-            f"{first_few([coded.models[k] for k in few], 4)} ({counts} games, where no board closes three quarters "
-            f"of the gap between a rating's start and the model's level in fewer than {needed}: a game closes at "
-            f"most {share:.2%} of it): their ratings and intervals lie between that start and their level; "
-            f"Bradley-Terry ({how_to_set('method', 'bt')}) takes every game at its full weight, however few"]
+    return [f"online Elo (K-factor {options.k:g}) had too few pairs to settle for "
+            f"{first_few([coded.models[k] for k in few], 4)} ({counts} pairs, each one update whether judged in one "
+            f"order or two, where no board closes three quarters of the gap between a rating's start and the "
+            f"model's level in fewer than {needed}: a pair closes at most {share:.2%} of it): their ratings and "
+            f"intervals lie between that start and their level; Bradley-Terry ({how_to_set('method', 'bt')}) "
+            "takes every pair at its full weight, however few"]
 
 
 def _outside_own_interval(models: tuple[str, ...], estimate: np.ndarray, lower: np.ndarray,
