@@ -1009,8 +1009,8 @@ def report(
                           questions=questions, answers=answers, shown_pairs=judgments_shown, seed=seed, **ratings)
     for warning in written.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
-    browser = (f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" if not written.imported
-               else f"no judgment browser: {written.source} holds no judgments.jsonl")
+    browser = (f"{written.pairs_shown:,} of {written.pairs_total:,} pairs in the judgment browser"
+               if not written.imported else f"no judgment browser: {written.source} holds no judgments.jsonl")
     typer.echo(f"wrote {written.html} ({written.size / 1e6:.2f} MB; {browser}) and {2 * len(written.plots)} plots "
                "beside it")
 

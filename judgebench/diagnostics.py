@@ -209,17 +209,19 @@ def _finite(value: float) -> float | None:
 @dataclass(frozen=True)
 class Rate:
     """A rate with its interval: `value` in [0, 1] (an agreement such as kappa: in [-1, 1]; None without data),
-    `n` units, `n_clusters` questions."""
+    `n` units, `n_clusters` questions; `note` says why a value has no interval (ends None), and is in the JSON
+    only then."""
 
     value: float | None
     lower: float | None
     upper: float | None
     n: float
     n_clusters: int
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"value": self.value, "lower": self.lower, "upper": self.upper, "n": self.n,
-                "n_clusters": self.n_clusters}
+                "n_clusters": self.n_clusters, **({} if self.note is None else {"note": self.note})}
 
 
 def clustered_rate(successes: ArrayLike, trials: ArrayLike, clusters: ArrayLike,
@@ -745,7 +747,11 @@ def kappa_rate(judge: Sequence[str], gold: Sequence[str], confidence: float = 0.
     """Cohen's kappa of independent items with a percentile bootstrap interval over the items (Efron & Tibshirani
     1993, ch. 13): `KAPPA_RESAMPLES` resamples, each item drawn with replacement, seeded so that the same labels
     always give the same interval. A resample whose kappa is undefined (one label on both sides) is left out.
-    Value and ends are None when kappa itself is undefined (`cohen_kappa`)."""
+    Value and ends are None when kappa itself is undefined (`cohen_kappa`). When the resamples' kappas leave a
+    zero-width interval (a judge whose decision matched every label: 1 in every resample; one side that gave
+    every pair the same label: 0 by definition in every resample), the ends are None and `note` says why: such an
+    interval would claim a certainty the bootstrap does not measure (8 pairs all right gave 1.000 [1.000,
+    1.000] beside the accuracy's Wilson interval [0.676, 1.000])."""
     value = cohen_kappa(judge, gold)
     n = len(gold)
     if value is None:
@@ -763,7 +769,20 @@ def kappa_rate(judge: Sequence[str], gold: Sequence[str], confidence: float = 0.
     kappas = (observed[defined] - expected[defined]) / (1.0 - expected[defined])
     tail = (1.0 - confidence) / 2
     lower, upper = np.quantile(kappas, [tail, 1.0 - tail])
+    if upper - lower <= 1e-12:
+        return Rate(value, None, None, float(n), n, note=_no_kappa_interval(judge, gold, value))
     return Rate(value, min(value, float(lower)), max(value, float(upper)), float(n), n)
+
+
+def _no_kappa_interval(judge: Sequence[str], gold: Sequence[str], value: float) -> str:
+    """Why `kappa_rate` gives `value` no interval: its resamples all gave the same kappa."""
+    for side, labels in (("the judge", judge), ("the gold set", gold)):
+        if len(set(labels)) == 1:
+            return (f"{side} said {labels[0]} for every pair, so kappa is 0 by definition, in every resample too: "
+                    "no agreement beyond chance, and nothing for an interval to measure")
+    matched = " (the judge's decision matched every label)" if value == 1.0 else ""
+    return (f"every resample of the pairs gives kappa {value:.3f}{matched}: a zero-width interval would claim a "
+            "certainty the bootstrap does not measure (the accuracy's interval says how sure)")
 
 
 def _joint_shares(drawn: NDArray[np.intp], cells: int) -> NDArray[np.float64]:

@@ -34,7 +34,8 @@ the games it really played against the other models as its counts (`_baseline_fi
 
 Rank = 1 + the number of models significantly better, decided from the interval of each pairwise rating
 difference (`ratings.intervals`), so ranks and the meta's separability do not depend on the anchor. A model
-without a rating (no games against the baseline) has rank None and a `rank_note` saying why. The anchor's
+without a rating (no games against the baseline) has rank None and a `rank_note` saying why. Rows are best
+first by rating; among equal ratings (identical records can rank apart) by rank (`_row_order`). The anchor's
 (or baseline's) interval has zero width because its rating is fixed by definition (meta `anchor_interval`); the
 meta's `rating_label` says what the Elo scale's ratings mean and where it is fixed (`_rating_label`).
 With length-controlled win rates the models are ordered and ranked by them instead, as AlpacaEval 2.0 ranks
@@ -857,11 +858,12 @@ def _online_elo(coded: CodedOutcomes, anchor: int | None, options: _Options) -> 
 
 
 def _unsettled(coded: CodedOutcomes, anchor: int | None, options: _Options) -> list[str]:
-    """A warning naming the models (the anchor, fixed by definition, left out) whose games are too few for
+    """A warning naming the models (the anchor, fixed by definition, left out) whose pairs are too few for
     online Elo to have settled on any board (`elo.settling_games`): their ratings, and the intervals of replicates
-    with as few games, still lie between the starting rating and their level. With K = 4 and 60 games a model
+    with as few pairs, still lie between the starting rating and their level. With K = 4 and 60 pairs a model
     that beat the baseline 59% of the time rated below it, inside an interval as shrunk, and no other warning
-    said why."""
+    said why. Counted in pairs (outcomes, one update each), the table's unit: it said "88 games" of models that
+    played 176, 88 pairs in both orders."""
     played = (np.bincount(coded.model_a, coded.weight, coded.n_models)
               + np.bincount(coded.model_b, coded.weight, coded.n_models))
     needed = elo.settling_games(options.k, scale=options.scale)
@@ -871,11 +873,12 @@ def _unsettled(coded: CodedOutcomes, anchor: int | None, options: _Options) -> l
     fewest, most = f"{played[few].min():g}", f"{played[few].max():g}"
     counts = fewest if fewest == most else f"{fewest} to {most}"
     share = elo.settling_share(options.k, scale=options.scale)
-    return [f"online Elo (K-factor {options.k:g}) had too few games to settle for "
-            f"{first_few([coded.models[k] for k in few], 4)} ({counts} games, where no board closes three quarters "
-            f"of the gap between a rating's start and the model's level in fewer than {needed}: a game closes at "
-            f"most {share:.2%} of it): their ratings and intervals lie between that start and their level; "
-            f"Bradley-Terry ({how_to_set('method', 'bt')}) takes every game at its full weight, however few"]
+    return [f"online Elo (K-factor {options.k:g}) had too few pairs to settle for "
+            f"{first_few([coded.models[k] for k in few], 4)} ({counts} pairs, each one update whether judged in one "
+            f"order or two, where no board closes three quarters of the gap between a rating's start and the "
+            f"model's level in fewer than {needed}: a pair closes at most {share:.2%} of it): their ratings and "
+            f"intervals lie between that start and their level; Bradley-Terry ({how_to_set('method', 'bt')}) "
+            "takes every pair at its full weight, however few"]
 
 
 def _outside_own_interval(models: tuple[str, ...], estimate: np.ndarray, lower: np.ndarray,
@@ -1170,8 +1173,7 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
         better = better & ~unmeasured[:, None] & ~unmeasured[None, :]
     defined = np.isfinite(key)
     rank = iv.ranks(better, defined)
-    order = sorted(range(coded.n_models), key=lambda k: (-_sort_key(float(key[k])),
-                                                         -_sort_key(float(ratings.estimate[k])), coded.models[k]))
+    order = _row_order(coded.models, key, rank, ratings.estimate)
     note = np.array([None if ok else "no rating: no outcomes against the baseline" if not has_rating
                      else ranking.missing if ranking is not None else None
                      for ok, has_rating in zip(defined, rated, strict=True)], dtype=object)
@@ -1192,8 +1194,33 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
     return Leaderboard(models=models, meta=meta, samples=samples, covariance=covariance)
 
 
-def _sort_key(value: float) -> float:
-    return value if math.isfinite(value) else -math.inf
+def _row_order(models: tuple[str, ...], key: np.ndarray, rank: np.ndarray, estimate: np.ndarray) -> list[int]:
+    """The board's rows, best first: by `key` (the rating, or what ranks instead), models whose keys are equal
+    (within `intervals.rounding_noise`) by rank, then by rating, then by name. Models with identical records get
+    equal ratings yet can rank apart (their wins fell on other questions, so their differences from a third model
+    vary differently); ordered by name or by the last digit of float noise, a rank 2 was listed above the rank 1
+    of the same rating."""
+    level, rating = _settled(key), _settled(estimate)
+    settled_rank = np.where(np.isfinite(rank), rank, math.inf)
+    return sorted(range(len(models)), key=lambda k: (-level[k], settled_rank[k], -rating[k], models[k]))
+
+
+def _settled(values: np.ndarray) -> np.ndarray:
+    """`values` with each run of values equal within `intervals.rounding_noise` (in sorted order, each within the
+    noise of the next) set to the run's largest; -inf where not finite."""
+    values = np.asarray(values, dtype=float)
+    settled = np.full(values.shape, -math.inf)
+    finite = np.flatnonzero(np.isfinite(values))
+    if not finite.size:
+        return settled
+    noise = iv.rounding_noise(values)
+    descending = finite[np.argsort(-values[finite], kind="stable")]
+    level = values[descending[0]]
+    for position, k in enumerate(descending):
+        if position and values[descending[position - 1]] - values[k] > noise:
+            level = values[k]
+        settled[k] = level
+    return settled
 
 
 def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None) -> dict:

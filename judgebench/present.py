@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
@@ -55,8 +56,9 @@ _OTHER_TITLES = {"n_wins": "wins", "n_losses": "losses", "n_draws": "draws", "di
 _METHOD_NAMES = {"bt": "Bradley-Terry", "elo": "online Elo", "winrate": "win rate"}
 _RANK_RULE = ("Rank = 1 + number of models significantly better, from the interval of each pairwise rating "
               "difference (independent of the anchor), so a model whose rating is less certain can rank above a "
-              "higher-rated one (fewer models are significantly better than it); a model without a rating has no "
-              "rank.")
+              "higher-rated one (fewer models are significantly better than it), and models with equal ratings "
+              "(the same record, won on other questions) can rank apart, listed by rank; a model without a rating "
+              "has no rank.")
 LC_RANKING = "ranked by length-controlled win rate, as AlpacaEval 2.0"
 _LC_RANK_RULE = (f"{LC_RANKING[0].upper()}{LC_RANKING[1:]}: rank = 1 + number of models whose LC win rate is "
                  "significantly higher, from the standard error of each difference over the instructions (the GLM's "
@@ -1061,9 +1063,10 @@ def _gold_table(gold: dict[str, Any], shown: list[str]) -> Table:
              "incomplete" + (f", of which {not_judged} not judged: every order failed" if not_judged else "") + ")")
     caption = ("accuracy (JudgeBench rule): over every pair the judge answered, an order without a verdict casting "
                "no vote (as a tie) and a pair without any verdict wrong; a pair whose every order failed (the "
-               "server's fault, not the judge's) is left out. The other figures: over the pairs judged in both orders "
-               "(pairs). kappa: Cohen's, of the two-order decision (a contradiction as a tie) against the labels, "
-               "with a bootstrap interval over the pairs; none where the labels hold one value.")
+               "server's fault, not the judge's) is left out; their count: pairs answered. The other figures: over "
+               "the pairs judged in both orders (pairs both orders). kappa: Cohen's, of the two-order decision (a "
+               "contradiction as a tie) against the labels, with a bootstrap interval over the pairs; none where the "
+               "labels hold one value.")
     calibration = gold.get("calibration")
     if calibration:
         caption += f" Calibration: ECE {calibration['ece']:.3f}, Brier {calibration['brier']:.3f}."
@@ -1075,17 +1078,29 @@ def _gold_table(gold: dict[str, Any], shown: list[str]) -> Table:
     groups = [(group, gold[key]) for key, group in (("by_source", "by source"), ("by_category", "by category"))
               if gold.get(key)]
     longest = max([3, *(len(name) for _, names in groups for name in names)])
-    table = Table(title=title, box=box.SIMPLE, caption=caption)
+    no_kappa: dict[str, list[str]] = {}  # why kappa has no interval: the rows it says so of
+    for name, figures in [("all", gold), *(item for _, names in groups for item in names.items())]:
+        note = figures["intervals"].get("kappa", {}).get("note")
+        if note is not None and "kappa" in shown:
+            no_kappa.setdefault(note, []).append(name)
+    caption += "".join(f" kappa [n/a] ({', '.join(names)}): {note}." for note, names in no_kappa.items())
+    table = Table(title=title, box=box.SIMPLE, caption=escape(caption))  # "[n/a]" as written, not as markup
     table.add_column("", overflow="fold", min_width=min(longest, 30))  # a name whole, folded only past 30
-    for key, heading in _GOLD_COLUMNS:
+    # each count follows the figures it counts: the JudgeBench rule's pairs answered, the others' pairs both orders
+    table.add_column(_GOLD_COLUMNS[0][1], justify="right")
+    table.add_column("pairs\nanswered", justify="right")
+    for key, heading in _GOLD_COLUMNS[1:]:
         if key in shown:
             table.add_column(heading, justify="right")
-    table.add_column("pairs", justify="right")
+    if len(shown) > 1:
+        table.add_column("pairs\nboth orders", justify="right")
 
     def row(name: str, figures: dict[str, Any]) -> None:
         intervals = figures["intervals"]
-        table.add_row(Text(name), *(_interval_cell(intervals.get(key, {})) for key in shown),
-                      str(figures["n_pairs"]))
+        cells = [_interval_cell(intervals.get(key, {})) for key in shown]
+        answered = f"{intervals[_GOLD_COLUMNS[0][0]]['n']:,.0f}"
+        both = [f"{figures['n_pairs']:,}"] if len(shown) > 1 else []
+        table.add_row(Text(name), Text(cells[0]), answered, *map(Text, cells[1:]), *both)
 
     row("all", gold)
     for group, names in groups:
@@ -1097,6 +1112,10 @@ def _gold_table(gold: dict[str, Any], shown: list[str]) -> Table:
 
 
 def _interval_cell(rate: dict[str, Any]) -> str:
+    """A figure with its interval: "-" without a value, "[n/a]" for a value without an interval (its `note`
+    says why)."""
     if rate.get("value") is None:
         return "-"
+    if rate.get("lower") is None:
+        return f"{rate['value']:.3f} [n/a]"
     return f"{rate['value']:.3f} [{rate['lower']:.3f}, {rate['upper']:.3f}]"

@@ -137,6 +137,28 @@ def test_kappa_interval_in_the_gold_figures():
     assert again == interval  # seeded: the same labels give the same interval
 
 
+@pytest.mark.parametrize(("judge", "value", "why"), [
+    ("ABABABAB", 1.0, "every resample of the pairs gives kappa 1.000 (the judge's decision matched every label)"),
+    ("AAAAAAAA", 0.0, "the judge said A for every pair, so kappa is 0 by definition, in every resample too")],
+    ids=["all-right", "constant-judge"])
+def test_a_kappa_every_resample_repeats_has_no_interval_and_says_why(judge, value, why):
+    """8 pairs all right gave kappa 1.000 [1.000, 1.000], beside the accuracy's Wilson interval [0.676, 1.000]; a
+    judge that always says A, 0 [0, 0]. A zero-width percentile interval claims a certainty the bootstrap never
+    measured: no interval, and a note saying why. A kappa that varies keeps its interval."""
+    labels = list("ABABABAB")
+    rate = diagnostics.kappa_rate(list(judge), labels)
+    assert (rate.value, rate.lower, rate.upper, rate.n) == (value, None, None, 8)
+    assert rate.note is not None and rate.note.startswith(why)
+    assert rate.to_json()["note"] == rate.note
+    verdicts = [{"A": 1.0, "B": 0.0}[decision] for decision in judge]
+    figures = diagnostics.gold_agreement(verdicts, verdicts, labels)
+    assert figures["kappa"] == value and figures["intervals"]["kappa"]["note"] == rate.note
+    assert figures["intervals"]["accuracy_averaged"]["lower"] < figures["accuracy_averaged"]
+    varying = diagnostics.kappa_rate(list("ABABABAA"), labels)
+    assert varying.lower < varying.value < varying.upper and varying.note is None
+    assert "note" not in varying.to_json()
+
+
 def test_length_note_of_a_gold_set_a_judge_gets_all_right():
     """Two pairs both judged right: the sides and length separate the verdicts, which the note says, rather than
     that length decides them; on more pairs, the ridge note names what the terms stand for."""

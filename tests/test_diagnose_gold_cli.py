@@ -341,6 +341,45 @@ def test_gold_tables_in_a_log_show_every_column_on_whole_lines(judge_server, tmp
     assert "position consistency (pairs whose two orders agree)" in label and "n=6" in label, done.stdout
 
 
+def test_gold_counts_stand_beside_their_figures_and_a_perfect_kappa_has_no_interval(judge_server, tmp_path):
+    """16 pairs, the judge right in every verdict it gives, but on pairs 8-15 with the better answer shown second it
+    writes none. The JudgeBench-rule accuracy counts all 16 (Wilson's interval at n=16), the others the 8 judged in
+    both orders; the table's one count column said 8 beside both. And kappa, 1 in every bootstrap resample, got
+    the zero-width interval [1.000, 1.000], a certainty nothing measured (audit)."""
+    rows = [{"question": f"Which is right ({i})?", "answer_a": f"Answer alpha {i}.", "answer_b": f"Answer beta {i}.",
+             "label": "AB"[i % 2]} for i in range(16)]
+    (tmp_path / "gold.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    def rule(request: ChatRequest) -> Reply:
+        for i, row in enumerate(rows):
+            a, b = request.text.find(row["answer_a"]), request.text.find(row["answer_b"])
+            if a >= 0 and b >= 0:
+                better_first = (a < b) == (row["label"] == "A")
+                if i >= 8 and not better_first:
+                    return Reply("I cannot decide.")
+                return Reply("Verdict: [[A>B]]" if better_first else "Verdict: [[B>A]]")
+        return Reply("no pair found")
+
+    judge_server.rule = rule
+    done = console_script("diagnose", "--gold", "gold.jsonl", "--engine", "openai", "--judge-model", "test-judge",
+                          "--base-url", judge_server.base_url, "--out", "d", "--no-progress", cwd=tmp_path,
+                          COLUMNS="")
+    assert done.returncode == 0, done.stderr
+    gold = json.loads((tmp_path / "d" / "diagnostics.json").read_text())["gold"]
+    assert (gold["n_pairs"], gold["intervals"]["accuracy_judgebench_rule"]["n"]) == (8, 16), gold
+    assert gold["accuracy_judgebench_rule"] == gold["kappa"] == 1.0
+    kappa = gold["intervals"]["kappa"]
+    assert kappa["lower"] is None and kappa["upper"] is None
+    assert kappa["note"].startswith("every resample of the pairs gives kappa 1.000 (the judge's decision matched "
+                                    "every label)")
+    assert gold["intervals"]["accuracy_averaged"]["lower"] < 1.0  # Wilson's interval at n=8 beside it
+    header = [line.split() for line in done.stdout.splitlines() if "(JudgeBench rule)" in line][0]
+    assert header[-1] == "orders" and "answered" in header, done.stdout
+    cells = next(line for line in done.stdout.splitlines() if line.strip().startswith("all "))
+    assert re.search(r"1\.000 \[0\.\d{3}, 1\.000\] +16 +1\.000 \[.*1\.000 \[n/a\] +8$", cells.strip()), cells
+    assert f"kappa [n/a] (all): {kappa['note']}." in " ".join(done.stdout.split())
+
+
 def test_without_judge_flags_the_embedded_demo_judge_is_named_and_called_too_weak(tmp_path):
     """`diagnose --gold` without judge flags judges with the embedded SmolLM2 on vLLM's CPU build, which neither
     its help nor its output said. A bad gold file stops it before any judge starts, after the header."""

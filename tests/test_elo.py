@@ -111,25 +111,29 @@ def test_settling_games_are_the_fewest_after_which_a_quarter_of_the_gap_is_left(
     assert 0.45 < left_field < 0.55, left_field
 
 
-def test_models_with_too_few_games_for_online_elo_to_settle_are_named():
-    """The audit's case: 60 games, the model beat the baseline 59% of the time, and online Elo (K = 4) rated it
-    below the baseline inside an interval as shrunk, without a word. Bradley-Terry ranks it above."""
+def test_models_with_too_few_pairs_for_online_elo_to_settle_are_named():
+    """The audit's case: 60 pairs, the model beat the baseline 59% of the time, and online Elo (K = 4) rated it
+    below the baseline inside an interval as shrunk, without a word. Bradley-Terry ranks it above. The pairs are
+    judged in both orders, 120 games, and the warning counts pairs, one update each (it said "60 games", where
+    games are single orders everywhere else)."""
     from judgebench.leaderboard import build
 
     def outcomes(games: int) -> pd.DataFrame:
         wins = round(0.59 * games)
         scores = [0.0] * (games - wins) + [1.0] * wins  # the wins come last: online Elo takes the losses first
         return pd.DataFrame({"question_id": [f"q{i}" for i in range(games)], "model_a": "good",
-                             "model_b": "base", "score_a": scores})
+                             "model_b": "base", "score_a": scores, "p_ab": scores, "p_ba": scores})
 
     few = build(outcomes(60), method="elo", baseline="base", rounds=200, seed=0)
-    [warning] = [w for w in few.meta["warnings"] if "too few games to settle" in w]
-    assert "for good (60 games, where no board closes three quarters" in warning and "fewer than 120" in warning
+    [warning] = [w for w in few.meta["warnings"] if "too few pairs to settle" in w]
+    assert ("for good (60 pairs, each one update whether judged in one order or two, where no board closes three "
+            "quarters") in warning and "fewer than 120: a pair closes at most 1.15%" in warning
+    assert "games" not in warning
     assert 'method = "bt"' in warning  # the baseline, fixed at 1000, is not named
     rating = {m["model"]: m["rating"] for m in few.models}
     bt = {m["model"]: m["rating"] for m in build(outcomes(60), baseline="base", rounds=200, seed=0).models}
     assert bt["good"] > bt["base"] and rating["good"] - rating["base"] < bt["good"] - bt["base"]
     settled = build(outcomes(600), method="elo", baseline="base", rounds=50, seed=0)
-    assert not any("too few games" in w for w in settled.meta["warnings"])
+    assert not any("too few pairs" in w for w in settled.meta["warnings"])
     large_k = build(outcomes(60), method="elo", baseline="base", rounds=50, seed=0, k=1000.0)  # it crashed
-    assert not any("too few games" in w for w in large_k.meta["warnings"])
+    assert not any("too few pairs" in w for w in large_k.meta["warnings"])

@@ -205,6 +205,28 @@ def test_table_is_a_dataframe_in_rank_order(board):
     assert list(table.columns[:5]) == ["model", "rank", "rating", "lower", "upper"]
 
 
+def test_equal_ratings_are_listed_by_rank_in_every_file(tmp_path):
+    """Against the baseline on 30 questions: a-same and b-same both won 24, so their ratings are equal (a-same's
+    a float hair higher), but a-same lost questions 0-5, every one top lost too, so top is significantly better
+    than a-same and not than b-same (who lost 10-15): ranks 2 and 1. Ordered by the float noise (or by name),
+    a-same's rank 2 was listed above b-same's rank 1 (audit: `| 2 | m093 | 1361.6 |` above `| 1 | m085 | 1361.6 |`)."""
+    losses = {"top": {0}, "a-same": set(range(0, 6)), "b-same": set(range(10, 16))}
+    rows = [{"question_id": f"q{q:02d}", "model_a": model, "model_b": "base", "score_a": float(q not in lost)}
+            for model, lost in losses.items() for q in range(30)]
+    board = leaderboard.build(pd.DataFrame(rows), baseline="base", rounds=300, seed=0)
+    entry = {e["model"]: e for e in board.models}
+    assert entry["a-same"]["rating"] == pytest.approx(entry["b-same"]["rating"], rel=1e-12)
+    assert (entry["top"]["rank"], entry["a-same"]["rank"], entry["b-same"]["rank"]) == (1, 2, 1)
+    expected = ["top", "b-same", "a-same", "base"]
+    assert [e["model"] for e in board.models] == expected
+    paths = board.write(tmp_path)
+    with open(paths["csv"], newline="") as handle:
+        assert [row["model"] for row in csv.DictReader(handle)] == expected
+    written = [line.split("|")[2].strip() for line in paths["md"].read_text().splitlines()
+               if line.startswith("| ") and not line.startswith("| rank")]
+    assert written == expected
+
+
 def test_baseline_is_the_anchor_with_a_zero_width_interval(outcomes):
     board = leaderboard.build(outcomes, rounds=200, baseline="charlie")
     entry = {e["model"]: e for e in board.models}

@@ -831,6 +831,23 @@ def test_a_100_model_100000_judgment_report_stays_under_5_mb(tmp_path):
     assert all(png.stat().st_size > 0 and svg.stat().st_size > 0 for png, svg in written.plots.values())
 
 
+def test_the_counts_of_pairs_shown_have_thousands_separators(tmp_path):
+    """1,200 pairs (three models on 400 questions, both orders): the command's size line said "200 of 49995
+    pairs" for a 100-model run, where every other count it prints has a separator; the page's note said it too."""
+    from tests.support.stores import store_from_outcomes
+
+    rows = [{"question_id": f"q{q}", "model_a": a, "model_b": b, "score_a": float(q % 3 != 0),
+             "p_ab": float(q % 3 != 0), "p_ba": float(q % 3 != 0)}
+            for q in range(400) for a, b in (("top", "mid"), ("top", "low"), ("mid", "low"))]
+    store_from_outcomes(pd.DataFrame(rows), tmp_path / "judgments.sqlite")
+    done = judgebench("report", "--store", "judgments.sqlite", "--out", "report.html", "--rounds", "20",
+                      cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "; 200 of 1,200 pairs in the judgment browser)" in done.stdout, done.stdout
+    note = " ".join(unescape(re.sub(r"<[^>]+>", "", (tmp_path / "report.html").read_text())).split())
+    assert "A seeded sample of 200 of 1,200 judged pairs, each in both orders" in note
+
+
 HOSTILE_MODELS = {"a|b <b>bold</b>": 8, "base": 5, "md *em* [link](http://evil.example)": 5, "<!-- x": 2}
 
 
