@@ -370,6 +370,13 @@ class JudgeConfig(SettingsModel):
                                    f"{how_to_set('judge.model', 'PATH')}")
         return self
 
+    @model_validator(mode="after")
+    def _min_concurrency_fits(self) -> Self:
+        if self.engine == "openai" and self.min_concurrency > self.concurrency:  # the engine refused it as it started
+            raise _setting_problem(("min_concurrency",), f"must be at most {setting_name('judge.concurrency')} "
+                                   f"({self.concurrency}), got {self.min_concurrency}")
+        return self
+
     def ignored_settings(self) -> list[str]:
         """The settings given (in a file, a preset, flags or from Python) that this judge's engine does not read:
         the other engine's (`ENGINE_SETTINGS`), such as gpu_memory_utilization for a judge behind a server."""

@@ -428,6 +428,32 @@ def test_a_judge_server_without_a_judge_model_is_refused_not_judged_by_the_embed
 
 
 @pytest.mark.integration
+def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(judge_server, tmp_path):
+    """`[ratings] anchor` naming no model said "set anchor (--anchor)", a flag `run` lacks; `min_concurrency`
+    above concurrency was "min_concurrency must be between 1 and concurrency (16); got 20", naming no file, after
+    the run's first line; `opponents` in a file was "--opponents is 5", a flag not given."""
+    write_inputs(tmp_path)
+    judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
+             "--no-progress"]
+    cases = {
+        '[ratings]\nanchor = "nobody"\n': "error: anchor 'nobody' is not one of the models judged (a, b): set "
+                                          "[ratings] anchor to one of them, or leave it out\n",
+        "[judge]\nmin_concurrency = 20\n": "error: x.toml: [judge] min_concurrency: must be at most --concurrency "
+                                           "(16), got 20\n",
+        '[judging]\npairs = "sample"\nopponents = 5\n': "error: opponents is 5, but each model has 1 other to meet: "
+                                                        "set --opponents 1 or fewer (1 judges every pair), or "
+                                                        "--pairs all to judge every pair\n",
+    }
+    for table, message in cases.items():
+        (tmp_path / "x.toml").write_text(table)
+        done = judgebench(*RUN, "--config", "x.toml", *judge, "--baseline", "a", cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (2, message), table
+    named = judgebench(*RUN, *judge, "--baseline", "nobody", cwd=tmp_path)
+    assert named.returncode == 2 and named.stderr.endswith(": set --baseline to one of them, or leave it out\n")
+    assert sum(judge_server.statuses().values()) == 0
+
+
+@pytest.mark.integration
 def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(judge_server, tmp_path):
     """`store = "~/s.sqlite"` and `out = "~/o"` in a file, and `--store=~/...` (which the shell leaves as written),
     made folders named `~` beside the config file or in the working folder: one `rm -rf ~` from the home folder."""

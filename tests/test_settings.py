@@ -304,6 +304,22 @@ def test_the_embedded_judge_is_chosen_by_embedded_true_and_refused_beside_a_serv
     assert resolve_judge({"preset": "embedded", "model": "m", "base_url": "http://127.0.0.1:9/v1"}).embedded is False
 
 
+def test_min_concurrency_above_concurrency_is_named_where_it_was_given(tmp_path):
+    """`min_concurrency = 20` in a file was refused by the engine as it started, after the run's first line, in
+    words naming no file or table: 'min_concurrency must be between 1 and concurrency (16); got 20'."""
+    path = write(tmp_path, _DATA + '[judge]\nmodel = "m"\nmin_concurrency = 20\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path}: [judge] min_concurrency: must be at most [judge] concurrency (16), got 20"
+    with pytest.raises(ConfigError) as caught:  # a flag lowering concurrency below the file's min_concurrency
+        RunConfig.from_toml(write(tmp_path, _DATA + '[judge]\nmodel = "m"\nmin_concurrency = 8\n', "y.toml"), None,
+                            {"concurrency": 4}, {"judge.concurrency": "--concurrency"})
+    assert str(caught.value).endswith("y.toml: [judge] min_concurrency: must be at most [judge] concurrency (4), "
+                                      "got 8")
+    assert load_config(path, judge_overrides={"concurrency": 20}).judge.min_concurrency == 20
+    assert resolve_judge({"model": "/m", "engine": "vllm", "min_concurrency": 20}).min_concurrency == 20  # ignored
+
+
 def test_a_judges_file_is_read_and_checked_also_where_no_preset_is_used(tmp_path, monkeypatch):
     """A judges file that was missing or broken was ignored when [judge] named a model and no preset, and a
     misspelt setting in one was reported as the run config's ([judge] judge: unknown setting 'modell'),
