@@ -264,6 +264,10 @@ ENGINE_SETTINGS = {
 """The judge settings that one engine reads and the other does not (`runner.build_engine`,
 `engines.vllm_local.engine_from_config`); the others (model, prices, ...) apply to both."""
 
+SERVER_SETTINGS = ("base_url", "api_key_env", "api_key")
+"""The judge settings that say where a judge server is and how to reach it: given without a preset, a judge model
+or an engine, they ask for a server's judge (which then needs its model), not the embedded default."""
+
 
 class JudgeConfig(SettingsModel):
     """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
@@ -347,6 +351,16 @@ class JudgeConfig(SettingsModel):
 
     @model_validator(mode="after")
     def _engine_has_a_model(self) -> Self:
+        if self.embedded and self.engine == "openai":  # the server judged, under the embedded judge's disclaimer
+            given = [setting_name(f"judge.{name}") for name in ("engine", "model", *SERVER_SETTINGS)
+                     if name in self.model_fields_set]
+            chosen = (f"{setting_name('judge.preset')} '{self.preset}'" if self.preset
+                      else setting_name("judge.embedded"))
+            local = f"leave out {' and '.join(given)}" if given else f"set {how_to_set('judge.engine', 'vllm')}"
+            raise _setting_problem(("embedded",), "true asks for the bundled SmolLM2-135M judge, run in-process on "
+                                   "vLLM's CPU build, but these settings ask for a judge server (engine openai"
+                                   f"{f', model {self.model!r}' if self.model else ''}): leave out {chosen} to "
+                                   f"judge with the server, or {local} for the embedded judge")
         if self.engine == "openai" and not self.model:
             raise _setting_problem(("model",), "the OpenAI-compatible engine needs a judge model: set "
                                    f"{how_to_set('judge.model', 'M')} (and {how_to_set('judge.base_url', 'URL')} for "
@@ -354,6 +368,13 @@ class JudgeConfig(SettingsModel):
         if self.engine == "vllm" and not (self.model or self.embedded):
             raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set "
                                    f"{how_to_set('judge.model', 'PATH')}")
+        return self
+
+    @model_validator(mode="after")
+    def _min_concurrency_fits(self) -> Self:
+        if self.engine == "openai" and self.min_concurrency > self.concurrency:  # the engine refused it as it started
+            raise _setting_problem(("min_concurrency",), f"must be at most {setting_name('judge.concurrency')} "
+                                   f"({self.concurrency}), got {self.min_concurrency}")
         return self
 
     def ignored_settings(self) -> list[str]:
@@ -977,12 +998,17 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
     with SmolLM2 under the named model's name).
 
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
-    no server and no key. An unknown preset is a ConfigError, and so is a judges file set but missing or
-    broken, also where no preset is used (it was ignored then).
+    no server and no key (`embedded = true` asks for it too), unless the settings ask for a server (engine openai,
+    or `SERVER_SETTINGS` without an engine): that judge needs its model, where the embedded one (minutes on a
+    CPU) judged instead of the server named. An unknown preset is a ConfigError, and so is a judges file set but
+    missing or broken, also where no preset is used (it was ignored then).
     """
     settings = dict(settings)
     name = settings.get("preset")
-    if name is None and not settings.get("model") and not settings.get("embedded"):
+    engine = settings.get("engine")
+    a_server = engine == "openai" or (engine is None and not settings.get("embedded")
+                                      and any(settings.get(key) is not None for key in SERVER_SETTINGS))
+    if name is None and not settings.get("model") and not a_server:
         name = "embedded"
     known = presets(judges_file) if name is not None or judges_file is not None else {}
     if name is None:

@@ -434,13 +434,13 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
 
 def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
     """Refuse, before any judge call, a baseline or anchor that is not one of the models judged."""
-    from judgebench.config import suggest
+    from judgebench.config import setting_name, suggest
 
     for setting in ("baseline", "anchor"):
         name = getattr(settings, setting)
         if name is not None and name not in dataset.models:
             raise ConfigError(f"{setting} '{name}' is not one of the models judged ({', '.join(dataset.models)})"
-                              f"{suggest(name, dataset.models)}: set {setting} (--{setting}) to one of them, or "
+                              f"{suggest(name, dataset.models)}: set {setting_name(setting)} to one of them, or "
                               "leave it out")
 
 

@@ -67,8 +67,9 @@ def _sampled_pairs(dataset: Dataset, opponents: int, seed: int) -> list[Pair]:
         raise ConfigError(f"pairing mode 'sample' needs {setting_name('opponents')} of at least 1")
     most = len(dataset.models) - 1
     if opponents > most:  # it judged every pair without a word, as pairs = "all" does
-        raise ConfigError(f"{setting_name('opponents')} is {opponents}, but each model has {most} others to "
-                          f"meet: give at most {most} (with {most} every pair is judged), or "
+        meets = f"{most} other{'s' * (most != 1)}"
+        raise ConfigError(f"opponents is {opponents}, but each model has {meets} to meet: set "
+                          f"{how_to_set('opponents', str(most))} or fewer ({most} judges every pair), or "
                           f"{how_to_set('pairs', 'all')} to judge every pair")
     pairs: list[Pair] = []
     for q in dataset.questions:

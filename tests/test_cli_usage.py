@@ -399,6 +399,60 @@ def test_bad_settings_stop_before_any_judge_call(judge_server, tmp_path):
     assert sum(judge_server.statuses().values()) > 0
 
 
+NO_JUDGE_MODEL = ("error: [judge] model: the OpenAI-compatible engine needs a judge model: set --judge-model M (and "
+                  "--base-url URL for a server other than OpenAI's), or --judge PRESET\n")
+
+
+@pytest.mark.integration
+def test_a_judge_server_without_a_judge_model_is_refused_not_judged_by_the_embedded_judge(judge_server, tmp_path):
+    """`--base-url URL` (or a file's base_url, or api_key_env alone) without a judge model noted the URL as
+    ignored and judged with the embedded SmolLM2 (minutes on a CPU): the judge is the server's, and needs its
+    model. `embedded = true` beside a server's model judged at the server under the embedded judge's disclaimer."""
+    write_inputs(tmp_path)
+    store = ["--baseline", "a", "--store", "s.sqlite", "--no-progress"]
+    (tmp_path / "url.toml").write_text(f'[judge]\nbase_url = "{judge_server.base_url}"\n')
+    (tmp_path / "key.toml").write_text('[judge]\napi_key_env = "HOUSE_KEY"\n')
+    for args in (["--base-url", judge_server.base_url], ["--config", "url.toml"], ["--config", "key.toml"]):
+        done = judgebench(*RUN, *args, *store, cwd=tmp_path, HOUSE_KEY="sk-house")
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", NO_JUDGE_MODEL), args
+    (tmp_path / "both.toml").write_text(f'[judge]\nembedded = true\nmodel = "test-judge"\n'
+                                        f'base_url = "{judge_server.base_url}"\n')
+    both = judgebench(*RUN, "--config", "both.toml", *store, cwd=tmp_path)
+    assert (both.returncode, both.stdout) == (2, ""), both.stderr
+    assert both.stderr == (
+        "error: both.toml: [judge] embedded: true asks for the bundled SmolLM2-135M judge, run in-process on vLLM's "
+        "CPU build, but these settings ask for a judge server (engine openai, model 'test-judge'): leave out "
+        "[judge] embedded to judge with the server, or leave out --judge-model and --base-url for the embedded "
+        "judge\n")
+    assert sum(judge_server.statuses().values()) == 0 and not (tmp_path / "s.sqlite").exists()
+
+
+@pytest.mark.integration
+def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(judge_server, tmp_path):
+    """`[ratings] anchor` naming no model said "set anchor (--anchor)", a flag `run` lacks; `min_concurrency`
+    above concurrency was "min_concurrency must be between 1 and concurrency (16); got 20", naming no file, after
+    the run's first line; `opponents` in a file was "--opponents is 5", a flag not given."""
+    write_inputs(tmp_path)
+    judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
+             "--no-progress"]
+    cases = {
+        '[ratings]\nanchor = "nobody"\n': "error: anchor 'nobody' is not one of the models judged (a, b): set "
+                                          "[ratings] anchor to one of them, or leave it out\n",
+        "[judge]\nmin_concurrency = 20\n": "error: x.toml: [judge] min_concurrency: must be at most --concurrency "
+                                           "(16), got 20\n",
+        '[judging]\npairs = "sample"\nopponents = 5\n': "error: opponents is 5, but each model has 1 other to meet: "
+                                                        "set --opponents 1 or fewer (1 judges every pair), or "
+                                                        "--pairs all to judge every pair\n",
+    }
+    for table, message in cases.items():
+        (tmp_path / "x.toml").write_text(table)
+        done = judgebench(*RUN, "--config", "x.toml", *judge, "--baseline", "a", cwd=tmp_path)
+        assert (done.returncode, done.stderr) == (2, message), table
+    named = judgebench(*RUN, *judge, "--baseline", "nobody", cwd=tmp_path)
+    assert named.returncode == 2 and named.stderr.endswith(": set --baseline to one of them, or leave it out\n")
+    assert sum(judge_server.statuses().values()) == 0
+
+
 @pytest.mark.integration
 def test_a_path_setting_that_begins_with_a_tilde_is_in_the_home_folder(judge_server, tmp_path):
     """`store = "~/s.sqlite"` and `out = "~/o"` in a file, and `--store=~/...` (which the shell leaves as written),

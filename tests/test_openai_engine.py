@@ -655,6 +655,9 @@ def test_a_server_that_stops_answering_ends_the_run_with_one_message(judge_serve
         judge_into(engine, [game(i, 2, 8) for i in range(20)], received)
     message = str(caught.value)
     assert "stopped answering" in message and "timed out after 0.3 s" in message
+    # the time without a reply as long as it was (two timeouts of 0.3 s and a retry's wait), not "for 1 s"
+    silent = re.search(r"no reply to any request for (\d+\.\d+) s \(2 attempts", message)
+    assert silent and 0.6 <= float(silent.group(1)) < 5, message
     assert "raise [judge] timeout_s or lower [judge] concurrency" in message  # the settings, from Python
     assert "Judgments already received are stored" in message  # it had answered three games
     assert [c.error for c in received] == [None, None, None]

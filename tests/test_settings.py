@@ -5,6 +5,7 @@ Every expected message below is written out by hand from the issue's examples, n
 
 from __future__ import annotations
 
+import json
 import re
 import traceback
 from pathlib import Path
@@ -256,6 +257,67 @@ def test_a_model_other_than_the_presets_takes_none_of_what_describes_the_presets
     gpu = resolve_judge({"preset": "qwen2.5-7b-vllm", "model": "/models/other"})
     assert (gpu.engine, gpu.max_model_len) == ("vllm", None)
     assert resolve_judge({"preset": "qwen2.5-7b-vllm"}).max_model_len == 8192
+
+
+_NO_MODEL = ("[judge] model: the OpenAI-compatible engine needs a judge model: set [judge] model = \"M\" (and "
+             "[judge] base_url = \"URL\" for a server other than OpenAI's), or [judge] preset = \"PRESET\"")
+
+
+@pytest.mark.parametrize("judge", [{"base_url": "http://127.0.0.1:9/v1"}, {"api_key_env": "HOUSE_KEY"},
+                                   {"api_key": "sk-x"}, {"base_url": "http://127.0.0.1:9/v1", "concurrency": 4}],
+                         ids=["base_url", "api_key_env", "api_key", "with concurrency"])
+def test_a_servers_settings_without_a_judge_model_ask_for_it_not_for_the_embedded_judge(tmp_path, judge):
+    """A base URL or a key's variable without a model, preset or engine judged with the embedded SmolLM2 (minutes
+    on a CPU), noting the server's settings as ignored: they ask for a server's judge, which needs its model."""
+    with pytest.raises(ConfigError) as caught:
+        RunConfig(questions="q", answers=["a"], judge=judge)
+    assert str(caught.value) == _NO_MODEL
+    lines = "".join(f"{key} = {json.dumps(value)}\n" for key, value in judge.items())
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, _DATA + "[judge]\n" + lines))
+    assert str(caught.value) == _NO_MODEL  # the model is set nowhere: no file names it
+    # an engine or embedded = true chooses the judge (the server's settings are noted as ignored), as does a model
+    for chosen in ({"engine": "vllm"}, {"embedded": True}):
+        local = RunConfig(questions="q", answers=["a"], judge={**judge, **chosen}).judge
+        assert (local.engine, local.embedded, local.name) == ("vllm", True, "SmolLM2-135M-Instruct")
+    assert RunConfig(questions="q", answers=["a"], judge={**judge, "model": "m"}).judge.engine == "openai"
+
+
+def test_the_embedded_judge_is_chosen_by_embedded_true_and_refused_beside_a_servers_judge():
+    """`embedded = true` alone said that the OpenAI-compatible engine needs a judge model; beside a model and a
+    base URL it judged at the server under the embedded judge's disclaimer ("its rankings mean nothing")."""
+    alone = resolve_judge({"embedded": True})
+    assert (alone.engine, alone.embedded, alone.name) == ("vllm", True, "SmolLM2-135M-Instruct")
+    with pytest.raises(ConfigError) as caught:
+        resolve_judge({"embedded": True, "model": "test-judge", "base_url": "http://127.0.0.1:9/v1"})
+    assert str(caught.value) == (
+        "[judge] embedded: true asks for the bundled SmolLM2-135M judge, run in-process on vLLM's CPU build, but "
+        "these settings ask for a judge server (engine openai, model 'test-judge'): leave out [judge] embedded to "
+        "judge with the server, or leave out [judge] model and [judge] base_url for the embedded judge")
+    with pytest.raises(ConfigError) as caught:
+        resolve_judge({"preset": "embedded", "engine": "openai"})
+    assert str(caught.value) == (
+        "[judge] embedded (from judge preset 'embedded'): true asks for the bundled SmolLM2-135M judge, run "
+        "in-process on vLLM's CPU build, but these settings ask for a judge server (engine openai): leave out "
+        "[judge] preset 'embedded' to judge with the server, or leave out [judge] engine for the embedded judge")
+    # the embedded preset with a model named is that model's judge, not a contradiction
+    assert resolve_judge({"preset": "embedded", "model": "m", "base_url": "http://127.0.0.1:9/v1"}).embedded is False
+
+
+def test_min_concurrency_above_concurrency_is_named_where_it_was_given(tmp_path):
+    """`min_concurrency = 20` in a file was refused by the engine as it started, after the run's first line, in
+    words naming no file or table: 'min_concurrency must be between 1 and concurrency (16); got 20'."""
+    path = write(tmp_path, _DATA + '[judge]\nmodel = "m"\nmin_concurrency = 20\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path}: [judge] min_concurrency: must be at most [judge] concurrency (16), got 20"
+    with pytest.raises(ConfigError) as caught:  # a flag lowering concurrency below the file's min_concurrency
+        RunConfig.from_toml(write(tmp_path, _DATA + '[judge]\nmodel = "m"\nmin_concurrency = 8\n', "y.toml"), None,
+                            {"concurrency": 4}, {"judge.concurrency": "--concurrency"})
+    assert str(caught.value).endswith("y.toml: [judge] min_concurrency: must be at most [judge] concurrency (4), "
+                                      "got 8")
+    assert load_config(path, judge_overrides={"concurrency": 20}).judge.min_concurrency == 20
+    assert resolve_judge({"model": "/m", "engine": "vllm", "min_concurrency": 20}).min_concurrency == 20  # ignored
 
 
 def test_a_judges_file_is_read_and_checked_also_where_no_preset_is_used(tmp_path, monkeypatch):

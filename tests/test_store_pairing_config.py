@@ -88,7 +88,8 @@ def test_pairing_modes():
         plan_pairs(data, "baseline", baseline="zz")
     assert len(plan_pairs(data, "sample", opponents=3)) == 3 * 6  # every other model: every pair
     # more opponents than there are models judged every pair without a word
-    with pytest.raises(ConfigError, match=r"^\[judging\] opponents is 4, but each model has 3 others to meet"):
+    with pytest.raises(ConfigError, match=r"^opponents is 4, but each model has 3 others to meet: set \[judging\] "
+                                          r"opponents = 3 or fewer \(3 judges every pair\), or \[judging\] pairs = "):
         plan_pairs(data, "sample", opponents=4)
 
 

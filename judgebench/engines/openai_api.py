@@ -1042,9 +1042,10 @@ class OpenAIEngine:
         a game's every attempt timed out with no reply of any kind from the server meanwhile, the run stops
         rather than spend `max_attempts` timeouts on each game left."""
         return EngineError(
-            f"the judge server at {self._shown_url} stopped answering: no reply to any request for {seconds:.0f} s "
-            f"({self.max_attempts} attempts of one game, each timed out after {self.timeout_s:g} s): check the "
-            f"server; if it is only slow or overloaded, raise {setting_name('judge.timeout_s')} or lower "
+            f"the judge server at {self._shown_url} stopped answering: no reply to any request for "
+            f"{_seconds_text(seconds)} ({self.max_attempts} attempts of one game, each timed out after "
+            f"{self.timeout_s:g} s): check the server; if it is only slow or overloaded, raise "
+            f"{setting_name('judge.timeout_s')} or lower "
             f"{setting_name('judge.concurrency')}{self._kept()}")
 
     def _descriptors_error(self, code: int) -> EngineError:
