@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import signal
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast, get_args, get_origin
 
@@ -408,7 +408,7 @@ def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) 
     and, for the embedded judge, that it is a demo judge too weak to measure anything."""
     from judgebench import present
 
-    _say_settings_notes(settings)
+    _say_settings_notes(settings, settings.unused_ratings(settings.rating_interval()) if gold is None else [])
     console.print(present.run_header(settings, gold), markup=False, highlight=False, soft_wrap=True)
     if settings.judge.embedded:
         from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
@@ -416,9 +416,10 @@ def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) 
         console.print(EMBEDDED_JUDGE_NOTE, style="yellow", markup=False)
 
 
-def _say_settings_notes(settings: RunConfig) -> None:
-    """On stderr, before a command judges: settings that do nothing (`RunConfig.notes`)."""
-    for note in settings.notes():
+def _say_settings_notes(settings: RunConfig, more: Iterable[str] = ()) -> None:
+    """On stderr, before a command judges: settings that do nothing (`RunConfig.notes`, and `more`: a run's rating
+    settings its ratings do not use, which `check`, rating none of them, names among its own unused settings)."""
+    for note in [*settings.notes(), *more]:
         typer.secho(f"note: {note}", fg="yellow", err=True)
 
 

@@ -629,13 +629,14 @@ class RatingsSettings(SettingsModel):
                 raise _setting_problem((name,), f"applies to method bt only (method is {self.method})")
         return self
 
-    def unused_ratings(self) -> list[str]:
-        """Notes on rating settings given explicitly that the method or interval chosen does not use (`ties` and the
-        other Bradley-Terry-only settings are refused instead, `_method_supports_options`: they change what the
-        ratings mean; these only go unused, so a note says so before any judge call, where `k_factor = 8` under
-        Bradley-Terry passed without a word)."""
+    def unused_ratings(self, interval: str | None = None) -> list[str]:
+        """Notes on rating settings given explicitly that the method or interval chosen (`interval`, where another
+        than the setting's is used) does not use (`ties` and the other Bradley-Terry-only settings are refused
+        instead, `_method_supports_options`: they change what the ratings mean; these only go unused, so a note
+        says so before any judge call, where `k_factor = 8` under Bradley-Terry passed without a word)."""
+        sandwich = (interval or self.interval) == "sandwich"
         unused = {"k_factor": "only online Elo (method elo) uses it" if self.method != "elo" else None,
-                  "rounds": "a sandwich interval draws no bootstrap rounds" if self.interval == "sandwich" else None,
+                  "rounds": "a sandwich interval draws no bootstrap rounds" if sandwich else None,
                   "scale": "win rates are fractions, on no rating scale" if self.method == "winrate" else None,
                   "anchor_rating": "win rates are fractions, on no rating scale" if self.method == "winrate" else None}
         return [f"{setting_name(name)}: ignored: {why}" for name, why in unused.items()
@@ -684,7 +685,19 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
                               for where, names in places.items())
             notes.append(f"{given}: ignored: {self.judge.ignored_because()}")
         unread = unread_judges_variable(self.judges_file, "[judge] judges_file")
-        return notes + self.unused_ratings() + ([unread] if unread else [])
+        return notes + ([unread] if unread else [])
+
+    def rating_interval(self) -> str:
+        """The leaderboard's interval: the settings', except that a run in rounds that did not choose one gets the
+        clustered sandwich: after the design-bias correction both it and the question bootstrap cover at the
+        nominal rate in tests/test_schedule_simulation.py's setting (0.961 and 0.955; README, "Adaptive judging"),
+        and the sandwich is what the planner measures between rounds and needs no resampling. Online Elo, which has
+        no likelihood and so no sandwich, keeps its bootstrap (and is reported uncorrected:
+        `evaluation._design_bias`)."""
+        planned = self.pairs in ("adaptive", "tournament")
+        if planned and "interval" not in self.model_fields_set and self.method != "elo":
+            return "sandwich"
+        return self.interval
 
     @model_validator(mode="before")
     @classmethod

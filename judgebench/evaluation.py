@@ -313,7 +313,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
     check_reference_answers(template, dataset)
-    if weighs_questions(settings.method, _interval(settings), settings.resample):
+    if weighs_questions(settings.method, settings.rating_interval(), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
         check_style_counts(dataset)
@@ -361,7 +361,7 @@ def _record_plan(settings: RunConfig, evaluation: Evaluation, on_event: EventHan
         meta = evaluation.leaderboard.meta
         rated = {name: meta.get(name) for name in ("method", "interval")}  # how the run rated them, plan aside
     else:  # interrupted: how it would have rated them, with no correction
-        rated = {"method": settings.method, "interval": _interval(settings)}
+        rated = {"method": settings.method, "interval": settings.rating_interval()}
         adaptive = {**adaptive, "design_bias": None, "uncorrected": "interrupted"}
     try:
         with Store(settings.store) as db:
@@ -420,7 +420,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         try:
             evaluation.leaderboard = build(
                 outcomes, games=result.games, design_bias=bias, answer_lengths=average_lengths(dataset, outcomes),
-                **{**settings.build_options(), "interval": _interval(settings), **_reference(settings)},
+                **{**settings.build_options(), "interval": settings.rating_interval(), **_reference(settings)},
                 meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                       "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
         except ConfigError as error:  # what was judged is stored: say so, since the run ends here
@@ -507,7 +507,7 @@ def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dat
         held = sum(1 for question in dataset.questions.values() if question.reference)
         return [f"{held} of {len(dataset.questions)} questions have a reference answer, which template "
                 f"'{template.name}' does not show the judge (pairwise-5-reference does: FastChat's MT-Bench judge "
-                "shows math, reasoning and coding questions theirs)"] if held else []
+                "shows theirs for math, reasoning and coding questions)"] if held else []
     lacking = sum(1 for question in dataset.questions.values() if not question.reference)
     if lacking:
         return [f"{lacking} of {len(dataset.questions)} questions have no reference answer: template "
@@ -637,18 +637,6 @@ def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
         for column, key in _STYLE_METADATA.items():
             outcomes[f"{column}_{side}"] = [float(metadata.get(key, 0)) for metadata in answers]
     return outcomes
-
-
-def _interval(settings: RunConfig) -> str:
-    """The leaderboard's interval: the settings', except that a run in rounds that did not choose one gets the
-    clustered sandwich: after the design-bias correction both it and the question bootstrap cover at the
-    nominal rate in tests/test_schedule_simulation.py's setting (0.961 and 0.955; README, "Adaptive judging"),
-    and the sandwich is what the planner measures between rounds and needs no resampling. Online Elo, which has
-    no likelihood and so no sandwich, keeps its bootstrap (and is reported uncorrected, `_design_bias`)."""
-    if (settings.pairs in ("adaptive", "tournament") and "interval" not in settings.model_fields_set
-            and settings.method != "elo"):
-        return "sandwich"
-    return settings.interval
 
 
 def _unbounded_stop_notes(planner: Planner) -> list[str]:
@@ -990,6 +978,7 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
             "engine": settings.judge.engine,
             "sampling": template.sampling_params(settings.max_tokens, settings.temperature),
             "pairs": settings.pairs, "questions": len(dataset.questions),
+            **({"first_n": settings.first_n} if settings.first_n is not None else {}),  # a trial's cut
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
@@ -1264,7 +1253,7 @@ def _rate_options(settings: Any, options: dict[str, Any]) -> dict[str, Any]:
     from judgebench.config import RunConfig
 
     if isinstance(settings, RunConfig):  # rate as the run did: its baseline's role and its interval
-        chosen.update({**_reference(settings), "interval": _interval(settings)})
+        chosen.update({**_reference(settings), "interval": settings.rating_interval()})
     chosen.update({name: value for name, value in options.items()  # None: the default, not a value
                    if value is not None or RATE_DEFAULTS[name] is None})
     return chosen

@@ -669,10 +669,9 @@ def stop_reason(stopped_by: str | None, step: str = "round") -> str:
     return {"budget_calls": "budget of judge calls reached (--budget-calls)",
             "budget_usd": "dollar budget reached (--budget-usd)",
             "interrupted": "interrupted (run the same command again to continue)",
-            "failed games": f"games of the last {step} failed (the next {step} is chosen with their verdicts: the "
-                            f"same command retries them, then goes on choosing {plural(step)}; a game the judge "
-                            "refused as sent fails again until its answers or the judge change)"}.get(stopped_by,
-                                                                                                    stopped_by)
+            "failed games": f"games of the last {step} failed (the next {step} waits for their verdicts: the same "
+                            f"command retries them, then goes on choosing {plural(step)}, unless the judge refused "
+                            "them as sent: see why they failed)"}.get(stopped_by, stopped_by)
 
 
 def plan_budget(planner: Planner) -> str:
@@ -735,7 +734,8 @@ def retry_advice(judgments: Any) -> str:
     refused = sum(map(fails_as_sent, errors))
     if not refused:
         return "run again to retry them"
-    what = ("the judge refused their requests as sent" if refused == len(errors) else
+    what = (f"the judge refused {'its request' if refused == 1 else 'their requests'} as sent"
+            if refused == len(errors) else
             f"the judge refused {refused:,} of their requests as sent, and a rerun retries the others")
     return (f"{what}: a rerun sends such a request unchanged and fails it again. Most often the prompt is over "
             "the judge's context length: shorten those answers (with the vLLM engine, truncate_answers = true "

@@ -328,7 +328,7 @@ def test_a_rejected_request_is_not_retried(judge_server: JudgeServer, transport:
     engine = engine_for(judge_server, transport, concurrency=1)
     done = judge_all(engine, [game(0, 9, 1), game(1, 9, 1)])
     assert done[0].error is not None and "HTTP 400" in done[0].error and "context length" in done[0].error
-    assert done[0].error.endswith("(the same request fails again: not retried)")  # `fails_as_sent`: no "run again"
+    assert done[0].error.endswith("(refused as sent: asking again sends the same request)")  # `fails_as_sent`
     assert done[1].error is None
     assert len(judge_server.log) == 2
 

@@ -170,17 +170,24 @@ def test_first_n_judges_a_trial_of_the_first_questions_with_the_whole_answers(ju
     config = write_config(tmp_path, judge_server.base_url)
     run = judgebench("run", "--config", str(config), "--first-n", "3", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert f"note: --first-n 3: judging the first 3 of {N_QUESTIONS} questions" in run.stderr, run.stderr
+    assert f"note: --first-n 3: judging the first 3 questions of {N_QUESTIONS}" in run.stderr, run.stderr
     judged = {row["question_id"] for row in map(json.loads, (tmp_path / "out" / "judgments.jsonl").read_text()
                                                              .splitlines())}
     assert judged == {"q00", "q01", "q02"}
+    assert leaderboard(tmp_path)["meta"]["first_n"] == 3  # the results say they are a trial's
     assert len(judge_server.log) == 3 * 3 * 2  # three models against the baseline, both orders, three questions
     answers = tmp_path / "answers.jsonl"
     answers.write_text(answers.read_text() + json.dumps({"question_id": "q99", "model": "good", "turns": ["x"]})
                        + "\n")
     stranger = judgebench("run", "--config", str(config), "--first-n", "3", cwd=tmp_path)
     assert stranger.returncode == 2 and "answer for unknown question 'q99'" in stranger.stderr, stranger.stderr
-    assert "give its whole questions file and --first-n N" in " ".join(stranger.stderr.split())
+    assert "give its whole questions file and set --first-n" in " ".join(stranger.stderr.split())
+    # a model without answers to the first questions is still one of the run's: missing answers, not dropped
+    answers.write_text("".join(line + "\n" for line in answers.read_text().splitlines()
+                               if not ('"model": "mid"' in line and '"q00"' in line) and '"q99"' not in line))
+    lacking = judgebench("run", "--config", str(config), "--first-n", "3", cwd=tmp_path)
+    assert lacking.returncode == 2 and "model 'mid' has no answer for 1 of 3 questions" in lacking.stderr, \
+        lacking.stderr
     assert len(judge_server.log) == 18  # refused before any judge call
 
 
@@ -197,6 +204,10 @@ def test_rating_settings_the_method_does_not_use_are_noted(judge_server, tmp_pat
     assert "note: --rounds: ignored: a sandwich interval draws no bootstrap rounds" in said, said
     quiet = judgebench("run", "--config", str(config), "--method", "elo", "--out", "elo", cwd=tmp_path)
     assert quiet.returncode == 0 and "ignored" not in quiet.stderr, quiet.stderr
+    planned = judgebench("run", "--config", str(config), "--method", "bt", "--pairs", "tournament", "--budget-calls",
+                         "30", "--out", "t", cwd=tmp_path)  # a tournament's ratings get the sandwich by default
+    assert "note: --rounds: ignored: a sandwich interval draws no bootstrap rounds" in " ".join(
+        planned.stderr.split()), planned.stderr
     config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nscale = 100\n"))
     rates = judgebench("run", "--config", str(config), "--method", "winrate", "--out", "w", cwd=tmp_path)
     assert "[ratings] scale: ignored: win rates are fractions, on no rating scale" in " ".join(rates.stderr.split())
@@ -1204,6 +1215,18 @@ def test_a_store_of_one_order_per_pair_rated_with_both_orders_names_the_swap_tha
     assert one.returncode == 0, one.stderr
     assert by_model(json.loads((tmp_path / "again" / "leaderboard.json").read_text())).keys() == by_model(
         leaderboard(tmp_path)).keys()
+
+
+def test_a_store_whose_other_orders_failed_is_not_called_one_order_per_pair(judge_server, tmp_path):
+    """The --swap random-one hint is for a store judged in one order per pair; where the other orders were asked
+    for and failed (every game with the baseline shown first, here), that reading is false, and it is not given."""
+    config = write_config(tmp_path, judge_server.base_url)
+    judge_server.add_fault("500", match=lambda request: request.text.index("by base.") < min(
+        request.text.index(f"by {model}.") for model in ("good", "mid", "bad") if f"by {model}." in request.text))
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 3
+    both = judgebench("leaderboard", "--store", "store.sqlite", cwd=tmp_path)
+    assert both.returncode == 2 and "no complete judged pair" in both.stderr, both.stderr
+    assert "--swap random-one" not in both.stderr
 
 
 def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_server, tmp_path, monkeypatch):

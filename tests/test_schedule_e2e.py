@@ -380,7 +380,7 @@ def test_games_the_judge_refuses_as_sent_are_not_promised_to_a_rerun(judge_serve
         assert "run again to retry them" not in told
     errors = [row["error"] for row in map(json.loads, (tmp_path / "out" / "judgments.jsonl").read_text().splitlines())
               if row["status"] == "failed"]
-    assert errors and all(error.endswith("(the same request fails again: not retried)") for error in errors)
+    assert errors and all(error.endswith("(refused as sent: asking again sends the same request)") for error in errors)
     assert [row["round"] for row in plan_lines(tmp_path)] == [1] * 20  # the plan waits at its first round
     assert judge_server.statuses()[400] == 2 * len(errors)  # each refused once per run, never retried within it
 
@@ -393,7 +393,7 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     judge_server.add_fault("500", requests=range(30, 10_000))  # round 1: requests 0-19; round 2 from 20
     first = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
     assert first.returncode == 3, first.stderr
-    assert "stopped: games of the last round failed (the next round is chosen with their verdicts: the same " \
+    assert "stopped: games of the last round failed (the next round waits for their verdicts: the same " \
            "command retries them" in said(first)
     assert "failed; run again to retry them." in first.stderr  # a 500 passes: a rerun may well get a verdict
     plan = plan_lines(tmp_path)

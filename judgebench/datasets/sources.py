@@ -179,7 +179,7 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
         frame = combine(games, swap=swap, seed=seed, baseline=baseline).outcomes
         if len(frame) == 0:
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
-                             hint=_one_order_hint(games, swap) or measurements_hint(db.measurements(), judge,
+                             hint=_one_order_hint(games, judgments, swap) or measurements_hint(db.measurements(), judge,
                                                                                      template))
         plan, warning = db.plan_of(judgments)
     warnings += [warning] if warning else []
@@ -189,12 +189,15 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
     return Inputs(frame, games, str(store), baseline, "store", warnings, provenance, plan, set_aside)
 
 
-def _one_order_hint(games: pd.DataFrame, swap: str) -> str:
+def _one_order_hint(games: pd.DataFrame, judgments: pd.DataFrame, swap: str) -> str:
     """Where a swap policy that needs both orders of a pair finds none but the store holds games judged in one
-    order (a run with --swap random-one judged each pair once): the flag that rates them."""
+    order (a run with --swap random-one judged each pair once): the flag that rates them. Not where some of the
+    `judgments` read have no verdict: a pair's other order may then have been asked for and failed."""
+    from judgebench.records import OK
     from judgebench.verdicts import combine
 
-    if swap == "random-one" or len(combine(games, swap="random-one").outcomes) == 0:
+    if (swap == "random-one" or not (judgments["status"] == OK).all()
+            or len(combine(games, swap="random-one").outcomes) == 0):
         return ""
     return ("its pairs were judged in one order each, as a run with --swap random-one judges them: rate them "
             "with --swap random-one")

@@ -56,11 +56,11 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
         by_id, notes = attach_references(by_id, references)
     answers = select_models(answers, models, baseline)
     answer_index = index_answers(answers, by_id, questions_path)
+    model_names = sorted({located.record.model for located in answers})  # before a trial's cut: every model stays
     if first_n is not None:
         by_id, answers, answer_index, trial = first_questions(by_id, answers, answer_index, first_n)
         notes.append(trial)
     question_map = {qid: located.record for qid, located in by_id.items()}
-    model_names = sorted({located.record.model for located in answers})
     skipped = missing_answers(question_map, answers, model_names, allow_missing)
     return Dataset(questions=question_map,
                    answers={key: located.record for key, located in answer_index.items()},
@@ -75,8 +75,9 @@ def first_questions(by_id: dict[str, Located[Question]], answers: list[Located[A
     judged: a trial run on a few questions with the benchmark's whole answers folder (FastChat's --first-n,
     AlpacaEval's max_instances), which otherwise had to be cut by hand, file by file."""
     kept = dict(list(by_id.items())[:n])
-    note = (f"{setting_name('first_n')} {n}: judging the first {len(kept)} of {len(by_id)} questions"
-            if n < len(by_id) else f"{setting_name('first_n')} {n}: the file has {len(by_id)} questions, all judged")
+    first = "the first question" if n == 1 else f"the first {n} questions"
+    note = (f"{how_to_set('first_n', str(n))}: judging {first} of {len(by_id)}" if n < len(by_id)
+            else f"{how_to_set('first_n', str(n))}: the file has {len(by_id)} questions, all judged")
     return (kept, [located for located in answers if located.record.question_id in kept],
             {key: located for key, located in answer_index.items() if key[0] in kept}, note)
 
@@ -215,8 +216,8 @@ def _known_question(by_id: dict[str, Located[Question]], located: Located[Answer
         raise located.row.error(
             f"{what} for unknown question {_question_named(located)} (no such question{source})",
             field=located.id_field, hint=f"check that the {what}s belong to these questions" + (
-                f" (to judge some of a benchmark's questions, give its whole questions file and "
-                f"{how_to_set('first_n', 'N')})" if what == "answer" else ""))
+                f"; to judge some of a benchmark's questions, give its whole questions file and set "
+                f"{setting_name('first_n')}" if what == "answer" else ""))
     return question.record
 
 

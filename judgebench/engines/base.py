@@ -49,14 +49,15 @@ class Completion:
 
 
 # The end of a Completion's error when the judge cannot take the game's request as it is (`failing_as_sent`).
-FAILS_AS_SENT = "(the same request fails again: not retried)"
+FAILS_AS_SENT = "(refused as sent: asking again sends the same request)"
 
 
 def failing_as_sent(problem: str) -> str:
     """The error of a game whose request the judge refuses for what it holds, not for a passing state of the
-    server: an HTTP 400-class reply (such as a prompt over the judge's context length), or a prompt vLLM counts as
-    too long. Asking again sends the same request, so a rerun fails it again; another answer, template or judge
-    does not. Marked so that what tells the user how to go on (`fails_as_sent`) says so, not "run again"."""
+    server: an HTTP error that asking again cannot change (400-class, such as a prompt over the judge's context
+    length; 501, 505), a prompt vLLM counts as too long, renders with no chat template or rejects. A rerun asks
+    again, with the same request, and fails it again; another answer, template or judge does not. Marked so that
+    what tells the user how to go on (`fails_as_sent`) says so, not "run again"."""
     return f"{problem} {FAILS_AS_SENT}"
 
 

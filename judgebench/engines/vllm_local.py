@@ -345,7 +345,7 @@ class VLLMEngine:
             n_prompt = self.count_prompt_tokens(conversation)
         except Exception as exc:  # noqa: BLE001 - a template that rejects these messages fails this game only
             return PreparedRequest(request, conversation, 0,
-                                   error=f"the judge's chat template cannot render this prompt: {exc}")
+                                   error=failing_as_sent(f"the judge's chat template cannot render this prompt: {exc}"))
         item = PreparedRequest(request, conversation, n_prompt)
         params = request.params
         max_tokens = params.get("max_tokens")
@@ -385,7 +385,7 @@ class VLLMEngine:
                     raise EngineError(f"the vLLM engine failed ({type(exc).__name__}: {exc})") from None
                 if len(chunk) == 1:
                     return [Completion(key=chunk[0].request.key, text=None, prompt_tokens=chunk[0].prompt_tokens,
-                                       error=f"vLLM rejected the request: {exc}")]
+                                       error=failing_as_sent(f"vLLM rejected the request: {exc}"))]
                 return [c for item in chunk for c in self.run_chunk([item])]
             elapsed = time.perf_counter() - started
         return [_completion(item, output, elapsed) for item, output in zip(chunk, outputs, strict=True)]

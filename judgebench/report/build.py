@@ -127,11 +127,13 @@ def _unrated(judgments: pd.DataFrame) -> str:
     """The report's line in place of a leaderboard, when the judgments give no outcome to rate: why
     (`records.why_unrated`), and what to do. The rest of the report shows what the judge wrote: a run whose judge
     never gave a verdict was `error: outcomes: no outcomes to rate`, and no report."""
+    from judgebench.present import retry_advice
+
     statuses = set(judgments["status"])
     advice = [what for status, what in (
         (UNPARSED, "for the games without a verdict, use a stronger judge, a template it can follow (--template) "
                    "or a larger max_tokens"),
-        (FAILED, "run again to retry the failed games")) if status in statuses]
+        (FAILED, f"for the failed games, {retry_advice(judgments)}")) if status in statuses]
     return (f"No leaderboard: {why_unrated(judgments)}, so no pair has an outcome to rate. The judge diagnostics "
             "and the judgment browser below show what the judge wrote" + "".join(f"; {what}" for what in advice)
             + ".")
