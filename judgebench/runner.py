@@ -689,7 +689,8 @@ def refuse_other_servers(store_path: Path, servers: dict[str | None, int], serve
         raise ConfigError(
             f"the store {store_path} holds judgments of this plan for the judge '{judge}' made by another server "
             f"({_by_server(others)}); this run's judge is {server}, and two servers are two judges: use another "
-            f"{setting_name('store')}, or set {how_to_set('reuse_other_servers')} to reuse them")
+            f"{setting_name('store')}, or set {how_to_set('reuse_other_servers')}"
+            f"{command_or_call(' in a config file (--config FILE)', '')} to reuse them")  # no command has a flag
 
 
 def other_servers(by_server: Mapping[str | None, int], server: str | None) -> dict[str, int]:

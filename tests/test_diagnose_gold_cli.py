@@ -130,11 +130,15 @@ def test_gold_judged_by_another_server_says_it_reused_the_first_ones_judgments_a
     (tmp_path / "reuse.toml").write_text("[run]\nreuse_other_servers = true\n")
     other = JudgeServer().start()  # the same model name at another address: another judge
     try:
+        # refused first: diagnose has no flag for the setting (none has), so the message names the config file
+        refused = judgebench("diagnose", *flags, "--base-url", other.base_url, cwd=tmp_path)
         again = judgebench("diagnose", *flags, "--base-url", other.base_url, "--config", "reuse.toml", cwd=tmp_path)
     finally:
         other.stop()
     note = (f"note: reused judgments made by other servers (40 by {judge_server.base_url}); the judge asked now is "
             f"{other.base_url}")
+    assert refused.returncode == 2 and ("or set [run] reuse_other_servers = true in a config file (--config FILE) to "
+                                        "reuse them") in refused.stderr, refused.stderr
     assert again.returncode == 0 and note in again.stderr.splitlines(), again.stderr
     assert "Agreement with gold labels" in again.stdout and not other.log  # scored on the stored judgments
 
