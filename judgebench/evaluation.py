@@ -849,22 +849,24 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     engine = engine or build_engine(settings.judge, on_event)
     sent, recording = new_tally(settings.judge), RunRecording()
     rounds: list[RunResult] = []
+    status = ""  # the round's, beside the progress bar: set as it starts
 
     def run_so_far(tally: Tally) -> Tally:
-        """The round's tally with the run's tokens and cost so far in place of the round's, for the progress
-        line: a budget is the run's, and the round's own figures hid what the run had spent."""
-        shown = replace(tally)
+        """The round's tally (a copy) with the run's tokens and cost so far in place of the round's, for the
+        progress line: a budget is the run's, and the round's own figures hid what the run had spent."""
+        shown = replace(tally, status=status)
         for name in ("prompt_tokens", "completion_tokens", "unmetered"):
             setattr(shown, name, getattr(sent, name) + getattr(tally, name))
         shown.cost = added_cost(sent.cost, tally.cost)
         return shown
 
     def started(tally: Tally) -> None:
+        nonlocal status
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = (f"{step_noun(planner.strategy)} {planner.chosen} · {planner.calls} calls planned"
-                        f"{plan_budget(planner)} · top: {top}")
+        status = (f"{step_noun(planner.strategy)} {planner.chosen} · {planner.calls} calls planned"
+                  f"{plan_budget(planner)} · top: {top}")
         if planner.stop is not None and planner.last is not None:
-            tally.status += f" · {_toward_stop(planner.stop, planner.last)}"
+            status += f" · {_toward_stop(planner.stop, planner.last)}"
         if on_start is not None:
             on_start(run_so_far(tally))
 
