@@ -1026,8 +1026,9 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
 
     options.validate()
     options = options.with_settings(config)
-    if config.questions is None:
-        raise ConfigError("nothing to check: set [data] questions and answers in the config")
+    if config.questions is None or not config.answers:
+        raise ConfigError(f"nothing to check: set questions and answers ({how_to_set('questions', 'PATH')}, "
+                          f"{how_to_set('answers', 'PATH')})")
     earlier = None if options.against is None else read_earlier_run(Path(options.against))
     opponent = str(options.reference) if earlier is None else earlier.baseline
     if opponent == options.candidate:

@@ -882,8 +882,8 @@ def diagnose(
     if gold is not None:
         if results is not None:
             raise ConfigError("--gold judges anew: give --store (where games are kept), not --results")
-        # the gold file holds the questions and both answers of each pair (evaluate_gold reads it); a bad value
-        # names the flag that gave it, as `run` does
+        # the gold file holds the questions and both answers of each pair (evaluate_gold judges it in place of
+        # any data a config names); a bad value names the flag that gave it, as `run` does
         values, flags = flag_values(ctx, _RUN_SETTINGS)
         unused = [flags[name] for name in ("questions", "answers", "judge_family", "swap") if name in values]
         if unused:  # they describe stored judgments of models, which gold pairs are not
@@ -892,8 +892,7 @@ def diagnose(
         judge_values = judge_values_of(values)
         run_values: dict[str, Any] = {key: values[key] for key in ("template", "store", "seed", "confidence")
                                       if key in values}
-        settings = RunConfig.from_toml(config, {**run_values, "questions": gold, "answers": [gold]}, judge_values,
-                                       flags)
+        settings = RunConfig.from_toml(config, run_values, judge_values, flags)
         raise typer.Exit(_judge_gold(settings, gold, out, progress))
     if store is None and results is None:
         raise ConfigError("nothing to diagnose: give --store PATH or --results DIR (stored judgments), or --gold FILE "

@@ -414,11 +414,13 @@ class JudgeConfig(SettingsModel):
 
 
 class DataSettings(SettingsModel):
-    """[data]: the questions and answers to judge."""
+    """[data]: the questions and answers to judge. A run and a check need both (`evaluate` and `gate` say so
+    before any judge call); judging a gold set needs neither (its file holds the questions and both answers), so
+    a file of judge settings alone is settings too."""
 
-    questions: PathSetting
+    questions: PathSetting | None = Field(default=None)
     """Questions file (JSONL, JSON, CSV, TSV or Parquet)."""
-    answers: list[PathSetting] = Field(min_length=1)
+    answers: list[PathSetting] | None = Field(default=None, min_length=1)
     """Answer files or directories."""
     format: str | None = None
     """Input format: generic, arena-hard, alpaca-eval or mt-bench (default: detected)."""
@@ -1212,9 +1214,6 @@ def _problems(errors: list[ErrorDetails], model: type[BaseModel],
         if problem["type"] == "extra_forbidden":
             hint = _judge_hint(model, location) or suggest(str(location[-1]), _fields_at(model, location[:-1]))
             problems.append((name_of(location[:-1]), f"unknown setting '{location[-1]}'{hint}"))
-        elif problem["type"] == "missing" and location[0] in ("questions", "answers"):
-            problems.append(("", "nothing to judge: set questions and answers (--questions PATH --answers PATH, "
-                                 "or [data] questions/answers in the config file)"))
         elif problem["type"] == "path_type" and location[0] in ("questions", "answers") and (
                 isinstance(problem.get("input"), Mapping) or hasattr(problem.get("input"), "columns")):
             # rows or a DataFrame, as rate() takes them: one line for the setting, not one per row

@@ -246,14 +246,11 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         Ctrl-C or SIGTERM before any game was judged (the inputs loading, an adaptive plan choosing its first
         round): a KeyboardInterrupt with the signal as `.signum`, and no result.
     """
-    from judgebench.config import how_to_set, require_run_config
+    from judgebench.config import require_run_config
     from judgebench.outputs import left_as_found, removed_if_empty
     from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
 
     settings = require_run_config(settings, "evaluate")
-    if settings.questions is None or not settings.answers:
-        raise ConfigError(f"nothing to judge: set questions and answers ({how_to_set('questions', 'PATH')}, "
-                          f"{how_to_set('answers', 'PATH')})")
     made_out = out is not None and not os.path.exists(out)  # removed again if nothing is written there (and any
     # path that cannot be looked at is prepare_directory's to refuse: Path.exists raised on a name too long)
     with StopSignals() as signals:  # Ctrl-C or SIGTERM once judging has begun ends the run as an interruption
@@ -299,10 +296,14 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     """What `evaluate` refuses before its first judge call (folders it cannot write, the inputs, settings the data
     cannot serve), and what it judges: the template, the dataset, the notes on the inputs and an adaptive or
     tournament run's plan (said through `on_event`, and kept in the run's notes) and its planner."""
+    from judgebench.config import how_to_set
     from judgebench.datasets import load_dataset
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
 
+    if settings.questions is None or not settings.answers:  # settings of a judge alone (as evaluate_gold takes)
+        raise ConfigError(f"nothing to judge: set questions and answers ({how_to_set('questions', 'PATH')}, "
+                          f"{how_to_set('answers', 'PATH')})")
     if out is not None:
         prepare_directory(out)
     prepare_directory(Path(settings.store).parent, "store's directory")
@@ -855,22 +856,24 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     engine = engine or build_engine(settings.judge, on_event)
     sent, recording = new_tally(settings.judge), RunRecording()
     rounds: list[RunResult] = []
+    status = ""  # the round's, beside the progress bar: set as it starts
 
     def run_so_far(tally: Tally) -> Tally:
-        """The round's tally with the run's tokens and cost so far in place of the round's, for the progress
-        line: a budget is the run's, and the round's own figures hid what the run had spent."""
-        shown = replace(tally)
+        """The round's tally (a copy) with the run's tokens and cost so far in place of the round's, for the
+        progress line: a budget is the run's, and the round's own figures hid what the run had spent."""
+        shown = replace(tally, status=status)
         for name in ("prompt_tokens", "completion_tokens", "unmetered"):
             setattr(shown, name, getattr(sent, name) + getattr(tally, name))
         shown.cost = added_cost(sent.cost, tally.cost)
         return shown
 
     def started(tally: Tally) -> None:
+        nonlocal status
         top = ", ".join(planner.last.models[:3]) if planner.last is not None else "not yet rated"
-        tally.status = (f"{step_noun(planner.strategy)} {planner.chosen} · {planner.calls} calls planned"
-                        f"{plan_budget(planner)} · top: {top}")
+        status = (f"{step_noun(planner.strategy)} {planner.chosen} · {planner.calls} calls planned"
+                  f"{plan_budget(planner)} · top: {top}")
         if planner.stop is not None and planner.last is not None:
-            tally.status += f" · {_toward_stop(planner.stop, planner.last)}"
+            status += f" · {_toward_stop(planner.stop, planner.last)}"
         if on_start is not None:
             on_start(run_so_far(tally))
 
@@ -1430,7 +1433,9 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
 
     Each pair becomes a question answered by two pseudo-models (datasets.gold.ANSWER_A/ANSWER_B), judged
     through the runner like any run (settings' judge, template and store, GOLD_STORE unless one is set; pairs
-    "all", swap "both"), so games are stored, reused and retried as usual. The judgments' figures
+    "all", swap "both"), so games are stored, reused and retried as usual. The settings need no data (a file of
+    [judge] settings alone, as `diagnose --gold --config` reads): the gold file is what is judged, in place of
+    any questions and answers they name. The judgments' figures
     (diagnose_judgments) come with the agreement with the labels under `gold`, and the judge calls, tokens and
     cost under `accounting` (`runner.call_accounting`). Raises like `evaluate`; a bad
     gold file before any judge call.
@@ -1451,8 +1456,9 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
             pairs = load_gold(gold)
             settings = require_run_config(settings, "evaluate_gold")
             store = settings.store if "store" in settings.model_fields_set else GOLD_STORE
-            settings = settings.with_changes(pairs="all", swap="both", baseline=None, store=store,
-                                             **dict.fromkeys(PAIRING_SETTINGS))
+            # the gold file is the data judged, whatever data the settings name (none, for a judge's file)
+            settings = settings.with_changes(questions=gold, answers=[gold], pairs="all", swap="both",
+                                             baseline=None, store=store, **dict.fromkeys(PAIRING_SETTINGS))
             prepare_directory(Path(settings.store).parent, "store's directory")
             dataset = gold_dataset(pairs)
         result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,

@@ -179,14 +179,26 @@ def format_cell(key: str, value: Any) -> str:
     return str(value)
 
 
+def ratings_are_win_rates(meta: dict[str, Any]) -> bool:
+    """Whether a leaderboard's ratings are win rates against its baseline (method winrate: fractions, shown as
+    percentages in tables and on the forest plot's axis), not Elo-scale points."""
+    return bool(meta["method"] == "winrate")
+
+
+def repeats_the_rating(key: str, meta: dict[str, Any]) -> bool:
+    """Whether field `key` is the rating again, so a table showing the rating leaves it out: the win rate vs the
+    baseline of a board whose ratings are those win rates (AlpacaEval's showed 70.5% under both titles)."""
+    return key == "win_rate" and ratings_are_win_rates(meta)
+
+
 def rating_format(meta: dict[str, Any]) -> Callable[[float | None], str]:
     """How a leaderboard's ratings and their intervals' ends are written: percentages when the ratings are
     win rates (method winrate), else Elo-scale points."""
-    return format_rate if meta["method"] == "winrate" else format_rating
+    return format_rate if ratings_are_win_rates(meta) else format_rating
 
 
 def _rating_title(board: Leaderboard) -> str:
-    return "win rate" if board.meta["method"] == "winrate" else "rating"
+    return "win rate" if ratings_are_win_rates(board.meta) else "rating"
 
 
 # --- Markdown --------------------------------------------------------------------------------------------
@@ -231,9 +243,8 @@ def markdown_code(text: str) -> str:
 def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as a Markdown table (leaderboard.md), with the method, the interval's level, the
     leaderboard's warnings and what its less obvious columns mean (`table_notes`) stated."""
-    rate_method = board.meta["method"] == "winrate"
     optional = [(key, column_title(key, board.meta)) for key, _ in _MARKDOWN_COLUMNS
-                if not (rate_method and key == "win_rate")]
+                if not repeats_the_rating(key, board.meta)]
     shown = [(key, title) for key, title in optional if _known(board, key)]
     headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
     value = rating_format(board.meta)
@@ -372,8 +383,8 @@ def _known(board: Leaderboard, key: str) -> bool:
 
 
 def _secondary_title(board: Leaderboard, key: str) -> str | None:
-    if key == "win_rate" and board.meta["method"] == "winrate":
-        return None  # the rating column is the win rate
+    if repeats_the_rating(key, board.meta):
+        return None
     return column_title(key, board.meta)
 
 

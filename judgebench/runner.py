@@ -99,6 +99,12 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.cost = added_cost(self.cost, other.cost)
 
+    def snapshot(self) -> Tally:
+        """A copy of the totals as they are now, what a progress callback is given: the running tally itself,
+        handed to every call, left a caller who kept them with the final totals only (a copy costs a few
+        microseconds a call, a judge call milliseconds or more)."""
+        return replace(self)
+
     def run_counts(self, priced: bool) -> dict[str, Any]:
         """The counts recorded in the store's `runs` table; the cost is None when the judge has no prices
         (`JudgeConfig.priced`) or a game's tokens are unknown (`unmetered`), and so are the tokens in the latter
@@ -132,7 +138,8 @@ def new_tally(judge: JudgeConfig, **counts: Any) -> Tally:
     return Tally(**counts, cost=0.0 if judge.priced else None)
 
 
-# Called with the running totals: as sending starts (on_start) and as judged games are stored (on_progress).
+# Called with the running totals, a copy each call (`Tally.snapshot`, so that one kept is not changed later): as
+# sending starts (on_start) and as judged games are stored (on_progress).
 ProgressCallback = Callable[[Tally], None]
 
 
@@ -507,7 +514,7 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
             for row in rows:
                 tally.count(row)
             if on_progress is not None:
-                on_progress(tally)
+                on_progress(tally.snapshot())
 
         writer = ResultWriter(store, in_store, run_id, stored)
         lease = Lease(sharing.lease_s)
@@ -534,7 +541,7 @@ async def send_games(engine: Engine, specs: list[GameSpec], store: Store, templa
                 if claim.done:
                     tally.elsewhere += len(claim.done)
                     if on_progress is not None:
-                        on_progress(tally)
+                        on_progress(tally.snapshot())
                 if claim.claimed and not stopping():  # a stop while claiming: the claims are released below
                     stream = engine.stream(lease.gated([by_key[key].request for key in claim.claimed]))
                     try:
@@ -689,7 +696,8 @@ def refuse_other_servers(store_path: Path, servers: dict[str | None, int], serve
         raise ConfigError(
             f"the store {store_path} holds judgments of this plan for the judge '{judge}' made by another server "
             f"({_by_server(others)}); this run's judge is {server}, and two servers are two judges: use another "
-            f"{setting_name('store')}, or set {how_to_set('reuse_other_servers')} to reuse them")
+            f"{setting_name('store')}, or set {how_to_set('reuse_other_servers')}"
+            f"{command_or_call(' in a config file (--config FILE)', '')} to reuse them")  # no command has a flag
 
 
 def other_servers(by_server: Mapping[str | None, int], server: str | None) -> dict[str, int]:
@@ -829,7 +837,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             reuse = Reuse(template.name, server, servers, read_now, again)
             tally = new_tally(config.judge, total=len(pending))
             if on_start is not None:
-                on_start(tally)
+                on_start(tally.snapshot())
             if pending and stopped_by is None:
                 assert engine is not None and server is not None
                 recording.start(store, run_provenance(config, template, description, server, len(specs)))

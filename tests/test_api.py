@@ -548,6 +548,19 @@ def test_progress_callbacks_see_the_cost_of_a_judge_without_prices_as_unknown(ju
 
 
 @pytest.mark.integration
+def test_progress_callbacks_get_the_totals_as_they_were_at_each_call(judge_server, tmp_path):
+    """on_start and on_progress were handed the same running Tally at every call, so a caller that kept them ended
+    with the final totals only (each kept `done` read the last): each call gets a copy, the totals then."""
+    config = load_config(write_config(tmp_path, judge_server.base_url))
+    kept: list = []
+    evaluation = judgebench.evaluate(config, on_start=kept.append, on_progress=kept.append)
+    done = [tally.done for tally in kept]
+    assert len(kept) > 2 and len({id(tally) for tally in kept}) == len(kept)
+    assert done[0] == 0 and done == sorted(done) and done[-1] == evaluation.run.tally.done == kept[0].total > 0
+    assert kept[-1] is not evaluation.run.tally  # nor is the evaluation's own changed through the last one
+
+
+@pytest.mark.integration
 def test_evaluate_runs_where_an_event_loop_already_runs(judge_server, tmp_path):
     """A Jupyter notebook runs an event loop in the thread its cells run in: evaluate (asyncio.run inside)
     refused with "Cannot run the event loop while another loop is running"."""

@@ -98,6 +98,23 @@ def test_gold_evaluation_shows_in_a_line_without_the_api_key(judge_server, gold_
     assert "api_key='(hidden)'" in repr(settings.judge) and settings.judge.api_key == "sk-not-to-be-shown"
 
 
+def test_evaluate_gold_takes_a_file_of_judge_settings_alone(judge_server, gold_slice, tmp_path):
+    """README's `evaluate_gold(load_config("judge.toml"), "gold.jsonl")`: load_config refused a file without
+    [data] ("nothing to judge: set questions and answers (--questions PATH ...)"), so the gold file had to be given
+    as questions and answers too (any file there did: the gold file is what is judged). As `diagnose --gold
+    --config judge.toml` does, the judge's settings alone serve."""
+    import judgebench
+    from judgebench.config import load_config
+
+    path, rows = gold_slice
+    judge_server.rule = oracle(rows)
+    (tmp_path / "judge.toml").write_text(f'[judge]\nengine = "openai"\nmodel = "test-judge"\n'
+                                         f'base_url = "{judge_server.base_url}"\n[run]\nstore = "gold.sqlite"\n')
+    gold = judgebench.evaluate_gold(load_config(tmp_path / "judge.toml"), path)
+    assert gold.exit_code == 0 and gold.figures["gold"]["accuracy_judgebench_rule"] == 15 / 20
+    assert sum(judge_server.answered().values()) == 40 and (tmp_path / "gold.sqlite").exists()
+
+
 def test_gold_judged_by_another_server_says_it_reused_the_first_ones_judgments_as_run_does(judge_server, gold_slice,
                                                                                          tmp_path):
     """`diagnose --gold` at another server of the same judge model name (reuse_other_servers allows it) scored
@@ -113,11 +130,15 @@ def test_gold_judged_by_another_server_says_it_reused_the_first_ones_judgments_a
     (tmp_path / "reuse.toml").write_text("[run]\nreuse_other_servers = true\n")
     other = JudgeServer().start()  # the same model name at another address: another judge
     try:
+        # refused first: diagnose has no flag for the setting (none has), so the message names the config file
+        refused = judgebench("diagnose", *flags, "--base-url", other.base_url, cwd=tmp_path)
         again = judgebench("diagnose", *flags, "--base-url", other.base_url, "--config", "reuse.toml", cwd=tmp_path)
     finally:
         other.stop()
     note = (f"note: reused judgments made by other servers (40 by {judge_server.base_url}); the judge asked now is "
             f"{other.base_url}")
+    assert refused.returncode == 2 and ("or set [run] reuse_other_servers = true in a config file (--config FILE) to "
+                                        "reuse them") in refused.stderr, refused.stderr
     assert again.returncode == 0 and note in again.stderr.splitlines(), again.stderr
     assert "Agreement with gold labels" in again.stdout and not other.log  # scored on the stored judgments
 

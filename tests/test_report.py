@@ -476,14 +476,17 @@ def assert_the_forest_plot_shows_lc_win_rates(folder: Path, board: dict[str, Any
 
     def keep(figure, directory, name):
         bars = figure.axes[0].containers[0]
+        figure.canvas.draw()
         drawn[name] = (figure.axes[0].get_xlabel(), bars.lines[0].get_xdata(),
-                       [segment[:, 0] for segment in bars.lines[2][0].get_segments()])
+                       [segment[:, 0] for segment in bars.lines[2][0].get_segments()],
+                       [tick.get_text() for tick in figure.axes[0].get_xticklabels() if tick.get_text()])
         return save(figure, directory, name)
 
     monkeypatch.setattr(plots, "save", keep)
     write_report(load_run(results=folder, imported=True), folder / "again.html")
-    label, dots, bars = drawn["again-forest"]
+    label, dots, bars, ticks = drawn["again-forest"]
     assert " ".join(label.split("\n")) == "length-controlled win rate vs gpt4_1106_preview (95% interval: ±1.96 LC SE)"
+    assert ticks and all(tick.endswith("%") for tick in ticks), ticks  # as the table shows them (0.1 to 0.7 before)
     models = board["models"]
     assert list(dots) == pytest.approx([entry["lc_win_rate"] for entry in models])
     assert list(dots) == sorted(dots, reverse=True)
@@ -521,6 +524,7 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
         assert shown[entry["model"]] == pytest.approx((entry["rating"], entry["lower"], entry["upper"]))
     titles = html_table(html, "leaderboard-table")[0]
     assert titles[titles.index("upper") + 1] == "LC win rate"
+    assert "win rate vs baseline" not in titles  # the ratings are those win rates: shown once, as the terminal does
     assert 'id="no-judgments"' in html and "Ranked by length-controlled win rate" in html
     assert 'id="judgments-data"' not in html and 'id="plot-heatmap"' not in html
 
@@ -547,6 +551,45 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
     empty = judgebench("report", "--results", "empty", "--out", "e.html", cwd=tmp_path)
     assert empty.returncode == 2 and "Traceback" not in empty.stderr
     assert "no judgments.jsonl here" in empty.stderr and "or a leaderboard.json" in empty.stderr
+
+
+def test_a_win_rate_board_shows_its_rates_as_percentages_and_the_win_rate_once(tmp_path, monkeypatch):
+    """A board of win rates against a baseline (`leaderboard --method winrate`, AlpacaEval's import): the report's
+    table showed 74.7% while the forest plot's axis ran 0.0 to 1.0, and it showed each rating twice, as "rating"
+    and as "win rate vs baseline" (70.5% / 70.5%), where the terminal and leaderboard.md show it once. The axis is
+    in percent now, and the table leaves the repeated column out; a Bradley-Terry board keeps both and its axis of
+    Elo-scale points."""
+    import judgebench
+    from judgebench.present import leaderboard_markdown
+    from judgebench.report import plots
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": "base", "model_b": model,
+                           "winner": rng.choice(["model_a", "model_b", "tie"], p=[1 - strength, strength, 0.0])}
+                          for q in range(40) for model, strength in (("good", 0.75), ("fair", 0.5))])
+    ticks = {}
+    save = plots.save
+
+    def keep(figure, directory, name):
+        figure.canvas.draw()
+        ticks[name] = [label.get_text() for label in figure.axes[0].get_xticklabels() if label.get_text()]
+        return save(figure, directory, name)
+
+    monkeypatch.setattr(plots, "save", keep)
+    for method in ("winrate", "bt"):
+        board = judgebench.rate(frame, baseline="base", method=method, rounds=50)
+        board.write(tmp_path / method)
+        judgebench.html_report(tmp_path / f"{method}.html", results=tmp_path / method)
+    rates, points = ticks["winrate-forest"], ticks["bt-forest"]
+    assert rates and all(re.fullmatch(r"\d+(\.\d+)?%", tick) for tick in rates), rates
+    assert points and not any("%" in tick for tick in points), points
+    titles = {method: html_table((tmp_path / f"{method}.html").read_text(), "leaderboard-table")[0]
+              for method in ("winrate", "bt")}
+    assert "win rate vs baseline" not in titles["winrate"] and "rating" in titles["winrate"], titles
+    assert {"rating", "win rate vs baseline"} <= set(titles["bt"]), titles
+    # the terminal's and leaderboard.md's tables leave it out as well
+    assert "win rate vs baseline" not in leaderboard_markdown(judgebench.rate(frame, baseline="base",
+                                                                              method="winrate", rounds=50))
 
 
 def test_report_of_a_run_whose_judge_never_gave_a_verdict(judge_server, tmp_path):

@@ -22,6 +22,7 @@ import pytest
 
 from judgebench import evaluate
 from judgebench.config import load_config
+from judgebench.errors import ConfigError
 from judgebench.leaderboard import AUTO_RIDGE, build
 from tests.support.cli_runs import (
     MEMORY_CAPPED_ENVIRONMENT,
@@ -1005,8 +1006,12 @@ def test_judgments_of_another_server_are_not_reused_silently(judge_server, tmp_p
         refused = judgebench("run", "--config", str(config), "--base-url", other.base_url, cwd=tmp_path)
         assert refused.returncode == 2, refused.stderr
         assert judge_server.base_url in refused.stderr and other.base_url in refused.stderr
-        assert "reuse_other_servers" in refused.stderr and "Traceback" not in refused.stderr
+        # no command has a flag for it: the message says where it is set (the command's config file)
+        assert ("set [run] reuse_other_servers = true in a config file (--config FILE) to reuse them"
+                in refused.stderr and "Traceback" not in refused.stderr), refused.stderr
         other_config = load_config(config, judge_overrides={"base_url": other.base_url})
+        with pytest.raises(ConfigError, match=r"set \[run\] reuse_other_servers = true to reuse them$"):
+            evaluate(other_config)  # in Python, the setting (there is no file to point at)
         allowed = evaluate(other_config.with_changes(reuse_other_servers=True)).run
         assert allowed.reused == BASELINE_GAMES and judge_server.base_url in allowed.notes[0]
         assert not other.log  # nothing was sent to the other server

@@ -677,9 +677,13 @@ def test_progress_callback_shows_round_calls_and_top_models(judge_server, tmp_pa
                                            round_games=20))
     write_upset_answers(tmp_path)  # ratings that exist, and so a correction
     shown: list[str] = []
-    evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status))
+    progress: list = []  # the totals each call gave, kept: copies, each with its round's status
+    evaluation = evaluate(settings, on_start=lambda tally: shown.append(tally.status), on_progress=progress.append)
     assert shown[0] == "round 1 · 20 calls planned of 60 · top: not yet rated"
     assert shown[2].startswith("round 3 · 60 calls planned of 60 · top: m1, m2, m3")  # rated after round 2
+    assert [tally.status for tally in progress if tally.done == 20] == shown  # each round's last
+    first_round = [tally.done for tally in progress if tally.status == shown[0]]
+    assert first_round == sorted(first_round) and first_round[-1] == 20
     assert evaluation.run.tally.done == 60 and evaluation.run.reused == 0
     # the Python API rates the store as the run did, given the run's settings and its correction
     from judgebench import rate

@@ -74,6 +74,31 @@ def test_each_bad_setting_in_a_file_is_one_message_naming_file_table_and_setting
     assert len(shown.splitlines()) == 1, shown
 
 
+def test_a_judges_settings_alone_load_and_a_run_or_check_of_them_says_what_to_set_before_anything(tmp_path):
+    """A file of [judge] settings alone, all that `evaluate_gold` uses (the gold file holds the data), was refused
+    by load_config with "nothing to judge: set questions and answers (--questions PATH --answers PATH, ...)",
+    flags in Python: it loads now, and a run or a check of it says what to set, as Python and a file name it,
+    before any folder is made; on the command line, run names its flags."""
+    import judgebench
+    from tests.support.cli_runs import judgebench as command
+
+    path = write(tmp_path, '[judge]\nengine = "openai"\nmodel = "j"\nbase_url = "http://127.0.0.1:9/v1"\n'
+                           '[run]\nstore = "made/j.sqlite"\n')
+    settings = load_config(path)
+    assert (settings.questions, settings.answers, settings.judge.model) == (None, None, "j")
+    data = re.escape('([data] questions = "PATH", [data] answers = "PATH")')
+    with pytest.raises(ConfigError, match=rf"^nothing to judge: set questions and answers {data}$"):
+        judgebench.evaluate(settings, out=tmp_path / "out")
+    with pytest.raises(ConfigError, match=rf"^nothing to check: set questions and answers {data}$"):
+        judgebench.gate(settings, "candidate", "reference")
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["x.toml"]
+    with pytest.raises(ConfigError, match=r"^\[data\] answers: needs at least 1 entry, got \[\]$"):
+        RunConfig(questions="q.jsonl", answers=[])  # an empty list given is still refused as it is read
+    done = command("run", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 2 and ("error: nothing to judge: set questions and answers (--questions PATH, "
+                                     "--answers PATH)") in done.stderr, done.stderr
+
+
 def test_the_same_problems_from_python_and_from_flags(tmp_path):
     with pytest.raises(ConfigError, match=r'^\[ratings\] rounds: expected an integer, got "abc"$'):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], rounds="abc")
@@ -88,8 +113,6 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
         RunConfig.from_toml(None, {"questions": "q", "answers": ["a"]}, {"model": 5}, {"judge.model": "--judge-model"})
     with pytest.raises(ConfigError, match=r"^--confidence: must be less than 1, got 1.5$"):
         LeaderboardSettings.from_flags({"confidence": 1.5, "rounds": None}, {"confidence": "--confidence"})
-    with pytest.raises(ConfigError, match="^nothing to judge: set questions and answers"):
-        RunConfig()
     # a check across settings names the setting it is about, never the Python class
     with pytest.raises(ConfigError, match=r"^\[judging\] pairs: adaptive needs a budget or a precision target"):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive")

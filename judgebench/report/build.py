@@ -293,11 +293,13 @@ def _cut(text: Any) -> str | None:
 def _columns(models: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
     """The fields some model has, in the order of leaderboard.md's columns (`present.display_fields`), except
     that the figure the rows are ranked by when it is not the rating (AlpacaEval's LC win rate) comes right
-    after the rating's interval, where it explains the order of the rows."""
+    after the rating's interval, where it explains the order of the rows; a field that is the rating again (a
+    win-rate board's win rate vs the baseline) is left out, as the terminal and leaderboard.md leave it."""
     from judgebench.leaderboard import MODEL_FIELDS
-    from judgebench.present import display_fields
+    from judgebench.present import display_fields, repeats_the_rating
 
-    present = display_fields(key for key in MODEL_FIELDS if any(entry.get(key) is not None for entry in models))
+    present = display_fields(key for key in MODEL_FIELDS if not repeats_the_rating(key, meta)
+                             and any(entry.get(key) is not None for entry in models))
     ranked_by = meta.get("ranked_by")
     if ranked_by in present and ranked_by != "rating" and "upper" in present:
         present.remove(ranked_by)
@@ -336,13 +338,14 @@ def _forest(board: Leaderboard) -> Any:
     """The forest plot of the figure that orders the rows: the ratings with their intervals, or for a board
     ranked by length-controlled win rate (AlpacaEval 2.0's order) the LC win rates with ±z LC SE at the ratings'
     level (the raw win rates drawn in LC order looked out of order, and the axis did not say why)."""
-    from judgebench.present import method_title
+    from judgebench.present import method_title, ratings_are_win_rates
     from judgebench.ratings.intervals import normal_quantile
     from judgebench.report import plots
 
     meta = board.meta
     if meta.get("ranked_by") != "lc_win_rate":
-        return plots.forest(board.models, method_title(meta), meta["confidence"], _rating_scale(meta))
+        return plots.forest(board.models, method_title(meta), meta["confidence"], _rating_scale(meta),
+                            percent=ratings_are_win_rates(meta))
     z = normal_quantile(meta["confidence"])
 
     def end(entry: dict[str, Any], side: int) -> float | None:
@@ -352,7 +355,7 @@ def _forest(board: Leaderboard) -> Any:
     entries = [{"model": entry["model"], "rating": entry.get("lc_win_rate"), "lower": end(entry, -1),
                 "upper": end(entry, 1)} for entry in board.models]
     return plots.forest(entries, f"length-controlled win rate vs {meta['baseline']}", meta["confidence"],
-                        interval=f"\u00b1{z:.2f} LC SE")
+                        interval=f"\u00b1{z:.2f} LC SE", percent=True)
 
 
 def _rating_scale(meta: dict[str, Any]) -> str | None:

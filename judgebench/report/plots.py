@@ -23,6 +23,7 @@ matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 _COUNT_LABELS_UP_TO = 20  # models; beyond that the heatmap's cells are too small for numbers
 _MANY_MODELS_CELL = 0.15  # inches a side of a heatmap cell beyond _COUNT_LABELS_UP_TO models: 16 pixels at 110 dpi
@@ -95,10 +96,11 @@ def _alike(labels: list[str]) -> list[list[int]]:
 
 @_quiet
 def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, scale: str | None = None,
-           interval: str | None = None) -> Figure:
+           interval: str | None = None, percent: bool = False) -> Figure:
     """Each model's rating (dot) and interval (bar), best at the top; `scale` says what the ratings are measured
     from on the axis ("Elo scale, base at 1000"), `interval` how the interval is made when the axis should say
-    ("±1.96 LC SE")."""
+    ("±1.96 LC SE"); with `percent`, the ratings are rates in [0, 1], and the axis shows them as percentages, as
+    the tables beside it do (it ran 0.0 to 1.0 beside a table of 74.7%)."""
     names = [entry["model"] for entry in models]
     rating = np.array([_number(entry.get("rating")) for entry in models])
     lower = np.array([_number(entry.get("lower")) for entry in models])
@@ -110,6 +112,8 @@ def forest(models: list[dict[str, Any]], rating_title: str, confidence: float, s
     ax.set_yticks(y, _labels(names), fontsize=8 if len(names) > 30 else 10)
     ax.set_xlabel(_wrapped(f"{rating_title}" + (f" rating ({scale}; " if scale else " (")
                            + f"{100 * confidence:g}% interval" + (f": {interval})" if interval else ")"), fig))
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.8, len(names) - 0.2)
     _fit(fig)
