@@ -37,7 +37,8 @@ ALL_PAIRS_CALLS = 2 * N_QUESTIONS * len(QUALITIES) * (len(QUALITIES) - 1) // 2
 def adaptive_config(folder: Path, base_url: str, **judging: object) -> Path:
     config = write_config(folder, base_url, **judging)
     write_data(folder, QUALITIES, N_QUESTIONS)  # five models of distinct quality instead of the default four
-    config.write_text(config.read_text().replace('baseline = "base"\n', ""))  # not one of these models
+    config.write_text(config.read_text().replace('baseline = "base"\n', "")  # not one of these models
+                      .replace("rounds = 200\n", ""))  # a plan's sandwich draws none (and notes them unused)
     return config
 
 
