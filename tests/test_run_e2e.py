@@ -407,10 +407,30 @@ def test_logprob_games_read_from_the_text_are_counted_and_said(judge_server, tmp
     assert f"games read from text (no logprobs sent) {without}" in " ".join(run.stdout.split())
 
 
+def test_one_price_alone_is_refused_before_any_judge_call(judge_server, tmp_path):
+    """`price_in_per_mtok` alone reported the cost of the prompt tokens only, completion tokens at $0 (and a dollar
+    budget accepted it and overspent): refused before any judge call, naming the price to set; with it set to 0
+    the run judges and its cost is that of the prompt tokens."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.5\n"))
+    refused = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert refused.returncode == 2 and judge_server.log == [], refused.stderr
+    assert refused.stderr.strip() == (
+        f"error: {config}: [judge] price_in_per_mtok: given without [judge] price_out_per_mtok, so the cost would "
+        "count completion tokens as free (and a dollar budget would overspend): set price_out_per_mtok too, 0 if "
+        "they are free")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_out_per_mtok = 0\n"))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    prompt_tokens = sum(entry.prompt_tokens for entry in judge_server.log)
+    assert leaderboard(tmp_path)["meta"]["cost_usd"] == pytest.approx(prompt_tokens * 2.5 / 1e6)
+
+
 def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judge_server, tmp_path):
     judge_server.add_fault("no_usage")
     config = write_config(tmp_path, judge_server.base_url)
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"))
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"
+                                                               "price_out_per_mtok = 0.0\n"))
     run = judgebench("run", "--config", str(config), "--progress", cwd=tmp_path)  # lines, without a terminal
     assert run.returncode == 0, run.stderr
     assert "cost of this run unknown: the judge's server reported no token usage" in " ".join(run.stdout.split())
@@ -434,7 +454,8 @@ def test_a_server_reporting_usage_for_some_games_only_leaves_the_sums_unknown(ju
     whose server counted its tokens keeps them, as integers, and its cost."""
     judge_server.add_fault("no_usage", probability=0.5, seed=3)
     config = write_config(tmp_path, judge_server.base_url)
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"))
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"
+                                                               "price_out_per_mtok = 0.0\n"))
     run = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     meta = leaderboard(tmp_path)["meta"]
