@@ -377,6 +377,19 @@ class JudgeConfig(SettingsModel):
                                    f"({self.concurrency}), got {self.min_concurrency}")
         return self
 
+    @model_validator(mode="after")
+    def _both_prices_or_none(self) -> Self:
+        """One price without the other would count the other's tokens as free: the cost shown would be too low, and
+        a dollar budget would overspend. Refused before any judge call, naming the price to set."""
+        prices = {"price_in_per_mtok": "prompt", "price_out_per_mtok": "completion"}
+        missing = [name for name in prices if getattr(self, name) is None]
+        if len(missing) == 1:
+            given = next(name for name in prices if name not in missing)
+            raise _setting_problem((given,), f"given without {setting_name(f'judge.{missing[0]}')}, so the cost "
+                                   f"would count {prices[missing[0]]} tokens as free (and a dollar budget would "
+                                   f"overspend): set {missing[0]} too, 0 if they are free")
+        return self
+
     def ignored_settings(self) -> list[str]:
         """The settings given (in a file, a preset, flags or from Python) that this judge's engine does not read:
         the other engine's (`ENGINE_SETTINGS`), such as gpu_memory_utilization for a judge behind a server."""
@@ -394,8 +407,9 @@ class JudgeConfig(SettingsModel):
 
     @property
     def priced(self) -> bool:
-        """Whether the judge's prices are known, so that cost can be shown."""
-        return self.price_in_per_mtok is not None or self.price_out_per_mtok is not None
+        """Whether the judge's prices are known (both or neither: `_both_prices_or_none`), so that cost can be
+        shown."""
+        return self.price_in_per_mtok is not None and self.price_out_per_mtok is not None
 
     @property
     def name(self) -> str:

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shlex
 import signal
 import time
 import unicodedata
@@ -23,12 +24,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgebench.config import expands_paths
+from judgebench.config import command_or_call, expands_paths
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
     FEW_QUESTIONS,
     Leaderboard,
+    RatedOtherwise,
     build,
     check_bootstrap_memory,
     few_questions_warning,
@@ -424,13 +426,25 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
                 **{**settings.build_options(), "interval": settings.rating_interval(), **_reference(settings)},
                 meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                       "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
-        except ConfigError as error:  # what was judged is stored: say so, since the run ends here
-            raise ConfigError(f"{error}. The judgments are kept in {settings.store}: running the command again "
-                              "rates them without judging them again") from None
+        except (ConfigError, InputError) as error:  # what was judged is stored: say so, since the run ends here
+            raise ConfigError(f"{error}. {_kept_for_rating(settings.store, error)}") from None
         unrated = unrated_models_warning(evaluation.provenance["adaptive"], outcomes) if planner is not None else None
         if unrated is not None:
             evaluation.leaderboard.meta["warnings"].append(unrated)
     return evaluation
+
+
+def _kept_for_rating(store: str | Path, error: Exception) -> str:
+    """What a run that judged its games and then could not rate them (`error`) says: where its judgments are
+    kept, and that the same command again, with the setting the error names, rates them without judging them
+    again; where another choice rates them (`RatedOtherwise`), also the `judgebench leaderboard` command (or
+    `judgebench.rate` call) that does so from the store."""
+    if not isinstance(error, RatedOtherwise):
+        return f"The judgments are kept in {store}: running the command again rates them without judging them again"
+    command = " ".join(["judgebench leaderboard --store", shlex.quote(str(store)), error.flags]).rstrip()
+    call = ", ".join([repr(str(store)), error.arguments]).rstrip(", ")
+    return (f"The judgments are kept in {store}: the command again with that change rates them without judging "
+            f"them again, as does {command_or_call(f'`{command}`', f'`judgebench.rate({call})`')}")
 
 
 def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
@@ -1048,7 +1062,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     >>> board = judgebench.rate("battles.parquet")          # doctest: +SKIP
     >>> board.table.head(); board.write("results/")          # doctest: +SKIP
     """
-    from judgebench.config import command_or_call, how_to_set, setting_name
+    from judgebench.config import how_to_set, setting_name
     from judgebench.datasets.sources import load_inputs, source_kind
 
     if source is None or (isinstance(source, list | tuple) and not source):  # one_source's message names flags
@@ -1188,7 +1202,6 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     leaderboard.json records, those given here laid over them (keyword `options`, and the fields of `settings`
     that were set explicitly, as a pydantic model records them, or that are not None); None leaves the run's.
     The run's judge and template are those of its judgments: asking for others is a ConfigError."""
-    from judgebench.config import command_or_call
     from judgebench.records import why_unrated
     from judgebench.report.inputs import load_run, refit
 

@@ -82,6 +82,19 @@ MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_pr
                 "expected_score", "n_games", "n_wins", "n_losses", "n_ties", "position_consistency", "avg_length",
                 "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note",
                 "n_split")  # fields added later go last, so that leaderboard.csv's earlier columns keep their place
+
+
+class RatedOtherwise(InputError):
+    """Outcomes that the chosen model cannot rate but another choice can: Davidson's tie model without ties,
+    style control with no finite fit. `flags` are the `judgebench leaderboard` flags, and `arguments` the
+    `judgebench.rate` keywords, that rate them ("" for the defaults): a run that ends here has paid for its
+    judgments, and says with them how to rate what it stored (`evaluation`)."""
+
+    def __init__(self, message: str, *, flags: str = "", arguments: str = ""):
+        super().__init__(message)
+        self.flags, self.arguments = flags, arguments
+
+
 # Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
 FEW_QUESTIONS = 30
 
@@ -779,8 +792,8 @@ def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
                "verdicts without limit" if unbounded else
                "the style features explain the verdicts exactly (a feature that tells every winner's answer from "
                "the loser's)")
-        raise InputError(f"style control has no finite fit here: {why}; rate without style control, or judge "
-                         "more games so that every model wins and loses some") from error
+        raise RatedOtherwise(f"style control has no finite fit here: {why}; rate without style control, or judge "
+                             "more games so that every model wins and loses some") from error
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
@@ -789,9 +802,14 @@ def _ridge(counts: PairCounts, options: _Options) -> float:
 
 
 def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
-    """Bradley-Terry fit with the options' ridge (`_ridge`)."""
-    return bt.fit(counts, position_effect=options.position_effect, ties=options.ties,
-                  regularization=_ridge(counts, options))
+    """Bradley-Terry fit with the options' ridge (`_ridge`); Davidson's tie model without both ties and decisive
+    outcomes is refused naming the setting that counts ties half."""
+    try:
+        return bt.fit(counts, position_effect=options.position_effect, ties=options.ties,
+                      regularization=_ridge(counts, options))
+    except bt.TiesUnmodelled as error:
+        raise RatedOtherwise(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})",
+                             flags="--ties half", arguments='ties="half"') from None
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,

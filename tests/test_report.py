@@ -425,7 +425,7 @@ def test_report_of_a_run_that_took_every_judgment_from_the_store(judge_server, t
     here" with the earlier run's 200,000-odd tokens and nothing else), and that each pair was judged in one
     order (it said "each in both orders"), the card saying which order was not judged."""
 
-    priced = "[judge]\nprice_in_per_mtok = 30.0\n"
+    priced = "[judge]\nprice_in_per_mtok = 30.0\nprice_out_per_mtok = 0.0\n"
     config = write_config(tmp_path, judge_server.base_url, pairs="all")
     config.write_text(config.read_text().replace("[judge]\n", priced))
     assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from judgebench import evaluate
+from judgebench import evaluate, rate
 from judgebench.config import load_config
 from judgebench.errors import ConfigError
 from judgebench.leaderboard import AUTO_RIDGE, build
@@ -418,10 +418,30 @@ def test_logprob_games_read_from_the_text_are_counted_and_said(judge_server, tmp
     assert f"games read from text (no logprobs sent) {without}" in " ".join(run.stdout.split())
 
 
+def test_one_price_alone_is_refused_before_any_judge_call(judge_server, tmp_path):
+    """`price_in_per_mtok` alone reported the cost of the prompt tokens only, completion tokens at $0 (and a dollar
+    budget accepted it and overspent): refused before any judge call, naming the price to set; with it set to 0
+    the run judges and its cost is that of the prompt tokens."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.5\n"))
+    refused = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert refused.returncode == 2 and judge_server.log == [], refused.stderr
+    assert refused.stderr.strip() == (
+        f"error: {config}: [judge] price_in_per_mtok: given without [judge] price_out_per_mtok, so the cost would "
+        "count completion tokens as free (and a dollar budget would overspend): set price_out_per_mtok too, 0 if "
+        "they are free")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_out_per_mtok = 0\n"))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    prompt_tokens = sum(entry.prompt_tokens for entry in judge_server.log)
+    assert leaderboard(tmp_path)["meta"]["cost_usd"] == pytest.approx(prompt_tokens * 2.5 / 1e6)
+
+
 def test_a_server_reporting_no_token_usage_leaves_the_cost_unknown_not_free(judge_server, tmp_path):
     judge_server.add_fault("no_usage")
     config = write_config(tmp_path, judge_server.base_url)
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"))
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"
+                                                               "price_out_per_mtok = 0.0\n"))
     run = judgebench("run", "--config", str(config), "--progress", cwd=tmp_path)  # lines, without a terminal
     assert run.returncode == 0, run.stderr
     assert "cost of this run unknown: the judge's server reported no token usage" in " ".join(run.stdout.split())
@@ -445,7 +465,8 @@ def test_a_server_reporting_usage_for_some_games_only_leaves_the_sums_unknown(ju
     whose server counted its tokens keeps them, as integers, and its cost."""
     judge_server.add_fault("no_usage", probability=0.5, seed=3)
     config = write_config(tmp_path, judge_server.base_url)
-    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"))
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 2.0\n"
+                                                               "price_out_per_mtok = 0.0\n"))
     run = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     meta = leaderboard(tmp_path)["meta"]
@@ -1257,6 +1278,79 @@ def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_
     assert again.returncode == 0, again.stderr
     assert sum(judge_server.answered().values()) == 2 * 3_000
     assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
+
+
+def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_says_how_to_rate_them(judge_server,
+                                                                                                  tmp_path):
+    """Davidson's tie model needs ties, which only the verdicts show: the run ends (exit 2) after judging, naming
+    the setting as its file sets it (not Python's `ties='half'`), where the judgments are kept, and the
+    leaderboard command that rates them; that command, and the run again with ties counted half, send nothing.
+    `leaderboard --ties davidson` on the same store names its own flag."""
+    config = write_config(tmp_path, judge_server.base_url)
+    write_data(tmp_path, {"good": 8, "base": 5, "bad": 2})  # no two answers of the same quality: no tie
+    config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nties = "davidson"\n'))
+    store = tmp_path / "store.sqlite"
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: the Davidson tie model needs some ties and some decisive games, and none of these outcomes is a "
+        'tie: count each tie as half a win instead ([ratings] ties = "half"). The judgments are kept in '
+        f"{store}: the command again with that change rates them without judging them again, as does "
+        f"`judgebench leaderboard --store {store} --ties half`")
+    judged = sum(judge_server.answered().values())
+    assert judged == 2 * 2 * N_QUESTIONS
+    refused = judgebench("leaderboard", "--store", str(store), "--ties", "davidson", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == ("error: the Davidson tie model needs some ties and some decisive games, and "
+                                      "none of these outcomes is a tie: count each tie as half a win instead "
+                                      "(--ties half)")
+    rated = judgebench("leaderboard", "--store", str(store), "--ties", "half", "--out", "rated", cwd=tmp_path)
+    assert rated.returncode == 0, rated.stderr
+    assert json.loads((tmp_path / "rated" / "leaderboard.json").read_text())["models"][0]["model"] == "good"
+    config.write_text(config.read_text().replace('ties = "davidson"', 'ties = "half"'))
+    again = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == judged
+    assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
+
+
+def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_that_rates_them(judge_server,
+                                                                                                  tmp_path):
+    """From Python the same error names `judgebench.rate`, not a command line."""
+    config = write_config(tmp_path, judge_server.base_url)
+    write_data(tmp_path, {"good": 8, "base": 5, "bad": 2})
+    config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nties = "davidson"\n'))
+    settings = load_config(config)
+    with pytest.raises(ConfigError) as raised:
+        evaluate(settings)
+    assert str(raised.value).endswith(
+        f"The judgments are kept in {settings.store}: the command again with that change rates them without "
+        f"judging them again, as does `judgebench.rate({str(settings.store)!r}, ties=\"half\")`")
+    assert rate(settings.store, ties="half").models[0]["model"] == "good"
+
+
+def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_says_how_to_rate_them(judge_server,
+                                                                                                     tmp_path):
+    """Style control whose fit has no finite solution (the longer answer won every game) is found only after
+    judging: the run says so, where the judgments are kept and the leaderboard command that rates them without
+    style control."""
+    config = write_config(tmp_path, judge_server.base_url)
+    rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    (tmp_path / "answers.jsonl").write_text("".join(
+        json.dumps({**row, "n_tokens": 100 * QUALITIES[row["model"]]}) + "\n" for row in rows))
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nstyle_control = true\n"))
+    store = tmp_path / "store.sqlite"
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    said = run.stderr.strip().splitlines()[-1]
+    assert said.startswith("error: style control has no finite fit here: some models won or lost every "
+                           "comparison"), said
+    assert said.endswith(f"The judgments are kept in {store}: the command again with that change rates them "
+                         f"without judging them again, as does `judgebench leaderboard --store {store}`")
+    assert sum(judge_server.answered().values()) == BASELINE_GAMES
+    again = judgebench("run", "--config", str(config), "--no-style-control", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == BASELINE_GAMES
 
 
 def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_judging(judge_server, tmp_path):

@@ -55,14 +55,16 @@ def sent(server) -> int:
     return sum(server.answered().values())
 
 
-# The judge's price in these tests: $100 per million prompt tokens (the scripted server reports no completion
-# price that matters here: about 5 completion tokens, priced at 0), so a game of ~335 prompt tokens costs ~$0.03.
+# The judge's prices in these tests: $100 per million prompt tokens, and completion tokens free (0, set: a price
+# left out is refused; the scripted server's replies are about 5 tokens), so a game of ~335 prompt tokens costs
+# ~$0.03.
 PRICE_IN_PER_MTOK = 100.0
 
 
 def priced(config: Path) -> None:
-    """Give the config's judge the test price (PRICE_IN_PER_MTOK)."""
-    config.write_text(config.read_text().replace("[judge]\n", f"[judge]\nprice_in_per_mtok = {PRICE_IN_PER_MTOK}\n"))
+    """Give the config's judge the test prices (PRICE_IN_PER_MTOK, completion tokens free)."""
+    config.write_text(config.read_text().replace("[judge]\n", f"[judge]\nprice_in_per_mtok = {PRICE_IN_PER_MTOK}\n"
+                                                               "price_out_per_mtok = 0\n"))
 
 
 def dollars(entries) -> float:

@@ -127,13 +127,40 @@ def test_the_same_problems_from_python_and_from_flags(tmp_path):
                      swap="random-one")
     with pytest.raises(ConfigError, match=r"^\[judging\] budget_usd: a dollar budget needs the judge's prices"):
         RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=2.0, judge={"model": "j"})
-    priced = {"model": "j", "price_in_per_mtok": 1.0}
+    priced = {"model": "j", "price_in_per_mtok": 1.0, "price_out_per_mtok": 4.0}
     assert RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=2.0, judge=priced)
     config = RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j"})
     with pytest.raises(ConfigError, match=r'^\[run\] progress: expected true or false, got "no"$'):
         config.progress = "no"
     with pytest.raises(ConfigError, match=r"^\[judge\] concurrency: must be at least 1, got 0$"):
         config.judge.concurrency = 0
+
+
+def test_one_price_without_the_other_is_refused_naming_the_one_to_set(tmp_path):
+    """`price_in_per_mtok` alone showed a cost of prompt tokens only, and a dollar budget accepted it and overspent:
+    either price alone is refused (a file's, a preset's overridden model's, Python's), naming the missing one; 0 is
+    a price (tokens that are free)."""
+    for given, missing, kind in (("price_in_per_mtok", "price_out_per_mtok", "completion"),
+                                 ("price_out_per_mtok", "price_in_per_mtok", "prompt")):
+        said = (f"[judge] {given}: given without [judge] {missing}, so the cost would count {kind} tokens as free "
+                f"(and a dollar budget would overspend): set {missing} too, 0 if they are free")
+        with pytest.raises(ConfigError) as caught:
+            RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j", given: 2.5})
+        assert str(caught.value) == said
+        with pytest.raises(ConfigError) as caught:
+            RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=1.0,
+                      judge={"model": "j", given: 2.5})
+        assert str(caught.value) == said
+        path = write(tmp_path, _DATA + f'[judge]\nmodel = "j"\n{given} = 2.5\n')
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        assert str(caught.value) == f"{path}: {said}"
+    with pytest.raises(ConfigError, match=r"^\[judge\] price_in_per_mtok: given without \[judge\] price_out"):
+        resolve_judge({"preset": "gpt-4o-mini", "model": "gpt-4.1", "price_in_per_mtok": 2.0})  # gpt-4o-mini's
+        # prices are not gpt-4.1's, so the preset's price_out_per_mtok is not taken
+    free = RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=1.0,
+                     judge={"model": "j", "price_in_per_mtok": 2.5, "price_out_per_mtok": 0.0})
+    assert free.judge.priced and free.judge.price_out_per_mtok == 0.0
 
 
 KEY = "sk-proj-ABCDEFGHIJKLMNOP"  # an API key given where the NAME of its environment variable belongs
@@ -235,7 +262,8 @@ def test_judge_presets_resolve_and_user_presets_are_validated(tmp_path):
     assert resolve_judge({"preset": "gpt-4.1"}).model == "gpt-4.1"  # a dotted preset name is one preset
     # --judge naming another preset replaces the file's [judge] table: no model, server or price of the file's
     own = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\nengine = "openai"\nmodel = "judge"\n'
-                          'base_url = "http://127.0.0.1:9/v1"\nprice_in_per_mtok = 7.0\nconcurrency = 5\n', "own.toml")
+                          'base_url = "http://127.0.0.1:9/v1"\nprice_in_per_mtok = 7.0\nprice_out_per_mtok = 9.0\n'
+                          'concurrency = 5\n', "own.toml")
     preset = resolve_judge({"preset": "gpt-4o-mini"})
     replaced = load_config(own, judge_overrides={"preset": "gpt-4o-mini", "concurrency": 2}).judge
     assert (replaced.model, replaced.base_url, replaced.price_in_per_mtok) == (
@@ -262,18 +290,19 @@ def test_a_model_other_than_the_presets_takes_none_of_what_describes_the_presets
     assert load_config(mini, judge_overrides={"model": "gpt-4o-mini"}).judge.price_in_per_mtok == 0.15
     with pytest.raises(ConfigError, match="a dollar budget needs the judge's prices"):
         load_config(mini, {"budget_usd": 1.0, "pairs": "adaptive"}, {"model": "gpt-4.1"})
-    priced = load_config(mini, judge_overrides={"model": "gpt-4.1", "price_in_per_mtok": 2.0})
+    priced = load_config(mini, judge_overrides={"model": "gpt-4.1", "price_in_per_mtok": 2.0,
+                                                "price_out_per_mtok": 8.0})
     assert priced.judge.price_in_per_mtok == 2.0
     # the same for a file's own judge: its prices are its model's
     own = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\nmodel = "gpt-4o-mini"\n'
-                          'price_in_per_mtok = 0.15\nconcurrency = 5\n', "own.toml")
+                          'price_in_per_mtok = 0.15\nprice_out_per_mtok = 0.6\nconcurrency = 5\n', "own.toml")
     flagged = load_config(own, judge_overrides={"model": "gpt-4.1"}).judge
     assert (flagged.model, flagged.price_in_per_mtok, flagged.concurrency) == ("gpt-4.1", None, 5)
     assert load_config(own).judge.price_in_per_mtok == 0.15
     # a preset that names no model (a server's, priced per token whatever it serves) applies to the model named;
     # a GPU preset's context length is its model's
-    write(tmp_path, '[house]\nengine = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nprice_in_per_mtok = 0.5\n',
-          "judges.toml")
+    write(tmp_path, '[house]\nengine = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nprice_in_per_mtok = 0.5\n'
+          'price_out_per_mtok = 1.5\n', "judges.toml")
     house = write(tmp_path, '[data]\nquestions = "q"\nanswers = ["a"]\n[judge]\npreset = "house"\nmodel = "llama"\n'
                             'judges_file = "judges.toml"\n', "house.toml")
     assert load_config(house).judge.price_in_per_mtok == 0.5

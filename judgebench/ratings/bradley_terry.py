@@ -945,8 +945,15 @@ def automatic_ridge(counts: PairCounts) -> float:
     return 0.0
 
 
+class TiesUnmodelled(InputError):
+    """Davidson's tie model asked of outcomes with no tie, or with nothing but ties: its tie ratio nu has no
+    finite, nonzero estimate. Its own class, so that the caller that knows how the user chose the tie model
+    says how to choose the other (`leaderboard`)."""
+
+
 def _check_tie_share(counts: PairCounts, layout: Layout | None) -> None:
     if layout is not None and layout.davidson:
         share = counts.total_ties() / counts.games.sum()
         if not 0 < share < 1:
-            raise InputError("the Davidson tie model needs some ties and some decisive games; use ties='half'")
+            raise TiesUnmodelled("the Davidson tie model needs some ties and some decisive games, and "
+                                 f"{'none of these outcomes is a tie' if share == 0 else 'every outcome is a tie'}")
