@@ -432,8 +432,9 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     """
     from judgebench import present
     from judgebench.engines.quiet import TerminalConsole
-    from judgebench.evaluation import evaluate
+    from judgebench.evaluation import evaluate, require_data
 
+    require_data(settings)  # before the judge is named: a file of judge settings alone judges nothing
     console = TerminalConsole()
     _say_judge(console, settings)
     priced = settings.judge.priced

@@ -293,24 +293,33 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     return evaluation
 
 
+def require_data(settings: RunConfig) -> tuple[Path, list[Path]]:
+    """The questions and answers of a run's settings; refused for settings of a judge alone (as `evaluate_gold`
+    takes them), which judge nothing: `run` asks before it names the judge, `evaluate` before any folder or
+    judge call."""
+    from judgebench.config import how_to_set
+
+    if settings.questions is None or not settings.answers:
+        raise ConfigError(f"nothing to judge: set questions and answers ({how_to_set('questions', 'PATH')}, "
+                          f"{how_to_set('answers', 'PATH')})")
+    return settings.questions, settings.answers
+
+
 def _prepare_run(settings: RunConfig, out: str | Path | None,
                  on_event: EventHandler | None) -> tuple[Template, Dataset, list[str], Planner | None]:
     """What `evaluate` refuses before its first judge call (folders it cannot write, the inputs, settings the data
     cannot serve), and what it judges: the template, the dataset, the notes on the inputs and an adaptive or
     tournament run's plan (said through `on_event`, and kept in the run's notes) and its planner."""
-    from judgebench.config import how_to_set
     from judgebench.datasets import load_dataset
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
 
-    if settings.questions is None or not settings.answers:  # settings of a judge alone (as evaluate_gold takes)
-        raise ConfigError(f"nothing to judge: set questions and answers ({how_to_set('questions', 'PATH')}, "
-                          f"{how_to_set('answers', 'PATH')})")
+    questions, answers = require_data(settings)
     if out is not None:
         prepare_directory(out)
     prepare_directory(Path(settings.store).parent, "store's directory")
     template = load_template(settings.template)
-    dataset = load_dataset(settings.questions, settings.answers, format=settings.format,
+    dataset = load_dataset(questions, answers, format=settings.format,
                            allow_missing=settings.allow_missing, models=settings.models,
                            references=settings.references, baseline=settings.baseline, first_n=settings.first_n)
     check_reference_models(settings, dataset)

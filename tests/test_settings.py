@@ -95,8 +95,9 @@ def test_a_judges_settings_alone_load_and_a_run_or_check_of_them_says_what_to_se
     with pytest.raises(ConfigError, match=r"^\[data\] answers: needs at least 1 entry, got \[\]$"):
         RunConfig(questions="q.jsonl", answers=[])  # an empty list given is still refused as it is read
     done = command("run", "--config", str(path), cwd=tmp_path)
-    assert done.returncode == 2 and ("error: nothing to judge: set questions and answers (--questions PATH, "
-                                     "--answers PATH)") in done.stderr, done.stderr
+    assert done.returncode == 2 and done.stderr == ("error: nothing to judge: set questions and answers "
+                                                    "(--questions PATH, --answers PATH)\n"), done.stderr
+    assert done.stdout == ""  # not the judge's line first, as if it were about to judge
 
 
 def test_the_same_problems_from_python_and_from_flags(tmp_path):
