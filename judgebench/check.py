@@ -68,6 +68,7 @@ from judgebench.evaluation import (
     answers_sha256,
     check_reference_answers,
     input_notes,
+    require_data,
     run_fingerprint,
     say_notes,
 )
@@ -1026,9 +1027,7 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
 
     options.validate()
     options = options.with_settings(config)
-    if config.questions is None or not config.answers:
-        raise ConfigError(f"nothing to check: set questions and answers ({how_to_set('questions', 'PATH')}, "
-                          f"{how_to_set('answers', 'PATH')})")
+    questions, answers = require_data(config, "check")
     earlier = None if options.against is None else read_earlier_run(Path(options.against))
     opponent = str(options.reference) if earlier is None else earlier.baseline
     if opponent == options.candidate:
@@ -1036,7 +1035,7 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
                           "its games there would be against itself: check another candidate, or make the "
                           "reference run with another baseline (the model the candidate is to replace, say)")
     # only the two models judged: another model's missing answers neither stop the check nor count as skipped
-    dataset = load_dataset(config.questions, config.answers, format=config.format, models=[options.candidate, opponent],
+    dataset = load_dataset(questions, answers, format=config.format, models=[options.candidate, opponent],
                            allow_missing=config.allow_missing, references=config.references, first_n=config.first_n)
     check_reference_answers(load_template(config.template), dataset)
     comparison = (head_to_head(options, dataset) if earlier is None

@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shlex
 import signal
 import time
 import unicodedata
@@ -293,14 +292,14 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     return evaluation
 
 
-def require_data(settings: RunConfig) -> tuple[Path, list[Path]]:
-    """The questions and answers of a run's settings; refused for settings of a judge alone (as `evaluate_gold`
-    takes them), which judge nothing: `run` asks before it names the judge, `evaluate` before any folder or
-    judge call."""
+def require_data(settings: RunConfig, what: str = "judge") -> tuple[Path, list[Path]]:
+    """The questions and answers of a run's (or, `what` = "check", a check's) settings; refused for settings of
+    a judge alone (as `evaluate_gold` takes them), which judge nothing: `run` asks before it names the judge,
+    `evaluate` and `gate` before any folder or judge call."""
     from judgebench.config import how_to_set
 
     if settings.questions is None or not settings.answers:
-        raise ConfigError(f"nothing to judge: set questions and answers ({how_to_set('questions', 'PATH')}, "
+        raise ConfigError(f"nothing to {what}: set questions and answers ({how_to_set('questions', 'PATH')}, "
                           f"{how_to_set('answers', 'PATH')})")
     return settings.questions, settings.answers
 
@@ -445,15 +444,16 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
 
 def _kept_for_rating(store: str | Path, error: Exception) -> str:
     """What a run that judged its games and then could not rate them (`error`) says: where its judgments are
-    kept, and that the same command again, with the setting the error names, rates them without judging them
-    again; where another choice rates them (`RatedOtherwise`), also the `judgebench leaderboard` command (or
-    `judgebench.rate` call) that does so from the store."""
-    if not isinstance(error, RatedOtherwise):
-        return f"The judgments are kept in {store}: running the command again rates them without judging them again"
-    command = " ".join(["judgebench leaderboard --store", shlex.quote(str(store)), error.flags]).rstrip()
-    call = ", ".join([repr(str(store)), error.arguments]).rstrip(", ")
-    return (f"The judgments are kept in {store}: the command again with that change rates them without judging "
-            f"them again, as does {command_or_call(f'`{command}`', f'`judgebench.rate({call})`')}")
+    kept, and that they are not judged again; where another choice of the settings rates them
+    (`RatedOtherwise`, whose message names it), that the same command or call with that change does. The same
+    run is the one way that rates them as the run would: a `judgebench leaderboard --store` line suggested here
+    left out the run's judge, template and baseline (another judge in the store, and it failed; else it rated
+    them centred on the mean)."""
+    again = command_or_call("the same command", "the same call")
+    if isinstance(error, RatedOtherwise):
+        return (f"The judgments are kept in {store}: {again} with that change rates them without judging them "
+                "again")
+    return f"The judgments are kept in {store}: {again} after a change that rates them does not judge them again"
 
 
 def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:

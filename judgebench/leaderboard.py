@@ -85,14 +85,9 @@ MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_pr
 
 
 class RatedOtherwise(InputError):
-    """Outcomes that the chosen model cannot rate but another choice can: Davidson's tie model without ties,
-    style control with no finite fit. `flags` are the `judgebench leaderboard` flags, and `arguments` the
-    `judgebench.rate` keywords, that rate them ("" for the defaults): a run that ends here has paid for its
-    judgments, and says with them how to rate what it stored (`evaluation`)."""
-
-    def __init__(self, message: str, *, flags: str = "", arguments: str = ""):
-        super().__init__(message)
-        self.flags, self.arguments = flags, arguments
+    """Outcomes that the chosen model cannot rate but another choice, which the message names, can: Davidson's
+    tie model without ties, style control with no finite fit. A run that ends here has paid for its judgments,
+    and says that the same run with that change rates them (`evaluation._kept_for_rating`)."""
 
 
 # Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
@@ -808,8 +803,7 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
         return bt.fit(counts, position_effect=options.position_effect, ties=options.ties,
                       regularization=_ridge(counts, options))
     except bt.TiesUnmodelled as error:
-        raise RatedOtherwise(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})",
-                             flags="--ties half", arguments='ties="half"') from None
+        raise RatedOtherwise(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})") from None
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,

@@ -1283,9 +1283,9 @@ def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_
 def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_says_how_to_rate_them(judge_server,
                                                                                                   tmp_path):
     """Davidson's tie model needs ties, which only the verdicts show: the run ends (exit 2) after judging, naming
-    the setting as its file sets it (not Python's `ties='half'`), where the judgments are kept, and the
-    leaderboard command that rates them; that command, and the run again with ties counted half, send nothing.
-    `leaderboard --ties davidson` on the same store names its own flag."""
+    the setting as its file sets it (not Python's `ties='half'`) and where the judgments are kept; the run again
+    with ties counted half sends nothing, and so does the leaderboard of the store. `leaderboard --ties davidson`
+    on the same store names its own flag."""
     config = write_config(tmp_path, judge_server.base_url)
     write_data(tmp_path, {"good": 8, "base": 5, "bad": 2})  # no two answers of the same quality: no tie
     config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nties = "davidson"\n'))
@@ -1295,8 +1295,7 @@ def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_say
     assert run.stderr.strip().splitlines()[-1] == (
         "error: the Davidson tie model needs some ties and some decisive games, and none of these outcomes is a "
         'tie: count each tie as half a win instead ([ratings] ties = "half"). The judgments are kept in '
-        f"{store}: the command again with that change rates them without judging them again, as does "
-        f"`judgebench leaderboard --store {store} --ties half`")
+        f"{store}: the same command with that change rates them without judging them again")
     judged = sum(judge_server.answered().values())
     assert judged == 2 * 2 * N_QUESTIONS
     refused = judgebench("leaderboard", "--store", str(store), "--ties", "davidson", cwd=tmp_path)
@@ -1316,7 +1315,7 @@ def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_say
 
 def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_that_rates_them(judge_server,
                                                                                                   tmp_path):
-    """From Python the same error names `judgebench.rate`, not a command line."""
+    """From Python the same error speaks of the call, not a command line."""
     config = write_config(tmp_path, judge_server.base_url)
     write_data(tmp_path, {"good": 8, "base": 5, "bad": 2})
     config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nties = "davidson"\n'))
@@ -1324,16 +1323,15 @@ def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_
     with pytest.raises(ConfigError) as raised:
         evaluate(settings)
     assert str(raised.value).endswith(
-        f"The judgments are kept in {settings.store}: the command again with that change rates them without "
-        f"judging them again, as does `judgebench.rate({str(settings.store)!r}, ties=\"half\")`")
+        f"The judgments are kept in {settings.store}: the same call with that change rates them without judging "
+        "them again")
     assert rate(settings.store, ties="half").models[0]["model"] == "good"
 
 
 def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_says_how_to_rate_them(judge_server,
                                                                                                      tmp_path):
     """Style control whose fit has no finite solution (the longer answer won every game) is found only after
-    judging: the run says so, where the judgments are kept and the leaderboard command that rates them without
-    style control."""
+    judging: the run says so and where the judgments are kept; the run without style control sends nothing."""
     config = write_config(tmp_path, judge_server.base_url)
     rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
     (tmp_path / "answers.jsonl").write_text("".join(
@@ -1345,8 +1343,8 @@ def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_say
     said = run.stderr.strip().splitlines()[-1]
     assert said.startswith("error: style control has no finite fit here: some models won or lost every "
                            "comparison"), said
-    assert said.endswith(f"The judgments are kept in {store}: the command again with that change rates them "
-                         f"without judging them again, as does `judgebench leaderboard --store {store}`")
+    assert said.endswith(f"The judgments are kept in {store}: the same command with that change rates them "
+                         "without judging them again")
     assert sum(judge_server.answered().values()) == BASELINE_GAMES
     again = judgebench("run", "--config", str(config), "--no-style-control", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
