@@ -873,7 +873,8 @@ def test_cost_is_unknown_without_prices(judge_server: JudgeServer) -> None:
 def test_tokens_a_server_does_not_report_are_unknown_not_zero(judge_server: JudgeServer) -> None:
     """A reply without `usage` (some local servers): its tokens are None, not 0, and the engine's cost is unknown."""
     judge_server.add_fault("no_usage", requests={1})
-    engine = engine_for(judge_server, "aiohttp", concurrency=1, price_in_per_mtok=2.5)
+    engine = engine_for(judge_server, "aiohttp", concurrency=1, price_in_per_mtok=2.5,
+                        price_out_per_mtok=0.0)
     done = judge_all(engine, [game(i, 9, 1) for i in range(3)])
     assert [(c.prompt_tokens is None, c.completion_tokens is None) for c in done] == [(False, False), (True, True),
                                                                                       (False, False)]

@@ -577,10 +577,9 @@ class OpenAIEngine:
     def cost_usd(self) -> float | None:
         """Cost so far from the prices per million tokens, or None when no price was given or a reply counted no
         tokens (`unmetered`: unknown, not free)."""
-        if (self.price_in_per_mtok is None and self.price_out_per_mtok is None) or self.unmetered:
-            return None
-        return (self.prompt_tokens * (self.price_in_per_mtok or 0.0)
-                + self.completion_tokens * (self.price_out_per_mtok or 0.0)) / 1e6
+        if self.price_in_per_mtok is None or self.price_out_per_mtok is None or self.unmetered:
+            return None  # both prices or neither, as the settings give them (`JudgeConfig.priced`)
+        return (self.prompt_tokens * self.price_in_per_mtok + self.completion_tokens * self.price_out_per_mtok) / 1e6
 
     @property
     def current_concurrency(self) -> int:
