@@ -29,7 +29,6 @@ from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputErro
 from judgebench.leaderboard import (
     FEW_QUESTIONS,
     Leaderboard,
-    RatedOtherwise,
     build,
     check_bootstrap_memory,
     few_questions_warning,
@@ -435,25 +434,22 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
                 meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                       "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
         except (ConfigError, InputError) as error:  # what was judged is stored: say so, since the run ends here
-            raise ConfigError(f"{error}. {_kept_for_rating(settings.store, error)}") from None
+            raise ConfigError(f"{error}. {_kept_for_rating(settings.store)}") from None
         unrated = unrated_models_warning(evaluation.provenance["adaptive"], outcomes) if planner is not None else None
         if unrated is not None:
             evaluation.leaderboard.meta["warnings"].append(unrated)
     return evaluation
 
 
-def _kept_for_rating(store: str | Path, error: Exception) -> str:
-    """What a run that judged its games and then could not rate them (`error`) says: where its judgments are
-    kept, and that they are not judged again; where another choice of the settings rates them
-    (`RatedOtherwise`, whose message names it), that the same command or call with that change does. The same
-    run is the one way that rates them as the run would: a `judgebench leaderboard --store` line suggested here
-    left out the run's judge, template and baseline (another judge in the store, and it failed; else it rated
-    them centred on the mean)."""
+def _kept_for_rating(store: str | Path) -> str:
+    """What a run that judged its games and then could not rate them says after the error, which names the
+    change that rates them (fewer rounds, ties counted half, no style control): where its judgments are kept, and
+    that the same command (or call) with that change rates them without judging them again. The same run is the
+    one way that rates them as the run would: a `judgebench leaderboard --store` line once suggested here left
+    out the run's judge, template and baseline (another judge in the store, and it failed; else it rated them
+    centred on the mean), and "running the command again" unchanged fails the same way."""
     again = command_or_call("the same command", "the same call")
-    if isinstance(error, RatedOtherwise):
-        return (f"The judgments are kept in {store}: {again} with that change rates them without judging them "
-                "again")
-    return f"The judgments are kept in {store}: {again} after a change that rates them does not judge them again"
+    return f"The judgments are kept in {store}: {again} with that change rates them without judging them again"
 
 
 def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:

@@ -84,12 +84,6 @@ MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_pr
                 "n_split")  # fields added later go last, so that leaderboard.csv's earlier columns keep their place
 
 
-class RatedOtherwise(InputError):
-    """Outcomes that the chosen model cannot rate but another choice, which the message names, can: Davidson's
-    tie model without ties, style control with no finite fit. A run that ends here has paid for its judgments,
-    and says that the same run with that change rates them (`evaluation._kept_for_rating`)."""
-
-
 # Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
 FEW_QUESTIONS = 30
 
@@ -787,8 +781,8 @@ def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
                "verdicts without limit" if unbounded else
                "the style features explain the verdicts exactly (a feature that tells every winner's answer from "
                "the loser's)")
-        raise RatedOtherwise(f"style control has no finite fit here: {why}; rate without style control, or judge "
-                             "more games so that every model wins and loses some") from error
+        raise InputError(f"style control has no finite fit here: {why}; rate without style control, or judge "
+                         "more games so that every model wins and loses some") from error
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
@@ -803,7 +797,7 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
         return bt.fit(counts, position_effect=options.position_effect, ties=options.ties,
                       regularization=_ridge(counts, options))
     except bt.TiesUnmodelled as error:
-        raise RatedOtherwise(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})") from None
+        raise InputError(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})") from None
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,

@@ -1271,7 +1271,7 @@ def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_
     assert capped.stderr.strip().splitlines()[-1] == (
         "error: not enough memory for 100,000 bootstrap rounds over 3,000 questions (a weight for each in every "
         "round: 1.1 GiB): use fewer rounds (--rounds N; 1,000 is usual) or sandwich intervals (--interval sandwich). "
-        f"The judgments are kept in {tmp_path / 'store.sqlite'}: running the command again rates them without "
+        f"The judgments are kept in {tmp_path / 'store.sqlite'}: the same command with that change rates them without "
         "judging them again")
     assert sum(judge_server.answered().values()) == 2 * 3_000
     again = judgebench("run", "--config", str(config), "--rounds", "1000", cwd=tmp_path, script=script)
