@@ -73,7 +73,7 @@ from judgebench.evaluation import (
     say_notes,
 )
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
-from judgebench.present import counted, judge_output, markdown_code, markdown_text, retry_advice
+from judgebench.present import RETRY, counted, judge_output, markdown_code, markdown_text, retry_advice
 from judgebench.prompts import load_template
 from judgebench.ratings.sequential import (
     HORIZON,
@@ -448,7 +448,7 @@ class CheckReport:
     stopped_by: signal.Signals | None = None  # SIGINT (Ctrl-C) or SIGTERM: stopped before a decision
     stopped_deciding: bool = False  # the signal came once judging had ended, while the check decided
     failures: list[str] = field(default_factory=list)  # why games failed (`failure_reasons`)
-    retry: str = "run again to retry them"  # how to go on after them (`present.retry_advice`)
+    retry: str = RETRY  # how to go on after them (`present.retry_advice`)
     orders: tuple[int, int] = (0, 0)  # questions whose two orders disagree, of those judged in both orders
     batches: int | None = None  # sequential: the batches judged (of `coverage.available` questions at most)
     unscored: Unscored = field(default_factory=Unscored)

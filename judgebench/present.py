@@ -733,6 +733,9 @@ def failed_games_message(diagnostics: RunDiagnostics, judgments: Any, kept: str)
             f"(each game's is in {kept}):{reasons}")
 
 
+RETRY = "run again to retry them"  # how to go on after failed games a rerun can judge (`retry_advice`)
+
+
 def retry_advice(judgments: Any) -> str:
     """How to go on after failed games: run again, which retries them, unless the judge refused their requests
     as sent (`engines.base.fails_as_sent`: a prompt over its context, say), which a rerun sends again unchanged,
@@ -744,7 +747,7 @@ def retry_advice(judgments: Any) -> str:
     errors = judgments.loc[judgments["status"] == FAILED, "error"]
     refused = sum(map(fails_as_sent, errors))
     if not refused:
-        return "run again to retry them"
+        return RETRY
     what = (f"the judge refused {'its request' if refused == 1 else 'their requests'} as sent"
             if refused == len(errors) else
             f"the judge refused {refused:,} of their requests as sent, and a rerun retries the others")

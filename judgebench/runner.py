@@ -322,9 +322,9 @@ def _shorten(answer: Answer, cut: int) -> Answer:
 
 def game_cost(judge: JudgeConfig, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
     """Price of one completion in USD, when the judge's prices per million tokens and the tokens are known."""
-    if judge.price_in_per_mtok is None or judge.price_out_per_mtok is None or prompt_tokens is None \
-            or completion_tokens is None:  # the prices come both or neither (`JudgeConfig.priced`)
+    if not judge.priced or prompt_tokens is None or completion_tokens is None:
         return None
+    assert judge.price_in_per_mtok is not None and judge.price_out_per_mtok is not None  # `priced`
     return (prompt_tokens * judge.price_in_per_mtok + completion_tokens * judge.price_out_per_mtok) / 1e6
 
 

@@ -179,8 +179,8 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
         frame = combine(games, swap=swap, seed=seed, baseline=baseline).outcomes
         if len(frame) == 0:
             raise InputError("the store holds no complete judged pair for this judge and template", path=store,
-                             hint=_one_order_hint(games, judgments, swap) or measurements_hint(db.measurements(), judge,
-                                                                                     template))
+                             hint=(_one_order_hint(games, judgments, swap)
+                                   or measurements_hint(db.measurements(), judge, template)))
         plan, warning = db.plan_of(judgments)
     warnings += [warning] if warning else []
     rated = judgments[judgments["status"] == OK]

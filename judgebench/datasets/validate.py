@@ -76,8 +76,9 @@ def first_questions(by_id: dict[str, Located[Question]], answers: list[Located[A
     AlpacaEval's max_instances), which otherwise had to be cut by hand, file by file."""
     kept = dict(list(by_id.items())[:n])
     first = "the first question" if n == 1 else f"the first {n} questions"
-    note = (f"{how_to_set('first_n', str(n))}: judging {first} of {len(by_id)}" if n < len(by_id)
-            else f"{how_to_set('first_n', str(n))}: the file has {len(by_id)} questions, all judged")
+    judged = (f"judging {first} of {len(by_id)}" if n < len(by_id)
+              else f"the file has {len(by_id)} questions, all judged")
+    note = f"{how_to_set('first_n', str(n))}: {judged}"
     return (kept, [located for located in answers if located.record.question_id in kept],
             {key: located for key, located in answer_index.items() if key[0] in kept}, note)
 
