@@ -78,10 +78,17 @@ def display_fields(fields: Iterable[str]) -> list[str]:
 
 
 def column_title(key: str, meta: dict[str, Any]) -> str:
-    """A leaderboard field's column title in tables people read (Markdown, the HTML report): `n_games` is
-    "pairs", `win_rate` says what it is measured against (`win_rate_title`); fields without a title keep
-    their name."""
+    """A leaderboard field's column title in tables people read (the terminal, Markdown, the HTML report):
+    `n_games` is "pairs", `rating` says what the ratings are (`rating_title`), `win_rate` what it is measured
+    against (`win_rate_title`); fields without a title keep their name."""
+    if key == "rating":
+        return rating_title(meta)
     return win_rate_title(meta) if key == "win_rate" else {**dict(_MARKDOWN_COLUMNS), **_OTHER_TITLES}.get(key, key)
+
+
+def rating_title(meta: dict[str, Any]) -> str:
+    """The rating column's title: "win rate" when the ratings are win rates (method winrate), else "rating"."""
+    return "win rate" if ratings_are_win_rates(meta) else "rating"
 
 
 def method_title(meta: dict[str, Any]) -> str:
@@ -197,10 +204,6 @@ def rating_format(meta: dict[str, Any]) -> Callable[[float | None], str]:
     return format_rate if ratings_are_win_rates(meta) else format_rating
 
 
-def _rating_title(board: Leaderboard) -> str:
-    return "win rate" if ratings_are_win_rates(board.meta) else "rating"
-
-
 # --- Markdown --------------------------------------------------------------------------------------------
 
 # CommonMark's marks, escaped with a backslash; and GitHub's own past CommonMark, which a backslash does not keep
@@ -246,7 +249,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     optional = [(key, column_title(key, board.meta)) for key, _ in _MARKDOWN_COLUMNS
                 if not repeats_the_rating(key, board.meta)]
     shown = [(key, title) for key, title in optional if _known(board, key)]
-    headers = ["rank", "model", _rating_title(board), "interval", *(title for _, title in shown)]
+    headers = ["rank", "model", column_title("rating", board.meta), "interval", *(title for _, title in shown)]
     value = rating_format(board.meta)
     plan = board.meta.get("adaptive")  # a plan chosen as it goes: how, and the correction of its bias
     notes = table_notes(board, [key for key, _ in shown])
@@ -401,9 +404,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
         "rating": lambda entry: value(entry["rating"]),
         "interval": lambda entry: interval_text(entry, value)}
     for key in columns:
-        title = _rating_title(board) if key == "rating" else "interval" if key == "interval" else (
-            _secondary_title(board, key) or key)
-        table.add_column(title, justify="right", no_wrap=key in cells)
+        table.add_column(column_title(key, board.meta), justify="right", no_wrap=key in cells)
     for entry in board.models:
         table.add_row(format_rank(entry["rank"]), Text(entry["model"]),  # Text: a name is never read as markup
                       *(cells[key](entry) if key in cells else format_cell(key, entry.get(key)) for key in columns))

@@ -558,9 +558,10 @@ def test_a_win_rate_board_shows_its_rates_as_percentages_and_the_win_rate_once(t
     table showed 74.7% while the forest plot's axis ran 0.0 to 1.0, and it showed each rating twice, as "rating"
     and as "win rate vs baseline" (70.5% / 70.5%), where the terminal and leaderboard.md show it once. The axis is
     in percent now, and the table leaves the repeated column out; a Bradley-Terry board keeps both and its axis of
-    Elo-scale points."""
+    Elo-scale points. The win rates' column was titled "rating" where the terminal and leaderboard.md say "win
+    rate": it has their title now."""
     import judgebench
-    from judgebench.present import leaderboard_markdown
+    from judgebench.present import LOG_WIDTH, leaderboard_markdown, leaderboard_table
     from judgebench.report import plots
 
     rng = np.random.default_rng(3)
@@ -585,11 +586,18 @@ def test_a_win_rate_board_shows_its_rates_as_percentages_and_the_win_rate_once(t
     assert points and not any("%" in tick for tick in points), points
     titles = {method: html_table((tmp_path / f"{method}.html").read_text(), "leaderboard-table")[0]
               for method in ("winrate", "bt")}
-    assert "win rate vs baseline" not in titles["winrate"] and "rating" in titles["winrate"], titles
+    assert titles["winrate"][:5] == ["model", "rank", "win rate", "lower", "upper"], titles
+    assert "win rate vs baseline" not in titles["winrate"] and "rating" not in titles["winrate"], titles
     assert {"rating", "win rate vs baseline"} <= set(titles["bt"]), titles
-    # the terminal's and leaderboard.md's tables leave it out as well
-    assert "win rate vs baseline" not in leaderboard_markdown(judgebench.rate(frame, baseline="base",
-                                                                              method="winrate", rounds=50))
+    # the terminal's and leaderboard.md's tables title it alike, and leave the repeated column out as well
+    boards = {method: judgebench.rate(frame, baseline="base", method=method, rounds=50) for method in ("winrate", "bt")}
+    terminal = {method: [column.header for column in leaderboard_table(board, LOG_WIDTH).columns]
+                for method, board in boards.items()}
+    for method, board in boards.items():
+        rating = titles[method][2]
+        assert f"| rank | model | {rating} | interval |" in leaderboard_markdown(board)
+        assert terminal[method][:3] == ["rank", "model", rating], terminal
+    assert "win rate vs baseline" not in leaderboard_markdown(boards["winrate"]) + " ".join(terminal["winrate"])
 
 
 def test_report_of_a_run_whose_judge_never_gave_a_verdict(judge_server, tmp_path):
@@ -781,10 +789,13 @@ class LeaderboardTable(HTMLParser):
 
 
 def report_ratings(html: str) -> dict[str, tuple[float, float, float]]:
+    """Each model's rating and interval in the report's table, whose rating column is titled "rating", or "win rate"
+    for ratings that are win rates."""
     table = LeaderboardTable()
     table.feed(html)
     rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
-    return {row["model"]: (float(row["rating"]), float(row["lower"]), float(row["upper"])) for row in rows}
+    return {row["model"]: (float(row.get("rating", row.get("win rate"))), float(row["lower"]), float(row["upper"]))
+            for row in rows}
 
 
 @pytest.mark.parametrize("ratings", [{"anchor": "good"}, {"position_effect": True}, {"regularization": 0.5},

@@ -330,7 +330,7 @@ def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
     meta = board.meta
     notes = [f"{note}." for note in table_notes(board, columns)]
     if meta.get("rating_label") is None and meta.get("baseline"):
-        notes.insert(0, f"Ratings: win rates against {meta['baseline']} (ties counted half).")
+        notes.insert(0, f"Win rates: against {meta['baseline']}, ties counted half.")
     return notes
 
 
