@@ -257,6 +257,66 @@ def test_report_reads_on_a_phone(judge_server, tmp_path):
         shutil.copy(tmp_path / "phone.png", Path(keep) / "phone.png")
 
 
+LONG_NAMES = ["meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", "mistralai/Mixtral-8x22B-Instruct-v0.1",
+              "claude_3_opus_20240229"]
+PHONE_TABLE = """() => {
+    const top = (node, at) => { const range = document.createRange(); range.setStart(node, at);
+                                range.setEnd(node, at + 1); return range.getBoundingClientRect().top; };
+    const frame = document.getElementById("leaderboard-table").closest(".scroll").getBoundingClientRect();
+    const rows = Array.from(document.querySelectorAll("#leaderboard-table tr")).map(row => Array.from(row.cells).map(
+        cell => { const box = cell.getBoundingClientRect();
+                  return {text: cell.innerText, left: box.left, right: box.right, overflows: cell.scrollWidth >
+                          cell.clientWidth, parts: Array.from(cell.childNodes).filter(node => node.data).map(
+                              node => [node.data, top(node, 0), top(node, node.data.length - 1)])}; }));
+    return {frame: [frame.left, frame.right], page: document.documentElement.scrollWidth, rows: rows};
+}"""
+
+
+def test_a_phone_shows_the_leaderboard_figures_beside_long_model_names(tmp_path):
+    """At 390 px (a phone's width, chromium) the leaderboard's model column was as wide as its longest name kept on
+    one line (meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo: 353 px), so that the rank, rating and interval began
+    off screen. Long names wrap now, at their slashes and underscores first, in a column of at most a third of the
+    screen; rank, rating and interval stand beside them within the table's frame; the columns that do not fit
+    scroll sideways in the frame with the names kept in view, and the page itself never scrolls sideways."""
+    import judgebench
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame([{"question_id": f"q{q}", "model_a": "gpt-4-0314", "model_b": model,
+                           "winner": rng.choice(["model_a", "model_b", "tie"], p=[0.5, 0.4, 0.1])}
+                          for q in range(40) for model in LONG_NAMES])
+    judgebench.rate(frame, baseline="gpt-4-0314", rounds=50).write(tmp_path / "board")
+    judgebench.html_report(tmp_path / "phone.html", results=tmp_path / "board")
+    with opened_page(tmp_path / "phone.html", width=390) as page:
+        page.locator("#leaderboard-table").scroll_into_view_if_needed()
+        shown = page.evaluate(PHONE_TABLE)
+        page.screenshot(path=str(tmp_path / "phone-leaderboard.png"))
+        page.evaluate("() => { const frame = document.getElementById('leaderboard-table').closest('.scroll'); "
+                      "frame.scrollLeft = frame.scrollWidth; }")
+        scrolled = page.evaluate(PHONE_TABLE)
+    (left, right), (titles, *rows) = shown["frame"], shown["rows"]
+    assert shown["page"] <= 390 and 0 <= left < right <= 390
+    assert [cell["text"] for cell in titles[:5]] == ["model", "rank", "rating", "lower", "upper"]
+    assert len(titles) > 5 and titles[-1]["right"] > right  # more columns than a phone has room for: they scroll
+    assert sorted(row[0]["text"] for row in rows) == sorted([*LONG_NAMES, "gpt-4-0314"])
+    for row in rows:
+        name, figures = row[0], row[1:5]
+        assert not name["overflows"] and name["right"] - name["left"] <= 390 / 3, name
+        assert all(left <= cell["left"] and cell["right"] <= right + 0.5 for cell in figures), row
+    # each line of a text part at its top: meta-llama/ ends a line; claude_3_opus_20240229 breaks only between its parts
+    parts = {"".join(part[0] for part in row[0]["parts"]): row[0]["parts"] for row in rows}
+    (_, _, slash), (_, after, _) = parts[LONG_NAMES[0]][:2]
+    assert after > slash, parts[LONG_NAMES[0]]
+    claude = parts[LONG_NAMES[2]]
+    assert len(claude) == 4 and all(first == last for _, first, last in claude) and claude[-1][1] > claude[0][1]
+    # scrolled to its end: the last column in the frame, the names still at its left edge
+    last = [row[-1] for row in scrolled["rows"]]
+    assert all(left <= cell["left"] and cell["right"] <= right + 0.5 for cell in last), last
+    assert all(row[0]["left"] == pytest.approx(left, abs=1) for row in scrolled["rows"]), scrolled["rows"]
+    keep = os.environ.get("JUDGEBENCH_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(tmp_path / "phone-leaderboard.png", Path(keep) / "phone-leaderboard.png")
+
+
 def test_report_says_the_level_of_each_kind_of_interval_once(judge_server, tmp_path):
     """Ratings at 90%, diagnostics.json rewritten by `diagnose` at its default 95%: the head names the ratings'
     level once (it said "... (200 rounds, seed 0) at 90%", the label already holding the level) and the

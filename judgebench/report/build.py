@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,7 +117,7 @@ def _board_context(board: Leaderboard | None) -> dict[str, Any]:
     if board is None:
         return {}
     columns = _columns(board.models, board.meta)
-    return {"rows": _table_rows(board.models, columns, board.meta),
+    return {"rows": _table_rows(board.models, columns, board.meta), "columns": columns,
             "titles": [column_title(key, board.meta) for key in columns], "rank_rule": rank_rule(board.meta),
             "notes": _leaderboard_notes(board, columns), "fit_lines": fit_lines(board.meta),
             "plan": adaptive_summary(board.meta["adaptive"], board) if board.meta.get("adaptive") else None,
@@ -437,6 +438,7 @@ def _template() -> Any:
                                      autoescape=jinja2.select_autoescape(["html", "j2"]),
                                      undefined=jinja2.StrictUndefined)
     environment.filters["cell"] = _cell
+    environment.filters["name"] = _name
     environment.filters["fraction"] = _fraction
     return environment.get_template("report.html.j2")
 
@@ -447,6 +449,15 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 10 else f"{value:.1f}"
     return str(value)
+
+
+def _name(model: str) -> Any:
+    """A model's name as the leaderboard table shows it: escaped, with a line break allowed after each slash and
+    underscore (meta-llama/ | Meta-Llama-3.1-70B, gpt4_ | 1106_ | preview), where browsers allow none, so that a
+    narrow column wraps a long name between its parts before it has to break one of them."""
+    import markupsafe
+
+    return markupsafe.Markup(re.sub(r"([/_])", r"\1<wbr>", str(markupsafe.escape(model))))
 
 
 def _dollars(value: float | None) -> str:
