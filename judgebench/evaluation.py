@@ -984,11 +984,10 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 # The meta a run records about its judging, not its ratings (`_provenance`, the tokens and cost, the games'
 # counts of `diagnostics.RunDiagnostics.to_meta`): a refit of its judgments keeps them (`report.inputs.refit`).
-RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "models", "games_planned", "games_reused",
-                  "games_shared", "runs", "created_at", "template_sha256", "questions_sha256",
-                  "answers_sha256", "prompt_tokens",
-                  "completion_tokens", "cost_usd", "games_failed", "games_unparsed", "pairs_incomplete",
-                  "pairs_inconsistent", "skipped_questions")
+RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "models",
+                  "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
+                  "questions_sha256", "answers_sha256", "prompt_tokens", "completion_tokens", "cost_usd",
+                  "games_failed", "games_unparsed", "pairs_incomplete", "pairs_inconsistent", "skipped_questions")
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
@@ -999,7 +998,8 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
             "engine": settings.judge.engine,
             "sampling": template.sampling_params(settings.max_tokens, settings.temperature),
-            "pairs": settings.pairs, "questions": len(dataset.questions),
+            "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
+            **({"references_format": dataset.references_format} if dataset.references_format else {}),
             **({"first_n": settings.first_n} if settings.first_n is not None else {}),  # a trial's cut
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,

@@ -528,10 +528,11 @@ def run_header(settings: RunConfig, gold: str | Path | None = None) -> str:
 
 
 def run_summary(evaluation: Evaluation) -> Iterator[str]:
-    """What was judged: the data, the questions skipped, and how many games the store already held."""
+    """What was judged: the data and how its files were read, the questions skipped, and how many games the store
+    already held."""
     meta, run = evaluation.provenance, evaluation.run
-    yield (f"{counted(meta['questions'], 'question')}, {counted(len(meta['models']), 'model')} "
-           f"({', '.join(meta['models'])})")
+    yield (f"{counted(meta['questions'], 'question')} from {_read_as(evaluation.settings, meta)}, "
+           f"{counted(len(meta['models']), 'model')} ({', '.join(meta['models'])})")
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
         yield f"{model}: {counted(count, 'question')} skipped (no answer, or an empty one; --allow-missing)"
     yield games_line(run, evaluation.settings)
@@ -542,6 +543,17 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
     adaptive = meta.get("adaptive")
     if adaptive:
         yield adaptive_summary(adaptive, evaluation.leaderboard)
+
+
+def _read_as(settings: RunConfig, meta: dict[str, Any]) -> str:
+    """'question.jsonl (format mt-bench, detected)': the questions' file or folder and the input format it and the
+    answers were read in, named (--format) or detected, so that files read otherwise than meant show it; and a
+    references file's own, where it differs (FastChat's reference answers beside questions of another format)."""
+    detected = ", detected" if settings.format is None else ""
+    references = meta.get("references_format")
+    other = (f"; references {Path(settings.references or 'references').name} as {references}"
+             if references and references != meta["input_format"] else "")
+    return f"{Path(settings.questions or 'questions').name} (format {meta['input_format']}{detected}{other})"
 
 
 def games_line(run: RunResult, settings: RunConfig) -> str:

@@ -39,6 +39,9 @@ class Dataset:
     `skipped` counts, per model, the questions left out because that model had no answer for them
     (only when the user allowed missing answers). `notes`: what the user should know about how the files were
     read (reference answers a references file replaced, folders of an answers directory left unread).
+    `format` and `references_format`: the input formats (`datasets.FORMATS`) the questions and answers, and a
+    references file, were read in, named or detected (None: not read from files, or no references file), so
+    that a run can say how it read them.
     """
 
     questions: dict[str, Question]
@@ -46,6 +49,8 @@ class Dataset:
     models: list[str]
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    format: str | None = None
+    references_format: str | None = None
 
     def answer(self, question_id: str, model: str) -> Answer | None:
         return self.answers.get((question_id, model))

@@ -98,6 +98,7 @@ def test_mt_bench_questions_and_references(shared_data: Path, tmp_path: Path):
     assert detect_format(questions, [answer_dir]) == "mt-bench"
     dataset = load_dataset(questions, [answer_dir], references=reference_file)
     assert len(dataset.questions) == 80 and dataset.models == ["alpha", "beta"]
+    assert (dataset.format, dataset.references_format) == ("mt-bench", "mt-bench")  # as read: a run says it
     assert all(len(q.turns) == 2 for q in dataset.questions.values())
     assert dataset.answer("81", "beta").turns == ("beta first", "beta second")
     # The reference file covers 30 questions; the questions file carries references for others.
@@ -107,6 +108,7 @@ def test_mt_bench_questions_and_references(shared_data: Path, tmp_path: Path):
     assert len(with_reference) == 40 and {str(qid) for qid in references} <= with_reference
     # Without the reference file, the questions' own references (blank for some turns) stay.
     plain = load_dataset(questions, [answer_dir])
+    assert (plain.format, plain.references_format) == ("mt-bench", None)
     assert plain.questions["103"].reference == ("Thomas may work at a hospital.", "")
     assert sum(q.reference is not None for q in plain.questions.values()) == 39
 

@@ -670,6 +670,40 @@ def test_arena_hard_slice_runs_through_its_loader(judge_server, tmp_path, shared
     assert {m["model"] for m in board["models"]} == {"gpt-4-0314", "gpt-4-0613", "gpt-3.5-turbo-0125"}
     assert sum(judge_server.answered().values()) == 10 * 2 * 2
     assert board["meta"]["first_slot_win_rate"] == 1.0
+    assert board["meta"]["input_format"] == "arena-hard" and "references_format" not in board["meta"]
+    assert "\n10 questions from question.jsonl (format arena-hard, detected), 3 models (" in result.stdout
+
+
+def test_a_run_says_the_format_it_read_its_files_in(judge_server, tmp_path, shared_data):
+    """Which input format the questions and answers were read in (and a references file, when its own differs)
+    was shown nowhere, so files read otherwise than meant could not be told. The run's line of what it read says
+    it now, detected or named with --format, and leaderboard.json's meta records it."""
+    judge_server.rule = lambda request: Reply("Answer A is more careful. [[A>B]]")
+    source = shared_data / "mt_bench" / "question.jsonl"
+    (tmp_path / "model_answer").mkdir()
+    for model in ("alpha", "beta"):  # FastChat's model_answer layout
+        (tmp_path / "model_answer" / f"{model}.jsonl").write_text("".join(
+            json.dumps({"question_id": json.loads(line)["question_id"], "model_id": model,
+                        "choices": [{"index": 0, "turns": [f"{model} first", f"{model} second"]}]}) + "\n"
+            for line in source.read_text().splitlines()))
+    mt_bench = judgebench("run", "--questions", str(source), "--answers", "model_answer", "--baseline", "alpha",
+                          "--first-n", "2", "--judge-model", "test-judge", "--base-url", judge_server.base_url,
+                          "--store", "s.sqlite", "--out", "mt", "--rounds", "50", "--no-progress", cwd=tmp_path)
+    assert mt_bench.returncode == 0, mt_bench.stderr
+    assert "\n2 questions from question.jsonl (format mt-bench, detected), 2 models (alpha, beta)\n" in mt_bench.stdout
+    assert json.loads((tmp_path / "mt" / "leaderboard.json").read_text())["meta"]["input_format"] == "mt-bench"
+
+    # named with --format; FastChat's reference answers beside generic questions are read as MT-Bench's
+    config = write_config(tmp_path, judge_server.base_url)
+    (tmp_path / "refs.jsonl").write_text(json.dumps({"question_id": "q00", "model_id": "gpt-4",
+                                                     "choices": [{"index": 0, "turns": ["Ref."]}]}) + "\n")
+    config.write_text(config.read_text().replace("[data]\n", '[data]\nreferences = "refs.jsonl"\n'))
+    generic = judgebench("run", "--config", str(config), "--format", "generic", cwd=tmp_path)
+    assert generic.returncode == 0, generic.stderr
+    assert (f"\n{N_QUESTIONS} questions from questions.jsonl (format generic; references refs.jsonl as mt-bench), "
+            "4 models (bad, base, good, mid)\n") in generic.stdout
+    meta = leaderboard(tmp_path)["meta"]
+    assert (meta["input_format"], meta["references_format"]) == ("generic", "mt-bench")
 
 
 def _bad_input_cases(folder: Path) -> dict[str, tuple[list[str], str]]:

@@ -85,7 +85,8 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     dataset = build_dataset(located_questions, located_answers, questions_path=questions,
                             references=located_references, allow_missing=allow_missing, models=models,
                             baseline=baseline, first_n=first_n)
-    return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes])
+    return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes],
+                               format=chosen.name, references_format=references_format.name if references else None)
 
 
 def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path] | str | Path | None
