@@ -161,6 +161,36 @@ def test_openai_shapes_and_log(tmp_path: Path) -> None:
     assert len({e.key for e in entries}) == 1 and entries == server.log
 
 
+def test_reasoning_models_are_answered_as_openai_answers_them(tmp_path: Path) -> None:
+    """OpenAI's 400s for max_tokens and a temperature other than 1, reasoning tokens in the usage, and an answer
+    cut at max_completion_tokens while the model reasons: no text, finish_reason "length"; the log keeps what was
+    sent besides the model and the messages."""
+    messages = [{"role": "user", "content": "[[A>>B]] QUALITY=4 / QUALITY=1"}]
+    with JudgeServer(reasoning_models={"o4-mini"}, models=None, log_path=tmp_path / "log.jsonl") as server:
+        status, _, body = post(server, {"model": "o4-mini", "messages": messages, "max_tokens": 1024})
+        assert status == 400 and body["error"] == {
+            "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                       "'max_completion_tokens' instead.", "type": "invalid_request_error", "param": "max_tokens",
+            "code": "unsupported_parameter"}
+        status, _, body = post(server, {"model": "o4-mini", "messages": messages, "temperature": 0.0})
+        assert status == 400 and body["error"] == {
+            "message": "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) "
+                       "value is supported.", "type": "invalid_request_error", "param": "temperature",
+            "code": "unsupported_value"}
+        status, _, body = post(server, {"model": "o4-mini", "messages": messages, "max_completion_tokens": 16000,
+                                        "reasoning_effort": "low"})
+        assert status == 200 and "[[A>>B]]" in body["choices"][0]["message"]["content"]
+        usage = body["usage"]
+        assert usage["completion_tokens_details"] == {"reasoning_tokens": 64} and usage["completion_tokens"] > 64
+        status, _, body = post(server, {"model": "o4-mini", "messages": messages, "max_completion_tokens": 10})
+        assert body["choices"][0]["message"]["content"] == "" and body["choices"][0]["finish_reason"] == "length"
+        assert body["usage"]["completion_tokens"] == 10
+        assert post(server, {"model": "gpt-4.1", "messages": messages, "max_tokens": 9, "temperature": 0})[0] == 200
+    assert [entry.params for entry in read_log(tmp_path / "log.jsonl")] == [
+        {"max_tokens": 1024}, {"temperature": 0.0}, {"max_completion_tokens": 16000, "reasoning_effort": "low"},
+        {"max_completion_tokens": 10}, {"max_tokens": 9, "temperature": 0}]
+
+
 def test_required_key_is_checked() -> None:
     with JudgeServer(api_key="right") as server:
         body = {"model": "test-judge", "messages": [{"role": "user", "content": "hi"}]}

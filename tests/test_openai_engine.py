@@ -146,6 +146,15 @@ def test_request_carries_model_messages_and_sampling_params(judge_server: JudgeS
     assert got.key == messages_key(list(request.messages))
 
 
+def test_reasoning_a_server_returns_apart_from_the_answer_is_not_read_as_it(judge_server: JudgeServer,
+                                                                            transport: str) -> None:
+    """vLLM with a reasoning parser returns a thinking model's reasoning as `reasoning_content`: the text read for
+    the verdict is the answer alone."""
+    judge_server.rule = lambda request: ServerReply("[[B>A]]", reasoning="Maybe [[A>B]]... no.")
+    (completion,) = judge_all(engine_for(judge_server, transport), [game(0, 1, 2)])
+    assert completion.error is None and completion.text == "[[B>A]]"
+
+
 def test_empty_request_list_sends_nothing(judge_server: JudgeServer) -> None:
     assert judge_all(engine_for(judge_server, "aiohttp"), []) == []
     assert judge_server.log == []

@@ -47,6 +47,12 @@ FAULT_KINDS = (
     "drop", "slow", "malformed", "html", "empty", "no_logprobs", "no_usage", "no_choices",
 )
 DROPPED = 0  # the status logged for a connection closed without a response
+REASONING_TOKENS = 64  # what a reasoning model's hidden reasoning costs per answer (`JudgeServer.reasoning_models`)
+# OpenAI's answers to a reasoning model's request with the parameters it refuses (HTTP 400).
+MAX_TOKENS_REFUSED = ("Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                      "'max_completion_tokens' instead.")
+TEMPERATURE_REFUSED = ("Unsupported value: 'temperature' does not support {value} with this model. Only the default "
+                       "(1) value is supported.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -58,8 +64,9 @@ class ChatRequest:
     """One parsed chat-completions request, as a rule or a fault predicate sees it.
 
     `number` counts requests from 0 in arrival order; `attempt` counts earlier requests carrying the
-    same messages (0 for the first time a game is sent); `key` hashes the messages; `bearer` is the API
-    key the client sent (a rule can echo it, as a hostile or careless judge might).
+    same messages (0 for the first time a game is sent); `key` hashes the messages; `params` holds every other
+    field of the request's body; `bearer` is the API key the client sent (a rule can echo it, as a hostile or
+    careless judge might).
     """
 
     number: int
@@ -84,13 +91,15 @@ class ChatRequest:
 class Reply:
     """What the judge says. `first_token_logprobs` (token -> logprob) fills the first position's
     top logprobs when the request asks for logprobs; `tokens` splits the text into the positions of
-    the logprobs (default: word pieces); token counts default to a length estimate."""
+    the logprobs (default: word pieces); token counts default to a length estimate; `reasoning` is sent apart from
+    the text, as vLLM's reasoning parsers send it (`message.reasoning_content`)."""
 
     text: str
     first_token_logprobs: dict[str, float] | None = None
     completion_tokens: int | None = None
     finish_reason: str = "stop"
     tokens: list[str] | None = None
+    reasoning: str | None = None
 
 
 Rule = Callable[[ChatRequest], "Reply | str"]
@@ -299,7 +308,7 @@ PRESETS: dict[str, tuple[str, ...]] = {
 class LogEntry:
     """One request as the server saw it. `status` is 0 when the connection was dropped; `fault` names
     the injected fault (None for a normal answer); `in_flight` counts the requests being answered
-    when it arrived, itself included."""
+    when it arrived, itself included; `params`: the request's fields but its model and messages."""
 
     number: int
     time: float
@@ -310,6 +319,7 @@ class LogEntry:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     in_flight: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def messages_key(messages: list[dict[str, Any]]) -> str:
@@ -335,9 +345,20 @@ def answered(entries: list[LogEntry]) -> Counter[str]:
 # The server
 
 
-def _error(status: int, message: str, kind: str, code: str | None = None) -> web.Response:
-    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+def _error(status: int, message: str, kind: str, code: str | None = None, param: str | None = None) -> web.Response:
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+
+
+def _refused_by_reasoning(chat: ChatRequest) -> web.Response | None:
+    """OpenAI's HTTP 400 for a request to a reasoning model that carries a parameter it refuses; None if none."""
+    if "max_tokens" in chat.params:
+        return _error(400, MAX_TOKENS_REFUSED, "invalid_request_error", "unsupported_parameter", "max_tokens")
+    temperature = chat.params.get("temperature", 1)
+    if temperature != 1:
+        return _error(400, TEMPERATURE_REFUSED.format(value=f"{temperature:g}"), "invalid_request_error",
+                      "unsupported_value", "temperature")
+    return None
 
 
 def _logprobs_block(text: str, first: dict[str, float] | None, top_n: int,
@@ -362,7 +383,11 @@ class JudgeServer:
     """The scripted server. Set `rule`, `faults`, `models` and `api_key` at any time (also while it
     runs); read `log`, `in_flight` and `max_in_flight`.
 
-    `models=None` accepts any model name; `api_key=None` accepts any key. `latency_s` delays every
+    `models=None` accepts any model name; `api_key=None` accepts any key. `reasoning_models` are answered as
+    OpenAI answers its reasoning models (o-series, gpt-5): a request carrying `max_tokens`, or a `temperature`
+    other than 1, is refused with OpenAI's HTTP 400; an answer costs `REASONING_TOKENS` more completion tokens
+    (reported as `completion_tokens_details.reasoning_tokens`), and one that does not fit in
+    `max_completion_tokens` with them is cut there: no text, finish_reason "length". `latency_s` delays every
     answer (a judge that takes time, without counting as a fault); `load_latency_s` adds that much per
     request in flight when an answer arrives (an overloaded server of fixed throughput: at concurrency
     C each answer takes about C x load_latency_s). `log_path` also appends each log entry to a JSONL
@@ -371,11 +396,12 @@ class JudgeServer:
 
     def __init__(self, rule: Rule | None = None, *, faults: list[FaultRule] | None = None,
                  models: Collection[str] | None = DEFAULT_MODELS, api_key: str | None = None,
-                 latency_s: float = 0.0, load_latency_s: float = 0.0, log_path: str | Path | None = None,
-                 host: str = "127.0.0.1", port: int = 0):
+                 reasoning_models: Collection[str] = (), latency_s: float = 0.0, load_latency_s: float = 0.0,
+                 log_path: str | Path | None = None, host: str = "127.0.0.1", port: int = 0):
         self.rule: Rule = rule or quality_rule()
         self.faults: list[FaultRule] = list(faults or [])
         self.models = models
+        self.reasoning_models = reasoning_models
         self.api_key = api_key
         self.latency_s = latency_s
         self.load_latency_s = load_latency_s
@@ -448,7 +474,7 @@ class JudgeServer:
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
         chat = ChatRequest(len(self.log), model, messages, body, key, self._attempts[key], bearer)
         self._attempts[key] += 1
-        entry = LogEntry(chat.number, time.time(), key, model, 200, None, in_flight=self.in_flight)
+        entry = LogEntry(chat.number, time.time(), key, model, 200, None, in_flight=self.in_flight, params=body)
         self.log.append(entry)
         fault = next((f for f in self.faults if f.fires(chat)), None)
         try:
@@ -472,6 +498,9 @@ class JudgeServer:
         if kind is None and self.models is not None and chat.model not in self.models:
             kind = "404"
             entry.fault = None
+        if kind is None and chat.model in self.reasoning_models and (refused := _refused_by_reasoning(chat)):
+            entry.status = 400
+            return refused
         if kind in ("400", "401", "403", "404", "429", "500", "502", "503"):
             entry.status = int(kind)
             return self._status_fault(chat, kind, fault)
@@ -526,8 +555,15 @@ class JudgeServer:
         if isinstance(reply, str):
             reply = Reply(reply)
         text = "" if kind == "empty" else reply.text
+        finish_reason = reply.finish_reason
         prompt_tokens = sum(len(str(m.get("content") or "")) for m in chat.messages) // 4 + 1
         completion_tokens = reply.completion_tokens if reply.completion_tokens is not None else len(text) // 4 + 1
+        reasoning = chat.model in self.reasoning_models
+        if reasoning:
+            completion_tokens += REASONING_TOKENS
+            limit = chat.params.get("max_completion_tokens")
+            if isinstance(limit, int) and completion_tokens > limit:  # cut while reasoning: nothing to show
+                text, finish_reason, completion_tokens = "", "length", limit
         entry.prompt_tokens, entry.completion_tokens = prompt_tokens, completion_tokens
         logprobs = None
         if chat.wants_logprobs and kind != "no_logprobs":
@@ -541,12 +577,16 @@ class JudgeServer:
             "choices": [{
                 "index": 0,
                 "message": {"role": "assistant", "content": text, "refusal": None},
-                "finish_reason": reply.finish_reason,
+                "finish_reason": finish_reason,
                 "logprobs": logprobs,
             }],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         }
+        if reply.reasoning is not None:
+            body["choices"][0]["message"]["reasoning_content"] = reply.reasoning
+        if reasoning:
+            body["usage"]["completion_tokens_details"] = {"reasoning_tokens": min(REASONING_TOKENS, completion_tokens)}
         if kind == "no_usage":  # servers that do not count tokens (some local ones) leave it out
             del body["usage"]
         if kind == "no_choices":  # a reply that billed the prompt and carries no answer
@@ -695,6 +735,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="delay every answer by this much per request in flight (an overloaded server)")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated; '*' accepts any")
     parser.add_argument("--api-key", default=None, help="require this bearer key (default: accept any)")
+    parser.add_argument("--reasoning-model", action="append", default=[], metavar="NAME",
+                        help="answer this model as OpenAI's reasoning models (repeatable)")
     parser.add_argument("--log", default=None, help="append a JSONL line per request to this file")
     return parser.parse_args(argv)
 
@@ -716,7 +758,8 @@ def main(argv: list[str] | None = None) -> None:
     models = None if args.models == "*" else tuple(filter(None, args.models.split(",")))
     specs = [spec for name in args.preset for spec in PRESETS[name]] + args.fault
     server = JudgeServer(RULES[args.rule](), faults=[parse_fault(s) for s in specs], models=models,
-                         api_key=args.api_key, latency_s=args.latency_ms / 1000,
+                         api_key=args.api_key, reasoning_models=set(args.reasoning_model),
+                         latency_s=args.latency_ms / 1000,
                          load_latency_s=args.load_latency_ms / 1000, log_path=args.log,
                          host=args.host, port=args.port)
     loop: asyncio.AbstractEventLoop
