@@ -3,6 +3,13 @@
 - `parse_text`: a bracketed label ("[[A>B]]") is the *last* such marker of the template's vocabulary in the
   judge's own output (judges often restate the options before concluding); a plain label ("A", "TIE") is the one
   that closes the judge's output. Neither: unparsed.
+- Reasoning is not a verdict: a thinking model served without a reasoning parser (DeepSeek-R1 or Qwen3 on vLLM
+  without --reasoning-parser, Ollama) writes `<think> ... </think>` before its answer, and what it weighs there
+  ("maybe [[A>B]], but wait") is not what it concludes. `parse_text` reads only the text outside such blocks
+  (`beyond_reasoning`): a block not closed (the output cut at the token limit while the judge reasoned) runs to
+  the end, and a closing tag without an opening one (chat templates that open the block in the prompt) ends
+  reasoning that began with the output. An output that is all reasoning is unparsed. `read_stored` reads stored
+  outputs by the same rule.
 - `parse_logprobs`: the probability that the first answer is better is the template's verdict tokens'
   probability mass, normalised over those tokens only, at the first generated position.
 - `read_stored`: stored judgments read again with the current template's verdict table.
@@ -28,6 +35,7 @@ from judgebench.records import FAILED, OK, OUTCOME_COLUMNS, UNPARSED, Pair
 SWAP_POLICIES = ("both", "consistent", "random-one")
 # What may follow the plain label that closes a judge's output: spaces, a full stop, Markdown emphasis, a quote.
 _CLOSING = re.compile(r"[\s.!*_`'\")\]]*")
+_THINK_TAG = re.compile(r"<(/?)think>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ def parse_text(template: Template, text: str | None) -> Parsed:
     of three characters or more (`_plain_label`), since a letter inside prose ("answer B is wrong") is not a
     verdict. Of those found, the one that ends last wins: "... this is not a TIE.\nA" reads A.
     """
+    text = beyond_reasoning(text)
     if not text:
         return Parsed(UNPARSED)
     vocabulary, bracketed = template.verdicts, template.bracketed_labels
@@ -63,6 +72,27 @@ def parse_text(template: Template, text: str | None) -> Parsed:
     label = max(found)[1]
     verdict = vocabulary[label]
     return Parsed(OK, label, verdict.p_first, verdict.weight)
+
+
+def beyond_reasoning(text: str | None) -> str | None:
+    """The judge's output without its reasoning: every `<think> ... </think>` block removed, a `<think>` never
+    closed removed to the end, and, before a `</think>` that closes no block, everything from the output's start
+    (the block the chat template opened in the prompt). Text without these tags is returned as it is."""
+    if not text or "think>" not in text.lower():
+        return text
+    kept: list[str] = []
+    reasoning, done = False, 0
+    for tag in _THINK_TAG.finditer(text):
+        closing = bool(tag.group(1))
+        if not reasoning:
+            kept.append(text[done:tag.start()])
+        if closing and not reasoning:
+            kept.clear()  # reasoning from the start of the output, its opening tag in the prompt
+        reasoning = not closing
+        done = tag.end()
+    if not reasoning:
+        kept.append(text[done:])
+    return "".join(kept)
 
 
 def _plain_label(template: Template, text: str) -> tuple[int, str] | None:

@@ -282,6 +282,34 @@ def test_game_key_changes_with_anything_sent_and_nothing_else():
     assert base.key == game_key("judge-1", params, base.messages)
 
 
+@pytest.mark.parametrize(("text", "label"), [
+    ("<think>The first is right, so maybe [[A>B]], but wait", None),  # cut inside its reasoning: no verdict given
+    ("<think>Maybe [[A>B]]... no, B is right.</think>\nVerdict: [[B>A]]", "[[B>A]]"),  # the verdict after it
+    ("<think>Surely [[A>>B]].</think>\nI cannot decide.", None),  # a marker only inside the reasoning
+    ("<THINK>\n[[A>B]]\n</THINK>", None),  # all reasoning
+    ("A reads better [[A>B]] at first.</think>\n[[B>A]]", "[[B>A]]"),  # its opening tag was in the prompt
+    ("Verdict: [[A=B]]\n<think>unless [[A>>B]]", "[[A=B]]"),  # before a reasoning block never closed
+    ("No reasoning here. [[A>B]]", "[[A>B]]"),
+])
+def test_the_judges_reasoning_is_not_its_verdict(text, label):
+    parsed = parse_text(load_template("pairwise-5"), text)
+    assert (parsed.label if parsed.status == OK else None) == label
+    assert parsed.status == (OK if label else UNPARSED)
+
+
+def test_stored_outputs_are_read_again_without_their_reasoning():
+    """A store judged before reasoning was set apart: an output whose only marker is inside <think> counted as a
+    verdict; read again, it is unparsed, as the same output received now is."""
+    stored = pd.DataFrame({
+        "key": ["k1", "k2"], "status": [OK, OK], "label": ["[[A>B]]", "[[B>A]]"], "p_first": [1.0, 0.0],
+        "weight": [1.0, 1.0], "raw": ["<think>maybe [[A>B]], but wait", "<think>[[A>B]]?</think> [[B>A]]"],
+        "error": [None, None], "template": ["pairwise-5"] * 2})
+    read = read_stored(stored, load_template("pairwise-5"))
+    assert read["status"].tolist() == [UNPARSED, OK] and read["label"].iloc[1] == "[[B>A]]"
+    assert pd.isna(read["label"].iloc[0]) and read["p_first"].iloc[1] == 0.0
+    assert read["error"].iloc[0] == "no verdict of the template 'pairwise-5' in the judge's output"
+
+
 @pytest.mark.parametrize(("text", "label", "p_first"), [
     ("A is clearly right.\n[[A>>B]]", "[[A>>B]]", 1.0),
     ("Options: [[A>B]], [[B>A]]. Verdict: [[B>A]]", "[[B>A]]", 0.0),  # last marker wins
