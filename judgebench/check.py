@@ -900,7 +900,7 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earl
     template = load_template(config.template)
     compare_provenance(earlier, {**run_fingerprint(config, dataset, template),
                                  "baseline_answers_sha256": answers_sha256(dataset, earlier.baseline),
-                                 "sampling": template.sampling_params(config.max_tokens, config.temperature)})
+                                 "sampling": config.sampling(template)})
     return Comparison(reference, earlier.baseline, Scale.against_run(options.margin),
                       sorted(set(outcomes["question_id"])), outcomes)
 

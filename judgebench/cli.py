@@ -490,13 +490,17 @@ def _say_kept_notes(notes: list[str], said: Collection[str] = ()) -> None:
 
 
 def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> None:
-    """On stderr, after `run` or `diagnose --gold`: games of a logprob template read from text, and a judge
-    that never gave a verdict or games that failed, with the most frequent errors (each game's is in `kept`)."""
+    """On stderr, after `run` or `diagnose --gold`: games of a logprob template read from text, games the judge's
+    token limit left without a verdict, and a judge that never gave a verdict or games that failed, with the most
+    frequent errors (each game's is in `kept`)."""
     from judgebench import present
 
     without_logprobs = present.without_logprobs_message(diagnostics)
     if without_logprobs is not None:
         typer.secho(f"warning: {without_logprobs}", fg="yellow", err=True)
+    at_limit = present.token_limit_message(diagnostics)
+    if at_limit is not None and not diagnostics.no_verdict:
+        typer.secho(f"warning: {at_limit}", fg="yellow", err=True)
     if diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(diagnostics)}", fg="red", err=True)
     elif diagnostics.n_failed:

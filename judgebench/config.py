@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeVar, cast, get_args, overload
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar, cast, get_args, overload
 
 from pydantic import (
     AfterValidator,
@@ -48,6 +48,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from judgebench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from judgebench.prompts import Template
 
 _PRESETS_FILE = Path(__file__).with_name("judges.toml")
 
@@ -264,6 +267,16 @@ ENGINE_SETTINGS = {
 """The judge settings that one engine reads and the other does not (`runner.build_engine`,
 `engines.vllm_local.engine_from_config`); the others (model, prices, ...) apply to both."""
 
+REQUEST_FIELDS: dict[str, tuple[str | None, str]] = {
+    "model": ("judge.model", ""), "messages": ("template", "the template renders them"),
+    "max_tokens": ("max_tokens", ""), "max_completion_tokens": ("max_tokens", ""),
+    "temperature": ("temperature", ""), "logprobs": ("template", "a logprob template asks for them"),
+    "top_logprobs": ("template", "a logprob template asks for them"),
+    "n": (None, "judgebench asks for one answer per game"), "stream": (None, "judgebench reads whole replies"),
+}
+"""The fields of a request that judgebench sends itself, refused in [judge] extra_body: the setting that sets each
+(None: none), and how."""
+
 SERVER_SETTINGS = ("base_url", "api_key_env", "api_key")
 """The judge settings that say where a judge server is and how to reach it: given without a preset, a judge model
 or an engine, they ask for a server's judge (which then needs its model), not the embedded default."""
@@ -307,6 +320,12 @@ class JudgeConfig(SettingsModel):
     """USD per million prompt tokens, to show the cost."""
     price_out_per_mtok: float | None = Field(default=None, ge=0)
     """USD per million completion tokens, to show the cost."""
+    reasoning: bool = False
+    """A reasoning judge (OpenAI's o-series and gpt-5, thinking models; OpenAI engine): its requests carry the token
+    limit as max_completion_tokens, 16000 unless [judging] max_tokens sets one, and no temperature."""
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    """Fields added to every request (OpenAI engine), and so to each game's key: reasoning_effort = "low",
+    chat_template_kwargs = { enable_thinking = false }, seed, top_p."""
     embedded: bool = False
     """Use the bundled tiny CPU judge (SmolLM2-135M-Instruct on vLLM's CPU build)."""
     dtype: str = "auto"
@@ -339,6 +358,24 @@ class JudgeConfig(SettingsModel):
         except ConfigError as error:
             raise PydanticCustomError("base_url", "{detail}", {"detail": str(error)}) from None
 
+    @field_validator("extra_body")
+    @classmethod
+    def _extra_fields_are_the_users(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Fields judgebench sets itself are refused, naming the setting that sets them (an extra `max_tokens` would
+        replace the template's limit unseen, a `stream` would break the reply's reading); values are JSON."""
+        for name in value:
+            if name in REQUEST_FIELDS:
+                setting, how = REQUEST_FIELDS[name]
+                instead = f"use {setting_name(setting)} instead" if setting else "leave it out"
+                raise PydanticCustomError("extra_body", "{detail}", {"detail": (
+                    f"'{name}' is sent by judgebench itself{f' ({how})' if how else ''}: {instead}")})
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise PydanticCustomError("extra_body", "{detail}", {"detail": (
+                f"every value must be JSON (text, a number, true or false, a list or a table): {error}")}) from None
+        return value
+
     @field_validator("api_key_env", mode="before")
     @classmethod
     def _a_variable_name(cls, value: Any) -> str:
@@ -368,6 +405,18 @@ class JudgeConfig(SettingsModel):
         if self.engine == "vllm" and not (self.model or self.embedded):
             raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set "
                                    f"{how_to_set('judge.model', 'PATH')}")
+        return self
+
+    @model_validator(mode="after")
+    def _request_settings_need_a_server(self) -> Self:
+        """`reasoning` and `extra_body` shape the HTTP request, which the vLLM engine does not send: refused rather
+        than ignored, since they change what a game measures (and its key)."""
+        if self.engine == "vllm":
+            for name in ("reasoning", "extra_body"):
+                if getattr(self, name):
+                    raise _setting_problem((name,), "applies to a judge server (engine openai), whose requests it "
+                                           f"shapes; this judge runs in-process on vLLM ({self.name}): leave it "
+                                           f"out, or set {how_to_set('judge.engine', 'openai')}")
         return self
 
     @model_validator(mode="after")
@@ -742,6 +791,35 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         return self
 
     @model_validator(mode="after")
+    def _reasoning_judge_is_asked_as_one(self) -> Self:
+        """A reasoning judge is sent no temperature (it samples at its own: OpenAI's refuse any other than 1) and
+        gives no first-token verdict distribution (its first tokens are reasoning, or hidden): a temperature or a
+        logprob template with it is refused before any judge call, naming both settings."""
+        if not self.judge.reasoning:
+            return self
+        reasoning = how_to_set("judge.reasoning")
+        if self.temperature is not None:
+            raise _setting_problem(("temperature",), f"a reasoning judge ({reasoning}) is sent no temperature: it "
+                                   "samples at its own (OpenAI's reasoning models refuse any other than 1): leave "
+                                   f"{setting_name('temperature')} out, or {setting_name('judge.reasoning')} out for a "
+                                   "judge that takes one")
+        from judgebench.prompts import load_template
+
+        if load_template(self.template).kind == "logprob":
+            text_template = how_to_set("template", "pairwise-5")
+            raise _setting_problem(("template",), f"{self.template} reads the verdict from the probabilities of the "
+                                   f"judge's first token, which a reasoning judge ({reasoning}) spends reasoning (or "
+                                   f"hides): use a template that reads its text ({text_template}), or leave "
+                                   f"{setting_name('judge.reasoning')} out")
+        return self
+
+    def sampling(self, template: Template) -> dict[str, Any]:
+        """What every game of `template` sends to this run's judge besides the model and the messages
+        (`Template.sampling_params` with the run's limit, temperature and judge): part of each game's key."""
+        return template.sampling_params(self.max_tokens, self.temperature, reasoning=self.judge.reasoning,
+                                        extra_body=self.judge.extra_body)
+
+    @model_validator(mode="after")
     def _dollar_budget_has_prices(self) -> Self:
         if self.budget_usd is not None and not self.judge.priced:
             raise _setting_problem(("budget_usd",), "a dollar budget needs the judge's prices, else no call costs "
@@ -1013,7 +1091,7 @@ def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]
     return found
 
 
-MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok", "max_model_len")
+MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok", "max_model_len", "reasoning", "extra_body")
 """A judge's settings that describe its model, not its server: they do not carry over to another model
 (`for_model`)."""
 

@@ -135,7 +135,9 @@ class RunDiagnostics:
     `unparsed_example` is one output of the judge in which no verdict marker of the template was found
     (None when every answered game had one); `markers` are the template's verdict markers;
     `n_without_logprobs`: under a logprob template, the games with a verdict read from the judge's text because
-    its server sent no logprobs (a probability of 0 or 1 from the label, not the judge's); None under others.
+    its server sent no logprobs (a probability of 0 or 1 from the label, not the judge's); None under others;
+    `n_at_token_limit`: the unparsed games whose output the judge's token limit (`token_limit`) ended before a
+    verdict (`verdicts.at_token_limit`).
     """
 
     position_consistency: float | None
@@ -149,6 +151,8 @@ class RunDiagnostics:
     unparsed_example: str | None = None
     markers: tuple[str, ...] = ()
     n_without_logprobs: int | None = None
+    n_at_token_limit: int = 0
+    token_limit: int | None = None
 
     @property
     def no_verdict(self) -> bool:
@@ -165,10 +169,13 @@ class RunDiagnostics:
 
 
 def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomplete: int,
-                 skipped: dict[str, int], markers: tuple[str, ...], logprobs: bool = False) -> RunDiagnostics:
+                 skipped: dict[str, int], markers: tuple[str, ...], logprobs: bool = False,
+                 token_limit: int | None = None) -> RunDiagnostics:
     """The diagnostics of a run from its outcomes (per-order verdicts) and all its judgments (with status);
-    `logprobs`: the template reads the judge's logprobs (so games whose server sent none are counted)."""
+    `logprobs`: the template reads the judge's logprobs (so games whose server sent none are counted);
+    `token_limit`: the judge's."""
     from judgebench.records import FAILED, OK, UNPARSED
+    from judgebench.verdicts import AT_TOKEN_LIMIT
 
     figures = judge_figures(outcomes["p_ab"].to_numpy(dtype=float), outcomes["p_ba"].to_numpy(dtype=float))
     status = judgments["status"]
@@ -182,6 +189,9 @@ def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomp
         unparsed_example=str(unparsed.iloc[0]) if unparsed.size else None, markers=markers,
         n_without_logprobs=(int(((status == OK) & judgments["logprobs"].isna()).sum())
                             if logprobs and "logprobs" in judgments else None),
+        n_at_token_limit=sum(isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT)
+                             for error in judgments.loc[status == UNPARSED, "error"]),
+        token_limit=token_limit,
     )
 
 

@@ -400,9 +400,12 @@ def _stopped_after_judging(settings: RunConfig, result: RunResult, stopped: Stop
 
 def _run_diagnostics(dataset: Dataset, template: Template, result: RunResult) -> RunDiagnostics:
     """How the run's judge behaved (`diagnose_run`), for `run` and `diagnose --gold` alike."""
+    from judgebench.prompts import token_limit
+
     return diagnose_run(result.combined.outcomes, result.judgments, n_inconsistent=result.combined.n_inconsistent,
                         n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
-                        markers=tuple(template.verdicts), logprobs=template.kind == "logprob")
+                        markers=tuple(template.verdicts), logprobs=template.kind == "logprob",
+                        token_limit=token_limit(result.config.sampling(template)))
 
 
 def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult,
@@ -997,7 +1000,7 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
             "engine": settings.judge.engine,
-            "sampling": template.sampling_params(settings.max_tokens, settings.temperature),
+            "sampling": settings.sampling(template),
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
             **({"first_n": settings.first_n} if settings.first_n is not None else {}),  # a trial's cut

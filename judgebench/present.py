@@ -731,9 +731,25 @@ def no_verdict_message(diagnostics: RunDiagnostics) -> str:
     from judgebench.verdicts import verdicts_sought
 
     example = judge_output(diagnostics.unparsed_example)
+    at_limit = token_limit_message(diagnostics)
     return (f"no game produced a verdict: the judge never wrote {verdicts_sought(diagnostics.markers)}. "
             f"For example, it wrote:\n  {example!r}\n"
-            "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
+            + (f"{at_limit}.\n" if at_limit else "")
+            + "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
+
+
+def token_limit_message(diagnostics: RunDiagnostics) -> str | None:
+    """That games got no verdict because the judge's token limit ended its output, and the setting to raise;
+    None when none did. A reasoning judge spends tokens reasoning before it answers, and its limit counts them."""
+    from judgebench.config import how_to_set
+
+    n, limit = diagnostics.n_at_token_limit, diagnostics.token_limit
+    if not n:
+        return None
+    raise_it = f"raise it: {how_to_set('max_tokens', str(2 * limit))}" if limit else "raise it"
+    return (f"{counted(n, 'game')} got no verdict because the judge hit its token limit"
+            f"{f' ({limit:,} tokens)' if limit else ''} before giving one (a reasoning judge's reasoning counts "
+            f"against it; the limit is a ceiling, billed as used): {raise_it}")
 
 
 def failed_games_message(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> str:

@@ -22,6 +22,7 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,9 @@ _PLACEHOLDERS = ("question", "answer_a", "answer_b", "reference")
 # line, spaces tolerated inside them ("[[ A > B ]]" reads as "[[A>B]]"), never a line break (`defang`, which
 # keeps answers from carrying a verdict, reads them line by line).
 BRACKETED = re.compile(r"\[\[[^\S\n]*([^\[\]\n]{1,64}?)[^\S\n]*\]\]")
+REASONING_MAX_TOKENS = 16000
+"""A reasoning judge's token limit unless [judging] max_tokens sets one: a ceiling (billed as used) above what its
+reasoning and verdict take on a judge's prompt, where a template's 1,024 is spent reasoning."""
 
 
 @dataclass(frozen=True)
@@ -91,16 +95,33 @@ class Template:
                    "verdicts": {label: [v.p_first, v.weight] for label, v in sorted(self.verdicts.items())}}
         return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def sampling_params(self, max_tokens: int | None = None, temperature: float | None = None) -> dict[str, Any]:
-        """The sampling parameters sent with every game of this template (part of the game key)."""
-        params: dict[str, Any] = {
-            "temperature": self.temperature if temperature is None else temperature,
-            "max_tokens": self.max_tokens if max_tokens is None else max_tokens,
-        }
+    def sampling_params(self, max_tokens: int | None = None, temperature: float | None = None, *,
+                        reasoning: bool = False, extra_body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The parameters sent with every game of this template (part of the game key): `max_tokens` and
+        `temperature` (None: the template's), then the judge's `extra_body` fields.
+
+        A `reasoning` judge (OpenAI's o-series and gpt-5, thinking models) gets its token limit as
+        `max_completion_tokens` (OpenAI's reasoning models refuse `max_tokens`), `REASONING_MAX_TOKENS` unless
+        `max_tokens` is given (its reasoning counts against the limit: a template's limit, sized for a judge that
+        answers at once, is spent before the verdict), and no temperature (the model's own default: OpenAI's take
+        only 1). Without `reasoning` and `extra_body` the parameters are those of every earlier version, so the
+        games already stored keep their keys."""
+        params: dict[str, Any]
+        if reasoning:
+            params = {"max_completion_tokens": REASONING_MAX_TOKENS if max_tokens is None else max_tokens}
+        else:
+            params = {"temperature": self.temperature if temperature is None else temperature,
+                      "max_tokens": self.max_tokens if max_tokens is None else max_tokens}
         if self.kind == "logprob":
             params["logprobs"] = True
             params["top_logprobs"] = self.top_logprobs or 5
-        return params
+        return {**params, **(extra_body or {})}
+
+
+def token_limit(params: Mapping[str, Any]) -> int | None:
+    """The judge's token limit in the parameters `Template.sampling_params` made (None in none)."""
+    limit = params.get("max_completion_tokens", params.get("max_tokens"))
+    return limit if isinstance(limit, int) else None
 
 
 @functools.cache

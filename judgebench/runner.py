@@ -29,7 +29,7 @@ from judgebench.engines.openai_api import server_address
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.present import abandoned_in_flight, counted
-from judgebench.prompts import Template, build_request, load_template
+from judgebench.prompts import Template, build_request, load_template, token_limit
 from judgebench.records import (
     FAILED,
     GAME_KEYS,
@@ -43,7 +43,7 @@ from judgebench.records import (
     per_game,
 )
 from judgebench.store import JudgmentRow, Store, keys_to_send, rate_results, utc_time
-from judgebench.verdicts import Combined, combine, no_verdict, parse_completion, read_stored
+from judgebench.verdicts import Combined, at_token_limit, combine, no_verdict, parse_completion, read_stored
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ def plan_games(dataset: Dataset, config: RunConfig, template: Template,
                pairs: Sequence[Pair] | None = None) -> list[GameSpec]:
     """Every game of the run, in plan order: pairs from pairing.py (or the `pairs` given, as an adaptive
     run chooses them), orders from the swap policy."""
-    params = template.sampling_params(config.max_tokens, config.temperature)
+    params = config.sampling(template)
     judge_model = config.judge.name
     specs = []
     if pairs is None:
@@ -367,7 +367,9 @@ def judgment_row(spec: GameSpec, completion: Completion, template: Template, jud
     """The stored record of one completion, with its verdict parsed under the template."""
     parsed = parse_completion(template, completion.text, completion.top_logprobs, completion.error)
     error = completion.error
-    if parsed.status == UNPARSED:
+    if parsed.status == UNPARSED and completion.finish_reason == "length" and template.kind == "text":
+        error = at_token_limit(token_limit(spec.request.params))  # reasoning, or a verdict not reached
+    elif parsed.status == UNPARSED:
         said_nothing = not (completion.text and completion.text.strip())
         error = (f"the judge returned no text (finish_reason={completion.finish_reason})" if said_nothing
                  else no_verdict(template))

@@ -174,6 +174,17 @@ def no_verdict(template: Template) -> str:
     return f"no verdict of the template '{template.name}' in the judge's output"
 
 
+AT_TOKEN_LIMIT = "the judge stopped at its token limit"
+"""How the error of a game the judge left without a verdict because its token limit ended its output begins
+(`at_token_limit`)."""
+
+
+def at_token_limit(limit: int | None) -> str:
+    """The error of a game whose judge's output ended at its token limit (`limit`) without a verdict (of a
+    text template: a logprob template's one token always ends there)."""
+    return f"{AT_TOKEN_LIMIT} ({limit:,} tokens) before a verdict" if limit else f"{AT_TOKEN_LIMIT} before a verdict"
+
+
 def read_stored(judgments: pd.DataFrame, template: Template, store: object | None = None) -> pd.DataFrame:
     """Stored judgments (Store.judgments' columns) read with `template`'s verdict table: the status, label,
     p_first and weight of every ok or unparsed judgment parsed again from the judge's stored output (its raw

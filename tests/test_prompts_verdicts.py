@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from judgebench.config import RunConfig
 from judgebench.errors import ConfigError, InputError
 from judgebench.prompts import build_request, builtin_templates, defang, game_key, load_template, render_messages
 from judgebench.records import OK, UNPARSED, Answer, Question
@@ -280,6 +281,42 @@ def test_game_key_changes_with_anything_sent_and_nothing_else():
     renamed = build_request(template, "judge-1", params, Q, Answer("q1", "other", ("4",)), B)
     assert renamed.key == base.key
     assert base.key == game_key("judge-1", params, base.messages)
+
+
+# Keys of games judged by a judge without reasoning or extra_body, computed by the code before they existed: a store
+# judged then must be found again, not judged again.
+@pytest.mark.parametrize(("template", "judging", "params", "key"), [
+    ("pairwise-5", {}, {"temperature": 0.0, "max_tokens": 1024},
+     "2faa70d7832c32d11382e08953be6ca1ade6720cfb2242461a289abc9eb5c371"),
+    ("logprob", {}, {"temperature": 0.0, "max_tokens": 1, "logprobs": True, "top_logprobs": 20},
+     "257266531b2dd69b9a1a5b51654c056da5f1c41313f98e23aa4e2aa56e00dbf8"),
+    ("pairwise-3", {"max_tokens": 2048, "temperature": 0.5}, {"temperature": 0.5, "max_tokens": 2048},
+     "af27498511a38952ea3d22ff050584baf544325ec5465e8005677ac62d4c78a0"),
+])
+def test_a_judge_without_reasoning_or_extra_fields_sends_what_it_sent_before(template, judging, params, key):
+    settings = RunConfig(judge={"engine": "openai", "model": "judge-1"}, template=template, **judging)
+    sent = settings.sampling(load_template(template))
+    assert sent == params and list(sent) == list(params)
+    assert build_request(load_template(template), "judge-1", sent, Q, A, B).key == key
+
+
+def test_a_reasoning_judge_is_sent_a_completion_limit_no_temperature_and_its_extra_fields():
+    """OpenAI's reasoning models refuse max_tokens and any temperature but 1; their reasoning counts against the
+    limit, so the template's 1,024 is replaced by a ceiling unless max_tokens is set; extra fields are sent, and a
+    different effort is a different game."""
+    template = load_template("pairwise-5")
+    judge = {"engine": "openai", "model": "o4-mini", "reasoning": True}
+    assert RunConfig(judge=judge).sampling(template) == {"max_completion_tokens": 16000}
+    assert RunConfig(judge=judge, max_tokens=4000).sampling(template) == {"max_completion_tokens": 4000}
+    low = RunConfig(judge={**judge, "extra_body": {"reasoning_effort": "low"}}).sampling(template)
+    high = RunConfig(judge={**judge, "extra_body": {"reasoning_effort": "high"}}).sampling(template)
+    assert low == {"max_completion_tokens": 16000, "reasoning_effort": "low"}
+    assert build_request(template, "o4-mini", low, Q, A, B).key != build_request(template, "o4-mini", high, Q, A,
+                                                                                  B).key
+    qwen = RunConfig(judge={"engine": "openai", "model": "Qwen/Qwen3-8B",
+                            "extra_body": {"chat_template_kwargs": {"enable_thinking": False}, "seed": 1}})
+    assert qwen.sampling(template) == {"temperature": 0.0, "max_tokens": 1024, "seed": 1,
+                                       "chat_template_kwargs": {"enable_thinking": False}}
 
 
 @pytest.mark.parametrize(("text", "label"), [

@@ -615,6 +615,95 @@ def test_a_logprob_template_of_bracketed_labels_is_refused_before_any_judge_call
     assert judge_server.log == []
 
 
+def test_a_reasoning_judge_is_asked_as_openai_takes_it_with_the_fields_given(judge_server, tmp_path):
+    """OpenAI's reasoning models refuse max_tokens and a temperature of 0 with HTTP 400: every game of --judge
+    o4-mini failed, each request sent in vain. Now its requests carry max_completion_tokens (16000: its reasoning
+    counts against the limit) and no temperature, its cost counts its reasoning tokens at the preset's prices, and
+    [judge] extra_body's fields reach the server (another effort: other games, judged anew)."""
+    judge_server.models, judge_server.reasoning_models = None, {"o4-mini"}
+    write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", "run.toml", "--judge", "o4-mini", "--base-url", judge_server.base_url,
+                     cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"judge o4-mini via openai at {judge_server.base_url}, template pairwise-5")
+    assert judge_server.statuses() == {200: BASELINE_GAMES}
+    assert all(entry.params == {"max_completion_tokens": 16000} for entry in judge_server.log)
+    meta = leaderboard(tmp_path)["meta"]
+    assert meta["sampling"] == {"max_completion_tokens": 16000} and meta["games_unparsed"] == 0
+    tokens = [(entry.prompt_tokens, entry.completion_tokens) for entry in judge_server.log]
+    assert meta["cost_usd"] == pytest.approx(sum(p * 1.10 + c * 4.40 for p, c in tokens) / 1e6)
+
+    judge_server.reset()
+    config = tmp_path / "run.toml"
+    config.write_text(re.sub(r"\[judge\]\n", '[judge]\npreset = "o4-mini"\nextra_body = { reasoning_effort = "low", '
+                             'seed = 7 }\n', config.read_text()).replace('model = "test-judge"\n', ""))
+    low = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert low.returncode == 0, low.stderr
+    assert judge_server.statuses() == {200: BASELINE_GAMES}  # other games: none found in the store
+    assert all(entry.params == {"max_completion_tokens": 16000, "reasoning_effort": "low", "seed": 7}
+               for entry in judge_server.log)
+
+
+def test_a_judge_without_reasoning_sends_the_parameters_it_always_sent(judge_server, tmp_path):
+    write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert all(entry.params == {"temperature": 0.0, "max_tokens": 1024} for entry in judge_server.log)
+    assert list(judge_server.log[0].params) == ["temperature", "max_tokens"]
+
+
+def test_games_a_reasoning_judge_leaves_at_its_token_limit_name_the_setting_to_raise(judge_server, tmp_path):
+    """A thinking model served without a reasoning parser, its output cut inside <think> ("maybe [[A>B]], but
+    wait"), was read as a verdict it never gave. Now such games are unparsed, and the run says that the judge hit
+    its token limit and what to set; a limit below what a reasoning model spends reasoning leaves every game
+    without one."""
+    normal = quality_rule()
+    thinking = Reply("<think>The first one, so maybe [[A>B]], but wait", finish_reason="length")
+    judge_server.rule = lambda request: thinking if "Question number 5?" in request.text else normal(request)
+    write_config(tmp_path, judge_server.base_url)
+    cut = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert cut.returncode == 0, cut.stderr
+    assert leaderboard(tmp_path)["meta"]["games_unparsed"] == 6
+    assert ("warning: 6 games got no verdict because the judge hit its token limit (1,024 tokens) before giving one "
+            "(a reasoning judge's reasoning counts against it; the limit is a ceiling, billed as used): raise it: "
+            "[judging] max_tokens = 2048") in " ".join(cut.stderr.split())
+
+    judge_server.rule, judge_server.models, judge_server.reasoning_models = normal, None, {"o4-mini"}
+    judge_server.reset()
+    config = tmp_path / "run.toml"
+    config.write_text(config.read_text().replace("[judging]\n", "[judging]\nmax_tokens = 50\n"))
+    short = judgebench("run", "--config", "run.toml", "--judge", "o4-mini", "--base-url", judge_server.base_url,
+                       cwd=tmp_path)
+    assert short.returncode == 3, short.stderr
+    said = " ".join(short.stderr.split())
+    assert "error: no game produced a verdict" in said
+    assert (f"{BASELINE_GAMES} games got no verdict because the judge hit its token limit (50 tokens) before giving "
+            "one (a reasoning judge's reasoning counts against it; the limit is a ceiling, billed as used): raise it: "
+            "[judging] max_tokens = 100.") in said
+
+
+@pytest.mark.parametrize(("judge", "judging", "said"), [
+    ('engine = "vllm"\nmodel = "/models/qwen3"\nreasoning = true\n', "",
+     "[judge] reasoning: applies to a judge server (engine openai)"),
+    ('preset = "o4-mini"\n', 'template = "logprob"\n',
+     "[judging] template: logprob reads the verdict from the probabilities of the judge's first token, which a "
+     "reasoning judge ([judge] reasoning = true) spends reasoning"),
+    ('preset = "o4-mini"\n', "temperature = 0.0\n",
+     "[judging] temperature: a reasoning judge ([judge] reasoning = true) is sent no temperature"),
+    ('model = "test-judge"\nextra_body = { max_completion_tokens = 100 }\n', "",
+     "[judge] extra_body: 'max_completion_tokens' is sent by judgebench itself: use [judging] max_tokens instead"),
+])
+def test_settings_a_reasoning_judge_cannot_take_are_refused_before_any_judge_call(judge_server, tmp_path, judge,
+                                                                                   judging, said):
+    write_data(tmp_path)
+    (tmp_path / "run.toml").write_text(
+        f'[data]\nquestions = "questions.jsonl"\nanswers = ["answers.jsonl"]\n[judge]\n{judge}'
+        f'base_url = "{judge_server.base_url}"\n[judging]\nbaseline = "base"\n{judging}[run]\nprogress = false\n')
+    refused = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert refused.returncode == 2 and judge_server.log == [], refused.stderr
+    assert refused.stderr.startswith(f"error: run.toml: {said}") and refused.stderr.count("\n") == 1
+
+
 @pytest.mark.parametrize("kill_after", [1, 25, 55])
 def test_sigkill_then_resume_sends_only_what_is_missing(judge_server_process, tmp_path, kill_after):
     server = judge_server_process("--fault", "slow:delay_s=0.03")

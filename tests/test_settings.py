@@ -869,3 +869,68 @@ def test_a_tilde_naming_an_unknown_user_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r'^\[run\] store: no home folder found for ~no-such-user-here in '
                                           r'"~no-such-user-here/s.sqlite": write the folder out$'):
         RunConfig(questions="q", answers=["a"], store="~no-such-user-here/s.sqlite")
+
+
+def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
+    """gpt-5-mini and o4-mini are reasoning judges with their prices; reasoning and extra_body describe the model,
+    so another model named over the preset takes neither; a temperature or a logprob template with a reasoning
+    judge, reasoning or extra fields with the in-process vLLM engine, and extra fields judgebench sends itself are
+    refused, each in one message naming the settings."""
+    mini = resolve_judge({"preset": "gpt-5-mini"})
+    o4 = resolve_judge({"preset": "o4-mini"})
+    assert (mini.model, mini.reasoning, mini.price_in_per_mtok, mini.price_out_per_mtok) == ("gpt-5-mini", True,
+                                                                                              0.25, 2.0)
+    assert (o4.model, o4.reasoning, o4.price_in_per_mtok, o4.price_out_per_mtok, o4.concurrency) == (
+        "o4-mini", True, 1.1, 4.4, 32)
+    assert "reasoning model" in mini.description and "reasoning model" in o4.description
+    other = resolve_judge({"preset": "o4-mini", "model": "gpt-4.1"})
+    assert (other.reasoning, other.extra_body, other.concurrency) == (False, {}, 32)
+    path = write(tmp_path, _DATA + '[judge]\npreset = "o4-mini"\nextra_body = { reasoning_effort = "low" }\n')
+    assert load_config(path).judge.extra_body == {"reasoning_effort": "low"}
+    refused = {
+        _DATA + '[judge]\npreset = "o4-mini"\n[judging]\ntemperature = 0.0\n':
+            "[judging] temperature: a reasoning judge ([judge] reasoning = true) is sent no temperature: it samples "
+            "at its own (OpenAI's reasoning models refuse any other than 1): leave [judging] temperature out, or "
+            "[judge] reasoning out for a judge that takes one",
+        _DATA + '[judge]\npreset = "o4-mini"\n[judging]\ntemplate = "logprob"\n':
+            "[judging] template: logprob reads the verdict from the probabilities of the judge's first token, which "
+            "a reasoning judge ([judge] reasoning = true) spends reasoning (or hides): use a template that reads its "
+            'text ([judging] template = "pairwise-5"), or leave [judge] reasoning out',
+        _DATA + '[judge]\nengine = "vllm"\nmodel = "/models/qwen3"\nreasoning = true\n':
+            "[judge] reasoning: applies to a judge server (engine openai), whose requests it shapes; this judge runs "
+            'in-process on vLLM (/models/qwen3): leave it out, or set [judge] engine = "openai"',
+        _DATA + '[judge]\nengine = "vllm"\nmodel = "/models/qwen3"\nextra_body = { seed = 1 }\n':
+            "[judge] extra_body: applies to a judge server (engine openai), whose requests it shapes; this judge "
+            'runs in-process on vLLM (/models/qwen3): leave it out, or set [judge] engine = "openai"',
+        _DATA + '[judge]\nmodel = "m"\nextra_body = { max_tokens = 9000 }\n':
+            "[judge] extra_body: 'max_tokens' is sent by judgebench itself: use [judging] max_tokens instead",
+        _DATA + '[judge]\nmodel = "m"\nextra_body = { logprobs = true }\n':
+            "[judge] extra_body: 'logprobs' is sent by judgebench itself (a logprob template asks for them): use "
+            "[judging] template instead",
+        _DATA + '[judge]\nmodel = "m"\nextra_body = { stream = true }\n':
+            "[judge] extra_body: 'stream' is sent by judgebench itself (judgebench reads whole replies): leave it "
+            "out",
+        _DATA + '[judge]\nmodel = "m"\nextra_body = { seed = 1979-05-27 }\n':
+            "[judge] extra_body: every value must be JSON (text, a number, true or false, a list or a table): "
+            "Object of type date is not JSON serializable",
+    }
+    for text, message in refused.items():
+        config = write(tmp_path, text)
+        with pytest.raises(ConfigError) as caught:
+            load_config(config)
+        assert str(caught.value) == f"{config}: {message}"
+
+
+def test_judges_checks_the_request_settings_of_a_presets_file(tmp_path):
+    """`judgebench judges` lists the reasoning presets and checks a user's presets file's extra_body as a run would."""
+    from tests.support.cli_runs import judgebench
+
+    listed = judgebench("judges", cwd=tmp_path, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"o4-mini\s.*openai\s.*o4-mini\s.*reasoning model", listed.stdout)
+    assert re.search(r"gpt-5-mini\s.*openai\s.*gpt-5-mini\s.*reasoning model", listed.stdout)
+    write(tmp_path, '[mine]\nengine = "openai"\nmodel = "qwen3"\nextra_body = { n = 2 }\n', "judges.toml")
+    refused = judgebench("judges", "--judges-file", "judges.toml", cwd=tmp_path, timeout=60)
+    assert refused.returncode == 2
+    assert refused.stderr == ("error: judges.toml: [mine] extra_body: 'n' is sent by judgebench itself (judgebench "
+                              "asks for one answer per game): leave it out\n")
