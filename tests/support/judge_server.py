@@ -3,8 +3,8 @@
 It answers `POST /v1/chat/completions` and `GET /v1/models` with OpenAI's JSON shapes. What the judge
 says is decided by a *rule* the test sets (a callable receiving the parsed request); what goes wrong is
 decided by *fault rules* (per request number, per matching request, for the first attempts of each game,
-or with a seeded probability). Every request is logged (time, hash of the messages, status, fault) so a
-test can check, for example, that no game was judged twice.
+or with a seeded probability). Every request is logged (time, hash of the messages, status, fault, the
+parameters sent) so a test can check, for example, that no game was judged twice.
 
 Two ways to run it:
 
