@@ -361,6 +361,38 @@ def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_se
     assert sent(judge_server) == before  # refused before any judge call
 
 
+def test_against_a_trial_run_of_the_first_questions_says_so_and_how_to_check_the_same_questions(judge_server,
+                                                                                                 folder):
+    """A run made with --first-n judged the first N questions only: a check of the same files (which judges every
+    question) was refused on the questions' hash alone, which told the user the questions differed. It says the run
+    judged the first N and how to check those; with that setting the same check decides."""
+    config = load_config(write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref"]),
+                         {"first_n": 10})
+    assert evaluate(config, out=config.out).exit_code == 0
+    check_file = write_config(folder, judge_server.base_url)
+    refused = judgebench("check", "--config", str(check_file), "--candidate", "bad", "--against", "reference-run",
+                         cwd=folder)
+    assert refused.returncode == 2, refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert (f"the run reference-run judged only the first 10 questions of its questions file (first_n = 10), this "
+            f"check all {N}: set [data] first_n = 10 in the config file to check on the run's questions") in said
+    check_file.write_text(check_file.read_text().replace("[data]\n", "[data]\nfirst_n = 10\n"))
+    decided = judgebench("check", "--config", str(check_file), "--candidate", "bad", "--against", "reference-run",
+                         cwd=folder)
+    assert decided.returncode in (0, 1, 4), decided.stderr  # decided or undecided on those questions, not refused
+    assert "differ" not in decided.stderr
+    # the other way round: a check of the first 10 against a run of every question (whose other questions the
+    # check had read as "not in questions.jsonl")
+    whole = load_config(folder / "run.toml")
+    assert evaluate(whole, out=folder / "whole-run").exit_code == 0
+    other = judgebench("check", "--config", str(check_file), "--candidate", "bad", "--against", "whole-run",
+                       cwd=folder)
+    assert other.returncode == 2, other.stderr
+    assert ("this check judges only the first 10 questions ([data] first_n = 10), the run whole-run its whole "
+            "questions file (it records no first_n): leave out [data] first_n in the config file to check on the "
+            "run's questions") in " ".join(other.stderr.split())
+
+
 def test_against_a_run_rated_again_with_another_baseline_compares_that_baselines_answers(judge_server, folder):
     """The run recorded its baseline's answers' hash alone, and a refit with another baseline kept it: the check
     then compared the new baseline's answers with the old one's and refused a run whose answers had not changed.
