@@ -772,9 +772,13 @@ def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
     """A style-controlled fit that has no finite solution, as one InputError. The ridge holds only the models'
     strengths; where some model won or lost every comparison, a style feature that tells the winners' answers
     from the losers' (the better models wrote longer ones) takes up what the ridge holds back and grows without
-    bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged)."""
+    bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged).
+    Without a ridge (`regularization = 0`) the plain fit that starts it may not exist: that asks for a ridge, as
+    a plain fit does (`_needs_a_ridge`)."""
     try:
         yield
+    except bt.NoMaximumLikelihood as error:
+        raise _needs_a_ridge(error) from None
     except (np.linalg.LinAlgError, bt.NotConverged) as error:  # the plain fit's own errors say what they are
         unbounded = bt.unbounded_groups(counts)
         why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
@@ -798,6 +802,14 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
                       regularization=_ridge(counts, options))
     except bt.TiesUnmodelled as error:
         raise InputError(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})") from None
+    except bt.NoMaximumLikelihood as error:
+        raise _needs_a_ridge(error) from None
+
+
+def _needs_a_ridge(error: bt.NoMaximumLikelihood) -> InputError:
+    """`error` (plain maximum likelihood asked where it does not exist) with its remedies, the ridge named as the
+    user sets it: `--regularization` is `leaderboard`'s flag, `[ratings] regularization` a run's setting."""
+    return InputError(f"{error}; set a ridge penalty ({how_to_set('regularization', '0.01')}) or add comparisons")
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,

@@ -1313,6 +1313,32 @@ def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_say
     assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
 
 
+def test_a_run_without_a_ridge_whose_ratings_would_be_infinite_names_the_ridge_as_its_file_sets_it(judge_server,
+                                                                                                     tmp_path):
+    """`regularization = 0` asks for plain maximum likelihood, which a model that won (or lost) every game leaves
+    without finite ratings, as only the verdicts show: the run named `--regularization`, a flag of `leaderboard`
+    that `run` does not take. It names the setting as the run's file sets it; so changed, the run rates its
+    judgments without judging them again. `leaderboard` names its own flag."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nregularization = 0\n"))
+    store = tmp_path / "store.sqlite"
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: maximum-likelihood ratings do not exist: good never lost to base; bad never beat base, so their "
+        "ratings would be infinite; set a ridge penalty ([ratings] regularization = 0.01) or add comparisons. The "
+        f"judgments are kept in {store}: the same command with that change rates them without judging them again")
+    refused = judgebench("leaderboard", "--store", str(store), "--baseline", "base", "--regularization", "0",
+                         cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "set a ridge penalty (--regularization 0.01) or add comparisons" in refused.stderr
+    config.write_text(config.read_text().replace("regularization = 0\n", "regularization = 0.01\n"))
+    again = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == BASELINE_GAMES
+    assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
+
+
 def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_that_rates_them(judge_server,
                                                                                                   tmp_path):
     """From Python the same error speaks of the call, not a command line."""

@@ -917,22 +917,27 @@ def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None
 
     They exist when the directed graph "i scored against j" is strongly connected: every model both
     won (at least partly) against and lost to others along some chain. Otherwise some ratings are
-    infinite, and the message names the models concerned and the remedies.
+    infinite, and the message (`NoMaximumLikelihood`) names the models concerned.
     """
     adjacency = _win_graph(counts)
     if _strongly_connected(adjacency):
         _check_tie_share(counts, layout)
         return
-    remedy = "pass a regularization (for example --regularization 0.01) or add comparisons"
     met = adjacency | adjacency.T
     together = _reachable(met, 0)
     if not together.all():
         apart = [counts.models[k] for k in np.flatnonzero(~together)][:5]
-        raise InputError(f"the models do not form one connected comparison graph (for example {', '.join(apart)} "
-                         f"never meet {counts.models[0]} through any chain of games), so their ratings cannot be "
-                         f"compared; {remedy}")
-    raise InputError(f"maximum-likelihood ratings do not exist: {_unbounded_groups(adjacency, counts.models)}, so "
-                     f"their ratings would be infinite; {remedy}")
+        raise NoMaximumLikelihood(f"the models do not form one connected comparison graph (for example "
+                                  f"{', '.join(apart)} never meet {counts.models[0]} through any chain of games), so "
+                                  "their ratings cannot be compared")
+    raise NoMaximumLikelihood(f"maximum-likelihood ratings do not exist: {_unbounded_groups(adjacency, counts.models)}"
+                              ", so their ratings would be infinite")
+
+
+class NoMaximumLikelihood(InputError):
+    """Plain maximum-likelihood ratings (no ridge) asked of outcomes where they do not exist (`check_identifiable`):
+    a ridge penalty or more comparisons give finite ones. Its own class, so that the caller that knows how the user
+    set the ridge says how to set it (`leaderboard`: a flag of one command is a file's setting for another)."""
 
 
 def automatic_ridge(counts: PairCounts) -> float:
