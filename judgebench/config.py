@@ -1148,17 +1148,20 @@ def _dotted(location: Any) -> str:
 
 
 _COMMAND_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_flags", default=None)
+_COMMAND_OFF_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_off_flags", default=None)
 
 
 @contextmanager
-def named_by_flags(flags: Mapping[str, str]) -> Iterator[None]:
+def named_by_flags(flags: Mapping[str, str], off_flags: Mapping[str, str] | None = None) -> Iterator[None]:
     """Inside, messages name a setting by the running command's flag for it (`flags`: setting -> flag, such as
-    "judge.model": "--judge-model"), and a setting the command has no flag for as a config file does. The CLI
-    enters it for each command; from Python no setting has a flag (`setting_name`)."""
-    token = _COMMAND_FLAGS.set(flags)
+    "judge.model": "--judge-model"), and a setting the command has no flag for as a config file does; `off_flags`:
+    on/off setting -> the command's flag that turns it off ("style_control": "--no-style-control",
+    `how_to_turn_off`). The CLI enters it for each command; from Python no setting has a flag (`setting_name`)."""
+    token, off_token = _COMMAND_FLAGS.set(flags), _COMMAND_OFF_FLAGS.set(off_flags)
     try:
         yield
     finally:
+        _COMMAND_OFF_FLAGS.reset(off_token)
         _COMMAND_FLAGS.reset(token)
 
 
@@ -1189,6 +1192,18 @@ def how_to_set(name: str, value: str | None = None, *, option: bool = False) -> 
     if name_shown.startswith("--"):
         return name_shown if value is None else f"{name_shown} {value}"
     return f"{name_shown} = {'true' if value is None else _literal(value)}"
+
+
+def how_to_turn_off(name: str) -> str:
+    """What a message asks the user to do to turn the on/off setting `name` off, which `how_to_set` cannot word:
+    the running command's flag that turns it off (`--no-style-control`), leaving out the flag of a command that can
+    only turn it on (`leaderboard --style-control`), else as a config file and Python set it (`[ratings]
+    style_control = false`)."""
+    off = (_COMMAND_OFF_FLAGS.get() or {}).get(name)
+    if off is not None:
+        return off
+    name_shown = setting_name(name)
+    return f"leave out {name_shown}" if name_shown.startswith("--") else f"{name_shown} = false"
 
 
 def _literal(value: str) -> str:

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from judgebench import diagnostics
-from judgebench.config import expands_paths, how_to_set, setting_name
+from judgebench.config import expands_paths, how_to_set, how_to_turn_off, setting_name
 from judgebench.errors import ConfigError, InputError, first_few
 from judgebench.outputs import json_safe
 from judgebench.ratings import bradley_terry as bt
@@ -785,8 +785,9 @@ def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
                "verdicts without limit" if unbounded else
                "the style features explain the verdicts exactly (a feature that tells every winner's answer from "
                "the loser's)")
-        raise InputError(f"style control has no finite fit here: {why}; rate without style control, or judge "
-                         "more games so that every model wins and loses some") from error
+        raise InputError(f"style control has no finite fit here: {why}; rate without style control "
+                         f"({how_to_turn_off('style_control')}), or judge more games so that every model wins and "
+                         "loses some") from error
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:

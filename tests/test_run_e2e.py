@@ -1357,7 +1357,8 @@ def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_
 def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_says_how_to_rate_them(judge_server,
                                                                                                      tmp_path):
     """Style control whose fit has no finite solution (the longer answer won every game) is found only after
-    judging: the run says so and where the judgments are kept; the run without style control sends nothing."""
+    judging: the run says so, how to turn style control off (run's flag, which how_to_set cannot word: the message
+    named no setting) and where the judgments are kept; the run without style control sends nothing."""
     config = write_config(tmp_path, judge_server.base_url)
     rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
     (tmp_path / "answers.jsonl").write_text("".join(
@@ -1369,6 +1370,7 @@ def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_say
     said = run.stderr.strip().splitlines()[-1]
     assert said.startswith("error: style control has no finite fit here: some models won or lost every "
                            "comparison"), said
+    assert "; rate without style control (--no-style-control), or judge more games" in said
     assert said.endswith(f"The judgments are kept in {store}: the same command with that change rates them "
                          "without judging them again")
     assert sum(judge_server.answered().values()) == BASELINE_GAMES
