@@ -154,18 +154,31 @@ Location = tuple[str | int, ...]
 
 
 _VALIDATING: ContextVar[bool] = ContextVar("judgebench_validating_settings", default=False)
+_GIVEN_AS: ContextVar[Callable[[Location], str] | None] = ContextVar("judgebench_settings_given_as", default=None)
 
 
 @contextmanager
-def validating(model: type[BaseModel], label: Callable[[Location], str] | None = None) -> Iterator[None]:
-    """Validate settings inside: a ValidationError becomes one ConfigError, `label` naming each setting."""
-    token = _VALIDATING.set(True)
+def validating(model: type[BaseModel], label: Callable[[Location], str] | None = None,
+               given_as: Callable[[Location], str] | None = None) -> Iterator[None]:
+    """Validate settings inside: a ValidationError becomes one ConfigError, `label` naming each setting; `given_as`
+    names a setting given in the text of a check's message (`given_name`), as its source gave it."""
+    token, given_token = _VALIDATING.set(True), _GIVEN_AS.set(given_as)
     try:
         yield
     except ValidationError as error:
         raise settings_error(error, model, label) from None
     finally:
+        _GIVEN_AS.reset(given_token)
         _VALIDATING.reset(token)
+
+
+def given_name(name: str) -> str:
+    """Setting `name` ("judge.model"), which was given, as a check of settings together names it in its message:
+    as its source gave it while settings from a file, flags or a presets file are validated (`[judge] model` from
+    the file, `--judge-model` from the command line: `_Sources.given_as`), else as `setting_name` names it (the
+    running command's flag, which a setting read from the file did not come from)."""
+    given_as = _GIVEN_AS.get()
+    return setting_name(name) if given_as is None else given_as(tuple(name.split(".")))
 
 
 def each_value_problems(model: type[BaseModel], values: Mapping[str, Any], label: Callable[[Location], str],
@@ -352,10 +365,9 @@ class JudgeConfig(SettingsModel):
     @model_validator(mode="after")
     def _engine_has_a_model(self) -> Self:
         if self.embedded and self.engine == "openai":  # the server judged, under the embedded judge's disclaimer
-            given = [setting_name(f"judge.{name}") for name in ("engine", "model", *SERVER_SETTINGS)
+            given = [given_name(f"judge.{name}") for name in ("engine", "model", *SERVER_SETTINGS)
                      if name in self.model_fields_set]
-            chosen = (f"{setting_name('judge.preset')} '{self.preset}'" if self.preset
-                      else setting_name("judge.embedded"))
+            chosen = f"{given_name('judge.preset')} '{self.preset}'" if self.preset else given_name("judge.embedded")
             local = f"leave out {' and '.join(given)}" if given else f"set {how_to_set('judge.engine', 'vllm')}"
             raise _setting_problem(("embedded",), "true asks for the bundled SmolLM2-135M judge, run in-process on "
                                    "vLLM's CPU build, but these settings ask for a judge server (engine openai"
@@ -798,7 +810,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
                                                         if key not in file_judge or key in flag_judge},
                                           in_file, ("judge",)))
         try:
-            with validating(cls, sources.label):
+            with validating(cls, sources.label, sources.given_as):
                 config = cls.model_validate({**settings, "judge": judge})
         except SettingsError as error:
             problems += error.problems
@@ -1070,7 +1082,7 @@ def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) 
     merged = merge_preset(settings, judges_file)
     sources = _Sources(None, {}, merged.get("preset"), preset_file(merged.get("preset"), judges_file))
     sources.explicit_judge = set(settings)
-    with validating(JudgeConfig, lambda location: sources.label(("judge", *location))):
+    with validating(JudgeConfig, lambda location: sources.label(("judge", *location)), sources.given_as):
         return JudgeConfig.model_validate(merged)
 
 
@@ -1126,6 +1138,12 @@ class _Sources:
     def label(self, location: Location) -> str:
         where, name = self.origin(location)
         return f"{where}: {name}" if where and name else where or name
+
+    def given_as(self, location: Location) -> str:
+        """A setting given, named in a message's text as it was given (`given_name`): its flag or key, and the
+        presets file that holds it, which the message's own place (a flag, the run's file) does not name."""
+        where, name = self.origin(location)
+        return f"{name} in {where}" if where and where != str(self.file or "") else name
 
 
 def setting_label(location: Location) -> str:
