@@ -392,14 +392,16 @@ class JudgeConfig(SettingsModel):
     @model_validator(mode="after")
     def _both_prices_or_none(self) -> Self:
         """One price without the other would count the other's tokens as free: the cost shown would be too low, and
-        a dollar budget would overspend. Refused before any judge call, naming the price to set."""
+        a dollar budget would overspend. Refused before any judge call, naming the price to set beside the one
+        given, where the message's place names it (a file's [judge], a presets file's [preset] table, Python's
+        judge settings: `[judge]` named a preset's price as a run file's)."""
         prices = {"price_in_per_mtok": "prompt", "price_out_per_mtok": "completion"}
         missing = [name for name in prices if getattr(self, name) is None]
         if len(missing) == 1:
             given = next(name for name in prices if name not in missing)
-            raise _setting_problem((given,), f"given without {setting_name(f'judge.{missing[0]}')}, so the cost "
-                                   f"would count {prices[missing[0]]} tokens as free (and a dollar budget would "
-                                   f"overspend): set {missing[0]} too, 0 if they are free")
+            raise _setting_problem((given,), f"given without {missing[0]}, so the cost would count "
+                                   f"{prices[missing[0]]} tokens as free (and a dollar budget would overspend): set "
+                                   f"{missing[0]} beside it, 0 if they are free")
         return self
 
     def ignored_settings(self) -> list[str]:

@@ -427,8 +427,8 @@ def test_one_price_alone_is_refused_before_any_judge_call(judge_server, tmp_path
     refused = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert refused.returncode == 2 and judge_server.log == [], refused.stderr
     assert refused.stderr.strip() == (
-        f"error: {config}: [judge] price_in_per_mtok: given without [judge] price_out_per_mtok, so the cost would "
-        "count completion tokens as free (and a dollar budget would overspend): set price_out_per_mtok too, 0 if "
+        f"error: {config}: [judge] price_in_per_mtok: given without price_out_per_mtok, so the cost would count "
+        "completion tokens as free (and a dollar budget would overspend): set price_out_per_mtok beside it, 0 if "
         "they are free")
     config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_out_per_mtok = 0\n"))
     run = judgebench("run", "--config", str(config), cwd=tmp_path)

@@ -143,8 +143,8 @@ def test_one_price_without_the_other_is_refused_naming_the_one_to_set(tmp_path):
     a price (tokens that are free)."""
     for given, missing, kind in (("price_in_per_mtok", "price_out_per_mtok", "completion"),
                                  ("price_out_per_mtok", "price_in_per_mtok", "prompt")):
-        said = (f"[judge] {given}: given without [judge] {missing}, so the cost would count {kind} tokens as free "
-                f"(and a dollar budget would overspend): set {missing} too, 0 if they are free")
+        said = (f"[judge] {given}: given without {missing}, so the cost would count {kind} tokens as free "
+                f"(and a dollar budget would overspend): set {missing} beside it, 0 if they are free")
         with pytest.raises(ConfigError) as caught:
             RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j", given: 2.5})
         assert str(caught.value) == said
@@ -156,9 +156,17 @@ def test_one_price_without_the_other_is_refused_naming_the_one_to_set(tmp_path):
         with pytest.raises(ConfigError) as caught:
             load_config(path)
         assert str(caught.value) == f"{path}: {said}"
-    with pytest.raises(ConfigError, match=r"^\[judge\] price_in_per_mtok: given without \[judge\] price_out"):
+    with pytest.raises(ConfigError, match=r"^\[judge\] price_in_per_mtok: given without price_out_per_mtok, "):
         resolve_judge({"preset": "gpt-4o-mini", "model": "gpt-4.1", "price_in_per_mtok": 2.0})  # gpt-4o-mini's
         # prices are not gpt-4.1's, so the preset's price_out_per_mtok is not taken
+    # a preset of the user's presets file: named as that file and the preset's table, as its other problems are
+    # (the price to set was named `[judge] price_out_per_mtok`, a run file's table)
+    presets_file = write(tmp_path, '[mine]\nmodel = "j"\nprice_in_per_mtok = 2.5\n', name="judges.toml")
+    with pytest.raises(ConfigError) as caught:
+        resolve_judge({"preset": "mine"}, presets_file)
+    assert str(caught.value) == (f"{presets_file}: [mine] price_in_per_mtok: given without price_out_per_mtok, so "
+                                 "the cost would count completion tokens as free (and a dollar budget would "
+                                 "overspend): set price_out_per_mtok beside it, 0 if they are free")
     free = RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=1.0,
                      judge={"model": "j", "price_in_per_mtok": 2.5, "price_out_per_mtok": 0.0})
     assert free.judge.priced and free.judge.price_out_per_mtok == 0.0
