@@ -374,9 +374,12 @@ class JudgeConfig(SettingsModel):
                                    f"{f', model {self.model!r}' if self.model else ''}): leave out {chosen} to "
                                    f"judge with the server, or {local} for the embedded judge")
         if self.engine == "openai" and not self.model:
-            raise _setting_problem(("model",), "the OpenAI-compatible engine needs a judge model: set "
-                                   f"{how_to_set('judge.model', 'M')} (and {how_to_set('judge.base_url', 'URL')} for "
-                                   f"a server other than OpenAI's), or {how_to_set('judge.preset', 'PRESET')}")
+            name_one = (f"set {how_to_set('judge.model', 'M')} (and {how_to_set('judge.base_url', 'URL')} for a "
+                        f"server other than OpenAI's), or {how_to_set('judge.preset', 'PRESET')}")
+            if "embedded" in self.model_fields_set and not {"engine", *SERVER_SETTINGS} & self.model_fields_set:
+                raise _setting_problem(("embedded",), "false turns the bundled judge off, and no other judge is "
+                                       f"named: {name_one}")
+            raise _setting_problem(("model",), f"the OpenAI-compatible engine needs a judge model: {name_one}")
         if self.engine == "vllm" and not (self.model or self.embedded):
             raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set "
                                    f"{how_to_set('judge.model', 'PATH')}")
@@ -1043,15 +1046,17 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
     no server and no key (`embedded = true` asks for it too), unless the settings ask for a server (engine openai,
     or `SERVER_SETTINGS` without an engine): that judge needs its model, where the embedded one (minutes on a
-    CPU) judged instead of the server named. An unknown preset is a ConfigError, and so is a judges file set but
-    missing or broken, also where no preset is used (it was ignored then).
+    CPU) judged instead of the server named; `embedded = false` turns that default off (it was the embedded
+    preset's engine without its model, "the vLLM engine needs a model path"), so it needs a judge named. An
+    unknown preset is a ConfigError, and so is a judges file set but missing or broken, also where no preset is
+    used (it was ignored then).
     """
     settings = dict(settings)
     name = settings.get("preset")
     engine = settings.get("engine")
     a_server = engine == "openai" or (engine is None and not settings.get("embedded")
                                       and any(settings.get(key) is not None for key in SERVER_SETTINGS))
-    if name is None and not settings.get("model") and not a_server:
+    if name is None and not settings.get("model") and not a_server and settings.get("embedded") is not False:
         name = "embedded"
     known = presets(judges_file) if name is not None or judges_file is not None else {}
     if name is None:

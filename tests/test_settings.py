@@ -365,6 +365,21 @@ def test_the_embedded_judge_is_chosen_by_embedded_true_and_refused_beside_a_serv
     assert resolve_judge({"preset": "embedded", "model": "m", "base_url": "http://127.0.0.1:9/v1"}).embedded is False
 
 
+def test_embedded_false_alone_asks_for_a_judge(tmp_path):
+    """`embedded = false` alone was the embedded preset's engine without its model ("the vLLM engine needs a model
+    path or name", from judge preset 'embedded'): it turns the default judge off and names none, so it asks for
+    one, named where it was set; with an engine or a model it is that judge's setting as before."""
+    path = write(tmp_path, _DATA + "[judge]\nembedded = false\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (f"{path}: [judge] embedded: false turns the bundled judge off, and no other judge "
+                                 'is named: set [judge] model = "M" (and [judge] base_url = "URL" for a server other '
+                                 "than OpenAI's), or [judge] preset = \"PRESET\"")
+    with pytest.raises(ConfigError, match=r"^\[judge\] model: the vLLM engine needs a model path or name"):
+        resolve_judge({"embedded": False, "engine": "vllm"})
+    assert resolve_judge({"embedded": False, "model": "m"}).name == "m"
+
+
 def test_min_concurrency_above_concurrency_is_named_where_it_was_given(tmp_path):
     """`min_concurrency = 20` in a file was refused by the engine as it started, after the run's first line, in
     words naming no file or table: 'min_concurrency must be between 1 and concurrency (16); got 20'."""
