@@ -1301,6 +1301,10 @@ _EXPECTED = {
     "model_type": "expected a table", "dict_type": "expected a table", "finite_number": "expected a finite number",
     "missing": "required, but not set",
 }
+_EXPECTED_IN_JSON = {**_EXPECTED, "model_type": "expected an object", "dict_type": "expected an object",
+                     "list_type": "expected an array"}
+"""`_EXPECTED` as a JSON file's types are named (a results folder's leaderboard.json): objects and arrays, not
+TOML's tables and Python's lists."""
 
 
 def expected(kind: str, value: Any) -> str:
@@ -1309,14 +1313,16 @@ def expected(kind: str, value: Any) -> str:
     return problem_in_words({"type": kind, "input": value})
 
 
-def problem_in_words(problem: Mapping[str, Any]) -> str:
+def problem_in_words(problem: Mapping[str, Any], *, in_json: bool = False) -> str:
     """What was wrong with one value, in words, with the value given (one of pydantic's error details: the
-    wording of every setting's problem, and of a results folder's recorded plan in `report.inputs`)."""
+    wording of every setting's problem, and, `in_json`, of a results folder's recorded plan in `report.inputs`,
+    its types named as JSON names them)."""
     kind, ctx, value = problem["type"], problem.get("ctx", {}), problem.get("input")
     # a float as written (1.0, which "got 1" hid where an integer or a choice belongs), any other value as `_shown`
     got = f", got {value!r}" if isinstance(value, float) and math.isfinite(value) else f", got {_shown(value)}"
-    if kind in _EXPECTED:
-        return _EXPECTED[kind] + ("" if kind == "missing" else got)
+    words = _EXPECTED_IN_JSON if in_json else _EXPECTED
+    if kind in words:
+        return words[kind] + ("" if kind == "missing" else got)
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
               "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
     if kind in bounds:
