@@ -813,7 +813,8 @@ def test_check_shows_progress_waits_and_retries_as_run_does(judge_server, folder
 
 def test_games_refused_as_sent_point_the_gate_to_allow_failed_not_to_a_rerun(judge_server, folder):
     """A 400 (a prompt over the judge's context) fails again on every rerun: the rule said "run again to retry
-    them", and a CI job rerun failed the same way. It now says so, beside --allow-failed, which decides."""
+    them", and a CI job rerun failed the same way. It now says so, beside --allow-failed, which decides; the
+    setting that shortens answers is named as check's config file sets it (check has no flag for it)."""
     judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
     config = write_config(folder, judge_server.base_url)
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
@@ -823,8 +824,8 @@ def test_games_refused_as_sent_point_the_gate_to_allow_failed_not_to_a_rerun(jud
     assert "run again to retry them" not in rule
     assert rule.endswith("; the judge refused their requests as sent: a rerun sends such a request unchanged and "
                          "fails it again. Most often the prompt is over the judge's context length: shorten those "
-                         "answers (with the vLLM engine, truncate_answers = true does), or use a judge with a longer "
-                         "context (or --allow-failed to decide on the complete questions)"), rule
+                         "answers (with the vLLM engine, [judging] truncate_answers = true does), or use a judge "
+                         "with a longer context (or --allow-failed to decide on the complete questions)"), rule
     allowed = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
                          "--allow-failed", cwd=folder)
     assert allowed.returncode in (0, 1), allowed.stderr  # a decision on the questions judged completely
