@@ -1320,9 +1320,9 @@ def problem_in_words(problem: Mapping[str, Any], *, in_json: bool = False) -> st
     kind, ctx, value = problem["type"], problem.get("ctx", {}), problem.get("input")
     # a float as written (1.0, which "got 1" hid where an integer or a choice belongs), any other value as `_shown`
     got = f", got {value!r}" if isinstance(value, float) and math.isfinite(value) else f", got {_shown(value)}"
-    words = _EXPECTED_IN_JSON if in_json else _EXPECTED
-    if kind in words:
-        return words[kind] + ("" if kind == "missing" else got)
+    types = _EXPECTED_IN_JSON if in_json else _EXPECTED
+    if kind in types:
+        return types[kind] + ("" if kind == "missing" else got)
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
               "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
     if kind in bounds:
