@@ -1280,19 +1280,28 @@ def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_
     assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
 
 
+def refused_once_judged(folder: Path, server: JudgeServer, ratings: str,
+                        qualities: dict[str, int] | None = None) -> tuple[Path, Path, str]:
+    """`judgebench run` with the [ratings] line `ratings`, which fails only once judged (exit 2, checked): its
+    config, its store and its error line. `qualities`: the models' answers' (`write_data`), else the default's."""
+    config = write_config(folder, server.base_url)
+    if qualities is not None:
+        write_data(folder, qualities)
+    config.write_text(config.read_text().replace("[ratings]\n", f"[ratings]\n{ratings}\n"))
+    run = judgebench("run", "--config", str(config), cwd=folder)
+    assert run.returncode == 2, run.stderr
+    return config, folder / "store.sqlite", run.stderr.strip().splitlines()[-1]
+
+
 def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_says_how_to_rate_them(judge_server,
                                                                                                   tmp_path):
     """Davidson's tie model needs ties, which only the verdicts show: the run ends (exit 2) after judging, naming
     the setting as its file sets it (not Python's `ties='half'`) and where the judgments are kept; the run again
     with ties counted half sends nothing, and so does the leaderboard of the store. `leaderboard --ties davidson`
     on the same store names its own flag."""
-    config = write_config(tmp_path, judge_server.base_url)
-    write_data(tmp_path, {"good": 8, "base": 5, "bad": 2})  # no two answers of the same quality: no tie
-    config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nties = "davidson"\n'))
-    store = tmp_path / "store.sqlite"
-    run = judgebench("run", "--config", str(config), cwd=tmp_path)
-    assert run.returncode == 2, run.stderr
-    assert run.stderr.strip().splitlines()[-1] == (
+    config, store, said = refused_once_judged(tmp_path, judge_server, 'ties = "davidson"',
+                                              {"good": 8, "base": 5, "bad": 2})  # no two of one quality: no tie
+    assert said == (
         "error: the Davidson tie model needs some ties and some decisive games, and none of these outcomes is a "
         'tie: count each tie as half a win instead ([ratings] ties = "half"). The judgments are kept in '
         f"{store}: the same command with that change rates them without judging them again")
@@ -1319,12 +1328,8 @@ def test_a_run_without_a_ridge_whose_ratings_would_be_infinite_names_the_ridge_a
     without finite ratings, as only the verdicts show: the run named `--regularization`, a flag of `leaderboard`
     that `run` does not take. It names the setting as the run's file sets it; so changed, the run rates its
     judgments without judging them again. `leaderboard` names its own flag."""
-    config = write_config(tmp_path, judge_server.base_url)
-    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nregularization = 0\n"))
-    store = tmp_path / "store.sqlite"
-    run = judgebench("run", "--config", str(config), cwd=tmp_path)
-    assert run.returncode == 2, run.stderr
-    assert run.stderr.strip().splitlines()[-1] == (
+    config, store, said = refused_once_judged(tmp_path, judge_server, "regularization = 0")
+    assert said == (
         "error: maximum-likelihood ratings do not exist: good never lost to base; bad never beat base, so their "
         "ratings would be infinite; set a ridge penalty ([ratings] regularization = 0.01) or add comparisons. The "
         f"judgments are kept in {store}: the same command with that change rates them without judging them again")
