@@ -317,7 +317,13 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             if position_effect:
                 game_rows = (encode_games(games, source="games", models=list(coded.models)) if games is not None
                              else games_from_outcomes(coded))
-            ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
+            try:
+                ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
+            except bt.UnboundedPositionEffect as error:  # its remedies, named as the user sets them
+                sandwich = (f"use the sandwich interval ({how_to_set('interval', 'sandwich')}), or "
+                            if error.in_replicates else "")
+                remedy = f"{sandwich}rate without it ({how_to_turn_off('position_effect')})"
+                raise bt.UnboundedPositionEffect(error.in_replicates, remedy) from None
     figures = _model_figures(coded, baseline_index, answer_lengths)
     ranking, unvarying_warning = None, []
     if baseline_index is not None:

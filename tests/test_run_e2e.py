@@ -37,7 +37,7 @@ from tests.support.cli_runs import (
     write_config,
     write_data,
 )
-from tests.support.judge_server import DROPPED, JudgeServer, Reply, messages_key, quality_rule
+from tests.support.judge_server import DROPPED, JudgeServer, Reply, constant_rule, messages_key, quality_rule
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys, ok_rows
@@ -1342,6 +1342,23 @@ def test_a_run_without_a_ridge_whose_ratings_would_be_infinite_names_the_ridge_a
     assert again.returncode == 0, again.stderr
     assert sum(judge_server.answered().values()) == BASELINE_GAMES
     assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
+
+
+def test_a_run_whose_position_effect_has_no_finite_estimate_names_how_to_turn_it_off_as_its_file_does(
+        judge_server, tmp_path):
+    """A judge that always prefers the answer shown first leaves the first-position effect without a finite
+    estimate, as only the verdicts show: the run said to leave out --position-effect, a flag of `leaderboard` that
+    `run` does not take. It names the setting as the run's file sets it, and so changed the run rates its
+    judgments without judging them again."""
+    judge_server.rule = constant_rule("[[A>>B]]")
+    config, store, said = refused_once_judged(tmp_path, judge_server, "position_effect = true")
+    assert said.startswith("error: the first-position effect has no finite estimate: "), said
+    assert said.endswith("; rate without it ([ratings] position_effect = false). The judgments are kept in "
+                         f"{store}: the same command with that change rates them without judging them again"), said
+    config.write_text(config.read_text().replace("position_effect = true", "position_effect = false"))
+    again = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == BASELINE_GAMES
 
 
 def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_that_rates_them(judge_server,
