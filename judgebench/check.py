@@ -894,15 +894,38 @@ def against_run(options: CheckOptions, config: RunConfig, dataset: Dataset, earl
     outcomes = combined.outcomes  # the reference's games against the baseline (pairs = "all" judged more)
     outcomes = outcomes[(outcomes["model_a"] == reference) & (outcomes["model_b"] == earlier.baseline)]
     missing = sorted(set(outcomes["question_id"]) - set(dataset.questions))
+    template = load_template(config.template)
+    fingerprint = run_fingerprint(config, dataset, template)
+    if missing or earlier.meta.get("questions_sha256") not in (None, fingerprint["questions_sha256"]):
+        _refuse_another_cut(earlier, config, len(dataset.questions))
     if missing:
         raise ConfigError(f"the question set differs: {len(missing)} question(s) of the run {options.against} "
                           f"are not in {config.questions} (first: {', '.join(missing[:3])})")
-    template = load_template(config.template)
-    compare_provenance(earlier, {**run_fingerprint(config, dataset, template),
+    compare_provenance(earlier, {**fingerprint,
                                  "baseline_answers_sha256": answers_sha256(dataset, earlier.baseline),
                                  "sampling": config.sampling(template)})
     return Comparison(reference, earlier.baseline, Scale.against_run(options.margin),
                       sorted(set(outcomes["question_id"])), outcomes)
+
+
+def _refuse_another_cut(run: EarlierRun, config: RunConfig, questions: int) -> None:
+    """Where the check's question set differs from the run's, a ConfigError when the two cut the questions file
+    at different first_n (`questions`: how many the check reads): the run judged a trial of the first N questions
+    (`--first-n`, recorded in its meta), so a check of the same files was told only that the questions' hash
+    differed, as if they had been edited. It says which first_n each took and what to set to check on the run's
+    questions (check has no --first-n: it is the config's `[data] first_n`)."""
+    run_first, first = run.meta.get("first_n"), config.first_n
+    if run_first == first:
+        return
+    where = command_or_call("in the config file", "in the settings")
+    if run_first is None:
+        raise ConfigError(f"this check judges only the first {first} questions ({how_to_set('first_n', str(first))}"
+                          f"), the run {run.path} its whole questions file (it records no first_n): leave out "
+                          f"{setting_name('first_n')} {where} to check on the run's questions")
+    judged = f"all {questions}" if first is None else f"the first {first}"
+    raise ConfigError(f"the run {run.path} judged only the first {run_first} questions of its questions file "
+                      f"(first_n = {run_first}), this check {judged}: set "
+                      f"{how_to_set('first_n', str(run_first))} {where} to check on the run's questions")
 
 
 @expands_paths("against")

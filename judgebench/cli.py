@@ -205,7 +205,8 @@ def reports_errors(command: Command) -> Command:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         ctx = kwargs.get("ctx")
         try:
-            with named_by_flags(command_flags(ctx) if ctx is not None else {}):
+            flags, off_flags = (command_flags(ctx), command_off_flags(ctx)) if ctx is not None else ({}, {})
+            with named_by_flags(flags, off_flags):
                 return command(*args, **kwargs)
         except SettingsError as error:
             if ctx is not None and all(where.startswith("--") for where, _ in error.problems):
@@ -231,8 +232,20 @@ def command_flags(ctx: typer.Context) -> dict[str, str]:
     """The command's flags by the setting each sets ("judge.model": "--judge-model"; `_RUN_SETTINGS` where the
     names differ): how messages name settings while the command runs (`config.named_by_flags`), so that each
     command's messages name its own flags and, for a setting it has no flag for, the config file's name."""
-    return {_RUN_SETTINGS.get(param.name) or _PYTHON_NAMES.get(param.name, param.name): param.opts[0]
+    return {_setting_of(param): param.opts[0]
             for param in ctx.command.params if param.name and param.opts and param.opts[0].startswith("--")}
+
+
+def command_off_flags(ctx: typer.Context) -> dict[str, str]:
+    """The command's flags that turn an on/off setting off, by that setting ("style_control": "--no-style-control"),
+    for messages that say how to turn it off (`config.how_to_turn_off`)."""
+    return {_setting_of(param): param.secondary_opts[0]
+            for param in ctx.command.params if param.name and getattr(param, "secondary_opts", None)}
+
+
+def _setting_of(param: Any) -> str:
+    """The setting a command's parameter sets, by its name in the settings or in Python (`command_flags`)."""
+    return _RUN_SETTINGS.get(param.name) or _PYTHON_NAMES.get(param.name, param.name)
 
 
 def _discard_stdout() -> None:

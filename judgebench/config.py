@@ -157,18 +157,31 @@ Location = tuple[str | int, ...]
 
 
 _VALIDATING: ContextVar[bool] = ContextVar("judgebench_validating_settings", default=False)
+_GIVEN_AS: ContextVar[Callable[[Location], str] | None] = ContextVar("judgebench_settings_given_as", default=None)
 
 
 @contextmanager
-def validating(model: type[BaseModel], label: Callable[[Location], str] | None = None) -> Iterator[None]:
-    """Validate settings inside: a ValidationError becomes one ConfigError, `label` naming each setting."""
-    token = _VALIDATING.set(True)
+def validating(model: type[BaseModel], label: Callable[[Location], str] | None = None,
+               given_as: Callable[[Location], str] | None = None) -> Iterator[None]:
+    """Validate settings inside: a ValidationError becomes one ConfigError, `label` naming each setting; `given_as`
+    names a setting given in the text of a check's message (`given_name`), as its source gave it."""
+    token, given_token = _VALIDATING.set(True), _GIVEN_AS.set(given_as)
     try:
         yield
     except ValidationError as error:
         raise settings_error(error, model, label) from None
     finally:
+        _GIVEN_AS.reset(given_token)
         _VALIDATING.reset(token)
+
+
+def given_name(name: str) -> str:
+    """Setting `name` ("judge.model"), which was given, as a check of settings together names it in its message:
+    as its source gave it while settings from a file, flags or a presets file are validated (`[judge] model` from
+    the file, `--judge-model` from the command line: `_Sources.given_as`), else as `setting_name` names it (the
+    running command's flag, which a setting read from the file did not come from)."""
+    given_as = _GIVEN_AS.get()
+    return setting_name(name) if given_as is None else given_as(tuple(name.split(".")))
 
 
 def each_value_problems(model: type[BaseModel], values: Mapping[str, Any], label: Callable[[Location], str],
@@ -389,19 +402,21 @@ class JudgeConfig(SettingsModel):
     @model_validator(mode="after")
     def _engine_has_a_model(self) -> Self:
         if self.embedded and self.engine == "openai":  # the server judged, under the embedded judge's disclaimer
-            given = [setting_name(f"judge.{name}") for name in ("engine", "model", *SERVER_SETTINGS)
+            given = [given_name(f"judge.{name}") for name in ("engine", "model", *SERVER_SETTINGS)
                      if name in self.model_fields_set]
-            chosen = (f"{setting_name('judge.preset')} '{self.preset}'" if self.preset
-                      else setting_name("judge.embedded"))
+            chosen = f"{given_name('judge.preset')} '{self.preset}'" if self.preset else given_name("judge.embedded")
             local = f"leave out {' and '.join(given)}" if given else f"set {how_to_set('judge.engine', 'vllm')}"
             raise _setting_problem(("embedded",), "true asks for the bundled SmolLM2-135M judge, run in-process on "
                                    "vLLM's CPU build, but these settings ask for a judge server (engine openai"
                                    f"{f', model {self.model!r}' if self.model else ''}): leave out {chosen} to "
                                    f"judge with the server, or {local} for the embedded judge")
         if self.engine == "openai" and not self.model:
-            raise _setting_problem(("model",), "the OpenAI-compatible engine needs a judge model: set "
-                                   f"{how_to_set('judge.model', 'M')} (and {how_to_set('judge.base_url', 'URL')} for "
-                                   f"a server other than OpenAI's), or {how_to_set('judge.preset', 'PRESET')}")
+            name_one = (f"set {how_to_set('judge.model', 'M')} (and {how_to_set('judge.base_url', 'URL')} for a "
+                        f"server other than OpenAI's), or {how_to_set('judge.preset', 'PRESET')}")
+            if "embedded" in self.model_fields_set and not {"engine", *SERVER_SETTINGS} & self.model_fields_set:
+                raise _setting_problem(("embedded",), "false turns the bundled judge off, and no other judge is "
+                                       f"named: {name_one}")
+            raise _setting_problem(("model",), f"the OpenAI-compatible engine needs a judge model: {name_one}")
         if self.engine == "vllm" and not (self.model or self.embedded):
             raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set "
                                    f"{how_to_set('judge.model', 'PATH')}")
@@ -429,14 +444,16 @@ class JudgeConfig(SettingsModel):
     @model_validator(mode="after")
     def _both_prices_or_none(self) -> Self:
         """One price without the other would count the other's tokens as free: the cost shown would be too low, and
-        a dollar budget would overspend. Refused before any judge call, naming the price to set."""
+        a dollar budget would overspend. Refused before any judge call, naming the price to set beside the one
+        given, where the message's place names it (a file's [judge], a presets file's [preset] table, Python's
+        judge settings: `[judge]` named a preset's price as a run file's)."""
         prices = {"price_in_per_mtok": "prompt", "price_out_per_mtok": "completion"}
         missing = [name for name in prices if getattr(self, name) is None]
         if len(missing) == 1:
             given = next(name for name in prices if name not in missing)
-            raise _setting_problem((given,), f"given without {setting_name(f'judge.{missing[0]}')}, so the cost "
-                                   f"would count {prices[missing[0]]} tokens as free (and a dollar budget would "
-                                   f"overspend): set {missing[0]} too, 0 if they are free")
+            raise _setting_problem((given,), f"given without {missing[0]}, so the cost would count "
+                                   f"{prices[missing[0]]} tokens as free (and a dollar budget would overspend): set "
+                                   f"{missing[0]} beside it, 0 if they are free")
         return self
 
     def ignored_settings(self) -> list[str]:
@@ -876,7 +893,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
                                                         if key not in file_judge or key in flag_judge},
                                           in_file, ("judge",)))
         try:
-            with validating(cls, sources.label):
+            with validating(cls, sources.label, sources.given_as):
                 config = cls.model_validate({**settings, "judge": judge})
         except SettingsError as error:
             problems += error.problems
@@ -1107,15 +1124,17 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
     no server and no key (`embedded = true` asks for it too), unless the settings ask for a server (engine openai,
     or `SERVER_SETTINGS` without an engine): that judge needs its model, where the embedded one (minutes on a
-    CPU) judged instead of the server named. An unknown preset is a ConfigError, and so is a judges file set but
-    missing or broken, also where no preset is used (it was ignored then).
+    CPU) judged instead of the server named; `embedded = false` turns that default off (it was the embedded
+    preset's engine without its model, "the vLLM engine needs a model path"), so it needs a judge named. An
+    unknown preset is a ConfigError, and so is a judges file set but missing or broken, also where no preset is
+    used (it was ignored then).
     """
     settings = dict(settings)
     name = settings.get("preset")
     engine = settings.get("engine")
     a_server = engine == "openai" or (engine is None and not settings.get("embedded")
                                       and any(settings.get(key) is not None for key in SERVER_SETTINGS))
-    if name is None and not settings.get("model") and not a_server:
+    if name is None and not settings.get("model") and not a_server and settings.get("embedded") is not False:
         name = "embedded"
     known = presets(judges_file) if name is not None or judges_file is not None else {}
     if name is None:
@@ -1148,7 +1167,7 @@ def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) 
     merged = merge_preset(settings, judges_file)
     sources = _Sources(None, {}, merged.get("preset"), preset_file(merged.get("preset"), judges_file))
     sources.explicit_judge = set(settings)
-    with validating(JudgeConfig, lambda location: sources.label(("judge", *location))):
+    with validating(JudgeConfig, lambda location: sources.label(("judge", *location)), sources.given_as):
         return JudgeConfig.model_validate(merged)
 
 
@@ -1205,6 +1224,12 @@ class _Sources:
         where, name = self.origin(location)
         return f"{where}: {name}" if where and name else where or name
 
+    def given_as(self, location: Location) -> str:
+        """A setting given, named in a message's text as it was given (`given_name`): its flag or key, and the
+        presets file that holds it, which the message's own place (a flag, the run's file) does not name."""
+        where, name = self.origin(location)
+        return f"{name} in {where}" if where and where != str(self.file or "") else name
+
 
 def setting_label(location: Location) -> str:
     """A run setting as a file shows it: `[ratings] rounds`, `[judge] concurrency`, `[data] answers[1]`."""
@@ -1226,17 +1251,20 @@ def _dotted(location: Any) -> str:
 
 
 _COMMAND_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_flags", default=None)
+_COMMAND_OFF_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_off_flags", default=None)
 
 
 @contextmanager
-def named_by_flags(flags: Mapping[str, str]) -> Iterator[None]:
+def named_by_flags(flags: Mapping[str, str], off_flags: Mapping[str, str] | None = None) -> Iterator[None]:
     """Inside, messages name a setting by the running command's flag for it (`flags`: setting -> flag, such as
-    "judge.model": "--judge-model"), and a setting the command has no flag for as a config file does. The CLI
-    enters it for each command; from Python no setting has a flag (`setting_name`)."""
-    token = _COMMAND_FLAGS.set(flags)
+    "judge.model": "--judge-model"), and a setting the command has no flag for as a config file does; `off_flags`:
+    on/off setting -> the command's flag that turns it off ("style_control": "--no-style-control",
+    `how_to_turn_off`). The CLI enters it for each command; from Python no setting has a flag (`setting_name`)."""
+    token, off_token = _COMMAND_FLAGS.set(flags), _COMMAND_OFF_FLAGS.set(off_flags)
     try:
         yield
     finally:
+        _COMMAND_OFF_FLAGS.reset(off_token)
         _COMMAND_FLAGS.reset(token)
 
 
@@ -1267,6 +1295,18 @@ def how_to_set(name: str, value: str | None = None, *, option: bool = False) -> 
     if name_shown.startswith("--"):
         return name_shown if value is None else f"{name_shown} {value}"
     return f"{name_shown} = {'true' if value is None else _literal(value)}"
+
+
+def how_to_turn_off(name: str) -> str:
+    """What a message asks the user to do to turn the on/off setting `name` off, which `how_to_set` cannot word:
+    the running command's flag that turns it off (`--no-style-control`), leaving out the flag of a command that can
+    only turn it on (`leaderboard --style-control`), else as a config file and Python set it (`[ratings]
+    style_control = false`)."""
+    off = (_COMMAND_OFF_FLAGS.get() or {}).get(name)
+    if off is not None:
+        return off
+    name_shown = setting_name(name)
+    return f"leave out {name_shown}" if name_shown.startswith("--") else f"{name_shown} = false"
 
 
 def _literal(value: str) -> str:
@@ -1339,6 +1379,10 @@ _EXPECTED = {
     "model_type": "expected a table", "dict_type": "expected a table", "finite_number": "expected a finite number",
     "missing": "required, but not set",
 }
+_EXPECTED_IN_JSON = {**_EXPECTED, "model_type": "expected an object", "dict_type": "expected an object",
+                     "list_type": "expected an array"}
+"""`_EXPECTED` as a JSON file's types are named (a results folder's leaderboard.json): objects and arrays, not
+TOML's tables and Python's lists."""
 
 
 def expected(kind: str, value: Any) -> str:
@@ -1347,14 +1391,16 @@ def expected(kind: str, value: Any) -> str:
     return problem_in_words({"type": kind, "input": value})
 
 
-def problem_in_words(problem: Mapping[str, Any]) -> str:
+def problem_in_words(problem: Mapping[str, Any], *, in_json: bool = False) -> str:
     """What was wrong with one value, in words, with the value given (one of pydantic's error details: the
-    wording of every setting's problem, and of a results folder's recorded plan in `report.inputs`)."""
+    wording of every setting's problem, and, `in_json`, of a results folder's recorded plan in `report.inputs`,
+    its types named as JSON names them)."""
     kind, ctx, value = problem["type"], problem.get("ctx", {}), problem.get("input")
     # a float as written (1.0, which "got 1" hid where an integer or a choice belongs), any other value as `_shown`
     got = f", got {value!r}" if isinstance(value, float) and math.isfinite(value) else f", got {_shown(value)}"
-    if kind in _EXPECTED:
-        return _EXPECTED[kind] + ("" if kind == "missing" else got)
+    types = _EXPECTED_IN_JSON if in_json else _EXPECTED
+    if kind in types:
+        return types[kind] + ("" if kind == "missing" else got)
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"),
               "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
     if kind in bounds:

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from judgebench import diagnostics
-from judgebench.config import expands_paths, how_to_set, setting_name
+from judgebench.config import expands_paths, how_to_set, how_to_turn_off, setting_name
 from judgebench.errors import ConfigError, InputError, first_few
 from judgebench.outputs import json_safe
 from judgebench.ratings import bradley_terry as bt
@@ -317,7 +317,13 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             if position_effect:
                 game_rows = (encode_games(games, source="games", models=list(coded.models)) if games is not None
                              else games_from_outcomes(coded))
-            ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
+            try:
+                ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
+            except bt.UnboundedPositionEffect as error:  # its remedies, named as the user sets them
+                sandwich = (f"use the sandwich interval ({how_to_set('interval', 'sandwich')}), or "
+                            if error.in_replicates else "")
+                remedy = f"{sandwich}rate without it ({how_to_turn_off('position_effect')})"
+                raise bt.UnboundedPositionEffect(error.in_replicates, remedy) from None
     figures = _model_figures(coded, baseline_index, answer_lengths)
     ranking, unvarying_warning = None, []
     if baseline_index is not None:
@@ -772,17 +778,22 @@ def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
     """A style-controlled fit that has no finite solution, as one InputError. The ridge holds only the models'
     strengths; where some model won or lost every comparison, a style feature that tells the winners' answers
     from the losers' (the better models wrote longer ones) takes up what the ridge holds back and grows without
-    bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged)."""
+    bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged).
+    Without a ridge (`regularization = 0`) the plain fit that starts it may not exist: that asks for a ridge, as
+    a plain fit does (`_needs_a_ridge`)."""
     try:
         yield
+    except bt.NoMaximumLikelihood as error:
+        raise _needs_a_ridge(error) from None
     except (np.linalg.LinAlgError, bt.NotConverged) as error:  # the plain fit's own errors say what they are
         unbounded = bt.unbounded_groups(counts)
         why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
                "verdicts without limit" if unbounded else
                "the style features explain the verdicts exactly (a feature that tells every winner's answer from "
                "the loser's)")
-        raise InputError(f"style control has no finite fit here: {why}; rate without style control, or judge "
-                         "more games so that every model wins and loses some") from error
+        raise InputError(f"style control has no finite fit here: {why}; rate without style control "
+                         f"({how_to_turn_off('style_control')}), or judge more games so that every model wins and "
+                         "loses some") from error
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
@@ -798,6 +809,14 @@ def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
                       regularization=_ridge(counts, options))
     except bt.TiesUnmodelled as error:
         raise InputError(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})") from None
+    except bt.NoMaximumLikelihood as error:
+        raise _needs_a_ridge(error) from None
+
+
+def _needs_a_ridge(error: bt.NoMaximumLikelihood) -> InputError:
+    """`error` (plain maximum likelihood asked where it does not exist) with its remedies, the ridge named as the
+    user sets it: `--regularization` is `leaderboard`'s flag, `[ratings] regularization` a run's setting."""
+    return InputError(f"{error}; set a ridge penalty ({how_to_set('regularization', '0.01')}) or add comparisons")
 
 
 def _parameter_intervals(fit: bt.BradleyTerryFit, theta: np.ndarray | None, covariance: np.ndarray | None,

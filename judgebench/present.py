@@ -770,6 +770,7 @@ def retry_advice(judgments: Any) -> str:
     as sent (`engines.base.fails_as_sent`: a prompt over its context, say), which a rerun sends again unchanged,
     so it fails them again; those need shorter answers or another judge ("run again to retry them" sent a user of
     an adaptive plan round and round, each rerun stopping at the same games)."""
+    from judgebench.config import how_to_set
     from judgebench.engines.base import fails_as_sent
     from judgebench.records import FAILED
 
@@ -781,8 +782,8 @@ def retry_advice(judgments: Any) -> str:
             if refused == len(errors) else
             f"the judge refused {refused:,} of their requests as sent, and a rerun retries the others")
     return (f"{what}: a rerun sends such a request unchanged and fails it again. Most often the prompt is over "
-            "the judge's context length: shorten those answers (with the vLLM engine, truncate_answers = true "
-            "does), or use a judge with a longer context")
+            "the judge's context length: shorten those answers (with the vLLM engine, "
+            f"{how_to_set('truncate_answers')} does), or use a judge with a longer context")
 
 
 def without_logprobs_message(diagnostics: RunDiagnostics) -> str | None:

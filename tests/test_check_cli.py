@@ -361,6 +361,38 @@ def test_against_a_run_judged_differently_exits_2_naming_the_difference(judge_se
     assert sent(judge_server) == before  # refused before any judge call
 
 
+def test_against_a_trial_run_of_the_first_questions_says_so_and_how_to_check_the_same_questions(judge_server,
+                                                                                                 folder):
+    """A run made with --first-n judged the first N questions only: a check of the same files (which judges every
+    question) was refused on the questions' hash alone, which told the user the questions differed. It says the run
+    judged the first N and how to check those; with that setting the same check decides."""
+    config = load_config(write_config(folder, judge_server.base_url, name="run.toml", models=["base", "ref"]),
+                         {"first_n": 10})
+    assert evaluate(config, out=config.out).exit_code == 0
+    check_file = write_config(folder, judge_server.base_url)
+    refused = judgebench("check", "--config", str(check_file), "--candidate", "bad", "--against", "reference-run",
+                         cwd=folder)
+    assert refused.returncode == 2, refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert (f"the run reference-run judged only the first 10 questions of its questions file (first_n = 10), this "
+            f"check all {N}: set [data] first_n = 10 in the config file to check on the run's questions") in said
+    check_file.write_text(check_file.read_text().replace("[data]\n", "[data]\nfirst_n = 10\n"))
+    decided = judgebench("check", "--config", str(check_file), "--candidate", "bad", "--against", "reference-run",
+                         cwd=folder)
+    assert decided.returncode in (0, 1, 4), decided.stderr  # decided or undecided on those questions, not refused
+    assert "differ" not in decided.stderr
+    # the other way round: a check of the first 10 against a run of every question (whose other questions the
+    # check had read as "not in questions.jsonl")
+    whole = load_config(folder / "run.toml")
+    assert evaluate(whole, out=folder / "whole-run").exit_code == 0
+    other = judgebench("check", "--config", str(check_file), "--candidate", "bad", "--against", "whole-run",
+                       cwd=folder)
+    assert other.returncode == 2, other.stderr
+    assert ("this check judges only the first 10 questions ([data] first_n = 10), the run whole-run its whole "
+            "questions file (it records no first_n): leave out [data] first_n in the config file to check on the "
+            "run's questions") in " ".join(other.stderr.split())
+
+
 def test_against_a_run_rated_again_with_another_baseline_compares_that_baselines_answers(judge_server, folder):
     """The run recorded its baseline's answers' hash alone, and a refit with another baseline kept it: the check
     then compared the new baseline's answers with the old one's and refused a run whose answers had not changed.
@@ -781,7 +813,8 @@ def test_check_shows_progress_waits_and_retries_as_run_does(judge_server, folder
 
 def test_games_refused_as_sent_point_the_gate_to_allow_failed_not_to_a_rerun(judge_server, folder):
     """A 400 (a prompt over the judge's context) fails again on every rerun: the rule said "run again to retry
-    them", and a CI job rerun failed the same way. It now says so, beside --allow-failed, which decides."""
+    them", and a CI job rerun failed the same way. It now says so, beside --allow-failed, which decides; the
+    setting that shortens answers is named as check's config file sets it (check has no flag for it)."""
     judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
     config = write_config(folder, judge_server.base_url)
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
@@ -791,8 +824,8 @@ def test_games_refused_as_sent_point_the_gate_to_allow_failed_not_to_a_rerun(jud
     assert "run again to retry them" not in rule
     assert rule.endswith("; the judge refused their requests as sent: a rerun sends such a request unchanged and "
                          "fails it again. Most often the prompt is over the judge's context length: shorten those "
-                         "answers (with the vLLM engine, truncate_answers = true does), or use a judge with a longer "
-                         "context (or --allow-failed to decide on the complete questions)"), rule
+                         "answers (with the vLLM engine, [judging] truncate_answers = true does), or use a judge "
+                         "with a longer context (or --allow-failed to decide on the complete questions)"), rule
     allowed = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
                          "--allow-failed", cwd=folder)
     assert allowed.returncode in (0, 1), allowed.stderr  # a decision on the questions judged completely

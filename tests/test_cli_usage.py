@@ -407,7 +407,8 @@ NO_JUDGE_MODEL = ("error: [judge] model: the OpenAI-compatible engine needs a ju
 def test_a_judge_server_without_a_judge_model_is_refused_not_judged_by_the_embedded_judge(judge_server, tmp_path):
     """`--base-url URL` (or a file's base_url, or api_key_env alone) without a judge model noted the URL as
     ignored and judged with the embedded SmolLM2 (minutes on a CPU): the judge is the server's, and needs its
-    model. `embedded = true` beside a server's model judged at the server under the embedded judge's disclaimer."""
+    model. `embedded = true` beside a server's model judged at the server under the embedded judge's disclaimer;
+    refused, the settings to leave out are named as they were given (the file's keys were named as `run`'s flags)."""
     write_inputs(tmp_path)
     store = ["--baseline", "a", "--store", "s.sqlite", "--no-progress"]
     (tmp_path / "url.toml").write_text(f'[judge]\nbase_url = "{judge_server.base_url}"\n')
@@ -422,8 +423,12 @@ def test_a_judge_server_without_a_judge_model_is_refused_not_judged_by_the_embed
     assert both.stderr == (
         "error: both.toml: [judge] embedded: true asks for the bundled SmolLM2-135M judge, run in-process on vLLM's "
         "CPU build, but these settings ask for a judge server (engine openai, model 'test-judge'): leave out "
-        "[judge] embedded to judge with the server, or leave out --judge-model and --base-url for the embedded "
-        "judge\n")
+        "[judge] embedded to judge with the server, or leave out [judge] model and [judge] base_url for the "
+        "embedded judge\n")
+    (tmp_path / "model.toml").write_text('[judge]\nembedded = true\nmodel = "test-judge"\n')
+    mixed = judgebench(*RUN, "--config", "model.toml", "--base-url", judge_server.base_url, *store, cwd=tmp_path)
+    assert (mixed.returncode, mixed.stdout) == (2, ""), mixed.stderr
+    assert mixed.stderr.endswith("or leave out [judge] model and --base-url for the embedded judge\n")
     assert sum(judge_server.statuses().values()) == 0 and not (tmp_path / "s.sqlite").exists()
 
 

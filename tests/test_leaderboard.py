@@ -1033,10 +1033,11 @@ def test_a_position_effect_without_a_finite_estimate_is_an_input_error(tmp_path)
     done = run_cli("--store", str(path), "--position-effect", "--rounds", "50")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "the first-position effect has no finite estimate" in done.stderr
-    assert "leave out --position-effect" in done.stderr
+    assert "; rate without it (leave out --position-effect)" in done.stderr  # leaderboard's flag only turns it on
     assert run_cli("--store", str(path), "--rounds", "50").returncode == 0  # without it the ratings exist
     for interval in ("sandwich", "bootstrap"):
-        with pytest.raises(InputError, match="^the first-position effect has no finite estimate: "):
+        with pytest.raises(InputError, match=r"^the first-position effect has no finite estimate: .*; rate without "
+                                             r"it \(\[ratings\] position_effect = false\)$"):
             leaderboard.build(position_biased_outcomes((1.0, 1.0)), interval=interval, position_effect=True)
     from judgebench.diagnostics import fitted_position_effect
 
@@ -1052,8 +1053,9 @@ def test_bootstrap_replicates_without_a_finite_position_effect_are_an_input_erro
     outcomes = position_biased_outcomes((0.0, 1.0))
     effect = leaderboard.build(outcomes, interval="sandwich", position_effect=True).meta["position_effect"]
     assert 0 < effect["lower"] < effect["log_odds"] < effect["upper"]
-    with pytest.raises(InputError, match=r"no finite estimate in some bootstrap replicates: .*\(--interval sandwich\)"):
-        leaderboard.build(outcomes, interval="bootstrap", position_effect=True, rounds=50)
+    with pytest.raises(InputError, match=r"no finite estimate in some bootstrap replicates: .*; use the sandwich "
+                                         r'interval \(\[ratings\] interval = "sandwich"\), or rate without it'):
+        leaderboard.build(outcomes, interval="bootstrap", position_effect=True, rounds=50)  # from Python: no flags
 
 
 def test_refit_options_leave_an_anchor_that_was_the_baseline_to_the_refits_baseline(outcomes):

@@ -37,7 +37,7 @@ from tests.support.cli_runs import (
     write_config,
     write_data,
 )
-from tests.support.judge_server import DROPPED, JudgeServer, Reply, messages_key, quality_rule
+from tests.support.judge_server import DROPPED, JudgeServer, Reply, constant_rule, messages_key, quality_rule
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys, ok_rows
@@ -427,8 +427,8 @@ def test_one_price_alone_is_refused_before_any_judge_call(judge_server, tmp_path
     refused = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert refused.returncode == 2 and judge_server.log == [], refused.stderr
     assert refused.stderr.strip() == (
-        f"error: {config}: [judge] price_in_per_mtok: given without [judge] price_out_per_mtok, so the cost would "
-        "count completion tokens as free (and a dollar budget would overspend): set price_out_per_mtok too, 0 if "
+        f"error: {config}: [judge] price_in_per_mtok: given without price_out_per_mtok, so the cost would count "
+        "completion tokens as free (and a dollar budget would overspend): set price_out_per_mtok beside it, 0 if "
         "they are free")
     config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_out_per_mtok = 0\n"))
     run = judgebench("run", "--config", str(config), cwd=tmp_path)
@@ -1403,19 +1403,28 @@ def test_a_run_out_of_memory_while_rating_keeps_its_judgments_and_says_so(judge_
     assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
 
 
+def refused_once_judged(folder: Path, server: JudgeServer, ratings: str,
+                        qualities: dict[str, int] | None = None) -> tuple[Path, Path, str]:
+    """`judgebench run` with the [ratings] line `ratings`, which fails only once judged (exit 2, checked): its
+    config, its store and its error line. `qualities`: the models' answers' (`write_data`), else the default's."""
+    config = write_config(folder, server.base_url)
+    if qualities is not None:
+        write_data(folder, qualities)
+    config.write_text(config.read_text().replace("[ratings]\n", f"[ratings]\n{ratings}\n"))
+    run = judgebench("run", "--config", str(config), cwd=folder)
+    assert run.returncode == 2, run.stderr
+    return config, folder / "store.sqlite", run.stderr.strip().splitlines()[-1]
+
+
 def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_says_how_to_rate_them(judge_server,
                                                                                                   tmp_path):
     """Davidson's tie model needs ties, which only the verdicts show: the run ends (exit 2) after judging, naming
     the setting as its file sets it (not Python's `ties='half'`) and where the judgments are kept; the run again
     with ties counted half sends nothing, and so does the leaderboard of the store. `leaderboard --ties davidson`
     on the same store names its own flag."""
-    config = write_config(tmp_path, judge_server.base_url)
-    write_data(tmp_path, {"good": 8, "base": 5, "bad": 2})  # no two answers of the same quality: no tie
-    config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nties = "davidson"\n'))
-    store = tmp_path / "store.sqlite"
-    run = judgebench("run", "--config", str(config), cwd=tmp_path)
-    assert run.returncode == 2, run.stderr
-    assert run.stderr.strip().splitlines()[-1] == (
+    config, store, said = refused_once_judged(tmp_path, judge_server, 'ties = "davidson"',
+                                              {"good": 8, "base": 5, "bad": 2})  # no two of one quality: no tie
+    assert said == (
         "error: the Davidson tie model needs some ties and some decisive games, and none of these outcomes is a "
         'tie: count each tie as half a win instead ([ratings] ties = "half"). The judgments are kept in '
         f"{store}: the same command with that change rates them without judging them again")
@@ -1436,6 +1445,45 @@ def test_a_run_whose_verdicts_have_no_tie_for_davidsons_model_keeps_them_and_say
     assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
 
 
+def test_a_run_without_a_ridge_whose_ratings_would_be_infinite_names_the_ridge_as_its_file_sets_it(judge_server,
+                                                                                                     tmp_path):
+    """`regularization = 0` asks for plain maximum likelihood, which a model that won (or lost) every game leaves
+    without finite ratings, as only the verdicts show: the run named `--regularization`, a flag of `leaderboard`
+    that `run` does not take. It names the setting as the run's file sets it; so changed, the run rates its
+    judgments without judging them again. `leaderboard` names its own flag."""
+    config, store, said = refused_once_judged(tmp_path, judge_server, "regularization = 0")
+    assert said == (
+        "error: maximum-likelihood ratings do not exist: good never lost to base; bad never beat base, so their "
+        "ratings would be infinite; set a ridge penalty ([ratings] regularization = 0.01) or add comparisons. The "
+        f"judgments are kept in {store}: the same command with that change rates them without judging them again")
+    refused = judgebench("leaderboard", "--store", str(store), "--baseline", "base", "--regularization", "0",
+                         cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "set a ridge penalty (--regularization 0.01) or add comparisons" in refused.stderr
+    config.write_text(config.read_text().replace("regularization = 0\n", "regularization = 0.01\n"))
+    again = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == BASELINE_GAMES
+    assert by_model(leaderboard(tmp_path))["good"]["rank"] == 1
+
+
+def test_a_run_whose_position_effect_has_no_finite_estimate_names_how_to_turn_it_off_as_its_file_does(
+        judge_server, tmp_path):
+    """A judge that always prefers the answer shown first leaves the first-position effect without a finite
+    estimate, as only the verdicts show: the run said to leave out --position-effect, a flag of `leaderboard` that
+    `run` does not take. It names the setting as the run's file sets it, and so changed the run rates its
+    judgments without judging them again."""
+    judge_server.rule = constant_rule("[[A>>B]]")
+    config, store, said = refused_once_judged(tmp_path, judge_server, "position_effect = true")
+    assert said.startswith("error: the first-position effect has no finite estimate: "), said
+    assert said.endswith("; rate without it ([ratings] position_effect = false). The judgments are kept in "
+                         f"{store}: the same command with that change rates them without judging them again"), said
+    config.write_text(config.read_text().replace("position_effect = true", "position_effect = false"))
+    again = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == BASELINE_GAMES
+
+
 def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_that_rates_them(judge_server,
                                                                                                   tmp_path):
     """From Python the same error speaks of the call, not a command line."""
@@ -1454,7 +1502,8 @@ def test_evaluate_whose_verdicts_have_no_tie_for_davidsons_model_names_the_call_
 def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_says_how_to_rate_them(judge_server,
                                                                                                      tmp_path):
     """Style control whose fit has no finite solution (the longer answer won every game) is found only after
-    judging: the run says so and where the judgments are kept; the run without style control sends nothing."""
+    judging: the run says so, how to turn style control off (run's flag, which how_to_set cannot word: the message
+    named no setting) and where the judgments are kept; the run without style control sends nothing."""
     config = write_config(tmp_path, judge_server.base_url)
     rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
     (tmp_path / "answers.jsonl").write_text("".join(
@@ -1466,6 +1515,7 @@ def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_say
     said = run.stderr.strip().splitlines()[-1]
     assert said.startswith("error: style control has no finite fit here: some models won or lost every "
                            "comparison"), said
+    assert "; rate without style control (--no-style-control), or judge more games" in said
     assert said.endswith(f"The judgments are kept in {store}: the same command with that change rates them "
                          "without judging them again")
     assert sum(judge_server.answered().values()) == BASELINE_GAMES

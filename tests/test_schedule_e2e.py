@@ -1047,11 +1047,13 @@ def test_win_rates_of_an_adaptive_runs_judgments_are_refused_for_the_plan_not_fo
 
 def test_a_damaged_plan_entry_in_a_results_folder_is_an_error_naming_the_file_and_field(judge_server, tmp_path):
     """A leaderboard.json whose meta.adaptive.rounds was edited to "x" ended in an internal error (exit 70) where
-    the plan's line is written: an error names the file and the field, as for other damaged folders."""
+    the plan's line is written: an error names the file and the field, as for other damaged folders, and the type
+    expected as JSON names it (an object where it said "a table", TOML's word)."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     run = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    board = leaderboard(tmp_path)
+    written = leaderboard(tmp_path)
+    board = json.loads(json.dumps(written))
     board["meta"]["adaptive"]["rounds"] = "x"
     (tmp_path / "out" / "leaderboard.json").write_text(json.dumps(board))
     for command in (("leaderboard", "--results", "out"), ("report", "--results", "out", "--out", "r.html")):
@@ -1060,6 +1062,15 @@ def test_a_damaged_plan_entry_in_a_results_folder_is_an_error_naming_the_file_an
         assert 'out/leaderboard.json: meta.adaptive.rounds: expected an integer, got "x"' in " ".join(
             damaged.stderr.split()), damaged.stderr
         assert "internal error" not in damaged.stderr
+    for damage, said in ((lambda meta: meta.update(adaptive="x"), 'meta.adaptive: expected an object, got "x"'),
+                         (lambda meta: meta["adaptive"].update(precision=[1]),
+                          "meta.adaptive.precision: expected an object, got [1]")):
+        board = json.loads(json.dumps(written))
+        damage(board["meta"])
+        (tmp_path / "out" / "leaderboard.json").write_text(json.dumps(board))
+        damaged = judgebench("leaderboard", "--results", "out", cwd=tmp_path)
+        assert damaged.returncode == 2, damaged.stderr
+        assert f"out/leaderboard.json: {said}" in " ".join(damaged.stderr.split()), damaged.stderr
 
 
 def test_the_store_rated_again_carries_the_plans_correction_while_it_holds_only_the_plans_judgments(

@@ -143,8 +143,8 @@ def test_one_price_without_the_other_is_refused_naming_the_one_to_set(tmp_path):
     a price (tokens that are free)."""
     for given, missing, kind in (("price_in_per_mtok", "price_out_per_mtok", "completion"),
                                  ("price_out_per_mtok", "price_in_per_mtok", "prompt")):
-        said = (f"[judge] {given}: given without [judge] {missing}, so the cost would count {kind} tokens as free "
-                f"(and a dollar budget would overspend): set {missing} too, 0 if they are free")
+        said = (f"[judge] {given}: given without {missing}, so the cost would count {kind} tokens as free "
+                f"(and a dollar budget would overspend): set {missing} beside it, 0 if they are free")
         with pytest.raises(ConfigError) as caught:
             RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge={"model": "j", given: 2.5})
         assert str(caught.value) == said
@@ -156,9 +156,17 @@ def test_one_price_without_the_other_is_refused_naming_the_one_to_set(tmp_path):
         with pytest.raises(ConfigError) as caught:
             load_config(path)
         assert str(caught.value) == f"{path}: {said}"
-    with pytest.raises(ConfigError, match=r"^\[judge\] price_in_per_mtok: given without \[judge\] price_out"):
+    with pytest.raises(ConfigError, match=r"^\[judge\] price_in_per_mtok: given without price_out_per_mtok, "):
         resolve_judge({"preset": "gpt-4o-mini", "model": "gpt-4.1", "price_in_per_mtok": 2.0})  # gpt-4o-mini's
         # prices are not gpt-4.1's, so the preset's price_out_per_mtok is not taken
+    # a preset of the user's presets file: named as that file and the preset's table, as its other problems are
+    # (the price to set was named `[judge] price_out_per_mtok`, a run file's table)
+    presets_file = write(tmp_path, '[mine]\nmodel = "j"\nprice_in_per_mtok = 2.5\n', name="judges.toml")
+    with pytest.raises(ConfigError) as caught:
+        resolve_judge({"preset": "mine"}, presets_file)
+    assert str(caught.value) == (f"{presets_file}: [mine] price_in_per_mtok: given without price_out_per_mtok, so "
+                                 "the cost would count completion tokens as free (and a dollar budget would "
+                                 "overspend): set price_out_per_mtok beside it, 0 if they are free")
     free = RunConfig(questions="q.jsonl", answers=["a.jsonl"], pairs="adaptive", budget_usd=1.0,
                      judge={"model": "j", "price_in_per_mtok": 2.5, "price_out_per_mtok": 0.0})
     assert free.judge.priced and free.judge.price_out_per_mtok == 0.0
@@ -355,6 +363,21 @@ def test_the_embedded_judge_is_chosen_by_embedded_true_and_refused_beside_a_serv
         "[judge] preset 'embedded' to judge with the server, or leave out [judge] engine for the embedded judge")
     # the embedded preset with a model named is that model's judge, not a contradiction
     assert resolve_judge({"preset": "embedded", "model": "m", "base_url": "http://127.0.0.1:9/v1"}).embedded is False
+
+
+def test_embedded_false_alone_asks_for_a_judge(tmp_path):
+    """`embedded = false` alone was the embedded preset's engine without its model ("the vLLM engine needs a model
+    path or name", from judge preset 'embedded'): it turns the default judge off and names none, so it asks for
+    one, named where it was set; with an engine or a model it is that judge's setting as before."""
+    path = write(tmp_path, _DATA + "[judge]\nembedded = false\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (f"{path}: [judge] embedded: false turns the bundled judge off, and no other judge "
+                                 'is named: set [judge] model = "M" (and [judge] base_url = "URL" for a server other '
+                                 "than OpenAI's), or [judge] preset = \"PRESET\"")
+    with pytest.raises(ConfigError, match=r"^\[judge\] model: the vLLM engine needs a model path or name"):
+        resolve_judge({"embedded": False, "engine": "vllm"})
+    assert resolve_judge({"embedded": False, "model": "m"}).name == "m"
 
 
 def test_min_concurrency_above_concurrency_is_named_where_it_was_given(tmp_path):

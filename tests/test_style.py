@@ -255,8 +255,9 @@ def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_
 def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
     """m0 beats everyone and m2 loses to everyone, and the winner of every pair wrote the longer answer: the ridge
     holds the strengths, the length coefficient has no finite maximum (its information goes singular). That is
-    one InputError naming the models and what to do, through the CLI too (it was an internal error, exit 70);
-    the same outcomes rate without style control (ridged, with the warning)."""
+    one InputError naming the models and what to do, through the CLI too (it was an internal error, exit 70),
+    with how to turn style control off as each sets it; the same outcomes rate without style control (ridged,
+    with the warning)."""
     rows = []
     for q in range(12):
         for a, b, a_wins in (("m0", "m1", True), ("m0", "m2", True), ("m1", "m2", True), ("m1", "m3", q % 2 == 0),
@@ -267,7 +268,8 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
                          "headers_a": 0, "headers_b": 0, "lists_a": 0, "lists_b": 0, "bold_a": 0, "bold_b": 0})
     frame = pd.DataFrame(rows)
     with pytest.raises(InputError, match=r"^style control has no finite fit here: some models won or lost every "
-                                         r"comparison \(m0 never lost to m1, m2, m3; m2 never beat m0, m1, m3\)"):
+                                         r"comparison \(m0 never lost to m1, m2, m3; m2 never beat m0, m1, m3\), "
+                                         r".*; rate without style control \(\[ratings\] style_control = false\), "):
         leaderboard.build(frame, style_control=True, rounds=20)
     assert "weak ridge" in leaderboard.build(frame, rounds=20).meta["warnings"][-1]
     with pytest.raises(InputError, match="^maximum-likelihood ratings do not exist"):  # no ridge: the plain fit's
@@ -277,4 +279,5 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
                            "--style-control", "-q"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.startswith("error: ") and "rate without style control" in done.stderr
+    assert done.stderr.startswith("error: ") and "rate without style control (leave out --style-control), or " \
+        "judge more games" in " ".join(done.stderr.split())

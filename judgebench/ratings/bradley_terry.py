@@ -325,16 +325,16 @@ class UnboundedPositionEffect(InputError):
     games (Albert & Anderson 1984, "On the existence of maximum likelihood estimates in logistic regression
     models"), as it does for a judge that always prefers the answer shown first, even with a few exceptions
     that the ratings can absorb. Newton's method then runs towards an infinite effect until its information
-    matrix is singular or it stops converging; the ridge on the strengths does not bound it."""
+    matrix is singular or it stops converging; the ridge on the strengths does not bound it. `in_replicates`:
+    only in some bootstrap replicates (a sandwich interval needs none). The caller that knows how the user set
+    the effect and the interval says how to change them (`remedy`, added by `leaderboard`)."""
 
-    @classmethod
-    def of(cls, where: str, remedy: str = "") -> UnboundedPositionEffect:
-        """The error for a fit `where` ("", or " in some bootstrap replicates"), with a `remedy` before the
-        usual one."""
-        return cls(f"the first-position effect has no finite estimate{where}: the presentation order separates "
-                   "the games (as it does for a judge that always prefers the answer shown first), so its fit "
-                   f"runs to infinity; {remedy}rate without it (leave out --position-effect, or set "
-                   "position_effect = false)")
+    def __init__(self, in_replicates: bool = False, remedy: str = ""):
+        self.in_replicates = in_replicates
+        super().__init__(f"the first-position effect has no finite estimate"
+                         f"{' in some bootstrap replicates' if in_replicates else ''}: the presentation order "
+                         "separates the games (as it does for a judge that always prefers the answer shown first), "
+                         f"so its fit runs to infinity{f'; {remedy}' if remedy else ''}")
 
 
 _DENSE_NEWTON_MODELS = 400  # plain fits of up to this many models use dense M x M matrices
@@ -566,11 +566,11 @@ def _centred(information: np.ndarray, layout: Layout, regularization: float) -> 
 
 
 def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout, regularization: float,
-            tol: float, max_iter: int, where: str = "", remedy: str = "") -> tuple[np.ndarray, int]:
+            tol: float, max_iter: int, in_replicates: bool = False) -> tuple[np.ndarray, int]:
     """`newton` on a single data set of pair statistics (any layout); returns the estimate and iterations.
 
     With a first-position effect, a fit that does not converge or whose information matrix is singular raises
-    `UnboundedPositionEffect.of(where, remedy)`: its callers have checked that the strengths exist (or bound
+    `UnboundedPositionEffect(in_replicates)`: its callers have checked that the strengths exist (or bound
     them with a ridge), so the effect is what runs away. Without one, the failure is raised as it is.
     """
     second_games = design.to_second(stats.games)
@@ -586,7 +586,7 @@ def _newton(theta: np.ndarray, stats: Stats, design: PairDesign, layout: Layout,
                       max_iter=max_iter)
     except (InputError, np.linalg.LinAlgError):
         if layout.position:
-            raise UnboundedPositionEffect.of(where, remedy) from None
+            raise UnboundedPositionEffect(in_replicates) from None
         raise
 
 
@@ -693,8 +693,7 @@ def _refit_one(start: BradleyTerryFit, design: PairDesign, stats: Stats, tol: fl
         except (InputError, np.linalg.LinAlgError):  # no finite maximum, or a model without games in the replicate
             pass
     ridge = start.regularization or AUTO_RIDGE  # it bounds the strengths, not a first-position effect
-    theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500, " in some bootstrap replicates",
-                       "use the sandwich interval (--interval sandwich), or ")
+    theta, _ = _newton(theta0.copy(), stats, design, layout, ridge, tol, 500, in_replicates=True)
     return theta, not start.regularization
 
 
@@ -917,22 +916,27 @@ def check_identifiable(counts: PairCounts, layout: Layout | None = None) -> None
 
     They exist when the directed graph "i scored against j" is strongly connected: every model both
     won (at least partly) against and lost to others along some chain. Otherwise some ratings are
-    infinite, and the message names the models concerned and the remedies.
+    infinite, and the message (`NoMaximumLikelihood`) names the models concerned.
     """
     adjacency = _win_graph(counts)
     if _strongly_connected(adjacency):
         _check_tie_share(counts, layout)
         return
-    remedy = "pass a regularization (for example --regularization 0.01) or add comparisons"
     met = adjacency | adjacency.T
     together = _reachable(met, 0)
     if not together.all():
         apart = [counts.models[k] for k in np.flatnonzero(~together)][:5]
-        raise InputError(f"the models do not form one connected comparison graph (for example {', '.join(apart)} "
-                         f"never meet {counts.models[0]} through any chain of games), so their ratings cannot be "
-                         f"compared; {remedy}")
-    raise InputError(f"maximum-likelihood ratings do not exist: {_unbounded_groups(adjacency, counts.models)}, so "
-                     f"their ratings would be infinite; {remedy}")
+        raise NoMaximumLikelihood(f"the models do not form one connected comparison graph (for example "
+                                  f"{', '.join(apart)} never meet {counts.models[0]} through any chain of games), so "
+                                  "their ratings cannot be compared")
+    raise NoMaximumLikelihood(f"maximum-likelihood ratings do not exist: {_unbounded_groups(adjacency, counts.models)}"
+                              ", so their ratings would be infinite")
+
+
+class NoMaximumLikelihood(InputError):
+    """Plain maximum-likelihood ratings (no ridge) asked of outcomes where they do not exist (`check_identifiable`):
+    a ridge penalty or more comparisons give finite ones. Its own class, so that the caller that knows how the user
+    set the ridge says how to set it (`leaderboard`: a flag of one command is a file's setting for another)."""
 
 
 def automatic_ridge(counts: PairCounts) -> float:

@@ -210,7 +210,7 @@ def _check_adaptive(meta: dict[str, Any], path: Path) -> None:
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in ("meta", "adaptive", *problem["loc"]))
-        raise InputError(f"{where}: {problem_in_words(problem)}", path=path,
+        raise InputError(f"{where}: {problem_in_words(problem, in_json=True)}", path=path,
                          hint=f"the file is damaged or was edited: {results_writer()} writes it again") from None
 
 
