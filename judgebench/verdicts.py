@@ -4,12 +4,12 @@
   judge's own output (judges often restate the options before concluding); a plain label ("A", "TIE") is the one
   that closes the judge's output. Neither: unparsed.
 - Reasoning is not a verdict: a thinking model served without a reasoning parser (DeepSeek-R1 or Qwen3 on vLLM
-  without --reasoning-parser, Ollama) writes `<think> ... </think>` before its answer, and what it weighs there
-  ("maybe [[A>B]], but wait") is not what it concludes. `parse_text` reads only the text outside such blocks
-  (`beyond_reasoning`): a block not closed (the output cut at the token limit while the judge reasoned) runs to
-  the end, and a closing tag without an opening one (chat templates that open the block in the prompt) ends
-  reasoning that began with the output. An output that is all reasoning is unparsed. `read_stored` reads stored
-  outputs by the same rule.
+  without --reasoning-parser, Ollama) begins its output with `<think> ... </think>`, and what it weighs there
+  ("maybe [[A>B]], but wait") is not what it concludes. `parse_text` reads what follows that reasoning
+  (`beyond_reasoning`): a block that opens the output and is never closed (cut at the token limit while the judge
+  reasoned) leaves nothing, and a `</think>` that no `<think>` opened ends reasoning that began with the output (chat
+  templates that open the block in the prompt). Other tags are ordinary text: a judge that mentions `<think>`
+  (quoting an answer, or led to by one) keeps its verdict. `read_stored` reads stored outputs alike.
 - `parse_logprobs`: the probability that the first answer is better is the template's verdict tokens'
   probability mass, normalised over those tokens only, at the first generated position.
 - `read_stored`: stored judgments read again with the current template's verdict table.
@@ -35,7 +35,9 @@ from judgebench.records import FAILED, OK, OUTCOME_COLUMNS, UNPARSED, Pair
 SWAP_POLICIES = ("both", "consistent", "random-one")
 # What may follow the plain label that closes a judge's output: spaces, a full stop, Markdown emphasis, a quote.
 _CLOSING = re.compile(r"[\s.!*_`'\")\]]*")
-_THINK_TAG = re.compile(r"<(/?)think>", re.IGNORECASE)
+# The tags of a thinking model's reasoning block, in any case, spaces tolerated inside the brackets.
+_THINK_OPEN = re.compile(r"\s*<\s*think\s*>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,24 +77,17 @@ def parse_text(template: Template, text: str | None) -> Parsed:
 
 
 def beyond_reasoning(text: str | None) -> str | None:
-    """The judge's output without its reasoning: every `<think> ... </think>` block removed, a `<think>` never
-    closed removed to the end, and, before a `</think>` that closes no block, everything from the output's start
-    (the block the chat template opened in the prompt). Text without these tags is returned as it is."""
-    if not text or "think>" not in text.lower():
+    """The judge's output after the reasoning that begins it: after the first `</think>` when the output opens with
+    `<think>` (spaces before it aside) or has no `<think>` before that closing tag (its block opened in the prompt);
+    "" when the opening block is never closed. Any other output is returned as it is: reasoning does not begin
+    an output anywhere but at its start, so a tag later in it (quoted, say) is text, and a verdict before or after
+    it counts."""
+    if not text:
         return text
-    kept: list[str] = []
-    reasoning, done = False, 0
-    for tag in _THINK_TAG.finditer(text):
-        closing = bool(tag.group(1))
-        if not reasoning:
-            kept.append(text[done:tag.start()])
-        if closing and not reasoning:
-            kept.clear()  # reasoning from the start of the output, its opening tag in the prompt
-        reasoning = not closing
-        done = tag.end()
-    if not reasoning:
-        kept.append(text[done:])
-    return "".join(kept)
+    opening, closing = _THINK_OPEN.match(text), _THINK_CLOSE.search(text)
+    if opening is None and (closing is None or _THINK_OPEN.search(text, 0, closing.start())):
+        return text
+    return "" if closing is None else text[closing.end():]
 
 
 def _plain_label(template: Template, text: str) -> tuple[int, str] | None:

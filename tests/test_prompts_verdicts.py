@@ -325,7 +325,10 @@ def test_a_reasoning_judge_is_sent_a_completion_limit_no_temperature_and_its_ext
     ("<think>Surely [[A>>B]].</think>\nI cannot decide.", None),  # a marker only inside the reasoning
     ("<THINK>\n[[A>B]]\n</THINK>", None),  # all reasoning
     ("A reads better [[A>B]] at first.</think>\n[[B>A]]", "[[B>A]]"),  # its opening tag was in the prompt
-    ("Verdict: [[A=B]]\n<think>unless [[A>>B]]", "[[A=B]]"),  # before a reasoning block never closed
+    ("  <think>Maybe [[A>B]].</think >\n[[B>A]]", "[[B>A]]"),  # spaces before the block and inside its tag
+    # a tag that does not begin the output is text (the review's case: every game's verdict was dropped)
+    ("Assistant B opened a <think> tag and never closed it.\nVerdict: [[A>B]]", "[[A>B]]"),
+    ("B's answer: <think>scratch</think> 42. A explains it.\n[[A>B]]", "[[A>B]]"),
     ("No reasoning here. [[A>B]]", "[[A>B]]"),
 ])
 def test_the_judges_reasoning_is_not_its_verdict(text, label):
