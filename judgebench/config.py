@@ -1108,9 +1108,11 @@ def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]
     return found
 
 
-MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok", "max_model_len", "reasoning", "extra_body")
+MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok", "max_model_len")
 """A judge's settings that describe its model, not its server: they do not carry over to another model
-(`for_model`)."""
+(`for_model`). How requests are made (`reasoning`, `extra_body`) does: another model named over gpt-5-mini's
+preset or a file's Qwen3-8B is most often its sibling (o4-mini, Qwen3-32B), which takes the same requests, where
+dropping them without a word sent o4-mini `max_tokens` (refused) and Qwen3-32B its thinking turned back on."""
 
 
 def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -> dict[str, Any]:

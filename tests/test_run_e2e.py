@@ -644,6 +644,27 @@ def test_a_reasoning_judge_is_asked_as_openai_takes_it_with_the_fields_given(jud
                for entry in judge_server.log)
 
 
+def test_a_reasoning_model_asked_as_a_judge_that_answers_at_once_is_named_a_reasoning_model(judge_server, tmp_path):
+    """--judge-model o3 without reasoning: OpenAI's 400 ("Use 'max_completion_tokens' instead") was all a user got,
+    with advice to check the server's address. Now the error says the model wants reasoning = true; and a model
+    named over a reasoning preset is asked as one (its requests accepted)."""
+    judge_server.models, judge_server.reasoning_models = ("test-judge",), {"o3"}  # o3 served beside test-judge
+    write_config(tmp_path, judge_server.base_url)
+    refused = judgebench("run", "--config", "run.toml", "--judge-model", "o3", cwd=tmp_path)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "'max_tokens' is not supported with this model" in refused.stderr
+    assert ("'o3' refuses the token limit or temperature a judge that answers at once is sent: a reasoning model "
+            "(OpenAI's o-series, gpt-5) needs [judge] reasoning = true (the presets gpt-5-mini and o4-mini set it)"
+            in refused.stderr)
+    assert "Check that --base-url" not in refused.stderr
+    judge_server.reset()
+    asked = judgebench("run", "--config", "run.toml", "--judge", "o4-mini", "--judge-model", "o3",
+                       "--base-url", judge_server.base_url, cwd=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    assert judge_server.statuses() == {200: BASELINE_GAMES}
+    assert all(entry.params == {"max_completion_tokens": 16000} for entry in judge_server.log)
+
+
 def test_a_judge_without_reasoning_sends_the_parameters_it_always_sent(judge_server, tmp_path):
     write_config(tmp_path, judge_server.base_url)
     run = judgebench("run", "--config", "run.toml", cwd=tmp_path)

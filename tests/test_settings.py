@@ -895,8 +895,8 @@ def test_a_tilde_naming_an_unknown_user_is_refused(tmp_path):
 
 
 def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
-    """gpt-5-mini and o4-mini are reasoning judges with their prices; reasoning and extra_body describe the model,
-    so another model named over the preset takes neither; a temperature or a logprob template with a reasoning
+    """gpt-5-mini and o4-mini are reasoning judges with their prices; another model named over the preset (or over a
+    file's judge) keeps how the requests are made (reasoning, extra_body), not the prices; a temperature or a logprob template with a reasoning
     judge, reasoning or extra fields with the in-process vLLM engine, and extra fields judgebench sends itself are
     refused, each in one message naming the settings."""
     mini = resolve_judge({"preset": "gpt-5-mini"})
@@ -906,10 +906,14 @@ def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
     assert (o4.model, o4.reasoning, o4.price_in_per_mtok, o4.price_out_per_mtok, o4.concurrency) == (
         "o4-mini", True, 1.1, 4.4, 32)
     assert "reasoning model" in mini.description and "reasoning model" in o4.description
-    other = resolve_judge({"preset": "o4-mini", "model": "gpt-4.1"})
-    assert (other.reasoning, other.extra_body, other.concurrency) == (False, {}, 32)
+    other = resolve_judge({"preset": "o4-mini", "model": "o3"})
+    assert (other.reasoning, other.price_in_per_mtok, other.concurrency) == (True, None, 32)
     path = write(tmp_path, _DATA + '[judge]\npreset = "o4-mini"\nextra_body = { reasoning_effort = "low" }\n')
     assert load_config(path).judge.extra_body == {"reasoning_effort": "low"}
+    qwen = write(tmp_path, _DATA + '[judge]\nmodel = "Qwen/Qwen3-8B"\nbase_url = "http://127.0.0.1:8000/v1"\n'
+                                   'extra_body = { chat_template_kwargs = { enable_thinking = false } }\n')
+    bigger = load_config(qwen, judge_overrides={"model": "Qwen/Qwen3-32B"}).judge  # --judge-model over the file's
+    assert (bigger.model, bigger.extra_body) == ("Qwen/Qwen3-32B", {"chat_template_kwargs": {"enable_thinking": False}})
     refused = {
         _DATA + '[judge]\npreset = "o4-mini"\n[judging]\ntemperature = 0.0\n':
             "[judging] temperature: a reasoning judge ([judge] reasoning = true) is sent no temperature: it samples "

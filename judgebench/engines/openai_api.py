@@ -360,6 +360,10 @@ def shown_variable(name: str) -> str:
     return name if SHOWN_VARIABLE.fullmatch(name) else "the variable that api_key_env names"
 
 
+# What OpenAI's reasoning models say of a request made for a judge that answers at once ("Unsupported parameter:
+# 'max_tokens' ... Use 'max_completion_tokens' instead", "'temperature' does not support 0 with this model").
+_REASONING_REFUSAL = re.compile(r"max_completion_tokens|'temperature' does not support", re.IGNORECASE)
+
 # -- how many connections the process can hold -------------------------------------------------------
 
 DESCRIPTOR_RESERVE = 64  # file descriptors kept for all but the judge's connections: store, WAL, logs, outputs
@@ -1017,11 +1021,17 @@ class OpenAIEngine:
         """The judge cannot be used as configured: the first games all failed, none was answered."""
         problem, count = self._problems.most_common(1)[0]
         share = "each" if count == self.games_failed else f"{count} of them"
+        if _REASONING_REFUSAL.search(problem):  # OpenAI's reasoning models refuse max_tokens and a temperature
+            advice = (f"'{self.model}' refuses the token limit or temperature a judge that answers at once is sent: "
+                      f"a reasoning model (OpenAI's o-series, gpt-5) needs {how_to_set('judge.reasoning')} (the "
+                      f"presets gpt-5-mini and o4-mini set it)")
+        else:
+            advice = (f"Check that {setting_name('judge.base_url')} is the API root of an OpenAI-compatible server "
+                      f"(usually ending in /v1), that it serves {setting_name('judge.model')} '{self.model}', and "
+                      f"the judge's settings")
         return EngineError(
             f"the judge server at {self._shown_url} answered none of the first {self.games_failed} games: {share} "
-            f"failed with {problem.rstrip('.')}. Check that {setting_name('judge.base_url')} is the API root of an "
-            f"OpenAI-compatible server (usually ending in /v1), that it serves {setting_name('judge.model')} "
-            f"'{self.model}', and the judge's settings; the games are sent again by the next run")
+            f"failed with {problem.rstrip('.')}. {advice}; the games are sent again by the next run")
 
     def _unreachable_error(self) -> EngineError:
         return EngineError(

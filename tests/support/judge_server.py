@@ -383,13 +383,13 @@ class JudgeServer:
     """The scripted server. Set `rule`, `faults`, `models` and `api_key` at any time (also while it
     runs); read `log`, `in_flight` and `max_in_flight`.
 
-    `models=None` accepts any model name; `api_key=None` accepts any key. `reasoning_models` are answered as
-    OpenAI answers its reasoning models (o-series, gpt-5): a request carrying `max_tokens`, or a `temperature`
-    other than 1, is refused with OpenAI's HTTP 400; an answer costs `REASONING_TOKENS` more completion tokens
-    (reported as `completion_tokens_details.reasoning_tokens`), and one that does not fit in
-    `max_completion_tokens` with them is cut there: no text, finish_reason "length". `latency_s` delays every
-    answer (a judge that takes time, without counting as a fault); `load_latency_s` adds that much per
-    request in flight when an answer arrives (an overloaded server of fixed throughput: at concurrency
+    `models=None` accepts any model name, else those and the `reasoning_models`; `api_key=None` accepts any key.
+    `reasoning_models` are answered as OpenAI answers its reasoning models (o-series, gpt-5): a request carrying
+    `max_tokens`, or a `temperature` other than 1, is refused with OpenAI's HTTP 400; an answer costs
+    `REASONING_TOKENS` more completion tokens (reported as `completion_tokens_details.reasoning_tokens`), and one
+    that does not fit in `max_completion_tokens` with them is cut there: no text, finish_reason "length".
+    `latency_s` delays every answer (a judge that takes time, without counting as a fault); `load_latency_s` adds
+    that much per request in flight when an answer arrives (an overloaded server of fixed throughput: at concurrency
     C each answer takes about C x load_latency_s). `log_path` also appends each log entry to a JSONL
     file (flushed per line, so another process can read it while this one runs).
     """
@@ -451,7 +451,7 @@ class JudgeServer:
         return app
 
     async def _models(self, request: web.Request) -> web.Response:
-        names = sorted(self.models) if self.models is not None else ["test-judge"]
+        names = sorted({*self.models, *self.reasoning_models}) if self.models is not None else ["test-judge"]
         data = [{"id": n, "object": "model", "created": 0, "owned_by": "judgebench-tests"} for n in names]
         return web.json_response({"object": "list", "data": data})
 
@@ -495,7 +495,7 @@ class JudgeServer:
             if sent != f"Bearer {self.api_key}":
                 kind = "401"
                 entry.fault = None  # a real rejection, not a scripted one
-        if kind is None and self.models is not None and chat.model not in self.models:
+        if kind is None and self.models is not None and chat.model not in {*self.models, *self.reasoning_models}:
             kind = "404"
             entry.fault = None
         if kind is None and chat.model in self.reasoning_models and (refused := _refused_by_reasoning(chat)):
