@@ -157,21 +157,21 @@ Location = tuple[str | int, ...]
 
 
 _VALIDATING: ContextVar[bool] = ContextVar("judgebench_validating_settings", default=False)
-_GIVEN_AS: ContextVar[Callable[[Location], str] | None] = ContextVar("judgebench_settings_given_as", default=None)
+_GIVEN: ContextVar[_Sources | None] = ContextVar("judgebench_settings_given", default=None)
 
 
 @contextmanager
 def validating(model: type[BaseModel], label: Callable[[Location], str] | None = None,
-               given_as: Callable[[Location], str] | None = None) -> Iterator[None]:
-    """Validate settings inside: a ValidationError becomes one ConfigError, `label` naming each setting; `given_as`
-    names a setting given in the text of a check's message (`given_name`), as its source gave it."""
-    token, given_token = _VALIDATING.set(True), _GIVEN_AS.set(given_as)
+               sources: _Sources | None = None) -> Iterator[None]:
+    """Validate settings inside: a ValidationError becomes one ConfigError, `label` naming each setting; `sources`
+    say where each setting came from, for the text of a check's message (`given_name`, `preset_gave`)."""
+    token, given_token = _VALIDATING.set(True), _GIVEN.set(sources)
     try:
         yield
     except ValidationError as error:
         raise settings_error(error, model, label) from None
     finally:
-        _GIVEN_AS.reset(given_token)
+        _GIVEN.reset(given_token)
         _VALIDATING.reset(token)
 
 
@@ -180,8 +180,16 @@ def given_name(name: str) -> str:
     as its source gave it while settings from a file, flags or a presets file are validated (`[judge] model` from
     the file, `--judge-model` from the command line: `_Sources.given_as`), else as `setting_name` names it (the
     running command's flag, which a setting read from the file did not come from)."""
-    given_as = _GIVEN_AS.get()
-    return setting_name(name) if given_as is None else given_as(tuple(name.split(".")))
+    sources = _GIVEN.get()
+    return setting_name(name) if sources is None else sources.given_as(tuple(name.split(".")))
+
+
+def preset_gave(name: str) -> str | None:
+    """The judge preset that judge setting `name` ("judge.reasoning") came from, where the settings being
+    validated did not give it themselves; None where they did, or where their sources are unknown (Python). A
+    message about such a setting names the preset, since leaving the setting out changes nothing."""
+    sources = _GIVEN.get()
+    return None if sources is None else sources.preset_of(tuple(name.split(".")))
 
 
 def each_value_problems(model: type[BaseModel], values: Mapping[str, Any], label: Callable[[Location], str],
@@ -293,6 +301,10 @@ REQUEST_FIELDS: dict[str, tuple[str | None, str]] = {
 SERVER_SETTINGS = ("base_url", "api_key_env", "api_key")
 """The judge settings that say where a judge server is and how to reach it: given without a preset, a judge model
 or an engine, they ask for a server's judge (which then needs its model), not the embedded default."""
+
+REQUEST_SETTINGS = {"reasoning": "a reasoning model", "extra_body": "a model whose requests carry extra fields"}
+"""The judge settings that shape a judge server's requests, and the judge each describes: turned on without a
+preset, a judge model or an engine, they ask for a server's judge too (the embedded default refused them)."""
 
 
 class JudgeConfig(SettingsModel):
@@ -413,9 +425,14 @@ class JudgeConfig(SettingsModel):
         if self.engine == "openai" and not self.model:
             name_one = (f"set {how_to_set('judge.model', 'M')} (and {how_to_set('judge.base_url', 'URL')} for a "
                         f"server other than OpenAI's), or {how_to_set('judge.preset', 'PRESET')}")
-            if "embedded" in self.model_fields_set and not {"engine", *SERVER_SETTINGS} & self.model_fields_set:
-                raise _setting_problem(("embedded",), "false turns the bundled judge off, and no other judge is "
-                                       f"named: {name_one}")
+            if not {"engine", *SERVER_SETTINGS} & self.model_fields_set:
+                if "embedded" in self.model_fields_set:
+                    raise _setting_problem(("embedded",), "false turns the bundled judge off, and no other judge is "
+                                           f"named: {name_one}")
+                for name, judge in REQUEST_SETTINGS.items():
+                    if getattr(self, name):
+                        raise _setting_problem((name,), f"asks for {judge} behind a judge server (engine openai), "
+                                               f"and no judge is named: {name_one}")
             raise _setting_problem(("model",), f"the OpenAI-compatible engine needs a judge model: {name_one}")
         if self.engine == "vllm" and not (self.model or self.embedded):
             raise _setting_problem(("model",), "the vLLM engine needs a model path or name: set "
@@ -426,12 +443,20 @@ class JudgeConfig(SettingsModel):
     def _request_settings_need_a_server(self) -> Self:
         """`reasoning` and `extra_body` shape the HTTP request, which the vLLM engine does not send: refused rather
         than ignored, since they change what a game measures (and its key)."""
-        if self.engine == "vllm":
-            for name in ("reasoning", "extra_body"):
-                if getattr(self, name):
-                    raise _setting_problem((name,), "applies to a judge server (engine openai), whose requests it "
-                                           f"shapes; this judge runs in-process on vLLM ({self.name}): leave it "
-                                           f"out, or set {how_to_set('judge.engine', 'openai')}")
+        if self.engine != "vllm":
+            return self
+        for name, judge in REQUEST_SETTINGS.items():
+            if not getattr(self, name):
+                continue
+            preset = preset_gave(f"judge.{name}")
+            if preset and not preset_gave("judge.engine"):  # the engine given is what stands in the preset's way
+                raise _setting_problem(("engine",), f"vllm runs the judge in-process, with no request to shape, and "
+                                       f"the judge preset '{preset}' is {judge}, asked through a judge server "
+                                       f"(engine openai): leave out {given_name('judge.engine')}, or choose another "
+                                       "judge")
+            server = "" if self.embedded else f", or set {how_to_set('judge.engine', 'openai')}"
+            raise _setting_problem((name,), "applies to a judge server (engine openai), whose requests it shapes; "
+                                   f"this judge runs in-process on vLLM ({self.name}): leave it out{server}")
         return self
 
     @model_validator(mode="after")
@@ -814,20 +839,23 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         logprob template with it is refused before any judge call, naming both settings."""
         if not self.judge.reasoning:
             return self
-        reasoning = how_to_set("judge.reasoning")
+        preset = preset_gave("judge.reasoning")
+        if preset:  # leaving out a [judge] reasoning the user never wrote would change nothing
+            judge, other = f"the judge preset '{preset}', a reasoning model,", "choose another judge"
+        else:
+            judge = f"a reasoning judge ({given_name('judge.reasoning')} = true)"
+            other = f"leave out {given_name('judge.reasoning')} for a judge that takes one"
         if self.temperature is not None:
-            raise _setting_problem(("temperature",), f"a reasoning judge ({reasoning}) is sent no temperature: it "
-                                   "samples at its own (OpenAI's reasoning models refuse any other than 1): leave "
-                                   f"{setting_name('temperature')} out, or {setting_name('judge.reasoning')} out for a "
-                                   "judge that takes one")
+            raise _setting_problem(("temperature",), f"{judge} is sent no temperature: it samples at its own "
+                                   "(OpenAI's reasoning models refuse any other than 1): leave out "
+                                   f"{given_name('temperature')}, or {other}")
         from judgebench.prompts import load_template
 
         if load_template(self.template).kind == "logprob":
             text_template = how_to_set("template", "pairwise-5")
             raise _setting_problem(("template",), f"{self.template} reads the verdict from the probabilities of the "
-                                   f"judge's first token, which a reasoning judge ({reasoning}) spends reasoning (or "
-                                   f"hides): use a template that reads its text ({text_template}), or leave "
-                                   f"{setting_name('judge.reasoning')} out")
+                                   f"judge's first token, which {judge} spends reasoning (or hides): use a template "
+                                   f"that reads its text ({text_template}), or {other}")
         return self
 
     def sampling(self, template: Template) -> dict[str, Any]:
@@ -893,7 +921,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
                                                         if key not in file_judge or key in flag_judge},
                                           in_file, ("judge",)))
         try:
-            with validating(cls, sources.label, sources.given_as):
+            with validating(cls, sources.label, sources):
                 config = cls.model_validate({**settings, "judge": judge})
         except SettingsError as error:
             problems += error.problems
@@ -1125,17 +1153,18 @@ def merge_preset(settings: Mapping[str, Any], judges_file: Path | None = None) -
 
     With neither a preset nor a judge model, the embedded judge is the default, so a fresh machine needs
     no server and no key (`embedded = true` asks for it too), unless the settings ask for a server (engine openai,
-    or `SERVER_SETTINGS` without an engine): that judge needs its model, where the embedded one (minutes on a
-    CPU) judged instead of the server named; `embedded = false` turns that default off (it was the embedded
-    preset's engine without its model, "the vLLM engine needs a model path"), so it needs a judge named. An
-    unknown preset is a ConfigError, and so is a judges file set but missing or broken, also where no preset is
-    used (it was ignored then).
+    or `SERVER_SETTINGS` or `REQUEST_SETTINGS` without an engine): that judge needs its model, where the embedded
+    one (minutes on a CPU) judged instead of the server named, or refused `reasoning = true` as vLLM's;
+    `embedded = false` turns that default off (it was the embedded preset's engine without its model, "the vLLM
+    engine needs a model path"), so it needs a judge named. An unknown preset is a ConfigError, and so is a judges
+    file set but missing or broken, also where no preset is used (it was ignored then).
     """
     settings = dict(settings)
     name = settings.get("preset")
     engine = settings.get("engine")
     a_server = engine == "openai" or (engine is None and not settings.get("embedded")
-                                      and any(settings.get(key) is not None for key in SERVER_SETTINGS))
+                                      and (any(settings.get(key) is not None for key in SERVER_SETTINGS)
+                                           or any(settings.get(key) for key in REQUEST_SETTINGS)))
     if name is None and not settings.get("model") and not a_server and settings.get("embedded") is not False:
         name = "embedded"
     known = presets(judges_file) if name is not None or judges_file is not None else {}
@@ -1169,7 +1198,7 @@ def resolve_judge(settings: Mapping[str, Any], judges_file: Path | None = None) 
     merged = merge_preset(settings, judges_file)
     sources = _Sources(None, {}, merged.get("preset"), preset_file(merged.get("preset"), judges_file))
     sources.explicit_judge = set(settings)
-    with validating(JudgeConfig, lambda location: sources.label(("judge", *location)), sources.given_as):
+    with validating(JudgeConfig, lambda location: sources.label(("judge", *location)), sources):
         return JudgeConfig.model_validate(merged)
 
 
@@ -1216,11 +1245,18 @@ class _Sources:
         name = setting_label(location)
         if self.file is not None and (location[:2] in self.from_file or location[:1] in self.from_file):
             return str(self.file), name
-        if location[:1] == ("judge",) and len(location) > 1 and location[1] not in self.explicit_judge and self.preset:
+        if self.preset_of(location):
             if self.presets_file is not None:
                 return str(self.presets_file), f"[{self.preset}] {_dotted(location[1:])}"
             return "", f"{name} (from judge preset '{self.preset}')"
         return "", name
+
+    def preset_of(self, location: Location) -> str | None:
+        """The judge preset a judge setting came from, where neither a flag nor the judge's own settings gave it
+        (None otherwise)."""
+        if location[:1] == ("judge",) and len(location) > 1 and location[1] not in self.explicit_judge:
+            return self.preset
+        return None
 
     def label(self, location: Location) -> str:
         where, name = self.origin(location)

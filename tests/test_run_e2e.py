@@ -707,10 +707,20 @@ def test_games_a_reasoning_judge_leaves_at_its_token_limit_name_the_setting_to_r
     ('engine = "vllm"\nmodel = "/models/qwen3"\nreasoning = true\n', "",
      "[judge] reasoning: applies to a judge server (engine openai)"),
     ('preset = "o4-mini"\n', 'template = "logprob"\n',
-     "[judging] template: logprob reads the verdict from the probabilities of the judge's first token, which a "
-     "reasoning judge ([judge] reasoning = true) spends reasoning"),
-    ('preset = "o4-mini"\n', "temperature = 0.0\n",
-     "[judging] temperature: a reasoning judge ([judge] reasoning = true) is sent no temperature"),
+     "[judging] template: logprob reads the verdict from the probabilities of the judge's first token, which the "
+     "judge preset 'o4-mini', a reasoning model, spends reasoning"),
+    ('preset = "o4-mini"\n', "temperature = 0.5\n",
+     "[judging] temperature: the judge preset 'o4-mini', a reasoning model, is sent no temperature: it samples at "
+     "its own (OpenAI's reasoning models refuse any other than 1): leave out [judging] temperature, or choose "
+     "another judge"),
+    ('preset = "o4-mini"\nengine = "vllm"\n', "",
+     "[judge] engine: vllm runs the judge in-process, with no request to shape, and the judge preset 'o4-mini' is "
+     "a reasoning model, asked through a judge server (engine openai): leave out [judge] engine, or choose another "
+     "judge"),
+    ('model = "o3"\nreasoning = true\n', "temperature = 0.5\n",
+     "[judging] temperature: a reasoning judge ([judge] reasoning = true) is sent no temperature: it samples at its "
+     "own (OpenAI's reasoning models refuse any other than 1): leave out [judging] temperature, or leave out "
+     "[judge] reasoning for a judge that takes one"),
     ('model = "test-judge"\nextra_body = { max_completion_tokens = 100 }\n', "",
      "[judge] extra_body: 'max_completion_tokens' is sent by judgebench itself: use [judging] max_tokens instead"),
 ])
@@ -723,6 +733,23 @@ def test_settings_a_reasoning_judge_cannot_take_are_refused_before_any_judge_cal
     refused = judgebench("run", "--config", "run.toml", cwd=tmp_path)
     assert refused.returncode == 2 and judge_server.log == [], refused.stderr
     assert refused.stderr.startswith(f"error: run.toml: {said}") and refused.stderr.count("\n") == 1
+
+
+def test_a_reasoning_preset_named_by_flags_is_refused_naming_the_preset_and_the_flags(judge_server, tmp_path):
+    """`--judge o4-mini --template logprob` was told to leave out "[judge] reasoning", which no file or flag set:
+    the message names the preset, and what the command line can change."""
+    write_config(tmp_path, judge_server.base_url)
+    refused = judgebench("run", "--config", "run.toml", "--judge", "o4-mini", "--template", "logprob",
+                         "--base-url", judge_server.base_url, cwd=tmp_path)
+    assert refused.returncode == 2 and judge_server.log == [], refused.stderr
+    assert ("Invalid value for '--template': logprob reads the verdict from the probabilities of the judge's first "
+            "token, which the judge preset 'o4-mini', a reasoning model, spends reasoning (or hides): use a template "
+            "that reads its text (--template pairwise-5), or choose another judge") in " ".join(refused.stderr.split())
+    on_vllm = judgebench("run", "--config", "run.toml", "--judge", "o4-mini", "--engine", "vllm", cwd=tmp_path)
+    assert on_vllm.returncode == 2 and judge_server.log == [], on_vllm.stderr
+    assert ("'--engine': vllm runs the judge in-process, with no request to shape, and the judge preset 'o4-mini' "
+            "is a reasoning model, asked through a judge server (engine openai): leave out --engine, or choose "
+            "another judge") in " ".join(on_vllm.stderr.split())
 
 
 @pytest.mark.parametrize("kill_after", [1, 25, 55])

@@ -915,14 +915,14 @@ def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
     bigger = load_config(qwen, judge_overrides={"model": "Qwen/Qwen3-32B"}).judge  # --judge-model over the file's
     assert (bigger.model, bigger.extra_body) == ("Qwen/Qwen3-32B", {"chat_template_kwargs": {"enable_thinking": False}})
     refused = {
-        _DATA + '[judge]\npreset = "o4-mini"\n[judging]\ntemperature = 0.0\n':
+        _DATA + '[judge]\nmodel = "o3"\nreasoning = true\n[judging]\ntemperature = 0.0\n':
             "[judging] temperature: a reasoning judge ([judge] reasoning = true) is sent no temperature: it samples "
-            "at its own (OpenAI's reasoning models refuse any other than 1): leave [judging] temperature out, or "
-            "[judge] reasoning out for a judge that takes one",
-        _DATA + '[judge]\npreset = "o4-mini"\n[judging]\ntemplate = "logprob"\n':
+            "at its own (OpenAI's reasoning models refuse any other than 1): leave out [judging] temperature, or "
+            "leave out [judge] reasoning for a judge that takes one",
+        _DATA + '[judge]\nmodel = "o3"\nreasoning = true\n[judging]\ntemplate = "logprob"\n':
             "[judging] template: logprob reads the verdict from the probabilities of the judge's first token, which "
             "a reasoning judge ([judge] reasoning = true) spends reasoning (or hides): use a template that reads its "
-            'text ([judging] template = "pairwise-5"), or leave [judge] reasoning out',
+            'text ([judging] template = "pairwise-5"), or leave out [judge] reasoning for a judge that takes one',
         _DATA + '[judge]\nengine = "vllm"\nmodel = "/models/qwen3"\nreasoning = true\n':
             "[judge] reasoning: applies to a judge server (engine openai), whose requests it shapes; this judge runs "
             'in-process on vLLM (/models/qwen3): leave it out, or set [judge] engine = "openai"',
@@ -946,6 +946,57 @@ def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
         with pytest.raises(ConfigError) as caught:
             load_config(config)
         assert str(caught.value) == f"{config}: {message}"
+
+
+def test_a_reasoning_judge_of_a_preset_is_refused_naming_the_preset(tmp_path):
+    """With `preset = "o4-mini"` the refusals named `[judge] reasoning` as the user's own setting, to leave out
+    ("leave it out" beside vllm, though the file has none): they name the preset now, and what the user can change
+    (leave out the setting given, or choose another judge); a user's presets file's preset alike."""
+    refused = {
+        _DATA + '[judge]\npreset = "o4-mini"\n[judging]\ntemperature = 0.5\n':
+            "[judging] temperature: the judge preset 'o4-mini', a reasoning model, is sent no temperature: it samples "
+            "at its own (OpenAI's reasoning models refuse any other than 1): leave out [judging] temperature, or "
+            "choose another judge",
+        _DATA + '[judge]\npreset = "gpt-5-mini"\n[judging]\ntemplate = "logprob"\n':
+            "[judging] template: logprob reads the verdict from the probabilities of the judge's first token, which "
+            "the judge preset 'gpt-5-mini', a reasoning model, spends reasoning (or hides): use a template that reads "
+            'its text ([judging] template = "pairwise-5"), or choose another judge',
+        _DATA + '[judge]\npreset = "o4-mini"\nengine = "vllm"\n':
+            "[judge] engine: vllm runs the judge in-process, with no request to shape, and the judge preset "
+            "'o4-mini' is a reasoning model, asked through a judge server (engine openai): leave out [judge] engine, "
+            "or choose another judge",
+        _DATA + '[judge]\npreset = "mine"\nengine = "vllm"\njudges_file = "judges.toml"\n':
+            "[judge] engine: vllm runs the judge in-process, with no request to shape, and the judge preset 'mine' "
+            "is a model whose requests carry extra fields, asked through a judge server (engine openai): leave out "
+            "[judge] engine, or choose another judge",
+        _DATA + '[judge]\nembedded = true\nreasoning = true\n':
+            "[judge] reasoning: applies to a judge server (engine openai), whose requests it shapes; this judge runs "
+            "in-process on vLLM (SmolLM2-135M-Instruct): leave it out",
+    }
+    write(tmp_path, '[mine]\nengine = "openai"\nmodel = "qwen3"\nextra_body = { top_k = 20 }\n', "judges.toml")
+    for text, message in refused.items():
+        config = write(tmp_path, text)
+        with pytest.raises(ConfigError) as caught:
+            load_config(config)
+        assert str(caught.value) == f"{config}: {message}"
+
+
+def test_reasoning_or_extra_fields_alone_ask_for_a_judge(tmp_path):
+    """`[judge] reasoning = true` without a judge model landed on the embedded default, refused as "this judge runs
+    in-process on vLLM (SmolLM2-135M-Instruct): leave it out, or set [judge] engine", advice that led only to
+    "needs a judge model". Like `embedded = false` alone, it asks for a judge now, named where it was set."""
+    name_one = ('set [judge] model = "M" (and [judge] base_url = "URL" for a server other than OpenAI\'s), or '
+                '[judge] preset = "PRESET"')
+    for setting, judge in (("reasoning = true", "a reasoning model"),
+                           ('extra_body = { reasoning_effort = "low" }', "a model whose requests carry extra fields")):
+        path = write(tmp_path, _DATA + f"[judge]\n{setting}\n")
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        name = setting.split(" ")[0]
+        assert str(caught.value) == (f"{path}: [judge] {name}: asks for {judge} behind a judge server (engine "
+                                     f"openai), and no judge is named: {name_one}")
+    assert resolve_judge({"reasoning": True, "model": "o3"}).engine == "openai"
+    assert resolve_judge({"reasoning": False}).embedded  # turned off: the default judge stays
 
 
 def test_judges_checks_the_request_settings_of_a_presets_file(tmp_path):
