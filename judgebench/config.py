@@ -288,15 +288,18 @@ ENGINE_SETTINGS = {
 """The judge settings that one engine reads and the other does not (`runner.build_engine`,
 `engines.vllm_local.engine_from_config`); the others (model, prices, ...) apply to both."""
 
-REQUEST_FIELDS: dict[str, tuple[str | None, str]] = {
+REQUEST_FIELDS: dict[str, tuple[str, str]] = {
     "model": ("judge.model", ""), "messages": ("template", "the template renders them"),
     "max_tokens": ("max_tokens", ""), "max_completion_tokens": ("max_tokens", ""),
     "temperature": ("temperature", ""), "logprobs": ("template", "a logprob template asks for them"),
     "top_logprobs": ("template", "a logprob template asks for them"),
-    "n": (None, "judgebench asks for one answer per game"), "stream": (None, "judgebench reads whole replies"),
 }
-"""The fields of a request that judgebench sends itself, refused in [judge] extra_body: the setting that sets each
-(None: none), and how."""
+"""The fields of a request that judgebench sends itself, refused in [judge] extra_body: the setting that sets each,
+and how."""
+
+READ_AS_DEFAULT = {"n": "several answers to each game", "stream": "the reply streamed in pieces"}
+"""The fields of a request that judgebench leaves at the server's default, refused in [judge] extra_body: what each
+asks for, which breaks the reading of a reply (judgebench reads one answer, sent whole)."""
 
 SERVER_SETTINGS = ("base_url", "api_key_env", "api_key")
 """The judge settings that say where a judge server is and how to reach it: given without a preset, a judge model
@@ -391,9 +394,13 @@ class JudgeConfig(SettingsModel):
         for name in value:
             if name in REQUEST_FIELDS:
                 setting, how = REQUEST_FIELDS[name]
-                instead = f"use {setting_name(setting)} instead" if setting else "leave it out"
                 raise PydanticCustomError("extra_body", "{detail}", {"detail": (
-                    f"'{name}' is sent by judgebench itself{f' ({how})' if how else ''}: {instead}")})
+                    f"'{name}' is sent by judgebench itself{f' ({how})' if how else ''}: use "
+                    f"{setting_name(setting)} instead")})
+            if name in READ_AS_DEFAULT:
+                raise PydanticCustomError("extra_body", "{detail}", {"detail": (
+                    f"'{name}' asks for {READ_AS_DEFAULT[name]}, where judgebench reads one answer, sent whole "
+                    "(it sends neither field): leave it out")})
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as error:

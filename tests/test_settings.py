@@ -935,8 +935,8 @@ def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
             "[judge] extra_body: 'logprobs' is sent by judgebench itself (a logprob template asks for them): use "
             "[judging] template instead",
         _DATA + '[judge]\nmodel = "m"\nextra_body = { stream = true }\n':
-            "[judge] extra_body: 'stream' is sent by judgebench itself (judgebench reads whole replies): leave it "
-            "out",
+            "[judge] extra_body: 'stream' asks for the reply streamed in pieces, where judgebench reads one answer, "
+            "sent whole (it sends neither field): leave it out",
         _DATA + '[judge]\nmodel = "m"\nextra_body = { seed = 1979-05-27 }\n':
             "[judge] extra_body: every value must be JSON (text, a number, true or false, a list or a table): "
             "Object of type date is not JSON serializable",
@@ -1010,5 +1010,6 @@ def test_judges_checks_the_request_settings_of_a_presets_file(tmp_path):
     write(tmp_path, '[mine]\nengine = "openai"\nmodel = "qwen3"\nextra_body = { n = 2 }\n', "judges.toml")
     refused = judgebench("judges", "--judges-file", "judges.toml", cwd=tmp_path, timeout=60)
     assert refused.returncode == 2
-    assert refused.stderr == ("error: judges.toml: [mine] extra_body: 'n' is sent by judgebench itself (judgebench "
-                              "asks for one answer per game): leave it out\n")
+    assert refused.stderr == ("error: judges.toml: [mine] extra_body: 'n' asks for several answers to each game, "
+                              "where judgebench reads one answer, sent whole (it sends neither field): leave it "
+                              "out\n")
