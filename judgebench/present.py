@@ -10,6 +10,7 @@ have no per-order verdicts).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -519,12 +520,18 @@ def plural(noun: str) -> str:
 
 
 def run_header(settings: RunConfig, gold: str | Path | None = None) -> str:
-    """What is about to be judged, and by whom (shown before judging starts): the judge's server too, which
-    receives the API key (a key from OPENAI_API_KEY goes to whatever server --base-url names); the pairs of a
-    run, or those of the gold set `gold` (`diagnose --gold`), judged in both orders."""
-    server = f" at {settings.judge.base_url or 'api.openai.com'}" if settings.judge.engine == "openai" else ""
+    """What is about to be judged, and by whom (shown before judging starts): the judge, asked as a reasoning
+    model and with its extra request fields where it is (`reasoning_effort=low`: games of another effort are
+    other games); its server too, which receives the API key (a key from OPENAI_API_KEY goes to whatever server
+    --base-url names); the pairs of a run, or those of the gold set `gold` (`diagnose --gold`), judged in both
+    orders."""
+    judge = settings.judge
+    asked = (["reasoning"] if judge.reasoning else []) + [
+        f"{name}={value if isinstance(value, str) else json.dumps(value)}" for name, value in judge.extra_body.items()]
+    shown = f"{judge.name} ({', '.join(asked)})" if asked else judge.name
+    server = f" at {judge.base_url or 'api.openai.com'}" if judge.engine == "openai" else ""
     pairs = (f"pairs {settings.pairs}, swap {settings.swap}" if gold is None else f"gold pairs {gold}, both orders")
-    return f"judge {settings.judge.name} via {settings.judge.engine}{server}, template {settings.template}, {pairs}"
+    return f"judge {shown} via {judge.engine}{server}, template {settings.template}, {pairs}"
 
 
 def run_summary(evaluation: Evaluation) -> Iterator[str]:

@@ -73,6 +73,23 @@ def test_run_and_leaderboard_tables_at_80_and_200_columns(judge_server, tmp_path
 
 
 
+def test_the_run_header_says_how_the_judge_is_asked():
+    """The run's first line was the same for reasoning effort low and high, and for a reasoning judge or not: it
+    shows a reasoning judge and its extra request fields (values other than text as JSON)."""
+    from judgebench.config import RunConfig
+
+    def header(judge: dict[str, object]) -> str:
+        return present.run_header(RunConfig(questions="q.jsonl", answers=["a.jsonl"], judge=judge))
+
+    assert header({"model": "m"}) == ("judge m via openai at api.openai.com, template pairwise-5, pairs baseline, "
+                                      "swap both")
+    assert header({"preset": "o4-mini", "extra_body": {"reasoning_effort": "high"}}).startswith(
+        "judge o4-mini (reasoning, reasoning_effort=high) via openai at api.openai.com, template pairwise-5")
+    assert header({"model": "qwen3", "base_url": "http://127.0.0.1:8000/v1",
+                   "extra_body": {"chat_template_kwargs": {"enable_thinking": False}, "top_p": 0.9}}).startswith(
+        'judge qwen3 (chat_template_kwargs={"enable_thinking": false}, top_p=0.9) via openai at http://127.0.0.1')
+
+
 def test_the_presets_table_in_a_log_keeps_every_cell_whole(tmp_path):
     """`judgebench judges | cat` drew the table 80 columns wide, folding a model name ("Qwen/Qwen2.5-7B-Instruc" /
     "t") and the descriptions, while the leaderboard is printed whole in a log; on an 80-column terminal it still

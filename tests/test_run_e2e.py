@@ -625,7 +625,8 @@ def test_a_reasoning_judge_is_asked_as_openai_takes_it_with_the_fields_given(jud
     run = judgebench("run", "--config", "run.toml", "--judge", "o4-mini", "--base-url", judge_server.base_url,
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith(f"judge o4-mini via openai at {judge_server.base_url}, template pairwise-5")
+    assert run.stdout.startswith(f"judge o4-mini (reasoning) via openai at {judge_server.base_url}, template "
+                                 "pairwise-5")
     assert judge_server.statuses() == {200: BASELINE_GAMES}
     assert all(entry.params == {"max_completion_tokens": 16000} for entry in judge_server.log)
     meta = leaderboard(tmp_path)["meta"]
@@ -639,6 +640,7 @@ def test_a_reasoning_judge_is_asked_as_openai_takes_it_with_the_fields_given(jud
                              'seed = 7 }\n', config.read_text()).replace('model = "test-judge"\n', ""))
     low = judgebench("run", "--config", "run.toml", cwd=tmp_path)
     assert low.returncode == 0, low.stderr
+    assert low.stdout.startswith("judge o4-mini (reasoning, reasoning_effort=low, seed=7) via openai")
     assert judge_server.statuses() == {200: BASELINE_GAMES}  # other games: none found in the store
     assert all(entry.params == {"max_completion_tokens": 16000, "reasoning_effort": "low", "seed": 7}
                for entry in judge_server.log)
