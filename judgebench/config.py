@@ -175,11 +175,24 @@ def validating(model: type[BaseModel], label: Callable[[Location], str] | None =
         _VALIDATING.reset(token)
 
 
+@contextmanager
+def named_as_given(settings: RunConfig) -> Iterator[None]:
+    """Inside, `given_name` names the settings of `settings` as they were given (`RunConfig.from_toml` keeps where
+    each came from), as it does while they are validated: for the notes of work done with them (a file's
+    `[data] first_n`, which the running command's flag did not set)."""
+    token = _GIVEN.set(settings._sources)
+    try:
+        yield
+    finally:
+        _GIVEN.reset(token)
+
+
 def given_name(name: str) -> str:
     """Setting `name` ("judge.model"), which was given, as a check of settings together names it in its message:
     as its source gave it while settings from a file, flags or a presets file are validated (`[judge] model` from
-    the file, `--judge-model` from the command line: `_Sources.given_as`), else as `setting_name` names it (the
-    running command's flag, which a setting read from the file did not come from)."""
+    the file, `--judge-model` from the command line: `_Sources.given_as`) or are in use (`named_as_given`), else
+    as `setting_name` names it (the running command's flag, which a setting read from the file did not come
+    from)."""
     sources = _GIVEN.get()
     return setting_name(name) if sources is None else sources.given_as(tuple(name.split(".")))
 
@@ -775,13 +788,16 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
 
     _judge_origins: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
     """Where each judge setting the judge's engine ignores came from, as `_Sources.origin` says (`from_toml`)."""
+    _sources: _Sources | None = PrivateAttr(default=None)
+    """Where each setting came from (`from_toml`), to name it as given in notes on the work done (`named_as_given`);
+    None for settings made in Python."""
 
     def with_changes(self, **changes: Any) -> Self:
-        """`SettingsModel.with_changes`, keeping where the judge's ignored settings were given unless the judge
-        changes (`notes` named them without their file after any change)."""
+        """`SettingsModel.with_changes`, keeping where the settings (and the judge's ignored ones) were given unless
+        the judge changes (`notes` named them without their file after any change)."""
         made = super().with_changes(**changes)
         if "judge" not in changes:
-            made._judge_origins = dict(self._judge_origins)
+            made._judge_origins, made._sources = dict(self._judge_origins), self._sources
         return made
 
     def notes(self) -> list[str]:
@@ -935,6 +951,7 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         if problems:
             raise SettingsError(problems)
         config._judge_origins = {name: sources.origin(("judge", name)) for name in config.judge.ignored_settings()}
+        config._sources = sources
         return config
 
 
@@ -1332,11 +1349,12 @@ def command_or_call(command: str, call: str) -> str:
     return command if _COMMAND_FLAGS.get() is not None else call
 
 
-def how_to_set(name: str, value: str | None = None, *, option: bool = False) -> str:
+def how_to_set(name: str, value: str | None = None, *, option: bool = False, given: bool = False) -> str:
     """What a message asks the user to set: `--baseline MODEL` or `[judging] baseline = MODEL` (`setting_name`),
     `value` being what to give it (a placeholder or an example); None for an on/off setting turned on
-    (`--allow-missing`, `[data] allow_missing = true`)."""
-    name_shown = setting_name(name, option=option)
+    (`--allow-missing`, `[data] allow_missing = true`). With `given`, a setting given, as it was (`given_name`):
+    `[data] first_n = 3` read from the file, where the command's flag is `--first-n`."""
+    name_shown = given_name(name) if given else setting_name(name, option=option)
     if name_shown.startswith("--"):
         return name_shown if value is None else f"{name_shown} {value}"
     return f"{name_shown} = {'true' if value is None else _literal(value)}"

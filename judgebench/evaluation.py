@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgebench.config import command_or_call, expands_paths
+from judgebench.config import command_or_call, expands_paths, named_as_given
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
@@ -317,9 +317,10 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
         prepare_directory(out)
     prepare_directory(Path(settings.store).parent, "store's directory")
     template = load_template(settings.template)
-    dataset = load_dataset(questions, answers, format=settings.format,
-                           allow_missing=settings.allow_missing, models=settings.models,
-                           references=settings.references, baseline=settings.baseline, first_n=settings.first_n)
+    with named_as_given(settings):  # the trial's note names [data] first_n as given
+        dataset = load_dataset(questions, answers, format=settings.format,
+                               allow_missing=settings.allow_missing, models=settings.models,
+                               references=settings.references, baseline=settings.baseline, first_n=settings.first_n)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
     check_reference_answers(template, dataset)

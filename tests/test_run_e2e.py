@@ -192,6 +192,19 @@ def test_first_n_judges_a_trial_of_the_first_questions_with_the_whole_answers(ju
     assert len(judge_server.log) == 18  # refused before any judge call
 
 
+def test_first_n_set_in_the_file_is_named_as_set(judge_server, tmp_path):
+    """`[data] first_n = 3` in the config file was announced as "--first-n 3", a flag the user never gave."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[data]\n", "[data]\nfirst_n = 3\n"))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"note: [data] first_n = 3: judging the first 3 questions of {N_QUESTIONS}" in run.stderr, run.stderr
+    assert "--first-n" not in run.stderr
+    flag = judgebench("run", "--config", str(config), "--first-n", "2", cwd=tmp_path)
+    assert flag.returncode == 0, flag.stderr
+    assert f"note: --first-n 2: judging the first 2 questions of {N_QUESTIONS}" in flag.stderr, flag.stderr
+
+
 def test_rating_settings_the_method_does_not_use_are_noted(judge_server, tmp_path):
     """`k_factor = 8` under Bradley-Terry, bootstrap `rounds` under a sandwich interval and `scale` for win rates
     went unused without a word (Bradley-Terry-only settings under another method are refused: they would change

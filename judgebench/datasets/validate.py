@@ -78,7 +78,7 @@ def first_questions(by_id: dict[str, Located[Question]], answers: list[Located[A
     first = "the first question" if n == 1 else f"the first {n} questions"
     judged = (f"judging {first} of {len(by_id)}" if n < len(by_id)
               else f"the file has {len(by_id)} questions, all judged")
-    note = f"{how_to_set('first_n', str(n))}: {judged}"
+    note = f"{how_to_set('first_n', str(n), given=True)}: {judged}"
     return (kept, [located for located in answers if located.record.question_id in kept],
             {key: located for key, located in answer_index.items() if key[0] in kept}, note)
 
