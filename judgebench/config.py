@@ -862,9 +862,12 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         logprob template with it is refused before any judge call, naming both settings."""
         if not self.judge.reasoning:
             return self
-        preset = preset_gave("judge.reasoning")
-        if preset:  # leaving out a [judge] reasoning the user never wrote would change nothing
+        preset = preset_gave("judge.reasoning")  # leaving out a [judge] reasoning never written changes nothing
+        if preset and preset_gave("judge.model"):
             judge, other = f"the judge preset '{preset}', a reasoning model,", "choose another judge"
+        elif preset:  # another model named over the preset keeps how it is asked (`MODEL_BOUND`)
+            judge = f"a reasoning judge (reasoning = true from the judge preset '{preset}', kept for the model named)"
+            other = f"leave out {given_name('judge.preset')} for a judge that takes one"
         else:
             judge = f"a reasoning judge ({given_name('judge.reasoning')} = true)"
             other = f"leave out {given_name('judge.reasoning')} for a judge that takes one"

@@ -896,9 +896,9 @@ def test_a_tilde_naming_an_unknown_user_is_refused(tmp_path):
 
 def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
     """gpt-5-mini and o4-mini are reasoning judges with their prices; another model named over the preset (or over a
-    file's judge) keeps how the requests are made (reasoning, extra_body), not the prices; a temperature or a logprob template with a reasoning
-    judge, reasoning or extra fields with the in-process vLLM engine, and extra fields judgebench sends itself are
-    refused, each in one message naming the settings."""
+    file's judge) keeps how the requests are made (reasoning, extra_body), not the prices; a temperature or a
+    logprob template with a reasoning judge, reasoning or extra fields with the in-process vLLM engine, and extra
+    fields judgebench sends itself are refused, each in one message naming the settings."""
     mini = resolve_judge({"preset": "gpt-5-mini"})
     o4 = resolve_judge({"preset": "o4-mini"})
     assert (mini.model, mini.reasoning, mini.price_in_per_mtok, mini.price_out_per_mtok) == ("gpt-5-mini", True,
@@ -951,7 +951,8 @@ def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
 def test_a_reasoning_judge_of_a_preset_is_refused_naming_the_preset(tmp_path):
     """With `preset = "o4-mini"` the refusals named `[judge] reasoning` as the user's own setting, to leave out
     ("leave it out" beside vllm, though the file has none): they name the preset now, and what the user can change
-    (leave out the setting given, or choose another judge); a user's presets file's preset alike."""
+    (leave out the setting given, choose another judge, or leave out the preset whose reasoning another model named
+    over it keeps); a user's presets file's preset alike."""
     refused = {
         _DATA + '[judge]\npreset = "o4-mini"\n[judging]\ntemperature = 0.5\n':
             "[judging] temperature: the judge preset 'o4-mini', a reasoning model, is sent no temperature: it samples "
@@ -961,6 +962,10 @@ def test_a_reasoning_judge_of_a_preset_is_refused_naming_the_preset(tmp_path):
             "[judging] template: logprob reads the verdict from the probabilities of the judge's first token, which "
             "the judge preset 'gpt-5-mini', a reasoning model, spends reasoning (or hides): use a template that reads "
             'its text ([judging] template = "pairwise-5"), or choose another judge',
+        _DATA + '[judge]\npreset = "o4-mini"\nmodel = "gpt-4.1"\n[judging]\ntemperature = 0.5\n':
+            "[judging] temperature: a reasoning judge (reasoning = true from the judge preset 'o4-mini', kept for the "
+            "model named) is sent no temperature: it samples at its own (OpenAI's reasoning models refuse any other "
+            "than 1): leave out [judging] temperature, or leave out [judge] preset for a judge that takes one",
         _DATA + '[judge]\npreset = "o4-mini"\nengine = "vllm"\n':
             "[judge] engine: vllm runs the judge in-process, with no request to shape, and the judge preset "
             "'o4-mini' is a reasoning model, asked through a judge server (engine openai): leave out [judge] engine, "
