@@ -40,6 +40,16 @@ def write(folder: Path, text: str, name: str = "x.toml") -> Path:
     return path
 
 
+def each_refused(folder: Path, refused: dict[str, str]) -> None:
+    """Each config file text of `refused`, written in `folder`, is refused by load_config with its message, named
+    in the file."""
+    for text, message in refused.items():
+        config = write(folder, text)
+        with pytest.raises(ConfigError) as caught:
+            load_config(config)
+        assert str(caught.value) == f"{config}: {message}"
+
+
 @pytest.mark.parametrize("toml, message", [
     # wrong types: a TOML string never becomes a number or a boolean, 10.5 never becomes 10
     ('[ratings]\nrounds = "abc"', '[ratings] rounds: expected an integer, got "abc"'),
@@ -941,11 +951,7 @@ def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
             "[judge] extra_body: every value must be JSON (text, a number, true or false, a list or a table): "
             "Object of type date is not JSON serializable",
     }
-    for text, message in refused.items():
-        config = write(tmp_path, text)
-        with pytest.raises(ConfigError) as caught:
-            load_config(config)
-        assert str(caught.value) == f"{config}: {message}"
+    each_refused(tmp_path, refused)
 
 
 def test_a_reasoning_judge_of_a_preset_is_refused_naming_the_preset(tmp_path):
@@ -979,11 +985,7 @@ def test_a_reasoning_judge_of_a_preset_is_refused_naming_the_preset(tmp_path):
             "in-process on vLLM (SmolLM2-135M-Instruct): leave it out",
     }
     write(tmp_path, '[mine]\nengine = "openai"\nmodel = "qwen3"\nextra_body = { top_k = 20 }\n', "judges.toml")
-    for text, message in refused.items():
-        config = write(tmp_path, text)
-        with pytest.raises(ConfigError) as caught:
-            load_config(config)
-        assert str(caught.value) == f"{config}: {message}"
+    each_refused(tmp_path, refused)
 
 
 def test_reasoning_or_extra_fields_alone_ask_for_a_judge(tmp_path):
