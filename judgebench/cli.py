@@ -412,8 +412,9 @@ def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: 
 
 
 def _print_line(console: Console, line: str | None) -> None:
+    """Print `line` whole (a log's reader greps it: the line of what a run read was cut at 80 columns)."""
     if line is not None:
-        console.print(line, markup=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) -> None:

@@ -109,7 +109,9 @@ def test_progress_without_a_terminal_is_plain_lines(judge_server_process, tmp_pa
     assert run.returncode == 0, run.stderr
     games = 2 * 3 * N_QUESTIONS
     lines = run.stderr.splitlines()
-    assert lines[0] == f"judging {games} games"
+    assert lines[0] == (f"{N_QUESTIONS} questions from questions.jsonl (format generic, detected), "
+                        "4 models (bad, base, good, mid)")
+    assert lines[1] == f"judging {games} games"
     judged = [line for line in lines if line.startswith("judged ")]
     assert judged[-1].startswith(f"judged {games} of {games} games (100%) · ") and judged[-1].endswith(" · cost n/a")
     assert 2 <= len(judged) <= 11  # one line per tenth of the games (answers arrive one or two at a time)
@@ -760,13 +762,14 @@ def test_arena_hard_slice_runs_through_its_loader(judge_server, tmp_path, shared
     assert sum(judge_server.answered().values()) == 10 * 2 * 2
     assert board["meta"]["first_slot_win_rate"] == 1.0
     assert board["meta"]["input_format"] == "arena-hard" and "references_format" not in board["meta"]
-    assert "\n10 questions from question.jsonl (format arena-hard, detected), 3 models (" in result.stdout
+    assert "10 questions from question.jsonl (format arena-hard, detected), 3 models (" in result.stderr
 
 
 def test_a_run_says_the_format_it_read_its_files_in(judge_server, tmp_path, shared_data):
     """Which input format the questions and answers were read in (and a references file, when its own differs)
     was shown nowhere, so files read otherwise than meant could not be told. The run's line of what it read says
-    it now, detected or named with --format, and leaderboard.json's meta records it."""
+    it now, detected or named with --format, and leaderboard.json's meta records it. The line came after judging,
+    when files read in another format than meant were paid for: it is said once, before the first judge call."""
     judge_server.rule = lambda request: Reply("Answer A is more careful. [[A>B]]")
     source = shared_data / "mt_bench" / "question.jsonl"
     (tmp_path / "model_answer").mkdir()
@@ -777,9 +780,11 @@ def test_a_run_says_the_format_it_read_its_files_in(judge_server, tmp_path, shar
             for line in source.read_text().splitlines()))
     mt_bench = judgebench("run", "--questions", str(source), "--answers", "model_answer", "--baseline", "alpha",
                           "--first-n", "2", "--judge-model", "test-judge", "--base-url", judge_server.base_url,
-                          "--store", "s.sqlite", "--out", "mt", "--rounds", "50", "--no-progress", cwd=tmp_path)
+                          "--store", "s.sqlite", "--out", "mt", "--rounds", "50", "--progress", cwd=tmp_path)
     assert mt_bench.returncode == 0, mt_bench.stderr
-    assert "\n2 questions from question.jsonl (format mt-bench, detected), 2 models (alpha, beta)\n" in mt_bench.stdout
+    read = "2 questions from question.jsonl (format mt-bench, detected), 2 models (alpha, beta)\n"
+    assert mt_bench.stderr.count(read) == 1 and read not in mt_bench.stdout, mt_bench.stderr
+    assert mt_bench.stderr.index(read) < mt_bench.stderr.index("judging 4 games"), mt_bench.stderr
     assert json.loads((tmp_path / "mt" / "leaderboard.json").read_text())["meta"]["input_format"] == "mt-bench"
 
     # named with --format; FastChat's reference answers beside generic questions are read as MT-Bench's
@@ -789,8 +794,8 @@ def test_a_run_says_the_format_it_read_its_files_in(judge_server, tmp_path, shar
     config.write_text(config.read_text().replace("[data]\n", '[data]\nreferences = "refs.jsonl"\n'))
     generic = judgebench("run", "--config", str(config), "--format", "generic", cwd=tmp_path)
     assert generic.returncode == 0, generic.stderr
-    assert (f"\n{N_QUESTIONS} questions from questions.jsonl (format generic; references refs.jsonl as mt-bench), "
-            "4 models (bad, base, good, mid)\n") in generic.stdout
+    assert (f"{N_QUESTIONS} questions from questions.jsonl (format generic; references refs.jsonl as mt-bench), "
+            "4 models (bad, base, good, mid)\n") in generic.stderr
     meta = leaderboard(tmp_path)["meta"]
     assert (meta["input_format"], meta["references_format"]) == ("generic", "mt-bench")
 
