@@ -445,9 +445,10 @@ def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(j
                                           "[ratings] anchor to one of them, or leave it out\n",
         "[judge]\nmin_concurrency = 20\n": "error: x.toml: [judge] min_concurrency: must be at most --concurrency "
                                            "(16), got 20\n",
-        '[judging]\npairs = "sample"\nopponents = 5\n': "error: opponents is 5, but each model has 1 other to meet: "
-                                                        "set --opponents 1 or fewer (1 judges every pair), or "
-                                                        "--pairs all to judge every pair\n",
+        '[judging]\npairs = "sample"\nopponents = 5\n': "1 question from q.jsonl (format generic, detected), 2 "
+                                                        "models (a, b)\nerror: opponents is 5, but each model has 1 "
+                                                        "other to meet: set --opponents 1 or fewer (1 judges every "
+                                                        "pair), or --pairs all to judge every pair\n",
     }
     for table, message in cases.items():
         (tmp_path / "x.toml").write_text(table)

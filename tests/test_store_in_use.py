@@ -161,7 +161,7 @@ def test_results_that_cannot_be_written_say_the_judgments_are_stored(judge_serve
     write_config(tmp_path, judge_server.base_url)
     result = judgebench("run", "--config", "run.toml", cwd=tmp_path, script=OUT_REPLACED)
     assert result.returncode == 5, result.stderr
-    assert result.stderr == (
+    assert result.stderr.splitlines(keepends=True)[-1] == (  # after the line of what the run read
         f"error: cannot write {tmp_path / 'out' / 'judgments.jsonl'}: part of its path is a file, not a directory (a "
         "file was put in a folder's place): remove or rename that file, then run the same command again; every "
         f"judgment is stored in {tmp_path / 'store.sqlite'}, so the same command again asks the judge for none of "
