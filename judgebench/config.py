@@ -436,9 +436,13 @@ class JudgeConfig(SettingsModel):
 
     @model_validator(mode="after")
     def _min_concurrency_fits(self) -> Self:
-        if self.engine == "openai" and self.min_concurrency > self.concurrency:  # the engine refused it as it started
-            raise _setting_problem(("min_concurrency",), f"must be at most {setting_name('judge.concurrency')} "
-                                   f"({self.concurrency}), got {self.min_concurrency}")
+        """min_concurrency above concurrency, which the engine refused as it started: concurrency named as it was
+        given (a file's `[judge] concurrency` was named `--concurrency`), else as the command sets it."""
+        if self.engine == "openai" and self.min_concurrency > self.concurrency:
+            concurrency = (given_name("judge.concurrency") if "concurrency" in self.model_fields_set
+                           else setting_name("judge.concurrency"))
+            raise _setting_problem(("min_concurrency",), f"must be at most {concurrency} ({self.concurrency}), got "
+                                   f"{self.min_concurrency}")
         return self
 
     @model_validator(mode="after")

@@ -436,7 +436,8 @@ def test_a_judge_server_without_a_judge_model_is_refused_not_judged_by_the_embed
 def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(judge_server, tmp_path):
     """`[ratings] anchor` naming no model said "set anchor (--anchor)", a flag `run` lacks; `min_concurrency`
     above concurrency was "min_concurrency must be between 1 and concurrency (16); got 20", naming no file, after
-    the run's first line; `opponents` in a file was "--opponents is 5", a flag not given."""
+    the run's first line, and then named a file's concurrency "--concurrency"; `opponents` in a file was
+    "--opponents is 5", a flag not given."""
     write_inputs(tmp_path)
     judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
              "--no-progress"]
@@ -445,6 +446,8 @@ def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(j
                                           "[ratings] anchor to one of them, or leave it out\n",
         "[judge]\nmin_concurrency = 20\n": "error: x.toml: [judge] min_concurrency: must be at most --concurrency "
                                            "(16), got 20\n",
+        "[judge]\nconcurrency = 4\nmin_concurrency = 8\n": "error: x.toml: [judge] min_concurrency: must be at "
+                                                          "most [judge] concurrency (4), got 8\n",
         '[judging]\npairs = "sample"\nopponents = 5\n': "1 question from q.jsonl (format generic, detected), 2 "
                                                         "models (a, b)\nerror: opponents is 5, but each model has 1 "
                                                         "other to meet: set --opponents 1 or fewer (1 judges every "
