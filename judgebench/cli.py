@@ -579,7 +579,9 @@ _LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes_files", 
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
                "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
                                                             "AlpacaEval annotations, else bt.").split(" [")[0],
-               "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
+               "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy."),
+               "style_control": LeaderboardSettings.help("style_control", "Default: the run's with --results, "
+                                                                          "else off.")}
 # A flag of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
 # does): one definition.
 BaselineFlag = Annotated[str | None, typer.Option(metavar=MODEL, help=_BOARD_HELP["baseline"])]
@@ -622,7 +624,8 @@ def leaderboard(
     template: str | None = typer.Option(None, metavar="<template>", help=_BOARD_HELP["template"]),
     swap: str | None = typer.Option(None, metavar=_one_of(Swap), help=_BOARD_HELP["swap"]),
     latest: bool = typer.Option(False, "--latest", help=_BOARD_HELP["latest"]),
-    style_control: bool = typer.Option(False, "--style-control", help=_BOARD_HELP["style_control"]),
+    style_control: bool | None = typer.Option(None, "--style-control/--no-style-control",
+                                              help=_BOARD_HELP["style_control"]),
     lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
                                                       "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
     instruction_difficulty: Path | None = typer.Option(None, help="AlpacaEval's instruction_difficulty.csv (needed "

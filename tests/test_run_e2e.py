@@ -1529,6 +1529,31 @@ def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_say
     assert sum(judge_server.answered().values()) == BASELINE_GAMES
 
 
+def test_leaderboard_of_a_style_controlled_run_without_a_finite_fit_says_how_it_turns_style_control_off(
+        judge_server, tmp_path):
+    """A run's results rated again with the answers' token counts of a separated fit (the longer answer won every
+    game): style control came from the run's recorded settings, not a flag, yet the message said "leave out
+    --style-control", and `leaderboard` had no way to turn it off. It names `--no-style-control`, which rates them."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nstyle_control = true\n"))
+    rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    (tmp_path / "answers.jsonl").write_text("".join(
+        json.dumps({**row, "n_tokens": 100 + 40 * (k % 7)}) + "\n" for k, row in enumerate(rows)))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "separated.jsonl").write_text("".join(
+        json.dumps({**row, "n_tokens": 100 * QUALITIES[row["model"]]}) + "\n" for row in rows))
+    data = ["--questions", "questions.jsonl", "--answers", "separated.jsonl", "--rounds", "20"]
+    refit = judgebench("leaderboard", "--results", "out", *data, cwd=tmp_path)
+    said = " ".join(refit.stderr.split())
+    assert refit.returncode == 2 and said.startswith("error: style control has no finite fit here: "), said
+    assert "; rate without style control (--no-style-control), or judge more games" in said
+    plain = judgebench("leaderboard", "--results", "out", *data, "--no-style-control", "--out", "plain",
+                       cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "style_coefficients" not in json.loads((tmp_path / "plain" / "leaderboard.json").read_text())["meta"]
+
+
 def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_judging(judge_server, tmp_path):
     """With memory overcommitted (Linux's default) a bootstrap beyond the memory available is not refused: the
     process is killed without a word after judging. The run compares the weights with the memory available
