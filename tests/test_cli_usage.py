@@ -351,13 +351,20 @@ def test_a_text_flag_shows_what_it_takes_not_str(folder, command):
 def test_judges_checks_each_value_of_a_presets_file_as_a_run_does(folder):
     """`judges --judges-file` listed a preset with `concurrency = "lots"` (or 0) and exited 0, while a run with it
     failed: each bad value is named as the run names it (file, preset, setting), exit 2 and no list, from
-    --judges-file and JUDGEBENCH_JUDGES alike. A preset that leaves the model to the run (a server's) is listed;
-    a long model name is folded, not cut. (A preset with `model = 3` was an internal error, exit 70, before.)"""
+    --judges-file and JUDGEBENCH_JUDGES alike; so is a preset with one price without the other, which was listed
+    while the run refused it. A preset that leaves the model to the run (a server's) is listed; a long model name
+    is folded, not cut. (A preset with `model = 3` was an internal error, exit 70, before.)"""
     (folder / "bad.toml").write_text('[lots]\nmodel = "m"\nconcurrency = "lots"\n[none]\nmodel = "n"\n'
-                                     'concurrency = 0\n[odd]\nengine = "openai"\nmodel = 3\n')
+                                     'concurrency = 0\n[odd]\nengine = "openai"\nmodel = 3\n'
+                                     '[half]\nmodel = "h"\nprice_out_per_mtok = 4.0\n'
+                                     '[typo]\nmodel = "t"\nprice_in_per_mtok = "2"\n')
     expected = ('error: bad.toml: [lots] concurrency: expected an integer, got "lots"\n'
                 "bad.toml: [none] concurrency: must be at least 1, got 0\n"
-                "bad.toml: [odd] model: expected a string, got 3\n")
+                "bad.toml: [odd] model: expected a string, got 3\n"
+                "bad.toml: [half] price_out_per_mtok: given without price_in_per_mtok, so the cost would count "
+                "prompt tokens as free (and a dollar budget would overspend): set price_in_per_mtok beside it, 0 if "
+                "they are free\n"
+                'bad.toml: [typo] price_in_per_mtok: expected a number, got "2"\n')
     by_flag = judgebench("judges", "--judges-file", "bad.toml", cwd=folder)
     by_variable = judgebench("judges", cwd=folder, JUDGEBENCH_JUDGES="bad.toml")
     for done in (by_flag, by_variable):
