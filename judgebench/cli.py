@@ -512,7 +512,7 @@ def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str)
     without_logprobs = present.without_logprobs_message(diagnostics)
     if without_logprobs is not None:
         typer.secho(f"warning: {without_logprobs}", fg="yellow", err=True)
-    at_limit = present.token_limit_message(diagnostics)
+    at_limit = present.token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
     if at_limit is not None and not diagnostics.no_verdict:
         typer.secho(f"warning: {at_limit}", fg="yellow", err=True)
     if diagnostics.no_verdict:

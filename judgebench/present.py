@@ -738,19 +738,19 @@ def no_verdict_message(diagnostics: RunDiagnostics) -> str:
     from judgebench.verdicts import verdicts_sought
 
     example = judge_output(diagnostics.unparsed_example)
-    at_limit = token_limit_message(diagnostics)
+    at_limit = token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
     return (f"no game produced a verdict: the judge never wrote {verdicts_sought(diagnostics.markers)}. "
             f"For example, it wrote:\n  {example!r}\n"
             + (f"{at_limit}.\n" if at_limit else "")
             + "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
 
 
-def token_limit_message(diagnostics: RunDiagnostics) -> str | None:
-    """That games got no verdict because the judge's token limit ended its output, and the setting to raise;
-    None when none did. A reasoning judge spends tokens reasoning before it answers, and its limit counts them."""
+def token_limit_message(n: int, limit: int | None) -> str | None:
+    """That `n` games got no verdict because the judge's token limit (`limit`) ended its output, and the setting to
+    raise (`run`, `check` and `diagnose --gold` alike); None when none did. A reasoning judge spends tokens
+    reasoning before it answers, and its limit counts them."""
     from judgebench.config import how_to_set
 
-    n, limit = diagnostics.n_at_token_limit, diagnostics.token_limit
     if not n:
         return None
     raise_it = f"raise it: {how_to_set('max_tokens', str(2 * limit))}" if limit else "raise it"
