@@ -580,8 +580,8 @@ _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSe
                "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
                                                             "AlpacaEval annotations, else bt.").split(" [")[0],
                "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy."),
-               "style_control": LeaderboardSettings.help("style_control", "Default: the run's with --results, "
-                                                                          "else off.")}
+               **{name: LeaderboardSettings.help(name, "Default: the run's with --results, else off.")
+                  for name in ("position_effect", "style_control")}}
 # A flag of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
 # does): one definition.
 BaselineFlag = Annotated[str | None, typer.Option(metavar=MODEL, help=_BOARD_HELP["baseline"])]
@@ -618,7 +618,8 @@ def leaderboard(
     scale: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["scale"]),
     k_factor: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["k_factor"]),
     ties: str | None = typer.Option(None, metavar=_one_of(Ties), help=_BOARD_HELP["ties"]),
-    position_effect: bool = typer.Option(False, "--position-effect", help=_BOARD_HELP["position_effect"]),
+    position_effect: bool | None = typer.Option(None, "--position-effect/--no-position-effect",
+                                                help=_BOARD_HELP["position_effect"]),
     regularization: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["regularization"]),
     judge: str | None = typer.Option(None, "--judge-model", "--judge", metavar=MODEL, help=_BOARD_HELP["judge"]),
     template: str | None = typer.Option(None, metavar="<template>", help=_BOARD_HELP["template"]),

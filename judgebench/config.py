@@ -1320,8 +1320,7 @@ def how_to_set(name: str, value: str | None = None, *, option: bool = False) -> 
 def how_to_turn_off(name: str) -> str:
     """What a message asks the user to do to turn the on/off setting `name` off, which `how_to_set` cannot word:
     the running command's flag that turns it off (`--no-style-control`), leaving out the flag of a command that can
-    only turn it on (`leaderboard --position-effect`), else as a config file and Python set it (`[ratings]
-    style_control = false`)."""
+    only turn it on, else as a config file and Python set it (`[ratings] style_control = false`)."""
     off = (_COMMAND_OFF_FLAGS.get() or {}).get(name)
     if off is not None:
         return off

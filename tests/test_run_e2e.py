@@ -1554,6 +1554,28 @@ def test_leaderboard_of_a_style_controlled_run_without_a_finite_fit_says_how_it_
     assert "style_coefficients" not in json.loads((tmp_path / "plain" / "leaderboard.json").read_text())["meta"]
 
 
+def test_leaderboard_of_a_run_with_a_position_effect_says_how_it_turns_the_effect_off(judge_server, tmp_path):
+    """A run that fitted the first-position effect (its sandwich interval finite), rated again with bootstrap
+    intervals whose replicates leave the effect without a finite estimate: the effect came from the run's recorded
+    settings, yet the message said "leave out --position-effect", a flag not given, which `leaderboard` had no way
+    to turn off. It names `--no-position-effect`, which rates them."""
+    judge_server.rule = lambda request: Reply("[[B>>A]]" if "Question number 5?" in request.text else "[[A>>B]]")
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nposition_effect = true\n'
+                                                                 'interval = "sandwich"\n'))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    refit = judgebench("leaderboard", "--results", "out", "--interval", "bootstrap", "--rounds", "50", cwd=tmp_path)
+    said = " ".join(refit.stderr.split())
+    assert refit.returncode == 2 and "no finite estimate in some bootstrap replicates" in said, said
+    assert said.endswith("; use the sandwich interval (--interval sandwich), or rate without it "
+                         "(--no-position-effect)"), said
+    plain = judgebench("leaderboard", "--results", "out", "--interval", "bootstrap", "--rounds", "50",
+                       "--no-position-effect", "--out", "plain", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads((tmp_path / "plain" / "leaderboard.json").read_text())["meta"].get("position_effect") is None
+
+
 def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_judging(judge_server, tmp_path):
     """With memory overcommitted (Linux's default) a bootstrap beyond the memory available is not refused: the
     process is killed without a word after judging. The run compares the weights with the memory available
