@@ -490,7 +490,7 @@ def test_a_judge_that_rejects_every_request_ends_the_run_with_the_reason(judge_s
     config = write_config(tmp_path, judge_server.base_url)
     refused = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert refused.returncode == 2, refused.stderr
-    said = " ".join(refused.stderr.split())
+    said = " ".join(refused.stderr.split("\n", 1)[1].split())  # after the line of what the run read
     assert said.startswith(f"error: the judge server at {judge_server.base_url} answered none of the first 5 games: "
                            "each failed with HTTP 400 from the judge server: This model's maximum context length is "
                            "8192 tokens. Check that --base-url is the API root"), said
@@ -1054,7 +1054,7 @@ def test_disk_full_stops_the_run_keeps_what_is_stored_and_exits_5(judge_server_p
     code, stderr = _finish(full)
     assert code == 5, stderr
     assert "the disk is full" in stderr and "Traceback" not in stderr and "Unclosed" not in stderr
-    assert stderr.strip().startswith("error:") and str(store) in stderr
+    assert stderr.strip().splitlines()[1].startswith("error:") and str(store) in stderr  # after what the run read
     sent_before = len(server.log())
     assert sent_before < 6 * SHARED_QUESTIONS, "the run should stop sending at once"
 
