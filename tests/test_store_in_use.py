@@ -134,9 +134,10 @@ def test_a_damaged_store_is_named_damaged_with_what_to_do(tmp_path, command, tai
     damaged_store(tmp_path, tail_pages)
     result = judgebench(*command, cwd=tmp_path)
     assert result.returncode == 5, result.stderr
-    assert re.match(r"error: the store (\S*/)?store\.sqlite is damaged \(SQLite: database disk image is malformed\): "
-                    r"recover what it holds into a new file with `sqlite3 (\S*/)?store\.sqlite \.recover \| sqlite3 "
-                    r"recovered\.sqlite` and use that file as the --store", result.stderr), result.stderr
+    assert re.search(r"^error: the store (\S*/)?store\.sqlite is damaged \(SQLite: database disk image is malformed\): "
+                     r"recover what it holds into a new file with `sqlite3 (\S*/)?store\.sqlite \.recover \| sqlite3 "
+                     r"recovered\.sqlite` and use that file as the --store", result.stderr,
+                     flags=re.MULTILINE), result.stderr  # run: after the line of what it read
 
 
 # `judgebench ARGS...` whose results folder `out` is replaced by a file once the run has judged its games.
