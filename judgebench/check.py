@@ -73,8 +73,16 @@ from judgebench.evaluation import (
     say_notes,
 )
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
-from judgebench.present import RETRY, counted, judge_output, markdown_code, markdown_text, retry_advice
-from judgebench.prompts import load_template
+from judgebench.present import (
+    RETRY,
+    counted,
+    judge_output,
+    markdown_code,
+    markdown_text,
+    retry_advice,
+    token_limit_message,
+)
+from judgebench.prompts import load_template, token_limit
 from judgebench.ratings.sequential import (
     HORIZON,
     Test,
@@ -387,20 +395,29 @@ class Coverage:
 @dataclass(frozen=True)
 class Unscored:
     """The questions judged that got no score (a game of theirs without a verdict, or failed under allow_failed),
-    of the `judged`; `unparsed`: the games the judge answered without a verdict, `example` the text of one."""
+    of the `judged`; `unparsed`: the games the judge answered without a verdict, `example` the text of one;
+    `at_token_limit`: those of them whose output the judge's token limit (`token_limit`) ended before a verdict
+    (`verdicts.at_token_limit`)."""
 
     questions: int = 0
     judged: int = 0
     unparsed: int = 0
     example: str | None = None
+    at_token_limit: int = 0
+    token_limit: int | None = None
 
     @classmethod
-    def of(cls, judgments: pd.DataFrame, frame: pd.DataFrame) -> Unscored:
-        """What the last batch's `judgments` (every game judged) left without a score in `frame`."""
+    def of(cls, judgments: pd.DataFrame, frame: pd.DataFrame, token_limit: int | None = None) -> Unscored:
+        """What the last batch's `judgments` (every game judged) left without a score in `frame`; `token_limit`:
+        the judge's."""
+        from judgebench.verdicts import AT_TOKEN_LIMIT
+
         judged = questions_judged(judgments)
         unparsed = judgments[judgments["status"] == UNPARSED]
         example = str(unparsed["raw"].iloc[0]) if len(unparsed) and "raw" in unparsed else None
-        return cls(judged - len(frame), judged, len(unparsed), example)
+        at_limit = (sum(isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT) for error in unparsed["error"])
+                    if "error" in unparsed else 0)
+        return cls(judged - len(frame), judged, len(unparsed), example, at_limit, token_limit)
 
     def note(self) -> str | None:
         """The questions left without a score, and why, in words (None when none were)."""
@@ -411,11 +428,17 @@ class Unscored:
                 "asks for them again")
 
     def no_verdict(self) -> str:
-        """Why there is no decision when the judge gave no verdict in (almost) every game."""
+        """Why there is no decision when the judge gave no verdict in (almost) every game, and what to change: the
+        judge's token limit, named as the check's user sets it, where it ended the judge's output (a reasoning
+        judge's reasoning counts against it), else the judge or the template."""
         said = judge_output(" ".join((self.example or "").split()))
+        at_limit = token_limit_message(self.at_token_limit, self.token_limit)
+        others = self.unparsed - self.at_token_limit
+        remedy = (f"use a stronger judge, a template it can follow, or a larger {setting_name('max_tokens')}"
+                  if at_limit is None else at_limit + (f"; for the other {counted(others, 'game')}, use a stronger "
+                                                       "judge or a template it can follow" if others else ""))
         return (f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')} (its output has none "
-                f"of the template's verdict markers; for example it wrote {said!r}): use a stronger judge, a "
-                "template it can follow, or a larger max_tokens")
+                f"of the template's verdict markers; for example it wrote {said!r}): {remedy}")
 
 
 def questions_judged(judgments: pd.DataFrame) -> int:
@@ -997,7 +1020,8 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         with signals.interruptible():  # a signal while the data loads stops the check at once (`runner.Stopped`)
             prepared = prepare_check(config, options)
         options, dataset, comparison = prepared.options, prepared.dataset, prepared.comparison
-        notes = input_notes(config, load_template(config.template), dataset)
+        template = load_template(config.template)
+        notes = input_notes(config, template, dataset)
         say_notes(notes, on_event)
         baseline = None if options.against is None else comparison.opponent
         frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
@@ -1008,7 +1032,8 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         judged = signals.signum is None  # judging ended without a signal (the runner keeps those it receives)
         decided = None if not judged else summarise(
             frame, games, dataset, options, comparison.scale, comparison.reference, baseline, accounting,
-            last.n_failed, prepared.coverage, Unscored.of(last.judgments, frame))
+            last.n_failed, prepared.coverage,
+            Unscored.of(last.judgments, frame, token_limit(config.sampling(template))))
     if decided is None or signals.signum is not None:  # a signal during `summarise` discards its decision too
         decided = finish(CheckReport(options, comparison.scale, comparison.reference, baseline, overall=None,
                                      categories=[], flips={}, worst=[], accounting=accounting,

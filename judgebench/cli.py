@@ -412,8 +412,9 @@ def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: 
 
 
 def _print_line(console: Console, line: str | None) -> None:
+    """Print `line` whole (a log's reader greps it: the line of what a run read was cut at 80 columns)."""
     if line is not None:
-        console.print(line, markup=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _say_judge(console: Console, settings: RunConfig, gold: Path | None = None) -> None:
@@ -511,7 +512,7 @@ def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str)
     without_logprobs = present.without_logprobs_message(diagnostics)
     if without_logprobs is not None:
         typer.secho(f"warning: {without_logprobs}", fg="yellow", err=True)
-    at_limit = present.token_limit_message(diagnostics)
+    at_limit = present.token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
     if at_limit is not None and not diagnostics.no_verdict:
         typer.secho(f"warning: {at_limit}", fg="yellow", err=True)
     if diagnostics.no_verdict:
@@ -578,7 +579,9 @@ _LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes_files", 
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
                "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
                                                             "AlpacaEval annotations, else bt.").split(" [")[0],
-               "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy.")}
+               "seed": LeaderboardSettings.help("seed", "Also of the store's random-one swap policy."),
+               **{name: LeaderboardSettings.help(name, "Default: the run's with --results, else off.")
+                  for name in ("position_effect", "style_control")}}
 # A flag of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
 # does): one definition.
 BaselineFlag = Annotated[str | None, typer.Option(metavar=MODEL, help=_BOARD_HELP["baseline"])]
@@ -615,13 +618,15 @@ def leaderboard(
     scale: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["scale"]),
     k_factor: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["k_factor"]),
     ties: str | None = typer.Option(None, metavar=_one_of(Ties), help=_BOARD_HELP["ties"]),
-    position_effect: bool = typer.Option(False, "--position-effect", help=_BOARD_HELP["position_effect"]),
+    position_effect: bool | None = typer.Option(None, "--position-effect/--no-position-effect",
+                                                help=_BOARD_HELP["position_effect"]),
     regularization: float | None = typer.Option(None, parser=_number, help=_BOARD_HELP["regularization"]),
     judge: str | None = typer.Option(None, "--judge-model", "--judge", metavar=MODEL, help=_BOARD_HELP["judge"]),
     template: str | None = typer.Option(None, metavar="<template>", help=_BOARD_HELP["template"]),
     swap: str | None = typer.Option(None, metavar=_one_of(Swap), help=_BOARD_HELP["swap"]),
     latest: bool = typer.Option(False, "--latest", help=_BOARD_HELP["latest"]),
-    style_control: bool = typer.Option(False, "--style-control", help=_BOARD_HELP["style_control"]),
+    style_control: bool | None = typer.Option(None, "--style-control/--no-style-control",
+                                              help=_BOARD_HELP["style_control"]),
     lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
                                                       "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
     instruction_difficulty: Path | None = typer.Option(None, help="AlpacaEval's instruction_difficulty.csv (needed "

@@ -323,6 +323,21 @@ REQUEST_SETTINGS = {"reasoning": "a reasoning model", "extra_body": "a model who
 preset, a judge model or an engine, they ask for a server's judge too (the embedded default refused them)."""
 
 
+PRICES = {"price_in_per_mtok": "prompt", "price_out_per_mtok": "completion"}
+"""A judge's prices per million tokens, by the tokens each prices."""
+
+
+def one_price_alone(prices: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The price of `prices` (a judge's settings, or a preset's) given without the other, and why it is refused
+    (`JudgeConfig._both_prices_or_none`); None when both or neither are given."""
+    given = [name for name in PRICES if prices.get(name) is not None]
+    if len(given) != 1:
+        return None
+    missing = next(name for name in PRICES if name not in given)
+    return given[0], (f"given without {missing}, so the cost would count {PRICES[missing]} tokens as free (and a "
+                      f"dollar budget would overspend): set {missing} beside it, 0 if they are free")
+
+
 class JudgeConfig(SettingsModel):
     """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
 
@@ -481,9 +496,13 @@ class JudgeConfig(SettingsModel):
 
     @model_validator(mode="after")
     def _min_concurrency_fits(self) -> Self:
-        if self.engine == "openai" and self.min_concurrency > self.concurrency:  # the engine refused it as it started
-            raise _setting_problem(("min_concurrency",), f"must be at most {setting_name('judge.concurrency')} "
-                                   f"({self.concurrency}), got {self.min_concurrency}")
+        """min_concurrency above concurrency, which the engine refused as it started: concurrency named as it was
+        given (a file's `[judge] concurrency` was named `--concurrency`), else as the command sets it."""
+        if self.engine == "openai" and self.min_concurrency > self.concurrency:
+            concurrency = (given_name("judge.concurrency") if "concurrency" in self.model_fields_set
+                           else setting_name("judge.concurrency"))
+            raise _setting_problem(("min_concurrency",), f"must be at most {concurrency} ({self.concurrency}), got "
+                                   f"{self.min_concurrency}")
         return self
 
     @model_validator(mode="after")
@@ -492,13 +511,9 @@ class JudgeConfig(SettingsModel):
         a dollar budget would overspend. Refused before any judge call, naming the price to set beside the one
         given, where the message's place names it (a file's [judge], a presets file's [preset] table, Python's
         judge settings: `[judge]` named a preset's price as a run file's)."""
-        prices = {"price_in_per_mtok": "prompt", "price_out_per_mtok": "completion"}
-        missing = [name for name in prices if getattr(self, name) is None]
-        if len(missing) == 1:
-            given = next(name for name in prices if name not in missing)
-            raise _setting_problem((given,), f"given without {missing[0]}, so the cost would count "
-                                   f"{prices[missing[0]]} tokens as free (and a dollar budget would overspend): set "
-                                   f"{missing[0]} beside it, 0 if they are free")
+        alone = one_price_alone({name: getattr(self, name) for name in PRICES})
+        if alone is not None:
+            raise _setting_problem((alone[0],), alone[1])
         return self
 
     def ignored_settings(self) -> list[str]:
@@ -1148,8 +1163,9 @@ def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]
     """The presets (`presets`), each value of the user's presets file checked as a run checks that setting of its
     judge (`each_value_problems`), so that `judgebench judges` validates a presets file: a SettingsError names
     the file, preset and setting of each bad value (`mine.toml: [mine] concurrency: expected an integer, got
-    "lots"`, as a run using the preset says). A run checks only the preset it uses, and a preset may leave the
-    judge model to the run (a server's), so the checks of settings together are a run's."""
+    "lots"`, as a run using the preset says), and a preset that gives one price without the other, which no run
+    can use as it stands. A run checks only the preset it uses, and a preset may leave the judge model to the run
+    (a server's), so the other checks of settings together are a run's."""
     found = presets(judges_file)
     user = user_presets_file(judges_file)
     if user is None:
@@ -1157,7 +1173,11 @@ def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]
     problems = []
     for name, preset in read_toml(*user).items():
         named = _Sources(None, {}, name, user[0]).label  # as a run using the preset names them
-        problems += each_value_problems(JudgeConfig, preset, named, ("judge",))
+        bad_values = each_value_problems(JudgeConfig, preset, named, ("judge",))
+        alone = one_price_alone(preset)
+        if alone is not None and not any(where == named(("judge", alone[0])) for where, _ in bad_values):
+            bad_values.append((named(("judge", alone[0])), alone[1]))
+        problems += bad_values
     if problems:
         raise SettingsError(problems)
     return found
@@ -1366,8 +1386,7 @@ def how_to_set(name: str, value: str | None = None, *, option: bool = False, giv
 def how_to_turn_off(name: str) -> str:
     """What a message asks the user to do to turn the on/off setting `name` off, which `how_to_set` cannot word:
     the running command's flag that turns it off (`--no-style-control`), leaving out the flag of a command that can
-    only turn it on (`leaderboard --style-control`), else as a config file and Python set it (`[ratings]
-    style_control = false`)."""
+    only turn it on, else as a config file and Python set it (`[ratings] style_control = false`)."""
     off = (_COMMAND_OFF_FLAGS.get() or {}).get(name)
     if off is not None:
         return off

@@ -225,7 +225,8 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         'interrupted' in the store, with an adaptive plan so far) and is then raised to the caller.
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
-        before any judge call with the run's notes on its inputs and plan (`EngineEvent` of kind `note`).
+        before any judge call with what the run read (`EngineEvent` of kind `inputs`: the questions' file, the
+        format its files were read in, the models) and its notes on its inputs and plan (kind `note`).
 
     Ctrl-C or SIGTERM once judging has begun, while it lasts or while the ratings are computed, stops the
     evaluation: it raises `errors.Interrupted` (a KeyboardInterrupt, so that a loop of evaluations stops too),
@@ -307,9 +308,12 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
                  on_event: EventHandler | None) -> tuple[Template, Dataset, list[str], Planner | None]:
     """What `evaluate` refuses before its first judge call (folders it cannot write, the inputs, settings the data
     cannot serve), and what it judges: the template, the dataset, the notes on the inputs and an adaptive or
-    tournament run's plan (said through `on_event`, and kept in the run's notes) and its planner."""
+    tournament run's plan (said through `on_event`, and kept in the run's notes) and its planner. What was read
+    is said through `on_event` too (an `inputs` event), before the notes."""
     from judgebench.datasets import load_dataset
+    from judgebench.engines.base import EngineEvent
     from judgebench.outputs import prepare_directory
+    from judgebench.present import inputs_line
     from judgebench.prompts import load_template
 
     questions, answers = require_data(settings)
@@ -329,6 +333,8 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
     if settings.style_control:
         check_style_counts(dataset)
     planner = make_planner(settings, dataset) if settings.pairs in ("adaptive", "tournament") else None
+    if on_event is not None:
+        on_event(EngineEvent("inputs", inputs_line(settings, dataset)))
     notes = [*_baseline_added(settings), *input_notes(settings, template, dataset),
              *_family_unmatched(settings, dataset)]
     if planner is not None:

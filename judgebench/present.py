@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from judgebench.engines.base import EngineEvent
     from judgebench.evaluation import Evaluation
     from judgebench.leaderboard import Leaderboard
+    from judgebench.records import Dataset
     from judgebench.runner import RunResult, Tally
     from judgebench.schedule import Planner
 
@@ -534,12 +535,18 @@ def run_header(settings: RunConfig, gold: str | Path | None = None) -> str:
     return f"judge {shown} via {judge.engine}{server}, template {settings.template}, {pairs}"
 
 
+def inputs_line(settings: RunConfig, dataset: Dataset) -> str:
+    """What a run read: its questions, the file they came from and the input format it and the answers were read
+    in, and the models. Said before the first judge call (an `inputs` event), so that files read otherwise than
+    meant are seen before the judge is paid."""
+    return (f"{counted(len(dataset.questions), 'question')} from {_read_as(settings, dataset)}, "
+            f"{counted(len(dataset.models), 'model')} ({', '.join(dataset.models)})")
+
+
 def run_summary(evaluation: Evaluation) -> Iterator[str]:
-    """What was judged: the data and how its files were read, the questions skipped, and how many games the store
-    already held."""
+    """What was judged: the questions skipped, and how many games the store already held (what was read was said
+    before judging: `inputs_line`)."""
     meta, run = evaluation.provenance, evaluation.run
-    yield (f"{counted(meta['questions'], 'question')} from {_read_as(evaluation.settings, meta)}, "
-           f"{counted(len(meta['models']), 'model')} ({', '.join(meta['models'])})")
     for model, count in sorted(evaluation.diagnostics.skipped.items()):
         yield f"{model}: {counted(count, 'question')} skipped (no answer, or an empty one; --allow-missing)"
     yield games_line(run, evaluation.settings)
@@ -552,15 +559,15 @@ def run_summary(evaluation: Evaluation) -> Iterator[str]:
         yield adaptive_summary(adaptive, evaluation.leaderboard)
 
 
-def _read_as(settings: RunConfig, meta: dict[str, Any]) -> str:
+def _read_as(settings: RunConfig, dataset: Dataset) -> str:
     """'question.jsonl (format mt-bench, detected)': the questions' file or folder and the input format it and the
     answers were read in, named (--format) or detected, so that files read otherwise than meant show it; and a
     references file's own, where it differs (FastChat's reference answers beside questions of another format)."""
     detected = ", detected" if settings.format is None else ""
-    references = meta.get("references_format")
+    references = dataset.references_format
     other = (f"; references {Path(settings.references or 'references').name} as {references}"
-             if references and references != meta["input_format"] else "")
-    return f"{Path(settings.questions or 'questions').name} (format {meta['input_format']}{detected}{other})"
+             if references and references != dataset.format else "")
+    return f"{Path(settings.questions or 'questions').name} (format {dataset.format}{detected}{other})"
 
 
 def games_line(run: RunResult, settings: RunConfig) -> str:
@@ -738,19 +745,19 @@ def no_verdict_message(diagnostics: RunDiagnostics) -> str:
     from judgebench.verdicts import verdicts_sought
 
     example = judge_output(diagnostics.unparsed_example)
-    at_limit = token_limit_message(diagnostics)
+    at_limit = token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
     return (f"no game produced a verdict: the judge never wrote {verdicts_sought(diagnostics.markers)}. "
             f"For example, it wrote:\n  {example!r}\n"
             + (f"{at_limit}.\n" if at_limit else "")
             + "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
 
 
-def token_limit_message(diagnostics: RunDiagnostics) -> str | None:
-    """That games got no verdict because the judge's token limit ended its output, and the setting to raise;
-    None when none did. A reasoning judge spends tokens reasoning before it answers, and its limit counts them."""
+def token_limit_message(n: int, limit: int | None) -> str | None:
+    """That `n` games got no verdict because the judge's token limit (`limit`) ended its output, and the setting to
+    raise (`run`, `check` and `diagnose --gold` alike); None when none did. A reasoning judge spends tokens
+    reasoning before it answers, and its limit counts them."""
     from judgebench.config import how_to_set
 
-    n, limit = diagnostics.n_at_token_limit, diagnostics.token_limit
     if not n:
         return None
     raise_it = f"raise it: {how_to_set('max_tokens', str(2 * limit))}" if limit else "raise it"
@@ -881,9 +888,9 @@ def progress_callbacks(console: Console, priced: bool) -> Iterator[ProgressHooks
         def reported(event: EngineEvent) -> None:
             line = lines.line(event)
             if line is not None:
-                bar.console.print(line, style=None if event.kind in ("stage", "resumed") else "yellow", markup=False,
-                                  highlight=False)
-            if event.kind != "note":  # said before judging: the games' status is the engine's
+                bar.console.print(line, style=None if event.kind in ("stage", "resumed", "inputs") else "yellow",
+                                  markup=False, highlight=False)
+            if event.kind not in ("note", "inputs"):  # said before judging: the games' status is the engine's
                 bar.update(task, status=event.message)
 
         try:

@@ -347,6 +347,23 @@ def test_input_notes_are_said_before_the_first_judge_call(judge_server, tmp_path
     assert seen.index(("note", note)) < seen.index(("start", "")) and note in evaluation.run.notes
 
 
+def test_what_a_run_read_is_an_inputs_event_before_the_first_judge_call(judge_server, tmp_path, capfd):
+    """The line of what a run read (its questions, the format its files were read in, its models) came after
+    judging, when files read in another format than meant were paid for: `evaluate` now gives it to `on_event`
+    once, before judging starts, and says nothing without `on_event`."""
+    settings = load_config(write_config(tmp_path, judge_server.base_url))
+    judgebench.evaluate(settings)
+    assert capfd.readouterr() == ("", "")
+    seen: list[tuple[str, str]] = []
+    judgebench.evaluate(settings.model_copy(update={"store": tmp_path / "other.sqlite"}),
+                        on_start=lambda tally: seen.append(("start", "")),
+                        on_event=lambda event: seen.append((event.kind, event.message)))
+    read = (f"{N_QUESTIONS} questions from questions.jsonl (format generic, detected), "
+            "4 models (bad, base, good, mid)")
+    assert [message for kind, message in seen if kind == "inputs"] == [read]
+    assert seen.index(("inputs", read)) < seen.index(("start", ""))
+
+
 def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
     """A flag does not exist in Python: the field to set is named (as a config file names it)."""
     write_check_data(tmp_path)

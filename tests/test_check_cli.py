@@ -23,7 +23,7 @@ from judgebench.check import CheckOptions, run_check
 from judgebench.config import load_config
 from judgebench.evaluation import evaluate
 from tests.support.check_runs import N, write_config, write_data
-from tests.support.judge_server import JudgeServer, constant_rule, quality_rule
+from tests.support.judge_server import JudgeServer, Reply, constant_rule, quality_rule
 from tests.support.judge_server import answered as judge_answered
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys
@@ -1182,7 +1182,28 @@ def test_a_judge_that_never_gives_a_verdict_is_no_decision_with_an_example(judge
     assert report["decision"] == "failed" and report["games_unparsed"] == 2 * N
     assert report["rule"] == (f"no decision: the judge gave no verdict in {2 * N} games (its output has none of the "
                               "template's verdict markers; for example it wrote 'Both answers have merit.'): use a "
-                              "stronger judge, a template it can follow, or a larger max_tokens")
+                              "stronger judge, a template it can follow, or a larger [judging] max_tokens")
+
+
+def test_a_judge_stopped_at_its_token_limit_is_no_decision_that_names_the_limit_to_raise(judge_server, folder):
+    """A judge whose output its token limit ended before a verdict (a reasoning judge's reasoning counts against
+    it) left the check to say "use a stronger judge, ... or a larger max_tokens", as if the judge could not follow
+    the template: it says that the judge hit its limit, and the setting to raise as the check's file sets it, as
+    `run` does; the games that did not hit it keep the other remedies."""
+    cut = Reply("<think>The first one, so maybe", finish_reason="length")
+    judge_server.rule = lambda request: Reply("Both answers have merit.") if "Question number 3?" in request.text \
+        else cut
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder)
+    assert result.returncode == 3, result.stderr
+    rule = json.loads((folder / "check.json").read_text())["rule"]
+    assert rule.startswith(f"no decision: the judge gave no verdict in {2 * N} games (its output has none of the "
+                           "template's verdict markers; for example it wrote "), rule
+    assert rule.endswith(f"): {2 * N - 2} games got no verdict because the judge hit its token limit (1,024 tokens) "
+                         "before giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, "
+                         "billed as used): raise it: [judging] max_tokens = 2048; for the other 2 games, use a "
+                         "stronger judge or a template it can follow"), rule
 
 
 def test_a_sequential_check_on_more_questions_goes_on_with_the_same_sequence(judge_server, folder):

@@ -351,13 +351,20 @@ def test_a_text_flag_shows_what_it_takes_not_str(folder, command):
 def test_judges_checks_each_value_of_a_presets_file_as_a_run_does(folder):
     """`judges --judges-file` listed a preset with `concurrency = "lots"` (or 0) and exited 0, while a run with it
     failed: each bad value is named as the run names it (file, preset, setting), exit 2 and no list, from
-    --judges-file and JUDGEBENCH_JUDGES alike. A preset that leaves the model to the run (a server's) is listed;
-    a long model name is folded, not cut. (A preset with `model = 3` was an internal error, exit 70, before.)"""
+    --judges-file and JUDGEBENCH_JUDGES alike; so is a preset with one price without the other, which was listed
+    while the run refused it. A preset that leaves the model to the run (a server's) is listed; a long model name
+    is folded, not cut. (A preset with `model = 3` was an internal error, exit 70, before.)"""
     (folder / "bad.toml").write_text('[lots]\nmodel = "m"\nconcurrency = "lots"\n[none]\nmodel = "n"\n'
-                                     'concurrency = 0\n[odd]\nengine = "openai"\nmodel = 3\n')
+                                     'concurrency = 0\n[odd]\nengine = "openai"\nmodel = 3\n'
+                                     '[half]\nmodel = "h"\nprice_out_per_mtok = 4.0\n'
+                                     '[typo]\nmodel = "t"\nprice_in_per_mtok = "2"\n')
     expected = ('error: bad.toml: [lots] concurrency: expected an integer, got "lots"\n'
                 "bad.toml: [none] concurrency: must be at least 1, got 0\n"
-                "bad.toml: [odd] model: expected a string, got 3\n")
+                "bad.toml: [odd] model: expected a string, got 3\n"
+                "bad.toml: [half] price_out_per_mtok: given without price_in_per_mtok, so the cost would count "
+                "prompt tokens as free (and a dollar budget would overspend): set price_in_per_mtok beside it, 0 if "
+                "they are free\n"
+                'bad.toml: [typo] price_in_per_mtok: expected a number, got "2"\n')
     by_flag = judgebench("judges", "--judges-file", "bad.toml", cwd=folder)
     by_variable = judgebench("judges", cwd=folder, JUDGEBENCH_JUDGES="bad.toml")
     for done in (by_flag, by_variable):
@@ -436,7 +443,8 @@ def test_a_judge_server_without_a_judge_model_is_refused_not_judged_by_the_embed
 def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(judge_server, tmp_path):
     """`[ratings] anchor` naming no model said "set anchor (--anchor)", a flag `run` lacks; `min_concurrency`
     above concurrency was "min_concurrency must be between 1 and concurrency (16); got 20", naming no file, after
-    the run's first line; `opponents` in a file was "--opponents is 5", a flag not given."""
+    the run's first line, and then named a file's concurrency "--concurrency"; `opponents` in a file was
+    "--opponents is 5", a flag not given."""
     write_inputs(tmp_path)
     judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
              "--no-progress"]
@@ -445,9 +453,12 @@ def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(j
                                           "[ratings] anchor to one of them, or leave it out\n",
         "[judge]\nmin_concurrency = 20\n": "error: x.toml: [judge] min_concurrency: must be at most --concurrency "
                                            "(16), got 20\n",
-        '[judging]\npairs = "sample"\nopponents = 5\n': "error: opponents is 5, but each model has 1 other to meet: "
-                                                        "set --opponents 1 or fewer (1 judges every pair), or "
-                                                        "--pairs all to judge every pair\n",
+        "[judge]\nconcurrency = 4\nmin_concurrency = 8\n": "error: x.toml: [judge] min_concurrency: must be at "
+                                                          "most [judge] concurrency (4), got 8\n",
+        '[judging]\npairs = "sample"\nopponents = 5\n': "1 question from q.jsonl (format generic, detected), 2 "
+                                                        "models (a, b)\nerror: opponents is 5, but each model has 1 "
+                                                        "other to meet: set --opponents 1 or fewer (1 judges every "
+                                                        "pair), or --pairs all to judge every pair\n",
     }
     for table, message in cases.items():
         (tmp_path / "x.toml").write_text(table)

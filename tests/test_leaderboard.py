@@ -1033,7 +1033,7 @@ def test_a_position_effect_without_a_finite_estimate_is_an_input_error(tmp_path)
     done = run_cli("--store", str(path), "--position-effect", "--rounds", "50")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "the first-position effect has no finite estimate" in done.stderr
-    assert "; rate without it (leave out --position-effect)" in done.stderr  # leaderboard's flag only turns it on
+    assert "; rate without it (--no-position-effect)" in done.stderr  # leaderboard's flag that turns it off
     assert run_cli("--store", str(path), "--rounds", "50").returncode == 0  # without it the ratings exist
     for interval in ("sandwich", "bootstrap"):
         with pytest.raises(InputError, match=r"^the first-position effect has no finite estimate: .*; rate without "

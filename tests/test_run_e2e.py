@@ -109,7 +109,9 @@ def test_progress_without_a_terminal_is_plain_lines(judge_server_process, tmp_pa
     assert run.returncode == 0, run.stderr
     games = 2 * 3 * N_QUESTIONS
     lines = run.stderr.splitlines()
-    assert lines[0] == f"judging {games} games"
+    assert lines[0] == (f"{N_QUESTIONS} questions from questions.jsonl (format generic, detected), "
+                        "4 models (bad, base, good, mid)")
+    assert lines[1] == f"judging {games} games"
     judged = [line for line in lines if line.startswith("judged ")]
     assert judged[-1].startswith(f"judged {games} of {games} games (100%) · ") and judged[-1].endswith(" · cost n/a")
     assert 2 <= len(judged) <= 11  # one line per tenth of the games (answers arrive one or two at a time)
@@ -501,7 +503,7 @@ def test_a_judge_that_rejects_every_request_ends_the_run_with_the_reason(judge_s
     config = write_config(tmp_path, judge_server.base_url)
     refused = judgebench("run", "--config", str(config), cwd=tmp_path)
     assert refused.returncode == 2, refused.stderr
-    said = " ".join(refused.stderr.split())
+    said = " ".join(refused.stderr.split("\n", 1)[1].split())  # after the line of what the run read
     assert said.startswith(f"error: the judge server at {judge_server.base_url} answered none of the first 5 games: "
                            "each failed with HTTP 400 from the judge server: This model's maximum context length is "
                            "8192 tokens. Check that --base-url is the API root"), said
@@ -823,13 +825,14 @@ def test_arena_hard_slice_runs_through_its_loader(judge_server, tmp_path, shared
     assert sum(judge_server.answered().values()) == 10 * 2 * 2
     assert board["meta"]["first_slot_win_rate"] == 1.0
     assert board["meta"]["input_format"] == "arena-hard" and "references_format" not in board["meta"]
-    assert "\n10 questions from question.jsonl (format arena-hard, detected), 3 models (" in result.stdout
+    assert "10 questions from question.jsonl (format arena-hard, detected), 3 models (" in result.stderr
 
 
 def test_a_run_says_the_format_it_read_its_files_in(judge_server, tmp_path, shared_data):
     """Which input format the questions and answers were read in (and a references file, when its own differs)
     was shown nowhere, so files read otherwise than meant could not be told. The run's line of what it read says
-    it now, detected or named with --format, and leaderboard.json's meta records it."""
+    it now, detected or named with --format, and leaderboard.json's meta records it. The line came after judging,
+    when files read in another format than meant were paid for: it is said once, before the first judge call."""
     judge_server.rule = lambda request: Reply("Answer A is more careful. [[A>B]]")
     source = shared_data / "mt_bench" / "question.jsonl"
     (tmp_path / "model_answer").mkdir()
@@ -840,9 +843,11 @@ def test_a_run_says_the_format_it_read_its_files_in(judge_server, tmp_path, shar
             for line in source.read_text().splitlines()))
     mt_bench = judgebench("run", "--questions", str(source), "--answers", "model_answer", "--baseline", "alpha",
                           "--first-n", "2", "--judge-model", "test-judge", "--base-url", judge_server.base_url,
-                          "--store", "s.sqlite", "--out", "mt", "--rounds", "50", "--no-progress", cwd=tmp_path)
+                          "--store", "s.sqlite", "--out", "mt", "--rounds", "50", "--progress", cwd=tmp_path)
     assert mt_bench.returncode == 0, mt_bench.stderr
-    assert "\n2 questions from question.jsonl (format mt-bench, detected), 2 models (alpha, beta)\n" in mt_bench.stdout
+    read = "2 questions from question.jsonl (format mt-bench, detected), 2 models (alpha, beta)\n"
+    assert mt_bench.stderr.count(read) == 1 and read not in mt_bench.stdout, mt_bench.stderr
+    assert mt_bench.stderr.index(read) < mt_bench.stderr.index("judging 4 games"), mt_bench.stderr
     assert json.loads((tmp_path / "mt" / "leaderboard.json").read_text())["meta"]["input_format"] == "mt-bench"
 
     # named with --format; FastChat's reference answers beside generic questions are read as MT-Bench's
@@ -852,8 +857,8 @@ def test_a_run_says_the_format_it_read_its_files_in(judge_server, tmp_path, shar
     config.write_text(config.read_text().replace("[data]\n", '[data]\nreferences = "refs.jsonl"\n'))
     generic = judgebench("run", "--config", str(config), "--format", "generic", cwd=tmp_path)
     assert generic.returncode == 0, generic.stderr
-    assert (f"\n{N_QUESTIONS} questions from questions.jsonl (format generic; references refs.jsonl as mt-bench), "
-            "4 models (bad, base, good, mid)\n") in generic.stdout
+    assert (f"{N_QUESTIONS} questions from questions.jsonl (format generic; references refs.jsonl as mt-bench), "
+            "4 models (bad, base, good, mid)\n") in generic.stderr
     meta = leaderboard(tmp_path)["meta"]
     assert (meta["input_format"], meta["references_format"]) == ("generic", "mt-bench")
 
@@ -1112,7 +1117,7 @@ def test_disk_full_stops_the_run_keeps_what_is_stored_and_exits_5(judge_server_p
     code, stderr = _finish(full)
     assert code == 5, stderr
     assert "the disk is full" in stderr and "Traceback" not in stderr and "Unclosed" not in stderr
-    assert stderr.strip().startswith("error:") and str(store) in stderr
+    assert stderr.strip().splitlines()[1].startswith("error:") and str(store) in stderr  # after what the run read
     sent_before = len(server.log())
     assert sent_before < 6 * SHARED_QUESTIONS, "the run should stop sending at once"
 
@@ -1585,6 +1590,53 @@ def test_a_run_whose_style_control_has_no_finite_fit_keeps_its_judgments_and_say
     again = judgebench("run", "--config", str(config), "--no-style-control", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert sum(judge_server.answered().values()) == BASELINE_GAMES
+
+
+def test_leaderboard_of_a_style_controlled_run_without_a_finite_fit_says_how_it_turns_style_control_off(
+        judge_server, tmp_path):
+    """A run's results rated again with the answers' token counts of a separated fit (the longer answer won every
+    game): style control came from the run's recorded settings, not a flag, yet the message said "leave out
+    --style-control", and `leaderboard` had no way to turn it off. It names `--no-style-control`, which rates them."""
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", "[ratings]\nstyle_control = true\n"))
+    rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    (tmp_path / "answers.jsonl").write_text("".join(
+        json.dumps({**row, "n_tokens": 100 + 40 * (k % 7)}) + "\n" for k, row in enumerate(rows)))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "separated.jsonl").write_text("".join(
+        json.dumps({**row, "n_tokens": 100 * QUALITIES[row["model"]]}) + "\n" for row in rows))
+    data = ["--questions", "questions.jsonl", "--answers", "separated.jsonl", "--rounds", "20"]
+    refit = judgebench("leaderboard", "--results", "out", *data, cwd=tmp_path)
+    said = " ".join(refit.stderr.split())
+    assert refit.returncode == 2 and said.startswith("error: style control has no finite fit here: "), said
+    assert "; rate without style control (--no-style-control), or judge more games" in said
+    plain = judgebench("leaderboard", "--results", "out", *data, "--no-style-control", "--out", "plain",
+                       cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "style_coefficients" not in json.loads((tmp_path / "plain" / "leaderboard.json").read_text())["meta"]
+
+
+def test_leaderboard_of_a_run_with_a_position_effect_says_how_it_turns_the_effect_off(judge_server, tmp_path):
+    """A run that fitted the first-position effect (its sandwich interval finite), rated again with bootstrap
+    intervals whose replicates leave the effect without a finite estimate: the effect came from the run's recorded
+    settings, yet the message said "leave out --position-effect", a flag not given, which `leaderboard` had no way
+    to turn off. It names `--no-position-effect`, which rates them."""
+    judge_server.rule = lambda request: Reply("[[B>>A]]" if "Question number 5?" in request.text else "[[A>>B]]")
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[ratings]\n", '[ratings]\nposition_effect = true\n'
+                                                                 'interval = "sandwich"\n'))
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    refit = judgebench("leaderboard", "--results", "out", "--interval", "bootstrap", "--rounds", "50", cwd=tmp_path)
+    said = " ".join(refit.stderr.split())
+    assert refit.returncode == 2 and "no finite estimate in some bootstrap replicates" in said, said
+    assert said.endswith("; use the sandwich interval (--interval sandwich), or rate without it "
+                         "(--no-position-effect)"), said
+    plain = judgebench("leaderboard", "--results", "out", "--interval", "bootstrap", "--rounds", "50",
+                       "--no-position-effect", "--out", "plain", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads((tmp_path / "plain" / "leaderboard.json").read_text())["meta"].get("position_effect") is None
 
 
 def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_judging(judge_server, tmp_path):

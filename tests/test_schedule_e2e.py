@@ -604,7 +604,7 @@ def test_a_dollar_budget_on_a_server_reporting_no_usage_is_refused_after_the_fir
     priced(config)
     run = judgebench("run", "--config", str(config), "--budget-usd", "0.001", "--round-games", "10", cwd=tmp_path)
     assert run.returncode == 2, run.stderr
-    assert " ".join(run.stderr.split()).startswith(
+    assert " ".join(run.stderr.split("\n", 1)[1].split()).startswith(  # after the line of what the run read
         "error: a dollar budget needs to know what the judge's calls cost, and the first 2 cost nothing: the judge's "
         "server reported no token usage"), run.stderr
     assert "--budget-calls N" in run.stderr and "Traceback" not in run.stderr

@@ -22,6 +22,7 @@ from judgebench.config import (
     RunConfig,
     SettingsModel,
     load_config,
+    named_by_flags,
     presets,
     resolve_judge,
     table_settings,
@@ -392,7 +393,8 @@ def test_embedded_false_alone_asks_for_a_judge(tmp_path):
 
 def test_min_concurrency_above_concurrency_is_named_where_it_was_given(tmp_path):
     """`min_concurrency = 20` in a file was refused by the engine as it started, after the run's first line, in
-    words naming no file or table: 'min_concurrency must be between 1 and concurrency (16); got 20'."""
+    words naming no file or table: 'min_concurrency must be between 1 and concurrency (16); got 20'. Concurrency is
+    named as it was given: a file's was named as the command's flag, a flag's as the file's setting."""
     path = write(tmp_path, _DATA + '[judge]\nmodel = "m"\nmin_concurrency = 20\n')
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -400,7 +402,12 @@ def test_min_concurrency_above_concurrency_is_named_where_it_was_given(tmp_path)
     with pytest.raises(ConfigError) as caught:  # a flag lowering concurrency below the file's min_concurrency
         RunConfig.from_toml(write(tmp_path, _DATA + '[judge]\nmodel = "m"\nmin_concurrency = 8\n', "y.toml"), None,
                             {"concurrency": 4}, {"judge.concurrency": "--concurrency"})
-    assert str(caught.value).endswith("y.toml: [judge] min_concurrency: must be at most [judge] concurrency (4), "
+    assert str(caught.value).endswith("y.toml: [judge] min_concurrency: must be at most --concurrency (4), got 8")
+    with pytest.raises(ConfigError) as caught:  # a file's concurrency, under a command that has --concurrency
+        with named_by_flags({"judge.concurrency": "--concurrency"}):
+            load_config(write(tmp_path, _DATA + '[judge]\nmodel = "m"\nconcurrency = 4\nmin_concurrency = 8\n',
+                              "z.toml"))
+    assert str(caught.value).endswith("z.toml: [judge] min_concurrency: must be at most [judge] concurrency (4), "
                                       "got 8")
     assert load_config(path, judge_overrides={"concurrency": 20}).judge.min_concurrency == 20
     assert resolve_judge({"model": "/m", "engine": "vllm", "min_concurrency": 20}).min_concurrency == 20  # ignored

@@ -134,9 +134,10 @@ def test_a_damaged_store_is_named_damaged_with_what_to_do(tmp_path, command, tai
     damaged_store(tmp_path, tail_pages)
     result = judgebench(*command, cwd=tmp_path)
     assert result.returncode == 5, result.stderr
-    assert re.match(r"error: the store (\S*/)?store\.sqlite is damaged \(SQLite: database disk image is malformed\): "
-                    r"recover what it holds into a new file with `sqlite3 (\S*/)?store\.sqlite \.recover \| sqlite3 "
-                    r"recovered\.sqlite` and use that file as the --store", result.stderr), result.stderr
+    assert re.search(r"^error: the store (\S*/)?store\.sqlite is damaged \(SQLite: database disk image is malformed\): "
+                     r"recover what it holds into a new file with `sqlite3 (\S*/)?store\.sqlite \.recover \| sqlite3 "
+                     r"recovered\.sqlite` and use that file as the --store", result.stderr,
+                     flags=re.MULTILINE), result.stderr  # run: after the line of what it read
 
 
 # `judgebench ARGS...` whose results folder `out` is replaced by a file once the run has judged its games.
@@ -161,7 +162,7 @@ def test_results_that_cannot_be_written_say_the_judgments_are_stored(judge_serve
     write_config(tmp_path, judge_server.base_url)
     result = judgebench("run", "--config", "run.toml", cwd=tmp_path, script=OUT_REPLACED)
     assert result.returncode == 5, result.stderr
-    assert result.stderr == (
+    assert result.stderr.splitlines(keepends=True)[-1] == (  # after the line of what the run read
         f"error: cannot write {tmp_path / 'out' / 'judgments.jsonl'}: part of its path is a file, not a directory (a "
         "file was put in a folder's place): remove or rename that file, then run the same command again; every "
         f"judgment is stored in {tmp_path / 'store.sqlite'}, so the same command again asks the judge for none of "

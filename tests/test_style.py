@@ -279,5 +279,5 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
                            "--style-control", "-q"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.startswith("error: ") and "rate without style control (leave out --style-control), or " \
+    assert done.stderr.startswith("error: ") and "rate without style control (--no-style-control), or " \
         "judge more games" in " ".join(done.stderr.split())

@@ -66,7 +66,7 @@ def fails_as_sent(error: object) -> bool:
     return isinstance(error, str) and error.endswith(FAILS_AS_SENT)
 
 
-EventKind = Literal["wait", "retry", "outage", "resumed", "concurrency", "stage", "note"]
+EventKind = Literal["wait", "retry", "outage", "resumed", "concurrency", "stage", "inputs", "note"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,10 @@ class EngineEvent:
       start when the process's open-file limit cannot hold a connection per request);
     - `stage`: not the engine's but the run's: after judging, a step that takes a while began (an adaptive
       run's design-bias replays), so the display does not sit silent at 100%.
+    - `inputs`: not the engine's but the run's: what it read (how many questions from which file, the format its
+      files were read in, named or detected, and the models), said once the inputs are loaded and before the
+      first judge call, so that files read in another format than meant are seen while the run can still be
+      stopped.
     - `note`: not the engine's but the run's: something the user should know before the judge is paid (models
       whose names differ only in case, questions a reference-guided template judges without a reference, an
       adaptive plan that may judge every pair), said before the first judge call so that the run can still be
