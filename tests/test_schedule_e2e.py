@@ -118,7 +118,7 @@ def test_adaptive_run_keeps_its_budget_and_continues_from_the_store(judge_server
     # the report refits the run's judgments with the run's settings, its correction included
     shown = judgebench("report", "--results", "out", "--out", "report/index.html", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    rows = re.findall(r'<tr class="model-row"><td class="" data-value="([^"]+)">.*?<td class="num" '
+    rows = re.findall(r'<tr class="model-row"><td class="model" data-value="([^"]+)">.*?<td class="num" '
                       r'data-value="[^"]*">.*?<td class="num" data-value="([^"]+)">',
                       (tmp_path / "report" / "index.html").read_text())
     assert {model: float(rating) for model, rating in rows} == pytest.approx(
