@@ -741,15 +741,21 @@ def judge_output(text: str | None, limit: int = 300) -> str:
 
 
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:
-    """Why a run produced no verdict at all: what the judge wrote, and which verdicts were sought."""
+    """Why a run produced no verdict at all, and what to change: the judge's token limit where it ended every output
+    before a verdict (a reasoning judge's reasoning counts against it: what the judge wrote, "", says nothing then),
+    else what the judge wrote and which verdicts were sought, the limit named for the games it ended."""
+    from judgebench.config import setting_name
     from judgebench.verdicts import verdicts_sought
 
-    example = judge_output(diagnostics.unparsed_example)
     at_limit = token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
+    if at_limit and diagnostics.n_at_token_limit == diagnostics.n_unparsed:
+        return f"no game produced a verdict: {at_limit}."
+    example = judge_output(diagnostics.unparsed_example)
     return (f"no game produced a verdict: the judge never wrote {verdicts_sought(diagnostics.markers)}. "
             f"For example, it wrote:\n  {example!r}\n"
             + (f"{at_limit}.\n" if at_limit else "")
-            + "Use a stronger judge, a template it can follow (--template), or a larger max_tokens.")
+            + f"Use a stronger judge, a template it can follow (--template), or a larger "
+              f"{setting_name('max_tokens')}.")
 
 
 def token_limit_message(n: int, limit: int | None) -> str | None:
