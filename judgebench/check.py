@@ -431,9 +431,11 @@ class Unscored:
         """Why there is no decision when the judge gave no verdict in (almost) every game, and what to change: the
         judge's token limit, named as the check's user sets it, where it ended the judge's output (a reasoning
         judge's reasoning counts against it), else the judge or the template."""
-        said = judge_output(" ".join((self.example or "").split()))
         at_limit = token_limit_message(self.at_token_limit, self.token_limit)
         others = self.unparsed - self.at_token_limit
+        if at_limit and not others:  # what the judge wrote, cut at the limit, says nothing more
+            return f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')}: {at_limit}"
+        said = judge_output(" ".join((self.example or "").split()))
         remedy = (f"use a stronger judge, a template it can follow, or a larger {setting_name('max_tokens')}"
                   if at_limit is None else at_limit + (f"; for the other {counted(others, 'game')}, use a stronger "
                                                        "judge or a template it can follow" if others else ""))

@@ -428,7 +428,7 @@ class JudgeConfig(SettingsModel):
             if name in READ_AS_DEFAULT:
                 raise PydanticCustomError("extra_body", "{detail}", {"detail": (
                     f"'{name}' asks for {READ_AS_DEFAULT[name]}, where judgebench reads one answer, sent whole "
-                    "(it sends neither field): leave it out")})
+                    "(it sends no such field): leave it out")})
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as error:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgebench.config import command_or_call, expands_paths, named_as_given
+from judgebench.config import command_or_call, expands_paths, how_to_turn_off, named_as_given
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
@@ -646,7 +646,8 @@ def check_style_counts(dataset: Dataset, judged: set[tuple[str, str]] | None = N
     if missing:
         raise ConfigError(f"style control needs each answer's token count, and the answers of "
                           f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} give no n_tokens "
-                          "(arena-hard-auto's token_len): add it to the answers files, or turn style control off")
+                          f"(arena-hard-auto's token_len): add it to the answers files, or rate without style control "
+                          f"({how_to_turn_off('style_control')})")
 
 
 def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:

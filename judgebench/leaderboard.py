@@ -586,10 +586,11 @@ def _check_options(method: str, interval: str, resample: str, confidence: float,
         raise ConfigError(f"{how_to_set('ties', 'davidson')}, {how_to_set('position_effect')} and "
                           f"{setting_name('regularization')} apply to {how_to_set('method', 'bt')} only")
     if style_control and (method != "bt" or ties != "half" or position_effect or resample != "questions"):
-        raise ConfigError(f"{how_to_set('style_control')} is a Bradley-Terry model with ties counted half and "
-                          f"intervals over questions: use it with {how_to_set('method', 'bt')}, without "
-                          f"{how_to_set('ties', 'davidson')}, {how_to_set('position_effect')} or "
-                          f"{how_to_set('resample', 'judgments')}")
+        raise ConfigError(f"{how_to_set('style_control')} is a Bradley-Terry model with ties counted half, no "
+                          f"first-position effect and intervals over questions: use it with "
+                          f"{how_to_set('method', 'bt')}, {how_to_set('ties', 'half')}, "
+                          f"{how_to_turn_off('position_effect')} and {how_to_set('resample', 'questions')}, or rate "
+                          f"without it ({how_to_turn_off('style_control')})")
     if regularization is not None and regularization < 0:
         raise ConfigError(f"regularization must be >= 0, got {regularization}")
     if not (math.isfinite(scale) and scale > 0):

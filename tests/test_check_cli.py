@@ -1206,6 +1206,20 @@ def test_a_judge_stopped_at_its_token_limit_is_no_decision_that_names_the_limit_
                          "stronger judge or a template it can follow"), rule
 
 
+def test_a_judge_stopped_at_its_token_limit_in_every_game_is_told_that_alone(judge_server, folder):
+    """Every game ended at the limit: the no decision says so, without quoting what was cut (it quoted '', as run
+    did before it: the second review)."""
+    judge_server.rule = lambda request: Reply("<think>The first one, so maybe", finish_reason="length")
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--json", "check.json", cwd=folder)
+    assert result.returncode == 3, result.stderr
+    assert json.loads((folder / "check.json").read_text())["rule"] == (
+        f"no decision: the judge gave no verdict in {2 * N} games: {2 * N} games got no verdict because the judge "
+        "hit its token limit (1,024 tokens) before giving one (a reasoning judge's reasoning counts against it; the "
+        "limit is a ceiling, billed as used): raise it: [judging] max_tokens = 2048")
+
+
 def test_a_sequential_check_on_more_questions_goes_on_with_the_same_sequence(judge_server, folder):
     """--max-questions 10 then 20: the second check judges the first check's 10 questions first (from the store)
     and 10 more; a stratified sample of each size was another sequence (the helper's trial: 74 new calls of 80)."""

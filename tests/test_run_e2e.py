@@ -1639,6 +1639,13 @@ def test_leaderboard_of_a_run_with_a_position_effect_says_how_it_turns_the_effec
                        "--no-position-effect", "--out", "plain", cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr
     assert json.loads((tmp_path / "plain" / "leaderboard.json").read_text())["meta"].get("position_effect") is None
+    # style control asked of answers without token counts: the message says how to rate without it ("turn style
+    # control off" named no way: the second review)
+    styled = judgebench("leaderboard", "--results", "out", "--style-control", "--questions", "questions.jsonl",
+                        "--answers", "answers.jsonl", cwd=tmp_path)
+    said = " ".join(styled.stderr.split())
+    assert styled.returncode == 2 and "Traceback" not in said, said
+    assert said.endswith("add it to the answers files, or rate without style control (--no-style-control)"), said
 
 
 def test_a_bootstrap_larger_than_the_memory_available_is_refused_before_judging(judge_server, tmp_path):

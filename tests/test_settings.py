@@ -953,7 +953,7 @@ def test_reasoning_presets_and_what_a_reasoning_judge_is_refused(tmp_path):
             "[judging] template instead",
         _DATA + '[judge]\nmodel = "m"\nextra_body = { stream = true }\n':
             "[judge] extra_body: 'stream' asks for the reply streamed in pieces, where judgebench reads one answer, "
-            "sent whole (it sends neither field): leave it out",
+            "sent whole (it sends no such field): leave it out",
         _DATA + '[judge]\nmodel = "m"\nextra_body = { seed = 1979-05-27 }\n':
             "[judge] extra_body: every value must be JSON (text, a number, true or false, a list or a table): "
             "Object of type date is not JSON serializable",
@@ -1025,5 +1025,5 @@ def test_judges_checks_the_request_settings_of_a_presets_file(tmp_path):
     refused = judgebench("judges", "--judges-file", "judges.toml", cwd=tmp_path, timeout=60)
     assert refused.returncode == 2
     assert refused.stderr == ("error: judges.toml: [mine] extra_body: 'n' asks for several answers to each game, "
-                              "where judgebench reads one answer, sent whole (it sends neither field): leave it "
+                              "where judgebench reads one answer, sent whole (it sends no such field): leave it "
                               "out\n")

@@ -204,6 +204,13 @@ def test_style_control_needs_style_columns_and_bradley_terry():
         leaderboard.build(bare, style_control=True, rounds=10)
     with pytest.raises(ConfigError, match=r"^\[ratings\] style_control = true is a Bradley-Terry model"):
         leaderboard.build(coded, style_control=True, method="elo", rounds=10)
+    # a first-position effect beside it (a results folder's recorded one, say): the message says how to turn either
+    # off, where it named only the settings to leave out, which a recorded setting is not (the second review)
+    with pytest.raises(ConfigError) as refused:
+        leaderboard.build(coded, style_control=True, position_effect=True, rounds=10)
+    assert str(refused.value).endswith('use it with [ratings] method = "bt", [ratings] ties = "half", [ratings] '
+                                       'position_effect = false and [ratings] resample = "questions", or rate without '
+                                       "it ([ratings] style_control = false)")
 
 
 def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_ridge_and_say_so():
