@@ -410,13 +410,11 @@ class Unscored:
     def of(cls, judgments: pd.DataFrame, frame: pd.DataFrame, token_limit: int | None = None) -> Unscored:
         """What the last batch's `judgments` (every game judged) left without a score in `frame`; `token_limit`:
         the judge's."""
-        from judgebench.verdicts import AT_TOKEN_LIMIT
+        from judgebench.verdicts import without_verdict
 
         judged = questions_judged(judgments)
         unparsed = judgments[judgments["status"] == UNPARSED]
-        example = str(unparsed["raw"].iloc[0]) if len(unparsed) and "raw" in unparsed else None
-        at_limit = (sum(isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT) for error in unparsed["error"])
-                    if "error" in unparsed else 0)
+        at_limit, example = without_verdict(unparsed)
         return cls(judged - len(frame), judged, len(unparsed), example, at_limit, token_limit)
 
     def note(self) -> str | None:

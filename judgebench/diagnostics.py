@@ -175,23 +175,21 @@ def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomp
     `logprobs`: the template reads the judge's logprobs (so games whose server sent none are counted);
     `token_limit`: the judge's."""
     from judgebench.records import FAILED, OK, UNPARSED
-    from judgebench.verdicts import AT_TOKEN_LIMIT
+    from judgebench.verdicts import without_verdict
 
     figures = judge_figures(outcomes["p_ab"].to_numpy(dtype=float), outcomes["p_ba"].to_numpy(dtype=float))
     status = judgments["status"]
-    unparsed = judgments.loc[status == UNPARSED, "raw"]
+    unparsed = judgments[status == UNPARSED]
+    at_limit, example = without_verdict(unparsed)
     return RunDiagnostics(
         position_consistency=figures.get("position_consistency"),
         first_slot_win_rate=figures.get("first_slot_win_rate"),
         n_inconsistent=n_inconsistent, n_incomplete=n_incomplete,
         n_ok=int((status == OK).sum()), n_failed=int((status == FAILED).sum()),
-        n_unparsed=int(unparsed.size), skipped=dict(skipped),
-        unparsed_example=str(unparsed.iloc[0]) if unparsed.size else None, markers=markers,
+        n_unparsed=len(unparsed), skipped=dict(skipped), unparsed_example=example, markers=markers,
         n_without_logprobs=(int(((status == OK) & judgments["logprobs"].isna()).sum())
                             if logprobs and "logprobs" in judgments else None),
-        n_at_token_limit=sum(isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT)
-                             for error in judgments.loc[status == UNPARSED, "error"]),
-        token_limit=token_limit,
+        n_at_token_limit=at_limit, token_limit=token_limit,
     )
 
 

@@ -180,6 +180,18 @@ def at_token_limit(limit: int | None) -> str:
     return f"{AT_TOKEN_LIMIT} ({limit:,} tokens) before a verdict" if limit else f"{AT_TOKEN_LIMIT} before a verdict"
 
 
+def without_verdict(unparsed: pd.DataFrame) -> tuple[int, str | None]:
+    """Of unparsed judgments (the store's columns `error` and `raw`, where present): how many the judge's token limit
+    ended (`at_token_limit`), and what the judge wrote in one of them, from a game the limit did not end where there
+    is one: an output cut at the limit says nothing of why a judge that finished gave no verdict."""
+    errors = unparsed["error"] if "error" in unparsed else pd.Series([None] * len(unparsed), index=unparsed.index)
+    at_limit = errors.map(lambda error: isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT)).astype(bool)
+    if "raw" not in unparsed or not len(unparsed):
+        return int(at_limit.sum()), None
+    finished = unparsed.loc[~at_limit, "raw"]
+    return int(at_limit.sum()), str(finished.iloc[0] if len(finished) else unparsed["raw"].iloc[0])
+
+
 def read_stored(judgments: pd.DataFrame, template: Template, store: object | None = None) -> pd.DataFrame:
     """Stored judgments (Store.judgments' columns) read with `template`'s verdict table: the status, label,
     p_first and weight of every ok or unparsed judgment parsed again from the judge's stored output (its raw

@@ -1198,8 +1198,9 @@ def test_a_judge_stopped_at_its_token_limit_is_no_decision_that_names_the_limit_
                         "--json", "check.json", cwd=folder)
     assert result.returncode == 3, result.stderr
     rule = json.loads((folder / "check.json").read_text())["rule"]
+    # the output quoted is one the limit did not cut (the cut one says nothing of why: the second review)
     assert rule.startswith(f"no decision: the judge gave no verdict in {2 * N} games (its output has none of the "
-                           "template's verdict markers; for example it wrote "), rule
+                           "template's verdict markers; for example it wrote 'Both answers have merit.')"), rule
     assert rule.endswith(f"): {2 * N - 2} games got no verdict because the judge hit its token limit (1,024 tokens) "
                          "before giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, "
                          "billed as used): raise it: [judging] max_tokens = 2048; for the other 2 games, use a "
