@@ -94,10 +94,8 @@ def test_cli_run_writes_exactly_what_evaluate_writes(judge_server, tmp_path, cap
 
 def readme_write_comment_names() -> set[str]:
     """The file names the comment on `evaluation.write(...)` in README.md's "From Python" section lists."""
-    import re
-
-    section = (Path(__file__).resolve().parents[1] / "README.md").read_text().split("\n## From Python\n", 1)[1]
-    comment = re.search(r"^evaluation\.write\(.*?# (.*?)\n(?!\s+#)", section, flags=re.MULTILINE | re.DOTALL)
+    comment = re.search(r"^evaluation\.write\(.*?# (.*?)\n(?!\s+#)", readme_python_block(),
+                        flags=re.MULTILINE | re.DOTALL)
     assert comment, "README's From Python section has no evaluation.write(...) line with a comment"
     return set(re.findall(r"[\w-]+\.(?:jsonl|json|csv|md)\b", comment.group(1)))
 
@@ -818,3 +816,46 @@ def test_paths_given_to_the_python_api_begin_in_the_home_folder_with_a_tilde(tmp
                                           r'"\$HOME/s.sqlite"\): write the folder out, or begin with ~'):
         judgebench.rate("$HOME/s.sqlite")
     assert list(work.iterdir()) == []
+
+
+JUDGEBENCH_GOLD = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "judgebench"
+                   / "gpt-4o-2024-05-13.jsonl")
+
+
+def readme_python_block() -> str:
+    """The code of README.md's "From Python" section, as a user pastes it."""
+    section = (Path(__file__).resolve().parents[1] / "README.md").read_text().split("\n## From Python\n", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    assert block, "README's From Python section has no python block"
+    return block.group(1)
+
+
+def test_the_readme_python_block_runs_as_pasted_after_the_quickstart(judge_server, tmp_path):
+    """A newcomer pasting README's "From Python" block got a store that is not there ("results/judgebench.sqlite:
+    store not found"), an undefined `frame`, and config files the repository does not have. It runs now, in a copy
+    of the repository's examples, with two things replaced at boundaries this test cannot run: the embedded judge
+    (the quickstart's vLLM model; its own test runs it) and examples/check's server on 127.0.0.1:8000 are the
+    scripted server, and judge.toml / gold.jsonl, which the block says are the user's, are written here."""
+    import shutil
+
+    judge_server.models = None
+    examples = tmp_path / "examples"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples", examples)
+    judge = f'[judge]\nengine = "openai"\nmodel = "judge"\nbase_url = "{judge_server.base_url}"\n'
+    quickstart = examples / "quickstart.toml"
+    text, replaced = re.subn(r"\[judge\]\n[^\[]*", judge + "\n", quickstart.read_text())
+    quickstart.write_text(text.replace('"logprob"', '"pairwise-5"'))
+    check = examples / "check" / "check.toml"
+    check.write_text(check.read_text().replace("http://127.0.0.1:8000/v1", judge_server.base_url))
+    assert replaced == 1 and judge_server.base_url in check.read_text()
+    (tmp_path / "judge.toml").write_text(judge + '[run]\nstore = "results/gold.sqlite"\n')
+    gold = [json.loads(line) for line in JUDGEBENCH_GOLD.read_text().splitlines()][:6]
+    (tmp_path / "gold.jsonl").write_text("".join(json.dumps(row) + "\n" for row in gold))
+    script = tmp_path / "from_python.py"
+    script.write_text(readme_python_block() + 'print("done", board, report.exit_code, gold.exit_code)\n')
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "JUDGEBENCH_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert "done <Leaderboard: 4 models" in done.stdout, done.stdout
+    assert (tmp_path / "results" / "rated" / "leaderboard.json").exists()
+    assert (tmp_path / "results" / "report.html").exists()
