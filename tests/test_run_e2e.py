@@ -722,6 +722,24 @@ def test_games_a_reasoning_judge_leaves_at_its_token_limit_name_the_setting_to_r
     assert "stronger judge" not in said and "it wrote" not in said
 
 
+def test_a_run_without_verdicts_some_at_the_token_limit_gives_each_game_its_remedy(judge_server, tmp_path):
+    """No verdict at all, most games ended at the judge's token limit: the error names the limit to raise for those,
+    and a stronger judge or a template only for the others, as `check` and the report word it
+    (`present.no_verdict_remedy`); it advised "a larger [judging] max_tokens" again for every game."""
+    cut = Reply("<think>The first one, so maybe", finish_reason="length")
+    judge_server.rule = lambda request: Reply("Both answers have merit.") if "Question number 3?" in request.text \
+        else cut
+    write_config(tmp_path, judge_server.base_url)
+    done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.endswith(
+        "For example, it wrote:\n  'Both answers have merit.'\n"
+        f"{BASELINE_GAMES - 6} games got no verdict because the judge hit its token limit (1,024 tokens) before "
+        "giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, billed as used): raise "
+        "it: [judging] max_tokens = 2048; for the other 6 games, use a stronger judge or a template it can follow "
+        "(--template).\n"), done.stderr
+
+
 @pytest.mark.parametrize(("judge", "judging", "said"), [
     ('engine = "vllm"\nmodel = "/models/qwen3"\nreasoning = true\n', "",
      "[judge] reasoning: applies to a judge server (engine openai)"),
