@@ -1231,7 +1231,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     from judgebench.datasets import load_judged_texts
 
     data = load_run(results=directory)
-    board, _ = refit(data, load_judged_texts(questions, answers), **overrides)
+    board, _ = refit(data, load_judged_texts(questions, answers), style_control_optional=True, **overrides)
     if board is None:
         raise InputError(f"no outcomes to rate: {why_unrated(data.judgments)}", path=directory / "judgments.jsonl",
                          hint=command_or_call(f"`judgebench report --results {directory} --out report.html`",
