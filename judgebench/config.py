@@ -187,14 +187,17 @@ def named_as_given(settings: RunConfig) -> Iterator[None]:
         _GIVEN.reset(token)
 
 
-def given_name(name: str) -> str:
+def given_name(name: str, value: object = None) -> str:
     """Setting `name` ("judge.model"), which was given, as a check of settings together names it in its message:
-    as its source gave it while settings from a file, flags or a presets file are validated (`[judge] model` from
-    the file, `--judge-model` from the command line: `_Sources.given_as`) or are in use (`named_as_given`), else
-    as `setting_name` names it (the running command's flag, which a setting read from the file did not come
-    from)."""
+    as its source gave it while settings from a file, flags, a presets file or Python are validated (`[judge]
+    model` from the file, `--judge-model` from the command line: `_Sources.given_as`) or are in use
+    (`named_as_given`), else as `setting_name` names it (the running command's flag, which a setting read from the
+    file did not come from). With `value`, the setting's value follows in parentheses, with the judge preset that
+    gave it: `[judge] concurrency (32, from judge preset 'gpt-4o-mini')`."""
     sources = _GIVEN.get()
-    return setting_name(name) if sources is None else sources.given_as(tuple(name.split(".")))
+    if sources is None:
+        return setting_name(name) if value is None else f"{setting_name(name)} ({value})"
+    return sources.given_as(tuple(name.split(".")), value)
 
 
 def preset_gave(name: str) -> str | None:
@@ -499,10 +502,9 @@ class JudgeConfig(SettingsModel):
         """min_concurrency above concurrency, which the engine refused as it started: concurrency named as it was
         given (a file's `[judge] concurrency` was named `--concurrency`), else as the command sets it."""
         if self.engine == "openai" and self.min_concurrency > self.concurrency:
-            concurrency = (given_name("judge.concurrency") if "concurrency" in self.model_fields_set
-                           else setting_name("judge.concurrency"))
-            raise _setting_problem(("min_concurrency",), f"must be at most {concurrency} ({self.concurrency}), got "
-                                   f"{self.min_concurrency}")
+            concurrency = (given_name("judge.concurrency", self.concurrency) if "concurrency" in self.model_fields_set
+                           else f"{setting_name('judge.concurrency')} ({self.concurrency})")
+            raise _setting_problem(("min_concurrency",), f"must be at most {concurrency}, got {self.min_concurrency}")
         return self
 
     @model_validator(mode="after")
@@ -1295,8 +1297,13 @@ class _Sources:
         if self.preset_of(location):
             if self.presets_file is not None:
                 return str(self.presets_file), f"[{self.preset}] {_dotted(location[1:])}"
-            return "", f"{name} (from judge preset '{self.preset}')"
+            return "", f"{name} ({self.from_preset})"
         return "", name
+
+    @property
+    def from_preset(self) -> str:
+        """Where a judge setting that a built-in preset gave came from, as a message says it."""
+        return f"from judge preset '{self.preset}'"
 
     def preset_of(self, location: Location) -> str | None:
         """The judge preset a judge setting came from, where neither a flag nor the judge's own settings gave it
@@ -1309,10 +1316,16 @@ class _Sources:
         where, name = self.origin(location)
         return f"{where}: {name}" if where and name else where or name
 
-    def given_as(self, location: Location) -> str:
+    def given_as(self, location: Location, value: object = None) -> str:
         """A setting given, named in a message's text as it was given (`given_name`): its flag or key, and the
-        presets file that holds it, which the message's own place (a flag, the run's file) does not name."""
+        presets file that holds it, which the message's own place (a flag, the run's file) does not name; with
+        `value`, then its value in parentheses, which hold the built-in preset that gave it too (it read
+        "[judge] concurrency (from judge preset 'gpt-4o-mini') (32)")."""
         where, name = self.origin(location)
+        if value is not None:
+            preset = f" ({self.from_preset})"
+            name = (f"{name.removesuffix(preset)} ({value}, {self.from_preset})" if name.endswith(preset)
+                    else f"{name} ({value})")
         return f"{name} in {where}" if where and where != str(self.file or "") else name
 
 
