@@ -243,8 +243,14 @@ class SettingsModel(BaseModel):
         if _VALIDATING.get():  # a nested model: its problems join the outer model's, with their locations
             super().__init__(**data)
             return
-        with validating(type(self)):
+        with validating(type(self), sources=type(self)._given_in_python(data)):
             super().__init__(**data)
+
+    @classmethod
+    def _given_in_python(cls, data: Mapping[str, Any]) -> _Sources | None:
+        """Where the settings given to the model in Python (`data`) came from, for the messages of its checks
+        (`given_name`, `preset_gave`); None: each was given as it is named."""
+        return None
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Change a setting, checked as a new one is; a change refused leaves the settings as they were
@@ -808,6 +814,18 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     _sources: _Sources | None = PrivateAttr(default=None)
     """Where each setting came from (`from_toml`), to name it as given in notes on the work done (`named_as_given`);
     None for settings made in Python."""
+
+    @classmethod
+    def _given_in_python(cls, data: Mapping[str, Any]) -> _Sources | None:
+        """A judge given in Python by its preset (`judge={"preset": "o4-mini"}`): the judge settings the mapping
+        leaves out came from the preset, which the checks of settings together name (`preset_gave`), as they do
+        for a file's or the flags' (`from_toml`); they named `[judge] reasoning = true`, which was never given."""
+        judge = data.get("judge")
+        if not isinstance(judge, Mapping) or not isinstance(judge.get("preset"), str):
+            return None
+        sources = _Sources(None, {}, judge["preset"], preset_file(judge["preset"], data.get("judges_file")))
+        sources.explicit_judge = set(judge)
+        return sources
 
     def with_changes(self, **changes: Any) -> Self:
         """`SettingsModel.with_changes`, keeping where the settings (and the judge's ignored ones) were given unless
