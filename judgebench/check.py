@@ -79,8 +79,8 @@ from judgebench.present import (
     judge_output,
     markdown_code,
     markdown_text,
+    no_verdict_remedy,
     retry_advice,
-    token_limit_message,
 )
 from judgebench.prompts import load_template, token_limit
 from judgebench.ratings.sequential import (
@@ -426,17 +426,14 @@ class Unscored:
                 "asks for them again")
 
     def no_verdict(self) -> str:
-        """Why there is no decision when the judge gave no verdict in (almost) every game, and what to change: the
-        judge's token limit, named as the check's user sets it, where it ended the judge's output (a reasoning
-        judge's reasoning counts against it), else the judge or the template."""
-        at_limit = token_limit_message(self.at_token_limit, self.token_limit)
+        """Why there is no decision when the judge gave no verdict in (almost) every game, and what to change
+        (`present.no_verdict_remedy`: the judge's token limit, named as the check's user sets it, where it ended the
+        judge's output, else the judge or the template)."""
         others = self.unparsed - self.at_token_limit
-        if at_limit and not others:  # what the judge wrote, cut at the limit, says nothing more
-            return f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')}: {at_limit}"
+        remedy = no_verdict_remedy(self.at_token_limit, self.token_limit, others, template=False)
+        if self.at_token_limit and not others:  # what the judge wrote, cut at the limit, says nothing more
+            return f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')}: {remedy}"
         said = judge_output(" ".join((self.example or "").split()))
-        remedy = (f"use a stronger judge, a template it can follow, or a larger {setting_name('max_tokens')}"
-                  if at_limit is None else at_limit + (f"; for the other {counted(others, 'game')}, use a stronger "
-                                                       "judge or a template it can follow" if others else ""))
         return (f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')} (its output has none "
                 f"of the template's verdict markers; for example it wrote {said!r}): {remedy}")
 

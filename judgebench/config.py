@@ -187,14 +187,17 @@ def named_as_given(settings: RunConfig) -> Iterator[None]:
         _GIVEN.reset(token)
 
 
-def given_name(name: str) -> str:
+def given_name(name: str, value: object = None) -> str:
     """Setting `name` ("judge.model"), which was given, as a check of settings together names it in its message:
-    as its source gave it while settings from a file, flags or a presets file are validated (`[judge] model` from
-    the file, `--judge-model` from the command line: `_Sources.given_as`) or are in use (`named_as_given`), else
-    as `setting_name` names it (the running command's flag, which a setting read from the file did not come
-    from)."""
+    as its source gave it while settings from a file, flags, a presets file or Python are validated (`[judge]
+    model` from the file, `--judge-model` from the command line: `_Sources.given_as`) or are in use
+    (`named_as_given`), else as `setting_name` names it (the running command's flag, which a setting read from the
+    file did not come from). With `value`, the setting's value follows in parentheses, with the judge preset that
+    gave it: `[judge] concurrency (32, from judge preset 'gpt-4o-mini')`."""
     sources = _GIVEN.get()
-    return setting_name(name) if sources is None else sources.given_as(tuple(name.split(".")))
+    if sources is None:
+        return setting_name(name) if value is None else f"{setting_name(name)} ({value})"
+    return sources.given_as(tuple(name.split(".")), value)
 
 
 def preset_gave(name: str) -> str | None:
@@ -240,8 +243,14 @@ class SettingsModel(BaseModel):
         if _VALIDATING.get():  # a nested model: its problems join the outer model's, with their locations
             super().__init__(**data)
             return
-        with validating(type(self)):
+        with validating(type(self), sources=type(self)._given_in_python(data)):
             super().__init__(**data)
+
+    @classmethod
+    def _given_in_python(cls, data: Mapping[str, Any]) -> _Sources | None:
+        """Where the settings given to the model in Python (`data`) came from, for the messages of its checks
+        (`given_name`, `preset_gave`); None: each was given as it is named."""
+        return None
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Change a setting, checked as a new one is; a change refused leaves the settings as they were
@@ -499,10 +508,9 @@ class JudgeConfig(SettingsModel):
         """min_concurrency above concurrency, which the engine refused as it started: concurrency named as it was
         given (a file's `[judge] concurrency` was named `--concurrency`), else as the command sets it."""
         if self.engine == "openai" and self.min_concurrency > self.concurrency:
-            concurrency = (given_name("judge.concurrency") if "concurrency" in self.model_fields_set
-                           else setting_name("judge.concurrency"))
-            raise _setting_problem(("min_concurrency",), f"must be at most {concurrency} ({self.concurrency}), got "
-                                   f"{self.min_concurrency}")
+            concurrency = (given_name("judge.concurrency", self.concurrency) if "concurrency" in self.model_fields_set
+                           else f"{setting_name('judge.concurrency')} ({self.concurrency})")
+            raise _setting_problem(("min_concurrency",), f"must be at most {concurrency}, got {self.min_concurrency}")
         return self
 
     @model_validator(mode="after")
@@ -806,6 +814,18 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
     _sources: _Sources | None = PrivateAttr(default=None)
     """Where each setting came from (`from_toml`), to name it as given in notes on the work done (`named_as_given`);
     None for settings made in Python."""
+
+    @classmethod
+    def _given_in_python(cls, data: Mapping[str, Any]) -> _Sources | None:
+        """A judge given in Python by its preset (`judge={"preset": "o4-mini"}`): the judge settings the mapping
+        leaves out came from the preset, which the checks of settings together name (`preset_gave`), as they do
+        for a file's or the flags' (`from_toml`); they named `[judge] reasoning = true`, which was never given."""
+        judge = data.get("judge")
+        if not isinstance(judge, Mapping) or not isinstance(judge.get("preset"), str):
+            return None
+        sources = _Sources(None, {}, judge["preset"], preset_file(judge["preset"], data.get("judges_file")))
+        sources.explicit_judge = set(judge)
+        return sources
 
     def with_changes(self, **changes: Any) -> Self:
         """`SettingsModel.with_changes`, keeping where the settings (and the judge's ignored ones) were given unless
@@ -1295,8 +1315,13 @@ class _Sources:
         if self.preset_of(location):
             if self.presets_file is not None:
                 return str(self.presets_file), f"[{self.preset}] {_dotted(location[1:])}"
-            return "", f"{name} (from judge preset '{self.preset}')"
+            return "", f"{name} ({self.from_preset})"
         return "", name
+
+    @property
+    def from_preset(self) -> str:
+        """Where a judge setting that a built-in preset gave came from, as a message says it."""
+        return f"from judge preset '{self.preset}'"
 
     def preset_of(self, location: Location) -> str | None:
         """The judge preset a judge setting came from, where neither a flag nor the judge's own settings gave it
@@ -1309,10 +1334,16 @@ class _Sources:
         where, name = self.origin(location)
         return f"{where}: {name}" if where and name else where or name
 
-    def given_as(self, location: Location) -> str:
+    def given_as(self, location: Location, value: object = None) -> str:
         """A setting given, named in a message's text as it was given (`given_name`): its flag or key, and the
-        presets file that holds it, which the message's own place (a flag, the run's file) does not name."""
+        presets file that holds it, which the message's own place (a flag, the run's file) does not name; with
+        `value`, then its value in parentheses, which hold the built-in preset that gave it too (it read
+        "[judge] concurrency (from judge preset 'gpt-4o-mini') (32)")."""
         where, name = self.origin(location)
+        if value is not None:
+            preset = f" ({self.from_preset})"
+            name = (f"{name.removesuffix(preset)} ({value}, {self.from_preset})" if name.endswith(preset)
+                    else f"{name} ({value})")
         return f"{name} in {where}" if where and where != str(self.file or "") else name
 
 

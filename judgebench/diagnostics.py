@@ -162,6 +162,7 @@ class RunDiagnostics:
     def to_meta(self) -> dict[str, Any]:
         """The figures recorded in leaderboard.json's meta."""
         return {"games_failed": self.n_failed, "games_unparsed": self.n_unparsed,
+                "games_at_token_limit": self.n_at_token_limit,
                 "pairs_incomplete": self.n_incomplete, "pairs_inconsistent": self.n_inconsistent,
                 "position_consistency": self.position_consistency,
                 "first_slot_win_rate": self.first_slot_win_rate, "skipped_questions": dict(self.skipped),

@@ -998,7 +998,8 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "models",
                   "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
                   "questions_sha256", "answers_sha256", "prompt_tokens", "completion_tokens", "cost_usd",
-                  "games_failed", "games_unparsed", "pairs_incomplete", "pairs_inconsistent", "skipped_questions")
+                  "games_failed", "games_unparsed", "games_at_token_limit", "pairs_incomplete", "pairs_inconsistent",
+                  "skipped_questions")
 
 
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
@@ -1231,7 +1232,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     from judgebench.datasets import load_judged_texts
 
     data = load_run(results=directory)
-    board, _ = refit(data, load_judged_texts(questions, answers), **overrides)
+    board, _ = refit(data, load_judged_texts(questions, answers), style_control_optional=True, **overrides)
     if board is None:
         raise InputError(f"no outcomes to rate: {why_unrated(data.judgments)}", path=directory / "judgments.jsonl",
                          hint=command_or_call(f"`judgebench report --results {directory} --out report.html`",

@@ -743,30 +743,42 @@ def judge_output(text: str | None, limit: int = 300) -> str:
 def no_verdict_message(diagnostics: RunDiagnostics) -> str:
     """Why a run produced no verdict at all, and what to change: the judge's token limit where it ended every output
     before a verdict (a reasoning judge's reasoning counts against it: what the judge wrote, "", says nothing then),
-    else what the judge wrote and which verdicts were sought, the limit named for the games it ended."""
-    from judgebench.config import setting_name
+    else what the judge wrote and which verdicts were sought, and `no_verdict_remedy`."""
     from judgebench.verdicts import verdicts_sought
 
-    at_limit = token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
-    if at_limit and diagnostics.n_at_token_limit == diagnostics.n_unparsed:
-        return f"no game produced a verdict: {at_limit}."
+    others = diagnostics.n_unparsed - diagnostics.n_at_token_limit
+    remedy = no_verdict_remedy(diagnostics.n_at_token_limit, diagnostics.token_limit, others)
+    if diagnostics.n_at_token_limit and not others:
+        return f"no game produced a verdict: {remedy}."
     example = judge_output(diagnostics.unparsed_example)
     return (f"no game produced a verdict: the judge never wrote {verdicts_sought(diagnostics.markers)}. "
-            f"For example, it wrote:\n  {example!r}\n"
-            + (f"{at_limit}.\n" if at_limit else "")
-            + f"Use a stronger judge, a template it can follow (--template), or a larger "
-              f"{setting_name('max_tokens')}.")
+            f"For example, it wrote:\n  {example!r}\n{remedy[0].upper()}{remedy[1:]}.")
+
+
+def no_verdict_remedy(at_limit: int, limit: int | None, others: int, *, template: bool = True) -> str:
+    """What to change for games the judge answered without a verdict (`run`, `check` and the report alike):
+    `at_limit` of them ended at its token limit (`limit`), which `token_limit_message` says how to raise, and
+    `others` did not, for which a stronger judge or a template it can follow; with `template`, the template's
+    setting is named as the running command sets it, as the token limit's is (`config.setting_name`)."""
+    from judgebench.config import setting_name
+
+    follow = f"a template it can follow ({setting_name('template')})" if template else "a template it can follow"
+    raise_it = token_limit_message(at_limit, limit)
+    if raise_it is None:
+        return f"use a stronger judge, {follow}, or a larger {setting_name('max_tokens')}"
+    return raise_it + (f"; for the other {counted(others, 'game')}, use a stronger judge or {follow}" if others else "")
 
 
 def token_limit_message(n: int, limit: int | None) -> str | None:
-    """That `n` games got no verdict because the judge's token limit (`limit`) ended its output, and the setting to
-    raise (`run`, `check` and `diagnose --gold` alike); None when none did. A reasoning judge spends tokens
-    reasoning before it answers, and its limit counts them."""
-    from judgebench.config import how_to_set
+    """That `n` games got no verdict because the judge's token limit (`limit`, None where unknown) ended its output,
+    and the setting to raise (`run`, `check`, `diagnose --gold` and the report alike); None when none did. A
+    reasoning judge spends tokens reasoning before it answers, and its limit counts them."""
+    from judgebench.config import how_to_set, setting_name
 
     if not n:
         return None
-    raise_it = f"raise it: {how_to_set('max_tokens', str(2 * limit))}" if limit else "raise it"
+    raise_it = (f"raise it: {how_to_set('max_tokens', str(2 * limit))}" if limit
+                else f"raise {setting_name('max_tokens')}")
     return (f"{counted(n, 'game')} got no verdict because the judge hit its token limit"
             f"{f' ({limit:,} tokens)' if limit else ''} before giving one (a reasoning judge's reasoning counts "
             f"against it; the limit is a ceiling, billed as used): {raise_it}")

@@ -384,6 +384,30 @@ def test_messages_raised_from_python_name_the_settings_not_flags(tmp_path):
     assert "candidate" not in named and "reference" not in named
 
 
+def test_a_judge_preset_given_in_python_is_named_for_what_it_set(tmp_path):
+    """`RunConfig(judge={"preset": "o4-mini"}, temperature=0.5)` was refused with "a reasoning judge ([judge]
+    reasoning = true) ...: leave out [judge] reasoning", a setting the user never gave (the preset did), as a
+    file or the flags already name it; a preset's concurrency below min_concurrency is named with the preset too."""
+    write_check_data(tmp_path)
+    data = {"questions": tmp_path / "questions.jsonl", "answers": [tmp_path / "answers.jsonl"]}
+    with pytest.raises(ConfigError) as caught:
+        RunConfig(**data, judge={"preset": "o4-mini"}, temperature=0.5)
+    assert str(caught.value) == ("[judging] temperature: the judge preset 'o4-mini', a reasoning model, is sent no "
+                                 "temperature: it samples at its own (OpenAI's reasoning models refuse any other "
+                                 "than 1): leave out [judging] temperature, or choose another judge")
+    with pytest.raises(ConfigError) as caught:  # another model over the preset keeps how it is asked
+        RunConfig(**data, judge={"preset": "o4-mini", "model": "o3"}, temperature=0.5)
+    assert "(reasoning = true from the judge preset 'o4-mini', kept for the model named)" in str(caught.value)
+    assert str(caught.value).endswith("or leave out [judge] preset for a judge that takes one")
+    with pytest.raises(ConfigError) as caught:  # written by the user: named as theirs
+        RunConfig(**data, judge={"preset": "o4-mini", "reasoning": True}, temperature=0.5)
+    assert "a reasoning judge ([judge] reasoning = true)" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        RunConfig(**data, judge={"preset": "gpt-4o-mini", "min_concurrency": 40})
+    assert str(caught.value) == ("[judge] min_concurrency: must be at most [judge] concurrency (32, from judge "
+                                 "preset 'gpt-4o-mini'), got 40")
+
+
 def test_gate_refuses_what_check_refuses_and_points_a_run_setting_at_the_settings(tmp_path):
     """`gate(..., batch_size=10)` without sequential=True ignored the batch size that `check` refuses without
     --sequential; `gate(..., allow_missing=True)` was an "unknown option" listing the others, not saying where

@@ -139,8 +139,17 @@ def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_ser
                             cwd=tmp_path)
     assert controlled.returncode == 0, controlled.stderr
     again = judgebench("leaderboard", "--results", "styled", "--rounds", "20", cwd=tmp_path)
+    # the run's style control can be turned off here, which the error did not say (it named the texts alone)
     assert again.returncode == 2 and ("error: these ratings are style-controlled (as the run rated them), and rating "
-                                      "them again needs each answer's style counts") in " ".join(again.stderr.split())
+                                      "them again needs each answer's style counts, which a results folder does not "
+                                      "keep: give the run's --questions and --answers, or rate them without style "
+                                      "control (--no-style-control)") in " ".join(again.stderr.split()), again.stderr
+    off = judgebench("leaderboard", "--results", "styled", "--rounds", "20", "--no-style-control", cwd=tmp_path)
+    assert off.returncode == 0 and "style-controlled" not in off.stdout, off.stderr
+    # the report cannot turn it off: the texts alone
+    reported = judgebench("report", "--results", "styled", "--rounds", "20", "--out", "styled.html", cwd=tmp_path)
+    assert reported.returncode == 2 and " ".join(reported.stderr.split()).endswith(
+        "give the run's --questions and --answers"), reported.stderr
     stored = judgebench("leaderboard", "--store", "store.sqlite", "--style-control", "--rounds", "20", cwd=tmp_path)
     assert stored.returncode == 2 and ("error: style control (asked for with --style-control) needs each answer's "
                                        "style counts, which a store does not keep") in " ".join(stored.stderr.split())

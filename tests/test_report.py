@@ -695,10 +695,31 @@ def test_report_of_a_run_whose_judge_never_gave_a_verdict(judge_server, tmp_path
     assert errors == []
     assert line == (f"No leaderboard: {why}, so no pair has an outcome to rate. The judge diagnostics and the "
                     "judgment browser below show what the judge wrote; for the games without a verdict, use a "
-                    "stronger judge, a template it can follow (--template) or a larger max_tokens.")
+                    "stronger judge, a template it can follow (--template), or a larger [judging] max_tokens.")
     rated = judgebench("leaderboard", "--results", "out", cwd=tmp_path)
     assert rated.returncode == 2 and rated.stderr.count("\n") == 1 and "Traceback" not in rated.stderr
     assert f"no outcomes to rate: {why}" in rated.stderr
+
+
+def test_report_without_verdicts_at_the_judges_token_limit_names_the_limit_to_raise(judge_server, tmp_path):
+    """Games the judge's token limit ended before a verdict: the report's line in place of the leaderboard says so
+    and names the setting to raise, as `run` and `check` do (one remedy, `present.no_verdict_remedy`); it advised
+    a stronger judge, a template or "a larger max_tokens" for every game, as if the judge could not follow the
+    template, and named no setting."""
+    judge_server.rule = lambda request: (Reply("Both answers have merits.") if "Question number 3?" in request.text
+                                         else Reply("<think>The first one, so maybe", finish_reason="length"))
+    write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", "run.toml", cwd=tmp_path).returncode == 3
+    done = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    line = re.search(r'id="no-leaderboard">(.*?)</p>', (tmp_path / "report.html").read_text(), re.S)
+    assert line is not None
+    others = 2 * 3  # the games of question 3: two orders of three pairs
+    assert " ".join(unescape(line.group(1)).split()).endswith(
+        f"show what the judge wrote; {2 * 3 * N_QUESTIONS - others} games got no verdict because the judge hit its "
+        "token limit before giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, "
+        "billed as used): raise [judging] max_tokens; for the other 6 games, use a stronger judge or a template it "
+        "can follow (--template)."), line.group(1)
 
 
 def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):

@@ -722,6 +722,46 @@ def test_games_a_reasoning_judge_leaves_at_its_token_limit_name_the_setting_to_r
     assert "stronger judge" not in said and "it wrote" not in said
 
 
+def test_leaderboard_json_records_the_games_at_the_judges_token_limit(judge_server, tmp_path):
+    """The run counted the games its judge's token limit left without a verdict (the warning's number), but its
+    results folder did not record it: leaderboard.json's meta has `games_at_token_limit` beside `games_unparsed`,
+    kept when the folder is rated again. A reasoning judge under a small `[judging] max_tokens` spends it on
+    question 5's long answers."""
+    normal = quality_rule()
+    judge_server.rule = lambda request: (Reply("[[A>B]]", completion_tokens=60) if "Question number 5?" in request.text
+                                         else normal(request))
+    judge_server.models, judge_server.reasoning_models = None, {"o4-mini"}
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("[judging]\n", "[judging]\nmax_tokens = 100\n"))
+    done = judgebench("run", "--config", "run.toml", "--judge", "o4-mini", "--base-url", judge_server.base_url,
+                      cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "6 games got no verdict because the judge hit its token limit (100 tokens)" in done.stderr
+    meta = leaderboard(tmp_path)["meta"]
+    assert (meta["games_unparsed"], meta["games_at_token_limit"]) == (6, 6), meta
+    again = judgebench("leaderboard", "--results", "out", "--rounds", "20", "--out", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "again" / "leaderboard.json").read_text())["meta"]["games_at_token_limit"] == 6
+
+
+def test_a_run_without_verdicts_some_at_the_token_limit_gives_each_game_its_remedy(judge_server, tmp_path):
+    """No verdict at all, most games ended at the judge's token limit: the error names the limit to raise for those,
+    and a stronger judge or a template only for the others, as `check` and the report word it
+    (`present.no_verdict_remedy`); it advised "a larger [judging] max_tokens" again for every game."""
+    cut = Reply("<think>The first one, so maybe", finish_reason="length")
+    judge_server.rule = lambda request: Reply("Both answers have merit.") if "Question number 3?" in request.text \
+        else cut
+    write_config(tmp_path, judge_server.base_url)
+    done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.endswith(
+        "For example, it wrote:\n  'Both answers have merit.'\n"
+        f"{BASELINE_GAMES - 6} games got no verdict because the judge hit its token limit (1,024 tokens) before "
+        "giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, billed as used): raise "
+        "it: [judging] max_tokens = 2048; for the other 6 games, use a stronger judge or a template it can follow "
+        "(--template).\n"), done.stderr
+
+
 @pytest.mark.parametrize(("judge", "judging", "said"), [
     ('engine = "vllm"\nmodel = "/models/qwen3"\nreasoning = true\n', "",
      "[judge] reasoning: applies to a judge server (engine openai)"),

@@ -410,6 +410,10 @@ def test_min_concurrency_above_concurrency_is_named_where_it_was_given(tmp_path)
     assert str(caught.value).endswith("z.toml: [judge] min_concurrency: must be at most [judge] concurrency (4), "
                                       "got 8")
     assert load_config(path, judge_overrides={"concurrency": 20}).judge.min_concurrency == 20
+    with pytest.raises(ConfigError) as caught:  # a preset's concurrency: its value and source read once
+        load_config(write(tmp_path, _DATA + '[judge]\npreset = "gpt-4o-mini"\nmin_concurrency = 40\n', "p.toml"))
+    assert str(caught.value).endswith("p.toml: [judge] min_concurrency: must be at most [judge] concurrency (32, from "
+                                      "judge preset 'gpt-4o-mini'), got 40"), caught.value
     assert resolve_judge({"model": "/m", "engine": "vllm", "min_concurrency": 20}).min_concurrency == 20  # ignored
 
 

@@ -126,15 +126,19 @@ def _board_context(board: Leaderboard | None) -> dict[str, Any]:
 
 def _unrated(judgments: pd.DataFrame) -> str:
     """The report's line in place of a leaderboard, when the judgments give no outcome to rate: why
-    (`records.why_unrated`), and what to do. The rest of the report shows what the judge wrote: a run whose judge
-    never gave a verdict was `error: outcomes: no outcomes to rate`, and no report."""
-    from judgebench.present import retry_advice
+    (`records.why_unrated`), and what to do (`present.no_verdict_remedy`). The rest of the report shows what the
+    judge wrote: a run whose judge never gave a verdict was `error: outcomes: no outcomes to rate`, and no report."""
+    from judgebench.present import no_verdict_remedy, retry_advice
+    from judgebench.verdicts import without_verdict
 
-    statuses = set(judgments["status"])
-    advice = [what for status, what in (
-        (UNPARSED, "for the games without a verdict, use a stronger judge, a template it can follow (--template) "
-                   "or a larger max_tokens"),
-        (FAILED, f"for the failed games, {retry_advice(judgments)}")) if status in statuses]
+    advice = []
+    unparsed = judgments[judgments["status"] == UNPARSED]
+    if len(unparsed):
+        at_limit, _ = without_verdict(unparsed)
+        remedy = no_verdict_remedy(at_limit, None, len(unparsed) - at_limit)  # no judgment records the limit
+        advice.append(remedy if at_limit else f"for the games without a verdict, {remedy}")
+    if (judgments["status"] == FAILED).any():
+        advice.append(f"for the failed games, {retry_advice(judgments)}")
     return (f"No leaderboard: {why_unrated(judgments)}, so no pair has an outcome to rate. The judge diagnostics "
             "and the judgment browser below show what the judge wrote" + "".join(f"; {what}" for what in advice)
             + ".")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from judgebench.config import command_or_call, how_to_set, problem_in_words, setting_name
+from judgebench.config import command_or_call, how_to_set, how_to_turn_off, problem_in_words, setting_name
 from judgebench.datasets.rows import JSONProblem, loads, read_rows, read_text
 from judgebench.diagnostics import DIAGNOSTICS_FILE, average_lengths
 from judgebench.errors import ConfigError, InputError
@@ -218,7 +218,8 @@ def _check_adaptive(meta: dict[str, Any], path: Path) -> None:
 _FIT_SETTINGS = ("interval", "ties", "position_effect", "regularization", "k", "style_control", "design_bias")
 
 
-def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderboard | None, pd.DataFrame]:
+def refit(data: RunData, dataset: Any = None, *, style_control_optional: bool = False,
+          **overrides: Any) -> tuple[Leaderboard | None, pd.DataFrame]:
     """The run's leaderboard refitted from its judgments, and the outcomes it rates; no leaderboard (None) when
     the judgments give no outcome (`records.why_unrated` says why: a judge that never gave a verdict).
 
@@ -233,7 +234,8 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
     "Plan:" line then says the ratings are not corrected). A results folder's correction is applied only to the
     judgments of its plan (`_check_plan`: an InputError otherwise). Style control takes the answers' style counts from
     `dataset`, which it then needs; the leaderboard's warnings say when `dataset`'s texts are not those judged
-    (`unjudged_texts`).
+    (`unjudged_texts`). `style_control_optional`: the caller can rate without the run's style control (`rate` and
+    `leaderboard` can, the report cannot), which the error without `dataset` then offers.
     """
     from judgebench.evaluation import RUN_PROVENANCE, unrated_models_warning, with_style_counts
     from judgebench.leaderboard import DesignBias, build, refit_options
@@ -259,7 +261,7 @@ def refit(data: RunData, dataset: Any = None, **overrides: Any) -> tuple[Leaderb
         return None, outcomes
     if options.get("style_control"):
         if dataset is None:
-            raise ConfigError(_no_style_counts(asked=bool(overrides.get("style_control"))))
+            raise ConfigError(_no_style_counts(bool(overrides.get("style_control")), style_control_optional))
         outcomes = with_style_counts(outcomes, dataset)
     extra = {key: data.meta[key] for key in ("judge", "template", "latest") if data.meta.get(key) is not None}
     if data.meta.get("adaptive"):  # how the plan was chosen, and whether these ratings carry its correction
@@ -330,13 +332,17 @@ def _check_plan(data: RunData, plan_file: Path) -> None:
                          path=plan_file.parent / "judgments.jsonl", hint=again)
 
 
-def _no_style_counts(asked: bool) -> str:
+def _no_style_counts(asked: bool, optional: bool) -> str:
     """Why a results folder cannot be rated with style control without the run's texts, whether it was `asked`
-    for or the run's ratings were style-controlled (it said the ratings were style-controlled when they were not)."""
+    for or the run's ratings were style-controlled (it said the ratings were style-controlled when they were not),
+    and what to do: give the texts, or, where the run asked for style control and the caller can rate without it
+    (`optional`), turn it off (the texts alone were named, as if the run's choice bound every rating again)."""
     why = (f"style control (asked for with {setting_name('style_control', option=True)})" if asked else
            "these ratings are style-controlled (as the run rated them), and rating them again")
-    return (f"{why} needs each answer's style counts, which a results folder does not keep: give the run's "
-            f"{setting_name('questions', option=True)} and {setting_name('answers', option=True)}")
+    texts = f"{setting_name('questions', option=True)} and {setting_name('answers', option=True)}"
+    return (f"{why} needs each answer's style counts, which a results folder does not keep: give the run's {texts}"
+            + (f", or rate them without style control ({how_to_turn_off('style_control')})"
+               if optional and not asked else ""))
 
 
 def unjudged_texts(data: RunData, dataset: Any) -> str | None:
