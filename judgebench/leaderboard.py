@@ -636,17 +636,20 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
     rating_covariance: np.ndarray | None = None
     caveats: list[str] = []
     if options.interval == "bootstrap":
-        rng = np.random.default_rng(options.seed)
-        if options.resample == "questions":
-            weights = iv.question_weights(rows.n_questions, options.rounds, rng)
-            stats = iv.question_replicate_stats(rows, pairs, fit.layout, weights, anchor)
+        if _one_cluster(options, rows.n_questions):
+            theta, ridged = _one_question_replicates(fit, counts, options.rounds)
         else:
-            stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng, anchor)
-        theta, ridged = bt.fit_replicates(fit, design, stats)
-        if stats.separation is not None and not fit.regularization:
-            caveats += _separation_warning(stats.separation, counts.models, options.confidence,
-                                           None if anchor is None else counts.models[anchor], fit.strengths,
-                                           options.resample)
+            rng = np.random.default_rng(options.seed)
+            if options.resample == "questions":
+                weights = iv.question_weights(rows.n_questions, options.rounds, rng)
+                stats = iv.question_replicate_stats(rows, pairs, fit.layout, weights, anchor)
+            else:
+                stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng, anchor)
+            theta, ridged = bt.fit_replicates(fit, design, stats)
+            if stats.separation is not None and not fit.regularization:
+                caveats += _separation_warning(stats.separation, counts.models, options.confidence,
+                                               None if anchor is None else counts.models[anchor], fit.strengths,
+                                               options.resample)
         samples = bt.to_elo(theta[:, : counts.n_models], anchor, options.anchor_rating, options.scale)
         samples = estimate + (samples - raw) * math.sqrt(inflation)
         lower, upper = iv.percentile_interval(samples, options.confidence)
@@ -669,6 +672,16 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
         extra.update(_parameter_intervals(fit, None, covariance, options, degrees_of_freedom))
     return _Ratings(estimate, lower, upper, samples, better, fit.outcome_probabilities(reference, shift / factor),
                     extra, rating_covariance, caveats)
+
+
+def _one_question_replicates(fit: bt.BradleyTerryFit, counts: PairCounts, rounds: int) -> tuple[np.ndarray, int]:
+    """The question bootstrap of one question, without drawing or fitting it: every replicate draws that question
+    once, so each is the data and its fit the point estimate (`bt.fit_replicates` started there and stayed). Its
+    intervals are left out (`_one_cluster`), but its replicates still give the report's rank shares and the
+    parameters' intervals (`_parameter_intervals`). Returns them as `bt.fit_replicates` does, with the number of
+    replicates without finite maximum-likelihood ratings: all of them when the data has none, else none."""
+    groups = bt.win_groups(counts.first, counts.second, counts.score, counts.games, counts.n_models)
+    return np.repeat(fit.params[None, :], rounds, axis=0), rounds if np.ptp(groups) > 0 else 0
 
 
 def _separation_warning(separation: bt.Separation, models: tuple[str, ...], confidence: float,
