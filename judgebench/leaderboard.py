@@ -636,15 +636,20 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
     rating_covariance: np.ndarray | None = None
     caveats: list[str] = []
     if options.interval == "bootstrap":
-        rng = np.random.default_rng(options.seed)
-        if options.resample == "questions":
-            weights = iv.question_weights(rows.n_questions, options.rounds, rng)
-            stats = iv.question_replicate_stats(rows, pairs, fit.layout, weights, anchor)
+        if _one_cluster(options, rows.n_questions):
+            theta, ridged = _one_question_replicates(fit, counts, options.rounds)
         else:
-            stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng, anchor)
-        theta, ridged = bt.fit_replicates(fit, design, stats)
-        if stats.separation is not None and not fit.regularization:
-            caveats += _separation_warning(stats.separation, counts.models, options.confidence)
+            rng = np.random.default_rng(options.seed)
+            if options.resample == "questions":
+                weights = iv.question_weights(rows.n_questions, options.rounds, rng)
+                stats = iv.question_replicate_stats(rows, pairs, fit.layout, weights, anchor)
+            else:
+                stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng, anchor)
+            theta, ridged = bt.fit_replicates(fit, design, stats)
+            if stats.separation is not None and not fit.regularization:
+                caveats += _separation_warning(stats.separation, counts.models, options.confidence,
+                                               None if anchor is None else counts.models[anchor], fit.strengths,
+                                               options.resample)
         samples = bt.to_elo(theta[:, : counts.n_models], anchor, options.anchor_rating, options.scale)
         samples = estimate + (samples - raw) * math.sqrt(inflation)
         lower, upper = iv.percentile_interval(samples, options.confidence)
@@ -669,28 +674,72 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
                     extra, rating_covariance, caveats)
 
 
-def _separation_warning(separation: bt.Separation, models: tuple[str, ...], confidence: float) -> list[str]:
+def _one_question_replicates(fit: bt.BradleyTerryFit, counts: PairCounts, rounds: int) -> tuple[np.ndarray, int]:
+    """The question bootstrap of one question, without drawing or fitting it: every replicate draws that question
+    once, so each is the data and its fit the point estimate (`bt.fit_replicates` started there and stayed). Its
+    intervals are left out (`_one_cluster`), but its replicates still give the report's rank shares and the
+    parameters' intervals (`_parameter_intervals`). Returns them as `bt.fit_replicates` does, with the number of
+    replicates without finite maximum-likelihood ratings: all of them when the data has none, else none."""
+    groups = bt.win_groups(counts.first, counts.second, counts.score, counts.games, counts.n_models)
+    return np.repeat(fit.params[None, :], rounds, axis=0), rounds if np.ptp(groups) > 0 else 0
+
+
+def _separation_warning(separation: bt.Separation, models: tuple[str, ...], confidence: float,
+                        reference: str | None, strengths: np.ndarray, resample: str) -> list[str]:
     """A warning (or none) for bootstrap replicates without finite maximum-likelihood ratings (`bt.Separation`).
 
     `bt.fit_replicates` fits them with the weak ridge AUTO_RIDGE, which then decides how far the models that won
     (or lost) all their comparisons are from the others. When that happens in more than the interval's tail share
     of the replicates ((1 - confidence) / 2), the end of those models' intervals lies among such replicates: it is
     set by the ridge, not by the data. Fewer leave the percentile interval to replicates whose ratings exist.
+
+    Each model is named with the cause that is true of it (`bt._beyond`): measured from the anchor (`reference`),
+    it never lost to (never beat) the anchor, directly or through others; with centred ratings (no anchor), it
+    lost only to models it beat in turn (beat only models it lost to), so that the ridge sets its group's distance
+    from the rest, which moves every model's centred rating, a large group's too. A model with no game in a
+    replicate (none of its questions drawn: one judged on 3 of 30 questions misses all of them in (27/30)^30, 4%
+    of the replicates) neither won nor lost there, and the ridge puts its rating at the others' average, so the end
+    of its interval towards the average (`strengths`: the full data's, mean zero) is the ridge's. Such a model was
+    counted as both never beaten and never winning, and the warning said it "lost to none of the rest" and "beat
+    none of the rest" in shares that included those replicates.
     """
     tail = (1.0 - confidence) / 2.0
-    above, below = separation.above.mean(axis=0), separation.below.mean(axis=0)
-    upper, lower = np.flatnonzero(above > tail), np.flatnonzero(below > tail)
-    if not len(upper) and not len(lower):
+    unit = "the questions it was judged on was" if resample == "questions" else "its outcomes was"
+    causes = {"above": (f"never lost to {reference}", f"never lost to {reference}") if reference is not None
+              else ("lost only to models it beat in turn", "lost only to models they beat in turn"),
+              "below": (f"never beat {reference}", f"never beat {reference}") if reference is not None
+              else ("beat only models it lost to in turn", "beat only models they lost to in turn")}
+    found: dict[tuple[str, str], list[str]] = {}  # (cause, share) -> models
+    ends: dict[str, set[str]] = {}  # model -> the ends of its interval the ridge sets
+    for cause, mask in (("above", separation.above), ("below", separation.below), ("absent", separation.absent)):
+        share = mask.mean(axis=0)
+        for k in np.flatnonzero(share > tail):
+            found.setdefault((cause, f"{share[k]:.0%}"), []).append(models[k])
+            side = {"above": "upper", "below": "lower"}.get(cause, "lower" if strengths[k] > 0 else "upper")
+            ends.setdefault(models[k], set()).add(side)
+    if not found:
         return []
-    found = [f"{models[k]} lost to none of the rest, directly or through other models, in {above[k]:.0%} of them"
-             for k in upper]
-    found += [f"{models[k]} beat none of the rest, directly or through other models, in {below[k]:.0%} of them"
-              for k in lower]
-    ends = [f"the upper end of {models[k]}'s interval" for k in upper]
-    ends += [f"the lower end of {models[k]}'s interval" for k in lower]
+    said = []
+    for (cause, share), names in found.items():
+        if cause == "absent":
+            said.append(f"{first_few(names, 6)} had no game in {share} of them (none of {unit} drawn), where "
+                        f"the ridge puts {'its rating' if len(names) == 1 else 'their ratings'} at the others' "
+                        "average")
+        else:
+            said.append(f"{first_few(names, 6)} {causes[cause][len(names) > 1]}, directly or through other models, "
+                        f"in {share} of them")
+    by_end: dict[str, list[str]] = {}
+    for name, sides in ends.items():
+        by_end.setdefault("both" if len(sides) == 2 else sides.pop(), []).append(name)
+    parts = []
+    for end, names in by_end.items():
+        which = "both ends" if end == "both" else f"the {end} end{'s' if len(names) > 1 else ''}"
+        parts.append(f"{which} of {names[0]}'s interval" if len(names) == 1
+                     else f"{which} of the intervals of {first_few(names, 6)}")
+    singular = len(ends) == 1 and "both" not in by_end
     return [f"{int(separation.replicates.sum())} of {len(separation.replicates)} bootstrap replicates have no finite "
-            f"maximum-likelihood ratings ({'; '.join(found)}), so they were fitted with the weak ridge "
-            f"({AUTO_RIDGE:g}): {' and '.join(ends)} {'is' if len(ends) == 1 else 'are'} set by the ridge, not by "
+            f"maximum-likelihood ratings ({'; '.join(said)}), so they were fitted with the weak ridge "
+            f"({AUTO_RIDGE:g}): {' and '.join(parts)} {'is' if singular else 'are'} set by the ridge, not by "
             "the data; more questions, or opponents that beat (or lose to) these models, give data-driven intervals"]
 
 
@@ -731,7 +780,9 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
         theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
         extra["replicates_regularised"] = int(separation.replicates.sum())
         if not ridge:
-            caveats += _separation_warning(separation, coded.models, options.confidence)
+            caveats += _separation_warning(separation, coded.models, options.confidence,
+                                           None if anchor is None else coded.models[anchor], fit.strengths,
+                                           "questions")
         samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)

@@ -8,7 +8,8 @@
   ("maybe [[A>B]], but wait") is not what it concludes. `parse_text` reads what follows that reasoning
   (`beyond_reasoning`): a block that opens the output and is never closed (cut at the token limit while the judge
   reasoned) leaves nothing, and a `</think>` that no `<think>` opened ends reasoning that began with the output (chat
-  templates that open the block in the prompt). Other tags are ordinary text: a judge that mentions `<think>`
+  templates that open the block in the prompt) where it ends its line, as thinking models write it; one with more
+  text after it on its line is a quote. Other tags are ordinary text: a judge that mentions `<think>`
   (quoting an answer, or led to by one) keeps its verdict. `read_stored` reads stored outputs alike.
 - `parse_logprobs`: the probability that the first answer is better is the template's verdict tokens'
   probability mass, normalised over those tokens only, at the first generated position.
@@ -38,6 +39,8 @@ _CLOSING = re.compile(r"[\s.!*_`'\")\]]*")
 # The tags of a thinking model's reasoning block, in any case, spaces tolerated inside the brackets.
 _THINK_OPEN = re.compile(r"\s*<\s*think\s*>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
+# A closing tag that ends its line (nothing but spaces after it on the line), as thinking models write it.
+_THINK_CLOSE_LINE = re.compile(r"<\s*/\s*think\s*>[^\S\n]*(?:\n|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -78,16 +81,27 @@ def parse_text(template: Template, text: str | None) -> Parsed:
 
 def beyond_reasoning(text: str | None) -> str | None:
     """The judge's output after the reasoning that begins it: after the first `</think>` when the output opens with
-    `<think>` (spaces before it aside) or has no `<think>` before that closing tag (its block opened in the prompt);
-    "" when the opening block is never closed. Any other output is returned as it is: reasoning does not begin
-    an output anywhere but at its start, so a tag later in it (quoted, say) is text, and a verdict before or after
-    it counts."""
+    `<think>` (spaces before it aside), or after the first `</think>` that ends its line with no `<think>` before
+    it (its block opened in the prompt); "" when the opening block is never closed. Any other output is returned
+    as it is: reasoning does not begin an output anywhere but at its start, so a tag later in it (quoted, say) is
+    text, and a verdict before or after it counts.
+
+    A closing tag without an opening one is told apart by where it stands. Thinking models whose chat template
+    opens the block in the prompt (DeepSeek-R1, QwQ, Qwen3's thinking models) end their reasoning with `</think>` and a
+    line break (`</think>\n\n`), or with the output; a tag quoted in prose, code or backticks has more of its
+    line after it. Read as the end of reasoning, such a quote dropped a verdict written before it ("[[A>B]] ...
+    the tag </think> closes the block": unparsed). A quoted tag that happens to end its line still reads as the
+    end of reasoning: no rule tells it from a real one, and reading a marker the judge only weighed would be
+    worse than an unparsed game, which is retried."""
     if not text:
         return text
-    opening, closing = _THINK_OPEN.match(text), _THINK_CLOSE.search(text)
-    if opening is None and (closing is None or _THINK_OPEN.search(text, 0, closing.start())):
+    if _THINK_OPEN.match(text):
+        closing = _THINK_CLOSE.search(text)
+        return "" if closing is None else text[closing.end():]
+    closing = _THINK_CLOSE_LINE.search(text)
+    if closing is None or _THINK_OPEN.search(text, 0, closing.start()):
         return text
-    return "" if closing is None else text[closing.end():]
+    return text[closing.end():]
 
 
 def _plain_label(template: Template, text: str) -> tuple[int, str] | None:

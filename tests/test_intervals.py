@@ -4,6 +4,7 @@ sandwich checked against straightforward computations written here."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -392,7 +393,8 @@ def test_bootstrap_of_a_model_that_wins_nearly_everything_uses_the_weak_ridge_an
     warnings = [w for w in board.meta["warnings"] if "maximum-likelihood" in w]
     assert len(warnings) == 1 and f"{separated} of 1000 bootstrap replicates" in warnings[0]
     assert "upper end of strong-70b's interval is set by the ridge" in warnings[0]
-    assert "mid-8b" not in warnings[0] and "base-3b" not in warnings[0]
+    assert "strong-70b never lost to base-3b, directly or through other models" in warnings[0]  # the anchor's
+    assert "mid-8b" not in warnings[0] and "beat" not in warnings[0].split("so they were")[0]
 
     by_judgment = leaderboard.build(outcomes, rounds=1000, seed=0, baseline="base-3b", resample="judgments")
     # resampling judgments (here the 200 outcome rows), the one row strong-70b lost is left out of a replicate
@@ -400,6 +402,67 @@ def test_bootstrap_of_a_model_that_wins_nearly_everything_uses_the_weak_ridge_an
     assert 300 < by_judgment.meta["replicates_regularised"] < 420
     assert {e["model"]: e for e in by_judgment.models}["strong-70b"]["upper"] < 2500
     assert any("upper end of strong-70b's interval" in w for w in by_judgment.meta["warnings"])
+
+
+def test_a_model_absent_from_bootstrap_replicates_is_named_as_absent_not_as_beaten(tmp_path):
+    """few is judged on 3 of 30 questions (answers files may leave questions out): a question-bootstrap replicate
+    draws none of them with probability (27/30)^30, 4%, and then has no game of few at all. That is not a
+    replicate where few won or lost everything, but it was counted as both ("few beat none of the rest ... in
+    13%", 9% of them losses and 4% absences): the warning says in how many replicates few had no game, apart from
+    those where it never beat (or never lost to) the anchor, base, and which end of its interval each sets."""
+    import json
+    import subprocess
+    import sys
+
+    rows = [{"question_id": f"q{q:02d}", "model_a": model, "model_b": "base",
+             "score_a": float((q + shift) % 3 != 0)} for q in range(30) for model, shift in [("a", 0), ("b", 1)]]
+    rows += [{"question_id": f"q{q:02d}", "model_a": "c", "model_b": "base", "score_a": float(q % 3 == 0)}
+             for q in range(30)]
+    rows += [{"question_id": f"q{q:02d}", "model_a": "few", "model_b": "base", "score_a": score}
+             for q, score in enumerate([0.0, 1.0, 1.0])]
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
+                           "--baseline", "base", "--rounds", "1000", "--seed", "0", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    (text,) = [w for w in json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["warnings"]
+               if "maximum-likelihood" in w]
+
+    # the replicates exactly as the leaderboard draws them (seed 0): few's questions are q00 (lost), q01, q02 (won)
+    weights = iv.question_weights(30, 1000, np.random.default_rng(0))[:, :3]
+    absent, lost_all = (weights.sum(axis=1) == 0), (weights[:, 0] > 0) & (weights[:, 1:].sum(axis=1) == 0)
+    won_all = (weights[:, 0] == 0) & ~absent
+    assert 0.025 < absent.mean() < 0.07 and 0.025 < lost_all.mean()
+    assert (f"few had no game in {absent.mean():.0%} of them (none of the questions it was judged on was drawn), "
+            "where the ridge puts its rating at the others' average") in text
+    assert f"few never beat base, directly or through other models, in {lost_all.mean():.0%} of them" in text
+    assert f"few never lost to base, directly or through other models, in {won_all.mean():.0%} of them" in text
+    assert "both ends of few's interval are set by the ridge" in text
+    assert set(re.findall(r"[(;] ?([\w-]+) (?:never|had no game)", text)) == {"few"}  # a, b, c: ends at neither
+
+
+def test_a_middle_model_is_not_named_at_an_end_of_centred_ratings():
+    """alpha beats beta, beta beats gamma and alpha beats gamma on 30 questions but one, where gamma beat alpha.
+    The replicates without that question (about 36%) order the three strictly, each model a group of its own.
+    Measured from a model of the "largest" group (a tie of three, settled by scipy's labels), the warning said
+    that beta, which lost every game to alpha, "lost to none of the rest", and left out gamma, whose interval's
+    lower end the ridge sets. With centred ratings (no anchor) the ends are alpha's upper and gamma's lower; beta
+    stays in the middle, exactly (its interval has zero width here)."""
+    from judgebench import leaderboard
+
+    rows = [{"question_id": f"q{q:02d}", "model_a": a, "model_b": b, "score_a": 1.0}
+            for q in range(30) for a, b in [("alpha", "beta"), ("beta", "gamma"), ("alpha", "gamma")]]
+    rows[2]["score_a"] = 0.0  # q00: gamma beat alpha
+    board = leaderboard.build(pd.DataFrame(rows), rounds=1000, seed=0)
+    (text,) = [w for w in board.meta["warnings"] if "maximum-likelihood" in w]
+    weights = iv.question_weights(30, 1000, np.random.default_rng(0))
+    share = f"{(weights[:, 0] == 0).mean():.0%}"  # the replicates that leave out q00, gamma's upset
+    assert (f"alpha lost only to models it beat in turn, directly or through other models, in {share} of them; "
+            f"gamma beat only models it lost to in turn, directly or through other models, in {share} of them"
+            in text)
+    assert "the upper end of alpha's interval and the lower end of gamma's interval are set by the ridge" in text
+    assert "beta" not in text
 
 
 def test_rank_shares_split_tied_places_evenly():

@@ -1211,6 +1211,39 @@ def test_ratings_of_one_question_have_no_intervals_and_no_ranks_apart(interval):
     assert all(row["upper"] > row["lower"] for row in resampled.models)
 
 
+@pytest.mark.parametrize("case", ["plain", "position effect", "no finite ratings"])
+def test_ratings_of_one_question_draw_and_fit_no_bootstrap(monkeypatch, case):
+    """A question bootstrap of one question draws that question once in every replicate: each replicate is the
+    data and its fit the point estimate. It was drawn and fitted, round by round, and its intervals thrown away
+    (`_one_cluster`). Now nothing is drawn or fitted (the functions that would are made to fail here), and the
+    board is what the bootstrap gave, compared with the code before on these cases: no intervals, every replicate
+    at the point ratings (the report's rank shares), the replicates without finite maximum-likelihood ratings
+    counted (all of them when the data has none), and the position effect's model-based interval with its note."""
+    from judgebench.ratings import bradley_terry as bt
+
+    rows = [("A", "B", 1.0, 1.0, 1.0), ("B", "C", 0.5, 1.0, 0.0), ("A", "C", 0.0, 0.0, 0.0), ("A", "D", 1.0, 1.0, 1.0),
+            ("D", "C", 0.5, 0.0, 1.0)]
+    if case == "no finite ratings":  # A beats everyone: the ratings need the weak ridge
+        rows = [("A", "B", 1.0, 1.0, 1.0), ("A", "C", 1.0, 1.0, 1.0), ("B", "C", 0.5, 1.0, 0.0)]
+    outcomes = pd.DataFrame(rows, columns=["model_a", "model_b", "score_a", "p_ab", "p_ba"]).assign(question_id="q0")
+
+    def entered(*args, **kwargs):
+        raise AssertionError("a bootstrap of one question was drawn or fitted")
+
+    for module, name in ((iv, "question_weights"), (iv, "question_replicate_stats"), (bt, "fit_replicates")):
+        monkeypatch.setattr(module, name, entered)
+    board = leaderboard.build(outcomes, rounds=40, position_effect=case == "position effect")
+
+    assert [(row["lower"], row["upper"], row["rank"]) for row in board.models] == [(None, None, 1)] * len(board.models)
+    assert board.samples is not None and board.samples.shape == (40, len(board.models))
+    np.testing.assert_allclose(board.samples, [[row["rating"] for row in board.models]] * 40, rtol=0, atol=1e-9)
+    assert board.meta["replicates_regularised"] == (40 if case == "no finite ratings" else 0)
+    assert board.meta["regularization_automatic"] is (case == "no finite ratings")
+    if case == "position effect":
+        effect = board.meta["position_effect"]
+        assert effect["lower"] < effect["log_odds"] < effect["upper"] and "model-based interval" in effect["note"]
+
+
 def test_win_rates_of_one_question_are_not_called_far_too_narrow():
     """Win rates of one question: each model's one score against the baseline gets Wilson's interval (and a
     warning that says so), but a second warning called them "far too narrow", of a question bootstrap."""

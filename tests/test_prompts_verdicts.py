@@ -330,6 +330,14 @@ def test_a_reasoning_judge_is_sent_a_completion_limit_no_temperature_and_its_ext
     ("Assistant B opened a <think> tag and never closed it.\nVerdict: [[A>B]]", "[[A>B]]"),
     ("B's answer: <think>scratch</think> 42. A explains it.\n[[A>B]]", "[[A>B]]"),
     ("No reasoning here. [[A>B]]", "[[A>B]]"),
+    # a lone closing tag ends reasoning where it ends its line, as DeepSeek-R1 writes it after a prompt's <think>
+    ("Okay, A is right, so [[A>B]]? Wait, B cites the source.\n</think>\n\nVerdict: [[B>A]]", "[[B>A]]"),
+    ("Hmm, maybe [[A>>B]]. Hard to say.\n</think>\n\nI cannot decide.", None),  # a marker only in its reasoning
+    ("Maybe [[A>B]], maybe not.</think>  \r\nNo verdict.", None),  # spaces and a carriage return after the tag
+    ("Still weighing [[A>B]]...</think>", None),  # the output ends with the tag
+    # a judge that writes its verdict and then quotes a lone closing tag keeps its verdict (it was unparsed)
+    ("[[A>B]]\nAssistant A explains that the tag </think> closes the reasoning block.", "[[A>B]]"),
+    ("Verdict: [[B>A]], since B escapes `</think>` in the template.", "[[B>A]]"),
 ])
 def test_the_judges_reasoning_is_not_its_verdict(text, label):
     parsed = parse_text(load_template("pairwise-5"), text)

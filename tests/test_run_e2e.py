@@ -690,6 +690,36 @@ def test_a_judge_without_reasoning_sends_the_parameters_it_always_sent(judge_ser
     assert list(judge_server.log[0].params) == ["temperature", "max_tokens"]
 
 
+def test_a_quoted_closing_tag_keeps_the_verdict_before_it_and_reasoning_ends_where_the_model_ends_it(judge_server,
+                                                                                                     tmp_path):
+    """A judge without reasoning that gives its verdict and then quotes a lone `</think>` ("the tag </think>
+    closes ...") had every such game unparsed: the text before the tag was taken for reasoning. A thinking model
+    whose chat template opened the block in the prompt (DeepSeek-R1 without a reasoning parser) still has its
+    reasoning set apart where it closes it on a line of its own, a marker it only weighed there unread."""
+    normal = quality_rule()
+
+    def rule(request):
+        verdict = normal(request).text
+        if "Question number 5?" in request.text:
+            return f"{verdict}\nAnswer A is right that the tag </think> closes the reasoning block."
+        if "Question number 6?" in request.text:
+            return f"The other one, so maybe [[B>>A]]? No, wait.\n</think>\n\n{verdict}"
+        return verdict
+
+    judge_server.rule = rule
+    write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert leaderboard(tmp_path)["meta"]["games_unparsed"] == 0
+    games = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
+    quoted = [game for game in games if game["question_id"] in ("q05", "q06")]
+    assert len(quoted) == 12 and all(game["status"] == "ok" for game in quoted)
+    # each game's verdict is the one the judge concluded (the rule's), as on every other question
+    by_pair = {(game["question_id"], game["first"], game["second"]): game["label"] for game in games}
+    for game in quoted:
+        assert game["label"] == by_pair[("q04", game["first"], game["second"])]
+
+
 def test_games_a_reasoning_judge_leaves_at_its_token_limit_name_the_setting_to_raise(judge_server, tmp_path):
     """A thinking model served without a reasoning parser, its output cut inside <think> ("maybe [[A>B]], but
     wait"), was read as a verdict it never gave. Now such games are unparsed, and the run says that the judge hit

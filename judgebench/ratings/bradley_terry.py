@@ -705,14 +705,16 @@ class Separation:
     """Which bootstrap replicates have no finite maximum-likelihood ratings, and the models concerned.
 
     replicates: (R,) True where the replicate's win graph is not strongly connected (Zermelo 1929; Ford 1957);
-    above, below: (R, M) True for the models whose maximum-likelihood ratings in that replicate would be infinitely
-    above (below) the reference model's (`replicate_separation`): they never lost to (never beat) it, even through
-    other models; both for a model that never met it.
+    above, below: (R, M) True for the models with games in the replicate whose maximum-likelihood ratings would be
+    infinitely far above (below) where the ratings are measured from (`_beyond`); absent: (R, M) True for the
+    models without a game in the replicate, whose rating it does not determine at all (the ridge puts it at the
+    average of the others'): a cause of its own, neither a model that won nor one that lost all its games.
     """
 
     replicates: np.ndarray
     above: np.ndarray
     below: np.ndarray
+    absent: np.ndarray
 
 
 def win_edges(first: np.ndarray, second: np.ndarray, score: np.ndarray, games: np.ndarray,
@@ -769,17 +771,24 @@ def _spanning_edges(adjacency: np.ndarray, support: np.ndarray) -> np.ndarray:
     return np.unique(np.array(codes, dtype=int))
 
 
-def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """(M,) masks of the models whose maximum-likelihood ratings would be infinitely above / below the reference
-    model's (default: a model of the largest strongly connected group) in a win graph: those that never lost to
-    it, directly or through other models, and those that never beat it (a model that never met it is both)."""
-    if reference is None:
-        from scipy.sparse.csgraph import connected_components
+def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(M,) masks of the models whose maximum-likelihood ratings would be infinitely above / below where the
+    ratings are measured from, in a win graph, and of the models without a game in it (in neither of the others).
 
-        _, group = connected_components(adjacency, directed=True, connection="strong")
-        reference = int(np.flatnonzero(group == np.bincount(group).argmax())[0])
-    beaten, beating = _reachable(adjacency, reference), _reachable(adjacency.T, reference)
-    return ~beaten, ~beating
+    From a `reference` model (the anchor): the models that never lost to it, directly or through other models,
+    and those that never beat it (a model that never met it is both). Without one the ratings are centred, so
+    the ends are the groups of models that beat one another (strongly connected components) that lost to no model
+    outside the group (they lost only to models they beat in turn, directly or through others), and those that
+    beat none outside it: a model between two such groups is at neither end. (Measured from a model of the
+    largest group, a replicate where a > b > c, every group one model, was measured from whichever model scipy
+    labelled first, and the warning said that b, which lost every game to a, had lost to none.)"""
+    present = np.asarray(adjacency.any(axis=0) | adjacency.any(axis=1))
+    if reference is not None:
+        beaten, beating = _reachable(adjacency, reference), _reachable(adjacency.T, reference)
+        return ~beaten & present, ~beating & present, ~present
+    _, group, _, lost_outside, won_outside = _win_groups_outside(adjacency)
+    split = len(np.unique(group[present])) > 1  # the models with games are not all one group
+    return present & split & ~lost_outside[group], present & split & ~won_outside[group], ~present
 
 
 def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, n_models: int,
@@ -800,9 +809,8 @@ def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, 
     counts = np.bincount(edge, support, minlength=m * m).reshape(m, m)
     full = counts > 0
     if not _strongly_connected(full):
-        above, below = _beyond(full, reference)
-        return Separation(np.ones(rounds, dtype=bool), np.repeat(above[None, :], rounds, axis=0),
-                          np.repeat(below[None, :], rounds, axis=0))
+        return Separation(np.ones(rounds, dtype=bool), *(np.repeat(mask[None, :], rounds, axis=0)
+                                                         for mask in _beyond(full, reference)))
     spanning = _spanning_edges(full, counts)
     column = np.full(m * m, -1)
     column[spanning] = np.arange(len(spanning))
@@ -814,8 +822,7 @@ def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, 
     carries = sparse.csr_matrix((np.ones(len(on_tree), dtype=np.float32), (tree[on_tree], unit[on_tree])),
                                 shape=(len(spanning), n_units))
     units = sparse.csr_matrix((np.ones(len(edge), dtype=np.float32), (edge, unit)), shape=(m * m, n_units))
-    separation = Separation(np.zeros(rounds, dtype=bool), np.zeros((rounds, m), dtype=bool),
-                            np.zeros((rounds, m), dtype=bool))
+    separation = Separation(np.zeros(rounds, dtype=bool), *(np.zeros((rounds, m), dtype=bool) for _ in range(3)))
     # replicates in blocks, so that their single-precision draws and win graphs stay near _SCREEN_BYTES
     block = max(1, _SCREEN_BYTES // (4 * (n_units + m * m)))
     for start in range(0, rounds, block):
@@ -828,7 +835,8 @@ def replicate_separation(draws: np.ndarray, unit: np.ndarray, edge: np.ndarray, 
             graph = edges[:, k].reshape(m, m)
             if not _strongly_connected(graph):
                 separation.replicates[index] = True
-                separation.above[index], separation.below[index] = _beyond(graph, reference)
+                separation.above[index], separation.below[index], separation.absent[index] = _beyond(graph,
+                                                                                                      reference)
     return separation
 
 
@@ -842,16 +850,24 @@ def _reachable(adjacency: np.ndarray, start: int) -> np.ndarray:
     return seen
 
 
+def _win_groups_outside(adjacency: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The groups of models that beat one another (strongly connected components of a win graph): their number,
+    each model's group, the win edges between groups, and per group whether it lost to, and whether it beat, a
+    model outside it."""
+    from scipy.sparse.csgraph import connected_components
+
+    n_groups, group = connected_components(adjacency, directed=True, connection="strong")
+    across = adjacency & (group[:, None] != group[None, :])
+    lost_outside = np.bincount(group[np.nonzero(across)[1]], minlength=n_groups) > 0
+    won_outside = np.bincount(group[np.nonzero(across)[0]], minlength=n_groups) > 0
+    return n_groups, group, across, lost_outside, won_outside
+
+
 def _unbounded_groups(adjacency: np.ndarray, models: tuple[str, ...]) -> str:
     """Name the groups of models that never lost to, or never beat, the models outside their group they met, naming
     those too: "m00, m01 and 9 more never lost to the others" read as if m00 had never lost, when it had lost 14
     games within its group and "the others" was m11 alone."""
-    from scipy.sparse.csgraph import connected_components
-
-    n_groups, group = connected_components(adjacency, directed=True, connection="strong")
-    beats = adjacency & (group[:, None] != group[None, :])
-    lost_outside = np.bincount(group[np.nonzero(beats)[1]], minlength=n_groups) > 0
-    won_outside = np.bincount(group[np.nonzero(beats)[0]], minlength=n_groups) > 0
+    n_groups, group, beats, lost_outside, won_outside = _win_groups_outside(adjacency)
     met_outside = lost_outside | won_outside  # a group that met no other is one of `unlinked_groups`, not this
 
     def opponents(g: int) -> str:

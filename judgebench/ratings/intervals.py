@@ -5,8 +5,8 @@
   all pairs of one question share the question and are not independent. Each replicate's sufficient
   statistics are one matrix product ``weights (R x Q) @ per-question statistics (Q x S)`` and all
   replicates are fitted together (`bradley_terry.fit_replicates`); a replicate without finite
-  maximum-likelihood ratings (a model, or a group, that won or lost all its comparisons in it) is found
-  exactly from its win graph and fitted with the weak ridge of the point estimate.
+  maximum-likelihood ratings (a model, or a group, that won or lost all its comparisons in it, or a model
+  without a game in it) is found exactly from its win graph and fitted with the weak ridge of the point estimate.
 - Per-judgment bootstrap: outcomes drawn with replacement as a multinomial over unique outcomes (the
   FastChat/arena-hard convention); it treats outcomes as independent and under-covers when questions
   cluster, which the test suite demonstrates.
