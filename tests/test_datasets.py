@@ -686,3 +686,26 @@ def test_an_answers_file_without_models_is_asked_whether_it_is_the_questions_fil
         "answers.jsonl:1: field 'model': missing required field (add 'model' to every record; answers.jsonl names no "
         "model in its rows, as questions do: are --questions and --answers swapped?)")
 
+
+def test_references_replaced_are_named_only_among_the_questions_judged(tmp_path: Path):
+    """With --first-n, the note on references the references file replaced named every question of the file (29
+    of MT-Bench's, none of them among the first 20 judged); it names those judged, and none where none is. The
+    notes come as the data are read: the run then stops, before any judge call, for want of a baseline."""
+    from tests.support.cli_runs import judgebench
+
+    write_jsonl(tmp_path / "questions.jsonl", [{"question_id": f"q{i}", "turns": [f"Q{i}?"], "reference": ["old"]}
+                                               for i in (1, 2, 3)])
+    write_jsonl(tmp_path / "answers.jsonl", [{"question_id": f"q{i}", "model": model, "turns": [f"{model} {i}"]}
+                                             for model in ("m", "n") for i in (1, 2, 3)])
+    write_jsonl(tmp_path / "refs.jsonl", [{"question_id": f"q{i}", "model": "gpt-4", "turns": ["new"]} for i in (2, 3)])
+    notes = {}
+    for first_n in ("1", "2", "3"):
+        done = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--references",
+                          "refs.jsonl", "--first-n", first_n, "--template", "pairwise-5-reference", "--judge-model",
+                          "x", "--base-url", "http://127.0.0.1:9/v1", "--out", "out", cwd=tmp_path)
+        assert done.returncode == EXIT_USAGE and "needs a baseline model" in done.stderr, done.stderr
+        notes[first_n] = [line for line in (done.stdout + done.stderr).splitlines() if "replace those" in line]
+    replaced = "note: the reference answers of refs.jsonl replace those the questions file gives for "
+    assert notes == {"1": [],
+                     "2": [f"{replaced}1 question(s) judged (ids: q2), which differ"],
+                     "3": [f"{replaced}2 question(s) (ids: q2, q3), which differ"]}  # all judged: said as before
