@@ -1050,11 +1050,44 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     if not Path(path).is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+        text = Path(path).read_text(encoding="utf-8-sig")
+        return tomllib.loads(text)
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}): save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        raise ConfigError(f"{path}: not valid TOML: {error}{_toml_hint(Path(path), text, error, what)}") from None
+
+
+# Where tomllib says a TOML text went wrong: "... (at line 2, column 13)".
+_TOML_PLACE = re.compile(r"\(at line (\d+), column (\d+)\)")
+# A YAML mapping's line, `key:` or `key: value`, which TOML never has.
+_YAML_KEY = re.compile(r"^\s*(- )?[\w.-]+\s*:(\s|$)")
+# A bare word where TOML wants a value: text that is no number, date, boolean, array or table.
+_BARE_WORD = re.compile(r"[^\s\"',\[\]{}#=]+")
+
+
+def _toml_hint(path: Path, text: str, error: tomllib.TOMLDecodeError, what: str) -> str:
+    """What to do about a TOML error that has a likely cause, as "; ..." (else ""): a file written as JSON or YAML
+    (told by its suffix or its text) is told that it must be TOML and how TOML looks; a value that is a bare word
+    (`questions = q.jsonl`) is shown quoted."""
+    place = _TOML_PLACE.search(str(error))
+    line_number, column = (int(place[1]), int(place[2])) if place else (0, 0)
+    lines = text.splitlines()
+    line = lines[line_number - 1] if 0 < line_number <= len(lines) else ""
+    suffix = path.suffix.lower()
+    written = ("JSON" if suffix == ".json" or text.lstrip().startswith("{") else
+               "YAML" if suffix in (".yaml", ".yml") or text.lstrip().startswith("---") or _YAML_KEY.match(line)
+               else None)
+    if written:
+        example = ('[data] and below it questions = "q.jsonl"' if what == "config file"
+                   else '[name] and below it key = "text"')
+        return (f"; a {what} is TOML, not {written}: each table on a line of its own in brackets, then its settings "
+                f"as key = value, text in quotes: {example}")
+    bare = _BARE_WORD.match(line, column - 1) if str(error).startswith("Invalid value") and column else None
+    if bare is None:
+        return ""
+    quoted = line[:bare.start()] + json.dumps(bare[0], ensure_ascii=False) + line[bare.end():]
+    return f"; quote text values: {quoted.strip()}"
 
 
 def _read_run_file(path: Path) -> dict[str, Any]:

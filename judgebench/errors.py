@@ -51,7 +51,11 @@ class JudgebenchError(Exception):
 
 
 class InputError(JudgebenchError):
-    """Bad questions, answers or outcomes: the message names the file, line and field."""
+    """Bad questions, answers or outcomes: the message names the file, line and field.
+
+    Its parts stay attributes (`message` without the place, `hint`), so that a reader who knows more of the
+    cause (`datasets.load_dataset`: files in another format than detected, or given in each other's place) can
+    raise it again with a better hint."""
 
     def __init__(self, message: str, *, path: object | None = None, line: int | None = None,
                  field: str | None = None, hint: str | None = None):
@@ -63,7 +67,7 @@ class InputError(JudgebenchError):
         if hint:
             text += f" ({hint})"
         super().__init__(text)
-        self.path, self.line, self.field, self.hint = path, line, field, hint
+        self.message, self.path, self.line, self.field, self.hint = message, path, line, field, hint
 
 
 class ConfigError(JudgebenchError):

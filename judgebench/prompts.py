@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from judgebench.config import SettingsModel, home_expanded, read_toml, validating
+from judgebench.config import SettingsModel, home_expanded, read_toml, suggest, validating
 from judgebench.engines.base import JudgeRequest
 from judgebench.errors import ConfigError
 from judgebench.records import Answer, Question
@@ -157,9 +157,10 @@ def load_template(name_or_path: str | Path) -> Template:
                 path = candidate
                 break
         else:
+            names = builtin_templates()
             raise ConfigError(
-                f"unknown template '{name_or_path}': built-in templates are {', '.join(builtin_templates())}; "
-                "or give the path of a .toml template file"
+                f"unknown template '{name_or_path}'{suggest(str(name_or_path), names)}; built-in templates are "
+                f"{', '.join(names)}, or give the path of a .toml template file"
             )
     return _template_from_dict(read_toml(path, "template file"), path)
 

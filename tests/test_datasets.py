@@ -610,3 +610,102 @@ def test_a_latin1_answers_file_through_the_console_script(tmp_path: Path, two_qu
     assert result.returncode == EXIT_USAGE, output
     assert f"{latin1}:1:" in output and "is not UTF-8" in output and "re-encode the file as UTF-8" in output
     assert "Traceback" not in output
+
+
+# ---- files in the wrong format or the wrong place: the message names the cause, not a field to add ----------
+
+def run_refused(folder: Path, *args: str) -> str:
+    """`judgebench run` with `args`, refused before any judge call: its one line of error, checked to end the run
+    with exit 2 and no traceback (the judge at port 9, discard, cannot answer)."""
+    from tests.support.cli_runs import judgebench
+
+    done = judgebench("run", *args, "--judge-model", "x", "--base-url", "http://127.0.0.1:9/v1", "--out", "out",
+                      cwd=folder)
+    assert done.returncode == EXIT_USAGE, done.stdout + done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    return done.stderr.removeprefix("error: ").rstrip("\n")
+
+
+GENERIC_QUESTIONS = [{"question_id": "q1", "turns": ["What is 2+2?"]}, {"question_id": "q2", "turns": ["Hi?"]}]
+GENERIC_ANSWERS = [{"question_id": f"q{i}", "model": model, "turns": [f"{model} {i}"]}
+                   for model in ("m", "n") for i in (1, 2)]
+
+
+def test_answers_in_another_format_than_the_questions_file_told_say_so_and_how_to_choose_one(tmp_path: Path):
+    """arena-hard questions (`uid`, `prompt`) with generic answers: the format is detected as arena-hard from the
+    questions file, and the answers were told to add arena-hard's "messages", the wrong fix; the message says where
+    the format was detected, which format the answers are in, and the flag that chooses it. A format named with
+    --format is the user's choice: its message stays the field's own."""
+    write_jsonl(tmp_path / "question.jsonl", [{"uid": "u1", "category": "c", "prompt": "What is 2+2?"}])
+    write_jsonl(tmp_path / "answers.jsonl", [{"question_id": "u1", "model": "m", "turns": ["4"]}])
+    assert run_refused(tmp_path, "--questions", "question.jsonl", "--answers", "answers.jsonl") == (
+        "answers.jsonl:1: field 'messages': missing required field (these answers are in the generic format, but the "
+        "format was detected as arena-hard from the questions file question.jsonl: give answers in the arena-hard "
+        "format, or questions and answers both in the generic format, chosen with --format generic)")
+    # MT-Bench answers (`choices`, which arena-hard's older files share) beside AlpacaEval questions are named as
+    # MT-Bench's, the format that claims them
+    write_jsonl(tmp_path / "outputs.json", [{"instruction": "What is 2+2?", "output": "4", "generator": "m"}])
+    write_jsonl(tmp_path / "mt.jsonl", [{"question_id": 1, "model_id": "n", "choices": [{"turns": ["4"]}]}])
+    mt_bench = run_refused(tmp_path, "--questions", "outputs.json", "--answers", "mt.jsonl")
+    assert ("these answers are in the mt-bench format, but the format was detected as alpaca-eval from the questions "
+            "file outputs.json") in mt_bench, mt_bench
+    named = run_refused(tmp_path, "--questions", "question.jsonl", "--answers", "answers.jsonl",
+                        "--format", "arena-hard")
+    assert named.endswith("missing required field (add \"messages\": [{\"role\": \"user\", ...}, {\"role\": "
+                          "\"assistant\", ...}])"), named
+
+
+@pytest.mark.parametrize("layout", ["generic", "mt-bench"])
+def test_questions_and_answers_given_in_each_others_place_are_said_to_look_swapped(tmp_path: Path, layout: str):
+    """--questions ANSWERS --answers QUESTIONS said "missing required field 'model'" of the questions file given
+    as answers (generic), or "missing 'turns'" of the answers file given as questions (MT-Bench's), with a hint to
+    add the field; the questions file names models and the answers file none, so they look swapped."""
+    if layout == "generic":
+        questions, answers = GENERIC_QUESTIONS, GENERIC_ANSWERS
+        failing = "answers.jsonl:1: field 'model': missing required field"
+    else:
+        questions = [{"question_id": 81, "category": "c", "turns": ["One?", "Two?"]}]
+        answers = [{"question_id": 81, "model_id": "m", "choices": [{"index": 0, "turns": ["1", "2"]}]}]
+        failing = "answers.jsonl:1: field 'turns': missing required field (or 'prompt' for a single turn)"
+    write_jsonl(tmp_path / "questions.jsonl", questions)
+    write_jsonl(tmp_path / "answers.jsonl", answers)
+    refused = run_refused(tmp_path, "--questions", "answers.jsonl", "--answers", "questions.jsonl")
+    if layout == "generic":
+        failing = failing.replace("answers.jsonl", "questions.jsonl")
+    assert refused == (
+        f"{failing} (answers.jsonl and questions.jsonl look swapped: the questions file's rows name a model, as "
+        "answers do, and the answers file's none, as questions do; give the questions to --questions and the answers "
+        "to --answers)")
+
+
+def test_an_answers_file_without_models_is_asked_whether_it_is_the_questions_file(tmp_path: Path):
+    """One side alone looking like the other file keeps the field's hint, and asks whether the files are swapped."""
+    write_jsonl(tmp_path / "questions.jsonl", GENERIC_QUESTIONS)
+    write_jsonl(tmp_path / "answers.jsonl", [{k: v for k, v in row.items() if k != "model"} for row in GENERIC_ANSWERS])
+    assert run_refused(tmp_path, "--questions", "questions.jsonl", "--answers", "answers.jsonl") == (
+        "answers.jsonl:1: field 'model': missing required field (add 'model' to every record; answers.jsonl names no "
+        "model in its rows, as questions do: are --questions and --answers swapped?)")
+
+
+def test_references_replaced_are_named_only_among_the_questions_judged(tmp_path: Path):
+    """With --first-n, the note on references the references file replaced named every question of the file (29
+    of MT-Bench's, none of them among the first 20 judged); it names those judged, and none where none is. The
+    notes come as the data are read: the run then stops, before any judge call, for want of a baseline."""
+    from tests.support.cli_runs import judgebench
+
+    write_jsonl(tmp_path / "questions.jsonl", [{"question_id": f"q{i}", "turns": [f"Q{i}?"], "reference": ["old"]}
+                                               for i in (1, 2, 3)])
+    write_jsonl(tmp_path / "answers.jsonl", [{"question_id": f"q{i}", "model": model, "turns": [f"{model} {i}"]}
+                                             for model in ("m", "n") for i in (1, 2, 3)])
+    write_jsonl(tmp_path / "refs.jsonl", [{"question_id": f"q{i}", "model": "gpt-4", "turns": ["new"]} for i in (2, 3)])
+    notes = {}
+    for first_n in ("1", "2", "3"):
+        done = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--references",
+                          "refs.jsonl", "--first-n", first_n, "--template", "pairwise-5-reference", "--judge-model",
+                          "x", "--base-url", "http://127.0.0.1:9/v1", "--out", "out", cwd=tmp_path)
+        assert done.returncode == EXIT_USAGE and "needs a baseline model" in done.stderr, done.stderr
+        notes[first_n] = [line for line in (done.stdout + done.stderr).splitlines() if "replace those" in line]
+    replaced = "note: the reference answers of refs.jsonl replace those the questions file gives for "
+    assert notes == {"1": [],
+                     "2": [f"{replaced}1 question(s) judged (ids: q2), which differ"],
+                     "3": [f"{replaced}2 question(s) (ids: q2, q3), which differ"]}  # all judged: said as before

@@ -462,3 +462,28 @@ def test_a_bad_row_of_a_dataframe_is_named_by_its_index_label_too():
         judgebench.rate(frame)
     with pytest.raises(InputError, match=r"row 11: unknown winner 'bogus'"):  # 0, 1, 2, ...: the number says it
         judgebench.rate(frame.reset_index(drop=True))
+
+
+def test_a_file_given_to_the_other_source_flag_is_sent_to_its_own(tmp_path):
+    """Outcomes given to --alpaca-eval said "missing field instruction" with the fields annotations need, as if the
+    file were to be edited; they are sent to --outcomes (Chatbot Arena's layout, Parquet, and evalica's, CSV), as
+    annotations given to --outcomes are sent to --alpaca-eval."""
+    from tests.support.cli_runs import judgebench
+
+    write(tmp_path / "battles.parquet", ROWS)
+    (tmp_path / "pairs.csv").write_text("left,right,winner\nm1,m2,left\nm2,m3,tie\n")
+    (tmp_path / "annotations.json").write_text(json.dumps([
+        {"instruction": "2+2?", "output_1": "4", "generator_1": "base", "output_2": "5", "generator_2": "m",
+         "preference": 1.0}]))
+    refusals = {}
+    for flag, name in (("--alpaca-eval", "battles.parquet"), ("--alpaca-eval", "pairs.csv"),
+                       ("--outcomes", "annotations.json")):
+        done = judgebench("leaderboard", flag, name, "--out", "out", cwd=tmp_path)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+        refusals[name] = done.stderr
+    for name in ("battles.parquet", "pairs.csv"):
+        assert refusals[name] == (f"error: {name}: field 'instruction': missing field (this holds outcomes, not "
+                                  f"AlpacaEval annotations: read them with `--outcomes {name}`)\n")
+    assert refusals["annotations.json"].startswith(
+        "error: annotations.json: field 'question_id': missing column (this holds AlpacaEval annotations: read them "
+        "with `--alpaca-eval annotations.json`")

@@ -1031,3 +1031,38 @@ def test_judges_checks_the_request_settings_of_a_presets_file(tmp_path):
     assert refused.stderr == ("error: judges.toml: [mine] extra_body: 'n' asks for several answers to each game, "
                               "where judgebench reads one answer, sent whole (it sends no such field): leave it "
                               "out\n")
+
+
+_TOML_SHAPE = ("each table on a line of its own in brackets, then its settings as key = value, text in quotes: [data] "
+               'and below it questions = "q.jsonl"')
+
+
+@pytest.mark.parametrize("name, text, message", [
+    # a bare word where a value goes is shown quoted (the position alone sent the user hunting)
+    ("x.toml", "[data]\nquestions = q.jsonl\n",
+     'not valid TOML: Invalid value (at line 2, column 13); quote text values: questions = "q.jsonl"'),
+    ("x.toml", '[judge]\nbase_url = http://localhost:8000/v1  # mine\n',
+     'not valid TOML: Invalid value (at line 2, column 12); quote text values: base_url = "http://localhost:8000/v1"'
+     "  # mine"),
+    # JSON or YAML, told by the suffix or by the text: the file must be TOML, which looks like this
+    ("x.json", '{"data": {"questions": "q.jsonl"}}\n',
+     f"not valid TOML: Invalid statement (at line 1, column 1); a config file is TOML, not JSON: {_TOML_SHAPE}"),
+    ("x.toml", '{\n  "data": {"questions": "q.jsonl"}\n}\n',
+     f"not valid TOML: Invalid statement (at line 1, column 1); a config file is TOML, not JSON: {_TOML_SHAPE}"),
+    ("x.yaml", "data:\n  questions: q.jsonl\n",
+     "not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 5); a config file is TOML, not "
+     f"YAML: {_TOML_SHAPE}"),
+    ("x.toml", "# my run\ndata:\n  questions: q.jsonl\n",
+     "not valid TOML: Expected '=' after a key in a key/value pair (at line 2, column 5); a config file is TOML, not "
+     f"YAML: {_TOML_SHAPE}"),
+    # a template's name misspelt gets the closest, as other names do
+    ("x.toml", _DATA + '[judging]\ntemplate = "pairwise5"\n',
+     "[judging] template: unknown template 'pairwise5'; did you mean 'pairwise-5'?; built-in templates are logprob, "
+     "pairwise-3, pairwise-5, pairwise-5-reference, or give the path of a .toml template file"),
+])
+def test_a_config_file_mistyped_is_told_what_to_write(tmp_path, name, text, message):
+    from tests.support.cli_runs import judgebench
+
+    write(tmp_path, text, name)
+    done = judgebench("run", "--config", name, cwd=tmp_path, timeout=60)
+    assert (done.returncode, done.stderr) == (2, f"error: {name}: {message}\n")

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from judgebench.config import how_to_set, setting_name
 from judgebench.datasets import alpaca_eval, arena_hard, fields, generic, mt_bench
 from judgebench.datasets.alpaca_eval import question_id_for as alpaca_question_id
 from judgebench.datasets.fields import EmptyAnswer, Format
@@ -33,6 +34,8 @@ FORMATS: tuple[str, ...] = tuple(_FORMATS)
 _DETECTION_ORDER = (arena_hard.FORMAT, alpaca_eval.FORMAT, mt_bench.FORMAT, generic.FORMAT)
 # Model name given to reference answers, which need not name one.
 REFERENCE_MODEL = "reference"
+# The fields that name an answer's model, in any format.
+_MODEL_FIELDS = ("generator", "model_id", "model")
 
 
 def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | None = None,
@@ -50,8 +53,6 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
     note in `Dataset.notes` where those differ). `first_n` keeps the first N questions of the file (every file
     is still checked whole: a wrong answers file fails the trial as it would fail the full run).
     """
-    from judgebench.config import setting_name
-
     questions = Path(questions)
     answer_paths = [Path(answers)] if isinstance(answers, str | Path) else [Path(p) for p in answers]
     if not answer_paths:
@@ -71,15 +72,21 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
                          f"leave the empty files out of {setting_name('answers')}, or give them their model's "
                          "answers")
 
-    chosen = _format_named(format) if format else _detect(question_rows, [rows for _, rows in answer_rows])
+    chosen, detected_from = ((_format_named(format), None) if format else
+                             _detect(question_rows, answer_rows, questions))
     if question_rows and chosen.holds_answers(question_rows[0].data):
         # The questions file is also a model's answers (an AlpacaEval outputs file): where an answers directory
         # holds it, it is read as that model's answers too, in its place among the directory's files.
         read = dict(answer_rows)
         answer_rows = [(path, read.get(path, question_rows)) for path in answer_files(answer_paths, reference_paths)]
-    located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data)) for row in question_rows]
-    located_answers = [located for path, rows in answer_rows
-                       for located in _located_answers(chosen, path, rows, allow_missing)]
+    try:
+        located_questions = [Located(chosen.question(row), row, chosen.id_field(row.data)) for row in question_rows]
+        located_answers = [located for path, rows in answer_rows
+                           for located in _located_answers(chosen, path, rows, allow_missing)]
+    except EmptyAnswer:
+        raise
+    except InputError as error:
+        raise _misread(error, chosen, detected_from, question_rows, answer_rows) from None
     references_format = _references_format(chosen, reference_rows)
     located_references = [_located_reference(references_format, row) for row in reference_rows]
     dataset = build_dataset(located_questions, located_answers, questions_path=questions,
@@ -94,8 +101,6 @@ def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path
     """The questions and answers that give judgments already made their texts and lengths (`diagnose`, `report`,
     `leaderboard --results`, `rate`): a Dataset read with allow_missing, None without them. One without the other
     is refused: it was ignored without a word, and the length-bias row then asked for what had been given."""
-    from judgebench.config import setting_name
-
     files = [answers] if isinstance(answers, (str, Path)) else list(answers or [])
     if (questions is None) != (not files):
         missing = "answers" if questions is not None else "questions"
@@ -110,14 +115,84 @@ def detect_format(questions: Path, answers: Sequence[Path]) -> str:
     """The name of the format these files are in, judged from their first rows."""
     questions = Path(questions)
     files = answer_files([Path(p) for p in answers], {questions.resolve()})
-    return _detect(read_rows(questions), [read_rows(path) for path in files]).name
+    return _detect(read_rows(questions), [(path, read_rows(path)) for path in files], questions)[0].name
 
 
-def _detect(question_rows: list[Row], answer_files_rows: list[list[Row]]) -> Format:
-    """The first format, most specific first, that claims the first question row and first answer row."""
+def _detect(question_rows: list[Row], answer_rows: list[tuple[Path, list[Row]]], questions: Path
+            ) -> tuple[Format, str]:
+    """The first format, most specific first, that claims the first question row and first answer row, and the
+    file that told it ("the questions file PATH", or an answers file's), for messages about rows it does not fit."""
     question = question_rows[0].data if question_rows else {}
-    answer = next((rows[0].data for rows in answer_files_rows if rows), {})
-    return next(f for f in _DETECTION_ORDER if f.looks_like(question, answer))
+    answer_path, answer = next(((path, rows[0].data) for path, rows in answer_rows if rows), (None, {}))
+    chosen = next(f for f in _DETECTION_ORDER if f.looks_like(question, answer))
+    told = [f"the questions file {questions}"] if chosen.looks_like(question, {}) else []
+    if answer_path is not None and chosen.looks_like({}, answer):
+        told.append(f"the answers file {answer_path}")
+    return chosen, " and ".join(told)
+
+
+def _misread(error: InputError, chosen: Format, detected_from: str | None, question_rows: list[Row],
+             answer_rows: list[tuple[Path, list[Row]]]) -> InputError:
+    """`error`, raised reading a question or answer row, with a hint at its cause where the files tell it, in
+    place of a hint to edit the row: questions and answers given in each other's place (`_swapped`), or a row in
+    another known format than the one detected from the first rows (`detected_from`: None where it was named).
+    The fields a misread row lacks are those of the other file or format; adding them was the wrong fix."""
+    question_side = error.path == (question_rows[0].path if question_rows else None)
+    rows = question_rows if question_side else next((rows for path, rows in answer_rows if path == error.path), [])
+    row = next((row for row in rows if row.position == error.line), None)
+    if row is None:
+        return error
+    first_answer = next((rows[0] for _, rows in answer_rows if rows), None)
+    swapped = _swapped(chosen, question_rows[0], first_answer if question_side else row, error.hint)
+    if swapped:
+        return row.error(error.message, field=error.field, hint=swapped)
+    if detected_from is None:
+        return error
+    side = "questions" if question_side else "answers"
+    # The format that reads the row, one whose detection claims it first (arena-hard reads MT-Bench's answers too)
+    claims = sorted(_DETECTION_ORDER, key=lambda f: not f.looks_like(*((row.data, {}) if question_side
+                                                                      else ({}, row.data))))
+    other = next((f for f in claims if f is not chosen and _reads(f, row, question_side)), None)
+    if other is None:
+        return error
+    return row.error(error.message, field=error.field, hint=(
+        f"these {side} are in the {other.name} format, but the format was detected as {chosen.name} from "
+        f"{detected_from}: give {side} in the {chosen.name} format, or questions and answers both in the "
+        f"{other.name} format, chosen with {how_to_set('format', other.name)}"))
+
+
+def _swapped(chosen: Format, question: Row, answer: Row | None, hint: str | None) -> str:
+    """The hint of an error reading the files where the questions and answers look given in each other's place,
+    or "": the questions file names a model in its first row (and is not a file that holds answers as questions,
+    as an AlpacaEval outputs file does), and (or) an answers row names none and reads as a question. Where both
+    look so, that alone is the hint; where one does, the question whether they are swapped follows `hint`."""
+    as_answers = any(fields.has(question, name) for name in _MODEL_FIELDS) and not chosen.holds_answers(question.data)
+    as_questions = answer is not None and not any(fields.has(answer, name) for name in _MODEL_FIELDS) and _reads(
+        chosen, answer, True)
+    flags = f"{setting_name('questions')} and {setting_name('answers')}"
+    if as_answers and as_questions and answer is not None:
+        return (f"{question.path} and {answer.path} look swapped: the questions file's rows name a model, as answers "
+                f"do, and the answers file's none, as questions do; give the questions to {setting_name('questions')} "
+                f"and the answers to {setting_name('answers')}")
+    if as_answers:
+        found = f"the questions file {question.path} names a model in its rows, as answers do: are {flags} swapped?"
+    elif as_questions and answer is not None:
+        found = f"{answer.path} names no model in its rows, as questions do: are {flags} swapped?"
+    else:
+        return ""
+    return f"{hint}; {found}" if hint else found
+
+
+def _reads(chosen: Format, row: Row, as_question: bool) -> bool:
+    """Whether `chosen` reads `row` as a question (`as_question`) or as an answer without an error."""
+    try:
+        if as_question:
+            chosen.question(row)
+        else:
+            chosen.answer(row, row.path.stem if chosen.model_from_file else None)
+    except InputError:
+        return False
+    return True
 
 
 def _format_named(name: str) -> Format:
@@ -158,7 +233,7 @@ def _located_answers(chosen: Format, path: Path, rows: list[Row], allow_missing:
 def _model_of(row: Row, default_model: str | None) -> str:
     """The model an answer row names, by any format's field for it (an empty answer is not read whole)."""
     try:
-        return fields.model_name(row, default_model, ("generator", "model_id", "model"))
+        return fields.model_name(row, default_model, _MODEL_FIELDS)
     except InputError:
         return default_model or "(unnamed)"
 

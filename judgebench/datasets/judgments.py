@@ -138,19 +138,30 @@ def _with_optional_columns(out: pd.DataFrame, frame: pd.DataFrame, source: Table
 def _require_columns(frame: pd.DataFrame, source: Table) -> None:
     for name in ID_COLUMNS:
         if name not in frame.columns:
-            hint = OUTCOMES_HINT
-            if {"first", "second", "p_first"} <= set(frame.columns):  # a run's judgments.jsonl: games, not outcomes
-                folder = source.path.parent
-                hint = ("this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run "
-                        "with " + command_or_call(f"`judgebench leaderboard --results {folder}`",
-                                                  f"`judgebench.rate({str(folder)!r})`"))
-            elif {"instruction", "output_1", "output_2"} <= set(frame.columns):
-                hint = "this holds AlpacaEval annotations: read them with " + command_or_call(
-                    f"`--alpaca-eval {source.path}`", f"`judgebench.rate({str(source.path)!r}, kind=\"alpaca-eval\")`")
-            raise source.missing_column(name, hint)
+            raise source.missing_column(name, _held_instead(frame.columns, source.path, "outcomes") or OUTCOMES_HINT)
     if "winner" not in frame.columns and "score_a" not in frame.columns:
         raise source.error(None, "missing column (neither winner nor score_a is present)", field="winner",
                            hint=OUTCOMES_HINT)
+
+
+def _held_instead(columns: Iterable[str], path: Path, reading: str) -> str | None:
+    """What a file read as `reading` ("outcomes" or "alpaca-eval") holds instead, told by its columns, and how to
+    read that, or None: a run's games (judgments.jsonl), AlpacaEval annotations, or outcomes. Each source's
+    reader names the others, so that a file given to the wrong flag is sent to its own, not edited."""
+    names = set(columns)
+    if {"first", "second", "p_first"} <= names:  # a run's judgments.jsonl: games, not outcomes
+        return ("this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run with "
+                + command_or_call(f"`judgebench leaderboard --results {path.parent}`",
+                                  f"`judgebench.rate({str(path.parent)!r})`"))
+    if reading != "alpaca-eval" and {"instruction", "output_1", "output_2"} <= names:
+        return "this holds AlpacaEval annotations: read them with " + command_or_call(
+            f"`--alpaca-eval {path}`", f"`judgebench.rate({str(path)!r}, kind=\"alpaca-eval\")`")
+    outcomes = ({*ID_COLUMNS} <= names and bool(names & {"winner", "score_a"})
+                or is_pairwise_layout(names) and "winner" in names)
+    if reading != "outcomes" and outcomes:
+        return "this holds outcomes, not AlpacaEval annotations: read them with " + command_or_call(
+            f"`--outcomes {path}`", f"`judgebench.rate({str(path)!r}, kind=\"outcomes\")`")
+    return None
 
 
 def _id_column(values: pd.Series, source: Table, name: str) -> pd.Series:
@@ -357,8 +368,9 @@ def _read_alpaca_eval_file(path: Path) -> tuple[pd.DataFrame, int, set[str]]:
     frame = source.frame.reindex(columns=list(ALPACA_EVAL_FIELDS))
     for name in ALPACA_EVAL_FIELDS:
         if frame[name].isna().all() and name != "preference":
-            raise source.error(None, "missing field", field=name, hint="AlpacaEval annotations need " +
-                               ", ".join(ALPACA_EVAL_FIELDS))
+            raise source.error(None, "missing field", field=name, hint=_held_instead(
+                source.frame.columns, path, "alpaca-eval") or "AlpacaEval annotations need " + ", ".join(
+                ALPACA_EVAL_FIELDS))
     preference = _alpaca_eval_preference(frame["preference"], source)
     keep = ~np.isnan(preference)
     if not keep.any():

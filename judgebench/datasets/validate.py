@@ -51,15 +51,16 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     if not questions:
         raise InputError("no questions found", path=questions_path, hint="the questions file is empty")
     by_id = index_questions(questions)
-    notes: list[str] = []
-    if references:
-        by_id, notes = attach_references(by_id, references)
+    by_id, replaced = attach_references(by_id, references or [])
     answers = select_models(answers, models, baseline)
     answer_index = index_answers(answers, by_id, questions_path)
     model_names = sorted({located.record.model for located in answers})  # before a trial's cut: every model stays
+    notes: list[str] = []
+    every = len(by_id)
     if first_n is not None:
         by_id, answers, answer_index, trial = first_questions(by_id, answers, answer_index, first_n)
         notes.append(trial)
+    notes[:0] = replaced_note(references or [], [qid for qid in replaced if qid in by_id], cut=len(by_id) < every)
     question_map = {qid: located.record for qid, located in by_id.items()}
     skipped = missing_answers(question_map, answers, model_names, allow_missing)
     return Dataset(questions=question_map,
@@ -107,9 +108,10 @@ def index_questions(questions: list[Located[Question]]) -> dict[str, Located[Que
 
 def attach_references(by_id: dict[str, Located[Question]], references: list[Located[Answer]]
                       ) -> tuple[dict[str, Located[Question]], list[str]]:
-    """Questions with reference answers from a references file, which replace any the questions carried, and a
-    note naming the questions whose own, different, references were replaced (the file given for this run is
-    taken to be the one meant, but a questions file's references do not go unused without a word)."""
+    """Questions with reference answers from a references file, which replace any the questions carried, and the
+    ids of the questions whose own, different, references were replaced (the file given for this run is taken to
+    be the one meant, but a questions file's references do not go unused without a word: `build_dataset` notes
+    those of the questions judged)."""
     attached = dict(by_id)
     seen: dict[str, Row] = {}
     replaced: list[str] = []
@@ -127,9 +129,17 @@ def attach_references(by_id: dict[str, Located[Question]], references: list[Loca
             replaced.append(question.question_id)
         attached[reference.question_id] = dataclasses.replace(
             by_id[reference.question_id], record=dataclasses.replace(question, reference=reference.turns))
-    notes = [f"the reference answers of {references[0].row.path} replace those the questions file gives for "
-             f"{len(replaced)} question(s) (ids: {first_few(replaced, SHOWN_IDS)}), which differ"] if replaced else []
-    return attached, notes
+    return attached, replaced
+
+
+def replaced_note(references: list[Located[Answer]], replaced: list[str], *, cut: bool) -> list[str]:
+    """The note naming the questions judged whose own references the references file replaced (`attach_references`),
+    or none; `cut`: first_n left questions out, whose references are not named (none of them is judged)."""
+    if not replaced:
+        return []
+    judged = " judged" if cut else ""
+    return [f"the reference answers of {references[0].row.path} replace those the questions file gives for "
+            f"{len(replaced)} question(s){judged} (ids: {first_few(replaced, SHOWN_IDS)}), which differ"]
 
 
 def select_models(answers: list[Located[Answer]], models: list[str] | None,
