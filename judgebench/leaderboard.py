@@ -1203,7 +1203,13 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
     note = np.array([None if ok else "no rating: no outcomes against the baseline" if not has_rating
                      else ranking.missing if ranking is not None else None
                      for ok, has_rating in zip(defined, rated, strict=True)], dtype=object)
-    columns = {"rating": ratings.estimate, "lower": ratings.lower, "upper": ratings.upper, "rank": rank,
+    # Percentile ends of replicates that all fit one value (ratings held by the ridge) differ from the estimate by
+    # rounding alone, on either side (rating 24.668194571036338, upper 24.66819457103611): every interval holds
+    # its rating.
+    estimate = ratings.estimate
+    lower = np.where(np.isnan(estimate), ratings.lower, np.minimum(ratings.lower, estimate))
+    upper = np.where(np.isnan(estimate), ratings.upper, np.maximum(ratings.upper, estimate))
+    columns = {"rating": estimate, "lower": lower, "upper": upper, "rank": rank,
                **ratings.probabilities, **figures, "rank_note": note}
     models = []
     for k in order:

@@ -227,6 +227,25 @@ def test_equal_ratings_are_listed_by_rank_in_every_file(tmp_path):
     assert written == expected
 
 
+def test_every_interval_holds_its_rating_in_every_file(tmp_path):
+    """Against the baseline on 20 questions, careful and terse won and sloppy lost every game (the quickstart with
+    planted qualities): the ratings are the weak ridge's, every bootstrap replicate fits the same ones, and the
+    percentile ends differed from the estimate by rounding, on either side (a newcomer's audit: sloppy-1b's rating
+    24.668194571036338 above its upper end 24.66819457103611; careful-7b's 2060.4525781393854 below its lower
+    end 2060.4525781393977)."""
+    rows = [{"question_id": f"q{q:02d}", "model_a": model, "model_b": "base", "score_a": score}
+            for model, score in (("careful", 1.0), ("terse", 1.0), ("sloppy", 0.0)) for q in range(20)]
+    board = leaderboard.build(pd.DataFrame(rows), baseline="base", rounds=200, seed=0)
+    paths = board.write(tmp_path)
+    written = json.loads(paths["json"].read_text())["models"]
+    with open(paths["csv"], newline="") as handle:
+        listed = [{name: float(row[name]) for name in ("rating", "lower", "upper")} for row in csv.DictReader(handle)]
+    assert len(written) == len(listed) == 4
+    for entry in [*board.models, *written, *listed]:
+        assert entry["lower"] <= entry["rating"] <= entry["upper"], entry
+    assert {e["model"]: e["upper"] - e["lower"] for e in written}["sloppy"] < 1e-9  # the ridge's, as before
+
+
 def test_baseline_is_the_anchor_with_a_zero_width_interval(outcomes):
     board = leaderboard.build(outcomes, rounds=200, baseline="charlie")
     entry = {e["model"]: e for e in board.models}
