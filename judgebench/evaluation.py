@@ -1405,6 +1405,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
     from judgebench.datasets import load_judged_texts
+    from judgebench.datasets.gold import refuse_gold_pairs
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
@@ -1415,6 +1416,8 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
     dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True, latest=latest)
+    if store is not None:
+        refuse_gold_pairs(data.judgments, store)
     return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
                         seed=seed, ratings=ratings)
 
