@@ -137,7 +137,9 @@ class RunDiagnostics:
     `n_without_logprobs`: under a logprob template, the games with a verdict read from the judge's text because
     its server sent no logprobs (a probability of 0 or 1 from the label, not the judge's); None under others;
     `n_at_token_limit`: the unparsed games whose output the judge's token limit (`token_limit`) ended before a
-    verdict (`verdicts.at_token_limit`).
+    verdict (`verdicts.at_token_limit`); `n_without_verdict`: of the pairs left out (`n_incomplete`), those
+    without a verdict in any order (a run whose judge never gave one leaves out every pair so, not for an order
+    missing).
     """
 
     position_consistency: float | None
@@ -153,6 +155,7 @@ class RunDiagnostics:
     n_without_logprobs: int | None = None
     n_at_token_limit: int = 0
     token_limit: int | None = None
+    n_without_verdict: int = 0
 
     @property
     def no_verdict(self) -> bool:
@@ -170,10 +173,10 @@ class RunDiagnostics:
 
 def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomplete: int,
                  skipped: dict[str, int], markers: tuple[str, ...], logprobs: bool = False,
-                 token_limit: int | None = None) -> RunDiagnostics:
+                 token_limit: int | None = None, n_without_verdict: int = 0) -> RunDiagnostics:
     """The diagnostics of a run from its outcomes (per-order verdicts) and all its judgments (with status);
     `logprobs`: the template reads the judge's logprobs (so games whose server sent none are counted);
-    `token_limit`: the judge's."""
+    `token_limit`: the judge's; `n_without_verdict`: the pairs left out without a verdict in any order."""
     from judgebench.records import FAILED, OK, UNPARSED
     from judgebench.verdicts import without_verdict
 
@@ -189,7 +192,7 @@ def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomp
         n_unparsed=len(unparsed), skipped=dict(skipped), unparsed_example=example, markers=markers,
         n_without_logprobs=(int(((status == OK) & judgments["logprobs"].isna()).sum())
                             if logprobs and "logprobs" in judgments else None),
-        n_at_token_limit=at_limit, token_limit=token_limit,
+        n_at_token_limit=at_limit, token_limit=token_limit, n_without_verdict=n_without_verdict,
     )
 
 

@@ -409,10 +409,15 @@ def _run_diagnostics(dataset: Dataset, template: Template, result: RunResult) ->
     """How the run's judge behaved (`diagnose_run`), for `run` and `diagnose --gold` alike."""
     from judgebench.prompts import token_limit
 
-    return diagnose_run(result.combined.outcomes, result.judgments, n_inconsistent=result.combined.n_inconsistent,
-                        n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
+    combined = result.combined
+    # of the pairs left out (`runner`: every planned pair without an outcome), those with a verdict in some order
+    # (`combine`: n_pairs counts the pairs with one)
+    left_with_a_verdict = combined.n_pairs - len(combined.outcomes)
+    return diagnose_run(combined.outcomes, result.judgments, n_inconsistent=combined.n_inconsistent,
+                        n_incomplete=combined.n_incomplete, skipped=dict(dataset.skipped),
                         markers=tuple(template.verdicts), logprobs=template.kind == "logprob",
-                        token_limit=token_limit(result.config.sampling(template)))
+                        token_limit=token_limit(result.config.sampling(template)),
+                        n_without_verdict=combined.n_incomplete - left_with_a_verdict)
 
 
 def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult,
