@@ -1135,6 +1135,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                   anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
                   ties=chosen["ties"], position_effect=chosen["position_effect"],
                   regularization=chosen["regularization"], design_bias=design_bias, source=inputs.source,
+                  rows_as_questions=inputs.rows_as_questions,
                   meta={"source": inputs.kind, "source_path": inputs.source if _names_files(source) else None,
                         "judge": chosen["judge"], "template": chosen["template"],
                         "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan,

@@ -1280,18 +1280,24 @@ def test_a_directory_named_like_a_file_is_made_where_the_user_named_it_a_directo
     assert prepare_directory(tmp_path / "site.html", named_like_a_file=True).is_dir()
 
 
-@pytest.mark.parametrize(("flags", "says", "not_says"), [
-    ((), "the bootstrap resamples rows", "sandwich"),
-    (("--interval", "sandwich"), "the sandwich covariance is clustered by row", "bootstrap"),
-    (("--resample", "judgments"), "the intervals resample single judgments", "bootstrap resamples rows"),
+@pytest.mark.parametrize(("flags", "says", "not_says", "label"), [
+    ((), "the bootstrap resamples rows", "sandwich",
+     "95% percentile interval, bootstrap over rows (the outcomes give no question ids) (20 rounds, seed 0)"),
+    (("--interval", "sandwich"), "the sandwich covariance is clustered by row", "bootstrap",
+     "sandwich covariance clustered by rows (the outcomes give no question ids)"),
+    (("--resample", "judgments"), "the intervals resample single judgments", "bootstrap resamples rows",
+     "95% percentile interval, bootstrap over single judgments"),
 ], ids=["bootstrap", "sandwich", "judgments"])
 def test_rows_taken_as_questions_are_warned_of_in_the_words_of_the_interval_used(shared_data, tmp_path, flags, says,
-                                                                                 not_says):
+                                                                                 not_says, label):
     """An outcomes file without question ids rated with sandwich intervals was warned that "the bootstrap
-    resamples rows, and its intervals are too narrow", where no bootstrap was drawn."""
+    resamples rows, and its intervals are too narrow", where no bootstrap was drawn; the table's footer (the meta's
+    interval label) said "bootstrap over questions" beside the warning that rows were resampled."""
     done = run_cli("--outcomes", str(shared_data / "ratings" / "food.csv"), "--rounds", "20", *flags,
                    "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    (warning,) = [w for w in json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["warnings"]
-                  if "each row is its own question" in w]
+    meta = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]
+    (warning,) = [w for w in meta["warnings"] if "each row is its own question" in w]
     assert says in warning and not_says not in warning and warning in " ".join(done.stderr.split())
+    assert label in meta["interval_label"] and "questions" not in meta["interval_label"].replace("question ids", "")
+    assert label in " ".join(done.stdout.split())
