@@ -339,12 +339,9 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     output ("the gold label" for a gold set, whose two sides are the better and the worse answer).
 
     Where some model won or lost every comparison (the strengths' maximum likelihood does not exist), lambda is
-    fitted on the outcomes within the strongly connected components of the win graph (`bradley_terry.win_groups`)
-    alone, without a ridge (noted, with how many outcomes were left out): as the strengths of a component above
-    another go to infinity, the likelihood of the outcomes between them goes to 1 whatever lambda is, so lambda's
-    profile maximum likelihood is the fit within components (Ford 1957; Hunter 2004, "MM algorithms for
-    generalized Bradley-Terry models"). Fitted beside strengths held by a ridge, length took up the ridge's pull:
-    a judge that ignores length "preferred shorter answers" at -0.25 [-0.36, -0.14] on the quickstart.
+    fitted on the outcomes within the components of `win_components` alone, without a ridge (noted, with how many
+    outcomes were left out). Fitted beside strengths held by a ridge, length took up the ridge's pull: a judge
+    that ignores length "preferred shorter answers" at -0.25 [-0.36, -0.14] on the quickstart.
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
     lambda cannot be estimated (one question, equal lengths everywhere, every pair's verdicts following the
@@ -368,13 +365,10 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     if coded.n_questions < 2:
         return {"log_odds": None, "controls": controls,
                 "note": "one question: an interval clustered by question needs two or more"}
-    counts = pair_counts(coded)
-    group = bt.win_groups(counts.first, counts.second, counts.score, counts.games, counts.n_models)
-    within = group[coded.model_a] == group[coded.model_b]
+    group = win_components(coded.model_a, coded.model_b, coded.score_a)
+    within = np.array([group[a] == group[b] for a, b in zip(coded.model_a, coded.model_b, strict=True)])
     if not within.any():
-        return {"log_odds": None, "controls": controls,
-                "note": f"every pair's verdicts follow the {noun}s' order (of any two {noun}s compared, one won "
-                        "every comparison, directly or through others): no length preference can show"}
+        return {"log_odds": None, "controls": controls, "note": _in_order_note(noun, "length preference")}
     left_out = float(coded.weight[~within].sum())
     coded = encode_outcomes(outcomes[known][within], source="outcomes")
     if coded.n_questions < 2:
@@ -430,12 +424,39 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                      f"exactly{why}): shown is the model-based interval (inverse information, games taken as "
                      "independent)")
     if left_out:
-        notes.append(f"fitted on the pairs of {noun}s that each won and lost (directly or through others); the "
-                     f"{left_out:g} outcomes between {noun}s one of which won every comparison follow their order "
-                     "whatever the lengths, so they say nothing of length and are left out")
+        notes.append(_left_out_note(noun, f"{left_out:g} outcomes", "length"))
     if notes:
         effect["note"] = "; ".join(notes)
     return effect
+
+
+def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike) -> dict[Any, int]:
+    """Each model's strongly connected component of the win graph of comparisons (`first` scored `score` in [0, 1]
+    against `second`: `bradley_terry.win_groups`). A judge's preference fitted beside the models' strengths (for
+    length, or for the first position) is measured by the comparisons within components alone: as the strengths
+    of a component above another go to infinity, the likelihood of the comparisons between them goes to 1
+    whatever the preference is, so its profile maximum likelihood is the fit within components (Ford 1957;
+    Hunter 2004, "MM algorithms for generalized Bradley-Terry models"), where the weak ridge that the strengths
+    need otherwise let the preference take up what it held back."""
+    from judgebench.ratings.bradley_terry import win_groups
+
+    a, b = np.asarray(first), np.asarray(second)
+    models, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+    group = win_groups(codes[:a.size], codes[a.size:], np.asarray(score, dtype=float), np.ones(a.size), len(models))
+    return {model: int(g) for model, g in zip(models.tolist(), group, strict=True)}
+
+
+def _in_order_note(noun: str, preference: str) -> str:
+    """Why a preference fitted within `win_components` has no estimate: no comparison is within one."""
+    return (f"every pair's verdicts follow the {noun}s' order (of any two {noun}s compared, one won every comparison, "
+            f"directly or through others): no {preference} can show")
+
+
+def _left_out_note(noun: str, left_out: str, what: str) -> str:
+    """The note of a preference fitted within `win_components` on some comparisons only."""
+    return (f"fitted on the pairs of {noun}s that each won and lost (directly or through others); the {left_out} "
+            f"between {noun}s one of which won every comparison follow their order whatever the {what}, so they say "
+            f"nothing of it and are left out")
 
 
 UNINFORMATIVE_LOG_ODDS = math.log(19.0)
@@ -648,7 +669,16 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     """The judge's first-position effect: Bradley-Terry with a first-position parameter fitted on the games
     (leaderboard.build with position_effect=True; sandwich interval clustered by question, or the model-based
     one with a `note` where that has zero width), as log-odds and as the probability that the first answer wins
-    between equal models. None with fewer than two models."""
+    between equal models. None with fewer than two models. `games`: the games judged (None: each judged order of
+    the outcomes, `p_ab` and `p_ba`).
+
+    Where some model won or lost every game, the effect is fitted on the games within the components of
+    `win_components` alone (noted); fitted beside the strengths the weak ridge held, it took up their pull where
+    the stronger model of a pair was more often shown first (random-one): a judge that follows the models' order
+    alone, the stronger shown first in 3 games of 4, "preferred the first answer" at 0.41 [0.21, 0.60] log-odds.
+    Where the games left form several groups of models never compared, the fit's weak ridge, on which no game
+    between groups pulls any more, moves the effect by millionths of a log-odds.
+    """
     from judgebench.errors import ConfigError
     from judgebench.leaderboard import build
     from judgebench.ratings.bradley_terry import UnboundedPositionEffect
@@ -658,6 +688,24 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     if decisive.size and np.all(decisive == decisive[0]):
         side = "first" if decisive[0] == 1.0 else "second"
         return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
+    a, b = np.asarray(outcomes["model_a"]), np.asarray(outcomes["model_b"])
+    if games is None:  # as `counts.games_from_outcomes` makes them
+        p_ab, p_ba = (np.asarray(outcomes[column], dtype=float) for column in ("p_ab", "p_ba"))
+        ab, ba = np.isfinite(p_ab), np.isfinite(p_ba)
+        group = win_components(np.concatenate([a[ab], b[ba]]), np.concatenate([b[ab], a[ba]]),
+                               first_slot_verdicts(p_ab, p_ba))
+    else:
+        group = win_components(games["first"], games["second"], games["p_first"])
+
+    def within(x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
+        return np.array([group[u] == group[v] for u, v in zip(np.asarray(x), np.asarray(y), strict=True)], dtype=bool)
+
+    kept = within(a, b)
+    if not kept.any():
+        return {"log_odds": None, "note": _in_order_note("model", "position effect")}
+    if not kept.all():
+        outcomes = outcomes[kept]
+        games = games[within(games["first"], games["second"])] if games is not None else None
     try:
         board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
     except UnboundedPositionEffect:  # a few exceptions that the ratings absorb
@@ -665,8 +713,11 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
                                           "ratings absorb: the effect is unbounded"}
     except (InputError, ConfigError, np.linalg.LinAlgError):  # too little data (one question, one model...)
         return None
-    effect = board.meta.get("position_effect")
-    return dict(effect) if effect else None
+    effect = dict(board.meta.get("position_effect") or {})
+    if effect and not kept.all():
+        notes = [effect.get("note"), _left_out_note("model", f"{int((~kept).sum()):,} pairs", "position")]
+        effect["note"] = "; ".join(note for note in notes if note)
+    return effect or None
 
 
 def diagnose_judgments(judgments: Any, *, swap: str = "both", seed: int = 0, confidence: float = 0.95,

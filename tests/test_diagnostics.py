@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from judgebench import diagnostics, leaderboard
+from judgebench.verdicts import combine
 
 # Four pairs with soft verdicts (a logprob judge): p_ab = P(model_a better | a shown first),
 # p_ba = P(model_a better | a shown second).
@@ -253,8 +254,42 @@ def test_length_effect_is_fitted_within_the_groups_of_models_that_each_won_and_l
         assert doubled["log_odds"] == pytest.approx(effect["log_odds"], abs=1e-8)
         assert effect["note"] == ("fitted on the pairs of models that each won and lost (directly or through "
                                   "others); the 120 outcomes between models one of which won every comparison follow "
-                                  "their order whatever the lengths, so they say nothing of length and are left out")
+                                  "their order whatever the length, so they say nothing of it and are left out")
         assert "note" not in alone
+
+
+def test_position_effect_of_verdicts_that_follow_the_models_order_says_none_can_show():
+    """Four models, every pair on 40 questions judged in one order (random-one), the stronger model shown first in 3
+    games of 4, verdicts by the models' strict order alone: the judge never looks at the position. The effect was
+    fitted beside strengths held by the weak ridge and took up their pull: "the first answer wins" at 0.41 [0.21,
+    0.60] log-odds. Those games say nothing of the position; none is left, which the note says. A judge that prefers
+    the first answer between models that each win and lose is still measured beside models that always win or
+    lose, from the games between the former alone, as the note says."""
+    rng = np.random.default_rng(0)
+    order = ["a", "b", "c", "d"]
+    rows = []
+    for q in range(40):
+        for x, y in itertools.combinations(order, 2):
+            first, second = (x, y) if rng.random() < 0.75 else (y, x)
+            rows.append({"question_id": f"q{q}", "first": first, "second": second, "weight": 1.0,
+                         "p_first": float(order.index(first) < order.index(second))})
+    games = pd.DataFrame(rows)
+    outcomes = combine(games, swap="random-one").outcomes
+    assert diagnostics.fitted_position_effect(outcomes, games) == {
+        "log_odds": None, "note": "every pair's verdicts follow the models' order (of any two models compared, one "
+                                  "won every comparison, directly or through others): no position effect can show"}
+    skill = {"top1": 30.0, "top2": 30.2, "bot1": 0.0, "bot2": 0.3}
+    rows = [{"question_id": f"q{q}", "first": first, "second": second, "weight": 1.0,
+             "p_first": float(rng.random() < 1.0 / (1.0 + math.exp(-(skill[first] - skill[second] + 0.8))))}
+            for q in range(40) for x, y in itertools.combinations(skill, 2) for first, second in ((x, y), (y, x))]
+    games = pd.DataFrame(rows)
+    within = (games["first"].str[:3] == games["second"].str[:3]).to_numpy()
+    effect = diagnostics.fitted_position_effect(combine(games).outcomes, games)
+    alone = diagnostics.fitted_position_effect(combine(games[within]).outcomes, games[within])
+    assert effect["lower"] > 0 and effect["log_odds"] == pytest.approx(alone["log_odds"], abs=1e-9)
+    assert effect["note"] == ("fitted on the pairs of models that each won and lost (directly or through others); the "
+                              "160 pairs between models one of which won every comparison follow their order "
+                              "whatever the position, so they say nothing of it and are left out")
 
 
 def _position_outcomes(first_wins: int, games: int, swap: str) -> pd.DataFrame:
