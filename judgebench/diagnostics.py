@@ -436,8 +436,8 @@ def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike) -> dic
     length, or for the first position) is measured by the comparisons within components alone: as the strengths
     of a component above another go to infinity, the likelihood of the comparisons between them goes to 1
     whatever the preference is, so its profile maximum likelihood is the fit within components (Ford 1957;
-    Hunter 2004, "MM algorithms for generalized Bradley-Terry models"), where the weak ridge that the strengths
-    need otherwise let the preference take up what it held back."""
+    Hunter 2004, "MM algorithms for generalized Bradley-Terry models"). Fitted on every comparison beside
+    strengths that need the weak ridge, the preference took up what the ridge held back."""
     from judgebench.ratings.bradley_terry import win_groups
 
     a, b = np.asarray(first), np.asarray(second)
