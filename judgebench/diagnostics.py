@@ -137,7 +137,9 @@ class RunDiagnostics:
     `n_without_logprobs`: under a logprob template, the games with a verdict read from the judge's text because
     its server sent no logprobs (a probability of 0 or 1 from the label, not the judge's); None under others;
     `n_at_token_limit`: the unparsed games whose output the judge's token limit (`token_limit`) ended before a
-    verdict (`verdicts.at_token_limit`).
+    verdict (`verdicts.at_token_limit`); `n_without_verdict`: of the pairs left out (`n_incomplete`), those
+    without a verdict in any order (a run whose judge never gave one leaves out every pair so, not for an order
+    missing).
     """
 
     position_consistency: float | None
@@ -153,6 +155,7 @@ class RunDiagnostics:
     n_without_logprobs: int | None = None
     n_at_token_limit: int = 0
     token_limit: int | None = None
+    n_without_verdict: int = 0
 
     @property
     def no_verdict(self) -> bool:
@@ -171,10 +174,10 @@ class RunDiagnostics:
 
 def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomplete: int,
                  skipped: dict[str, int], markers: tuple[str, ...], logprobs: bool = False,
-                 token_limit: int | None = None) -> RunDiagnostics:
+                 token_limit: int | None = None, n_without_verdict: int = 0) -> RunDiagnostics:
     """The diagnostics of a run from its outcomes (per-order verdicts) and all its judgments (with status);
     `logprobs`: the template reads the judge's logprobs (so games whose server sent none are counted);
-    `token_limit`: the judge's."""
+    `token_limit`: the judge's; `n_without_verdict`: the pairs left out without a verdict in any order."""
     from judgebench.records import FAILED, OK, UNPARSED
     from judgebench.verdicts import without_verdict
 
@@ -190,7 +193,7 @@ def diagnose_run(outcomes: Any, judgments: Any, *, n_inconsistent: int, n_incomp
         n_unparsed=len(unparsed), skipped=dict(skipped), unparsed_example=example, markers=markers,
         n_without_logprobs=(int(((status == OK) & judgments["logprobs"].isna()).sum())
                             if logprobs and "logprobs" in judgments else None),
-        n_at_token_limit=at_limit, token_limit=token_limit,
+        n_at_token_limit=at_limit, token_limit=token_limit, n_without_verdict=n_without_verdict,
     )
 
 
@@ -333,16 +336,18 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     Its interval is a t interval (questions - 1 degrees of freedom) from the sandwich covariance clustered by
     question, or the model-based interval where that has zero width (`intervals.uncollapsed`; noted), as for a
     judge that always picks the first answer; `verdict` says whether it lies above 0 ("prefers longer answers"),
-    below 0, or covers 0 ("no length preference detected"). The strengths get the weak ridge AUTO_RIDGE where
-    their maximum-likelihood values do not exist (noted). `controls` names what the beta stand for in the output
-    ("the gold label" for a gold set, whose two sides are the better and the worse answer).
+    below 0, or covers 0 ("no length preference detected"). `controls` names what the beta stand for in the
+    output ("the gold label" for a gold set, whose two sides are the better and the worse answer).
+
+    Where some model won or lost every comparison (the strengths' maximum likelihood does not exist), lambda is
+    fitted on the outcomes within the components of `win_components` alone, without a ridge (noted, with how many
+    outcomes were left out). Fitted beside strengths held by a ridge, length took up the ridge's pull: a judge
+    that ignores length "preferred shorter answers" at -0.25 [-0.36, -0.14] on the quickstart.
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
-    lambda cannot be estimated (one question, equal lengths everywhere, lengths that vary only between models, a length
-    that decides every verdict, an interval too wide to mean anything: `UNINFORMATIVE_LOG_ODDS`, or an estimate
-    beyond that bound beside strengths held by the ridge: length, unpenalised, then takes up the ridge's pull,
-    and a judge that ignores length "preferred shorter answers" at -6.3 [-7.1, -5.6] where each model's answers
-    varied by a character).
+    lambda cannot be estimated (one question, equal lengths everywhere, every pair's verdicts following the
+    models' order, lengths that vary only between models, a length that decides every verdict, an interval too
+    wide to mean anything: `UNINFORMATIVE_LOG_ODDS`).
     """
     from judgebench.ratings import bradley_terry as bt
     from judgebench.ratings import style
@@ -357,36 +362,40 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     coded = encode_outcomes(outcomes[known], source="outcomes", drop_self_pairs=True)
     if coded.n_models < 2:
         return None
+    noun = _side_noun(controls)
     if coded.n_questions < 2:
         return {"log_odds": None, "controls": controls,
                 "note": "one question: an interval clustered by question needs two or more"}
-    covariate = style.length_covariate(la[known], lb[known])
+    group = win_components(coded.model_a, coded.model_b, coded.score_a)
+    within = np.array([group[a] == group[b] for a, b in zip(coded.model_a, coded.model_b, strict=True)])
+    if not within.any():
+        return {"log_odds": None, "controls": controls, "note": _in_order_note(noun, "length preference")}
+    left_out = float(coded.weight[~within].sum())
+    coded = encode_outcomes(outcomes[known][within], source="outcomes")
+    if coded.n_questions < 2:
+        return {"log_odds": None, "controls": controls,
+                "note": f"the pairs of {noun}s that each won and lost (directly or through others) are all on one "
+                        "question: an interval clustered by question needs two or more"}
+    covariate = style.length_covariate(la[known][within], lb[known][within])
     if not covariate.values.any():
         return {"log_odds": None, "controls": controls,
                 "note": "the two answers of every pair have the same length: no length preference can show"}
-    ridge = bt.automatic_ridge(pair_counts(coded))
     try:
-        fit = style.fit(coded, covariate, regularization=ridge)
+        fit = style.fit(coded, covariate, groups=bt.comparison_groups(pair_counts(coded)))
         covariance = style.sandwich_covariance(fit, coded)
     except (InputError, np.linalg.LinAlgError):
         fit = None
     m = coded.n_models
     if fit is None or fit.information[m, m] * fit.inverse[m, m] > CONFOUNDED_VARIANCE_INFLATION:
         return {"log_odds": None, "controls": controls,
-                "note": (f"length varies only with the {_side_noun(controls)} (every pair's log length ratio is a "
-                         f"difference of per-{_side_noun(controls)} terms), so its effect cannot be told apart from "
+                "note": (f"length varies only with the {noun} (every pair's log length ratio is a "
+                         f"difference of per-{noun} terms), so its effect cannot be told apart from "
                          f"{controls}" if style.explained_by_models(coded.model_a, coded.model_b, m,
                                                                     covariate.values[:, 0])
-                         else f"length and the {_side_noun(controls)}s together decide (nearly) every verdict "
+                         else f"length and the {noun}s together decide (nearly) every verdict "
                               "(separation: length may decide them, or a few pairs are all judged alike): the effect "
                               "is unbounded")}
     value = float(fit.coefficients[0])
-    if ridge and abs(value) > UNINFORMATIVE_LOG_ODDS:
-        return {"log_odds": None, "controls": controls,
-                "note": (f"some {_side_noun(controls)} won or lost every comparison, so the terms for {controls} "
-                         f"use the weak ridge {ridge:g}, and length takes up what the ridge holds back: its "
-                         f"estimate, {value:.1f} log-odds per doubling (P(an answer twice as long wins) "
-                         f"{float(bt.expected_score(np.array(value))):.3f}), measures that, not the judge")}
     df = coded.n_questions - 1
     clustered = normal_interval(value, math.sqrt(max(covariance[m, m], 0.0)), confidence, df)
     lower, upper, collapsed = uncollapsed(float(clustered[0]), float(clustered[1]), value, float(fit.inverse[m, m]),
@@ -397,7 +406,7 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                 "note": ("its interval of P(an answer twice as long wins), [{:.3f}, {:.3f}], reaches below 0.05 and "
                          "above 0.95: the data cannot tell a judge that nearly always prefers the longer answer "
                          "from one that nearly always prefers the shorter (as when length varies little apart "
-                         f"from the {_side_noun(controls)}s)").format(*probability)}
+                         f"from the {noun}s)").format(*probability)}
     verdict = ("prefers longer answers" if lower > 0 else "prefers shorter answers" if upper < 0
                else "no length preference detected")
     effect: dict[str, Any] = {
@@ -415,12 +424,40 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
         notes.append(f"the sandwich interval clustered by question has zero width (every question's games fit "
                      f"exactly{why}): shown is the model-based interval (inverse information, games taken as "
                      "independent)")
-    if ridge:
-        notes.append(f"the terms for {controls} use the weak ridge {ridge:g}: some side won or lost every "
-                     "comparison")
+    if left_out:
+        notes.append(_left_out_note(noun, f"{left_out:g} outcomes", "length"))
     if notes:
         effect["note"] = "; ".join(notes)
     return effect
+
+
+def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike) -> dict[Any, int]:
+    """Each model's strongly connected component of the win graph of comparisons (`first` scored `score` in [0, 1]
+    against `second`: `bradley_terry.win_groups`). A judge's preference fitted beside the models' strengths (for
+    length, or for the first position) is measured by the comparisons within components alone: as the strengths
+    of a component above another go to infinity, the likelihood of the comparisons between them goes to 1
+    whatever the preference is, so its profile maximum likelihood is the fit within components (Ford 1957;
+    Hunter 2004, "MM algorithms for generalized Bradley-Terry models"). Fitted on every comparison beside
+    strengths that need the weak ridge, the preference took up what the ridge held back."""
+    from judgebench.ratings.bradley_terry import win_groups
+
+    a, b = np.asarray(first), np.asarray(second)
+    models, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+    group = win_groups(codes[:a.size], codes[a.size:], np.asarray(score, dtype=float), np.ones(a.size), len(models))
+    return {model: int(g) for model, g in zip(models.tolist(), group, strict=True)}
+
+
+def _in_order_note(noun: str, preference: str) -> str:
+    """Why a preference fitted within `win_components` has no estimate: no comparison is within one."""
+    return (f"every pair's verdicts follow the {noun}s' order (of any two {noun}s compared, one won every comparison, "
+            f"directly or through others): no {preference} can show")
+
+
+def _left_out_note(noun: str, left_out: str, what: str) -> str:
+    """The note of a preference fitted within `win_components` on some comparisons only."""
+    return (f"fitted on the pairs of {noun}s that each won and lost (directly or through others); the {left_out} "
+            f"between {noun}s one of which won every comparison follow their order whatever the {what}, so they say "
+            f"nothing of it and are left out")
 
 
 UNINFORMATIVE_LOG_ODDS = math.log(19.0)
@@ -633,7 +670,16 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     """The judge's first-position effect: Bradley-Terry with a first-position parameter fitted on the games
     (leaderboard.build with position_effect=True; sandwich interval clustered by question, or the model-based
     one with a `note` where that has zero width), as log-odds and as the probability that the first answer wins
-    between equal models. None with fewer than two models."""
+    between equal models. None with fewer than two models. `games`: the games judged (None: each judged order of
+    the outcomes, `p_ab` and `p_ba`).
+
+    Where some model won or lost every game, the effect is fitted on the games within the components of
+    `win_components` alone (noted); fitted beside the strengths the weak ridge held, it took up their pull where
+    the stronger model of a pair was more often shown first (random-one): a judge that follows the models' order
+    alone, the stronger shown first in 3 games of 4, "preferred the first answer" at 0.41 [0.21, 0.60] log-odds.
+    Where the games left form several groups of models never compared, the fit's weak ridge, on which no game
+    between groups pulls any more, moves the effect by millionths of a log-odds.
+    """
     from judgebench.errors import ConfigError
     from judgebench.leaderboard import build
     from judgebench.ratings.bradley_terry import UnboundedPositionEffect
@@ -643,6 +689,24 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     if decisive.size and np.all(decisive == decisive[0]):
         side = "first" if decisive[0] == 1.0 else "second"
         return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
+    a, b = np.asarray(outcomes["model_a"]), np.asarray(outcomes["model_b"])
+    if games is None:  # as `counts.games_from_outcomes` makes them
+        p_ab, p_ba = (np.asarray(outcomes[column], dtype=float) for column in ("p_ab", "p_ba"))
+        ab, ba = np.isfinite(p_ab), np.isfinite(p_ba)
+        group = win_components(np.concatenate([a[ab], b[ba]]), np.concatenate([b[ab], a[ba]]),
+                               first_slot_verdicts(p_ab, p_ba))
+    else:
+        group = win_components(games["first"], games["second"], games["p_first"])
+
+    def within(x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
+        return np.array([group[u] == group[v] for u, v in zip(np.asarray(x), np.asarray(y), strict=True)], dtype=bool)
+
+    kept = within(a, b)
+    if not kept.any():
+        return {"log_odds": None, "note": _in_order_note("model", "position effect")}
+    if not kept.all():
+        outcomes = outcomes[kept]
+        games = games[within(games["first"], games["second"])] if games is not None else None
     try:
         board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
     except UnboundedPositionEffect:  # a few exceptions that the ratings absorb
@@ -650,8 +714,11 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
                                           "ratings absorb: the effect is unbounded"}
     except (InputError, ConfigError, np.linalg.LinAlgError):  # too little data (one question, one model...)
         return None
-    effect = board.meta.get("position_effect")
-    return dict(effect) if effect else None
+    effect = dict(board.meta.get("position_effect") or {})
+    if effect and not kept.all():
+        notes = [effect.get("note"), _left_out_note("model", f"{int((~kept).sum()):,} pairs", "position")]
+        effect["note"] = "; ".join(note for note in notes if note)
+    return effect or None
 
 
 def diagnose_judgments(judgments: Any, *, swap: str = "both", seed: int = 0, confidence: float = 0.95,

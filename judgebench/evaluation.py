@@ -409,10 +409,15 @@ def _run_diagnostics(dataset: Dataset, template: Template, result: RunResult) ->
     """How the run's judge behaved (`diagnose_run`), for `run` and `diagnose --gold` alike."""
     from judgebench.prompts import token_limit
 
-    return diagnose_run(result.combined.outcomes, result.judgments, n_inconsistent=result.combined.n_inconsistent,
-                        n_incomplete=result.combined.n_incomplete, skipped=dict(dataset.skipped),
+    combined = result.combined
+    # of the pairs left out (`runner`: every planned pair without an outcome), those with a verdict in some order
+    # (`combine`: n_pairs counts the pairs with one)
+    left_with_a_verdict = combined.n_pairs - len(combined.outcomes)
+    return diagnose_run(combined.outcomes, result.judgments, n_inconsistent=combined.n_inconsistent,
+                        n_incomplete=combined.n_incomplete, skipped=dict(dataset.skipped),
                         markers=tuple(template.verdicts), logprobs=template.kind == "logprob",
-                        token_limit=token_limit(result.config.sampling(template)))
+                        token_limit=token_limit(result.config.sampling(template)),
+                        n_without_verdict=combined.n_incomplete - left_with_a_verdict)
 
 
 def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult,
@@ -1131,6 +1136,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                   anchor_rating=chosen["anchor_rating"], scale=chosen["scale"], k=chosen["k_factor"],
                   ties=chosen["ties"], position_effect=chosen["position_effect"],
                   regularization=chosen["regularization"], design_bias=design_bias, source=inputs.source,
+                  rows_as_questions=inputs.rows_as_questions,
                   meta={"source": inputs.kind, "source_path": inputs.source if _names_files(source) else None,
                         "judge": chosen["judge"], "template": chosen["template"],
                         "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan,
@@ -1406,6 +1412,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
     from judgebench.datasets import load_judged_texts
+    from judgebench.datasets.gold import refuse_gold_pairs
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
@@ -1416,6 +1423,8 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
     dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True, latest=latest)
+    if store is not None:
+        refuse_gold_pairs(data.judgments, store)
     return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
                         seed=seed, ratings=ratings)
 

@@ -256,7 +256,8 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
           scale: float = 400.0, ties: str = "half", position_effect: bool = False, regularization: float | None = None,
           k: float = 4.0, answer_lengths: Mapping[str, float] | None = None, meta: Mapping[str, Any] | None = None,
           source: str = "outcomes", lc_weights: Any = None, instruction_difficulty: Any = None,
-          style_control: bool = False, design_bias: DesignBias | None = None) -> Leaderboard:
+          style_control: bool = False, design_bias: DesignBias | None = None,
+          rows_as_questions: bool = False) -> Leaderboard:
     """Rate the models in `outcomes` and return a Leaderboard (see the module docstring for the columns).
 
     method: "bt" | "elo" | "winrate"; interval: "bootstrap" | "sandwich" (not for elo); resample: "questions"
@@ -279,7 +280,9 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     `style_coefficients` give each covariate's effect with its interval; design_bias: the bias an adaptive
     plan's choice of pairs put into the Bradley-Terry ratings (`DesignBias`), subtracted from them. A baseline or
     anchor that the plan in `meta["adaptive"]` never compared (a small budget) anchors nothing and gives no win
-    rates, with a warning (`_unreached_references`).
+    rates, with a warning (`_unreached_references`); rows_as_questions: the question ids number the rows (an
+    outcomes file without question_id, `datasets.judgments.rows_as_questions_warning`), so the interval's label
+    says that it resamples rows, or clusters by them, not questions.
     """
     options = _check_options(method, interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating,
                              scale, ties, position_effect, regularization, k, style_control)
@@ -334,7 +337,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
             figures.update(lc_figures)
-    board_meta = _meta(coded, options, ratings, dropped, anchor_name)
+    board_meta = _meta(coded, options, ratings, dropped, anchor_name, rows_as_questions)
     board_meta["warnings"] += one_question + unreached
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
@@ -1254,7 +1257,13 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
     note = np.array([None if ok else "no rating: no outcomes against the baseline" if not has_rating
                      else ranking.missing if ranking is not None else None
                      for ok, has_rating in zip(defined, rated, strict=True)], dtype=object)
-    columns = {"rating": ratings.estimate, "lower": ratings.lower, "upper": ratings.upper, "rank": rank,
+    # Percentile ends of replicates that all fit one value (ratings held by the ridge) differ from the estimate by
+    # rounding alone, on either side (rating 24.668194571036338, upper 24.66819457103611): every interval holds
+    # its rating.
+    estimate = ratings.estimate
+    lower = np.where(np.isnan(estimate), ratings.lower, np.minimum(ratings.lower, estimate))
+    upper = np.where(np.isnan(estimate), ratings.upper, np.maximum(ratings.upper, estimate))
+    columns = {"rating": estimate, "lower": lower, "upper": upper, "rank": rank,
                **ratings.probabilities, **figures, "rank_note": note}
     models = []
     for k in order:
@@ -1300,7 +1309,8 @@ def _settled(values: np.ndarray) -> np.ndarray:
     return settled
 
 
-def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None) -> dict:
+def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None,
+          rows_as_questions: bool = False) -> dict:
     from judgebench import __version__
 
     bootstrap = options.interval == "bootstrap"
@@ -1312,7 +1322,8 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "rounds": options.rounds if bootstrap else None,
         "seed": options.seed,  # the bootstrap's, and the run's (random-one orders) when a run wrote it
         "interval_label": ONE_QUESTION_LABEL if _one_cluster(options, coded.n_questions) else _interval_label(
-            options, ratings.extra.get("degrees_of_freedom"), ratings.extra.get("degrees_of_freedom_most")),
+            options, ratings.extra.get("degrees_of_freedom"), ratings.extra.get("degrees_of_freedom_most"),
+            rows_as_questions),
         "baseline": options.baseline,
         "anchor": anchor if options.method != "winrate" else None,
         "anchor_rating": options.anchor_rating if options.method != "winrate" else None,
@@ -1406,15 +1417,19 @@ def _rating_label(options: _Options, anchor: str | None) -> str:
     return f"Ratings on the Elo scale (a {options.scale:g}-point gap is 10:1 odds), {where}"
 
 
-def _interval_label(options: _Options, degrees_of_freedom: int | None = None, most: int | None = None) -> str:
+def _interval_label(options: _Options, degrees_of_freedom: int | None = None, most: int | None = None,
+                    rows_as_questions: bool = False) -> str:
     """The interval's method in words; `degrees_of_freedom`: the sandwich t's, and `most`, where the models' own
-    differ (win rates: each model's clusters against the baseline, less one), the most of them."""
+    differ (win rates: each model's clusters against the baseline, less one), the most of them;
+    `rows_as_questions`: the questions are the outcomes' rows (`build`)."""
     level = f"{100 * options.confidence:g}%"
-    unit = ("questions" if options.resample == "questions"
-            else "single judgments (ignores question clustering: too narrow when a question's games are correlated)")
+    clusters = "rows" if rows_as_questions and options.resample == "questions" else options.resample
+    unit = ("single judgments (ignores question clustering: too narrow when a question's games are correlated)"
+            if options.resample != "questions" else
+            "rows (the outcomes give no question ids)" if rows_as_questions else "questions")
     if options.interval == "sandwich":
         freedom = (f"{degrees_of_freedom} degrees of freedom" if most is None else
-                   f"{degrees_of_freedom} to {most} degrees of freedom: each model's {options.resample} against "
+                   f"{degrees_of_freedom} to {most} degrees of freedom: each model's {clusters} against "
                    "the baseline, less one")
         return f"{level} t interval ({freedom}), sandwich covariance clustered by {unit}"
     if options.method == "elo":

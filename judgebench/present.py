@@ -452,7 +452,8 @@ def diagnostics_table(evaluation: Evaluation) -> Table:
     for name, value in [*length, *self_preference_rows(figures)]:
         table.add_row(name, value)
     table.add_row("pairs whose orders disagree", _ONE_ORDER if one_order else str(d.n_inconsistent))
-    table.add_row("pairs left out (an order missing)", str(d.n_incomplete))
+    table.add_row("pairs left out: an order without a verdict", str(d.n_incomplete - d.n_without_verdict))
+    table.add_row("pairs left out: no verdict in any order", str(d.n_without_verdict))
     table.add_row("failed games", str(d.n_failed))
     table.add_row("unparsed games", str(d.n_unparsed))
     if d.n_without_logprobs is not None:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+import judgebench as judgebench_api
 from judgebench.engines.embedded import EMBEDDED_JUDGE_NOTE
+from judgebench.errors import InputError
 from tests.support.cli_runs import console_script, judgebench
 from tests.support.judge_server import ChatRequest, Reply, constant_rule, token_logprobs
 from tests.support.signals import signal_at
@@ -77,6 +79,32 @@ def test_gold_agreement_through_the_cli(judge_server, gold_slice, tmp_path):
     assert "answer lengths unknown" not in done.stdout and "longer answer wins" in done.stdout
     again = judgebench("diagnose", "--gold", str(path), *flags, cwd=tmp_path)
     assert again.returncode == 0 and sum(judge_server.answered().values()) == 40  # the store answers
+
+
+def test_a_gold_store_is_not_rated_as_models_but_pointed_to_diagnose_gold(judge_server, gold_slice, tmp_path):
+    """`leaderboard --store results/gold.sqlite` (the store `diagnose --gold` writes by default) printed a leaderboard
+    of gold-answer-a and gold-answer-b, the gold file's answer columns, and exited 0; so did `report --store`. Both
+    refuse it in one line, exit 2, naming `diagnose --gold`; diagnosing the store's games stays allowed."""
+    path, rows = gold_slice
+    judge_server.rule = oracle(rows)
+    judged = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
+                        "--base-url", judge_server.base_url, "--out", "d", cwd=tmp_path)
+    assert judged.returncode == 0, judged.stderr
+    store = Path("results") / "gold.sqlite"
+    assert (tmp_path / store).is_file()
+    expected = (f"error: {store}: this store holds the games of a gold set's labelled pairs (gold-answer-a and "
+                "gold-answer-b are each pair's two answers), not models to rate (to score the judge against the "
+                f"labels, run `judgebench diagnose --gold FILE --store {store}` with the judge's flags: the games "
+                "stored are not judged again)")
+    for command in (("leaderboard", "--store", str(store)), ("report", "--store", str(store), "--out", "r.html")):
+        refused = judgebench(*command, cwd=tmp_path)
+        assert refused.returncode == 2 and refused.stderr.strip() == expected, refused.stderr
+        assert refused.stdout == ""
+    assert not (tmp_path / "r.html").exists()
+    with pytest.raises(InputError, match=r"run `judgebench\.evaluate_gold\(settings, FILE\)` with this store"):
+        judgebench_api.rate(tmp_path / store)  # from Python, the call that does the same
+    diagnosed = judgebench("diagnose", "--store", str(store), "--out", "d2", cwd=tmp_path)
+    assert diagnosed.returncode == 0, diagnosed.stderr
 
 
 def test_gold_evaluation_shows_in_a_line_without_the_api_key(judge_server, gold_slice, tmp_path):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from judgebench import diagnostics, leaderboard
+from judgebench.verdicts import combine
 
 # Four pairs with soft verdicts (a logprob judge): p_ab = P(model_a better | a shown first),
 # p_ba = P(model_a better | a shown second).
@@ -186,23 +187,109 @@ def test_length_effect_nearly_confounded_with_the_models_has_no_estimate():
     assert varied is not None and varied["lower"] < 0 < varied["upper"]
 
 
-def test_length_effect_beside_strengths_held_by_the_ridge_has_no_estimate_where_length_takes_up_the_ridge():
-    """Four models on 40 questions, every pair in both orders, verdicts by quality alone (a above b above c above
-    d on every question: the strengths exist only with the weak ridge), and each model's answers of nearly one
-    length (300, 280, 320, 290 characters, plus 0 or 1): the unpenalised length term took up the ridge's pull,
-    and a judge that ignores length 'preferred shorter answers' at -6.3 log-odds [-7.1, -5.6] per doubling (a
-    user's audit saw +51 [12, 90]). No estimate, with why."""
-    rng = np.random.default_rng(0)
-    quality, length = {"a": 4, "b": 3, "c": 2, "d": 1}, {"a": 300, "b": 280, "c": 320, "d": 290}
-    games = [(f"q{q}", first, second) for q in range(40) for x, y in itertools.combinations(quality, 2)
+def strictly_ordered(rng: np.random.Generator, lengths: dict[str, float], n_questions: int = 40
+                     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every pair of `lengths`' models on each question, in both orders, judged by quality alone: the model listed
+    first is better than every model after it on every question (a above b above c above d: the strengths'
+    maximum likelihood does not exist). Each answer's length is its model's times a lognormal factor (sigma 0.3),
+    so length varies within models and the longer models are the better."""
+    games = [(f"q{q}", first, second) for q in range(n_questions) for x, y in itertools.combinations(lengths, 2)
              for first, second in ((x, y), (y, x))]
+    order = list(lengths)
     frame = pd.DataFrame([{"question_id": q, "model_a": first, "model_b": second,
-                           "score_a": float(quality[first] > quality[second])} for q, first, second in games])
-    length_a, length_b = (np.array([length[game[side]] for game in games]) + rng.integers(0, 2, len(games))
+                           "score_a": float(order.index(first) < order.index(second))} for q, first, second in games])
+    length_a, length_b = (np.array([lengths[game[side]] for game in games]) * rng.lognormal(0.0, 0.3, len(games))
                           for side in (1, 2))
-    held = diagnostics.length_effect(frame, length_a, length_b)
-    assert held is not None and held["log_odds"] is None
-    assert "weak ridge" in held["note"] and "length takes up what the ridge holds back" in held["note"]
+    return frame, length_a, length_b
+
+
+def test_length_effect_of_verdicts_that_follow_the_models_order_says_none_can_show():
+    """Four models, every pair in both orders on 40 questions, verdicts by quality alone in a strict order, each
+    model's answers of its own typical length give or take 30%: the judge never looks at length. Length was fitted
+    beside strengths held by the weak ridge and took up what the ridge held back: with the better models writing
+    the longer answers (600, 400, 300, 200 characters) the judge "preferred longer answers" at 1.43 [1.06, 1.81]
+    (the quickstart with planted qualities: "prefers shorter answers" at -0.254 [-0.363, -0.145]). Those outcomes'
+    likelihood goes to 1 whatever the length effect, as the strengths run apart: they say nothing of length, and
+    none is left, which the note says."""
+    for lengths in ({"a": 300.0, "b": 280.0, "c": 320.0, "d": 290.0}, {"a": 600.0, "b": 400.0, "c": 300.0,
+                                                                           "d": 200.0}):
+        frame, length_a, length_b = strictly_ordered(np.random.default_rng(0), lengths)
+        effect = diagnostics.length_effect(frame, length_a, length_b)
+        assert effect == {"log_odds": None, "controls": "model strength",
+                          "note": "every pair's verdicts follow the models' order (of any two models compared, one "
+                                  "won every comparison, directly or through others): no length preference can show"}
+
+
+def test_length_effect_is_fitted_within_the_groups_of_models_that_each_won_and_lost():
+    """Two groups of two models (top1 and top2 trade wins, as do bot1 and bot2), each top model winning every game
+    against each bottom one; 30 questions. The outcomes between the groups say nothing of length: the figure is
+    that of the outcomes within the groups alone, whatever is added between them (the ridge let them move it), and
+    the note says how many were left out. A judge that prefers longer answers is still found; one that ignores
+    length is not."""
+    def outcomes(lam: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(0)
+        skill = {"top1": 30.0, "top2": 30.0, "bot1": 0.0, "bot2": 0.0}
+        typical = {"top1": 600.0, "top2": 500.0, "bot1": 200.0, "bot2": 250.0}
+        rows, length_a, length_b = [], [], []
+        for q in range(30):
+            length = {model: typical[model] * rng.lognormal(0.0, 0.3) for model in skill}
+            for x, y in itertools.combinations(skill, 2):
+                logit = skill[x] - skill[y] + lam * math.log2(length[x] / length[y])
+                rows.append({"question_id": f"q{q}", "model_a": x, "model_b": y,
+                             "score_a": float(rng.random() < 1.0 / (1.0 + math.exp(-logit)))})
+                length_a.append(length[x]), length_b.append(length[y])
+        return pd.DataFrame(rows), np.array(length_a), np.array(length_b)
+
+    for lam, verdict in ((0.0, "no length preference detected"), (1.5, "prefers longer answers")):
+        frame, length_a, length_b = outcomes(lam)
+        within = (frame["model_a"].str[:3] == frame["model_b"].str[:3]).to_numpy()
+        effect = diagnostics.length_effect(frame, length_a, length_b)
+        alone = diagnostics.length_effect(frame[within], length_a[within], length_b[within])
+        assert effect["verdict"] == verdict and effect["n"] == within.sum() == 60
+        assert effect["log_odds"] == pytest.approx(alone["log_odds"], abs=1e-8)
+        assert (effect["lower"], effect["upper"]) == pytest.approx((alone["lower"], alone["upper"]), abs=1e-8)
+        twice = pd.concat([frame, frame[~within]])
+        doubled = diagnostics.length_effect(twice, np.concatenate([length_a, length_a[~within]]),
+                                            np.concatenate([length_b, length_b[~within]]))
+        assert doubled["log_odds"] == pytest.approx(effect["log_odds"], abs=1e-8)
+        assert effect["note"] == ("fitted on the pairs of models that each won and lost (directly or through "
+                                  "others); the 120 outcomes between models one of which won every comparison follow "
+                                  "their order whatever the length, so they say nothing of it and are left out")
+        assert "note" not in alone
+
+
+def test_position_effect_of_verdicts_that_follow_the_models_order_says_none_can_show():
+    """Four models, every pair on 40 questions judged in one order (random-one), the stronger model shown first in 3
+    games of 4, verdicts by the models' strict order alone: the judge never looks at the position. The effect was
+    fitted beside strengths held by the weak ridge and took up their pull: "the first answer wins" at 0.41 [0.21,
+    0.60] log-odds. Those games say nothing of the position; none is left, which the note says. A judge that prefers
+    the first answer between models that each win and lose is still measured beside models that always win or
+    lose, from the games between the former alone, as the note says."""
+    rng = np.random.default_rng(0)
+    order = ["a", "b", "c", "d"]
+    rows = []
+    for q in range(40):
+        for x, y in itertools.combinations(order, 2):
+            first, second = (x, y) if rng.random() < 0.75 else (y, x)
+            rows.append({"question_id": f"q{q}", "first": first, "second": second, "weight": 1.0,
+                         "p_first": float(order.index(first) < order.index(second))})
+    games = pd.DataFrame(rows)
+    outcomes = combine(games, swap="random-one").outcomes
+    assert diagnostics.fitted_position_effect(outcomes, games) == {
+        "log_odds": None, "note": "every pair's verdicts follow the models' order (of any two models compared, one "
+                                  "won every comparison, directly or through others): no position effect can show"}
+    skill = {"top1": 30.0, "top2": 30.2, "bot1": 0.0, "bot2": 0.3}
+    rows = [{"question_id": f"q{q}", "first": first, "second": second, "weight": 1.0,
+             "p_first": float(rng.random() < 1.0 / (1.0 + math.exp(-(skill[first] - skill[second] + 0.8))))}
+            for q in range(40) for x, y in itertools.combinations(skill, 2) for first, second in ((x, y), (y, x))]
+    games = pd.DataFrame(rows)
+    within = (games["first"].str[:3] == games["second"].str[:3]).to_numpy()
+    effect = diagnostics.fitted_position_effect(combine(games).outcomes, games)
+    alone = diagnostics.fitted_position_effect(combine(games[within]).outcomes, games[within])
+    assert effect["lower"] > 0 and effect["log_odds"] == pytest.approx(alone["log_odds"], abs=1e-9)
+    assert effect["note"] == ("fitted on the pairs of models that each won and lost (directly or through others); the "
+                              "160 pairs between models one of which won every comparison follow their order "
+                              "whatever the position, so they say nothing of it and are left out")
 
 
 def _position_outcomes(first_wins: int, games: int, swap: str) -> pd.DataFrame:

@@ -227,6 +227,25 @@ def test_equal_ratings_are_listed_by_rank_in_every_file(tmp_path):
     assert written == expected
 
 
+def test_every_interval_holds_its_rating_in_every_file(tmp_path):
+    """Against the baseline on 20 questions, careful and terse won and sloppy lost every game (the quickstart with
+    planted qualities): the ratings are the weak ridge's, every bootstrap replicate fits the same ones, and the
+    percentile ends differed from the estimate by rounding, on either side (a newcomer's audit: sloppy-1b's rating
+    24.668194571036338 above its upper end 24.66819457103611; careful-7b's 2060.4525781393854 below its lower
+    end 2060.4525781393977)."""
+    rows = [{"question_id": f"q{q:02d}", "model_a": model, "model_b": "base", "score_a": score}
+            for model, score in (("careful", 1.0), ("terse", 1.0), ("sloppy", 0.0)) for q in range(20)]
+    board = leaderboard.build(pd.DataFrame(rows), baseline="base", rounds=200, seed=0)
+    paths = board.write(tmp_path)
+    written = json.loads(paths["json"].read_text())["models"]
+    with open(paths["csv"], newline="") as handle:
+        listed = [{name: float(row[name]) for name in ("rating", "lower", "upper")} for row in csv.DictReader(handle)]
+    assert len(written) == len(listed) == 4
+    for entry in [*board.models, *written, *listed]:
+        assert entry["lower"] <= entry["rating"] <= entry["upper"], entry
+    assert {e["model"]: e["upper"] - e["lower"] for e in written}["sloppy"] < 1e-9  # the ridge's, as before
+
+
 def test_baseline_is_the_anchor_with_a_zero_width_interval(outcomes):
     board = leaderboard.build(outcomes, rounds=200, baseline="charlie")
     entry = {e["model"]: e for e in board.models}
@@ -1294,18 +1313,24 @@ def test_a_directory_named_like_a_file_is_made_where_the_user_named_it_a_directo
     assert prepare_directory(tmp_path / "site.html", named_like_a_file=True).is_dir()
 
 
-@pytest.mark.parametrize(("flags", "says", "not_says"), [
-    ((), "the bootstrap resamples rows", "sandwich"),
-    (("--interval", "sandwich"), "the sandwich covariance is clustered by row", "bootstrap"),
-    (("--resample", "judgments"), "the intervals resample single judgments", "bootstrap resamples rows"),
+@pytest.mark.parametrize(("flags", "says", "not_says", "label"), [
+    ((), "the bootstrap resamples rows", "sandwich",
+     "95% percentile interval, bootstrap over rows (the outcomes give no question ids) (20 rounds, seed 0)"),
+    (("--interval", "sandwich"), "the sandwich covariance is clustered by row", "bootstrap",
+     "sandwich covariance clustered by rows (the outcomes give no question ids)"),
+    (("--resample", "judgments"), "the intervals resample single judgments", "bootstrap resamples rows",
+     "95% percentile interval, bootstrap over single judgments"),
 ], ids=["bootstrap", "sandwich", "judgments"])
 def test_rows_taken_as_questions_are_warned_of_in_the_words_of_the_interval_used(shared_data, tmp_path, flags, says,
-                                                                                 not_says):
+                                                                                 not_says, label):
     """An outcomes file without question ids rated with sandwich intervals was warned that "the bootstrap
-    resamples rows, and its intervals are too narrow", where no bootstrap was drawn."""
+    resamples rows, and its intervals are too narrow", where no bootstrap was drawn; the table's footer (the meta's
+    interval label) said "bootstrap over questions" beside the warning that rows were resampled."""
     done = run_cli("--outcomes", str(shared_data / "ratings" / "food.csv"), "--rounds", "20", *flags,
                    "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    (warning,) = [w for w in json.loads((tmp_path / "leaderboard.json").read_text())["meta"]["warnings"]
-                  if "each row is its own question" in w]
+    meta = json.loads((tmp_path / "leaderboard.json").read_text())["meta"]
+    (warning,) = [w for w in meta["warnings"] if "each row is its own question" in w]
     assert says in warning and not_says not in warning and warning in " ".join(done.stderr.split())
+    assert label in meta["interval_label"] and "questions" not in meta["interval_label"].replace("question ids", "")
+    assert label in " ".join(done.stdout.split())

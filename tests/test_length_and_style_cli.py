@@ -107,6 +107,33 @@ def test_length_bias_is_measured_net_of_model_strength(judge_server, tmp_path, l
     assert "length bias net of model strength: log-odds per doubling of length" in page and verdict in page
 
 
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
+
+
+def test_a_judge_whose_verdicts_follow_the_models_order_shows_no_length_preference(judge_server, tmp_path):
+    """The quickstart's answers with a QUALITY planted in each (careful-7b 8, terse-0.5b 6, baseline-3b 5, sloppy-1b
+    2), judged against the baseline by the `quality` judge, which never looks at length: every model won or lost
+    every game against the baseline. The net effect was fitted beside strengths held by the weak ridge, length took
+    up what the ridge held back, and the judge "prefers shorter answers" at -0.254 [-0.363, -0.145] (a newcomer's
+    audit). Every outcome follows the models' order whatever the lengths, so none can show a length preference:
+    no figure, and the run's table says why."""
+    quality = {"careful-7b": 8, "terse-0.5b": 6, "baseline-3b": 5, "sloppy-1b": 2}
+    answers = [json.loads(line) for line in (QUICKSTART / "answers.jsonl").read_text().splitlines()]
+    for answer in answers:
+        answer["turns"] = [f"{answer['turns'][0]}\nQUALITY={quality[answer['model']]}"]
+    write_jsonl(tmp_path / "answers.jsonl", answers)
+    (tmp_path / "questions.jsonl").write_text((QUICKSTART / "questions.jsonl").read_text())
+    done = judgebench("run", *DATA, "--baseline", "baseline-3b", "--judge-model", "test-judge", "--base-url",
+                      judge_server.base_url, "--out", "out", "--rounds", "100", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    net = json.loads((tmp_path / "out" / "diagnostics.json").read_text())["length_bias"]["net_effect"]
+    assert net == {"log_odds": None, "controls": "model strength",
+                   "note": "every pair's verdicts follow the models' order (of any two models compared, one won every "
+                           "comparison, directly or through others): no length preference can show"}
+    assert ("length bias net of model strength - note: every pair's verdicts follow the models' order"
+            in " ".join(done.stdout.split()))
+
+
 def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_server, tmp_path):
     """Plain-text answers: no markdown, so only length can be controlled (it was exit 2, "the style difference
     header_density, list_density, bold_density is the same in every outcome"). Answers without n_tokens: the

@@ -722,6 +722,23 @@ def test_report_without_verdicts_at_the_judges_token_limit_names_the_limit_to_ra
         "can follow (--template)."), line.group(1)
 
 
+def test_a_report_without_any_verdict_says_so_where_its_length_plot_would_be(judge_server, tmp_path):
+    """A judge whose marker the template does not know (`[[A>B]]` under pairwise-3) gives no verdict in any game:
+    the report's line in place of the length-bias and self-preference plot said "no pair had a longer answer to
+    measure", as if the answers were the cause. It says that no game had a verdict."""
+    judge_server.rule = constant_rule("I prefer the first answer. [[A>B]]")
+    config = write_config(tmp_path, judge_server.base_url, template="pairwise-3")
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 3
+    done = judgebench("report", "--results", "out", "--out", "report.html", "--questions", "questions.jsonl",
+                      "--answers", "answers.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    games = 2 * 3 * N_QUESTIONS
+    line = re.search(r'<p class="note" id="no-length-plot">(.*?)</p>', (tmp_path / "report.html").read_text())
+    assert line is not None and unescape(line.group(1)) == (
+        f"No length-bias and self-preference plot: {games} of {games} games had no verdict (the judge's output held "
+        "none: unparsed), so no pair has an outcome to measure them on.")
+
+
 def test_report_of_a_store_rates_against_a_baseline_as_leaderboard_does(judge_server, tmp_path):
     """`report --store` takes `leaderboard --store`'s --baseline (one definition of the flag), --method (the
     same setting, with report's own default), --interval, --confidence and --rounds, and shows the ratings

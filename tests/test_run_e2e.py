@@ -37,7 +37,15 @@ from tests.support.cli_runs import (
     write_config,
     write_data,
 )
-from tests.support.judge_server import DROPPED, JudgeServer, Reply, constant_rule, messages_key, quality_rule
+from tests.support.judge_server import (
+    DROPPED,
+    JudgeServer,
+    Reply,
+    constant_rule,
+    messages_key,
+    qualities,
+    quality_rule,
+)
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys, ok_rows
@@ -560,6 +568,28 @@ def test_unparsed_games_are_kept_and_retried_a_bounded_number_of_times(judge_ser
     with sqlite3.connect(config.store) as db:
         raw, stored_error = db.execute("SELECT raw, error FROM judgments WHERE status='unparsed' LIMIT 1").fetchone()
         assert raw == said and stored_error.startswith(error)
+
+
+def test_the_pairs_left_out_are_counted_by_whether_any_order_had_a_verdict(judge_server, tmp_path):
+    """A run whose every game had no verdict showed "pairs left out (an order missing) 36", though both orders of
+    every pair were judged and neither had a verdict. The pairs left out are counted apart: those with an order
+    without a verdict, and those without a verdict in any order. Here the judge gives none when bad's answer is
+    shown first (one order of bad's pair on 11 questions) and none at all on question 5 (its 3 pairs); then none
+    anywhere (a marker the template does not know)."""
+    normal = quality_rule()
+    judge_server.rule = lambda r: (Reply("I cannot decide.") if "Question number 5?" in r.text
+                                   or qualities(r)[0] == QUALITIES["bad"] else normal(r))
+    write_config(tmp_path, judge_server.base_url)
+    done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    shown = " ".join(done.stdout.split())
+    assert "pairs left out: an order without a verdict 11 pairs left out: no verdict in any order 3" in shown, shown
+    judge_server.rule = constant_rule("I prefer the first answer. [[A>B]]")
+    write_config(tmp_path, judge_server.base_url, template="pairwise-3")
+    done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    shown = " ".join(done.stdout.split())
+    assert (f"pairs left out: an order without a verdict 0 pairs left out: no verdict in any order {3 * N_QUESTIONS}"
+            in shown), shown
 
 
 def test_verdict_markers_inside_answers_cannot_fool_the_parser(judge_server, tmp_path):

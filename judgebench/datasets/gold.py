@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from judgebench.datasets import fields
 from judgebench.datasets.rows import Row, read_rows
@@ -104,3 +105,23 @@ def gold_dataset(pairs: list[GoldPair]) -> Dataset:
         for model, text in ((ANSWER_A, pair.answer_a), (ANSWER_B, pair.answer_b)):
             answers[(pair.pair_id, model)] = Answer(pair.pair_id, model, (text,))
     return Dataset(questions, answers, [ANSWER_A, ANSWER_B])
+
+
+def refuse_gold_pairs(judgments: Any, store: str | Path) -> None:
+    """Raise InputError where a store's judgments (`sources.store_judgments`) are those of judged gold pairs alone,
+    as `diagnose --gold` stores them (in `evaluation.GOLD_STORE` unless told otherwise): their two models are
+    ANSWER_A and ANSWER_B, the answer columns of a labelled file, and a leaderboard of them (which `leaderboard
+    --store` and `report --store` printed, exit 0) ranks the columns, not models. Diagnosing them
+    (`diagnose --store`) stays allowed: they are the judge's games."""
+    import shlex
+
+    from judgebench.config import command_or_call
+
+    models = set(judgments["first"]) | set(judgments["second"])
+    if models and models <= {ANSWER_A, ANSWER_B}:
+        how = command_or_call(f"`judgebench diagnose --gold FILE --store {shlex.quote(str(store))}` with the judge's "
+                              "flags", "`judgebench.evaluate_gold(settings, FILE)` with this store in the settings")
+        raise InputError(f"this store holds the games of a gold set's labelled pairs ({ANSWER_A} and {ANSWER_B} are "
+                         "each pair's two answers), not models to rate", path=store,
+                         hint=f"to score the judge against the labels, run {how}: the games stored are not judged "
+                              "again")

@@ -550,18 +550,21 @@ def _information(theta: np.ndarray, stats: Stats, design: PairDesign, layout: La
     return info
 
 
-def _centred(information: np.ndarray, layout: Layout, regularization: float) -> np.ndarray:
+def _centred(information: np.ndarray, layout: Layout, regularization: float,
+             groups: np.ndarray | None = None) -> np.ndarray:
     """Add the centring direction (1..1, 0..0) so the unpenalised information becomes invertible.
 
     The log-likelihood is flat along that direction and the gradient is orthogonal to it, so Newton
-    steps and contrast variances are unchanged while the mean strength stays at zero.
+    steps and contrast variances are unchanged while the mean strength stays at zero. `groups`: each model's
+    group, where outcomes compare models only within groups (`ratings.style.fit`); the log-likelihood is then
+    flat along each group's direction (1 on its models, 0 elsewhere), and each is added.
     """
     if regularization:
         return information
     m = layout.n_models
     centred = information.copy()
     level = max(float(np.trace(information[:m, :m])) / m, 1e-12)
-    centred[:m, :m] += level / m
+    centred[:m, :m] += level / m * (1.0 if groups is None else groups[:, None] == groups[None, :])
     return centred
 
 

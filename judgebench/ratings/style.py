@@ -207,6 +207,7 @@ class StyleFit:
     iterations: int
     regularization: float
     covariates: Covariates
+    groups: np.ndarray | None = None
 
     @property
     def n_models(self) -> int:
@@ -222,7 +223,7 @@ class StyleFit:
 
     @cached_property
     def inverse(self) -> np.ndarray:
-        centred = bt._centred(self.information, bt.Layout(self.n_models), self.regularization)
+        centred = bt._centred(self.information, bt.Layout(self.n_models), self.regularization, self.groups)
         return np.linalg.solve(centred, np.eye(len(centred)))
 
 
@@ -231,30 +232,37 @@ def _rows(coded: CodedOutcomes, covariates: Covariates) -> _Rows:
 
 
 def fit(coded: CodedOutcomes, covariates: Covariates | None = None, *, regularization: float = 0.0,
-        tol: float = 1e-9, max_iter: int = 100) -> StyleFit:
+        groups: np.ndarray | None = None, tol: float = 1e-9, max_iter: int = 100) -> StyleFit:
     """Maximum-likelihood style-controlled Bradley-Terry fit of coded outcomes (see the module docstring).
 
     Starts from the plain Bradley-Terry strengths (which need the same connected comparison graph) with
     zero style effects. `regularization` is the ridge on the strengths, as in `bradley_terry.fit`.
+    `groups`: each model's group, for outcomes that compare models only within groups, each group's win graph
+    strongly connected (`diagnostics.length_effect`): the strengths are then identified within each group only
+    (the inverse information serves contrasts within a group and the covariates), and the fit starts from zero
+    strengths.
     """
     covariates = covariates if covariates is not None else Covariates.of(coded)
-    start = bt.fit(pair_counts(coded), regularization=regularization)
     rows = _rows(coded, covariates)
     weight = rows.weight[:, None]
     layout = bt.Layout(coded.n_models)
+    if groups is None:
+        strengths = bt.fit(pair_counts(coded), regularization=regularization).strengths
+    else:
+        strengths = np.zeros(coded.n_models)
 
     def terms(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grad = rows.gradient(theta[None, :], weight, regularization)[0]
-        return grad, bt._centred(rows.information(theta, regularization), layout, regularization)
+        return grad, bt._centred(rows.information(theta, regularization), layout, regularization, groups)
 
-    theta0 = np.concatenate([start.strengths, np.zeros(covariates.values.shape[1])])
+    theta0 = np.concatenate([strengths, np.zeros(covariates.values.shape[1])])
     theta, iterations = bt.newton(theta0, terms, lambda x: rows.log_likelihood(x, regularization), tol=tol,
                                   max_iter=max_iter)
     if not regularization:
         theta[: coded.n_models] -= theta[: coded.n_models].mean()
     return StyleFit(models=coded.models, params=theta, information=rows.information(theta, regularization),
                     log_likelihood=rows.log_likelihood(theta, regularization), iterations=iterations,
-                    regularization=regularization, covariates=covariates)
+                    regularization=regularization, covariates=covariates, groups=groups)
 
 
 def fit_replicates(start: StyleFit, coded: CodedOutcomes, question_weights: np.ndarray, *, tol: float = 1e-7,

@@ -157,7 +157,7 @@ def _judged(data: RunData, board: Leaderboard | None, outcomes: pd.DataFrame, da
     context = {
         "diagnostic_rows": _diagnostic_rows(figures), "diagnostics": figures,
         "diagnostics_intervals": diagnostics_intervals(figures), "usage": _usage(data.judgments, data.meta),
-        "length_plot_missing": _length_plot_missing(figures),
+        "length_plot_missing": _length_plot_missing(figures, data.judgments),
         "judgments_json": _script_json(browser),
         "pairs_shown": len(browser), "pairs_total": total,
     }
@@ -227,12 +227,16 @@ def _diagnostics_plots(figures: dict[str, Any]) -> dict[str, Any]:
     return drawn
 
 
-def _length_plot_missing(figures: dict[str, Any]) -> str:
-    """Why a report has no length-bias and self-preference plot (`_diagnostics_plots` draws none without a figure)."""
+def _length_plot_missing(figures: dict[str, Any], judgments: pd.DataFrame) -> str:
+    """Why a report has no length-bias and self-preference plot (`_diagnostics_plots` draws none without a figure):
+    no outcome at all (`records.why_unrated`: it said "no pair had a longer answer to measure" of a run whose judge
+    never gave a verdict), answer lengths unknown, or no decisive pair between answers of different lengths."""
+    if not figures.get("n_pairs"):
+        return f"{why_unrated(judgments)}, so no pair has an outcome to measure them on"
     if not (figures.get("length_bias") or {}).get("longer_answer_win_rate"):
         return ("answer lengths unknown (give --questions and --answers)" + (
             "" if figures.get("self_preference") else ", and no model of the judge's family is rated"))
-    return "no pair had a longer answer to measure, and no model of the judge's family is rated"
+    return "no decisive pair had answers of known, different lengths, and no model of the judge's family is rated"
 
 
 def _save(drawn: dict[str, Any], directory: Path, stem: str) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
