@@ -1054,7 +1054,7 @@ def reuse_notes(results: list[RunResult]) -> list[str]:
     last = results[-1].reuse
     if last is None:
         return []
-    return replace(last, other_versions=sum(r.reuse.other_versions for r in results if r.reuse)).notes()
+    return replace(last, other_versions=sum(r.reuse.other_versions for r in results if r.reuse)).notes(results=False)
 
 
 @dataclass(frozen=True)

@@ -875,6 +875,7 @@ def diagnose(
     template: str | None = typer.Option(None, metavar="<template>",
                                         help="Template (with --store: whose judgments to use; a "
                                              "template file reads them with its verdicts)."),
+    latest: bool = typer.Option(False, "--latest", help=_BOARD_HELP["latest"]),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures); with --answers."),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
                                               help="The answers (for the length bias; repeat the flag); with "
@@ -908,7 +909,7 @@ def diagnose(
         # the gold file holds the questions and both answers of each pair (evaluate_gold judges it in place of
         # any data a config names); a bad value names the flag that gave it, as `run` does
         values, flags = flag_values(ctx, _RUN_SETTINGS)
-        unused = [flags[name] for name in ("questions", "answers", "judge_family", "swap") if name in values]
+        unused = [flags[name] for name in ("questions", "answers", "judge_family", "swap", "latest") if name in values]
         if unused:  # they describe stored judgments of models, which gold pairs are not
             raise ConfigError(f"{', '.join(unused)}: not used with --gold, which judges both orders of the gold "
                               "file's pairs (it holds their questions and answers): leave them out")
@@ -922,7 +923,7 @@ def diagnose(
                           "(labelled pairs to judge)")
     from judgebench.evaluation import diagnose as diagnose_judgments
 
-    figures = diagnose_judgments(results=results, store=store, judge=judge_model, template=template,
+    figures = diagnose_judgments(results=results, store=store, judge=judge_model, template=template, latest=latest,
                                  questions=questions, answers=answers, judge_family=judge_family, swap=swap,
                                  seed=seed, confidence=confidence)
     for warning in figures.get("warnings", []):

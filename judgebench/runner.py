@@ -733,8 +733,9 @@ class Reuse:
         return Reuse(self.template, self.server or other.server, by_server,
                      self.read_as_verdicts + other.read_as_verdicts, self.other_versions + other.other_versions)
 
-    def notes(self) -> list[str]:
-        """One note for each thing reused that the user should know of."""
+    def notes(self, *, results: bool = True) -> list[str]:
+        """One note for each thing reused that the user should know of; `results`: whether the command wrote a
+        results folder this run can be rated from (`check` writes none, so its notes offer none)."""
         others = other_servers(self.by_server, self.server)
         notes = [f"reused judgments made by other servers ({_by_server(others)}); the judge asked now is "
                  f"{self.server}"] if others else []
@@ -746,16 +747,18 @@ class Reuse:
             notes.append(f"{n} stored {'reply' if n == 1 else 'replies'} without a verdict under the template that "
                          f"stored them read as verdicts of '{self.template}', and not asked again; the store keeps "
                          f"them as they were stored, so a leaderboard from {command_or_call('--store', 'the store')} "
-                         f"leaves them out: rate this run from its results ({rate_results()})")
+                         "leaves them out"
+                         + (f": rate this run from its results ({rate_results()})" if results else ""))
         if self.other_versions:
             n = self.other_versions
             notes.append(f"{counted(n, 'game')} judged now {'was' if n == 1 else 'were'} judged before with another "
                          "prompt (an answer, the template's text or the judge's settings changed); the store keeps "
-                         "both versions, so " + command_or_call("`judgebench leaderboard --store`",
-                                                                "`judgebench.rate(STORE)`")
-                         + f" asks which to rate: {command_or_call('--latest', 'latest=True')} rates each game's "
-                         f"latest judgment, {rate_results()} this run's results; or judge each version in its own "
-                         f"{setting_name('store')}")
+                         "both versions, so " + command_or_call("`judgebench leaderboard --store` (and `report`, "
+                                                                "`diagnose`)", "`judgebench.rate(STORE)` (and "
+                                                                "`html_report`, `diagnose`)")
+                         + f" asks which to use: {command_or_call('--latest', 'latest=True')} takes each game's "
+                         "latest judgment" + (f", {rate_results()} this run's results" if results else "")
+                         + f"; or judge each version in its own {setting_name('store')}")
         return notes
 
 
