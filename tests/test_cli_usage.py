@@ -379,6 +379,24 @@ def test_judges_checks_each_value_of_a_presets_file_as_a_run_does(folder):
     assert "\u2026" not in done.stdout  # "Qwen/Qwen2.5-7B-Instru…" was cut at 80 columns
 
 
+def test_judges_names_every_presets_unknown_keys_and_bad_values_in_one_message(folder):
+    """`judges --judges-file` stopped at the first unknown key ([other] modle), saying nothing of the bad values
+    beside it ([mine] concurrency = "lots"): every preset's problems are named now, in the file's order, exit 2;
+    a run using such a file names them all too."""
+    (folder / "mine.toml").write_text('flat = 1\n[mine]\nengine = "openai"\nmodel = "judge"\nconcurrency = "lots"\n'
+                                      '[other]\nmodle = "x"\n[third]\nmodel = "y"\ntimeout_s = "x"\nfoo = 1\n')
+    expected = ("error: mine.toml: preset 'flat' must be a table: [flat] with engine, model, ...\n"
+                'mine.toml: [mine] concurrency: expected an integer, got "lots"\n'
+                "mine.toml: [other] unknown setting 'modle'; did you mean 'model'?\n"
+                "mine.toml: [third] unknown setting 'foo'\n"
+                'mine.toml: [third] timeout_s: expected a number, got "x"\n')
+    done = judgebench("judges", "--judges-file", "mine.toml", cwd=folder)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)
+    run = judgebench(*RUN, "--judge", "mine", cwd=folder, JUDGEBENCH_JUDGES="mine.toml")
+    assert run.returncode == 2 and "[other] unknown setting 'modle'" in run.stderr
+    assert "[third] unknown setting 'foo'" in run.stderr, run.stderr
+
+
 def test_version_and_the_command_list(folder):
     """--version is what pyproject.toml says; the command list shows each command's whole short description
     (click cut the long ones mid-phrase: "Rate models from stored or imported judgments:...")."""
