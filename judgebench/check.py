@@ -76,6 +76,7 @@ from judgebench.outputs import append_text, atomic_write_text, json_safe, prepar
 from judgebench.present import (
     RETRY,
     counted,
+    dollars,
     judge_output,
     markdown_code,
     markdown_text,
@@ -1223,7 +1224,7 @@ def markdown_summary(report: CheckReport) -> str:
                       f"{markdown_text(item['opponent'])} \"{markdown_text(item['opponent_answer'])}\""]
             lines += [f"  - {markdown_text(reason)}" for reason in item["reasoning"]]
         lines.append("")
-    cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
+    cost = "n/a" if data["cost_usd"] is None else dollars(data["cost_usd"])
     tokens = "unknown" if data["prompt_tokens"] is None else f"{data['prompt_tokens'] + data['completion_tokens']:,}"
     abandoned = data["judge_calls_abandoned"]
     calls = f"{data['judge_calls']}" + (f" ({abandoned} of them abandoned in flight by the stop: not stored, sent "

@@ -470,7 +470,7 @@ def accounting_rows(tally: Tally, priced: bool) -> list[tuple[str, str]]:
                  f"unknown: the server counted none for {counted(tally.unmetered, 'game')}"),
                 *([("cost of this run", "unknown: the judge's server reported no token usage")] if priced else [])]
     return [("tokens sent now (prompt + completion)", f"{tally.prompt_tokens:,} + {tally.completion_tokens:,}"),
-            *([("cost of this run", f"${tally.cost:,.4f}")] if priced else [])]
+            *([("cost of this run", dollars(tally.cost))] if priced else [])]
 
 
 def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
@@ -623,7 +623,7 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
             f"{adaptive['calls_all_pairs']:,}); stopped: {stopped}{stop_not_reached(adaptive)}")
     if adaptive.get("budget_usd") is not None:
         estimated = adaptive["calls_cost_estimated"]
-        line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} "
+        line += (f"; the plan cost {dollars(adaptive['cost_usd'])} "
                  + (f"of the {budget_dollars(adaptive['budget_usd'])} budget" if over is None else
                     f"and exceeded the {budget_dollars(adaptive['budget_usd'])} budget: {over}")
                  + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
@@ -714,13 +714,20 @@ def stop_reason(stopped_by: str | None, step: str = "round") -> str:
 
 def plan_budget(planner: Planner) -> str:
     """The budgets of a plan, as the progress line shows them after its calls planned: " of 4,000" for a budget of
-    calls, " · plan $1.20 of $2.00" for a dollar budget (what the whole plan cost before this round, stored calls
+    calls, " · plan $1.2000 of $2.00" for a dollar budget (what the whole plan cost before this round, stored calls
     included, as the budget counts it: the line's own cost is this run's); empty without a budget."""
     calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
     if planner.budget_usd is None:
         return calls
-    decimals = _budget_decimals(planner.budget_usd)
-    return calls + f" · plan ${planner.cost_usd:,.{decimals}f} of {budget_dollars(planner.budget_usd)}"
+    return calls + f" · plan {dollars(planner.cost_usd, _budget_decimals(planner.budget_usd))} of " \
+        f"{budget_dollars(planner.budget_usd)}"
+
+
+def dollars(cost: float, decimals: int = 4) -> str:
+    """A sum spent, as every output shows it: to the hundredth of a cent ($0.0024: a small judge's pair of calls
+    costs less than a cent, which cents showed as $0.00 beside a summary's $0.0024), or to the `decimals` of a
+    budget given with more."""
+    return f"${cost:,.{max(4, decimals)}f}"
 
 
 def budget_dollars(budget: float) -> str:
@@ -838,7 +845,7 @@ def progress_display(console: Console, priced: bool) -> AbstractContextManager[P
 def _cost_text(tally: Tally, priced: bool) -> str:
     if not priced:
         return "cost n/a"
-    return "cost unknown" if tally.unmetered else f"${tally.cost:,.4f}"
+    return "cost unknown" if tally.unmetered else dollars(tally.cost)
 
 
 def _tokens_text(tally: Tally) -> str:
