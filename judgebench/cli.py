@@ -674,6 +674,8 @@ def leaderboard(
         method_given = "method" in settings.model_fields_set
         board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
                      lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
+    for note in settings.unused_ratings(board.meta.get("interval"), board.meta.get("method")):  # as `run` notes them
+        typer.secho(f"note: {note}", fg="yellow", err=True)
     written = board.write(settings.out) if settings.out is not None else {}
     _show_leaderboard(board, None if quiet else TerminalConsole())
     if written:

@@ -771,16 +771,18 @@ class RatingsSettings(SettingsModel):
                 raise _setting_problem((name,), f"applies to method bt only (method is {self.method})")
         return self
 
-    def unused_ratings(self, interval: str | None = None) -> list[str]:
-        """Notes on rating settings given explicitly that the method or interval chosen (`interval`, where another
-        than the setting's is used) does not use (`ties` and the other Bradley-Terry-only settings are refused
-        instead, `_method_supports_options`: they change what the ratings mean; these only go unused, so a note
-        says so before any judge call, where `k_factor = 8` under Bradley-Terry passed without a word)."""
+    def unused_ratings(self, interval: str | None = None, method: str | None = None) -> list[str]:
+        """Notes on rating settings given explicitly that the method or interval chosen (`interval`, `method`: where
+        others than the settings' are used, as a results folder's run's or the method `rate` chooses) does not use
+        (`ties` and the other Bradley-Terry-only settings are refused instead, `_method_supports_options`: they
+        change what the ratings mean; these only go unused, so a note says so before any judge call, where
+        `k_factor = 8` under Bradley-Terry passed without a word, and `leaderboard` says so beside its table)."""
         sandwich = (interval or self.interval) == "sandwich"
-        unused = {"k_factor": "only online Elo (method elo) uses it" if self.method != "elo" else None,
+        method = method or self.method
+        unused = {"k_factor": "only online Elo (method elo) uses it" if method != "elo" else None,
                   "rounds": "a sandwich interval draws no bootstrap rounds" if sandwich else None,
-                  "scale": "win rates are fractions, on no rating scale" if self.method == "winrate" else None,
-                  "anchor_rating": "win rates are fractions, on no rating scale" if self.method == "winrate" else None}
+                  "scale": "win rates are fractions, on no rating scale" if method == "winrate" else None,
+                  "anchor_rating": "win rates are fractions, on no rating scale" if method == "winrate" else None}
         return [f"{setting_name(name)}: ignored: {why}" for name, why in unused.items()
                 if why is not None and name in self.model_fields_set]
 
