@@ -166,6 +166,34 @@ def test_a_judge_family_in_no_models_name_is_noted_before_judging(judge_server, 
     assert matched.returncode == 0 and "is in no judged model's name" not in matched.stderr, matched.stderr
 
 
+def test_answer_files_of_a_type_not_read_in_an_answers_directory_are_noted(judge_server, tmp_path):
+    """A model whose answers file in an answers directory was compressed (`x.jsonl.gz`) vanished from the run without
+    a word, where its subfolders and hidden files are noted: files of a type no reader takes are named too, before
+    the first game, and the run judges the models it read."""
+    import gzip
+
+    config = write_config(tmp_path, judge_server.base_url)
+    rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    for model in QUALITIES:
+        text = "".join(json.dumps(row) + "\n" for row in rows if row["model"] == model)
+        if model == "bad":
+            (folder / f"{model}.jsonl.gz").write_bytes(gzip.compress(text.encode()))
+        else:
+            (folder / f"{model}.jsonl").write_text(text)
+    (folder / "notes.txt").write_text("how the answers were made\n")
+    (folder / ".DS_Store").write_bytes(b"\x00")
+    run = judgebench("run", "--config", str(config), "--answers", "answers", "--progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = ("note: the answers directory answers holds files of types that are not read: bad.jsonl.gz, notes.txt "
+            "(only .jsonl, .ndjson, .json, .csv, .tsv, .parquet, .pq files are; decompress or convert a file to read "
+            "it)")
+    assert said in run.stderr.splitlines() and ".DS_Store" not in run.stderr, run.stderr
+    assert run.stderr.index(said) < run.stderr.index("judging "), run.stderr
+    assert sorted(by_model(leaderboard(tmp_path))) == ["base", "good", "mid"]
+
+
 def test_first_n_judges_a_trial_of_the_first_questions_with_the_whole_answers(judge_server, tmp_path):
     """Trying a judge on a few questions of a benchmark meant cutting the questions and every answers file by hand:
     a shorter questions file made each answer to the others an error. `--first-n N` judges the first N questions
