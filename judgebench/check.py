@@ -75,6 +75,7 @@ from judgebench.evaluation import (
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
 from judgebench.present import (
     RETRY,
+    abandoned_among,
     counted,
     dollars,
     judge_output,
@@ -1227,8 +1228,7 @@ def markdown_summary(report: CheckReport) -> str:
     cost = "n/a" if data["cost_usd"] is None else dollars(data["cost_usd"])
     tokens = "unknown" if data["prompt_tokens"] is None else f"{data['prompt_tokens'] + data['completion_tokens']:,}"
     abandoned = data["judge_calls_abandoned"]
-    calls = f"{data['judge_calls']}" + (f" ({abandoned} of them abandoned in flight by the stop: not stored, sent "
-                                        "again by the next run, tokens and cost not known)" if abandoned else "")
+    calls = f"{data['judge_calls']}{abandoned_among(abandoned)}"
     lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
               f"tokens: {tokens}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]

@@ -85,7 +85,7 @@ class Evaluation:
         for 5 models)."""
         run = self.run
         board = repr(self.leaderboard) if self.leaderboard is not None else "no leaderboard"
-        return (f"<Evaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.done:,} "
+        return (f"<Evaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.calls:,} "
                 f"judge calls sent now; exit code {self.exit_code}; {board}>")
 
     def _repr_html_(self) -> str:
@@ -1440,7 +1440,7 @@ class GoldEvaluation:
         judged = 0 if gold is None else gold["n_pairs"] + gold["n_incomplete"] - gold["n_not_judged"]
         scored = ("no figures (stopped)" if gold is None else "no pair judged" if not judged else
                   f"accuracy {gold['accuracy_judgebench_rule']:.3f} by JudgeBench's rule on {judged:,} pairs")
-        return (f"<GoldEvaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.done:,} "
+        return (f"<GoldEvaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.calls:,} "
                 f"judge calls sent now; exit code {self.exit_code}; {scored}; .figures has the rest>")
 
     @property

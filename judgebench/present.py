@@ -501,6 +501,13 @@ def abandoned_in_flight(n: int, by: str) -> str:
             "again by the next run, tokens and cost not known)")
 
 
+def abandoned_among(n: int) -> str:
+    """How many of the judge calls just counted (`Tally.calls`) were abandoned in flight by a stop, said after the
+    count; empty for none."""
+    return (f" ({n:,} of them abandoned in flight by the stop: not stored, sent again by the next run, tokens and "
+            "cost not known)" if n else "")
+
+
 def stopped_after_judging(run: RunResult) -> str:
     """What a run stopped by a signal once judging had ended, while its results were computed (an adaptive plan's
     bias correction, a bootstrap), did and did not do (`RunResult.stopped_after_judging`): every game is stored,
@@ -511,7 +518,7 @@ def stopped_after_judging(run: RunResult) -> str:
              "(an unparsed game that has had its attempts is not asked again)" if lacking
              else "it sends no judge calls")
     return (f"stopped after judging had ended, while the results were computed: every game judged is stored "
-            f"({counted(run.tally.done, 'judge call')} sent now), and no results were written; run the same command "
+            f"({counted(run.tally.calls, 'judge call')} sent now), and no results were written; run the same command "
             f"again to write them ({again})")
 
 
@@ -571,14 +578,15 @@ def _read_as(settings: RunConfig, dataset: Dataset) -> str:
 
 
 def games_line(run: RunResult, settings: RunConfig) -> str:
-    """The games of a run (`run` or `diagnose --gold`): planned, found in the store, judge calls sent now."""
+    """The games of a run (`run` or `diagnose --gold`): planned, found in the store, judge calls sent now (those a
+    stop abandoned in flight among them, as `check` counts its calls made)."""
     again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
              f"unparsed, which is asked at most {settings.max_unparsed_attempts} times in all)"
              if run.asked_again else "")
     shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
               "answers)" if run.shared else "")
     return (f"{run.planned:,} games planned, {run.reused:,} already in the store ({settings.store}), "
-            f"{counted(run.tally.done, 'judge call')} sent now{shared}{again}")
+            f"{counted(run.tally.calls, 'judge call')} sent now{abandoned_among(run.tally.abandoned)}{shared}{again}")
 
 
 # Why an adaptive or tournament plan's ratings are not corrected for its bias (meta adaptive.uncorrected).

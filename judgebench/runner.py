@@ -92,6 +92,13 @@ class Tally:
         if self.cost is not None:
             self.cost += row.cost or 0.0
 
+    @property
+    def calls(self) -> int:
+        """Judge calls made: the games answered and stored, and the requests a stop abandoned in flight (the judge
+        got them, did the work and may bill it, but nothing came back to be stored), as every count of calls made
+        or sent says it (`present.abandoned_among` names the latter)."""
+        return self.done + self.abandoned
+
     def add(self, other: Tally) -> None:
         """Add another tally's games, tokens and cost (a run in rounds sums its rounds')."""
         for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "unmetered",
@@ -223,20 +230,19 @@ def call_accounting(results: Sequence[RunResult], priced: bool) -> dict[str, Any
     """Judge calls made (over all `results`: a check's batches, or one run), calls of the final plan served from
     the store, tokens, cost (None without prices: `JudgeConfig.priced`), keyed by ACCOUNTING_KEYS.
 
-    Calls made: those answered and stored, and those a stop abandoned in flight (`judge_calls_abandoned`: the
-    judge did the work, and may bill it, but nothing came back to be stored, so their tokens and cost are not
-    known and the next run sends them again). Served from the store: the calls that judged the final plan's
-    stored games and that none of `results` made (stored before them, or by another process meanwhile), failed
-    ones left out (they are asked again); never the games of a stopped check that nobody judged. Games whose
-    requests are the same (identical answers) share one call, counted once (`records.per_game`'s `shared_call`),
-    as `judge_calls` counts it."""
+    Calls made: `Tally.calls`, those a stop abandoned in flight among them (`judge_calls_abandoned`: their tokens
+    and cost are not known and the next run sends them again). Served from the store: the calls that judged the
+    final plan's stored games and that none of `results` made (stored before them, or by another process
+    meanwhile), failed ones left out (they are asked again); never the games of a stopped check that nobody
+    judged. Games whose requests are the same (identical answers) share one call, counted once
+    (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
     total = Tally()
     for result in results:
         total.add(result.tally)
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return dict(zip(ACCOUNTING_KEYS, (total.done + total.abandoned, total.abandoned, served,
+    return dict(zip(ACCOUNTING_KEYS, (total.calls, total.abandoned, served,
                                       total.known(total.prompt_tokens), total.known(total.completion_tokens),
                                       total.known(total.cost) if priced else None), strict=True))
 
