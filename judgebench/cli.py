@@ -643,7 +643,9 @@ def leaderboard(
                           "(question ids shared by the files then name the same questions)")
     outcomes = outcomes_files[0] if outcomes_files else None
     if sum(bool(given) for given in (store, alpaca_eval, outcomes, results)) != 1:
-        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR")
+        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR"
+                 + (_source_flag_meant(extra_files) if extra_files and not (store or alpaca_eval or outcomes or results)
+                    else ""))
     values, flags = flag_values(ctx, {})
     settings = LeaderboardSettings.from_flags({k: v for k, v in values.items() if k not in _LEADERBOARD_INPUTS},
                                               flags)
@@ -682,6 +684,26 @@ def leaderboard(
         from judgebench.present import written_files
 
         typer.echo(written_files(written.values()))
+
+
+def _source_flag_meant(paths: list[Path]) -> str:
+    """For `leaderboard` given paths without a flag (`leaderboard q/out`): the flag their kind of source takes
+    (`sources.source_kind`: a results folder, a store file, an outcomes file, AlpacaEval's JSON files), as a
+    question; empty where that is not clear: a path that does not exist, several of different kinds or several
+    that only AlpacaEval's flag takes at once, a directory that is not a results folder."""
+    import shlex
+
+    from judgebench.datasets.sources import source_kind
+
+    kinds = {source_kind(path) for path in paths if path.exists()}
+    if len(kinds) != 1 or not all(path.exists() for path in paths):
+        return ""
+    kind = kinds.pop()
+    if (kind == "alpaca-eval" and not all(path.is_file() for path in paths)) or (kind != "alpaca-eval"
+                                                                                 and len(paths) > 1):
+        return ""
+    flag = {"results": "--results", "store": "--store", "alpaca-eval": "--alpaca-eval", "outcomes": "--outcomes"}[kind]
+    return f": did you mean {flag} {shlex.join(map(str, paths))}?"
 
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
