@@ -470,7 +470,7 @@ def accounting_rows(tally: Tally, priced: bool) -> list[tuple[str, str]]:
                  f"unknown: the server counted none for {counted(tally.unmetered, 'game')}"),
                 *([("cost of this run", "unknown: the judge's server reported no token usage")] if priced else [])]
     return [("tokens sent now (prompt + completion)", f"{tally.prompt_tokens:,} + {tally.completion_tokens:,}"),
-            *([("cost of this run", dollars(tally.cost))] if priced else [])]
+            *([("cost of this run", dollars(tally.cost or 0.0))] if priced else [])]  # priced: a cost, not None
 
 
 def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
@@ -853,7 +853,7 @@ def progress_display(console: Console, priced: bool) -> AbstractContextManager[P
 def _cost_text(tally: Tally, priced: bool) -> str:
     if not priced:
         return "cost n/a"
-    return "cost unknown" if tally.unmetered else dollars(tally.cost)
+    return "cost unknown" if tally.unmetered else dollars(tally.cost or 0.0)  # priced: a cost, not None
 
 
 def _tokens_text(tally: Tally) -> str:
