@@ -75,7 +75,9 @@ from judgebench.evaluation import (
 from judgebench.outputs import append_text, atomic_write_text, json_safe, prepare_appended
 from judgebench.present import (
     RETRY,
+    abandoned_among,
     counted,
+    dollars,
     judge_output,
     markdown_code,
     markdown_text,
@@ -1051,7 +1053,7 @@ def reuse_notes(results: list[RunResult]) -> list[str]:
     last = results[-1].reuse
     if last is None:
         return []
-    return replace(last, other_versions=sum(r.reuse.other_versions for r in results if r.reuse)).notes()
+    return replace(last, other_versions=sum(r.reuse.other_versions for r in results if r.reuse)).notes(results=False)
 
 
 @dataclass(frozen=True)
@@ -1220,11 +1222,10 @@ def markdown_summary(report: CheckReport) -> str:
                       f"{markdown_text(item['opponent'])} \"{markdown_text(item['opponent_answer'])}\""]
             lines += [f"  - {markdown_text(reason)}" for reason in item["reasoning"]]
         lines.append("")
-    cost = "n/a" if data["cost_usd"] is None else f"${data['cost_usd']:.4f}"
+    cost = "n/a" if data["cost_usd"] is None else dollars(data["cost_usd"])
     tokens = "unknown" if data["prompt_tokens"] is None else f"{data['prompt_tokens'] + data['completion_tokens']:,}"
     abandoned = data["judge_calls_abandoned"]
-    calls = f"{data['judge_calls']}" + (f" ({abandoned} of them abandoned in flight by the stop: not stored, sent "
-                                        "again by the next run, tokens and cost not known)" if abandoned else "")
+    calls = f"{data['judge_calls']}{abandoned_among(abandoned)}"
     lines += [f"Judge calls made: {calls}; served from the store: {data['calls_from_store']}; "
               f"tokens: {tokens}; cost: {cost}; "
               f"failed games: {report.n_failed}.", ""]

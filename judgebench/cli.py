@@ -643,7 +643,9 @@ def leaderboard(
                           "(question ids shared by the files then name the same questions)")
     outcomes = outcomes_files[0] if outcomes_files else None
     if sum(bool(given) for given in (store, alpaca_eval, outcomes, results)) != 1:
-        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR")
+        ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR"
+                 + (_source_flag_meant(extra_files) if extra_files and not (store or alpaca_eval or outcomes or results)
+                    else ""))
     values, flags = flag_values(ctx, {})
     settings = LeaderboardSettings.from_flags({k: v for k, v in values.items() if k not in _LEADERBOARD_INPUTS},
                                               flags)
@@ -674,12 +676,34 @@ def leaderboard(
         method_given = "method" in settings.model_fields_set
         board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
                      lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
+    for note in settings.unused_ratings(board.meta.get("interval"), board.meta.get("method")):  # as `run` notes them
+        typer.secho(f"note: {note}", fg="yellow", err=True)
     written = board.write(settings.out) if settings.out is not None else {}
     _show_leaderboard(board, None if quiet else TerminalConsole())
     if written:
         from judgebench.present import written_files
 
         typer.echo(written_files(written.values()))
+
+
+def _source_flag_meant(paths: list[Path]) -> str:
+    """For `leaderboard` given paths without a flag (`leaderboard q/out`): the flag their kind of source takes
+    (`sources.source_kind`: a results folder, a store file, an outcomes file, AlpacaEval's JSON files), as a
+    question; empty where that is not clear: a path that does not exist, several of different kinds or several
+    that only AlpacaEval's flag takes at once, a directory that is not a results folder."""
+    import shlex
+
+    from judgebench.datasets.sources import source_kind
+
+    kinds = {source_kind(path) for path in paths if path.exists()}
+    if len(kinds) != 1 or not all(path.exists() for path in paths):
+        return ""
+    kind = kinds.pop()
+    if (kind == "alpaca-eval" and not all(path.is_file() for path in paths)) or (kind != "alpaca-eval"
+                                                                                 and len(paths) > 1):
+        return ""
+    flag = {"results": "--results", "store": "--store", "alpaca-eval": "--alpaca-eval", "outcomes": "--outcomes"}[kind]
+    return f": did you mean {flag} {shlex.join(map(str, paths))}?"
 
 
 _CHECK_HELP = ("Regression gate for CI: judge a candidate against a reference model (or against an earlier run) and "
@@ -875,6 +899,7 @@ def diagnose(
     template: str | None = typer.Option(None, metavar="<template>",
                                         help="Template (with --store: whose judgments to use; a "
                                              "template file reads them with its verdicts)."),
+    latest: bool = typer.Option(False, "--latest", help=_BOARD_HELP["latest"]),
     questions: Path | None = typer.Option(None, help="The questions (for per-category figures); with --answers."),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
                                               help="The answers (for the length bias; repeat the flag); with "
@@ -908,7 +933,7 @@ def diagnose(
         # the gold file holds the questions and both answers of each pair (evaluate_gold judges it in place of
         # any data a config names); a bad value names the flag that gave it, as `run` does
         values, flags = flag_values(ctx, _RUN_SETTINGS)
-        unused = [flags[name] for name in ("questions", "answers", "judge_family", "swap") if name in values]
+        unused = [flags[name] for name in ("questions", "answers", "judge_family", "swap", "latest") if name in values]
         if unused:  # they describe stored judgments of models, which gold pairs are not
             raise ConfigError(f"{', '.join(unused)}: not used with --gold, which judges both orders of the gold "
                               "file's pairs (it holds their questions and answers): leave them out")
@@ -922,7 +947,7 @@ def diagnose(
                           "(labelled pairs to judge)")
     from judgebench.evaluation import diagnose as diagnose_judgments
 
-    figures = diagnose_judgments(results=results, store=store, judge=judge_model, template=template,
+    figures = diagnose_judgments(results=results, store=store, judge=judge_model, template=template, latest=latest,
                                  questions=questions, answers=answers, judge_family=judge_family, swap=swap,
                                  seed=seed, confidence=confidence)
     for warning in figures.get("warnings", []):

@@ -779,16 +779,18 @@ class RatingsSettings(SettingsModel):
                 raise _setting_problem((name,), f"applies to method bt only (method is {self.method})")
         return self
 
-    def unused_ratings(self, interval: str | None = None) -> list[str]:
-        """Notes on rating settings given explicitly that the method or interval chosen (`interval`, where another
-        than the setting's is used) does not use (`ties` and the other Bradley-Terry-only settings are refused
-        instead, `_method_supports_options`: they change what the ratings mean; these only go unused, so a note
-        says so before any judge call, where `k_factor = 8` under Bradley-Terry passed without a word)."""
+    def unused_ratings(self, interval: str | None = None, method: str | None = None) -> list[str]:
+        """Notes on rating settings given explicitly that the method or interval chosen (`interval`, `method`: where
+        others than the settings' are used, as a results folder's run's or the method `rate` chooses) does not use
+        (`ties` and the other Bradley-Terry-only settings are refused instead, `_method_supports_options`: they
+        change what the ratings mean; these only go unused, so a note says so before any judge call, where
+        `k_factor = 8` under Bradley-Terry passed without a word, and `leaderboard` says so beside its table)."""
         sandwich = (interval or self.interval) == "sandwich"
-        unused = {"k_factor": "only online Elo (method elo) uses it" if self.method != "elo" else None,
+        method = method or self.method
+        unused = {"k_factor": "only online Elo (method elo) uses it" if method != "elo" else None,
                   "rounds": "a sandwich interval draws no bootstrap rounds" if sandwich else None,
-                  "scale": "win rates are fractions, on no rating scale" if self.method == "winrate" else None,
-                  "anchor_rating": "win rates are fractions, on no rating scale" if self.method == "winrate" else None}
+                  "scale": "win rates are fractions, on no rating scale" if method == "winrate" else None,
+                  "anchor_rating": "win rates are fractions, on no rating scale" if method == "winrate" else None}
         return [f"{setting_name(name)}: ignored: {why}" for name, why in unused.items()
                 if why is not None and name in self.model_fields_set]
 
@@ -1114,17 +1116,24 @@ def _read_run_file(path: Path) -> dict[str, Any]:
     return settings
 
 
-def _check_key(path: Path, table: str, key: str, known: Collection[str] | None = None) -> None:
-    """A key of a file's [table] that no setting has is a ConfigError naming file and table, with the closest
-    valid name; `known`: the table's settings, by default a run file's (and then a key of another run table is
-    sent there)."""
+def _check_key(path: Path, table: str, key: str) -> None:
+    """A key of a run file's [table] that no setting has is a ConfigError (`_unknown_key`)."""
+    problem = _unknown_key(path, table, key)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def _unknown_key(path: Path, table: str, key: str, known: Collection[str] | None = None) -> str | None:
+    """The problem of a key of a file's [table] that no setting has, naming file and table, with the closest
+    valid name (None for a known key); `known`: the table's settings, by default a run file's (and then a key of
+    another run table is sent there)."""
     run_file = known is None
     known = table_settings(table) if known is None else known
     if key in known:
-        return
+        return None
     home = [t for t in RUN_TABLES if key in table_settings(t)] if run_file else []
     hint = f"; it belongs in [{home[0]}]" if home else suggest(key, known)
-    raise ConfigError(f"{path}: [{table}] unknown setting '{key}'{hint}")
+    return f"{path}: [{table}] unknown setting '{key}'{hint}"
 
 
 def _relative_to(base: Path, key: str, value: Any, where: str) -> Any:
@@ -1203,13 +1212,20 @@ def presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
     if user is not None:
         user_file, role = user
         mine = read_toml(user_file, role)
-        for name, preset in mine.items():
-            if not isinstance(preset, dict):
-                raise ConfigError(f"{user_file}: preset '{name}' must be a table: [{name}] with engine, model, ...")
-            for key in preset:  # the values are checked where a run uses the preset, named as its settings
-                _check_key(user_file, name, key, JudgeConfig.model_fields)
+        # the values are checked where a run uses the preset, named as its settings
+        problems = [problem for name, preset in mine.items() for problem in _preset_problems(user_file, name, preset)]
+        if problems:
+            raise SettingsError([("", problem) for problem in problems])
         found.update(mine)
     return found
+
+
+def _preset_problems(path: Path, name: str, preset: Any) -> list[str]:
+    """What keeps [name] of the presets file `path` from being read as a judge's settings, each problem named:
+    not a table, or keys no judge setting has (`_unknown_key`)."""
+    if not isinstance(preset, dict):
+        return [f"{path}: preset '{name}' must be a table: [{name}] with engine, model, ..."]
+    return [problem for key in preset if (problem := _unknown_key(path, name, key, JudgeConfig.model_fields))]
 
 
 def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -1217,23 +1233,27 @@ def checked_presets(judges_file: Path | None = None) -> dict[str, dict[str, Any]
     judge (`each_value_problems`), so that `judgebench judges` validates a presets file: a SettingsError names
     the file, preset and setting of each bad value (`mine.toml: [mine] concurrency: expected an integer, got
     "lots"`, as a run using the preset says), and a preset that gives one price without the other, which no run
-    can use as it stands. A run checks only the preset it uses, and a preset may leave the judge model to the run
-    (a server's), so the other checks of settings together are a run's."""
-    found = presets(judges_file)
+    can use as it stands; every preset's problems in one message, its unknown keys (`presets`) among them. A run
+    checks only the preset it uses, and a preset may leave the judge model to the run (a server's), so the other
+    checks of settings together are a run's."""
     user = user_presets_file(judges_file)
     if user is None:
-        return found
-    problems = []
+        return presets(judges_file)
+    problems: list[tuple[str, str]] = []
     for name, preset in read_toml(*user).items():
+        problems += [("", problem) for problem in _preset_problems(user[0], name, preset)]
+        if not isinstance(preset, dict):
+            continue
         named = _Sources(None, {}, name, user[0]).label  # as a run using the preset names them
-        bad_values = each_value_problems(JudgeConfig, preset, named, ("judge",))
+        known = {key: value for key, value in preset.items() if key in JudgeConfig.model_fields}
+        bad_values = each_value_problems(JudgeConfig, known, named, ("judge",))
         alone = one_price_alone(preset)
         if alone is not None and not any(where == named(("judge", alone[0])) for where, _ in bad_values):
             bad_values.append((named(("judge", alone[0])), alone[1]))
         problems += bad_values
     if problems:
         raise SettingsError(problems)
-    return found
+    return presets(judges_file)
 
 
 MODEL_BOUND = ("description", "price_in_per_mtok", "price_out_per_mtok", "max_model_len")

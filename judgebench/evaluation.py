@@ -85,7 +85,7 @@ class Evaluation:
         for 5 models)."""
         run = self.run
         board = repr(self.leaderboard) if self.leaderboard is not None else "no leaderboard"
-        return (f"<Evaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.done:,} "
+        return (f"<Evaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.calls:,} "
                 f"judge calls sent now; exit code {self.exit_code}; {board}>")
 
     def _repr_html_(self) -> str:
@@ -1342,18 +1342,20 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
 def diagnose(*, results: str | Path | None = None, store: str | Path | None = None, judge: str | None = None,
              template: str | None = None, questions: str | Path | None = None,
              answers: str | Path | Sequence[str | Path] | None = None, judge_family: str | None = None,
-             swap: str | None = None, seed: int | None = None, confidence: float = 0.95) -> dict[str, Any]:
+             swap: str | None = None, seed: int | None = None, confidence: float = 0.95,
+             latest: bool = False) -> dict[str, Any]:
     """The judge's diagnostics of stored judgments (`judgebench diagnose --results/--store`): position
     consistency, first-slot win rate, length bias, self-preference, failed and unparsed games, as the
     diagnostics.json object (`diagnostics.write_diagnostics` writes it; `present.judge_diagnostics_table`
     shows it). A gold set is judged anew by `evaluate_gold`.
 
-    `results` or `store` (exactly one; `judge` and `template` choose a store's judgments); `questions` and
+    `results` or `store` (exactly one; `judge` and `template` choose a store's judgments, and `latest` takes each
+    game judged by several requests by its latest judgment, as `rate` does); `questions` and
     `answers` give the length bias and the categories; `judge_family`: models whose name contains it count as
     the judge's own (default: a results folder's own models, as its run's diagnostics.json names them, so that
     `--out` into the folder keeps its self-preference); `swap` and `seed`: how games become outcomes (default:
-    the run's); `confidence`: of every interval. A warning (answers that do not match the judged texts) is in
-    the object's `warnings`.
+    the run's); `confidence`: of every interval. A warning (answers that do not match the judged texts, games
+    whose latest judgment may be older than their latest request) is in the object's `warnings`.
     """
     from judgebench import diagnostics
     from judgebench.datasets import load_judged_texts
@@ -1364,7 +1366,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     if store is None and results is None:
         raise ConfigError("nothing to diagnose: give the stored judgments (a results folder or a store), or judge "
                           "a gold set (evaluate_gold)")
-    data = load_run(store=store, results=results, judge=judge, template=template)
+    data = load_run(store=store, results=results, judge=judge, template=template, latest=latest)
     lengths, categories, warning = None, None, None
     if dataset is not None:
         lengths, categories = diagnostics.dataset_facts(dataset)
@@ -1379,7 +1381,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories, own_models=own, provenance={"source": data.source})
     n_questions = data.judgments["question_id"].nunique()
-    figures["warnings"] = [warning] if warning else []
+    figures["warnings"] = [text for text in (data.latest_warning, warning) if text]
     if n_questions < FEW_QUESTIONS:
         figures["warnings"].append(few_questions_warning(n_questions))
     return figures
@@ -1448,7 +1450,7 @@ class GoldEvaluation:
         judged = 0 if gold is None else gold["n_pairs"] + gold["n_incomplete"] - gold["n_not_judged"]
         scored = ("no figures (stopped)" if gold is None else "no pair judged" if not judged else
                   f"accuracy {gold['accuracy_judgebench_rule']:.3f} by JudgeBench's rule on {judged:,} pairs")
-        return (f"<GoldEvaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.done:,} "
+        return (f"<GoldEvaluation: {run.planned:,} games planned, {run.reused:,} from the store, {run.tally.calls:,} "
                 f"judge calls sent now; exit code {self.exit_code}; {scored}; .figures has the rest>")
 
     @property

@@ -471,7 +471,7 @@ def accounting_rows(tally: Tally, priced: bool) -> list[tuple[str, str]]:
                  f"unknown: the server counted none for {counted(tally.unmetered, 'game')}"),
                 *([("cost of this run", "unknown: the judge's server reported no token usage")] if priced else [])]
     return [("tokens sent now (prompt + completion)", f"{tally.prompt_tokens:,} + {tally.completion_tokens:,}"),
-            *([("cost of this run", f"${tally.cost:,.4f}")] if priced else [])]
+            *([("cost of this run", dollars(tally.cost or 0.0))] if priced else [])]  # priced: a cost, not None
 
 
 def presets_table(presets: dict[str, dict[str, Any]]) -> Table:
@@ -502,6 +502,13 @@ def abandoned_in_flight(n: int, by: str) -> str:
             "again by the next run, tokens and cost not known)")
 
 
+def abandoned_among(n: int) -> str:
+    """How many of the judge calls just counted (`Tally.calls`) were abandoned in flight by a stop, said after the
+    count; empty for none."""
+    return (f" ({n:,} of them abandoned in flight by the stop: not stored, sent again by the next run, tokens and "
+            "cost not known)" if n else "")
+
+
 def stopped_after_judging(run: RunResult) -> str:
     """What a run stopped by a signal once judging had ended, while its results were computed (an adaptive plan's
     bias correction, a bootstrap), did and did not do (`RunResult.stopped_after_judging`): every game is stored,
@@ -512,7 +519,7 @@ def stopped_after_judging(run: RunResult) -> str:
              "(an unparsed game that has had its attempts is not asked again)" if lacking
              else "it sends no judge calls")
     return (f"stopped after judging had ended, while the results were computed: every game judged is stored "
-            f"({counted(run.tally.done, 'judge call')} sent now), and no results were written; run the same command "
+            f"({counted(run.tally.calls, 'judge call')} sent now), and no results were written; run the same command "
             f"again to write them ({again})")
 
 
@@ -572,14 +579,15 @@ def _read_as(settings: RunConfig, dataset: Dataset) -> str:
 
 
 def games_line(run: RunResult, settings: RunConfig) -> str:
-    """The games of a run (`run` or `diagnose --gold`): planned, found in the store, judge calls sent now."""
+    """The games of a run (`run` or `diagnose --gold`): planned, found in the store, judge calls sent now (those a
+    stop abandoned in flight among them, as `check` counts its calls made)."""
     again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
              f"unparsed, which is asked at most {settings.max_unparsed_attempts} times in all)"
              if run.asked_again else "")
     shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
               "answers)" if run.shared else "")
     return (f"{run.planned:,} games planned, {run.reused:,} already in the store ({settings.store}), "
-            f"{counted(run.tally.done, 'judge call')} sent now{shared}{again}")
+            f"{counted(run.tally.calls, 'judge call')} sent now{abandoned_among(run.tally.abandoned)}{shared}{again}")
 
 
 # Why an adaptive or tournament plan's ratings are not corrected for its bias (meta adaptive.uncorrected).
@@ -624,7 +632,7 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
             f"{adaptive['calls_all_pairs']:,}); stopped: {stopped}{stop_not_reached(adaptive)}")
     if adaptive.get("budget_usd") is not None:
         estimated = adaptive["calls_cost_estimated"]
-        line += (f"; the plan cost ${adaptive['cost_usd']:,.4f} "
+        line += (f"; the plan cost {dollars(adaptive['cost_usd'])} "
                  + (f"of the {budget_dollars(adaptive['budget_usd'])} budget" if over is None else
                     f"and exceeded the {budget_dollars(adaptive['budget_usd'])} budget: {over}")
                  + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
@@ -715,13 +723,20 @@ def stop_reason(stopped_by: str | None, step: str = "round") -> str:
 
 def plan_budget(planner: Planner) -> str:
     """The budgets of a plan, as the progress line shows them after its calls planned: " of 4,000" for a budget of
-    calls, " · plan $1.20 of $2.00" for a dollar budget (what the whole plan cost before this round, stored calls
+    calls, " · plan $1.2000 of $2.00" for a dollar budget (what the whole plan cost before this round, stored calls
     included, as the budget counts it: the line's own cost is this run's); empty without a budget."""
     calls = f" of {planner.budget_calls:,}" if planner.budget_calls is not None else ""
     if planner.budget_usd is None:
         return calls
-    decimals = _budget_decimals(planner.budget_usd)
-    return calls + f" · plan ${planner.cost_usd:,.{decimals}f} of {budget_dollars(planner.budget_usd)}"
+    return calls + f" · plan {dollars(planner.cost_usd, _budget_decimals(planner.budget_usd))} of " \
+        f"{budget_dollars(planner.budget_usd)}"
+
+
+def dollars(cost: float, decimals: int = 4) -> str:
+    """A sum spent, as every output shows it: to the hundredth of a cent ($0.0024: a small judge's pair of calls
+    costs less than a cent, which cents showed as $0.00 beside a summary's $0.0024), or to the `decimals` of a
+    budget given with more."""
+    return f"${cost:,.{max(4, decimals)}f}"
 
 
 def budget_dollars(budget: float) -> str:
@@ -851,7 +866,7 @@ def progress_display(console: Console, priced: bool) -> AbstractContextManager[P
 def _cost_text(tally: Tally, priced: bool) -> str:
     if not priced:
         return "cost n/a"
-    return "cost unknown" if tally.unmetered else f"${tally.cost:,.4f}"
+    return "cost unknown" if tally.unmetered else dollars(tally.cost or 0.0)  # priced: a cost, not None
 
 
 def _tokens_text(tally: Tally) -> str:

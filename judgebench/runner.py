@@ -92,6 +92,13 @@ class Tally:
         if self.cost is not None:
             self.cost += row.cost or 0.0
 
+    @property
+    def calls(self) -> int:
+        """Judge calls made: the games answered and stored, and the requests a stop abandoned in flight (the judge
+        got them, did the work and may bill it, but nothing came back to be stored), as every count of calls made
+        or sent says it (`present.abandoned_among` names the latter)."""
+        return self.done + self.abandoned
+
     def add(self, other: Tally) -> None:
         """Add another tally's games, tokens and cost (a run in rounds sums its rounds')."""
         for name in ("total", "done", "ok", "unparsed", "failed", "prompt_tokens", "completion_tokens", "unmetered",
@@ -223,20 +230,19 @@ def call_accounting(results: Sequence[RunResult], priced: bool) -> dict[str, Any
     """Judge calls made (over all `results`: a check's batches, or one run), calls of the final plan served from
     the store, tokens, cost (None without prices: `JudgeConfig.priced`), keyed by ACCOUNTING_KEYS.
 
-    Calls made: those answered and stored, and those a stop abandoned in flight (`judge_calls_abandoned`: the
-    judge did the work, and may bill it, but nothing came back to be stored, so their tokens and cost are not
-    known and the next run sends them again). Served from the store: the calls that judged the final plan's
-    stored games and that none of `results` made (stored before them, or by another process meanwhile), failed
-    ones left out (they are asked again); never the games of a stopped check that nobody judged. Games whose
-    requests are the same (identical answers) share one call, counted once (`records.per_game`'s `shared_call`),
-    as `judge_calls` counts it."""
+    Calls made: `Tally.calls`, those a stop abandoned in flight among them (`judge_calls_abandoned`: their tokens
+    and cost are not known and the next run sends them again). Served from the store: the calls that judged the
+    final plan's stored games and that none of `results` made (stored before them, or by another process
+    meanwhile), failed ones left out (they are asked again); never the games of a stopped check that nobody
+    judged. Games whose requests are the same (identical answers) share one call, counted once
+    (`records.per_game`'s `shared_call`), as `judge_calls` counts it."""
     total = Tally()
     for result in results:
         total.add(result.tally)
     ours = {r.run_id for r in results if r.run_id is not None}
     stored = results[-1].judgments
     served = int(((stored["status"] != FAILED) & ~stored["run_id"].isin(ours) & ~stored["shared_call"]).sum())
-    return dict(zip(ACCOUNTING_KEYS, (total.done + total.abandoned, total.abandoned, served,
+    return dict(zip(ACCOUNTING_KEYS, (total.calls, total.abandoned, served,
                                       total.known(total.prompt_tokens), total.known(total.completion_tokens),
                                       total.known(total.cost) if priced else None), strict=True))
 
@@ -733,8 +739,9 @@ class Reuse:
         return Reuse(self.template, self.server or other.server, by_server,
                      self.read_as_verdicts + other.read_as_verdicts, self.other_versions + other.other_versions)
 
-    def notes(self) -> list[str]:
-        """One note for each thing reused that the user should know of."""
+    def notes(self, *, results: bool = True) -> list[str]:
+        """One note for each thing reused that the user should know of; `results`: whether the command wrote a
+        results folder this run can be rated from (`check` writes none, so its notes offer none)."""
         others = other_servers(self.by_server, self.server)
         notes = [f"reused judgments made by other servers ({_by_server(others)}); the judge asked now is "
                  f"{self.server}"] if others else []
@@ -746,16 +753,18 @@ class Reuse:
             notes.append(f"{n} stored {'reply' if n == 1 else 'replies'} without a verdict under the template that "
                          f"stored them read as verdicts of '{self.template}', and not asked again; the store keeps "
                          f"them as they were stored, so a leaderboard from {command_or_call('--store', 'the store')} "
-                         f"leaves them out: rate this run from its results ({rate_results()})")
+                         "leaves them out"
+                         + (f": rate this run from its results ({rate_results()})" if results else ""))
         if self.other_versions:
             n = self.other_versions
             notes.append(f"{counted(n, 'game')} judged now {'was' if n == 1 else 'were'} judged before with another "
                          "prompt (an answer, the template's text or the judge's settings changed); the store keeps "
-                         "both versions, so " + command_or_call("`judgebench leaderboard --store`",
-                                                                "`judgebench.rate(STORE)`")
-                         + f" asks which to rate: {command_or_call('--latest', 'latest=True')} rates each game's "
-                         f"latest judgment, {rate_results()} this run's results; or judge each version in its own "
-                         f"{setting_name('store')}")
+                         "both versions, so " + command_or_call("`judgebench leaderboard --store` (and `report`, "
+                                                                "`diagnose`)", "`judgebench.rate(STORE)` (and "
+                                                                "`html_report`, `diagnose`)")
+                         + f" asks which to use: {command_or_call('--latest', 'latest=True')} takes each game's "
+                         "latest judgment" + (f", {rate_results()} this run's results" if results else "")
+                         + f"; or judge each version in its own {setting_name('store')}")
         return notes
 
 

@@ -312,10 +312,10 @@ def require_one_measurement(frame: pd.DataFrame, judge: str | None, template: st
                          + "; ".join(_describe_runs(store.runs(involved["key"].unique()), unrecorded)),
                          path=store.path,
                          hint="rate each game by its latest judgment with "
-                              + command_or_call("--latest (`leaderboard` and `report` take it",
-                                                "latest=True (`rate` and `html_report` take it")
-                              + ": the older ones are set aside), or one run's judgments from its results folder ("
-                              + rate_results() + "), or judge each version in its own "
+                              + command_or_call("--latest (`leaderboard`, `report` and `diagnose` take it",
+                                                "latest=True (`rate`, `html_report` and `diagnose` take it")
+                              + ": the older ones are set aside), or one run's judgments from the results folder it "
+                              f"wrote, if it wrote one ({rate_results()}), or judge each version in its own "
                               f"{setting_name('store', option=True)}; "
                               f"{how_to_set('template', 'FILE.toml', option=True)} reads one request's "
                               "judgments with that file's verdicts, and cannot choose between requests")

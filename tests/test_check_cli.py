@@ -571,6 +571,30 @@ def test_a_check_that_reuses_judgments_of_another_server_says_so_as_run_does(jud
     assert not other.log  # nothing was sent to the other server
 
 
+def test_a_check_of_edited_answers_notes_what_its_user_can_do_and_diagnose_takes_latest(judge_server, folder):
+    """A check of edited answers on a store an earlier check wrote: its note pointed at `leaderboard --results DIR`
+    "this run's results", which a check never writes, and `diagnose --store` refused the mixed store pointing at
+    --latest, which diagnose did not take. The note offers what exists; diagnose --latest takes each game's
+    latest judgment (the edited answers') and its refusal names it."""
+    args = ["--candidate", "coin", "--reference", "ref", "--max-questions", "8"]
+    first = judgebench("check", "--config", str(write_config(folder, judge_server.base_url)), *args, cwd=folder)
+    assert first.returncode == 4 and "judged before" not in first.stderr, first.stdout + first.stderr
+    answers = (folder / "answers.jsonl").read_text()
+    (folder / "edited.jsonl").write_text(answers.replace("by coin.", "by coin, edited."))
+    edited = write_config(folder, judge_server.base_url, name="edited.toml", answers="edited.jsonl")
+    again = judgebench("check", "--config", str(edited), *args, cwd=folder)
+    note = next(line for line in again.stderr.splitlines() if "judged before with another prompt" in line)
+    assert note.startswith("note: 16 games judged now were judged before"), again.stderr
+    assert "--latest takes each game's latest judgment; or judge each version in its own --store" in note
+    assert "--results" not in note and "--results" not in again.stdout
+    mixed = judgebench("diagnose", "--store", "store.sqlite", cwd=folder)
+    assert mixed.returncode == 2 and "`leaderboard`, `report` and `diagnose` take it" in mixed.stderr, mixed.stderr
+    latest = judgebench("diagnose", "--store", "store.sqlite", "--latest", "--out", "dd", cwd=folder)
+    assert latest.returncode == 0, latest.stderr
+    figures = json.loads((folder / "dd" / "diagnostics.json").read_text())
+    assert figures["n_games"] == 16  # the edited answers' 16 games, not 32
+
+
 # Output paths: checked before the first judge call, and never a traceback or an internal error after it.
 
 

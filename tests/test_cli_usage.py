@@ -137,6 +137,28 @@ def test_usage_errors_print_clicks_usage_message_and_exit_2(folder, case):
     check_usage_error(judgebench(*args, cwd=folder), message)
 
 
+def test_leaderboard_given_a_source_without_its_flag_asks_whether_that_flag_was_meant(tmp_path):
+    """`judgebench leaderboard q/out` (a results folder without --results) answered "give exactly one of --store
+    PATH, ..." alone: the flag that path's kind takes is asked for now (a results folder, a store, an outcomes
+    file, AlpacaEval's files); a path that does not exist, or a folder that is not a results folder, gets no
+    guess."""
+    import sqlite3
+
+    (tmp_path / "q" / "out").mkdir(parents=True)
+    (tmp_path / "q" / "out" / "leaderboard.json").write_text('{"meta": {}, "models": []}')
+    with sqlite3.connect(tmp_path / "q" / "store.sqlite") as db:
+        db.execute("CREATE TABLE judgments (key TEXT)")
+    (tmp_path / "food.csv").write_text("question_id,model_a,model_b,winner\nq1,Tacos,Pizza,model_a\n")
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text("[]")
+    unsure = "give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR"
+    for given, meant in ((["q/out"], "--results q/out"), (["q/store.sqlite"], "--store q/store.sqlite"),
+                         (["food.csv"], "--outcomes food.csv"), (["a.json", "b.json"], "--alpaca-eval a.json b.json"),
+                         (["q"], None), (["nothere"], None), (["food.csv", "q/out"], None)):
+        done = judgebench("leaderboard", *given, cwd=tmp_path)
+        check_usage_error(done, unsure + (f": did you mean {meant}?" if meant else "\n"))
+
+
 @pytest.mark.parametrize("case", ["unknown flag", "a file setting as a flag", "not an integer",
                                   "a fraction for an integer", "out of range", "no inputs to rate"])
 def test_usage_errors_are_the_same_with_an_older_typer_using_the_click_package(folder, older_typer, case):
@@ -377,6 +399,24 @@ def test_judges_checks_each_value_of_a_presets_file_as_a_run_does(folder):
     row = next(line for line in done.stdout.splitlines() if "\u2502 server " in line)
     assert [cell.strip() for cell in row.split("\u2502")[1:4]] == ["server", "openai", ""]
     assert "\u2026" not in done.stdout  # "Qwen/Qwen2.5-7B-Instru…" was cut at 80 columns
+
+
+def test_judges_names_every_presets_unknown_keys_and_bad_values_in_one_message(folder):
+    """`judges --judges-file` stopped at the first unknown key ([other] modle), saying nothing of the bad values
+    beside it ([mine] concurrency = "lots"): every preset's problems are named now, in the file's order, exit 2;
+    a run using such a file names them all too."""
+    (folder / "mine.toml").write_text('flat = 1\n[mine]\nengine = "openai"\nmodel = "judge"\nconcurrency = "lots"\n'
+                                      '[other]\nmodle = "x"\n[third]\nmodel = "y"\ntimeout_s = "x"\nfoo = 1\n')
+    expected = ("error: mine.toml: preset 'flat' must be a table: [flat] with engine, model, ...\n"
+                'mine.toml: [mine] concurrency: expected an integer, got "lots"\n'
+                "mine.toml: [other] unknown setting 'modle'; did you mean 'model'?\n"
+                "mine.toml: [third] unknown setting 'foo'\n"
+                'mine.toml: [third] timeout_s: expected a number, got "x"\n')
+    done = judgebench("judges", "--judges-file", "mine.toml", cwd=folder)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)
+    run = judgebench(*RUN, "--judge", "mine", cwd=folder, JUDGEBENCH_JUDGES="mine.toml")
+    assert run.returncode == 2 and "[other] unknown setting 'modle'" in run.stderr
+    assert "[third] unknown setting 'foo'" in run.stderr, run.stderr
 
 
 def test_version_and_the_command_list(folder):

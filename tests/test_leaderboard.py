@@ -179,6 +179,27 @@ def test_a_model_that_won_every_pair_gets_wilsons_interval_not_a_standard_error_
     assert (dud["lower"], dud["upper"]) == pytest.approx((0.0, 1 - wilson_end))
 
 
+def test_rating_flags_the_method_or_interval_does_not_use_are_noted_as_run_notes_them(tmp_path):
+    """`leaderboard --method winrate --k-factor 8 --scale 100` ignored both without a word, where `run` notes
+    rating settings its ratings do not use: the same notes now, for the method and interval the ratings used (bt,
+    which `rate` chooses for outcomes without --method, uses no k-factor either); none for flags in use."""
+    rows = [{"question_id": f"q{q}", "model_a": model, "model_b": "Tacos", "winner": "model_a" if q % 3 else "model_b"}
+            for q in range(30) for model in ("Pizza", "Sushi")]
+    path = tmp_path / "food.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    noted = run_cli("--outcomes", str(path), "--method", "winrate", "--baseline", "Tacos", "--k-factor", "8",
+                    "--scale", "100", "-q")
+    assert noted.returncode == 0, noted.stderr
+    assert noted.stderr.splitlines() == ["note: --k-factor: ignored: only online Elo (method elo) uses it",
+                                         "note: --scale: ignored: win rates are fractions, on no rating scale"]
+    chosen = run_cli("--outcomes", str(path), "--k-factor", "8", "--interval", "sandwich", "--rounds", "10", "-q")
+    assert chosen.stderr.splitlines() == ["note: --k-factor: ignored: only online Elo (method elo) uses it",
+                                          "note: --rounds: ignored: a sandwich interval draws no bootstrap rounds"]
+    used = run_cli("--outcomes", str(path), "--method", "elo", "--k-factor", "8", "--scale", "100", "--rounds", "10",
+                   "-q")
+    assert used.returncode == 0 and "note:" not in used.stderr, used.stderr
+
+
 @pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])
 def test_a_model_with_the_same_score_everywhere_ranks_apart_only_where_wilsons_interval_allows(interval):
     """Against the baseline on 4 questions: ace won all 4, three won 3 of 4, tie tied all 4 (review). Their

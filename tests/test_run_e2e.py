@@ -174,6 +174,34 @@ def test_a_judge_family_in_no_models_name_is_noted_before_judging(judge_server, 
     assert matched.returncode == 0 and "is in no judged model's name" not in matched.stderr, matched.stderr
 
 
+def test_answer_files_of_a_type_not_read_in_an_answers_directory_are_noted(judge_server, tmp_path):
+    """A model whose answers file in an answers directory was compressed (`x.jsonl.gz`) vanished from the run without
+    a word, where its subfolders and hidden files are noted: files of a type no reader takes are named too, before
+    the first game, and the run judges the models it read."""
+    import gzip
+
+    config = write_config(tmp_path, judge_server.base_url)
+    rows = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    for model in QUALITIES:
+        text = "".join(json.dumps(row) + "\n" for row in rows if row["model"] == model)
+        if model == "bad":
+            (folder / f"{model}.jsonl.gz").write_bytes(gzip.compress(text.encode()))
+        else:
+            (folder / f"{model}.jsonl").write_text(text)
+    (folder / "notes.txt").write_text("how the answers were made\n")
+    (folder / ".DS_Store").write_bytes(b"\x00")
+    run = judgebench("run", "--config", str(config), "--answers", "answers", "--progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    said = ("note: the answers directory answers holds files of types that are not read: bad.jsonl.gz, notes.txt "
+            "(only .jsonl, .ndjson, .json, .csv, .tsv, .parquet, .pq files are; decompress or convert a file to read "
+            "it)")
+    assert said in run.stderr.splitlines() and ".DS_Store" not in run.stderr, run.stderr
+    assert run.stderr.index(said) < run.stderr.index("judging "), run.stderr
+    assert sorted(by_model(leaderboard(tmp_path))) == ["base", "good", "mid"]
+
+
 def test_first_n_judges_a_trial_of_the_first_questions_with_the_whole_answers(judge_server, tmp_path):
     """Trying a judge on a few questions of a benchmark meant cutting the questions and every answers file by hand:
     a shorter questions file made each answer to the others an error. `--first-n N` judges the first N questions
@@ -1398,7 +1426,9 @@ def test_ctrl_c_while_games_are_claimed_sends_none_of_them(judge_server, tmp_pat
 def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server_process, tmp_path, signals,
                                                                      exit_code):
     # SIGTERM (a service manager's stop, soon followed by SIGKILL) does not wait for the requests in flight; the
-    # exit code is 128 + the signal's number, as for a process the signal ended: 130 for Ctrl-C, 143 for SIGTERM
+    # exit code is 128 + the signal's number, as for a process the signal ended: 130 for Ctrl-C, 143 for SIGTERM.
+    # The requests abandoned are counted among the judge calls sent, as `check` counts its calls made (the summary
+    # said "8 judge calls sent now" while the server had got 16 and may bill them)
     server = judge_server_process("--latency-ms", "3000")
     store = tmp_path / "store.sqlite"
     process = start_cli(_cli_args(tmp_path, server.base_url, store), tmp_path)
@@ -1409,11 +1439,15 @@ def test_a_second_ctrl_c_or_sigterm_abandons_the_requests_in_flight(judge_server
     for signum in signals:
         process.send_signal(signum)
         time.sleep(0.3)
-    code, stderr = _finish(process)
-    assert code == exit_code and "Traceback" not in stderr, stderr
+    stdout, stderr = process.communicate(timeout=180)
+    assert process.returncode == exit_code and "Traceback" not in stderr, stderr
     time.sleep(3.5)  # the server notices the dropped connections when it would have answered
     assert len([entry for entry in server.log() if entry.status == DROPPED]) == 8  # the eight on the wire
     assert set(ok_keys(store)) == {entry.key for entry in server.log() if entry.status == 200}
+    stored = len(ok_keys(store))
+    assert "8 more requests were abandoned in flight by the stop" in " ".join(stderr.split()), stderr
+    assert (f"{stored + 8} judge calls sent now (8 of them abandoned in flight by the stop: not stored, sent again by "
+            "the next run, tokens and cost not known)") in " ".join(stdout.split()), stdout
     with sqlite3.connect(store) as db:  # either signal: the store records the run as interrupted
         assert db.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
 

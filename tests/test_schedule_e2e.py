@@ -738,15 +738,17 @@ def test_adaptive_progress_in_a_log_names_each_round(judge_server, tmp_path):
 
 def test_adaptive_progress_shows_the_runs_tokens_and_cost_and_the_budget(judge_server, tmp_path):
     """The progress line showed the current round's tokens and cost: the last line of a run gave a round's
-    share of what the run spent, and the dollar budget was not shown."""
+    share of what the run spent, and the dollar budget was not shown. The plan's cost is shown to the hundredth of
+    a cent, as the summary shows costs: the first round's two calls showed as "plan $0.00"."""
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     priced(config)
     run = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "10", "--progress",
                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     starts = [line for line in run.stderr.splitlines() if line.startswith("judging ")]
-    assert starts[0] == "judging 2 games (round 1 · 2 calls planned · plan $0.00 of $1.00 · top: not yet rated)"
+    assert starts[0] == "judging 2 games (round 1 · 2 calls planned · plan $0.0000 of $1.00 · top: not yet rated)"
     answered = [entry for entry in judge_server.log if entry.status == 200]
+    assert f"plan ${dollars(answered[:2]):,.4f} of $1.00" in starts[1], starts
     tokens = sum(entry.prompt_tokens + entry.completion_tokens for entry in answered)
     spent = dollars(answered)
     last = [line for line in run.stderr.splitlines() if line.startswith("judged ")][-1]

@@ -197,17 +197,24 @@ def answer_files(paths: list[Path], exclude: AbstractSet[Path] = frozenset()) ->
 
 def unread_in_directories(paths: list[Path]) -> list[str]:
     """Notes naming what answers directories hold that `answer_files` does not read: their subfolders (a directory
-    is read one level deep; hidden ones go unnamed) and hidden files of a readable type (macOS's `._NAME.jsonl`
-    AppleDouble files, which hold no answers: read, they failed as UTF-16 text)."""
+    is read one level deep; hidden ones go unnamed), files of a type no reader takes (`x.jsonl.gz`, `notes.txt`:
+    a model whose answers were compressed vanished from the run without a word) and hidden files of a readable type
+    (macOS's `._NAME.jsonl` AppleDouble files, which hold no answers: read, they failed as UTF-16 text)."""
     notes: list[str] = []
     for path in (Path(p) for p in paths if Path(p).is_dir()):
         entries = sorted(path.iterdir())
         folders = [f"{p.name}/" for p in entries if p.is_dir() and not p.name.startswith(".")]
+        other_types = [p.name for p in entries if p.is_file() and not p.name.startswith(".")
+                       and p.suffix.lower() not in SUFFIXES]
         hidden = [p.name for p in entries if p.is_file() and p.name.startswith(".") and p.suffix.lower() in SUFFIXES]
         if folders:
             notes.append(f"the answers directory {path} has subfolders that are not read: {first_few(folders, 10)} "
                          f"(only the files directly in it are; name a subfolder in {setting_name('answers')} to read "
                          "its files)")
+        if other_types:
+            notes.append(f"the answers directory {path} holds files of types that are not read: "
+                         f"{first_few(other_types, 10)} (only {', '.join(SUFFIXES)} files are; decompress or "
+                         "convert a file to read it)")
         if hidden:
             notes.append(f"hidden files in the answers directory {path} are not read: {first_few(hidden, 10)} "
                          "(such as the ._NAME files macOS leaves, which hold no answers)")

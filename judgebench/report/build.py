@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import ConfigError
+from judgebench.present import dollars
 from judgebench.records import FAILED, OK, UNPARSED, why_unrated
 from judgebench.report.inputs import RunData, refit
 
@@ -471,7 +472,7 @@ def _name(model: str) -> Any:
 def _dollars(value: float | None) -> str:
     """A cost as the terminal summary shows it ($18.8150): to the hundredth of a cent, not rounded to 18.8;
     "unknown" without one (no prices, or usage the server did not report): unknown, not free."""
-    return "unknown" if value is None else f"${value:,.4f}"
+    return "unknown" if value is None else dollars(value)
 
 
 def _count(value: int | None) -> str:

@@ -38,6 +38,7 @@ class RunData:
     meta: dict[str, Any] = field(default_factory=dict)
     diagnostics: dict[str, Any] | None = None  # diagnostics.json of a results directory, when there is one
     warnings: list[str] = field(default_factory=list)  # how the judgments were read, for the leaderboard's meta
+    latest_warning: str | None = None  # the one of `warnings` on the judgments --latest kept (`diagnose` says it)
     plan_file: Path | None = None  # a results directory's plan.jsonl, the pairs its design-bias correction is of
 
     @property
@@ -90,6 +91,7 @@ def _from_store(path: Path, judge: str | None, template: str | None, latest: boo
 
     meta: dict[str, Any] = {}
     warnings: list[str] = []
+    partly = None
     with Store(path, must_exist=True, reading=True) as db:
         frame = store_judgments(db, judge, template)
         if latest:
@@ -104,7 +106,7 @@ def _from_store(path: Path, judge: str | None, template: str | None, latest: boo
                                                             else ""), path=path,
                          hint=measurements_hint(held, judge, template) if held else None)
     # an adaptive run's plan (`Store.plan_of`: its meta's adaptive entry, method and interval) rates as the run did
-    return RunData(frame, str(path), meta={**(plan or {}), **meta}, warnings=warnings)
+    return RunData(frame, str(path), meta={**(plan or {}), **meta}, warnings=warnings, latest_warning=partly)
 
 
 def results_writer() -> str:
