@@ -687,6 +687,52 @@ def test_an_answers_file_without_models_is_asked_whether_it_is_the_questions_fil
         "model in its rows, as questions do: are --questions and --answers swapped?)")
 
 
+def test_an_empty_questions_file_keeps_the_answers_row_error(tmp_path: Path):
+    """An empty questions file beside an answers row in error crashed ("internal error ... IndexError") looking
+    for the questions' first row to tell whether the files were swapped; the row's own error is given."""
+    write_jsonl(tmp_path / "questions.jsonl", [])
+    write_jsonl(tmp_path / "answers.jsonl", [*GENERIC_ANSWERS[:1], {"question_id": "q2", "model": "m"}])
+    assert run_refused(tmp_path, "--questions", "questions.jsonl", "--answers", "answers.jsonl") == (
+        "answers.jsonl:2: field 'turns': missing required field (or 'answer' for a single turn) (add 'turns' or "
+        "'answer' to every record)")
+
+
+@pytest.mark.parametrize("unnamed", [{}, {"model": None}])
+def test_one_answers_row_without_a_model_is_not_asked_whether_the_files_are_swapped(tmp_path: Path, unnamed: dict):
+    """A row of an answers file lacking its model (or naming none) asked whether --questions and --answers were
+    swapped, judged by that row alone; the file's first row names a model, so the file is answers: the row's own
+    error is given."""
+    answers = [*GENERIC_ANSWERS[:2], {"question_id": "q1", "turns": ["n 1"], **unnamed}, *GENERIC_ANSWERS[3:]]
+    write_jsonl(tmp_path / "questions.jsonl", GENERIC_QUESTIONS)
+    write_jsonl(tmp_path / "answers.jsonl", answers)
+    refused = run_refused(tmp_path, "--questions", "questions.jsonl", "--answers", "answers.jsonl")
+    assert refused.startswith("answers.jsonl:3: field 'model': "), refused
+    assert "swapped" not in refused, refused
+
+
+def test_one_row_in_another_formats_shape_is_not_said_to_be_in_that_format(tmp_path: Path):
+    """A generic questions file with one row's turns as arena-hard's objects was said to be "in the arena-hard
+    format", to be chosen with --format arena-hard; its first row tells the file's format, which is the one read,
+    so the row's own error is given. An answers file whose first row is in another format than the one read still
+    hears of it; generic, read where no other format claims the first rows, is not said to be detected from them."""
+    questions = [GENERIC_QUESTIONS[0], {"question_id": "q2", "turns": [{"content": "Hi?"}]}]
+    write_jsonl(tmp_path / "questions.jsonl", questions)
+    write_jsonl(tmp_path / "answers.jsonl", GENERIC_ANSWERS)
+    refused = run_refused(tmp_path, "--questions", "questions.jsonl", "--answers", "answers.jsonl")
+    assert refused.startswith("questions.jsonl:2: field 'turns"), refused
+    assert "format" not in refused, refused
+    write_jsonl(tmp_path / "questions.jsonl", GENERIC_QUESTIONS)
+    write_jsonl(tmp_path / "answers.jsonl", GENERIC_ANSWERS[:2])
+    write_jsonl(tmp_path / "arena.jsonl", [{"uid": f"q{i}", "model": "n", "messages": [
+        {"role": "user", "content": "?"}, {"role": "assistant", "content": {"answer": f"n {i}"}}]} for i in (1, 2)])
+    assert run_refused(tmp_path, "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--answers",
+                       "arena.jsonl") == (
+        "arena.jsonl:1: field 'turns': missing required field (or 'answer' for a single turn) (these answers are in "
+        "the arena-hard format, but the format was read as generic, the format of files no other format claims: give "
+        "answers in the generic format, or questions and answers both in the arena-hard format, chosen with --format "
+        "arena-hard)")
+
+
 def test_references_replaced_are_named_only_among_the_questions_judged(tmp_path: Path):
     """With --first-n, the note on references the references file replaced named every question of the file (29
     of MT-Bench's, none of them among the first 20 judged); it names those judged, and none where none is. The

@@ -134,19 +134,23 @@ def _detect(question_rows: list[Row], answer_rows: list[tuple[Path, list[Row]]],
 def _misread(error: InputError, chosen: Format, detected_from: str | None, question_rows: list[Row],
              answer_rows: list[tuple[Path, list[Row]]]) -> InputError:
     """`error`, raised reading a question or answer row, with a hint at its cause where the files tell it, in
-    place of a hint to edit the row: questions and answers given in each other's place (`_swapped`), or a row in
+    place of a hint to edit the row: questions and answers given in each other's place (`_swapped`), or a file in
     another known format than the one detected from the first rows (`detected_from`: None where it was named).
-    The fields a misread row lacks are those of the other file or format; adding them was the wrong fix."""
-    question_side = error.path == (question_rows[0].path if question_rows else None)
+    The fields a misread row lacks are those of the other file or format; adding them was the wrong fix. Each file
+    is judged by its first row, which tells its kind: one row amiss further on is that row's own error."""
+    if not question_rows:  # nothing to judge the files by
+        return error
+    question_side = error.path == question_rows[0].path
     rows = question_rows if question_side else next((rows for path, rows in answer_rows if path == error.path), [])
     row = next((row for row in rows if row.position == error.line), None)
     if row is None:
         return error
     first_answer = next((rows[0] for _, rows in answer_rows if rows), None)
-    swapped = _swapped(chosen, question_rows[0], first_answer if question_side else row, error.hint)
+    swapped = _swapped(chosen, question_rows[0], first_answer if question_side else rows[0], error.hint)
     if swapped:
         return row.error(error.message, field=error.field, hint=swapped)
-    if detected_from is None:
+    # Rows are read in order, so a file whose first row the chosen format reads is in that format
+    if detected_from is None or row is not rows[0]:
         return error
     side = "questions" if question_side else "answers"
     # The format that reads the row, one whose detection claims it first (arena-hard reads MT-Bench's answers too)
@@ -155,16 +159,20 @@ def _misread(error: InputError, chosen: Format, detected_from: str | None, quest
     other = next((f for f in claims if f is not chosen and _reads(f, row, question_side)), None)
     if other is None:
         return error
+    # generic is what no other format claims: no file told it
+    told = ("read as generic, the format of files no other format claims" if chosen is generic.FORMAT else
+            f"detected as {chosen.name} from {detected_from}")
     return row.error(error.message, field=error.field, hint=(
-        f"these {side} are in the {other.name} format, but the format was detected as {chosen.name} from "
-        f"{detected_from}: give {side} in the {chosen.name} format, or questions and answers both in the "
-        f"{other.name} format, chosen with {how_to_set('format', other.name)}"))
+        f"these {side} are in the {other.name} format, but the format was {told}: give {side} in the {chosen.name} "
+        f"format, or questions and answers both in the {other.name} format, chosen with "
+        f"{how_to_set('format', other.name)}"))
 
 
 def _swapped(chosen: Format, question: Row, answer: Row | None, hint: str | None) -> str:
     """The hint of an error reading the files where the questions and answers look given in each other's place,
     or "": the questions file names a model in its first row (and is not a file that holds answers as questions,
-    as an AlpacaEval outputs file does), and (or) an answers row names none and reads as a question. Where both
+    as an AlpacaEval outputs file does), and (or) the answers file's first row (`answer`) names none and reads as a
+    question. Where both
     look so, that alone is the hint; where one does, the question whether they are swapped follows `hint`."""
     as_answers = any(fields.has(question, name) for name in _MODEL_FIELDS) and not chosen.holds_answers(question.data)
     as_questions = answer is not None and not any(fields.has(answer, name) for name in _MODEL_FIELDS) and _reads(
