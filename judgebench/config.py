@@ -1066,12 +1066,14 @@ _TOML_PLACE = re.compile(r"\(at line (\d+), column (\d+)\)")
 _YAML_KEY = re.compile(r"^\s*(- )?[\w.-]+\s*:(\s|$)")
 # A bare word where TOML wants a value: text that is no number, date, boolean, array or table.
 _BARE_WORD = re.compile(r"[^\s\"',\[\]{}#=]+")
+# A line's text up to a bare value: a key and its `=`, outside any array or inline table.
+_KEY_EQUALS = re.compile(r"\s*[^\[\]{}=#]+=\s*")
 
 
 def _toml_hint(path: Path, text: str, error: tomllib.TOMLDecodeError, what: str) -> str:
     """What to do about a TOML error that has a likely cause, as "; ..." (else ""): a file written as JSON or YAML
     (told by its suffix or its text) is told that it must be TOML and how TOML looks; a value that is a bare word
-    (`questions = q.jsonl`) is shown quoted."""
+    (`questions = q.jsonl`) is shown quoted, the whole of it where it has spaces (`model = my judge`)."""
     place = _TOML_PLACE.search(str(error))
     line_number, column = (int(place[1]), int(place[2])) if place else (0, 0)
     lines = text.splitlines()
@@ -1088,7 +1090,12 @@ def _toml_hint(path: Path, text: str, error: tomllib.TOMLDecodeError, what: str)
     bare = _BARE_WORD.match(line, column - 1) if str(error).startswith("Invalid value") and column else None
     if bare is None:
         return ""
-    quoted = line[:bare.start()] + json.dumps(bare[0], ensure_ascii=False) + line[bare.end():]
+    # The value runs to a comment, and within an array or inline table to the next item or the end
+    start = bare.start()
+    stops = "#" if _KEY_EQUALS.fullmatch(line, 0, start) else "#,]}"
+    end = next((at for at in range(start, len(line)) if line[at] in stops), len(line))
+    value = line[start:end].rstrip()
+    quoted = line[:start] + json.dumps(value, ensure_ascii=False) + line[start + len(value):]
     return f"; quote text values: {quoted.strip()}"
 
 

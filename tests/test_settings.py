@@ -1044,6 +1044,12 @@ _TOML_SHAPE = ("each table on a line of its own in brackets, then its settings a
     ("x.toml", '[judge]\nbase_url = http://localhost:8000/v1  # mine\n',
      'not valid TOML: Invalid value (at line 2, column 12); quote text values: base_url = "http://localhost:8000/v1"'
      "  # mine"),
+    # the whole of a value with spaces, up to a comment, or to the next item in an array or inline table
+    ("x.toml", "[judge]\nmodel = my judge  # mine\n",
+     'not valid TOML: Invalid value (at line 2, column 9); quote text values: model = "my judge"  # mine'),
+    ("x.toml", "[judge]\nextra_body = { chat_template = my template, n = 1 }\n",
+     "not valid TOML: Invalid value (at line 2, column 32); quote text values: extra_body = { chat_template = "
+     '"my template", n = 1 }'),
     # JSON or YAML, told by the suffix or by the text: the file must be TOML, which looks like this
     ("x.json", '{"data": {"questions": "q.jsonl"}}\n',
      f"not valid TOML: Invalid statement (at line 1, column 1); a config file is TOML, not JSON: {_TOML_SHAPE}"),
