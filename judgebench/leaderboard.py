@@ -704,7 +704,9 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
     of the replicates) neither won nor lost there, and the ridge puts its rating at the others' average, so the end
     of its interval towards the average (`strengths`: the full data's, mean zero) is the ridge's. Such a model was
     counted as both never beaten and never winning, and the warning said it "lost to none of the rest" and "beat
-    none of the rest" in shares that included those replicates.
+    none of the rest" in shares that included those replicates. A replicate without a game of the anchor is said
+    as such: the others are neither above nor below it there, and the anchor's own interval (fixed) has no end
+    the ridge sets.
     """
     tail = (1.0 - confidence) / 2.0
     unit = "the questions it was judged on was" if resample == "questions" else "its outcomes was"
@@ -718,12 +720,20 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
         share = mask.mean(axis=0)
         for k in np.flatnonzero(share > tail):
             found.setdefault((cause, f"{share[k]:.0%}"), []).append(models[k])
+            if models[k] == reference:
+                continue  # the anchor's rating is fixed: no end of its interval is the ridge's
             side = {"above": "upper", "below": "lower"}.get(cause, "lower" if strengths[k] > 0 else "upper")
             ends.setdefault(models[k], set()).add(side)
     if not found:
         return []
     said = []
     for (cause, share), names in found.items():
+        if cause == "absent" and reference in names:
+            said.append(f"the anchor {reference} had no game in {share} of them (none of {unit} drawn), where the "
+                        "ridge, not the data, places the others' ratings measured from it")
+            names = [name for name in names if name != reference]
+        if not names:
+            continue
         if cause == "absent":
             said.append(f"{first_few(names, 6)} had no game in {share} of them (none of {unit} drawn), where "
                         f"the ridge puts {'its rating' if len(names) == 1 else 'their ratings'} at the others' "
@@ -740,10 +750,12 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
         parts.append(f"{which} of {names[0]}'s interval" if len(names) == 1
                      else f"{which} of the intervals of {first_few(names, 6)}")
     singular = len(ends) == 1 and "both" not in by_end
+    set_by_ridge = (f"{' and '.join(parts)} {'is' if singular else 'are'} set by the ridge, not by the data" if parts
+                    else f"the ends of the others' intervals lie among replicates where {reference} had no game")
     return [f"{int(separation.replicates.sum())} of {len(separation.replicates)} bootstrap replicates have no finite "
             f"maximum-likelihood ratings ({'; '.join(said)}), so they were fitted with the weak ridge "
-            f"({AUTO_RIDGE:g}): {' and '.join(parts)} {'is' if singular else 'are'} set by the ridge, not by "
-            "the data; more questions, or opponents that beat (or lose to) these models, give data-driven intervals"]
+            f"({AUTO_RIDGE:g}): {set_by_ridge}; more questions, or opponents that beat (or lose to) these models, "
+            "give data-driven intervals"]
 
 
 def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None,
