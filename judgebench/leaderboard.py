@@ -705,8 +705,9 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
     of its interval towards the average (`strengths`: the full data's, mean zero) is the ridge's. Such a model was
     counted as both never beaten and never winning, and the warning said it "lost to none of the rest" and "beat
     none of the rest" in shares that included those replicates. A replicate without a game of the anchor is said
-    as such: the others are neither above nor below it there, and the anchor's own interval (fixed) has no end
-    the ridge sets.
+    as such: the others are neither above nor below it there, the anchor's own interval (fixed) has no end the
+    ridge sets, and the ridge measures the others from their own average, which moves them all towards where an
+    anchor of that average would put them: up (their upper ends) from an anchor above it, down from one below.
     """
     tail = (1.0 - confidence) / 2.0
     unit = "the questions it was judged on was" if resample == "questions" else "its outcomes was"
@@ -720,8 +721,11 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
         share = mask.mean(axis=0)
         for k in np.flatnonzero(share > tail):
             found.setdefault((cause, f"{share[k]:.0%}"), []).append(models[k])
-            if models[k] == reference:
-                continue  # the anchor's rating is fixed: no end of its interval is the ridge's
+            if models[k] == reference:  # fixed itself, it moves the others to their average's level
+                for other in models:
+                    if other != reference:
+                        ends.setdefault(other, set()).add("upper" if strengths[k] > 0 else "lower")
+                continue
             side = {"above": "upper", "below": "lower"}.get(cause, "lower" if strengths[k] > 0 else "upper")
             ends.setdefault(models[k], set()).add(side)
     if not found:
@@ -750,12 +754,10 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
         parts.append(f"{which} of {names[0]}'s interval" if len(names) == 1
                      else f"{which} of the intervals of {first_few(names, 6)}")
     singular = len(ends) == 1 and "both" not in by_end
-    set_by_ridge = (f"{' and '.join(parts)} {'is' if singular else 'are'} set by the ridge, not by the data" if parts
-                    else f"the ends of the others' intervals lie among replicates where {reference} had no game")
     return [f"{int(separation.replicates.sum())} of {len(separation.replicates)} bootstrap replicates have no finite "
             f"maximum-likelihood ratings ({'; '.join(said)}), so they were fitted with the weak ridge "
-            f"({AUTO_RIDGE:g}): {set_by_ridge}; more questions, or opponents that beat (or lose to) these models, "
-            "give data-driven intervals"]
+            f"({AUTO_RIDGE:g}): {' and '.join(parts)} {'is' if singular else 'are'} set by the ridge, not by "
+            "the data; more questions, or opponents that beat (or lose to) these models, give data-driven intervals"]
 
 
 def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None,

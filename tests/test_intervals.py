@@ -468,6 +468,17 @@ def test_replicates_without_a_game_of_the_anchor_are_named_as_such():
     assert f"m1, m2, m3, m4 never beat rare, directly or through other models, in {never_beaten.mean():.0%}" in text
     assert "rare's interval" not in text and "both ends of the intervals of m1, m2, m3, m4 are set" in text
 
+    # rare beat m1 three games of four on each of its questions: its absence is the only cause, and the ridge then
+    # measures the others from their own average, above where rare (above that average) puts them
+    rows = rows[:-3] + [{"question_id": f"q{q:02d}", "model_a": "rare", "model_b": "m1", "score_a": score}
+                        for q in range(3) for score in (1.0, 1.0, 1.0, 0.0)]
+    board = leaderboard.build(pd.DataFrame(rows), anchor="rare", rounds=1000, seed=0)
+    (text,) = [w for w in board.meta["warnings"] if "maximum-likelihood" in w]
+    assert f"({absent.sum()} of 1000 bootstrap replicates" in f"({text}" and "never" not in text
+    assert "the upper ends of the intervals of m1, m2, m3, m4 are set by the ridge" in text
+    absent_ratings = board.samples[absent][:, 1:]  # rare is listed first
+    assert np.allclose(absent_ratings.mean(axis=1), 1000.0)  # the others' average where rare had no game
+
 
 def test_a_middle_model_is_not_named_at_an_end_of_centred_ratings():
     """alpha beats beta, beta beats gamma and alpha beats gamma on 30 questions but one, where gamma beat alpha.
