@@ -192,6 +192,7 @@ class _Options:
     regularization: float | None  # None: plain maximum likelihood where it exists, else AUTO_RIDGE
     k: float
     style_control: bool = False
+    rows_as_questions: bool = False  # the question ids number the outcomes' rows (`build`)
 
 
 @dataclass
@@ -292,6 +293,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
         raise ConfigError("length-controlled win rates are against a baseline: give "
                           f"{setting_name('baseline', option=True)} with {setting_name('lc_weights', option=True)}")
+    options = replace(options, rows_as_questions=rows_as_questions)
     coded, dropped = _encode(outcomes, source)
     options, one_question = _one_question(options, coded.n_questions)
     options, anchor, unreached = _unreached_references(coded, options, anchor, meta)
@@ -337,7 +339,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
             figures.update(lc_figures)
-    board_meta = _meta(coded, options, ratings, dropped, anchor_name, rows_as_questions)
+    board_meta = _meta(coded, options, ratings, dropped, anchor_name)
     board_meta["warnings"] += one_question + unreached
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
@@ -650,9 +652,8 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
                 stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng, anchor)
             theta, ridged = bt.fit_replicates(fit, design, stats)
             if stats.separation is not None and not fit.regularization:
-                caveats += _separation_warning(stats.separation, counts.models, options.confidence,
-                                               None if anchor is None else counts.models[anchor], fit.strengths,
-                                               options.resample)
+                caveats += _separation_warning(stats.separation, counts.models, options,
+                                               None if anchor is None else counts.models[anchor], fit.strengths)
         samples = bt.to_elo(theta[:, : counts.n_models], anchor, options.anchor_rating, options.scale)
         samples = estimate + (samples - raw) * math.sqrt(inflation)
         lower, upper = iv.percentile_interval(samples, options.confidence)
@@ -687,8 +688,8 @@ def _one_question_replicates(fit: bt.BradleyTerryFit, counts: PairCounts, rounds
     return np.repeat(fit.params[None, :], rounds, axis=0), rounds if np.ptp(groups) > 0 else 0
 
 
-def _separation_warning(separation: bt.Separation, models: tuple[str, ...], confidence: float,
-                        reference: str | None, strengths: np.ndarray, resample: str) -> list[str]:
+def _separation_warning(separation: bt.Separation, models: tuple[str, ...], options: _Options,
+                        reference: str | None, strengths: np.ndarray) -> list[str]:
     """A warning (or none) for bootstrap replicates without finite maximum-likelihood ratings (`bt.Separation`).
 
     `bt.fit_replicates` fits them with the weak ridge AUTO_RIDGE, which then decides how far the models that won
@@ -709,8 +710,9 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
     ridge sets, and the ridge measures the others from their own average, which moves them all towards where an
     anchor of that average would put them: up (their upper ends) from an anchor above it, down from one below.
     """
-    tail = (1.0 - confidence) / 2.0
-    unit = "the questions it was judged on was" if resample == "questions" else "its outcomes was"
+    tail = (1.0 - options.confidence) / 2.0
+    by_question = options.resample == "questions" and not options.rows_as_questions  # else rows are drawn
+    unit = "the questions it was judged on was" if by_question else "its outcomes was"
     causes = {"above": (f"never lost to {reference}", f"never lost to {reference}") if reference is not None
               else ("lost only to models it beat in turn", "lost only to models they beat in turn"),
               "below": (f"never beat {reference}", f"never beat {reference}") if reference is not None
@@ -757,7 +759,8 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
     return [f"{int(separation.replicates.sum())} of {len(separation.replicates)} bootstrap replicates have no finite "
             f"maximum-likelihood ratings ({'; '.join(said)}), so they were fitted with the weak ridge "
             f"({AUTO_RIDGE:g}): {' and '.join(parts)} {'is' if singular else 'are'} set by the ridge, not by "
-            "the data; more questions, or opponents that beat (or lose to) these models, give data-driven intervals"]
+            f"the data; more {'outcomes' if options.rows_as_questions else 'questions'}, or opponents that beat (or "
+            "lose to) these models, give data-driven intervals"]
 
 
 def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None,
@@ -797,9 +800,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
         theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
         extra["replicates_regularised"] = int(separation.replicates.sum())
         if not ridge:
-            caveats += _separation_warning(separation, coded.models, options.confidence,
-                                           None if anchor is None else coded.models[anchor], fit.strengths,
-                                           "questions")
+            caveats += _separation_warning(separation, coded.models, replace(options, resample="questions"),
+                                           None if anchor is None else coded.models[anchor], fit.strengths)
         samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)
@@ -1331,8 +1333,7 @@ def _settled(values: np.ndarray) -> np.ndarray:
     return settled
 
 
-def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None,
-          rows_as_questions: bool = False) -> dict:
+def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None) -> dict:
     from judgebench import __version__
 
     bootstrap = options.interval == "bootstrap"
@@ -1344,8 +1345,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "rounds": options.rounds if bootstrap else None,
         "seed": options.seed,  # the bootstrap's, and the run's (random-one orders) when a run wrote it
         "interval_label": ONE_QUESTION_LABEL if _one_cluster(options, coded.n_questions) else _interval_label(
-            options, ratings.extra.get("degrees_of_freedom"), ratings.extra.get("degrees_of_freedom_most"),
-            rows_as_questions),
+            options, ratings.extra.get("degrees_of_freedom"), ratings.extra.get("degrees_of_freedom_most")),
         "baseline": options.baseline,
         "anchor": anchor if options.method != "winrate" else None,
         "anchor_rating": options.anchor_rating if options.method != "winrate" else None,
@@ -1439,16 +1439,14 @@ def _rating_label(options: _Options, anchor: str | None) -> str:
     return f"Ratings on the Elo scale (a {options.scale:g}-point gap is 10:1 odds), {where}"
 
 
-def _interval_label(options: _Options, degrees_of_freedom: int | None = None, most: int | None = None,
-                    rows_as_questions: bool = False) -> str:
+def _interval_label(options: _Options, degrees_of_freedom: int | None = None, most: int | None = None) -> str:
     """The interval's method in words; `degrees_of_freedom`: the sandwich t's, and `most`, where the models' own
-    differ (win rates: each model's clusters against the baseline, less one), the most of them;
-    `rows_as_questions`: the questions are the outcomes' rows (`build`)."""
+    differ (win rates: each model's clusters against the baseline, less one), the most of them."""
     level = f"{100 * options.confidence:g}%"
-    clusters = "rows" if rows_as_questions and options.resample == "questions" else options.resample
+    clusters = "rows" if options.rows_as_questions and options.resample == "questions" else options.resample
     unit = ("single judgments (ignores question clustering: too narrow when a question's games are correlated)"
             if options.resample != "questions" else
-            "rows (the outcomes give no question ids)" if rows_as_questions else "questions")
+            "rows (the outcomes give no question ids)" if options.rows_as_questions else "questions")
     if options.interval == "sandwich":
         freedom = (f"{degrees_of_freedom} degrees of freedom" if most is None else
                    f"{degrees_of_freedom} to {most} degrees of freedom: each model's {clusters} against "

@@ -1355,3 +1355,21 @@ def test_rows_taken_as_questions_are_warned_of_in_the_words_of_the_interval_used
     assert says in warning and not_says not in warning and warning in " ".join(done.stderr.split())
     assert label in meta["interval_label"] and "questions" not in meta["interval_label"].replace("question ids", "")
     assert label in " ".join(done.stdout.split())
+
+
+def test_a_model_absent_from_replicates_of_rows_is_said_to_miss_outcomes_not_questions(tmp_path):
+    """Without question ids (evalica's layout) the bootstrap draws rows: few, in 3 of 93 rows, has none of them in about e^-3 = 5% of
+    the replicates. The warning said "(none of the questions it was judged on was drawn)" and asked for "more
+    questions", beside the label "bootstrap over rows"."""
+    rows = [{"left": model, "right": "base", "winner": "left" if (q + shift) % 3 else "right"}
+            for q in range(30) for model, shift in [("a", 0), ("b", 1), ("c", 2)]]
+    rows += [{"left": "few", "right": "base", "winner": winner} for winner in ("right", "left", "left")]
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    done = run_cli("--outcomes", str(path), "--baseline", "base", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
+    (text,) = [w for w in meta["warnings"] if "maximum-likelihood" in w]
+    assert "few had no game in" in text and "(none of its outcomes was drawn)" in text
+    assert "more outcomes, or opponents" in text and "question" not in text
+    assert "bootstrap over rows (the outcomes give no question ids)" in meta["interval_label"]
