@@ -341,7 +341,7 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
 
     Where some model won or lost every comparison (the strengths' maximum likelihood does not exist), lambda is
     fitted on the outcomes within the components of `win_components` alone, without a ridge (noted, with how many
-    outcomes were left out). Fitted beside strengths held by a ridge, length took up the ridge's pull: a judge
+    outcomes, rows whatever their weights, were left out). Fitted beside strengths held by a ridge, length took up the ridge's pull: a judge
     that ignores length "preferred shorter answers" at -0.25 [-0.36, -0.14] on the quickstart.
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
@@ -366,11 +366,11 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     if coded.n_questions < 2:
         return {"log_odds": None, "controls": controls,
                 "note": "one question: an interval clustered by question needs two or more"}
-    group = win_components(coded.model_a, coded.model_b, coded.score_a)
+    group = win_components(coded.model_a, coded.model_b, coded.score_a, coded.weight)
     within = np.array([group[a] == group[b] for a, b in zip(coded.model_a, coded.model_b, strict=True)])
     if not within.any():
         return {"log_odds": None, "controls": controls, "note": _in_order_note(noun, "length preference")}
-    left_out = float(coded.weight[~within].sum())
+    left_out = int((~within).sum())  # outcomes (rows), as the position effect's note counts them
     coded = encode_outcomes(outcomes[known][within], source="outcomes")
     if coded.n_questions < 2:
         return {"log_odds": None, "controls": controls,
@@ -425,15 +425,17 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                      f"exactly{why}): shown is the model-based interval (inverse information, games taken as "
                      "independent)")
     if left_out:
-        notes.append(_left_out_note(noun, f"{left_out:g} outcomes", "length"))
+        notes.append(_left_out_note(noun, f"{left_out:,} outcomes", "length"))
     if notes:
         effect["note"] = "; ".join(notes)
     return effect
 
 
-def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike) -> dict[Any, int]:
+def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike,
+                   weight: ArrayLike | None = None) -> dict[Any, int]:
     """Each model's strongly connected component of the win graph of comparisons (`first` scored `score` in [0, 1]
-    against `second`: `bradley_terry.win_groups`). A judge's preference fitted beside the models' strengths (for
+    against `second`: `bradley_terry.win_groups`); a comparison of `weight` 0 (default 1 each) adds nothing to the
+    likelihood, so it joins no components. A judge's preference fitted beside the models' strengths (for
     length, or for the first position) is measured by the comparisons within components alone: as the strengths
     of a component above another go to infinity, the likelihood of the comparisons between them goes to 1
     whatever the preference is, so its profile maximum likelihood is the fit within components (Ford 1957;
@@ -442,9 +444,15 @@ def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike) -> dic
     from judgebench.ratings.bradley_terry import win_groups
 
     a, b = np.asarray(first), np.asarray(second)
+    w = np.ones(a.size) if weight is None else np.asarray(weight, dtype=float)
     models, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
-    group = win_groups(codes[:a.size], codes[a.size:], np.asarray(score, dtype=float), np.ones(a.size), len(models))
+    group = win_groups(codes[:a.size], codes[a.size:], np.asarray(score, dtype=float) * w, w, len(models))
     return {model: int(g) for model, g in zip(models.tolist(), group, strict=True)}
+
+
+def _weights(rows: Any) -> NDArray[np.float64]:
+    """The rows' weight column (1 each where there is none), as `ratings.counts` reads it."""
+    return np.asarray(rows["weight"], dtype=float) if "weight" in rows else np.ones(len(rows))
 
 
 def _in_order_note(noun: str, preference: str) -> str:
@@ -693,10 +701,11 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     if games is None:  # as `counts.games_from_outcomes` makes them
         p_ab, p_ba = (np.asarray(outcomes[column], dtype=float) for column in ("p_ab", "p_ba"))
         ab, ba = np.isfinite(p_ab), np.isfinite(p_ba)
+        weight = _weights(outcomes)
         group = win_components(np.concatenate([a[ab], b[ba]]), np.concatenate([b[ab], a[ba]]),
-                               first_slot_verdicts(p_ab, p_ba))
+                               first_slot_verdicts(p_ab, p_ba), np.concatenate([weight[ab], weight[ba]]))
     else:
-        group = win_components(games["first"], games["second"], games["p_first"])
+        group = win_components(games["first"], games["second"], games["p_first"], _weights(games))
 
     def within(x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
         return np.array([group[u] == group[v] for u, v in zip(np.asarray(x), np.asarray(y), strict=True)], dtype=bool)
