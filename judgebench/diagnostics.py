@@ -341,8 +341,9 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
 
     Where some model won or lost every comparison (the strengths' maximum likelihood does not exist), lambda is
     fitted on the outcomes within the components of `win_components` alone, without a ridge (noted, with how many
-    outcomes were left out). Fitted beside strengths held by a ridge, length took up the ridge's pull: a judge
-    that ignores length "preferred shorter answers" at -0.25 [-0.36, -0.14] on the quickstart.
+    outcomes, rows whatever their weights, were left out). Fitted beside strengths held by a ridge, length took up
+    the ridge's pull: a judge that ignores length "preferred shorter answers" at -0.25 [-0.36, -0.14] on the
+    quickstart.
 
     Returns None without an outcome of two models with known lengths; `{"log_odds": None, "note": ...}` when
     lambda cannot be estimated (one question, equal lengths everywhere, every pair's verdicts following the
@@ -366,11 +367,11 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
     if coded.n_questions < 2:
         return {"log_odds": None, "controls": controls,
                 "note": "one question: an interval clustered by question needs two or more"}
-    group = win_components(coded.model_a, coded.model_b, coded.score_a)
+    group = win_components(coded.model_a, coded.model_b, coded.score_a, coded.weight)
     within = np.array([group[a] == group[b] for a, b in zip(coded.model_a, coded.model_b, strict=True)])
     if not within.any():
-        return {"log_odds": None, "controls": controls, "note": _in_order_note(noun, "length preference")}
-    left_out = float(coded.weight[~within].sum())
+        return {"log_odds": None, "controls": controls, "note": in_order_note(noun, "length preference")}
+    left_out = int((~within).sum())  # outcomes (rows), as the position effect's note counts them
     coded = encode_outcomes(outcomes[known][within], source="outcomes")
     if coded.n_questions < 2:
         return {"log_odds": None, "controls": controls,
@@ -425,15 +426,17 @@ def length_effect(outcomes: Any, length_a: ArrayLike, length_b: ArrayLike, confi
                      f"exactly{why}): shown is the model-based interval (inverse information, games taken as "
                      "independent)")
     if left_out:
-        notes.append(_left_out_note(noun, f"{left_out:g} outcomes", "length"))
+        notes.append(left_out_note(noun, f"{left_out:,} outcomes", "length"))
     if notes:
         effect["note"] = "; ".join(notes)
     return effect
 
 
-def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike) -> dict[Any, int]:
+def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike,
+                   weight: ArrayLike | None = None) -> dict[Any, int]:
     """Each model's strongly connected component of the win graph of comparisons (`first` scored `score` in [0, 1]
-    against `second`: `bradley_terry.win_groups`). A judge's preference fitted beside the models' strengths (for
+    against `second`: `bradley_terry.win_groups`); a comparison of `weight` 0 (default 1 each) adds nothing to the
+    likelihood, so it joins no components. A judge's preference fitted beside the models' strengths (for
     length, or for the first position) is measured by the comparisons within components alone: as the strengths
     of a component above another go to infinity, the likelihood of the comparisons between them goes to 1
     whatever the preference is, so its profile maximum likelihood is the fit within components (Ford 1957;
@@ -442,18 +445,19 @@ def win_components(first: ArrayLike, second: ArrayLike, score: ArrayLike) -> dic
     from judgebench.ratings.bradley_terry import win_groups
 
     a, b = np.asarray(first), np.asarray(second)
+    w = np.ones(a.size) if weight is None else np.asarray(weight, dtype=float)
     models, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
-    group = win_groups(codes[:a.size], codes[a.size:], np.asarray(score, dtype=float), np.ones(a.size), len(models))
+    group = win_groups(codes[:a.size], codes[a.size:], np.asarray(score, dtype=float) * w, w, len(models))
     return {model: int(g) for model, g in zip(models.tolist(), group, strict=True)}
 
 
-def _in_order_note(noun: str, preference: str) -> str:
+def in_order_note(noun: str, preference: str) -> str:
     """Why a preference fitted within `win_components` has no estimate: no comparison is within one."""
     return (f"every pair's verdicts follow the {noun}s' order (of any two {noun}s compared, one won every comparison, "
             f"directly or through others): no {preference} can show")
 
 
-def _left_out_note(noun: str, left_out: str, what: str) -> str:
+def left_out_note(noun: str, left_out: str, what: str) -> str:
     """The note of a preference fitted within `win_components` on some comparisons only."""
     return (f"fitted on the pairs of {noun}s that each won and lost (directly or through others); the {left_out} "
             f"between {noun}s one of which won every comparison follow their order whatever the {what}, so they say "
@@ -673,12 +677,13 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     between equal models. None with fewer than two models. `games`: the games judged (None: each judged order of
     the outcomes, `p_ab` and `p_ba`).
 
-    Where some model won or lost every game, the effect is fitted on the games within the components of
-    `win_components` alone (noted); fitted beside the strengths the weak ridge held, it took up their pull where
-    the stronger model of a pair was more often shown first (random-one): a judge that follows the models' order
-    alone, the stronger shown first in 3 games of 4, "preferred the first answer" at 0.41 [0.21, 0.60] log-odds.
-    Where the games left form several groups of models never compared, the fit's weak ridge, on which no game
-    between groups pulls any more, moves the effect by millionths of a log-odds.
+    Where some model won or lost every game, the leaderboard fits the effect on the games within the components of
+    `win_components` alone (noted; `leaderboard._position_effect_within_components`), and this is its figure: fitted
+    beside the strengths the weak ridge held, it took up their pull where the stronger model of a pair was more
+    often shown first (random-one): a judge that follows the models' order alone, the stronger shown first in 3
+    games of 4, "preferred the first answer" at 0.41 [0.21, 0.60] log-odds. Where the games left form several
+    groups of models never compared, the fit's weak ridge, on which no game between groups pulls any more, moves
+    the effect by millionths of a log-odds.
     """
     from judgebench.errors import ConfigError
     from judgebench.leaderboard import build
@@ -689,24 +694,6 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
     if decisive.size and np.all(decisive == decisive[0]):
         side = "first" if decisive[0] == 1.0 else "second"
         return {"log_odds": None, "note": f"the {side} answer won every decisive game: the effect is unbounded"}
-    a, b = np.asarray(outcomes["model_a"]), np.asarray(outcomes["model_b"])
-    if games is None:  # as `counts.games_from_outcomes` makes them
-        p_ab, p_ba = (np.asarray(outcomes[column], dtype=float) for column in ("p_ab", "p_ba"))
-        ab, ba = np.isfinite(p_ab), np.isfinite(p_ba)
-        group = win_components(np.concatenate([a[ab], b[ba]]), np.concatenate([b[ab], a[ba]]),
-                               first_slot_verdicts(p_ab, p_ba))
-    else:
-        group = win_components(games["first"], games["second"], games["p_first"])
-
-    def within(x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
-        return np.array([group[u] == group[v] for u, v in zip(np.asarray(x), np.asarray(y), strict=True)], dtype=bool)
-
-    kept = within(a, b)
-    if not kept.any():
-        return {"log_odds": None, "note": _in_order_note("model", "position effect")}
-    if not kept.all():
-        outcomes = outcomes[kept]
-        games = games[within(games["first"], games["second"])] if games is not None else None
     try:
         board = build(outcomes, games, position_effect=True, interval="sandwich", confidence=confidence)
     except UnboundedPositionEffect:  # a few exceptions that the ratings absorb
@@ -714,11 +701,7 @@ def fitted_position_effect(outcomes: Any, games: Any, confidence: float = 0.95) 
                                           "ratings absorb: the effect is unbounded"}
     except (InputError, ConfigError, np.linalg.LinAlgError):  # too little data (one question, one model...)
         return None
-    effect = dict(board.meta.get("position_effect") or {})
-    if effect and not kept.all():
-        notes = [effect.get("note"), _left_out_note("model", f"{int((~kept).sum()):,} pairs", "position")]
-        effect["note"] = "; ".join(note for note in notes if note)
-    return effect or None
+    return dict(board.meta.get("position_effect") or {}) or None
 
 
 def diagnose_judgments(judgments: Any, *, swap: str = "both", seed: int = 0, confidence: float = 0.95,

@@ -73,6 +73,7 @@ from judgebench.ratings.counts import (
     games_from_outcomes,
     pair_counts,
     row_pairs,
+    subset,
 )
 from judgebench.verdicts import discrete
 
@@ -192,6 +193,7 @@ class _Options:
     regularization: float | None  # None: plain maximum likelihood where it exists, else AUTO_RIDGE
     k: float
     style_control: bool = False
+    rows_as_questions: bool = False  # the question ids number the outcomes' rows (`build`)
 
 
 @dataclass
@@ -292,6 +294,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
     if (lc_weights is not None or instruction_difficulty is not None) and baseline is None:
         raise ConfigError("length-controlled win rates are against a baseline: give "
                           f"{setting_name('baseline', option=True)} with {setting_name('lc_weights', option=True)}")
+    options = replace(options, rows_as_questions=rows_as_questions)
     coded, dropped = _encode(outcomes, source)
     options, one_question = _one_question(options, coded.n_questions)
     options, anchor, unreached = _unreached_references(coded, options, anchor, meta)
@@ -322,6 +325,10 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                              else games_from_outcomes(coded))
             try:
                 ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
+                if game_rows is not None:
+                    within = _position_effect_within_components(coded, game_rows, options)
+                    if within is not None:
+                        ratings.extra["position_effect"] = within
             except bt.UnboundedPositionEffect as error:  # its remedies, named as the user sets them
                 sandwich = (f"use the sandwich interval ({how_to_set('interval', 'sandwich')}), or "
                             if error.in_replicates else "")
@@ -337,7 +344,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
             figures.update(lc_figures)
-    board_meta = _meta(coded, options, ratings, dropped, anchor_name, rows_as_questions)
+    board_meta = _meta(coded, options, ratings, dropped, anchor_name)
     board_meta["warnings"] += one_question + unreached
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
@@ -650,9 +657,8 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
                 stats = iv.judgment_replicate_stats(rows, pairs, fit.layout, design, options.rounds, rng, anchor)
             theta, ridged = bt.fit_replicates(fit, design, stats)
             if stats.separation is not None and not fit.regularization:
-                caveats += _separation_warning(stats.separation, counts.models, options.confidence,
-                                               None if anchor is None else counts.models[anchor], fit.strengths,
-                                               options.resample)
+                caveats += _separation_warning(stats.separation, counts.models, options,
+                                               None if anchor is None else counts.models[anchor], fit.strengths)
         samples = bt.to_elo(theta[:, : counts.n_models], anchor, options.anchor_rating, options.scale)
         samples = estimate + (samples - raw) * math.sqrt(inflation)
         lower, upper = iv.percentile_interval(samples, options.confidence)
@@ -677,6 +683,38 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
                     extra, rating_covariance, caveats)
 
 
+def _position_effect_within_components(coded: CodedOutcomes, games: CodedOutcomes,
+                                       options: _Options) -> dict[str, Any] | None:
+    """The first-position effect measured on the games within the strongly connected components of their win
+    graph, as `diagnostics.win_components` defines them, where some game lies between two components; None where
+    none does (the fit beside the strengths stands).
+
+    Between components the strengths need the weak ridge, and the effect fitted beside them took up the ridge's
+    pull: on games whose verdicts follow the models' order alone, the stronger shown first in 3 games of 4, the
+    leaderboard printed "Position effect fitted ... 0.409 [0.232, 0.608] log-odds" where the diagnostics said that
+    no position effect can show. As the strengths of the components apart go to infinity, the likelihood of the
+    games between them goes to 1 whatever the effect, so the effect's profile maximum likelihood is the fit within
+    components (with the board's interval), which this reports, noting the outcomes (pairs) left out: none at all
+    when every game is between components. The ratings stay those fitted beside the effect: between components
+    they are the ridge's (warned of) whatever it is, and holding the effect fixed while they are fitted would add a
+    fixed offset to the one Newton driver, its bootstrap and its sandwich, to move them by less than that ridge
+    does: the smaller change reports the effect only.
+    """
+    weight = games.weight
+    group = bt.win_groups(games.model_a, games.model_b, games.score_a * weight, weight, games.n_models)
+    within = group[games.model_a] == group[games.model_b]
+    if within.all():
+        return None
+    if not within.any():
+        return {"log_odds": None, "note": diagnostics.in_order_note("model", "position effect")}
+    kept = subset(games, np.flatnonzero(within))
+    effect = dict(_bradley_terry(kept, kept, None, None, options).extra["position_effect"])
+    left_out = int((group[coded.model_a] != group[coded.model_b]).sum())
+    notes = [effect.get("note"), diagnostics.left_out_note("model", f"{left_out:,} pairs", "position")]
+    effect["note"] = "; ".join(note for note in notes if note)
+    return effect
+
+
 def _one_question_replicates(fit: bt.BradleyTerryFit, counts: PairCounts, rounds: int) -> tuple[np.ndarray, int]:
     """The question bootstrap of one question, without drawing or fitting it: every replicate draws that question
     once, so each is the data and its fit the point estimate (`bt.fit_replicates` started there and stayed). Its
@@ -687,8 +725,8 @@ def _one_question_replicates(fit: bt.BradleyTerryFit, counts: PairCounts, rounds
     return np.repeat(fit.params[None, :], rounds, axis=0), rounds if np.ptp(groups) > 0 else 0
 
 
-def _separation_warning(separation: bt.Separation, models: tuple[str, ...], confidence: float,
-                        reference: str | None, strengths: np.ndarray, resample: str) -> list[str]:
+def _separation_warning(separation: bt.Separation, models: tuple[str, ...], options: _Options,
+                        reference: str | None, strengths: np.ndarray) -> list[str]:
     """A warning (or none) for bootstrap replicates without finite maximum-likelihood ratings (`bt.Separation`).
 
     `bt.fit_replicates` fits them with the weak ridge AUTO_RIDGE, which then decides how far the models that won
@@ -704,10 +742,14 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
     of the replicates) neither won nor lost there, and the ridge puts its rating at the others' average, so the end
     of its interval towards the average (`strengths`: the full data's, mean zero) is the ridge's. Such a model was
     counted as both never beaten and never winning, and the warning said it "lost to none of the rest" and "beat
-    none of the rest" in shares that included those replicates.
+    none of the rest" in shares that included those replicates. A replicate without a game of the anchor is said
+    as such: the others are neither above nor below it there, the anchor's own interval (fixed) has no end the
+    ridge sets, and the ridge measures the others from their own average, which moves them all towards where an
+    anchor of that average would put them: up (their upper ends) from an anchor above it, down from one below.
     """
-    tail = (1.0 - confidence) / 2.0
-    unit = "the questions it was judged on was" if resample == "questions" else "its outcomes was"
+    tail = (1.0 - options.confidence) / 2.0
+    by_question = options.resample == "questions" and not options.rows_as_questions  # else rows are drawn
+    unit = "the questions it was judged on was" if by_question else "its outcomes was"
     causes = {"above": (f"never lost to {reference}", f"never lost to {reference}") if reference is not None
               else ("lost only to models it beat in turn", "lost only to models they beat in turn"),
               "below": (f"never beat {reference}", f"never beat {reference}") if reference is not None
@@ -718,12 +760,23 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
         share = mask.mean(axis=0)
         for k in np.flatnonzero(share > tail):
             found.setdefault((cause, f"{share[k]:.0%}"), []).append(models[k])
+            if models[k] == reference:  # fixed itself, it moves the others to their average's level
+                for other in models:
+                    if other != reference:
+                        ends.setdefault(other, set()).add("upper" if strengths[k] > 0 else "lower")
+                continue
             side = {"above": "upper", "below": "lower"}.get(cause, "lower" if strengths[k] > 0 else "upper")
             ends.setdefault(models[k], set()).add(side)
     if not found:
         return []
     said = []
     for (cause, share), names in found.items():
+        if cause == "absent" and reference in names:
+            said.append(f"the anchor {reference} had no game in {share} of them (none of {unit} drawn), where the "
+                        "ridge, not the data, places the others' ratings measured from it")
+            names = [name for name in names if name != reference]
+        if not names:
+            continue
         if cause == "absent":
             said.append(f"{first_few(names, 6)} had no game in {share} of them (none of {unit} drawn), where "
                         f"the ridge puts {'its rating' if len(names) == 1 else 'their ratings'} at the others' "
@@ -743,7 +796,8 @@ def _separation_warning(separation: bt.Separation, models: tuple[str, ...], conf
     return [f"{int(separation.replicates.sum())} of {len(separation.replicates)} bootstrap replicates have no finite "
             f"maximum-likelihood ratings ({'; '.join(said)}), so they were fitted with the weak ridge "
             f"({AUTO_RIDGE:g}): {' and '.join(parts)} {'is' if singular else 'are'} set by the ridge, not by "
-            "the data; more questions, or opponents that beat (or lose to) these models, give data-driven intervals"]
+            f"the data; more {'outcomes' if options.rows_as_questions else 'questions'}, or opponents that beat (or "
+            "lose to) these models, give data-driven intervals"]
 
 
 def _design_shift(coded: CodedOutcomes, design_bias: DesignBias | None, anchor: int | None,
@@ -783,9 +837,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
         theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
         extra["replicates_regularised"] = int(separation.replicates.sum())
         if not ridge:
-            caveats += _separation_warning(separation, coded.models, options.confidence,
-                                           None if anchor is None else coded.models[anchor], fit.strengths,
-                                           "questions")
+            caveats += _separation_warning(separation, coded.models, replace(options, resample="questions"),
+                                           None if anchor is None else coded.models[anchor], fit.strengths)
         samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)
@@ -965,13 +1018,19 @@ def _outside_own_interval(models: tuple[str, ...], estimate: np.ndarray, lower: 
                           upper: np.ndarray) -> list[str]:
     """A warning naming the models whose online Elo (the games in stored order) lies outside their own interval
     (replicates in random orders): llmfao rated with --method elo put 7 of 59 there, as if a mistake."""
-    slack = 1e-9 * np.maximum(1.0, np.abs(estimate))
+    slack = _rounding_slack(estimate)
     outside = [models[k] for k in np.flatnonzero((estimate < lower - slack) | (estimate > upper + slack))]
     if not outside:
         return []
     return [f"the online Elo ratings of {first_few(outside, 4)} lie outside their intervals: each rating takes the "
             "games in their stored order, while its interval spreads over random orders, and online Elo depends on "
             f"the order (Bradley-Terry, {how_to_set('method', 'bt')}, does not)"]
+
+
+def _rounding_slack(estimate: np.ndarray) -> np.ndarray:
+    """How far each rating may lie outside its interval by rounding alone (relative 1e-9 of its scale): a
+    rating further out lies truly outside."""
+    return 1e-9 * np.maximum(1.0, np.abs(estimate))
 
 
 def _win_rates(coded: CodedOutcomes, baseline: int, options: _Options,
@@ -1258,11 +1317,13 @@ def _assemble(coded: CodedOutcomes, ratings: _Ratings, figures: dict[str, np.nda
                      else ranking.missing if ranking is not None else None
                      for ok, has_rating in zip(defined, rated, strict=True)], dtype=object)
     # Percentile ends of replicates that all fit one value (ratings held by the ridge) differ from the estimate by
-    # rounding alone, on either side (rating 24.668194571036338, upper 24.66819457103611): every interval holds
-    # its rating.
+    # rounding alone, on either side (rating 24.668194571036338, upper 24.66819457103611): such an end is moved
+    # onto its rating. A real gap stays: online Elo's rating (stored order) can lie outside the percentiles of its
+    # replicates (random orders), and an end moved there would be a percentile of nothing.
     estimate = ratings.estimate
-    lower = np.where(np.isnan(estimate), ratings.lower, np.minimum(ratings.lower, estimate))
-    upper = np.where(np.isnan(estimate), ratings.upper, np.maximum(ratings.upper, estimate))
+    slack = _rounding_slack(estimate)
+    lower = np.where((ratings.lower > estimate) & (ratings.lower <= estimate + slack), estimate, ratings.lower)
+    upper = np.where((ratings.upper < estimate) & (ratings.upper >= estimate - slack), estimate, ratings.upper)
     columns = {"rating": estimate, "lower": lower, "upper": upper, "rank": rank,
                **ratings.probabilities, **figures, "rank_note": note}
     models = []
@@ -1309,8 +1370,7 @@ def _settled(values: np.ndarray) -> np.ndarray:
     return settled
 
 
-def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None,
-          rows_as_questions: bool = False) -> dict:
+def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: int, anchor: str | None) -> dict:
     from judgebench import __version__
 
     bootstrap = options.interval == "bootstrap"
@@ -1322,8 +1382,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
         "rounds": options.rounds if bootstrap else None,
         "seed": options.seed,  # the bootstrap's, and the run's (random-one orders) when a run wrote it
         "interval_label": ONE_QUESTION_LABEL if _one_cluster(options, coded.n_questions) else _interval_label(
-            options, ratings.extra.get("degrees_of_freedom"), ratings.extra.get("degrees_of_freedom_most"),
-            rows_as_questions),
+            options, ratings.extra.get("degrees_of_freedom"), ratings.extra.get("degrees_of_freedom_most")),
         "baseline": options.baseline,
         "anchor": anchor if options.method != "winrate" else None,
         "anchor_rating": options.anchor_rating if options.method != "winrate" else None,
@@ -1417,16 +1476,14 @@ def _rating_label(options: _Options, anchor: str | None) -> str:
     return f"Ratings on the Elo scale (a {options.scale:g}-point gap is 10:1 odds), {where}"
 
 
-def _interval_label(options: _Options, degrees_of_freedom: int | None = None, most: int | None = None,
-                    rows_as_questions: bool = False) -> str:
+def _interval_label(options: _Options, degrees_of_freedom: int | None = None, most: int | None = None) -> str:
     """The interval's method in words; `degrees_of_freedom`: the sandwich t's, and `most`, where the models' own
-    differ (win rates: each model's clusters against the baseline, less one), the most of them;
-    `rows_as_questions`: the questions are the outcomes' rows (`build`)."""
+    differ (win rates: each model's clusters against the baseline, less one), the most of them."""
     level = f"{100 * options.confidence:g}%"
-    clusters = "rows" if rows_as_questions and options.resample == "questions" else options.resample
+    clusters = "rows" if options.rows_as_questions and options.resample == "questions" else options.resample
     unit = ("single judgments (ignores question clustering: too narrow when a question's games are correlated)"
             if options.resample != "questions" else
-            "rows (the outcomes give no question ids)" if rows_as_questions else "questions")
+            "rows (the outcomes give no question ids)" if options.rows_as_questions else "questions")
     if options.interval == "sandwich":
         freedom = (f"{degrees_of_freedom} degrees of freedom" if most is None else
                    f"{degrees_of_freedom} to {most} degrees of freedom: each model's {clusters} against "

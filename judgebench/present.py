@@ -127,6 +127,8 @@ def fit_lines(meta: dict[str, Any]) -> list[str]:
                      f"interval; 0 = none); P(first wins between equal models) {effect['first_win_probability']:.3f} "
                      f"[{effect['first_win_probability_lower']:.3f}, {effect['first_win_probability_upper']:.3f}]"
                      + (f"; {effect['note']}" if effect.get("note") else "") + ".")
+    elif isinstance(effect, dict) and effect.get("note"):  # fitted, with no estimate: why
+        lines.append(f"Position effect fitted, with no estimate: {effect['note']}.")
     return lines
 
 

@@ -220,28 +220,32 @@ def test_length_effect_of_verdicts_that_follow_the_models_order_says_none_can_sh
                                   "won every comparison, directly or through others): no length preference can show"}
 
 
+def _two_groups(lam: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Outcomes and answer lengths of two groups of two models on 30 questions, a judge with length preference
+    `lam`: top1 and top2 trade wins, as do bot1 and bot2, and each top model wins every game against each bottom
+    one."""
+    rng = np.random.default_rng(0)
+    skill = {"top1": 30.0, "top2": 30.0, "bot1": 0.0, "bot2": 0.0}
+    typical = {"top1": 600.0, "top2": 500.0, "bot1": 200.0, "bot2": 250.0}
+    rows, length_a, length_b = [], [], []
+    for q in range(30):
+        length = {model: typical[model] * rng.lognormal(0.0, 0.3) for model in skill}
+        for x, y in itertools.combinations(skill, 2):
+            logit = skill[x] - skill[y] + lam * math.log2(length[x] / length[y])
+            rows.append({"question_id": f"q{q}", "model_a": x, "model_b": y,
+                         "score_a": float(rng.random() < 1.0 / (1.0 + math.exp(-logit)))})
+            length_a.append(length[x]), length_b.append(length[y])
+    return pd.DataFrame(rows), np.array(length_a), np.array(length_b)
+
+
 def test_length_effect_is_fitted_within_the_groups_of_models_that_each_won_and_lost():
     """Two groups of two models (top1 and top2 trade wins, as do bot1 and bot2), each top model winning every game
     against each bottom one; 30 questions. The outcomes between the groups say nothing of length: the figure is
     that of the outcomes within the groups alone, whatever is added between them (the ridge let them move it), and
     the note says how many were left out. A judge that prefers longer answers is still found; one that ignores
     length is not."""
-    def outcomes(lam: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(0)
-        skill = {"top1": 30.0, "top2": 30.0, "bot1": 0.0, "bot2": 0.0}
-        typical = {"top1": 600.0, "top2": 500.0, "bot1": 200.0, "bot2": 250.0}
-        rows, length_a, length_b = [], [], []
-        for q in range(30):
-            length = {model: typical[model] * rng.lognormal(0.0, 0.3) for model in skill}
-            for x, y in itertools.combinations(skill, 2):
-                logit = skill[x] - skill[y] + lam * math.log2(length[x] / length[y])
-                rows.append({"question_id": f"q{q}", "model_a": x, "model_b": y,
-                             "score_a": float(rng.random() < 1.0 / (1.0 + math.exp(-logit)))})
-                length_a.append(length[x]), length_b.append(length[y])
-        return pd.DataFrame(rows), np.array(length_a), np.array(length_b)
-
     for lam, verdict in ((0.0, "no length preference detected"), (1.5, "prefers longer answers")):
-        frame, length_a, length_b = outcomes(lam)
+        frame, length_a, length_b = _two_groups(lam)
         within = (frame["model_a"].str[:3] == frame["model_b"].str[:3]).to_numpy()
         effect = diagnostics.length_effect(frame, length_a, length_b)
         alone = diagnostics.length_effect(frame[within], length_a[within], length_b[within])
@@ -256,6 +260,26 @@ def test_length_effect_is_fitted_within_the_groups_of_models_that_each_won_and_l
                                   "others); the 120 outcomes between models one of which won every comparison follow "
                                   "their order whatever the length, so they say nothing of it and are left out")
         assert "note" not in alone
+
+
+def test_length_effect_counts_the_outcomes_left_out_and_a_weightless_one_joins_no_groups():
+    """top1 and top2 trade wins, as do bot1 and bot2, and each top model wins every outcome against each bottom
+    one (30 questions), the 120 outcomes between the groups weighing 0.5 each. The note counted their weight
+    ("the 60 outcomes") where the position effect's counts rows. One more outcome, bot1 beating top1 at weight 0,
+    adds nothing to the likelihood, but it joined the two groups into one."""
+    frame, length_a, length_b = _two_groups(1.5)
+    frame["weight"] = np.where(frame["model_a"].str[:3] == frame["model_b"].str[:3], 1.0, 0.5)
+    frame = pd.concat([frame, pd.DataFrame([{"question_id": "q0", "model_a": "bot1", "model_b": "top1",
+                                             "score_a": 1.0, "weight": 0.0}])], ignore_index=True)
+    length_a, length_b = np.append(length_a, 300.0), np.append(length_b, 300.0)
+    within = (frame["model_a"].str[:3] == frame["model_b"].str[:3]).to_numpy()
+    effect = diagnostics.length_effect(frame, length_a, length_b)
+    alone = diagnostics.length_effect(frame[within], length_a[within], length_b[within])
+    assert effect["verdict"] == "prefers longer answers"
+    assert effect["log_odds"] == pytest.approx(alone["log_odds"], abs=1e-8)
+    assert "the 121 outcomes between models one of which won every comparison" in effect["note"]
+    groups = diagnostics.win_components(frame["model_a"], frame["model_b"], frame["score_a"], frame["weight"])
+    assert groups["top1"] == groups["top2"] != groups["bot1"] == groups["bot2"]
 
 
 def test_position_effect_of_verdicts_that_follow_the_models_order_says_none_can_show():

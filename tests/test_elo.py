@@ -88,6 +88,21 @@ def test_online_elo_ratings_outside_their_own_interval_are_named(shared_data):
     assert inside == (not any("online Elo ratings of" in w for w in quiet.meta["warnings"]))
 
 
+def test_an_online_elo_rating_truly_outside_its_interval_is_left_there():
+    """a lost its first 30 games to b and won the last 30: in stored order (K = 32) it ends 1171.9, while the
+    replicates in random orders put it within [922.2, 1076.5]. Its interval was stretched to 1171.9, an end that is
+    a percentile of nothing; only ends a rounding error from their rating are moved onto it."""
+    from judgebench.leaderboard import build
+
+    rows = [{"question_id": f"q{q}", "model_a": "a", "model_b": "b", "score_a": float(q >= 30)} for q in range(60)]
+    board = build(pd.DataFrame(rows), method="elo", k=32.0, rounds=1000, seed=0)
+    entry = {m["model"]: m for m in board.models}
+    assert entry["a"]["rating"] == pytest.approx(1171.9, abs=0.05)
+    assert entry["a"]["upper"] == pytest.approx(1076.5, abs=0.05)  # it was 1171.9
+    assert entry["b"]["lower"] == pytest.approx(923.5, abs=0.05)  # it was 828.1, b's rating
+    assert any("online Elo ratings of a, b lie outside" in w for w in board.meta["warnings"])
+
+
 def test_settling_games_are_the_fewest_after_which_a_quarter_of_the_gap_is_left():
     """`settling_games`: 120 games (K = 4) close at most three quarters of the gap between a rating and its
     level. Simulated, 4,000 sequences each, a model 40 Elo points above its opponents: against one opponent (both

@@ -442,6 +442,44 @@ def test_a_model_absent_from_bootstrap_replicates_is_named_as_absent_not_as_beat
     assert set(re.findall(r"[(;] ?([\w-]+) (?:never|had no game)", text)) == {"few"}  # a, b, c: ends at neither
 
 
+def test_replicates_without_a_game_of_the_anchor_are_named_as_such():
+    """rare, the anchor, is judged on 3 of 30 questions (against m1): 4% of the replicates draw none of them. The
+    other models are neither above nor below a model with no game, but they were counted as both ("m1, m2, m3, m4
+    never lost to rare in 11%" and "never beat rare in 34%", each with that 4%), and the warning named "the lower
+    end of rare's interval", an anchor fixed at 1000."""
+    from judgebench import leaderboard
+
+    models = ["m1", "m2", "m3", "m4"]
+    rows = [{"question_id": f"q{q:02d}", "model_a": a, "model_b": b, "score_a": float((q + i + j) % 3 != 0)}
+            for q in range(30) for i, a in enumerate(models) for j, b in enumerate(models) if i < j]
+    rows += [{"question_id": f"q{q:02d}", "model_a": "rare", "model_b": "m1", "score_a": score}
+             for q, score in enumerate([1.0, 0.0, 1.0])]
+    board = leaderboard.build(pd.DataFrame(rows), anchor="rare", rounds=1000, seed=0)
+    (text,) = [w for w in board.meta["warnings"] if "maximum-likelihood" in w]
+
+    # the replicates exactly as the leaderboard draws them (seed 0): rare won q00 and q02 and lost q01
+    weights = iv.question_weights(30, 1000, np.random.default_rng(0))[:, :3]
+    absent = weights.sum(axis=1) == 0
+    never_beaten, never_beating = (weights[:, 1] == 0) & ~absent, (weights[:, [0, 2]].sum(axis=1) == 0) & ~absent
+    assert 0.025 < absent.mean() < 0.07
+    assert (f"the anchor rare had no game in {absent.mean():.0%} of them (none of the questions it was judged on "
+            "was drawn)") in text
+    assert f"m1, m2, m3, m4 never lost to rare, directly or through other models, in {never_beating.mean():.0%}" in text
+    assert f"m1, m2, m3, m4 never beat rare, directly or through other models, in {never_beaten.mean():.0%}" in text
+    assert "rare's interval" not in text and "both ends of the intervals of m1, m2, m3, m4 are set" in text
+
+    # rare beat m1 three games of four on each of its questions: its absence is the only cause, and the ridge then
+    # measures the others from their own average, above where rare (above that average) puts them
+    rows = rows[:-3] + [{"question_id": f"q{q:02d}", "model_a": "rare", "model_b": "m1", "score_a": score}
+                        for q in range(3) for score in (1.0, 1.0, 1.0, 0.0)]
+    board = leaderboard.build(pd.DataFrame(rows), anchor="rare", rounds=1000, seed=0)
+    (text,) = [w for w in board.meta["warnings"] if "maximum-likelihood" in w]
+    assert f"({absent.sum()} of 1000 bootstrap replicates" in f"({text}" and "never" not in text
+    assert "the upper ends of the intervals of m1, m2, m3, m4 are set by the ridge" in text
+    absent_ratings = board.samples[absent][:, 1:]  # rare is listed first
+    assert np.allclose(absent_ratings.mean(axis=1), 1000.0)  # the others' average where rare had no game
+
+
 def test_a_middle_model_is_not_named_at_an_end_of_centred_ratings():
     """alpha beats beta, beta beats gamma and alpha beats gamma on 30 questions but one, where gamma beat alpha.
     The replicates without that question (about 36%) order the three strictly, each model a group of its own.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 import subprocess
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from judgebench import leaderboard, present
+from judgebench import diagnostics, leaderboard, present
 from judgebench.datasets import sources
 from judgebench.errors import ConfigError, InputError
 from judgebench.ratings import intervals as iv
@@ -320,6 +321,47 @@ def test_position_effect_from_games_equals_the_derived_games(outcomes):
     a = leaderboard.build(outcomes, games, rounds=100, position_effect=True)
     b = leaderboard.build(outcomes, rounds=100, position_effect=True)
     assert a.meta["position_effect"]["log_odds"] == pytest.approx(b.meta["position_effect"]["log_odds"])
+
+
+def test_position_effect_beside_ridged_strengths_is_measured_within_the_win_graphs_components(tmp_path):
+    """Four models, every pair on 40 questions judged in one order (random-one), the stronger shown first in 3
+    games of 4, verdicts by the models' strict order alone: the diagnostics say no position effect can show, while
+    `leaderboard --position-effect` printed "Position effect fitted ... 0.409 [0.232, 0.608] log-odds", an effect
+    fitted beside strengths that need the ridge, which took up the ridge's pull. With two groups of models that
+    each win and lose within and never across (top beats bot), the effect is the one of the games within the
+    groups, with the board's own interval, and the ratings are still fitted on every game."""
+    from judgebench.verdicts import combine
+
+    rng = np.random.default_rng(0)
+    order = ["a", "b", "c", "d"]
+    games = pd.DataFrame([{"question_id": f"q{q}", "first": first, "second": second, "weight": 1.0,
+                           "p_first": float(order.index(first) < order.index(second))}
+                          for q in range(40) for x, y in itertools.combinations(order, 2)
+                          for first, second in [(x, y) if rng.random() < 0.75 else (y, x)]])
+    path = tmp_path / "outcomes.csv"
+    combine(games, swap="random-one").outcomes.to_csv(path, index=False)
+    done = run_cli("--outcomes", str(path), "--position-effect", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    note = diagnostics.in_order_note("model", "position effect")
+    assert json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["position_effect"] == {
+        "log_odds": None, "note": note}
+    assert f"Position effect fitted, with no estimate: {note}." in " ".join(done.stdout.split())
+
+    skill = {"top1": 30.0, "top2": 30.2, "bot1": 0.0, "bot2": 0.3}
+    games = pd.DataFrame([{"question_id": f"q{q}", "first": first, "second": second, "weight": 1.0,
+                           "p_first": float(rng.random() < expit(skill[first] - skill[second] + 0.8))}
+                          for q in range(40) for x, y in itertools.combinations(skill, 2)
+                          for first, second in ((x, y), (y, x))])
+    within = (games["first"].str[:3] == games["second"].str[:3]).to_numpy()
+    board = leaderboard.build(combine(games).outcomes, games, position_effect=True, rounds=200, seed=0)
+    alone = leaderboard.build(combine(games[within]).outcomes, games[within], position_effect=True, rounds=200,
+                              seed=0)
+    effect, expected = board.meta["position_effect"], alone.meta["position_effect"]
+    assert effect["lower"] > 0
+    for name in ("log_odds", "lower", "upper"):
+        assert effect[name] == pytest.approx(expected[name], abs=1e-9)
+    assert effect["note"] == diagnostics.left_out_note("model", "160 pairs", "position")
+    assert len(board.models) == 4 and board.meta["n_outcomes"] == 240
 
 
 def test_elo_and_winrate_methods(outcomes):
@@ -1355,3 +1397,21 @@ def test_rows_taken_as_questions_are_warned_of_in_the_words_of_the_interval_used
     assert says in warning and not_says not in warning and warning in " ".join(done.stderr.split())
     assert label in meta["interval_label"] and "questions" not in meta["interval_label"].replace("question ids", "")
     assert label in " ".join(done.stdout.split())
+
+
+def test_a_model_absent_from_replicates_of_rows_is_said_to_miss_outcomes_not_questions(tmp_path):
+    """Without question ids (evalica's layout) the bootstrap draws rows: few, in 3 of 93 rows, has none of them in
+    about e^-3 = 5% of the replicates. The warning said "(none of the questions it was judged on was drawn)" and
+    asked for "more questions", beside the label "bootstrap over rows"."""
+    rows = [{"left": model, "right": "base", "winner": "left" if (q + shift) % 3 else "right"}
+            for q in range(30) for model, shift in [("a", 0), ("b", 1), ("c", 2)]]
+    rows += [{"left": "few", "right": "base", "winner": winner} for winner in ("right", "left", "left")]
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    done = run_cli("--outcomes", str(path), "--baseline", "base", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
+    (text,) = [w for w in meta["warnings"] if "maximum-likelihood" in w]
+    assert "few had no game in" in text and "(none of its outcomes was drawn)" in text
+    assert "more outcomes, or opponents" in text and "question" not in text
+    assert "bootstrap over rows (the outcomes give no question ids)" in meta["interval_label"]

@@ -779,7 +779,9 @@ def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, n
     ratings are measured from, in a win graph, and of the models without a game in it (in neither of the others).
 
     From a `reference` model (the anchor): the models that never lost to it, directly or through other models,
-    and those that never beat it (a model that never met it is both). Without one the ratings are centred, so
+    and those that never beat it (a model that never met it is both); in a graph where the reference itself has
+    no game, no model is above or below it (the warning had counted all of them as both, "never lost to" and
+    "never beat" the anchor, there), and only the absent models are marked. Without one the ratings are centred, so
     the ends are the groups of models that beat one another (strongly connected components) that lost to no model
     outside the group (they lost only to models they beat in turn, directly or through others), and those that
     beat none outside it: a model between two such groups is at neither end. (Measured from a model of the
@@ -787,6 +789,8 @@ def _beyond(adjacency: np.ndarray, reference: int | None) -> tuple[np.ndarray, n
     labelled first, and the warning said that b, which lost every game to a, had lost to none.)"""
     present = np.asarray(adjacency.any(axis=0) | adjacency.any(axis=1))
     if reference is not None:
+        if not present[reference]:
+            return np.zeros_like(present), np.zeros_like(present), ~present
         beaten, beating = _reachable(adjacency, reference), _reachable(adjacency.T, reference)
         return ~beaten & present, ~beating & present, ~present
     _, group, _, lost_outside, won_outside = _win_groups_outside(adjacency)
