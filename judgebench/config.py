@@ -1421,20 +1421,31 @@ def _dotted(location: Any) -> str:
 
 _COMMAND_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_flags", default=None)
 _COMMAND_OFF_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_off_flags", default=None)
+_COMMAND: ContextVar[str | None] = ContextVar("judgebench_command", default=None)
 
 
 @contextmanager
-def named_by_flags(flags: Mapping[str, str], off_flags: Mapping[str, str] | None = None) -> Iterator[None]:
+def named_by_flags(flags: Mapping[str, str], off_flags: Mapping[str, str] | None = None,
+                   command: str | None = None) -> Iterator[None]:
     """Inside, messages name a setting by the running command's flag for it (`flags`: setting -> flag, such as
     "judge.model": "--judge-model"), and a setting the command has no flag for as a config file does; `off_flags`:
     on/off setting -> the command's flag that turns it off ("style_control": "--no-style-control",
-    `how_to_turn_off`). The CLI enters it for each command; from Python no setting has a flag (`setting_name`)."""
-    token, off_token = _COMMAND_FLAGS.set(flags), _COMMAND_OFF_FLAGS.set(off_flags)
+    `how_to_turn_off`); `command`: the running command's name ("diagnose", `command_with`). The CLI enters it for
+    each command; from Python no setting has a flag (`setting_name`)."""
+    tokens = _COMMAND_FLAGS.set(flags), _COMMAND_OFF_FLAGS.set(off_flags), _COMMAND.set(command)
     try:
         yield
     finally:
-        _COMMAND_OFF_FLAGS.reset(off_token)
-        _COMMAND_FLAGS.reset(token)
+        _COMMAND.reset(tokens[2])
+        _COMMAND_OFF_FLAGS.reset(tokens[1])
+        _COMMAND_FLAGS.reset(tokens[0])
+
+
+def command_with(flag: str) -> str | None:
+    """The running command's name (`named_by_flags`), where it has the option `flag` ("--results"), else None: a
+    message that names a command line names the one the user runs where that one does it too (`diagnose
+    --results DIR` in `diagnose`, not `leaderboard --results DIR`)."""
+    return _COMMAND.get() if flag in (_COMMAND_FLAGS.get() or {}).values() else None
 
 
 def setting_name(name: str, *, option: bool = False) -> str:
