@@ -495,18 +495,20 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun if n == 1 else plural(noun)}"
 
 
+# what requests abandoned in flight by a stop left, one wording (`abandoned_in_flight`, `abandoned_among`)
+_ABANDONED = "not stored, sent again by the next run, tokens and cost not known"
+
+
 def abandoned_in_flight(n: int, by: str) -> str:
     """That `n` requests were abandoned in flight `by` a stop (a signal, a store that failed): the server got them
     and a paid API may bill them."""
-    return (f"{n:,} more {'request was' if n == 1 else 'requests were'} abandoned in flight {by} (not stored, sent "
-            "again by the next run, tokens and cost not known)")
+    return f"{n:,} more {'request was' if n == 1 else 'requests were'} abandoned in flight {by} ({_ABANDONED})"
 
 
 def abandoned_among(n: int) -> str:
     """How many of the judge calls just counted (`Tally.calls`) were abandoned in flight by a stop, said after the
     count; empty for none."""
-    return (f" ({n:,} of them abandoned in flight by the stop: not stored, sent again by the next run, tokens and "
-            "cost not known)" if n else "")
+    return f" ({n:,} of them abandoned in flight by the stop: {_ABANDONED})" if n else ""
 
 
 def stopped_after_judging(run: RunResult) -> str:
