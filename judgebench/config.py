@@ -1126,13 +1126,19 @@ def _check_key(path: Path, table: str, key: str) -> None:
 def _unknown_key(path: Path, table: str, key: str, known: Collection[str] | None = None) -> str | None:
     """The problem of a key of a file's [table] that no setting has, naming file and table, with the closest
     valid name (None for a known key); `known`: the table's settings, by default a run file's (and then a key of
-    another run table is sent there)."""
+    another run table is sent there), else a judge preset's, of which a run table's setting is said to be that
+    table's (a preset's `max_tokens` was offered 'max_attempts', its `temperature` nothing)."""
     run_file = known is None
     known = table_settings(table) if known is None else known
     if key in known:
         return None
-    home = [t for t in RUN_TABLES if key in table_settings(t)] if run_file else []
-    hint = f"; it belongs in [{home[0]}]" if home else suggest(key, known)
+    home = [t for t in RUN_TABLES if key in table_settings(t)]
+    if not home:
+        hint = suggest(key, known)
+    elif run_file:
+        hint = f"; it belongs in [{home[0]}]"
+    else:
+        hint = f"; {key} is a [{home[0]}] setting, not a judge preset's"
     return f"{path}: [{table}] unknown setting '{key}'{hint}"
 
 
