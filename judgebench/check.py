@@ -430,9 +430,9 @@ class Unscored:
     def no_verdict(self) -> str:
         """Why there is no decision when the judge gave no verdict in (almost) every game, and what to change
         (`present.no_verdict_remedy`: the judge's token limit, named as the check's user sets it, where it ended the
-        judge's output, else the judge or the template)."""
+        judge's output, else the judge or the template, named by check's --template, the judging template)."""
         others = self.unparsed - self.at_token_limit
-        remedy = no_verdict_remedy(self.at_token_limit, self.token_limit, others, template=False)
+        remedy = no_verdict_remedy(self.at_token_limit, self.token_limit, others)
         if self.at_token_limit and not others:  # what the judge wrote, cut at the limit, says nothing more
             return f"no decision: the judge gave no verdict in {counted(self.unparsed, 'game')}: {remedy}"
         said = judge_output(" ".join((self.example or "").split()))

@@ -205,8 +205,9 @@ def reports_errors(command: Command) -> Command:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         ctx = kwargs.get("ctx")
         try:
-            flags, off_flags = (command_flags(ctx), command_off_flags(ctx)) if ctx is not None else ({}, {})
-            with named_by_flags(flags, off_flags):
+            flags, off_flags, name = ((command_flags(ctx), command_off_flags(ctx), ctx.info_name) if ctx is not None
+                                      else ({}, {}, None))
+            with named_by_flags(flags, off_flags, name):
                 return command(*args, **kwargs)
         except SettingsError as error:
             if ctx is not None and all(where.startswith("--") for where, _ in error.problems):

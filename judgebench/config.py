@@ -1133,13 +1133,19 @@ def _check_key(path: Path, table: str, key: str) -> None:
 def _unknown_key(path: Path, table: str, key: str, known: Collection[str] | None = None) -> str | None:
     """The problem of a key of a file's [table] that no setting has, naming file and table, with the closest
     valid name (None for a known key); `known`: the table's settings, by default a run file's (and then a key of
-    another run table is sent there)."""
+    another run table is sent there), else a judge preset's, of which a run table's setting is said to be that
+    table's (a preset's `max_tokens` was offered 'max_attempts', its `temperature` nothing)."""
     run_file = known is None
     known = table_settings(table) if known is None else known
     if key in known:
         return None
-    home = [t for t in RUN_TABLES if key in table_settings(t)] if run_file else []
-    hint = f"; it belongs in [{home[0]}]" if home else suggest(key, known)
+    home = [t for t in RUN_TABLES if key in table_settings(t)]
+    if not home:
+        hint = suggest(key, known)
+    elif run_file:
+        hint = f"; it belongs in [{home[0]}]"
+    else:
+        hint = f"; {key} is a [{home[0]}] setting, not a judge preset's"
     return f"{path}: [{table}] unknown setting '{key}'{hint}"
 
 
@@ -1428,20 +1434,31 @@ def _dotted(location: Any) -> str:
 
 _COMMAND_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_flags", default=None)
 _COMMAND_OFF_FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("judgebench_command_off_flags", default=None)
+_COMMAND: ContextVar[str | None] = ContextVar("judgebench_command", default=None)
 
 
 @contextmanager
-def named_by_flags(flags: Mapping[str, str], off_flags: Mapping[str, str] | None = None) -> Iterator[None]:
+def named_by_flags(flags: Mapping[str, str], off_flags: Mapping[str, str] | None = None,
+                   command: str | None = None) -> Iterator[None]:
     """Inside, messages name a setting by the running command's flag for it (`flags`: setting -> flag, such as
     "judge.model": "--judge-model"), and a setting the command has no flag for as a config file does; `off_flags`:
     on/off setting -> the command's flag that turns it off ("style_control": "--no-style-control",
-    `how_to_turn_off`). The CLI enters it for each command; from Python no setting has a flag (`setting_name`)."""
-    token, off_token = _COMMAND_FLAGS.set(flags), _COMMAND_OFF_FLAGS.set(off_flags)
+    `how_to_turn_off`); `command`: the running command's name ("diagnose", `command_with`). The CLI enters it for
+    each command; from Python no setting has a flag (`setting_name`)."""
+    tokens = _COMMAND_FLAGS.set(flags), _COMMAND_OFF_FLAGS.set(off_flags), _COMMAND.set(command)
     try:
         yield
     finally:
-        _COMMAND_OFF_FLAGS.reset(off_token)
-        _COMMAND_FLAGS.reset(token)
+        _COMMAND.reset(tokens[2])
+        _COMMAND_OFF_FLAGS.reset(tokens[1])
+        _COMMAND_FLAGS.reset(tokens[0])
+
+
+def command_with(flag: str) -> str | None:
+    """The running command's name (`named_by_flags`), where it has the option `flag` ("--results"), else None: a
+    message that names a command line names the one the user runs where that one does it too (`diagnose
+    --results DIR` in `diagnose`, not `leaderboard --results DIR`)."""
+    return _COMMAND.get() if flag in (_COMMAND_FLAGS.get() or {}).values() else None
 
 
 def setting_name(name: str, *, option: bool = False) -> str:

@@ -497,18 +497,20 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun if n == 1 else plural(noun)}"
 
 
+# what requests abandoned in flight by a stop left, one wording (`abandoned_in_flight`, `abandoned_among`)
+_ABANDONED = "not stored, sent again by the next run, tokens and cost not known"
+
+
 def abandoned_in_flight(n: int, by: str) -> str:
     """That `n` requests were abandoned in flight `by` a stop (a signal, a store that failed): the server got them
     and a paid API may bill them."""
-    return (f"{n:,} more {'request was' if n == 1 else 'requests were'} abandoned in flight {by} (not stored, sent "
-            "again by the next run, tokens and cost not known)")
+    return f"{n:,} more {'request was' if n == 1 else 'requests were'} abandoned in flight {by} ({_ABANDONED})"
 
 
 def abandoned_among(n: int) -> str:
     """How many of the judge calls just counted (`Tally.calls`) were abandoned in flight by a stop, said after the
     count; empty for none."""
-    return (f" ({n:,} of them abandoned in flight by the stop: not stored, sent again by the next run, tokens and "
-            "cost not known)" if n else "")
+    return f" ({n:,} of them abandoned in flight by the stop: {_ABANDONED})" if n else ""
 
 
 def stopped_after_judging(run: RunResult) -> str:
@@ -773,17 +775,24 @@ def no_verdict_message(diagnostics: RunDiagnostics) -> str:
             f"For example, it wrote:\n  {example!r}\n{remedy[0].upper()}{remedy[1:]}.")
 
 
-def no_verdict_remedy(at_limit: int, limit: int | None, others: int, *, template: bool = True) -> str:
+def no_verdict_remedy(at_limit: int, limit: int | None, others: int, *, of_run: bool = False) -> str:
     """What to change for games the judge answered without a verdict (`run`, `check` and the report alike):
-    `at_limit` of them ended at its token limit (`limit`), which `token_limit_message` says how to raise, and
-    `others` did not, for which a stronger judge or a template it can follow; with `template`, the template's
-    setting is named as the running command sets it, as the token limit's is (`config.setting_name`)."""
-    from judgebench.config import setting_name
+    `at_limit` of them ended at its token limit (`limit`, None where unknown), which `token_limit_message` says how
+    to raise, and `others` did not, for which a stronger judge or a template it can follow, and a larger limit only
+    where it is not known (a known limit no game reached did not cost a verdict). Settings are named as the running
+    command sets them (`config.setting_name`); with `of_run`, they are the settings of a run that another command
+    reads, named as the run's config file names them: the report's --template picks the judgments to show, not the
+    template the judge was asked with."""
+    from judgebench.config import named_by_flags, setting_name
 
-    follow = f"a template it can follow ({setting_name('template')})" if template else "a template it can follow"
+    if of_run:
+        with named_by_flags({}):
+            return no_verdict_remedy(at_limit, limit, others)
+    follow = f"a template it can follow ({setting_name('template')})"
     raise_it = token_limit_message(at_limit, limit)
     if raise_it is None:
-        return f"use a stronger judge, {follow}, or a larger {setting_name('max_tokens')}"
+        return (f"use a stronger judge or {follow}" if limit is not None
+                else f"use a stronger judge, {follow}, or a larger {setting_name('max_tokens')}")
     return raise_it + (f"; for the other {counted(others, 'game')}, use a stronger judge or {follow}" if others else "")
 
 

@@ -68,7 +68,7 @@ from typing import Any
 
 import pandas as pd
 
-from judgebench.config import command_or_call, how_to_set, setting_name
+from judgebench.config import command_or_call, command_with, how_to_set, setting_name
 from judgebench.errors import InputError, StorageError
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
 
@@ -106,8 +106,10 @@ CREATE INDEX IF NOT EXISTS judgments_by_judge ON judgments (judge, template, sta
 
 def rate_results() -> str:
     """How a run is rated from its results folder rather than from the store, whose judgments may mix runs, as
-    the user asks for it: a command on the command line, a call from Python (`config.command_or_call`)."""
-    return command_or_call("`judgebench leaderboard --results DIR`", "`judgebench.rate(DIR)`")
+    the user asks for it: a command on the command line, the running one where it reads a results folder
+    (`diagnose --results DIR` in `diagnose`: `config.command_with`), a call from Python (`config.command_or_call`)."""
+    command = command_with("--results") or "leaderboard"
+    return command_or_call(f"`judgebench {command} --results DIR`", "`judgebench.rate(DIR)`")
 
 
 def _add_truncated(db: sqlite3.Connection) -> None:

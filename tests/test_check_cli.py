@@ -1196,7 +1196,9 @@ def test_questions_whose_games_got_no_verdict_are_counted_not_silently_dropped(j
 
 def test_a_judge_that_never_gives_a_verdict_is_no_decision_with_an_example(judge_server, folder):
     """Not "only 0 question(s) could be scored" (exit 2, a usage error) after 80 paid calls: exit 3, as a run
-    with no verdict at all, with what the judge wrote."""
+    with no verdict at all, with what the judge wrote, and the template's setting as check names it (its
+    --template, the judging template: the remedy named no setting). No game reached the judge's token limit, which
+    check knows, so a larger one is not advised (it was: the eighth review)."""
     judge_server.rule = constant_rule("Both answers have merit.")
     config = write_config(folder, judge_server.base_url)
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
@@ -1206,7 +1208,7 @@ def test_a_judge_that_never_gives_a_verdict_is_no_decision_with_an_example(judge
     assert report["decision"] == "failed" and report["games_unparsed"] == 2 * N
     assert report["rule"] == (f"no decision: the judge gave no verdict in {2 * N} games (its output has none of the "
                               "template's verdict markers; for example it wrote 'Both answers have merit.'): use a "
-                              "stronger judge, a template it can follow, or a larger [judging] max_tokens")
+                              "stronger judge or a template it can follow (--template)")
 
 
 def test_a_judge_stopped_at_its_token_limit_is_no_decision_that_names_the_limit_to_raise(judge_server, folder):
@@ -1228,7 +1230,7 @@ def test_a_judge_stopped_at_its_token_limit_is_no_decision_that_names_the_limit_
     assert rule.endswith(f"): {2 * N - 2} games got no verdict because the judge hit its token limit (1,024 tokens) "
                          "before giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, "
                          "billed as used): raise it: [judging] max_tokens = 2048; for the other 2 games, use a "
-                         "stronger judge or a template it can follow"), rule
+                         "stronger judge or a template it can follow (--template)"), rule
 
 
 def test_a_judge_stopped_at_its_token_limit_in_every_game_is_told_that_alone(judge_server, folder):

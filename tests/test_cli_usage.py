@@ -419,6 +419,21 @@ def test_judges_names_every_presets_unknown_keys_and_bad_values_in_one_message(f
     assert "[third] unknown setting 'foo'" in run.stderr, run.stderr
 
 
+def test_judges_says_a_presets_run_settings_are_their_tables(folder):
+    """A run's sampling settings written in a judge preset: `max_tokens` was offered 'max_attempts' (a near miss
+    of another meaning) and `temperature` nothing; each is named as the [judging] setting it is (the eighth
+    review), and a near miss is still offered for a misspelt judge setting."""
+    (folder / "mine.toml").write_text('[mine]\nmodel = "judge"\nmax_tokens = 4096\ntemperature = 0.2\n'
+                                      'max_atempts = 3\n')
+    expected = ("error: mine.toml: [mine] unknown setting 'max_tokens'; max_tokens is a [judging] setting, not a "
+                "judge preset's\n"
+                "mine.toml: [mine] unknown setting 'temperature'; temperature is a [judging] setting, not a judge "
+                "preset's\n"
+                "mine.toml: [mine] unknown setting 'max_atempts'; did you mean 'max_attempts'?\n")
+    done = judgebench("judges", "--judges-file", "mine.toml", cwd=folder)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)
+
+
 def test_version_and_the_command_list(folder):
     """--version is what pyproject.toml says; the command list shows each command's whole short description
     (click cut the long ones mid-phrase: "Rate models from stored or imported judgments:...")."""

@@ -11,6 +11,7 @@ only bad-base (base longer, base wins) have answers of different lengths: the lo
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -141,3 +142,22 @@ def test_diagnose_of_a_results_folder_keeps_the_runs_self_preference(judge_serve
     assert again.returncode == 0, again.stderr
     rewritten = json.loads((tmp_path / "out" / "diagnostics.json").read_text())["self_preference"]
     assert rewritten == recorded
+
+
+def test_diagnose_of_a_store_whose_games_were_judged_again_names_diagnose_results(judge_server, tmp_path):
+    """A store of games judged again with another prompt is refused, and the way out it names is this command's:
+    `diagnose` pointed at `judgebench leaderboard --results DIR` (the eighth review), which rates, where the user
+    asked for diagnostics of one run's folder."""
+    pairwise = Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5.toml"
+    (tmp_path / "reworded.toml").write_text(
+        pairwise.read_text().replace("You are a strict, impartial", "You are an impartial"))
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    again = judgebench("run", "--config", str(config), "--template", "reworded.toml", "--out", "again", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    mixed = judgebench("diagnose", "--store", "store.sqlite", "--out", "d", cwd=tmp_path)
+    message = " ".join(mixed.stderr.split())
+    assert mixed.returncode == 2 and "judged by more than one request" in message, message
+    assert "one run's judgments from the results folder it wrote, if it wrote one (`judgebench diagnose --results " \
+           "DIR`)" in message, message
+    assert "leaderboard --results" not in message

@@ -665,7 +665,8 @@ def test_report_of_a_run_whose_judge_never_gave_a_verdict(judge_server, tmp_path
     outcomes: no outcomes to rate" (exit 2) and wrote nothing, when the judge's outputs are what the user needs.
     Now the report says why there is no leaderboard, and has the diagnostics and the judgment browser with the
     judge's outputs; `leaderboard --results` and the notebook's view of the evaluation say the cause too (the
-    notebook said "no pair was judged completely")."""
+    notebook said "no pair was judged completely"). The remedy names the run's template setting, not the report's
+    --template (which picks the judgments to use from a store: the eighth review)."""
     import judgebench as api
     from judgebench.config import load_config
 
@@ -695,7 +696,8 @@ def test_report_of_a_run_whose_judge_never_gave_a_verdict(judge_server, tmp_path
     assert errors == []
     assert line == (f"No leaderboard: {why}, so no pair has an outcome to rate. The judge diagnostics and the "
                     "judgment browser below show what the judge wrote; for the games without a verdict, use a "
-                    "stronger judge, a template it can follow (--template), or a larger [judging] max_tokens.")
+                    "stronger judge, a template it can follow ([judging] template), or a larger [judging] "
+                    "max_tokens.")
     rated = judgebench("leaderboard", "--results", "out", cwd=tmp_path)
     assert rated.returncode == 2 and rated.stderr.count("\n") == 1 and "Traceback" not in rated.stderr
     assert f"no outcomes to rate: {why}" in rated.stderr
@@ -705,7 +707,8 @@ def test_report_without_verdicts_at_the_judges_token_limit_names_the_limit_to_ra
     """Games the judge's token limit ended before a verdict: the report's line in place of the leaderboard says so
     and names the setting to raise, as `run` and `check` do (one remedy, `present.no_verdict_remedy`); it advised
     a stronger judge, a template or "a larger max_tokens" for every game, as if the judge could not follow the
-    template, and named no setting."""
+    template, and named no setting. The template is the run's setting, `[judging] template`: the report's
+    --template, which picks the judgments to use from a store, was named (the eighth review)."""
     judge_server.rule = lambda request: (Reply("Both answers have merits.") if "Question number 3?" in request.text
                                          else Reply("<think>The first one, so maybe", finish_reason="length"))
     write_config(tmp_path, judge_server.base_url)
@@ -719,7 +722,7 @@ def test_report_without_verdicts_at_the_judges_token_limit_names_the_limit_to_ra
         f"show what the judge wrote; {2 * 3 * N_QUESTIONS - others} games got no verdict because the judge hit its "
         "token limit before giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, "
         "billed as used): raise [judging] max_tokens; for the other 6 games, use a stronger judge or a template it "
-        "can follow (--template)."), line.group(1)
+        "can follow ([judging] template)."), line.group(1)
 
 
 def test_a_report_without_any_verdict_says_so_where_its_length_plot_would_be(judge_server, tmp_path):

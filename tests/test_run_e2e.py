@@ -674,7 +674,8 @@ def test_a_judge_that_never_closes_with_a_plain_label_is_told_what_was_sought(ju
     assert ("no game produced a verdict: the judge never wrote a last line closing with one of the template's "
             "verdicts (A, B, TIE), alone or after a colon, as a whole word (one of three characters or more: "
             "anywhere, as a whole word, unless the last line names several). For example, it wrote:\n"
-            "  'Answer A is correct, answer B is wrong: A, not a TIE.'") in done.stderr
+            "  'Answer A is correct, answer B is wrong: A, not a TIE.'\nUse a stronger judge or a template it can "
+            "follow (--template).\n") in done.stderr  # no game reached the token limit: not "a larger max_tokens"
 
 
 def test_a_logprob_template_of_bracketed_labels_is_refused_before_any_judge_call(judge_server, tmp_path):

@@ -136,7 +136,8 @@ def _unrated(judgments: pd.DataFrame) -> str:
     unparsed = judgments[judgments["status"] == UNPARSED]
     if len(unparsed):
         at_limit, _ = without_verdict(unparsed)
-        remedy = no_verdict_remedy(at_limit, None, len(unparsed) - at_limit)  # no judgment records the limit
+        # no judgment records the limit; the settings are the run's, not the report's (its --template picks judgments)
+        remedy = no_verdict_remedy(at_limit, None, len(unparsed) - at_limit, of_run=True)
         advice.append(remedy if at_limit else f"for the games without a verdict, {remedy}")
     if (judgments["status"] == FAILED).any():
         advice.append(f"for the failed games, {retry_advice(judgments)}")
