@@ -698,7 +698,9 @@ def _position_effect_within_components(coded: CodedOutcomes, games: CodedOutcome
     when every game is between components. The ratings stay those fitted beside the effect: between components
     they are the ridge's (warned of) whatever it is, and holding the effect fixed while they are fitted would add a
     fixed offset to the one Newton driver, its bootstrap and its sandwich, to move them by less than that ridge
-    does: the smaller change reports the effect only.
+    does: the smaller change reports the effect only. Where the order separates the games within components (a
+    judge that picks the first answer unless the models' order decides), the effect has no estimate there, noted,
+    and the board stands (it stopped the run, whose fit on every game had given the ridge's figure).
     """
     weight = games.weight
     group = bt.win_groups(games.model_a, games.model_b, games.score_a * weight, weight, games.n_models)
@@ -708,9 +710,15 @@ def _position_effect_within_components(coded: CodedOutcomes, games: CodedOutcome
     if not within.any():
         return {"log_odds": None, "note": diagnostics.in_order_note("model", "position effect")}
     kept = subset(games, np.flatnonzero(within))
-    effect = dict(_bradley_terry(kept, kept, None, None, options).extra["position_effect"])
     left_out = int((group[coded.model_a] != group[coded.model_b]).sum())
-    notes = [effect.get("note"), diagnostics.left_out_note("model", f"{left_out:,} pairs", "position")]
+    left_out_note = diagnostics.left_out_note("model", f"{left_out:,} pairs", "position")
+    try:
+        effect = dict(_bradley_terry(kept, kept, None, None, options).extra["position_effect"])
+    except bt.UnboundedPositionEffect as error:  # the ratings, fitted on every game, stand: only the effect has none
+        where, lacks = (" in some bootstrap replicates", "interval") if error.in_replicates else ("", "estimate")
+        return {"log_odds": None, "note": f"{left_out_note}; within components the presentation order separates the "
+                                          f"games{where}, so the effect has no finite {lacks}"}
+    notes = [effect.get("note"), left_out_note]
     effect["note"] = "; ".join(note for note in notes if note)
     return effect
 
