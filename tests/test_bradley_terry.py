@@ -121,6 +121,21 @@ def test_baseball_home_advantage(shared_data):
     assert abs(fit.position - home) < 1e-6
 
 
+def test_home_advantage_held_at_its_estimate_gives_the_fitted_strengths(shared_data, llmfao):
+    """An effect held (an offset, the leaderboard's strengths beside an effect measured elsewhere) at the value the
+    joint fit finds leaves the strengths and the log-likelihood where that fit puts them; held at another value,
+    the strengths move, and they still need games in presentation order."""
+    counts = pair_counts(encode_games(baseball_games(shared_data)))
+    fitted = bt.fit(counts, position_effect=True)
+    held = bt.fit(counts, held_position=fitted.position)
+    assert held.position == fitted.position and held.layout.size == counts.n_models
+    np.testing.assert_allclose(held.strengths, fitted.strengths, rtol=0, atol=1e-9)
+    assert held.log_likelihood == pytest.approx(fitted.log_likelihood, abs=1e-9)
+    assert np.max(np.abs(bt.fit(counts, held_position=1.0).strengths - fitted.strengths)) > 1e-3
+    with pytest.raises(InputError, match="presentation order"):
+        bt.fit(llmfao[1], held_position=0.3)
+
+
 def test_position_effect_needs_games(llmfao):
     _, counts = llmfao
     with pytest.raises(InputError, match="presentation order"):

@@ -56,11 +56,17 @@ AUTO_RIDGE = 0.01
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each parameter lives in the vector theta = (beta_1..beta_M, [gamma], [log nu])."""
+    """Where each parameter lives in the vector theta = (beta_1..beta_M, [gamma], [log nu]).
+
+    held_position: a first-position log-odds gamma held at this value instead of fitted (an offset on every
+    pair's difference, not a parameter; only without `position`): the leaderboard's strengths beside an effect
+    estimated elsewhere (`fit`).
+    """
 
     n_models: int
     position: bool = False
     davidson: bool = False
+    held_position: float = 0.0
 
     @property
     def size(self) -> int:
@@ -201,9 +207,10 @@ class BradleyTerryFit:
     """A fitted Bradley-Terry model.
 
     strengths: natural-log abilities beta (mean zero); position: gamma, the first-position log-odds
-    (None unless fitted); tie_ratio: Davidson's nu (None for ties counted half); information: the observed
-    information matrix (negative Hessian of the penalised log-likelihood) over theta; inverse: the inverse
-    of the information with the centring direction added (valid for contrasts of strengths).
+    (fitted, or held: `Layout.held_position`; None without one); tie_ratio: Davidson's nu (None for ties
+    counted half); information: the observed information matrix (negative Hessian of the penalised
+    log-likelihood) over theta; inverse: the inverse of the information with the centring direction added
+    (valid for contrasts of strengths).
     """
 
     models: tuple[str, ...]
@@ -225,7 +232,9 @@ class BradleyTerryFit:
 
     @property
     def position(self) -> float | None:
-        return float(self.params[self.layout.gamma]) if self.layout.position else None
+        if self.layout.position:
+            return float(self.params[self.layout.gamma])
+        return self.layout.held_position or None
 
     @property
     def tie_ratio(self) -> float | None:
@@ -289,26 +298,30 @@ def contrast_matrix(layout: Layout, anchor: int | None) -> np.ndarray:
 
 
 def fit(counts: PairCounts, *, position_effect: bool = False, ties: str = "half", regularization: float = 0.0,
-        tol: float = 1e-10, max_iter: int = 200) -> BradleyTerryFit:
+        held_position: float | None = None, tol: float = 1e-10, max_iter: int = 200) -> BradleyTerryFit:
     """Maximum-likelihood Bradley-Terry fit of pair counts by Newton's method.
 
     `position_effect` fits the first-position log-odds gamma and needs ordered counts (from games);
-    `ties` is "half" (a tie is half a win each way) or "davidson"; `regularization` is the ridge
-    penalty on the strengths (0 = plain maximum likelihood, which needs a strongly connected comparison
-    graph and raises InputError otherwise). Converges to |step| < tol.
+    `held_position` instead holds gamma at that value (an offset, as Agresti's home advantage taken as known)
+    while the strengths are fitted, with ordered counts too; `ties` is "half" (a tie is half a win each way)
+    or "davidson"; `regularization` is the ridge penalty on the strengths (0 = plain maximum likelihood, which
+    needs a strongly connected comparison graph and raises InputError otherwise). Converges to |step| < tol.
     """
     if ties not in TIES:
         raise InputError(f"unknown tie model '{ties}' (expected one of {', '.join(TIES)})")
-    if position_effect and not counts.ordered:
+    if (position_effect or held_position is not None) and not counts.ordered:
         raise InputError("a first-position effect needs games in presentation order (first, second), not "
                          "outcomes")
+    if position_effect and held_position is not None:
+        raise InputError("a first-position effect is either fitted or held, not both")
     if regularization < 0:
         raise InputError(f"regularization must be >= 0, got {regularization}")
-    layout = Layout(counts.n_models, position=position_effect, davidson=ties == "davidson")
+    layout = Layout(counts.n_models, position=position_effect, davidson=ties == "davidson",
+                    held_position=held_position or 0.0)
     if regularization == 0:
         check_identifiable(counts, layout)
     _check_tie_share(counts, layout)
-    if layout.size == layout.n_models and layout.n_models <= _DENSE_NEWTON_MODELS:
+    if layout.size == layout.n_models and not layout.held_position and layout.n_models <= _DENSE_NEWTON_MODELS:
         beta, iterations, information, log_likelihood = _newton_dense(counts.score_matrix(), regularization, tol,
                                                                       max_iter)
         return BradleyTerryFit(models=counts.models, layout=layout, params=beta, information=information,
@@ -463,6 +476,8 @@ def _differences(theta: np.ndarray, design: PairDesign, layout: Layout) -> np.nd
     d = design.differences(beta)
     if gamma is not None:
         d += gamma[:, None]
+    elif layout.held_position:
+        d += layout.held_position
     return d
 
 
@@ -509,8 +524,9 @@ def _log_likelihood(theta: np.ndarray, stats: Stats, design: PairDesign, layout:
     # sum_p S_p d_p expressed through model scores: sum_k score_k beta_k - sum_p N_p beta_second + ...
     beta = theta[: layout.n_models]
     first_side = float(stats.model_score[0] @ beta) - float(design.to_second(games[None, :])[0] @ beta)
-    if layout.position:
-        first_side += float(stats.first_score[0] * theta[layout.gamma])
+    if layout.position or layout.held_position:
+        gamma = theta[layout.gamma] if layout.position else layout.held_position
+        first_side += float(stats.first_score[0] * gamma)
     value = first_side - float(0.5 * games @ d) - float(games @ _pair_log_partition(d, None if nu is None else nu[0]))
     if layout.davidson:
         value += float(stats.ties[0] * theta[layout.log_nu])

@@ -237,7 +237,7 @@ def score_contributions(coded: CodedOutcomes, pairs: RowPairs, fit: BradleyTerry
     theta = fit.params[None, :]
     beta = theta[:, : layout.n_models]
     d_pair = design.differences(beta)[0]
-    if layout.position:
+    if fit.position is not None:  # fitted or held
         d_pair = d_pair + fit.position
     nu = fit.tie_ratio
     d = d_pair[pairs.pair]
