@@ -324,11 +324,13 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                 game_rows = (encode_games(games, source="games", models=list(coded.models)) if games is not None
                              else games_from_outcomes(coded))
             try:
-                ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias)
-                if game_rows is not None:
-                    within = _position_effect_within_components(coded, game_rows, options)
-                    if within is not None:
-                        ratings.extra["position_effect"] = within
+                # with the ridge off (0) the fit itself refuses games of several components, as it did
+                within = (_position_effect_within_components(coded, game_rows, options)
+                          if game_rows is not None and options.regularization != 0 else None)
+                held = within["log_odds"] if within is not None else None
+                ratings = _bradley_terry(coded, game_rows, anchor_index, baseline_index, options, design_bias, held)
+                if within is not None:
+                    ratings.extra["position_effect"] = within
             except bt.UnboundedPositionEffect as error:  # its remedies, named as the user sets them
                 sandwich = (f"use the sandwich interval ({how_to_set('interval', 'sandwich')}), or "
                             if error.in_replicates else "")
@@ -630,11 +632,15 @@ def _encode(outcomes: Any, source: str) -> tuple[CodedOutcomes, int]:
 
 
 def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: int | None, baseline: int | None,
-                   options: _Options, design_bias: DesignBias | None = None) -> _Ratings:
+                   options: _Options, design_bias: DesignBias | None = None,
+                   held_position: float | None = None) -> _Ratings:
+    """Bradley-Terry ratings of `games` (else of the outcomes) with the options' intervals. `held_position`: the
+    first-position effect, held at this log-odds in the point fit, in every bootstrap replicate and in the
+    sandwich instead of fitted (`_position_effect_within_components` says why and when)."""
     rows = games if games is not None else coded
     pairs = row_pairs(rows)
     counts = pair_counts(rows, pairs)
-    fit = _fit(counts, options)
+    fit = _fit(counts, options, held_position)
     design = bt.PairDesign.from_counts(counts)
     raw = fit.ratings(anchor, options.anchor_rating, options.scale)
     shift, inflation = _design_shift(coded, design_bias, anchor, options.scale)
@@ -695,12 +701,22 @@ def _position_effect_within_components(coded: CodedOutcomes, games: CodedOutcome
     no position effect can show. As the strengths of the components apart go to infinity, the likelihood of the
     games between them goes to 1 whatever the effect, so the effect's profile maximum likelihood is the fit within
     components (with the board's interval), which this reports, noting the outcomes (pairs) left out: none at all
-    when every game is between components. The ratings stay those fitted beside the effect: between components
-    they are the ridge's (warned of) whatever it is, and holding the effect fixed while they are fitted would add a
-    fixed offset to the one Newton driver, its bootstrap and its sandwich, to move them by less than that ridge
-    does: the smaller change reports the effect only. Where the order separates the games within components (a
-    judge that picks the first answer unless the models' order decides), the effect has no estimate there, noted,
-    and the board stands (it stopped the run, whose fit on every game had given the ridge's figure).
+    when every game is between components.
+
+    `build` then fits the ratings on every game with the effect held at this estimate (`bt.fit`'s
+    `held_position`), so that the board's strengths are the ones of the effect it reports: fitted beside the
+    ridge-pulled effect, they had moved with it wherever a model was shown first more often than second. The
+    bootstrap replicates and the sandwich hold it too, so the ratings' intervals take the effect as known (its
+    own interval is this fit's): re-estimating it in each replicate would need each replicate's own components (a
+    replicate in which a model happens to win all its drawn games splits one) and a fit per replicate outside the
+    batched iterations that fit them all together (`bt.fit_replicates`), and the sandwich a two-step correction;
+    while the strengths depend on the effect only through each model's balance of orders (the information's cross
+    term: its games' curvature shown first less shown second), small where every pair is judged in both orders
+    (swap "both", the default). With one order per pair the ratings' intervals leave out the effect's share of
+    their uncertainty. Where no game is within a component, or the order separates those that are (a judge that
+    picks the first answer unless the models' order decides), the effect has no estimate, noted, and the ratings
+    are those of the fit beside it on every game (the second stopped the run, whose fit on every game had given
+    the ridge's figure).
     """
     weight = games.weight
     group = bt.win_groups(games.model_a, games.model_b, games.score_a * weight, weight, games.n_models)
@@ -917,12 +933,13 @@ def _ridge(counts: PairCounts, options: _Options) -> float:
     return options.regularization if options.regularization is not None else bt.automatic_ridge(counts)
 
 
-def _fit(counts: PairCounts, options: _Options) -> bt.BradleyTerryFit:
-    """Bradley-Terry fit with the options' ridge (`_ridge`); Davidson's tie model without both ties and decisive
-    outcomes is refused naming the setting that counts ties half."""
+def _fit(counts: PairCounts, options: _Options, held_position: float | None = None) -> bt.BradleyTerryFit:
+    """Bradley-Terry fit with the options' ridge (`_ridge`), the first-position effect fitted as the options say
+    or held at `held_position`; Davidson's tie model without both ties and decisive outcomes is refused naming
+    the setting that counts ties half."""
     try:
-        return bt.fit(counts, position_effect=options.position_effect, ties=options.ties,
-                      regularization=_ridge(counts, options))
+        return bt.fit(counts, position_effect=options.position_effect and held_position is None, ties=options.ties,
+                      regularization=_ridge(counts, options), held_position=held_position)
     except bt.TiesUnmodelled as error:
         raise InputError(f"{error}: count each tie as half a win instead ({how_to_set('ties', 'half')})") from None
     except bt.NoMaximumLikelihood as error:

@@ -364,6 +364,66 @@ def test_position_effect_beside_ridged_strengths_is_measured_within_the_win_grap
     assert len(board.models) == 4 and board.meta["n_outcomes"] == 240
 
 
+@pytest.mark.parametrize("interval", ["bootstrap", "sandwich"])
+def test_ratings_beside_a_position_effect_measured_within_components_hold_that_effect(interval):
+    """W won all its 60 games, always shown first; among a, b and c the judge prefers the first answer (0.6 between
+    equals), each pair shown mostly in one order. The board reported the effect fitted within the win graph's
+    components (W's games left out), but its ratings were those of the fit beside the effect on every game, whose
+    effect the ridge holding W had pulled: they moved with it (by 0.2 Elo points here), and the board's strengths
+    and effect disagreed. Now both match direct fits: the effect fitted by scipy on the games within components
+    without a ridge, the ratings on every game with the board's ridge and that effect held. Where W loses a game,
+    no ridge is needed: the board is the joint fit of strengths and effect on every game, as before."""
+    from scipy.optimize import root
+
+    from judgebench.verdicts import combine
+
+    rng = np.random.default_rng(1)
+    skill, first_odds = {"a": 0.0, "b": 0.4, "c": -0.3}, np.log(0.6 / 0.4)
+    rows = [(first, second, float(rng.random() < expit(skill[first] - skill[second] + first_odds)))
+            for x, y, shown_first in (("a", "b", 30), ("b", "c", 25), ("a", "c", 12)) for k in range(40)
+            for first, second in [(x, y) if k < shown_first else (y, x)]]
+    rows += [("W", other, 1.0) for other in skill for _ in range(20)]
+    games = pd.DataFrame(rows, columns=["first", "second", "p_first"]).assign(
+        question_id=[f"q{k}" for k in range(len(rows))], weight=1.0)
+    models = ["W", "a", "b", "c"]
+    first, second = (games[side].map(models.index).to_numpy() for side in ("first", "second"))
+
+    def score(beta, gamma, y, rows, ridge=0.0):  # the log-likelihood's gradient in the strengths and the effect
+        residual = y[rows] - expit(beta[first[rows]] - beta[second[rows]] + gamma)
+        return (np.bincount(first[rows], residual, 4) - np.bincount(second[rows], residual, 4) - ridge * beta,
+                residual.sum())
+
+    def elo(beta):
+        return dict(zip(models, 1000 + 400 / np.log(10) * (beta - beta.mean()), strict=True))
+
+    def joint(y, rows):  # strengths and effect without a ridge, the first strength at 0
+        def equations(x):
+            beta_score, gamma_score = score(np.r_[0.0, x[:3]], x[3], y, rows)
+            return np.r_[beta_score[1:], gamma_score]
+        solved = root(equations, np.zeros(4), tol=1e-14).x
+        return np.r_[0.0, solved[:3]], solved[3]
+
+    def board(games):
+        done = leaderboard.build(combine(games, swap="random-one").outcomes, games, position_effect=True,
+                                 interval=interval, rounds=100, seed=0)
+        return {row["model"]: row["rating"] for row in done.models}, done.meta
+
+    ratings, meta = board(games)
+    y, everything = games["p_first"].to_numpy(), np.ones(len(games), dtype=bool)
+    _, effect = joint(y, (first != 0) & (second != 0))  # W's strength is free there: it has no game
+    ridge = meta["regularization"]
+    assert meta["regularization_automatic"] is True and ridge > 0
+    held = root(lambda beta: score(beta, effect, y, everything, ridge)[0], np.zeros(4), tol=1e-14).x
+    assert meta["position_effect"]["log_odds"] == pytest.approx(effect, abs=1e-9)
+    assert ratings == pytest.approx(elo(held), abs=1e-6)
+
+    games.loc[len(games) - 1, "p_first"] = 0.0  # c beats W once, shown second: no ridge
+    ratings, meta = board(games)
+    beta, effect = joint(games["p_first"].to_numpy(), everything)
+    assert meta["regularization"] == 0 and meta["position_effect"]["log_odds"] == pytest.approx(effect, abs=1e-9)
+    assert ratings == pytest.approx(elo(beta), abs=1e-6)
+
+
 def test_elo_and_winrate_methods(outcomes):
     elo = leaderboard.build(outcomes, method="elo", rounds=50)
     assert elo.meta["method"] == "elo" and len(elo.models) == 4
