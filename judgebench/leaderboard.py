@@ -653,7 +653,7 @@ def _bradley_terry(coded: CodedOutcomes, games: CodedOutcomes | None, anchor: in
     caveats: list[str] = []
     if options.interval == "bootstrap":
         if _one_cluster(options, rows.n_questions):
-            theta, ridged = _one_question_replicates(fit, counts, options.rounds)
+            theta, ridged = _one_question_replicates(fit.params, counts, options.rounds)
         else:
             rng = np.random.default_rng(options.seed)
             if options.resample == "questions":
@@ -739,14 +739,15 @@ def _position_effect_within_components(coded: CodedOutcomes, games: CodedOutcome
     return effect
 
 
-def _one_question_replicates(fit: bt.BradleyTerryFit, counts: PairCounts, rounds: int) -> tuple[np.ndarray, int]:
+def _one_question_replicates(params: np.ndarray, counts: PairCounts, rounds: int) -> tuple[np.ndarray, int]:
     """The question bootstrap of one question, without drawing or fitting it: every replicate draws that question
-    once, so each is the data and its fit the point estimate (`bt.fit_replicates` started there and stayed). Its
-    intervals are left out (`_one_cluster`), but its replicates still give the report's rank shares and the
-    parameters' intervals (`_parameter_intervals`). Returns them as `bt.fit_replicates` does, with the number of
-    replicates without finite maximum-likelihood ratings: all of them when the data has none, else none."""
+    once, so each is the data and its fit the point estimate `params` (`bt.fit_replicates` and
+    `style.fit_replicates` started there and stayed). Its intervals are left out (`_one_cluster`), but its
+    replicates still give the report's rank shares and the parameters' intervals (`_parameter_intervals`, the
+    style coefficients'). Returns them as `bt.fit_replicates` does, with the number of replicates without finite
+    maximum-likelihood ratings: all of them when the data (`counts`) has none, else none."""
     groups = bt.win_groups(counts.first, counts.second, counts.score, counts.games, counts.n_models)
-    return np.repeat(fit.params[None, :], rounds, axis=0), rounds if np.ptp(groups) > 0 else 0
+    return np.repeat(params[None, :], rounds, axis=0), rounds if np.ptp(groups) > 0 else 0
 
 
 def _separation_warning(separation: bt.Separation, models: tuple[str, ...], options: _Options,
@@ -856,13 +857,16 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
                              "style_features_dropped": list(fit.covariates.dropped)}
     caveats: list[str] = []
     if options.interval == "bootstrap":
-        weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
-        separation = iv.question_separation(coded, weights, anchor)
-        theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
-        extra["replicates_regularised"] = int(separation.replicates.sum())
-        if not ridge:
-            caveats += _separation_warning(separation, coded.models, replace(options, resample="questions"),
-                                           None if anchor is None else coded.models[anchor], fit.strengths)
+        if _one_cluster(options, coded.n_questions):
+            theta, extra["replicates_regularised"] = _one_question_replicates(fit.params, counts, options.rounds)
+        else:
+            weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
+            separation = iv.question_separation(coded, weights, anchor)
+            theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
+            extra["replicates_regularised"] = int(separation.replicates.sum())
+            if not ridge:
+                caveats += _separation_warning(separation, coded.models, replace(options, resample="questions"),
+                                               None if anchor is None else coded.models[anchor], fit.strengths)
         samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)

@@ -1386,6 +1386,40 @@ def test_ratings_of_one_question_draw_and_fit_no_bootstrap(monkeypatch, case):
         assert effect["lower"] < effect["log_odds"] < effect["upper"] and "model-based interval" in effect["note"]
 
 
+@pytest.mark.parametrize("separated", [False, True])
+def test_style_controlled_ratings_of_one_question_draw_and_fit_no_bootstrap(monkeypatch, separated):
+    """Style control's question bootstrap of one question (as plain Bradley-Terry's above) was drawn and fitted,
+    round by round, and its intervals thrown away. Now nothing is drawn or fitted (the functions that would are
+    made to fail here), and the board is what the bootstrap gave, compared with the code before: no intervals,
+    every replicate at the point ratings, the style coefficients' intervals at their estimates, and the replicates
+    without finite maximum-likelihood ratings counted (all of them where a won every game, with the ridge)."""
+    from judgebench.ratings import style
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for _ in range(40):
+        a, b = rng.choice(["a", "b", "c", "d"], 2, replace=False)
+        score = float(a == "a") if separated and "a" in (a, b) else float(rng.integers(0, 3)) / 2
+        rows.append({"question_id": "q0", "model_a": a, "model_b": b, "score_a": score,
+                     **{f"{name}_{side}": int(rng.integers(0, top)) for name, top in
+                        (("tokens", 900), ("headers", 4), ("lists", 3), ("bold", 5)) for side in "ab"}})
+
+    def entered(*args, **kwargs):
+        raise AssertionError("a bootstrap of one question was drawn or fitted")
+
+    for module, name in ((iv, "question_weights"), (iv, "question_separation"), (style, "fit_replicates")):
+        monkeypatch.setattr(module, name, entered)
+    board = leaderboard.build(pd.DataFrame(rows), style_control=True, rounds=40)
+
+    assert [(row["lower"], row["upper"], row["rank"]) for row in board.models] == [(None, None, 1)] * 4
+    assert board.samples is not None and board.samples.shape == (40, 4)
+    np.testing.assert_allclose(board.samples, [[row["rating"] for row in board.models]] * 40, rtol=0, atol=1e-9)
+    for coefficient in board.meta["style_coefficients"].values():
+        assert coefficient["lower"] == pytest.approx(coefficient["coefficient"], abs=1e-9) == coefficient["upper"]
+    assert board.meta["replicates_regularised"] == (40 if separated else 0)
+    assert board.meta["regularization_automatic"] is separated
+
+
 def test_win_rates_of_one_question_are_not_called_far_too_narrow():
     """Win rates of one question: each model's one score against the baseline gets Wilson's interval (and a
     warning that says so), but a second warning called them "far too narrow", of a question bootstrap."""
