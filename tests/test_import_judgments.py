@@ -636,3 +636,30 @@ def test_a_judges_folder_is_rated_from_python_and_an_empty_one_is_an_error(tmp_p
     board = judgebench.rate(folder, method="winrate")  # a folder of *.jsonl files: outcomes, not AlpacaEval's
     rates = board.table.set_index("model")["win_rate"]
     assert rates["m"] == pytest.approx(0.0) and rates["n"] == pytest.approx(1.0)
+
+
+def test_arena_hard_judgments_given_to_alpaca_eval_are_sent_to_outcomes():
+    with pytest.raises(InputError) as caught:
+        load_alpaca_eval_annotations(JUDGE_DIR / "gpt-4-0613.jsonl")
+    assert str(caught.value).endswith("field 'instruction': missing field (this holds arena-hard-auto's judgments: "
+                                      f"read them with `judgebench.rate('{JUDGE_DIR / 'gpt-4-0613.jsonl'}', "
+                                      "kind=\"outcomes\")`)")
+
+
+def test_readmes_intervals_resampling_games_and_arena_hard_autos_copies():
+    """README's "Coming from the other tools": arena-hard-auto resamples a strong game's three rows independently,
+    judgebench's --resample judgments the game once with its weight; the README's snippet gives the former."""
+    games = load_outcomes(JUDGE_DIR, baseline="gpt-4-0314")
+    copies = games.loc[games.index.repeat(games["weight"].astype(int))].assign(weight=1.0)
+    assert len(copies) == 120 + 138
+    shown = {}
+    for name, outcomes, resample, confidence in (("games", games, "judgments", 0.95),
+                                                 ("questions", games, "questions", 0.95),
+                                                 ("copies", copies, "judgments", 0.95),
+                                                 ("copies, 90%", copies, "judgments", 0.9)):
+        board = judgebench.rate(outcomes, method="winrate", baseline="gpt-4-0314", resample=resample,
+                                confidence=confidence)
+        row = board.table.set_index("model").loc["gpt-4-0613"]
+        shown[name] = (round(100 * row["win_rate"], 1), round(100 * row["lower"], 1), round(100 * row["upper"], 1))
+    assert shown == {"games": (42.9, 30.6, 54.7), "questions": (42.9, 31.8, 54.7), "copies": (42.9, 35.0, 50.9),
+                     "copies, 90%": (42.9, 36.1, 49.5)}

@@ -156,13 +156,17 @@ def _require_columns(frame: pd.DataFrame, source: Table) -> None:
 
 def _held_instead(columns: Iterable[str], path: Path, reading: str) -> str | None:
     """What a file read as `reading` ("outcomes" or "alpaca-eval") holds instead, told by its columns, and how to
-    read that, or None: a run's games (judgments.jsonl), AlpacaEval annotations, or outcomes. Each source's
-    reader names the others, so that a file given to the wrong flag is sent to its own, not edited."""
+    read that, or None: a run's games (judgments.jsonl), arena-hard-auto's judgments, AlpacaEval annotations, or
+    outcomes. Each source's reader names the others, so that a file given to the wrong flag is sent to its own,
+    not edited."""
     names = set(columns)
     if {"first", "second", "p_first"} <= names:  # a run's judgments.jsonl: games, not outcomes
         return ("this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run with "
                 + command_or_call(f"`judgebench leaderboard --results {path.parent}`",
                                   f"`judgebench.rate({str(path.parent)!r})`"))
+    if reading != "outcomes" and is_arena_hard_layout(names):
+        return "this holds arena-hard-auto's judgments: read them with " + command_or_call(
+            f"`--outcomes {path}`", f"`judgebench.rate({str(path)!r}, kind=\"outcomes\")`")
     if reading != "alpaca-eval" and {"instruction", "output_1", "output_2"} <= names:
         return "this holds AlpacaEval annotations: read them with " + command_or_call(
             f"`--alpaca-eval {path}`", f"`judgebench.rate({str(path)!r}, kind=\"alpaca-eval\")`")
