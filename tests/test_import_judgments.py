@@ -631,6 +631,11 @@ def test_a_judges_folder_is_rated_from_python_and_an_empty_one_is_an_error(tmp_p
     folder.mkdir()
     with pytest.raises(InputError, match="no \\*.jsonl judgment files in this folder"):
         load_arena_hard_judgments(folder)
+    (folder / "annotations.json").write_text("[]")
+    with pytest.raises(InputError, match="its \\*.json files may be AlpacaEval annotations: read them with "
+                                         f"`judgebench.rate\\('{folder}'\\)`"):
+        load_outcomes(folder)
+    (folder / "annotations.json").unlink()
     write_lines(folder / "m.jsonl", [v2_record("u1", "m", "A>B", "B>>A")])
     write_lines(folder / "n.jsonl", [v2_record("u1", "n", "B>A", "A>>B")])
     board = judgebench.rate(folder, method="winrate")  # a folder of *.jsonl files: outcomes, not AlpacaEval's

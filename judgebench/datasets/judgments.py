@@ -331,7 +331,10 @@ def load_arena_hard_judgments(path: str | Path, baseline: str | None = None) -> 
     if path.is_dir():
         files = sorted(path.glob("*.jsonl"))
         if not files:
-            raise InputError("no *.jsonl judgment files in this folder", path=path, hint=ARENA_HARD_HINT)
+            annotations = "its *.json files may be AlpacaEval annotations: read them with " + command_or_call(
+                f"`--alpaca-eval {path}`", f"`judgebench.rate({str(path)!r})`")
+            raise InputError("no *.jsonl judgment files in this folder", path=path,
+                             hint=annotations if any(path.glob("*.json")) else ARENA_HARD_HINT)
     else:
         files = [path]
     sources = []
