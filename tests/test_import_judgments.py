@@ -508,7 +508,7 @@ def by_game(frame):
     return frame[GAME_COLUMNS].sort_values(GAME_COLUMNS).reset_index(drop=True)
 
 
-def test_arena_hard_judgments_are_read_as_their_hand_conversion():
+def test_arena_hard_judgments_are_read_as_their_hand_conversion(tmp_path):
     """`--outcomes` refused them ("field 'model_a': missing column ... the file's columns: question_id, model,
     judge, games"): a user converted them by hand."""
     expected = by_game(load_outcomes(ARENA_HARD / "outcomes.csv"))
@@ -518,6 +518,9 @@ def test_arena_hard_judgments_are_read_as_their_hand_conversion():
     one = load_arena_hard_judgments(JUDGE_DIR / "gpt-4-0613.jsonl", baseline="gpt-4-0314")
     assert by_game(one).equals(by_game(expected[(expected["model_a"] == "gpt-4-0613")
                                                 | (expected["model_b"] == "gpt-4-0613")]))
+    records = [json.loads(line) for line in (JUDGE_DIR / "gpt-4-0613.jsonl").read_text().splitlines()]
+    pd.DataFrame(records).to_parquet(tmp_path / "gpt-4-0613.parquet")  # the same records as Parquet, as rated
+    assert by_game(read_outcomes(tmp_path / "gpt-4-0613.parquet", baseline="gpt-4-0314")).equals(by_game(one))
     shown_first = folder["p_ab"].to_numpy()  # each game's model_a is the answer shown first
     assert np.array_equal(shown_first, folder["score_a"].to_numpy()) and folder["p_ba"].isna().all()
 

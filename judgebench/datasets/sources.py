@@ -84,7 +84,7 @@ def read_outcomes(path: str | Path, baseline: str | None = None) -> Any:
     objects, so a million outcomes load in a fraction of a second), other formats (and Parquet in evalica's
     left/right layout, and arena-hard-auto's judgment files or folder, which may need the `baseline`) through
     `judgebench.datasets.judgments.load_outcomes`. The result is validated when it is rated."""
-    from judgebench.datasets.judgments import is_pairwise_layout, load_outcomes
+    from judgebench.datasets.judgments import is_arena_hard_layout, is_pairwise_layout, load_outcomes
 
     path = Path(path)
     if path.suffix.lower() not in _PARQUET_SUFFIXES:
@@ -95,12 +95,12 @@ def read_outcomes(path: str | Path, baseline: str | None = None) -> Any:
 
     try:
         schema = pq.read_schema(path)
-        if not is_pairwise_layout(schema.names):
+        if not is_pairwise_layout(schema.names) and not is_arena_hard_layout(schema.names):
             text = [name for name in ("question_id", "model_a", "model_b", "winner") if name in schema.names]
             return pq.ParquetFile(path, read_dictionary=text).read()
     except Exception as error:  # pyarrow raises several types for damaged files
         raise InputError(f"cannot read Parquet: {error}", path=path, hint="is it a complete Parquet file?") from None
-    return load_outcomes(path)
+    return load_outcomes(path, baseline)
 
 
 def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | Path] | None = None,
