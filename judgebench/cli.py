@@ -600,7 +600,8 @@ def leaderboard(
     outcomes_files: list[Path] | None = typer.Option(None, "--outcomes", metavar=PATH,
                                                      help="Outcomes file (JSONL, CSV, Parquet): question_id, model_a, "
                                                           "model_b, and winner or score_a; or evalica's left, right, "
-                                                          "winner (each row its own question)."),
+                                                          "winner (each row its own question); or arena-hard-auto's "
+                                                          "judgment files (a file or the judge's folder)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
                                                    "judgments rated with the run's settings (flags override them)."),
     questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),

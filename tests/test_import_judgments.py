@@ -1,9 +1,15 @@
-"""Importers of external judgments: generic outcomes files and AlpacaEval annotations."""
+"""Importers of external judgments: generic outcomes files, arena-hard-auto's judgment files and AlpacaEval
+annotations.
+
+tests/support/arena_hard_auto holds judgments in arena-hard-auto v0.1's layout (model_judgment/<judge>/<model>.jsonl:
+question_id, model, judge, games; the baseline gpt-4-0314 is shown first in each record's first game) and
+outcomes.csv, their conversion by hand (one row per game, a strong verdict weighing 3)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +22,7 @@ from judgebench.datasets.judgments import (
     instruction_id,
     load_alpaca_eval_annotations,
     load_alpaca_eval_lc_weights,
+    load_arena_hard_judgments,
     load_instruction_difficulty,
     load_outcomes,
 )
@@ -487,3 +494,180 @@ def test_a_file_given_to_the_other_source_flag_is_sent_to_its_own(tmp_path):
     assert refusals["annotations.json"].startswith(
         "error: annotations.json: field 'question_id': missing column (this holds AlpacaEval annotations: read them "
         "with `--alpaca-eval annotations.json`")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# arena-hard-auto's judgment files.
+
+ARENA_HARD = Path(__file__).parent / "support" / "arena_hard_auto"
+JUDGE_DIR = ARENA_HARD / "model_judgment" / "gpt-4-1106-preview"
+GAME_COLUMNS = ["question_id", "model_a", "model_b", "score_a", "weight"]
+
+
+def by_game(frame):
+    return frame[GAME_COLUMNS].sort_values(GAME_COLUMNS).reset_index(drop=True)
+
+
+def test_arena_hard_judgments_are_read_as_their_hand_conversion(tmp_path):
+    """`--outcomes` refused them ("field 'model_a': missing column ... the file's columns: question_id, model,
+    judge, games"): a user converted them by hand."""
+    expected = by_game(load_outcomes(ARENA_HARD / "outcomes.csv"))
+    folder = load_outcomes(JUDGE_DIR, baseline="gpt-4-0314")
+    assert len(folder) == 160 and by_game(folder).equals(expected)
+    assert folder.attrs["judges"] == ["gpt-4-1106-preview"] and folder.attrs["warnings"] == []
+    one = load_arena_hard_judgments(JUDGE_DIR / "gpt-4-0613.jsonl", baseline="gpt-4-0314")
+    assert by_game(one).equals(by_game(expected[(expected["model_a"] == "gpt-4-0613")
+                                                | (expected["model_b"] == "gpt-4-0613")]))
+    records = [json.loads(line) for line in (JUDGE_DIR / "gpt-4-0613.jsonl").read_text().splitlines()]
+    pd.DataFrame(records).to_parquet(tmp_path / "gpt-4-0613.parquet")  # the same records as Parquet, as rated
+    assert by_game(read_outcomes(tmp_path / "gpt-4-0613.parquet", baseline="gpt-4-0314")).equals(by_game(one))
+    shown_first = folder["p_ab"].to_numpy()  # each game's model_a is the answer shown first
+    assert np.array_equal(shown_first, folder["score_a"].to_numpy()) and folder["p_ba"].isna().all()
+
+
+def arena_hard_score(path, model, weight=3):
+    """arena-hard-auto's score of `model` from its judgment file, as its show_result.py makes it: each game a
+    battle of the baseline (model_a) and the model (model_b), a strong verdict repeated `weight` times, and the
+    model's share of the battles (a tie half)."""
+    model_wins = {  # game 1 shows the baseline first, game 2 the model
+        0: {"A>>B": [0] * weight, "A>B": [0], "A=B": [0.5], "B>A": [1], "B>>A": [1] * weight},
+        1: {"A>>B": [1] * weight, "A>B": [1], "A=B": [0.5], "B>A": [0], "B>>A": [0] * weight},
+    }
+    battles = []
+    for line in Path(path).read_text().splitlines():
+        record = json.loads(line)
+        assert record["model"] == model
+        for index, game in enumerate(record["games"]):
+            battles += model_wins[index].get(game["score"], []) if game and game["score"] else []
+    return sum(battles) / len(battles)
+
+
+def test_the_arena_hard_folder_gives_arena_hard_autos_score_and_names_its_judge(tmp_path):
+    from tests.support.cli_runs import judgebench
+
+    done = judgebench("leaderboard", "--outcomes", str(JUDGE_DIR), "--method", "winrate", "--baseline",
+                      "gpt-4-0314", "--out", "board", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    rates = {row["model"]: row["win_rate"] for row in board["models"]}
+    for model in ("gpt-4-0613", "gpt-3.5-turbo-0125"):
+        assert rates[model] == pytest.approx(arena_hard_score(JUDGE_DIR / f"{model}.jsonl", model), abs=1e-12)
+    assert rates["gpt-4-0613"] == pytest.approx(103 / 240)  # 42.9%: (wins 1 each, strong 3) + ties / 2 over weights
+    assert board["meta"]["judge"] == "gpt-4-1106-preview" and board["meta"]["baseline"] == "gpt-4-0314"
+
+
+def test_arena_hard_v01_judgments_need_the_baseline_and_the_error_says_which(tmp_path):
+    from tests.support.cli_runs import judgebench
+
+    done = judgebench("leaderboard", "--outcomes", str(JUDGE_DIR / "gpt-4-0613.jsonl"), cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr == (f"error: {JUDGE_DIR / 'gpt-4-0613.jsonl'}: field 'baseline': the baseline is not named "
+                           "(arena-hard-auto v0.1's judgment files do not record it; its judge_config.yaml's "
+                           "baseline_model names it, gpt-4-0314 for arena-hard-v0.1: give it with --baseline "
+                           "gpt-4-0314)\n")
+
+
+def v2_record(uid, model, first, second, baseline="o3-mini-2025-01-31", judge="gpt-4.1"):
+    """A record as arena-hard-auto v2.0's gen_judgment.py writes it; a game given as a label, None (the call
+    failed) or a dict."""
+    def game(label):
+        if label is None or isinstance(label, dict):
+            return label
+        return {"score": label, "judgment": {"answer": f"... [[{label}]]"},
+                "prompt": [{"role": "user", "content": "?"}]}
+    return {"uid": uid, "category": "hard_prompt", "judge": judge, "model": model, "baseline": baseline,
+            "games": [game(first), game(second)]}
+
+
+def write_lines(path, records):
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def test_arena_hard_v2_records_name_their_baseline_and_games_without_a_verdict_are_left_out(tmp_path, caplog):
+    path = write_lines(tmp_path / "m.jsonl", [
+        v2_record("u1", "m", "A>>B", "A>B"),  # the baseline much better shown first, the model better shown first
+        v2_record("u2", "m", "B<A", "A=B"),  # v2.0's mirrored label: A better
+        v2_record("u3", "m", None, "B>>A"),  # the first call failed
+        v2_record("u4", "m", {"score": None, "judgment": {"answer": "no label"}}, "AB"),  # no label; not a label
+    ])
+    with caplog.at_level(logging.WARNING):
+        outcomes = load_outcomes(path)
+    assert outcomes[GAME_COLUMNS].values.tolist() == [
+        ["u1", "o3-mini-2025-01-31", "m", 1.0, 3.0], ["u1", "m", "o3-mini-2025-01-31", 1.0, 1.0],
+        ["u2", "o3-mini-2025-01-31", "m", 1.0, 1.0], ["u2", "m", "o3-mini-2025-01-31", 0.5, 1.0],
+        ["u3", "m", "o3-mini-2025-01-31", 0.0, 3.0]]
+    warning = (f"{path}: 3 of 8 games have no verdict (a null game or score; scores that are not a label: AB) and "
+               "are left out, as arena-hard-auto v0.1 leaves them out (v2.0 leaves out the question's other game too)")
+    assert outcomes.attrs["warnings"] == [warning] and warning in caplog.text
+    board = judgebench.rate(path, method="winrate")  # the records' baseline, without --baseline
+    model = board.table.set_index("model").loc["m"]
+    # the model's scores: u1 lost strongly then won, u2 lost then tied, u3 lost strongly shown second
+    assert model["win_rate"] == pytest.approx((0 * 3 + 1 * 1 + 0 * 1 + 0.5 * 1 + 0 * 3) / (3 + 1 + 1 + 1 + 3))
+    assert board.meta["baseline"] == "o3-mini-2025-01-31" and board.meta["judge"] == "gpt-4.1"
+    assert warning in board.meta["warnings"]
+
+
+@pytest.mark.parametrize(("records", "expected"), [
+    ([{**v2_record("u1", "m", "A>B", "A>B"), "games": "A>B"}],
+     ":1: field 'games': expected one or two games, found 'A>B' (arena-hard-auto's records hold two games"),
+    ([{**v2_record("u1", "m", "A>B", "A>B"), "games": [1, 2]}],
+     ":1: field 'games': game 1 is 1, not an object (each game is an object with its score"),
+    ([v2_record("u1", "m", "A>B", "A>B"), v2_record("u2", "m", "A>B", "A>B"), v2_record("u1", "m", "B>A", "A>B")],
+     ":3: field 'model': it repeats the judgment of m on question u1 that {path}:1 holds (give each model's "
+     "judgments once: twice, they would count twice)"),
+    ([v2_record("u1", "o3-mini-2025-01-31", "A=B", "A=B")],
+     ":1: field 'model': model 'o3-mini-2025-01-31' is judged against itself, the baseline (leave its judgments "
+     "out"),
+    ([v2_record("u1", "m", None, {"score": None})],
+     ": no game in these judgments has a verdict (every score is null or not a label)"),
+], ids=["games-text", "game-number", "repeated", "baseline-itself", "no-verdict"])
+def test_arena_hard_judgments_that_cannot_be_rated_name_file_line_and_field(tmp_path, records, expected):
+    path = write_lines(tmp_path / "m.jsonl", records)
+    with pytest.raises(InputError) as caught:
+        load_outcomes(path)
+    assert str(caught.value).startswith(str(path) + expected.format(path=path)), caught.value
+
+
+def test_a_judges_folder_is_rated_from_python_and_an_empty_one_is_an_error(tmp_path):
+    folder = tmp_path / "gpt-4.1"
+    folder.mkdir()
+    with pytest.raises(InputError, match="no \\*.jsonl judgment files in this folder"):
+        load_arena_hard_judgments(folder)
+    (folder / "annotations.json").write_text("[]")
+    with pytest.raises(InputError, match="its \\*.json files may be AlpacaEval annotations: read them with "
+                                         f"`judgebench.rate\\('{folder}'\\)`"):
+        load_outcomes(folder)
+    (folder / "annotations.json").unlink()
+    write_lines(folder / "m.jsonl", [v2_record("u1", "m", "A>B", "B>>A")])
+    write_lines(folder / "n.jsonl", [v2_record("u1", "n", "B>A", "A>>B")])
+    board = judgebench.rate(folder, method="winrate")  # a folder of *.jsonl files: outcomes, not AlpacaEval's
+    rates = board.table.set_index("model")["win_rate"]
+    assert rates["m"] == pytest.approx(0.0) and rates["n"] == pytest.approx(1.0)
+
+
+def test_arena_hard_judgments_given_to_alpaca_eval_are_sent_to_outcomes():
+    with pytest.raises(InputError) as caught:
+        load_alpaca_eval_annotations(JUDGE_DIR / "gpt-4-0613.jsonl")
+    assert str(caught.value).endswith("field 'instruction': missing field (this holds arena-hard-auto's judgments: "
+                                      f"read them with `judgebench.rate('{JUDGE_DIR / 'gpt-4-0613.jsonl'}', "
+                                      "kind=\"outcomes\")`)")
+
+
+def test_readmes_intervals_resampling_games_and_arena_hard_autos_copies():
+    """README's "Coming from the other tools": arena-hard-auto resamples a strong game's three rows independently,
+    judgebench's --resample judgments the game once with its weight; the README's snippet gives the former."""
+    games = load_outcomes(JUDGE_DIR, baseline="gpt-4-0314")
+    copies = games.loc[games.index.repeat(games["weight"].astype(int))].assign(weight=1.0)
+    assert len(copies) == 120 + 138
+    shown = {}
+    for name, outcomes, resample, confidence in (("games", games, "judgments", 0.95),
+                                                 ("questions", games, "questions", 0.95),
+                                                 ("copies", copies, "judgments", 0.95),
+                                                 ("copies, 90%", copies, "judgments", 0.9)):
+        board = judgebench.rate(outcomes, method="winrate", baseline="gpt-4-0314", resample=resample,
+                                confidence=confidence)
+        row = board.table.set_index("model").loc["gpt-4-0613"]
+        shown[name] = (round(100 * row["win_rate"], 1), round(100 * row["lower"], 1), round(100 * row["upper"], 1))
+    assert shown == {"games": (42.9, 30.6, 54.7), "questions": (42.9, 31.8, 54.7), "copies": (42.9, 35.0, 50.9),
+                     "copies, 90%": (42.9, 36.1, 49.5)}

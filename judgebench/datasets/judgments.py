@@ -1,4 +1,4 @@
-"""Importers of judgments made elsewhere: generic outcomes files and AlpacaEval annotations.
+"""Importers of judgments made elsewhere: generic outcomes files, arena-hard-auto's judgments, AlpacaEval annotations.
 
 Both return outcomes with the canonical columns of `judgebench.records.OUTCOME_COLUMNS`
 (question_id, model_a, model_b, score_a, weight, p_ab, p_ba), ready for `judgebench.ratings`.
@@ -6,7 +6,8 @@ Both return outcomes with the canonical columns of `judgebench.records.OUTCOME_C
 - `load_outcomes`: a generic outcomes file (JSON Lines, a JSON array, CSV, TSV or Parquet) with question_id,
   model_a, model_b and either `winner` (Chatbot Arena's values: model_a, model_b, tie, "tie (bothbad)") or
   `score_a` in [0, 1]; or a pairwise comparison file in evalica's layout (left, right, winner: left | right |
-  tie), each row its own question unless it gives a question_id.
+  tie), each row its own question unless it gives a question_id; or arena-hard-auto's judgment files
+  (`model_judgment/<judge>/<model>.jsonl`, or that judge's folder of them), each game its own outcome.
 - `load_alpaca_eval_annotations`: AlpacaEval annotation files (a JSON array of records with instruction,
   output_1/generator_1 = the baseline, output_2/generator_2 = the evaluated model, and preference).
 - `load_alpaca_eval_lc_weights`, `load_instruction_difficulty`: the published inputs of AlpacaEval's
@@ -27,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from judgebench.config import command_or_call, setting_name
+from judgebench.config import command_or_call, how_to_set, setting_name
 from judgebench.datasets.alpaca_eval import question_id_for
 from judgebench.datasets.rows import Table, read_table
-from judgebench.errors import InputError
+from judgebench.errors import InputError, first_few
 from judgebench.records import OUTCOME_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ OUTCOMES_HINT = ("an outcomes file needs question_id, model_a, model_b and eithe
 # evalica's pairwise comparison files (left, right, winner): `winner` as the score of `left`.
 PAIRWISE_SCORES = {"left": 1.0, "right": 0.0, "tie": 0.5}
 PAIRWISE_COLUMNS = {"model_a": "left", "model_b": "right"}
+
+
 def rows_as_questions_warning(interval: str, resample: str) -> str:
     """What a leaderboard says when its outcomes file has no question_id (each row its own question), in the
     words of the interval it computed (`interval`: bootstrap | sandwich; `resample`: questions | judgments):
@@ -62,7 +65,7 @@ def rows_as_questions_warning(interval: str, resample: str) -> str:
 # Generic outcomes.
 
 
-def load_outcomes(path: str | Path) -> pd.DataFrame:
+def load_outcomes(path: str | Path, baseline: str | None = None) -> pd.DataFrame:
     """Read a generic outcomes file (JSON Lines, JSON array, CSV, TSV or Parquet) into canonical outcome columns.
 
     Input columns: question_id, model_a, model_b, and either `winner` with Chatbot Arena's values
@@ -76,15 +79,22 @@ def load_outcomes(path: str | Path) -> pd.DataFrame:
     question_id column each row is its own question (ids "1", "2", ... in row order), and
     `result.attrs["rows_as_questions"]` is True so that the leaderboard can say so (`rows_as_questions_warning`).
 
+    A file with model, judge, games and question_id (or uid), or a folder of such files, holds arena-hard-auto's
+    judgments: `load_arena_hard_judgments` reads it, with `baseline` for files that do not name theirs.
+
     Raises `InputError` naming file, line, field and the fix for: a missing column, an empty id or model,
     a model compared with itself, an unknown winner value, a score or weight that is not a number or is out of
     range, a malformed line.
     """
     path = Path(path)
-    source = read_table(path, text_columns=(*ID_COLUMNS, *PAIRWISE_COLUMNS.values(), "winner"))
+    if path.is_dir():
+        return load_arena_hard_judgments(path, baseline)
+    source = read_table(path, text_columns=(*ID_COLUMNS, *PAIRWISE_COLUMNS.values(), "winner", "uid", "model"))
     frame = source.frame
     if frame.empty:
         raise InputError("no outcomes in the file", path=path, hint=OUTCOMES_HINT)
+    if is_arena_hard_layout(frame.columns):
+        return _arena_hard_outcomes([source], baseline)
     if is_pairwise_layout(frame.columns):
         return _pairwise_outcomes(frame, source)
     _require_columns(frame, source)
@@ -146,13 +156,17 @@ def _require_columns(frame: pd.DataFrame, source: Table) -> None:
 
 def _held_instead(columns: Iterable[str], path: Path, reading: str) -> str | None:
     """What a file read as `reading` ("outcomes" or "alpaca-eval") holds instead, told by its columns, and how to
-    read that, or None: a run's games (judgments.jsonl), AlpacaEval annotations, or outcomes. Each source's
-    reader names the others, so that a file given to the wrong flag is sent to its own, not edited."""
+    read that, or None: a run's games (judgments.jsonl), arena-hard-auto's judgments, AlpacaEval annotations, or
+    outcomes. Each source's reader names the others, so that a file given to the wrong flag is sent to its own,
+    not edited."""
     names = set(columns)
     if {"first", "second", "p_first"} <= names:  # a run's judgments.jsonl: games, not outcomes
         return ("this holds a run's games (first, second, p_first), as judgments.jsonl does: rate the run with "
                 + command_or_call(f"`judgebench leaderboard --results {path.parent}`",
                                   f"`judgebench.rate({str(path.parent)!r})`"))
+    if reading != "outcomes" and is_arena_hard_layout(names):
+        return "this holds arena-hard-auto's judgments: read them with " + command_or_call(
+            f"`--outcomes {path}`", f"`judgebench.rate({str(path)!r}, kind=\"outcomes\")`")
     if reading != "alpaca-eval" and {"instruction", "output_1", "output_2"} <= names:
         return "this holds AlpacaEval annotations: read them with " + command_or_call(
             f"`--alpaca-eval {path}`", f"`judgebench.rate({str(path)!r}, kind=\"alpaca-eval\")`")
@@ -270,6 +284,167 @@ def _numbers(values: pd.Series, source: Table, name: str, expected: str) -> np.n
 
 def _first(mask: np.ndarray | pd.Series) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# arena-hard-auto.
+
+# arena-hard-auto's verdict labels (the judge's `[[A>>B]]` ... as its gen_judgment.py stores them, without brackets;
+# v2.0's show_result.py also reads the mirrored forms) as the score of the answer shown first, A.
+ARENA_HARD_SCORES = {"A>>B": 1.0, "A>B": 1.0, "A=B": 0.5, "B>A": 0.0, "B>>A": 0.0,
+                     "B<<A": 1.0, "B<A": 1.0, "B=A": 0.5, "A<B": 0.0, "A<<B": 0.0}
+# A strong verdict counts three times, as arena-hard-auto's show_result.py counts it (its weight, default 3).
+ARENA_HARD_STRONG = frozenset({"A>>B", "B>>A", "A<<B", "B<<A"})
+ARENA_HARD_STRONG_WEIGHT = 3.0
+ARENA_HARD_HINT = ("arena-hard-auto's judgment files (model_judgment/<judge>/<model>.jsonl) hold one record per "
+                   "question with question_id (v0.1) or uid (v2.0), model, judge and games")
+
+
+def is_arena_hard_layout(columns: Iterable[str]) -> bool:
+    """Whether a table with these columns holds arena-hard-auto's judgments (model, judge, games, and question_id
+    in v0.1 or uid in v2.0)."""
+    names = set(columns)
+    return {"model", "judge", "games"} <= names and bool(names & {"question_id", "uid"})
+
+
+def load_arena_hard_judgments(path: str | Path, baseline: str | None = None) -> pd.DataFrame:
+    """Read arena-hard-auto's judgment files into outcomes: one file (`model_judgment/<judge>/<model>.jsonl`) or a
+    folder of them (a judge's: its *.jsonl files).
+
+    Each record (question_id in v0.1, uid in v2.0; model; judge; games) holds the games of one question between
+    the model and the baseline, in arena-hard-auto's order (its gen_judgment.py): in the first game the baseline's
+    answer is A (shown first), in the second the model's. Each game becomes one outcome with model_a = the model
+    shown first, score_a = A's score for its label (A>>B and A>B 1, A=B 0.5, B>A and B>>A 0; v2.0's mirrored labels
+    alike), p_ab = score_a (model_a was shown first; p_ba NaN), and weight 3 for a strong verdict (A>>B, B>>A)
+    and 1 otherwise, as arena-hard-auto counts them, so that the win rate against the baseline, sum w s / sum w,
+    is its score. v2.0 records name their baseline (`baseline`); v0.1 records do not (judge_config.yaml's
+    baseline_model names it), so `baseline` must be given for them.
+
+    A game without a verdict (a null game or score: the judge's reply had no label, or its call failed; or a
+    score that is none of the labels) is left out, as arena-hard-auto v0.1 leaves it out (v2.0 leaves out the
+    question's other game too); a warning counts them. `result.attrs`: `judges` (the records' judges, sorted),
+    `baselines` (sorted) and `warnings`. Raises `InputError` naming file, line and field for a missing column or
+    baseline, an empty id, a model judged against itself, games that are not one or two objects, a record
+    repeated (it would count twice), or no verdict at all.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not files:
+            annotations = "its *.json files may be AlpacaEval annotations: read them with " + command_or_call(
+                f"`--alpaca-eval {path}`", f"`judgebench.rate({str(path)!r})`")
+            raise InputError("no *.jsonl judgment files in this folder", path=path,
+                             hint=annotations if any(path.glob("*.json")) else ARENA_HARD_HINT)
+    else:
+        files = [path]
+    sources = []
+    for file in files:
+        source = read_table(file, text_columns=("question_id", "uid", "model", "judge", "baseline"))
+        if source.frame.empty:
+            raise InputError("no judgments in the file", path=file, hint=ARENA_HARD_HINT)
+        missing = [name for name in ("model", "judge", "games") if name not in source.frame.columns]
+        if missing or not is_arena_hard_layout(source.frame.columns):
+            raise source.missing_column(missing[0] if missing else "question_id", ARENA_HARD_HINT)
+        sources.append(source)
+    return _arena_hard_outcomes(sources, baseline, path)
+
+
+def _arena_hard_outcomes(sources: list[Table], baseline: str | None, given: Path | None = None) -> pd.DataFrame:
+    """The outcomes of arena-hard-auto's judgment files already read (`load_arena_hard_judgments`), one per game
+    with a verdict; `given` is the path the user gave (the warnings name it)."""
+    columns: dict[str, list[object]] = {name: [] for name in ("question_id", "model_a", "model_b", "score_a", "weight")}
+    judges: set[str] = set()
+    baselines: set[str] = set()
+    held: dict[tuple[str, str, str, str], tuple[Table, int]] = {}
+    total, unscored, labels_unknown = 0, 0, set()
+    for source in sources:
+        frame = source.frame
+        question = "uid" if "uid" in frame.columns else "question_id"
+        questions = _id_column(frame[question], source, question).tolist()
+        models = _id_column(frame["model"], source, "model").tolist()
+        judged_by = _id_column(frame["judge"], source, "judge").tolist()
+        against = _arena_hard_baselines(frame, source, baseline)
+        judges |= set(judged_by)
+        baselines |= set(against)
+        for row, games in enumerate(frame["games"]):
+            key = (questions[row], models[row], against[row], judged_by[row])
+            _refuse_repeated_judgment(key, source, row, held)
+            if models[row] == against[row]:
+                raise source.error(row, f"model '{models[row]}' is judged against itself, the baseline", field="model",
+                                   hint="leave its judgments out: arena-hard-auto scores the baseline 50% unjudged")
+            for index, label in enumerate(_arena_hard_labels(games, source, row)):
+                total += 1
+                score = ARENA_HARD_SCORES.get(label) if label is not None else None
+                if score is None:
+                    unscored += 1
+                    labels_unknown |= {label} if label is not None else set()
+                    continue
+                first, second = (against[row], models[row]) if index == 0 else (models[row], against[row])
+                for name, value in zip(columns, (questions[row], first, second, score,
+                                                 ARENA_HARD_STRONG_WEIGHT if label in ARENA_HARD_STRONG else 1.0),
+                                       strict=True):
+                    columns[name].append(value)
+    where = given or sources[0].path
+    if not columns["score_a"]:
+        raise InputError("no game in these judgments has a verdict (every score is null or not a label)",
+                         path=where, hint="judge them again with arena-hard-auto's gen_judgment.py")
+    out = pd.DataFrame(columns).astype({"score_a": "float64", "weight": "float64"})
+    out["p_ab"], out["p_ba"] = out["score_a"], np.nan
+    warnings = []
+    if unscored:
+        what = f"; scores that are not a label: {first_few(sorted(labels_unknown), 5)}" if labels_unknown else ""
+        warnings.append(f"{where}: {unscored} of {total} games have no verdict (a null game or score{what}) and are "
+                        "left out, as arena-hard-auto v0.1 leaves them out (v2.0 leaves out the question's other "
+                        "game too)")
+        log.warning("%s", warnings[-1])
+    out.attrs.update(judges=sorted(judges), baselines=sorted(baselines), warnings=warnings)
+    return out
+
+
+def _arena_hard_baselines(frame: pd.DataFrame, source: Table, baseline: str | None) -> list[str]:
+    """Each record's baseline: its own `baseline` field (v2.0 records one), else the one given."""
+    if "baseline" in frame.columns:
+        return _id_column(frame["baseline"], source, "baseline").tolist()
+    if baseline is None:
+        raise source.error(None, "the baseline is not named", field="baseline", hint=(
+            "arena-hard-auto v0.1's judgment files do not record it; its judge_config.yaml's baseline_model names it, "
+            f"gpt-4-0314 for arena-hard-v0.1: give it with {how_to_set('baseline', 'gpt-4-0314', option=True)}"))
+    return [baseline] * len(frame)
+
+
+def _arena_hard_labels(games: object, source: Table, row: int) -> list[str | None]:
+    """The labels of one record's games, in order (None for a game without one); `games` must hold one or two
+    games (arena-hard-auto judges one order when not pairwise), each an object or null (v2.0: a failed call)."""
+    if not isinstance(games, list | tuple | np.ndarray) or len(games) not in (1, 2):
+        raise source.error(row, f"expected one or two games, found {_shown(games)}", field="games",
+                           hint="arena-hard-auto's records hold two games: the baseline's answer first, then the "
+                                "model's")
+    labels: list[str | None] = []
+    for number, game in enumerate(games, start=1):
+        if game is not None and not isinstance(game, dict):
+            raise source.error(row, f"game {number} is {_shown(game)}, not an object", field="games",
+                               hint="each game is an object with its score (a label such as A>B, or null)")
+        score = None if game is None else game.get("score")
+        labels.append(None if score is None or (isinstance(score, float) and np.isnan(score)) else str(score).strip())
+    return labels
+
+
+def _shown(value: object) -> str:
+    """A value as an error message shows it, cut to 60 characters."""
+    text = repr(value.tolist() if isinstance(value, np.ndarray | np.generic) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _refuse_repeated_judgment(key: tuple[str, str, str, str], source: Table, row: int,
+                              held: dict[tuple[str, str, str, str], tuple[Table, int]]) -> None:
+    """Refuse a record of a (question, model, baseline, judge) that an earlier one held (a file copied beside
+    itself in the judge's folder, or a judgment appended twice): its games would count twice."""
+    if key in held:
+        first, index = held[key]
+        raise source.error(row, f"it repeats the judgment of {key[1]} on question {key[0]} that "
+                                f"{first.row(index).where()} holds", field="model",
+                           hint="give each model's judgments once: twice, they would count twice")
+    held[key] = (source, row)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -55,9 +55,10 @@ class Inputs:
 def source_kind(source: Any) -> SourceKind:
     """Which kind of source this is: a table in memory (DataFrame, Arrow) holds outcomes; a SQLite file is a
     store; a directory with judgments.jsonl or leaderboard.json is a results folder (`judgebench.rate` rates
-    its judgments, or says that a folder without them, as `leaderboard --out` writes, has none); any other
-    directory, a list of files or a `.json` file holds AlpacaEval annotations (JSON arrays); any other file
-    (JSONL, CSV, Parquet) holds outcomes."""
+    its judgments, or says that a folder without them, as `leaderboard --out` writes, has none); a directory of
+    *.jsonl files and no *.json holds arena-hard-auto's judgments (outcomes); any other directory, a list of files
+    or a `.json` file holds AlpacaEval annotations (JSON arrays); any other file (JSONL, CSV, Parquet) holds
+    outcomes."""
     if isinstance(source, (list, tuple)):
         return "alpaca-eval"
     if not isinstance(source, (str, Path)):
@@ -65,6 +66,8 @@ def source_kind(source: Any) -> SourceKind:
     path = Path(source)
     if path.is_dir() and any((path / name).is_file() for name in RESULTS_FILES):
         return "results"
+    if path.is_dir() and not any(path.glob("*.json")) and any(path.glob("*.jsonl")):
+        return "outcomes"  # a judge's folder of arena-hard-auto's judgment files
     if path.is_dir() or path.suffix.lower() == ".json":
         return "alpaca-eval"
     try:
@@ -76,28 +79,28 @@ def source_kind(source: Any) -> SourceKind:
     return "store" if path.suffix.lower() in (".sqlite", ".sqlite3", ".db") else "outcomes"
 
 
-def read_outcomes(path: str | Path) -> Any:
+def read_outcomes(path: str | Path, baseline: str | None = None) -> Any:
     """Read a generic outcomes file for rating: Parquet straight into Arrow columns (no per-row Python
     objects, so a million outcomes load in a fraction of a second), other formats (and Parquet in evalica's
-    left/right layout) through `judgebench.datasets.judgments.load_outcomes`. The result is validated when it
-    is rated."""
-    from judgebench.datasets.judgments import is_pairwise_layout, load_outcomes
+    left/right layout, and arena-hard-auto's judgment files or folder, which may need the `baseline`) through
+    `judgebench.datasets.judgments.load_outcomes`. The result is validated when it is rated."""
+    from judgebench.datasets.judgments import is_arena_hard_layout, is_pairwise_layout, load_outcomes
 
     path = Path(path)
     if path.suffix.lower() not in _PARQUET_SUFFIXES:
-        return load_outcomes(path)
+        return load_outcomes(path, baseline)
     if not path.is_file():
         raise InputError("file not found", path=path, hint="check the path of the outcomes file")
     import pyarrow.parquet as pq
 
     try:
         schema = pq.read_schema(path)
-        if not is_pairwise_layout(schema.names):
+        if not is_pairwise_layout(schema.names) and not is_arena_hard_layout(schema.names):
             text = [name for name in ("question_id", "model_a", "model_b", "winner") if name in schema.names]
             return pq.ParquetFile(path, read_dictionary=text).read()
     except Exception as error:  # pyarrow raises several types for damaged files
         raise InputError(f"cannot read Parquet: {error}", path=path, hint="is it a complete Parquet file?") from None
-    return load_outcomes(path)
+    return load_outcomes(path, baseline)
 
 
 def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | Path] | None = None,
@@ -116,9 +119,7 @@ def load_inputs(*, store: str | Path | None = None, alpaca_eval: Sequence[str | 
     if kind == "alpaca-eval":
         return _from_alpaca_eval(source, baseline)
     if isinstance(source, (str, Path)):
-        outcomes = read_outcomes(source)
-        return Inputs(outcomes, None, str(source), baseline, "outcomes",
-                      rows_as_questions=bool(getattr(outcomes, "attrs", {}).get("rows_as_questions")))
+        return _from_outcomes_file(Path(source), baseline)
     return Inputs(source, None, "outcomes", baseline, "outcomes")
 
 
@@ -203,6 +204,17 @@ def _one_order_hint(games: pd.DataFrame, judgments: pd.DataFrame, swap: str) -> 
         return ""
     return ("its pairs were judged in one order each, as a run with --swap random-one judges them: rate them "
             "with --swap random-one")
+
+
+def _from_outcomes_file(path: Path, baseline: str | None) -> Inputs:
+    """An outcomes file's outcomes; for arena-hard-auto's judgments also their judges (the leaderboard's judge, as
+    AlpacaEval's annotator is), their baseline when one is common to all and none is given, and what was left out."""
+    outcomes = read_outcomes(path, baseline)
+    attrs = getattr(outcomes, "attrs", {})
+    baselines, judges = attrs.get("baselines", []), attrs.get("judges", [])
+    return Inputs(outcomes, None, str(path), baseline or (baselines[0] if len(baselines) == 1 else None), "outcomes",
+                  list(attrs.get("warnings", [])), {"judge": ", ".join(judges)} if judges else {},
+                  rows_as_questions=bool(attrs.get("rows_as_questions")))
 
 
 def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inputs:
