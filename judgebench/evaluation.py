@@ -1414,7 +1414,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
     from judgebench.datasets import load_judged_texts
-    from judgebench.datasets.gold import refuse_gold_pairs
+    from judgebench.datasets.gold import without_gold_pairs
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
@@ -1425,8 +1425,9 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
     dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True, latest=latest)
-    if store is not None:
-        refuse_gold_pairs(data.judgments, store)
+    if store is not None:  # the report of the store's models: a gold set's games left out, as `rate` leaves them
+        data.judgments, gold = without_gold_pairs(data.judgments, store)
+        data.warnings += [gold] if gold else []
     return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
                         seed=seed, ratings=ratings)
 
