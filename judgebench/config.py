@@ -1066,14 +1066,20 @@ _TOML_PLACE = re.compile(r"\(at line (\d+), column (\d+)\)")
 _YAML_KEY = re.compile(r"^\s*(- )?[\w.-]+\s*:(\s|$)")
 # A bare word where TOML wants a value: text that is no number, date, boolean, array or table.
 _BARE_WORD = re.compile(r"[^\s\"',\[\]{}#=]+")
-# A line's text up to a bare value: a key and its `=`, outside any array or inline table.
+# A line's text up to its value: a key and its `=`.
 _KEY_EQUALS = re.compile(r"\s*[^\[\]{}=#]+=\s*")
+# A quoted TOML string on one line: basic (with its escapes) or literal.
+_TOML_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+_CLOSING = {"[": "]", "{": "}"}
 
 
 def _toml_hint(path: Path, text: str, error: tomllib.TOMLDecodeError, what: str) -> str:
     """What to do about a TOML error that has a likely cause, as "; ..." (else ""): a file written as JSON or YAML
     (told by its suffix or its text) is told that it must be TOML and how TOML looks; a value that is a bare word
-    (`questions = q.jsonl`) is shown quoted, the whole of it where it has spaces (`model = my judge`)."""
+    (`questions = q.jsonl`) is shown quoted, the whole of it where it has spaces (`model = my judge`), with each
+    bare item of its array or inline table (`_quoted_values`); where the line so quoted would still not be TOML
+    (a string left open, brackets that do not match), the hint says how text is written rather than show a line
+    that is wrong."""
     place = _TOML_PLACE.search(str(error))
     line_number, column = (int(place[1]), int(place[2])) if place else (0, 0)
     lines = text.splitlines()
@@ -1090,13 +1096,70 @@ def _toml_hint(path: Path, text: str, error: tomllib.TOMLDecodeError, what: str)
     bare = _BARE_WORD.match(line, column - 1) if str(error).startswith("Invalid value") and column else None
     if bare is None:
         return ""
-    # The value runs to a comment, and within an array or inline table to the next item or the end
-    start = bare.start()
-    stops = "#" if _KEY_EQUALS.fullmatch(line, 0, start) else "#,]}"
-    end = next((at for at in range(start, len(line)) if line[at] in stops), len(line))
-    value = line[start:end].rstrip()
-    quoted = line[:start] + json.dumps(value, ensure_ascii=False) + line[start + len(value):]
-    return f"; quote text values: {quoted.strip()}"
+    key = _KEY_EQUALS.match(line)  # a line without `key =` goes on an array begun on a line above
+    quoted = _quoted_values(line, key.end() if key else 0, [] if key else ["["])
+    return f"; quote text values: {quoted.strip()}" if quoted else '; quote text values: key = "text"'
+
+
+def _quoted_values(line: str, start: int, opened: list[str]) -> str | None:
+    """`line` with each bare value from `start` on quoted, as TOML reads text (`model = "my judge"`), or None
+    where that is not sure to be TOML: the line so quoted is tried, inside the arrays `opened` on lines above.
+
+    A bare value runs to a comment: a `#` after a space, as in a shell (`model = my#judge` is "my#judge", where
+    tomllib reads a comment from the `#`); inside an array or inline table, to its next item or its end, so that each
+    item is quoted (`answers = [a.jsonl, b.jsonl]`), not the first alone. A bare word before an `=` is an inline
+    table's key and stays; one TOML reads as a value (a number, a date, true) stays too."""
+    written, at, stack = [line[:start]], start, list(opened)
+    while at < len(line):
+        char = line[at]
+        if char == "#":  # a comment, to the line's end
+            written.append(line[at:])
+            break
+        if char in "\"'":
+            string = _TOML_STRING.match(line, at)
+            if string is None:  # a string not closed on this line
+                return None
+            written.append(string.group())
+            at = string.end()
+            continue
+        if char in "]}" and (not stack or _CLOSING[stack.pop()] != char):
+            return None
+        if char in "[{":
+            stack.append(char)
+        if char.isspace() or char in ",=[]{}":
+            written.append(char)
+            at += 1
+            continue
+        text = line[at:_bare_end(line, at, inside=bool(stack))].rstrip()
+        key = line[at + len(text):].lstrip().startswith("=")  # an inline table's key
+        written.append(text if key or _is_toml_value(text) else json.dumps(text, ensure_ascii=False))
+        at += len(text)
+    quoted = "".join(written)
+    try:  # the line as TOML reads it, within the arrays it goes on, closing those it leaves open
+        tomllib.loads("".join(["v = ", *opened, "\n"] if opened else []) + quoted + "\n"
+                      + "".join(_CLOSING[bracket] for bracket in reversed(stack)))
+    except tomllib.TOMLDecodeError:
+        return None
+    return quoted
+
+
+def _bare_end(line: str, at: int, inside: bool) -> int:
+    """Where a bare value starting at `at` ends: at a comment (`#` after a space) or the line's end, and, `inside`
+    an array or inline table, at the next `,`, `=`, `]` or `}`."""
+    end = at
+    while end < len(line) and not (line[end] == "#" and line[end - 1].isspace()) and not (
+            inside and line[end] in ",=]}"):
+        end += 1
+    return end
+
+
+def _is_toml_value(text: str) -> bool:
+    """Whether TOML reads bare `text` as a value (a number, a date, a boolean)."""
+    try:
+        tomllib.loads(f"v = {text}")
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
 
 
 def _read_run_file(path: Path) -> dict[str, Any]:
