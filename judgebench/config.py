@@ -254,9 +254,11 @@ class SettingsModel(BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Change a setting, checked as a new one is; a change refused leaves the settings as they were
-        (pydantic assigns the value before the checks of settings together run, and kept it when they failed)."""
+        (pydantic assigns the value before the checks of settings together run, and kept it when they failed);
+        its messages name where the other settings came from, as `with_changes`'s do."""
         values, given = dict(self.__dict__), set(self.__pydantic_fields_set__)
-        with validating(type(self)):
+        changed = self._sources_with({name: value}) if name in type(self).model_fields else None
+        with validating(type(self), sources=changed):
             try:
                 super().__setattr__(name, value)
             except ValidationError:
@@ -284,8 +286,13 @@ class SettingsModel(BaseModel):
         commands that adapt a run's settings): settings that only make sense together (pairs = "adaptive"
         and a budget) can change at once. Settings not given explicitly stay unset in the copy."""
         given = {name: getattr(self, name) for name in self.model_fields_set if name not in changes}
-        with validating(type(self)):
+        with validating(type(self), sources=self._sources_with(changes)):
             return type(self).model_validate(copy.deepcopy({**given, **changes}))
+
+    def _sources_with(self, changes: Mapping[str, Any]) -> _Sources | None:
+        """Where the settings of a copy with `changes` came from, for the messages of its checks (`with_changes`), as
+        `_given_in_python` says for new ones; None: each was given as it is named."""
+        return None
 
     @classmethod
     def help(cls, name: str, more: str = "") -> str:
@@ -349,6 +356,11 @@ def one_price_alone(prices: Mapping[str, Any]) -> tuple[str, str] | None:
 
 class JudgeConfig(SettingsModel):
     """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
+
+    _from_preset: frozenset[str] = PrivateAttr(default=frozenset())
+    """The settings the judge's preset gave (`_remember_the_preset`)."""
+    _presets_file: Path | None = PrivateAttr(default=None)
+    """The user's presets file that defines the preset; None for a built-in one."""
 
     preset: str | None = None
     """A judge preset (`judgebench judges` lists them; without a preset or a model: embedded, the tiny bundled CPU
@@ -553,6 +565,25 @@ class JudgeConfig(SettingsModel):
 
             return self.model or EMBEDDED_MODEL_NAME
         return self.model or "?"
+
+    @model_validator(mode="after")
+    def _remember_the_preset(self) -> Self:
+        """Which settings the judge's preset gave (none given explicitly: `preset_gave`, while the settings holding
+        the judge are checked) and the presets file defining it, so that a change made later from Python
+        (`with_changes`) names the preset as the checks of the settings it came from did (`_sources_with`)."""
+        sources = _GIVEN.get()
+        self._from_preset = frozenset(name for name in self.model_fields_set if preset_gave(f"judge.{name}"))
+        self._presets_file = None if sources is None else sources.presets_file
+        return self
+
+    def _sources_with(self, changes: Mapping[str, Any]) -> _Sources | None:
+        """The judge's preset, as giving the settings it gave that `changes` leave as they are (a change of `preset`
+        alone keeps the other preset's settings: nothing is then named as given by a preset)."""
+        if not self._from_preset or "preset" in changes:
+            return None
+        sources = _Sources(None, {}, self.preset, self._presets_file)
+        sources.explicit_judge = set(type(self).model_fields) - (self._from_preset - set(changes))
+        return sources
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Pydantic's repr, with the API key hidden: a notebook that showed the settings kept the key in its saved
@@ -828,6 +859,16 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         sources = _Sources(None, {}, judge["preset"], preset_file(judge["preset"], data.get("judges_file")))
         sources.explicit_judge = set(judge)
         return sources
+
+    def _sources_with(self, changes: Mapping[str, Any]) -> _Sources | None:
+        """The judge's preset, as the judge's own checks name it (`JudgeConfig._sources_with`); a judge changed as a
+        mapping, as a new one (`_given_in_python`): `settings.with_changes(temperature=0.5)` named `[judge]
+        reasoning = true` of a reasoning preset's judge, which was never given."""
+        judge = changes.get("judge", self.judge)
+        if isinstance(judge, JudgeConfig):
+            return judge._sources_with({})
+        return type(self)._given_in_python({"judge": judge,
+                                            "judges_file": changes.get("judges_file", self.judges_file)})
 
     def with_changes(self, **changes: Any) -> Self:
         """`SettingsModel.with_changes`, keeping where the settings (and the judge's ignored ones) were given unless
