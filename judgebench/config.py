@@ -1577,6 +1577,29 @@ def setting_name(name: str, *, option: bool = False) -> str:
     return name if option else setting_label(tuple(name.split(".")))
 
 
+_CALL: ContextVar[str | None] = ContextVar("judgebench_call", default=None)
+
+
+def names_its_call(function: Function) -> Function:
+    """Make a public function of the Python API (`judgebench.diagnose`) the running call while it runs, which
+    `running_call` names, as `named_by_flags` names the running command: a message raised inside that tells the
+    user what to call then names this call where it does what is asked (`store.rate_results`)."""
+    @functools.wraps(function)
+    def named(*args: Any, **kwargs: Any) -> Any:
+        token = _CALL.set(function.__name__)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _CALL.reset(token)
+
+    return cast(Function, named)
+
+
+def running_call() -> str | None:
+    """The name of the public Python call running (`names_its_call`), else None."""
+    return _CALL.get()
+
+
 def command_or_call(command: str, call: str) -> str:
     """What a message tells the user to run: `command`, a `judgebench` command line, while the CLI runs a command
     (`named_by_flags`), else `call`, the Python that does the same, so that a message raised in Python names

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgebench.config import command_or_call, expands_paths, how_to_turn_off, named_as_given
+from judgebench.config import command_or_call, expands_paths, how_to_turn_off, named_as_given, names_its_call
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
@@ -1339,6 +1339,7 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
 
 
 @expands_paths("results", "store", "questions", "answers")
+@names_its_call
 def diagnose(*, results: str | Path | None = None, store: str | Path | None = None, judge: str | None = None,
              template: str | None = None, questions: str | Path | None = None,
              answers: str | Path | Sequence[str | Path] | None = None, judge_family: str | None = None,
@@ -1388,6 +1389,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 
 
 @expands_paths("out", "results", "store", "questions", "answers")
+@names_its_call
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, latest: bool = False,
                 questions: str | Path | None = None,
