@@ -678,14 +678,20 @@ def leaderboard(
         method_given = "method" in settings.model_fields_set
         board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
                      lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
-    for note in settings.unused_ratings(board.meta.get("interval"), board.meta.get("method")):  # as `run` notes them
-        typer.secho(f"note: {note}", fg="yellow", err=True)
+    _say_unused_ratings(settings, board.meta)
     written = board.write(settings.out) if settings.out is not None else {}
     _show_leaderboard(board, None if quiet else TerminalConsole())
     if written:
         from judgebench.present import written_files
 
         typer.echo(written_files(written.values()))
+
+
+def _say_unused_ratings(settings: LeaderboardSettings, meta: Mapping[str, Any]) -> None:
+    """On stderr, as `run` notes them: the rating flags given that the method and interval the ratings used (`meta`,
+    a leaderboard's) do not use (`leaderboard --interval sandwich --rounds 50`, and `report` alike)."""
+    for note in settings.unused_ratings(meta.get("interval"), meta.get("method")):
+        typer.secho(f"note: {note}", fg="yellow", err=True)
 
 
 def _source_flag_meant(paths: list[Path]) -> str:
@@ -1053,10 +1059,11 @@ def report(
     # Checked as `leaderboard`'s flags are: a bad value is click's usage error, before anything is read.
     ratings: dict[str, Any] = {"method": method, "baseline": baseline, "interval": interval,
                                "confidence": confidence, "rounds": rounds}
-    LeaderboardSettings.from_flags({k: v for k, v in ratings.items() if v is not None},
-                                   {name: f"--{name}" for name in ratings})
+    settings = LeaderboardSettings.from_flags({k: v for k, v in ratings.items() if v is not None},
+                                              {name: f"--{name}" for name in ratings})
     written = html_report(out, results=results, store=store, judge=judge_model, template=template, latest=latest,
                           questions=questions, answers=answers, shown_pairs=judgments_shown, seed=seed, **ratings)
+    _say_unused_ratings(settings, written.meta)
     for warning in written.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
     browser = (f"{written.pairs_shown:,} of {written.pairs_total:,} pairs in the judgment browser"

@@ -254,9 +254,11 @@ class SettingsModel(BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Change a setting, checked as a new one is; a change refused leaves the settings as they were
-        (pydantic assigns the value before the checks of settings together run, and kept it when they failed)."""
+        (pydantic assigns the value before the checks of settings together run, and kept it when they failed);
+        its messages name where the other settings came from, as `with_changes`'s do."""
         values, given = dict(self.__dict__), set(self.__pydantic_fields_set__)
-        with validating(type(self)):
+        changed = self._sources_with({name: value}) if name in type(self).model_fields else None
+        with validating(type(self), sources=changed):
             try:
                 super().__setattr__(name, value)
             except ValidationError:
@@ -284,8 +286,13 @@ class SettingsModel(BaseModel):
         commands that adapt a run's settings): settings that only make sense together (pairs = "adaptive"
         and a budget) can change at once. Settings not given explicitly stay unset in the copy."""
         given = {name: getattr(self, name) for name in self.model_fields_set if name not in changes}
-        with validating(type(self)):
+        with validating(type(self), sources=self._sources_with(changes)):
             return type(self).model_validate(copy.deepcopy({**given, **changes}))
+
+    def _sources_with(self, changes: Mapping[str, Any]) -> _Sources | None:
+        """Where the settings of a copy with `changes` came from, for the messages of its checks (`with_changes`), as
+        `_given_in_python` says for new ones; None: each was given as it is named."""
+        return None
 
     @classmethod
     def help(cls, name: str, more: str = "") -> str:
@@ -349,6 +356,11 @@ def one_price_alone(prices: Mapping[str, Any]) -> tuple[str, str] | None:
 
 class JudgeConfig(SettingsModel):
     """[judge]: which judge answers and how its engine is set up (a preset, and/or explicit settings)."""
+
+    _from_preset: frozenset[str] = PrivateAttr(default=frozenset())
+    """The settings the judge's preset gave (`_remember_the_preset`)."""
+    _presets_file: Path | None = PrivateAttr(default=None)
+    """The user's presets file that defines the preset; None for a built-in one."""
 
     preset: str | None = None
     """A judge preset (`judgebench judges` lists them; without a preset or a model: embedded, the tiny bundled CPU
@@ -553,6 +565,25 @@ class JudgeConfig(SettingsModel):
 
             return self.model or EMBEDDED_MODEL_NAME
         return self.model or "?"
+
+    @model_validator(mode="after")
+    def _remember_the_preset(self) -> Self:
+        """Which settings the judge's preset gave (none given explicitly: `preset_gave`, while the settings holding
+        the judge are checked) and the presets file defining it, so that a change made later from Python
+        (`with_changes`) names the preset as the checks of the settings it came from did (`_sources_with`)."""
+        sources = _GIVEN.get()
+        self._from_preset = frozenset(name for name in self.model_fields_set if preset_gave(f"judge.{name}"))
+        self._presets_file = None if sources is None else sources.presets_file
+        return self
+
+    def _sources_with(self, changes: Mapping[str, Any]) -> _Sources | None:
+        """The judge's preset, as giving the settings it gave that `changes` leave as they are (a change of `preset`
+        alone keeps the other preset's settings: nothing is then named as given by a preset)."""
+        if not self._from_preset or "preset" in changes:
+            return None
+        sources = _Sources(None, {}, self.preset, self._presets_file)
+        sources.explicit_judge = set(type(self).model_fields) - (self._from_preset - set(changes))
+        return sources
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Pydantic's repr, with the API key hidden: a notebook that showed the settings kept the key in its saved
@@ -829,6 +860,16 @@ class RunConfig(DataSettings, JudgeTable, JudgingSettings, RunSettings, RatingsS
         sources.explicit_judge = set(judge)
         return sources
 
+    def _sources_with(self, changes: Mapping[str, Any]) -> _Sources | None:
+        """The judge's preset, as the judge's own checks name it (`JudgeConfig._sources_with`); a judge changed as a
+        mapping, as a new one (`_given_in_python`): `settings.with_changes(temperature=0.5)` named `[judge]
+        reasoning = true` of a reasoning preset's judge, which was never given."""
+        judge = changes.get("judge", self.judge)
+        if isinstance(judge, JudgeConfig):
+            return judge._sources_with({})
+        return type(self)._given_in_python({"judge": judge,
+                                            "judges_file": changes.get("judges_file", self.judges_file)})
+
     def with_changes(self, **changes: Any) -> Self:
         """`SettingsModel.with_changes`, keeping where the settings (and the judge's ignored ones) were given unless
         the judge changes (`notes` named them without their file after any change)."""
@@ -1066,14 +1107,20 @@ _TOML_PLACE = re.compile(r"\(at line (\d+), column (\d+)\)")
 _YAML_KEY = re.compile(r"^\s*(- )?[\w.-]+\s*:(\s|$)")
 # A bare word where TOML wants a value: text that is no number, date, boolean, array or table.
 _BARE_WORD = re.compile(r"[^\s\"',\[\]{}#=]+")
-# A line's text up to a bare value: a key and its `=`, outside any array or inline table.
+# A line's text up to its value: a key and its `=`.
 _KEY_EQUALS = re.compile(r"\s*[^\[\]{}=#]+=\s*")
+# A quoted TOML string on one line: basic (with its escapes) or literal.
+_TOML_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+_CLOSING = {"[": "]", "{": "}"}
 
 
 def _toml_hint(path: Path, text: str, error: tomllib.TOMLDecodeError, what: str) -> str:
     """What to do about a TOML error that has a likely cause, as "; ..." (else ""): a file written as JSON or YAML
     (told by its suffix or its text) is told that it must be TOML and how TOML looks; a value that is a bare word
-    (`questions = q.jsonl`) is shown quoted, the whole of it where it has spaces (`model = my judge`)."""
+    (`questions = q.jsonl`) is shown quoted, the whole of it where it has spaces (`model = my judge`), with each
+    bare item of its array or inline table (`_quoted_values`); where the line so quoted would still not be TOML
+    (a string left open, brackets that do not match), the hint says how text is written rather than show a line
+    that is wrong."""
     place = _TOML_PLACE.search(str(error))
     line_number, column = (int(place[1]), int(place[2])) if place else (0, 0)
     lines = text.splitlines()
@@ -1090,13 +1137,70 @@ def _toml_hint(path: Path, text: str, error: tomllib.TOMLDecodeError, what: str)
     bare = _BARE_WORD.match(line, column - 1) if str(error).startswith("Invalid value") and column else None
     if bare is None:
         return ""
-    # The value runs to a comment, and within an array or inline table to the next item or the end
-    start = bare.start()
-    stops = "#" if _KEY_EQUALS.fullmatch(line, 0, start) else "#,]}"
-    end = next((at for at in range(start, len(line)) if line[at] in stops), len(line))
-    value = line[start:end].rstrip()
-    quoted = line[:start] + json.dumps(value, ensure_ascii=False) + line[start + len(value):]
-    return f"; quote text values: {quoted.strip()}"
+    key = _KEY_EQUALS.match(line)  # a line without `key =` goes on an array begun on a line above
+    quoted = _quoted_values(line, key.end() if key else 0, [] if key else ["["])
+    return f"; quote text values: {quoted.strip()}" if quoted else '; quote text values: key = "text"'
+
+
+def _quoted_values(line: str, start: int, opened: list[str]) -> str | None:
+    """`line` with each bare value from `start` on quoted, as TOML reads text (`model = "my judge"`), or None
+    where that is not sure to be TOML: the line so quoted is tried, inside the arrays `opened` on lines above.
+
+    A bare value runs to a comment: a `#` after a space, as in a shell (`model = my#judge` is "my#judge", where
+    tomllib reads a comment from the `#`); inside an array or inline table, to its next item or its end, so that each
+    item is quoted (`answers = [a.jsonl, b.jsonl]`), not the first alone. A bare word before an `=` is an inline
+    table's key and stays; one TOML reads as a value (a number, a date, true) stays too."""
+    written, at, stack = [line[:start]], start, list(opened)
+    while at < len(line):
+        char = line[at]
+        if char == "#":  # a comment, to the line's end
+            written.append(line[at:])
+            break
+        if char in "\"'":
+            string = _TOML_STRING.match(line, at)
+            if string is None:  # a string not closed on this line
+                return None
+            written.append(string.group())
+            at = string.end()
+            continue
+        if char in "]}" and (not stack or _CLOSING[stack.pop()] != char):
+            return None
+        if char in "[{":
+            stack.append(char)
+        if char.isspace() or char in ",=[]{}":
+            written.append(char)
+            at += 1
+            continue
+        text = line[at:_bare_end(line, at, inside=bool(stack))].rstrip()
+        key = line[at + len(text):].lstrip().startswith("=")  # an inline table's key
+        written.append(text if key or _is_toml_value(text) else json.dumps(text, ensure_ascii=False))
+        at += len(text)
+    quoted = "".join(written)
+    try:  # the line as TOML reads it, within the arrays it goes on, closing those it leaves open
+        tomllib.loads("".join(["v = ", *opened, "\n"] if opened else []) + quoted + "\n"
+                      + "".join(_CLOSING[bracket] for bracket in reversed(stack)))
+    except tomllib.TOMLDecodeError:
+        return None
+    return quoted
+
+
+def _bare_end(line: str, at: int, inside: bool) -> int:
+    """Where a bare value starting at `at` ends: at a comment (`#` after a space) or the line's end, and, `inside`
+    an array or inline table, at the next `,`, `=`, `]` or `}`."""
+    end = at
+    while end < len(line) and not (line[end] == "#" and line[end - 1].isspace()) and not (
+            inside and line[end] in ",=]}"):
+        end += 1
+    return end
+
+
+def _is_toml_value(text: str) -> bool:
+    """Whether TOML reads bare `text` as a value (a number, a date, a boolean)."""
+    try:
+        tomllib.loads(f"v = {text}")
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
 
 
 def _read_run_file(path: Path) -> dict[str, Any]:
@@ -1471,6 +1575,29 @@ def setting_name(name: str, *, option: bool = False) -> str:
     if flag is not None:
         return flag
     return name if option else setting_label(tuple(name.split(".")))
+
+
+_CALL: ContextVar[str | None] = ContextVar("judgebench_call", default=None)
+
+
+def names_its_call(function: Function) -> Function:
+    """Make a public function of the Python API (`judgebench.diagnose`) the running call while it runs, which
+    `running_call` names, as `named_by_flags` names the running command: a message raised inside that tells the
+    user what to call then names this call where it does what is asked (`store.rate_results`)."""
+    @functools.wraps(function)
+    def named(*args: Any, **kwargs: Any) -> Any:
+        token = _CALL.set(function.__name__)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _CALL.reset(token)
+
+    return cast(Function, named)
+
+
+def running_call() -> str | None:
+    """The name of the public Python call running (`names_its_call`), else None."""
+    return _CALL.get()
 
 
 def command_or_call(command: str, call: str) -> str:

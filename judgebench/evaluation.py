@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgebench.config import command_or_call, expands_paths, how_to_turn_off, named_as_given
+from judgebench.config import command_or_call, expands_paths, how_to_turn_off, named_as_given, names_its_call
 from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
@@ -1339,6 +1339,7 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
 
 
 @expands_paths("results", "store", "questions", "answers")
+@names_its_call
 def diagnose(*, results: str | Path | None = None, store: str | Path | None = None, judge: str | None = None,
              template: str | None = None, questions: str | Path | None = None,
              answers: str | Path | Sequence[str | Path] | None = None, judge_family: str | None = None,
@@ -1388,6 +1389,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 
 
 @expands_paths("out", "results", "store", "questions", "answers")
+@names_its_call
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, latest: bool = False,
                 questions: str | Path | None = None,
@@ -1414,7 +1416,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
     from judgebench.datasets import load_judged_texts
-    from judgebench.datasets.gold import refuse_gold_pairs
+    from judgebench.datasets.gold import without_gold_pairs
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
@@ -1425,8 +1427,9 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
     dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True, latest=latest)
-    if store is not None:
-        refuse_gold_pairs(data.judgments, store)
+    if store is not None:  # the report of the store's models: a gold set's games left out, as `rate` leaves them
+        data.judgments, gold = without_gold_pairs(data.judgments, store)
+        data.warnings += [gold] if gold else []
     return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
                         seed=seed, ratings=ratings)
 

@@ -68,7 +68,7 @@ from typing import Any
 
 import pandas as pd
 
-from judgebench.config import command_or_call, command_with, how_to_set, setting_name
+from judgebench.config import command_or_call, command_with, how_to_set, running_call, setting_name
 from judgebench.errors import InputError, StorageError
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
 
@@ -104,12 +104,19 @@ CREATE INDEX IF NOT EXISTS judgments_by_judge ON judgments (judge, template, sta
 """
 
 
+# The public calls other than `rate` that read a results folder, as a message asks for one (`rate_results`).
+_RESULTS_CALLS = {"diagnose": "`judgebench.diagnose(results=DIR)`",
+                  "html_report": "`judgebench.html_report(FILE, results=DIR)`"}
+
+
 def rate_results() -> str:
     """How a run is rated from its results folder rather than from the store, whose judgments may mix runs, as
     the user asks for it: a command on the command line, the running one where it reads a results folder
-    (`diagnose --results DIR` in `diagnose`: `config.command_with`), a call from Python (`config.command_or_call`)."""
+    (`diagnose --results DIR` in `diagnose`: `config.command_with`), a call from Python (`config.command_or_call`),
+    the running one likewise (`judgebench.diagnose(results=DIR)` in `diagnose`: `config.running_call`)."""
     command = command_with("--results") or "leaderboard"
-    return command_or_call(f"`judgebench {command} --results DIR`", "`judgebench.rate(DIR)`")
+    call = _RESULTS_CALLS.get(running_call() or "", "`judgebench.rate(DIR)`")
+    return command_or_call(f"`judgebench {command} --results DIR`", call)
 
 
 def _add_truncated(db: sqlite3.Connection) -> None:

@@ -408,6 +408,41 @@ def test_a_judge_preset_given_in_python_is_named_for_what_it_set(tmp_path):
                                  "preset 'gpt-4o-mini'), got 40")
 
 
+def test_a_change_to_settings_of_a_judge_preset_names_the_preset(tmp_path):
+    """A judge taken from a preset and changed from Python (`settings.judge.with_changes(...)`, an assignment, or
+    `settings.with_changes(...)`) was refused naming the preset's settings as the user's: "[judge] concurrency (32)",
+    "leave out [judge] reasoning" (never given), where the settings made with the preset name it. A change that
+    sets the preset's setting itself is the user's, and named so; the settings are unchanged after a refusal."""
+    write_check_data(tmp_path)
+    data = {"questions": tmp_path / "questions.jsonl", "answers": [tmp_path / "answers.jsonl"]}
+    settings = RunConfig(**data, judge={"preset": "gpt-4o-mini"})
+    preset_concurrency = ("[judge] min_concurrency: must be at most [judge] concurrency (32, from judge preset "
+                          "'gpt-4o-mini'), got 40")
+    with pytest.raises(ConfigError) as caught:
+        settings.judge.with_changes(min_concurrency=40)
+    assert str(caught.value) == preset_concurrency
+    with pytest.raises(ConfigError) as caught:
+        settings.judge.min_concurrency = 40
+    assert str(caught.value) == preset_concurrency and settings.judge.min_concurrency == 1
+    with pytest.raises(ConfigError) as caught:  # the concurrency changed too: the user's now
+        settings.judge.with_changes(concurrency=8, min_concurrency=40)
+    assert str(caught.value) == "[judge] min_concurrency: must be at most [judge] concurrency (8), got 40"
+    changed = settings.judge.with_changes(max_attempts=3)  # a copy changed again names the preset still
+    with pytest.raises(ConfigError) as caught:
+        changed.with_changes(min_concurrency=40)
+    assert str(caught.value) == preset_concurrency
+    reasoning = RunConfig(**data, judge={"preset": "o4-mini"})
+    with pytest.raises(ConfigError) as caught:
+        reasoning.with_changes(temperature=0.5)
+    assert str(caught.value) == ("[judging] temperature: the judge preset 'o4-mini', a reasoning model, is sent no "
+                                 "temperature: it samples at its own (OpenAI's reasoning models refuse any other "
+                                 "than 1): leave out [judging] temperature, or choose another judge")
+    for change in ({"engine": "vllm"}, {"judge": {"preset": "o4-mini", "engine": "vllm"}}):
+        with pytest.raises(ConfigError) as caught:
+            (reasoning.judge if "engine" in change else reasoning).with_changes(**change)
+        assert "the judge preset 'o4-mini' is a reasoning model" in str(caught.value), change
+
+
 def test_gate_refuses_what_check_refuses_and_points_a_run_setting_at_the_settings(tmp_path):
     """`gate(..., batch_size=10)` without sequential=True ignored the batch size that `check` refuses without
     --sequential; `gate(..., allow_missing=True)` was an "unknown option" listing the others, not saying where

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import judgebench as judgebench_api
+from judgebench.errors import InputError
 from tests.support.cli_runs import N_QUESTIONS, judgebench, write_config
 from tests.support.judge_server import constant_rule
 from tests.support.stores import store_from_outcomes
@@ -147,7 +149,8 @@ def test_diagnose_of_a_results_folder_keeps_the_runs_self_preference(judge_serve
 def test_diagnose_of_a_store_whose_games_were_judged_again_names_diagnose_results(judge_server, tmp_path):
     """A store of games judged again with another prompt is refused, and the way out it names is this command's:
     `diagnose` pointed at `judgebench leaderboard --results DIR` (the eighth review), which rates, where the user
-    asked for diagnostics of one run's folder."""
+    asked for diagnostics of one run's folder; from Python, `judgebench.diagnose(store=...)` named
+    `judgebench.rate(DIR)` likewise, and names its own call now (`html_report` too), `rate` still its own."""
     pairwise = Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5.toml"
     (tmp_path / "reworded.toml").write_text(
         pairwise.read_text().replace("You are a strict, impartial", "You are an impartial"))
@@ -161,3 +164,12 @@ def test_diagnose_of_a_store_whose_games_were_judged_again_names_diagnose_result
     assert "one run's judgments from the results folder it wrote, if it wrote one (`judgebench diagnose --results " \
            "DIR`)" in message, message
     assert "leaderboard --results" not in message
+    for call, named in ((lambda: judgebench_api.diagnose(store=tmp_path / "store.sqlite"),
+                         "`judgebench.diagnose(results=DIR)`"),
+                        (lambda: judgebench_api.html_report(tmp_path / "r.html", store=tmp_path / "store.sqlite"),
+                         "`judgebench.html_report(FILE, results=DIR)`"),
+                        (lambda: judgebench_api.rate(tmp_path / "store.sqlite"), "`judgebench.rate(DIR)`")):
+        with pytest.raises(InputError) as raised:
+            call()
+        assert f"one run's judgments from the results folder it wrote, if it wrote one ({named})" in str(
+            raised.value), raised.value

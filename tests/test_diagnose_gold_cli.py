@@ -107,6 +107,46 @@ def test_a_gold_store_is_not_rated_as_models_but_pointed_to_diagnose_gold(judge_
     assert diagnosed.returncode == 0, diagnosed.stderr
 
 
+def test_gold_games_in_a_runs_store_are_left_out_of_its_leaderboard_and_report(judge_server, gold_slice, tmp_path):
+    """`diagnose --gold --store` into a run's store mixed gold-answer-a and gold-answer-b (a gold file's answer
+    columns) with the run's models, and `leaderboard --store` and `report --store` ranked them among the models
+    (only a store of gold games alone was refused). They are left out now, with a warning naming how many games
+    and why: the models' ratings are those of the store before the gold games came."""
+    from html import unescape
+
+    from tests.support.cli_runs import write_config
+
+    path, rows = gold_slice
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    before = judgebench("leaderboard", "--store", "store.sqlite", "--out", "before", "-q", cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    judge_server.rule = oracle(rows)
+    judged = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
+                        "--base-url", judge_server.base_url, "--template", "pairwise-5", "--store", "store.sqlite",
+                        "--out", "d", cwd=tmp_path)
+    assert judged.returncode == 0, judged.stderr
+    left_out = ("left out 40 games of 20 gold set pairs (gold-answer-a and gold-answer-b are each labelled pair's two "
+                "answers, not models to rate); to score the judge against the labels, run `judgebench diagnose "
+                "--gold FILE --store store.sqlite` with the judge's flags")
+    after = judgebench("leaderboard", "--store", "store.sqlite", "--out", "after", cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert left_out in " ".join(after.stderr.split()), after.stderr
+    assert "gold-answer" not in after.stdout.replace(left_out, "")
+    boards = [json.loads((tmp_path / name / "leaderboard.json").read_text()) for name in ("before", "after")]
+    assert [[(m["model"], m["rating"]) for m in board["models"]] for board in boards] == [
+        [(m["model"], m["rating"]) for m in boards[0]["models"]]] * 2
+    assert left_out in boards[1]["meta"]["warnings"]
+    report = judgebench("report", "--store", "store.sqlite", "--out", "r.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert f"warning: {left_out}" in report.stderr
+    page = unescape((tmp_path / "r.html").read_text())
+    assert left_out in page and "gold-answer" not in page.replace(left_out, "")
+    rated = judgebench_api.rate(tmp_path / "store.sqlite")  # from Python, the call that does the same
+    assert {m["model"] for m in rated.models} == {m["model"] for m in boards[0]["models"]}
+    assert any("`judgebench.evaluate_gold(settings, FILE)`" in warning for warning in rated.meta["warnings"])
+
+
 def test_gold_evaluation_shows_in_a_line_without_the_api_key(judge_server, gold_slice, tmp_path):
     """Its repr was the dataclass's, 12,000 characters holding the settings, and in them the API key a notebook then
     kept in its saved output: it is a line now, and a settings object never shows the key."""

@@ -1003,6 +1003,25 @@ def test_the_counts_of_pairs_shown_have_thousands_separators(tmp_path):
     assert "A seeded sample of 200 of 1,200 judged pairs, each in both orders" in note
 
 
+def test_rating_flags_the_interval_does_not_use_are_noted_as_leaderboard_notes_them(tmp_path):
+    """`report --interval sandwich --rounds 20` drew no bootstrap rounds and said nothing, where `run` and
+    `leaderboard` note rating flags their ratings do not use: the same note now; none where the flag is used."""
+    from tests.support.stores import store_from_outcomes
+
+    rows = [{"question_id": f"q{q}", "model_a": a, "model_b": b, "p_ab": float(q % 3 != 0), "p_ba": float(q % 4 != 0)}
+            for q in range(30) for a, b in (("top", "mid"), ("top", "low"), ("mid", "low"))]
+    store_from_outcomes(pd.DataFrame(rows), tmp_path / "judgments.sqlite")
+    flags = ("--interval", "sandwich", "--rounds", "20")
+    noted = judgebench("report", "--store", "judgments.sqlite", *flags, "--out", "report.html", cwd=tmp_path)
+    assert noted.returncode == 0, noted.stderr
+    board = judgebench("leaderboard", "--store", "judgments.sqlite", *flags, "-q", cwd=tmp_path)
+    said = "note: --rounds: ignored: a sandwich interval draws no bootstrap rounds"
+    assert [line for line in noted.stderr.splitlines() if line.startswith("note:")] == [said], noted.stderr
+    assert board.stderr.splitlines() == [said], board.stderr
+    used = judgebench("report", "--store", "judgments.sqlite", "--rounds", "20", "--out", "used.html", cwd=tmp_path)
+    assert used.returncode == 0 and "note:" not in used.stderr, used.stderr
+
+
 HOSTILE_MODELS = {"a|b <b>bold</b>": 8, "base": 5, "md *em* [link](http://evil.example)": 5, "<!-- x": 2}
 
 

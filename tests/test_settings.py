@@ -1050,6 +1050,20 @@ _TOML_SHAPE = ("each table on a line of its own in brackets, then its settings a
     ("x.toml", "[judge]\nextra_body = { chat_template = my template, n = 1 }\n",
      "not valid TOML: Invalid value (at line 2, column 32); quote text values: extra_body = { chat_template = "
      '"my template", n = 1 }'),
+    # a `#` inside a word is the word's, as in a shell (the hint quoted "my" and left #judge a comment); every bare
+    # item of an array or inline table is quoted (the first alone was, the rest left bare for the next error)
+    ("x.toml", "[judge]\nmodel = my#judge\n",
+     'not valid TOML: Invalid value (at line 2, column 9); quote text values: model = "my#judge"'),
+    ("x.toml", "[data]\nanswers = [a.jsonl, b.jsonl]\n",
+     'not valid TOML: Invalid value (at line 2, column 12); quote text values: answers = ["a.jsonl", "b.jsonl"]'),
+    ("x.toml", "[judge]\nextra_body = {k = v, n = 1, m = [w, 2]}  # mine\n",
+     'not valid TOML: Invalid value (at line 2, column 19); quote text values: extra_body = {k = "v", n = 1, m = '
+     '["w", 2]}  # mine'),
+    ("x.toml", "[data]\nanswers = [\n  a.jsonl,\n]\n",
+     'not valid TOML: Invalid value (at line 3, column 3); quote text values: "a.jsonl",'),
+    # where the line quoted would still not be TOML (a string left open), how text is written, not a wrong line
+    ("x.toml", '[data]\nanswers = [a.jsonl, "b.jsonl]\n',
+     'not valid TOML: Invalid value (at line 2, column 12); quote text values: key = "text"'),
     # JSON or YAML, told by the suffix or by the text: the file must be TOML, which looks like this
     ("x.json", '{"data": {"questions": "q.jsonl"}}\n',
      f"not valid TOML: Invalid statement (at line 1, column 1); a config file is TOML, not JSON: {_TOML_SHAPE}"),

@@ -107,21 +107,33 @@ def gold_dataset(pairs: list[GoldPair]) -> Dataset:
     return Dataset(questions, answers, [ANSWER_A, ANSWER_B])
 
 
-def refuse_gold_pairs(judgments: Any, store: str | Path) -> None:
-    """Raise InputError where a store's judgments (`sources.store_judgments`) are those of judged gold pairs alone,
-    as `diagnose --gold` stores them (in `evaluation.GOLD_STORE` unless told otherwise): their two models are
-    ANSWER_A and ANSWER_B, the answer columns of a labelled file, and a leaderboard of them (which `leaderboard
-    --store` and `report --store` printed, exit 0) ranks the columns, not models. Diagnosing them
-    (`diagnose --store`) stays allowed: they are the judge's games."""
+def without_gold_pairs(judgments: Any, store: str | Path) -> tuple[Any, str | None]:
+    """A store's judgments (`sources.store_judgments`) without the games of judged gold pairs, and a warning
+    naming how many were left out and why (None where there were none), for rating the store's models.
+
+    `diagnose --gold` stores each labelled pair's two answers as the pseudo-models ANSWER_A and ANSWER_B (in
+    `evaluation.GOLD_STORE` unless told otherwise, but also in a run's store when named): the answer columns of a
+    labelled file, which a leaderboard must never rank as models (`leaderboard --store` and `report --store`
+    printed them among the store's models). A store of such games alone raises InputError pointing to `diagnose
+    --gold`, which scores them; in a store of models' games too, they are left out with the warning, rather than
+    refused, since no command splits a store and refusing would leave its models' judged games unrateable.
+    Diagnosing the games (`diagnose --store`) keeps them: they are the judge's games."""
     import shlex
 
     from judgebench.config import command_or_call
 
-    models = set(judgments["first"]) | set(judgments["second"])
-    if models and models <= {ANSWER_A, ANSWER_B}:
-        how = command_or_call(f"`judgebench diagnose --gold FILE --store {shlex.quote(str(store))}` with the judge's "
-                              "flags", "`judgebench.evaluate_gold(settings, FILE)` with this store in the settings")
+    gold = judgments["first"].isin((ANSWER_A, ANSWER_B)) | judgments["second"].isin((ANSWER_A, ANSWER_B))
+    if not gold.any():
+        return judgments, None
+    how = command_or_call(f"`judgebench diagnose --gold FILE --store {shlex.quote(str(store))}` with the judge's "
+                          "flags", "`judgebench.evaluate_gold(settings, FILE)` with this store in the settings")
+    if gold.all():
         raise InputError(f"this store holds the games of a gold set's labelled pairs ({ANSWER_A} and {ANSWER_B} are "
                          "each pair's two answers), not models to rate", path=store,
                          hint=f"to score the judge against the labels, run {how}: the games stored are not judged "
                               "again")
+    n_pairs = judgments.loc[gold, "question_id"].nunique()
+    return judgments[~gold].reset_index(drop=True), (
+        f"left out {int(gold.sum()):,} games of {n_pairs:,} gold set pairs ({ANSWER_A} and {ANSWER_B} "
+        f"are each labelled pair's two answers, not models to rate); to score the judge against the labels, run "
+        f"{how}")

@@ -165,7 +165,7 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
     `store.latest_judgments`, whose count the Inputs keep and whose warning they give); the judge and template
     not given are those of the judgments read (`measured_games` admits one of each), recorded in `provenance` as
     `report --store` names them (`diagnostics.provenance_value`)."""
-    from judgebench.datasets.gold import refuse_gold_pairs
+    from judgebench.datasets.gold import without_gold_pairs
     from judgebench.diagnostics import provenance_value
     from judgebench.records import OK
     from judgebench.store import Store, latest_judgments, measured_games, measurements_hint
@@ -173,8 +173,8 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
 
     warnings, set_aside = [], None
     with Store(store, must_exist=True, reading=True) as db:
-        judgments = store_judgments(db, judge, template)
-        refuse_gold_pairs(judgments, store)
+        judgments, gold = without_gold_pairs(store_judgments(db, judge, template), store)
+        warnings += [gold] if gold else []
         if latest:
             judgments, set_aside, partly = latest_judgments(judgments, db)
             warnings += [partly] if partly else []

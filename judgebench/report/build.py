@@ -41,8 +41,10 @@ _NUMBER_CHARACTERS = 40  # a longer value of the diagnostics table is text, whic
 @dataclass
 class Report:
     """What `write_report` wrote: the HTML file, the plots beside it (name -> (png, svg)), its size in
-    bytes, how many pairs the judgment browser shows of how many, the warnings the page shows, and the run it
-    shows (`source`: its store or results folder; `imported`: a leaderboard without judgments)."""
+    bytes, how many pairs the judgment browser shows of how many, the warnings the page shows, the run it
+    shows (`source`: its store or results folder; `imported`: a leaderboard without judgments), and how its
+    ratings were computed (`meta`: the leaderboard's meta, the run's where there is no leaderboard), so that
+    `judgebench report` can note rating flags the method or interval used leaves unused, as `leaderboard` does."""
 
     html: Path
     plots: dict[str, tuple[Path, Path]] = field(default_factory=dict)
@@ -52,6 +54,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     source: str = ""
     imported: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnostics_figures: dict | None = None,
@@ -106,7 +109,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     warnings = (list(meta.get("warnings") or []) if board is not None
                 else [f"no leaderboard: {why_unrated(data.judgments)}"])
     return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
-                  judged.get("pairs_total", 0), warnings, str(data.source), data.imported)
+                  judged.get("pairs_total", 0), warnings, str(data.source), data.imported, dict(meta))
 
 
 def _board_context(board: Leaderboard | None) -> dict[str, Any]:
