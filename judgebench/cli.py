@@ -604,10 +604,12 @@ def leaderboard(
                                                           "judgment files (a file or the judge's folder)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
                                                    "judgments rated with the run's settings (flags override them)."),
-    questions: Path | None = typer.Option(None, help="With --results: the run's questions (for style control)."),
+    questions: Path | None = typer.Option(None, help="With --results or --outcomes: the questions judged (for "
+                                                     "style control; arena-hard-auto's question.jsonl)."),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
-                                              help="With --results: the run's answers (for style control); "
-                                                   "repeat the flag."),
+                                              help="With --results or --outcomes: the answers judged, whose style "
+                                                   "counts style control fits (arena-hard-auto's model_answer "
+                                                   "folder); repeat the flag."),
     method: str | None = typer.Option(None, metavar=_one_of(Method), help=_BOARD_HELP["method"]),
     interval: str | None = typer.Option(None, metavar=_one_of(Interval), help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, metavar=_one_of(Resample), help=_BOARD_HELP["resample"]),
@@ -653,10 +655,12 @@ def leaderboard(
                                               flags)
     if extra_files and not alpaca_eval:
         raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
-    for name in ("judge", "template", "lc_weights", "instruction_difficulty") if results else ("questions", "answers"):
+    for name in (("judge", "template", "lc_weights", "instruction_difficulty") if results else
+                 ("questions", "answers") if not outcomes else ()):
         if name in values:
             raise ConfigError(f"{flags[name]} does not go with --results (a run's judge and template are those of "
-                              "its judgments)" if results else f"{flags[name]} goes with --results only")
+                              "its judgments)" if results else f"{flags[name]} goes with --results or --outcomes "
+                                                               "only (the answers' style counts, for style control)")
     if results and latest:
         raise ConfigError("--latest does not go with --results (a run's folder holds one request per game: --latest "
                           "chooses among a store's)")
@@ -677,7 +681,8 @@ def leaderboard(
         # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
         method_given = "method" in settings.model_fields_set
         board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
-                     lc_weights=lc_weights, instruction_difficulty=instruction_difficulty)
+                     lc_weights=lc_weights, instruction_difficulty=instruction_difficulty, questions=questions,
+                     answers=answers)
     _say_unused_ratings(settings, board.meta)
     written = board.write(settings.out) if settings.out is not None else {}
     _show_leaderboard(board, None if quiet else TerminalConsole())

@@ -665,7 +665,7 @@ def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     if missing:
         raise InputError(f"style control needs the style counts of every answer judged, and the answers files have "
                          f"no answer of {missing[0][1]} to question {missing[0][0]} ({len(missing)} judged answers "
-                         "missing): give the answers files of the run")
+                         "missing): give the answers files that were judged")
     check_style_counts(dataset, judged)
     for side in ("a", "b"):
         answers = [dataset.answers[(q, m)].metadata for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"],
@@ -1067,7 +1067,10 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         (`judgebench.datasets.sources.source_kind`).
     questions, answers:
         For a results folder whose ratings are style-controlled (or made so with style_control=True): the run's
-        questions and answer files, whose answers give the style counts.
+        questions and answer files, whose answers give the style counts. For outcomes rated with
+        style_control=True (arena-hard-auto's judgment files, or any outcomes without the count columns): the
+        questions and answers judged (arena-hard-auto's question.jsonl and model_answer folder), matched to the
+        outcomes by question id and model (`_with_answers_style_counts`).
     **options:
         method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
         else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
@@ -1101,8 +1104,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         kind = source_kind(source)
     if kind == "results":
         return _rate_results(Path(source), settings, options, questions, answers)
-    if questions is not None or answers is not None:
-        raise ConfigError("questions and answers go with a results folder only (its style counts come from them)")
+    if (questions is not None or answers is not None) and kind != "outcomes":
+        raise ConfigError("questions and answers (the answers' style counts, for style control) go with a results "
+                          "folder or outcomes")
     chosen = _rate_options(settings, options)
     store_only = [name for name in _STORE_OWN if chosen[name] != RATE_DEFAULTS[name]]
     if kind != "store" and store_only:  # they were ignored without a word, where the command line refuses them
@@ -1129,7 +1133,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     if (inputs.plan is not None and inputs.plan.get("method") == method and inputs.plan.get("interval")
             and not _given_options(settings, options, ["interval"])):
         interval = inputs.plan["interval"]  # as the adaptive run that chose these judgments rated them
-    board = build(inputs.outcomes, inputs.games, method=method, interval=interval,
+    outcomes = (_with_answers_style_counts(inputs.outcomes, chosen["style_control"], questions, answers)
+                if inputs.kind == "outcomes" else inputs.outcomes)
+    board = build(outcomes, inputs.games, method=method, interval=interval,
                   style_control=chosen["style_control"], **_length_control(chosen),
                   resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
                   seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
@@ -1161,6 +1167,37 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                                       "itself left out (a file with them is refused: a model compared with itself "
                                       "is usually a mislabelled row)")
     return board
+
+
+def _with_answers_style_counts(outcomes: pd.DataFrame, style_control: bool, questions: str | Path | None,
+                               answers: str | Path | Sequence[str | Path] | None) -> pd.DataFrame:
+    """Outcomes (a file or a table) with the style counts that style control fits, from the answers judged
+    (`questions` and `answers`, read as `load_judged_texts` reads them: arena-hard-auto's model_answer folder
+    and its token_len, or any answers format) by `with_style_counts`, so that arena-hard-auto's judgments are
+    style-controlled as its own leaderboard is without count columns computed by hand. Answers given without
+    style control, which alone uses them, are refused; so are answers for outcomes that carry count columns of
+    their own (one of the two sets of counts would be ignored); style control without either says what to give."""
+    from judgebench.config import how_to_set, setting_name
+    from judgebench.datasets import load_judged_texts
+    from judgebench.ratings.counts import STYLE_COUNTS
+
+    texts = f"{setting_name('questions', option=True)} and {setting_name('answers', option=True)}"
+    own = [f"{name}_{side}" for side in ("a", "b") for name in STYLE_COUNTS if f"{name}_{side}" in outcomes]
+    if questions is None and answers is None:
+        if style_control and not own:
+            raise ConfigError(f"style control needs each answer's style counts: give the judged answers' texts "
+                              f"({texts}; arena-hard-auto's question.jsonl and model_answer folder) or the outcomes' "
+                              "columns tokens_a, headers_a, lists_a, bold_a and the same with _b")
+        return outcomes
+    if not style_control:
+        raise ConfigError(f"{texts} give the answers' style counts, which only style control fits: ask for it "
+                          f"({how_to_set('style_control', option=True)}) or leave them out")
+    if own:
+        raise ConfigError(f"the outcomes carry style counts of their own ({', '.join(own)}), and {texts} would "
+                          "replace them: give one or the other")
+    dataset = load_judged_texts(questions, answers)
+    assert dataset is not None  # questions and answers, together (load_judged_texts refuses one alone)
+    return with_style_counts(outcomes, dataset)
 
 
 def _names_files(source: Any) -> bool:

@@ -671,3 +671,118 @@ def test_readmes_intervals_resampling_games_and_arena_hard_autos_copies():
         shown[name] = (round(100 * row["win_rate"], 1), round(100 * row["lower"], 1), round(100 * row["upper"], 1))
     assert shown == {"games": (42.9, 30.6, 54.7), "questions": (42.9, 31.8, 54.7), "copies": (42.9, 35.0, 50.9),
                      "copies, 90%": (42.9, 36.1, 49.5)}
+
+
+ARENA_HARD_MODELS = ("gpt-4-0314", "gpt-4-0613", "gpt-3.5-turbo-0125")
+CODE_BLOCK = "```python\n# a comment, not a header\n- 1 or **not bold**\n```\n"
+
+
+def write_arena_hard_answers(folder):
+    """question.jsonl and model_answer/<model>.jsonl in arena-hard-auto v2.0's layout for the 40 questions of the
+    judgments in tests/support/arena_hard_auto, each answer with its metadata.token_len and a seeded number of
+    markdown headers, list items and bold spans (none in some), after a fenced code block whose lines look like
+    markdown in some (arena-hard-auto counts none of those). Returns each answer's counts as the answer was built,
+    {(uid, model): (tokens, headers, list items, bold spans)}, not as judgebench counts them."""
+    uids = [json.loads(line)["question_id"] for line in (JUDGE_DIR / "gpt-4-0613.jsonl").read_text().splitlines()]
+    write_lines(folder / "question.jsonl", [{"uid": uid, "category": "hard_prompt", "prompt": f"Question {uid}?"}
+                                            for uid in uids])
+    (folder / "model_answer").mkdir()
+    rng = np.random.default_rng(5)
+    counts = {}
+    for model in ARENA_HARD_MODELS:
+        records = []
+        for uid in uids:
+            tokens, headers, lists, bold = (int(rng.integers(40, 900)), int(rng.choice([0, 0, 1, 3])),
+                                            int(rng.choice([0, 0, 2, 5])), int(rng.choice([0, 1, 4])))
+            text = (CODE_BLOCK * int(rng.random() < 0.3) + "".join(f"## Step {k}\n" for k in range(headers))
+                    + "".join(f"{k}. item\n" if k % 2 else "- item\n" for k in range(lists))
+                    + " ".join(["**key**"] * bold) + "\nPlain prose.")
+            records.append({"uid": uid, "ans_id": f"{model}-{uid}", "model": model, "tstamp": 1.7e9,
+                            "messages": [{"role": "user", "content": f"Question {uid}?"},
+                                         {"role": "assistant", "content": {"answer": text}}],
+                            "metadata": {"token_len": tokens}})
+            counts[uid, model] = (tokens, headers, lists, bold)
+        write_lines(folder / "model_answer" / f"{model}.jsonl", records)
+    return counts
+
+
+def counted_outcomes(counts):
+    """tests/support/arena_hard_auto's hand conversion with each answer's style counts as columns, as an outcomes
+    file needed them for style control."""
+    outcomes = pd.read_csv(ARENA_HARD / "outcomes.csv", dtype={"question_id": str})
+    for side in ("a", "b"):
+        answers = [counts[pair] for pair in zip(outcomes["question_id"], outcomes[f"model_{side}"], strict=True)]
+        for k, name in enumerate(("tokens", "headers", "lists", "bold")):
+            outcomes[f"{name}_{side}"] = [answer[k] for answer in answers]
+    return outcomes
+
+
+STYLED = ("--baseline", "gpt-4-0314", "--style-control", "--rounds", "100")
+TEXTS = ("--questions", "question.jsonl", "--answers", "model_answer")
+
+
+def test_arena_hard_judgments_are_style_controlled_with_its_answers_as_with_counted_outcomes(tmp_path):
+    """arena-hard-auto v2.0's leaderboard is style-controlled, and its judgments with its question.jsonl and
+    model_answer folder were refused ("--questions goes with --results only"): the outcomes' count columns had to
+    be computed by hand. From the answers, the board is the one of outcomes.csv with the counts as columns."""
+    from tests.support.cli_runs import judgebench as cli
+
+    counts = write_arena_hard_answers(tmp_path)
+    done = cli("leaderboard", "--outcomes", str(JUDGE_DIR), *TEXTS, *STYLED, "--out", "answers", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    counted_outcomes(counts).to_csv(tmp_path / "counted.csv", index=False)
+    counted = cli("leaderboard", "--outcomes", "counted.csv", *STYLED, "--out", "counted", cwd=tmp_path)
+    assert counted.returncode == 0, counted.stderr
+    board, expected = (json.loads((tmp_path / name / "leaderboard.json").read_text())
+                       for name in ("answers", "counted"))
+    assert board["meta"]["style_features"] == ["length", "header_density", "list_density", "bold_density"]
+    assert board["meta"]["style_coefficients"] == expected["meta"]["style_coefficients"]
+    assert board["models"] == expected["models"]
+    plain = judgebench.rate(JUDGE_DIR, baseline="gpt-4-0314", rounds=100).table.set_index("model")["rating"]
+    ratings = {row["model"]: row["rating"] for row in board["models"]}
+    assert ratings["gpt-3.5-turbo-0125"] != pytest.approx(plain["gpt-3.5-turbo-0125"], abs=1)  # style moved it
+    assert "Leaderboard (style-controlled Bradley-Terry vs gpt-4-0314)" in " ".join(done.stdout.split())
+    python = judgebench.rate(JUDGE_DIR, baseline="gpt-4-0314", style_control=True, rounds=100,
+                             questions=tmp_path / "question.jsonl", answers=tmp_path / "model_answer")
+    assert python.table.set_index("model")["rating"].to_dict() == pytest.approx(ratings)
+
+
+def test_arena_hard_answers_that_cannot_give_style_counts_and_answers_style_control_does_not_use(tmp_path):
+    """The errors style control of a results folder gives for answers missing or without a token count; answers
+    without style control, or beside outcomes' own counts, are refused (one set would be ignored); style control
+    of outcomes without counts says what to give."""
+    from tests.support.cli_runs import judgebench as cli
+
+    def error(*args):
+        done = cli("leaderboard", *args, cwd=tmp_path)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        return " ".join(done.stderr.split())
+
+    counts = write_arena_hard_answers(tmp_path)
+    folder = tmp_path / "model_answer"
+    assert error("--outcomes", str(JUDGE_DIR), *TEXTS, "--baseline", "gpt-4-0314") == (
+        "error: --questions and --answers give the answers' style counts, which only style control fits: ask for it "
+        "(--style-control) or leave them out")
+    assert error("--outcomes", str(JUDGE_DIR), *STYLED) == (
+        "error: style control needs each answer's style counts: give the judged answers' texts (--questions and "
+        "--answers; arena-hard-auto's question.jsonl and model_answer folder) or the outcomes' columns tokens_a, "
+        "headers_a, lists_a, bold_a and the same with _b")
+    counted_outcomes(counts).to_csv(tmp_path / "counted.csv", index=False)
+    assert error("--outcomes", "counted.csv", *TEXTS, *STYLED) == (
+        "error: the outcomes carry style counts of their own (tokens_a, headers_a, lists_a, bold_a, tokens_b, "
+        "headers_b, lists_b, bold_b), and --questions and --answers would replace them: give one or the other")
+    assert error("--store", "store.sqlite", *TEXTS, *STYLED) == (
+        "error: --questions goes with --results or --outcomes only (the answers' style counts, for style control)")
+
+    records = (folder / "gpt-4-0613.jsonl").read_text().splitlines()
+    untold = json.loads(records[3])
+    del untold["metadata"]["token_len"]
+    (folder / "gpt-4-0613.jsonl").write_text("\n".join([*records[:3], json.dumps(untold), *records[4:]]) + "\n")
+    assert error("--outcomes", str(JUDGE_DIR), *TEXTS, *STYLED).startswith(
+        "error: style control needs each answer's token count, and the answers of gpt-4-0613 give no n_tokens "
+        "(arena-hard-auto's token_len)")
+    (folder / "gpt-4-0613.jsonl").write_text("\n".join([*records[:3], *records[4:]]) + "\n")
+    assert error("--outcomes", str(JUDGE_DIR), *TEXTS, *STYLED) == (
+        f"error: style control needs the style counts of every answer judged, and the answers files have no answer "
+        f"of gpt-4-0613 to question {untold['uid']} (1 judged answers missing): give the answers files that were "
+        "judged")
