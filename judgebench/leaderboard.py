@@ -842,8 +842,10 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     if options.interval == "bootstrap":
         weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
         separation = iv.question_separation(coded, weights, anchor)
-        theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
-        extra["replicates_regularised"] = int(separation.replicates.sum())
+        theta, unbounded = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
+        extra["replicates_regularised"] = int((separation.replicates | unbounded.any(axis=1)).sum())
+        extra["replicates_style_unbounded"] = int(unbounded.any(axis=1).sum())
+        caveats += style.unbounded_warning(unbounded, fit.covariates.names, options.confidence)
         if not ridge:
             caveats += _separation_warning(separation, coded.models, replace(options, resample="questions"),
                                            None if anchor is None else coded.models[anchor], fit.strengths)

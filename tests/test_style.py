@@ -24,7 +24,7 @@ from judgebench.datasets.fields import answer_metadata
 from judgebench.errors import ConfigError, InputError
 from judgebench.ratings import intervals as iv
 from judgebench.ratings import style
-from judgebench.ratings.counts import CodedOutcomes
+from judgebench.ratings.counts import CodedOutcomes, encode_outcomes
 
 STRENGTH = np.array([0.5, 0.2, 0.0, -0.3, -0.4])  # true log-strengths of m0..m4
 TOKENS = np.array([300.0, 900.0, 500.0, 1500.0, 400.0])  # typical answer lengths: m1 and m3 are verbose
@@ -142,7 +142,8 @@ def test_bootstrap_replicates_fitted_together_agree_with_single_fits_and_the_san
     coded = simulate(rng, 200)
     fit = style.fit(coded)
     weights = iv.question_weights(coded.n_questions, 200, rng)
-    theta = style.fit_replicates(fit, coded, weights)
+    theta, unbounded = style.fit_replicates(fit, coded, weights)
+    assert not unbounded.any()
     # replicate 0 refitted from scratch on its resampled rows
     rows = np.concatenate([np.repeat(np.flatnonzero(coded.question == q), k) for q, k in enumerate(weights[0])])
     single = style.fit(CodedOutcomes(models=coded.models, questions=coded.questions, question=coded.question[rows],
@@ -218,7 +219,7 @@ def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_
     replicates; those are fitted with the point estimate's weak ridge (as a single fit of the resampled rows with
     that ridge), counted, and the warning names the interval end the ridge sets."""
     from judgebench.ratings import bradley_terry as bt
-    from judgebench.ratings.counts import encode_outcomes, pair_counts
+    from judgebench.ratings.counts import pair_counts
 
     rng = np.random.default_rng(0)
     rows = []
@@ -234,7 +235,7 @@ def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_
     weights = iv.question_weights(coded.n_questions, 300, np.random.default_rng(0))
     separated = iv.question_separation(coded, weights).replicates
     assert 70 < separated.sum() < 130
-    theta = style.fit_replicates(fit, coded, weights, separated=separated)
+    theta, _ = style.fit_replicates(fit, coded, weights, separated=separated)
     r = int(np.flatnonzero(separated)[0])
     picked = np.concatenate([np.repeat(np.flatnonzero(coded.question == q), k) for q, k in enumerate(weights[r])])
     with pytest.raises(InputError):  # the resampled rows have no maximum-likelihood ratings
@@ -288,3 +289,51 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.startswith("error: ") and "rate without style control (--no-style-control), or " \
         "judge more games" in " ".join(done.stderr.split())
+
+
+def test_bootstrap_replicates_whose_style_coefficient_has_no_finite_fit_are_ridged_counted_and_said(tmp_path):
+    """Bold text appears in four answers of mid-8b: it lost three of those pairs and won one (question q00), so
+    the full data has a finite bold coefficient, but a replicate that does not draw q00 (about a third of them)
+    separates its verdicts by bold density alone (where it draws any of the others), however the strengths are held. Such a replicate stopped the
+    board ("Bradley-Terry fit did not converge in 200 iterations ... try a regularization such as 0.01", and any
+    regularization gave the same error); it is now fitted with the weak ridge on the coefficients too, counted,
+    and the warning names the feature and the interval end the ridge sets, through the CLI."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for q in range(30):
+        for model, p in (("mid-8b", 0.55), ("small-1b", 0.3)):
+            row = {"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b",
+                   "score_a": float(rng.random() < p), "tokens_a": int(rng.integers(100, 600)),
+                   "tokens_b": int(rng.integers(100, 600)), "headers_a": 0, "headers_b": 0, "lists_a": 0,
+                   "lists_b": 0, "bold_a": 0, "bold_b": 0}
+            if q < 4 and model == "mid-8b":
+                row.update(bold_a=5, score_a=float(q == 0))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    coded = encode_outcomes(frame)
+    fit = style.fit(coded)
+    weights = iv.question_weights(coded.n_questions, 200, np.random.default_rng(0))
+    theta, unbounded = style.fit_replicates(fit, coded, weights)
+    bold = fit.covariates.names.index("bold_density")
+    drawn = weights[:, [list(coded.questions).index(f"q{q:02d}") for q in range(4)]] > 0
+    without_q00 = ~drawn[:, 0] & drawn[:, 1:].any(axis=1)  # (a replicate without bold text has no bold effect)
+    np.testing.assert_array_equal(unbounded[:, bold] == -1, without_q00)  # exactly those, towards minus infinity
+    assert np.isfinite(theta).all() and 0.25 < without_q00.mean() < 0.45
+
+    path = tmp_path / "bold.csv"
+    frame.to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
+                           "--baseline", "base-3b", "--style-control", "--rounds", "200", "--out", str(tmp_path / "b")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    meta = json.loads((tmp_path / "b" / "leaderboard.json").read_text())["meta"]
+    count = meta["replicates_style_unbounded"]
+    assert 0.25 < count / 200 < 0.45 and count == meta["replicates_regularised"]
+    assert (f"{count} of 200 bootstrap replicates have no finite style-controlled fit (a style feature tells every "
+            f"winner's answer from the loser's where it is not zero: bold_density in {count / 200:.0%} of them), so "
+            "they were fitted with the weak ridge (0.01) on the style coefficients too: the lower end of "
+            "bold_density's interval is set by the ridge, not by the data") in said
+    coefficient = meta["style_coefficients"]["bold_density"]
+    assert coefficient["lower"] < coefficient["coefficient"] < coefficient["upper"]
+    assert any("bold_density" in warning for warning in meta["warnings"])
