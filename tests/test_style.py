@@ -294,10 +294,11 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
 def test_bootstrap_replicates_whose_style_coefficient_has_no_finite_fit_are_ridged_counted_and_said(tmp_path):
     """Bold text appears in four answers of mid-8b: it lost three of those pairs and won one (question q00), so
     the full data has a finite bold coefficient, but a replicate that does not draw q00 (about a third of them)
-    separates its verdicts by bold density alone (where it draws any of the others), however the strengths are held. Such a replicate stopped the
-    board ("Bradley-Terry fit did not converge in 200 iterations ... try a regularization such as 0.01", and any
-    regularization gave the same error); it is now fitted with the weak ridge on the coefficients too, counted,
-    and the warning names the feature and the interval end the ridge sets, through the CLI."""
+    separates its verdicts by bold density alone (where it draws any of the others), however the strengths are
+    held. Such a replicate stopped the board ("Bradley-Terry fit did not converge in 200 iterations ... try a
+    regularization such as 0.01", and any regularization gave the same error); it is now fitted with the weak
+    ridge on the coefficients too, counted, and the warning names the feature and the interval end the ridge
+    sets, through the CLI."""
     rng = np.random.default_rng(1)
     rows = []
     for q in range(30):
