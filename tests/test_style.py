@@ -338,3 +338,36 @@ def test_bootstrap_replicates_whose_style_coefficient_has_no_finite_fit_are_ridg
     coefficient = meta["style_coefficients"]["bold_density"]
     assert coefficient["lower"] < coefficient["coefficient"] < coefficient["upper"]
     assert any("bold_density" in warning for warning in meta["warnings"])
+
+
+def test_a_separated_replicate_without_a_style_feature_keeps_its_coefficient_and_both_ends_can_be_the_ridges():
+    """strong wins all but one pair (a third of the replicates have no finite ratings) and bold text appears in two
+    answers of small-1b, which won on q00 and lost on q01. A replicate fitted alone for its ratings that draws
+    neither has no information on the bold coefficient: it keeps the full data's (it was an internal error,
+    "Singular matrix"); one that draws only q00 (q01) separates upwards (downwards), so both ends of the bold
+    coefficient's interval are the ridge's, and the warning says so."""
+    rng = np.random.default_rng(2)
+    rows = []
+    for q in range(30):
+        for model, p in (("strong", 0.97), ("small-1b", 0.3)):
+            row = {"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b",
+                   "tokens_a": int(rng.integers(100, 600)), "tokens_b": int(rng.integers(100, 600)),
+                   "score_a": float(rng.random() < p) if (model, q) != ("strong", 5) else 0.0, "headers_a": 0,
+                   "headers_b": 0, "lists_a": 0, "lists_b": 0, "bold_a": 0, "bold_b": 0}
+            if q < 2 and model == "small-1b":
+                row.update(bold_a=5, score_a=float(q == 0))
+            rows.append(row)
+    coded = encode_outcomes(pd.DataFrame(rows))
+    fit = style.fit(coded)
+    weights = iv.question_weights(coded.n_questions, 300, np.random.default_rng(0))
+    separated = iv.question_separation(coded, weights).replicates
+    theta, unbounded = style.fit_replicates(fit, coded, weights, separated=separated)
+    bold = len(coded.models) + fit.covariates.names.index("bold_density")
+    index = [list(coded.questions).index(q) for q in ("q00", "q01")]
+    drawn = weights[:, index] > 0
+    np.testing.assert_array_equal(unbounded[:, bold - len(coded.models)], drawn[:, 0].astype(int) - drawn[:, 1])
+    neither = separated & ~drawn.any(axis=1)
+    assert neither.any() and np.isfinite(theta).all()
+    np.testing.assert_allclose(theta[neither, bold], fit.params[bold])
+    warning = style.unbounded_warning(unbounded, fit.covariates.names, 0.95)[0]
+    assert "both ends of bold_density's interval are set by the ridge, not by the data" in warning

@@ -363,7 +363,8 @@ def separating_direction(rows: _Rows, weight: np.ndarray, *, strengths: bool) ->
     k = rows.z.shape[1]
     if result.status != 0 or -result.fun <= 1e-6:
         return None
-    share = np.where(np.abs(result.x[-k:]) > 1e-9, np.sign(result.x[-k:]), 0.0).astype(np.int8)
+    present = (rows.z[used] != 0).any(axis=0)  # an absent feature's share moves nothing: it is arbitrary
+    share = np.where(present & (np.abs(result.x[-k:]) > 1e-9), np.sign(result.x[-k:]), 0.0).astype(np.int8)
     return share if share.any() else None
 
 
@@ -376,12 +377,14 @@ def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray, ridge: float | 
     ridge = ridge if ridge is not None else start.regularization or 1e-6 * float(weight.sum())
     data = _Rows(rows.model_a, rows.model_b, rows.score, weight, rows.z, rows.n_models)
     m = rows.n_models
+    # a feature that is zero in every outcome drawn has no information: it keeps its start, as in `chord_replicates`
+    held = coefficient_ridge * np.ones(rows.z.shape[1]) + ~(rows.z[weight > 0] != 0).any(axis=0)
 
     def terms(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grad = data.gradient(theta[None, :], weight[:, None], ridge)[0]
         grad[m:] -= coefficient_ridge * theta[m:]
         information = data.information(theta, ridge)
-        information[m:, m:] += coefficient_ridge * np.eye(len(theta) - m)
+        information[m:, m:] += np.diag(held)
         return grad, bt._centred(information, layout, ridge)
 
     def log_likelihood(theta: np.ndarray) -> float:
@@ -407,10 +410,11 @@ def unbounded_warning(unbounded: np.ndarray, names: tuple[str, ...], confidence:
         share = np.abs(unbounded[:, k]).mean()
         if share:
             said.append(f"{name} in {share:.0%} of them")
-        for sign, end in ((1, "upper"), (-1, "lower")):
-            if (unbounded[:, k] == sign).mean() > tail:
-                ends.append(f"the {end} end of {name}'s interval")
-    effect = (f": {' and '.join(ends)} {'is' if len(ends) == 1 else 'are'} set by the ridge, not by the data" if ends
+        sides = [end for sign, end in ((1, "upper"), (-1, "lower")) if (unbounded[:, k] == sign).mean() > tail]
+        if sides:
+            ends.append(f"{'both ends' if len(sides) == 2 else f'the {sides[0]} end'} of {name}'s interval")
+    verb = "is" if len(ends) == 1 and not ends[0].startswith("both") else "are"
+    effect = (f": {' and '.join(ends)} {verb} set by the ridge, not by the data" if ends
               else ", too few to set an end of any interval")
     return [f"{int(concerned.sum())} of {rounds} bootstrap replicates have no finite style-controlled fit (a style "
             f"feature tells every winner's answer from the loser's where it is not zero: {', '.join(said)}), so they "
