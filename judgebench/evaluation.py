@@ -1263,6 +1263,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
                          hint=command_or_call(f"`judgebench report --results {directory} --out report.html`",
                                               f"`judgebench.html_report('report.html', results={str(directory)!r})`")
                          + " shows what the judge wrote")
+    board.meta.update(source="results", source_path=str(directory))  # as `rate` records its other sources
     return board
 
 

@@ -97,6 +97,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     meta = board.meta if board is not None else data.meta
     context = {
         "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported, "meta": meta,
+        "source": _imported_source(meta),
         "unrated": None if board is not None else _unrated(data.judgments), **_board_context(board),
         "images": images, "provenance": _provenance(data, meta, diagnostics_figures or {}), **judged,
     }
@@ -107,6 +108,18 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
                 else [f"no leaderboard: {why_unrated(data.judgments)}"])
     return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
                   judged.get("pairs_total", 0), warnings, str(data.source), data.imported)
+
+
+def _imported_source(meta: dict[str, Any]) -> str:
+    """Where the judgments of a leaderboard without them came from, as its meta records it (`evaluation.rate`'s
+    `source` and `source_path`): for a run's results folder rated again, the folder and the run (its id, from the
+    `runs` the run recorded), which the report had called "source unknown"."""
+    source = meta.get("source")
+    if source != "results":
+        return str(source or "source unknown")
+    runs = [str(run["id"]) for run in meta.get("runs") or [] if run.get("id")]
+    by = f" of judgebench run {', '.join(runs)}" if runs else " of a judgebench run"
+    return f"the results folder {meta.get('source_path')}{by}"
 
 
 def _board_context(board: Leaderboard | None) -> dict[str, Any]:
