@@ -79,10 +79,11 @@ from judgebench.verdicts import discrete
 
 METHODS = ("bt", "elo", "winrate")
 INTERVALS = ("bootstrap", "sandwich")
+# Fields added later go last, so that leaderboard.csv's earlier columns keep their place.
 MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_probability", "tie_probability",
                 "expected_score", "n_games", "n_wins", "n_losses", "n_ties", "position_consistency", "avg_length",
                 "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note",
-                "n_split")  # fields added later go last, so that leaderboard.csv's earlier columns keep their place
+                "n_split", "win_probability_lower", "win_probability_upper")
 
 
 # Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
@@ -869,8 +870,16 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     extra["style_coefficients"] = style.coefficient_table(fit.covariates.names, fit.coefficients, coef_lower,
                                                           coef_upper)
     reference = baseline if baseline is not None else anchor
-    base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
-    probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
+    contrasts = np.eye(m) - (np.eye(m)[reference] if reference is not None else 1.0 / m)  # beta_k - beta_reference
+    probabilities = {"win_probability": bt.expected_score(contrasts @ fit.strengths)}
+    if options.interval == "bootstrap":
+        ends = iv.percentile_interval(theta[:, :m] @ contrasts.T, options.confidence)
+    else:
+        spread = np.sqrt(np.maximum(np.diag(contrasts @ covariance[:m, :m] @ contrasts.T), 0.0))
+        ends = iv.normal_interval(contrasts @ fit.strengths, spread, options.confidence, degrees_of_freedom)
+    # the reference's own P(win) is 1/2 by definition: no interval
+    probabilities["win_probability_lower"], probabilities["win_probability_upper"] = (
+        np.where(np.arange(m) == reference, np.nan, bt.expected_score(end)) for end in ends)
     return _Ratings(estimate, lower, upper, samples, better, probabilities, extra, caveats=caveats)
 
 
@@ -1417,7 +1426,8 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
             f"P(win) and P(tie): Davidson's tie model's predicted probabilities of beating and of tying {reference}; "
             "expected score = P(win) + P(tie) / 2" if options.ties == "davidson"
             else f"P(win): the predicted probability of beating {reference}, ties counted half (so also the "
-                 "expected score)")
+                 "expected score)") + (f", in brackets its {options.confidence:.0%} interval" if options.style_control
+                                       else "")
 
     warnings_list = []
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS and not _one_cluster(

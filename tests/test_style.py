@@ -9,6 +9,7 @@ difference, so the truth on its scale is G_LENGTH times that root mean square (`
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -371,3 +372,42 @@ def test_a_separated_replicate_without_a_style_feature_keeps_its_coefficient_and
     np.testing.assert_allclose(theta[neither, bold], fit.params[bold])
     warning = style.unbounded_warning(unbounded, fit.covariates.names, 0.95)[0]
     assert "both ends of bold_density's interval are set by the ridge, not by the data" in warning
+
+
+def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_in_every_table(tmp_path):
+    """The style-controlled terminal table showed the raw win rate alone; the style-adjusted P(win) against the
+    baseline (arena-hard-auto's style-controlled score) was in leaderboard.md and the report only, without an
+    interval. Each table now shows it with its interval, one text: the bootstrap's and the sandwich's, each the
+    logistic of the interval of the model's rating difference from the baseline (here the anchor)."""
+    rng = np.random.default_rng(5)
+    rows = [{"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b", "score_a": float(rng.random() < p),
+             **{f"{name}_{side}": int(rng.integers(1, 600 if name == "tokens" else 6))
+                for name in ("tokens", "headers", "lists", "bold") for side in "ab"}}
+            for q in range(40) for model, p in (("mid-8b", 0.6), ("small-1b", 0.35))]
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    for interval in ("bootstrap", "sandwich"):
+        out = tmp_path / interval
+        done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
+                               "--baseline", "base-3b", "--style-control", "--rounds", "100", "--interval", interval,
+                               "--out", str(out)], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "COLUMNS": "200"})
+        assert done.returncode == 0, done.stderr
+        models = json.loads((out / "leaderboard.json").read_text())["models"]
+        reported = subprocess.run([sys.executable, "-m", "judgebench.cli", "report", "--results", str(out), "--out",
+                                   str(out / "report.html")], capture_output=True, text=True, timeout=120)
+        assert reported.returncode == 0, reported.stderr
+        html = (out / "report.html").read_text()
+        assert "P(win)" in done.stdout and "in brackets its 95% interval" in " ".join(done.stdout.split())
+        for entry in models:
+            if entry["model"] == "base-3b":
+                assert entry["win_probability"] == 0.5 and entry["win_probability_lower"] is None
+                continue
+            ends = [float(expit((entry[end] - 1000.0) * np.log(10.0) / 400.0)) for end in ("lower", "upper")]
+            assert [entry["win_probability_lower"], entry["win_probability_upper"]] == pytest.approx(ends)
+            assert ends[0] < entry["win_probability"] < ends[1]
+            text = (f"{100 * entry['win_probability']:.1f}% [{100 * ends[0]:.1f}%, {100 * ends[1]:.1f}%]")
+            row = next(line for line in done.stdout.splitlines() if f" {entry['model']} " in line)
+            assert text in row, done.stdout
+            assert f"| {text} |" in (out / "leaderboard.md").read_text()
+            assert f">{text}<" in html

@@ -334,16 +334,16 @@ def _columns(models: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
 def _table_rows(models: list[dict[str, Any]], columns: list[str], meta: dict[str, Any]) -> list[list[tuple[Any, str]]]:
     """Each model's cells: (its value, by which the column sorts; its text, as leaderboard.md writes it: rates
     as percentages, ratings as Elo-scale points or, when they are win rates, percentages)."""
-    from judgebench.present import format_cell, format_rank, rating_format
+    from judgebench.present import entry_cell, format_rank, rating_format
 
     rating = rating_format(meta)
 
-    def text(key: str, value: Any) -> str:
+    def text(key: str, entry: dict[str, Any]) -> str:
         if key == "rank":
-            return format_rank(value)
-        return rating(value) if key in ("rating", "lower", "upper") else format_cell(key, value)
+            return format_rank(entry.get(key))
+        return rating(entry.get(key)) if key in ("rating", "lower", "upper") else entry_cell(key, entry)
 
-    return [[(entry.get(key), text(key, entry.get(key))) for key in columns] for entry in models]
+    return [[(entry.get(key), text(key, entry)) for key in columns] for entry in models]
 
 
 def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
