@@ -50,7 +50,7 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -832,7 +832,7 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     counts = pair_counts(coded)
     ridge = _ridge(counts, options)
     covariates = style.Covariates.of(coded)  # its own errors (no style counts) as they are
-    with _style_fit_errors(counts):
+    with _style_fit_errors(counts, lambda: style.separating_features(coded, covariates, strengths=not ridge)):
         fit = style.fit(coded, covariates, regularization=ridge)
     m = coded.n_models
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
@@ -901,26 +901,33 @@ def auto_ridge_warning(ridge: float, unbounded: str) -> str:
 
 
 @contextmanager
-def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
+def _style_fit_errors(counts: PairCounts, separating: Callable[[], tuple[str, ...]]) -> Iterator[None]:
     """A style-controlled fit that has no finite solution, as one InputError. The ridge holds only the models'
     strengths; where some model won or lost every comparison, a style feature that tells the winners' answers
     from the losers' (the better models wrote longer ones) takes up what the ridge holds back and grows without
     bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged).
-    Without a ridge (`regularization = 0`) the plain fit that starts it may not exist: that asks for a ridge, as
-    a plain fit does (`_needs_a_ridge`)."""
+    Where every model won and lost, the features that separate the verdicts (`separating`, found when needed:
+    `style.separating_features`) are named. Without a ridge (`regularization = 0`) the plain fit that starts it
+    may not exist: that asks for a ridge, as a plain fit does (`_needs_a_ridge`)."""
     try:
         yield
     except bt.NoMaximumLikelihood as error:
         raise _needs_a_ridge(error) from None
     except (np.linalg.LinAlgError, bt.NotConverged) as error:  # the plain fit's own errors say what they are
         unbounded = bt.unbounded_groups(counts)
-        why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
-               "verdicts without limit" if unbounded else
-               "the style features explain the verdicts exactly (a feature that tells every winner's answer from "
-               "the loser's)")
+        if unbounded:
+            why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
+                   "verdicts without limit")
+            more = "judge more games so that every model wins and loses some"
+        else:
+            names = separating()
+            which = (f"{first_few(names, 4)} {'tells' if len(names) == 1 else 'tell'} every winner's answer from "
+                     f"the loser's where {'it is' if len(names) == 1 else 'they are'} not zero" if names
+                     else "a feature that tells every winner's answer from the loser's")
+            why = f"the style features explain the verdicts exactly ({which})"
+            more = "judge more games" + (" with answers that have those features" if names else "")
         raise InputError(f"style control has no finite fit here: {why}; rate without style control "
-                         f"({how_to_turn_off('style_control')}), or judge more games so that every model wins and "
-                         "loses some") from error
+                         f"({how_to_turn_off('style_control')}), or {more}") from error
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:

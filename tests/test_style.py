@@ -411,3 +411,34 @@ def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_
             assert text in row, done.stdout
             assert f"| {text} |" in (out / "leaderboard.md").read_text()
             assert f">{text}<" in html
+
+
+def test_style_control_whose_feature_separates_every_verdict_names_the_feature(tmp_path):
+    """Every model won and lost, but bold text appears in three answers of mid-8b, all of which lost: the bold
+    coefficient has no finite fit on the data itself. The error named no feature ("a feature that tells every
+    winner's answer from the loser's") and asked for games "so that every model wins and loses some", which they
+    do; it names bold_density and the flag that rates the outcomes, and that flag does."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for q in range(30):
+        for model, p in (("mid-8b", 0.55), ("small-1b", 0.3)):
+            row = {"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b",
+                   "score_a": float(rng.random() < p), "tokens_a": int(rng.integers(100, 600)),
+                   "tokens_b": int(rng.integers(100, 600)), "headers_a": 0, "headers_b": 0, "lists_a": 0,
+                   "lists_b": 0, "bold_a": 0, "bold_b": 0}
+            if q < 3 and model == "mid-8b":
+                row.update(bold_a=5, score_a=0.0)
+            rows.append(row)
+    path = tmp_path / "bold.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    command = [sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path), "--baseline", "base-3b",
+               "--rounds", "50", "-q"]
+    done = subprocess.run([*command, "--style-control"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert " ".join(done.stderr.split()) == (
+        "error: style control has no finite fit here: the style features explain the verdicts exactly (bold_density "
+        "tells every winner's answer from the loser's where it is not zero); rate without style control "
+        "(--no-style-control), or judge more games with answers that have those features")
+    off = subprocess.run([*command, "--style-control", "--no-style-control"], capture_output=True, text=True,
+                         timeout=120)
+    assert off.returncode == 0, off.stderr

@@ -368,6 +368,16 @@ def separating_direction(rows: _Rows, weight: np.ndarray, *, strengths: bool) ->
     return share if share.any() else None
 
 
+def separating_features(coded: CodedOutcomes, covariates: Covariates, *, strengths: bool) -> tuple[str, ...]:
+    """The features whose coefficients run off along a direction that separates all the outcomes
+    (`separating_direction`; with the strengths' share where nothing holds them), for the error of a fit that
+    has no finite solution; () where none does."""
+    rows = _rows(coded, covariates)
+    direction = separating_direction(rows, rows.weight, strengths=strengths)
+    return () if direction is None else tuple(name for name, share in zip(covariates.names, direction, strict=True)
+                                              if share)
+
+
 def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray, ridge: float | None = None,
                coefficient_ridge: float = 0.0) -> np.ndarray:
     """Newton fit of one replicate with `ridge` on the strengths; by default a tiny one (1e-6 per weighted
