@@ -292,14 +292,10 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
         "judge more games" in " ".join(done.stderr.split())
 
 
-def test_bootstrap_replicates_whose_style_coefficient_has_no_finite_fit_are_ridged_counted_and_said(tmp_path):
-    """Bold text appears in four answers of mid-8b: it lost three of those pairs and won one (question q00), so
-    the full data has a finite bold coefficient, but a replicate that does not draw q00 (about a third of them)
-    separates its verdicts by bold density alone (where it draws any of the others), however the strengths are
-    held. Such a replicate stopped the board ("Bradley-Terry fit did not converge in 200 iterations ... try a
-    regularization such as 0.01", and any regularization gave the same error); it is now fitted with the weak
-    ridge on the coefficients too, counted, and the warning names the feature and the interval end the ridge
-    sets, through the CLI."""
+def with_bold(bold_scores: dict[int, float]) -> pd.DataFrame:
+    """Outcomes of mid-8b and small-1b against base-3b on 30 questions (seeded verdicts and token counts, no
+    markdown), except that mid-8b's answers to the questions numbered in `bold_scores` have bold text and score
+    as given there."""
     rng = np.random.default_rng(1)
     rows = []
     for q in range(30):
@@ -308,10 +304,21 @@ def test_bootstrap_replicates_whose_style_coefficient_has_no_finite_fit_are_ridg
                    "score_a": float(rng.random() < p), "tokens_a": int(rng.integers(100, 600)),
                    "tokens_b": int(rng.integers(100, 600)), "headers_a": 0, "headers_b": 0, "lists_a": 0,
                    "lists_b": 0, "bold_a": 0, "bold_b": 0}
-            if q < 4 and model == "mid-8b":
-                row.update(bold_a=5, score_a=float(q == 0))
+            if q in bold_scores and model == "mid-8b":
+                row.update(bold_a=5, score_a=bold_scores[q])
             rows.append(row)
-    frame = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def test_bootstrap_replicates_whose_style_coefficient_has_no_finite_fit_are_ridged_counted_and_said(tmp_path):
+    """Bold text appears in four answers of mid-8b: it lost three of those pairs and won one (question q00), so
+    the full data has a finite bold coefficient, but a replicate that does not draw q00 (about a third of them)
+    separates its verdicts by bold density alone (where it draws any of the others), however the strengths are
+    held. Such a replicate stopped the board ("Bradley-Terry fit did not converge in 200 iterations ... try a
+    regularization such as 0.01", and any regularization gave the same error); it is now fitted with the weak
+    ridge on the coefficients too, counted, and the warning names the feature and the interval end the ridge
+    sets, through the CLI."""
+    frame = with_bold({0: 1.0, 1: 0.0, 2: 0.0, 3: 0.0})
     coded = encode_outcomes(frame)
     fit = style.fit(coded)
     weights = iv.question_weights(coded.n_questions, 200, np.random.default_rng(0))
@@ -418,19 +425,8 @@ def test_style_control_whose_feature_separates_every_verdict_names_the_feature(t
     coefficient has no finite fit on the data itself. The error named no feature ("a feature that tells every
     winner's answer from the loser's") and asked for games "so that every model wins and loses some", which they
     do; it names bold_density and the flag that rates the outcomes, and that flag does."""
-    rng = np.random.default_rng(1)
-    rows = []
-    for q in range(30):
-        for model, p in (("mid-8b", 0.55), ("small-1b", 0.3)):
-            row = {"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b",
-                   "score_a": float(rng.random() < p), "tokens_a": int(rng.integers(100, 600)),
-                   "tokens_b": int(rng.integers(100, 600)), "headers_a": 0, "headers_b": 0, "lists_a": 0,
-                   "lists_b": 0, "bold_a": 0, "bold_b": 0}
-            if q < 3 and model == "mid-8b":
-                row.update(bold_a=5, score_a=0.0)
-            rows.append(row)
     path = tmp_path / "bold.csv"
-    pd.DataFrame(rows).to_csv(path, index=False)
+    with_bold({0: 0.0, 1: 0.0, 2: 0.0}).to_csv(path, index=False)
     command = [sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path), "--baseline", "base-3b",
                "--rounds", "50", "-q"]
     done = subprocess.run([*command, "--style-control"], capture_output=True, text=True, timeout=120)
