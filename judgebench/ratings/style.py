@@ -42,7 +42,8 @@ covariance is clustered by question.
 A replicate can lack a finite fit although every model in it won and lost: a feature that is zero in most
 outcomes (the bold density of answers without bold text) can tell every winner's answer from the loser's in the
 few outcomes where it is not, and its coefficient then grows without bound, however the strengths are held (the
-ridge holds only them). Such replicates are found exactly, as a linear programme (`separating_direction`: Albert &
+ridge holds only them). Such replicates (those fitted alone whose Newton fit runs off) are confirmed exactly, as
+a linear programme that also gives the direction (`separating_direction`: Albert &
 Anderson, "On the existence of maximum likelihood estimates in logistic regression models", Biometrika 71, 1984;
 Konis 2007, "Linear programming algorithms for detecting separated data in binary logistic regression models"),
 fitted with the weak ridge on the coefficients too, counted and warned of (`unbounded_warning`), as the plain
@@ -64,6 +65,7 @@ from judgebench.ratings.counts import CodedOutcomes, pair_counts
 
 STYLE_FEATURES = ("length", "header_density", "list_density", "bold_density")
 _REPLICATE_CELLS = 16_000_000  # replicates x outcomes handled at once by the batched iterations
+_SATURATED = 30.0  # log-odds beyond which a replicate's fit is suspected of running off (P = 1 - 1e-13)
 
 
 def raw_covariates(style_a: np.ndarray, style_b: np.ndarray) -> np.ndarray:
@@ -323,16 +325,26 @@ def _fit_block(start: StyleFit, rows: _Rows, weight: np.ndarray, theta: np.ndarr
 def _fit_alone(start: StyleFit, rows: _Rows, weight: np.ndarray, *, separated: bool) -> tuple[np.ndarray, np.ndarray]:
     """One replicate fitted alone, and the signs of its coefficients' unbounded directions (`fit_replicates`).
 
-    The strengths are held by the fit's ridge, or in a `separated` replicate by the weak AUTO_RIDGE; where neither
-    holds them, they count in the search for a separating direction. Where one is found, the strengths and the
-    coefficients are fitted with the weak ridge (the fit's own for the strengths, if it has one); else the
-    strengths as said, with a tiny ridge where nothing holds them and the plain fit did not settle."""
+    Newton's method first, with the strengths held by the fit's ridge, by the weak AUTO_RIDGE in a `separated`
+    replicate, else by nothing; its estimate stands where it settles with every predicted log-odds within
+    +-_SATURATED (a fit that runs off along a separating direction gains about one unit of log-odds an iteration
+    until its probabilities round to 0 and 1, where it stops or fails). Else a separating direction is looked for
+    (`separating_direction`; with the strengths' share where nothing holds them): where there is one, the
+    strengths and the coefficients are fitted with the weak ridge (the fit's own for the strengths, if it has
+    one); where there is none, the strengths with a tiny ridge, as before."""
     held = bool(start.regularization) or separated
+    ridge = (start.regularization or bt.AUTO_RIDGE) if separated else start.regularization
+    finite = np.zeros(len(start.coefficients), dtype=np.int8)
+    try:
+        theta = _refit_one(start, rows, weight, ridge)
+        if np.abs(rows.eta(theta[None, :])[weight > 0, 0]).max() <= _SATURATED:
+            return theta, finite
+    except (bt.NotConverged, np.linalg.LinAlgError):
+        pass
     direction = separating_direction(rows, weight, strengths=not held)
     if direction is not None:
         return _refit_one(start, rows, weight, start.regularization or bt.AUTO_RIDGE, bt.AUTO_RIDGE), direction
-    ridge = (start.regularization or bt.AUTO_RIDGE) if separated else None
-    return _refit_one(start, rows, weight, ridge), np.zeros(len(start.coefficients), dtype=np.int8)
+    return _refit_one(start, rows, weight, ridge if held else None), finite
 
 
 def separating_direction(rows: _Rows, weight: np.ndarray, *, strengths: bool) -> np.ndarray | None:
