@@ -278,6 +278,15 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                     evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
             except Stopped as stopped:  # no results, and the run 'interrupted'; the plan keeps why it stopped
                 result = _stopped_after_judging(settings, result, stopped)
+            except _RatingFailed as failed:  # the judgments are stored: the results folder gets them too
+                if out is not None:
+                    _write_results(failed.evaluation, out)
+                    if on_event is not None:
+                        from judgebench.engines.base import EngineEvent
+
+                        on_event(EngineEvent("stage", f"the judgments are written to {Path(out) / 'judgments.jsonl'}"
+                                                      ", without a leaderboard: rating them failed"))
+                raise
         if evaluation is None:
             evaluation = _evaluation(settings, dataset, template, result, planner, on_event)
     if out is not None and not result.interrupted:
@@ -449,11 +458,21 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
                 meta={**evaluation.provenance, **diagnostics.to_meta(), "prompt_tokens": evaluation.prompt_tokens,
                       "completion_tokens": evaluation.completion_tokens, "cost_usd": evaluation.cost_usd})
         except (ConfigError, InputError) as error:  # what was judged is stored: say so, since the run ends here
-            raise ConfigError(f"{error}. {_kept_for_rating(settings.store)}") from None
+            raise _RatingFailed(f"{error}. {_kept_for_rating(settings.store)}", evaluation) from None
         unrated = unrated_models_warning(evaluation.provenance["adaptive"], outcomes) if planner is not None else None
         if unrated is not None:
             evaluation.leaderboard.meta["warnings"].append(unrated)
     return evaluation
+
+
+class _RatingFailed(ConfigError):
+    """A run's judgments that could not be rated (`_evaluation`), with the evaluation without a leaderboard, so
+    that `evaluate` writes the results folder (judgments.jsonl, diagnostics) before the error ends the run: a
+    rating failure stored the judgments but wrote no folder, whose `judgebench leaderboard --results` rates them."""
+
+    def __init__(self, message: str, evaluation: Evaluation):
+        super().__init__(message)
+        self.evaluation = evaluation
 
 
 def _kept_for_rating(store: str | Path) -> str:
@@ -1281,6 +1300,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
                          hint=command_or_call(f"`judgebench report --results {directory} --out report.html`",
                                               f"`judgebench.html_report('report.html', results={str(directory)!r})`")
                          + " shows what the judge wrote")
+    board.meta.update(source="results", source_path=str(directory))  # as `rate` records its other sources
     return board
 
 

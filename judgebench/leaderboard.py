@@ -50,7 +50,7 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -79,10 +79,11 @@ from judgebench.verdicts import discrete
 
 METHODS = ("bt", "elo", "winrate")
 INTERVALS = ("bootstrap", "sandwich")
+# Fields added later go last, so that leaderboard.csv's earlier columns keep their place.
 MODEL_FIELDS = ("model", "rank", "rating", "lower", "upper", "win_rate", "win_probability", "tie_probability",
                 "expected_score", "n_games", "n_wins", "n_losses", "n_ties", "position_consistency", "avg_length",
                 "win_rate_se", "discrete_win_rate", "n_draws", "lc_win_rate", "lc_win_rate_se", "rank_note",
-                "n_split")  # fields added later go last, so that leaderboard.csv's earlier columns keep their place
+                "n_split", "win_probability_lower", "win_probability_upper")
 
 
 # Fewer questions than this: clustered intervals (bootstrap or sandwich) may under-cover, and the meta says so.
@@ -848,7 +849,7 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     counts = pair_counts(coded)
     ridge = _ridge(counts, options)
     covariates = style.Covariates.of(coded)  # its own errors (no style counts) as they are
-    with _style_fit_errors(counts):
+    with _style_fit_errors(counts, lambda: style.separating_features(coded, covariates, strengths=not ridge)):
         fit = style.fit(coded, covariates, regularization=ridge)
     m = coded.n_models
     estimate = bt.to_elo(fit.strengths[None, :], anchor, options.anchor_rating, options.scale)[0]
@@ -862,8 +863,10 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
         else:
             weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
             separation = iv.question_separation(coded, weights, anchor)
-            theta = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
-            extra["replicates_regularised"] = int(separation.replicates.sum())
+            theta, unbounded = style.fit_replicates(fit, coded, weights, separated=separation.replicates)
+            extra["replicates_regularised"] = int((separation.replicates | unbounded.any(axis=1)).sum())
+            extra["replicates_style_unbounded"] = int(unbounded.any(axis=1).sum())
+            caveats += style.unbounded_warning(unbounded, fit.covariates.names, options.confidence)
             if not ridge:
                 caveats += _separation_warning(separation, coded.models, replace(options, resample="questions"),
                                                None if anchor is None else coded.models[anchor], fit.strengths)
@@ -887,8 +890,16 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     extra["style_coefficients"] = style.coefficient_table(fit.covariates.names, fit.coefficients, coef_lower,
                                                           coef_upper)
     reference = baseline if baseline is not None else anchor
-    base = fit.strengths[reference] if reference is not None else fit.strengths.mean()
-    probabilities = {"win_probability": bt.expected_score(fit.strengths - base)}
+    contrasts = np.eye(m) - (np.eye(m)[reference] if reference is not None else 1.0 / m)  # beta_k - beta_reference
+    probabilities = {"win_probability": bt.expected_score(contrasts @ fit.strengths)}
+    if options.interval == "bootstrap":
+        ends = iv.percentile_interval(theta[:, :m] @ contrasts.T, options.confidence)
+    else:
+        spread = np.sqrt(np.maximum(np.diag(contrasts @ covariance[:m, :m] @ contrasts.T), 0.0))
+        ends = iv.normal_interval(contrasts @ fit.strengths, spread, options.confidence, degrees_of_freedom)
+    # the reference's own P(win) is 1/2 by definition: no interval
+    probabilities["win_probability_lower"], probabilities["win_probability_upper"] = (
+        np.where(np.arange(m) == reference, np.nan, bt.expected_score(end)) for end in ends)
     return _Ratings(estimate, lower, upper, samples, better, probabilities, extra, caveats=caveats)
 
 
@@ -910,26 +921,33 @@ def auto_ridge_warning(ridge: float, unbounded: str) -> str:
 
 
 @contextmanager
-def _style_fit_errors(counts: PairCounts) -> Iterator[None]:
+def _style_fit_errors(counts: PairCounts, separating: Callable[[], tuple[str, ...]]) -> Iterator[None]:
     """A style-controlled fit that has no finite solution, as one InputError. The ridge holds only the models'
     strengths; where some model won or lost every comparison, a style feature that tells the winners' answers
     from the losers' (the better models wrote longer ones) takes up what the ridge holds back and grows without
     bound, and the fit's information becomes singular (the plain fit of the same outcomes exists, ridged).
-    Without a ridge (`regularization = 0`) the plain fit that starts it may not exist: that asks for a ridge, as
-    a plain fit does (`_needs_a_ridge`)."""
+    Where every model won and lost, the features that separate the verdicts (`separating`, found when needed:
+    `style.separating_features`) are named. Without a ridge (`regularization = 0`) the plain fit that starts it
+    may not exist: that asks for a ridge, as a plain fit does (`_needs_a_ridge`)."""
     try:
         yield
     except bt.NoMaximumLikelihood as error:
         raise _needs_a_ridge(error) from None
     except (np.linalg.LinAlgError, bt.NotConverged) as error:  # the plain fit's own errors say what they are
         unbounded = bt.unbounded_groups(counts)
-        why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
-               "verdicts without limit" if unbounded else
-               "the style features explain the verdicts exactly (a feature that tells every winner's answer from "
-               "the loser's)")
+        if unbounded:
+            why = (f"some models won or lost every comparison ({unbounded}), so a style feature can explain their "
+                   "verdicts without limit")
+            more = "judge more games so that every model wins and loses some"
+        else:
+            names = separating()
+            which = (f"{first_few(names, 4)} {'tells' if len(names) == 1 else 'tell'} every winner's answer from "
+                     f"the loser's where {'it is' if len(names) == 1 else 'they are'} not zero" if names
+                     else "a feature that tells every winner's answer from the loser's")
+            why = f"the style features explain the verdicts exactly ({which})"
+            more = "judge more games" + (" with answers that have those features" if names else "")
         raise InputError(f"style control has no finite fit here: {why}; rate without style control "
-                         f"({how_to_turn_off('style_control')}), or judge more games so that every model wins and "
-                         "loses some") from error
+                         f"({how_to_turn_off('style_control')}), or {more}") from error
 
 
 def _ridge(counts: PairCounts, options: _Options) -> float:
@@ -1436,7 +1454,8 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
             f"P(win) and P(tie): Davidson's tie model's predicted probabilities of beating and of tying {reference}; "
             "expected score = P(win) + P(tie) / 2" if options.ties == "davidson"
             else f"P(win): the predicted probability of beating {reference}, ties counted half (so also the "
-                 "expected score)")
+                 "expected score)") + (f", in brackets its {options.confidence:.0%} interval" if options.style_control
+                                       else "")
 
     warnings_list = []
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS and not _one_cluster(

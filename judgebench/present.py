@@ -41,9 +41,12 @@ if TYPE_CHECKING:
 
 # Columns of the terminal leaderboard after rank, model, rating and interval, most important first: on a
 # narrow terminal the last ones are dropped first (position consistency, then split pairs, ties, pairs, LC SE,
-# LC win rate, win rate SE, win rate), except the one the rows are ranked by (`leaderboard_table`).
-SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "lc_win_rate", "lc_win_rate_se", "n_games", "n_ties", "n_split",
-                     "position_consistency")
+# LC win rate, P(win), win rate SE, win rate), except the one the rows are ranked by (`leaderboard_table`).
+# P(win) is a style-controlled board's only (`_secondary_title`): elsewhere it is the rating again, as odds.
+SECONDARY_COLUMNS = ("win_rate", "win_rate_se", "win_probability", "lc_win_rate", "lc_win_rate_se", "n_games",
+                     "n_ties", "n_split", "position_consistency")
+# Fields shown within another field's cell (`entry_cell`), never as columns of their own.
+_WITHIN_CELLS = ("win_probability_lower", "win_probability_upper")
 _RATE_FIELDS = {"win_rate", "win_probability", "tie_probability", "expected_score", "position_consistency",
                 "discrete_win_rate", "lc_win_rate", "win_rate_se", "lc_win_rate_se"}
 _MARKDOWN_COLUMNS = (("win_rate", "win rate"), ("win_rate_se", "win rate SE"), ("win_probability", "P(win)"),
@@ -73,7 +76,7 @@ def display_fields(fields: Iterable[str]) -> list[str]:
     order) where the first of them stands in MODEL_FIELDS, the fields leaderboard.md leaves out in their own
     places. MODEL_FIELDS itself keeps late fields last (n_split after position consistency) so that
     leaderboard.csv's columns keep their places."""
-    fields = list(fields)
+    fields = [key for key in fields if key not in _WITHIN_CELLS]
     shown = [key for key, _ in _MARKDOWN_COLUMNS if key in fields]
     at = next((i for i, key in enumerate(fields) if key in shown), len(fields))
     return [*fields[:at], *shown, *(key for key in fields[at:] if key not in shown)]
@@ -190,6 +193,16 @@ def format_cell(key: str, value: Any) -> str:
     return str(value)
 
 
+def entry_cell(key: str, entry: dict[str, Any]) -> str:
+    """Field `key` of a leaderboard entry as every table shows it (the terminal, leaderboard.md, the report):
+    `format_cell`, and the style-adjusted P(win) with its interval in brackets where the entry has one
+    (`leaderboard._style_controlled`: arena-hard-auto's style-controlled score against the baseline)."""
+    if key == "win_probability" and entry.get("win_probability_lower") is not None:
+        return (f"{format_rate(entry[key])} [{format_rate(entry['win_probability_lower'])}, "
+                f"{format_rate(entry.get('win_probability_upper'))}]")
+    return format_cell(key, entry.get(key))
+
+
 def ratings_are_win_rates(meta: dict[str, Any]) -> bool:
     """Whether a leaderboard's ratings are win rates against its baseline (method winrate: fractions, shown as
     percentages in tables and on the forest plot's axis), not Elo-scale points."""
@@ -269,7 +282,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     for entry in board.models:
         cells = [format_rank(entry["rank"]), markdown_text(entry["model"]), value(entry["rating"]),
                  interval_text(entry, value),
-                 *(format_cell(key, entry.get(key)) for key, _ in shown)]
+                 *(entry_cell(key, entry) for key, _ in shown)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -390,7 +403,7 @@ def _known(board: Leaderboard, key: str) -> bool:
 
 
 def _secondary_title(board: Leaderboard, key: str) -> str | None:
-    if repeats_the_rating(key, board.meta):
+    if repeats_the_rating(key, board.meta) or (key == "win_probability" and not board.meta.get("style_control")):
         return None
     return column_title(key, board.meta)
 
@@ -411,7 +424,7 @@ def _leaderboard_table(board: Leaderboard, columns: list[str]) -> Table:
         table.add_column(column_title(key, board.meta), justify="right", no_wrap=key in cells)
     for entry in board.models:
         table.add_row(format_rank(entry["rank"]), Text(entry["model"]),  # Text: a name is never read as markup
-                      *(cells[key](entry) if key in cells else format_cell(key, entry.get(key)) for key in columns))
+                      *(cells[key](entry) if key in cells else entry_cell(key, entry) for key in columns))
     return table
 
 

@@ -204,3 +204,36 @@ def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_ser
     assert missing.returncode == 2
     assert "no answer of elm-1b to question p01 (40 judged answers missing)" in missing.stderr
     assert "Traceback" not in missing.stderr and "internal error" not in missing.stderr
+
+
+def test_a_style_controlled_run_without_a_finite_fit_keeps_its_judgments_in_the_results_folder(judge_server, tmp_path):
+    """The better model always wrote the longer answer and won (atlas-70b every pair, elm-1b none): the length
+    coefficient has no finite fit. The run ends after judging (exit 2) naming the flag of `run` that rates them
+    (--no-style-control, never a regularization, which `run` does not take and which holds only the ratings),
+    and its results folder holds every judgment (it had none: the judgments were only in the store), which
+    `leaderboard --results` rates without style control; the run again without it judges nothing."""
+    judge_server.rule = quality_rule()
+    questions = [{"question_id": f"p{i:02d}", "turns": [f"Question number {i}?"]} for i in range(1, 13)]
+    answers = [{"question_id": question["question_id"], "model": model, "n_tokens": words,
+                "turns": [" ".join(["word"] * (words + i)) + f". QUALITY={quality}"]}
+               for model, quality, words in (("atlas-70b", 8, 300), ("cedar-7b", 5, 150), ("elm-1b", 2, 40))
+               for i, question in enumerate(questions)]
+    write_jsonl(tmp_path / "questions.jsonl", questions)
+    write_jsonl(tmp_path / "answers.jsonl", answers)
+    command = ("run", *DATA, "--pairs", "all", "--judge-model", "test-judge", "--base-url", judge_server.base_url,
+               "--store", "store.sqlite", "--out", "out", "--rounds", "20", "--no-progress")
+    done = judgebench(*command, "--style-control", cwd=tmp_path)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2, done.stderr
+    assert "style control has no finite fit here" in said and "rate without style control (--no-style-control)" in said
+    assert "regularization" not in said
+    judged = sum(judge_server.answered().values())
+    assert judged == 2 * 3 * 12
+    written = (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()
+    assert len(written) == judged and not (tmp_path / "out" / "leaderboard.json").exists()
+    assert f"the judgments are written to {Path('out') / 'judgments.jsonl'}, without a leaderboard" in said
+    rated = judgebench("leaderboard", "--results", "out", "--no-style-control", "--rounds", "20", cwd=tmp_path)
+    assert rated.returncode == 0 and "atlas-70b" in rated.stdout, rated.stderr
+    again = judgebench(*command, "--no-style-control", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.answered().values()) == judged

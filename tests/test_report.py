@@ -1313,3 +1313,24 @@ def test_the_rate_plots_use_no_numpy_conversion_that_will_become_an_error():
         warnings.simplefilter("error", DeprecationWarning)
         for rates in ([("a", rate)], [("a", rate), ("b", rate)]):
             plots.rates_with_intervals("rates", rates, 0.5, "no bias")
+
+
+def test_report_of_a_leaderboard_rated_from_a_results_folder_names_its_source_and_run(judge_server, tmp_path):
+    """`leaderboard --results R --out D` writes a leaderboard without judgments; its report said "rated ... from
+    imported judgments (source unknown)": the meta had no source. It records the results folder, and the report
+    names it and the run that judged them."""
+    config = write_config(tmp_path, judge_server.base_url)
+    run = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    run_id = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]["runs"][0]["id"]
+    rated = judgebench("leaderboard", "--results", "out", "--interval", "sandwich", "--out", "again", "-q",
+                       cwd=tmp_path)
+    assert rated.returncode == 0, rated.stderr
+    meta = json.loads((tmp_path / "again" / "leaderboard.json").read_text())["meta"]
+    assert (meta["source"], meta["source_path"]) == ("results", "out")
+    done = judgebench("report", "--results", "again", "--out", "again/report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", (tmp_path / "again" / "report.html").read_text())).split())
+    assert (f"A leaderboard rated by judgebench leaderboard from the judgments (the results folder out of judgebench "
+            f"run {run_id}), judge test-judge") in text
+    assert "source unknown" not in text

@@ -9,6 +9,7 @@ difference, so the truth on its scale is G_LENGTH times that root mean square (`
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -24,7 +25,7 @@ from judgebench.datasets.fields import answer_metadata
 from judgebench.errors import ConfigError, InputError
 from judgebench.ratings import intervals as iv
 from judgebench.ratings import style
-from judgebench.ratings.counts import CodedOutcomes
+from judgebench.ratings.counts import CodedOutcomes, encode_outcomes
 
 STRENGTH = np.array([0.5, 0.2, 0.0, -0.3, -0.4])  # true log-strengths of m0..m4
 TOKENS = np.array([300.0, 900.0, 500.0, 1500.0, 400.0])  # typical answer lengths: m1 and m3 are verbose
@@ -142,7 +143,8 @@ def test_bootstrap_replicates_fitted_together_agree_with_single_fits_and_the_san
     coded = simulate(rng, 200)
     fit = style.fit(coded)
     weights = iv.question_weights(coded.n_questions, 200, rng)
-    theta = style.fit_replicates(fit, coded, weights)
+    theta, unbounded = style.fit_replicates(fit, coded, weights)
+    assert not unbounded.any()
     # replicate 0 refitted from scratch on its resampled rows
     rows = np.concatenate([np.repeat(np.flatnonzero(coded.question == q), k) for q, k in enumerate(weights[0])])
     single = style.fit(CodedOutcomes(models=coded.models, questions=coded.questions, question=coded.question[rows],
@@ -218,7 +220,7 @@ def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_
     replicates; those are fitted with the point estimate's weak ridge (as a single fit of the resampled rows with
     that ridge), counted, and the warning names the interval end the ridge sets."""
     from judgebench.ratings import bradley_terry as bt
-    from judgebench.ratings.counts import encode_outcomes, pair_counts
+    from judgebench.ratings.counts import pair_counts
 
     rng = np.random.default_rng(0)
     rows = []
@@ -234,7 +236,7 @@ def test_bootstrap_replicates_without_maximum_likelihood_strengths_use_the_weak_
     weights = iv.question_weights(coded.n_questions, 300, np.random.default_rng(0))
     separated = iv.question_separation(coded, weights).replicates
     assert 70 < separated.sum() < 130
-    theta = style.fit_replicates(fit, coded, weights, separated=separated)
+    theta, _ = style.fit_replicates(fit, coded, weights, separated=separated)
     r = int(np.flatnonzero(separated)[0])
     picked = np.concatenate([np.repeat(np.flatnonzero(coded.question == q), k) for q, k in enumerate(weights[r])])
     with pytest.raises(InputError):  # the resampled rows have no maximum-likelihood ratings
@@ -288,3 +290,151 @@ def test_style_control_without_a_finite_fit_is_one_clear_error(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.startswith("error: ") and "rate without style control (--no-style-control), or " \
         "judge more games" in " ".join(done.stderr.split())
+
+
+def with_bold(bold_scores: dict[int, float]) -> pd.DataFrame:
+    """Outcomes of mid-8b and small-1b against base-3b on 30 questions (seeded verdicts and token counts, no
+    markdown), except that mid-8b's answers to the questions numbered in `bold_scores` have bold text and score
+    as given there."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for q in range(30):
+        for model, p in (("mid-8b", 0.55), ("small-1b", 0.3)):
+            row = {"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b",
+                   "score_a": float(rng.random() < p), "tokens_a": int(rng.integers(100, 600)),
+                   "tokens_b": int(rng.integers(100, 600)), "headers_a": 0, "headers_b": 0, "lists_a": 0,
+                   "lists_b": 0, "bold_a": 0, "bold_b": 0}
+            if q in bold_scores and model == "mid-8b":
+                row.update(bold_a=5, score_a=bold_scores[q])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_bootstrap_replicates_whose_style_coefficient_has_no_finite_fit_are_ridged_counted_and_said(tmp_path):
+    """Bold text appears in four answers of mid-8b: it lost three of those pairs and won one (question q00), so
+    the full data has a finite bold coefficient, but a replicate that does not draw q00 (about a third of them)
+    separates its verdicts by bold density alone (where it draws any of the others), however the strengths are
+    held. Such a replicate stopped the board ("Bradley-Terry fit did not converge in 200 iterations ... try a
+    regularization such as 0.01", and any regularization gave the same error); it is now fitted with the weak
+    ridge on the coefficients too, counted, and the warning names the feature and the interval end the ridge
+    sets, through the CLI."""
+    frame = with_bold({0: 1.0, 1: 0.0, 2: 0.0, 3: 0.0})
+    coded = encode_outcomes(frame)
+    fit = style.fit(coded)
+    weights = iv.question_weights(coded.n_questions, 200, np.random.default_rng(0))
+    theta, unbounded = style.fit_replicates(fit, coded, weights)
+    bold = fit.covariates.names.index("bold_density")
+    drawn = weights[:, [list(coded.questions).index(f"q{q:02d}") for q in range(4)]] > 0
+    without_q00 = ~drawn[:, 0] & drawn[:, 1:].any(axis=1)  # (a replicate without bold text has no bold effect)
+    np.testing.assert_array_equal(unbounded[:, bold] == -1, without_q00)  # exactly those, towards minus infinity
+    assert np.isfinite(theta).all() and 0.25 < without_q00.mean() < 0.45
+
+    path = tmp_path / "bold.csv"
+    frame.to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
+                           "--baseline", "base-3b", "--style-control", "--rounds", "200", "--out", str(tmp_path / "b")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    meta = json.loads((tmp_path / "b" / "leaderboard.json").read_text())["meta"]
+    count = meta["replicates_style_unbounded"]
+    assert 0.25 < count / 200 < 0.45 and count == meta["replicates_regularised"]
+    assert (f"{count} of 200 bootstrap replicates have no finite style-controlled fit (a style feature tells every "
+            f"winner's answer from the loser's where it is not zero: bold_density in {count / 200:.0%} of them), so "
+            "they were fitted with the weak ridge (0.01) on the style coefficients too: the lower end of "
+            "bold_density's interval is set by the ridge, not by the data") in said
+    coefficient = meta["style_coefficients"]["bold_density"]
+    assert coefficient["lower"] < coefficient["coefficient"] < coefficient["upper"]
+    assert any("bold_density" in warning for warning in meta["warnings"])
+
+
+def test_a_separated_replicate_without_a_style_feature_keeps_its_coefficient_and_both_ends_can_be_the_ridges():
+    """strong wins all but one pair (a third of the replicates have no finite ratings) and bold text appears in two
+    answers of small-1b, which won on q00 and lost on q01. A replicate fitted alone for its ratings that draws
+    neither has no information on the bold coefficient: it keeps the full data's (it was an internal error,
+    "Singular matrix"); one that draws only q00 (q01) separates upwards (downwards), so both ends of the bold
+    coefficient's interval are the ridge's, and the warning says so."""
+    rng = np.random.default_rng(2)
+    rows = []
+    for q in range(30):
+        for model, p in (("strong", 0.97), ("small-1b", 0.3)):
+            row = {"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b",
+                   "tokens_a": int(rng.integers(100, 600)), "tokens_b": int(rng.integers(100, 600)),
+                   "score_a": float(rng.random() < p) if (model, q) != ("strong", 5) else 0.0, "headers_a": 0,
+                   "headers_b": 0, "lists_a": 0, "lists_b": 0, "bold_a": 0, "bold_b": 0}
+            if q < 2 and model == "small-1b":
+                row.update(bold_a=5, score_a=float(q == 0))
+            rows.append(row)
+    coded = encode_outcomes(pd.DataFrame(rows))
+    fit = style.fit(coded)
+    weights = iv.question_weights(coded.n_questions, 300, np.random.default_rng(0))
+    separated = iv.question_separation(coded, weights).replicates
+    theta, unbounded = style.fit_replicates(fit, coded, weights, separated=separated)
+    bold = len(coded.models) + fit.covariates.names.index("bold_density")
+    index = [list(coded.questions).index(q) for q in ("q00", "q01")]
+    drawn = weights[:, index] > 0
+    np.testing.assert_array_equal(unbounded[:, bold - len(coded.models)], drawn[:, 0].astype(int) - drawn[:, 1])
+    neither = separated & ~drawn.any(axis=1)
+    assert neither.any() and np.isfinite(theta).all()
+    np.testing.assert_allclose(theta[neither, bold], fit.params[bold])
+    warning = style.unbounded_warning(unbounded, fit.covariates.names, 0.95)[0]
+    assert "both ends of bold_density's interval are set by the ridge, not by the data" in warning
+
+
+def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_in_every_table(tmp_path):
+    """The style-controlled terminal table showed the raw win rate alone; the style-adjusted P(win) against the
+    baseline (arena-hard-auto's style-controlled score) was in leaderboard.md and the report only, without an
+    interval. Each table now shows it with its interval, one text: the bootstrap's and the sandwich's, each the
+    logistic of the interval of the model's rating difference from the baseline (here the anchor)."""
+    rng = np.random.default_rng(5)
+    rows = [{"question_id": f"q{q:02d}", "model_a": model, "model_b": "base-3b", "score_a": float(rng.random() < p),
+             **{f"{name}_{side}": int(rng.integers(1, 600 if name == "tokens" else 6))
+                for name in ("tokens", "headers", "lists", "bold") for side in "ab"}}
+            for q in range(40) for model, p in (("mid-8b", 0.6), ("small-1b", 0.35))]
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    for interval in ("bootstrap", "sandwich"):
+        out = tmp_path / interval
+        done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
+                               "--baseline", "base-3b", "--style-control", "--rounds", "100", "--interval", interval,
+                               "--out", str(out)], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "COLUMNS": "200"})
+        assert done.returncode == 0, done.stderr
+        models = json.loads((out / "leaderboard.json").read_text())["models"]
+        reported = subprocess.run([sys.executable, "-m", "judgebench.cli", "report", "--results", str(out), "--out",
+                                   str(out / "report.html")], capture_output=True, text=True, timeout=120)
+        assert reported.returncode == 0, reported.stderr
+        html = (out / "report.html").read_text()
+        assert "P(win)" in done.stdout and "in brackets its 95% interval" in " ".join(done.stdout.split())
+        for entry in models:
+            if entry["model"] == "base-3b":
+                assert entry["win_probability"] == 0.5 and entry["win_probability_lower"] is None
+                continue
+            ends = [float(expit((entry[end] - 1000.0) * np.log(10.0) / 400.0)) for end in ("lower", "upper")]
+            assert [entry["win_probability_lower"], entry["win_probability_upper"]] == pytest.approx(ends)
+            assert ends[0] < entry["win_probability"] < ends[1]
+            text = (f"{100 * entry['win_probability']:.1f}% [{100 * ends[0]:.1f}%, {100 * ends[1]:.1f}%]")
+            row = next(line for line in done.stdout.splitlines() if f" {entry['model']} " in line)
+            assert text in row, done.stdout
+            assert f"| {text} |" in (out / "leaderboard.md").read_text()
+            assert f">{text}<" in html
+
+
+def test_style_control_whose_feature_separates_every_verdict_names_the_feature(tmp_path):
+    """Every model won and lost, but bold text appears in three answers of mid-8b, all of which lost: the bold
+    coefficient has no finite fit on the data itself. The error named no feature ("a feature that tells every
+    winner's answer from the loser's") and asked for games "so that every model wins and loses some", which they
+    do; it names bold_density and the flag that rates the outcomes, and that flag does."""
+    path = tmp_path / "bold.csv"
+    with_bold({0: 0.0, 1: 0.0, 2: 0.0}).to_csv(path, index=False)
+    command = [sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path), "--baseline", "base-3b",
+               "--rounds", "50", "-q"]
+    done = subprocess.run([*command, "--style-control"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert " ".join(done.stderr.split()) == (
+        "error: style control has no finite fit here: the style features explain the verdicts exactly (bold_density "
+        "tells every winner's answer from the loser's where it is not zero); rate without style control "
+        "(--no-style-control), or judge more games with answers that have those features")
+    off = subprocess.run([*command, "--style-control", "--no-style-control"], capture_output=True, text=True,
+                         timeout=120)
+    assert off.returncode == 0, off.stderr

@@ -38,6 +38,16 @@ and outcome weights by the shared Newton driver (`bradley_terry.newton`). Bootst
 with replacement, `intervals.question_weights`) are fitted together by chord iterations from the full-data
 estimate with its inverse information (`bradley_terry.chord_replicates`, as for plain fits); the sandwich
 covariance is clustered by question.
+
+A replicate can lack a finite fit although every model in it won and lost: a feature that is zero in most
+outcomes (the bold density of answers without bold text) can tell every winner's answer from the loser's in the
+few outcomes where it is not, and its coefficient then grows without bound, however the strengths are held (the
+ridge holds only them). Such replicates (those fitted alone whose Newton fit runs off) are confirmed exactly, as
+a linear programme that also gives the direction (`separating_direction`: Albert &
+Anderson, "On the existence of maximum likelihood estimates in logistic regression models", Biometrika 71, 1984;
+Konis 2007, "Linear programming algorithms for detecting separated data in binary logistic regression models"),
+fitted with the weak ridge on the coefficients too, counted and warned of (`unbounded_warning`), as the plain
+bootstrap's replicates without finite ratings are.
 """
 
 from __future__ import annotations
@@ -55,6 +65,7 @@ from judgebench.ratings.counts import CodedOutcomes, pair_counts
 
 STYLE_FEATURES = ("length", "header_density", "list_density", "bold_density")
 _REPLICATE_CELLS = 16_000_000  # replicates x outcomes handled at once by the batched iterations
+_SATURATED = 30.0  # log-odds beyond which a replicate's fit is suspected of running off (P = 1 - 1e-13)
 
 
 def raw_covariates(style_a: np.ndarray, style_b: np.ndarray) -> np.ndarray:
@@ -266,8 +277,9 @@ def fit(coded: CodedOutcomes, covariates: Covariates | None = None, *, regulariz
 
 
 def fit_replicates(start: StyleFit, coded: CodedOutcomes, question_weights: np.ndarray, *, tol: float = 1e-7,
-                   max_iter: int = 100, separated: np.ndarray | None = None) -> np.ndarray:
-    """(R, M + K) fits of bootstrap replicates given as (R, Q) question draw counts, fitted together.
+                   max_iter: int = 100, separated: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(R, M + K) fits of bootstrap replicates given as (R, Q) question draw counts, fitted together, and the
+    (R, K) directions in which each replicate's style coefficients have no finite estimate (`unbounded`).
 
     `bradley_terry.chord_replicates` from the full-data estimate, in blocks of replicates sized to bound
     memory, to a remaining change below `tol` (1e-7 in log-strength is 2e-5 Elo points, far below any
@@ -275,22 +287,29 @@ def fit_replicates(start: StyleFit, coded: CodedOutcomes, question_weights: np.n
     (with a tiny ridge when its maximum-likelihood strengths do not exist). `separated`: (R,) the replicates
     known to have no finite maximum-likelihood strengths (`intervals.question_separation`), fitted alone with
     the weak ridge `bradley_terry.AUTO_RIDGE` (or the fit's own), as plain Bradley-Terry replicates are.
+
+    A replicate fitted alone whose verdicts a direction of the style coefficients separates (`separating_direction`;
+    with the strengths' share of it where nothing holds them) has no finite fit: it is fitted with the weak ridge on
+    the strengths and on the coefficients, and `unbounded` holds the sign of each coefficient's share of that
+    direction (-1: it would run to minus infinity; 0 where it is finite, and in every other replicate).
     """
     rows = _rows(coded, start.covariates)
     rounds = len(question_weights)
     theta = np.repeat(start.params[None, :], rounds, axis=0)
+    unbounded = np.zeros((rounds, len(start.coefficients)), dtype=np.int8)
     separated = np.zeros(rounds, dtype=bool) if separated is None else separated
     block = max(1, _REPLICATE_CELLS // max(1, len(rows.score)))
     for lo in range(0, rounds, block):
         weight = np.ascontiguousarray(question_weights[lo:lo + block, coded.question].T) * rows.weight[:, None]
-        _fit_block(start, rows, weight, theta[lo:lo + block], tol, max_iter, separated[lo:lo + block])
-    return theta
+        _fit_block(start, rows, weight, theta[lo:lo + block], tol, max_iter, separated[lo:lo + block],
+                   unbounded[lo:lo + block])
+    return theta, unbounded
 
 
 def _fit_block(start: StyleFit, rows: _Rows, weight: np.ndarray, theta: np.ndarray, tol: float,
-               max_iter: int, separated: np.ndarray) -> None:
+               max_iter: int, separated: np.ndarray, unbounded: np.ndarray) -> None:
     """Fit the replicates of one block, in place: theta (B, M + K) from the full-data estimate, weight (N, B);
-    the `separated` ones alone with the weak ridge."""
+    the `separated` ones and those that do not settle alone (`_fit_alone`)."""
     together = np.flatnonzero(~separated)
     some = len(together) < len(theta)  # copies only when some replicates are fitted alone
     fitted, batch = (theta[together], np.ascontiguousarray(weight[:, together])) if some else (theta, weight)
@@ -298,25 +317,131 @@ def _fit_block(start: StyleFit, rows: _Rows, weight: np.ndarray, theta: np.ndarr
                                     tol=tol, max_iter=max_iter)
     theta[together] = fitted
     for index in together[unsettled]:
-        theta[index] = _refit_one(start, rows, weight[:, index])
+        theta[index], unbounded[index] = _fit_alone(start, rows, weight[:, index], separated=False)
     for index in np.flatnonzero(separated):
-        theta[index] = _refit_one(start, rows, weight[:, index], start.regularization or bt.AUTO_RIDGE)
+        theta[index], unbounded[index] = _fit_alone(start, rows, weight[:, index], separated=True)
 
 
-def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray, ridge: float | None = None) -> np.ndarray:
-    """Newton fit of one replicate with `ridge`; by default a tiny one (1e-6 per weighted outcome, or the fit's),
-    for a replicate whose plain maximum-likelihood fit did not settle."""
+def _fit_alone(start: StyleFit, rows: _Rows, weight: np.ndarray, *, separated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One replicate fitted alone, and the signs of its coefficients' unbounded directions (`fit_replicates`).
+
+    Newton's method first, with the strengths held by the fit's ridge, by the weak AUTO_RIDGE in a `separated`
+    replicate, else by nothing; its estimate stands where it settles with every predicted log-odds within
+    +-_SATURATED (a fit that runs off along a separating direction gains about one unit of log-odds an iteration
+    until its probabilities round to 0 and 1, where it stops or fails). Else a separating direction is looked for
+    (`separating_direction`; with the strengths' share where nothing holds them): where there is one, the
+    strengths and the coefficients are fitted with the weak ridge (the fit's own for the strengths, if it has
+    one); where there is none, the strengths with a tiny ridge, as before."""
+    held = bool(start.regularization) or separated
+    ridge = (start.regularization or bt.AUTO_RIDGE) if separated else start.regularization
+    finite = np.zeros(len(start.coefficients), dtype=np.int8)
+    try:
+        theta = _refit_one(start, rows, weight, ridge)
+        if np.abs(rows.eta(theta[None, :])[weight > 0, 0]).max() <= _SATURATED:
+            return theta, finite
+    except (bt.NotConverged, np.linalg.LinAlgError):
+        pass
+    direction = separating_direction(rows, weight, strengths=not held)
+    if direction is not None:
+        return _refit_one(start, rows, weight, start.regularization or bt.AUTO_RIDGE, bt.AUTO_RIDGE), direction
+    return _refit_one(start, rows, weight, ridge if held else None), finite
+
+
+def separating_direction(rows: _Rows, weight: np.ndarray, *, strengths: bool) -> np.ndarray | None:
+    """The signs (K,) of the style coefficients' share of a direction that separates the outcomes with positive
+    `weight`, or None where there is none (the fit then exists, with the strengths held).
+
+    Along such a direction (of the coefficients, and of the strengths too with `strengths`) no outcome's
+    predicted score moves away from its score (1 or 0: towards it; a tie or soft score: not at all) and some move
+    towards it, so the log-likelihood rises without bound and its maximum does not exist (Albert & Anderson 1984).
+    Found as the linear programme of Konis (2007): maximise the summed signed movement over directions in the
+    unit box; a positive maximum is a separating direction. A direction of the strengths alone means a win graph
+    that is not strongly connected (`bradley_terry.replicate_separation`), which the callers know already, so
+    only a direction with a share of the coefficients is returned."""
+    from scipy.optimize import linprog
+
+    used = weight > 0
+    score = rows.score[used]
+    design = sparse.csr_matrix(rows.z[used])
+    if strengths:
+        design = sparse.hstack([incidence(rows.model_a[used], rows.model_b[used], rows.n_models), design]).tocsr()
+    sign = np.where(score >= 1.0, 1.0, np.where(score <= 0.0, -1.0, 0.0))
+    decisive = sign != 0
+    signed = sparse.diags(sign[decisive]) @ design[np.flatnonzero(decisive)]
+    level = design[np.flatnonzero(~decisive)]
+    result = linprog(-np.asarray(signed.sum(axis=0)).ravel(), A_ub=-signed, b_ub=np.zeros(signed.shape[0]),
+                     A_eq=level if level.shape[0] else None, b_eq=np.zeros(level.shape[0]) if level.shape[0] else None,
+                     bounds=(-1.0, 1.0), method="highs")
+    k = rows.z.shape[1]
+    if result.status != 0 or -result.fun <= 1e-6:
+        return None
+    present = (rows.z[used] != 0).any(axis=0)  # an absent feature's share moves nothing: it is arbitrary
+    share = np.where(present & (np.abs(result.x[-k:]) > 1e-9), np.sign(result.x[-k:]), 0.0).astype(np.int8)
+    return share if share.any() else None
+
+
+def separating_features(coded: CodedOutcomes, covariates: Covariates, *, strengths: bool) -> tuple[str, ...]:
+    """The features whose coefficients run off along a direction that separates all the outcomes
+    (`separating_direction`; with the strengths' share where nothing holds them), for the error of a fit that
+    has no finite solution; () where none does."""
+    rows = _rows(coded, covariates)
+    direction = separating_direction(rows, rows.weight, strengths=strengths)
+    return () if direction is None else tuple(name for name, share in zip(covariates.names, direction, strict=True)
+                                              if share)
+
+
+def _refit_one(start: StyleFit, rows: _Rows, weight: np.ndarray, ridge: float | None = None,
+               coefficient_ridge: float = 0.0) -> np.ndarray:
+    """Newton fit of one replicate with `ridge` on the strengths; by default a tiny one (1e-6 per weighted
+    outcome, or the fit's), for a replicate whose plain maximum-likelihood fit did not settle; `coefficient_ridge`
+    on the style coefficients, for a replicate whose coefficients have no finite estimate."""
     layout = bt.Layout(rows.n_models)
     ridge = ridge if ridge is not None else start.regularization or 1e-6 * float(weight.sum())
     data = _Rows(rows.model_a, rows.model_b, rows.score, weight, rows.z, rows.n_models)
+    m = rows.n_models
+    # a feature that is zero in every outcome drawn has no information: it keeps its start, as in `chord_replicates`
+    held = coefficient_ridge * np.ones(rows.z.shape[1]) + ~(rows.z[weight > 0] != 0).any(axis=0)
 
     def terms(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         grad = data.gradient(theta[None, :], weight[:, None], ridge)[0]
-        return grad, bt._centred(data.information(theta, ridge), layout, ridge)
+        grad[m:] -= coefficient_ridge * theta[m:]
+        information = data.information(theta, ridge)
+        information[m:, m:] += np.diag(held)
+        return grad, bt._centred(information, layout, ridge)
 
-    theta, _ = bt.newton(start.params.copy(), terms, lambda x: data.log_likelihood(x, ridge), tol=1e-9,
-                         max_iter=200)
+    def log_likelihood(theta: np.ndarray) -> float:
+        return data.log_likelihood(theta, ridge) - 0.5 * coefficient_ridge * float(theta[m:] @ theta[m:])
+
+    theta, _ = bt.newton(start.params.copy(), terms, log_likelihood, tol=1e-9, max_iter=200)
     return theta
+
+
+def unbounded_warning(unbounded: np.ndarray, names: tuple[str, ...], confidence: float) -> list[str]:
+    """A warning (or none) for the bootstrap replicates whose style coefficients have no finite estimate
+    (`fit_replicates`' `unbounded`, (R, K) signs), naming each feature concerned with the share of replicates.
+    As for replicates without finite ratings (`leaderboard._separation_warning`), an end of a coefficient's
+    percentile interval lies among such replicates, and is set by the ridge, when they are more than the
+    interval's tail share ((1 - confidence) / 2) in that direction."""
+    concerned = unbounded.any(axis=1)
+    if not concerned.any():
+        return []
+    tail = (1.0 - confidence) / 2.0
+    rounds = len(unbounded)
+    said, ends = [], []
+    for k, name in enumerate(names):
+        share = np.abs(unbounded[:, k]).mean()
+        if share:
+            said.append(f"{name} in {share:.0%} of them")
+        sides = [end for sign, end in ((1, "upper"), (-1, "lower")) if (unbounded[:, k] == sign).mean() > tail]
+        if sides:
+            ends.append(f"{'both ends' if len(sides) == 2 else f'the {sides[0]} end'} of {name}'s interval")
+    verb = "is" if len(ends) == 1 and not ends[0].startswith("both") else "are"
+    effect = (f": {' and '.join(ends)} {verb} set by the ridge, not by the data" if ends
+              else ", too few to set an end of any interval")
+    return [f"{int(concerned.sum())} of {rounds} bootstrap replicates have no finite style-controlled fit (a style "
+            f"feature tells every winner's answer from the loser's where it is not zero: {', '.join(said)}), so they "
+            f"were fitted with the weak ridge ({bt.AUTO_RIDGE:g}) on the style coefficients too{effect}; more "
+            "questions give data-driven intervals"]
 
 
 def sandwich_covariance(start: StyleFit, coded: CodedOutcomes) -> np.ndarray:

@@ -100,6 +100,7 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     meta = board.meta if board is not None else data.meta
     context = {
         "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported, "meta": meta,
+        "source": _imported_source(meta),
         "unrated": None if board is not None else _unrated(data.judgments), **_board_context(board),
         "images": images, "provenance": _provenance(data, meta, diagnostics_figures or {}), **judged,
     }
@@ -110,6 +111,18 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
                 else [f"no leaderboard: {why_unrated(data.judgments)}"])
     return Report(html_path, files, len(html.encode("utf-8")), judged.get("pairs_shown", 0),
                   judged.get("pairs_total", 0), warnings, str(data.source), data.imported, dict(meta))
+
+
+def _imported_source(meta: dict[str, Any]) -> str:
+    """Where the judgments of a leaderboard without them came from, as its meta records it (`evaluation.rate`'s
+    `source` and `source_path`): for a run's results folder rated again, the folder and the run (its id, from the
+    `runs` the run recorded), which the report had called "source unknown"."""
+    source = meta.get("source")
+    if source != "results":
+        return str(source or "source unknown")
+    runs = [str(run["id"]) for run in meta.get("runs") or [] if run.get("id")]
+    by = f" of judgebench run {', '.join(runs)}" if runs else " of a judgebench run"
+    return f"the results folder {meta.get('source_path')}{by}"
 
 
 def _board_context(board: Leaderboard | None) -> dict[str, Any]:
@@ -324,16 +337,16 @@ def _columns(models: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
 def _table_rows(models: list[dict[str, Any]], columns: list[str], meta: dict[str, Any]) -> list[list[tuple[Any, str]]]:
     """Each model's cells: (its value, by which the column sorts; its text, as leaderboard.md writes it: rates
     as percentages, ratings as Elo-scale points or, when they are win rates, percentages)."""
-    from judgebench.present import format_cell, format_rank, rating_format
+    from judgebench.present import entry_cell, format_rank, rating_format
 
     rating = rating_format(meta)
 
-    def text(key: str, value: Any) -> str:
+    def text(key: str, entry: dict[str, Any]) -> str:
         if key == "rank":
-            return format_rank(value)
-        return rating(value) if key in ("rating", "lower", "upper") else format_cell(key, value)
+            return format_rank(entry.get(key))
+        return rating(entry.get(key)) if key in ("rating", "lower", "upper") else entry_cell(key, entry)
 
-    return [[(entry.get(key), text(key, entry.get(key))) for key in columns] for entry in models]
+    return [[(entry.get(key), text(key, entry)) for key in columns] for entry in models]
 
 
 def _leaderboard_notes(board: Leaderboard, columns: list[str]) -> list[str]:
