@@ -468,15 +468,32 @@ def _kept_for_rating(store: str | Path) -> str:
 
 
 def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
-    """Refuse, before any judge call, a baseline or anchor that is not one of the models judged."""
-    from judgebench.config import setting_name, suggest
+    """Refuse, before any judge call, a baseline or anchor that is not one of the models judged, with what works.
+    Where every model of the answers is judged (no `models` chosen), the name has no answers in the files given,
+    which the message names: its file was forgotten, or the name is a typo, proposed only for a near-miss
+    (`suggest_model`; 'did you mean gpt-4-0613' once answered a forgotten gpt-4-0314 file). Leaving the setting
+    out is proposed only where the run does without it: not the baseline of pairs baseline or method winrate
+    ('needs a baseline model' answered it)."""
+    from judgebench.config import how_to_set, setting_name, suggest_model
 
     for setting in ("baseline", "anchor"):
         name = getattr(settings, setting)
-        if name is not None and name not in dataset.models:
-            raise ConfigError(f"{setting} '{name}' is not one of the models judged ({', '.join(dataset.models)})"
-                              f"{suggest(name, dataset.models)}: set {setting_name(setting)} to one of them, or "
-                              "leave it out")
+        if name is None or name in dataset.models:
+            continue
+        judged = ", ".join(dataset.models)
+        typo = suggest_model(name, dataset.models)
+        if settings.models is None:
+            given = ", ".join(str(path) for path in settings.answers or [])
+            problem = f"has no answers in the answers given ({given}: {judged}){typo}"
+            fixes = [f"add its answers ({how_to_set('answers', 'PATH')}, once per file or folder)",
+                     f"set {setting_name(setting)} to one of the models there"]
+        else:
+            problem = f"is not one of the models judged ({judged}){typo}"
+            fixes = [f"set {setting_name(setting)} to one of them"]
+        if setting == "anchor" or (settings.pairs != "baseline" and settings.method != "winrate"):
+            fixes.append("leave it out")
+        advice = fixes[0] if len(fixes) == 1 else f"{', '.join(fixes[:-1])}, or {fixes[-1]}"
+        raise ConfigError(f"{setting} '{name}' {problem}: {advice}")
 
 
 def check_reference_answers(template: Template, dataset: Dataset) -> None:
