@@ -1092,8 +1092,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         noted in the meta when it does not exist), design_bias (a `leaderboard.DesignBias`: an adaptive run's
         correction, as its leaderboard.json records it under meta.adaptive.design_bias), lc_weights and
         instruction_difficulty (AlpacaEval's published GLM weights and instruction difficulties, files or
-        tables, for length-controlled win rates), and, for a store, judge, template, swap and latest (rate each
-        game judged by more than one request by its latest judgment: `store.latest_judgments`). Defaults:
+        tables, for length-controlled win rates of AlpacaEval annotations only), and, for a store, judge,
+        template, swap and latest (rate each game judged by more than one request by its latest judgment:
+        `store.latest_judgments`). Defaults:
         RATE_DEFAULTS, the same as the CLI's.
 
     Examples
@@ -1116,6 +1117,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     _check_source(source, kind)
     if kind is None:
         kind = source_kind(source)
+    _check_length_control_source(kind, _given_options(settings, options, ["lc_weights", "instruction_difficulty"]))
     if kind == "results":
         return _rate_results(Path(source), settings, options, questions, answers)
     if questions is not None or answers is not None:
@@ -1186,6 +1188,28 @@ def _names_files(source: Any) -> bool:
                                                all(isinstance(item, (str, Path)) for item in source))
 
 
+def _check_length_control_source(kind: str, given: dict[str, Any]) -> None:
+    """Refuse AlpacaEval's length-control weights for a source other than AlpacaEval's annotations. The
+    length-controlled win rates are the predictions of AlpacaEval's GLM, fitted to its own judge's annotations of
+    its models: they are computed from the weights and the instruction difficulties alone (the judgments given
+    choose only the questions), so beside a run's, a store's or an outcomes file's judgments they were AlpacaEval's
+    judge's figures ranking another judge's table, and a model without published weights (any model judged here
+    first) was listed below the baseline, unranked, with no word on the terminal."""
+    from judgebench.config import setting_name
+
+    if given and kind != "alpaca-eval":
+        names = " and ".join(setting_name(name, option=True) for name in given)
+        source = {"results": "a results folder", "store": "a store", "outcomes": "an outcomes table"}[kind]
+        annotations = command_or_call("--alpaca-eval FILE...", "kind='alpaca-eval'")
+        raise ConfigError(
+            f"{names} {'goes' if len(given) == 1 else 'go'} with AlpacaEval annotations only ({annotations}), "
+            f"not {source}: the "
+            "length-controlled win rates are the predictions of AlpacaEval's GLM, fitted to its judge's "
+            "annotations of its models, and come from the weights alone (the judgments choose only the questions), "
+            "so beside other judgments they would show AlpacaEval's judge's preferences, not this judge's, and no "
+            "figure for a model AlpacaEval has not published weights for")
+
+
 def _check_source(source: Any, kind: str | None) -> None:
     """Refuse, in Python terms, a `kind` that is not one, and a source that no kind reads: a list of anything but
     paths or rows (dicts), or data in memory named as a file's kind (they ended in pathlib's TypeError)."""
@@ -1233,7 +1257,7 @@ _STORE_OWN = ("judge", "template", "swap", "latest")
 
 # What a results folder's judgments were judged and rated with, which only `judgebench run` chooses (and `latest`,
 # which chooses among a store's requests: a results folder holds one run's).
-_RUN_OWN = ("judge", "template", "latest", "lc_weights", "instruction_difficulty")
+_RUN_OWN = ("judge", "template", "latest")
 
 
 def _rate_results(directory: Path, settings: Any, options: dict[str, Any], questions: str | Path | None,
@@ -1249,7 +1273,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     refused = [name for name in _RUN_OWN if options.get(name) not in (None, False)]
     if refused:
         raise ConfigError(f"{', '.join(refused)}: not for a results folder, whose judgments are one run's, of its "
-                          "judge and template (AlpacaEval's length-control weights go with AlpacaEval annotations)")
+                          "judge and template")
     given = _given_options(settings, options, [name for name in RATE_DEFAULTS if name not in _RUN_OWN])
     overrides = {"k" if name == "k_factor" else name: value for name, value in given.items()}
     from judgebench.datasets import load_judged_texts
