@@ -22,7 +22,8 @@ ties half; not the mean over opponents of its win rate against each, evalica's a
 (Bradley-Terry: predicted probability of beating the baseline, the anchor or a model of average rating; with ties
 counted half it is also the expected score; under Davidson's tie model it is the probability of a win, with
 tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's `win_probability_label` says which),
-n_games (outcomes involving the model: pairs, the two orders of a pair being one), n_wins, n_losses, n_ties (pairs
+n_games (outcomes involving the model: pairs, the two orders of a pair being one; an outcomes table's rows, titled
+"outcomes": `present.counted_unit`), n_wins, n_losses, n_ties (pairs
 scored 0.5 that are not split), n_split (pairs scored 0.5 because their two orders picked opposite answers; None
 for a model with no pair judged in both orders, so n_wins + n_losses + n_ties + n_split = n_games where it is known),
 position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer length, when known);

@@ -1115,6 +1115,33 @@ def test_length_control_weights_go_with_alpaca_eval_annotations_only(outcomes, s
         rate(store, baseline="alpha", lc_weights=folder / "lc_weights.csv")
 
 
+def test_the_count_column_is_titled_by_what_it_counts(outcomes, tmp_path, monkeypatch):
+    """The column titled "pairs" counted a store's pairs (both orders one) but an outcomes file's rows, 80 for the
+    40 pairs of a file with a row per order: an outcomes table's count is titled "outcomes" now, in the terminal,
+    leaderboard.md and the note beside a baseline's win rates."""
+    monkeypatch.setenv("COLUMNS", "200")
+    games = pd.DataFrame([{"question_id": row.question_id, "model_a": first, "model_b": second, "score_a": score}
+                          for row in outcomes.itertuples()
+                          for first, second, score in ((row.model_a, row.model_b, row.p_ab),
+                                                       (row.model_b, row.model_a, 1 - row.p_ba))])
+    games.to_csv(tmp_path / "games.csv", index=False)
+    store = store_from_outcomes(outcomes, tmp_path / "s.sqlite")
+    counted = {}
+    for flag, source, title in (("--outcomes", tmp_path / "games.csv", "outcomes"), ("--store", store, "pairs")):
+        out = tmp_path / title
+        done = run_cli(flag, str(source), "--method", "winrate", "--baseline", "charlie", "--rounds", "20",
+                       "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        for text in (done.stdout, (out / "leaderboard.md").read_text()):
+            header = next(line for line in text.splitlines()
+                          if line.replace("|", " ").split()[:2] == ["rank", "model"]).replace("|", " ").split()
+            assert title in header and ({"outcomes", "pairs"} - {title}).isdisjoint(header), header
+            assert f"count its {title} against every opponent" in " ".join(text.replace("\\", "").split())
+        counted[title] = {e["model"]: e["n_games"] for e in json.loads((out / "leaderboard.json").read_text())[
+            "models"]}
+    assert counted["outcomes"] == {model: 2 * n for model, n in counted["pairs"].items()}
+
+
 @pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])
 def test_a_fitted_effect_whose_clustered_interval_collapses_gets_the_model_based_one(interval):
     """A judge whose two orders always agree: on 12 questions x beats y in both orders on 8, y beats x on 4.
