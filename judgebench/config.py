@@ -1651,9 +1651,12 @@ def suggest_model(name: str, models: Any) -> str:
     added or left out, 'gpt-4-314' for 'gpt-4-0314'; one changed counts two). The models of a family differ by a
     few ('gpt-4-0314' and 'gpt-4-0613' are four apart), and `suggest` alone proposed 'gpt-4-0613' for a
     gpt-4-0314 whose answers file was not given."""
+    folded = name.casefold()
+
     def apart(other: str) -> int:
-        matcher = difflib.SequenceMatcher(None, name.casefold(), other.casefold())
-        return len(name) + len(other) - 2 * sum(block.size for block in matcher.get_matching_blocks())
+        other = other.casefold()
+        matcher = difflib.SequenceMatcher(None, folded, other)
+        return len(folded) + len(other) - 2 * sum(block.size for block in matcher.get_matching_blocks())
 
     return suggest(name, [model for model in models if apart(str(model)) <= 2])
 

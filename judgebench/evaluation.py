@@ -474,7 +474,7 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
     (`suggest_model`; 'did you mean gpt-4-0613' once answered a forgotten gpt-4-0314 file). Leaving the setting
     out is proposed only where the run does without it: not the baseline of pairs baseline or method winrate
     ('needs a baseline model' answered it)."""
-    from judgebench.config import how_to_set, setting_name, suggest_model
+    from judgebench.config import setting_name, suggest_model
 
     for setting in ("baseline", "anchor"):
         name = getattr(settings, setting)
@@ -484,8 +484,8 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
         typo = suggest_model(name, dataset.models)
         if settings.models is None:
             given = ", ".join(str(path) for path in settings.answers or [])
-            problem = f"has no answers in the answers given ({given}: {judged}){typo}"
-            fixes = [f"add its answers ({how_to_set('answers', 'PATH')}, once per file or folder)",
+            problem = f"has no answers in the answers given ({given}, which hold {judged}){typo}"
+            fixes = [f"add its answers file or folder to {setting_name('answers')}",
                      f"set {setting_name(setting)} to one of the models there"]
         else:
             problem = f"is not one of the models judged ({judged}){typo}"

@@ -504,8 +504,8 @@ def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(j
     judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
              "--no-progress"]
     cases = {
-        '[ratings]\nanchor = "nobody"\n': "error: anchor 'nobody' has no answers in the answers given (a.jsonl: a, "
-                                          "b): add its answers (--answers PATH, once per file or folder), set "
+        '[ratings]\nanchor = "nobody"\n': "error: anchor 'nobody' has no answers in the answers given (a.jsonl, "
+                                          "which hold a, b): add its answers file or folder to --answers, set "
                                           "[ratings] anchor to one of the models there, or leave it out\n",
         "[judge]\nmin_concurrency = 20\n": "error: x.toml: [judge] min_concurrency: must be at most --concurrency "
                                            "(16), got 20\n",
@@ -521,9 +521,8 @@ def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(j
         done = judgebench(*RUN, "--config", "x.toml", *judge, "--baseline", "a", cwd=tmp_path)
         assert (done.returncode, done.stderr) == (2, message), table
     named = judgebench(*RUN, *judge, "--baseline", "nobody", "--pairs", "all", cwd=tmp_path)
-    assert named.returncode == 2 and named.stderr.endswith(": add its answers (--answers PATH, once per file or "
-                                                           "folder), set --baseline to one of the models there, or "
-                                                           "leave it out\n")
+    assert named.returncode == 2 and named.stderr.endswith(": add its answers file or folder to --answers, set "
+                                                           "--baseline to one of the models there, or leave it out\n")
     assert sum(judge_server.statuses().values()) == 0
 
 
@@ -543,13 +542,13 @@ def test_a_baseline_without_answers_says_whether_its_file_or_its_name_is_wrong_a
     both = ["--answers", "gpt-4-0314.jsonl", "--answers", "gpt-4-0613.jsonl"]
     typo = judgebench("run", *judge, *both, "--baseline", "gpt-4-314", cwd=tmp_path)
     assert (typo.returncode, typo.stderr) == (2, (
-        "error: baseline 'gpt-4-314' has no answers in the answers given (gpt-4-0314.jsonl, gpt-4-0613.jsonl: "
-        "gpt-4-0314, gpt-4-0613); did you mean 'gpt-4-0314'?: add its answers (--answers PATH, once per file or "
-        "folder), or set --baseline to one of the models there\n"))
+        "error: baseline 'gpt-4-314' has no answers in the answers given (gpt-4-0314.jsonl, gpt-4-0613.jsonl, "
+        "which hold gpt-4-0314, gpt-4-0613); did you mean 'gpt-4-0314'?: add its answers file or folder to "
+        "--answers, or set --baseline to one of the models there\n"))
     forgotten = judgebench("run", *judge, "--answers", "gpt-4-0613.jsonl", "--baseline", "gpt-4-0314", cwd=tmp_path)
     assert (forgotten.returncode, forgotten.stderr) == (2, (
-        "error: baseline 'gpt-4-0314' has no answers in the answers given (gpt-4-0613.jsonl: gpt-4-0613): add its "
-        "answers (--answers PATH, once per file or folder), or set --baseline to one of the models there\n"))
+        "error: baseline 'gpt-4-0314' has no answers in the answers given (gpt-4-0613.jsonl, which hold "
+        "gpt-4-0613): add its answers file or folder to --answers, or set --baseline to one of the models there\n"))
     chosen = judgebench("run", *judge, "--answers", "gpt-4-0613.jsonl", "--model", "gpt-4-0613", "--baseline",
                         "gpt-4-0314", cwd=tmp_path)
     assert chosen.returncode == 2 and "did you mean" not in chosen.stderr, chosen.stderr
