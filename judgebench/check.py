@@ -95,7 +95,7 @@ from judgebench.ratings.sequential import (
     questions_to_decide,
     t_test,
 )
-from judgebench.records import OK, UNPARSED, Dataset, failure_reasons
+from judgebench.records import FAILED, OK, UNPARSED, Dataset, failure_reasons
 from judgebench.runner import ACCOUNTING_KEYS, ProgressCallback, RunResult, StopSignals, call_accounting
 
 # A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
@@ -398,12 +398,13 @@ class Coverage:
 class Unscored:
     """The questions judged that got no score (a game of theirs without a verdict, or failed under allow_failed),
     of the `judged`; `unparsed`: the games the judge answered without a verdict, `example` the text of one;
-    `at_token_limit`: those of them whose output the judge's token limit (`token_limit`) ended before a verdict
-    (`verdicts.at_token_limit`)."""
+    `failed`: the games whose request failed; `at_token_limit`: those of the unparsed whose output the judge's
+    token limit (`token_limit`) ended before a verdict (`verdicts.at_token_limit`)."""
 
     questions: int = 0
     judged: int = 0
     unparsed: int = 0
+    failed: int = 0
     example: str | None = None
     at_token_limit: int = 0
     token_limit: int | None = None
@@ -417,15 +418,18 @@ class Unscored:
         judged = questions_judged(judgments)
         unparsed = judgments[judgments["status"] == UNPARSED]
         at_limit, example = without_verdict(unparsed)
-        return cls(judged - len(frame), judged, len(unparsed), example, at_limit, token_limit)
+        failed = int((judgments["status"] == FAILED).sum())
+        return cls(judged - len(frame), judged, len(unparsed), failed, example, at_limit, token_limit)
 
     def note(self) -> str | None:
-        """The questions left without a score, and why, in words (None when none were)."""
+        """The questions left without a score, and why, in words, each cause counted apart (None when none were):
+        it said "(0 games without one) or failed" where every game without a verdict had failed."""
         if not self.questions:
             return None
-        return (f"{self.questions:,} of {self.judged:,} questions judged have no score: a game of each got no "
-                f"verdict from the judge ({counted(self.unparsed, 'game')} without one) or failed; the next check "
-                "asks for them again")
+        causes = [f"{counted(n, 'game')} {what}" for n, what in ((self.unparsed, "got no verdict from the judge"),
+                                                                   (self.failed, "failed")) if n]
+        return (f"{self.questions:,} of {self.judged:,} questions judged have no score, each for a game without a "
+                f"verdict: {' and '.join(causes)}; the next check asks for them again")
 
     def no_verdict(self) -> str:
         """Why there is no decision when the judge gave no verdict in (almost) every game, and what to change

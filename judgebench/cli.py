@@ -632,7 +632,8 @@ def leaderboard(
     style_control: bool | None = typer.Option(None, "--style-control/--no-style-control",
                                               help=_BOARD_HELP["style_control"]),
     lc_weights: Path | None = typer.Option(None, help="AlpacaEval's published length-controlled GLM weights "
-                                                      "(lc_weights.csv): adds lc_win_rate and lc_win_rate_se."),
+                                                      "(lc_weights.csv), with --alpaca-eval only: adds lc_win_rate "
+                                                      "and lc_win_rate_se."),
     instruction_difficulty: Path | None = typer.Option(None, help="AlpacaEval's instruction_difficulty.csv (needed "
                                                                   "with --lc-weights)."),
     out: Path | None = typer.Option(None, help=_BOARD_HELP["out"]),
@@ -655,8 +656,7 @@ def leaderboard(
                                               flags)
     if extra_files and not alpaca_eval:
         raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
-    for name in (("judge", "template", "lc_weights", "instruction_difficulty") if results else
-                 ("questions", "answers") if not outcomes else ()):
+    for name in ("judge", "template") if results else ("questions", "answers") if not outcomes else ():
         if name in values:
             raise ConfigError(f"{flags[name]} does not go with --results (a run's judge and template are those of "
                               "its judgments)" if results else f"{flags[name]} goes with --results or --outcomes "
@@ -675,14 +675,14 @@ def leaderboard(
         from judgebench.outputs import prepare_directory
 
         prepare_directory(settings.out)
+    length_control = {"lc_weights": lc_weights, "instruction_difficulty": instruction_difficulty}
     if results is not None:
-        board = rate(results, settings, kind="results", questions=questions, answers=answers)
+        board = rate(results, settings, kind="results", questions=questions, answers=answers, **length_control)
     else:
         # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
         method_given = "method" in settings.model_fields_set
         board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
-                     lc_weights=lc_weights, instruction_difficulty=instruction_difficulty, questions=questions,
-                     answers=answers)
+                     questions=questions, answers=answers, **length_control)
     _say_unused_ratings(settings, board.meta)
     written = board.write(settings.out) if settings.out is not None else {}
     _show_leaderboard(board, None if quiet else TerminalConsole())

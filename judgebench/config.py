@@ -1773,6 +1773,21 @@ def suggest(word: str, choices: Any) -> str:
     return f"; did you mean '{names[close[0]]}'?" if close else ""
 
 
+def suggest_model(name: str, models: Any) -> str:
+    """`suggest` for a model's name, kept to near-misses: a model two characters apart at most, ignoring case (one
+    added or left out, 'gpt-4-314' for 'gpt-4-0314'; one changed counts two). The models of a family differ by a
+    few ('gpt-4-0314' and 'gpt-4-0613' are four apart), and `suggest` alone proposed 'gpt-4-0613' for a
+    gpt-4-0314 whose answers file was not given."""
+    folded = name.casefold()
+
+    def apart(other: str) -> int:
+        other = other.casefold()
+        matcher = difflib.SequenceMatcher(None, folded, other)
+        return len(folded) + len(other) - 2 * sum(block.size for block in matcher.get_matching_blocks())
+
+    return suggest(name, [model for model in models if apart(str(model)) <= 2])
+
+
 def _shown(value: Any) -> str:
     """A value as the user wrote it: strings quoted, true/false lowercase, whole floats without noise."""
     if isinstance(value, bool):

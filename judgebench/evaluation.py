@@ -487,15 +487,32 @@ def _kept_for_rating(store: str | Path) -> str:
 
 
 def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
-    """Refuse, before any judge call, a baseline or anchor that is not one of the models judged."""
-    from judgebench.config import setting_name, suggest
+    """Refuse, before any judge call, a baseline or anchor that is not one of the models judged, with what works.
+    Where every model of the answers is judged (no `models` chosen), the name has no answers in the files given,
+    which the message names: its file was forgotten, or the name is a typo, proposed only for a near-miss
+    (`suggest_model`; 'did you mean gpt-4-0613' once answered a forgotten gpt-4-0314 file). Leaving the setting
+    out is proposed only where the run does without it: not the baseline of pairs baseline or method winrate
+    ('needs a baseline model' answered it)."""
+    from judgebench.config import setting_name, suggest_model
 
     for setting in ("baseline", "anchor"):
         name = getattr(settings, setting)
-        if name is not None and name not in dataset.models:
-            raise ConfigError(f"{setting} '{name}' is not one of the models judged ({', '.join(dataset.models)})"
-                              f"{suggest(name, dataset.models)}: set {setting_name(setting)} to one of them, or "
-                              "leave it out")
+        if name is None or name in dataset.models:
+            continue
+        judged = ", ".join(dataset.models)
+        typo = suggest_model(name, dataset.models)
+        if settings.models is None:
+            given = ", ".join(str(path) for path in settings.answers or [])
+            problem = f"has no answers in the answers given ({given}, which hold {judged}){typo}"
+            fixes = [f"add its answers file or folder to {setting_name('answers')}",
+                     f"set {setting_name(setting)} to one of the models there"]
+        else:
+            problem = f"is not one of the models judged ({judged}){typo}"
+            fixes = [f"set {setting_name(setting)} to one of them"]
+        if setting == "anchor" or (settings.pairs != "baseline" and settings.method != "winrate"):
+            fixes.append("leave it out")
+        advice = fixes[0] if len(fixes) == 1 else f"{', '.join(fixes[:-1])}, or {fixes[-1]}"
+        raise ConfigError(f"{setting} '{name}' {problem}: {advice}")
 
 
 def check_reference_answers(template: Template, dataset: Dataset) -> None:
@@ -1097,8 +1114,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         noted in the meta when it does not exist), design_bias (a `leaderboard.DesignBias`: an adaptive run's
         correction, as its leaderboard.json records it under meta.adaptive.design_bias), lc_weights and
         instruction_difficulty (AlpacaEval's published GLM weights and instruction difficulties, files or
-        tables, for length-controlled win rates), and, for a store, judge, template, swap and latest (rate each
-        game judged by more than one request by its latest judgment: `store.latest_judgments`). Defaults:
+        tables, for length-controlled win rates of AlpacaEval annotations only), and, for a store, judge,
+        template, swap and latest (rate each game judged by more than one request by its latest judgment:
+        `store.latest_judgments`). Defaults:
         RATE_DEFAULTS, the same as the CLI's.
 
     Examples
@@ -1121,6 +1139,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     _check_source(source, kind)
     if kind is None:
         kind = source_kind(source)
+    _check_length_control_source(kind, _given_options(settings, options, ["lc_weights", "instruction_difficulty"]))
     if kind == "results":
         return _rate_results(Path(source), settings, options, questions, answers)
     if (questions is not None or answers is not None) and kind != "outcomes":
@@ -1225,6 +1244,28 @@ def _names_files(source: Any) -> bool:
                                                all(isinstance(item, (str, Path)) for item in source))
 
 
+def _check_length_control_source(kind: str, given: dict[str, Any]) -> None:
+    """Refuse AlpacaEval's length-control weights for a source other than AlpacaEval's annotations. The
+    length-controlled win rates are the predictions of AlpacaEval's GLM, fitted to its own judge's annotations of
+    its models: they are computed from the weights and the instruction difficulties alone (the judgments given
+    choose only the questions), so beside a run's, a store's or an outcomes file's judgments they were AlpacaEval's
+    judge's figures ranking another judge's table, and a model without published weights (any model judged here
+    first) was listed below the baseline, unranked, with no word on the terminal."""
+    from judgebench.config import setting_name
+
+    if given and kind != "alpaca-eval":
+        names = " and ".join(setting_name(name, option=True) for name in given)
+        source = {"results": "a results folder", "store": "a store", "outcomes": "an outcomes table"}[kind]
+        annotations = command_or_call("--alpaca-eval FILE...", "kind='alpaca-eval'")
+        raise ConfigError(
+            f"{names} {'goes' if len(given) == 1 else 'go'} with AlpacaEval annotations only ({annotations}), "
+            f"not {source}: the "
+            "length-controlled win rates are the predictions of AlpacaEval's GLM, fitted to its judge's "
+            "annotations of its models, and come from the weights alone (the judgments choose only the questions), "
+            "so beside other judgments they would show AlpacaEval's judge's preferences, not this judge's, and no "
+            "figure for a model AlpacaEval has not published weights for")
+
+
 def _check_source(source: Any, kind: str | None) -> None:
     """Refuse, in Python terms, a `kind` that is not one, and a source that no kind reads: a list of anything but
     paths or rows (dicts), or data in memory named as a file's kind (they ended in pathlib's TypeError)."""
@@ -1272,7 +1313,7 @@ _STORE_OWN = ("judge", "template", "swap", "latest")
 
 # What a results folder's judgments were judged and rated with, which only `judgebench run` chooses (and `latest`,
 # which chooses among a store's requests: a results folder holds one run's).
-_RUN_OWN = ("judge", "template", "latest", "lc_weights", "instruction_difficulty")
+_RUN_OWN = ("judge", "template", "latest")
 
 
 def _rate_results(directory: Path, settings: Any, options: dict[str, Any], questions: str | Path | None,
@@ -1288,7 +1329,7 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
     refused = [name for name in _RUN_OWN if options.get(name) not in (None, False)]
     if refused:
         raise ConfigError(f"{', '.join(refused)}: not for a results folder, whose judgments are one run's, of its "
-                          "judge and template (AlpacaEval's length-control weights go with AlpacaEval annotations)")
+                          "judge and template")
     given = _given_options(settings, options, [name for name in RATE_DEFAULTS if name not in _RUN_OWN])
     overrides = {"k" if name == "k_factor" else name: value for name, value in given.items()}
     from judgebench.datasets import load_judged_texts

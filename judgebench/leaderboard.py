@@ -22,7 +22,8 @@ ties half; not the mean over opponents of its win rate against each, evalica's a
 (Bradley-Terry: predicted probability of beating the baseline, the anchor or a model of average rating; with ties
 counted half it is also the expected score; under Davidson's tie model it is the probability of a win, with
 tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's `win_probability_label` says which),
-n_games (outcomes involving the model: pairs, the two orders of a pair being one), n_wins, n_losses, n_ties (pairs
+n_games (outcomes involving the model: pairs, the two orders of a pair being one; an outcomes table's rows, titled
+"outcomes": `present.counted_unit`), n_wins, n_losses, n_ties (pairs
 scored 0.5 that are not split), n_split (pairs scored 0.5 because their two orders picked opposite answers; None
 for a model with no pair judged in both orders, so n_wins + n_losses + n_ties + n_split = n_games where it is known),
 position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer length, when known);
@@ -338,7 +339,7 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
                 remedy = f"{sandwich}rate without it ({how_to_turn_off('position_effect')})"
                 raise bt.UnboundedPositionEffect(error.in_replicates, remedy) from None
     figures = _model_figures(coded, baseline_index, answer_lengths)
-    ranking, unvarying_warning = None, []
+    ranking, unvarying_warning, unweighted_warning = None, [], []
     if baseline_index is not None:
         figures.update(_baseline_figures(coded, baseline_index))
         figures["win_rate_se"][list(unvarying)] = np.nan  # 0 by AlpacaEval's formula, whatever their number
@@ -347,11 +348,12 @@ def build(outcomes: Any, games: Any = None, *, method: str = "bt", interval: str
             lc_figures, ranking = _length_controlled(coded, baseline_index, lc_weights, instruction_difficulty,
                                                      options.confidence)
             figures.update(lc_figures)
+            unweighted_warning = _unweighted_models_warning(coded, lc_weights)
     board_meta = _meta(coded, options, ratings, dropped, anchor_name)
     board_meta["warnings"] += one_question + unreached
     if sparse_note is not None:
         board_meta["warnings"].append(sparse_note)
-    board_meta["warnings"] += unvarying_warning
+    board_meta["warnings"] += unvarying_warning + unweighted_warning
     board_meta["ranked_by"] = "rating" if ranking is None else ranking.name
     if baseline_index is not None:
         board_meta["length_control"] = (
@@ -1329,6 +1331,20 @@ def _length_controlled(coded: CodedOutcomes, baseline: int, lc_weights: Any, ins
     ranking = _Ranking("lc_win_rate", figures["lc_win_rate"], better,
                        "no rank: no length-controlled win rate (the LC weights have no row for this model)")
     return figures, ranking
+
+
+def _unweighted_models_warning(coded: CodedOutcomes, lc_weights: Any) -> list[str]:
+    """The models the length-control weights have no row for, which the table ranked by LC win rate lists after the
+    others without a rank or an LC win rate: the terminal said nothing of why (the CSV's rank_note alone did)."""
+    missing = [name for name in coded.models if name not in lc_weights.index]
+    if not missing:
+        return []
+    names = ", ".join(missing)
+    return [f"no length-controlled win rate for {names}: the LC weights have no row for "
+            f"{'it' if len(missing) == 1 else 'them'}, so the table, ranked by LC win rate, lists "
+            f"{'it' if len(missing) == 1 else 'them'} last, without a rank (AlpacaEval publishes weights for the "
+            f"models of its leaderboard: rank by win rate without {setting_name('lc_weights', option=True)}, or give "
+            "weights with a row for each model)"]
 
 
 # --- assembling, meta, files ------------------------------------------------------------------------------

@@ -84,11 +84,21 @@ def display_fields(fields: Iterable[str]) -> list[str]:
 
 def column_title(key: str, meta: dict[str, Any]) -> str:
     """A leaderboard field's column title in tables people read (the terminal, Markdown, the HTML report):
-    `n_games` is "pairs", `rating` says what the ratings are (`rating_title`), `win_rate` what it is measured
-    against (`win_rate_title`); fields without a title keep their name."""
+    `n_games` is what the counts count (`counted_unit`), `rating` says what the ratings are (`rating_title`),
+    `win_rate` what it is measured against (`win_rate_title`); fields without a title keep their name."""
     if key == "rating":
         return rating_title(meta)
+    if key == "n_games":
+        return counted_unit(meta)
     return win_rate_title(meta) if key == "win_rate" else {**dict(_MARKDOWN_COLUMNS), **_OTHER_TITLES}.get(key, key)
+
+
+def counted_unit(meta: dict[str, Any]) -> str:
+    """What a leaderboard's counts (n_games, n_ties) count: "pairs" for judgebench's judgments (a run's, a
+    store's: a question's two answers, the two orders being one) and AlpacaEval's annotations (one order each),
+    "outcomes" for an outcomes table, each of whose rows counts once, be it one order of a pair or both: the
+    column titled "pairs" showed 80 for the 40 pairs of a file with a row per order."""
+    return "outcomes" if meta.get("source") == "outcomes" else "pairs"
 
 
 def rating_title(meta: dict[str, Any]) -> str:
@@ -307,8 +317,9 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
                      "are its games against the other models")
         counts = [column_title(key, meta) for key in ("n_games", "n_ties", "n_split") if key in columns]
         if ("win_rate" in columns or meta["method"] == "winrate") and counts and _beyond_the_baseline(board):
-            notes.append(f"The win rate counts each model's pairs against {meta['baseline']} only; "
-                         f"{_listed(counts)} count its pairs against every opponent")
+            unit = counted_unit(meta)
+            notes.append(f"The win rate counts each model's {unit} against {meta['baseline']} only; "
+                         f"{_listed(counts)} count its {unit} against every opponent")
     return notes
 
 

@@ -1190,8 +1190,28 @@ def test_questions_whose_games_got_no_verdict_are_counted_not_silently_dropped(j
     report = json.loads((folder / "check.json").read_text())
     assert report["overall"]["n_questions"] == N - 2
     assert (report["games_unparsed"], report["questions_unscored"]) == (4, 2)
-    assert (f"2 of {N} questions judged have no score: a game of each got no verdict from the judge (4 games "
-            "without one) or failed; the next check asks for them again") in " ".join(result.stdout.split())
+    assert (f"2 of {N} questions judged have no score, each for a game without a verdict: 4 games got no verdict "
+            "from the judge; the next check asks for them again") in " ".join(result.stdout.split())
+
+
+def test_questions_unscored_count_games_without_a_verdict_and_failed_games_apart(judge_server, folder):
+    """With --allow-failed, a question whose games failed was counted as "a game of each got no verdict from the
+    judge (0 games without one) or failed": how many games failed, and how many got no verdict, is said now."""
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    judge_server.add_fault("empty", match=lambda request: "Question number 7?" in request.text)
+    config = write_config(folder, judge_server.base_url)
+    result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                        "--allow-failed", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    assert (f"2 of {N} questions judged have no score, each for a game without a verdict: 2 games got no verdict "
+            "from the judge and 2 games failed; the next check asks for them again") in " ".join(
+        result.stdout.split()), result.stdout
+    judge_server.reset()
+    judge_server.add_fault("400", match=lambda request: "Question number 5?" in request.text)
+    failed_only = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                             "--allow-failed", "--store", "other.sqlite", cwd=folder)
+    assert f"1 of {N} questions judged have no score, each for a game without a verdict: 2 games failed;" in " ".join(
+        failed_only.stdout.split()), failed_only.stdout
 
 
 def test_a_judge_that_never_gives_a_verdict_is_no_decision_with_an_example(judge_server, folder):

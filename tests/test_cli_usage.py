@@ -504,8 +504,9 @@ def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(j
     judge = ["--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
              "--no-progress"]
     cases = {
-        '[ratings]\nanchor = "nobody"\n': "error: anchor 'nobody' is not one of the models judged (a, b): set "
-                                          "[ratings] anchor to one of them, or leave it out\n",
+        '[ratings]\nanchor = "nobody"\n': "error: anchor 'nobody' has no answers in the answers given (a.jsonl, "
+                                          "which hold a, b): add its answers file or folder to --answers, set "
+                                          "[ratings] anchor to one of the models there, or leave it out\n",
         "[judge]\nmin_concurrency = 20\n": "error: x.toml: [judge] min_concurrency: must be at most --concurrency "
                                            "(16), got 20\n",
         "[judge]\nconcurrency = 4\nmin_concurrency = 8\n": "error: x.toml: [judge] min_concurrency: must be at "
@@ -519,9 +520,41 @@ def test_settings_checked_together_name_a_way_to_set_them_that_the_command_has(j
         (tmp_path / "x.toml").write_text(table)
         done = judgebench(*RUN, "--config", "x.toml", *judge, "--baseline", "a", cwd=tmp_path)
         assert (done.returncode, done.stderr) == (2, message), table
-    named = judgebench(*RUN, *judge, "--baseline", "nobody", cwd=tmp_path)
-    assert named.returncode == 2 and named.stderr.endswith(": set --baseline to one of them, or leave it out\n")
+    named = judgebench(*RUN, *judge, "--baseline", "nobody", "--pairs", "all", cwd=tmp_path)
+    assert named.returncode == 2 and named.stderr.endswith(": add its answers file or folder to --answers, set "
+                                                           "--baseline to one of the models there, or leave it out\n")
     assert sum(judge_server.statuses().values()) == 0
+
+
+@pytest.mark.integration
+def test_a_baseline_without_answers_says_whether_its_file_or_its_name_is_wrong_and_what_works(judge_server,
+                                                                                               tmp_path):
+    """`--baseline gpt-4-314` (a typo) ended "set --baseline to one of them, or leave it out", and leaving it out
+    gave "pairing mode 'baseline' needs a baseline model"; with the baseline's answers file left out of --answers,
+    "did you mean 'gpt-4-0613'?" proposed the only other model. Now the message names the answers read, proposes
+    a near-miss only, and "leave it out" only where the pairing mode does without a baseline."""
+    (tmp_path / "q.jsonl").write_text('{"question_id": "q1", "turns": ["2+2?"]}\n')
+    for model in ("gpt-4-0314", "gpt-4-0613"):
+        (tmp_path / f"{model}.jsonl").write_text(json.dumps({"question_id": "q1", "model": model, "turns": ["4"]})
+                                                 + "\n")
+    judge = ["--questions", "q.jsonl", "--judge-model", "test-judge", "--base-url", judge_server.base_url,
+             "--store", "s.sqlite", "--no-progress"]
+    both = ["--answers", "gpt-4-0314.jsonl", "--answers", "gpt-4-0613.jsonl"]
+    typo = judgebench("run", *judge, *both, "--baseline", "gpt-4-314", cwd=tmp_path)
+    assert (typo.returncode, typo.stderr) == (2, (
+        "error: baseline 'gpt-4-314' has no answers in the answers given (gpt-4-0314.jsonl, gpt-4-0613.jsonl, "
+        "which hold gpt-4-0314, gpt-4-0613); did you mean 'gpt-4-0314'?: add its answers file or folder to "
+        "--answers, or set --baseline to one of the models there\n"))
+    forgotten = judgebench("run", *judge, "--answers", "gpt-4-0613.jsonl", "--baseline", "gpt-4-0314", cwd=tmp_path)
+    assert (forgotten.returncode, forgotten.stderr) == (2, (
+        "error: baseline 'gpt-4-0314' has no answers in the answers given (gpt-4-0613.jsonl, which hold "
+        "gpt-4-0613): add its answers file or folder to --answers, or set --baseline to one of the models there\n"))
+    chosen = judgebench("run", *judge, "--answers", "gpt-4-0613.jsonl", "--model", "gpt-4-0613", "--baseline",
+                        "gpt-4-0314", cwd=tmp_path)
+    assert chosen.returncode == 2 and "did you mean" not in chosen.stderr, chosen.stderr
+    all_pairs = judgebench("run", *judge, *both, "--baseline", "gpt-4-314", "--pairs", "all", cwd=tmp_path)
+    assert all_pairs.returncode == 2 and all_pairs.stderr.endswith(", or leave it out\n"), all_pairs.stderr
+    assert sum(judge_server.statuses().values()) == 0 and not (tmp_path / "s.sqlite").exists()
 
 
 @pytest.mark.integration

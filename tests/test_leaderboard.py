@@ -1126,6 +1126,82 @@ def test_a_narrow_terminal_keeps_the_column_the_rows_are_ranked_by(shared_data, 
         assert max(len(line) for line in lines) <= columns
 
 
+def test_a_model_without_lc_weights_is_said_on_the_terminal(shared_data, tmp_path):
+    """A model the weights have no row for was listed below the baseline, rank "-" and LC "n/a", in a table
+    "ranked by length-controlled win rate", and only the CSV's rank_note said why."""
+    folder = shared_data / "alpaca_eval"
+    weights = tmp_path / "lc_weights.csv"
+    weights.write_text("".join(line for line in (folder / "lc_weights.csv").read_text().splitlines(keepends=True)
+                               if not line.startswith("claude-2,")))
+    done = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(weights),
+                   "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "20")
+    assert done.returncode == 0, done.stderr
+    assert ("warning: no length-controlled win rate for claude-2: the LC weights have no row for it, so the table, "
+            "ranked by LC win rate, lists it last, without a rank (AlpacaEval publishes weights for the models of its "
+            "leaderboard: rank by win rate without --lc-weights, or give weights with a row for each model)"
+            in " ".join(done.stderr.split())), done.stderr
+    complete = run_cli("--alpaca-eval", str(folder / "annotations"), "--lc-weights", str(folder / "lc_weights.csv"),
+                       "--instruction-difficulty", str(folder / "instruction_difficulty.csv"), "--rounds", "20")
+    assert complete.returncode == 0 and "no length-controlled win rate" not in complete.stderr
+
+
+def test_length_control_weights_go_with_alpaca_eval_annotations_only(outcomes, shared_data, tmp_path):
+    """`--store S --lc-weights` ranked a table of judgebench's own judge by AlpacaEval's published LC figures
+    (computed from the weights alone: the judgments choose only the questions), with a model judged here first
+    below the baseline, unranked; `--results DIR --lc-weights` was refused because "a run's judge and template are
+    those of its judgments", a reason that held for the store too. One rule now, with its reason, for every
+    source but AlpacaEval's annotations, in the command and in Python."""
+    from judgebench import rate
+
+    folder = shared_data / "alpaca_eval"
+    length_control = ["--lc-weights", str(folder / "lc_weights.csv"), "--instruction-difficulty",
+                      str(folder / "instruction_difficulty.csv")]
+    store = store_from_outcomes(outcomes, tmp_path / "s.sqlite")
+    table = tmp_path / "outcomes.csv"
+    outcomes.to_csv(table, index=False)
+    reason = ("with AlpacaEval annotations only (--alpaca-eval FILE...), not {}: the length-controlled win rates are "
+              "the predictions of AlpacaEval's GLM, fitted to its judge's annotations of its models, and come from "
+              "the weights alone")
+    for source, what in ((["--store", str(store)], "a store"), (["--results", str(tmp_path)], "a results folder"),
+                         (["--outcomes", str(table)], "an outcomes table")):
+        done = run_cli(*source, "--baseline", "alpha", *length_control)
+        assert done.returncode == 2 and done.stderr.startswith(
+            "error: --lc-weights and --instruction-difficulty go " + reason.format(what)), done.stderr
+    alone = run_cli("--results", str(tmp_path), *length_control[:2])
+    assert alone.returncode == 2 and alone.stderr.startswith("error: --lc-weights goes " + reason.format(
+        "a results folder")), alone.stderr
+    with pytest.raises(ConfigError, match=r"^lc_weights goes with AlpacaEval annotations only \(kind='alpaca-eval'\)"
+                                          ", not a store: "):
+        rate(store, baseline="alpha", lc_weights=folder / "lc_weights.csv")
+
+
+def test_the_count_column_is_titled_by_what_it_counts(outcomes, tmp_path, monkeypatch):
+    """The column titled "pairs" counted a store's pairs (both orders one) but an outcomes file's rows, 80 for the
+    40 pairs of a file with a row per order: an outcomes table's count is titled "outcomes" now, in the terminal,
+    leaderboard.md and the note beside a baseline's win rates."""
+    monkeypatch.setenv("COLUMNS", "200")
+    games = pd.DataFrame([{"question_id": row.question_id, "model_a": first, "model_b": second, "score_a": score}
+                          for row in outcomes.itertuples()
+                          for first, second, score in ((row.model_a, row.model_b, row.p_ab),
+                                                       (row.model_b, row.model_a, 1 - row.p_ba))])
+    games.to_csv(tmp_path / "games.csv", index=False)
+    store = store_from_outcomes(outcomes, tmp_path / "s.sqlite")
+    counted = {}
+    for flag, source, title in (("--outcomes", tmp_path / "games.csv", "outcomes"), ("--store", store, "pairs")):
+        out = tmp_path / title
+        done = run_cli(flag, str(source), "--method", "winrate", "--baseline", "charlie", "--rounds", "20",
+                       "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        for text in (done.stdout, (out / "leaderboard.md").read_text()):
+            header = next(line for line in text.splitlines()
+                          if line.replace("|", " ").split()[:2] == ["rank", "model"]).replace("|", " ").split()
+            assert title in header and ({"outcomes", "pairs"} - {title}).isdisjoint(header), header
+            assert f"count its {title} against every opponent" in " ".join(text.replace("\\", "").split())
+        counted[title] = {e["model"]: e["n_games"] for e in json.loads((out / "leaderboard.json").read_text())[
+            "models"]}
+    assert counted["outcomes"] == {model: 2 * n for model, n in counted["pairs"].items()}
+
+
 @pytest.mark.parametrize("interval", ["sandwich", "bootstrap"])
 def test_a_fitted_effect_whose_clustered_interval_collapses_gets_the_model_based_one(interval):
     """A judge whose two orders always agree: on 12 questions x beats y in both orders on 8, y beats x on 4.

@@ -443,7 +443,7 @@ def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_se
 def test_the_baseline_anchors_an_adaptive_run_and_an_unknown_one_is_refused_before_judging(judge_server, tmp_path):
     config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
     wrong = judgebench("run", "--config", str(config), "--budget-calls", "40", "--baseline", "M3", cwd=tmp_path)
-    assert wrong.returncode == 2 and "baseline 'M3' is not one of the models judged" in wrong.stderr
+    assert wrong.returncode == 2 and "baseline 'M3' has no answers in the answers given" in wrong.stderr
     assert "did you mean 'm3'?" in wrong.stderr  # the name in another case
     assert "Traceback" not in wrong.stderr and sent(judge_server) == 0
     run = judgebench("run", "--config", str(config), "--budget-calls", "40", "--baseline", "m3", cwd=tmp_path)

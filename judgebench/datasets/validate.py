@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from judgebench.config import how_to_set, setting_name, suggest
+from judgebench.config import how_to_set, setting_name, suggest_model
 from judgebench.datasets.rows import Row
 from judgebench.errors import InputError, first_few
 from judgebench.records import Answer, Dataset, Question
@@ -155,10 +155,11 @@ def select_models(answers: list[Located[Answer]], models: list[str] | None,
         return answers
     unknown = [model for model in models if model not in found]
     if unknown:
-        raise InputError(f"no answers for model(s) {', '.join(map(repr, unknown))}{suggest(unknown[0], found)}",
+        raise InputError(f"no answers for model(s) {', '.join(map(repr, unknown))}"
+                         f"{suggest_model(unknown[0], found)}",
                          hint=f"models in the answer files: {', '.join(found)}")
     if baseline is not None and baseline not in found:
-        raise InputError(f"no answers for the baseline '{baseline}'{suggest(baseline, found)}",
+        raise InputError(f"no answers for the baseline '{baseline}'{suggest_model(baseline, found)}",
                          hint=f"models in the answer files: {', '.join(found)}; set "
                               f"{how_to_set('baseline', 'MODEL')} to one of them")
     wanted = {*models, *([baseline] if baseline is not None else [])}
