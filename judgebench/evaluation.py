@@ -221,8 +221,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     on_start, on_progress:
         Called with the runner's running `Tally` when sending starts and as judged games are stored (each
         commit to the store: one game or several at once), for progress bars; its `cost` is None for a judge
-        without prices (unknown, not $0). An error of `on_progress` stops the run as Ctrl-C does (recorded
-        'interrupted' in the store, with an adaptive plan so far) and is then raised to the caller.
+        without prices (unknown, not $0). An error of either stops the run as Ctrl-C does (recorded
+        'interrupted' in the store, with an adaptive plan so far: `on_start` is called as each round starts) and
+        is then raised to the caller.
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
         before any judge call with what the run read (`EngineEvent` of kind `inputs`: the questions' file, the
@@ -942,7 +943,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                              reuse=reuse, notes=reuse.notes() if reuse else [])
         return result, paid
 
-    status = "failed"
+    ended = "failed"  # how the run ends, as the store records it (`status` is the progress line's)
     try:
         outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0
         counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
@@ -976,10 +977,10 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         planner.settle(outcomes)
         if rounds[-1].interrupted:
             planner.stopped_by = "interrupted"
-        status = "interrupted" if rounds[-1].interrupted else "finished"
+        ended = "interrupted" if rounds[-1].interrupted else "finished"
     finally:
         try:
-            _record_end(settings, recording, status, sent, sum(r.planned for r in rounds))
+            _record_end(settings, recording, ended, sent, sum(r.planned for r in rounds))
         finally:
             if own_engine:
                 await engine.aclose()

@@ -796,8 +796,8 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's new round).
     Other processes may judge on the same store at the same time: no game is sent by two of them (see
     store.py). Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is committed, and the result is
-    marked `interrupted`; so does an error of `on_progress`, which the result keeps for the caller to raise
-    (`RunResult.raise_callback_error`). On every way out (done, stopped, engine error, store error) the answers
+    marked `interrupted`; so does an error of `on_start` or `on_progress`, which the result keeps for the caller
+    to raise (`RunResult.raise_callback_error`). On every way out (done, stopped, engine error, store error) the answers
     already received are stored and an engine this function built is closed. `on_event` receives the engine's
     reports (rate-limit waits, concurrency changes) for the progress line. `recording`: the store's run row
     to record the games under, started here if need be and finished by the caller (an adaptive run's rounds
@@ -847,8 +847,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             reuse = Reuse(template.name, server, servers, read_now, again)
             tally = new_tally(config.judge, total=len(pending))
             if on_start is not None:
-                on_start(tally.snapshot())
-            if pending and stopped_by is None:
+                try:
+                    on_start(tally.snapshot())
+                except Exception as error:  # as an error of on_progress: nothing is sent, the caller raises it
+                    callback_error = error
+            if pending and stopped_by is None and callback_error is None:
                 assert engine is not None and server is not None
                 recording.start(store, run_provenance(config, template, description, server, len(specs)))
                 status = "failed"
