@@ -17,6 +17,7 @@ import os
 import signal
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -431,7 +432,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
     if planner is not None:
         evaluation.plan = planner.chosen_rounds
-        evaluation.provenance["adaptive"] = planner.report()
+        evaluation.provenance["adaptive"] = {**planner.report(), **_refused_entry(result.judgments)}
     if not result.interrupted and not result.combined.outcomes.empty:
         outcomes = result.combined.outcomes
         if settings.style_control:
@@ -455,6 +456,16 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         if unrated is not None:
             evaluation.leaderboard.meta["warnings"].append(unrated)
     return evaluation
+
+
+def _refused_entry(judgments: pd.DataFrame) -> dict[str, Any]:
+    """meta.adaptive's record of the plan's games the judge refused as sent, which the plan went on without
+    (`judge_in_rounds`): how many (`games_refused`) and the judge's server's most frequent message about them
+    (`refused_because`, None when none was refused)."""
+    from judgebench.records import refusals, refused_games
+
+    said = Counter(refusals(judgments)).most_common(1)
+    return {"games_refused": refused_games(judgments), "refused_because": said[0][0] if said else None}
 
 
 def _kept_for_rating(store: str | Path) -> str:
@@ -920,16 +931,19 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     async def judge_round(batch: list[Pair]) -> tuple[RunResult, float]:
         """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
         next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently. Also
-        what the round's calls sent now cost, every attempt included (the store keeps a game's last only)."""
+        what the round's calls sent now cost, every attempt included (the store keeps a game's last only).
+        Games the judge refused as sent are not asked again, this run's or (unless `retry_refused`) an earlier
+        run's: the plan goes on without them, as the run that met them did."""
         result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
-                                 pairs=batch, recording=recording, stop_signals=signals)
+                                 pairs=batch, recording=recording, stop_signals=signals, keep_refused=True)
         sent.add(result.tally)
         paid = result.tally.cost_estimate()
         for _ in range(settings.max_unparsed_attempts - 1):
-            if result.interrupted or not result.n_unparsed or result.n_failed:  # failed games end the run here,
-                break  # and asking the round again would send them again at once, after the engine's own retries
+            if result.interrupted or not result.n_unparsed or result.n_failed > result.n_refused:
+                break  # failed games (but those refused as sent) end the run here, and asking the round again
+                # would send them again at once, after the engine's own retries
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
-                                    pairs=batch, recording=recording, stop_signals=signals)
+                                    pairs=batch, recording=recording, stop_signals=signals, keep_refused=True)
             sent.add(again.tally)
             paid += again.tally.cost_estimate()
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
@@ -967,9 +981,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 if result.interrupted or not batch:
                     break
-                if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that
-                    planner.stopped_by = "failed games"  # retries them with them: the plans would part
-                    break
+                if result.n_failed > result.n_refused:  # the next round would be chosen without these verdicts,
+                    planner.stopped_by = "failed games"  # and a rerun that retries them with them: the plans would
+                    break  # part (games the judge refused as sent are not asked again: the plan goes on without)
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
                 raise
