@@ -454,6 +454,29 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
 
 
+def test_games_that_may_pass_still_end_a_plan_at_their_round_beside_games_refused_as_sent(judge_server, tmp_path):
+    """Refused games do not end the plan, but failed games a rerun may judge (HTTP 500) still do, beside them:
+    the rerun retries those alone, never the refused ones, and goes on from the same rounds."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    refuse = {"match": lambda request: "Question number 3?" in request.text}
+    judge_server.add_fault("400", **refuse)
+    judge_server.add_fault("500", requests=range(30, 10_000))  # round 1: requests 0-19; round 2 from 20
+    first = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    assert "stopped: games of the last round failed" in said(first)
+    told = " ".join(first.stderr.split())
+    assert "of their requests as sent, and a rerun retries the others: the plan goes on without" in told
+    plan = plan_lines(tmp_path)
+    assert [row["round"] for row in plan] == [1] * 10 + [2] * 10
+    refused = {entry.key for entry in judge_server.log if entry.status == 400}
+    assert refused
+    judge_server.reset()
+    judge_server.add_fault("400", **refuse)
+    more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
+    assert more.returncode == 3 and "stopped: budget of judge calls reached" in said(more), more.stderr
+    assert plan_lines(tmp_path)[:20] == plan and not refused & {entry.key for entry in judge_server.log}
+
+
 def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_server, tmp_path):
     """A judge that writes no verdict the first time it sees some games: the run asks them again within their
     round (as a rerun would), so the next round is chosen from the same verdicts a rerun has, and the rerun
