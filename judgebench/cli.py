@@ -365,6 +365,8 @@ def run(
     budget_usd: float | None = typer.Option(None, parser=_number, help=_HELP["budget_usd"]),
     stop: str | None = typer.Option(None, metavar="[separated|width=W]", help=_HELP["stop"]),
     round_games: int | None = typer.Option(None, parser=_integer, help=_HELP["round_games"]),
+    retry_refused: bool | None = typer.Option(None, "--retry-refused/--no-retry-refused",
+                                              help=_HELP["retry_refused"]),
     swap: str | None = typer.Option(None, metavar=_one_of(Swap), help=_HELP["swap"]),
     store: Path | None = typer.Option(None, help=_HELP["store"]),
     out: Path | None = typer.Option(None, help=_HELP["out"]),
@@ -472,7 +474,8 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
         typer.secho("no complete pair was judged: nothing to rate", fg="red")
     _print_table(console, present.diagnostics_table(evaluation))
     console.print(present.written_files(evaluation.files.values()), markup=False)
-    _say_what_went_wrong(evaluation.diagnostics, evaluation.judgments, "judgments.jsonl")
+    _say_what_went_wrong(evaluation.diagnostics, evaluation.judgments, "judgments.jsonl",
+                         plan=evaluation.plan is not None)
     return evaluation.exit_code
 
 
@@ -504,10 +507,10 @@ def _say_kept_notes(notes: list[str], said: Collection[str] = ()) -> None:
             typer.secho(f"note: {note}", fg="yellow", err=True)
 
 
-def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> None:
+def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str, plan: bool = False) -> None:
     """On stderr, after `run` or `diagnose --gold`: games of a logprob template read from text, games the judge's
     token limit left without a verdict, and a judge that never gave a verdict or games that failed, with the most
-    frequent errors (each game's is in `kept`)."""
+    frequent errors (each game's is in `kept`; `plan`: of a plan chosen as it goes, `present.retry_advice`)."""
     from judgebench import present
 
     without_logprobs = present.without_logprobs_message(diagnostics)
@@ -519,7 +522,7 @@ def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str)
     if diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(diagnostics)}", fg="red", err=True)
     elif diagnostics.n_failed:
-        typer.secho(present.failed_games_message(diagnostics, judgments, kept), fg="red", err=True)
+        typer.secho(present.failed_games_message(diagnostics, judgments, kept, plan), fg="red", err=True)
 
 
 def _say_stopped(run: RunResult) -> None:

@@ -640,7 +640,7 @@ class JudgeTable(SettingsModel):
     count as the judge's own models, whose scores the diagnostics report as self-preference."""
 
 
-PLAN_SETTINGS = ("budget_calls", "budget_usd", "stop", "round_games")
+PLAN_SETTINGS = ("budget_calls", "budget_usd", "stop", "round_games", "retry_refused")
 """The settings of a plan chosen as it goes (pairs adaptive or tournament), refused with other pairs."""
 
 PAIRING_SETTINGS = ("opponents", *PLAN_SETTINGS)
@@ -677,6 +677,9 @@ class JudgingSettings(SettingsModel):
     round_games: int | None = Field(default=None, ge=2)
     """pairs=adaptive/tournament: games judged per round, at least 2 (default: 256 with vLLM, else 32, and at
     least 2 per model; part of the plan)."""
+    retry_refused: bool | None = None
+    """pairs=adaptive/tournament: ask again for the plan's games the judge refused as sent in an earlier run (a
+    prompt over its context length, say), which a plan otherwise goes on without: once the judge takes them."""
     max_tokens: int | None = Field(default=None, ge=1)
     """Judge's token limit (default: the template's)."""
     temperature: float | None = Field(default=None, ge=0, le=2)
@@ -706,6 +709,11 @@ class JudgingSettings(SettingsModel):
                                    f"or {setting_name('stop')} (separated, or width=W)")
         if self.pairs not in ("adaptive", "tournament"):
             given = [name for name in PLAN_SETTINGS if getattr(self, name) is not None]
+            if given == ["retry_refused"]:
+                raise _setting_problem(("retry_refused",), f"pairs = {self.pairs} asks again for every game that "
+                                       "failed, those the judge refused as sent included, so it would be ignored: "
+                                       "it is for a plan chosen as it goes (pairs = adaptive or tournament), which "
+                                       "goes on without them; leave it out")
             if given:
                 what = {"stop": "a stopping rule", "round_games": "a round size"}.get(given[0], "a budget")
                 raise _setting_problem((given[0],), f"{what} shapes a plan chosen as it goes (pairs = adaptive or "

@@ -17,6 +17,7 @@ import os
 import signal
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -221,8 +222,9 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
     on_start, on_progress:
         Called with the runner's running `Tally` when sending starts and as judged games are stored (each
         commit to the store: one game or several at once), for progress bars; its `cost` is None for a judge
-        without prices (unknown, not $0). An error of `on_progress` stops the run as Ctrl-C does (recorded
-        'interrupted' in the store, with an adaptive plan so far) and is then raised to the caller.
+        without prices (unknown, not $0). An error of either stops the run as Ctrl-C does (recorded
+        'interrupted' in the store, with an adaptive plan so far: `on_start` is called as each round starts) and
+        is then raised to the caller.
     on_event:
         Called with the engine's reports (a rate-limit wait, a change of concurrency) as they happen, and
         before any judge call with what the run read (`EngineEvent` of kind `inputs`: the questions' file, the
@@ -439,7 +441,7 @@ def _evaluation(settings: RunConfig, dataset: Dataset, template: Template, resul
         evaluation.judge_diagnostics = _judge_diagnostics(settings, dataset, result)
     if planner is not None:
         evaluation.plan = planner.chosen_rounds
-        evaluation.provenance["adaptive"] = planner.report()
+        evaluation.provenance["adaptive"] = {**planner.report(), **_refused_entry(result.judgments)}
     if not result.interrupted and not result.combined.outcomes.empty:
         outcomes = result.combined.outcomes
         if settings.style_control:
@@ -473,6 +475,16 @@ class _RatingFailed(ConfigError):
     def __init__(self, message: str, evaluation: Evaluation):
         super().__init__(message)
         self.evaluation = evaluation
+
+
+def _refused_entry(judgments: pd.DataFrame) -> dict[str, Any]:
+    """meta.adaptive's record of the plan's games the judge refused as sent, which the plan went on without
+    (`judge_in_rounds`): how many (`games_refused`) and the judge's server's most frequent message about them
+    (`refused_because`, None when none was refused)."""
+    from judgebench.records import refusals, refused_games
+
+    said = Counter(refusals(judgments)).most_common(1)
+    return {"games_refused": refused_games(judgments), "refused_because": said[0][0] if said else None}
 
 
 def _kept_for_rating(store: str | Path) -> str:
@@ -955,16 +967,19 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
     async def judge_round(batch: list[Pair]) -> tuple[RunResult, float]:
         """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
         next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently. Also
-        what the round's calls sent now cost, every attempt included (the store keeps a game's last only)."""
+        what the round's calls sent now cost, every attempt included (the store keeps a game's last only).
+        Games the judge refused as sent are not asked again, this run's or (unless `retry_refused`) an earlier
+        run's: the plan goes on without them, as the run that met them did."""
         result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
-                                 pairs=batch, recording=recording, stop_signals=signals)
+                                 pairs=batch, recording=recording, stop_signals=signals, keep_refused=True)
         sent.add(result.tally)
         paid = result.tally.cost_estimate()
         for _ in range(settings.max_unparsed_attempts - 1):
-            if result.interrupted or not result.n_unparsed or result.n_failed:  # failed games end the run here,
-                break  # and asking the round again would send them again at once, after the engine's own retries
+            if result.interrupted or not result.n_unparsed or result.n_failed > result.n_refused:
+                break  # failed games (but those refused as sent) end the run here, and asking the round again
+                # would send them again at once, after the engine's own retries
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
-                                    pairs=batch, recording=recording, stop_signals=signals)
+                                    pairs=batch, recording=recording, stop_signals=signals, keep_refused=True)
             sent.add(again.tally)
             paid += again.tally.cost_estimate()
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
@@ -978,7 +993,7 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                              reuse=reuse, notes=reuse.notes() if reuse else [])
         return result, paid
 
-    status = "failed"
+    ended = "failed"  # how the run ends, as the store records it (`status` is the progress line's)
     try:
         outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0
         counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
@@ -1002,9 +1017,9 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 if result.interrupted or not batch:
                     break
-                if result.n_failed:  # the next round would be chosen without these verdicts, and a rerun that
-                    planner.stopped_by = "failed games"  # retries them with them: the plans would part
-                    break
+                if result.n_failed > result.n_refused:  # the next round would be chosen without these verdicts,
+                    planner.stopped_by = "failed games"  # and a rerun that retries them with them: the plans would
+                    break  # part (games the judge refused as sent are not asked again: the plan goes on without)
         except KeyboardInterrupt as interrupt:  # Stopped between rounds: the run ends as an interruption during
             if not rounds:  # a round does (before any round, the interrupt goes on to the caller)
                 raise
@@ -1012,10 +1027,10 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         planner.settle(outcomes)
         if rounds[-1].interrupted:
             planner.stopped_by = "interrupted"
-        status = "interrupted" if rounds[-1].interrupted else "finished"
+        ended = "interrupted" if rounds[-1].interrupted else "finished"
     finally:
         try:
-            _record_end(settings, recording, status, sent, sum(r.planned for r in rounds))
+            _record_end(settings, recording, ended, sent, sum(r.planned for r in rounds))
         finally:
             if own_engine:
                 await engine.aclose()

@@ -657,7 +657,8 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
                stop_reason(adaptive["stopped_by"], step))
     line = (f"{adaptive['strategy']}: {steps}, {counted(adaptive['calls'], 'judge call')} planned "
             f"({'under 1%' if 0 < share < 0.01 else f'{share:.0%}'} of all pairs' "
-            f"{adaptive['calls_all_pairs']:,}); stopped: {stopped}{stop_not_reached(adaptive)}")
+            f"{adaptive['calls_all_pairs']:,}); stopped: {stopped}{stop_not_reached(adaptive)}"
+            f"{_refused_in_plan(adaptive)}")
     if adaptive.get("budget_usd") is not None:
         estimated = adaptive["calls_cost_estimated"]
         line += (f"; the plan cost {dollars(adaptive['cost_usd'])} "
@@ -681,6 +682,21 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
         line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo "
                  f"from the mean; {bias['replays']} replays of the plan, {bias['seconds']:.1f} s)")
     return line
+
+
+def _refused_in_plan(adaptive: dict) -> str:
+    """The summary's word on the plan's games that the judge refused as sent (meta.adaptive's `games_refused`,
+    `refused_because`): the plan went on without them, a rerun does not ask for them again, and what does;
+    empty when none was."""
+    from judgebench.config import how_to_set
+
+    refused = adaptive.get("games_refused")
+    if not refused:
+        return ""
+    return (f"; {counted(refused, 'game')} the judge refused as sent, left out of the plan (it went on without "
+            f"{'it' if refused == 1 else 'them'}, and the same command does not ask again; "
+            f"{how_to_set('retry_refused')} does, once the judge takes {'it' if refused == 1 else 'them'}): "
+            f"{str(adaptive['refused_because']).rstrip('.')}")
 
 
 def _table_widest(adaptive: dict, board: Leaderboard | None) -> str:
@@ -745,8 +761,7 @@ def stop_reason(stopped_by: str | None, step: str = "round") -> str:
             "budget_usd": "dollar budget reached (--budget-usd)",
             "interrupted": "interrupted (run the same command again to continue)",
             "failed games": f"games of the last {step} failed (the next {step} waits for their verdicts: the same "
-                            f"command retries them, then goes on choosing {plural(step)}, unless the judge refused "
-                            "them as sent: see why they failed)"}.get(stopped_by, stopped_by)
+                            f"command retries them, then goes on choosing {plural(step)})"}.get(stopped_by, stopped_by)
 
 
 def plan_budget(planner: Planner) -> str:
@@ -835,35 +850,43 @@ def token_limit_message(n: int, limit: int | None) -> str | None:
             f"against it; the limit is a ceiling, billed as used): {raise_it}")
 
 
-def failed_games_message(diagnostics: RunDiagnostics, judgments: Any, kept: str) -> str:
+def failed_games_message(diagnostics: RunDiagnostics, judgments: Any, kept: str, plan: bool = False) -> str:
     """That games failed and why (`records.failure_reasons`), for `run` and `diagnose --gold` alike; `kept`:
-    where each game's error is (judgments.jsonl, the store)."""
+    where each game's error is (judgments.jsonl, the store); `plan`: the games of a plan chosen as it goes
+    (`retry_advice`)."""
     from judgebench.records import failure_reasons
 
     reasons = "".join(f"\n  {reason}" for reason in failure_reasons(judgments))
-    return (f"{counted(diagnostics.n_failed, 'game')} failed; {retry_advice(judgments)}. The most frequent errors "
-            f"(each game's is in {kept}):{reasons}")
+    return (f"{counted(diagnostics.n_failed, 'game')} failed; {retry_advice(judgments, plan)}. The most frequent "
+            f"errors (each game's is in {kept}):{reasons}")
 
 
 RETRY = "run again to retry them"  # how to go on after failed games a rerun can judge (`retry_advice`)
 
 
-def retry_advice(judgments: Any) -> str:
+def retry_advice(judgments: Any, plan: bool = False) -> str:
     """How to go on after failed games: run again, which retries them, unless the judge refused their requests
     as sent (`engines.base.fails_as_sent`: a prompt over its context, say), which a rerun sends again unchanged,
     so it fails them again; those need shorter answers or another judge ("run again to retry them" sent a user of
-    an adaptive plan round and round, each rerun stopping at the same games)."""
+    an adaptive plan round and round, each rerun stopping at the same games). `plan`: the games of an adaptive
+    or tournament plan, which went on without those refused and whose rerun does not ask for them again, unless
+    told to (`retry_refused`)."""
     from judgebench.config import how_to_set
-    from judgebench.engines.base import fails_as_sent
-    from judgebench.records import FAILED
+    from judgebench.records import FAILED, refused_games
 
     errors = judgments.loc[judgments["status"] == FAILED, "error"]
-    refused = sum(map(fails_as_sent, errors))
+    refused = refused_games(judgments)
     if not refused:
         return RETRY
     what = (f"the judge refused {'its request' if refused == 1 else 'their requests'} as sent"
             if refused == len(errors) else
             f"the judge refused {refused:,} of their requests as sent, and a rerun retries the others")
+    if plan:
+        them = "it" if refused == 1 else "them"
+        return (f"{what}: the plan goes on without {them}, and a rerun does not ask for {them} again. Most often "
+                "the prompt is over the judge's context length: shorten those answers (with the vLLM engine, "
+                f"{how_to_set('truncate_answers')} does; a rerun judges the shortened answers in their place), or "
+                f"use a judge with a longer context and ask again with {how_to_set('retry_refused')}")
     return (f"{what}: a rerun sends such a request unchanged and fails it again. Most often the prompt is over "
             "the judge's context length: shorten those answers (with the vLLM engine, "
             f"{how_to_set('truncate_answers')} does), or use a judge with a longer context")

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from judgebench.engines.base import FAILS_AS_SENT, fails_as_sent
+
 
 @dataclass(frozen=True)
 class Question:
@@ -118,8 +120,8 @@ def count_calls_once(judgments: Any, counted: Any = ()) -> Any:
     `shared_call` true and no tokens or cost of its own; one marked shared already stays so. An adaptive run
     judges in rounds, and games of two rounds can share a key (three or more models answering a question
     alike), so a round's first game of a key may repeat the call of an earlier round. That holds because a key
-    is never sent again in a later round of a run: a round re-asks its unparsed games itself, and failed games
-    end the run (evaluation.judge_in_rounds)."""
+    is never sent again in a later round of a run: a round re-asks its unparsed games itself, failed games end
+    the run, and games the judge refused as sent are not asked again by the run (evaluation.judge_in_rounds)."""
     shared = judgments["key"].duplicated() | judgments["key"].isin(list(counted))
     if "shared_call" in judgments:
         shared |= judgments["shared_call"].fillna(False).astype(bool)
@@ -135,6 +137,19 @@ def failure_reasons(judgments: Any, shown: int = 3) -> list[str]:
     `shown`), each with how many games it ended."""
     errors = judgments.loc[judgments["status"] == FAILED, "error"].fillna("no error recorded").value_counts()
     return [f"{n} × {error}" for error, n in errors.head(shown).items()]
+
+
+def refused_games(judgments: Any) -> int:
+    """How many of `judgments` failed because the judge refused their requests as sent (`engines.base.fails_as_sent`:
+    asking again sends the same request, and fails it again)."""
+    return len(refusals(judgments))
+
+
+def refusals(judgments: Any) -> list[str]:
+    """The errors of the games among `judgments` that the judge refused as sent, without the mark that says so
+    (`engines.base.FAILS_AS_SENT`): the judge's server's message."""
+    errors = judgments.loc[judgments["status"] == FAILED, "error"]
+    return [error.removesuffix(FAILS_AS_SENT).rstrip() for error in errors if fails_as_sent(error)]
 
 
 def why_unrated(judgments: Any) -> str:

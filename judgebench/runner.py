@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from judgebench.config import JudgeConfig, RunConfig, command_or_call, how_to_set, setting_name
-from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest
+from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest, fails_as_sent
 from judgebench.engines.openai_api import server_address
 from judgebench.errors import ConfigError, StorageError, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
@@ -41,6 +41,7 @@ from judgebench.records import (
     count_calls_once,
     ok_games,
     per_game,
+    refused_games,
 )
 from judgebench.store import JudgmentRow, Store, keys_to_send, rate_results, utc_time
 from judgebench.verdicts import Combined, at_token_limit, combine, no_verdict, parse_completion, read_stored
@@ -224,6 +225,12 @@ class RunResult:
     @property
     def n_unparsed(self) -> int:
         return int((self.judgments["status"] == UNPARSED).sum())
+
+    @property
+    def n_refused(self) -> int:
+        """Failed games the judge refused as sent (`engines.base.fails_as_sent`: asking again sends the same
+        request), which an adaptive plan goes on without; the other failed games may pass."""
+        return refused_games(self.judgments)
 
 
 def call_accounting(results: Sequence[RunResult], priced: bool) -> dict[str, Any]:
@@ -790,20 +797,22 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     on_start: ProgressCallback | None = None, on_event: EventHandler | None = None,
                     pairs: Sequence[Pair] | None = None, sharing: Sharing | None = None,
                     busy_timeout_s: float = 30.0, recording: RunRecording | None = None,
-                    stop_signals: StopSignals | None = None) -> RunResult:
+                    stop_signals: StopSignals | None = None, keep_refused: bool = False) -> RunResult:
     """Judge every planned game the store lacks; then combine all of the plan's stored verdicts.
 
     `pairs`: the pairs to judge instead of the settings' pairing plan (an adaptive run's new round).
     Other processes may judge on the same store at the same time: no game is sent by two of them (see
     store.py). Ctrl-C (SIGINT) or SIGTERM stops sending; what completed is committed, and the result is
-    marked `interrupted`; so does an error of `on_progress`, which the result keeps for the caller to raise
-    (`RunResult.raise_callback_error`). On every way out (done, stopped, engine error, store error) the answers
+    marked `interrupted`; so does an error of `on_start` or `on_progress`, which the result keeps for the caller
+    to raise (`RunResult.raise_callback_error`). On every way out (done, stopped, engine error, store error) the answers
     already received are stored and an engine this function built is closed. `on_event` receives the engine's
     reports (rate-limit waits, concurrency changes) for the progress line. `recording`: the store's run row
     to record the games under, started here if need be and finished by the caller (an adaptive run's rounds
     share one); without it this call is a run of its own. `stop_signals`: the signal handling of a command that
     judges in steps (`StopSignals`): after a signal it kept, this call sends nothing, and a signal that comes
-    while this call stores or reads marks its result stopped too.
+    while this call stores or reads marks its result stopped too. `keep_refused`: games stored failed because
+    the judge refused their requests as sent (`engines.base.fails_as_sent`) are not sent again, as an adaptive
+    plan goes on without them, but with `retry_refused` set those an earlier run stored are.
     """
     template = load_template(config.template)
     specs = plan_games(dataset, config, template, pairs)
@@ -832,6 +841,10 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             read_now = sum(statuses[key][0] != stored[key][0] for key in stored)
             stored = statuses
             to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
+            if keep_refused:
+                failures = store.failures(to_send & stored.keys())
+                to_send -= {key for key, (error, run) in failures.items()
+                            if fails_as_sent(error) and not (config.retry_refused and run != recording.id)}
             asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
             unique_specs = {spec.request.key: spec for spec in specs}
@@ -847,8 +860,11 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             reuse = Reuse(template.name, server, servers, read_now, again)
             tally = new_tally(config.judge, total=len(pending))
             if on_start is not None:
-                on_start(tally.snapshot())
-            if pending and stopped_by is None:
+                try:
+                    on_start(tally.snapshot())
+                except Exception as error:  # as an error of on_progress: nothing is sent, the caller raises it
+                    callback_error = error
+            if pending and stopped_by is None and callback_error is None:
                 assert engine is not None and server is not None
                 recording.start(store, run_provenance(config, template, description, server, len(specs)))
                 status = "failed"

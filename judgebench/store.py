@@ -943,6 +943,14 @@ class Store:
             return {key: (status, attempts) for key, status, attempts in
                     self._select_in("SELECT key, status, attempts FROM judgments WHERE key IN", list(keys))}
 
+    def failures(self, keys: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """key -> (error, run_id) for the stored failed keys among `keys`: why each failed, and the run that
+        stored it."""
+        with self._guard("read"):
+            return {key: (error, run_id) for key, error, run_id in
+                    self._select_in("SELECT key, error, run_id FROM judgments WHERE status = ? AND key IN", list(keys),
+                                    (FAILED,))}
+
     def stored_at(self, keys: Iterable[str]) -> dict[str, float]:
         """key -> when its judgment as it stands was stored (`updated_at`: an ok row is never written again), for
         the stored keys among `keys`."""

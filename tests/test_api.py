@@ -605,6 +605,34 @@ def test_an_adaptive_run_stopped_by_a_failing_callback_records_what_it_paid_for(
 
 
 @pytest.mark.integration
+def test_an_adaptive_run_whose_start_callback_fails_in_a_later_round_records_what_it_paid_for(judge_server, tmp_path):
+    """`on_start` raising as the second round starts stops the run as `on_progress` raising does: the error
+    reaches the caller, and the run is recorded 'interrupted' with the first round's games and its plan so far
+    (it was recorded 'failed' without a plan, and `leaderboard --store` rated the round as if no plan had
+    chosen it)."""
+    config = load_config(write_config(tmp_path, judge_server.base_url, pairs="adaptive", budget_calls=80,
+                                      round_games=20))
+    starts = []
+
+    def fails_as_the_second_round_starts(tally):
+        starts.append(tally.status)
+        if len(starts) == 2:
+            raise CallbackFailed("the caller's bug")
+
+    with pytest.raises(CallbackFailed, match="the caller's bug"):
+        judgebench.evaluate(config, on_start=fails_as_the_second_round_starts)
+    assert starts[1].startswith("round 2 ")
+    with closing(sqlite3.connect(tmp_path / "store.sqlite")) as db:
+        stored = db.execute("SELECT COUNT(*) FROM judgments WHERE status = 'ok'").fetchone()[0]
+        runs = db.execute("SELECT status, sent FROM runs").fetchall()
+        plans = [json.loads(plan)["adaptive"] for (plan,) in db.execute("SELECT plan FROM plans")]
+    assert stored == 20 == len(judge_server.answered()) and runs == [("interrupted", 20)]  # round 1, none of round 2
+    assert len(plans) == 1 and plans[0]["stopped_by"] == plans[0]["uncorrected"] == "interrupted"
+    judgebench.evaluate(config)  # the same call again goes on from the store
+    assert len(judge_server.answered()) == 80 and max(judge_server.answered().values()) == 1
+
+
+@pytest.mark.integration
 def test_progress_callbacks_see_the_cost_of_a_judge_without_prices_as_unknown(judge_server, tmp_path):
     """The CLI shows "cost n/a" for a judge without prices, and README says unknown is not $0; the callbacks were
     given `cost=0.0`. With prices they see the running cost, which ends as the evaluation's."""

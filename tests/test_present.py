@@ -185,7 +185,7 @@ def test_a_tournaments_summary_counts_bracket_rounds_and_batches():
     assert present.adaptive_summary(plan) == (
         "tournament: 3 bracket rounds per question, judged in 22 batches, 700 judge calls planned (25% of all pairs' "
         "2,800); stopped: games of the last batch failed (the next batch waits for their verdicts: the same command "
-        "retries them, then goes on choosing batches, unless the judge refused them as sent: see why they failed)")
+        "retries them, then goes on choosing batches)")
     assert present.adaptive_summary({**plan, "rounds": 1, "bracket_rounds": 1}).startswith(
         "tournament: 1 bracket round per question, judged in 1 batch, ")
 

@@ -251,6 +251,16 @@ def test_adaptive_without_an_end_is_a_usage_error(judge_server, tmp_path):
     assert sent(judge_server) == 0
 
 
+def test_asking_again_for_refused_games_is_refused_where_every_failed_game_is_asked_again(judge_server, tmp_path):
+    """--retry-refused changes a plan chosen as it goes only: pairs that plan every game up front ask again for
+    every failed game, so it would be ignored."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="all")
+    run = judgebench("run", "--config", str(config), "--retry-refused", cwd=tmp_path)
+    assert run.returncode == 2 and "pairs = all asks again for every game that failed, those the judge refused as " \
+        "sent included, so it would be ignored" in " ".join(run.stderr.split()), run.stderr
+    assert not judge_server.log
+
+
 @pytest.mark.parametrize("pairs", ["adaptive", "tournament", "all"])
 def test_answers_of_one_model_are_refused_before_any_judge_call(judge_server, tmp_path, pairs):
     """An adaptive plan of one model failed in its first round with an internal error (exit 70); the other
@@ -366,26 +376,55 @@ def test_a_round_cut_by_the_budget_is_completed_not_replanned_by_a_larger_budget
     assert len(ok_rows(tmp_path / "store.sqlite")) == 90  # every stored judgment is in the plan
 
 
-def test_games_the_judge_refuses_as_sent_are_not_promised_to_a_rerun(judge_server, tmp_path):
+@pytest.mark.parametrize("strategy", ["adaptive", "tournament"])
+def test_a_plan_goes_on_without_the_games_the_judge_refuses_as_sent_and_its_rerun_asks_for_none(judge_server,
+                                                                                                tmp_path, strategy):
     """A game the judge refuses for what its request holds (an HTTP 400, as for a prompt over the judge's
-    context) fails again on every rerun, and an adaptive plan waits at its round for its verdict: "run again to
-    retry them" sent the user round and round. Now the run says the rerun fails them again and what helps, and
-    the stored error says it was not retried; the rerun indeed asks again and stops at the same round."""
-    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    context) fails again however often it is asked: the plan held at its round, and every rerun asked for it
+    again and stopped there. Now the plan goes on without it (the game stays failed, never a verdict), says how
+    many it left out and the server's message, and the same command replays the same plan from the store without
+    asking the judge anything; --retry-refused asks for the refused games again (once the judge takes them)."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs=strategy)
     judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
-    runs = [judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "40", cwd=tmp_path)
-            for _ in range(2)]
-    for run in runs:
-        assert run.returncode == 3, run.stderr
-        told = " ".join(run.stderr.split())
-        assert "failed; the judge refused their requests as sent: a rerun sends such a request unchanged and " \
-               "fails it again. Most often the prompt is over the judge's context length: shorten those answers" in told
-        assert "run again to retry them" not in told
+    command = ("run", "--config", str(config), "--budget-calls", "80", "--round-games", "20")
+    first = judgebench(*command, cwd=tmp_path)
+    assert first.returncode == 3, first.stderr  # the refused games failed, and the run says so
+    refused = judge_server.statuses()[400]
     errors = [row["error"] for row in map(json.loads, (tmp_path / "out" / "judgments.jsonl").read_text().splitlines())
               if row["status"] == "failed"]
-    assert errors and all(error.endswith("(refused as sent: asking again sends the same request)") for error in errors)
-    assert [row["round"] for row in plan_lines(tmp_path)] == [1] * 20  # the plan waits at its first round
-    assert judge_server.statuses()[400] == 2 * len(errors)  # each refused once per run, never retried within it
+    assert refused > 0 and len(errors) == refused  # each asked once, never retried within the run
+    assert all(error.endswith("(refused as sent: asking again sends the same request)") for error in errors)
+    plan = plan_lines(tmp_path)
+    assert len(plan) == 40 and max(row["round"] for row in plan) > 1  # the plan went on to its budget
+    assert len(ok_rows(tmp_path / "store.sqlite")) == 80 - refused
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["stopped_by"] == "budget_calls" and adaptive["games_refused"] == refused
+    assert adaptive["refused_because"] == ("HTTP 400 from the judge server: This model's maximum context length is "
+                                           "8192 tokens.")
+    them = "it" if refused == 1 else "them"
+    assert (f"stopped: budget of judge calls reached (--budget-calls); {refused} game{'s' * (refused > 1)} the judge "
+            f"refused as sent, left out of the plan (it went on without {them}, and the same command does not ask "
+            f"again; --retry-refused does, once the judge takes {them}): HTTP 400 from the judge server: This "
+            "model's maximum context length is 8192 tokens;") in said(first)
+    told = " ".join(first.stderr.split())
+    assert f"the plan goes on without {them}, and a rerun does not ask for {them} again" in told
+    assert "use a judge with a longer context and ask again with --retry-refused" in told
+    assert "run again to retry them" not in told and "a rerun sends such a request unchanged" not in told
+
+    again = judgebench(*command, cwd=tmp_path)
+    assert again.returncode == 3, again.stderr
+    assert len(judge_server.log) == 80  # nothing asked: the refused games are not asked again
+    assert plan_lines(tmp_path) == plan and leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"] == refused
+
+    judge_server.faults.clear()  # a judge with a longer context now takes them, when asked again
+    refused_keys = {entry.key for entry in judge_server.log if entry.status == 400}
+    retried = judgebench(*command, "--retry-refused", cwd=tmp_path)
+    assert retried.returncode == 0, retried.stderr
+    asked = [entry.key for entry in judge_server.log[80:]]
+    assert refused_keys <= set(asked) and len(asked) >= refused  # then the plan goes on from their verdicts
+    assert not [row for row in map(json.loads, (tmp_path / "out" / "judgments.jsonl").read_text().splitlines())
+                if row["status"] == "failed"]
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"] == 0
 
 
 def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):
@@ -413,6 +452,29 @@ def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its
     assert plan_lines(tmp_path)[:20] == plan  # the same two rounds, then three more
     assert sent(judge_server) == 100 - ok_first  # round 2's failed games once more, then rounds 3 to 5
     assert len(ok_rows(tmp_path / "store.sqlite")) == 100  # every stored judgment is in the plan
+
+
+def test_games_that_may_pass_still_end_a_plan_at_their_round_beside_games_refused_as_sent(judge_server, tmp_path):
+    """Refused games do not end the plan, but failed games a rerun may judge (HTTP 500) still do, beside them:
+    the rerun retries those alone, never the refused ones, and goes on from the same rounds."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    refuse = {"match": lambda request: "Question number 3?" in request.text}
+    judge_server.add_fault("400", **refuse)
+    judge_server.add_fault("500", requests=range(30, 10_000))  # round 1: requests 0-19; round 2 from 20
+    first = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    assert "stopped: games of the last round failed" in said(first)
+    told = " ".join(first.stderr.split())
+    assert "of their requests as sent, and a rerun retries the others: the plan goes on without" in told
+    plan = plan_lines(tmp_path)
+    assert [row["round"] for row in plan] == [1] * 10 + [2] * 10
+    refused = {entry.key for entry in judge_server.log if entry.status == 400}
+    assert refused
+    judge_server.reset()
+    judge_server.add_fault("400", **refuse)
+    more = judgebench("run", "--config", str(config), "--budget-calls", "100", "--round-games", "20", cwd=tmp_path)
+    assert more.returncode == 3 and "stopped: budget of judge calls reached" in said(more), more.stderr
+    assert plan_lines(tmp_path)[:20] == plan and not refused & {entry.key for entry in judge_server.log}
 
 
 def test_unparsed_games_are_asked_again_before_the_next_round_is_chosen(judge_server, tmp_path):
