@@ -142,7 +142,7 @@ def test_cli_leaderboard_from_a_store_equals_rate(tmp_path):
 
 
 @pytest.mark.integration
-def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, tmp_path):
+def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, tmp_path, monkeypatch):
     """`judgebench.rate("results/x")` read the folder as AlpacaEval annotations and failed on diagnostics.json
     ("field 'instruction': missing field"), although the README says everything the CLI does is one call. It
     now rates the run's judgments as `judgebench leaderboard --results` does: the run's settings, keywords over
@@ -152,7 +152,8 @@ def test_rate_takes_a_results_folder_as_leaderboard_results_does(judge_server, t
     for flags, options in (((), {}), (("--method", "winrate", "--rounds", "50"), {"method": "winrate", "rounds": 50})):
         cli = console_script("leaderboard", "--results", "out", *flags, "--out", "cli", cwd=tmp_path)
         assert cli.returncode == 0, cli.stderr
-        board = judgebench.rate(tmp_path / "out", **options)
+        monkeypatch.chdir(tmp_path)  # the folder named as the CLI's user named it (meta.source_path "out")
+        board = judgebench.rate("out", **options)
         board.write(tmp_path / "api")
         assert_same_leaderboard_files(tmp_path / "cli", tmp_path / "api", timestamps=False)
     assert board.meta["judge"] == "test-judge" and board.meta["rounds"] == 50
