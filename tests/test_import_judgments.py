@@ -19,6 +19,7 @@ import pytest
 
 import judgebench
 from judgebench.datasets.judgments import (
+    ARENA_HARD_SCORES,
     instruction_id,
     load_alpaca_eval_annotations,
     load_alpaca_eval_lc_weights,
@@ -606,6 +607,63 @@ def test_arena_hard_v2_records_name_their_baseline_and_games_without_a_verdict_a
     assert model["win_rate"] == pytest.approx((0 * 3 + 1 * 1 + 0 * 1 + 0.5 * 1 + 0 * 3) / (3 + 1 + 1 + 1 + 3))
     assert board.meta["baseline"] == "o3-mini-2025-01-31" and board.meta["judge"] == "gpt-4.1"
     assert warning in board.meta["warnings"]
+
+
+def direct_games(path):
+    """The games of a judgment file with a verdict, computed from its records one by one with json: (uid, the model
+    shown first, the other, the score of the first, its weight)."""
+    games = []
+    for line in Path(path).read_text().splitlines():
+        record = json.loads(line)
+        pair = [record["baseline"], record["model"]]
+        for index, game in enumerate(record["games"]):
+            if game is not None and game["score"] is not None:
+                first, second = pair if index == 0 else pair[::-1]
+                games.append([record["uid"], first, second, ARENA_HARD_SCORES[game["score"]],
+                              3.0 if game["score"] in ("A>>B", "B>>A") else 1.0])
+    return games
+
+
+def test_a_null_first_game_of_the_first_record_keeps_every_game_in_its_own_record(tmp_path):
+    """pyarrow's JSON reader, given a `games` list whose first item is null, slid later records' games into the
+    wrong records (u1 was read with two games, u3 with one): the files are read record by record."""
+    path = write_lines(tmp_path / "m.jsonl", [v2_record("u1", "m", None, "A>B"), v2_record("u2", "m", "B>A", "A=B"),
+                                              v2_record("u3", "m", "A=B", "B>>A")])
+    outcomes = load_outcomes(path)
+    assert outcomes[GAME_COLUMNS].values.tolist() == direct_games(path) == [
+        ["u1", "m", "o3-mini-2025-01-31", 1.0, 1.0],
+        ["u2", "o3-mini-2025-01-31", "m", 0.0, 1.0], ["u2", "m", "o3-mini-2025-01-31", 0.5, 1.0],
+        ["u3", "o3-mini-2025-01-31", "m", 0.5, 1.0], ["u3", "m", "o3-mini-2025-01-31", 0.0, 3.0]]
+    assert outcomes.attrs["warnings"] == [f"{path}: 1 of 6 games have no verdict (a null game or score) and are left "
+                                          "out, as arena-hard-auto v0.1 leaves them out (v2.0 leaves out the "
+                                          "question's other game too)"]
+
+
+def test_null_games_in_the_middle_of_a_large_judges_folder_are_read_as_written(tmp_path):
+    """Judgment files over 1 MB (long judgment texts) with null games here and there: each game is read in its own
+    record, and the win rates are those computed from the records directly."""
+    rng = np.random.default_rng(11)
+    labels = {"null": None, "no label": {"score": None, "judgment": {"answer": "no label"}},
+              **{label: label for label in ("A>>B", "A>B", "A=B", "B>A", "B>>A")}}
+    folder = tmp_path / "gpt-4.1"
+    folder.mkdir()
+    for model in ("m", "n"):
+        records = []
+        for k in range(80):
+            record = v2_record(f"u{k}", model, *(labels[str(rng.choice(list(labels)))] for _ in range(2)))
+            for game in record["games"]:
+                if game is not None:
+                    game["judgment"]["answer"] = "x" * 20_000 + game["judgment"]["answer"]
+            records.append(record)
+        write_lines(folder / f"{model}.jsonl", records)
+        assert (folder / f"{model}.jsonl").stat().st_size > 1_000_000
+    outcomes = load_outcomes(folder)
+    assert outcomes[GAME_COLUMNS].values.tolist() == direct_games(folder / "m.jsonl") + direct_games(folder / "n.jsonl")
+    rates = judgebench.rate(folder, method="winrate").table.set_index("model")["win_rate"]
+    for model in ("m", "n"):
+        games = pd.DataFrame(direct_games(folder / f"{model}.jsonl"), columns=GAME_COLUMNS)
+        model_score = np.where(games["model_a"] == model, games["score_a"], 1 - games["score_a"])
+        assert rates[model] == pytest.approx(np.average(model_score, weights=games["weight"]), abs=1e-12)
 
 
 @pytest.mark.parametrize(("records", "expected"), [

@@ -14,7 +14,8 @@ Both return outcomes with the canonical columns of `judgebench.records.OUTCOME_C
   length-controlled win rate (see `judgebench.ratings.winrate.length_controlled_win_rate`).
 
 Files are read by the shared reader stack (`judgebench.datasets.rows.read_table`: the same encoding checks,
-positions and messages as questions and answers), and validation is vectorised (one pandas pass per check, no
+positions and messages as questions and answers; arena-hard-auto's files, whose games are nested lists, record
+by record, as pyarrow misreads those), and validation is vectorised (one pandas pass per check, no
 per-row Python), so a file of a million outcomes loads in a fraction of a second. Every problem a user can
 cause raises `InputError` naming the file, the line (or Parquet row), the field and what to do.
 """

@@ -16,7 +16,9 @@ Three layers, each written once:
    AlpacaEval annotations and weights). Parquet, CSV and JSON Lines are parsed by pyarrow, so a million
    outcomes load in a fraction of a second; a file pyarrow rejects is read again by layer 2, which either
    names the line at fault (the same message as everywhere else) or reads what pyarrow could not (mixed
-   types, cells larger than pyarrow's block). `Table.error` points at a row's line, found on demand.
+   types, cells larger than pyarrow's block). JSON Lines with nested values (lists, objects: arena-hard-auto's
+   `games`) go to layer 2 too, as pyarrow misreads them (a list whose first item is null slides later records'
+   items into the wrong records). `Table.error` points at a row's line, found on demand.
    `read_parquet` gives a Parquet file as an Arrow table, with no pandas step, for callers that rate straight
    from Arrow columns.
 """
@@ -516,14 +518,17 @@ def _check_header(names: list[str], path: Path, line: int | None) -> None:
 
 
 def _arrow_text_table(data: bytes, kind: str, text_columns: tuple[str, ...]) -> pa.Table | None:
-    """CSV, TSV or JSON Lines parsed by pyarrow, or None where pyarrow refuses the file."""
+    """CSV, TSV or JSON Lines parsed by pyarrow, or None where pyarrow refuses the file or would misread it
+    (JSON Lines with nested values)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.json as pjson
 
     try:
         if kind not in _DELIMITERS:
-            return pjson.read_json(pa.BufferReader(data))
+            table = pjson.read_json(pa.BufferReader(data))
+            # pyarrow's JSON reader misplaces the items of nested lists after a null one: left to layer 2
+            return None if any(pa.types.is_nested(column.type) for column in table.schema) else table
         return pcsv.read_csv(pa.BufferReader(data),
                              parse_options=pcsv.ParseOptions(delimiter=_DELIMITERS[kind], newlines_in_values=True),
                              convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns}))
