@@ -568,7 +568,7 @@ def test_arena_hard_v01_judgments_need_the_baseline_and_the_error_says_which(tmp
                            "gpt-4-0314)\n")
 
 
-def v2_record(uid, model, first, second, baseline="o3-mini-2025-01-31", judge="gpt-4.1"):
+def v2_record(uid, model, first, second, baseline="o3-mini-2025-01-31", judge="gpt-4.1", category="hard_prompt"):
     """A record as arena-hard-auto v2.0's gen_judgment.py writes it; a game given as a label, None (the call
     failed) or a dict."""
     def game(label):
@@ -576,7 +576,7 @@ def v2_record(uid, model, first, second, baseline="o3-mini-2025-01-31", judge="g
             return label
         return {"score": label, "judgment": {"answer": f"... [[{label}]]"},
                 "prompt": [{"role": "user", "content": "?"}]}
-    return {"uid": uid, "category": "hard_prompt", "judge": judge, "model": model, "baseline": baseline,
+    return {"uid": uid, "category": category, "judge": judge, "model": model, "baseline": baseline,
             "games": [game(first), game(second)]}
 
 
@@ -664,6 +664,48 @@ def test_null_games_in_the_middle_of_a_large_judges_folder_are_read_as_written(t
         games = pd.DataFrame(direct_games(folder / f"{model}.jsonl"), columns=GAME_COLUMNS)
         model_score = np.where(games["model_a"] == model, games["score_a"], 1 - games["score_a"])
         assert rates[model] == pytest.approx(np.average(model_score, weights=games["weight"]), abs=1e-12)
+
+
+def write_v2_judges_folder(folder, categories):
+    """A v2.0 judge's folder: models m and n judged on 30 questions of each category in `categories` ({category:
+    baseline}), the categories' records alternating in each file, each record's games drawn from its own seed."""
+    folder.mkdir()
+    for model in ("m", "n"):
+        write_lines(folder / f"{model}.jsonl", [
+            v2_record(f"{category}-{k}", model, *np.random.default_rng([k, len(category), ord(model)]).choice(
+                ["A>>B", "A>B", "A=B", "B>A", "B>>A"], 2), baseline=baseline, category=category)
+            for k in range(30) for category, baseline in categories.items()])
+    return folder
+
+
+V2_CATEGORIES = {"hard_prompt": "o3-mini-2025-01-31", "creative_writing": "gemini-2.0-flash-001"}
+
+
+def test_a_v2_judges_folder_of_several_baselines_needs_one_and_keeps_its_records(tmp_path):
+    """arena-hard-auto v2.0 judges each category against its own baseline and rates one category at a time; a
+    folder of both categories was rated as one board of both baselines, without a word. Without --baseline it is
+    refused, naming the baselines; with it, the board is the one of that category's records alone."""
+    from tests.support.cli_runs import judgebench as cli
+
+    folder = write_v2_judges_folder(tmp_path / "gpt-4.1", V2_CATEGORIES)
+    done = cli("leaderboard", "--outcomes", str(folder), cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr == (
+        f"error: {folder}: field 'baseline': these judgments are against several baselines: gemini-2.0-flash-001 "
+        "(creative_writing: 60 records), o3-mini-2025-01-31 (hard_prompt: 60 records) (arena-hard-auto v2.0 rates "
+        "one category at a time, against its own baseline, and one board of them all would have no baseline: give "
+        "one with --baseline gemini-2.0-flash-001)\n")
+    alone = write_v2_judges_folder(tmp_path / "hard_prompt", {"hard_prompt": "o3-mini-2025-01-31"})
+    expected = judgebench.rate(alone, method="winrate").table
+    board = judgebench.rate(folder, method="winrate", baseline="o3-mini-2025-01-31")
+    pd.testing.assert_frame_equal(board.table, expected)
+    assert (f"{folder}: 60 records are judged against other baselines than o3-mini-2025-01-31 and are left out: "
+            "gemini-2.0-flash-001 (creative_writing: 60 records) (arena-hard-auto v2.0 rates each category against "
+            "its own baseline, one at a time)") in board.meta["warnings"]
+    with pytest.raises(InputError) as caught:
+        load_outcomes(folder, baseline="gpt-4-0314")
+    assert str(caught.value) == (f"{folder}: field 'baseline': no record is judged against the baseline gpt-4-0314: "
+                                 "the records' baselines are gemini-2.0-flash-001 (creative_writing: 60 records), "
+                                 "o3-mini-2025-01-31 (hard_prompt: 60 records) (give one of those as the baseline)")
 
 
 @pytest.mark.parametrize(("records", "expected"), [

@@ -319,14 +319,17 @@ def load_arena_hard_judgments(path: str | Path, baseline: str | None = None) -> 
     alike), p_ab = score_a (model_a was shown first; p_ba NaN), and weight 3 for a strong verdict (A>>B, B>>A)
     and 1 otherwise, as arena-hard-auto counts them, so that the win rate against the baseline, sum w s / sum w,
     is its score. v2.0 records name their baseline (`baseline`); v0.1 records do not (judge_config.yaml's
-    baseline_model names it), so `baseline` must be given for them.
+    baseline_model names it), so `baseline` must be given for them. Records naming several baselines (a v2.0
+    judge's folder holds each category's judgments against that category's baseline) need `baseline` too, and
+    only the records against it are rated; a warning counts the others (`_kept_baseline`).
 
     A game without a verdict (a null game or score: the judge's reply had no label, or its call failed; or a
     score that is none of the labels) is left out, as arena-hard-auto v0.1 leaves it out (v2.0 leaves out the
-    question's other game too); a warning counts them. `result.attrs`: `judges` (the records' judges, sorted),
-    `baselines` (sorted) and `warnings`. Raises `InputError` naming file, line and field for a missing column or
-    baseline, an empty id, a model judged against itself, games that are not one or two objects, a record
-    repeated (it would count twice), or no verdict at all.
+    question's other game too); a warning counts them. `result.attrs`: `judges` (the judges of the records rated,
+    sorted), `baselines` (the one baseline) and `warnings`. Raises `InputError` naming file, line and field for a
+    missing column or baseline (or several, none given; or none the given one), an empty id, a model judged
+    against itself, games that are not one or two objects, a record repeated (it would count twice), or no
+    verdict at all.
     """
     path = Path(path)
     if path.is_dir():
@@ -352,25 +355,28 @@ def load_arena_hard_judgments(path: str | Path, baseline: str | None = None) -> 
 
 def _arena_hard_outcomes(sources: list[Table], baseline: str | None, given: Path | None = None) -> pd.DataFrame:
     """The outcomes of arena-hard-auto's judgment files already read (`load_arena_hard_judgments`), one per game
-    with a verdict; `given` is the path the user gave (the warnings name it)."""
+    with a verdict, of the records against one baseline (`_kept_baseline`); `given` is the path the user gave (the
+    warnings name it)."""
     columns: dict[str, list[object]] = {name: [] for name in ("question_id", "model_a", "model_b", "score_a", "weight")}
     judges: set[str] = set()
-    baselines: set[str] = set()
     held: dict[tuple[str, str, str, str], tuple[Table, int]] = {}
     total, unscored, labels_unknown = 0, 0, set()
-    for source in sources:
+    where = given or sources[0].path
+    against = [_arena_hard_baselines(source.frame, source, baseline) for source in sources]
+    kept, warnings = _kept_baseline(sources, against, baseline, where)
+    for source, baselines in zip(sources, against, strict=True):
         frame = source.frame
         question = "uid" if "uid" in frame.columns else "question_id"
         questions = _id_column(frame[question], source, question).tolist()
         models = _id_column(frame["model"], source, "model").tolist()
         judged_by = _id_column(frame["judge"], source, "judge").tolist()
-        against = _arena_hard_baselines(frame, source, baseline)
-        judges |= set(judged_by)
-        baselines |= set(against)
         for row, games in enumerate(frame["games"]):
-            key = (questions[row], models[row], against[row], judged_by[row])
+            if baselines[row] != kept:
+                continue
+            judges.add(judged_by[row])
+            key = (questions[row], models[row], kept, judged_by[row])
             _refuse_repeated_judgment(key, source, row, held)
-            if models[row] == against[row]:
+            if models[row] == kept:
                 raise source.error(row, f"model '{models[row]}' is judged against itself, the baseline", field="model",
                                    hint="leave its judgments out: arena-hard-auto scores the baseline 50% unjudged")
             for index, label in enumerate(_arena_hard_labels(games, source, row)):
@@ -380,26 +386,66 @@ def _arena_hard_outcomes(sources: list[Table], baseline: str | None, given: Path
                     unscored += 1
                     labels_unknown |= {label} if label is not None else set()
                     continue
-                first, second = (against[row], models[row]) if index == 0 else (models[row], against[row])
+                first, second = (kept, models[row]) if index == 0 else (models[row], kept)
                 for name, value in zip(columns, (questions[row], first, second, score,
                                                  ARENA_HARD_STRONG_WEIGHT if label in ARENA_HARD_STRONG else 1.0),
                                        strict=True):
                     columns[name].append(value)
-    where = given or sources[0].path
     if not columns["score_a"]:
         raise InputError("no game in these judgments has a verdict (every score is null or not a label)",
                          path=where, hint="judge them again with arena-hard-auto's gen_judgment.py")
     out = pd.DataFrame(columns).astype({"score_a": "float64", "weight": "float64"})
     out["p_ab"], out["p_ba"] = out["score_a"], np.nan
-    warnings = []
     if unscored:
         what = f"; scores that are not a label: {first_few(sorted(labels_unknown), 5)}" if labels_unknown else ""
         warnings.append(f"{where}: {unscored} of {total} games have no verdict (a null game or score{what}) and are "
                         "left out, as arena-hard-auto v0.1 leaves them out (v2.0 leaves out the question's other "
                         "game too)")
-        log.warning("%s", warnings[-1])
-    out.attrs.update(judges=sorted(judges), baselines=sorted(baselines), warnings=warnings)
+    for warning in warnings:
+        log.warning("%s", warning)
+    out.attrs.update(judges=sorted(judges), baselines=[kept], warnings=warnings)
     return out
+
+
+def _kept_baseline(sources: list[Table], against: list[list[str]], baseline: str | None,
+                   where: Path) -> tuple[str, list[str]]:
+    """The baseline whose records are rated, and the warnings that count the records left out.
+
+    arena-hard-auto v2.0 judges each category against its own baseline (hard_prompt against o3-mini,
+    creative_writing against gemini-2.0-flash) and its show_result.py rates one category at a time: records
+    naming several baselines, pooled, would rate models on a board whose baseline is none of them. So they need
+    `baseline`, and with it only the records against it are kept (a warning counts the others)."""
+    records: dict[str, dict[str, int]] = {}  # baseline -> category ("" where not recorded) -> records
+    for source, baselines in zip(sources, against, strict=True):
+        categories = (source.frame["category"].astype("string").fillna("").tolist() if "category" in source.frame
+                      else [""] * len(baselines))
+        for name, category in zip(baselines, categories, strict=True):
+            counts = records.setdefault(name, {})
+            counts[category] = counts.get(category, 0) + 1
+
+    def described(names: list[str]) -> str:  # "o3-mini (hard_prompt: 250 records), ..."
+        counts = {name: ", ".join(f"{category}: {count} records" if category else f"{count} records"
+                                  for category, count in records[name].items()) for name in names}
+        return ", ".join(f"{name} ({count})" for name, count in counts.items())
+
+    if baseline is None:
+        if len(records) == 1:
+            return next(iter(records)), []
+        raise InputError(f"these judgments are against several baselines: {described(sorted(records))}", path=where,
+                         field="baseline", hint="arena-hard-auto v2.0 rates one category at a time, against its own "
+                         "baseline, and one board of them all would have no baseline: give one with "
+                         + how_to_set("baseline", sorted(records)[0], option=True))
+    if baseline not in records:
+        raise InputError(f"no record is judged against the baseline {baseline}: the records' baselines are "
+                         f"{described(sorted(records))}", path=where, field="baseline",
+                         hint="give one of those as the baseline")
+    others = sorted(set(records) - {baseline})
+    if not others:
+        return baseline, []
+    left_out = sum(sum(records[name].values()) for name in others)
+    return baseline, [f"{where}: {left_out} records are judged against other baselines than {baseline} and are left "
+                      f"out: {described(others)} (arena-hard-auto v2.0 rates each category against its own "
+                      "baseline, one at a time)"]
 
 
 def _arena_hard_baselines(frame: pd.DataFrame, source: Table, baseline: str | None) -> list[str]:
