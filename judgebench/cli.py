@@ -591,6 +591,21 @@ _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSe
 BaselineFlag = Annotated[str | None, typer.Option(metavar=MODEL, help=_BOARD_HELP["baseline"])]
 
 
+def _outcomes_in_one_source(files: list[Path]) -> str:
+    """How outcomes given in several files are given as one: arena-hard-auto's judgment files (one per model) by
+    their judge's folder, which reads them together; other files put into one."""
+    from judgebench.datasets.judgments import is_arena_hard_file
+
+    if not all(is_arena_hard_file(path) for path in files):
+        return "put the outcomes into one file (question ids shared by the files then name the same questions)"
+    folders = list(dict.fromkeys(path.parent for path in files))
+    if len(folders) == 1:
+        return (f"these are arena-hard-auto's judgment files, read together from their judge's folder: --outcomes "
+                f"{folders[0]} (all its *.jsonl files)")
+    return ("these are arena-hard-auto's judgment files, read together from their judge's folder: put them into one "
+            "folder and give it, --outcomes FOLDER")
+
+
 @app.command(cls=_Command, help=_LEADERBOARD_HELP, short_help="Rate stored or imported judgments.")
 @reports_errors
 def leaderboard(
@@ -647,8 +662,8 @@ def leaderboard(
     from judgebench.evaluation import rate
 
     if outcomes_files and len(outcomes_files) > 1:  # a single-valued flag given twice kept the last file only
-        raise ConfigError(f"--outcomes takes one file ({len(outcomes_files)} given): put the outcomes into one file "
-                          "(question ids shared by the files then name the same questions)")
+        raise ConfigError(f"--outcomes takes one file ({len(outcomes_files)} given): "
+                          + _outcomes_in_one_source(outcomes_files))
     outcomes = outcomes_files[0] if outcomes_files else None
     if sum(bool(given) for given in (store, alpaca_eval, outcomes, results)) != 1:
         ctx.fail("give exactly one of --store PATH, --alpaca-eval FILE..., --outcomes FILE or --results DIR"

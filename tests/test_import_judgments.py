@@ -746,6 +746,28 @@ def test_a_judges_folder_is_rated_from_python_and_an_empty_one_is_an_error(tmp_p
     assert rates["m"] == pytest.approx(0.0) and rates["n"] == pytest.approx(1.0)
 
 
+def test_arena_hard_files_given_one_by_one_are_sent_to_their_judges_folder(tmp_path):
+    """`--outcomes a.jsonl --outcomes b.jsonl` of one judge's files said to put the outcomes into one file: their
+    judge's folder reads them together."""
+    from tests.support.cli_runs import judgebench as cli
+
+    def error(*files):
+        done = cli("leaderboard", *(arg for file in files for arg in ("--outcomes", str(file))), cwd=tmp_path)
+        assert done.returncode == 2 and done.stdout == "", done.stderr
+        return " ".join(done.stderr.split())
+
+    said = "error: --outcomes takes one file (2 given): these are arena-hard-auto's judgment files, read together "
+    assert error(JUDGE_DIR / "gpt-4-0613.jsonl", JUDGE_DIR / "gpt-3.5-turbo-0125.jsonl") == (
+        f"{said}from their judge's folder: --outcomes {JUDGE_DIR} (all its *.jsonl files)")
+    other = write_lines(tmp_path / "m.jsonl", [v2_record("u1", "m", "A>B", "B>A")])
+    assert error(JUDGE_DIR / "gpt-4-0613.jsonl", other) == (
+        f"{said}from their judge's folder: put them into one folder and give it, --outcomes FOLDER")
+    (tmp_path / "o.csv").write_text("question_id,model_a,model_b,winner\nq1,x,y,model_a\n")
+    assert error(other, tmp_path / "o.csv") == ("error: --outcomes takes one file (2 given): put the outcomes into "
+                                                "one file (question ids shared by the files then name the same "
+                                                "questions)")
+
+
 def test_arena_hard_judgments_given_to_alpaca_eval_are_sent_to_outcomes():
     with pytest.raises(InputError) as caught:
         load_alpaca_eval_annotations(JUDGE_DIR / "gpt-4-0613.jsonl")

@@ -31,7 +31,7 @@ import pandas as pd
 
 from judgebench.config import command_or_call, how_to_set, setting_name
 from judgebench.datasets.alpaca_eval import question_id_for
-from judgebench.datasets.rows import Table, read_table
+from judgebench.datasets.rows import JSONProblem, Table, loads, read_table
 from judgebench.errors import InputError, first_few
 from judgebench.records import OUTCOME_COLUMNS
 
@@ -306,6 +306,18 @@ def is_arena_hard_layout(columns: Iterable[str]) -> bool:
     in v0.1 or uid in v2.0)."""
     names = set(columns)
     return {"model", "judge", "games"} <= names and bool(names & {"question_id", "uid"})
+
+
+def is_arena_hard_file(path: Path) -> bool:
+    """Whether `path` is one of arena-hard-auto's judgment files, told by its first record's fields (a file that
+    cannot be read so is not): enough to say how a judge's files are given, not to read them."""
+    try:
+        with path.open(encoding="utf-8-sig") as file:
+            first = next((line for line in file if line.strip()), "")
+        record = loads(first)
+    except (OSError, UnicodeDecodeError, JSONProblem):
+        return False
+    return path.suffix.lower() == ".jsonl" and isinstance(record, dict) and is_arena_hard_layout(record)
 
 
 def load_arena_hard_judgments(path: str | Path, baseline: str | None = None) -> pd.DataFrame:
