@@ -585,22 +585,21 @@ def write_lines(path, records):
     return path
 
 
-def test_arena_hard_v2_records_name_their_baseline_and_games_without_a_verdict_are_left_out(tmp_path, caplog):
+def test_arena_hard_v2_records_name_their_baseline_and_games_without_a_verdict_are_left_out(tmp_path):
     path = write_lines(tmp_path / "m.jsonl", [
         v2_record("u1", "m", "A>>B", "A>B"),  # the baseline much better shown first, the model better shown first
         v2_record("u2", "m", "B<A", "A=B"),  # v2.0's mirrored label: A better
         v2_record("u3", "m", None, "B>>A"),  # the first call failed
         v2_record("u4", "m", {"score": None, "judgment": {"answer": "no label"}}, "AB"),  # no label; not a label
     ])
-    with caplog.at_level(logging.WARNING):
-        outcomes = load_outcomes(path)
+    outcomes = load_outcomes(path)
     assert outcomes[GAME_COLUMNS].values.tolist() == [
         ["u1", "o3-mini-2025-01-31", "m", 1.0, 3.0], ["u1", "m", "o3-mini-2025-01-31", 1.0, 1.0],
         ["u2", "o3-mini-2025-01-31", "m", 1.0, 1.0], ["u2", "m", "o3-mini-2025-01-31", 0.5, 1.0],
         ["u3", "m", "o3-mini-2025-01-31", 0.0, 3.0]]
     warning = (f"{path}: 3 of 8 games have no verdict (a null game or score; scores that are not a label: AB) and "
                "are left out, as arena-hard-auto v0.1 leaves them out (v2.0 leaves out the question's other game too)")
-    assert outcomes.attrs["warnings"] == [warning] and warning in caplog.text
+    assert outcomes.attrs["warnings"] == [warning]
     board = judgebench.rate(path, method="winrate")  # the records' baseline, without --baseline
     model = board.table.set_index("model").loc["m"]
     # the model's scores: u1 lost strongly then won, u2 lost then tied, u3 lost strongly shown second
@@ -637,6 +636,11 @@ def test_a_null_first_game_of_the_first_record_keeps_every_game_in_its_own_recor
     assert outcomes.attrs["warnings"] == [f"{path}: 1 of 6 games have no verdict (a null game or score) and are left "
                                           "out, as arena-hard-auto v0.1 leaves them out (v2.0 leaves out the "
                                           "question's other game too)"]
+    from tests.support.cli_runs import judgebench as cli
+
+    done = cli("leaderboard", "--outcomes", str(path), "--method", "winrate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr  # the warning once, as the board's (it was logged as well)
+    assert " ".join(done.stderr.split()).count("1 of 6 games have no verdict") == 1, done.stderr
 
 
 def test_null_games_in_the_middle_of_a_large_judges_folder_are_read_as_written(tmp_path):

@@ -413,9 +413,7 @@ def _arena_hard_outcomes(sources: list[Table], baseline: str | None, given: Path
         warnings.append(f"{where}: {unscored} of {total} games have no verdict (a null game or score{what}) and are "
                         "left out, as arena-hard-auto v0.1 leaves them out (v2.0 leaves out the question's other "
                         "game too)")
-    for warning in warnings:
-        log.warning("%s", warning)
-    out.attrs.update(judges=sorted(judges), baselines=[kept], warnings=warnings)
+    out.attrs.update(judges=sorted(judges), baselines=[kept], warnings=warnings)  # the board's warnings show them
     return out
 
 
