@@ -420,6 +420,41 @@ def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_
             assert f">{text}<" in html
 
 
+def test_style_controlled_p_win_and_coefficients_of_one_question_have_no_intervals_in_any_table(tmp_path):
+    """Outcomes of one question have no intervals (`leaderboard._one_cluster`), yet style control gave P(win) and
+    the coefficients bounds from replicates that are all the data: "P(win) 53.9% [53.9%, 53.9%]" and "length
+    0.039 [0.039, 0.039]" beside "none: one question judged ... there are no intervals". They are null in
+    leaderboard.json, and the terminal, leaderboard.md and the report show the estimates alone, as the ratings."""
+    rng = np.random.default_rng(11)
+    rows = [{"question_id": "q1", "model_a": model, "model_b": "base-3b", "score_a": float(rng.random() < p),
+             **{f"{name}_{side}": int(rng.integers(1, 600 if name == "tokens" else 6))
+                for name in ("tokens", "headers", "lists", "bold") for side in "ab"}}
+            for _ in range(30) for model, p in (("mid-8b", 0.6), ("small-1b", 0.35))]
+    path = tmp_path / "one.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    out = tmp_path / "board"
+    done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
+                           "--baseline", "base-3b", "--style-control", "--rounds", "50", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert {(entry["lower"], entry["win_probability_lower"], entry["win_probability_upper"])
+            for entry in board["models"]} == {(None, None, None)}
+    coefficients = board["meta"]["style_coefficients"]
+    assert {(c["lower"], c["upper"]) for c in coefficients.values()} == {(None, None)}
+    reported = subprocess.run([sys.executable, "-m", "judgebench.cli", "report", "--results", str(out), "--out",
+                               str(out / "report.html")], capture_output=True, text=True, timeout=120)
+    assert reported.returncode == 0, reported.stderr
+    shown = "; ".join(f"{name} {c['coefficient']:.3f}" for name, c in coefficients.items())
+    line = f"each style difference (0 = no effect), no intervals: {shown}."
+    for text in (done.stdout, (out / "leaderboard.md").read_text(), (out / "report.html").read_text()):
+        text = " ".join(text.replace("\\_", "_").split())  # (leaderboard.md escapes underscores)
+        assert line in text and "in brackets its 95% interval" not in text
+        assert not any(f"{100 * entry['win_probability']:.1f}% [" in text for entry in board["models"])
+    mid = next(entry for entry in board["models"] if entry["model"] == "mid-8b")
+    assert f"| {100 * mid['win_probability']:.1f}% |" in (out / "leaderboard.md").read_text()
+
+
 def test_style_control_whose_feature_separates_every_verdict_names_the_feature(tmp_path):
     """Every model won and lost, but bold text appears in three answers of mid-8b, all of which lost: the bold
     coefficient has no finite fit on the data itself. The error named no feature ("a feature that tells every
