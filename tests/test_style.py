@@ -381,6 +381,35 @@ def test_a_separated_replicate_without_a_style_feature_keeps_its_coefficient_and
     assert "both ends of bold_density's interval are set by the ridge, not by the data" in warning
 
 
+def test_a_feature_absent_from_a_replicate_holds_the_full_data_estimate_in_both_paths():
+    """mid-8b's answers have bold text on q00 (won) and q01 (lost), and lists on q02 (won) and q03 (lost): the
+    full data has finite coefficients for both. A replicate that draws none of a feature's outcomes has no
+    information on its coefficient, so it holds the full data's, as the docstring said it did. Fitted together
+    by chord iterations, it did not: the fixed inverse's cross terms moved it (bold_density from 1.28 to 1.92
+    about its estimate 1.66 in a reviewer's outcomes); and where the replicate needed the weak ridge on the
+    coefficients (it draws q00 but not q01: bold separates its verdicts) that ridge pulled an absent lists
+    coefficient towards 0, a hundredth of the way an iteration, so that its fit never settled and the board
+    stopped ("Bradley-Terry fit did not converge in 200 iterations ... try a regularization such as 0.01")."""
+    frame = with_bold({0: 1.0, 1: 0.0, 2: 1.0, 3: 0.0})
+    lists = frame["model_a"].eq("mid-8b") & frame["question_id"].isin(["q02", "q03"])
+    frame.loc[lists, ["bold_a", "lists_a"]] = [0, 3]
+    coded = encode_outcomes(frame)
+    fit = style.fit(coded)
+    q = [list(coded.questions).index(f"q{k:02d}") for k in range(4)]
+    weights = iv.question_weights(coded.n_questions, 60, np.random.default_rng(0))
+    weights[:40, q[2:]] = 0  # no lists: 0-19 with both bold outcomes, 20-39 with the won one only
+    weights[:20, q[:2]] = np.maximum(weights[:20, q[:2]], 1)
+    weights[20:40, q[0]], weights[20:40, q[1]] = np.maximum(weights[20:40, q[0]], 1), 0
+    weights[40:, q[2:]] = np.maximum(weights[40:, q[2:]], 1)  # 40-59 with both lists outcomes
+    theta, unbounded = style.fit_replicates(fit, coded, weights)
+    m, names = len(coded.models), fit.covariates.names
+    bold, listed = m + names.index("bold_density"), m + names.index("list_density")
+    assert not unbounded[:20].any() and (unbounded[20:40, bold - m] == 1).all()  # chord; alone, ridged
+    np.testing.assert_allclose(theta[:40, listed], fit.params[listed], rtol=0, atol=1e-12)
+    assert np.ptp(theta[:20, bold]) > 0.1 and np.all(theta[20:40, bold] > fit.params[bold])  # bold is fitted
+    assert np.ptp(theta[40:, listed]) > 0.1  # and so are lists where they are drawn
+
+
 def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_in_every_table(tmp_path):
     """The style-controlled terminal table showed the raw win rate alone; the style-adjusted P(win) against the
     baseline (arena-hard-auto's style-controlled score) was in leaderboard.md and the report only, without an
