@@ -306,8 +306,9 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     shown `columns` (leaderboard fields besides rank, model, rating and interval)."""
     meta, columns = board.meta, set(columns)
     notes = [meta["rating_label"]] if meta.get("rating_label") else []
-    if "win_probability" in columns and meta.get("win_probability_label"):
-        notes.append(meta["win_probability_label"])
+    label = meta.get("win_probability_label")
+    if "win_probability" in columns and label:  # "style-adjusted P(win): ..." starts a sentence here
+        notes.append(f"{label[0].upper()}{label[1:]}")
     if "n_split" in columns:
         notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
                      "shown first won both times, or the one shown second did), scored 0.5 like a tie")

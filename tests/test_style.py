@@ -429,12 +429,21 @@ def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_
                                "--out", str(out)], capture_output=True, text=True, timeout=120,
                               env={**os.environ, "COLUMNS": "200"})
         assert done.returncode == 0, done.stderr
-        models = json.loads((out / "leaderboard.json").read_text())["models"]
+        board = json.loads((out / "leaderboard.json").read_text())
+        models = board["models"]
         reported = subprocess.run([sys.executable, "-m", "judgebench.cli", "report", "--results", str(out), "--out",
                                    str(out / "report.html")], capture_output=True, text=True, timeout=120)
         assert reported.returncode == 0, reported.stderr
         html = (out / "report.html").read_text()
         assert "P(win)" in done.stdout and "in brackets its 95% interval" in " ".join(done.stdout.split())
+        # its note starts a sentence ("... fixed at 1000. style-adjusted P(win): ..." in leaderboard.md and the
+        # report); the meta's label, and the column's title, stay as they were
+        assert board["meta"]["win_probability_label"].startswith("style-adjusted P(win): ")
+        for text in (done.stdout, (out / "leaderboard.md").read_text(), html):
+            text = " ".join(text.split())
+            assert "Style-adjusted P(win): the predicted probability of beating the baseline base-3b" in text
+            assert "style-adjusted P(win)" not in text
+        assert "| P(win) |" in (out / "leaderboard.md").read_text()
         for entry in models:
             if entry["model"] == "base-3b":
                 assert entry["win_probability"] == 0.5 and entry["win_probability_lower"] is None
