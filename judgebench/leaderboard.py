@@ -845,7 +845,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     """Style-adjusted Bradley-Terry ratings (`ratings.style`), with the style coefficients and their intervals
     in the meta (`style_features`: the features fitted; `style_features_dropped`: those the same in every
     outcome, such as the markdown of plain-text answers, left out); intervals and anchor-free ranks exactly as
-    for plain Bradley-Terry."""
+    for plain Bradley-Terry. Outcomes of one question (`_one_cluster`) give no intervals: the P(win) and
+    coefficient bounds are NaN, as the ratings' are."""
     from judgebench.ratings import style
 
     counts = pair_counts(coded)
@@ -859,8 +860,9 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
                              "regularization": ridge, "style_features": list(fit.covariates.names),
                              "style_features_dropped": list(fit.covariates.dropped)}
     caveats: list[str] = []
+    one_question = _one_cluster(options, coded.n_questions)
     if options.interval == "bootstrap":
-        if _one_cluster(options, coded.n_questions):
+        if one_question:
             theta, extra["replicates_regularised"] = _one_question_replicates(fit.params, counts, options.rounds)
         else:
             weights = iv.question_weights(coded.n_questions, options.rounds, np.random.default_rng(options.seed))
@@ -875,7 +877,8 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
         samples = bt.to_elo(theta[:, :m], anchor, options.anchor_rating, options.scale)
         lower, upper = iv.percentile_interval(samples, options.confidence)
         better = iv.better_from_samples(samples, options.confidence)
-        coef_lower, coef_upper = iv.percentile_interval(theta[:, m:], options.confidence)
+        coef_lower, coef_upper = (np.full((2, theta.shape[1] - m), np.nan) if one_question
+                                  else iv.percentile_interval(theta[:, m:], options.confidence))
     else:
         covariance = style.sandwich_covariance(fit, coded)
         degrees_of_freedom = coded.n_questions - 1
@@ -894,7 +897,9 @@ def _style_controlled(coded: CodedOutcomes, anchor: int | None, baseline: int | 
     reference = baseline if baseline is not None else anchor
     contrasts = np.eye(m) - (np.eye(m)[reference] if reference is not None else 1.0 / m)  # beta_k - beta_reference
     probabilities = {"win_probability": bt.expected_score(contrasts @ fit.strengths)}
-    if options.interval == "bootstrap":
+    if one_question:  # every replicate is the data: the bounds would be the estimate, a certainty not measured
+        ends = (np.full(m, np.nan), np.full(m, np.nan))
+    elif options.interval == "bootstrap":
         ends = iv.percentile_interval(theta[:, :m] @ contrasts.T, options.confidence)
     else:
         spread = np.sqrt(np.maximum(np.diag(contrasts @ covariance[:m, :m] @ contrasts.T), 0.0))
@@ -1471,7 +1476,7 @@ def _meta(coded: CodedOutcomes, options: _Options, ratings: _Ratings, dropped: i
             "expected score = P(win) + P(tie) / 2" if options.ties == "davidson"
             else f"P(win): the predicted probability of beating {reference}, ties counted half (so also the "
                  "expected score)") + (f", in brackets its {options.confidence:.0%} interval" if options.style_control
-                                       else "")
+                                       and not _one_cluster(options, coded.n_questions) else "")
 
     warnings_list = []
     if options.resample == "questions" and coded.n_questions < FEW_QUESTIONS and not _one_cluster(

@@ -127,11 +127,15 @@ def fit_lines(meta: dict[str, Any]) -> list[str]:
         f"{counted(latest['set_aside'], 'older judgment')} set aside."]
     coefficients = meta.get("style_coefficients")
     if coefficients:
-        shown = "; ".join(f"{name} {c['coefficient']:.3f} [{c['lower']:.3f}, {c['upper']:.3f}]"
+        # bounds are null where there are no intervals (outcomes of one question)
+        shown = "; ".join(f"{name} {c['coefficient']:.3f}" + (f" [{c['lower']:.3f}, {c['upper']:.3f}]"
+                                                               if c["lower"] is not None else "")
                           for name, c in coefficients.items())
+        bounded = any(c["lower"] is not None for c in coefficients.values())
         dropped = meta.get("style_features_dropped")
         lines.append(f"Style control: ratings net of answer style; coefficients in log-odds per root mean square of "
-                     f"each style difference (0 = no effect), {level} intervals: {shown}"
+                     f"each style difference (0 = no effect), {f'{level} intervals' if bounded else 'no intervals'}: "
+                     f"{shown}"
                      + (f"; not fitted, the same in every outcome: {', '.join(dropped)}" if dropped else "") + ".")
     effect = meta.get("position_effect")
     if isinstance(effect, dict) and effect.get("log_odds") is not None:
@@ -302,8 +306,9 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
     shown `columns` (leaderboard fields besides rank, model, rating and interval)."""
     meta, columns = board.meta, set(columns)
     notes = [meta["rating_label"]] if meta.get("rating_label") else []
-    if "win_probability" in columns and meta.get("win_probability_label"):
-        notes.append(meta["win_probability_label"])
+    label = meta.get("win_probability_label")
+    if "win_probability" in columns and label:  # "style-adjusted P(win): ..." starts a sentence here
+        notes.append(f"{label[0].upper()}{label[1:]}")
     if "n_split" in columns:
         notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
                      "shown first won both times, or the one shown second did), scored 0.5 like a tie")

@@ -1467,8 +1467,10 @@ def test_style_controlled_ratings_of_one_question_draw_and_fit_no_bootstrap(monk
     """Style control's question bootstrap of one question (as plain Bradley-Terry's above) was drawn and fitted,
     round by round, and its intervals thrown away. Now nothing is drawn or fitted (the functions that would are
     made to fail here), and the board is what the bootstrap gave, compared with the code before: no intervals,
-    every replicate at the point ratings, the style coefficients' intervals at their estimates, and the replicates
-    without finite maximum-likelihood ratings counted (all of them where a won every game, with the ridge)."""
+    every replicate at the point ratings, and the replicates without finite maximum-likelihood ratings counted
+    (all of them where a won every game, with the ridge). The style coefficients' and P(win)'s bounds, which sat
+    at their estimates ("P(win) 53.9% [53.9%, 53.9%]" beside "there are no intervals"), are null, as the
+    ratings' are."""
     from judgebench.ratings import style
 
     rng = np.random.default_rng(7)
@@ -1491,7 +1493,9 @@ def test_style_controlled_ratings_of_one_question_draw_and_fit_no_bootstrap(monk
     assert board.samples is not None and board.samples.shape == (40, 4)
     np.testing.assert_allclose(board.samples, [[row["rating"] for row in board.models]] * 40, rtol=0, atol=1e-9)
     for coefficient in board.meta["style_coefficients"].values():
-        assert coefficient["lower"] == pytest.approx(coefficient["coefficient"], abs=1e-9) == coefficient["upper"]
+        assert coefficient["lower"] is None and coefficient["upper"] is None and np.isfinite(coefficient["coefficient"])
+    assert [(row["win_probability_lower"], row["win_probability_upper"]) for row in board.models] == [(None, None)] * 4
+    assert "interval" not in board.meta["win_probability_label"]
     assert board.meta["replicates_regularised"] == (40 if separated else 0)
     assert board.meta["regularization_automatic"] is separated
 

@@ -381,6 +381,35 @@ def test_a_separated_replicate_without_a_style_feature_keeps_its_coefficient_and
     assert "both ends of bold_density's interval are set by the ridge, not by the data" in warning
 
 
+def test_a_feature_absent_from_a_replicate_holds_the_full_data_estimate_in_both_paths():
+    """mid-8b's answers have bold text on q00 (won) and q01 (lost), and lists on q02 (won) and q03 (lost): the
+    full data has finite coefficients for both. A replicate that draws none of a feature's outcomes has no
+    information on its coefficient, so it holds the full data's, as the docstring said it did. Fitted together
+    by chord iterations, it did not: the fixed inverse's cross terms moved it (bold_density from 1.28 to 1.92
+    about its estimate 1.66 in a reviewer's outcomes); and where the replicate needed the weak ridge on the
+    coefficients (it draws q00 but not q01: bold separates its verdicts) that ridge pulled an absent lists
+    coefficient towards 0, a hundredth of the way an iteration, so that its fit never settled and the board
+    stopped ("Bradley-Terry fit did not converge in 200 iterations ... try a regularization such as 0.01")."""
+    frame = with_bold({0: 1.0, 1: 0.0, 2: 1.0, 3: 0.0})
+    lists = frame["model_a"].eq("mid-8b") & frame["question_id"].isin(["q02", "q03"])
+    frame.loc[lists, ["bold_a", "lists_a"]] = [0, 3]
+    coded = encode_outcomes(frame)
+    fit = style.fit(coded)
+    q = [list(coded.questions).index(f"q{k:02d}") for k in range(4)]
+    weights = iv.question_weights(coded.n_questions, 60, np.random.default_rng(0))
+    weights[:40, q[2:]] = 0  # no lists: 0-19 with both bold outcomes, 20-39 with the won one only
+    weights[:20, q[:2]] = np.maximum(weights[:20, q[:2]], 1)
+    weights[20:40, q[0]], weights[20:40, q[1]] = np.maximum(weights[20:40, q[0]], 1), 0
+    weights[40:, q[2:]] = np.maximum(weights[40:, q[2:]], 1)  # 40-59 with both lists outcomes
+    theta, unbounded = style.fit_replicates(fit, coded, weights)
+    m, names = len(coded.models), fit.covariates.names
+    bold, listed = m + names.index("bold_density"), m + names.index("list_density")
+    assert not unbounded[:20].any() and (unbounded[20:40, bold - m] == 1).all()  # chord; alone, ridged
+    np.testing.assert_allclose(theta[:40, listed], fit.params[listed], rtol=0, atol=1e-12)
+    assert np.ptp(theta[:20, bold]) > 0.1 and np.all(theta[20:40, bold] > fit.params[bold])  # bold is fitted
+    assert np.ptp(theta[40:, listed]) > 0.1  # and so are lists where they are drawn
+
+
 def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_in_every_table(tmp_path):
     """The style-controlled terminal table showed the raw win rate alone; the style-adjusted P(win) against the
     baseline (arena-hard-auto's style-controlled score) was in leaderboard.md and the report only, without an
@@ -400,12 +429,21 @@ def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_
                                "--out", str(out)], capture_output=True, text=True, timeout=120,
                               env={**os.environ, "COLUMNS": "200"})
         assert done.returncode == 0, done.stderr
-        models = json.loads((out / "leaderboard.json").read_text())["models"]
+        board = json.loads((out / "leaderboard.json").read_text())
+        models = board["models"]
         reported = subprocess.run([sys.executable, "-m", "judgebench.cli", "report", "--results", str(out), "--out",
                                    str(out / "report.html")], capture_output=True, text=True, timeout=120)
         assert reported.returncode == 0, reported.stderr
         html = (out / "report.html").read_text()
         assert "P(win)" in done.stdout and "in brackets its 95% interval" in " ".join(done.stdout.split())
+        # its note starts a sentence ("... fixed at 1000. style-adjusted P(win): ..." in leaderboard.md and the
+        # report); the meta's label, and the column's title, stay as they were
+        assert board["meta"]["win_probability_label"].startswith("style-adjusted P(win): ")
+        for text in (done.stdout, (out / "leaderboard.md").read_text(), html):
+            text = " ".join(text.split())
+            assert "Style-adjusted P(win): the predicted probability of beating the baseline base-3b" in text
+            assert "style-adjusted P(win)" not in text
+        assert "| P(win) |" in (out / "leaderboard.md").read_text()
         for entry in models:
             if entry["model"] == "base-3b":
                 assert entry["win_probability"] == 0.5 and entry["win_probability_lower"] is None
@@ -418,6 +456,41 @@ def test_style_controlled_p_win_against_the_baseline_is_shown_with_its_interval_
             assert text in row, done.stdout
             assert f"| {text} |" in (out / "leaderboard.md").read_text()
             assert f">{text}<" in html
+
+
+def test_style_controlled_p_win_and_coefficients_of_one_question_have_no_intervals_in_any_table(tmp_path):
+    """Outcomes of one question have no intervals (`leaderboard._one_cluster`), yet style control gave P(win) and
+    the coefficients bounds from replicates that are all the data: "P(win) 53.9% [53.9%, 53.9%]" and "length
+    0.039 [0.039, 0.039]" beside "none: one question judged ... there are no intervals". They are null in
+    leaderboard.json, and the terminal, leaderboard.md and the report show the estimates alone, as the ratings."""
+    rng = np.random.default_rng(11)
+    rows = [{"question_id": "q1", "model_a": model, "model_b": "base-3b", "score_a": float(rng.random() < p),
+             **{f"{name}_{side}": int(rng.integers(1, 600 if name == "tokens" else 6))
+                for name in ("tokens", "headers", "lists", "bold") for side in "ab"}}
+            for _ in range(30) for model, p in (("mid-8b", 0.6), ("small-1b", 0.35))]
+    path = tmp_path / "one.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    out = tmp_path / "board"
+    done = subprocess.run([sys.executable, "-m", "judgebench.cli", "leaderboard", "--outcomes", str(path),
+                           "--baseline", "base-3b", "--style-control", "--rounds", "50", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert {(entry["lower"], entry["win_probability_lower"], entry["win_probability_upper"])
+            for entry in board["models"]} == {(None, None, None)}
+    coefficients = board["meta"]["style_coefficients"]
+    assert {(c["lower"], c["upper"]) for c in coefficients.values()} == {(None, None)}
+    reported = subprocess.run([sys.executable, "-m", "judgebench.cli", "report", "--results", str(out), "--out",
+                               str(out / "report.html")], capture_output=True, text=True, timeout=120)
+    assert reported.returncode == 0, reported.stderr
+    shown = "; ".join(f"{name} {c['coefficient']:.3f}" for name, c in coefficients.items())
+    line = f"each style difference (0 = no effect), no intervals: {shown}."
+    for text in (done.stdout, (out / "leaderboard.md").read_text(), (out / "report.html").read_text()):
+        text = " ".join(text.replace("\\_", "_").split())  # (leaderboard.md escapes underscores)
+        assert line in text and "in brackets its 95% interval" not in text
+        assert not any(f"{100 * entry['win_probability']:.1f}% [" in text for entry in board["models"])
+    mid = next(entry for entry in board["models"] if entry["model"] == "mid-8b")
+    assert f"| {100 * mid['win_probability']:.1f}% |" in (out / "leaderboard.md").read_text()
 
 
 def test_style_control_whose_feature_separates_every_verdict_names_the_feature(tmp_path):
