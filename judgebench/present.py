@@ -871,7 +871,6 @@ def retry_advice(judgments: Any, plan: bool = False) -> str:
     an adaptive plan round and round, each rerun stopping at the same games). `plan`: the games of an adaptive
     or tournament plan, which went on without those refused and whose rerun does not ask for them again, unless
     told to (`retry_refused`)."""
-    from judgebench.config import how_to_set
     from judgebench.records import FAILED, refused_games
 
     errors = judgments.loc[judgments["status"] == FAILED, "error"]
@@ -883,13 +882,22 @@ def retry_advice(judgments: Any, plan: bool = False) -> str:
             f"the judge refused {refused:,} of their requests as sent, and a rerun retries the others")
     if plan:
         them = "it" if refused == 1 else "them"
-        return (f"{what}: the plan goes on without {them}, and a rerun does not ask for {them} again. Most often "
-                "the prompt is over the judge's context length: shorten those answers (with the vLLM engine, "
-                f"{how_to_set('truncate_answers')} does; a rerun judges the shortened answers in their place), or "
-                f"use a judge with a longer context and ask again with {how_to_set('retry_refused')}")
-    return (f"{what}: a rerun sends such a request unchanged and fails it again. Most often the prompt is over "
-            "the judge's context length: shorten those answers (with the vLLM engine, "
-            f"{how_to_set('truncate_answers')} does), or use a judge with a longer context")
+        return (f"{what}: the plan goes on without {them}, and a rerun does not ask for {them} again. "
+                f"{refused_remedy(plan)}")
+    return f"{what}: a rerun sends such a request unchanged and fails it again. {refused_remedy()}"
+
+
+def refused_remedy(plan: bool = False) -> str:
+    """What to do about games the judge refused as sent (`retry_advice`), which asking again fails again: the one
+    wording `run`, `check`, the report and a notebook's evaluation share. `plan`: the games of an adaptive or
+    tournament plan, whose rerun judges shortened answers in their place but asks for the refused games again only
+    when told to (`retry_refused`)."""
+    from judgebench.config import how_to_set
+
+    shortened = "; a rerun judges the shortened answers in their place" if plan else ""
+    again = f" and ask again with {how_to_set('retry_refused')}" if plan else ""
+    return ("Most often the prompt is over the judge's context length: shorten those answers (with the vLLM engine, "
+            f"{how_to_set('truncate_answers')} does{shortened}), or use a judge with a longer context{again}")
 
 
 def without_logprobs_message(diagnostics: RunDiagnostics) -> str | None:
