@@ -686,17 +686,22 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
 
 def _refused_in_plan(adaptive: dict) -> str:
     """The summary's word on the plan's games that the judge refused as sent (meta.adaptive's `games_refused`,
-    `refused_because`): the plan went on without them, a rerun does not ask for them again, and what does;
-    empty when none was."""
-    from judgebench.config import how_to_set
+    `refused_because`): the plan went on without them, a rerun does not ask for them again, and what does, named
+    for `run` (the running command, or a rerun of the run where a leaderboard or report shows it); empty when none
+    was."""
+    from judgebench.config import command_or_call, command_with, how_to_set
 
     refused = adaptive.get("games_refused")
     if not refused:
         return ""
+    if command_with("--retry-refused"):  # the running command judged the plan: `run`
+        again = f"the same command does not ask again; {how_to_set('retry_refused')} does"
+    else:  # a leaderboard or report of the run's results asks the judge nothing
+        again = (f"a rerun of the run does not ask again; "
+                 f"{command_or_call('judgebench run ... --retry-refused', how_to_set('retry_refused'))} does")
     return (f"; {counted(refused, 'game')} the judge refused as sent, left out of the plan (it went on without "
-            f"{'it' if refused == 1 else 'them'}, and the same command does not ask again; "
-            f"{how_to_set('retry_refused')} does, once the judge takes {'it' if refused == 1 else 'them'}): "
-            f"{str(adaptive['refused_because']).rstrip('.')}")
+            f"{'it' if refused == 1 else 'them'}, and {again}, once the judge takes "
+            f"{'it' if refused == 1 else 'them'}): {str(adaptive['refused_because']).rstrip('.')}")
 
 
 def _table_widest(adaptive: dict, board: Leaderboard | None) -> str:

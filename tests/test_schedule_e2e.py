@@ -427,6 +427,27 @@ def test_a_plan_goes_on_without_the_games_the_judge_refuses_as_sent_and_its_reru
     assert leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"] == 0
 
 
+def test_the_leaderboard_and_report_of_a_plan_with_refused_games_name_a_rerun_of_the_run(judge_server, tmp_path):
+    """`leaderboard --results` and `report --results` of a plan that went on without games the judge refused
+    showed the run's summary, "the same command does not ask again; [judging] retry_refused = true does": the
+    same command there is the leaderboard, which asks the judge nothing. They name a rerun of the run."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    first = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    refused = leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"]
+    them = "it" if refused == 1 else "them"
+    rerun = (f"left out of the plan (it went on without {them}, and a rerun of the run does not ask again; "
+             f"judgebench run ... --retry-refused does, once the judge takes {them})")
+    board = judgebench("leaderboard", "--results", "out", cwd=tmp_path)
+    assert board.returncode == 0, board.stderr
+    assert rerun in said(board) and "the same command" not in said(board), board.stdout
+    report = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = " ".join((tmp_path / "report.html").read_text().split())
+    assert rerun in page and "the same command does not ask again" not in page
+
+
 def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):
     """Games that fail (every attempt) in round 2 end the run there (exit 3) instead of choosing round 3 without
     their verdicts: the rerun, which retries them, then chooses round 3 from the same verdicts a run without
