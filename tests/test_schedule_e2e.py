@@ -448,6 +448,35 @@ def test_the_leaderboard_and_report_of_a_plan_with_refused_games_name_a_rerun_of
     assert rerun in page and "the same command does not ask again" not in page
 
 
+def test_games_refused_again_when_asked_again_stop_the_run_saying_so_not_to_check_the_server(judge_server, tmp_path):
+    """--retry-refused with a judge that still refuses the games: the first games sent were all refused again,
+    and the engine's early check stopped the run with "answered none of the first 5 games ... Check that
+    --base-url is the API root": the server answers, it refuses those requests as sent. It says so now, and
+    that a run without --retry-refused goes on without them."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.add_fault("400", match=lambda request: re.search(r"Question number [357]\?", request.text))
+    command = ("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20")
+    first = judgebench(*command, cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    refused = leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"]
+    assert refused >= 5
+    sent_before = len(judge_server.log)
+    retried = judgebench(*command, "--retry-refused", cwd=tmp_path)
+    assert retried.returncode == 2, retried.stderr
+    assert len(judge_server.log) - sent_before >= 5 and all(entry.status == 400
+                                                             for entry in judge_server.log[sent_before:])
+    told = " ".join(retried.stderr.split())
+    assert re.search(r"the judge refused again each of the first 5 games sent, games it had refused as sent before, "
+                     r"with HTTP 400 from the judge server: This model's maximum context length is 8192 tokens: the "
+                     r"server answers, but refuses those requests as they are, so the run stopped\. They stay stored, "
+                     r"failed; a run without --retry-refused goes on without them\. Most often the prompt is over "
+                     r"the judge's context length", told), told
+    assert "--base-url" not in told and "answered none" not in told
+    again = judgebench(*command, cwd=tmp_path)  # without --retry-refused: the plan as before, nothing asked
+    assert again.returncode == 3, again.stderr
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"] == refused
+
+
 def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):
     """Games that fail (every attempt) in round 2 end the run there (exit 3) instead of choosing round 3 without
     their verdicts: the rerun, which retries them, then chooses round 3 from the same verdicts a run without
