@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pandas as pd
 import pytest
 
 from tests.support.cli_runs import judgebench, leaderboard, write_config, write_data
+from tests.support.judge_server import constant_rule
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys, ok_rows
@@ -446,6 +448,24 @@ def test_the_leaderboard_and_report_of_a_plan_with_refused_games_name_a_rerun_of
     assert report.returncode == 0, report.stderr
     page = " ".join((tmp_path / "report.html").read_text().split())
     assert rerun in page and "the same command does not ask again" not in page
+
+
+def test_the_report_of_a_plan_without_a_leaderboard_says_of_its_refused_games_what_run_says(judge_server, tmp_path):
+    """The report of an adaptive run whose judge gave no verdict, and refused some games as sent, advised for those
+    what a plain run's rerun does ("a rerun sends such a request unchanged"): the plan goes on without them, and
+    its rerun asks for them only when told to, as `run` says of a plan's refused games (`present.retry_advice`)."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.rule = constant_rule("Both answers have merit.")
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    first = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr  # no verdict at all
+    assert (tmp_path / "out" / "plan.jsonl").exists()
+    report = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = " ".join(unescape((tmp_path / "report.html").read_text()).split())
+    assert ("for the failed games, the judge refused their requests as sent: the plan goes on without them, and a "
+            "rerun does not ask for them again.") in page
+    assert "a rerun sends such a request unchanged" not in page
 
 
 def test_games_refused_again_when_asked_again_stop_the_run_saying_so_not_to_check_the_server(judge_server, tmp_path):
