@@ -526,7 +526,8 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
         if setting == "anchor" or (settings.pairs != "baseline" and settings.method != "winrate"):
             fixes.append("leave it out")
         advice = fixes[0] if len(fixes) == 1 else f"{', '.join(fixes[:-1])}, or {fixes[-1]}"
-        raise ConfigError(f"{setting} '{name}' {problem}: {advice}")
+        # a near-miss ends in its question: the advice is a sentence of its own ("did you mean 'x'?: add" read badly)
+        raise ConfigError(f"{setting} '{name}' {problem}{' If not, ' if typo else ': '}{advice}")
 
 
 def check_reference_answers(template: Template, dataset: Dataset) -> None:
