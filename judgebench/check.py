@@ -82,6 +82,7 @@ from judgebench.present import (
     markdown_code,
     markdown_text,
     no_verdict_remedy,
+    refused_remedy,
     retry_advice,
 )
 from judgebench.prompts import load_template, token_limit
@@ -95,7 +96,7 @@ from judgebench.ratings.sequential import (
     questions_to_decide,
     t_test,
 )
-from judgebench.records import FAILED, OK, UNPARSED, Dataset, failure_reasons
+from judgebench.records import FAILED, OK, UNPARSED, Dataset, failure_reasons, refused_games
 from judgebench.runner import ACCOUNTING_KEYS, ProgressCallback, RunResult, StopSignals, call_accounting
 
 # A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
@@ -398,7 +399,8 @@ class Coverage:
 class Unscored:
     """The questions judged that got no score (a game of theirs without a verdict, or failed under allow_failed),
     of the `judged`; `unparsed`: the games the judge answered without a verdict, `example` the text of one;
-    `failed`: the games whose request failed; `at_token_limit`: those of the unparsed whose output the judge's
+    `failed`: the games whose request failed, `refused` those of them the judge refused as sent (asking again fails
+    them again: `records.refused_games`); `at_token_limit`: those of the unparsed whose output the judge's
     token limit (`token_limit`) ended before a verdict (`verdicts.at_token_limit`)."""
 
     questions: int = 0
@@ -406,6 +408,7 @@ class Unscored:
     unparsed: int = 0
     failed: int = 0
     example: str | None = None
+    refused: int = 0
     at_token_limit: int = 0
     token_limit: int | None = None
 
@@ -419,17 +422,30 @@ class Unscored:
         unparsed = judgments[judgments["status"] == UNPARSED]
         at_limit, example = without_verdict(unparsed)
         failed = int((judgments["status"] == FAILED).sum())
-        return cls(judged - len(frame), judged, len(unparsed), failed, example, at_limit, token_limit)
+        return cls(judged - len(frame), judged, len(unparsed), failed, example, refused_games(judgments), at_limit,
+                   token_limit)
 
     def note(self) -> str | None:
         """The questions left without a score, and why, in words, each cause counted apart (None when none were):
         it said "(0 games without one) or failed" where every game without a verdict had failed."""
         if not self.questions:
             return None
+        refused = ("" if not self.refused else ", refused by the judge as sent" if self.refused == self.failed else
+                   f" ({self.refused:,} refused by the judge as sent)")
         causes = [f"{counted(n, 'game')} {what}" for n, what in ((self.unparsed, "got no verdict from the judge"),
-                                                                   (self.failed, "failed")) if n]
+                                                                   (self.failed, f"failed{refused}")) if n]
         return (f"{self.questions:,} of {self.judged:,} questions judged have no score, each for a game without a "
-                f"verdict: {' and '.join(causes)}; the next check asks for them again")
+                f"verdict: {' and '.join(causes)}; {self._again()}")
+
+    def _again(self) -> str:
+        """What the next check does with the games without a verdict: it asks for them again, but sends the
+        requests the judge refused as sent (`refused`) unchanged, which the judge refuses again (it said "the next
+        check asks for them again" of those too, just after saying a rerun fails them again)."""
+        if not self.refused:
+            return "the next check asks for them again"
+        sends = ("sends their requests unchanged" if self.refused == self.unparsed + self.failed else
+                 "asks again for the others, but sends the refused requests unchanged")
+        return f"the next check {sends}, and the judge refuses them again. {refused_remedy()}"
 
     def no_verdict(self) -> str:
         """Why there is no decision when the judge gave no verdict in (almost) every game, and what to change

@@ -81,6 +81,17 @@ class EngineError(JudgebenchError):
     """
 
 
+class UnusableJudge(EngineError):
+    """The judge answered none of the first games sent, each of which failed (the HTTP engine's early check):
+    `keys`, the failed games' requests; `problem`, the most frequent error; `refused_as_sent`, whether the judge
+    refused every one of them as sent (`engines.base.failing_as_sent`). A caller that knows those games (the
+    runner: games the judge had refused as sent before, asked again) can say more than the engine can."""
+
+    def __init__(self, message: str, *, keys: Sequence[str], problem: str, refused_as_sent: bool):
+        super().__init__(message)
+        self.keys, self.problem, self.refused_as_sent = frozenset(keys), problem, refused_as_sent
+
+
 class StorageError(JudgebenchError):
     """The store or an output file cannot be written (disk full, read-only, locked, a directory in the way).
 

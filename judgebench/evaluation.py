@@ -91,16 +91,18 @@ class Evaluation:
 
     def _repr_html_(self) -> str:
         """The leaderboard's table in a notebook, under the games that failed (exit code 3: `run` says so on the
-        terminal), or why there is no table."""
+        terminal) and how to go on, as `run` says it (`present.retry_advice`: "the same evaluation again retries
+        them" was wrong of games the judge refused as sent), or why there is no table."""
         from html import escape
 
-        from judgebench.present import counted
+        from judgebench.present import counted, retry_advice
 
         if self.leaderboard is not None:
             failed = self.run.n_failed
+            advice = retry_advice(self.run.judgments, plan=self.plan is not None) if failed else ""
             return (f'<p style="color: #b35900"><strong>{counted(failed, "game")} failed</strong> (exit code '
-                    f"{self.exit_code}): the leaderboard leaves their pairs out; the same evaluation again retries "
-                    f"them.</p>" if failed else "") + self.leaderboard._repr_html_()
+                    f"{self.exit_code}): the leaderboard leaves their pairs out; {escape(advice)}.</p>" if failed
+                    else "") + self.leaderboard._repr_html_()
         from judgebench.records import why_unrated
 
         why = "stopped before rating" if self.run.interrupted else why_unrated(self.run.judgments)
@@ -524,7 +526,8 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
         if setting == "anchor" or (settings.pairs != "baseline" and settings.method != "winrate"):
             fixes.append("leave it out")
         advice = fixes[0] if len(fixes) == 1 else f"{', '.join(fixes[:-1])}, or {fixes[-1]}"
-        raise ConfigError(f"{setting} '{name}' {problem}: {advice}")
+        # a near-miss ends in its question: the advice is a sentence of its own ("did you mean 'x'?: add" read badly)
+        raise ConfigError(f"{setting} '{name}' {problem}{' If not, ' if typo else ': '}{advice}")
 
 
 def check_reference_answers(template: Template, dataset: Dataset) -> None:

@@ -691,17 +691,22 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
 
 def _refused_in_plan(adaptive: dict) -> str:
     """The summary's word on the plan's games that the judge refused as sent (meta.adaptive's `games_refused`,
-    `refused_because`): the plan went on without them, a rerun does not ask for them again, and what does;
-    empty when none was."""
-    from judgebench.config import how_to_set
+    `refused_because`): the plan went on without them, a rerun does not ask for them again, and what does, named
+    for `run` (the running command, or a rerun of the run where a leaderboard or report shows it); empty when none
+    was."""
+    from judgebench.config import command_or_call, command_with, how_to_set
 
     refused = adaptive.get("games_refused")
     if not refused:
         return ""
+    if command_with("--retry-refused"):  # the running command judged the plan: `run`
+        again = f"the same command does not ask again; {how_to_set('retry_refused')} does"
+    else:  # a leaderboard or report of the run's results asks the judge nothing
+        again = (f"a rerun of the run does not ask again; "
+                 f"{command_or_call('judgebench run ... --retry-refused', how_to_set('retry_refused'))} does")
     return (f"; {counted(refused, 'game')} the judge refused as sent, left out of the plan (it went on without "
-            f"{'it' if refused == 1 else 'them'}, and the same command does not ask again; "
-            f"{how_to_set('retry_refused')} does, once the judge takes {'it' if refused == 1 else 'them'}): "
-            f"{str(adaptive['refused_because']).rstrip('.')}")
+            f"{'it' if refused == 1 else 'them'}, and {again}, once the judge takes "
+            f"{'it' if refused == 1 else 'them'}): {str(adaptive['refused_because']).rstrip('.')}")
 
 
 def _table_widest(adaptive: dict, board: Leaderboard | None) -> str:
@@ -876,7 +881,6 @@ def retry_advice(judgments: Any, plan: bool = False) -> str:
     an adaptive plan round and round, each rerun stopping at the same games). `plan`: the games of an adaptive
     or tournament plan, which went on without those refused and whose rerun does not ask for them again, unless
     told to (`retry_refused`)."""
-    from judgebench.config import how_to_set
     from judgebench.records import FAILED, refused_games
 
     errors = judgments.loc[judgments["status"] == FAILED, "error"]
@@ -888,13 +892,22 @@ def retry_advice(judgments: Any, plan: bool = False) -> str:
             f"the judge refused {refused:,} of their requests as sent, and a rerun retries the others")
     if plan:
         them = "it" if refused == 1 else "them"
-        return (f"{what}: the plan goes on without {them}, and a rerun does not ask for {them} again. Most often "
-                "the prompt is over the judge's context length: shorten those answers (with the vLLM engine, "
-                f"{how_to_set('truncate_answers')} does; a rerun judges the shortened answers in their place), or "
-                f"use a judge with a longer context and ask again with {how_to_set('retry_refused')}")
-    return (f"{what}: a rerun sends such a request unchanged and fails it again. Most often the prompt is over "
-            "the judge's context length: shorten those answers (with the vLLM engine, "
-            f"{how_to_set('truncate_answers')} does), or use a judge with a longer context")
+        return (f"{what}: the plan goes on without {them}, and a rerun does not ask for {them} again. "
+                f"{refused_remedy(plan)}")
+    return f"{what}: a rerun sends such a request unchanged and fails it again. {refused_remedy()}"
+
+
+def refused_remedy(plan: bool = False) -> str:
+    """What to do about games the judge refused as sent (`retry_advice`), which asking again fails again: the one
+    wording `run`, `check`, the report and a notebook's evaluation share. `plan`: the games of an adaptive or
+    tournament plan, whose rerun judges shortened answers in their place but asks for the refused games again only
+    when told to (`retry_refused`)."""
+    from judgebench.config import how_to_set
+
+    shortened = "; a rerun judges the shortened answers in their place" if plan else ""
+    again = f" and ask again with {how_to_set('retry_refused')}" if plan else ""
+    return ("Most often the prompt is over the judge's context length: shorten those answers (with the vLLM engine, "
+            f"{how_to_set('truncate_answers')} does{shortened}), or use a judge with a longer context{again}")
 
 
 def without_logprobs_message(diagnostics: RunDiagnostics) -> str | None:

@@ -26,9 +26,9 @@ import pandas as pd
 from judgebench.config import JudgeConfig, RunConfig, command_or_call, how_to_set, setting_name
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest, fails_as_sent
 from judgebench.engines.openai_api import server_address
-from judgebench.errors import ConfigError, StorageError, stopped_exit_code
+from judgebench.errors import ConfigError, EngineError, StorageError, UnusableJudge, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
-from judgebench.present import abandoned_in_flight, counted
+from judgebench.present import abandoned_in_flight, counted, refused_remedy
 from judgebench.prompts import Template, build_request, load_template, token_limit
 from judgebench.records import (
     FAILED,
@@ -159,6 +159,7 @@ class RunRecording:
 
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: bool = False
+    refused_resent: set[str] = field(default_factory=set)  # games the judge refused as sent before, sent again
 
     def start(self, store: Store, provenance: dict[str, Any]) -> None:
         """Record the run's provenance, the first time only."""
@@ -841,10 +842,12 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             read_now = sum(statuses[key][0] != stored[key][0] for key in stored)
             stored = statuses
             to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
+            refused_before = {key: run for key, (error, run) in store.failures(to_send & stored.keys()).items()
+                              if fails_as_sent(error)}  # asked again, the judge most likely refuses them again
             if keep_refused:
-                failures = store.failures(to_send & stored.keys())
-                to_send -= {key for key, (error, run) in failures.items()
-                            if fails_as_sent(error) and not (config.retry_refused and run != recording.id)}
+                to_send -= {key for key, run in refused_before.items()
+                            if not (config.retry_refused and run != recording.id)}
+            recording.refused_resent |= to_send & refused_before.keys()
             asked_again = len(to_send & stored.keys())  # stored without a verdict: failed, or unparsed
             reused = [key for key in keys if key not in to_send]
             unique_specs = {spec.request.key: spec for spec in specs}
@@ -879,6 +882,10 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                     status = "interrupted" if stopped_by is not None else "finished"
                 except CallbackFailed as failed:  # stopped as by a signal; the caller raises the error
                     callback_error, status = failed.error, "interrupted"
+                except UnusableJudge as error:  # the server answers, where it refused again games refused before
+                    if not (error.refused_as_sent and error.keys <= recording.refused_resent):
+                        raise
+                    raise EngineError(refused_again(error, keep_refused)) from None
                 except StorageError as error:  # the answers it left unstored, and the requests cut off with them
                     abandoned = engine.requests_abandoned - abandoned_before
                     if not abandoned:
@@ -919,6 +926,19 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
                      run_id=recording.id if recording.started else None, notes=reuse.notes(), reuse=reuse,
                      runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
                      shared=len(specs) - len(keys), callback_error=callback_error)
+
+
+def refused_again(error: UnusableJudge, plan: bool) -> str:
+    """Why a run stopped whose first games sent, each a game the judge had refused as sent before, the judge
+    refused again (the engine's early check, `UnusableJudge`): not a server to check, as the engine says of
+    games it knows nothing of, but requests it refuses as they are. `plan`: the games of an adaptive or
+    tournament plan, asked again only with `retry_refused`, which goes on without them otherwise."""
+    n = len(error.keys)
+    go_on = (f"; a run without {how_to_set('retry_refused')} goes on without them" if plan else
+             "; the next run sends them again, and the judge refuses them again")
+    return (f"the judge refused again each of the first {n:,} games sent, games it had refused as sent before, with "
+            f"{error.problem.rstrip('.')}: the server answers, but refuses those requests as they are, so the run "
+            f"stopped. They stay stored, failed{go_on}. {refused_remedy()}")
 
 
 def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) -> RunResult:

@@ -324,12 +324,24 @@ def test_reference_answers_missing_replaced_or_unused_are_noted(judge_server, tm
 
 
 def test_a_notebook_shows_failed_games_above_the_table(judge_server, tmp_path):
-    """`run` says on the terminal that games failed (exit code 3); a notebook showed the table alone."""
+    """`run` says on the terminal that games failed (exit code 3); a notebook showed the table alone. How to go
+    on is what `run` says: "the same evaluation again retries them" was wrong of games the judge refused as sent
+    (an HTTP 400), which a rerun fails again."""
     judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
     evaluation = judgebench.evaluate(load_config(write_config(tmp_path, judge_server.base_url)))
     assert evaluation.exit_code == 3 and evaluation.run.n_failed == 6  # three pairs of question 3, both orders
     html = evaluation._repr_html_()
     assert html.index("<strong>6 games failed</strong> (exit code 3)") < html.index("<table")
+    assert ("the leaderboard leaves their pairs out; the judge refused their requests as sent: a rerun sends such a "
+            "request unchanged and fails it again. Most often the prompt is over the judge&#x27;s context length: "
+            "shorten those answers (with the vLLM engine, [judging] truncate_answers = true does), or use a judge "
+            "with a longer context.</p>") in html, html
+    assert "retries them" not in html
+    judge_server.reset()
+    judge_server.add_fault("503", match=lambda request: "Question number 5?" in request.text)
+    (tmp_path / "transient").mkdir()
+    transient = judgebench.evaluate(load_config(write_config(tmp_path / "transient", judge_server.base_url)))
+    assert "the leaderboard leaves their pairs out; run again to retry them.</p>" in transient._repr_html_()
 
 
 def test_input_notes_are_said_before_the_first_judge_call(judge_server, tmp_path):

@@ -1196,22 +1196,35 @@ def test_questions_whose_games_got_no_verdict_are_counted_not_silently_dropped(j
 
 def test_questions_unscored_count_games_without_a_verdict_and_failed_games_apart(judge_server, folder):
     """With --allow-failed, a question whose games failed was counted as "a game of each got no verdict from the
-    judge (0 games without one) or failed": how many games failed, and how many got no verdict, is said now."""
+    judge (0 games without one) or failed": how many games failed, and how many got no verdict, is said now. Games
+    the judge refused as sent (HTTP 400) fail again on the next check, which says so (it said "the next check asks
+    for them again" of those too, just after saying a rerun fails them again); a transient failure is asked again."""
     judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
     judge_server.add_fault("empty", match=lambda request: "Question number 7?" in request.text)
     config = write_config(folder, judge_server.base_url)
     result = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
                         "--allow-failed", cwd=folder)
     assert result.returncode == 1, result.stderr
+    said = " ".join(result.stdout.split())
     assert (f"2 of {N} questions judged have no score, each for a game without a verdict: 2 games got no verdict "
-            "from the judge and 2 games failed; the next check asks for them again") in " ".join(
-        result.stdout.split()), result.stdout
+            "from the judge and 2 games failed, refused by the judge as sent; the next check asks again for the "
+            "others, but sends the refused requests unchanged, and the judge refuses them again. Most often the "
+            "prompt is over the judge's context length: shorten those answers (with the vLLM engine, [judging] "
+            "truncate_answers = true does), or use a judge with a longer context.") in said, result.stdout
+    assert "the next check asks for them again" not in said
     judge_server.reset()
     judge_server.add_fault("400", match=lambda request: "Question number 5?" in request.text)
-    failed_only = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
-                             "--allow-failed", "--store", "other.sqlite", cwd=folder)
-    assert f"1 of {N} questions judged have no score, each for a game without a verdict: 2 games failed;" in " ".join(
-        failed_only.stdout.split()), failed_only.stdout
+    refused_only = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                              "--allow-failed", "--store", "other.sqlite", cwd=folder)
+    assert (f"1 of {N} questions judged have no score, each for a game without a verdict: 2 games failed, refused "
+            "by the judge as sent; the next check sends their requests unchanged, and the judge refuses them "
+            "again.") in " ".join(refused_only.stdout.split()), refused_only.stdout
+    judge_server.reset()
+    judge_server.add_fault("503", match=lambda request: "Question number 5?" in request.text)
+    transient = judgebench("check", "--config", str(config), "--candidate", "bad", "--reference", "ref",
+                           "--allow-failed", "--store", "third.sqlite", cwd=folder)
+    assert (f"1 of {N} questions judged have no score, each for a game without a verdict: 2 games failed; the next "
+            "check asks for them again.") in " ".join(transient.stdout.split()), transient.stdout
 
 
 def test_a_judge_that_never_gives_a_verdict_is_no_decision_with_an_example(judge_server, folder):

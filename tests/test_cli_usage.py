@@ -532,7 +532,8 @@ def test_a_baseline_without_answers_says_whether_its_file_or_its_name_is_wrong_a
     """`--baseline gpt-4-314` (a typo) ended "set --baseline to one of them, or leave it out", and leaving it out
     gave "pairing mode 'baseline' needs a baseline model"; with the baseline's answers file left out of --answers,
     "did you mean 'gpt-4-0613'?" proposed the only other model. Now the message names the answers read, proposes
-    a near-miss only, and "leave it out" only where the pairing mode does without a baseline."""
+    a near-miss only (a question of its own: "did you mean 'gpt-4-0314'?: add" read badly), and "leave it out"
+    only where the pairing mode does without a baseline."""
     (tmp_path / "q.jsonl").write_text('{"question_id": "q1", "turns": ["2+2?"]}\n')
     for model in ("gpt-4-0314", "gpt-4-0613"):
         (tmp_path / f"{model}.jsonl").write_text(json.dumps({"question_id": "q1", "model": model, "turns": ["4"]})
@@ -543,7 +544,7 @@ def test_a_baseline_without_answers_says_whether_its_file_or_its_name_is_wrong_a
     typo = judgebench("run", *judge, *both, "--baseline", "gpt-4-314", cwd=tmp_path)
     assert (typo.returncode, typo.stderr) == (2, (
         "error: baseline 'gpt-4-314' has no answers in the answers given (gpt-4-0314.jsonl, gpt-4-0613.jsonl, "
-        "which hold gpt-4-0314, gpt-4-0613); did you mean 'gpt-4-0314'?: add its answers file or folder to "
+        "which hold gpt-4-0314, gpt-4-0613); did you mean 'gpt-4-0314'? If not, add its answers file or folder to "
         "--answers, or set --baseline to one of the models there\n"))
     forgotten = judgebench("run", *judge, "--answers", "gpt-4-0613.jsonl", "--baseline", "gpt-4-0314", cwd=tmp_path)
     assert (forgotten.returncode, forgotten.stderr) == (2, (

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pandas as pd
 import pytest
 
 from tests.support.cli_runs import judgebench, leaderboard, write_config, write_data
+from tests.support.judge_server import constant_rule
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
 from tests.support.stores import ok_keys, ok_rows
@@ -425,6 +427,74 @@ def test_a_plan_goes_on_without_the_games_the_judge_refuses_as_sent_and_its_reru
     assert not [row for row in map(json.loads, (tmp_path / "out" / "judgments.jsonl").read_text().splitlines())
                 if row["status"] == "failed"]
     assert leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"] == 0
+
+
+def test_the_leaderboard_and_report_of_a_plan_with_refused_games_name_a_rerun_of_the_run(judge_server, tmp_path):
+    """`leaderboard --results` and `report --results` of a plan that went on without games the judge refused
+    showed the run's summary, "the same command does not ask again; [judging] retry_refused = true does": the
+    same command there is the leaderboard, which asks the judge nothing. They name a rerun of the run."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    first = judgebench("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    refused = leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"]
+    them = "it" if refused == 1 else "them"
+    rerun = (f"left out of the plan (it went on without {them}, and a rerun of the run does not ask again; "
+             f"judgebench run ... --retry-refused does, once the judge takes {them})")
+    board = judgebench("leaderboard", "--results", "out", cwd=tmp_path)
+    assert board.returncode == 0, board.stderr
+    assert rerun in said(board) and "the same command" not in said(board), board.stdout
+    report = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = " ".join((tmp_path / "report.html").read_text().split())
+    assert rerun in page and "the same command does not ask again" not in page
+
+
+def test_the_report_of_a_plan_without_a_leaderboard_says_of_its_refused_games_what_run_says(judge_server, tmp_path):
+    """The report of an adaptive run whose judge gave no verdict, and refused some games as sent, advised for those
+    what a plain run's rerun does ("a rerun sends such a request unchanged"): the plan goes on without them, and
+    its rerun asks for them only when told to, as `run` says of a plan's refused games (`present.retry_advice`)."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.rule = constant_rule("Both answers have merit.")
+    judge_server.add_fault("400", match=lambda request: "Question number 3?" in request.text)
+    first = judgebench("run", "--config", str(config), "--budget-calls", "40", "--round-games", "20", cwd=tmp_path)
+    assert first.returncode == 3, first.stderr  # no verdict at all
+    assert (tmp_path / "out" / "plan.jsonl").exists()
+    report = judgebench("report", "--results", "out", "--out", "report.html", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = " ".join(unescape((tmp_path / "report.html").read_text()).split())
+    assert ("for the failed games, the judge refused their requests as sent: the plan goes on without them, and a "
+            "rerun does not ask for them again.") in page
+    assert "a rerun sends such a request unchanged" not in page
+
+
+def test_games_refused_again_when_asked_again_stop_the_run_saying_so_not_to_check_the_server(judge_server, tmp_path):
+    """--retry-refused with a judge that still refuses the games: the first games sent were all refused again,
+    and the engine's early check stopped the run with "answered none of the first 5 games ... Check that
+    --base-url is the API root": the server answers, it refuses those requests as sent. It says so now, and
+    that a run without --retry-refused goes on without them."""
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    judge_server.add_fault("400", match=lambda request: re.search(r"Question number [357]\?", request.text))
+    command = ("run", "--config", str(config), "--budget-calls", "60", "--round-games", "20")
+    first = judgebench(*command, cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    refused = leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"]
+    assert refused >= 5
+    sent_before = len(judge_server.log)
+    retried = judgebench(*command, "--retry-refused", cwd=tmp_path)
+    assert retried.returncode == 2, retried.stderr
+    assert len(judge_server.log) - sent_before >= 5 and all(entry.status == 400
+                                                             for entry in judge_server.log[sent_before:])
+    told = " ".join(retried.stderr.split())
+    assert re.search(r"the judge refused again each of the first 5 games sent, games it had refused as sent before, "
+                     r"with HTTP 400 from the judge server: This model's maximum context length is 8192 tokens: the "
+                     r"server answers, but refuses those requests as they are, so the run stopped\. They stay stored, "
+                     r"failed; a run without --retry-refused goes on without them\. Most often the prompt is over "
+                     r"the judge's context length", told), told
+    assert "--base-url" not in told and "answered none" not in told
+    again = judgebench(*command, cwd=tmp_path)  # without --retry-refused: the plan as before, nothing asked
+    assert again.returncode == 3, again.stderr
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["games_refused"] == refused
 
 
 def test_failed_games_end_an_adaptive_run_at_their_round_and_the_rerun_keeps_its_plan(judge_server, tmp_path):

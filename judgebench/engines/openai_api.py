@@ -70,7 +70,7 @@ from urllib.parse import urlsplit, urlunsplit
 from judgebench import __version__
 from judgebench.config import how_to_set, setting_name
 from judgebench.engines.base import Completion, EngineEvent, EventHandler, JudgeRequest, failing_as_sent
-from judgebench.errors import ConfigError, EngineError
+from judgebench.errors import ConfigError, EngineError, UnusableJudge
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "not-needed"
@@ -570,6 +570,8 @@ class OpenAIEngine:
         self.games_failed = 0
         self.games_answered = 0  # 2xx replies with a readable body (a verdict or not)
         self._problems: collections.Counter[str] = collections.Counter()  # why games failed, for the message
+        self._failed_keys: list[str] = []  # the failed games' requests, and whether the judge refused each as sent
+        self._all_refused_as_sent = True
 
     # -- public surface ------------------------------------------------------------------------------
 
@@ -762,7 +764,7 @@ class OpenAIEngine:
                 if outcome.error is None:
                     self.games_answered += 1
                 else:
-                    self._failed(outcome.error)
+                    self._failed(outcome.error, request.key)
                 return outcome
             if run.stopping:
                 return None
@@ -782,17 +784,21 @@ class OpenAIEngine:
         timed_out_every_time = failures == {"timeout"} and attempt == self.max_attempts and attempt >= 2
         if self._last_contact < started and timed_out_every_time:
             raise self._silent_error(time.monotonic() - started)  # nothing answered while this game was tried
-        self._failed(outcome.problem)
-        if outcome.delay is None and outcome.status is not None:  # refused as sent (`_status_problem`)
+        as_sent = outcome.delay is None and outcome.status is not None  # refused as sent (`_status_problem`)
+        self._failed(outcome.problem, request.key, as_sent)
+        if as_sent:
             return Completion(request.key, None, error=failing_as_sent(outcome.problem))
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         return Completion(request.key, None, error=f"{outcome.problem} (after {tries})")
 
-    def _failed(self, problem: str) -> None:
-        """Count a failed game; once `UNUSABLE_AFTER` games failed and the server answered none, stop the run
-        (`_unusable_error`): every other game would fail the same way, each after its own retries."""
+    def _failed(self, problem: str, key: str, as_sent: bool = False) -> None:
+        """Count a failed game (`key` its request; `as_sent`: the judge refused it as sent); once `UNUSABLE_AFTER`
+        games failed and the server answered none, stop the run (`_unusable_error`): every other game would fail
+        the same way, each after its own retries."""
         self.games_failed += 1
         self._problems[problem] += 1
+        self._failed_keys.append(key)
+        self._all_refused_as_sent = self._all_refused_as_sent and as_sent
         if self.games_answered == 0 and self.games_failed >= UNUSABLE_AFTER:
             raise self._unusable_error()
 
@@ -1017,7 +1023,7 @@ class OpenAIEngine:
                            f"(HTTP 429, {QUOTA_CODE}: {self._error_text(said)}): add credit or use another key (key "
                            f"from {self.key_source}){self._kept()}")
 
-    def _unusable_error(self) -> EngineError:
+    def _unusable_error(self) -> UnusableJudge:
         """The judge cannot be used as configured: the first games all failed, none was answered."""
         problem, count = self._problems.most_common(1)[0]
         share = "each" if count == self.games_failed else f"{count} of them"
@@ -1029,9 +1035,10 @@ class OpenAIEngine:
             advice = (f"Check that {setting_name('judge.base_url')} is the API root of an OpenAI-compatible server "
                       f"(usually ending in /v1), that it serves {setting_name('judge.model')} '{self.model}', and "
                       f"the judge's settings")
-        return EngineError(
+        return UnusableJudge(
             f"the judge server at {self._shown_url} answered none of the first {self.games_failed} games: {share} "
-            f"failed with {problem.rstrip('.')}. {advice}; the games are sent again by the next run")
+            f"failed with {problem.rstrip('.')}. {advice}; the games are sent again by the next run",
+            keys=self._failed_keys, problem=problem, refused_as_sent=self._all_refused_as_sent)
 
     def _unreachable_error(self) -> EngineError:
         return EngineError(

@@ -101,7 +101,8 @@ def write_report(data: RunData, out: str | Path, *, dataset: Any = None, diagnos
     context = {
         "title": f"judgebench report: {judge or 'judge'}", "imported": data.imported, "meta": meta,
         "source": _imported_source(meta),
-        "unrated": None if board is not None else _unrated(data.judgments), **_board_context(board),
+        "unrated": None if board is not None else _unrated(data.judgments, data.planned),
+        **_board_context(board),
         "images": images, "provenance": _provenance(data, meta, diagnostics_figures or {}), **judged,
     }
     html = _template().render(**context)
@@ -141,10 +142,12 @@ def _board_context(board: Leaderboard | None) -> dict[str, Any]:
             "plot_names": plots.shortened([entry["model"] for entry in board.models])}
 
 
-def _unrated(judgments: pd.DataFrame) -> str:
+def _unrated(judgments: pd.DataFrame, plan: bool) -> str:
     """The report's line in place of a leaderboard, when the judgments give no outcome to rate: why
-    (`records.why_unrated`), and what to do (`present.no_verdict_remedy`). The rest of the report shows what the
-    judge wrote: a run whose judge never gave a verdict was `error: outcomes: no outcomes to rate`, and no report."""
+    (`records.why_unrated`), and what to do (`present.no_verdict_remedy`; for failed games `present.retry_advice`,
+    as `run` says it, `plan` saying whether an adaptive or tournament plan chose them). The rest of the report
+    shows what the judge wrote: a run whose judge never gave a verdict was `error: outcomes: no outcomes to rate`,
+    and no report."""
     from judgebench.present import no_verdict_remedy, retry_advice
     from judgebench.verdicts import without_verdict
 
@@ -156,7 +159,7 @@ def _unrated(judgments: pd.DataFrame) -> str:
         remedy = no_verdict_remedy(at_limit, None, len(unparsed) - at_limit, of_run=True)
         advice.append(remedy if at_limit else f"for the games without a verdict, {remedy}")
     if (judgments["status"] == FAILED).any():
-        advice.append(f"for the failed games, {retry_advice(judgments)}")
+        advice.append(f"for the failed games, {retry_advice(judgments, plan)}")
     return (f"No leaderboard: {why_unrated(judgments)}, so no pair has an outcome to rate. The judge diagnostics "
             "and the judgment browser below show what the judge wrote" + "".join(f"; {what}" for what in advice)
             + ".")

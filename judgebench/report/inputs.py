@@ -42,6 +42,11 @@ class RunData:
     plan_file: Path | None = None  # a results directory's plan.jsonl, the pairs its design-bias correction is of
 
     @property
+    def planned(self) -> bool:
+        """Whether an adaptive or tournament plan chose these games: its results directory holds the plan."""
+        return self.plan_file is not None and self.plan_file.exists()
+
+    @property
     def imported(self) -> bool:
         """Whether this is a leaderboard rated from imported judgments, without the judgments themselves."""
         return self.judgments.empty
