@@ -24,8 +24,9 @@ counted half it is also the expected score; under Davidson's tie model it is the
 tie_probability and expected_score = P(win) + P(tie) / 2 beside it; the meta's `win_probability_label` says which),
 n_games (outcomes involving the model: pairs, the two orders of a pair being one; an outcomes table's rows, titled
 "outcomes": `present.counted_unit`), n_wins, n_losses, n_ties (pairs
-scored 0.5 that are not split), n_split (pairs scored 0.5 because their two orders picked opposite answers; None
-for a model with no pair judged in both orders, so n_wins + n_losses + n_ties + n_split = n_games where it is known),
+scored above, below and at 0.5 that are not split), n_split (pairs whose two orders picked opposite answers, whatever
+the mean of their verdicts scores; None for a model with no pair judged in both orders, so n_wins + n_losses + n_ties
++ n_split = n_games where it is known),
 position_consistency (diagnostics.model_position_consistency) and avg_length (mean answer length, when known);
 against a baseline also win_rate_se, discrete_win_rate, n_draws and, with AlpacaEval's published GLM weights
 (`lc_weights`, `instruction_difficulty`), lc_win_rate and lc_win_rate_se. The baseline's own row is the same under
@@ -1202,9 +1203,8 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
     m = coded.n_models
     a, b, s, w = coded.model_a, coded.model_b, coded.score_a, coded.weight
     n_games = np.bincount(a, minlength=m) + np.bincount(b, minlength=m)
-    win_a, loss_a = s > 0.5, s < 0.5
     both, split = _split_pairs(coded)
-    tie = (s == 0.5) & ~split
+    win_a, loss_a, tie = (s > 0.5) & ~split, (s < 0.5) & ~split, (s == 0.5) & ~split
     figures: dict[str, np.ndarray] = {
         "n_games": n_games,
         "n_wins": np.bincount(a, win_a, m) + np.bincount(b, loss_a, m),
@@ -1232,15 +1232,17 @@ def _model_figures(coded: CodedOutcomes, baseline: int | None,
 
 
 def _split_pairs(coded: CodedOutcomes) -> tuple[np.ndarray, np.ndarray]:
-    """(judged in both orders, split) per outcome: a split pair scores 0.5 because its two orders picked opposite
-    answers (the first-shown answer won both times, say), not because the judge called it a tie; `n_ties` counts
-    the others that score 0.5. Without per-order verdicts no pair is known to be split."""
+    """(judged in both orders, split) per outcome: a split pair's two orders picked opposite answers (the
+    first-shown answer won both times, say), so the position decided it, not the answers: it is neither won, lost
+    nor tied, whatever the mean of its verdicts scores (0.5 for two plain verdicts; 0.52 for probabilities 0.92 and
+    0.12 of a logprob template, which counted it won: the quickstart showed 13 of 60 pairs split where its judge
+    split all 60). Without per-order verdicts no pair is known to be split."""
     if coded.p_ab is None or coded.p_ba is None:
         nothing = np.zeros(len(coded), dtype=bool)
         return nothing, nothing
     both = np.isfinite(coded.p_ab) & np.isfinite(coded.p_ba)
     opposite = both & (np.abs(discrete(coded.p_ab) - discrete(coded.p_ba)) == 1.0)
-    return both, opposite & (coded.score_a == 0.5)
+    return both, opposite
 
 
 def _average_lengths(coded: CodedOutcomes, answer_lengths: Mapping[str, float] | None) -> np.ndarray:

@@ -311,7 +311,8 @@ def table_notes(board: Leaderboard, columns: Iterable[str]) -> list[str]:
         notes.append(f"{label[0].upper()}{label[1:]}")
     if "n_split" in columns:
         notes.append("Ties: pairs judged a tie; split: pairs whose two orders picked opposite answers (the answer "
-                     "shown first won both times, or the one shown second did), scored 0.5 like a tie")
+                     "shown first won both times, or the one shown second did), neither won, lost nor tied; each "
+                     "scores the mean of its two verdicts, 0.5 like a tie when they are plain and weigh the same")
     if "win_rate" in columns and not meta.get("baseline"):
         notes.append(f"{column_title('win_rate', meta).capitalize()}: the share of each model's own outcomes that it "
                      "won (ties half), against whichever opponents it met; where models met different opponents "

@@ -41,10 +41,12 @@ from tests.support.judge_server import (
     DROPPED,
     JudgeServer,
     Reply,
+    answer_lengths,
     constant_rule,
     messages_key,
     qualities,
     quality_rule,
+    token_logprobs,
 )
 from tests.support.processes import start_cli
 from tests.support.signals import signal_at
@@ -373,6 +375,26 @@ def test_pairs_split_by_a_first_slot_judge_are_counted_apart_from_ties(judge_ser
     assert equal.returncode == 0, equal.stderr
     mid = by_model(json.loads((tmp_path / "quality" / "leaderboard.json").read_text()))["mid"]
     assert (mid["n_ties"], mid["n_split"]) == (N_QUESTIONS, 0)
+
+
+def test_pairs_split_with_unequal_confidence_are_split_not_won(judge_server, tmp_path):
+    """A logprob judge that prefers the first answer with a confidence that varies (P(A) 0.6 to 0.9) splits every
+    pair too, but the mean of its two orders' probabilities is rarely 0.5 (0.92 and 0.12 score 0.52): those pairs
+    were counted won or lost, and split only where the mean was exactly 0.5 (the quickstart's table showed 13 of
+    60 pairs split, 0 ties and position consistency 0%). Split is the two orders' opposite picks, whatever the
+    pair scores."""
+    judge_server.rule = lambda request: Reply("A", first_token_logprobs=token_logprobs(  # by the first answer
+        0.6 + 0.05 * (answer_lengths(request)[0] % 7)))
+    config = write_config(tmp_path, judge_server.base_url, template="logprob")
+    done = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    board = leaderboard(tmp_path)
+    assert board["meta"]["position_consistency"] == 0.0
+    scores = {entry["model"]: entry for entry in board["models"]}
+    for name, entry in scores.items():
+        assert (entry["n_wins"], entry["n_losses"], entry["n_ties"]) == (0, 0, 0), name
+        assert entry["n_split"] == entry["n_games"] == (3 if name == "base" else 1) * N_QUESTIONS, name
+    assert any(entry["win_rate"] != 0.5 for name, entry in scores.items() if name != "base")  # scored unlike ties
 
 
 @pytest.mark.parametrize("progress", ["--progress", "--no-progress"])
