@@ -101,7 +101,8 @@ def position_bound_warning(p_ab: ArrayLike | None, p_ba: ArrayLike | None,
     (`POSITION_BOUND_RATE`, beyond chance: `POSITION_BOUND_CONFIDENCE`), whose ratings then measure that bias
     rather than the models; None otherwise or without per-order verdicts. `questions`: each outcome's question,
     for the interval (default: every outcome its own). What the bias does to the ratings depends on the orders
-    judged: with both, each pair whose verdicts flip counts as a tie, which pulls the ratings together; with one
+    judged: with both, each pair whose verdicts flip scores about 0.5, as a tie does (it is counted split, not
+    tied), which pulls the ratings together; with one
     (random-one), they follow which answer the seed put first, and their intervals do not say so."""
     if p_ab is None or p_ba is None:
         return None
@@ -118,7 +119,8 @@ def position_bound_warning(p_ab: ArrayLike | None, p_ba: ArrayLike | None,
             rate.value <= 1 - POSITION_BOUND_RATE and rate.upper < 0.5):
         return None
     both, _ = agreeing_orders(p_ab, p_ba)
-    effect = ("each pair whose two verdicts disagree counts as a tie, which pulls the ratings together" if both.any()
+    effect = ("each pair whose two verdicts disagree scores about 0.5, as a tie does, which pulls the ratings together"
+              if both.any()
               else "with one order judged per pair, they follow which answer came first, and the intervals do not "
                    "show it")
     slot = "first" if rate.value >= POSITION_BOUND_RATE else "second"

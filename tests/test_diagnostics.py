@@ -343,7 +343,7 @@ def test_a_judge_whose_verdicts_follow_the_position_is_warned_of(swap):
 
     always_first = warned(20, games=20)
     assert always_first is not None and "shown first in 100% of 20 games" in always_first
-    assert ("counts as a tie" if swap == "both" else "one order judged per pair") in always_first
+    assert ("scores about 0.5, as a tie does" if swap == "both" else "one order judged per pair") in always_first
     assert "shown first in 75% of 60 games" in (warned(45) or "")
     assert "shown second in 75% of 60 games" in (warned(15) or "")
     assert warned(44) is None and warned(16) is None and warned(15, games=20) is None
