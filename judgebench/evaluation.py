@@ -1471,11 +1471,14 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     `answers` give the length bias and the categories; `judge_family`: models whose name contains it count as
     the judge's own (default: a results folder's own models, as its run's diagnostics.json names them, so that
     `--out` into the folder keeps its self-preference); `swap` and `seed`: how games become outcomes (default:
-    the run's); `confidence`: of every interval. A warning (answers that do not match the judged texts, games
-    whose latest judgment may be older than their latest request) is in the object's `warnings`.
+    the run's); `confidence`: of every interval. A store's games of a gold set's pairs beside its models' are left
+    out (`datasets.gold.without_gold_pairs`: a store of them alone is diagnosed whole). A warning (gold games left
+    out, answers that do not match the judged texts, games whose latest judgment may be older than their latest
+    request) is in the object's `warnings`.
     """
     from judgebench import diagnostics
     from judgebench.datasets import load_judged_texts
+    from judgebench.datasets.gold import without_gold_pairs
     from judgebench.report.inputs import load_run, unjudged_texts
 
     _checked_ratings({"confidence": confidence, "swap": swap, "seed": seed})
@@ -1484,6 +1487,9 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
         raise ConfigError("nothing to diagnose: give the stored judgments (a results folder or a store), or judge "
                           "a gold set (evaluate_gold)")
     data = load_run(store=store, results=results, judge=judge, template=template, latest=latest)
+    gold = None
+    if store is not None:  # a gold set's games beside the models' are left out, as `rate` and `report` leave them
+        data.judgments, gold = without_gold_pairs(data.judgments, store, gold_alone="kept")
     lengths, categories, warning = None, None, None
     if dataset is not None:
         lengths, categories = diagnostics.dataset_facts(dataset)
@@ -1498,7 +1504,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
         data.judgments, swap=swap or data.swap, seed=data.seed if seed is None else seed, confidence=confidence,
         lengths=lengths, categories=categories, own_models=own, provenance={"source": data.source})
     n_questions = data.judgments["question_id"].nunique()
-    figures["warnings"] = [text for text in (data.latest_warning, warning) if text]
+    figures["warnings"] = [text for text in (gold, data.latest_warning, warning) if text]
     if n_questions < FEW_QUESTIONS:
         figures["warnings"].append(few_questions_warning(n_questions))
     return figures

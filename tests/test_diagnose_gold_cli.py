@@ -107,6 +107,29 @@ def test_a_gold_store_is_not_rated_as_models_but_pointed_to_diagnose_gold(judge_
     assert diagnosed.returncode == 0, diagnosed.stderr
 
 
+# The warning of a leaderboard, report or diagnosis of a run's store into which the gold slice was judged.
+GOLD_LEFT_OUT = ("left out 40 games of 20 gold set pairs (gold-answer-a and gold-answer-b are each labelled pair's two "
+                 "answers, not models to rate); to score the judge against the labels, run `judgebench diagnose "
+                 "--gold FILE --store store.sqlite` with the judge's flags")
+
+
+def judged_into_a_runs_store(judge_server, gold_slice, tmp_path: Path, before: tuple[str, ...]) -> None:
+    """A run's store (store.sqlite), the command `before` run on it (its figures before the gold games came), then
+    the gold slice judged into it by `diagnose --gold --store`, with the run's judge and template."""
+    from tests.support.cli_runs import write_config
+
+    path, rows = gold_slice
+    config = write_config(tmp_path, judge_server.base_url)
+    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
+    earlier = judgebench(*before, cwd=tmp_path)
+    assert earlier.returncode == 0, earlier.stderr
+    judge_server.rule = oracle(rows)
+    judged = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
+                        "--base-url", judge_server.base_url, "--template", "pairwise-5", "--store", "store.sqlite",
+                        "--out", "d", cwd=tmp_path)
+    assert judged.returncode == 0, judged.stderr
+
+
 def test_gold_games_in_a_runs_store_are_left_out_of_its_leaderboard_and_report(judge_server, gold_slice, tmp_path):
     """`diagnose --gold --store` into a run's store mixed gold-answer-a and gold-answer-b (a gold file's answer
     columns) with the run's models, and `leaderboard --store` and `report --store` ranked them among the models
@@ -114,37 +137,44 @@ def test_gold_games_in_a_runs_store_are_left_out_of_its_leaderboard_and_report(j
     and why: the models' ratings are those of the store before the gold games came."""
     from html import unescape
 
-    from tests.support.cli_runs import write_config
-
-    path, rows = gold_slice
-    config = write_config(tmp_path, judge_server.base_url)
-    assert judgebench("run", "--config", str(config), cwd=tmp_path).returncode == 0
-    before = judgebench("leaderboard", "--store", "store.sqlite", "--out", "before", "-q", cwd=tmp_path)
-    assert before.returncode == 0, before.stderr
-    judge_server.rule = oracle(rows)
-    judged = judgebench("diagnose", "--gold", str(path), "--engine", "openai", "--judge-model", "test-judge",
-                        "--base-url", judge_server.base_url, "--template", "pairwise-5", "--store", "store.sqlite",
-                        "--out", "d", cwd=tmp_path)
-    assert judged.returncode == 0, judged.stderr
-    left_out = ("left out 40 games of 20 gold set pairs (gold-answer-a and gold-answer-b are each labelled pair's two "
-                "answers, not models to rate); to score the judge against the labels, run `judgebench diagnose "
-                "--gold FILE --store store.sqlite` with the judge's flags")
+    judged_into_a_runs_store(judge_server, gold_slice, tmp_path,
+                             before=("leaderboard", "--store", "store.sqlite", "--out", "before", "-q"))
     after = judgebench("leaderboard", "--store", "store.sqlite", "--out", "after", cwd=tmp_path)
     assert after.returncode == 0, after.stderr
-    assert left_out in " ".join(after.stderr.split()), after.stderr
-    assert "gold-answer" not in after.stdout.replace(left_out, "")
+    assert GOLD_LEFT_OUT in " ".join(after.stderr.split()), after.stderr
+    assert "gold-answer" not in after.stdout.replace(GOLD_LEFT_OUT, "")
     boards = [json.loads((tmp_path / name / "leaderboard.json").read_text()) for name in ("before", "after")]
     assert [[(m["model"], m["rating"]) for m in board["models"]] for board in boards] == [
         [(m["model"], m["rating"]) for m in boards[0]["models"]]] * 2
-    assert left_out in boards[1]["meta"]["warnings"]
+    assert GOLD_LEFT_OUT in boards[1]["meta"]["warnings"]
     report = judgebench("report", "--store", "store.sqlite", "--out", "r.html", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
-    assert f"warning: {left_out}" in report.stderr
+    assert f"warning: {GOLD_LEFT_OUT}" in report.stderr
     page = unescape((tmp_path / "r.html").read_text())
-    assert left_out in page and "gold-answer" not in page.replace(left_out, "")
+    assert GOLD_LEFT_OUT in page and "gold-answer" not in page.replace(GOLD_LEFT_OUT, "")
     rated = judgebench_api.rate(tmp_path / "store.sqlite")  # from Python, the call that does the same
     assert {m["model"] for m in rated.models} == {m["model"] for m in boards[0]["models"]}
     assert any("`judgebench.evaluate_gold(settings, FILE)`" in warning for warning in rated.meta["warnings"])
+
+
+def test_gold_games_in_a_runs_store_are_left_out_of_its_diagnosis(judge_server, gold_slice, tmp_path):
+    """`diagnose --store` of a run's store into which `diagnose --gold` had judged a gold set counted the gold games
+    in its figures (112 games of 32 questions rather than 72 of 12, the tie rate 0.21 rather than 0.33, transitivity
+    over 6 models with gold-answer-a and gold-answer-b, and the warning on too few questions gone). They are left out
+    now, as `leaderboard` and `report` leave them out, with the same warning: the figures are the store's before the
+    gold games came."""
+    judged_into_a_runs_store(judge_server, gold_slice, tmp_path,
+                             before=("diagnose", "--store", "store.sqlite", "--out", "before"))
+    after = judgebench("diagnose", "--store", "store.sqlite", "--out", "after", cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    shown = " ".join(after.stderr.split())
+    assert shown.count(GOLD_LEFT_OUT) == 1 and "gold-answer" not in after.stdout, after.stderr
+    figures = {name: json.loads((tmp_path / name / "diagnostics.json").read_text()) for name in ("before", "after")}
+    assert figures["after"]["warnings"] == [GOLD_LEFT_OUT, *figures["before"]["warnings"]]
+    assert {key: value for key, value in figures["after"].items() if key != "warnings"} == {
+        key: value for key, value in figures["before"].items() if key != "warnings"}
+    diagnosed = judgebench_api.diagnose(store=tmp_path / "store.sqlite")  # from Python, the call that does the same
+    assert any("`judgebench.evaluate_gold(settings, FILE)`" in warning for warning in diagnosed["warnings"])
 
 
 def test_gold_evaluation_shows_in_a_line_without_the_api_key(judge_server, gold_slice, tmp_path):

@@ -8,7 +8,6 @@ outcomes.csv, their conversion by hand (one row per game, a strong verdict weigh
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -319,16 +318,48 @@ def annotation(instruction, preference):
             "output_2": "model answer!", "generator_2": "model", "preference": preference}
 
 
-def test_alpaca_eval_missing_preferences_are_counted_and_dropped(tmp_path, caplog):
+def test_alpaca_eval_missing_preferences_are_counted_and_dropped(tmp_path):
     path = tmp_path / "model.json"
     path.write_text(json.dumps([annotation("a", "1.75"), annotation("b", None), annotation("c", 0),
                                 annotation("d", 2.0), annotation("e", "")]))
-    with caplog.at_level(logging.WARNING):
-        outcomes = load_alpaca_eval_annotations([path])
+    outcomes = load_alpaca_eval_annotations([path])
     assert outcomes["score_a"].tolist() == [0.75, 0.5, 1.0]  # "1.75" parsed, 0 is a draw
     assert outcomes.attrs["dropped_missing_preference"] == {str(path): 2}
-    assert "dropped 2 annotations" in caplog.text
+    assert outcomes.attrs["warnings"] == [f"{path}: 2 of 5 annotations have no preference and are left out, as "
+                                          "AlpacaEval leaves them out of its win rates"]
     assert outcomes["len_a"].tolist() == [13.0] * 3
+
+
+def test_alpaca_eval_annotations_without_a_preference_are_a_warning_of_the_board(shared_data, tmp_path):
+    """Annotations dropped for want of a preference were only logged: leaderboard.json, leaderboard.md and
+    `rate(...)`'s meta never said that a model's win rate stands on fewer annotations than its file holds. The
+    board's warnings count them per file now, and the command prints the warning once, as the board's (an
+    AlpacaEval file whose records all have one gives none)."""
+    from tests.support.cli_runs import judgebench as cli
+
+    annotations = shared_data / "alpaca_eval" / "annotations"
+    records = json.loads((annotations / "claude-2.json").read_text())
+    for record in records[:7]:
+        record["preference"] = None
+    nulled = tmp_path / "claude-2.json"
+    nulled.write_text(json.dumps(records))
+    real = annotations / "alpaca-7b.json"
+    warning = (f"{nulled}: 7 of 805 annotations have no preference and are left out, as AlpacaEval leaves them out of "
+               "its win rates")
+    board = judgebench.rate([real, nulled])
+    assert [text for text in board.meta["warnings"] if "preference" in text] == [warning]
+    scores = [float(record["preference"]) - 1 for record in records[7:]]
+    rates = board.table.set_index("model")["win_rate"]
+    assert rates["claude-2"] == pytest.approx(sum(scores) / len(scores))  # the 798 kept, as AlpacaEval rates them
+    done = cli("leaderboard", "--alpaca-eval", str(real), str(nulled), "--out", "board", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = " ".join(done.stderr.split())
+    assert shown.count("7 of 805 annotations have no preference") == 1 and f"warning: {warning}" in shown, shown
+    written = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    assert warning in written["meta"]["warnings"]
+    assert "7 of 805 annotations have no preference" in " ".join((tmp_path / "board" / "leaderboard.md").read_text()
+                                                                 .split())
+    assert not any("preference" in text for text in judgebench.rate([real]).meta["warnings"])
 
 
 def test_alpaca_eval_annotators_are_the_judges_of_the_rows_kept(tmp_path):

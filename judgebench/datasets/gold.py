@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from judgebench.datasets import fields
 from judgebench.datasets.rows import Row, read_rows
@@ -107,23 +107,28 @@ def gold_dataset(pairs: list[GoldPair]) -> Dataset:
     return Dataset(questions, answers, [ANSWER_A, ANSWER_B])
 
 
-def without_gold_pairs(judgments: Any, store: str | Path) -> tuple[Any, str | None]:
+def without_gold_pairs(judgments: Any, store: str | Path, *,
+                       gold_alone: Literal["refused", "kept"] = "refused") -> tuple[Any, str | None]:
     """A store's judgments (`sources.store_judgments`) without the games of judged gold pairs, and a warning
-    naming how many were left out and why (None where there were none), for rating the store's models.
+    naming how many were left out and why (None where there were none), for rating or diagnosing the store's
+    models (`leaderboard --store`, `report --store`, `diagnose --store`).
 
     `diagnose --gold` stores each labelled pair's two answers as the pseudo-models ANSWER_A and ANSWER_B (in
     `evaluation.GOLD_STORE` unless told otherwise, but also in a run's store when named): the answer columns of a
     labelled file, which a leaderboard must never rank as models (`leaderboard --store` and `report --store`
-    printed them among the store's models). A store of such games alone raises InputError pointing to `diagnose
-    --gold`, which scores them; in a store of models' games too, they are left out with the warning, rather than
-    refused, since no command splits a store and refusing would leave its models' judged games unrateable.
-    Diagnosing the games (`diagnose --store`) keeps them: they are the judge's games."""
+    printed them among the store's models), nor a diagnosis of the models' games count among them (`diagnose
+    --store` pooled their games with the models' in every figure, its transitivity taking them for two models).
+    In a store of models' games too, they are left out with the warning, rather than refused, since no command
+    splits a store and refusing would leave its models' judged games unrateable. A store of such games alone
+    (`gold_alone`): "refused" raises InputError pointing to `diagnose --gold`, which scores them, as a board of
+    them would rank no models; "kept" returns every game without a warning, as `diagnose --store` diagnoses them:
+    they are all the judge's games there are."""
     import shlex
 
     from judgebench.config import command_or_call
 
     gold = judgments["first"].isin((ANSWER_A, ANSWER_B)) | judgments["second"].isin((ANSWER_A, ANSWER_B))
-    if not gold.any():
+    if not gold.any() or gold.all() and gold_alone == "kept":
         return judgments, None
     how = command_or_call(f"`judgebench diagnose --gold FILE --store {shlex.quote(str(store))}` with the judge's "
                           "flags", "`judgebench.evaluate_gold(settings, FILE)` with this store in the settings")

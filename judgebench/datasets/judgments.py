@@ -22,7 +22,6 @@ cause raises `InputError` naming the file, the line (or Parquet row), the field 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,8 +33,6 @@ from judgebench.datasets.alpaca_eval import question_id_for
 from judgebench.datasets.rows import JSONProblem, Table, loads, read_table
 from judgebench.errors import InputError, first_few
 from judgebench.records import OUTCOME_COLUMNS
-
-log = logging.getLogger(__name__)
 
 # Chatbot Arena's `winner` values, as the score of model_a.
 WINNER_SCORES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
@@ -538,13 +535,15 @@ def load_alpaca_eval_annotations(paths: Iterable[str | Path] | str | Path) -> pd
     that its published 50% win rate can be reproduced; rating code should leave such rows out.
 
     Records with a missing (null or empty) preference are dropped, as AlpacaEval itself does when it computes
-    win rates (they are not in its n_total): the count per file is logged as a warning and stored in
-    `result.attrs["dropped_missing_preference"]` ({file: count}). Any other bad value raises `InputError`.
+    win rates (they are not in its n_total): the count per file is in `result.attrs["dropped_missing_preference"]`
+    ({file: count}), and a warning per file counts them in `result.attrs["warnings"]`, which the leaderboard shows
+    among its own (they were only logged, so leaderboard.json and leaderboard.md never said that the win rates
+    stand on fewer annotations than the files hold). Any other bad value raises `InputError`.
     The judges are the records' optional `annotator` (AlpacaEval's annotator configuration, which names the
     judge model and its prompt): `result.attrs["annotators"]`, the distinct names of the rows kept, sorted.
     """
     files = _expand_annotation_paths(paths)
-    frames, dropped, annotators = [], {}, set()
+    frames, dropped, annotators, warnings = [], {}, set(), []
     held: dict[tuple[str, str, str], Path] = {}  # (instruction, model, baseline) -> the file that holds it
     for path in files:
         frame, n_dropped, names = _read_alpaca_eval_file(path)
@@ -553,10 +552,10 @@ def load_alpaca_eval_annotations(paths: Iterable[str | Path] | str | Path) -> pd
         annotators |= names
         if n_dropped:
             dropped[str(path)] = n_dropped
-            log.warning("%s: dropped %d annotations without a preference", path, n_dropped)
+            warnings.append(f"{path}: {n_dropped:,} of {n_dropped + len(frame):,} annotations have no preference and "
+                            "are left out, as AlpacaEval leaves them out of its win rates")
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ALPACA_EVAL_COLUMNS)
-    result.attrs["dropped_missing_preference"] = dropped
-    result.attrs["annotators"] = sorted(annotators)
+    result.attrs.update(dropped_missing_preference=dropped, annotators=sorted(annotators), warnings=warnings)
     return result
 
 

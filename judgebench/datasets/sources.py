@@ -218,6 +218,9 @@ def _from_outcomes_file(path: Path, baseline: str | None) -> Inputs:
 
 
 def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inputs:
+    """AlpacaEval annotations' outcomes; the baseline, when none is given, the models' common opponent; their
+    annotators as the judge (and template: the annotator names its prompt), judging one random order; and the
+    warnings counting the annotations left out (`load_alpaca_eval_annotations`), as the board's."""
     from judgebench.datasets.judgments import load_alpaca_eval_annotations
 
     frame = load_alpaca_eval_annotations([Path(p) for p in files])
@@ -226,4 +229,5 @@ def _from_alpaca_eval(files: Sequence[str | Path], baseline: str | None) -> Inpu
         baseline = str(opponents[0]) if len(opponents) == 1 else None
     annotators = ", ".join(frame.attrs["annotators"])
     provenance = {"judge": annotators, "template": annotators, "swap": "random-one"} if annotators else {}
-    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval", provenance=provenance)
+    return Inputs(frame, None, ", ".join(str(p) for p in files), baseline, "alpaca-eval",
+                  list(frame.attrs["warnings"]), provenance)  # annotations left out without a preference
