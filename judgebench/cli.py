@@ -622,12 +622,14 @@ def leaderboard(
                                                           "judgment files (a file or the judge's folder)."),
     results: Path | None = typer.Option(None, help="A results directory written by `judgebench run --out`: its "
                                                    "judgments rated with the run's settings (flags override them)."),
-    questions: Path | None = typer.Option(None, help="With --results or --outcomes: the questions judged (for "
-                                                     "style control; arena-hard-auto's question.jsonl)."),
+    questions: Path | None = typer.Option(None, help="With --results, --store or --outcomes: the questions judged "
+                                                     "(for style control and the avg length column; "
+                                                     "arena-hard-auto's question.jsonl)."),
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
-                                              help="With --results or --outcomes: the answers judged, whose style "
-                                                   "counts style control fits (arena-hard-auto's model_answer "
-                                                   "folder); repeat the flag."),
+                                              help="With --results, --store or --outcomes: the answers judged, whose "
+                                                   "lengths give the avg length column and whose style counts style "
+                                                   "control fits (arena-hard-auto's model_answer folder); repeat the "
+                                                   "flag."),
     method: str | None = typer.Option(None, metavar=_one_of(Method), help=_BOARD_HELP["method"]),
     interval: str | None = typer.Option(None, metavar=_one_of(Interval), help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, metavar=_one_of(Resample), help=_BOARD_HELP["resample"]),
@@ -674,11 +676,13 @@ def leaderboard(
                                               flags)
     if extra_files and not alpaca_eval:
         raise ConfigError(f"unexpected argument {extra_files[0]} (only --alpaca-eval takes several files)")
-    for name in ("judge", "template") if results else ("questions", "answers") if not outcomes else ():
+    for name in ("judge", "template") if results else ("questions", "answers") if alpaca_eval else ():
         if name in values:
             raise ConfigError(f"{flags[name]} does not go with --results (a run's judge and template are those of "
-                              "its judgments)" if results else f"{flags[name]} goes with --results or --outcomes "
-                                                               "only (the answers' style counts, for style control)")
+                              "its judgments)" if results else f"{flags[name]} goes with --results, --store or "
+                                                               "--outcomes only (the answers judged: their style "
+                                                               "counts for style control, their lengths for the avg "
+                                                               "length column)")
     if results and latest:
         raise ConfigError("--latest does not go with --results (a run's folder holds one request per game: --latest "
                           "chooses among a store's)")

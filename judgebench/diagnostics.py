@@ -753,13 +753,18 @@ def average_lengths(dataset: Any, outcomes: Any) -> dict[str, float]:
     `outcomes` compared it on: the leaderboard's avg length column, which AlpacaEval's leaderboards show beside
     the win rates so that a reader can see a judge's taste for longer answers."""
     lengths, _ = dataset_facts(dataset)
-    compared = {(str(question), str(model)) for side in ("model_a", "model_b")
-                for question, model in zip(outcomes["question_id"], outcomes[side], strict=True)}
     by_model: dict[str, list[float]] = {}
-    for question, model in compared:
+    for question, model in judged_answers(outcomes):
         if (question, model) in lengths:
             by_model.setdefault(model, []).append(lengths[question, model])
     return {model: sum(values) / len(values) for model, values in by_model.items()}
+
+
+def judged_answers(outcomes: Any) -> set[tuple[str, str]]:
+    """The answers that `outcomes` compared, as (question_id, model): those whose texts give the style counts and
+    the lengths."""
+    return {(str(question), str(model)) for side in ("model_a", "model_b")
+            for question, model in zip(outcomes["question_id"], outcomes[side], strict=True)}
 
 
 def write_diagnostics(figures: Mapping[str, Any], out_dir: str | Path) -> Path:

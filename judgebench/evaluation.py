@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgebench.config import command_or_call, expands_paths, how_to_turn_off, named_as_given, names_its_call
-from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run
+from judgebench.diagnostics import RunDiagnostics, average_lengths, diagnose_run, judged_answers
 from judgebench.errors import EXIT_FAILED_GAMES, EXIT_OK, ConfigError, InputError, Interrupted, StorageError
 from judgebench.leaderboard import (
     FEW_QUESTIONS,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from judgebench.config import LeaderboardSettings, RunConfig
     from judgebench.datasets.gold import GoldPair
-    from judgebench.datasets.sources import SourceKind
+    from judgebench.datasets.sources import Inputs, SourceKind
     from judgebench.engines.base import Engine, EventHandler
     from judgebench.leaderboard import DesignBias
     from judgebench.prompts import Template
@@ -710,8 +710,7 @@ def with_style_counts(outcomes: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """The outcomes with the per-answer style counts (tokens_a, headers_a, ..., and _b) that style control fits;
     an InputError when an answer judged is missing from `dataset`, a ConfigError when one gives no token count."""
     outcomes = outcomes.copy()
-    judged = {(str(q), str(m)) for side in ("a", "b")
-              for q, m in zip(outcomes["question_id"], outcomes[f"model_{side}"], strict=True)}
+    judged = judged_answers(outcomes)
     missing = sorted(judged - set(dataset.answers))
     if missing:
         raise InputError(f"style control needs the style counts of every answer judged, and the answers files have "
@@ -1120,11 +1119,11 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         "results", "store", "alpaca-eval" or "outcomes"; detected from the path when None
         (`judgebench.datasets.sources.source_kind`).
     questions, answers:
-        For a results folder whose ratings are style-controlled (or made so with style_control=True): the run's
-        questions and answer files, whose answers give the style counts. For outcomes rated with
-        style_control=True (arena-hard-auto's judgment files, or any outcomes without the count columns): the
-        questions and answers judged (arena-hard-auto's question.jsonl and model_answer folder), matched to the
-        outcomes by question id and model (`_with_answers_style_counts`).
+        The questions and answers judged, for a results folder (the run's questions and answer files), a store or
+        outcomes (arena-hard-auto's question.jsonl and model_answer folder), matched to the judgments by question id
+        and model: their lengths give the avg length column, and under style control (a style-controlled run's, or
+        style_control=True) their style counts are what it fits (for outcomes without the count columns, such as
+        arena-hard-auto's judgment files: `_with_judged_texts`).
     **options:
         method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
         else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
@@ -1142,7 +1141,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     >>> board = judgebench.rate("battles.parquet")          # doctest: +SKIP
     >>> board.table.head(); board.write("results/")          # doctest: +SKIP
     """
-    from judgebench.config import how_to_set, setting_name
+    from judgebench.config import how_to_set
     from judgebench.datasets.sources import load_inputs, source_kind
 
     if source is None or (isinstance(source, list | tuple) and not source):  # one_source's message names flags
@@ -1160,9 +1159,9 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     _check_length_control_source(kind, _given_options(settings, options, ["lc_weights", "instruction_difficulty"]))
     if kind == "results":
         return _rate_results(Path(source), settings, options, questions, answers)
-    if (questions is not None or answers is not None) and kind != "outcomes":
-        raise ConfigError("questions and answers (the answers' style counts, for style control) go with a results "
-                          "folder or outcomes")
+    if (questions is not None or answers is not None) and kind == "alpaca-eval":
+        raise ConfigError("questions and answers (the answers judged: their style counts for style control, their "
+                          "lengths for the avg length column) go with a results folder, a store or outcomes")
     chosen = _rate_options(settings, options)
     store_only = [name for name in _STORE_OWN if chosen[name] != RATE_DEFAULTS[name]]
     if kind != "store" and store_only:  # they were ignored without a word, where the command line refuses them
@@ -1178,20 +1177,14 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     inputs = load_inputs(**where, swap=chosen["swap"], seed=chosen["seed"], baseline=chosen["baseline"],
                          judge=chosen["judge"], template=chosen["template"], latest=chosen["latest"])
     method = chosen["method"] or ("winrate" if inputs.kind == "alpaca-eval" and inputs.baseline else "bt")
-    if chosen["style_control"] and inputs.kind == "store":  # it asked for the outcome columns a store has not
-        raise ConfigError(f"style control (asked for with {setting_name('style_control', option=True)}) needs each "
-                          "answer's style counts, which a store does not keep (it keeps judgments, not answers): "
-                          "rate a run's results folder with the run's texts (" + command_or_call(
-                              "`judgebench leaderboard --results DIR --questions FILE --answers FILE --style-control`",
-                              "`judgebench.rate(DIR, questions=FILE, answers=FILE, style_control=True)`") + ")")
     design_bias, plan = _store_plan_correction(inputs.plan, chosen, method)
     interval = chosen["interval"]
     if (inputs.plan is not None and inputs.plan.get("method") == method and inputs.plan.get("interval")
             and not _given_options(settings, options, ["interval"])):
         interval = inputs.plan["interval"]  # as the adaptive run that chose these judgments rated them
-    outcomes = (_with_answers_style_counts(inputs.outcomes, chosen["style_control"], questions, answers)
-                if inputs.kind == "outcomes" else inputs.outcomes)
-    board = build(outcomes, inputs.games, method=method, interval=interval,
+    outcomes, lengths, texts_warnings = (_with_judged_texts(inputs, chosen["style_control"], questions, answers)
+                                         if inputs.kind != "alpaca-eval" else (inputs.outcomes, None, []))
+    board = build(outcomes, inputs.games, method=method, interval=interval, answer_lengths=lengths,
                   style_control=chosen["style_control"], **_length_control(chosen),
                   resample=chosen["resample"], confidence=chosen["confidence"], rounds=chosen["rounds"],
                   seed=chosen["seed"], baseline=inputs.baseline, anchor=chosen["anchor"],
@@ -1203,7 +1196,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
                         "judge": chosen["judge"], "template": chosen["template"],
                         "swap": chosen["swap"] if inputs.kind == "store" else None, **inputs.provenance, **plan,
                         **({"latest": inputs.latest} if inputs.latest is not None else {})})
-    board.meta["warnings"] += inputs.warnings  # how the source was read
+    board.meta["warnings"] += inputs.warnings + texts_warnings  # how the source and the texts given were read
     unrated = unrated_models_warning(inputs.plan["adaptive"], inputs.outcomes) if inputs.plan is not None else None
     if unrated is not None:  # the judgments of a plan that left models out: as the run's leaderboard said
         board.meta["warnings"].append(unrated)
@@ -1225,35 +1218,66 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     return board
 
 
-def _with_answers_style_counts(outcomes: pd.DataFrame, style_control: bool, questions: str | Path | None,
-                               answers: str | Path | Sequence[str | Path] | None) -> pd.DataFrame:
-    """Outcomes (a file or a table) with the style counts that style control fits, from the answers judged
-    (`questions` and `answers`, read as `load_judged_texts` reads them: arena-hard-auto's model_answer folder
-    and its token_len, or any answers format) by `with_style_counts`, so that arena-hard-auto's judgments are
-    style-controlled as its own leaderboard is without count columns computed by hand. Answers given without
-    style control, which alone uses them, are refused; so are answers for outcomes that carry count columns of
-    their own (one of the two sets of counts would be ignored); style control without either says what to give."""
-    from judgebench.config import how_to_set, setting_name
+def _with_judged_texts(inputs: Inputs, style_control: bool, questions: str | Path | None,
+                       answers: str | Path | Sequence[str | Path] | None
+                       ) -> tuple[pd.DataFrame, dict[str, float] | None, list[str]]:
+    """A store's or an outcomes table's outcomes with what the answers judged tell of them (`questions` and
+    `answers`, read as `load_judged_texts` reads them: arena-hard-auto's model_answer folder and its token_len, or
+    any answers format), as a run's texts tell of its own: the style counts that style control fits
+    (`with_style_counts`, under style control only), so that arena-hard-auto's judgments are style-controlled as its
+    own leaderboard is without count columns computed by hand; each model's mean answer length, the avg length
+    column, as a run measures it (`diagnostics.average_lengths`; None without the texts); and the warnings on texts
+    that are not those judged (a store's games are rebuilt from them and their keys compared,
+    `report.inputs.unjudged_texts`, as for a results folder; outcomes keep no keys: the answers the files lack).
+
+    Under style control, answers for outcomes that carry count columns of their own are refused (one of the two sets
+    of counts would be ignored), and neither says what to give."""
+    from judgebench.config import setting_name
     from judgebench.datasets import load_judged_texts
     from judgebench.ratings.counts import STYLE_COUNTS
 
+    outcomes = inputs.outcomes
     texts = f"{setting_name('questions', option=True)} and {setting_name('answers', option=True)}"
     own = [f"{name}_{side}" for side in ("a", "b") for name in STYLE_COUNTS if f"{name}_{side}" in outcomes]
     if questions is None and answers is None:
+        if style_control and inputs.kind == "store":
+            raise ConfigError(f"style control (asked for with {setting_name('style_control', option=True)}) needs each "
+                              "answer's style counts, which a store does not keep (it keeps judgments, not answers): "
+                              "give the judged answers' texts (" + command_or_call(
+                                  "--questions FILE --answers FILE",
+                                  "`judgebench.rate(STORE, questions=FILE, answers=FILE, style_control=True)`") + ")")
         if style_control and not own:
             raise ConfigError(f"style control needs each answer's style counts: give the judged answers' texts "
                               f"({texts}; arena-hard-auto's question.jsonl and model_answer folder) or the outcomes' "
                               "columns tokens_a, headers_a, lists_a, bold_a and the same with _b")
-        return outcomes
-    if not style_control:
-        raise ConfigError(f"{texts} give the answers' style counts, which only style control fits: ask for it "
-                          f"({how_to_set('style_control', option=True)}) or leave them out")
-    if own:
+        return outcomes, None, []
+    if style_control and own:
         raise ConfigError(f"the outcomes carry style counts of their own ({', '.join(own)}), and {texts} would "
                           "replace them: give one or the other")
     dataset = load_judged_texts(questions, answers)
     assert dataset is not None  # questions and answers, together (load_judged_texts refuses one alone)
-    return with_style_counts(outcomes, dataset)
+    lengths = average_lengths(dataset, outcomes)
+    if style_control:
+        outcomes = with_style_counts(outcomes, dataset)
+    if inputs.kind == "store":
+        from judgebench.report.inputs import RunData, unjudged_texts
+
+        warning = unjudged_texts(RunData(inputs.judgments, inputs.source), dataset)
+    else:
+        warning = _answers_missing(outcomes, dataset)
+    return outcomes, lengths, [warning] if warning else []
+
+
+def _answers_missing(outcomes: pd.DataFrame, dataset: Dataset) -> str | None:
+    """A warning when the answers files lack some answer `outcomes` judged (their models' avg length is then that of
+    the answers found), else None."""
+    judged = judged_answers(outcomes)
+    missing = judged - set(dataset.answers)
+    if not missing:
+        return None
+    question, model = min(missing)
+    return (f"{len(missing):,} of the {len(judged):,} judged answers are missing from the files given (for example "
+            f"{model}'s answer to question {question}): the avg length column leaves them out")
 
 
 def _names_files(source: Any) -> bool:

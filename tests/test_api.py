@@ -880,7 +880,7 @@ def test_errors_raised_in_python_name_python_and_the_command_lines_name_flags(tm
     assert f"rate the run with `judgebench.rate({str(out)!r})`" in games
     assert "write one with `judgebench.evaluate(settings).write(DIR)`" in no_judgments
     assert 'lc_weights = "FILE", instruction_difficulty = "FILE"' in length_control
-    assert "`judgebench.rate(DIR, questions=FILE, answers=FILE, style_control=True)`" in style
+    assert "`judgebench.rate(STORE, questions=FILE, answers=FILE, style_control=True)`" in style
     for message in raised:
         assert "--" not in message and "`judgebench " not in message, message
     # on the command line: the command and the flags

@@ -894,7 +894,12 @@ def test_arena_hard_judgments_are_style_controlled_with_its_answers_as_with_coun
                        for name in ("answers", "counted"))
     assert board["meta"]["style_features"] == ["length", "header_density", "list_density", "bold_density"]
     assert board["meta"]["style_coefficients"] == expected["meta"]["style_coefficients"]
-    assert board["models"] == expected["models"]
+    # the same board, and the answers' mean length in characters (the avg length column, empty before)
+    assert [{**row, "avg_length": None} for row in board["models"]] == expected["models"]
+    texts = {path.stem: [json.loads(line)["messages"][1]["content"]["answer"]
+                         for line in path.read_text().splitlines()] for path in (tmp_path / "model_answer").iterdir()}
+    assert {row["model"]: row["avg_length"] for row in board["models"]} == pytest.approx(
+        {model: sum(map(len, answers)) / len(answers) for model, answers in texts.items()})
     plain = judgebench.rate(JUDGE_DIR, baseline="gpt-4-0314", rounds=100).table.set_index("model")["rating"]
     ratings = {row["model"]: row["rating"] for row in board["models"]}
     assert ratings["gpt-3.5-turbo-0125"] != pytest.approx(plain["gpt-3.5-turbo-0125"], abs=1)  # style moved it
@@ -906,8 +911,8 @@ def test_arena_hard_judgments_are_style_controlled_with_its_answers_as_with_coun
 
 def test_arena_hard_answers_that_cannot_give_style_counts_and_answers_style_control_does_not_use(tmp_path):
     """The errors style control of a results folder gives for answers missing or without a token count; answers
-    without style control, or beside outcomes' own counts, are refused (one set would be ignored); style control
-    of outcomes without counts says what to give."""
+    beside outcomes' own counts are refused under style control (one set would be ignored), and AlpacaEval's
+    annotations take none; style control of outcomes without counts says what to give."""
     from tests.support.cli_runs import judgebench as cli
 
     def error(*args):
@@ -917,9 +922,6 @@ def test_arena_hard_answers_that_cannot_give_style_counts_and_answers_style_cont
 
     counts = write_arena_hard_answers(tmp_path)
     folder = tmp_path / "model_answer"
-    assert error("--outcomes", str(JUDGE_DIR), *TEXTS, "--baseline", "gpt-4-0314") == (
-        "error: --questions and --answers give the answers' style counts, which only style control fits: ask for it "
-        "(--style-control) or leave them out")
     assert error("--outcomes", str(JUDGE_DIR), *STYLED) == (
         "error: style control needs each answer's style counts: give the judged answers' texts (--questions and "
         "--answers; arena-hard-auto's question.jsonl and model_answer folder) or the outcomes' columns tokens_a, "
@@ -928,8 +930,9 @@ def test_arena_hard_answers_that_cannot_give_style_counts_and_answers_style_cont
     assert error("--outcomes", "counted.csv", *TEXTS, *STYLED) == (
         "error: the outcomes carry style counts of their own (tokens_a, headers_a, lists_a, bold_a, tokens_b, "
         "headers_b, lists_b, bold_b), and --questions and --answers would replace them: give one or the other")
-    assert error("--store", "store.sqlite", *TEXTS, *STYLED) == (
-        "error: --questions goes with --results or --outcomes only (the answers' style counts, for style control)")
+    assert error("--alpaca-eval", "annotations.json", *TEXTS, *STYLED) == (
+        "error: --questions goes with --results, --store or --outcomes only (the answers judged: their style counts "
+        "for style control, their lengths for the avg length column)")
 
     records = (folder / "gpt-4-0613.jsonl").read_text().splitlines()
     untold = json.loads(records[3])

@@ -206,6 +206,81 @@ def test_style_control_of_plain_text_answers_and_of_answers_not_judged(judge_ser
     assert "Traceback" not in missing.stderr and "internal error" not in missing.stderr
 
 
+def board_of(folder: Path) -> tuple[dict, dict]:
+    """A leaderboard.json's meta, and its models by name."""
+    board = json.loads((folder / "leaderboard.json").read_text())
+    return board["meta"], {row["model"]: row for row in board["models"]}
+
+
+def test_a_store_rated_with_the_texts_judged_has_style_control_and_avg_length_as_its_run(judge_server, tmp_path):
+    """`leaderboard --store` took no --questions/--answers ("--questions goes with --results or --outcomes only"),
+    so a store could be rated neither with style control nor with the avg length column. With the texts judged it
+    gets both, as the run's folder rated with the same texts does; texts other than those judged are warned of as
+    for a results folder (each game's request rebuilt from them and its key compared)."""
+    answers = write_data(tmp_path, n_tokens=True)
+    run(tmp_path, judge_server.base_url)
+    _, ran = board_of(tmp_path / "out")
+    assert all(row["avg_length"] > 0 for row in ran.values())
+    plain = judgebench("leaderboard", "--store", "store.sqlite", *DATA, "--rounds", "100", "--out", "plain",
+                       cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    _, stored = board_of(tmp_path / "plain")
+    assert {model: row["avg_length"] for model, row in stored.items()} == pytest.approx(
+        {model: row["avg_length"] for model, row in ran.items()})  # the run's definition: characters, per question
+    assert "avg length" in markdown_shown(tmp_path / "plain" / "leaderboard.md") and "differ" not in plain.stderr
+    args = ("--style-control", "--rounds", "100", *DATA)
+    styled = judgebench("leaderboard", "--store", "store.sqlite", *args, "--out", "sc", cwd=tmp_path)
+    assert styled.returncode == 0, styled.stderr
+    results = judgebench("leaderboard", "--results", "out", *args, "--out", "rsc", cwd=tmp_path)
+    assert results.returncode == 0, results.stderr
+    (meta, models), (expected_meta, expected) = board_of(tmp_path / "sc"), board_of(tmp_path / "rsc")
+    assert meta["style_features"] == expected_meta["style_features"] == ["length"]
+    assert meta["style_coefficients"]["length"] == pytest.approx(expected_meta["style_coefficients"]["length"])
+    for column in ("rating", "avg_length"):
+        assert {model: row[column] for model, row in models.items()} == pytest.approx(
+            {model: row[column] for model, row in expected.items()}), column
+    assert "Leaderboard (style-controlled Bradley-Terry)" in " ".join(styled.stdout.split())
+
+    edited = [dict(row, turns=[row["turns"][0] + " (edited)"]) if row["model"] == "elm-1b" and k % 40 < 3 else row
+              for k, row in enumerate(answers)]
+    write_jsonl(tmp_path / "edited.jsonl", edited)
+    warned = judgebench("leaderboard", "--store", "store.sqlite", "--rounds", "20", "--questions", "questions.jsonl",
+                        "--answers", "edited.jsonl", cwd=tmp_path)
+    assert warned.returncode == 0, warned.stderr
+    assert ("3 of the 240 judged answers differ from the texts given (for example elm-1b's answer to question p01)"
+            in " ".join(warned.stderr.split()))
+
+
+def test_outcomes_rated_with_the_texts_judged_have_the_avg_length_column(judge_server, tmp_path):
+    """`leaderboard --outcomes FILE --questions Q --answers A` took the answers for style counts only: its avg length
+    column stayed empty though the answers were known, and without --style-control the answers were refused. Now
+    they give the column as a run measures it (the run's games as an outcomes file give the run's figures), with
+    style control or without, and answers missing from the files are warned of."""
+    answers = write_data(tmp_path, n_tokens=True)
+    run(tmp_path, judge_server.base_url)
+    _, ran = board_of(tmp_path / "out")
+    games = [json.loads(line) for line in (tmp_path / "out" / "judgments.jsonl").read_text().splitlines()]
+    rows = [{"question_id": game["question_id"], "model_a": game["first"], "model_b": game["second"],
+             "score_a": game["p_first"]} for game in games if game["status"] == "ok"]
+    write_jsonl(tmp_path / "games.jsonl", rows)
+    for style in ((), ("--style-control",)):
+        done = judgebench("leaderboard", "--outcomes", "games.jsonl", *DATA, *style, "--rounds", "20", "--out", "o",
+                          cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        _, rated = board_of(tmp_path / "o")
+        assert {model: row["avg_length"] for model, row in rated.items()} == pytest.approx(
+            {model: row["avg_length"] for model, row in ran.items()}), style
+        assert "avg length" in markdown_shown(tmp_path / "o" / "leaderboard.md") and "missing" not in done.stderr
+    write_jsonl(tmp_path / "five.jsonl", [row for row in answers if row["model"] != "elm-1b"])
+    partial = judgebench("leaderboard", "--outcomes", "games.jsonl", "--questions", "questions.jsonl", "--answers",
+                         "five.jsonl", "--rounds", "20", "--out", "p", cwd=tmp_path)
+    assert partial.returncode == 0, partial.stderr
+    assert ("40 of the 240 judged answers are missing from the files given (for example elm-1b's answer to question "
+            "p01): the avg length column leaves them out") in " ".join(partial.stderr.split())
+    _, rated = board_of(tmp_path / "p")
+    assert rated["elm-1b"]["avg_length"] is None and rated["atlas-70b"]["avg_length"] == ran["atlas-70b"]["avg_length"]
+
+
 def test_a_style_controlled_run_without_a_finite_fit_keeps_its_judgments_in_the_results_folder(judge_server, tmp_path):
     """The better model always wrote the longer answer and won (atlas-70b every pair, elm-1b none): the length
     coefficient has no finite fit. The run ends after judging (exit 2) naming the flag of `run` that rates them

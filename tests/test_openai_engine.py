@@ -44,6 +44,7 @@ from judgebench.engines.openai_api import (
     server_address,
 )
 from judgebench.errors import ConfigError, EngineError
+from tests.support.cli_runs import N_QUESTIONS, write_config
 from tests.support.judge_server import JudgeServer, echo_key_rule, messages_key
 from tests.support.judge_server import Reply as ServerReply
 
@@ -582,6 +583,65 @@ def mock_connection_key() -> Any:
         host, port, ssl = "127.0.0.1", 9, False
 
     return Key()
+
+
+def soft_limits_in_a_process(script: str, cwd: Path, soft: int = 256) -> dict[str, Any]:
+    """Run `script` in a fresh Python process started under `ulimit -n soft` and return the JSON it prints last;
+    `soft_limit()` in the script is the process's soft open-file limit at the time."""
+    preamble = ("import asyncio, json, resource\n"
+                "def soft_limit():\n    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]\n")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    result = subprocess.run([sys.executable, "-c", preamble + script], cwd=cwd, env=CLI_ENV, text=True,
+                            capture_output=True, timeout=120, preexec_fn=_open_file_limit(soft, hard))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_evaluate_gives_back_the_open_file_limit_it_raised(judge_server: JudgeServer, tmp_path: Path) -> None:
+    """A notebook or a service that calls evaluate() goes on with the open-file limit it had: before, the soft limit
+    the engine raised for its connections (here to hold --concurrency 2000 under `ulimit -n 256`) stayed raised for
+    the rest of the process."""
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 4096:
+        pytest.skip("this machine's hard open-file limit cannot hold the test's concurrency")
+    config = write_config(tmp_path, judge_server.base_url)
+    config.write_text(config.read_text().replace("concurrency = 8", "concurrency = 2000"))
+    seen = soft_limits_in_a_process(
+        "import judgebench\nfrom judgebench.config import load_config\n"
+        "before, during = soft_limit(), []\n"
+        "evaluation = judgebench.evaluate(load_config('run.toml'),\n"
+        "                                 on_start=lambda tally: during.append(soft_limit()))\n"
+        "print(json.dumps({'before': before, 'during': during, 'after': soft_limit(),\n"
+        "                  'exit': evaluation.exit_code}))\n",
+        tmp_path)
+    assert seen["exit"] == 0 and len(judge_server.answered()) == 2 * 3 * N_QUESTIONS
+    assert seen["before"] == 256 and min(seen["during"]) > 2000, seen  # raised while it judged
+    assert seen["after"] == 256, seen
+
+
+def test_engines_open_at_once_share_the_raised_open_file_limit(judge_server: JudgeServer, tmp_path: Path) -> None:
+    """Two engines open at once (nested or concurrent evaluate() calls): the first to close leaves the limit to the
+    one still open, the last puts back the limit the process had; closing twice gives back nothing more; and a
+    limit set by someone else while an engine was open is theirs, left as they set it."""
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 8192:
+        pytest.skip("this machine's hard open-file limit cannot hold the test's concurrency")
+    seen = soft_limits_in_a_process(
+        "from judgebench.engines.openai_api import OpenAIEngine\n"
+        f"def engine(concurrency):\n    return OpenAIEngine('test-judge', base_url='{judge_server.base_url}', "
+        "concurrency=concurrency)\n"
+        "seen = {'before': soft_limit()}\n"
+        "first = engine(1000)\nseen['first open'] = soft_limit()\n"
+        "second = engine(3000)\nseen['both open'] = soft_limit()\n"
+        "asyncio.run(first.aclose())\nseen['first closed'] = soft_limit()\n"
+        "asyncio.run(first.aclose())\nseen['first closed again'] = soft_limit()\n"
+        "asyncio.run(second.aclose())\nseen['both closed'] = soft_limit()\n"
+        "third = engine(1000)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (5000, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+        "asyncio.run(third.aclose())\nseen['set by another'] = soft_limit()\n"
+        "print(json.dumps(seen))\n", tmp_path)
+    assert seen["before"] == 256 and 1000 < seen["first open"] < 3000 < seen["both open"], seen
+    assert seen["first closed"] == seen["first closed again"] == seen["both open"], seen  # the second still judges
+    assert seen["both closed"] == 256, seen
+    assert seen["set by another"] == 5000, seen
 
 
 # -- engine-wide errors ----------------------------------------------------------------------------------

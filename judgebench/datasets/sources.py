@@ -50,6 +50,7 @@ class Inputs:
     plan: dict[str, Any] | None = None  # a store's judgments that are exactly an adaptive run's: its plan
     latest: dict[str, int] | None = None  # a store read with `latest`: what `store.latest_judgments` set aside
     rows_as_questions: bool = False  # an outcomes file without question ids: each row its own question
+    judgments: Any = None  # a store's judgments read (every status, with their keys): texts given are checked on them
 
 
 def source_kind(source: Any) -> SourceKind:
@@ -189,7 +190,8 @@ def _from_store(store: str | Path, swap: str, seed: int, baseline: str | None, j
     rated = judgments[judgments["status"] == OK]
     provenance = {column: value for column, chosen in (("judge", judge), ("template", template))
                   if chosen is None and (value := provenance_value(rated, column)) is not None}
-    return Inputs(frame, games, str(store), baseline, "store", warnings, provenance, plan, set_aside)
+    return Inputs(frame, games, str(store), baseline, "store", warnings, provenance, plan, set_aside,
+                  judgments=judgments)
 
 
 def _one_order_hint(games: pd.DataFrame, judgments: pd.DataFrame, swap: str) -> str:

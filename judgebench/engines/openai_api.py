@@ -27,9 +27,10 @@ counted and the policy is the same for every server:
   timing out every request `max_attempts` times;
 - each request in flight holds a connection, so a file descriptor: the process's open-file limit is raised
   as far as `concurrency` needs, and where its hard limit cannot hold that many, the concurrency is capped,
-  saying why (`connection_room`). A connection that still cannot be opened for lack of descriptors (EMFILE,
-  ENFILE) stops the run with an `EngineError` naming the limit and `concurrency`: it is a limit of this
-  machine, which neither waiting for the server nor retrying helps.
+  saying why (`connection_room`); the last engine to close puts the limit back (`OpenFileLimit`). A connection
+  that still cannot be opened for lack of descriptors (EMFILE, ENFILE) stops the run with an `EngineError`
+  naming the limit and `concurrency`: it is a limit of this machine, which neither waiting for the server nor
+  retrying helps.
 
 Every exit from `stream` (the end, an engine-wide error, cancellation, a consumer that stops early)
 closes the stream's connections; completions that had arrived before an engine-wide error are yielded
@@ -60,6 +61,7 @@ import math
 import os
 import random
 import re
+import threading
 import time
 import urllib.request
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
@@ -401,6 +403,62 @@ def connection_room(wanted: int) -> tuple[int, str | None]:
                   f"{setting_name('judge.concurrency')}")
 
 
+class OpenFileLimit:
+    """The open-file limit as the engines open in this process raised it (`connection_room`), put back when the
+    last of them closes: a notebook or a service that evaluates goes on with the limit it had.
+
+    Engines open at once share one raise: each holds it from its construction (`hold`) to its `aclose`
+    (`release`), so that an engine closing does not lower the limit under one still judging. The last to release
+    sets the soft limit back to what it was before the first raise, unless something else changed it since (then
+    it stays as that set it: the limit is only given back while it is still the engines' own).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0  # engines open now
+        self._before: int | None = None  # the soft limit before they raised it (None: they did not)
+        self._raised_to: int | None = None  # the soft limit they set
+
+    def hold(self, wanted: int) -> tuple[int, str | None]:
+        """`connection_room(wanted)` for an engine opening now, which calls `release` once it closes."""
+        with self._lock:
+            before = _soft_open_file_limit()
+            room = connection_room(wanted)
+            after = _soft_open_file_limit()
+            if after != before:
+                if self._before is None or before != self._raised_to:  # the first raise, or the limit was set since
+                    self._before = before
+                self._raised_to = after
+            self._holders += 1
+            return room
+
+    def release(self) -> None:
+        """One engine closed: the last puts back the soft limit it found, if the limit is still the engines'."""
+        with self._lock:
+            self._holders -= 1
+            if self._holders or self._before is None:
+                return
+            before, self._before = self._before, None
+            import resource  # `_before` is only ever set where the limit exists
+
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft == self._raised_to:
+                with contextlib.suppress(ValueError, OSError):
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (before, hard))
+
+
+OPEN_FILE_LIMIT = OpenFileLimit()
+
+
+def _soft_open_file_limit() -> int | None:
+    """The process's soft open-file limit now (None without the limit: Windows)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def _open_descriptors() -> int:
     """How many file descriptors this process holds now (0 where the system does not say)."""
     for folder in ("/proc/self/fd", "/dev/fd"):
@@ -513,7 +571,8 @@ class OpenAIEngine:
     `on_event` receives an `EngineEvent` for every wait the server asked for and every change of
     concurrency. `backoff_base_s`/`backoff_max_s` shape the retry waits, `transport` picks the HTTP stack
     (`auto`: aiohttp when installed, else the openai client), `seed` fixes the jitter.
-    Bad settings raise `ConfigError`.
+    Bad settings raise `ConfigError`. The process's open-file limit, raised for `concurrency` connections when
+    the engine is built, is given back by `aclose` (`OpenFileLimit`).
     """
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
@@ -554,7 +613,9 @@ class OpenAIEngine:
         self._api_key, self.key_source = self._resolve_key(api_key)
         self._secret = Secret(self._api_key if self._api_key != PLACEHOLDER_KEY else "")
         self._rng = random.Random(seed)
-        room, self._room_note = connection_room(concurrency)  # the note is shown when judging starts (`stream`)
+        # the note is shown when judging starts (`stream`); the limit raised is given back by `aclose`
+        room, self._room_note = OPEN_FILE_LIMIT.hold(concurrency)
+        self._holds_file_limit = True
         self._limit = AdaptiveLimit(room, min(min_concurrency, room), adaptive_concurrency)
         self._open: set[Transport] = set()  # the connection pools of streams still running
         self._streams: list[tuple[_StreamRun, list[asyncio.Task[None]]]] = []  # streams running, their workers
@@ -668,9 +729,13 @@ class OpenAIEngine:
         return True
 
     async def aclose(self) -> None:
-        """Close the connections of any stream that was left open (a stream closes its own when it ends)."""
+        """Close the connections of any stream that was left open (a stream closes its own when it ends), and give
+        back the open-file limit raised for them (`OpenFileLimit`): the process goes on with the limit it had."""
         for http in list(self._open):
             await self._close_transport(http)
+        if self._holds_file_limit:
+            self._holds_file_limit = False
+            OPEN_FILE_LIMIT.release()
 
     # -- key and transport ---------------------------------------------------------------------------
 
