@@ -586,6 +586,8 @@ def say_notes(notes: list[str], on_event: EventHandler | None) -> None:
 def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
     """Notes for questions a reference-guided template judges without a reference answer, and for reference
     answers given to a template that does not show them (they would go unused without a word)."""
+    from judgebench.datasets import reference_rule
+
     if not template.uses_reference:
         if settings.references:
             return [f"the reference answers of {settings.references} are not used: template '{template.name}' does "
@@ -597,7 +599,8 @@ def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dat
     lacking = sum(1 for question in dataset.questions.values() if not question.reference)
     if lacking:
         return [f"{lacking} of {len(dataset.questions)} questions have no reference answer: template "
-                f"'{template.name}' judges them without one (their prompts say none is available)"]
+                f"'{template.name}' judges them without one (their prompts say none is available)"
+                f"{reference_rule(dataset.format)}"]
     return []
 
 
