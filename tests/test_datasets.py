@@ -147,19 +147,21 @@ def test_mt_bench_shows_references_only_for_fastchats_reference_categories(share
         shown = {qid for qid, question in dataset.questions.items() if question.reference}
         assert {categories[qid] for qid in shown} == {"math", "reasoning", "coding"}
         assert noted in dataset.notes
+        assert {qid for qid, question in dataset.questions.items() if question.judged_without_reference} == {
+            qid for qid, category in categories.items() if category not in ("math", "reasoning", "coding")}
     assert load_dataset(questions, [answer_dir], first_n=10).notes == [  # none of the 10 judged had one
         "[data] first_n = 10: judging the first 10 questions of 80"]
-    # A run with the reference-guided template says what its prompts are for the others; it then stops, before any
-    # judge call, for want of a baseline
+    # A run with the reference-guided template says that it judges the others with its plain counterpart (as
+    # FastChat with pair-v2); it then stops, before any judge call, for want of a baseline
     done = judgebench("run", "--questions", str(questions), "--answers", str(answer_dir), "--references",
                       str(reference_file), "--template", "pairwise-5-reference", "--judge-model", "x", "--base-url",
                       "http://127.0.0.1:9/v1", "--out", "out", cwd=tmp_path)
     assert done.returncode == EXIT_USAGE and "needs a baseline model" in done.stderr, done.stderr
-    assert ("note: 50 of 80 questions have no reference answer: template 'pairwise-5-reference' judges them without "
-            "one (their prompts say none is available); the mt-bench format shows the judge reference answers only "
-            "for math, reasoning, coding and arena-hard-200 questions, as FastChat's judge does, which judges the "
-            "others with its prompt without a reference (pair-v2), where a reference-guided template's prompt says "
-            "none is available") in done.stdout + done.stderr
+    assert ("note: 50 of 80 questions are judged with template 'pairwise-5', without a reference answer: the mt-bench "
+            "format shows the judge reference answers only for math, reasoning, coding and arena-hard-200 questions, "
+            "as FastChat's judge does, which judges the others with its prompt without a reference (pair-v2)"
+            ) in done.stdout + done.stderr
+    assert "have no reference answer" not in done.stdout + done.stderr
 
 
 def test_mt_bench_answer_with_fewer_turns_is_missing_with_allow_missing(shared_data: Path, tmp_path: Path):

@@ -115,14 +115,14 @@ def _named_unlike_files(chosen: Format, answers: list[Located]) -> list[str]:
 
 
 def reference_rule(format: str | None) -> str:
-    """What a format's rule on reference answers does to a reference-guided template's prompts, for a run's note on
-    the questions judged without one ("" for a format without one: every question's references are shown)."""
+    """A format's rule on the questions shown a reference answer, for a run's note on the questions it judges without
+    one (`Question.judged_without_reference`); "" for a format without one (every question's references are shown).
+    """
     categories = _FORMATS[format].reference_categories if format in _FORMATS else None
     if categories is None:
         return ""
-    return (f"; the {format} format shows the judge reference answers only for {_categories(categories)} "
-            "questions, as FastChat's judge does, which judges the others with its prompt without a reference "
-            "(pair-v2), where a reference-guided template's prompt says none is available")
+    return (f"the {format} format shows the judge reference answers only for {_categories(categories)} questions, "
+            "as FastChat's judge does, which judges the others with its prompt without a reference (pair-v2)")
 
 
 def _categories(categories: Sequence[str]) -> str:
@@ -134,7 +134,8 @@ def _shown_references(chosen: Format, questions: list[Located], references: list
     """The questions and reference answers with only the references the judge is shown: where the format shows
     them only for some categories (`Format.reference_categories`: MT-Bench's, as FastChat's judge), the questions of
     other categories lose the references the questions file gave them, and the references file's rows for them are
-    set aside (FastChat never reads either). Also the ids, in file order, of the questions that lost one."""
+    set aside (FastChat never reads either), and they are `judged_without_reference`. Also the ids, in file order, of
+    the questions that lost one."""
     categories = chosen.reference_categories
     if categories is None:
         return questions, references, []
@@ -142,7 +143,8 @@ def _shown_references(chosen: Format, questions: list[Located], references: list
     referenced = {located.record.question_id for located in references}
     set_aside = [located.record.question_id for located in questions if located.record.question_id in others
                  and (located.record.reference is not None or located.record.question_id in referenced)]
-    shown = [dataclasses.replace(located, record=dataclasses.replace(located.record, reference=None))
+    shown = [dataclasses.replace(located, record=dataclasses.replace(located.record, reference=None,
+                                                                     judged_without_reference=True))
              if located.record.question_id in others else located for located in questions]
     return shown, [located for located in references if located.record.question_id not in others], set_aside
 
