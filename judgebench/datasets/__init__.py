@@ -44,12 +44,14 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
 
     `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers, and the
     `baseline`'s, which is judged against them.
-    With `allow_missing`, questions a model has no answer for are skipped for that model and counted in
-    `Dataset.skipped`; otherwise a missing answer is an error. `references` is a file of reference
+    With `allow_missing`, questions a model has no answer for (or an answer with an empty turn, or fewer turns than
+    the question) are skipped for that model and counted in `Dataset.skipped`; otherwise a missing answer is an
+    error. `references` is a file of reference
     answers in the answers' format, or in FastChat's (MT-Bench's reference_answer/gpt-4.jsonl) whatever the
     questions' format; they become the questions' `reference`, replacing any the questions file gave (with a
-    note in `Dataset.notes` where those differ). `first_n` keeps the first N questions of the file (every file
-    is still checked whole: a wrong answers file fails the trial as it would fail the full run).
+    note in `Dataset.notes` where those differ). A format may show references for some categories only
+    (`_shown_references`: MT-Bench's, as FastChat's judge). `first_n` keeps the first N questions of the file
+    (every file is still checked whole: a wrong answers file fails the trial as it would fail the full run).
     """
     questions = Path(questions)
     answer_paths = [Path(answers)] if isinstance(answers, str | Path) else [Path(p) for p in answers]
