@@ -586,6 +586,8 @@ def say_notes(notes: list[str], on_event: EventHandler | None) -> None:
 def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
     """Notes for questions a reference-guided template judges without a reference answer, and for reference
     answers given to a template that does not show them (they would go unused without a word)."""
+    from judgebench.datasets import reference_rule
+
     if not template.uses_reference:
         if settings.references:
             return [f"the reference answers of {settings.references} are not used: template '{template.name}' does "
@@ -594,11 +596,19 @@ def reference_answer_notes(settings: RunConfig, template: Template, dataset: Dat
         return [f"{held} of {len(dataset.questions)} questions have a reference answer, which template "
                 f"'{template.name}' does not show the judge (pairwise-5-reference does: FastChat's MT-Bench judge "
                 "shows theirs for math, reasoning and coding questions)"] if held else []
-    lacking = sum(1 for question in dataset.questions.values() if not question.reference)
+    lacking = [question for question in dataset.questions.values() if not question.reference]
+    plain = [question for question in lacking if question.judged_without_reference and template.plain is not None]
+    lacking = [question for question in lacking if question not in plain]
+    notes = []
+    if plain and template.plain is not None:
+        notes.append(f"{len(plain)} of {len(dataset.questions)} questions are judged with template "
+                     f"'{template.plain.name}', without a reference answer: {reference_rule(dataset.format)}")
     if lacking:
-        return [f"{lacking} of {len(dataset.questions)} questions have no reference answer: template "
-                f"'{template.name}' judges them without one (their prompts say none is available)"]
-    return []
+        rule = (f"; {reference_rule(dataset.format)}" if any(question.judged_without_reference for question in lacking)
+                else "")
+        notes.append(f"{len(lacking)} of {len(dataset.questions)} questions have no reference answer: template "
+                     f"'{template.name}' judges them without one (their prompts say none is available){rule}")
+    return notes
 
 
 def _names_alike(models: list[str]) -> list[str]:

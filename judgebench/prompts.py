@@ -68,6 +68,10 @@ class Template:
     temperature: float
     top_logprobs: int = 0
     description: str = ""
+    plain: Template | None = None
+    """The template that judges the questions a format shows no reference (`Question.judged_without_reference`), for
+    a reference-guided one: pairwise-5 for pairwise-5-reference, as FastChat's judge uses pair-v2 beside
+    pair-math-v1. Not part of `content_hash`: the requests it renders are its own, keyed by their content."""
 
     @property
     def uses_reference(self) -> bool:
@@ -202,6 +206,10 @@ class TemplateFile(SettingsModel):
     """Alternatives per token to score (logprob; default 5; the OpenAI API returns at most 20)."""
     verdicts: dict[str, TemplateVerdict] = Field(min_length=2)
     """The verdict vocabulary: label -> its meaning; at least two labels."""
+    plain: str | None = None
+    """A reference-guided template's counterpart without {reference} (a name, or a path beside this file), with the
+    same kind and verdicts: it judges the questions a format shows no reference (MT-Bench outside math, reasoning
+    and coding, as FastChat's judge does with pair-v2), with this template's sampling settings."""
 
     @field_validator("user")
     @classmethod
@@ -256,7 +264,23 @@ def _template_from_dict(data: dict[str, Any], path: Path) -> Template:
         temperature=spec.temperature,
         top_logprobs=spec.top_logprobs or (5 if logprob else 0),
         description=spec.description,
+        plain=_plain_counterpart(spec, path),
     )
+
+
+def _plain_counterpart(spec: TemplateFile, path: Path) -> Template | None:
+    """The template a template file names as its `plain` counterpart, loaded (a path relative to the file), or None;
+    refused, naming the file, unless it is a template without {reference} of the same kind and verdicts: its verdicts
+    are read with this template's."""
+    if spec.plain is None:
+        return None
+    plain = load_template(path.parent / spec.plain if Path(spec.plain).suffix else spec.plain)
+    meanings = {label: (verdict.p_first, verdict.weight) for label, verdict in spec.verdicts.items()}
+    if (plain.uses_reference or plain.kind != spec.kind
+            or {label: (v.p_first, v.weight) for label, v in plain.verdicts.items()} != meanings):
+        raise ConfigError(f"{path}: plain: template '{plain.name}' cannot judge this template's questions without a "
+                          "reference: a plain counterpart shows no {reference} and has the same kind and verdicts")
+    return plain
 
 
 def template_key(location: tuple[str | int, ...]) -> str:
@@ -420,7 +444,10 @@ def render_reference(question: Question, markers: frozenset[str]) -> str:
 
 
 def render_messages(template: Template, question: Question, first: Answer, second: Answer) -> tuple[dict, ...]:
-    """Chat messages for one game: `first` is shown as answer A, `second` as answer B."""
+    """Chat messages for one game: `first` is shown as answer A, `second` as answer B; a question judged without a
+    reference by its format's rule gets those of the template's plain counterpart, if it has one."""
+    if question.judged_without_reference and template.plain is not None:
+        template = template.plain
     markers = template.marker_insides
     values = {
         "question": render_question(question, markers),

@@ -16,12 +16,16 @@ from judgebench.engines.base import FAILS_AS_SENT, fails_as_sent
 
 @dataclass(frozen=True)
 class Question:
-    """One question: one or more user turns, an optional category and optional reference answers per turn."""
+    """One question: one or more user turns, an optional category and optional reference answers per turn.
+    `judged_without_reference`: its format's rule shows it no reference (MT-Bench outside FastChat's reference
+    categories), so a reference-guided template judges it with its plain counterpart (`Template.plain`), as
+    FastChat's judge does with pair-v2."""
 
     question_id: str
     turns: tuple[str, ...]
     category: str | None = None
     reference: tuple[str, ...] | None = None
+    judged_without_reference: bool = False
 
 
 @dataclass(frozen=True)

@@ -81,19 +81,26 @@ def test_arena_hard_models_can_be_restricted(shared_data: Path):
                        answers=[folder / "model_answer"], models=["claude-3"])
 
 
+def mt_bench_answers(folder: Path, questions: Path, models: tuple[str, ...] = ("alpha", "beta"),
+                     **rows_of: list[dict]) -> Path:
+    """`models`' answers to every question of `questions` in FastChat's model_answer layout (`folder`, made):
+    <model>.jsonl, whose rows name the model in model_id, or the rows `rows_of` gives for a file's name."""
+    folder.mkdir()
+    ids = [json.loads(line)["question_id"] for line in questions.read_text(encoding="utf-8").splitlines()]
+    for model in models:
+        write_jsonl(folder / f"{model}.jsonl", rows_of.get(model) or [
+            {"question_id": int(question_id), "answer_id": "x", "model_id": model,
+             "choices": [{"index": 0, "turns": [f"{model} first", f"{model} second"]}], "tstamp": 0.0}
+            for question_id in ids])
+    return folder
+
+
 def test_mt_bench_questions_and_references(shared_data: Path, tmp_path: Path):
     folder = shared_data / "mt_bench"
     questions, reference_file = folder / "question.jsonl", folder / "reference_answer_gpt-4.jsonl"
     references = {json.loads(line)["question_id"]: json.loads(line)["choices"][0]["turns"]
                   for line in reference_file.read_text(encoding="utf-8").splitlines()}
-    # Two models in FastChat's model_answer layout, answering every question.
-    answer_dir = tmp_path / "model_answer"
-    answer_dir.mkdir()
-    for model in ("alpha", "beta"):
-        write_jsonl(answer_dir / f"{model}.jsonl", [
-            {"question_id": int(line["question_id"]), "answer_id": "x", "model_id": model,
-             "choices": [{"index": 0, "turns": [f"{model} first", f"{model} second"]}], "tstamp": 0.0}
-            for line in map(json.loads, questions.read_text(encoding="utf-8").splitlines())])
+    answer_dir = mt_bench_answers(tmp_path / "model_answer", questions)
 
     assert detect_format(questions, [answer_dir]) == "mt-bench"
     dataset = load_dataset(questions, [answer_dir], references=reference_file)
@@ -101,16 +108,107 @@ def test_mt_bench_questions_and_references(shared_data: Path, tmp_path: Path):
     assert (dataset.format, dataset.references_format) == ("mt-bench", "mt-bench")  # as read: a run says it
     assert all(len(q.turns) == 2 for q in dataset.questions.values())
     assert dataset.answer("81", "beta").turns == ("beta first", "beta second")
-    # The reference file covers 30 questions; the questions file carries references for others.
+    # The reference file covers the 30 math, reasoning and coding questions
     for question_id, turns in references.items():
         assert dataset.questions[str(question_id)].reference == tuple(turns)
     with_reference = {qid for qid, q in dataset.questions.items() if q.reference is not None}
-    assert len(with_reference) == 40 and {str(qid) for qid in references} <= with_reference
-    # Without the reference file, the questions' own references (blank for some turns) stay.
+    assert with_reference == {str(qid) for qid in references}
+    # Without the reference file, the questions' own references (blank for some turns) stay
     plain = load_dataset(questions, [answer_dir])
     assert (plain.format, plain.references_format) == ("mt-bench", None)
     assert plain.questions["103"].reference == ("Thomas may work at a hospital.", "")
-    assert sum(q.reference is not None for q in plain.questions.values()) == 39
+    assert sum(q.reference is not None for q in plain.questions.values()) == 29
+
+
+def test_mt_bench_shows_references_only_for_fastchats_reference_categories(shared_data: Path, tmp_path: Path):
+    """FastChat's judge shows reference answers for math, reasoning and coding questions only (gen_judgment.py,
+    NEED_REF_CATS), from reference_answer/gpt-4.jsonl, and judges the others without one (pair-v2). The questions
+    file gives references to 10 extraction, stem and roleplay questions too, which were shown to the judge; and a
+    reference-guided template's prompt said a reference known to be correct for all 80."""
+    from tests.support.cli_runs import judgebench
+
+    folder = shared_data / "mt_bench"
+    questions, reference_file = folder / "question.jsonl", folder / "reference_answer_gpt-4.jsonl"
+    answer_dir = mt_bench_answers(tmp_path / "model_answer", questions)
+    categories = {str(json.loads(line)["question_id"]): json.loads(line)["category"]
+                  for line in questions.read_text(encoding="utf-8").splitlines()}
+    # a references file of the user's own, covering a writing question too: set aside as the questions' own are
+    extra = tmp_path / "references.jsonl"
+    write_jsonl(extra, [*map(json.loads, reference_file.read_text(encoding="utf-8").splitlines()),
+                        {"question_id": 81, "model_id": "gpt-4", "choices": [{"turns": ["Dear blog", "A blog"]}]}])
+    outside = "question(s) outside the categories math, reasoning, coding and arena-hard-200 are not shown to the judge"
+    why = "the mt-bench format shows references for those categories only, as FastChat's judge does"
+    for references, noted in (
+            (None, f"the reference answers of 10 {outside} (ids: 95, 131, 133, 134, 136, 140, 142, 143, 144, "
+                   f"145): {why}"),
+            (extra, f"the reference answers of 11 {outside} (ids: 81, 95, 131, 133, 134, 136, 140, 142, 143, 144 and 1 "
+                    f"more): {why}")):
+        dataset = load_dataset(questions, [answer_dir], references=references)
+        shown = {qid for qid, question in dataset.questions.items() if question.reference}
+        assert {categories[qid] for qid in shown} == {"math", "reasoning", "coding"}
+        assert noted in dataset.notes
+        assert {qid for qid, question in dataset.questions.items() if question.judged_without_reference} == {
+            qid for qid, category in categories.items() if category not in ("math", "reasoning", "coding")}
+    assert load_dataset(questions, [answer_dir], first_n=10).notes == [  # none of the 10 judged had one
+        "[data] first_n = 10: judging the first 10 questions of 80"]
+    # A run with the reference-guided template says that it judges the others with its plain counterpart (as
+    # FastChat with pair-v2); it then stops, before any judge call, for want of a baseline
+    done = judgebench("run", "--questions", str(questions), "--answers", str(answer_dir), "--references",
+                      str(reference_file), "--template", "pairwise-5-reference", "--judge-model", "x", "--base-url",
+                      "http://127.0.0.1:9/v1", "--out", "out", cwd=tmp_path)
+    assert done.returncode == EXIT_USAGE and "needs a baseline model" in done.stderr, done.stderr
+    assert ("note: 50 of 80 questions are judged with template 'pairwise-5', without a reference answer: the mt-bench "
+            "format shows the judge reference answers only for math, reasoning, coding and arena-hard-200 questions, "
+            "as FastChat's judge does, which judges the others with its prompt without a reference (pair-v2)"
+            ) in done.stdout + done.stderr
+    assert "have no reference answer" not in done.stdout + done.stderr
+
+
+def test_mt_bench_answer_with_fewer_turns_is_missing_with_allow_missing(shared_data: Path, tmp_path: Path):
+    """A one-turn answer to a two-turn question was an error even with --allow-missing, which skips an answer with
+    an empty second turn as missing; and the error did not say that --allow-missing would skip it."""
+    questions = shared_data / "mt_bench" / "question.jsonl"
+    one_turn = {"question_id": 90, "model_id": "beta", "choices": [{"index": 0, "turns": ["beta first"]}]}
+    rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines()]
+    beta = [one_turn if row["question_id"] == 90 else
+            {"question_id": row["question_id"], "model_id": "beta", "choices": [{"turns": ["b1", "b2"]}]}
+            for row in rows]
+    answer_dir = mt_bench_answers(tmp_path / "model_answer", questions, beta=beta)
+    raises_input_error("beta.jsonl:10", "field 'choices'", "answer has 1 turn(s) but question '90' has 2",
+                       "give one answer turn per question turn, or set [data] allow_missing = true to skip the "
+                       "question for that model as a missing answer", questions=questions, answers=[answer_dir])
+    dataset = load_dataset(questions, [answer_dir], allow_missing=True)
+    assert dataset.skipped == {"beta": 1} and dataset.answer("90", "beta") is None
+    assert dataset.answer("90", "alpha") is not None and dataset.answer("91", "beta") is not None
+    # every answer short: the model would leave the run without a word
+    write_jsonl(answer_dir / "beta.jsonl", [{**one_turn, "question_id": row["question_id"]} for row in rows])
+    raises_input_error("beta.jsonl:1", "every answer of model 'beta' has fewer turns than its question",
+                       questions=questions, answers=[answer_dir], allow_missing=True)
+    # more turns than the question is still an error, allow_missing or not
+    write_jsonl(answer_dir / "beta.jsonl", [{**one_turn, "choices": [{"turns": ["1", "2", "3"]}]}])
+    error = raises_input_error("beta.jsonl:1", "answer has 3 turn(s) but question '90' has 2", questions=questions,
+                               answers=[answer_dir], allow_missing=True)
+    assert "allow_missing" not in str(error)
+
+
+def test_mt_bench_models_are_named_by_model_id_and_said_so(shared_data: Path, tmp_path: Path):
+    """FastChat names a model by its answers file; judgebench by the rows' model_id. A file renamed for a second
+    checkpoint failed as a second answer of the model, without saying where the name came from; a model_id that
+    differs from the file's name was judged under it without a word."""
+    questions = shared_data / "mt_bench" / "question.jsonl"
+    answer_dir = mt_bench_answers(tmp_path / "model_answer", questions, ("alpha", "beta", "beta-ckpt2"))
+    ckpt = answer_dir / "beta-ckpt2.jsonl"
+    ckpt.write_text(ckpt.read_text(encoding="utf-8").replace('"model_id": "beta-ckpt2"', '"model_id": "beta"'),
+                    encoding="utf-8")
+    raises_input_error("beta.jsonl:1", "second answer of model 'beta' to question '81' (first at ",
+                       "beta-ckpt2.jsonl:1): ", f"{ckpt} and {answer_dir / 'beta.jsonl'} both hold answers of 'beta', "
+                       "the name their rows give in `model_id` (not the file's name)",
+                       "or give each file's rows their own model name", questions=questions, answers=[answer_dir])
+    (answer_dir / "beta.jsonl").unlink()
+    dataset = load_dataset(questions, [answer_dir])
+    assert dataset.models == ["alpha", "beta"]
+    assert ("answers are judged under the model their rows name (model_id), not their file's name as FastChat names "
+            f"them: {ckpt} names 'beta'") in dataset.notes
 
 
 def test_alpaca_eval_outputs_line_up_by_instruction(shared_data: Path, tmp_path: Path):

@@ -269,6 +269,41 @@ def test_reference_template_includes_reference():
     assert "BEGIN REFERENCE ANSWER" in user
 
 
+def test_questions_shown_no_reference_are_judged_with_the_plain_counterpart(tmp_path):
+    """FastChat's MT-Bench judge shows references for math, reasoning and coding questions (pair-math-v1) and judges
+    the others with pair-v2, which has none; pairwise-5-reference told the judge of every question that it had "a
+    reference answer known to be correct", then that none was available. A question its format shows no reference
+    is judged with the template's plain counterpart: pairwise-5's request, the same key, so stored pairwise-5
+    judgments are reused. A question that merely lacks one is judged as before."""
+    reference, plain = load_template("pairwise-5-reference"), load_template("pairwise-5")
+    assert reference.plain is not None and reference.plain.name == "pairwise-5"
+    params = reference.sampling_params()
+    assert params == plain.sampling_params()
+    writing = Question("q9", ("Write a haiku.",), category="writing", judged_without_reference=True)
+    assert (build_request(reference, "judge", params, writing, A, B)
+            == build_request(plain, "judge", params, writing, A, B))
+    lacking = build_request(reference, "judge", params, Question("q9", ("Write a haiku.",)), A, B)
+    assert "No reference answer is available" in lacking.messages[-1]["content"]
+    assert lacking.messages[0]["content"] == reference.system
+    # a template file's counterpart: a path beside it, of the same kind and verdicts, showing no reference
+    text = (prompts_dir() / "pairwise-5-reference.toml").read_text(encoding="utf-8")
+    mine = tmp_path / "mine.toml"
+    mine.write_text(text.replace('plain = "pairwise-5"', 'plain = "mine-plain.toml"'), encoding="utf-8")
+    (tmp_path / "mine-plain.toml").write_text((prompts_dir() / "pairwise-5.toml").read_text(encoding="utf-8"),
+                                              encoding="utf-8")
+    assert load_template(mine).plain == load_template(tmp_path / "mine-plain.toml")
+    for counterpart in ("pairwise-3", "pairwise-5-reference"):
+        mine.write_text(text.replace('plain = "pairwise-5"', f'plain = "{counterpart}"'), encoding="utf-8")
+        with pytest.raises(ConfigError, match=f"^{re.escape(str(mine))}: plain: template '{counterpart}' cannot "):
+            load_template(mine)
+
+
+def prompts_dir():
+    from judgebench.prompts import template_dirs
+
+    return template_dirs()[0]
+
+
 def test_game_key_changes_with_anything_sent_and_nothing_else():
     template = load_template("pairwise-5")
     params = template.sampling_params()

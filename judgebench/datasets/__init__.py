@@ -17,10 +17,10 @@ from pathlib import Path
 from judgebench.config import how_to_set, setting_name
 from judgebench.datasets import alpaca_eval, arena_hard, fields, generic, mt_bench
 from judgebench.datasets.alpaca_eval import question_id_for as alpaca_question_id
-from judgebench.datasets.fields import EmptyAnswer, Format
+from judgebench.datasets.fields import MODEL_FIELDS, EmptyAnswer, Format
 from judgebench.datasets.generic import write_answers, write_questions
 from judgebench.datasets.rows import Row, answer_files, read_rows, unread_in_directories
-from judgebench.datasets.validate import Located, build_dataset
+from judgebench.datasets.validate import SHOWN_IDS, Located, build_dataset
 from judgebench.errors import ConfigError, InputError, first_few
 from judgebench.records import Dataset
 
@@ -34,8 +34,6 @@ FORMATS: tuple[str, ...] = tuple(_FORMATS)
 _DETECTION_ORDER = (arena_hard.FORMAT, alpaca_eval.FORMAT, mt_bench.FORMAT, generic.FORMAT)
 # Model name given to reference answers, which need not name one.
 REFERENCE_MODEL = "reference"
-# The fields that name an answer's model, in any format.
-_MODEL_FIELDS = ("generator", "model_id", "model")
 
 
 def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | None = None,
@@ -46,12 +44,14 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
 
     `format` is one of `FORMATS`, or None to detect it. `models` keeps only those models' answers, and the
     `baseline`'s, which is judged against them.
-    With `allow_missing`, questions a model has no answer for are skipped for that model and counted in
-    `Dataset.skipped`; otherwise a missing answer is an error. `references` is a file of reference
+    With `allow_missing`, questions a model has no answer for (or an answer with an empty turn, or fewer turns than
+    the question) are skipped for that model and counted in `Dataset.skipped`; otherwise a missing answer is an
+    error. `references` is a file of reference
     answers in the answers' format, or in FastChat's (MT-Bench's reference_answer/gpt-4.jsonl) whatever the
     questions' format; they become the questions' `reference`, replacing any the questions file gave (with a
-    note in `Dataset.notes` where those differ). `first_n` keeps the first N questions of the file (every file
-    is still checked whole: a wrong answers file fails the trial as it would fail the full run).
+    note in `Dataset.notes` where those differ). A format may show references for some categories only
+    (`_shown_references`: MT-Bench's, as FastChat's judge). `first_n` keeps the first N questions of the file
+    (every file is still checked whole: a wrong answers file fails the trial as it would fail the full run).
     """
     questions = Path(questions)
     answer_paths = [Path(answers)] if isinstance(answers, str | Path) else [Path(p) for p in answers]
@@ -89,11 +89,76 @@ def load_dataset(questions: Path, answers: Sequence[Path] | Path, format: str | 
         raise _misread(error, chosen, detected_from, question_rows, answer_rows) from None
     references_format = _references_format(chosen, reference_rows)
     located_references = [_located_reference(references_format, row) for row in reference_rows]
+    located_questions, located_references, set_aside = _shown_references(chosen, located_questions,
+                                                                          located_references)
     dataset = build_dataset(located_questions, located_answers, questions_path=questions,
                             references=located_references, allow_missing=allow_missing, models=models,
                             baseline=baseline, first_n=first_n)
-    return dataclasses.replace(dataset, notes=[*unread_in_directories(answer_paths), *dataset.notes],
-                               format=chosen.name, references_format=references_format.name if references else None)
+    notes = [*unread_in_directories(answer_paths), *_named_unlike_files(chosen, located_answers), *dataset.notes,
+             *_set_aside_note(chosen, [qid for qid in set_aside if qid in dataset.questions])]
+    return dataclasses.replace(dataset, notes=notes, format=chosen.name,
+                               references_format=references_format.name if references else None)
+
+
+def _named_unlike_files(chosen: Format, answers: list[Located]) -> list[str]:
+    """A note naming the MT-Bench answers files whose rows name their model otherwise than the file (`model_id`):
+    judgebench judges the answers under the rows' name, where FastChat names a model by its file."""
+    if chosen is not mt_bench.FORMAT:
+        return []
+    names: dict[Path, set[str]] = {}
+    for located in answers:
+        names.setdefault(located.row.path, set()).add(located.record.model)
+    unlike = [f"{path} names {', '.join(repr(name) for name in sorted(named))}" for path, named in names.items()
+              if named != {path.stem}]
+    if not unlike:
+        return []
+    return [f"answers are judged under the model their rows name (model_id), not their file's name as FastChat names "
+            f"them: {first_few(unlike, 3)}"]
+
+
+def reference_rule(format: str | None) -> str:
+    """A format's rule on the questions shown a reference answer, for a run's note on the questions it judges without
+    one (`Question.judged_without_reference`); "" for a format without one (every question's references are shown).
+    """
+    categories = _FORMATS[format].reference_categories if format in _FORMATS else None
+    if categories is None:
+        return ""
+    return (f"the {format} format shows the judge reference answers only for {_categories(categories)} questions, "
+            "as FastChat's judge does, which judges the others with its prompt without a reference (pair-v2)")
+
+
+def _categories(categories: Sequence[str]) -> str:
+    return f"{', '.join(categories[:-1])} and {categories[-1]}" if len(categories) > 1 else categories[0]
+
+
+def _shown_references(chosen: Format, questions: list[Located], references: list[Located]
+                      ) -> tuple[list[Located], list[Located], list[str]]:
+    """The questions and reference answers with only the references the judge is shown: where the format shows
+    them only for some categories (`Format.reference_categories`: MT-Bench's, as FastChat's judge), the questions of
+    other categories lose the references the questions file gave them, and the references file's rows for them are
+    set aside (FastChat never reads either), and they are `judged_without_reference`. Also the ids, in file order, of
+    the questions that lost one."""
+    categories = chosen.reference_categories
+    if categories is None:
+        return questions, references, []
+    others = {located.record.question_id for located in questions if located.record.category not in categories}
+    referenced = {located.record.question_id for located in references}
+    set_aside = [located.record.question_id for located in questions if located.record.question_id in others
+                 and (located.record.reference is not None or located.record.question_id in referenced)]
+    shown = [dataclasses.replace(located, record=dataclasses.replace(located.record, reference=None,
+                                                                     judged_without_reference=True))
+             if located.record.question_id in others else located for located in questions]
+    return shown, [located for located in references if located.record.question_id not in others], set_aside
+
+
+def _set_aside_note(chosen: Format, set_aside: list[str]) -> list[str]:
+    """The note naming the questions judged whose reference answers `_shown_references` set aside, or none."""
+    if not set_aside or chosen.reference_categories is None:
+        return []
+    return [f"the reference answers of {len(set_aside)} question(s) outside the categories "
+            f"{_categories(chosen.reference_categories)} are not shown to the judge (ids: "
+            f"{first_few(set_aside, SHOWN_IDS)}): the {chosen.name} format shows references for those categories only, "
+            "as FastChat's judge does"]
 
 
 def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path] | str | Path | None
@@ -174,8 +239,8 @@ def _swapped(chosen: Format, question: Row, answer: Row | None, hint: str | None
     as an AlpacaEval outputs file does), and (or) the answers file's first row (`answer`) names none and reads as a
     question. Where both
     look so, that alone is the hint; where one does, the question whether they are swapped follows `hint`."""
-    as_answers = any(fields.has(question, name) for name in _MODEL_FIELDS) and not chosen.holds_answers(question.data)
-    as_questions = answer is not None and not any(fields.has(answer, name) for name in _MODEL_FIELDS) and _reads(
+    as_answers = any(fields.has(question, name) for name in MODEL_FIELDS) and not chosen.holds_answers(question.data)
+    as_questions = answer is not None and not any(fields.has(answer, name) for name in MODEL_FIELDS) and _reads(
         chosen, answer, True)
     flags = f"{setting_name('questions')} and {setting_name('answers')}"
     if as_answers and as_questions and answer is not None:
@@ -241,7 +306,7 @@ def _located_answers(chosen: Format, path: Path, rows: list[Row], allow_missing:
 def _model_of(row: Row, default_model: str | None) -> str:
     """The model an answer row names, by any format's field for it (an empty answer is not read whole)."""
     try:
-        return fields.model_name(row, default_model, _MODEL_FIELDS)
+        return fields.model_name(row, default_model, MODEL_FIELDS)
     except InputError:
         return default_model or "(unnamed)"
 

@@ -38,7 +38,9 @@ class Format:
     `id_field` and `turns_field` name, for a row, the fields holding the question id and the answer's
     turns, so that checks across rows (duplicates, turn counts) point at the right field. `holds_answers`
     says whether a questions file whose first row is this holds a model's answers too (an AlpacaEval outputs
-    file), so that it is not left out when it sits in an answers directory.
+    file), so that it is not left out when it sits in an answers directory. `reference_categories`: the categories
+    of the questions whose reference answers the judge is shown (MT-Bench's, as FastChat's judge); None: every
+    question's.
     """
 
     name: str
@@ -49,6 +51,11 @@ class Format:
     turns_field: Callable[[dict[str, Any]], str]
     model_from_file: bool = True
     holds_answers: Callable[[dict[str, Any]], bool] = lambda row: False
+    reference_categories: tuple[str, ...] | None = None
+
+
+# The fields that name an answer's model, in any format.
+MODEL_FIELDS = ("generator", "model_id", "model")
 
 
 def has(row: Row, field: str) -> bool:

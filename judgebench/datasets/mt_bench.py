@@ -4,7 +4,9 @@ Questions (`question.jsonl`): `question_id` (an integer), `category`, `turns` (t
 questions `reference` (reference answers per turn). Answers (`model_answer/<model>.jsonl`): `question_id`,
 `model_id`, `choices: [{"index": 0, "turns": [...]}]`; the first choice is the answer, as FastChat uses it.
 Reference answers (`reference_answer/gpt-4.jsonl`) have the answers' shape and, when given to
-`load_dataset(references=...)`, replace the references of the questions they cover.
+`load_dataset(references=...)`, replace the references of the questions they cover. As FastChat's judge
+(gen_judgment.py), the judge is shown reference answers only for questions of its reference categories
+(`REFERENCE_CATEGORIES`): the others' are set aside, from the questions file and the references file alike.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from judgebench.datasets import fields
 from judgebench.datasets.fields import Format
 from judgebench.datasets.rows import Row
 from judgebench.records import Answer, Question
+
+REFERENCE_CATEGORIES = ("math", "reasoning", "coding", "arena-hard-200")
+"""FastChat's NEED_REF_CATS (fastchat/llm_judge/common.py): the categories its judge shows reference answers for
+(with its math prompt, pair-math-v1); it judges the others without one (pair-v2). arena-hard-200 is the category of
+FastChat's own Arena-Hard question set in this format."""
 
 
 def question(row: Row) -> Question:
@@ -66,4 +73,5 @@ def looks_like(question_row: dict[str, Any], answer_row: dict[str, Any]) -> bool
 
 
 FORMAT = Format(name="mt-bench", looks_like=looks_like, question=question, answer=answer,
-                id_field=lambda data: "question_id", turns_field=lambda data: "choices")
+                id_field=lambda data: "question_id", turns_field=lambda data: "choices",
+                reference_categories=REFERENCE_CATEGORIES)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from judgebench.config import how_to_set, setting_name, suggest_model
+from judgebench.datasets.fields import MODEL_FIELDS, has
 from judgebench.datasets.rows import Row
 from judgebench.errors import InputError, first_few
 from judgebench.records import Answer, Dataset, Question
@@ -53,6 +54,8 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     by_id = index_questions(questions)
     by_id, replaced = attach_references(by_id, references or [])
     answers = select_models(answers, models, baseline)
+    if allow_missing:
+        answers = without_short_answers(answers, by_id)
     answer_index = index_answers(answers, by_id, questions_path)
     model_names = sorted({located.record.model for located in answers})  # before a trial's cut: every model stays
     notes: list[str] = []
@@ -166,6 +169,29 @@ def select_models(answers: list[Located[Answer]], models: list[str] | None,
     return [located for located in answers if located.record.model in wanted]
 
 
+def without_short_answers(answers: list[Located[Answer]], by_id: dict[str, Located[Question]]
+                          ) -> list[Located[Answer]]:
+    """The answers less those with fewer turns than their question (a one-turn answer to an MT-Bench question of
+    two), which `allow_missing` skips as missing, as it skips an answer with an empty turn (`EmptyAnswer`): the
+    question is skipped for that model and counted. A model whose every answer is short is an error, as one whose
+    every answer is empty is: it would leave the run without a word. Answers to unknown questions are kept, for
+    `index_answers` to refuse."""
+    kept: list[Located[Answer]] = []
+    short: dict[str, Located[Answer]] = {}  # the first short answer of each model
+    for located in answers:
+        question = by_id.get(located.record.question_id)
+        if question is not None and len(located.record.turns) < len(question.record.turns):
+            short.setdefault(located.record.model, located)
+        else:
+            kept.append(located)
+    silent = sorted(set(short) - {located.record.model for located in kept})
+    if silent:
+        first = short[silent[0]]
+        raise first.row.error(f"every answer of model '{silent[0]}' has fewer turns than its question",
+                              field=first.turns_field, hint="give one answer turn per question turn")
+    return kept
+
+
 def index_answers(answers: list[Located[Answer]], by_id: dict[str, Located[Question]],
                   questions_path: Path) -> dict[tuple[str, str], Located[Answer]]:
     """Answers by (question id, model): each for a known question, once, with the question's turn count."""
@@ -178,11 +204,25 @@ def index_answers(answers: list[Located[Answer]], by_id: dict[str, Located[Quest
         if first is not None:
             raise located.row.error(
                 f"second answer of model '{answer.model}' to question {_question_named(located)} "
-                f"(first at {first.row.where()})", field=located.id_field,
-                hint="keep one answer per question and model")
+                f"(first at {first.row.where()}){_named_alike(first, located)}", field=located.id_field,
+                hint="keep one answer per question and model" + (
+                    ", or give each file's rows their own model name" if first.row.path != located.row.path else ""))
         _check_turn_count(located, question, what="answer")
         index[key] = located
     return index
+
+
+def _named_alike(first: Located[Answer], second: Located[Answer]) -> str:
+    """For two answers of one model to one question in two files, what gives both files' answers that model's name:
+    the rows' field (MT-Bench's `model_id`, not the file's name as in FastChat), or the files' names; "" for one file.
+    """
+    if first.row.path == second.row.path:
+        return ""
+    field = next((name for name in MODEL_FIELDS if has(second.row, name)), None)
+    source = f"the name their rows give in `{field}`" if field else "the name of both files"
+    return (f": {first.row.path} and {second.row.path} both hold answers of '{second.record.model}', {source}"
+            + (" (not the file's name)" if field and any(located.row.path.stem != second.record.model
+                                                         for located in (first, second)) else ""))
 
 
 def missing_answers(questions: dict[str, Question], answers: list[Located[Answer]], models: list[str],
@@ -236,7 +276,9 @@ def _known_question(by_id: dict[str, Located[Question]], located: Located[Answer
 def _check_turn_count(located: Located[Answer], question: Question, *, what: str) -> None:
     have, want = len(located.record.turns), len(question.turns)
     if have != want:
+        skip = (f", or set {how_to_set('allow_missing')} to skip the question for that model as a missing answer"
+                if what == "answer" and have < want else "")
         raise located.row.error(
             f"{what} has {have} turn(s) but question '{question.question_id}' has {want}",
-            field=located.turns_field, hint=f"give one {what} turn per question turn")
+            field=located.turns_field, hint=f"give one {what} turn per question turn{skip}")
 
