@@ -475,7 +475,7 @@ def _run_and_show(settings: RunConfig, verbose: bool = False) -> int:
     _print_table(console, present.diagnostics_table(evaluation))
     console.print(present.written_files(evaluation.files.values()), markup=False)
     _say_what_went_wrong(evaluation.diagnostics, evaluation.judgments, "judgments.jsonl",
-                         plan=evaluation.plan is not None)
+                         evaluation.settings.max_unparsed_attempts, plan=evaluation.plan is not None)
     return evaluation.exit_code
 
 
@@ -507,18 +507,21 @@ def _say_kept_notes(notes: list[str], said: Collection[str] = ()) -> None:
             typer.secho(f"note: {note}", fg="yellow", err=True)
 
 
-def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str, plan: bool = False) -> None:
-    """On stderr, after `run` or `diagnose --gold`: games of a logprob template read from text, games the judge's
-    token limit left without a verdict, and a judge that never gave a verdict or games that failed, with the most
-    frequent errors (each game's is in `kept`; `plan`: of a plan chosen as it goes, `present.retry_advice`)."""
+def _say_what_went_wrong(diagnostics: RunDiagnostics, judgments: Any, kept: str, max_unparsed_attempts: int,
+                         plan: bool = False) -> None:
+    """On stderr, after `run` or `diagnose --gold`: games of a logprob template read from text, games left without
+    a verdict (`present.unparsed_games_message`: the judge's token limit, or no verdict in its output, and what a
+    rerun does with them, each asked at most `max_unparsed_attempts` times), and a judge that never gave a verdict
+    or games that failed, with the most frequent errors (each game's is in `kept`; `plan`: of a plan chosen as it
+    goes, `present.retry_advice`)."""
     from judgebench import present
 
     without_logprobs = present.without_logprobs_message(diagnostics)
     if without_logprobs is not None:
         typer.secho(f"warning: {without_logprobs}", fg="yellow", err=True)
-    at_limit = present.token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
-    if at_limit is not None and not diagnostics.no_verdict:
-        typer.secho(f"warning: {at_limit}", fg="yellow", err=True)
+    unparsed = present.unparsed_games_message(diagnostics, judgments, max_unparsed_attempts)
+    if unparsed is not None and not diagnostics.no_verdict:
+        typer.secho(f"warning: {unparsed}", fg="yellow", err=True)
     if diagnostics.no_verdict:
         typer.secho(f"error: {present.no_verdict_message(diagnostics)}", fg="red", err=True)
     elif diagnostics.n_failed:
@@ -1034,7 +1037,8 @@ def _judge_gold(settings: RunConfig, gold: Path, out: Path | None, progress: boo
                                                           present.accounting_rows(run.tally, settings.judge.priced)))
     if out is not None:
         console.print(f"wrote {diagnostics.write_diagnostics(evaluation.figures, out)}", markup=False)
-    _say_what_went_wrong(evaluation.diagnostics, evaluation.run.judgments, f"the store {settings.store}")
+    _say_what_went_wrong(evaluation.diagnostics, evaluation.run.judgments, f"the store {settings.store}",
+                         settings.max_unparsed_attempts)
     return evaluation.exit_code
 
 _REPORT_HELP = ("Write one self-contained HTML report (leaderboard, plots, judge diagnostics, cost, provenance, a "

@@ -616,7 +616,8 @@ def games_line(run: RunResult, settings: RunConfig) -> str:
     """The games of a run (`run` or `diagnose --gold`): planned, found in the store, judge calls sent now (those a
     stop abandoned in flight among them, as `check` counts its calls made)."""
     again = (f", {run.asked_again:,} of the games to send asked again (stored without a verdict: failed, or "
-             f"unparsed, which is asked at most {settings.max_unparsed_attempts} times in all)"
+             f"unparsed, which is asked at most {settings.max_unparsed_attempts} times in all unless the judge's "
+             "token limit cut it off)"
              if run.asked_again else "")
     shared = (f", {counted(run.shared, 'game')} judged by the call of another game with the same request (identical "
               "answers)" if run.shared else "")
@@ -858,7 +859,42 @@ def token_limit_message(n: int, limit: int | None) -> str | None:
                 else f"raise {setting_name('max_tokens')}")
     return (f"{counted(n, 'game')} got no verdict because the judge hit its token limit"
             f"{f' ({limit:,} tokens)' if limit else ''} before giving one (a reasoning judge's reasoning counts "
-            f"against it; the limit is a ceiling, billed as used): {raise_it}")
+            f"against it; the limit is a ceiling, billed as used): {raise_it}; {AT_LIMIT_RERUN}")
+
+
+AT_LIMIT_RERUN = ("a rerun under the same limit does not ask them again (the same request is cut off again), and "
+                  "under a new limit every game is a new request, judged again")
+"""What a rerun does with games the judge's token limit cut off (`store.keys_to_send`), as messages say it."""
+
+
+def unparsed_games_message(diagnostics: RunDiagnostics, judgments: Any, max_attempts: int) -> str | None:
+    """That games got no verdict and are left out of the results (None when none), for `run` and `diagnose --gold`:
+    those the judge's token limit cut off (`token_limit_message`: a rerun does not ask them again), and those whose
+    output held no verdict of the template, with what the judge wrote in one and how many of them a rerun asks
+    again (each game at most `max_attempts` times in all: `max_unparsed_attempts`). A run whose games some lacked a
+    verdict ended with exit code 0 and no word of them but the diagnostics table's count."""
+    from judgebench.config import how_to_set
+    from judgebench.records import UNPARSED
+    from judgebench.verdicts import ended_at_token_limit
+
+    if not diagnostics.n_unparsed:
+        return None
+    unparsed = judgments[judgments["status"] == UNPARSED]
+    finished = unparsed[~ended_at_token_limit(unparsed).to_numpy()]
+    at_limit = token_limit_message(diagnostics.n_at_token_limit, diagnostics.token_limit)
+    reasons = [at_limit] if at_limit is not None else []
+    if len(finished):
+        left = int((finished["attempts"].fillna(1) < max_attempts).sum()) if "attempts" in finished else len(finished)
+        them = "them" if left == len(finished) else f"{left:,} of them"
+        rerun = (f"a rerun asks {them} again (each game at most {max_attempts} times in all, "
+                 f"{how_to_set('max_unparsed_attempts', str(max_attempts))})" if left else
+                 f"a rerun does not ask them again: each was asked {max_attempts} times "
+                 f"({how_to_set('max_unparsed_attempts', str(max_attempts))})")
+        reasons.append(f"the judge's output of {counted(len(finished), 'game')} held none of the template's verdicts "
+                       f"(for example, it wrote {judge_output(diagnostics.unparsed_example, 80)!r}): {rerun}")
+    have, are = ("has", "is") if diagnostics.n_unparsed == 1 else ("have", "are")
+    return (f"{counted(diagnostics.n_unparsed, 'game')} {have} no verdict and {are} left out of the results: "
+            f"{'; '.join(reasons)}")
 
 
 def failed_games_message(diagnostics: RunDiagnostics, judgments: Any, kept: str, plan: bool = False) -> str:

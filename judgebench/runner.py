@@ -841,7 +841,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
             statuses = read_statuses(store, stored, template, config.max_unparsed_attempts)
             read_now = sum(statuses[key][0] != stored[key][0] for key in stored)
             stored = statuses
-            to_send = keys_to_send(keys, stored, config.max_unparsed_attempts)
+            to_send = keys_to_send(keys, stored, config.max_unparsed_attempts, store.cut_off(keys))
             refused_before = {key: run for key, (error, run) in store.failures(to_send & stored.keys()).items()
                               if fails_as_sent(error)}  # asked again, the judge most likely refuses them again
             if keep_refused:

@@ -60,7 +60,7 @@ import shlex
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +71,7 @@ import pandas as pd
 from judgebench.config import command_or_call, command_with, how_to_set, running_call, setting_name
 from judgebench.errors import InputError, StorageError
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
+from judgebench.verdicts import AT_TOKEN_LIMIT
 
 SCHEMA_VERSION = 5
 
@@ -279,13 +280,16 @@ def owner_alive(owner: str, host: str, pid: int) -> bool:
     return not process_gone(host, pid)
 
 
-def keys_to_send(keys: Iterable[str], stored: dict[str, tuple[str, int]], max_unparsed_attempts: int = 3) -> set[str]:
+def keys_to_send(keys: Iterable[str], stored: dict[str, tuple[str, int]], max_unparsed_attempts: int = 3,
+                 cut_off: Collection[str] = ()) -> set[str]:
     """Keys among `keys` that still need a request, given the stored (status, attempts) of each (`Store.statuses`):
-    never stored, failed, or unparsed fewer times than allowed."""
+    never stored, failed, or unparsed fewer times than allowed, but those `cut_off` (`Store.cut_off`: unparsed
+    because the judge's token limit ended its output), which are not asked again: the same request is cut off
+    again and billed in full, and a larger limit is another request (its key holds the limit)."""
     send = set()
     for key in keys:
         status, attempts = stored.get(key, (None, 0))
-        if status == OK or (status == UNPARSED and attempts >= max_unparsed_attempts):
+        if status == OK or (status == UNPARSED and (attempts >= max_unparsed_attempts or key in cut_off)):
             continue
         send.add(key)
     return send
@@ -785,7 +789,7 @@ class Store:
             _OWNERS_HERE.add(owner)
         with self._transaction("claim games in"):
             stored = self.statuses(keys)
-            needed = keys_to_send(keys, stored, max_unparsed_attempts)
+            needed = keys_to_send(keys, stored, max_unparsed_attempts, self.cut_off(keys))
             if planned is not None:
                 needed -= {key for key, (status, attempts) in stored.items()
                            if status == UNPARSED and attempts > planned.get(key, 0)}
@@ -943,6 +947,14 @@ class Store:
             return {key: (status, attempts) for key, status, attempts in
                     self._select_in("SELECT key, status, attempts FROM judgments WHERE key IN", list(keys))}
 
+    def cut_off(self, keys: Iterable[str]) -> set[str]:
+        """The stored keys among `keys` unparsed because the judge's token limit ended its output before a verdict
+        (their error is `verdicts.at_token_limit`'s), which `keys_to_send` does not send again."""
+        with self._guard("read"):
+            return {key for (key,) in
+                    self._select_in("SELECT key FROM judgments WHERE status = ? AND substr(error, 1, ?) = ? AND key IN",
+                                    list(keys), (UNPARSED, len(AT_TOKEN_LIMIT), AT_TOKEN_LIMIT))}
+
     def failures(self, keys: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
         """key -> (error, run_id) for the stored failed keys among `keys`: why each failed, and the run that
         stored it."""
@@ -973,9 +985,10 @@ class Store:
         return len(games.merge(held.drop(columns="key"), on=["question_id", "first", "second"]).drop_duplicates())
 
     def to_send(self, keys: Iterable[str], max_unparsed_attempts: int = 3) -> set[str]:
-        """Keys that still need a request: never stored, failed, or unparsed fewer times than allowed."""
+        """Keys that still need a request (`keys_to_send`): never stored, failed, or unparsed fewer times than
+        allowed and not cut off at the judge's token limit."""
         keys = list(keys)
-        return keys_to_send(keys, self.statuses(keys), max_unparsed_attempts)
+        return keys_to_send(keys, self.statuses(keys), max_unparsed_attempts, self.cut_off(keys))
 
     def judgments(self, keys: Iterable[str] | None = None, judge: str | None = None,
                   template: str | None = None) -> pd.DataFrame:

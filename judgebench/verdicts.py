@@ -194,12 +194,18 @@ def at_token_limit(limit: int | None) -> str:
     return f"{AT_TOKEN_LIMIT} ({limit:,} tokens) before a verdict" if limit else f"{AT_TOKEN_LIMIT} before a verdict"
 
 
+def ended_at_token_limit(unparsed: pd.DataFrame) -> pd.Series:
+    """Of unparsed judgments (the store's column `error`, where present): which the judge's token limit ended before
+    a verdict (`at_token_limit`'s error), a boolean per row."""
+    errors = unparsed["error"] if "error" in unparsed else pd.Series([None] * len(unparsed), index=unparsed.index)
+    return errors.map(lambda error: isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT)).astype(bool)
+
+
 def without_verdict(unparsed: pd.DataFrame) -> tuple[int, str | None]:
     """Of unparsed judgments (the store's columns `error` and `raw`, where present): how many the judge's token limit
-    ended (`at_token_limit`), and what the judge wrote in one of them, from a game the limit did not end where there
-    is one: an output cut at the limit says nothing of why a judge that finished gave no verdict."""
-    errors = unparsed["error"] if "error" in unparsed else pd.Series([None] * len(unparsed), index=unparsed.index)
-    at_limit = errors.map(lambda error: isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT)).astype(bool)
+    ended (`ended_at_token_limit`), and what the judge wrote in one of them, from a game the limit did not end where
+    there is one: an output cut at the limit says nothing of why a judge that finished gave no verdict."""
+    at_limit = ended_at_token_limit(unparsed)
     if "raw" not in unparsed or not len(unparsed):
         return int(at_limit.sum()), None
     finished = unparsed.loc[~at_limit, "raw"]

@@ -1262,8 +1262,10 @@ def test_a_judge_stopped_at_its_token_limit_is_no_decision_that_names_the_limit_
                            "template's verdict markers; for example it wrote 'Both answers have merit.')"), rule
     assert rule.endswith(f"): {2 * N - 2} games got no verdict because the judge hit its token limit (1,024 tokens) "
                          "before giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, "
-                         "billed as used): raise it: [judging] max_tokens = 2048; for the other 2 games, use a "
-                         "stronger judge or a template it can follow (--template)"), rule
+                         "billed as used): raise it: [judging] max_tokens = 2048; a rerun under the same limit does "
+                         "not ask them again (the same request is cut off again), and under a new limit every game "
+                         "is a new request, judged again; for the other 2 games, use a stronger judge or a template "
+                         "it can follow (--template)"), rule
 
 
 def test_a_judge_stopped_at_its_token_limit_in_every_game_is_told_that_alone(judge_server, folder):
@@ -1277,7 +1279,9 @@ def test_a_judge_stopped_at_its_token_limit_in_every_game_is_told_that_alone(jud
     assert json.loads((folder / "check.json").read_text())["rule"] == (
         f"no decision: the judge gave no verdict in {2 * N} games: {2 * N} games got no verdict because the judge "
         "hit its token limit (1,024 tokens) before giving one (a reasoning judge's reasoning counts against it; the "
-        "limit is a ceiling, billed as used): raise it: [judging] max_tokens = 2048")
+        "limit is a ceiling, billed as used): raise it: [judging] max_tokens = 2048; a rerun under the same limit "
+        "does not ask them again (the same request is cut off again), and under a new limit every game is a new "
+        "request, judged again")
 
 
 def test_a_sequential_check_on_more_questions_goes_on_with_the_same_sequence(judge_server, folder):

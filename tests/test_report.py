@@ -721,8 +721,9 @@ def test_report_without_verdicts_at_the_judges_token_limit_names_the_limit_to_ra
     assert " ".join(unescape(line.group(1)).split()).endswith(
         f"show what the judge wrote; {2 * 3 * N_QUESTIONS - others} games got no verdict because the judge hit its "
         "token limit before giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, "
-        "billed as used): raise [judging] max_tokens; for the other 6 games, use a stronger judge or a template it "
-        "can follow ([judging] template)."), line.group(1)
+        "billed as used): raise [judging] max_tokens; a rerun under the same limit does not ask them again (the same "
+        "request is cut off again), and under a new limit every game is a new request, judged again; for the other 6 "
+        "games, use a stronger judge or a template it can follow ([judging] template)."), line.group(1)
 
 
 def test_a_report_without_any_verdict_says_so_where_its_length_plot_would_be(judge_server, tmp_path):

@@ -813,9 +813,10 @@ def test_games_a_reasoning_judge_leaves_at_its_token_limit_name_the_setting_to_r
     cut = judgebench("run", "--config", "run.toml", cwd=tmp_path)
     assert cut.returncode == 0, cut.stderr
     assert leaderboard(tmp_path)["meta"]["games_unparsed"] == 6
-    assert ("warning: 6 games got no verdict because the judge hit its token limit (1,024 tokens) before giving one "
-            "(a reasoning judge's reasoning counts against it; the limit is a ceiling, billed as used): raise it: "
-            "[judging] max_tokens = 2048") in " ".join(cut.stderr.split())
+    assert ("warning: 6 games have no verdict and are left out of the results: 6 games got no verdict because the "
+            "judge hit its token limit (1,024 tokens) before giving one (a reasoning judge's reasoning counts against "
+            "it; the limit is a ceiling, billed as used): raise it: [judging] max_tokens = 2048; a rerun under the "
+            "same limit does not ask them again") in " ".join(cut.stderr.split())
 
     judge_server.rule, judge_server.models, judge_server.reasoning_models = normal, None, {"o4-mini"}
     judge_server.reset()
@@ -829,7 +830,9 @@ def test_games_a_reasoning_judge_leaves_at_its_token_limit_name_the_setting_to_r
     # judge too, the review found)
     assert (f"error: no game produced a verdict: {BASELINE_GAMES} games got no verdict because the judge hit its "
             "token limit (50 tokens) before giving one (a reasoning judge's reasoning counts against it; the limit is "
-            "a ceiling, billed as used): raise it: [judging] max_tokens = 100.") in said
+            "a ceiling, billed as used): raise it: [judging] max_tokens = 100; a rerun under the same limit does not "
+            "ask them again (the same request is cut off again), and under a new limit every game is a new request, "
+            "judged again.") in said
     assert "stronger judge" not in said and "it wrote" not in said
 
 
@@ -869,8 +872,73 @@ def test_a_run_without_verdicts_some_at_the_token_limit_gives_each_game_its_reme
         "For example, it wrote:\n  'Both answers have merit.'\n"
         f"{BASELINE_GAMES - 6} games got no verdict because the judge hit its token limit (1,024 tokens) before "
         "giving one (a reasoning judge's reasoning counts against it; the limit is a ceiling, billed as used): raise "
-        "it: [judging] max_tokens = 2048; for the other 6 games, use a stronger judge or a template it can follow "
-        "(--template).\n"), done.stderr
+        "it: [judging] max_tokens = 2048; a rerun under the same limit does not ask them again (the same request is "
+        "cut off again), and under a new limit every game is a new request, judged again; for the other 6 games, use "
+        "a stronger judge or a template it can follow (--template).\n"), done.stderr
+
+
+def test_games_cut_off_at_the_token_limit_are_not_paid_for_again_by_a_rerun(judge_server, tmp_path):
+    """A game whose reply the judge's token limit cut off before a verdict was sent again unchanged by each rerun,
+    up to `max_unparsed_attempts` times, each paying for the same cut-off (the audit's reasoning judge: 24, 48, 72
+    requests after three runs). The same request is cut off again: a rerun now sends none of them and says so, and
+    a larger limit, another request, judges every game anew."""
+    normal = quality_rule()
+    cut = Reply("<think>The first one, so maybe [[A>B]], but wait", finish_reason="length")
+    judge_server.rule = lambda request: cut if "Question number 5?" in request.text else normal(request)
+    config = write_config(tmp_path, judge_server.base_url)
+    first = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert sum(judge_server.statuses().values()) == BASELINE_GAMES
+    assert ("6 games got no verdict because the judge hit its token limit (1,024 tokens) before giving one (a "
+            "reasoning judge's reasoning counts against it; the limit is a ceiling, billed as used): raise it: "
+            "[judging] max_tokens = 2048; a rerun under the same limit does not ask them again (the same request is "
+            "cut off again), and under a new limit every game is a new request, judged again") in \
+        " ".join(first.stderr.split())
+
+    again = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sum(judge_server.statuses().values()) == BASELINE_GAMES  # nothing sent: the 6 cut-off games stay unparsed
+    assert re.search(f"{BASELINE_GAMES} games planned, {BASELINE_GAMES} already in the store \\(.*\\), 0 judge calls "
+                     "sent now\n", again.stdout), again.stdout
+    assert leaderboard(tmp_path)["meta"]["games_at_token_limit"] == 6
+
+    judge_server.rule = normal  # the judge that is given room finishes
+    config.write_text(config.read_text().replace("[judging]\n", "[judging]\nmax_tokens = 2048\n"))
+    raised = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+    assert raised.returncode == 0, raised.stderr
+    assert sum(judge_server.statuses().values()) == 2 * BASELINE_GAMES  # a new limit: every game a new request
+    assert leaderboard(tmp_path)["meta"]["games_unparsed"] == 0
+
+
+def test_a_run_with_games_without_a_verdict_counts_them_and_says_what_a_rerun_does(judge_server, tmp_path):
+    """Games without a verdict while others have one ended the run with exit code 0 and no word of them but the
+    diagnostics table's count (the audit's 100 of 320 games). Now a warning counts them, says why (the judge's
+    token limit cut them off, or its output held no verdict), and what a rerun does: asks the second kind again,
+    once per run up to `max_unparsed_attempts` in all, the first kind not at all. The exit code stays 0."""
+    normal = quality_rule()
+    cut = Reply("<think>The first one, so maybe", finish_reason="length")
+    judge_server.rule = lambda request: (cut if "Question number 5?" in request.text else
+                                         Reply("Both answers have merit.") if "Question number 3?" in request.text
+                                         else normal(request))
+    write_config(tmp_path, judge_server.base_url)
+    sent = []
+    said = []
+    for _ in range(4):
+        done = judgebench("run", "--config", "run.toml", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        sent.append(sum(judge_server.statuses().values()))
+        said.append(" ".join(done.stderr.split()))
+    # the 6 games of question 3 asked again by each of the next two runs, the 6 cut-off games of question 5 never
+    assert sent == [BASELINE_GAMES, BASELINE_GAMES + 6, BASELINE_GAMES + 12, BASELINE_GAMES + 12]
+    head = ("warning: 12 games have no verdict and are left out of the results: 6 games got no verdict because the "
+            "judge hit its token limit (1,024 tokens)")
+    tail = ("; the judge's output of 6 games held none of the template's verdicts (for example, it wrote 'Both "
+            "answers have merit.'): ")
+    asked = "a rerun asks them again (each game at most 3 times in all, [judging] max_unparsed_attempts = 3)"
+    spent = "a rerun does not ask them again: each was asked 3 times ([judging] max_unparsed_attempts = 3)"
+    for run, rerun in zip(said, (asked, asked, spent, spent), strict=True):
+        assert head in run and tail + rerun in run, run
+        assert run.count("warning: 12 games have no verdict") == 1, run
 
 
 @pytest.mark.parametrize(("judge", "judging", "said"), [

@@ -11,6 +11,7 @@ from judgebench.errors import ConfigError, InputError
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.records import Answer, Dataset, Pair, Question
 from judgebench.store import SCHEMA_VERSION, JudgmentRow, Store
+from judgebench.verdicts import at_token_limit
 
 
 def _row(key, status="ok", p_first=1.0, **extra):
@@ -37,6 +38,17 @@ def test_store_is_wal_versioned_and_keeps_ok_rows(tmp_path):
     rows = dict(raw.execute("SELECT key, attempts FROM judgments"))
     assert rows == {"k1": 2, "k2": 3, "k3": 1}
     assert raw.execute("SELECT p_first FROM judgments WHERE key='k3'").fetchone()[0] == 1.0
+
+
+def test_a_game_cut_off_at_the_token_limit_is_not_sent_again(tmp_path):
+    """An unparsed game whose output the judge's token limit ended is not asked again with the same request (it
+    would be cut off again, billed in full); one whose finished output held no verdict is, and a failed one."""
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put(_row("cut", "unparsed", raw="<think>so maybe", error=at_token_limit(1024)))
+        store.put(_row("said", "unparsed", raw="Both are fine.", error="no verdict of the template 't'"))
+        store.put(_row("failed", "failed", error="HTTP 503"))
+        assert store.cut_off(["cut", "said", "failed", "new"]) == {"cut"}
+        assert store.to_send(["cut", "said", "failed", "new"], max_unparsed_attempts=3) == {"said", "failed", "new"}
 
 
 def test_store_rejects_other_schema_and_non_sqlite(tmp_path):
