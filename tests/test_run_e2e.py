@@ -554,6 +554,22 @@ def test_a_server_reporting_usage_for_some_games_only_leaves_the_sums_unknown(ju
                for line in known)
 
 
+def test_games_failed_alike_are_listed_as_one_reason_and_their_replies_are_stored(judge_server, tmp_path):
+    """Replies without an answer differ by their own ids and times: the summary grouped their raw text, listing
+    "1 × malformed response body from the judge server (IndexError): {"id": "chatcmpl-2", ..." three times
+    for one cause. Now one line with the count; the stored error keeps what the server sent."""
+    judge_server.add_fault("no_choices", match=lambda request: "Question number 3?" in request.text)
+    config = write_config(tmp_path, judge_server.base_url)
+    failing = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert failing.returncode == 3, failing.stderr
+    assert '\n  6 × a JSON reply without an answer in it ("choices" is empty)\n' in failing.stderr, failing.stderr
+    assert "chatcmpl" not in failing.stderr and "IndexError" not in failing.stderr
+    errors = [error for (error,) in sqlite3.connect(tmp_path / "store.sqlite").execute(
+        "SELECT error FROM judgments WHERE status = 'failed'")]
+    assert len(errors) == 6 and all('the server sent: {"id": "chatcmpl-' in error for error in errors)
+    assert len(set(errors)) > 1  # the replies themselves differ
+
+
 def test_a_judge_that_rejects_every_request_ends_the_run_with_the_reason(judge_server, tmp_path):
     """Not 72 failed games and exit 3 with the reason only in judgments.jsonl: one message, exit 2, and the
     next run (the judge mended) sends every game."""
