@@ -618,6 +618,18 @@ class DataSettings(SettingsModel):
     def _one_path_is_a_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str | Path) else value
 
+    @field_validator("models")
+    @classmethod
+    def _each_model_once(cls, value: list[str] | None) -> list[str] | None:
+        """A model named twice is refused, as an answers file named twice is: judged once all the same, the
+        second name would be a slip (another model meant) that the run hid by reading it as the first."""
+        twice = sorted({model for model in value if value.count(model) > 1}) if value is not None else []
+        if twice:
+            names = ", ".join(f"'{model}'" for model in twice)
+            raise PydanticCustomError("models", "{names} named twice: name each model once",
+                                      {"names": names})
+        return value
+
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str | None) -> str | None:

@@ -284,6 +284,21 @@ def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) == 2 * 2 * N_QUESTIONS
 
 
+def test_a_model_named_twice_is_refused_before_any_judge_call(judge_server, tmp_path):
+    """`--model good --model good` (or models = ["good", "good"]) was judged as one model without a word, while an
+    answers file named twice is an error: the second name is likely a slip for another model. One error, exit 2."""
+    config = write_config(tmp_path, judge_server.base_url)
+    flags = judgebench("run", "--config", str(config), "--model", "good", "--model", "mid", "--model", "good",
+                       cwd=tmp_path)
+    assert flags.returncode == 2 and "Traceback" not in flags.stderr, flags.stderr
+    assert "Invalid value for '--model': 'good' named twice: name each model once" in flags.stderr, flags.stderr
+    config.write_text(config.read_text().replace("[judge]\n", 'models = ["good", "good"]\n[judge]\n', 1))
+    listed = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert listed.returncode == 2, listed.stderr
+    assert listed.stderr.strip() == f"error: {config}: [data] models: 'good' named twice: name each model once"
+    assert judge_server.log == []
+
+
 def test_a_run_refused_for_its_input_leaves_no_empty_folders_behind(judge_server, tmp_path):
     """A user's audit: `--model goood --out newout/a/b --store newstore/x/s.sqlite` was refused (exit 2, before any
     judge call) after both folders had been made (checked writable first), and left them behind, empty. Folders
