@@ -718,6 +718,26 @@ def test_a_template_of_plain_labels_reads_the_label_that_closes_the_judges_outpu
     assert set(judgments["p_first"]) == {1.0}
 
 
+def test_readmes_template_files_section_names_the_keys_a_template_takes_and_its_example_judges(judge_server,
+                                                                                                 tmp_path):
+    """README said only "or a path to your own template": nothing named a template's keys or placeholders. Its
+    "Template files" section lists them: each key it names is one the loader takes, it names every one, and its
+    example loads and judges through the scripted server, reading its three verdicts."""
+    from judgebench.prompts import TemplateFile, TemplateVerdict
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("\n### Template files\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`\[?(\w+)\]?`(?::| \(default)", section))  # `key`: ..., `key` (default ...)
+    assert named == set(TemplateFile.model_fields), named ^ set(TemplateFile.model_fields)
+    assert all(f"`{field}`" in section for field in TemplateVerdict.model_fields)
+    assert all(f"`{{{slot}}}`" in section for slot in ("question", "answer_a", "answer_b", "reference"))
+    (tmp_path / "code-review.toml").write_text(section.split("```toml\n", 1)[1].split("```", 1)[0])
+    result = evaluate(load_config(write_config(tmp_path, judge_server.base_url, template="code-review.toml")))
+    judgments = result.run.judgments
+    assert result.diagnostics.n_unparsed == 0 and set(judgments["label"]) <= {"[[A]]", "[[B]]", "[[C]]"}
+    assert {"[[A]]", "[[B]]"} <= set(judgments["label"]) and set(judgments["template"]) == {"code-review"}
+
+
 def test_a_judge_that_never_closes_with_a_plain_label_is_told_what_was_sought(judge_server, tmp_path):
     (tmp_path / "simple.toml").write_text(PLAIN_LABELS_TEMPLATE)
     judge_server.rule = lambda request: Reply("Answer A is correct, answer B is wrong: A, not a TIE.")
