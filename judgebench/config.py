@@ -47,7 +47,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from judgebench.errors import ConfigError
+from judgebench.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from judgebench.prompts import Template
@@ -618,6 +618,18 @@ class DataSettings(SettingsModel):
     def _one_path_is_a_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str | Path) else value
 
+    @field_validator("models")
+    @classmethod
+    def _each_model_once(cls, value: list[str] | None) -> list[str] | None:
+        """A model named twice is refused, as an answers file named twice is: judged once all the same, the
+        second name would be a slip (another model meant) that the run hid by reading it as the first."""
+        twice = sorted({model for model in value if value.count(model) > 1}) if value is not None else []
+        if twice:
+            names = ", ".join(f"'{model}'" for model in twice)
+            raise PydanticCustomError("models", "{names} named twice: name each model once",
+                                      {"names": names})
+        return value
+
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str | None) -> str | None:
@@ -1095,16 +1107,20 @@ def table_settings(table: str) -> list[str]:
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """A TOML file's contents; a missing or malformed file is one ConfigError naming it (`what`: its role)."""
+    """A TOML file's contents; a missing or malformed file is one ConfigError naming it (`what`: its role). Its
+    text is read as data files are (`datasets.rows.read_text`), so that text that is not UTF-8 is named by its
+    line and byte offset, with how to re-encode it, as a data file's is."""
+    from judgebench.datasets.rows import read_text
+
     if Path(path).is_dir():
         raise ConfigError(f"{what} {path} is a directory: give the path of a TOML file")
     if not Path(path).is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_text(Path(path))
         return tomllib.loads(text)
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}): save it as UTF-8") from None
+    except InputError as error:
+        raise ConfigError(str(error)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}{_toml_hint(Path(path), text, error, what)}") from None
 

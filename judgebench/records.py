@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from judgebench.engines.base import FAILS_AS_SENT, fails_as_sent
+from judgebench.engines.base import FAILS_AS_SENT, fails_as_sent, failure_reason
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,11 @@ def count_calls_once(judgments: Any, counted: Any = ()) -> Any:
 
 
 def failure_reasons(judgments: Any, shown: int = 3) -> list[str]:
-    """Why games failed: the errors of the failed games among `judgments`, the most frequent first (at most
-    `shown`), each with how many games it ended."""
-    errors = judgments.loc[judgments["status"] == FAILED, "error"].fillna("no error recorded").value_counts()
+    """Why games failed: the reasons (`failure_reason`: without the reply bodies their stored errors keep) of
+    the failed games among `judgments`, the most frequent first (at most `shown`), each with how many games it
+    ended."""
+    errors = judgments.loc[judgments["status"] == FAILED, "error"].fillna("no error recorded")
+    errors = errors.map(failure_reason).value_counts()
     return [f"{n} × {error}" for error, n in errors.head(shown).items()]
 
 

@@ -284,6 +284,21 @@ def test_models_named_are_judged_with_the_baseline(judge_server, tmp_path):
     assert sum(judge_server.answered().values()) == 2 * 2 * N_QUESTIONS
 
 
+def test_a_model_named_twice_is_refused_before_any_judge_call(judge_server, tmp_path):
+    """`--model good --model good` (or models = ["good", "good"]) was judged as one model without a word, while an
+    answers file named twice is an error: the second name is likely a slip for another model. One error, exit 2."""
+    config = write_config(tmp_path, judge_server.base_url)
+    flags = judgebench("run", "--config", str(config), "--model", "good", "--model", "mid", "--model", "good",
+                       cwd=tmp_path)
+    assert flags.returncode == 2 and "Traceback" not in flags.stderr, flags.stderr
+    assert "Invalid value for '--model': 'good' named twice: name each model once" in flags.stderr, flags.stderr
+    config.write_text(config.read_text().replace("[judge]\n", 'models = ["good", "good"]\n[judge]\n', 1))
+    listed = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert listed.returncode == 2, listed.stderr
+    assert listed.stderr.strip() == f"error: {config}: [data] models: 'good' named twice: name each model once"
+    assert judge_server.log == []
+
+
 def test_a_run_refused_for_its_input_leaves_no_empty_folders_behind(judge_server, tmp_path):
     """A user's audit: `--model goood --out newout/a/b --store newstore/x/s.sqlite` was refused (exit 2, before any
     judge call) after both folders had been made (checked writable first), and left them behind, empty. Folders
@@ -554,6 +569,22 @@ def test_a_server_reporting_usage_for_some_games_only_leaves_the_sums_unknown(ju
                for line in known)
 
 
+def test_games_failed_alike_are_listed_as_one_reason_and_their_replies_are_stored(judge_server, tmp_path):
+    """Replies without an answer differ by their own ids and times: the summary grouped their raw text, listing
+    "1 × malformed response body from the judge server (IndexError): {"id": "chatcmpl-2", ..." three times
+    for one cause. Now one line with the count; the stored error keeps what the server sent."""
+    judge_server.add_fault("no_choices", match=lambda request: "Question number 3?" in request.text)
+    config = write_config(tmp_path, judge_server.base_url)
+    failing = judgebench("run", "--config", str(config), cwd=tmp_path)
+    assert failing.returncode == 3, failing.stderr
+    assert '\n  6 × a JSON reply without an answer in it ("choices" is empty)\n' in failing.stderr, failing.stderr
+    assert "chatcmpl" not in failing.stderr and "IndexError" not in failing.stderr
+    errors = [error for (error,) in sqlite3.connect(tmp_path / "store.sqlite").execute(
+        "SELECT error FROM judgments WHERE status = 'failed'")]
+    assert len(errors) == 6 and all('the server sent: {"id": "chatcmpl-' in error for error in errors)
+    assert len(set(errors)) > 1  # the replies themselves differ
+
+
 def test_a_judge_that_rejects_every_request_ends_the_run_with_the_reason(judge_server, tmp_path):
     """Not 72 failed games and exit 3 with the reason only in judgments.jsonl: one message, exit 2, and the
     next run (the judge mended) sends every game."""
@@ -685,6 +716,26 @@ def test_a_template_of_plain_labels_reads_the_label_that_closes_the_judges_outpu
     judgments = result.run.judgments
     assert result.diagnostics.n_unparsed == 0 and set(judgments["label"]) == {"A"}
     assert set(judgments["p_first"]) == {1.0}
+
+
+def test_readmes_template_files_section_names_the_keys_a_template_takes_and_its_example_judges(judge_server,
+                                                                                                 tmp_path):
+    """README said only "or a path to your own template": nothing named a template's keys or placeholders. Its
+    "Template files" section lists them: each key it names is one the loader takes, it names every one, and its
+    example loads and judges through the scripted server, reading its three verdicts."""
+    from judgebench.prompts import TemplateFile, TemplateVerdict
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("\n### Template files\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`\[?(\w+)\]?`(?::| \(default)", section))  # `key`: ..., `key` (default ...)
+    assert named == set(TemplateFile.model_fields), named ^ set(TemplateFile.model_fields)
+    assert all(f"`{field}`" in section for field in TemplateVerdict.model_fields)
+    assert all(f"`{{{slot}}}`" in section for slot in ("question", "answer_a", "answer_b", "reference"))
+    (tmp_path / "code-review.toml").write_text(section.split("```toml\n", 1)[1].split("```", 1)[0])
+    result = evaluate(load_config(write_config(tmp_path, judge_server.base_url, template="code-review.toml")))
+    judgments = result.run.judgments
+    assert result.diagnostics.n_unparsed == 0 and set(judgments["label"]) <= {"[[A]]", "[[B]]", "[[C]]"}
+    assert {"[[A]]", "[[B]]"} <= set(judgments["label"]) and set(judgments["template"]) == {"code-review"}
 
 
 def test_a_judge_that_never_closes_with_a_plain_label_is_told_what_was_sought(judge_server, tmp_path):

@@ -1086,3 +1086,14 @@ def test_a_config_file_mistyped_is_told_what_to_write(tmp_path, name, text, mess
     write(tmp_path, text, name)
     done = judgebench("run", "--config", name, cwd=tmp_path, timeout=60)
     assert (done.returncode, done.stderr) == (2, f"error: {name}: {message}\n")
+
+
+def test_a_config_file_not_in_utf8_is_named_by_its_line_as_a_data_file_is(tmp_path):
+    """It said "not UTF-8 text (byte 56)", leaving the user to count bytes; data files get the line too."""
+    from tests.support.cli_runs import judgebench
+
+    (tmp_path / "x.toml").write_bytes('[data]\nquestions = "q.jsonl"\n# café\n'.encode("latin-1"))
+    done = judgebench("run", "--config", "x.toml", cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("error: x.toml:3: is not UTF-8: byte 0xe9 at byte offset 34 cannot be decoded "
+                                  "(re-encode the file as UTF-8"), done.stderr

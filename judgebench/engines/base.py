@@ -61,6 +61,23 @@ def failing_as_sent(problem: str) -> str:
     return f"{problem} {FAILS_AS_SENT}"
 
 
+# Between a failure's reason and what the server sent, in a Completion's error (`with_reply`).
+REPLY_SENT = " — the server sent: "
+
+
+def with_reply(reason: str, sent: str) -> str:
+    """The error of a game that failed on a reply body the judge cannot use: its `reason` (the kind of failure,
+    worded alike for every game it ends), then the body itself, kept for the record. The body holds what differs
+    per request (a reply's own id, its creation time), so the summary and the early stop count failures by
+    `failure_reason` alone: 157 games failed by one empty "choices" were listed as three reasons, one game each."""
+    return f"{reason}{REPLY_SENT}{sent}"
+
+
+def failure_reason(error: str) -> str:
+    """Why a game failed, without the reply body `with_reply` keeps: what failures are grouped and counted by."""
+    return error.partition(REPLY_SENT)[0]
+
+
 def fails_as_sent(error: object) -> bool:
     """Whether a stored error (`Completion.error`, as the store keeps it) is one `failing_as_sent` wrote."""
     return isinstance(error, str) and error.endswith(FAILS_AS_SENT)

@@ -71,7 +71,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from judgebench import __version__
 from judgebench.config import how_to_set, setting_name
-from judgebench.engines.base import Completion, EngineEvent, EventHandler, JudgeRequest, failing_as_sent
+from judgebench.engines.base import (
+    Completion,
+    EngineEvent,
+    EventHandler,
+    JudgeRequest,
+    failing_as_sent,
+    failure_reason,
+    with_reply,
+)
 from judgebench.errors import ConfigError, EngineError, UnusableJudge
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -861,7 +869,7 @@ class OpenAIEngine:
         games failed and the server answered none, stop the run (`_unusable_error`): every other game would fail
         the same way, each after its own retries."""
         self.games_failed += 1
-        self._problems[problem] += 1
+        self._problems[failure_reason(problem)] += 1
         self._failed_keys.append(key)
         self._all_refused_as_sent = self._all_refused_as_sent and as_sent
         if self.games_answered == 0 and self.games_failed >= UNUSABLE_AFTER:
@@ -1000,27 +1008,27 @@ class OpenAIEngine:
         An empty one (no text) is the judge's answer without a verdict: unparsed, as a text without one is,
         so that `max_unparsed_attempts` bounds how often later runs pay to ask again."""
         data: Any = None
+        sent = self._error_text(_server_message(reply))
         try:
             data = json.loads(reply.content)
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            said = f"malformed response body from the judge server ({type(exc).__name__}): "
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
             if "json" in _header(reply, "content-type").lower():  # JSON cut short on the way: ask again
-                return _Miss(self._backoff(attempt), said + self._error_text(_server_message(reply)))
+                return _Miss(self._backoff(attempt), with_reply("a JSON reply cut short or garbled on the way", sent))
             # a page, not an API's reply (a base URL pointing at a web UI answers 200 with HTML on every path):
             # asking again would bring the same page, so the game fails now, and the first games' check ends
             # the run at once, as it did before such bodies were retried (14 s of retries for 40 games)
             kind = _header(reply, "content-type") or "no content type"
             return Completion(request.key, None, None, None, None, latency_s,
-                              error=f"{said}{kind}, not the JSON of an OpenAI-compatible API: "
-                                    f"{self._error_text(_server_message(reply))}")
+                              error=with_reply(f"a reply of type {kind}, not the JSON of an OpenAI-compatible API",
+                                               sent))
         try:
             choice = data["choices"][0]
             text = choice["message"].get("content")
-        except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            said = self._error_text(_server_message(reply))
+        except (KeyError, IndexError, TypeError, AttributeError):
             prompt_tokens, completion_tokens = self._count_usage(data)  # a body without choices may still bill
             return Completion(request.key, None, None, prompt_tokens, completion_tokens, latency_s,
-                              error=f"malformed response body from the judge server ({type(exc).__name__}): {said}")
+                              error=with_reply(f"a JSON reply without an answer in it ({self._missing_answer(data)})",
+                                               sent))
         prompt_tokens, completion_tokens = self._count_usage(data)
         finish_reason = choice.get("finish_reason")
         error = None
@@ -1032,6 +1040,19 @@ class OpenAIEngine:
             top = None  # unreadable logprobs: the label from the text still counts
         return Completion(request.key, self._secret.scrub(text) if text is not None else None, top,
                           prompt_tokens, completion_tokens, latency_s, error, finish_reason)
+
+    def _missing_answer(self, data: Any) -> str:
+        """Where a JSON reply body lacks the answer, in words alike for every body of that shape: the server's
+        own message when it sent one (an error in a 200 reply), else which part of an OpenAI reply is missing."""
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            return f"the server says: {self._error_text(str(error['message']))}"
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if choices == []:
+            return '"choices" is empty'
+        if not isinstance(choices, list):
+            return 'no "choices" list'
+        return 'no "message" in its first choice'
 
     def _count_usage(self, data: Any) -> tuple[int, int] | tuple[None, None]:
         """The prompt and completion tokens a reply body reports, added to the totals; (None, None) when it reports
