@@ -97,7 +97,14 @@ from judgebench.ratings.sequential import (
     t_test,
 )
 from judgebench.records import FAILED, OK, UNPARSED, Dataset, failure_reasons, refused_games
-from judgebench.runner import ACCOUNTING_KEYS, ProgressCallback, RunResult, StopSignals, call_accounting
+from judgebench.runner import (
+    ACCOUNTING_KEYS,
+    ProgressCallback,
+    RunResult,
+    StopSignals,
+    call_accounting,
+    engine_output_logged,
+)
 
 # A check option (a `CheckOptions` field) as messages name it: check's flag on the command line, the field in Python.
 option_name = functools.partial(setting_name, option=True)
@@ -997,6 +1004,9 @@ def gate(settings: RunConfig, candidate: str, reference: str | None = None, *,
     option is a ConfigError naming the field (`margin is 0.6; ...`); Ctrl-C or SIGTERM once judging has begun
     raises `errors.Interrupted`, whose `result` is the report, stopped with no decision.
     """
+    from judgebench.engines.vllm_local import refuse_in_starting_process
+
+    refuse_in_starting_process("gate")  # a script's top level run again in vLLM's engine process
     # candidate and reference are gate's own parameters (Python binds them, by position or by name), so
     # they are not among the keyword options it names
     keywords = [f.name for f in fields(CheckOptions) if f.name not in ("candidate", "reference")]
@@ -1043,8 +1053,9 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         notes = input_notes(config, template, dataset)
         say_notes(notes, on_event)
         baseline = None if options.against is None else comparison.opponent
-        frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
-                                          on_start=on_start, on_progress=on_progress, on_event=on_event)
+        with engine_output_logged(config, None):  # a local judge's output: to engine.log beside the store
+            frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
+                                              on_start=on_start, on_progress=on_progress, on_event=on_event)
         last = results[-1]
         games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
         accounting = call_accounting(results, config.judge.priced)

@@ -396,12 +396,13 @@ def _judging(settings: RunConfig, out: Path | None, *, verbose: bool, progress: 
     output (vLLM, torch, transformers) captured to engine.log in `out` (else beside the store), shown live
     only with `verbose` (engines/quiet.py)."""
     from judgebench import present
-    from judgebench.engines.quiet import ENGINE_LOG, capture_engine_output
+    from judgebench.engines.quiet import capture_engine_output
     from judgebench.outputs import prepare_directory
+    from judgebench.runner import engine_log
 
-    log = None
-    if settings.judge.engine == "vllm":
-        log = prepare_directory(out if out is not None else Path(settings.store).parent) / ENGINE_LOG
+    log = engine_log(settings, out)
+    if log is not None:
+        prepare_directory(log.parent)
     with capture_engine_output(log, verbose) as terminal:
         lines = present.EventLines()
         quiet = present.ProgressHooks(on_event=lambda event: _print_line(terminal.err, lines.line(event)))

@@ -252,9 +252,11 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
         round): a KeyboardInterrupt with the signal as `.signum`, and no result.
     """
     from judgebench.config import require_run_config
+    from judgebench.engines.vllm_local import refuse_in_starting_process
     from judgebench.outputs import left_as_found, removed_if_empty
-    from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
+    from judgebench.runner import Stopped, StopSignals, engine_output_logged, run_async, run_coroutine
 
+    refuse_in_starting_process("evaluate")  # a script's top level run again in vLLM's engine process
     settings = require_run_config(settings, "evaluate")
     made_out = out is not None and not os.path.exists(out)  # removed again if nothing is written there (and any
     # path that cannot be looked at is prepare_directory's to refuse: Path.exists raised on a name too long)
@@ -264,12 +266,13 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                 # load: `Stopped` at once, before any judge call (an asyncio application's own Ctrl-C handler held
                 # the signal back until every game was judged); refused, no empty folders left behind
                 template, dataset, notes, planner = _prepare_run(settings, out, on_event)
-            if planner is not None:  # `Stopped` too while the plan chooses its first round
-                result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
-                                                       on_event, signals))
-            else:
-                result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                                 on_start=on_start, on_event=on_event, stop_signals=signals))
+            with engine_output_logged(settings, out):  # a local judge's output: to engine.log
+                if planner is not None:  # `Stopped` too while the plan chooses its first round
+                    result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
+                                                           on_event, signals))
+                else:
+                    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                                     on_start=on_start, on_event=on_event, stop_signals=signals))
         except Stopped:  # before any game was judged: no result, and no output folder this call made
             if made_out and out is not None:
                 removed_if_empty(out)
@@ -1647,10 +1650,12 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
     """
     from judgebench.config import PAIRING_SETTINGS, require_run_config
     from judgebench.datasets.gold import gold_dataset, load_gold
+    from judgebench.engines.vllm_local import refuse_in_starting_process
     from judgebench.outputs import prepare_directory
     from judgebench.prompts import load_template
-    from judgebench.runner import Stopped, StopSignals, run_async, run_coroutine
+    from judgebench.runner import Stopped, StopSignals, engine_output_logged, run_async, run_coroutine
 
+    refuse_in_starting_process("evaluate_gold")  # a script's top level run again in vLLM's engine process
     with StopSignals() as signals:  # Ctrl-C or SIGTERM once judging has begun ends the evaluation as an interruption
         with signals.interruptible():  # while the gold file loads: `Stopped` at once, before any judge call
             pairs = load_gold(gold)
@@ -1661,8 +1666,9 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
                                              baseline=None, store=store, **dict.fromkeys(PAIRING_SETTINGS))
             prepare_directory(Path(settings.store).parent, "store's directory")
             dataset = gold_dataset(pairs)
-        result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                         on_start=on_start, on_event=on_event, stop_signals=signals))
+        with engine_output_logged(settings, None):  # a local judge's output: to engine.log beside the store
+            result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
+                                             on_start=on_start, on_event=on_event, stop_signals=signals))
         behaved = _run_diagnostics(dataset, load_template(settings.template), result)
         if result.interrupted:
             result.raise_callback_error()

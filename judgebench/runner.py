@@ -656,6 +656,32 @@ async def _renew_leases(store: Store, in_store: Callable[..., asyncio.Future], o
             lease.expires = renewed_at + lease.lease_s
 
 
+def engine_log(settings: RunConfig, out: str | Path | None) -> Path | None:
+    """Where a local vLLM judge's output (vLLM, torch, transformers) goes while it judges: engine.log in `out`, else
+    beside the store; None for an HTTP judge, which prints nothing."""
+    from judgebench.engines.quiet import ENGINE_LOG
+
+    if settings.judge.engine != "vllm":
+        return None
+    return Path(out if out is not None else Path(settings.store).parent) / ENGINE_LOG
+
+
+@contextmanager
+def engine_output_logged(settings: RunConfig, out: str | Path | None) -> Iterator[None]:
+    """`evaluate`, `evaluate_gold` and `gate` print nothing: while they judge with a local vLLM judge, everything
+    written to the process's stdout and stderr (and by the processes it starts) goes to `engine_log`
+    (`quiet.capture_engine_output`, showing nothing), where an engine that fails to start is explained. Under a
+    capture already on (the CLI's, which shows its progress and `--verbose` through it) it leaves that one be."""
+    from judgebench.engines.quiet import active_terminal, capture_engine_output
+
+    log = engine_log(settings, out)
+    if log is None or active_terminal() is not None:
+        yield
+        return
+    with capture_engine_output(log, shown=False):
+        yield
+
+
 def build_engine(judge: JudgeConfig, on_event: EventHandler | None = None) -> Engine:
     """The engine a judge configuration asks for (heavy imports happen only here); `on_event` receives its
     reports (rate-limit waits, concurrency changes)."""

@@ -613,3 +613,40 @@ def test_without_a_log_nothing_is_captured_and_phases_are_silent(capfd):
     assert active_terminal() is None
     out, err = capfd.readouterr()
     assert out == "plain output\n" and "outside any capture" not in err
+
+
+LIBRARY_SCRIPT = """
+import os, subprocess, sys
+from judgebench.config import load_config
+from judgebench.engines.quiet import captured_so_far, phase
+from judgebench.runner import engine_output_logged
+
+judge = {"engine": "vllm", "embedded": True} if sys.argv[2] == "vllm" else {"model": "judge", "base_url": "http://x/v1"}
+settings = load_config(None, {"questions": "q.jsonl", "answers": ["a.jsonl"], "store": sys.argv[1]}, judge)
+with engine_output_logged(settings, None):
+    print("engine stdout", flush=True)
+    os.write(2, b"engine fd 2\\n")
+    subprocess.run([sys.executable, "-c", "print('child stdout')"])
+    with phase("starting the engine", "ready"):
+        pass
+    said = captured_so_far()
+print(repr(said))
+"""
+
+
+@pytest.mark.parametrize("engine", ["vllm", "openai"])
+def test_the_library_sends_a_vllm_judges_output_to_the_log_beside_the_store_and_shows_nothing(tmp_path, engine):
+    """`evaluate` printed vLLM's output on the caller's stdout and stderr (it prints nothing); an HTTP judge, which
+    prints nothing, gets no log."""
+    (tmp_path / "store").mkdir()
+    log = tmp_path / "store" / "engine.log"
+    log.write_text("what an earlier run logged\n")
+    done = subprocess.run([sys.executable, "-c", LIBRARY_SCRIPT, str(tmp_path / "store" / "judgments.sqlite"), engine],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    if engine == "vllm":
+        assert (done.stdout, done.stderr) == ("'engine stdout\\nengine fd 2\\nchild stdout\\n'\n", "")
+        assert log.read_text().startswith("what an earlier run logged\n\n=== ")  # this call's part is marked
+    else:
+        assert done.stdout.splitlines() == ["engine stdout", "child stdout", "''"] and done.stderr == "engine fd 2\n"
+        assert log.read_text() == "what an earlier run logged\n"

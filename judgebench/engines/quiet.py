@@ -10,8 +10,8 @@ descriptors taken before the redirection, so the plan, the progress bar and the 
 the terminal. With `verbose`, the captured output is also copied to the terminal as it arrives.
 
 Engine code announces its slow phases with the module-level `phase(...)` (for example
-`starting judge SmolLM2-135M-Instruct on vLLM (CPU) ... ready in 21 s`); outside a capture it prints
-nothing, so library users and tests see no status lines.
+`starting judge SmolLM2-135M-Instruct on vLLM (CPU) ... ready in 21 s`); outside a capture, or in one
+that shows nothing (the library's: `evaluate` prints nothing), it prints nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Terminal:
     out: Console
     err: Console
     log_path: Path | None = None
+    log_start: int = 0  # where this capture's part of the log begins (runs into one directory append to it)
 
     @contextlib.contextmanager
     def phase(self, label: str, done: str = "done") -> Iterator[None]:
@@ -71,6 +72,20 @@ def active_terminal() -> Terminal | None:
     return _active
 
 
+def captured_so_far() -> str:
+    """What the capture in progress has logged so far (not what earlier commands left in the same log): where an
+    engine that failed to start, or its engine process, said why. Empty outside a capture."""
+    terminal = _active
+    if terminal is None or terminal.log_path is None:
+        return ""
+    try:
+        with open(terminal.log_path, "rb") as log:
+            log.seek(terminal.log_start)
+            return log.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 @contextlib.contextmanager
 def phase(label: str, done: str = "done") -> Iterator[None]:
     """Announce a slow step on the active terminal (see `Terminal.phase`); silent outside a capture."""
@@ -83,13 +98,15 @@ def phase(label: str, done: str = "done") -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def capture_engine_output(log_path: Path | None, verbose: bool = False) -> Iterator[Terminal]:
+def capture_engine_output(log_path: Path | None, verbose: bool = False, shown: bool = True) -> Iterator[Terminal]:
     """Send everything written to file descriptors 1 and 2 (by this process and its children) to `log_path`.
 
     Yields the `Terminal` the application must print through. With `verbose` the output is copied to
     the terminal as well, live. With `log_path` None nothing is redirected: the terminal consoles are
     plain ones (for runs whose engine prints nothing, such as an HTTP API). Descriptors are restored on
-    exit, also on errors, so the CLI's error message reaches the terminal.
+    exit, also on errors, so the CLI's error message reaches the terminal. With `shown` False the terminal's
+    consoles print nothing (the library's calls, which print nothing: `runner.engine_output_logged`), so engine
+    phases are not announced either.
     """
     global _active
     if log_path is None:
@@ -108,8 +125,8 @@ def capture_engine_output(log_path: Path | None, verbose: bool = False) -> Itera
     try:
         with _redirected_descriptors(log_path, verbose) as (term_out, term_err):
             width = _terminal_width(term_out)
-            terminal = Terminal(TerminalConsole(file=term_out, width=width),
-                                TerminalConsole(file=term_err, width=width), log_path)
+            terminal = Terminal(TerminalConsole(file=term_out, width=width, quiet=not shown),
+                                TerminalConsole(file=term_err, width=width, quiet=not shown), log_path, marked)
             previous, _active = _active, terminal
             try:
                 yield terminal

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import importlib.metadata
 import math
+import multiprocessing
 import os
 import re
 import threading
@@ -48,6 +49,9 @@ INSTALL_HINT = (
 _SAME_NAME_PARAMS = ("temperature", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty")
 # Handled explicitly below.
 _MAPPED_PARAMS = ("max_tokens", "logprobs", "top_logprobs")
+# What to do about a script that calls judgebench at its top level (`refuse_in_starting_process`).
+RERUN_REMEDY = ('put the call under `if __name__ == "__main__":`, as Python\'s multiprocessing asks of a script '
+                "that starts processes")
 # The vLLM server caps reported logprobs at this value (it cannot serialise -inf); do the same.
 _LOGPROB_FLOOR = -9999.0
 
@@ -66,6 +70,20 @@ def import_vllm() -> Any:
         message = f"the vLLM engine cannot import vllm ({type(exc).__name__}: {exc}); {INSTALL_HINT}"
         raise EngineError(message) from None
     return vllm
+
+
+def refuse_in_starting_process(call: str) -> None:
+    """Refuse a judging call (`evaluate`, `evaluate_gold`, `gate`) made while this process starts as another's
+    child with multiprocessing's "spawn" method, which runs the parent's main script again before the child's
+    own work: vLLM starts its engine process so. The call is then the parent script's own call, run again
+    because the script does not keep it under `if __name__ == "__main__":`; it would wait for the store the
+    parent holds while the parent waits for its engine, forever. Refused before anything is opened, it ends the
+    child at once, and the parent's engine start fails saying why (`VLLMEngine._start_error` finds
+    RERUN_REMEDY in the log). Python's own `multiprocessing` tells a starting child by the same flag."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise ConfigError(f"judgebench.{call} was called again in a new process this script started (vLLM starts "
+                          "its engine process with multiprocessing's spawn method, which runs the main script again "
+                          f"first); {RERUN_REMEDY}")
 
 
 def installed_vllm_version() -> str | None:
@@ -291,11 +309,20 @@ class VLLMEngine:
             f"tokens) or stop other programs that use memory")
 
     def _start_error(self, exc: Exception) -> EngineError:
-        """One message for a failed start: why (vLLM's reason, from its log when it has one) and where the log is."""
+        """One message for a failed start: why (vLLM's reason, from its log when it has one) and where the log is.
+
+        An engine process that ran the user's script again and found it calling judgebench there (a script without
+        `if __name__ == "__main__":`, `refuse_in_starting_process`) said so in the log: that is the reason given.
+        """
         log = getattr(quiet.active_terminal(), "log_path", None)
-        memory = _memory_reason(log)
-        reason = memory or f"{type(exc).__name__}: {exc}"
+        logged = quiet.captured_so_far()
         where = f"the full engine log is {log}" if log else "vLLM's messages above say more"
+        if RERUN_REMEDY in logged:
+            return EngineError(f"vLLM could not start the judge {self.name}: its engine process runs this script "
+                               f"again as it starts, and there the script called judgebench once more; {RERUN_REMEDY}"
+                               f"; {where}")
+        memory = _memory_reason(logged)
+        reason = memory or f"{type(exc).__name__}: {exc}"
         if memory or "memory" in str(exc).lower():
             free = free_memory()
             now = f"{free[0] / 2**30:.2f} of {free[1] / 2**30:.2f} GiB are free on NUMA node 0 now; " if free else ""
@@ -441,13 +468,9 @@ def _is_request_error(exc: Exception) -> bool:
 _MEMORY_LINE = re.compile(r"(Available memory on node.*|.*KV cache is needed.*|.*Cannot allocate memory.*)")
 
 
-def _memory_reason(log: Path | None) -> str | None:
-    """vLLM's own last line about missing memory in the engine log (its engine process says why there)."""
-    try:
-        text = log.read_text(errors="replace") if log is not None else ""
-    except OSError:
-        return None
-    found = _MEMORY_LINE.findall(text)
+def _memory_reason(logged: str) -> str | None:
+    """vLLM's own last line about missing memory in what its start logged (its engine process says why there)."""
+    found = _MEMORY_LINE.findall(logged)
     return found[-1].strip().rstrip(".") if found else None
 
 
