@@ -340,7 +340,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
                                references=settings.references, baseline=settings.baseline, first_n=settings.first_n)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
-    check_reference_answers(template, dataset)
+    check_reference_answers(template, dataset, settings.references, settings.first_n)
     if weighs_questions(settings.method, settings.rating_interval(), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
@@ -530,17 +530,28 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
         raise ConfigError(f"{setting} '{name}' {problem}{' If not, ' if typo else ': '}{advice}")
 
 
-def check_reference_answers(template: Template, dataset: Dataset) -> None:
+def check_reference_answers(template: Template, dataset: Dataset, references: str | Path | None,
+                            first_n: int | None) -> None:
     """Refuse, before any judge call, a template that shows the judge reference answers when no question has one:
-    every prompt would say that none is available."""
+    every prompt would say that none is available. Where a references file was given (`references`), the message
+    says it was read and gives none of the questions judged (the first `first_n` of the file, when cut) a reference:
+    it asked for the file already given."""
     from judgebench.config import how_to_set, setting_name
 
-    if template.uses_reference and all(not question.reference for question in dataset.questions.values()):
+    if not template.uses_reference or any(question.reference for question in dataset.questions.values()):
+        return
+    instead = f"set {setting_name('template')} to a template without references (pairwise-5)"
+    if references is None:
         raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
                           f"{len(dataset.questions)} questions has one: give them with "
                           f"{how_to_set('references', 'FILE')} (FastChat's reference_answer rows, or rows in the "
-                          "answers' format) or a `reference` field in the questions file, or set "
-                          f"{setting_name('template')} to a template without references (pairwise-5)")
+                          f"answers' format) or a `reference` field in the questions file, or {instead}")
+    judged = (f"the first {len(dataset.questions)} questions ({how_to_set('first_n', str(first_n))})"
+              if first_n is not None else f"the {len(dataset.questions)} questions")
+    more = f"judge more questions ({setting_name('first_n')}), " if first_n is not None else ""
+    raise ConfigError(f"template '{template.name}' judges with reference answers, but none of {judged} has one: the "
+                      f"references file {references} ({setting_name('references')}) was read, and gives none of them "
+                      f"a reference answer; {more}give their reference answers in that file, or {instead}")
 
 
 def input_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
