@@ -1065,8 +1065,8 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 # The meta a run records about its judging, not its ratings (`_provenance`, the tokens and cost, the games'
 # counts of `diagnostics.RunDiagnostics.to_meta`): a refit of its judgments keeps them (`report.inputs.refit`).
-RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "models",
-                  "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
+RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "references_file",
+                  "models", "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
                   "questions_sha256", "answers_sha256", "prompt_tokens", "completion_tokens", "cost_usd",
                   "games_failed", "games_unparsed", "games_at_token_limit", "pairs_incomplete", "pairs_inconsistent",
                   "skipped_questions")
@@ -1075,13 +1075,15 @@ RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "r
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
     """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
     which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
-    that the answers given with the run are the ones judged)."""
+    that the answers given with the run are the ones judged; `references_file`: the references file's absolute path,
+    whose reference answers are part of those texts, read again by `report.inputs.judged_texts`)."""
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
             "engine": settings.judge.engine,
             "sampling": settings.sampling(template),
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
+            **({"references_file": str(Path(settings.references).resolve())} if settings.references else {}),
             **({"first_n": settings.first_n} if settings.first_n is not None else {}),  # a trial's cut
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
@@ -1109,9 +1111,10 @@ def answers_sha256(dataset: Dataset, model: str) -> str:
     return hashlib.sha256(json.dumps(answers).encode()).hexdigest()
 
 
-@expands_paths("source", "questions", "answers", "lc_weights", "instruction_difficulty")
+@expands_paths("source", "questions", "answers", "references", "lc_weights", "instruction_difficulty")
 def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, questions: str | Path | None = None,
-         answers: str | Path | Sequence[str | Path] | None = None, **options: Any) -> Leaderboard:
+         answers: str | Path | Sequence[str | Path] | None = None, references: str | Path | None = None,
+         **options: Any) -> Leaderboard:
     """Rate models from stored or imported judgments, with the `judgebench leaderboard` command's defaults.
 
     Parameters
@@ -1135,7 +1138,11 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         questions and answer files, whose answers give the style counts. For outcomes rated with
         style_control=True (arena-hard-auto's judgment files, or any outcomes without the count columns): the
         questions and answers judged (arena-hard-auto's question.jsonl and model_answer folder), matched to the
-        outcomes by question id and model (`_with_answers_style_counts`).
+        outcomes by question id and model (`_with_answers_style_counts`). A results folder's texts are checked
+        against its judgments (a warning when they are not those judged: `report.inputs.unjudged_texts`).
+    references:
+        With a results folder's questions and answers: the references file its run judged with (default: the one
+        its leaderboard.json records, `report.inputs.judged_texts`).
     **options:
         method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
         else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
@@ -1170,7 +1177,10 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         kind = source_kind(source)
     _check_length_control_source(kind, _given_options(settings, options, ["lc_weights", "instruction_difficulty"]))
     if kind == "results":
-        return _rate_results(Path(source), settings, options, questions, answers)
+        return _rate_results(Path(source), settings, options, questions, answers, references)
+    if references is not None:
+        raise ConfigError("references (the reference answers a run judged with) go with a results folder and its "
+                          "questions and answers")
     if (questions is not None or answers is not None) and kind != "outcomes":
         raise ConfigError("questions and answers (the answers' style counts, for style control) go with a results "
                           "folder or outcomes")
@@ -1346,13 +1356,13 @@ _RUN_OWN = ("judge", "template", "latest")
 
 
 def _rate_results(directory: Path, settings: Any, options: dict[str, Any], questions: str | Path | None,
-                  answers: str | Path | Sequence[str | Path] | None) -> Leaderboard:
+                  answers: str | Path | Sequence[str | Path] | None, references: str | Path | None) -> Leaderboard:
     """A results folder's ratings again (`report.inputs.refit`): the run's judgments rated with the settings its
     leaderboard.json records, those given here laid over them (keyword `options`, and the fields of `settings`
     that were set explicitly, as a pydantic model records them, or that are not None); None leaves the run's.
     The run's judge and template are those of its judgments: asking for others is a ConfigError."""
     from judgebench.records import why_unrated
-    from judgebench.report.inputs import load_run, refit
+    from judgebench.report.inputs import judged_texts, load_run, refit
 
     _check_option_names(options)
     refused = [name for name in _RUN_OWN if options.get(name) not in (None, False)]
@@ -1361,10 +1371,9 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
                           "judge and template")
     given = _given_options(settings, options, [name for name in RATE_DEFAULTS if name not in _RUN_OWN])
     overrides = {"k" if name == "k_factor" else name: value for name, value in given.items()}
-    from judgebench.datasets import load_judged_texts
-
     data = load_run(results=directory)
-    board, _ = refit(data, load_judged_texts(questions, answers), style_control_optional=True, **overrides)
+    board, _ = refit(data, judged_texts(data, questions, answers, references), style_control_optional=True,
+                     **overrides)
     if board is None:
         raise InputError(f"no outcomes to rate: {why_unrated(data.judgments)}", path=directory / "judgments.jsonl",
                          hint=command_or_call(f"`judgebench report --results {directory} --out report.html`",
@@ -1465,11 +1474,12 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
 
 
-@expands_paths("results", "store", "questions", "answers")
+@expands_paths("results", "store", "questions", "answers", "references")
 @names_its_call
 def diagnose(*, results: str | Path | None = None, store: str | Path | None = None, judge: str | None = None,
              template: str | None = None, questions: str | Path | None = None,
-             answers: str | Path | Sequence[str | Path] | None = None, judge_family: str | None = None,
+             answers: str | Path | Sequence[str | Path] | None = None, references: str | Path | None = None,
+             judge_family: str | None = None,
              swap: str | None = None, seed: int | None = None, confidence: float = 0.95,
              latest: bool = False) -> dict[str, Any]:
     """The judge's diagnostics of stored judgments (`judgebench diagnose --results/--store`): position
@@ -1479,7 +1489,9 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 
     `results` or `store` (exactly one; `judge` and `template` choose a store's judgments, and `latest` takes each
     game judged by several requests by its latest judgment, as `rate` does); `questions` and
-    `answers` give the length bias and the categories; `judge_family`: models whose name contains it count as
+    `answers` give the length bias and the categories, with `references`, the references file the run judged
+    with (a results folder's run's, as its leaderboard.json records it, unless given: `report.inputs.judged_texts`),
+    for the check that they are the texts judged; `judge_family`: models whose name contains it count as
     the judge's own (default: a results folder's own models, as its run's diagnostics.json names them, so that
     `--out` into the folder keeps its self-preference); `swap` and `seed`: how games become outcomes (default:
     the run's); `confidence`: of every interval. A store's games of a gold set's pairs beside its models' are left
@@ -1488,16 +1500,15 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     request) is in the object's `warnings`.
     """
     from judgebench import diagnostics
-    from judgebench.datasets import load_judged_texts
     from judgebench.datasets.gold import without_gold_pairs
-    from judgebench.report.inputs import load_run, unjudged_texts
+    from judgebench.report.inputs import judged_texts, load_run, unjudged_texts
 
     _checked_ratings({"confidence": confidence, "swap": swap, "seed": seed})
-    dataset = load_judged_texts(questions, answers)
     if store is None and results is None:
         raise ConfigError("nothing to diagnose: give the stored judgments (a results folder or a store), or judge "
                           "a gold set (evaluate_gold)")
     data = load_run(store=store, results=results, judge=judge, template=template, latest=latest)
+    dataset = judged_texts(data, questions, answers, references)
     gold = None
     if store is not None:  # a gold set's games beside the models' are left out, as `rate` and `report` leave them
         data.judgments, gold = without_gold_pairs(data.judgments, store, gold_alone="kept")
@@ -1521,12 +1532,12 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     return figures
 
 
-@expands_paths("out", "results", "store", "questions", "answers")
+@expands_paths("out", "results", "store", "questions", "answers", "references")
 @names_its_call
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, latest: bool = False,
-                questions: str | Path | None = None,
-                answers: str | Path | Sequence[str | Path] | None = None, shown_pairs: int = 200, seed: int = 0,
+                questions: str | Path | None = None, answers: str | Path | Sequence[str | Path] | None = None,
+                references: str | Path | None = None, shown_pairs: int = 200, seed: int = 0,
                 method: str | None = None, baseline: str | None = None, interval: str | None = None,
                 confidence: float | None = None, rounds: int | None = None) -> Report:
     """Write the HTML report of a run (`judgebench report`): its leaderboard, the judge's diagnostics, plots and a
@@ -1540,6 +1551,9 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
         holds several; `latest` rates each game judged by several requests by its latest judgment, as `rate`).
     questions, answers:
         The run's inputs, for the texts in the judgment browser, the categories and the length bias.
+    references:
+        The references file the run judged with, whose reference answers the judgment browser shows (default: a
+        results folder's run's, as its leaderboard.json records it: `report.inputs.judged_texts`).
     shown_pairs, seed:
         How many pairs the judgment browser shows (a seeded sample).
     method, baseline, interval, confidence, rounds:
@@ -1548,18 +1562,17 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
 
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
-    from judgebench.datasets import load_judged_texts
     from judgebench.datasets.gold import without_gold_pairs
     from judgebench.report.build import write_report
-    from judgebench.report.inputs import load_run
+    from judgebench.report.inputs import judged_texts, load_run
 
     if isinstance(shown_pairs, bool) or not isinstance(shown_pairs, int) or shown_pairs < 0:
         raise ConfigError(f"shown_pairs must be a whole number, at least 0, got {shown_pairs!r}")
     _checked_ratings({"seed": seed})  # the seed of the sample shown, checked as a seed
     ratings = _checked_ratings({"method": method, "baseline": baseline, "interval": interval,
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
-    dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True, latest=latest)
+    dataset = judged_texts(data, questions, answers, references)
     if store is not None:  # the report of the store's models: a gold set's games left out, as `rate` leaves them
         data.judgments, gold = without_gold_pairs(data.judgments, store)
         data.warnings += [gold] if gold else []
