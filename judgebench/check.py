@@ -1115,7 +1115,7 @@ def prepare_check(config: RunConfig, options: CheckOptions) -> Prepared:
     # only the two models judged: another model's missing answers neither stop the check nor count as skipped
     dataset = load_dataset(questions, answers, format=config.format, models=[options.candidate, opponent],
                            allow_missing=config.allow_missing, references=config.references, first_n=config.first_n)
-    check_reference_answers(load_template(config.template), dataset)
+    check_reference_answers(load_template(config.template), dataset, config.references, config.first_n)
     comparison = (head_to_head(options, dataset) if earlier is None
                   else against_run(options, config, dataset, earlier))
     pool = [q for q in comparison.pool

@@ -583,7 +583,7 @@ _LEADERBOARD_HELP = ("Rate models from stored or imported judgments: Bradley-Ter
                      "intervals (question bootstrap by default). Writes leaderboard.json/.csv/.md with --out. With "
                      "--results the run's rating settings are the defaults, not those shown.")
 _LEADERBOARD_INPUTS = ("extra_files", "store", "alpaca_eval", "outcomes_files", "results", "questions", "answers",
-                       "quiet", "lc_weights", "instruction_difficulty")
+                       "references", "quiet", "lc_weights", "instruction_difficulty")
 _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSettings.model_fields},
                "method": LeaderboardSettings.help("method", "Default: the run's with --results, winrate for "
                                                             "AlpacaEval annotations, else bt.").split(" [")[0],
@@ -593,6 +593,11 @@ _BOARD_HELP = {**{name: LeaderboardSettings.help(name) for name in LeaderboardSe
 # A flag of `leaderboard` that `report` takes too (a report of a store rates its judgments as `leaderboard --store`
 # does): one definition.
 BaselineFlag = Annotated[str | None, typer.Option(metavar=MODEL, help=_BOARD_HELP["baseline"])]
+# The references file a run judged with, beside its questions and answers (`leaderboard --results`, `diagnose`,
+# `report`): its reference answers are part of the texts judged, which the judgments are checked against.
+ReferencesFlag = Annotated[Path | None, typer.Option(
+    metavar=PATH, help="With --questions and --answers: the references file the run judged with (default: the one "
+                       "a results folder's leaderboard.json records).")]
 
 
 def _outcomes_in_one_source(files: list[Path]) -> str:
@@ -634,6 +639,7 @@ def leaderboard(
                                                    "lengths give the avg length column and whose style counts style "
                                                    "control fits (arena-hard-auto's model_answer folder); repeat the "
                                                    "flag."),
+    references: ReferencesFlag = None,
     method: str | None = typer.Option(None, metavar=_one_of(Method), help=_BOARD_HELP["method"]),
     interval: str | None = typer.Option(None, metavar=_one_of(Interval), help=_BOARD_HELP["interval"]),
     resample: str | None = typer.Option(None, metavar=_one_of(Resample), help=_BOARD_HELP["resample"]),
@@ -687,6 +693,9 @@ def leaderboard(
                                                                "--outcomes only (the answers judged: their style "
                                                                "counts for style control, their lengths for the avg "
                                                                "length column)")
+    if references is not None and not (results or store):
+        raise ConfigError("--references goes with --results or --store (the references file a run judged with, beside "
+                          "the --questions and --answers judged)")
     if results and latest:
         raise ConfigError("--latest does not go with --results (a run's folder holds one request per game: --latest "
                           "chooses among a store's)")
@@ -703,12 +712,13 @@ def leaderboard(
         prepare_directory(settings.out)
     length_control = {"lc_weights": lc_weights, "instruction_difficulty": instruction_difficulty}
     if results is not None:
-        board = rate(results, settings, kind="results", questions=questions, answers=answers, **length_control)
+        board = rate(results, settings, kind="results", questions=questions, answers=answers, references=references,
+                     **length_control)
     else:
         # Without --method, rate() chooses: win rates for AlpacaEval annotations with a common baseline, else bt.
         method_given = "method" in settings.model_fields_set
         board = rate(source, settings, kind=kind, method=settings.method if method_given else None,
-                     questions=questions, answers=answers, **length_control)
+                     questions=questions, answers=answers, references=references, **length_control)
     _say_unused_ratings(settings, board.meta)
     written = board.write(settings.out) if settings.out is not None else {}
     _show_leaderboard(board, None if quiet else TerminalConsole())
@@ -943,6 +953,7 @@ def diagnose(
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
                                               help="The answers (for the length bias; repeat the flag); with "
                                                    "--questions."),
+    references: ReferencesFlag = None,
     judge_family: str | None = typer.Option(None, metavar="<text>",
                                             help="Models whose name contains this count as the judge's own."),
     swap: str | None = typer.Option(None, metavar=_one_of(Swap),
@@ -972,7 +983,8 @@ def diagnose(
         # the gold file holds the questions and both answers of each pair (evaluate_gold judges it in place of
         # any data a config names); a bad value names the flag that gave it, as `run` does
         values, flags = flag_values(ctx, _RUN_SETTINGS)
-        unused = [flags[name] for name in ("questions", "answers", "judge_family", "swap", "latest") if name in values]
+        unused = [flags[name] for name in ("questions", "answers", "references", "judge_family", "swap", "latest")
+                  if name in values]
         if unused:  # they describe stored judgments of models, which gold pairs are not
             raise ConfigError(f"{', '.join(unused)}: not used with --gold, which judges both orders of the gold "
                               "file's pairs (it holds their questions and answers): leave them out")
@@ -987,7 +999,8 @@ def diagnose(
     from judgebench.evaluation import diagnose as diagnose_judgments
 
     figures = diagnose_judgments(results=results, store=store, judge=judge_model, template=template, latest=latest,
-                                 questions=questions, answers=answers, judge_family=judge_family, swap=swap,
+                                 questions=questions, answers=answers, references=references,
+                                 judge_family=judge_family, swap=swap,
                                  seed=seed, confidence=confidence)
     for warning in figures.get("warnings", []):
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
@@ -1071,6 +1084,7 @@ def report(
     answers: list[Path] | None = typer.Option(None, metavar=REPEATED_PATH,
                                               help="The answers (texts, length bias; repeat the flag); with "
                                                    "--questions."),
+    references: ReferencesFlag = None,
     judgments_shown: int = typer.Option(200, parser=_count,
                                         help="Pairs shown in the judgment browser (a seeded sample)."),
     seed: int = typer.Option(0, parser=_count, help="Seed of the sample of judgments shown."),
@@ -1094,7 +1108,8 @@ def report(
     settings = LeaderboardSettings.from_flags({k: v for k, v in ratings.items() if v is not None},
                                               {name: f"--{name}" for name in ratings})
     written = html_report(out, results=results, store=store, judge=judge_model, template=template, latest=latest,
-                          questions=questions, answers=answers, shown_pairs=judgments_shown, seed=seed, **ratings)
+                          questions=questions, answers=answers, references=references, shown_pairs=judgments_shown,
+                          seed=seed, **ratings)
     _say_unused_ratings(settings, written.meta)
     for warning in written.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)

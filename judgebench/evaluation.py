@@ -343,7 +343,7 @@ def _prepare_run(settings: RunConfig, out: str | Path | None,
                                references=settings.references, baseline=settings.baseline, first_n=settings.first_n)
     check_reference_models(settings, dataset)
     check_models_to_compare(settings, dataset)
-    check_reference_answers(template, dataset)
+    check_reference_answers(template, dataset, settings.references, settings.first_n)
     if weighs_questions(settings.method, settings.rating_interval(), settings.resample):
         check_bootstrap_memory(settings.rounds, len(dataset.questions))
     if settings.style_control:
@@ -533,17 +533,28 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
         raise ConfigError(f"{setting} '{name}' {problem}{' If not, ' if typo else ': '}{advice}")
 
 
-def check_reference_answers(template: Template, dataset: Dataset) -> None:
+def check_reference_answers(template: Template, dataset: Dataset, references: str | Path | None,
+                            first_n: int | None) -> None:
     """Refuse, before any judge call, a template that shows the judge reference answers when no question has one:
-    every prompt would say that none is available."""
+    every prompt would say that none is available. Where a references file was given (`references`), the message
+    says it was read and gives none of the questions judged (the first `first_n` of the file, when cut) a reference:
+    it asked for the file already given."""
     from judgebench.config import how_to_set, setting_name
 
-    if template.uses_reference and all(not question.reference for question in dataset.questions.values()):
+    if not template.uses_reference or any(question.reference for question in dataset.questions.values()):
+        return
+    instead = f"set {setting_name('template')} to a template without references (pairwise-5)"
+    if references is None:
         raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
                           f"{len(dataset.questions)} questions has one: give them with "
                           f"{how_to_set('references', 'FILE')} (FastChat's reference_answer rows, or rows in the "
-                          "answers' format) or a `reference` field in the questions file, or set "
-                          f"{setting_name('template')} to a template without references (pairwise-5)")
+                          f"answers' format) or a `reference` field in the questions file, or {instead}")
+    judged = (f"the first {len(dataset.questions)} questions ({how_to_set('first_n', str(first_n))})"
+              if first_n is not None else f"the {len(dataset.questions)} questions")
+    more = f"judge more questions ({setting_name('first_n')}), " if first_n is not None else ""
+    raise ConfigError(f"template '{template.name}' judges with reference answers, but none of {judged} has one: the "
+                      f"references file {references} ({setting_name('references')}) was read, and gives none of them "
+                      f"a reference answer; {more}give their reference answers in that file, or {instead}")
 
 
 def input_notes(settings: RunConfig, template: Template, dataset: Dataset) -> list[str]:
@@ -1066,8 +1077,8 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 # The meta a run records about its judging, not its ratings (`_provenance`, the tokens and cost, the games'
 # counts of `diagnostics.RunDiagnostics.to_meta`): a refit of its judgments keeps them (`report.inputs.refit`).
-RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "models",
-                  "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
+RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "references_file",
+                  "models", "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
                   "questions_sha256", "answers_sha256", "prompt_tokens", "completion_tokens", "cost_usd",
                   "games_failed", "games_unparsed", "games_at_token_limit", "pairs_incomplete", "pairs_inconsistent",
                   "skipped_questions")
@@ -1076,13 +1087,15 @@ RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "r
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
     """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
     which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
-    that the answers given with the run are the ones judged)."""
+    that the answers given with the run are the ones judged; `references_file`: the references file's absolute path,
+    whose reference answers are part of those texts, read again by `report.inputs.judged_texts`)."""
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
             "engine": settings.judge.engine,
             "sampling": settings.sampling(template),
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
+            **({"references_file": str(Path(settings.references).resolve())} if settings.references else {}),
             **({"first_n": settings.first_n} if settings.first_n is not None else {}),  # a trial's cut
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
@@ -1110,9 +1123,10 @@ def answers_sha256(dataset: Dataset, model: str) -> str:
     return hashlib.sha256(json.dumps(answers).encode()).hexdigest()
 
 
-@expands_paths("source", "questions", "answers", "lc_weights", "instruction_difficulty")
+@expands_paths("source", "questions", "answers", "references", "lc_weights", "instruction_difficulty")
 def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, questions: str | Path | None = None,
-         answers: str | Path | Sequence[str | Path] | None = None, **options: Any) -> Leaderboard:
+         answers: str | Path | Sequence[str | Path] | None = None, references: str | Path | None = None,
+         **options: Any) -> Leaderboard:
     """Rate models from stored or imported judgments, with the `judgebench leaderboard` command's defaults.
 
     Parameters
@@ -1137,6 +1151,12 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         and model: their lengths give the avg length column, and under style control (a style-controlled run's, or
         style_control=True) their style counts are what it fits (for outcomes without the count columns, such as
         arena-hard-auto's judgment files: `_with_judged_texts`).
+        A results folder's or a store's texts are checked against its judgments (a warning when they are not
+        those judged: `report.inputs.unjudged_texts`).
+    references:
+        With a results folder's or a store's questions and answers: the references file its run judged with (a
+        results folder's default: the one its leaderboard.json records, `report.inputs.judged_texts`), so that
+        questions judged with a reference answer are rebuilt as they were judged.
     **options:
         method ("bt" | "elo" | "winrate"; default winrate for AlpacaEval annotations with a common baseline,
         else bt), interval, resample, confidence, rounds, seed, baseline, anchor, anchor_rating, scale,
@@ -1171,7 +1191,10 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
         kind = source_kind(source)
     _check_length_control_source(kind, _given_options(settings, options, ["lc_weights", "instruction_difficulty"]))
     if kind == "results":
-        return _rate_results(Path(source), settings, options, questions, answers)
+        return _rate_results(Path(source), settings, options, questions, answers, references)
+    if references is not None and (kind not in ("store",) or questions is None):
+        raise ConfigError("references (the reference answers a run judged with) go with a results folder's or a "
+                          "store's questions and answers")
     if (questions is not None or answers is not None) and kind == "alpaca-eval":
         raise ConfigError("questions and answers (the answers judged: their style counts for style control, their "
                           "lengths for the avg length column) go with a results folder, a store or outcomes")
@@ -1195,7 +1218,8 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
     if (inputs.plan is not None and inputs.plan.get("method") == method and inputs.plan.get("interval")
             and not _given_options(settings, options, ["interval"])):
         interval = inputs.plan["interval"]  # as the adaptive run that chose these judgments rated them
-    outcomes, lengths, texts_warnings = (_with_judged_texts(inputs, chosen["style_control"], questions, answers)
+    outcomes, lengths, texts_warnings = (_with_judged_texts(inputs, chosen["style_control"], questions, answers,
+                                                            references)
                                          if inputs.kind != "alpaca-eval" else (inputs.outcomes, None, []))
     board = build(outcomes, inputs.games, method=method, interval=interval, answer_lengths=lengths,
                   style_control=chosen["style_control"], **_length_control(chosen),
@@ -1232,7 +1256,7 @@ def rate(source: Any, settings: Any = None, *, kind: SourceKind | None = None, q
 
 
 def _with_judged_texts(inputs: Inputs, style_control: bool, questions: str | Path | None,
-                       answers: str | Path | Sequence[str | Path] | None
+                       answers: str | Path | Sequence[str | Path] | None, references: str | Path | None = None
                        ) -> tuple[pd.DataFrame, dict[str, float] | None, list[str]]:
     """A store's or an outcomes table's outcomes with what the answers judged tell of them (`questions` and
     `answers`, read as `load_judged_texts` reads them: arena-hard-auto's model_answer folder and its token_len, or
@@ -1241,7 +1265,8 @@ def _with_judged_texts(inputs: Inputs, style_control: bool, questions: str | Pat
     own leaderboard is without count columns computed by hand; each model's mean answer length, the avg length
     column, as a run measures it (`diagnostics.average_lengths`; None without the texts); and the warnings on texts
     that are not those judged (a store's games are rebuilt from them and their keys compared,
-    `report.inputs.unjudged_texts`, as for a results folder; outcomes keep no keys: the answers the files lack).
+    `report.inputs.unjudged_texts`, as for a results folder, with the `references` its games were judged with;
+    outcomes keep no keys: the answers the files lack).
 
     Under style control, answers for outcomes that carry count columns of their own are refused (one of the two sets
     of counts would be ignored), and neither says what to give."""
@@ -1267,7 +1292,7 @@ def _with_judged_texts(inputs: Inputs, style_control: bool, questions: str | Pat
     if style_control and own:
         raise ConfigError(f"the outcomes carry style counts of their own ({', '.join(own)}), and {texts} would "
                           "replace them: give one or the other")
-    dataset = load_judged_texts(questions, answers)
+    dataset = load_judged_texts(questions, answers, references)
     assert dataset is not None  # questions and answers, together (load_judged_texts refuses one alone)
     lengths = average_lengths(dataset, outcomes)
     if style_control:
@@ -1372,13 +1397,13 @@ _RUN_OWN = ("judge", "template", "latest")
 
 
 def _rate_results(directory: Path, settings: Any, options: dict[str, Any], questions: str | Path | None,
-                  answers: str | Path | Sequence[str | Path] | None) -> Leaderboard:
+                  answers: str | Path | Sequence[str | Path] | None, references: str | Path | None) -> Leaderboard:
     """A results folder's ratings again (`report.inputs.refit`): the run's judgments rated with the settings its
     leaderboard.json records, those given here laid over them (keyword `options`, and the fields of `settings`
     that were set explicitly, as a pydantic model records them, or that are not None); None leaves the run's.
     The run's judge and template are those of its judgments: asking for others is a ConfigError."""
     from judgebench.records import why_unrated
-    from judgebench.report.inputs import load_run, refit
+    from judgebench.report.inputs import judged_texts, load_run, refit
 
     _check_option_names(options)
     refused = [name for name in _RUN_OWN if options.get(name) not in (None, False)]
@@ -1387,10 +1412,9 @@ def _rate_results(directory: Path, settings: Any, options: dict[str, Any], quest
                           "judge and template")
     given = _given_options(settings, options, [name for name in RATE_DEFAULTS if name not in _RUN_OWN])
     overrides = {"k" if name == "k_factor" else name: value for name, value in given.items()}
-    from judgebench.datasets import load_judged_texts
-
     data = load_run(results=directory)
-    board, _ = refit(data, load_judged_texts(questions, answers), style_control_optional=True, **overrides)
+    board, _ = refit(data, judged_texts(data, questions, answers, references), style_control_optional=True,
+                     **overrides)
     if board is None:
         raise InputError(f"no outcomes to rate: {why_unrated(data.judgments)}", path=directory / "judgments.jsonl",
                          hint=command_or_call(f"`judgebench report --results {directory} --out report.html`",
@@ -1491,11 +1515,12 @@ def _as_list(paths: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
 
 
-@expands_paths("results", "store", "questions", "answers")
+@expands_paths("results", "store", "questions", "answers", "references")
 @names_its_call
 def diagnose(*, results: str | Path | None = None, store: str | Path | None = None, judge: str | None = None,
              template: str | None = None, questions: str | Path | None = None,
-             answers: str | Path | Sequence[str | Path] | None = None, judge_family: str | None = None,
+             answers: str | Path | Sequence[str | Path] | None = None, references: str | Path | None = None,
+             judge_family: str | None = None,
              swap: str | None = None, seed: int | None = None, confidence: float = 0.95,
              latest: bool = False) -> dict[str, Any]:
     """The judge's diagnostics of stored judgments (`judgebench diagnose --results/--store`): position
@@ -1505,7 +1530,9 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 
     `results` or `store` (exactly one; `judge` and `template` choose a store's judgments, and `latest` takes each
     game judged by several requests by its latest judgment, as `rate` does); `questions` and
-    `answers` give the length bias and the categories; `judge_family`: models whose name contains it count as
+    `answers` give the length bias and the categories, with `references`, the references file the run judged
+    with (a results folder's run's, as its leaderboard.json records it, unless given: `report.inputs.judged_texts`),
+    for the check that they are the texts judged; `judge_family`: models whose name contains it count as
     the judge's own (default: a results folder's own models, as its run's diagnostics.json names them, so that
     `--out` into the folder keeps its self-preference); `swap` and `seed`: how games become outcomes (default:
     the run's); `confidence`: of every interval. A store's games of a gold set's pairs beside its models' are left
@@ -1514,16 +1541,15 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     request) is in the object's `warnings`.
     """
     from judgebench import diagnostics
-    from judgebench.datasets import load_judged_texts
     from judgebench.datasets.gold import without_gold_pairs
-    from judgebench.report.inputs import load_run, unjudged_texts
+    from judgebench.report.inputs import judged_texts, load_run, unjudged_texts
 
     _checked_ratings({"confidence": confidence, "swap": swap, "seed": seed})
-    dataset = load_judged_texts(questions, answers)
     if store is None and results is None:
         raise ConfigError("nothing to diagnose: give the stored judgments (a results folder or a store), or judge "
                           "a gold set (evaluate_gold)")
     data = load_run(store=store, results=results, judge=judge, template=template, latest=latest)
+    dataset = judged_texts(data, questions, answers, references)
     gold = None
     if store is not None:  # a gold set's games beside the models' are left out, as `rate` and `report` leave them
         data.judgments, gold = without_gold_pairs(data.judgments, store, gold_alone="kept")
@@ -1547,12 +1573,12 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
     return figures
 
 
-@expands_paths("out", "results", "store", "questions", "answers")
+@expands_paths("out", "results", "store", "questions", "answers", "references")
 @names_its_call
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, latest: bool = False,
-                questions: str | Path | None = None,
-                answers: str | Path | Sequence[str | Path] | None = None, shown_pairs: int = 200, seed: int = 0,
+                questions: str | Path | None = None, answers: str | Path | Sequence[str | Path] | None = None,
+                references: str | Path | None = None, shown_pairs: int = 200, seed: int = 0,
                 method: str | None = None, baseline: str | None = None, interval: str | None = None,
                 confidence: float | None = None, rounds: int | None = None) -> Report:
     """Write the HTML report of a run (`judgebench report`): its leaderboard, the judge's diagnostics, plots and a
@@ -1566,6 +1592,9 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
         holds several; `latest` rates each game judged by several requests by its latest judgment, as `rate`).
     questions, answers:
         The run's inputs, for the texts in the judgment browser, the categories and the length bias.
+    references:
+        The references file the run judged with, whose reference answers the judgment browser shows (default: a
+        results folder's run's, as its leaderboard.json records it: `report.inputs.judged_texts`).
     shown_pairs, seed:
         How many pairs the judgment browser shows (a seeded sample).
     method, baseline, interval, confidence, rounds:
@@ -1574,18 +1603,17 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
 
     Returns the `report.build.Report`: the HTML file, its plots, size and warnings.
     """
-    from judgebench.datasets import load_judged_texts
     from judgebench.datasets.gold import without_gold_pairs
     from judgebench.report.build import write_report
-    from judgebench.report.inputs import load_run
+    from judgebench.report.inputs import judged_texts, load_run
 
     if isinstance(shown_pairs, bool) or not isinstance(shown_pairs, int) or shown_pairs < 0:
         raise ConfigError(f"shown_pairs must be a whole number, at least 0, got {shown_pairs!r}")
     _checked_ratings({"seed": seed})  # the seed of the sample shown, checked as a seed
     ratings = _checked_ratings({"method": method, "baseline": baseline, "interval": interval,
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
-    dataset = load_judged_texts(questions, answers)
     data = load_run(store=store, results=results, judge=judge, template=template, imported=True, latest=latest)
+    dataset = judged_texts(data, questions, answers, references)
     if store is not None:  # the report of the store's models: a gold set's games left out, as `rate` leaves them
         data.judgments, gold = without_gold_pairs(data.judgments, store)
         data.warnings += [gold] if gold else []

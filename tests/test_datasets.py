@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -853,3 +854,40 @@ def test_references_replaced_are_named_only_among_the_questions_judged(tmp_path:
     assert notes == {"1": [],
                      "2": [f"{replaced}1 question(s) judged (ids: q2), which differ"],
                      "3": [f"{replaced}2 question(s) (ids: q2, q3), which differ"]}  # all judged: said as before
+
+
+def test_a_references_file_given_for_none_of_the_first_n_questions_is_said_to_have_been_read(shared_data: Path,
+                                                                                              tmp_path: Path):
+    """`run --first-n 10 --references gpt-4.jsonl` on MT-Bench's questions (FastChat's reference answers are for
+    questions 101-130, past the first 10) said that none of the 10 questions had a reference and to give them with
+    --references FILE, the flag given: the message says the file was read, names it, and that it gives none of the
+    first 10 a reference; without --first-n, a file that gives none of the questions one (MT-Bench's first 10
+    questions, an empty file) is named alike. Refused
+    before any judge call (the judge's address is a closed port)."""
+    from tests.support.cli_runs import judgebench
+
+    questions = shared_data / "mt_bench" / "question.jsonl"
+    ids = [json.loads(line)["question_id"] for line in questions.read_text().splitlines()]
+    for folder, judged in (("model_answer", ids), ("first10_answers", ids[:10])):
+        (tmp_path / folder).mkdir()
+        for model in ("m", "n"):
+            write_jsonl(tmp_path / folder / f"{model}.jsonl", [{"question_id": qid, "model_id": model, "choices": [
+                {"index": 0, "turns": [f"{model} 1", f"{model} 2"]}]} for qid in judged])
+    shutil.copy(shared_data / "mt_bench" / "reference_answer_gpt-4.jsonl", tmp_path / "gpt-4.jsonl")
+    (tmp_path / "empty.jsonl").write_text("")
+    (tmp_path / "first10.jsonl").write_text("".join(questions.read_text().splitlines(keepends=True)[:10]))
+
+    def refused(references: str, *first_n: str, questions: Path = questions, answers: str = "model_answer") -> str:
+        done = judgebench("run", "--questions", str(questions), "--answers", answers, "--baseline", "m",
+                          "--references", references, *first_n, "--template", "pairwise-5-reference",
+                          "--judge-model", "x", "--base-url", "http://127.0.0.1:9/v1", "--out", "out", cwd=tmp_path)
+        assert done.returncode == EXIT_USAGE and "Traceback" not in done.stderr, done.stderr
+        return " ".join(done.stderr.split())
+
+    assert ("error: template 'pairwise-5-reference' judges with reference answers, but none of the first 10 questions "
+            "(--first-n 10) has one: the references file gpt-4.jsonl (--references) was read, and gives none of them a "
+            "reference answer; judge more questions (--first-n), give their reference answers in that file, or set "
+            "--template to a template without references (pairwise-5)") in refused("gpt-4.jsonl", "--first-n", "10")
+    assert ("but none of the 10 questions has one: the references file empty.jsonl (--references) was read, and gives "
+            "none of them a reference answer; give their reference answers in that file") in refused(
+        "empty.jsonl", questions=tmp_path / "first10.jsonl", answers="first10_answers")

@@ -26,7 +26,7 @@ import pytest
 
 from judgebench.config import LeaderboardSettings
 from judgebench.errors import ConfigError
-from judgebench.report.build import report_path
+from judgebench.report.build import TEXT_LIMIT, report_path
 from tests.support.cli_runs import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 from tests.support.judge_server import ChatRequest, Reply, constant_rule, qualities, quality_rule
 
@@ -1335,3 +1335,80 @@ def test_report_of_a_leaderboard_rated_from_a_results_folder_names_its_source_an
     assert (f"A leaderboard rated by judgebench leaderboard from the judgments (the results folder out of judgebench "
             f"run {run_id}), judge test-judge") in text
     assert "source unknown" not in text
+
+
+# The reference answer of each card of the judgment browser, by its question id (None: the card shows none).
+CARD_REFERENCE = """cards => cards.map(card => [
+    card.firstElementChild.textContent.split(":")[0].replace("question ", ""),
+    card.querySelector("pre.reference") && card.querySelector("pre.reference").textContent])"""
+
+
+def test_a_run_judged_with_a_references_file_is_checked_and_shown_with_its_reference_answers(judge_server, tmp_path,
+                                                                                                shared_data):
+    """MT-Bench's questions judged with FastChat's reference answers (`run --references`): `report`, `diagnose` and
+    `leaderboard --results` given the run's very --questions and --answers warned that 60 of its 160 judged answers
+    differed from the texts given (each question the references file gave a reference to), in leaderboard.md and
+    the report too: the texts were rebuilt without the reference answers judged. The run records its references
+    file (meta.references_file), which they read by default; `--references` gives it where it is now (a file moved
+    is an error naming it), and a store's texts, which record no file, are checked with it (without it, the warning
+    asks for it). The judgment browser shows the reference answer the judge saw (checked in chromium)."""
+    judge_server.rule = quality_rule()
+    questions = shared_data / "mt_bench" / "question.jsonl"
+    ids = [json.loads(line)["question_id"] for line in questions.read_text().splitlines()]
+    (tmp_path / "model_answer").mkdir()
+    for model in ("alpha", "beta"):  # FastChat's model_answer layout; alpha the better, but not on every question
+        (tmp_path / "model_answer" / f"{model}.jsonl").write_text("".join(
+            json.dumps({"question_id": qid, "model_id": model, "choices": [{"index": 0, "turns": [
+                f"{model} answers {qid}. QUALITY={7 if model == 'alpha' else 8 if k % 5 == 0 else 4}",
+                f"{model} again."]}]}) + "\n" for k, qid in enumerate(ids)))
+    shutil.copy(shared_data / "mt_bench" / "reference_answer_gpt-4.jsonl", tmp_path / "gpt-4.jsonl")
+    texts = ("--questions", str(questions), "--answers", "model_answer")
+    run = judgebench("run", *texts, "--baseline", "alpha", "--template", "pairwise-5-reference", "--references",
+                     "gpt-4.jsonl", "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store",
+                     "s.sqlite", "--out", "out", "--rounds", "50", "--no-progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+
+    for command in (("report", "--results", "out", "--out", "report.html"), ("diagnose", "--results", "out"),
+                    ("leaderboard", "--results", "out", "--out", "again", "-q"),
+                    ("report", "--store", "s.sqlite", "--references", "gpt-4.jsonl", "--out", "store.html")):
+        done = judgebench(*command, *texts, cwd=tmp_path)
+        assert done.returncode == 0 and "judged answers" not in done.stderr, (command, done.stderr)
+    assert "judged answers" not in (tmp_path / "again" / "leaderboard.md").read_text()
+    assert leaderboard_meta(tmp_path / "out")["references_file"] == str(tmp_path / "gpt-4.jsonl")
+    assert leaderboard_meta(tmp_path / "again")["references_file"] == str(tmp_path / "gpt-4.jsonl")  # kept
+    unread = judgebench("report", "--store", "s.sqlite", *texts, "--out", "unread.html", cwd=tmp_path)
+    assert ("60 of the 160 judged answers differ from the texts given (for example alpha's answer to question 101): "
+            "lengths, style counts and texts shown for them are not those judged; give the files that were judged; the "
+            "run's template showed the judge reference answers: give the references file it judged with "
+            "(--references)") in " ".join(unread.stderr.split()), unread.stderr
+
+    alone = judgebench("report", "--results", "out", "--references", "gpt-4.jsonl", "--out", "alone.html", cwd=tmp_path)
+    assert alone.returncode == 2 and ("error: --references goes with --questions and --answers: the reference answers "
+                                      "are read by their questions' ids") in " ".join(alone.stderr.split())
+
+    (tmp_path / "gpt-4.jsonl").rename(tmp_path / "moved.jsonl")
+    gone = judgebench("report", "--results", "out", *texts, "--out", "gone.html", cwd=tmp_path)
+    assert gone.returncode == 2 and "Traceback" not in gone.stderr
+    assert (f"error: {tmp_path / 'gpt-4.jsonl'}: the run judged with the reference answers of this file "
+            "(leaderboard.json's meta.references_file), which is not there") in " ".join(gone.stderr.split())
+    assert "give the file where it is now with --references FILE" in " ".join(gone.stderr.split())
+    moved = judgebench("diagnose", "--results", "out", *texts, "--references", "moved.jsonl", cwd=tmp_path)
+    assert moved.returncode == 0 and "judged answers" not in moved.stderr, moved.stderr
+    import judgebench as api
+
+    board = api.rate(tmp_path / "out", questions=questions, answers=tmp_path / "model_answer",
+                     references=tmp_path / "moved.jsonl")
+    assert not [text for text in board.meta["warnings"] if "judged answers" in text], board.meta["warnings"]
+
+    references = {str(json.loads(line)["question_id"]): "\n\n".join(json.loads(line)["choices"][0]["turns"])
+                  for line in (tmp_path / "moved.jsonl").read_text().splitlines()}
+    with opened_page(tmp_path / "report.html") as page:
+        cards = dict(page.eval_on_selector_all("#browser .pair", CARD_REFERENCE))
+    assert len(cards) == 80
+    for question_id in ("111", "130"):  # math and coding: from the references file, cut as answers are
+        assert cards[question_id].split(" [... ")[0] == references[question_id][:TEXT_LIMIT], question_id
+    assert cards["81"] is None  # a writing question, without a reference answer
+
+
+def leaderboard_meta(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "leaderboard.json").read_text())["meta"]

@@ -161,19 +161,25 @@ def _set_aside_note(chosen: Format, set_aside: list[str]) -> list[str]:
             "as FastChat's judge does"]
 
 
-def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path] | str | Path | None
-                      ) -> Dataset | None:
+def load_judged_texts(questions: str | Path | None, answers: Sequence[str | Path] | str | Path | None,
+                      references: str | Path | None = None) -> Dataset | None:
     """The questions and answers that give judgments already made their texts and lengths (`diagnose`, `report`,
     `leaderboard --results`, `rate`): a Dataset read with allow_missing, None without them. One without the other
-    is refused: it was ignored without a word, and the length-bias row then asked for what had been given."""
+    is refused: it was ignored without a word, and the length-bias row then asked for what had been given.
+    `references`: the references file the judgments were made with, whose reference answers are part of the texts
+    judged (`report.inputs.unjudged_texts` rebuilds each request with them); it goes with the questions."""
     files = [answers] if isinstance(answers, (str, Path)) else list(answers or [])
     if (questions is None) != (not files):
         missing = "answers" if questions is not None else "questions"
         raise ConfigError(f"{setting_name(missing)} is missing: {setting_name('questions')} and "
                           f"{setting_name('answers')} go together (the answers are read by their questions' ids)")
     if questions is None:
+        if references is not None:
+            raise ConfigError(f"{setting_name('references')} goes with {setting_name('questions')} and "
+                              f"{setting_name('answers')}: the reference answers are read by their questions' ids")
         return None
-    return load_dataset(Path(questions), [Path(path) for path in files], allow_missing=True)
+    return load_dataset(Path(questions), [Path(path) for path in files], allow_missing=True,
+                        references=Path(references) if references is not None else None)
 
 
 def detect_format(questions: Path, answers: Sequence[Path]) -> str:

@@ -27,7 +27,7 @@ import pandas as pd
 from judgebench.errors import ConfigError
 from judgebench.present import dollars
 from judgebench.records import FAILED, OK, UNPARSED, why_unrated
-from judgebench.report.inputs import RunData, refit
+from judgebench.report.inputs import RunData, judged_template, refit
 
 if TYPE_CHECKING:
     from judgebench.leaderboard import Leaderboard
@@ -273,8 +273,12 @@ def _save(drawn: dict[str, Any], directory: Path, stem: str) -> tuple[dict[str, 
 
 
 def _judgment_sample(judgments: pd.DataFrame, dataset: Any, limit: int, seed: int) -> tuple[list[dict], int]:
-    """A seeded sample of pairs (up to `limit`) with both orders' verdicts and the judge's output."""
+    """A seeded sample of pairs (up to `limit`) with both orders' verdicts and the judge's output, and the
+    question's reference answer where the judge saw one (its template shows them: `inputs.judged_template`)."""
     from judgebench.diagnostics import agreeing_orders
+
+    template = judged_template(judgments)
+    shows_reference = template is not None and template.uses_reference
 
     frame = judgments.assign(low=judgments[["first", "second"]].min(axis=1),
                              high=judgments[["first", "second"]].max(axis=1))
@@ -290,6 +294,7 @@ def _judgment_sample(judgments: pd.DataFrame, dataset: Any, limit: int, seed: in
         both, agree = agreeing_orders([p_low.get(True, math.nan)], [p_low.get(False, math.nan)])
         sample.append({"question_id": str(question_id), "models": [low, high],
                        "question": _question_text(dataset, question_id),
+                       "reference": _reference_text(dataset, question_id) if shows_reference else None,
                        "answers": {model: _answer_text(dataset, question_id, model) for model in (low, high)},
                        "orders": orders, "disagree": bool(both[0] and not agree[0])})
     return sample, total
@@ -306,6 +311,11 @@ def _order(row: dict[str, Any], low: str) -> dict[str, Any]:
 def _question_text(dataset: Any, question_id: str) -> str | None:
     question = dataset.questions.get(question_id) if dataset is not None else None
     return _cut("\n\n".join(question.turns)) if question is not None else None
+
+
+def _reference_text(dataset: Any, question_id: str) -> str | None:
+    question = dataset.questions.get(question_id) if dataset is not None else None
+    return _cut("\n\n".join(question.reference)) if question is not None and question.reference else None
 
 
 def _answer_text(dataset: Any, question_id: str, model: str) -> str | None:

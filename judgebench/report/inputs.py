@@ -25,6 +25,8 @@ from judgebench.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from judgebench.leaderboard import Leaderboard
+    from judgebench.prompts import Template
+    from judgebench.records import Dataset
 
 
 @dataclass
@@ -363,23 +365,19 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
     compared with the stored one. An answer is confirmed by any game of it whose key matches; the warning counts
     the answers judged that the files lack or that no game confirms. Games whose answers judgebench shortened to
     fit the judge's context (`truncated`) are left out. When no key matches at all, the run's settings may be
-    what differs (a template file, sampling parameters set in a config): the warning says so.
+    what differs (a template file, sampling parameters set in a config): the warning says so. A template that shows
+    the judge reference answers makes them part of each request: the warning asks for the run's references file
+    where none was read with the texts (`judged_texts` reads the one the run recorded).
     """
-    from judgebench.prompts import build_request, load_template
+    from judgebench.prompts import build_request
     from judgebench.records import OK
 
     games = data.judgments[data.judgments["status"] == OK]
     if "truncated" in games:
         games = games[~games["truncated"].fillna(0).astype(bool)]
-    names = games["template"].dropna().unique() if "template" in games else []
-    if games.empty or len(names) != 1:
+    template = judged_template(games)
+    if games.empty or template is None:
         return None
-    try:
-        template = load_template(str(names[0]))
-    except (ConfigError, InputError):
-        return None  # a template file's judgments: its name does not find it
-    if "template_hash" in games and (games["template_hash"].dropna() != template.content_hash).any():
-        return None  # judged with another version of the template
     params = data.meta.get("sampling") or template.sampling_params()
     confirmed: set[tuple[str, str]] = set()  # (question_id, model) of the answers
     judged: set[tuple[str, str]] = set()
@@ -395,16 +393,58 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
             continue
         if build_request(template, str(judge), params, question, texts[0], texts[1]).key == key:
             confirmed.update(answers)
+    # the reference answers are part of each request: without the run's references file, the texts seemed to differ
+    unread = (f"; the run's template showed the judge reference answers: give the references file it judged with "
+              f"({setting_name('references', option=True)})" if template.uses_reference
+              and not dataset.references_format else "")
     if not confirmed:
         return (f"none of the {len(games):,} judged games could be rebuilt from the questions and answers given: they "
                 "are not the texts judged, or the run set its own template file or sampling parameters; lengths, "
-                "style counts and texts shown may not be those of the judged answers")
+                f"style counts and texts shown may not be those of the judged answers{unread}")
     differ = judged - confirmed - missing
     parts = [f"{len(group):,} of the {len(judged):,} judged answers {what} (for example {min(group)[1]}'s answer to "
              f"question {min(group)[0]})" for group, what in ((differ, "differ from the texts given"),
                                                               (missing, "are missing from the files given")) if group]
     return ("; ".join(parts) + ": lengths, style counts and texts shown for them are not those judged; give the "
-            "files that were judged") if parts else None
+            f"files that were judged{unread}") if parts else None
+
+
+def judged_template(judgments: pd.DataFrame) -> Template | None:
+    """The template the judgments were made with, found by the name they record and checked by its hash; None
+    when that is not known: judgments of several templates or of none, a template file's (its name does not find
+    it), or judgments made with another version of the template."""
+    from judgebench.prompts import load_template
+
+    names = judgments["template"].dropna().unique() if "template" in judgments else []
+    if len(names) != 1:
+        return None
+    try:
+        template = load_template(str(names[0]))
+    except (ConfigError, InputError):
+        return None
+    if "template_hash" in judgments and (judgments["template_hash"].dropna() != template.content_hash).any():
+        return None
+    return template
+
+
+def judged_texts(data: RunData, questions: str | Path | None, answers: Any, references: str | Path | None
+                 ) -> Dataset | None:
+    """The texts given with a run's judgments (`datasets.load_judged_texts`), with the reference answers the run
+    judged with: those of `references`, else of the references file the run recorded (leaderboard.json's
+    meta.references_file), so that its texts are checked as they were judged (without them every question with a
+    reference answer seemed to have other answers than those judged). A recorded file no longer there is an
+    InputError naming it: the check cannot be made without it."""
+    from judgebench.datasets import load_judged_texts
+
+    recorded = data.meta.get("references_file")
+    if references is None and questions is not None and isinstance(recorded, str):
+        if not Path(recorded).is_file():
+            raise InputError("the run judged with the reference answers of this file (leaderboard.json's "
+                             "meta.references_file), which is not there, and the texts judged cannot be read without "
+                             "them", path=recorded,
+                             hint=f"give the file where it is now with {how_to_set('references', 'FILE', option=True)}")
+        references = recorded
+    return load_judged_texts(questions, answers, references)
 
 
 def read_json_object(path: Path) -> dict[str, Any] | None:
