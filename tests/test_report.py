@@ -1370,12 +1370,15 @@ def test_a_run_judged_with_a_references_file_is_checked_and_shown_with_its_refer
 
     for command in (("report", "--results", "out", "--out", "report.html"), ("diagnose", "--results", "out"),
                     ("leaderboard", "--results", "out", "--out", "again", "-q"),
-                    ("report", "--store", "s.sqlite", "--references", "gpt-4.jsonl", "--out", "store.html")):
+                    ("report", "--store", "s.sqlite", "--references", "gpt-4.jsonl", "--out", "store.html"),
+                    ("leaderboard", "--store", "s.sqlite", "--references", "gpt-4.jsonl", "-q")):
         done = judgebench(*command, *texts, cwd=tmp_path)
         assert done.returncode == 0 and "judged answers" not in done.stderr, (command, done.stderr)
     assert "judged answers" not in (tmp_path / "again" / "leaderboard.md").read_text()
     assert leaderboard_meta(tmp_path / "out")["references_file"] == str(tmp_path / "gpt-4.jsonl")
     assert leaderboard_meta(tmp_path / "again")["references_file"] == str(tmp_path / "gpt-4.jsonl")  # kept
+    unread_board = judgebench("leaderboard", "--store", "s.sqlite", *texts, "-q", cwd=tmp_path)
+    assert unread_board.returncode == 0 and "(--references)" in " ".join(unread_board.stderr.split()), unread_board.stderr
     unread = judgebench("report", "--store", "s.sqlite", *texts, "--out", "unread.html", cwd=tmp_path)
     assert ("60 of the 160 judged answers differ from the texts given (for example alpha's answer to question 101): "
             "lengths, style counts and texts shown for them are not those judged; give the files that were judged; the "
