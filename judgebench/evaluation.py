@@ -1515,7 +1515,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, latest: bool = False,
                 questions: str | Path | None = None,
-                answers: str | Path | Sequence[str | Path] | None = None, shown_pairs: int = 200, seed: int = 0,
+                answers: str | Path | Sequence[str | Path] | None = None, judgments_shown: int = 200, seed: int = 0,
                 method: str | None = None, baseline: str | None = None, interval: str | None = None,
                 confidence: float | None = None, rounds: int | None = None) -> Report:
     """Write the HTML report of a run (`judgebench report`): its leaderboard, the judge's diagnostics, plots and a
@@ -1529,8 +1529,8 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
         holds several; `latest` rates each game judged by several requests by its latest judgment, as `rate`).
     questions, answers:
         The run's inputs, for the texts in the judgment browser, the categories and the length bias.
-    shown_pairs, seed:
-        How many pairs the judgment browser shows (a seeded sample).
+    judgments_shown, seed:
+        How many pairs the judgment browser shows (a seeded sample), as `judgebench report --judgments-shown`.
     method, baseline, interval, confidence, rounds:
         Rate the judgments otherwise than the run did (as `rate` and `judgebench leaderboard` take them); a
         store's judgments are otherwise rated with the defaults, a results folder's as its run rated them.
@@ -1542,8 +1542,8 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     from judgebench.report.build import write_report
     from judgebench.report.inputs import load_run
 
-    if isinstance(shown_pairs, bool) or not isinstance(shown_pairs, int) or shown_pairs < 0:
-        raise ConfigError(f"shown_pairs must be a whole number, at least 0, got {shown_pairs!r}")
+    if isinstance(judgments_shown, bool) or not isinstance(judgments_shown, int) or judgments_shown < 0:
+        raise ConfigError(f"judgments_shown must be a whole number, at least 0, got {judgments_shown!r}")
     _checked_ratings({"seed": seed})  # the seed of the sample shown, checked as a seed
     ratings = _checked_ratings({"method": method, "baseline": baseline, "interval": interval,
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
@@ -1552,7 +1552,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     if store is not None:  # the report of the store's models: a gold set's games left out, as `rate` leaves them
         data.judgments, gold = without_gold_pairs(data.judgments, store)
         data.warnings += [gold] if gold else []
-    return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
+    return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=judgments_shown,
                         seed=seed, ratings=ratings)
 
 

@@ -759,7 +759,8 @@ def test_html_report_writes_what_the_report_command_writes(judge_server, tmp_pat
                          "--judgments-shown", "5", cwd=tmp_path)
     assert cli.returncode == 0, cli.stderr
     monkeypatch.chdir(tmp_path)  # the page names the results folder as given: "out", as the command was
-    written = judgebench.html_report("api", results="out", method="winrate", shown_pairs=5)
+    # the option named as the command's flag is (it was shown_pairs: judgments_shown= was a TypeError)
+    written = judgebench.html_report("api", results="out", method="winrate", judgments_shown=5)
     assert written.html.resolve() == tmp_path / "api" / "report.html" and not written.imported
     assert (written.pairs_shown, written.pairs_total) == (5, 3 * N_QUESTIONS)  # the run's pairs
     assert f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" in cli.stdout
