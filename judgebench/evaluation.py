@@ -1054,7 +1054,8 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 # The meta a run records about its judging, not its ratings (`_provenance`, the tokens and cost, the games'
 # counts of `diagnostics.RunDiagnostics.to_meta`): a refit of its judgments keeps them (`report.inputs.refit`).
-RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "models",
+RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "questions_file", "questions_in_file", "first_n",
+                  "input_format", "references_file", "references_format", "models",
                   "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
                   "questions_sha256", "answers_sha256", "prompt_tokens", "completion_tokens", "cost_usd",
                   "games_failed", "games_unparsed", "games_at_token_limit", "pairs_incomplete", "pairs_inconsistent",
@@ -1064,14 +1065,18 @@ RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "r
 def _provenance(settings: RunConfig, dataset: Dataset, template: Template, result: RunResult) -> dict[str, Any]:
     """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
     which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
-    that the answers given with the run are the ones judged)."""
+    that the answers given with the run are the ones judged; the questions and references files as the settings
+    name them, and how many questions the file holds when `first_n` judged fewer, which the report shows)."""
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
             "engine": settings.judge.engine,
             "sampling": settings.sampling(template),
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
+            **({"questions_file": str(settings.questions)} if settings.questions is not None else {}),
+            **({"references_file": str(settings.references)} if settings.references is not None else {}),
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
-            **({"first_n": settings.first_n} if settings.first_n is not None else {}),  # a trial's cut
+            **({"first_n": settings.first_n, "questions_in_file": dataset.questions_in_file}  # a trial's cut
+               if settings.first_n is not None else {}),
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
