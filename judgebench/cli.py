@@ -136,8 +136,8 @@ def _setting_named(flag: str, flags: Mapping[str, str]) -> str | None:
     """The setting an unknown `flag` names (`--temperature`: "temperature", `--max-attempts`:
     "judge.max_attempts"), a flag of `run` by its setting (`--judge-model`: "judge.model", `--judge`:
     "judge.preset": `check` said no more than "No such option" for the one, "[judge] is a setting" for the
-    other), an option of the command by its name in Python (`flags`: `command_flags`; `report --shown-pairs`:
-    "shown_pairs"), the off form of an on/off setting (`--no-progress`: "progress"), or None when it names
+    other), a setting of the command by its name (`flags`: `command_flags`; `--judge.model`: "judge.model"), the
+    off form of an on/off setting (`--no-progress`: "progress"), or None when it names
     none."""
     name = flag.removeprefix("--").replace("-", "_")
     if not flag.startswith("--") or not name:
@@ -245,8 +245,8 @@ def command_off_flags(ctx: typer.Context) -> dict[str, str]:
 
 
 def _setting_of(param: Any) -> str:
-    """The setting a command's parameter sets, by its name in the settings or in Python (`command_flags`)."""
-    return _RUN_SETTINGS.get(param.name) or _PYTHON_NAMES.get(param.name, param.name)
+    """The setting a command's parameter sets, by its name in the settings (`command_flags`)."""
+    return _RUN_SETTINGS.get(param.name) or param.name
 
 
 def _discard_stdout() -> None:
@@ -331,9 +331,6 @@ _BASE_URL = typer.Option(None, metavar=URL, help=_HELP["judge.base_url"])
 _API_KEY_ENV = typer.Option(None, metavar="<variable>", help=_HELP["judge.api_key_env"])
 _CONCURRENCY = typer.Option(None, parser=_integer, help=_HELP["judge.concurrency"])
 _ON_RATE_LIMIT = typer.Option(None, metavar=ON_RATE_LIMIT, help=_HELP["judge.on_rate_limit"])
-# Flags whose option has another name in Python (`report --judgments-shown`: `html_report(shown_pairs=...)`), so
-# that messages and an unknown flag spelled as in Python (`--shown-pairs`) name the flag.
-_PYTHON_NAMES = {"judgments_shown": "shown_pairs"}
 
 
 @app.command(cls=_Command, help=_RUN_HELP, short_help="Judge answers pairwise and print a leaderboard.")
@@ -1108,8 +1105,8 @@ def report(
     settings = LeaderboardSettings.from_flags({k: v for k, v in ratings.items() if v is not None},
                                               {name: f"--{name}" for name in ratings})
     written = html_report(out, results=results, store=store, judge=judge_model, template=template, latest=latest,
-                          questions=questions, answers=answers, references=references, shown_pairs=judgments_shown,
-                          seed=seed, **ratings)
+                          questions=questions, answers=answers, references=references,
+                          judgments_shown=judgments_shown, seed=seed, **ratings)
     _say_unused_ratings(settings, written.meta)
     for warning in written.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)

@@ -1077,8 +1077,9 @@ def _record_end(settings: RunConfig, recording: RunRecording, status: str, tally
 
 # The meta a run records about its judging, not its ratings (`_provenance`, the tokens and cost, the games'
 # counts of `diagnostics.RunDiagnostics.to_meta`): a refit of its judgments keeps them (`report.inputs.refit`).
-RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "input_format", "references_format", "references_file",
-                  "models", "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
+RUN_PROVENANCE = ("engine", "sampling", "pairs", "questions", "questions_file", "questions_in_file", "first_n",
+                  "input_format", "references_format", "references_file", "models",
+                  "games_planned", "games_reused", "games_shared", "runs", "created_at", "template_sha256",
                   "questions_sha256", "answers_sha256", "prompt_tokens", "completion_tokens", "cost_usd",
                   "games_failed", "games_unparsed", "games_at_token_limit", "pairs_incomplete", "pairs_inconsistent",
                   "skipped_questions")
@@ -1088,15 +1089,18 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
     which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
     that the answers given with the run are the ones judged; `references_file`: the references file's absolute path,
-    whose reference answers are part of those texts, read again by `report.inputs.judged_texts`)."""
+    whose reference answers are part of those texts, read again by `report.inputs.judged_texts`; the questions file
+    as the settings name it, and how many questions it holds when `first_n` judged fewer, which the report shows)."""
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
             "engine": settings.judge.engine,
             "sampling": settings.sampling(template),
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
+            **({"questions_file": str(settings.questions)} if settings.questions is not None else {}),
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
             **({"references_file": str(Path(settings.references).resolve())} if settings.references else {}),
-            **({"first_n": settings.first_n} if settings.first_n is not None else {}),  # a trial's cut
+            **({"first_n": settings.first_n, "questions_in_file": dataset.questions_in_file}  # a trial's cut
+               if settings.first_n is not None else {}),
             "models": list(dataset.models), "games_planned": result.planned,
             "games_reused": result.reused, "games_shared": result.shared, "runs": result.runs,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
@@ -1578,7 +1582,7 @@ def diagnose(*, results: str | Path | None = None, store: str | Path | None = No
 def html_report(out: str | Path, *, results: str | Path | None = None, store: str | Path | None = None,
                 judge: str | None = None, template: str | None = None, latest: bool = False,
                 questions: str | Path | None = None, answers: str | Path | Sequence[str | Path] | None = None,
-                references: str | Path | None = None, shown_pairs: int = 200, seed: int = 0,
+                references: str | Path | None = None, judgments_shown: int = 200, seed: int = 0,
                 method: str | None = None, baseline: str | None = None, interval: str | None = None,
                 confidence: float | None = None, rounds: int | None = None) -> Report:
     """Write the HTML report of a run (`judgebench report`): its leaderboard, the judge's diagnostics, plots and a
@@ -1595,8 +1599,8 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     references:
         The references file the run judged with, whose reference answers the judgment browser shows (default: a
         results folder's run's, as its leaderboard.json records it: `report.inputs.judged_texts`).
-    shown_pairs, seed:
-        How many pairs the judgment browser shows (a seeded sample).
+    judgments_shown, seed:
+        How many pairs the judgment browser shows (a seeded sample), as `judgebench report --judgments-shown`.
     method, baseline, interval, confidence, rounds:
         Rate the judgments otherwise than the run did (as `rate` and `judgebench leaderboard` take them); a
         store's judgments are otherwise rated with the defaults, a results folder's as its run rated them.
@@ -1607,8 +1611,8 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     from judgebench.report.build import write_report
     from judgebench.report.inputs import judged_texts, load_run
 
-    if isinstance(shown_pairs, bool) or not isinstance(shown_pairs, int) or shown_pairs < 0:
-        raise ConfigError(f"shown_pairs must be a whole number, at least 0, got {shown_pairs!r}")
+    if isinstance(judgments_shown, bool) or not isinstance(judgments_shown, int) or judgments_shown < 0:
+        raise ConfigError(f"judgments_shown must be a whole number, at least 0, got {judgments_shown!r}")
     _checked_ratings({"seed": seed})  # the seed of the sample shown, checked as a seed
     ratings = _checked_ratings({"method": method, "baseline": baseline, "interval": interval,
                                 "confidence": confidence, "rounds": rounds}).build_options(given_only=True)
@@ -1617,7 +1621,7 @@ def html_report(out: str | Path, *, results: str | Path | None = None, store: st
     if store is not None:  # the report of the store's models: a gold set's games left out, as `rate` leaves them
         data.judgments, gold = without_gold_pairs(data.judgments, store)
         data.warnings += [gold] if gold else []
-    return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=shown_pairs,
+    return write_report(data, out, dataset=dataset, diagnostics_figures=data.diagnostics, shown_pairs=judgments_shown,
                         seed=seed, ratings=ratings)
 
 

@@ -139,14 +139,20 @@ class Leaderboard:
     def _repr_html_(self) -> str:
         """The table, as a notebook shows a DataFrame, under its warnings (as the terminal, leaderboard.md and the
         report show them: a notebook showed every model rated 1000 by a judge that always chose the first answer,
-        without the warning that says so) and what its interval is (IPython's rich display)."""
+        without the warning that says so) and what its interval is (IPython's rich display). The ratings and their
+        intervals' ends read as the terminal's table writes them (`present.rating_format`: 1021.7, not 1022 to four
+        figures, whose 1000 beside a baseline's 1000.1 seemed to touch it)."""
         from html import escape
 
+        from judgebench.present import rating_format
+
+        rating = rating_format(self.meta)
         warnings = "".join(f'<p style="color: #b35900"><strong>Warning:</strong> {escape(str(warning))}.</p>'
                            for warning in self.meta.get("warnings") or [])
         caption = escape(str(self.meta.get("interval_label", "")))
         return (f"{warnings}<p>{caption}</p>"
-                + self.table.to_html(index=False, max_rows=100, float_format=lambda x: f"{x:.4g}"))
+                + self.table.to_html(index=False, max_rows=100, float_format=lambda x: f"{x:.4g}",
+                                     formatters=dict.fromkeys(("rating", "lower", "upper"), rating)))
 
     def to_json(self) -> dict:
         """The contents of leaderboard.json: {"meta": ..., "models": [...]}."""

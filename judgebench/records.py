@@ -47,7 +47,8 @@ class Dataset:
     read (reference answers a references file replaced, folders of an answers directory left unread).
     `format` and `references_format`: the input formats (`datasets.FORMATS`) the questions and answers, and a
     references file, were read in, named or detected (None: not read from files, or no references file), so
-    that a run can say how it read them.
+    that a run can say how it read them. `questions_in_file`: how many questions the questions file holds, of
+    which `questions` may be the first few (`first_n`), so that a trial's results say "20 of 80 questions".
     """
 
     questions: dict[str, Question]
@@ -57,6 +58,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     format: str | None = None
     references_format: str | None = None
+    questions_in_file: int | None = None
 
     def answer(self, question_id: str, model: str) -> Answer | None:
         return self.answers.get((question_id, model))

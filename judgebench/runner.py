@@ -950,7 +950,7 @@ async def run_async(config: RunConfig, dataset: Dataset, *, engine: Engine | Non
     return RunResult(config, planned=len(specs), reused=len(reused) + tally.elsewhere, tally=tally, games=games,
                      combined=combined, judgments=judgments, stopped_by=stopped_by,
                      run_id=recording.id if recording.started else None, notes=reuse.notes(), reuse=reuse,
-                     runs=_run_records(runs), asked_again=asked_again, unreadable=unreadable,
+                     runs=run_records(runs), asked_again=asked_again, unreadable=unreadable,
                      shared=len(specs) - len(keys), callback_error=callback_error)
 
 
@@ -993,7 +993,7 @@ def merge_rounds(rounds: Sequence[RunResult], tally: Tally, runs: pd.DataFrame) 
                      judgments=judgments.reset_index(drop=True),
                      stopped_by=next((r.stopped_by for r in rounds if r.stopped_by is not None), None),
                      run_id=next((r.run_id for r in rounds if r.run_id), None),
-                     notes=reuse.notes() if reuse else [], reuse=reuse, runs=_run_records(runs),
+                     notes=reuse.notes() if reuse else [], reuse=reuse, runs=run_records(runs),
                      asked_again=sum(r.asked_again for r in rounds), unreadable=sum(r.unreadable for r in rounds),
                      shared=sum(r.shared for r in rounds) + across_rounds,
                      callback_error=next((r.callback_error for r in rounds if r.callback_error is not None), None))
@@ -1003,8 +1003,9 @@ _RUN_FIELDS = ("id", "status", "started_at", "ended_at", "engine", "server", "mo
                "vllm_version", "judgebench_version", "template", "template_hash", "sent", "cost")
 
 
-def _run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
-    """The runs that judged a plan's games, as leaderboard.json's meta names them (times in ISO 8601 UTC)."""
+def run_records(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The runs that judged a plan's games (or a store's judgments, which its report names: `report.inputs`), as
+    leaderboard.json's meta names them (times in ISO 8601 UTC)."""
     records = []
     for run in runs.to_dict(orient="records"):
         record = {name: run.get(name) for name in _RUN_FIELDS}

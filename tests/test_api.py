@@ -194,6 +194,23 @@ def test_a_leaderboard_shows_in_a_line_and_as_a_table_in_a_notebook():
         assert f"<strong>Warning:</strong> {escape(warning)}." in html.split("<table", 1)[0]
 
 
+def test_a_notebook_shows_ratings_as_the_terminal_table_writes_them():
+    """The notebook's table wrote every float to four significant figures: a rating of 1716.5 read 1717 (and a
+    baseline's 1000.1 beside an upper end of 1000.0 read 1000 twice); a win-rate board's ratings were fractions
+    where the terminal writes percentages. Ratings and their intervals' ends are now written by the terminal's
+    own rule (`present.rating_format`)."""
+    from judgebench.present import rating_format
+
+    for options in ({}, {"method": "winrate", "baseline": "low"}):
+        board = judgebench.rate(_undefeated_outcomes(10), rounds=20, **options)
+        html, written = board._repr_html_(), rating_format(board.meta)
+        for entry in board.models:
+            row = html.split(f"<td>{entry['model']}</td>", 1)[1].split("</tr>", 1)[0]
+            cells = [f"<td>{written(entry[key])}</td>" for key in ("rating", "lower", "upper")
+                     if entry.get(key) is not None]
+            assert cells and all(cell in row for cell in cells), (options, row)
+
+
 def test_rate_rejects_unknown_options(tmp_path):
     with pytest.raises(ConfigError, match="unknown option roundz for judgebench.rate; did you mean 'rounds'"):
         judgebench.rate(_undefeated_outcomes(2), roundz=5)
@@ -742,7 +759,8 @@ def test_html_report_writes_what_the_report_command_writes(judge_server, tmp_pat
                          "--judgments-shown", "5", cwd=tmp_path)
     assert cli.returncode == 0, cli.stderr
     monkeypatch.chdir(tmp_path)  # the page names the results folder as given: "out", as the command was
-    written = judgebench.html_report("api", results="out", method="winrate", shown_pairs=5)
+    # the option named as the command's flag is (it was shown_pairs: judgments_shown= was a TypeError)
+    written = judgebench.html_report("api", results="out", method="winrate", judgments_shown=5)
     assert written.html.resolve() == tmp_path / "api" / "report.html" and not written.imported
     assert (written.pairs_shown, written.pairs_total) == (5, 3 * N_QUESTIONS)  # the run's pairs
     assert f"{written.pairs_shown} of {written.pairs_total} pairs in the judgment browser" in cli.stdout

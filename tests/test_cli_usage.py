@@ -57,10 +57,7 @@ USAGE_ERRORS = {
                                   "file (--config FILE), not a flag\n"),
     "a setting by the name of its file": (["run", "--preset", "x"], "No such option: --preset (Possible options: "
                                           "--judge)\n"),
-    # an option spelled as Python names it (`html_report(shown_pairs=...)`), and an on/off setting's off form
-    # (`--progress` was pointed at the file, `--no-progress` said "No such option" alone)
-    "an option by its name in Python": (["report", "--results", "out", "--out", "r.html", "--shown-pairs", "3"],
-                                        "No such option: --shown-pairs (Possible options: --judgments-shown)\n"),
+    # an on/off setting's off form (`--progress` was pointed at the file, `--no-progress` said "No such option" alone)
     "an on/off setting turned off": (["check", "--candidate", "x", "--no-progress"],
                                      "No such option: --no-progress; [run] progress is a setting of the config file "
                                      "(--config FILE), not a flag\n"),

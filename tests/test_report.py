@@ -131,6 +131,51 @@ def test_report_opens_offline_in_chromium_and_its_browser_filters(report_file, t
     assert errors == []
 
 
+def provenance_rows(page: Any) -> dict[str, str]:
+    """The "Configuration and provenance" table of an opened report, as its rows read in the browser."""
+    return dict(page.eval_on_selector_all("#provenance-table tr",
+                                          "rows => rows.map(row => [row.cells[0].innerText, row.cells[1].innerText])"))
+
+
+def test_the_provenance_says_what_was_judged_when_and_how(report_file, judge_server, tmp_path):
+    """The table named the results folder, the judge, template and ratings' settings, and the versions and date of
+    the report: not when the judgments were judged, by which server and judgebench, of which questions (a trial of
+    the first 5 of 12 said so nowhere), which models, pairing or sampling. It says what leaderboard.json records,
+    for a store what its runs table does, and leaves out what neither records (no row reads "None" or nothing)."""
+    import judgebench as api
+
+    meta = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["meta"]
+    (run,) = meta["runs"]
+    trial = judgebench("run", "--config", "run.toml", "--first-n", "5", "--out", "trial", cwd=tmp_path)
+    assert trial.returncode == 0, trial.stderr
+    for source, out in (("--results", "trial"), ("--store", "store.sqlite")):
+        done = judgebench("report", source, out, "--out", f"{Path(out).stem}.html", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    shown = {}
+    for name, page_file in (("run", report_file), ("trial", tmp_path / "trial.html"),
+                            ("store", tmp_path / "store.html")):
+        with opened_page(page_file) as page:
+            shown[name] = provenance_rows(page)
+    judged = f"{run['started_at']} to {run['ended_at']}" if run["ended_at"] != run["started_at"] else run["started_at"]
+    for rows in shown.values():
+        assert rows["judged"] == judged and rows["judge server"] == judge_server.base_url == run["server"]
+        assert rows["judged by judgebench"] == api.__version__ and rows["engine"] == "openai"
+        assert all(value.strip() and value != "None" for value in rows.values()), rows
+    full, cut = shown["run"], shown["trial"]
+    assert full["source"] == "out" and full["results written"] == meta["created_at"]
+    assert full["questions"] == (f"{N_QUESTIONS} questions, format {meta['input_format']}, from "
+                                 f"{meta['questions_file']}") and meta["questions_file"].endswith("questions.jsonl")
+    assert cut["questions"].startswith(f"the first 5 of {N_QUESTIONS} questions, format ")
+    assert full["questions SHA-256"] == meta["questions_sha256"] != cut["questions SHA-256"]
+    for rows in (full, cut):
+        assert rows["models"] == ", ".join(sorted(QUALITIES)) and rows["pairing"] == meta["pairs"] == "baseline"
+        assert rows["sampling"] == ", ".join(f"{name} {value}" for name, value in meta["sampling"].items())
+        assert "references" not in rows and "rated from" not in rows  # none given; judgments, not imported
+    # a store records no run's settings: its rows are what its runs table holds
+    assert shown["store"]["source"] == "store.sqlite"
+    assert not {"questions", "models", "sampling", "pairing", "results written"} & set(shown["store"])
+
+
 # Where each card's answers and verdicts are drawn: per card its models, and for each answer (in page order) the
 # model and its box, for each verdict the model shown first, its title and its box; boxes are [left, right, top,
 # bottom] in page pixels.
@@ -595,6 +640,10 @@ def test_report_of_a_leaderboard_rated_from_imported_judgments(shared_data, tmp_
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.goto((tmp_path / "alpaca" / "report.html").as_uri(), wait_until="load")
+        # the annotations as the command named them, not only the folder the leaderboard was written to
+        rows = provenance_rows(page)
+        assert rows["rated from"] == f"AlpacaEval annotations {folder / 'annotations'}" and rows["source"] == "alpaca"
+        assert "judged" not in rows and "questions" not in rows  # not recorded by AlpacaEval's annotations
         page.click("#leaderboard-table th:text-is('rank')")
         assert page.locator("#leaderboard-table tbody tr").count() == len(board["models"])
         assert page.locator("#browser").count() == 0
@@ -1378,7 +1427,8 @@ def test_a_run_judged_with_a_references_file_is_checked_and_shown_with_its_refer
     assert leaderboard_meta(tmp_path / "out")["references_file"] == str(tmp_path / "gpt-4.jsonl")
     assert leaderboard_meta(tmp_path / "again")["references_file"] == str(tmp_path / "gpt-4.jsonl")  # kept
     unread_board = judgebench("leaderboard", "--store", "s.sqlite", *texts, "-q", cwd=tmp_path)
-    assert unread_board.returncode == 0 and "(--references)" in " ".join(unread_board.stderr.split()), unread_board.stderr
+    assert unread_board.returncode == 0, unread_board.stderr
+    assert "(--references)" in " ".join(unread_board.stderr.split()), unread_board.stderr
     unread = judgebench("report", "--store", "s.sqlite", *texts, "--out", "unread.html", cwd=tmp_path)
     assert ("60 of the 160 judged answers differ from the texts given (for example alpha's answer to question 101): "
             "lengths, style counts and texts shown for them are not those judged; give the files that were judged; the "

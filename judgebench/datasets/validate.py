@@ -68,7 +68,7 @@ def build_dataset(questions: list[Located[Question]], answers: list[Located[Answ
     skipped = missing_answers(question_map, answers, model_names, allow_missing)
     return Dataset(questions=question_map,
                    answers={key: located.record for key, located in answer_index.items()},
-                   models=model_names, skipped=skipped, notes=notes)
+                   models=model_names, skipped=skipped, notes=notes, questions_in_file=every)
 
 
 def first_questions(by_id: dict[str, Located[Question]], answers: list[Located[Answer]],

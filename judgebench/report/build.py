@@ -453,17 +453,80 @@ def _usage(judgments: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "run": run}
 
 
+# What `rate` read, by its meta's `source` (`evaluation.rate`), for the judgments of a leaderboard without them.
+_SOURCE_KINDS = {"alpaca-eval": "AlpacaEval annotations", "outcomes": "outcomes file", "store": "store",
+                 "results": "results folder"}
+
+
 def _provenance(data: RunData, meta: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
+    """The "Configuration and provenance" table: what was judged, when, by which judge and judgebench, with which
+    settings, as leaderboard.json's meta records it (a store's, as its runs table does: `inputs.load_run`), then how
+    it was rated and what wrote the page. A value not recorded is None, and the page leaves its row out."""
     from judgebench import __version__
 
     given = figures.get("provenance") or {}
-    return {"source": data.source, "judge": given.get("judge") or meta.get("judge"),
+    runs = meta.get("runs") or []
+
+    def each(field: str) -> str | None:  # the runs' values, each once, in the order they judged
+        return ", ".join(dict.fromkeys(str(run[field]) for run in runs if run.get(field))) or None
+
+    sampling = meta.get("sampling") or {}
+    return {"source": data.source, "rated from": _rated_from(meta) if data.imported else None,
+            "judged": _judging_dates(runs), "results written": meta.get("created_at"),
+            "judge": given.get("judge") or meta.get("judge"), "judge server": each("server"),
+            "engine": meta.get("engine") or each("engine"),
             "template": given.get("template") or meta.get("template"),
             "swap": meta.get("swap") if data.imported else data.swap,
+            "sampling": ", ".join(f"{name} {value}" for name, value in sampling.items()) or None,
+            "questions": _questions(meta), "questions SHA-256": meta.get("questions_sha256"),
+            "references": _references(meta), "models": ", ".join(meta.get("models") or []) or None,
+            "pairing": meta.get("pairs"), "judged by judgebench": each("judgebench_version"),
             "method": meta.get("method"), "interval method": meta.get("interval_label") or meta.get("interval"),
             "confidence": meta.get("confidence"), "bootstrap rounds": meta.get("rounds"), "seed": meta.get("seed"),
             "judgebench": __version__, "python": platform.python_version(), "numpy": np.__version__,
             "pandas": pd.__version__, "report written": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def _rated_from(meta: dict[str, Any]) -> str | None:
+    """The files a leaderboard without judgments was rated from, as they were named (AlpacaEval's annotations)."""
+    path = meta.get("source_path")
+    if not path:
+        return None
+    kind = meta.get("source")
+    return f"{_SOURCE_KINDS.get(str(kind), str(kind))} {path}" if kind else str(path)
+
+
+def _judging_dates(runs: list[dict[str, Any]]) -> str | None:
+    """When the runs that judged the judgments judged them: from the first one's start to the last one's end."""
+    started = sorted(str(run["started_at"]) for run in runs if run.get("started_at"))
+    ended = sorted(str(run["ended_at"]) for run in runs if run.get("ended_at"))
+    if not started:
+        return None
+    last = ended[-1] if ended and ended[-1] > started[-1] else started[-1]
+    return started[0] if last == started[0] else f"{started[0]} to {last}"
+
+
+def _questions(meta: dict[str, Any]) -> str | None:
+    """How many questions were judged, of how many (a trial's `first_n`), in which format, from which file."""
+    count = meta.get("questions")
+    if count is None:
+        return None
+    of = meta.get("questions_in_file")
+    if meta.get("first_n") is None:
+        text = f"{count:,} questions"
+    else:  # a trial's cut
+        text = f"the first {count:,} of {of:,} questions" if of is not None else f"the first {count:,} questions"
+    if meta.get("input_format"):
+        text += f", format {meta['input_format']}"
+    return text + (f", from {meta['questions_file']}" if meta.get("questions_file") else "")
+
+
+def _references(meta: dict[str, Any]) -> str | None:
+    """The references file the run was given, and the format it was read in."""
+    path, form = meta.get("references_file"), meta.get("references_format")
+    if path is None and form is None:
+        return None
+    return " ".join(filter(None, (str(path) if path else "a references file", f"(format {form})" if form else "")))
 
 
 def _plain(matrix: np.ndarray) -> list[list[float | None]]:

@@ -94,6 +94,7 @@ def load_run(*, store: str | Path | None = None, results: str | Path | None = No
 
 def _from_store(path: Path, judge: str | None, template: str | None, latest: bool) -> RunData:
     from judgebench.datasets.sources import store_judgments
+    from judgebench.runner import run_records
     from judgebench.store import Store, latest_judgments, measurements_hint, require_one_measurement
 
     meta: dict[str, Any] = {}
@@ -107,13 +108,16 @@ def _from_store(path: Path, judge: str | None, template: str | None, latest: boo
         held = db.measurements() if frame.empty else []
         require_one_measurement(frame, judge, template, db)
         plan, warning = db.plan_of(frame)
+        runs = run_records(db.runs(frame["key"])) if not frame.empty else []
     warnings += [warning] if warning else []
     if frame.empty:
         raise InputError("the store holds no judgments" + (" of this judge and template" if judge or template
                                                             else ""), path=path,
                          hint=measurements_hint(held, judge, template) if held else None)
-    # an adaptive run's plan (`Store.plan_of`: its meta's adaptive entry, method and interval) rates as the run did
-    return RunData(frame, str(path), meta={**(plan or {}), **meta}, warnings=warnings, latest_warning=partly)
+    # an adaptive run's plan (`Store.plan_of`: its meta's adaptive entry, method and interval) rates as the run did;
+    # the runs that stored the judgments say when, where and by which judgebench they were judged (the report's)
+    return RunData(frame, str(path), meta={**(plan or {}), **meta, **({"runs": runs} if runs else {})},
+                   warnings=warnings, latest_warning=partly)
 
 
 def results_writer() -> str:
