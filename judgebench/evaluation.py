@@ -990,16 +990,14 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
         if on_progress is not None:
             on_progress(run_so_far(tally))
 
-    async def judge_round(batch: list[Pair]) -> tuple[RunResult, float]:
+    async def judge_round(batch: list[Pair]) -> RunResult:
         """Judge a round, and ask its unparsed games again (up to `max_unparsed_attempts` in all) before the
-        next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently. Also
-        what the round's calls sent now cost, every attempt included (the store keeps a game's last only).
-        Games the judge refused as sent are not asked again, this run's or (unless `retry_refused`) an earlier
-        run's: the plan goes on without them, as the run that met them did."""
+        next round is chosen: a rerun would re-ask them and, with their new verdicts, choose differently. Games
+        the judge refused as sent are not asked again, this run's or (unless `retry_refused`) an earlier run's:
+        the plan goes on without them, as the run that met them did."""
         result = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                  pairs=batch, recording=recording, stop_signals=signals, keep_refused=True)
         sent.add(result.tally)
-        paid = result.tally.cost_estimate()
         for _ in range(settings.max_unparsed_attempts - 1):
             if result.interrupted or not result.n_unparsed or result.n_failed > result.n_refused:
                 break  # failed games (but those refused as sent) end the run here, and asking the round again
@@ -1007,7 +1005,6 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
             again = await run_async(settings, dataset, engine=engine, on_start=started, on_progress=progressed,
                                     pairs=batch, recording=recording, stop_signals=signals, keep_refused=True)
             sent.add(again.tally)
-            paid += again.tally.cost_estimate()
             if not again.tally.done and not again.interrupted:  # none left to ask: they used their attempts
                 break
             # the games asked again are counted, so that games sent can pass games planned with a reason shown;
@@ -1017,11 +1014,11 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                                             if result.reuse else 0)
             result = replace(again, reused=result.reused, asked_again=result.asked_again + again.asked_again,
                              reuse=reuse, notes=reuse.notes() if reuse else [])
-        return result, paid
+        return result
 
     ended = "failed"  # how the run ends, as the store records it (`status` is the progress line's)
     try:
-        outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, 0
+        outcomes, cost, estimated = pd.DataFrame(columns=OUTCOME_COLUMNS), 0.0, Counter[str]()
         counted: set[str] = set()  # keys whose call `cost` holds: a later round's game of one of them is free
         try:
             while True:
@@ -1029,16 +1026,16 @@ async def judge_in_rounds(planner: Planner, settings: RunConfig, dataset: Datase
                     batch = planner.next_round(outcomes)
                 if not batch and rounds:
                     break
-                result, paid = await judge_round(batch)
+                result = await judge_round(batch)
                 rounds.append(result)
                 judged = count_calls_once(result.judgments, counted)
+                # every attempt of the round's calls as the store keeps it, this run's and earlier runs' alike: a
+                # rerun that replays the plan counts what this run counts (`plan_cost`)
                 spent = plan_cost(judged, settings.judge)
-                # the calls sent now at what they cost (asked-again attempts too); stored ones at their record,
-                # every attempt (a rerun that forgot the attempts before the last bought more than the budget)
-                stored = plan_cost(judged[judged["run_id"] != recording.id], settings.judge).usd
-                cost, estimated = cost + stored + paid, estimated + spent.estimated
+                cost += spent.usd
+                estimated.update(spent.estimated)
                 counted.update(judged["key"])
-                planner.paid(cost, estimated, spent.dearest_pair)
+                planner.paid(cost, dict(estimated), spent.dearest_pair)
                 if not result.combined.outcomes.empty:
                     outcomes = pd.concat([outcomes, result.combined.outcomes], ignore_index=True)
                 if result.interrupted or not batch:

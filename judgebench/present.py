@@ -646,6 +646,16 @@ OVER_BUDGET = {
 }
 
 
+# Why a call's cost in a plan is an estimate (`runner.plan_cost`; meta.adaptive.calls_cost_estimated_by), and what the
+# plan's summary says of such calls (`adaptive_summary`).
+ESTIMATED_COST = {
+    "no_usage": "answered without token usage, priced at the mean of the others",
+    "no_prices": "judged before the judge had prices, priced from token counts at the judge's prices",
+    "attempts": "asked more than once before the store kept what every attempt cost, each attempt priced at "
+                "the last one's",
+}
+
+
 def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
     """How an adaptive or tournament run went: its steps (an adaptive plan's rounds; a tournament's batches and
     its bracket's rounds), calls against all pairs, why it stopped, what the plan cost against a dollar budget,
@@ -667,12 +677,10 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
             f"{adaptive['calls_all_pairs']:,}); stopped: {stopped}{stop_not_reached(adaptive)}"
             f"{_refused_in_plan(adaptive)}")
     if adaptive.get("budget_usd") is not None:
-        estimated = adaptive["calls_cost_estimated"]
         line += (f"; the plan cost {dollars(adaptive['cost_usd'])} "
                  + (f"of the {budget_dollars(adaptive['budget_usd'])} budget" if over is None else
                     f"and exceeded the {budget_dollars(adaptive['budget_usd'])} budget: {over}")
-                 + (f" ({counted(estimated, 'stored call')} without a recorded cost, estimated from token counts at "
-                    "the judge's prices)" if estimated else ""))
+                 + _estimated_costs(adaptive))
     precision = adaptive.get("precision")
     if adaptive.get("uncorrected") == "no_ratings":  # no estimates to measure (nor to correct, below)
         line += f"; {no_ratings_yet(adaptive)}"
@@ -689,6 +697,19 @@ def adaptive_summary(adaptive: dict, board: Leaderboard | None = None) -> str:
         line += (f"; ratings corrected for the plan's bias (up to {max(map(abs, bias['elo'].values())):.0f} Elo "
                  f"from the mean; {bias['replays']} replays of the plan, {bias['seconds']:.1f} s)")
     return line
+
+
+def _estimated_costs(adaptive: dict) -> str:
+    """The summary's word on the plan's calls whose cost is an estimate, by why (meta.adaptive's
+    `calls_cost_estimated_by`: `ESTIMATED_COST`; a plan recorded before the reasons were kept has their count
+    alone); empty when every call's cost is what was paid."""
+    by_why = adaptive.get("calls_cost_estimated_by")
+    if by_why is None:
+        estimated = adaptive.get("calls_cost_estimated") or 0
+        return f" ({counted(estimated, 'call')} at an estimated cost)" if estimated else ""
+    parts = [f"{counted(n, 'call')} {ESTIMATED_COST.get(why, 'at an estimated cost')}"
+             for why, n in by_why.items() if n]
+    return f" (an estimate for {'; '.join(parts)})" if parts else ""
 
 
 def _refused_in_plan(adaptive: dict) -> str:

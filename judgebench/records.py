@@ -132,7 +132,7 @@ def count_calls_once(judgments: Any, counted: Any = ()) -> Any:
     if "shared_call" in judgments:
         shared |= judgments["shared_call"].fillna(False).astype(bool)
     frame = judgments.copy()
-    for column in ("prompt_tokens", "completion_tokens", "cost"):
+    for column in ("prompt_tokens", "completion_tokens", "cost", "attempts_cost"):
         if column in frame:
             frame[column] = frame[column].where(~shared, frame[column] * 0)
     return frame.assign(shared_call=shared)

@@ -126,15 +126,6 @@ class Tally:
         """`total` (a sum of tokens or cost), or None when a game's tokens were not counted (`unmetered`)."""
         return None if self.unmetered else total
 
-    def cost_estimate(self) -> float:
-        """The cost with each game of unknown cost (`unmetered`) at the mean of the others, as `plan_cost` counts
-        stored ones (unknown, not free; 0 when none is known): what a dollar budget counts (0 for a judge without
-        prices, which a dollar budget refuses)."""
-        if self.cost is None:
-            return 0.0
-        metered = self.ok + self.unparsed - self.unmetered  # answered games of known cost (failed ones cost none)
-        return self.cost + (self.cost / metered * self.unmetered if metered else 0.0)
-
 
 def added_cost(first: float | None, second: float | None) -> float | None:
     """The sum of two tallies' costs: None (a judge without prices) when either is."""
@@ -344,36 +335,43 @@ def game_cost(judge: JudgeConfig, prompt_tokens: int | None, completion_tokens: 
 
 @dataclass(frozen=True)
 class RoundCost:
-    """What a round's calls cost in dollars (`usd`: every attempt of each call, at its last attempt's cost, which
-    the store keeps with the number of attempts), how many were costed at an estimate, and what its dearest pair
-    cost (both orders' calls, every attempt: what a dollar budget plans the next pairs at)."""
+    """What a round's calls cost in dollars (`usd`: every attempt of each call), how many were costed at an
+    estimate, by why (`estimated`: `present.ESTIMATED_COST`'s reasons), and what its dearest pair cost (both orders'
+    calls, every attempt: what a dollar budget plans the next pairs at)."""
 
     usd: float
-    estimated: int
+    estimated: dict[str, int]
     dearest_pair: float
 
 
 def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> RoundCost:
     """What a round's calls cost (`judged`: its games, each call counted once; a game whose call another game
-    made costs nothing), and how many of them were costed at an estimate: a stored judgment without a recorded
-    cost (judged before the judge had prices) is unknown, not free (README), so it is priced from its token
-    counts at the judge's prices, or, without token counts, at the mean of the round's recorded calls (no basis
-    at all: the judge's price of nothing, 0)."""
+    made costs nothing): every attempt of each, as the store keeps it (`attempts_cost`; a failed attempt without
+    a reply costs nothing), so that a rerun that replays the plan from the store counts what was paid. Where that
+    is unknown (`present.ESTIMATED_COST`), every attempt is priced at the last one's cost, and the call is counted as an
+    estimate: a reply without token usage is unknown, not free (README), priced at the mean of the round's
+    recorded calls (no basis at all: 0); a call judged before the judge had prices from its token counts at the
+    judge's prices; a call asked again in a store older than `attempts_cost` at its recorded last attempt."""
     paid = ~judged["shared_call"]
     recorded = judged["cost"].astype(float)
     fallback = float(recorded[paid].mean()) if recorded[paid].notna().any() else 0.0
-    unknown = paid & recorded.isna()
-    guesses = [fallback if pd.isna(prompt) or pd.isna(completion) else game_cost(judge, int(prompt), int(completion))
-               for prompt, completion in zip(judged.loc[unknown, "prompt_tokens"],
-                                             judged.loc[unknown, "completion_tokens"], strict=True)]
-    costs = recorded.where(paid, 0.0)
-    costs[unknown] = [guess or 0.0 for guess in guesses]
-    # a pair's cost with every attempt of its calls (a game asked again was paid for each time; the store keeps
-    # the last attempt's cost and how many there were)
-    attempted = costs * judged["attempts"].fillna(1).clip(lower=1) if "attempts" in judged else costs
+    costs = judged["attempts_cost"].astype(float).where(paid, 0.0)
+    unknown = costs.isna()
+    estimated: dict[str, int] = {}
+    for index, last, prompt, completion, attempts in zip(
+            judged.index[unknown], recorded[unknown], judged.loc[unknown, "prompt_tokens"],
+            judged.loc[unknown, "completion_tokens"], judged.loc[unknown, "attempts"], strict=True):
+        if pd.notna(last):
+            why = "attempts"
+        elif pd.isna(prompt) or pd.isna(completion):
+            last, why = fallback, "no_usage"
+        else:
+            last, why = game_cost(judge, int(prompt), int(completion)) or 0.0, "no_prices"
+        costs[index] = last * max(int(attempts), 1)
+        estimated[why] = estimated.get(why, 0) + 1
     pairs = [judged["question_id"], judged[["first", "second"]].min(axis=1), judged[["first", "second"]].max(axis=1)]
-    dearest = float(attempted.groupby(pairs).sum().max()) if len(costs) else 0.0
-    return RoundCost(float(attempted.sum()), int(unknown.sum()), dearest)
+    dearest = float(costs.groupby(pairs).sum().max()) if len(costs) else 0.0
+    return RoundCost(float(costs.sum()), estimated, dearest)
 
 
 def judgment_row(spec: GameSpec, completion: Completion, template: Template, judge: JudgeConfig, *,

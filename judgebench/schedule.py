@@ -548,7 +548,8 @@ class Planner:
     last: Standing | None = None
     chosen: int = 0  # rounds chosen; more are sent (`rounds`) when a limit splits one
     cost_usd: float = 0.0  # what the plan cost, as the dollar budget was last compared with it
-    calls_cost_estimated: int = 0  # of the plan's calls, those whose cost was estimated (none recorded)
+    calls_cost_estimated: dict[str, int] = field(default_factory=dict)  # of the plan's calls, those whose cost
+    # was estimated, by why (`present.ESTIMATED_COST`)
     dearest_pair_usd: float = 0.0  # what the plan's dearest pair cost (both orders): what a dollar budget plans at
     pending: list[Pair] = field(default_factory=list)  # the rest of a chosen round a limit cut, sent next
 
@@ -601,8 +602,8 @@ class Planner:
                 return taken * self.calls_per_pair
         return None
 
-    def paid(self, cost_usd: float, calls_cost_estimated: int, dearest_pair_usd: float) -> None:
-        """Record what the plan has cost so far (`calls_cost_estimated` of its calls at an estimate) and its
+    def paid(self, cost_usd: float, calls_cost_estimated: dict[str, int], dearest_pair_usd: float) -> None:
+        """Record what the plan has cost so far (`calls_cost_estimated` of its calls at an estimate, by why) and its
         dearest pair: a dollar budget plans the next round with them, and the plan's report says them, also
         when a signal or failed games end the run in the round just paid for."""
         self.cost_usd, self.calls_cost_estimated = cost_usd, calls_cost_estimated
@@ -698,13 +699,15 @@ class Planner:
         rule that stopped it, the stopping rule set (`stop`, None without one), the precision reached, whether the
         last standing's maximum-likelihood ratings existed (a stopping rule is never reached without them) and a
         SHA-256 of the chosen games; with a dollar budget, the budget, the plan's cost it was compared with and
-        how many of its calls were costed at an estimate, and why it passed the budget (`over_budget`); when a
-        budget of calls stopped it, the budget that compares every model (`calls_to_compare_all`), which the
-        warning naming the models left out gives, a refit of the results folder's too."""
+        how many of its calls were costed at an estimate (and how many for each reason), and why it passed the
+        budget (`over_budget`); when a budget of calls stopped it, the budget that compares every model
+        (`calls_to_compare_all`), which the warning naming the models left out gives, a refit of the results
+        folder's too."""
         bracket = {} if self.bracket_rounds is None else {"bracket_rounds": self.bracket_rounds}
         dollars = {} if self.budget_usd is None else {
-            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd, "calls_cost_estimated": self.calls_cost_estimated,
-            "over_budget": self.over_budget}
+            "budget_usd": self.budget_usd, "cost_usd": self.cost_usd,
+            "calls_cost_estimated": sum(self.calls_cost_estimated.values()),
+            "calls_cost_estimated_by": self.calls_cost_estimated, "over_budget": self.over_budget}
         cut = {"calls_to_compare_all": self.calls_to_compare_all()} if self.stopped_by == "budget_calls" else {}
         return {"strategy": self.strategy, "seed": self.seed, "games_per_round": self.games_per_round,
                 "models": list(self.design.models), "questions": len(self.design.questions),

@@ -73,7 +73,7 @@ from judgebench.errors import InputError, StorageError
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
 from judgebench.verdicts import AT_TOKEN_LIMIT
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Version 1, as first released (without `truncated`; some version-1 stores have it, see _add_truncated).
 _SCHEMA_V1 = """
@@ -160,22 +160,36 @@ def _add_plans(db: sqlite3.Connection) -> None:
         recorded_at REAL NOT NULL, plan TEXT NOT NULL, PRIMARY KEY (games_sha256, judge, template))""")
 
 
+def _add_attempts_cost(db: sqlite3.Connection) -> None:
+    """Version 6: `attempts_cost`, what every attempt of a judgment cost in all (a dollar budget's plan counted each
+    attempt at the last one's cost, which the store kept alone: a rerun that sent nothing reported another plan
+    cost, and an expensive attempt cut off before a cheap verdict was undercounted). An older row asked once cost
+    what its one attempt did (a failed one nothing); one asked more often keeps null: unknown, estimated
+    (`runner.plan_cost`)."""
+    db.execute("ALTER TABLE judgments ADD COLUMN attempts_cost REAL")
+    db.execute("UPDATE judgments SET attempts_cost = COALESCE(cost, CASE WHEN status = 'failed' THEN 0.0 END) "
+               "WHERE attempts = 1")
+
+
 # _MIGRATIONS[v] turns a version-v store into a version v+1 store.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_truncated, 2: _add_provenance_and_claims,
-                                                                 3: _add_shared_games, 4: _add_plans}
+                                                                 3: _add_shared_games, 4: _add_plans,
+                                                                 5: _add_attempts_cost}
 assert sorted(_MIGRATIONS) == list(range(1, SCHEMA_VERSION))
 
 _COLUMNS = ("key", "question_id", "first", "second", "judge", "template", "status", "label", "p_first", "weight",
             "raw", "logprobs", "error", "prompt_tokens", "completion_tokens", "cost", "latency_s", "truncated",
             "request", "server", "run_id")
 
-# An existing ok row is never overwritten; anything else is replaced and its attempt count carried on.
+# An existing ok row is never overwritten; anything else is replaced and its attempt count and the cost of its
+# attempts carried on (null, unknown, once an attempt's cost is).
 _UPSERT = f"""
-INSERT INTO judgments ({", ".join(_COLUMNS)}, attempts, created_at, updated_at)
-VALUES ({", ".join(":" + c for c in _COLUMNS)}, 1, :now, :now)
+INSERT INTO judgments ({", ".join(_COLUMNS)}, attempts, attempts_cost, created_at, updated_at)
+VALUES ({", ".join(":" + c for c in _COLUMNS)}, 1, :attempt_cost, :now, :now)
 ON CONFLICT(key) DO UPDATE SET
     {", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[6:])},
-    attempts = judgments.attempts + 1, updated_at = excluded.updated_at
+    attempts = judgments.attempts + 1, attempts_cost = judgments.attempts_cost + excluded.attempts_cost,
+    updated_at = excluded.updated_at
 WHERE judgments.status != 'ok'
 """
 
@@ -224,6 +238,12 @@ class JudgmentRow:
     request: dict[str, Any] | None = None
     server: str | None = None  # who answered (server_identity); None in stores older than schema 3
     run_id: str | None = None
+
+    @property
+    def attempt_cost(self) -> float | None:
+        """What this attempt cost: its `cost`, nothing for a failed one without a reply's usage (as `runner.Tally`
+        counts it), None when unknown (no prices, or an answer without token usage)."""
+        return 0.0 if self.cost is None and self.status == FAILED else self.cost
 
 
 @dataclass
@@ -492,6 +512,7 @@ class Store:
         self.busy_timeout_s = busy_timeout_s
         self.failed = False  # a write failed: the run is stopping, and its bookkeeping writes are skipped
         self.has_shared_games = True  # False only for a read-only store of schema 3 (before `shared_games`)
+        self.has_attempts_cost = True  # False only for a read-only store older than schema 6
         self._file: int | None = None  # the store file as opened for writing (`_check_in_place`)
         if must_exist and not self.path.is_file():
             raise InputError("a directory, not a store" if self.path.is_dir() else "store not found", path=self.path,
@@ -525,8 +546,9 @@ class Store:
 
     def _open_read_only(self) -> None:
         """Open a store this user cannot write (a reader's: `reading`) read-only, as it is: no migration and no
-        copy, which would need to write. A schema-3 store lacks `shared_games` and reads as sharing no game; an
-        older one is copied into memory and migrated there (its runs table and provenance columns are missing)."""
+        copy, which would need to write. A schema-3 store lacks `shared_games` and reads as sharing no game, one
+        older than schema 6 lacks `attempts_cost` and reads it as unknown (null); an older one is copied into memory
+        and migrated there (its runs table and provenance columns are missing)."""
         with self._guard("open"):
             self._db = self._connect_read_only()
         try:
@@ -542,6 +564,8 @@ class Store:
                     with self._transaction("read"):
                         self._upgrade()
                 self.has_shared_games = "shared_games" in self._tables()
+                self.has_attempts_cost = "attempts_cost" in {
+                    row[1] for row in self._db.execute("PRAGMA table_info(judgments)")}
         except BaseException:
             self._db.close()
             raise
@@ -735,7 +759,7 @@ class Store:
         values = dict(vars(row))  # shallow: dataclasses.asdict would deep-copy the request on every put
         values["logprobs"] = json.dumps(row.logprobs) if row.logprobs is not None else None
         values["request"] = json.dumps(row.request, ensure_ascii=False) if row.request is not None else None
-        values["now"] = now
+        values["now"], values["attempt_cost"] = now, row.attempt_cost
         return values
 
     def put(self, row: JudgmentRow) -> None:
@@ -1009,6 +1033,7 @@ class Store:
                       template: str | None = None) -> pd.DataFrame:
         """`judgments` with one row per stored judgment (key), not yet one per game (`every_game`)."""
         columns = ", ".join(f"judgments.{c}" for c in (*_COLUMNS, "attempts") if c != "request")
+        columns += ", judgments.attempts_cost" if self.has_attempts_cost else ", NULL AS attempts_cost"
         query = (f"SELECT {columns}, runs.template_hash FROM judgments LEFT JOIN runs ON runs.id = judgments.run_id "
                  "WHERE 1=1")
         args = list[str]()

@@ -297,9 +297,9 @@ def test_the_pooled_win_rate_is_explained_under_every_table_that_shows_it(tmp_pa
     assert note in " ".join((tmp_path / "leaderboard.md").read_text().split())
 
 
-def test_a_game_of_unknown_cost_makes_every_sum_unknown_and_a_budget_counts_it_at_the_mean() -> None:
-    """The run's counts (the runs table, meta.runs) say unknown, not the known games' sum; a dollar budget counts
-    the unknown game at the mean of the known ones (`runner.plan_cost`'s rule for stored calls), not as free."""
+def test_a_game_of_unknown_cost_makes_every_sum_unknown() -> None:
+    """The run's counts (the runs table, meta.runs) say unknown, not the known games' sum (a dollar budget counts
+    the unknown game at the mean of the known ones: `runner.plan_cost`)."""
     from judgebench.runner import Tally
     from judgebench.store import JudgmentRow
 
@@ -310,12 +310,47 @@ def test_a_game_of_unknown_cost_makes_every_sum_unknown_and_a_budget_counts_it_a
     tally = Tally()
     for tokens, cost in ((100, 0.2), (300, 0.4)):
         tally.count(row(tokens, cost))
-    assert tally.run_counts(priced=True)["cost"] == pytest.approx(0.6) and tally.cost_estimate() == pytest.approx(0.6)
+    assert tally.run_counts(priced=True)["cost"] == pytest.approx(0.6)
     tally.count(row(None, None))
     counts = tally.run_counts(priced=True)
     assert counts["cost"] is counts["prompt_tokens"] is counts["completion_tokens"] is None
-    assert tally.unmetered == 1 and tally.cost_estimate() == pytest.approx(0.9)
+    assert tally.unmetered == 1
     assert present._cost_text(tally, priced=True) == "cost unknown"
+
+
+def test_a_plans_cost_is_every_attempt_paid_and_says_which_calls_it_estimated_and_why() -> None:
+    """A plan's calls count at what every attempt cost (`attempts_cost`), where the store kept the last attempt's
+    cost alone and the plan multiplied it by the attempts: a dear attempt before a cheap verdict was undercounted.
+    A call whose cost is unknown is estimated, and the summary says what it is: it called a call of this run whose
+    reply gave no token usage, priced at the mean of the others, "stored ... without a recorded cost, estimated
+    from token counts at the judge's prices"."""
+    import pandas as pd
+
+    from judgebench.config import JudgeConfig
+    from judgebench.runner import plan_cost
+
+    nan = float("nan")
+    judged = pd.DataFrame(
+        [("dear-then-cheap", 0.2, 2, 0.8, 10, 10, False), ("once", 0.4, 1, 0.4, 10, 10, False),
+         ("no usage", nan, 1, nan, nan, nan, False), ("before prices", nan, 1, nan, 1000, 500, False),
+         ("old store, asked thrice", 0.1, 3, nan, 10, 10, False), ("shared", 0.0, 1, 0.0, 0, 0, True)],
+        columns=["question_id", "cost", "attempts", "attempts_cost", "prompt_tokens", "completion_tokens",
+                 "shared_call"]).assign(first="a", second="b", status="ok")
+    judge = JudgeConfig(model="j", price_in_per_mtok=100.0, price_out_per_mtok=400.0)
+    spent = plan_cost(judged, judge)
+    mean = (0.2 + 0.4 + 0.1) / 3  # of the recorded calls: what a reply without usage is priced at
+    assert spent.usd == pytest.approx(0.8 + 0.4 + mean + (1000 * 100 + 500 * 400) / 1e6 + 0.3)
+    assert spent.estimated == {"no_usage": 1, "no_prices": 1, "attempts": 1}
+    assert spent.dearest_pair == pytest.approx(0.8)
+    plan = {"strategy": "adaptive", "rounds": 2, "calls": 6, "calls_all_pairs": 240, "stopped_by": "budget_usd",
+            "budget_usd": 2.0, "cost_usd": spent.usd, "calls_cost_estimated": 3,
+            "calls_cost_estimated_by": spent.estimated}
+    assert (f"the plan cost {present.dollars(spent.usd)} of the $2.00 budget (an estimate for 1 call answered "
+            "without token usage, priced at the mean of the others; 1 call judged before the judge had prices, "
+            "priced from token counts at the judge's prices; 1 call asked more than once before the store "
+            "kept what every attempt cost, each attempt priced at the last one's)") in present.adaptive_summary(plan)
+    recorded_before = {key: value for key, value in plan.items() if key != "calls_cost_estimated_by"}
+    assert "of the $2.00 budget (3 calls at an estimated cost)" in present.adaptive_summary(recorded_before)
 
 
 def test_a_failed_game_without_usage_leaves_the_totals_known() -> None:
@@ -328,7 +363,7 @@ def test_a_failed_game_without_usage_leaves_the_totals_known() -> None:
     for status, tokens, cost in (("ok", 100, 0.2), ("failed", None, None), ("ok", 300, 0.4), ("ok", None, None)):
         tally.count(JudgmentRow(key="k", question_id="q", first="a", second="b", judge="j", template="t",
                                 status=status, prompt_tokens=tokens, completion_tokens=tokens, cost=cost))
-    assert tally.unmetered == 1 and tally.cost_estimate() == pytest.approx(0.9)  # the unknown call at $0.30
+    assert tally.unmetered == 1
     known = Tally()
     known.count(JudgmentRow(key="k", question_id="q", first="a", second="b", judge="j", template="t",
                             status="failed", prompt_tokens=None, completion_tokens=None, cost=None))

@@ -717,14 +717,63 @@ def test_a_dollar_budget_counts_every_attempt_of_games_asked_again(judge_server,
     assert len(judge_server.log) > len(judge_server.answered())  # some games were asked again
     assert board["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid) and paid <= 2.0
     assert board["meta"]["runs"][0]["cost"] == pytest.approx(paid)
-    # the same command again replays the plan from the store: its games' earlier attempts count there too (each at
-    # its stored cost, the last attempt's), where they were forgotten and the rerun bought more (a user's audit:
+    # the same command again replays the plan from the store: its games' earlier attempts count there too (as the
+    # store keeps what every attempt cost), where they were forgotten and the rerun bought more (a user's audit:
     # $3.62 billed on a $3 budget after three runs)
     asked = len(judge_server.log)
     again = judgebench("run", "--config", str(config), "--budget-usd", "2.0", "--round-games", "10", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert len(judge_server.log) == asked
-    assert leaderboard(tmp_path)["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid, rel=0.02)
+    assert leaderboard(tmp_path)["meta"]["adaptive"]["cost_usd"] == pytest.approx(paid)
+
+
+@pytest.mark.parametrize("replies", ["empty some of the time", "a dear attempt before a cheap verdict"])
+def test_a_plan_costs_what_the_server_billed_and_a_rerun_that_sends_nothing_says_the_same(judge_server, tmp_path,
+                                                                                           replies):
+    """The store kept a game's last attempt's cost and the number of attempts, and a rerun that replayed the plan
+    priced every attempt at the last one's: with 30% of replies empty the rerun, sending nothing, said "the plan
+    cost $0.9848" after a run that said the $0.9260 billed; an attempt that reasoned at length without a verdict
+    before a cheap one was undercounted, so a continuation with a larger budget overspent. Now the store keeps
+    what every attempt cost, and both runs say what the server billed."""
+    from tests.support.judge_server import Reply, quality_rule
+
+    if replies == "empty some of the time":
+        judge_server.add_fault("empty", probability=0.3, seed=1)
+    else:
+        normal = quality_rule()
+        judge_server.rule = lambda request: (
+            Reply("Weighing both answers at length... " * 40, completion_tokens=300)
+            if request.attempt == 0 and re.search(r"Question number [0-5]\?", request.text) else normal(request))
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    config.write_text(config.read_text().replace("[judge]\n", "[judge]\nprice_in_per_mtok = 100.0\n"
+                                                               "price_out_per_mtok = 400.0\n"))
+    for run in ("paying", "sending nothing"):
+        done = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "10", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        answered = [entry for entry in judge_server.log if entry.status == 200]
+        billed = sum(entry.prompt_tokens * 100.0 + entry.completion_tokens * 400.0 for entry in answered) / 1e6
+        adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+        assert adaptive["cost_usd"] == pytest.approx(billed) and adaptive["calls_cost_estimated"] == 0, run
+        assert f"the plan cost ${billed:,.4f} of the $1.00 budget;" in said(done), run
+        assert len(judge_server.log) > len(judge_server.answered())  # some games were asked again
+        if run == "paying":
+            requests = len(judge_server.log)
+    assert len(judge_server.log) == requests
+
+
+def test_a_call_answered_without_token_usage_is_said_to_be_one_priced_at_the_mean(judge_server, tmp_path):
+    """A call of this run whose reply gave no token usage, priced at the mean of the others, was called "1 stored
+    call without a recorded cost, estimated from token counts at the judge's prices". Now the summary says what
+    it is, and meta.adaptive counts it by why."""
+    judge_server.add_fault("no_usage", requests=[3])
+    config = adaptive_config(tmp_path, judge_server.base_url, pairs="adaptive")
+    priced(config)
+    run = judgebench("run", "--config", str(config), "--budget-usd", "1.0", "--round-games", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
+    assert adaptive["calls_cost_estimated"] == 1 and adaptive["calls_cost_estimated_by"] == {"no_usage": 1}
+    assert ("of the $1.00 budget (an estimate for 1 call answered without token usage, priced at the mean of the "
+            "others)") in said(run)
 
 
 def test_a_dollar_budget_on_a_server_reporting_no_usage_is_refused_after_the_first_pair(judge_server, tmp_path):
@@ -760,8 +809,8 @@ def test_stored_calls_without_a_recorded_cost_count_against_a_dollar_budget(judg
     adaptive = leaderboard(tmp_path)["meta"]["adaptive"]
     assert adaptive["stopped_by"] == "budget_usd" and adaptive["calls_cost_estimated"] == 40
     assert adaptive["cost_usd"] == pytest.approx(plan_cost) and adaptive["budget_usd"] == 2.0
-    assert (f"the plan cost ${plan_cost:,.4f} of the $2.00 budget (40 stored calls without a recorded cost, "
-            "estimated from token counts at the judge's prices)") in said(run)
+    assert (f"the plan cost ${plan_cost:,.4f} of the $2.00 budget (an estimate for 40 calls judged before the judge "
+            "had prices, priced from token counts at the judge's prices)") in said(run)
 
 
 def test_a_call_shared_by_games_of_two_rounds_is_paid_for_once(judge_server, tmp_path):

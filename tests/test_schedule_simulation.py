@@ -227,7 +227,7 @@ def test_a_dollar_budget_is_not_passed_when_some_pairs_cost_more_than_others(see
     while batch := planner.next_round(outcomes):
         prices = [0.10 if "m00" in (pair.model_a, pair.model_b) else 0.01 for pair in batch]
         cost, dearest = cost + sum(prices), max(dearest, *prices)
-        planner.paid(cost, 0, dearest)
+        planner.paid(cost, {}, dearest)
         outcomes = pd.concat([outcomes, judge.judge(batch)], ignore_index=True)
     assert planner.stopped_by == "budget_usd"
     assert 3.0 - dearest < cost <= 3.0, (cost, dearest)

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 from judgebench import store as store_module
@@ -65,12 +66,57 @@ def test_version_1_store_is_copied_then_migrated_in_place(tmp_path, with_truncat
         store.put(replace(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"), question_id="q2"))
         assert len(store.games()) == 2
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "5"
+    assert db.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION) == "6"
     backup = sqlite3.connect(tmp_path / "old.sqlite.v1.bak")
     assert backup.execute("SELECT value FROM meta").fetchone()[0] == "1"
     assert backup.execute("SELECT key FROM judgments").fetchall() == [("k-old",)]
     Store(path).close()  # opening a current store again changes nothing and makes no further copy
     assert sorted(p.name for p in tmp_path.iterdir() if ".bak" in p.name) == ["old.sqlite.v1.bak"]
+
+
+def test_a_judgment_keeps_what_every_attempt_of_it_cost(tmp_path):
+    """The store kept a judgment's last attempt's cost and the number of attempts, and a dollar budget's plan
+    priced every attempt at the last one's: a rerun that sent nothing reported another plan cost, and a dear
+    attempt before a cheap verdict was undercounted. Now `attempts_cost` keeps what every attempt cost in all: a
+    failed one without a reply's usage nothing, an answer without token usage unknown (null), an ok row kept."""
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put(_row("dear-then-cheap", status="unparsed", cost=0.5))
+        store.put(_row("dear-then-cheap", cost=0.125))
+        store.put(_row("dear-then-cheap", cost=9.0))  # an ok judgment is never replaced, nor its cost added to
+        store.put(_row("failed-then-ok", status="failed", prompt_tokens=None, completion_tokens=None))
+        store.put(_row("failed-then-ok", cost=0.25))
+        store.put(_row("no-usage-then-ok", status="unparsed", prompt_tokens=None, completion_tokens=None))
+        store.put(_row("no-usage-then-ok", cost=0.25))
+        costs = store.judgments().set_index("key")
+    assert costs.loc["dear-then-cheap", ["attempts", "attempts_cost"]].tolist() == [2, 0.625]
+    assert costs.loc["failed-then-ok", ["attempts", "attempts_cost"]].tolist() == [2, 0.25]
+    assert costs.loc["no-usage-then-ok", "attempts"] == 2 and pd.isna(costs.loc["no-usage-then-ok", "attempts_cost"])
+
+
+def test_a_version_5_store_keeps_the_cost_of_judgments_asked_once_and_leaves_the_others_unknown(tmp_path):
+    """A store written before `attempts_cost`: a judgment asked once cost what its attempt did (a failed one
+    nothing); one asked more often paid for attempts whose cost was not kept (null: a plan estimates it). Read
+    as it is where the user cannot write it, every one is unknown."""
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        store.put(_row("once", cost=0.25))
+        store.put(_row("failed", status="failed", prompt_tokens=None, completion_tokens=None))
+        store.put(_row("unpriced"))
+        store.put(_row("twice", status="unparsed", cost=0.5))
+        store.put(_row("twice", cost=0.25))
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE judgments DROP COLUMN attempts_cost")
+    db.execute("UPDATE meta SET value = '5' WHERE name = 'schema_version'")
+    db.commit()
+    db.close()
+    path.chmod(0o444)
+    with Store(path, must_exist=True, reading=True) as store:
+        assert store.judgments()["attempts_cost"].isna().all()
+    path.chmod(0o644)
+    with Store(path) as store:
+        costs = store.judgments().set_index("key")["attempts_cost"]
+    assert costs[["once", "failed"]].tolist() == [0.25, 0.0] and costs[["unpriced", "twice"]].isna().all()
+    assert _version(path) == str(SCHEMA_VERSION) and _version(tmp_path / "s.sqlite.v5.bak") == "5"
 
 
 def test_new_store_equals_a_migrated_one(tmp_path):

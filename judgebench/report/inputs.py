@@ -203,6 +203,7 @@ class _AdaptivePlan(BaseModel):
     budget_usd: float | None = None
     cost_usd: float | None = None
     calls_cost_estimated: int | None = None
+    calls_cost_estimated_by: dict[str, int] | None = None
     over_budget: str | None = None
     calls_to_compare_all: int | None = None
     stop: str | None = None
