@@ -1053,9 +1053,11 @@ def run_check(config: RunConfig, options: CheckOptions, *, on_start: ProgressCal
         notes = input_notes(config, template, dataset)
         say_notes(notes, on_event)
         baseline = None if options.against is None else comparison.opponent
-        with engine_output_logged(config, None):  # a local judge's output: to engine.log beside the store
+        with engine_output_logged(config, None) as shown:  # a local judge's output: to engine.log beside the
+            # store, the callbacks' to the terminal
             frame, results = judge_in_batches(config, dataset, options, comparison, prepared.order, signals,
-                                              on_start=on_start, on_progress=on_progress, on_event=on_event)
+                                              on_start=shown(on_start), on_progress=shown(on_progress),
+                                              on_event=shown(on_event))
         last = results[-1]
         games = last.judgments[last.judgments["status"] == OK][["question_id", "first", "second", "raw"]]
         accounting = call_accounting(results, config.judge.priced)

@@ -266,13 +266,15 @@ def evaluate(settings: RunConfig, *, out: str | Path | None = None, engine: Engi
                 # load: `Stopped` at once, before any judge call (an asyncio application's own Ctrl-C handler held
                 # the signal back until every game was judged); refused, no empty folders left behind
                 template, dataset, notes, planner = _prepare_run(settings, out, on_event)
-            with engine_output_logged(settings, out):  # a local judge's output: to engine.log
+            with engine_output_logged(settings, out) as shown:  # a local judge's output: to engine.log, the
+                # callbacks' to the terminal
                 if planner is not None:  # `Stopped` too while the plan chooses its first round
-                    result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, on_start, on_progress,
-                                                           on_event, signals))
+                    result = run_coroutine(judge_in_rounds(planner, settings, dataset, engine, shown(on_start),
+                                                           shown(on_progress), shown(on_event), signals))
                 else:
-                    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                                     on_start=on_start, on_event=on_event, stop_signals=signals))
+                    result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=shown(on_progress),
+                                                     on_start=shown(on_start), on_event=shown(on_event),
+                                                     stop_signals=signals))
         except Stopped:  # before any game was judged: no result, and no output folder this call made
             if made_out and out is not None:
                 removed_if_empty(out)
@@ -1695,9 +1697,10 @@ def evaluate_gold(settings: RunConfig, gold: str | Path, *, engine: Engine | Non
                                              baseline=None, store=store, **dict.fromkeys(PAIRING_SETTINGS))
             prepare_directory(Path(settings.store).parent, "store's directory")
             dataset = gold_dataset(pairs)
-        with engine_output_logged(settings, None):  # a local judge's output: to engine.log beside the store
-            result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=on_progress,
-                                             on_start=on_start, on_event=on_event, stop_signals=signals))
+        with engine_output_logged(settings, None) as shown:  # a local judge's output: to engine.log beside the
+            # store, the callbacks' to the terminal
+            result = run_coroutine(run_async(settings, dataset, engine=engine, on_progress=shown(on_progress),
+                                             on_start=shown(on_start), on_event=shown(on_event), stop_signals=signals))
         behaved = _run_diagnostics(dataset, load_template(settings.template), result)
         if result.interrupted:
             result.raise_callback_error()

@@ -26,6 +26,7 @@ import pandas as pd
 from judgebench.config import JudgeConfig, RunConfig, command_or_call, how_to_set, setting_name
 from judgebench.engines.base import Completion, Engine, EngineEvent, EventHandler, JudgeRequest, fails_as_sent
 from judgebench.engines.openai_api import server_address
+from judgebench.engines.quiet import CallerOutput
 from judgebench.errors import ConfigError, EngineError, StorageError, UnusableJudge, stopped_exit_code
 from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.present import abandoned_in_flight, counted, refused_remedy
@@ -665,19 +666,21 @@ def engine_log(settings: RunConfig, out: str | Path | None) -> Path | None:
 
 
 @contextmanager
-def engine_output_logged(settings: RunConfig, out: str | Path | None) -> Iterator[None]:
+def engine_output_logged(settings: RunConfig, out: str | Path | None) -> Iterator[CallerOutput]:
     """`evaluate`, `evaluate_gold` and `gate` print nothing: while they judge with a local vLLM judge, everything
     written to the process's stdout and stderr (and by the processes it starts) goes to `engine_log`
     (`quiet.capture_engine_output`, showing nothing), where an engine that fails to start is explained. Under a
-    capture already on (the CLI's, which shows its progress and `--verbose` through it) it leaves that one be."""
+    capture already on (the CLI's, which shows its progress and `--verbose` through it) it leaves that one be.
+    Yields what the call wraps its caller's callbacks in, so that what they print still reaches the terminal
+    (`quiet.CallerOutput`)."""
     from judgebench.engines.quiet import active_terminal, capture_engine_output
 
     log = engine_log(settings, out)
     if log is None or active_terminal() is not None:
-        yield
+        yield CallerOutput()
         return
-    with capture_engine_output(log, shown=False):
-        yield
+    with capture_engine_output(log, shown=False) as terminal:
+        yield CallerOutput(terminal)
 
 
 def build_engine(judge: JudgeConfig, on_event: EventHandler | None = None) -> Engine:

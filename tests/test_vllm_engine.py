@@ -623,12 +623,15 @@ from judgebench.runner import engine_output_logged
 
 judge = {"engine": "vllm", "embedded": True} if sys.argv[2] == "vllm" else {"model": "judge", "base_url": "http://x/v1"}
 settings = load_config(None, {"questions": "q.jsonl", "answers": ["a.jsonl"], "store": sys.argv[1]}, judge)
-with engine_output_logged(settings, None):
+with engine_output_logged(settings, None) as shown:
     print("engine stdout", flush=True)
     os.write(2, b"engine fd 2\\n")
     subprocess.run([sys.executable, "-c", "print('child stdout')"])
     with phase("starting the engine", "ready"):
         pass
+    shown(lambda tally: print("progress", tally, flush=True))(1)  # a caller's on_progress
+    shown(lambda event: print("event", event, file=sys.stderr, flush=True))(2)  # and on_event
+    assert shown(None) is None
     said = captured_so_far()
 print(repr(said))
 """
@@ -637,7 +640,8 @@ print(repr(said))
 @pytest.mark.parametrize("engine", ["vllm", "openai"])
 def test_the_library_sends_a_vllm_judges_output_to_the_log_beside_the_store_and_shows_nothing(tmp_path, engine):
     """`evaluate` printed vLLM's output on the caller's stdout and stderr (it prints nothing); an HTTP judge, which
-    prints nothing, gets no log."""
+    prints nothing, gets no log. What the caller's callbacks print reaches the terminal either way (under the
+    capture it went to the log: a script's progress bar showed nothing)."""
     (tmp_path / "store").mkdir()
     log = tmp_path / "store" / "engine.log"
     log.write_text("what an earlier run logged\n")
@@ -645,8 +649,10 @@ def test_the_library_sends_a_vllm_judges_output_to_the_log_beside_the_store_and_
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     if engine == "vllm":
-        assert (done.stdout, done.stderr) == ("'engine stdout\\nengine fd 2\\nchild stdout\\n'\n", "")
+        assert done.stdout == "progress 1\n'engine stdout\\nengine fd 2\\nchild stdout\\n'\n"
+        assert done.stderr == "event 2\n"
         assert log.read_text().startswith("what an earlier run logged\n\n=== ")  # this call's part is marked
     else:
-        assert done.stdout.splitlines() == ["engine stdout", "child stdout", "''"] and done.stderr == "engine fd 2\n"
+        assert done.stdout.splitlines() == ["engine stdout", "child stdout", "progress 1", "''"]
+        assert done.stderr == "engine fd 2\nevent 2\n"
         assert log.read_text() == "what an earlier run logged\n"

@@ -21,10 +21,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from rich.console import Console
 
@@ -62,6 +62,31 @@ class Terminal:
         with self.err.status(f"{label} ..."):
             yield
         self.err.print(f"{label} ... {done} in {time.monotonic() - started:.0f} s", highlight=False)
+
+
+A = TypeVar("A")
+
+
+@dataclass(frozen=True)
+class CallerOutput:
+    """What the caller of a library call prints from its callbacks (`on_start`, `on_progress`, `on_event`: a
+    progress bar, a log line) goes to the terminal while the call captures the engine's output
+    (`runner.engine_output_logged`): fds 1 and 2 point at the engine log then, and a callback's `print` would land
+    there unseen. Called with a callback, it returns one that runs it with `sys.stdout` and `sys.stderr` on the
+    terminal's saved descriptors (`terminal`, None where nothing is captured: the callback as it is)."""
+
+    terminal: Terminal | None = None
+
+    def __call__(self, callback: Callable[[A], None] | None) -> Callable[[A], None] | None:
+        terminal = self.terminal
+        if callback is None or terminal is None:
+            return callback
+        shown = callback  # a name mypy keeps narrowed inside the closure
+
+        def on_the_terminal(value: A) -> None:
+            with contextlib.redirect_stdout(terminal.out.file), contextlib.redirect_stderr(terminal.err.file):
+                shown(value)
+        return on_the_terminal
 
 
 _active: Terminal | None = None
