@@ -39,7 +39,11 @@ RUN_IDENTITY = ("id", "started_at", "ended_at")  # what differs between two runs
 
 
 def without_timestamps(document: dict) -> dict:
-    meta = {k: v for k, v in document["meta"].items() if k != "created_at"}
+    """A leaderboard.json without what two runs of the same games in two folders differ by: the time, the runs' ids and
+    the questions file's path (the folder's own: its name is compared)."""
+    meta = {k: v for k, v in document["meta"].items() if k not in ("created_at", "questions_file")}
+    if "questions_file" in document["meta"]:
+        meta["questions_file_name"] = Path(document["meta"]["questions_file"]).name
     if "runs" in meta:
         meta["runs"] = [{k: v for k, v in run.items() if k not in RUN_IDENTITY} for run in meta["runs"]]
     return {**document, "meta": meta}
