@@ -19,7 +19,10 @@ import pandas as pd
 import pytest
 
 from judgebench import store as store_module
+from judgebench.config import JudgeConfig
 from judgebench.errors import InputError, StorageError
+from judgebench.present import ESTIMATED_COST
+from judgebench.runner import plan_cost
 from judgebench.store import SCHEMA_VERSION, JudgmentRow, Store
 
 # The first released schema, copied from the version-1 judgebench/store.py (git history), without `truncated`.
@@ -452,3 +455,30 @@ def test_one_game_under_two_requests_names_a_version_stored_before_runs_were_rec
     said = str(refused.value)
     assert "run-new (started" in said and "judgebench 9.9, template abcdef012345" in said
     assert said.index("run-new") < said.index("stored before judgebench recorded its runs")
+
+
+def test_a_plan_prices_an_old_stores_failed_call_at_nothing_and_names_why_each_cost_is_estimated(tmp_path):
+    """fix14a priced a failed judgment of a store older than `attempts_cost`, asked twice without a reply, as an
+    answer: at the mean of the answered calls, twice, and labelled it "answered without token usage". A failed
+    call without a reply is not billed (`runner.Tally`): it costs nothing, under its own reason. And a new store's
+    judgment whose first attempt was answered without token usage was labelled as stored before the store kept
+    every attempt's cost: its label now names the attempt of unknown cost, either way."""
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        store.put(_row("answered", cost=0.01, prompt_tokens=100, completion_tokens=10))
+        for _ in range(2):
+            store.put(_row("failed-twice", status="failed", prompt_tokens=None, completion_tokens=None))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE judgments SET attempts_cost = NULL WHERE key = 'failed-twice'")  # as the migration left it
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        cost = plan_cost(store.judgments(), JudgeConfig(model="m"))
+    assert cost.usd == pytest.approx(0.01) and cost.estimated == {"failed": 1}
+    assert "priced at nothing" in ESTIMATED_COST["failed"]
+    with Store(tmp_path / "new.sqlite") as store:
+        store.put(_row("no-usage-then-ok", status="unparsed", prompt_tokens=None, completion_tokens=None))
+        store.put(_row("no-usage-then-ok", cost=0.25))
+        cost = plan_cost(store.judgments(), JudgeConfig(model="m"))
+    assert cost.usd == 0.5 and cost.estimated == {"attempts": 1}
+    assert "answered without token usage" in ESTIMATED_COST["attempts"]
