@@ -24,6 +24,7 @@ from judgebench.errors import InputError, StorageError
 from judgebench.present import ESTIMATED_COST
 from judgebench.runner import plan_cost
 from judgebench.store import SCHEMA_VERSION, JudgmentRow, Store
+from tests.support.stores import keys_a_run_sends
 
 # The first released schema, copied from the version-1 judgebench/store.py (git history), without `truncated`.
 V1_SQL = """
@@ -65,7 +66,7 @@ def test_version_1_store_is_copied_then_migrated_in_place(tmp_path, with_truncat
         frame = store.judgments()
         assert list(frame["key"]) == ["k-old"] and frame["truncated"].tolist() == [0]
         assert store.servers(["k-old"]) == {None: 1}  # made before servers were recorded
-        assert store.to_send(["k-old", "k-new"]) == {"k-new"}  # never paid for again
+        assert keys_a_run_sends(store, ["k-old", "k-new"]) == {"k-new"}  # never paid for again
         store.put(replace(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"), question_id="q2"))
         assert len(store.games()) == 2
     db = sqlite3.connect(path)
@@ -301,7 +302,7 @@ def test_a_store_locked_too_long_is_a_storage_error(tmp_path):
         holder.execute("ROLLBACK")
         assert caught.value.exit_code == 5
         store.put(_row("k1"))
-        assert store.to_send(["k1"]) == set()
+        assert keys_a_run_sends(store, ["k1"]) == set()
 
 
 def test_judgments_of_given_keys_come_in_the_order_of_the_keys(tmp_path):
