@@ -651,8 +651,10 @@ OVER_BUDGET = {
 ESTIMATED_COST = {
     "no_usage": "answered without token usage, priced at the mean of the others",
     "no_prices": "judged before the judge had prices, priced from token counts at the judge's prices",
-    "attempts": "asked more than once before the store kept what every attempt cost, each attempt priced at "
-                "the last one's",
+    "attempts": "asked more than once with an attempt of unknown cost (answered without token usage, or stored "
+                "before the store kept what every attempt cost), each attempt priced at the last one's",
+    "failed": "failed after more than one attempt, stored before the store kept what every attempt cost, priced at "
+              "nothing (a failed call without a reply is not billed)",
 }
 
 

@@ -352,18 +352,23 @@ def plan_cost(judged: pd.DataFrame, judge: JudgeConfig) -> RoundCost:
     is unknown (`present.ESTIMATED_COST`), every attempt is priced at the last one's cost, and the call is counted as an
     estimate: a reply without token usage is unknown, not free (README), priced at the mean of the round's
     recorded calls (no basis at all: 0); a call judged before the judge had prices from its token counts at the
-    judge's prices; a call asked again in a store older than `attempts_cost` at its recorded last attempt."""
+    judge's prices; a call asked again with an attempt of unknown cost (answered without usage, or stored before
+    `attempts_cost`) at its recorded last attempt; a failed call without a reply (asked again in a store older than
+    `attempts_cost`) at nothing, as `Tally` counts a failed call: never as an answer."""
     paid = ~judged["shared_call"]
     recorded = judged["cost"].astype(float)
     fallback = float(recorded[paid].mean()) if recorded[paid].notna().any() else 0.0
     costs = judged["attempts_cost"].astype(float).where(paid, 0.0)
     unknown = costs.isna()
     estimated: dict[str, int] = {}
-    for index, last, prompt, completion, attempts in zip(
+    for index, last, prompt, completion, attempts, status in zip(
             judged.index[unknown], recorded[unknown], judged.loc[unknown, "prompt_tokens"],
-            judged.loc[unknown, "completion_tokens"], judged.loc[unknown, "attempts"], strict=True):
+            judged.loc[unknown, "completion_tokens"], judged.loc[unknown, "attempts"], judged.loc[unknown, "status"],
+            strict=True):
         if pd.notna(last):
             why = "attempts"
+        elif status == FAILED and (pd.isna(prompt) or pd.isna(completion)):
+            last, why = 0.0, "failed"  # no reply to bill (`JudgmentRow.attempt_cost`), nor a known earlier attempt
         elif pd.isna(prompt) or pd.isna(completion):
             last, why = fallback, "no_usage"
         else:

@@ -71,7 +71,7 @@ import pandas as pd
 from judgebench.config import command_or_call, command_with, how_to_set, running_call, setting_name
 from judgebench.errors import InputError, StorageError
 from judgebench.records import FAILED, GAME_KEYS, OK, UNPARSED, every_pair_judged, games_sha256, per_game
-from judgebench.verdicts import AT_TOKEN_LIMIT
+from judgebench.verdicts import is_token_limit_error
 
 SCHEMA_VERSION = 6
 
@@ -973,11 +973,12 @@ class Store:
 
     def cut_off(self, keys: Iterable[str]) -> set[str]:
         """The stored keys among `keys` unparsed because the judge's token limit ended its output before a verdict
-        (their error is `verdicts.at_token_limit`'s), which `keys_to_send` does not send again."""
+        (`verdicts.is_token_limit_error`), which `keys_to_send` does not send again."""
         with self._guard("read"):
-            return {key for (key,) in
-                    self._select_in("SELECT key FROM judgments WHERE status = ? AND substr(error, 1, ?) = ? AND key IN",
-                                    list(keys), (UNPARSED, len(AT_TOKEN_LIMIT), AT_TOKEN_LIMIT))}
+            return {key for key, error in
+                    self._select_in("SELECT key, error FROM judgments WHERE status = ? AND key IN", list(keys),
+                                    (UNPARSED,))
+                    if is_token_limit_error(error)}
 
     def failures(self, keys: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
         """key -> (error, run_id) for the stored failed keys among `keys`: why each failed, and the run that
@@ -1007,12 +1008,6 @@ class Store:
         held = pd.DataFrame(rows, columns=["key", "question_id", "first", "second"])
         held = held[~held["key"].isin(games["key"])]
         return len(games.merge(held.drop(columns="key"), on=["question_id", "first", "second"]).drop_duplicates())
-
-    def to_send(self, keys: Iterable[str], max_unparsed_attempts: int = 3) -> set[str]:
-        """Keys that still need a request (`keys_to_send`): never stored, failed, or unparsed fewer times than
-        allowed and not cut off at the judge's token limit."""
-        keys = list(keys)
-        return keys_to_send(keys, self.statuses(keys), max_unparsed_attempts, self.cut_off(keys))
 
     def judgments(self, keys: Iterable[str] | None = None, judge: str | None = None,
                   template: str | None = None) -> pd.DataFrame:

@@ -194,11 +194,18 @@ def at_token_limit(limit: int | None) -> str:
     return f"{AT_TOKEN_LIMIT} ({limit:,} tokens) before a verdict" if limit else f"{AT_TOKEN_LIMIT} before a verdict"
 
 
+def is_token_limit_error(error: object) -> bool:
+    """Whether an unparsed judgment's stored error is `at_token_limit`'s: the one rule of a game cut off at the
+    judge's token limit, for a run's leaderboard (`ended_at_token_limit`) and for what a rerun sends again
+    (`store.Store.cut_off`)."""
+    return isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT)
+
+
 def ended_at_token_limit(unparsed: pd.DataFrame) -> pd.Series:
     """Of unparsed judgments (the store's column `error`, where present): which the judge's token limit ended before
-    a verdict (`at_token_limit`'s error), a boolean per row."""
+    a verdict (`is_token_limit_error`), a boolean per row."""
     errors = unparsed["error"] if "error" in unparsed else pd.Series([None] * len(unparsed), index=unparsed.index)
-    return errors.map(lambda error: isinstance(error, str) and error.startswith(AT_TOKEN_LIMIT)).astype(bool)
+    return errors.map(is_token_limit_error).astype(bool)
 
 
 def without_verdict(unparsed: pd.DataFrame) -> tuple[int, str | None]:

@@ -347,8 +347,9 @@ def test_a_plans_cost_is_every_attempt_paid_and_says_which_calls_it_estimated_an
             "calls_cost_estimated_by": spent.estimated}
     assert (f"the plan cost {present.dollars(spent.usd)} of the $2.00 budget (an estimate for 1 call answered "
             "without token usage, priced at the mean of the others; 1 call judged before the judge had prices, "
-            "priced from token counts at the judge's prices; 1 call asked more than once before the store "
-            "kept what every attempt cost, each attempt priced at the last one's)") in present.adaptive_summary(plan)
+            "priced from token counts at the judge's prices; 1 call asked more than once with an attempt of "
+            "unknown cost (answered without token usage, or stored before the store kept what every attempt cost), "
+            "each attempt priced at the last one's)") in present.adaptive_summary(plan)
     recorded_before = {key: value for key, value in plan.items() if key != "calls_cost_estimated_by"}
     assert "of the $2.00 budget (3 calls at an estimated cost)" in present.adaptive_summary(recorded_before)
 

@@ -19,8 +19,12 @@ import pandas as pd
 import pytest
 
 from judgebench import store as store_module
+from judgebench.config import JudgeConfig
 from judgebench.errors import InputError, StorageError
+from judgebench.present import ESTIMATED_COST
+from judgebench.runner import plan_cost
 from judgebench.store import SCHEMA_VERSION, JudgmentRow, Store
+from tests.support.stores import keys_a_run_sends
 
 # The first released schema, copied from the version-1 judgebench/store.py (git history), without `truncated`.
 V1_SQL = """
@@ -62,7 +66,7 @@ def test_version_1_store_is_copied_then_migrated_in_place(tmp_path, with_truncat
         frame = store.judgments()
         assert list(frame["key"]) == ["k-old"] and frame["truncated"].tolist() == [0]
         assert store.servers(["k-old"]) == {None: 1}  # made before servers were recorded
-        assert store.to_send(["k-old", "k-new"]) == {"k-new"}  # never paid for again
+        assert keys_a_run_sends(store, ["k-old", "k-new"]) == {"k-new"}  # never paid for again
         store.put(replace(_row("k-new", server="http://127.0.0.1:1/v1", run_id="r1"), question_id="q2"))
         assert len(store.games()) == 2
     db = sqlite3.connect(path)
@@ -298,7 +302,7 @@ def test_a_store_locked_too_long_is_a_storage_error(tmp_path):
         holder.execute("ROLLBACK")
         assert caught.value.exit_code == 5
         store.put(_row("k1"))
-        assert store.to_send(["k1"]) == set()
+        assert keys_a_run_sends(store, ["k1"]) == set()
 
 
 def test_judgments_of_given_keys_come_in_the_order_of_the_keys(tmp_path):
@@ -452,3 +456,30 @@ def test_one_game_under_two_requests_names_a_version_stored_before_runs_were_rec
     said = str(refused.value)
     assert "run-new (started" in said and "judgebench 9.9, template abcdef012345" in said
     assert said.index("run-new") < said.index("stored before judgebench recorded its runs")
+
+
+def test_a_plan_prices_an_old_stores_failed_call_at_nothing_and_names_why_each_cost_is_estimated(tmp_path):
+    """fix14a priced a failed judgment of a store older than `attempts_cost`, asked twice without a reply, as an
+    answer: at the mean of the answered calls, twice, and labelled it "answered without token usage". A failed
+    call without a reply is not billed (`runner.Tally`): it costs nothing, under its own reason. And a new store's
+    judgment whose first attempt was answered without token usage was labelled as stored before the store kept
+    every attempt's cost: its label now names the attempt of unknown cost, either way."""
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        store.put(_row("answered", cost=0.01, prompt_tokens=100, completion_tokens=10))
+        for _ in range(2):
+            store.put(_row("failed-twice", status="failed", prompt_tokens=None, completion_tokens=None))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE judgments SET attempts_cost = NULL WHERE key = 'failed-twice'")  # as the migration left it
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        cost = plan_cost(store.judgments(), JudgeConfig(model="m"))
+    assert cost.usd == pytest.approx(0.01) and cost.estimated == {"failed": 1}
+    assert "priced at nothing" in ESTIMATED_COST["failed"]
+    with Store(tmp_path / "new.sqlite") as store:
+        store.put(_row("no-usage-then-ok", status="unparsed", prompt_tokens=None, completion_tokens=None))
+        store.put(_row("no-usage-then-ok", cost=0.25))
+        cost = plan_cost(store.judgments(), JudgeConfig(model="m"))
+    assert cost.usd == 0.5 and cost.estimated == {"attempts": 1}
+    assert "answered without token usage" in ESTIMATED_COST["attempts"]

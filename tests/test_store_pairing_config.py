@@ -12,6 +12,7 @@ from judgebench.pairing import plan_pairs, presentation_orders
 from judgebench.records import Answer, Dataset, Pair, Question
 from judgebench.store import SCHEMA_VERSION, JudgmentRow, Store
 from judgebench.verdicts import at_token_limit
+from tests.support.stores import keys_a_run_sends
 
 
 def _row(key, status="ok", p_first=1.0, **extra):
@@ -26,12 +27,12 @@ def test_store_is_wal_versioned_and_keeps_ok_rows(tmp_path):
         store.put(_row("k1", "failed", error="HTTP 503"))
         store.put(_row("k2", "unparsed", raw="no verdict"))
         store.put(_row("k3"))
-        assert store.to_send(["k1", "k2", "k3", "k4"], max_unparsed_attempts=3) == {"k1", "k2", "k4"}
+        assert keys_a_run_sends(store, ["k1", "k2", "k3", "k4"]) == {"k1", "k2", "k4"}
         store.put(_row("k1"))  # the retry succeeds
         store.put(_row("k3", p_first=0.0))  # an ok row is never overwritten
         store.put(_row("k2", "unparsed"))
         store.put(_row("k2", "unparsed"))
-        assert store.to_send(["k1", "k2", "k3"], max_unparsed_attempts=3) == set()  # k2 gave up after 3
+        assert keys_a_run_sends(store, ["k1", "k2", "k3"]) == set()  # k2 gave up after 3
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert raw.execute("SELECT value FROM meta WHERE name='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
@@ -48,7 +49,7 @@ def test_a_game_cut_off_at_the_token_limit_is_not_sent_again(tmp_path):
         store.put(_row("said", "unparsed", raw="Both are fine.", error="no verdict of the template 't'"))
         store.put(_row("failed", "failed", error="HTTP 503"))
         assert store.cut_off(["cut", "said", "failed", "new"]) == {"cut"}
-        assert store.to_send(["cut", "said", "failed", "new"], max_unparsed_attempts=3) == {"said", "failed", "new"}
+        assert keys_a_run_sends(store, ["cut", "said", "failed", "new"]) == {"said", "failed", "new"}
 
 
 def test_store_rejects_other_schema_and_non_sqlite(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from judgebench.store import JudgmentRow, Store
+from judgebench.store import JudgmentRow, Store, keys_to_send
 from tests.support.judge_server import messages_key
 
 
@@ -24,6 +24,12 @@ def store_from_outcomes(outcomes: pd.DataFrame, path: Path, judge: str = "j", te
                                       judge=judge, template=template, status="ok", label="x", p_first=p_first,
                                       weight=1.0))
     return path
+
+
+def keys_a_run_sends(store: Store, keys: list[str], max_unparsed_attempts: int = 3) -> set[str]:
+    """Which of `keys` a run on `store` sends, as the runner and `Store.claim` decide it: `keys_to_send` of their
+    stored statuses and of those cut off at the judge's token limit."""
+    return keys_to_send(keys, store.statuses(keys), max_unparsed_attempts, store.cut_off(keys))
 
 
 def ok_rows(path: Path) -> list[tuple[str, float]]:
