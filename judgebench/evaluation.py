@@ -535,15 +535,25 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
 
 def check_reference_answers(template: Template, dataset: Dataset, references: str | Path | None,
                             first_n: int | None) -> None:
-    """Refuse, before any judge call, a template that shows the judge reference answers when no question has one:
-    every prompt would say that none is available. Where a references file was given (`references`), the message
-    says it was read and gives none of the questions judged (the first `first_n` of the file, when cut) a reference:
-    it asked for the file already given."""
+    """Refuse, before any judge call, a template that shows the judge reference answers when no question it shows
+    them for has one: every prompt would say that none is available. Questions its plain counterpart judges (those
+    the format's rule shows no reference, `Question.judged_without_reference`) need none and are left out, so a run
+    of only those is not refused (MT-Bench's first questions are writing). Where a references file was given
+    (`references`), the message says it was read and gives none of the questions judged (the first `first_n` of the
+    file, when cut) a reference: it asked for the file already given. Where the format's rule set their references
+    aside (a template without a plain counterpart), the message names that rule: giving them in the file cannot
+    help."""
     from judgebench.config import how_to_set, setting_name
+    from judgebench.datasets import reference_rule
 
-    if not template.uses_reference or any(question.reference for question in dataset.questions.values()):
+    shown = [question for question in dataset.questions.values()
+             if not (question.judged_without_reference and template.plain is not None)]
+    if not template.uses_reference or not shown or any(question.reference for question in shown):
         return
     instead = f"set {setting_name('template')} to a template without references (pairwise-5)"
+    if any(question.judged_without_reference for question in shown):
+        raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
+                          f"{len(shown)} questions judged is shown one: {reference_rule(dataset.format)}; {instead}")
     if references is None:
         raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
                           f"{len(dataset.questions)} questions has one: give them with "
