@@ -1096,7 +1096,8 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
     which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
     that the answers given with the run are the ones judged; `references_file`: the references file's absolute path,
-    whose reference answers are part of those texts, read again by `report.inputs.judged_texts`; the questions file
+    whose reference answers are part of those texts, read again by `report.inputs.judged_texts` (only where the
+    template shows them: an unused file is no part of what was judged); the questions file
     as the settings name it, and how many questions it holds when `first_n` judged fewer, which the report shows)."""
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
@@ -1105,7 +1106,8 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
             **({"questions_file": str(settings.questions)} if settings.questions is not None else {}),
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
-            **({"references_file": str(Path(settings.references).resolve())} if settings.references else {}),
+            **({"references_file": str(Path(settings.references).resolve())}
+               if settings.references and template.uses_reference else {}),
             **({"first_n": settings.first_n, "questions_in_file": dataset.questions_in_file}  # a trial's cut
                if settings.first_n is not None else {}),
             "models": list(dataset.models), "games_planned": result.planned,

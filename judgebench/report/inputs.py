@@ -438,11 +438,14 @@ def judged_texts(data: RunData, questions: str | Path | None, answers: Any, refe
     judged with: those of `references`, else of the references file the run recorded (leaderboard.json's
     meta.references_file), so that its texts are checked as they were judged (without them every question with a
     reference answer seemed to have other answers than those judged). A recorded file no longer there is an
-    InputError naming it: the check cannot be made without it."""
+    InputError naming it: the check cannot be made without it. A run whose template showed no reference answers
+    (runs before this rule recorded an unused file too) does not need it: moving it must not stop a re-rating."""
     from judgebench.datasets import load_judged_texts
 
     recorded = data.meta.get("references_file")
-    if references is None and questions is not None and isinstance(recorded, str):
+    template = judged_template(data.judgments)
+    shown = template is None or template.uses_reference
+    if references is None and questions is not None and isinstance(recorded, str) and shown:
         if not Path(recorded).is_file():
             raise InputError("the run judged with the reference answers of this file (leaderboard.json's "
                              "meta.references_file), which is not there, and the texts judged cannot be read without "
