@@ -1502,5 +1502,31 @@ def test_an_unused_references_file_moved_does_not_stop_a_rating_again(judge_serv
     assert again.returncode == 0 and "judged answers" not in again.stderr, again.stderr
 
 
+def test_a_reference_run_judged_before_the_formats_rule_is_not_warned_of_other_answers(judge_server, tmp_path,
+                                                                                         shared_data):
+    """Runs of MT-Bench with pairwise-5-reference made before its format's rule (writing questions judged with
+    pairwise-5, its plain counterpart) judged every question with the reference prompt, and the template's hash is
+    unchanged: `leaderboard --results` and `--store` rebuilt the writing games with pairwise-5's prompt and warned
+    that "4 of the 8 judged answers differ". Such a run (made here with a copy of the template without its
+    `plain`, which keeps its name and hash) is checked without a warning."""
+    judge_server.rule = quality_rule()
+    texts = mt_bench_texts(shared_data, tmp_path, ["81", "82", "111", "112"])
+    template = (Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5-reference.toml").read_text()
+    assert 'plain = "pairwise-5"\n' in template
+    (tmp_path / "before.toml").write_text(template.replace('plain = "pairwise-5"\n', ""))
+    run = judgebench("run", *texts, "--baseline", "alpha", "--template", "before.toml", "--references", "gpt-4.jsonl",
+                     "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
+                     "--out", "out", "--no-progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    for source in (("--results", "out"), ("--store", "s.sqlite")):
+        done = judgebench("leaderboard", *source, *texts, "--references", "gpt-4.jsonl", "-q", cwd=tmp_path)
+        assert done.returncode == 0 and "judged answers" not in done.stderr, (source, done.stderr)
+    beta = tmp_path / "model_answer" / "beta.jsonl"
+    beta.write_text(beta.read_text().replace("beta answers 81.", "beta edited 81."))  # the check still finds it
+    edited = judgebench("leaderboard", "--results", "out", *texts, "--references", "gpt-4.jsonl", "-q", cwd=tmp_path)
+    assert ("2 of the 8 judged answers differ from the texts given (for example alpha's answer to question 81)"
+            in " ".join(edited.stderr.split())), edited.stderr  # its games are beta's, whose answer differs
+
+
 def leaderboard_meta(folder: Path) -> dict[str, Any]:
     return json.loads((folder / "leaderboard.json").read_text())["meta"]

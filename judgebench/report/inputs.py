@@ -11,7 +11,7 @@ outcomes file); the report alone reads such a folder (`imported`), for its leade
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -372,7 +372,9 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
     fit the judge's context (`truncated`) are left out. When no key matches at all, the run's settings may be
     what differs (a template file, sampling parameters set in a config): the warning says so. A template that shows
     the judge reference answers makes them part of each request: the warning asks for the run's references file
-    where none was read with the texts (`judged_texts` reads the one the run recorded).
+    where none was read with the texts (`judged_texts` reads the one the run recorded). A template with a plain
+    counterpart also has its requests rebuilt without it: runs made before the format's rule on references judged
+    every question with the template itself, and its hash is the same.
     """
     from judgebench.prompts import build_request
     from judgebench.records import OK
@@ -384,6 +386,8 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
     if games.empty or template is None:
         return None
     params = data.meta.get("sampling") or template.sampling_params()
+    # runs before the format's rule judged every question with the template itself (its hash leaves out `plain`)
+    versions = (template,) if template.plain is None else (template, replace(template, plain=None))
     confirmed: set[tuple[str, str]] = set()  # (question_id, model) of the answers
     judged: set[tuple[str, str]] = set()
     missing: set[tuple[str, str]] = set()
@@ -396,7 +400,8 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
         if question is None or None in texts:
             missing.update(answer for answer, text in zip(answers, texts, strict=True) if text is None)
             continue
-        if build_request(template, str(judge), params, question, texts[0], texts[1]).key == key:
+        if any(build_request(version, str(judge), params, question, texts[0], texts[1]).key == key
+               for version in versions):
             confirmed.update(answers)
     # the reference answers are part of each request: without the run's references file, the texts seemed to differ
     unread = (f"; the run's template showed the judge reference answers: give the references file it judged with "
