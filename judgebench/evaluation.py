@@ -537,15 +537,25 @@ def check_reference_models(settings: RunConfig, dataset: Dataset) -> None:
 
 def check_reference_answers(template: Template, dataset: Dataset, references: str | Path | None,
                             first_n: int | None) -> None:
-    """Refuse, before any judge call, a template that shows the judge reference answers when no question has one:
-    every prompt would say that none is available. Where a references file was given (`references`), the message
-    says it was read and gives none of the questions judged (the first `first_n` of the file, when cut) a reference:
-    it asked for the file already given."""
+    """Refuse, before any judge call, a template that shows the judge reference answers when no question it shows
+    them for has one: every prompt would say that none is available. Questions its plain counterpart judges (those
+    the format's rule shows no reference, `Question.judged_without_reference`) need none and are left out, so a run
+    of only those is not refused (MT-Bench's first questions are writing). Where a references file was given
+    (`references`), the message says it was read and gives none of the questions judged (the first `first_n` of the
+    file, when cut) a reference: it asked for the file already given. Where the format's rule set their references
+    aside (a template without a plain counterpart), the message names that rule: giving them in the file cannot
+    help."""
     from judgebench.config import how_to_set, setting_name
+    from judgebench.datasets import reference_rule
 
-    if not template.uses_reference or any(question.reference for question in dataset.questions.values()):
+    shown = [question for question in dataset.questions.values()
+             if not (question.judged_without_reference and template.plain is not None)]
+    if not template.uses_reference or not shown or any(question.reference for question in shown):
         return
     instead = f"set {setting_name('template')} to a template without references (pairwise-5)"
+    if any(question.judged_without_reference for question in shown):
+        raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
+                          f"{len(shown)} questions judged is shown one: {reference_rule(dataset.format)}; {instead}")
     if references is None:
         raise ConfigError(f"template '{template.name}' judges with reference answers, but none of the "
                           f"{len(dataset.questions)} questions has one: give them with "
@@ -1088,7 +1098,8 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     """Who judged what and how: recorded in leaderboard.json's meta (`sampling`: the judge's sampling parameters,
     which with the template and the texts make each game's key, so `report.inputs.unjudged_texts` can check later
     that the answers given with the run are the ones judged; `references_file`: the references file's absolute path,
-    whose reference answers are part of those texts, read again by `report.inputs.judged_texts`; the questions file
+    whose reference answers are part of those texts, read again by `report.inputs.judged_texts` (only where the
+    template shows them: an unused file is no part of what was judged); the questions file
     as the settings name it, and how many questions it holds when `first_n` judged fewer, which the report shows)."""
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
@@ -1097,7 +1108,8 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
             **({"questions_file": str(settings.questions)} if settings.questions is not None else {}),
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
-            **({"references_file": str(Path(settings.references).resolve())} if settings.references else {}),
+            **({"references_file": str(Path(settings.references).resolve())}
+               if settings.references and template.uses_reference else {}),
             **({"first_n": settings.first_n, "questions_in_file": dataset.questions_in_file}  # a trial's cut
                if settings.first_n is not None else {}),
             "models": list(dataset.models), "games_planned": result.planned,

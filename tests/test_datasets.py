@@ -856,38 +856,69 @@ def test_references_replaced_are_named_only_among_the_questions_judged(tmp_path:
                      "3": [f"{replaced}2 question(s) (ids: q2, q3), which differ"]}  # all judged: said as before
 
 
-def test_a_references_file_given_for_none_of_the_first_n_questions_is_said_to_have_been_read(shared_data: Path,
-                                                                                              tmp_path: Path):
-    """`run --first-n 10 --references gpt-4.jsonl` on MT-Bench's questions (FastChat's reference answers are for
-    questions 101-130, past the first 10) said that none of the 10 questions had a reference and to give them with
-    --references FILE, the flag given: the message says the file was read, names it, and that it gives none of the
-    first 10 a reference; without --first-n, a file that gives none of the questions one (MT-Bench's first 10
-    questions, an empty file) is named alike. Refused
-    before any judge call (the judge's address is a closed port)."""
+def test_a_references_file_given_for_none_of_the_first_n_questions_is_said_to_have_been_read(tmp_path: Path):
+    """`run --first-n 2 --references refs.jsonl` where the file gives a reference only past the first 2 questions
+    said that none of them had a reference and to give them with --references FILE, the flag given: the message
+    says the file was read, names it, and that it gives none of the first 2 a reference; without --first-n, a file
+    that gives none of the questions one (an empty file) is named alike. Refused before any judge call (the judge's
+    address is a closed port)."""
     from tests.support.cli_runs import judgebench
 
-    questions = shared_data / "mt_bench" / "question.jsonl"
-    ids = [json.loads(line)["question_id"] for line in questions.read_text().splitlines()]
-    for folder, judged in (("model_answer", ids), ("first10_answers", ids[:10])):
-        (tmp_path / folder).mkdir()
-        for model in ("m", "n"):
-            write_jsonl(tmp_path / folder / f"{model}.jsonl", [{"question_id": qid, "model_id": model, "choices": [
-                {"index": 0, "turns": [f"{model} 1", f"{model} 2"]}]} for qid in judged])
-    shutil.copy(shared_data / "mt_bench" / "reference_answer_gpt-4.jsonl", tmp_path / "gpt-4.jsonl")
+    write_jsonl(tmp_path / "questions.jsonl", [{"question_id": f"q{i}", "turns": [f"Q{i}?"]} for i in (1, 2, 3)])
+    write_jsonl(tmp_path / "answers.jsonl", [{"question_id": f"q{i}", "model": model, "turns": [f"{model} {i}"]}
+                                             for model in ("m", "n") for i in (1, 2, 3)])
+    write_jsonl(tmp_path / "refs.jsonl", [{"question_id": "q3", "model": "gpt-4", "turns": ["ref"]}])
     (tmp_path / "empty.jsonl").write_text("")
-    (tmp_path / "first10.jsonl").write_text("".join(questions.read_text().splitlines(keepends=True)[:10]))
 
-    def refused(references: str, *first_n: str, questions: Path = questions, answers: str = "model_answer") -> str:
-        done = judgebench("run", "--questions", str(questions), "--answers", answers, "--baseline", "m",
+    def refused(references: str, *first_n: str) -> str:
+        done = judgebench("run", "--questions", "questions.jsonl", "--answers", "answers.jsonl", "--baseline", "m",
                           "--references", references, *first_n, "--template", "pairwise-5-reference",
                           "--judge-model", "x", "--base-url", "http://127.0.0.1:9/v1", "--out", "out", cwd=tmp_path)
         assert done.returncode == EXIT_USAGE and "Traceback" not in done.stderr, done.stderr
         return " ".join(done.stderr.split())
 
-    assert ("error: template 'pairwise-5-reference' judges with reference answers, but none of the first 10 questions "
-            "(--first-n 10) has one: the references file gpt-4.jsonl (--references) was read, and gives none of them a "
+    assert ("error: template 'pairwise-5-reference' judges with reference answers, but none of the first 2 questions "
+            "(--first-n 2) has one: the references file refs.jsonl (--references) was read, and gives none of them a "
             "reference answer; judge more questions (--first-n), give their reference answers in that file, or set "
-            "--template to a template without references (pairwise-5)") in refused("gpt-4.jsonl", "--first-n", "10")
-    assert ("but none of the 10 questions has one: the references file empty.jsonl (--references) was read, and gives "
-            "none of them a reference answer; give their reference answers in that file") in refused(
-        "empty.jsonl", questions=tmp_path / "first10.jsonl", answers="first10_answers")
+            "--template to a template without references (pairwise-5)") in refused("refs.jsonl", "--first-n", "2")
+    assert ("but none of the 3 questions has one: the references file empty.jsonl (--references) was read, and gives "
+            "none of them a reference answer; give their reference answers in that file") in refused("empty.jsonl")
+
+
+def test_mt_bench_writing_questions_are_judged_with_a_reference_template_without_their_references(
+        shared_data: Path, judge_server, tmp_path: Path):
+    """MT-Bench's first questions are writing, which its format's rule judges without a reference answer (with
+    pairwise-5-reference's plain counterpart, pairwise-5): `run --first-n 5 --template pairwise-5-reference
+    --references gpt-4.jsonl` was refused as if none of them had a reference, advising to give theirs in the file
+    given (which sets them aside). It runs, and says every question is judged with pairwise-5. A template without a
+    plain counterpart is refused, and the message names the format's rule, not the file."""
+    from tests.support.cli_runs import judgebench
+
+    questions = shared_data / "mt_bench" / "question.jsonl"
+    ids = [json.loads(line)["question_id"] for line in questions.read_text().splitlines()][:5]
+    (tmp_path / "model_answer").mkdir()
+    for model in ("m", "n"):
+        write_jsonl(tmp_path / "model_answer" / f"{model}.jsonl", [{"question_id": qid, "model_id": model, "choices": [
+            {"index": 0, "turns": [f"{model} 1", f"{model} 2"]}]} for qid in ids])
+    shutil.copy(shared_data / "mt_bench" / "reference_answer_gpt-4.jsonl", tmp_path / "gpt-4.jsonl")
+    template = (Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5-reference.toml").read_text()
+    assert 'plain = "pairwise-5"\n' in template
+    (tmp_path / "no-plain.toml").write_text(template.replace('plain = "pairwise-5"\n', ""))
+
+    def run(template: str) -> subprocess.CompletedProcess:
+        return judgebench("run", "--questions", str(questions), "--answers", "model_answer", "--baseline", "m",
+                          "--references", "gpt-4.jsonl", "--first-n", "5", "--template", template, "--judge-model",
+                          "test-judge", "--base-url", judge_server.base_url, "--out", "out", "--no-progress",
+                          cwd=tmp_path)
+
+    done = run("pairwise-5-reference")
+    assert done.returncode == 0, done.stderr
+    assert judge_server.log, done.stderr
+    assert ("5 of 5 questions are judged with template 'pairwise-5', without a reference answer"
+            in " ".join((done.stdout + done.stderr).split())), done.stderr
+    refused = run("no-plain.toml")
+    message = " ".join(refused.stderr.split())
+    assert refused.returncode == EXIT_USAGE and "Traceback" not in refused.stderr, refused.stderr
+    assert ("but none of the 5 questions judged is shown one: the mt-bench format shows the judge reference answers "
+            "only for math, reasoning, coding and arena-hard-200 questions") in message, message
+    assert "give their reference answers in that file" not in message

@@ -1463,5 +1463,70 @@ def test_a_run_judged_with_a_references_file_is_checked_and_shown_with_its_refer
     assert cards["81"] is None  # a writing question, without a reference answer
 
 
+def mt_bench_texts(shared_data: Path, folder: Path, ids: list[str]) -> tuple[str, ...]:
+    """MT-Bench's questions of `ids` (questions.jsonl), two models' answers to them in FastChat's layout
+    (model_answer/), and FastChat's reference answers to them (gpt-4.jsonl), in `folder`; returns the --questions
+    and --answers."""
+    for name, source in (("questions.jsonl", "question.jsonl"), ("gpt-4.jsonl", "reference_answer_gpt-4.jsonl")):
+        rows = [line for line in (shared_data / "mt_bench" / source).read_text().splitlines()
+                if str(json.loads(line)["question_id"]) in ids]
+        (folder / name).write_text("".join(f"{row}\n" for row in rows))
+    (folder / "model_answer").mkdir()
+    for model in ("alpha", "beta"):
+        (folder / "model_answer" / f"{model}.jsonl").write_text("".join(json.dumps(
+            {"question_id": int(qid), "model_id": model, "choices": [{"index": 0, "turns": [
+                f"{model} answers {qid}. QUALITY={7 if model == 'alpha' else 4}", f"{model} again."]}]}) + "\n"
+            for qid in ids))
+    return "--questions", "questions.jsonl", "--answers", "model_answer"
+
+
+def test_an_unused_references_file_moved_does_not_stop_a_rating_again(judge_server, tmp_path, shared_data):
+    """A run given --references with a template that shows none (pairwise-5: the run notes they are not used)
+    recorded the file as judged with (meta.references_file), and once it was moved, `leaderboard --results` with
+    the run's questions and answers stopped: "the run judged with the reference answers of this file ..., which is
+    not there". The run records it only where its template shows references; and a run recorded so before (its
+    meta names the file) is rated again without it, its template showing none."""
+    judge_server.rule = quality_rule()
+    texts = mt_bench_texts(shared_data, tmp_path, ["81", "82", "111", "112"])
+    run = judgebench("run", *texts, "--baseline", "alpha", "--template", "pairwise-5", "--references", "gpt-4.jsonl",
+                     "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--out", "out",
+                     "--no-progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "references_file" not in leaderboard_meta(tmp_path / "out")
+    (tmp_path / "gpt-4.jsonl").unlink()
+    leaderboard = tmp_path / "out" / "leaderboard.json"
+    board = json.loads(leaderboard.read_text())
+    board["meta"]["references_file"] = str(tmp_path / "gpt-4.jsonl")  # as runs recorded it before
+    leaderboard.write_text(json.dumps(board))
+    again = judgebench("leaderboard", "--results", "out", *texts, "-q", cwd=tmp_path)
+    assert again.returncode == 0 and "judged answers" not in again.stderr, again.stderr
+
+
+def test_a_reference_run_judged_before_the_formats_rule_is_not_warned_of_other_answers(judge_server, tmp_path,
+                                                                                         shared_data):
+    """Runs of MT-Bench with pairwise-5-reference made before its format's rule (writing questions judged with
+    pairwise-5, its plain counterpart) judged every question with the reference prompt, and the template's hash is
+    unchanged: `leaderboard --results` and `--store` rebuilt the writing games with pairwise-5's prompt and warned
+    that "4 of the 8 judged answers differ". Such a run (made here with a copy of the template without its
+    `plain`, which keeps its name and hash) is checked without a warning."""
+    judge_server.rule = quality_rule()
+    texts = mt_bench_texts(shared_data, tmp_path, ["81", "82", "111", "112"])
+    template = (Path(__file__).resolve().parents[1] / "prompts" / "pairwise-5-reference.toml").read_text()
+    assert 'plain = "pairwise-5"\n' in template
+    (tmp_path / "before.toml").write_text(template.replace('plain = "pairwise-5"\n', ""))
+    run = judgebench("run", *texts, "--baseline", "alpha", "--template", "before.toml", "--references", "gpt-4.jsonl",
+                     "--judge-model", "test-judge", "--base-url", judge_server.base_url, "--store", "s.sqlite",
+                     "--out", "out", "--no-progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    for source in (("--results", "out"), ("--store", "s.sqlite")):
+        done = judgebench("leaderboard", *source, *texts, "--references", "gpt-4.jsonl", "-q", cwd=tmp_path)
+        assert done.returncode == 0 and "judged answers" not in done.stderr, (source, done.stderr)
+    beta = tmp_path / "model_answer" / "beta.jsonl"
+    beta.write_text(beta.read_text().replace("beta answers 81.", "beta edited 81."))  # the check still finds it
+    edited = judgebench("leaderboard", "--results", "out", *texts, "--references", "gpt-4.jsonl", "-q", cwd=tmp_path)
+    assert ("2 of the 8 judged answers differ from the texts given (for example alpha's answer to question 81)"
+            in " ".join(edited.stderr.split())), edited.stderr  # its games are beta's, whose answer differs
+
+
 def leaderboard_meta(folder: Path) -> dict[str, Any]:
     return json.loads((folder / "leaderboard.json").read_text())["meta"]

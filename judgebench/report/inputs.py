@@ -11,7 +11,7 @@ outcomes file); the report alone reads such a folder (`imported`), for its leade
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -372,7 +372,9 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
     fit the judge's context (`truncated`) are left out. When no key matches at all, the run's settings may be
     what differs (a template file, sampling parameters set in a config): the warning says so. A template that shows
     the judge reference answers makes them part of each request: the warning asks for the run's references file
-    where none was read with the texts (`judged_texts` reads the one the run recorded).
+    where none was read with the texts (`judged_texts` reads the one the run recorded). A template with a plain
+    counterpart also has its requests rebuilt without it: runs made before the format's rule on references judged
+    every question with the template itself, and its hash is the same.
     """
     from judgebench.prompts import build_request
     from judgebench.records import OK
@@ -384,6 +386,8 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
     if games.empty or template is None:
         return None
     params = data.meta.get("sampling") or template.sampling_params()
+    # runs before the format's rule judged every question with the template itself (its hash leaves out `plain`)
+    versions = (template,) if template.plain is None else (template, replace(template, plain=None))
     confirmed: set[tuple[str, str]] = set()  # (question_id, model) of the answers
     judged: set[tuple[str, str]] = set()
     missing: set[tuple[str, str]] = set()
@@ -396,7 +400,8 @@ def unjudged_texts(data: RunData, dataset: Any) -> str | None:
         if question is None or None in texts:
             missing.update(answer for answer, text in zip(answers, texts, strict=True) if text is None)
             continue
-        if build_request(template, str(judge), params, question, texts[0], texts[1]).key == key:
+        if any(build_request(version, str(judge), params, question, texts[0], texts[1]).key == key
+               for version in versions):
             confirmed.update(answers)
     # the reference answers are part of each request: without the run's references file, the texts seemed to differ
     unread = (f"; the run's template showed the judge reference answers: give the references file it judged with "
@@ -438,11 +443,14 @@ def judged_texts(data: RunData, questions: str | Path | None, answers: Any, refe
     judged with: those of `references`, else of the references file the run recorded (leaderboard.json's
     meta.references_file), so that its texts are checked as they were judged (without them every question with a
     reference answer seemed to have other answers than those judged). A recorded file no longer there is an
-    InputError naming it: the check cannot be made without it."""
+    InputError naming it: the check cannot be made without it. A run whose template showed no reference answers
+    (runs before this rule recorded an unused file too) does not need it: moving it must not stop a re-rating."""
     from judgebench.datasets import load_judged_texts
 
     recorded = data.meta.get("references_file")
-    if references is None and questions is not None and isinstance(recorded, str):
+    template = judged_template(data.judgments)
+    shown = template is None or template.uses_reference
+    if references is None and questions is not None and isinstance(recorded, str) and shown:
         if not Path(recorded).is_file():
             raise InputError("the run judged with the reference answers of this file (leaderboard.json's "
                              "meta.references_file), which is not there, and the texts judged cannot be read without "
