@@ -1100,13 +1100,14 @@ def _provenance(settings: RunConfig, dataset: Dataset, template: Template, resul
     that the answers given with the run are the ones judged; `references_file`: the references file's absolute path,
     whose reference answers are part of those texts, read again by `report.inputs.judged_texts` (only where the
     template shows them: an unused file is no part of what was judged); the questions file
-    as the settings name it, and how many questions it holds when `first_n` judged fewer, which the report shows)."""
+    (absolute, as `references_file`), and how many questions it holds when `first_n` judged fewer, which the
+    report shows)."""
     return {**run_fingerprint(settings, dataset, template),
             "answers_sha256": {model: answers_sha256(dataset, model) for model in dataset.models},
             "engine": settings.judge.engine,
             "sampling": settings.sampling(template),
             "pairs": settings.pairs, "questions": len(dataset.questions), "input_format": dataset.format,
-            **({"questions_file": str(settings.questions)} if settings.questions is not None else {}),
+            **({"questions_file": str(Path(settings.questions).resolve())} if settings.questions is not None else {}),
             **({"references_format": dataset.references_format} if dataset.references_format else {}),
             **({"references_file": str(Path(settings.references).resolve())}
                if settings.references and template.uses_reference else {}),
