@@ -73,8 +73,13 @@ def test_a_script_calling_evaluate_at_its_top_level_fails_saying_to_guard_the_ca
 
 
 def test_a_guarded_script_prints_nothing_and_vllm_output_goes_to_the_log(embedded_model_path, tmp_path):
+    """Only what the script's own callback prints reaches its stdout (under the capture a progress bar went to the
+    log too)."""
     ended = run_script(tmp_path, 'if __name__ == "__main__":\n'
-                                 "    raise SystemExit(judgebench.evaluate(settings).exit_code)\n", JUDGED_WITHIN_S)
-    assert (ended.returncode, ended.stdout, ended.stderr) == (0, "", "")
+                                 "    shown = lambda tally: print('progress', flush=True)\n"
+                                 "    raise SystemExit(judgebench.evaluate(settings, on_progress=shown).exit_code)\n",
+                       JUDGED_WITHIN_S)
+    assert (ended.returncode, ended.stderr) == (0, "")
+    assert set(ended.stdout.splitlines()) == {"progress"}, ended.stdout
     log = (tmp_path / "store" / "engine.log").read_text()
     assert "Loading safetensors checkpoint shards" in log and "EngineCore" in log
