@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from judgebench.config import LeaderboardSettings
-from judgebench.errors import ConfigError
+from judgebench.errors import ConfigError, InputError
 from judgebench.report.build import TEXT_LIMIT, report_path
 from tests.support.cli_runs import N_QUESTIONS, QUALITIES, file_modes, judgebench, write_config, write_data
 from tests.support.judge_server import ChatRequest, Reply, constant_rule, qualities, quality_rule
@@ -1449,6 +1449,8 @@ def test_a_run_judged_with_a_references_file_is_checked_and_shown_with_its_refer
     assert moved.returncode == 0 and "judged answers" not in moved.stderr, moved.stderr
     import judgebench as api
 
+    with pytest.raises(InputError, match="give the file where it is now with references=FILE"):  # Python's name
+        api.rate(tmp_path / "out", questions=questions, answers=tmp_path / "model_answer")
     board = api.rate(tmp_path / "out", questions=questions, answers=tmp_path / "model_answer",
                      references=tmp_path / "moved.jsonl")
     assert not [text for text in board.meta["warnings"] if "judged answers" in text], board.meta["warnings"]

@@ -455,7 +455,8 @@ def judged_texts(data: RunData, questions: str | Path | None, answers: Any, refe
             raise InputError("the run judged with the reference answers of this file (leaderboard.json's "
                              "meta.references_file), which is not there, and the texts judged cannot be read without "
                              "them", path=recorded,
-                             hint=f"give the file where it is now with {how_to_set('references', 'FILE', option=True)}")
+                             hint="give the file where it is now with "
+                                  + command_or_call("--references FILE", "references=FILE"))
         references = recorded
     return load_judged_texts(questions, answers, references)
 
