@@ -930,9 +930,9 @@ def test_a_run_without_verdicts_some_at_the_token_limit_gives_each_game_its_reme
 
 def test_games_cut_off_at_the_token_limit_are_not_paid_for_again_by_a_rerun(judge_server, tmp_path):
     """A game whose reply the judge's token limit cut off before a verdict was sent again unchanged by each rerun,
-    up to `max_unparsed_attempts` times, each paying for the same cut-off (the audit's reasoning judge: 24, 48, 72
-    requests after three runs). The same request is cut off again: a rerun now sends none of them and says so, and
-    a larger limit, another request, judges every game anew."""
+    up to `max_unparsed_attempts` times, each paying for the same cut-off (a reasoning judge with max_tokens 40:
+    24, 48, 72 requests after three runs). The same request is cut off again: a rerun now sends none of them and
+    says so, and a larger limit, another request, judges every game anew."""
     normal = quality_rule()
     cut = Reply("<think>The first one, so maybe [[A>B]], but wait", finish_reason="length")
     judge_server.rule = lambda request: cut if "Question number 5?" in request.text else normal(request)
@@ -963,7 +963,7 @@ def test_games_cut_off_at_the_token_limit_are_not_paid_for_again_by_a_rerun(judg
 
 def test_a_run_with_games_without_a_verdict_counts_them_and_says_what_a_rerun_does(judge_server, tmp_path):
     """Games without a verdict while others have one ended the run with exit code 0 and no word of them but the
-    diagnostics table's count (the audit's 100 of 320 games). Now a warning counts them, says why (the judge's
+    diagnostics table's count (100 of 320 games, in a user's run). Now a warning counts them, says why (the judge's
     token limit cut them off, or its output held no verdict), and what a rerun does: asks the second kind again,
     once per run up to `max_unparsed_attempts` in all, the first kind not at all. The exit code stays 0."""
     normal = quality_rule()

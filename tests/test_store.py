@@ -459,7 +459,7 @@ def test_one_game_under_two_requests_names_a_version_stored_before_runs_were_rec
 
 
 def test_a_plan_prices_an_old_stores_failed_call_at_nothing_and_names_why_each_cost_is_estimated(tmp_path):
-    """fix14a priced a failed judgment of a store older than `attempts_cost`, asked twice without a reply, as an
+    """A plan priced a failed judgment of a store older than `attempts_cost`, asked twice without a reply, as an
     answer: at the mean of the answered calls, twice, and labelled it "answered without token usage". A failed
     call without a reply is not billed (`runner.Tally`): it costs nothing, under its own reason. And a new store's
     judgment whose first attempt was answered without token usage was labelled as stored before the store kept
